@@ -1,0 +1,36 @@
+# Developer entry points: `make run` serves the app locally, `make test` runs every check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: deps run test lint typecheck unit bench clean
+
+deps: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+test: deps lint typecheck
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+run: deps
+	$(PY) -m devhost
+
+bench: deps
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules .devhost .azurite .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Durable activities: thin adapters that validate input and call a service."""

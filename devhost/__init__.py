@@ -1,0 +1,1 @@
+"""Local host that runs a Python v2-model Functions app without Core Tools."""

@@ -1,0 +1,107 @@
+"""Starts and stops an Azurite storage emulator (npm package) on loopback ports."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Azurite's well-known development account (public, documented; not a secret).
+DEV_ACCOUNT_NAME = "devstoreaccount1"
+DEV_ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+DEFAULT_PORTS = (10000, 10001, 10002)
+
+
+def development_connection_string(host: str = "127.0.0.1", ports: tuple[int, int, int] = DEFAULT_PORTS) -> str:
+    """The connection string `UseDevelopmentStorage=true` stands for, on the given ports."""
+    blob, queue, table = ports
+    return (
+        "DefaultEndpointsProtocol=http;"
+        f"AccountName={DEV_ACCOUNT_NAME};AccountKey={DEV_ACCOUNT_KEY};"
+        f"BlobEndpoint=http://{host}:{blob}/{DEV_ACCOUNT_NAME};"
+        f"QueueEndpoint=http://{host}:{queue}/{DEV_ACCOUNT_NAME};"
+        f"TableEndpoint=http://{host}:{table}/{DEV_ACCOUNT_NAME};"
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex((host, port)) == 0
+
+
+def find_azurite(project_root: Path) -> str:
+    local = project_root / "node_modules" / ".bin" / "azurite"
+    if local.exists():
+        return str(local)
+    found = shutil.which("azurite")
+    if found:
+        return found
+    raise FileNotFoundError("azurite is not installed: run `npm ci` in the project folder")
+
+
+@dataclass
+class Azurite:
+    """One Azurite process serving blob, queue and table endpoints on 127.0.0.1."""
+
+    project_root: Path
+    ports: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
+    location: Path | None = None  # None: in-memory, gone when the process stops
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def connection_string(self) -> str:
+        return development_connection_string(ports=self.ports)
+
+    def start(self, timeout_s: float = 60.0) -> Azurite:
+        blob, queue, table = self.ports
+        args = [
+            find_azurite(self.project_root),
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--blobHost", "127.0.0.1", "--blobPort", str(blob),
+            "--queueHost", "127.0.0.1", "--queuePort", str(queue),
+            "--tableHost", "127.0.0.1", "--tablePort", str(table),
+        ]
+        if self.location is None:
+            args.append("--inMemoryPersistence")
+        else:
+            self.location.mkdir(parents=True, exist_ok=True)
+            args += ["--location", str(self.location)]
+        self.process = subprocess.Popen(
+            args,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=self.project_root,
+        )
+        deadline = time.monotonic() + timeout_s
+        while not all(port_open(port) for port in self.ports):
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                raise RuntimeError(f"Azurite exited with code {self.process.returncode}: {err.strip()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise TimeoutError(f"Azurite did not open ports {self.ports} within {timeout_s:.0f} s")
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,1 @@
+"""The domain: models, services, storage, cloud ports; no Functions imports."""

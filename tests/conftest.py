@@ -1,0 +1,27 @@
+"""Session fixtures shared by every test tier: a real Azurite on free loopback ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devhost.azurite import Azurite
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """An in-memory Azurite for the whole test session, stopped after it."""
+    emulator = Azurite(project_root=PROJECT_ROOT).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def storage_connection_string(azurite: Azurite) -> str:
+    return azurite.connection_string

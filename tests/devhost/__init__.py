@@ -1,0 +1,1 @@
+"""Tests of the local host (devhost) against a small sample app."""

@@ -1,0 +1,1 @@
+"""HTTP, queue and timer triggers: thin adapters over shared/ services."""
