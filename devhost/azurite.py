@@ -11,13 +11,13 @@ from pathlib import Path
 
 # Azurite's well-known development account (public, documented; not a secret).
 DEV_ACCOUNT_NAME = "devstoreaccount1"
-DEV_ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
+DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 DEFAULT_PORTS = (10000, 10001, 10002)
 
 
-def development_connection_string(host: str = "127.0.0.1", ports: tuple[int, int, int] = DEFAULT_PORTS) -> str:
+def development_connection_string(
+    host: str = "127.0.0.1", ports: tuple[int, int, int] = DEFAULT_PORTS
+) -> str:
     """The connection string `UseDevelopmentStorage=true` stands for, on the given ports."""
     blob, queue, table = ports
     return (
@@ -70,9 +70,18 @@ class Azurite:
             find_azurite(self.project_root),
             "--disableTelemetry",
             "--skipApiVersionCheck",
-            "--blobHost", "127.0.0.1", "--blobPort", str(blob),
-            "--queueHost", "127.0.0.1", "--queuePort", str(queue),
-            "--tableHost", "127.0.0.1", "--tablePort", str(table),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(blob),
+            "--queueHost",
+            "127.0.0.1",
+            "--queuePort",
+            str(queue),
+            "--tableHost",
+            "127.0.0.1",
+            "--tablePort",
+            str(table),
         ]
         if self.location is None:
             args.append("--inMemoryPersistence")

@@ -1,0 +1,1 @@
+"""Pydantic models per aggregate: Create / Update / public shapes, camelCase on the wire."""

@@ -1,0 +1,92 @@
+"""Model conventions shared by every aggregate: camelCase aliases, strict inputs, common field types."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ApiModel(BaseModel):
+    """Base of every wire model: camelCase aliases, names accepted too, serialized by alias."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, frozen=False
+    )
+
+
+class InputModel(ApiModel):
+    """Base of request bodies: unknown fields are refused so typos don't pass silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _no_control_chars(value: str) -> str:
+    if CONTROL_CHARS.search(value):
+        raise PydanticCustomError("invalidCharacters", "must not contain control characters")
+    return value
+
+
+def _guid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise PydanticCustomError(
+            "invalidGuid", "must be a GUID such as 00000000-0000-0000-0000-000000000000"
+        ) from None
+
+
+DisplayName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
+    AfterValidator(_no_control_chars),
+]
+Description = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_no_control_chars)]
+Guid = Annotated[str, AfterValidator(_guid)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Resource(ApiModel):
+    """Fields every stored resource carries."""
+
+    id: str
+    created_date_time: datetime
+    last_modified_date_time: datetime
+    etag: str | None = Field(default=None, description="Pass back in If-Match to update safely.")
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(ApiModel, Generic[ItemT]):
+    """One page of a list: `value` and an opaque `nextLink` while more remain."""
+
+    value: list[ItemT]
+    next_link: str | None = Field(default=None, alias="nextLink")
+
+
+class Review(ApiModel, Generic[ItemT]):
+    """What `?validateOnly=true` answers: every check ran, nothing was saved."""
+
+    validate_only: bool = True
+    valid: bool = True
+    summary: ItemT
+
+
+def merged(model: BaseModel, changes: dict[str, Any]) -> dict[str, Any]:
+    """A model's fields overlaid with a merge-patch's changes (by field name)."""
+    return {**model.model_dump(by_alias=False), **changes}

@@ -1,0 +1,131 @@
+"""Sites: the Azure subscription, resource group and region where a tenant's VMs and images live."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from shared.catalog.regions import REGION_NAMES
+from shared.models.base import DisplayName, Guid, InputModel, Resource
+
+RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
+VNET_ID = re.compile(
+    r"^/subscriptions/(?P<sub>[0-9a-fA-F-]{36})/resourceGroups/(?P<rg>[-\w._()]{1,90})"
+    r"/providers/Microsoft\.Network/virtualNetworks/(?P<vnet>[-\w.]{2,64})$",
+    re.IGNORECASE,
+)
+SUBNET_ID = re.compile(VNET_ID.pattern[:-1] + r"/subnets/(?P<subnet>[-\w.]{1,80})$", re.IGNORECASE)
+
+
+def _region(value: str) -> str:
+    name = value.strip().lower().replace(" ", "")
+    if name not in REGION_NAMES:
+        raise PydanticCustomError(
+            "unsupportedRegion",
+            "'{region}' is not an Azure region Windows 365 supports; use a name such as westeurope or eastus",
+            {"region": value},
+        )
+    return name
+
+
+def _resource_group(value: str) -> str:
+    if not RESOURCE_GROUP.match(value) or value.endswith("."):
+        raise PydanticCustomError(
+            "invalidResourceGroupName",
+            "must be 1-90 letters, digits, underscores, hyphens, periods or parentheses, "
+            "not ending in a period",
+        )
+    return value
+
+
+def _arm_id(pattern: re.Pattern[str], kind: str, example: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise PydanticCustomError(
+                "invalidResourceId",
+                "must be the ARM id of a {kind}, such as {example}",
+                {"kind": kind, "example": example},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+RegionName = Annotated[str, AfterValidator(_region)]
+ResourceGroupName = Annotated[str, AfterValidator(_resource_group)]
+VirtualNetworkId = Annotated[
+    str,
+    _arm_id(
+        VNET_ID,
+        "virtual network",
+        "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{name}",
+    ),
+]
+SubnetId = Annotated[
+    str,
+    _arm_id(
+        SUBNET_ID,
+        "subnet",
+        "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{name}/subnets/{subnet}",
+    ),
+]
+
+
+class SiteFields(InputModel):
+    """Checks that need more than one field, shared by create and the merged result of a patch."""
+
+    @model_validator(mode="after")
+    def _subnet_in_network(self) -> SiteFields:
+        vnet = getattr(self, "virtual_network_id", None)
+        subnet = getattr(self, "subnet_id", None)
+        if vnet and subnet and not subnet.lower().startswith(vnet.lower() + "/subnets/"):
+            raise PydanticCustomError(
+                "subnetNotInVirtualNetwork", "subnetId must be a subnet of virtualNetworkId"
+            )
+        return self
+
+
+class SiteCreate(SiteFields):
+    display_name: DisplayName
+    region_name: RegionName
+    subscription_id: Guid
+    resource_group_name: ResourceGroupName
+    virtual_network_id: VirtualNetworkId | None = None
+    subnet_id: SubnetId | None = Field(
+        default=None, description="When given alone, its virtual network is derived from it."
+    )
+
+    @model_validator(mode="after")
+    def _network_consistent(self) -> SiteCreate:
+        if self.subnet_id and not self.virtual_network_id:
+            self.virtual_network_id = self.subnet_id.rsplit("/subnets/", 1)[0]
+        vnet, subnet = self.virtual_network_id, self.subnet_id
+        if vnet and subnet and not subnet.lower().startswith(vnet.lower() + "/subnets/"):
+            raise PydanticCustomError(
+                "subnetNotInVirtualNetwork", "subnetId must be a subnet of virtualNetworkId"
+            )
+        return self
+
+
+class SiteUpdate(InputModel):
+    """Merge patch: only the fields present change; the result is checked as a SiteCreate."""
+
+    display_name: DisplayName | None = None
+    region_name: RegionName | None = None
+    subscription_id: Guid | None = None
+    resource_group_name: ResourceGroupName | None = None
+    virtual_network_id: VirtualNetworkId | None = None
+    subnet_id: SubnetId | None = None
+
+
+class Site(Resource):
+    tenant_id: str
+    display_name: str
+    region_name: str
+    subscription_id: str
+    resource_group_name: str
+    virtual_network_id: str | None = None
+    subnet_id: str | None = None

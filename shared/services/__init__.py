@@ -1,0 +1,1 @@
+"""Domain services: plain functions with their ports passed in."""

@@ -1,0 +1,113 @@
+"""Tenant and site administration: create, update and delete with the rules that guard them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.errors import Conflict
+from shared.models.sites import Site, SiteCreate, SiteUpdate
+from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
+from shared.services.updates import merge_patch, update_with_etag
+from shared.storage.sites import SiteRepository
+from shared.storage.tenants import TenantRepository
+
+
+@dataclass(frozen=True)
+class TenantPorts:
+    """The ports tenant administration needs."""
+
+    tenants: TenantRepository
+    sites: SiteRepository
+    clock: Callable[[], datetime]
+    new_id: Callable[[], str]
+
+
+def _check_entra_unique(ports: TenantPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+    if not entra_tenant_id:
+        return
+    other = ports.tenants.find_tenant_by_entra_id(entra_tenant_id)
+    if other is not None and other.id != tenant_id:
+        raise Conflict(
+            f"Entra tenant '{entra_tenant_id}' is already registered as tenant '{other.id}'.",
+            code="alreadyExists",
+            target="entraTenantId",
+        )
+
+
+def create_tenant(ports: TenantPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
+    now = ports.clock()
+    tenant = Tenant(
+        id=ports.new_id(), created_date_time=now, last_modified_date_time=now, **data.model_dump()
+    )
+    _check_entra_unique(ports, tenant.entra_tenant_id, tenant.id)
+    if dry_run:
+        return tenant
+    return ports.tenants.upsert_tenant(tenant, if_none_match=True)
+
+
+def update_tenant(
+    ports: TenantPorts, tenant_id: str, patch: TenantUpdate, *, if_match: str | None, dry_run: bool = False
+) -> Tenant:
+    def change(current: Tenant) -> Tenant:
+        updated = merge_patch(current, patch, TenantCreate, ports.clock())
+        _check_entra_unique(ports, updated.entra_tenant_id, tenant_id)
+        return updated
+
+    return update_with_etag(
+        lambda: ports.tenants.get_tenant(tenant_id),
+        change,
+        lambda tenant, etag: ports.tenants.upsert_tenant(tenant, if_match=etag),
+        if_match=if_match,
+        dry_run=dry_run,
+    )
+
+
+def delete_tenant(ports: TenantPorts, tenant_id: str, *, if_match: str | None) -> None:
+    tenant = ports.tenants.get_tenant(tenant_id)
+    if ports.sites.any_sites(tenant_id):
+        raise Conflict(
+            f"Tenant '{tenant_id}' still has sites; delete them first.", code="inUse", target="tenantId"
+        )
+    ports.tenants.delete_tenant(tenant_id, if_match=if_match or tenant.etag)
+
+
+def create_site(ports: TenantPorts, tenant_id: str, data: SiteCreate, *, dry_run: bool = False) -> Site:
+    ports.tenants.get_tenant(tenant_id)
+    now = ports.clock()
+    site = Site(
+        id=ports.new_id(),
+        tenant_id=tenant_id,
+        created_date_time=now,
+        last_modified_date_time=now,
+        **data.model_dump(),
+    )
+    if dry_run:
+        return site
+    return ports.sites.upsert_site(site, if_none_match=True)
+
+
+def update_site(
+    ports: TenantPorts,
+    tenant_id: str,
+    site_id: str,
+    patch: SiteUpdate,
+    *,
+    if_match: str | None,
+    dry_run: bool = False,
+) -> Site:
+    ports.tenants.get_tenant(tenant_id)
+    return update_with_etag(
+        lambda: ports.sites.get_site(tenant_id, site_id),
+        lambda current: merge_patch(current, patch, SiteCreate, ports.clock()),
+        lambda site, etag: ports.sites.upsert_site(site, if_match=etag),
+        if_match=if_match,
+        dry_run=dry_run,
+    )
+
+
+def delete_site(ports: TenantPorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:
+    ports.tenants.get_tenant(tenant_id)
+    site = ports.sites.get_site(tenant_id, site_id)
+    ports.sites.delete_site(tenant_id, site_id, if_match=if_match or site.etag)

@@ -1,0 +1,127 @@
+"""App settings: one pydantic-settings class, read once from the environment and local.settings.json."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NCRONTAB_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?]+$")
+
+
+class SettingsError(RuntimeError):
+    """Raised at start-up when an app setting is missing or invalid; names the setting."""
+
+
+class LocalSettingsSource(PydanticBaseSettingsSource):
+    """`Values` of local.settings.json, as the Functions host would load them (env still wins)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self._values: dict[str, str] = {}
+        if path.is_file():
+            values = json.loads(path.read_text(encoding="utf-8")).get("Values", {})
+            self._values = {str(k).lower(): str(v) for k, v in values.items()}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        names = [field_name]
+        if isinstance(field.validation_alias, AliasChoices):
+            names = [str(choice) for choice in field.validation_alias.choices]
+        for name in names:
+            if name.lower() in self._values:
+                return self._values[name.lower()], name, False
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for field_name, field in self.settings_cls.model_fields.items():
+            value, _, _ = self.get_field_value(field, field_name)
+            if value is not None:
+                found[field_name] = value
+        return found
+
+
+class Settings(BaseSettings):
+    """Every setting the app reads. Tests build `Settings(**overrides)` instead of patching env."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", populate_by_name=True)
+
+    storage_connection_string: str = Field(
+        default="UseDevelopmentStorage=true",
+        validation_alias=AliasChoices("AzureWebJobsStorage", "storage_connection_string"),
+        min_length=1,
+    )
+    cloud_provider: Literal["simulated", "azure"] = "simulated"
+    cloudpc_grace_period: timedelta = timedelta(days=7)
+    cloudpc_cleanup_delay: timedelta = timedelta(hours=3)
+    provisioning_max_attempts: int = Field(default=3, ge=1, le=10)
+    lifecycle_sweep_schedule: str = "0 */5 * * * *"
+    drift_reconcile_schedule: str = "0 0 * * * *"
+    health_check_schedule: str = "0 0 */6 * * *"
+    directory_events_queue: str = Field(
+        default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
+    )
+    table_name_prefix: str = Field(default="", pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
+
+    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", mode="before")
+    @classmethod
+    def _iso_duration(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().upper().startswith("P"):
+            raise ValueError(f"must be an ISO-8601 duration such as P7D or PT3H, not {value!r}")
+        return value
+
+    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
+        return value
+
+    @field_validator("lifecycle_sweep_schedule", "drift_reconcile_schedule", "health_check_schedule")
+    @classmethod
+    def _ncrontab(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 6 or not all(NCRONTAB_FIELD.match(f) for f in fields):
+            raise ValueError(
+                f"must be an NCRONTAB expression with six fields (second minute hour day month "
+                f"day-of-week), not {value!r}"
+            )
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        local = LocalSettingsSource(settings_cls, PROJECT_ROOT / "local.settings.json")
+        return (init_settings, env_settings, local)
+
+
+def setting_name(field_name: str) -> str:
+    """The app-setting (environment variable) name of a Settings field."""
+    field = Settings.model_fields.get(field_name)
+    if field is not None and isinstance(field.validation_alias, AliasChoices):
+        return str(field.validation_alias.choices[0])
+    return field_name.upper()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings once at start-up; an invalid value fails with the setting's name."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{setting_name(str(err['loc'][0])) if err['loc'] else '?'}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"Invalid app settings: {problems}") from None

@@ -1,0 +1,1 @@
+"""Table Storage repositories, one per aggregate, over azure-data-tables."""

@@ -1,0 +1,287 @@
+"""Generic Table Storage pieces every repository reuses: codec, paging, etags, batches."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+import typing
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.data.tables import (
+    EdmType,
+    EntityProperty,
+    TableClient,
+    TableServiceClient,
+    TransactionOperation,
+    UpdateMode,
+)
+from pydantic import BaseModel
+
+from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from shared.errors import ErrorDetail as Detail
+
+M = TypeVar("M", bound=BaseModel)
+MAX_BATCH = 100  # Table Storage: at most 100 operations per transaction, one partition each
+MAX_PAGE = 1000  # Table Storage answers at most 1,000 entities per query page
+ETAG_FIELD = "etag"
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
+class TableStorage:
+    """The account's table service; creates each table once, on first use."""
+
+    def __init__(self, service: TableServiceClient, prefix: str = "") -> None:
+        self.service = service
+        self._prefix = prefix
+        self._ready: dict[str, TableClient] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_connection_string(cls, connection_string: str, prefix: str = "") -> TableStorage:
+        return cls(TableServiceClient.from_connection_string(connection_string), prefix)
+
+    def table(self, name: str) -> TableClient:
+        full_name = f"{self._prefix}{name}"
+        with self._lock:
+            client = self._ready.get(full_name)
+            if client is None:
+                self.service.create_table_if_not_exists(full_name)
+                client = self.service.get_table_client(full_name)
+                self._ready[full_name] = client
+            return client
+
+    def ping(self) -> None:
+        """One cheap round trip, without retries; raises when storage does not answer."""
+        pages = self.service.list_tables(results_per_page=1, retry_total=0, connection_timeout=3).by_page()
+        next(pages, None)
+
+
+def _is_complex(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict, tuple, set, frozenset):
+        return True
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        return any(_is_complex(arg) for arg in typing.get_args(annotation) if arg is not type(None))
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+class EntityCodec(Generic[M]):
+    """Maps a pydantic model to a table entity: scalars as properties, nested values as JSON text."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self._complex = {
+            (field.alias or name)
+            for name, field in model.model_fields.items()
+            if _is_complex(field.annotation)
+        }
+
+    def to_entity(self, item: M, partition_key: str, row_key: str) -> dict[str, Any]:
+        entity: dict[str, Any] = {"PartitionKey": partition_key, "RowKey": row_key}
+        native = item.model_dump(by_alias=True, exclude={ETAG_FIELD})
+        wire = item.model_dump(by_alias=True, exclude={ETAG_FIELD}, mode="json")
+        for key, value in native.items():
+            if value is None:
+                continue
+            if key in self._complex:
+                entity[key] = json.dumps(wire[key], separators=(",", ":"))
+            elif isinstance(value, datetime):
+                entity[key] = value
+            elif isinstance(value, Enum):
+                entity[key] = value.value
+            elif (
+                isinstance(value, int) and not isinstance(value, bool) and not INT32_MIN <= value <= INT32_MAX
+            ):
+                entity[key] = EntityProperty(value, EdmType.INT64)
+            else:
+                entity[key] = wire[key]
+        return entity
+
+    def from_entity(self, entity: Mapping[str, Any]) -> M:
+        data: dict[str, Any] = {}
+        for key, value in entity.items():
+            if key in ("PartitionKey", "RowKey", "Timestamp"):
+                continue
+            if isinstance(value, EntityProperty):
+                value = value.value
+            data[key] = json.loads(value) if key in self._complex and isinstance(value, str) else value
+        etag = getattr(entity, "metadata", {}).get("etag")
+        if ETAG_FIELD in self.model.model_fields:
+            data[ETAG_FIELD] = etag
+        return self.model.model_validate(data)
+
+
+def encode_skip_token(token: Any) -> str | None:
+    if not token:
+        return None
+    raw = json.dumps(token, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_skip_token(token: str | None) -> Any:
+    if not token:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, binascii.Error):
+        decoded = None
+    if not isinstance(decoded, dict):
+        raise ValidationFailed.of(
+            Detail(
+                "invalidSkipToken",
+                "skipToken is not one this service issued; start the list again.",
+                "skipToken",
+            )
+        )
+    return decoded
+
+
+class EntityRepository(Generic[M]):
+    """CRUD, paging, etags and batches for one table of one model; aggregates wrap it with names."""
+
+    def __init__(self, storage: TableStorage, table_name: str, model: type[M], kind: str) -> None:
+        self._storage = storage
+        self._table_name = table_name
+        self.codec = EntityCodec(model)
+        self.kind = kind  # how errors name the resource, e.g. "Tenant"
+
+    @property
+    def table(self) -> TableClient:
+        return self._storage.table(self._table_name)
+
+    def get(self, partition_key: str, row_key: str, target: str) -> M:
+        try:
+            entity = self.table.get_entity(partition_key, row_key)
+        except ResourceNotFoundError as exc:
+            raise NotFound.resource(self.kind, row_key or partition_key, target) from exc
+        return self.codec.from_entity(entity)
+
+    def find(self, partition_key: str, row_key: str) -> M | None:
+        try:
+            return self.codec.from_entity(self.table.get_entity(partition_key, row_key))
+        except ResourceNotFoundError:
+            return None
+
+    def put(
+        self,
+        item: M,
+        partition_key: str,
+        row_key: str,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+    ) -> M:
+        """Write `item`: create-only, replace-if-etag-matches, or unconditional upsert."""
+        entity = self.codec.to_entity(item, partition_key, row_key)
+        try:
+            if if_none_match:
+                metadata = self.table.create_entity(entity)
+            elif if_match and if_match != "*":
+                metadata = self.table.update_entity(
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=if_match,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            elif if_match == "*":
+                metadata = self.table.update_entity(entity, mode=UpdateMode.REPLACE)
+            else:
+                metadata = self.table.upsert_entity(entity, mode=UpdateMode.REPLACE)
+        except ResourceExistsError as exc:
+            raise Conflict(
+                f"{self.kind} '{row_key}' already exists.", code="alreadyExists", target="id"
+            ) from exc
+        except ResourceModifiedError as exc:
+            raise PreconditionFailed.stale(self.kind, row_key) from exc
+        except ResourceNotFoundError as exc:
+            raise NotFound.resource(self.kind, row_key, "id") from exc
+        return (
+            item.model_copy(update={ETAG_FIELD: metadata.get("etag")})
+            if ETAG_FIELD in type(item).model_fields
+            else item
+        )
+
+    def delete(self, partition_key: str, row_key: str, *, if_match: str | None = None) -> None:
+        """Idempotent delete; with an etag, refuses (412) when the entity changed since."""
+        try:
+            if if_match and if_match != "*":
+                self.table.delete_entity(
+                    partition_key, row_key, etag=if_match, match_condition=MatchConditions.IfNotModified
+                )
+            else:
+                self.table.delete_entity(partition_key, row_key)
+        except ResourceModifiedError as exc:
+            raise PreconditionFailed.stale(self.kind, row_key) from exc
+        except ResourceNotFoundError:
+            return
+
+    def page(
+        self,
+        query_filter: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        *,
+        top: int = 100,
+        skip_token: str | None = None,
+    ) -> tuple[list[M], str | None]:
+        """Up to `top` items from where `skip_token` left off, and the token for the rest."""
+        token = decode_skip_token(skip_token)
+        items: list[M] = []
+        while True:
+            wanted = min(top - len(items), MAX_PAGE)
+            pager = self._query(query_filter, parameters, wanted).by_page(continuation_token=token)
+            for entity in next(pager, []):
+                items.append(self.codec.from_entity(entity))
+            token = pager.continuation_token
+            if not token or len(items) >= top:
+                return items, encode_skip_token(token)
+
+    def scan(self, query_filter: str | None = None, parameters: dict[str, Any] | None = None) -> Iterator[M]:
+        """Every matching item, following continuation tokens."""
+        for entity in self._query(query_filter, parameters, MAX_PAGE):
+            yield self.codec.from_entity(entity)
+
+    def exists(self, query_filter: str, parameters: dict[str, Any] | None = None) -> bool:
+        pager = self._query(query_filter, parameters, 1, select=["PartitionKey"]).by_page()
+        for page in pager:
+            for _ in page:
+                return True
+        return False
+
+    def _query(
+        self,
+        query_filter: str | None,
+        parameters: dict[str, Any] | None,
+        per_page: int,
+        select: list[str] | None = None,
+    ) -> Any:
+        if query_filter:
+            return self.table.query_entities(
+                query_filter, parameters=parameters, results_per_page=per_page, select=select
+            )
+        return self.table.list_entities(results_per_page=per_page, select=select)
+
+    def put_many(self, rows: Iterable[tuple[M, str, str]]) -> int:
+        """Upsert many items in transactions of at most 100, grouped by partition; returns the count."""
+        by_partition: dict[str, list[tuple[TransactionOperation, dict[str, Any]]]] = defaultdict(list)
+        for item, partition_key, row_key in rows:
+            entity = self.codec.to_entity(item, partition_key, row_key)
+            by_partition[partition_key].append((TransactionOperation.UPSERT, entity))
+        written = 0
+        for operations in by_partition.values():
+            for start in range(0, len(operations), MAX_BATCH):
+                chunk = operations[start : start + MAX_BATCH]
+                self.table.submit_transaction(chunk)
+                written += len(chunk)
+        return written

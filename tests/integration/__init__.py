@@ -1,0 +1,1 @@
+"""Tests against a real Azurite (storage, HTTP functions called in-process)."""

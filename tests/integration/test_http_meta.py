@@ -1,0 +1,75 @@
+"""Health, the OpenAPI document and the service-plan catalog."""
+
+from __future__ import annotations
+
+import function_app
+from devhost.azurite import development_connection_string, free_port
+from shared.bootstrap import build_services
+from shared.settings import Settings
+from tests.utils.function_client import FunctionClient
+
+
+def test_health_is_ok_while_storage_answers(client: FunctionClient) -> None:
+    reply = client.get("/api/health")
+    assert reply.status == 200
+    assert reply.json()["status"] == "ok"
+    assert reply.json()["storage"] == "ok"
+
+
+def test_health_is_503_when_storage_does_not_answer() -> None:
+    closed = development_connection_string(ports=(free_port(), free_port(), free_port()))
+    app = function_app.create_app(build_services(Settings(storage_connection_string=closed)))
+    reply = FunctionClient(app).get("/api/health")
+    assert reply.status == 503
+    assert reply.json()["status"] == "unavailable"
+    assert reply.headers["Retry-After"]
+
+
+def test_other_routes_answer_503_not_500_when_storage_is_down() -> None:
+    closed = development_connection_string(ports=(free_port(), free_port(), free_port()))
+    app = function_app.create_app(build_services(Settings(storage_connection_string=closed)))
+    reply = FunctionClient(app).post("/api/tenants", {"displayName": "Contoso"})
+    assert reply.status == 503
+    assert reply.error_code == "serviceUnavailable"
+
+
+def test_openapi_document_is_valid_openapi_31_and_lists_every_route(client: FunctionClient) -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+
+    document = client.get("/api/openapi.json").json()
+    validate(document, cls=OpenAPIV31SpecValidator)
+    assert document["openapi"] == "3.1.0"
+    operations = {op["operationId"] for path in document["paths"].values() for op in path.values()}
+    assert {
+        "health",
+        "openApiDocument",
+        "listServicePlans",
+        "createTenant",
+        "listTenants",
+        "getTenant",
+        "updateTenant",
+        "deleteTenant",
+        "createSite",
+        "listSites",
+        "getSite",
+        "updateSite",
+        "deleteSite",
+    } <= operations
+    create_site = document["paths"]["/tenants/{tenantId}/sites"]["post"]
+    assert create_site["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("SiteCreate")
+    assert {"201", "200", "400", "404", "413", "415"} <= set(create_site["responses"])
+    site_schema = document["components"]["schemas"]["SiteCreate"]
+    assert {"displayName", "regionName", "subscriptionId", "resourceGroupName"} <= set(
+        site_schema["required"]
+    )
+
+
+def test_service_plans_map_to_vm_sizes(client: FunctionClient) -> None:
+    plans = client.get("/api/servicePlans").json()["value"]
+    assert len(plans) >= 10
+    ids = [plan["id"] for plan in plans]
+    assert len(ids) == len(set(ids))
+    for plan in plans:
+        assert set(plan) == {"id", "displayName", "vCpuCount", "ramInGB", "storageInGB", "vmSize"}
+        assert plan["vmSize"].startswith("Standard_")

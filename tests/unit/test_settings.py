@@ -1,0 +1,74 @@
+"""Settings: defaults, ISO durations, env over local.settings.json, errors naming the setting."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from shared import settings as settings_module
+from shared.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_match_the_contract() -> None:
+    settings = Settings()
+    assert settings.cloudpc_grace_period == timedelta(days=7)
+    assert settings.cloudpc_cleanup_delay == timedelta(hours=3)
+    assert settings.provisioning_max_attempts == 3
+    assert settings.lifecycle_sweep_schedule == "0 */5 * * * *"
+
+
+def test_iso_durations_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDPC_GRACE_PERIOD", "PT5S")
+    monkeypatch.setenv("CLOUDPC_CLEANUP_DELAY", "P1DT2H")
+    settings = load_settings()
+    assert settings.cloudpc_grace_period == timedelta(seconds=5)
+    assert settings.cloudpc_cleanup_delay == timedelta(days=1, hours=2)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CLOUDPC_GRACE_PERIOD", "7 days"),
+        ("CLOUDPC_CLEANUP_DELAY", "-PT1H"),
+        ("PROVISIONING_MAX_ATTEMPTS", "zero"),
+        ("PROVISIONING_MAX_ATTEMPTS", "0"),
+        ("LIFECYCLE_SWEEP_SCHEDULE", "*/5 * * * *"),
+        ("CLOUD_PROVIDER", "aws"),
+        ("DIRECTORY_EVENTS_QUEUE", "Not_A_Queue"),
+    ],
+)
+def test_an_invalid_setting_fails_at_start_up_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_environment_wins_over_local_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    local = tmp_path / "local.settings.json"
+    local.write_text(
+        json.dumps(
+            {
+                "Values": {
+                    "PROVISIONING_MAX_ATTEMPTS": "5",
+                    "CLOUDPC_GRACE_PERIOD": "PT1M",
+                    "AzureWebJobsStorage": "x=y",
+                }
+            }
+        )
+    )
+    monkeypatch.setattr(settings_module, "PROJECT_ROOT", tmp_path)
+    monkeypatch.setenv("PROVISIONING_MAX_ATTEMPTS", "2")
+    settings = load_settings()
+    assert settings.provisioning_max_attempts == 2
+    assert settings.cloudpc_grace_period == timedelta(minutes=1)
+    assert settings.storage_connection_string == "x=y"
+
+
+def test_overrides_win_over_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROVISIONING_MAX_ATTEMPTS", "2")
+    assert Settings(provisioning_max_attempts=4).provisioning_max_attempts == 4

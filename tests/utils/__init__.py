@@ -1,0 +1,1 @@
+"""Test helpers: factories and clients shared by the test tiers."""

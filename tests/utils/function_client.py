@@ -1,0 +1,86 @@
+"""Calls an app's HTTP functions in-process with real func.HttpRequest objects (no server)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import azure.functions as func
+
+BASE = "http://127.0.0.1:7071"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text) if self.text else None
+
+    @property
+    def error_code(self) -> str | None:
+        body = self.json()
+        return body["error"]["code"] if isinstance(body, dict) and "error" in body else None
+
+
+class FunctionClient:
+    """Routes `METHOD /api/...` to the app's HTTP functions as the host would, minus the network."""
+
+    def __init__(self, app: Any) -> None:
+        self.routes: list[tuple[str, re.Pattern[str], Any]] = []
+        for function in app.get_functions():
+            trigger = function.get_trigger()
+            if trigger.get_binding_name() != "httpTrigger":
+                continue
+            pattern = re.sub(r"\{(\w+)(?::[^}]*)?\}", r"(?P<\1>[^/]+)", trigger.route)
+            for method in trigger.methods:
+                self.routes.append(
+                    (str(method.value), re.compile(f"^{pattern}$"), function.get_user_function())
+                )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        parts = urlsplit(path)
+        route = parts.path.removeprefix("/api/")
+        sent_headers = dict(headers or {})
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            sent_headers.setdefault("Content-Type", "application/json")
+        for route_method, pattern, function in self.routes:
+            match = pattern.match(route)
+            if match and route_method == method:
+                req = func.HttpRequest(
+                    method=method,
+                    url=f"{BASE}{parts.path}" + (f"?{parts.query}" if parts.query else ""),
+                    headers=sent_headers,
+                    params=dict(parse_qsl(parts.query)),
+                    route_params=match.groupdict(),
+                    body=body or b"",
+                )
+                response = function(req)
+                return Reply(response.status_code, dict(response.headers), response.get_body().decode())
+        raise AssertionError(f"no function serves {method} {path}")
+
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json_body: Any = None, **kwargs: Any) -> Reply:
+        return self.request("POST", path, json_body=json_body, **kwargs)
+
+    def patch(self, path: str, json_body: Any = None, **kwargs: Any) -> Reply:
+        return self.request("PATCH", path, json_body=json_body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Reply:
+        return self.request("DELETE", path, **kwargs)

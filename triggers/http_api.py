@@ -1,0 +1,348 @@
+"""HTTP plumbing every route shares: declaring operations, reading requests, mapping errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import azure.durable_functions as df
+import azure.functions as func
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import (
+    Conflict,
+    DomainError,
+    ErrorDetail,
+    NotFound,
+    PreconditionFailed,
+    Unavailable,
+    ValidationFailed,
+)
+from shared.models.base import Review
+
+log = logging.getLogger(__name__)
+T = TypeVar("T", bound=BaseModel)
+MAX_BODY_BYTES = 1024 * 1024
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
+STATUS_OF: dict[type[DomainError], int] = {
+    ValidationFailed: 400,
+    NotFound: 404,
+    Conflict: 409,
+    PreconditionFailed: 412,
+    Unavailable: 503,
+}
+
+
+class HttpError(DomainError):
+    """A request-level problem (size, media type, method) with its own status code."""
+
+    def __init__(self, status: int, code: str, message: str, target: str | None = None) -> None:
+        super().__init__(message, code=code, target=target)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+
+
+TOP = QueryParam(
+    "top", "Page size, 1-1000 (default 100).", {"type": "integer", "minimum": 1, "maximum": 1000}
+)
+SKIP_TOKEN = QueryParam("skipToken", "Opaque continuation from a previous page's nextLink.")
+VALIDATE_ONLY = QueryParam(
+    "validateOnly", "Run every check and return the review summary without saving.", {"type": "boolean"}
+)
+PAGING = (TOP, SKIP_TOKEN)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route: what the Functions host registers and what the OpenAPI document describes."""
+
+    name: str
+    method: str
+    route: str
+    summary: str
+    tag: str
+    status: int = 200
+    body: type[BaseModel] | None = None
+    response: Any = None
+    query: Sequence[QueryParam] = ()
+    conditional: bool = False
+    anonymous: bool = False
+
+    @property
+    def path_params(self) -> list[str]:
+        return ROUTE_PARAM.findall(self.route)
+
+
+class ApiRequest:
+    """A function's view of an HTTP request: typed accessors that raise contract errors."""
+
+    def __init__(self, req: func.HttpRequest) -> None:
+        self.raw = req
+
+    def param(self, name: str) -> str:
+        return self.raw.route_params[name]
+
+    def query(self, name: str) -> str | None:
+        value = self.raw.params.get(name)
+        return value if value not in (None, "") else None
+
+    def flag(self, name: str) -> bool:
+        value = (self.query(name) or "false").lower()
+        if value not in ("true", "false"):
+            raise _bad_query(name, f"{name} must be true or false, not '{value}'.")
+        return value == "true"
+
+    @property
+    def validate_only(self) -> bool:
+        return self.flag("validateOnly")
+
+    @property
+    def if_match(self) -> str | None:
+        return self.raw.headers.get("if-match") or None
+
+    @property
+    def top(self) -> int:
+        raw = self.query("top") or "100"
+        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+            raise _bad_query("top", f"top must be a whole number from 1 to 1000, not '{raw}'.")
+        return int(raw)
+
+    @property
+    def skip_token(self) -> str | None:
+        return self.query("skipToken")
+
+    def body(self, model: type[T]) -> T:
+        return model.model_validate(self.json())
+
+    def json(self) -> dict[str, Any]:
+        raw = self.raw.get_body() or b""
+        if len(raw) > MAX_BODY_BYTES:
+            raise HttpError(
+                413, "payloadTooLarge", f"The body has {len(raw)} bytes; at most 1 MiB is accepted."
+            )
+        content_type = (self.raw.headers.get("content-type") or "").split(";")[0].strip().lower()
+        if content_type not in JSON_TYPES:
+            shown = content_type or "none"
+            raise HttpError(415, "unsupportedMediaType", f"Send the body as application/json (got {shown}).")
+        try:
+            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise HttpError(400, "invalidJson", f"The body is not valid JSON: {exc}.") from None
+        if not isinstance(data, dict):
+            raise HttpError(400, "invalidJson", "The body must be a JSON object.")
+        return data
+
+    def url(self, path: str, query: dict[str, str] | None = None) -> str:
+        """Absolute URL of another resource of this API, e.g. url('tenants/42')."""
+        parts = urlsplit(self.raw.url)
+        prefix = parts.path.split("/")[1] if parts.path.count("/") > 1 else "api"
+        return urlunsplit((parts.scheme, parts.netloc, f"/{prefix}/{path}", urlencode(query or {}), ""))
+
+    def next_link(self, skip_token: str | None) -> str | None:
+        if not skip_token:
+            return None
+        parts = urlsplit(self.raw.url)
+        query = {k: v for k, v in self.raw.params.items() if k != "skipToken"}
+        query["skipToken"] = skip_token
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _bad_query(name: str, message: str) -> ValidationFailed:
+    return ValidationFailed.of(ErrorDetail("invalidQueryParameter", message, name))
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> func.HttpResponse:
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json", by_alias=True)
+    text = None if body is None else json.dumps(body, separators=(",", ":"))
+    return func.HttpResponse(
+        text,
+        status_code=status,
+        headers=headers,
+        mimetype="application/json" if text else None,
+        charset="utf-8",
+    )
+
+
+def error_body(
+    code: str, message: str, target: str | None = None, details: Sequence[ErrorDetail] = ()
+) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if target:
+        error["target"] = target
+    if details:
+        error["details"] = [
+            {k: v for k, v in (("code", d.code), ("message", d.message), ("target", d.target)) if v}
+            for d in details
+        ]
+    return {"error": error}
+
+
+def _pydantic_target(loc: Sequence[int | str]) -> str:
+    target = ""
+    for part in loc:
+        target += f"[{part}]" if isinstance(part, int) else (f".{part}" if target else str(part))
+    return target
+
+
+FRIENDLY = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of this resource; remove it",
+    "string_type": "must be a string",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dict_type": "must be an object",
+}
+
+
+def _camel(code: str) -> str:
+    head, *rest = code.split("_")
+    return head + "".join(word.capitalize() for word in rest)
+
+
+def validation_details(exc: ValidationError) -> list[ErrorDetail]:
+    details = []
+    for err in exc.errors(include_url=False):
+        target = _pydantic_target(err["loc"]) or None
+        message = FRIENDLY.get(err["type"], err["msg"].removeprefix("Value error, "))
+        details.append(
+            ErrorDetail(_camel(err["type"]), f"{target}: {message}" if target else message, target)
+        )
+    return details
+
+
+def error_response(exc: Exception) -> func.HttpResponse:
+    """Every failure as the contract's error shape; unexpected ones as 500 without internals."""
+    if isinstance(exc, ValidationError):
+        exc = ValidationFailed.of(*validation_details(exc))
+    if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+        exc = Unavailable("Storage is not answering right now; try again shortly.", code="serviceUnavailable")
+    if isinstance(exc, HttpError):
+        return json_response(exc.status, error_body(exc.code, exc.message, exc.target))
+    if isinstance(exc, DomainError):
+        status = next((s for kind, s in STATUS_OF.items() if isinstance(exc, kind)), 400)
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return json_response(status, error_body(exc.code, exc.message, exc.target, exc.details), headers)
+    incident = str(uuid.uuid4())
+    log.exception("Unhandled error (incident %s)", incident)
+    return json_response(
+        500, error_body("internalError", f"Something went wrong on our side (incident {incident}).")
+    )
+
+
+Handler = Callable[[ApiRequest], Any]
+
+
+class Api:
+    """Every operation of the app, remembered for the OpenAPI document."""
+
+    def __init__(self) -> None:
+        self.operations: list[Operation] = []
+
+    def section(self, bp: df.Blueprint, tag: str) -> Routes:
+        return Routes(self, bp, tag)
+
+
+@dataclass
+class Routes:
+    """Declares one blueprint's routes: `@routes.get("tenants/{tenantId}", "getTenant", "Get a tenant")`."""
+
+    api: Api
+    bp: df.Blueprint
+    tag: str
+
+    def get(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
+        return self.add("GET", route, name, summary, **spec)
+
+    def post(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
+        return self.add("POST", route, name, summary, **spec)
+
+    def patch(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
+        return self.add("PATCH", route, name, summary, conditional=True, **spec)
+
+    def delete(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
+        return self.add("DELETE", route, name, summary, status=204, conditional=True, **spec)
+
+    def add(
+        self, method: str, route: str, name: str, summary: str, **spec: Any
+    ) -> Callable[[Handler], Handler]:
+        operation = Operation(name=name, method=method, route=route, summary=summary, tag=self.tag, **spec)
+        self.api.operations.append(operation)
+        bp = self.bp
+
+        def register(handler: Handler) -> Handler:
+            def function(req: func.HttpRequest) -> func.HttpResponse:
+                return invoke(operation, handler, req)
+
+            function.__name__ = operation.name
+            level = func.AuthLevel.ANONYMOUS if operation.anonymous else func.AuthLevel.FUNCTION
+            bp.function_name(operation.name)(
+                bp.route(route=operation.route, methods=[operation.method], auth_level=level)(function)
+            )
+            return handler
+
+        return register
+
+
+def invoke(operation: Operation, handler: Handler, req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        result = handler(ApiRequest(req))
+    except Exception as exc:
+        return error_response(exc)
+    if isinstance(result, func.HttpResponse):
+        return result
+    if isinstance(result, ApiResponse):
+        return json_response(result.status, result.body, result.headers)
+    etag = getattr(result, "etag", None)
+    return json_response(operation.status, result, {"ETag": etag} if etag else None)
+
+
+def created(req: ApiRequest, resource: Any, path: str) -> ApiResponse:
+    """201 with Location and ETag, or the review summary (200) when only validating."""
+    if req.validate_only:
+        return ApiResponse(200, Review[Any](summary=resource))
+    return ApiResponse(201, resource, {"Location": req.url(path), "ETag": resource.etag or ""})
+
+
+def updated(req: ApiRequest, resource: Any) -> ApiResponse:
+    if req.validate_only:
+        return ApiResponse(200, Review[Any](summary=resource))
+    return ApiResponse(200, resource, {"ETag": resource.etag or ""})
+
+
+def page_of(req: ApiRequest, items: list[Any], skip_token: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"value": [item.model_dump(mode="json", by_alias=True) for item in items]}
+    link = req.next_link(skip_token)
+    if link:
+        body["nextLink"] = link
+    return body

@@ -1,0 +1,58 @@
+"""HTTP routes about the service itself: health, OpenAPI document, service-plan catalog."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import azure.durable_functions as df
+from azure.core.exceptions import AzureError
+
+from shared.bootstrap import APP_VERSION, Services
+from shared.catalog.service_plans import SERVICE_PLANS, ServicePlan
+from shared.models.base import ApiModel
+from triggers.http_api import Api, ApiRequest, ApiResponse
+from triggers.openapi import build_openapi
+
+log = logging.getLogger(__name__)
+
+
+class Health(ApiModel):
+    status: str
+    storage: str
+    cloud_provider: str
+    version: str
+
+
+class ServicePlanList(ApiModel):
+    value: list[ServicePlan]
+
+
+def blueprint(api: Api, services: Services) -> df.Blueprint:
+    bp = df.Blueprint()
+    meta = api.section(bp, "Service")
+
+    @meta.get("health", "health", "Liveness and storage reachability", response=Health, anonymous=True)
+    def health(req: ApiRequest) -> ApiResponse:
+        report = Health(
+            status="ok", storage="ok", cloud_provider=services.settings.cloud_provider, version=APP_VERSION
+        )
+        try:
+            services.storage.ping()
+        except AzureError as exc:
+            log.warning("Health check: storage unreachable (%s)", type(exc).__name__)
+            report = report.model_copy(update={"status": "unavailable", "storage": "unreachable"})
+            return ApiResponse(503, report, {"Retry-After": "5"})
+        return ApiResponse(200, report)
+
+    @meta.get("openapi.json", "openApiDocument", "This API as an OpenAPI 3.1 document", anonymous=True)
+    def openapi(req: ApiRequest) -> dict[str, Any]:
+        return build_openapi(api.operations, title="Cloud PC provisioning API", version=APP_VERSION)
+
+    @meta.get(
+        "servicePlans", "listServicePlans", "Windows 365 plans and their VM sizes", response=ServicePlanList
+    )
+    def service_plans(req: ApiRequest) -> ServicePlanList:
+        return ServicePlanList(value=list(SERVICE_PLANS))
+
+    return bp

@@ -1,0 +1,93 @@
+"""HTTP routes for tenants and their sites."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from shared.models.base import Page
+from shared.models.sites import Site, SiteCreate, SiteUpdate
+from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
+from shared.services import tenants as service
+from shared.services.tenants import TenantPorts
+from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of, updated
+
+TENANT = "tenants/{tenantId}"
+SITES = "tenants/{tenantId}/sites"
+SITE = "tenants/{tenantId}/sites/{siteId}"
+
+
+def blueprint(api: Api, ports: TenantPorts) -> df.Blueprint:
+    bp = df.Blueprint()
+    tenants = api.section(bp, "Tenants")
+    sites = api.section(bp, "Sites")
+    writes: dict[str, Any] = {"query": (VALIDATE_ONLY,)}
+
+    @tenants.post(
+        "tenants",
+        "createTenant",
+        "Register a tenant",
+        body=TenantCreate,
+        response=Tenant,
+        status=201,
+        **writes,
+    )
+    def create_tenant(req: ApiRequest) -> ApiResponse:
+        tenant = service.create_tenant(ports, req.body(TenantCreate), dry_run=req.validate_only)
+        return created(req, tenant, f"tenants/{tenant.id}")
+
+    @tenants.get("tenants", "listTenants", "List tenants", response=Page[Tenant], query=PAGING)
+    def list_tenants(req: ApiRequest) -> dict[str, Any]:
+        return page_of(req, *ports.tenants.list_tenants(top=req.top, skip_token=req.skip_token))
+
+    @tenants.get(TENANT, "getTenant", "Get a tenant", response=Tenant)
+    def get_tenant(req: ApiRequest) -> Tenant:
+        return ports.tenants.get_tenant(req.param("tenantId"))
+
+    @tenants.patch(TENANT, "updateTenant", "Update a tenant", body=TenantUpdate, response=Tenant, **writes)
+    def update_tenant(req: ApiRequest) -> ApiResponse:
+        patch = req.body(TenantUpdate)
+        tenant = service.update_tenant(
+            ports, req.param("tenantId"), patch, if_match=req.if_match, dry_run=req.validate_only
+        )
+        return updated(req, tenant)
+
+    @tenants.delete(TENANT, "deleteTenant", "Delete a tenant that has no sites left")
+    def delete_tenant(req: ApiRequest) -> ApiResponse:
+        service.delete_tenant(ports, req.param("tenantId"), if_match=req.if_match)
+        return ApiResponse(204)
+
+    @sites.post(SITES, "createSite", "Add a site", body=SiteCreate, response=Site, status=201, **writes)
+    def create_site(req: ApiRequest) -> ApiResponse:
+        tenant_id = req.param("tenantId")
+        site = service.create_site(ports, tenant_id, req.body(SiteCreate), dry_run=req.validate_only)
+        return created(req, site, f"tenants/{tenant_id}/sites/{site.id}")
+
+    @sites.get(SITES, "listSites", "List a tenant's sites", response=Page[Site], query=PAGING)
+    def list_sites(req: ApiRequest) -> dict[str, Any]:
+        tenant_id = req.param("tenantId")
+        ports.tenants.get_tenant(tenant_id)
+        return page_of(req, *ports.sites.list_sites(tenant_id, top=req.top, skip_token=req.skip_token))
+
+    @sites.get(SITE, "getSite", "Get a site", response=Site)
+    def get_site(req: ApiRequest) -> Site:
+        tenant_id = req.param("tenantId")
+        ports.tenants.get_tenant(tenant_id)
+        return ports.sites.get_site(tenant_id, req.param("siteId"))
+
+    @sites.patch(SITE, "updateSite", "Update a site", body=SiteUpdate, response=Site, **writes)
+    def update_site(req: ApiRequest) -> ApiResponse:
+        tenant_id, site_id = req.param("tenantId"), req.param("siteId")
+        patch = req.body(SiteUpdate)
+        site = service.update_site(
+            ports, tenant_id, site_id, patch, if_match=req.if_match, dry_run=req.validate_only
+        )
+        return updated(req, site)
+
+    @sites.delete(SITE, "deleteSite", "Delete a site")
+    def delete_site(req: ApiRequest) -> ApiResponse:
+        service.delete_site(ports, req.param("tenantId"), req.param("siteId"), if_match=req.if_match)
+        return ApiResponse(204)
+
+    return bp

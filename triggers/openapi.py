@@ -1,0 +1,124 @@
+"""Builds the OpenAPI 3.1 document from the declared operations and their pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from shared.models.base import ApiModel, Review
+from triggers.http_api import VALIDATE_ONLY, Operation
+
+CONSTRAINT = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
+ERRORS = {
+    "400": "Malformed JSON, wrong types or a broken rule; one detail per bad field.",
+    "404": "Unknown tenant or resource.",
+    "409": "Conflicts with the current state (in use, duplicate, wrong status).",
+    "412": "The If-Match etag is stale.",
+    "413": "The body is larger than 1 MiB.",
+    "415": "The body is not JSON.",
+    "500": "Unexpected failure; the message names an incident id.",
+}
+
+
+class ErrorItem(ApiModel):
+    code: str
+    message: str
+    target: str | None = None
+
+
+class ErrorInfo(ErrorItem):
+    details: list[ErrorItem] | None = None
+
+
+class ErrorResponse(ApiModel):
+    """The contract's error shape."""
+
+    error: ErrorInfo
+
+
+Mode = Literal["validation", "serialization"]
+
+
+def build_openapi(operations: list[Operation], *, title: str, version: str) -> dict[str, Any]:
+    wanted: list[tuple[type[BaseModel], Mode]] = [(ErrorResponse, "serialization")]
+    for op in operations:
+        if op.body is not None:
+            wanted.append((op.body, "validation"))
+        if op.response is not None:
+            wanted.append((op.response, "serialization"))
+            if VALIDATE_ONLY in op.query:
+                wanted.append((Review[op.response], "serialization"))  # type: ignore[name-defined]
+    refs, defs = models_json_schema(list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}")
+
+    def ref(model: type[BaseModel], mode: Mode) -> dict[str, Any]:
+        return {"content": {"application/json": {"schema": refs[(model, mode)]}}}
+
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        responses: dict[str, Any] = {}
+        if op.response is not None:
+            responses[str(op.status)] = {"description": op.summary, **ref(op.response, "serialization")}
+            if VALIDATE_ONLY in op.query:
+                review = Review[op.response]  # type: ignore[name-defined]
+                responses["200"] = {
+                    "description": "Review summary (validateOnly=true); nothing saved.",
+                    **ref(review, "serialization"),
+                }
+        else:
+            responses[str(op.status)] = {"description": op.summary}
+        for code, description in ERRORS.items():
+            if (code == "412" and not op.conditional) or (code in ("413", "415") and op.body is None):
+                continue
+            responses[code] = {"description": description, **ref(ErrorResponse, "serialization")}
+        parameters: list[dict[str, Any]] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in op.path_params
+        ]
+        parameters += [
+            {
+                "name": q.name,
+                "in": "query",
+                "required": False,
+                "description": q.description,
+                "schema": q.schema,
+            }
+            for q in op.query
+        ]
+        if op.conditional:
+            parameters.append(
+                {
+                    "name": "If-Match",
+                    "in": "header",
+                    "required": False,
+                    "description": "The etag last read; the change is refused with 412 if it is stale.",
+                    "schema": {"type": "string"},
+                }
+            )
+        entry: dict[str, Any] = {
+            "operationId": op.name,
+            "summary": op.summary,
+            "tags": [op.tag],
+            "parameters": parameters,
+            "responses": responses,
+        }
+        if op.body is not None:
+            entry["requestBody"] = {"required": True, **ref(op.body, "validation")}
+        if op.anonymous:
+            entry["security"] = []
+        paths.setdefault("/" + CONSTRAINT.sub(r"{\1}", op.route), {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "servers": [{"url": "/api"}],
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {
+                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+            },
+        },
+        "security": [{"functionKey": []}],
+    }
