@@ -5,17 +5,39 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities import configuration as configuration_activities
+from orchestrators import configuration as configuration_orchestrators
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
-from triggers import http_meta, http_tenants
+from triggers import (
+    http_connections,
+    http_images,
+    http_meta,
+    http_policies,
+    http_simulator,
+    http_tenants,
+    timers,
+)
 from triggers.http_api import Api
 
 
 def create_app(services: Services) -> df.DFApp:
     app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
     api = Api()
-    app.register_functions(http_meta.blueprint(api, services))
-    app.register_functions(http_tenants.blueprint(api, services.tenant_ports))
+    blueprints = [
+        http_meta.blueprint(api, services),
+        http_tenants.blueprint(api, services.admin),
+        http_connections.blueprint(api, services.admin),
+        http_images.blueprint(api, services.admin),
+        http_policies.blueprint(api, services.admin),
+        timers.blueprint(services.settings, services.admin),
+        configuration_orchestrators.blueprint(),
+        configuration_activities.blueprint(services.admin),
+    ]
+    if services.simulator is not None:
+        blueprints.append(http_simulator.blueprint(api, services.simulator))
+    for blueprint in blueprints:
+        app.register_functions(blueprint)
     return app
 
 

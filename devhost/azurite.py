@@ -59,6 +59,8 @@ class Azurite:
     ports: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
     location: Path | None = None  # None: in-memory, gone when the process stops
     process: subprocess.Popen[bytes] | None = None
+    # own process group: a terminal's Ctrl-C then reaches only us, and we stop Azurite last
+    own_session: bool = False
 
     @property
     def connection_string(self) -> str:
@@ -93,6 +95,7 @@ class Azurite:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             cwd=self.project_root,
+            start_new_session=self.own_session,
         )
         deadline = time.monotonic() + timeout_s
         while not all(port_open(port) for port in self.ports):

@@ -2,31 +2,71 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
+from shared.cloud.secrets import EncryptedTableSecretStore
+from shared.cloud.simulated.simulator import Simulator
+from shared.events import EventPublisher, QueueEventPublisher
 from shared.models.base import new_id, utc_now
-from shared.services.tenants import TenantPorts
-from shared.settings import Settings
+from shared.services.ports import AdminPorts
+from shared.settings import PROJECT_ROOT, Settings, SettingsError
 from shared.storage.connection import resolve_connection_string
+from shared.storage.connections import ConnectionRepository
+from shared.storage.images import DeviceImageRepository
+from shared.storage.policies import PolicyRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.tables import TableStorage
 from shared.storage.tenants import TenantRepository
 
 APP_VERSION = "0.1.0"
+LOCAL_KEY_FILE = PROJECT_ROOT / ".devhost" / "local-secret.key"
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     storage: TableStorage
-    tenant_ports: TenantPorts
+    events: EventPublisher
+    admin: AdminPorts
+    simulator: Simulator | None
+
+
+def local_secret_key(settings: Settings, key_file: Path = LOCAL_KEY_FILE) -> str:
+    """The configured key, or one made once and kept in a git-ignored file for local runs."""
+    if settings.local_secret_key is not None:
+        return settings.local_secret_key.get_secret_value()
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    return key_file.read_text(encoding="utf-8").strip()
 
 
 def build_services(settings: Settings) -> Services:
-    storage = TableStorage.from_connection_string(
-        resolve_connection_string(settings.storage_connection_string), settings.table_name_prefix
+    connection_string = resolve_connection_string(settings.storage_connection_string)
+    storage = TableStorage.from_connection_string(connection_string, settings.table_name_prefix)
+    events = QueueEventPublisher(connection_string, settings.directory_events_queue)
+    if settings.cloud_provider != "simulated":
+        raise SettingsError(
+            "CLOUD_PROVIDER=azure is not available in this version: the Azure and Graph adapters are not "
+            "built yet. Use CLOUD_PROVIDER=simulated."
+        )
+    simulator = Simulator.create(storage, events)
+    admin = AdminPorts(
+        tenants=TenantRepository(storage),
+        sites=SiteRepository(storage),
+        connections=ConnectionRepository(storage),
+        images=DeviceImageRepository(storage),
+        policies=PolicyRepository(storage),
+        secrets=EncryptedTableSecretStore(storage, local_secret_key(settings)),
+        directory=simulator.directory,
+        network=simulator.network,
+        compute=simulator.compute,
+        events=events,
+        clock=utc_now,
+        new_id=new_id,
+        grace_period=settings.cloudpc_grace_period,
     )
-    tenant_ports = TenantPorts(
-        tenants=TenantRepository(storage), sites=SiteRepository(storage), clock=utc_now, new_id=new_id
-    )
-    return Services(settings=settings, storage=storage, tenant_ports=tenant_ports)
+    return Services(settings=settings, storage=storage, events=events, admin=admin, simulator=simulator)

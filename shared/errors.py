@@ -33,9 +33,7 @@ class ValidationFailed(DomainError):
         if len(details) == 1:
             only = details[0]
             return cls(only.message, code="validationFailed", target=only.target, details=list(details))
-        return cls(
-            f"The request has {len(details)} invalid fields.", code="validationFailed", details=list(details)
-        )
+        return cls(f"The request has {len(details)} invalid fields.", code="validationFailed", details=list(details))
 
 
 class NotFound(DomainError):
@@ -56,8 +54,7 @@ class PreconditionFailed(DomainError):
     @classmethod
     def stale(cls, kind: str, resource_id: str) -> PreconditionFailed:
         return cls(
-            f"{kind} '{resource_id}' was changed since the etag in If-Match was read; "
-            "read it again and retry.",
+            f"{kind} '{resource_id}' was changed since the etag in If-Match was read; read it again and retry.",
             code="preconditionFailed",
             target="If-Match",
         )

@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     lifecycle_sweep_schedule: str = "0 */5 * * * *"
     drift_reconcile_schedule: str = "0 0 * * * *"
     health_check_schedule: str = "0 0 */6 * * *"
-    directory_events_queue: str = Field(
-        default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
+    directory_events_queue: str = Field(default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    local_secret_key: SecretStr | None = Field(
+        default=None, description="Key of the simulated secret store; made and kept in .devhost/ when unset."
     )
     table_name_prefix: str = Field(default="", pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
 

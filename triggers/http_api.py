@@ -56,14 +56,13 @@ class QueryParam:
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
 
 
-TOP = QueryParam(
-    "top", "Page size, 1-1000 (default 100).", {"type": "integer", "minimum": 1, "maximum": 1000}
-)
+TOP = QueryParam("top", "Page size, 1-1000 (default 100).", {"type": "integer", "minimum": 1, "maximum": 1000})
 SKIP_TOKEN = QueryParam("skipToken", "Opaque continuation from a previous page's nextLink.")
 VALIDATE_ONLY = QueryParam(
     "validateOnly", "Run every check and return the review summary without saving.", {"type": "boolean"}
 )
 PAGING = (TOP, SKIP_TOKEN)
+RUNNING = {df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running}
 
 
 @dataclass(frozen=True)
@@ -81,6 +80,8 @@ class Operation:
     query: Sequence[QueryParam] = ()
     conditional: bool = False
     anonymous: bool = False
+    durable: bool = False  # the handler is async and gets a Durable client as `req.durable`
+    review: bool = True  # with validateOnly=true it answers Review[response] (False: its own shape)
 
     @property
     def path_params(self) -> list[str]:
@@ -90,8 +91,16 @@ class Operation:
 class ApiRequest:
     """A function's view of an HTTP request: typed accessors that raise contract errors."""
 
-    def __init__(self, req: func.HttpRequest) -> None:
+    def __init__(self, req: func.HttpRequest, durable: Any = None) -> None:
         self.raw = req
+        self._durable = durable
+
+    @property
+    def durable(self) -> Any:
+        """The DurableOrchestrationClient, for operations declared with durable=True."""
+        if self._durable is None:
+            raise RuntimeError("this operation was not declared with durable=True")
+        return self._durable
 
     def param(self, name: str) -> str:
         return self.raw.route_params[name]
@@ -131,9 +140,7 @@ class ApiRequest:
     def json(self) -> dict[str, Any]:
         raw = self.raw.get_body() or b""
         if len(raw) > MAX_BODY_BYTES:
-            raise HttpError(
-                413, "payloadTooLarge", f"The body has {len(raw)} bytes; at most 1 MiB is accepted."
-            )
+            raise HttpError(413, "payloadTooLarge", f"The body has {len(raw)} bytes; at most 1 MiB is accepted.")
         content_type = (self.raw.headers.get("content-type") or "").split(";")[0].strip().lower()
         if content_type not in JSON_TYPES:
             shown = content_type or "none"
@@ -197,8 +204,7 @@ def error_body(
         error["target"] = target
     if details:
         error["details"] = [
-            {k: v for k, v in (("code", d.code), ("message", d.message), ("target", d.target)) if v}
-            for d in details
+            {k: v for k, v in (("code", d.code), ("message", d.message), ("target", d.target)) if v} for d in details
         ]
     return {"error": error}
 
@@ -235,9 +241,7 @@ def validation_details(exc: ValidationError) -> list[ErrorDetail]:
     for err in exc.errors(include_url=False):
         target = _pydantic_target(err["loc"]) or None
         message = FRIENDLY.get(err["type"], err["msg"].removeprefix("Value error, "))
-        details.append(
-            ErrorDetail(_camel(err["type"]), f"{target}: {message}" if target else message, target)
-        )
+        details.append(ErrorDetail(_camel(err["type"]), f"{target}: {message}" if target else message, target))
     return details
 
 
@@ -255,9 +259,7 @@ def error_response(exc: Exception) -> func.HttpResponse:
         return json_response(status, error_body(exc.code, exc.message, exc.target, exc.details), headers)
     incident = str(uuid.uuid4())
     log.exception("Unhandled error (incident %s)", incident)
-    return json_response(
-        500, error_body("internalError", f"Something went wrong on our side (incident {incident}).")
-    )
+    return json_response(500, error_body("internalError", f"Something went wrong on our side (incident {incident})."))
 
 
 Handler = Callable[[ApiRequest], Any]
@@ -288,43 +290,65 @@ class Routes:
         return self.add("POST", route, name, summary, **spec)
 
     def patch(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
-        return self.add("PATCH", route, name, summary, conditional=True, **spec)
+        return self.add("PATCH", route, name, summary, **{"conditional": True, **spec})
 
     def delete(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
-        return self.add("DELETE", route, name, summary, status=204, conditional=True, **spec)
+        return self.add("DELETE", route, name, summary, **{"status": 204, "conditional": True, **spec})
 
-    def add(
-        self, method: str, route: str, name: str, summary: str, **spec: Any
-    ) -> Callable[[Handler], Handler]:
+    def add(self, method: str, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
         operation = Operation(name=name, method=method, route=route, summary=summary, tag=self.tag, **spec)
         self.api.operations.append(operation)
         bp = self.bp
 
         def register(handler: Handler) -> Handler:
+            level = func.AuthLevel.ANONYMOUS if operation.anonymous else func.AuthLevel.FUNCTION
+            route = bp.route(route=operation.route, methods=[operation.method], auth_level=level)
+            if operation.durable:
+
+                async def durable_function(req: func.HttpRequest, client: Any) -> func.HttpResponse:
+                    try:
+                        result = await handler(ApiRequest(req, client))
+                    except Exception as exc:
+                        return error_response(exc)
+                    return to_response(operation, result)
+
+                durable_function.__name__ = operation.name
+                bp.function_name(operation.name)(route(bp.durable_client_input(client_name="client")(durable_function)))
+                return handler
+
             def function(req: func.HttpRequest) -> func.HttpResponse:
-                return invoke(operation, handler, req)
+                try:
+                    result = handler(ApiRequest(req))
+                except Exception as exc:
+                    return error_response(exc)
+                return to_response(operation, result)
 
             function.__name__ = operation.name
-            level = func.AuthLevel.ANONYMOUS if operation.anonymous else func.AuthLevel.FUNCTION
-            bp.function_name(operation.name)(
-                bp.route(route=operation.route, methods=[operation.method], auth_level=level)(function)
-            )
+            bp.function_name(operation.name)(route(function))
             return handler
 
         return register
 
 
-def invoke(operation: Operation, handler: Handler, req: func.HttpRequest) -> func.HttpResponse:
-    try:
-        result = handler(ApiRequest(req))
-    except Exception as exc:
-        return error_response(exc)
+def to_response(operation: Operation, result: Any) -> func.HttpResponse:
     if isinstance(result, func.HttpResponse):
         return result
     if isinstance(result, ApiResponse):
         return json_response(result.status, result.body, result.headers)
     etag = getattr(result, "etag", None)
     return json_response(operation.status, result, {"ETag": etag} if etag else None)
+
+
+async def start_orchestration(req: ApiRequest, name: str, instance_id: str, payload: dict[str, Any]) -> None:
+    """Start `name` under a deterministic id; an instance already running under that id is the same work."""
+    existing = await req.durable.get_status(instance_id)
+    if existing is not None and getattr(existing, "runtime_status", None) in RUNNING:
+        return
+    try:
+        await req.durable.start_new(name, instance_id, payload)
+    except Exception as exc:  # lost a race with a duplicate request: the other one started it
+        if "already exists" not in str(exc).lower() and "409" not in str(exc):
+            raise
 
 
 def created(req: ApiRequest, resource: Any, path: str) -> ApiResponse:

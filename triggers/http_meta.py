@@ -34,9 +34,7 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
 
     @meta.get("health", "health", "Liveness and storage reachability", response=Health, anonymous=True)
     def health(req: ApiRequest) -> ApiResponse:
-        report = Health(
-            status="ok", storage="ok", cloud_provider=services.settings.cloud_provider, version=APP_VERSION
-        )
+        report = Health(status="ok", storage="ok", cloud_provider=services.settings.cloud_provider, version=APP_VERSION)
         try:
             services.storage.ping()
         except AzureError as exc:
@@ -49,9 +47,7 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
     def openapi(req: ApiRequest) -> dict[str, Any]:
         return build_openapi(api.operations, title="Cloud PC provisioning API", version=APP_VERSION)
 
-    @meta.get(
-        "servicePlans", "listServicePlans", "Windows 365 plans and their VM sizes", response=ServicePlanList
-    )
+    @meta.get("servicePlans", "listServicePlans", "Windows 365 plans and their VM sizes", response=ServicePlanList)
     def service_plans(req: ApiRequest) -> ServicePlanList:
         return ServicePlanList(value=list(SERVICE_PLANS))
 

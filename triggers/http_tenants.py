@@ -10,7 +10,7 @@ from shared.models.base import Page
 from shared.models.sites import Site, SiteCreate, SiteUpdate
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services import tenants as service
-from shared.services.tenants import TenantPorts
+from shared.services.ports import AdminPorts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of, updated
 
 TENANT = "tenants/{tenantId}"
@@ -18,7 +18,7 @@ SITES = "tenants/{tenantId}/sites"
 SITE = "tenants/{tenantId}/sites/{siteId}"
 
 
-def blueprint(api: Api, ports: TenantPorts) -> df.Blueprint:
+def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     bp = df.Blueprint()
     tenants = api.section(bp, "Tenants")
     sites = api.section(bp, "Sites")
@@ -80,9 +80,7 @@ def blueprint(api: Api, ports: TenantPorts) -> df.Blueprint:
     def update_site(req: ApiRequest) -> ApiResponse:
         tenant_id, site_id = req.param("tenantId"), req.param("siteId")
         patch = req.body(SiteUpdate)
-        site = service.update_site(
-            ports, tenant_id, site_id, patch, if_match=req.if_match, dry_run=req.validate_only
-        )
+        site = service.update_site(ports, tenant_id, site_id, patch, if_match=req.if_match, dry_run=req.validate_only)
         return updated(req, site)
 
     @sites.delete(SITE, "deleteSite", "Delete a site")

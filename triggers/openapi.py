@@ -49,7 +49,7 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
             wanted.append((op.body, "validation"))
         if op.response is not None:
             wanted.append((op.response, "serialization"))
-            if VALIDATE_ONLY in op.query:
+            if VALIDATE_ONLY in op.query and op.review:
                 wanted.append((Review[op.response], "serialization"))  # type: ignore[name-defined]
     refs, defs = models_json_schema(list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}")
 
@@ -60,12 +60,21 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
     for op in operations:
         responses: dict[str, Any] = {}
         if op.response is not None:
-            responses[str(op.status)] = {"description": op.summary, **ref(op.response, "serialization")}
-            if VALIDATE_ONLY in op.query:
-                review = Review[op.response]  # type: ignore[name-defined]
+            normal = ref(op.response, "serialization")
+            responses[str(op.status)] = {"description": op.summary, **normal}
+            if VALIDATE_ONLY in op.query and op.review:
+                review = ref(Review[op.response], "serialization")  # type: ignore[name-defined]
+                if op.status == 200:  # same status either way: say which shape when
+                    schema = {
+                        "oneOf": [
+                            normal["content"]["application/json"]["schema"],
+                            review["content"]["application/json"]["schema"],
+                        ]
+                    }
+                    review = {"content": {"application/json": {"schema": schema}}}
                 responses["200"] = {
-                    "description": "Review summary (validateOnly=true); nothing saved.",
-                    **ref(review, "serialization"),
+                    "description": f"{op.summary}; with validateOnly=true the review summary, nothing saved.",
+                    **review,
                 }
         else:
             responses[str(op.status)] = {"description": op.summary}
@@ -74,8 +83,7 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
                 continue
             responses[code] = {"description": description, **ref(ErrorResponse, "serialization")}
         parameters: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in op.path_params
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
         ]
         parameters += [
             {

@@ -17,9 +17,7 @@ CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 class ApiModel(BaseModel):
     """Base of every wire model: camelCase aliases, names accepted too, serialized by alias."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, frozen=False
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, serialize_by_alias=True, frozen=False)
 
 
 class InputModel(ApiModel):

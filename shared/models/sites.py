@@ -35,8 +35,7 @@ def _resource_group(value: str) -> str:
     if not RESOURCE_GROUP.match(value) or value.endswith("."):
         raise PydanticCustomError(
             "invalidResourceGroupName",
-            "must be 1-90 letters, digits, underscores, hyphens, periods or parentheses, "
-            "not ending in a period",
+            "must be 1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period",
         )
     return value
 
@@ -82,9 +81,7 @@ class SiteFields(InputModel):
         vnet = getattr(self, "virtual_network_id", None)
         subnet = getattr(self, "subnet_id", None)
         if vnet and subnet and not subnet.lower().startswith(vnet.lower() + "/subnets/"):
-            raise PydanticCustomError(
-                "subnetNotInVirtualNetwork", "subnetId must be a subnet of virtualNetworkId"
-            )
+            raise PydanticCustomError("subnetNotInVirtualNetwork", "subnetId must be a subnet of virtualNetworkId")
         return self
 
 
@@ -104,9 +101,7 @@ class SiteCreate(SiteFields):
             self.virtual_network_id = self.subnet_id.rsplit("/subnets/", 1)[0]
         vnet, subnet = self.virtual_network_id, self.subnet_id
         if vnet and subnet and not subnet.lower().startswith(vnet.lower() + "/subnets/"):
-            raise PydanticCustomError(
-                "subnetNotInVirtualNetwork", "subnetId must be a subnet of virtualNetworkId"
-            )
+            raise PydanticCustomError("subnetNotInVirtualNetwork", "subnetId must be a subnet of virtualNetworkId")
         return self
 
 

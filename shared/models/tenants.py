@@ -9,9 +9,7 @@ from shared.models.base import DisplayName, Guid, InputModel, Resource
 
 class TenantCreate(InputModel):
     display_name: DisplayName
-    entra_tenant_id: Guid | None = Field(
-        default=None, description="The customer's Microsoft Entra tenant id."
-    )
+    entra_tenant_id: Guid | None = Field(default=None, description="The customer's Microsoft Entra tenant id.")
 
 
 class TenantUpdate(InputModel):

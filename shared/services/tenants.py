@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-
 from shared.errors import Conflict
 from shared.models.sites import Site, SiteCreate, SiteUpdate
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
+from shared.services.ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
-from shared.storage.sites import SiteRepository
-from shared.storage.tenants import TenantRepository
 
 
-@dataclass(frozen=True)
-class TenantPorts:
-    """The ports tenant administration needs."""
-
-    tenants: TenantRepository
-    sites: SiteRepository
-    clock: Callable[[], datetime]
-    new_id: Callable[[], str]
-
-
-def _check_entra_unique(ports: TenantPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+def _check_entra_unique(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
     if not entra_tenant_id:
         return
     other = ports.tenants.find_tenant_by_entra_id(entra_tenant_id)
@@ -36,11 +21,9 @@ def _check_entra_unique(ports: TenantPorts, entra_tenant_id: str | None, tenant_
         )
 
 
-def create_tenant(ports: TenantPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
+def create_tenant(ports: AdminPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
     now = ports.clock()
-    tenant = Tenant(
-        id=ports.new_id(), created_date_time=now, last_modified_date_time=now, **data.model_dump()
-    )
+    tenant = Tenant(id=ports.new_id(), created_date_time=now, last_modified_date_time=now, **data.model_dump())
     _check_entra_unique(ports, tenant.entra_tenant_id, tenant.id)
     if dry_run:
         return tenant
@@ -48,7 +31,7 @@ def create_tenant(ports: TenantPorts, data: TenantCreate, *, dry_run: bool = Fal
 
 
 def update_tenant(
-    ports: TenantPorts, tenant_id: str, patch: TenantUpdate, *, if_match: str | None, dry_run: bool = False
+    ports: AdminPorts, tenant_id: str, patch: TenantUpdate, *, if_match: str | None, dry_run: bool = False
 ) -> Tenant:
     def change(current: Tenant) -> Tenant:
         updated = merge_patch(current, patch, TenantCreate, ports.clock())
@@ -64,16 +47,14 @@ def update_tenant(
     )
 
 
-def delete_tenant(ports: TenantPorts, tenant_id: str, *, if_match: str | None) -> None:
+def delete_tenant(ports: AdminPorts, tenant_id: str, *, if_match: str | None) -> None:
     tenant = ports.tenants.get_tenant(tenant_id)
     if ports.sites.any_sites(tenant_id):
-        raise Conflict(
-            f"Tenant '{tenant_id}' still has sites; delete them first.", code="inUse", target="tenantId"
-        )
+        raise Conflict(f"Tenant '{tenant_id}' still has sites; delete them first.", code="inUse", target="tenantId")
     ports.tenants.delete_tenant(tenant_id, if_match=if_match or tenant.etag)
 
 
-def create_site(ports: TenantPorts, tenant_id: str, data: SiteCreate, *, dry_run: bool = False) -> Site:
+def create_site(ports: AdminPorts, tenant_id: str, data: SiteCreate, *, dry_run: bool = False) -> Site:
     ports.tenants.get_tenant(tenant_id)
     now = ports.clock()
     site = Site(
@@ -89,7 +70,7 @@ def create_site(ports: TenantPorts, tenant_id: str, data: SiteCreate, *, dry_run
 
 
 def update_site(
-    ports: TenantPorts,
+    ports: AdminPorts,
     tenant_id: str,
     site_id: str,
     patch: SiteUpdate,
@@ -107,7 +88,13 @@ def update_site(
     )
 
 
-def delete_site(ports: TenantPorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:
+def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:
     ports.tenants.get_tenant(tenant_id)
     site = ports.sites.get_site(tenant_id, site_id)
+    if ports.connections.any_in_site(tenant_id, site_id) or ports.images.any_in_site(tenant_id, site_id):
+        raise Conflict(
+            f"Site '{site_id}' is used by connections or device images; delete them first.",
+            code="inUse",
+            target="siteId",
+        )
     ports.sites.delete_site(tenant_id, site_id, if_match=if_match or site.etag)

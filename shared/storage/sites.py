@@ -15,12 +15,13 @@ class SiteRepository:
     def get_site(self, tenant_id: str, site_id: str) -> Site:
         return self._rows.get(tenant_id, site_id, target="siteId")
 
+    def find_site(self, tenant_id: str, site_id: str) -> Site | None:
+        return self._rows.find(tenant_id, site_id)
+
     def list_sites(
         self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
     ) -> tuple[list[Site], str | None]:
-        return self._rows.page(
-            "PartitionKey eq @tenant", {"tenant": tenant_id}, top=top, skip_token=skip_token
-        )
+        return self._rows.page("PartitionKey eq @tenant", {"tenant": tenant_id}, top=top, skip_token=skip_token)
 
     def any_sites(self, tenant_id: str) -> bool:
         return self._rows.exists("PartitionKey eq @tenant", {"tenant": tenant_id})

@@ -83,9 +83,7 @@ class EntityCodec(Generic[M]):
     def __init__(self, model: type[M]) -> None:
         self.model = model
         self._complex = {
-            (field.alias or name)
-            for name, field in model.model_fields.items()
-            if _is_complex(field.annotation)
+            (field.alias or name) for name, field in model.model_fields.items() if _is_complex(field.annotation)
         }
 
     def to_entity(self, item: M, partition_key: str, row_key: str) -> dict[str, Any]:
@@ -101,9 +99,7 @@ class EntityCodec(Generic[M]):
                 entity[key] = value
             elif isinstance(value, Enum):
                 entity[key] = value.value
-            elif (
-                isinstance(value, int) and not isinstance(value, bool) and not INT32_MIN <= value <= INT32_MAX
-            ):
+            elif isinstance(value, int) and not isinstance(value, bool) and not INT32_MIN <= value <= INT32_MAX:
                 entity[key] = EntityProperty(value, EdmType.INT64)
             else:
                 entity[key] = wire[key]
@@ -200,9 +196,7 @@ class EntityRepository(Generic[M]):
             else:
                 metadata = self.table.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except ResourceExistsError as exc:
-            raise Conflict(
-                f"{self.kind} '{row_key}' already exists.", code="alreadyExists", target="id"
-            ) from exc
+            raise Conflict(f"{self.kind} '{row_key}' already exists.", code="alreadyExists", target="id") from exc
         except ResourceModifiedError as exc:
             raise PreconditionFailed.stale(self.kind, row_key) from exc
         except ResourceNotFoundError as exc:

@@ -15,18 +15,14 @@ class TenantRepository:
     def get_tenant(self, tenant_id: str) -> Tenant:
         return self._rows.get(tenant_id, TENANT_ROW, target="tenantId")
 
-    def list_tenants(
-        self, *, top: int = 100, skip_token: str | None = None
-    ) -> tuple[list[Tenant], str | None]:
+    def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]:
         return self._rows.page(top=top, skip_token=skip_token)
 
     def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None:
         found = self._rows.scan("entraTenantId eq @entra", {"entra": entra_tenant_id})
         return next(iter(found), None)
 
-    def upsert_tenant(
-        self, tenant: Tenant, *, if_match: str | None = None, if_none_match: bool = False
-    ) -> Tenant:
+    def upsert_tenant(self, tenant: Tenant, *, if_match: str | None = None, if_none_match: bool = False) -> Tenant:
         return self._rows.put(tenant, tenant.id, TENANT_ROW, if_match=if_match, if_none_match=if_none_match)
 
     def delete_tenant(self, tenant_id: str, *, if_match: str | None = None) -> None:

@@ -17,7 +17,11 @@ from tests.utils.function_client import FunctionClient
 def services(storage_connection_string: str) -> Services:
     """Services on fresh tables (a unique table-name prefix), so tests never see each other's rows."""
     return build_services(
-        Settings(storage_connection_string=storage_connection_string, table_name_prefix=unique_table_prefix())
+        Settings(
+            storage_connection_string=storage_connection_string,
+            table_name_prefix=unique_table_prefix(),
+            local_secret_key="test-key",
+        )
     )
 
 

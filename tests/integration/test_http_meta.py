@@ -18,7 +18,7 @@ def test_health_is_ok_while_storage_answers(client: FunctionClient) -> None:
 
 def test_health_is_503_when_storage_does_not_answer() -> None:
     closed = development_connection_string(ports=(free_port(), free_port(), free_port()))
-    app = function_app.create_app(build_services(Settings(storage_connection_string=closed)))
+    app = function_app.create_app(build_services(Settings(storage_connection_string=closed, local_secret_key="k")))
     reply = FunctionClient(app).get("/api/health")
     assert reply.status == 503
     assert reply.json()["status"] == "unavailable"
@@ -27,7 +27,7 @@ def test_health_is_503_when_storage_does_not_answer() -> None:
 
 def test_other_routes_answer_503_not_500_when_storage_is_down() -> None:
     closed = development_connection_string(ports=(free_port(), free_port(), free_port()))
-    app = function_app.create_app(build_services(Settings(storage_connection_string=closed)))
+    app = function_app.create_app(build_services(Settings(storage_connection_string=closed, local_secret_key="k")))
     reply = FunctionClient(app).post("/api/tenants", {"displayName": "Contoso"})
     assert reply.status == 503
     assert reply.error_code == "serviceUnavailable"
@@ -60,9 +60,7 @@ def test_openapi_document_is_valid_openapi_31_and_lists_every_route(client: Func
     assert create_site["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("SiteCreate")
     assert {"201", "200", "400", "404", "413", "415"} <= set(create_site["responses"])
     site_schema = document["components"]["schemas"]["SiteCreate"]
-    assert {"displayName", "regionName", "subscriptionId", "resourceGroupName"} <= set(
-        site_schema["required"]
-    )
+    assert {"displayName", "regionName", "subscriptionId", "resourceGroupName"} <= set(site_schema["required"])
 
 
 def test_service_plans_map_to_vm_sizes(client: FunctionClient) -> None:

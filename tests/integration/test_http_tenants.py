@@ -50,9 +50,7 @@ def test_tenant_lifecycle(client: FunctionClient) -> None:
 def test_site_lifecycle(client: FunctionClient, make_tenant: Callable[..., str]) -> None:
     tenant_id = make_tenant()
     subnet = f"{VNET}/subnets/cloudpcs"
-    created = client.post(
-        f"/api/tenants/{tenant_id}/sites", site_body(subnetId=subnet, regionName="West Europe")
-    )
+    created = client.post(f"/api/tenants/{tenant_id}/sites", site_body(subnetId=subnet, regionName="West Europe"))
     assert created.status == 201, created.text
     site = created.json()
     assert site["tenantId"] == tenant_id
@@ -83,9 +81,7 @@ def test_paging_over_http_returns_every_site_exactly_once(
     tenant_id = make_tenant()
     stored = client.post(f"/api/tenants/{tenant_id}/sites", site_body()).json()
     template = Site.model_validate(stored)
-    services.tenant_ports.sites.upsert_sites(
-        template.model_copy(update={"id": f"site-{i:05}"}) for i in range(1200)
-    )
+    services.admin.sites.upsert_sites(template.model_copy(update={"id": f"site-{i:05}"}) for i in range(1200))
     seen: list[str] = []
     link: str | None = f"/api/tenants/{tenant_id}/sites?top=500"
     pages = 0
@@ -106,24 +102,18 @@ def test_paging_over_http_returns_every_site_exactly_once(
     assert "top=1000" in everything["nextLink"]
 
 
-def test_stale_if_match_gets_412_and_changes_nothing(
-    client: FunctionClient, make_tenant: Callable[..., str]
-) -> None:
+def test_stale_if_match_gets_412_and_changes_nothing(client: FunctionClient, make_tenant: Callable[..., str]) -> None:
     tenant_id = make_tenant()
     first = client.get(f"/api/tenants/{tenant_id}").json()
     client.patch(f"/api/tenants/{tenant_id}", {"displayName": "Second"}, headers={"If-Match": first["etag"]})
-    stale = client.patch(
-        f"/api/tenants/{tenant_id}", {"displayName": "Third"}, headers={"If-Match": first["etag"]}
-    )
+    stale = client.patch(f"/api/tenants/{tenant_id}", {"displayName": "Third"}, headers={"If-Match": first["etag"]})
     assert stale.status == 412
     assert stale.error_code == "preconditionFailed"
     assert client.delete(f"/api/tenants/{tenant_id}", headers={"If-Match": first["etag"]}).status == 412
     assert client.get(f"/api/tenants/{tenant_id}").json()["displayName"] == "Second"
 
 
-def test_validate_only_reviews_without_saving(
-    client: FunctionClient, make_tenant: Callable[..., str]
-) -> None:
+def test_validate_only_reviews_without_saving(client: FunctionClient, make_tenant: Callable[..., str]) -> None:
     review = client.post("/api/tenants?validateOnly=true", tenant_body(displayName="Fabrikam"))
     assert review.status == 200
     assert review.json()["validateOnly"] is True
@@ -163,9 +153,7 @@ def test_an_entra_tenant_is_registered_once(client: FunctionClient, make_tenant:
         (b'{"displayName": "' + b"x" * (1024 * 1024) + b'"}', "application/json", 413, "payloadTooLarge"),
     ],
 )
-def test_request_level_errors(
-    client: FunctionClient, body: bytes, content_type: str, status: int, code: str
-) -> None:
+def test_request_level_errors(client: FunctionClient, body: bytes, content_type: str, status: int, code: str) -> None:
     headers = {"Content-Type": content_type} if content_type else {}
     reply = client.request("POST", "/api/tenants", body=body, headers=headers)
     assert reply.status == status
@@ -219,14 +207,10 @@ def test_bad_site_fields_are_all_reported(client: FunctionClient, make_tenant: C
     }
 
 
-def test_a_subnet_of_another_network_is_refused(
-    client: FunctionClient, make_tenant: Callable[..., str]
-) -> None:
+def test_a_subnet_of_another_network_is_refused(client: FunctionClient, make_tenant: Callable[..., str]) -> None:
     tenant_id = make_tenant()
     other_subnet = VNET.replace("vnet-eu", "vnet-us") + "/subnets/a"
-    reply = client.post(
-        f"/api/tenants/{tenant_id}/sites", site_body(virtualNetworkId=VNET, subnetId=other_subnet)
-    )
+    reply = client.post(f"/api/tenants/{tenant_id}/sites", site_body(virtualNetworkId=VNET, subnetId=other_subnet))
     assert reply.status == 400
     assert reply.json()["error"]["details"][0]["code"] == "subnetNotInVirtualNetwork"
 

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from shared import settings as settings_module
-from shared.settings import Settings, SettingsError, load_settings
+from shared.settings import Settings, SettingsError, load_settings, setting_name
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the process environment; a host started earlier in the session may have set some."""
+    for field in Settings.model_fields:
+        monkeypatch.delenv(setting_name(field), raising=False)
 
 
 def test_defaults_match_the_contract() -> None:
@@ -40,9 +47,7 @@ def test_iso_durations_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ("DIRECTORY_EVENTS_QUEUE", "Not_A_Queue"),
     ],
 )
-def test_an_invalid_setting_fails_at_start_up_naming_it(
-    monkeypatch: pytest.MonkeyPatch, name: str, value: str
-) -> None:
+def test_an_invalid_setting_fails_at_start_up_naming_it(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(SettingsError, match=name):
         load_settings()

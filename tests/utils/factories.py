@@ -6,9 +6,7 @@ import uuid
 from typing import Any
 
 SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
-VNET = (
-    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-eu"
-)
+VNET = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-eu"
 
 
 def tenant_body(**overrides: Any) -> dict[str, Any]:

@@ -39,9 +39,7 @@ class FunctionClient:
                 continue
             pattern = re.sub(r"\{(\w+)(?::[^}]*)?\}", r"(?P<\1>[^/]+)", trigger.route)
             for method in trigger.methods:
-                self.routes.append(
-                    (str(method.value), re.compile(f"^{pattern}$"), function.get_user_function())
-                )
+                self.routes.append((str(method.value), re.compile(f"^{pattern}$"), function.get_user_function()))
 
     def request(
         self,

@@ -1,0 +1,112 @@
+"""`python -m devhost`: serve a Functions app locally until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from devhost.azurite import DEFAULT_PORTS, Azurite, development_connection_string, port_open
+from devhost.host import DevHost
+from devhost.settings import local_http_port
+
+log = logging.getLogger("devhost")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _UtcFormatter(logging.Formatter):
+    """Core Tools' console stamp: `[2026-01-31T12:00:00.123Z]`."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        stamp = datetime.fromtimestamp(record.created, UTC)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(_UtcFormatter("[%(asctime)s] %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    # the storage SDK logs every request at INFO; keep the console to invocations
+    for noisy in ("azure", "aiohttp.access", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m devhost",
+                                     description="Run a Python v2-model Functions app locally.")
+    parser.add_argument("--app-dir", type=Path, default=Path("."),
+                        help="folder with function_app.py and host.json (default: .)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="HTTP port (default: local.settings Host.LocalHttpPort, else 7071)")
+    parser.add_argument("--durable-store", default=None,
+                        help="SQLite file for Durable state, or 'memory' "
+                             "(default: <app-dir>/.devhost/durable.sqlite)")
+    parser.add_argument("--start-azurite", action="store_true",
+                        help="start Azurite on ports 10000-10002 with data in <app-dir>/.azurite "
+                             "(unless something already answers there)")
+    return parser.parse_args(argv)
+
+
+def _start_azurite(app_dir: Path) -> Azurite | None:
+    if all(port_open(port) for port in DEFAULT_PORTS):
+        log.info("Azurite already answers on ports %s; using it", DEFAULT_PORTS)
+        return None
+    root = REPO_ROOT if (REPO_ROOT / "node_modules").is_dir() else app_dir
+    log.info("Starting Azurite on ports %s (data in %s)", DEFAULT_PORTS, app_dir / ".azurite")
+    return Azurite(project_root=root, ports=DEFAULT_PORTS, location=app_dir / ".azurite",
+                   own_session=True).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    _configure_logging()
+    app_dir = args.app_dir.resolve()
+    port = args.port if args.port is not None else local_http_port(app_dir) or 7071
+    state_dir = app_dir / ".devhost"
+    store: Path | None = state_dir / "durable.sqlite"
+    if args.durable_store == "memory":
+        store = None
+    elif args.durable_store:
+        store = Path(args.durable_store).resolve()
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("Received %s; shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    azurite: Azurite | None = None
+    env: dict[str, str] = {}
+    try:
+        if args.start_azurite:
+            azurite = _start_azurite(app_dir)
+            env["AzureWebJobsStorage"] = development_connection_string()
+        host = DevHost(app_dir, env=env, port=port, durable_store_path=store,
+                       state_dir=state_dir)
+        host.start()
+        try:
+            print(host.listing(), flush=True)
+            log.info("Host started; listening on %s (Ctrl-C to stop)", host.base_url)
+            while not stop.wait(0.5):
+                if not host.running:
+                    log.error("devhost stopped unexpectedly")
+                    return 1
+        finally:
+            host.stop()
+            log.info("Host stopped")
+    finally:
+        if azurite is not None:
+            azurite.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,210 @@
+"""One orchestration episode: replay through the SDK, turn its new actions into history, commit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from devhost.durable import history as h
+from devhost.durable.instance import Instance, Message
+from devhost.durable.replay import (
+    NonDeterminismError,
+    ReplayResult,
+    UnsupportedActionError,
+    replay,
+)
+from devhost.durable.store import WorkKey
+
+if TYPE_CHECKING:
+    from devhost.durable.engine import DurableEngine
+
+_OUT_OF_PROC_LABEL = "\n\n$OutOfProcData$:"
+
+
+def invoke(handle: Callable[[str], str] | None, context: str) -> tuple[dict[str, Any] | None,
+                                                                       str | None]:
+    """Run the SDK handle; on an orchestrator exception keep the state it carries."""
+    if handle is None:
+        return None, "the orchestrator function is not registered"
+    try:
+        return json.loads(handle(context)), None
+    except Exception as exc:  # the SDK reports orchestrator errors by raising
+        text = str(exc)
+        if _OUT_OF_PROC_LABEL in text:
+            message, _, state_text = text.partition(_OUT_OF_PROC_LABEL)
+            try:
+                return json.loads(state_text), message
+            except ValueError:
+                pass
+        return None, text
+
+
+def tick(instance: Instance) -> datetime:
+    """Episode time: wall clock, but never behind the instance's last event."""
+    now = h.utcnow()
+    if instance.last_ts is not None and now <= instance.last_ts:
+        now = instance.last_ts + timedelta(microseconds=1)
+    instance.last_ts = now
+    return now
+
+
+def parent_message(instance: Instance, now: datetime, ok: bool, value: Any) -> Message | None:
+    """The SubOrchestrationInstanceCompleted/Failed message for the parent, if any."""
+    parent = instance.parent
+    if parent is None:
+        return None
+    if ok:
+        event = h.make(h.SUB_ORCHESTRATION_COMPLETED, now, TaskScheduledId=parent["task_id"],
+                       Result=json.dumps(value))
+    else:
+        event = h.make(h.SUB_ORCHESTRATION_FAILED, now, TaskScheduledId=parent["task_id"],
+                       Reason=str(value), Details="")
+    return {"type": "event", "execution_id": parent["execution_id"], "event": event}
+
+
+async def run_episode(engine: DurableEngine, instance: Instance, batch: list[tuple[int, Message]],
+                      dropped: list[int], pool: Executor) -> None:
+    row = dict(instance.row)
+    name, instance_id, execution_id = row["name"], instance.instance_id, instance.execution_id
+    now = tick(instance)
+    new_events = [h.make(h.ORCHESTRATOR_STARTED, now)]
+    for _, message in batch:
+        if message["type"] == "start":
+            parent = instance.parent
+            new_events.append(h.execution_started(
+                now, name, json.loads(row["input"]), instance_id, execution_id,
+                parent["instance_id"] if parent else None))
+        else:
+            new_events.append(message["event"])
+    context = instance.context_json(new_events)
+    engine.stats.episodes += 1
+    engine.stats.events_replayed += len(instance.history) + len(new_events)
+    loop = asyncio.get_running_loop()
+    state, error = await loop.run_in_executor(pool, invoke, engine.orchestrators.get(name),
+                                              context)
+    result: ReplayResult | None = None
+    if state is not None:
+        try:
+            actions = state.get("actions") or [[]]
+            result = replay(instance.history + new_events, actions[0] if actions else [], now,
+                            execution_id)
+        except NonDeterminismError as exc:
+            error = f"Non-deterministic orchestration: {exc}"
+        except UnsupportedActionError as exc:
+            error = str(exc)
+    custom = state.get("customStatus") if state else None
+    row["custom_status"] = json.dumps(custom) if custom is not None else None
+    row["updated"] = h.format_ts(now)
+    closing = [h.make(h.ORCHESTRATOR_COMPLETED, now)]
+    finished: tuple[bool, Any] | None = None
+    continue_as_new = False
+    if error is not None or result is None or state is None:
+        failure = f"Orchestrator function '{name}' failed: {error}"
+        row["status"], row["output"] = "Failed", json.dumps(failure)
+        finished = (False, failure)
+    elif state.get("isDone") and result.continue_as_new:
+        continue_as_new = True
+        row["status"], row["execution_id"] = "ContinuedAsNew", uuid.uuid4().hex
+        row["input"] = json.dumps(result.continue_input)
+    elif state.get("isDone"):
+        row["status"], row["output"] = "Completed", json.dumps(state.get("output"))
+        finished = (True, state.get("output"))
+    else:
+        row["status"] = "Running"
+    # Persisted so that buffered events are still delivered after a restart.
+    live = result.live_waits if result is not None and row["status"] == "Running" else {}
+    row["waits"] = json.dumps(live) if live else None
+    if finished is not None:
+        closing.append(h.make(h.EXECUTION_COMPLETED, now, OrchestrationStatus=row["status"],
+                              Result=row["output"]))
+    appended = new_events + (result.new_events if result and row["status"] == "Running"
+                             else []) + closing
+    if engine.instances.get(instance_id) is not instance:
+        return  # replaced meanwhile (AnyState policy): this episode's outcome is moot
+    _commit(engine, instance, row, batch, dropped, appended, result, finished,
+                  continue_as_new, now)
+
+
+def _commit(engine: DurableEngine, instance: Instance, row: dict[str, Any],
+                  batch: list[tuple[int, Message]], dropped: list[int], appended: list[h.Event],
+                  result: ReplayResult | None, finished: tuple[bool, Any] | None,
+                  continue_as_new: bool, now: datetime) -> None:
+    instance_id, execution_id = instance.instance_id, instance.execution_id
+    consumed = [row_id for row_id, _ in batch] + dropped
+    running = row["status"] == "Running" and result is not None
+    own_posts: list[tuple[int, Message]] = []
+    children: list[tuple[Instance, int, Message]] = []
+    to_parent: tuple[str, int, Message] | None = None
+    with engine.store.transaction() as tx:
+        tx.consume(consumed)
+        if continue_as_new:
+            tx.reset_history(instance_id)
+            tx.drop_work(instance_id)
+            start: Message = {"type": "start"}
+            own_posts.append((tx.post(instance_id, start), start))
+        else:
+            tx.append_history(instance_id, len(instance.history), appended)
+        if running and result is not None:
+            for activity in result.activities:
+                tx.add_activity(WorkKey(instance_id, execution_id, activity.task_id),
+                                activity.name, activity.input)
+            for timer in result.timers:
+                tx.add_timer(WorkKey(instance_id, execution_id, timer.timer_id),
+                             h.format_ts(timer.fire_at))
+            for sub in result.sub_orchestrations:
+                refusal = _refuse_child(engine, sub.name, sub.instance_id)
+                if refusal is not None:
+                    event = h.make(h.SUB_ORCHESTRATION_FAILED, now, TaskScheduledId=sub.task_id,
+                                   Reason=refusal, Details="")
+                    message = {"type": "event", "execution_id": execution_id, "event": event}
+                    own_posts.append((tx.post(instance_id, message), message))
+                    continue
+                parent = {"instance_id": instance_id, "execution_id": execution_id,
+                          "task_id": sub.task_id}
+                children.append(engine.stage_instance(tx, sub.name, sub.instance_id,
+                                                      sub.input, parent))
+        if finished is not None:
+            tx.drop_work(instance_id)
+            message_for_parent = parent_message(instance, now, *finished)
+            if message_for_parent is not None:
+                target = instance.parent["instance_id"]  # type: ignore[index]
+                to_parent = (target, tx.post(target, message_for_parent), message_for_parent)
+        tx.put_instance(row)
+    # The store is committed; mirror it in memory and start the follow-up work.
+    instance.row = row
+    gone = set(consumed)
+    instance.inbox = [(i, m) for i, m in instance.inbox if i not in gone] + own_posts
+    if continue_as_new:
+        instance.reset_history()
+    else:
+        instance.extend_history(appended)
+        instance.live_waits = json.loads(row["waits"] or "{}")
+    for child, row_id, message in children:
+        engine.instances[child.instance_id] = child
+        child.inbox.append((row_id, message))
+        engine.kick(child)
+    if running and result is not None:
+        for activity in result.activities:
+            engine.dispatch_activity(WorkKey(instance_id, execution_id, activity.task_id),
+                                     activity.name, activity.input)
+        for timer in result.timers:
+            engine.arm_timer(WorkKey(instance_id, execution_id, timer.timer_id), timer.fire_at)
+    if to_parent is not None:
+        engine.deliver(*to_parent)
+    if finished is not None:
+        engine.notify_finished(instance)
+
+
+def _refuse_child(engine: DurableEngine, name: str, child_id: str) -> str | None:
+    if name not in engine.orchestrators:
+        return (f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
+                "function.")
+    existing = engine.instances.get(child_id)
+    if existing is not None and existing.status in engine.dedupe:
+        return f"An Orchestration instance with the status {existing.status} already exists."
+    return None

@@ -1,0 +1,86 @@
+"""History events in the JSON shape the Durable Python SDK reads, plus timestamp helpers."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+Event = dict[str, Any]
+
+# EventType numbers (azure.durable_functions.models.history.HistoryEventType).
+EXECUTION_STARTED = 0
+EXECUTION_COMPLETED = 1
+EXECUTION_TERMINATED = 3
+TASK_SCHEDULED = 4
+TASK_COMPLETED = 5
+TASK_FAILED = 6
+SUB_ORCHESTRATION_CREATED = 7
+SUB_ORCHESTRATION_COMPLETED = 8
+SUB_ORCHESTRATION_FAILED = 9
+TIMER_CREATED = 10
+TIMER_FIRED = 11
+ORCHESTRATOR_STARTED = 12
+ORCHESTRATOR_COMPLETED = 13
+EVENT_RAISED = 15
+
+EVENT_NAMES = {
+    0: "ExecutionStarted", 1: "ExecutionCompleted", 2: "ExecutionFailed",
+    3: "ExecutionTerminated", 4: "TaskScheduled", 5: "TaskCompleted", 6: "TaskFailed",
+    7: "SubOrchestrationInstanceCreated", 8: "SubOrchestrationInstanceCompleted",
+    9: "SubOrchestrationInstanceFailed", 10: "TimerCreated", 11: "TimerFired",
+    12: "OrchestratorStarted", 13: "OrchestratorCompleted", 14: "EventSent",
+    15: "EventRaised", 16: "ContinueAsNew",
+}
+
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_ts(value: datetime) -> str:
+    return value.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def format_ts_seconds(value: datetime) -> str:
+    """The coarse `createdTime` format the extension's status payload uses."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse the timestamps this module writes and the SDK's `fireAt` (same format)."""
+    cleaned = text.rstrip("Z")
+    if "." not in cleaned:
+        cleaned += ".0"
+    head, frac = cleaned.split(".", 1)
+    frac = (frac + "000000")[:6]
+    return datetime.strptime(f"{head}.{frac}", "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+
+
+def make(event_type: int, timestamp: datetime, event_id: int = -1, **fields: Any) -> Event:
+    event: Event = {"EventType": event_type, "EventId": event_id, "Timestamp": format_ts(timestamp)}
+    event.update(fields)
+    return event
+
+
+def execution_started(ts: datetime, name: str, input_value: Any, instance_id: str,
+                      execution_id: str, parent_instance_id: str | None) -> Event:
+    # Input is the JSON text of the value the context's "input" receives.
+    return make(EXECUTION_STARTED, ts, Name=name, Input=json.dumps(input_value), Version="",
+                OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
+                ParentInstance=parent_instance_id)
+
+
+def encode(event: Event, played: bool) -> str:
+    """JSON text of one event with its IsPlayed flag (kept out of the stored form)."""
+    body = json.dumps(event, separators=(",", ":"))
+    return ('{"IsPlayed":true,' if played else '{"IsPlayed":false,') + body[1:]
+
+
+def readable(event: Event) -> dict[str, Any]:
+    """The event as the status API's `historyEvents` shows it (type as a name)."""
+    shown = dict(event)
+    shown["EventType"] = EVENT_NAMES.get(int(event["EventType"]), str(event["EventType"]))
+    return shown

@@ -1,0 +1,84 @@
+"""Connects indexed orchestrator/activity functions and host.json to the Durable engine."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from azure.functions import OrchestrationContext
+
+from devhost.durable.engine import DurableEngine
+from devhost.durable.store import DurableStore
+from devhost.indexing import ACTIVITY_TRIGGER, ORCHESTRATION_TRIGGER, FunctionInfo
+from devhost.invocation import Invoker
+from devhost.settings import extension_section, resolve
+
+log = logging.getLogger("devhost")
+DEFAULT_HUB = "TestHubName"  # what Core Tools uses when host.json names no hub
+
+
+def _orchestrator(info: FunctionInfo, invoker: Invoker) -> Callable[[str], str]:
+    def episode(context_json: str) -> str:
+        # the SDK handle takes the worker's OrchestrationContext as its one argument
+        def run() -> str:
+            return str(info.fn(OrchestrationContext(context_json)))
+
+        return str(invoker.call_blocking(info, run, reason="(orchestration episode)"))
+
+    return episode
+
+
+def _activity(info: FunctionInfo, invoker: Invoker) -> Callable[[Any], Any]:
+    async def call(value: Any) -> Any:
+        return await invoker.call(info, {info.trigger_param: value}, reason="(activity)")
+
+    return call
+
+
+async def release_sdk_session() -> None:
+    """Close the durable SDK's process-wide HTTP session, which is bound to this host's loop.
+
+    The worker has one loop for the life of the process; DevHost makes one per start, so a
+    session (or lock) left from a stopped host would be tied to a closed loop.
+    """
+    try:
+        from azure.durable_functions.models.utils import http_utils
+    except ImportError:  # a future SDK layout: nothing we know how to release
+        return
+    session = getattr(http_utils, "_client_session", None)
+    if session is not None and not session.closed:
+        await session.close()
+    http_utils._client_session = None
+    http_utils._session_lock = asyncio.Lock()
+
+
+def create_engine(functions: list[FunctionInfo], invoker: Invoker, host_json: Mapping[str, Any],
+                  base_url: str, store_path: Path | None) -> DurableEngine | None:
+    """The engine, or None when the app has no durable functions or client bindings."""
+    orchestrators = {f.registration_name: _orchestrator(f, invoker) for f in functions
+                     if f.trigger_type == ORCHESTRATION_TRIGGER}
+    activities = {f.registration_name: _activity(f, invoker) for f in functions
+                  if f.trigger_type == ACTIVITY_TRIGGER}
+    clients = [f for f in functions if f.durable_client_param is not None]
+    if not (orchestrators or activities or clients):
+        return None
+    section = extension_section(host_json, "durableTask")
+    hub = resolve(str(section.get("hubName") or DEFAULT_HUB))
+    if store_path is not None:
+        store_path.parent.mkdir(parents=True, exist_ok=True)
+    store = DurableStore(store_path if store_path is not None else ":memory:")
+    log.info("Durable task hub '%s' (%s)", hub, store_path or "in-memory store")
+    return DurableEngine(
+        orchestrators=orchestrators,
+        activities=activities,
+        store=store,
+        task_hub=hub,
+        base_url=base_url,
+        max_concurrent_activities=int(section.get("maxConcurrentActivityFunctions", 10)),
+        max_concurrent_orchestrations=int(section.get("maxConcurrentOrchestratorFunctions", 10)),
+        overridable_existing_instance_states=str(
+            section.get("overridableExistingInstanceStates", "NonRunningStates")),
+    )

@@ -1,0 +1,277 @@
+"""DevHost: indexes an app and serves it (HTTP, timers, queues, Durable) on a background loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import sys
+import threading
+from collections.abc import Awaitable, Mapping
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from azure.functions.queue import QueueMessage as FunctionMessage
+from azure.functions.timer import TimerRequest
+
+from devhost import durable_wiring
+from devhost.bindings import (
+    REASON_HTTP,
+    Dispatcher,
+    is_disabled,
+    manual_queue_message,
+    queue_argument,
+)
+from devhost.durable.engine import DurableEngine
+from devhost.http_server import MAX_BODY, AdminCall, HttpFront
+from devhost.indexing import (
+    HTTP_TRIGGER,
+    QUEUE_TRIGGER,
+    TIMER_TRIGGER,
+    FunctionInfo,
+    index_app,
+)
+from devhost.invocation import Invoker, was_logged
+from devhost.ncrontab import parse_schedule
+from devhost.queues import QueueListener, QueueOptions, check_queue_name
+from devhost.routing import Router, join_prefix
+from devhost.settings import (
+    EnvironmentPatch,
+    extension_section,
+    load_host_json,
+    load_local_settings,
+    resolve,
+    storage_connection_string,
+)
+from devhost.timers import ScheduleMonitor, TimerListener
+
+log = logging.getLogger("devhost")
+KEYS_NOTICE = ("Function keys are not checked: every request is accepted whatever its "
+               "auth level, with or without ?code= or x-functions-key.")
+
+
+class DevHost:
+    """Runs `function_app.py` from app_dir the way the Functions host and Python worker would."""
+
+    def __init__(self, app_dir: Path, env: dict[str, str] | None = None, port: int = 0,
+                 durable_store_path: Path | None = None, *, state_dir: Path | None = None,
+                 host: str = "127.0.0.1") -> None:
+        self.app_dir = Path(app_dir).resolve()
+        self.env = dict(env or {})
+        self.port = port
+        self.durable_store_path = durable_store_path
+        self.state_dir = state_dir  # timer schedule status; None keeps it in memory
+        self.bind_host = host
+        self.functions: list[FunctionInfo] = []
+        self.host_json: dict[str, Any] = {}
+        self.engine: DurableEngine | None = None  # for tests: direct access to the Durable engine
+        self.routes: dict[str, str] = {}  # function name -> route template with prefix
+        self._env = EnvironmentPatch()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._sock: socket.socket | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._saved_path: list[str] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.bind_host}:{self.port}"
+
+    def start(self, timeout_s: float = 60.0) -> DevHost:
+        """Index the app and start serving; returns once HTTP is listening."""
+        if self._thread is not None:
+            raise RuntimeError("DevHost already started")
+        self._env.apply(self.env, load_local_settings(self.app_dir))
+        self._saved_path = list(sys.path)
+        try:
+            self.host_json = load_host_json(self.app_dir)
+            self.functions = [f for f in index_app(self.app_dir) if not is_disabled(f.name)]
+            self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._sock.bind((self.bind_host, self.port))
+            self.port = int(self._sock.getsockname()[1])
+            self._ready.clear()
+            self._thread = threading.Thread(target=self._thread_main, name="devhost", daemon=True)
+            self._thread.start()
+            if not self._ready.wait(timeout_s):
+                raise TimeoutError(f"devhost did not start within {timeout_s:.0f} s")
+            if self._error is not None:
+                raise self._error
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop serving, wait for the loop to finish, and restore the environment."""
+        if self._thread is not None:
+            if self._loop is not None and self._stop is not None and self._thread.is_alive():
+                with contextlib.suppress(RuntimeError):  # the loop may be closing on its own
+                    self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(timeout_s)
+            self._thread = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        folder = str(self.app_dir)
+        if self._saved_path is not None and folder not in self._saved_path:
+            # indexing put the app folder first on sys.path; take back only that
+            while folder in sys.path:
+                sys.path.remove(folder)
+        self._saved_path = None
+        self._env.restore()
+
+    def __enter__(self) -> DevHost:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def listing(self) -> str:
+        """Functions with their trigger and URL, like Core Tools' start-up list."""
+        lines = ["Functions:", ""]
+        for info in self.functions:
+            if info.trigger_type == HTTP_TRIGGER:
+                methods = ",".join(info.http_methods)
+                lines.append(f"\t{info.name}: [{methods}] {self.base_url}/{self.routes[info.name]}")
+            else:
+                lines.append(f"\t{info.name}: {info.trigger_type}")
+            lines.append("")
+        return "\n".join(lines)
+
+    # ---- inside the host thread -------------------------------------------------------
+    def _thread_main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # surface start-up failures to start()
+            self._error = self._error or exc
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        invoker = Invoker(str(self.app_dir))
+        runner: web.AppRunner | None = None
+        engine: DurableEngine | None = None
+        try:
+            engine = self.engine = durable_wiring.create_engine(
+                self.functions, invoker, self.host_json, self.base_url, self.durable_store_path)
+            queue_options = QueueOptions.from_host_json(extension_section(self.host_json, "queues"))
+            dispatcher = Dispatcher(invoker, queue_options,
+                                    engine.client_binding_json if engine is not None else None)
+            app = web.Application(client_max_size=MAX_BODY)
+            if engine is not None:
+                engine.add_routes(app)
+            HttpFront(self._router(dispatcher), lambda i, r: dispatcher.run(i, r, REASON_HTTP),
+                      self._admin_calls(dispatcher), self._spawn).install(app)
+            if engine is not None:  # resume stored instances before anyone can call in
+                await engine.start()
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            assert self._sock is not None
+            await web.SockSite(runner, self._sock).start()
+            self._start_timers(dispatcher)
+            self._start_queues(dispatcher, queue_options)
+            log.info("%s", KEYS_NOTICE)
+            self._ready.set()
+            await self._stop.wait()
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            await self._shutdown(runner, engine, invoker)
+
+    async def _shutdown(self, runner: web.AppRunner | None, engine: DurableEngine | None,
+                        invoker: Invoker) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+        if engine is not None:
+            await engine.stop()
+            engine.store.close()
+        await durable_wiring.release_sdk_session()
+        if runner is not None:
+            await runner.cleanup()
+        invoker.shutdown()
+
+    def _spawn(self, work: Awaitable[Any], *, quiet: bool = True) -> None:
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception as exc:
+                if not (quiet and was_logged(exc)):
+                    log.exception("devhost background task failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _router(self, dispatcher: Dispatcher) -> Router:
+        prefix = extension_section(self.host_json, "http").get("routePrefix", "api")
+        router = Router()
+        for info in self.functions:
+            if info.trigger_type == HTTP_TRIGGER:
+                template = join_prefix(str(prefix), str(info.attribute("route", info.name)))
+                router.add(template, info.http_methods, info)
+                self.routes[info.name] = template
+        return router
+
+    def _admin_calls(self, dispatcher: Dispatcher) -> Mapping[str, tuple[FunctionInfo, AdminCall]]:
+        async def timer(info: FunctionInfo, _text: str) -> None:
+            await dispatcher.run(info, TimerRequest(past_due=False), "Manually invoked")
+
+        async def queue(info: FunctionInfo, text: str) -> None:
+            message = manual_queue_message(text)
+            await dispatcher.run(info, queue_argument(info, message), "Manually invoked")
+
+        calls: dict[str, AdminCall] = {TIMER_TRIGGER: timer, QUEUE_TRIGGER: queue}
+        return {i.name: (i, calls[i.trigger_type]) for i in self.functions
+                if i.trigger_type in calls}
+
+    def _start_timers(self, dispatcher: Dispatcher) -> None:
+        monitor = ScheduleMonitor(self.state_dir / "timers" if self.state_dir else None)
+        for info in self.functions:
+            if info.trigger_type != TIMER_TRIGGER:
+                continue
+            schedule = parse_schedule(resolve(str(info.attribute("schedule"))))
+
+            async def invoke(request: TimerRequest, info: FunctionInfo = info) -> Any:
+                return await dispatcher.run(info, request, "Timer fired")
+
+            listener = TimerListener(info.name, schedule,
+                                     run_on_startup=bool(info.attribute("run_on_startup", False)),
+                                     use_monitor=bool(info.attribute("use_monitor", True)),
+                                     monitor=monitor, invoke=invoke)
+            self._spawn(listener.run(), quiet=False)
+
+    def _start_queues(self, dispatcher: Dispatcher, options: QueueOptions) -> None:
+        for info in self.functions:
+            if info.trigger_type != QUEUE_TRIGGER:
+                continue
+            queue_name = check_queue_name(resolve(str(info.attribute("queue_name"))))
+            connection = storage_connection_string(info.attribute("connection"))
+
+            async def invoke(message: FunctionMessage, info: FunctionInfo = info,
+                             queue_name: str = queue_name) -> Any:
+                reason = f"New queue message detected on '{queue_name}'."
+                return await dispatcher.run(info, queue_argument(info, message), reason)
+
+            listener = QueueListener(info.name, connection, queue_name, options, invoke)
+            self._spawn(self._run_queue(listener), quiet=False)
+
+    async def _run_queue(self, listener: QueueListener) -> None:
+        try:
+            await listener.run()
+        finally:
+            await listener.close()
+

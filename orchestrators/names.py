@@ -1,0 +1,21 @@
+"""Registration names of orchestrators and activities: the one place both sides refer to them by."""
+
+from __future__ import annotations
+
+CONNECTION_HEALTH_CHECK = "connection_health_check"
+IMPORT_DEVICE_IMAGE = "import_device_image"
+
+MARK_HEALTH_CHECKS_RUNNING = "mark_health_checks_running"
+RUN_HEALTH_CHECK = "run_health_check"
+RECORD_HEALTH_CHECKS = "record_health_checks"
+VALIDATE_DEVICE_IMAGE = "validate_device_image"
+FAIL_DEVICE_IMAGE = "fail_device_image"
+
+
+def health_check_instance_id(tenant_id: str, connection_id: str, run: int) -> str:
+    """One orchestration per requested run: a duplicate request for the same run collapses."""
+    return f"health-{tenant_id}-{connection_id}-{run}"
+
+
+def image_import_instance_id(tenant_id: str, image_id: str) -> str:
+    return f"image-{tenant_id}-{image_id}"

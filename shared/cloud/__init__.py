@@ -1,0 +1,1 @@
+"""Cloud ports (small Protocols) and their adapters: simulated (local) and azure."""

@@ -1,0 +1,1 @@
+"""A working fake of Entra ID, Azure and Intune with state in Table Storage, for local runs and tests."""

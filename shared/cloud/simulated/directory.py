@@ -1,0 +1,59 @@
+"""Simulated Entra ID: users with licenses, groups with members; changes raise directory events."""
+
+from __future__ import annotations
+
+from shared.cloud.ports import DirectoryUser
+from shared.cloud.simulated.models import SimGroup, SimGroupInput, SimUser, SimUserInput
+from shared.events import EventPublisher
+from shared.storage.tables import EntityRepository, TableStorage
+
+
+class SimulatedDirectory:
+    def __init__(self, storage: TableStorage, events: EventPublisher) -> None:
+        self._users = EntityRepository(storage, "SimUsers", SimUser, kind="User")
+        self._groups = EntityRepository(storage, "SimGroups", SimGroup, kind="Group")
+        self._events = events
+
+    # --- the Directory port -------------------------------------------------------------------
+    def get_users(self, tenant_id: str, user_ids: list[str]) -> dict[str, DirectoryUser]:
+        found: dict[str, DirectoryUser] = {}
+        for user_id in dict.fromkeys(user_ids):
+            user = self._users.find(tenant_id, user_id)
+            if user is not None:
+                found[user_id] = DirectoryUser(
+                    user.id, user.user_principal_name, user.display_name, tuple(user.licenses)
+                )
+        return found
+
+    def list_group_members(self, tenant_id: str, group_id: str) -> list[str] | None:
+        group = self._groups.find(tenant_id, group_id)
+        return None if group is None else list(group.members)
+
+    def list_user_groups(self, tenant_id: str, user_id: str) -> list[str]:
+        return [g.id for g in self._groups.scan("PartitionKey eq @t", {"t": tenant_id}) if user_id in g.members]
+
+    # --- administration (the simulator's HTTP routes) ---------------------------------------------
+    def put_user(self, tenant_id: str, user_id: str, data: SimUserInput) -> SimUser:
+        user = SimUser(id=user_id, **data.model_dump())
+        self._users.put(user, tenant_id, user_id)
+        self._events.publish_directory_event(tenant_id, user_ids=[user_id])
+        return user
+
+    def delete_user(self, tenant_id: str, user_id: str) -> None:
+        self._users.get(tenant_id, user_id, target="userId")
+        self._users.delete(tenant_id, user_id)
+        self._events.publish_directory_event(tenant_id, user_ids=[user_id])
+
+    def put_group(self, tenant_id: str, group_id: str, data: SimGroupInput) -> SimGroup:
+        previous = self._groups.find(tenant_id, group_id)
+        group = SimGroup(id=group_id, display_name=data.display_name, members=list(dict.fromkeys(data.members)))
+        self._groups.put(group, tenant_id, group_id)
+        changed = set(group.members) ^ set(previous.members if previous else [])
+        self._events.publish_directory_event(tenant_id, group_ids=[group_id], user_ids=sorted(changed))
+        return group
+
+    def list_users(self, tenant_id: str) -> list[SimUser]:
+        return list(self._users.scan("PartitionKey eq @t", {"t": tenant_id}))
+
+    def list_groups(self, tenant_id: str) -> list[SimGroup]:
+        return list(self._groups.scan("PartitionKey eq @t", {"t": tenant_id}))

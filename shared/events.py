@@ -1,0 +1,59 @@
+"""Directory change messages on the `directory-events` queue (ids only, never payloads)."""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+from shared.models.base import InputModel
+
+MAX_IDS_PER_MESSAGE = 500  # keeps a message well under the 64 KiB queue limit
+
+
+class DirectoryEvent(InputModel):
+    """`{"tenantId", "userIds"}` or `{"tenantId", "groupIds"}`: a hint to re-read the directory."""
+
+    tenant_id: str
+    user_ids: list[str] = []
+    group_ids: list[str] = []
+
+
+class EventPublisher(Protocol):
+    def publish_directory_event(
+        self, tenant_id: str, *, user_ids: list[str] | None = None, group_ids: list[str] | None = None
+    ) -> None: ...
+
+
+def directory_event_messages(tenant_id: str, user_ids: list[str] | None, group_ids: list[str] | None) -> list[str]:
+    """The event as one or more queue messages, each below the size limit."""
+    messages = []
+    for key, ids in (("groupIds", group_ids or []), ("userIds", user_ids or [])):
+        for start in range(0, len(ids), MAX_IDS_PER_MESSAGE):
+            chunk = ids[start : start + MAX_IDS_PER_MESSAGE]
+            messages.append(json.dumps({"tenantId": tenant_id, key: chunk}, separators=(",", ":")))
+    return messages
+
+
+class QueueEventPublisher:
+    """Sends base64-encoded JSON, the encoding the Functions queue trigger expects by default."""
+
+    def __init__(self, connection_string: str, queue_name: str) -> None:
+        self._queue = QueueClient.from_connection_string(
+            connection_string, queue_name, message_encode_policy=TextBase64EncodePolicy()
+        )
+        self._created = False
+
+    def publish_directory_event(
+        self, tenant_id: str, *, user_ids: list[str] | None = None, group_ids: list[str] | None = None
+    ) -> None:
+        if not self._created:
+            try:
+                self._queue.create_queue()
+            except ResourceExistsError:
+                pass
+            self._created = True
+        for message in directory_event_messages(tenant_id, user_ids, group_ids):
+            self._queue.send_message(message)

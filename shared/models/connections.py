@@ -1,0 +1,135 @@
+"""Azure network connections: where Cloud PCs attach and how they join a domain."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, SecretStr, model_validator
+from pydantic_core import PydanticCustomError
+
+from shared.cloud.ports import CheckStatus
+from shared.models.base import ApiModel, DisplayName, InputModel, Resource
+from shared.models.sites import SubnetId
+
+ConnectionType = Literal["hybridAzureADJoin", "azureADJoin"]
+FQDN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+UPN = re.compile(r"^[^@\s\\/]{1,64}@[A-Za-z0-9.-]{1,253}$")
+OU = re.compile(r"^(?:(?:OU|CN)=[^,=]+,)*(?:DC=[^,=]+)(?:,DC=[^,=]+)*$", re.IGNORECASE)
+
+
+def _fqdn(value: str) -> str:
+    if not FQDN.match(value):
+        raise PydanticCustomError("invalidDomainName", "must be a fully qualified domain name such as corp.contoso.com")
+    return value.lower()
+
+
+def _upn(value: str) -> str:
+    if not UPN.match(value):
+        raise PydanticCustomError("invalidUserName", "must be in the form admin@contoso.com")
+    return value
+
+
+def _ou(value: str) -> str:
+    if not OU.match(value):
+        raise PydanticCustomError(
+            "invalidOrganizationalUnit",
+            "must be a distinguished name such as OU=CloudPCs,DC=corp,DC=contoso,DC=com",
+        )
+    return value
+
+
+DomainName = Annotated[str, AfterValidator(_fqdn)]
+DomainUserName = Annotated[str, AfterValidator(_upn)]
+OrganizationalUnit = Annotated[str, Field(max_length=2048), AfterValidator(_ou)]
+Password = Annotated[SecretStr, Field(min_length=1, max_length=256)]
+USABLE = ("passed", "warning", "informational")
+HYBRID_FIELDS = ("ad_domain_name", "ad_domain_username", "ad_domain_password")
+
+
+class ConnectionCreate(InputModel):
+    display_name: DisplayName
+    site_id: str = Field(min_length=1, max_length=64)
+    connection_type: ConnectionType = "hybridAzureADJoin"
+    ad_domain_name: DomainName | None = None
+    ad_domain_username: DomainUserName | None = None
+    ad_domain_password: Password | None = Field(default=None, description="Write-only; never returned.")
+    organizational_unit: OrganizationalUnit | None = None
+    subnet_id: SubnetId | None = Field(default=None, description="Defaults to the site's subnet.")
+
+    @model_validator(mode="after")
+    def _join_type_fields(self) -> ConnectionCreate:
+        if self.connection_type == "hybridAzureADJoin":
+            missing = [name for name in HYBRID_FIELDS if getattr(self, name) is None]
+            if missing:
+                names = ", ".join(ConnectionCreate.model_fields[n].alias or n for n in missing)
+                raise PydanticCustomError(
+                    "hybridJoinNeedsDomain", "a hybrid Entra join connection needs {names}", {"names": names}
+                )
+        elif any(getattr(self, name) is not None for name in (*HYBRID_FIELDS, "organizational_unit")):
+            raise PydanticCustomError(
+                "domainFieldsNotAllowed",
+                "an Entra join connection takes no Active Directory domain or credentials",
+            )
+        return self
+
+
+class ConnectionUpdate(InputModel):
+    """Merge patch: the name and the domain-join credentials; a credential change re-runs the checks."""
+
+    display_name: DisplayName | None = None
+    ad_domain_name: DomainName | None = None
+    ad_domain_username: DomainUserName | None = None
+    ad_domain_password: Password | None = None
+    organizational_unit: OrganizationalUnit | None = None
+
+    @property
+    def changes_credentials(self) -> bool:
+        return bool(self.model_fields_set - {"display_name"})
+
+
+class HealthCheck(ApiModel):
+    name: str
+    display_name: str
+    status: CheckStatus
+    start_date_time: datetime | None = None
+    end_date_time: datetime | None = None
+    error_type: str | None = None
+    recommended_action: str | None = None
+
+
+class HealthCheckStatusDetail(ApiModel):
+    start_date_time: datetime | None = None
+    end_date_time: datetime | None = None
+    health_checks: list[HealthCheck] = []
+
+
+class Connection(Resource):
+    tenant_id: str
+    display_name: str
+    site_id: str
+    connection_type: ConnectionType
+    ad_domain_name: str | None = None
+    ad_domain_username: str | None = None
+    organizational_unit: str | None = None
+    subscription_id: str
+    resource_group_name: str
+    region_name: str
+    virtual_network_id: str | None = None
+    subnet_id: str | None = None
+    health_check_status: CheckStatus = "pending"
+    health_check_status_detail: HealthCheckStatusDetail = HealthCheckStatusDetail()
+    health_check_run: int = Field(
+        default=0, description="Bumped for every requested run; older runs' results are ignored."
+    )
+    in_use: bool = False
+
+    @property
+    def usable(self) -> bool:
+        """A policy may use it while its latest health check passed (a warning still counts)."""
+        return self.health_check_status in USABLE
+
+    @property
+    def password_secret_name(self) -> str:
+        return f"connection-{self.tenant_id}-{self.id}-adDomainPassword"

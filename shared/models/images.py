@@ -1,0 +1,79 @@
+"""Device images (custom, imported from managed images) and the gallery image catalog's shape."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+from shared.models.base import ApiModel, DisplayName, InputModel, Resource
+
+ImageStatus = Literal["pending", "ready", "failed"]
+ImageErrorCode = Literal[
+    "internalServerError",
+    "sourceImageNotFound",
+    "osVersionNotSupported",
+    "sourceImageInvalid",
+    "sourceImageNotGeneralized",
+    "vmAlreadyAzureAdJoined",
+    "paidSourceImageNotSupport",
+    "sourceImageNotSupportCustomizeVMName",
+    "sourceImageSizeExceedsLimitation",
+]
+MANAGED_IMAGE_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/Microsoft\.Compute/images/[-\w.]{1,80}$",
+    re.IGNORECASE,
+)
+VERSION = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$")
+
+
+def _managed_image_id(value: str) -> str:
+    if not MANAGED_IMAGE_ID.match(value):
+        raise PydanticCustomError(
+            "invalidResourceId",
+            "must be the ARM id of a managed image: "
+            "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Compute/images/{name}",
+        )
+    return value
+
+
+def _version(value: str) -> str:
+    if not VERSION.match(value):
+        raise PydanticCustomError("invalidVersion", "must be Major.Minor.Patch, such as 1.0.0")
+    return value
+
+
+ManagedImageId = Annotated[str, AfterValidator(_managed_image_id)]
+ImageVersion = Annotated[str, AfterValidator(_version)]
+
+
+class DeviceImageCreate(InputModel):
+    display_name: DisplayName
+    site_id: str = Field(min_length=1, max_length=64)
+    version: ImageVersion
+    source_image_resource_id: ManagedImageId
+
+
+class DeviceImage(Resource):
+    tenant_id: str
+    display_name: str
+    site_id: str
+    version: str
+    source_image_resource_id: str
+    status: ImageStatus = "pending"
+    error_code: ImageErrorCode | None = None
+    status_details: str | None = None
+    os_version: str | None = None
+    in_use: bool = False
+
+
+class GalleryImage(ApiModel):
+    id: str  # publisher_offer_sku
+    display_name: str
+    publisher_name: str
+    offer_name: str
+    sku_name: str
+    status: Literal["supported", "supportedWithWarning", "notSupported"]
+    recommended_for: list[Literal["personal", "pooled"]]

@@ -1,0 +1,262 @@
+"""Azure network connections: the wizard's rules, credentials in the secret store, health-check runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shared.cloud.ports import CloudError, NetworkTarget
+from shared.errors import Conflict, ErrorDetail, ValidationFailed
+from shared.models.connections import (
+    Connection,
+    ConnectionCreate,
+    ConnectionUpdate,
+    HealthCheck,
+    HealthCheckStatusDetail,
+)
+from shared.models.sites import SUBNET_ID
+from shared.services.health_checks import CHECKS_BY_NAME, finish_check, overall_status, pending_checks
+from shared.services.ports import AdminPorts
+from shared.services.updates import update_with_etag
+
+MAX_CONNECTIONS_PER_TENANT = 10
+
+
+def _referenced_site_missing(target: str, site_id: str) -> ValidationFailed:
+    return ValidationFailed.of(
+        ErrorDetail("referenceNotFound", f"Site '{site_id}' does not exist in this tenant.", target)
+    )
+
+
+def with_usage(ports: AdminPorts, connections: list[Connection]) -> list[Connection]:
+    """Set `inUse` from the tenant's policies (a handful per tenant, read once)."""
+    if not connections:
+        return connections
+    used = {
+        cid for policy in ports.policies.list_all_policies(connections[0].tenant_id) for cid in policy.connection_ids
+    }
+    return [c.model_copy(update={"in_use": c.id in used}) for c in connections]
+
+
+def get_connection(ports: AdminPorts, tenant_id: str, connection_id: str) -> Connection:
+    ports.tenants.get_tenant(tenant_id)
+    return with_usage(ports, [ports.connections.get_connection(tenant_id, connection_id)])[0]
+
+
+def create_connection(
+    ports: AdminPorts, tenant_id: str, data: ConnectionCreate, *, dry_run: bool = False
+) -> Connection:
+    ports.tenants.get_tenant(tenant_id)
+    site = ports.sites.find_site(tenant_id, data.site_id)
+    if site is None:
+        raise _referenced_site_missing("siteId", data.site_id)
+    subnet_id = data.subnet_id or site.subnet_id
+    if not subnet_id:
+        raise ValidationFailed.of(
+            ErrorDetail("subnetRequired", "subnetId is required because the site names no subnet.", "subnetId")
+        )
+    if ports.connections.count_connections(tenant_id) >= MAX_CONNECTIONS_PER_TENANT:
+        raise Conflict(
+            f"A tenant can have at most {MAX_CONNECTIONS_PER_TENANT} connections; delete one first.",
+            code="limitExceeded",
+            target="connections",
+        )
+    match = SUBNET_ID.match(subnet_id)
+    assert match is not None  # validated by the model or the site
+    now = ports.clock()
+    connection = Connection(
+        id=ports.new_id(),
+        tenant_id=tenant_id,
+        created_date_time=now,
+        last_modified_date_time=now,
+        display_name=data.display_name,
+        site_id=site.id,
+        connection_type=data.connection_type,
+        ad_domain_name=data.ad_domain_name,
+        ad_domain_username=data.ad_domain_username,
+        organizational_unit=data.organizational_unit,
+        subscription_id=match.group("sub").lower(),
+        resource_group_name=match.group("rg"),
+        region_name=site.region_name,
+        virtual_network_id=subnet_id.rsplit("/subnets/", 1)[0],
+        subnet_id=subnet_id,
+        health_check_status="pending",
+        health_check_status_detail=HealthCheckStatusDetail(health_checks=pending_checks(data.connection_type)),
+        health_check_run=1,
+    )
+    if dry_run:
+        return connection
+    if data.ad_domain_password is not None:
+        ports.secrets.set_secret(connection.password_secret_name, data.ad_domain_password.get_secret_value())
+    return ports.connections.upsert_connection(connection, if_none_match=True)
+
+
+def update_connection(
+    ports: AdminPorts,
+    tenant_id: str,
+    connection_id: str,
+    patch: ConnectionUpdate,
+    *,
+    if_match: str | None,
+    dry_run: bool,
+) -> Connection:
+    """Rename, or change the domain-join settings; a credential change queues a new health-check run."""
+    ports.tenants.get_tenant(tenant_id)
+
+    def change(current: Connection) -> Connection:
+        fields = patch.model_dump(exclude_unset=True, exclude={"ad_domain_password"})
+        if patch.changes_credentials and current.connection_type != "hybridAzureADJoin":
+            raise ValidationFailed.of(
+                ErrorDetail(
+                    "domainFieldsNotAllowed",
+                    "An Entra join connection takes no Active Directory domain or credentials.",
+                    sorted(patch.model_fields_set - {"display_name"})[0],
+                )
+            )
+        for required in ("display_name", "ad_domain_name", "ad_domain_username"):
+            if (
+                required in fields
+                and fields[required] is None
+                and (required == "display_name" or current.ad_domain_name)
+            ):
+                alias = ConnectionUpdate.model_fields[required].alias or required
+                raise ValidationFailed.of(ErrorDetail("missing", f"{alias} cannot be removed.", alias))
+        if patch.changes_credentials:
+            fields |= _new_run(current)
+        return current.model_copy(update={**fields, "last_modified_date_time": ports.clock()})
+
+    def save(connection: Connection, etag: str | None) -> Connection:
+        if patch.ad_domain_password is not None:
+            ports.secrets.set_secret(connection.password_secret_name, patch.ad_domain_password.get_secret_value())
+        return ports.connections.upsert_connection(connection, if_match=etag)
+
+    updated = update_with_etag(
+        lambda: ports.connections.get_connection(tenant_id, connection_id),
+        change,
+        save,
+        if_match=if_match,
+        dry_run=dry_run,
+    )
+    return with_usage(ports, [updated])[0]
+
+
+def _new_run(current: Connection) -> dict[str, object]:
+    return {
+        "health_check_run": current.health_check_run + 1,
+        "health_check_status": "pending",
+        "health_check_status_detail": HealthCheckStatusDetail(health_checks=pending_checks(current.connection_type)),
+    }
+
+
+def request_health_checks(ports: AdminPorts, tenant_id: str, connection_id: str) -> Connection:
+    """Queue a new run: the connection goes back to pending; older runs' results will be ignored."""
+    ports.tenants.get_tenant(tenant_id)
+    return update_with_etag(
+        lambda: ports.connections.get_connection(tenant_id, connection_id),
+        lambda current: current.model_copy(update={**_new_run(current), "last_modified_date_time": ports.clock()}),
+        lambda connection, etag: ports.connections.upsert_connection(connection, if_match=etag),
+        if_match=None,
+    )
+
+
+def delete_connection(ports: AdminPorts, tenant_id: str, connection_id: str, *, if_match: str | None) -> None:
+    connection = get_connection(ports, tenant_id, connection_id)
+    if connection.in_use:
+        raise Conflict(
+            f"Connection '{connection.display_name}' is used by a provisioning policy; change the policy first.",
+            code="inUse",
+            target="connectionId",
+        )
+    ports.connections.delete_connection(tenant_id, connection_id, if_match=if_match or connection.etag)
+    ports.secrets.delete_secret(connection.password_secret_name)
+
+
+# --- the health-check run (called by activities) ------------------------------------------------
+
+
+def mark_checks_running(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> bool:
+    """Move the run to `running`; False when a newer run superseded it or the connection is gone."""
+    now = ports.clock()
+
+    def change(current: Connection) -> Connection:
+        if current.health_check_run != run:
+            raise _Superseded
+        detail = HealthCheckStatusDetail(start_date_time=now, health_checks=pending_checks(current.connection_type))
+        return current.model_copy(update={"health_check_status": "running", "health_check_status_detail": detail})
+
+    return _apply_to_run(ports, tenant_id, connection_id, change)
+
+
+def run_check(ports: AdminPorts, tenant_id: str, connection_id: str, check: str) -> HealthCheck:
+    """Run one check against the network port; cloud errors become a failed check, never an exception."""
+    spec = CHECKS_BY_NAME[check]
+    started = ports.clock()
+    connection = ports.connections.get_connection(tenant_id, connection_id)
+    target = NetworkTarget(
+        connection_type=connection.connection_type,
+        region_name=connection.region_name,
+        subscription_id=connection.subscription_id,
+        virtual_network_id=connection.virtual_network_id,
+        subnet_id=connection.subnet_id,
+        ad_domain_name=connection.ad_domain_name,
+        ad_domain_username=connection.ad_domain_username,
+        organizational_unit=connection.organizational_unit,
+    )
+    password = None
+    if check == "adDomainJoin":
+        try:
+            password = ports.secrets.get_secret(connection.password_secret_name)
+        except Exception:  # an unreadable or missing secret is the admin's to fix: report it as bad credentials
+            password = None
+    try:
+        outcome = ports.network.run_check(tenant_id, check, target, password)
+        status, error_type, action = finish_check(spec, outcome.status, outcome.error_type, outcome.recommended_action)
+    except CloudError as exc:
+        status, error_type, action = finish_check(spec, "failed", exc.code, None)
+    return HealthCheck(
+        name=spec.name,
+        display_name=spec.display_name,
+        status=status,
+        start_date_time=started,
+        end_date_time=ports.clock(),
+        error_type=error_type,
+        recommended_action=action,
+    )
+
+
+def record_checks(ports: AdminPorts, tenant_id: str, connection_id: str, run: int, results: list[HealthCheck]) -> bool:
+    now = ports.clock()
+
+    def change(current: Connection) -> Connection:
+        if current.health_check_run != run:
+            raise _Superseded
+        detail = HealthCheckStatusDetail(
+            start_date_time=current.health_check_status_detail.start_date_time or now,
+            end_date_time=now,
+            health_checks=results,
+        )
+        return current.model_copy(
+            update={"health_check_status": overall_status(results), "health_check_status_detail": detail}
+        )
+
+    return _apply_to_run(ports, tenant_id, connection_id, change)
+
+
+class _Superseded(Exception):
+    pass
+
+
+def _apply_to_run(
+    ports: AdminPorts, tenant_id: str, connection_id: str, change: Callable[[Connection], Connection]
+) -> bool:
+    if ports.connections.find_connection(tenant_id, connection_id) is None:
+        return False
+    try:
+        update_with_etag(
+            lambda: ports.connections.get_connection(tenant_id, connection_id),
+            change,
+            lambda connection, etag: ports.connections.upsert_connection(connection, if_match=etag),
+            if_match=None,
+        )
+    except _Superseded:
+        return False
+    return True

@@ -1,0 +1,108 @@
+"""Custom device images: the wizard's rules and the import that validates the source image."""
+
+from __future__ import annotations
+
+from shared.cloud.ports import ManagedImage
+from shared.errors import Conflict, ErrorDetail, ValidationFailed
+from shared.models.images import DeviceImage, DeviceImageCreate
+from shared.services.ports import AdminPorts
+
+MAX_IMAGES_PER_TENANT = 20
+MAX_OS_DISK_GB = 64
+
+
+def with_usage(ports: AdminPorts, images: list[DeviceImage]) -> list[DeviceImage]:
+    if not images:
+        return images
+    used = {p.image_id for p in ports.policies.list_all_policies(images[0].tenant_id) if p.image_type == "custom"}
+    return [image.model_copy(update={"in_use": image.id in used}) for image in images]
+
+
+def get_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage:
+    ports.tenants.get_tenant(tenant_id)
+    return with_usage(ports, [ports.images.get_image(tenant_id, image_id)])[0]
+
+
+def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, dry_run: bool = False) -> DeviceImage:
+    ports.tenants.get_tenant(tenant_id)
+    if ports.sites.find_site(tenant_id, data.site_id) is None:
+        raise ValidationFailed.of(
+            ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
+        )
+    existing = ports.images.list_all_images(tenant_id)
+    same = [i for i in existing if i.display_name.lower() == data.display_name.lower() and i.version == data.version]
+    if same:
+        raise Conflict(
+            f"An image named '{data.display_name}' with version {data.version} already exists; use a new version.",
+            code="alreadyExists",
+            target="version",
+        )
+    if len(existing) >= MAX_IMAGES_PER_TENANT:
+        raise Conflict(
+            f"A tenant can have at most {MAX_IMAGES_PER_TENANT} device images; delete one first.",
+            code="limitExceeded",
+            target="deviceImages",
+        )
+    now = ports.clock()
+    image = DeviceImage(
+        id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now, **data.model_dump()
+    )
+    return image if dry_run else ports.images.upsert_image(image, if_none_match=True)
+
+
+def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: str | None) -> None:
+    image = get_image(ports, tenant_id, image_id)
+    if image.in_use:
+        raise Conflict(
+            f"Device image '{image.display_name}' is used by a provisioning policy; change the policy first.",
+            code="inUse",
+            target="imageId",
+        )
+    ports.images.delete_image(tenant_id, image_id, if_match=if_match or image.etag)
+
+
+def source_image_problem(image: ManagedImage | None) -> tuple[str, str] | None:
+    """The Graph error code and a sentence for what makes a managed image unusable, if anything."""
+    if image is None:
+        return "sourceImageNotFound", "The managed image does not exist or cannot be read."
+    if image.os_type.lower() != "windows":
+        return "osVersionNotSupported", "Only Windows 10/11 Enterprise images are supported."
+    if image.hyper_v_generation.upper() != "V2":
+        return "sourceImageInvalid", "The image must be Generation 2 (Hyper-V generation V2)."
+    if image.os_state.lower() != "generalized":
+        return "sourceImageNotGeneralized", "The image must be generalized with Sysprep."
+    if image.data_disk_count:
+        return "sourceImageInvalid", "The image must not have data disks."
+    if image.os_disk_size_gb > MAX_OS_DISK_GB:
+        return "sourceImageSizeExceedsLimitation", f"The OS disk must be at most {MAX_OS_DISK_GB} GB."
+    return None
+
+
+def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage | None:
+    """Validate the source through the compute port and settle the image `ready` or `failed`.
+
+    A cloud error propagates so the orchestrator can retry; `fail_import` settles it after the last try.
+    """
+    image = ports.images.find_image(tenant_id, image_id)
+    if image is None or image.status != "pending":
+        return image  # deleted meanwhile, or already settled by an earlier delivery
+    problem = source_image_problem(ports.compute.get_managed_image(tenant_id, image.source_image_resource_id))
+    if problem is not None:
+        return fail_import(ports, tenant_id, image_id, *problem)
+    ready = image.model_copy(update={"status": "ready", "last_modified_date_time": ports.clock()})
+    return ports.images.upsert_image(ready, if_match=image.etag)
+
+
+def fail_import(ports: AdminPorts, tenant_id: str, image_id: str, error_code: str, details: str) -> DeviceImage | None:
+    image = ports.images.find_image(tenant_id, image_id)
+    if image is None or image.status != "pending":
+        return image
+    failed = image.model_copy(
+        update={
+            "status": "failed",
+            "error_code": error_code,
+            "status_details": details,
+            "last_modified_date_time": ports.clock(),
+        }
+    )
+    return ports.images.upsert_image(failed, if_match=image.etag)

@@ -1,0 +1,41 @@
+"""Connection repository: partition key = tenant id, row key = connection id."""
+
+from __future__ import annotations
+
+from shared.models.connections import Connection
+from shared.storage.tables import EntityRepository, TableStorage
+
+
+class ConnectionRepository:
+    def __init__(self, storage: TableStorage) -> None:
+        self._rows = EntityRepository(storage, "Connections", Connection, kind="Connection")
+
+    def get_connection(self, tenant_id: str, connection_id: str) -> Connection:
+        return self._rows.get(tenant_id, connection_id, target="connectionId")
+
+    def find_connection(self, tenant_id: str, connection_id: str) -> Connection | None:
+        return self._rows.find(tenant_id, connection_id)
+
+    def list_connections(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[Connection], str | None]:
+        return self._rows.page("PartitionKey eq @t", {"t": tenant_id}, top=top, skip_token=skip_token)
+
+    def list_all_connections(self) -> list[Connection]:
+        return list(self._rows.scan())
+
+    def count_connections(self, tenant_id: str) -> int:
+        return sum(1 for _ in self._rows.scan("PartitionKey eq @t", {"t": tenant_id}))
+
+    def any_in_site(self, tenant_id: str, site_id: str) -> bool:
+        return self._rows.exists("PartitionKey eq @t and siteId eq @s", {"t": tenant_id, "s": site_id})
+
+    def upsert_connection(
+        self, connection: Connection, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> Connection:
+        return self._rows.put(
+            connection, connection.tenant_id, connection.id, if_match=if_match, if_none_match=if_none_match
+        )
+
+    def delete_connection(self, tenant_id: str, connection_id: str, *, if_match: str | None = None) -> None:
+        self._rows.delete(tenant_id, connection_id, if_match=if_match)

@@ -1,0 +1,64 @@
+"""`python -m devhost` as a process: serves the sample app and exits cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from devhost.azurite import free_port
+from tests.devhost.support import SAMPLE_APP, call, eventually, quiet_env
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_cli_serves_and_stops_on_sigterm(storage_connection_string: str) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "AzureWebJobsStorage": storage_connection_string,
+        **quiet_env("every_second", "daily", "work_item", "text_item"),
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devhost",
+            "--app-dir",
+            str(SAMPLE_APP.relative_to(PROJECT_ROOT)),
+            "--port",
+            str(port),
+            "--durable-store",
+            "memory",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+
+        def served() -> bool:
+            if process.poll() is not None:
+                raise AssertionError(f"devhost exited early with {process.returncode}")
+            try:
+                return call("GET", f"http://127.0.0.1:{port}/api/items/7").status == 200
+            except OSError:
+                return False
+
+        eventually(served, what="devhost to serve")
+        assert call("GET", f"http://127.0.0.1:{port}/api/items/7").json() == {"kind": "id", "id": "7"}
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert f"item_by_id: [GET] http://127.0.0.1:{port}/api/items/{{id:int}}" in output
+    assert "Function keys are not checked" in output
+    assert "Executed 'Functions.item_by_id' (Succeeded" in output
+    assert "Host stopped" in output

@@ -1,0 +1,68 @@
+"""One devhost serving the real app for the e2e session, on its own tables and queue."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from devhost.azurite import Azurite
+from devhost.host import DevHost
+from tests.conftest import PROJECT_ROOT
+from tests.utils.api_client import ApiClient
+from tests.utils.factories import unique_table_prefix
+
+SECRET_KEY = "e2e-local-secret-key"
+
+
+class Collected(logging.Handler):
+    """Keeps every log record of the session, so tests can prove what was never logged."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(record.getMessage())
+        except Exception:
+            self.lines.append(str(record.msg))
+
+
+@pytest.fixture(scope="session")
+def app_logs() -> Iterator[Collected]:
+    handler = Collected()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(previous)
+
+
+@pytest.fixture(scope="session")
+def table_prefix() -> str:
+    return unique_table_prefix()
+
+
+@pytest.fixture(scope="session")
+def app_host(azurite: Azurite, table_prefix: str, app_logs: Collected) -> Iterator[DevHost]:
+    env = {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "TABLE_NAME_PREFIX": table_prefix,
+        "LOCAL_SECRET_KEY": SECRET_KEY,
+        "DIRECTORY_EVENTS_QUEUE": f"events-{table_prefix}",
+    }
+    host = DevHost(PROJECT_ROOT, env=env, port=0)
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+@pytest.fixture
+def api(app_host: DevHost) -> ApiClient:
+    return ApiClient(f"{app_host.base_url}/api")

@@ -1,0 +1,57 @@
+"""A small HTTP client for end-to-end tests against a running host, and a patient assertion helper."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+
+T = TypeVar("T")
+
+
+class ApiClient:
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.seen: list[str] = []  # every response's headers and body, for "never returned" checks
+
+    def request(self, method: str, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        reply = self.session.request(method, url, json=json, timeout=60, **kwargs)
+        self.seen.append(f"{reply.headers}\n{reply.text}")
+        return reply
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, json=json, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, json=json, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, json=json, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def created(self, path: str, body: Any) -> dict[str, Any]:
+        reply = self.post(path, body)
+        assert reply.status_code == 201, reply.text
+        result: dict[str, Any] = reply.json()
+        return result
+
+
+def eventually(check: Callable[[], T], *, timeout_s: float = 60.0, interval_s: float = 0.1) -> T:
+    """Call `check` until it stops raising AssertionError; the deadline is generous, never a timing claim."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(interval_s)

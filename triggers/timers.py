@@ -1,0 +1,38 @@
+"""Timer triggers: periodic work that no request starts (connection health re-checks)."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from orchestrators import names
+from shared.services import connections
+from shared.services.ports import AdminPorts
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def blueprint(settings: Settings, ports: AdminPorts) -> df.Blueprint:
+    bp = df.Blueprint()
+
+    @bp.function_name("recheckConnections")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)
+    @bp.durable_client_input(client_name="client")
+    async def recheck_connections(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+        """Every connection's checks run again (every 6 hours by default), as Windows 365 does."""
+        started = 0
+        for connection in ports.connections.list_all_connections():
+            run = connections.request_health_checks(ports, connection.tenant_id, connection.id)
+            checks = [check.name for check in run.health_check_status_detail.health_checks]
+            await client.start_new(
+                names.CONNECTION_HEALTH_CHECK,
+                names.health_check_instance_id(run.tenant_id, run.id, run.health_check_run),
+                {"tenantId": run.tenant_id, "connectionId": run.id, "run": run.health_check_run, "checks": checks},
+            )
+            started += 1
+        log.info("Health checks started for %d connections", started)
+
+    return bp
