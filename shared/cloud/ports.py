@@ -89,3 +89,70 @@ class SecretStore(Protocol):
     def get_secret(self, name: str) -> str: ...
 
     def delete_secret(self, name: str) -> None: ...
+
+
+# --- provisioning ------------------------------------------------------------------------------
+# Every provisioning call is idempotent, keyed by a deterministic resource name, and answers with its
+# Progress: done, or not yet (a long-running operation or throttling) and when to ask again. The
+# orchestrator waits on a durable timer between asks, so no activity slot sits idle while Azure works.
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: bool
+    retry_after_s: float = 0.0
+    resource_id: str | None = None  # the ARM/Graph id of what the call created, once done
+
+
+@dataclass(frozen=True)
+class VmSpec:
+    name: str  # deterministic, unique per Cloud PC and provisioning attempt
+    region_name: str
+    vm_size: str
+    image_type: str  # "gallery" | "custom"
+    image_id: str  # gallery id (publisher_offer_sku) or managed image resource id
+    os_disk_size_gb: int
+
+
+class ProvisioningCompute(Protocol):
+    def allocate_capacity(self, tenant_id: str, region_name: str, vm_size: str, name: str) -> Progress: ...
+
+    def create_vm(self, tenant_id: str, spec: VmSpec) -> Progress: ...
+
+    def delete_vm(self, tenant_id: str, name: str) -> Progress: ...
+
+
+class ProvisioningNetwork(Protocol):
+    def attach_nic(self, tenant_id: str, name: str, vm_name: str, subnet_id: str | None) -> Progress:
+        """Create NIC `name` in the subnet (None: the Microsoft-hosted network) and attach it to the VM."""
+        ...
+
+    def delete_nic(self, tenant_id: str, name: str) -> Progress: ...
+
+
+class DeviceDirectory(Protocol):
+    """Device objects in Entra ID and, for hybrid join, computer accounts in on-premises AD."""
+
+    def join_device(
+        self, tenant_id: str, device_name: str, join_type: str, domain_name: str | None, organizational_unit: str | None
+    ) -> Progress: ...
+
+    def delete_device(self, tenant_id: str, device_name: str) -> Progress: ...
+
+    def disable_computer_account(self, tenant_id: str, device_name: str) -> Progress: ...
+
+
+class DeviceManagement(Protocol):
+    """Intune: enrolment, primary user, configuration steps, and the user's assignment."""
+
+    def enroll_device(self, tenant_id: str, device_name: str) -> Progress: ...
+
+    def set_primary_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress: ...
+
+    def configure(self, tenant_id: str, device_name: str, step: str, value: str) -> Progress:
+        """A post-provisioning step by its name (hideStartMenuPowerIcons, resizeOsDisk, ...)."""
+        ...
+
+    def assign_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress: ...
+
+    def delete_managed_device(self, tenant_id: str, device_name: str) -> Progress: ...

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
@@ -70,8 +70,8 @@ class PolicyFields(InputModel):
     image_type: ImageType
     image_id: str = Field(min_length=1, max_length=256)
     cloud_pc_naming_template: str | None = Field(default=None, max_length=64)
-    local_admin_enabled: bool = False
-    enable_single_sign_on: bool = False
+    local_admin_enabled: StrictBool = False
+    enable_single_sign_on: StrictBool = False
     windows_setting: WindowsSetting | None = None
 
 
@@ -88,8 +88,8 @@ class ProvisioningPolicyUpdate(InputModel):
     image_type: ImageType | None = None
     image_id: str | None = Field(default=None, min_length=1, max_length=256)
     cloud_pc_naming_template: str | None = Field(default=None, max_length=64)
-    local_admin_enabled: bool | None = None
-    enable_single_sign_on: bool | None = None
+    local_admin_enabled: StrictBool | None = None
+    enable_single_sign_on: StrictBool | None = None
     windows_setting: WindowsSetting | None = None
 
 

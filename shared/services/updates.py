@@ -21,7 +21,8 @@ def merge_patch(current: R, patch: InputModel, schema: type[InputModel], now: da
         **patch.model_dump(by_alias=True, exclude_unset=True),
     }
     checked = schema.model_validate(merged)
-    return current.model_copy(update={**checked.model_dump(by_alias=False), "last_modified_date_time": now})
+    values = {name: getattr(checked, name) for name in type(checked).model_fields}
+    return current.model_copy(update={**values, "last_modified_date_time": now})
 
 
 def update_with_etag(
