@@ -7,7 +7,7 @@ from azure.data.tables import TableServiceClient
 
 from devhost.azurite import Azurite
 from tests.e2e.conftest import Collected
-from tests.utils.api_client import ApiClient
+from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import PASSWORD, Tenant
 
 
@@ -181,3 +181,20 @@ def test_the_password_is_never_returned_logged_or_stored_in_plain_text(
             stored += 1
             assert PASSWORD not in str(dict(entity)), table.name
     assert stored > 0
+
+
+def test_the_periodic_timer_runs_every_connections_checks_again(api: ApiClient, app_host: object) -> None:
+    tenant = Tenant(api)
+    connection = tenant.healthy_connection()
+    tenant.fault("endpointConnectivity", 1, "endpointConnectivityCheckUrlNotAllowListed")
+    base = api.base_url.removesuffix("/api")
+    invoked = api.session.post(f"{base}/admin/functions/recheckConnections", json={"input": ""}, timeout=60)
+    assert invoked.status_code == 202, invoked.text
+
+    def rerun_finished() -> dict[str, object]:
+        body = tenant.settled_connection(connection["id"])
+        assert body["healthCheckRun"] > connection["healthCheckRun"]
+        return body
+
+    rerun = eventually(rerun_finished)
+    assert rerun["healthCheckStatus"] == "failed"
