@@ -6,10 +6,14 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from activities import configuration as configuration_activities
+from activities import provisioning as provisioning_activities
 from orchestrators import configuration as configuration_orchestrators
+from orchestrators import provisioning as provisioning_orchestrators
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
 from triggers import (
+    directory_events,
+    http_cloud_pcs,
     http_connections,
     http_images,
     http_meta,
@@ -30,9 +34,13 @@ def create_app(services: Services) -> df.DFApp:
         http_connections.blueprint(api, services.admin),
         http_images.blueprint(api, services.admin),
         http_policies.blueprint(api, services.admin),
+        http_cloud_pcs.blueprint(api, services.engine, services.admin.tenants),
+        directory_events.blueprint(services.settings, services.engine, services.admin.tenants, services.events),
         timers.blueprint(services.settings, services.admin),
         configuration_orchestrators.blueprint(),
         configuration_activities.blueprint(services.admin),
+        provisioning_orchestrators.blueprint(),
+        provisioning_activities.blueprint(services.engine),
     ]
     if services.simulator is not None:
         blueprints.append(http_simulator.blueprint(api, services.simulator))

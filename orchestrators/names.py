@@ -19,3 +19,20 @@ def health_check_instance_id(tenant_id: str, connection_id: str, run: int) -> st
 
 def image_import_instance_id(tenant_id: str, image_id: str) -> str:
     return f"image-{tenant_id}-{image_id}"
+
+
+PROVISION_BATCH = "provision_batch"
+PROVISION_CLOUD_PC = "provision_cloud_pc"
+
+BEGIN_PROVISIONING = "begin_provisioning"
+RUN_PROVISIONING_STEP = "run_provisioning_step"
+CLEAN_UP_ATTEMPT = "clean_up_attempt"
+FINISH_PROVISIONING = "finish_provisioning"
+FAIL_PROVISIONING = "fail_provisioning"
+
+BATCH_SIZE = 100  # Cloud PCs per batch orchestration: bounds every history whatever the tenant's size
+
+
+def cloud_pc_instance_id(tenant_id: str, cloud_pc_id: str, run: int) -> str:
+    """One orchestration per Cloud PC run: a duplicate message or a second reconcile collapses into it."""
+    return f"cpc-{tenant_id}-{cloud_pc_id}-r{run}"

@@ -10,8 +10,10 @@ from shared.cloud.secrets import EncryptedTableSecretStore
 from shared.cloud.simulated.simulator import Simulator
 from shared.events import EventPublisher, QueueEventPublisher
 from shared.models.base import new_id, utc_now
+from shared.services.engine_ports import EnginePorts
 from shared.services.ports import AdminPorts
 from shared.settings import PROJECT_ROOT, Settings, SettingsError
+from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connection import resolve_connection_string
 from shared.storage.connections import ConnectionRepository
 from shared.storage.images import DeviceImageRepository
@@ -30,6 +32,7 @@ class Services:
     storage: TableStorage
     events: EventPublisher
     admin: AdminPorts
+    engine: EnginePorts
     simulator: Simulator | None
 
 
@@ -53,7 +56,12 @@ def build_services(settings: Settings) -> Services:
             "CLOUD_PROVIDER=azure is not available in this version: the Azure and Graph adapters are not "
             "built yet. Use CLOUD_PROVIDER=simulated."
         )
-    simulator = Simulator.create(storage, events)
+    simulator = Simulator.create(
+        storage,
+        events,
+        step_latency=settings.simulator_step_latency,
+        vm_creates_per_minute=settings.simulator_vm_creates_per_minute,
+    )
     admin = AdminPorts(
         tenants=TenantRepository(storage),
         sites=SiteRepository(storage),
@@ -69,4 +77,18 @@ def build_services(settings: Settings) -> Services:
         new_id=new_id,
         grace_period=settings.cloudpc_grace_period,
     )
-    return Services(settings=settings, storage=storage, events=events, admin=admin, simulator=simulator)
+    engine = EnginePorts(
+        cloud_pcs=CloudPcRepository(storage),
+        policies=admin.policies,
+        connections=admin.connections,
+        images=admin.images,
+        directory=simulator.directory,
+        compute=simulator.provisioning_compute,
+        network=simulator.provisioning_network,
+        devices=simulator.devices,
+        intune=simulator.intune,
+        clock=utc_now,
+        grace_period=settings.cloudpc_grace_period,
+        cleanup_delay=settings.cloudpc_cleanup_delay,
+    )
+    return Services(settings=settings, storage=storage, events=events, admin=admin, engine=engine, simulator=simulator)

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+from pydantic import Field
 
 from shared.models.base import InputModel
 
@@ -16,20 +17,28 @@ MAX_IDS_PER_MESSAGE = 500  # keeps a message well under the 64 KiB queue limit
 class DirectoryEvent(InputModel):
     """`{"tenantId", "userIds"}` or `{"tenantId", "groupIds"}`: a hint to re-read the directory."""
 
-    tenant_id: str
-    user_ids: list[str] = []
-    group_ids: list[str] = []
+    tenant_id: str = Field(min_length=1, max_length=64)
+    user_ids: list[str] = Field(default=[], max_length=5000)
+    group_ids: list[str] = Field(default=[], max_length=5000)
+    full: bool = False  # every assigned group and every Cloud PC of the tenant (the drift reconcile)
 
 
 class EventPublisher(Protocol):
     def publish_directory_event(
-        self, tenant_id: str, *, user_ids: list[str] | None = None, group_ids: list[str] | None = None
+        self,
+        tenant_id: str,
+        *,
+        user_ids: list[str] | None = None,
+        group_ids: list[str] | None = None,
+        full: bool = False,
     ) -> None: ...
 
 
-def directory_event_messages(tenant_id: str, user_ids: list[str] | None, group_ids: list[str] | None) -> list[str]:
+def directory_event_messages(
+    tenant_id: str, user_ids: list[str] | None, group_ids: list[str] | None, full: bool = False
+) -> list[str]:
     """The event as one or more queue messages, each below the size limit."""
-    messages = []
+    messages = [json.dumps({"tenantId": tenant_id, "full": True})] if full else []
     for key, ids in (("groupIds", group_ids or []), ("userIds", user_ids or [])):
         for start in range(0, len(ids), MAX_IDS_PER_MESSAGE):
             chunk = ids[start : start + MAX_IDS_PER_MESSAGE]
@@ -47,7 +56,12 @@ class QueueEventPublisher:
         self._created = False
 
     def publish_directory_event(
-        self, tenant_id: str, *, user_ids: list[str] | None = None, group_ids: list[str] | None = None
+        self,
+        tenant_id: str,
+        *,
+        user_ids: list[str] | None = None,
+        group_ids: list[str] | None = None,
+        full: bool = False,
     ) -> None:
         if not self._created:
             try:
@@ -55,5 +69,5 @@ class QueueEventPublisher:
             except ResourceExistsError:
                 pass
             self._created = True
-        for message in directory_event_messages(tenant_id, user_ids, group_ids):
+        for message in directory_event_messages(tenant_id, user_ids, group_ids, full):
             self._queue.send_message(message)

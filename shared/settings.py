@@ -70,15 +70,21 @@ class Settings(BaseSettings):
         default=None, description="Key of the simulated secret store; made and kept in .devhost/ when unset."
     )
     table_name_prefix: str = Field(default="", pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
+    simulator_step_latency: timedelta = Field(
+        default=timedelta(0), description="How long each simulated provisioning step takes unless a tenant sets it."
+    )
+    simulator_vm_creates_per_minute: int = Field(
+        default=500, ge=1, le=100_000, description="Refill rate of the simulated VM-create rate limit per tenant."
+    )
 
-    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", mode="before")
+    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", "simulator_step_latency", mode="before")
     @classmethod
     def _iso_duration(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip().upper().startswith("P"):
             raise ValueError(f"must be an ISO-8601 duration such as P7D or PT3H, not {value!r}")
         return value
 
-    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay")
+    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", "simulator_step_latency")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):

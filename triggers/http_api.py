@@ -16,6 +16,7 @@ import azure.functions as func
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from pydantic import BaseModel, ValidationError
 
+from orchestrators.starting import start_once
 from shared.errors import (
     Conflict,
     DomainError,
@@ -62,7 +63,6 @@ VALIDATE_ONLY = QueryParam(
     "validateOnly", "Run every check and return the review summary without saving.", {"type": "boolean"}
 )
 PAGING = (TOP, SKIP_TOKEN)
-RUNNING = {df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running}
 
 
 @dataclass(frozen=True)
@@ -340,15 +340,7 @@ def to_response(operation: Operation, result: Any) -> func.HttpResponse:
 
 
 async def start_orchestration(req: ApiRequest, name: str, instance_id: str, payload: dict[str, Any]) -> None:
-    """Start `name` under a deterministic id; an instance already running under that id is the same work."""
-    existing = await req.durable.get_status(instance_id)
-    if existing is not None and getattr(existing, "runtime_status", None) in RUNNING:
-        return
-    try:
-        await req.durable.start_new(name, instance_id, payload)
-    except Exception as exc:  # lost a race with a duplicate request: the other one started it
-        if "already exists" not in str(exc).lower() and "409" not in str(exc):
-            raise
+    await start_once(req.durable, name, instance_id, payload)
 
 
 def created(req: ApiRequest, resource: Any, path: str) -> ApiResponse:

@@ -1,4 +1,4 @@
-"""HTTP routes of the local simulator: Entra users and groups, injected faults, what exists in the cloud."""
+"""HTTP routes of the local simulator: Entra users and groups, faults, step latency, what exists in the cloud."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from shared.cloud.simulated.latency import PROVISIONING_STEPS
 from shared.cloud.simulated.models import (
     SimFault,
     SimFaultInput,
     SimGroup,
     SimGroupInput,
     SimManagedImage,
+    SimStepLatency,
+    SimStepLatencyInput,
     SimUser,
     SimUserInput,
 )
@@ -28,6 +31,18 @@ def _step(req: ApiRequest) -> str:
         known = ", ".join(sorted(SIMULATED_STEPS))
         raise ValidationFailed.of(
             ErrorDetail("unknownStep", f"'{step}' is not a simulated step; use one of {known}.", "step")
+        )
+    return step
+
+
+def _slow_step(req: ApiRequest) -> str:
+    step = req.param("step")
+    if step not in PROVISIONING_STEPS:
+        known = ", ".join(sorted(PROVISIONING_STEPS))
+        raise ValidationFailed.of(
+            ErrorDetail(
+                "unknownStep", f"'{step}' is not a provisioning step that takes time; use one of {known}.", "step"
+            )
         )
     return step
 
@@ -117,5 +132,28 @@ def blueprint(api: Api, simulator: Simulator) -> df.Blueprint:
     @routes.get(f"{TENANT}/resources", "simListResources", "What exists in the simulated cloud")
     def list_resources(req: ApiRequest) -> dict[str, Any]:
         return simulator.resources(req.param("tenantId"))
+
+    @routes.add(
+        "PUT",
+        f"{TENANT}/latency/{{step}}",
+        "simPutLatency",
+        "Make a provisioning step take this long for the tenant",
+        body=SimStepLatencyInput,
+        response=SimStepLatency,
+    )
+    def put_latency(req: ApiRequest) -> SimStepLatency:
+        data = req.body(SimStepLatencyInput)
+        return simulator.latency.set_latency(req.param("tenantId"), _slow_step(req), data.seconds)
+
+    @routes.delete(
+        f"{TENANT}/latency/{{step}}", "simDeleteLatency", "Back to the default latency of a step", conditional=False
+    )
+    def delete_latency(req: ApiRequest) -> ApiResponse:
+        simulator.latency.clear_latency(req.param("tenantId"), _slow_step(req))
+        return ApiResponse(204)
+
+    @routes.get(f"{TENANT}/latency", "simListLatency", "Steps with a latency of their own")
+    def list_latency(req: ApiRequest) -> dict[str, Any]:
+        return {"value": [x.model_dump(mode="json") for x in simulator.latency.list_latencies(req.param("tenantId"))]}
 
     return bp

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from shared.models.tenants import Tenant
 from shared.storage.tables import EntityRepository, TableStorage
 
@@ -17,6 +19,9 @@ class TenantRepository:
 
     def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]:
         return self._rows.page(top=top, skip_token=skip_token)
+
+    def iter_tenants(self) -> Iterator[Tenant]:
+        return self._rows.scan()
 
     def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None:
         found = self._rows.scan("entraTenantId eq @entra", {"entra": entra_tenant_id})

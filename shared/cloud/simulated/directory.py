@@ -45,11 +45,10 @@ class SimulatedDirectory:
         self._events.publish_directory_event(tenant_id, user_ids=[user_id])
 
     def put_group(self, tenant_id: str, group_id: str, data: SimGroupInput) -> SimGroup:
-        previous = self._groups.find(tenant_id, group_id)
         group = SimGroup(id=group_id, display_name=data.display_name, members=list(dict.fromkeys(data.members)))
         self._groups.put(group, tenant_id, group_id)
-        changed = set(group.members) ^ set(previous.members if previous else [])
-        self._events.publish_directory_event(tenant_id, group_ids=[group_id], user_ids=sorted(changed))
+        # one group hint covers members added (current members) and removed (their Cloud PCs' target group)
+        self._events.publish_directory_event(tenant_id, group_ids=[group_id])
         return group
 
     def list_users(self, tenant_id: str) -> list[SimUser]:

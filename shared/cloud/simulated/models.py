@@ -1,6 +1,8 @@
-"""What the simulator stores: directory objects, injected faults, managed images."""
+"""What the simulator stores: directory objects, faults, images, and the resources provisioning creates."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import Field
 
@@ -52,3 +54,98 @@ class SimManagedImage(InputModel):
     os_state: str = "Generalized"
     os_disk_size_gb: int = Field(default=64, ge=1, le=4096)
     data_disk_count: int = Field(default=0, ge=0)
+
+
+# --- provisioning: what the simulated Azure, Entra ID and Intune hold for each Cloud PC ----------
+
+
+class SimStepLatency(ApiModel):
+    step: str
+    seconds: float
+
+
+class SimStepLatencyInput(InputModel):
+    seconds: float = Field(ge=0, le=86_400)
+
+
+class SimOperation(ApiModel):
+    """A long-running operation under way: when it started and how long it takes."""
+
+    step: str
+    key: str
+    started_date_time: datetime
+    duration_seconds: float
+
+
+class SimTokenBucket(ApiModel):
+    tokens: float
+    updated_date_time: datetime
+    etag: str | None = None
+
+
+class SimCapacityReservation(ApiModel):
+    id: str
+    name: str
+    region_name: str
+    vm_size: str
+    reserved_date_time: datetime
+
+
+class SimVirtualMachine(ApiModel):
+    id: str
+    vm_id: str
+    name: str
+    region_name: str
+    vm_size: str
+    image_type: str
+    image_id: str
+    os_disk_size_gb: int
+    created_date_time: datetime
+
+
+class SimNetworkSecurityGroup(ApiModel):
+    id: str
+    name: str
+    subnet_id: str | None = None  # None: the Microsoft-hosted network (None is not stored, hence the default)
+    address_prefix: str
+    next_host: int = 0  # addresses handed out so far, the allocator of private IPs
+    created_date_time: datetime
+    etag: str | None = None
+
+
+class SimNetworkInterface(ApiModel):
+    id: str
+    name: str
+    vm_name: str
+    subnet_id: str | None = None
+    private_ip_address: str
+    network_security_group_id: str
+    created_date_time: datetime
+
+
+class SimEntraDevice(ApiModel):
+    id: str
+    device_id: str
+    display_name: str
+    join_type: str
+    trust_type: str  # "AzureAd" (Entra join) or "ServerAd" (hybrid join)
+    created_date_time: datetime
+
+
+class SimComputerAccount(ApiModel):
+    name: str
+    enabled: bool
+    domain_name: str | None = None
+    organizational_unit: str | None = None
+    etag: str | None = None
+
+
+class SimManagedDevice(ApiModel):
+    id: str
+    device_name: str
+    azure_ad_device_id: str
+    enrolled_date_time: datetime
+    primary_user_id: str | None = None
+    assigned_user_id: str | None = None
+    settings: dict[str, str] = {}  # configuration step -> applied value
+    etag: str | None = None

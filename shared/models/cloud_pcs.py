@@ -1,0 +1,96 @@
+"""Cloud PCs: one per (user, license), their status, the settings they were built with, their timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from shared.models.base import ApiModel, Resource
+
+CloudPcStatus = Literal[
+    "notProvisioned",
+    "provisioning",
+    "provisioned",
+    "inGracePeriod",
+    "deprovisioning",
+    "failed",
+    "provisionedWithWarnings",
+    "resizing",
+    "restoring",
+    "pendingProvision",
+    "movingRegion",
+    "resizePendingLicense",
+    "preparing",
+]
+SETTLED: frozenset[str] = frozenset({"provisioned", "provisionedWithWarnings", "failed"})
+IN_FLIGHT: frozenset[str] = frozenset({"pendingProvision", "provisioning"})
+
+
+class StatusDetail(ApiModel):
+    code: str
+    message: str
+
+
+class BuildSettings(ApiModel):
+    """What the policy said when this Cloud PC was (re)provisioned; later policy edits don't change it."""
+
+    image_type: str
+    image_id: str
+    image_display_name: str
+    domain_join_type: str
+    on_premises_connection_id: str | None = None
+    region_name: str
+    subnet_id: str | None = None
+    ad_domain_name: str | None = None
+    organizational_unit: str | None = None
+    vm_size: str
+    os_disk_size_gb: int
+    local_admin_enabled: bool = False
+    naming_template: str
+
+
+class CloudPc(Resource):
+    tenant_id: str
+    display_name: str
+    managed_device_name: str | None = None
+    user_id: str
+    user_principal_name: str
+    service_plan_id: str
+    service_plan_name: str
+    slot_index: int = Field(default=0, description="Which of the user's licenses of this plan it serves (0-based).")
+    provisioning_policy_id: str
+    provisioning_policy_name: str
+    target_group_id: str | None = None
+    image_display_name: str | None = None
+    status: CloudPcStatus = "pendingProvision"
+    status_detail: StatusDetail | None = None
+    grace_period_end_date_time: datetime | None = None
+    provisioned_date_time: datetime | None = None
+    run: int = Field(default=1, description="Bumped by retry and reprovision: the orchestration run that owns it.")
+    attempt: int = 0
+    generation: int = Field(default=1, description="Bumped by reprovision: each generation gets new resources.")
+    build: BuildSettings | None = None
+    virtual_machine_id: str | None = None
+    network_interface_id: str | None = None
+    warnings: list[str] = []
+
+
+class CloudPcEvent(ApiModel):
+    """One line of a Cloud PC's timeline: a stage/step of an attempt, or a lifecycle milestone."""
+
+    id: str
+    cloud_pc_id: str
+    date_time: datetime
+    kind: Literal["milestone", "step"]
+    name: str  # the step (createVm, ...) or milestone (provisioningStarted, attemptFailed, provisioned, ...)
+    stage: Literal["core", "postProvisioning", "assignment", "lifecycle"] = "lifecycle"
+    outcome: Literal["running", "succeeded", "failed", "warning", "info"] = "info"
+    run: int = 1
+    generation: int = 1
+    attempt: int = 0
+    start_date_time: datetime | None = None
+    end_date_time: datetime | None = None
+    code: str | None = None
+    message: str | None = None

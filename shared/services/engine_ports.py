@@ -1,0 +1,29 @@
+"""The ports the provisioning engine works with, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.cloud.ports import DeviceDirectory, DeviceManagement, Directory, ProvisioningCompute, ProvisioningNetwork
+from shared.storage.cloud_pcs import CloudPcRepository
+from shared.storage.connections import ConnectionRepository
+from shared.storage.images import DeviceImageRepository
+from shared.storage.policies import PolicyRepository
+
+
+@dataclass(frozen=True)
+class EnginePorts:
+    cloud_pcs: CloudPcRepository
+    policies: PolicyRepository
+    connections: ConnectionRepository
+    images: DeviceImageRepository
+    directory: Directory
+    compute: ProvisioningCompute
+    network: ProvisioningNetwork
+    devices: DeviceDirectory
+    intune: DeviceManagement
+    clock: Callable[[], datetime]
+    grace_period: timedelta = timedelta(days=7)
+    cleanup_delay: timedelta = timedelta(hours=3)

@@ -1,0 +1,106 @@
+"""Reconcile: turn "licensed users in assigned groups" into the Cloud PCs that should exist.
+
+Reads the directory once per group, compares the desired (user, license) slots with the tenant's Cloud PCs
+and creates the missing ones as `pendingProvision` with deterministic ids, so a duplicate message or a
+concurrent reconcile never makes a second Cloud PC for the same slot.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from shared.cloud.ports import DirectoryUser
+from shared.events import DirectoryEvent
+from shared.models.cloud_pcs import CloudPc
+from shared.models.policies import ProvisioningPolicy
+from shared.services.engine_ports import EnginePorts
+from shared.services.targeting import Slot, Winner, desired_slots, winning_policies
+
+CLOUD_PC_NAMESPACE = uuid.UUID("5b0f2a52-6c8e-4d57-9a53-0c6f3f0e9d11")
+
+
+def cloud_pc_id(tenant_id: str, slot: Slot) -> str:
+    """The same slot always maps to the same Cloud PC id (and orchestration instance id)."""
+    return str(uuid.uuid5(CLOUD_PC_NAMESPACE, f"{tenant_id}/{slot.user_id}/{slot.service_plan_id}/{slot.index}"))
+
+
+@dataclass
+class ReconcileOutcome:
+    tenant_id: str
+    users_considered: int = 0
+    created: list[str] = field(default_factory=list)
+    to_provision: list[dict[str, object]] = field(default_factory=list)  # [{cloudPcId, run}] still pendingProvision
+    untargeted: list[str] = field(default_factory=list)  # settled Cloud PCs whose slot is no longer desired
+
+
+def new_cloud_pc(
+    tenant_id: str, slot: Slot, winner: Winner, user: DirectoryUser, policy: ProvisioningPolicy, now: datetime
+) -> CloudPc:
+    plan = SERVICE_PLANS_BY_ID[slot.service_plan_id]
+    return CloudPc.model_validate(
+        {
+            "id": cloud_pc_id(tenant_id, slot),
+            "tenant_id": tenant_id,
+            "created_date_time": now,
+            "last_modified_date_time": now,
+            "display_name": f"{policy.display_name} - {user.display_name or user.user_principal_name}",
+            "user_id": user.id,
+            "user_principal_name": user.user_principal_name,
+            "service_plan_id": plan.id,
+            "service_plan_name": plan.display_name,
+            "slot_index": slot.index,
+            "provisioning_policy_id": policy.id,
+            "provisioning_policy_name": policy.display_name,
+            "target_group_id": winner.group_id,
+            "image_display_name": policy.image_display_name,
+        }
+    )
+
+
+def affected_users(
+    event: DirectoryEvent, members: dict[str, list[str]], existing: list[CloudPc], full: bool
+) -> set[str]:
+    """Whom a message is about: the named users, the groups' members, and whoever holds a Cloud PC through them."""
+    if full:
+        return {u for group in members.values() for u in group} | {c.user_id for c in existing}
+    groups = set(event.group_ids)
+    users = set(event.user_ids)
+    for group_id in groups:
+        users |= set(members.get(group_id, []))
+    users |= {c.user_id for c in existing if c.target_group_id in groups}
+    return users
+
+
+def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
+    tenant_id = event.tenant_id
+    policies = {p.id: p for p in ports.policies.list_all_policies(tenant_id)}
+    groups = {a.group_id for p in policies.values() for a in p.assignments}
+    extra = [g for g in event.group_ids if g not in groups]  # unassigned groups: their former members matter
+    members = {g: ports.directory.list_group_members(tenant_id, g) or [] for g in [*groups, *extra]}
+    existing = ports.cloud_pcs.list_all_cloud_pcs(tenant_id)
+    users_in_scope = affected_users(event, members, existing, full)
+    assigned_members = {g: m for g, m in members.items() if g in groups}
+    winners = {u: w for u, w in winning_policies(policies.values(), assigned_members).items() if u in users_in_scope}
+    directory_users = ports.directory.get_users(tenant_id, sorted(users_in_scope))
+    desired = desired_slots(winners, directory_users)
+    outcome = ReconcileOutcome(tenant_id=tenant_id, users_considered=len(users_in_scope))
+
+    by_slot = {Slot(c.user_id, c.service_plan_id, c.slot_index): c for c in existing if c.user_id in users_in_scope}
+    now = ports.clock()
+    missing = []
+    for slot, winner in sorted(desired.items()):
+        current = by_slot.get(slot)
+        if current is None:
+            missing.append(
+                new_cloud_pc(tenant_id, slot, winner, directory_users[slot.user_id], policies[winner.policy_id], now)
+            )
+        elif current.status == "pendingProvision":
+            outcome.to_provision.append({"cloudPcId": current.id, "run": current.run})
+    outcome.untargeted = [c.id for slot, c in by_slot.items() if slot not in desired]
+    created = ports.cloud_pcs.insert_cloud_pcs(missing)
+    outcome.created = [c.id for c in created]
+    outcome.to_provision += [{"cloudPcId": c.id, "run": c.run} for c in created]
+    return outcome

@@ -1,0 +1,57 @@
+"""Queue trigger for directory change messages, and the timer that reconciles every tenant anyway."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from orchestrators.starting import start_provisioning
+from shared.events import DirectoryEvent, EventPublisher
+from shared.services.engine_ports import EnginePorts
+from shared.services.reconcile import reconcile_tenant
+from shared.settings import Settings
+from shared.storage.tenants import TenantRepository
+
+log = logging.getLogger(__name__)
+
+
+def blueprint(
+    settings: Settings, ports: EnginePorts, tenants: TenantRepository, events: EventPublisher
+) -> df.Blueprint:
+    bp = df.Blueprint()
+
+    @bp.function_name("directoryEvents")
+    @bp.queue_trigger(arg_name="message", queue_name=settings.directory_events_queue, connection="AzureWebJobsStorage")
+    @bp.durable_client_input(client_name="client")
+    async def directory_events(message: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+        """A hint that users or groups changed: re-read them, create what is missing, start provisioning.
+
+        A malformed message raises, so after maxDequeueCount it rests in the poison queue for an operator.
+        """
+        event = DirectoryEvent.model_validate_json(message.get_body())
+        outcome = await asyncio.to_thread(reconcile_tenant, ports, event, full=event.full)
+        started = await start_provisioning(
+            client, event.tenant_id, outcome.to_provision, settings.provisioning_max_attempts
+        )
+        log.info(
+            "Reconciled tenant %s: %d users, %d Cloud PCs created, %d started",
+            event.tenant_id,
+            outcome.users_considered,
+            len(outcome.created),
+            started,
+        )
+
+    @bp.function_name("driftReconcile")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.drift_reconcile_schedule, run_on_startup=False)
+    def drift_reconcile(timer: func.TimerRequest) -> None:
+        """Notifications can be late or lost: every tenant gets a full reconcile through the same queue."""
+        count = 0
+        for tenant in tenants.iter_tenants():
+            events.publish_directory_event(tenant.id, full=True)
+            count += 1
+        log.info("Drift reconcile queued for %d tenants", count)
+
+    return bp
