@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import azure.durable_functions as df
@@ -10,44 +9,47 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared.services import provisioning
 from shared.services.engine_ports import EnginePorts
+from shared.services.provisioning import CloudPcJob
 
 
 def blueprint(ports: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
 
-    @bp.activity_trigger(input_name="job", activity=names.BEGIN_PROVISIONING)
-    def begin_provisioning(job: dict[str, Any]) -> dict[str, Any]:
-        return asdict(provisioning.begin(ports, job["tenantId"], job["cloudPcId"], job["run"]))
+    @bp.activity_trigger(input_name="request", activity=names.BEGIN_PROVISIONING)
+    def begin_provisioning(request: dict[str, Any]) -> dict[str, Any]:
+        begun = provisioning.begin(ports, request["tenantId"], request["cloudPcId"], request["run"])
+        return begun.model_dump(mode="json")
 
-    @bp.activity_trigger(input_name="job", activity=names.RUN_PROVISIONING_STEP)
-    def run_provisioning_step(job: dict[str, Any]) -> dict[str, Any]:
-        result = provisioning.run_step(
-            ports, job["tenantId"], job["cloudPcId"], job["run"], job["attempt"], job["step"]
+    @bp.activity_trigger(input_name="call", activity=names.RUN_PROVISIONING_STEPS)
+    def run_provisioning_steps(call: dict[str, Any]) -> dict[str, Any]:
+        result = provisioning.run_steps(
+            ports,
+            CloudPcJob.model_validate(call["job"]),
+            call["attempt"],
+            call["steps"],
+            tolerated=set(call["tolerated"]),
+            resume=call["resume"],
         )
-        return {
-            "done": result.done,
-            "retryAfterSeconds": result.retry_after_s,
-            "failed": result.failed,
-            "code": result.code,
-            "message": result.message,
-        }
+        return result.model_dump(mode="json")
 
-    @bp.activity_trigger(input_name="job", activity=names.CLEAN_UP_ATTEMPT)
-    def clean_up_attempt(job: dict[str, Any]) -> None:
-        provisioning.clean_up_attempt(
-            ports, job["tenantId"], job["cloudPcId"], job["run"], job["attempt"], job["reason"]
-        )
+    @bp.activity_trigger(input_name="call", activity=names.CLEAN_UP_ATTEMPT)
+    def clean_up_attempt(call: dict[str, Any]) -> None:
+        provisioning.clean_up_attempt(ports, CloudPcJob.model_validate(call["job"]), call["attempt"], call["reason"])
 
-    @bp.activity_trigger(input_name="job", activity=names.FINISH_PROVISIONING)
-    def finish_provisioning(job: dict[str, Any]) -> str:
-        return provisioning.finish(
-            ports, job["tenantId"], job["cloudPcId"], job["run"], job["attempt"], job["warnings"]
-        )
+    @bp.activity_trigger(input_name="call", activity=names.FINISH_PROVISIONING)
+    def finish_provisioning(call: dict[str, Any]) -> str:
+        return provisioning.finish(ports, CloudPcJob.model_validate(call["job"]), call["attempt"], call["warnings"])
 
-    @bp.activity_trigger(input_name="job", activity=names.FAIL_PROVISIONING)
-    def fail_provisioning(job: dict[str, Any]) -> str:
+    @bp.activity_trigger(input_name="request", activity=names.FAIL_PROVISIONING)
+    def fail_provisioning(request: dict[str, Any]) -> str:
         return provisioning.fail(
-            ports, job["tenantId"], job["cloudPcId"], job["run"], job["step"], job["code"], job["message"]
+            ports,
+            request["tenantId"],
+            request["cloudPcId"],
+            request["run"],
+            request["step"],
+            request["code"],
+            request["message"],
         )
 
     return bp

@@ -30,8 +30,7 @@ def bench_work(value: int) -> int:
 @bp.orchestration_trigger(context_name="context")
 def bench_fanout(context: df.DurableOrchestrationContext) -> Generator[Any, Any, int]:
     start, count = context.get_input()
-    results = yield context.task_all([context.call_activity("bench_work", start + i)
-                                      for i in range(count)])
+    results = yield context.task_all([context.call_activity("bench_work", start + i) for i in range(count)])
     return sum(results)
 
 
@@ -39,8 +38,7 @@ def bench_fanout(context: df.DurableOrchestrationContext) -> Generator[Any, Any,
 def bench_split(context: df.DurableOrchestrationContext) -> Generator[Any, Any, int]:
     total, parts = context.get_input()
     size = total // parts
-    children = [context.call_sub_orchestrator("bench_fanout", [p * size, size])
-                for p in range(parts)]
+    children = [context.call_sub_orchestrator("bench_fanout", [p * size, size]) for p in range(parts)]
     results = yield context.task_all(children)
     return sum(results)
 
@@ -57,16 +55,20 @@ def _functions() -> tuple[dict[str, Callable[[str], str]], dict[str, ActivityFun
         if trigger.get_binding_name() == "orchestrationTrigger":
             orchestrators[function.get_function_name()] = function.get_user_function()
         else:
-            activities[function.get_function_name()] = ActivityFunction(
-                function.get_user_function(), trigger.name)
+            activities[function.get_function_name()] = ActivityFunction(function.get_user_function(), trigger.name)
     return orchestrators, activities
 
 
 async def _scenario(folder: Path, label: str, name: str, value: Any, expected: int) -> None:
     orchestrators, activities = _functions()
     store = DurableStore(folder / f"{label}.sqlite")
-    engine = DurableEngine(orchestrators=orchestrators, activities=activities, store=store,
-                           task_hub="Bench", base_url="http://127.0.0.1:7071")
+    engine = DurableEngine(
+        orchestrators=orchestrators,
+        activities=activities,
+        store=store,
+        task_hub="Bench",
+        base_url="http://127.0.0.1:7071",
+    )
     await engine.start()
     began = time.perf_counter()
     instance_id = await engine.start_new(name, None, value)
@@ -75,18 +77,19 @@ async def _scenario(folder: Path, label: str, name: str, value: Any, expected: i
     await engine.stop()
     store.close()
     assert status["output"] == expected, status
-    print(f"{label:<28} {elapsed:8.2f} s  {engine.stats.episodes:6d} episodes  "
-          f"{engine.stats.events_replayed:>11,d} history events replayed", flush=True)
+    print(
+        f"{label:<28} {elapsed:8.2f} s  {engine.stats.episodes:6d} episodes  "
+        f"{engine.stats.events_replayed:>11,d} history events replayed",
+        flush=True,
+    )
 
 
 async def main(sizes: list[int], parts: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             expected = sum(range(size))
-            await _scenario(Path(folder), f"{size} in one orchestration", "bench_fanout",
-                            [0, size], expected)
-            await _scenario(Path(folder), f"{size} over {parts} sub-orchs", "bench_split",
-                            [size, parts], expected)
+            await _scenario(Path(folder), f"{size} in one orchestration", "bench_fanout", [0, size], expected)
+            await _scenario(Path(folder), f"{size} over {parts} sub-orchs", "bench_split", [size, parts], expected)
 
 
 if __name__ == "__main__":

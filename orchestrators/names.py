@@ -25,7 +25,7 @@ PROVISION_BATCH = "provision_batch"
 PROVISION_CLOUD_PC = "provision_cloud_pc"
 
 BEGIN_PROVISIONING = "begin_provisioning"
-RUN_PROVISIONING_STEP = "run_provisioning_step"
+RUN_PROVISIONING_STEPS = "run_provisioning_steps"
 CLEAN_UP_ATTEMPT = "clean_up_attempt"
 FINISH_PROVISIONING = "finish_provisioning"
 FAIL_PROVISIONING = "fail_provisioning"

@@ -54,6 +54,7 @@ class UnknownOrchestratorError(ValueError):
 class EngineStats:
     episodes: int = 0
     events_replayed: int = 0   # history events handed to the SDK, summed over all replays
+    activities: int = 0        # activity invocations, retries and re-runs after a restart included
 
 
 class DurableEngine(ManagementMixin):
@@ -196,6 +197,7 @@ class DurableEngine(ManagementMixin):
         async with self._activity_slots:
             if self._stopping:
                 return
+            self.stats.activities += 1
             outcome = await run_activity(name, self.activities.get(name), input_text,
                                          self._activity_pool)
         now = h.utcnow()

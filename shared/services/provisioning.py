@@ -1,18 +1,23 @@
 """Provisioning one Cloud PC: build settings, the steps of the three stages, attempts and the timeline.
 
 Every function here is what one activity does; each is idempotent, so a re-delivered activity or a
-replayed orchestration repeats nothing that already happened.
+replayed orchestration repeats nothing that already happened. The orchestration carries a `CloudPcJob`
+(decided once by `begin`), so steps never need to read the Cloud PC back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from typing import Any
+
+from pydantic import Field
 
 from shared.catalog.gallery_images import GALLERY_IMAGES_BY_ID
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.cloud.ports import CloudError, Progress, VmSpec
 from shared.errors import NotFound
+from shared.models.base import ApiModel
 from shared.models.cloud_pcs import BuildSettings, CloudPc, CloudPcEvent, StatusDetail
 from shared.services.engine_ports import EnginePorts
 from shared.services.naming import expand_template, parse_template
@@ -33,49 +38,62 @@ STAGE_OF = {
     **{s: "assignment" for s in ASSIGNMENT_STEPS},
 }
 ORDER = {step: index for index, step in enumerate((*CORE_STEPS, *POST_STEPS, *ASSIGNMENT_STEPS), start=1)}
+MILESTONE_ORDER = {"attemptFailed": 90, "attemptCleanedUp": 91}
 NAME_ATTEMPTS = 20
 
 
 class ProvisioningFailed(Exception):
-    """A step failed for good in this attempt; the message names the step for the admin."""
+    """Provisioning cannot go on; the message names the step for the admin."""
 
     def __init__(self, step: str, code: str, message: str) -> None:
-        super().__init__(f"{step} failed ({code}): {message}")
+        super().__init__(message)
         self.step, self.code = step, code
 
 
-@dataclass(frozen=True)
-class StepResult:
-    done: bool
-    retry_after_s: float = 0.0
-    failed: bool = False
-    code: str | None = None
-    message: str | None = None
+class CloudPcJob(ApiModel):
+    """What one provisioning run works from; decided by `begin`, carried in the orchestration."""
+
+    tenant_id: str
+    cloud_pc_id: str
+    run: int
+    generation: int
+    device_name: str
+    user_id: str
+    build: BuildSettings
+    core: list[str] = list(CORE_STEPS)
+    post: list[str] = []
+    assignment: list[str] = list(ASSIGNMENT_STEPS)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What the orchestrator needs to drive one run: the steps to take, in order."""
-
+class BeginResult(ApiModel):
     proceed: bool
-    core: tuple[str, ...] = CORE_STEPS
-    post: tuple[str, ...] = ()
-    assignment: tuple[str, ...] = ASSIGNMENT_STEPS
     reason: str = ""
+    job: CloudPcJob | None = None
 
 
-def vm_name(cloud_pc: CloudPc, attempt: int) -> str:
-    return f"cpc-{cloud_pc.id}-{cloud_pc.generation}-{attempt}"
+class StepsResult(ApiModel):
+    """How far one call got through a list of steps."""
+
+    completed: int = Field(description="How many of the steps are finished (done, or failed but tolerated).")
+    warnings: list[str] = []
+    waiting: dict[str, Any] | None = None  # {step, startedAt, retryAfterSeconds}: call again after the wait
+    failure: dict[str, str] | None = None  # {step, code, message}: the attempt failed
 
 
-def nic_name(cloud_pc: CloudPc, attempt: int) -> str:
-    return f"nic-{cloud_pc.id}-{cloud_pc.generation}-{attempt}"
+def vm_name(cloud_pc_id: str, generation: int, attempt: int) -> str:
+    return f"cpc-{cloud_pc_id}-{generation}-{attempt}"
 
 
-def record(
-    ports: EnginePorts,
-    cloud_pc: CloudPc,
+def nic_name(cloud_pc_id: str, generation: int, attempt: int) -> str:
+    return f"nic-{cloud_pc_id}-{generation}-{attempt}"
+
+
+def timeline_event(
+    cloud_pc_id: str,
+    run: int,
+    generation: int,
     name: str,
+    now: datetime,
     *,
     kind: str = "milestone",
     outcome: str = "info",
@@ -83,34 +101,35 @@ def record(
     start: datetime | None = None,
     code: str | None = None,
     message: str | None = None,
-) -> None:
-    """Write one timeline line; its id is deterministic, so a repeated activity overwrites, never duplicates."""
-    now = ports.clock()
-    order = ORDER.get(name, 0) if kind == "step" else {"attemptFailed": 90, "attemptCleanedUp": 91}.get(name, 0)
-    event_id = f"r{cloud_pc.run:03d}.g{cloud_pc.generation:03d}.a{attempt:02d}.{order:02d}.{name}"
+) -> CloudPcEvent:
+    """One timeline line; its id is deterministic, so a repeated activity overwrites, never duplicates."""
+    order = ORDER.get(name, 0) if kind == "step" else MILESTONE_ORDER.get(name, 0)
+    event_id = f"r{run:03d}.g{generation:03d}.a{attempt:02d}.{order:02d}.{name}"
     if kind == "milestone" and name in ("provisioned", "provisioningFailed"):
-        event_id = f"r{cloud_pc.run:03d}.g{cloud_pc.generation:03d}.z.{name}"
-    ports.cloud_pcs.upsert_event(
-        cloud_pc.tenant_id,
-        CloudPcEvent.model_validate(
-            {
-                "id": event_id,
-                "cloud_pc_id": cloud_pc.id,
-                "date_time": now,
-                "kind": kind,
-                "name": name,
-                "stage": STAGE_OF.get(name, "lifecycle"),
-                "outcome": outcome,
-                "run": cloud_pc.run,
-                "generation": cloud_pc.generation,
-                "attempt": attempt,
-                "start_date_time": start,
-                "end_date_time": now if outcome != "running" else None,
-                "code": code,
-                "message": message,
-            }
-        ),
+        event_id = f"r{run:03d}.g{generation:03d}.z.{name}"
+    return CloudPcEvent.model_validate(
+        {
+            "id": event_id,
+            "cloud_pc_id": cloud_pc_id,
+            "date_time": now,
+            "kind": kind,
+            "name": name,
+            "stage": STAGE_OF.get(name, "lifecycle"),
+            "outcome": outcome,
+            "run": run,
+            "generation": generation,
+            "attempt": attempt,
+            "start_date_time": start,
+            "end_date_time": now if outcome != "running" else None,
+            "code": code,
+            "message": message,
+        }
     )
+
+
+def record(ports: EnginePorts, cloud_pc: CloudPc, name: str, **details: Any) -> None:
+    event = timeline_event(cloud_pc.id, cloud_pc.run, cloud_pc.generation, name, ports.clock(), **details)
+    ports.cloud_pcs.upsert_event(cloud_pc.tenant_id, event)
 
 
 def _build_settings(ports: EnginePorts, cloud_pc: CloudPc) -> BuildSettings:
@@ -176,19 +195,33 @@ def _device_name(ports: EnginePorts, cloud_pc: CloudPc, template_text: str) -> s
     raise ProvisioningFailed("begin", "deviceNameUnavailable", "no unique device name could be made from the template")
 
 
-def begin(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int) -> Plan:
+def _job(cloud_pc: CloudPc) -> CloudPcJob:
+    assert cloud_pc.build is not None and cloud_pc.managed_device_name is not None
+    return CloudPcJob(
+        tenant_id=cloud_pc.tenant_id,
+        cloud_pc_id=cloud_pc.id,
+        run=cloud_pc.run,
+        generation=cloud_pc.generation,
+        device_name=cloud_pc.managed_device_name,
+        user_id=cloud_pc.user_id,
+        build=cloud_pc.build,
+        post=[s for s in POST_STEPS if s != "addLocalAdmin" or cloud_pc.build.local_admin_enabled],
+    )
+
+
+def begin(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int) -> BeginResult:
     """Take ownership for `run`: resolve the build settings and the device name, move to `provisioning`."""
     cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
     if cloud_pc is None or cloud_pc.run != run or cloud_pc.status not in ("pendingProvision", "provisioning"):
-        return Plan(proceed=False, reason="superseded or already settled")
+        return BeginResult(proceed=False, reason="superseded or already settled")
     if cloud_pc.status == "provisioning" and cloud_pc.build is not None:
-        return plan_for(cloud_pc)  # a re-delivery of this very activity: the work is already decided
+        return BeginResult(proceed=True, job=_job(cloud_pc))  # a re-delivery: the work is already decided
     try:
         build = _build_settings(ports, cloud_pc)
         device = cloud_pc.managed_device_name or _device_name(ports, cloud_pc, build.naming_template)
     except ProvisioningFailed as failure:
         fail(ports, tenant_id, cloud_pc_id, run, failure.step, failure.code, str(failure))
-        return Plan(proceed=False, reason=str(failure))
+        return BeginResult(proceed=False, reason=str(failure))
     started = cloud_pc.model_copy(
         update={
             "status": "provisioning",
@@ -203,61 +236,71 @@ def begin(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int) -> Pla
     )
     ports.cloud_pcs.upsert_cloud_pc(started, if_match=cloud_pc.etag)
     record(ports, started, "provisioningStarted", message=f"Device {device} from {build.image_display_name}")
-    return plan_for(started)
+    return BeginResult(proceed=True, job=_job(started))
 
 
-def plan_for(cloud_pc: CloudPc) -> Plan:
-    assert cloud_pc.build is not None
-    post = tuple(s for s in POST_STEPS if s != "addLocalAdmin" or cloud_pc.build.local_admin_enabled)
-    return Plan(proceed=True, post=post)
+def run_steps(
+    ports: EnginePorts,
+    job: CloudPcJob,
+    attempt: int,
+    steps: list[str],
+    *,
+    tolerated: set[str] | frozenset[str] = frozenset(),
+    resume: dict[str, Any] | None = None,
+) -> StepsResult:
+    """Take the steps in order until one must be waited for or fails; one timeline write for all of them.
 
+    A failed step in `tolerated` (post-provisioning) becomes a warning and the next one runs.
+    """
+    events: list[CloudPcEvent] = []
+    result = StepsResult(completed=0)
+    found: dict[str, str] = {}
+    for step in steps:
+        now = ports.clock()
+        resumed = resume is not None and resume.get("step") == step
+        start = datetime.fromisoformat(resume["startedAt"]) if resume is not None and resumed else now
 
-def _owned(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int) -> CloudPc:
-    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    if cloud_pc.run != run or cloud_pc.build is None or cloud_pc.managed_device_name is None:
-        raise ProvisioningFailed("begin", "superseded", "another run owns this Cloud PC now")
-    return cloud_pc
-
-
-def run_step(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, attempt: int, step: str) -> StepResult:
-    """One call of one step: done, not yet (wait `retry_after_s`, call again), or failed with a code."""
-    cloud_pc = _owned(ports, tenant_id, cloud_pc_id, run)
-    existing = ports.cloud_pcs.find_event(tenant_id, cloud_pc_id, _step_event_id(cloud_pc, attempt, step))
-    start = existing.start_date_time if existing and existing.start_date_time else ports.clock()
-    try:
-        progress = _call(ports, cloud_pc, attempt, step)
-    except CloudError as exc:
-        outcome = "warning" if step in POST_STEPS else "failed"
-        record(
-            ports,
-            cloud_pc,
-            step,
-            kind="step",
-            outcome=outcome,
-            attempt=attempt,
-            start=start,
-            code=exc.code,
-            message=str(exc),
+        step_line = partial(
+            timeline_event, job.cloud_pc_id, job.run, job.generation, step, kind="step", attempt=attempt, start=start
         )
-        return StepResult(done=False, failed=True, code=exc.code, message=str(exc))
-    if progress.done:
-        record(ports, cloud_pc, step, kind="step", outcome="succeeded", attempt=attempt, start=start)
-        if step in ("createVm", "attachNetwork") and progress.resource_id:
-            field = "virtual_machine_id" if step == "createVm" else "network_interface_id"
-            ports.cloud_pcs.upsert_cloud_pc(cloud_pc.model_copy(update={field: progress.resource_id}))
-    elif existing is None:
-        record(ports, cloud_pc, step, kind="step", outcome="running", attempt=attempt, start=start)
-    return StepResult(done=progress.done, retry_after_s=progress.retry_after_s)
+        try:
+            progress = _call(ports, job, attempt, step)
+        except CloudError as exc:
+            if step in tolerated:
+                events.append(step_line(ports.clock(), outcome="warning", code=exc.code, message=str(exc)))
+                result.warnings.append(f"{step}: {exc}")
+                result.completed += 1
+                continue
+            events.append(step_line(ports.clock(), outcome="failed", code=exc.code, message=str(exc)))
+            result.failure = {"step": step, "code": exc.code, "message": str(exc)}
+            break
+        if not progress.done:
+            if not resumed:
+                events.append(step_line(ports.clock(), outcome="running"))
+            result.waiting = {"step": step, "startedAt": start.isoformat(), "retryAfterSeconds": progress.retry_after_s}
+            break
+        events.append(step_line(ports.clock(), outcome="succeeded"))
+        result.completed += 1
+        resume = None
+        if step == "createVm" and progress.resource_id:
+            found["virtual_machine_id"] = progress.resource_id
+        elif step == "attachNetwork" and progress.resource_id:
+            found["network_interface_id"] = progress.resource_id
+    if events:
+        ports.cloud_pcs.upsert_events(job.tenant_id, events)
+    if found:
+        ports.cloud_pcs.merge_cloud_pc(_stub(job, found), found)
+    return result
 
 
-def _step_event_id(cloud_pc: CloudPc, attempt: int, step: str) -> str:
-    return f"r{cloud_pc.run:03d}.g{cloud_pc.generation:03d}.a{attempt:02d}.{ORDER[step]:02d}.{step}"
+def _stub(job: CloudPcJob, fields: dict[str, Any]) -> CloudPc:
+    """A Cloud PC carrying only what a merge writes (the other fields are placeholders, never written)."""
+    return CloudPc.model_construct(id=job.cloud_pc_id, tenant_id=job.tenant_id, **fields)
 
 
-def _call(ports: EnginePorts, cloud_pc: CloudPc, attempt: int, step: str) -> Progress:
-    build, device, tenant = cloud_pc.build, cloud_pc.managed_device_name, cloud_pc.tenant_id
-    assert build is not None and device is not None
-    vm = vm_name(cloud_pc, attempt)
+def _call(ports: EnginePorts, job: CloudPcJob, attempt: int, step: str) -> Progress:
+    build, device, tenant = job.build, job.device_name, job.tenant_id
+    vm = vm_name(job.cloud_pc_id, job.generation, attempt)
     match step:
         case "allocateCapacity":
             return ports.compute.allocate_capacity(tenant, build.region_name, build.vm_size, vm)
@@ -265,7 +308,9 @@ def _call(ports: EnginePorts, cloud_pc: CloudPc, attempt: int, step: str) -> Pro
             spec = VmSpec(vm, build.region_name, build.vm_size, build.image_type, build.image_id, build.os_disk_size_gb)
             return ports.compute.create_vm(tenant, spec)
         case "attachNetwork":
-            return ports.network.attach_nic(tenant, nic_name(cloud_pc, attempt), vm, build.subnet_id)
+            return ports.network.attach_nic(
+                tenant, nic_name(job.cloud_pc_id, job.generation, attempt), vm, build.subnet_id
+            )
         case "joinEntra":
             return ports.devices.join_device(
                 tenant, device, build.domain_join_type, build.ad_domain_name, build.organizational_unit
@@ -273,32 +318,54 @@ def _call(ports: EnginePorts, cloud_pc: CloudPc, attempt: int, step: str) -> Pro
         case "enrollIntune":
             return ports.intune.enroll_device(tenant, device)
         case "assignPrimaryUser":
-            return ports.intune.set_primary_user(tenant, device, cloud_pc.user_id)
+            return ports.intune.set_primary_user(tenant, device, job.user_id)
         case "assignUser":
-            return ports.intune.assign_user(tenant, device, cloud_pc.user_id)
+            return ports.intune.assign_user(tenant, device, job.user_id)
         case "resizeOsDisk":
             return ports.intune.configure(tenant, device, step, str(build.os_disk_size_gb))
         case "addLocalAdmin":
-            return ports.intune.configure(tenant, device, step, cloud_pc.user_id)
+            return ports.intune.configure(tenant, device, step, job.user_id)
         case _ if step in POST_STEPS:
             return ports.intune.configure(tenant, device, step, "enabled")
     raise ValueError(f"unknown provisioning step {step}")
 
 
-def clean_up_attempt(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, attempt: int, reason: str) -> None:
+def clean_up_attempt(ports: EnginePorts, job: CloudPcJob, attempt: int, reason: str) -> None:
     """Remove the VM and NIC a failed attempt made, so the next attempt starts clean with a new NIC."""
-    cloud_pc = _owned(ports, tenant_id, cloud_pc_id, run)
-    record(ports, cloud_pc, "attemptFailed", outcome="failed", attempt=attempt, message=reason)
-    ports.network.delete_nic(tenant_id, nic_name(cloud_pc, attempt))
-    ports.compute.delete_vm(tenant_id, vm_name(cloud_pc, attempt))
-    ports.cloud_pcs.upsert_cloud_pc(
-        cloud_pc.model_copy(update={"attempt": attempt, "virtual_machine_id": None, "network_interface_id": None})
+    ports.network.delete_nic(job.tenant_id, nic_name(job.cloud_pc_id, job.generation, attempt))
+    ports.compute.delete_vm(job.tenant_id, vm_name(job.cloud_pc_id, job.generation, attempt))
+    now = ports.clock()
+    ports.cloud_pcs.upsert_events(
+        job.tenant_id,
+        [
+            timeline_event(
+                job.cloud_pc_id,
+                job.run,
+                job.generation,
+                "attemptFailed",
+                now,
+                outcome="failed",
+                attempt=attempt,
+                message=reason,
+            ),
+            timeline_event(
+                job.cloud_pc_id,
+                job.run,
+                job.generation,
+                "attemptCleanedUp",
+                now,
+                attempt=attempt,
+                message="VM and network interface removed",
+            ),
+        ],
     )
-    record(ports, cloud_pc, "attemptCleanedUp", attempt=attempt, message="VM and network interface removed")
+    ports.cloud_pcs.merge_cloud_pc(_stub(job, {"attempt": attempt}), ["attempt"])
 
 
-def finish(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, attempt: int, warnings: list[str]) -> str:
-    cloud_pc = _owned(ports, tenant_id, cloud_pc_id, run)
+def finish(ports: EnginePorts, job: CloudPcJob, attempt: int, warnings: list[str]) -> str:
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(job.tenant_id, job.cloud_pc_id)
+    if cloud_pc.run != job.run:
+        return cloud_pc.status  # another run took over (retry, reprovision): its result counts
     status = "provisionedWithWarnings" if warnings else "provisioned"
     now = ports.clock()
     detail = StatusDetail(code="provisionedWithWarnings", message="; ".join(warnings)) if warnings else None
@@ -312,15 +379,9 @@ def finish(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, attem
             "last_modified_date_time": now,
         }
     )
-    ports.cloud_pcs.upsert_cloud_pc(done)
-    record(
-        ports,
-        done,
-        "provisioned",
-        outcome="warning" if warnings else "succeeded",
-        attempt=attempt,
-        message=f"{status} after {attempt} attempt(s)",
-    )
+    ports.cloud_pcs.upsert_cloud_pc(done, if_match=cloud_pc.etag)
+    outcome = "warning" if warnings else "succeeded"
+    record(ports, done, "provisioned", outcome=outcome, attempt=attempt, message=f"{status} after {attempt} attempt(s)")
     return status
 
 
@@ -335,7 +396,7 @@ def fail(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, step: s
             "last_modified_date_time": ports.clock(),
         }
     )
-    ports.cloud_pcs.upsert_cloud_pc(failed)
+    ports.cloud_pcs.upsert_cloud_pc(failed, if_match=cloud_pc.etag)
     record(
         ports,
         failed,

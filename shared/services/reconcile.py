@@ -80,7 +80,14 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
     groups = {a.group_id for p in policies.values() for a in p.assignments}
     extra = [g for g in event.group_ids if g not in groups]  # unassigned groups: their former members matter
     members = {g: ports.directory.list_group_members(tenant_id, g) or [] for g in [*groups, *extra]}
-    existing = ports.cloud_pcs.list_all_cloud_pcs(tenant_id)
+    if full or event.group_ids:
+        existing = ports.cloud_pcs.list_all_cloud_pcs(tenant_id)
+    else:  # a user hint needs only those users' Cloud PCs, not a scan of the tenant
+        existing = [
+            c
+            for user_id in dict.fromkeys(event.user_ids)
+            for c in ports.cloud_pcs.list_users_cloud_pcs(tenant_id, user_id)
+        ]
     users_in_scope = affected_users(event, members, existing, full)
     assigned_members = {g: m for g, m in members.items() if g in groups}
     winners = {u: w for u, w in winning_policies(policies.values(), assigned_members).items() if u in users_in_scope}

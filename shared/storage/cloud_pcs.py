@@ -50,12 +50,20 @@ class CloudPcRepository:
     def upsert_cloud_pc(self, cloud_pc: CloudPc, *, if_match: str | None = None) -> CloudPc:
         return self._rows.put(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, if_match=if_match)
 
+    def merge_cloud_pc(self, cloud_pc: CloudPc, fields: Iterable[str]) -> None:
+        """Update some fields without reading first (the orchestration owns the row while provisioning)."""
+        self._rows.merge(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, fields)
+
     def delete_cloud_pc(self, tenant_id: str, cloud_pc_id: str, *, if_match: str | None = None) -> None:
         self._rows.delete(tenant_id, cloud_pc_id, if_match=if_match)
 
     # --- timeline ----------------------------------------------------------------------------
     def upsert_event(self, tenant_id: str, event: CloudPcEvent) -> None:
         self._events.put(event, f"{tenant_id}_{event.cloud_pc_id}", event.id)
+
+    def upsert_events(self, tenant_id: str, events: Iterable[CloudPcEvent]) -> None:
+        """One transaction per Cloud PC (a partition) for up to 100 lines."""
+        self._events.put_many((event, f"{tenant_id}_{event.cloud_pc_id}", event.id) for event in events)
 
     def find_event(self, tenant_id: str, cloud_pc_id: str, event_id: str) -> CloudPcEvent | None:
         return self._events.find(f"{tenant_id}_{cloud_pc_id}", event_id)

@@ -81,3 +81,143 @@ def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> N
     assert len(only_u4) == 2
     assert len(cloud_pcs(api, tenant, f"&provisioningPolicyId={policy['id']}&status=provisioned")) == 6
     assert api.get(f"{tenant.path}/cloudPCs?status=sleeping").status_code == 400
+
+
+def test_a_user_targeted_by_two_policies_gets_the_first_assigned(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.user("ann", [PLAN])
+    tenant.group("early", ["ann"])
+    tenant.group("late", ["ann"])
+    first = tenant.policy(displayName="First")
+    second = tenant.policy(displayName="Second", cloudPcNamingTemplate="SEC-%RAND:6%")
+    assign(api, tenant, first, "early")
+    assign(api, tenant, second, "late")
+    [cloud_pc] = settled_cloud_pcs(api, tenant, 1)
+    assert cloud_pc["provisioningPolicyId"] == first["id"]
+    assert cloud_pc["managedDeviceName"].startswith("FIN-")
+
+
+def test_a_user_added_later_is_provisioned_from_the_queue_message_alone(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.user("ann", [PLAN])
+    tenant.group("sales", ["ann"])
+    assign(api, tenant, tenant.policy(), "sales")
+    settled_cloud_pcs(api, tenant, 1)
+    tenant.user("bob", [PLAN])
+    tenant.group("sales", ["ann", "bob"])
+    after = settled_cloud_pcs(api, tenant, 2)
+    assert {c["userId"] for c in after} == {"ann", "bob"}
+    tenant.user("cat", [])
+    tenant.group("sales", ["ann", "bob", "cat"])
+    tenant.user("cat", [PLAN])  # licensed later: the user message alone is enough
+    assert {c["userId"] for c in settled_cloud_pcs(api, tenant, 3)} == {"ann", "bob", "cat"}
+
+
+def test_duplicate_messages_and_a_drift_reconcile_create_nothing_new(api: ApiClient, app_host: Any) -> None:
+    tenant = Tenant(api)
+    for user in ("ann", "bob"):
+        tenant.user(user, [PLAN])
+    tenant.group("ops", ["ann", "bob"])
+    assign(api, tenant, tenant.policy(), "ops")
+    before = settled_cloud_pcs(api, tenant, 2)
+    queue = app_host.env["DIRECTORY_EVENTS_QUEUE"]
+    send_raw(app_host, queue, {"tenantId": tenant.id, "groupIds": ["ops"]})
+    send_raw(app_host, queue, {"tenantId": tenant.id, "groupIds": ["ops"]})
+    send_raw(app_host, queue, {"tenantId": tenant.id, "userIds": ["ann", "bob"]})
+    base = api.base_url.removesuffix("/api")
+    assert api.session.post(f"{base}/admin/functions/driftReconcile", json={"input": ""}, timeout=60).status_code == 202
+    send_raw(app_host, queue, {"tenantId": tenant.id, "full": True})
+    wait_for_queue_to_drain(app_host, queue)
+    after = cloud_pcs(api, tenant)
+    assert sorted((c["id"], c["etag"]) for c in after) == sorted((c["id"], c["etag"]) for c in before)
+    assert len(api.get(f"{tenant.sim}/resources").json()["virtualMachines"]) == 2
+
+
+def send_raw(app_host: Any, queue: str, body: dict[str, Any]) -> None:
+    import json
+
+    from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+    client = QueueClient.from_connection_string(
+        app_host.env["AzureWebJobsStorage"], queue, message_encode_policy=TextBase64EncodePolicy()
+    )
+    client.send_message(json.dumps(body))
+
+
+def wait_for_queue_to_drain(app_host: Any, queue: str) -> None:
+    from azure.storage.queue import QueueClient
+
+    client = QueueClient.from_connection_string(app_host.env["AzureWebJobsStorage"], queue)
+
+    def drained() -> None:
+        assert client.get_queue_properties().approximate_message_count == 0
+        assert not list(client.peek_messages(max_messages=1))
+
+    eventually(drained)
+
+
+def provision_one(api: ApiClient, tenant: Tenant, **policy: Any) -> dict[str, Any]:
+    tenant.user("ann", [PLAN])
+    tenant.group("pilot", ["ann"])
+    assign(api, tenant, tenant.policy(**policy), "pilot")
+    [cloud_pc] = settled_cloud_pcs(api, tenant, 1)
+    return cloud_pc
+
+
+def timeline(api: ApiClient, tenant: Tenant, cloud_pc: dict[str, Any]) -> list[dict[str, Any]]:
+    reply = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events")
+    assert reply.status_code == 200
+    return list(reply.json()["value"])
+
+
+def test_create_vm_failing_twice_succeeds_on_the_third_attempt(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.fault("createVm", 2, "AllocationFailed")
+    cloud_pc = provision_one(api, tenant)
+    assert cloud_pc["status"] == "provisioned"
+    assert cloud_pc["attempt"] == 3
+    events = timeline(api, tenant, cloud_pc)
+    create_vm = [(e["attempt"], e["outcome"]) for e in events if e["name"] == "createVm"]
+    assert create_vm == [(1, "failed"), (2, "failed"), (3, "succeeded")]
+    assert [e["attempt"] for e in events if e["name"] == "attemptCleanedUp"] == [1, 2]
+    resources = api.get(f"{tenant.sim}/resources").json()
+    assert len(resources["virtualMachines"]) == 1
+    assert len(resources["networkInterfaces"]) == 1
+
+
+def test_three_failures_end_failed_naming_the_step_with_nothing_left_behind(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.fault("attachNetwork", 3, "SubnetIsFull")
+    cloud_pc = provision_one(api, tenant)
+    assert cloud_pc["status"] == "failed"
+    assert cloud_pc["statusDetail"]["code"] == "SubnetIsFull"
+    assert "attachNetwork" in cloud_pc["statusDetail"]["message"]
+    events = timeline(api, tenant, cloud_pc)
+    assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == [1, 2, 3]
+    assert events[-1]["name"] == "provisioningFailed"
+    resources = api.get(f"{tenant.sim}/resources").json()
+    assert resources["virtualMachines"] == []
+    assert resources["networkInterfaces"] == []
+
+
+def test_a_post_provisioning_fault_only_warns(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.fault("setTeamsVdiMode", 1, "ScriptTimeout")
+    cloud_pc = provision_one(api, tenant, localAdminEnabled=True)
+    assert cloud_pc["status"] == "provisionedWithWarnings"
+    assert cloud_pc["attempt"] == 1
+    assert "setTeamsVdiMode" in cloud_pc["statusDetail"]["message"]
+    events = timeline(api, tenant, cloud_pc)
+    warned = [e for e in events if e["name"] == "setTeamsVdiMode"]
+    assert [(e["outcome"], e["code"]) for e in warned] == [("warning", "ScriptTimeout")]
+    assert any(e["name"] == "addLocalAdmin" and e["outcome"] == "succeeded" for e in events)
+    [device] = api.get(f"{tenant.sim}/resources").json()["intuneDevices"]
+    assert "setTeamsVdiMode" not in device["settings"]
+    assert device["settings"]["resizeOsDisk"] == "128"
+
+
+def test_an_unknown_cloud_pc_is_404(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    assert api.get(f"{tenant.path}/cloudPCs/nope").status_code == 404
+    assert api.get(f"{tenant.path}/cloudPCs/nope/events").status_code == 404
+    assert api.get("/tenants/00000000-0000-0000-0000-000000000000/cloudPCs").status_code == 404

@@ -118,16 +118,20 @@ class SimulatedDeviceManagement:
     def enroll_device(self, tenant_id: str, device_name: str) -> Progress:
         key = name_key(device_name)
 
+        joined: list[SimEntraDevice] = []
+
         def current() -> Progress | None:
             found = self._managed.find(tenant_id, key)
             if found is not None:
                 return Progress(done=True, resource_id=found.id)
-            if self._devices.get_device(tenant_id, device_name) is None:
+            entra = self._devices.get_device(tenant_id, device_name)
+            if entra is None:
                 raise CloudError("enrollIntune", "DeviceNotJoined", f"'{device_name}' has no Entra device to enrol.")
+            joined.append(entra)
             return None
 
         def apply() -> str:
-            entra = self._devices.get_device(tenant_id, device_name)
+            entra = joined[0] if joined else self._devices.get_device(tenant_id, device_name)
             managed = SimManagedDevice(
                 id=str(uuid.uuid4()),
                 device_name=device_name,
@@ -191,13 +195,16 @@ class SimulatedDeviceManagement:
                 raise CloudError(step, "DeviceNotEnrolled", f"'{device_name}' is not enrolled in Intune.")
             return found
 
+        seen: list[SimManagedDevice] = []  # what current() read: apply's first try needs no second read
+
         def current() -> Progress | None:
             device = enrolled()
+            seen.append(device)
             return Progress(done=True, resource_id=device.id) if holds(device) else None
 
         def apply() -> str:
             while True:
-                device = enrolled()
+                device = seen.pop() if seen else enrolled()
                 try:
                     self._managed.put(change(device), tenant_id, key, if_match=device.etag)
                 except PreconditionFailed:

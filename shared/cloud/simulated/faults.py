@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from shared.cloud.ports import CloudError
 from shared.cloud.simulated.models import SimFault
+from shared.cloud.simulated.tenant_rows import TenantRows
 from shared.errors import PreconditionFailed
 from shared.storage.tables import EntityRepository, TableStorage
 
@@ -12,30 +13,32 @@ DEFAULT_ERROR = "simulatedFailure"
 
 class FaultInjector:
     def __init__(self, storage: TableStorage) -> None:
-        self._rows = EntityRepository(storage, "SimFaults", SimFault, kind="Fault")
+        self._faults = TenantRows(
+            EntityRepository(storage, "SimFaults", SimFault, kind="Fault"), key=lambda row: row.step
+        )
 
     def set_fault(self, tenant_id: str, step: str, count: int, error_code: str | None) -> SimFault:
-        return self._rows.put(SimFault(step=step, count=count, error_code=error_code), tenant_id, step)
+        return self._faults.put(tenant_id, step, SimFault(step=step, count=count, error_code=error_code))
 
     def clear_fault(self, tenant_id: str, step: str) -> None:
-        self._rows.delete(tenant_id, step)
+        self._faults.delete(tenant_id, step)
 
     def list_faults(self, tenant_id: str) -> list[SimFault]:
-        return list(self._rows.scan("PartitionKey eq @t", {"t": tenant_id}))
+        return list(self._faults.all(tenant_id).values())
 
     def take(self, tenant_id: str, step: str) -> str | None:
         """Consume one failure of `step` if one is armed; returns its error code."""
-        while True:
-            fault = self._rows.find(tenant_id, step)
-            if fault is None or fault.count <= 0:
-                return None
+        fault = self._faults.get(tenant_id, step)
+        while fault is not None and fault.count > 0:
             try:
-                self._rows.put(
-                    fault.model_copy(update={"count": fault.count - 1}), tenant_id, step, if_match=fault.etag
+                self._faults.put(
+                    tenant_id, step, fault.model_copy(update={"count": fault.count - 1}), if_match=fault.etag
                 )
             except PreconditionFailed:
-                continue  # another caller consumed one at the same time: look again
+                fault = self._faults.reload(tenant_id, step)  # another caller consumed one meanwhile
+                continue
             return fault.error_code or DEFAULT_ERROR
+        return None
 
     def check(self, tenant_id: str, step: str) -> None:
         """Raise the armed failure of `step`, if any."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from shared.cloud.ports import Progress
 from shared.cloud.simulated.faults import FaultInjector
 from shared.cloud.simulated.models import SimOperation, SimStepLatency
+from shared.cloud.simulated.tenant_rows import TenantRows
 from shared.errors import Conflict
 from shared.storage.tables import EntityRepository, TableStorage
 
@@ -46,20 +47,22 @@ class StepLatency:
     """How long each step takes per tenant: a tenant's own setting, else the app-wide default."""
 
     def __init__(self, storage: TableStorage, default: timedelta = timedelta(0)) -> None:
-        self._rows = EntityRepository(storage, "SimLatency", SimStepLatency, kind="Step latency")
+        self._latencies = TenantRows(
+            EntityRepository(storage, "SimLatency", SimStepLatency, kind="Step latency"), key=lambda row: row.step
+        )
         self._default = default.total_seconds()
 
     def set_latency(self, tenant_id: str, step: str, seconds: float) -> SimStepLatency:
-        return self._rows.put(SimStepLatency(step=step, seconds=seconds), tenant_id, step)
+        return self._latencies.put(tenant_id, step, SimStepLatency(step=step, seconds=seconds))
 
     def clear_latency(self, tenant_id: str, step: str) -> None:
-        self._rows.delete(tenant_id, step)
+        self._latencies.delete(tenant_id, step)
 
     def list_latencies(self, tenant_id: str) -> list[SimStepLatency]:
-        return list(self._rows.scan("PartitionKey eq @t", {"t": tenant_id}))
+        return list(self._latencies.all(tenant_id).values())
 
     def seconds(self, tenant_id: str, step: str) -> float:
-        row = self._rows.find(tenant_id, step)
+        row = self._latencies.get(tenant_id, step)
         return self._default if row is None else row.seconds
 
 
@@ -89,32 +92,33 @@ class StepRunner:
         finished = current()
         if finished is not None:
             return finished
+        seconds = self._latency.seconds(tenant_id, step)
         key = name_key(step, name)
-        operation = self._operations.find(tenant_id, key)
+        # instant steps never leave an operation row behind, so only timed steps need to look for one
+        operation = self._operations.find(tenant_id, key) if seconds > 0 else None
         if operation is None:
             if admit is not None:
                 wait = admit()
                 if wait > 0:
                     return Progress(done=False, retry_after_s=wait)
-            operation = self._start(tenant_id, step, name, key)
+            if seconds > 0:
+                operation = self._start(tenant_id, step, name, key, seconds)
         if operation is not None:
             ends = operation.started_date_time + timedelta(seconds=operation.duration_seconds)
             remaining = (ends - self._clock()).total_seconds()
             if remaining > 0:
                 return Progress(done=False, retry_after_s=remaining)
         resource_id = apply()
-        # the change is made before the operation row goes, so a crash in between only repeats a no-op
-        self._operations.delete(tenant_id, key)
+        if operation is not None:
+            # the change is made before the operation row goes, so a crash in between only repeats a no-op
+            self._operations.delete(tenant_id, key)
         return Progress(done=True, resource_id=resource_id)
 
     def forget(self, tenant_id: str, step: str, name: str) -> None:
         """Drop an operation left behind (its resource is being deleted), so a re-create starts afresh."""
         self._operations.delete(tenant_id, name_key(step, name))
 
-    def _start(self, tenant_id: str, step: str, name: str, key: str) -> SimOperation | None:
-        seconds = self._latency.seconds(tenant_id, step)
-        if seconds <= 0:
-            return None  # instant: nothing to remember
+    def _start(self, tenant_id: str, step: str, name: str, key: str, seconds: float) -> SimOperation:
         operation = SimOperation(step=step, key=name, started_date_time=self._clock(), duration_seconds=seconds)
         try:
             return self._operations.put(operation, tenant_id, key, if_none_match=True)

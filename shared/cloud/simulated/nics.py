@@ -77,6 +77,9 @@ class SimulatedProvisioningNetwork:
 
     def _ensure_nsg(self, tenant_id: str, subnet_id: str | None) -> SimNetworkSecurityGroup:
         network = subnet_id or MICROSOFT_HOSTED
+        existing = self._nsgs.find(tenant_id, name_key("nsg", network))
+        if existing is not None:  # the common case: one read instead of a refused create and a read
+            return existing
         digest = hashlib.sha256(network.lower().encode()).hexdigest()
         name = "nsg-microsoft-hosted" if subnet_id is None else f"nsg-cloudpc-{digest[:12]}"
         # a stable, distinct /16 per subnet keeps the simulated addresses readable

@@ -1,0 +1,91 @@
+"""Who gets which Cloud PCs: earliest assignment wins, one slot per Windows 365 license."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from shared.cloud.ports import DirectoryUser
+from shared.events import DirectoryEvent
+from shared.models.cloud_pcs import CloudPc
+from shared.models.policies import Assignment, ProvisioningPolicy
+from shared.services.reconcile import affected_users, cloud_pc_id
+from shared.services.targeting import Slot, desired_slots, license_slots, winning_policies
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+PLAN = "w365-enterprise-2vcpu-8gb-128gb"
+BIG = "w365-enterprise-4vcpu-16gb-256gb"
+
+
+def policy(policy_id: str, *assignments: tuple[str, int]) -> ProvisioningPolicy:
+    return ProvisioningPolicy.model_validate(
+        {
+            "id": policy_id,
+            "tenantId": "t",
+            "createdDateTime": T0,
+            "lastModifiedDateTime": T0,
+            "displayName": policy_id.title(),
+            "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+            "imageType": "gallery",
+            "imageId": "x",
+            "cloudPcNamingTemplate": "CPC-%RAND:5%",
+            "assignments": [
+                Assignment(id=f"{policy_id}-{g}", group_id=g, assigned_date_time=T0 + timedelta(minutes=m))
+                for g, m in assignments
+            ],
+        }
+    )
+
+
+def test_the_earliest_assignment_wins_whatever_the_order_of_policies() -> None:
+    sales = policy("sales", ("g-sales", 5))
+    everyone = policy("everyone", ("g-all", 1), ("g-late", 9))
+    members = {"g-sales": ["ann", "bob"], "g-all": ["bob", "cat"], "g-late": ["ann"]}
+    for policies in ([sales, everyone], [everyone, sales]):
+        winners = winning_policies(policies, members)
+        assert {u: w.policy_id for u, w in winners.items()} == {"ann": "sales", "bob": "everyone", "cat": "everyone"}
+        assert winners["ann"].group_id == "g-sales"
+
+
+def test_ties_are_broken_the_same_way_every_time() -> None:
+    a, b = policy("a", ("g", 1)), policy("b", ("g", 1))
+    assert winning_policies([b, a], {"g": ["u"]})["u"].policy_id == "a"
+
+
+def test_one_slot_per_windows_365_license_and_none_for_other_products() -> None:
+    user = DirectoryUser("u", "u@contoso.com", licenses=(PLAN, "office-e3", PLAN, BIG))
+    assert license_slots(user) == [Slot("u", PLAN, 0), Slot("u", PLAN, 1), Slot("u", BIG, 0)]
+    assert license_slots(DirectoryUser("v", "v@contoso.com")) == []
+
+
+def test_desired_slots_skip_unknown_and_unlicensed_users() -> None:
+    winners = winning_policies([policy("p", ("g", 1))], {"g": ["ann", "ghost", "dan"]})
+    users = {"ann": DirectoryUser("ann", "ann@c.com", licenses=(PLAN,)), "dan": DirectoryUser("dan", "dan@c.com")}
+    assert list(desired_slots(winners, users)) == [Slot("ann", PLAN, 0)]
+
+
+def test_cloud_pc_ids_are_deterministic_per_slot() -> None:
+    assert cloud_pc_id("t", Slot("u", PLAN, 0)) == cloud_pc_id("t", Slot("u", PLAN, 0))
+    assert cloud_pc_id("t", Slot("u", PLAN, 0)) != cloud_pc_id("t", Slot("u", PLAN, 1))
+    assert cloud_pc_id("t", Slot("u", PLAN, 0)) != cloud_pc_id("t2", Slot("u", PLAN, 0))
+
+
+def held(user_id: str, group_id: str) -> CloudPc:
+    return CloudPc.model_validate(
+        {
+            "id": f"cpc-{user_id}", "tenantId": "t", "createdDateTime": T0, "lastModifiedDateTime": T0,
+            "displayName": "x", "userId": user_id, "userPrincipalName": f"{user_id}@c.com", "servicePlanId": PLAN,
+            "servicePlanName": "plan", "provisioningPolicyId": "p", "provisioningPolicyName": "P",
+            "targetGroupId": group_id,
+        }
+    )  # fmt: skip
+
+
+def test_a_group_hint_reaches_former_members_through_their_cloud_pcs() -> None:
+    holder = held("gone", "g")
+    other = held("elsewhere", "h")
+    event = DirectoryEvent(tenant_id="t", group_ids=["g"])
+    assert affected_users(event, {"g": ["ann"]}, [holder, other], full=False) == {"ann", "gone"}
+    assert affected_users(DirectoryEvent(tenant_id="t", user_ids=["x"]), {"g": ["ann"]}, [holder], full=False) == {"x"}
+    assert affected_users(event, {"g": ["ann"], "h": ["bob"]}, [holder, other], full=True) == {
+        "ann", "bob", "gone", "elsewhere",
+    }  # fmt: skip
