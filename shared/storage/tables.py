@@ -297,6 +297,15 @@ class EntityRepository(Generic[M]):
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
 
+    def merge_values(self, partition_key: str, row_key: str, values: dict[str, Any]) -> None:
+        """Set raw properties on an existing row in one round trip (no read); NotFound if there is no row."""
+        try:
+            self.table.update_entity(
+                {"PartitionKey": partition_key, "RowKey": row_key, **values}, mode=UpdateMode.MERGE
+            )
+        except ResourceNotFoundError as exc:
+            raise NotFound.resource(self.kind, row_key, "id") from exc
+
     def put_many(self, rows: Iterable[tuple[M, str, str]]) -> int:
         """Upsert many items in transactions of at most 100, grouped by partition; returns the count."""
         by_partition: dict[str, list[tuple[TransactionOperation, dict[str, Any]]]] = defaultdict(list)

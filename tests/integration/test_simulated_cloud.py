@@ -234,7 +234,7 @@ def test_intune_enrolment_settings_and_users(sim: Simulator) -> None:
     sim.devices.join_device(TENANT, "cpc-1", "azureADJoin", None, None)
     enrolled = sim.intune.enroll_device(TENANT, "cpc-1")
     assert sim.intune.enroll_device(TENANT, "cpc-1") == enrolled
-    assert sim.intune.set_primary_user(TENANT, "cpc-1", "alice").resource_id == enrolled.resource_id
+    assert sim.intune.set_primary_user(TENANT, "cpc-1", "alice").done
     assert sim.intune.assign_user(TENANT, "cpc-1", "alice").done
     steps = {"hideStartMenuPowerIcons": "true", "disableWindowsReset": "true", "resizeOsDisk": "256"}
     with ThreadPoolExecutor(max_workers=3) as pool:  # steps run in parallel and must not lose each other

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 from shared.cloud.ports import CloudError, Progress
 from shared.cloud.simulated.latency import Clock, StepRunner, create_if_absent, name_key
-from shared.cloud.simulated.models import SimComputerAccount, SimEntraDevice, SimManagedDevice
-from shared.errors import PreconditionFailed
+from shared.cloud.simulated.models import SETTING_PREFIX, SimComputerAccount, SimEntraDevice, SimManagedDevice
+from shared.errors import NotFound, PreconditionFailed
 from shared.storage.tables import EntityRepository, TableStorage
 
 HYBRID_JOIN = "hybridAzureADJoin"
@@ -143,25 +142,15 @@ class SimulatedDeviceManagement:
         return self._runner.run(tenant_id, "enrollIntune", device_name, current=current, apply=apply)
 
     def set_primary_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress:
-        return self._update(
-            tenant_id, device_name, "assignPrimaryUser",
-            lambda d: d.primary_user_id == user_id, lambda d: d.model_copy(update={"primary_user_id": user_id}),
-        )  # fmt: skip
+        return self._set(tenant_id, device_name, "assignPrimaryUser", {"primaryUserId": user_id})
 
     def configure(self, tenant_id: str, device_name: str, step: str, value: str) -> Progress:
         if step not in CONFIGURATION_STEPS:
             raise CloudError(step, "UnknownConfigurationStep", f"'{step}' is not a configuration step.")
-        return self._update(
-            tenant_id, device_name, step,
-            lambda d: d.settings.get(step) == value,
-            lambda d: d.model_copy(update={"settings": {**d.settings, step: value}}),
-        )  # fmt: skip
+        return self._set(tenant_id, device_name, step, {f"{SETTING_PREFIX}{step}": value})
 
     def assign_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress:
-        return self._update(
-            tenant_id, device_name, "assignUser",
-            lambda d: d.assigned_user_id == user_id, lambda d: d.model_copy(update={"assigned_user_id": user_id}),
-        )  # fmt: skip
+        return self._set(tenant_id, device_name, "assignUser", {"assignedUserId": user_id})
 
     def delete_managed_device(self, tenant_id: str, device_name: str) -> Progress:
         key = name_key(device_name)
@@ -179,37 +168,14 @@ class SimulatedDeviceManagement:
     def list_managed_devices(self, tenant_id: str) -> list[SimManagedDevice]:
         return list(self._managed.scan("PartitionKey eq @t", {"t": tenant_id}))
 
-    def _update(
-        self,
-        tenant_id: str,
-        device_name: str,
-        step: str,
-        holds: Callable[[SimManagedDevice], bool],
-        change: Callable[[SimManagedDevice], SimManagedDevice],
-    ) -> Progress:
-        key = name_key(device_name)
+    def _set(self, tenant_id: str, device_name: str, step: str, values: dict[str, str]) -> Progress:
+        """Apply a setting to an enrolled device: one merge of its own properties, idempotent by nature."""
 
-        def enrolled() -> SimManagedDevice:
-            found = self._managed.find(tenant_id, key)
-            if found is None:
-                raise CloudError(step, "DeviceNotEnrolled", f"'{device_name}' is not enrolled in Intune.")
-            return found
-
-        seen: list[SimManagedDevice] = []  # what current() read: apply's first try needs no second read
-
-        def current() -> Progress | None:
-            device = enrolled()
-            seen.append(device)
-            return Progress(done=True, resource_id=device.id) if holds(device) else None
-
-        def apply() -> str:
-            while True:
-                device = seen.pop() if seen else enrolled()
-                try:
-                    self._managed.put(change(device), tenant_id, key, if_match=device.etag)
-                except PreconditionFailed:
-                    continue  # another step changed the device meanwhile: apply ours on top of it
-                return device.id
+        def apply() -> None:
+            try:
+                self._managed.merge_values(tenant_id, name_key(device_name), values)
+            except NotFound:
+                raise CloudError(step, "DeviceNotEnrolled", f"'{device_name}' is not enrolled in Intune.") from None
 
         # the operation is per device and step, so parallel steps on one device each take their own time
-        return self._runner.run(tenant_id, step, device_name, current=current, apply=apply)
+        return self._runner.run(tenant_id, step, device_name, current=lambda: None, apply=apply)

@@ -116,7 +116,8 @@ class StepRunner:
 
     def forget(self, tenant_id: str, step: str, name: str) -> None:
         """Drop an operation left behind (its resource is being deleted), so a re-create starts afresh."""
-        self._operations.delete(tenant_id, name_key(step, name))
+        if self._latency.seconds(tenant_id, step) > 0:  # instant steps leave no operation behind
+            self._operations.delete(tenant_id, name_key(step, name))
 
     def _start(self, tenant_id: str, step: str, name: str, key: str, seconds: float) -> SimOperation:
         operation = SimOperation(step=step, key=name, started_date_time=self._clock(), duration_seconds=seconds)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.models.base import ApiModel, InputModel
 
@@ -140,6 +141,9 @@ class SimComputerAccount(ApiModel):
     etag: str | None = None
 
 
+SETTING_PREFIX = "setting_"
+
+
 class SimManagedDevice(ApiModel):
     id: str
     device_name: str
@@ -149,3 +153,13 @@ class SimManagedDevice(ApiModel):
     assigned_user_id: str | None = None
     settings: dict[str, str] = {}  # configuration step -> applied value
     etag: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_settings(cls, data: Any) -> Any:
+        """Each configuration step is stored as its own `setting_<step>` property, so steps never contend."""
+        if isinstance(data, dict) and any(str(k).startswith(SETTING_PREFIX) for k in data):
+            settings = dict(data.get("settings") or {})
+            settings |= {k[len(SETTING_PREFIX) :]: v for k, v in data.items() if str(k).startswith(SETTING_PREFIX)}
+            data = {k: v for k, v in data.items() if not str(k).startswith(SETTING_PREFIX)} | {"settings": settings}
+        return data
