@@ -69,7 +69,6 @@ def host(azurite: Azurite, tmp_path: Path) -> Iterator[HostProcess]:
         "TABLE_NAME_PREFIX": prefix,
         "LOCAL_SECRET_KEY": "crash-test-key",
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
-        "SIMULATOR_STEP_LATENCY": "PT0.3S",  # slow enough that the kill lands mid-fan-out
     }
     process = HostProcess(env, tmp_path / "durable.sqlite", tmp_path / "host.log")
     yield process
@@ -93,6 +92,8 @@ def test_a_crash_mid_fan_out_loses_and_duplicates_nothing(host: HostProcess) -> 
     for user in members:
         tenant.user(user, [PLAN])
     tenant.group("everyone", members)
+    # VM creation takes a while, as in Azure: the kill lands while orchestrations wait on their timers
+    assert api.put(f"{tenant.sim}/latency/createVm", {"seconds": 1.0}).status_code == 200
     policy = tenant.policy()
     assert api.post(
         f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", {"assignments": [{"groupId": "everyone"}]}
@@ -101,7 +102,7 @@ def test_a_crash_mid_fan_out_loses_and_duplicates_nothing(host: HostProcess) -> 
     def mid_fan_out() -> None:
         statuses = counts(api, tenant)
         assert sum(statuses.values()) == USERS, statuses
-        assert 0 < statuses["provisioned"] < USERS, statuses
+        assert statuses["provisioning"] > 0, statuses  # orchestrations are under way, and not all done
 
     eventually(mid_fan_out, timeout_s=240, interval_s=0.05)
     host.kill()
