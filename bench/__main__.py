@@ -1,0 +1,24 @@
+"""`python -m bench` (what `make bench` runs): every benchmark at its default sizes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+BENCHMARKS = (
+    ["bench.durable_fanout"],
+    ["bench.provisioning", "--users", "100", "1000"],
+    ["bench.provisioning", "--users", "1000", "--latency", "1"],
+)
+
+
+def main() -> int:
+    for args in BENCHMARKS:
+        print(f"== python -m {' '.join(args)}", flush=True)
+        if subprocess.call([sys.executable, "-m", *args]) != 0:
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
