@@ -36,7 +36,7 @@ def create_app(services: Services) -> df.DFApp:
         http_policies.blueprint(api, services.admin),
         http_cloud_pcs.blueprint(api, services.engine, services.admin.tenants),
         directory_events.blueprint(services.settings, services.engine, services.admin.tenants, services.events),
-        timers.blueprint(services.settings, services.admin),
+        timers.blueprint(services.settings, services.admin, services.engine),
         configuration_orchestrators.blueprint(),
         configuration_activities.blueprint(services.admin),
         provisioning_orchestrators.blueprint(),

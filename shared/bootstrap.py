@@ -17,6 +17,7 @@ from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connection import resolve_connection_string
 from shared.storage.connections import ConnectionRepository
 from shared.storage.images import DeviceImageRepository
+from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.tables import TableStorage
@@ -87,7 +88,10 @@ def build_services(settings: Settings) -> Services:
         network=simulator.provisioning_network,
         devices=simulator.devices,
         intune=simulator.intune,
+        due=DueWorkRepository(storage),
+        events=events,
         clock=utc_now,
+        max_attempts=settings.provisioning_max_attempts,
         grace_period=settings.cloudpc_grace_period,
         cleanup_delay=settings.cloudpc_cleanup_delay,
     )

@@ -1,4 +1,4 @@
-"""Timer triggers: periodic work that no request starts (connection health re-checks)."""
+"""Timer triggers: periodic work no request starts (lifecycle sweeps, connection health re-checks)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,24 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from orchestrators import names
-from shared.services import connections
+from shared.services import connections, lifecycle
+from shared.services.engine_ports import EnginePorts
 from shared.services.ports import AdminPorts
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def blueprint(settings: Settings, ports: AdminPorts) -> df.Blueprint:
+def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
+
+    @bp.function_name("lifecycleSweep")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.lifecycle_sweep_schedule, run_on_startup=False)
+    def lifecycle_sweep(timer: func.TimerRequest) -> None:
+        """Expired grace periods are deprovisioned and due clean-ups done; only due work is read."""
+        done = lifecycle.sweep(engine)
+        if done:
+            log.info("Lifecycle sweep handled %d due items", done)
 
     @bp.function_name("recheckConnections")
     @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)

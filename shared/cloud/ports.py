@@ -38,6 +38,10 @@ class Directory(Protocol):
 
     def list_user_groups(self, tenant_id: str, user_id: str) -> list[str]: ...
 
+    def count_licenses(self, tenant_id: str) -> dict[str, int]:
+        """Licenses assigned per service plan across the tenant (Graph: subscribedSkus consumedUnits)."""
+        ...
+
 
 @dataclass(frozen=True)
 class NetworkTarget:

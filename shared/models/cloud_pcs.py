@@ -67,6 +67,7 @@ class CloudPc(Resource):
     status: CloudPcStatus = "pendingProvision"
     status_detail: StatusDetail | None = None
     grace_period_end_date_time: datetime | None = None
+    status_before_grace: CloudPcStatus | None = None
     provisioned_date_time: datetime | None = None
     run: int = Field(default=1, description="Bumped by retry and reprovision: the orchestration run that owns it.")
     attempt: int = 0

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.cloud.ports import DeviceDirectory, DeviceManagement, Directory, ProvisioningCompute, ProvisioningNetwork
+from shared.events import EventPublisher
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository
 from shared.storage.images import DeviceImageRepository
+from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
 
 
@@ -24,6 +26,9 @@ class EnginePorts:
     network: ProvisioningNetwork
     devices: DeviceDirectory
     intune: DeviceManagement
+    due: DueWorkRepository
+    events: EventPublisher
     clock: Callable[[], datetime]
+    max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

@@ -19,6 +19,7 @@ from shared.cloud.ports import CloudError, Progress, VmSpec
 from shared.errors import NotFound
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import BuildSettings, CloudPc, CloudPcEvent, StatusDetail
+from shared.models.lifecycle import DueWork
 from shared.services.engine_ports import EnginePorts
 from shared.services.naming import expand_template, parse_template
 
@@ -80,12 +81,13 @@ class StepsResult(ApiModel):
     failure: dict[str, str] | None = None  # {step, code, message}: the attempt failed
 
 
-def vm_name(cloud_pc_id: str, generation: int, attempt: int) -> str:
-    return f"cpc-{cloud_pc_id}-{generation}-{attempt}"
+def vm_name(cloud_pc_id: str, run: int, attempt: int) -> str:
+    """Unique per run and attempt: a retry or reprovision never meets a VM an earlier run left behind."""
+    return f"cpc-{cloud_pc_id}-r{run}-a{attempt}"
 
 
-def nic_name(cloud_pc_id: str, generation: int, attempt: int) -> str:
-    return f"nic-{cloud_pc_id}-{generation}-{attempt}"
+def nic_name(cloud_pc_id: str, run: int, attempt: int) -> str:
+    return f"nic-{cloud_pc_id}-r{run}-a{attempt}"
 
 
 def timeline_event(
@@ -130,6 +132,37 @@ def timeline_event(
 def record(ports: EnginePorts, cloud_pc: CloudPc, name: str, **details: Any) -> None:
     event = timeline_event(cloud_pc.id, cloud_pc.run, cloud_pc.generation, name, ports.clock(), **details)
     ports.cloud_pcs.upsert_event(cloud_pc.tenant_id, event)
+
+
+def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list[str]]:
+    """The VM and NIC names every attempt of the Cloud PC's current run may have made."""
+    attempts = range(1, max(max_attempts, cloud_pc.attempt) + 1)
+    return [vm_name(cloud_pc.id, cloud_pc.run, a) for a in attempts], [
+        nic_name(cloud_pc.id, cloud_pc.run, a) for a in attempts
+    ]
+
+
+def due_work(ports: EnginePorts, cloud_pc: CloudPc, kind: str, at: datetime) -> DueWork:
+    vms, nics = run_resources(ports.max_attempts, cloud_pc)
+    return DueWork.model_validate(
+        {
+            "kind": kind,
+            "due_date_time": at,
+            "tenant_id": cloud_pc.tenant_id,
+            "cloud_pc_id": cloud_pc.id,
+            "run": cloud_pc.run,
+            "generation": cloud_pc.generation,
+            "device_name": cloud_pc.managed_device_name,
+            "domain_join_type": cloud_pc.build.domain_join_type if cloud_pc.build else None,
+            "vm_names": vms,
+            "nic_names": nics,
+        }
+    )
+
+
+def schedule_clean_up(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+    """Devices and NICs go CLOUDPC_CLEANUP_DELAY later, as Windows 365 does after a failure or deprovision."""
+    ports.due.upsert_due(due_work(ports, cloud_pc, "cleanUp", ports.clock() + ports.cleanup_delay))
 
 
 def _build_settings(ports: EnginePorts, cloud_pc: CloudPc) -> BuildSettings:
@@ -300,7 +333,7 @@ def _stub(job: CloudPcJob, fields: dict[str, Any]) -> CloudPc:
 
 def _call(ports: EnginePorts, job: CloudPcJob, attempt: int, step: str) -> Progress:
     build, device, tenant = job.build, job.device_name, job.tenant_id
-    vm = vm_name(job.cloud_pc_id, job.generation, attempt)
+    vm = vm_name(job.cloud_pc_id, job.run, attempt)
     match step:
         case "allocateCapacity":
             return ports.compute.allocate_capacity(tenant, build.region_name, build.vm_size, vm)
@@ -308,9 +341,7 @@ def _call(ports: EnginePorts, job: CloudPcJob, attempt: int, step: str) -> Progr
             spec = VmSpec(vm, build.region_name, build.vm_size, build.image_type, build.image_id, build.os_disk_size_gb)
             return ports.compute.create_vm(tenant, spec)
         case "attachNetwork":
-            return ports.network.attach_nic(
-                tenant, nic_name(job.cloud_pc_id, job.generation, attempt), vm, build.subnet_id
-            )
+            return ports.network.attach_nic(tenant, nic_name(job.cloud_pc_id, job.run, attempt), vm, build.subnet_id)
         case "joinEntra":
             return ports.devices.join_device(
                 tenant, device, build.domain_join_type, build.ad_domain_name, build.organizational_unit
@@ -332,8 +363,8 @@ def _call(ports: EnginePorts, job: CloudPcJob, attempt: int, step: str) -> Progr
 
 def clean_up_attempt(ports: EnginePorts, job: CloudPcJob, attempt: int, reason: str) -> None:
     """Remove the VM and NIC a failed attempt made, so the next attempt starts clean with a new NIC."""
-    ports.network.delete_nic(job.tenant_id, nic_name(job.cloud_pc_id, job.generation, attempt))
-    ports.compute.delete_vm(job.tenant_id, vm_name(job.cloud_pc_id, job.generation, attempt))
+    ports.network.delete_nic(job.tenant_id, nic_name(job.cloud_pc_id, job.run, attempt))
+    ports.compute.delete_vm(job.tenant_id, vm_name(job.cloud_pc_id, job.run, attempt))
     now = ports.clock()
     ports.cloud_pcs.upsert_events(
         job.tenant_id,
@@ -396,7 +427,8 @@ def fail(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, step: s
             "last_modified_date_time": ports.clock(),
         }
     )
-    ports.cloud_pcs.upsert_cloud_pc(failed, if_match=cloud_pc.etag)
+    failed = ports.cloud_pcs.upsert_cloud_pc(failed, if_match=cloud_pc.etag)
+    schedule_clean_up(ports, failed)
     record(
         ports,
         failed,

@@ -14,8 +14,9 @@ from datetime import datetime
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.cloud.ports import DirectoryUser
 from shared.events import DirectoryEvent
-from shared.models.cloud_pcs import CloudPc
+from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
+from shared.services import lifecycle
 from shared.services.engine_ports import EnginePorts
 from shared.services.targeting import Slot, Winner, desired_slots, winning_policies
 
@@ -33,7 +34,9 @@ class ReconcileOutcome:
     users_considered: int = 0
     created: list[str] = field(default_factory=list)
     to_provision: list[dict[str, object]] = field(default_factory=list)  # [{cloudPcId, run}] still pendingProvision
-    untargeted: list[str] = field(default_factory=list)  # settled Cloud PCs whose slot is no longer desired
+    untargeted: list[str] = field(default_factory=list)  # Cloud PCs whose slot is no longer desired
+    entered_grace: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
 
 
 def new_cloud_pc(
@@ -97,17 +100,74 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
 
     by_slot = {Slot(c.user_id, c.service_plan_id, c.slot_index): c for c in existing if c.user_id in users_in_scope}
     now = ports.clock()
-    missing = []
+    missing, waiting = [], []
     for slot, winner in sorted(desired.items()):
         current = by_slot.get(slot)
         if current is None:
             missing.append(
                 new_cloud_pc(tenant_id, slot, winner, directory_users[slot.user_id], policies[winner.policy_id], now)
             )
+        elif current.status == "inGracePeriod":
+            lifecycle.restore_from_grace(ports, current)
+            outcome.restored.append(current.id)
         elif current.status == "pendingProvision":
-            outcome.to_provision.append({"cloudPcId": current.id, "run": current.run})
-    outcome.untargeted = [c.id for slot, c in by_slot.items() if slot not in desired]
+            waiting.append(current)
+    for slot, current in by_slot.items():
+        if slot in desired:
+            continue
+        outcome.untargeted.append(current.id)
+        if current.status in lifecycle.GRACE_FROM:
+            lifecycle.enter_grace(ports, current, untargeted_reason(current, directory_users.get(current.user_id)))
+            outcome.entered_grace.append(current.id)
+        elif current.status == "failed":
+            lifecycle.deprovision(ports, tenant_id, current.id, current.run, "No longer targeted")
+        elif current.status == "pendingProvision":
+            ports.cloud_pcs.delete_cloud_pc(tenant_id, current.id)  # never started: nothing to keep
     created = ports.cloud_pcs.insert_cloud_pcs(missing)
     outcome.created = [c.id for c in created]
-    outcome.to_provision += [{"cloudPcId": c.id, "run": c.run} for c in created]
+    for cloud_pc in license_room(ports, tenant_id, [*waiting, *created]):
+        outcome.to_provision.append({"cloudPcId": cloud_pc.id, "run": cloud_pc.run})
     return outcome
+
+
+def untargeted_reason(cloud_pc: CloudPc, user: DirectoryUser | None) -> str:
+    if user is None:
+        return "The user no longer exists"
+    if cloud_pc.service_plan_id not in user.licenses:
+        return "The user's license was removed"
+    return "The user is no longer in a group the policy is assigned to"
+
+
+def license_room(ports: EnginePorts, tenant_id: str, candidates: list[CloudPc]) -> list[CloudPc]:
+    """The Cloud PCs that may start now: a Cloud PC in grace keeps its license until the grace period ends."""
+    if not candidates:
+        return []
+    in_grace = ports.cloud_pcs.list_cloud_pcs_in_status(tenant_id, "inGracePeriod")
+    grace_plans = {c.service_plan_id for c in in_grace}
+    allowed = [c for c in candidates if c.service_plan_id not in grace_plans]
+    if not grace_plans:
+        return allowed
+    licenses = ports.directory.count_licenses(tenant_id)
+    for plan in sorted(grace_plans):
+        holders = ports.cloud_pcs.list_cloud_pcs_of_plan(tenant_id, plan)
+        busy = sum(1 for c in holders if c.status not in ("pendingProvision", "inGracePeriod"))
+        held = sum(1 for c in holders if c.status == "inGracePeriod")
+        room = max(licenses.get(plan, 0) - busy - held, 0)
+        waiting = sorted(
+            (c for c in candidates if c.service_plan_id == plan), key=lambda c: (c.created_date_time, c.id)
+        )
+        allowed += waiting[:room]
+        for cloud_pc in waiting[room:]:
+            note_waiting_for_license(ports, cloud_pc, held)
+    return allowed
+
+
+def note_waiting_for_license(ports: EnginePorts, cloud_pc: CloudPc, held: int) -> None:
+    if cloud_pc.status_detail is not None and cloud_pc.status_detail.code == "waitingForLicense":
+        return
+    detail = StatusDetail(
+        code="waitingForLicense",
+        message=f"{held} Cloud PC(s) in their grace period still hold this plan's licenses; "
+        "provisioning starts when one is free (end a grace period to free it now).",
+    )
+    ports.cloud_pcs.merge_cloud_pc(cloud_pc.model_copy(update={"status_detail": detail}), ["status_detail"])

@@ -37,6 +37,12 @@ class CloudPcRepository:
             self._rows.scan("PartitionKey eq @tenant and userId eq @user", {"tenant": tenant_id, "user": user_id})
         )
 
+    def list_cloud_pcs_in_status(self, tenant_id: str, status: str) -> list[CloudPc]:
+        return list(self._rows.scan("PartitionKey eq @t and status eq @s", {"t": tenant_id, "s": status}))
+
+    def list_cloud_pcs_of_plan(self, tenant_id: str, plan_id: str) -> list[CloudPc]:
+        return list(self._rows.scan("PartitionKey eq @t and servicePlanId eq @p", {"t": tenant_id, "p": plan_id}))
+
     def insert_cloud_pcs(self, cloud_pcs: Iterable[CloudPc]) -> list[CloudPc]:
         """Create-only; returns the ones this call created (another writer may have made the rest)."""
         created = []

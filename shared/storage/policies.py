@@ -13,6 +13,9 @@ class PolicyRepository:
     def get_policy(self, tenant_id: str, policy_id: str) -> ProvisioningPolicy:
         return self._rows.get(tenant_id, policy_id, target="policyId")
 
+    def find_policy(self, tenant_id: str, policy_id: str) -> ProvisioningPolicy | None:
+        return self._rows.find(tenant_id, policy_id)
+
     def list_policies(
         self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
     ) -> tuple[list[ProvisioningPolicy], str | None]:

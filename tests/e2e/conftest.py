@@ -54,6 +54,9 @@ def app_host(azurite: Azurite, table_prefix: str, app_logs: Collected) -> Iterat
         "TABLE_NAME_PREFIX": table_prefix,
         "LOCAL_SECRET_KEY": SECRET_KEY,
         "DIRECTORY_EVENTS_QUEUE": f"events-{table_prefix}",
+        # grace periods stay long (tests act within them); clean-up comes at once, swept every second
+        "CLOUDPC_CLEANUP_DELAY": "PT1S",
+        "LIFECYCLE_SWEEP_SCHEDULE": "* * * * * *",
     }
     host = DevHost(PROJECT_ROOT, env=env, port=0)
     host.start()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,52 +9,14 @@ from typing import Any
 
 import pytest
 
-from devhost.azurite import Azurite, free_port
-from tests.conftest import PROJECT_ROOT
+from devhost.azurite import Azurite
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.factories import unique_table_prefix
+from tests.utils.host_process import HostProcess
 from tests.utils.wizard import Tenant
 
 USERS = 200
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
-
-
-class HostProcess:
-    """`python -m devhost` as a separate process, so it can die the hard way."""
-
-    def __init__(self, env: dict[str, str], store: Path, log: Path) -> None:
-        self.env, self.store, self.log = env, store, log
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> ApiClient:
-        args = [sys.executable, "-m", "devhost", "--app-dir", str(PROJECT_ROOT), "--port", str(self.port)]
-        args += ["--durable-store", str(self.store)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                args, cwd=PROJECT_ROOT, env={**os.environ, **self.env}, stdout=log, stderr=log
-            )
-        api = ApiClient(f"http://127.0.0.1:{self.port}/api")
-
-        def serving() -> None:
-            assert self.process is not None and self.process.poll() is None, self.log.read_text()[-2000:]
-            try:
-                assert api.get("/health").status_code == 200
-            except OSError as exc:
-                raise AssertionError(str(exc)) from exc
-
-        eventually(serving, timeout_s=60)
-        return api
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
 
 
 @pytest.fixture

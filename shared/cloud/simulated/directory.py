@@ -38,6 +38,13 @@ class SimulatedDirectory:
         group = self._groups.find(tenant_id, group_id)
         return None if group is None else list(group.members)
 
+    def count_licenses(self, tenant_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for user in self._users.scan("PartitionKey eq @t", {"t": tenant_id}):
+            for plan in user.licenses:
+                counts[plan] = counts.get(plan, 0) + 1
+        return counts
+
     def list_user_groups(self, tenant_id: str, user_id: str) -> list[str]:
         return [g.id for g in self._groups.scan("PartitionKey eq @t", {"t": tenant_id}) if user_id in g.members]
 

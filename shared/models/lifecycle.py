@@ -1,0 +1,30 @@
+"""Lifecycle work that falls due later: grace-period expiry and clean-up after failures and deprovisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from shared.models.base import ApiModel
+
+DueKind = Literal["graceExpiry", "cleanUp"]
+
+
+class DueWork(ApiModel):
+    """One piece of due work; it carries what it needs, so it can finish after the Cloud PC row is gone."""
+
+    kind: DueKind
+    due_date_time: datetime
+    tenant_id: str
+    cloud_pc_id: str
+    run: int
+    generation: int
+    device_name: str | None = None
+    domain_join_type: str | None = None
+    vm_names: list[str] = []
+    nic_names: list[str] = []
+
+    @property
+    def key(self) -> str:
+        """Sorts by due time, so a sweep reads a key range, never the whole table."""
+        return f"{self.due_date_time:%Y%m%dT%H%M%S%f}|{self.kind}|{self.tenant_id}|{self.cloud_pc_id}|{self.run}"

@@ -1,0 +1,258 @@
+"""After provisioning: grace periods, deprovisioning, clean-up, and the admin's retry and reprovision.
+
+Every step is idempotent and writes its timeline line under a deterministic id, so two sweeps that
+meet the same due work, or a sweep that runs again after a crash, do it once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from shared.errors import Conflict, PreconditionFailed
+from shared.models.cloud_pcs import CloudPc
+from shared.models.lifecycle import DueWork
+from shared.services.engine_ports import EnginePorts
+from shared.services.provisioning import due_work, run_resources, schedule_clean_up, timeline_event
+
+log = logging.getLogger(__name__)
+GRACE_FROM = frozenset({"provisioned", "provisionedWithWarnings"})
+REPROVISION_FROM = frozenset({"provisioned", "provisionedWithWarnings", "failed"})
+LIVE = frozenset({"pendingProvision", "provisioning", "provisioned", "provisionedWithWarnings", "inGracePeriod"})
+
+
+def lifecycle_event(
+    ports: EnginePorts,
+    tenant_id: str,
+    ids: tuple[str, int, int],
+    name: str,
+    *,
+    outcome: str = "info",
+    message: str = "",
+    once: bool = True,
+) -> None:
+    """A milestone line for (cloud PC id, run, generation); a `once` line has one id per run, so repeating
+    the work never adds a second."""
+    cloud_pc_id, run, generation = ids
+    now = ports.clock()
+    event = timeline_event(cloud_pc_id, run, generation, name, now, outcome=outcome, message=message)
+    suffix = name if once else f"{now:%Y%m%dT%H%M%S%f}.{name}"
+    ports.cloud_pcs.upsert_event(tenant_id, event.model_copy(update={"id": f"r{run:03d}.g{generation:03d}.y.{suffix}"}))
+
+
+def ids_of(cloud_pc: CloudPc) -> tuple[str, int, int]:
+    return cloud_pc.id, cloud_pc.run, cloud_pc.generation
+
+
+def enter_grace(ports: EnginePorts, cloud_pc: CloudPc, reason: str) -> CloudPc:
+    now = ports.clock()
+    grace = cloud_pc.model_copy(
+        update={
+            "status": "inGracePeriod",
+            "status_before_grace": cloud_pc.status,
+            "grace_period_end_date_time": now + ports.grace_period,
+            "last_modified_date_time": now,
+        }
+    )
+    grace = ports.cloud_pcs.upsert_cloud_pc(grace, if_match=cloud_pc.etag)
+    ports.due.upsert_due(due_work(ports, grace, "graceExpiry", now + ports.grace_period))
+    lifecycle_event(
+        ports,
+        grace.tenant_id,
+        ids_of(grace),
+        "gracePeriodStarted",
+        message=f"{reason}; ends {grace.grace_period_end_date_time:%Y-%m-%dT%H:%M:%SZ}",
+        once=False,
+    )
+    return grace
+
+
+def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
+    """Targeted and licensed again in time: back as it was, VM untouched.
+
+    Its grace-expiry entry stays due, and finds nothing to do when it comes.
+    """
+    restored = cloud_pc.model_copy(
+        update={
+            "status": cloud_pc.status_before_grace or "provisioned",
+            "status_before_grace": None,
+            "grace_period_end_date_time": None,
+            "last_modified_date_time": ports.clock(),
+        }
+    )
+    restored = ports.cloud_pcs.upsert_cloud_pc(restored, if_match=cloud_pc.etag)
+    lifecycle_event(
+        ports,
+        restored.tenant_id,
+        ids_of(restored),
+        "gracePeriodCancelled",
+        message="Targeted and licensed again",
+        once=False,
+    )
+    return restored
+
+
+def deprovision(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str) -> bool:
+    """Delete the VM and the Cloud PC (GET answers 404 after; its timeline stays); clean-up follows later."""
+    cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
+    if cloud_pc is None or cloud_pc.run != run or cloud_pc.status not in ("inGracePeriod", "failed", "deprovisioning"):
+        return False  # already gone, restored, or taken over by a retry or reprovision
+    if cloud_pc.status != "deprovisioning":
+        try:
+            cloud_pc = ports.cloud_pcs.upsert_cloud_pc(
+                cloud_pc.model_copy(update={"status": "deprovisioning", "last_modified_date_time": ports.clock()}),
+                if_match=cloud_pc.etag,
+            )
+        except PreconditionFailed:  # someone else moved first (another sweep, or a restore): follow them
+            return deprovision(ports, tenant_id, cloud_pc_id, run, reason)
+        lifecycle_event(ports, cloud_pc.tenant_id, ids_of(cloud_pc), "deprovisioningStarted", message=reason)
+    vms, _ = run_resources(ports.max_attempts, cloud_pc)
+    for name in vms:
+        ports.compute.delete_vm(tenant_id, name)
+    schedule_clean_up(ports, cloud_pc)
+    lifecycle_event(
+        ports,
+        cloud_pc.tenant_id,
+        ids_of(cloud_pc),
+        "deprovisioned",
+        outcome="succeeded",
+        message="VM deleted; clean-up follows",
+    )
+    ports.cloud_pcs.delete_cloud_pc(tenant_id, cloud_pc_id)
+    ports.events.publish_directory_event(tenant_id, full=True)  # a freed license may let a waiting Cloud PC start
+    return True
+
+
+def clean_up(ports: EnginePorts, work: DueWork) -> None:
+    """Delete Intune and Entra devices and NICs; disable (never delete) the AD computer account; keep NSGs."""
+    tenant = work.tenant_id
+    for name in work.nic_names:
+        ports.network.delete_nic(tenant, name)
+    current = ports.cloud_pcs.find_cloud_pc(tenant, work.cloud_pc_id)
+    device_in_use = current is not None and current.managed_device_name == work.device_name and current.status in LIVE
+    if work.device_name and not device_in_use:  # a retry may be using the same device name again
+        ports.intune.delete_managed_device(tenant, work.device_name)
+        ports.devices.delete_device(tenant, work.device_name)
+        if work.domain_join_type == "hybridAzureADJoin":
+            ports.devices.disable_computer_account(tenant, work.device_name)
+        ports.cloud_pcs.release_device_name(tenant, work.device_name)
+    lifecycle_event(
+        ports,
+        tenant,
+        (work.cloud_pc_id, work.run, work.generation),
+        "cleanedUp",
+        outcome="succeeded",
+        message="Intune and Entra devices and NICs removed" + ("" if not device_in_use else " (device kept: in use)"),
+    )
+
+
+def process_due(ports: EnginePorts, work: DueWork) -> None:
+    if work.kind == "graceExpiry":
+        cloud_pc = ports.cloud_pcs.find_cloud_pc(work.tenant_id, work.cloud_pc_id)
+        now = ports.clock()
+        if (
+            cloud_pc is not None
+            and cloud_pc.run == work.run
+            and cloud_pc.status in ("inGracePeriod", "deprovisioning")
+            and (cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)
+        ):
+            deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
+    else:
+        clean_up(ports, work)
+    ports.due.delete_due(work)
+
+
+def sweep(ports: EnginePorts, *, limit: int = 1000) -> int:
+    """Everything due by now, oldest first; safe to run twice at once, and a crashed run's work stays due."""
+    done = 0
+    while done < limit:
+        batch = ports.due.list_due(ports.clock(), top=min(200, limit - done))
+        if not batch:
+            break
+        failed = 0
+        for work in batch:
+            try:
+                process_due(ports, work)
+            except Exception:  # this one stays due and is tried again next time; the others go on
+                log.exception("Due %s of Cloud PC %s failed; it stays due", work.kind, work.cloud_pc_id)
+                failed += 1
+        done += len(batch)
+        if failed == len(batch):
+            break  # nothing moved: leave the rest for the next sweep rather than spin
+    return done
+
+
+def _wrong_status(cloud_pc: CloudPc, action: str, allowed: frozenset[str]) -> Conflict:
+    return Conflict(
+        f"Cannot {action} Cloud PC '{cloud_pc.display_name}': it is {cloud_pc.status}; "
+        f"{action} needs {' or '.join(sorted(allowed))}.",
+        code="wrongStatus",
+        target="status",
+    )
+
+
+def end_grace_period(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    if cloud_pc.status != "inGracePeriod":
+        raise _wrong_status(cloud_pc, "end the grace period of", frozenset({"inGracePeriod"}))
+    deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin")
+    return cloud_pc
+
+
+def retry(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+    """A failed Cloud PC starts a fresh set of attempts under a new run (same device name)."""
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    if cloud_pc.status != "failed":
+        raise _wrong_status(cloud_pc, "retry", frozenset({"failed"}))
+    fresh = cloud_pc.model_copy(
+        update={
+            "status": "pendingProvision",
+            "status_detail": None,
+            "run": cloud_pc.run + 1,
+            "attempt": 0,
+            "build": None,
+            "last_modified_date_time": ports.clock(),
+        }
+    )
+    fresh = ports.cloud_pcs.upsert_cloud_pc(fresh, if_match=cloud_pc.etag)
+    lifecycle_event(
+        ports, fresh.tenant_id, ids_of(fresh), "retryRequested", message=f"Retry after run {cloud_pc.run} failed"
+    )
+    return fresh
+
+
+def reprovision(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+    """Delete the Cloud PC's VM and build a new one from the policy's CURRENT settings (all user data is lost)."""
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    if cloud_pc.status not in REPROVISION_FROM:
+        raise _wrong_status(cloud_pc, "reprovision", REPROVISION_FROM)
+    vms, _ = run_resources(ports.max_attempts, cloud_pc)
+    for name in vms:
+        ports.compute.delete_vm(tenant_id, name)
+    schedule_clean_up(ports, cloud_pc)
+    policy = ports.policies.find_policy(tenant_id, cloud_pc.provisioning_policy_id)
+    fresh = cloud_pc.model_copy(
+        update={
+            "status": "pendingProvision",
+            "status_detail": None,
+            "run": cloud_pc.run + 1,
+            "generation": cloud_pc.generation + 1,
+            "attempt": 0,
+            "build": None,
+            "managed_device_name": None,
+            "virtual_machine_id": None,
+            "network_interface_id": None,
+            "provisioned_date_time": None,
+            "provisioning_policy_name": policy.display_name if policy else cloud_pc.provisioning_policy_name,
+            "warnings": [],
+            "last_modified_date_time": ports.clock(),
+        }
+    )
+    fresh = ports.cloud_pcs.upsert_cloud_pc(fresh, if_match=cloud_pc.etag)
+    lifecycle_event(
+        ports,
+        tenant_id,
+        ids_of(cloud_pc),
+        "reprovisionRequested",
+        message="VM deleted; a new one follows from the policy's current settings",
+    )
+    return fresh

@@ -1,0 +1,51 @@
+"""`python -m devhost` as a separate process: its own settings, and it can die the hard way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from devhost.azurite import free_port
+from tests.conftest import PROJECT_ROOT
+from tests.utils.api_client import ApiClient, eventually
+
+
+class HostProcess:
+    """`python -m devhost` as a separate process, so it can die the hard way."""
+
+    def __init__(self, env: dict[str, str], store: Path, log: Path) -> None:
+        self.env, self.store, self.log = env, store, log
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ApiClient:
+        args = [sys.executable, "-m", "devhost", "--app-dir", str(PROJECT_ROOT), "--port", str(self.port)]
+        args += ["--durable-store", str(self.store)]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                args, cwd=PROJECT_ROOT, env={**os.environ, **self.env}, stdout=log, stderr=log
+            )
+        api = ApiClient(f"http://127.0.0.1:{self.port}/api")
+
+        def serving() -> None:
+            assert self.process is not None and self.process.poll() is None, self.log.read_text()[-2000:]
+            try:
+                assert api.get("/health").status_code == 200
+            except OSError as exc:
+                raise AssertionError(str(exc)) from exc
+
+        eventually(serving, timeout_s=60)
+        return api
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
