@@ -76,6 +76,9 @@ class CloudPc(Resource):
     virtual_machine_id: str | None = None
     network_interface_id: str | None = None
     warnings: list[str] = []
+    recheck_when_settled: bool = Field(
+        default=False, description="Targeting changed while it was provisioning: reconcile its user once it settles."
+    )
 
 
 class CloudPcEvent(ApiModel):

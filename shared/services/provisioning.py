@@ -410,10 +410,17 @@ def finish(ports: EnginePorts, job: CloudPcJob, attempt: int, warnings: list[str
             "last_modified_date_time": now,
         }
     )
-    ports.cloud_pcs.upsert_cloud_pc(done, if_match=cloud_pc.etag)
+    ports.cloud_pcs.upsert_cloud_pc(done.model_copy(update={"recheck_when_settled": False}), if_match=cloud_pc.etag)
+    recheck_if_asked(ports, cloud_pc)
     outcome = "warning" if warnings else "succeeded"
     record(ports, done, "provisioned", outcome=outcome, attempt=attempt, message=f"{status} after {attempt} attempt(s)")
     return status
+
+
+def recheck_if_asked(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+    """A reconcile found the user untargeted mid-run; now that the run settled, let it decide again."""
+    if cloud_pc.recheck_when_settled:
+        ports.events.publish_directory_event(cloud_pc.tenant_id, user_ids=[cloud_pc.user_id])
 
 
 def fail(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, step: str, code: str, message: str) -> str:
@@ -427,8 +434,11 @@ def fail(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, step: s
             "last_modified_date_time": ports.clock(),
         }
     )
-    failed = ports.cloud_pcs.upsert_cloud_pc(failed, if_match=cloud_pc.etag)
+    failed = ports.cloud_pcs.upsert_cloud_pc(
+        failed.model_copy(update={"recheck_when_settled": False}), if_match=cloud_pc.etag
+    )
     schedule_clean_up(ports, failed)
+    recheck_if_asked(ports, cloud_pc)
     record(
         ports,
         failed,

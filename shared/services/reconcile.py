@@ -123,6 +123,11 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
             lifecycle.deprovision(ports, tenant_id, current.id, current.run, "No longer targeted")
         elif current.status == "pendingProvision":
             ports.cloud_pcs.delete_cloud_pc(tenant_id, current.id)  # never started: nothing to keep
+        elif current.status == "provisioning" and not current.recheck_when_settled:
+            # can't enter grace mid-flight: the run looks again when it settles
+            ports.cloud_pcs.merge_cloud_pc(
+                current.model_copy(update={"recheck_when_settled": True}), ["recheck_when_settled"]
+            )
     created = ports.cloud_pcs.insert_cloud_pcs(missing)
     outcome.created = [c.id for c in created]
     for cloud_pc in license_room(ports, tenant_id, [*waiting, *created]):

@@ -306,6 +306,13 @@ class EntityRepository(Generic[M]):
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
 
+    def delete_many(self, partition_key: str, row_keys: Iterable[str]) -> int:
+        """Delete rows of one partition in transactions of at most 100; returns the count."""
+        operations = [(TransactionOperation.DELETE, {"PartitionKey": partition_key, "RowKey": k}) for k in row_keys]
+        for start in range(0, len(operations), MAX_BATCH):
+            self.table.submit_transaction(operations[start : start + MAX_BATCH])
+        return len(operations)
+
     def put_many(self, rows: Iterable[tuple[M, str, str]]) -> int:
         """Upsert many items in transactions of at most 100, grouped by partition; returns the count."""
         by_partition: dict[str, list[tuple[TransactionOperation, dict[str, Any]]]] = defaultdict(list)

@@ -255,3 +255,21 @@ def test_an_expired_grace_period_deprovisions_and_cleans_up(short_grace_host: Ap
     names = [e["name"] for e in timeline(api, tenant, cloud_pc)]
     assert names.index("gracePeriodStarted") < names.index("deprovisioned") < names.index("cleanedUp")
     assert names.count("deprovisioned") == 1
+
+
+def test_a_user_removed_while_provisioning_enters_grace_once_the_run_settles(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    assert api.put(f"{tenant.sim}/latency/createVm", {"seconds": 2}).status_code == 200
+    tenant.user("ann", [PLAN])
+    tenant.group("pilot", ["ann"])
+    assign(api, tenant, tenant.policy(), "pilot")
+
+    def in_flight() -> dict[str, Any]:
+        found = cloud_pcs(api, tenant)
+        assert len(found) == 1
+        assert found[0]["status"] == "provisioning"
+        return found[0]
+
+    cloud_pc = eventually(in_flight)
+    tenant.group("pilot", [])
+    status_becomes(api, tenant, cloud_pc["id"], "inGracePeriod")

@@ -294,3 +294,15 @@ def test_latency_routes(services: Services) -> None:
 
     resources = client.get(f"/api/sim/tenants/{TENANT}/resources").json()
     assert resources["virtualMachines"] == [] and resources["adComputerAccounts"] == []
+
+
+def test_a_group_of_thousands_is_stored_member_by_member(sim: Simulator) -> None:
+    from shared.cloud.simulated.models import SimGroupInput
+
+    members = [f"user{i:05d}" for i in range(6000)]  # far past what one 64 KiB property could hold
+    sim.directory.put_group(TENANT, "everyone", SimGroupInput(display_name="Everyone", members=members))
+    assert sorted(sim.directory.list_group_members(TENANT, "everyone") or []) == members
+    sim.directory.put_group(TENANT, "everyone", SimGroupInput(display_name="Everyone", members=members[:10]))
+    assert sorted(sim.directory.list_group_members(TENANT, "everyone") or []) == members[:10]
+    assert sim.directory.list_group_members(TENANT, "nobody") is None
+    assert sim.directory.list_user_groups(TENANT, "user00003") == ["everyone"]

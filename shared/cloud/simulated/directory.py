@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.cloud.ports import DirectoryUser
-from shared.cloud.simulated.models import SimGroup, SimGroupInput, SimUser, SimUserInput
+from shared.cloud.simulated.models import SimGroup, SimGroupInput, SimGroupRecord, SimMembership, SimUser, SimUserInput
 from shared.events import EventPublisher
 from shared.storage.tables import EntityRepository, TableStorage
 
@@ -15,7 +15,8 @@ BULK_READ = 20
 class SimulatedDirectory:
     def __init__(self, storage: TableStorage, events: EventPublisher) -> None:
         self._users = EntityRepository(storage, "SimUsers", SimUser, kind="User")
-        self._groups = EntityRepository(storage, "SimGroups", SimGroup, kind="Group")
+        self._groups = EntityRepository(storage, "SimGroups", SimGroupRecord, kind="Group")
+        self._members = EntityRepository(storage, "SimGroupMembers", SimMembership, kind="Group member")
         self._events = events
 
     # --- the Directory port -------------------------------------------------------------------
@@ -35,8 +36,12 @@ class SimulatedDirectory:
         return found
 
     def list_group_members(self, tenant_id: str, group_id: str) -> list[str] | None:
-        group = self._groups.find(tenant_id, group_id)
-        return None if group is None else list(group.members)
+        if self._groups.find(tenant_id, group_id) is None:
+            return None
+        return self._member_ids(tenant_id, group_id)
+
+    def _member_ids(self, tenant_id: str, group_id: str) -> list[str]:
+        return [m.user_id for m in self._members.scan("PartitionKey eq @g", {"g": f"{tenant_id}_{group_id}"})]
 
     def count_licenses(self, tenant_id: str) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -46,7 +51,8 @@ class SimulatedDirectory:
         return counts
 
     def list_user_groups(self, tenant_id: str, user_id: str) -> list[str]:
-        return [g.id for g in self._groups.scan("PartitionKey eq @t", {"t": tenant_id}) if user_id in g.members]
+        groups = self._groups.scan("PartitionKey eq @t", {"t": tenant_id})
+        return [g.id for g in groups if self._members.find(f"{tenant_id}_{g.id}", user_id) is not None]
 
     # --- administration (the simulator's HTTP routes) ---------------------------------------------
     def put_user(self, tenant_id: str, user_id: str, data: SimUserInput) -> SimUser:
@@ -61,14 +67,24 @@ class SimulatedDirectory:
         self._events.publish_directory_event(tenant_id, user_ids=[user_id])
 
     def put_group(self, tenant_id: str, group_id: str, data: SimGroupInput) -> SimGroup:
-        group = SimGroup(id=group_id, display_name=data.display_name, members=list(dict.fromkeys(data.members)))
-        self._groups.put(group, tenant_id, group_id)
+        """Replace the group's members: only the difference is written, in batches of 100."""
+        members = list(dict.fromkeys(data.members))
+        partition = f"{tenant_id}_{group_id}"
+        before = set(self._member_ids(tenant_id, group_id))
+        self._members.put_many((SimMembership(user_id=u), partition, u) for u in members if u not in before)
+        self._members.delete_many(partition, sorted(before - set(members)))
+        self._groups.put(
+            SimGroupRecord(id=group_id, display_name=data.display_name, member_count=len(members)), tenant_id, group_id
+        )
         # one group hint covers members added (current members) and removed (their Cloud PCs' target group)
         self._events.publish_directory_event(tenant_id, group_ids=[group_id])
-        return group
+        return SimGroup(id=group_id, display_name=data.display_name, members=members)
 
     def list_users(self, tenant_id: str) -> list[SimUser]:
         return list(self._users.scan("PartitionKey eq @t", {"t": tenant_id}))
 
     def list_groups(self, tenant_id: str) -> list[SimGroup]:
-        return list(self._groups.scan("PartitionKey eq @t", {"t": tenant_id}))
+        return [
+            SimGroup(id=g.id, display_name=g.display_name, members=self._member_ids(tenant_id, g.id))
+            for g in self._groups.scan("PartitionKey eq @t", {"t": tenant_id})
+        ]

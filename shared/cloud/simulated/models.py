@@ -29,9 +29,21 @@ class SimGroup(ApiModel):
     members: list[str] = []
 
 
+class SimGroupRecord(ApiModel):
+    """A group's row; its members are rows of their own (a list in one property would cap the group)."""
+
+    id: str
+    display_name: str
+    member_count: int = 0
+
+
+class SimMembership(ApiModel):
+    user_id: str
+
+
 class SimGroupInput(InputModel):
     display_name: str = Field(min_length=1, max_length=256)
-    members: list[str] = Field(default=[], max_length=5000)
+    members: list[str] = Field(default=[], max_length=20_000)
 
 
 class SimFault(ApiModel):
