@@ -21,7 +21,6 @@ def image_import_instance_id(tenant_id: str, image_id: str) -> str:
     return f"image-{tenant_id}-{image_id}"
 
 
-PROVISION_BATCH = "provision_batch"
 PROVISION_CLOUD_PC = "provision_cloud_pc"
 
 BEGIN_PROVISIONING = "begin_provisioning"
@@ -29,8 +28,6 @@ RUN_PROVISIONING_STEPS = "run_provisioning_steps"
 CLEAN_UP_ATTEMPT = "clean_up_attempt"
 FINISH_PROVISIONING = "finish_provisioning"
 FAIL_PROVISIONING = "fail_provisioning"
-
-BATCH_SIZE = 100  # Cloud PCs per batch orchestration: bounds every history whatever the tenant's size
 
 
 def cloud_pc_instance_id(tenant_id: str, cloud_pc_id: str, run: int) -> str:

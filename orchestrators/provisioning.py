@@ -1,4 +1,4 @@
-"""Orchestrators that provision Cloud PCs: a bounded batch, and one Cloud PC through its three stages."""
+"""The orchestrator that provisions one Cloud PC through its three stages, attempt by attempt."""
 
 from __future__ import annotations
 
@@ -82,23 +82,5 @@ def blueprint() -> df.Blueprint:
             failure = {"step": "provisioning", "code": "internalError", "message": str(exc)[:300]}
             result = yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, {**request, **failure})
         return result
-
-    @bp.orchestration_trigger(context_name="context", orchestration=names.PROVISION_BATCH)
-    def provision_batch(context: df.DurableOrchestrationContext) -> Orchestration:
-        """Input {tenantId, maxAttempts, cloudPcs: [{cloudPcId, run}]} (at most BATCH_SIZE)."""
-        batch = context.get_input()
-        tasks = [
-            context.call_sub_orchestrator(
-                names.PROVISION_CLOUD_PC,
-                {"tenantId": batch["tenantId"], "maxAttempts": batch["maxAttempts"], **item},
-                names.cloud_pc_instance_id(batch["tenantId"], item["cloudPcId"], item["run"]),
-            )
-            for item in batch["cloudPcs"]
-        ]
-        try:
-            results = yield context.task_all(tasks)
-        except Exception as exc:  # typically a duplicate: that Cloud PC's run is already in progress elsewhere
-            return {"completed": False, "reason": str(exc)[:300]}
-        return {"completed": True, "statuses": results}
 
     return bp

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
+import asyncio
 from typing import Any
 
 import azure.durable_functions as df
 
 from orchestrators import names
 
+STARTS_AT_ONCE = 20
 RUNNING = {df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running}
 
 
@@ -30,12 +30,25 @@ async def start_once(client: df.DurableOrchestrationClient, name: str, instance_
 async def start_provisioning(
     client: df.DurableOrchestrationClient, tenant_id: str, cloud_pcs: list[dict[str, Any]], max_attempts: int
 ) -> int:
-    """Fan out in batches of BATCH_SIZE; a batch's id follows from its content, so a re-delivered message collapses."""
+    """One orchestration per Cloud PC run, started directly: no orchestration's history depends on the tenant.
+
+    The instance id is deterministic, so a re-delivered message or a second reconcile collapses into the
+    same instance; starts go out STARTS_AT_ONCE at a time to keep the host's API responsive.
+    """
+
+    async def start(item: dict[str, Any]) -> bool:
+        payload = {"tenantId": tenant_id, "maxAttempts": max_attempts, **item}
+        instance_id = names.cloud_pc_instance_id(tenant_id, item["cloudPcId"], item["run"])
+        try:
+            await client.start_new(names.PROVISION_CLOUD_PC, instance_id, payload)
+        except Exception as exc:  # already running: that run is under way
+            if "already exists" not in str(exc).lower():
+                raise
+            return False
+        return True
+
     started = 0
-    for start in range(0, len(cloud_pcs), names.BATCH_SIZE):
-        chunk = cloud_pcs[start : start + names.BATCH_SIZE]
-        digest = hashlib.sha256(json.dumps(chunk, sort_keys=True).encode()).hexdigest()[:20]
-        payload = {"tenantId": tenant_id, "maxAttempts": max_attempts, "cloudPcs": chunk}
-        if await start_once(client, names.PROVISION_BATCH, f"batch-{tenant_id}-{digest}", payload):
-            started += len(chunk)
+    for first in range(0, len(cloud_pcs), STARTS_AT_ONCE):
+        results = await asyncio.gather(*(start(item) for item in cloud_pcs[first : first + STARTS_AT_ONCE]))
+        started += sum(results)
     return started

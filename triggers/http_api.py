@@ -16,7 +16,6 @@ import azure.functions as func
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from pydantic import BaseModel, ValidationError
 
-from orchestrators.starting import start_once
 from shared.errors import (
     Conflict,
     DomainError,
@@ -337,10 +336,6 @@ def to_response(operation: Operation, result: Any) -> func.HttpResponse:
         return json_response(result.status, result.body, result.headers)
     etag = getattr(result, "etag", None)
     return json_response(operation.status, result, {"ETag": etag} if etag else None)
-
-
-async def start_orchestration(req: ApiRequest, name: str, instance_id: str, payload: dict[str, Any]) -> None:
-    await start_once(req.durable, name, instance_id, payload)
 
 
 def created(req: ApiRequest, resource: Any, path: str) -> ApiResponse:

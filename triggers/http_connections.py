@@ -7,6 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from orchestrators.starting import start_once
 from shared.models.base import Page
 from shared.models.connections import Connection, ConnectionCreate, ConnectionUpdate
 from shared.services import connections as service
@@ -19,7 +20,6 @@ from triggers.http_api import (
     ApiResponse,
     created,
     page_of,
-    start_orchestration,
     updated,
 )
 
@@ -29,8 +29,8 @@ CONNECTION = "tenants/{tenantId}/connections/{connectionId}"
 
 async def start_health_checks(req: ApiRequest, connection: Connection) -> None:
     checks = [check.name for check in connection.health_check_status_detail.health_checks]
-    await start_orchestration(
-        req,
+    await start_once(
+        req.durable,
         names.CONNECTION_HEALTH_CHECK,
         names.health_check_instance_id(connection.tenant_id, connection.id, connection.health_check_run),
         {
