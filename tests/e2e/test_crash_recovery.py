@@ -27,6 +27,9 @@ def host(azurite: Azurite, tmp_path: Path) -> Iterator[HostProcess]:
         "TABLE_NAME_PREFIX": prefix,
         "LOCAL_SECRET_KEY": "crash-test-key",
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
+        # a message being handled when the host died stays leased for minutes; the drift reconcile is the
+        # backstop that starts Cloud PCs the dead host created but never started (hourly by default)
+        "DRIFT_RECONCILE_SCHEDULE": "*/5 * * * * *",
     }
     process = HostProcess(env, tmp_path / "durable.sqlite", tmp_path / "host.log")
     yield process
