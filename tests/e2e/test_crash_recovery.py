@@ -11,8 +11,7 @@ import pytest
 
 from devhost.azurite import Azurite
 from tests.utils.api_client import ApiClient, eventually
-from tests.utils.factories import unique_table_prefix
-from tests.utils.host_process import HostProcess
+from tests.utils.host_process import HostProcess, isolated_env
 from tests.utils.wizard import Tenant
 
 USERS = 200
@@ -21,16 +20,9 @@ PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 
 @pytest.fixture
 def host(azurite: Azurite, tmp_path: Path) -> Iterator[HostProcess]:
-    prefix = unique_table_prefix()
-    env = {
-        "AzureWebJobsStorage": azurite.connection_string,
-        "TABLE_NAME_PREFIX": prefix,
-        "LOCAL_SECRET_KEY": "crash-test-key",
-        "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
-        # a message being handled when the host died stays leased for minutes; the drift reconcile is the
-        # backstop that starts Cloud PCs the dead host created but never started (hourly by default)
-        "DRIFT_RECONCILE_SCHEDULE": "*/5 * * * * *",
-    }
+    # a message being handled when the host died stays leased for minutes; the drift reconcile is the
+    # backstop that starts Cloud PCs the dead host created but never started (hourly by default)
+    env = isolated_env(azurite.connection_string, DRIFT_RECONCILE_SCHEDULE="*/5 * * * * *")
     process = HostProcess(env, tmp_path / "durable.sqlite", tmp_path / "host.log")
     yield process
     process.stop()

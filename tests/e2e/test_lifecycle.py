@@ -11,8 +11,7 @@ import pytest
 from devhost.azurite import Azurite
 from tests.e2e.test_provisioning import PLAN, assign, cloud_pcs, settled_cloud_pcs, timeline
 from tests.utils.api_client import ApiClient, eventually
-from tests.utils.factories import unique_table_prefix
-from tests.utils.host_process import HostProcess
+from tests.utils.host_process import HostProcess, isolated_env
 from tests.utils.wizard import Tenant
 
 
@@ -230,16 +229,12 @@ def test_an_action_in_the_wrong_status_is_409_naming_the_status(api: ApiClient, 
 
 @pytest.fixture
 def short_grace_host(azurite: Azurite, tmp_path: Path) -> Iterator[ApiClient]:
-    prefix = unique_table_prefix()
-    env = {
-        "AzureWebJobsStorage": azurite.connection_string,
-        "TABLE_NAME_PREFIX": prefix,
-        "LOCAL_SECRET_KEY": "grace-test-key",
-        "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
-        "CLOUDPC_GRACE_PERIOD": "PT2S",
-        "CLOUDPC_CLEANUP_DELAY": "PT1S",
-        "LIFECYCLE_SWEEP_SCHEDULE": "* * * * * *",
-    }
+    env = isolated_env(
+        azurite.connection_string,
+        CLOUDPC_GRACE_PERIOD="PT2S",
+        CLOUDPC_CLEANUP_DELAY="PT1S",
+        LIFECYCLE_SWEEP_SCHEDULE="* * * * * *",
+    )
     host = HostProcess(env, tmp_path / "durable.sqlite", tmp_path / "host.log")
     yield host.start()
     host.stop()

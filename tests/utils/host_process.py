@@ -11,6 +11,19 @@ from pathlib import Path
 from devhost.azurite import free_port
 from tests.conftest import PROJECT_ROOT
 from tests.utils.api_client import ApiClient, eventually
+from tests.utils.factories import unique_table_prefix
+
+
+def isolated_env(connection_string: str, **settings: str) -> dict[str, str]:
+    """App settings for a host of its own: fresh tables and queue on the shared Azurite, plus `settings`."""
+    prefix = unique_table_prefix()
+    return {
+        "AzureWebJobsStorage": connection_string,
+        "TABLE_NAME_PREFIX": prefix,
+        "LOCAL_SECRET_KEY": f"key-{prefix}",
+        "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
+        **settings,
+    }
 
 
 class HostProcess:
