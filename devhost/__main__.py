@@ -37,18 +37,26 @@ def _configure_logging() -> None:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m devhost",
-                                     description="Run a Python v2-model Functions app locally.")
-    parser.add_argument("--app-dir", type=Path, default=Path("."),
-                        help="folder with function_app.py and host.json (default: .)")
-    parser.add_argument("--port", type=int, default=None,
-                        help="HTTP port (default: local.settings Host.LocalHttpPort, else 7071)")
-    parser.add_argument("--durable-store", default=None,
-                        help="SQLite file for Durable state, or 'memory' "
-                             "(default: <app-dir>/.devhost/durable.sqlite)")
-    parser.add_argument("--start-azurite", action="store_true",
-                        help="start Azurite on ports 10000-10002 with data in <app-dir>/.azurite "
-                             "(unless something already answers there)")
+    parser = argparse.ArgumentParser(
+        prog="python -m devhost", description="Run a Python v2-model Functions app locally."
+    )
+    parser.add_argument(
+        "--app-dir", type=Path, default=Path("."), help="folder with function_app.py and host.json (default: .)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="HTTP port (default: local.settings Host.LocalHttpPort, else 7071)"
+    )
+    parser.add_argument(
+        "--durable-store",
+        default=None,
+        help="SQLite file for Durable state, or 'memory' (default: <app-dir>/.devhost/durable.sqlite)",
+    )
+    parser.add_argument(
+        "--start-azurite",
+        action="store_true",
+        help="start Azurite on ports 10000-10002 with data in <app-dir>/.azurite "
+        "(unless something already answers there)",
+    )
     return parser.parse_args(argv)
 
 
@@ -58,8 +66,7 @@ def _start_azurite(app_dir: Path) -> Azurite | None:
         return None
     root = REPO_ROOT if (REPO_ROOT / "node_modules").is_dir() else app_dir
     log.info("Starting Azurite on ports %s (data in %s)", DEFAULT_PORTS, app_dir / ".azurite")
-    return Azurite(project_root=root, ports=DEFAULT_PORTS, location=app_dir / ".azurite",
-                   own_session=True).start()
+    return Azurite(project_root=root, ports=DEFAULT_PORTS, location=app_dir / ".azurite", own_session=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.start_azurite:
             azurite = _start_azurite(app_dir)
             env["AzureWebJobsStorage"] = development_connection_string()
-        host = DevHost(app_dir, env=env, port=port, durable_store_path=store,
-                       state_dir=state_dir)
+        host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir)
         host.start()
         try:
             print(host.listing(), flush=True)

@@ -15,9 +15,7 @@ DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6t
 DEFAULT_PORTS = (10000, 10001, 10002)
 
 
-def development_connection_string(
-    host: str = "127.0.0.1", ports: tuple[int, int, int] = DEFAULT_PORTS
-) -> str:
+def development_connection_string(host: str = "127.0.0.1", ports: tuple[int, int, int] = DEFAULT_PORTS) -> str:
     """The connection string `UseDevelopmentStorage=true` stands for, on the given ports."""
     blob, queue, table = ports
     return (

@@ -41,8 +41,7 @@ def manual_queue_message(text: str) -> FunctionMessage:
 class Dispatcher:
     """Runs a function with its trigger value plus the durable client and output bindings."""
 
-    def __init__(self, invoker: Invoker, queue_options: QueueOptions,
-                 client_json: Callable[[], str] | None) -> None:
+    def __init__(self, invoker: Invoker, queue_options: QueueOptions, client_json: Callable[[], str] | None) -> None:
         self._invoker = invoker
         self._queue_options = queue_options
         self._client_json = client_json
@@ -64,19 +63,24 @@ class Dispatcher:
                     return outputs[binding.name].get() if binding.name in outputs else None
         return result
 
-    async def _send_queue_outputs(self, info: FunctionInfo, outputs: dict[str, OutValue],
-                                  result: Any) -> None:
+    async def _send_queue_outputs(self, info: FunctionInfo, outputs: dict[str, OutValue], result: Any) -> None:
         for binding in info.output_bindings():
             if binding.type != "queue":
                 continue
-            value = result if binding.name == "$return" else (
-                outputs[binding.name].get() if binding.name in outputs else None)
+            value = (
+                result
+                if binding.name == "$return"
+                else (outputs[binding.name].get() if binding.name in outputs else None)
+            )
             if value is None:
                 continue
             items = value if isinstance(value, list | tuple) else [value]
             texts: list[str | bytes] = [
                 item.get_body() if isinstance(item, func.QueueMessage) else item for item in items
             ]
-            await send_messages(storage_connection_string(binding.connection),
-                                check_queue_name(resolve(binding.queue_name)), texts,
-                                self._queue_options.base64)
+            await send_messages(
+                storage_connection_string(binding.connection),
+                check_queue_name(resolve(binding.queue_name)),
+                texts,
+                self._queue_options.base64,
+            )

@@ -55,13 +55,18 @@ async def release_sdk_session() -> None:
     http_utils._session_lock = asyncio.Lock()
 
 
-def create_engine(functions: list[FunctionInfo], invoker: Invoker, host_json: Mapping[str, Any],
-                  base_url: str, store_path: Path | None) -> DurableEngine | None:
+def create_engine(
+    functions: list[FunctionInfo],
+    invoker: Invoker,
+    host_json: Mapping[str, Any],
+    base_url: str,
+    store_path: Path | None,
+) -> DurableEngine | None:
     """The engine, or None when the app has no durable functions or client bindings."""
-    orchestrators = {f.registration_name: _orchestrator(f, invoker) for f in functions
-                     if f.trigger_type == ORCHESTRATION_TRIGGER}
-    activities = {f.registration_name: _activity(f, invoker) for f in functions
-                  if f.trigger_type == ACTIVITY_TRIGGER}
+    orchestrators = {
+        f.registration_name: _orchestrator(f, invoker) for f in functions if f.trigger_type == ORCHESTRATION_TRIGGER
+    }
+    activities = {f.registration_name: _activity(f, invoker) for f in functions if f.trigger_type == ACTIVITY_TRIGGER}
     clients = [f for f in functions if f.durable_client_param is not None]
     if not (orchestrators or activities or clients):
         return None
@@ -79,6 +84,5 @@ def create_engine(functions: list[FunctionInfo], invoker: Invoker, host_json: Ma
         base_url=base_url,
         max_concurrent_activities=int(section.get("maxConcurrentActivityFunctions", 10)),
         max_concurrent_orchestrations=int(section.get("maxConcurrentOrchestratorFunctions", 10)),
-        overridable_existing_instance_states=str(
-            section.get("overridableExistingInstanceStates", "NonRunningStates")),
+        overridable_existing_instance_states=str(section.get("overridableExistingInstanceStates", "NonRunningStates")),
     )

@@ -48,16 +48,25 @@ from devhost.settings import (
 from devhost.timers import ScheduleMonitor, TimerListener
 
 log = logging.getLogger("devhost")
-KEYS_NOTICE = ("Function keys are not checked: every request is accepted whatever its "
-               "auth level, with or without ?code= or x-functions-key.")
+KEYS_NOTICE = (
+    "Function keys are not checked: every request is accepted whatever its "
+    "auth level, with or without ?code= or x-functions-key."
+)
 
 
 class DevHost:
     """Runs `function_app.py` from app_dir the way the Functions host and Python worker would."""
 
-    def __init__(self, app_dir: Path, env: dict[str, str] | None = None, port: int = 0,
-                 durable_store_path: Path | None = None, *, state_dir: Path | None = None,
-                 host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        app_dir: Path,
+        env: dict[str, str] | None = None,
+        port: int = 0,
+        durable_store_path: Path | None = None,
+        *,
+        state_dir: Path | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.app_dir = Path(app_dir).resolve()
         self.env = dict(env or {})
         self.port = port
@@ -165,15 +174,19 @@ class DevHost:
         engine: DurableEngine | None = None
         try:
             engine = self.engine = durable_wiring.create_engine(
-                self.functions, invoker, self.host_json, self.base_url, self.durable_store_path)
+                self.functions, invoker, self.host_json, self.base_url, self.durable_store_path
+            )
             queue_options = QueueOptions.from_host_json(extension_section(self.host_json, "queues"))
-            dispatcher = Dispatcher(invoker, queue_options,
-                                    engine.client_binding_json if engine is not None else None)
+            dispatcher = Dispatcher(invoker, queue_options, engine.client_binding_json if engine is not None else None)
             app = web.Application(client_max_size=MAX_BODY)
             if engine is not None:
                 engine.add_routes(app)
-            HttpFront(self._router(dispatcher), lambda i, r: dispatcher.run(i, r, REASON_HTTP),
-                      self._admin_calls(dispatcher), self._spawn).install(app)
+            HttpFront(
+                self._router(dispatcher),
+                lambda i, r: dispatcher.run(i, r, REASON_HTTP),
+                self._admin_calls(dispatcher),
+                self._spawn,
+            ).install(app)
             if engine is not None:  # resume stored instances before anyone can call in
                 await engine.start()
             runner = web.AppRunner(app, access_log=None)
@@ -190,8 +203,7 @@ class DevHost:
         finally:
             await self._shutdown(runner, engine, invoker)
 
-    async def _shutdown(self, runner: web.AppRunner | None, engine: DurableEngine | None,
-                        invoker: Invoker) -> None:
+    async def _shutdown(self, runner: web.AppRunner | None, engine: DurableEngine | None, invoker: Invoker) -> None:
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -235,8 +247,7 @@ class DevHost:
             await dispatcher.run(info, queue_argument(info, message), "Manually invoked")
 
         calls: dict[str, AdminCall] = {TIMER_TRIGGER: timer, QUEUE_TRIGGER: queue}
-        return {i.name: (i, calls[i.trigger_type]) for i in self.functions
-                if i.trigger_type in calls}
+        return {i.name: (i, calls[i.trigger_type]) for i in self.functions if i.trigger_type in calls}
 
     def _start_timers(self, dispatcher: Dispatcher) -> None:
         monitor = ScheduleMonitor(self.state_dir / "timers" if self.state_dir else None)
@@ -248,10 +259,14 @@ class DevHost:
             async def invoke(request: TimerRequest, info: FunctionInfo = info) -> Any:
                 return await dispatcher.run(info, request, "Timer fired")
 
-            listener = TimerListener(info.name, schedule,
-                                     run_on_startup=bool(info.attribute("run_on_startup", False)),
-                                     use_monitor=bool(info.attribute("use_monitor", True)),
-                                     monitor=monitor, invoke=invoke)
+            listener = TimerListener(
+                info.name,
+                schedule,
+                run_on_startup=bool(info.attribute("run_on_startup", False)),
+                use_monitor=bool(info.attribute("use_monitor", True)),
+                monitor=monitor,
+                invoke=invoke,
+            )
             self._spawn(listener.run(), quiet=False)
 
     def _start_queues(self, dispatcher: Dispatcher, options: QueueOptions) -> None:
@@ -261,8 +276,7 @@ class DevHost:
             queue_name = check_queue_name(resolve(str(info.attribute("queue_name"))))
             connection = storage_connection_string(info.attribute("connection"))
 
-            async def invoke(message: FunctionMessage, info: FunctionInfo = info,
-                             queue_name: str = queue_name) -> Any:
+            async def invoke(message: FunctionMessage, info: FunctionInfo = info, queue_name: str = queue_name) -> Any:
                 reason = f"New queue message detected on '{queue_name}'."
                 return await dispatcher.run(info, queue_argument(info, message), reason)
 
@@ -274,4 +288,3 @@ class DevHost:
             await listener.run()
         finally:
             await listener.close()
-

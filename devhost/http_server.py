@@ -33,8 +33,7 @@ def _joined(values: MultiMapping[str]) -> dict[str, str]:
     return out
 
 
-def to_function_request(request: web.Request, body: bytes, route_params: Mapping[str, str]
-                        ) -> HttpRequest:
+def to_function_request(request: web.Request, body: bytes, route_params: Mapping[str, str]) -> HttpRequest:
     return HttpRequest(
         method=request.method,
         url=str(request.url),
@@ -68,9 +67,13 @@ def to_web_response(result: Any) -> web.Response:
 class HttpFront:
     """Dispatches every request that no other registered route (e.g. Durable's) claimed."""
 
-    def __init__(self, router: Router, call: HttpCall,
-                 admin: Mapping[str, tuple[FunctionInfo, AdminCall]],
-                 spawn: Callable[[Awaitable[None]], None]) -> None:
+    def __init__(
+        self,
+        router: Router,
+        call: HttpCall,
+        admin: Mapping[str, tuple[FunctionInfo, AdminCall]],
+        spawn: Callable[[Awaitable[None]], None],
+    ) -> None:
         self._router = router
         self._call = call
         self._admin = admin
@@ -105,7 +108,7 @@ class HttpFront:
         try:
             payload = json.loads(await request.text() or "{}")
         except ValueError:
-            return web.Response(status=400, text="body must be JSON: {\"input\": \"...\"}")
+            return web.Response(status=400, text='body must be JSON: {"input": "..."}')
         info, call = target
         value = payload.get("input", "") if isinstance(payload, dict) else ""
         text = value if isinstance(value, str) else json.dumps(value)

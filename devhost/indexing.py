@@ -99,9 +99,7 @@ def import_app(app_dir: Path) -> ModuleType:
 def find_app(module: ModuleType) -> func.FunctionRegister:
     apps = [v for v in vars(module).values() if isinstance(v, func.FunctionRegister)]
     if len(apps) != 1:
-        raise IndexingError(
-            f"{module.__name__} must define exactly one FunctionApp/DFApp, found {len(apps)}"
-        )
+        raise IndexingError(f"{module.__name__} must define exactly one FunctionApp/DFApp, found {len(apps)}")
     return apps[0]
 
 
@@ -117,9 +115,7 @@ def describe(function: Any) -> FunctionInfo:
     unknown = [p for p in parameters if p not in binding_names and p != "context"]
     # the SDK's orchestrator/entity handles take one positional context, whatever it is called
     if unknown and trigger.type not in (ORCHESTRATION_TRIGGER, ENTITY_TRIGGER):
-        raise IndexingError(
-            f"function {function.get_function_name()}: parameters {unknown} match no binding"
-        )
+        raise IndexingError(f"function {function.get_function_name()}: parameters {unknown} match no binding")
     return FunctionInfo(
         name=str(function.get_function_name()),
         trigger_type=str(trigger.type),
@@ -138,14 +134,15 @@ def index_app(app_dir: Path) -> list[FunctionInfo]:
     app = find_app(import_app(app_dir))
     infos = [describe(f) for f in app.get_functions()]
     for info in infos:
-        known = {HTTP_TRIGGER, TIMER_TRIGGER, QUEUE_TRIGGER, ORCHESTRATION_TRIGGER,
-                 ACTIVITY_TRIGGER}
+        known = {HTTP_TRIGGER, TIMER_TRIGGER, QUEUE_TRIGGER, ORCHESTRATION_TRIGGER, ACTIVITY_TRIGGER}
         if info.trigger_type not in known:
-            log.warning("function %s: trigger %s is not supported by devhost; it will not run",
-                        info.name, info.trigger_type)
+            log.warning(
+                "function %s: trigger %s is not supported by devhost; it will not run", info.name, info.trigger_type
+            )
         for binding in info.bindings:
             if binding is info.trigger or binding.type in {DURABLE_CLIENT, "http", "queue"}:
                 continue
-            log.warning("function %s: binding %s (%s) is not supported by devhost",
-                        info.name, binding.name, binding.type)
+            log.warning(
+                "function %s: binding %s (%s) is not supported by devhost", info.name, binding.name, binding.type
+            )
     return infos

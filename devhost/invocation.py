@@ -140,8 +140,7 @@ class Invoker:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def make_outputs(self, info: FunctionInfo) -> dict[str, OutValue]:
-        return {b.name: OutValue() for b in info.output_bindings()
-                if b.name != "$return" and b.name in info.parameters}
+        return {b.name: OutValue() for b in info.output_bindings() if b.name != "$return" and b.name in info.parameters}
 
     async def call(self, info: FunctionInfo, kwargs: Mapping[str, Any], *, reason: str) -> Any:
         """Invoke; returns the function's return value, re-raises its exception after logging."""
@@ -175,19 +174,23 @@ class Invoker:
         return invocation_id, time.perf_counter()
 
     @staticmethod
-    def _end(info: FunctionInfo, invocation_id: str, started: float,
-             error: Exception | None) -> None:
+    def _end(info: FunctionInfo, invocation_id: str, started: float, error: Exception | None) -> None:
         elapsed = (time.perf_counter() - started) * 1000
         if error is None:
-            log.info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%.0fms)",
-                     info.name, invocation_id, elapsed)
+            log.info("Executed 'Functions.%s' (Succeeded, Id=%s, Duration=%.0fms)", info.name, invocation_id, elapsed)
             return
         mark_logged(error)
         text, _, state = str(error).partition("\n\n$OutOfProcData$:")
         # an orchestrator's failure carries its whole state; the traceback adds nothing there
-        log.error("Executed 'Functions.%s' (Failed, Id=%s, Duration=%.0fms) %s: %s",
-                  info.name, invocation_id, elapsed, type(error).__name__, text,
-                  exc_info=None if state else error)
+        log.error(
+            "Executed 'Functions.%s' (Failed, Id=%s, Duration=%.0fms) %s: %s",
+            info.name,
+            invocation_id,
+            elapsed,
+            type(error).__name__,
+            text,
+            exc_info=None if state else error,
+        )
 
     async def _run(self, info: FunctionInfo, arguments: dict[str, Any]) -> Any:
         if info.is_async:

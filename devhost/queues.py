@@ -57,7 +57,8 @@ class QueueOptions:
             visibility_timeout_s=parse_timespan(section.get("visibilityTimeout", 0)),
             # a bare number is milliseconds, as in host.json
             max_polling_interval_s=max(MIN_POLL_S, parse_timespan(poll, int_unit_s=0.001))
-            if poll is not None else DEV_MAX_POLL_S,
+            if poll is not None
+            else DEV_MAX_POLL_S,
             base64=encoding == "base64",
         )
 
@@ -85,18 +86,27 @@ def encode_body(data: str | bytes, use_base64: bool) -> str:
 
 def to_function_message(message: StorageMessage, body: bytes) -> FunctionMessage:
     return FunctionMessage(
-        id=message.id, body=body, dequeue_count=message.dequeue_count,
-        expiration_time=message.expires_on, insertion_time=message.inserted_on,
-        time_next_visible=message.next_visible_on, pop_receipt=message.pop_receipt,
+        id=message.id,
+        body=body,
+        dequeue_count=message.dequeue_count,
+        expiration_time=message.expires_on,
+        insertion_time=message.inserted_on,
+        time_next_visible=message.next_visible_on,
+        pop_receipt=message.pop_receipt,
     )
 
 
 class QueueListener:
     """Polls one queue for one function; failed messages return after visibilityTimeout."""
 
-    def __init__(self, function_name: str, connection_string: str, queue_name: str,
-                 options: QueueOptions,
-                 invoke: Callable[[FunctionMessage], Awaitable[object]]) -> None:
+    def __init__(
+        self,
+        function_name: str,
+        connection_string: str,
+        queue_name: str,
+        options: QueueOptions,
+        invoke: Callable[[FunctionMessage], Awaitable[object]],
+    ) -> None:
         self.function_name = function_name
         self.queue_name = queue_name
         self.options = options
@@ -142,8 +152,7 @@ class QueueListener:
         self._slot_freed.set()
 
     async def _fetch(self) -> list[StorageMessage]:
-        pager = self._queue.receive_messages(max_messages=self.options.batch_size,
-                                             visibility_timeout=LEASE_S)
+        pager = self._queue.receive_messages(max_messages=self.options.batch_size, visibility_timeout=LEASE_S)
         return [message async for message in pager]
 
     async def _guarded(self, message: StorageMessage) -> None:
@@ -156,8 +165,12 @@ class QueueListener:
         body = decode_body(str(message.content), self.options.base64)
         if body is None:
             # retrying cannot fix an encoding mismatch, so the host poisons it straight away
-            log.error("queue '%s': message %s is not valid base64 (messageEncoding is base64); "
-                      "moving it to '%s-poison'", self.queue_name, message.id, self.queue_name)
+            log.error(
+                "queue '%s': message %s is not valid base64 (messageEncoding is base64); moving it to '%s-poison'",
+                self.queue_name,
+                message.id,
+                self.queue_name,
+            )
             await self._to_poison(message)
             return
         if message.dequeue_count and message.dequeue_count > self.options.max_dequeue_count:
@@ -167,8 +180,7 @@ class QueueListener:
             await self._invoke(to_function_message(message, body))
         except Exception as exc:
             if not was_logged(exc):
-                log.error("queue '%s': message %s failed: %s", self.queue_name, message.id, exc,
-                          exc_info=exc)
+                log.error("queue '%s': message %s failed: %s", self.queue_name, message.id, exc, exc_info=exc)
             await self._failed(message)
             return
         # already gone if the lease lapsed while the function ran: nothing left to delete
@@ -177,14 +189,17 @@ class QueueListener:
 
     async def _failed(self, message: StorageMessage) -> None:
         if (message.dequeue_count or 0) >= self.options.max_dequeue_count:
-            log.warning("Message has reached MaxDequeueCount of %d. Moving message to queue '%s'.",
-                        self.options.max_dequeue_count, f"{self.queue_name}-poison")
+            log.warning(
+                "Message has reached MaxDequeueCount of %d. Moving message to queue '%s'.",
+                self.options.max_dequeue_count,
+                f"{self.queue_name}-poison",
+            )
             await self._to_poison(message)
             return
         with contextlib.suppress(ResourceNotFoundError):
             await self._queue.update_message(
-                message.id, message.pop_receipt,
-                visibility_timeout=int(self.options.visibility_timeout_s))
+                message.id, message.pop_receipt, visibility_timeout=int(self.options.visibility_timeout_s)
+            )
 
     async def _to_poison(self, message: StorageMessage) -> None:
         with contextlib.suppress(ResourceExistsError):
@@ -195,8 +210,7 @@ class QueueListener:
             await self._queue.delete_message(message.id, message.pop_receipt)
 
 
-async def send_messages(connection_string: str, queue_name: str, values: list[str | bytes],
-                        use_base64: bool) -> None:
+async def send_messages(connection_string: str, queue_name: str, values: list[str | bytes], use_base64: bool) -> None:
     """What a `queue` output binding does with the values a function set."""
     async with QueueClient.from_connection_string(connection_string, queue_name) as client:
         with contextlib.suppress(ResourceExistsError):

@@ -176,8 +176,14 @@ def compile_route(template: str) -> Route:
             name, constraints, optional, catch_all, default = _split_param(text)
             if not re.fullmatch(r"[\w-]+", name):
                 raise RouteError(f"bad parameter name {name!r} in route {template!r}")
-            param = Param(name, f"p{len(params)}", optional or default is not None, catch_all,
-                          default, [_constraint(c) for c in constraints])
+            param = Param(
+                name,
+                f"p{len(params)}",
+                optional or default is not None,
+                catch_all,
+                default,
+                [_constraint(c) for c in constraints],
+            )
             last = position == len(tokens) - 1
             body = ".*" if catch_all else "[^/]+" if last else "[^/]+?"
             pieces += f"(?P<{param.group}>{body})"

@@ -36,8 +36,7 @@ def local_http_port(app_dir: Path) -> int | None:
     for name in LOCAL_SETTINGS_FILES:
         path = app_dir / name
         if path.is_file():
-            port = (json.loads(path.read_text(encoding="utf-8")).get("Host") or {}).get(
-                "LocalHttpPort")
+            port = (json.loads(path.read_text(encoding="utf-8")).get("Host") or {}).get("LocalHttpPort")
             return int(port) if port else None
     return None
 
@@ -129,6 +128,4 @@ def parse_timespan(value: Any, *, int_unit_s: float = 1.0) -> float:
     if match is None:
         raise SettingsError(f"not a time span: {value!r}")
     days, hours, minutes, seconds = match.groups()
-    return (
-        int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds or 0)
-    )
+    return int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + float(seconds or 0)

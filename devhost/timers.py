@@ -31,8 +31,11 @@ class ScheduleStatus:
     last_updated: datetime
 
     def as_dict(self) -> dict[str, str]:
-        return {"Last": self.last.isoformat(), "Next": self.next.isoformat(),
-                "LastUpdated": self.last_updated.isoformat()}
+        return {
+            "Last": self.last.isoformat(),
+            "Next": self.next.isoformat(),
+            "LastUpdated": self.last_updated.isoformat(),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> ScheduleStatus:
@@ -70,9 +73,16 @@ class ScheduleMonitor:
 class TimerListener:
     """Fires one function on its schedule, one invocation at a time."""
 
-    def __init__(self, name: str, schedule: Schedule, *, run_on_startup: bool,
-                 use_monitor: bool, monitor: ScheduleMonitor,
-                 invoke: Callable[[TimerRequest], Awaitable[object]]) -> None:
+    def __init__(
+        self,
+        name: str,
+        schedule: Schedule,
+        *,
+        run_on_startup: bool,
+        use_monitor: bool,
+        monitor: ScheduleMonitor,
+        invoke: Callable[[TimerRequest], Awaitable[object]],
+    ) -> None:
         self.name = name
         self.schedule = schedule
         self.run_on_startup = run_on_startup
@@ -107,8 +117,7 @@ class TimerListener:
         async with self._lock:
             started = utcnow()
             status = self.status.as_dict() if self.status and self.monitor else {}
-            request = TimerRequest(past_due=past_due, schedule_status=status,
-                                        schedule={"AdjustForDST": True})
+            request = TimerRequest(past_due=past_due, schedule_status=status, schedule={"AdjustForDST": True})
             # failures were logged by the invoker; they never stop the schedule
             with contextlib.suppress(Exception):
                 await self._invoke(request)

@@ -23,10 +23,7 @@ def image_import_instance_id(tenant_id: str, image_id: str) -> str:
 
 PROVISION_CLOUD_PC = "provision_cloud_pc"
 
-BEGIN_PROVISIONING = "begin_provisioning"
-RUN_PROVISIONING_STEPS = "run_provisioning_steps"
-CLEAN_UP_ATTEMPT = "clean_up_attempt"
-FINISH_PROVISIONING = "finish_provisioning"
+ADVANCE_PROVISIONING = "advance_provisioning"
 FAIL_PROVISIONING = "fail_provisioning"
 
 

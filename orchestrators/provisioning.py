@@ -12,60 +12,30 @@ from orchestrators import names
 
 # Storage or cloud hiccups inside an activity are retried; a step's own failure is an answer, not an error.
 TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
-MAX_WAITS = 5000  # with ~5 s between polls: hours of waiting before a run is declared stuck
+MAX_CALLS = 5000  # with ~5 s between polls: hours of waiting before a run is declared stuck
+MIN_WAIT = timedelta(milliseconds=50)
 
 Orchestration = Generator[Any, Any, Any]
 
 
-def run_steps(
-    context: df.DurableOrchestrationContext, job: dict[str, Any], attempt: int, steps: list[str], tolerated: list[str]
-) -> Orchestration:
-    """Take the steps, waiting on durable timers while one is in progress: (failure or None, warnings).
-
-    An activity call goes as far as it can, so with nothing to wait for the whole run is one call.
-    """
-    remaining, resume = list(steps), None
-    warnings: list[str] = []
-    for _ in range(MAX_WAITS):
-        if not remaining:
-            return None, warnings
-        result = yield context.call_activity_with_retry(
-            names.RUN_PROVISIONING_STEPS,
-            TRANSIENT,
-            {"job": job, "attempt": attempt, "steps": remaining, "tolerated": tolerated, "resume": resume},
-        )
-        warnings += result["warnings"]
-        if result["failure"] is not None:
-            return result["failure"], warnings
-        remaining = remaining[result["completed"] :]
-        resume = result["waiting"]
-        if resume is not None:
-            wait = timedelta(seconds=max(float(resume["retryAfterSeconds"]), 0.05))
-            yield context.create_timer(context.current_utc_datetime + wait)
-    return {"step": remaining[0], "code": "timedOut", "message": f"{remaining[0]} did not finish in time"}, warnings
-
-
 def provision(context: df.DurableOrchestrationContext, request: dict[str, Any]) -> Orchestration:
-    """Core, post-provisioning (failures only warn) and assignment; a failed attempt is cleaned up and retried."""
-    begun = yield context.call_activity_with_retry(names.BEGIN_PROVISIONING, TRANSIENT, request)
-    if not begun["proceed"]:
-        return f"skipped: {begun['reason']}"
-    job = begun["job"]
-    steps = [*job["core"], *job["post"], *job["assignment"]]
-    failure: dict[str, str] = {}
-    for attempt in range(1, int(request["maxAttempts"]) + 1):
-        problem, warnings = yield from run_steps(context, job, attempt, steps, tolerated=job["post"])
-        if problem is None:
-            return (
-                yield context.call_activity_with_retry(
-                    names.FINISH_PROVISIONING, TRANSIENT, {"job": job, "attempt": attempt, "warnings": warnings}
-                )
-            )
-        failure = problem
-        reason = f"{problem['step']}: {problem['message']}"
-        yield context.call_activity_with_retry(
-            names.CLEAN_UP_ATTEMPT, TRANSIENT, {"job": job, "attempt": attempt, "reason": reason}
+    """Call `advance` until the run is over, waiting on a durable timer whenever a step is still in progress.
+
+    With nothing to wait for, a whole run - core, post-provisioning, assignment - is a single activity call.
+    """
+    state = None
+    for _ in range(MAX_CALLS):
+        advanced = yield context.call_activity_with_retry(
+            names.ADVANCE_PROVISIONING, TRANSIENT, {**request, "state": state}
         )
+        if advanced["outcome"] is not None:
+            return advanced["outcome"]
+        state = advanced["state"]
+        if advanced["waitSeconds"] > 0:
+            wait = max(timedelta(seconds=float(advanced["waitSeconds"])), MIN_WAIT)
+            yield context.create_timer(context.current_utc_datetime + wait)
+    step = (state or {}).get("resume", {}) or {}
+    failure = {"step": step.get("step", "provisioning"), "code": "timedOut", "message": "did not finish in time"}
     return (yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, {**request, **failure}))
 
 

@@ -30,7 +30,7 @@ class ActivityFunction:
 @dataclass
 class ActivityOutcome:
     ok: bool
-    result: str | None = None      # df_dumps text of the return value
+    result: str | None = None  # df_dumps text of the return value
     reason: str = ""
     details: str = ""
 
@@ -45,14 +45,15 @@ def decode_input(text: str | None) -> Any:
         return text
 
 
-async def run_activity(name: str, target: ActivityFunction | Callable[..., Any] | None,
-                       input_text: str | None, pool: Executor) -> ActivityOutcome:
+async def run_activity(
+    name: str, target: ActivityFunction | Callable[..., Any] | None, input_text: str | None, pool: Executor
+) -> ActivityOutcome:
     if target is None:
         return ActivityOutcome(
             ok=False,
-            reason=f"The function '{name}' doesn't exist, is disabled, or is not an "
-                   "activity function.",
-            details="")
+            reason=f"The function '{name}' doesn't exist, is disabled, or is not an activity function.",
+            details="",
+        )
     try:
         value = decode_input(input_text)
         fn, kwargs, args = _call_shape(target, value)
@@ -70,11 +71,13 @@ async def run_activity(name: str, target: ActivityFunction | Callable[..., Any] 
         return ActivityOutcome(
             ok=False,
             reason=f"Activity function '{name}' failed: {error}",
-            details="".join(traceback.format_exception(error)))
+            details="".join(traceback.format_exception(error)),
+        )
 
 
-def _call_shape(target: ActivityFunction | Callable[..., Any],
-                value: Any) -> tuple[Callable[..., Any], dict[str, Any], tuple[Any, ...]]:
+def _call_shape(
+    target: ActivityFunction | Callable[..., Any], value: Any
+) -> tuple[Callable[..., Any], dict[str, Any], tuple[Any, ...]]:
     if isinstance(target, ActivityFunction):
         return target.fn, {target.input_param_name: value}, ()
     return target, {}, (value,)

@@ -39,9 +39,8 @@ def client_binding_json(base_url: str, task_hub: str) -> str:
         "taskHubName": task_hub,
         "creationUrls": {
             "createNewInstancePostUri": f"{orchestrators}?{query}",
-            "createAndWaitOnNewInstancePostUri":
-                f"{orchestrators}?timeout={{timeoutInSeconds}}"
-                f"&pollingInterval={{intervalInSeconds}}&{query}",
+            "createAndWaitOnNewInstancePostUri": f"{orchestrators}?timeout={{timeoutInSeconds}}"
+            f"&pollingInterval={{intervalInSeconds}}&{query}",
         },
         "managementUrls": management_urls(base_url, task_hub, INSTANCE_PLACEHOLDER),
         "baseUrl": base,

@@ -64,8 +64,7 @@ def _origin(request: web.Request) -> str:
 
 
 def _error(status: int, message: str, detail: str = "") -> web.Response:
-    return web.json_response({"Message": message, "ExceptionMessage": detail or message},
-                             status=status)
+    return web.json_response({"Message": message, "ExceptionMessage": detail or message}, status=status)
 
 
 async def _body_value(request: web.Request) -> tuple[bool, Any]:
@@ -81,8 +80,9 @@ async def _body_value(request: web.Request) -> tuple[bool, Any]:
 def _check_status_response(request: web.Request, instance_id: str) -> web.Response:
     engine = _engine(request)
     payload = management_urls(_origin(request), engine.task_hub, instance_id)
-    return web.json_response(payload, status=202, headers={
-        "Location": payload["statusQueryGetUri"], "Retry-After": "10"})
+    return web.json_response(
+        payload, status=202, headers={"Location": payload["statusQueryGetUri"], "Retry-After": "10"}
+    )
 
 
 async def _start(request: web.Request) -> web.Response:
@@ -93,7 +93,8 @@ async def _start(request: web.Request) -> web.Response:
         return _error(400, "Invalid JSON content")
     try:
         instance_id = _engine(request).create_instance(
-            request.match_info["name"], request.match_info.get("instance_id"), value)
+            request.match_info["name"], request.match_info.get("instance_id"), value
+        )
     except UnknownOrchestratorError as exc:
         return _error(400, "One or more of the arguments submitted is incorrect", str(exc))
     except OrchestrationAlreadyExistsError as exc:
@@ -107,16 +108,15 @@ async def _status(request: web.Request) -> web.Response:
         request.match_info["instance_id"],
         show_history=_flag(query.get("showHistory"), False),
         show_history_output=_flag(query.get("showHistoryOutput"), False),
-        show_input=_flag(query.get("showInput"), True))
+        show_input=_flag(query.get("showInput"), True),
+    )
     if status is None:
         return web.Response(status=404)
     runtime = status["runtimeStatus"]
     if runtime in _RUNNING:
-        return web.json_response(status, status=202, headers={
-            "Location": str(request.url), "Retry-After": "5"})
+        return web.json_response(status, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
     failed_as_500 = _flag(query.get("returnInternalServerErrorOnFailure"), False)
-    return web.json_response(status, status=500 if runtime == "Failed" and failed_as_500
-                             else 200)
+    return web.json_response(status, status=500 if runtime == "Failed" and failed_as_500 else 200)
 
 
 async def _list(request: web.Request) -> web.Response:
@@ -126,7 +126,8 @@ async def _list(request: web.Request) -> web.Response:
         created_from=_when(query.get("createdTimeFrom")),
         created_to=_when(query.get("createdTimeTo")),
         prefix=query.get("instanceIdPrefix"),
-        show_input=_flag(query.get("showInput"), False))
+        show_input=_flag(query.get("showInput"), False),
+    )
     return web.json_response(statuses)
 
 
@@ -142,7 +143,8 @@ async def _purge_by(request: web.Request) -> web.Response:
     deleted = await _engine(request).purge_by(
         created_from=_when(query.get("createdTimeFrom")),
         created_to=_when(query.get("createdTimeTo")),
-        runtime_status=_statuses(query.get("runtimeStatus")))
+        runtime_status=_statuses(query.get("runtimeStatus")),
+    )
     if not deleted:
         return web.Response(status=404)
     return web.json_response({"instancesDeleted": deleted})
@@ -155,8 +157,7 @@ async def _raise_event(request: web.Request) -> web.Response:
     if not ok:
         return _error(400, "Invalid JSON content")
     try:
-        await _engine(request).raise_event(request.match_info["instance_id"],
-                                           request.match_info["event"], value)
+        await _engine(request).raise_event(request.match_info["instance_id"], request.match_info["event"], value)
     except InstanceNotFoundError:
         return web.Response(status=404)
     except InstanceGoneError:
@@ -177,8 +178,7 @@ async def _operation(request: web.Request) -> web.Response:
         elif operation == "resume":
             await engine.resume(instance_id, reason)
         elif operation == "restart":
-            new_id = await engine.restart(
-                instance_id, _flag(request.query.get("restartWithNewInstanceId"), True))
+            new_id = await engine.restart(instance_id, _flag(request.query.get("restartWithNewInstanceId"), True))
             return _check_status_response(request, new_id)
         elif operation == "rewind":
             return web.json_response("rewind is not supported by devhost", status=501)

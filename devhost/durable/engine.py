@@ -53,16 +53,23 @@ class UnknownOrchestratorError(ValueError):
 @dataclass
 class EngineStats:
     episodes: int = 0
-    events_replayed: int = 0   # history events handed to the SDK, summed over all replays
-    activities: int = 0        # activity invocations, retries and re-runs after a restart included
+    events_replayed: int = 0  # history events handed to the SDK, summed over all replays
+    activities: int = 0  # activity invocations, retries and re-runs after a restart included
 
 
 class DurableEngine(ManagementMixin):
-    def __init__(self, *, orchestrators: Mapping[str, Callable[[str], str]],
-                 activities: Mapping[str, ActivityFunction | Callable[..., Any]],
-                 store: DurableStore, task_hub: str, base_url: str,
-                 max_concurrent_activities: int = 10, max_concurrent_orchestrations: int = 10,
-                 overridable_existing_instance_states: str = "NonRunningStates") -> None:
+    def __init__(
+        self,
+        *,
+        orchestrators: Mapping[str, Callable[[str], str]],
+        activities: Mapping[str, ActivityFunction | Callable[..., Any]],
+        store: DurableStore,
+        task_hub: str,
+        base_url: str,
+        max_concurrent_activities: int = 10,
+        max_concurrent_orchestrations: int = 10,
+        overridable_existing_instance_states: str = "NonRunningStates",
+    ) -> None:
         self.orchestrators = dict(orchestrators)
         self.activities = dict(activities)
         self.store = store
@@ -72,8 +79,7 @@ class DurableEngine(ManagementMixin):
         self.stats = EngineStats()
         self.instances: dict[str, Instance] = {}
         self._activity_pool = ThreadPoolExecutor(max_concurrent_activities, "durable-activity")
-        self._orchestrator_pool = ThreadPoolExecutor(max_concurrent_orchestrations,
-                                                     "durable-orchestrator")
+        self._orchestrator_pool = ThreadPoolExecutor(max_concurrent_orchestrations, "durable-orchestrator")
         self._activity_slots = asyncio.Semaphore(max_concurrent_activities)
         self._orchestrator_slots = asyncio.Semaphore(max_concurrent_orchestrations)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -86,8 +92,7 @@ class DurableEngine(ManagementMixin):
     async def start(self) -> None:
         """Load every instance and resume outstanding work (activities re-run at least once)."""
         for stored in self.store.load():
-            instance = Instance(row=stored.row, inbox=stored.inbox,
-                                live_waits=json.loads(stored.row["waits"] or "{}"))
+            instance = Instance(row=stored.row, inbox=stored.inbox, live_waits=json.loads(stored.row["waits"] or "{}"))
             instance.extend_history(stored.history)
             self.instances[instance.instance_id] = instance
         for key, name, input_text in self.store.activities():
@@ -198,15 +203,14 @@ class DurableEngine(ManagementMixin):
             if self._stopping:
                 return
             self.stats.activities += 1
-            outcome = await run_activity(name, self.activities.get(name), input_text,
-                                         self._activity_pool)
+            outcome = await run_activity(name, self.activities.get(name), input_text, self._activity_pool)
         now = h.utcnow()
         if outcome.ok:
-            event = h.make(h.TASK_COMPLETED, now, TaskScheduledId=key.task_id,
-                           Result=outcome.result)
+            event = h.make(h.TASK_COMPLETED, now, TaskScheduledId=key.task_id, Result=outcome.result)
         else:
-            event = h.make(h.TASK_FAILED, now, TaskScheduledId=key.task_id,
-                           Reason=outcome.reason, Details=outcome.details)
+            event = h.make(
+                h.TASK_FAILED, now, TaskScheduledId=key.task_id, Reason=outcome.reason, Details=outcome.details
+            )
         message = {"type": "event", "execution_id": key.execution_id, "event": event}
         with self.store.transaction() as tx:
             # Removing the work row and posting the completion together is what makes a
@@ -261,31 +265,32 @@ class DurableEngine(ManagementMixin):
         """Start `name` with `input` (any JSON-able value, encoded like the SDK client does)."""
         from azure.functions._durable_functions import df_dumps
 
-        return self.create_instance(name, instance_id,
-                                    df_dumps(input) if input is not None else None)
+        return self.create_instance(name, instance_id, df_dumps(input) if input is not None else None)
 
-    def create_instance(self, name: str, instance_id: str | None, input_value: Any,
-                        parent: dict[str, Any] | None = None) -> str:
+    def create_instance(
+        self, name: str, instance_id: str | None, input_value: Any, parent: dict[str, Any] | None = None
+    ) -> str:
         """Create (or replace) an instance whose context input is `input_value`."""
         if name not in self.orchestrators:
             raise UnknownOrchestratorError(
-                f"The function '{name}' doesn't exist, is disabled, or is not an "
-                "orchestrator function.")
+                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
+            )
         instance_id = instance_id or uuid.uuid4().hex
         existing = self.instances.get(instance_id)
         if existing is not None and existing.status in self.dedupe:
             raise OrchestrationAlreadyExistsError(
-                f"An Orchestration instance with the status {existing.status} already exists.")
+                f"An Orchestration instance with the status {existing.status} already exists."
+            )
         with self.store.transaction() as tx:
-            instance, row_id, message = self.stage_instance(tx, name, instance_id, input_value,
-                                                            parent)
+            instance, row_id, message = self.stage_instance(tx, name, instance_id, input_value, parent)
         self.instances[instance_id] = instance
         instance.inbox.append((row_id, message))
         self.kick(instance)
         return instance_id
 
-    def stage_instance(self, tx: Any, name: str, instance_id: str, input_value: Any,
-                       parent: dict[str, Any] | None) -> tuple[Instance, int, Message]:
+    def stage_instance(
+        self, tx: Any, name: str, instance_id: str, input_value: Any, parent: dict[str, Any] | None
+    ) -> tuple[Instance, int, Message]:
         row = new_row(instance_id, name, uuid.uuid4().hex, input_value, h.utcnow(), parent)
         tx.delete_instance(instance_id)
         tx.put_instance(row)

@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 _OUT_OF_PROC_LABEL = "\n\n$OutOfProcData$:"
 
 
-def invoke(handle: Callable[[str], str] | None, context: str) -> tuple[dict[str, Any] | None,
-                                                                       str | None]:
+def invoke(handle: Callable[[str], str] | None, context: str) -> tuple[dict[str, Any] | None, str | None]:
     """Run the SDK handle; on an orchestrator exception keep the state it carries."""
     if handle is None:
         return None, "the orchestrator function is not registered"
@@ -59,16 +58,17 @@ def parent_message(instance: Instance, now: datetime, ok: bool, value: Any) -> M
     if parent is None:
         return None
     if ok:
-        event = h.make(h.SUB_ORCHESTRATION_COMPLETED, now, TaskScheduledId=parent["task_id"],
-                       Result=json.dumps(value))
+        event = h.make(h.SUB_ORCHESTRATION_COMPLETED, now, TaskScheduledId=parent["task_id"], Result=json.dumps(value))
     else:
-        event = h.make(h.SUB_ORCHESTRATION_FAILED, now, TaskScheduledId=parent["task_id"],
-                       Reason=str(value), Details="")
+        event = h.make(
+            h.SUB_ORCHESTRATION_FAILED, now, TaskScheduledId=parent["task_id"], Reason=str(value), Details=""
+        )
     return {"type": "event", "execution_id": parent["execution_id"], "event": event}
 
 
-async def run_episode(engine: DurableEngine, instance: Instance, batch: list[tuple[int, Message]],
-                      dropped: list[int], pool: Executor) -> None:
+async def run_episode(
+    engine: DurableEngine, instance: Instance, batch: list[tuple[int, Message]], dropped: list[int], pool: Executor
+) -> None:
     row = dict(instance.row)
     name, instance_id, execution_id = row["name"], instance.instance_id, instance.execution_id
     now = tick(instance)
@@ -76,23 +76,28 @@ async def run_episode(engine: DurableEngine, instance: Instance, batch: list[tup
     for _, message in batch:
         if message["type"] == "start":
             parent = instance.parent
-            new_events.append(h.execution_started(
-                now, name, json.loads(row["input"]), instance_id, execution_id,
-                parent["instance_id"] if parent else None))
+            new_events.append(
+                h.execution_started(
+                    now,
+                    name,
+                    json.loads(row["input"]),
+                    instance_id,
+                    execution_id,
+                    parent["instance_id"] if parent else None,
+                )
+            )
         else:
             new_events.append(message["event"])
     context = instance.context_json(new_events)
     engine.stats.episodes += 1
     engine.stats.events_replayed += len(instance.history) + len(new_events)
     loop = asyncio.get_running_loop()
-    state, error = await loop.run_in_executor(pool, invoke, engine.orchestrators.get(name),
-                                              context)
+    state, error = await loop.run_in_executor(pool, invoke, engine.orchestrators.get(name), context)
     result: ReplayResult | None = None
     if state is not None:
         try:
             actions = state.get("actions") or [[]]
-            result = replay(instance.history + new_events, actions[0] if actions else [], now,
-                            execution_id)
+            result = replay(instance.history + new_events, actions[0] if actions else [], now, execution_id)
         except NonDeterminismError as exc:
             error = f"Non-deterministic orchestration: {exc}"
         except UnsupportedActionError as exc:
@@ -120,20 +125,25 @@ async def run_episode(engine: DurableEngine, instance: Instance, batch: list[tup
     live = result.live_waits if result is not None and row["status"] == "Running" else {}
     row["waits"] = json.dumps(live) if live else None
     if finished is not None:
-        closing.append(h.make(h.EXECUTION_COMPLETED, now, OrchestrationStatus=row["status"],
-                              Result=row["output"]))
-    appended = new_events + (result.new_events if result and row["status"] == "Running"
-                             else []) + closing
+        closing.append(h.make(h.EXECUTION_COMPLETED, now, OrchestrationStatus=row["status"], Result=row["output"]))
+    appended = new_events + (result.new_events if result and row["status"] == "Running" else []) + closing
     if engine.instances.get(instance_id) is not instance:
         return  # replaced meanwhile (AnyState policy): this episode's outcome is moot
-    _commit(engine, instance, row, batch, dropped, appended, result, finished,
-                  continue_as_new, now)
+    _commit(engine, instance, row, batch, dropped, appended, result, finished, continue_as_new, now)
 
 
-def _commit(engine: DurableEngine, instance: Instance, row: dict[str, Any],
-                  batch: list[tuple[int, Message]], dropped: list[int], appended: list[h.Event],
-                  result: ReplayResult | None, finished: tuple[bool, Any] | None,
-                  continue_as_new: bool, now: datetime) -> None:
+def _commit(
+    engine: DurableEngine,
+    instance: Instance,
+    row: dict[str, Any],
+    batch: list[tuple[int, Message]],
+    dropped: list[int],
+    appended: list[h.Event],
+    result: ReplayResult | None,
+    finished: tuple[bool, Any] | None,
+    continue_as_new: bool,
+    now: datetime,
+) -> None:
     instance_id, execution_id = instance.instance_id, instance.execution_id
     consumed = [row_id for row_id, _ in batch] + dropped
     running = row["status"] == "Running" and result is not None
@@ -151,23 +161,20 @@ def _commit(engine: DurableEngine, instance: Instance, row: dict[str, Any],
             tx.append_history(instance_id, len(instance.history), appended)
         if running and result is not None:
             for activity in result.activities:
-                tx.add_activity(WorkKey(instance_id, execution_id, activity.task_id),
-                                activity.name, activity.input)
+                tx.add_activity(WorkKey(instance_id, execution_id, activity.task_id), activity.name, activity.input)
             for timer in result.timers:
-                tx.add_timer(WorkKey(instance_id, execution_id, timer.timer_id),
-                             h.format_ts(timer.fire_at))
+                tx.add_timer(WorkKey(instance_id, execution_id, timer.timer_id), h.format_ts(timer.fire_at))
             for sub in result.sub_orchestrations:
                 refusal = _refuse_child(engine, sub.name, sub.instance_id)
                 if refusal is not None:
-                    event = h.make(h.SUB_ORCHESTRATION_FAILED, now, TaskScheduledId=sub.task_id,
-                                   Reason=refusal, Details="")
+                    event = h.make(
+                        h.SUB_ORCHESTRATION_FAILED, now, TaskScheduledId=sub.task_id, Reason=refusal, Details=""
+                    )
                     message = {"type": "event", "execution_id": execution_id, "event": event}
                     own_posts.append((tx.post(instance_id, message), message))
                     continue
-                parent = {"instance_id": instance_id, "execution_id": execution_id,
-                          "task_id": sub.task_id}
-                children.append(engine.stage_instance(tx, sub.name, sub.instance_id,
-                                                      sub.input, parent))
+                parent = {"instance_id": instance_id, "execution_id": execution_id, "task_id": sub.task_id}
+                children.append(engine.stage_instance(tx, sub.name, sub.instance_id, sub.input, parent))
         if finished is not None:
             tx.drop_work(instance_id)
             message_for_parent = parent_message(instance, now, *finished)
@@ -190,8 +197,9 @@ def _commit(engine: DurableEngine, instance: Instance, row: dict[str, Any],
         engine.kick(child)
     if running and result is not None:
         for activity in result.activities:
-            engine.dispatch_activity(WorkKey(instance_id, execution_id, activity.task_id),
-                                     activity.name, activity.input)
+            engine.dispatch_activity(
+                WorkKey(instance_id, execution_id, activity.task_id), activity.name, activity.input
+            )
         for timer in result.timers:
             engine.arm_timer(WorkKey(instance_id, execution_id, timer.timer_id), timer.fire_at)
     if to_parent is not None:
@@ -202,8 +210,7 @@ def _commit(engine: DurableEngine, instance: Instance, row: dict[str, Any],
 
 def _refuse_child(engine: DurableEngine, name: str, child_id: str) -> str | None:
     if name not in engine.orchestrators:
-        return (f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
-                "function.")
+        return f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
     existing = engine.instances.get(child_id)
     if existing is not None and existing.status in engine.dedupe:
         return f"An Orchestration instance with the status {existing.status} already exists."

@@ -25,12 +25,23 @@ ORCHESTRATOR_COMPLETED = 13
 EVENT_RAISED = 15
 
 EVENT_NAMES = {
-    0: "ExecutionStarted", 1: "ExecutionCompleted", 2: "ExecutionFailed",
-    3: "ExecutionTerminated", 4: "TaskScheduled", 5: "TaskCompleted", 6: "TaskFailed",
-    7: "SubOrchestrationInstanceCreated", 8: "SubOrchestrationInstanceCompleted",
-    9: "SubOrchestrationInstanceFailed", 10: "TimerCreated", 11: "TimerFired",
-    12: "OrchestratorStarted", 13: "OrchestratorCompleted", 14: "EventSent",
-    15: "EventRaised", 16: "ContinueAsNew",
+    0: "ExecutionStarted",
+    1: "ExecutionCompleted",
+    2: "ExecutionFailed",
+    3: "ExecutionTerminated",
+    4: "TaskScheduled",
+    5: "TaskCompleted",
+    6: "TaskFailed",
+    7: "SubOrchestrationInstanceCreated",
+    8: "SubOrchestrationInstanceCompleted",
+    9: "SubOrchestrationInstanceFailed",
+    10: "TimerCreated",
+    11: "TimerFired",
+    12: "OrchestratorStarted",
+    13: "OrchestratorCompleted",
+    14: "EventSent",
+    15: "EventRaised",
+    16: "ContinueAsNew",
 }
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -65,12 +76,19 @@ def make(event_type: int, timestamp: datetime, event_id: int = -1, **fields: Any
     return event
 
 
-def execution_started(ts: datetime, name: str, input_value: Any, instance_id: str,
-                      execution_id: str, parent_instance_id: str | None) -> Event:
+def execution_started(
+    ts: datetime, name: str, input_value: Any, instance_id: str, execution_id: str, parent_instance_id: str | None
+) -> Event:
     # Input is the JSON text of the value the context's "input" receives.
-    return make(EXECUTION_STARTED, ts, Name=name, Input=json.dumps(input_value), Version="",
-                OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
-                ParentInstance=parent_instance_id)
+    return make(
+        EXECUTION_STARTED,
+        ts,
+        Name=name,
+        Input=json.dumps(input_value),
+        Version="",
+        OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
+        ParentInstance=parent_instance_id,
+    )
 
 
 def encode(event: Event, played: bool) -> str:

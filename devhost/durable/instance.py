@@ -22,9 +22,9 @@ Message = dict[str, Any]
 
 @dataclass
 class Instance:
-    row: dict[str, Any]                      # the store's instances row (JSON texts for values)
+    row: dict[str, Any]  # the store's instances row (JSON texts for values)
     history: list[h.Event] = field(default_factory=list)
-    played: list[str] = field(default_factory=list)   # history encoded with IsPlayed=true
+    played: list[str] = field(default_factory=list)  # history encoded with IsPlayed=true
     inbox: list[tuple[int, Message]] = field(default_factory=list)
     live_waits: dict[str, int] = field(default_factory=dict)
     last_ts: datetime | None = None
@@ -52,8 +52,7 @@ class Instance:
         self.history.extend(events)
         self.played.extend(h.encode(e, True) for e in events)
         if events:
-            self.last_ts = max(self.last_ts or h.parse_ts(events[-1]["Timestamp"]),
-                               h.parse_ts(events[-1]["Timestamp"]))
+            self.last_ts = max(self.last_ts or h.parse_ts(events[-1]["Timestamp"]), h.parse_ts(events[-1]["Timestamp"]))
 
     def reset_history(self) -> None:
         self.history = []
@@ -64,14 +63,21 @@ class Instance:
         """The orchestrationTrigger payload: played history plus this episode's new events."""
         parts = self.played + [h.encode(e, False) for e in new_events]
         parent = self.parent
-        return ('{"history":[' + ",".join(parts) + '],"input":' + (self.row["input"] or "null")
-                + ',"instanceId":' + json.dumps(self.instance_id)
-                + ',"isReplaying":false,"parentInstanceId":'
-                + json.dumps(parent["instance_id"] if parent else None)
-                + ',"upperSchemaVersion":1,"upperSchemaVersionNew":2}')
+        return (
+            '{"history":['
+            + ",".join(parts)
+            + '],"input":'
+            + (self.row["input"] or "null")
+            + ',"instanceId":'
+            + json.dumps(self.instance_id)
+            + ',"isReplaying":false,"parentInstanceId":'
+            + json.dumps(parent["instance_id"] if parent else None)
+            + ',"upperSchemaVersion":1,"upperSchemaVersionNew":2}'
+        )
 
-    def status_payload(self, *, show_input: bool = True, show_history: bool = False,
-                       show_history_output: bool = False) -> dict[str, Any]:
+    def status_payload(
+        self, *, show_input: bool = True, show_history: bool = False, show_history_output: bool = False
+    ) -> dict[str, Any]:
         row = self.row
         payload: dict[str, Any] = {
             "name": row["name"],
@@ -96,10 +102,20 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
-def new_row(instance_id: str, name: str, execution_id: str, input_value: Any, now: datetime,
-            parent: dict[str, Any] | None) -> dict[str, Any]:
+def new_row(
+    instance_id: str, name: str, execution_id: str, input_value: Any, now: datetime, parent: dict[str, Any] | None
+) -> dict[str, Any]:
     stamp = h.format_ts(now)
-    return {"instance_id": instance_id, "name": name, "execution_id": execution_id,
-            "status": "Pending", "input": json.dumps(input_value), "output": None,
-            "custom_status": None, "created": stamp, "updated": stamp,
-            "parent": json.dumps(parent) if parent else None, "waits": None}
+    return {
+        "instance_id": instance_id,
+        "name": name,
+        "execution_id": execution_id,
+        "status": "Pending",
+        "input": json.dumps(input_value),
+        "output": None,
+        "custom_status": None,
+        "created": stamp,
+        "updated": stamp,
+        "parent": json.dumps(parent) if parent else None,
+        "waits": None,
+    }

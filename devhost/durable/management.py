@@ -38,8 +38,9 @@ class ManagementMixin:
     def notify_finished(self, instance: Instance) -> None:
         raise NotImplementedError
 
-    def create_instance(self, name: str, instance_id: str | None, input_value: Any,
-                        parent: dict[str, Any] | None = None) -> str:
+    def create_instance(
+        self, name: str, instance_id: str | None, input_value: Any, parent: dict[str, Any] | None = None
+    ) -> str:
         raise NotImplementedError
 
     def _require(self, instance_id: str, *, running: bool = True) -> Instance:
@@ -50,17 +51,28 @@ class ManagementMixin:
             raise InstanceGoneError(f"Instance {instance_id} is {instance.status}")
         return instance
 
-    async def get_status(self, instance_id: str, *, show_history: bool = False,
-                         show_history_output: bool = False,
-                         show_input: bool = True) -> dict[str, Any] | None:
+    async def get_status(
+        self,
+        instance_id: str,
+        *,
+        show_history: bool = False,
+        show_history_output: bool = False,
+        show_input: bool = True,
+    ) -> dict[str, Any] | None:
         instance = self.instances.get(instance_id)
         if instance is None:
             return None
-        return instance.status_payload(show_input=show_input, show_history=show_history,
-                                       show_history_output=show_history_output)
+        return instance.status_payload(
+            show_input=show_input, show_history=show_history, show_history_output=show_history_output
+        )
 
-    def _matching(self, runtime_status: Iterable[str] | None, created_from: datetime | None,
-                  created_to: datetime | None, prefix: str | None) -> list[Instance]:
+    def _matching(
+        self,
+        runtime_status: Iterable[str] | None,
+        created_from: datetime | None,
+        created_to: datetime | None,
+        prefix: str | None,
+    ) -> list[Instance]:
         wanted = {s.lower() for s in runtime_status or []}
         found = []
         for instance in self.instances.values():
@@ -76,12 +88,19 @@ class ManagementMixin:
             found.append(instance)
         return found
 
-    async def list_statuses(self, *, runtime_status: Iterable[str] | None = None,
-                            created_from: datetime | None = None,
-                            created_to: datetime | None = None, prefix: str | None = None,
-                            show_input: bool = False) -> list[dict[str, Any]]:
-        return [i.status_payload(show_input=show_input)
-                for i in self._matching(runtime_status, created_from, created_to, prefix)]
+    async def list_statuses(
+        self,
+        *,
+        runtime_status: Iterable[str] | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        prefix: str | None = None,
+        show_input: bool = False,
+    ) -> list[dict[str, Any]]:
+        return [
+            i.status_payload(show_input=show_input)
+            for i in self._matching(runtime_status, created_from, created_to, prefix)
+        ]
 
     async def raise_event(self, instance_id: str, name: str, data: Any) -> None:
         """Queue an EventRaised whose Input is the JSON text of `data`."""
@@ -98,11 +117,9 @@ class ManagementMixin:
             if instance.status in TERMINAL:
                 raise InstanceGoneError(f"Instance {instance_id} is {instance.status}")
             now = tick(instance)
-            row = dict(instance.row, status="Terminated", output=json.dumps(reason),
-                       updated=h.format_ts(now))
+            row = dict(instance.row, status="Terminated", output=json.dumps(reason), updated=h.format_ts(now))
             event = h.make(h.EXECUTION_TERMINATED, now, Input=reason)
-            notice = parent_message(instance, now, False,
-                                    f"Orchestration '{instance_id}' was terminated: {reason}")
+            notice = parent_message(instance, now, False, f"Orchestration '{instance_id}' was terminated: {reason}")
             with self.store.transaction() as tx:
                 tx.consume([row_id for row_id, _ in instance.inbox])
                 tx.append_history(instance_id, len(instance.history), [event])
@@ -148,11 +165,14 @@ class ManagementMixin:
         del self.instances[instance_id]
         return 1
 
-    async def purge_by(self, *, created_from: datetime | None = None,
-                       created_to: datetime | None = None,
-                       runtime_status: Iterable[str] | None = None) -> int:
-        victims = [i for i in self._matching(runtime_status, created_from, created_to, None)
-                   if i.status in TERMINAL]
+    async def purge_by(
+        self,
+        *,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        runtime_status: Iterable[str] | None = None,
+    ) -> int:
+        victims = [i for i in self._matching(runtime_status, created_from, created_to, None) if i.status in TERMINAL]
         with self.store.transaction() as tx:
             for instance in victims:
                 tx.delete_instance(instance.instance_id)
@@ -164,5 +184,4 @@ class ManagementMixin:
         """Start the same orchestrator again with the instance's original input."""
         instance = self._require(instance_id, running=False)
         input_value = json.loads(instance.row["input"])
-        return self.create_instance(instance.row["name"],
-                                    None if new_instance_id else instance_id, input_value)
+        return self.create_instance(instance.row["name"], None if new_instance_id else instance_id, input_value)

@@ -16,8 +16,7 @@ from typing import Any
 from devhost.durable import history as h
 
 RUNNING, SUCCEEDED, FAILED = 0, 1, 2
-_SCHEDULE_TYPES = {"activity": h.TASK_SCHEDULED, "suborch": h.SUB_ORCHESTRATION_CREATED,
-                   "timer": h.TIMER_CREATED}
+_SCHEDULE_TYPES = {"activity": h.TASK_SCHEDULED, "suborch": h.SUB_ORCHESTRATION_CREATED, "timer": h.TIMER_CREATED}
 _UNSUPPORTED = {7: "call_entity", 8: "call_http", 9: "signal_entity"}
 
 
@@ -65,7 +64,7 @@ class _Node:
     __slots__ = ("attempts", "children", "kind", "parent", "pending", "retry", "spec", "state")
 
     def __init__(self, kind: str, spec: dict[str, Any], parent: _Node | None) -> None:
-        self.kind = kind          # activity | suborch | timer | wait | all | any | retry
+        self.kind = kind  # activity | suborch | timer | wait | all | any | retry
         self.spec = spec
         self.parent = parent
         self.children: list[_Node] = []
@@ -81,9 +80,11 @@ class _Replayer:
         self.now = now
         self.execution_id = execution_id
         self.seq = 0
-        self.scheduled = {e["EventId"]: e for e in history
-                          if e["EventType"] in (h.TASK_SCHEDULED, h.SUB_ORCHESTRATION_CREATED,
-                                                h.TIMER_CREATED)}
+        self.scheduled = {
+            e["EventId"]: e
+            for e in history
+            if e["EventType"] in (h.TASK_SCHEDULED, h.SUB_ORCHESTRATION_CREATED, h.TIMER_CREATED)
+        }
         self.matched: set[int] = set()
         self.open: dict[int, tuple[_Node, str]] = {}
         self.waits: dict[str, list[_Node]] = {}
@@ -99,21 +100,29 @@ class _Replayer:
             kind = event["EventType"]
             if kind == h.EXECUTION_STARTED:
                 current = self._advance(current, pending)
-            elif kind in (h.TASK_COMPLETED, h.TASK_FAILED, h.SUB_ORCHESTRATION_COMPLETED,
-                          h.SUB_ORCHESTRATION_FAILED, h.TIMER_FIRED, h.EVENT_RAISED):
+            elif kind in (
+                h.TASK_COMPLETED,
+                h.TASK_FAILED,
+                h.SUB_ORCHESTRATION_COMPLETED,
+                h.SUB_ORCHESTRATION_FAILED,
+                h.TIMER_FIRED,
+                h.EVENT_RAISED,
+            ):
                 self._complete(event)
                 current = self._advance(current, pending)
         if pending:
             raise NonDeterminismError(
                 f"the orchestrator yielded {_describe(pending[-1])} before the task it was "
-                "waiting on completed in history")
+                "waiting on completed in history"
+            )
         unmatched = sorted(set(self.scheduled) - self.matched)
         if unmatched:
             event = self.scheduled[unmatched[0]]
             raise NonDeterminismError(
                 f"history has {h.EVENT_NAMES[event['EventType']]} "
                 f"'{event.get('Name') or ''}' at id {unmatched[0]} but the orchestrator "
-                "no longer schedules it")
+                "no longer schedules it"
+            )
         self.result.new_events.sort(key=lambda e: e["EventId"])
         for name, nodes in self.waits.items():
             live = sum(1 for node in nodes if _is_live(node))
@@ -188,29 +197,36 @@ class _Replayer:
         name = spec.get("functionName")
         if recorded is not None:
             self.matched.add(task_id)
-            if recorded["EventType"] != _SCHEDULE_TYPES[kind] or (
-                    kind != "timer" and recorded.get("Name") != name):
+            if recorded["EventType"] != _SCHEDULE_TYPES[kind] or (kind != "timer" and recorded.get("Name") != name):
                 raise NonDeterminismError(
                     f"at id {task_id} history has {h.EVENT_NAMES[recorded['EventType']]} "
                     f"'{recorded.get('Name') or ''}' but the orchestrator now asks for "
-                    f"{_KIND_LABEL[kind]} '{name or ''}'")
+                    f"{_KIND_LABEL[kind]} '{name or ''}'"
+                )
             return task_id
         result = self.result
         if kind == "activity":
-            result.new_events.append(h.make(h.TASK_SCHEDULED, self.now, task_id, Name=name,
-                                            Input=spec.get("input"), Version=""))
+            result.new_events.append(
+                h.make(h.TASK_SCHEDULED, self.now, task_id, Name=name, Input=spec.get("input"), Version="")
+            )
             result.activities.append(NewActivity(task_id, str(name), spec.get("input")))
         elif kind == "suborch":
             child_id = spec.get("instanceId") or f"{self.execution_id}:{task_id}"
-            result.new_events.append(h.make(h.SUB_ORCHESTRATION_CREATED, self.now, task_id,
-                                            Name=name, InstanceId=child_id,
-                                            Input=spec.get("input"), Version=""))
-            result.sub_orchestrations.append(
-                NewSubOrchestration(task_id, str(name), spec.get("input"), child_id))
+            result.new_events.append(
+                h.make(
+                    h.SUB_ORCHESTRATION_CREATED,
+                    self.now,
+                    task_id,
+                    Name=name,
+                    InstanceId=child_id,
+                    Input=spec.get("input"),
+                    Version="",
+                )
+            )
+            result.sub_orchestrations.append(NewSubOrchestration(task_id, str(name), spec.get("input"), child_id))
         else:
             when = fire_at or h.parse_ts(spec["fireAt"])
-            result.new_events.append(h.make(h.TIMER_CREATED, self.now, task_id,
-                                            FireAt=h.format_ts(when)))
+            result.new_events.append(h.make(h.TIMER_CREATED, self.now, task_id, FireAt=h.format_ts(when)))
             result.timers.append(NewTimer(task_id, when))
         return task_id
 
@@ -267,7 +283,7 @@ _KIND_LABEL = {"activity": "activity", "suborch": "sub-orchestration", "timer": 
 def _retry_delay(options: dict[str, Any], attempt: int) -> timedelta:
     first = float(options.get("firstRetryIntervalInMilliseconds", 1000))
     coefficient = float(options.get("backoffCoefficient", 1) or 1)
-    delay_ms = first * coefficient ** attempt
+    delay_ms = first * coefficient**attempt
     cap = options.get("maxRetryIntervalInMilliseconds")
     if cap:
         delay_ms = min(delay_ms, float(cap))
@@ -289,7 +305,6 @@ def _describe(action: dict[str, Any]) -> str:
     return f"actionType {kind} '{name}'"
 
 
-def replay(history: list[h.Event], actions: list[dict[str, Any]], now: datetime,
-           execution_id: str) -> ReplayResult:
+def replay(history: list[h.Event], actions: list[dict[str, Any]], now: datetime, execution_id: str) -> ReplayResult:
     """Walk `actions` (the state's flat V2/V3 list) over `history` (this episode included)."""
     return _Replayer(history, now, execution_id).run(actions)

@@ -33,8 +33,19 @@ CREATE TABLE IF NOT EXISTS timers (
     fire_at TEXT NOT NULL, PRIMARY KEY (instance_id, execution_id, timer_id));
 """
 
-INSTANCE_COLUMNS = ("instance_id", "name", "execution_id", "status", "input", "output",
-                    "custom_status", "created", "updated", "parent", "waits")
+INSTANCE_COLUMNS = (
+    "instance_id",
+    "name",
+    "execution_id",
+    "status",
+    "input",
+    "output",
+    "custom_status",
+    "created",
+    "updated",
+    "parent",
+    "waits",
+)
 
 
 @dataclass
@@ -81,19 +92,16 @@ class DurableStore:
         for values in self._db.execute(f"SELECT {', '.join(INSTANCE_COLUMNS)} FROM instances"):
             row = dict(zip(INSTANCE_COLUMNS, values, strict=True))
             instances[row["instance_id"]] = StoredInstance(row)
-        for instance_id, event in self._db.execute(
-                "SELECT instance_id, event FROM history ORDER BY instance_id, seq"):
+        for instance_id, event in self._db.execute("SELECT instance_id, event FROM history ORDER BY instance_id, seq"):
             if instance_id in instances:
                 instances[instance_id].history.append(json.loads(event))
-        for row_id, instance_id, message in self._db.execute(
-                "SELECT id, instance_id, message FROM inbox ORDER BY id"):
+        for row_id, instance_id, message in self._db.execute("SELECT id, instance_id, message FROM inbox ORDER BY id"):
             if instance_id in instances:
                 instances[instance_id].inbox.append((row_id, json.loads(message)))
         return list(instances.values())
 
     def activities(self) -> list[tuple[WorkKey, str, str | None]]:
-        rows = self._db.execute(
-            "SELECT instance_id, execution_id, task_id, name, input FROM activities")
+        rows = self._db.execute("SELECT instance_id, execution_id, task_id, name, input FROM activities")
         return [(WorkKey(i, e, t), n, inp) for i, e, t, n, inp in rows]
 
     def timers(self) -> list[tuple[WorkKey, str]]:
@@ -110,8 +118,9 @@ class Transaction:
     def put_instance(self, row: dict[str, Any]) -> None:
         names = ", ".join(INSTANCE_COLUMNS)
         marks = ", ".join("?" for _ in INSTANCE_COLUMNS)
-        self._db.execute(f"INSERT OR REPLACE INTO instances ({names}) VALUES ({marks})",
-                         [row[c] for c in INSTANCE_COLUMNS])
+        self._db.execute(
+            f"INSERT OR REPLACE INTO instances ({names}) VALUES ({marks})", [row[c] for c in INSTANCE_COLUMNS]
+        )
 
     def delete_instance(self, instance_id: str) -> None:
         for table in ("instances", "history", "inbox", "activities", "timers"):
@@ -120,38 +129,45 @@ class Transaction:
     def reset_history(self, instance_id: str) -> None:
         self._db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
 
-    def append_history(self, instance_id: str, start_seq: int,
-                       events: Iterable[dict[str, Any]]) -> None:
+    def append_history(self, instance_id: str, start_seq: int, events: Iterable[dict[str, Any]]) -> None:
         self._db.executemany(
             "INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)",
-            [(instance_id, start_seq + i, json.dumps(e)) for i, e in enumerate(events)])
+            [(instance_id, start_seq + i, json.dumps(e)) for i, e in enumerate(events)],
+        )
 
     def post(self, instance_id: str, message: dict[str, Any]) -> int:
-        cursor = self._db.execute("INSERT INTO inbox (instance_id, message) VALUES (?, ?)",
-                                  (instance_id, json.dumps(message)))
+        cursor = self._db.execute(
+            "INSERT INTO inbox (instance_id, message) VALUES (?, ?)", (instance_id, json.dumps(message))
+        )
         return int(cursor.lastrowid or 0)
 
     def consume(self, row_ids: Iterable[int]) -> None:
         self._db.executemany("DELETE FROM inbox WHERE id = ?", [(i,) for i in row_ids])
 
     def add_activity(self, key: WorkKey, name: str, input_text: str | None) -> None:
-        self._db.execute("INSERT OR REPLACE INTO activities VALUES (?, ?, ?, ?, ?)",
-                         (key.instance_id, key.execution_id, key.task_id, name, input_text))
+        self._db.execute(
+            "INSERT OR REPLACE INTO activities VALUES (?, ?, ?, ?, ?)",
+            (key.instance_id, key.execution_id, key.task_id, name, input_text),
+        )
 
     def remove_activity(self, key: WorkKey) -> bool:
         cursor = self._db.execute(
             "DELETE FROM activities WHERE instance_id = ? AND execution_id = ? AND task_id = ?",
-            (key.instance_id, key.execution_id, key.task_id))
+            (key.instance_id, key.execution_id, key.task_id),
+        )
         return cursor.rowcount > 0
 
     def add_timer(self, key: WorkKey, fire_at: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?)",
-                         (key.instance_id, key.execution_id, key.task_id, fire_at))
+        self._db.execute(
+            "INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?)",
+            (key.instance_id, key.execution_id, key.task_id, fire_at),
+        )
 
     def remove_timer(self, key: WorkKey) -> bool:
         cursor = self._db.execute(
             "DELETE FROM timers WHERE instance_id = ? AND execution_id = ? AND timer_id = ?",
-            (key.instance_id, key.execution_id, key.task_id))
+            (key.instance_id, key.execution_id, key.task_id),
+        )
         return cursor.rowcount > 0
 
     def drop_work(self, instance_id: str) -> None:

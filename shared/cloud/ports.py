@@ -36,7 +36,9 @@ class Directory(Protocol):
         """Direct members' user ids (nested groups are not expanded); None if the group does not exist."""
         ...
 
-    def list_user_groups(self, tenant_id: str, user_id: str) -> list[str]: ...
+    def member_groups(self, tenant_id: str, user_id: str, group_ids: list[str]) -> list[str]:
+        """Which of `group_ids` the user is a direct member of (Graph: checkMemberGroups), without listing groups."""
+        ...
 
     def count_licenses(self, tenant_id: str) -> dict[str, int]:
         """Licenses assigned per service plan across the tenant (Graph: subscribedSkus consumedUnits)."""

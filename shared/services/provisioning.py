@@ -65,11 +65,9 @@ class CloudPcJob(ApiModel):
     post: list[str] = []
     assignment: list[str] = list(ASSIGNMENT_STEPS)
 
-
-class BeginResult(ApiModel):
-    proceed: bool
-    reason: str = ""
-    job: CloudPcJob | None = None
+    @property
+    def steps(self) -> list[str]:
+        return [*self.core, *self.post, *self.assignment]
 
 
 class StepsResult(ApiModel):
@@ -79,6 +77,27 @@ class StepsResult(ApiModel):
     warnings: list[str] = []
     waiting: dict[str, Any] | None = None  # {step, startedAt, retryAfterSeconds}: call again after the wait
     failure: dict[str, str] | None = None  # {step, code, message}: the attempt failed
+    resources: dict[str, str] = {}  # Cloud PC fields the steps found out (the VM's and NIC's ids)
+
+
+class RunState(ApiModel):
+    """Where a run stands between two activity calls; the orchestration carries it, so nothing is read back."""
+
+    job: CloudPcJob
+    attempt: int = 1
+    completed: int = 0  # the attempt's steps already taken
+    resume: dict[str, Any] | None = None  # the step being waited for
+    warnings: list[str] = []
+    resources: dict[str, str] = {}
+    failure: dict[str, str] | None = None  # the attempt failed: the next call cleans it up first
+
+
+class Advanced(ApiModel):
+    """What one call of `advance` achieved: the run is over, or where it stands and how long to wait."""
+
+    outcome: str | None = None  # the Cloud PC's final status, or why the run did not start
+    state: RunState | None = None
+    wait_seconds: float = 0
 
 
 def vm_name(cloud_pc_id: str, run: int, attempt: int) -> str:
@@ -242,19 +261,24 @@ def _job(cloud_pc: CloudPc) -> CloudPcJob:
     )
 
 
-def begin(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int) -> BeginResult:
-    """Take ownership for `run`: resolve the build settings and the device name, move to `provisioning`."""
+def begin(
+    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, timeline: list[CloudPcEvent]
+) -> RunState | str:
+    """Take ownership for `run`: resolve the build settings and the device name, move to `provisioning`.
+
+    The run's first state, or why it does not go ahead; its timeline line joins `timeline`.
+    """
     cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
     if cloud_pc is None or cloud_pc.run != run or cloud_pc.status not in ("pendingProvision", "provisioning"):
-        return BeginResult(proceed=False, reason="superseded or already settled")
+        return "skipped: superseded or already settled"
     if cloud_pc.status == "provisioning" and cloud_pc.build is not None:
-        return BeginResult(proceed=True, job=_job(cloud_pc))  # a re-delivery: the work is already decided
+        return RunState(job=_job(cloud_pc))  # a re-delivery: the work is already decided
     try:
         build = _build_settings(ports, cloud_pc)
         device = cloud_pc.managed_device_name or _device_name(ports, cloud_pc, build.naming_template)
     except ProvisioningFailed as failure:
         fail(ports, tenant_id, cloud_pc_id, run, failure.step, failure.code, str(failure))
-        return BeginResult(proceed=False, reason=str(failure))
+        return f"skipped: {failure}"
     started = cloud_pc.model_copy(
         update={
             "status": "provisioning",
@@ -268,8 +292,64 @@ def begin(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int) -> Beg
         }
     )
     ports.cloud_pcs.upsert_cloud_pc(started, if_match=cloud_pc.etag)
-    record(ports, started, "provisioningStarted", message=f"Device {device} from {build.image_display_name}")
-    return BeginResult(proceed=True, job=_job(started))
+    timeline.append(
+        timeline_event(
+            cloud_pc_id,
+            run,
+            started.generation,
+            "provisioningStarted",
+            ports.clock(),
+            message=f"Device {device} from {build.image_display_name}",
+        )
+    )
+    return RunState(job=_job(started))
+
+
+def advance(
+    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, max_attempts: int, state: RunState | None
+) -> Advanced:
+    """Take the run as far as it goes in one call: begin, the attempt's steps, finish; one timeline write.
+
+    A step still in progress ends the call with the time to wait. A failed attempt ends it too, and the
+    next call removes what that attempt made before the next attempt (or the failure) - so a repeated
+    call, after a crash, always starts from a state that was fully reached.
+    """
+    timeline: list[CloudPcEvent] = []
+    if state is None:
+        begun = begin(ports, tenant_id, cloud_pc_id, run, timeline)
+        if isinstance(begun, str):
+            return Advanced(outcome=begun)
+        state = begun
+    elif state.failure is not None:
+        failure = state.failure
+        clean_up_attempt(ports, state.job, state.attempt, f"{failure['step']}: {failure['message']}")
+        if state.attempt >= max_attempts:
+            return Advanced(outcome=fail(ports, tenant_id, cloud_pc_id, run, **failure))
+        state = RunState(job=state.job, attempt=state.attempt + 1)
+    job = state.job
+    steps = job.steps
+    result = run_steps(
+        ports,
+        job,
+        state.attempt,
+        steps[state.completed :],
+        tolerated=set(job.post),
+        resume=state.resume,
+        timeline=timeline,
+    )
+    state = state.model_copy(
+        update={
+            "completed": state.completed + result.completed,
+            "resume": result.waiting,
+            "warnings": state.warnings + result.warnings,
+            "resources": {**state.resources, **result.resources},
+            "failure": result.failure,
+        }
+    )
+    if state.failure is None and state.completed == len(steps):
+        return Advanced(outcome=finish(ports, state, timeline))
+    ports.cloud_pcs.upsert_events(tenant_id, timeline)
+    return Advanced(state=state, wait_seconds=result.waiting["retryAfterSeconds"] if result.waiting else 0)
 
 
 def run_steps(
@@ -280,14 +360,13 @@ def run_steps(
     *,
     tolerated: set[str] | frozenset[str] = frozenset(),
     resume: dict[str, Any] | None = None,
+    timeline: list[CloudPcEvent],
 ) -> StepsResult:
-    """Take the steps in order until one must be waited for or fails; one timeline write for all of them.
+    """Take the steps in order until one must be waited for or fails; their lines join `timeline`.
 
     A failed step in `tolerated` (post-provisioning) becomes a warning and the next one runs.
     """
-    events: list[CloudPcEvent] = []
     result = StepsResult(completed=0)
-    found: dict[str, str] = {}
     for step in steps:
         now = ports.clock()
         resumed = resume is not None and resume.get("step") == step
@@ -300,29 +379,25 @@ def run_steps(
             progress = _call(ports, job, attempt, step)
         except CloudError as exc:
             if step in tolerated:
-                events.append(step_line(ports.clock(), outcome="warning", code=exc.code, message=str(exc)))
+                timeline.append(step_line(ports.clock(), outcome="warning", code=exc.code, message=str(exc)))
                 result.warnings.append(f"{step}: {exc}")
                 result.completed += 1
                 continue
-            events.append(step_line(ports.clock(), outcome="failed", code=exc.code, message=str(exc)))
+            timeline.append(step_line(ports.clock(), outcome="failed", code=exc.code, message=str(exc)))
             result.failure = {"step": step, "code": exc.code, "message": str(exc)}
             break
         if not progress.done:
             if not resumed:
-                events.append(step_line(ports.clock(), outcome="running"))
+                timeline.append(step_line(ports.clock(), outcome="running"))
             result.waiting = {"step": step, "startedAt": start.isoformat(), "retryAfterSeconds": progress.retry_after_s}
             break
-        events.append(step_line(ports.clock(), outcome="succeeded"))
+        timeline.append(step_line(ports.clock(), outcome="succeeded"))
         result.completed += 1
         resume = None
         if step == "createVm" and progress.resource_id:
-            found["virtual_machine_id"] = progress.resource_id
+            result.resources["virtual_machine_id"] = progress.resource_id
         elif step == "attachNetwork" and progress.resource_id:
-            found["network_interface_id"] = progress.resource_id
-    if events:
-        ports.cloud_pcs.upsert_events(job.tenant_id, events)
-    if found:
-        ports.cloud_pcs.merge_cloud_pc(_stub(job, found), found)
+            result.resources["network_interface_id"] = progress.resource_id
     return result
 
 
@@ -393,27 +468,44 @@ def clean_up_attempt(ports: EnginePorts, job: CloudPcJob, attempt: int, reason: 
     ports.cloud_pcs.merge_cloud_pc(_stub(job, {"attempt": attempt}), ["attempt"])
 
 
-def finish(ports: EnginePorts, job: CloudPcJob, attempt: int, warnings: list[str]) -> str:
+def finish(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]) -> str:
+    """Settle a run whose steps are all taken; the timeline is written before the status says so."""
+    job = state.job
     cloud_pc = ports.cloud_pcs.get_cloud_pc(job.tenant_id, job.cloud_pc_id)
     if cloud_pc.run != job.run:
+        ports.cloud_pcs.upsert_events(job.tenant_id, timeline)
         return cloud_pc.status  # another run took over (retry, reprovision): its result counts
+    warnings = state.warnings
     status = "provisionedWithWarnings" if warnings else "provisioned"
     now = ports.clock()
     detail = StatusDetail(code="provisionedWithWarnings", message="; ".join(warnings)) if warnings else None
     done = cloud_pc.model_copy(
         update={
+            **state.resources,
             "status": status,
             "status_detail": detail,
-            "attempt": attempt,
+            "attempt": state.attempt,
             "warnings": warnings,
             "provisioned_date_time": now,
             "last_modified_date_time": now,
+            "recheck_when_settled": False,
         }
     )
-    ports.cloud_pcs.upsert_cloud_pc(done.model_copy(update={"recheck_when_settled": False}), if_match=cloud_pc.etag)
+    timeline.append(
+        timeline_event(
+            job.cloud_pc_id,
+            job.run,
+            job.generation,
+            "provisioned",
+            now,
+            outcome="warning" if warnings else "succeeded",
+            attempt=state.attempt,
+            message=f"{status} after {state.attempt} attempt(s)",
+        )
+    )
+    ports.cloud_pcs.upsert_events(job.tenant_id, timeline)
+    ports.cloud_pcs.upsert_cloud_pc(done, if_match=cloud_pc.etag)
     recheck_if_asked(ports, cloud_pc)
-    outcome = "warning" if warnings else "succeeded"
-    record(ports, done, "provisioned", outcome=outcome, attempt=attempt, message=f"{status} after {attempt} attempt(s)")
     return status
 
 

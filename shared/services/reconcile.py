@@ -77,12 +77,29 @@ def affected_users(
     return users
 
 
+def group_members(
+    ports: EnginePorts, event: DirectoryEvent, group_ids: list[str], *, full: bool
+) -> dict[str, list[str]]:
+    """The groups' members, or for a hint about users only, which of those users each group holds.
+
+    A user hint must not cost a read of every assigned group: a thousand license changes would read a
+    thousand-member group a thousand times.
+    """
+    if full or event.group_ids:
+        return {g: ports.directory.list_group_members(event.tenant_id, g) or [] for g in group_ids}
+    members: dict[str, list[str]] = {g: [] for g in group_ids}
+    for user_id in dict.fromkeys(event.user_ids):
+        for group_id in ports.directory.member_groups(event.tenant_id, user_id, group_ids):
+            members[group_id].append(user_id)
+    return members
+
+
 def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
     tenant_id = event.tenant_id
     policies = {p.id: p for p in ports.policies.list_all_policies(tenant_id)}
     groups = {a.group_id for p in policies.values() for a in p.assignments}
     extra = [g for g in event.group_ids if g not in groups]  # unassigned groups: their former members matter
-    members = {g: ports.directory.list_group_members(tenant_id, g) or [] for g in [*groups, *extra]}
+    members = group_members(ports, event, [*groups, *extra], full=full)
     if full or event.group_ids:
         existing = ports.cloud_pcs.list_all_cloud_pcs(tenant_id)
     else:  # a user hint needs only those users' Cloud PCs, not a scan of the tenant

@@ -45,13 +45,7 @@ class CloudPcRepository:
 
     def insert_cloud_pcs(self, cloud_pcs: Iterable[CloudPc]) -> list[CloudPc]:
         """Create-only; returns the ones this call created (another writer may have made the rest)."""
-        created = []
-        for cloud_pc in cloud_pcs:
-            try:
-                created.append(self._rows.put(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, if_none_match=True))
-            except Conflict:
-                continue
-        return created
+        return self._rows.create_many((cloud_pc, cloud_pc.tenant_id, cloud_pc.id) for cloud_pc in cloud_pcs)
 
     def upsert_cloud_pc(self, cloud_pc: CloudPc, *, if_match: str | None = None) -> CloudPc:
         return self._rows.put(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, if_match=if_match)

@@ -305,4 +305,5 @@ def test_a_group_of_thousands_is_stored_member_by_member(sim: Simulator) -> None
     sim.directory.put_group(TENANT, "everyone", SimGroupInput(display_name="Everyone", members=members[:10]))
     assert sorted(sim.directory.list_group_members(TENANT, "everyone") or []) == members[:10]
     assert sim.directory.list_group_members(TENANT, "nobody") is None
-    assert sim.directory.list_user_groups(TENANT, "user00003") == ["everyone"]
+    assert sim.directory.member_groups(TENANT, "user00003", ["nobody", "everyone"]) == ["everyone"]
+    assert sim.directory.member_groups(TENANT, "user00042", ["everyone"]) == []

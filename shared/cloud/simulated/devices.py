@@ -34,15 +34,19 @@ class SimulatedDeviceDirectory:
     ) -> Progress:
         key = name_key(device_name)
 
-        def current() -> Progress | None:
+        def check() -> None:
             if join_type not in (HYBRID_JOIN, ENTRA_JOIN):
                 raise CloudError("joinEntra", "InvalidJoinType", f"'{join_type}' is not a join type.")
             if join_type == HYBRID_JOIN and not domain_name:
                 raise CloudError("joinEntra", "DomainRequired", "A hybrid join needs the AD domain name.")
+
+        def current() -> Progress | None:
+            check()
             found = self._devices.find(tenant_id, key)
             return None if found is None else Progress(done=True, resource_id=found.id)
 
         def apply() -> str:
+            check()
             if join_type == HYBRID_JOIN:
                 # (re-)joining a name enables its computer account again, as a domain join with reuse would
                 account = SimComputerAccount(
@@ -117,24 +121,24 @@ class SimulatedDeviceManagement:
     def enroll_device(self, tenant_id: str, device_name: str) -> Progress:
         key = name_key(device_name)
 
-        joined: list[SimEntraDevice] = []
+        def joined() -> SimEntraDevice:
+            entra = self._devices.get_device(tenant_id, device_name)
+            if entra is None:
+                raise CloudError("enrollIntune", "DeviceNotJoined", f"'{device_name}' has no Entra device to enrol.")
+            return entra
 
         def current() -> Progress | None:
             found = self._managed.find(tenant_id, key)
             if found is not None:
                 return Progress(done=True, resource_id=found.id)
-            entra = self._devices.get_device(tenant_id, device_name)
-            if entra is None:
-                raise CloudError("enrollIntune", "DeviceNotJoined", f"'{device_name}' has no Entra device to enrol.")
-            joined.append(entra)
+            joined()  # fail now rather than after the step's latency
             return None
 
         def apply() -> str:
-            entra = joined[0] if joined else self._devices.get_device(tenant_id, device_name)
             managed = SimManagedDevice(
                 id=str(uuid.uuid4()),
                 device_name=device_name,
-                azure_ad_device_id=entra.device_id if entra else "",
+                azure_ad_device_id=joined().device_id,
                 enrolled_date_time=self._clock(),
             )
             return create_if_absent(self._managed, tenant_id, key, managed).id

@@ -50,9 +50,8 @@ class SimulatedDirectory:
                 counts[plan] = counts.get(plan, 0) + 1
         return counts
 
-    def list_user_groups(self, tenant_id: str, user_id: str) -> list[str]:
-        groups = self._groups.scan("PartitionKey eq @t", {"t": tenant_id})
-        return [g.id for g in groups if self._members.find(f"{tenant_id}_{g.id}", user_id) is not None]
+    def member_groups(self, tenant_id: str, user_id: str, group_ids: list[str]) -> list[str]:
+        return [g for g in group_ids if self._members.find(f"{tenant_id}_{g}", user_id) is not None]
 
     # --- administration (the simulator's HTTP routes) ---------------------------------------------
     def put_user(self, tenant_id: str, user_id: str, data: SimUserInput) -> SimUser:

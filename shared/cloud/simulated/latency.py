@@ -85,33 +85,35 @@ class StepRunner:
         apply: Callable[[], str | None],
         admit: Callable[[], float] | None = None,
     ) -> Progress:
-        """`current` answers when the wanted state already holds (or raises on a broken precondition);
-        `admit` (throttling) gives the seconds to wait before the operation may start, 0 to start now;
-        `apply` makes the change once the step's latency has passed and returns the resource id."""
+        """`apply` makes the change once the step's latency has passed and returns the resource id; it checks
+        its own preconditions and is idempotent, like an ARM PUT. `current` answers when the wanted state
+        already holds, so a timed step that is done starts no operation; `admit` (throttling) gives the seconds
+        to wait before the operation may start, 0 to start now."""
         self._faults.check(tenant_id, step)
+        seconds = self._latency.seconds(tenant_id, step)
+        if seconds <= 0:  # nothing to wait for: the idempotent change answers "already done" by itself
+            wait = admit() if admit is not None else 0.0
+            if wait > 0:  # throttled: only a change still to make has to wait
+                return current() or Progress(done=False, retry_after_s=wait)
+            return Progress(done=True, resource_id=apply())
         finished = current()
         if finished is not None:
             return finished
-        seconds = self._latency.seconds(tenant_id, step)
         key = name_key(step, name)
-        # instant steps never leave an operation row behind, so only timed steps need to look for one
-        operation = self._operations.find(tenant_id, key) if seconds > 0 else None
+        operation = self._operations.find(tenant_id, key)
         if operation is None:
             if admit is not None:
                 wait = admit()
                 if wait > 0:
                     return Progress(done=False, retry_after_s=wait)
-            if seconds > 0:
-                operation = self._start(tenant_id, step, name, key, seconds)
-        if operation is not None:
-            ends = operation.started_date_time + timedelta(seconds=operation.duration_seconds)
-            remaining = (ends - self._clock()).total_seconds()
-            if remaining > 0:
-                return Progress(done=False, retry_after_s=remaining)
+            operation = self._start(tenant_id, step, name, key, seconds)
+        ends = operation.started_date_time + timedelta(seconds=operation.duration_seconds)
+        remaining = (ends - self._clock()).total_seconds()
+        if remaining > 0:
+            return Progress(done=False, retry_after_s=remaining)
         resource_id = apply()
-        if operation is not None:
-            # the change is made before the operation row goes, so a crash in between only repeats a no-op
-            self._operations.delete(tenant_id, key)
+        # the change is made before the operation row goes, so a crash in between only repeats a no-op
+        self._operations.delete(tenant_id, key)
         return Progress(done=True, resource_id=resource_id)
 
     def forget(self, tenant_id: str, step: str, name: str) -> None:

@@ -53,14 +53,15 @@ class SimulatedProvisioningCompute:
     def create_vm(self, tenant_id: str, spec: VmSpec) -> Progress:
         key = name_key(spec.name)
 
-        def current() -> Progress | None:
-            found = self._vms.find(tenant_id, key)
-            if found is None:
-                return None
-            if found.vm_size != spec.vm_size or found.image_id != spec.image_id:
+        def same_spec(vm: SimVirtualMachine) -> str:
+            if vm.vm_size != spec.vm_size or vm.image_id != spec.image_id:
                 # Azure refuses to change size or image through a create; a name reused with another spec is a bug
                 raise CloudError("createVm", "PropertyChangeNotAllowed", f"VM '{spec.name}' exists with another spec.")
-            return Progress(done=True, resource_id=found.id)
+            return vm.id
+
+        def current() -> Progress | None:
+            found = self._vms.find(tenant_id, key)
+            return None if found is None else Progress(done=True, resource_id=same_spec(found))
 
         def apply() -> str:
             vm = SimVirtualMachine(
@@ -74,7 +75,7 @@ class SimulatedProvisioningCompute:
                 os_disk_size_gb=spec.os_disk_size_gb,
                 created_date_time=self._clock(),
             )
-            return create_if_absent(self._vms, tenant_id, key, vm).id
+            return same_spec(create_if_absent(self._vms, tenant_id, key, vm))
 
         return self._runner.run(
             tenant_id, "createVm", spec.name, current=current, apply=apply, admit=lambda: self._creates.take(tenant_id)
