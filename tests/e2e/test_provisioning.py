@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.utils.api_client import ApiClient, eventually
@@ -214,6 +215,25 @@ def test_a_post_provisioning_fault_only_warns(api: ApiClient) -> None:
     [device] = api.get(f"{tenant.sim}/resources").json()["intuneDevices"]
     assert "setTeamsVdiMode" not in device["settings"]
     assert device["settings"]["resizeOsDisk"] == "128"
+
+
+def test_a_step_in_progress_is_waited_for_and_shows_its_whole_duration(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    for step in ("createVm", "setTeamsVdiMode"):
+        assert api.put(f"{tenant.sim}/latency/{step}", {"seconds": 1}).status_code == 200
+    cloud_pc = provision_one(api, tenant)
+    assert cloud_pc["status"] == "provisioned"
+    [vm] = api.get(f"{tenant.sim}/resources").json()["virtualMachines"]
+    assert cloud_pc["virtualMachineId"] == vm["id"]
+    assert cloud_pc["networkInterfaceId"]
+    events = timeline(api, tenant, cloud_pc)
+    for step in ("createVm", "setTeamsVdiMode"):
+        [line] = [e for e in events if e["name"] == step]  # the "running" line became the finished one
+        assert line["outcome"] == "succeeded"
+        took = datetime.fromisoformat(line["endDateTime"]) - datetime.fromisoformat(line["startDateTime"])
+        assert took >= timedelta(seconds=1)
+    assert events[0]["name"] == "provisioningStarted"
+    assert events[-1]["name"] == "provisioned"
 
 
 def test_an_unknown_cloud_pc_is_404(api: ApiClient) -> None:
