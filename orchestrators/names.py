@@ -27,6 +27,11 @@ ADVANCE_PROVISIONING = "advance_provisioning"
 FAIL_PROVISIONING = "fail_provisioning"
 
 
+def cloud_pc_instance_prefix(tenant_id: str) -> str:
+    """What the instance ids of a tenant's Cloud PC runs start with (to list them)."""
+    return f"cpc-{tenant_id}-"
+
+
 def cloud_pc_instance_id(tenant_id: str, cloud_pc_id: str, run: int) -> str:
     """One orchestration per Cloud PC run: a duplicate message or a second reconcile collapses into it."""
-    return f"cpc-{tenant_id}-{cloud_pc_id}-r{run}"
+    return f"{cloud_pc_instance_prefix(tenant_id)}{cloud_pc_id}-r{run}"

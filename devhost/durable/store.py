@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS history (
     PRIMARY KEY (instance_id, seq));
 CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, instance_id TEXT NOT NULL, message TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS inbox_by_instance ON inbox (instance_id);
 CREATE TABLE IF NOT EXISTS activities (
     instance_id TEXT NOT NULL, execution_id TEXT NOT NULL, task_id INTEGER NOT NULL,
     name TEXT NOT NULL, input TEXT, PRIMARY KEY (instance_id, execution_id, task_id));

@@ -271,38 +271,39 @@ def begin(
     cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
     if cloud_pc is None or cloud_pc.run != run or cloud_pc.status not in ("pendingProvision", "provisioning"):
         return "skipped: superseded or already settled"
-    if cloud_pc.status == "provisioning" and cloud_pc.build is not None:
-        return RunState(job=_job(cloud_pc))  # a re-delivery: the work is already decided
-    try:
-        build = _build_settings(ports, cloud_pc)
-        device = cloud_pc.managed_device_name or _device_name(ports, cloud_pc, build.naming_template)
-    except ProvisioningFailed as failure:
-        fail(ports, tenant_id, cloud_pc_id, run, failure.step, failure.code, str(failure))
-        return f"skipped: {failure}"
-    started = cloud_pc.model_copy(
-        update={
-            "status": "provisioning",
-            "status_detail": None,
-            "build": build,
-            "managed_device_name": device,
-            "image_display_name": build.image_display_name,
-            "attempt": 0,
-            "warnings": [],
-            "last_modified_date_time": ports.clock(),
-        }
-    )
-    ports.cloud_pcs.upsert_cloud_pc(started, if_match=cloud_pc.etag)
+    if cloud_pc.status != "provisioning" or cloud_pc.build is None:  # else a repeated call: the work is decided
+        try:
+            build = _build_settings(ports, cloud_pc)
+            device = cloud_pc.managed_device_name or _device_name(ports, cloud_pc, build.naming_template)
+        except ProvisioningFailed as failure:
+            fail(ports, tenant_id, cloud_pc_id, run, failure.step, failure.code, str(failure))
+            return f"skipped: {failure}"
+        started = cloud_pc.model_copy(
+            update={
+                "status": "provisioning",
+                "status_detail": None,
+                "build": build,
+                "managed_device_name": device,
+                "image_display_name": build.image_display_name,
+                "attempt": 0,
+                "warnings": [],
+                "last_modified_date_time": ports.clock(),
+            }
+        )
+        cloud_pc = ports.cloud_pcs.upsert_cloud_pc(started, if_match=cloud_pc.etag)
+    job = _job(cloud_pc)
+    # made from the row, so a call repeated after a crash writes the very same line
     timeline.append(
         timeline_event(
             cloud_pc_id,
             run,
-            started.generation,
+            cloud_pc.generation,
             "provisioningStarted",
-            ports.clock(),
-            message=f"Device {device} from {build.image_display_name}",
+            cloud_pc.last_modified_date_time,
+            message=f"Device {job.device_name} from {job.build.image_display_name}",
         )
     )
-    return RunState(job=_job(started))
+    return RunState(job=job)
 
 
 def advance(

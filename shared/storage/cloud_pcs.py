@@ -58,15 +58,22 @@ class CloudPcRepository:
         self._rows.delete(tenant_id, cloud_pc_id, if_match=if_match)
 
     # --- timeline ----------------------------------------------------------------------------
+    # A Cloud PC's timeline is its own partition. Its row keys carry the Cloud PC id although the partition
+    # already does: event ids repeat from one Cloud PC to the next, and the local emulator looks rows up by
+    # row key first, so repeated keys made each write scan every Cloud PC's timeline (6x slower at 5,000).
+    @staticmethod
+    def _event_keys(tenant_id: str, cloud_pc_id: str, event_id: str) -> tuple[str, str]:
+        return f"{tenant_id}_{cloud_pc_id}", f"{cloud_pc_id}.{event_id}"
+
     def upsert_event(self, tenant_id: str, event: CloudPcEvent) -> None:
-        self._events.put(event, f"{tenant_id}_{event.cloud_pc_id}", event.id)
+        self._events.put(event, *self._event_keys(tenant_id, event.cloud_pc_id, event.id))
 
     def upsert_events(self, tenant_id: str, events: Iterable[CloudPcEvent]) -> None:
         """One transaction per Cloud PC (a partition) for up to 100 lines."""
-        self._events.put_many((event, f"{tenant_id}_{event.cloud_pc_id}", event.id) for event in events)
+        self._events.put_many((event, *self._event_keys(tenant_id, event.cloud_pc_id, event.id)) for event in events)
 
     def find_event(self, tenant_id: str, cloud_pc_id: str, event_id: str) -> CloudPcEvent | None:
-        return self._events.find(f"{tenant_id}_{cloud_pc_id}", event_id)
+        return self._events.find(*self._event_keys(tenant_id, cloud_pc_id, event_id))
 
     def list_events(
         self, tenant_id: str, cloud_pc_id: str, *, top: int = 1000, skip_token: str | None = None
