@@ -55,16 +55,9 @@ def blueprint(api: Api, ports: EnginePorts, tenants: TenantRepository) -> df.Blu
         """Every stage, step and attempt with times and outcome; kept after the Cloud PC is deprovisioned."""
         tenant_id, cloud_pc_id = req.param("tenantId"), req.param("cloudPcId")
         tenants.get_tenant(tenant_id)
-        events: list[CloudPcEvent] = []
-        token: str | None = None
-        while True:
-            page, token = ports.cloud_pcs.list_events(tenant_id, cloud_pc_id, skip_token=token)
-            events += page
-            if token is None:
-                break
+        events = ports.cloud_pcs.list_events(tenant_id, cloud_pc_id)
         if not events:
             ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)  # 404 for an id that never existed
-        events.sort(key=lambda e: (e.start_date_time or e.date_time, e.id))
         return CloudPcTimeline(value=events)
 
     async def start(req: ApiRequest, cloud_pc: CloudPc) -> ApiResponse:

@@ -25,9 +25,7 @@ from azure.data.tables import (
     EdmType,
     EntityProperty,
     TableClient,
-    TableErrorCode,
     TableServiceClient,
-    TableTransactionError,
     TransactionOperation,
     UpdateMode,
 )
@@ -221,10 +219,6 @@ class EntityRepository(Generic[M]):
             raise PreconditionFailed.stale(self.kind, row_key) from exc
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
-        return self._with_etag(item, metadata)
-
-    @staticmethod
-    def _with_etag(item: M, metadata: Mapping[str, Any]) -> M:
         return (
             item.model_copy(update={ETAG_FIELD: metadata.get("etag")})
             if ETAG_FIELD in type(item).model_fields
@@ -321,39 +315,14 @@ class EntityRepository(Generic[M]):
 
     def put_many(self, rows: Iterable[tuple[M, str, str]]) -> int:
         """Upsert many items in transactions of at most 100, grouped by partition; returns the count."""
-        written = 0
-        for chunk in self._transactions(rows):
-            self.table.submit_transaction([(TransactionOperation.UPSERT, entity) for _, entity in chunk])
-            written += len(chunk)
-        return written
-
-    def create_many(self, rows: Iterable[tuple[M, str, str]]) -> list[M]:
-        """Create-only writes in transactions of at most 100 per partition; the items this call created.
-
-        A transaction is all or nothing, so one refused because a row exists (another writer got there
-        first) is redone a row at a time, which creates the rest.
-        """
-        created: list[M] = []
-        for chunk in self._transactions(rows):
-            try:
-                results = self.table.submit_transaction([(TransactionOperation.CREATE, entity) for _, entity in chunk])
-            except TableTransactionError as exc:
-                if getattr(exc, "error_code", None) != TableErrorCode.ENTITY_ALREADY_EXISTS:
-                    raise
-                for item, entity in chunk:
-                    try:
-                        created.append(self.put(item, entity["PartitionKey"], entity["RowKey"], if_none_match=True))
-                    except Conflict:
-                        continue
-                continue
-            created += [self._with_etag(item, result) for (item, _), result in zip(chunk, results, strict=True)]
-        return created
-
-    def _transactions(self, rows: Iterable[tuple[M, str, str]]) -> Iterator[list[tuple[M, dict[str, Any]]]]:
-        """Items with their entities, grouped by partition, at most MAX_BATCH to a group."""
-        by_partition: dict[str, list[tuple[M, dict[str, Any]]]] = defaultdict(list)
+        by_partition: dict[str, list[tuple[TransactionOperation, dict[str, Any]]]] = defaultdict(list)
         for item, partition_key, row_key in rows:
-            by_partition[partition_key].append((item, self.codec.to_entity(item, partition_key, row_key)))
-        for pairs in by_partition.values():
-            for start in range(0, len(pairs), MAX_BATCH):
-                yield pairs[start : start + MAX_BATCH]
+            entity = self.codec.to_entity(item, partition_key, row_key)
+            by_partition[partition_key].append((TransactionOperation.UPSERT, entity))
+        written = 0
+        for operations in by_partition.values():
+            for start in range(0, len(operations), MAX_BATCH):
+                chunk = operations[start : start + MAX_BATCH]
+                self.table.submit_transaction(chunk)
+                written += len(chunk)
+        return written

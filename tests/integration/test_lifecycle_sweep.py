@@ -33,7 +33,7 @@ def provisioned(ports: EnginePorts, index: int) -> CloudPc:
 
 
 def deprovision_lines(ports: EnginePorts, cloud_pc_id: str) -> list[str]:
-    events, _ = ports.cloud_pcs.list_events(TENANT, cloud_pc_id)
+    events = ports.cloud_pcs.list_events(TENANT, cloud_pc_id)
     return [e.name for e in events if e.name == "deprovisioned"]
 
 

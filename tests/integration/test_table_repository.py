@@ -89,16 +89,6 @@ def test_batches_chunk_by_100_per_partition(repo: EntityRepository[Sample]) -> N
     assert sum(1 for _ in repo.scan("PartitionKey eq @p", {"p": "p1"})) == 150
 
 
-def test_create_many_creates_only_what_is_missing_and_returns_etags(repo: EntityRepository[Sample]) -> None:
-    first = repo.create_many((Sample(id=f"{i:03}", title="first"), "p", f"{i:03}") for i in range(150))
-    assert len(first) == 150 and all(item.etag for item in first)
-    # a second writer racing the first: its transaction is refused, and it creates only the rows still missing
-    again = repo.create_many((Sample(id=f"{i:03}", title="second"), "p", f"{i:03}") for i in range(140, 160))
-    assert sorted(item.id for item in again) == [f"{i:03}" for i in range(150, 160)]
-    assert repo.get("p", "145", target="id").title == "first"
-    assert sum(1 for _ in repo.scan()) == 160
-
-
 def test_paging_over_more_than_a_thousand_returns_each_entity_once(repo: EntityRepository[Sample]) -> None:
     repo.put_many((Sample(id=f"{i:05}", title="t"), "p", f"{i:05}") for i in range(2345))
     for top in (1000, 333):
