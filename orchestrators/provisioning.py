@@ -13,6 +13,7 @@ from orchestrators import names
 # Storage or cloud hiccups inside an activity are retried; a step's own failure is an answer, not an error.
 TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
 MAX_CALLS = 5000  # with ~5 s between polls: hours of waiting before a run is declared stuck
+CALLS_PER_EXECUTION = 10  # then continue as new, so a long wait never builds a long history to replay
 MIN_WAIT = timedelta(milliseconds=50)
 
 Orchestration = Generator[Any, Any, Any]
@@ -22,21 +23,31 @@ def provision(context: df.DurableOrchestrationContext, request: dict[str, Any]) 
     """Call `advance` until the run is over, waiting on a durable timer whenever a step is still in progress.
 
     With nothing to wait for, a whole run - core, post-provisioning, assignment - is a single activity call.
+    A run that keeps waiting starts afresh every CALLS_PER_EXECUTION calls with its state as the input.
     """
-    state = None
-    for _ in range(MAX_CALLS):
+    run = {key: value for key, value in request.items() if key not in ("state", "calls")}
+    state, calls = request.get("state"), int(request.get("calls", 0))
+    for _ in range(CALLS_PER_EXECUTION):
+        if calls >= MAX_CALLS:
+            step = (state or {}).get("resume") or {}
+            failure = {
+                "step": step.get("step", "provisioning"),
+                "code": "timedOut",
+                "message": "did not finish in time",
+            }
+            return (yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, {**run, **failure}))
         advanced = yield context.call_activity_with_retry(
-            names.ADVANCE_PROVISIONING, TRANSIENT, {**request, "state": state}
+            names.ADVANCE_PROVISIONING, TRANSIENT, {**run, "state": state}
         )
+        calls += 1
         if advanced["outcome"] is not None:
             return advanced["outcome"]
         state = advanced["state"]
         if advanced["waitSeconds"] > 0:
             wait = max(timedelta(seconds=float(advanced["waitSeconds"])), MIN_WAIT)
             yield context.create_timer(context.current_utc_datetime + wait)
-    step = (state or {}).get("resume", {}) or {}
-    failure = {"step": step.get("step", "provisioning"), "code": "timedOut", "message": "did not finish in time"}
-    return (yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, {**request, **failure}))
+    context.continue_as_new({**run, "state": state, "calls": calls})
+    return None
 
 
 def blueprint() -> df.Blueprint:

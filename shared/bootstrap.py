@@ -62,6 +62,7 @@ def build_services(settings: Settings) -> Services:
         events,
         step_latency=settings.simulator_step_latency,
         vm_creates_per_minute=settings.simulator_vm_creates_per_minute,
+        vm_create_bucket=settings.simulator_vm_create_burst,
     )
     admin = AdminPorts(
         tenants=TenantRepository(storage),

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     simulator_vm_creates_per_minute: int = Field(
         default=500, ge=1, le=100_000, description="Refill rate of the simulated VM-create rate limit per tenant."
     )
+    simulator_vm_create_burst: int = Field(
+        default=1500, ge=1, le=100_000, description="VM creates the simulated limit lets through before the refill."
+    )
 
     @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", "simulator_step_latency", mode="before")
     @classmethod
