@@ -61,7 +61,10 @@ class SimulatedProvisioningCompute:
 
         def current() -> Progress | None:
             found = self._vms.find(tenant_id, key)
-            return None if found is None else Progress(done=True, resource_id=same_spec(found))
+            if found is None:
+                return None
+            self._creates.give_back(tenant_id, spec.name)  # an existing VM never waits for its turn
+            return Progress(done=True, resource_id=same_spec(found))
 
         def apply() -> str:
             vm = SimVirtualMachine(
@@ -78,7 +81,12 @@ class SimulatedProvisioningCompute:
             return same_spec(create_if_absent(self._vms, tenant_id, key, vm))
 
         return self._runner.run(
-            tenant_id, "createVm", spec.name, current=current, apply=apply, admit=lambda: self._creates.take(tenant_id)
+            tenant_id,
+            "createVm",
+            spec.name,
+            current=current,
+            apply=apply,
+            admit=lambda: self._creates.take(tenant_id, spec.name),
         )
 
     def delete_vm(self, tenant_id: str, name: str) -> Progress:
