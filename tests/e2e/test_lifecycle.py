@@ -42,8 +42,10 @@ def _assert_status(actual: int, expected: int) -> None:
     assert actual == expected
 
 
-def cleaned_up(api: ApiClient, tenant: Tenant) -> dict[str, Any]:
+def cleaned_up(api: ApiClient, tenant: Tenant, cloud_pc: dict[str, Any]) -> dict[str, Any]:
     def nothing_left() -> dict[str, Any]:
+        # the timeline's "cleanedUp" line is the clean-up's last write: before it, a device may still be going
+        assert "cleanedUp" in [e["name"] for e in timeline(api, tenant, cloud_pc)]
         resources: dict[str, Any] = api.get(f"{tenant.sim}/resources").json()
         for kind in ("virtualMachines", "networkInterfaces", "entraDevices", "intuneDevices"):
             assert resources[kind] == [], (kind, resources[kind])
@@ -77,7 +79,7 @@ def test_end_grace_period_deprovisions_at_once_and_cleans_up(api: ApiClient) -> 
     assert reply.status_code == 202, reply.text
     assert reply.headers["Location"].endswith(f"/cloudPCs/{cloud_pc['id']}")
     gone(api, tenant, cloud_pc["id"])
-    resources = cleaned_up(api, tenant)
+    resources = cleaned_up(api, tenant, cloud_pc)
     assert resources["networkSecurityGroups"], "network security groups are kept"
     events = timeline(api, tenant, cloud_pc)
     assert [e["name"] for e in events].count("deprovisioned") == 1
@@ -97,8 +99,7 @@ def test_hybrid_joined_cloud_pcs_disable_their_ad_computer_account(api: ApiClien
     tenant.group("pilot", [])
     status_becomes(api, tenant, cloud_pc["id"], "inGracePeriod")
     assert api.post(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/endGracePeriod").status_code == 202
-    resources = cleaned_up(api, tenant)
-    [account] = resources["adComputerAccounts"]
+    [account] = cleaned_up(api, tenant, cloud_pc)["adComputerAccounts"]
     assert account["enabled"] is False
 
 
@@ -247,7 +248,7 @@ def test_an_expired_grace_period_deprovisions_and_cleans_up(short_grace_host: Ap
     cloud_pc = one_cloud_pc(api, tenant)
     tenant.group("pilot", [])
     gone(api, tenant, cloud_pc["id"])
-    cleaned_up(api, tenant)
+    cleaned_up(api, tenant, cloud_pc)
     names = [e["name"] for e in timeline(api, tenant, cloud_pc)]
     assert names.index("gracePeriodStarted") < names.index("deprovisioned") < names.index("cleanedUp")
     assert names.count("deprovisioned") == 1
