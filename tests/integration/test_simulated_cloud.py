@@ -177,6 +177,18 @@ def test_vm_creates_are_throttled_when_the_bucket_is_empty(storage: TableStorage
     assert not sim.provisioning_compute.create_vm(TENANT, spec("cpc-4")).done
 
 
+def test_waiting_creates_get_turns_one_refill_apart(storage: TableStorage, clock: FakeClock) -> None:
+    sim = make_simulator(storage, clock, vm_creates_per_minute=60, vm_create_bucket=1)
+    compute = sim.provisioning_compute
+    assert compute.create_vm(TENANT, spec("cpc-0")).done
+    first, second = compute.create_vm(TENANT, spec("cpc-1")), compute.create_vm(TENANT, spec("cpc-2"))
+    assert (first.retry_after_s, second.retry_after_s) == (1, 2)
+    assert compute.create_vm(TENANT, spec("cpc-1")).retry_after_s == 1  # asking again keeps the same turn
+    clock.advance(1)
+    assert compute.create_vm(TENANT, spec("cpc-1")).done
+    assert compute.create_vm(TENANT, spec("cpc-2")).retry_after_s == 1
+
+
 def test_concurrent_creates_cannot_overspend_the_bucket(storage: TableStorage, clock: FakeClock) -> None:
     sim = make_simulator(storage, clock, vm_creates_per_minute=1, vm_create_bucket=4)
     with ThreadPoolExecutor(max_workers=8) as pool:
