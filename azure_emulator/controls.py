@@ -1,0 +1,186 @@
+"""Emulator controls that Azure does not have: faults, latency, throttles and request counts, by operation name."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from azure_emulator.server import Context, Request, Response
+
+
+@dataclass
+class Fault:
+    count: int
+    error_code: str | None = None
+    status: int = 400
+
+
+class TokenBucket:
+    """Azure's throttling model: `burst` calls at once, refilled at `per_minute`; callers are told when to retry."""
+
+    def __init__(self, per_minute: float, burst: float, clock: Callable[[], float]) -> None:
+        self.per_minute, self.burst, self._clock = per_minute, burst, clock
+        self._tokens, self._at = float(burst), clock()
+
+    def take(self) -> float:
+        """0 when a call may go ahead (a token is taken), else the seconds until a token is free."""
+        now = self._clock()
+        rate = self.per_minute / 60.0
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * rate)
+        self._at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / rate
+
+
+class Controls:
+    """Thread-safe; faults and latency are kept in memory (a restart clears them, as a test would expect)."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._lock = threading.Lock()
+        self._clock = clock
+        self.faults: dict[str, Fault] = {}
+        self.latency_s: dict[str, float] = {}
+        self.throttles: dict[str, tuple[float, float]] = {}  # name -> (per minute, burst)
+        self._buckets: dict[tuple[str, str], TokenBucket] = {}
+        self.requests: Counter[tuple[str, str, str, str]] = Counter()
+        self.statuses: Counter[int] = Counter()
+
+    # --- faults ---------------------------------------------------------------------------------------
+    def arm_fault(self, operation: str, fault: Fault) -> None:
+        with self._lock:
+            self.faults[operation] = fault
+
+    def take_fault(self, operation: str) -> Fault | None:
+        """Consume one armed failure of `operation`, if any."""
+        with self._lock:
+            fault = self.faults.get(operation)
+            if fault is None or fault.count <= 0:
+                return None
+            fault.count -= 1
+            if fault.count == 0:
+                del self.faults[operation]
+            return Fault(1, fault.error_code, fault.status)
+
+    def raise_fault(self, operation: str) -> None:
+        from azure_emulator.server import ApiError
+
+        fault = self.take_fault(operation)
+        if fault is not None:
+            code = fault.error_code or "InjectedFault"
+            raise ApiError(fault.status, code, f"Injected failure of {operation} ({code}).")
+
+    # --- latency and throttles ----------------------------------------------------------------------
+    def latency(self, operation: str) -> float:
+        with self._lock:
+            return self.latency_s.get(operation, 0.0)
+
+    def throttle(self, name: str, key: str, default: tuple[float, float]) -> float:
+        """0 when a `name` call for `key` may go ahead now, else the seconds to wait (answered as 429)."""
+        with self._lock:
+            per_minute, burst = self.throttles.get(name, default)
+            bucket = self._buckets.get((name, key))
+            if bucket is None or (bucket.per_minute, bucket.burst) != (per_minute, burst):
+                bucket = self._buckets[(name, key)] = TokenBucket(per_minute, burst, self._clock)
+            return bucket.take()
+
+    # --- request counts ---------------------------------------------------------------------------------
+    def count(self, api: str, kind: str, operation: str, method: str, status: int) -> None:
+        with self._lock:
+            self.requests[(api, kind, operation, method)] += 1
+            self.statuses[status] += 1
+
+    def counts(self) -> dict[str, Any]:
+        with self._lock:
+            rows = [
+                {"api": api, "kind": kind, "operation": op, "method": method, "count": n}
+                for (api, kind, op, method), n in sorted(self.requests.items())
+            ]
+            return {"value": rows, "total": sum(self.requests.values()), "statuses": dict(self.statuses)}
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.statuses.clear()
+
+
+def register(ctx: Context) -> None:
+    """The /emulator control routes (not Azure's)."""
+    from azure_emulator.server import ApiError, Response
+
+    r = ctx.router
+    controls = ctx.controls
+
+    def _body_number(request: Request, name: str, minimum: float = 0) -> float:
+        value = request.json().get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < minimum:
+            raise ApiError(400, "InvalidRequestContent", f"'{name}' must be a number >= {minimum}.")
+        return float(value)
+
+    @r.route("PUT", r"/emulator/faults/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def put_fault(request: Request) -> Response:
+        body = request.json()
+        count = int(_body_number(request, "count", 1))
+        error_code = body.get("errorCode")
+        status = int(body.get("status") or 400)
+        controls.arm_fault(request.params["op"], Fault(count, error_code, status))
+        return Response(200, {"operation": request.params["op"], "count": count, "errorCode": error_code})
+
+    @r.route("DELETE", r"/emulator/faults/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def delete_fault(request: Request) -> Response:
+        with controls._lock:
+            controls.faults.pop(request.params["op"], None)
+        return Response(204)
+
+    @r.route("PUT", r"/emulator/latency/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def put_latency(request: Request) -> Response:
+        seconds = _body_number(request, "seconds")
+        with controls._lock:
+            controls.latency_s[request.params["op"]] = seconds
+        return Response(200, {"operation": request.params["op"], "seconds": seconds})
+
+    @r.route("PUT", r"/emulator/throttles/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def put_throttle(request: Request) -> Response:
+        per_minute, burst = _body_number(request, "perMinute", 1), _body_number(request, "burst", 1)
+        with controls._lock:
+            controls.throttles[request.params["name"]] = (per_minute, burst)
+        return Response(200, {"name": request.params["name"], "perMinute": per_minute, "burst": burst})
+
+    @r.route("GET", r"/emulator/operations", operation="emulatorControl", api="emulator", auth=False)
+    def list_operations(request: Request) -> Response:
+        names = sorted({route.operation for route in r.routes if route.api != "emulator"} | EXTRA_OPERATIONS)
+        return Response(200, {"value": names})
+
+    @r.route("GET", r"/emulator/requests", operation="emulatorControl", api="emulator", auth=False)
+    def get_requests(request: Request) -> Response:
+        return Response(200, controls.counts())
+
+    @r.route("DELETE", r"/emulator/requests", operation="emulatorControl", api="emulator", auth=False)
+    def reset_requests(request: Request) -> Response:
+        controls.reset_counts()
+        return Response(204)
+
+    @r.route("POST", r"/emulator/token", operation="emulatorControl", api="emulator", auth=False)
+    def post_token(request: Request) -> Response:
+        body = request.json()
+        tenant = body.get("tenantId")
+        if not isinstance(tenant, str) or not tenant:
+            raise ApiError(400, "InvalidRequestContent", "'tenantId' is required.")
+        token, expires = ctx.tokens.issue(
+            tenant, audience=str(body.get("audience") or "https://graph.microsoft.com"), object_id=body.get("objectId")
+        )
+        return Response(200, {"access_token": token, "token_type": "Bearer", "expires_on": expires})
+
+    @r.route("GET", r"/emulator/health", operation="emulatorControl", api="emulator", auth=False)
+    def health(request: Request) -> Response:
+        return Response(200, {"status": "ok"})
+
+
+# Operation names that handlers count or fault under besides their routes' own (filled in by the API modules).
+EXTRA_OPERATIONS: set[str] = set()

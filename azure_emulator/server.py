@@ -1,0 +1,272 @@
+"""The emulator's HTTP(S) server: routes by method and path pattern, bearer tokens, request counts, faults."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import ssl
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from azure_emulator.controls import Controls
+from azure_emulator.store import Store
+from azure_emulator.tokens import TokenIssuer
+
+log = logging.getLogger("azure_emulator")
+
+Api = Literal["arm", "graph", "keyvault", "identity", "emulator"]
+Kind = Literal["read", "write", "poll"]
+
+
+class ApiError(Exception):
+    """An error answer in the shape ARM, Graph and Key Vault share: {"error": {"code", "message"}}."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # JSON-able, or bytes/str sent as they are
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json; charset=utf-8"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # percent-decoded, without the query
+    query: dict[str, str]  # first value of each parameter; names as sent
+    headers: dict[str, str]  # lower-cased names
+    body: bytes
+    base_url: str  # https://127.0.0.1:PORT, for links and Location headers
+    params: dict[str, str] = field(default_factory=dict)  # the route pattern's named groups
+    claims: dict[str, Any] | None = None  # the bearer token's claims, when one was sent and valid
+    operation: str = ""  # counted under this name; a handler may refine it (runCommand -> its command)
+
+    def json(self) -> Any:
+        if not self.body:
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise ApiError(400, "InvalidRequestContent", "The request content is not valid JSON.") from None
+
+    @property
+    def tenant(self) -> str:
+        """The Entra tenant the caller's token is for (its `tid`)."""
+        if not self.claims or not self.claims.get("tid"):
+            raise ApiError(401, "InvalidAuthenticationToken", "A bearer token with a tenant (tid) is required.")
+        return str(self.claims["tid"])
+
+    def q(self, name: str, default: str | None = None) -> str | None:
+        """A query parameter, its name compared case-insensitively (OData's $filter, $top, ...)."""
+        lowered = name.lower()
+        for key, value in self.query.items():
+            if key.lower() == lowered:
+                return value
+        return default
+
+
+Handler = Callable[[Request], Response]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    operation: str
+    api: Api
+    kind: Kind
+    auth: bool  # a bearer token is required
+    faults: bool  # the dispatcher applies armed faults of `operation` before the handler runs
+
+
+class Router:
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+        # per API, the headers of a 401 sent when no token came (Key Vault's challenge needs its own)
+        self.challenges: dict[str, Callable[[Request], dict[str, str]]] = {}
+
+    def route(
+        self,
+        method: str,
+        pattern: str,
+        *,
+        operation: str,
+        api: Api,
+        kind: Kind | None = None,
+        auth: bool = True,
+        faults: bool = True,
+    ) -> Callable[[Handler], Handler]:
+        """Register `handler` for METHOD and a regex of the whole path (matched case-insensitively, as ARM is)."""
+
+        def register(handler: Handler) -> Handler:
+            counted: Kind = kind or ("read" if method == "GET" else "write")
+            compiled = re.compile(f"^{pattern}/?$", re.IGNORECASE)
+            self.routes.append(Route(method, compiled, handler, operation, api, counted, auth, faults))
+            return handler
+
+        return register
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
+        """The route, its parameters, and whether the path exists under another method (405)."""
+        other = False
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found is None:
+                continue
+            if route.method == method:
+                return route, {k: v for k, v in found.groupdict().items() if v is not None}, False
+            other = True
+        return None, {}, other
+
+
+@dataclass
+class Context:
+    """What every API module shares: state, controls, tokens, the clock and the server's own URL."""
+
+    store: Store
+    controls: Controls
+    tokens: TokenIssuer
+    router: Router
+    state_dir: Path | None
+    base_url: str = ""
+    clock: Callable[[], float] = time.time
+    background: list[Callable[[], None]] = field(default_factory=list)  # stopped with the server
+
+
+def _bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    if value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    return None
+
+
+def dispatch(ctx: Context, request: Request) -> Response:
+    route, params, other = ctx.router.match(request.method, request.path)
+    if route is None:
+        if other:
+            return error_response(ApiError(405, "MethodNotAllowed", f"{request.method} is not allowed here."))
+        return error_response(ApiError(404, "NotFound", f"No emulated API at {request.path}."))
+    request.params, request.operation = params, route.operation
+    token = _bearer(request.headers)
+    if token is not None:
+        request.claims = ctx.tokens.verify(token)
+    if route.auth and request.claims is None:
+        challenge = ctx.router.challenges.get(route.api)
+        headers = challenge(request) if challenge else {"WWW-Authenticate": 'Bearer realm="azure-emulator"'}
+        code = "Unauthorized" if token is None else "InvalidAuthenticationToken"
+        response = error_response(ApiError(401, code, "A valid bearer token is required.", headers))
+    else:
+        try:
+            if route.faults:
+                ctx.controls.raise_fault(request.operation)
+            response = route.handler(request)
+        except ApiError as exc:
+            response = error_response(exc)
+    ctx.controls.count(route.api, route.kind, request.operation, request.method, response.status)
+    return response
+
+
+def error_response(exc: ApiError) -> Response:
+    body = {"error": {"code": exc.code, "message": exc.message}}
+    return Response(exc.status, body, dict(exc.headers))
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: EmulatorServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        split = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=unquote(split.path),
+            query=dict(parse_qsl(split.query, keep_blank_values=True)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            base_url=self.server.ctx.base_url,
+        )
+        try:
+            response = dispatch(self.server.ctx, request)
+        except Exception:
+            log.error("emulator handler failed:\n%s", traceback.format_exc())
+            response = error_response(ApiError(500, "InternalServerError", "The emulator failed; see its log."))
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        if response.body is None:
+            payload = b""
+        elif isinstance(response.body, bytes):
+            payload = response.body
+        elif isinstance(response.body, str):
+            payload = response.body.encode("utf-8")
+        else:
+            payload = json.dumps(response.body).encode("utf-8")
+        self.send_response(response.status)
+        if payload or response.body is not None:
+            self.send_header("Content-Type", response.content_type)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _handle  # noqa: N815 - the base class's names
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """One thread per connection (clients keep connections alive); TLS is negotiated in that thread."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, ctx: Context, port: int, ssl_context: ssl.SSLContext | None) -> None:
+        self.ctx = ctx
+        self.ssl_context = ssl_context
+        super().__init__(("127.0.0.1", port), _Handler)
+        scheme = "https" if ssl_context else "http"
+        ctx.base_url = f"{scheme}://127.0.0.1:{self.server_address[1]}"
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        if self.ssl_context is None:
+            super().finish_request(request, client_address)
+            return
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            wrapped = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        try:
+            super().finish_request(wrapped, client_address)
+        finally:
+            try:
+                wrapped.close()
+            except OSError:
+                pass
+
+
+def serve_in_thread(server: EmulatorServer) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, name="azure-emulator", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,88 @@
+"""The emulator's state: JSON documents by kind and key, in memory, written through to SQLite when a folder is given."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class Store:
+    """Documents keyed by (kind, key). Keys are compared as given: callers lower-case ARM names themselves.
+
+    Every public call is atomic; `transaction()` holds the lock across several calls for a read-modify-write.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._lock = threading.RLock()
+        self._docs: dict[str, dict[str, dict[str, Any]]] = {}
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS docs (kind TEXT, key TEXT, body TEXT, PRIMARY KEY (kind, key))"
+            )
+            for kind, key, body in self._db.execute("SELECT kind, key, body FROM docs"):
+                self._docs.setdefault(kind, {})[key] = json.loads(body)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        with self._lock:
+            yield self
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            doc = self._docs.get(kind, {}).get(key)
+            return json.loads(json.dumps(doc)) if doc is not None else None
+
+    def put(self, kind: str, key: str, doc: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps(doc)
+        with self._lock:
+            self._docs.setdefault(kind, {})[key] = json.loads(body)
+            if self._db is not None:
+                self._db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?, ?)", (kind, key, body))
+        return doc
+
+    def insert(self, kind: str, key: str, doc: dict[str, Any]) -> bool:
+        """Create-only: False (and nothing written) when the key exists."""
+        with self._lock:
+            if key in self._docs.get(kind, {}):
+                return False
+            self.put(kind, key, doc)
+            return True
+
+    def delete(self, kind: str, key: str) -> bool:
+        with self._lock:
+            found = self._docs.get(kind, {}).pop(key, None) is not None
+            if found and self._db is not None:
+                self._db.execute("DELETE FROM docs WHERE kind = ? AND key = ?", (kind, key))
+            return found
+
+    def scan(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
+        """Documents whose key starts with `prefix`, in key order."""
+        with self._lock:
+            docs = self._docs.get(kind, {})
+            return [json.loads(json.dumps(docs[k])) for k in sorted(docs) if k.startswith(prefix)]
+
+    def keys(self, kind: str, prefix: str = "") -> list[str]:
+        with self._lock:
+            return sorted(k for k in self._docs.get(kind, {}) if k.startswith(prefix))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._docs.clear()
+            if self._db is not None:
+                self._db.execute("DELETE FROM docs")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
