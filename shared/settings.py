@@ -58,7 +58,21 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AzureWebJobsStorage", "storage_connection_string"),
         min_length=1,
     )
-    cloud_provider: Literal["simulated", "azure"] = "simulated"
+    arm_endpoint: str = Field(default="https://management.azure.com", pattern=r"^https://")
+    graph_endpoint: str = Field(default="https://graph.microsoft.com", pattern=r"^https://")
+    key_vault_url: str | None = Field(default=None, pattern=r"^https://", description="The app's Key Vault.")
+    azure_authority_host: str = Field(
+        default="login.microsoftonline.com", description="Entra ID's host (a custom one for a private cloud)."
+    )
+    app_client_id: str | None = Field(
+        default=None, description="The multi-tenant app registration the app acts as in each customer tenant."
+    )
+    app_client_secret: SecretStr | None = Field(
+        default=None, description="Its client secret; unset: federated with the app's managed identity."
+    )
+    notification_url: str | None = Field(
+        default=None, description="The public URL of POST /api/directoryNotifications, given to Graph subscriptions."
+    )
     cloudpc_grace_period: timedelta = timedelta(days=7)
     cloudpc_cleanup_delay: timedelta = timedelta(hours=3)
     provisioning_max_attempts: int = Field(default=3, ge=1, le=10)

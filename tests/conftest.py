@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from azure_emulator.launcher import EmulatorProcess
 from devhost.azurite import Azurite
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,3 +26,13 @@ def azurite() -> Iterator[Azurite]:
 @pytest.fixture(scope="session")
 def storage_connection_string(azurite: Azurite) -> str:
     return azurite.connection_string
+
+
+@pytest.fixture(scope="session")
+def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    """One in-memory Azure emulator (ARM, Graph, Key Vault, tokens) for the whole test session."""
+    emulator = EmulatorProcess(state_dir=tmp_path_factory.mktemp("azure-emulator")).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()

@@ -101,6 +101,9 @@ class SecretStore(Protocol):
 # Every provisioning call is idempotent, keyed by a deterministic resource name, and answers with its
 # Progress: done, or not yet (a long-running operation or throttling) and when to ask again. The
 # orchestrator waits on a durable timer between asks, so no activity slot sits idle while Azure works.
+# A call that started a long-running operation returns the operation to poll (its status URL); the run
+# state carries it, and the next call passes it back as `operation`, so the adapter polls instead of
+# starting again.
 
 
 @dataclass(frozen=True)
@@ -108,57 +111,105 @@ class Progress:
     done: bool
     retry_after_s: float = 0.0
     resource_id: str | None = None  # the ARM/Graph id of what the call created, once done
+    operation: str | None = None  # not done: what to pass back as `operation` on the next call
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a Cloud PC's Azure resources live: the site's subscription and resource group, and the region."""
+
+    subscription_id: str
+    resource_group: str
+    region_name: str
 
 
 @dataclass(frozen=True)
 class VmSpec:
-    name: str  # deterministic, unique per Cloud PC and provisioning attempt
-    region_name: str
+    name: str  # deterministic, unique per Cloud PC, run and provisioning attempt
+    nic_name: str  # likewise; the NIC is made first, in `subnet_id`
+    placement: Placement
     vm_size: str
     image_type: str  # "gallery" | "custom"
-    image_id: str  # gallery id (publisher_offer_sku) or managed image resource id
+    image_id: str  # gallery id (publisher_offer_sku), managed image or gallery image version resource id
     os_disk_size_gb: int
+    subnet_id: str | None  # None: the Microsoft-hosted network (the app's own network in the region)
+
+
+@dataclass(frozen=True)
+class JoinSpec:
+    """How a Cloud PC joins: Entra join, or hybrid join to an AD domain with a connection's credentials."""
+
+    device_name: str
+    join_type: str  # "azureADJoin" | "hybridAzureADJoin"
+    domain_name: str | None = None
+    organizational_unit: str | None = None
+    domain_username: str | None = None
+    password_secret_name: str | None = None  # the join account's password, read from the secret store
 
 
 class ProvisioningCompute(Protocol):
-    def allocate_capacity(self, tenant_id: str, region_name: str, vm_size: str, name: str) -> Progress: ...
+    """Azure Compute and Network (ARM) as provisioning uses them."""
 
-    def create_vm(self, tenant_id: str, spec: VmSpec) -> Progress: ...
-
-    def delete_vm(self, tenant_id: str, name: str) -> Progress: ...
-
-
-class ProvisioningNetwork(Protocol):
-    def attach_nic(self, tenant_id: str, name: str, vm_name: str, subnet_id: str | None) -> Progress:
-        """Create NIC `name` in the subnet (None: the Microsoft-hosted network) and attach it to the VM."""
+    def allocate_capacity(self, tenant_id: str, placement: Placement, vm_size: str) -> Progress:
+        """The VM size is offered in the region (resource SKUs) and the regional vCPU quota has room (usages)."""
         ...
 
-    def delete_nic(self, tenant_id: str, name: str) -> Progress: ...
+    def create_vm(self, tenant_id: str, spec: VmSpec, operation: str | None = None) -> Progress:
+        """The NIC, then the VM (system-assigned identity, the plan's size and disk, the image); resource_id: the VM's."""
+        ...
+
+    def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
+        """Done once the NIC is attached to its VM with a private address; resource_id: the NIC's."""
+        ...
+
+    def run_command(
+        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
+        operation: str | None = None,
+    ) -> Progress:
+        """Run Command `command` on the VM; a failed script raises CloudError."""
+        ...
+
+    def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:
+        """The VM with its OS disk (and the role assignments scoped to it); done when gone."""
+        ...
+
+    def delete_nic(self, tenant_id: str, placement: Placement, nic_name: str, operation: str | None = None) -> Progress:
+        ...
 
 
 class DeviceDirectory(Protocol):
     """Device objects in Entra ID and, for hybrid join, computer accounts in on-premises AD."""
 
     def join_device(
-        self, tenant_id: str, device_name: str, join_type: str, domain_name: str | None, organizational_unit: str | None
-    ) -> Progress: ...
+        self, tenant_id: str, placement: Placement, vm_name: str, join: JoinSpec, operation: str | None = None
+    ) -> Progress:
+        """The join extension on the VM, then wait for the Entra device object (hybrid: the synced one)."""
+        ...
 
     def delete_device(self, tenant_id: str, device_name: str) -> Progress: ...
 
-    def disable_computer_account(self, tenant_id: str, device_name: str) -> Progress: ...
+    def disable_computer_account(
+        self, tenant_id: str, placement: Placement, join: JoinSpec, subnet_id: str | None, operation: str | None = None
+    ) -> Progress:
+        """Disable (never delete) the on-premises computer account named `join.device_name`."""
+        ...
 
 
 class DeviceManagement(Protocol):
-    """Intune: enrolment, primary user, configuration steps, and the user's assignment."""
+    """Intune enrolment and primary user (Graph), and the user's right to sign in (an Azure role on the VM)."""
 
-    def enroll_device(self, tenant_id: str, device_name: str) -> Progress: ...
+    def enroll_device(
+        self, tenant_id: str, placement: Placement, vm_name: str, device_name: str, operation: str | None = None
+    ) -> Progress:
+        """MDM enrolment (the join extension's mdmId), then wait for the Intune managed device."""
+        ...
 
     def set_primary_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress: ...
 
-    def configure(self, tenant_id: str, device_name: str, step: str, value: str) -> Progress:
-        """A post-provisioning step by its name (hideStartMenuPowerIcons, resizeOsDisk, ...)."""
+    def assign_user(
+        self, tenant_id: str, placement: Placement, vm_name: str, user_id: str, administrator: bool
+    ) -> Progress:
+        """Virtual Machine User Login (Administrator Login with local admin) for the user on the VM."""
         ...
-
-    def assign_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress: ...
 
     def delete_managed_device(self, tenant_id: str, device_name: str) -> Progress: ...

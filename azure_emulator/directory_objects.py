@@ -1,0 +1,94 @@
+"""Directory objects that ARM-side events create (a join extension makes an Entra device, an Intune managed device,
+an on-premises computer account) and the Graph API serves: one schema, shared by the ARM and Graph modules.
+
+Store kinds and keys:
+- `graph.device`        `{tid}/{id}`      Graph device: id, deviceId, displayName, trustType, operatingSystem, ...
+- `graph.managedDevice` `{tid}/{id}`      Intune managedDevice: id, deviceName, azureADDeviceId, userId, ...
+- `ad.computer`         `{domain}/{name}` on-premises computer account: name, domain, enabled, organizationalUnit
+Names are matched case-insensitively, as Entra and AD do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from azure_emulator.store import Store
+
+DEVICE, MANAGED_DEVICE, COMPUTER = "graph.device", "graph.managedDevice", "ad.computer"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def find_device(store: Store, tid: str, display_name: str) -> dict[str, Any] | None:
+    wanted = display_name.lower()
+    return next((d for d in store.scan(DEVICE, f"{tid}/") if d["displayName"].lower() == wanted), None)
+
+
+def ensure_device(store: Store, tid: str, display_name: str, trust_type: str) -> dict[str, Any]:
+    """The Entra device of that name (trustType `AzureAd` for Entra join, `ServerAd` for hybrid), made once."""
+    with store.transaction():
+        found = find_device(store, tid, display_name)
+        if found is not None:
+            return found
+        object_id = str(uuid.uuid4())
+        device = {
+            "id": object_id,
+            "deviceId": str(uuid.uuid4()),
+            "displayName": display_name,
+            "trustType": trust_type,
+            "operatingSystem": "Windows",
+            "accountEnabled": True,
+            "createdDateTime": _now(),
+        }
+        return store.put(DEVICE, f"{tid}/{object_id}", device)
+
+
+def find_managed_device(store: Store, tid: str, device_name: str) -> dict[str, Any] | None:
+    wanted = device_name.lower()
+    return next((d for d in store.scan(MANAGED_DEVICE, f"{tid}/") if d["deviceName"].lower() == wanted), None)
+
+
+def ensure_managed_device(store: Store, tid: str, device_name: str, azure_ad_device_id: str) -> dict[str, Any]:
+    """The Intune managed device of that name, enrolled once."""
+    with store.transaction():
+        found = find_managed_device(store, tid, device_name)
+        if found is not None:
+            return found
+        object_id = str(uuid.uuid4())
+        device = {
+            "id": object_id,
+            "deviceName": device_name,
+            "azureADDeviceId": azure_ad_device_id,
+            "userId": None,
+            "userPrincipalName": None,
+            "operatingSystem": "Windows",
+            "managementAgent": "mdm",
+            "enrolledDateTime": _now(),
+        }
+        return store.put(MANAGED_DEVICE, f"{tid}/{object_id}", device)
+
+
+def ensure_computer(store: Store, domain: str, name: str, ou: str | None) -> dict[str, Any]:
+    """The on-premises computer account a domain join makes (enabled again if it was disabled)."""
+    key = f"{domain.lower()}/{name.lower()}"
+    account = {"name": name.upper(), "domain": domain.lower(), "enabled": True, "organizationalUnit": ou}
+    return store.put(COMPUTER, key, account)
+
+
+def disable_computer(store: Store, domain: str, name: str) -> bool:
+    """Disable, never delete; False when there is no such account."""
+    key = f"{domain.lower()}/{name.lower()}"
+    with store.transaction():
+        account = store.get(COMPUTER, key)
+        if account is None:
+            return False
+        store.put(COMPUTER, key, {**account, "enabled": False})
+        return True
+
+
+def list_computers(store: Store) -> list[dict[str, Any]]:
+    return store.scan(COMPUTER)
