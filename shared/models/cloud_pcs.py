@@ -42,8 +42,12 @@ class BuildSettings(ApiModel):
     domain_join_type: str
     on_premises_connection_id: str | None = None
     region_name: str
+    subscription_id: str = ""
+    resource_group: str = ""
     subnet_id: str | None = None
     ad_domain_name: str | None = None
+    ad_domain_username: str | None = None
+    password_secret_name: str | None = None  # the connection's domain-join password, in the secret store
     organizational_unit: str | None = None
     vm_size: str
     os_disk_size_gb: int

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from shared.models.base import ApiModel
+from shared.models.cloud_pcs import BuildSettings
 
 DueKind = Literal["graceExpiry", "cleanUp"]
 
@@ -20,7 +21,7 @@ class DueWork(ApiModel):
     run: int
     generation: int
     device_name: str | None = None
-    domain_join_type: str | None = None
+    build: BuildSettings | None = None  # where its resources live and how it joined
     vm_names: list[str] = []
     nic_names: list[str] = []
 

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.cloud.ports import DeviceDirectory, DeviceManagement, Directory, ProvisioningCompute, ProvisioningNetwork
+from shared.cloud.ports import DeviceDirectory, DeviceManagement, Directory, ProvisioningCompute
 from shared.events import EventPublisher
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
+from shared.storage.sites import SiteRepository
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,10 @@ class EnginePorts:
     cloud_pcs: CloudPcRepository
     policies: PolicyRepository
     connections: ConnectionRepository
+    sites: SiteRepository
     images: DeviceImageRepository
     directory: Directory
     compute: ProvisioningCompute
-    network: ProvisioningNetwork
     devices: DeviceDirectory
     intune: DeviceManagement
     due: DueWorkRepository

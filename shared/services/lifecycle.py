@@ -7,12 +7,16 @@ meet the same due work, or a sweep that runs again after a crash, do it once.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from shared.cloud.ports import Progress
 from shared.errors import Conflict, PreconditionFailed
 from shared.models.cloud_pcs import CloudPc
 from shared.models.lifecycle import DueWork
 from shared.services.engine_ports import EnginePorts
-from shared.services.provisioning import due_work, run_resources, schedule_clean_up, timeline_event
+from shared.services.provisioning import due_work, run_resources, schedule_clean_up
+from shared.services.provisioning_steps import join_spec, placement_of
+from shared.services.timeline import timeline_event
 
 log = logging.getLogger(__name__)
 GRACE_FROM = frozenset({"provisioned", "provisionedWithWarnings"})
@@ -33,10 +37,10 @@ def lifecycle_event(
     """A milestone line for (cloud PC id, run, generation); a `once` line has one id per run, so repeating
     the work never adds a second."""
     cloud_pc_id, run, generation = ids
-    now = ports.clock()
-    event = timeline_event(cloud_pc_id, run, generation, name, now, outcome=outcome, message=message)
-    suffix = name if once else f"{now:%Y%m%dT%H%M%S%f}.{name}"
-    ports.cloud_pcs.upsert_event(tenant_id, event.model_copy(update={"id": f"r{run:03d}.g{generation:03d}.y.{suffix}"}))
+    event = timeline_event(
+        cloud_pc_id, run, generation, name, ports.clock(), outcome=outcome, message=message, repeatable=not once
+    )
+    ports.cloud_pcs.upsert_event(tenant_id, event)
 
 
 def ids_of(cloud_pc: CloudPc) -> tuple[str, int, int]:
@@ -91,6 +95,14 @@ def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
     return restored
 
 
+def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+    """Start deleting the VMs of the Cloud PC's run; clean-up later waits until they are gone."""
+    if cloud_pc.build is not None:
+        vms, _ = run_resources(ports.max_attempts, cloud_pc)
+        for name in vms:
+            ports.compute.delete_vm(cloud_pc.tenant_id, placement_of(cloud_pc.build), name)
+
+
 def deprovision(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str) -> bool:
     """Delete the VM and the Cloud PC (GET answers 404 after; its timeline stays); clean-up follows later."""
     cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
@@ -105,9 +117,7 @@ def deprovision(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, 
         except PreconditionFailed:  # someone else moved first (another sweep, or a restore): follow them
             return deprovision(ports, tenant_id, cloud_pc_id, run, reason)
         lifecycle_event(ports, cloud_pc.tenant_id, ids_of(cloud_pc), "deprovisioningStarted", message=reason)
-    vms, _ = run_resources(ports.max_attempts, cloud_pc)
-    for name in vms:
-        ports.compute.delete_vm(tenant_id, name)
+    delete_vms(ports, cloud_pc)
     schedule_clean_up(ports, cloud_pc)
     lifecycle_event(
         ports,
@@ -122,18 +132,27 @@ def deprovision(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, 
     return True
 
 
-def clean_up(ports: EnginePorts, work: DueWork) -> None:
-    """Delete Intune and Entra devices and NICs; disable (never delete) the AD computer account; keep NSGs."""
-    tenant = work.tenant_id
-    for name in work.nic_names:
-        ports.network.delete_nic(tenant, name)
+def clean_up(ports: EnginePorts, work: DueWork) -> Progress:
+    """Delete NICs and the Intune and Entra devices; disable (never delete) the AD computer account; keep NSGs.
+
+    Not done while Azure is still deleting something: the work then stays due until it is."""
+    tenant, build = work.tenant_id, work.build
+    if build is not None:
+        placement = placement_of(build)
+        for name in work.nic_names:
+            nic = ports.compute.delete_nic(tenant, placement, name)
+            if not nic.done:
+                return nic
     current = ports.cloud_pcs.find_cloud_pc(tenant, work.cloud_pc_id)
     device_in_use = current is not None and current.managed_device_name == work.device_name and current.status in LIVE
     if work.device_name and not device_in_use:  # a retry may be using the same device name again
         ports.intune.delete_managed_device(tenant, work.device_name)
         ports.devices.delete_device(tenant, work.device_name)
-        if work.domain_join_type == "hybridAzureADJoin":
-            ports.devices.disable_computer_account(tenant, work.device_name)
+        if build is not None and build.domain_join_type == "hybridAzureADJoin":
+            join = join_spec(build, work.device_name)
+            account = ports.devices.disable_computer_account(tenant, placement_of(build), join, build.subnet_id)
+            if not account.done:
+                return account
         ports.cloud_pcs.release_device_name(tenant, work.device_name)
     lifecycle_event(
         ports,
@@ -143,6 +162,7 @@ def clean_up(ports: EnginePorts, work: DueWork) -> None:
         outcome="succeeded",
         message="Intune and Entra devices and NICs removed" + ("" if not device_in_use else " (device kept: in use)"),
     )
+    return Progress(done=True)
 
 
 def process_due(ports: EnginePorts, work: DueWork) -> None:
@@ -157,7 +177,10 @@ def process_due(ports: EnginePorts, work: DueWork) -> None:
         ):
             deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
     else:
-        clean_up(ports, work)
+        progress = clean_up(ports, work)
+        if not progress.done:  # due again once Azure has had the time it asked for
+            later = ports.clock() + timedelta(seconds=max(progress.retry_after_s, 1.0))
+            ports.due.upsert_due(work.model_copy(update={"due_date_time": later}))
     ports.due.delete_due(work)
 
 
@@ -225,9 +248,7 @@ def reprovision(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     if cloud_pc.status not in REPROVISION_FROM:
         raise _wrong_status(cloud_pc, "reprovision", REPROVISION_FROM)
-    vms, _ = run_resources(ports.max_attempts, cloud_pc)
-    for name in vms:
-        ports.compute.delete_vm(tenant_id, name)
+    delete_vms(ports, cloud_pc)
     schedule_clean_up(ports, cloud_pc)
     policy = ports.policies.find_policy(tenant_id, cloud_pc.provisioning_policy_id)
     fresh = cloud_pc.model_copy(

@@ -23,6 +23,10 @@ class SiteRepository:
     ) -> tuple[list[Site], str | None]:
         return self._rows.page("PartitionKey eq @tenant", {"tenant": tenant_id}, top=top, skip_token=skip_token)
 
+    def list_all_sites(self, tenant_id: str) -> list[Site]:
+        """Every site of the tenant (a tenant has a handful)."""
+        return list(self._rows.scan("PartitionKey eq @tenant", {"tenant": tenant_id}))
+
     def any_sites(self, tenant_id: str) -> bool:
         return self._rows.exists("PartitionKey eq @tenant", {"tenant": tenant_id})
 

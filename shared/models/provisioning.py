@@ -1,0 +1,60 @@
+"""What a provisioning run carries between activity calls (the orchestration holds it, so nothing is read back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from shared.models.base import ApiModel
+from shared.models.cloud_pcs import BuildSettings
+
+
+class CloudPcJob(ApiModel):
+    """What one provisioning run works from; decided by `begin`."""
+
+    tenant_id: str
+    cloud_pc_id: str
+    run: int
+    generation: int
+    device_name: str
+    user_id: str
+    user_principal_name: str = ""
+    build: BuildSettings
+    core: list[str]
+    post: list[str] = []
+    assignment: list[str]
+
+    @property
+    def steps(self) -> list[str]:
+        return [*self.core, *self.post, *self.assignment]
+
+
+class StepsResult(ApiModel):
+    """How far one call got through a list of steps."""
+
+    completed: int = Field(description="How many of the steps are finished (done, or failed but tolerated).")
+    warnings: list[str] = []
+    waiting: dict[str, Any] | None = None  # {step, startedAt, retryAfterSeconds, operation}: call again after it
+    failure: dict[str, str] | None = None  # {step, code, message}: the attempt failed
+    resources: dict[str, str] = {}  # Cloud PC fields the steps found out (the VM's and NIC's ids)
+
+
+class RunState(ApiModel):
+    """Where a run stands between two activity calls."""
+
+    job: CloudPcJob
+    attempt: int = 1
+    completed: int = 0  # the attempt's steps already taken
+    resume: dict[str, Any] | None = None  # the step (or attempt removal) being waited for
+    warnings: list[str] = []
+    resources: dict[str, str] = {}
+    failure: dict[str, str] | None = None  # the attempt failed: the next calls remove it first
+
+
+class Advanced(ApiModel):
+    """What one call of `advance` achieved: the run is over, or where it stands and how long to wait."""
+
+    outcome: str | None = None  # the Cloud PC's final status, or why the run did not start
+    state: RunState | None = None
+    wait_seconds: float = 0
