@@ -27,7 +27,7 @@ test: deps lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 run: deps
-	$(PY) -m devhost --start-azurite
+	$(PY) -m devhost --start-azurite --start-azure-emulator
 
 bench: deps
 	$(PY) -m bench

@@ -9,7 +9,7 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared.services import provisioning
 from shared.services.engine_ports import EnginePorts
-from shared.services.provisioning import RunState
+from shared.models.provisioning import RunState
 
 
 def blueprint(ports: EnginePorts) -> df.Blueprint:

@@ -40,33 +40,49 @@ class TokenBucket:
 
 
 class Controls:
-    """Thread-safe; faults and latency are kept in memory (a restart clears them, as a test would expect)."""
+    """Thread-safe; faults and latency are kept in memory (a restart clears them, as a test would expect).
+
+    A fault or latency can be scoped to one Entra tenant: it then applies only to requests whose token is for
+    that tenant (the dispatcher sets the request's tenant for the handler's thread), so tests sharing one
+    emulator don't trip over each other's faults.
+    """
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._clock = clock
-        self.faults: dict[str, Fault] = {}
-        self.latency_s: dict[str, float] = {}
+        self._request = threading.local()
+        self.faults: dict[tuple[str, str | None], Fault] = {}
+        self.latency_s: dict[tuple[str, str | None], float] = {}
         self.throttles: dict[str, tuple[float, float]] = {}  # name -> (per minute, burst)
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self.requests: Counter[tuple[str, str, str, str]] = Counter()
         self.statuses: Counter[int] = Counter()
 
+    def set_request_tenant(self, tenant: str | None) -> None:
+        """The Entra tenant of the request this thread is handling (its token's tid)."""
+        self._request.tenant = tenant
+
+    def _keys(self, operation: str) -> list[tuple[str, str | None]]:
+        tenant = getattr(self._request, "tenant", None)
+        return [(operation, tenant), (operation, None)] if tenant else [(operation, None)]
+
     # --- faults ---------------------------------------------------------------------------------------
-    def arm_fault(self, operation: str, fault: Fault) -> None:
+    def arm_fault(self, operation: str, fault: Fault, tenant: str | None = None) -> None:
         with self._lock:
-            self.faults[operation] = fault
+            self.faults[(operation, tenant)] = fault
 
     def take_fault(self, operation: str) -> Fault | None:
-        """Consume one armed failure of `operation`, if any."""
+        """Consume one armed failure of `operation` for the current request's tenant (or for any), if any."""
         with self._lock:
-            fault = self.faults.get(operation)
-            if fault is None or fault.count <= 0:
-                return None
-            fault.count -= 1
-            if fault.count == 0:
-                del self.faults[operation]
-            return Fault(1, fault.error_code, fault.status)
+            for key in self._keys(operation):
+                fault = self.faults.get(key)
+                if fault is None:
+                    continue
+                fault.count -= 1
+                if fault.count <= 0:
+                    del self.faults[key]
+                return Fault(1, fault.error_code, fault.status)
+            return None
 
     def raise_fault(self, operation: str) -> None:
         from azure_emulator.server import ApiError
@@ -79,7 +95,10 @@ class Controls:
     # --- latency and throttles ----------------------------------------------------------------------
     def latency(self, operation: str) -> float:
         with self._lock:
-            return self.latency_s.get(operation, 0.0)
+            for key in self._keys(operation):
+                if key in self.latency_s:
+                    return self.latency_s[key]
+            return 0.0
 
     def throttle(self, name: str, key: str, default: tuple[float, float]) -> float:
         """0 when a `name` call for `key` may go ahead now, else the seconds to wait (answered as 429)."""
@@ -129,21 +148,24 @@ def register(ctx: Context) -> None:
         count = int(_body_number(request, "count", 1))
         error_code = body.get("errorCode")
         status = int(body.get("status") or 400)
-        controls.arm_fault(request.params["op"], Fault(count, error_code, status))
-        return Response(200, {"operation": request.params["op"], "count": count, "errorCode": error_code})
+        tenant = body.get("tenantId") or None
+        controls.arm_fault(request.params["op"], Fault(count, error_code, status), tenant)
+        answer = {"operation": request.params["op"], "count": count, "errorCode": error_code, "tenantId": tenant}
+        return Response(200, answer)
 
     @r.route("DELETE", r"/emulator/faults/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
     def delete_fault(request: Request) -> Response:
         with controls._lock:
-            controls.faults.pop(request.params["op"], None)
+            controls.faults.pop((request.params["op"], request.q("tenantId")), None)
         return Response(204)
 
     @r.route("PUT", r"/emulator/latency/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
     def put_latency(request: Request) -> Response:
         seconds = _body_number(request, "seconds")
+        tenant = request.json().get("tenantId") or None
         with controls._lock:
-            controls.latency_s[request.params["op"]] = seconds
-        return Response(200, {"operation": request.params["op"], "seconds": seconds})
+            controls.latency_s[(request.params["op"], tenant)] = seconds
+        return Response(200, {"operation": request.params["op"], "seconds": seconds, "tenantId": tenant})
 
     @r.route("PUT", r"/emulator/throttles/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
     def put_throttle(request: Request) -> Response:

@@ -12,6 +12,10 @@ from typing import IO
 
 import requests
 
+APP_CLIENT_ID = "6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b"  # the app registration the emulator knows the app as
+IDENTITY_PATH = "/msi/token"
+IDENTITY_HEADER = "azure-emulator-identity-header"
+
 
 @dataclass
 class EmulatorProcess:
@@ -69,6 +73,27 @@ class EmulatorProcess:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+
+    def app_settings(self, notification_url: str | None = None) -> dict[str, str]:
+        """The app settings that point an app's Azure SDKs at this emulator: endpoints and credentials only,
+        as one would point them at a sovereign cloud; nothing else in the app changes."""
+        host = self.base_url.split("://", 1)[1]
+        settings = {
+            "ARM_ENDPOINT": f"{self.base_url}/arm",
+            "GRAPH_ENDPOINT": f"{self.base_url}/graph",
+            "KEY_VAULT_URL": f"{self.base_url}/keyvault",
+            "AZURE_AUTHORITY_HOST": host,
+            "APP_CLIENT_ID": APP_CLIENT_ID,
+            # the App Service managed-identity endpoint, as the Functions host sets it in Azure
+            "IDENTITY_ENDPOINT": f"{self.base_url}{IDENTITY_PATH}",
+            "IDENTITY_HEADER": IDENTITY_HEADER,
+            # trust the emulator's CA (the bundle holds the public CAs too), as one trusts a corporate CA
+            "REQUESTS_CA_BUNDLE": self.ca_bundle,
+            "SSL_CERT_FILE": self.ca_bundle,
+        }
+        if notification_url:
+            settings["NOTIFICATION_URL"] = notification_url
+        return settings
 
     def session(self) -> requests.Session:
         """A requests session that trusts the emulator's CA (for tests and scripts)."""

@@ -172,6 +172,7 @@ def dispatch(ctx: Context, request: Request) -> Response:
         code = "Unauthorized" if token is None else "InvalidAuthenticationToken"
         response = error_response(ApiError(401, code, "A valid bearer token is required.", headers))
     else:
+        ctx.controls.set_request_tenant(str(request.claims.get("tid") or "") or None if request.claims else None)
         try:
             if route.faults:
                 ctx.controls.raise_fault(request.operation)

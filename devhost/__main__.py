@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
+from azure_emulator.launcher import EmulatorProcess
 from devhost.azurite import DEFAULT_PORTS, Azurite, development_connection_string, port_open
 from devhost.host import DevHost
 from devhost.settings import local_http_port
 
 log = logging.getLogger("devhost")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+EMULATOR_PORT = 7443
 
 
 class _UtcFormatter(logging.Formatter):
@@ -57,6 +59,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="start Azurite on ports 10000-10002 with data in <app-dir>/.azurite "
         "(unless something already answers there)",
     )
+    parser.add_argument(
+        "--start-azure-emulator",
+        action="store_true",
+        help="start the Azure emulator (ARM, Graph, Key Vault, tokens) with state in <app-dir>/.azure-emulator, "
+        "and point the app's Azure settings at it",
+    )
     return parser.parse_args(argv)
 
 
@@ -91,11 +99,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
 
     azurite: Azurite | None = None
+    emulator: EmulatorProcess | None = None
     env: dict[str, str] = {}
     try:
         if args.start_azurite:
             azurite = _start_azurite(app_dir)
             env["AzureWebJobsStorage"] = development_connection_string()
+        if args.start_azure_emulator:
+            emulator_port = 0 if port_open(EMULATOR_PORT) else EMULATOR_PORT  # a fixed port, when free, for scripts
+            emulator = EmulatorProcess(
+                app_dir / ".azure-emulator", in_memory=False, port=emulator_port, own_session=True
+            )
+            emulator.start()
+            env.update(emulator.app_settings(f"http://127.0.0.1:{port}/api/directoryNotifications"))
+            log.info("Azure emulator: EMULATOR=%s (trust %s)", emulator.base_url, emulator.ca_bundle)
         host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir)
         host.start()
         try:
@@ -109,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
             host.stop()
             log.info("Host stopped")
     finally:
+        if emulator is not None:
+            emulator.stop()
         if azurite is not None:
             azurite.stop()
     return 0

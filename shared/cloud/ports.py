@@ -127,6 +127,7 @@ class Placement:
 class VmSpec:
     name: str  # deterministic, unique per Cloud PC, run and provisioning attempt
     nic_name: str  # likewise; the NIC is made first, in `subnet_id`
+    computer_name: str  # the device (NetBIOS) name from the naming template
     placement: Placement
     vm_size: str
     image_type: str  # "gallery" | "custom"
@@ -155,7 +156,7 @@ class ProvisioningCompute(Protocol):
         ...
 
     def create_vm(self, tenant_id: str, spec: VmSpec, operation: str | None = None) -> Progress:
-        """The NIC, then the VM (system-assigned identity, the plan's size and disk, the image); resource_id: the VM's."""
+        """The NIC, then the VM (system identity, the plan's size and disk, the image); resource_id: the VM's."""
         ...
 
     def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
