@@ -15,10 +15,10 @@ from triggers import (
     directory_events,
     http_cloud_pcs,
     http_connections,
+    http_directory_notifications,
     http_images,
     http_meta,
     http_policies,
-    http_simulator,
     http_tenants,
     timers,
 )
@@ -36,14 +36,15 @@ def create_app(services: Services) -> df.DFApp:
         http_policies.blueprint(api, services.admin),
         http_cloud_pcs.blueprint(api, services.engine, services.admin.tenants),
         directory_events.blueprint(services.settings, services.engine, services.admin.tenants, services.events),
+        http_directory_notifications.blueprint(
+            api, services.settings, services.admin.directory_subscriptions, services.admin.tenants, services.events
+        ),
         timers.blueprint(services.settings, services.admin, services.engine),
         configuration_orchestrators.blueprint(),
         configuration_activities.blueprint(services.admin),
         provisioning_orchestrators.blueprint(),
         provisioning_activities.blueprint(services.engine),
     ]
-    if services.simulator is not None:
-        blueprints.append(http_simulator.blueprint(api, services.simulator))
     for blueprint in blueprints:
         app.register_functions(blueprint)
     return app

@@ -7,9 +7,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared.models.provisioning import RunState
 from shared.services import provisioning
 from shared.services.engine_ports import EnginePorts
-from shared.models.provisioning import RunState
 
 
 def blueprint(ports: EnginePorts) -> df.Blueprint:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,7 @@ class Controls:
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self.requests: Counter[tuple[str, str, str, str]] = Counter()
         self.statuses: Counter[int] = Counter()
+        self.log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
 
     def set_request_tenant(self, tenant: str | None) -> None:
         """The Entra tenant of the request this thread is handling (its token's tid)."""
@@ -127,6 +129,23 @@ class Controls:
         with self._lock:
             self.requests.clear()
             self.statuses.clear()
+            self.log.clear()
+
+    # --- request log (what an API module chose to record; secrets masked) -------------------------------
+    def log_request(self, request: Request, status: int) -> None:
+        try:
+            body = masked(json.loads(request.body)) if request.body else None
+        except ValueError:
+            body = "<not JSON>"
+        entry = {"operation": request.operation, "method": request.method, "path": request.path,
+                 "query": dict(request.query), "body": body, "status": status}  # fmt: skip
+        with self._lock:
+            self.log.append(entry)
+
+    def logged(self, operation: str | None, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            entries = [e for e in self.log if operation is None or e["operation"] == operation]
+        return entries[-limit:]
 
 
 def register(ctx: Context) -> None:
@@ -188,6 +207,11 @@ def register(ctx: Context) -> None:
         controls.reset_counts()
         return Response(204)
 
+    @r.route("GET", r"/emulator/requests/log", operation="emulatorControl", api="emulator", auth=False)
+    def get_request_log(request: Request) -> Response:
+        limit = int(request.q("limit") or LOG_SIZE)
+        return Response(200, {"value": controls.logged(request.q("operation"), limit)})
+
     @r.route("POST", r"/emulator/token", operation="emulatorControl", api="emulator", auth=False)
     def post_token(request: Request) -> Response:
         body = request.json()
@@ -206,3 +230,22 @@ def register(ctx: Context) -> None:
 
 # Operation names that handlers count or fault under besides their routes' own (filled in by the API modules).
 EXTRA_OPERATIONS: set[str] = set()
+LOG_SIZE = 1000
+SECRET_KEYS = {"protectedsettings", "adminpassword", "password", "runaspassword", "client_secret"}
+
+
+def masked(value: Any) -> Any:
+    """A JSON value with secrets replaced by "***": protected settings, passwords, protected parameters' values."""
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for name, item in value.items():
+        if name.lower() in SECRET_KEYS:
+            out[name] = "***"
+        elif name.lower() == "protectedparameters" and isinstance(item, list):
+            out[name] = [{**p, "value": "***"} if isinstance(p, dict) else "***" for p in item]
+        else:
+            out[name] = masked(item)
+    return out

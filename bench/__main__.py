@@ -8,7 +8,7 @@ import sys
 BENCHMARKS = (
     ["bench.durable_fanout"],
     ["bench.provisioning", "--users", "100", "1000"],
-    # every step takes 2 s and VM creates trickle in at one a second: the rate limit is the bound
+    # every long-running operation takes 2 s and VM creates trickle in at one a second: the rate limit is the bound
     ["bench.provisioning", "--users", "100", "--latency", "2", "--vm-rate", "60", "--vm-burst", "1"],
 )
 

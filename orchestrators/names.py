@@ -8,6 +8,8 @@ IMPORT_DEVICE_IMAGE = "import_device_image"
 MARK_HEALTH_CHECKS_RUNNING = "mark_health_checks_running"
 RUN_HEALTH_CHECK = "run_health_check"
 RECORD_HEALTH_CHECKS = "record_health_checks"
+PREPARE_HEALTH_CHECK_PROBE = "prepare_health_check_probe"
+REMOVE_HEALTH_CHECK_PROBE = "remove_health_check_probe"
 VALIDATE_DEVICE_IMAGE = "validate_device_image"
 FAIL_DEVICE_IMAGE = "fail_device_image"
 

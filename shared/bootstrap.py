@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-import secrets
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-from shared.cloud.secrets import EncryptedTableSecretStore
-from shared.cloud.simulated.simulator import Simulator
+from shared.cloud.azure.arm_clients import ArmClients
+from shared.cloud.azure.arm_compute import AzureProvisioningCompute
+from shared.cloud.azure.arm_devices import AzureDevices
+from shared.cloud.azure.arm_images import AzureImages
+from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
+from shared.cloud.azure.credentials import AzureCredentials, check_credentials
+from shared.cloud.azure.graph_client import GraphClients
+from shared.cloud.azure.graph_devices import GraphDevices
+from shared.cloud.azure.graph_directory import GraphDirectory
+from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
+from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore
 from shared.events import EventPublisher, QueueEventPublisher
 from shared.models.base import new_id, utc_now
+from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.engine_ports import EnginePorts
 from shared.services.ports import AdminPorts
-from shared.settings import PROJECT_ROOT, Settings, SettingsError
+from shared.settings import Settings, SettingsError
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connection import resolve_connection_string
 from shared.storage.connections import ConnectionRepository
+from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
@@ -23,8 +34,7 @@ from shared.storage.sites import SiteRepository
 from shared.storage.tables import TableStorage
 from shared.storage.tenants import TenantRepository
 
-APP_VERSION = "0.1.0"
-LOCAL_KEY_FILE = PROJECT_ROOT / ".devhost" / "local-secret.key"
+APP_VERSION = "0.2.0"
 
 
 @dataclass(frozen=True)
@@ -34,61 +44,70 @@ class Services:
     events: EventPublisher
     admin: AdminPorts
     engine: EnginePorts
-    simulator: Simulator | None
+    credentials: AzureCredentials
 
 
-def local_secret_key(settings: Settings, key_file: Path = LOCAL_KEY_FILE) -> str:
-    """The configured key, or one made once and kept in a git-ignored file for local runs."""
-    if settings.local_secret_key is not None:
-        return settings.local_secret_key.get_secret_value()
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-        key_file.chmod(0o600)
-    return key_file.read_text(encoding="utf-8").strip()
+class EntraTenantIds:
+    """The customer's Entra tenant id of an app tenant; remembered once known (a linked tenant stays linked)."""
+
+    def __init__(self, tenants: TenantRepository) -> None:
+        self._tenants = tenants
+        self._known: dict[str, str] = {}
+
+    def __call__(self, tenant_id: str) -> str | None:
+        known = self._known.get(tenant_id)
+        if known is None:
+            tenant = self._tenants.find_tenant(tenant_id)
+            if tenant is None or not tenant.entra_tenant_id:
+                return None
+            known = self._known[tenant_id] = str(tenant.entra_tenant_id)
+        return known
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(settings: Settings, environ: Mapping[str, str] | None = None) -> Services:
+    """Every adapter is a production one; where Azure is (or the local emulator) is a matter of settings."""
+    missing = check_credentials(settings, os.environ if environ is None else environ)
+    if missing:
+        raise SettingsError("The app has no usable Azure credential: " + "; ".join(missing))
     connection_string = resolve_connection_string(settings.storage_connection_string)
     storage = TableStorage.from_connection_string(connection_string, settings.table_name_prefix)
     events = QueueEventPublisher(connection_string, settings.directory_events_queue)
-    if settings.cloud_provider != "simulated":
-        raise SettingsError(
-            "CLOUD_PROVIDER=azure is not available in this version: the Azure and Graph adapters are not "
-            "built yet. Use CLOUD_PROVIDER=simulated."
-        )
-    simulator = Simulator.create(
-        storage,
-        events,
-        step_latency=settings.simulator_step_latency,
-        vm_creates_per_minute=settings.simulator_vm_creates_per_minute,
-        vm_create_bucket=settings.simulator_vm_create_burst,
-    )
+    tenants = TenantRepository(storage)
+    credentials = AzureCredentials(settings, EntraTenantIds(tenants))
+    secrets = KeyVaultSecretStore(settings, credentials)
+    arm = ArmClients(credentials, settings.arm_endpoint)
+    graph = GraphClients(credentials, settings.graph_endpoint)
+    directory = GraphDirectory(graph)
+    compute = AzureProvisioningCompute(arm)
+    devices = AzureDevices(compute, GraphDevices(graph), secrets)
     admin = AdminPorts(
-        tenants=TenantRepository(storage),
+        tenants=tenants,
         sites=SiteRepository(storage),
         connections=ConnectionRepository(storage),
         images=DeviceImageRepository(storage),
         policies=PolicyRepository(storage),
-        secrets=EncryptedTableSecretStore(storage, local_secret_key(settings)),
-        directory=simulator.directory,
-        network=simulator.network,
-        compute=simulator.compute,
+        secrets=secrets,
+        directory=directory,
+        network=AzureNetworkChecks(arm, secrets),
+        compute=AzureImages(arm),
         events=events,
         clock=utc_now,
         new_id=new_id,
         grace_period=settings.cloudpc_grace_period,
+        directory_subscriptions=DirectorySubscriptions(
+            GraphSubscriptionsApi(graph), DirectorySubscriptionRepository(storage), settings.notification_url
+        ),
     )
     engine = EnginePorts(
         cloud_pcs=CloudPcRepository(storage),
         policies=admin.policies,
         connections=admin.connections,
+        sites=admin.sites,
         images=admin.images,
-        directory=simulator.directory,
-        compute=simulator.provisioning_compute,
-        network=simulator.provisioning_network,
-        devices=simulator.devices,
-        intune=simulator.intune,
+        directory=directory,
+        compute=compute,
+        devices=devices,
+        intune=devices,
         due=DueWorkRepository(storage),
         events=events,
         clock=utc_now,
@@ -96,4 +115,6 @@ def build_services(settings: Settings) -> Services:
         grace_period=settings.cloudpc_grace_period,
         cleanup_delay=settings.cloudpc_cleanup_delay,
     )
-    return Services(settings=settings, storage=storage, events=events, admin=admin, engine=engine, simulator=simulator)
+    return Services(
+        settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials
+    )

@@ -79,36 +79,29 @@ class Settings(BaseSettings):
     lifecycle_sweep_schedule: str = "0 */5 * * * *"
     drift_reconcile_schedule: str = "0 0 * * * *"
     health_check_schedule: str = "0 0 */6 * * *"
+    subscription_renewal_schedule: str = Field(
+        default="0 0 */6 * * *", description="NCRONTAB of the timer renewing Graph change-notification subscriptions."
+    )
     directory_events_queue: str = Field(default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-    local_secret_key: SecretStr | None = Field(
-        default=None, description="Key of the simulated secret store; made and kept in .devhost/ when unset."
-    )
     table_name_prefix: str = Field(default="", pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
-    simulator_step_latency: timedelta = Field(
-        default=timedelta(0), description="How long each simulated provisioning step takes unless a tenant sets it."
-    )
-    simulator_vm_creates_per_minute: int = Field(
-        default=500, ge=1, le=100_000, description="Refill rate of the simulated VM-create rate limit per tenant."
-    )
-    simulator_vm_create_burst: int = Field(
-        default=1500, ge=1, le=100_000, description="VM creates the simulated limit lets through before the refill."
-    )
 
-    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", "simulator_step_latency", mode="before")
+    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", mode="before")
     @classmethod
     def _iso_duration(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip().upper().startswith("P"):
             raise ValueError(f"must be an ISO-8601 duration such as P7D or PT3H, not {value!r}")
         return value
 
-    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", "simulator_step_latency")
+    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):
             raise ValueError("must not be negative")
         return value
 
-    @field_validator("lifecycle_sweep_schedule", "drift_reconcile_schedule", "health_check_schedule")
+    @field_validator(
+        "lifecycle_sweep_schedule", "drift_reconcile_schedule", "health_check_schedule", "subscription_renewal_schedule"
+    )
     @classmethod
     def _ncrontab(cls, value: str) -> str:
         fields = value.split()

@@ -36,3 +36,16 @@ def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
         yield emulator
     finally:
         emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def azure_environment(azure_emulator: EmulatorProcess) -> Iterator[dict[str, str]]:
+    """The process environment of an app in Azure, pointed at the emulator: endpoints, managed identity, CA.
+
+    Set for the whole session, as the Functions host sets app settings for the worker; the Azure SDKs read
+    some of them (IDENTITY_ENDPOINT, REQUESTS_CA_BUNDLE) from the environment themselves."""
+    settings = azure_emulator.app_settings()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in settings.items():
+            patch.setenv(name, value)
+        yield settings

@@ -20,7 +20,6 @@ log = logging.getLogger(__name__)
 class Health(ApiModel):
     status: str
     storage: str
-    cloud_provider: str
     version: str
 
 
@@ -34,7 +33,7 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
 
     @meta.get("health", "health", "Liveness and storage reachability", response=Health, anonymous=True)
     def health(req: ApiRequest) -> ApiResponse:
-        report = Health(status="ok", storage="ok", cloud_provider=services.settings.cloud_provider, version=APP_VERSION)
+        report = Health(status="ok", storage="ok", version=APP_VERSION)
         try:
             services.storage.ping()
         except AzureError as exc:

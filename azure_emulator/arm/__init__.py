@@ -1,9 +1,44 @@
-"""Azure Resource Manager: the resource providers the app calls (to be written)."""
+"""Azure Resource Manager: the resource providers the app calls, under `/arm` (the app's ARM_ENDPOINT)."""
 
 from __future__ import annotations
 
+from azure_emulator import controls
+from azure_emulator.arm import (
+    authorization,
+    capacity,
+    compute,
+    extensions,
+    images,
+    network,
+    nics,
+    operations,
+    resources,
+    vm_actions,
+)
 from azure_emulator.server import Context
+
+# Counted, faulted or delayed under these names besides the routes' own: a re-PUT or resize of a VM, the
+# join extensions' two halves, a captured image, and the connection health checks (their ARM reads and
+# their run commands on the check VM).
+OPERATION_NAMES = {
+    "updateVm", "resizeVm", "joinEntra", "enrollIntune", "captureImage",
+    "dnsResolution", "adDomainJoin", "endpointConnectivity", "entraDeviceSync",
+    "subnetIpUsage", "virtualNetworkReadiness", "subscriptionPermissions",
+}  # fmt: skip
 
 
 def register(ctx: Context) -> None:
-    pass
+    controls.EXTRA_OPERATIONS.update(OPERATION_NAMES)
+    for module in (
+        operations,
+        resources,
+        network,
+        nics,
+        capacity,
+        images,
+        compute,
+        vm_actions,
+        extensions,
+        authorization,
+    ):
+        module.register(ctx)

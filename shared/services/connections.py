@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
-from shared.cloud.ports import CloudError, NetworkTarget
+from shared.cloud.ports import CheckOutcome, CloudError, NetworkTarget, Progress
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.connections import (
     Connection,
@@ -186,32 +188,48 @@ def mark_checks_running(ports: AdminPorts, tenant_id: str, connection_id: str, r
     return _apply_to_run(ports, tenant_id, connection_id, change)
 
 
-def run_check(ports: AdminPorts, tenant_id: str, connection_id: str, check: str) -> HealthCheck:
-    """Run one check against the network port; cloud errors become a failed check, never an exception."""
-    spec = CHECKS_BY_NAME[check]
-    started = ports.clock()
-    connection = ports.connections.get_connection(tenant_id, connection_id)
-    target = NetworkTarget(
+@dataclass(frozen=True)
+class CheckWait:
+    """A check still running in Azure: ask again after `retry_after_s`, passing back `operation` and `started`."""
+
+    name: str
+    operation: str | None
+    retry_after_s: float
+    started: datetime
+
+
+def check_target(connection: Connection, run: int) -> NetworkTarget:
+    """What one run's checks look at; the run's probe VM goes in the connection's resource group and region."""
+    return NetworkTarget(
         connection_type=connection.connection_type,
         region_name=connection.region_name,
         subscription_id=connection.subscription_id,
+        resource_group=connection.resource_group_name,
         virtual_network_id=connection.virtual_network_id,
         subnet_id=connection.subnet_id,
+        probe_key=f"{connection.id}/r{run}",
         ad_domain_name=connection.ad_domain_name,
         ad_domain_username=connection.ad_domain_username,
         organizational_unit=connection.organizational_unit,
+        password_secret_name=connection.password_secret_name if connection.ad_domain_name else None,
     )
-    password = None
-    if check == "adDomainJoin":
-        try:
-            password = ports.secrets.get_secret(connection.password_secret_name)
-        except Exception:  # an unreadable or missing secret is the admin's to fix: report it as bad credentials
-            password = None
+
+
+def run_check(
+    ports: AdminPorts, tenant_id: str, connection_id: str, run: int, check: str,
+    operation: str | None = None, started: datetime | None = None,
+) -> HealthCheck | CheckWait:  # fmt: skip
+    """One call of one check: its result, or how to ask again. Cloud errors become a failed check."""
+    spec = CHECKS_BY_NAME[check]
+    started = started or ports.clock()
+    target = check_target(ports.connections.get_connection(tenant_id, connection_id), run)
     try:
-        outcome = ports.network.run_check(tenant_id, check, target, password)
-        status, error_type, action = finish_check(spec, outcome.status, outcome.error_type, outcome.recommended_action)
+        outcome = ports.network.run_check(tenant_id, check, target, operation)
     except CloudError as exc:
-        status, error_type, action = finish_check(spec, "failed", exc.code, None)
+        outcome = CheckOutcome("failed", error_type=exc.code)
+    if outcome.status == "running":
+        return CheckWait(check, outcome.operation, outcome.retry_after_s, started)
+    status, error_type, action = finish_check(spec, outcome.status, outcome.error_type, outcome.recommended_action)
     return HealthCheck(
         name=spec.name,
         display_name=spec.display_name,
@@ -220,6 +238,36 @@ def run_check(ports: AdminPorts, tenant_id: str, connection_id: str, check: str)
         end_date_time=ports.clock(),
         error_type=error_type,
         recommended_action=action,
+    )
+
+
+def probe_of(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> dict[str, str]:
+    """Where the run's probe VM is (kept by the orchestration, so it is removed even if the connection goes)."""
+    target = check_target(ports.connections.get_connection(tenant_id, connection_id), run)
+    return {"subscriptionId": target.subscription_id, "resourceGroup": target.resource_group,
+            "regionName": target.region_name, "probeKey": target.probe_key}  # fmt: skip
+
+
+def prepare_probe(ports: AdminPorts, tenant_id: str, connection_id: str, run: int, operation: str | None) -> Progress:
+    """The run's probe VM in the connection's subnet, for the checks inside the network (CloudError: cannot)."""
+    target = check_target(ports.connections.get_connection(tenant_id, connection_id), run)
+    return ports.network.prepare_probe(tenant_id, target, operation)
+
+
+def remove_probe(ports: AdminPorts, tenant_id: str, probe: dict[str, str], operation: str | None) -> Progress:
+    target = NetworkTarget(
+        connection_type="", region_name=probe["regionName"], subscription_id=probe["subscriptionId"],
+        resource_group=probe["resourceGroup"], virtual_network_id=None, subnet_id=None, probe_key=probe["probeKey"],
+    )  # fmt: skip
+    return ports.network.remove_probe(tenant_id, target, operation)
+
+
+def could_not_run(check: str, error_type: str) -> HealthCheck:
+    """A check that could not run at all (its probe could not be made, or the calls kept failing)."""
+    spec = CHECKS_BY_NAME[check]
+    status, error_type_, action = finish_check(spec, "failed", error_type, None)
+    return HealthCheck(
+        name=spec.name, display_name=spec.display_name, status=status, error_type=error_type_, recommended_action=action
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from shared.cloud.ports import Compute, Directory, NetworkChecks, SecretStore
 from shared.events import EventPublisher
+from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.storage.connections import ConnectionRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.policies import PolicyRepository
@@ -30,3 +31,4 @@ class AdminPorts:
     clock: Callable[[], datetime]
     new_id: Callable[[], str]
     grace_period: timedelta = timedelta(days=7)
+    directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants

@@ -21,30 +21,48 @@ def _check_entra_unique(ports: AdminPorts, entra_tenant_id: str | None, tenant_i
         )
 
 
+def _entra_link_changed(ports: AdminPorts, tenant: Tenant, previous: str | None) -> None:
+    """Graph change notifications follow the link; best effort (never raises), the renewal timer catches up."""
+    if ports.directory_subscriptions is None or tenant.entra_tenant_id == previous:
+        return
+    if tenant.entra_tenant_id:
+        ports.directory_subscriptions.tenant_linked(tenant, previous)
+    else:
+        ports.directory_subscriptions.tenant_removed(tenant.id)
+
+
 def create_tenant(ports: AdminPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
     now = ports.clock()
     tenant = Tenant(id=ports.new_id(), created_date_time=now, last_modified_date_time=now, **data.model_dump())
     _check_entra_unique(ports, tenant.entra_tenant_id, tenant.id)
     if dry_run:
         return tenant
-    return ports.tenants.upsert_tenant(tenant, if_none_match=True)
+    saved = ports.tenants.upsert_tenant(tenant, if_none_match=True)
+    _entra_link_changed(ports, saved, None)
+    return saved
 
 
 def update_tenant(
     ports: AdminPorts, tenant_id: str, patch: TenantUpdate, *, if_match: str | None, dry_run: bool = False
 ) -> Tenant:
+    previous: list[str | None] = []
+
     def change(current: Tenant) -> Tenant:
+        previous[:] = [current.entra_tenant_id]
         updated = merge_patch(current, patch, TenantCreate, ports.clock())
         _check_entra_unique(ports, updated.entra_tenant_id, tenant_id)
         return updated
 
-    return update_with_etag(
+    saved = update_with_etag(
         lambda: ports.tenants.get_tenant(tenant_id),
         change,
         lambda tenant, etag: ports.tenants.upsert_tenant(tenant, if_match=etag),
         if_match=if_match,
         dry_run=dry_run,
     )
+    if not dry_run and previous:
+        _entra_link_changed(ports, saved, previous[0])
+    return saved
 
 
 def delete_tenant(ports: AdminPorts, tenant_id: str, *, if_match: str | None) -> None:
@@ -52,6 +70,8 @@ def delete_tenant(ports: AdminPorts, tenant_id: str, *, if_match: str | None) ->
     if ports.sites.any_sites(tenant_id):
         raise Conflict(f"Tenant '{tenant_id}' still has sites; delete them first.", code="inUse", target="tenantId")
     ports.tenants.delete_tenant(tenant_id, if_match=if_match or tenant.etag)
+    if ports.directory_subscriptions is not None:
+        ports.directory_subscriptions.tenant_removed(tenant_id)
 
 
 def create_site(ports: AdminPorts, tenant_id: str, data: SiteCreate, *, dry_run: bool = False) -> Site:

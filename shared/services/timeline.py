@@ -33,7 +33,7 @@ def timeline_event(
     milestone (grace started or cancelled, which can happen several times a run) is keyed by its time too."""
     prefix = f"r{run:03d}.g{generation:03d}"
     if kind == "step" or name in ATTEMPT_MILESTONES:
-        order = ORDER[name] if kind == "step" else ATTEMPT_MILESTONES[name]
+        order = ORDER.get(name, 0) if kind == "step" else ATTEMPT_MILESTONES[name]
         event_id = f"{prefix}.a{attempt:02d}.{order:02d}.{name}"
     elif name in RUN_RESULTS:
         event_id = f"{prefix}.z.{name}"

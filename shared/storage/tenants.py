@@ -17,6 +17,9 @@ class TenantRepository:
     def get_tenant(self, tenant_id: str) -> Tenant:
         return self._rows.get(tenant_id, TENANT_ROW, target="tenantId")
 
+    def find_tenant(self, tenant_id: str) -> Tenant | None:
+        return self._rows.find(tenant_id, TENANT_ROW)
+
     def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]:
         return self._rows.page(top=top, skip_token=skip_token)
 

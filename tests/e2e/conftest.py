@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from devhost.azurite import Azurite
+from devhost.azurite import Azurite, free_port
 from devhost.host import DevHost
 from tests.conftest import PROJECT_ROOT
 from tests.utils.api_client import ApiClient
 from tests.utils.factories import unique_table_prefix
-
-SECRET_KEY = "e2e-local-secret-key"
 
 
 class Collected(logging.Handler):
@@ -48,17 +46,20 @@ def table_prefix() -> str:
 
 
 @pytest.fixture(scope="session")
-def app_host(azurite: Azurite, table_prefix: str, app_logs: Collected) -> Iterator[DevHost]:
+def app_host(
+    azurite: Azurite, azure_environment: dict[str, str], table_prefix: str, app_logs: Collected
+) -> Iterator[DevHost]:
+    port = free_port()  # known before the start, for the Graph subscriptions' notification URL
     env = {
         "AzureWebJobsStorage": azurite.connection_string,
         "TABLE_NAME_PREFIX": table_prefix,
-        "LOCAL_SECRET_KEY": SECRET_KEY,
+        "NOTIFICATION_URL": f"http://127.0.0.1:{port}/api/directoryNotifications",
         "DIRECTORY_EVENTS_QUEUE": f"events-{table_prefix}",
         # grace periods stay long (tests act within them); clean-up comes at once, swept every second
         "CLOUDPC_CLEANUP_DELAY": "PT1S",
         "LIFECYCLE_SWEEP_SCHEDULE": "* * * * * *",
     }
-    host = DevHost(PROJECT_ROOT, env=env, port=0)
+    host = DevHost(PROJECT_ROOT, env=env, port=port)
     host.start()
     try:
         yield host

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,7 +18,7 @@ PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 
 
 @pytest.fixture
-def host(azurite: Azurite, tmp_path: Path) -> Iterator[HostProcess]:
+def host(azurite: Azurite, azure_environment: dict[str, str], tmp_path: Path) -> Iterator[HostProcess]:
     # a message being handled when the host died stays leased for minutes; the drift reconcile is the
     # backstop that starts Cloud PCs the dead host created but never started (hourly by default)
     env = isolated_env(azurite.connection_string, DRIFT_RECONCILE_SCHEDULE="*/5 * * * * *")
@@ -46,11 +45,9 @@ def test_a_crash_mid_fan_out_loses_and_duplicates_nothing(host: HostProcess) -> 
         tenant.user(user, [PLAN])
     tenant.group("everyone", members)
     # VM creation takes a while, as in Azure: the kill lands while orchestrations wait on their timers
-    assert api.put(f"{tenant.sim}/latency/createVm", {"seconds": 1.0}).status_code == 200
+    tenant.latency("createVm", 1.0)
     policy = tenant.policy()
-    assert api.post(
-        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", {"assignments": [{"groupId": "everyone"}]}
-    ).ok
+    tenant.assign(policy, "everyone")
 
     def mid_fan_out() -> None:
         statuses = counts(api, tenant)
@@ -68,11 +65,11 @@ def test_a_crash_mid_fan_out_loses_and_duplicates_nothing(host: HostProcess) -> 
         return statuses
 
     eventually(all_provisioned, timeout_s=600, interval_s=1)
-    resources: dict[str, Any] = api.get(f"{tenant.sim}/resources").json()
+    resources = tenant.resources()
     assert len(resources["virtualMachines"]) == USERS
     assert len(resources["networkInterfaces"]) == USERS
     assert len({vm["name"] for vm in resources["virtualMachines"]}) == USERS
     assert len(resources["intuneDevices"]) == USERS
     cloud_pcs = api.get(f"{tenant.path}/cloudPCs?top=1000").json()["value"]
-    assert sorted(c["userId"] for c in cloud_pcs) == members
+    assert sorted(tenant.name_of(c["userId"]) for c in cloud_pcs) == members
     assert len({c["managedDeviceName"] for c in cloud_pcs}) == USERS

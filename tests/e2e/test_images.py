@@ -35,10 +35,10 @@ def test_a_valid_managed_image_is_imported_ready(api: ApiClient) -> None:
     ("image", "error_code"),
     [
         (None, "sourceImageNotFound"),
-        ({"hyperVGeneration": "V1"}, "sourceImageInvalid"),
-        ({"osState": "Specialized"}, "sourceImageNotGeneralized"),
-        ({"osType": "Linux"}, "osVersionNotSupported"),
-        ({"osDiskSizeGb": 128}, "sourceImageSizeExceedsLimitation"),
+        ({"generation": "V1"}, "sourceImageInvalid"),
+        ({"os_state": "Specialized"}, "sourceImageNotGeneralized"),
+        ({"os_type": "Linux"}, "osVersionNotSupported"),
+        ({"disk_gb": 128}, "sourceImageSizeExceedsLimitation"),
     ],
 )
 def test_an_unusable_source_image_ends_failed_with_its_error_code(
@@ -56,7 +56,7 @@ def test_an_unusable_source_image_ends_failed_with_its_error_code(
 def test_a_source_that_cannot_be_read_ends_failed_after_retries(api: ApiClient) -> None:
     tenant = Tenant(api)
     tenant.managed_image()
-    tenant.fault("getManagedImage", 3)
+    tenant.fault("getImage", 3)
     failed = tenant.settled_image(api.created(f"{tenant.path}/deviceImages", tenant.image_body())["id"])
     assert failed["status"] == "failed"
     assert failed["errorCode"] == "internalServerError"

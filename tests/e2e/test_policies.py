@@ -116,7 +116,7 @@ def test_references_that_are_not_ready_are_refused(api: ApiClient) -> None:
         assert reply.status_code == 400
         assert reply.json()["error"]["details"][0]["code"] == code
     tenant.managed_image()
-    tenant.fault("getManagedImage", 3)
+    tenant.fault("getImage", 3)
     failed_image = tenant.settled_image(api.created(f"{tenant.path}/deviceImages", tenant.image_body())["id"])
     assert failed_image["status"] == "failed"
     reply = api.post(
@@ -142,7 +142,7 @@ def test_an_assigned_policy_cannot_be_deleted_until_unassigned(api: ApiClient) -
     tenant.group("finance", [])
     policy = tenant.policy()
     assigned = api.post(
-        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", {"assignments": [{"groupId": "finance"}]}
+        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", tenant.assignments("finance")
     )
     assert assigned.status_code == 200, assigned.text
     refused = api.delete(f"{tenant.path}/provisioningPolicies/{policy['id']}")
@@ -177,15 +177,15 @@ def test_the_assign_plan_names_the_earlier_policy_for_users_it_already_targets(a
     tenant.group("everyone", ["ann", "bob", "cat", "dan", "eve"])
     sales = tenant.policy(displayName="Sales")
     everyone = tenant.policy(displayName="Everyone")
-    api.post(f"{tenant.path}/provisioningPolicies/{sales['id']}/assign", {"assignments": [{"groupId": "sales"}]})
+    api.post(f"{tenant.path}/provisioningPolicies/{sales['id']}/assign", tenant.assignments("sales"))
 
     review = api.post(
         f"{tenant.path}/provisioningPolicies/{everyone['id']}/assign?validateOnly=true",
-        {"assignments": [{"groupId": "everyone"}]},
+        tenant.assignments("everyone"),
     )
     assert review.status_code == 200, review.text
     plan = review.json()["plan"]
-    by_user = {entry["userId"]: entry for entry in plan["users"]}
+    by_user = {tenant.name_of(entry["userId"]): entry for entry in plan["users"]}
     assert by_user["ann"]["action"] == "servedByEarlierPolicy"
     assert by_user["ann"]["winningPolicyId"] == sales["id"]
     assert by_user["ann"]["winningPolicyName"] == "Sales"
@@ -205,17 +205,17 @@ def test_the_assign_plan_names_the_earlier_policy_for_users_it_already_targets(a
     assert api.get(f"{tenant.path}/provisioningPolicies/{everyone['id']}").json()["assignments"] == []
 
     saved = api.post(
-        f"{tenant.path}/provisioningPolicies/{everyone['id']}/assign", {"assignments": [{"groupId": "everyone"}]}
+        f"{tenant.path}/provisioningPolicies/{everyone['id']}/assign", tenant.assignments("everyone")
     )
     assert saved.json()["validateOnly"] is False
     assignments = api.get(f"{tenant.path}/provisioningPolicies/{everyone['id']}").json()["assignments"]
-    assert [a["groupId"] for a in assignments] == ["everyone"]
+    assert [a["groupId"] for a in assignments] == [tenant.gid("everyone")]
     assert assignments[0]["assignedDateTime"]
 
     shrink = api.post(
         f"{tenant.path}/provisioningPolicies/{sales['id']}/assign?validateOnly=true", {"assignments": []}
     ).json()["plan"]
-    losing = {entry["userId"]: entry for entry in shrink["users"]}
+    losing = {tenant.name_of(entry["userId"]): entry for entry in shrink["users"]}
     assert losing["ann"]["action"] == "lose"
     assert losing["ann"]["winningPolicyName"] == "Everyone"
 
@@ -226,11 +226,11 @@ def test_reassigning_keeps_the_original_assignment_time(api: ApiClient) -> None:
     tenant.group("b", [])
     policy = tenant.policy()
     first = api.post(
-        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", {"assignments": [{"groupId": "a"}]}
+        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", tenant.assignments("a")
     ).json()["policy"]["assignments"][0]
     again = api.post(
         f"{tenant.path}/provisioningPolicies/{policy['id']}/assign",
-        {"assignments": [{"groupId": "a"}, {"groupId": "b"}]},
+        tenant.assignments("a", "b"),
     ).json()["policy"]["assignments"]
     assert again[0] == first
     assert again[1]["assignedDateTime"] > first["assignedDateTime"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.services.provisioning import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
+from shared.services.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import Tenant
 
@@ -31,10 +31,7 @@ def settled_cloud_pcs(api: ApiClient, tenant: Tenant, count: int) -> list[dict[s
 
 
 def assign(api: ApiClient, tenant: Tenant, policy: dict[str, Any], *groups: str) -> None:
-    reply = api.post(
-        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", {"assignments": [{"groupId": g} for g in groups]}
-    )
-    assert reply.status_code == 200, reply.text
+    tenant.assign(policy, *groups)
 
 
 def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> None:
@@ -48,7 +45,7 @@ def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> N
 
     provisioned = settled_cloud_pcs(api, tenant, 6)
     assert {c["status"] for c in provisioned} == {"provisioned"}
-    assert sorted((c["userId"], c["servicePlanId"]) for c in provisioned) == sorted(
+    assert sorted((tenant.name_of(c["userId"]), c["servicePlanId"]) for c in provisioned) == sorted(
         (user, plan) for user, plans in licenses.items() for plan in plans
     )
     names = [c["managedDeviceName"] for c in provisioned]
@@ -57,13 +54,15 @@ def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> N
     assert all(c["provisioningPolicyName"] == policy["displayName"] for c in provisioned)
     assert all(c["provisionedDateTime"] for c in provisioned)
 
-    resources = api.get(f"{tenant.sim}/resources").json()
+    resources = tenant.resources()
     assert len(resources["virtualMachines"]) == 6
     assert len(resources["networkInterfaces"]) == 6
     assert len(resources["entraDevices"]) == 6
     assert len(resources["intuneDevices"]) == 6
     assert sorted(d["deviceName"] for d in resources["intuneDevices"]) == sorted(names)
-    assert {d["primaryUserId"] for d in resources["intuneDevices"]} == {"u1", "u2", "u3", "u4", "u5"}
+    assert {tenant.name_of(d["userId"]) for d in resources["intuneDevices"]} == {"u1", "u2", "u3", "u4", "u5"}
+    # the user's right to sign in: Virtual Machine User Login on each VM
+    assert len(resources["roleAssignments"]) == 6
 
     timeline = api.get(f"{tenant.path}/cloudPCs/{provisioned[0]['id']}/events").json()["value"]
     steps = [e["name"] for e in timeline if e["kind"] == "step"]
@@ -79,7 +78,7 @@ def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> N
     assert all(e["outcome"] == "succeeded" for e in timeline if e["kind"] == "step")
     assert timeline[-1]["name"] == "provisioned"
 
-    only_u4 = cloud_pcs(api, tenant, "&userId=u4")
+    only_u4 = cloud_pcs(api, tenant, f"&userId={tenant.uid('u4')}")
     assert len(only_u4) == 2
     assert len(cloud_pcs(api, tenant, f"&provisioningPolicyId={policy['id']}&status=provisioned")) == 6
     assert api.get(f"{tenant.path}/cloudPCs?status=sleeping").status_code == 400
@@ -108,11 +107,11 @@ def test_a_user_added_later_is_provisioned_from_the_queue_message_alone(api: Api
     tenant.user("bob", [PLAN])
     tenant.group("sales", ["ann", "bob"])
     after = settled_cloud_pcs(api, tenant, 2)
-    assert {c["userId"] for c in after} == {"ann", "bob"}
+    assert {tenant.name_of(c["userId"]) for c in after} == {"ann", "bob"}
     tenant.user("cat", [])
     tenant.group("sales", ["ann", "bob", "cat"])
     tenant.user("cat", [PLAN])  # licensed later: the user message alone is enough
-    assert {c["userId"] for c in settled_cloud_pcs(api, tenant, 3)} == {"ann", "bob", "cat"}
+    assert {tenant.name_of(c["userId"]) for c in settled_cloud_pcs(api, tenant, 3)} == {"ann", "bob", "cat"}
 
 
 def test_duplicate_messages_and_a_drift_reconcile_create_nothing_new(api: ApiClient, app_host: Any) -> None:
@@ -123,16 +122,16 @@ def test_duplicate_messages_and_a_drift_reconcile_create_nothing_new(api: ApiCli
     assign(api, tenant, tenant.policy(), "ops")
     before = settled_cloud_pcs(api, tenant, 2)
     queue = app_host.env["DIRECTORY_EVENTS_QUEUE"]
-    send_raw(app_host, queue, {"tenantId": tenant.id, "groupIds": ["ops"]})
-    send_raw(app_host, queue, {"tenantId": tenant.id, "groupIds": ["ops"]})
-    send_raw(app_host, queue, {"tenantId": tenant.id, "userIds": ["ann", "bob"]})
+    send_raw(app_host, queue, {"tenantId": tenant.id, "groupIds": [tenant.gid("ops")]})
+    send_raw(app_host, queue, {"tenantId": tenant.id, "groupIds": [tenant.gid("ops")]})
+    send_raw(app_host, queue, {"tenantId": tenant.id, "userIds": [tenant.uid("ann"), tenant.uid("bob")]})
     base = api.base_url.removesuffix("/api")
     assert api.session.post(f"{base}/admin/functions/driftReconcile", json={"input": ""}, timeout=60).status_code == 202
     send_raw(app_host, queue, {"tenantId": tenant.id, "full": True})
     wait_for_queue_to_drain(app_host, queue)
     after = cloud_pcs(api, tenant)
     assert sorted((c["id"], c["etag"]) for c in after) == sorted((c["id"], c["etag"]) for c in before)
-    assert len(api.get(f"{tenant.sim}/resources").json()["virtualMachines"]) == 2
+    assert len(tenant.resources()["virtualMachines"]) == 2
 
 
 def send_raw(app_host: Any, queue: str, body: dict[str, Any]) -> None:
@@ -182,22 +181,22 @@ def test_create_vm_failing_twice_succeeds_on_the_third_attempt(api: ApiClient) -
     create_vm = [(e["attempt"], e["outcome"]) for e in events if e["name"] == "createVm"]
     assert create_vm == [(1, "failed"), (2, "failed"), (3, "succeeded")]
     assert [e["attempt"] for e in events if e["name"] == "attemptCleanedUp"] == [1, 2]
-    resources = api.get(f"{tenant.sim}/resources").json()
+    resources = tenant.resources()
     assert len(resources["virtualMachines"]) == 1
     assert len(resources["networkInterfaces"]) == 1
 
 
 def test_three_failures_end_failed_naming_the_step_with_nothing_left_behind(api: ApiClient) -> None:
     tenant = Tenant(api)
-    tenant.fault("attachNetwork", 3, "SubnetIsFull")
+    tenant.fault("createNic", 3, "SubnetIsFull")
     cloud_pc = provision_one(api, tenant)
     assert cloud_pc["status"] == "failed"
     assert cloud_pc["statusDetail"]["code"] == "SubnetIsFull"
-    assert "attachNetwork" in cloud_pc["statusDetail"]["message"]
+    assert "createVm" in cloud_pc["statusDetail"]["message"]
     events = timeline(api, tenant, cloud_pc)
     assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == [1, 2, 3]
     assert events[-1]["name"] == "provisioningFailed"
-    resources = api.get(f"{tenant.sim}/resources").json()
+    resources = tenant.resources()
     assert resources["virtualMachines"] == []
     assert resources["networkInterfaces"] == []
 
@@ -213,27 +212,32 @@ def test_a_post_provisioning_fault_only_warns(api: ApiClient) -> None:
     warned = [e for e in events if e["name"] == "setTeamsVdiMode"]
     assert [(e["outcome"], e["code"]) for e in warned] == [("warning", "ScriptTimeout")]
     assert any(e["name"] == "addLocalAdmin" and e["outcome"] == "succeeded" for e in events)
-    [device] = api.get(f"{tenant.sim}/resources").json()["intuneDevices"]
-    assert "setTeamsVdiMode" not in device["settings"]
-    assert device["settings"]["resizeOsDisk"] == "128"
+    commands = {c["name"]: c for c in tenant.resources()["runCommands"]}
+    assert commands["setTeamsVdiMode"]["executionState"] == "Failed"
+    assert commands["resizeOsDisk"]["executionState"] == "Succeeded"
+    assert any("Resize-Partition" in line for line in commands["resizeOsDisk"]["script"])
+    assert any("Add-LocalGroupMember" in line for line in commands["addLocalAdmin"]["script"])
 
 
 def test_steps_in_progress_are_waited_for_across_many_calls_and_show_their_whole_duration(api: ApiClient) -> None:
     tenant = Tenant(api)
     steps = [*CORE_STEPS, *(s for s in POST_STEPS if s != "addLocalAdmin"), *ASSIGNMENT_STEPS]
-    for step in steps:  # a wait per step: more calls than one orchestration execution makes before starting afresh
-        assert api.put(f"{tenant.sim}/latency/{step}", {"seconds": 0.3}).status_code == 200
+    # a wait in each long-running operation: more calls than one orchestration execution makes before it
+    # starts afresh (the extension answers for joinEntra and enrollIntune, Run Command for post-provisioning)
+    for operation in ("createVm", "joinEntra", "runCommand"):
+        tenant.latency(operation, 0.3)
     cloud_pc = provision_one(api, tenant)
     assert cloud_pc["status"] == "provisioned"
-    [vm] = api.get(f"{tenant.sim}/resources").json()["virtualMachines"]
+    [vm] = tenant.resources()["virtualMachines"]
     assert cloud_pc["virtualMachineId"] == vm["id"]
     assert cloud_pc["networkInterfaceId"]
     events = timeline(api, tenant, cloud_pc)
     assert [e["name"] for e in events if e["kind"] == "step"] == steps  # the "running" lines became finished ones
+    slow = {"createVm", "joinEntra", *POST_STEPS}
     for line in (e for e in events if e["kind"] == "step"):
         assert line["outcome"] == "succeeded"
         took = datetime.fromisoformat(line["endDateTime"]) - datetime.fromisoformat(line["startDateTime"])
-        assert took >= timedelta(seconds=0.3)
+        assert line["name"] not in slow or took >= timedelta(seconds=0.3), line
     assert events[0]["name"] == "provisioningStarted"
     assert events[-1]["name"] == "provisioned"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import function_app
 from devhost.azurite import development_connection_string, free_port
 from shared.bootstrap import build_services
 from shared.settings import Settings
+from tests.integration.conftest import create_app
 from tests.utils.function_client import FunctionClient
 
 
@@ -16,18 +16,18 @@ def test_health_is_ok_while_storage_answers(client: FunctionClient) -> None:
     assert reply.json()["storage"] == "ok"
 
 
-def test_health_is_503_when_storage_does_not_answer() -> None:
+def test_health_is_503_when_storage_does_not_answer(azure_environment: dict[str, str]) -> None:
     closed = development_connection_string(ports=(free_port(), free_port(), free_port()))
-    app = function_app.create_app(build_services(Settings(storage_connection_string=closed, local_secret_key="k")))
+    app = create_app(build_services(Settings(storage_connection_string=closed)))
     reply = FunctionClient(app).get("/api/health")
     assert reply.status == 503
     assert reply.json()["status"] == "unavailable"
     assert reply.headers["Retry-After"]
 
 
-def test_other_routes_answer_503_not_500_when_storage_is_down() -> None:
+def test_other_routes_answer_503_not_500_when_storage_is_down(azure_environment: dict[str, str]) -> None:
     closed = development_connection_string(ports=(free_port(), free_port(), free_port()))
-    app = function_app.create_app(build_services(Settings(storage_connection_string=closed, local_secret_key="k")))
+    app = create_app(build_services(Settings(storage_connection_string=closed)))
     reply = FunctionClient(app).post("/api/tenants", {"displayName": "Contoso"})
     assert reply.status == 503
     assert reply.error_code == "serviceUnavailable"
@@ -69,5 +69,7 @@ def test_service_plans_map_to_vm_sizes(client: FunctionClient) -> None:
     ids = [plan["id"] for plan in plans]
     assert len(ids) == len(set(ids))
     for plan in plans:
-        assert set(plan) == {"id", "displayName", "vCpuCount", "ramInGB", "storageInGB", "vmSize"}
+        fields = {"id", "displayName", "vCpuCount", "ramInGB", "storageInGB", "vmSize", "skuId", "skuPartNumber"}
+        assert set(plan) == fields
+        assert plan["skuPartNumber"].startswith("CPC_")  # the Graph license that grants the plan
         assert plan["vmSize"].startswith("Standard_")

@@ -43,7 +43,8 @@ def test_iso_durations_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ("PROVISIONING_MAX_ATTEMPTS", "zero"),
         ("PROVISIONING_MAX_ATTEMPTS", "0"),
         ("LIFECYCLE_SWEEP_SCHEDULE", "*/5 * * * *"),
-        ("CLOUD_PROVIDER", "aws"),
+        ("ARM_ENDPOINT", "http://management.example"),
+        ("KEY_VAULT_URL", "vault.example"),
         ("DIRECTORY_EVENTS_QUEUE", "Not_A_Queue"),
     ],
 )

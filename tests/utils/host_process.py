@@ -15,12 +15,12 @@ from tests.utils.factories import unique_table_prefix
 
 
 def isolated_env(connection_string: str, **settings: str) -> dict[str, str]:
-    """App settings for a host of its own: fresh tables and queue on the shared Azurite, plus `settings`."""
+    """App settings for a host of its own: fresh tables and queue on the shared Azurite, plus `settings`
+    (Azure's settings come from the environment: see the `azure_environment` fixture)."""
     prefix = unique_table_prefix()
     return {
         "AzureWebJobsStorage": connection_string,
         "TABLE_NAME_PREFIX": prefix,
-        "LOCAL_SECRET_KEY": f"key-{prefix}",
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
         **settings,
     }
@@ -37,10 +37,10 @@ class HostProcess:
     def start(self) -> ApiClient:
         args = [sys.executable, "-m", "devhost", "--app-dir", str(PROJECT_ROOT), "--port", str(self.port)]
         args += ["--durable-store", str(self.store)]
+        # Graph tells this host about directory changes at its own URL
+        env = {**os.environ, "NOTIFICATION_URL": f"http://127.0.0.1:{self.port}/api/directoryNotifications", **self.env}
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                args, cwd=PROJECT_ROOT, env={**os.environ, **self.env}, stdout=log, stderr=log
-            )
+            self.process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
         api = ApiClient(f"http://127.0.0.1:{self.port}/api")
 
         def serving() -> None:

@@ -1,36 +1,144 @@
-"""Builds wizard resources over HTTP for end-to-end tests (tenant, site, connection, image, policy)."""
+"""One tenant for end-to-end tests: its Azure set up as an admin would (Graph and ARM on the emulator the app is
+pointed at), the app's wizard resources over HTTP, and names for its users and groups."""
 
 from __future__ import annotations
 
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
+from azure_emulator.launcher import EmulatorProcess
 from tests.utils.api_client import ApiClient, eventually
-from tests.utils.factories import SUBSCRIPTION, VNET, site_body
+from tests.utils.arm_admin import ArmAdmin, Controls
+from tests.utils.factories import site_body
+from tests.utils.graph_admin import GraphAdmin
 
 PASSWORD = "Corr3ct-Horse-Battery"
+NETWORK_RG, CLOUD_PC_RG, IMAGE_RG = "rg-net", "rg-cloudpcs", "rg-images"
+# the form of a managed image id, for input checks that never reach Azure
 MANAGED_IMAGE = (
-    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11-golden"
+    "/subscriptions/6f9619ff-8b86-d011-b42d-00cf4fc964ff/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11"
 )
 
 
+def emulator_from_environment() -> EmulatorProcess:
+    """The Azure the app is pointed at (the test session's emulator), from the app's own settings."""
+    base = os.environ["ARM_ENDPOINT"].removesuffix("/arm")
+    return EmulatorProcess(state_dir=Path("."), base_url=base, ca_bundle=os.environ["REQUESTS_CA_BUNDLE"])
+
+
 class Tenant:
-    """One fresh tenant with a site, and shortcuts to its wizard routes."""
+    """A fresh customer: an Entra tenant and a subscription of its own, a site, and shortcuts to the wizards.
+
+    Users and groups are named by the tests; Graph gives them ids, which `uid`, `gid` and `name_of` translate.
+    Faults and latency armed here apply to this tenant's calls only.
+    """
 
     def __init__(self, api: ApiClient) -> None:
         self.api = api
-        self.id = api.created("/tenants", {"displayName": f"Tenant {uuid.uuid4().hex[:6]}"})["id"]
+        emulator = emulator_from_environment()
+        self.entra_id = str(uuid.uuid4())
+        self.graph = GraphAdmin(emulator, self.entra_id)
+        self.arm = ArmAdmin(emulator, self.entra_id)
+        self.controls = Controls(emulator, self.entra_id)
+        self.domain = f"corp{uuid.uuid4().hex[:6]}.contoso.com"
+        self.users: dict[str, str] = {}
+        self.groups: dict[str, str] = {}
+        # what the customer's admin already has in Azure: a network, and a resource group for Cloud PCs
+        self.subnet_id = self.arm.virtual_network(NETWORK_RG, "vnet-eu")
+        self.arm.resource_group(CLOUD_PC_RG)
+        self.managed_image_id = self.arm.resource_id(IMAGE_RG, "Microsoft.Compute", "images", "win11-golden")
+        tenant = {"displayName": f"Tenant {uuid.uuid4().hex[:6]}", "entraTenantId": self.entra_id}
+        self.id = api.created("/tenants", tenant)["id"]
         self.path = f"/tenants/{self.id}"
-        self.sim = f"/sim/tenants/{self.id}"
-        self.site = api.created(f"{self.path}/sites", site_body(subnetId=f"{VNET}/subnets/cloudpcs"))
+        self.site = api.created(
+            f"{self.path}/sites",
+            site_body(subscriptionId=self.arm.subscription_id, resourceGroupName=CLOUD_PC_RG, subnetId=self.subnet_id),
+        )
+
+    # --- the directory, by name --------------------------------------------------------------------------
+    def user(self, name: str, plans: list[str]) -> str:
+        """The user `name`, made once, holding exactly the licenses of `plans`."""
+        if name not in self.users:
+            self.users[name] = self.graph.create_user(name)
+        user_id = self.users[name]
+        held = self.graph.licensed_plans(user_id)
+        if extra := [p for p in held if p not in plans]:
+            self.graph.remove_licenses(user_id, *extra)
+        if missing := [p for p in plans if p not in held]:
+            self.graph.assign_licenses(user_id, *missing)
+        return user_id
+
+    def group(self, name: str, members: list[str]) -> str:
+        """The group `name`, made once, with exactly `members` (users made on first mention, unlicensed)."""
+        if name not in self.groups:
+            self.groups[name] = self.graph.create_group(name)
+        group_id = self.groups[name]
+        wanted = {self.users.get(m) or self.user(m, []) for m in members}
+        current = set(self.graph.members(group_id))
+        for member in current - wanted:
+            self.graph.remove_member(group_id, member)
+        for member in wanted - current:
+            self.graph.add_member(group_id, member)
+        return group_id
+
+    def uid(self, name: str) -> str:
+        return self.users[name]
+
+    def gid(self, name: str) -> str:
+        return self.groups[name]
+
+    def name_of(self, object_id: str) -> str:
+        """The test's name of a user or group id (the id itself if the test never named it)."""
+        names = {v: k for k, v in {**self.users, **self.groups}.items()}
+        return names.get(object_id, object_id)
+
+    # --- emulator controls, for this tenant's calls only ----------------------------------------------------
+    def fault(self, operation: str, count: int, error_code: str | None = None) -> None:
+        self.controls.fault(operation, count, error_code)
+
+    def latency(self, operation: str, seconds: float) -> None:
+        self.controls.latency(operation, seconds)
+
+    def resources(self) -> dict[str, list[dict[str, Any]]]:
+        """What exists in the tenant's Azure and directory, read through ARM and Graph lists."""
+        vms = self.arm.vms(CLOUD_PC_RG)
+        run_commands = [
+            {
+                "vm": vm["name"],
+                "name": command["name"],
+                "executionState": (command["properties"].get("instanceView") or {}).get("executionState"),
+                "script": _script_lines(command["properties"].get("source") or {}),
+            }
+            for vm in vms
+            for command in self.arm.run_commands(CLOUD_PC_RG, vm["name"])
+        ]
+        return {
+            "virtualMachines": vms,
+            "networkInterfaces": self.arm.nics(CLOUD_PC_RG),
+            "roleAssignments": self.arm.role_assignments(CLOUD_PC_RG),
+            "runCommands": run_commands,
+            "entraDevices": self.graph.devices(),
+            "intuneDevices": self.graph.managed_devices(),
+            "adComputerAccounts": self.graph.computers(self.domain),
+        }
+
+    # --- wizards over HTTP --------------------------------------------------------------------------------------
+    def assignments(self, *groups: str) -> dict[str, Any]:
+        return {"assignments": [{"groupId": self.gid(g)} for g in groups]}
+
+    def assign(self, policy: dict[str, Any], *groups: str) -> None:
+        reply = self.api.post(f"{self.path}/provisioningPolicies/{policy['id']}/assign", self.assignments(*groups))
+        assert reply.status_code == 200, reply.text
 
     def connection_body(self, **overrides: Any) -> dict[str, Any]:
         return {
             "displayName": "Contoso HQ",
             "siteId": self.site["id"],
             "connectionType": "hybridAzureADJoin",
-            "adDomainName": "corp.contoso.com",
-            "adDomainUsername": "cpc-join@corp.contoso.com",
+            "adDomainName": self.domain,
+            "adDomainUsername": f"cpc-join@{self.domain}",
             "adDomainPassword": PASSWORD,
             "organizationalUnit": "OU=CloudPCs,DC=corp,DC=contoso,DC=com",
             **overrides,
@@ -45,25 +153,23 @@ class Tenant:
             assert body["healthCheckStatus"] not in ("pending", "running"), body["healthCheckStatus"]
             return body
 
-        return eventually(settled)
+        return eventually(settled, timeout_s=120)
 
     def healthy_connection(self, **overrides: Any) -> dict[str, Any]:
         connection = self.settled_connection(self.connection(**overrides)["id"])
         assert connection["healthCheckStatus"] == "passed", connection
         return connection
 
-    def managed_image(self, **overrides: Any) -> str:
-        body = {"resourceId": MANAGED_IMAGE, **overrides}
-        reply = self.api.put(f"{self.sim}/managedImages", body)
-        assert reply.status_code == 200, reply.text
-        return str(body["resourceId"])
+    def managed_image(self, **rules: Any) -> str:
+        """The golden image in the tenant's subscription; each keyword of ArmAdmin.managed_image breaks a rule."""
+        return self.arm.managed_image(IMAGE_RG, "win11-golden", **rules)
 
     def image_body(self, **overrides: Any) -> dict[str, Any]:
         return {
             "displayName": "Golden Windows 11",
             "siteId": self.site["id"],
             "version": "1.0.0",
-            "sourceImageResourceId": MANAGED_IMAGE,
+            "sourceImageResourceId": self.managed_image_id,
             **overrides,
         }
 
@@ -95,14 +201,7 @@ class Tenant:
     def policy(self, **overrides: Any) -> dict[str, Any]:
         return self.api.created(f"{self.path}/provisioningPolicies", self.policy_body(**overrides))
 
-    def user(self, user_id: str, licenses: list[str]) -> None:
-        body = {"userPrincipalName": f"{user_id}@contoso.com", "displayName": user_id, "licenses": licenses}
-        assert self.api.put(f"{self.sim}/users/{user_id}", body).status_code == 200
 
-    def group(self, group_id: str, members: list[str]) -> None:
-        body = {"displayName": group_id, "members": members}
-        assert self.api.put(f"{self.sim}/groups/{group_id}", body).status_code == 200
-
-    def fault(self, step: str, count: int, error_code: str | None = None) -> None:
-        reply = self.api.put(f"{self.sim}/faults/{step}", {"count": count, "errorCode": error_code})
-        assert reply.status_code == 200, reply.text
+def _script_lines(source: dict[str, Any]) -> list[str]:
+    script = source.get("script") or ""
+    return list(script) if isinstance(script, list) else str(script).splitlines()

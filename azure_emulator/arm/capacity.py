@@ -1,0 +1,201 @@
+"""Microsoft.Compute capacity: resource SKUs per region, regional vCPU usages, and quotas (Microsoft.Quota).
+
+Usage is kept per subscription and region as VMs come and go (deallocated ones count too, as Azure's vCPU
+quota does), so a create never scans the subscription. Quotas
+start at DEFAULT_LIMIT per family and for the region's total; an admin changes one with Microsoft.Quota's
+`PUT .../providers/Microsoft.Compute/locations/{region}/providers/Microsoft.Quota/quotas/{name}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from azure_emulator.arm import common
+from azure_emulator.server import ApiError, Context, Request, Response
+
+QUOTA, USAGE = "arm.quota", "arm.usage"
+DEFAULT_LIMIT = 5000
+TOTAL = "cores"
+
+
+@dataclass(frozen=True)
+class VmSku:
+    name: str
+    family: str
+    vcpus: int
+    memory_gb: float
+
+
+SKUS: dict[str, VmSku] = {
+    s.name.lower(): s
+    for s in (
+        VmSku("Standard_B2s", "standardBSFamily", 2, 4),
+        VmSku("Standard_B2ms", "standardBSFamily", 2, 8),
+        VmSku("Standard_B4ms", "standardBSFamily", 4, 16),
+        VmSku("Standard_D2s_v3", "standardDSv3Family", 2, 8),
+        VmSku("Standard_D4s_v3", "standardDSv3Family", 4, 16),
+        VmSku("Standard_D8s_v3", "standardDSv3Family", 8, 32),
+        VmSku("Standard_D2s_v5", "standardDSv5Family", 2, 8),
+        VmSku("Standard_D4s_v5", "standardDSv5Family", 4, 16),
+        VmSku("Standard_D8s_v5", "standardDSv5Family", 8, 32),
+        VmSku("Standard_D16s_v5", "standardDSv5Family", 16, 64),
+        VmSku("Standard_D2as_v5", "standardDASv5Family", 2, 8),
+        VmSku("Standard_D4as_v5", "standardDASv5Family", 4, 16),
+    )
+}
+FAMILY_NAMES = {
+    "standardBSFamily": "Standard BS Family vCPUs",
+    "standardDSv3Family": "Standard DSv3 Family vCPUs",
+    "standardDSv5Family": "Standard DSv5 Family vCPUs",
+    "standardDASv5Family": "Standard DASv5 Family vCPUs",
+}
+REGIONS = (
+    "australiaeast", "brazilsouth", "canadacentral", "canadaeast", "centralindia", "centralus", "eastasia", "eastus",
+    "eastus2", "francecentral", "germanywestcentral", "italynorth", "japaneast", "japanwest", "koreacentral",
+    "mexicocentral", "northcentralus", "northeurope", "norwayeast", "polandcentral", "southafricanorth",
+    "southcentralus", "southeastasia", "spaincentral", "swedencentral", "switzerlandnorth", "uaenorth", "uksouth",
+    "ukwest", "westcentralus", "westeurope", "westus", "westus2", "westus3",
+)  # fmt: skip
+# Sizes this emulated subscription may not deploy in a region (Azure: NotAvailableForSubscription).
+RESTRICTED = {("standard_d16s_v5", "westcentralus")}
+
+
+def sku(size: str) -> VmSku | None:
+    return SKUS.get(size.lower())
+
+
+def restricted(size: str, region: str) -> bool:
+    return (size.lower(), region.lower()) in RESTRICTED or region.lower() not in REGIONS
+
+
+def limit(ctx: Context, sub: str, region: str, name: str) -> int:
+    quota = ctx.store.get(QUOTA, f"{sub}/{region}/{name}".lower())
+    return int(quota["limit"]) if quota else DEFAULT_LIMIT
+
+
+def used(ctx: Context, sub: str, region: str) -> dict[str, int]:
+    """vCPUs in use per family and in total (`cores`), and the VM count, in the region."""
+    counts = ctx.store.get(USAGE, f"{sub}/{region}".lower()) or {}
+    return {TOTAL: 0, "virtualMachines": 0, **counts}
+
+
+def record(ctx: Context, sub: str, region: str, size: VmSku, sign: int) -> None:
+    """A VM of `size` came (+1) or went (-1); the caller holds the store's lock."""
+    counts = used(ctx, sub, region)
+    counts[size.family] = counts.get(size.family, 0) + sign * size.vcpus
+    counts[TOTAL] += sign * size.vcpus
+    counts["virtualMachines"] += sign
+    ctx.store.put(USAGE, f"{sub}/{region}".lower(), counts)
+
+
+def check_quota(ctx: Context, sub: str, region: str, size: VmSku, replacing: VmSku | None = None) -> None:
+    """409 OperationNotAllowed when one more VM of `size` (instead of `replacing`) would exceed a vCPU quota."""
+    counts = used(ctx, sub, region)
+    if replacing is not None:  # a resize gives the old size's vCPUs back first
+        counts[replacing.family] = counts.get(replacing.family, 0) - replacing.vcpus
+        counts[TOTAL] -= replacing.vcpus
+    for name in (size.family, TOTAL):
+        current, allowed = counts.get(name, 0), limit(ctx, sub, region, name)
+        if current + size.vcpus > allowed:
+            raise ApiError(
+                409,
+                "OperationNotAllowed",
+                f"Operation could not be completed as it results in exceeding approved {name} Cores quota. "
+                f"Location: {region}, Current Limit: {allowed}, Current Usage: {current}, "
+                f"Additional Required: {size.vcpus}.",
+            )
+
+
+def _sku_entry(size: VmSku, region: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "resourceType": "virtualMachines",
+        "name": size.name,
+        "tier": "Standard",
+        "size": size.name.removeprefix("Standard_"),
+        "family": size.family,
+        "locations": [region],
+        "locationInfo": [{"location": region, "zones": ["1", "2", "3"], "zoneDetails": []}],
+        "capabilities": [
+            {"name": "vCPUs", "value": str(size.vcpus)},
+            {"name": "MemoryGB", "value": f"{size.memory_gb:g}"},
+            {"name": "HyperVGenerations", "value": "V1,V2"},
+            {"name": "PremiumIO", "value": "True"},
+            {"name": "TrustedLaunchDisabled", "value": "False"},
+        ],
+        "restrictions": [],
+    }
+    if (size.name.lower(), region) in RESTRICTED:
+        entry["restrictions"] = [
+            {
+                "type": "Location",
+                "values": [region],
+                "restrictionInfo": {"locations": [region]},
+                "reasonCode": "NotAvailableForSubscription",
+            }
+        ]
+    return entry
+
+
+def register(ctx: Context) -> None:
+    compute = common.SUB + r"/providers/Microsoft\.Compute"
+
+    @common.route(ctx, "GET", compute + r"/skus", operation="listSkus")
+    def list_skus(request: Request) -> Response:
+        wanted = _location_filter(request.q("$filter"))
+        regions = [wanted] if wanted else list(REGIONS)
+        rows = [_sku_entry(size, region) for region in regions if region in REGIONS for size in SKUS.values()]
+        return Response(200, {"value": rows})
+
+    @common.route(ctx, "GET", compute + r"/locations/(?P<loc>[^/]+)/usages", operation="listUsages")
+    def list_usages(request: Request) -> Response:
+        sub, region = request.params["sub"], request.params["loc"].lower()
+        counts = used(ctx, sub, region)
+        names = {TOTAL: "Total Regional vCPUs", "virtualMachines": "Virtual Machines", **FAMILY_NAMES}
+        rows = [
+            {
+                "unit": "Count",
+                "currentValue": counts.get(name, 0),
+                "limit": limit(ctx, sub, region, name) if name != "virtualMachines" else 25000,
+                "name": {"value": name, "localizedValue": display},
+            }
+            for name, display in names.items()
+        ]
+        return Response(200, {"value": rows})
+
+    quota = compute + r"/locations/(?P<loc>[^/]+)/providers/Microsoft\.Quota/quotas/(?P<name>[^/]+)"
+
+    @common.route(ctx, "PUT", quota, operation="setQuota")
+    def put_quota(request: Request) -> Response:
+        value = (common.properties(common.body_object(request)).get("limit") or {}).get("value")
+        if not isinstance(value, int) or value < 0:
+            raise ApiError(400, "InvalidRequestContent", "properties.limit.value must be a whole number >= 0.")
+        sub, region, name = request.params["sub"], request.params["loc"].lower(), request.params["name"]
+        ctx.store.put(QUOTA, f"{sub}/{region}/{name}".lower(), {"limit": value})
+        return Response(200, _quota_view(request, value))
+
+    @common.route(ctx, "GET", quota, operation="getQuota")
+    def get_quota(request: Request) -> Response:
+        sub, region, name = request.params["sub"], request.params["loc"].lower(), request.params["name"]
+        return Response(200, _quota_view(request, limit(ctx, sub, region, name)))
+
+
+def _quota_view(request: Request, value: int) -> dict[str, Any]:
+    name = request.params["name"]
+    return {
+        "id": request.path.removeprefix("/arm"),
+        "name": name,
+        "type": "Microsoft.Quota/Quotas",
+        "properties": {"limit": {"limitObjectType": "LimitValue", "value": value}, "name": {"value": name},
+                       "unit": "Count", "provisioningState": "Succeeded"},
+    }  # fmt: skip
+
+
+def _location_filter(expression: str | None) -> str | None:
+    """`location eq 'westeurope'` -> westeurope (the only $filter the skus API takes)."""
+    if not expression:
+        return None
+    parts = expression.split("'")
+    if len(parts) >= 2 and parts[0].strip().lower().startswith("location") and " eq" in parts[0].lower():
+        return parts[1].replace(" ", "").lower()
+    raise ApiError(400, "InvalidFilter", f"Unsupported $filter: {expression}")

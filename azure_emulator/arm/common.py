@@ -1,0 +1,162 @@
+"""What every ARM resource provider shares: ids, the resource store, route registration and request checks.
+
+Resources are kept in the store kind `arm.resource`, keyed by the lower-cased ARM id (ARM names are
+case-insensitive), as `{"resource": <the JSON ARM answers>, "meta": {...}}`. `meta` holds what ARM keeps
+but does not show: the creating Entra tenant (`tid`), a pending operation, a VM's power state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+from azure_emulator.server import ApiError, Context, Kind, Request, Response
+
+RESOURCE = "arm.resource"
+SUB = r"/arm/subscriptions/(?P<sub>[^/]+)"
+RG = SUB + r"/resourceGroups/(?P<rg>[^/]+)"
+NAME = r"[^/]+"
+
+Doc = dict[str, Any]
+
+
+def now_iso(clock: Callable[[], float]) -> str:
+    return dt.datetime.fromtimestamp(clock(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def key(resource_id: str) -> str:
+    return resource_id.rstrip("/").lower()
+
+
+def group_id(sub: str, rg: str) -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}"
+
+
+def provider_id(sub: str, rg: str, namespace: str, *type_and_names: str) -> str:
+    """`/subscriptions/s/resourceGroups/r/providers/Microsoft.X/type/name[/child/name...]`."""
+    return f"{group_id(sub, rg)}/providers/{namespace}/" + "/".join(type_and_names)
+
+
+def parent_of(resource_id: str) -> str:
+    return resource_id.rstrip("/").rsplit("/", 2)[0]
+
+
+def get(ctx: Context, resource_id: str) -> Doc | None:
+    return ctx.store.get(RESOURCE, key(resource_id))
+
+
+def put(ctx: Context, doc: Doc) -> Doc:
+    return ctx.store.put(RESOURCE, key(doc["resource"]["id"]), doc)
+
+
+def delete(ctx: Context, resource_id: str) -> bool:
+    return ctx.store.delete(RESOURCE, key(resource_id))
+
+
+def children(ctx: Context, parent_id: str, child_type: str) -> list[Doc]:
+    """Direct children of `parent_id` of one type (`.../virtualMachines/vm` + `extensions`)."""
+    prefix = f"{key(parent_id)}/{child_type.lower()}/"
+    return [d for d in ctx.store.scan(RESOURCE, prefix) if "/" not in key(d["resource"]["id"])[len(prefix) :]]
+
+
+def in_group(ctx: Context, sub: str, rg: str, namespace: str, resource_type: str) -> list[Doc]:
+    return children(ctx, f"{group_id(sub, rg)}/providers/{namespace}", resource_type)
+
+
+def require(ctx: Context, resource_id: str, kind: str = "Resource") -> Doc:
+    """The resource, else 404: ResourceGroupNotFound when its group is missing too, as ARM answers."""
+    doc = get(ctx, resource_id)
+    if doc is None:
+        parts = resource_id.strip("/").split("/")
+        if len(parts) > 4 and parts[2].lower() == "resourcegroups":
+            require_group(ctx, parts[1], parts[3])
+        raise not_found(resource_id, kind)
+    return doc
+
+
+def not_found(resource_id: str, kind: str = "Resource") -> ApiError:
+    name = resource_id.rstrip("/").rsplit("/", 1)[-1]
+    return ApiError(404, "ResourceNotFound", f"The {kind} '{name}' ({resource_id}) was not found.")
+
+
+def require_group(ctx: Context, sub: str, rg: str) -> Doc:
+    doc = get(ctx, group_id(sub, rg))
+    if doc is None:
+        raise ApiError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+    return doc
+
+
+def body_object(request: Request) -> dict[str, Any]:
+    body = request.json()
+    if not isinstance(body, dict):
+        raise ApiError(400, "InvalidRequestContent", "The request content must be a JSON object.")
+    return body
+
+
+def properties(body: dict[str, Any]) -> dict[str, Any]:
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise ApiError(400, "InvalidRequestContent", "'properties' must be an object.")
+    return props
+
+
+def location_of(body: dict[str, Any], fallback: str | None = None) -> str:
+    location = body.get("location") or fallback
+    if not isinstance(location, str) or not location:
+        raise ApiError(400, "LocationRequired", "The location property is required for this definition.")
+    return location.replace(" ", "").lower()
+
+
+def tid_of(request: Request) -> str:
+    return request.tenant
+
+
+def shown(doc: Doc) -> dict[str, Any]:
+    """The resource as ARM shows it (a copy; meta never leaves the emulator)."""
+    resource: dict[str, Any] = json.loads(json.dumps(doc["resource"]))
+    return resource
+
+
+def listing(docs: list[Doc]) -> Response:
+    return Response(200, {"value": [shown(d) for d in docs]})
+
+
+def route(
+    ctx: Context, method: str, pattern: str, *, operation: str, kind: Kind | None = None, faults: bool = True
+) -> Callable[[Callable[[Request], Response]], Callable[[Request], Response]]:
+    """Register an ARM route: api-version required, state settled first, the request logged, faults applied.
+
+    The whole handler runs under the store's lock: ARM handlers are short, and a read-modify-write of
+    several resources (a VM and its NIC) must not interleave with another request's.
+    """
+    from azure_emulator.arm import operations
+
+    def register(handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        def handle(request: Request) -> Response:
+            status = 500
+            try:
+                if not request.q("api-version"):
+                    raise ApiError(
+                        400,
+                        "MissingApiVersionParameter",
+                        "The api-version query parameter (?api-version=) is required.",
+                    )
+                with ctx.store.transaction():
+                    operations.settle_due(ctx)
+                    if faults:
+                        ctx.controls.raise_fault(request.operation)
+                    response = handler(request)
+                status = response.status
+                return response
+            except ApiError as exc:
+                status = exc.status
+                raise
+            finally:
+                ctx.controls.log_request(request, status)
+
+        ctx.router.route(method, pattern, operation=operation, api="arm", kind=kind, faults=False)(handle)
+        return handler
+
+    return register

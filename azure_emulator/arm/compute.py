@@ -1,0 +1,318 @@
+"""Microsoft.Compute virtual machines: create-or-update (throttled, quota-checked), GET with instanceView,
+delete with the OS disk and NICs per deleteOption (power actions, generalize and disks: vm_actions).
+
+The admin password is validated and dropped (ARM never shows it). A re-PUT of an existing VM creates
+nothing: a new `hardwareProfile.vmSize` is a resize (`resizeVm`), anything else answers the VM as it is
+(`updateVm`). Only a new VM takes a token from the create throttle of its subscription and region.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from typing import Any
+
+from azure_emulator.arm import capacity, common, images, network, nics, operations
+from azure_emulator.server import ApiError, Context, Request, Response
+
+NS = "Microsoft.Compute"
+VM = common.RG + r"/providers/Microsoft\.Compute/virtualMachines/(?P<vm>[^/]+)"
+VM_TYPE = "microsoft.compute/virtualmachines"
+COMPUTER_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9-]{1,15}$")
+RESERVED_USERS = {"administrator", "admin", "user", "user1", "test", "guest", "root", "a", "sa", "owner"}
+POWER_DISPLAY = {"running": "VM running", "deallocated": "VM deallocated", "stopped": "VM stopped"}
+DEFAULT_THROTTLE = (500.0, 1500.0)  # Azure: PUT VM per subscription and region, 500 a minute, bucket 1,500
+
+
+def vm_id_of(request: Request) -> str:
+    return common.provider_id(request.params["sub"], request.params["rg"], NS, "virtualMachines", request.params["vm"])
+
+
+def require_running(ctx: Context, vm_id: str, what: str) -> dict[str, Any]:
+    """The VM, when extensions and run commands can reach it: provisioned and running."""
+    vm = common.require(ctx, vm_id, "virtual machine")
+    state = vm["resource"]["properties"]["provisioningState"]
+    if state != "Succeeded" or vm["meta"].get("power") != "running":
+        raise ApiError(409, "OperationNotAllowed", f"Cannot {what} while the VM is {state.lower()} and "
+                       f"{vm['meta'].get('power', 'not running')}.")  # fmt: skip
+    return vm
+
+
+def _password_ok(password: Any) -> bool:
+    if not isinstance(password, str) or not 12 <= len(password) <= 123:
+        return False
+    classes = [any(c.islower() for c in password), any(c.isupper() for c in password),
+               any(c.isdigit() for c in password), any(not c.isalnum() for c in password)]  # fmt: skip
+    return sum(classes) >= 3
+
+
+def _os_profile(props: dict[str, Any]) -> dict[str, Any]:
+    profile = props.get("osProfile") or {}
+    name, user = profile.get("computerName"), profile.get("adminUsername")
+    if not isinstance(name, str) or not COMPUTER_NAME.match(name):
+        raise ApiError(400, "InvalidParameter", "osProfile.computerName must be 1-15 letters, digits or hyphens "
+                       "and not only digits (a Windows computer name).")  # fmt: skip
+    if not isinstance(user, str) or not user or user.lower() in RESERVED_USERS:
+        raise ApiError(400, "InvalidParameter", "osProfile.adminUsername is missing or not allowed.")
+    if not _password_ok(profile.get("adminPassword")):
+        raise ApiError(400, "InvalidParameter", "The supplied password must be between 12-123 characters long and "
+                       "must satisfy at least 3 of password complexity requirements.")  # fmt: skip
+    shown = {k: v for k, v in profile.items() if k != "adminPassword"}  # never kept, never shown
+    shown.setdefault("windowsConfiguration", {"provisionVMAgent": True, "enableAutomaticUpdates": True})
+    shown.setdefault("secrets", [])
+    shown["allowExtensionOperations"] = profile.get("allowExtensionOperations", True)
+    return shown
+
+
+def _nics(ctx: Context, props: dict[str, Any], location: str) -> list[dict[str, Any]]:
+    refs = (props.get("networkProfile") or {}).get("networkInterfaces") or []
+    if not refs:
+        raise ApiError(400, "InvalidParameter", "networkProfile.networkInterfaces needs at least one NIC.")
+    shown = []
+    for index, ref in enumerate(refs):
+        nic = common.get(ctx, ref.get("id") or "")
+        if nic is None:
+            raise ApiError(400, "InvalidResourceReference", f"Network interface {ref.get('id')} was not found.")
+        if nic["resource"]["location"] != location:
+            raise ApiError(400, "InvalidParameter", f"Network interface {ref['id']} is not in {location}.")
+        if nic["resource"]["properties"].get("virtualMachine"):
+            used_by = nic["resource"]["properties"]["virtualMachine"]["id"]
+            raise ApiError(400, "NicInUse", f"Network interface {ref['id']} is used by {used_by}.")
+        ref_props = ref.get("properties") or {}
+        primary, delete_option = ref_props.get("primary", index == 0), ref_props.get("deleteOption", "Detach")
+        shown.append({"id": nic["resource"]["id"], "properties": {"primary": primary, "deleteOption": delete_option}})
+    return shown
+
+
+def _storage(
+    ctx: Context, props: dict[str, Any], sub: str, rg: str, name: str, location: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The VM's storageProfile and its OS disk resource."""
+    storage = props.get("storageProfile") or {}
+    reference = dict(storage.get("imageReference") or {})
+    image = images.resolve(ctx, reference, location)
+    if image["osState"] != "Generalized":
+        raise ApiError(400, "InvalidParameter", "A VM made from an image needs a generalized image.")
+    secure = (props.get("securityProfile") or {}).get("securityType") in ("TrustedLaunch", "ConfidentialVM")
+    if secure and image["hyperVGeneration"] != "V2":
+        raise ApiError(400, "InvalidParameter", "Trusted launch needs a Generation 2 (V2) image.")
+    if not reference.get("id") and (reference.get("version") or "latest") == "latest":
+        reference["exactVersion"] = "26100.4061.250510"
+    os_disk_in = storage.get("osDisk") or {}
+    size = int(os_disk_in.get("diskSizeGB") or image["diskSizeGB"])
+    if size < image["diskSizeGB"]:
+        raise ApiError(400, "InvalidParameter", f"The specified disk size {size} GB is smaller than the size of the "
+                       f"corresponding disk in the VM image: {image['diskSizeGB']} GB.")  # fmt: skip
+    disk_name = os_disk_in.get("name") or f"{name}_OsDisk_1_{uuid.uuid4().hex}"
+    disk_id = common.provider_id(sub, rg, NS, "disks", disk_name)
+    if common.get(ctx, disk_id) is not None:
+        raise ApiError(409, "Conflict", f"Disk {disk_name} already exists.")
+    account = (os_disk_in.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
+    os_disk = {
+        "osType": image["osType"], "name": disk_name, "createOption": "FromImage", "caching": "ReadWrite",
+        "managedDisk": {"id": disk_id, "storageAccountType": account}, "diskSizeGB": size,
+        "deleteOption": os_disk_in.get("deleteOption") or "Detach",
+    }  # fmt: skip
+    disk = {
+        "id": disk_id, "name": disk_name, "type": "Microsoft.Compute/disks", "location": location,
+        "sku": {"name": account}, "properties": {
+            "osType": image["osType"], "hyperVGeneration": image["hyperVGeneration"], "diskSizeGB": size,
+            "creationData": {"createOption": "FromImage", "imageReference": reference},
+            "provisioningState": "Succeeded", "diskState": "Attached"},
+    }  # fmt: skip
+    return {"imageReference": reference, "osDisk": os_disk, "dataDisks": []}, disk
+
+
+def instance_view(ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
+    props, meta = doc["resource"]["properties"], doc["meta"]
+    state = props["provisioningState"]
+    status: dict[str, Any] = {"code": f"ProvisioningState/{state.lower()}", "level": "Info",
+                              "displayStatus": f"Provisioning {state.lower()}"}  # fmt: skip
+    error = meta.get("error")
+    if state == "Failed" and error:
+        status = {"code": f"ProvisioningState/failed/{error['code']}", "level": "Error",
+                  "displayStatus": "Provisioning failed", "message": error["message"]}  # fmt: skip
+    statuses = [status]
+    if state not in ("Creating", "Failed"):
+        power = meta.get("power", "running")
+        statuses.append({"code": f"PowerState/{power}", "level": "Info", "displayStatus": POWER_DISPLAY[power]})
+    extensions = []
+    for ext in common.children(ctx, doc["resource"]["id"], "extensions"):
+        ext_state = ext["resource"]["properties"]["provisioningState"]
+        ext_error = ext["meta"].get("error")
+        code = f"ProvisioningState/{ext_state.lower()}" + (f"/{ext_error['code']}" if ext_error else "")
+        extensions.append({
+            "name": ext["resource"]["name"], "type": ext["resource"]["properties"].get("type"),
+            "typeHandlerVersion": ext["resource"]["properties"].get("typeHandlerVersion"),
+            "statuses": [{"code": code,
+                          "level": "Error" if ext_state == "Failed" else "Info",
+                          "displayStatus": f"Provisioning {ext_state.lower()}",
+                          "message": ext_error["message"] if ext_error else "Enable succeeded"}],
+        })  # fmt: skip
+    disk = props["storageProfile"]["osDisk"]
+    return {
+        "computerName": props["osProfile"]["computerName"],
+        "osName": "Windows 11 Enterprise",
+        "osVersion": "10.0.26100",
+        "hyperVGeneration": "V2",
+        "vmAgent": {"vmAgentVersion": "2.7.41491.1102",
+                    "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready"}]},
+        "disks": [{"name": disk["name"], "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info"}]}],
+        "extensions": extensions,
+        "statuses": statuses,
+    }  # fmt: skip
+
+
+def view(ctx: Context, doc: dict[str, Any], expand: str | None) -> dict[str, Any]:
+    shown = common.shown(doc)
+    extensions = common.children(ctx, doc["resource"]["id"], "extensions")
+    if extensions:
+        shown["resources"] = [common.shown(e) for e in extensions]
+    if (expand or "").lower() == "instanceview":
+        shown["properties"]["instanceView"] = instance_view(ctx, doc)
+    return shown
+
+
+def register(ctx: Context) -> None:
+    @common.route(ctx, "PUT", VM, operation="createVm", faults=False)
+    def put_vm(request: Request) -> Response:
+        sub, rg, name = request.params["sub"], request.params["rg"], request.params["vm"]
+        common.require_group(ctx, sub, rg)
+        body = common.body_object(request)
+        props = common.properties(body)
+        existing = common.get(ctx, vm_id_of(request))
+        if existing is not None:
+            return _update(ctx, request, existing, props)
+        location = common.location_of(body)
+        size = capacity.sku((props.get("hardwareProfile") or {}).get("vmSize") or "")
+        if size is None:
+            raise ApiError(400, "InvalidParameter", "hardwareProfile.vmSize is not a VM size this region offers.")
+        if capacity.restricted(size.name, location):
+            raise ApiError(409, "SkuNotAvailable", f"The requested VM size {size.name} is currently not available "
+                           f"in location '{location}'.")  # fmt: skip
+        wait = ctx.controls.throttle("createVm", f"{sub}/{location}".lower(), default=DEFAULT_THROTTLE)
+        if wait > 0:
+            raise ApiError(429, "OperationNotAllowed", "The server rejected the request because too many requests "
+                           "have been received for this subscription.",
+                           {"Retry-After": str(max(1, math.ceil(wait))),
+                            "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/PutVM3Min;0"})  # fmt: skip
+        os_profile = _os_profile(props)
+        storage, disk = _storage(ctx, props, sub, rg, name, location)
+        nic_refs = _nics(ctx, props, location)
+        capacity.check_quota(ctx, sub, location, size)
+        vm_id = vm_id_of(request)
+        tid = common.tid_of(request)
+        resource: dict[str, Any] = {
+            "id": vm_id, "name": name, "type": "Microsoft.Compute/virtualMachines", "location": location,
+            "tags": body.get("tags") or {},
+            "properties": {
+                "vmId": str(uuid.uuid4()), "timeCreated": common.now_iso(ctx.clock), "provisioningState": "Succeeded",
+                "hardwareProfile": {"vmSize": size.name}, "storageProfile": storage, "osProfile": os_profile,
+                "networkProfile": {"networkInterfaces": nic_refs},
+            },
+        }  # fmt: skip
+        for optional in ("securityProfile", "licenseType", "diagnosticsProfile"):
+            if props.get(optional) is not None:
+                resource["properties"][optional] = props[optional]
+        identity = (body.get("identity") or {}).get("type") or "None"
+        if "SystemAssigned" in identity:
+            resource["identity"] = {"type": "SystemAssigned", "principalId": str(uuid.uuid4()), "tenantId": tid}
+        common.put(ctx, {"resource": resource, "meta": {"tid": tid, "power": "running", "generalized": False}})
+        capacity.record(ctx, sub, location, size, +1)
+        common.put(ctx, {"resource": {**disk, "managedBy": vm_id}, "meta": {"tid": tid}})
+        for ref in nic_refs:
+            nics.attach(ctx, ref["id"], vm_id)
+        return operations.respond(
+            ctx, request, resource_id=vm_id, action="create", names=("createVm",), sync_status=201, location=location
+        )
+
+    @common.route(ctx, "GET", VM, operation="getVm")
+    def get_vm(request: Request) -> Response:
+        return Response(200, view(ctx, common.require(ctx, vm_id_of(request), "virtual machine"), request.q("$expand")))
+
+    @common.route(ctx, "GET", VM + r"/instanceView", operation="getVm")
+    def get_instance_view(request: Request) -> Response:
+        return Response(200, instance_view(ctx, common.require(ctx, vm_id_of(request), "virtual machine")))
+
+    @common.route(ctx, "GET", common.RG + r"/providers/Microsoft\.Compute/virtualMachines", operation="listVms")
+    def list_vms(request: Request) -> Response:
+        docs = common.in_group(ctx, request.params["sub"], request.params["rg"], NS, "virtualMachines")
+        return Response(200, {"value": [view(ctx, d, request.q("$expand")) for d in docs]})
+
+    @common.route(ctx, "DELETE", VM, operation="deleteVm", faults=False)
+    def delete_vm(request: Request) -> Response:
+        vm = common.get(ctx, vm_id_of(request))
+        if vm is None:
+            return Response(204)
+        return operations.respond(
+            ctx, request, resource_id=vm["resource"]["id"], action="delete", names=("deleteVm",), sync_status=200,
+            location=vm["resource"]["location"],
+        )  # fmt: skip
+
+    operations.on(VM_TYPE, "create")(_created)
+    operations.on(VM_TYPE, "delete")(_deleted)
+
+
+def _update(ctx: Context, request: Request, existing: dict[str, Any], props: dict[str, Any]) -> Response:
+    """A PUT of a VM that exists: a resize when the size changes, else the VM as it is."""
+    resource = existing["resource"]
+    if resource["properties"]["provisioningState"] in ("Creating", "Updating", "Deleting"):
+        raise ApiError(409, "OperationNotAllowed", "Another operation on this VM is in progress.")
+    wanted = (props.get("hardwareProfile") or {}).get("vmSize")
+    current = resource["properties"]["hardwareProfile"]["vmSize"]
+    if not wanted or wanted.lower() == current.lower():
+        request.operation = "updateVm"
+        return Response(200, view(ctx, existing, None))
+    request.operation = "resizeVm"
+    size = capacity.sku(wanted)
+    if size is None or capacity.restricted(size.name, resource["location"]):
+        raise ApiError(409, "SkuNotAvailable", f"The requested VM size {wanted} is not available here.")
+    sub = resource["id"].split("/")[2]
+    old = capacity.sku(current)
+    capacity.check_quota(ctx, sub, resource["location"], size, replacing=old)
+    resource["properties"]["hardwareProfile"]["vmSize"] = size.name
+    common.put(ctx, existing)
+    if old is not None:
+        capacity.record(ctx, sub, resource["location"], old, -1)
+    capacity.record(ctx, sub, resource["location"], size, +1)
+    return operations.respond(
+        ctx, request, resource_id=resource["id"], action="update", names=("resizeVm",), sync_status=200,
+        location=resource["location"],
+    )  # fmt: skip
+
+
+def _created(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
+    vm = common.get(ctx, resource_id)
+    if vm is not None:
+        vm["meta"]["power"] = "running"
+        common.put(ctx, vm)
+
+
+def _deleted(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
+    """The VM goes with what it owns: disks and NICs per deleteOption, its extensions, run commands and roles."""
+    vm = common.get(ctx, resource_id)
+    if vm is None:
+        return
+    props = vm["resource"]["properties"]
+    size = capacity.sku(props["hardwareProfile"]["vmSize"])
+    if size is not None:
+        capacity.record(ctx, resource_id.split("/")[2], vm["resource"]["location"], size, -1)
+    for ref in props["networkProfile"]["networkInterfaces"]:
+        nic = common.get(ctx, ref["id"])
+        if nic is not None and ref["properties"].get("deleteOption") == "Delete":
+            network.release(ctx, nic)
+            common.delete(ctx, ref["id"])
+        else:
+            nics.detach(ctx, ref["id"])
+    os_disk = props["storageProfile"]["osDisk"]
+    disk = common.get(ctx, os_disk["managedDisk"]["id"])
+    if disk is not None and os_disk.get("deleteOption") == "Delete":
+        common.delete(ctx, disk["resource"]["id"])
+    elif disk is not None:
+        disk["resource"].pop("managedBy", None)
+        disk["resource"]["properties"]["diskState"] = "Unattached"
+        common.put(ctx, disk)
+    for child in ctx.store.keys(common.RESOURCE, common.key(resource_id) + "/"):
+        ctx.store.delete(common.RESOURCE, child)
+    common.delete(ctx, resource_id)

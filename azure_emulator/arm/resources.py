@@ -1,0 +1,69 @@
+"""Microsoft.Resources: resource groups, which every other resource lives in (admins create them with a PUT)."""
+
+from __future__ import annotations
+
+from azure_emulator.arm import common, operations
+from azure_emulator.server import ApiError, Context, Request, Response
+
+
+def register(ctx: Context) -> None:
+    group = common.RG
+
+    @common.route(ctx, "PUT", group, operation="createResourceGroup")
+    def put_group(request: Request) -> Response:
+        sub, rg = request.params["sub"], request.params["rg"]
+        body = common.body_object(request)
+        existing = common.get(ctx, common.group_id(sub, rg))
+        if existing is not None:
+            if existing["resource"]["properties"]["provisioningState"] == "Deleting":
+                raise ApiError(409, "ResourceGroupBeingDeleted", f"The resource group '{rg}' is being deleted.")
+            if "tags" in body:
+                existing["resource"]["tags"] = body.get("tags") or {}
+            common.put(ctx, existing)
+            return Response(200, common.shown(existing))
+        doc = {
+            "resource": {
+                "id": common.group_id(sub, rg),
+                "name": rg,
+                "type": "Microsoft.Resources/resourceGroups",
+                "location": common.location_of(body),
+                "tags": body.get("tags") or {},
+                "properties": {"provisioningState": "Succeeded"},
+            },
+            "meta": {"tid": common.tid_of(request)},
+        }
+        common.put(ctx, doc)
+        return Response(201, common.shown(doc))
+
+    @common.route(ctx, "GET", group, operation="getResourceGroup")
+    def get_group(request: Request) -> Response:
+        return Response(200, common.shown(common.require_group(ctx, request.params["sub"], request.params["rg"])))
+
+    @common.route(ctx, "HEAD", group, operation="getResourceGroup", kind="read")
+    def head_group(request: Request) -> Response:
+        found = common.get(ctx, common.group_id(request.params["sub"], request.params["rg"]))
+        return Response(204 if found else 404)
+
+    @common.route(ctx, "GET", common.SUB + r"/resourceGroups", operation="listResourceGroups")
+    def list_groups(request: Request) -> Response:
+        prefix = f"/subscriptions/{request.params['sub']}/resourcegroups/".lower()
+        docs = [d for d in ctx.store.scan(common.RESOURCE, prefix) if d["resource"]["type"].endswith("resourceGroups")]
+        return common.listing(docs)
+
+    @common.route(ctx, "DELETE", group, operation="deleteResourceGroup", faults=False)
+    def delete_group(request: Request) -> Response:
+        sub, rg = request.params["sub"], request.params["rg"]
+        doc = common.get(ctx, common.group_id(sub, rg))
+        if doc is None:
+            return Response(404, {"error": {"code": "ResourceGroupNotFound", "message": f"'{rg}' was not found."}})
+        return operations.respond(
+            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteResourceGroup",),
+            sync_status=200, location=doc["resource"]["location"],
+        )  # fmt: skip
+
+    @operations.on("microsoft.resources/resourcegroups", "delete")
+    def _delete_everything_in_it(ctx: Context, resource_id: str, op: dict[str, object]) -> None:
+        prefix = common.key(resource_id) + "/"
+        for resource_key in ctx.store.keys(common.RESOURCE, prefix):
+            ctx.store.delete(common.RESOURCE, resource_key)
+        common.delete(ctx, resource_id)

@@ -1,9 +1,0 @@
-"""(to be written)"""
-
-from __future__ import annotations
-
-from azure_emulator.server import Context
-
-
-def register(ctx: Context) -> None:
-    pass

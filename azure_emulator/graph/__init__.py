@@ -1,0 +1,23 @@
+"""Microsoft Graph at `/graph/v1.0` and `/graph/beta`: directory, licenses, devices, batching, change notifications.
+
+State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Errors are Graph's
+`{"error": {"code", "message"}}`; throttling answers 429 with `Retry-After` (budgets per app and tenant:
+`PUT /emulator/throttles/graph` and `/emulator/throttles/graphIntuneWrites` change them).
+"""
+
+from __future__ import annotations
+
+from azure_emulator.graph import batch, devices, groups, notifications, users
+from azure_emulator.graph.common import GraphRoutes
+from azure_emulator.server import Context
+
+
+def register(ctx: Context) -> None:
+    routes = GraphRoutes(ctx)
+    notifier = notifications.Notifier(ctx)
+    ctx.background.append(notifier.stop)
+    users.register(ctx, routes, notifier.changed)
+    groups.register(ctx, routes, notifier.changed)
+    devices.register(ctx, routes)
+    batch.register(ctx, routes)
+    notifications.register(ctx, routes, notifier)

@@ -1,0 +1,150 @@
+"""Azure Resource Manager clients per customer tenant and subscription, and the ARM ids the adapters build.
+
+Retries: azure-core retries transient failures (connection errors, 408, 5xx) a few times with a short
+back-off, but a 429 is never retried here, and neither is any answer whose Retry-After asks for more than
+MAX_RETRY_WAIT_S. Activities call ARM, and an activity that sleeps through a throttle holds a worker slot for
+nothing: the throttled answer comes back to the adapter, which turns it into `Progress(done=False,
+retry_after_s=Retry-After)`, and the orchestration waits on a durable timer instead. This holds for every
+ARM call, not only VM creates: ARM throttles writes and reads per subscription and principal, and every
+caller of these clients can hand a wait back (a Progress, or an error the orchestrator retries later).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline import PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy
+from azure.core.rest import HttpRequest, HttpResponse
+from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.network import NetworkManagementClient
+
+from shared.cloud.ports import CloudError, Placement
+
+MAX_RETRY_WAIT_S = 5.0
+RETRIES = 3
+
+
+class TenantCredentials(Protocol):
+    """Credentials for the customer's Entra tenant of an app tenant (shared.cloud.azure.credentials)."""
+
+    def for_tenant(self, tenant_id: str) -> TokenCredential: ...
+
+
+class HandBackThrottlingPolicy(RetryPolicy):
+    """RetryPolicy that gives 429s, and waits longer than MAX_RETRY_WAIT_S, back to the caller instead of sleeping."""
+
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
+        http = response.http_response
+        if http.status_code == 429:
+            return False
+        wait = retry_after_s(http)
+        if wait is not None and wait > MAX_RETRY_WAIT_S:
+            return False
+        return bool(super().is_retry(settings, response))
+
+
+def retry_after_s(response: Any) -> float | None:
+    """Retry-After in seconds (ARM sends whole seconds), None when absent or unreadable."""
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class ArmClients:
+    """One client of each kind per (app tenant, subscription): an app tenant is one customer Entra tenant.
+
+    Only the endpoint and the tenant's credential are given to the SDKs: the same code talks to Azure and,
+    locally, to the emulator that ARM_ENDPOINT names.
+    """
+
+    def __init__(self, credentials: TenantCredentials, arm_endpoint: str) -> None:
+        self._credentials = credentials
+        self.endpoint = arm_endpoint.rstrip("/")
+        self._clients: dict[tuple[str, str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, kind: str, factory: Any, tenant_id: str, subscription_id: str) -> Any:
+        cache_key = (kind, tenant_id, subscription_id.lower())
+        with self._lock:
+            client = self._clients.get(cache_key)
+            if client is None:
+                policy = HandBackThrottlingPolicy(retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4)
+                client = factory(
+                    self._credentials.for_tenant(tenant_id), subscription_id, base_url=self.endpoint,
+                    retry_policy=policy,
+                )  # fmt: skip
+                self._clients[cache_key] = client
+            return client
+
+    def compute(self, tenant_id: str, subscription_id: str) -> ComputeManagementClient:
+        client: ComputeManagementClient = self._client("compute", ComputeManagementClient, tenant_id, subscription_id)
+        return client
+
+    def network(self, tenant_id: str, subscription_id: str) -> NetworkManagementClient:
+        client: NetworkManagementClient = self._client("network", NetworkManagementClient, tenant_id, subscription_id)
+        return client
+
+    def authorization(self, tenant_id: str, subscription_id: str) -> AuthorizationManagementClient:
+        client: AuthorizationManagementClient = self._client(
+            "authorization", AuthorizationManagementClient, tenant_id, subscription_id
+        )
+        return client
+
+    def get_url(self, tenant_id: str, subscription_id: str, url: str, step: str) -> HttpResponse:
+        """GET an ARM URL (an operation's status) through the compute client's pipeline: auth, retries."""
+        if not url.lower().startswith(self.endpoint.lower() + "/"):
+            # the URL came back through the orchestration's state: never send the tenant's token elsewhere
+            raise CloudError(step, "invalidOperationUrl", "The operation to poll is not on the ARM endpoint.")
+        response: HttpResponse = self.compute(tenant_id, subscription_id).send_request(HttpRequest("GET", url))
+        response.read()
+        return response
+
+    def close(self) -> None:
+        with self._lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            client.close()
+
+
+# --- ARM ids ------------------------------------------------------------------------------------------
+
+
+def group_id(placement: Placement) -> str:
+    return f"/subscriptions/{placement.subscription_id}/resourceGroups/{placement.resource_group}"
+
+
+def vm_id(placement: Placement, vm_name: str) -> str:
+    return f"{group_id(placement)}/providers/Microsoft.Compute/virtualMachines/{vm_name}"
+
+
+def nic_id(placement: Placement, nic_name: str) -> str:
+    return f"{group_id(placement)}/providers/Microsoft.Network/networkInterfaces/{nic_name}"
+
+
+def vnet_id(placement: Placement, vnet_name: str) -> str:
+    return f"{group_id(placement)}/providers/Microsoft.Network/virtualNetworks/{vnet_name}"
+
+
+def parse_id(resource_id: str) -> dict[str, str]:
+    """`/subscriptions/s/resourceGroups/r/providers/NS/type/name/...` -> {subscriptions: s, resourceGroups: r, ...}.
+
+    Keys are the id's segment names as written, case-folded (`resourcegroups`, `virtualnetworks`, `subnets`).
+    """
+    parts = resource_id.strip("/").split("/")
+    found: dict[str, str] = {}
+    index = 0
+    while index + 1 < len(parts):
+        if parts[index].lower() == "providers":
+            found["namespace"] = parts[index + 1]
+            index += 2
+            continue
+        found[parts[index].lower()] = parts[index + 1]
+        index += 2
+    return found

@@ -1,0 +1,120 @@
+"""Managed Run Commands (`virtualMachines/{vm}/runCommands/{name}`), started and polled without waiting.
+
+A run command is created once per name: when it already exists its state is the answer (a repeated
+activity never runs a script twice). `treatFailureAsDeploymentFailure` makes a failing script fail the
+operation, so a failure arrives as Azure's error; a script may name its own error code by writing a line
+`ERRORTYPE=<code>` (the health checks do), which then wins. Secrets go in protectedParameters only:
+Azure neither stores nor shows them, and they are never logged here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from azure.core.exceptions import HttpResponseError
+from azure.mgmt.compute import models as compute_models
+
+from shared.cloud.azure import arm_lro
+from shared.cloud.azure.arm_clients import ArmClients, vm_id
+from shared.cloud.ports import CloudError, Placement, Progress
+
+PHASE = "command"
+TIMEOUT_S = 3600
+MARKER = re.compile(r"ERRORTYPE=([A-Za-z][A-Za-z0-9]*)")
+MESSAGE_LIMIT = 500
+
+
+class RunCommands:
+    def __init__(self, clients: ArmClients) -> None:
+        self._clients = clients
+
+    def run(
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        name: str,
+        script: str,
+        *,
+        step: str,
+        parameters: dict[str, str] | None = None,
+        protected: dict[str, str] | None = None,
+        operation: str | None = None,
+    ) -> Progress:
+        """Done when the script ran and succeeded; CloudError(step, code) when it failed."""
+        compute = self._clients.compute(tenant_id, placement.subscription_id)
+        rg, command_id = placement.resource_group, f"{vm_id(placement, vm_name)}/runCommands/{name}"
+        _, url = arm_lro.decode(operation)
+        if url:
+            try:
+                polled = arm_lro.poll(self._clients, tenant_id, placement.subscription_id, url, step)
+            except CloudError as exc:
+                raise self._failure(tenant_id, placement, vm_name, name, step, exc) from exc
+            if isinstance(polled, arm_lro.Later):
+                return arm_lro.progress(polled, PHASE)
+            return Progress(done=True, resource_id=command_id)
+        existing = self.instance(tenant_id, placement, vm_name, name, step)
+        if existing is not None:
+            state = str(existing.get("properties", {}).get("provisioningState") or "")
+            if state == "Succeeded":
+                return Progress(done=True, resource_id=command_id)
+            if state == "Failed":
+                raise self._failure(tenant_id, placement, vm_name, name, step, None, existing)
+            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+        body = {
+            "location": placement.region_name,
+            "properties": {
+                "source": {"script": script},
+                "parameters": [{"name": k, "value": v} for k, v in (parameters or {}).items()],
+                "protectedParameters": [{"name": k, "value": v} for k, v in (protected or {}).items()],
+                "asyncExecution": False,
+                "treatFailureAsDeploymentFailure": True,
+                "timeoutInSeconds": TIMEOUT_S,
+            },
+        }
+        command = compute_models.VirtualMachineRunCommand(body)
+        try:
+            started = arm_lro.start(
+                lambda **kw: compute.virtual_machine_run_commands.begin_create_or_update(
+                    rg, vm_name, name, command, **kw
+                ),
+                step,
+            )
+        except CloudError as exc:
+            raise self._failure(tenant_id, placement, vm_name, name, step, exc) from exc
+        if isinstance(started, arm_lro.Later):
+            return arm_lro.progress(started, PHASE)
+        return Progress(done=True, resource_id=command_id)
+
+    def instance(
+        self, tenant_id: str, placement: Placement, vm_name: str, name: str, step: str
+    ) -> dict[str, Any] | None:
+        """The run command with its instanceView (executionState, exitCode, output, error), None if absent."""
+        compute = self._clients.compute(tenant_id, placement.subscription_id)
+        try:
+            found = compute.virtual_machine_run_commands.get_by_virtual_machine(
+                placement.resource_group, vm_name, name, expand="instanceView"
+            )
+        except HttpResponseError as exc:
+            if arm_lro.is_not_found(exc):
+                return None
+            arm_lro.raise_for(exc, step)
+        return dict(found)
+
+    def _failure(
+        self, tenant_id: str, placement: Placement, vm_name: str, name: str, step: str, error: CloudError | None,
+        found: dict[str, Any] | None = None,
+    ) -> CloudError:  # fmt: skip
+        """The script's own ERRORTYPE if it wrote one, else Azure's code; the message is the script's error text."""
+        if found is None:
+            try:
+                found = self.instance(tenant_id, placement, vm_name, name, step)
+            except CloudError:
+                found = None
+        view = (found or {}).get("properties", {}).get("instanceView") or {}
+        text = "\n".join(str(view.get(k) or "") for k in ("output", "error"))
+        marker = MARKER.search(text) or MARKER.search(str(error or ""))
+        code = marker.group(1) if marker else error.code if error else arm_lro.failure_code(view.get("statuses"))
+        message = str(view.get("error") or view.get("executionMessage") or error or "the script failed")
+        return CloudError(step, code, message[:MESSAGE_LIMIT])

@@ -1,0 +1,245 @@
+"""ProvisioningCompute over ARM: capacity checks, the NIC and VM, Run Commands, deletes - each call a Progress.
+
+Every write is create-only by its deterministic name: a call first reads what exists (a repeated activity
+finds its own work done), and a long-running operation is started, never waited for - its status URL goes
+back in `Progress.operation` and the next call polls it once. `create_vm` walks network -> NIC -> VM, and
+its operation names the phase being waited for, so a poll that finds the NIC made goes on to the VM.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from azure.core.exceptions import HttpResponseError
+from azure.mgmt.compute import models as compute_models
+from azure.mgmt.network import models as network_models
+
+from shared.cloud.azure import arm_lro, arm_vm
+from shared.cloud.azure.arm_clients import ArmClients, nic_id, vm_id, vnet_id
+from shared.cloud.azure.arm_commands import RunCommands
+from shared.cloud.ports import CloudError, Placement, Progress, VmSpec
+
+SKU_CACHE_S = 600.0  # resource SKUs change rarely; usages are read fresh every time
+PENDING_STATES = {"creating", "updating", "deleting", "accepted", "running", ""}
+
+
+class AzureProvisioningCompute:
+    """The ProvisioningCompute port (shared.cloud.ports) on the Compute and Network resource providers."""
+
+    def __init__(self, clients: ArmClients, clock: Any = time.monotonic) -> None:
+        self.clients = clients
+        self._commands = RunCommands(clients)
+        self._clock = clock
+        self._skus: dict[tuple[str, str, str], tuple[float, dict[str, dict[str, Any]]]] = {}
+
+    # --- capacity ---------------------------------------------------------------------------------------
+    @arm_lro.hand_back("allocateCapacity")
+    def allocate_capacity(self, tenant_id: str, placement: Placement, vm_size: str) -> Progress:
+        step = "allocateCapacity"
+        compute = self.clients.compute(tenant_id, placement.subscription_id)
+        region = placement.region_name.lower()
+        try:
+            offered = self._region_skus(tenant_id, placement.subscription_id, region)
+            usages = {str(u["name"]["value"]).lower(): u for u in compute.usage.list(region)}
+        except HttpResponseError as exc:
+            arm_lro.raise_for(exc, step)
+        sku = offered.get(vm_size.lower())
+        if sku is None or _restricted(sku, region):
+            raise CloudError(step, "SkuNotAvailable", f"The VM size {vm_size} is not available in {region}.")
+        vcpus = int(next((c["value"] for c in sku.get("capabilities", []) if c["name"] == "vCPUs"), "0"))
+        for quota in (str(sku.get("family") or ""), "cores"):
+            usage = usages.get(quota.lower())
+            if usage is not None and int(usage["currentValue"]) + vcpus > int(usage["limit"]):
+                raise CloudError(
+                    step,
+                    "QuotaExceeded",
+                    f"{quota} vCPU quota in {region} is {usage['limit']}, {usage['currentValue']} in use; "
+                    f"{vm_size} needs {vcpus} more.",
+                )
+        return Progress(done=True)
+
+    def _region_skus(self, tenant_id: str, subscription_id: str, region: str) -> dict[str, dict[str, Any]]:
+        cache_key = (tenant_id, subscription_id.lower(), region)
+        cached = self._skus.get(cache_key)
+        if cached is not None and self._clock() - cached[0] < SKU_CACHE_S:
+            return cached[1]
+        compute = self.clients.compute(tenant_id, subscription_id)
+        skus = {
+            str(s["name"]).lower(): dict(s)
+            for s in compute.resource_skus.list(filter=f"location eq '{region}'")
+            if s.get("resourceType") == "virtualMachines"
+        }
+        self._skus[cache_key] = (self._clock(), skus)
+        return skus
+
+    # --- VM ---------------------------------------------------------------------------------------------
+    @arm_lro.hand_back("createVm")
+    def create_vm(self, tenant_id: str, spec: VmSpec, operation: str | None = None) -> Progress:
+        step, placement = "createVm", spec.placement
+        phase, url = arm_lro.decode(operation)
+        if url:
+            polled = arm_lro.poll(self.clients, tenant_id, placement.subscription_id, url, step)
+            if isinstance(polled, arm_lro.Later):
+                return arm_lro.progress(polled, phase or "vm")
+            if phase == "vm":
+                return Progress(done=True, resource_id=vm_id(placement, spec.name))
+        existing = self.vm_state(tenant_id, placement, spec.name, step)
+        if existing is not None:
+            return existing
+        subnet_id = spec.subnet_id
+        if subnet_id is None:
+            waiting = self.ensure_hosted_network(tenant_id, placement, step)
+            if waiting is not None:
+                return waiting
+            subnet_id = (
+                f"{vnet_id(placement, arm_vm.hosted_vnet_name(placement.region_name))}/subnets/{arm_vm.HOSTED_SUBNET}"
+            )
+        waiting = self.ensure_nic(tenant_id, placement, spec.nic_name, subnet_id, step)
+        if waiting is not None:
+            return waiting
+        body = arm_vm.vm_body(
+            region=placement.region_name, vm_size=spec.vm_size, image=arm_vm.image_reference(spec.image_id, step),
+            os_disk_gb=spec.os_disk_size_gb, computer_name=spec.computer_name,
+            nic_id=nic_id(placement, spec.nic_name),
+        )  # fmt: skip
+        return self.start_vm(tenant_id, placement, spec.name, body, step)
+
+    def start_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
+        """PUT the VM (the body's password goes to Azure only); done, or the operation to poll."""
+        compute = self.clients.compute(tenant_id, placement.subscription_id)
+        machine = compute_models.VirtualMachine(body)
+        started = arm_lro.start(
+            lambda **kw: compute.virtual_machines.begin_create_or_update(
+                placement.resource_group, vm_name, machine, **kw
+            ),
+            step,
+        )
+        if isinstance(started, arm_lro.Later):
+            return arm_lro.progress(started, "vm")
+        return Progress(done=True, resource_id=vm_id(placement, vm_name))
+
+    def vm_state(self, tenant_id: str, placement: Placement, vm_name: str, step: str) -> Progress | None:
+        """What a VM that already exists says: done, still being made, or failed (None: there is none)."""
+        compute = self.clients.compute(tenant_id, placement.subscription_id)
+        try:
+            vm = compute.virtual_machines.get(placement.resource_group, vm_name)
+        except HttpResponseError as exc:
+            if arm_lro.is_not_found(exc):
+                return None
+            arm_lro.raise_for(exc, step)
+        state = str(vm["properties"].get("provisioningState") or "").lower()
+        if state == "succeeded":
+            return Progress(done=True, resource_id=str(vm["id"]))
+        if state == "failed":
+            view = compute.virtual_machines.instance_view(placement.resource_group, vm_name)
+            code = arm_lro.failure_code(view.get("statuses"))
+            raise CloudError(step, code, f"The VM {vm_name} failed to provision ({code}).")
+        return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+
+    # --- network ----------------------------------------------------------------------------------------
+    def ensure_hosted_network(self, tenant_id: str, placement: Placement, step: str) -> Progress | None:
+        """The app's own network in the placement's region, made on first use; None once it is there."""
+        network = self.clients.network(tenant_id, placement.subscription_id)
+        name = arm_vm.hosted_vnet_name(placement.region_name)
+        try:
+            found = network.virtual_networks.get(placement.resource_group, name)
+            state = str(found["properties"].get("provisioningState") or "").lower()
+            return None if state == "succeeded" else Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+        except HttpResponseError as exc:
+            if not arm_lro.is_not_found(exc):
+                arm_lro.raise_for(exc, step)
+        vnet = network_models.VirtualNetwork(arm_vm.hosted_vnet_body(placement.region_name))
+        started = arm_lro.start(
+            lambda **kw: network.virtual_networks.begin_create_or_update(placement.resource_group, name, vnet, **kw),
+            step,
+        )
+        return arm_lro.progress(started, "vnet") if isinstance(started, arm_lro.Later) else None
+
+    def ensure_nic(
+        self, tenant_id: str, placement: Placement, nic_name: str, subnet_id: str, step: str
+    ) -> Progress | None:
+        """The NIC in the subnet, made once; None once it is there."""
+        network = self.clients.network(tenant_id, placement.subscription_id)
+        try:
+            found = network.network_interfaces.get(placement.resource_group, nic_name)
+            state = str(found["properties"].get("provisioningState") or "").lower()
+            if state == "failed":
+                raise CloudError(step, "NetworkInterfaceFailed", f"The network interface {nic_name} failed.")
+            return None if state == "succeeded" else Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+        except HttpResponseError as exc:
+            if not arm_lro.is_not_found(exc):
+                arm_lro.raise_for(exc, step)
+        nic = network_models.NetworkInterface(arm_vm.nic_body(placement.region_name, subnet_id))
+        started = arm_lro.start(
+            lambda **kw: network.network_interfaces.begin_create_or_update(
+                placement.resource_group, nic_name, nic, **kw
+            ),
+            step,
+        )
+        return arm_lro.progress(started, "nic") if isinstance(started, arm_lro.Later) else None
+
+    @arm_lro.hand_back("attachNetwork")
+    def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
+        step = "attachNetwork"
+        network = self.clients.network(tenant_id, placement.subscription_id)
+        try:
+            nic = network.network_interfaces.get(placement.resource_group, nic_name)
+        except HttpResponseError as exc:
+            if arm_lro.is_not_found(exc):
+                raise CloudError(
+                    step, "NetworkInterfaceNotFound", f"The network interface {nic_name} does not exist."
+                ) from exc
+            arm_lro.raise_for(exc, step)
+        props = nic["properties"]
+        addresses = [c.get("properties", {}).get("privateIPAddress") for c in props.get("ipConfigurations") or []]
+        if props.get("virtualMachine") and any(addresses):
+            return Progress(done=True, resource_id=str(nic["id"]))
+        return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+
+    # --- run command and deletes ------------------------------------------------------------------------
+    @arm_lro.hand_back("runCommand")
+    def run_command(
+        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
+        operation: str | None = None,
+    ) -> Progress:  # fmt: skip
+        return self._commands.run(
+            tenant_id, placement, vm_name, command, "\n".join(script), step=command, operation=operation
+        )
+
+    @arm_lro.hand_back("deleteVm")
+    def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:
+        """The VM goes with its OS disk and NIC (deleteOption Delete) and, in ARM, the role assignments on it."""
+        compute = self.clients.compute(tenant_id, placement.subscription_id)
+        return self._delete(
+            tenant_id, placement, "deleteVm", operation,
+            lambda **kw: compute.virtual_machines.begin_delete(placement.resource_group, vm_name, **kw),
+        )  # fmt: skip
+
+    @arm_lro.hand_back("deleteNic")
+    def delete_nic(self, tenant_id: str, placement: Placement, nic_name: str, operation: str | None = None) -> Progress:
+        network = self.clients.network(tenant_id, placement.subscription_id)
+        return self._delete(
+            tenant_id, placement, "deleteNic", operation,
+            lambda **kw: network.network_interfaces.begin_delete(placement.resource_group, nic_name, **kw),
+        )  # fmt: skip
+
+    def _delete(self, tenant_id: str, placement: Placement, step: str, operation: str | None, call: Any) -> Progress:
+        _, url = arm_lro.decode(operation)
+        if url:
+            polled = arm_lro.poll(self.clients, tenant_id, placement.subscription_id, url, step)
+            return arm_lro.progress(polled, step) if isinstance(polled, arm_lro.Later) else Progress(done=True)
+        try:
+            started = arm_lro.start(call, step)
+        except CloudError as exc:
+            if exc.code in ("ResourceNotFound", "NotFound", "ResourceGroupNotFound"):
+                return Progress(done=True)  # gone already, with its resource group
+            raise
+        return arm_lro.progress(started, step) if isinstance(started, arm_lro.Later) else Progress(done=True)
+
+
+def _restricted(sku: dict[str, Any], region: str) -> bool:
+    for restriction in sku.get("restrictions") or []:
+        if restriction.get("type") == "Location" and region in [v.lower() for v in restriction.get("values") or []]:
+            return True
+    return False

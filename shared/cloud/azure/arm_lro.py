@@ -1,0 +1,175 @@
+"""Long-running ARM operations without waiting: start one, hand back its status URL, poll it once per call.
+
+`start` runs an SDK `begin_*` call with polling off and reads its first response: done, or the
+`Azure-AsyncOperation` (else `Location`) URL to poll and the Retry-After to wait. `poll` GETs that URL once
+through the same client pipeline. The URL travels in `Progress.operation` as `"<phase> <url>"`, the phase
+naming which step of a multi-step call (network, NIC, VM...) it belongs to. ARM errors become CloudError with
+Azure's error code; a 429 (or a busy resource) raises `Throttled`, which `hand_back` turns into a Progress
+that is not done, keeps the operation being polled, and says to ask again after Retry-After.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NoReturn, TypeVar
+
+from azure.core.exceptions import HttpResponseError
+
+from shared.cloud.azure.arm_clients import ArmClients, retry_after_s
+from shared.cloud.ports import CloudError, Progress
+
+DEFAULT_POLL_S = 5.0  # Azure asks for ~4-5 s between polls of one operation when it does not say
+BUSY_CODES = {"AnotherOperationInProgress", "RetryableError", "OperationPreempted", "Conflict"}
+TERMINAL_FAILURES = {"failed", "canceled", "cancelled"}
+FAILED_STATUS = re.compile(r"^ProvisioningState/failed/(?P<code>[^/]+)$", re.IGNORECASE)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Throttled(Exception):
+    """ARM said not now (429, or another operation on the resource is in progress): ask again later."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"throttled; retry after {retry_after_s:g} s")
+        self.retry_after_s = retry_after_s
+
+
+def hand_back(step: str) -> Callable[[F], F]:
+    """Answer Throttled as `Progress(done=False, retry_after_s, operation=<the operation passed in>)`, and
+    any other ARM error that got this far as the step's CloudError."""
+
+    def decorate(method: F) -> F:
+        signature = inspect.signature(method)
+
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                try:
+                    return method(*args, **kwargs)
+                except HttpResponseError as exc:
+                    raise_for(exc, step)
+            except Throttled as exc:
+                operation = signature.bind(*args, **kwargs).arguments.get("operation")
+                return Progress(done=False, retry_after_s=exc.retry_after_s, operation=operation)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class Later:
+    """Not done yet: ask again after `retry_after_s`, polling `url` if there is one."""
+
+    retry_after_s: float
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    body: dict[str, Any]
+
+
+def error_code(exc: HttpResponseError) -> str:
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None)
+    return str(code or exc.reason or f"Http{exc.status_code}")
+
+
+def error_message(exc: HttpResponseError) -> str:
+    error = getattr(exc, "error", None)
+    return str(getattr(error, "message", None) or exc.message or exc)
+
+
+def is_not_found(exc: HttpResponseError) -> bool:
+    return exc.status_code == 404
+
+
+def raise_for(exc: HttpResponseError, step: str) -> NoReturn:
+    """Throttled for a throttled or busy answer (or a 5xx that says when to come back); else the step's CloudError."""
+    wait = retry_after_s(exc.response)
+    status = exc.status_code or 0
+    if status == 429 or (status == 409 and error_code(exc) in BUSY_CODES) or (status >= 500 and wait is not None):
+        raise Throttled(max(1.0, wait if wait is not None else DEFAULT_POLL_S)) from exc
+    raise CloudError(step, error_code(exc), error_message(exc)) from exc
+
+
+def start(call: Callable[..., Any], step: str) -> Done | Later:
+    """Run `call(polling=False, cls=...)` (an SDK `begin_*`) and read the first response."""
+    try:
+        poller = call(polling=False, cls=lambda response, deserialized, headers: response)
+        response = poller.result().http_response
+    except HttpResponseError as exc:
+        raise_for(exc, step)
+    body = _json(response)
+    state = str((body.get("properties") or {}).get("provisioningState") or "").lower()
+    url = response.headers.get("Azure-AsyncOperation") or response.headers.get("Location")
+    if state == "succeeded" or (not url and response.status_code in (200, 204) and state in ("", "succeeded")):
+        return Done(body)
+    if state in TERMINAL_FAILURES:
+        raise CloudError(step, "ProvisioningFailed", f"{step}: the resource ended {state}.")
+    wait = retry_after_s(response)
+    return Later(wait if wait is not None else DEFAULT_POLL_S, url)
+
+
+def poll(clients: ArmClients, tenant_id: str, subscription_id: str, url: str, step: str) -> Done | Later:
+    """One GET of an operation's status: done, not yet, or the step's CloudError with Azure's error code."""
+    response = clients.get_url(tenant_id, subscription_id, url, step)
+    body = _json(response)
+    wait = retry_after_s(response)
+    if response.status_code == 429:
+        raise Throttled(max(1.0, wait if wait is not None else DEFAULT_POLL_S))
+    if response.status_code == 404:  # the operation is forgotten (expired): the caller reads the resource instead
+        return Later(DEFAULT_POLL_S, None)
+    if response.status_code >= 400:
+        error = body.get("error") or {}
+        raise CloudError(step, str(error.get("code") or f"Http{response.status_code}"), str(error.get("message") or ""))
+    status = body.get("status")
+    if status is None:  # a Location URL: 202 while running, then the result
+        if response.status_code == 202:
+            return Later(wait if wait is not None else DEFAULT_POLL_S, url)
+        return Done(body)
+    if str(status).lower() == "succeeded":
+        return Done(body)
+    if str(status).lower() in TERMINAL_FAILURES:
+        error = body.get("error") or {}
+        raise CloudError(step, str(error.get("code") or "OperationFailed"), str(error.get("message") or status))
+    return Later(wait if wait is not None else DEFAULT_POLL_S, url)
+
+
+def failure_code(statuses: list[Any] | None, default: str = "ProvisioningFailed") -> str:
+    """Azure's error code in an instance view's statuses (`ProvisioningState/failed/<Code>`)."""
+    for status in statuses or []:
+        found = FAILED_STATUS.match(str(status.get("code") or ""))
+        if found:
+            return found.group("code")
+    return default
+
+
+def encode(phase: str, url: str | None) -> str | None:
+    return f"{phase} {url}" if url else None
+
+
+def decode(operation: str | None) -> tuple[str | None, str | None]:
+    if not operation:
+        return None, None
+    phase, _, url = operation.partition(" ")
+    return phase, url or None
+
+
+def progress(result: Later, phase: str, resource_id: str | None = None) -> Progress:
+    return Progress(done=False, retry_after_s=result.retry_after_s, operation=encode(phase, result.url),
+                    resource_id=resource_id)  # fmt: skip
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json() if response.text() else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,121 @@
+"""The ARM request bodies of a Cloud PC's (or a probe's) VM and NIC, and of the hosted network.
+
+- Image: a gallery id `publisher_offer_sku` is a Marketplace image at version `latest`; any ARM id (a managed
+  image, a gallery image or one of its versions) is used as `imageReference.id`.
+- The VM has a system-assigned identity (Entra join needs it), trusted launch (the images are Gen2), the
+  Windows client licence, an OS disk of the plan's size, and its NIC; disk and NIC go when the VM is deleted
+  (`deleteOption: Delete`), so a deleted VM never leaves a NIC holding an address in the customer's subnet.
+- The local administrator's password is random per VM and never kept: nobody signs in with it (users sign
+  in with Entra ID; the app reaches the VM through Run Command), and Azure never shows it again.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+from shared.cloud.ports import CloudError
+
+ADMIN_USERNAME = "cpcadmin"
+HOSTED_VNET_PREFIX = "vnet-cloudpcs-"
+HOSTED_SUBNET = "cloudpcs"
+HOSTED_ADDRESS_SPACE = "10.200.0.0/16"
+PASSWORD_LENGTH = 24
+
+
+def hosted_vnet_name(region: str) -> str:
+    """The app's own network for Microsoft-hosted Cloud PCs in a region (one per placement resource group)."""
+    return f"{HOSTED_VNET_PREFIX}{region.lower()}"
+
+
+def hosted_vnet_body(region: str) -> dict[str, Any]:
+    return {
+        "location": region,
+        "properties": {
+            "addressSpace": {"addressPrefixes": [HOSTED_ADDRESS_SPACE]},
+            "subnets": [{"name": HOSTED_SUBNET, "properties": {"addressPrefix": HOSTED_ADDRESS_SPACE}}],
+        },
+    }
+
+
+def image_reference(image_id: str, step: str = "createVm") -> dict[str, Any]:
+    if image_id.startswith("/"):
+        return {"id": image_id}
+    parts = image_id.split("_", 2)
+    if len(parts) != 3 or not all(parts):
+        raise CloudError(step, "imageNotFound", f"'{image_id}' is neither an ARM image id nor publisher_offer_sku.")
+    publisher, offer, sku = parts
+    return {"publisher": publisher, "offer": offer, "sku": sku, "version": "latest"}
+
+
+def random_password() -> str:
+    """Azure's rule: 12-123 characters, three of lower, upper, digit, symbol; this one has all four."""
+    symbols = "!@#$%^*()-_=+[]{}:,.?"
+    alphabet = string.ascii_letters + string.digits + symbols
+    required = [
+        secrets.choice(group) for group in (string.ascii_lowercase, string.ascii_uppercase, string.digits, symbols)
+    ]
+    rest = [secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH - len(required))]
+    chars = required + rest
+    secrets.SystemRandom().shuffle(chars)
+    return "".join(chars)
+
+
+def nic_body(region: str, subnet_id: str) -> dict[str, Any]:
+    return {
+        "location": region,
+        "properties": {
+            "ipConfigurations": [
+                {
+                    "name": "ipconfig1",
+                    "properties": {
+                        "subnet": {"id": subnet_id},
+                        "privateIPAllocationMethod": "Dynamic",
+                        "primary": True,
+                    },
+                }
+            ]
+        },
+    }
+
+
+def vm_body(
+    *, region: str, vm_size: str, image: dict[str, Any], os_disk_gb: int | None, computer_name: str, nic_id: str,
+    tags: dict[str, str] | None = None, license_type: str | None = "Windows_Client",
+) -> dict[str, Any]:  # fmt: skip
+    """Windows 10/11 images run under the Windows client licence (`Windows_Client`); a Windows Server probe, none."""
+    os_disk: dict[str, Any] = {
+        "createOption": "FromImage",
+        "caching": "ReadWrite",
+        "deleteOption": "Delete",
+        "managedDisk": {"storageAccountType": "Premium_LRS"},
+    }
+    if os_disk_gb:
+        os_disk["diskSizeGB"] = os_disk_gb
+    body: dict[str, Any] = {
+        "location": region,
+        "tags": tags or {},
+        "identity": {"type": "SystemAssigned"},
+        "properties": {
+            "hardwareProfile": {"vmSize": vm_size},
+            "storageProfile": {"imageReference": image, "osDisk": os_disk},
+            "osProfile": {
+                "computerName": computer_name,
+                "adminUsername": ADMIN_USERNAME,
+                "adminPassword": random_password(),
+                "windowsConfiguration": {"provisionVMAgent": True, "enableAutomaticUpdates": True},
+            },
+            "networkProfile": {
+                "networkInterfaces": [{"id": nic_id, "properties": {"primary": True, "deleteOption": "Delete"}}]
+            },
+            "securityProfile": {
+                "securityType": "TrustedLaunch",
+                "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
+            },
+            "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
+        },
+    }
+    if license_type:
+        body["properties"]["licenseType"] = license_type
+    return body

@@ -1,0 +1,130 @@
+"""Entra ID credentials: the app's own identity, and the multi-tenant app registration in each customer's tenant."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.identity import (
+    AzureAuthorityHosts,
+    ClientAssertionCredential,
+    ClientSecretCredential,
+    DefaultAzureCredential,
+)
+
+from shared.cloud.ports import CloudError
+from shared.settings import Settings, setting_name
+
+TOKEN_EXCHANGE_SCOPE = "api://AzureADTokenExchange/.default"  # the audience a federated identity credential trusts
+KNOWN_AUTHORITY_HOSTS = frozenset(
+    {
+        AzureAuthorityHosts.AZURE_PUBLIC_CLOUD,
+        AzureAuthorityHosts.AZURE_GOVERNMENT,
+        AzureAuthorityHosts.AZURE_CHINA,
+    }
+)
+
+
+def authority_host(value: str) -> str:
+    """`https://login.microsoftonline.com/` and `login.microsoftonline.com` name the same host."""
+    return value.strip().removeprefix("https://").rstrip("/").lower()
+
+
+def is_known_authority(value: str) -> bool:
+    return authority_host(value) in KNOWN_AUTHORITY_HOSTS
+
+
+class AzureCredentials:
+    """Built once by the composition root; every Azure and Graph client asks it for a TokenCredential.
+
+    `entra_tenant_of(tenant_id)` maps the app's tenant id to the customer's Entra tenant id (None: not linked).
+    """
+
+    def __init__(self, settings: Settings, entra_tenant_of: Callable[[str], str | None]) -> None:
+        self._settings = settings
+        self._entra_tenant_of = entra_tenant_of
+        self._authority = authority_host(settings.azure_authority_host)
+        self._options: dict[str, Any] = {"authority": self._authority}
+        if not is_known_authority(self._authority):
+            # MSAL validates an authority it does not know by asking login.microsoftonline.com's instance
+            # discovery, which cannot vouch for a private cloud, Azure Stack or a local emulator: such a host
+            # is trusted because the settings name it, as azure-identity documents for these clouds.
+            self._options["disable_instance_discovery"] = True
+        # in Azure: the Function App's managed identity; locally IDENTITY_ENDPOINT/IDENTITY_HEADER point at the
+        # emulator's managed-identity endpoint, so the same chain finds a "managed identity" there
+        self.app_credential: TokenCredential = DefaultAzureCredential(**self._options)
+        self._by_entra_tenant: dict[str, TokenCredential] = {}
+        self._lock = threading.Lock()
+
+    def entra_tenant_id(self, tenant_id: str) -> str:
+        """The customer's Entra tenant id of an app tenant; CloudError `tenantNotLinked` when it has none."""
+        entra = self._entra_tenant_of(tenant_id)
+        if not entra:
+            raise CloudError(
+                "directory",
+                "tenantNotLinked",
+                f"Tenant '{tenant_id}' has no entraTenantId: link it to its Microsoft Entra tenant first.",
+            )
+        return entra
+
+    def for_tenant(self, tenant_id: str) -> TokenCredential:
+        """The app registration acting in the customer's tenant (one credential, and token cache, per tenant)."""
+        return self.for_entra_tenant(self.entra_tenant_id(tenant_id))
+
+    def for_entra_tenant(self, entra_tenant_id: str) -> TokenCredential:
+        with self._lock:
+            credential = self._by_entra_tenant.get(entra_tenant_id)
+            if credential is None:
+                credential = self._by_entra_tenant[entra_tenant_id] = self._build(entra_tenant_id)
+            return credential
+
+    def _build(self, entra_tenant_id: str) -> TokenCredential:
+        client_id = self._settings.app_client_id
+        if not client_id:
+            raise CloudError(
+                "directory", "credentialMissing", f"{setting_name('app_client_id')} is not set: no app registration."
+            )
+        secret = self._settings.app_client_secret
+        if secret is not None and secret.get_secret_value():
+            return ClientSecretCredential(entra_tenant_id, client_id, secret.get_secret_value(), **self._options)
+        # no secret to keep or rotate: the app registration trusts the managed identity (a federated identity
+        # credential), and the managed identity's token for api://AzureADTokenExchange is the client assertion
+        return ClientAssertionCredential(entra_tenant_id, client_id, self._assertion, **self._options)
+
+    def _assertion(self) -> str:
+        return self.app_credential.get_token(TOKEN_EXCHANGE_SCOPE).token
+
+    def close(self) -> None:
+        with self._lock:
+            credentials = [self.app_credential, *self._by_entra_tenant.values()]
+            self._by_entra_tenant.clear()
+        for credential in credentials:
+            close = getattr(credential, "close", None)
+            if close is not None:
+                close()
+
+
+def check_credentials(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+    """What is missing for usable credentials, one sentence per gap naming the setting (empty: all there)."""
+    missing: list[str] = []
+    if not settings.app_client_id:
+        missing.append(
+            f"{setting_name('app_client_id')} is not set: the multi-tenant app registration that acts in each "
+            "customer's Entra tenant"
+        )
+    managed_identity = bool(environ.get("IDENTITY_ENDPOINT") and environ.get("IDENTITY_HEADER")) or bool(
+        environ.get("MSI_ENDPOINT")
+    )
+    service_principal = all(environ.get(name) for name in ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID"))
+    workload_identity = bool(environ.get("AZURE_FEDERATED_TOKEN_FILE"))
+    if not (managed_identity or service_principal or workload_identity):
+        missing.append(
+            "no identity for the app itself: enable the Function App's managed identity (IDENTITY_ENDPOINT and "
+            "IDENTITY_HEADER), or set AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and AZURE_TENANT_ID, or "
+            "AZURE_FEDERATED_TOKEN_FILE for workload identity"
+        )
+    if not settings.key_vault_url:
+        missing.append(f"{setting_name('key_vault_url')} is not set: the Key Vault that keeps domain-join passwords")
+    return missing

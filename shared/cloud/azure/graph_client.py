@@ -1,0 +1,213 @@
+"""Microsoft Graph over azure-core: one pipeline per customer tenant, paging, JSON batching, errors as CloudError."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core import PipelineClient
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.pipeline.policies import (
+    BearerTokenCredentialPolicy,
+    HeadersPolicy,
+    HttpLoggingPolicy,
+    RetryPolicy,
+    UserAgentPolicy,
+)
+from azure.core.rest import HttpRequest, HttpResponse
+
+from shared.cloud.azure.credentials import AzureCredentials
+from shared.cloud.ports import CloudError
+
+MAX_BATCH = 20  # Graph's JSON batching limit
+DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors
+BATCH_ATTEMPTS = 4
+
+
+class GraphError(CloudError):
+    """A Graph call failed: `code` is Graph's error code, `status` the HTTP status, `retry_after_s` its advice."""
+
+    def __init__(self, step: str, code: str, message: str, status: int, retry_after_s: float | None = None) -> None:
+        super().__init__(step, code, message)
+        self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class GraphRetryPolicy(RetryPolicy):
+    """azure-core's retries (429/5xx, honouring Retry-After), but never sleeping longer than `retry_max_wait`.
+
+    A caller that can wait elsewhere (a durable timer) passes a small `retry_max_wait` and gets the 429 back.
+    """
+
+    def __init__(self, max_wait_s: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._max_wait_s = max_wait_s
+
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        settings = super().configure_retries(options)
+        settings["max_wait"] = options.pop("retry_max_wait", self._max_wait_s)
+        return settings
+
+    def is_retry(self, settings: dict[str, Any], response: Any) -> bool:
+        wait = self.get_retry_after(response)
+        if wait is not None and wait > settings["max_wait"]:
+            return False
+        return bool(super().is_retry(settings, response))
+
+
+def retry_after(response: HttpResponse) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def error_of(step: str, response: HttpResponse) -> GraphError:
+    code, message = f"http{response.status_code}", response.reason or "Graph call failed"
+    try:
+        error = response.json().get("error") or {}
+        code, message = str(error.get("code") or code), str(error.get("message") or message)
+    except (ValueError, AttributeError):
+        pass
+    return GraphError(step, code, message, response.status_code, retry_after(response))
+
+
+def odata_string(value: str) -> str:
+    """A value as an OData string literal (quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+class GraphClient:
+    """Calls `{endpoint}/{version}/{path}` for one Entra tenant; the token's audience is the endpoint's resource."""
+
+    def __init__(self, endpoint: str, credential: TokenCredential, **pipeline: Any) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        # Graph's resource is its endpoint in every cloud (graph.microsoft.com, graph.microsoft.us, ...)
+        scope = f"{self.endpoint}/.default"
+        policies = [
+            HeadersPolicy({"Accept": "application/json"}),
+            UserAgentPolicy(sdk_moniker="cloudpc-provisioning"),
+            GraphRetryPolicy(DIRECTORY_MAX_WAIT_S, retry_total=5, retry_backoff_factor=0.5),
+            BearerTokenCredentialPolicy(credential, scope),
+            HttpLoggingPolicy(),
+        ]
+        self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
+            self.endpoint, policies=policies, **pipeline
+        )
+
+    def url(self, path: str, version: str = "v1.0") -> str:
+        return f"{self.endpoint}/{version}/{path.lstrip('/')}"
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        step: str,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        version: str = "v1.0",
+        **options: Any,
+    ) -> HttpResponse:
+        """The response of any status; transport failures become CloudError `serviceUnavailable`."""
+        url = path if path.startswith(self.endpoint + "/") else self.url(path, version)
+        request = HttpRequest(method, url, params=params, json=body)
+        try:
+            response = self._client.send_request(request, **options)
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise CloudError(step, "serviceUnavailable", f"Microsoft Graph did not answer: {exc}") from exc
+        response.read()
+        return response
+
+    def call(self, method: str, path: str, *, step: str, **kwargs: Any) -> Any:
+        """The JSON body (None for 204); GraphError for any error status."""
+        response = self.send(method, path, step=step, **kwargs)
+        if response.status_code >= 400:
+            raise error_of(step, response)
+        return response.json() if response.content else None
+
+    def get_or_none(self, path: str, *, step: str, **kwargs: Any) -> Any:
+        response = self.send("GET", path, step=step, **kwargs)
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise error_of(step, response)
+        return response.json()
+
+    def pages(self, path: str, *, step: str, params: dict[str, Any] | None = None, **kwargs: Any) -> Iterator[Any]:
+        """Every item of a collection, following `@odata.nextLink` (only ever back to this endpoint)."""
+        page = self.call("GET", path, step=step, params=params, **kwargs)
+        while True:
+            yield from page.get("value", [])
+            link = page.get("@odata.nextLink")
+            if not link:
+                return
+            if urlsplit(link).netloc != urlsplit(self.endpoint).netloc:  # never send the token elsewhere
+                raise CloudError(step, "invalidNextLink", "Graph returned a nextLink to another host.")
+            page = self.call("GET", link, step=step)
+
+    def batch(self, requests: list[dict[str, Any]], *, step: str) -> dict[str, dict[str, Any]]:
+        """JSON batching, 20 requests a call; throttled or failed-transiently items are sent again.
+
+        Each request is `{id, method, url, body?}`; the answer maps ids to `{status, headers, body}`.
+        """
+        answers: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(requests), MAX_BATCH):
+            pending = requests[start : start + MAX_BATCH]
+            for attempt in range(BATCH_ATTEMPTS):
+                reply = self.call("POST", "$batch", step=step, body={"requests": pending})
+                retry, wait = [], 0.0
+                by_id = {item["id"]: item for item in pending}
+                for answer in reply.get("responses", []):
+                    status = int(answer.get("status", 500))
+                    if (status == 429 or status >= 500) and attempt < BATCH_ATTEMPTS - 1:
+                        retry.append(by_id[answer["id"]])
+                        advice = (answer.get("headers") or {}).get("Retry-After")
+                        wait = max(wait, float(advice) if advice else 2.0**attempt)
+                    else:
+                        answers[answer["id"]] = answer
+                if not retry:
+                    break
+                if wait > DIRECTORY_MAX_WAIT_S:
+                    raise GraphError(step, "TooManyRequests", "Graph throttled a batch for too long.", 429, wait)
+                time.sleep(wait)
+                pending = retry
+        return answers
+
+    def close(self) -> None:
+        self._client.close()
+
+
+class GraphClients:
+    """One GraphClient per customer Entra tenant, built on first use from that tenant's credential."""
+
+    def __init__(self, credentials: AzureCredentials, endpoint: str, **pipeline: Any) -> None:
+        self._credentials = credentials
+        self._endpoint = endpoint
+        self._pipeline = pipeline
+        self._clients: dict[str, GraphClient] = {}
+        self._lock = threading.Lock()
+
+    def client(self, tenant_id: str) -> GraphClient:
+        return self.client_for_entra(self._credentials.entra_tenant_id(tenant_id))
+
+    def client_for_entra(self, entra: str) -> GraphClient:
+        """By Entra tenant id, for what outlives a tenant's link (a subscription in a tenant it left)."""
+        with self._lock:
+            found = self._clients.get(entra)
+            if found is None:
+                credential = self._credentials.for_entra_tenant(entra)
+                found = self._clients[entra] = GraphClient(self._endpoint, credential, **self._pipeline)
+            return found
+
+    def close(self) -> None:
+        with self._lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            client.close()

@@ -1,0 +1,99 @@
+"""Entra device objects and Intune managed devices through Graph: find, delete, set the Intune primary user.
+
+Every write answers a Progress: a throttled call is not waited out here (an activity slot would sit idle) but
+handed back as not done with Graph's Retry-After, for the orchestrator's durable timer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.cloud.azure.graph_client import GraphClients, GraphError, error_of, odata_string, retry_after
+from shared.cloud.ports import CloudError, Progress
+
+WRITE_MAX_WAIT_S = 5.0  # longer Retry-After advice goes back to the orchestrator
+THROTTLE_DEFAULT_S = 10.0
+
+
+def _first_id(page: Any) -> str | None:
+    items = (page or {}).get("value") or []
+    return str(items[0]["id"]) if items else None
+
+
+def _later(exc: GraphError) -> Progress:
+    return Progress(done=False, retry_after_s=exc.retry_after_s or THROTTLE_DEFAULT_S)
+
+
+class GraphDevices:
+    """Device clean-up and the primary user, by device name (the Cloud PC's NetBIOS name)."""
+
+    def __init__(self, clients: GraphClients) -> None:
+        self._clients = clients
+
+    def find_device(self, tenant_id: str, display_name: str) -> str | None:
+        """The object id of the Entra device with that display name, if any."""
+        params = {"$filter": f"displayName eq {odata_string(display_name)}", "$select": "id,displayName"}
+        page = self._clients.client(tenant_id).call("GET", "devices", step="findDevice", params=params)
+        return _first_id(page)
+
+    def find_managed_device(self, tenant_id: str, device_name: str) -> str | None:
+        """The id of the Intune managed device with that device name, if any."""
+        params = {"$filter": f"deviceName eq {odata_string(device_name)}", "$select": "id,deviceName"}
+        client = self._clients.client(tenant_id)
+        return _first_id(client.call("GET", "deviceManagement/managedDevices", step="findManagedDevice", params=params))
+
+    def delete_device(self, tenant_id: str, device_name: str) -> Progress:
+        return self._delete(tenant_id, "deleteDevice", "devices", lambda: self.find_device(tenant_id, device_name))
+
+    def delete_managed_device(self, tenant_id: str, device_name: str) -> Progress:
+        return self._delete(
+            tenant_id,
+            "deleteManagedDevice",
+            "deviceManagement/managedDevices",
+            lambda: self.find_managed_device(tenant_id, device_name),
+        )
+
+    def _delete(self, tenant_id: str, step: str, collection: str, find: Any) -> Progress:
+        try:
+            object_id = find()
+            if object_id is None:
+                return Progress(done=True)  # never made, or already gone
+            response = self._clients.client(tenant_id).send(
+                "DELETE", f"{collection}/{object_id}", step=step, retry_max_wait=WRITE_MAX_WAIT_S
+            )
+        except GraphError as exc:
+            if exc.status == 429:
+                return _later(exc)
+            raise
+        if response.status_code == 429:
+            return Progress(done=False, retry_after_s=retry_after(response) or THROTTLE_DEFAULT_S)
+        if response.status_code >= 400 and response.status_code != 404:  # 404: deleted meanwhile
+            raise error_of(step, response)
+        return Progress(done=True, resource_id=object_id)
+
+    def set_primary_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress:
+        """Intune's primary user of the managed device (Graph beta: managedDevices/{id}/users/$ref)."""
+        step = "assignPrimaryUser"
+        client = self._clients.client(tenant_id)
+        try:
+            device_id = self.find_managed_device(tenant_id, device_name)
+            if device_id is None:
+                raise CloudError(step, "managedDeviceNotFound", f"Intune has no managed device named '{device_name}'.")
+            reference = {"@odata.id": client.url(f"users/{user_id}", "beta")}
+            client.call(
+                "POST",
+                f"deviceManagement/managedDevices/{device_id}/users/$ref",
+                step=step,
+                body=reference,
+                version="beta",
+                retry_max_wait=WRITE_MAX_WAIT_S,
+            )
+        except GraphError as exc:
+            if exc.status == 429:
+                return _later(exc)
+            if exc.status == 404:
+                raise CloudError(
+                    step, "userNotFound", f"User '{user_id}' or the device is not in the directory."
+                ) from exc
+            raise
+        return Progress(done=True, resource_id=device_id)

@@ -1,0 +1,123 @@
+"""The Directory port over Microsoft Graph: users with their Windows 365 licenses, group members, license counts."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from shared.catalog.service_plans import SERVICE_PLANS_BY_SKU
+from shared.cloud.azure.graph_client import GraphClient, GraphClients, GraphError, error_of, odata_string
+from shared.cloud.ports import DirectoryUser
+
+STEP = "directory"
+USER_FIELDS = "id,userPrincipalName,displayName,assignedLicenses"
+IDS_PER_FILTER = 15  # Graph's limit on the values of an `in` filter over directory objects
+CHECK_GROUPS_MAX = 20  # checkMemberGroups takes at most 20 group ids
+USER_TYPE = "#microsoft.graph.user"
+
+
+def plans_of(user: dict[str, Any]) -> tuple[str, ...]:
+    """The service plans a user's license SKUs grant (SKUs that grant no Cloud PC are left out)."""
+    plans = []
+    for license_ in user.get("assignedLicenses") or []:
+        plan = SERVICE_PLANS_BY_SKU.get(str(license_.get("skuId", "")).lower())
+        if plan is not None:
+            plans.append(plan.id)
+    return tuple(sorted(plans))
+
+
+def _user(item: dict[str, Any]) -> DirectoryUser:
+    return DirectoryUser(
+        id=item["id"],
+        user_principal_name=item.get("userPrincipalName") or "",
+        display_name=item.get("displayName") or "",
+        licenses=plans_of(item),
+    )
+
+
+def _users_query(ids: list[str]) -> dict[str, str]:
+    listed = ",".join(odata_string(i) for i in ids)
+    return {"$filter": f"id in ({listed})", "$select": USER_FIELDS, "$top": str(len(ids))}
+
+
+class GraphDirectory:
+    """Reads only; one Graph client per customer tenant (GraphClients), no caching across calls."""
+
+    def __init__(self, clients: GraphClients) -> None:
+        self._clients = clients
+
+    def get_users(self, tenant_id: str, user_ids: list[str]) -> dict[str, DirectoryUser]:
+        wanted = list(dict.fromkeys(user_ids))
+        if not wanted:
+            return {}
+        client = self._clients.client(tenant_id)
+        chunks = [wanted[i : i + IDS_PER_FILTER] for i in range(0, len(wanted), IDS_PER_FILTER)]
+        found: dict[str, DirectoryUser] = {}
+        if len(chunks) == 1:
+            for item in client.pages("users", step=STEP, params=_users_query(chunks[0])):
+                found[item["id"]] = _user(item)
+            return found
+        # many users: up to 20 filtered lists in one round trip (300 users a call)
+        requests = [
+            {"id": str(n), "method": "GET", "url": _relative_url("users", _users_query(chunk))}
+            for n, chunk in enumerate(chunks)
+        ]
+        for answer in client.batch(requests, step=STEP).values():
+            body = answer.get("body") or {}
+            if int(answer.get("status", 500)) >= 400:
+                error = body.get("error") or {}
+                message = str(error.get("message") or "a batched user read failed")
+                raise GraphError(STEP, str(error.get("code") or "batchItemFailed"), message, int(answer["status"]))
+            for item in body.get("value", []):
+                found[item["id"]] = _user(item)
+        return found
+
+    def list_group_members(self, tenant_id: str, group_id: str) -> list[str] | None:
+        client = self._clients.client(tenant_id)
+        params = {"$select": "id", "$top": "999"}
+        try:
+            members = list(client.pages(f"groups/{group_id}/members", step=STEP, params=params))
+        except GraphError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        # direct members that are users: nested groups are not expanded (Windows 365 doesn't)
+        return [m["id"] for m in members if m.get("@odata.type") == USER_TYPE]
+
+    def member_groups(self, tenant_id: str, user_id: str, group_ids: list[str]) -> list[str]:
+        wanted = list(dict.fromkeys(group_ids))
+        if not wanted:
+            return []
+        client = self._clients.client(tenant_id)
+        candidates: set[str] = set()
+        for start in range(0, len(wanted), CHECK_GROUPS_MAX):
+            chunk = wanted[start : start + CHECK_GROUPS_MAX]
+            response = client.send("POST", f"users/{user_id}/checkMemberGroups", step=STEP, body={"groupIds": chunk})
+            if response.status_code == 404:
+                return []  # the user is gone: a member of nothing
+            if response.status_code >= 400:
+                raise error_of(STEP, response)
+            candidates |= {str(g).lower() for g in response.json().get("value", [])}
+        if not candidates:
+            return []
+        # checkMemberGroups is transitive; Windows 365 targets direct members only, so confirm with memberOf
+        direct = _direct_groups(client, user_id)
+        return [g for g in wanted if g.lower() in candidates and g.lower() in direct]
+
+    def count_licenses(self, tenant_id: str) -> dict[str, int]:
+        client = self._clients.client(tenant_id)
+        counts: dict[str, int] = {}
+        for sku in client.pages("subscribedSkus", step=STEP):
+            plan = SERVICE_PLANS_BY_SKU.get(str(sku.get("skuId", "")).lower())
+            if plan is not None:
+                counts[plan.id] = counts.get(plan.id, 0) + int(sku.get("consumedUnits") or 0)
+        return counts
+
+
+def _direct_groups(client: GraphClient, user_id: str) -> set[str]:
+    items = client.pages(f"users/{user_id}/memberOf", step=STEP, params={"$select": "id", "$top": "999"})
+    return {str(item["id"]).lower() for item in items}
+
+
+def _relative_url(path: str, params: dict[str, str]) -> str:
+    return f"/{path}?{urlencode(params)}"

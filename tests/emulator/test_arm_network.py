@@ -1,0 +1,130 @@
+"""The emulated Microsoft.Resources and Microsoft.Network: resource groups, vnets, subnets, NICs and their addresses."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from azure_emulator.launcher import EmulatorProcess
+from tests.utils.arm_admin import ArmAdmin, Controls, Sdk
+
+REGION = "westeurope"
+
+
+@pytest.fixture
+def admin(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ArmAdmin:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", azure_emulator.ca_bundle)
+    return ArmAdmin(azure_emulator, str(uuid.uuid4()))
+
+
+@pytest.fixture
+def sdk(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Sdk:
+    return Sdk(azure_emulator, admin.tenant_id, admin.subscription_id)
+
+
+def nic_body(subnet_id: str, location: str = REGION) -> dict[str, object]:
+    return {
+        "location": location,
+        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id}}}]},
+    }
+
+
+def test_resource_groups_are_made_read_and_deleted_with_what_they_hold(admin: ArmAdmin) -> None:
+    group = admin.group_id("rg-a")
+    created = admin.call("PUT", group, {"location": REGION})
+    assert created.status_code == 201 and created.json()["properties"]["provisioningState"] == "Succeeded"
+    assert admin.call("PUT", group, {"location": REGION}).status_code == 200
+    assert admin.call("GET", group.upper().replace("/SUBSCRIPTIONS/", "/subscriptions/")).status_code == 200
+    admin.virtual_network("rg-a", "vnet")
+    assert admin.call("DELETE", group).status_code == 200
+    assert admin.call("GET", group).status_code == 404
+    assert admin.virtual_networks("rg-a") == []
+    missing = admin.call(
+        "PUT",
+        admin.resource_id("rg-a", "Microsoft.Network", "virtualNetworks", "v"),
+        {"location": REGION, "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}}},
+    )
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "ResourceGroupNotFound"
+
+
+def test_nics_take_addresses_from_the_subnet_and_show_in_its_ip_configurations(admin: ArmAdmin, sdk: Sdk) -> None:
+    subnet_id = admin.virtual_network("rg", "vnet", subnets={"small": "10.0.9.0/29", "big": "10.0.1.0/24"})
+    first = sdk.network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet_id)).result()
+    second = sdk.network.network_interfaces.begin_create_or_update("rg", "nic2", nic_body(subnet_id)).result()
+    addresses = [n["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"] for n in (first, second)]
+    assert addresses == ["10.0.9.4", "10.0.9.5"]  # Azure keeps the first four and the last address
+    subnet = sdk.network.subnets.get("rg", "vnet", "small")
+    assert sorted(c["id"] for c in subnet["properties"]["ipConfigurations"]) == sorted(
+        n["properties"]["ipConfigurations"][0]["id"] for n in (first, second)
+    )
+    usage = {u["id"]: u for u in sdk.network.virtual_networks.list_usage("rg", "vnet")}
+    assert usage[subnet_id]["currentValue"] == 2 and usage[subnet_id]["limit"] == 3
+    check = sdk.network.virtual_networks.check_ip_address_availability("rg", "vnet", ip_address="10.0.9.4")
+    assert check["available"] is False and check["availableIPAddresses"] == ["10.0.9.6"]
+    sdk.network.network_interfaces.begin_create_or_update("rg", "nic3", nic_body(subnet_id)).result()
+    with pytest.raises(HttpResponseError) as full:
+        sdk.network.network_interfaces.begin_create_or_update("rg", "nic4", nic_body(subnet_id)).result()
+    assert full.value.error is not None and full.value.error.code == "SubnetIsFull"
+
+
+def test_a_nic_in_use_cannot_be_deleted_and_a_free_one_gives_its_address_back(admin: ArmAdmin, sdk: Sdk) -> None:
+    subnet_id = admin.virtual_network("rg", "vnet")
+    nic = sdk.network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet_id)).result()
+    image = {
+        "publisher": "MicrosoftWindowsServer",
+        "offer": "WindowsServer",
+        "sku": "2022-datacenter-azure-edition",
+        "version": "latest",
+    }
+    vm = {
+        "location": REGION,
+        "properties": {
+            "hardwareProfile": {"vmSize": "Standard_B2s"},
+            "storageProfile": {"imageReference": image},
+            "osProfile": {"computerName": "probe1", "adminUsername": "probe", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
+            "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+        },
+    }
+    sdk.compute.virtual_machines.begin_create_or_update("rg", "vm1", vm).result()
+    with pytest.raises(HttpResponseError) as in_use:
+        sdk.network.network_interfaces.begin_delete("rg", "nic1").result()
+    assert in_use.value.status_code == 400
+    assert in_use.value.error is not None and in_use.value.error.code == "NicInUse"
+    sdk.compute.virtual_machines.begin_delete("rg", "vm1").result()  # deleteOption Detach: the NIC stays
+    assert "virtualMachine" not in sdk.network.network_interfaces.get("rg", "nic1")["properties"]
+    sdk.network.network_interfaces.begin_delete("rg", "nic1").result()
+    assert admin.nics("rg") == []
+    again = sdk.network.network_interfaces.begin_create_or_update("rg", "nic2", nic_body(subnet_id)).result()
+    assert again["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"] == "10.0.1.4"
+
+
+def test_a_nic_needs_an_existing_subnet_in_its_region(admin: ArmAdmin, sdk: Sdk) -> None:
+    subnet_id = admin.virtual_network("rg", "vnet")
+    with pytest.raises(HttpResponseError) as elsewhere:
+        sdk.network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet_id, "eastus")).result()
+    assert elsewhere.value.error is not None and elsewhere.value.error.code == "InvalidResourceReference"
+    with pytest.raises(HttpResponseError) as missing:
+        sdk.network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet_id + "x")).result()
+    assert missing.value.error is not None and missing.value.error.code == "InvalidResourceReference"
+
+
+def test_nic_create_and_delete_can_be_slow_and_polled(
+    azure_emulator: EmulatorProcess, admin: ArmAdmin, sdk: Sdk
+) -> None:
+    subnet_id = admin.virtual_network("rg", "vnet")
+    controls = Controls(azure_emulator, admin.tenant_id)
+    controls.latency("createNic", 1)
+    controls.latency("deleteNic", 1)
+    reply = admin.call(
+        "PUT", admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", "nic1"), nic_body(subnet_id)
+    )
+    assert reply.status_code == 201 and reply.json()["properties"]["provisioningState"] == "Creating"
+    assert "Azure-AsyncOperation" in reply.headers
+    created = sdk.network.network_interfaces.begin_create_or_update("rg", "nic2", nic_body(subnet_id)).result()
+    assert created["properties"]["provisioningState"] == "Succeeded"
+    deleting = admin.call("DELETE", created["id"])
+    assert deleting.status_code == 202 and deleting.headers["Location"]
+    sdk.network.network_interfaces.begin_delete("rg", "nic1").result()
+    assert [n["name"] for n in admin.nics("rg")] in (["nic2"], [])

@@ -1,0 +1,26 @@
+"""Start-up refuses to run without a usable Azure credential, and says what is missing."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.bootstrap import build_services
+from shared.settings import Settings, SettingsError
+
+
+def test_without_any_credential_start_up_stops_naming_each_missing_piece() -> None:
+    settings = Settings(app_client_id=None, key_vault_url=None, arm_endpoint="https://management.azure.com")
+    with pytest.raises(SettingsError) as raised:
+        build_services(settings, environ={})
+    message = str(raised.value)
+    assert "APP_CLIENT_ID" in message
+    assert "IDENTITY_ENDPOINT" in message  # the managed identity, or the alternatives named beside it
+    assert "KEY_VAULT_URL" in message
+
+
+def test_a_managed_identity_alone_is_not_enough_without_the_app_registration() -> None:
+    settings = Settings(app_client_id=None, key_vault_url="https://vault.example.net")
+    environ = {"IDENTITY_ENDPOINT": "http://127.0.0.1:1/msi/token", "IDENTITY_HEADER": "x"}
+    with pytest.raises(SettingsError, match="APP_CLIENT_ID") as raised:
+        build_services(settings, environ=environ)
+    assert "IDENTITY_ENDPOINT" not in str(raised.value)

@@ -1,0 +1,245 @@
+"""What an admin does in Azure, with plain ARM calls to the emulator: resource groups, networks, images, quotas;
+and the lists tests assert on (VMs, NICs, disks, role assignments, run commands, extensions)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import requests
+from azure.core.credentials import AccessToken
+
+from azure_emulator.launcher import EmulatorProcess
+
+API = {
+    "Microsoft.Resources": "2021-04-01",
+    "Microsoft.Network": "2024-05-01",
+    "Microsoft.Compute": "2024-07-01",
+    "Microsoft.Authorization": "2022-04-01",
+    "Microsoft.Quota": "2023-02-01",
+}
+ARM_AUDIENCE = "https://management.azure.com"
+
+
+def emulator_token(emulator: EmulatorProcess, tenant_id: str, audience: str = ARM_AUDIENCE) -> tuple[str, int]:
+    reply = emulator.session().post(
+        f"{emulator.base_url}/emulator/token", json={"tenantId": tenant_id, "audience": audience}, timeout=30
+    )
+    reply.raise_for_status()
+    body = reply.json()
+    return str(body["access_token"]), int(body["expires_on"])
+
+
+class StaticCredential:
+    """A TokenCredential with one emulator token (tests only; the app uses real credentials)."""
+
+    def __init__(self, emulator: EmulatorProcess, tenant_id: str) -> None:
+        self.token, self.expires_on = emulator_token(emulator, tenant_id)
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self.token, self.expires_on)
+
+
+class EmulatorCredentials:
+    """`for_tenant(app tenant id)` as shared.cloud.azure.credentials has it, mapping app tenants to Entra tenants."""
+
+    def __init__(self, emulator: EmulatorProcess, entra_tenants: dict[str, str]) -> None:
+        self._emulator, self._entra = emulator, entra_tenants
+
+    def for_tenant(self, tenant_id: str) -> StaticCredential:
+        return StaticCredential(self._emulator, self._entra[tenant_id])
+
+
+class ArmAdmin:
+    """One Entra tenant's admin in one subscription."""
+
+    def __init__(self, emulator: EmulatorProcess, tenant_id: str, subscription_id: str | None = None) -> None:
+        self.emulator = emulator
+        self.tenant_id = tenant_id
+        self.subscription_id = subscription_id or str(uuid.uuid4())
+        self.session: requests.Session = emulator.session()
+        self.session.headers["Authorization"] = f"Bearer {emulator_token(emulator, tenant_id)[0]}"
+
+    # --- plain ARM ------------------------------------------------------------------------------------
+    def url(self, resource_id: str, api_version: str | None = None) -> str:
+        namespace = resource_id.split("/providers/")[-1].split("/")[0] if "/providers/" in resource_id else ""
+        version = api_version or API.get(namespace, API["Microsoft.Resources"])
+        separator = "&" if "?" in resource_id else "?"
+        return f"{self.emulator.base_url}/arm{resource_id}{separator}api-version={version}"
+
+    def call(
+        self, method: str, resource_id: str, body: Any = None, api_version: str | None = None
+    ) -> requests.Response:
+        return self.session.request(method, self.url(resource_id, api_version), json=body, timeout=60)
+
+    def ok(self, method: str, resource_id: str, body: Any = None) -> dict[str, Any]:
+        reply = self.call(method, resource_id, body)
+        assert reply.status_code < 300, f"{method} {resource_id}: {reply.status_code} {reply.text}"
+        return reply.json() if reply.content else {}
+
+    def group_id(self, rg: str) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}"
+
+    def resource_id(self, rg: str, namespace: str, *type_and_names: str) -> str:
+        return f"{self.group_id(rg)}/providers/{namespace}/" + "/".join(type_and_names)
+
+    # --- what an admin sets up ------------------------------------------------------------------------
+    def resource_group(self, rg: str, location: str = "westeurope") -> str:
+        return str(self.ok("PUT", self.group_id(rg), {"location": location})["id"])
+
+    def virtual_network(
+        self,
+        rg: str,
+        name: str,
+        location: str = "westeurope",
+        address_space: str = "10.0.0.0/16",
+        subnets: dict[str, str] | None = None,
+        dns_servers: list[str] | None = None,
+    ) -> str:
+        """Creates the vnet (and the resource group if needed); the id of its first subnet."""
+        if self.call("GET", self.group_id(rg)).status_code == 404:
+            self.resource_group(rg, location)
+        subnets = subnets or {"cloudpcs": "10.0.1.0/24"}
+        body = {
+            "location": location,
+            "properties": {
+                "addressSpace": {"addressPrefixes": [address_space]},
+                "dhcpOptions": {"dnsServers": dns_servers or []},
+                "subnets": [{"name": n, "properties": {"addressPrefix": p}} for n, p in subnets.items()],
+            },
+        }
+        vnet = self.ok("PUT", self.resource_id(rg, "Microsoft.Network", "virtualNetworks", name), body)
+        return str(vnet["properties"]["subnets"][0]["id"])
+
+    def managed_image(
+        self,
+        rg: str,
+        name: str,
+        location: str = "westeurope",
+        *,
+        generation: str = "V2",
+        os_state: str = "Generalized",
+        os_type: str = "Windows",
+        disk_gb: int = 64,
+        data_disks: int = 0,
+    ) -> str:
+        """A managed image like a golden Windows 11 image; each keyword breaks one rule when changed."""
+        if self.call("GET", self.group_id(rg)).status_code == 404:
+            self.resource_group(rg, location)
+        body = {
+            "location": location,
+            "properties": {
+                "hyperVGeneration": generation,
+                "storageProfile": {
+                    "osDisk": {
+                        "osType": os_type,
+                        "osState": os_state,
+                        "diskSizeGB": disk_gb,
+                        "blobUri": f"https://golden.blob.core.windows.net/vhds/{name}.vhd",
+                    },
+                    "dataDisks": [{"lun": i, "diskSizeGB": 32} for i in range(data_disks)],
+                },
+            },
+        }
+        return str(self.ok("PUT", self.resource_id(rg, "Microsoft.Compute", "images", name), body)["id"])
+
+    def quota(self, region: str, name: str, limit: int) -> None:
+        """Microsoft.Quota: the vCPU limit of a family (e.g. standardDSv5Family) or `cores` in a region."""
+        path = (
+            f"/subscriptions/{self.subscription_id}/providers/Microsoft.Compute/locations/{region}"
+            f"/providers/Microsoft.Quota/quotas/{name}"
+        )
+        reply = self.session.put(
+            self.url(path, API["Microsoft.Quota"]),
+            json={"properties": {"limit": {"limitObjectType": "LimitValue", "value": limit}}},
+            timeout=30,
+        )
+        assert reply.status_code == 200, reply.text
+
+    # --- what tests look at ---------------------------------------------------------------------------
+    def _list(self, resource_id: str, query: str = "") -> list[dict[str, Any]]:
+        reply = self.session.get(self.url(resource_id) + query, timeout=60)
+        if reply.status_code == 404:
+            return []
+        assert reply.status_code == 200, reply.text
+        return list(reply.json()["value"])
+
+    def vms(self, rg: str) -> list[dict[str, Any]]:
+        return self._list(self.resource_id(rg, "Microsoft.Compute", "virtualMachines"), "&$expand=instanceView")
+
+    def vm(self, rg: str, name: str) -> dict[str, Any] | None:
+        reply = self.session.get(
+            self.url(self.resource_id(rg, "Microsoft.Compute", "virtualMachines", name)) + "&$expand=instanceView",
+            timeout=60,
+        )
+        return reply.json() if reply.status_code == 200 else None
+
+    def nics(self, rg: str) -> list[dict[str, Any]]:
+        return self._list(self.resource_id(rg, "Microsoft.Network", "networkInterfaces"))
+
+    def disks(self, rg: str) -> list[dict[str, Any]]:
+        return self._list(self.resource_id(rg, "Microsoft.Compute", "disks"))
+
+    def virtual_networks(self, rg: str) -> list[dict[str, Any]]:
+        return self._list(self.resource_id(rg, "Microsoft.Network", "virtualNetworks"))
+
+    def role_assignments(self, rg: str) -> list[dict[str, Any]]:
+        """Every role assignment at, above or below the resource group (e.g. the ones on its VMs)."""
+        return self._list(f"{self.group_id(rg)}/providers/Microsoft.Authorization/roleAssignments")
+
+    def run_commands(self, rg: str, vm: str) -> list[dict[str, Any]]:
+        vm_id = self.resource_id(rg, "Microsoft.Compute", "virtualMachines", vm)
+        return self._list(f"{vm_id}/runCommands", "&$expand=instanceView")
+
+    def run_commands_in(self, rg: str) -> dict[str, list[dict[str, Any]]]:
+        """Every VM's run commands in the resource group, by VM name."""
+        return {vm["name"]: self.run_commands(rg, vm["name"]) for vm in self.vms(rg)}
+
+    def extensions(self, rg: str, vm: str) -> list[dict[str, Any]]:
+        return self._list(f"{self.resource_id(rg, 'Microsoft.Compute', 'virtualMachines', vm)}/extensions")
+
+
+class Sdk:
+    """The real SDK clients against the emulator, as one tenant's admin (for tests of the emulator itself)."""
+
+    def __init__(self, emulator: EmulatorProcess, tenant_id: str, subscription_id: str) -> None:
+        from azure.mgmt.authorization import AuthorizationManagementClient
+        from azure.mgmt.compute import ComputeManagementClient
+        from azure.mgmt.network import NetworkManagementClient
+
+        credential = StaticCredential(emulator, tenant_id)
+        base = f"{emulator.base_url}/arm"
+        options: dict[str, Any] = {"base_url": base, "polling_interval": 0.2}
+        # typed loosely: tests send ARM's JSON as plain dicts, which the SDKs accept at run time
+        self.compute: Any = ComputeManagementClient(credential, subscription_id, **options)
+        self.network: Any = NetworkManagementClient(credential, subscription_id, **options)
+        self.authorization: Any = AuthorizationManagementClient(credential, subscription_id, **options)
+
+
+class Controls:
+    """The emulator's own controls (not Azure's), scoped to one Entra tenant where they can be."""
+
+    def __init__(self, emulator: EmulatorProcess, tenant_id: str | None = None) -> None:
+        self.base = f"{emulator.base_url}/emulator"
+        self.session = emulator.session()
+        self.tenant_id = tenant_id
+
+    def fault(self, operation: str, count: int = 1, error_code: str | None = None) -> None:
+        body = {"count": count, "errorCode": error_code, "tenantId": self.tenant_id}
+        assert self.session.put(f"{self.base}/faults/{operation}", json=body, timeout=30).status_code == 200
+
+    def latency(self, operation: str, seconds: float) -> None:
+        body = {"seconds": seconds, "tenantId": self.tenant_id}
+        assert self.session.put(f"{self.base}/latency/{operation}", json=body, timeout=30).status_code == 200
+
+    def throttle(self, name: str, per_minute: float, burst: float) -> None:
+        body = {"perMinute": per_minute, "burst": burst}
+        assert self.session.put(f"{self.base}/throttles/{name}", json=body, timeout=30).status_code == 200
+
+    def count(self, operation: str, method: str | None = None) -> int:
+        rows = self.session.get(f"{self.base}/requests", timeout=30).json()["value"]
+        return sum(r["count"] for r in rows if r["operation"] == operation and method in (None, r["method"]))
+
+    def log(self, operation: str | None = None) -> list[dict[str, Any]]:
+        query = f"?operation={operation}" if operation else ""
+        return list(self.session.get(f"{self.base}/requests/log{query}", timeout=30).json()["value"])

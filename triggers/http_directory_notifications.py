@@ -1,0 +1,104 @@
+"""Graph change notifications: the webhook Graph posts to, its lifecycle twin, and the timer keeping subscriptions.
+
+Both URLs are anonymous (Graph sends no token): a notification counts only when its clientState matches the
+one the subscription was made with. Answers are quick (202) so Graph does not mark the endpoint slow.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from shared.events import EventPublisher
+from shared.services.directory_subscriptions import DirectorySubscriptions
+from shared.settings import Settings
+from shared.storage.tenants import TenantRepository
+from triggers.http_api import Api, ApiRequest, ApiResponse, HttpError, QueryParam
+
+log = logging.getLogger(__name__)
+MAX_TOKEN_LENGTH = 1024
+VALIDATION = QueryParam("validationToken", "Graph's validation handshake: echoed back as text/plain.")
+
+
+def validation_echo(req: ApiRequest) -> func.HttpResponse | None:
+    """Graph's handshake when a subscription is made: 200 text/plain with the token, within 10 s."""
+    token = req.raw.params.get("validationToken")
+    if token is None:
+        return None
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise HttpError(400, "invalidValidationToken", "The validation token is too long.", "validationToken")
+    headers = {"Content-Type": "text/plain; charset=utf-8"}  # Graph checks it; set whatever the host would infer
+    return func.HttpResponse(token, status_code=200, headers=headers, mimetype="text/plain", charset="utf-8")
+
+
+def notifications_of(req: ApiRequest) -> list[dict[str, Any]]:
+    value = req.json().get("value")
+    if not isinstance(value, list):
+        raise HttpError(400, "invalidNotification", 'The body must be {"value": [notifications]}.', "value")
+    return [item for item in value if isinstance(item, dict)]
+
+
+def blueprint(
+    api: Api,
+    settings: Settings,
+    subscriptions: DirectorySubscriptions | None,
+    tenants: TenantRepository,
+    events: EventPublisher,
+) -> df.Blueprint:
+    if subscriptions is None:
+        raise RuntimeError("The composition root must set AdminPorts.directory_subscriptions (DirectorySubscriptions).")
+    bp = df.Blueprint()
+    routes = api.section(bp, "Directory notifications")
+    webhook: dict[str, Any] = {"anonymous": True, "status": 202, "review": False, "query": (VALIDATION,)}
+
+    @routes.post(
+        "directoryNotifications", "directoryNotifications", "Graph change notifications (users, groups)", **webhook
+    )
+    def notifications(req: ApiRequest) -> Any:
+        echo = validation_echo(req)
+        if echo is not None:
+            return echo
+        for hint in subscriptions.hints(notifications_of(req)):
+            if hint.user_ids:
+                events.publish_directory_event(hint.tenant_id, user_ids=list(hint.user_ids))
+            if hint.group_ids:
+                events.publish_directory_event(hint.tenant_id, group_ids=list(hint.group_ids))
+        return ApiResponse(202)
+
+    @routes.post(
+        "directoryNotifications/lifecycle",
+        "directoryLifecycleNotifications",
+        "Graph lifecycle notifications (reauthorizationRequired, missed, subscriptionRemoved)",
+        **webhook,
+    )
+    def lifecycle(req: ApiRequest) -> Any:
+        echo = validation_echo(req)
+        if echo is not None:
+            return echo
+        for item in notifications_of(req):
+            try:
+                tenant_id = subscriptions.lifecycle(item)
+            except Exception as exc:  # one failed renewal must not cost the others; the timer catches up
+                log.warning("Graph lifecycle event %s failed (%s)", item.get("lifecycleEvent"), type(exc).__name__)
+                continue
+            if tenant_id is not None:  # notifications were lost: reconcile the whole tenant, as the drift timer does
+                events.publish_directory_event(tenant_id, full=True)
+        return ApiResponse(202)
+
+    @bp.function_name("renewDirectorySubscriptions")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.subscription_renewal_schedule, run_on_startup=False)
+    def renew_subscriptions(timer: func.TimerRequest) -> None:
+        """Every linked tenant keeps a users and a groups subscription; those expiring within a day are renewed."""
+        outcome = subscriptions.keep_alive(tenants.iter_tenants())
+        log.info(
+            "Graph subscriptions: %d created, %d renewed, %d removed, %d tenants failed",
+            outcome.created,
+            outcome.renewed,
+            outcome.removed,
+            outcome.failed,
+        )
+
+    return bp
