@@ -6,6 +6,9 @@ import pytest
 from azure.data.tables import TableServiceClient
 
 from devhost.azurite import Azurite
+from shared.cloud.azure.credentials import AzureCredentials
+from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore
+from shared.settings import load_settings
 from tests.e2e.conftest import Collected
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import PASSWORD, Tenant
@@ -181,6 +184,11 @@ def test_the_password_is_never_returned_logged_or_stored_in_plain_text(
             stored += 1
             assert PASSWORD not in str(dict(entity)), table.name
     assert stored > 0
+    # where it is: the app's Key Vault, read with the app's own adapter and identity
+    settings = load_settings()
+    vault = KeyVaultSecretStore(settings, AzureCredentials(settings, lambda tenant_id: None))
+    assert vault.get_secret(f"connection-{tenant.id}-{connection['id']}-adDomainPassword") == PASSWORD + "-2"
+    assert not [entry for entry in tenant.controls.log() if PASSWORD in str(entry)], "the emulator's log masks it"
 
 
 def test_the_periodic_timer_runs_every_connections_checks_again(api: ApiClient, app_host: object) -> None:
