@@ -57,7 +57,8 @@ def directory(emulator: EmulatorProcess, entra_tenant: str, users: int) -> str:
     token = session.post(f"{emulator.base_url}/emulator/token", json={"tenantId": entra_tenant}).json()
     graph = Api(f"{emulator.base_url}/graph/v1.0", session, token["access_token"])
     sku = SERVICE_PLANS_BY_ID[PLAN].sku_id
-    group = graph.call("POST", "/groups", {"displayName": "Everyone", "mailEnabled": False, "securityEnabled": True})
+    everyone = {"displayName": "Everyone", "mailNickname": "everyone", "mailEnabled": False, "securityEnabled": True}
+    group = graph.call("POST", "/groups", everyone)
     for n in range(users):
         user = graph.call(
             "POST",
@@ -67,6 +68,8 @@ def directory(emulator: EmulatorProcess, entra_tenant: str, users: int) -> str:
                 "userPrincipalName": f"user{n:05d}@contoso.com",
                 "mailNickname": f"user{n:05d}",
                 "accountEnabled": True,
+                "usageLocation": "US",
+                "passwordProfile": {"password": f"Bench-{uuid.uuid4().hex}", "forceChangePasswordNextSignIn": True},
             },
         )
         graph.call(
@@ -113,12 +116,14 @@ def statuses(api: Api, tenant: str) -> Counter[str]:
     return found
 
 
-def cloud_requests(emulator: EmulatorProcess) -> Counter[str]:
-    """The emulator's request counts since the last reset, by API and kind: arm.read, graph.write, arm.poll, ..."""
+def cloud_requests(emulator: EmulatorProcess, detail: bool) -> Counter[str]:
+    """The emulator's request counts since the last reset, by API and kind (arm.read, graph.write, arm.poll, ...),
+    or with `detail` by operation too (arm.read.getVm, ...)."""
     counts: Counter[str] = Counter()
     for row in emulator.session().get(f"{emulator.base_url}/emulator/requests").json()["value"]:
         if row["api"] in ("arm", "graph", "keyvault"):
-            counts[f"{row['api']}.{row['kind']}"] += row["count"]
+            name = f"{row['api']}.{row['kind']}" + (f".{row['operation']}" if detail else "")
+            counts[name] += row["count"]
     return counts
 
 
@@ -167,7 +172,7 @@ def run(
         while runs_ended(engine, tenant) < users or not settled(api, tenant):
             time.sleep(0.5)
         wall = time.monotonic() - started
-        cloud = cloud_requests(emulator)
+        cloud = cloud_requests(emulator, args.detail)
         found = statuses(api, tenant)
         activities = engine.stats.activities - before[0]
         replayed = engine.stats.events_replayed - before[1]
@@ -198,6 +203,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds each long-running Azure operation takes")
     parser.add_argument("--vm-rate", type=int, default=500, help="VM creates per minute (subscription and region)")
     parser.add_argument("--vm-burst", type=int, default=1500, help="VM creates allowed before the refill rate")
+    parser.add_argument("--detail", action="store_true", help="count Azure requests by operation too")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:

@@ -227,9 +227,9 @@ class DeviceManagement(Protocol):
     """Intune enrolment and primary user (Graph), and the user's right to sign in (an Azure role on the VM)."""
 
     def enroll_device(
-        self, tenant_id: str, placement: Placement, vm_name: str, device_name: str, operation: str | None = None
+        self, tenant_id: str, placement: Placement, vm_name: str, join: JoinSpec, operation: str | None = None
     ) -> Progress:
-        """MDM enrolment (the join extension's mdmId), then wait for the Intune managed device."""
+        """MDM enrolment (Entra join: the join extension's mdmId), then wait for the Intune managed device."""
         ...
 
     def set_primary_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress: ...

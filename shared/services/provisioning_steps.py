@@ -134,7 +134,7 @@ def call_step(
         case "joinEntra":
             return ports.devices.join_device(tenant_id, placement, vm, join_spec(build, device_name), operation)
         case "enrollIntune":
-            return ports.intune.enroll_device(tenant_id, placement, vm, device_name, operation)
+            return ports.intune.enroll_device(tenant_id, placement, vm, join_spec(build, device_name), operation)
         case "assignPrimaryUser":
             return ports.intune.set_primary_user(tenant_id, device_name, user_id)
         case "assignUser":

@@ -255,7 +255,9 @@ def test_run_commands_send_the_script_and_fail_with_the_code(arm: Arm) -> None:
     assert sent["body"]["properties"]["treatFailureAsDeploymentFailure"] is True
     assert sent["body"]["location"] == REGION
     assert arm.compute.run_command(APP_TENANT, arm.placement, "vm1", "disableWindowsReset", script).done
-    assert len(arm.sent("runCommand")) == 1  # made once: a repeat reads it
+    # post-provisioning scripts are idempotent: a repeat runs one again instead of every call reading first
+    assert len(arm.sent("runCommand")) == 2
+    assert arm.sent("getRunCommand") == []
     arm.controls.fault("setTeamsVdiMode", 1, "ScriptTimeout")
     with pytest.raises(CloudError) as failed:
         until_done(lambda op: arm.compute.run_command(APP_TENANT, arm.placement, "vm1", "setTeamsVdiMode", ["x"], op))
@@ -271,11 +273,11 @@ def test_entra_join_enrolment_and_sign_in_role(arm: Arm) -> None:
     assert ext["method"] == "PUT" and ext["path"].endswith("/virtualMachines/vm1/extensions/AADLoginForWindows")
     assert ext["body"]["properties"]["publisher"] == "Microsoft.Azure.ActiveDirectory"
     assert ext["body"]["properties"]["type"] == "AADLoginForWindows"
-    assert ext["body"]["properties"]["settings"] == {}
-    enrolled = until_done(lambda op: arm.devices.enroll_device(APP_TENANT, arm.placement, "vm1", "CPC-VM1", op))
+    # enrolled in Intune as it joins: the extension's mdmId setting; the enrolment step only waits for Intune
+    assert ext["body"]["properties"]["settings"] == {"mdmId": "0000000a-0000-0000-c000-000000000000"}
+    enrolled = until_done(lambda op: arm.devices.enroll_device(APP_TENANT, arm.placement, "vm1", join, op))
     assert enrolled.resource_id
-    [mdm] = arm.sent("enrollIntune")
-    assert mdm["body"]["properties"]["settings"] == {"mdmId": "0000000a-0000-0000-c000-000000000000"}
+    assert len(arm.sent("joinEntra")) == 1, "no second PUT of the extension"
     user = str(uuid.uuid4())
     assigned = arm.devices.assign_user(APP_TENANT, arm.placement, "vm1", user, administrator=False)
     assert assigned.done and assigned.resource_id
@@ -329,7 +331,7 @@ def test_hybrid_join_enrolment_and_disabling_the_computer_account(arm: Arm) -> N
         "Options": "3",
     }
     assert ext["body"]["properties"]["protectedSettings"] == "***"
-    assert until_done(lambda op: arm.devices.enroll_device(APP_TENANT, arm.placement, "vm1", "CPC-VM1", op)).done
+    assert until_done(lambda op: arm.devices.enroll_device(APP_TENANT, arm.placement, "vm1", join, op)).done
     assert "AutoEnrollMDM" in arm.sent("runCommand")[0]["body"]["properties"]["source"]["script"]
     disabled = until_done(
         lambda op: arm.devices.disable_computer_account(APP_TENANT, arm.placement, join, arm.subnet_id, op)

@@ -22,6 +22,7 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.network import NetworkManagementClient
 
+from shared.cloud.azure.transport import http_transport
 from shared.cloud.ports import CloudError, Placement
 
 MAX_RETRY_WAIT_S = 5.0
@@ -77,7 +78,7 @@ class ArmClients:
                 policy = HandBackThrottlingPolicy(retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4)
                 client = factory(
                     self._credentials.for_tenant(tenant_id), subscription_id, base_url=self.endpoint,
-                    retry_policy=policy,
+                    retry_policy=policy, transport=http_transport(),
                 )  # fmt: skip
                 self._clients[cache_key] = client
             return client

@@ -1,7 +1,8 @@
 """Managed Run Commands (`virtualMachines/{vm}/runCommands/{name}`), started and polled without waiting.
 
 A run command is created once per name: when it already exists its state is the answer (a repeated
-activity never runs a script twice). `treatFailureAsDeploymentFailure` makes a failing script fail the
+activity never runs a script twice), unless the caller's script is idempotent and it saves that read.
+`treatFailureAsDeploymentFailure` makes a failing script fail the
 operation, so a failure arrives as Azure's error; a script may name its own error code by writing a line
 `ERRORTYPE=<code>` (the health checks do), which then wins. Secrets go in protectedParameters only:
 Azure neither stores nor shows them, and they are never logged here.
@@ -41,8 +42,12 @@ class RunCommands:
         parameters: dict[str, str] | None = None,
         protected: dict[str, str] | None = None,
         operation: str | None = None,
+        create_only: bool = True,
     ) -> Progress:
-        """Done when the script ran and succeeded; CloudError(step, code) when it failed."""
+        """Done when the script ran and succeeded; CloudError(step, code) when it failed.
+
+        `create_only`: a command that exists already is not run again (its state is the answer), at the cost
+        of a read first; an idempotent script may do without it and simply run again on a repeated call."""
         compute = self._clients.compute(tenant_id, placement.subscription_id)
         rg, command_id = placement.resource_group, f"{vm_id(placement, vm_name)}/runCommands/{name}"
         _, url = arm_lro.decode(operation)
@@ -54,7 +59,7 @@ class RunCommands:
             if isinstance(polled, arm_lro.Later):
                 return arm_lro.progress(polled, PHASE)
             return Progress(done=True, resource_id=command_id)
-        existing = self.instance(tenant_id, placement, vm_name, name, step)
+        existing = self.instance(tenant_id, placement, vm_name, name, step) if create_only else None
         if existing is not None:
             state = str(existing.get("properties", {}).get("provisioningState") or "")
             if state == "Succeeded":

@@ -32,6 +32,7 @@ class AzureProvisioningCompute:
         self._commands = RunCommands(clients)
         self._clock = clock
         self._skus: dict[tuple[str, str, str], tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._networks: set[str] = set()  # hosted networks known to exist
 
     # --- capacity ---------------------------------------------------------------------------------------
     @arm_lro.hand_back("allocateCapacity")
@@ -139,13 +140,21 @@ class AzureProvisioningCompute:
 
     # --- network ----------------------------------------------------------------------------------------
     def ensure_hosted_network(self, tenant_id: str, placement: Placement, step: str) -> Progress | None:
-        """The app's own network in the placement's region, made on first use; None once it is there."""
+        """The app's own network in the placement's region, made on first use; None once it is there.
+
+        Once seen, it is remembered for the process: a network outlives its VMs, and its GET grows with them."""
         network = self.clients.network(tenant_id, placement.subscription_id)
         name = arm_vm.hosted_vnet_name(placement.region_name)
+        known = vnet_id(placement, name).lower()
+        if known in self._networks:
+            return None
         try:
             found = network.virtual_networks.get(placement.resource_group, name)
             state = str(found["properties"].get("provisioningState") or "").lower()
-            return None if state == "succeeded" else Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+            if state != "succeeded":
+                return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+            self._networks.add(known)
+            return None
         except HttpResponseError as exc:
             if not arm_lro.is_not_found(exc):
                 arm_lro.raise_for(exc, step)
@@ -159,17 +168,9 @@ class AzureProvisioningCompute:
     def ensure_nic(
         self, tenant_id: str, placement: Placement, nic_name: str, subnet_id: str, step: str
     ) -> Progress | None:
-        """The NIC in the subnet, made once; None once it is there."""
+        """The NIC in the subnet; None once it is there. A PUT of the same NIC is idempotent in Azure (it keeps
+        its address and its VM), so a repeated call puts it again rather than every call reading first."""
         network = self.clients.network(tenant_id, placement.subscription_id)
-        try:
-            found = network.network_interfaces.get(placement.resource_group, nic_name)
-            state = str(found["properties"].get("provisioningState") or "").lower()
-            if state == "failed":
-                raise CloudError(step, "NetworkInterfaceFailed", f"The network interface {nic_name} failed.")
-            return None if state == "succeeded" else Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
-        except HttpResponseError as exc:
-            if not arm_lro.is_not_found(exc):
-                arm_lro.raise_for(exc, step)
         nic = network_models.NetworkInterface(arm_vm.nic_body(placement.region_name, subnet_id))
         started = arm_lro.start(
             lambda **kw: network.network_interfaces.begin_create_or_update(
@@ -203,9 +204,12 @@ class AzureProvisioningCompute:
         self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
         operation: str | None = None,
     ) -> Progress:  # fmt: skip
+        # the post-provisioning scripts are idempotent: a repeated call may run one again rather than every
+        # call paying a read first
         return self._commands.run(
-            tenant_id, placement, vm_name, command, "\n".join(script), step=command, operation=operation
-        )
+            tenant_id, placement, vm_name, command, "\n".join(script), step=command, operation=operation,
+            create_only=False,
+        )  # fmt: skip
 
     @arm_lro.hand_back("deleteVm")
     def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:

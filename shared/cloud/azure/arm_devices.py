@@ -1,9 +1,9 @@
 """DeviceDirectory and DeviceManagement: the ARM halves (join extensions, Intune enrolment, sign-in roles,
 disabling AD computer accounts) composed with the Graph halves (finding and deleting devices, primary user).
 
-- Entra join: the `AADLoginForWindows` extension (the VM has a system-assigned identity); then wait until
-  Graph shows the device. Intune enrolment: the same extension again with the Intune `mdmId` setting, then
-  wait for the managed device. Hybrid join: the `JsonADDomainExtension` (password in protectedSettings);
+- Entra join: the `AADLoginForWindows` extension (the VM has a system-assigned identity) with the Intune
+  `mdmId` setting, so the device is enrolled as it joins; then wait until Graph shows the device, and (the
+  enrolment step) the managed device. Hybrid join: the `JsonADDomainExtension` (password in protectedSettings);
   then wait for Entra Connect to sync the device (minutes); enrolment is Windows' own MDM auto-enrolment,
   triggered by a Run Command (`deviceenroller.exe /c /AutoEnrollMDM`).
 - Sign-in: the Azure role `Virtual Machine User Login` (or `... Administrator Login`) on the VM, under a
@@ -99,9 +99,10 @@ class AzureDevices:
                 secret = lambda: {"Password": self._password(join, step)}  # noqa: E731 - read late, on purpose
                 waiting = self._extension(tenant_id, placement, vm_name, DOMAIN_EXTENSION, "Microsoft.Compute", "1.3",
                                           settings, secret, step, url)  # fmt: skip
-            else:
+            else:  # joined and enrolled in Intune at once: the extension's mdmId setting
                 waiting = self._extension(tenant_id, placement, vm_name, ENTRA_EXTENSION,
-                                          "Microsoft.Azure.ActiveDirectory", "2.0", {}, None, step, url)  # fmt: skip
+                                          "Microsoft.Azure.ActiveDirectory", "2.0", {"mdmId": INTUNE_MDM_ID}, None,
+                                          step, url)  # fmt: skip
             if waiting is not None:
                 return waiting
         wait = HYBRID_SYNC_WAIT_S if hybrid else ENTRA_SYNC_WAIT_S
@@ -109,24 +110,18 @@ class AzureDevices:
 
     @arm_lro.hand_back("enrollIntune")
     def enroll_device(
-        self, tenant_id: str, placement: Placement, vm_name: str, device_name: str, operation: str | None = None
+        self, tenant_id: str, placement: Placement, vm_name: str, join: JoinSpec, operation: str | None = None
     ) -> Progress:
+        """Entra join enrolled the device already (mdmId); a hybrid-joined one enrols through Windows' own MDM
+        auto-enrolment. Either way, done once Intune shows the managed device."""
         step = "enrollIntune"
-        phase, url = arm_lro.decode(operation)
-        if phase == "command" or (phase is None and self._joined_to_domain(tenant_id, placement, vm_name, step)):
+        phase, _ = arm_lro.decode(operation)
+        if join.join_type == "hybridAzureADJoin" and phase != "device":
             ran = self._commands.run(tenant_id, placement, vm_name, step, "\n".join(AUTO_ENROLL), step=step,
                                      operation=operation)  # fmt: skip
             if not ran.done:
                 return ran
-        elif phase != "device":
-            waiting = self._extension(tenant_id, placement, vm_name, ENTRA_EXTENSION, "Microsoft.Azure.ActiveDirectory",
-                                      "2.0", {"mdmId": INTUNE_MDM_ID}, None, step, url)  # fmt: skip
-            if waiting is not None:
-                return waiting
-        return self._wait(lambda: self._graph.find_managed_device(tenant_id, device_name), ENTRA_SYNC_WAIT_S)
-
-    def _joined_to_domain(self, tenant_id: str, placement: Placement, vm_name: str, step: str) -> bool:
-        return self._get_extension(tenant_id, placement, vm_name, DOMAIN_EXTENSION, step) is not None
+        return self._wait(lambda: self._graph.find_managed_device(tenant_id, join.device_name), ENTRA_SYNC_WAIT_S)
 
     def _domain_settings(self, join: JoinSpec, step: str) -> dict[str, Any]:
         if not join.domain_name or not join.domain_username or not join.password_secret_name:
@@ -142,40 +137,18 @@ class AzureDevices:
         except Exception as exc:  # any store error: the admin must enter the password again
             raise CloudError(step, "credentialsUnavailable", "The domain-join password cannot be read.") from exc
 
-    def _get_extension(
-        self, tenant_id: str, placement: Placement, vm_name: str, name: str, step: str
-    ) -> dict[str, Any] | None:
-        compute = self._clients.compute(tenant_id, placement.subscription_id)
-        try:
-            return dict(compute.virtual_machine_extensions.get(placement.resource_group, vm_name, name))
-        except HttpResponseError as exc:
-            if arm_lro.is_not_found(exc):
-                return None
-            arm_lro.raise_for(exc, step)
-
     def _extension(
         self, tenant_id: str, placement: Placement, vm_name: str, name: str, publisher: str, version: str,
         settings: dict[str, Any], protected: Callable[[], dict[str, Any]] | None, step: str, url: str | None,
     ) -> Progress | None:  # fmt: skip
-        """The extension with (at least) these settings, made once; None when it has succeeded."""
+        """The extension with these settings; None when it has succeeded. A PUT of the same extension is
+        idempotent in Azure, so a repeated call simply puts it again (and polls what that answers)."""
         if url:
             polled = arm_lro.poll(self._clients, tenant_id, placement.subscription_id, url, step)
             return arm_lro.progress(polled, "extension") if isinstance(polled, arm_lro.Later) else None
-        found = self._get_extension(tenant_id, placement, vm_name, name, step)
-        current = (found or {}).get("properties") or {}
-        has_settings = all((current.get("settings") or {}).get(k) == v for k, v in settings.items())
-        if found is not None and has_settings:
-            state = str(current.get("provisioningState") or "")
-            if state == "Succeeded":
-                return None
-            if state == "Failed":
-                view = self._instance_view(tenant_id, placement, vm_name, name)
-                code = arm_lro.failure_code(view.get("statuses"), "VMExtensionProvisioningError")
-                raise CloudError(step, code, f"The {name} extension failed on {vm_name}.")
-            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
         props: dict[str, Any] = {
             "publisher": publisher, "type": name, "typeHandlerVersion": version, "autoUpgradeMinorVersion": True,
-            "settings": {**(current.get("settings") or {}), **settings},
+            "settings": settings,
         }  # fmt: skip
         if protected is not None:
             props["protectedSettings"] = protected()
@@ -188,11 +161,6 @@ class AzureDevices:
             step,
         )
         return arm_lro.progress(started, "extension") if isinstance(started, arm_lro.Later) else None
-
-    def _instance_view(self, tenant_id: str, placement: Placement, vm_name: str, name: str) -> dict[str, Any]:
-        compute = self._clients.compute(tenant_id, placement.subscription_id)
-        found = compute.virtual_machine_extensions.get(placement.resource_group, vm_name, name, expand="instanceView")
-        return dict((found.get("properties") or {}).get("instanceView") or {})
 
     def _wait(self, find: Any, wait_s: float) -> Progress:
         """Done once Graph shows the object; a throttled Graph read is another wait, not a failure."""

@@ -21,6 +21,7 @@ from azure.core.pipeline.policies import (
 from azure.core.rest import HttpRequest, HttpResponse
 
 from shared.cloud.azure.credentials import AzureCredentials
+from shared.cloud.azure.transport import http_transport
 from shared.cloud.ports import CloudError
 
 MAX_BATCH = 20  # Graph's JSON batching limit
@@ -97,7 +98,7 @@ class GraphClient:
             HttpLoggingPolicy(),
         ]
         self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
-            self.endpoint, policies=policies, **pipeline
+            self.endpoint, policies=policies, **{"transport": http_transport(), **pipeline}
         )
 
     def url(self, path: str, version: str = "v1.0") -> str:

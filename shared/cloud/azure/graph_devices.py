@@ -29,6 +29,9 @@ class GraphDevices:
 
     def __init__(self, clients: GraphClients) -> None:
         self._clients = clients
+        # managed device ids once found: provisioning finds a device (enrolment) and at once uses it again
+        # (primary user); an id never changes, and one found gone is forgotten
+        self._managed: dict[tuple[str, str], str] = {}
 
     def find_device(self, tenant_id: str, display_name: str) -> str | None:
         """The object id of the Entra device with that display name, if any."""
@@ -36,11 +39,21 @@ class GraphDevices:
         page = self._clients.client(tenant_id).call("GET", "devices", step="findDevice", params=params)
         return _first_id(page)
 
-    def find_managed_device(self, tenant_id: str, device_name: str) -> str | None:
-        """The id of the Intune managed device with that device name, if any."""
+    def find_managed_device(self, tenant_id: str, device_name: str, *, known: bool = False) -> str | None:
+        """The id of the Intune managed device with that device name, if any (`known`: one found before will do)."""
+        key = (tenant_id, device_name.lower())
+        if known and key in self._managed:
+            return self._managed[key]
         params = {"$filter": f"deviceName eq {odata_string(device_name)}", "$select": "id,deviceName"}
-        client = self._clients.client(tenant_id)
-        return _first_id(client.call("GET", "deviceManagement/managedDevices", step="findManagedDevice", params=params))
+        page = self._clients.client(tenant_id).call(
+            "GET", "deviceManagement/managedDevices", step="findManagedDevice", params=params
+        )
+        found = _first_id(page)
+        if found is None:
+            self._managed.pop(key, None)
+        else:
+            self._managed[key] = found
+        return found
 
     def delete_device(self, tenant_id: str, device_name: str) -> Progress:
         return self._delete(tenant_id, "deleteDevice", "devices", lambda: self.find_device(tenant_id, device_name))
@@ -76,7 +89,7 @@ class GraphDevices:
         step = "assignPrimaryUser"
         client = self._clients.client(tenant_id)
         try:
-            device_id = self.find_managed_device(tenant_id, device_name)
+            device_id = self.find_managed_device(tenant_id, device_name, known=True)
             if device_id is None:
                 raise CloudError(step, "managedDeviceNotFound", f"Intune has no managed device named '{device_name}'.")
             reference = {"@odata.id": client.url(f"users/{user_id}", "beta")}
@@ -91,6 +104,8 @@ class GraphDevices:
         except GraphError as exc:
             if exc.status == 429:
                 return _later(exc)
+            if exc.status == 404 and self._managed.pop((tenant_id, device_name.lower()), None) is not None:
+                return self.set_primary_user(tenant_id, device_name, user_id)  # the id known was stale: find again
             if exc.status == 404:
                 raise CloudError(
                     step, "userNotFound", f"User '{user_id}' or the device is not in the directory."
