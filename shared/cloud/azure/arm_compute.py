@@ -8,6 +8,7 @@ its operation names the phase being waited for, so a poll that finds the NIC mad
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -33,6 +34,7 @@ class AzureProvisioningCompute:
         self._clock = clock
         self._skus: dict[tuple[str, str, str], tuple[float, dict[str, dict[str, Any]]]] = {}
         self._networks: set[str] = set()  # hosted networks known to exist
+        self._turns = Turns(clock)
 
     # --- capacity ---------------------------------------------------------------------------------------
     @arm_lro.hand_back("allocateCapacity")
@@ -110,12 +112,16 @@ class AzureProvisioningCompute:
         """PUT the VM (the body's password goes to Azure only); done, or the operation to poll."""
         compute = self.clients.compute(tenant_id, placement.subscription_id)
         machine = compute_models.VirtualMachine(body)
-        started = arm_lro.start(
-            lambda **kw: compute.virtual_machines.begin_create_or_update(
-                placement.resource_group, vm_name, machine, **kw
-            ),
-            step,
-        )
+        try:
+            started = arm_lro.start(
+                lambda **kw: compute.virtual_machines.begin_create_or_update(
+                    placement.resource_group, vm_name, machine, **kw
+                ),
+                step,
+            )
+        except arm_lro.Throttled as throttled:
+            turn = self._turns.wait(f"{placement.subscription_id}/{placement.region_name}", throttled.retry_after_s)
+            raise arm_lro.Throttled(turn) from throttled
         if isinstance(started, arm_lro.Later):
             return arm_lro.progress(started, "vm")
         return Progress(done=True, resource_id=vm_id(placement, vm_name))
@@ -240,6 +246,27 @@ class AzureProvisioningCompute:
                 return Progress(done=True)  # gone already, with its resource group
             raise
         return arm_lro.progress(started, step) if isinstance(started, arm_lro.Later) else Progress(done=True)
+
+
+class Turns:
+    """Throttled VM creates of one subscription and region get turns one Retry-After apart.
+
+    Azure's 429 says when the next create may go, not whose it is: every caller told "in 1 s" would come back
+    at once, and all but one be throttled again. Spread out, they come back about one per token.
+    """
+
+    def __init__(self, clock: Any) -> None:
+        self._clock = clock
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, key: str, retry_after_s: float) -> float:
+        """How long this caller waits: until the later of Retry-After and the next free turn."""
+        with self._lock:
+            now = self._clock()
+            turn = max(now + retry_after_s, self._next.get(key.lower(), 0.0))
+            self._next[key.lower()] = turn + retry_after_s
+            return turn - now
 
 
 def _restricted(sku: dict[str, Any], region: str) -> bool:
