@@ -1,21 +1,41 @@
-"""Throttled VM creates come back one at a time, not all at once."""
+"""Throttled VM creates are paced: one turn per Retry-After, and no call to Azure before a caller's turn."""
 
 from __future__ import annotations
 
 from shared.cloud.azure.arm_compute import Turns
 
+LINE = "sub/westeurope"
 
-def test_callers_told_to_retry_in_a_second_get_turns_a_second_apart() -> None:
+
+def test_without_a_line_every_caller_goes_ahead() -> None:
+    turns = Turns(lambda: 100.0)
+    assert [turns.admit(LINE, f"vm{i}") for i in range(3)] == [0.0, 0.0, 0.0]
+
+
+def test_throttled_callers_get_turns_one_retry_after_apart_and_newcomers_queue_behind_them() -> None:
     now = [100.0]
     turns = Turns(lambda: now[0])
-    assert [turns.wait("sub/westeurope", 1.0) for _ in range(4)] == [1.0, 2.0, 3.0, 4.0]
-    assert turns.wait("sub/northeurope", 1.0) == 1.0, "another region has its own limit"
+    assert [turns.throttled(LINE, f"vm{i}", 1.0) for i in range(3)] == [1.0, 2.0, 3.0]
+    assert turns.admit(LINE, "vm9") == 4.0, "a newcomer waits behind the line without calling Azure"
+    assert turns.admit("sub/northeurope", "vm8") == 0.0, "another region has its own limit"
+    now[0] = 101.0
+    assert turns.admit(LINE, "vm0") == 0.0, "its turn has come"
+    assert turns.admit(LINE, "vm1") == 1.0
 
 
-def test_once_the_queue_has_passed_a_caller_waits_only_what_azure_says() -> None:
+def test_a_caller_refused_at_its_turn_goes_to_the_end_of_the_line() -> None:
     now = [100.0]
     turns = Turns(lambda: now[0])
-    turns.wait("sub/westeurope", 1.0)
-    turns.wait("sub/westeurope", 1.0)
+    turns.throttled(LINE, "vm0", 1.0)
+    turns.throttled(LINE, "vm1", 1.0)
+    now[0] = 101.0
+    assert turns.admit(LINE, "vm0") == 0.0
+    assert turns.throttled(LINE, "vm0", 1.0) == 2.0, "behind vm1"
+
+
+def test_once_the_line_has_passed_callers_go_ahead_again() -> None:
+    now = [100.0]
+    turns = Turns(lambda: now[0])
+    turns.throttled(LINE, "vm0", 1.0)
     now[0] = 200.0
-    assert turns.wait("SUB/westeurope", 3.0) == 3.0
+    assert turns.admit(LINE, "vm5") == 0.0

@@ -21,6 +21,9 @@ from shared.cloud.azure.arm_clients import ArmClients, nic_id, vm_id, vnet_id
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.ports import CloudError, Placement, Progress, VmSpec
 
+THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its NIC is made)
+STALE_TURN_S = 3600.0  # a caller not seen again for this long has gone (its run failed or moved on)
+PUNCTUAL_S = 0.05  # a caller this close to its turn has it
 SKU_CACHE_S = 600.0  # resource SKUs change rarely; usages are read fresh every time
 PENDING_STATES = {"creating", "updating", "deleting", "accepted", "running", ""}
 
@@ -87,6 +90,8 @@ class AzureProvisioningCompute:
                 return arm_lro.progress(polled, phase or "vm")
             if phase == "vm":
                 return Progress(done=True, resource_id=vm_id(placement, spec.name))
+        if phase == THROTTLED:  # the NIC is made and the VM was refused for now: only the VM's PUT again
+            return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec), step)
         existing = self.vm_state(tenant_id, placement, spec.name, step)
         if existing is not None:
             return existing
@@ -101,15 +106,21 @@ class AzureProvisioningCompute:
         waiting = self.ensure_nic(tenant_id, placement, spec.nic_name, subnet_id, step)
         if waiting is not None:
             return waiting
-        body = arm_vm.vm_body(
-            region=placement.region_name, vm_size=spec.vm_size, image=arm_vm.image_reference(spec.image_id, step),
-            os_disk_gb=spec.os_disk_size_gb, computer_name=spec.computer_name,
-            nic_id=nic_id(placement, spec.nic_name),
+        return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec), step)
+
+    def _vm_body(self, spec: VmSpec) -> dict[str, Any]:
+        return arm_vm.vm_body(
+            region=spec.placement.region_name, vm_size=spec.vm_size,
+            image=arm_vm.image_reference(spec.image_id, "createVm"), os_disk_gb=spec.os_disk_size_gb,
+            computer_name=spec.computer_name, nic_id=nic_id(spec.placement, spec.nic_name),
         )  # fmt: skip
-        return self.start_vm(tenant_id, placement, spec.name, body, step)
 
     def start_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
         """PUT the VM (the body's password goes to Azure only); done, or the operation to poll."""
+        line = f"{placement.subscription_id}/{placement.region_name}"
+        wait = self._turns.admit(line, vm_name)
+        if wait > 0:
+            return Progress(done=False, retry_after_s=wait, operation=THROTTLED)
         compute = self.clients.compute(tenant_id, placement.subscription_id)
         machine = compute_models.VirtualMachine(body)
         try:
@@ -120,8 +131,9 @@ class AzureProvisioningCompute:
                 step,
             )
         except arm_lro.Throttled as throttled:
-            turn = self._turns.wait(f"{placement.subscription_id}/{placement.region_name}", throttled.retry_after_s)
-            raise arm_lro.Throttled(turn) from throttled
+            turn = self._turns.throttled(line, vm_name, throttled.retry_after_s)
+            return Progress(done=False, retry_after_s=turn, operation=THROTTLED)
+        self._turns.done(line, vm_name)
         if isinstance(started, arm_lro.Later):
             return arm_lro.progress(started, "vm")
         return Progress(done=True, resource_id=vm_id(placement, vm_name))
@@ -249,24 +261,53 @@ class AzureProvisioningCompute:
 
 
 class Turns:
-    """Throttled VM creates of one subscription and region get turns one Retry-After apart.
+    """Client-side pacing of VM creates per subscription and region, once Azure has throttled them.
 
     Azure's 429 says when the next create may go, not whose it is: every caller told "in 1 s" would come back
-    at once, and all but one be throttled again. Spread out, they come back about one per token.
+    at once, and all but one be throttled again. So a throttled caller gets a turn at the end of the line, one
+    Retry-After after the one before, and while a line exists a new caller joins it instead of calling Azure:
+    only a caller whose turn has come sends its create. A line no one is waiting in anymore is gone.
+    A caller refused at its turn (a token went unused while the one before was late, and a full bucket lost
+    it) goes to the end again: the line absorbs the loss instead of callers crowding every token.
     """
 
     def __init__(self, clock: Any) -> None:
         self._clock = clock
-        self._next: dict[str, float] = {}
+        self._next: dict[str, float] = {}  # per key: the next free turn
+        self._spacing: dict[str, float] = {}  # per key: the last Retry-After, the time between two turns
+        self._turns: dict[str, dict[str, float]] = {}  # per key: caller -> its turn
         self._lock = threading.Lock()
 
-    def wait(self, key: str, retry_after_s: float) -> float:
-        """How long this caller waits: until the later of Retry-After and the next free turn."""
+    def admit(self, key: str, caller: str) -> float:
+        """0 when `caller` may send its create now; else how long until its turn."""
+        key = key.lower()
         with self._lock:
             now = self._clock()
-            turn = max(now + retry_after_s, self._next.get(key.lower(), 0.0))
-            self._next[key.lower()] = turn + retry_after_s
+            turns = self._turns.setdefault(key, {})
+            for gone in [c for c, turn in turns.items() if turn < now - STALE_TURN_S]:
+                del turns[gone]
+            turn = turns.get(caller)
+            if turn is None:
+                if self._next.get(key, 0.0) <= now:
+                    return 0.0  # no line: go ahead
+                turn = turns[caller] = self._next[key]
+                self._next[key] = turn + self._spacing[key]
+            return 0.0 if turn - now < PUNCTUAL_S else turn - now
+
+    def throttled(self, key: str, caller: str, retry_after_s: float) -> float:
+        """Azure refused `caller`'s create: its turn is at the end of the line; how long until then."""
+        key = key.lower()
+        with self._lock:
+            now = self._clock()
+            turn = max(now + retry_after_s, self._next.get(key, 0.0))
+            self._turns.setdefault(key, {})[caller] = turn
+            self._next[key] = turn + retry_after_s
+            self._spacing[key] = retry_after_s
             return turn - now
+
+    def done(self, key: str, caller: str) -> None:
+        with self._lock:
+            self._turns.get(key.lower(), {}).pop(caller, None)
 
 
 def _restricted(sku: dict[str, Any], region: str) -> bool:
