@@ -13,7 +13,7 @@ from orchestrators import names
 # Storage or cloud hiccups inside an activity are retried; a step's own failure is an answer, not an error.
 TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
 MAX_CALLS = 5000  # with ~5 s between polls: hours of waiting before a run is declared stuck
-CALLS_PER_EXECUTION = 4  # then continue as new, so a long wait never builds a long history to replay
+CALLS_PER_EXECUTION = 3  # then continue as new, so a long wait never builds a long history to replay
 MIN_WAIT = timedelta(milliseconds=50)
 
 Orchestration = Generator[Any, Any, Any]
