@@ -25,7 +25,8 @@ def _now() -> str:
 
 def find_device(store: Store, tid: str, display_name: str) -> dict[str, Any] | None:
     wanted = display_name.lower()
-    return next((d for d in store.scan(DEVICE, f"{tid}/") if d["displayName"].lower() == wanted), None)
+    found = store.scan(DEVICE, f"{tid}/", where=lambda d: str(d["displayName"]).lower() == wanted)
+    return found[0] if found else None
 
 
 def ensure_device(store: Store, tid: str, display_name: str, trust_type: str) -> dict[str, Any]:
@@ -49,7 +50,8 @@ def ensure_device(store: Store, tid: str, display_name: str, trust_type: str) ->
 
 def find_managed_device(store: Store, tid: str, device_name: str) -> dict[str, Any] | None:
     wanted = device_name.lower()
-    return next((d for d in store.scan(MANAGED_DEVICE, f"{tid}/") if d["deviceName"].lower() == wanted), None)
+    found = store.scan(MANAGED_DEVICE, f"{tid}/", where=lambda d: str(d["deviceName"]).lower() == wanted)
+    return found[0] if found else None
 
 
 def ensure_managed_device(store: Store, tid: str, device_name: str, azure_ad_device_id: str) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ class Store:
     def __init__(self, path: Path | None = None) -> None:
         self._lock = threading.RLock()
         self._docs: dict[str, dict[str, dict[str, Any]]] = {}
+        self._sorted: dict[str, list[str]] = {}  # each kind's keys in order: a prefix is a range, not a full scan
         self._db: sqlite3.Connection | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,6 +33,7 @@ class Store:
             )
             for kind, key, body in self._db.execute("SELECT kind, key, body FROM docs"):
                 self._docs.setdefault(kind, {})[key] = json.loads(body)
+            self._sorted = {kind: sorted(docs) for kind, docs in self._docs.items()}
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -45,7 +48,10 @@ class Store:
     def put(self, kind: str, key: str, doc: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(doc)
         with self._lock:
-            self._docs.setdefault(kind, {})[key] = json.loads(body)
+            docs = self._docs.setdefault(kind, {})
+            if key not in docs:
+                bisect.insort(self._sorted.setdefault(kind, []), key)
+            docs[key] = json.loads(body)
             if self._db is not None:
                 self._db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?, ?)", (kind, key, body))
         return doc
@@ -61,23 +67,38 @@ class Store:
     def delete(self, kind: str, key: str) -> bool:
         with self._lock:
             found = self._docs.get(kind, {}).pop(key, None) is not None
+            if found:
+                keys = self._sorted[kind]
+                del keys[bisect.bisect_left(keys, key)]
             if found and self._db is not None:
                 self._db.execute("DELETE FROM docs WHERE kind = ? AND key = ?", (kind, key))
             return found
 
-    def scan(self, kind: str, prefix: str = "") -> list[dict[str, Any]]:
-        """Documents whose key starts with `prefix`, in key order."""
+    def scan(
+        self, kind: str, prefix: str = "", where: Callable[[dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
+        """Copies of the documents whose key starts with `prefix` (and that `where` accepts), in key order."""
         with self._lock:
             docs = self._docs.get(kind, {})
-            return [json.loads(json.dumps(docs[k])) for k in sorted(docs) if k.startswith(prefix)]
+            return [
+                json.loads(json.dumps(docs[k])) for k in self._range(kind, prefix) if where is None or where(docs[k])
+            ]
 
     def keys(self, kind: str, prefix: str = "") -> list[str]:
         with self._lock:
-            return sorted(k for k in self._docs.get(kind, {}) if k.startswith(prefix))
+            return list(self._range(kind, prefix))
+
+    def _range(self, kind: str, prefix: str) -> Iterator[str]:
+        keys = self._sorted.get(kind, [])
+        for index in range(bisect.bisect_left(keys, prefix), len(keys)):
+            if not keys[index].startswith(prefix):
+                return
+            yield keys[index]
 
     def clear(self) -> None:
         with self._lock:
             self._docs.clear()
+            self._sorted.clear()
             if self._db is not None:
                 self._db.execute("DELETE FROM docs")
 

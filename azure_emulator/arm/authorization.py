@@ -52,8 +52,9 @@ def _check_scope(ctx: Context, scope: str) -> None:
 
 def _assignments(ctx: Context, scope: str) -> list[dict[str, Any]]:
     sub = scope.strip("/").split("/")[1]
-    return [d for d in ctx.store.scan(common.RESOURCE, f"/subscriptions/{sub}/".lower())
-            if d["resource"]["type"] == ASSIGNMENT_TYPE]  # fmt: skip
+    return ctx.store.scan(
+        common.RESOURCE, f"/subscriptions/{sub}/".lower(), where=lambda d: d["resource"]["type"] == ASSIGNMENT_TYPE
+    )
 
 
 def _related(assignment_scope: str, scope: str, at_or_above_only: bool) -> bool:

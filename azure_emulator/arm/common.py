@@ -58,7 +58,7 @@ def delete(ctx: Context, resource_id: str) -> bool:
 def children(ctx: Context, parent_id: str, child_type: str) -> list[Doc]:
     """Direct children of `parent_id` of one type (`.../virtualMachines/vm` + `extensions`)."""
     prefix = f"{key(parent_id)}/{child_type.lower()}/"
-    return [d for d in ctx.store.scan(RESOURCE, prefix) if "/" not in key(d["resource"]["id"])[len(prefix) :]]
+    return ctx.store.scan(RESOURCE, prefix, where=lambda d: "/" not in key(d["resource"]["id"])[len(prefix) :])
 
 
 def in_group(ctx: Context, sub: str, rg: str, namespace: str, resource_type: str) -> list[Doc]:

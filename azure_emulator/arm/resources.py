@@ -47,7 +47,7 @@ def register(ctx: Context) -> None:
     @common.route(ctx, "GET", common.SUB + r"/resourceGroups", operation="listResourceGroups")
     def list_groups(request: Request) -> Response:
         prefix = f"/subscriptions/{request.params['sub']}/resourcegroups/".lower()
-        docs = [d for d in ctx.store.scan(common.RESOURCE, prefix) if d["resource"]["type"].endswith("resourceGroups")]
+        docs = ctx.store.scan(common.RESOURCE, prefix, where=lambda d: d["resource"]["type"].endswith("resourceGroups"))
         return common.listing(docs)
 
     @common.route(ctx, "DELETE", group, operation="deleteResourceGroup", faults=False)

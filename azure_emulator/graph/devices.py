@@ -34,7 +34,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
     @routes.route("GET", r"/devices", "listDevices")
     def list_devices(request: Request) -> Response:
         matches = parse_filter(request.q("$filter"))
-        found = [d for d in store.scan(objects.DEVICE, f"{request.tenant}/") if matches(d)]
+        found = store.scan(objects.DEVICE, f"{request.tenant}/", where=matches)
         fields = selected(request)
         return Response(200, paged(request, found, odata_context(request, "devices"), lambda d: project(d, fields)))
 
@@ -54,7 +54,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
     @routes.route("GET", r"/deviceManagement/managedDevices", "listManagedDevices")
     def list_managed_devices(request: Request) -> Response:
         matches = parse_filter(request.q("$filter"))
-        found = [d for d in store.scan(objects.MANAGED_DEVICE, f"{request.tenant}/") if matches(d)]
+        found = store.scan(objects.MANAGED_DEVICE, f"{request.tenant}/", where=matches)
         fields = selected(request)
         context = odata_context(request, "deviceManagement/managedDevices")
         return Response(200, paged(request, found, context, lambda d: project(d, fields)))

@@ -98,7 +98,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     @routes.route("GET", r"/groups", "listGroups")
     def list_groups(request: Request) -> Response:
         matches = parse_filter(request.q("$filter"))
-        found = [g for g in store.scan(GROUP, f"{request.tenant}/") if matches(g)]
+        found = store.scan(GROUP, f"{request.tenant}/", where=matches)
         fields = selected(request)
         return Response(200, paged(request, found, odata_context(request, "groups"), lambda g: select(g, fields)))
 

@@ -140,7 +140,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
     @routes.route("GET", r"/users", "listUsers")
     def list_users(request: Request) -> Response:
         matches = parse_filter(request.q("$filter"))
-        users = [u for u in store.scan(USER, f"{request.tenant}/") if matches(u)]
+        users = store.scan(USER, f"{request.tenant}/", where=matches)
         fields = selected(request)
         body = paged(request, users, odata_context(request, "users"), lambda u: select(u, fields, DEFAULT_PROPERTIES))
         return Response(200, body)
