@@ -224,9 +224,12 @@ def test_throttled_vm_creates_come_back_not_done_with_retry_after_and_make_no_du
         throttled = arm.compute.create_vm(APP_TENANT, arm.spec("vm2"))
         assert not throttled.done and throttled.retry_after_s >= 1
         again = arm.compute.create_vm(APP_TENANT, arm.spec("vm2"), throttled.operation)
-        assert not again.done
+        assert not again.done and 0 < again.retry_after_s <= throttled.retry_after_s
+        newcomer = arm.compute.create_vm(APP_TENANT, arm.spec("vm3"))
+        assert not newcomer.done and newcomer.retry_after_s > again.retry_after_s, "it queues behind vm2"
         assert [vm["name"] for vm in arm.admin.vms("rg-cloudpcs")] == ["vm1"]
-        assert [e["status"] for e in arm.sent("createVm")] == [201, 429, 429]
+        # before their turns neither calls Azure again: the client paces itself once throttled
+        assert [e["status"] for e in arm.sent("createVm")] == [201, 429]
     finally:
         arm.controls.throttle("createVm", 500, 1500)
 

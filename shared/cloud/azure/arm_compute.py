@@ -268,7 +268,8 @@ class Turns:
     Retry-After after the one before, and while a line exists a new caller joins it instead of calling Azure:
     only a caller whose turn has come sends its create. A line no one is waiting in anymore is gone.
     A caller refused at its turn (a token went unused while the one before was late, and a full bucket lost
-    it) goes to the end again: the line absorbs the loss instead of callers crowding every token.
+    it) goes to the end again: the line absorbs the loss instead of callers crowding every token. The line is
+    the process's own: on several instances at most one caller per instance meets Azure at a turn.
     """
 
     def __init__(self, clock: Any) -> None:
