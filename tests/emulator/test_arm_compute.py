@@ -21,17 +21,6 @@ IMAGE = {
 
 
 @pytest.fixture
-def admin(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ArmAdmin:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", azure_emulator.ca_bundle)
-    return ArmAdmin(azure_emulator, str(uuid.uuid4()))
-
-
-@pytest.fixture
-def sdk(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Sdk:
-    return Sdk(azure_emulator, admin.tenant_id, admin.subscription_id)
-
-
-@pytest.fixture
 def controls(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Controls:
     return Controls(azure_emulator, admin.tenant_id)
 

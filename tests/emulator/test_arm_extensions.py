@@ -16,17 +16,6 @@ MDM = "0000000a-0000-0000-c000-000000000000"
 USER_LOGIN = "fb879df8-f326-4884-b1cf-06f3ad86be52"
 
 
-@pytest.fixture
-def admin(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ArmAdmin:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", azure_emulator.ca_bundle)
-    return ArmAdmin(azure_emulator, str(uuid.uuid4()))
-
-
-@pytest.fixture
-def sdk(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Sdk:
-    return Sdk(azure_emulator, admin.tenant_id, admin.subscription_id)
-
-
 def vm(admin: ArmAdmin, sdk: Sdk, name: str = "vm1", computer: str = "CPC-EXT-01", identity: bool = True) -> str:
     subnet = admin.virtual_network("rg", "vnet")
     nic = sdk.network.network_interfaces.begin_create_or_update(

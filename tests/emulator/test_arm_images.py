@@ -14,17 +14,6 @@ from tests.utils.arm_admin import ArmAdmin, Sdk
 REGION = "westeurope"
 
 
-@pytest.fixture
-def admin(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ArmAdmin:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", azure_emulator.ca_bundle)
-    return ArmAdmin(azure_emulator, str(uuid.uuid4()))
-
-
-@pytest.fixture
-def sdk(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Sdk:
-    return Sdk(azure_emulator, admin.tenant_id, admin.subscription_id)
-
-
 def test_a_managed_image_reads_back_as_the_admin_made_it(admin: ArmAdmin, sdk: Sdk) -> None:
     image_id = admin.managed_image("rg-images", "golden", generation="V1", data_disks=1, disk_gb=128)
     image = sdk.compute.images.get("rg-images", "golden")

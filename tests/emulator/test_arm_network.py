@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from azure.core.exceptions import HttpResponseError
 
@@ -11,17 +9,6 @@ from azure_emulator.launcher import EmulatorProcess
 from tests.utils.arm_admin import ArmAdmin, Controls, Sdk
 
 REGION = "westeurope"
-
-
-@pytest.fixture
-def admin(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ArmAdmin:
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", azure_emulator.ca_bundle)
-    return ArmAdmin(azure_emulator, str(uuid.uuid4()))
-
-
-@pytest.fixture
-def sdk(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Sdk:
-    return Sdk(azure_emulator, admin.tenant_id, admin.subscription_id)
 
 
 def nic_body(subnet_id: str, location: str = REGION) -> dict[str, object]:

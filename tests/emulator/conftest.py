@@ -1,0 +1,21 @@
+"""Fixtures for the emulator tier: an Azure admin in a fresh Entra tenant and subscription, with the real SDKs."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from azure_emulator.launcher import EmulatorProcess
+from tests.utils.arm_admin import ArmAdmin, Sdk
+
+
+@pytest.fixture
+def admin(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> ArmAdmin:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", azure_emulator.ca_bundle)  # the SDKs trust the emulator's CA
+    return ArmAdmin(azure_emulator, str(uuid.uuid4()))
+
+
+@pytest.fixture
+def sdk(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Sdk:
+    return Sdk(azure_emulator, admin.tenant_id, admin.subscription_id)
