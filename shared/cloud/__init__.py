@@ -1,1 +1,1 @@
-"""Cloud ports (small Protocols) and their adapters: simulated (local) and azure."""
+"""Cloud ports (small Protocols) and their production adapters over the Azure SDKs and Graph (azure/)."""

@@ -11,7 +11,7 @@ from shared.models.connections import HealthCheck
 
 @dataclass(frozen=True)
 class CheckSpec:
-    name: str  # also the Run Command's name for a check inside the network (the emulator's fault name)
+    name: str  # also the Run Command's name for a check that runs inside the network
     display_name: str
     default_error: str
     hybrid_only: bool = False
