@@ -33,4 +33,4 @@ bench: deps
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .devhost .azurite .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .devhost .azurite .azure-emulator .pytest_cache .mypy_cache .ruff_cache
