@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
@@ -44,10 +44,21 @@ def provision(context: df.DurableOrchestrationContext, request: dict[str, Any]) 
             return advanced["outcome"]
         state = advanced["state"]
         if advanced["waitSeconds"] > 0:
-            wait = max(timedelta(seconds=float(advanced["waitSeconds"])), MIN_WAIT)
-            yield context.create_timer(context.current_utc_datetime + wait)
+            earliest = context.current_utc_datetime + MIN_WAIT
+            wait = context.current_utc_datetime + timedelta(seconds=float(advanced["waitSeconds"]))
+            if advanced.get("resumeAt"):  # the wait as measured when Azure answered, not from this later moment
+                wait = _like(context.current_utc_datetime, str(advanced["resumeAt"]))
+            yield context.create_timer(max(wait, earliest))
     context.continue_as_new({**run, "state": state, "calls": calls})
     return None
+
+
+def _like(now: datetime, moment: str) -> datetime:
+    """The ISO time `moment` as a datetime comparable with `now` (the engine's clock may be naive UTC)."""
+    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    if now.tzinfo is None:
+        return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def blueprint() -> df.Blueprint:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
@@ -58,3 +59,6 @@ class Advanced(ApiModel):
     outcome: str | None = None  # the Cloud PC's final status, or why the run did not start
     state: RunState | None = None
     wait_seconds: float = 0
+    # when to call again, by the clock that measured the wait: a timer set from the orchestration's own
+    # (later) time would add the delivery delay to every wait
+    resume_at: datetime | None = None

@@ -7,7 +7,7 @@ the Cloud PC back to know where the run stands.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -146,7 +146,7 @@ def advance(
         removing, resume = _remove_attempt(ports, state)
         if not removing.done:
             wait = max(removing.retry_after_s, MIN_WAIT_S)
-            return Advanced(state=state.model_copy(update={"resume": resume}), wait_seconds=wait)
+            return _waiting(ports, state.model_copy(update={"resume": resume}), wait)
         if state.attempt >= max_attempts:
             return Advanced(outcome=fail(ports, tenant_id, cloud_pc_id, run, **state.failure))
         state = RunState(job=state.job, attempt=state.attempt + 1)
@@ -167,9 +167,13 @@ def advance(
     ports.cloud_pcs.upsert_events(tenant_id, timeline)
     if state.failure is not None:  # removal starts on the next call, after the failure is on record
         state = state.model_copy(update={"resume": {"step": REMOVE_VM}})
-    return Advanced(
-        state=state, wait_seconds=max(result.waiting["retryAfterSeconds"], MIN_WAIT_S) if result.waiting else 0
-    )
+    if result.waiting:
+        return _waiting(ports, state, max(result.waiting["retryAfterSeconds"], MIN_WAIT_S))
+    return Advanced(state=state)
+
+
+def _waiting(ports: EnginePorts, state: RunState, wait_s: float) -> Advanced:
+    return Advanced(state=state, wait_seconds=wait_s, resume_at=ports.clock() + timedelta(seconds=wait_s))
 
 
 def _step_line(

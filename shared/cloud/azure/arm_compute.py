@@ -24,6 +24,9 @@ from shared.cloud.ports import CloudError, Placement, Progress, VmSpec
 THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its NIC is made)
 STALE_TURN_S = 3600.0  # a caller not seen again for this long has gone (its run failed or moved on)
 PUNCTUAL_S = 0.05  # a caller this close to its turn has it
+# turns are this much more than a Retry-After apart: a bucket refills one token a refill interval after the
+# last was taken, so a caller a few milliseconds less late than the one before it would find none yet
+TURN_MARGIN_S = 0.05
 SKU_CACHE_S = 600.0  # resource SKUs change rarely; usages are read fresh every time
 PENDING_STATES = {"creating", "updating", "deleting", "accepted", "running", ""}
 
@@ -275,7 +278,7 @@ class Turns:
     def __init__(self, clock: Any) -> None:
         self._clock = clock
         self._next: dict[str, float] = {}  # per key: the next free turn
-        self._spacing: dict[str, float] = {}  # per key: the last Retry-After, the time between two turns
+        self._spacing: dict[str, float] = {}  # per key: the time between two turns (the last Retry-After and a margin)
         self._turns: dict[str, dict[str, float]] = {}  # per key: caller -> its turn
         self._lock = threading.Lock()
 
@@ -302,8 +305,8 @@ class Turns:
             now = self._clock()
             turn = max(now + retry_after_s, self._next.get(key, 0.0))
             self._turns.setdefault(key, {})[caller] = turn
-            self._next[key] = turn + retry_after_s
-            self._spacing[key] = retry_after_s
+            self._spacing[key] = retry_after_s + TURN_MARGIN_S
+            self._next[key] = turn + self._spacing[key]
             return turn - now
 
     def done(self, key: str, caller: str) -> None:
