@@ -23,55 +23,53 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def find_device(store: Store, tid: str, display_name: str) -> dict[str, Any] | None:
-    wanted = display_name.lower()
-    found = store.scan(DEVICE, f"{tid}/", where=lambda d: str(d["displayName"]).lower() == wanted)
+def _by_name(store: Store, kind: str, tid: str, field: str, name: str) -> dict[str, Any] | None:
+    wanted = name.lower()
+    found = store.scan(kind, f"{tid}/", where=lambda d: str(d[field]).lower() == wanted)
     return found[0] if found else None
+
+
+def _ensure(store: Store, kind: str, tid: str, field: str, name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The object of `kind` named `name` (in `field`), made once with `fields`."""
+    with store.transaction():
+        found = _by_name(store, kind, tid, field, name)
+        if found is not None:
+            return found
+        object_id = str(uuid.uuid4())
+        return store.put(kind, f"{tid}/{object_id}", {"id": object_id, field: name, **fields})
+
+
+def find_device(store: Store, tid: str, display_name: str) -> dict[str, Any] | None:
+    return _by_name(store, DEVICE, tid, "displayName", display_name)
 
 
 def ensure_device(store: Store, tid: str, display_name: str, trust_type: str) -> dict[str, Any]:
     """The Entra device of that name (trustType `AzureAd` for Entra join, `ServerAd` for hybrid), made once."""
-    with store.transaction():
-        found = find_device(store, tid, display_name)
-        if found is not None:
-            return found
-        object_id = str(uuid.uuid4())
-        device = {
-            "id": object_id,
-            "deviceId": str(uuid.uuid4()),
-            "displayName": display_name,
-            "trustType": trust_type,
-            "operatingSystem": "Windows",
-            "accountEnabled": True,
-            "createdDateTime": _now(),
-        }
-        return store.put(DEVICE, f"{tid}/{object_id}", device)
+    fields = {
+        "deviceId": str(uuid.uuid4()),
+        "trustType": trust_type,
+        "operatingSystem": "Windows",
+        "accountEnabled": True,
+        "createdDateTime": _now(),
+    }
+    return _ensure(store, DEVICE, tid, "displayName", display_name, fields)
 
 
 def find_managed_device(store: Store, tid: str, device_name: str) -> dict[str, Any] | None:
-    wanted = device_name.lower()
-    found = store.scan(MANAGED_DEVICE, f"{tid}/", where=lambda d: str(d["deviceName"]).lower() == wanted)
-    return found[0] if found else None
+    return _by_name(store, MANAGED_DEVICE, tid, "deviceName", device_name)
 
 
 def ensure_managed_device(store: Store, tid: str, device_name: str, azure_ad_device_id: str) -> dict[str, Any]:
     """The Intune managed device of that name, enrolled once."""
-    with store.transaction():
-        found = find_managed_device(store, tid, device_name)
-        if found is not None:
-            return found
-        object_id = str(uuid.uuid4())
-        device = {
-            "id": object_id,
-            "deviceName": device_name,
-            "azureADDeviceId": azure_ad_device_id,
-            "userId": None,
-            "userPrincipalName": None,
-            "operatingSystem": "Windows",
-            "managementAgent": "mdm",
-            "enrolledDateTime": _now(),
-        }
-        return store.put(MANAGED_DEVICE, f"{tid}/{object_id}", device)
+    fields = {
+        "azureADDeviceId": azure_ad_device_id,
+        "userId": None,
+        "userPrincipalName": None,
+        "operatingSystem": "Windows",
+        "managementAgent": "mdm",
+        "enrolledDateTime": _now(),
+    }
+    return _ensure(store, MANAGED_DEVICE, tid, "deviceName", device_name, fields)
 
 
 def ensure_computer(store: Store, domain: str, name: str, ou: str | None) -> dict[str, Any]:
