@@ -26,6 +26,9 @@ typecheck: $(VENV)/.installed
 test: deps lint typecheck
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit -q
+
 run: deps
 	$(PY) -m devhost --start-azurite --start-azure-emulator
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
+from activities import cloud_pc_actions as cloud_pc_action_activities
 from activities import configuration as configuration_activities
 from activities import provisioning as provisioning_activities
+from orchestrators import cloud_pc_actions as cloud_pc_action_orchestrators
 from orchestrators import configuration as configuration_orchestrators
 from orchestrators import provisioning as provisioning_orchestrators
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
 from triggers import (
     directory_events,
+    http_cloud_pc_actions,
     http_cloud_pcs,
     http_connections,
     http_directory_notifications,
@@ -20,6 +23,7 @@ from triggers import (
     http_meta,
     http_policies,
     http_tenants,
+    http_users,
     timers,
 )
 from triggers.http_api import Api
@@ -35,6 +39,10 @@ def create_app(services: Services) -> df.DFApp:
         http_images.blueprint(api, services.admin),
         http_policies.blueprint(api, services.admin),
         http_cloud_pcs.blueprint(api, services.engine, services.admin.tenants),
+        http_cloud_pc_actions.blueprint(
+            api, services.settings, services.engine, services.admin.tenants, services.bulk_actions, services.bulk_queue
+        ),
+        http_users.blueprint(api, services.engine, services.admin.tenants),
         directory_events.blueprint(services.settings, services.engine, services.admin.tenants, services.events),
         http_directory_notifications.blueprint(
             api, services.settings, services.admin.directory_subscriptions, services.admin.tenants, services.events
@@ -44,6 +52,8 @@ def create_app(services: Services) -> df.DFApp:
         configuration_activities.blueprint(services.admin),
         provisioning_orchestrators.blueprint(),
         provisioning_activities.blueprint(services.engine),
+        cloud_pc_action_orchestrators.blueprint(),
+        cloud_pc_action_activities.blueprint(services.engine),
     ]
     for blueprint in blueprints:
         app.register_functions(blueprint)

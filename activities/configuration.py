@@ -2,12 +2,11 @@
 
 A health check, and the probe VM some checks run on, answer without waiting: still running comes back with
 `waitSeconds` and the `operation` to pass back, and the orchestrator waits on a durable timer. The activity
-bodies are plain functions of (ports, input), so they can be driven without the Functions host.
+bodies are plain functions of (ports, payload), so they can be driven without the Functions host.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import azure.durable_functions as df
@@ -15,49 +14,74 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared.cloud.ports import CloudError, Progress
 from shared.models.connections import HealthCheck
+from shared.models.orchestrations import (
+    CheckAnswer,
+    CheckCall,
+    ConnectionRun,
+    ImageImport,
+    ImageImportFailure,
+    ProbeAnswer,
+    ProbeCall,
+    ProbeError,
+    RecordCall,
+    RecordedCheck,
+)
 from shared.services import connections, device_images
 from shared.services.connections import CheckWait
 from shared.services.ports import AdminPorts
 
 
-def _progress(progress: Progress) -> dict[str, Any]:
-    return {"done": progress.done, "waitSeconds": progress.retry_after_s, "operation": progress.operation}
+def _progress(progress: Progress, probe: dict[str, str] | None = None) -> dict[str, Any]:
+    answer = ProbeAnswer(
+        done=progress.done, wait_seconds=progress.retry_after_s, operation=progress.operation, probe=probe
+    )
+    return answer.model_dump(mode="json", by_alias=True)
 
 
-def run_health_check(ports: AdminPorts, run: dict[str, Any]) -> dict[str, Any]:
-    """{..., check, operation?, startDateTime?} -> the HealthCheck, or {name, status: running, waitSeconds, ...}."""
-    started = datetime.fromisoformat(run["startDateTime"]) if run.get("startDateTime") else None
+def run_health_check(ports: AdminPorts, payload: Any) -> dict[str, Any]:
+    """CheckCall -> CheckAnswer: the HealthCheck, or (still running) the wait and what to pass back."""
+    call = CheckCall.model_validate(payload)
     result = connections.run_check(
-        ports, run["tenantId"], run["connectionId"], run["run"], run["check"], run.get("operation"), started
+        ports, call.tenant_id, call.connection_id, call.run, call.check, call.operation, call.start_date_time
     )
     if isinstance(result, CheckWait):
-        return {"name": result.name, "status": "running", "waitSeconds": result.retry_after_s,
-                "operation": result.operation, "startDateTime": result.started.isoformat()}  # fmt: skip
-    return result.model_dump(mode="json")
+        answer = CheckAnswer(
+            name=result.name,
+            wait_seconds=result.retry_after_s,
+            operation=result.operation,
+            start_date_time=result.started,
+        )
+    else:
+        answer = CheckAnswer(name=result.name, result=result)
+    return answer.model_dump(mode="json", by_alias=True)
 
 
-def prepare_probe(ports: AdminPorts, run: dict[str, Any]) -> dict[str, Any]:
-    """-> {done, waitSeconds, operation, probe, error?}: the probe's place travels on, for its removal."""
-    tenant, connection, number = run["tenantId"], run["connectionId"], run["run"]
-    probe = run.get("probe") or connections.probe_of(ports, tenant, connection, number)
+def prepare_probe(ports: AdminPorts, payload: Any) -> dict[str, Any]:
+    """ProbeCall -> ProbeAnswer: the probe's place travels on, for its removal."""
+    call = ProbeCall.model_validate(payload)
+    probe = call.probe or connections.probe_of(ports, call.tenant_id, call.connection_id, call.run)
     try:
-        progress = connections.prepare_probe(ports, tenant, connection, number, run.get("operation"))
+        progress = connections.prepare_probe(ports, call.tenant_id, call.connection_id, call.run, call.operation)
     except CloudError as exc:
-        return {"done": True, "probe": probe, "error": {"code": exc.code, "message": str(exc)[:300]}}
-    return {**_progress(progress), "probe": probe}
+        failed = ProbeAnswer(done=True, probe=probe, error=ProbeError(code=exc.code, message=str(exc)[:300]))
+        return failed.model_dump(mode="json", by_alias=True)
+    return _progress(progress, probe)
 
 
-def remove_probe(ports: AdminPorts, run: dict[str, Any]) -> dict[str, Any]:
-    return _progress(connections.remove_probe(ports, run["tenantId"], run["probe"], run.get("operation")))
+def remove_probe(ports: AdminPorts, payload: Any) -> dict[str, Any]:
+    """ProbeCall (with its probe) -> ProbeAnswer."""
+    call = ProbeCall.model_validate(payload)
+    if call.probe is None:
+        raise ValueError("remove_health_check_probe needs the probe's place")
+    return _progress(connections.remove_probe(ports, call.tenant_id, call.probe, call.operation))
 
 
-def check_results(raw_results: list[dict[str, Any]]) -> list[HealthCheck]:
-    """The orchestrator's answers as HealthChecks; a stand-in (no displayName) is a check that could not run."""
+def check_results(raw_results: list[Any]) -> list[HealthCheck]:
+    """The orchestrator's RecordedChecks as HealthChecks; one without a result is a check that could not run."""
+    recorded = [RecordedCheck.model_validate(raw) for raw in raw_results]
     return [
-        HealthCheck.model_validate(raw)
-        if "displayName" in raw
-        else connections.could_not_run(raw["name"], raw.get("errorType") or "internalServerError")
-        for raw in raw_results
+        check.result or connections.could_not_run(check.name, check.error_type or "internalServerError")
+        for check in recorded
     ]
 
 
@@ -66,7 +90,8 @@ def blueprint(ports: AdminPorts) -> df.Blueprint:
 
     @bp.activity_trigger(input_name="run", activity=names.MARK_HEALTH_CHECKS_RUNNING)
     def mark_health_checks_running(run: dict[str, Any]) -> bool:
-        return connections.mark_checks_running(ports, run["tenantId"], run["connectionId"], run["run"])
+        marking = ConnectionRun.model_validate(run)
+        return connections.mark_checks_running(ports, marking.tenant_id, marking.connection_id, marking.run)
 
     @bp.activity_trigger(input_name="run", activity=names.RUN_HEALTH_CHECK)
     def run_health_check_activity(run: dict[str, Any]) -> dict[str, Any]:
@@ -82,18 +107,21 @@ def blueprint(ports: AdminPorts) -> df.Blueprint:
 
     @bp.activity_trigger(input_name="run", activity=names.RECORD_HEALTH_CHECKS)
     def record_health_checks(run: dict[str, Any]) -> bool:
-        results = check_results(run["results"])
-        return connections.record_checks(ports, run["tenantId"], run["connectionId"], run["run"], results)
+        record = RecordCall.model_validate(run)
+        results = check_results(list(record.results))
+        return connections.record_checks(ports, record.tenant_id, record.connection_id, record.run, results)
 
     @bp.activity_trigger(input_name="image", activity=names.VALIDATE_DEVICE_IMAGE)
     def validate_device_image(image: dict[str, Any]) -> str:
-        settled = device_images.import_image(ports, image["tenantId"], image["imageId"])
+        call = ImageImport.model_validate(image)
+        settled = device_images.import_image(ports, call.tenant_id, call.image_id)
         return settled.status if settled else "deleted"
 
     @bp.activity_trigger(input_name="image", activity=names.FAIL_DEVICE_IMAGE)
     def fail_device_image(image: dict[str, Any]) -> str:
+        failure = ImageImportFailure.model_validate(image)
         settled = device_images.fail_import(
-            ports, image["tenantId"], image["imageId"], image["errorCode"], image["details"]
+            ports, failure.tenant_id, failure.image_id, failure.error_code, failure.details
         )
         return settled.status if settled else "deleted"
 

@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
-from shared.models.provisioning import RunState
+from shared.models.orchestrations import AdvanceCall, FailCall
 from shared.services import provisioning
 from shared.services.engine_ports import EnginePorts
 
@@ -17,27 +17,19 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
 
     @bp.activity_trigger(input_name="call", activity=names.ADVANCE_PROVISIONING)
     def advance_provisioning(call: dict[str, Any]) -> dict[str, Any]:
-        state = call["state"]
+        """AdvanceCall -> Advanced. Max attempts come from the app's settings (via the ports), never the input."""
+        advance = AdvanceCall.model_validate(call)
         advanced = provisioning.advance(
-            ports,
-            call["tenantId"],
-            call["cloudPcId"],
-            call["run"],
-            int(call["maxAttempts"]),
-            None if state is None else RunState.model_validate(state),
+            ports, advance.tenant_id, advance.cloud_pc_id, advance.run, ports.max_attempts, advance.state
         )
         return advanced.model_dump(mode="json", by_alias=True)
 
     @bp.activity_trigger(input_name="request", activity=names.FAIL_PROVISIONING)
     def fail_provisioning(request: dict[str, Any]) -> str:
+        """FailCall -> the Cloud PC's status afterwards."""
+        failure = FailCall.model_validate(request)
         return provisioning.fail(
-            ports,
-            request["tenantId"],
-            request["cloudPcId"],
-            request["run"],
-            request["step"],
-            request["code"],
-            request["message"],
+            ports, failure.tenant_id, failure.cloud_pc_id, failure.run, failure.step, failure.code, failure.message
         )
 
     return bp

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import Counter, deque
@@ -19,6 +20,7 @@ class Fault:
     count: int
     error_code: str | None = None
     status: int = 400
+    retry_after_s: float = 1.0  # a 429 says when to come back, as Azure's and Graph's throttled answers do
 
 
 class TokenBucket:
@@ -83,7 +85,7 @@ class Controls:
                 fault.count -= 1
                 if fault.count <= 0:
                     del self.faults[key]
-                return Fault(1, fault.error_code, fault.status)
+                return Fault(1, fault.error_code, fault.status, fault.retry_after_s)
             return None
 
     def raise_fault(self, operation: str) -> None:
@@ -92,7 +94,8 @@ class Controls:
         fault = self.take_fault(operation)
         if fault is not None:
             code = fault.error_code or "InjectedFault"
-            raise ApiError(fault.status, code, f"Injected failure of {operation} ({code}).")
+            headers = {"Retry-After": str(max(1, math.ceil(fault.retry_after_s)))} if fault.status == 429 else None
+            raise ApiError(fault.status, code, f"Injected failure of {operation} ({code}).", headers)
 
     # --- latency and throttles ----------------------------------------------------------------------
     def latency(self, operation: str) -> float:
@@ -167,8 +170,9 @@ def register(ctx: Context) -> None:
         count = int(_body_number(request, "count", 1))
         error_code = body.get("errorCode")
         status = int(body.get("status") or 400)
+        retry_after = _body_number(request, "retryAfter") if body.get("retryAfter") is not None else 1.0
         tenant = body.get("tenantId") or None
-        controls.arm_fault(request.params["op"], Fault(count, error_code, status), tenant)
+        controls.arm_fault(request.params["op"], Fault(count, error_code, status, retry_after), tenant)
         answer = {"operation": request.params["op"], "count": count, "errorCode": error_code, "tenantId": tenant}
         return Response(200, answer)
 

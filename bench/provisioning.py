@@ -152,6 +152,7 @@ def run(
         "AzureWebJobsStorage": azurite.connection_string,
         "TABLE_NAME_PREFIX": tag,
         "DIRECTORY_EVENTS_QUEUE": f"bench-{tag}",
+        "BULK_ACTIONS_QUEUE": f"bench-bulk-{tag}",
     }
     host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
     host.start()

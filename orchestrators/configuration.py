@@ -9,6 +9,19 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared.models.orchestrations import (
+    CheckAnswer,
+    CheckCall,
+    ConnectionRun,
+    Contract,
+    HealthCheckRun,
+    ImageImport,
+    ImageImportFailure,
+    ProbeAnswer,
+    ProbeCall,
+    RecordCall,
+    RecordedCheck,
+)
 from shared.services.health_checks import in_network
 
 # Transient cloud errors are retried a few times with back-off; the checks themselves never raise.
@@ -22,103 +35,123 @@ NO_PROBE = "internalServerErrorAllocateResourceFailed"
 Orchestration = Generator[Any, Any, Any]
 
 
+def _wire(model: Contract) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
+
+
 def _wait(context: df.DurableOrchestrationContext, seconds: float) -> Orchestration:
     yield context.create_timer(context.current_utc_datetime + max(timedelta(seconds=seconds), MIN_WAIT))
 
 
-def _stand_ins(checks: list[str], error_type: str) -> dict[str, dict[str, Any]]:
+def _stand_ins(checks: list[str], error_type: str) -> dict[str, RecordedCheck]:
     """Results for checks that could not run; the record activity fills in the rest."""
-    return {check: {"name": check, "status": "failed", "errorType": error_type} for check in checks}
+    return {check: RecordedCheck(name=check, error_type=error_type) for check in checks}
 
 
-def run_checks(context: df.DurableOrchestrationContext, run: dict[str, Any], checks: list[str]) -> Orchestration:
+def run_checks(context: df.DurableOrchestrationContext, run: ConnectionRun, checks: list[str]) -> Orchestration:
     """Every check at once, then again (after the shortest wait asked for) for those still running."""
-    pending: dict[str, dict[str, Any]] = {check: {} for check in checks}
-    results: dict[str, dict[str, Any]] = {}
+    pending = {
+        check: CheckCall(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run, check=check)
+        for check in checks
+    }
+    results: dict[str, RecordedCheck] = {}
     for _ in range(MAX_ROUNDS):
         if not pending:
             break
-        asked = list(pending)
+        asked = list(pending.values())
         answers = yield context.task_all(
-            [context.call_activity_with_retry(names.RUN_HEALTH_CHECK, RETRY, {**run, "check": c, **pending[c]})
-             for c in asked]
-        )  # fmt: skip
+            [context.call_activity_with_retry(names.RUN_HEALTH_CHECK, RETRY, _wire(call)) for call in asked]
+        )
         pending, waits = {}, []
-        for check, answer in zip(asked, answers, strict=True):
-            if answer.get("status") == "running":
-                pending[check] = {"operation": answer.get("operation"), "startDateTime": answer.get("startDateTime")}
-                waits.append(float(answer.get("waitSeconds") or 0))
+        for call, raw in zip(asked, answers, strict=True):
+            answer = CheckAnswer.model_validate(raw)
+            if answer.result is None:  # still running: ask again with what it said to pass back
+                update = {"operation": answer.operation, "start_date_time": answer.start_date_time}
+                pending[call.check] = call.model_copy(update=update)
+                waits.append(answer.wait_seconds)
             else:
-                results[check] = answer
+                results[call.check] = RecordedCheck(name=call.check, result=answer.result)
         if pending:
             yield from _wait(context, min(waits))
     return {**results, **_stand_ins(list(pending), TIMED_OUT)}
 
 
-def until_done(context: df.DurableOrchestrationContext, activity: str, payload: dict[str, Any]) -> Orchestration:
-    """Call `activity` until it answers done, waiting as it asks; its last answer (None: it never finished)."""
+def until_done(context: df.DurableOrchestrationContext, activity: str, call: ProbeCall) -> Orchestration:
+    """Call a probe `activity` until it answers done, waiting as it asks; its last answer (None: never done)."""
     for _ in range(MAX_ROUNDS):
-        answer = yield context.call_activity_with_retry(activity, RETRY, payload)
-        if answer.get("done"):
+        answer = ProbeAnswer.model_validate((yield context.call_activity_with_retry(activity, RETRY, _wire(call))))
+        if answer.done:
             return answer
-        payload = {**payload, "operation": answer.get("operation"), "probe": answer.get("probe", payload.get("probe"))}
-        yield from _wait(context, float(answer.get("waitSeconds") or 0))
+        call = call.model_copy(update={"operation": answer.operation, "probe": answer.probe or call.probe})
+        yield from _wait(context, answer.wait_seconds)
     return None
 
 
-def health_check(context: df.DurableOrchestrationContext, run: dict[str, Any]) -> Orchestration:
+def health_check(context: df.DurableOrchestrationContext, request: Any) -> Orchestration:
     """Control-plane checks; then the probe VM, the checks inside the network, and the probe removed again."""
-    checks: list[str] = run["checks"]
-    inside = [c for c in checks if in_network(c)]
-    outside = [c for c in checks if not in_network(c)]
-    results: dict[str, dict[str, Any]] = {}
+    run = HealthCheckRun.model_validate(request)
+    inside = [c for c in run.checks if in_network(c)]
+    outside = [c for c in run.checks if not in_network(c)]
+    results: dict[str, RecordedCheck] = {}
     try:
         results.update((yield from run_checks(context, run, outside)))
     except Exception:  # a check that could not run at all counts as failed, never as stuck
         results.update(_stand_ins(outside, COULD_NOT_RUN))
-    probe: dict[str, Any] | None = None
+    probe: dict[str, str] | None = None
     if inside:
         try:
-            prepared = yield from until_done(context, names.PREPARE_HEALTH_CHECK_PROBE, dict(run))
-            probe = (prepared or {}).get("probe")
-            if prepared is None or prepared.get("error"):
+            call = ProbeCall(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run)
+            prepared = yield from until_done(context, names.PREPARE_HEALTH_CHECK_PROBE, call)
+            probe = prepared.probe if prepared else None
+            if prepared is None or prepared.error:
                 results.update(_stand_ins(inside, NO_PROBE if prepared else TIMED_OUT))
             else:
                 results.update((yield from run_checks(context, run, inside)))
         except Exception:
             results.update(_stand_ins(inside, COULD_NOT_RUN))
-    recorded = yield context.call_activity(names.RECORD_HEALTH_CHECKS, {**run, "results": [results[c] for c in checks]})
+    results_in_order = [results[c] for c in run.checks]
+    record = RecordCall(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run, results=results_in_order)
+    recorded = yield context.call_activity(names.RECORD_HEALTH_CHECKS, _wire(record))
     if probe is not None:
         try:
-            yield from until_done(context, names.REMOVE_HEALTH_CHECK_PROBE, {**run, "probe": probe})
+            removal = ProbeCall(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run, probe=probe)
+            yield from until_done(context, names.REMOVE_HEALTH_CHECK_PROBE, removal)
         except Exception:  # the probe is left behind; the results are recorded all the same
             pass
     return "recorded" if recorded else "superseded"
 
 
+def connection_health_check(context: df.DurableOrchestrationContext) -> Orchestration:
+    """Input HealthCheckRun. Checks run in parallel, each waited for on durable timers."""
+    run = HealthCheckRun.model_validate(context.get_input())
+    marking = ConnectionRun(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run)
+    running = yield context.call_activity(names.MARK_HEALTH_CHECKS_RUNNING, _wire(marking))
+    if not running:
+        return "superseded"
+    return (yield from health_check(context, run))
+
+
+def import_device_image(context: df.DurableOrchestrationContext) -> Generator[Any, Any, str]:
+    """Input ImageImport. Validates the source image; ends ready or failed with an errorCode."""
+    image = ImageImport.model_validate(context.get_input())
+    try:
+        status = yield context.call_activity_with_retry(names.VALIDATE_DEVICE_IMAGE, RETRY, _wire(image))
+    except Exception as exc:
+        failure = ImageImportFailure(
+            tenant_id=image.tenant_id,
+            image_id=image.image_id,
+            error_code="internalServerError",
+            details=f"The source image could not be read: {str(exc)[:300]}",
+        )
+        status = yield context.call_activity(names.FAIL_DEVICE_IMAGE, _wire(failure))
+    return str(status)
+
+
 def blueprint() -> df.Blueprint:
     bp = df.Blueprint()
-
-    @bp.orchestration_trigger(context_name="context", orchestration=names.CONNECTION_HEALTH_CHECK)
-    def connection_health_check(context: df.DurableOrchestrationContext) -> Orchestration:
-        """Input: {tenantId, connectionId, run, checks}. Checks run in parallel, each waited for on durable timers."""
-        run = context.get_input()
-        running = yield context.call_activity(names.MARK_HEALTH_CHECKS_RUNNING, run)
-        if not running:
-            return "superseded"
-        return (yield from health_check(context, run))
-
-    @bp.orchestration_trigger(context_name="context", orchestration=names.IMPORT_DEVICE_IMAGE)
-    def import_device_image(context: df.DurableOrchestrationContext) -> Generator[Any, Any, str]:
-        """Input: {tenantId, imageId}. Validates the source image; ends ready or failed with an errorCode."""
-        image = context.get_input()
-        try:
-            status = yield context.call_activity_with_retry(names.VALIDATE_DEVICE_IMAGE, RETRY, image)
-        except Exception as exc:
-            message = f"The source image could not be read: {str(exc)[:300]}"
-            status = yield context.call_activity(
-                names.FAIL_DEVICE_IMAGE, {**image, "errorCode": "internalServerError", "details": message}
-            )
-        return str(status)
-
+    # registered as are, so the orchestrators stay plain generator functions that tests can drive
+    bp.orchestration_trigger(context_name="context", orchestration=names.CONNECTION_HEALTH_CHECK)(
+        connection_health_check
+    )
+    bp.orchestration_trigger(context_name="context", orchestration=names.IMPORT_DEVICE_IMAGE)(import_device_image)
     return bp

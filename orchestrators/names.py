@@ -37,3 +37,12 @@ def cloud_pc_instance_prefix(tenant_id: str) -> str:
 def cloud_pc_instance_id(tenant_id: str, cloud_pc_id: str, run: int) -> str:
     """One orchestration per Cloud PC run: a duplicate message or a second reconcile collapses into it."""
     return f"{cloud_pc_instance_prefix(tenant_id)}{cloud_pc_id}-r{run}"
+
+
+RUN_CLOUD_PC_ACTION = "run_cloud_pc_action"
+ADVANCE_CLOUD_PC_ACTION = "advance_cloud_pc_action"
+
+
+def cloud_pc_action_instance_id(tenant_id: str, cloud_pc_id: str, request_id: str) -> str:
+    """One orchestration per action request: a bulk action's repeated item collapses into its first start."""
+    return f"act-{tenant_id}-{cloud_pc_id}-{request_id}"

@@ -9,6 +9,8 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared.models.orchestrations import AdvanceCall, CloudPcRun, Contract, FailCall, ProvisionInput
+from shared.models.provisioning import Advanced
 
 # Storage or cloud hiccups inside an activity are retried; a step's own failure is an answer, not an error.
 TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
@@ -19,60 +21,72 @@ MIN_WAIT = timedelta(milliseconds=50)
 Orchestration = Generator[Any, Any, Any]
 
 
-def provision(context: df.DurableOrchestrationContext, request: dict[str, Any]) -> Orchestration:
+def provision(context: df.DurableOrchestrationContext, request: ProvisionInput) -> Orchestration:
     """Call `advance` until the run is over, waiting on a durable timer whenever a step is still in progress.
 
     With nothing to wait for, a whole run - core, post-provisioning, assignment - is a single activity call.
     A run that keeps waiting starts afresh every CALLS_PER_EXECUTION calls with its state as the input.
     """
-    run = {key: value for key, value in request.items() if key not in ("state", "calls")}
-    state, calls = request.get("state"), int(request.get("calls", 0))
+    state, calls = request.state, request.calls
     for _ in range(CALLS_PER_EXECUTION):
         if calls >= MAX_CALLS:
-            step = (state or {}).get("resume") or {}
-            failure = {
-                "step": step.get("step", "provisioning"),
-                "code": "timedOut",
-                "message": "did not finish in time",
-            }
-            return (yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, {**run, **failure}))
-        advanced = yield context.call_activity_with_retry(
-            names.ADVANCE_PROVISIONING, TRANSIENT, {**run, "state": state}
-        )
+            step = (state.resume if state else None) or {}
+            timed_out = _fail_call(request, str(step.get("step", "provisioning")), "timedOut", "did not finish in time")
+            return (yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, timed_out))
+        call = AdvanceCall(tenant_id=request.tenant_id, cloud_pc_id=request.cloud_pc_id, run=request.run, state=state)
+        answer = yield context.call_activity_with_retry(names.ADVANCE_PROVISIONING, TRANSIENT, _wire(call))
+        advanced = Advanced.model_validate(answer)
         calls += 1
-        if advanced["outcome"] is not None:
-            return advanced["outcome"]
-        state = advanced["state"]
-        if advanced["waitSeconds"] > 0:
-            earliest = context.current_utc_datetime + MIN_WAIT
-            wait = context.current_utc_datetime + timedelta(seconds=float(advanced["waitSeconds"]))
-            if advanced.get("resumeAt"):  # the wait as measured when Azure answered, not from this later moment
-                wait = _like(context.current_utc_datetime, str(advanced["resumeAt"]))
-            yield context.create_timer(max(wait, earliest))
-    context.continue_as_new({**run, "state": state, "calls": calls})
+        if advanced.outcome is not None:
+            return advanced.outcome
+        state = advanced.state
+        if advanced.wait_seconds > 0:
+            yield from wait_until(context, advanced.wait_seconds, advanced.resume_at)
+    context.continue_as_new(_wire(request.model_copy(update={"state": state, "calls": calls})))
     return None
 
 
-def _like(now: datetime, moment: str) -> datetime:
-    """The ISO time `moment` as a datetime comparable with `now` (the engine's clock may be naive UTC)."""
-    parsed = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+def wait_until(
+    context: df.DurableOrchestrationContext, wait_seconds: float, resume_at: datetime | None
+) -> Orchestration:
+    """A durable timer at `resume_at` - the wait as measured when Azure answered, not from this later moment -
+    or `wait_seconds` from now; never sooner than MIN_WAIT."""
+    now = context.current_utc_datetime
+    wait = _like(now, resume_at) if resume_at is not None else now + timedelta(seconds=wait_seconds)
+    yield context.create_timer(max(wait, now + MIN_WAIT))
+
+
+def provision_cloud_pc(context: df.DurableOrchestrationContext) -> Orchestration:
+    """Input ProvisionInput: core, post-provisioning, assignment, each attempt retried whole; the final status."""
+    request = ProvisionInput.model_validate(context.get_input())
+    try:
+        result = yield from provision(context, request)
+    except Exception as exc:  # storage kept failing: settle the Cloud PC rather than leave it provisioning
+        failed = _fail_call(request, "provisioning", "internalError", str(exc)[:300])
+        result = yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, failed)
+    return result
+
+
+def _fail_call(run: CloudPcRun, step: str, code: str, message: str) -> dict[str, Any]:
+    call = FailCall(
+        tenant_id=run.tenant_id, cloud_pc_id=run.cloud_pc_id, run=run.run, step=step, code=code, message=message
+    )
+    return _wire(call)
+
+
+def _wire(model: Contract) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True)
+
+
+def _like(now: datetime, moment: datetime) -> datetime:
+    """`moment` comparable with `now` (the engine's clock may be naive UTC)."""
     if now.tzinfo is None:
-        return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def blueprint() -> df.Blueprint:
     bp = df.Blueprint()
-
-    @bp.orchestration_trigger(context_name="context", orchestration=names.PROVISION_CLOUD_PC)
-    def provision_cloud_pc(context: df.DurableOrchestrationContext) -> Orchestration:
-        """Input {tenantId, cloudPcId, run, maxAttempts}: core, post-provisioning, assignment; retried whole."""
-        request = context.get_input()
-        try:
-            result = yield from provision(context, request)
-        except Exception as exc:  # storage kept failing: settle the Cloud PC rather than leave it provisioning
-            failure = {"step": "provisioning", "code": "internalError", "message": str(exc)[:300]}
-            result = yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, {**request, **failure})
-        return result
-
+    # registered as is, so the orchestrator stays a plain generator function that tests can drive
+    bp.orchestration_trigger(context_name="context", orchestration=names.PROVISION_CLOUD_PC)(provision_cloud_pc)
     return bp

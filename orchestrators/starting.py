@@ -3,52 +3,67 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Sequence
 
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared.models.orchestrations import Contract, ProvisionInput
 
 STARTS_AT_ONCE = 20
-RUNNING = {df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running}
+# The statuses in which the host refuses a second start with the same id (host.json's
+# overridableExistingInstanceStates "NonRunningStates"); a finished instance is replaced instead.
+UNDER_WAY = frozenset(
+    {
+        df.OrchestrationRuntimeStatus.Pending,
+        df.OrchestrationRuntimeStatus.Running,
+        df.OrchestrationRuntimeStatus.ContinuedAsNew,
+        df.OrchestrationRuntimeStatus.Suspended,
+    }
+)
 
 
-async def start_once(client: df.DurableOrchestrationClient, name: str, instance_id: str, payload: Any) -> bool:
-    """Start `name` as `instance_id` unless that instance is already running; True if this call started it."""
-    existing = await client.get_status(instance_id)
-    if existing is not None and getattr(existing, "runtime_status", None) in RUNNING:
-        return False
+async def start_orchestration(
+    client: df.DurableOrchestrationClient, name: str, instance_id: str, payload: Contract
+) -> bool:
+    """Start `name` as `instance_id` with `payload`; True if this call started it, False if it was under way.
+
+    The start is tried first, so the usual case is one request. A refused start is only "already exists"
+    when the instance's status says so: the SDK surfaces every refusal as a bare Exception whose text is
+    the host's, so its wording decides nothing here. Anything else - the host down, a bad name - is raised.
+    """
     try:
-        await client.start_new(name, instance_id, payload)
-    except Exception as exc:  # lost a race with a duplicate: the other caller started it
-        if "already exists" not in str(exc).lower():
-            raise
-        return False
+        await client.start_new(name, instance_id, payload.model_dump(mode="json", by_alias=True))
+    except Exception as refused:
+        try:
+            existing = await client.get_status(instance_id)
+        except Exception:
+            raise refused from None  # the status could not be read either: the start's error is the one to see
+        # an unknown instance answers a status without a runtime status (404 with an empty body)
+        if getattr(existing, "runtime_status", None) in UNDER_WAY:
+            return False
+        raise
     return True
 
 
-async def start_provisioning(
-    client: df.DurableOrchestrationClient, tenant_id: str, cloud_pcs: list[dict[str, Any]], max_attempts: int
-) -> int:
+async def start_all(client: df.DurableOrchestrationClient, name: str, starts: Sequence[tuple[str, Contract]]) -> int:
+    """Each (instance id, payload) started as by `start_orchestration`, STARTS_AT_ONCE at a time; how many began.
+
+    The bound keeps the host's API responsive while a reconcile starts thousands of runs.
+    """
+    started = 0
+    for first in range(0, len(starts), STARTS_AT_ONCE):
+        batch = starts[first : first + STARTS_AT_ONCE]
+        results = await asyncio.gather(*(start_orchestration(client, name, iid, payload) for iid, payload in batch))
+        started += sum(results)
+    return started
+
+
+async def start_provisioning(client: df.DurableOrchestrationClient, runs: Sequence[ProvisionInput]) -> int:
     """One orchestration per Cloud PC run, started directly: no orchestration's history depends on the tenant.
 
     The instance id is deterministic, so a re-delivered message or a second reconcile collapses into the
-    same instance; starts go out STARTS_AT_ONCE at a time to keep the host's API responsive.
+    same instance. How many attempts a run gets is the app's setting, read by the activity, not the input.
     """
-
-    async def start(item: dict[str, Any]) -> bool:
-        payload = {"tenantId": tenant_id, "maxAttempts": max_attempts, **item}
-        instance_id = names.cloud_pc_instance_id(tenant_id, item["cloudPcId"], item["run"])
-        try:
-            await client.start_new(names.PROVISION_CLOUD_PC, instance_id, payload)
-        except Exception as exc:  # already running: that run is under way
-            if "already exists" not in str(exc).lower():
-                raise
-            return False
-        return True
-
-    started = 0
-    for first in range(0, len(cloud_pcs), STARTS_AT_ONCE):
-        results = await asyncio.gather(*(start(item) for item in cloud_pcs[first : first + STARTS_AT_ONCE]))
-        started += sum(results)
-    return started
+    starts = [(names.cloud_pc_instance_id(run.tenant_id, run.cloud_pc_id, run.run), run) for run in runs]
+    return await start_all(client, names.PROVISION_CLOUD_PC, starts)

@@ -11,18 +11,21 @@ from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import AzureDevices
 from shared.cloud.azure.arm_images import AzureImages
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
+from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials, check_credentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
+from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore
-from shared.events import EventPublisher, QueueEventPublisher
+from shared.events import BulkActionQueue, EventPublisher, QueueBulkActions, QueueEventPublisher
 from shared.models.base import new_id, utc_now
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.engine_ports import EnginePorts
 from shared.services.ports import AdminPorts
 from shared.settings import Settings, SettingsError
+from shared.storage.bulk_actions import BulkActionRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connection import resolve_connection_string
 from shared.storage.connections import ConnectionRepository
@@ -45,6 +48,8 @@ class Services:
     admin: AdminPorts
     engine: EnginePorts
     credentials: AzureCredentials
+    bulk_actions: BulkActionRepository
+    bulk_queue: BulkActionQueue
 
 
 class EntraTenantIds:
@@ -79,7 +84,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     graph = GraphClients(credentials, settings.graph_endpoint)
     directory = GraphDirectory(graph)
     compute = AzureProvisioningCompute(arm)
-    devices = AzureDevices(compute, GraphDevices(graph), secrets)
+    graph_devices = GraphDevices(graph)
+    devices = AzureDevices(compute, graph_devices, secrets)
     admin = AdminPorts(
         tenants=tenants,
         sites=SiteRepository(storage),
@@ -108,6 +114,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         compute=compute,
         devices=devices,
         intune=devices,
+        operations=AzureCloudPcOperations(arm, graph_devices),
+        licenses=GraphLicenses(graph),
         due=DueWorkRepository(storage),
         events=events,
         clock=utc_now,
@@ -116,5 +124,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         cleanup_delay=settings.cloudpc_cleanup_delay,
     )
     return Services(
-        settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials
-    )
+        settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,
+        bulk_actions=BulkActionRepository(storage),
+        bulk_queue=QueueBulkActions(connection_string, settings.bulk_actions_queue),
+    )  # fmt: skip

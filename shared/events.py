@@ -1,4 +1,4 @@
-"""Directory change messages on the `directory-events` queue (ids only, never payloads)."""
+"""Queue messages the app sends itself: directory changes (`directory-events`) and bulk actions to run (ids only)."""
 
 from __future__ import annotations
 
@@ -46,14 +46,42 @@ def directory_event_messages(
     return messages
 
 
-class QueueEventPublisher:
-    """Sends base64-encoded JSON, the encoding the Functions queue trigger expects by default."""
+class BulkActionMessage(InputModel):
+    """`{"tenantId", "bulkActionId"}`: run the bulk action's items that have no result yet."""
+
+    tenant_id: str = Field(min_length=1, max_length=64)
+    bulk_action_id: str = Field(min_length=1, max_length=64)
+
+
+class BulkActionQueue(Protocol):
+    def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str) -> None: ...
+
+
+class _Queue:
+    """One queue, created on first use, sent base64-encoded JSON (what the Functions queue trigger expects)."""
 
     def __init__(self, connection_string: str, queue_name: str) -> None:
         self._queue = QueueClient.from_connection_string(
             connection_string, queue_name, message_encode_policy=TextBase64EncodePolicy()
         )
         self._created = False
+
+    def send(self, message: str) -> None:
+        if not self._created:
+            try:
+                self._queue.create_queue()
+            except ResourceExistsError:
+                pass
+            self._created = True
+        self._queue.send_message(message)
+
+
+class QueueBulkActions(_Queue):
+    def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str) -> None:
+        self.send(BulkActionMessage(tenant_id=tenant_id, bulk_action_id=bulk_action_id).model_dump_json(by_alias=True))
+
+
+class QueueEventPublisher(_Queue):
 
     def publish_directory_event(
         self,
@@ -63,11 +91,5 @@ class QueueEventPublisher:
         group_ids: list[str] | None = None,
         full: bool = False,
     ) -> None:
-        if not self._created:
-            try:
-                self._queue.create_queue()
-            except ResourceExistsError:
-                pass
-            self._created = True
         for message in directory_event_messages(tenant_id, user_ids, group_ids, full):
-            self._queue.send_message(message)
+            self.send(message)

@@ -83,6 +83,7 @@ class Settings(BaseSettings):
         default="0 0 */6 * * *", description="NCRONTAB of the timer renewing Graph change-notification subscriptions."
     )
     directory_events_queue: str = Field(default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    bulk_actions_queue: str = Field(default="bulk-actions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     table_name_prefix: str = Field(default="", pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
 
     @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", mode="before")

@@ -10,16 +10,17 @@ import azure.functions as func
 
 from orchestrators.starting import start_provisioning
 from shared.events import DirectoryEvent, EventPublisher
+from shared.models.orchestrations import ProvisionInput
 from shared.services.engine_ports import EnginePorts
 from shared.services.reconcile import reconcile_tenant
+from shared.services.repositories import TenantStore
 from shared.settings import Settings
-from shared.storage.tenants import TenantRepository
 
 log = logging.getLogger(__name__)
 
 
 def blueprint(
-    settings: Settings, ports: EnginePorts, tenants: TenantRepository, events: EventPublisher
+    settings: Settings, ports: EnginePorts, tenants: TenantStore, events: EventPublisher
 ) -> df.Blueprint:
     bp = df.Blueprint()
 
@@ -33,9 +34,8 @@ def blueprint(
         """
         event = DirectoryEvent.model_validate_json(message.get_body())
         outcome = await asyncio.to_thread(reconcile_tenant, ports, event, full=event.full)
-        started = await start_provisioning(
-            client, event.tenant_id, outcome.to_provision, settings.provisioning_max_attempts
-        )
+        runs = [ProvisionInput.model_validate({**item, "tenantId": event.tenant_id}) for item in outcome.to_provision]
+        started = await start_provisioning(client, runs)
         log.info(
             "Reconciled tenant %s: %d users, %d Cloud PCs created, %d started",
             event.tenant_id,

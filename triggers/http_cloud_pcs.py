@@ -1,4 +1,4 @@
-"""HTTP routes of Cloud PCs: list with filters, get, the timeline, and the retry/reprovision/end-grace actions."""
+"""HTTP routes of Cloud PCs: list with filters, get, the timeline (the actions are in http_cloud_pc_actions)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from typing import Any, get_args
 
 import azure.durable_functions as df
 
-from orchestrators.starting import start_provisioning
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel, Page
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus
-from shared.services import lifecycle
 from shared.services.engine_ports import EnginePorts
-from shared.storage.tenants import TenantRepository
-from triggers.http_api import PAGING, Api, ApiRequest, ApiResponse, QueryParam, page_of
+from shared.services.repositories import TenantStore
+from triggers.http_api import PAGING, Api, ApiRequest, QueryParam, page_of
 
 CLOUD_PCS = "tenants/{tenantId}/cloudPCs"
 CLOUD_PC = "tenants/{tenantId}/cloudPCs/{cloudPcId}"
@@ -29,7 +27,7 @@ class CloudPcTimeline(ApiModel):
     value: list[CloudPcEvent]
 
 
-def blueprint(api: Api, ports: EnginePorts, tenants: TenantRepository) -> df.Blueprint:
+def blueprint(api: Api, ports: EnginePorts, tenants: TenantStore) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Cloud PCs")
 
@@ -59,52 +57,5 @@ def blueprint(api: Api, ports: EnginePorts, tenants: TenantRepository) -> df.Blu
         if not events:
             ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)  # 404 for an id that never existed
         return CloudPcTimeline(value=events)
-
-    async def start(req: ApiRequest, cloud_pc: CloudPc) -> ApiResponse:
-        item = {"cloudPcId": cloud_pc.id, "run": cloud_pc.run}
-        await start_provisioning(req.durable, cloud_pc.tenant_id, [item], ports.max_attempts)
-        return accepted(req, cloud_pc)
-
-    def accepted(req: ApiRequest, cloud_pc: CloudPc) -> ApiResponse:
-        location = req.url(f"tenants/{cloud_pc.tenant_id}/cloudPCs/{cloud_pc.id}")
-        return ApiResponse(202, cloud_pc, {"Location": location, "Operation-Location": location})
-
-    @routes.post(
-        f"{CLOUD_PC}/reprovision",
-        "reprovisionCloudPc",
-        "Delete and recreate from the policy's current settings (provisioned, provisionedWithWarnings or failed)",
-        response=CloudPc,
-        status=202,
-        durable=True,
-    )
-    async def reprovision(req: ApiRequest) -> ApiResponse:
-        tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
-        return await start(req, lifecycle.reprovision(ports, tenant_id, req.param("cloudPcId")))
-
-    @routes.post(
-        f"{CLOUD_PC}/retry",
-        "retryCloudPc",
-        "Start a fresh set of attempts (failed only)",
-        response=CloudPc,
-        status=202,
-        durable=True,
-    )
-    async def retry(req: ApiRequest) -> ApiResponse:
-        tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
-        return await start(req, lifecycle.retry(ports, tenant_id, req.param("cloudPcId")))
-
-    @routes.post(
-        f"{CLOUD_PC}/endGracePeriod",
-        "endGracePeriod",
-        "Deprovision now (inGracePeriod only)",
-        response=CloudPc,
-        status=202,
-    )
-    def end_grace_period(req: ApiRequest) -> ApiResponse:
-        tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
-        return accepted(req, lifecycle.end_grace_period(ports, tenant_id, req.param("cloudPcId")))
 
     return bp

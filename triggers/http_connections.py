@@ -7,9 +7,10 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
-from orchestrators.starting import start_once
+from orchestrators.starting import start_orchestration
 from shared.models.base import Page
 from shared.models.connections import Connection, ConnectionCreate, ConnectionUpdate
+from shared.models.orchestrations import HealthCheckRun
 from shared.services import connections as service
 from shared.services.ports import AdminPorts
 from triggers.http_api import (
@@ -29,16 +30,13 @@ CONNECTION = "tenants/{tenantId}/connections/{connectionId}"
 
 async def start_health_checks(req: ApiRequest, connection: Connection) -> None:
     checks = [check.name for check in connection.health_check_status_detail.health_checks]
-    await start_once(
+    await start_orchestration(
         req.durable,
         names.CONNECTION_HEALTH_CHECK,
         names.health_check_instance_id(connection.tenant_id, connection.id, connection.health_check_run),
-        {
-            "tenantId": connection.tenant_id,
-            "connectionId": connection.id,
-            "run": connection.health_check_run,
-            "checks": checks,
-        },
+        HealthCheckRun(
+            tenant_id=connection.tenant_id, connection_id=connection.id, run=connection.health_check_run, checks=checks
+        ),
     )
 
 

@@ -14,8 +14,8 @@ import azure.functions as func
 
 from shared.events import EventPublisher
 from shared.services.directory_subscriptions import DirectorySubscriptions
+from shared.services.repositories import TenantStore
 from shared.settings import Settings
-from shared.storage.tenants import TenantRepository
 from triggers.http_api import Api, ApiRequest, ApiResponse, HttpError, QueryParam
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def blueprint(
     api: Api,
     settings: Settings,
     subscriptions: DirectorySubscriptions | None,
-    tenants: TenantRepository,
+    tenants: TenantStore,
     events: EventPublisher,
 ) -> df.Blueprint:
     if subscriptions is None:

@@ -7,10 +7,11 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
-from orchestrators.starting import start_once
+from orchestrators.starting import start_orchestration
 from shared.catalog.gallery_images import GALLERY_IMAGES
 from shared.models.base import ApiModel, Page
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
+from shared.models.orchestrations import ImageImport
 from shared.services import device_images as service
 from shared.services.ports import AdminPorts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of
@@ -48,11 +49,11 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         tenant_id = req.param("tenantId")
         image = service.create_image(ports, tenant_id, req.body(DeviceImageCreate), dry_run=req.validate_only)
         if not req.validate_only:
-            await start_once(
+            await start_orchestration(
                 req.durable,
                 names.IMPORT_DEVICE_IMAGE,
                 names.image_import_instance_id(tenant_id, image.id),
-                {"tenantId": tenant_id, "imageId": image.id},
+                ImageImport(tenant_id=tenant_id, image_id=image.id),
             )
         return created(req, image, f"tenants/{tenant_id}/deviceImages/{image.id}")
 

@@ -8,7 +8,8 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from orchestrators import names
-from orchestrators.starting import start_once
+from orchestrators.starting import start_orchestration
+from shared.models.orchestrations import HealthCheckRun
 from shared.services import connections, lifecycle
 from shared.services.engine_ports import EnginePorts
 from shared.services.ports import AdminPorts
@@ -37,11 +38,11 @@ def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts) -> df.
         for connection in ports.connections.list_all_connections():
             run = connections.request_health_checks(ports, connection.tenant_id, connection.id)
             checks = [check.name for check in run.health_check_status_detail.health_checks]
-            await start_once(
+            await start_orchestration(
                 client,
                 names.CONNECTION_HEALTH_CHECK,
                 names.health_check_instance_id(run.tenant_id, run.id, run.health_check_run),
-                {"tenantId": run.tenant_id, "connectionId": run.id, "run": run.health_check_run, "checks": checks},
+                HealthCheckRun(tenant_id=run.tenant_id, connection_id=run.id, run=run.health_check_run, checks=checks),
             )
             started += 1
         log.info("Health checks started for %d connections", started)

@@ -3,7 +3,8 @@ delete with the OS disk and NICs per deleteOption (power actions, generalize and
 
 The admin password is validated and dropped (ARM never shows it). A re-PUT of an existing VM creates
 nothing: a new `hardwareProfile.vmSize` is a resize (`resizeVm`), anything else answers the VM as it is
-(`updateVm`). Only a new VM takes a token from the create throttle of its subscription and region.
+(`updateVm`); a PATCH is the same update of a VM that must exist. Only a new VM takes a token from the create
+throttle of its subscription and region.
 """
 
 from __future__ import annotations
@@ -226,6 +227,12 @@ def register(ctx: Context) -> None:
         return operations.respond(
             ctx, request, resource_id=vm_id, action="create", names=("createVm",), sync_status=201, location=location
         )
+
+    @common.route(ctx, "PATCH", VM, operation="updateVm", faults=False)
+    def patch_vm(request: Request) -> Response:
+        # Azure's partial update (VirtualMachineUpdate): only what the body names changes
+        existing = common.require(ctx, vm_id_of(request), "virtual machine")
+        return _update(ctx, request, existing, common.properties(common.body_object(request)))
 
     @common.route(ctx, "GET", VM, operation="getVm")
     def get_vm(request: Request) -> Response:

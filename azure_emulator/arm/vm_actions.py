@@ -1,4 +1,8 @@
-"""Microsoft.Compute VM power actions (start, deallocate, restart, powerOff), generalize, and managed disks."""
+"""Microsoft.Compute VM power actions (start, deallocate, restart, powerOff), generalize, and managed disks.
+
+A disk grows with a PATCH of `diskSizeGB` (never shrinks); as in Azure, only while it is unattached or its VM
+is deallocated: the disk of a running or stopped VM is refused with 409 OperationNotAllowed.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +40,43 @@ def register(ctx: Context) -> None:
     @common.route(ctx, "GET", disk, operation="listDisks")
     def list_disks(request: Request) -> Response:
         return common.listing(common.in_group(ctx, request.params["sub"], request.params["rg"], NS, "disks"))
+
+    @common.route(ctx, "PATCH", disk + r"/(?P<disk>[^/]+)", operation="updateDisk", faults=False)
+    def update_disk(request: Request) -> Response:
+        p = request.params
+        doc = common.require(ctx, common.provider_id(p["sub"], p["rg"], NS, "disks", p["disk"]), "disk")
+        wanted = common.properties(common.body_object(request)).get("diskSizeGB")
+        if wanted is not None:
+            _grow(ctx, doc, wanted)
+        resource = doc["resource"]
+        return operations.respond(
+            ctx, request, resource_id=resource["id"], action="update", names=("updateDisk",), sync_status=200,
+            location=resource["location"],
+        )  # fmt: skip
+
+
+def _grow(ctx: Context, disk: dict[str, Any], wanted: Any) -> None:
+    """The disk's new size, also in its VM's storageProfile (ARM shows the OS disk's size on the VM)."""
+    resource = disk["resource"]
+    current = int(resource["properties"]["diskSizeGB"])
+    if not isinstance(wanted, int) or isinstance(wanted, bool) or wanted < 1:
+        raise ApiError(400, "InvalidParameter", "diskSizeGB must be a whole number of GB.")
+    if wanted < current:
+        raise ApiError(400, "BadRequest", f"Disk {resource['name']} is {current} GB: a disk cannot shrink.")
+    if wanted == current:
+        return
+    vm = common.get(ctx, resource["managedBy"]) if resource.get("managedBy") else None
+    if vm is not None and vm["meta"].get("power") != "deallocated":
+        raise ApiError(409, "OperationNotAllowed", f"Disk {resource['name']} is attached to VM "
+                       f"{vm['resource']['name']}, which is not deallocated: deallocate the VM to resize its "
+                       "disk.")  # fmt: skip
+    resource["properties"]["diskSizeGB"] = wanted
+    common.put(ctx, disk)
+    if vm is not None:
+        os_disk = vm["resource"]["properties"]["storageProfile"]["osDisk"]
+        if common.key(os_disk["managedDisk"]["id"]) == common.key(resource["id"]):
+            os_disk["diskSizeGB"] = wanted
+            common.put(ctx, vm)
 
 
 def _register_action(ctx: Context, action: str) -> None:

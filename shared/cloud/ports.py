@@ -1,4 +1,4 @@
-"""The ports the domain calls the cloud through: directory, network checks, compute, secrets."""
+"""The ports the domain calls the cloud through: directory, network checks, compute, secrets, Cloud PC actions."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ class CloudError(Exception):
         super().__init__(message)
         self.step = step
         self.code = code
+
+
+class CloudThrottled(CloudError):
+    """The cloud throttled a call that answers no Progress (a read): ask again after `retry_after_s`."""
+
+    def __init__(self, step: str, retry_after_s: float) -> None:
+        super().__init__(step, "TooManyRequests", f"{step} was throttled; retry after {retry_after_s:g} s")
+        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)
@@ -241,3 +249,91 @@ class DeviceManagement(Protocol):
         ...
 
     def delete_managed_device(self, tenant_id: str, device_name: str) -> Progress: ...
+
+
+# --- Cloud PC actions ------------------------------------------------------------------------------------
+# What an admin does to a provisioned Cloud PC's VM (named by provisioning_steps.vm_name, at its Placement).
+# The writes are idempotent and answer Progress as provisioning's calls do (done: resource_id is the VM's);
+# the reads answer at once, and a throttled read raises CloudThrottled.
+
+PowerAction = Literal["start", "restart", "deallocate"]  # a powered-off Cloud PC is deallocated: it bills no compute
+
+
+@dataclass(frozen=True)
+class VmInspection:
+    """A VM as Azure shows it: `power_state` as Azure names it (running, deallocated, stopped, starting, ...;
+    "unknown" when it shows none), and each extension's provisioningState by the extension's name."""
+
+    power_state: str
+    provisioning_state: str
+    vm_size: str
+    os_disk_size_gb: int | None
+    extensions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """An Entra device object; `trust_type` AzureAd (Entra joined) or ServerAd (hybrid joined)."""
+
+    id: str
+    account_enabled: bool
+    trust_type: str | None
+
+
+@dataclass(frozen=True)
+class ManagedDeviceRecord:
+    """An Intune managed device; `primary_user_id` None until one is set, `compliance_state` when Intune has one."""
+
+    id: str
+    primary_user_id: str | None
+    compliance_state: str | None = None
+
+
+class CloudPcOperations(Protocol):
+    """Power, resize and a bigger OS disk for a Cloud PC's VM, and the read-only checks of troubleshooting."""
+
+    def power_vm(
+        self, tenant_id: str, placement: Placement, vm_name: str, action: PowerAction, operation: str | None = None
+    ) -> Progress:
+        """Azure's VM action `action`, done once its operation succeeded; CloudError vmNotFound without the VM."""
+        ...
+
+    def resize_vm(
+        self, tenant_id: str, placement: Placement, vm_name: str, vm_size: str, operation: str | None = None
+    ) -> Progress:
+        """hardwareProfile.vmSize (a running VM restarts); done at once when the VM has that size already."""
+        ...
+
+    def grow_os_disk(
+        self, tenant_id: str, placement: Placement, vm_name: str, size_gb: int, operation: str | None = None
+    ) -> Progress:
+        """The managed OS disk to at least `size_gb`, never shrunk; Azure grows it only while the VM is deallocated."""
+        ...
+
+    def inspect_vm(self, tenant_id: str, placement: Placement, vm_name: str) -> VmInspection | None:
+        """Power and provisioning state, size, OS disk size and extensions, in one read; None without the VM."""
+        ...
+
+    def find_device(self, tenant_id: str, device_name: str) -> DeviceRecord | None:
+        """The Entra device with that display name, if any."""
+        ...
+
+    def find_managed_device(self, tenant_id: str, device_name: str) -> ManagedDeviceRecord | None:
+        """The Intune managed device with that device name, if any."""
+        ...
+
+    def has_sign_in_role(self, tenant_id: str, placement: Placement, vm_name: str, user_id: str) -> bool:
+        """The user itself holds Virtual Machine User Login or Administrator Login on the VM (or a scope above)."""
+        ...
+
+
+class LicenseAssignment(Protocol):
+    """The users' Windows 365 licenses, as a resize moves them (Graph subscribedSkus and assignLicense)."""
+
+    def free_licenses(self, tenant_id: str, service_plan_id: str) -> int:
+        """Licenses of the plan's SKU the tenant has and no user holds."""
+        ...
+
+    def switch_license(self, tenant_id: str, user_id: str, add_plan: str, remove_plan: str | None) -> Progress:
+        """The user holds `add_plan`'s license and no longer `remove_plan`'s; CloudError `noFreeLicense` if none."""
+        ...

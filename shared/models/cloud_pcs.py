@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.models.base import ApiModel, Resource
+from shared.models.cloud_pc_actions import TroubleshootResult
 
 CloudPcStatus = Literal[
     "notProvisioned",
@@ -71,7 +72,9 @@ class CloudPc(Resource):
     status: CloudPcStatus = "pendingProvision"
     status_detail: StatusDetail | None = None
     grace_period_end_date_time: datetime | None = None
-    status_before_grace: CloudPcStatus | None = None
+    status_before: CloudPcStatus | None = Field(
+        default=None, description="The status a grace period or a resize returns to when it ends."
+    )
     provisioned_date_time: datetime | None = None
     run: int = Field(default=1, description="Bumped by retry and reprovision: the orchestration run that owns it.")
     attempt: int = 0
@@ -80,6 +83,11 @@ class CloudPc(Resource):
     virtual_machine_id: str | None = None
     network_interface_id: str | None = None
     warnings: list[str] = []
+    last_request_id: str | None = Field(
+        default=None, description="The request (an action's or a bulk action's) that last changed it."
+    )
+    resize_from_service_plan_id: str | None = Field(default=None, description="While resizing: the plan it leaves.")
+    last_troubleshoot_result: TroubleshootResult | None = None
     recheck_when_settled: bool = Field(
         default=False, description="Targeting changed while it was provisioning: reconcile its user once it settles."
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from shared.catalog.gallery_images import GALLERY_IMAGES_BY_ID
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
 from shared.models.cloud_pcs import BuildSettings, CloudPc
 from shared.models.policies import DomainJoinConfiguration
 from shared.services.engine_ports import EnginePorts
+from shared.services.image_rules import ImageRefused, resolve_image
 from shared.services.naming import expand_template, parse_template
 
 NAME_ATTEMPTS = 20
@@ -66,20 +66,14 @@ def build_settings(ports: EnginePorts, cloud_pc: CloudPc) -> BuildSettings:
         raise ProvisioningFailed("begin", "policyNotFound", "the provisioning policy no longer exists") from None
     plan = SERVICE_PLANS_BY_ID[cloud_pc.service_plan_id]
     network = _network(ports, cloud_pc, list(policy.domain_join_configurations))
-    if policy.image_type == "gallery":
-        gallery = GALLERY_IMAGES_BY_ID.get(policy.image_id)
-        if gallery is None:
-            raise ProvisioningFailed("createVm", "imageNotFound", f"gallery image {policy.image_id} is not available")
-        image_id, image_name = gallery.id, gallery.display_name
-    else:
-        image = ports.images.find_image(cloud_pc.tenant_id, policy.image_id)
-        if image is None or image.status != "ready":
-            raise ProvisioningFailed("createVm", "imageNotReady", "the policy's device image is missing or not ready")
-        image_id, image_name = image.source_image_resource_id, f"{image.display_name} {image.version}"
+    try:
+        image = resolve_image(ports.images.find_image, cloud_pc.tenant_id, policy.image_type, policy.image_id)
+    except ImageRefused as refused:
+        raise ProvisioningFailed("createVm", refused.code, f"the policy's image: {refused}") from None
     return BuildSettings(
         image_type=policy.image_type,
-        image_id=image_id,
-        image_display_name=image_name,
+        image_id=image.source_id,
+        image_display_name=image.display_name,
         domain_join_type=str(network["join"]),
         on_premises_connection_id=network.get("connection"),
         region_name=str(network["region"]),

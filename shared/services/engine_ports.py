@@ -6,28 +6,39 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.cloud.ports import DeviceDirectory, DeviceManagement, Directory, ProvisioningCompute
+from shared.cloud.ports import (
+    CloudPcOperations,
+    DeviceDirectory,
+    DeviceManagement,
+    Directory,
+    LicenseAssignment,
+    ProvisioningCompute,
+)
 from shared.events import EventPublisher
-from shared.storage.cloud_pcs import CloudPcRepository
-from shared.storage.connections import ConnectionRepository
-from shared.storage.images import DeviceImageRepository
-from shared.storage.lifecycle import DueWorkRepository
-from shared.storage.policies import PolicyRepository
-from shared.storage.sites import SiteRepository
+from shared.services.repositories import (
+    CloudPcStore,
+    ConnectionStore,
+    DeviceImageStore,
+    DueWorkStore,
+    PolicyStore,
+    SiteStore,
+)
 
 
 @dataclass(frozen=True)
 class EnginePorts:
-    cloud_pcs: CloudPcRepository
-    policies: PolicyRepository
-    connections: ConnectionRepository
-    sites: SiteRepository
-    images: DeviceImageRepository
+    cloud_pcs: CloudPcStore
+    policies: PolicyStore
+    connections: ConnectionStore
+    sites: SiteStore
+    images: DeviceImageStore
     directory: Directory
     compute: ProvisioningCompute
     devices: DeviceDirectory
     intune: DeviceManagement
-    due: DueWorkRepository
+    operations: CloudPcOperations  # what the admin's actions do to a Cloud PC's VM and devices
+    licenses: LicenseAssignment
+    due: DueWorkStore
     events: EventPublisher
     clock: Callable[[], datetime]
     max_attempts: int = 3

@@ -7,21 +7,59 @@ meet the same due work, or a sweep that runs again after a crash, do it once.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from shared.cloud.ports import Progress
-from shared.errors import Conflict, PreconditionFailed
+from shared.errors import PreconditionFailed
 from shared.models.cloud_pcs import CloudPc
 from shared.models.lifecycle import DueWork
+from shared.services import cloud_pc_transitions as machine
 from shared.services.engine_ports import EnginePorts
-from shared.services.provisioning import due_work, run_resources, schedule_clean_up
-from shared.services.provisioning_steps import join_spec, placement_of
-from shared.services.timeline import timeline_event
+from shared.services.provisioning_steps import join_spec, nic_name, placement_of, vm_name
+from shared.services.timeline import save, timeline_event
 
 log = logging.getLogger(__name__)
-GRACE_FROM = frozenset({"provisioned", "provisionedWithWarnings"})
-REPROVISION_FROM = frozenset({"provisioned", "provisionedWithWarnings", "failed"})
-LIVE = frozenset({"pendingProvision", "provisioning", "provisioned", "provisionedWithWarnings", "inGracePeriod"})
+# a clean-up leaves the device of a Cloud PC in these states alone: a retry may be using its name again
+LIVE = frozenset({"pendingProvision", "provisioning", "provisioned", "provisionedWithWarnings", "inGracePeriod",
+                  "resizing"})  # fmt: skip
+
+
+def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list[str]]:
+    """The VM and NIC names every attempt of the Cloud PC's current run may have made."""
+    attempts = range(1, max(max_attempts, cloud_pc.attempt) + 1)
+    return [vm_name(cloud_pc.id, cloud_pc.run, a) for a in attempts], [
+        nic_name(cloud_pc.id, cloud_pc.run, a) for a in attempts
+    ]
+
+
+def due_work(ports: EnginePorts, cloud_pc: CloudPc, kind: str, at: datetime) -> DueWork:
+    vms, nics = run_resources(ports.max_attempts, cloud_pc)
+    return DueWork.model_validate(
+        {
+            "kind": kind,
+            "due_date_time": at,
+            "tenant_id": cloud_pc.tenant_id,
+            "cloud_pc_id": cloud_pc.id,
+            "run": cloud_pc.run,
+            "generation": cloud_pc.generation,
+            "device_name": cloud_pc.managed_device_name,
+            "build": cloud_pc.build,
+            "vm_names": vms,
+            "nic_names": nics,
+        }
+    )
+
+
+def schedule_clean_up(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+    """Devices and NICs go CLOUDPC_CLEANUP_DELAY later, as Windows 365 does after a failure or deprovision."""
+    ports.due.upsert_due(due_work(ports, cloud_pc, "cleanUp", ports.clock() + ports.cleanup_delay))
+
+
+def recheck_if_asked(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+    """A reconcile found the user untargeted mid-run; now that the run settled, let it decide again."""
+    if cloud_pc.recheck_when_settled:
+        ports.events.publish_directory_event(cloud_pc.tenant_id, user_ids=[cloud_pc.user_id])
 
 
 def lifecycle_event(
@@ -49,25 +87,13 @@ def ids_of(cloud_pc: CloudPc) -> tuple[str, int, int]:
 
 def enter_grace(ports: EnginePorts, cloud_pc: CloudPc, reason: str) -> CloudPc:
     now = ports.clock()
-    grace = cloud_pc.model_copy(
-        update={
-            "status": "inGracePeriod",
-            "status_before_grace": cloud_pc.status,
-            "grace_period_end_date_time": now + ports.grace_period,
-            "last_modified_date_time": now,
-        }
+    end = now + ports.grace_period
+    moved = machine.move(
+        cloud_pc, "enterGrace", now, grace_period_end_date_time=end, message=f"{reason}; ends {end:%Y-%m-%dT%H:%M:%SZ}"
     )
-    grace = ports.cloud_pcs.upsert_cloud_pc(grace, if_match=cloud_pc.etag)
-    ports.due.upsert_due(due_work(ports, grace, "graceExpiry", now + ports.grace_period))
-    lifecycle_event(
-        ports,
-        grace.tenant_id,
-        ids_of(grace),
-        "gracePeriodStarted",
-        message=f"{reason}; ends {grace.grace_period_end_date_time:%Y-%m-%dT%H:%M:%SZ}",
-        once=False,
-    )
-    return grace
+    # its expiry first: a grace period on record always has one (an expiry that finds none does nothing)
+    ports.due.upsert_due(due_work(ports, moved.cloud_pc, "graceExpiry", end))
+    return save(ports, moved, if_match=cloud_pc.etag)
 
 
 def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
@@ -75,24 +101,8 @@ def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
 
     Its grace-expiry entry stays due, and finds nothing to do when it comes.
     """
-    restored = cloud_pc.model_copy(
-        update={
-            "status": cloud_pc.status_before_grace or "provisioned",
-            "status_before_grace": None,
-            "grace_period_end_date_time": None,
-            "last_modified_date_time": ports.clock(),
-        }
-    )
-    restored = ports.cloud_pcs.upsert_cloud_pc(restored, if_match=cloud_pc.etag)
-    lifecycle_event(
-        ports,
-        restored.tenant_id,
-        ids_of(restored),
-        "gracePeriodCancelled",
-        message="Targeted and licensed again",
-        once=False,
-    )
-    return restored
+    moved = machine.move(cloud_pc, "restore", ports.clock(), message="Targeted and licensed again")
+    return save(ports, moved, if_match=cloud_pc.etag)
 
 
 def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
@@ -103,20 +113,20 @@ def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
             ports.compute.delete_vm(cloud_pc.tenant_id, placement_of(cloud_pc.build), name)
 
 
-def deprovision(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str) -> bool:
+def deprovision(
+    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str,
+    action: Literal["deprovision", "endGracePeriod"] = "deprovision",
+) -> bool:  # fmt: skip
     """Delete the VM and the Cloud PC (GET answers 404 after; its timeline stays); clean-up follows later."""
     cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
-    if cloud_pc is None or cloud_pc.run != run or cloud_pc.status not in ("inGracePeriod", "failed", "deprovisioning"):
+    if cloud_pc is None or cloud_pc.run != run or not machine.allows(action, cloud_pc.status):
         return False  # already gone, restored, or taken over by a retry or reprovision
     if cloud_pc.status != "deprovisioning":
         try:
-            cloud_pc = ports.cloud_pcs.upsert_cloud_pc(
-                cloud_pc.model_copy(update={"status": "deprovisioning", "last_modified_date_time": ports.clock()}),
-                if_match=cloud_pc.etag,
-            )
+            moved = machine.move(cloud_pc, action, ports.clock(), message=reason)
+            cloud_pc = save(ports, moved, if_match=cloud_pc.etag)
         except PreconditionFailed:  # someone else moved first (another sweep, or a restore): follow them
             return deprovision(ports, tenant_id, cloud_pc_id, run, reason)
-        lifecycle_event(ports, cloud_pc.tenant_id, ids_of(cloud_pc), "deprovisioningStarted", message=reason)
     delete_vms(ports, cloud_pc)
     schedule_clean_up(ports, cloud_pc)
     lifecycle_event(
@@ -172,7 +182,7 @@ def process_due(ports: EnginePorts, work: DueWork) -> None:
         if (
             cloud_pc is not None
             and cloud_pc.run == work.run
-            and cloud_pc.status in ("inGracePeriod", "deprovisioning")
+            and cloud_pc.status in ("inGracePeriod", "deprovisioning")  # not a failed one a retry may take
             and (cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)
         ):
             deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
@@ -204,76 +214,36 @@ def sweep(ports: EnginePorts, *, limit: int = 1000) -> int:
     return done
 
 
-def _wrong_status(cloud_pc: CloudPc, action: str, allowed: frozenset[str]) -> Conflict:
-    return Conflict(
-        f"Cannot {action} Cloud PC '{cloud_pc.display_name}': it is {cloud_pc.status}; "
-        f"{action} needs {' or '.join(sorted(allowed))}.",
-        code="wrongStatus",
-        target="status",
-    )
-
-
 def end_grace_period(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    if cloud_pc.status != "inGracePeriod":
-        raise _wrong_status(cloud_pc, "end the grace period of", frozenset({"inGracePeriod"}))
-    deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin")
+    machine.check(cloud_pc, "endGracePeriod")
+    deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin", "endGracePeriod")
     return cloud_pc
 
 
-def retry(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
-    """A failed Cloud PC starts a fresh set of attempts under a new run (same device name)."""
+def new_run(
+    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, action: Literal["retry", "reprovision"],
+    request_id: str | None = None,
+) -> CloudPc:  # fmt: skip
+    """Start the Cloud PC afresh under a new run: `retry` a failed one with the same device name, or
+    `reprovision` it - delete its VM and build a new one from the policy's CURRENT settings (user data is lost)."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    if cloud_pc.status != "failed":
-        raise _wrong_status(cloud_pc, "retry", frozenset({"failed"}))
-    fresh = cloud_pc.model_copy(
-        update={
-            "status": "pendingProvision",
-            "status_detail": None,
-            "run": cloud_pc.run + 1,
-            "attempt": 0,
-            "build": None,
-            "last_modified_date_time": ports.clock(),
-        }
-    )
-    fresh = ports.cloud_pcs.upsert_cloud_pc(fresh, if_match=cloud_pc.etag)
-    lifecycle_event(
-        ports, fresh.tenant_id, ids_of(fresh), "retryRequested", message=f"Retry after run {cloud_pc.run} failed"
-    )
-    return fresh
-
-
-def reprovision(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
-    """Delete the Cloud PC's VM and build a new one from the policy's CURRENT settings (all user data is lost)."""
-    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    if cloud_pc.status not in REPROVISION_FROM:
-        raise _wrong_status(cloud_pc, "reprovision", REPROVISION_FROM)
-    delete_vms(ports, cloud_pc)
-    schedule_clean_up(ports, cloud_pc)
-    policy = ports.policies.find_policy(tenant_id, cloud_pc.provisioning_policy_id)
-    fresh = cloud_pc.model_copy(
-        update={
-            "status": "pendingProvision",
-            "status_detail": None,
-            "run": cloud_pc.run + 1,
+    machine.check(cloud_pc, action)
+    fresh: dict[str, Any] = {"status_detail": None, "run": cloud_pc.run + 1, "attempt": 0, "build": None}
+    message = f"Retry after run {cloud_pc.run} failed"
+    if action == "reprovision":
+        delete_vms(ports, cloud_pc)
+        schedule_clean_up(ports, cloud_pc)
+        policy = ports.policies.find_policy(tenant_id, cloud_pc.provisioning_policy_id)
+        fresh |= {
             "generation": cloud_pc.generation + 1,
-            "attempt": 0,
-            "build": None,
             "managed_device_name": None,
             "virtual_machine_id": None,
             "network_interface_id": None,
             "provisioned_date_time": None,
             "provisioning_policy_name": policy.display_name if policy else cloud_pc.provisioning_policy_name,
             "warnings": [],
-            "last_modified_date_time": ports.clock(),
         }
-    )
-    fresh = ports.cloud_pcs.upsert_cloud_pc(fresh, if_match=cloud_pc.etag)
-    lifecycle_event(
-        ports,
-        tenant_id,
-        ids_of(cloud_pc),
-        "reprovisionRequested",
-        message="VM deleted; a new one follows from the policy's current settings",
-    )
-    return fresh
+        message = "VM deleted; a new one follows from the policy's current settings"
+    moved = machine.move(cloud_pc, action, ports.clock(), message=message, request_id=request_id, **fresh)
+    return save(ports, moved, if_match=cloud_pc.etag)

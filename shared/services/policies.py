@@ -6,7 +6,6 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.catalog.gallery_images import GALLERY_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel
 from shared.models.policies import (
@@ -17,6 +16,7 @@ from shared.models.policies import (
     ProvisioningPolicyCreate,
     ProvisioningPolicyUpdate,
 )
+from shared.services.image_rules import ImageRefused, resolve_image
 from shared.services.naming import DEFAULT_TEMPLATE, parse_template
 from shared.services.ports import AdminPorts
 from shared.services.targeting import license_slots, winning_policies
@@ -87,30 +87,10 @@ def _check_references(ports: AdminPorts, tenant_id: str, fields: PolicyFields) -
                 )
             )
     image_name = ""
-    if fields.image_type == "gallery":
-        gallery = GALLERY_IMAGES_BY_ID.get(fields.image_id)
-        if gallery is None:
-            problems.append(ErrorDetail("referenceNotFound", f"'{fields.image_id}' is not a gallery image.", "imageId"))
-        elif gallery.status == "notSupported":
-            problems.append(
-                ErrorDetail("imageNotSupported", f"'{gallery.display_name}' is no longer supported.", "imageId")
-            )
-        else:
-            image_name = gallery.display_name
-    else:
-        image = ports.images.find_image(tenant_id, fields.image_id)
-        if image is None:
-            problems.append(
-                ErrorDetail("referenceNotFound", f"Device image '{fields.image_id}' does not exist.", "imageId")
-            )
-        elif image.status != "ready":
-            problems.append(
-                ErrorDetail(
-                    "imageNotReady", f"Device image '{image.display_name}' is {image.status}, not ready.", "imageId"
-                )
-            )
-        else:
-            image_name = f"{image.display_name} {image.version}"
+    try:
+        image_name = resolve_image(ports.images.find_image, tenant_id, fields.image_type, fields.image_id).display_name
+    except ImageRefused as refused:
+        problems.append(ErrorDetail(refused.code, str(refused), "imageId"))
     template_text = fields.cloud_pc_naming_template or DEFAULT_TEMPLATE
     problems += parse_template(template_text)[1]
     if problems:

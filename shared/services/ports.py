@@ -9,20 +9,16 @@ from datetime import datetime, timedelta
 from shared.cloud.ports import Compute, Directory, NetworkChecks, SecretStore
 from shared.events import EventPublisher
 from shared.services.directory_subscriptions import DirectorySubscriptions
-from shared.storage.connections import ConnectionRepository
-from shared.storage.images import DeviceImageRepository
-from shared.storage.policies import PolicyRepository
-from shared.storage.sites import SiteRepository
-from shared.storage.tenants import TenantRepository
+from shared.services.repositories import ConnectionStore, DeviceImageStore, PolicyStore, SiteStore, TenantStore
 
 
 @dataclass(frozen=True)
 class AdminPorts:
-    tenants: TenantRepository
-    sites: SiteRepository
-    connections: ConnectionRepository
-    images: DeviceImageRepository
-    policies: PolicyRepository
+    tenants: TenantStore
+    sites: SiteStore
+    connections: ConnectionStore
+    images: DeviceImageStore
+    policies: PolicyStore
     secrets: SecretStore
     directory: Directory
     network: NetworkChecks

@@ -13,10 +13,11 @@ from typing import Any
 
 from shared.cloud.ports import CloudError, Progress
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
-from shared.models.lifecycle import DueWork
 from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepsResult
+from shared.services import cloud_pc_transitions as machine
 from shared.services.build_settings import ProvisioningFailed, build_settings, claim_device_name
 from shared.services.engine_ports import EnginePorts
+from shared.services.lifecycle import recheck_if_asked, schedule_clean_up
 from shared.services.provisioning_steps import (
     ASSIGNMENT_STEPS,
     CORE_STEPS,
@@ -28,41 +29,10 @@ from shared.services.provisioning_steps import (
     placement_of,
     vm_name,
 )
-from shared.services.timeline import record, timeline_event
+from shared.services.timeline import save, timeline_event
 
 REMOVE_VM, REMOVE_NIC = "removeVm", "removeNic"  # the phases of removing a failed attempt
 MIN_WAIT_S = 0.5  # an operation still in progress is never polled in a tight loop
-
-
-def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list[str]]:
-    """The VM and NIC names every attempt of the Cloud PC's current run may have made."""
-    attempts = range(1, max(max_attempts, cloud_pc.attempt) + 1)
-    return [vm_name(cloud_pc.id, cloud_pc.run, a) for a in attempts], [
-        nic_name(cloud_pc.id, cloud_pc.run, a) for a in attempts
-    ]
-
-
-def due_work(ports: EnginePorts, cloud_pc: CloudPc, kind: str, at: datetime) -> DueWork:
-    vms, nics = run_resources(ports.max_attempts, cloud_pc)
-    return DueWork.model_validate(
-        {
-            "kind": kind,
-            "due_date_time": at,
-            "tenant_id": cloud_pc.tenant_id,
-            "cloud_pc_id": cloud_pc.id,
-            "run": cloud_pc.run,
-            "generation": cloud_pc.generation,
-            "device_name": cloud_pc.managed_device_name,
-            "build": cloud_pc.build,
-            "vm_names": vms,
-            "nic_names": nics,
-        }
-    )
-
-
-def schedule_clean_up(ports: EnginePorts, cloud_pc: CloudPc) -> None:
-    """Devices and NICs go CLOUDPC_CLEANUP_DELAY later, as Windows 365 does after a failure or deprovision."""
-    ports.due.upsert_due(due_work(ports, cloud_pc, "cleanUp", ports.clock() + ports.cleanup_delay))
 
 
 def _job(cloud_pc: CloudPc) -> CloudPcJob:
@@ -90,7 +60,7 @@ def begin(
     The run's first state, or why it does not go ahead; its timeline line joins `timeline`.
     """
     cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
-    if cloud_pc is None or cloud_pc.run != run or cloud_pc.status not in ("pendingProvision", "provisioning"):
+    if cloud_pc is None or cloud_pc.run != run or not machine.allows("begin", cloud_pc.status):
         return "skipped: superseded or already settled"
     if cloud_pc.status != "provisioning" or cloud_pc.build is None:  # else a repeated call: the work is decided
         try:
@@ -99,31 +69,19 @@ def begin(
         except ProvisioningFailed as failure:
             fail(ports, tenant_id, cloud_pc_id, run, failure.step, failure.code, str(failure))
             return f"skipped: {failure}"
-        started = cloud_pc.model_copy(
-            update={
-                "status": "provisioning",
-                "status_detail": None,
-                "build": build,
-                "managed_device_name": device,
-                "image_display_name": build.image_display_name,
-                "attempt": 0,
-                "warnings": [],
-                "last_modified_date_time": ports.clock(),
-            }
-        )
-        cloud_pc = ports.cloud_pcs.upsert_cloud_pc(started, if_match=cloud_pc.etag)
+        started = machine.move(
+            cloud_pc, "begin", ports.clock(), status_detail=None, build=build, managed_device_name=device,
+            image_display_name=build.image_display_name, attempt=0, warnings=[],
+        )  # fmt: skip
+        cloud_pc = ports.cloud_pcs.upsert_cloud_pc(started.cloud_pc, if_match=cloud_pc.etag)
     job = _job(cloud_pc)
     # made from the row, so a call repeated after a crash writes the very same line
-    timeline.append(
-        timeline_event(
-            cloud_pc_id,
-            run,
-            cloud_pc.generation,
-            "provisioningStarted",
-            cloud_pc.last_modified_date_time,
-            message=f"Device {job.device_name} from {job.build.image_display_name}",
-        )
-    )
+    started_line = machine.line(
+        cloud_pc, "begin", cloud_pc.last_modified_date_time,
+        message=f"Device {job.device_name} from {job.build.image_display_name}",
+    )  # fmt: skip
+    assert started_line is not None
+    timeline.append(started_line)
     return RunState(job=job)
 
 
@@ -292,72 +250,36 @@ def finish(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]) ->
     """Settle a run whose steps are all taken; the timeline is written before the status says so."""
     job = state.job
     cloud_pc = ports.cloud_pcs.get_cloud_pc(job.tenant_id, job.cloud_pc_id)
-    if cloud_pc.run != job.run:
+    if cloud_pc.run != job.run or not machine.allows("finish", cloud_pc.status):
         ports.cloud_pcs.upsert_events(job.tenant_id, timeline)
-        return cloud_pc.status  # another run took over (retry, reprovision): its result counts
+        return cloud_pc.status  # another run took over (retry, reprovision), or a repeated call: it counts
     warnings = state.warnings
-    status = "provisionedWithWarnings" if warnings else "provisioned"
-    now = ports.clock()
     detail = StatusDetail(code="provisionedWithWarnings", message="; ".join(warnings)) if warnings else None
-    done = cloud_pc.model_copy(
-        update={
-            **state.resources,
-            "status": status,
-            "status_detail": detail,
-            "attempt": state.attempt,
-            "warnings": warnings,
-            "provisioned_date_time": now,
-            "last_modified_date_time": now,
-            "recheck_when_settled": False,
-        }
-    )
-    timeline.append(
-        timeline_event(
-            job.cloud_pc_id,
-            job.run,
-            job.generation,
-            "provisioned",
-            now,
-            outcome="warning" if warnings else "succeeded",
-            attempt=state.attempt,
-            message=f"{status} after {state.attempt} attempt(s)",
-        )
-    )
+    now = ports.clock()
+    done = machine.move(
+        cloud_pc, "finish", now, with_warnings=bool(warnings), line_attempt=state.attempt, attempt=state.attempt,
+        message=f"{'provisionedWithWarnings' if warnings else 'provisioned'} after {state.attempt} attempt(s)",
+        **state.resources, status_detail=detail, warnings=warnings, provisioned_date_time=now,
+        recheck_when_settled=False,
+    )  # fmt: skip
+    assert done.event is not None
+    timeline.append(done.event)
     ports.cloud_pcs.upsert_events(job.tenant_id, timeline)
-    ports.cloud_pcs.upsert_cloud_pc(done, if_match=cloud_pc.etag)
+    settled = ports.cloud_pcs.upsert_cloud_pc(done.cloud_pc, if_match=cloud_pc.etag)
     recheck_if_asked(ports, cloud_pc)
-    return status
-
-
-def recheck_if_asked(ports: EnginePorts, cloud_pc: CloudPc) -> None:
-    """A reconcile found the user untargeted mid-run; now that the run settled, let it decide again."""
-    if cloud_pc.recheck_when_settled:
-        ports.events.publish_directory_event(cloud_pc.tenant_id, user_ids=[cloud_pc.user_id])
+    return settled.status
 
 
 def fail(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, step: str, code: str, message: str) -> str:
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    if cloud_pc.run != run:
-        return cloud_pc.status
-    failed = cloud_pc.model_copy(
-        update={
-            "status": "failed",
-            "status_detail": StatusDetail(code=code, message=f"Provisioning failed at {step}: {message}"),
-            "last_modified_date_time": ports.clock(),
-        }
-    )
-    failed = ports.cloud_pcs.upsert_cloud_pc(
-        failed.model_copy(update={"recheck_when_settled": False}), if_match=cloud_pc.etag
-    )
-    schedule_clean_up(ports, failed)
+    if cloud_pc.run != run or not machine.allows("fail", cloud_pc.status):
+        return cloud_pc.status  # another run took over, or a repeated call: the Cloud PC has settled
+    schedule_clean_up(ports, cloud_pc)  # first: the failure on record always has its clean-up due
+    moved = machine.move(
+        cloud_pc, "fail", ports.clock(), line_attempt=cloud_pc.attempt, code=code, message=f"{step}: {message}",
+        status_detail=StatusDetail(code=code, message=f"Provisioning failed at {step}: {message}"),
+        recheck_when_settled=False,
+    )  # fmt: skip
+    save(ports, moved, if_match=cloud_pc.etag)
     recheck_if_asked(ports, cloud_pc)
-    record(
-        ports,
-        failed,
-        "provisioningFailed",
-        outcome="failed",
-        attempt=cloud_pc.attempt,
-        code=code,
-        message=f"{step}: {message}",
-    )
     return "failed"

@@ -16,6 +16,7 @@ from shared.cloud.ports import DirectoryUser
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
+from shared.services import cloud_pc_transitions as machine
 from shared.services import lifecycle
 from shared.services.engine_ports import EnginePorts
 from shared.services.targeting import Slot, Winner, desired_slots, winning_policies
@@ -23,9 +24,14 @@ from shared.services.targeting import Slot, Winner, desired_slots, winning_polic
 CLOUD_PC_NAMESPACE = uuid.UUID("5b0f2a52-6c8e-4d57-9a53-0c6f3f0e9d11")
 
 
-def cloud_pc_id(tenant_id: str, slot: Slot) -> str:
-    """The same slot always maps to the same Cloud PC id (and orchestration instance id)."""
-    return str(uuid.uuid5(CLOUD_PC_NAMESPACE, f"{tenant_id}/{slot.user_id}/{slot.service_plan_id}/{slot.index}"))
+def cloud_pc_id(tenant_id: str, slot: Slot, policy_id: str) -> str:
+    """The same slot served by the same policy always maps to the same Cloud PC id (and orchestration id).
+
+    The policy is part of it: when another policy takes the user over, its Cloud PC is a new one, made
+    while the old one is still in its grace period.
+    """
+    key = f"{tenant_id}/{slot.user_id}/{slot.service_plan_id}/{slot.index}/{policy_id}"
+    return str(uuid.uuid5(CLOUD_PC_NAMESPACE, key))
 
 
 @dataclass
@@ -45,7 +51,7 @@ def new_cloud_pc(
     plan = SERVICE_PLANS_BY_ID[slot.service_plan_id]
     return CloudPc.model_validate(
         {
-            "id": cloud_pc_id(tenant_id, slot),
+            "id": cloud_pc_id(tenant_id, slot, policy.id),
             "tenant_id": tenant_id,
             "created_date_time": now,
             "last_modified_date_time": now,
@@ -115,11 +121,14 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
     desired = desired_slots(winners, directory_users)
     outcome = ReconcileOutcome(tenant_id=tenant_id, users_considered=len(users_in_scope))
 
-    by_slot = {Slot(c.user_id, c.service_plan_id, c.slot_index): c for c in existing if c.user_id in users_in_scope}
+    by_slot: dict[Slot, list[CloudPc]] = {}
+    for c in existing:
+        if c.user_id in users_in_scope:
+            by_slot.setdefault(Slot(c.user_id, c.service_plan_id, c.slot_index), []).append(c)
     now = ports.clock()
     missing, waiting = [], []
     for slot, winner in sorted(desired.items()):
-        current = by_slot.get(slot)
+        current = next((c for c in by_slot.get(slot, []) if c.provisioning_policy_id == winner.policy_id), None)
         if current is None:
             missing.append(
                 new_cloud_pc(tenant_id, slot, winner, directory_users[slot.user_id], policies[winner.policy_id], now)
@@ -129,22 +138,27 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
             outcome.restored.append(current.id)
         elif current.status == "pendingProvision":
             waiting.append(current)
-    for slot, current in by_slot.items():
-        if slot in desired:
-            continue
-        outcome.untargeted.append(current.id)
-        if current.status in lifecycle.GRACE_FROM:
-            lifecycle.enter_grace(ports, current, untargeted_reason(current, directory_users.get(current.user_id)))
-            outcome.entered_grace.append(current.id)
-        elif current.status == "failed":
-            lifecycle.deprovision(ports, tenant_id, current.id, current.run, "No longer targeted")
-        elif current.status == "pendingProvision":
-            ports.cloud_pcs.delete_cloud_pc(tenant_id, current.id)  # never started: nothing to keep
-        elif current.status == "provisioning" and not current.recheck_when_settled:
-            # can't enter grace mid-flight: the run looks again when it settles
-            ports.cloud_pcs.merge_cloud_pc(
-                current.model_copy(update={"recheck_when_settled": True}), ["recheck_when_settled"]
-            )
+    for slot, currents in by_slot.items():
+        serving = desired.get(slot)
+        for current in currents:
+            if serving is not None and serving.policy_id == current.provisioning_policy_id:
+                continue
+            # seed 004: a Cloud PC whose policy no longer serves its user enters the grace period, even when
+            # another policy serves the user now; that policy's Cloud PC is made beside it
+            outcome.untargeted.append(current.id)
+            if machine.allows("enterGrace", current.status):
+                reason = untargeted_reason(current, directory_users.get(current.user_id), serving)
+                lifecycle.enter_grace(ports, current, reason)
+                outcome.entered_grace.append(current.id)
+            elif current.status == "failed":
+                lifecycle.deprovision(ports, tenant_id, current.id, current.run, "No longer targeted")
+            elif current.status == "pendingProvision":
+                ports.cloud_pcs.delete_cloud_pc(tenant_id, current.id)  # never started: nothing to keep
+            elif current.status in ("provisioning", "resizing") and not current.recheck_when_settled:
+                # can't enter grace mid-flight: the run looks again when it settles
+                ports.cloud_pcs.merge_cloud_pc(
+                    current.model_copy(update={"recheck_when_settled": True}), ["recheck_when_settled"]
+                )
     created = ports.cloud_pcs.insert_cloud_pcs(missing)
     outcome.created = [c.id for c in created]
     for cloud_pc in license_room(ports, tenant_id, [*waiting, *created]):
@@ -152,11 +166,16 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
     return outcome
 
 
-def untargeted_reason(cloud_pc: CloudPc, user: DirectoryUser | None) -> str:
+def untargeted_reason(cloud_pc: CloudPc, user: DirectoryUser | None, winner: Winner | None) -> str:
     if user is None:
         return "The user no longer exists"
     if cloud_pc.service_plan_id not in user.licenses:
         return "The user's license was removed"
+    if winner is not None:
+        return (
+            f"Policy '{cloud_pc.provisioning_policy_name}' no longer serves the user; "
+            f"'{winner.policy_name}' does, and provisions a Cloud PC when a license is free"
+        )
     return "The user is no longer in a group the policy is assigned to"
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.services.engine_ports import EnginePorts
 from shared.services.provisioning_steps import ORDER, STAGE_OF
+
+if TYPE_CHECKING:  # the state machine makes its lines here: a runtime import would be circular
+    from shared.services.cloud_pc_transitions import Moved
 
 # milestones of one attempt, placed among its steps; other milestones belong to the run (lifecycle)
 ATTEMPT_MILESTONES = {"provisioningStarted": 0, "attemptFailed": 90, "attemptCleanedUp": 91}
@@ -57,6 +60,20 @@ def timeline_event(
             "message": message,
         }
     )
+
+
+def save(ports: EnginePorts, moved: Moved, *, if_match: str | None, line_first: bool = False) -> CloudPc:
+    """Write a state-machine move: the row (etag-checked) and its timeline line.
+
+    `line_first` when a crash between the two must leave the line (it repeats under the same id) rather
+    than a status nothing explains.
+    """
+    if line_first and moved.event is not None:
+        ports.cloud_pcs.upsert_event(moved.cloud_pc.tenant_id, moved.event)
+    saved = ports.cloud_pcs.upsert_cloud_pc(moved.cloud_pc, if_match=if_match)
+    if not line_first and moved.event is not None:
+        ports.cloud_pcs.upsert_event(saved.tenant_id, moved.event)
+    return saved
 
 
 def record(ports: EnginePorts, cloud_pc: CloudPc, name: str, **details: Any) -> None:

@@ -63,10 +63,11 @@ def test_desired_slots_skip_unknown_and_unlicensed_users() -> None:
     assert list(desired_slots(winners, users)) == [Slot("ann", PLAN, 0)]
 
 
-def test_cloud_pc_ids_are_deterministic_per_slot() -> None:
-    assert cloud_pc_id("t", Slot("u", PLAN, 0)) == cloud_pc_id("t", Slot("u", PLAN, 0))
-    assert cloud_pc_id("t", Slot("u", PLAN, 0)) != cloud_pc_id("t", Slot("u", PLAN, 1))
-    assert cloud_pc_id("t", Slot("u", PLAN, 0)) != cloud_pc_id("t2", Slot("u", PLAN, 0))
+def test_cloud_pc_ids_are_deterministic_per_slot_and_policy() -> None:
+    assert cloud_pc_id("t", Slot("u", PLAN, 0), "p") == cloud_pc_id("t", Slot("u", PLAN, 0), "p")
+    assert cloud_pc_id("t", Slot("u", PLAN, 0), "p") != cloud_pc_id("t", Slot("u", PLAN, 1), "p")
+    assert cloud_pc_id("t", Slot("u", PLAN, 0), "p") != cloud_pc_id("t2", Slot("u", PLAN, 0), "p")
+    assert cloud_pc_id("t", Slot("u", PLAN, 0), "p") != cloud_pc_id("t", Slot("u", PLAN, 0), "q")
 
 
 def held(user_id: str, group_id: str) -> CloudPc:

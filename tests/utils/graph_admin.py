@@ -86,6 +86,12 @@ class GraphAdmin:
         removes = [SERVICE_PLANS_BY_ID[p].sku_id for p in plan_ids]
         self.call("POST", f"{self.graph}/users/{user_id}/assignLicense", {"addLicenses": [], "removeLicenses": removes})
 
+    def set_enabled_units(self, plan_id: str, units: int) -> None:
+        """How many licenses of the plan's SKU the tenant has bought (an emulator control)."""
+        sku = SERVICE_PLANS_BY_ID[plan_id].sku_id
+        body: dict[str, Any] = {"tenantId": self.tenant_id, "enabledUnits": units}
+        self.session.put(f"{self.emulator.base_url}/emulator/graph/subscribedSkus/{sku}", json=body).raise_for_status()
+
     def licensed_plans(self, user_id: str) -> list[str]:
         by_sku = {plan.sku_id: plan.id for plan in SERVICE_PLANS_BY_ID.values()}
         return sorted(by_sku[lic["skuId"]] for lic in self.user(user_id)["assignedLicenses"] if lic["skuId"] in by_sku)

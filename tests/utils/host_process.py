@@ -22,6 +22,7 @@ def isolated_env(connection_string: str, **settings: str) -> dict[str, str]:
         "AzureWebJobsStorage": connection_string,
         "TABLE_NAME_PREFIX": prefix,
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
+        "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
         **settings,
     }
 

@@ -13,11 +13,9 @@ from shared.cloud.ports import CloudError, Progress
 
 WRITE_MAX_WAIT_S = 5.0  # longer Retry-After advice goes back to the orchestrator
 THROTTLE_DEFAULT_S = 10.0
-
-
-def _first_id(page: Any) -> str | None:
-    items = (page or {}).get("value") or []
-    return str(items[0]["id"]) if items else None
+DEVICES, MANAGED_DEVICES = "devices", "deviceManagement/managedDevices"
+DEVICE_FIELDS = "id,displayName,accountEnabled,trustType"  # what troubleshooting reads; the waits need only ids
+MANAGED_DEVICE_FIELDS = "id,deviceName,userId,complianceState"
 
 
 def _later(exc: GraphError) -> Progress:
@@ -33,22 +31,34 @@ class GraphDevices:
         # (primary user); an id never changes, and one found gone is forgotten
         self._managed: dict[tuple[str, str], str] = {}
 
+    def _first(self, tenant_id: str, collection: str, field: str, name: str, select: str) -> dict[str, Any] | None:
+        """The first object of `collection` whose `field` is `name`, with the `select`ed properties."""
+        step = "findDevice" if collection == DEVICES else "findManagedDevice"
+        params = {"$filter": f"{field} eq {odata_string(name)}", "$select": select}
+        page = self._clients.client(tenant_id).call("GET", collection, step=step, params=params)
+        items = (page or {}).get("value") or []
+        return dict(items[0]) if items else None
+
     def find_device(self, tenant_id: str, display_name: str) -> str | None:
         """The object id of the Entra device with that display name, if any."""
-        params = {"$filter": f"displayName eq {odata_string(display_name)}", "$select": "id,displayName"}
-        page = self._clients.client(tenant_id).call("GET", "devices", step="findDevice", params=params)
-        return _first_id(page)
+        found = self._first(tenant_id, DEVICES, "displayName", display_name, "id,displayName")
+        return str(found["id"]) if found else None
+
+    def device(self, tenant_id: str, display_name: str) -> dict[str, Any] | None:
+        """The Entra device with that display name (DEVICE_FIELDS), if any."""
+        return self._first(tenant_id, DEVICES, "displayName", display_name, DEVICE_FIELDS)
+
+    def managed_device(self, tenant_id: str, device_name: str) -> dict[str, Any] | None:
+        """The Intune managed device with that device name (MANAGED_DEVICE_FIELDS), if any."""
+        return self._first(tenant_id, MANAGED_DEVICES, "deviceName", device_name, MANAGED_DEVICE_FIELDS)
 
     def find_managed_device(self, tenant_id: str, device_name: str, *, known: bool = False) -> str | None:
         """The id of the Intune managed device with that device name, if any (`known`: one found before will do)."""
         key = (tenant_id, device_name.lower())
         if known and key in self._managed:
             return self._managed[key]
-        params = {"$filter": f"deviceName eq {odata_string(device_name)}", "$select": "id,deviceName"}
-        page = self._clients.client(tenant_id).call(
-            "GET", "deviceManagement/managedDevices", step="findManagedDevice", params=params
-        )
-        found = _first_id(page)
+        device = self._first(tenant_id, MANAGED_DEVICES, "deviceName", device_name, "id,deviceName")
+        found = str(device["id"]) if device else None
         if found is None:
             self._managed.pop(key, None)
         else:

@@ -1,0 +1,24 @@
+"""Activities of Cloud PC VM actions: a thin adapter over shared.services.cloud_pc_actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators import names
+from shared.models.orchestrations import VmActionRun
+from shared.services import cloud_pc_actions
+from shared.services.engine_ports import EnginePorts
+
+
+def blueprint(ports: EnginePorts) -> df.Blueprint:
+    bp = df.Blueprint()
+
+    @bp.activity_trigger(input_name="run", activity=names.ADVANCE_CLOUD_PC_ACTION)
+    def advance_cloud_pc_action(run: dict[str, Any]) -> dict[str, Any]:
+        """VmActionRun -> VmActionStep."""
+        step = cloud_pc_actions.advance_vm_action(ports, VmActionRun.model_validate(run))
+        return step.model_dump(mode="json", by_alias=True)
+
+    return bp

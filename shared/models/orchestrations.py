@@ -1,0 +1,167 @@
+"""The Durable contracts: what each orchestration takes, and what its activities are sent and answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ConfigDict
+
+from shared.models.base import ApiModel
+from shared.models.cloud_pc_actions import VmActionName
+from shared.models.connections import HealthCheck
+from shared.models.provisioning import RunState
+
+# The advance call answers `shared.models.provisioning.Advanced`; the activities that settle something
+# (fail provisioning, mark/record health checks, validate/fail an image) answer a plain str or bool.
+
+
+class Contract(ApiModel):
+    """Base of the Durable contracts: both sides are ours, so an unknown field is a bug, not a typo to forgive."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- provisioning ------------------------------------------------------------------------------------------------
+
+
+class CloudPcRun(Contract):
+    """One provisioning run of one Cloud PC: what its instance id is made of."""
+
+    tenant_id: str
+    cloud_pc_id: str
+    run: int
+
+
+class ProvisionInput(CloudPcRun):
+    """The `provision_cloud_pc` input; after a continue-as-new it carries the run's state and calls so far."""
+
+    state: RunState | None = None
+    calls: int = 0
+
+
+class AdvanceCall(CloudPcRun):
+    """The `advance_provisioning` payload: the state the last call reached (None: the run has not begun)."""
+
+    state: RunState | None = None
+
+
+class FailCall(CloudPcRun):
+    """The `fail_provisioning` payload: settle the Cloud PC as failed at `step`."""
+
+    step: str
+    code: str
+    message: str
+
+
+# -- connection health checks ------------------------------------------------------------------------------------
+
+
+class ConnectionRun(Contract):
+    """One health-check run of one connection (the `mark_health_checks_running` payload)."""
+
+    tenant_id: str
+    connection_id: str
+    run: int
+
+
+class HealthCheckRun(ConnectionRun):
+    """The `connection_health_check` input: the checks this run is made of."""
+
+    checks: list[str]
+
+
+class CheckCall(ConnectionRun):
+    """The `run_health_check` payload; asked again, it passes back the operation and start of the first ask."""
+
+    check: str
+    operation: str | None = None
+    start_date_time: datetime | None = None
+
+
+class CheckAnswer(Contract):
+    """What `run_health_check` answers: the check's result, or (without one) when to ask again."""
+
+    name: str
+    result: HealthCheck | None = None
+    wait_seconds: float = 0
+    operation: str | None = None
+    start_date_time: datetime | None = None
+
+
+class RecordedCheck(Contract):
+    """One check as the orchestration hands it to the record: its result, or why it could not run."""
+
+    name: str
+    result: HealthCheck | None = None
+    error_type: str | None = None  # without a result: the check counts as failed with this error type
+
+
+class RecordCall(ConnectionRun):
+    """The `record_health_checks` payload: every check of the run, in the run's order."""
+
+    results: list[RecordedCheck]
+
+
+class ProbeCall(ConnectionRun):
+    """The payload of `prepare_health_check_probe` and `remove_health_check_probe`, asked until done."""
+
+    probe: dict[str, str] | None = None  # where the probe VM is; required to remove it
+    operation: str | None = None
+
+
+class ProbeError(Contract):
+    code: str
+    message: str
+
+
+class ProbeAnswer(Contract):
+    """What the probe activities answer: done, or the operation to pass back after `wait_seconds`."""
+
+    done: bool
+    wait_seconds: float = 0
+    operation: str | None = None
+    probe: dict[str, str] | None = None
+    error: ProbeError | None = None  # the probe could not be made; the checks that need it fail
+
+
+# -- device images -----------------------------------------------------------------------------------------------
+
+
+class ImageImport(Contract):
+    """The `import_device_image` input, and the `validate_device_image` payload."""
+
+    tenant_id: str
+    image_id: str
+
+
+class ImageImportFailure(ImageImport):
+    """The `fail_device_image` payload."""
+
+    error_code: str
+    details: str
+
+
+# -- Cloud PC VM actions (power, resize, troubleshoot) -----------------------------------------------------------
+
+
+class VmActionRun(Contract):
+    """What the `cloud_pc_action` orchestration carries between calls of its activity."""
+
+    tenant_id: str
+    cloud_pc_id: str
+    action: VmActionName
+    request_id: str
+    from_service_plan_id: str | None = None  # resize: the plan it leaves
+    phase: int = 0  # the phases already done
+    operation: str | None = None  # the Azure operation the current phase waits for
+    started_at: datetime | None = None  # when the current phase started
+    calls: int = 0
+
+
+class VmActionStep(Contract):
+    """What one call achieved: the action's outcome, or where it stands and when to call again."""
+
+    outcome: str | None = None
+    run: VmActionRun
+    wait_seconds: float = 0
+    resume_at: datetime | None = None

@@ -1,0 +1,283 @@
+"""Admin actions on one Cloud PC: the checks, the state change, and the Azure work they leave to an orchestration.
+
+`perform` is the one entry for a single action and a bulk action's item alike, so both refuse and succeed
+for the same reasons. It is idempotent per request id: an item a crashed bulk run applied already is
+reported as done, never refused for the state it put the Cloud PC in. The Azure work of a VM action
+(power, resize, troubleshoot) runs in phases through `advance_vm_action`, each an idempotent call that
+answers done or "ask again after N seconds", as provisioning steps do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from shared.cloud.ports import CloudError, PowerAction, Progress
+from shared.errors import Conflict, DomainError, ErrorDetail, ValidationFailed
+from shared.models.cloud_pc_actions import (
+    TroubleshootCheck,
+    TroubleshootResult,
+    VmActionName,
+)
+from shared.models.cloud_pcs import CloudPc, StatusDetail
+from shared.models.orchestrations import VmActionRun, VmActionStep
+from shared.services import cloud_pc_transitions as machine
+from shared.services import lifecycle
+from shared.services.engine_ports import EnginePorts
+from shared.services.provisioning_steps import placement_of, post_script, vm_name
+from shared.services.timeline import save
+
+ActionName = Literal[
+    "reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize", "troubleshoot"
+]
+MIN_WAIT_S = 0.5
+PHASE_TIMEOUT = timedelta(minutes=30)
+# The Azure work of each VM action, in order. A resize switches the user's license first (Windows 365 moves
+# a directly assigned license itself), then resizes a deallocated VM, grows its disk and the C: partition.
+PHASES: dict[VmActionName, tuple[str, ...]] = {
+    "reboot": ("restartVm",),
+    "powerOn": ("startVm",),
+    "powerOff": ("deallocateVm",),
+    "resize": ("switchLicense", "deallocateVm", "resizeVm", "growOsDisk", "startVm", "extendPartition"),
+    "troubleshoot": ("troubleshoot",),
+}
+POWER: dict[str, PowerAction] = {"restartVm": "restart", "startVm": "start", "deallocateVm": "deallocate"}
+DONE_LINE = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredOff", "troubleshoot": "troubleshot"}
+
+
+@dataclass(frozen=True)
+class Performed:
+    """An action applied (or found applied by the same request), and the background work it needs started."""
+
+    cloud_pc: CloudPc
+    provisioning_run: int | None = None  # start this provisioning run (retry, reprovision)
+    vm_action: VmActionRun | None = None  # start this VM action
+
+
+def perform(
+    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, action: ActionName, *, request_id: str,
+    target_service_plan_id: str | None = None,
+) -> Performed:  # fmt: skip
+    """Apply `action` to the Cloud PC; `409 wrongStatus` (or another DomainError) when it cannot be."""
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    if cloud_pc.last_request_id == request_id:  # this request applied it already (a repeated bulk item)
+        return _work_of(cloud_pc, action, request_id, target_service_plan_id)
+    check(ports, cloud_pc, action, target_service_plan_id)
+    if action in ("retry", "reprovision"):
+        cloud_pc = lifecycle.new_run(ports, tenant_id, cloud_pc_id, action, request_id=request_id)
+    elif action == "endGracePeriod":
+        cloud_pc = lifecycle.end_grace_period(ports, tenant_id, cloud_pc_id)
+    elif action == "resize":
+        assert target_service_plan_id is not None
+        plan = SERVICE_PLANS_BY_ID[target_service_plan_id]
+        slot = sum(1 for c in ports.cloud_pcs.list_users_cloud_pcs(tenant_id, cloud_pc.user_id)
+                   if c.service_plan_id == plan.id)  # fmt: skip
+        moved = machine.move(
+            cloud_pc, "resize", ports.clock(), request_id=request_id,
+            message=f"{cloud_pc.service_plan_name} -> {plan.display_name}",
+            service_plan_id=plan.id, service_plan_name=plan.display_name, slot_index=slot,
+            resize_from_service_plan_id=cloud_pc.service_plan_id,
+        )  # fmt: skip
+        cloud_pc = save(ports, moved, if_match=cloud_pc.etag)
+    else:
+        moved = machine.move(cloud_pc, action, ports.clock(), request_id=request_id)
+        cloud_pc = save(ports, moved, if_match=cloud_pc.etag)
+    return _work_of(cloud_pc, action, request_id, target_service_plan_id)
+
+
+def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
+    """Every reason the action would be refused, without changing anything (bulk `validateOnly` uses it)."""
+    machine.check(cloud_pc, action)
+    if action in ("reboot", "powerOn", "powerOff", "resize", "troubleshoot") and cloud_pc.build is None:
+        raise Conflict(f"Cloud PC '{cloud_pc.display_name}' has no VM yet.", code="wrongStatus", target="status")
+    if action == "resize":
+        check_resize(ports, cloud_pc, target_service_plan_id)
+
+
+def check_resize(ports: EnginePorts, cloud_pc: CloudPc, target_service_plan_id: str | None) -> None:
+    plan = SERVICE_PLANS_BY_ID.get(target_service_plan_id or "")
+    if plan is None:
+        raise ValidationFailed.of(
+            ErrorDetail("invalidServicePlan", f"'{target_service_plan_id}' is not a Windows 365 service plan.",
+                        "targetServicePlanId")
+        )  # fmt: skip
+    if plan.id == cloud_pc.service_plan_id:
+        raise ValidationFailed.of(
+            ErrorDetail("sameServicePlan", f"The Cloud PC already has {plan.display_name}.", "targetServicePlanId")
+        )
+    if ports.licenses.free_licenses(cloud_pc.tenant_id, plan.id) < 1:
+        raise Conflict(
+            f"The tenant has no free {plan.display_name} license to move the user to; buy or free one first.",
+            code="noFreeLicense",
+            target="targetServicePlanId",
+        )
+
+
+def _work_of(cloud_pc: CloudPc, action: ActionName, request_id: str, target: str | None) -> Performed:
+    if action in ("retry", "reprovision"):
+        return Performed(cloud_pc, provisioning_run=cloud_pc.run if cloud_pc.status == "pendingProvision" else None)
+    if action in PHASES:
+        run = VmActionRun(
+            tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id, action=action, request_id=request_id,
+            from_service_plan_id=cloud_pc.resize_from_service_plan_id if action == "resize" else None,
+        )  # fmt: skip
+        return Performed(cloud_pc, vm_action=run)
+    return Performed(cloud_pc)
+
+
+def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: str) -> CloudPc:
+    """The friendly name only: the device name, which Windows and Intune know the Cloud PC by, never changes."""
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    moved = machine.move(cloud_pc, "rename", ports.clock(), display_name=display_name,
+                         message=f"'{cloud_pc.display_name}' -> '{display_name}'")  # fmt: skip
+    return save(ports, moved, if_match=cloud_pc.etag)
+
+
+# --- the Azure work of a VM action -------------------------------------------------------------------------
+
+
+def advance_vm_action(ports: EnginePorts, run: VmActionRun) -> VmActionStep:
+    """Take the action's phases as far as they go; a phase still in progress answers when to ask again."""
+    cloud_pc = ports.cloud_pcs.find_cloud_pc(run.tenant_id, run.cloud_pc_id)
+    if cloud_pc is None or cloud_pc.last_request_id != run.request_id or cloud_pc.build is None:
+        return VmActionStep(outcome="superseded", run=run)  # deprovisioned, or another action took over
+    phases = PHASES[run.action]
+    while run.phase < len(phases):
+        phase, now = phases[run.phase], ports.clock()
+        started = run.started_at or now
+        try:
+            if run.operation and now - started > PHASE_TIMEOUT:
+                raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
+            progress = _phase(ports, cloud_pc, run, phase)
+        except CloudError as exc:
+            return VmActionStep(outcome=_failed(ports, cloud_pc, run, phase, exc), run=run)
+        if not progress.done:
+            wait = max(progress.retry_after_s, MIN_WAIT_S)
+            waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
+            return VmActionStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
+        run = run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
+    return VmActionStep(outcome=_succeeded(ports, cloud_pc, run), run=run)
+
+
+def _phase(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) -> Progress:
+    assert cloud_pc.build is not None
+    tenant, placement = cloud_pc.tenant_id, placement_of(cloud_pc.build)
+    vm = vm_name(cloud_pc.id, cloud_pc.run, cloud_pc.attempt)
+    ops = ports.operations
+    if phase in POWER:
+        return ops.power_vm(tenant, placement, vm, POWER[phase], run.operation)
+    if phase == "switchLicense":
+        return ports.licenses.switch_license(
+            tenant, cloud_pc.user_id, cloud_pc.service_plan_id, run.from_service_plan_id
+        )
+    plan = SERVICE_PLANS_BY_ID[cloud_pc.service_plan_id]
+    if phase == "resizeVm":
+        return ops.resize_vm(tenant, placement, vm, plan.vm_size, run.operation)
+    if phase == "growOsDisk":
+        return ops.grow_os_disk(tenant, placement, vm, plan.storage_in_gb, run.operation)
+    if phase == "extendPartition":
+        script = post_script("resizeOsDisk", cloud_pc.build, cloud_pc.user_principal_name)
+        return ports.compute.run_command(tenant, placement, vm, "resizeOsDisk", script, run.operation)
+    if phase == "troubleshoot":
+        troubleshoot(ports, cloud_pc)
+        return Progress(done=True)
+    raise ValueError(f"unknown phase {phase}")
+
+
+def _succeeded(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
+    if run.action == "troubleshoot":
+        return "succeeded"  # its line carries the checks' outcome
+    if run.action != "resize":
+        lifecycle.lifecycle_event(ports, cloud_pc.tenant_id, lifecycle.ids_of(cloud_pc), DONE_LINE[run.action],
+                                  outcome="succeeded", once=False)  # fmt: skip
+        return "succeeded"
+    if not machine.allows("finishResize", cloud_pc.status):
+        return "succeeded"  # a repeated call: the resize is on record
+    assert cloud_pc.build is not None
+    plan = SERVICE_PLANS_BY_ID[cloud_pc.service_plan_id]
+    build = cloud_pc.build.model_copy(update={"vm_size": plan.vm_size, "os_disk_size_gb": plan.storage_in_gb})
+    moved = machine.move(cloud_pc, "finishResize", ports.clock(), message=f"Now {plan.display_name}",
+                         build=build, status_detail=None, resize_from_service_plan_id=None,
+                         recheck_when_settled=False)  # fmt: skip
+    save(ports, moved, if_match=cloud_pc.etag)
+    lifecycle.recheck_if_asked(ports, cloud_pc)
+    return "succeeded"
+
+
+def _failed(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str, exc: CloudError) -> str:
+    message = f"{run.action} failed at {phase}: {exc}"
+    if run.action != "resize":
+        lifecycle.lifecycle_event(ports, cloud_pc.tenant_id, lifecycle.ids_of(cloud_pc), f"{DONE_LINE[run.action]}",
+                                  outcome="failed", message=message, once=False)  # fmt: skip
+        return "failed"
+    if not machine.allows("failResize", cloud_pc.status):
+        return "failed"
+    # before the license moved, the Cloud PC is still on its old plan; after, the admin may reprovision it
+    back: dict[str, Any] = {"service_plan_id": run.from_service_plan_id,
+            "service_plan_name": SERVICE_PLANS_BY_ID[run.from_service_plan_id].display_name} \
+        if run.phase == 0 and run.from_service_plan_id else {}  # fmt: skip
+    moved = machine.move(
+        cloud_pc, "failResize", ports.clock(), code=exc.code, message=message,
+        status_detail=StatusDetail(code="resizeFailed", message=message), resize_from_service_plan_id=None,
+        recheck_when_settled=False, **back,
+    )  # fmt: skip
+    save(ports, moved, if_match=cloud_pc.etag)
+    lifecycle.recheck_if_asked(ports, cloud_pc)
+    return "failed"
+
+
+def troubleshoot(ports: EnginePorts, cloud_pc: CloudPc) -> TroubleshootResult:
+    """Read-only checks of what a working Cloud PC needs; the result is kept on the Cloud PC and its timeline."""
+    assert cloud_pc.build is not None and cloud_pc.managed_device_name is not None
+    ops, tenant, device = ports.operations, cloud_pc.tenant_id, cloud_pc.managed_device_name
+    placement, vm = placement_of(cloud_pc.build), vm_name(cloud_pc.id, cloud_pc.run, cloud_pc.attempt)
+    checks: list[TroubleshootCheck] = []
+
+    def note(name: str, passed: bool, message: str) -> None:
+        checks.append(TroubleshootCheck(name=name, status="passed" if passed else "failed", message=message))
+
+    inspection = ops.inspect_vm(tenant, placement, vm)
+    if inspection is None:
+        note("virtualMachine", False, f"VM {vm} does not exist.")
+    else:
+        running = inspection.power_state == "running"
+        note("virtualMachine", running and inspection.provisioning_state == "Succeeded",
+             f"VM {vm} is {inspection.power_state} ({inspection.provisioning_state}), size {inspection.vm_size}.")
+        broken = {n: s for n, s in inspection.extensions.items() if s != "Succeeded"}
+        note("extensions", not broken and bool(inspection.extensions),
+             "Every extension succeeded." if inspection.extensions and not broken
+             else f"Extensions not succeeded: {broken or 'none installed'}.")  # fmt: skip
+    entra = ops.find_device(tenant, device)
+    note("entraDevice", entra is not None and entra.account_enabled,
+         f"Entra device {device} " + ("is enabled." if entra and entra.account_enabled else
+                                      "is disabled." if entra else "is missing."))  # fmt: skip
+    managed = ops.find_managed_device(tenant, device)
+    note("intuneDevice", managed is not None and managed.primary_user_id == cloud_pc.user_id,
+         f"Intune device {device} " + ("is enrolled with the user as primary user." if managed and
+                                       managed.primary_user_id == cloud_pc.user_id else
+                                       "has another primary user." if managed else "is not enrolled."))  # fmt: skip
+    role = ops.has_sign_in_role(tenant, placement, vm, cloud_pc.user_id)
+    note("userSignInRole", role, f"{cloud_pc.user_principal_name} " + (
+        "may sign in to the VM." if role else "has no sign-in role on the VM."))  # fmt: skip
+    healthy = all(c.status == "passed" for c in checks)
+    result = TroubleshootResult(date_time=ports.clock(), status="healthy" if healthy else "unhealthy", checks=checks)
+    failed = [c.name for c in checks if c.status == "failed"]
+    lifecycle.lifecycle_event(ports, tenant, lifecycle.ids_of(cloud_pc), "troubleshot",
+                              outcome="succeeded" if healthy else "warning", once=False,
+                              message="All checks passed" if healthy else f"Failed: {', '.join(failed)}")  # fmt: skip
+    current = ports.cloud_pcs.get_cloud_pc(tenant, cloud_pc.id)
+    ports.cloud_pcs.merge_cloud_pc(current.model_copy(update={"last_troubleshoot_result": result}),
+                                   ["last_troubleshoot_result"])  # fmt: skip
+    return result
+
+
+def refusal(error: Exception) -> tuple[str, str]:
+    """The (code, message) a bulk item reports for a refused action."""
+    if isinstance(error, DomainError):
+        return error.code, error.message
+    if isinstance(error, CloudError):
+        return error.code, str(error)
+    return "internalError", "The action could not be applied; try again."
+

@@ -1,0 +1,258 @@
+"""Cloud PC actions end to end: power, rename, resize, troubleshoot, bulk actions, a policy taken over by another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from tests.e2e.test_lifecycle import gone, one_cloud_pc, status_becomes
+from tests.e2e.test_provisioning import BIG_PLAN, PLAN, cloud_pcs, settled_cloud_pcs, timeline
+from tests.utils.api_client import ApiClient, eventually
+from tests.utils.wizard import CLOUD_PC_RG, Tenant
+
+POWER_ACTIONS = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredOff"}
+VM_ACTIONS = ("reboot", "powerOn", "powerOff", "resize", "troubleshoot")
+
+
+def act(api: ApiClient, tenant: Tenant, cloud_pc: dict[str, Any], action: str, body: Any = None) -> Any:
+    return api.post(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/{action}", body)
+
+
+def power_state(tenant: Tenant, cloud_pc: dict[str, Any]) -> str:
+    [vm] = [v for v in tenant.arm.vms(CLOUD_PC_RG) if cloud_pc["id"] in v["name"]]
+    statuses = vm["properties"]["instanceView"]["statuses"]
+    return str(next(s["code"] for s in statuses if s["code"].startswith("PowerState/")).split("/")[1])
+
+
+def line_appears(api: ApiClient, tenant: Tenant, cloud_pc: dict[str, Any], name: str) -> dict[str, Any]:
+    def found() -> dict[str, Any]:
+        lines = [e for e in timeline(api, tenant, cloud_pc) if e["name"] == name]
+        assert lines, [e["name"] for e in timeline(api, tenant, cloud_pc)]
+        return dict(lines[-1])
+
+    return eventually(found)
+
+
+def with_warnings(api: ApiClient, tenant: Tenant) -> dict[str, Any]:
+    """A Cloud PC that ended provisionedWithWarnings (its first post-provisioning Run Command failed)."""
+    tenant.fault("runCommand", 1)
+    tenant.user("wes", [PLAN])
+    tenant.group("warned", ["wes"])
+    tenant.assign(tenant.policy(), "warned")
+    [cloud_pc] = settled_cloud_pcs(api, tenant, 1)
+    assert cloud_pc["status"] == "provisionedWithWarnings", cloud_pc
+    return cloud_pc
+
+
+@pytest.mark.parametrize("start", ["provisioned", "provisionedWithWarnings"])
+def test_power_actions_change_the_vm_and_leave_a_line(api: ApiClient, start: str) -> None:
+    tenant = Tenant(api)
+    cloud_pc = one_cloud_pc(api, tenant) if start == "provisioned" else with_warnings(api, tenant)
+    for action, line in POWER_ACTIONS.items():
+        reply = act(api, tenant, cloud_pc, action)
+        assert reply.status_code == 202, reply.text
+        assert reply.json()["status"] == start
+        assert line_appears(api, tenant, cloud_pc, line)["outcome"] == "succeeded"
+        expected = "deallocated" if action == "powerOff" else "running"
+        eventually(lambda: _equal(power_state(tenant, cloud_pc), expected))  # noqa: B023 (called at once)
+    assert api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["status"] == start
+
+
+def _equal(actual: Any, expected: Any) -> None:
+    assert actual == expected
+
+
+def test_vm_actions_are_refused_for_a_failed_cloud_pc_and_rename_is_not(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.fault("enrollIntune", 3, "EnrollmentBlocked")
+    tenant.user("ann", [PLAN])
+    tenant.group("pilot", ["ann"])
+    tenant.assign(tenant.policy(), "pilot")
+    [failed] = settled_cloud_pcs(api, tenant, 1)
+    assert failed["status"] == "failed"
+    for action in VM_ACTIONS:
+        body = {"targetServicePlanId": BIG_PLAN} if action == "resize" else None
+        reply = act(api, tenant, failed, action, body)
+        assert reply.status_code == 409, (action, reply.text)
+        assert reply.json()["error"]["code"] == "wrongStatus"
+        assert "failed" in reply.json()["error"]["message"]
+    renamed = act(api, tenant, failed, "rename", {"displayName": "Ann's broken PC"})
+    assert renamed.status_code == 200 and renamed.json()["displayName"] == "Ann's broken PC"
+
+
+def test_rename_changes_the_friendly_name_only(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    cloud_pc = one_cloud_pc(api, tenant)
+    reply = act(api, tenant, cloud_pc, "rename", {"displayName": "Ann's design PC"})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["displayName"] == "Ann's design PC"
+    assert reply.json()["managedDeviceName"] == cloud_pc["managedDeviceName"]
+    assert line_appears(api, tenant, cloud_pc, "renamed")
+    assert act(api, tenant, cloud_pc, "rename", {"displayName": ""}).status_code == 400
+    assert api.post(f"{tenant.path}/cloudPCs/nope/rename", {"displayName": "x"}).status_code == 404
+
+
+def test_resize_moves_the_license_and_resizes_the_vm_in_place(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    cloud_pc = one_cloud_pc(api, tenant)
+    vm_before = {v["name"] for v in tenant.arm.vms(CLOUD_PC_RG)}
+    reply = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": BIG_PLAN})
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["status"] == "resizing"
+    resized = status_becomes(api, tenant, cloud_pc["id"], "provisioned")
+    assert resized["servicePlanId"] == BIG_PLAN
+    assert tenant.graph.licensed_plans(tenant.uid("ann")) == [BIG_PLAN]
+    [vm] = tenant.arm.vms(CLOUD_PC_RG)
+    assert vm["name"] in vm_before  # the same VM, resized
+    assert vm["properties"]["hardwareProfile"]["vmSize"] == SERVICE_PLANS_BY_ID[BIG_PLAN].vm_size
+    assert line_appears(api, tenant, cloud_pc, "resized")["outcome"] == "succeeded"
+    assert power_state(tenant, cloud_pc) == "running"
+    # the directory change the license move caused changes nothing: one Cloud PC, the same one
+    eventually(lambda: _equal([c["id"] for c in cloud_pcs(api, tenant)], [cloud_pc["id"]]))
+
+
+def test_resize_is_refused_without_a_free_license_or_to_the_same_plan(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    cloud_pc = one_cloud_pc(api, tenant)
+    tenant.graph.set_enabled_units(BIG_PLAN, 0)
+    refused = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": BIG_PLAN})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "noFreeLicense"
+    same = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": PLAN})
+    assert same.status_code == 400 and same.json()["error"]["details"][0]["code"] == "sameServicePlan"
+    unknown = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": "w365-nope"})
+    assert unknown.status_code == 400
+    assert api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["status"] == "provisioned"
+
+
+def test_troubleshoot_records_its_checks(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    cloud_pc = one_cloud_pc(api, tenant)
+    assert act(api, tenant, cloud_pc, "troubleshoot").status_code == 202
+
+    def reported() -> dict[str, Any]:
+        result = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["lastTroubleshootResult"]
+        assert result is not None
+        return dict(result)
+
+    result = eventually(reported)
+    assert result["status"] == "healthy", result
+    assert [c["name"] for c in result["checks"]] == [
+        "virtualMachine", "extensions", "entraDevice", "intuneDevice", "userSignInRole",
+    ]  # fmt: skip
+    assert line_appears(api, tenant, cloud_pc, "troubleshot")["outcome"] == "succeeded"
+    # a stopped VM is reported, and the Cloud PC in its grace period may still be checked
+    assert act(api, tenant, cloud_pc, "powerOff").status_code == 202
+    eventually(lambda: _equal(power_state(tenant, cloud_pc), "deallocated"))
+    tenant.user("ann", [])
+    status_becomes(api, tenant, cloud_pc["id"], "inGracePeriod")
+    before = result["dateTime"]
+    assert act(api, tenant, cloud_pc, "troubleshoot").status_code == 202
+
+    def checked_again() -> dict[str, Any]:
+        again = reported()
+        assert again["dateTime"] != before
+        return again
+
+    again = eventually(checked_again)
+    assert again["status"] == "unhealthy"
+    assert {c["name"]: c["status"] for c in again["checks"]}["virtualMachine"] == "failed"
+
+
+def test_a_bulk_end_grace_of_200_reports_each_item(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    names = [f"u{n:03d}" for n in range(200)]
+    for name in names:
+        tenant.user(name, [PLAN])
+    tenant.group("all", names)
+    tenant.assign(tenant.policy(), "all")
+    provisioned = settled_cloud_pcs(api, tenant, 200)
+    tenant.group("all", names[:3])  # 197 leave: their Cloud PCs enter the grace period, 3 stay provisioned
+
+    def in_grace() -> list[dict[str, Any]]:
+        found = cloud_pcs(api, tenant, "&status=inGracePeriod")
+        assert len(found) == 197
+        return found
+
+    eventually(in_grace, timeout_s=120)
+    body = {"action": "endGracePeriod", "cloudPcIds": [c["id"] for c in provisioned]}
+
+    review = api.post(f"{tenant.path}/bulkActions?validateOnly=true", body)
+    assert review.status_code == 200, review.text
+    assert review.json()["counts"] == {"succeeded": 0, "failed": 3, "running": 197}
+    assert len(cloud_pcs(api, tenant, "&status=inGracePeriod")) == 197  # nothing was done
+
+    started = api.post(f"{tenant.path}/bulkActions", body)
+    assert started.status_code == 202, started.text
+    location = started.headers["Location"]
+    bulk_id = started.json()["id"]
+
+    def finished() -> dict[str, Any]:
+        reply = api.get(f"{tenant.path}/bulkActions/{bulk_id}")
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["status"] != "running", reply.json()["counts"]
+        return dict(reply.json())
+
+    bulk = eventually(finished, timeout_s=120)
+    assert location.endswith(f"/bulkActions/{bulk_id}")
+    assert bulk["status"] == "partiallySucceeded"
+    assert bulk["counts"] == {"succeeded": 197, "failed": 3, "running": 0}
+    refused = [r for r in bulk["results"] if r["status"] == "failed"]
+    assert {tenant.name_of(c["userId"]) for c in provisioned if c["id"] in {r["cloudPcId"] for r in refused}} == set(
+        names[:3]
+    )
+    assert {r["error"]["code"] for r in refused} == {"wrongStatus"}
+    assert all("provisioned" in r["error"]["message"] for r in refused)
+    eventually(lambda: _equal(len(cloud_pcs(api, tenant)), 3), timeout_s=120)
+    listed = api.get(f"{tenant.path}/bulkActions").json()["value"]
+    assert [b["id"] for b in listed] == [bulk_id] and listed[0]["status"] == "partiallySucceeded"
+
+
+def test_bulk_actions_refuse_bad_requests(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    path = f"{tenant.path}/bulkActions"
+    assert api.post(path, {"action": "explode", "cloudPcIds": ["a"]}).status_code == 400
+    assert api.post(path, {"action": "reboot", "cloudPcIds": []}).status_code == 400
+    assert api.post(path, {"action": "resize", "cloudPcIds": ["a"]}).status_code == 400
+    assert api.post(path, {"action": "reboot", "cloudPcIds": ["a"], "targetServicePlanId": PLAN}).status_code == 400
+    assert api.get(f"{path}/nope").status_code == 404
+    assert api.post("/tenants/nope/bulkActions", {"action": "reboot", "cloudPcIds": ["a"]}).status_code == 404
+
+
+def test_unassigning_a_policy_another_still_targets_puts_its_cloud_pcs_in_grace(api: ApiClient) -> None:
+    """Seed 004: the Cloud PC of a policy no longer targeting the user enters grace; the winner's follows."""
+    tenant = Tenant(api)
+    tenant.user("ann", [PLAN])
+    tenant.group("first", ["ann"])
+    tenant.group("second", ["ann"])
+    first, second = tenant.policy(), tenant.policy()
+    tenant.assign(first, "first")
+    [old] = settled_cloud_pcs(api, tenant, 1)
+    assert old["provisioningPolicyId"] == first["id"]
+    tenant.assign(second, "second")  # assigned later: the first policy still wins
+    reply = api.post(f"{tenant.path}/provisioningPolicies/{first['id']}/assign", {"assignments": []})
+    assert reply.status_code == 200, reply.text
+    grace = status_becomes(api, tenant, old["id"], "inGracePeriod")
+    assert second["displayName"] in grace_message(api, tenant, old)
+
+    def waiting() -> dict[str, Any]:
+        [new] = [c for c in cloud_pcs(api, tenant) if c["id"] != old["id"]]
+        assert new["provisioningPolicyId"] == second["id"] and new["status"] == "pendingProvision"
+        assert (new["statusDetail"] or {}).get("code") == "waitingForLicense", new
+        return new
+
+    new = eventually(waiting)
+    explained = api.get(f"{tenant.path}/users/{tenant.uid('ann')}/provisioningExplanation").json()
+    assert explained["winningPolicy"]["policyId"] == second["id"]
+    assert act(api, tenant, grace, "endGracePeriod").status_code == 202
+    gone(api, tenant, old["id"])
+    done = status_becomes(api, tenant, new["id"], "provisioned")
+    assert done["provisioningPolicyId"] == second["id"]
+    delete = api.delete(f"{tenant.path}/provisioningPolicies/{first['id']}")
+    assert delete.status_code == 204, delete.text
+
+
+def grace_message(api: ApiClient, tenant: Tenant, cloud_pc: dict[str, Any]) -> str:
+    return str(line_appears(api, tenant, cloud_pc, "gracePeriodStarted")["message"])

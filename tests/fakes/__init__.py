@@ -1,0 +1,169 @@
+"""In-memory fakes of every port the services take, wired into EnginePorts and AdminPorts around a settable clock.
+
+fakes = Fakes()                       # fresh state; fakes.clock.now is T0
+ports = fakes.engine_ports()          # or fakes.admin_ports(); both share the same fakes
+fakes.directory.add_user(TENANT, "ann", PLAN)
+fakes.script.fail("join_device", times=2, code="DeviceNotSynced")
+fakes.clock.advance(minutes=5)
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from shared.events import DirectoryEvent
+from shared.services.engine_ports import EnginePorts
+from shared.services.ports import AdminPorts
+from tests.fakes.cloud import (
+    FakeCloudPcOperations,
+    FakeDeviceDirectory,
+    FakeDeviceManagement,
+    FakeDirectory,
+    FakeLicenses,
+    FakeManagedImages,
+    FakeNetworkChecks,
+    FakeProvisioningCompute,
+    FakeSecretStore,
+    Script,
+)
+from tests.fakes.repositories import (
+    FakeCloudPcs,
+    FakeConnections,
+    FakeDeviceImages,
+    FakeDueWork,
+    FakePolicies,
+    FakeSites,
+    FakeTenants,
+)
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """The ports' clock: a callable whose `now` stays put until a test moves it."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        self.now += delta if delta is not None else timedelta(**parts)
+        return self.now
+
+
+class RecordingEvents:
+    """The EventPublisher: keeps every directory event published, as the queue message would carry it."""
+
+    def __init__(self) -> None:
+        self.published: list[DirectoryEvent] = []
+
+    def publish_directory_event(
+        self,
+        tenant_id: str,
+        *,
+        user_ids: list[str] | None = None,
+        group_ids: list[str] | None = None,
+        full: bool = False,
+    ) -> None:
+        self.published.append(
+            DirectoryEvent(
+                tenant_id=tenant_id, user_ids=list(user_ids or []), group_ids=list(group_ids or []), full=full
+            )
+        )
+
+
+class SequentialIds:
+    """AdminPorts.new_id: GUID-shaped and in order, so a test can predict the ids it gets."""
+
+    def __init__(self) -> None:
+        self.issued = 0
+
+    def __call__(self) -> str:
+        self.issued += 1
+        return str(uuid.UUID(int=self.issued))
+
+
+class Fakes:
+    """One fresh in-memory world: every repository and cloud fake, the script that drives the cloud fakes'
+    faults and delays, the clock and the published events. Inspect any of them after the call under test."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.clock = FakeClock(now)
+        self.script = Script()
+        self.events = RecordingEvents()
+        self.new_id = SequentialIds()
+        self.tenants = FakeTenants()
+        self.sites = FakeSites()
+        self.connections = FakeConnections()
+        self.images = FakeDeviceImages()
+        self.policies = FakePolicies()
+        self.cloud_pcs = FakeCloudPcs()
+        self.due = FakeDueWork()
+        self.directory = FakeDirectory(self.script)
+        self.compute = FakeProvisioningCompute(self.script)
+        self.devices = FakeDeviceDirectory(self.script, self.compute)
+        self.intune = FakeDeviceManagement(self.script, self.devices)
+        self.secrets = FakeSecretStore(self.script)
+        self.managed_images = FakeManagedImages(self.script)
+        self.network = FakeNetworkChecks(self.script)
+        self.operations = FakeCloudPcOperations(self.script, self.intune)
+        self.licenses = FakeLicenses(self.script, self.directory)
+
+    def engine_ports(self, **overrides: Any) -> EnginePorts:
+        """EnginePorts on these fakes; `overrides` set the other fields (max_attempts, grace_period, ...)."""
+        # named one by one, so mypy checks each fake against its Protocol
+        ports = EnginePorts(
+            cloud_pcs=self.cloud_pcs,
+            policies=self.policies,
+            connections=self.connections,
+            sites=self.sites,
+            images=self.images,
+            directory=self.directory,
+            compute=self.compute,
+            devices=self.devices,
+            intune=self.intune,
+            operations=self.operations,
+            licenses=self.licenses,
+            due=self.due,
+            events=self.events,
+            clock=self.clock,
+        )
+        return replace(ports, **overrides)
+
+    def admin_ports(self, **overrides: Any) -> AdminPorts:
+        ports = AdminPorts(
+            tenants=self.tenants,
+            sites=self.sites,
+            connections=self.connections,
+            images=self.images,
+            policies=self.policies,
+            secrets=self.secrets,
+            directory=self.directory,
+            network=self.network,
+            compute=self.managed_images,
+            events=self.events,
+            clock=self.clock,
+            new_id=self.new_id,
+        )
+        return replace(ports, **overrides)
+
+
+def engine_ports(clock: FakeClock | None = None, **overrides: Any) -> tuple[EnginePorts, Fakes]:
+    """EnginePorts on fresh fakes, and the fakes to arrange and inspect."""
+    fakes = Fakes()
+    if clock is not None:
+        fakes.clock = clock
+    return fakes.engine_ports(**overrides), fakes
+
+
+def admin_ports(clock: FakeClock | None = None, **overrides: Any) -> tuple[AdminPorts, Fakes]:
+    """AdminPorts on fresh fakes, and the fakes to arrange and inspect."""
+    fakes = Fakes()
+    if clock is not None:
+        fakes.clock = clock
+    return fakes.admin_ports(**overrides), fakes

@@ -1,0 +1,487 @@
+"""Stateful in-memory fakes of the cloud ports, with one scripting mechanism for faults and slow operations.
+
+Every fake operation first asks the shared `Script` by name: the Protocol method's name (`create_vm`,
+`join_device`, ...), and for Run Commands and health checks also the command's or check's name
+(`disableWindowsReset`, `dnsResolution`), which is asked first. A scripted rule makes the call raise
+`CloudError`, or answer "not done, retry after X" with an operation token to pass back; rules for one name
+apply in the order they were added. Unscripted, every call succeeds and changes the fake's state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from shared.cloud.ports import (
+    CheckOutcome,
+    CloudError,
+    DeviceRecord,
+    DirectoryUser,
+    JoinSpec,
+    ManagedDeviceRecord,
+    ManagedImage,
+    NetworkTarget,
+    Placement,
+    PowerAction,
+    Progress,
+    VmInspection,
+    VmSpec,
+)
+from shared.errors import NotFound
+
+DONE = Progress(done=True)
+
+
+@dataclass
+class _Rule:
+    fails: bool
+    remaining: int | None  # None: every call from now on
+    code: str = ""
+    message: str = ""
+    retry_after_s: float = 0.0
+
+
+class Script:
+    """What the fakes answer, by operation name; and what they were asked.
+
+    `calls[name]` counts every call of a name; `log` lists (name, operation passed back) per call, the most
+    specific name of each call, so a test can see a poll carry the token the previous answer gave.
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.log: list[tuple[str, str | None]] = []
+        self._rules: dict[str, list[_Rule]] = {}
+
+    def fail(self, name: str, times: int | None = 1, *, code: str = "InternalServerError", message: str = "") -> None:
+        """The next `times` calls of `name` (None: all of them) raise CloudError(name, code, message)."""
+        text = message or f"{name} failed ({code})"
+        self._add(name, _Rule(True, times, code=code, message=text))
+
+    def wait(self, name: str, times: int | None = 1, *, retry_after_s: float = 30.0) -> None:
+        """The next `times` calls of `name` (None: all of them) answer not done, to be asked again later.
+
+        Only operations that answer Progress (or a check's outcome) can wait; the directory's reads ignore it."""
+        self._add(name, _Rule(False, times, retry_after_s=retry_after_s))
+
+    def _add(self, name: str, rule: _Rule) -> None:
+        if rule.remaining is not None and rule.remaining < 1:
+            raise ValueError("times is a count of calls (1 or more), or None for every call")
+        self._rules.setdefault(name, []).append(rule)
+
+    def clear(self, name: str | None = None) -> None:
+        """Forget the rules of `name`, or every rule."""
+        if name is None:
+            self._rules.clear()
+        else:
+            self._rules.pop(name, None)
+
+    def enter(self, *names: str, operation: str | None = None) -> Progress | None:
+        """Called first by every fake operation, most general name first: counts it, then raises a scripted
+        fault, answers a scripted "not done", or returns None to let the fake do its work."""
+        self.calls.update(names)
+        self.log.append((names[-1], operation))
+        for name in reversed(names):
+            rules = self._rules.get(name)
+            if not rules:
+                continue
+            rule = rules[0]
+            if rule.remaining is not None:
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    rules.pop(0)
+            if rule.fails:
+                raise CloudError(name, rule.code, rule.message)
+            return Progress(done=False, retry_after_s=rule.retry_after_s, operation=f"{name}#{self.calls[name]}")
+        return None
+
+
+def _arm_id(placement: Placement, kind: str, name: str) -> str:
+    return (
+        f"/subscriptions/{placement.subscription_id}/resourceGroups/{placement.resource_group}/providers/{kind}/{name}"
+    )
+
+
+class FakeDirectory:
+    """Entra ID: users with their licenses (service plan ids) and groups of direct members, per tenant."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.users: dict[str, dict[str, DirectoryUser]] = {}
+        self.groups: dict[str, dict[str, list[str]]] = {}
+
+    def add_user(self, tenant_id: str, user_id: str, *licenses: str, display_name: str = "") -> DirectoryUser:
+        user = DirectoryUser(user_id, f"{user_id}@contoso.com", display_name or user_id.title(), tuple(licenses))
+        self.users.setdefault(tenant_id, {})[user_id] = user
+        return user
+
+    def set_licenses(self, tenant_id: str, user_id: str, *licenses: str) -> None:
+        user = self.users[tenant_id][user_id]
+        self.users[tenant_id][user_id] = DirectoryUser(user.id, user.user_principal_name, user.display_name, licenses)
+
+    def remove_user(self, tenant_id: str, user_id: str) -> None:
+        """Deleting a user ends their group memberships too, as in Entra ID."""
+        self.users.get(tenant_id, {}).pop(user_id, None)
+        for members in self.groups.get(tenant_id, {}).values():
+            if user_id in members:
+                members.remove(user_id)
+
+    def add_group(self, tenant_id: str, group_id: str, *members: str) -> None:
+        self.groups.setdefault(tenant_id, {})[group_id] = list(dict.fromkeys(members))
+
+    def add_members(self, tenant_id: str, group_id: str, *user_ids: str) -> None:
+        members = self.groups[tenant_id][group_id]
+        members.extend(u for u in user_ids if u not in members)
+
+    def remove_members(self, tenant_id: str, group_id: str, *user_ids: str) -> None:
+        self.groups[tenant_id][group_id] = [u for u in self.groups[tenant_id][group_id] if u not in user_ids]
+
+    # --- Directory -------------------------------------------------------------------------------
+    def get_users(self, tenant_id: str, user_ids: list[str]) -> dict[str, DirectoryUser]:
+        self.script.enter("get_users")
+        known = self.users.get(tenant_id, {})
+        return {u: known[u] for u in user_ids if u in known}
+
+    def list_group_members(self, tenant_id: str, group_id: str) -> list[str] | None:
+        self.script.enter("list_group_members")
+        members = self.groups.get(tenant_id, {}).get(group_id)
+        return None if members is None else list(members)
+
+    def member_groups(self, tenant_id: str, user_id: str, group_ids: list[str]) -> list[str]:
+        self.script.enter("member_groups")
+        groups = self.groups.get(tenant_id, {})
+        return [g for g in group_ids if user_id in groups.get(g, [])]
+
+    def count_licenses(self, tenant_id: str) -> dict[str, int]:
+        """Licenses assigned per service plan (what consumed units count)."""
+        self.script.enter("count_licenses")
+        return dict(Counter(plan for user in self.users.get(tenant_id, {}).values() for plan in user.licenses))
+
+
+@dataclass
+class FakeVm:
+    spec: VmSpec
+    commands: list[str] = field(default_factory=list)  # Run Commands run on it, in order
+    sign_in: dict[str, bool] = field(default_factory=dict)  # user id -> administrator (role assignments on the VM)
+
+
+class FakeProvisioningCompute:
+    """VMs and NICs by (tenant, name). A NIC attached to a VM cannot be deleted, as in Azure."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.vms: dict[tuple[str, str], FakeVm] = {}
+        self.nics: dict[tuple[str, str], str | None] = {}  # the VM it is attached to, if any
+
+    def vm_names(self, tenant_id: str) -> list[str]:
+        return sorted(name for tenant, name in self.vms if tenant == tenant_id)
+
+    def nic_names(self, tenant_id: str) -> list[str]:
+        return sorted(name for tenant, name in self.nics if tenant == tenant_id)
+
+    def allocate_capacity(self, tenant_id: str, placement: Placement, vm_size: str) -> Progress:
+        return self.script.enter("allocate_capacity") or DONE
+
+    def create_vm(self, tenant_id: str, spec: VmSpec, operation: str | None = None) -> Progress:
+        waiting = self.script.enter("create_vm", operation=operation)
+        if waiting:
+            return waiting
+        self.nics[(tenant_id, spec.nic_name)] = spec.name
+        self.vms.setdefault((tenant_id, spec.name), FakeVm(spec))
+        return Progress(done=True, resource_id=_arm_id(spec.placement, "Microsoft.Compute/virtualMachines", spec.name))
+
+    def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
+        waiting = self.script.enter("attached_nic")
+        if waiting:
+            return waiting
+        if self.nics.get((tenant_id, nic_name)) is None:
+            raise CloudError("attached_nic", "NicNotAttached", f"network interface {nic_name} is not attached to a VM")
+        return Progress(done=True, resource_id=_arm_id(placement, "Microsoft.Network/networkInterfaces", nic_name))
+
+    def run_command(
+        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
+        operation: str | None = None,
+    ) -> Progress:  # fmt: skip
+        waiting = self.script.enter("run_command", command, operation=operation)
+        if waiting:
+            return waiting
+        self.vm(tenant_id, vm_name, command).commands.append(command)
+        return DONE
+
+    def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:
+        waiting = self.script.enter("delete_vm", operation=operation)
+        if waiting:
+            return waiting
+        self.vms.pop((tenant_id, vm_name), None)
+        for key, attached_to in self.nics.items():
+            if key[0] == tenant_id and attached_to == vm_name:
+                self.nics[key] = None
+        return DONE
+
+    def delete_nic(self, tenant_id: str, placement: Placement, nic_name: str, operation: str | None = None) -> Progress:
+        waiting = self.script.enter("delete_nic", operation=operation)
+        if waiting:
+            return waiting
+        if self.nics.get((tenant_id, nic_name)) is not None:
+            raise CloudError("delete_nic", "NicInUse", f"network interface {nic_name} is attached to a VM")
+        self.nics.pop((tenant_id, nic_name), None)
+        return DONE
+
+    def vm(self, tenant_id: str, vm_name: str, step: str) -> FakeVm:
+        found = self.vms.get((tenant_id, vm_name))
+        if found is None:
+            raise CloudError(step, "ResourceNotFound", f"virtual machine {vm_name} was not found")
+        return found
+
+
+class FakeDeviceDirectory:
+    """Entra device objects by (tenant, device name), and on-premises computer accounts of hybrid joins."""
+
+    def __init__(self, script: Script, compute: FakeProvisioningCompute) -> None:
+        self.script = script
+        self.compute = compute
+        self.devices: dict[tuple[str, str], JoinSpec] = {}
+        self.computer_accounts: dict[tuple[str, str], str] = {}  # "enabled" | "disabled"; never deleted
+
+    def join_device(
+        self, tenant_id: str, placement: Placement, vm_name: str, join: JoinSpec, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("join_device", operation=operation)
+        if waiting:
+            return waiting
+        self.compute.vm(tenant_id, vm_name, "join_device")
+        self.devices[(tenant_id, join.device_name)] = join
+        if join.join_type == "hybridAzureADJoin":
+            self.computer_accounts.setdefault((tenant_id, join.device_name), "enabled")
+        return DONE
+
+    def delete_device(self, tenant_id: str, device_name: str) -> Progress:
+        waiting = self.script.enter("delete_device")
+        if waiting:
+            return waiting
+        self.devices.pop((tenant_id, device_name), None)
+        return DONE
+
+    def disable_computer_account(
+        self, tenant_id: str, placement: Placement, join: JoinSpec, subnet_id: str | None, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("disable_computer_account", operation=operation)
+        if waiting:
+            return waiting
+        if (tenant_id, join.device_name) in self.computer_accounts:
+            self.computer_accounts[(tenant_id, join.device_name)] = "disabled"
+        return DONE
+
+
+class FakeDeviceManagement:
+    """Intune managed devices by (tenant, device name) with their primary user; sign-in roles live on the VM."""
+
+    def __init__(self, script: Script, devices: FakeDeviceDirectory) -> None:
+        self.script = script
+        self.entra = devices
+        self.managed_devices: dict[tuple[str, str], str | None] = {}  # device -> primary user id
+
+    def enroll_device(
+        self, tenant_id: str, placement: Placement, vm_name: str, join: JoinSpec, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("enroll_device", operation=operation)
+        if waiting:
+            return waiting
+        if (tenant_id, join.device_name) not in self.entra.devices:
+            raise CloudError("enroll_device", "DeviceNotFound", f"{join.device_name} has not joined Entra ID")
+        self.managed_devices.setdefault((tenant_id, join.device_name), None)
+        return DONE
+
+    def set_primary_user(self, tenant_id: str, device_name: str, user_id: str) -> Progress:
+        waiting = self.script.enter("set_primary_user")
+        if waiting:
+            return waiting
+        if (tenant_id, device_name) not in self.managed_devices:
+            raise CloudError("set_primary_user", "ResourceNotFound", f"{device_name} is not enrolled in Intune")
+        self.managed_devices[(tenant_id, device_name)] = user_id
+        return DONE
+
+    def assign_user(
+        self, tenant_id: str, placement: Placement, vm_name: str, user_id: str, administrator: bool
+    ) -> Progress:
+        waiting = self.script.enter("assign_user")
+        if waiting:
+            return waiting
+        self.entra.compute.vm(tenant_id, vm_name, "assign_user").sign_in[user_id] = administrator
+        return DONE
+
+    def delete_managed_device(self, tenant_id: str, device_name: str) -> Progress:
+        waiting = self.script.enter("delete_managed_device")
+        if waiting:
+            return waiting
+        self.managed_devices.pop((tenant_id, device_name), None)
+        return DONE
+
+
+class FakeCloudPcOperations:
+    """Power, size and disk on the fake VMs; reads of devices and sign-in roles from the other fakes."""
+
+    def __init__(self, script: Script, intune: FakeDeviceManagement) -> None:
+        self.script = script
+        self.intune = intune
+        self.compute = intune.entra.compute
+        self.power: dict[tuple[str, str], str] = {}  # (tenant, vm) -> power state; absent: running
+        self.sizes: dict[tuple[str, str], tuple[str, int]] = {}  # (tenant, vm) -> (vm size, OS disk GB) once changed
+
+    def power_vm(
+        self, tenant_id: str, placement: Placement, vm_name: str, action: PowerAction, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("power_vm", action, operation=operation)
+        if waiting:
+            return waiting
+        self.compute.vm(tenant_id, vm_name, "powerVm")
+        self.power[(tenant_id, vm_name)] = "deallocated" if action == "deallocate" else "running"
+        return DONE
+
+    def resize_vm(
+        self, tenant_id: str, placement: Placement, vm_name: str, vm_size: str, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("resize_vm", operation=operation)
+        if waiting:
+            return waiting
+        spec = self.compute.vm(tenant_id, vm_name, "resizeVm").spec
+        _, disk = self.sizes.get((tenant_id, vm_name), ("", spec.os_disk_size_gb))
+        self.sizes[(tenant_id, vm_name)] = (vm_size, disk)
+        return DONE
+
+    def grow_os_disk(
+        self, tenant_id: str, placement: Placement, vm_name: str, size_gb: int, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("grow_os_disk", operation=operation)
+        if waiting:
+            return waiting
+        spec = self.compute.vm(tenant_id, vm_name, "growOsDisk").spec
+        if self.power.get((tenant_id, vm_name), "running") != "deallocated":
+            raise CloudError("growOsDisk", "OperationNotAllowed", "the VM must be deallocated to grow its disk")
+        size, _ = self.sizes.get((tenant_id, vm_name), (spec.vm_size, spec.os_disk_size_gb))
+        self.sizes[(tenant_id, vm_name)] = (size or spec.vm_size, size_gb)
+        return DONE
+
+    def inspect_vm(self, tenant_id: str, placement: Placement, vm_name: str) -> VmInspection | None:
+        self.script.enter("inspect_vm")
+        vm = self.compute.vms.get((tenant_id, vm_name))
+        if vm is None:
+            return None
+        size, disk = self.sizes.get((tenant_id, vm_name), (vm.spec.vm_size, vm.spec.os_disk_size_gb))
+        return VmInspection(
+            power_state=self.power.get((tenant_id, vm_name), "running"), provisioning_state="Succeeded",
+            vm_size=size or vm.spec.vm_size, os_disk_size_gb=disk, extensions={"AADLoginForWindows": "Succeeded"},
+        )  # fmt: skip
+
+    def find_device(self, tenant_id: str, device_name: str) -> DeviceRecord | None:
+        self.script.enter("find_device")
+        join = self.intune.entra.devices.get((tenant_id, device_name))
+        return None if join is None else DeviceRecord(id=f"device-{device_name}", account_enabled=True,
+                                                      trust_type="AzureAd")  # fmt: skip
+
+    def find_managed_device(self, tenant_id: str, device_name: str) -> ManagedDeviceRecord | None:
+        self.script.enter("find_managed_device")
+        if (tenant_id, device_name) not in self.intune.managed_devices:
+            return None
+        user = self.intune.managed_devices[(tenant_id, device_name)]
+        return ManagedDeviceRecord(id=f"managed-{device_name}", primary_user_id=user)
+
+    def has_sign_in_role(self, tenant_id: str, placement: Placement, vm_name: str, user_id: str) -> bool:
+        self.script.enter("has_sign_in_role")
+        vm = self.compute.vms.get((tenant_id, vm_name))
+        return vm is not None and user_id in vm.sign_in
+
+
+class FakeLicenses:
+    """Licenses bought per plan (`bought`) and the users holding them, which are the fake directory's."""
+
+    def __init__(self, script: Script, directory: FakeDirectory) -> None:
+        self.script = script
+        self.directory = directory
+        self.bought: dict[tuple[str, str], int] = {}  # (tenant, plan) -> units; absent: plenty
+
+    def free_licenses(self, tenant_id: str, service_plan_id: str) -> int:
+        self.script.enter("free_licenses")
+        held = self.directory.count_licenses(tenant_id).get(service_plan_id, 0)
+        return max(self.bought.get((tenant_id, service_plan_id), 10_000) - held, 0)
+
+    def switch_license(self, tenant_id: str, user_id: str, add_plan: str, remove_plan: str | None) -> Progress:
+        waiting = self.script.enter("switch_license")
+        if waiting:
+            return waiting
+        user = self.directory.get_users(tenant_id, [user_id])[user_id]
+        licenses = list(user.licenses)
+        if add_plan not in licenses:
+            if self.free_licenses(tenant_id, add_plan) < 1:
+                raise CloudError("switchLicense", "noFreeLicense", "no free license of the target plan")
+            licenses.append(add_plan)
+        if remove_plan in licenses:
+            licenses.remove(remove_plan)
+        self.directory.set_licenses(tenant_id, user_id, *licenses)
+        return DONE
+
+
+class FakeSecretStore:
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.secrets: dict[str, str] = {}
+
+    def set_secret(self, name: str, value: str) -> None:
+        self.script.enter("set_secret")
+        self.secrets[name] = value
+
+    def get_secret(self, name: str) -> str:
+        self.script.enter("get_secret")
+        if name not in self.secrets:
+            raise NotFound(f"Secret '{name}' was not found.", code="notFound", target="secret")
+        return self.secrets[name]
+
+    def delete_secret(self, name: str) -> None:
+        self.script.enter("delete_secret")
+        self.secrets.pop(name, None)
+
+
+class FakeManagedImages:
+    """The Compute port: managed images by resource id."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.images: dict[str, ManagedImage] = {}
+
+    def add(self, image: ManagedImage) -> None:
+        self.images[image.resource_id] = image
+
+    def get_managed_image(self, tenant_id: str, resource_id: str) -> ManagedImage | None:
+        self.script.enter("get_managed_image")
+        return self.images.get(resource_id)
+
+
+class FakeNetworkChecks:
+    """Every check passes unless `outcomes` says otherwise; probes are remembered by (tenant, probe key)."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.outcomes: dict[str, CheckOutcome] = {}
+        self.probes: set[tuple[str, str]] = set()
+
+    def run_check(
+        self, tenant_id: str, check: str, target: NetworkTarget, operation: str | None = None
+    ) -> CheckOutcome:
+        waiting = self.script.enter("run_check", check, operation=operation)
+        if waiting:
+            return CheckOutcome("running", retry_after_s=waiting.retry_after_s, operation=waiting.operation)
+        return self.outcomes.get(check, CheckOutcome("passed"))
+
+    def prepare_probe(self, tenant_id: str, target: NetworkTarget, operation: str | None = None) -> Progress:
+        waiting = self.script.enter("prepare_probe", operation=operation)
+        if waiting:
+            return waiting
+        self.probes.add((tenant_id, target.probe_key))
+        return DONE
+
+    def remove_probe(self, tenant_id: str, target: NetworkTarget, operation: str | None = None) -> Progress:
+        waiting = self.script.enter("remove_probe", operation=operation)
+        if waiting:
+            return waiting
+        self.probes.discard((tenant_id, target.probe_key))
+        return DONE

@@ -1,0 +1,357 @@
+"""In-memory repositories with the Table Storage ones' contract: etags, create-only, NotFound, paging, ordering."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+from shared.errors import Conflict, NotFound, PreconditionFailed
+from shared.models.cloud_pcs import CloudPc, CloudPcEvent
+from shared.models.connections import Connection
+from shared.models.images import DeviceImage
+from shared.models.lifecycle import DueWork
+from shared.models.policies import ProvisioningPolicy
+from shared.models.sites import Site
+from shared.models.tenants import Tenant
+from shared.storage.tables import decode_skip_token, encode_skip_token
+
+M = TypeVar("M", bound=BaseModel)
+_etags = itertools.count(1)  # one sequence for every fake table, so no two writes ever share an etag
+
+
+def _copy(item: M) -> M:
+    return item.model_copy(deep=True)
+
+
+def _with_etag(item: M, etag: str) -> M:
+    return item.model_copy(update={"etag": etag}, deep=True) if "etag" in type(item).model_fields else _copy(item)
+
+
+class FakeTable(Generic[M]):
+    """One table: rows by (partition key, row key) in key order, as Table Storage returns them.
+
+    `writes` counts successful writes (tests use it to show a repeated call wrote nothing new).
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.rows: dict[tuple[str, str], tuple[M, str]] = {}
+        self.writes = 0
+
+    def get(self, partition_key: str, row_key: str, target: str) -> M:
+        found = self.find(partition_key, row_key)
+        if found is None:
+            raise NotFound.resource(self.kind, row_key or partition_key, target)
+        return found
+
+    def find(self, partition_key: str, row_key: str) -> M | None:
+        row = self.rows.get((partition_key, row_key))
+        return None if row is None else _with_etag(*row)
+
+    def put(
+        self, item: M, partition_key: str, row_key: str, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> M:
+        """Create-only (Conflict), replace-if-etag-matches (PreconditionFailed, NotFound), or upsert."""
+        key = (partition_key, row_key)
+        current = self.rows.get(key)
+        if if_none_match and current is not None:
+            raise Conflict(f"{self.kind} '{row_key}' already exists.", code="alreadyExists", target="id")
+        if if_match and current is None:
+            raise NotFound.resource(self.kind, row_key, "id")
+        if if_match and if_match != "*" and current is not None and current[1] != if_match:
+            raise PreconditionFailed.stale(self.kind, row_key)
+        return self._store(key, item)
+
+    def merge(self, item: M, partition_key: str, row_key: str, fields: Iterable[str]) -> None:
+        """Only `fields` of `item` onto the stored row; NotFound without one."""
+        key = (partition_key, row_key)
+        current = self.rows.get(key)
+        if current is None:
+            raise NotFound.resource(self.kind, row_key, "id")
+        # the real merge writes an entity's properties, and a None value is no property: it never clears a field
+        changes = {name: value for name in fields if (value := getattr(item, name)) is not None}
+        self._store(key, current[0].model_copy(update=changes))
+
+    def delete(self, partition_key: str, row_key: str, *, if_match: str | None = None) -> None:
+        """Idempotent; with an etag, PreconditionFailed when the row changed since."""
+        current = self.rows.get((partition_key, row_key))
+        if current is None:
+            return
+        if if_match and if_match != "*" and current[1] != if_match:
+            raise PreconditionFailed.stale(self.kind, row_key)
+        del self.rows[(partition_key, row_key)]
+        self.writes += 1
+
+    def scan(self, where: Callable[[str, str, M], bool] | None = None) -> list[M]:
+        return [_with_etag(*self.rows[key]) for key in self._keys(where)]
+
+    def page(
+        self, where: Callable[[str, str, M], bool] | None = None, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[M], str | None]:
+        """Up to `top` matches after the skip token's key, and the token of the next match (None at the end)."""
+        start = decode_skip_token(skip_token)  # a token this fake did not issue fails as the real one does
+        after = (start["PartitionKey"], start["RowKey"]) if start else None
+        keys = [key for key in self._keys(where) if after is None or key >= after]
+        chosen, rest = keys[:top], keys[top:]
+        token = encode_skip_token({"PartitionKey": rest[0][0], "RowKey": rest[0][1]}) if rest else None
+        return [_with_etag(*self.rows[key]) for key in chosen], token
+
+    def _keys(self, where: Callable[[str, str, M], bool] | None) -> list[tuple[str, str]]:
+        return [key for key in sorted(self.rows) if where is None or where(*key, self.rows[key][0])]
+
+    def _store(self, key: tuple[str, str], item: M) -> M:
+        etag = f"W/\"datetime'{next(_etags):012d}'\""
+        self.rows[key] = (_copy(item), etag)
+        self.writes += 1
+        return _with_etag(item, etag)
+
+
+class FakeCloudPcs:
+    def __init__(self) -> None:
+        self.table: FakeTable[CloudPc] = FakeTable("Cloud PC")
+        self.timelines: dict[tuple[str, str], dict[str, CloudPcEvent]] = {}
+        self.device_names: dict[tuple[str, str], str] = {}  # (tenant, name) -> the Cloud PC holding it
+
+    def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+        return self.table.get(tenant_id, cloud_pc_id, target="cloudPcId")
+
+    def find_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc | None:
+        return self.table.find(tenant_id, cloud_pc_id)
+
+    def list_cloud_pcs(
+        self, tenant_id: str, filters: dict[str, str], *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[CloudPc], str | None]:
+        def matches(pk: str, rk: str, item: CloudPc) -> bool:  # filters name stored (camelCase) properties
+            stored = item.model_dump(by_alias=True, mode="json")
+            return pk == tenant_id and all(str(stored.get(name)) == value for name, value in filters.items())
+
+        return self.table.page(matches, top=top, skip_token=skip_token)
+
+    def list_all_cloud_pcs(self, tenant_id: str) -> list[CloudPc]:
+        return self.table.scan(lambda pk, rk, c: pk == tenant_id)
+
+    def list_users_cloud_pcs(self, tenant_id: str, user_id: str) -> list[CloudPc]:
+        return self.table.scan(lambda pk, rk, c: pk == tenant_id and c.user_id == user_id)
+
+    def list_cloud_pcs_in_status(self, tenant_id: str, status: str) -> list[CloudPc]:
+        return self.table.scan(lambda pk, rk, c: pk == tenant_id and c.status == status)
+
+    def list_cloud_pcs_of_plan(self, tenant_id: str, plan_id: str) -> list[CloudPc]:
+        return self.table.scan(lambda pk, rk, c: pk == tenant_id and c.service_plan_id == plan_id)
+
+    def insert_cloud_pcs(self, cloud_pcs: Iterable[CloudPc]) -> list[CloudPc]:
+        created = []
+        for cloud_pc in cloud_pcs:
+            try:
+                created.append(self.table.put(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, if_none_match=True))
+            except Conflict:
+                continue
+        return created
+
+    def upsert_cloud_pc(self, cloud_pc: CloudPc, *, if_match: str | None = None) -> CloudPc:
+        return self.table.put(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, if_match=if_match)
+
+    def merge_cloud_pc(self, cloud_pc: CloudPc, fields: Iterable[str]) -> None:
+        self.table.merge(cloud_pc, cloud_pc.tenant_id, cloud_pc.id, fields)
+
+    def delete_cloud_pc(self, tenant_id: str, cloud_pc_id: str, *, if_match: str | None = None) -> None:
+        self.table.delete(tenant_id, cloud_pc_id, if_match=if_match)
+
+    def upsert_event(self, tenant_id: str, event: CloudPcEvent) -> None:
+        self.upsert_events(tenant_id, [event])
+
+    def upsert_events(self, tenant_id: str, events: Iterable[CloudPcEvent]) -> None:
+        for event in events:
+            lines = self.timelines.setdefault((tenant_id, event.cloud_pc_id), {})
+            known = lines.get(event.id)
+            if known is None or event.date_time >= known.date_time:  # as the real one reads back: the latest
+                lines[event.id] = _copy(event)
+
+    def list_events(self, tenant_id: str, cloud_pc_id: str) -> list[CloudPcEvent]:
+        lines = self.timelines.get((tenant_id, cloud_pc_id), {}).values()
+        return [_copy(e) for e in sorted(lines, key=lambda e: (e.start_date_time or e.date_time, e.id))]
+
+    def claim_device_name(self, tenant_id: str, name: str, cloud_pc_id: str) -> bool:
+        owner = self.device_names.setdefault((tenant_id, name), cloud_pc_id)
+        return owner == cloud_pc_id
+
+    def release_device_name(self, tenant_id: str, name: str) -> None:
+        self.device_names.pop((tenant_id, name), None)
+
+
+class FakePolicies:
+    def __init__(self) -> None:
+        self.table: FakeTable[ProvisioningPolicy] = FakeTable("Provisioning policy")
+
+    def get_policy(self, tenant_id: str, policy_id: str) -> ProvisioningPolicy:
+        return self.table.get(tenant_id, policy_id, target="policyId")
+
+    def find_policy(self, tenant_id: str, policy_id: str) -> ProvisioningPolicy | None:
+        return self.table.find(tenant_id, policy_id)
+
+    def list_policies(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[ProvisioningPolicy], str | None]:
+        return self.table.page(lambda pk, rk, p: pk == tenant_id, top=top, skip_token=skip_token)
+
+    def list_all_policies(self, tenant_id: str) -> list[ProvisioningPolicy]:
+        return self.table.scan(lambda pk, rk, p: pk == tenant_id)
+
+    def upsert_policy(
+        self, policy: ProvisioningPolicy, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> ProvisioningPolicy:
+        return self.table.put(policy, policy.tenant_id, policy.id, if_match=if_match, if_none_match=if_none_match)
+
+    def delete_policy(self, tenant_id: str, policy_id: str, *, if_match: str | None = None) -> None:
+        self.table.delete(tenant_id, policy_id, if_match=if_match)
+
+
+class FakeConnections:
+    def __init__(self) -> None:
+        self.table: FakeTable[Connection] = FakeTable("Connection")
+
+    def get_connection(self, tenant_id: str, connection_id: str) -> Connection:
+        return self.table.get(tenant_id, connection_id, target="connectionId")
+
+    def find_connection(self, tenant_id: str, connection_id: str) -> Connection | None:
+        return self.table.find(tenant_id, connection_id)
+
+    def list_connections(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[Connection], str | None]:
+        return self.table.page(lambda pk, rk, c: pk == tenant_id, top=top, skip_token=skip_token)
+
+    def list_all_connections(self) -> list[Connection]:
+        return self.table.scan()
+
+    def count_connections(self, tenant_id: str) -> int:
+        return len(self.table.scan(lambda pk, rk, c: pk == tenant_id))
+
+    def any_in_site(self, tenant_id: str, site_id: str) -> bool:
+        return bool(self.table.scan(lambda pk, rk, c: pk == tenant_id and c.site_id == site_id))
+
+    def upsert_connection(
+        self, connection: Connection, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> Connection:
+        return self.table.put(
+            connection, connection.tenant_id, connection.id, if_match=if_match, if_none_match=if_none_match
+        )
+
+    def delete_connection(self, tenant_id: str, connection_id: str, *, if_match: str | None = None) -> None:
+        self.table.delete(tenant_id, connection_id, if_match=if_match)
+
+
+class FakeSites:
+    def __init__(self) -> None:
+        self.table: FakeTable[Site] = FakeTable("Site")
+
+    def get_site(self, tenant_id: str, site_id: str) -> Site:
+        return self.table.get(tenant_id, site_id, target="siteId")
+
+    def find_site(self, tenant_id: str, site_id: str) -> Site | None:
+        return self.table.find(tenant_id, site_id)
+
+    def list_sites(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[Site], str | None]:
+        return self.table.page(lambda pk, rk, s: pk == tenant_id, top=top, skip_token=skip_token)
+
+    def list_all_sites(self, tenant_id: str) -> list[Site]:
+        return self.table.scan(lambda pk, rk, s: pk == tenant_id)
+
+    def any_sites(self, tenant_id: str) -> bool:
+        return bool(self.list_all_sites(tenant_id))
+
+    def upsert_site(self, site: Site, *, if_match: str | None = None, if_none_match: bool = False) -> Site:
+        return self.table.put(site, site.tenant_id, site.id, if_match=if_match, if_none_match=if_none_match)
+
+    def upsert_sites(self, sites: Iterable[Site]) -> int:
+        count = 0
+        for site in sites:
+            self.table.put(site, site.tenant_id, site.id)
+            count += 1
+        return count
+
+    def delete_site(self, tenant_id: str, site_id: str, *, if_match: str | None = None) -> None:
+        self.table.delete(tenant_id, site_id, if_match=if_match)
+
+
+class FakeDeviceImages:
+    def __init__(self) -> None:
+        self.table: FakeTable[DeviceImage] = FakeTable("Device image")
+
+    def get_image(self, tenant_id: str, image_id: str) -> DeviceImage:
+        return self.table.get(tenant_id, image_id, target="imageId")
+
+    def find_image(self, tenant_id: str, image_id: str) -> DeviceImage | None:
+        return self.table.find(tenant_id, image_id)
+
+    def list_images(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[DeviceImage], str | None]:
+        return self.table.page(lambda pk, rk, i: pk == tenant_id, top=top, skip_token=skip_token)
+
+    def list_all_images(self, tenant_id: str) -> list[DeviceImage]:
+        return self.table.scan(lambda pk, rk, i: pk == tenant_id)
+
+    def any_in_site(self, tenant_id: str, site_id: str) -> bool:
+        return bool(self.table.scan(lambda pk, rk, i: pk == tenant_id and i.site_id == site_id))
+
+    def upsert_image(
+        self, image: DeviceImage, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> DeviceImage:
+        return self.table.put(image, image.tenant_id, image.id, if_match=if_match, if_none_match=if_none_match)
+
+    def delete_image(self, tenant_id: str, image_id: str, *, if_match: str | None = None) -> None:
+        self.table.delete(tenant_id, image_id, if_match=if_match)
+
+
+class FakeDueWork:
+    """One partition whose row keys sort by due time, read by the same key-range bound as the real index."""
+
+    def __init__(self) -> None:
+        self.table: FakeTable[DueWork] = FakeTable("Due work")
+
+    def upsert_due(self, work: DueWork) -> None:
+        self.table.put(work, "due", work.key)
+
+    def list_due(self, now: datetime, *, top: int = 200) -> list[DueWork]:
+        bound = f"{now:%Y%m%dT%H%M%S%f}|~"
+        items, _ = self.table.page(lambda pk, rk, w: rk <= bound, top=top)
+        return items
+
+    def delete_due(self, work: DueWork) -> None:
+        self.table.delete("due", work.key)
+
+    @property
+    def items(self) -> list[DueWork]:
+        """Everything scheduled, due or not, earliest first."""
+        return self.table.scan()
+
+
+class FakeTenants:
+    def __init__(self) -> None:
+        self.table: FakeTable[Tenant] = FakeTable("Tenant")
+
+    def get_tenant(self, tenant_id: str) -> Tenant:
+        return self.table.get(tenant_id, "tenant", target="tenantId")
+
+    def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]:
+        return self.table.page(top=top, skip_token=skip_token)
+
+    def iter_tenants(self) -> Iterator[Tenant]:
+        return iter(self.table.scan())
+
+    def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None:
+        found = self.table.scan(lambda pk, rk, t: t.entra_tenant_id == entra_tenant_id)
+        return found[0] if found else None
+
+    def upsert_tenant(self, tenant: Tenant, *, if_match: str | None = None, if_none_match: bool = False) -> Tenant:
+        return self.table.put(tenant, tenant.id, "tenant", if_match=if_match, if_none_match=if_none_match)
+
+    def delete_tenant(self, tenant_id: str, *, if_match: str | None = None) -> None:
+        self.table.delete(tenant_id, "tenant", if_match=if_match)

@@ -1,0 +1,144 @@
+"""Cloud PC actions on fakes: power and resize through their phases, troubleshoot, and bulk items applied once."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from shared.errors import Conflict, ValidationFailed
+from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
+from shared.models.cloud_pcs import CloudPc
+from shared.models.orchestrations import VmActionStep
+from shared.services import bulk_actions, cloud_pc_actions
+from shared.services.engine_ports import EnginePorts
+from shared.services.provisioning_steps import placement_of, vm_name
+from tests.fakes import Fakes
+from tests.fakes.seed import BIG_PLAN, PLAN, TENANT
+from tests.unit.test_lifecycle import provisioned
+
+
+def arranged() -> tuple[EnginePorts, Fakes, CloudPc]:
+    fakes = Fakes()
+    fakes.directory.add_user(TENANT, "ann", PLAN)
+    row = provisioned(fakes)
+    ports = fakes.engine_ports()
+    fakes.intune.set_primary_user(TENANT, row.managed_device_name or "", "ann")
+    assert row.build is not None
+    fakes.intune.assign_user(TENANT, placement_of(row.build), vm_name(row.id, row.run, 1), "ann", False)
+    return ports, fakes, row
+
+
+def run_to_the_end(ports: EnginePorts, performed: cloud_pc_actions.Performed) -> VmActionStep:
+    """What the orchestration does: call the activity until it answers an outcome (waits are not waited)."""
+    assert performed.vm_action is not None
+    step = cloud_pc_actions.advance_vm_action(ports, performed.vm_action)
+    for _ in range(20):
+        if step.outcome is not None:
+            return step
+        step = cloud_pc_actions.advance_vm_action(ports, step.run)
+    raise AssertionError("the action never ended")
+
+
+def test_power_off_deallocates_and_keeps_the_status() -> None:
+    ports, fakes, row = arranged()
+    fakes.script.wait("deallocate", times=2, retry_after_s=5)
+    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "powerOff", request_id="r1")
+    assert performed.cloud_pc.status == "provisioned" and performed.provisioning_run is None
+    first = cloud_pc_actions.advance_vm_action(ports, performed.vm_action)  # type: ignore[arg-type]
+    assert first.outcome is None and first.wait_seconds == 5 and first.run.operation
+    assert run_to_the_end(ports, performed).outcome == "succeeded"
+    assert fakes.operations.power[(TENANT, vm_name(row.id, row.run, 1))] == "deallocated"
+    names = [e.name for e in fakes.cloud_pcs.list_events(TENANT, row.id)]
+    assert names[-2:] == ["powerOffRequested", "poweredOff"]
+
+
+def test_an_action_in_the_wrong_state_is_refused_by_the_state_machine() -> None:
+    ports, fakes, row = arranged()
+    fakes.cloud_pcs.upsert_cloud_pc(row.model_copy(update={"status": "failed"}))
+    with pytest.raises(Conflict) as refused:
+        cloud_pc_actions.perform(ports, TENANT, row.id, "reboot", request_id="r1")
+    assert refused.value.code == "wrongStatus"
+
+
+def test_resize_moves_the_license_deallocates_resizes_grows_and_starts() -> None:
+    ports, fakes, row = arranged()
+    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1",
+                                         target_service_plan_id=BIG_PLAN)  # fmt: skip
+    assert performed.cloud_pc.status == "resizing" and performed.cloud_pc.service_plan_id == BIG_PLAN
+    assert run_to_the_end(ports, performed).outcome == "succeeded"
+    done = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id)
+    big = SERVICE_PLANS_BY_ID[BIG_PLAN]
+    assert (done.status, done.service_plan_id, done.resize_from_service_plan_id) == ("provisioned", BIG_PLAN, None)
+    assert done.build is not None and (done.build.vm_size, done.build.os_disk_size_gb) == (big.vm_size,
+                                                                                            big.storage_in_gb)
+    vm = vm_name(row.id, row.run, 1)
+    assert fakes.operations.sizes[(TENANT, vm)] == (big.vm_size, big.storage_in_gb)
+    assert fakes.operations.power[(TENANT, vm)] == "running"
+    assert fakes.directory.get_users(TENANT, ["ann"])["ann"].licenses == (BIG_PLAN,)
+
+
+def test_resize_refusals_and_a_failure_that_returns_to_the_old_plan() -> None:
+    ports, fakes, row = arranged()
+    with pytest.raises(ValidationFailed):
+        cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1", target_service_plan_id=PLAN)
+    fakes.licenses.bought[(TENANT, BIG_PLAN)] = 0
+    with pytest.raises(Conflict) as refused:
+        cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1", target_service_plan_id=BIG_PLAN)
+    assert refused.value.code == "noFreeLicense"
+    fakes.licenses.bought.clear()
+    fakes.script.fail("switch_license", code="noFreeLicense")
+    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r2",
+                                         target_service_plan_id=BIG_PLAN)  # fmt: skip
+    assert run_to_the_end(ports, performed).outcome == "failed"
+    back = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id)
+    assert (back.status, back.service_plan_id) == ("provisioned", PLAN)
+    assert back.status_detail is not None and back.status_detail.code == "resizeFailed"
+
+
+def test_troubleshoot_reports_each_check() -> None:
+    ports, fakes, row = arranged()
+    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "troubleshoot", request_id="r1")
+    run_to_the_end(ports, performed)
+    result = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id).last_troubleshoot_result
+    assert result is not None and result.status == "healthy", result
+    fakes.intune.delete_managed_device(TENANT, row.managed_device_name or "")
+    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "troubleshoot", request_id="r2")
+    run_to_the_end(ports, performed)
+    result = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id).last_troubleshoot_result
+    assert result is not None and result.status == "unhealthy"
+    assert [c.name for c in result.checks if c.status == "failed"] == ["intuneDevice"]
+
+
+def test_a_bulk_item_applied_before_a_crash_is_found_applied_not_refused() -> None:
+    ports, fakes, row = arranged()
+    fakes.cloud_pcs.upsert_cloud_pc(row.model_copy(update={"status": "failed"}))
+    bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
+                      action="retry")  # fmt: skip
+    item = BulkActionItem(cloud_pc_id=row.id, status="running")
+    first, performed = bulk_actions.apply_item(ports, bulk, item)
+    again, performed_again = bulk_actions.apply_item(ports, bulk, item)  # the redelivered message
+    assert first.status == again.status == "succeeded"
+    assert performed is not None and performed_again is not None
+    assert performed.provisioning_run == performed_again.provisioning_run == row.run + 1
+    other = bulk.model_copy(update={"id": "b2"})  # another request finds it pendingProvision: refused
+    refused, _ = bulk_actions.apply_item(ports, other, item)
+    assert refused.status == "failed" and refused.error is not None and refused.error.code == "wrongStatus"
+    gone, _ = bulk_actions.apply_item(ports, bulk, BulkActionItem(cloud_pc_id="nope"))
+    assert gone.error is not None and gone.error.code == "notFound"
+
+
+def test_a_bulk_summary_from_its_items() -> None:
+    fakes = Fakes()
+    bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
+                      action="reboot")  # fmt: skip
+    items = [BulkActionItem(cloud_pc_id=str(n), status="succeeded") for n in range(3)]
+    assert bulk_actions.summarized(bulk, items).status == "succeeded"
+    items.append(BulkActionItem(cloud_pc_id="x", status="failed"))
+    assert bulk_actions.summarized(bulk, items).status == "partiallySucceeded"
+    items.append(BulkActionItem(cloud_pc_id="y"))
+    summary = bulk_actions.summarized(bulk, items)
+    assert (summary.status, summary.counts.running) == ("running", 1)
+    assert bulk_actions.summarized(bulk, items[3:4]).status == "failed"
+    pending = [BulkActionItem(cloud_pc_id=str(n)) for n in range(25)]
+    chunks = bulk_actions.chunks_to_run([*items[:4], *pending])  # settled items are not run again
+    assert [len(c) for c in chunks] == [10, 10, 5] and {i.status for c in chunks for i in c} == {"running"}

@@ -1,0 +1,165 @@
+"""The Cloud PC state machine: every (status, action) pair, what a move sets, and that nothing else writes status."""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from shared.errors import Conflict
+from shared.models.cloud_pcs import CloudPc
+from shared.services import cloud_pc_transitions as machine
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+T1 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parents[2]
+
+WORKING = {"provisioned", "provisionedWithWarnings"}
+# Written out by hand, independently of the module: the contract (API.md) and the seeds say these.
+EXPECTED: dict[str, tuple[set[str], str | None]] = {
+    # action: (allowed from, status after; None = unchanged)
+    "begin": ({"pendingProvision", "provisioning"}, "provisioning"),
+    "finish": ({"provisioning"}, "provisioned"),
+    "fail": ({"pendingProvision", "provisioning"}, "failed"),
+    "enterGrace": (WORKING, "inGracePeriod"),
+    "restore": ({"inGracePeriod"}, "provisioned"),
+    "deprovision": ({"inGracePeriod", "failed", "deprovisioning"}, "deprovisioning"),
+    "endGracePeriod": ({"inGracePeriod"}, "deprovisioning"),
+    "retry": ({"failed"}, "pendingProvision"),
+    "reprovision": (WORKING | {"failed"}, "pendingProvision"),
+    "resize": (WORKING, "resizing"),
+    "finishResize": ({"resizing"}, "provisioned"),
+    "failResize": ({"resizing"}, "provisioned"),
+    "reboot": (WORKING, None),
+    "powerOn": (WORKING, None),
+    "powerOff": (WORKING, None),
+    "rename": ({str(s) for s in machine.STATUSES} - {"deprovisioning"}, None),
+    "troubleshoot": (WORKING | {"inGracePeriod"}, None),
+}
+
+
+def cloud_pc(status: str, **fields: object) -> CloudPc:
+    return CloudPc.model_validate(
+        {
+            "id": "cpc-1", "tenantId": "t", "createdDateTime": T0, "lastModifiedDateTime": T0,
+            "displayName": "Ann's PC", "userId": "ann", "userPrincipalName": "ann@contoso.com",
+            "servicePlanId": "plan", "servicePlanName": "Plan", "provisioningPolicyId": "p",
+            "provisioningPolicyName": "Policy", "status": status, "run": 2, "generation": 3, **fields,
+        }
+    )  # fmt: skip
+
+
+def test_every_action_is_in_the_expected_table() -> None:
+    assert set(EXPECTED) == set(machine.ACTIONS)
+
+
+@pytest.mark.parametrize("action", machine.ACTIONS)
+@pytest.mark.parametrize("status", machine.STATUSES)
+def test_each_status_and_action_is_allowed_or_refused(status: str, action: machine.Action) -> None:
+    allowed, after = EXPECTED[action]
+    assert machine.allows(action, status) is (status in allowed)
+    before = cloud_pc(status)
+    if status not in allowed:
+        with pytest.raises(Conflict) as refused:
+            machine.move(before, action, T1)
+        assert refused.value.code == "wrongStatus"
+        assert status in refused.value.message and action in refused.value.message
+        return
+    moved = machine.move(before, action, T1)
+    assert moved.cloud_pc.status == (after or status)
+    assert moved.cloud_pc.last_modified_date_time == T1
+    assert before.status == status  # the original is untouched
+
+
+def test_finish_with_warnings_and_its_line() -> None:
+    moved = machine.move(
+        cloud_pc("provisioning"), "finish", T1, with_warnings=True, line_attempt=2, attempt=2, message="m"
+    )
+    assert (moved.cloud_pc.status, moved.cloud_pc.attempt) == ("provisionedWithWarnings", 2)
+    assert moved.event is not None
+    assert (moved.event.name, moved.event.outcome, moved.event.attempt) == ("provisioned", "warning", 2)
+
+
+def test_grace_remembers_the_status_it_returns_to() -> None:
+    grace = machine.move(cloud_pc("provisionedWithWarnings"), "enterGrace", T1).cloud_pc
+    assert grace.status_before == "provisionedWithWarnings"
+    restored = machine.move(grace.model_copy(update={"grace_period_end_date_time": T1}), "restore", T1).cloud_pc
+    assert (restored.status, restored.status_before, restored.grace_period_end_date_time) == (
+        "provisionedWithWarnings", None, None,
+    )  # fmt: skip
+
+
+def test_a_resize_returns_to_the_status_it_left_either_way() -> None:
+    resizing = machine.move(cloud_pc("provisionedWithWarnings"), "resize", T1).cloud_pc
+    assert resizing.status == "resizing"
+    ends: tuple[machine.Action, ...] = ("finishResize", "failResize")
+    for end in ends:
+        assert machine.move(resizing, end, T1).cloud_pc.status == "provisionedWithWarnings"
+
+
+def test_a_retry_line_opens_the_new_run() -> None:
+    moved = machine.move(cloud_pc("failed"), "retry", T1, run=3, attempt=0)
+    assert moved.event is not None and moved.event.run == 3 and moved.event.name == "retryRequested"
+
+
+def test_repeatable_lines_are_keyed_by_time_and_others_are_not() -> None:
+    first = machine.move(cloud_pc("provisioned"), "enterGrace", T0).event
+    second = machine.move(cloud_pc("provisioned"), "enterGrace", T1).event
+    assert first is not None and second is not None and first.id != second.id
+    once = machine.move(cloud_pc("failed"), "retry", T0).event
+    again = machine.move(cloud_pc("failed"), "retry", T1).event
+    assert once is not None and again is not None and once.id == again.id
+
+
+def test_the_caller_cannot_set_the_status() -> None:
+    with pytest.raises(ValueError, match="state machine"):
+        machine.move(cloud_pc("failed"), "retry", T1, status="provisioned")
+
+
+MODEL_BUILDERS = {"CloudPc", "model_copy", "model_validate", "model_construct", "merge_cloud_pc"}
+
+
+def _called(node: ast.Call) -> str:
+    return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+
+
+def _status_writes(path: Path) -> list[int]:
+    """Lines that set a `status` through the model's builders (a key, a keyword, a merged field) or assign one."""
+    tree = ast.parse(path.read_text(), str(path))
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node) in MODEL_BUILDERS:
+            lines += [k.lineno for k in node.keywords if k.arg == "status"]
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Dict):
+                    lines += [k.lineno for k in inner.keys if isinstance(k, ast.Constant) and k.value == "status"]
+                elif isinstance(inner, ast.List | ast.Tuple | ast.Set):
+                    lines += [e.lineno for e in inner.elts if isinstance(e, ast.Constant) and e.value == "status"]
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            lines += [t.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "status"]
+    return sorted(set(lines))
+
+
+def test_only_the_state_machine_assigns_a_cloud_pc_status() -> None:
+    """A module that knows the Cloud PC model writes no `status`; the state machine is the one exception."""
+    home = ROOT / "shared" / "services" / "cloud_pc_transitions.py"
+    offenders = []
+    for package in ("shared", "triggers", "activities", "orchestrators"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            source = path.read_text()
+            if path == home or "CloudPc" not in source:
+                continue
+            offenders += [f"{path.relative_to(ROOT)}:{line}" for line in _status_writes(path)]
+    assert offenders == []
+
+
+def test_the_scan_finds_a_status_write(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f(c):\n    c.model_copy(update={'status': 'failed'})\n    c.status = 'x'\n"
+        "    CloudPc.model_construct(status='y')\n    r.merge_cloud_pc(c, ['status'])\n    Api(status=202)\n"
+    )
+    assert _status_writes(sample) == [2, 3, 4, 5]

@@ -1,0 +1,178 @@
+"""HTTP routes of Cloud PC actions (one Cloud PC or many in a bulk action), and the queue trigger running bulk ones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import azure.durable_functions as df
+import azure.functions as func
+
+from orchestrators import names
+from orchestrators.starting import start_all, start_provisioning
+from shared.events import BulkActionMessage, BulkActionQueue
+from shared.models.base import Page, new_id
+from shared.models.cloud_pc_actions import (
+    BulkAction,
+    BulkActionCreate,
+    BulkActionItem,
+    RenameRequest,
+    ResizeRequest,
+)
+from shared.models.cloud_pcs import CloudPc
+from shared.models.orchestrations import ProvisionInput
+from shared.services import bulk_actions, cloud_pc_actions
+from shared.services.cloud_pc_actions import ActionName, Performed
+from shared.services.engine_ports import EnginePorts
+from shared.settings import Settings
+from shared.storage.bulk_actions import BulkActionRepository
+from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, page_of
+
+log = logging.getLogger(__name__)
+CLOUD_PC = "tenants/{tenantId}/cloudPCs/{cloudPcId}"
+BULK_ACTIONS = "tenants/{tenantId}/bulkActions"
+# (action, summary) of the actions without a body: one route each, all through cloud_pc_actions.perform
+ACTIONS: tuple[tuple[ActionName, str], ...] = (
+    ("reprovision", "Delete and recreate from the policy's current settings (provisioned, with warnings, failed)"),
+    ("retry", "Start a fresh set of attempts (failed only)"),
+    ("endGracePeriod", "Deprovision now (inGracePeriod only)"),
+    ("reboot", "Restart the VM (provisioned or provisionedWithWarnings)"),
+    ("powerOn", "Start the VM (provisioned or provisionedWithWarnings)"),
+    ("powerOff", "Deallocate the VM: it stops and is not billed (provisioned or provisionedWithWarnings)"),
+    ("troubleshoot", "Check the VM, its extensions, the Entra and Intune devices and the user's sign-in role"),
+)
+
+
+async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[Performed]) -> None:
+    """Start what the applied actions left to run; deterministic instance ids make a repeated start a no-op."""
+    runs, actions = [], []
+    for done in performed:
+        if done.provisioning_run is not None:
+            c = done.cloud_pc
+            runs.append(ProvisionInput(tenant_id=c.tenant_id, cloud_pc_id=c.id, run=done.provisioning_run))
+        if done.vm_action is not None:
+            a = done.vm_action
+            actions.append((names.cloud_pc_action_instance_id(a.tenant_id, a.cloud_pc_id, a.request_id), a))
+    if runs:
+        await start_provisioning(client, runs)
+    if actions:
+        await start_all(client, names.RUN_CLOUD_PC_ACTION, actions)
+
+
+def blueprint(
+    api: Api, settings: Settings, ports: EnginePorts, tenants: Any, bulks: BulkActionRepository, queue: BulkActionQueue
+) -> df.Blueprint:
+    bp = df.Blueprint()
+    routes = api.section(bp, "Cloud PC actions")
+
+    def accepted(req: ApiRequest, cloud_pc: CloudPc) -> ApiResponse:
+        location = req.url(f"tenants/{cloud_pc.tenant_id}/cloudPCs/{cloud_pc.id}")
+        return ApiResponse(202, cloud_pc, {"Location": location, "Operation-Location": location})
+
+    async def act(req: ApiRequest, action: ActionName, target_service_plan_id: str | None = None) -> ApiResponse:
+        tenant_id = req.param("tenantId")
+        tenants.get_tenant(tenant_id)
+        performed = await asyncio.to_thread(
+            cloud_pc_actions.perform, ports, tenant_id, req.param("cloudPcId"), action, request_id=new_id(),
+            target_service_plan_id=target_service_plan_id,
+        )  # fmt: skip
+        await start_work(req.durable, [performed])
+        return accepted(req, performed.cloud_pc)
+
+    def action_route(action: ActionName, summary: str) -> None:
+        @routes.post(f"{CLOUD_PC}/{action}", f"{action}CloudPc", summary, response=CloudPc, status=202, durable=True)
+        async def route(req: ApiRequest) -> ApiResponse:
+            return await act(req, action)
+
+    for action, summary in ACTIONS:
+        action_route(action, summary)
+
+    @routes.post(
+        f"{CLOUD_PC}/resize",
+        "resizeCloudPc",
+        "Move to another service plan: the user's license moves, the VM is resized in place (status resizing)",
+        body=ResizeRequest,
+        response=CloudPc,
+        status=202,
+        durable=True,
+    )
+    async def resize(req: ApiRequest) -> ApiResponse:
+        return await act(req, "resize", req.body(ResizeRequest).target_service_plan_id)
+
+    @routes.post(
+        f"{CLOUD_PC}/rename", "renameCloudPc", "Change the friendly name (the device name never changes)",
+        body=RenameRequest, response=CloudPc,
+    )  # fmt: skip
+    def rename(req: ApiRequest) -> CloudPc:
+        tenant_id = req.param("tenantId")
+        tenants.get_tenant(tenant_id)
+        return cloud_pc_actions.rename(
+            ports, tenant_id, req.param("cloudPcId"), req.body(RenameRequest).display_name
+        )
+
+    # --- bulk actions -------------------------------------------------------------------------------------
+    @routes.post(
+        BULK_ACTIONS,
+        "createBulkAction",
+        "One action on many Cloud PCs, each reported on its own; validateOnly says which would be refused",
+        body=BulkActionCreate,
+        response=BulkAction,
+        status=202,
+        query=(VALIDATE_ONLY,),
+    )
+    def create_bulk_action(req: ApiRequest) -> ApiResponse:
+        tenant_id = req.param("tenantId")
+        tenants.get_tenant(tenant_id)
+        request = req.body(BulkActionCreate)
+        if req.validate_only:
+            return ApiResponse(200, bulk_actions.review(ports, tenant_id, request))
+        ids = bulk_actions.checked_request(request)
+        bulk = bulks.create_bulk_action(
+            bulk_actions.new_bulk_action(tenant_id, request, new_id, ports),
+            [BulkActionItem(cloud_pc_id=cloud_pc_id) for cloud_pc_id in ids],
+        )
+        queue.enqueue_bulk_action(tenant_id, bulk.id)
+        location = req.url(f"{BULK_ACTIONS.replace('{tenantId}', tenant_id)}/{bulk.id}")
+        shown = bulk_actions.summarized(bulk, [BulkActionItem(cloud_pc_id=i) for i in ids])
+        return ApiResponse(202, shown, {"Location": location, "Operation-Location": location})
+
+    @routes.get(BULK_ACTIONS, "listBulkActions", "List bulk actions", response=Page[BulkAction], query=PAGING)
+    def list_bulk_actions(req: ApiRequest) -> dict[str, Any]:
+        tenant_id = req.param("tenantId")
+        tenants.get_tenant(tenant_id)
+        return page_of(req, *bulks.list_bulk_actions(tenant_id, top=req.top, skip_token=req.skip_token))
+
+    @routes.get(f"{BULK_ACTIONS}/{{bulkActionId}}", "getBulkAction", "A bulk action with every item's result",
+                response=BulkAction)  # fmt: skip
+    def get_bulk_action(req: ApiRequest) -> BulkAction:
+        tenant_id = req.param("tenantId")
+        tenants.get_tenant(tenant_id)
+        bulk = bulks.get_bulk_action(tenant_id, req.param("bulkActionId"))
+        return bulk_actions.summarized(bulk, bulks.list_items(tenant_id, bulk.id))
+
+    @bp.function_name("bulkActions")
+    @bp.queue_trigger(arg_name="message", queue_name=settings.bulk_actions_queue, connection="AzureWebJobsStorage")
+    @bp.durable_client_input(client_name="client")
+    async def run_bulk_action(message: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+        """Apply the items without a result, a chunk at a time, saving each result; then the summary."""
+        request = BulkActionMessage.model_validate_json(message.get_body())
+        bulk = bulks.get_bulk_action(request.tenant_id, request.bulk_action_id)
+        items = bulks.list_items(bulk.tenant_id, bulk.id)
+        for chunk in bulk_actions.chunks_to_run(items):
+            for item in chunk:
+                bulks.save_item(bulk.tenant_id, bulk.id, item)
+            results = await asyncio.gather(
+                *(asyncio.to_thread(bulk_actions.apply_item, ports, bulk, item) for item in chunk)
+            )
+            await start_work(client, [performed for _, performed in results if performed is not None])
+            for result, _ in results:
+                bulks.save_item(bulk.tenant_id, bulk.id, result)
+        items = bulks.list_items(bulk.tenant_id, bulk.id)
+        done = bulk_actions.summarized(bulk, items)
+        bulks.update_bulk_action(done.model_copy(update={"last_modified_date_time": ports.clock()}))
+        log.info("Bulk %s %s: %s", bulk.action, bulk.id, done.counts.model_dump())
+
+    return bp
+
