@@ -198,8 +198,11 @@ def _succeeded(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
     assert cloud_pc.build is not None
     plan = SERVICE_PLANS_BY_ID[cloud_pc.service_plan_id]
     build = cloud_pc.build.model_copy(update={"vm_size": plan.vm_size, "os_disk_size_gb": plan.storage_in_gb})
+    detail = cloud_pc.status_detail  # the warnings of its provisioning stay; an earlier resize's failure goes
+    if detail is not None and detail.code == "resizeFailed":
+        detail = None
     moved = machine.move(cloud_pc, "finishResize", ports.clock(), message=f"Now {plan.display_name}",
-                         build=build, status_detail=None, resize_from_service_plan_id=None,
+                         build=build, status_detail=detail, resize_from_service_plan_id=None,
                          recheck_when_settled=False)  # fmt: skip
     save(ports, moved, if_match=cloud_pc.etag)
     lifecycle.recheck_if_asked(ports, cloud_pc)

@@ -47,7 +47,7 @@ def with_warnings(api: ApiClient, tenant: Tenant) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("start", ["provisioned", "provisionedWithWarnings"])
-def test_power_actions_change_the_vm_and_leave_a_line(api: ApiClient, start: str) -> None:
+def test_vm_actions_from_each_allowed_status(api: ApiClient, start: str) -> None:
     tenant = Tenant(api)
     cloud_pc = one_cloud_pc(api, tenant) if start == "provisioned" else with_warnings(api, tenant)
     for action, line in POWER_ACTIONS.items():
@@ -58,6 +58,12 @@ def test_power_actions_change_the_vm_and_leave_a_line(api: ApiClient, start: str
         expected = "deallocated" if action == "powerOff" else "running"
         eventually(lambda: _equal(power_state(tenant, cloud_pc), expected))  # noqa: B023 (called at once)
     assert api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["status"] == start
+    # troubleshoot and resize are allowed from both too, and a resize returns to the status it left
+    assert act(api, tenant, cloud_pc, "troubleshoot").status_code == 202
+    assert line_appears(api, tenant, cloud_pc, "troubleshot")
+    resizing = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": BIG_PLAN})
+    assert resizing.status_code == 202 and resizing.json()["status"] == "resizing", resizing.text
+    assert status_becomes(api, tenant, cloud_pc["id"], start)["servicePlanId"] == BIG_PLAN
 
 
 def _equal(actual: Any, expected: Any) -> None:
