@@ -26,6 +26,7 @@ from shared.models.orchestrations import ProvisionInput
 from shared.services import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pc_actions import ActionName, Performed
 from shared.services.engine_ports import EnginePorts
+from shared.services.repositories import TenantStore
 from shared.settings import Settings
 from shared.storage.bulk_actions import BulkActionRepository
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, page_of
@@ -62,7 +63,8 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
 
 
 def blueprint(
-    api: Api, settings: Settings, ports: EnginePorts, tenants: Any, bulks: BulkActionRepository, queue: BulkActionQueue
+    api: Api, settings: Settings, ports: EnginePorts, tenants: TenantStore, bulks: BulkActionRepository,
+    queue: BulkActionQueue,
 ) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Cloud PC actions")

@@ -212,7 +212,7 @@ def _succeeded(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
 def _failed(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str, exc: CloudError) -> str:
     message = f"{run.action} failed at {phase}: {exc}"
     if run.action != "resize":
-        lifecycle.lifecycle_event(ports, cloud_pc.tenant_id, lifecycle.ids_of(cloud_pc), f"{DONE_LINE[run.action]}",
+        lifecycle.lifecycle_event(ports, cloud_pc.tenant_id, lifecycle.ids_of(cloud_pc), DONE_LINE[run.action],
                                   outcome="failed", message=message, once=False)  # fmt: skip
         return "failed"
     if not machine.allows("failResize", cloud_pc.status):
@@ -270,8 +270,8 @@ def troubleshoot(ports: EnginePorts, cloud_pc: CloudPc) -> TroubleshootResult:
     lifecycle.lifecycle_event(ports, tenant, lifecycle.ids_of(cloud_pc), "troubleshot",
                               outcome="succeeded" if healthy else "warning", once=False,
                               message="All checks passed" if healthy else f"Failed: {', '.join(failed)}")  # fmt: skip
-    current = ports.cloud_pcs.get_cloud_pc(tenant, cloud_pc.id)
-    ports.cloud_pcs.merge_cloud_pc(current.model_copy(update={"last_troubleshoot_result": result}),
+    # a merge of the one field: no read first, and no etag race with whatever else moves the Cloud PC
+    ports.cloud_pcs.merge_cloud_pc(cloud_pc.model_copy(update={"last_troubleshoot_result": result}),
                                    ["last_troubleshoot_result"])  # fmt: skip
     return result
 
