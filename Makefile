@@ -3,8 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+AS ?= admin
 
-.PHONY: deps run test lint typecheck unit bench clean
+.PHONY: deps run token test lint typecheck unit bench clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -31,6 +32,10 @@ unit: $(VENV)/.installed
 
 run: deps
 	$(PY) -m devhost --start-azurite --start-azure-emulator
+
+# a user's access token for the app's API from the emulator `make run` started: `make token AS=alice`
+token: $(VENV)/.installed
+	@$(PY) -m azure_emulator token $(AS) --state-dir .azure-emulator
 
 bench: deps
 	$(PY) -m bench

@@ -19,6 +19,7 @@ from triggers import (
     http_cloud_pcs,
     http_connections,
     http_directory_notifications,
+    http_identity,
     http_images,
     http_meta,
     http_policies,
@@ -27,14 +28,16 @@ from triggers import (
     timers,
 )
 from triggers.http_api import Api
+from triggers.http_gate import HttpGate
 
 
 def create_app(services: Services) -> df.DFApp:
-    app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
-    api = Api()
+    app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)  # the gate checks every caller's Entra token
+    api = Api(HttpGate(services.tokens, services.access, services.audit))
     blueprints = [
         http_meta.blueprint(api, services),
-        http_tenants.blueprint(api, services.admin),
+        http_identity.blueprint(api, services.access, services.audit_events),
+        http_tenants.blueprint(api, services.admin, services.access),
         http_connections.blueprint(api, services.admin),
         http_images.blueprint(api, services.admin),
         http_policies.blueprint(api, services.admin),
@@ -47,7 +50,7 @@ def create_app(services: Services) -> df.DFApp:
         http_directory_notifications.blueprint(
             api, services.settings, services.admin.directory_subscriptions, services.admin.tenants, services.events
         ),
-        timers.blueprint(services.settings, services.admin, services.engine),
+        timers.blueprint(services.settings, services.admin, services.engine, services.audit),
         configuration_orchestrators.blueprint(),
         configuration_activities.blueprint(services.admin),
         provisioning_orchestrators.blueprint(),

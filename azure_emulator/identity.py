@@ -12,26 +12,43 @@ collide with `/arm`, `/graph`, `/keyvault`, `/msi` or `/emulator`.
   endpoint, what ManagedIdentityCredential calls when IDENTITY_ENDPOINT and IDENTITY_HEADER are set. The identity
   lives in the emulator's home tenant `HOME_TENANT_ID`; the header's value is the launcher's `IDENTITY_HEADER`
   (App Service makes one per app; here one fixed value). `GET /emulator/managedIdentity` describes the identity.
+- `GET /{tenant}/discovery/v2.0/keys`: the development issuer's public keys (the same for every tenant, as Entra's
+  are), which verify the user access tokens it signs for the app's own API. The emulator's ARM/Graph tokens are
+  signed with a symmetric key that is never published: no one outside the emulator verifies those.
+- `POST /emulator/userTokens` with `{"name", "tenantId"?, "audience"?, "lifetimeSeconds"?, "claims"?}`: a user's
+  access token for the app's API (`APP_API_AUDIENCE` unless told), as Entra v2.0 would issue it; answers
+  `{"accessToken", "expiresOn", "principalId", "tenantId", "issuer"}`. Not an Entra endpoint: a test or
+  `make token` stands in for a user's sign-in with it.
 
 Errors are OAuth's `{"error", "error_description", "error_codes"}` (what MSAL reads), not Graph's shape.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
+from azure_emulator.development_issuer import (
+    APP_API_AUDIENCE,
+    HOME_TENANT_ID,
+    LIFETIME_S,
+    DevelopmentIssuer,
+    issuer_url,
+)
 from azure_emulator.launcher import IDENTITY_HEADER, IDENTITY_PATH
-from azure_emulator.server import Context, Request, Response
+from azure_emulator.server import ApiError, Context, Request, Response
 
-HOME_TENANT_ID = "7e0e0a5e-3d1c-4c4f-9a7e-000000000001"  # the emulator's own tenant: its managed identity's home
 MANAGED_IDENTITY_CLIENT_ID = "7e0e0a5e-3d1c-4c4f-9a7e-0000000000c1"
 MANAGED_IDENTITY_PRINCIPAL_ID = "7e0e0a5e-3d1c-4c4f-9a7e-0000000000b1"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 TENANT = r"(?P<tenant>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|common|organizations)"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+USER_TOKEN_FIELDS = {"name", "tenantId", "audience", "lifetimeSeconds", "claims"}
+MAX_USER_TOKEN_LIFETIME_S = 24 * 3600
 
 
 def oauth_error(status: int, error: str, code: int, description: str) -> Response:
@@ -68,7 +85,7 @@ def register(ctx: Context) -> None:
         return Response(
             200,
             {
-                "issuer": f"{request.base_url}/{issuer_tenant}/v2.0",
+                "issuer": issuer_url(request.base_url, issuer_tenant),
                 "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
                 "token_endpoint": f"{base}/oauth2/v2.0/token",
                 "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
@@ -95,10 +112,12 @@ def register(ctx: Context) -> None:
             openid_configuration
         )
 
+    # ctx.state_dir is None with --in-memory: the signing key then lives in memory only, as ctx.tokens' does
+    users = DevelopmentIssuer(ctx.state_dir, clock=ctx.clock)
+
     @r.route("GET", rf"/{TENANT}/discovery/v2\.0/keys", operation="openidKeys", api="identity", auth=False)
     def keys(request: Request) -> Response:
-        # the emulator signs with a symmetric key that is never published: no one outside verifies its tokens
-        return Response(200, {"keys": []})
+        return Response(200, users.jwks())
 
     @r.route(
         "POST", rf"/{TENANT}/oauth2/v2\.0/token", operation="acquireToken", api="identity", auth=False, faults=False
@@ -186,3 +205,64 @@ def register(ctx: Context) -> None:
                 "authorityHost": request.base_url.removeprefix("https://").removeprefix("http://"),
             },
         )
+
+    @r.route("POST", r"/emulator/userTokens", operation="emulatorControl", api="emulator", auth=False)
+    def user_token(request: Request) -> Response:
+        """A user's access token for the app's API, from the development issuer."""
+        body = _user_token_request(request)
+        tenant = body.get("tenantId", HOME_TENANT_ID)
+        access_token, claims = users.issue(
+            body["name"],
+            base_url=request.base_url,
+            tenant_id=tenant,
+            audience=body.get("audience", APP_API_AUDIENCE),
+            lifetime_s=body.get("lifetimeSeconds", LIFETIME_S),
+            claims=body.get("claims"),
+        )
+        return Response(
+            200,
+            {
+                "accessToken": access_token,
+                "expiresOn": claims.get("exp"),  # None only when the caller removed `exp`
+                "principalId": claims.get("oid"),
+                "tenantId": claims.get("tid"),
+                "issuer": claims.get("iss"),
+            },
+        )
+
+
+def _user_token_request(request: Request) -> dict[str, Any]:
+    """The body of `POST /emulator/userTokens`, checked; a 400 names the first field that is wrong."""
+
+    def bad(message: str) -> ApiError:
+        return ApiError(400, "InvalidRequestContent", message)
+
+    body = request.json()
+    if not isinstance(body, dict):
+        raise bad("The body must be a JSON object.")
+    unknown = sorted(set(body) - USER_TOKEN_FIELDS)
+    if unknown:  # a misspelt option would otherwise be ignored and the token silently not what was asked for
+        raise bad(f"Unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(USER_TOKEN_FIELDS))}.")
+    name = body.get("name")
+    if not isinstance(name, str) or not 1 <= len(name) <= 64:
+        raise bad("'name' is required: a string of 1 to 64 characters.")
+    checked: dict[str, Any] = {"name": name}
+    if body.get("tenantId") is not None:
+        tenant = body["tenantId"]
+        if not isinstance(tenant, str) or not GUID.match(tenant):
+            raise bad("'tenantId' must be a GUID.")
+        checked["tenantId"] = tenant.lower()
+    if body.get("audience") is not None:
+        if not isinstance(body["audience"], str) or not body["audience"]:
+            raise bad("'audience' must be a non-empty string.")
+        checked["audience"] = body["audience"]
+    if body.get("lifetimeSeconds") is not None:
+        lifetime = body["lifetimeSeconds"]
+        if type(lifetime) is not int or not 1 <= lifetime <= MAX_USER_TOKEN_LIFETIME_S:  # not a bool either
+            raise bad(f"'lifetimeSeconds' must be an integer from 1 to {MAX_USER_TOKEN_LIFETIME_S}.")
+        checked["lifetimeSeconds"] = lifetime
+    if body.get("claims") is not None:
+        if not isinstance(body["claims"], dict):
+            raise bad("'claims' must be an object (a claim set to null is left out of the token).")
+        checked["claims"] = body["claims"]
+    return checked

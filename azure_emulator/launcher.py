@@ -8,13 +8,29 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import requests
 
-APP_CLIENT_ID = "6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b"  # the app registration the emulator knows the app as
+# defined in development_issuer, which imports nothing of the emulator, so the emulator's modules and this launcher
+# share them without an import cycle; APP_CLIENT_ID and HOME_TENANT_ID stay importable from here
+from azure_emulator.development_issuer import (
+    APP_API_AUDIENCE,
+    APP_CLIENT_ID,
+    HOME_TENANT_ID,
+    issuer_url,
+    user_object_id,
+)
+
 IDENTITY_PATH = "/msi/token"
 IDENTITY_HEADER = "azure-emulator-identity-header"
+ENDPOINT_FILE_NAME = "endpoint.txt"  # in the state folder, while an emulator that keeps its state there runs
+BOOTSTRAP_ADMIN = "admin"  # the user `make token` signs as unless told: the app's first administrator
+
+
+def ca_bundle_path(state_dir: Path) -> Path:
+    """What an emulator on `state_dir` tells clients to trust: the public CAs plus its own."""
+    return state_dir / "tls" / "bundle.pem"
 
 
 @dataclass
@@ -64,6 +80,20 @@ class EmulatorProcess:
                 ready.set()
         ready.set()
 
+    @classmethod
+    def running(cls, state_dir: Path) -> EmulatorProcess | None:
+        """A handle on the emulator that keeps its state in `state_dir` and runs now (started by another process,
+        e.g. `make run`), found by the endpoint it recorded there; None if none recorded one. The handle cannot
+        stop it, and the endpoint may be stale if that emulator was killed: a call then fails to connect."""
+        try:
+            base_url = (state_dir / ENDPOINT_FILE_NAME).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        ca_bundle = ca_bundle_path(state_dir)
+        if not base_url or (base_url.startswith("https:") and not ca_bundle.is_file()):
+            return None  # not an emulator's folder after all: every one over TLS keeps its CA there
+        return cls(state_dir=state_dir, in_memory=False, base_url=base_url, ca_bundle=str(ca_bundle))
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -84,6 +114,10 @@ class EmulatorProcess:
             "KEY_VAULT_URL": f"{self.base_url}/keyvault",
             "AZURE_AUTHORITY_HOST": host,
             "APP_CLIENT_ID": APP_CLIENT_ID,
+            # the app's own API accepts the development issuer's user tokens as it would accept Entra's
+            "AUTH_AUDIENCE": APP_API_AUDIENCE,
+            "AUTH_ISSUERS": issuer_url(self.base_url, HOME_TENANT_ID),
+            "AUTH_BOOTSTRAP_ADMINS": user_object_id(BOOTSTRAP_ADMIN),
             # the App Service managed-identity endpoint, as the Functions host sets it in Azure
             "IDENTITY_ENDPOINT": f"{self.base_url}{IDENTITY_PATH}",
             "IDENTITY_HEADER": IDENTITY_HEADER,
@@ -101,3 +135,24 @@ class EmulatorProcess:
         session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides `verify`
         session.verify = self.ca_bundle
         return session
+
+    def user_token(
+        self,
+        name: str,
+        *,
+        tenant_id: str | None = None,
+        audience: str | None = None,
+        lifetime_seconds: int | None = None,
+        claims: dict[str, Any] | None = None,
+    ) -> str:
+        """An access token for the app's API, signed in as `name` (see `POST /emulator/userTokens`); `claims` are
+        merged last, a claim set to None is left out (for expired, not-yet-valid or wrong-audience tokens)."""
+        options = {"tenantId": tenant_id, "audience": audience, "lifetimeSeconds": lifetime_seconds, "claims": claims}
+        body = {"name": name, **{key: value for key, value in options.items() if value is not None}}
+        with self.session() as session:
+            response = session.post(f"{self.base_url}/emulator/userTokens", json=body, timeout=30)
+        if response.status_code != 200:
+            raise requests.HTTPError(
+                f"POST /emulator/userTokens answered {response.status_code}: {response.text}", response=response
+            )
+        return str(response.json()["accessToken"])

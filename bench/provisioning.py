@@ -157,7 +157,7 @@ def run(
     host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
     host.start()
     try:
-        api = Api(f"{host.base_url}/api")
+        api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))  # the development organization owner
         tenant = api.call("POST", "/tenants", {"displayName": f"Bench {users}", "entraTenantId": entra_tenant})["id"]
         api.call("POST", f"/tenants/{tenant}/sites", {
             "displayName": "EU", "regionName": "westeurope", "resourceGroupName": "rg-cloudpcs",

@@ -1,4 +1,9 @@
-"""`python -m devhost`: serve a Functions app locally until Ctrl-C or SIGTERM."""
+"""`python -m devhost`: serve a Functions app locally until Ctrl-C or SIGTERM.
+
+`--host` picks the bind address (default 127.0.0.1). Off loopback the Durable webhooks and admin routes
+require the host key, kept in <app-dir>/.devhost/host-keys.json or given as DEVHOST_MASTER_KEY
+(see devhost.host_keys); the start-up log says which applies.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from types import FrameType
 
 from azure_emulator.launcher import EmulatorProcess
 from devhost.azurite import DEFAULT_PORTS, Azurite, development_connection_string, port_open
-from devhost.host import DevHost
+from devhost.host import DevHost, connect_url
 from devhost.settings import local_http_port
 
 log = logging.getLogger("devhost")
@@ -44,6 +49,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--app-dir", type=Path, default=Path("."), help="folder with function_app.py and host.json (default: .)"
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="address to bind (default: 127.0.0.1); off loopback the Durable and admin endpoints "
+        "require the host key from <app-dir>/.devhost/host-keys.json or DEVHOST_MASTER_KEY",
     )
     parser.add_argument(
         "--port", type=int, default=None, help="HTTP port (default: local.settings Host.LocalHttpPort, else 7071)"
@@ -111,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
                 app_dir / ".azure-emulator", in_memory=False, port=emulator_port, own_session=True
             )
             emulator.start()
-            env.update(emulator.app_settings(f"http://127.0.0.1:{port}/api/directoryNotifications"))
+            env.update(emulator.app_settings(f"{connect_url(args.host, port)}/api/directoryNotifications"))
             log.info("Azure emulator: EMULATOR=%s (trust %s)", emulator.base_url, emulator.ca_bundle)
-        host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir)
+        host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir, host=args.host)
         host.start()
         try:
             print(host.listing(), flush=True)

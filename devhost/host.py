@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import os
 import socket
 import sys
 import threading
@@ -24,7 +26,9 @@ from devhost.bindings import (
     manual_queue_message,
     queue_argument,
 )
+from devhost.durable.binding import WEBHOOK_PATH
 from devhost.durable.engine import DurableEngine
+from devhost.host_keys import HostKeys, host_key_required, is_loopback, key_middleware, load_host_keys
 from devhost.http_server import MAX_BODY, AdminCall, HttpFront
 from devhost.indexing import (
     HTTP_TRIGGER,
@@ -49,9 +53,24 @@ from devhost.timers import ScheduleMonitor, TimerListener
 
 log = logging.getLogger("devhost")
 KEYS_NOTICE = (
-    "Function keys are not checked: every request is accepted whatever its "
-    "auth level, with or without ?code= or x-functions-key."
+    "Function keys are not checked: HTTP functions accept every request whatever their auth level, "
+    "with or without ?code= or x-functions-key; host keys, when required, guard only the Durable and admin endpoints."
 )
+
+
+def url_host(address: str) -> str:
+    """The host part of a URL that reaches a server bound to `address` from this machine."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address or "127.0.0.1"  # a host name; "" binds every interface
+    if ip.is_unspecified:  # 0.0.0.0 and :: accept connections, but are no address to connect to
+        return "127.0.0.1" if ip.version == 4 else "[::1]"
+    return f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
+
+
+def connect_url(address: str, port: int) -> str:
+    return f"http://{url_host(address)}:{port}"
 
 
 class DevHost:
@@ -66,13 +85,16 @@ class DevHost:
         *,
         state_dir: Path | None = None,
         host: str = "127.0.0.1",
+        require_host_key: bool | None = None,
     ) -> None:
         self.app_dir = Path(app_dir).resolve()
         self.env = dict(env or {})
         self.port = port
         self.durable_store_path = durable_store_path
-        self.state_dir = state_dir  # timer schedule status; None keeps it in memory
+        self.state_dir = state_dir  # timer schedule status and host keys; None keeps them in memory
         self.bind_host = host
+        self.require_host_key = require_host_key  # None: required iff the bind address is not loopback
+        self.host_keys: HostKeys | None = None  # set by start() when keys are required
         self.functions: list[FunctionInfo] = []
         self.host_json: dict[str, Any] = {}
         self.engine: DurableEngine | None = None  # for tests: direct access to the Durable engine
@@ -84,6 +106,7 @@ class DevHost:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._sock: socket.socket | None = None
+        self._rpc_sock: socket.socket | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._saved_path: list[str] | None = None
 
@@ -93,7 +116,16 @@ class DevHost:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.bind_host}:{self.port}"
+        return connect_url(self.bind_host, self.port)
+
+    @property
+    def host_key_required(self) -> bool:
+        return host_key_required(self.bind_host, self.require_host_key)
+
+    @property
+    def master_key(self) -> str | None:
+        """The key that opens the Durable and admin endpoints; None while they are open."""
+        return self.host_keys.master if self.host_keys is not None else None
 
     def start(self, timeout_s: float = 60.0) -> DevHost:
         """Index the app and start serving; returns once HTTP is listening."""
@@ -104,9 +136,14 @@ class DevHost:
         try:
             self.host_json = load_host_json(self.app_dir)
             self.functions = [f for f in index_app(self.app_dir) if not is_disabled(f.name)]
-            self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # after the settings are applied: DEVHOST_MASTER_KEY may come from local.settings.json
+            self.host_keys = load_host_keys(self.state_dir, os.environ) if self.host_key_required else None
+            family, _, _, _, address = socket.getaddrinfo(
+                self.bind_host or None, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )[0]
+            self._sock = socket.socket(family, socket.SOCK_STREAM)
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._sock.bind((self.bind_host, self.port))
+            self._sock.bind(address)
             self.port = int(self._sock.getsockname()[1])
             self._ready.clear()
             self._thread = threading.Thread(target=self._thread_main, name="devhost", daemon=True)
@@ -128,9 +165,10 @@ class DevHost:
                     self._loop.call_soon_threadsafe(self._stop.set)
             self._thread.join(timeout_s)
             self._thread = None
-        if self._sock is not None:
-            self._sock.close()
-            self._sock = None
+        for sock in (self._sock, self._rpc_sock):
+            if sock is not None:
+                sock.close()
+        self._sock = self._rpc_sock = None
         folder = str(self.app_dir)
         if self._saved_path is not None and folder not in self._saved_path:
             # indexing put the app folder first on sys.path; take back only that
@@ -170,15 +208,19 @@ class DevHost:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         invoker = Invoker(str(self.app_dir))
-        runner: web.AppRunner | None = None
+        runners: list[web.AppRunner] = []
         engine: DurableEngine | None = None
         try:
             engine = self.engine = durable_wiring.create_engine(
                 self.functions, invoker, self.host_json, self.base_url, self.durable_store_path
             )
+            if engine is not None and self.host_keys is not None:
+                engine.webhook_code = self.host_keys.durable
+                await self._serve_rpc(engine, runners)
             queue_options = QueueOptions.from_host_json(extension_section(self.host_json, "queues"))
             dispatcher = Dispatcher(invoker, queue_options, engine.client_binding_json if engine is not None else None)
-            app = web.Application(client_max_size=MAX_BODY)
+            guards = [key_middleware(self.host_keys)] if self.host_keys is not None else []
+            app = web.Application(client_max_size=MAX_BODY, middlewares=guards)
             if engine is not None:
                 engine.add_routes(app)
             HttpFront(
@@ -190,20 +232,58 @@ class DevHost:
             if engine is not None:  # resume stored instances before anyone can call in
                 await engine.start()
             runner = web.AppRunner(app, access_log=None)
+            runners.append(runner)
             await runner.setup()
             assert self._sock is not None
             await web.SockSite(runner, self._sock).start()
             self._start_timers(dispatcher)
             self._start_queues(dispatcher, queue_options)
             log.info("%s", KEYS_NOTICE)
+            self._log_key_mode()
             self._ready.set()
             await self._stop.wait()
         except BaseException as exc:
             self._error = exc
         finally:
-            await self._shutdown(runner, engine, invoker)
+            await self._shutdown(runners, engine, invoker)
 
-    async def _shutdown(self, runner: web.AppRunner | None, engine: DurableEngine | None, invoker: Invoker) -> None:
+    async def _serve_rpc(self, engine: DurableEngine, runners: list[web.AppRunner]) -> None:
+        """The Durable client API on a loopback-only port, without keys, for the SDK inside functions.
+
+        The extension does the same in Azure (its local RPC listener), which is why the Python SDK's
+        client calls, all sent to `rpcBaseUrl`, carry no key.
+        """
+        app = web.Application(client_max_size=MAX_BODY)
+        engine.add_routes(app)
+        runner = web.AppRunner(app, access_log=None)
+        runners.append(runner)
+        await runner.setup()
+        self._rpc_sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._rpc_sock.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, self._rpc_sock).start()
+        engine.rpc_base_url = f"http://127.0.0.1:{self._rpc_sock.getsockname()[1]}{WEBHOOK_PATH}/"
+
+    def _log_key_mode(self) -> None:
+        """One line saying whether the Durable and admin endpoints need a key, and where it is (never the key)."""
+        where = "loopback" if is_loopback(self.bind_host) else "not loopback"
+        if self.host_keys is not None:
+            log.info(
+                "Bound to %s (%s): Durable and admin endpoints require the host key (%s) from %s",
+                self.bind_host,
+                where,
+                "x-functions-key or ?code=",
+                self.host_keys.source,
+            )
+        elif is_loopback(self.bind_host):
+            log.info("Durable and admin endpoints are open: the host is bound to loopback")
+        else:
+            log.warning(
+                "Durable and admin endpoints are open although the host is bound to %s (not loopback): "
+                "host keys are switched off (require_host_key=False)",
+                self.bind_host,
+            )
+
+    async def _shutdown(self, runners: list[web.AppRunner], engine: DurableEngine | None, invoker: Invoker) -> None:
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -212,7 +292,7 @@ class DevHost:
             await engine.stop()
             engine.store.close()
         await durable_wiring.release_sdk_session()
-        if runner is not None:
+        for runner in reversed(runners):
             await runner.cleanup()
         invoker.shutdown()
 

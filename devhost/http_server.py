@@ -80,6 +80,7 @@ class HttpFront:
         self._spawn = spawn
 
     def install(self, app: web.Application) -> None:
+        # when keys are required, host_keys.key_middleware answers 401 to /admin/ without the master key
         app.router.add_route("POST", "/admin/functions/{name}", self._admin_invoke)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
 

@@ -13,6 +13,7 @@ from shared.cloud.azure.arm_images import AzureImages
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
 from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials, check_credentials
+from shared.cloud.azure.entra_tokens import EntraTokenValidator
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
@@ -21,10 +22,13 @@ from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore
 from shared.events import BulkActionQueue, EventPublisher, QueueBulkActions, QueueEventPublisher
 from shared.models.base import new_id, utc_now
+from shared.services.access import AccessPorts
+from shared.services.audit import AuditPorts
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.engine_ports import EnginePorts
 from shared.services.ports import AdminPorts
 from shared.settings import Settings, SettingsError
+from shared.storage.audit_events import AuditEventRepository
 from shared.storage.bulk_actions import BulkActionRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connection import resolve_connection_string
@@ -33,6 +37,7 @@ from shared.storage.directory_subscriptions import DirectorySubscriptionReposito
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
+from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.tables import TableStorage
 from shared.storage.tenants import TenantRepository
@@ -50,6 +55,10 @@ class Services:
     credentials: AzureCredentials
     bulk_actions: BulkActionRepository
     bulk_queue: BulkActionQueue
+    tokens: EntraTokenValidator
+    access: AccessPorts
+    audit: AuditPorts
+    audit_events: AuditEventRepository
 
 
 class EntraTenantIds:
@@ -74,6 +83,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     missing = check_credentials(settings, os.environ if environ is None else environ)
     if missing:
         raise SettingsError("The app has no usable Azure credential: " + "; ".join(missing))
+    settings.check_auth()
     connection_string = resolve_connection_string(settings.storage_connection_string)
     storage = TableStorage.from_connection_string(connection_string, settings.table_name_prefix)
     events = QueueEventPublisher(connection_string, settings.directory_events_queue)
@@ -123,8 +133,16 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         grace_period=settings.cloudpc_grace_period,
         cleanup_delay=settings.cloudpc_cleanup_delay,
     )
+    audit_events = AuditEventRepository(storage)
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,
         bulk_actions=BulkActionRepository(storage),
         bulk_queue=QueueBulkActions(connection_string, settings.bulk_actions_queue),
+        tokens=EntraTokenValidator(settings.issuers, settings.audiences, settings.organization_owners),
+        access=AccessPorts(
+            role_assignments=RoleAssignmentRepository(storage), tenants=tenants,
+            organization_owners=settings.organization_owners, clock=utc_now,
+        ),
+        audit=AuditPorts(events=audit_events, clock=utc_now, new_id=new_id),
+        audit_events=audit_events,
     )  # fmt: skip

@@ -62,3 +62,11 @@ class PreconditionFailed(DomainError):
 
 class Unavailable(DomainError):
     """A dependency (storage, cloud) cannot be reached right now (503)."""
+
+
+class Unauthenticated(DomainError):
+    """The caller presented no valid credential (401)."""
+
+
+class Forbidden(DomainError):
+    """The caller is known but its role is too weak for the request (403)."""

@@ -85,6 +85,41 @@ class Settings(BaseSettings):
     directory_events_queue: str = Field(default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     bulk_actions_queue: str = Field(default="bulk-actions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     table_name_prefix: str = Field(default="", pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
+    auth_audience: str = Field(
+        default="", description="Comma-separated: the audiences (the app registration's API) a token must name."
+    )
+    auth_issuers: str = Field(
+        default="", description="Comma-separated issuers trusted, e.g. https://login.microsoftonline.com/<tid>/v2.0."
+    )
+    auth_bootstrap_admins: str = Field(
+        default="", description="Comma-separated Entra object ids of the organization owners (owner of every tenant)."
+    )
+
+    @property
+    def audiences(self) -> list[str]:
+        return _listed(self.auth_audience)
+
+    @property
+    def issuers(self) -> list[str]:
+        return _listed(self.auth_issuers)
+
+    @property
+    def organization_owners(self) -> frozenset[str]:
+        return frozenset(value.lower() for value in _listed(self.auth_bootstrap_admins))
+
+    def check_auth(self) -> None:
+        """The app serves no one without knowing whose tokens to trust: refuse to start instead."""
+        missing = [
+            name for name, values in (("AUTH_AUDIENCE", self.audiences), ("AUTH_ISSUERS", self.issuers)) if not values
+        ]
+        if missing:
+            raise SettingsError(
+                f"{' and '.join(missing)} must be set: the API accepts only Entra ID tokens for this app "
+                "(see the README's 'Deploying behind Entra ID')."
+            )
+        for issuer in self.issuers:
+            if not issuer.startswith("https://"):
+                raise SettingsError(f"AUTH_ISSUERS: {issuer!r} is not an https URL.")
 
     @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", mode="before")
     @classmethod
@@ -124,6 +159,10 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         local = LocalSettingsSource(settings_cls, PROJECT_ROOT / "local.settings.json")
         return (init_settings, env_settings, local)
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def setting_name(field_name: str) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from azure_emulator.development_issuer import user_object_id
 from azure_emulator.launcher import EmulatorProcess
 from devhost.azurite import Azurite
 
@@ -36,6 +38,37 @@ def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
         yield emulator
     finally:
         emulator.stop()
+
+
+class Tokens:
+    """Access tokens from the emulator's development issuer, one per principal name (`admin` is an organization
+    owner in the development settings), valid for the whole test session."""
+
+    def __init__(self, emulator: EmulatorProcess) -> None:
+        self._emulator = emulator
+        self._made: dict[str, str] = {}
+
+    def __call__(self, name: str = "admin") -> str:
+        if name not in self._made:
+            self._made[name] = self._emulator.user_token(name, lifetime_seconds=86_400)
+        return self._made[name]
+
+    def principal_id(self, name: str) -> str:
+        return user_object_id(name)
+
+    def signed(self, name: str, **options: Any) -> str:
+        """A fresh token with options (claims, audience, lifetime_seconds, tenant_id): for the token tests."""
+        return self._emulator.user_token(name, **options)
+
+
+@pytest.fixture(scope="session")
+def tokens(azure_emulator: EmulatorProcess) -> Tokens:
+    return Tokens(azure_emulator)
+
+
+@pytest.fixture(scope="session")
+def admin_token(tokens: Tokens) -> str:
+    return tokens("admin")
 
 
 @pytest.fixture(scope="session")

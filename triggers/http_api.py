@@ -7,8 +7,9 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import azure.durable_functions as df
@@ -20,12 +21,17 @@ from shared.errors import (
     Conflict,
     DomainError,
     ErrorDetail,
+    Forbidden,
     NotFound,
     PreconditionFailed,
+    Unauthenticated,
     Unavailable,
     ValidationFailed,
 )
+from shared.models.access import Caller, Role
 from shared.models.base import Review
+from shared.storage.tables import decode_skip_token, encode_skip_token
+from triggers.http_access import Access, Audience, access_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
@@ -34,6 +40,8 @@ JSON_TYPES = ("application/json", "application/merge-patch+json")
 ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
 STATUS_OF: dict[type[DomainError], int] = {
     ValidationFailed: 400,
+    Unauthenticated: 401,
+    Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     PreconditionFailed: 412,
@@ -78,13 +86,17 @@ class Operation:
     response: Any = None
     query: Sequence[QueryParam] = ()
     conditional: bool = False
-    anonymous: bool = False
+    access: Access = Audience.SIGNED_IN  # from the ACCESS table in triggers/http_access.py
     durable: bool = False  # the handler is async and gets a Durable client as `req.durable`
     review: bool = True  # with validateOnly=true it answers Review[response] (False: its own shape)
 
     @property
     def path_params(self) -> list[str]:
         return ROUTE_PARAM.findall(self.route)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.access is Audience.ANYONE
 
 
 class ApiRequest:
@@ -93,6 +105,19 @@ class ApiRequest:
     def __init__(self, req: func.HttpRequest, durable: Any = None) -> None:
         self.raw = req
         self._durable = durable
+        self._caller: Caller | None = None
+        self.role: Role | None = None  # the caller's role on the route's tenant, once authorized
+
+    @property
+    def caller(self) -> Caller:
+        """The authenticated caller (every operation but the anonymous ones has one)."""
+        if self._caller is None:
+            raise RuntimeError("this operation is anonymous: it has no caller")
+        return self._caller
+
+    @caller.setter
+    def caller(self, caller: Caller | None) -> None:
+        self._caller = caller
 
     @property
     def durable(self) -> Any:
@@ -255,6 +280,10 @@ def error_response(exc: Exception) -> func.HttpResponse:
     if isinstance(exc, DomainError):
         status = next((s for kind, s in STATUS_OF.items() if isinstance(exc, kind)), 400)
         headers = {"Retry-After": "5"} if status == 503 else None
+        if status == 401:  # RFC 6750: say which scheme, and that the token (if any) was not accepted
+            headers = {
+                "WWW-Authenticate": 'Bearer error="invalid_token"' if exc.details else "Bearer"
+            }
         return json_response(status, error_body(exc.code, exc.message, exc.target, exc.details), headers)
     incident = str(uuid.uuid4())
     log.exception("Unhandled error (incident %s)", incident)
@@ -264,11 +293,26 @@ def error_response(exc: Exception) -> func.HttpResponse:
 Handler = Callable[[ApiRequest], Any]
 
 
-class Api:
-    """Every operation of the app, remembered for the OpenAPI document."""
+class Passage(Protocol):
+    """One request let through the gate: run the handler inside `scope()`, then hand its response to `leave`."""
 
-    def __init__(self) -> None:
+    def scope(self) -> AbstractContextManager[Any]: ...
+
+    def leave(self, response: func.HttpResponse) -> func.HttpResponse: ...
+
+
+class Gate(Protocol):
+    """Authenticates and authorizes a request before its handler runs (raising the contract's errors)."""
+
+    def enter(self, operation: Operation, req: ApiRequest) -> Passage: ...
+
+
+class Api:
+    """Every operation of the app, remembered for the OpenAPI document, behind one gate."""
+
+    def __init__(self, gate: Gate) -> None:
         self.operations: list[Operation] = []
+        self.gate = gate
 
     def section(self, bp: df.Blueprint, tag: str) -> Routes:
         return Routes(self, bp, tag)
@@ -295,32 +339,46 @@ class Routes:
         return self.add("DELETE", route, name, summary, **{"status": 204, "conditional": True, **spec})
 
     def add(self, method: str, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
-        operation = Operation(name=name, method=method, route=route, summary=summary, tag=self.tag, **spec)
+        operation = Operation(
+            name=name, method=method, route=route, summary=summary, tag=self.tag, access=access_of(name), **spec
+        )
         self.api.operations.append(operation)
-        bp = self.bp
+        bp, gate = self.bp, self.api.gate
 
         def register(handler: Handler) -> Handler:
-            level = func.AuthLevel.ANONYMOUS if operation.anonymous else func.AuthLevel.FUNCTION
-            route = bp.route(route=operation.route, methods=[operation.method], auth_level=level)
+            # the app checks its callers' Entra tokens itself; host-level function keys would lock a portal out
+            route = bp.route(route=operation.route, methods=[operation.method], auth_level=func.AuthLevel.ANONYMOUS)
             if operation.durable:
 
                 async def durable_function(req: func.HttpRequest, client: Any) -> func.HttpResponse:
+                    request = ApiRequest(req, client)
                     try:
-                        result = await handler(ApiRequest(req, client))
+                        passage = gate.enter(operation, request)
                     except Exception as exc:
                         return error_response(exc)
-                    return to_response(operation, result)
+                    with passage.scope():
+                        try:
+                            response = to_response(operation, await handler(request))
+                        except Exception as exc:
+                            response = error_response(exc)
+                    return passage.leave(response)
 
                 durable_function.__name__ = operation.name
                 bp.function_name(operation.name)(route(bp.durable_client_input(client_name="client")(durable_function)))
                 return handler
 
             def function(req: func.HttpRequest) -> func.HttpResponse:
+                request = ApiRequest(req)
                 try:
-                    result = handler(ApiRequest(req))
+                    passage = gate.enter(operation, request)
                 except Exception as exc:
                     return error_response(exc)
-                return to_response(operation, result)
+                with passage.scope():
+                    try:
+                        response = to_response(operation, handler(request))
+                    except Exception as exc:
+                        response = error_response(exc)
+                return passage.leave(response)
 
             function.__name__ = operation.name
             bp.function_name(operation.name)(route(function))
@@ -357,3 +415,13 @@ def page_of(req: ApiRequest, items: list[Any], skip_token: str | None) -> dict[s
     if link:
         body["nextLink"] = link
     return body
+
+
+def page_in_memory(req: ApiRequest, items: Sequence[BaseModel]) -> dict[str, Any]:
+    """A page of a list already in hand (a short one), with an offset as its continuation."""
+    token = decode_skip_token(req.skip_token) or {}
+    offset = token.get("offset", 0)
+    if not isinstance(offset, int) or offset < 0:
+        raise _bad_query("skipToken", "skipToken is not one this service issued; start the list again.")
+    rest = offset + req.top
+    return page_of(req, list(items[offset:rest]), encode_skip_token({"offset": rest}) if rest < len(items) else None)

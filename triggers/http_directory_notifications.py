@@ -52,7 +52,7 @@ def blueprint(
         raise RuntimeError("The composition root must set AdminPorts.directory_subscriptions (DirectorySubscriptions).")
     bp = df.Blueprint()
     routes = api.section(bp, "Directory notifications")
-    webhook: dict[str, Any] = {"anonymous": True, "status": 202, "review": False, "query": (VALIDATION,)}
+    webhook: dict[str, Any] = {"status": 202, "review": False, "query": (VALIDATION,)}
 
     @routes.post(
         "directoryNotifications", "directoryNotifications", "Graph change notifications (users, groups)", **webhook

@@ -31,7 +31,7 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
     bp = df.Blueprint()
     meta = api.section(bp, "Service")
 
-    @meta.get("health", "health", "Liveness and storage reachability", response=Health, anonymous=True)
+    @meta.get("health", "health", "Liveness and storage reachability", response=Health)
     def health(req: ApiRequest) -> ApiResponse:
         report = Health(status="ok", storage="ok", version=APP_VERSION)
         try:
@@ -42,7 +42,7 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
             return ApiResponse(503, report, {"Retry-After": "5"})
         return ApiResponse(200, report)
 
-    @meta.get("openapi.json", "openApiDocument", "This API as an OpenAPI 3.1 document", anonymous=True)
+    @meta.get("openapi.json", "openApiDocument", "This API as an OpenAPI 3.1 document")
     def openapi(req: ApiRequest) -> dict[str, Any]:
         return build_openapi(api.operations, title="Cloud PC provisioning API", version=APP_VERSION)
 

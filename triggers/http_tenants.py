@@ -9,16 +9,28 @@ import azure.durable_functions as df
 from shared.models.base import Page
 from shared.models.sites import Site, SiteCreate, SiteUpdate
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
+from shared.services import access
 from shared.services import tenants as service
+from shared.services.access import AccessPorts
 from shared.services.ports import AdminPorts
-from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of, updated
+from triggers.http_api import (
+    PAGING,
+    VALIDATE_ONLY,
+    Api,
+    ApiRequest,
+    ApiResponse,
+    created,
+    page_in_memory,
+    page_of,
+    updated,
+)
 
 TENANT = "tenants/{tenantId}"
 SITES = "tenants/{tenantId}/sites"
 SITE = "tenants/{tenantId}/sites/{siteId}"
 
 
-def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
+def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blueprint:
     bp = df.Blueprint()
     tenants = api.section(bp, "Tenants")
     sites = api.section(bp, "Sites")
@@ -35,11 +47,17 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     )
     def create_tenant(req: ApiRequest) -> ApiResponse:
         tenant = service.create_tenant(ports, req.body(TenantCreate), dry_run=req.validate_only)
+        if not req.validate_only:
+            access.make_first_owner(access_ports, req.caller, tenant.id)
         return created(req, tenant, f"tenants/{tenant.id}")
 
-    @tenants.get("tenants", "listTenants", "List tenants", response=Page[Tenant], query=PAGING)
+    @tenants.get(
+        "tenants", "listTenants", "List the tenants the caller holds a role on", response=Page[Tenant], query=PAGING
+    )
     def list_tenants(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *ports.tenants.list_tenants(top=req.top, skip_token=req.skip_token))
+        if req.caller.organization_owner:
+            return page_of(req, *ports.tenants.list_tenants(top=req.top, skip_token=req.skip_token))
+        return page_in_memory(req, access.tenants_of(access_ports, req.caller))
 
     @tenants.get(TENANT, "getTenant", "Get a tenant", response=Tenant)
     def get_tenant(req: ApiRequest) -> Tenant:
@@ -56,6 +74,7 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     @tenants.delete(TENANT, "deleteTenant", "Delete a tenant that has no sites left")
     def delete_tenant(req: ApiRequest) -> ApiResponse:
         service.delete_tenant(ports, req.param("tenantId"), if_match=req.if_match)
+        access_ports.role_assignments.delete_tenant_assignments(req.param("tenantId"))
         return ApiResponse(204)
 
     @sites.post(SITES, "createSite", "Add a site", body=SiteCreate, response=Site, status=201, **writes)

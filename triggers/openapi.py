@@ -9,12 +9,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.models.base import ApiModel, Review
+from triggers.http_access import describe
 from triggers.http_api import VALIDATE_ONLY, Operation
 
 CONSTRAINT = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
 ERRORS = {
     "400": "Malformed JSON, wrong types or a broken rule; one detail per bad field.",
-    "404": "Unknown tenant or resource.",
+    "401": "No valid Entra ID access token (WWW-Authenticate says why).",
+    "403": "The caller's role is too weak for this operation.",
+    "404": "Unknown tenant or resource, or a tenant the caller holds no role on.",
     "409": "Conflicts with the current state (in use, duplicate, wrong status).",
     "412": "The If-Match etag is stale.",
     "413": "The body is larger than 1 MiB.",
@@ -81,6 +84,8 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
         for code, description in ERRORS.items():
             if (code == "412" and not op.conditional) or (code in ("413", "415") and op.body is None):
                 continue
+            if code in ("401", "403") and op.anonymous:
+                continue
             responses[code] = {"description": description, **ref(ErrorResponse, "serialization")}
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
@@ -108,14 +113,15 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
         entry: dict[str, Any] = {
             "operationId": op.name,
             "summary": op.summary,
+            "description": describe(op.access),
+            "x-access": str(op.access),
             "tags": [op.tag],
             "parameters": parameters,
             "responses": responses,
         }
         if op.body is not None:
             entry["requestBody"] = {"required": True, **ref(op.body, "validation")}
-        if op.anonymous:
-            entry["security"] = []
+        entry["security"] = [] if op.anonymous else [{"entraId": []}]
         paths.setdefault("/" + CONSTRAINT.sub(r"{\1}", op.route), {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",
@@ -125,8 +131,14 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
         "components": {
             "schemas": defs.get("$defs", {}),
             "securitySchemes": {
-                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+                "entraId": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A Microsoft Entra ID access token for this app (AUTH_AUDIENCE); locally, "
+                    "`make token AS=<name>` prints one from the development issuer.",
+                },
             },
         },
-        "security": [{"functionKey": []}],
+        "security": [{"entraId": []}],
     }

@@ -10,7 +10,8 @@ import azure.functions as func
 from orchestrators import names
 from orchestrators.starting import start_orchestration
 from shared.models.orchestrations import HealthCheckRun
-from shared.services import connections, lifecycle
+from shared.services import audit, connections, lifecycle
+from shared.services.audit import AuditPorts
 from shared.services.engine_ports import EnginePorts
 from shared.services.ports import AdminPorts
 from shared.settings import Settings
@@ -18,7 +19,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts) -> df.Blueprint:
+def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_ports: AuditPorts) -> df.Blueprint:
     bp = df.Blueprint()
 
     @bp.function_name("lifecycleSweep")
@@ -28,6 +29,9 @@ def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts) -> df.
         done = lifecycle.sweep(engine)
         if done:
             log.info("Lifecycle sweep handled %d due items", done)
+        settled = audit.settle_interrupted(audit_ports)
+        if settled:
+            log.info("Settled %d audit events left pending by interrupted requests", settled)
 
     @bp.function_name("recheckConnections")
     @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)

@@ -79,7 +79,7 @@ async def _body_value(request: web.Request) -> tuple[bool, Any]:
 
 def _check_status_response(request: web.Request, instance_id: str) -> web.Response:
     engine = _engine(request)
-    payload = management_urls(_origin(request), engine.task_hub, instance_id)
+    payload = management_urls(_origin(request), engine.task_hub, instance_id, engine.webhook_code)
     return web.json_response(
         payload, status=202, headers={"Location": payload["statusQueryGetUri"], "Retry-After": "10"}
     )

@@ -75,6 +75,10 @@ class DurableEngine(ManagementMixin):
         self.store = store
         self.task_hub = task_hub
         self.base_url = base_url
+        # set by the host when it requires keys: the system key the binding's links carry, and
+        # the loopback-only listener the SDK's client calls go to (see binding.client_binding_json)
+        self.webhook_code: str | None = None
+        self.rpc_base_url: str | None = None
         self.dedupe = DEDUPE_STATUSES[overridable_existing_instance_states.lower()]
         self.stats = EngineStats()
         self.instances: dict[str, Instance] = {}
@@ -119,7 +123,9 @@ class DurableEngine(ManagementMixin):
         self._orchestrator_pool.shutdown(wait=False, cancel_futures=True)
 
     def client_binding_json(self) -> str:
-        return binding.client_binding_json(self.base_url, self.task_hub)
+        return binding.client_binding_json(
+            self.base_url, self.task_hub, code=self.webhook_code, rpc_base_url=self.rpc_base_url
+        )
 
     def add_routes(self, app: web.Application) -> None:
         add_client_routes(app, self)

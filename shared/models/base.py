@@ -32,6 +32,14 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
+def is_guid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _guid(value: str) -> str:
     try:
         return str(uuid.UUID(value))

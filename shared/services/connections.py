@@ -105,7 +105,7 @@ def update_connection(
     ports.tenants.get_tenant(tenant_id)
 
     def change(current: Connection) -> Connection:
-        fields = patch.model_dump(exclude_unset=True, exclude={"ad_domain_password"})
+        fields = patch.model_dump(exclude_unset=True, by_alias=False, exclude={"ad_domain_password"})
         if patch.changes_credentials and current.connection_type != "hybridAzureADJoin":
             raise ValidationFailed.of(
                 ErrorDetail(

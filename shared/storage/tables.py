@@ -8,7 +8,7 @@ import json
 import threading
 import typing
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -26,6 +26,7 @@ from azure.data.tables import (
     EntityProperty,
     TableClient,
     TableServiceClient,
+    TableTransactionError,
     TransactionOperation,
     UpdateMode,
 )
@@ -33,6 +34,8 @@ from pydantic import BaseModel
 
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.errors import ErrorDetail as Detail
+from shared.storage import change_capture
+from shared.storage.change_capture import STAMP
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BATCH = 100  # Table Storage: at most 100 operations per transaction, one partition each
@@ -126,7 +129,7 @@ class EntityCodec(Generic[M]):
     def from_entity(self, entity: Mapping[str, Any]) -> M:
         data: dict[str, Any] = {}
         for key, value in entity.items():
-            if key in ("PartitionKey", "RowKey", "Timestamp"):
+            if key in ("PartitionKey", "RowKey", "Timestamp", STAMP):
                 continue
             if isinstance(value, EntityProperty):
                 value = value.value
@@ -176,17 +179,34 @@ class EntityRepository(Generic[M]):
         return self._storage.table(self._table_name)
 
     def get(self, partition_key: str, row_key: str, target: str) -> M:
-        try:
-            entity = self.table.get_entity(partition_key, row_key)
-        except ResourceNotFoundError as exc:
-            raise NotFound.resource(self.kind, row_key or partition_key, target) from exc
-        return self.codec.from_entity(entity)
+        item = self.find(partition_key, row_key)
+        if item is None:
+            raise NotFound.resource(self.kind, row_key or partition_key, target)
+        return item
 
     def find(self, partition_key: str, row_key: str) -> M | None:
         try:
-            return self.codec.from_entity(self.table.get_entity(partition_key, row_key))
+            item = self.codec.from_entity(self.table.get_entity(partition_key, row_key))
         except ResourceNotFoundError:
             return None
+        capture = change_capture.current()
+        if capture is not None:
+            capture.read(self._key(partition_key, row_key), _image(item))
+        return item
+
+    def _key(self, partition_key: str, row_key: str) -> change_capture.RowKey:
+        return (self._table_name, partition_key, row_key)
+
+    def _writing(
+        self, entity: dict[str, Any], image: Callable[[], dict[str, Any]] | None
+    ) -> change_capture.ChangeCapture | None:
+        """Under an audited request: announce the write (`image`: the wire fields it sets, None for a delete) and
+        stamp the entity with the request's event id."""
+        capture = change_capture.current()
+        if capture is not None:
+            capture.writing(self._key(entity["PartitionKey"], entity["RowKey"]), image() if image else None)
+            entity[STAMP] = capture.event_id
+        return capture
 
     def put(
         self,
@@ -199,6 +219,7 @@ class EntityRepository(Generic[M]):
     ) -> M:
         """Write `item`: create-only, replace-if-etag-matches, or unconditional upsert."""
         entity = self.codec.to_entity(item, partition_key, row_key)
+        capture = self._writing(entity, lambda: _image(item))
         try:
             if if_none_match:
                 metadata = self.table.create_entity(entity)
@@ -219,6 +240,8 @@ class EntityRepository(Generic[M]):
             raise PreconditionFailed.stale(self.kind, row_key) from exc
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
+        if capture is not None:
+            capture.wrote(self._key(partition_key, row_key), _image(item))
         return (
             item.model_copy(update={ETAG_FIELD: metadata.get("etag")})
             if ETAG_FIELD in type(item).model_fields
@@ -227,6 +250,7 @@ class EntityRepository(Generic[M]):
 
     def delete(self, partition_key: str, row_key: str, *, if_match: str | None = None) -> None:
         """Idempotent delete; with an etag, refuses (412) when the entity changed since."""
+        capture = self._writing({"PartitionKey": partition_key, "RowKey": row_key}, None)
         try:
             if if_match and if_match != "*":
                 self.table.delete_entity(
@@ -238,6 +262,8 @@ class EntityRepository(Generic[M]):
             raise PreconditionFailed.stale(self.kind, row_key) from exc
         except ResourceNotFoundError:
             return
+        if capture is not None:
+            capture.wrote(self._key(partition_key, row_key), None)
 
     def page(
         self,
@@ -292,23 +318,52 @@ class EntityRepository(Generic[M]):
             for k, v in self.codec.to_entity(item, partition_key, row_key).items()
             if k in aliases or k in ("PartitionKey", "RowKey")
         }
+        capture = self._writing(entity, lambda: {k: v for k, v in _image(item).items() if k in aliases})
         try:
             self.table.update_entity(entity, mode=UpdateMode.MERGE)
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
+        if capture is not None:
+            capture.merged(self._key(partition_key, row_key), {k: v for k, v in _image(item).items() if k in aliases})
 
     def merge_values(self, partition_key: str, row_key: str, values: dict[str, Any]) -> None:
         """Set raw properties on an existing row in one round trip (no read); NotFound if there is no row."""
+        entity = {"PartitionKey": partition_key, "RowKey": row_key, **values}
+        capture = self._writing(entity, lambda: {k: _plain(v) for k, v in values.items()})
         try:
-            self.table.update_entity(
-                {"PartitionKey": partition_key, "RowKey": row_key, **values}, mode=UpdateMode.MERGE
-            )
+            self.table.update_entity(entity, mode=UpdateMode.MERGE)
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
+        if capture is not None:
+            capture.merged(self._key(partition_key, row_key), {k: _plain(v) for k, v in values.items()})
+
+    def delete_while_unchanged(self, partition_key: str, row_key: str, etag: str, *, witness: tuple[str, str]) -> None:
+        """Delete a row only while another row of its partition (row key, etag) is unchanged, in one transaction:
+        two callers each deleting one of the last two rows of a kind cannot both succeed."""
+        witness_key, witness_etag = witness
+        entity = {"PartitionKey": partition_key, "RowKey": row_key}
+        capture = self._writing(entity, None)
+        unchanged = {"match_condition": MatchConditions.IfNotModified}
+        operations: list[Any] = [
+            (TransactionOperation.DELETE, entity, {"etag": etag, **unchanged}),
+            (
+                TransactionOperation.UPDATE,
+                {"PartitionKey": partition_key, "RowKey": witness_key},
+                {"mode": UpdateMode.MERGE, "etag": witness_etag, **unchanged},
+            ),
+        ]
+        try:
+            self.table.submit_transaction(operations)
+        except TableTransactionError as exc:
+            raise PreconditionFailed.stale(self.kind, row_key) from exc
+        if capture is not None:
+            capture.wrote(self._key(partition_key, row_key), None)
 
     def delete_many(self, partition_key: str, row_keys: Iterable[str]) -> int:
         """Delete rows of one partition in transactions of at most 100; returns the count."""
         operations = [(TransactionOperation.DELETE, {"PartitionKey": partition_key, "RowKey": k}) for k in row_keys]
+        for _, entity in operations:
+            self._writing(entity, None)
         for start in range(0, len(operations), MAX_BATCH):
             self.table.submit_transaction(operations[start : start + MAX_BATCH])
         return len(operations)
@@ -318,6 +373,7 @@ class EntityRepository(Generic[M]):
         by_partition: dict[str, list[tuple[TransactionOperation, dict[str, Any]]]] = defaultdict(list)
         for item, partition_key, row_key in rows:
             entity = self.codec.to_entity(item, partition_key, row_key)
+            self._writing(entity, lambda item=item: _image(item))  # type: ignore[misc]
             by_partition[partition_key].append((TransactionOperation.UPSERT, entity))
         written = 0
         for operations in by_partition.values():
@@ -326,3 +382,14 @@ class EntityRepository(Generic[M]):
                 self.table.submit_transaction(chunk)
                 written += len(chunk)
         return written
+
+
+def _image(item: BaseModel) -> dict[str, Any]:
+    """A row as the audit log compares it: the model's wire fields."""
+    return item.model_dump(mode="json", by_alias=True, exclude={ETAG_FIELD})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, EntityProperty):
+        value = value.value
+    return value.isoformat() if isinstance(value, datetime) else value

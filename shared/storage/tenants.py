@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
+from shared.errors import NotFound, PreconditionFailed
 from shared.models.tenants import Tenant
 from shared.storage.tables import EntityRepository, TableStorage
 
@@ -15,7 +17,10 @@ class TenantRepository:
         self._rows = EntityRepository(storage, "Tenants", Tenant, kind="Tenant")
 
     def get_tenant(self, tenant_id: str) -> Tenant:
-        return self._rows.get(tenant_id, TENANT_ROW, target="tenantId")
+        tenant = self._rows.find(tenant_id, TENANT_ROW)
+        if tenant is None:  # named by its id, not by the row key every tenant shares
+            raise NotFound.resource("Tenant", tenant_id, "tenantId")
+        return tenant
 
     def find_tenant(self, tenant_id: str) -> Tenant | None:
         return self._rows.find(tenant_id, TENANT_ROW)
@@ -31,7 +36,20 @@ class TenantRepository:
         return next(iter(found), None)
 
     def upsert_tenant(self, tenant: Tenant, *, if_match: str | None = None, if_none_match: bool = False) -> Tenant:
-        return self._rows.put(tenant, tenant.id, TENANT_ROW, if_match=if_match, if_none_match=if_none_match)
+        with _named(tenant.id):
+            return self._rows.put(tenant, tenant.id, TENANT_ROW, if_match=if_match, if_none_match=if_none_match)
 
     def delete_tenant(self, tenant_id: str, *, if_match: str | None = None) -> None:
-        self._rows.delete(tenant_id, TENANT_ROW, if_match=if_match)
+        with _named(tenant_id):
+            self._rows.delete(tenant_id, TENANT_ROW, if_match=if_match)
+
+
+@contextmanager
+def _named(tenant_id: str) -> Iterator[None]:
+    """Errors name the tenant by its id, not by the row key every tenant's row shares."""
+    try:
+        yield
+    except PreconditionFailed:
+        raise PreconditionFailed.stale("Tenant", tenant_id) from None
+    except NotFound:
+        raise NotFound.resource("Tenant", tenant_id, "tenantId") from None

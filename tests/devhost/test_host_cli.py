@@ -28,6 +28,8 @@ def test_cli_serves_and_stops_on_sigterm(storage_connection_string: str) -> None
             "devhost",
             "--app-dir",
             str(SAMPLE_APP.relative_to(PROJECT_ROOT)),
+            "--host",
+            "127.0.0.1",
             "--port",
             str(port),
             "--durable-store",
@@ -60,5 +62,6 @@ def test_cli_serves_and_stops_on_sigterm(storage_connection_string: str) -> None
     assert process.returncode == 0, output
     assert f"item_by_id: [GET] http://127.0.0.1:{port}/api/items/{{id:int}}" in output
     assert "Function keys are not checked" in output
+    assert "Durable and admin endpoints are open: the host is bound to loopback" in output
     assert "Executed 'Functions.item_by_id' (Succeeded" in output
     assert "Host stopped" in output

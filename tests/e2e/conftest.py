@@ -69,5 +69,6 @@ def app_host(
 
 
 @pytest.fixture
-def api(app_host: DevHost) -> ApiClient:
-    return ApiClient(f"{app_host.base_url}/api")
+def api(app_host: DevHost, admin_token: str) -> ApiClient:
+    """The API as the development settings' organization owner (`make token AS=admin`) calls it."""
+    return ApiClient(f"{app_host.base_url}/api", admin_token)

@@ -18,11 +18,13 @@ PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 
 
 @pytest.fixture
-def host(azurite: Azurite, azure_environment: dict[str, str], tmp_path: Path) -> Iterator[HostProcess]:
+def host(
+    azurite: Azurite, azure_environment: dict[str, str], tmp_path: Path, admin_token: str
+) -> Iterator[HostProcess]:
     # a message being handled when the host died stays leased for minutes; the drift reconcile is the
     # backstop that starts Cloud PCs the dead host created but never started (hourly by default)
     env = isolated_env(azurite.connection_string, DRIFT_RECONCILE_SCHEDULE="*/5 * * * * *")
-    process = HostProcess(env, tmp_path / "durable.sqlite", tmp_path / "host.log")
+    process = HostProcess(env, tmp_path / "durable.sqlite", tmp_path / "host.log", admin_token)
     yield process
     process.stop()
 

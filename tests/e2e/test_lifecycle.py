@@ -230,14 +230,16 @@ def test_an_action_in_the_wrong_status_is_409_naming_the_status(api: ApiClient, 
 
 
 @pytest.fixture
-def short_grace_host(azurite: Azurite, azure_environment: dict[str, str], tmp_path: Path) -> Iterator[ApiClient]:
+def short_grace_host(
+    azurite: Azurite, azure_environment: dict[str, str], tmp_path: Path, admin_token: str
+) -> Iterator[ApiClient]:
     env = isolated_env(
         azurite.connection_string,
         CLOUDPC_GRACE_PERIOD="PT2S",
         CLOUDPC_CLEANUP_DELAY="PT1S",
         LIFECYCLE_SWEEP_SCHEDULE="* * * * * *",
     )
-    host = HostProcess(env, tmp_path / "durable.sqlite", tmp_path / "host.log")
+    host = HostProcess(env, tmp_path / "durable.sqlite", tmp_path / "host.log", admin_token)
     yield host.start()
     host.stop()
 

@@ -338,7 +338,13 @@ class FakeTenants:
         self.table: FakeTable[Tenant] = FakeTable("Tenant")
 
     def get_tenant(self, tenant_id: str) -> Tenant:
-        return self.table.get(tenant_id, "tenant", target="tenantId")
+        tenant = self.find_tenant(tenant_id)
+        if tenant is None:
+            raise NotFound.resource("Tenant", tenant_id, "tenantId")
+        return tenant
+
+    def find_tenant(self, tenant_id: str) -> Tenant | None:
+        return self.table.find(tenant_id, "tenant")
 
     def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]:
         return self.table.page(top=top, skip_token=skip_token)

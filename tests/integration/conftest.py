@@ -31,8 +31,8 @@ def create_app(services: Services) -> Any:
 
 
 @pytest.fixture
-def client(services: Services) -> FunctionClient:
-    return FunctionClient(create_app(services))
+def client(services: Services, admin_token: str) -> FunctionClient:
+    return FunctionClient(create_app(services), admin_token)
 
 
 @pytest.fixture

@@ -34,7 +34,8 @@ from tests.utils.function_server import serve_functions
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.inprocess_emulator import LocalEmulator, inprocess_emulator
 from triggers import http_directory_notifications
-from triggers.http_api import Api
+from triggers.http_api import Api, ApiRequest, Operation
+from triggers.http_gate import OpenPassage
 
 PLAN = SERVICE_PLANS[0].id
 
@@ -101,12 +102,20 @@ def app(local: LocalEmulator, storage_connection_string: str) -> Iterator[App]:
         )
         functions = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
         functions.register_functions(
-            http_directory_notifications.blueprint(Api(), settings, subscriptions, tenants, events)
+            http_directory_notifications.blueprint(Api(AnonymousOnly()), settings, subscriptions, tenants, events)
         )
         server.client = FunctionClient(functions)
         yield App(server.client, url, subscriptions, rows, tenants, events, links, offset)
     graph.close()
     credentials.close()
+
+
+class AnonymousOnly:
+    """The gate for an app of anonymous routes only (Graph's webhooks)."""
+
+    def enter(self, operation: Operation, req: ApiRequest) -> Any:
+        assert operation.anonymous
+        return OpenPassage()
 
 
 def wait_for(condition: Callable[[], Any], timeout_s: float = 15.0) -> Any:

@@ -25,10 +25,12 @@ def test_health_is_503_when_storage_does_not_answer(azure_environment: dict[str,
     assert reply.headers["Retry-After"]
 
 
-def test_other_routes_answer_503_not_500_when_storage_is_down(azure_environment: dict[str, str]) -> None:
+def test_other_routes_answer_503_not_500_when_storage_is_down(
+    azure_environment: dict[str, str], admin_token: str
+) -> None:
     closed = development_connection_string(ports=(free_port(), free_port(), free_port()))
     app = create_app(build_services(Settings(storage_connection_string=closed)))
-    reply = FunctionClient(app).post("/api/tenants", {"displayName": "Contoso"})
+    reply = FunctionClient(app, admin_token).post("/api/tenants", {"displayName": "Contoso"})
     assert reply.status == 503
     assert reply.error_code == "serviceUnavailable"
 
@@ -61,6 +63,24 @@ def test_openapi_document_is_valid_openapi_31_and_lists_every_route(client: Func
     assert {"201", "200", "400", "404", "413", "415"} <= set(create_site["responses"])
     site_schema = document["components"]["schemas"]["SiteCreate"]
     assert {"displayName", "regionName", "subscriptionId", "resourceGroupName"} <= set(site_schema["required"])
+
+
+def test_openapi_document_states_each_operations_token_and_role(client: FunctionClient) -> None:
+    from triggers.http_access import ACCESS, Audience, describe
+
+    document = client.get("/api/openapi.json").json()
+    assert document["components"]["securitySchemes"]["entraId"]["scheme"] == "bearer"
+    for path in document["paths"].values():
+        for op in path.values():
+            access = ACCESS[op["operationId"]]
+            assert op["x-access"] == str(access)
+            if access is Audience.ANYONE:
+                assert op["security"] == []
+                assert "401" not in op["responses"]
+            else:
+                assert op["security"] == [{"entraId": []}]
+                assert {"401", "403"} <= set(op["responses"])
+            assert op["description"] == describe(access)
 
 
 def test_service_plans_map_to_vm_sizes(client: FunctionClient) -> None:

@@ -12,9 +12,11 @@ T = TypeVar("T")
 
 
 class ApiClient:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
         self.seen: list[str] = []  # every response's headers and body, for "never returned" checks
 
     def request(self, method: str, path: str, json: Any = None, **kwargs: Any) -> requests.Response:

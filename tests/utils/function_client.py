@@ -31,7 +31,8 @@ class Reply:
 class FunctionClient:
     """Routes `METHOD /api/...` to the app's HTTP functions as the host would, minus the network."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, token: str | None = None) -> None:
+        self.token = token  # sent as a bearer token unless a request names its own Authorization
         self.routes: list[tuple[str, re.Pattern[str], Any]] = []
         for function in app.get_functions():
             trigger = function.get_trigger()
@@ -53,6 +54,8 @@ class FunctionClient:
         parts = urlsplit(path)
         route = parts.path.removeprefix("/api/")
         sent_headers = dict(headers or {})
+        if self.token and not any(name.lower() == "authorization" for name in sent_headers):
+            sent_headers["Authorization"] = f"Bearer {self.token}"
         if json_body is not None:
             body = json.dumps(json_body).encode()
             sent_headers.setdefault("Content-Type", "application/json")

@@ -30,8 +30,8 @@ def isolated_env(connection_string: str, **settings: str) -> dict[str, str]:
 class HostProcess:
     """`python -m devhost` as a separate process, so it can die the hard way."""
 
-    def __init__(self, env: dict[str, str], store: Path, log: Path) -> None:
-        self.env, self.store, self.log = env, store, log
+    def __init__(self, env: dict[str, str], store: Path, log: Path, token: str | None = None) -> None:
+        self.env, self.store, self.log, self.token = env, store, log, token
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -42,7 +42,7 @@ class HostProcess:
         env = {**os.environ, "NOTIFICATION_URL": f"http://127.0.0.1:{self.port}/api/directoryNotifications", **self.env}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log)
-        api = ApiClient(f"http://127.0.0.1:{self.port}/api")
+        api = ApiClient(f"http://127.0.0.1:{self.port}/api", self.token)
 
         def serving() -> None:
             assert self.process is not None and self.process.poll() is None, self.log.read_text()[-2000:]

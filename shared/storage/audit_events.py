@@ -1,0 +1,88 @@
+"""Audit-event repository: settled events in the tenant's partition, newest first; pending ones in one partition."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import EntityProperty
+
+from shared.models.access import AuditRecord
+from shared.storage.change_capture import Intent
+from shared.storage.tables import EntityRepository, TableStorage
+
+PENDING = "~pending"  # not a tenant id: tenant ids are GUIDs
+NEWEST_FIRST = 10**13  # row keys count down from here in milliseconds, so a partition lists newest first
+
+
+def _millis(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _pending_row(record: AuditRecord) -> str:
+    return f"{_millis(record.activity_date_time):013d}_{record.id}"
+
+
+def _event_row(record: AuditRecord) -> str:
+    return f"{NEWEST_FIRST - _millis(record.activity_date_time):013d}_{record.id}"
+
+
+class AuditEventRepository:
+    def __init__(self, storage: TableStorage) -> None:
+        self._storage = storage
+        self._rows = EntityRepository(storage, "AuditEvents", AuditRecord, kind="Audit event")
+
+    def insert_pending(self, record: AuditRecord) -> None:
+        self._rows.put(record, PENDING, _pending_row(record), if_none_match=True)
+
+    def note_intent(self, record: AuditRecord, intent: Intent) -> None:
+        values = {"writtenAt": json.dumps(list(intent.key)), "intended": json.dumps(intent.fingerprint)}
+        if record.resource_id is None and intent.resource_id:
+            values["resourceId"] = intent.resource_id  # a create's new id, known once it is about to be written
+        self._rows.merge_values(PENDING, _pending_row(record), values)
+
+    def settle(self, pending: AuditRecord, settled: AuditRecord) -> None:
+        """Save the settled event, then drop the pending one. A crash between leaves both; settling again
+        writes the same row (an upsert of the same key) and then drops the pending one."""
+        self.insert_event(settled)
+        self._rows.delete(PENDING, _pending_row(pending))
+
+    def insert_event(self, record: AuditRecord) -> None:
+        self._rows.put(record, record.tenant_id, _event_row(record))
+
+    def list_pending(self, *, older_than: datetime) -> list[AuditRecord]:
+        bound = f"{_millis(older_than):013d}"
+        return list(self._rows.scan("PartitionKey eq @p and RowKey lt @b", {"p": PENDING, "b": bound}))
+
+    def list_events(
+        self,
+        tenant_id: str,
+        *,
+        actor_id: str | None = None,
+        resource_type: str | None = None,
+        since: datetime | None = None,
+        top: int = 100,
+        skip_token: str | None = None,
+    ) -> tuple[list[AuditRecord], str | None]:
+        clauses, values = ["PartitionKey eq @t"], {"t": tenant_id}
+        if since is not None:
+            clauses.append("RowKey lt @since")  # newest first: every event at or after `since` sorts below
+            values["since"] = f"{NEWEST_FIRST - _millis(since):013d}~"
+        if actor_id:
+            clauses.append("actorId eq @actor")
+            values["actor"] = actor_id
+        if resource_type:
+            clauses.append("resourceType eq @type")
+            values["type"] = resource_type
+        return self._rows.page(" and ".join(clauses), values, top=top, skip_token=skip_token)
+
+    def row_at(self, location: list[str]) -> dict[str, Any] | None:
+        """The row at (table, partition, row) as stored, `AuditEventId` included; None if there is none."""
+        table, partition_key, row_key = location
+        try:
+            entity = self._storage.table(table).get_entity(partition_key, row_key)
+        except ResourceNotFoundError:
+            return None
+        return {k: v.value if isinstance(v, EntityProperty) else v for k, v in entity.items()}

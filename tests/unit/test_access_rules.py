@@ -1,0 +1,182 @@
+"""Roles, the last-owner rule, what a route acts on, and what an audit event shows, on plain data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import azure.functions as func
+import pytest
+
+from shared.errors import Conflict, PreconditionFailed
+from shared.models.access import Caller, Role, RoleAssignment, RoleAssignmentCreate
+from shared.services import access
+from shared.services.access import AccessPorts
+from shared.services.audit import MASK, changes_of, masked
+from shared.storage.change_capture import ChangeCapture, RowKey
+from tests.fakes.repositories import FakeTenants
+from triggers.http_access import ACCESS, Audience
+from triggers.http_api import ApiRequest, Operation
+from triggers.http_gate import target_of
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+TENANT = "00000000-0000-0000-0000-0000000000aa"
+ADMIN = Caller(principal_id="a", name="admin", organization_owner=True)
+
+
+class FakeRoleAssignments:
+    """Role assignments with etags; `race` deletes the kept owner just before a delete, as a concurrent caller would."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], RoleAssignment] = {}
+        self.version = 0
+        self.race: str | None = None
+
+    def _etag(self) -> str:
+        self.version += 1
+        return f"v{self.version}"
+
+    def find_role_assignment(self, tenant_id: str, principal_id: str) -> RoleAssignment | None:
+        return self.rows.get((tenant_id, principal_id))
+
+    def get_role_assignment(self, tenant_id: str, assignment_id: str) -> RoleAssignment:
+        return self.rows[(tenant_id, assignment_id)]
+
+    def list_role_assignments(self, tenant_id: str) -> list[RoleAssignment]:
+        return [a for (t, _), a in self.rows.items() if t == tenant_id]
+
+    def list_principal_assignments(self, principal_id: str) -> list[RoleAssignment]:
+        return [a for a in self.rows.values() if a.principal_id == principal_id]
+
+    def insert_role_assignment(self, assignment: RoleAssignment) -> RoleAssignment:
+        if (assignment.tenant_id, assignment.id) in self.rows:
+            raise Conflict("taken", code="alreadyAssigned")
+        saved = assignment.model_copy(update={"etag": self._etag()})
+        self.rows[(assignment.tenant_id, assignment.id)] = saved
+        return saved
+
+    def delete_role_assignment(self, assignment: RoleAssignment, *, keep_owner: RoleAssignment | None) -> None:
+        if self.race is not None:
+            self.rows.pop((assignment.tenant_id, self.race), None)
+            self.race = None
+        if keep_owner is not None and self.rows.get((keep_owner.tenant_id, keep_owner.id)) != keep_owner:
+            raise PreconditionFailed.stale("Role assignment", keep_owner.id)
+        del self.rows[(assignment.tenant_id, assignment.id)]
+
+    def delete_tenant_assignments(self, tenant_id: str) -> int:
+        gone = [key for key in self.rows if key[0] == tenant_id]
+        for key in gone:
+            del self.rows[key]
+        return len(gone)
+
+
+@pytest.fixture
+def ports() -> AccessPorts:
+    from shared.models.tenants import Tenant
+
+    tenants = FakeTenants()
+    tenants.upsert_tenant(Tenant(id=TENANT, display_name="Contoso", created_date_time=T0, last_modified_date_time=T0))
+    return AccessPorts(FakeRoleAssignments(), tenants, frozenset({"a"}), clock=lambda: T0)
+
+
+def give(ports: AccessPorts, principal: str, role: Role) -> None:
+    access.assign_role(ports, ADMIN, TENANT, RoleAssignmentCreate(principal_id=_guid(principal), role=role))
+
+
+def _guid(principal: str) -> str:
+    return f"00000000-0000-0000-0000-{principal.encode().hex():0>12}"[-36:]
+
+
+def test_each_role_covers_the_ones_below_it() -> None:
+    ordered = [Role.READER, Role.OPERATOR, Role.ADMINISTRATOR, Role.OWNER]
+    for i, held in enumerate(ordered):
+        for j, needed in enumerate(ordered):
+            assert held.covers(needed) is (i >= j)
+
+
+def test_an_organization_owner_owns_every_tenant_and_others_only_what_they_were_given(ports: AccessPorts) -> None:
+    give(ports, "b", Role.OPERATOR)
+    assert access.role_on(ports, ADMIN, "any-tenant") is Role.OWNER
+    assert access.role_on(ports, Caller(principal_id=_guid("b")), TENANT) is Role.OPERATOR
+    assert access.role_on(ports, Caller(principal_id=_guid("c")), TENANT) is None
+    assert [t.id for t in access.tenants_of(ports, Caller(principal_id=_guid("b")))] == [TENANT]
+    assert access.tenants_of(ports, Caller(principal_id=_guid("c"))) == []
+
+
+def test_the_last_owner_stays_and_another_owner_can_go(ports: AccessPorts) -> None:
+    give(ports, "o1", Role.OWNER)
+    give(ports, "o2", Role.OWNER)
+    access.remove_role(ports, TENANT, _guid("o1"))
+    with pytest.raises(Conflict) as refused:
+        access.remove_role(ports, TENANT, _guid("o2"))
+    assert refused.value.code == "lastOwner"
+
+
+def test_an_owner_removed_concurrently_is_seen_and_the_last_one_stays(ports: AccessPorts) -> None:
+    give(ports, "o1", Role.OWNER)
+    give(ports, "o2", Role.OWNER)
+    store = ports.role_assignments
+    assert isinstance(store, FakeRoleAssignments)
+    store.race = _guid("o2")  # o2 is removed by someone else between our read and our delete
+    with pytest.raises(Conflict) as refused:
+        access.remove_role(ports, TENANT, _guid("o1"))
+    assert refused.value.code == "lastOwner"
+    assert [a.principal_id for a in store.list_role_assignments(TENANT)] == [_guid("o1")]
+
+
+def test_secrets_are_masked_wherever_they_are_nested() -> None:
+    assert masked("adDomainPassword", "hunter2") == MASK
+    assert masked("settings", {"clientSecret": "s", "name": "n", "list": [{"apiKey": "k"}]}) == {
+        "clientSecret": MASK,
+        "name": "n",
+        "list": [{"apiKey": MASK}],
+    }
+    assert masked("displayName", "Finance") == "Finance"
+
+
+def test_changes_name_each_changed_field_but_not_bookkeeping() -> None:
+    before = {"displayName": "A", "etag": "1", "lastModifiedDateTime": "t1", "same": 1, "password": "x"}
+    after = {"displayName": "B", "etag": "2", "lastModifiedDateTime": "t2", "same": 1, "password": "y", "new": 2}
+    shown = {c.field: (c.old_value, c.new_value) for c in changes_of(before, after)}
+    assert shown == {"displayName": ("A", "B"), "password": (MASK, MASK), "new": (None, 2)}
+
+
+def test_a_capture_keeps_the_last_read_before_a_write_and_announces_the_first_write_once() -> None:
+    announced: list[RowKey] = []
+    capture = ChangeCapture("e1", lambda intent: announced.append(intent.key))
+    key = ("Policies", "t", "p")
+    capture.read(key, {"displayName": "0"})
+    capture.read(key, {"displayName": "A"})  # read again (an etag retry): this is what the write replaces
+    capture.writing(key, {"displayName": "B"})
+    capture.wrote(key, {"displayName": "B"})
+    capture.read(key, {"displayName": "B"})  # read back after the write: not what it replaced
+    capture.writing(("Other", "t", "x"), None)
+    assert capture.before[key] == {"displayName": "A"}
+    assert announced == [key]
+
+
+def _request(route_params: dict[str, str]) -> ApiRequest:
+    return ApiRequest(func.HttpRequest("POST", "http://h/api/x", headers={}, route_params=route_params, body=b""))
+
+
+@pytest.mark.parametrize(
+    ("name", "route", "expected"),
+    [
+        ("createTenant", "tenants", ("organization", "tenant", None)),
+        ("updateTenant", "tenants/{tenantId}", (TENANT, "tenant", TENANT)),
+        ("createProvisioningPolicy", "tenants/{tenantId}/provisioningPolicies", (TENANT, "provisioningPolicy", None)),
+        ("rebootCloudPc", "tenants/{tenantId}/cloudPCs/{cloudPcId}/reboot", (TENANT, "cloudPC", "c1")),
+        ("runHealthChecks", "tenants/{tenantId}/connections/{connectionId}/runHealthChecks", (TENANT, "connection", "n1")),  # noqa: E501
+        ("deleteRoleAssignment", "tenants/{tenantId}/roleAssignments/{roleAssignmentId}", (TENANT, "roleAssignment", "r1")),  # noqa: E501
+    ],
+)
+def test_an_audit_event_names_what_the_route_acts_on(name: str, route: str, expected: tuple[str, ...]) -> None:
+    operation = Operation(name=name, method="POST", route=route, summary="", tag="", access=ACCESS[name])
+    params = {"tenantId": TENANT, "cloudPcId": "c1", "connectionId": "n1", "roleAssignmentId": "r1"}
+    used = {k: v for k, v in params.items() if "{" + k + "}" in route}
+    target = target_of(operation, _request(used))
+    assert (target.tenant_id, target.resource_type, target.resource_id) == expected
+    assert target.activity == name
+
+
+def test_every_access_entry_is_a_role_or_an_audience() -> None:
+    assert all(isinstance(entry, Role | Audience) for entry in ACCESS.values())

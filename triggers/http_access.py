@@ -1,0 +1,103 @@
+"""Who may call each operation: one declarative table, read when routes are declared and by the OpenAPI document.
+
+An entry is a role on the route's tenant (`reader` < `operator` < `administrator` < `owner`, each including the
+ones before it), or one of the audiences below for routes outside a tenant. A route without an entry cannot be
+declared.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.models.access import Role
+
+
+class Audience(StrEnum):
+    ANYONE = "anyone"  # no token: health, the OpenAPI document, Graph's notification webhooks
+    SIGNED_IN = "signedIn"  # any valid token; what it answers depends on the caller's roles
+    ORGANIZATION_OWNER = "organizationOwner"  # the principals in AUTH_BOOTSTRAP_ADMINS
+
+
+Access = Role | Audience
+
+READER, OPERATOR, ADMINISTRATOR, OWNER = Role.READER, Role.OPERATOR, Role.ADMINISTRATOR, Role.OWNER
+
+ACCESS: dict[str, Access] = {
+    # the service
+    "health": Audience.ANYONE,
+    "openApiDocument": Audience.ANYONE,
+    "directoryNotifications": Audience.ANYONE,  # Graph calls it; it checks the handshake and clientState
+    "directoryLifecycleNotifications": Audience.ANYONE,
+    "listServicePlans": Audience.SIGNED_IN,
+    "getMe": Audience.SIGNED_IN,
+    # tenants
+    "createTenant": Audience.ORGANIZATION_OWNER,
+    "listTenants": Audience.SIGNED_IN,  # only the caller's tenants
+    "getTenant": READER,
+    "updateTenant": ADMINISTRATOR,
+    "deleteTenant": OWNER,
+    # access to a tenant, and its audit log
+    "listRoleAssignments": OWNER,
+    "createRoleAssignment": OWNER,
+    "deleteRoleAssignment": OWNER,
+    "listAuditEvents": ADMINISTRATOR,
+    # configuration
+    "createSite": ADMINISTRATOR,
+    "listSites": READER,
+    "getSite": READER,
+    "updateSite": ADMINISTRATOR,
+    "deleteSite": ADMINISTRATOR,
+    "createConnection": ADMINISTRATOR,
+    "listConnections": READER,
+    "getConnection": READER,
+    "updateConnection": ADMINISTRATOR,
+    "runHealthChecks": ADMINISTRATOR,
+    "deleteConnection": ADMINISTRATOR,
+    "listGalleryImages": READER,
+    "createDeviceImage": ADMINISTRATOR,
+    "listDeviceImages": READER,
+    "getDeviceImage": READER,
+    "deleteDeviceImage": ADMINISTRATOR,
+    "createProvisioningPolicy": ADMINISTRATOR,
+    "listProvisioningPolicies": READER,
+    "getProvisioningPolicy": READER,
+    "updateProvisioningPolicy": ADMINISTRATOR,
+    "assignProvisioningPolicy": ADMINISTRATOR,
+    "deleteProvisioningPolicy": ADMINISTRATOR,
+    # Cloud PCs
+    "listCloudPcs": READER,
+    "getCloudPc": READER,
+    "listCloudPcEvents": READER,
+    "getProvisioningExplanation": READER,
+    "reprovisionCloudPc": OPERATOR,
+    "retryCloudPc": OPERATOR,
+    "endGracePeriodCloudPc": OPERATOR,
+    "rebootCloudPc": OPERATOR,
+    "powerOnCloudPc": OPERATOR,
+    "powerOffCloudPc": OPERATOR,
+    "troubleshootCloudPc": OPERATOR,
+    "resizeCloudPc": OPERATOR,
+    "renameCloudPc": OPERATOR,
+    "createBulkAction": OPERATOR,
+    "listBulkActions": READER,
+    "getBulkAction": READER,
+}
+
+
+def access_of(operation_name: str) -> Access:
+    try:
+        return ACCESS[operation_name]
+    except KeyError:
+        raise LookupError(
+            f"Operation '{operation_name}' has no entry in triggers/http_access.py ACCESS: say who may call it."
+        ) from None
+
+
+def describe(access: Access) -> str:
+    if isinstance(access, Role):
+        return f"Needs the {access.value} role (or a higher one) on the tenant."
+    return {
+        Audience.ANYONE: "Needs no token.",
+        Audience.SIGNED_IN: "Needs any valid token.",
+        Audience.ORGANIZATION_OWNER: "Needs an organization owner (AUTH_BOOTSTRAP_ADMINS).",
+    }[access]

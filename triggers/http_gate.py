@@ -1,0 +1,156 @@
+"""The gate every route passes: the caller's token, its role on the route's tenant, and the audit of writes."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import azure.functions as func
+
+from shared.errors import Forbidden, NotFound
+from shared.models.access import AuditRecord, Caller, Role
+from shared.models.base import is_guid
+from shared.services import access as access_service
+from shared.services import audit
+from shared.services.access import AccessPorts
+from shared.services.audit import AuditPorts, Target
+from shared.storage.change_capture import ChangeCapture, capturing
+from triggers.http_access import Audience
+from triggers.http_api import ROUTE_PARAM, ApiRequest, Operation
+
+log = logging.getLogger(__name__)
+ORGANIZATION = "organization"  # the audit partition of what happens outside any tenant (a refused createTenant)
+
+
+class TokenValidator(Protocol):
+    def caller(self, authorization: str | None) -> Caller: ...
+
+
+class OpenPassage:
+    """A request nothing is audited for: reads, anonymous routes, validateOnly runs."""
+
+    def scope(self) -> contextlib.AbstractContextManager[Any]:
+        return contextlib.nullcontext()
+
+    def leave(self, response: func.HttpResponse) -> func.HttpResponse:
+        return response
+
+
+@dataclass
+class _Audited:
+    """A write or action: its audit event is pending while the handler runs, and settled by its response."""
+
+    ports: AuditPorts
+    pending: AuditRecord
+    capture: ChangeCapture
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[None]:
+        with capturing(self.capture):
+            yield
+
+    def leave(self, response: func.HttpResponse) -> func.HttpResponse:
+        body = _json(response)
+        error = body.get("error") if isinstance(body, dict) else None
+        created_id = body.get("id") if isinstance(body, dict) and self.pending.resource_id is None else None
+        try:
+            audit.settle(
+                self.ports,
+                self.pending,
+                self.capture,
+                succeeded=response.status_code < 400,
+                error_code=error.get("code") if isinstance(error, dict) else None,
+                resource_id=created_id if isinstance(created_id, str) else None,
+            )
+        except Exception:
+            # the pending event stays and is settled from what storage shows (audit.settle_interrupted)
+            log.exception("The audit event %s could not be settled now", self.pending.id)
+        return response
+
+
+def _json(response: func.HttpResponse) -> Any:
+    if response.mimetype != "application/json":
+        return None
+    try:
+        return json.loads(response.get_body() or b"null")
+    except ValueError:
+        return None
+
+
+def target_of(operation: Operation, req: ApiRequest) -> Target:
+    """The tenant, resource type and resource id a route acts on, read from the route itself: a create acts on
+    a new member of its last segment; anything else on the last collection named with an id
+    (`.../cloudPCs/{cloudPcId}/reboot` acts on a cloud PC)."""
+    parts = operation.route.split("/")
+    resource_type, resource_id = "service", None
+    if operation.name.startswith("create"):
+        resource_type = _singular(parts[-1])
+    else:
+        for collection, following in itertools.pairwise(parts):
+            param = ROUTE_PARAM.fullmatch(following)
+            if param is not None and not ROUTE_PARAM.fullmatch(collection):
+                resource_type, resource_id = _singular(collection), req.raw.route_params.get(param.group(1))
+    tenant_id = req.raw.route_params.get("tenantId") or ORGANIZATION
+    return Target(tenant_id=tenant_id, activity=operation.name, resource_type=resource_type, resource_id=resource_id)
+
+
+def _singular(collection: str) -> str:
+    if collection.endswith("ies"):
+        return collection[:-3] + "y"
+    return collection[:-1] if collection.endswith("s") else collection
+
+
+@dataclass
+class HttpGate:
+    tokens: TokenValidator
+    access: AccessPorts
+    audit: AuditPorts
+
+    def enter(self, operation: Operation, req: ApiRequest) -> Any:
+        needed = operation.access
+        if needed is Audience.ANYONE:
+            return OpenPassage()
+        caller = self.tokens.caller(req.raw.headers.get("authorization"))
+        req.caller = caller
+        audited = operation.method != "GET" and not _validate_only(req)
+        if isinstance(needed, Role):
+            tenant_id = req.param("tenantId")
+            role = access_service.role_on(self.access, caller, tenant_id)
+            if role is None or not role.covers(needed):
+                refusal = (
+                    NotFound.resource("Tenant", tenant_id, "tenantId")  # its existence is not revealed
+                    if role is None
+                    else Forbidden(
+                        f"This needs the {needed.value} role on the tenant; you are {role.value}.", code="forbidden"
+                    )
+                )
+                if audited:
+                    self._denied(caller, target_of(operation, req), refusal.code)
+                raise refusal
+            req.role = role
+        elif needed is Audience.ORGANIZATION_OWNER and not caller.organization_owner:
+            if audited:
+                self._denied(caller, target_of(operation, req), "forbidden")
+            raise Forbidden("Only an organization owner may do this.", code="forbidden")
+        if not audited:
+            return OpenPassage()
+        pending, capture = audit.begin(self.audit, caller, target_of(operation, req))
+        return _Audited(self.audit, pending, capture)
+
+    def _denied(self, caller: Caller, target: Target, code: str) -> None:
+        if target.tenant_id != ORGANIZATION and not is_guid(target.tenant_id):
+            return  # not a tenant id at all: nothing to file it under
+        try:
+            audit.denied(self.audit, caller, target, code)
+        except Exception:
+            log.exception("A refused %s could not be audited", target.activity)
+
+
+def _validate_only(req: ApiRequest) -> bool:
+    return (req.query("validateOnly") or "").lower() == "true"
+
