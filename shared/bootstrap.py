@@ -19,7 +19,7 @@ from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
 from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
-from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore
+from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.events import BulkActionQueue, EventPublisher, QueueBulkActions, QueueEventPublisher
 from shared.models.base import new_id, utc_now
 from shared.services.access import AccessPorts
@@ -39,10 +39,12 @@ from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
-from shared.storage.tables import TableStorage
+from shared.storage.tables import ContinuationTokens, TableStorage
 from shared.storage.tenants import TenantRepository
+from shared.storage.unique_values import UniqueValues
 
 APP_VERSION = "0.2.0"
+CONTINUATION_KEY = "continuation-token-key"  # signs the skipTokens callers get (Key Vault secret, made once)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     tenants = TenantRepository(storage)
     credentials = AzureCredentials(settings, EntraTenantIds(tenants))
     secrets = KeyVaultSecretStore(settings, credentials)
+    storage.continuations = ContinuationTokens(lambda: app_key(secrets, CONTINUATION_KEY))
     arm = ArmClients(credentials, settings.arm_endpoint)
     graph = GraphClients(credentials, settings.graph_endpoint)
     directory = GraphDirectory(graph)
@@ -109,6 +112,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         events=events,
         clock=utc_now,
         new_id=new_id,
+        unique=UniqueValues(storage, utc_now),
         grace_period=settings.cloudpc_grace_period,
         directory_subscriptions=DirectorySubscriptions(
             GraphSubscriptionsApi(graph), DirectorySubscriptionRepository(storage), settings.notification_url

@@ -28,6 +28,7 @@ ACCESS: dict[str, Access] = {
     "openApiDocument": Audience.ANYONE,
     "directoryNotifications": Audience.ANYONE,  # Graph calls it; it checks the handshake and clientState
     "directoryLifecycleNotifications": Audience.ANYONE,
+    "unmatchedRoute": Audience.ANYONE,  # what no operation serves: 404 or 405 in the contract's shape
     "listServicePlans": Audience.SIGNED_IN,
     "getMe": Audience.SIGNED_IN,
     # tenants

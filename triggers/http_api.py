@@ -14,7 +14,12 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import azure.durable_functions as df
 import azure.functions as func
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from pydantic import BaseModel, ValidationError
 
 from shared.errors import (
@@ -30,13 +35,15 @@ from shared.errors import (
 )
 from shared.models.access import Caller, Role
 from shared.models.base import Review
-from shared.storage.tables import decode_skip_token, encode_skip_token
 from triggers.http_access import Access, Audience, access_of
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 MAX_BODY_BYTES = 1024 * 1024
 JSON_TYPES = ("application/json", "application/merge-patch+json")
+MAX_JSON_DEPTH = 32  # the deepest resource nests a few levels; more is an attack on the parser
+ASCII_NUMBER = re.compile(r"[0-9]{1,9}")  # str.isdigit() would take '²' and '٣'
+ETAG = re.compile(r'\*|(W/)?"[^"\x00-\x1f]*"')  # RFC 9110 entity-tag (or *)
 ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
 STATUS_OF: dict[type[DomainError], int] = {
     ValidationFailed: 400,
@@ -145,12 +152,20 @@ class ApiRequest:
 
     @property
     def if_match(self) -> str | None:
-        return self.raw.headers.get("if-match") or None
+        """The etag in If-Match; one that is not an etag at all can match nothing, so it fails as a stale one."""
+        value = (self.raw.headers.get("if-match") or "").strip() or None
+        if value is not None and not ETAG.fullmatch(value):
+            raise PreconditionFailed(
+                "If-Match must be * or an etag this service returned, such as W/\"datetime'...'\".",
+                code="preconditionFailed",
+                target="If-Match",
+            )
+        return value
 
     @property
     def top(self) -> int:
         raw = self.query("top") or "100"
-        if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        if not ASCII_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= 1000:
             raise _bad_query("top", f"top must be a whole number from 1 to 1000, not '{raw}'.")
         return int(raw)
 
@@ -162,15 +177,24 @@ class ApiRequest:
         return model.model_validate(self.json())
 
     def json(self) -> dict[str, Any]:
-        raw = self.raw.get_body() or b""
-        if len(raw) > MAX_BODY_BYTES:
-            raise HttpError(413, "payloadTooLarge", f"The body has {len(raw)} bytes; at most 1 MiB is accepted.")
-        content_type = (self.raw.headers.get("content-type") or "").split(";")[0].strip().lower()
+        declared = self.raw.headers.get("content-length") or ""
+        if ASCII_NUMBER.fullmatch(declared) and int(declared) > MAX_BODY_BYTES:  # refused before it is read
+            raise HttpError(413, "payloadTooLarge", f"The body has {declared} bytes; at most 1 MiB is accepted.")
+        media_type, _, parameters = (self.raw.headers.get("content-type") or "").partition(";")
+        content_type = media_type.strip().lower()
         if content_type not in JSON_TYPES:
             shown = content_type or "none"
             raise HttpError(415, "unsupportedMediaType", f"Send the body as application/json (got {shown}).")
+        charset = _charset(parameters)
+        if charset not in (None, "utf-8", "utf8"):
+            raise HttpError(415, "unsupportedMediaType", f"Send the body as UTF-8 JSON (got charset {charset}).")
+        raw = self.raw.get_body() or b""
+        if len(raw) > MAX_BODY_BYTES:
+            raise HttpError(413, "payloadTooLarge", f"The body has {len(raw)} bytes; at most 1 MiB is accepted.")
         try:
-            data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            text = raw.decode("utf-8")
+            _check_depth(text)
+            data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
         except (UnicodeDecodeError, ValueError) as exc:
             raise HttpError(400, "invalidJson", f"The body is not valid JSON: {exc}.") from None
         if not isinstance(data, dict):
@@ -194,6 +218,44 @@ class ApiRequest:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:  # which one would win is a guess the caller should not have to make
+            raise ValueError(f"the key '{key}' appears twice in one object")
+        found[key] = value
+    return found
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than any resource has, before the parser recurses into it."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"values are nested more than {MAX_JSON_DEPTH} levels deep")
+        elif char in "]}":
+            depth -= 1
+
+
+def _charset(parameters: str) -> str | None:
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
 
 
 def _bad_query(name: str, message: str) -> ValidationFailed:
@@ -275,6 +337,13 @@ def error_response(exc: Exception) -> func.HttpResponse:
         exc = ValidationFailed.of(*validation_details(exc))
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         exc = Unavailable("Storage is not answering right now; try again shortly.", code="serviceUnavailable")
+    if isinstance(exc, ClientAuthenticationError) or (
+        isinstance(exc, HttpResponseError) and exc.status_code == 403  # Table Storage: AuthenticationFailed
+    ):  # storage refused the app's key or identity: not the caller's fault
+        log.error("Storage refused the app's credentials (%s)", type(exc).__name__)
+        exc = Unavailable(
+            "Storage is not available to the service right now; try again later.", code="serviceUnavailable"
+        )
     if isinstance(exc, HttpError):
         return json_response(exc.status, error_body(exc.code, exc.message, exc.target))
     if isinstance(exc, DomainError):
@@ -416,12 +485,3 @@ def page_of(req: ApiRequest, items: list[Any], skip_token: str | None) -> dict[s
         body["nextLink"] = link
     return body
 
-
-def page_in_memory(req: ApiRequest, items: Sequence[BaseModel]) -> dict[str, Any]:
-    """A page of a list already in hand (a short one), with an offset as its continuation."""
-    token = decode_skip_token(req.skip_token) or {}
-    offset = token.get("offset", 0)
-    if not isinstance(offset, int) or offset < 0:
-        raise _bad_query("skipToken", "skipToken is not one this service issued; start the list again.")
-    rest = offset + req.top
-    return page_of(req, list(items[offset:rest]), encode_skip_token({"offset": rest}) if rest < len(items) else None)

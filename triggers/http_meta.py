@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import azure.durable_functions as df
+import azure.functions as func
 from azure.core.exceptions import AzureError
 
 from shared.bootstrap import APP_VERSION, Services
 from shared.catalog.service_plans import SERVICE_PLANS, ServicePlan
 from shared.models.base import ApiModel
-from triggers.http_api import Api, ApiRequest, ApiResponse
+from triggers.http_api import ROUTE_PARAM, Api, ApiRequest, ApiResponse, error_body, json_response
 from triggers.openapi import build_openapi
 
 log = logging.getLogger(__name__)
@@ -50,4 +52,23 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
     def service_plans(req: ApiRequest) -> ServicePlanList:
         return ServicePlanList(value=list(SERVICE_PLANS))
 
+    @bp.function_name("unmatchedRoute")
+    @bp.route(route="{*path}", methods=list(ANY_METHOD), auth_level=func.AuthLevel.ANONYMOUS)
+    def unmatched(req: func.HttpRequest) -> func.HttpResponse:
+        """What no operation serves, in the contract's error shape (the host's own answers have no body): 405 with
+        the methods the path has, or 404. The host routes here last: a catch-all never shadows an operation."""
+        path = "/" + (req.route_params.get("path") or "").strip("/")
+        allowed = sorted({op.method for op in api.operations if _route_pattern(op.route).fullmatch(path)})
+        if allowed:
+            body = error_body("methodNotAllowed", f"{req.method} is not served on {path}; use {', '.join(allowed)}.")
+            return json_response(405, body, {"Allow": ", ".join(allowed)})
+        return json_response(404, error_body("notFound", f"No operation is served at {path}; see /api/openapi.json."))
+
     return bp
+
+
+ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def _route_pattern(route: str) -> re.Pattern[str]:
+    return re.compile("/" + ROUTE_PARAM.sub("[^/]+", route))

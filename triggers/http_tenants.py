@@ -20,7 +20,6 @@ from triggers.http_api import (
     ApiRequest,
     ApiResponse,
     created,
-    page_in_memory,
     page_of,
     updated,
 )
@@ -55,9 +54,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
         "tenants", "listTenants", "List the tenants the caller holds a role on", response=Page[Tenant], query=PAGING
     )
     def list_tenants(req: ApiRequest) -> dict[str, Any]:
-        if req.caller.organization_owner:
-            return page_of(req, *ports.tenants.list_tenants(top=req.top, skip_token=req.skip_token))
-        return page_in_memory(req, access.tenants_of(access_ports, req.caller))
+        return page_of(req, *access.tenant_page(access_ports, req.caller, top=req.top, skip_token=req.skip_token))
 
     @tenants.get(TENANT, "getTenant", "Get a tenant", response=Tenant)
     def get_tenant(req: ApiRequest) -> Tenant:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
@@ -26,9 +27,22 @@ class InputModel(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+# control, format (zero-width, bidirectional overrides), line and paragraph separators, private use, surrogates:
+# characters that hide in a name or make it read as something else
+HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs"}
+
+
 def _no_control_chars(value: str) -> str:
-    if CONTROL_CHARS.search(value):
-        raise PydanticCustomError("invalidCharacters", "must not contain control characters")
+    if CONTROL_CHARS.search(value) or any(unicodedata.category(c) in HIDDEN_CATEGORIES for c in value):
+        raise PydanticCustomError(
+            "invalidCharacters", "must not contain control, invisible or text-direction characters"
+        )
+    return value
+
+
+def _something_visible(value: str) -> str:
+    if not any(unicodedata.category(c)[0] in "LNPS" for c in value):
+        raise PydanticCustomError("invalidCharacters", "must contain a visible letter, digit or symbol")
     return value
 
 
@@ -53,6 +67,7 @@ DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=256),
     AfterValidator(_no_control_chars),
+    AfterValidator(_something_visible),
 ]
 Description = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_no_control_chars)]
 Guid = Annotated[str, AfterValidator(_guid)]

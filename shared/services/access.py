@@ -46,13 +46,14 @@ def role_on(ports: AccessPorts, caller: Caller, tenant_id: str) -> Role | None:
     return assignment.role if assignment else None
 
 
-def tenants_of(ports: AccessPorts, caller: Caller) -> list[Tenant]:
-    """The tenants a caller (not an organization owner) holds a role on, by name."""
-    found = (
-        ports.tenants.find_tenant(a.tenant_id)
-        for a in ports.role_assignments.list_principal_assignments(caller.principal_id)
-    )
-    return sorted((t for t in found if t is not None), key=lambda t: (t.display_name.lower(), t.id))
+def tenant_page(
+    ports: AccessPorts, caller: Caller, *, top: int, skip_token: str | None
+) -> tuple[list[Tenant], str | None]:
+    """A page of the tenants the caller holds a role on (an organization owner: every tenant)."""
+    if caller.organization_owner:
+        return ports.tenants.list_tenants(top=top, skip_token=skip_token)
+    assignments = ports.role_assignments.list_principal_assignments(caller.principal_id)
+    return ports.tenants.list_tenants_among([a.tenant_id for a in assignments], top=top, skip_token=skip_token)
 
 
 def visible_tenants(ports: AccessPorts, caller: Caller) -> list[TenantRole]:

@@ -30,13 +30,8 @@ def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, 
             ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
         )
     existing = ports.images.list_all_images(tenant_id)
-    same = [i for i in existing if i.display_name.lower() == data.display_name.lower() and i.version == data.version]
-    if same:
-        raise Conflict(
-            f"An image named '{data.display_name}' with version {data.version} already exists; use a new version.",
-            code="alreadyExists",
-            target="version",
-        )
+    if any(_name_of(i) == _name_of(data) for i in existing):
+        raise _taken(data)
     if len(existing) >= MAX_IMAGES_PER_TENANT:
         raise Conflict(
             f"A tenant can have at most {MAX_IMAGES_PER_TENANT} device images; delete one first.",
@@ -47,7 +42,37 @@ def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, 
     image = DeviceImage(
         id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now, **data.model_dump()
     )
-    return image if dry_run else ports.images.upsert_image(image, if_none_match=True)
+    if dry_run:
+        return image
+
+    def holds(owner_id: str) -> bool:
+        owner = ports.images.find_image(tenant_id, owner_id)
+        return owner is not None and _name_of(owner) == _name_of(data)
+
+    # the check above answers the common case; the claim settles a race between two creates
+    if ports.unique.claim(_scope(tenant_id), _name_of(data), image.id, holds=holds) != image.id:
+        raise _taken(data)
+    try:
+        return ports.images.upsert_image(image, if_none_match=True)
+    except Exception:
+        ports.unique.release(_scope(tenant_id), _name_of(data), image.id)
+        raise
+
+
+def _scope(tenant_id: str) -> str:
+    return f"deviceImageName_{tenant_id}"
+
+
+def _name_of(image: DeviceImage | DeviceImageCreate) -> str:
+    return f"{image.display_name.lower()}|{image.version}"
+
+
+def _taken(data: DeviceImageCreate) -> Conflict:
+    return Conflict(
+        f"An image named '{data.display_name}' with version {data.version} already exists; use a new version.",
+        code="alreadyExists",
+        target="version",
+    )
 
 
 def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: str | None) -> None:
@@ -59,6 +84,7 @@ def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: 
             target="imageId",
         )
     ports.images.delete_image(tenant_id, image_id, if_match=if_match or image.etag)
+    ports.unique.release(_scope(tenant_id), _name_of(image), image.id)
 
 
 def source_image_problem(image: ManagedImage | None) -> tuple[str, str] | None:

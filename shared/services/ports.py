@@ -9,7 +9,14 @@ from datetime import datetime, timedelta
 from shared.cloud.ports import Compute, Directory, NetworkChecks, SecretStore
 from shared.events import EventPublisher
 from shared.services.directory_subscriptions import DirectorySubscriptions
-from shared.services.repositories import ConnectionStore, DeviceImageStore, PolicyStore, SiteStore, TenantStore
+from shared.services.repositories import (
+    ConnectionStore,
+    DeviceImageStore,
+    PolicyStore,
+    SiteStore,
+    TenantStore,
+    UniqueValueStore,
+)
 
 
 @dataclass(frozen=True)
@@ -26,5 +33,6 @@ class AdminPorts:
     events: EventPublisher
     clock: Callable[[], datetime]
     new_id: Callable[[], str]
+    unique: UniqueValueStore
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants

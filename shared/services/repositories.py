@@ -6,7 +6,7 @@ repositories in shared/storage satisfy them structurally and unit tests can pass
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -168,6 +168,10 @@ class TenantStore(Protocol):
 
     def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]: ...
 
+    def list_tenants_among(
+        self, tenant_ids: Iterable[str], *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[Tenant], str | None]: ...
+
     def iter_tenants(self) -> Iterator[Tenant]: ...
 
     def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None: ...
@@ -175,3 +179,9 @@ class TenantStore(Protocol):
     def upsert_tenant(self, tenant: Tenant, *, if_match: str | None = None, if_none_match: bool = False) -> Tenant: ...
 
     def delete_tenant(self, tenant_id: str, *, if_match: str | None = None) -> None: ...
+
+
+class UniqueValueStore(Protocol):
+    def claim(self, scope: str, value: str, owner_id: str, *, holds: Callable[[str], bool]) -> str: ...
+
+    def release(self, scope: str, value: str, owner_id: str) -> None: ...

@@ -8,11 +8,35 @@ from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services.ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
 
+ENTRA_TENANT = "entraTenantId"  # the scope of unique Entra tenant ids
 
-def _check_entra_unique(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+
+def _claim_entra_id(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+    """One app tenant per Entra tenant, claimed atomically (two racing registrations cannot both win)."""
     if not entra_tenant_id:
         return
-    other = ports.tenants.find_tenant_by_entra_id(entra_tenant_id)
+
+    def holds(owner_id: str) -> bool:
+        owner = ports.tenants.find_tenant(owner_id)
+        return owner is not None and (owner.entra_tenant_id or "").lower() == entra_tenant_id.lower()
+
+    owner = ports.unique.claim(ENTRA_TENANT, entra_tenant_id, tenant_id, holds=holds)
+    if owner != tenant_id:
+        raise Conflict(
+            f"Entra tenant '{entra_tenant_id}' is already registered as tenant '{owner}'.",
+            code="alreadyExists",
+            target="entraTenantId",
+        )
+
+
+def _release_entra_id(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+    if entra_tenant_id:
+        ports.unique.release(ENTRA_TENANT, entra_tenant_id, tenant_id)
+
+
+def _check_entra_free(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+    """For validateOnly: the same answer without claiming."""
+    other = ports.tenants.find_tenant_by_entra_id(entra_tenant_id) if entra_tenant_id else None
     if other is not None and other.id != tenant_id:
         raise Conflict(
             f"Entra tenant '{entra_tenant_id}' is already registered as tenant '{other.id}'.",
@@ -34,10 +58,15 @@ def _entra_link_changed(ports: AdminPorts, tenant: Tenant, previous: str | None)
 def create_tenant(ports: AdminPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
     now = ports.clock()
     tenant = Tenant(id=ports.new_id(), created_date_time=now, last_modified_date_time=now, **data.model_dump())
-    _check_entra_unique(ports, tenant.entra_tenant_id, tenant.id)
     if dry_run:
+        _check_entra_free(ports, tenant.entra_tenant_id, tenant.id)
         return tenant
-    saved = ports.tenants.upsert_tenant(tenant, if_none_match=True)
+    _claim_entra_id(ports, tenant.entra_tenant_id, tenant.id)
+    try:
+        saved = ports.tenants.upsert_tenant(tenant, if_none_match=True)
+    except Exception:
+        _release_entra_id(ports, tenant.entra_tenant_id, tenant.id)
+        raise
     _entra_link_changed(ports, saved, None)
     return saved
 
@@ -50,15 +79,26 @@ def update_tenant(
     def change(current: Tenant) -> Tenant:
         previous[:] = [current.entra_tenant_id]
         updated = merge_patch(current, patch, TenantCreate, ports.clock())
-        _check_entra_unique(ports, updated.entra_tenant_id, tenant_id)
+        _check_entra_free(ports, updated.entra_tenant_id, tenant_id)
         return updated
 
+    def save(tenant: Tenant, etag: str | None) -> Tenant:
+        before = previous[0] if previous else None
+        moved = (tenant.entra_tenant_id or "").lower() != (before or "").lower()
+        if moved:
+            _claim_entra_id(ports, tenant.entra_tenant_id, tenant_id)
+        try:
+            saved = ports.tenants.upsert_tenant(tenant, if_match=etag)
+        except Exception:
+            if moved:
+                _release_entra_id(ports, tenant.entra_tenant_id, tenant_id)
+            raise
+        if moved:
+            _release_entra_id(ports, before, tenant_id)
+        return saved
+
     saved = update_with_etag(
-        lambda: ports.tenants.get_tenant(tenant_id),
-        change,
-        lambda tenant, etag: ports.tenants.upsert_tenant(tenant, if_match=etag),
-        if_match=if_match,
-        dry_run=dry_run,
+        lambda: ports.tenants.get_tenant(tenant_id), change, save, if_match=if_match, dry_run=dry_run
     )
     if not dry_run and previous:
         _entra_link_changed(ports, saved, previous[0])
@@ -70,6 +110,7 @@ def delete_tenant(ports: AdminPorts, tenant_id: str, *, if_match: str | None) ->
     if ports.sites.any_sites(tenant_id):
         raise Conflict(f"Tenant '{tenant_id}' still has sites; delete them first.", code="inUse", target="tenantId")
     ports.tenants.delete_tenant(tenant_id, if_match=if_match or tenant.etag)
+    _release_entra_id(ports, tenant.entra_tenant_id, tenant_id)
     if ports.directory_subscriptions is not None:
         ports.directory_subscriptions.tenant_removed(tenant_id)
 

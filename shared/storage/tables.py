@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
+import secrets
 import threading
 import typing
 from collections import defaultdict
@@ -16,6 +19,7 @@ from typing import Any, Generic, TypeVar
 import requests
 from azure.core import MatchConditions
 from azure.core.exceptions import (
+    HttpResponseError,
     ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
@@ -60,6 +64,8 @@ class TableStorage:
     def __init__(self, service: TableServiceClient, prefix: str = "") -> None:
         self.service = service
         self._prefix = prefix
+        # signs the continuation tokens callers get; bootstrap gives it the app's key (in Key Vault)
+        self.continuations = PROCESS_TOKENS
         self._ready: dict[str, TableClient] = {}
         self._lock = threading.Lock()
 
@@ -140,29 +146,52 @@ class EntityCodec(Generic[M]):
         return self.model.model_validate(data)
 
 
-def encode_skip_token(token: Any) -> str | None:
-    if not token:
-        return None
-    raw = json.dumps(token, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+class ContinuationTokens:
+    """Continuation tokens as callers see them: Table Storage's continuation, signed (HMAC-SHA256), so a token
+    this service did not issue is refused with 400 instead of being passed to storage."""
 
+    def __init__(self, key: Callable[[], bytes]) -> None:
+        self._key_source = key  # read on first use: the key lives in the app's Key Vault
+        self._key: bytes | None = None
+        self._lock = threading.Lock()
 
-def decode_skip_token(token: str | None) -> Any:
-    if not token:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, binascii.Error):
+    def _signature(self, payload: str) -> str:
+        with self._lock:
+            if self._key is None:
+                self._key = self._key_source()
+            key = self._key
+        digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:18]
+        return base64.urlsafe_b64encode(digest).decode()
+
+    def encode(self, token: Any) -> str | None:
+        if not token:
+            return None
+        raw = json.dumps(token, separators=(",", ":"), sort_keys=True).encode()
+        payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        return f"{payload}.{self._signature(payload)}"
+
+    def decode(self, token: str | None) -> Any:
+        if not token:
+            return None
+        payload, _, signature = token.partition(".")
         decoded = None
-    if not isinstance(decoded, dict):
-        raise ValidationFailed.of(
-            Detail(
-                "invalidSkipToken",
-                "skipToken is not one this service issued; start the list again.",
-                "skipToken",
+        if signature and hmac.compare_digest(signature, self._signature(payload)):
+            try:
+                decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            except (ValueError, binascii.Error):
+                decoded = None
+        if not isinstance(decoded, dict):
+            raise ValidationFailed.of(
+                Detail(
+                    "invalidSkipToken", "skipToken is not one this service issued; start the list again.", "skipToken"
+                )
             )
-        )
-    return decoded
+        return decoded
+
+
+# for repositories that hold no key (the tests' in-memory fakes): signed with a key made for this process
+PROCESS_TOKENS = ContinuationTokens(lambda: secrets.token_bytes(32))
+encode_skip_token, decode_skip_token = PROCESS_TOKENS.encode, PROCESS_TOKENS.decode
 
 
 class EntityRepository(Generic[M]):
@@ -177,6 +206,10 @@ class EntityRepository(Generic[M]):
     @property
     def table(self) -> TableClient:
         return self._storage.table(self._table_name)
+
+    @property
+    def continuations(self) -> ContinuationTokens:
+        return self._storage.continuations
 
     def get(self, partition_key: str, row_key: str, target: str) -> M:
         item = self.find(partition_key, row_key)
@@ -240,6 +273,8 @@ class EntityRepository(Generic[M]):
             raise PreconditionFailed.stale(self.kind, row_key) from exc
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
+        except HttpResponseError as exc:
+            raise _refused_etag(exc, self.kind, row_key, if_match) from exc
         if capture is not None:
             capture.wrote(self._key(partition_key, row_key), _image(item))
         return (
@@ -262,6 +297,8 @@ class EntityRepository(Generic[M]):
             raise PreconditionFailed.stale(self.kind, row_key) from exc
         except ResourceNotFoundError:
             return
+        except HttpResponseError as exc:
+            raise _refused_etag(exc, self.kind, row_key, if_match) from exc
         if capture is not None:
             capture.wrote(self._key(partition_key, row_key), None)
 
@@ -274,7 +311,7 @@ class EntityRepository(Generic[M]):
         skip_token: str | None = None,
     ) -> tuple[list[M], str | None]:
         """Up to `top` items from where `skip_token` left off, and the token for the rest."""
-        token = decode_skip_token(skip_token)
+        token = self._storage.continuations.decode(skip_token)
         items: list[M] = []
         while True:
             wanted = min(top - len(items), MAX_PAGE)
@@ -283,7 +320,7 @@ class EntityRepository(Generic[M]):
                 items.append(self.codec.from_entity(entity))
             token = pager.continuation_token
             if not token or len(items) >= top:
-                return items, encode_skip_token(token)
+                return items, self._storage.continuations.encode(token)
 
     def scan(self, query_filter: str | None = None, parameters: dict[str, Any] | None = None) -> Iterator[M]:
         """Every matching item, following continuation tokens."""
@@ -393,3 +430,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, EntityProperty):
         value = value.value
     return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _refused_etag(exc: HttpResponseError, kind: str, row_key: str, if_match: str | None) -> Exception:
+    """Storage refuses an If-Match it cannot parse with 400; to the caller it is an etag that does not match."""
+    if if_match and exc.status_code == 400:
+        return PreconditionFailed.stale(kind, row_key)
+    return exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from shared.errors import NotFound, PreconditionFailed
@@ -27,6 +27,19 @@ class TenantRepository:
 
     def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]:
         return self._rows.page(top=top, skip_token=skip_token)
+
+    def list_tenants_among(
+        self, tenant_ids: Iterable[str], *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[Tenant], str | None]:
+        """A page of the tenants with these ids (a principal's few), by name."""
+        found = (self.find_tenant(tenant_id) for tenant_id in set(tenant_ids))
+        ordered = sorted((t for t in found if t is not None), key=lambda t: (t.display_name.lower(), t.id))
+        offset = (self._rows.continuations.decode(skip_token) or {}).get("offset", 0)
+        if not isinstance(offset, int) or offset < 0:
+            offset = len(ordered)
+        rest = offset + top
+        token = self._rows.continuations.encode({"offset": rest}) if rest < len(ordered) else None
+        return ordered[offset:rest], token
 
     def iter_tenants(self) -> Iterator[Tenant]:
         return self._rows.scan()

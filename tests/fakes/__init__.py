@@ -37,6 +37,7 @@ from tests.fakes.repositories import (
     FakePolicies,
     FakeSites,
     FakeTenants,
+    FakeUniqueValues,
 )
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -98,6 +99,7 @@ class Fakes:
         self.events = RecordingEvents()
         self.new_id = SequentialIds()
         self.tenants = FakeTenants()
+        self.unique = FakeUniqueValues()
         self.sites = FakeSites()
         self.connections = FakeConnections()
         self.images = FakeDeviceImages()
@@ -149,6 +151,7 @@ class Fakes:
             events=self.events,
             clock=self.clock,
             new_id=self.new_id,
+            unique=self.unique,
         )
         return replace(ports, **overrides)
 

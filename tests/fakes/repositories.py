@@ -352,6 +352,15 @@ class FakeTenants:
     def iter_tenants(self) -> Iterator[Tenant]:
         return iter(self.table.scan())
 
+    def list_tenants_among(
+        self, tenant_ids: Iterable[str], *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[Tenant], str | None]:
+        wanted = set(tenant_ids)
+        ordered = sorted((t for t in self.table.scan() if t.id in wanted), key=lambda t: (t.display_name.lower(), t.id))
+        offset = (decode_skip_token(skip_token) or {}).get("offset", 0)
+        rest = offset + top
+        return ordered[offset:rest], encode_skip_token({"offset": rest}) if rest < len(ordered) else None
+
     def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None:
         found = self.table.scan(lambda pk, rk, t: t.entra_tenant_id == entra_tenant_id)
         return found[0] if found else None
@@ -361,3 +370,23 @@ class FakeTenants:
 
     def delete_tenant(self, tenant_id: str, *, if_match: str | None = None) -> None:
         self.table.delete(tenant_id, "tenant", if_match=if_match)
+
+
+class FakeUniqueValues:
+    """Claims by (scope, value, case-insensitive); a claim whose owner does not hold the value is taken over."""
+
+    def __init__(self) -> None:
+        self.owners: dict[tuple[str, str], str] = {}
+
+    def claim(self, scope: str, value: str, owner_id: str, *, holds: Callable[[str], bool]) -> str:
+        key = (scope, value.strip().lower())
+        current = self.owners.get(key)
+        if current is not None and current != owner_id and holds(current):
+            return current
+        self.owners[key] = owner_id
+        return owner_id
+
+    def release(self, scope: str, value: str, owner_id: str) -> None:
+        key = (scope, value.strip().lower())
+        if self.owners.get(key) == owner_id:
+            del self.owners[key]

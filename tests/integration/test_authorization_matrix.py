@@ -90,7 +90,7 @@ def _http_routes(functions: list[Any]) -> dict[str, Route]:
         trigger = function.get_trigger()
         if trigger.get_binding_name() != "httpTrigger":
             continue
-        (method,) = trigger.methods
+        method = trigger.methods[0]  # one per operation; the catch-all takes every method
         routes[function.get_function_name()] = Route(function.get_function_name(), str(method.value), trigger.route)
     return routes
 

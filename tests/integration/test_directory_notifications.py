@@ -28,6 +28,7 @@ from shared.settings import Settings
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
 from shared.storage.tables import TableStorage
 from shared.storage.tenants import TenantRepository
+from tests.fakes.repositories import FakeUniqueValues
 from tests.utils.factories import unique_table_prefix
 from tests.utils.function_client import FunctionClient
 from tests.utils.function_server import serve_functions
@@ -261,7 +262,8 @@ def _ports(app: App) -> AdminPorts:
     return AdminPorts(
         tenants=app.tenants, sites=_NoSites(), connections=unused, images=unused, policies=unused,  # type: ignore[arg-type]
         secrets=unused, directory=unused, network=unused, compute=unused, events=app.events,
-        clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), directory_subscriptions=app.subscriptions,
+        clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=FakeUniqueValues(),
+        directory_subscriptions=app.subscriptions,
     )  # fmt: skip
 
 

@@ -34,13 +34,18 @@ class FunctionClient:
     def __init__(self, app: Any, token: str | None = None) -> None:
         self.token = token  # sent as a bearer token unless a request names its own Authorization
         self.routes: list[tuple[str, re.Pattern[str], Any]] = []
+        catch_alls: list[tuple[str, re.Pattern[str], Any]] = []
         for function in app.get_functions():
             trigger = function.get_trigger()
             if trigger.get_binding_name() != "httpTrigger":
                 continue
-            pattern = re.sub(r"\{(\w+)(?::[^}]*)?\}", r"(?P<\1>[^/]+)", trigger.route)
+            pattern = re.sub(r"\{\*(\w+)\}", r"(?P<\1>.*)", trigger.route)  # a catch-all takes the rest
+            pattern = re.sub(r"\{(\w+)(?::[^}]*)?\}", r"(?P<\1>[^/]+)", pattern)
             for method in trigger.methods:
-                self.routes.append((str(method.value), re.compile(f"^{pattern}$"), function.get_user_function()))
+                entry = (str(method.value), re.compile(f"^{pattern}$"), function.get_user_function())
+                # as the host routes: a catch-all only takes what no other route does
+                (catch_alls if "{*" in trigger.route else self.routes).append(entry)
+        self.routes += catch_alls
 
     def request(
         self,

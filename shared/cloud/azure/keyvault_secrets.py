@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
+import secrets
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
@@ -70,3 +72,14 @@ class KeyVaultSecretStore:
 
     def close(self) -> None:
         self._client.close()
+
+
+def app_key(store: KeyVaultSecretStore, name: str) -> bytes:
+    """A key of the app's own (for signing), kept in the vault and made on first use. (Two instances making it in
+    the same instant can each keep their own until restarted; a token one signed is then refused by the other,
+    and the caller starts the list again.)"""
+    try:
+        return base64.urlsafe_b64decode(store.get_secret(name))
+    except NotFound:
+        store.set_secret(name, base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        return base64.urlsafe_b64decode(store.get_secret(name))
