@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -19,7 +20,7 @@ from types import FrameType
 from azure_emulator.launcher import EmulatorProcess
 from devhost.azurite import DEFAULT_PORTS, Azurite, development_connection_string, port_open
 from devhost.host import DevHost, connect_url
-from devhost.settings import local_http_port
+from devhost.settings import SettingsError, local_http_port
 
 log = logging.getLogger("devhost")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             env.update(emulator.app_settings(f"{connect_url(args.host, port)}/api/directoryNotifications"))
             log.info("Azure emulator: EMULATOR=%s (trust %s)", emulator.base_url, emulator.ca_bundle)
         host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir, host=args.host)
-        host.start()
+        try:
+            host.start()
+        except SettingsError as exc:  # host.json or an app setting: the message says which and where
+            log.error("%s", exc)
+            return 1
         try:
             print(host.listing(), flush=True)
             log.info("Host started; listening on %s (Ctrl-C to stop)", host.base_url)
@@ -135,8 +140,19 @@ def main(argv: list[str] | None = None) -> int:
                     log.error("devhost stopped unexpectedly")
                     return 1
         finally:
+            abandoned = host.invoker.abandoned if host.invoker is not None else 0
             host.stop()
             log.info("Host stopped")
+            if abandoned:
+                # timed-out sync invocations still hold threads, which Python would wait for at exit;
+                # the Functions host kills its worker instead, so end the process the same way
+                for handler in logging.getLogger().handlers:
+                    handler.flush()
+                if emulator is not None:
+                    emulator.stop()
+                if azurite is not None:
+                    azurite.stop()
+                os._exit(0)
     finally:
         if emulator is not None:
             emulator.stop()

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-from azure.functions import OrchestrationContext
 
 from devhost.durable.engine import DurableEngine
 from devhost.durable.store import DurableStore
@@ -20,13 +18,10 @@ log = logging.getLogger("devhost")
 DEFAULT_HUB = "TestHubName"  # what Core Tools uses when host.json names no hub
 
 
-def _orchestrator(info: FunctionInfo, invoker: Invoker) -> Callable[[str], str]:
-    def episode(context_json: str) -> str:
-        # the SDK handle takes the worker's OrchestrationContext as its one argument
-        def run() -> str:
-            return str(info.fn(OrchestrationContext(context_json)))
-
-        return str(invoker.call_blocking(info, run, reason="(orchestration episode)"))
+def _orchestrator(info: FunctionInfo, invoker: Invoker) -> Callable[[str], Awaitable[str]]:
+    async def episode(context_json: str) -> str:
+        # runs where the app's other functions run: the worker's thread pool, or a worker process
+        return await invoker.call_orchestrator(info, context_json)
 
     return episode
 
@@ -85,4 +80,5 @@ def create_engine(
         max_concurrent_activities=int(section.get("maxConcurrentActivityFunctions", 10)),
         max_concurrent_orchestrations=int(section.get("maxConcurrentOrchestratorFunctions", 10)),
         overridable_existing_instance_states=str(section.get("overridableExistingInstanceStates", "NonRunningStates")),
+        default_version=str(section["defaultVersion"]) if section.get("defaultVersion") is not None else None,
     )

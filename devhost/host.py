@@ -28,6 +28,7 @@ from devhost.bindings import (
 )
 from devhost.durable.binding import WEBHOOK_PATH
 from devhost.durable.engine import DurableEngine
+from devhost.host_json import function_timeout_s, load_host_json
 from devhost.host_keys import HostKeys, host_key_required, is_loopback, key_middleware, load_host_keys
 from devhost.http_server import MAX_BODY, AdminCall, HttpFront
 from devhost.indexing import (
@@ -37,14 +38,19 @@ from devhost.indexing import (
     FunctionInfo,
     index_app,
 )
-from devhost.invocation import Invoker, was_logged
+from devhost.invocation import (
+    PROCESS_COUNT_SETTING,
+    THREAD_COUNT_SETTING,
+    Invoker,
+    process_count_setting,
+    was_logged,
+)
 from devhost.ncrontab import parse_schedule
 from devhost.queues import QueueListener, QueueOptions, check_queue_name
 from devhost.routing import Router, join_prefix
 from devhost.settings import (
     EnvironmentPatch,
     extension_section,
-    load_host_json,
     load_local_settings,
     resolve,
     storage_connection_string,
@@ -98,6 +104,7 @@ class DevHost:
         self.functions: list[FunctionInfo] = []
         self.host_json: dict[str, Any] = {}
         self.engine: DurableEngine | None = None  # for tests: direct access to the Durable engine
+        self.invoker: Invoker | None = None  # set while serving: where and how functions run
         self.routes: dict[str, str] = {}  # function name -> route template with prefix
         self._env = EnvironmentPatch()
         self._thread: threading.Thread | None = None
@@ -134,7 +141,8 @@ class DevHost:
         self._env.apply(self.env, load_local_settings(self.app_dir))
         self._saved_path = list(sys.path)
         try:
-            self.host_json = load_host_json(self.app_dir)
+            # AzureFunctionsJobHost__* app settings override host.json, from the environment or local settings
+            self.host_json = load_host_json(self.app_dir, os.environ)
             self.functions = [f for f in index_app(self.app_dir) if not is_disabled(f.name)]
             # after the settings are applied: DEVHOST_MASTER_KEY may come from local.settings.json
             self.host_keys = load_host_keys(self.state_dir, os.environ) if self.host_key_required else None
@@ -207,10 +215,16 @@ class DevHost:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        invoker = Invoker(str(self.app_dir))
+        invoker = self.invoker = Invoker(
+            str(self.app_dir),
+            worker_processes=process_count_setting(),
+            function_timeout_s=function_timeout_s(self.host_json),
+        )
         runners: list[web.AppRunner] = []
         engine: DurableEngine | None = None
         try:
+            await invoker.start()
+            self._log_workers(invoker)
             engine = self.engine = durable_wiring.create_engine(
                 self.functions, invoker, self.host_json, self.base_url, self.durable_store_path
             )
@@ -263,6 +277,21 @@ class DevHost:
         await web.SockSite(runner, self._rpc_sock).start()
         engine.rpc_base_url = f"http://127.0.0.1:{self._rpc_sock.getsockname()[1]}{WEBHOOK_PATH}/"
 
+    @staticmethod
+    def _log_workers(invoker: Invoker) -> None:
+        where = (
+            f"{invoker.worker_processes} worker processes"
+            if invoker.worker_processes > 1
+            else "devhost's own process (one worker)"
+        )
+        log.info(
+            "Functions run in %s (%s), sync ones on %d threads each (%s)",
+            where,
+            PROCESS_COUNT_SETTING,
+            invoker.pool_size,
+            THREAD_COUNT_SETTING,
+        )
+
     def _log_key_mode(self) -> None:
         """One line saying whether the Durable and admin endpoints need a key, and where it is (never the key)."""
         where = "loopback" if is_loopback(self.bind_host) else "not loopback"
@@ -294,7 +323,7 @@ class DevHost:
         await durable_wiring.release_sdk_session()
         for runner in reversed(runners):
             await runner.cleanup()
-        invoker.shutdown()
+        await invoker.aclose()
 
     def _spawn(self, work: Awaitable[Any], *, quiet: bool = True) -> None:
         async def guarded() -> None:

@@ -1,4 +1,4 @@
-"""Storage queue triggers: polling with back-off, batches, retries and `<queue>-poison`."""
+"""Storage queue triggers: polling with back-off, batches, leases kept while functions run, retries, poison."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ log = logging.getLogger("devhost")
 MIN_POLL_S = 0.1
 # the host's default is 1 minute, but 2 s when it runs in development, as Core Tools does
 DEV_MAX_POLL_S = 2.0
-LEASE_S = 600  # how long a fetched message stays hidden while its function runs
+# A fetched message stays hidden this long, and the host renews that halfway through for as long as its
+# function runs (the queues extension's 10 minutes), so a long invocation never lets it reappear.
+LEASE_S = 600.0
 _QUEUE_NAME = re.compile(r"[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}")
 
 
@@ -106,10 +108,14 @@ class QueueListener:
         queue_name: str,
         options: QueueOptions,
         invoke: Callable[[FunctionMessage], Awaitable[object]],
+        *,
+        lease_s: float = LEASE_S,
     ) -> None:
         self.function_name = function_name
         self.queue_name = queue_name
         self.options = options
+        self.lease_s = lease_s
+        self.renewals = 0  # lease renewals so far, all messages together
         self._invoke = invoke
         self._queue = QueueClient.from_connection_string(connection_string, queue_name)
         self._poison = QueueClient.from_connection_string(connection_string, f"{queue_name}-poison")
@@ -152,7 +158,9 @@ class QueueListener:
         self._slot_freed.set()
 
     async def _fetch(self) -> list[StorageMessage]:
-        pager = self._queue.receive_messages(max_messages=self.options.batch_size, visibility_timeout=LEASE_S)
+        pager = self._queue.receive_messages(
+            max_messages=self.options.batch_size, visibility_timeout=max(1, round(self.lease_s))
+        )
         return [message async for message in pager]
 
     async def _guarded(self, message: StorageMessage) -> None:
@@ -176,16 +184,46 @@ class QueueListener:
         if message.dequeue_count and message.dequeue_count > self.options.max_dequeue_count:
             await self._to_poison(message)
             return
+        finished = asyncio.Event()
+        renewing = asyncio.create_task(self._keep_leased(message, finished))
+        error: Exception | None = None
         try:
             await self._invoke(to_function_message(message, body))
         except Exception as exc:
-            if not was_logged(exc):
-                log.error("queue '%s': message %s failed: %s", self.queue_name, message.id, exc, exc_info=exc)
+            error = exc
+        finally:
+            # not cancelled: an update in flight must land, since it changes the pop receipt used below
+            finished.set()
+            await renewing
+        if error is not None:
+            if not was_logged(error):
+                log.error("queue '%s': message %s failed: %s", self.queue_name, message.id, error, exc_info=error)
             await self._failed(message)
             return
         # already gone if the lease lapsed while the function ran: nothing left to delete
         with contextlib.suppress(ResourceNotFoundError):
             await self._queue.delete_message(message.id, message.pop_receipt)
+
+    async def _keep_leased(self, message: StorageMessage, finished: asyncio.Event) -> None:
+        """Renew the message's invisibility halfway through each lease until its function has finished."""
+        while True:
+            try:
+                await asyncio.wait_for(finished.wait(), self.lease_s / 2)
+                return
+            except TimeoutError:
+                pass
+            try:
+                updated = await self._queue.update_message(
+                    message.id, message.pop_receipt, visibility_timeout=max(1, round(self.lease_s))
+                )
+            except ResourceNotFoundError:
+                return  # deleted meanwhile, or the lease was lost: nothing to keep
+            except Exception as exc:  # a transient failure: the next renewal may succeed in time
+                log.warning("queue '%s': renewing the lease of message %s failed: %s", self.queue_name, message.id, exc)
+                continue
+            message.pop_receipt = updated.pop_receipt
+            message.next_visible_on = updated.next_visible_on
+            self.renewals += 1
 
     async def _failed(self, message: StorageMessage) -> None:
         if (message.dequeue_count or 0) >= self.options.max_dequeue_count:

@@ -104,14 +104,6 @@ def storage_connection_string(setting_name: str | None) -> str:
     return value
 
 
-def load_host_json(app_dir: Path) -> dict[str, Any]:
-    path = app_dir / "host.json"
-    if not path.is_file():
-        return {}
-    document = json.loads(path.read_text(encoding="utf-8"))
-    return document if isinstance(document, dict) else {}
-
-
 def extension_section(host_json: Mapping[str, Any], name: str) -> dict[str, Any]:
     section = (host_json.get("extensions") or {}).get(name) or {}
     return dict(section) if isinstance(section, Mapping) else {}

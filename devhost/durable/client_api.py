@@ -92,8 +92,12 @@ async def _start(request: web.Request) -> web.Response:
     if not ok:
         return _error(400, "Invalid JSON content")
     try:
+        # the SDK's start_new(..., version=) sends ?version=; without it the host's defaultVersion applies
         instance_id = _engine(request).create_instance(
-            request.match_info["name"], request.match_info.get("instance_id"), value
+            request.match_info["name"],
+            request.match_info.get("instance_id"),
+            value,
+            version=request.query.get("version"),
         )
     except UnknownOrchestratorError as exc:
         return _error(400, "One or more of the arguments submitted is incorrect", str(exc))

@@ -4,11 +4,14 @@ Interface used by the host (see also `management.ManagementMixin` for client ope
 
     DurableEngine(orchestrators=..., activities=..., store=..., task_hub=..., base_url=...,
                   max_concurrent_activities=10, max_concurrent_orchestrations=10,
-                  overridable_existing_instance_states="NonRunningStates")
+                  overridable_existing_instance_states="NonRunningStates", default_version=None)
     await start(); await stop(); client_binding_json(); add_routes(app)
-    await start_new(name, instance_id, input); await get_status(id); await wait_for_completion(id, t)
+    await start_new(name, instance_id, input, version=None); await get_status(id); await wait_for_completion(id, t)
 
-`orchestrators` maps a registration name to the SDK handle (context JSON in, state JSON out).
+`orchestrators` maps a registration name to the SDK handle (context JSON in, state JSON out), or to a
+coroutine function doing the same (the host's, which runs the handle where its functions run).
+An instance keeps the version it was started with (host.json `defaultVersion` when none is given), as
+the extension does, across continue-as-new too; the orchestrator reads it as `context.version`.
 `activities` maps a registration name to an `ActivityFunction(fn, input_param_name)` (called
 as `fn(**{input_param_name: decoded_input})`) or to a bare callable (called with the decoded
 input as its single positional argument). Sync activities run in a thread pool; async ones on
@@ -25,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -57,11 +60,14 @@ class EngineStats:
     activities: int = 0  # activity invocations, retries and re-runs after a restart included
 
 
+OrchestratorHandle = Callable[[str], str] | Callable[[str], Awaitable[str]]
+
+
 class DurableEngine(ManagementMixin):
     def __init__(
         self,
         *,
-        orchestrators: Mapping[str, Callable[[str], str]],
+        orchestrators: Mapping[str, OrchestratorHandle],
         activities: Mapping[str, ActivityFunction | Callable[..., Any]],
         store: DurableStore,
         task_hub: str,
@@ -69,6 +75,7 @@ class DurableEngine(ManagementMixin):
         max_concurrent_activities: int = 10,
         max_concurrent_orchestrations: int = 10,
         overridable_existing_instance_states: str = "NonRunningStates",
+        default_version: str | None = None,
     ) -> None:
         self.orchestrators = dict(orchestrators)
         self.activities = dict(activities)
@@ -80,6 +87,7 @@ class DurableEngine(ManagementMixin):
         self.webhook_code: str | None = None
         self.rpc_base_url: str | None = None
         self.dedupe = DEDUPE_STATUSES[overridable_existing_instance_states.lower()]
+        self.default_version = default_version
         self.stats = EngineStats()
         self.instances: dict[str, Instance] = {}
         self._activity_pool = ThreadPoolExecutor(max_concurrent_activities, "durable-activity")
@@ -267,16 +275,21 @@ class DurableEngine(ManagementMixin):
 
     # -- starting instances ----------------------------------------------------------------
 
-    async def start_new(self, name: str, instance_id: str | None, input: Any) -> str:
+    async def start_new(self, name: str, instance_id: str | None, input: Any, version: str | None = None) -> str:
         """Start `name` with `input` (any JSON-able value, encoded like the SDK client does)."""
         from azure.functions._durable_functions import df_dumps
 
-        return self.create_instance(name, instance_id, df_dumps(input) if input is not None else None)
+        return self.create_instance(name, instance_id, df_dumps(input) if input is not None else None, version=version)
 
     def create_instance(
-        self, name: str, instance_id: str | None, input_value: Any, parent: dict[str, Any] | None = None
+        self,
+        name: str,
+        instance_id: str | None,
+        input_value: Any,
+        parent: dict[str, Any] | None = None,
+        version: str | None = None,
     ) -> str:
-        """Create (or replace) an instance whose context input is `input_value`."""
+        """Create (or replace) an instance whose context input is `input_value` (version None: the default)."""
         if name not in self.orchestrators:
             raise UnknownOrchestratorError(
                 f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
@@ -288,16 +301,23 @@ class DurableEngine(ManagementMixin):
                 f"An Orchestration instance with the status {existing.status} already exists."
             )
         with self.store.transaction() as tx:
-            instance, row_id, message = self.stage_instance(tx, name, instance_id, input_value, parent)
+            instance, row_id, message = self.stage_instance(tx, name, instance_id, input_value, parent, version)
         self.instances[instance_id] = instance
         instance.inbox.append((row_id, message))
         self.kick(instance)
         return instance_id
 
     def stage_instance(
-        self, tx: Any, name: str, instance_id: str, input_value: Any, parent: dict[str, Any] | None
+        self,
+        tx: Any,
+        name: str,
+        instance_id: str,
+        input_value: Any,
+        parent: dict[str, Any] | None,
+        version: str | None = None,
     ) -> tuple[Instance, int, Message]:
-        row = new_row(instance_id, name, uuid.uuid4().hex, input_value, h.utcnow(), parent)
+        chosen = version if version is not None else self.default_version
+        row = new_row(instance_id, name, uuid.uuid4().hex, input_value, h.utcnow(), parent, chosen)
         tx.delete_instance(instance_id)
         tx.put_instance(row)
         message: Message = {"type": "start"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -26,12 +27,18 @@ if TYPE_CHECKING:
 _OUT_OF_PROC_LABEL = "\n\n$OutOfProcData$:"
 
 
-def invoke(handle: Callable[[str], str] | None, context: str) -> tuple[dict[str, Any] | None, str | None]:
-    """Run the SDK handle; on an orchestrator exception keep the state it carries."""
+async def invoke(
+    handle: Callable[[str], str] | Callable[[str], Awaitable[str]] | None, context: str, pool: Executor
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Run the SDK handle (a sync one on pool); on an orchestrator exception keep the state it carries."""
     if handle is None:
         return None, "the orchestrator function is not registered"
     try:
-        return json.loads(handle(context)), None
+        if inspect.iscoroutinefunction(handle):
+            text = await handle(context)
+        else:
+            text = await asyncio.get_running_loop().run_in_executor(pool, handle, context)
+        return json.loads(text), None
     except Exception as exc:  # the SDK reports orchestrator errors by raising
         text = str(exc)
         if _OUT_OF_PROC_LABEL in text:
@@ -41,6 +48,10 @@ def invoke(handle: Callable[[str], str] | None, context: str) -> tuple[dict[str,
             except ValueError:
                 pass
         return None, text
+
+
+def _is_raised_event(message: Message) -> bool:
+    return message["type"] == "event" and message["event"]["EventType"] == h.EVENT_RAISED
 
 
 def tick(instance: Instance) -> datetime:
@@ -84,20 +95,28 @@ async def run_episode(
                     instance_id,
                     execution_id,
                     parent["instance_id"] if parent else None,
+                    instance.version,
                 )
             )
         else:
             new_events.append(message["event"])
+    # events that had arrived but that no wait took: continue-as-new drops them, as the extension does
+    waiting = {row_id for row_id, m in instance.inbox if _is_raised_event(m)} - {row_id for row_id, _ in batch}
     context = instance.context_json(new_events)
     engine.stats.episodes += 1
     engine.stats.events_replayed += len(instance.history) + len(new_events)
-    loop = asyncio.get_running_loop()
-    state, error = await loop.run_in_executor(pool, invoke, engine.orchestrators.get(name), context)
+    state, error = await invoke(engine.orchestrators.get(name), context, pool)
     result: ReplayResult | None = None
     if state is not None:
         try:
             actions = state.get("actions") or [[]]
-            result = replay(instance.history + new_events, actions[0] if actions else [], now, execution_id)
+            result = replay(
+                instance.history + new_events,
+                actions[0] if actions else [],
+                now,
+                execution_id,
+                engine.default_version,
+            )
         except NonDeterminismError as exc:
             error = f"Non-deterministic orchestration: {exc}"
         except UnsupportedActionError as exc:
@@ -129,6 +148,8 @@ async def run_episode(
     appended = new_events + (result.new_events if result and row["status"] == "Running" else []) + closing
     if engine.instances.get(instance_id) is not instance:
         return  # replaced meanwhile (AnyState policy): this episode's outcome is moot
+    if continue_as_new:
+        dropped = dropped + sorted(waiting)
     _commit(engine, instance, row, batch, dropped, appended, result, finished, continue_as_new, now)
 
 
@@ -174,7 +195,7 @@ def _commit(
                     own_posts.append((tx.post(instance_id, message), message))
                     continue
                 parent = {"instance_id": instance_id, "execution_id": execution_id, "task_id": sub.task_id}
-                children.append(engine.stage_instance(tx, sub.name, sub.instance_id, sub.input, parent))
+                children.append(engine.stage_instance(tx, sub.name, sub.instance_id, sub.input, parent, sub.version))
         if finished is not None:
             tx.drop_work(instance_id)
             message_for_parent = parent_message(instance, now, *finished)

@@ -77,15 +77,22 @@ def make(event_type: int, timestamp: datetime, event_id: int = -1, **fields: Any
 
 
 def execution_started(
-    ts: datetime, name: str, input_value: Any, instance_id: str, execution_id: str, parent_instance_id: str | None
+    ts: datetime,
+    name: str,
+    input_value: Any,
+    instance_id: str,
+    execution_id: str,
+    parent_instance_id: str | None,
+    version: str | None = None,
 ) -> Event:
-    # Input is the JSON text of the value the context's "input" receives.
+    # Input is the JSON text of the value the context's "input" receives; the SDK's context.version
+    # reads Version (the key must be there: the SDK reads it as an attribute)
     return make(
         EXECUTION_STARTED,
         ts,
         Name=name,
         Input=json.dumps(input_value),
-        Version="",
+        Version=version or "",
         OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
         ParentInstance=parent_instance_id,
     )

@@ -44,6 +44,12 @@ class Instance:
         return str(self.row["execution_id"])
 
     @property
+    def version(self) -> str | None:
+        """The version given at creation (or the host's defaultVersion then); kept across continue-as-new."""
+        value = self.row.get("version")
+        return str(value) if value is not None else None
+
+    @property
     def parent(self) -> dict[str, Any] | None:
         text = self.row.get("parent")
         return json.loads(text) if text else None
@@ -103,7 +109,13 @@ def _loads(text: str | None) -> Any:
 
 
 def new_row(
-    instance_id: str, name: str, execution_id: str, input_value: Any, now: datetime, parent: dict[str, Any] | None
+    instance_id: str,
+    name: str,
+    execution_id: str,
+    input_value: Any,
+    now: datetime,
+    parent: dict[str, Any] | None,
+    version: str | None = None,
 ) -> dict[str, Any]:
     stamp = h.format_ts(now)
     return {
@@ -118,4 +130,5 @@ def new_row(
         "updated": stamp,
         "parent": json.dumps(parent) if parent else None,
         "waits": None,
+        "version": version,
     }

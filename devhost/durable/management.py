@@ -39,7 +39,12 @@ class ManagementMixin:
         raise NotImplementedError
 
     def create_instance(
-        self, name: str, instance_id: str | None, input_value: Any, parent: dict[str, Any] | None = None
+        self,
+        name: str,
+        instance_id: str | None,
+        input_value: Any,
+        parent: dict[str, Any] | None = None,
+        version: str | None = None,
     ) -> str:
         raise NotImplementedError
 
@@ -181,7 +186,7 @@ class ManagementMixin:
         return len(victims)
 
     async def restart(self, instance_id: str, new_instance_id: bool = True) -> str:
-        """Start the same orchestrator again with the instance's original input."""
+        """Start the same orchestrator again with the instance's original input (as a new start: default version)."""
         instance = self._require(instance_id, running=False)
         input_value = json.loads(instance.row["input"])
         return self.create_instance(instance.row["name"], None if new_instance_id else instance_id, input_value)

@@ -47,6 +47,7 @@ class NewSubOrchestration:
     name: str
     input: Any
     instance_id: str
+    version: str | None = None  # the one the orchestrator asked for; None: the host's defaultVersion
 
 
 @dataclass
@@ -75,7 +76,10 @@ class _Node:
 
 
 class _Replayer:
-    def __init__(self, history: list[h.Event], now: datetime, execution_id: str) -> None:
+    def __init__(
+        self, history: list[h.Event], now: datetime, execution_id: str, default_version: str | None = None
+    ) -> None:
+        self.default_version = default_version
         self.history = history
         self.now = now
         self.execution_id = execution_id
@@ -212,6 +216,8 @@ class _Replayer:
             result.activities.append(NewActivity(task_id, str(name), spec.get("input")))
         elif kind == "suborch":
             child_id = spec.get("instanceId") or f"{self.execution_id}:{task_id}"
+            asked = spec.get("version")
+            version = str(asked) if asked is not None else None
             result.new_events.append(
                 h.make(
                     h.SUB_ORCHESTRATION_CREATED,
@@ -220,10 +226,12 @@ class _Replayer:
                     Name=name,
                     InstanceId=child_id,
                     Input=spec.get("input"),
-                    Version="",
+                    Version=version if version is not None else self.default_version or "",
                 )
             )
-            result.sub_orchestrations.append(NewSubOrchestration(task_id, str(name), spec.get("input"), child_id))
+            result.sub_orchestrations.append(
+                NewSubOrchestration(task_id, str(name), spec.get("input"), child_id, version)
+            )
         else:
             when = fire_at or h.parse_ts(spec["fireAt"])
             result.new_events.append(h.make(h.TIMER_CREATED, self.now, task_id, FireAt=h.format_ts(when)))
@@ -305,6 +313,12 @@ def _describe(action: dict[str, Any]) -> str:
     return f"actionType {kind} '{name}'"
 
 
-def replay(history: list[h.Event], actions: list[dict[str, Any]], now: datetime, execution_id: str) -> ReplayResult:
+def replay(
+    history: list[h.Event],
+    actions: list[dict[str, Any]],
+    now: datetime,
+    execution_id: str,
+    default_version: str | None = None,
+) -> ReplayResult:
     """Walk `actions` (the state's flat V2/V3 list) over `history` (this episode included)."""
-    return _Replayer(history, now, execution_id).run(actions)
+    return _Replayer(history, now, execution_id, default_version).run(actions)

@@ -19,7 +19,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS instances (
     instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, execution_id TEXT NOT NULL,
     status TEXT NOT NULL, input TEXT, output TEXT, custom_status TEXT,
-    created TEXT NOT NULL, updated TEXT NOT NULL, parent TEXT, waits TEXT);
+    created TEXT NOT NULL, updated TEXT NOT NULL, parent TEXT, waits TEXT, version TEXT);
 CREATE TABLE IF NOT EXISTS history (
     instance_id TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL,
     PRIMARY KEY (instance_id, seq));
@@ -46,6 +46,7 @@ INSTANCE_COLUMNS = (
     "updated",
     "parent",
     "waits",
+    "version",
 )
 
 
@@ -74,6 +75,9 @@ class DurableStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(instances)")}
+        if "version" not in columns:  # a file written before versions were kept
+            self._db.execute("ALTER TABLE instances ADD COLUMN version TEXT")
 
     def close(self) -> None:
         self._db.close()

@@ -197,6 +197,35 @@ def ds_continue(context: df.DurableOrchestrationContext) -> Orchestration:
 
 
 @bp.orchestration_trigger(context_name="context")
+def ds_continue_drops_events(context: df.DurableOrchestrationContext) -> Orchestration:
+    """Waits for "go", then continues as new and takes whichever of "A" or "B" comes first."""
+    if context.get_input() == "first":
+        yield context.wait_for_external_event("go")
+        context.continue_as_new("second")
+        return None
+    context.set_custom_status("second")
+    winner = yield context.task_any([context.wait_for_external_event("A"), context.wait_for_external_event("B")])
+    return winner.result
+
+
+@bp.orchestration_trigger(context_name="context")
+def ds_versions(context: df.DurableOrchestrationContext) -> Orchestration:
+    """[own version, a child's when none is asked, a child's when "3.0" is asked, own version after continue-as-new]."""
+    seen = context.get_input()
+    if not seen:
+        plain = yield context.call_sub_orchestrator("ds_version_child")
+        asked = yield context.call_sub_orchestrator("ds_version_child", version="3.0")
+        context.continue_as_new([context.version, plain, asked])
+        return None
+    return [*seen, context.version]
+
+
+@bp.orchestration_trigger(context_name="context")
+def ds_version_child(context: df.DurableOrchestrationContext) -> Orchestration:
+    return (yield context.call_activity("ds_echo", context.version))
+
+
+@bp.orchestration_trigger(context_name="context")
 def ds_fail(context: df.DurableOrchestrationContext) -> Orchestration:
     yield context.call_activity("ds_echo", 1)
     raise ValueError("boom from the orchestrator")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -55,7 +55,8 @@ def test_episodes_are_written_like_the_extension() -> None:
     seen: list[str] = []
 
     async def body(engine: DurableEngine) -> None:
-        handle = engine.orchestrators["ds_sequence"]
+        # the sample's handles are the SDK's own, which are sync
+        handle = cast(Callable[[str], str], engine.orchestrators["ds_sequence"])
 
         def recording(context: str) -> str:
             seen.append(context)
@@ -266,3 +267,48 @@ def test_any_state_policy_replaces_running_instances() -> None:
         assert status["output"] == ["again", 42]
 
     run(body, overridable_existing_instance_states="AnyState")
+
+
+def test_continue_as_new_drops_events_no_wait_took() -> None:
+    async def body(engine: DurableEngine) -> None:
+        iid = await engine.start_new("ds_continue_drops_events", "drops", "first")
+        await until(lambda: engine.instances[iid].live_waits.get("go") == 1)
+        await engine.raise_event(iid, "A", "early")  # nothing waits for "A" in this execution
+        await engine.raise_event(iid, "go", None)
+        await until(
+            lambda: (
+                engine.instances[iid].row["custom_status"] == '"second"'
+                and engine.instances[iid].live_waits.get("B") == 1
+            )
+        )
+        await engine.raise_event(iid, "B", "late")  # raised after continue-as-new: delivered
+        status = await engine.wait_for_completion(iid, 10)
+        # had "A" been kept, the new execution would have taken it first (its inbox is FIFO)
+        assert status["output"] == "late"
+        assert engine.instances[iid].inbox == []
+        assert all(m["event"].get("Name") != "A" for _, m in engine.store.load()[0].inbox if m["type"] == "event")
+
+    run(body)
+
+
+def test_versions_default_explicit_children_and_continue_as_new() -> None:
+    async def body(engine: DurableEngine) -> None:
+        default = await complete(engine, "ds_versions", None, "v-default")
+        assert default["output"] == ["1.0", "1.0", "3.0", "1.0"]
+        explicit = await engine.start_new("ds_versions", "v-explicit", None, version="2.0")
+        status = await engine.wait_for_completion(explicit, 20)
+        # a child started without a version gets the host's default, not its parent's
+        assert status["output"] == ["2.0", "1.0", "3.0", "2.0"]
+        started = [e for e in events(engine, "v-explicit") if e["EventType"] == h.EXECUTION_STARTED]
+        assert [e["Version"] for e in started] == ["2.0"]
+        assert engine.instances["v-explicit"].version == "2.0"
+
+    run(body, default_version="1.0")
+
+
+def test_without_any_version_the_context_sees_an_empty_one() -> None:
+    async def body(engine: DurableEngine) -> None:
+        status = await complete(engine, "ds_versions", None, "v-none")
+        assert status["output"] == ["", "", "3.0", ""]
+
+    run(body)

@@ -123,3 +123,28 @@ def test_graceful_restart_keeps_waits_timers_and_buffered_events(tmp_path: Path)
     waiting, buffered = asyncio.run(second())
     assert waiting["output"] == ["approved", "yes", 9]
     assert buffered["output"] == ["go", "early", "late"]
+
+
+def test_a_store_written_before_versions_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(
+        "CREATE TABLE instances (instance_id TEXT PRIMARY KEY, name TEXT NOT NULL, execution_id TEXT NOT NULL, "
+        "status TEXT NOT NULL, input TEXT, output TEXT, custom_status TEXT, created TEXT NOT NULL, "
+        "updated TEXT NOT NULL, parent TEXT, waits TEXT)"
+    )
+    db.execute(
+        "INSERT INTO instances VALUES ('old', 'ds_echo', 'e1', 'Completed', 'null', '1', NULL, "
+        "'2026-01-01T00:00:00.000000Z', '2026-01-01T00:00:00.000000Z', NULL, NULL)"
+    )
+    db.commit()
+    db.close()
+    store = DurableStore(path)
+    try:
+        (instance,) = store.load()
+        assert instance.row["instance_id"] == "old"
+        assert instance.row["version"] is None
+    finally:
+        store.close()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from typing import Any
 
+from azure.functions.queue import QueueMessage as FunctionMessage
+from azure.storage.queue.aio import QueueClient as AsyncQueueClient
+
 from devhost.host import DevHost
+from devhost.queues import QueueListener, QueueOptions
 from tests.devhost.support import b64, call, eventually, peek_all, queue
 
 WORK_QUEUE = "sample-work"  # the sample app names it through %SAMPLE_QUEUE%
@@ -83,3 +88,45 @@ def test_admin_api_invokes_a_queue_function(sample_host: DevHost) -> None:
     assert reply.status == 202
     attempts = eventually(lambda: _attempts(sample_host, "queue", body), what="the invocation")
     assert attempts[0]["dequeue_count"] == 1
+
+
+def test_a_message_stays_leased_while_its_function_runs(storage_connection_string: str) -> None:
+    """With a 1 s lease, renewed halfway, a function holding its message longer never lets it reappear."""
+    name = f"lease-{uuid.uuid4().hex[:12]}"
+    queue(storage_connection_string, name).send_message(b64("long job"))
+    seen: list[str] = []
+
+    async def scenario() -> None:
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def invoke(message: FunctionMessage) -> None:
+            seen.append(message.get_body().decode())
+            started.set()
+            await release.wait()
+
+        listener = QueueListener("held", storage_connection_string, name, QueueOptions(), invoke, lease_s=1)
+        polling = asyncio.create_task(listener.run())
+        try:
+            await asyncio.wait_for(started.wait(), 30)
+            for _ in range(600):  # three renewals: the function has held the message past its first lease
+                if listener.renewals >= 3:
+                    break
+                await asyncio.sleep(0.05)
+            assert listener.renewals >= 3
+            other = AsyncQueueClient.from_connection_string(storage_connection_string, name)
+            async with other:
+                assert [m async for m in other.receive_messages(visibility_timeout=1)] == []
+            release.set()
+            for _ in range(600):  # deleted with the pop receipt of the last renewal
+                if not peek_all(storage_connection_string, name) and not listener._in_flight:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            release.set()  # close() waits for invocations in flight
+            polling.cancel()
+            await asyncio.gather(polling, return_exceptions=True)
+            await listener.close()
+
+    asyncio.run(scenario())
+    assert seen == ["long job"]
+    assert peek_all(storage_connection_string, name) == []

@@ -55,8 +55,9 @@ class GraphDevices:
     def find_managed_device(self, tenant_id: str, device_name: str, *, known: bool = False) -> str | None:
         """The id of the Intune managed device with that device name, if any (`known`: one found before will do)."""
         key = (tenant_id, device_name.lower())
-        if known and key in self._managed:
-            return self._managed[key]
+        remembered = self._managed.get(key) if known else None  # one read: another thread may pop the key
+        if remembered is not None:
+            return remembered
         device = self._first(tenant_id, MANAGED_DEVICES, "deviceName", device_name, "id,deviceName")
         found = str(device["id"]) if device else None
         if found is None:

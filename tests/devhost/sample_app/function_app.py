@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import logging
 import os
+import threading
 from typing import Any
 
 import azure.durable_functions as df
@@ -22,7 +24,22 @@ for blueprint in [v for v in sample_globals.values() if isinstance(v, df.Bluepri
     app.register_functions(blueprint)
 
 # what the non-HTTP functions saw, read back by the tests through GET api/observed/{kind}
-OBSERVED: dict[str, list[dict[str, Any]]] = {"timer": [], "daily": [], "queue": [], "text": []}
+OBSERVED: dict[str, list[dict[str, Any]]] = {
+    "timer": [],
+    "daily": [],
+    "queue": [],
+    "text": [],
+    "held": [],
+    "cancelled": [],
+    "slow": [],
+}
+# rendezvous points and gates for the concurrency and timeout tests, by name (one test, one name)
+_SYNC = threading.Lock()
+_BARRIERS: dict[str, threading.Barrier] = {}
+_GATES: dict[str, threading.Event] = {}
+_ARRIVALS: dict[str, list[asyncio.Event]] = {}
+MEET_TIMEOUT_S = 20.0  # only reached when the host fails to run two invocations at once
+HOLD_S = 30.0  # how long a held invocation waits for its release before giving up
 
 
 def _json(value: Any, status: int = 200) -> func.HttpResponse:
@@ -84,6 +101,81 @@ def observed(req: func.HttpRequest) -> func.HttpResponse:
     return _json(OBSERVED.get(req.route_params["kind"], []))
 
 
+def _gate(name: str) -> threading.Event:
+    with _SYNC:
+        return _GATES.setdefault(name, threading.Event())
+
+
+@app.route(route="pid", methods=["GET"])
+def pid(req: func.HttpRequest) -> func.HttpResponse:
+    logging.getLogger("sample").info("pid %d answered", os.getpid())
+    return _json({"pid": os.getpid()})
+
+
+@app.route(route="crash/{pid:int}", methods=["POST"])
+def crash(req: func.HttpRequest) -> func.HttpResponse:
+    """Ends this process abruptly, but only when it is the one named: a worker process, never the host."""
+    if os.getpid() != int(req.route_params["pid"]):
+        return _json({"pid": os.getpid()}, 409)
+    os._exit(3)
+
+
+@app.route(route="rendezvous/{name}", methods=["GET"])
+def rendezvous(req: func.HttpRequest) -> func.HttpResponse:
+    """Answers once a second call with the same name has arrived: only calls that run at once can meet."""
+    with _SYNC:
+        barrier = _BARRIERS.setdefault(req.route_params["name"], threading.Barrier(2))
+    try:
+        barrier.wait(timeout=MEET_TIMEOUT_S)
+    except threading.BrokenBarrierError:
+        return _json({"met": False}, 409)
+    return _json({"met": True})
+
+
+@app.route(route="rendezvous-async/{name}", methods=["GET"])
+async def rendezvous_async(req: func.HttpRequest) -> func.HttpResponse:
+    """The same on the event loop: each call waits for the other's arrival without blocking the loop."""
+    mine = asyncio.Event()
+    with _SYNC:
+        arrivals = _ARRIVALS.setdefault(req.route_params["name"], [])
+        arrivals.append(mine)
+        everyone = list(arrivals)
+    if len(everyone) >= 2:
+        for arrival in everyone:
+            arrival.set()
+    try:
+        await asyncio.wait_for(mine.wait(), MEET_TIMEOUT_S)
+    except TimeoutError:
+        return _json({"met": False}, 409)
+    return _json({"met": True})
+
+
+@app.route(route="hold/{name}", methods=["GET"])
+def hold(req: func.HttpRequest) -> func.HttpResponse:
+    """Waits until POST release/{name} (or HOLD_S): a function that outlives a short functionTimeout."""
+    name = req.route_params["name"]
+    released = _gate(name).wait(HOLD_S)
+    OBSERVED["held"].append({"name": name, "released": released})
+    return _json({"released": released})
+
+
+@app.route(route="release/{name}", methods=["POST"])
+def release(req: func.HttpRequest) -> func.HttpResponse:
+    _gate(req.route_params["name"]).set()
+    return func.HttpResponse(status_code=204)
+
+
+@app.route(route="nap/{name}", methods=["GET"])
+async def nap(req: func.HttpRequest) -> str:
+    """An async function that outlives a short functionTimeout; records being cancelled."""
+    try:
+        await asyncio.sleep(HOLD_S)
+    except asyncio.CancelledError:
+        OBSERVED["cancelled"].append({"name": req.route_params["name"]})
+        raise
+    return "woke up"
+
+
 @app.timer_trigger(schedule="%SAMPLE_TIMER_SCHEDULE%", arg_name="timer", run_on_startup=True)
 def every_second(timer: func.TimerRequest) -> None:
     OBSERVED["timer"].append({"past_due": timer.past_due})
@@ -102,18 +194,26 @@ async def work_item(msg: func.QueueMessage) -> None:
         raise ValueError(f"cannot process {body}")
 
 
-@app.queue_trigger(arg_name="text", queue_name="sample-text", connection="AzureWebJobsStorage")
+@app.queue_trigger(arg_name="text", queue_name="%SAMPLE_TEXT_QUEUE%", connection="AzureWebJobsStorage")
 @app.queue_output(arg_name="forward", queue_name="sample-forwarded", connection="AzureWebJobsStorage")
 def text_item(text: str, forward: func.Out[str]) -> None:
     OBSERVED["text"].append({"body": text})
     forward.set(text.upper())
 
 
+@app.queue_trigger(arg_name="msg", queue_name="%SAMPLE_SLOW_QUEUE%", connection="AzureWebJobsStorage")
+def slow_item(msg: func.QueueMessage) -> None:
+    """Holds each message until POST release/<body> (or HOLD_S)."""
+    body = msg.get_body().decode("utf-8")
+    OBSERVED["slow"].append({"body": body, "dequeue_count": msg.dequeue_count})
+    _gate(body).wait(HOLD_S)
+
+
 @app.route(route="start/{name}", methods=["POST"])
 @app.durable_client_input(client_name="client")
 async def start_orchestration(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     payload = req.get_json() if req.get_body() else None
-    instance_id = await client.start_new(req.route_params["name"], None, payload)
+    instance_id = await client.start_new(req.route_params["name"], None, payload, version=req.params.get("version"))
     return client.create_check_status_response(req, instance_id)
 
 
