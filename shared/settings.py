@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     cloudpc_cleanup_delay: timedelta = timedelta(hours=3)
     provisioning_max_attempts: int = Field(default=3, ge=1, le=10)
     lifecycle_sweep_schedule: str = "0 */5 * * * *"
+    pending_sweep_schedule: str = Field(
+        default="*/30 * * * * *",
+        description="NCRONTAB of the sweep that starts Cloud PCs a crashed reconcile left in pendingProvision.",
+    )
     drift_reconcile_schedule: str = "0 0 * * * *"
     health_check_schedule: str = "0 0 */6 * * *"
     subscription_renewal_schedule: str = Field(
@@ -136,7 +140,11 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "lifecycle_sweep_schedule", "drift_reconcile_schedule", "health_check_schedule", "subscription_renewal_schedule"
+        "lifecycle_sweep_schedule",
+        "pending_sweep_schedule",
+        "drift_reconcile_schedule",
+        "health_check_schedule",
+        "subscription_renewal_schedule",
     )
     @classmethod
     def _ncrontab(cls, value: str) -> str:

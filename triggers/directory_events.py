@@ -12,7 +12,7 @@ from orchestrators.starting import start_provisioning
 from shared.events import DirectoryEvent, EventPublisher
 from shared.models.orchestrations import ProvisionInput
 from shared.services.engine_ports import EnginePorts
-from shared.services.reconcile import reconcile_tenant
+from shared.services.reconcile import reconcile_tenant, started
 from shared.services.repositories import TenantStore
 from shared.settings import Settings
 
@@ -35,13 +35,14 @@ def blueprint(
         event = DirectoryEvent.model_validate_json(message.get_body())
         outcome = await asyncio.to_thread(reconcile_tenant, ports, event, full=event.full)
         runs = [ProvisionInput.model_validate({**item, "tenantId": event.tenant_id}) for item in outcome.to_provision]
-        started = await start_provisioning(client, runs)
+        begun = await start_provisioning(client, runs)
+        await asyncio.to_thread(started, ports, outcome)  # had it died before, the pending-start sweep would start them
         log.info(
             "Reconciled tenant %s: %d users, %d Cloud PCs created, %d started",
             event.tenant_id,
             outcome.users_considered,
             len(outcome.created),
-            started,
+            begun,
         )
 
     @bp.function_name("driftReconcile")

@@ -1,16 +1,17 @@
-"""Timer triggers: periodic work no request starts (lifecycle sweeps, connection health re-checks)."""
+"""Timer triggers: periodic work no request starts (lifecycle sweeps, pending starts, connection health re-checks)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import azure.durable_functions as df
 import azure.functions as func
 
 from orchestrators import names
-from orchestrators.starting import start_orchestration
+from orchestrators.starting import start_orchestration, start_provisioning
 from shared.models.orchestrations import HealthCheckRun
-from shared.services import audit, connections, lifecycle
+from shared.services import audit, connections, lifecycle, pending_starts
 from shared.services.audit import AuditPorts
 from shared.services.engine_ports import EnginePorts
 from shared.services.ports import AdminPorts
@@ -32,6 +33,22 @@ def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_
         settled = audit.settle_interrupted(audit_ports)
         if settled:
             log.info("Settled %d audit events left pending by interrupted requests", settled)
+
+    @bp.function_name("startPendingProvisioning")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.pending_sweep_schedule, run_on_startup=False)
+    @bp.durable_client_input(client_name="client")
+    async def start_pending_provisioning(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+        """Cloud PCs a reconcile created but died before starting are started within a minute, not when its
+        message's lease ends; only tenants with a due start check are read."""
+        for tenant in await asyncio.to_thread(pending_starts.due_starts, engine):
+            try:
+                begun = await start_provisioning(client, tenant.runs)  # one under way is left alone
+                await asyncio.to_thread(pending_starts.settle, engine, tenant)
+            except Exception:  # its checks stay due: the next sweep tries again; other tenants go on
+                log.exception("Pending starts of tenant %s failed; they are tried again", tenant.tenant_id)
+                continue
+            if begun:
+                log.warning("Started %d Cloud PCs of tenant %s a reconcile had left pending", begun, tenant.tenant_id)
 
     @bp.function_name("recheckConnections")
     @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)

@@ -2,14 +2,16 @@
 
 Reads the directory once per group, compares the desired (user, license) slots with the tenant's Cloud PCs
 and creates the missing ones as `pendingProvision` with deterministic ids, so a duplicate message or a
-concurrent reconcile never makes a second Cloud PC for the same slot.
+concurrent reconcile never makes a second Cloud PC for the same slot. Before it creates or starts any, it
+writes a start check that its caller removes once the runs are started: if the reconcile dies in between,
+the pending-start sweep (shared/services/pending_starts.py) finds the check and starts them.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.cloud.ports import DirectoryUser
@@ -22,6 +24,8 @@ from shared.services.engine_ports import EnginePorts
 from shared.services.targeting import Slot, Winner, desired_slots, winning_policies
 
 CLOUD_PC_NAMESPACE = uuid.UUID("5b0f2a52-6c8e-4d57-9a53-0c6f3f0e9d11")
+# how long a reconcile has to start the Cloud PCs it made before the sweep may start them instead
+START_GRACE = timedelta(seconds=30)
 
 
 def cloud_pc_id(tenant_id: str, slot: Slot, policy_id: str) -> str:
@@ -43,6 +47,7 @@ class ReconcileOutcome:
     untargeted: list[str] = field(default_factory=list)  # Cloud PCs whose slot is no longer desired
     entered_grace: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    start_check: str | None = None  # remove it (`started`) once every run in `to_provision` is started
 
 
 def new_cloud_pc(
@@ -159,11 +164,22 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
                 ports.cloud_pcs.merge_cloud_pc(
                     current.model_copy(update={"recheck_when_settled": True}), ["recheck_when_settled"]
                 )
+    if missing or waiting:  # written first: whatever happens after it, the sweep will look
+        due = ports.clock() + START_GRACE
+        outcome.start_check = ports.cloud_pcs.add_start_check(tenant_id, due, creating=bool(missing))
     created = ports.cloud_pcs.insert_cloud_pcs(missing)
+    if missing and outcome.start_check is not None:
+        ports.cloud_pcs.clear_creating(outcome.start_check)
     outcome.created = [c.id for c in created]
     for cloud_pc in license_room(ports, tenant_id, [*waiting, *created]):
         outcome.to_provision.append({"cloudPcId": cloud_pc.id, "run": cloud_pc.run})
     return outcome
+
+
+def started(ports: EnginePorts, outcome: ReconcileOutcome) -> None:
+    """Every run of `outcome.to_provision` is started (or under way): its start check has nothing left to watch."""
+    if outcome.start_check is not None:
+        ports.cloud_pcs.delete_start_check(outcome.start_check)
 
 
 def untargeted_reason(cloud_pc: CloudPc, user: DirectoryUser | None, winner: Winner | None) -> str:

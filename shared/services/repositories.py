@@ -6,7 +6,7 @@ repositories in shared/storage satisfy them structurally and unit tests can pass
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -19,8 +19,21 @@ from shared.models.sites import Site
 from shared.models.tenants import Tenant
 
 
+class StartCheckView(Protocol):
+    """A start check as the sweep reads it (see shared/services/pending_starts.py)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def tenant_id(self) -> str: ...
+
+    @property
+    def creating(self) -> bool: ...
+
+
 class CloudPcStore(Protocol):
-    """Cloud PCs (partition = tenant), their timelines, and the tenant's device-name claims."""
+    """Cloud PCs (partition = tenant), their timelines, the tenant's device-name claims, and start checks."""
 
     def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc: ...
 
@@ -63,6 +76,20 @@ class CloudPcStore(Protocol):
         ...
 
     def release_device_name(self, tenant_id: str, name: str) -> None: ...
+
+    def add_start_check(self, tenant_id: str, due: datetime, *, creating: bool) -> str:
+        """A check, due at `due`, that the tenant's pendingProvision Cloud PCs were started; its key."""
+        ...
+
+    def clear_creating(self, key: str) -> None:
+        """The check's reconcile created every Cloud PC it meant to; nothing if the check is gone."""
+        ...
+
+    def list_due_start_checks(self, now: datetime, *, top: int = 1000) -> Sequence[StartCheckView]:
+        """The earliest `top` checks due by `now`."""
+        ...
+
+    def delete_start_check(self, key: str) -> None: ...
 
 
 class PolicyStore(Protocol):

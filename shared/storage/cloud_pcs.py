@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
+from datetime import datetime
 
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.names import DeviceNameClaim
@@ -19,11 +21,27 @@ class TimelineRow(ApiModel):
     lines: list[CloudPcEvent]
 
 
+class StartCheck(ApiModel):
+    """Due at the time its key starts with: by then the tenant's pendingProvision Cloud PCs should be started.
+
+    A reconcile writes one before it creates Cloud PCs and removes it once it has started them; `creating` is
+    True until every Cloud PC it meant to create exists.
+    """
+
+    key: str
+    tenant_id: str
+    creating: bool = False
+
+
+START_CHECKS = "due"  # one partition whose row keys sort by due time: a sweep reads a key range
+
+
 class CloudPcRepository:
     def __init__(self, storage: TableStorage) -> None:
         self._rows = EntityRepository(storage, "CloudPcs", CloudPc, kind="Cloud PC")
         self._timeline = EntityRepository(storage, "CloudPcTimelines", TimelineRow, kind="Cloud PC timeline")
         self._names = EntityRepository(storage, "DeviceNames", DeviceNameClaim, kind="Device name")
+        self._checks = EntityRepository(storage, "CloudPcStartChecks", StartCheck, kind="Start check")
 
     # --- Cloud PCs ---------------------------------------------------------------------------
     def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc:
@@ -115,3 +133,28 @@ class CloudPcRepository:
 
     def release_device_name(self, tenant_id: str, name: str) -> None:
         self._names.delete(tenant_id, name)
+
+    # --- start checks: which tenants may hold Cloud PCs a dead reconcile never started -----------------
+    def add_start_check(self, tenant_id: str, due: datetime, *, creating: bool) -> str:
+        """A check due at `due` (a unique key, so concurrent reconciles never share one); its key."""
+        key = f"{due:%Y%m%dT%H%M%S%f}|{tenant_id}|{uuid.uuid4().hex[:12]}"
+        self._checks.put(StartCheck(key=key, tenant_id=tenant_id, creating=creating), START_CHECKS, key)
+        return key
+
+    def clear_creating(self, key: str) -> None:
+        """Every Cloud PC the check's reconcile meant to create exists; nothing if the check is gone already."""
+        try:
+            self._checks.merge_values(START_CHECKS, key, {"creating": False})
+        except NotFound:
+            return
+
+    def list_due_start_checks(self, now: datetime, *, top: int = 1000) -> list[StartCheck]:
+        """The earliest `top` checks due by `now` (a key-range query: cost follows what is due)."""
+        bound = f"{now:%Y%m%dT%H%M%S%f}|~"
+        checks, _ = self._checks.page(
+            "PartitionKey eq @p and RowKey le @bound", {"p": START_CHECKS, "bound": bound}, top=top
+        )
+        return checks
+
+    def delete_start_check(self, key: str) -> None:
+        self._checks.delete(START_CHECKS, key)

@@ -17,6 +17,7 @@ from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
+from shared.storage.cloud_pcs import StartCheck
 from shared.storage.tables import decode_skip_token, encode_skip_token
 
 M = TypeVar("M", bound=BaseModel)
@@ -115,6 +116,8 @@ class FakeCloudPcs:
         self.table: FakeTable[CloudPc] = FakeTable("Cloud PC")
         self.timelines: dict[tuple[str, str], dict[str, CloudPcEvent]] = {}
         self.device_names: dict[tuple[str, str], str] = {}  # (tenant, name) -> the Cloud PC holding it
+        self.start_checks: FakeTable[StartCheck] = FakeTable("Start check")  # one partition, keys sort by due time
+        self._check_ids = itertools.count(1)
 
     def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc:
         return self.table.get(tenant_id, cloud_pc_id, target="cloudPcId")
@@ -181,6 +184,24 @@ class FakeCloudPcs:
 
     def release_device_name(self, tenant_id: str, name: str) -> None:
         self.device_names.pop((tenant_id, name), None)
+
+    def add_start_check(self, tenant_id: str, due: datetime, *, creating: bool) -> str:
+        key = f"{due:%Y%m%dT%H%M%S%f}|{tenant_id}|{next(self._check_ids):012d}"
+        self.start_checks.put(StartCheck(key=key, tenant_id=tenant_id, creating=creating), "due", key)
+        return key
+
+    def clear_creating(self, key: str) -> None:
+        check = self.start_checks.find("due", key)
+        if check is not None:
+            self.start_checks.merge(check.model_copy(update={"creating": False}), "due", key, ["creating"])
+
+    def list_due_start_checks(self, now: datetime, *, top: int = 1000) -> list[StartCheck]:
+        bound = f"{now:%Y%m%dT%H%M%S%f}|~"
+        checks, _ = self.start_checks.page(lambda pk, rk, c: rk <= bound, top=top)
+        return checks
+
+    def delete_start_check(self, key: str) -> None:
+        self.start_checks.delete("due", key)
 
 
 class FakePolicies:
