@@ -91,7 +91,17 @@ class HttpFront:
                 return web.Response(text="devhost: the Functions app is running.\n")
             return web.Response(status=resolved)
         info, route_params = resolved
-        body = await request.read()
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            # refused on the declared length, before a byte is read; a body without one stops at the limit
+            return web.json_response(
+                {"error": {"code": "payloadTooLarge", "message": f"The body is over {MAX_BODY} bytes."}}, status=413
+            )
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response(
+                {"error": {"code": "payloadTooLarge", "message": f"The body is over {MAX_BODY} bytes."}}, status=413
+            )
         try:
             result = await self._call(info, to_function_request(request, body, route_params))
             return to_web_response(result)
