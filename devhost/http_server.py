@@ -82,14 +82,21 @@ class HttpFront:
     def install(self, app: web.Application) -> None:
         # when keys are required, host_keys.key_middleware answers 401 to /admin/ without the master key
         app.router.add_route("POST", "/admin/functions/{name}", self._admin_invoke)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._dispatch)  # any path, a decoded newline included
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         resolved = self._router.resolve(request.method, request.path)
         if isinstance(resolved, int):
             if resolved == 404 and request.path == "/" and request.method in ("GET", "HEAD"):
                 return web.Response(text="devhost: the Functions app is running.\n")
-            return web.Response(status=resolved)
+            if resolved == 405:  # a method no function takes (TRACE): say which ones the path has
+                allowed = ", ".join(self._router.allowed(request.path))
+                message = f"{request.method} is not served on {request.path}; use {allowed}."
+                return web.json_response(
+                    {"error": {"code": "methodNotAllowed", "message": message}}, status=405, headers={"Allow": allowed}
+                )
+            missing = {"error": {"code": "notFound", "message": "No function serves this path."}}
+            return web.json_response(missing, status=404)
         info, route_params = resolved
         if request.content_length is not None and request.content_length > MAX_BODY:
             # refused on the declared length, before a byte is read; a body without one stops at the limit

@@ -197,7 +197,8 @@ def compile_route(template: str) -> Route:
         else:
             pattern += f"/{pieces}" if index else pieces
         precedence.append(_segment_rank(seg_params, whole))
-    return Route(template, re.compile(pattern, re.IGNORECASE), params, tuple(precedence))
+    # DOTALL: a catch-all takes a decoded newline too (ASP.NET matches any character)
+    return Route(template, re.compile(pattern, re.IGNORECASE | re.DOTALL), params, tuple(precedence))
 
 
 def _segment_rank(params: list[Param], whole: bool) -> int:
@@ -242,6 +243,11 @@ class Router:
                 return entry.target, values
             path_matched = True
         return 405 if path_matched else 404
+
+    def allowed(self, path: str) -> list[str]:
+        """The methods some function takes on `path` (the Allow header of a 405)."""
+        path = path.strip("/")
+        return sorted({m for e in self._entries if e.route.match(path) is not None for m in e.methods})
 
 
 def join_prefix(prefix: str, route: str) -> str:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -22,6 +23,7 @@ from azure.core.exceptions import (
 )
 from pydantic import BaseModel, ValidationError
 
+from shared.cloud.ports import CloudError
 from shared.errors import (
     Conflict,
     DomainError,
@@ -95,7 +97,8 @@ class Operation:
     conditional: bool = False
     access: Access = Audience.SIGNED_IN  # from the ACCESS table in triggers/http_access.py
     durable: bool = False  # the handler is async and gets a Durable client as `req.durable`
-    review: bool = True  # with validateOnly=true it answers Review[response] (False: its own shape)
+    # with validateOnly=true it answers Review[response]; a model: that model instead; False: nothing documented
+    review: bool | type[BaseModel] = True
 
     @property
     def path_params(self) -> list[str]:
@@ -145,6 +148,27 @@ class ApiRequest:
         if value not in ("true", "false"):
             raise _bad_query(name, f"{name} must be true or false, not '{value}'.")
         return value == "true"
+
+    def check_query(self, declared: Sequence[QueryParam]) -> None:
+        """Each declared query parameter that is present (empty too) against its schema, before anything else
+        reads the request: a value the document would not allow is a 400 naming the parameter."""
+        for param in declared:
+            value = self.raw.params.get(param.name)
+            if value is None:
+                continue
+            kind, enum = param.schema.get("type"), param.schema.get("enum")
+            if kind == "integer":
+                low, high = param.schema.get("minimum", 0), param.schema.get("maximum", 10**9)
+                if not ASCII_NUMBER.fullmatch(value) or not low <= int(value) <= high:
+                    raise _bad_query(param.name, f"{param.name} must be a whole number from {low} to {high}.")
+            elif kind == "boolean" and value.lower() not in ("true", "false"):
+                raise _bad_query(param.name, f"{param.name} must be true or false, not '{value}'.")
+            elif enum is not None and value not in enum:
+                raise _bad_query(param.name, f"{param.name} must be one of {', '.join(map(str, enum))}.")
+            elif param.schema.get("format") == "date-time" and not _aware_time(value):
+                raise _bad_query(param.name, f"{param.name} must be a time with its offset, e.g. 2026-01-31T12:00:00Z.")
+            elif value == "" and kind == "string":
+                raise _bad_query(param.name, f"{param.name} must not be empty; leave it out instead.")
 
     @property
     def validate_only(self) -> bool:
@@ -214,6 +238,14 @@ class ApiRequest:
         query = {k: v for k, v in self.raw.params.items() if k != "skipToken"}
         query["skipToken"] = skip_token
         return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def _aware_time(value: str) -> bool:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return parsed.tzinfo is not None
 
 
 def _reject_constant(name: str) -> Any:
@@ -335,6 +367,15 @@ def error_response(exc: Exception) -> func.HttpResponse:
     """Every failure as the contract's error shape; unexpected ones as 500 without internals."""
     if isinstance(exc, ValidationError):
         exc = ValidationFailed.of(*validation_details(exc))
+    if isinstance(exc, CloudError):  # Azure or Graph refused or failed a call a request needed
+        if exc.code == "tenantNotLinked":
+            exc = Conflict(str(exc), code="tenantNotLinked", target="entraTenantId")
+        else:
+            log.warning("A cloud call failed during a request (%s: %s)", exc.step, exc.code)
+            exc = Unavailable(
+                f"Azure or Microsoft Graph could not do what the request needs ({exc.code}); try again shortly.",
+                code="serviceUnavailable",
+            )
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         exc = Unavailable("Storage is not answering right now; try again shortly.", code="serviceUnavailable")
     if isinstance(exc, ClientAuthenticationError) or (
@@ -423,6 +464,7 @@ class Routes:
                     request = ApiRequest(req, client)
                     try:
                         passage = gate.enter(operation, request)
+                        request.check_query(operation.query)
                     except Exception as exc:
                         return error_response(exc)
                     with passage.scope():
@@ -440,6 +482,7 @@ class Routes:
                 request = ApiRequest(req)
                 try:
                     passage = gate.enter(operation, request)
+                    request.check_query(operation.query)
                 except Exception as exc:
                     return error_response(exc)
                 with passage.scope():

@@ -18,6 +18,7 @@ from shared.models.cloud_pc_actions import (
     BulkAction,
     BulkActionCreate,
     BulkActionItem,
+    BulkActionReview,
     RenameRequest,
     ResizeRequest,
 )
@@ -123,6 +124,7 @@ def blueprint(
         response=BulkAction,
         status=202,
         query=(VALIDATE_ONLY,),
+        review=BulkActionReview,
     )
     def create_bulk_action(req: ApiRequest) -> ApiResponse:
         tenant_id = req.param("tenantId")

@@ -53,7 +53,7 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
         if op.response is not None:
             wanted.append((op.response, "serialization"))
             if VALIDATE_ONLY in op.query and op.review:
-                wanted.append((Review[op.response], "serialization"))  # type: ignore[name-defined]
+                wanted.append((_review_of(op), "serialization"))
     refs, defs = models_json_schema(list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}")
 
     def ref(model: type[BaseModel], mode: Mode) -> dict[str, Any]:
@@ -66,7 +66,7 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
             normal = ref(op.response, "serialization")
             responses[str(op.status)] = {"description": op.summary, **normal}
             if VALIDATE_ONLY in op.query and op.review:
-                review = ref(Review[op.response], "serialization")  # type: ignore[name-defined]
+                review = ref(_review_of(op), "serialization")
                 if op.status == 200:  # same status either way: say which shape when
                     schema = {
                         "oneOf": [
@@ -142,3 +142,10 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
         },
         "security": [{"entraId": []}],
     }
+
+
+def _review_of(op: Operation) -> type[BaseModel]:
+    """What `validateOnly=true` answers: the operation's own review model, or the review summary of its resource."""
+    if isinstance(op.review, type):
+        return op.review
+    return Review[op.response]  # type: ignore[name-defined]

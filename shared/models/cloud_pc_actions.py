@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.models.base import ApiModel, DisplayName, InputModel, Resource
+from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
 
 BulkActionName = Literal["reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize"]
 VmActionName = Literal["reboot", "powerOn", "powerOff", "resize", "troubleshoot"]
@@ -56,7 +56,7 @@ class BulkActionCounts(ApiModel):
 
 class BulkActionCreate(InputModel):
     action: BulkActionName
-    cloud_pc_ids: list[str] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
+    cloud_pc_ids: list[Guid] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
     target_service_plan_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 

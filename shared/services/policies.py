@@ -168,6 +168,7 @@ def assign_policy(
 ) -> tuple[ProvisioningPolicy, AssignmentPlan]:
     """Replace the policy's assignments; groups that stay keep their original assignment time."""
     ports.tenants.get_tenant(tenant_id)
+    ports.policies.get_policy(tenant_id, policy_id)  # an unknown policy is a 404 before the directory is asked
     group_ids = list(dict.fromkeys(a.group_id for a in request.assignments))
     members: dict[str, list[str]] = {}
     problems = []

@@ -175,7 +175,8 @@ class ContinuationTokens:
             return None
         payload, _, signature = token.partition(".")
         decoded = None
-        if signature and hmac.compare_digest(signature, self._signature(payload)):
+        # compared as bytes: compare_digest refuses non-ASCII text, and a forged token may hold any
+        if signature and hmac.compare_digest(signature.encode(), self._signature(payload).encode()):
             try:
                 decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
             except (ValueError, binascii.Error):

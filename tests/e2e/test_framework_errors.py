@@ -34,6 +34,16 @@ def test_no_route_and_wrong_method_answer_in_the_contract_shape(app_host: DevHos
     assert status == 405 and json.loads(body)["error"]["code"] == "methodNotAllowed"
 
 
+def test_a_method_no_function_takes_and_a_path_with_a_newline_answer_in_the_contract_shape(
+    app_host: DevHost, admin_token: str
+) -> None:
+    status, _, body = raw(app_host, b"TRACE /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert status == 405 and json.loads(body)["error"]["code"] == "methodNotAllowed"
+    auth = f"Authorization: Bearer {admin_token}\r\n".encode()
+    status, _, body = raw(app_host, get(b"/api/tenants/00000000-0000-0000-0000-000000000001/sites/a%0Ab", auth))
+    assert status == 404 and json.loads(body)["error"]["code"] == "notFound"
+
+
 def test_a_path_that_does_not_decode_is_an_unknown_resource(app_host: DevHost, admin_token: str) -> None:
     status, _, body = raw(app_host, get(b"/api/tenants/%ZZ", f"Authorization: Bearer {admin_token}\r\n".encode()))
     assert status == 404 and json.loads(body)["error"]["code"] == "notFound"

@@ -168,3 +168,39 @@ def test_a_claim_goes_to_one_of_many_racers_and_an_abandoned_one_is_taken_over(s
     assert values.claim("race", "golden|1.0", "third", holds=lambda o: True) == "late"
     values.release("race", "golden|1.0", "late")
     assert values.claim("race", "golden|1.0", "third", holds=lambda o: True) == "third"
+
+
+def test_more_input_the_fuzzer_found_is_a_4xx(client: FunctionClient, make_tenant: Callable[..., str]) -> None:
+    tenant_id = make_tenant()
+    base = f"/api/tenants/{tenant_id}"
+    assert client.get("/api/tenants?skipToken=.%C3%A9").status == 400  # a signature compared as text crashed
+    bulk = client.post(f"{base}/bulkActions", {"action": "retry", "cloudPcIds": ["a/b"]})
+    assert bulk.status == 400 and bulk.json()["error"]["details"][0]["target"] == "cloudPcIds[0]"
+    assign = client.post(f"{base}/provisioningPolicies/abc/assign", {"assignments": [{"groupId": str(uuid.uuid4())}]})
+    assert assign.status == 404, assign.text
+    for path in ("/api/tenants?top=", f"{base}/cloudPCs?status=", f"{base}/auditEvents?since=",
+                 f"{base}/cloudPCs?status=nonsense", f"{base}/auditEvents?since=2026-01-01"):  # fmt: skip
+        reply = client.get(path)
+        assert reply.status == 400, (path, reply.text)
+    # the query is checked before the If-Match the handler reads
+    odd = client.patch(f"{base}?validateOnly=-1", {"displayName": "X"}, headers={"If-Match": 'W/"x"'})
+    assert odd.status == 400 and odd.json()["error"]["target"] == "validateOnly"
+
+
+def test_a_tenant_not_linked_to_entra_is_a_conflict_where_the_directory_is_needed(
+    client: FunctionClient, make_tenant: Callable[..., str]
+) -> None:
+    tenant_id = make_tenant()
+    policy = {
+        "displayName": "P", "imageType": "gallery",
+        "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+    }  # fmt: skip
+    client.post(f"/api/tenants/{tenant_id}/sites", site_body())
+    created = client.post(f"/api/tenants/{tenant_id}/provisioningPolicies", policy)
+    assert created.status == 201, created.text
+    reply = client.post(
+        f"/api/tenants/{tenant_id}/provisioningPolicies/{created.json()['id']}/assign",
+        {"assignments": [{"groupId": str(uuid.uuid4())}]},
+    )
+    assert reply.status == 409 and reply.error_code == "tenantNotLinked", reply.text

@@ -71,7 +71,7 @@ class FunctionClient:
                     method=method,
                     url=f"{BASE}{parts.path}" + (f"?{parts.query}" if parts.query else ""),
                     headers=sent_headers,
-                    params=dict(parse_qsl(parts.query)),
+                    params=dict(parse_qsl(parts.query, keep_blank_values=True)),
                     route_params=match.groupdict(),
                     body=body or b"",
                 )
