@@ -167,8 +167,6 @@ class ApiRequest:
                 raise _bad_query(param.name, f"{param.name} must be one of {', '.join(map(str, enum))}.")
             elif param.schema.get("format") == "date-time" and not _aware_time(value):
                 raise _bad_query(param.name, f"{param.name} must be a time with its offset, e.g. 2026-01-31T12:00:00Z.")
-            elif value == "" and kind == "string":
-                raise _bad_query(param.name, f"{param.name} must not be empty; leave it out instead.")
 
     @property
     def validate_only(self) -> bool:
@@ -219,6 +217,10 @@ class ApiRequest:
             text = raw.decode("utf-8")
             _check_depth(text)
             data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicate_keys)
+            # an escaped lone surrogate (\ud800 without its pair) parses, but is no character: refuse it here
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise HttpError(400, "invalidJson", "The body holds an unpaired surrogate (\\uD800-\\uDFFF).") from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise HttpError(400, "invalidJson", f"The body is not valid JSON: {exc}.") from None
         if not isinstance(data, dict):

@@ -204,3 +204,10 @@ def test_a_tenant_not_linked_to_entra_is_a_conflict_where_the_directory_is_neede
         {"assignments": [{"groupId": str(uuid.uuid4())}]},
     )
     assert reply.status == 409 and reply.error_code == "tenantNotLinked", reply.text
+
+
+def test_an_unpaired_surrogate_is_refused_and_a_paired_one_is_a_character(client: FunctionClient) -> None:
+    lone = post_raw(client, b'{"displayName": "a\\ud917b"}')
+    assert lone.status == 400 and lone.error_code == "invalidJson"
+    paired = post_raw(client, b'{"displayName": "ok \\ud83d\\ude00"}')
+    assert paired.status == 201 and paired.json()["displayName"] == "ok \U0001f600"
