@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import typing
@@ -219,6 +220,8 @@ class EntityRepository(Generic[M]):
         return item
 
     def find(self, partition_key: str, row_key: str) -> M | None:
+        if not (_storable_key(partition_key) and _storable_key(row_key)):
+            return None  # no row can have this key (an id from a URL or a body with '/', '#', '?', ...)
         try:
             item = self.codec.from_entity(self.table.get_entity(partition_key, row_key))
         except ResourceNotFoundError:
@@ -286,6 +289,8 @@ class EntityRepository(Generic[M]):
 
     def delete(self, partition_key: str, row_key: str, *, if_match: str | None = None) -> None:
         """Idempotent delete; with an etag, refuses (412) when the entity changed since."""
+        if not (_storable_key(partition_key) and _storable_key(row_key)):
+            return  # no row can have this key
         capture = self._writing({"PartitionKey": partition_key, "RowKey": row_key}, None)
         try:
             if if_match and if_match != "*":
@@ -438,3 +443,14 @@ def _refused_etag(exc: HttpResponseError, kind: str, row_key: str, if_match: str
     if if_match and exc.status_code == 400:
         return PreconditionFailed.stale(kind, row_key)
     return exc
+
+
+UNSTORABLE_KEY = re.compile(r"[/\\#?\x00-\x1f\x7f-\x9f]")  # characters Table Storage refuses in keys
+
+
+def _storable_key(key: str) -> bool:
+    try:
+        size = len(key.encode("utf-8"))  # a lone surrogate is no character: no key holds one
+    except UnicodeEncodeError:
+        return False
+    return size <= 1024 and not UNSTORABLE_KEY.search(key)

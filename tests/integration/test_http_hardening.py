@@ -12,6 +12,7 @@ import pytest
 
 from devhost.azurite import Azurite
 from shared.bootstrap import Services, build_services
+from shared.errors import NotFound
 from shared.settings import Settings
 from shared.storage.unique_values import UniqueValues
 from tests.integration.conftest import create_app
@@ -211,3 +212,13 @@ def test_an_unpaired_surrogate_is_refused_and_a_paired_one_is_a_character(client
     assert lone.status == 400 and lone.error_code == "invalidJson"
     paired = post_raw(client, b'{"displayName": "ok \\ud83d\\ude00"}')
     assert paired.status == 201 and paired.json()["displayName"] == "ok \U0001f600"
+
+
+def test_ids_no_row_could_have_are_not_found(services: Services, make_tenant: Callable[..., str]) -> None:
+    """Keys Table Storage refuses ('/', '#', '?', control characters, an unpaired surrogate) name no row."""
+    tenant_id = make_tenant()
+    for site_id in ("a/b", "a#b", "a?b", "a\x01b", "a\ud917b", "x" * 2000):
+        assert services.admin.sites.find_site(tenant_id, site_id) is None, repr(site_id)
+        with pytest.raises(NotFound):
+            services.admin.sites.get_site(tenant_id, site_id)
+        services.admin.sites.delete_site(tenant_id, site_id)  # idempotent: nothing to delete
