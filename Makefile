@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 AS ?= admin
 
-.PHONY: deps run token test lint typecheck unit bench clean
+.PHONY: deps run token test lint typecheck unit fuzz bench clean
 
 deps: $(VENV)/.installed node_modules/.installed
 
@@ -29,6 +29,13 @@ test: deps lint typecheck
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit -q
+
+# the fuzzing tier alone, with a bigger budget than in `make test`: FUZZ_EXAMPLES per operation (fuzzing phase),
+# FUZZ_SEED for a seeded rather than derandomized run, FUZZ_REPORT=path for the failures as JSON (tests/fuzz)
+FUZZ_EXAMPLES ?= 500
+FUZZ_TIMEOUT ?= 3600
+fuzz: deps
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz --timeout=$(FUZZ_TIMEOUT) $(PYTEST_ARGS)
 
 run: deps
 	$(PY) -m devhost --start-azurite --start-azure-emulator

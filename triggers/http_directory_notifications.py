@@ -13,6 +13,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.events import EventPublisher
+from shared.models.directory_subscriptions import ChangeNotificationCollection
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import TenantStore
 from shared.settings import Settings
@@ -20,7 +21,11 @@ from triggers.http_api import Api, ApiRequest, ApiResponse, HttpError, QueryPara
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_LENGTH = 1024
-VALIDATION = QueryParam("validationToken", "Graph's validation handshake: echoed back as text/plain.")
+VALIDATION = QueryParam(
+    "validationToken",
+    "Graph's validation handshake: echoed back as text/plain (200) without reading the body.",
+    {"type": "string", "maxLength": MAX_TOKEN_LENGTH},
+)
 
 
 def validation_echo(req: ApiRequest) -> func.HttpResponse | None:
@@ -52,7 +57,13 @@ def blueprint(
         raise RuntimeError("The composition root must set AdminPorts.directory_subscriptions (DirectorySubscriptions).")
     bp = df.Blueprint()
     routes = api.section(bp, "Directory notifications")
-    webhook: dict[str, Any] = {"status": 202, "review": False, "query": (VALIDATION,)}
+    # the 200 text/plain answer to the handshake is added to the document by triggers/openapi.py
+    webhook: dict[str, Any] = {
+        "status": 202,
+        "review": False,
+        "query": (VALIDATION,),
+        "body": ChangeNotificationCollection,
+    }
 
     @routes.post(
         "directoryNotifications", "directoryNotifications", "Graph change notifications (users, groups)", **webhook

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
 
@@ -55,6 +55,16 @@ class BulkActionCounts(ApiModel):
 
 
 class BulkActionCreate(InputModel):
+    """targetServicePlanId is required for resize and refused (left out or null) for every other action."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"action": {"const": "resize"}}},
+            "then": {"properties": {"targetServicePlanId": {"type": "string"}}, "required": ["targetServicePlanId"]},
+            "else": {"properties": {"targetServicePlanId": {"type": "null"}}},
+        }
+    )
+
     action: BulkActionName
     cloud_pc_ids: list[Guid] = Field(min_length=1, max_length=MAX_BULK_ITEMS)
     target_service_plan_id: str | None = Field(default=None, min_length=1, max_length=64)

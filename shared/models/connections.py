@@ -6,11 +6,20 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, SecretStr, model_validator
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from shared.cloud.ports import CheckStatus
-from shared.models.base import ApiModel, DisplayName, InputModel, Resource
+from shared.models.base import (
+    ApiModel,
+    DisplayName,
+    InputModel,
+    JsonSchemaKeywords,
+    Resource,
+    ecma_pattern,
+    omittable,
+)
 from shared.models.sites import SubnetId
 
 ConnectionType = Literal["hybridAzureADJoin", "azureADJoin"]
@@ -40,15 +49,52 @@ def _ou(value: str) -> str:
     return value
 
 
-DomainName = Annotated[str, AfterValidator(_fqdn)]
-DomainUserName = Annotated[str, AfterValidator(_upn)]
-OrganizationalUnit = Annotated[str, Field(max_length=2048), AfterValidator(_ou)]
+DomainName = Annotated[
+    str,
+    AfterValidator(_fqdn),
+    JsonSchemaKeywords(pattern=ecma_pattern(FQDN), description="A fully qualified domain name: corp.contoso.com."),
+]
+DomainUserName = Annotated[
+    str,
+    AfterValidator(_upn),
+    JsonSchemaKeywords(pattern=lambda: ecma_pattern(UPN), description="A user principal name: admin@contoso.com."),
+]
+OrganizationalUnit = Annotated[
+    str,
+    Field(max_length=2048),
+    AfterValidator(_ou),
+    JsonSchemaKeywords(
+        pattern=ecma_pattern(OU), description="A distinguished name: OU=CloudPCs,DC=corp,DC=contoso,DC=com."
+    ),
+]
 Password = Annotated[SecretStr, Field(min_length=1, max_length=256)]
 USABLE = ("passed", "warning", "informational")
 HYBRID_FIELDS = ("ad_domain_name", "ad_domain_username", "ad_domain_password")
 
 
+# what _join_type_fields checks, for the document: a hybrid join (the default) needs the domain and its
+# credentials; an Entra join takes none of them (left out or null)
+JOIN_TYPE_FIELDS: JsonDict = {
+    "if": {"properties": {"connectionType": {"const": "azureADJoin"}}, "required": ["connectionType"]},
+    "then": {
+        "properties": {
+            name: {"type": "null"}
+            for name in ("adDomainName", "adDomainUsername", "adDomainPassword", "organizationalUnit")
+        }
+    },
+    "else": {
+        "properties": {name: {"type": "string"} for name in ("adDomainName", "adDomainUsername", "adDomainPassword")},
+        "required": ["adDomainName", "adDomainUsername", "adDomainPassword"],
+    },
+}
+
+
 class ConnectionCreate(InputModel):
+    """A hybrid Entra join (the default) needs adDomainName, adDomainUsername and adDomainPassword; an Entra join
+    (azureADJoin) takes none of them, nor organizationalUnit."""
+
+    model_config = ConfigDict(json_schema_extra=JOIN_TYPE_FIELDS)
+
     display_name: DisplayName
     site_id: str = Field(min_length=1, max_length=64)
     connection_type: ConnectionType = "hybridAzureADJoin"
@@ -78,11 +124,11 @@ class ConnectionCreate(InputModel):
 class ConnectionUpdate(InputModel):
     """Merge patch: the name and the domain-join credentials; a credential change re-runs the checks."""
 
-    display_name: DisplayName | None = None
-    ad_domain_name: DomainName | None = None
-    ad_domain_username: DomainUserName | None = None
-    ad_domain_password: Password | None = None
-    organizational_unit: OrganizationalUnit | None = None
+    display_name: DisplayName | None = omittable()
+    ad_domain_name: DomainName | None = omittable()
+    ad_domain_username: DomainUserName | None = omittable()
+    ad_domain_password: Password | None = None  # null: the stored password stays, the checks run again
+    organizational_unit: OrganizationalUnit | None = None  # null: clears it
 
     @property
     def changes_credentials(self) -> bool:

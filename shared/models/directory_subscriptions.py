@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
 
 from shared.models.base import ApiModel
 
@@ -18,3 +20,16 @@ class DirectorySubscription(ApiModel):
     client_state_hash: str  # SHA-256 of the clientState sent to Graph; the clientState itself is never stored
     expiration_date_time: datetime
     created_date_time: datetime
+
+
+class ChangeNotificationCollection(ApiModel):
+    """What Graph posts to the webhooks: its notifications in `value`.
+
+    Only for the document: the webhooks read the JSON themselves, and are lenient as Graph's contract asks. A
+    notification counts only when its subscriptionId and clientState match a subscription this app made; other
+    items (not objects, unknown subscriptions) and other fields are ignored.
+    """
+
+    model_config = ConfigDict(extra="allow", title="ChangeNotificationCollection")
+
+    value: list[Any] = Field(description="Change notifications (or lifecycle notifications) as Graph sends them.")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import ApiModel, DisplayName, InputModel, Resource
+from shared.models.base import ApiModel, DisplayName, InputModel, JsonSchemaKeywords, Resource, ecma_pattern
 
 ImageStatus = Literal["pending", "ready", "failed"]
 ImageErrorCode = Literal[
@@ -45,8 +45,16 @@ def _version(value: str) -> str:
     return value
 
 
-ManagedImageId = Annotated[str, AfterValidator(_managed_image_id)]
-ImageVersion = Annotated[str, AfterValidator(_version)]
+ManagedImageId = Annotated[
+    str,
+    AfterValidator(_managed_image_id),
+    JsonSchemaKeywords(pattern=ecma_pattern(MANAGED_IMAGE_ID), description="The ARM id of a managed image."),
+]
+ImageVersion = Annotated[
+    str,
+    AfterValidator(_version),
+    JsonSchemaKeywords(pattern=ecma_pattern(VERSION), description="Major.Minor.Patch, such as 1.0.0."),
+]
 
 
 class DeviceImageCreate(InputModel):

@@ -6,11 +6,23 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+from shared.models.base import (
+    ApiModel,
+    Description,
+    DisplayName,
+    InputModel,
+    JsonSchemaKeywords,
+    Resource,
+    ecma_pattern,
+    omittable,
+    without_chars_pattern,
+)
 from shared.models.sites import RegionName
+from shared.services.naming import MAX_LENGTH, MAX_LITERAL, MIN_LENGTH, MIN_RAND
 
 DomainJoinType = Literal["azureADJoin", "hybridAzureADJoin"]
 ImageType = Literal["gallery", "custom"]
@@ -31,11 +43,73 @@ def _group_id(value: str) -> str:
     return value
 
 
-PolicyName = Annotated[DisplayName, AfterValidator(_policy_name)]
-GroupId = Annotated[str, AfterValidator(_group_id)]
+def _naming_template_pattern() -> str:
+    """parse_template's rules as a pattern: one alternative per pair of macro lengths, whose lookahead bounds the
+    template's length so that its fixed characters fit (widths are written plainly: no leading zeros)."""
+    letters = "[A-Za-z0-9-]"
+    alternatives = [""]  # empty: the default template
+    for rand in range(MIN_RAND, MAX_LENGTH + 1):
+        for user in range(MAX_LENGTH - rand + 1):  # 0: no %USERNAME:X%
+            most, least = min(MAX_LITERAL, MAX_LENGTH - user - rand), max(0, MIN_LENGTH - user - rand)
+            rand_macro, user_macro = f"%RAND:{rand}%", f"%USERNAME:{user}%" if user else ""
+            macros = len(rand_macro) + len(user_macro)
+            head = f"(?=.{{{least + macros},{most + macros}}}$){letters}*"
+            if user:
+                alternatives.append(
+                    f"{head}(?:{user_macro}{letters}*{rand_macro}|{rand_macro}{letters}*{user_macro}){letters}*"
+                )
+            else:
+                alternatives.append(f"{head}{rand_macro}{letters}*")
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+NamingTemplate = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    JsonSchemaKeywords(
+        pattern=_naming_template_pattern,
+        description=f"Letters, digits and hyphens (at most {MAX_LITERAL}) with %RAND:Y% once (Y at least "
+        f"{MIN_RAND}) and %USERNAME:X% at most once, making names of {MIN_LENGTH}-{MAX_LENGTH} characters; "
+        "empty or null: the default, CPC-%USERNAME:5%-%RAND:5%.",
+    ),
+]
+PolicyName = Annotated[
+    DisplayName,
+    AfterValidator(_policy_name),
+    JsonSchemaKeywords(
+        "PolicyName",
+        description="A display name without any of " + " ".join(sorted(FORBIDDEN_NAME_CHARS)) + ".",
+        pattern=without_chars_pattern("".join(FORBIDDEN_NAME_CHARS)),
+    ),
+]
+GroupId = Annotated[
+    str,
+    AfterValidator(_group_id),
+    JsonSchemaKeywords(pattern=ecma_pattern(GROUP_ID), description="An Entra group id (letters, digits, - _ .)."),
+]
+# what _network_choice checks, for the document: a hybrid join names a connection and no region; an Entra join
+# names a connection or a region (Microsoft-hosted network), never both. Left out and null are the same here.
+CONNECTION_ONLY: JsonDict = {
+    "properties": {"onPremisesConnectionId": {"type": "string"}, "regionName": {"type": "null"}},
+    "required": ["onPremisesConnectionId"],
+}
+REGION_ONLY: JsonDict = {
+    "properties": {"regionName": {"type": "string"}, "onPremisesConnectionId": {"type": "null"}},
+    "required": ["regionName"],
+}
+NETWORK_CHOICE: JsonDict = {
+    "if": {"properties": {"domainJoinType": {"const": "hybridAzureADJoin"}}},
+    "then": CONNECTION_ONLY,
+    "else": {"oneOf": [CONNECTION_ONLY, REGION_ONLY]},
+}
 
 
 class DomainJoinConfiguration(InputModel):
+    """A hybrid Entra join needs onPremisesConnectionId and takes no regionName; an Entra join takes either an
+    onPremisesConnectionId or a regionName (Microsoft-hosted network), never both."""
+
+    model_config = ConfigDict(json_schema_extra=NETWORK_CHOICE)
+
     domain_join_type: DomainJoinType
     on_premises_connection_id: str | None = Field(default=None, min_length=1, max_length=64)
     region_name: RegionName | None = None
@@ -69,7 +143,7 @@ class PolicyFields(InputModel):
     domain_join_configurations: list[DomainJoinConfiguration] = Field(min_length=1, max_length=5)
     image_type: ImageType
     image_id: str = Field(min_length=1, max_length=256)
-    cloud_pc_naming_template: str | None = Field(default=None, max_length=64)
+    cloud_pc_naming_template: NamingTemplate | None = None
     local_admin_enabled: StrictBool = False
     enable_single_sign_on: StrictBool = False
     windows_setting: WindowsSetting | None = None
@@ -82,14 +156,14 @@ class ProvisioningPolicyCreate(PolicyFields):
 class ProvisioningPolicyUpdate(InputModel):
     """Merge patch; edits apply to Cloud PCs provisioned from now on, not to existing ones."""
 
-    display_name: PolicyName | None = None
-    description: Description | None = None
-    domain_join_configurations: list[DomainJoinConfiguration] | None = Field(default=None, min_length=1, max_length=5)
-    image_type: ImageType | None = None
-    image_id: str | None = Field(default=None, min_length=1, max_length=256)
-    cloud_pc_naming_template: str | None = Field(default=None, max_length=64)
-    local_admin_enabled: StrictBool | None = None
-    enable_single_sign_on: StrictBool | None = None
+    display_name: PolicyName | None = omittable()
+    description: Description | None = None  # null: clears it
+    domain_join_configurations: list[DomainJoinConfiguration] | None = omittable(min_length=1, max_length=5)
+    image_type: ImageType | None = omittable()
+    image_id: str | None = omittable(min_length=1, max_length=256)
+    cloud_pc_naming_template: NamingTemplate | None = None  # null: the default template
+    local_admin_enabled: StrictBool | None = omittable()
+    enable_single_sign_on: StrictBool | None = omittable()
     windows_setting: WindowsSetting | None = None
 
 

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.catalog.regions import REGION_NAMES
-from shared.models.base import DisplayName, Guid, InputModel, Resource
+from shared.models.base import DisplayName, Guid, InputModel, JsonSchemaKeywords, Resource, ecma_pattern, omittable
 
 RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
 VNET_ID = re.compile(
@@ -18,6 +18,8 @@ VNET_ID = re.compile(
     re.IGNORECASE,
 )
 SUBNET_ID = re.compile(VNET_ID.pattern[:-1] + r"/subnets/(?P<subnet>[-\w.]{1,80})$", re.IGNORECASE)
+# RESOURCE_GROUP and the no-trailing-period rule in one regex, for the document
+RESOURCE_GROUP_RULE = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
 
 
 def _region(value: str) -> str:
@@ -53,8 +55,19 @@ def _arm_id(pattern: re.Pattern[str], kind: str, example: str) -> AfterValidator
     return AfterValidator(check)
 
 
-RegionName = Annotated[str, AfterValidator(_region)]
-ResourceGroupName = Annotated[str, AfterValidator(_resource_group)]
+RegionName = Annotated[
+    str,
+    AfterValidator(_region),
+    JsonSchemaKeywords(enum=sorted(REGION_NAMES), description="An Azure region Windows 365 supports."),
+]
+ResourceGroupName = Annotated[
+    str,
+    AfterValidator(_resource_group),
+    JsonSchemaKeywords(
+        pattern=ecma_pattern(RESOURCE_GROUP_RULE),
+        description="1-90 letters, digits, underscores, hyphens, periods or parentheses, not ending in a period.",
+    ),
+]
 VirtualNetworkId = Annotated[
     str,
     _arm_id(
@@ -62,6 +75,7 @@ VirtualNetworkId = Annotated[
         "virtual network",
         "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{name}",
     ),
+    JsonSchemaKeywords(pattern=ecma_pattern(VNET_ID), description="The ARM id of a virtual network."),
 ]
 SubnetId = Annotated[
     str,
@@ -70,6 +84,7 @@ SubnetId = Annotated[
         "subnet",
         "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Network/virtualNetworks/{name}/subnets/{subnet}",
     ),
+    JsonSchemaKeywords(pattern=ecma_pattern(SUBNET_ID), description="The ARM id of a subnet."),
 ]
 
 
@@ -108,12 +123,12 @@ class SiteCreate(SiteFields):
 class SiteUpdate(InputModel):
     """Merge patch: only the fields present change; the result is checked as a SiteCreate."""
 
-    display_name: DisplayName | None = None
-    region_name: RegionName | None = None
-    subscription_id: Guid | None = None
-    resource_group_name: ResourceGroupName | None = None
-    virtual_network_id: VirtualNetworkId | None = None
-    subnet_id: SubnetId | None = None
+    display_name: DisplayName | None = omittable()
+    region_name: RegionName | None = omittable()
+    subscription_id: Guid | None = omittable()
+    resource_group_name: ResourceGroupName | None = omittable()
+    virtual_network_id: VirtualNetworkId | None = None  # null: derived from the subnet, if there is one
+    subnet_id: SubnetId | None = None  # null: no subnet
 
 
 class Site(Resource):

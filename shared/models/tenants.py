@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.models.base import DisplayName, Guid, InputModel, Resource
+from shared.models.base import DisplayName, Guid, InputModel, Resource, omittable
 
 
 class TenantCreate(InputModel):
@@ -15,7 +15,7 @@ class TenantCreate(InputModel):
 class TenantUpdate(InputModel):
     """Merge patch: only the fields present change; `null` clears an optional field."""
 
-    display_name: DisplayName | None = None
+    display_name: DisplayName | None = omittable()
     entra_tenant_id: Guid | None = None
 
 

@@ -1,0 +1,147 @@
+"""The fuzzing tier: schemathesis against the OpenAPI document the real app serves.
+
+One devhost serves the app (on Azurite and the Azure emulator of tests/conftest.py); one tenant with one site is
+made for the session, and every generated request names that tenant, so tenant-scoped operations get past their
+404s (the site keeps the tenant from being deleted by deleteTenant, which then answers 409 or 412). Every request
+goes through one counting session; each failure is recorded once per (operation, kind of failure, title, status),
+with the shortest request that showed it, and the tier's last test fails with that list.
+
+Knobs (environment):
+- FUZZ_EXAMPLES: Hypothesis examples per operation in the fuzzing phase (default 25, as `make test` runs it;
+  `make fuzz` raises it). The examples and coverage phases add their own, schema-derived cases.
+- FUZZ_SEED: a fixed seed (an integer); unset, generation is derandomized: the same cases on every run.
+- FUZZ_FAIL_FAST=1: stop each operation at its first failure and let Hypothesis shrink it (schemathesis' own
+  report), instead of recording every failure and going on.
+- FUZZ_REPORT: a path; the run's counts and deduplicated failures are written there as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from _pytest.nodeid import coerce_node_id
+from _pytest.nodes import Node
+from schemathesis.config import SchemathesisConfig
+from schemathesis.schemas import BaseSchema
+
+from devhost.azurite import Azurite, free_port
+from devhost.host import DevHost
+from tests.conftest import PROJECT_ROOT
+from tests.fuzz.harness import FUZZ_EXAMPLES, FUZZ_REPORT, FUZZ_SEED, STATS, CountingSession, FuzzStats
+from tests.utils.api_client import ApiClient
+from tests.utils.factories import site_body, tenant_body, unique_table_prefix
+
+# schemathesis 4.32 (pytest.from_fixture) renames the running item through `Node._nodeid`, which pytest 9.2 no
+# longer has (its node ids are structured now): give it back as an alias of `nodeid`, only where it is missing.
+if not hasattr(Node, "_nodeid"):
+
+    def _get_nodeid(node: Node) -> str:
+        return node.nodeid
+
+    def _set_nodeid(node: Node, value: str) -> None:
+        node._id = coerce_node_id(value)
+
+    Node._nodeid = property(_get_nodeid, _set_nodeid)  # type: ignore[attr-defined]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if STATS.requests == 0:
+        return
+    terminalreporter.section("fuzz")
+    for line in STATS.report()[:2]:  # the counts and statuses; the failures are in the last test's assertion
+        terminalreporter.write_line(line)
+    if FUZZ_REPORT:
+        Path(FUZZ_REPORT).write_text(json.dumps(STATS.as_json(), indent=2), encoding="utf-8")
+        terminalreporter.write_line(f"fuzz: counts and failures written to {FUZZ_REPORT}")
+
+
+@pytest.fixture(scope="session")
+def fuzz_stats() -> FuzzStats:
+    return STATS
+
+
+@pytest.fixture(scope="session")
+def fuzz_session() -> Iterator[requests.Session]:
+    with CountingSession() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+def fuzz_host(azurite: Azurite, azure_environment: dict[str, str]) -> Iterator[DevHost]:
+    """The app as the e2e tier serves it, on tables and queues of its own (and no log collection)."""
+    prefix = unique_table_prefix()
+    port = free_port()
+    env = {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "TABLE_NAME_PREFIX": prefix,
+        "NOTIFICATION_URL": f"http://127.0.0.1:{port}/api/directoryNotifications",
+        "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
+        "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
+    }
+    host = DevHost(PROJECT_ROOT, env=env, port=port)
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
+
+
+@dataclass(frozen=True)
+class FuzzTenant:
+    tenant_id: str
+    site_id: str
+
+
+@pytest.fixture(scope="session")
+def fuzz_tenant(fuzz_host: DevHost, admin_token: str) -> FuzzTenant:
+    """A tenant the admin owns, with a site: the site keeps deleteTenant from ever removing the tenant."""
+    api = ApiClient(f"{fuzz_host.base_url}/api", admin_token)
+    tenant_id: str = api.created("/tenants", tenant_body(displayName="Fuzzing"))["id"]
+    site_id: str = api.created(f"/tenants/{tenant_id}/sites", site_body(displayName="Fuzzing"))["id"]
+    return FuzzTenant(tenant_id, site_id)
+
+
+def fuzz_config(*, base_url: str, token: str, tenant: FuzzTenant) -> SchemathesisConfig:
+    generation: dict[str, Any] = {
+        "mode": "all",  # positive and negative data
+        "max-examples": FUZZ_EXAMPLES,
+        "database": "none",  # no .hypothesis/ folder in the tree: a run is reproduced by its seed
+    }
+    settings: dict[str, Any] = {
+        "base-url": base_url,
+        "auth": {"openapi": {"entraId": {"bearer": token}}},  # the document's scheme: anonymous routes go without
+        "parameters": {"path.tenantId": tenant.tenant_id},
+        "operations": [
+            # reads and updates of a real site validate a real Site; its delete keeps generated ids (404)
+            {"include-operation-id": ["getSite", "updateSite"], "parameters": {"path.siteId": tenant.site_id}},
+        ],
+        "generation": generation,
+        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+        "checks": {
+            "enabled": True,
+            # schemathesis' defaults, and 412: a schema-valid If-Match naming no current etag is stale, as documented
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
+            },
+        },
+        # only the token is a secret: skip tokens, validation tokens and passwords here are generated data
+        "output": {"sanitization": {"keys-to-sanitize": ["authorization"], "sensitive-markers": ["authorization"]}},
+    }
+    if FUZZ_SEED is None:
+        generation["deterministic"] = True
+    else:
+        settings["seed"] = int(FUZZ_SEED)
+    return SchemathesisConfig.from_dict(settings)
+
+
+@pytest.fixture(scope="session")
+def fuzz_schema(fuzz_host: DevHost, admin_token: str, fuzz_tenant: FuzzTenant) -> BaseSchema:
+    config = fuzz_config(base_url=f"{fuzz_host.base_url}/api", token=admin_token, tenant=fuzz_tenant)
+    return schemathesis.openapi.from_url(f"{fuzz_host.base_url}/api/openapi.json", config=config)

@@ -1,0 +1,156 @@
+"""The fuzzing tier's knobs, and its tally: requests sent, statuses answered, failures found (deduplicated)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import requests
+
+DEFAULT_EXAMPLES = 25
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or DEFAULT_EXAMPLES)
+FUZZ_SEED = os.environ.get("FUZZ_SEED") or None
+FUZZ_FAIL_FAST = os.environ.get("FUZZ_FAIL_FAST", "") not in ("", "0")
+FUZZ_REPORT = os.environ.get("FUZZ_REPORT") or None
+SHOWN_CHARS = 600  # of a request or a response body, in the terminal summary (the JSON report keeps them whole)
+
+# Query parameters only the server can produce: schema-valid cases leave them out (negative ones still send them).
+# skipToken is a continuation the server signs (HMAC): the document gives its shape, but no value made up from
+# that shape is one the server issued, so every "valid" one would be refused (400 invalidSkipToken).
+SERVER_ISSUED_QUERY = ("skipToken",)
+
+# Refusals of schema-valid data that are the API's intended answer, by error code, and why the document cannot
+# rule the data out: a 400 whose every error detail has one of these codes is not counted as a rejected
+# positive case.
+UNSTATABLE_RULES = {
+    # a body names another object (siteId, imageId, onPremisesConnectionId) by id: whether it exists is state,
+    # not shape, and ids the fuzzer makes up name nothing
+    "referenceNotFound": "names an object that does not exist",
+    # a site's subnetId must lie under its virtualNetworkId: JSON Schema cannot relate two values' text
+    "subnetNotInVirtualNetwork": "a subnet outside the site's virtual network",
+}
+
+# Graph's validation handshake: with this query parameter the webhooks echo it (200 text/plain) and read no body,
+# as Graph sends none. The document requires the body Graph's notifications carry, so a negative case that only
+# breaks the body (leaves it out, say) is answered 200 beside a token: the handshake, not accepted bad data.
+HANDSHAKE_PARAMETER = "validationToken"
+
+
+def error_codes(body: Any) -> list[str]:
+    """The error codes of a contract error body: each detail's, or the error's own when it has none."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return []
+    items = error.get("details") or [error]
+    return [str(item.get("code")) for item in items if isinstance(item, dict)]
+
+
+def unstatable_refusal(status: int, body: Any) -> str | None:
+    """The codes of a 400 that refuses only what the schema cannot state (UNSTATABLE_RULES), else None."""
+    codes = sorted(set(error_codes(body))) if status == 400 else []
+    return "+".join(codes) if codes and all(code in UNSTATABLE_RULES for code in codes) else None
+
+
+@dataclass
+class FuzzFailure:
+    """One deduplicated failure: the operation, the kind of failure, and the shortest request that showed it."""
+
+    operation: str
+    check: str
+    title: str
+    status: int | None
+    message: str
+    request: str
+    response: str
+    seen: int = 1
+    causes: list[str] = field(default_factory=list)  # the error codes and targets the app answered with, all hits
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text)} chars)"
+
+
+@dataclass
+class FuzzStats:
+    """What the tier sent and found; shared by every operation's test."""
+
+    requests: int = 0
+    server_errors: int = 0
+    expected: Counter[str] = field(default_factory=Counter)  # failures taken as the API's intended answer, by why
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: dict[tuple[str, str, str, int | None], FuzzFailure] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def answered(self, status: int) -> None:
+        with self._lock:
+            self.requests += 1
+            self.statuses[status] += 1
+            if status >= 500:
+                self.server_errors += 1
+
+    def failed(self, found: FuzzFailure) -> None:
+        key = (found.operation, found.check, found.title, found.status)
+        with self._lock:
+            known = self.failures.get(key)
+            if known is None:
+                self.failures[key] = found
+                return
+            known.seen += 1
+            known.causes = sorted({*known.causes, *found.causes})
+            if len(found.request) < len(known.request):  # keep the smallest request that shows it
+                found.seen, found.causes = known.seen, known.causes
+                self.failures[key] = found
+
+    def intended(self, why: str) -> None:
+        with self._lock:
+            self.expected[why] += 1
+
+    def counts(self) -> str:
+        kinds = Counter(failure.check for failure in self.failures.values())
+        by_kind = ", ".join(f"{name}: {count}" for name, count in sorted(kinds.items()))
+        intended = ", ".join(f"{why}: {count}" for why, count in sorted(self.expected.items()))
+        return (
+            f"fuzz: {self.requests} requests, {self.server_errors} server errors (5xx), "
+            f"{len(self.failures)} distinct failures"
+            + (f" ({by_kind})" if by_kind else "")
+            + (f"; taken as intended: {intended}" if intended else "")
+        )
+
+    def report(self) -> list[str]:
+        lines = [
+            self.counts(),
+            "fuzz: statuses " + ", ".join(f"{code}: {count}" for code, count in sorted(self.statuses.items())),
+        ]
+        for failure in sorted(self.failures.values(), key=lambda f: (f.operation, f.check, f.title, f.status or 0)):
+            head = f"- {failure.operation} [{failure.check}] {failure.title}"
+            lines.append(f"{head} -> {failure.status} (x{failure.seen})")
+            lines.append(f"    {_cut(failure.message)}")
+            if failure.causes:
+                lines.append(f"    causes:   {_cut(', '.join(failure.causes))}")
+            lines.append(f"    request:  {_cut(failure.request)}")
+            lines.append(f"    response: {_cut(failure.response)}")
+        return lines
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "serverErrors": self.server_errors,
+            "takenAsIntended": dict(sorted(self.expected.items())),
+            "statuses": {str(code): count for code, count in sorted(self.statuses.items())},
+            "failures": [asdict(failure) for failure in self.failures.values()],
+        }
+
+
+STATS = FuzzStats()
+
+
+class CountingSession(requests.Session):
+    """Every request of the tier, the checks' own follow-up requests included, is counted here."""
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response = super().send(request, **kwargs)
+        STATS.answered(response.status_code)
+        return response
