@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
+from pydantic_core import PydanticUndefined
+
 from shared.errors import Conflict, PreconditionFailed
 from shared.models.base import InputModel, Resource
 
@@ -22,6 +24,10 @@ def merge_patch(current: R, patch: InputModel, schema: type[InputModel], now: da
     }
     checked = schema.model_validate(merged)
     values = {name: getattr(checked, name) for name in type(checked).model_fields}
+    for name, value in values.items():  # null on a field the resource always has resets it to its default
+        field = type(current).model_fields.get(name)
+        if value is None and field is not None and field.default not in (None, PydanticUndefined):
+            values[name] = field.get_default(call_default_factory=True)
     return current.model_copy(update={**values, "last_modified_date_time": now})
 
 

@@ -36,9 +36,9 @@ class ChangeCapture:
     written: list[RowKey] = field(default_factory=list)
 
     def read(self, key: RowKey, image: Image) -> None:
-        # the last read before the write is what the write replaced (an etag retry reads again); read back after
-        # its write, a row shows the change itself
-        if key not in self.written:
+        # the last read before the write is what the write replaced (a write refused for a stale etag reads
+        # again); read back after a write that was made, a row shows the change itself
+        if key not in self.after:
             self.before[key] = image
 
     def writing(self, key: RowKey, image: Image | None) -> None:

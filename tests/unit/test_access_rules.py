@@ -146,7 +146,8 @@ def test_a_capture_keeps_the_last_read_before_a_write_and_announces_the_first_wr
     capture = ChangeCapture("e1", lambda intent: announced.append(intent.key))
     key = ("Policies", "t", "p")
     capture.read(key, {"displayName": "0"})
-    capture.read(key, {"displayName": "A"})  # read again (an etag retry): this is what the write replaces
+    capture.writing(key, {"displayName": "B"})  # refused: the etag was stale, so the request reads again
+    capture.read(key, {"displayName": "A"})  # this is what the write replaces
     capture.writing(key, {"displayName": "B"})
     capture.wrote(key, {"displayName": "B"})
     capture.read(key, {"displayName": "B"})  # read back after the write: not what it replaced
