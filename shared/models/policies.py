@@ -111,7 +111,13 @@ class DomainJoinConfiguration(InputModel):
     model_config = ConfigDict(json_schema_extra=NETWORK_CHOICE)
 
     domain_join_type: DomainJoinType
-    on_premises_connection_id: str | None = Field(default=None, min_length=1, max_length=64)
+    on_premises_connection_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        # whitespace around it is trimmed before the length is checked: the document asks for something else
+        json_schema_extra={"pattern": ecma_pattern(re.compile(r"[^\s]"))},
+    )
     region_name: RegionName | None = None
 
     @model_validator(mode="after")
