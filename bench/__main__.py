@@ -10,6 +10,9 @@ BENCHMARKS = (
     ["bench.provisioning", "--users", "100", "1000"],
     # every long-running operation takes 2 s and VM creates trickle in at one a second: the rate limit is the bound
     ["bench.provisioning", "--users", "100", "--latency", "2", "--vm-rate", "60", "--vm-burst", "1"],
+    # 200 clients on reads then writes, one invocation at a time and then on worker processes: 15 s a phase here
+    # (the acceptance run is `python -m bench.load`, 60 s a phase)
+    ["bench.load", "--seconds", "15"],
 )
 
 

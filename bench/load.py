@@ -1,0 +1,431 @@
+"""HTTP load benchmark: C concurrent clients for S seconds on read and on write routes, through devhost.
+
+Run: .venv/bin/python -m bench.load [--mode baseline|concurrent|both] [--seconds 60] [--clients 200]
+     [--processes 2] [--threads N] [--warmup 3]
+Loopback only and bounded (at most 1,000 clients for at most 600 s a phase). Each mode starts its own devhost
+(Azurite and the Azure emulator are shared): `baseline` runs one invocation at a time
+(PYTHON_THREADPOOL_THREAD_COUNT=1, one worker process, like the old devhost); `concurrent` runs
+FUNCTIONS_WORKER_PROCESS_COUNT=--processes worker processes with --threads threads each (the pool's default when
+unset). Per mode there are two phases, each after --warmup seconds of load that is not counted:
+  reads:  GET /api/tenants/{t}, GET /api/tenants/{t}/sites, GET /api/tenants/{t}/provisioningPolicies/{p}, in turn;
+  writes: PATCH /api/tenants/{w}/sites/{s} with a new displayName (each client its own site, no If-Match) and
+          POST /api/tenants/{w}/sites?validateOnly=true, in turn (a PATCH is audited; a validateOnly run is not).
+The clients run in a separate process (asyncio + aiohttp, keep-alive connections, no think time). Prints per mode
+and phase: requests, requests/s, p50, p99, max, errors (a status other than 200, or an exception), each route's
+own line, the CPU time per request of devhost, its worker processes, Azurite and the load generator (with what
+other processes on the machine used meanwhile: they skew every number), and requests/s by 5 s; then the
+concurrent/baseline ratio for reads and the acceptance (>= 3 x 67 reads/s, p99 < 1 s). Exits 1 if a request failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from azure_emulator.launcher import EmulatorProcess
+from devhost.azurite import Azurite, free_port
+from devhost.host import DevHost
+from devhost.invocation import PROCESS_COUNT_SETTING, THREAD_COUNT_SETTING
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
+IMAGE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365"
+MAX_CLIENTS, MAX_SECONDS = 1000, 600.0
+REQUEST_TIMEOUT_S = 60.0
+SLICE_S = 5.0  # requests/s is also shown by slices of the window this long: a dip shows what stalled it
+OLD_READS_PER_S = 67.0  # the old devhost (one invocation at a time) on the 2-core development machine
+READ_TARGET_RATIO, READ_P99_BOUND_S = 3.0, 1.0  # the tracker's acceptance for the concurrent mode's reads
+
+
+# ---- the load generator (a child process) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    route: str  # the name it is reported under
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+
+
+def read_calls(spec: dict[str, Any], _client: int) -> Iterator[Call]:
+    tenant, policy = spec["tenant"], spec["policy"]
+    calls = [
+        Call("getTenant", "GET", f"/api/tenants/{tenant}"),
+        Call("listSites", "GET", f"/api/tenants/{tenant}/sites"),
+        Call("getProvisioningPolicy", "GET", f"/api/tenants/{tenant}/provisioningPolicies/{policy}"),
+    ]
+    n = _client  # clients start at different routes, so every route is loaded at every moment
+    while True:
+        yield calls[n % len(calls)]
+        n += 1
+
+
+def write_calls(spec: dict[str, Any], client: int) -> Iterator[Call]:
+    tenant, sites = spec["write_tenant"], spec["write_sites"]
+    site = sites[client % len(sites)]
+    review = {
+        "displayName": f"Review {client}",
+        "regionName": "westeurope",
+        "resourceGroupName": "rg-cloudpcs",
+        "subscriptionId": SUBSCRIPTION,
+    }
+    n = client
+    while True:
+        if n % 2 == 0:
+            yield Call("updateSite", "PATCH", f"/api/tenants/{tenant}/sites/{site}", {"displayName": f"S{client}-{n}"})
+        else:
+            yield Call("createSite?validateOnly", "POST", f"/api/tenants/{tenant}/sites?validateOnly=true", review)
+        n += 1
+
+
+PHASES = {"reads": read_calls, "writes": write_calls}
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The nearest-rank percentile of sorted values (0 for none)."""
+    if not ordered:
+        return 0.0
+    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
+    ordered = sorted(latencies)
+    return {
+        "requests": len(ordered),
+        "per_s": len(ordered) / seconds,
+        "p50_ms": percentile(ordered, 50) * 1000,
+        "p99_ms": percentile(ordered, 99) * 1000,
+        "max_ms": (ordered[-1] if ordered else 0.0) * 1000,
+        "errors": errors,
+    }
+
+
+async def generate(spec: dict[str, Any]) -> dict[str, Any]:
+    """Closed-loop clients; the requests begun inside the measured window count (those still running at its end
+    included), and a failure counts whenever it happens (in the warm-up too)."""
+    import aiohttp
+
+    clients, seconds, warmup = int(spec["clients"]), float(spec["seconds"]), float(spec["warmup"])
+    calls_of = PHASES[spec["phase"]]
+    latencies: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    samples: list[str] = []  # the first few failures, for the report
+    slices = [0] * max(1, math.ceil(seconds / SLICE_S))  # requests begun in each slice of the window
+    start = time.perf_counter()
+    window = (start + warmup, start + warmup + seconds)
+    connector = aiohttp.TCPConnector(limit=clients, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    headers = {"Authorization": f"Bearer {spec['token']}"}
+
+    def failed(route: str, text: str) -> None:
+        errors[route] = errors.get(route, 0) + 1
+        if len(samples) < 5:
+            samples.append(f"{route}: {text}")
+
+    async def client(session: aiohttp.ClientSession, index: int) -> None:
+        for call in calls_of(spec, index):
+            began = time.perf_counter()
+            if began >= window[1]:
+                return
+            try:
+                async with session.request(call.method, spec["base"] + call.path, json=call.body) as reply:
+                    body = await reply.read()
+                    status = reply.status
+            except Exception as exc:
+                failed(call.route, repr(exc))
+                continue
+            ended = time.perf_counter()
+            if status != 200:
+                failed(call.route, f"{status} {body[:300]!r}")
+            elif began >= window[0]:
+                latencies.setdefault(call.route, []).append(ended - began)
+                slices[min(int((began - window[0]) / SLICE_S), len(slices) - 1)] += 1
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as session:
+        await asyncio.gather(*(client(session, i) for i in range(clients)))
+    routes = sorted(set(latencies) | set(errors))
+    return {
+        "total": summary([v for r in routes for v in latencies.get(r, [])], sum(errors.values()), seconds),
+        "routes": {r: summary(latencies.get(r, []), errors.get(r, 0), seconds) for r in routes},
+        "samples": samples,
+        "per_s_by_slice": [n / min(SLICE_S, seconds - i * SLICE_S) for i, n in enumerate(slices)],
+    }
+
+
+def client_main(spec_file: str) -> None:
+    spec = json.loads(Path(spec_file).read_text())
+    print(json.dumps(asyncio.run(generate(spec))), flush=True)
+
+
+# ---- the benchmark (the parent process) ------------------------------------------------------------------
+
+
+class Api:
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        reply = self.session.request(method, f"{self.base}{path}", json=body, timeout=REQUEST_TIMEOUT_S)
+        if reply.status_code >= 300:
+            raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text}")
+        return reply.json() if reply.text else None
+
+
+def site_body(name: str) -> dict[str, Any]:
+    return {
+        "displayName": name,
+        "regionName": "westeurope",
+        "resourceGroupName": "rg-cloudpcs",
+        "subscriptionId": SUBSCRIPTION,
+    }
+
+
+def prepare(base: str, token: str, sites: int) -> dict[str, Any]:
+    """A tenant with a site and a policy (for reads), and another with one site per client (for writes)."""
+    api = Api(f"{base}/api", token)
+    tenant = api.call("POST", "/tenants", {"displayName": "Load reads", "entraTenantId": str(uuid.uuid4())})["id"]
+    api.call("POST", f"/tenants/{tenant}/sites", site_body("EU"))
+    policy = api.call("POST", f"/tenants/{tenant}/provisioningPolicies", {
+        "displayName": "Load", "imageType": "gallery", "imageId": IMAGE,
+        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+    })["id"]  # fmt: skip
+    writes = api.call("POST", "/tenants", {"displayName": "Load writes", "entraTenantId": str(uuid.uuid4())})["id"]
+
+    def make(n: int) -> str:
+        return str(Api(f"{base}/api", token).call("POST", f"/tenants/{writes}/sites", site_body(f"Site {n}"))["id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        write_sites = list(pool.map(make, range(sites)))
+    return {"tenant": tenant, "policy": policy, "write_tenant": writes, "write_sites": write_sites}
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process, all its threads (Linux /proc; None elsewhere or once gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time every process on the machine has used (Linux /proc/stat: all but idle and iowait; 0 elsewhere)."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in first[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(pids: dict[str, list[int]]) -> dict[str, float]:
+    sample = {name: sum(filter(None, (cpu_seconds(p) for p in group))) for name, group in pids.items()}
+    sample["machine"] = machine_cpu_seconds()
+    return sample
+
+
+def run_phase(spec: dict[str, Any], pids: dict[str, list[int]], workdir: Path) -> dict[str, Any]:
+    """The load generator's result, with the CPU time each process spent per request in the measured window."""
+    spec_file = workdir / f"load-{uuid.uuid4().hex}.json"
+    spec_file.write_text(json.dumps(spec))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.load", "--client", str(spec_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    pids = {**pids, "load generator": [child.pid]}
+    time.sleep(spec["warmup"])
+    before = cpu_sample(pids)
+    time.sleep(spec["seconds"])
+    after = cpu_sample(pids)
+    try:
+        out, err = child.communicate(timeout=REQUEST_TIMEOUT_S + 60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+    if child.returncode != 0:
+        raise RuntimeError(f"the load generator failed ({child.returncode}):\n{err}")
+    result: dict[str, Any] = json.loads(out)
+    requests_done = max(result["total"]["requests"], 1)
+    result["cpu_ms_per_request"] = {k: (after[k] - before[k]) * 1000 / requests_done for k in pids}
+    ours = sum(after[k] - before[k] for k in pids)
+    # what else ran on the machine meanwhile (other people's tests share these cores), in cores on average
+    result["other_cores"] = max(after["machine"] - before["machine"] - ours, 0.0) / spec["seconds"]
+    result["cores"] = os.cpu_count() or 1
+    return result
+
+
+def mode_settings(mode: str, args: argparse.Namespace) -> dict[str, str]:
+    if mode == "baseline":
+        return {THREAD_COUNT_SETTING: "1", PROCESS_COUNT_SETTING: "1"}
+    settings = {PROCESS_COUNT_SETTING: str(args.processes)}
+    if args.threads:
+        settings[THREAD_COUNT_SETTING] = str(args.threads)
+    return settings
+
+
+def run_mode(
+    mode: str, args: argparse.Namespace, azurite: Azurite, emulator: EmulatorProcess, workdir: Path
+) -> dict[str, Any]:
+    port = free_port()
+    tag = f"load{mode[0]}{uuid.uuid4().hex[:6]}"
+    settings = mode_settings(mode, args)
+    env = {
+        **emulator.app_settings(),
+        # no Graph change notifications: Graph's validation call would wait for a second invocation, which
+        # the baseline mode runs only after the first (the createTenant that subscribes) has given up
+        "NOTIFICATION_URL": "",
+        "AzureWebJobsStorage": azurite.connection_string,
+        "TABLE_NAME_PREFIX": tag,
+        "DIRECTORY_EVENTS_QUEUE": f"bench-{tag}",
+        "BULK_ACTIONS_QUEUE": f"bench-bulk-{tag}",
+        **settings,
+    }
+    if THREAD_COUNT_SETTING not in settings:  # the pool's default, whatever the calling shell has set
+        os.environ.pop(THREAD_COUNT_SETTING, None)
+    host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
+    host.start()
+    try:
+        base = host.base_url
+        address = urlsplit(base).hostname or ""
+        if not ipaddress.ip_address(address).is_loopback:
+            raise RuntimeError(f"devhost listens on {address}, not loopback")
+        token = emulator.user_token("admin")  # the development organization owner
+        spec = {**prepare(base, token, args.clients), "base": base, "token": token}
+        invoker = host.invoker
+        assert invoker is not None
+        described = f"{invoker.worker_processes} process(es) x {invoker.pool_size} thread(s)"
+        workers = [p for p in invoker.worker_pids if p != os.getpid()]
+        pids = {"devhost": [os.getpid()], "workers": workers, "azurite": [], "emulator": []}
+        if azurite.process is not None:
+            pids["azurite"].append(azurite.process.pid)
+        if emulator.process is not None:
+            pids["emulator"].append(emulator.process.pid)
+        results: dict[str, Any] = {"settings": described}
+        for phase in args.phases:
+            phase_spec = {
+                **spec,
+                "phase": phase,
+                "clients": args.clients,
+                "seconds": args.seconds,
+                "warmup": args.warmup,
+            }
+            results[phase] = run_phase(phase_spec, pids, workdir)
+            report_phase(mode, described, phase, results[phase])
+    finally:
+        host.stop()
+    return results
+
+
+def line(label: str, s: dict[str, Any]) -> str:
+    return (
+        f"{label:<34} requests={s['requests']:<6} per_s={s['per_s']:<7.1f} p50={s['p50_ms']:.0f}ms "
+        f"p99={s['p99_ms']:.0f}ms max={s['max_ms']:.0f}ms errors={s['errors']}"
+    )
+
+
+def report_phase(mode: str, described: str, phase: str, result: dict[str, Any]) -> None:
+    print(line(f"{mode} {phase} ({described})", result["total"]), flush=True)
+    for route, s in result["routes"].items():
+        print(line(f"  {route}", s), flush=True)
+    cpu = "  ".join(f"{k}={v:.1f}" for k, v in result["cpu_ms_per_request"].items() if v)
+    print(
+        f"  CPU ms per request: {cpu}  (other processes meanwhile: {result['other_cores']:.2f} of "
+        f"{result['cores']} cores)",
+        flush=True,
+    )
+    print(f"  per_s by {SLICE_S:g} s: " + " ".join(f"{v:.0f}" for v in result["per_s_by_slice"]), flush=True)
+    for sample in result["samples"]:
+        print(f"  failure: {sample}", flush=True)
+
+
+def verdict(results: dict[str, dict[str, Any]]) -> None:
+    base = results.get("baseline", {}).get("reads")
+    conc = results.get("concurrent", {}).get("reads")
+    if base and conc:
+        ratio = conc["total"]["per_s"] / max(base["total"]["per_s"], 1e-9)
+        print(f"reads concurrent/baseline: {ratio:.2f}x", flush=True)
+    if conc:
+        per_s, p99 = conc["total"]["per_s"], conc["total"]["p99_ms"] / 1000
+        target = READ_TARGET_RATIO * OLD_READS_PER_S
+        ok = per_s >= target and p99 < READ_P99_BOUND_S
+        print(
+            f"reads concurrent: {per_s:.1f}/s (target >= {target:.0f}/s), p99 {p99:.2f} s "
+            f"(target < {READ_P99_BOUND_S:.0f} s): {'met' if ok else 'NOT met'}",
+            flush=True,
+        )
+
+
+def bounded(kind: type, low: float, high: float) -> Any:
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--client"]:  # the load generator's own process
+        client_main(sys.argv[2])
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--mode", choices=("baseline", "concurrent", "both"), default="both")
+    parser.add_argument("--seconds", type=bounded(float, 1, MAX_SECONDS), default=60.0, help="measured, per phase")
+    parser.add_argument("--clients", type=bounded(int, 1, MAX_CLIENTS), default=200)
+    parser.add_argument("--warmup", type=bounded(float, 0, 60), default=3.0, help="uncounted seconds before each")
+    parser.add_argument("--processes", type=bounded(int, 2, 10), default=2, help="concurrent: worker processes")
+    parser.add_argument("--threads", type=bounded(int, 1, 256), default=None, help="concurrent: threads each")
+    parser.add_argument("--phases", nargs="+", choices=tuple(PHASES), default=list(PHASES))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    # as `python -m devhost` does; worker processes take these levels, and devhost.workers reads a record an SDK
+    # logs while a worker imports the app (azure.identity does at INFO) as the worker's failure to start
+    for noisy in ("azure", "aiohttp.access", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    modes = ("baseline", "concurrent") if args.mode == "both" else (args.mode,)
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        azurite = Azurite(project_root=ROOT).start()
+        emulator = EmulatorProcess(Path(tmp) / "emulator").start()
+        try:
+            for mode in modes:
+                results[mode] = run_mode(mode, args, azurite, emulator, Path(tmp))
+        finally:
+            emulator.stop()
+            azurite.stop()
+    verdict(results)
+    failures = sum(r[p]["total"]["errors"] for r in results.values() for p in args.phases)
+    if failures:
+        print(f"{failures} request(s) failed", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
