@@ -13,7 +13,7 @@ from shared.models.access import AuditEvent, Me, RoleAssignment, RoleAssignmentC
 from shared.models.base import Page
 from shared.services import access as service
 from shared.services.access import AccessPorts
-from shared.services.audit import AuditEventReader, public
+from shared.services.audit import AuditEventStore, public
 from triggers.http_api import PAGING, Api, ApiRequest, ApiResponse, QueryParam, page_of
 
 ASSIGNMENTS = "tenants/{tenantId}/roleAssignments"
@@ -25,7 +25,7 @@ AUDIT_FILTERS = (
 AWARE_TIME = TypeAdapter(datetime)
 
 
-def blueprint(api: Api, ports: AccessPorts, audit_events: AuditEventReader) -> df.Blueprint:
+def blueprint(api: Api, ports: AccessPorts, audit_events: AuditEventStore) -> df.Blueprint:
     bp = df.Blueprint()
     identity = api.section(bp, "Identity and access")
 

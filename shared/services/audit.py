@@ -40,6 +40,17 @@ class AuditEventStore(Protocol):
 
     def row_at(self, location: list[str]) -> dict[str, Any] | None: ...
 
+    def list_events(
+        self,
+        tenant_id: str,
+        *,
+        actor_id: str | None = None,
+        resource_type: str | None = None,
+        since: datetime | None = None,
+        top: int = 100,
+        skip_token: str | None = None,
+    ) -> tuple[list[AuditRecord], str | None]: ...
+
 
 @dataclass(frozen=True)
 class AuditPorts:
@@ -203,15 +214,3 @@ def public(record: AuditRecord) -> AuditEvent:
     """An event as served: without the fields kept only for filtering and settling."""
     return AuditEvent.model_validate(record.model_dump(include=set(AuditEvent.model_fields)))
 
-
-class AuditEventReader(Protocol):
-    def list_events(
-        self,
-        tenant_id: str,
-        *,
-        actor_id: str | None = None,
-        resource_type: str | None = None,
-        since: datetime | None = None,
-        top: int = 100,
-        skip_token: str | None = None,
-    ) -> tuple[list[AuditRecord], str | None]: ...
