@@ -80,8 +80,9 @@ class EntraTokenValidator:
 
     def _claims(self, token: str) -> dict[str, Any]:
         try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+            # header and claims in one parse; the signature is checked below, once the issuer's key is known
+            parsed = jwt.decode_complete(token, options={"verify_signature": False})
+            header, unverified = parsed["header"], parsed["payload"]
         except jwt.PyJWTError:
             raise _refused("it is not a JSON Web Token") from None
         if header.get("alg") not in ALGORITHMS:
