@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +37,7 @@ from shared.errors import (
 )
 from shared.models.access import Caller, Role
 from shared.models.base import Review
+from shared.storage.tables import SKIP_TOKEN_PATTERN
 from triggers.http_access import Access, Audience, access_of
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ T = TypeVar("T", bound=BaseModel)
 MAX_BODY_BYTES = 1024 * 1024
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 MAX_JSON_DEPTH = 32  # the deepest resource nests a few levels; more is an attack on the parser
+EMPTY_PAGE_MAX_BYTES = 32  # `{"value": []}` in any spacing; only a body this short is parsed to tell
 ASCII_NUMBER = re.compile(r"[0-9]{1,9}")  # str.isdigit() would take '²' and '٣'
 ETAG = re.compile(r'\*|(W/)?"[^"\x00-\x1f]*"')  # RFC 9110 entity-tag (or *)
 ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
@@ -74,7 +76,12 @@ class QueryParam:
 
 
 TOP = QueryParam("top", "Page size, 1-1000 (default 100).", {"type": "integer", "minimum": 1, "maximum": 1000})
-SKIP_TOKEN = QueryParam("skipToken", "Opaque continuation from a previous page's nextLink.")
+SKIP_TOKEN = QueryParam(
+    "skipToken",
+    "Opaque continuation from a previous page's nextLink, signed by this service: only a token it issued is "
+    "accepted (400 invalidSkipToken otherwise), so copy nextLink rather than building one. Empty: the first page.",
+    {"type": "string", "pattern": SKIP_TOKEN_PATTERN},  # documents the shape; the signature is what is checked
+)
 VALIDATE_ONLY = QueryParam(
     "validateOnly", "Run every check and return the review summary without saving.", {"type": "boolean"}
 )
@@ -99,6 +106,7 @@ class Operation:
     durable: bool = False  # the handler is async and gets a Durable client as `req.durable`
     # with validateOnly=true it answers Review[response]; a model: that model instead; False: nothing documented
     review: bool | type[BaseModel] = True
+    responses: Mapping[str, Any] = field(default_factory=dict)  # more answers to document, by status code
 
     @property
     def path_params(self) -> list[str]:
@@ -521,6 +529,17 @@ def updated(req: ApiRequest, resource: Any) -> ApiResponse:
     if req.validate_only:
         return ApiResponse(200, Review[Any](summary=resource))
     return ApiResponse(200, resource, {"ETag": resource.etag or ""})
+
+
+def is_empty_page(response: func.HttpResponse) -> bool:
+    """Whether a response is a page with nothing on it (`page_of` with no items and no next link)."""
+    body = response.get_body()
+    if response.mimetype != "application/json" or len(body) > EMPTY_PAGE_MAX_BYTES:
+        return False  # a page with items is longer: it is not parsed
+    try:
+        return json.loads(body) == {"value": []}
+    except ValueError:
+        return False
 
 
 def page_of(req: ApiRequest, items: list[Any], skip_token: str | None) -> dict[str, Any]:

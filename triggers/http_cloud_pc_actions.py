@@ -145,14 +145,12 @@ def blueprint(
     @routes.get(BULK_ACTIONS, "listBulkActions", "List bulk actions", response=Page[BulkAction], query=PAGING)
     def list_bulk_actions(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
         return page_of(req, *bulks.list_bulk_actions(tenant_id, top=req.top, skip_token=req.skip_token))
 
     @routes.get(f"{BULK_ACTIONS}/{{bulkActionId}}", "getBulkAction", "A bulk action with every item's result",
                 response=BulkAction)  # fmt: skip
     def get_bulk_action(req: ApiRequest) -> BulkAction:
         tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
         bulk = bulks.get_bulk_action(tenant_id, req.param("bulkActionId"))
         return bulk_actions.summarized(bulk, bulks.list_items(tenant_id, bulk.id))
 

@@ -34,7 +34,6 @@ def blueprint(api: Api, ports: EnginePorts, tenants: TenantStore) -> df.Blueprin
     @routes.get(CLOUD_PCS, "listCloudPcs", "List Cloud PCs", response=Page[CloudPc], query=(*FILTERS, *PAGING))
     def list_cloud_pcs(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
         filters = {f.name: value for f in FILTERS if (value := req.query(f.name)) is not None}
         if "status" in filters and filters["status"] not in STATUSES:
             raise ValidationFailed.of(
@@ -45,14 +44,12 @@ def blueprint(api: Api, ports: EnginePorts, tenants: TenantStore) -> df.Blueprin
     @routes.get(CLOUD_PC, "getCloudPc", "Get a Cloud PC", response=CloudPc)
     def get_cloud_pc(req: ApiRequest) -> CloudPc:
         tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
         return ports.cloud_pcs.get_cloud_pc(tenant_id, req.param("cloudPcId"))
 
     @routes.get(f"{CLOUD_PC}/events", "listCloudPcEvents", "A Cloud PC's timeline", response=CloudPcTimeline)
     def list_events(req: ApiRequest) -> CloudPcTimeline:
         """Every stage, step and attempt with times and outcome; kept after the Cloud PC is deprovisioned."""
         tenant_id, cloud_pc_id = req.param("tenantId"), req.param("cloudPcId")
-        tenants.get_tenant(tenant_id)
         events = ports.cloud_pcs.list_events(tenant_id, cloud_pc_id)
         if not events:
             ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)  # 404 for an id that never existed

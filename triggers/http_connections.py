@@ -64,7 +64,6 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     @routes.get(CONNECTIONS, "listConnections", "List connections", response=Page[Connection], query=PAGING)
     def list_connections(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
-        ports.tenants.get_tenant(tenant_id)
         items, token = ports.connections.list_connections(tenant_id, top=req.top, skip_token=req.skip_token)
         return page_of(req, service.with_usage(ports, items), token)
 

@@ -26,6 +26,10 @@ VALIDATION = QueryParam(
     "Graph's validation handshake: echoed back as text/plain (200) without reading the body.",
     {"type": "string", "maxLength": MAX_TOKEN_LENGTH},
 )
+HANDSHAKE = {
+    "description": "Graph's validation handshake: the validationToken, echoed back; the body is not read.",
+    "content": {"text/plain": {"schema": {"type": "string", "maxLength": MAX_TOKEN_LENGTH}}},
+}
 
 
 def validation_echo(req: ApiRequest) -> func.HttpResponse | None:
@@ -57,12 +61,12 @@ def blueprint(
         raise RuntimeError("The composition root must set AdminPorts.directory_subscriptions (DirectorySubscriptions).")
     bp = df.Blueprint()
     routes = api.section(bp, "Directory notifications")
-    # the 200 text/plain answer to the handshake is added to the document by triggers/openapi.py
     webhook: dict[str, Any] = {
         "status": 202,
         "review": False,
         "query": (VALIDATION,),
         "body": ChangeNotificationCollection,
+        "responses": {"200": HANDSHAKE},
     }
 
     @routes.post(

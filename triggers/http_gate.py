@@ -19,9 +19,10 @@ from shared.services import access as access_service
 from shared.services import audit
 from shared.services.access import AccessPorts
 from shared.services.audit import AuditPorts, Target
+from shared.services.repositories import TenantStore
 from shared.storage.change_capture import ChangeCapture, capturing
 from triggers.http_access import Audience
-from triggers.http_api import ROUTE_PARAM, ApiRequest, Operation
+from triggers.http_api import ROUTE_PARAM, ApiRequest, Operation, error_response, is_empty_page
 
 log = logging.getLogger(__name__)
 ORGANIZATION = "organization"  # the audit partition of what happens outside any tenant (a refused createTenant)
@@ -38,6 +39,24 @@ class OpenPassage:
         return contextlib.nullcontext()
 
     def leave(self, response: func.HttpResponse) -> func.HttpResponse:
+        return response
+
+
+@dataclass
+class _TenantRead:
+    """A read inside a tenant: handlers read what was asked for straight away, and only an answer that found
+    nothing (a 404 or an empty page) costs a read of the tenant, so a tenant that does not exist is the 404."""
+
+    tenants: TenantStore
+    tenant_id: str
+
+    def scope(self) -> contextlib.AbstractContextManager[Any]:
+        return contextlib.nullcontext()
+
+    def leave(self, response: func.HttpResponse) -> func.HttpResponse:
+        found_nothing = response.status_code == 404 or (response.status_code == 200 and is_empty_page(response))
+        if found_nothing and self.tenants.find_tenant(self.tenant_id) is None:
+            return error_response(NotFound.resource("Tenant", self.tenant_id, "tenantId"))
         return response
 
 
@@ -138,6 +157,8 @@ class HttpGate:
                 self._denied(caller, target_of(operation, req), "forbidden")
             raise Forbidden("Only an organization owner may do this.", code="forbidden")
         if not audited:
+            if operation.method == "GET" and isinstance(needed, Role):
+                return _TenantRead(self.access.tenants, req.param("tenantId"))
             return OpenPassage()
         pending, capture = audit.begin(self.audit, caller, target_of(operation, req))
         return _Audited(self.audit, pending, capture)

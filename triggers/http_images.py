@@ -60,7 +60,6 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     @routes.get(IMAGES, "listDeviceImages", "List device images", response=Page[DeviceImage], query=PAGING)
     def list_device_images(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
-        ports.tenants.get_tenant(tenant_id)
         items, token = ports.images.list_images(tenant_id, top=req.top, skip_token=req.skip_token)
         return page_of(req, service.with_usage(ports, items), token)
 

@@ -52,13 +52,11 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     )
     def list_policies(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
-        ports.tenants.get_tenant(tenant_id)
         return page_of(req, *ports.policies.list_policies(tenant_id, top=req.top, skip_token=req.skip_token))
 
     @routes.get(POLICY, "getProvisioningPolicy", "Get a provisioning policy", response=ProvisioningPolicy)
     def get_policy(req: ApiRequest) -> ProvisioningPolicy:
         tenant_id = req.param("tenantId")
-        ports.tenants.get_tenant(tenant_id)
         return ports.policies.get_policy(tenant_id, req.param("policyId"))
 
     @routes.patch(

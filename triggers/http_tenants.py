@@ -83,13 +83,11 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
     @sites.get(SITES, "listSites", "List a tenant's sites", response=Page[Site], query=PAGING)
     def list_sites(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
-        ports.tenants.get_tenant(tenant_id)
         return page_of(req, *ports.sites.list_sites(tenant_id, top=req.top, skip_token=req.skip_token))
 
     @sites.get(SITE, "getSite", "Get a site", response=Site)
     def get_site(req: ApiRequest) -> Site:
         tenant_id = req.param("tenantId")
-        ports.tenants.get_tenant(tenant_id)
         return ports.sites.get_site(tenant_id, req.param("siteId"))
 
     @sites.patch(SITE, "updateSite", "Update a site", body=SiteUpdate, response=Site, **writes)

@@ -24,26 +24,6 @@ ERRORS = {
     "415": "The body is not JSON.",
     "500": "Unexpected failure; the message names an incident id.",
 }
-# What ContinuationTokens (shared/storage/tables.py) issues: base64url JSON, a period, a base64url HMAC of 18 bytes
-SKIP_TOKEN_PATTERN = r"^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{24})?$"
-# Query parameters stated more precisely than their QueryParam does, by name (SKIP_TOKEN could carry this itself)
-QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
-    "skipToken": {
-        "description": "Opaque continuation from a previous page's nextLink, signed by this service: only a token "
-        "it issued is accepted (400 invalidSkipToken otherwise), so copy nextLink rather than building one. "
-        "Empty: the first page.",
-        "schema": {"type": "string", "pattern": SKIP_TOKEN_PATTERN},
-    },
-}
-# Responses an Operation cannot declare (it has no field for them), by operationId: Graph's validation handshake
-HANDSHAKE = {
-    "description": "Graph's validation handshake: the validationToken, echoed back; the body is not read.",
-    "content": {"text/plain": {"schema": {"type": "string", "maxLength": 1024}}},
-}
-EXTRA_RESPONSES: dict[str, dict[str, Any]] = {
-    "directoryNotifications": {"200": HANDSHAKE},
-    "directoryLifecycleNotifications": {"200": HANDSHAKE},
-}
 
 
 class ErrorItem(ApiModel):
@@ -117,11 +97,10 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
                 "required": False,
                 "description": q.description,
                 "schema": q.schema,
-                **QUERY_PARAMETERS.get(q.name, {}),
             }
             for q in op.query
         ]
-        responses.update(EXTRA_RESPONSES.get(op.name, {}))
+        responses.update(op.responses)
         if op.conditional:
             parameters.append(
                 {

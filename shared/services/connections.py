@@ -40,7 +40,6 @@ def with_usage(ports: AdminPorts, connections: list[Connection]) -> list[Connect
 
 
 def get_connection(ports: AdminPorts, tenant_id: str, connection_id: str) -> Connection:
-    ports.tenants.get_tenant(tenant_id)
     return with_usage(ports, [ports.connections.get_connection(tenant_id, connection_id)])[0]
 
 

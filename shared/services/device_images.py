@@ -19,7 +19,6 @@ def with_usage(ports: AdminPorts, images: list[DeviceImage]) -> list[DeviceImage
 
 
 def get_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage:
-    ports.tenants.get_tenant(tenant_id)
     return with_usage(ports, [ports.images.get_image(tenant_id, image_id)])[0]
 
 

@@ -50,11 +50,11 @@ from shared.models.sites import (
 )
 from shared.models.tenants import TenantCreate, TenantUpdate
 from shared.services.naming import DEFAULT_TEMPLATE, parse_template
-from shared.storage.tables import encode_skip_token
+from shared.storage.tables import SKIP_TOKEN_PATTERN, encode_skip_token
 from triggers.http_access import access_of
 from triggers.http_api import PAGING, Operation
-from triggers.http_directory_notifications import VALIDATION
-from triggers.openapi import SKIP_TOKEN_PATTERN, build_openapi
+from triggers.http_directory_notifications import HANDSHAKE, VALIDATION
+from triggers.openapi import build_openapi
 
 EXAMPLES = settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
@@ -322,6 +322,7 @@ WEBHOOK = _operation(
     review=False,
     query=(VALIDATION,),
     body=ChangeNotificationCollection,
+    responses={"200": HANDSHAKE},
 )
 LIST = _operation("listSites", "tenants/{tenantId}/sites", "GET", query=PAGING)
 
