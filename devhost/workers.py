@@ -53,6 +53,16 @@ def _emit(fields: dict[str, Any]) -> None:
         logger.handle(record)
 
 
+async def _handshake(reader: asyncio.StreamReader) -> tuple[Any, ...]:
+    """The worker's first word after loading the app ("ready" or "failed"); what the app logged while it was
+    being imported arrives before it and is shown like any other log line."""
+    while True:
+        message = await _read(reader)
+        if message[0] != "log":
+            return tuple(message)
+        _emit(message[1])
+
+
 async def _read(reader: asyncio.StreamReader) -> Any:
     (size,) = FRAME_HEADER.unpack(await reader.readexactly(FRAME_HEADER.size))
     return pickle.loads(await reader.readexactly(size))
@@ -96,7 +106,7 @@ class WorkerProcess:
         }
         self._send(settings)
         try:
-            first = await asyncio.wait_for(_read(reader), START_TIMEOUT_S)
+            first = await asyncio.wait_for(_handshake(reader), START_TIMEOUT_S)
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError) as exc:
             await self._discard()
             raise WorkerStartError(f"a worker process did not start: {exc!r}") from None
@@ -226,7 +236,10 @@ class WorkerPool:
             self._watch(worker)
 
     async def invoke(self, function: str, kind: str, payload: Any) -> tuple[WorkerProcess, asyncio.Future[Any]]:
-        """Send the invocation to the next ready worker in turn (waiting while all are being restarted)."""
+        """Send the invocation to the next ready worker in turn (waiting while all are being restarted).
+
+        In turn, not to the least busy: the Functions host's dispatcher load balancer counts round the worker
+        channels the same way, so a slow invocation holds up its process's share here as in Azure."""
         while True:
             for _ in range(len(self.workers)):
                 worker = self.workers[self._turn % len(self.workers)]

@@ -63,6 +63,28 @@ def test_invocations_go_to_the_worker_processes_in_turn(
         assert f"pid {pid} answered" in caplog.messages
 
 
+def test_what_the_app_logs_while_it_is_imported_reaches_the_host(
+    storage_connection_string: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    host = DevHost(
+        SAMPLE_APP,
+        env={
+            "AzureWebJobsStorage": storage_connection_string,
+            **quiet_env("every_second", "daily", "work_item", "slow_item"),
+            "FUNCTIONS_WORKER_PROCESS_COUNT": "2",
+        },
+    )
+    host.start()
+    try:
+        pids = _pids(host)
+    finally:
+        host.stop()
+    assert len(pids) == 2
+    for pid in pids:
+        assert f"sample app loading in process {pid}" in caplog.messages
+
+
 def test_durable_functions_run_in_the_workers(workers_host: DevHost) -> None:
     reply = call(
         "POST",

@@ -14,6 +14,8 @@ import azure.durable_functions as df
 import azure.functions as func
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+# an app may log while it is imported: in a worker process the line reaches the host before its "ready"
+logging.getLogger(__name__).info("sample app loading in process %d", os.getpid())
 
 try:  # the Durable engine's own sample blueprint, when it is present
     durable_sample: Any = importlib.import_module("tests.devhost.durable_sample")
