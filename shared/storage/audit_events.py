@@ -1,4 +1,4 @@
-"""Audit-event repository: settled events in the tenant's partition, newest first; pending ones in one partition."""
+"""Audit-event repository: settled events in the tenant's partition, newest first; pending ones beside them."""
 
 from __future__ import annotations
 
@@ -13,12 +13,18 @@ from shared.models.access import AuditRecord
 from shared.storage.change_capture import Intent
 from shared.storage.tables import EntityRepository, TableStorage
 
-PENDING = "~pending"  # not a tenant id: tenant ids are GUIDs
+# pending events of a tenant: a partition of their own, so no one partition takes every write of every tenant,
+# and all of them one key range at the end of the table (`~` sorts after tenant ids, which are GUIDs)
+PENDING_PREFIX, PENDING_END = "~pending-", "~pending."
 NEWEST_FIRST = 10**13  # row keys count down from here in milliseconds, so a partition lists newest first
 
 
 def _millis(at: datetime) -> int:
     return int(at.timestamp() * 1000)
+
+
+def _pending_partition(record: AuditRecord) -> str:
+    return PENDING_PREFIX + record.tenant_id
 
 
 def _pending_row(record: AuditRecord) -> str:
@@ -35,26 +41,27 @@ class AuditEventRepository:
         self._rows = EntityRepository(storage, "AuditEvents", AuditRecord, kind="Audit event")
 
     def insert_pending(self, record: AuditRecord) -> None:
-        self._rows.put(record, PENDING, _pending_row(record), if_none_match=True)
+        self._rows.put(record, _pending_partition(record), _pending_row(record), if_none_match=True)
 
     def note_intent(self, record: AuditRecord, intent: Intent) -> None:
         values = {"writtenAt": json.dumps(list(intent.key)), "intended": json.dumps(intent.fingerprint)}
         if record.resource_id is None and intent.resource_id:
             values["resourceId"] = intent.resource_id  # a create's new id, known once it is about to be written
-        self._rows.merge_values(PENDING, _pending_row(record), values)
+        self._rows.merge_values(_pending_partition(record), _pending_row(record), values)
 
     def settle(self, pending: AuditRecord, settled: AuditRecord) -> None:
         """Save the settled event, then drop the pending one. A crash between leaves both; settling again
         writes the same row (an upsert of the same key) and then drops the pending one."""
         self.insert_event(settled)
-        self._rows.delete(PENDING, _pending_row(pending))
+        self._rows.delete(_pending_partition(pending), _pending_row(pending))
 
     def insert_event(self, record: AuditRecord) -> None:
         self._rows.put(record, record.tenant_id, _event_row(record))
 
     def list_pending(self, *, older_than: datetime) -> list[AuditRecord]:
         bound = f"{_millis(older_than):013d}"
-        return list(self._rows.scan("PartitionKey eq @p and RowKey lt @b", {"p": PENDING, "b": bound}))
+        query = "PartitionKey ge @first and PartitionKey lt @end and RowKey lt @b"
+        return list(self._rows.scan(query, {"first": PENDING_PREFIX, "end": PENDING_END, "b": bound}))
 
     def list_events(
         self,

@@ -15,7 +15,7 @@ from shared.models.connections import ConnectionCreate
 from shared.models.sites import Site
 from shared.services import audit, connections
 from shared.services.audit import INTERRUPTED_AFTER, Target
-from shared.storage.audit_events import PENDING
+from shared.storage.audit_events import PENDING_PREFIX
 from shared.storage.change_capture import STAMP, capturing
 from shared.storage.tenants import TENANT_ROW
 from tests.utils.factories import VNET, site_body
@@ -202,6 +202,24 @@ def test_younger_pending_events_are_left_alone_and_each_is_settled_once(services
     assert pending(services) == []
 
 
+def test_each_tenant_keeps_its_pending_events_apart_and_the_sweep_finds_all(
+    services: Services, make_tenant: Callable[..., str]
+) -> None:
+    tenants = [make_tenant(), make_tenant()]
+    started = [audit.begin(services.audit, ADMIN, Target(t, "rebootCloudPc", "cloudPC", "pc-1"))[0] for t in tenants]
+    # one partition per tenant: no single partition takes every audited write of the whole service
+    table = services.storage.table("AuditEvents")
+    for tenant, event in zip(tenants, started, strict=True):
+        [row] = table.query_entities("PartitionKey eq @p", parameters={"p": PENDING_PREFIX + tenant})
+        assert row["id"] == event.id
+
+    assert {p.id for p in started} <= {p.id for p in pending(services)}
+    audit.settle_interrupted(services.audit, now=later())
+    for tenant, event in zip(tenants, started, strict=True):
+        assert [e.id for e in events(services, tenant, "rebootCloudPc")] == [event.id]
+        assert list(table.query_entities("PartitionKey eq @p", parameters={"p": PENDING_PREFIX + tenant})) == []
+
+
 def test_settling_again_after_a_crash_between_its_two_writes_leaves_one_event(
     services: Services, tenant_id: str
 ) -> None:
@@ -249,4 +267,3 @@ def test_a_request_that_succeeds_is_settled_at_once_with_its_changes(
     ]
     stored = services.storage.table("Sites").get_entity(tenant_id, site.id)
     assert stored[STAMP] == event.id
-    assert PENDING not in {e.tenant_id for e in events(services, tenant_id)}
