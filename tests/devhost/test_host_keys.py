@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from azure.durable_functions.models.utils import http_utils
 
 from devhost.__main__ import _parse
 from devhost.host import KEYS_NOTICE, DevHost, connect_url
@@ -27,6 +26,7 @@ from devhost.host_keys import (
     management_scope,
 )
 from tests.devhost.support import SAMPLE_APP, Reply, call, eventually, quiet_env
+from tests.utils.durable_session import own_sdk_session
 
 WEBHOOK = "/runtime/webhooks/durabletask"
 # "daily" stays enabled as the admin API's target; its schedule (03:00) never fires during a test
@@ -44,14 +44,10 @@ def serving(storage_connection_string: str, state_dir: Path, **options: Any) -> 
     The SDK keeps one session per process, tied to the loop of the host that made it, and each
     host closes it on stop: set the sample host's aside meanwhile, and give it back afterwards.
     """
-    saved = http_utils._client_session
-    http_utils._client_session = None
-    try:
+    with own_sdk_session():
         env = {**_env(storage_connection_string), **options.pop("env", {})}
         with DevHost(SAMPLE_APP, env=env, state_dir=state_dir, **options) as host:
             yield host
-    finally:
-        http_utils._client_session = saved
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from shared.bootstrap import Services
 from shared.models.cloud_pcs import CloudPc
 from shared.services.engine_ports import EnginePorts
 from tests.integration.conftest import create_app
+from tests.utils.durable_session import own_sdk_session
 
 TENANT = "tenant-starts"
 Status = df.OrchestrationRuntimeStatus
@@ -59,9 +60,12 @@ async def durable_engine() -> AsyncIterator[tuple[df.DurableOrchestrationClient,
     await web.TCPSite(runner, "127.0.0.1", port).start()
     await engine.start()
     try:
-        yield df.DurableOrchestrationClient(engine.client_binding_json()), engine.client_binding_json()
+        with own_sdk_session():
+            try:
+                yield df.DurableOrchestrationClient(engine.client_binding_json()), engine.client_binding_json()
+            finally:
+                await http_utils._close_session()
     finally:
-        await http_utils._close_session()  # the SDK keeps one session per process
         await engine.stop()
         await runner.cleanup()
 
