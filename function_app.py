@@ -7,9 +7,11 @@ import azure.functions as func
 
 from activities import cloud_pc_actions as cloud_pc_action_activities
 from activities import configuration as configuration_activities
+from activities import image_sets as image_set_activities
 from activities import provisioning as provisioning_activities
 from orchestrators import cloud_pc_actions as cloud_pc_action_orchestrators
 from orchestrators import configuration as configuration_orchestrators
+from orchestrators import image_sets as image_set_orchestrators
 from orchestrators import provisioning as provisioning_orchestrators
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
@@ -20,6 +22,7 @@ from triggers import (
     http_connections,
     http_directory_notifications,
     http_identity,
+    http_image_sets,
     http_images,
     http_meta,
     http_policies,
@@ -40,6 +43,7 @@ def create_app(services: Services) -> df.DFApp:
         http_tenants.blueprint(api, services.admin, services.access),
         http_connections.blueprint(api, services.admin),
         http_images.blueprint(api, services.admin),
+        http_image_sets.blueprint(api, services.admin),
         http_policies.blueprint(api, services.admin),
         http_cloud_pcs.blueprint(api, services.engine, services.admin.tenants),
         http_cloud_pc_actions.blueprint(
@@ -57,6 +61,8 @@ def create_app(services: Services) -> df.DFApp:
         provisioning_activities.blueprint(services.engine),
         cloud_pc_action_orchestrators.blueprint(),
         cloud_pc_action_activities.blueprint(services.engine),
+        image_set_orchestrators.blueprint(),
+        image_set_activities.blueprint(services.image_builds),
     ]
     for blueprint in blueprints:
         app.register_functions(blueprint)

@@ -46,3 +46,13 @@ ADVANCE_CLOUD_PC_ACTION = "advance_cloud_pc_action"
 def cloud_pc_action_instance_id(tenant_id: str, cloud_pc_id: str, request_id: str) -> str:
     """One orchestration per action request: a bulk action's repeated item collapses into its first start."""
     return f"act-{tenant_id}-{cloud_pc_id}-{request_id}"
+
+
+BUILD_IMAGE_VERSION = "build_image_version"
+ADVANCE_IMAGE_BUILD = "advance_image_build"
+CAPTURE_REQUESTED = "captureRequested"  # the external event the capture route raises on a waiting build
+
+
+def image_build_instance_id(tenant_id: str, image_set_id: str, version: str) -> str:
+    """One orchestration per image-set version: a repeated start collapses into the build under way."""
+    return f"imgbuild-{tenant_id}-{image_set_id}-{version}"

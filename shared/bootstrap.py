@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import AzureDevices
+from shared.cloud.azure.arm_image_building import AzureImageBuilding
 from shared.cloud.azure.arm_images import AzureImages
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
 from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
@@ -26,6 +27,7 @@ from shared.services.access import AccessPorts
 from shared.services.audit import AuditPorts
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.engine_ports import EnginePorts
+from shared.services.image_builds import ImageBuildPorts
 from shared.services.ports import AdminPorts
 from shared.settings import Settings, SettingsError
 from shared.storage.audit_events import AuditEventRepository
@@ -34,6 +36,7 @@ from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connection import resolve_connection_string
 from shared.storage.connections import ConnectionRepository
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
+from shared.storage.image_sets import ImageSetRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
@@ -61,6 +64,7 @@ class Services:
     access: AccessPorts
     audit: AuditPorts
     audit_events: AuditEventRepository
+    image_builds: ImageBuildPorts
 
 
 class EntraTenantIds:
@@ -113,6 +117,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         clock=utc_now,
         new_id=new_id,
         unique=UniqueValues(storage, utc_now),
+        image_sets=ImageSetRepository(storage),
         grace_period=settings.cloudpc_grace_period,
         directory_subscriptions=DirectorySubscriptions(
             GraphSubscriptionsApi(graph), DirectorySubscriptionRepository(storage), settings.notification_url
@@ -138,6 +143,10 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         cleanup_delay=settings.cloudpc_cleanup_delay,
     )
     audit_events = AuditEventRepository(storage)
+    image_builds = ImageBuildPorts(
+        image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,
+        building=AzureImageBuilding(arm), clock=utc_now,
+    )  # fmt: skip
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,
         bulk_actions=BulkActionRepository(storage),
@@ -149,4 +158,5 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         ),
         audit=AuditPorts(events=audit_events, clock=utc_now, new_id=new_id),
         audit_events=audit_events,
+        image_builds=image_builds,
     )  # fmt: skip

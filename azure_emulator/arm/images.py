@@ -1,7 +1,11 @@
-"""Microsoft.Compute images: managed images (admins PUT them, or capture a generalized VM) and gallery image versions.
+"""Microsoft.Compute images: managed images (admins PUT them, or capture a generalized VM) and Compute Galleries.
 
-A gallery image version's replication to its target regions is a long-running operation (`replicateImage`);
-a VM can only use a version replicated to its own region, and a managed image in its own region.
+A gallery, an image definition and an image version are each made by a long-running operation; a version's
+replication to its target regions (`replicateImage`) takes the longest. A VM can only use a version replicated
+to its own region, and a managed image in its own region. A version captured from a VM needs the VM in the
+definition's OS state (generalized for a Generalized definition) and, for a Trusted Launch VM, a definition of
+security type TrustedLaunch. Deleting a version is long-running too; a definition that still has versions
+cannot be deleted (409 CannotDeleteResource, as Azure answers for nested resources).
 """
 
 from __future__ import annotations
@@ -146,13 +150,15 @@ def _register_galleries(ctx: Context) -> None:
         definition = f"{gallery}/images/{p.get('definition', '')}"
         return gallery, definition, f"{definition}/versions/{p.get('version', '')}"
 
-    @common.route(ctx, "PUT", GALLERY, operation="createGallery")
+    @common.route(ctx, "PUT", GALLERY, operation="createGallery", faults=False)
     def put_gallery(request: Request) -> Response:
         common.require_group(ctx, request.params["sub"], request.params["rg"])
         body = common.body_object(request)
         gallery_id = ids(request)[0]
         existing = common.get(ctx, gallery_id)
-        doc = existing or {
+        if existing is not None:
+            return Response(200, common.shown(existing))
+        doc: dict[str, Any] = {
             "resource": {
                 "id": gallery_id, "name": request.params["gallery"], "type": "Microsoft.Compute/galleries",
                 "location": common.location_of(body), "tags": body.get("tags") or {},
@@ -162,13 +168,16 @@ def _register_galleries(ctx: Context) -> None:
             "meta": {"tid": common.tid_of(request)},
         }  # fmt: skip
         common.put(ctx, doc)
-        return Response(200 if existing else 201, common.shown(doc))
+        return operations.respond(
+            ctx, request, resource_id=gallery_id, action="create", names=("createGallery",), sync_status=201,
+            location=doc["resource"]["location"],
+        )  # fmt: skip
 
     @common.route(ctx, "GET", GALLERY, operation="getGallery")
     def get_gallery(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, ids(request)[0], "gallery")))
 
-    @common.route(ctx, "PUT", DEFINITION, operation="createGalleryImage")
+    @common.route(ctx, "PUT", DEFINITION, operation="createGalleryImage", faults=False)
     def put_definition(request: Request) -> Response:
         gallery_id, definition_id, _ = ids(request)
         common.require(ctx, gallery_id, "gallery")
@@ -177,18 +186,24 @@ def _register_galleries(ctx: Context) -> None:
         if props.get("osType") not in ("Windows", "Linux") or not props.get("identifier"):
             raise ApiError(400, "InvalidParameter", "A gallery image needs osType, osState and identifier.")
         existing = common.get(ctx, definition_id)
-        doc = {
+        doc: dict[str, Any] = {
             "resource": {
                 "id": definition_id, "name": request.params["definition"], "type": "Microsoft.Compute/galleries/images",
                 "location": common.location_of(body), "tags": body.get("tags") or {},
                 "properties": {"osType": props["osType"], "osState": props.get("osState", "Generalized"),
                                "hyperVGeneration": props.get("hyperVGeneration", "V1"),
+                               "features": list(props.get("features") or []),
                                "identifier": props["identifier"], "provisioningState": "Succeeded"},
             },
             "meta": {"tid": common.tid_of(request)},
         }  # fmt: skip
         common.put(ctx, doc)
-        return Response(200 if existing else 201, common.shown(doc))
+        if existing is not None:
+            return Response(200, common.shown(doc))
+        return operations.respond(
+            ctx, request, resource_id=definition_id, action="create", names=("createGalleryImage",), sync_status=201,
+            location=doc["resource"]["location"],
+        )  # fmt: skip
 
     @common.route(ctx, "GET", DEFINITION, operation="getGalleryImage")
     def get_definition(request: Request) -> Response:
@@ -197,7 +212,7 @@ def _register_galleries(ctx: Context) -> None:
     @common.route(ctx, "PUT", VERSION, operation="replicateImage", faults=False)
     def put_version(request: Request) -> Response:
         _, definition_id, version_id = ids(request)
-        common.require(ctx, definition_id, "gallery image")
+        definition = common.require(ctx, definition_id, "gallery image")
         if common.get(ctx, version_id) is not None:
             return Response(200, common.shown(common.require(ctx, version_id)))
         body = common.body_object(request)
@@ -212,6 +227,7 @@ def _register_galleries(ctx: Context) -> None:
         if source is not None and source["resource"]["type"] == "Microsoft.Compute/images":
             size = source["resource"]["properties"]["storageProfile"]["osDisk"].get("diskSizeGB") or 127
         elif source is not None and source["resource"]["type"] == "Microsoft.Compute/virtualMachines":
+            _check_vm_source(source, definition["resource"])
             size = source["resource"]["properties"]["storageProfile"]["osDisk"]["diskSizeGB"]
         doc = {
             "resource": {
@@ -248,3 +264,46 @@ def _register_galleries(ctx: Context) -> None:
     @common.route(ctx, "GET", DEFINITION + r"/versions", operation="listGalleryImageVersions")
     def list_versions(request: Request) -> Response:
         return common.listing(common.children(ctx, ids(request)[1], "versions"))
+
+    @common.route(ctx, "DELETE", VERSION, operation="deleteGalleryImageVersion", faults=False)
+    def delete_version(request: Request) -> Response:
+        doc = common.get(ctx, ids(request)[2])
+        if doc is None:
+            return Response(204)
+        return operations.respond(
+            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteGalleryImageVersion",),
+            sync_status=200, location=doc["resource"]["location"],
+        )  # fmt: skip
+
+    @common.route(ctx, "DELETE", DEFINITION, operation="deleteGalleryImage", faults=False)
+    def delete_definition(request: Request) -> Response:
+        doc = common.get(ctx, ids(request)[1])
+        if doc is None:
+            return Response(204)
+        nested = common.children(ctx, doc["resource"]["id"], "versions")
+        if nested:  # a version being deleted still counts until its deletion has finished, as in Azure
+            names = ", ".join(v["resource"]["id"].split("/providers/", 1)[1] for v in nested)
+            raise ApiError(409, "CannotDeleteResource", "Cannot delete resource while nested resources exist. Some "
+                           f"existing nested resource IDs include: '{names}'. Please delete all nested resources "
+                           "before deleting this resource.")  # fmt: skip
+        return operations.respond(
+            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteGalleryImage",),
+            sync_status=200, location=doc["resource"]["location"],
+        )  # fmt: skip
+
+
+def _check_vm_source(vm: dict[str, Any], definition: dict[str, Any]) -> None:
+    """Azure captures a VM only into a definition of its OS state, and a Trusted Launch VM only into a definition
+    of security type TrustedLaunch (a Gen2 definition that names none is TrustedLaunchSupported, which takes no VM)."""
+    props = definition["properties"]
+    vm_state = "Generalized" if vm["meta"].get("generalized") else "Specialized"
+    if vm_state != props["osState"]:
+        raise ApiError(400, "BadRequest", f"The resource with id '{vm['resource']['id']}' has a different OS state "
+                       f"['{vm_state}'] than the parent gallery image OS state ['{props['osState']}'].")  # fmt: skip
+    vm_security = ((vm["resource"]["properties"].get("securityProfile") or {}).get("securityType")) or "Standard"
+    default = "TrustedLaunchSupported" if props.get("hyperVGeneration") == "V2" else "Standard"
+    image_security = next((f.get("value") for f in props.get("features") or [] if f.get("name") == "SecurityType"),
+                          default)  # fmt: skip
+    if vm_security == "TrustedLaunch" and image_security != "TrustedLaunch":
+        raise ApiError(400, "InvalidParameter", f"The security type '{image_security}' is not supported for the "
+                       f"source id '{vm['resource']['id']}'.")  # fmt: skip

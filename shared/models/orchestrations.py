@@ -165,3 +165,32 @@ class VmActionStep(Contract):
     run: VmActionRun
     wait_seconds: float = 0
     resume_at: datetime | None = None
+
+
+# -- image sets ----------------------------------------------------------------------------------------------------
+
+
+class ImageBuildRun(Contract):
+    """What the `build_image_version` orchestration carries between calls of its activity."""
+
+    tenant_id: str
+    image_set_id: str
+    version: str
+    phase: int = 0  # the phases already done
+    operation: str | None = None  # the Azure operation the current phase waits for
+    started_at: datetime | None = None  # when the current phase started
+    calls: int = 0
+    build_vm_id: str | None = None  # the build VM's ARM id, once made: what the image version is captured from
+    failed: bool = False  # the build failed and is recorded so: only the clean-up phases are left
+    customization_expired: bool = False  # nobody asked for the capture within the customization window
+
+
+class ImageBuildStep(Contract):
+    """What one call achieved: the build's outcome, or where it stands and when to call again; or that it now
+    waits for the admin's capture (until `resume_at`)."""
+
+    outcome: str | None = None
+    run: ImageBuildRun
+    wait_seconds: float = 0
+    resume_at: datetime | None = None
+    awaiting_capture: bool = False

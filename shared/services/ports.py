@@ -12,6 +12,7 @@ from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import (
     ConnectionStore,
     DeviceImageStore,
+    ImageSetStore,
     PolicyStore,
     SiteStore,
     TenantStore,
@@ -34,5 +35,6 @@ class AdminPorts:
     clock: Callable[[], datetime]
     new_id: Callable[[], str]
     unique: UniqueValueStore
+    image_sets: ImageSetStore
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants

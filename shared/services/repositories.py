@@ -12,6 +12,7 @@ from typing import Protocol
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.connections import Connection
+from shared.models.image_sets import ImageSet, ImageSetVersion
 from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
@@ -174,6 +175,32 @@ class DeviceImageStore(Protocol):
     ) -> DeviceImage: ...
 
     def delete_image(self, tenant_id: str, image_id: str, *, if_match: str | None = None) -> None: ...
+
+
+class ImageSetStore(Protocol):
+    def get_image_set(self, tenant_id: str, image_set_id: str) -> ImageSet: ...
+
+    def find_image_set(self, tenant_id: str, image_set_id: str) -> ImageSet | None: ...
+
+    def list_image_sets(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[ImageSet], str | None]: ...
+
+    def any_in_site(self, tenant_id: str, site_id: str) -> bool: ...
+
+    def put_image_set(
+        self, image_set: ImageSet, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> ImageSet: ...
+
+    def get_version(self, tenant_id: str, image_set_id: str, version: str) -> ImageSetVersion: ...
+
+    def find_version(self, tenant_id: str, image_set_id: str, version: str) -> ImageSetVersion | None: ...
+
+    def list_versions(self, tenant_id: str, image_set_id: str) -> list[ImageSetVersion]: ...
+
+    def put_version(
+        self, version: ImageSetVersion, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> ImageSetVersion: ...
 
 
 class DueWorkStore(Protocol):

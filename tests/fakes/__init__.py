@@ -16,12 +16,14 @@ from typing import Any
 
 from shared.events import DirectoryEvent
 from shared.services.engine_ports import EnginePorts
+from shared.services.image_builds import ImageBuildPorts
 from shared.services.ports import AdminPorts
 from tests.fakes.cloud import (
     FakeCloudPcOperations,
     FakeDeviceDirectory,
     FakeDeviceManagement,
     FakeDirectory,
+    FakeImageBuilding,
     FakeLicenses,
     FakeManagedImages,
     FakeNetworkChecks,
@@ -34,6 +36,7 @@ from tests.fakes.repositories import (
     FakeConnections,
     FakeDeviceImages,
     FakeDueWork,
+    FakeImageSets,
     FakePolicies,
     FakeSites,
     FakeTenants,
@@ -103,6 +106,7 @@ class Fakes:
         self.sites = FakeSites()
         self.connections = FakeConnections()
         self.images = FakeDeviceImages()
+        self.image_sets = FakeImageSets()
         self.policies = FakePolicies()
         self.cloud_pcs = FakeCloudPcs()
         self.due = FakeDueWork()
@@ -115,6 +119,7 @@ class Fakes:
         self.network = FakeNetworkChecks(self.script)
         self.operations = FakeCloudPcOperations(self.script, self.intune)
         self.licenses = FakeLicenses(self.script, self.directory)
+        self.building = FakeImageBuilding(self.script, self.operations)
 
     def engine_ports(self, **overrides: Any) -> EnginePorts:
         """EnginePorts on these fakes; `overrides` set the other fields (max_attempts, grace_period, ...)."""
@@ -137,6 +142,12 @@ class Fakes:
         )
         return replace(ports, **overrides)
 
+    def image_build_ports(self) -> ImageBuildPorts:
+        return ImageBuildPorts(
+            image_sets=self.image_sets, sites=self.sites, compute=self.compute, operations=self.operations,
+            building=self.building, clock=self.clock,
+        )  # fmt: skip
+
     def admin_ports(self, **overrides: Any) -> AdminPorts:
         ports = AdminPorts(
             tenants=self.tenants,
@@ -152,6 +163,7 @@ class Fakes:
             clock=self.clock,
             new_id=self.new_id,
             unique=self.unique,
+            image_sets=self.image_sets,
         )
         return replace(ports, **overrides)
 

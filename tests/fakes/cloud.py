@@ -17,6 +17,7 @@ from shared.cloud.ports import (
     CloudError,
     DeviceRecord,
     DirectoryUser,
+    GalleryImage,
     JoinSpec,
     ManagedDeviceRecord,
     ManagedImage,
@@ -485,3 +486,70 @@ class FakeNetworkChecks:
             return waiting
         self.probes.discard((tenant_id, target.probe_key))
         return DONE
+
+
+class FakeImageBuilding:
+    """Gallery image definitions and versions by name; a version is captured only from a generalized VM, and a
+    VM is generalized only once deallocated, as in Azure."""
+
+    def __init__(self, script: Script, operations: FakeCloudPcOperations) -> None:
+        self.script = script
+        self.operations = operations
+        self.definitions: dict[tuple[str, str, str], str] = {}  # (tenant, gallery, definition) -> source image
+        self.versions: dict[tuple[str, str, str, str], list[str]] = {}  # (..., version) -> regions
+        self.generalized: set[tuple[str, str]] = set()  # (tenant, vm name)
+
+    def ensure_image_definition(
+        self, tenant_id: str, image: GalleryImage, source_image_id: str, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("ensure_image_definition", operation=operation)
+        if waiting:
+            return waiting
+        self.definitions.setdefault((tenant_id, image.gallery, image.definition), source_image_id)
+        return Progress(done=True, resource_id=_definition_id(image))
+
+    def generalize_vm(self, tenant_id: str, placement: Placement, vm_name: str) -> Progress:
+        waiting = self.script.enter("generalize_vm")
+        if waiting:
+            return waiting
+        self.operations.compute.vm(tenant_id, vm_name, "generalizeVm")
+        if self.operations.power.get((tenant_id, vm_name)) != "deallocated":
+            raise CloudError("generalizeVm", "OperationNotAllowed", f"{vm_name} must be deallocated first")
+        self.generalized.add((tenant_id, vm_name))
+        return DONE
+
+    def create_image_version(
+        self, tenant_id: str, image: GalleryImage, version: str, source_vm_id: str, regions: list[str],
+        operation: str | None = None,
+    ) -> Progress:  # fmt: skip
+        waiting = self.script.enter("create_image_version", operation=operation)
+        if waiting:
+            return waiting
+        if (tenant_id, image.gallery, image.definition) not in self.definitions:
+            raise CloudError("createImageVersion", "NotFound", f"image definition {image.definition} does not exist")
+        if (tenant_id, source_vm_id.rsplit("/", 1)[-1]) not in self.generalized:
+            raise CloudError("createImageVersion", "BadRequest", "the source VM is not generalized")
+        self.versions.setdefault((tenant_id, image.gallery, image.definition, version), list(regions))
+        return Progress(done=True, resource_id=f"{_definition_id(image)}/versions/{version}")
+
+    def delete_image_version(
+        self, tenant_id: str, image: GalleryImage, version: str, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("delete_image_version", operation=operation)
+        if waiting:
+            return waiting
+        self.versions.pop((tenant_id, image.gallery, image.definition, version), None)
+        return DONE
+
+    def delete_image_definition(self, tenant_id: str, image: GalleryImage, operation: str | None = None) -> Progress:
+        waiting = self.script.enter("delete_image_definition", operation=operation)
+        if waiting:
+            return waiting
+        if any(key[:3] == (tenant_id, image.gallery, image.definition) for key in self.versions):
+            raise CloudError("deleteImageDefinition", "CannotDeleteResource", "the definition still has versions")
+        self.definitions.pop((tenant_id, image.gallery, image.definition), None)
+        return DONE
+
+
+def _definition_id(image: GalleryImage) -> str:
+    return _arm_id(image.placement, "Microsoft.Compute/galleries", f"{image.gallery}/images/{image.definition}")

@@ -12,12 +12,14 @@ from pydantic import BaseModel
 from shared.errors import Conflict, NotFound, PreconditionFailed
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.connections import Connection
+from shared.models.image_sets import ImageSet, ImageSetVersion
 from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
 from shared.storage.cloud_pcs import StartCheck
+from shared.storage.image_sets import version_row
 from shared.storage.tables import decode_skip_token, encode_skip_token
 
 M = TypeVar("M", bound=BaseModel)
@@ -329,6 +331,54 @@ class FakeDeviceImages:
 
     def delete_image(self, tenant_id: str, image_id: str, *, if_match: str | None = None) -> None:
         self.table.delete(tenant_id, image_id, if_match=if_match)
+
+
+class FakeImageSets:
+    def __init__(self) -> None:
+        self.sets: FakeTable[ImageSet] = FakeTable("Image set")
+        self.versions: FakeTable[ImageSetVersion] = FakeTable("Image set version")
+
+    def get_image_set(self, tenant_id: str, image_set_id: str) -> ImageSet:
+        return self.sets.get(tenant_id, image_set_id, target="imageSetId")
+
+    def find_image_set(self, tenant_id: str, image_set_id: str) -> ImageSet | None:
+        return self.sets.find(tenant_id, image_set_id)
+
+    def list_image_sets(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[ImageSet], str | None]:
+        return self.sets.page(lambda pk, rk, i: pk == tenant_id, top=top, skip_token=skip_token)
+
+    def any_in_site(self, tenant_id: str, site_id: str) -> bool:
+        return bool(self.sets.scan(lambda pk, rk, i: pk == tenant_id and i.site_id == site_id))
+
+    def put_image_set(
+        self, image_set: ImageSet, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> ImageSet:
+        tenant_id, image_set_id = image_set.tenant_id, image_set.id
+        return self.sets.put(image_set, tenant_id, image_set_id, if_match=if_match, if_none_match=if_none_match)
+
+    def get_version(self, tenant_id: str, image_set_id: str, version: str) -> ImageSetVersion:
+        found = self.find_version(tenant_id, image_set_id, version)
+        if found is None:
+            self.get_image_set(tenant_id, image_set_id)
+            raise NotFound.resource("Image set version", version, "version")
+        return found
+
+    def find_version(self, tenant_id: str, image_set_id: str, version: str) -> ImageSetVersion | None:
+        try:
+            return self.versions.find(tenant_id, version_row(image_set_id, version))
+        except ValueError:
+            return None
+
+    def list_versions(self, tenant_id: str, image_set_id: str) -> list[ImageSetVersion]:
+        return self.versions.scan(lambda pk, rk, i: pk == tenant_id and i.image_set_id == image_set_id)
+
+    def put_version(
+        self, version: ImageSetVersion, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> ImageSetVersion:
+        row = version_row(version.image_set_id, version.version)
+        return self.versions.put(version, version.tenant_id, row, if_match=if_match, if_none_match=if_none_match)
 
 
 class FakeDueWork:

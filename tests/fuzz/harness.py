@@ -31,6 +31,8 @@ UNSTATABLE_RULES = {
     "referenceNotFound": "names an object that does not exist",
     # a site's subnetId must lie under its virtualNetworkId: JSON Schema cannot relate two values' text
     "subnetNotInVirtualNetwork": "a subnet outside the site's virtual network",
+    # a version's scripts are stored as one JSON text: its length, escapes included, is no JSON Schema keyword
+    "scriptsTooLong": "customization scripts longer together than one stored property holds",
 }
 
 # Graph's validation handshake: with this query parameter the webhooks echo it (200 text/plain) and read no body,

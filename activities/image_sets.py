@@ -1,0 +1,24 @@
+"""Activities of image-set builds: a thin adapter over shared.services.image_builds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators import names
+from shared.models.orchestrations import ImageBuildRun
+from shared.services import image_builds
+from shared.services.image_builds import ImageBuildPorts
+
+
+def blueprint(ports: ImageBuildPorts) -> df.Blueprint:
+    bp = df.Blueprint()
+
+    @bp.activity_trigger(input_name="run", activity=names.ADVANCE_IMAGE_BUILD)
+    def advance_image_build(run: dict[str, Any]) -> dict[str, Any]:
+        """ImageBuildRun -> ImageBuildStep."""
+        step = image_builds.advance_build(ports, ImageBuildRun.model_validate(run))
+        return step.model_dump(mode="json", by_alias=True)
+
+    return bp

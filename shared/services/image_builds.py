@@ -1,0 +1,207 @@
+"""Building an image-set version in Azure: its phases, each done or asked again later, recorded as they go.
+
+A build VM is made from the marketplace image (version 0.0.0) or from the base version's gallery image, customized
+by the version's scripts (or, without scripts, by the admin, who then asks for the capture), sysprepped,
+deallocated, generalized and captured into the set's gallery image definition, replicated to the version's
+regions; then the build VM goes. A failure is recorded with its step, and the build VM is removed all the same.
+Every phase is an idempotent call answering Progress, so a repeated activity call does no harm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.cloud.ports import (
+    CloudError,
+    CloudPcOperations,
+    GalleryImage,
+    ImageBuilding,
+    Placement,
+    Progress,
+    ProvisioningCompute,
+    VmSpec,
+)
+from shared.models.image_sets import ImageSet, ImageSetVersion, StatusDetail, VersionStatus
+from shared.models.orchestrations import ImageBuildRun, ImageBuildStep
+from shared.models.sites import Site
+from shared.services.image_sets import record_status
+from shared.services.repositories import ImageSetStore, SiteStore
+
+log = logging.getLogger(__name__)
+BUILD_VM_SIZE = "Standard_D4s_v5"
+BUILD_DISK_GB = 128
+GALLERY = "spotpc_images"  # one Compute Gallery per site resource group; each image set is a definition in it
+CUSTOMIZATION_WINDOW = timedelta(days=7)  # a build VM left waiting this long is removed: it bills meanwhile
+PHASE_TIMEOUT = timedelta(hours=2)  # replication of a global version alone takes about 20 minutes
+MIN_WAIT_S = 0.5
+# generalize for capture; /quit rather than /shutdown so Run Command gets its answer; the VM is deallocated next
+SYSPREP = [r"& $env:windir\System32\Sysprep\sysprep.exe /generalize /oobe /quit /mode:vm"]
+CLEAN_UP = ("deleteBuildVm", "deleteBuildNic")
+AWAIT = "awaitCustomization"
+SCRIPT = "runScript:"
+
+
+@dataclass(frozen=True)
+class ImageBuildPorts:
+    image_sets: ImageSetStore
+    sites: SiteStore
+    compute: ProvisioningCompute
+    operations: CloudPcOperations
+    building: ImageBuilding
+    clock: Callable[[], datetime]
+
+
+def phases(version: ImageSetVersion) -> tuple[str, ...]:
+    """A version's phases: its scripts each run in turn; a later version without scripts waits for the admin."""
+    customize = tuple(f"{SCRIPT}{i}" for i in range(len(version.customization_scripts)))
+    if not customize and version.base_version is not None:
+        customize = (AWAIT,)
+    capture = ("sysprep", "deallocateVm", "generalizeVm", "ensureImageDefinition", "createImageVersion")
+    return ("createBuildVm", *customize, *capture, *CLEAN_UP)
+
+
+def status_in(phase: str, version: ImageSetVersion) -> VersionStatus:
+    """What a version shows while `phase` runs."""
+    if phase == "createBuildVm" or phase.startswith(SCRIPT):
+        return "building"
+    if phase == AWAIT:
+        return "awaitingCustomization"
+    if phase == "createImageVersion" and len(version.regions) > 1:
+        return "replicating"
+    return "capturing"
+
+
+def build_names(image_set_id: str, version: str) -> tuple[str, str, str]:
+    """The build VM's name, its NIC's and its computer name (15 characters): one per set and version."""
+    digest = hashlib.sha256(f"{image_set_id}/{version}".encode()).hexdigest()[:11]
+    return f"imgbuild-{digest}", f"imgbuild-{digest}-nic", f"IMG{digest}".upper()
+
+
+def gallery_image(site: Site, image_set_id: str) -> GalleryImage:
+    return GalleryImage(placement_of(site), GALLERY, f"imageset-{image_set_id}")
+
+
+def placement_of(site: Site) -> Placement:
+    return Placement(site.subscription_id, site.resource_group_name, site.region_name)
+
+
+def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
+    """Take the build's phases as far as they go; a phase still in progress answers when to ask again."""
+    store = ports.image_sets
+    version = store.find_version(run.tenant_id, run.image_set_id, run.version)
+    image_set = store.find_image_set(run.tenant_id, run.image_set_id)
+    if version is None or image_set is None:
+        return ImageBuildStep(outcome="superseded", run=run)  # deleted meanwhile
+    site = ports.sites.find_site(run.tenant_id, image_set.home_site_id)
+    steps = phases(version)
+    while run.phase < len(steps):
+        phase, now = steps[run.phase], ports.clock()
+        if site is None and phase not in CLEAN_UP:
+            error = CloudError(phase, "siteNotFound", f"Site '{image_set.home_site_id}' was deleted.")
+            version, run = _fail(store, version, run, steps, error)
+            continue
+        if phase == AWAIT:
+            if version.status == "capturing":  # the admin asked for the capture (shared/services/image_sets.py)
+                run = _next(run)
+                continue
+            if run.customization_expired:
+                expired = f"No capture was asked for within {CUSTOMIZATION_WINDOW.days} days."
+                error = CloudError(AWAIT, "customizationTimedOut", expired)
+                version, run = _fail(store, version, run, steps, error)
+                continue
+            if version.status != "awaitingCustomization":
+                version = record_status(store, version, "awaitingCustomization")
+            return ImageBuildStep(run=run, awaiting_capture=True, resume_at=now + CUSTOMIZATION_WINDOW)
+        if phase not in CLEAN_UP and version.status != status_in(phase, version):
+            version = record_status(store, version, status_in(phase, version))
+        started = run.started_at or now
+        try:
+            if run.operation and now - started > PHASE_TIMEOUT:
+                raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
+            assert site is not None
+            progress = _phase(ports, image_set, version, site, run, phase)
+        except CloudError as exc:
+            if phase in CLEAN_UP:  # the version stands; the build VM is left for the admin to remove
+                log.warning("Image build %s %s: %s failed (%s)", run.image_set_id, run.version, phase, exc.code)
+                run = _next(run)
+                continue
+            version, run = _fail(store, version, run, steps, exc)
+            continue
+        if not progress.done:
+            wait = max(progress.retry_after_s, MIN_WAIT_S)
+            waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
+            return ImageBuildStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
+        if phase == "createBuildVm":
+            run = run.model_copy(update={"build_vm_id": progress.resource_id})
+        if phase == "createImageVersion":
+            version = record_status(store, version, "ready", image_version_id=progress.resource_id)
+        run = _next(run)
+    return ImageBuildStep(outcome="failed" if run.failed else "succeeded", run=run)
+
+
+def _next(run: ImageBuildRun) -> ImageBuildRun:
+    return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
+
+
+def _fail(
+    store: ImageSetStore, version: ImageSetVersion, run: ImageBuildRun, steps: tuple[str, ...], exc: CloudError
+) -> tuple[ImageSetVersion, ImageBuildRun]:
+    """Record the failure with its step; only the clean-up phases are left."""
+    detail = StatusDetail(code=exc.code, step=exc.step, message=str(exc)[:500])
+    version = record_status(store, version, "failed", status_detail=detail)
+    failed = run.model_copy(
+        update={"failed": True, "phase": steps.index(CLEAN_UP[0]), "operation": None, "started_at": None}
+    )
+    return version, failed
+
+
+def _phase(
+    ports: ImageBuildPorts, image_set: ImageSet, version: ImageSetVersion, site: Site, run: ImageBuildRun, phase: str
+) -> Progress:
+    tenant, placement = run.tenant_id, placement_of(site)
+    vm, nic, _ = build_names(image_set.id, version.version)
+    if phase == "createBuildVm":
+        return ports.compute.create_vm(tenant, _build_vm(ports, image_set, version, site), run.operation)
+    if phase.startswith(SCRIPT):
+        index = int(phase.removeprefix(SCRIPT))
+        script = version.customization_scripts[index].script.splitlines()
+        return ports.compute.run_command(tenant, placement, vm, f"customization-{index}", script, run.operation)
+    if phase == "sysprep":
+        return ports.compute.run_command(tenant, placement, vm, "sysprep", SYSPREP, run.operation)
+    if phase == "deallocateVm":
+        return ports.operations.power_vm(tenant, placement, vm, "deallocate", run.operation)
+    if phase == "generalizeVm":
+        return ports.building.generalize_vm(tenant, placement, vm)
+    image = gallery_image(site, image_set.id)
+    if phase == "ensureImageDefinition":
+        return ports.building.ensure_image_definition(tenant, image, image_set.source_image_id, run.operation)
+    if phase == "createImageVersion":
+        if run.build_vm_id is None:
+            raise CloudError(phase, "buildVmUnknown", "The build VM's id was not recorded.")
+        return ports.building.create_image_version(
+            tenant, image, version.version, run.build_vm_id, version.regions, run.operation
+        )
+    if phase == "deleteBuildVm":
+        return ports.compute.delete_vm(tenant, placement, vm, run.operation)
+    if phase == "deleteBuildNic":
+        return ports.compute.delete_nic(tenant, placement, nic, run.operation)
+    raise ValueError(f"unknown phase {phase}")
+
+
+def _build_vm(ports: ImageBuildPorts, image_set: ImageSet, version: ImageSetVersion, site: Site) -> VmSpec:
+    """From the marketplace image for 0.0.0; from the base version's gallery image for the later ones."""
+    vm, nic, computer = build_names(image_set.id, version.version)
+    image_type, image_id = "gallery", image_set.source_image_id
+    if version.base_version is not None:
+        base = ports.image_sets.get_version(image_set.tenant_id, image_set.id, version.base_version)
+        if base.image_version_id is None:
+            raise CloudError("createBuildVm", "baseVersionNotReady", f"Version {base.version} has no image.")
+        image_type, image_id = "custom", base.image_version_id
+    return VmSpec(
+        name=vm, nic_name=nic, computer_name=computer, placement=placement_of(site), vm_size=BUILD_VM_SIZE,
+        image_type=image_type, image_id=image_id, os_disk_size_gb=BUILD_DISK_GB, subnet_id=site.subnet_id,
+    )  # fmt: skip

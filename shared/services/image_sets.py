@@ -1,0 +1,207 @@
+"""Image sets as admins manage them: create one from a marketplace image, edit it, add versions, ask for a capture.
+
+A version is saved before its set points at it, and each save is conditional (create-only, or on the etag read),
+so two admins adding versions at once get two numbers, never one version twice. Building a version is the
+`build_image_version` orchestration's work (shared/services/image_builds.py); this module only records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
+from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
+from shared.models.image_sets import (
+    FIRST_VERSION,
+    CustomizationScript,
+    ImageSet,
+    ImageSetCreate,
+    ImageSetUpdate,
+    ImageSetVersion,
+    ImageSetVersionCreate,
+    VersionStatus,
+)
+from shared.models.sites import Site
+from shared.services.ports import AdminPorts
+from shared.services.repositories import ImageSetStore, SiteStore
+from shared.services.updates import merge_patch, update_with_etag
+
+ATTEMPTS = 5  # a version number taken by a concurrent request is tried again with the next one
+
+
+def create_image_set(
+    ports: AdminPorts, tenant_id: str, data: ImageSetCreate, *, dry_run: bool = False
+) -> tuple[ImageSet, ImageSetVersion]:
+    """The set and its version 0.0.0, to be built straight from the marketplace image."""
+    ports.tenants.get_tenant(tenant_id)
+    if data.source_image_id not in MARKETPLACE_IMAGES_BY_ID:
+        raise ValidationFailed.of(
+            ErrorDetail(
+                "referenceNotFound",
+                f"'{data.source_image_id}' is not a marketplace image this service offers; see marketplaceImages.",
+                "sourceImageId",
+            )
+        )
+    home, regions = _home_and_regions(ports, tenant_id, data)
+    now = ports.clock()
+    image_set = ImageSet(
+        id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
+        display_name=data.display_name, description=data.description, site_id=data.site_id,
+        global_=data.global_, home_site_id=home.id, source_image_id=data.source_image_id, notes=data.notes,
+        latest_version=FIRST_VERSION, status="building",
+    )  # fmt: skip
+    version = _new_version(image_set, FIRST_VERSION, None, regions, data.notes, now=now)
+    if dry_run:
+        return image_set, version
+    version = ports.image_sets.put_version(version, if_none_match=True)
+    return ports.image_sets.put_image_set(image_set, if_none_match=True), version
+
+
+def _home_and_regions(ports: AdminPorts, tenant_id: str, data: ImageSetCreate) -> tuple[Site, list[str]]:
+    """The site a set is built and kept in, and the regions its versions are replicated to: its site's region,
+    or for a global set every region the tenant has a site in (the home site's first)."""
+    if data.site_id is not None:
+        site = ports.sites.find_site(tenant_id, data.site_id)
+        if site is None:
+            raise ValidationFailed.of(
+                ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
+            )
+        return site, [site.region_name]
+    sites = sorted(ports.sites.list_all_sites(tenant_id), key=lambda s: (s.created_date_time, s.id))
+    if not sites:
+        raise ValidationFailed.of(
+            ErrorDetail(
+                "referenceNotFound", "A global image set is built in one of the tenant's sites; add a site.", "global"
+            )
+        )
+    return sites[0], list(dict.fromkeys(s.region_name for s in sites))
+
+
+def _new_version(
+    image_set: ImageSet, number: str, base: str | None, regions: list[str], notes: str | None, *, now: datetime,
+    scripts: list[CustomizationScript] | None = None,
+) -> ImageSetVersion:  # fmt: skip
+    return ImageSetVersion(
+        id=number, tenant_id=image_set.tenant_id, image_set_id=image_set.id, version=number,
+        created_date_time=now, last_modified_date_time=now, status="building", notes=notes,
+        base_version=base, regions=regions, customization_scripts=scripts or [],
+    )  # fmt: skip
+
+
+def update_image_set(
+    ports: AdminPorts, tenant_id: str, image_set_id: str, patch: ImageSetUpdate, *, if_match: str | None,
+    dry_run: bool = False,
+) -> ImageSet:  # fmt: skip
+    ports.tenants.get_tenant(tenant_id)
+    return update_with_etag(
+        lambda: ports.image_sets.get_image_set(tenant_id, image_set_id),
+        lambda current: merge_patch(current, patch, ImageSetUpdate, ports.clock()),
+        lambda changed, etag: ports.image_sets.put_image_set(changed, if_match=etag),
+        if_match=if_match,
+        dry_run=dry_run,
+    )
+
+
+def create_version(
+    ports: AdminPorts, tenant_id: str, image_set_id: str, data: ImageSetVersionCreate, *, dry_run: bool = False
+) -> ImageSetVersion:
+    """The set's next version (0.0.1 after 0.0.0), built from `base_version` (default: the newest ready one)."""
+    ports.tenants.get_tenant(tenant_id)
+    for _ in range(ATTEMPTS):
+        image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
+        versions = ports.image_sets.list_versions(tenant_id, image_set_id)
+        base = _base_of(versions, data.base_version)
+        number = next_version(versions)
+        regions = _regions_now(ports.sites, image_set, base)
+        version = _new_version(image_set, number, base.version, regions, data.notes, now=ports.clock(),
+                               scripts=data.customization_scripts)  # fmt: skip
+        if dry_run:
+            return version
+        try:
+            version = ports.image_sets.put_version(version, if_none_match=True)
+        except Conflict:
+            continue  # another request took this number: count again
+        _point_set_at(ports.image_sets, tenant_id, image_set_id, version)
+        return version
+    raise Conflict("Versions kept being added while this one was; try again.", code="conflict")
+
+
+def next_version(versions: list[ImageSetVersion]) -> str:
+    """One patch number up from the highest version (versions are Major.Minor.Patch)."""
+    highest = max((tuple(int(p) for p in v.version.split(".")) for v in versions), default=None)
+    if highest is None:
+        return FIRST_VERSION
+    major, minor, patch = highest
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def _base_of(versions: list[ImageSetVersion], wanted: str | None) -> ImageSetVersion:
+    if wanted is not None:
+        base = next((v for v in versions if v.version == wanted), None)
+        if base is None:
+            raise ValidationFailed.of(
+                ErrorDetail("referenceNotFound", f"Version {wanted} does not exist in this image set.", "baseVersion")
+            )
+        if base.status != "ready":
+            raise Conflict(f"Version {wanted} is {base.status}; a new version builds on a ready one.",
+                           code="wrongStatus", target="baseVersion")  # fmt: skip
+        return base
+    ready = [v for v in versions if v.status == "ready"]
+    if not ready:
+        raise Conflict("No version of this image set is ready yet to build on; wait for one, or fix the failed one.",
+                       code="wrongStatus", target="baseVersion")  # fmt: skip
+    return max(ready, key=lambda v: tuple(int(p) for p in v.version.split(".")))
+
+
+def _regions_now(sites: SiteStore, image_set: ImageSet, base: ImageSetVersion) -> list[str]:
+    """A global set follows the tenant's sites as they are when a version is made; a site's set stays put."""
+    if not image_set.global_:
+        return base.regions
+    home = sites.find_site(image_set.tenant_id, image_set.home_site_id)
+    ordered = sorted(sites.list_all_sites(image_set.tenant_id), key=lambda s: (s.created_date_time, s.id))
+    regions = [home.region_name] if home else base.regions[:1]
+    return list(dict.fromkeys([*regions, *(s.region_name for s in ordered)]))
+
+
+def _point_set_at(store: ImageSetStore, tenant_id: str, image_set_id: str, version: ImageSetVersion) -> None:
+    """The set's latest version becomes `version` unless a newer one got there first."""
+    key = tuple(int(p) for p in version.version.split("."))
+    for _ in range(ATTEMPTS):
+        image_set = store.get_image_set(tenant_id, image_set_id)
+        if tuple(int(p) for p in image_set.latest_version.split(".")) > key:
+            return
+        changed = image_set.model_copy(update={"latest_version": version.version, "status": version.status})
+        try:
+            store.put_image_set(changed, if_match=image_set.etag)
+            return
+        except PreconditionFailed:
+            continue
+
+
+def record_status(
+    store: ImageSetStore, version: ImageSetVersion, status: VersionStatus, **fields: object
+) -> ImageSetVersion:
+    """Save a version's new status (on the etag read), and its set's status when it is the set's latest."""
+    changed = version.model_copy(update={"status": status, **fields})
+    saved = store.put_version(changed, if_match=version.etag)
+    image_set = store.find_image_set(version.tenant_id, version.image_set_id)
+    if image_set is not None and image_set.latest_version == version.version:
+        _point_set_at(store, version.tenant_id, version.image_set_id, saved)
+    return saved
+
+
+def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number: str) -> ImageSetVersion:
+    """The admin has customized the build VM: `capturing` now, so a second request is refused (409)."""
+    ports.tenants.get_tenant(tenant_id)
+    version = ports.image_sets.get_version(tenant_id, image_set_id, number)
+    if version.status != "awaitingCustomization":
+        raise Conflict(
+            f"Version {number} is {version.status}; only a version awaiting customization can be captured.",
+            code="wrongStatus",
+            target="version",
+        )
+    try:
+        return record_status(ports.image_sets, version, "capturing")
+    except PreconditionFailed:
+        raise Conflict(f"Version {number} changed meanwhile; read it again.", code="wrongStatus",
+                       target="version") from None  # fmt: skip

@@ -1,0 +1,152 @@
+"""Spot PC image sets end to end: the wizard over HTTP, each version built by its orchestration through devhost on
+the Azure emulator (a build VM, Run Commands, generalize, a gallery image version), and the admin's capture."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.utils.api_client import ApiClient, eventually
+from tests.utils.wizard import CLOUD_PC_RG, Tenant
+
+SOURCE = "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"
+UNDER_WAY = ("building", "capturing", "replicating")
+
+
+def settled(api: ApiClient, tenant: Tenant, image_set_id: str, version: str) -> dict[str, Any]:
+    """The version once its build stopped moving (ready, failed, or waiting for the admin)."""
+
+    def check() -> dict[str, Any]:
+        body: dict[str, Any] = api.get(f"{tenant.path}/imageSets/{image_set_id}/versions/{version}").json()
+        assert body["status"] not in UNDER_WAY, body
+        return body
+
+    return eventually(check, timeout_s=120)
+
+
+def new_set(api: ApiClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:
+    body = {"displayName": "Pooled desktops", "siteId": tenant.site["id"], "sourceImageId": SOURCE, **fields}
+    return api.created(f"{tenant.path}/imageSets", body)
+
+
+def test_marketplace_images_are_listed_and_filtered_by_use(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    everything = api.get(f"{tenant.path}/marketplaceImages").json()["value"]
+    pooled = api.get(f"{tenant.path}/marketplaceImages?recommendedFor=pooled").json()["value"]
+    assert SOURCE in {i["id"] for i in pooled}
+    assert pooled and all(i["multiSession"] and i["recommendedFor"] == ["pooled"] for i in pooled)
+    assert {i["id"] for i in everything} > {i["id"] for i in pooled}
+    for image in everything:
+        assert image["id"] == f"{image['publisher']}_{image['offer']}_{image['sku']}"
+    assert api.get(f"{tenant.path}/marketplaceImages?recommendedFor=shared").status_code == 400
+
+
+def test_an_image_set_builds_its_versions_and_leaves_no_build_vm(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    image_set = new_set(api, tenant, notes="first cut")
+    assert (image_set["latestVersion"], image_set["status"], image_set["global"]) == ("0.0.0", "building", False)
+
+    first = settled(api, tenant, image_set["id"], "0.0.0")
+    assert first["status"] == "ready", first
+    assert first["baseVersion"] is None and first["regions"] == [tenant.site["regionName"]]
+    gallery_version = tenant.arm.ok("GET", first["imageVersionId"])
+    assert gallery_version["properties"]["provisioningState"] == "Succeeded"
+    assert api.get(f"{tenant.path}/imageSets/{image_set['id']}").json()["status"] == "ready"
+
+    # a version with a script: run on a VM made from 0.0.0's image, then captured without waiting for anyone
+    script = {"name": "apps", "script": "winget install --id 7zip.7zip --silent"}
+    reply = api.post(f"{tenant.path}/imageSets/{image_set['id']}/versions",
+                     {"notes": "7-Zip", "customizationScripts": [script]})  # fmt: skip
+    assert reply.status_code == 202, reply.text
+    assert reply.headers["Location"].endswith(f"/imageSets/{image_set['id']}/versions/0.0.1")
+    second = settled(api, tenant, image_set["id"], "0.0.1")
+    assert second["status"] == "ready", second
+    assert second["baseVersion"] == "0.0.0" and second["imageVersionId"].endswith("/versions/0.0.1")
+
+    listed = api.get(f"{tenant.path}/imageSets/{image_set['id']}/versions").json()["value"]
+    assert [v["version"] for v in listed] == ["0.0.0", "0.0.1"]
+    assert api.get(f"{tenant.path}/imageSets/{image_set['id']}").json()["latestVersion"] == "0.0.1"
+    assert tenant.arm.vms(CLOUD_PC_RG) == [] and tenant.arm.nics(CLOUD_PC_RG) == []
+
+
+def test_a_version_without_scripts_waits_for_the_admin_and_is_captured_once(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    image_set = new_set(api, tenant)
+    assert settled(api, tenant, image_set["id"], "0.0.0")["status"] == "ready"
+    versions = f"{tenant.path}/imageSets/{image_set['id']}/versions"
+    assert api.post(versions, {"notes": "customized by hand"}).status_code == 202
+
+    waiting = settled(api, tenant, image_set["id"], "0.0.1")
+    assert waiting["status"] == "awaitingCustomization", waiting
+    assert [vm["name"] for vm in tenant.arm.vms(CLOUD_PC_RG)]  # the build VM is there to customize
+
+    captured = api.post(f"{versions}/0.0.1/capture")
+    assert captured.status_code == 202, captured.text
+    assert captured.json()["status"] == "capturing"
+    again = api.post(f"{versions}/0.0.1/capture")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "wrongStatus"
+    assert settled(api, tenant, image_set["id"], "0.0.1")["status"] == "ready"
+    assert tenant.arm.vms(CLOUD_PC_RG) == []
+
+
+def test_a_failed_capture_says_where_and_removes_the_build_vm(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.fault("replicateImage", 10, "GalleryImageVersionQuotaExceeded")
+    image_set = new_set(api, tenant)
+    failed = settled(api, tenant, image_set["id"], "0.0.0")
+    assert failed["status"] == "failed", failed
+    assert failed["statusDetail"]["step"] == "createImageVersion"
+    assert failed["statusDetail"]["code"] == "GalleryImageVersionQuotaExceeded"
+    assert eventually(lambda: _no_vms(tenant))
+    reply = api.post(f"{tenant.path}/imageSets/{image_set['id']}/versions", {})
+    assert reply.status_code == 409 and reply.json()["error"]["code"] == "wrongStatus"  # nothing ready to build on
+
+
+def _no_vms(tenant: Tenant) -> bool:
+    assert tenant.arm.vms(CLOUD_PC_RG) == []
+    return True
+
+
+@pytest.mark.parametrize(
+    ("fields", "target"),
+    [
+        ({"sourceImageId": "microsoftwindowsdesktop_windows-10_nope"}, "sourceImageId"),
+        ({"siteId": "elsewhere"}, "siteId"),
+        ({"global": True}, None),  # a site and global at once
+        ({"displayName": ""}, "displayName"),
+    ],
+)
+def test_bad_image_set_input_is_refused_and_nothing_is_saved(
+    api: ApiClient, fields: dict[str, Any], target: str | None
+) -> None:
+    tenant = Tenant(api)
+    body = {"displayName": "Pooled desktops", "siteId": tenant.site["id"], "sourceImageId": SOURCE, **fields}
+    reply = api.post(f"{tenant.path}/imageSets", body)
+    assert reply.status_code == 400, reply.text
+    if target is not None:
+        assert target in {d.get("target") for d in reply.json()["error"].get("details", [])}
+    assert api.get(f"{tenant.path}/imageSets").json()["value"] == []
+
+
+def test_only_the_description_and_notes_change_and_validate_only_saves_nothing(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    image_set = new_set(api, tenant, description="for the call centre")
+    path = f"{tenant.path}/imageSets/{image_set['id']}"
+    review = api.post(f"{tenant.path}/imageSets?validateOnly=true",
+                      {"displayName": "Dry run", "siteId": tenant.site["id"], "sourceImageId": SOURCE})  # fmt: skip
+    assert review.status_code == 200 and review.json()["summary"]["displayName"] == "Dry run"
+    assert len(api.get(f"{tenant.path}/imageSets").json()["value"]) == 1
+
+    changed = api.patch(path, {"description": None, "notes": "why: new apps"}, headers={"If-Match": image_set["etag"]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["description"] is None and changed.json()["notes"] == "why: new apps"
+    assert api.patch(path, {"displayName": "Renamed"}).status_code == 400
+    assert api.patch(path, {"notes": "stale"}, headers={"If-Match": image_set["etag"]}).status_code == 412
+
+
+def test_a_site_with_an_image_set_is_not_deleted(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    new_set(api, tenant)
+    reply = api.delete(f"{tenant.path}/sites/{tenant.site['id']}")
+    assert reply.status_code == 409 and reply.json()["error"]["code"] == "inUse"
