@@ -22,19 +22,22 @@ ImageErrorCode = Literal[
     "sourceImageNotSupportCustomizeVMName",
     "sourceImageSizeExceedsLimitation",
 ]
-MANAGED_IMAGE_ID = re.compile(
-    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/Microsoft\.Compute/images/[-\w.]{1,80}$",
+# a managed image, or an Azure Compute Gallery image version (an image set's ready version is one)
+SOURCE_IMAGE_ID = re.compile(
+    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}/providers/Microsoft\.Compute/"
+    r"(?:images/[-\w.]{1,80}|galleries/[\w.]{1,80}/images/[-\w.]{1,80}/versions/[0-9]{1,9}\.[0-9]{1,9}\.[0-9]{1,9})$",
     re.IGNORECASE,
 )
 VERSION = re.compile(r"^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$")
 
 
-def _managed_image_id(value: str) -> str:
-    if not MANAGED_IMAGE_ID.match(value):
+def _source_image_id(value: str) -> str:
+    if not SOURCE_IMAGE_ID.match(value):
         raise PydanticCustomError(
             "invalidResourceId",
-            "must be the ARM id of a managed image: "
-            "/subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.Compute/images/{name}",
+            "must be the ARM id of a managed image (/subscriptions/{id}/resourceGroups/{rg}/providers/"
+            "Microsoft.Compute/images/{name}) or of a gallery image version (.../galleries/{gallery}/images/"
+            "{definition}/versions/{version})",
         )
     return value
 
@@ -45,10 +48,13 @@ def _version(value: str) -> str:
     return value
 
 
-ManagedImageId = Annotated[
+SourceImageId = Annotated[
     str,
-    AfterValidator(_managed_image_id),
-    JsonSchemaKeywords(pattern=ecma_pattern(MANAGED_IMAGE_ID), description="The ARM id of a managed image."),
+    AfterValidator(_source_image_id),
+    JsonSchemaKeywords(
+        pattern=ecma_pattern(SOURCE_IMAGE_ID),
+        description="The ARM id of a managed image, or of a gallery image version (an image set's imageVersionId).",
+    ),
 ]
 ImageVersion = Annotated[
     str,
@@ -61,7 +67,7 @@ class DeviceImageCreate(InputModel):
     display_name: DisplayName
     site_id: str = Field(min_length=1, max_length=64)
     version: ImageVersion
-    source_image_resource_id: ManagedImageId
+    source_image_resource_id: SourceImageId
 
 
 class DeviceImage(Resource):

@@ -33,7 +33,7 @@ from shared.services.repositories import ImageSetStore, SiteStore
 
 log = logging.getLogger(__name__)
 BUILD_VM_SIZE = "Standard_D4s_v5"
-BUILD_DISK_GB = 128
+BUILD_DISK_GB = 64  # the marketplace images' size, which a Windows 365 custom image must not exceed
 GALLERY = "spotpc_images"  # one Compute Gallery per site resource group; each image set is a definition in it
 CUSTOMIZATION_WINDOW = timedelta(days=7)  # a build VM left waiting this long is removed: it bills meanwhile
 PHASE_TIMEOUT = timedelta(hours=2)  # replication of a global version alone takes about 20 minutes

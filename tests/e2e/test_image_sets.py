@@ -150,3 +150,13 @@ def test_a_site_with_an_image_set_is_not_deleted(api: ApiClient) -> None:
     new_set(api, tenant)
     reply = api.delete(f"{tenant.path}/sites/{tenant.site['id']}")
     assert reply.status_code == 409 and reply.json()["error"]["code"] == "inUse"
+
+
+def test_a_ready_version_is_imported_as_a_windows_365_custom_image(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    image_set = new_set(api, tenant)
+    version = settled(api, tenant, image_set["id"], "0.0.0")
+    assert version["status"] == "ready", version
+    body = tenant.image_body(sourceImageResourceId=version["imageVersionId"])
+    imported = tenant.settled_image(api.created(f"{tenant.path}/deviceImages", body)["id"])
+    assert imported["status"] == "ready", (imported["errorCode"], imported["statusDetails"])

@@ -29,7 +29,7 @@ from shared.models.connections import (
     OrganizationalUnit,
 )
 from shared.models.directory_subscriptions import ChangeNotificationCollection
-from shared.models.images import MANAGED_IMAGE_ID, VERSION, ImageVersion, ManagedImageId
+from shared.models.images import SOURCE_IMAGE_ID, VERSION, ImageVersion, SourceImageId
 from shared.models.policies import (
     GROUP_ID,
     DomainJoinConfiguration,
@@ -151,7 +151,7 @@ PATTERNED = [
     (ResourceGroupName, RESOURCE_GROUP_RULE),
     (VirtualNetworkId, VNET_ID),
     (SubnetId, SUBNET_ID),
-    (ManagedImageId, MANAGED_IMAGE_ID),
+    (SourceImageId, SOURCE_IMAGE_ID),
     (ImageVersion, VERSION),
     (DomainName, FQDN),
     (DomainUserName, UPN),
