@@ -56,3 +56,11 @@ CAPTURE_REQUESTED = "captureRequested"  # the external event the capture route r
 def image_build_instance_id(tenant_id: str, image_set_id: str, version: str) -> str:
     """One orchestration per image-set version: a repeated start collapses into the build under way."""
     return f"imgbuild-{tenant_id}-{image_set_id}-{version}"
+
+REMOVE_IMAGE_SET_RESOURCES = "remove_image_set_resources"
+ADVANCE_IMAGE_REMOVAL = "advance_image_removal"
+
+
+def image_removal_instance_id(tenant_id: str, image_set_id: str, version: str | None) -> str:
+    """One removal per set, or per version of it: a repeated delete collapses into the removal under way."""
+    return f"imgremove-{tenant_id}-{image_set_id}-{version or 'set'}"

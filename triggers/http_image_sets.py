@@ -19,7 +19,7 @@ from shared.models.image_sets import (
     ImageSetVersionList,
     MarketplaceImageList,
 )
-from shared.models.orchestrations import ImageBuildRun
+from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.services import image_sets as service
 from shared.services.ports import AdminPorts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, QueryParam, created, page_of, updated
@@ -85,6 +85,21 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         )  # fmt: skip
         return updated(req, image_set)
 
+    async def start_removal(req: ApiRequest, run: ImageRemovalRun) -> None:
+        instance = names.image_removal_instance_id(run.tenant_id, run.image_set_id, run.version)
+        await start_orchestration(req.durable, names.REMOVE_IMAGE_SET_RESOURCES, instance, run)
+
+    @routes.delete(
+        SET, "deleteImageSet", "Delete an image set: its gallery image versions and definition, then the set",
+        response=ImageSet, status=202, durable=True,
+    )  # fmt: skip
+    async def delete_image_set(req: ApiRequest) -> ApiResponse:
+        tenant_id, image_set_id = req.param("tenantId"), req.param("imageSetId")
+        image_set, removal = service.delete_image_set(ports, tenant_id, image_set_id, if_match=req.if_match)
+        await start_removal(req, removal)
+        location = req.url(SET.format(tenantId=tenant_id, imageSetId=image_set_id))
+        return ApiResponse(202, image_set, {"Location": location})
+
     @routes.post(
         VERSIONS, "createImageSetVersion", "Build the set's next version, with scripts or for the admin to customize",
         body=ImageSetVersionCreate, response=ImageSetVersion, status=202, query=(VALIDATE_ONLY,), durable=True,
@@ -119,5 +134,19 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         instance = names.image_build_instance_id(tenant_id, image_set_id, number)
         await req.durable.raise_event(instance, names.CAPTURE_REQUESTED, None)
         return ApiResponse(202, version, {"ETag": version.etag or ""})
+
+    @routes.delete(
+        VERSION, "deleteImageSetVersion", "Delete a version (not the latest): its gallery image version, then it",
+        response=ImageSetVersion, status=202, durable=True, responses={"204": {"description": "Deleted at once: "
+        "the version never had a gallery image version."}},
+    )  # fmt: skip
+    async def delete_version(req: ApiRequest) -> ApiResponse:
+        tenant_id, image_set_id, number = req.param("tenantId"), req.param("imageSetId"), req.param("version")
+        version, removal = service.delete_version(ports, tenant_id, image_set_id, number, if_match=req.if_match)
+        if removal is None:
+            return ApiResponse(204)
+        await start_removal(req, removal)
+        location = req.url(f"{VERSIONS.format(tenantId=tenant_id, imageSetId=image_set_id)}/{number}")
+        return ApiResponse(202, version, {"Location": location})
 
     return bp

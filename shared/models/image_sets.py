@@ -12,8 +12,9 @@ from shared.models.base import ApiModel, Description, DisplayName, InputModel, R
 from shared.models.images import ImageVersion
 
 Use = Literal["personal", "pooled"]
-# building -> (awaitingCustomization) -> capturing -> (replicating, global only) -> ready, or failed
-VersionStatus = Literal["building", "awaitingCustomization", "capturing", "replicating", "ready", "failed"]
+# building -> (awaitingCustomization) -> capturing -> (replicating, global only) -> ready, or failed; and
+# deleting while its gallery image version is removed (a set: while its versions and definition are)
+VersionStatus = Literal["building", "awaitingCustomization", "capturing", "replicating", "ready", "failed", "deleting"]
 UNDER_WAY: frozenset[str] = frozenset({"building", "awaitingCustomization", "capturing", "replicating"})
 FIRST_VERSION = "0.0.0"
 

@@ -185,6 +185,27 @@ class ImageBuildRun(Contract):
     customization_expired: bool = False  # nobody asked for the capture within the customization window
 
 
+class ImageRemovalRun(Contract):
+    """What the `remove_image_set_resources` orchestration carries: a version's gallery image version, or a whole
+    set's (each of `versions`, then its image definition), removed before their records are."""
+
+    tenant_id: str
+    image_set_id: str
+    version: str | None = None  # None: the whole set
+    versions: list[str] = []  # the set's versions that have a gallery image version to remove
+    phase: int = 0
+    operation: str | None = None
+    started_at: datetime | None = None
+    calls: int = 0
+
+
+class ImageRemovalStep(Contract):
+    outcome: str | None = None
+    run: ImageRemovalRun
+    wait_seconds: float = 0
+    resume_at: datetime | None = None
+
+
 class ImageBuildStep(Contract):
     """What one call achieved: the build's outcome, or where it stands and when to call again; or that it now
     waits for the admin's capture (until `resume_at`)."""

@@ -1,10 +1,12 @@
-"""Building an image-set version in Azure: its phases, each done or asked again later, recorded as they go.
+"""Building and removing image-set versions in Azure: phases, each done or asked again later, recorded as they go.
 
 A build VM is made from the marketplace image (version 0.0.0) or from the base version's gallery image, customized
 by the version's scripts (or, without scripts, by the admin, who then asks for the capture), sysprepped,
 deallocated, generalized and captured into the set's gallery image definition, replicated to the version's
 regions; then the build VM goes. A failure is recorded with its step, and the build VM is removed all the same.
-Every phase is an idempotent call answering Progress, so a repeated activity call does no harm.
+A removal deletes the gallery image versions (for a whole set, then its image definition) before the records, so
+nothing is left in Azure that no record names. Every phase is an idempotent call answering Progress, so a
+repeated activity call does no harm.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from shared.cloud.ports import (
     CloudError,
@@ -26,9 +29,9 @@ from shared.cloud.ports import (
     VmSpec,
 )
 from shared.models.image_sets import ImageSet, ImageSetVersion, StatusDetail, VersionStatus
-from shared.models.orchestrations import ImageBuildRun, ImageBuildStep
+from shared.models.orchestrations import ImageBuildRun, ImageBuildStep, ImageRemovalRun, ImageRemovalStep
 from shared.models.sites import Site
-from shared.services.image_sets import record_status
+from shared.services.image_sets import record_set_status, record_status
 from shared.services.repositories import ImageSetStore, SiteStore
 
 log = logging.getLogger(__name__)
@@ -143,7 +146,10 @@ def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
     return ImageBuildStep(outcome="failed" if run.failed else "succeeded", run=run)
 
 
-def _next(run: ImageBuildRun) -> ImageBuildRun:
+Run = TypeVar("Run", ImageBuildRun, ImageRemovalRun)
+
+
+def _next(run: Run) -> Run:
     return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
 
 
@@ -205,3 +211,72 @@ def _build_vm(ports: ImageBuildPorts, image_set: ImageSet, version: ImageSetVers
         name=vm, nic_name=nic, computer_name=computer, placement=placement_of(site), vm_size=BUILD_VM_SIZE,
         image_type=image_type, image_id=image_id, os_disk_size_gb=BUILD_DISK_GB, subnet_id=site.subnet_id,
     )  # fmt: skip
+
+
+# --- removal -------------------------------------------------------------------------------------------------
+
+DELETE_VERSION = "deleteImageVersion:"
+
+
+def removal_phases(run: ImageRemovalRun) -> tuple[str, ...]:
+    if run.version is not None:
+        return (f"{DELETE_VERSION}{run.version}", "forget")
+    return (*(f"{DELETE_VERSION}{v}" for v in run.versions), "deleteImageDefinition", "forget")
+
+
+def advance_removal(ports: ImageBuildPorts, run: ImageRemovalRun) -> ImageRemovalStep:
+    """Delete what the removal names in Azure, then its records; a failure marks it `failed`, to delete again."""
+    store = ports.image_sets
+    image_set = store.find_image_set(run.tenant_id, run.image_set_id)
+    if image_set is None:
+        return ImageRemovalStep(outcome="superseded", run=run)  # removed already (a repeated call)
+    site = ports.sites.find_site(run.tenant_id, image_set.home_site_id)
+    steps = removal_phases(run)
+    while run.phase < len(steps):
+        phase, now = steps[run.phase], ports.clock()
+        if phase == "forget":
+            _forget(store, run)
+            run = _next(run)
+            continue
+        started = run.started_at or now
+        try:
+            if site is None:  # sites that hold image sets are not deleted (shared/services/tenants.py)
+                raise CloudError(phase, "siteNotFound", f"Site '{image_set.home_site_id}' was deleted.")
+            if run.operation and now - started > PHASE_TIMEOUT:
+                raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
+            image = gallery_image(site, image_set.id)
+            if phase.startswith(DELETE_VERSION):
+                number = phase.removeprefix(DELETE_VERSION)
+                progress = ports.building.delete_image_version(run.tenant_id, image, number, run.operation)
+            else:
+                progress = ports.building.delete_image_definition(run.tenant_id, image, run.operation)
+        except CloudError as exc:
+            _removal_failed(store, image_set, run, exc)
+            return ImageRemovalStep(outcome="failed", run=run)
+        if not progress.done:
+            wait = max(progress.retry_after_s, MIN_WAIT_S)
+            waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
+            return ImageRemovalStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
+        run = _next(run)
+    return ImageRemovalStep(outcome="succeeded", run=run)
+
+
+def _forget(store: ImageSetStore, run: ImageRemovalRun) -> None:
+    if run.version is not None:
+        store.delete_version(run.tenant_id, run.image_set_id, run.version)
+        return
+    for version in store.list_versions(run.tenant_id, run.image_set_id):
+        store.delete_version(run.tenant_id, run.image_set_id, version.version)
+    store.delete_image_set(run.tenant_id, run.image_set_id)
+
+
+def _removal_failed(store: ImageSetStore, image_set: ImageSet, run: ImageRemovalRun, exc: CloudError) -> None:
+    """The version (or the set) shows `failed` with the cause; deleting it again starts over."""
+    log.warning("Removing image set %s %s failed at %s (%s)", run.image_set_id, run.version or "", exc.step, exc.code)
+    if run.version is None:
+        record_set_status(store, image_set, "failed")
+        return
+    version = store.find_version(run.tenant_id, run.image_set_id, run.version)
+    if version is not None:
+        record_status(store, version, "failed", status_detail=StatusDetail(code=exc.code, step=exc.step,
+                                                                            message=str(exc)[:500]))  # fmt: skip

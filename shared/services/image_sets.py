@@ -13,6 +13,7 @@ from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.image_sets import (
     FIRST_VERSION,
+    UNDER_WAY,
     CustomizationScript,
     ImageSet,
     ImageSetCreate,
@@ -21,6 +22,7 @@ from shared.models.image_sets import (
     ImageSetVersionCreate,
     VersionStatus,
 )
+from shared.models.orchestrations import ImageRemovalRun
 from shared.models.sites import Site
 from shared.services.ports import AdminPorts
 from shared.services.repositories import ImageSetStore, SiteStore
@@ -109,6 +111,8 @@ def create_version(
     ports.tenants.get_tenant(tenant_id)
     for _ in range(ATTEMPTS):
         image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
+        if image_set.status == "deleting":
+            raise Conflict("The image set is being deleted.", code="wrongStatus", target="imageSetId")
         versions = ports.image_sets.list_versions(tenant_id, image_set_id)
         base = _base_of(versions, data.base_version)
         number = next_version(versions)
@@ -122,6 +126,10 @@ def create_version(
         except Conflict:
             continue  # another request took this number: count again
         _point_set_at(ports.image_sets, tenant_id, image_set_id, version)
+        # a delete of the set may have marked it since it was read above (see delete_image_set): this version goes
+        if ports.image_sets.get_image_set(tenant_id, image_set_id).status == "deleting":
+            ports.image_sets.delete_version(tenant_id, image_set_id, version.version)
+            raise Conflict("The image set is being deleted.", code="wrongStatus", target="imageSetId")
         return version
     raise Conflict("Versions kept being added while this one was; try again.", code="conflict")
 
@@ -168,7 +176,7 @@ def _point_set_at(store: ImageSetStore, tenant_id: str, image_set_id: str, versi
     key = tuple(int(p) for p in version.version.split("."))
     for _ in range(ATTEMPTS):
         image_set = store.get_image_set(tenant_id, image_set_id)
-        if tuple(int(p) for p in image_set.latest_version.split(".")) > key:
+        if image_set.status == "deleting" or tuple(int(p) for p in image_set.latest_version.split(".")) > key:
             return
         changed = image_set.model_copy(update={"latest_version": version.version, "status": version.status})
         try:
@@ -190,6 +198,11 @@ def record_status(
     return saved
 
 
+def record_set_status(store: ImageSetStore, image_set: ImageSet, status: VersionStatus) -> ImageSet:
+    """A set's own status: `deleting` while it is removed, or `failed` when its removal failed."""
+    return store.put_image_set(image_set.model_copy(update={"status": status}), if_match=image_set.etag)
+
+
 def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number: str) -> ImageSetVersion:
     """The admin has customized the build VM: `capturing` now, so a second request is refused (409)."""
     ports.tenants.get_tenant(tenant_id)
@@ -205,3 +218,65 @@ def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number
     except PreconditionFailed:
         raise Conflict(f"Version {number} changed meanwhile; read it again.", code="wrongStatus",
                        target="version") from None  # fmt: skip
+
+
+def _refuse_under_way(versions: list[ImageSetVersion], what: str) -> None:
+    """A version being built or removed has Azure work under way that needs its records until it ends."""
+    busy = [v for v in versions if v.status in UNDER_WAY or v.status == "deleting"]
+    if busy:
+        raise Conflict(
+            f"Version {busy[0].version} is {busy[0].status}; {what} once it is ready or failed.",
+            code="wrongStatus", target="version",
+        )  # fmt: skip
+
+
+def delete_version(
+    ports: AdminPorts, tenant_id: str, image_set_id: str, number: str, *, if_match: str | None
+) -> tuple[ImageSetVersion, ImageRemovalRun | None]:
+    """Remove a version: at once when it never got a gallery image, else `deleting` while the removal runs.
+
+    The set's latest version stays (a new number is always one up from it, so no number is used twice), and so
+    does the base a build may still start from: add a newer version first, or delete the whole set.
+    """
+    ports.tenants.get_tenant(tenant_id)
+    image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
+    version = ports.image_sets.get_version(tenant_id, image_set_id, number)
+    if if_match and if_match != "*" and version.etag != if_match:
+        raise PreconditionFailed.stale("Image set version", number)
+    _refuse_under_way([version], "delete it")
+    if image_set.status == "deleting":
+        raise Conflict("The image set is being deleted.", code="wrongStatus", target="imageSetId")
+    if number == image_set.latest_version:
+        raise Conflict(
+            f"Version {number} is the set's latest; add a newer version first, or delete the image set.",
+            code="wrongStatus", target="version",
+        )  # fmt: skip
+    if version.image_version_id is None:  # nothing of it in Azure: the build VM went when its build ended
+        ports.image_sets.delete_version(tenant_id, image_set_id, number)
+        return version, None
+    deleting = ports.image_sets.put_version(version.model_copy(update={"status": "deleting"}), if_match=version.etag)
+    return deleting, ImageRemovalRun(tenant_id=tenant_id, image_set_id=image_set_id, version=number)
+
+
+def delete_image_set(
+    ports: AdminPorts, tenant_id: str, image_set_id: str, *, if_match: str | None
+) -> tuple[ImageSet, ImageRemovalRun]:
+    """`deleting` while its gallery image versions and definition are removed; then its records go."""
+    ports.tenants.get_tenant(tenant_id)
+    image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
+    if if_match and if_match != "*" and image_set.etag != if_match:
+        raise PreconditionFailed.stale("Image set", image_set_id)
+    versions = ports.image_sets.list_versions(tenant_id, image_set_id)
+    _refuse_under_way(versions, "delete the set")
+    deleting = image_set.model_copy(update={"status": "deleting", "last_modified_date_time": ports.clock()})
+    deleting = ports.image_sets.put_image_set(deleting, if_match=image_set.etag)
+    # listed again after the mark: a version added meanwhile is either seen here or sees the mark and goes
+    # (create_version), so no build starts in a set being removed
+    versions = ports.image_sets.list_versions(tenant_id, image_set_id)
+    try:
+        _refuse_under_way(versions, "delete the set")
+    except Conflict:
+        ports.image_sets.put_image_set(image_set.model_copy(update={"etag": None}), if_match=deleting.etag)
+        raise
+    with_image = [v.version for v in versions if v.image_version_id is not None]
+    return deleting, ImageRemovalRun(tenant_id=tenant_id, image_set_id=image_set_id, versions=with_image)

@@ -38,6 +38,9 @@ class ImageSetRepository:
             image_set, image_set.tenant_id, image_set.id, if_match=if_match, if_none_match=if_none_match
         )
 
+    def delete_image_set(self, tenant_id: str, image_set_id: str) -> None:
+        self._sets.delete(tenant_id, image_set_id)
+
     def get_version(self, tenant_id: str, image_set_id: str, version: str) -> ImageSetVersion:
         found = self.find_version(tenant_id, image_set_id, version)
         if found is None:
@@ -63,3 +66,6 @@ class ImageSetRepository:
     ) -> ImageSetVersion:
         row = version_row(version.image_set_id, version.version)
         return self._versions.put(version, version.tenant_id, row, if_match=if_match, if_none_match=if_none_match)
+
+    def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None:
+        self._versions.delete(tenant_id, version_row(image_set_id, version))

@@ -160,3 +160,34 @@ def test_a_ready_version_is_imported_as_a_windows_365_custom_image(api: ApiClien
     body = tenant.image_body(sourceImageResourceId=version["imageVersionId"])
     imported = tenant.settled_image(api.created(f"{tenant.path}/deviceImages", body)["id"])
     assert imported["status"] == "ready", (imported["errorCode"], imported["statusDetails"])
+
+
+def test_deleting_a_version_then_the_set_removes_them_from_the_gallery(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    image_set = new_set(api, tenant)
+    path = f"{tenant.path}/imageSets/{image_set['id']}"
+    first = settled(api, tenant, image_set["id"], "0.0.0")
+    assert api.post(f"{path}/versions", {"customizationScripts": [{"name": "a", "script": "echo"}]}).status_code == 202
+    assert settled(api, tenant, image_set["id"], "0.0.1")["status"] == "ready"
+
+    latest = api.delete(f"{path}/versions/0.0.1")
+    assert latest.status_code == 409 and latest.json()["error"]["code"] == "wrongStatus"
+    reply = api.delete(f"{path}/versions/0.0.0")
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["status"] == "deleting"
+    eventually(lambda: _gone(api, f"{path}/versions/0.0.0"))
+    assert tenant.arm.call("GET", first["imageVersionId"]).status_code == 404
+
+    second = api.get(f"{path}/versions/0.0.1").json()
+    reply = api.delete(path)
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["status"] == "deleting"
+    eventually(lambda: _gone(api, path))
+    definition = second["imageVersionId"].rsplit("/versions/", 1)[0]
+    assert tenant.arm.call("GET", definition).status_code == 404
+    assert api.get(f"{tenant.path}/imageSets").json()["value"] == []
+
+
+def _gone(api: ApiClient, path: str) -> bool:
+    assert api.get(path).status_code == 404
+    return True

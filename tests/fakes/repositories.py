@@ -358,6 +358,9 @@ class FakeImageSets:
         tenant_id, image_set_id = image_set.tenant_id, image_set.id
         return self.sets.put(image_set, tenant_id, image_set_id, if_match=if_match, if_none_match=if_none_match)
 
+    def delete_image_set(self, tenant_id: str, image_set_id: str) -> None:
+        self.sets.delete(tenant_id, image_set_id)
+
     def get_version(self, tenant_id: str, image_set_id: str, version: str) -> ImageSetVersion:
         found = self.find_version(tenant_id, image_set_id, version)
         if found is None:
@@ -379,6 +382,9 @@ class FakeImageSets:
     ) -> ImageSetVersion:
         row = version_row(version.image_set_id, version.version)
         return self.versions.put(version, version.tenant_id, row, if_match=if_match, if_none_match=if_none_match)
+
+    def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None:
+        self.versions.delete(tenant_id, version_row(image_set_id, version))
 
 
 class FakeDueWork:

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersion, ImageSetVersionCreate
-from shared.models.orchestrations import ImageBuildRun, ImageBuildStep
+from shared.models.orchestrations import ImageBuildRun, ImageBuildStep, ImageRemovalRun
 from shared.services import image_sets
-from shared.services.image_builds import CUSTOMIZATION_WINDOW, advance_build, build_names, phases
+from shared.services.image_builds import CUSTOMIZATION_WINDOW, advance_build, advance_removal, build_names, phases
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 
@@ -254,3 +254,84 @@ def test_a_new_version_needs_a_ready_base(fakes: Fakes) -> None:
 def test_a_deleted_version_supersedes_its_build(fakes: Fakes) -> None:
     run = ImageBuildRun(tenant_id=TENANT, image_set_id="gone", version="0.0.0")
     assert advance_build(fakes.image_build_ports(), run).outcome == "superseded"
+
+
+# --- deletes ---------------------------------------------------------------------------------------------------
+
+
+def remove(fakes: Fakes, run: ImageRemovalRun) -> str:
+    for _ in range(100):
+        step = advance_removal(fakes.image_build_ports(), run)
+        if step.outcome is not None:
+            return step.outcome
+        run = step.run
+    raise AssertionError("the removal did not finish")
+
+
+def test_a_version_is_removed_from_the_gallery_before_its_record(fakes: Fakes) -> None:
+    image_set_id = ready_set(fakes)
+    new_version(fakes, image_set_id, customizationScripts=[{"name": "a", "script": "echo"}])
+    assert build(fakes, image_set_id, "0.0.1").outcome == "succeeded"
+    deleting, run = image_sets.delete_version(fakes.admin_ports(), TENANT, image_set_id, "0.0.0", if_match=None)
+    assert deleting.status == "deleting" and run is not None
+    with pytest.raises(Conflict):  # a second delete while the first runs
+        image_sets.delete_version(fakes.admin_ports(), TENANT, image_set_id, "0.0.0", if_match=None)
+
+    fakes.script.wait("delete_image_version")
+    assert remove(fakes, run) == "succeeded"
+    assert [v.version for v in fakes.image_sets.list_versions(TENANT, image_set_id)] == ["0.0.1"]
+    assert [key[3] for key in fakes.building.versions] == ["0.0.1"]
+
+
+def test_the_latest_version_stays_so_no_number_is_used_twice(fakes: Fakes) -> None:
+    image_set_id = ready_set(fakes)
+    with pytest.raises(Conflict) as refused:
+        image_sets.delete_version(fakes.admin_ports(), TENANT, image_set_id, "0.0.0", if_match=None)
+    assert "latest" in refused.value.message
+
+
+def test_a_version_that_never_had_an_image_goes_at_once(fakes: Fakes) -> None:
+    image_set_id = ready_set(fakes)
+    new_version(fakes, image_set_id, customizationScripts=[{"name": "a", "script": "exit 1"}])
+    fakes.script.fail("customization-0", code="ScriptFailed")
+    assert build(fakes, image_set_id, "0.0.1").outcome == "failed"
+    new_version(fakes, image_set_id, customizationScripts=[{"name": "a", "script": "echo"}])
+    assert build(fakes, image_set_id, "0.0.2").outcome == "succeeded"
+    gone, run = image_sets.delete_version(fakes.admin_ports(), TENANT, image_set_id, "0.0.1", if_match=None)
+    assert run is None and gone.status == "failed"
+    assert fakes.image_sets.find_version(TENANT, image_set_id, "0.0.1") is None
+
+
+def test_a_set_goes_with_every_gallery_version_and_its_definition(fakes: Fakes) -> None:
+    image_set_id = ready_set(fakes)
+    new_version(fakes, image_set_id, customizationScripts=[{"name": "a", "script": "echo"}])
+    assert build(fakes, image_set_id, "0.0.1").outcome == "succeeded"
+    deleting, run = image_sets.delete_image_set(fakes.admin_ports(), TENANT, image_set_id, if_match=None)
+    assert deleting.status == "deleting" and run.versions == ["0.0.0", "0.0.1"]
+    with pytest.raises(Conflict):  # no new version in a set being removed
+        new_version(fakes, image_set_id)
+
+    assert remove(fakes, run) == "succeeded"
+    assert fakes.building.versions == {} and fakes.building.definitions == {}
+    assert fakes.image_sets.find_image_set(TENANT, image_set_id) is None
+    assert fakes.image_sets.list_versions(TENANT, image_set_id) == []
+    assert remove(fakes, run) == "superseded"  # a repeated start finds nothing left to do
+
+
+def test_a_set_with_a_build_under_way_is_not_deleted(fakes: Fakes) -> None:
+    image_set_id, _ = create_set(fakes)  # 0.0.0 building
+    with pytest.raises(Conflict) as refused:
+        image_sets.delete_image_set(fakes.admin_ports(), TENANT, image_set_id, if_match=None)
+    assert refused.value.code == "wrongStatus"
+    assert fakes.image_sets.get_image_set(TENANT, image_set_id).status == "building"  # the mark is taken back
+
+
+def test_a_failed_removal_shows_failed_and_can_be_asked_again(fakes: Fakes) -> None:
+    image_set_id = ready_set(fakes)
+    _, run = image_sets.delete_image_set(fakes.admin_ports(), TENANT, image_set_id, if_match=None)
+    fakes.script.fail("delete_image_definition", code="AuthorizationFailed")
+    assert remove(fakes, run) == "failed"
+    assert fakes.image_sets.get_image_set(TENANT, image_set_id).status == "failed"
+    _, again = image_sets.delete_image_set(fakes.admin_ports(), TENANT, image_set_id, if_match=None)
+    assert remove(fakes, again) == "succeeded"
+    assert fakes.image_sets.find_image_set(TENANT, image_set_id) is None
