@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import azure.durable_functions as df
 
 from orchestrators import names
-from shared.models.orchestrations import Contract, ProvisionInput
+from shared.models.orchestrations import Contract, ImageBuildRun, ImageRemovalRun, ProvisionInput
 
 STARTS_AT_ONCE = 20
 # The statuses in which the host refuses a second start with the same id (host.json's
@@ -67,3 +67,12 @@ async def start_provisioning(client: df.DurableOrchestrationClient, runs: Sequen
     """
     starts = [(names.cloud_pc_instance_id(run.tenant_id, run.cloud_pc_id, run.run), run) for run in runs]
     return await start_all(client, names.PROVISION_CLOUD_PC, starts)
+
+
+async def start_image_work(client: df.DurableOrchestrationClient, run: ImageBuildRun | ImageRemovalRun) -> bool:
+    """A version's build, or a version's or set's removal, under its one instance id; True if this call began it."""
+    if isinstance(run, ImageBuildRun):
+        instance = names.image_build_instance_id(run.tenant_id, run.image_set_id, run.version)
+        return await start_orchestration(client, names.BUILD_IMAGE_VERSION, instance, run)
+    instance = names.image_removal_instance_id(run.tenant_id, run.image_set_id, run.version)
+    return await start_orchestration(client, names.REMOVE_IMAGE_SET_RESOURCES, instance, run)

@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
-from orchestrators.starting import start_orchestration
+from orchestrators.starting import start_image_work
 from shared.catalog.marketplace_images import MARKETPLACE_IMAGES
 from shared.models.base import Page, Review
 from shared.models.image_sets import (
@@ -19,7 +19,7 @@ from shared.models.image_sets import (
     ImageSetVersionList,
     MarketplaceImageList,
 )
-from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
+from shared.models.orchestrations import ImageBuildRun
 from shared.services import image_sets as service
 from shared.services.ports import AdminPorts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, QueryParam, created, page_of, updated
@@ -40,8 +40,7 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
 
     async def start_build(req: ApiRequest, version: ImageSetVersion) -> None:
         run = ImageBuildRun(tenant_id=version.tenant_id, image_set_id=version.image_set_id, version=version.version)
-        instance = names.image_build_instance_id(run.tenant_id, run.image_set_id, run.version)
-        await start_orchestration(req.durable, names.BUILD_IMAGE_VERSION, instance, run)
+        await start_image_work(req.durable, run)
 
     @routes.get(
         "tenants/{tenantId}/marketplaceImages", "listMarketplaceImages", "Images an image set can start from",
@@ -85,10 +84,6 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         )  # fmt: skip
         return updated(req, image_set)
 
-    async def start_removal(req: ApiRequest, run: ImageRemovalRun) -> None:
-        instance = names.image_removal_instance_id(run.tenant_id, run.image_set_id, run.version)
-        await start_orchestration(req.durable, names.REMOVE_IMAGE_SET_RESOURCES, instance, run)
-
     @routes.delete(
         SET, "deleteImageSet", "Delete an image set: its gallery image versions and definition, then the set",
         response=ImageSet, status=202, durable=True,
@@ -96,7 +91,7 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     async def delete_image_set(req: ApiRequest) -> ApiResponse:
         tenant_id, image_set_id = req.param("tenantId"), req.param("imageSetId")
         image_set, removal = service.delete_image_set(ports, tenant_id, image_set_id, if_match=req.if_match)
-        await start_removal(req, removal)
+        await start_image_work(req.durable, removal)
         location = req.url(SET.format(tenantId=tenant_id, imageSetId=image_set_id))
         return ApiResponse(202, image_set, {"Location": location})
 
@@ -145,7 +140,7 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         version, removal = service.delete_version(ports, tenant_id, image_set_id, number, if_match=req.if_match)
         if removal is None:
             return ApiResponse(204)
-        await start_removal(req, removal)
+        await start_image_work(req.durable, removal)
         location = req.url(f"{VERSIONS.format(tenantId=tenant_id, imageSetId=image_set_id)}/{number}")
         return ApiResponse(202, version, {"Location": location})
 

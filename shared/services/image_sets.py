@@ -7,7 +7,7 @@ so two admins adding versions at once get two numbers, never one version twice. 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
@@ -22,13 +22,16 @@ from shared.models.image_sets import (
     ImageSetVersionCreate,
     VersionStatus,
 )
-from shared.models.orchestrations import ImageRemovalRun
+from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
 from shared.services.ports import AdminPorts
 from shared.services.repositories import ImageSetStore, SiteStore
 from shared.services.updates import merge_patch, update_with_etag
 
 ATTEMPTS = 5  # a version number taken by a concurrent request is tried again with the next one
+# a build or removal with no write for this long may have lost its orchestration: the resume sweep starts it
+# again, a no-op while it runs, so this bounds only how often a slow one (a global replication) is looked at
+QUIET = timedelta(minutes=10)
 
 
 def create_image_set(
@@ -280,3 +283,23 @@ def delete_image_set(
         raise
     with_image = [v.version for v in versions if v.image_version_id is not None]
     return deleting, ImageRemovalRun(tenant_id=tenant_id, image_set_id=image_set_id, versions=with_image)
+
+
+def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[ImageBuildRun | ImageRemovalRun]:
+    """The builds and removals to start again: each saved before its orchestration was started, so a crash
+    between the two leaves one `building` or `deleting` with nothing running. Starting one under way is a no-op
+    (one instance per version or set); one that finished without recording its end starts afresh, its phases
+    being idempotent."""
+    sets, versions = ports.image_sets.list_quiet(quiet_since)
+    runs: list[ImageBuildRun | ImageRemovalRun] = []
+    for version in versions:
+        ids = {"tenant_id": version.tenant_id, "image_set_id": version.image_set_id}
+        if version.status == "deleting":
+            runs.append(ImageRemovalRun(**ids, version=version.version))
+        else:
+            runs.append(ImageBuildRun(**ids, version=version.version))
+    for image_set in sets:
+        listed = ports.image_sets.list_versions(image_set.tenant_id, image_set.id)
+        with_image = [v.version for v in listed if v.image_version_id is not None]
+        runs.append(ImageRemovalRun(tenant_id=image_set.tenant_id, image_set_id=image_set.id, versions=with_image))
+    return runs

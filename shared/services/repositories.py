@@ -206,6 +206,8 @@ class ImageSetStore(Protocol):
 
     def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None: ...
 
+    def list_quiet(self, before: datetime) -> tuple[list[ImageSet], list[ImageSetVersion]]: ...
+
 
 class DueWorkStore(Protocol):
     """Grace expiries and clean-ups, read in due-time order."""

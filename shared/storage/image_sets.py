@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from shared.errors import NotFound
-from shared.models.image_sets import ImageSet, ImageSetVersion
+from shared.models.image_sets import UNDER_WAY, ImageSet, ImageSetVersion
 from shared.storage.tables import EntityRepository, TableStorage
 
 
@@ -66,6 +69,17 @@ class ImageSetRepository:
     ) -> ImageSetVersion:
         row = version_row(version.image_set_id, version.version)
         return self._versions.put(version, version.tenant_id, row, if_match=if_match, if_none_match=if_none_match)
+
+    def list_quiet(self, before: datetime) -> tuple[list[ImageSet], list[ImageSetVersion]]:
+        """In every tenant: sets being removed, and versions being built or removed, unwritten since `before`
+        (Table Storage's own Timestamp: every status change is a write). A few rows: builds are rare."""
+        busy = sorted(UNDER_WAY | {"deleting"})
+        statuses = " or ".join(f"status eq @s{i}" for i in range(len(busy)))
+        values: dict[str, Any] = {f"s{i}": status for i, status in enumerate(busy)}
+        # the SDK finds parameters between spaces: the parentheses stand apart from them
+        versions = list(self._versions.scan(f"( {statuses} ) and Timestamp lt @before", {**values, "before": before}))
+        sets = list(self._sets.scan("status eq @s and Timestamp lt @before", {"s": "deleting", "before": before}))
+        return sets, versions
 
     def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None:
         self._versions.delete(tenant_id, version_row(image_set_id, version))

@@ -106,7 +106,7 @@ class Fakes:
         self.sites = FakeSites()
         self.connections = FakeConnections()
         self.images = FakeDeviceImages()
-        self.image_sets = FakeImageSets()
+        self.image_sets = FakeImageSets(self.clock)
         self.policies = FakePolicies()
         self.cloud_pcs = FakeCloudPcs()
         self.due = FakeDueWork()

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from shared.errors import Conflict, NotFound, PreconditionFailed
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.connections import Connection
-from shared.models.image_sets import ImageSet, ImageSetVersion
+from shared.models.image_sets import UNDER_WAY, ImageSet, ImageSetVersion
 from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
@@ -334,9 +334,11 @@ class FakeDeviceImages:
 
 
 class FakeImageSets:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
         self.sets: FakeTable[ImageSet] = FakeTable("Image set")
         self.versions: FakeTable[ImageSetVersion] = FakeTable("Image set version")
+        self.clock = clock
+        self.written: dict[tuple[str, str], datetime] = {}  # (kind, key) -> when: Table Storage's Timestamp
 
     def get_image_set(self, tenant_id: str, image_set_id: str) -> ImageSet:
         return self.sets.get(tenant_id, image_set_id, target="imageSetId")
@@ -356,7 +358,9 @@ class FakeImageSets:
         self, image_set: ImageSet, *, if_match: str | None = None, if_none_match: bool = False
     ) -> ImageSet:
         tenant_id, image_set_id = image_set.tenant_id, image_set.id
-        return self.sets.put(image_set, tenant_id, image_set_id, if_match=if_match, if_none_match=if_none_match)
+        saved = self.sets.put(image_set, tenant_id, image_set_id, if_match=if_match, if_none_match=if_none_match)
+        self.written[("set", f"{tenant_id}/{image_set_id}")] = self.clock()
+        return saved
 
     def delete_image_set(self, tenant_id: str, image_set_id: str) -> None:
         self.sets.delete(tenant_id, image_set_id)
@@ -381,7 +385,18 @@ class FakeImageSets:
         self, version: ImageSetVersion, *, if_match: str | None = None, if_none_match: bool = False
     ) -> ImageSetVersion:
         row = version_row(version.image_set_id, version.version)
-        return self.versions.put(version, version.tenant_id, row, if_match=if_match, if_none_match=if_none_match)
+        saved = self.versions.put(version, version.tenant_id, row, if_match=if_match, if_none_match=if_none_match)
+        self.written[("version", f"{version.tenant_id}/{row}")] = self.clock()
+        return saved
+
+    def list_quiet(self, before: datetime) -> tuple[list[ImageSet], list[ImageSetVersion]]:
+        def quiet(kind: str, key: str) -> bool:
+            return self.written.get((kind, key), before) < before
+
+        sets = self.sets.scan(lambda pk, rk, i: i.status == "deleting" and quiet("set", f"{pk}/{rk}"))
+        busy = UNDER_WAY | {"deleting"}
+        versions = self.versions.scan(lambda pk, rk, i: i.status in busy and quiet("version", f"{pk}/{rk}"))
+        return sets, versions
 
     def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None:
         self.versions.delete(tenant_id, version_row(image_set_id, version))

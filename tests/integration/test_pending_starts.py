@@ -5,24 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Generator
-from contextlib import asynccontextmanager
+from collections.abc import Generator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import azure.durable_functions as df
-from aiohttp import web
-from azure.durable_functions.models.utils import http_utils
 
-from devhost.azurite import free_port
-from devhost.durable import DurableEngine, DurableStore
 from orchestrators import names
 from shared.bootstrap import Services
 from shared.models.cloud_pcs import CloudPc
 from shared.services.engine_ports import EnginePorts
 from tests.integration.conftest import create_app
-from tests.utils.durable_session import own_sdk_session
+from tests.utils.durable_session import durable_engine, orchestrators_of
 
 TENANT = "tenant-starts"
 Status = df.OrchestrationRuntimeStatus
@@ -36,38 +31,6 @@ stub = df.Blueprint()
 def provision_cloud_pc(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
     """Stands in for the provisioning run: under way until the test ends, as a run whose first call waits."""
     yield context.wait_for_external_event("never")
-
-
-def orchestrators() -> dict[str, Callable[[str], str]]:
-    app = df.DFApp()
-    app.register_functions(stub)
-    (function,) = app.get_functions()
-    return {names.PROVISION_CLOUD_PC: function.get_user_function()}
-
-
-@asynccontextmanager
-async def durable_engine() -> AsyncIterator[tuple[df.DurableOrchestrationClient, str]]:
-    """The local Durable engine on a loopback port: a client of it, and the client binding a function gets."""
-    port = free_port()
-    engine = DurableEngine(
-        orchestrators=orchestrators(), activities={}, store=DurableStore(), task_hub="PendingStarts",
-        base_url=f"http://127.0.0.1:{port}",
-    )  # fmt: skip
-    site = web.Application()
-    engine.add_routes(site)
-    runner = web.AppRunner(site)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    await engine.start()
-    try:
-        with own_sdk_session():
-            try:
-                yield df.DurableOrchestrationClient(engine.client_binding_json()), engine.client_binding_json()
-            finally:
-                await http_utils._close_session()
-    finally:
-        await engine.stop()
-        await runner.cleanup()
 
 
 def pending(ports: EnginePorts, user: str, at: datetime) -> CloudPc:
@@ -99,7 +62,7 @@ def test_the_sweep_starts_what_a_dead_reconcile_left_and_leaves_a_run_under_way_
     ports.cloud_pcs.add_start_check(TENANT, now - timedelta(seconds=1), creating=False)
 
     async def scenario() -> None:
-        async with durable_engine() as (client, binding):
+        async with durable_engine(orchestrators_of(stub), "PendingStarts") as (client, binding):
             # Bob's run was started (it is Pending or Running, its first call not made yet): his row still says so
             run = {"tenantId": TENANT, "cloudPcId": bob.id, "run": bob.run}
             await client.start_new(names.PROVISION_CLOUD_PC, instance_id(bob), run)

@@ -335,3 +335,18 @@ def test_a_failed_removal_shows_failed_and_can_be_asked_again(fakes: Fakes) -> N
     _, again = image_sets.delete_image_set(fakes.admin_ports(), TENANT, image_set_id, if_match=None)
     assert remove(fakes, again) == "succeeded"
     assert fakes.image_sets.find_image_set(TENANT, image_set_id) is None
+
+
+def test_only_quiet_builds_and_removals_are_started_again(fakes: Fakes) -> None:
+    image_set_id = ready_set(fakes)  # 0.0.0 ready: nothing to resume
+    new_version(fakes, image_set_id, customizationScripts=[{"name": "a", "script": "echo"}])  # 0.0.1 building
+    assert build(fakes, image_set_id, "0.0.1").outcome == "succeeded"
+    new_version(fakes, image_set_id)  # 0.0.2 building, its orchestration lost
+    image_sets.delete_version(fakes.admin_ports(), TENANT, image_set_id, "0.0.0", if_match=None)  # removal lost
+    assert image_sets.unfinished_work(fakes.admin_ports(), quiet_since=fakes.clock() - image_sets.QUIET) == []
+
+    fakes.clock.advance(image_sets.QUIET + timedelta(seconds=1))
+    runs = image_sets.unfinished_work(fakes.admin_ports(), quiet_since=fakes.clock() - image_sets.QUIET)
+    assert sorted((type(r).__name__, r.version) for r in runs) == [
+        ("ImageBuildRun", "0.0.2"), ("ImageRemovalRun", "0.0.0"),
+    ]  # fmt: skip

@@ -1,0 +1,88 @@
+"""The image-work sweep on Azurite and the local Durable engine: a build or removal saved without its orchestration
+(a crash between the two) is started by the app's timer, and one under way is left alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Generator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators import names
+from shared.bootstrap import Services
+from shared.models.image_sets import ImageSetCreate
+from shared.services import image_sets
+from tests.integration.conftest import create_app
+from tests.utils.durable_session import durable_engine, orchestrators_of
+from tests.utils.factories import site_body
+from tests.utils.function_client import FunctionClient
+
+SWEEP = "resumeImageWork"  # the timer function
+UNDER_WAY = (df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running)
+SOURCE = "microsoftwindowsdesktop_windows-11_win11-24h2-ent"
+
+stub = df.Blueprint()
+
+
+@stub.orchestration_trigger(context_name="context", orchestration=names.BUILD_IMAGE_VERSION)
+def build_image_version(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
+    """Stands in for a build: under way until the test ends."""
+    yield context.wait_for_external_event("never")
+
+
+@stub.orchestration_trigger(context_name="context", orchestration=names.REMOVE_IMAGE_SET_RESOURCES)
+def remove_image_set_resources(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
+    yield context.wait_for_external_event("never")
+
+
+def test_builds_and_removals_with_nothing_running_are_started_once(
+    services: Services, client: FunctionClient, make_tenant: Callable[..., str]
+) -> None:
+    tenant_id = make_tenant()
+    reply = client.post(f"/api/tenants/{tenant_id}/sites", site_body())
+    assert reply.status == 201, reply.text
+    site_id = reply.json()["id"]
+    now = datetime.now(UTC)
+    clock = [now]
+    admin = replace(services.admin, clock=lambda: clock[0])
+    sweep = _timer(replace(services, admin=admin))
+
+    def saved(name: str) -> tuple[str, str]:
+        body = {"displayName": name, "siteId": site_id, "sourceImageId": SOURCE}
+        image_set, first = image_sets.create_image_set(admin, tenant_id, ImageSetCreate.model_validate(body))
+        return image_set.id, first.version
+
+    # a crash after saving: a set whose 0.0.0 is `building`, and a set marked `deleting`, with nothing running
+    building = saved("Building")
+    deleting = saved("Deleting")
+    version = services.admin.image_sets.get_version(tenant_id, *deleting)
+    services.admin.image_sets.put_version(version.model_copy(update={"status": "ready"}), if_match=version.etag)
+    image_sets.delete_image_set(admin, tenant_id, deleting[0], if_match=None)
+    build_id = names.image_build_instance_id(tenant_id, *building)
+    removal_id = names.image_removal_instance_id(tenant_id, deleting[0], None)
+
+    async def scenario() -> None:
+        async with durable_engine(orchestrators_of(stub), "ImageWork") as (durable, binding):
+            await sweep(timer=None, client=binding)  # just written: maybe starting right now, so left alone
+            assert not await durable.get_status(build_id)
+            assert not await durable.get_status(removal_id)
+
+            clock[0] = now + image_sets.QUIET + timedelta(minutes=1)
+            await sweep(timer=None, client=binding)
+            first = {i: await durable.get_status(i) for i in (build_id, removal_id)}
+            assert all(status.runtime_status in UNDER_WAY for status in first.values())
+
+            await sweep(timer=None, client=binding)  # under way now: not started again
+            for instance, status in first.items():
+                assert (await durable.get_status(instance)).created_time == status.created_time
+
+    asyncio.run(scenario())
+
+
+def _timer(services: Services) -> Any:
+    app = create_app(services)
+    (sweep,) = [f.get_user_function() for f in app.get_functions() if f.get_function_name() == SWEEP]
+    return sweep
