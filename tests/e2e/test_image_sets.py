@@ -191,3 +191,18 @@ def test_deleting_a_version_then_the_set_removes_them_from_the_gallery(api: ApiC
 def _gone(api: ApiClient, path: str) -> bool:
     assert api.get(path).status_code == 404
     return True
+
+
+def test_a_global_set_is_replicated_to_every_sites_region(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    api.created(f"{tenant.path}/sites", {"displayName": "US", "regionName": "eastus",
+                                         "subscriptionId": tenant.arm.subscription_id,
+                                         "resourceGroupName": CLOUD_PC_RG})  # fmt: skip
+    image_set = api.created(f"{tenant.path}/imageSets",
+                            {"displayName": "Everywhere", "global": True, "sourceImageId": SOURCE})  # fmt: skip
+    assert image_set["global"] is True and image_set["siteId"] is None
+    version = settled(api, tenant, image_set["id"], "0.0.0")
+    assert version["status"] == "ready", version
+    assert version["regions"] == [tenant.site["regionName"], "eastus"]
+    replicated = tenant.arm.ok("GET", version["imageVersionId"])["properties"]["publishingProfile"]["targetRegions"]
+    assert [r["name"] for r in replicated] == version["regions"]
