@@ -18,6 +18,7 @@ from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN, AzureDevices
 from shared.cloud.ports import CloudError, JoinSpec, Placement, Progress, VmSpec
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials, emulator_token
+from tests.utils.progress import until_done
 
 REGION = "westeurope"
 GALLERY_IMAGE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365"
@@ -121,19 +122,6 @@ def arm(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Ite
         subnet,
     )
     clients.close()
-
-
-def until_done(call: Any, limit: int = 40) -> Progress:
-    """Call again with the operation it handed back, as the orchestrator does (without its timer's wait)."""
-    import time
-
-    progress = call(None)
-    for _ in range(limit):
-        if progress.done:
-            return progress
-        time.sleep(min(progress.retry_after_s, 1.5))
-        progress = call(progress.operation)
-    raise AssertionError(f"not done after {limit} calls: {progress}")
 
 
 def test_capacity_reads_skus_and_usages_and_refuses_what_azure_would(arm: Arm) -> None:

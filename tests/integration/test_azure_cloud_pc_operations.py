@@ -5,7 +5,6 @@ Long-running operations and throttling come back as Progress (a throttled read a
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from shared.services.provisioning_steps import nic_name, vm_name
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.graph_admin import GraphAdmin
+from tests.utils.progress import until_done
 
 APP_TENANT = "cloud-pc-actions"
 REGION, RG = "westeurope", "rg-cloudpcs"
@@ -121,17 +121,6 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
     arm.close()
     graph.close()
     credentials.close()
-
-
-def until_done(call: Callable[[str | None], Progress], progress: Progress | None = None, limit: int = 40) -> Progress:
-    """Call again with the operation handed back, as the orchestrator does (its timer's wait cut short)."""
-    progress = call(None) if progress is None else progress
-    for _ in range(limit):
-        if progress.done:
-            return progress
-        time.sleep(min(progress.retry_after_s, 1.0))
-        progress = call(progress.operation)
-    raise AssertionError(f"not done after {limit} calls: {progress}")
 
 
 def test_each_power_action_is_azures_vm_action_and_changes_the_power_state(cloud: Cloud) -> None:

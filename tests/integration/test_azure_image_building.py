@@ -5,9 +5,8 @@ Long-running operations and throttling come back as Progress, never as a wait; a
 from __future__ import annotations
 
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,7 @@ from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.ports import CloudError, GalleryImage, Placement, Progress, VmSpec
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
+from tests.utils.progress import until_done
 
 APP_TENANT = "image-sets"
 REGION, REPLICA, RG = "westeurope", "northeurope", "rg-images"
@@ -104,17 +104,6 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
     arm.close()
     graph.close()
     credentials.close()
-
-
-def until_done(call: Callable[[str | None], Progress], progress: Progress | None = None, limit: int = 40) -> Progress:
-    """Call again with the operation handed back, as the orchestrator does (its timer's wait cut short)."""
-    progress = call(None) if progress is None else progress
-    for _ in range(limit):
-        if progress.done:
-            return progress
-        time.sleep(min(progress.retry_after_s, 1.0))
-        progress = call(progress.operation)
-    raise AssertionError(f"not done after {limit} calls: {progress}")
 
 
 def test_a_generalized_build_vm_is_captured_into_a_version_replicated_to_each_region(cloud: Cloud) -> None:
