@@ -9,10 +9,12 @@ from activities import cloud_pc_actions as cloud_pc_action_activities
 from activities import configuration as configuration_activities
 from activities import image_sets as image_set_activities
 from activities import provisioning as provisioning_activities
+from activities import spot_groups as spot_group_activities
 from orchestrators import cloud_pc_actions as cloud_pc_action_orchestrators
 from orchestrators import configuration as configuration_orchestrators
 from orchestrators import image_sets as image_set_orchestrators
 from orchestrators import provisioning as provisioning_orchestrators
+from orchestrators import spot_groups as spot_group_orchestrators
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
 from triggers import (
@@ -26,6 +28,7 @@ from triggers import (
     http_images,
     http_meta,
     http_policies,
+    http_spot_groups,
     http_tenants,
     http_users,
     timers,
@@ -44,6 +47,7 @@ def create_app(services: Services) -> df.DFApp:
         http_connections.blueprint(api, services.admin),
         http_images.blueprint(api, services.admin),
         http_image_sets.blueprint(api, services.admin),
+        http_spot_groups.blueprint(api, services.admin, services.spot_group_work),
         http_policies.blueprint(api, services.admin),
         http_cloud_pcs.blueprint(api, services.engine, services.admin.tenants),
         http_cloud_pc_actions.blueprint(
@@ -63,6 +67,8 @@ def create_app(services: Services) -> df.DFApp:
         cloud_pc_action_activities.blueprint(services.engine),
         image_set_orchestrators.blueprint(),
         image_set_activities.blueprint(services.image_builds),
+        spot_group_orchestrators.blueprint(),
+        spot_group_activities.blueprint(services.spot_group_work),
     ]
     for blueprint in blueprints:
         app.register_functions(blueprint)

@@ -64,3 +64,11 @@ ADVANCE_IMAGE_REMOVAL = "advance_image_removal"
 def image_removal_instance_id(tenant_id: str, image_set_id: str, version: str | None) -> str:
     """One removal per set, or per version of it: a repeated delete collapses into the removal under way."""
     return f"imgremove-{tenant_id}-{image_set_id}-{version or 'set'}"
+
+RUN_SPOT_GROUP_WORK = "run_spot_group_work"
+ADVANCE_SPOT_GROUP = "advance_spot_group"
+
+
+def spot_group_instance_id(tenant_id: str, spot_group_id: str, work: str) -> str:
+    """One deployment and one removal per group: a repeated request collapses into the one under way."""
+    return f"spotgroup-{tenant_id}-{spot_group_id}-{work}"

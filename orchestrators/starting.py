@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import azure.durable_functions as df
 
 from orchestrators import names
-from shared.models.orchestrations import Contract, ImageBuildRun, ImageRemovalRun, ProvisionInput
+from shared.models.orchestrations import Contract, ImageBuildRun, ImageRemovalRun, ProvisionInput, SpotGroupRun
 
 STARTS_AT_ONCE = 20
 # The statuses in which the host refuses a second start with the same id (host.json's
@@ -76,3 +76,9 @@ async def start_image_work(client: df.DurableOrchestrationClient, run: ImageBuil
         return await start_orchestration(client, names.BUILD_IMAGE_VERSION, instance, run)
     instance = names.image_removal_instance_id(run.tenant_id, run.image_set_id, run.version)
     return await start_orchestration(client, names.REMOVE_IMAGE_SET_RESOURCES, instance, run)
+
+
+async def start_spot_group_work(client: df.DurableOrchestrationClient, run: SpotGroupRun) -> bool:
+    """A group's deployment or removal under its one instance id; True if this call began it."""
+    instance = names.spot_group_instance_id(run.tenant_id, run.spot_group_id, run.work)
+    return await start_orchestration(client, names.RUN_SPOT_GROUP_WORK, instance, run)

@@ -13,6 +13,7 @@ from shared.cloud.azure.arm_image_building import AzureImageBuilding
 from shared.cloud.azure.arm_images import AzureImages
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
 from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
+from shared.cloud.azure.avd import AzureDesktopVirtualization
 from shared.cloud.azure.credentials import AzureCredentials, check_credentials
 from shared.cloud.azure.entra_tokens import EntraTokenValidator
 from shared.cloud.azure.graph_client import GraphClients
@@ -29,6 +30,7 @@ from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_builds import ImageBuildPorts
 from shared.services.ports import AdminPorts
+from shared.services.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings, SettingsError
 from shared.storage.audit_events import AuditEventRepository
 from shared.storage.bulk_actions import BulkActionRepository
@@ -42,6 +44,7 @@ from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
+from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.tables import ContinuationTokens, TableStorage
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
@@ -65,6 +68,7 @@ class Services:
     audit: AuditPorts
     audit_events: AuditEventRepository
     image_builds: ImageBuildPorts
+    spot_group_work: SpotGroupPorts
 
 
 class EntraTenantIds:
@@ -118,6 +122,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         new_id=new_id,
         unique=UniqueValues(storage, utc_now),
         image_sets=ImageSetRepository(storage),
+        spot_groups=SpotGroupRepository(storage),
         grace_period=settings.cloudpc_grace_period,
         directory_subscriptions=DirectorySubscriptions(
             GraphSubscriptionsApi(graph), DirectorySubscriptionRepository(storage), settings.notification_url
@@ -147,6 +152,10 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,
         building=AzureImageBuilding(arm), clock=utc_now,
     )  # fmt: skip
+    spot_group_work = SpotGroupPorts(
+        spot_groups=admin.spot_groups, sites=admin.sites, compute=compute, devices=devices,
+        avd=AzureDesktopVirtualization(arm), unique=admin.unique, clock=utc_now,
+    )  # fmt: skip
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,
         bulk_actions=BulkActionRepository(storage),
@@ -159,4 +168,5 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         audit=AuditPorts(events=audit_events, clock=utc_now, new_id=new_id),
         audit_events=audit_events,
         image_builds=image_builds,
+        spot_group_work=spot_group_work,
     )  # fmt: skip

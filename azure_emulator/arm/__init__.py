@@ -7,6 +7,7 @@ from azure_emulator.arm import (
     authorization,
     capacity,
     compute,
+    desktop_virtualization,
     extensions,
     images,
     network,
@@ -40,5 +41,6 @@ def register(ctx: Context) -> None:
         vm_actions,
         extensions,
         authorization,
+        desktop_virtualization,
     ):
         module.register(ctx)

@@ -6,7 +6,8 @@
 - `JsonADDomainExtension` (Microsoft.Compute) joins the AD domain: the computer account, then the synced
   `ServerAd` device and the managed device.
 - A run command whose script has `Disable-ADComputer -Identity <NAME>` disables that account; one with
-  `AutoEnrollMDM` enrols the Entra-joined VM in Intune.
+  `AutoEnrollMDM` enrols the Entra-joined VM in Intune; one installing the AVD agent registers the VM as a
+  session host (desktop_virtualization).
 Protected settings and protected parameters are never stored nor shown, as in Azure. Faults and latency
 armed under `joinEntra` / `enrollIntune` apply to the join extensions, and under a run command's own name
 (or `runCommand`) to that run command.
@@ -18,7 +19,7 @@ import re
 from typing import Any
 
 from azure_emulator import directory_objects
-from azure_emulator.arm import common, compute, operations
+from azure_emulator.arm import common, compute, desktop_virtualization, operations
 from azure_emulator.server import ApiError, Context, Request, Response
 
 EXTENSION = compute.VM + r"/extensions/(?P<ext>[^/]+)"
@@ -143,7 +144,8 @@ def _register_run_commands(ctx: Context) -> None:
                 "location": vm["resource"]["location"], "properties": {**kept, "provisioningState": "Succeeded"},
             },
             "meta": {"tid": vm["meta"]["tid"], "startTime": common.now_iso(ctx.clock),
-                     "protectedNames": [p.get("name") for p in props.get("protectedParameters") or []]},
+                     "protectedNames": [p.get("name") for p in props.get("protectedParameters") or []],
+                     **desktop_virtualization.command_meta(props)},
         }  # fmt: skip
         common.put(ctx, doc)
         return operations.respond(
@@ -236,6 +238,7 @@ def _command_done(ctx: Context, cmd_id: str, op: dict[str, Any]) -> None:
             raise ApiError(400, "VMExtensionProvisioningError", f"{name} is not joined to Microsoft Entra ID.")
         directory_objects.ensure_managed_device(ctx.store, tid, name, device["deviceId"])
         output.append(f"{name}: enrolled")
+    output.extend(desktop_virtualization.register_agent(ctx, vm, doc))
     now = common.now_iso(ctx.clock)
     doc["meta"]["result"] = {
         "executionState": "Succeeded", "executionMessage": "", "exitCode": 0, "output": "\n".join(output),

@@ -381,3 +381,64 @@ class ImageBuilding(Protocol):
         """Done when the definition is gone (the gallery stays: other image sets share it); CloudError while it
         still has versions."""
         ...
+
+
+HostPoolType = Literal["pooled", "personal"]
+
+
+@dataclass(frozen=True)
+class HostPoolSpec:
+    """A Spot Group's Azure Virtual Desktop environment: a host pool, its desktop application group (named
+    `<host_pool>-dag`) and a workspace (`<host_pool>-ws`) holding that application group."""
+
+    placement: Placement
+    host_pool: str
+    pool_type: HostPoolType  # pooled: BreadthFirst load balancing; personal: Automatic assignment
+    max_sessions: int  # per session host (pooled); 1 for personal
+    friendly_name: str
+    user_group_ids: tuple[str, ...]  # Entra groups given Desktop Virtualization User on the application group
+
+
+@dataclass(frozen=True)
+class SessionHostRecord:
+    """A session host as the host pool reports it."""
+
+    vm_name: str
+    status: str  # AVD's: Available, Unavailable, Shutdown, NeedsAssistance, Upgrading, ...
+    allow_new_session: bool
+    sessions: int
+    assigned_user_id: str | None = None  # personal pools: the user it is assigned to
+
+
+class DesktopVirtualization(Protocol):
+    """Azure Virtual Desktop (Microsoft.DesktopVirtualization) as Spot Groups use it."""
+
+    def ensure_host_pool(self, tenant_id: str, spec: HostPoolSpec, operation: str | None = None) -> Progress:
+        """The host pool, the application group with the groups' role on it, and the workspace; changes to the
+        spec (max sessions, friendly name, groups) are applied to ones that exist; resource_id: the host pool's."""
+        ...
+
+    def register_session_host(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None
+    ) -> Progress:
+        """Install the AVD agent on the running, joined VM with a registration token of the host pool (a protected
+        Run Command parameter: never stored, shown or logged); done once the host pool lists the session host."""
+        ...
+
+    def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        """No new sessions on the host (allowNewSession false); the ones there stay."""
+        ...
+
+    def remove_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        """The host out of the host pool (its VM is not touched); done also when it was not in it."""
+        ...
+
+    def list_session_hosts(self, tenant_id: str, placement: Placement, host_pool: str) -> list[SessionHostRecord]:
+        """Every session host of the pool; a throttled read raises CloudThrottled."""
+        ...
+
+    def delete_host_pool(
+        self, tenant_id: str, placement: Placement, host_pool: str, operation: str | None = None
+    ) -> Progress:
+        """The workspace, the application group, then the host pool (its session hosts first); done when gone."""
+        ...

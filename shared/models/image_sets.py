@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, StepDetail
 from shared.models.images import ImageVersion
 
 Use = Literal["personal", "pooled"]
@@ -110,12 +110,6 @@ class ImageSetVersionCreate(InputModel):
         return self
 
 
-class StatusDetail(ApiModel):
-    code: str
-    step: str
-    message: str
-
-
 class ImageSetVersion(Resource):
     tenant_id: str
     image_set_id: str
@@ -126,7 +120,7 @@ class ImageSetVersion(Resource):
     image_version_id: str | None = None  # the gallery image version, once captured
     regions: list[str] = Field(default_factory=list)  # where it is (to be) replicated
     customization_scripts: list[CustomizationScript] = Field(default_factory=list)
-    status_detail: StatusDetail | None = None
+    status_detail: StepDetail | None = None
 
 
 class ImageSetVersionList(ApiModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import ConfigDict
 
@@ -144,7 +145,16 @@ class ImageImportFailure(ImageImport):
 # -- Cloud PC VM actions (power, resize, troubleshoot) -----------------------------------------------------------
 
 
-class VmActionRun(Contract):
+class PhasedRun(Contract):
+    """Where phased work stands between calls of its activity (orchestrators/phases.py)."""
+
+    phase: int = 0  # the phases already done
+    operation: str | None = None  # the Azure operation the current phase waits for
+    started_at: datetime | None = None  # when the current phase started
+    calls: int = 0
+
+
+class VmActionRun(PhasedRun):
     """What the `cloud_pc_action` orchestration carries between calls of its activity."""
 
     tenant_id: str
@@ -152,10 +162,6 @@ class VmActionRun(Contract):
     action: VmActionName
     request_id: str
     from_service_plan_id: str | None = None  # resize: the plan it leaves
-    phase: int = 0  # the phases already done
-    operation: str | None = None  # the Azure operation the current phase waits for
-    started_at: datetime | None = None  # when the current phase started
-    calls: int = 0
 
 
 class VmActionStep(Contract):
@@ -170,22 +176,18 @@ class VmActionStep(Contract):
 # -- image sets ----------------------------------------------------------------------------------------------------
 
 
-class ImageBuildRun(Contract):
+class ImageBuildRun(PhasedRun):
     """What the `build_image_version` orchestration carries between calls of its activity."""
 
     tenant_id: str
     image_set_id: str
     version: str
-    phase: int = 0  # the phases already done
-    operation: str | None = None  # the Azure operation the current phase waits for
-    started_at: datetime | None = None  # when the current phase started
-    calls: int = 0
     build_vm_id: str | None = None  # the build VM's ARM id, once made: what the image version is captured from
     failed: bool = False  # the build failed and is recorded so: only the clean-up phases are left
     customization_expired: bool = False  # nobody asked for the capture within the customization window
 
 
-class ImageRemovalRun(Contract):
+class ImageRemovalRun(PhasedRun):
     """What the `remove_image_set_resources` orchestration carries: a version's gallery image version, or a whole
     set's (each of `versions`, then its image definition), removed before their records are."""
 
@@ -193,10 +195,6 @@ class ImageRemovalRun(Contract):
     image_set_id: str
     version: str | None = None  # None: the whole set
     versions: list[str] = []  # the set's versions that have a gallery image version to remove
-    phase: int = 0
-    operation: str | None = None
-    started_at: datetime | None = None
-    calls: int = 0
 
 
 class ImageRemovalStep(Contract):
@@ -215,3 +213,21 @@ class ImageBuildStep(Contract):
     wait_seconds: float = 0
     resume_at: datetime | None = None
     awaiting_capture: bool = False
+
+
+# -- Spot Groups -------------------------------------------------------------------------------------------------
+
+
+class SpotGroupRun(PhasedRun):
+    """What the `run_spot_group_work` orchestration carries: a group's deployment, or its removal."""
+
+    tenant_id: str
+    spot_group_id: str
+    work: Literal["deploy", "remove"]
+
+
+class SpotGroupStep(Contract):
+    outcome: str | None = None
+    run: SpotGroupRun
+    wait_seconds: float = 0
+    resume_at: datetime | None = None

@@ -28,7 +28,8 @@ from shared.cloud.ports import (
     ProvisioningCompute,
     VmSpec,
 )
-from shared.models.image_sets import ImageSet, ImageSetVersion, StatusDetail, VersionStatus
+from shared.models.base import StepDetail
+from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
 from shared.models.orchestrations import ImageBuildRun, ImageBuildStep, ImageRemovalRun, ImageRemovalStep
 from shared.models.sites import Site
 from shared.services.image_sets import record_set_status, record_status
@@ -157,7 +158,7 @@ def _fail(
     store: ImageSetStore, version: ImageSetVersion, run: ImageBuildRun, steps: tuple[str, ...], exc: CloudError
 ) -> tuple[ImageSetVersion, ImageBuildRun]:
     """Record the failure with its step; only the clean-up phases are left."""
-    detail = StatusDetail(code=exc.code, step=exc.step, message=str(exc)[:500])
+    detail = StepDetail(code=exc.code, step=exc.step, message=str(exc)[:500])
     version = record_status(store, version, "failed", status_detail=detail)
     failed = run.model_copy(
         update={"failed": True, "phase": steps.index(CLEAN_UP[0]), "operation": None, "started_at": None}
@@ -278,5 +279,5 @@ def _removal_failed(store: ImageSetStore, image_set: ImageSet, run: ImageRemoval
         return
     version = store.find_version(run.tenant_id, run.image_set_id, run.version)
     if version is not None:
-        record_status(store, version, "failed", status_detail=StatusDetail(code=exc.code, step=exc.step,
+        record_status(store, version, "failed", status_detail=StepDetail(code=exc.code, step=exc.step,
                                                                             message=str(exc)[:500]))  # fmt: skip

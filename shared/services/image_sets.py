@@ -247,6 +247,10 @@ def delete_version(
     if if_match and if_match != "*" and version.etag != if_match:
         raise PreconditionFailed.stale("Image set version", number)
     _refuse_under_way([version], "delete it")
+    users = [g.name for g in ports.spot_groups.using_image_set(tenant_id, image_set_id) if g.image_version == number]
+    if users:
+        raise Conflict(f"Version {number} is used by the Spot Group '{users[0]}'; move it to another version first.",
+                       code="inUse", target="version")  # fmt: skip
     if image_set.status == "deleting":
         raise Conflict("The image set is being deleted.", code="wrongStatus", target="imageSetId")
     if number == image_set.latest_version:
@@ -269,6 +273,10 @@ def delete_image_set(
     image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
     if if_match and if_match != "*" and image_set.etag != if_match:
         raise PreconditionFailed.stale("Image set", image_set_id)
+    users = ports.spot_groups.using_image_set(tenant_id, image_set_id)
+    if users:
+        raise Conflict(f"The Spot Group '{users[0].name}' uses a version of this image set; move it first.",
+                       code="inUse", target="imageSetId")  # fmt: skip
     versions = ports.image_sets.list_versions(tenant_id, image_set_id)
     _refuse_under_way(versions, "delete the set")
     deleting = image_set.model_copy(update={"status": "deleting", "last_modified_date_time": ports.clock()})

@@ -15,6 +15,7 @@ from shared.services.repositories import (
     ImageSetStore,
     PolicyStore,
     SiteStore,
+    SpotGroupStore,
     TenantStore,
     UniqueValueStore,
 )
@@ -36,5 +37,6 @@ class AdminPorts:
     new_id: Callable[[], str]
     unique: UniqueValueStore
     image_sets: ImageSetStore
+    spot_groups: SpotGroupStore
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants

@@ -17,6 +17,7 @@ from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.sites import Site
+from shared.models.spot_groups import SessionHost, SpotGroup
 from shared.models.tenants import Tenant
 
 
@@ -207,6 +208,32 @@ class ImageSetStore(Protocol):
     def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None: ...
 
     def list_quiet(self, before: datetime) -> tuple[list[ImageSet], list[ImageSetVersion]]: ...
+
+
+class SpotGroupStore(Protocol):
+    def get_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup: ...
+
+    def find_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup | None: ...
+
+    def list_spot_groups(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[SpotGroup], str | None]: ...
+
+    def any_in_site(self, tenant_id: str, site_id: str) -> bool: ...
+
+    def using_image_set(self, tenant_id: str, image_set_id: str) -> list[SpotGroup]: ...
+
+    def put_spot_group(
+        self, spot_group: SpotGroup, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> SpotGroup: ...
+
+    def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None: ...
+
+    def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]: ...
+
+    def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost: ...
+
+    def delete_host(self, tenant_id: str, spot_group_id: str, index: int) -> None: ...
 
 
 class DueWorkStore(Protocol):

@@ -152,10 +152,10 @@ def update_site(
 def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:
     ports.tenants.get_tenant(tenant_id)
     site = ports.sites.get_site(tenant_id, site_id)
-    users = (ports.connections, ports.images, ports.image_sets)
+    users = (ports.connections, ports.images, ports.image_sets, ports.spot_groups)
     if any(store.any_in_site(tenant_id, site_id) for store in users):
         raise Conflict(
-            f"Site '{site_id}' is used by connections, device images or image sets; delete them first.",
+            f"Site '{site_id}' is used by connections, device images, image sets or Spot Groups; delete them first.",
             code="inUse",
             target="siteId",
         )

@@ -18,8 +18,10 @@ from shared.events import DirectoryEvent
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_builds import ImageBuildPorts
 from shared.services.ports import AdminPorts
+from shared.services.spot_group_deployments import SpotGroupPorts
 from tests.fakes.cloud import (
     FakeCloudPcOperations,
+    FakeDesktopVirtualization,
     FakeDeviceDirectory,
     FakeDeviceManagement,
     FakeDirectory,
@@ -39,6 +41,7 @@ from tests.fakes.repositories import (
     FakeImageSets,
     FakePolicies,
     FakeSites,
+    FakeSpotGroups,
     FakeTenants,
     FakeUniqueValues,
 )
@@ -107,6 +110,7 @@ class Fakes:
         self.connections = FakeConnections()
         self.images = FakeDeviceImages()
         self.image_sets = FakeImageSets(self.clock)
+        self.spot_groups = FakeSpotGroups()
         self.policies = FakePolicies()
         self.cloud_pcs = FakeCloudPcs()
         self.due = FakeDueWork()
@@ -120,6 +124,7 @@ class Fakes:
         self.operations = FakeCloudPcOperations(self.script, self.intune)
         self.licenses = FakeLicenses(self.script, self.directory)
         self.building = FakeImageBuilding(self.script, self.operations)
+        self.avd = FakeDesktopVirtualization(self.script, self.compute)
 
     def engine_ports(self, **overrides: Any) -> EnginePorts:
         """EnginePorts on these fakes; `overrides` set the other fields (max_attempts, grace_period, ...)."""
@@ -148,6 +153,12 @@ class Fakes:
             building=self.building, clock=self.clock,
         )  # fmt: skip
 
+    def spot_group_ports(self) -> SpotGroupPorts:
+        return SpotGroupPorts(
+            spot_groups=self.spot_groups, sites=self.sites, compute=self.compute, devices=self.devices,
+            avd=self.avd, unique=self.unique, clock=self.clock,
+        )  # fmt: skip
+
     def admin_ports(self, **overrides: Any) -> AdminPorts:
         ports = AdminPorts(
             tenants=self.tenants,
@@ -164,6 +175,7 @@ class Fakes:
             new_id=self.new_id,
             unique=self.unique,
             image_sets=self.image_sets,
+            spot_groups=self.spot_groups,
         )
         return replace(ports, **overrides)
 

@@ -10,7 +10,7 @@ apply in the order they were added. Unscripted, every call succeeds and changes 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shared.cloud.ports import (
     CheckOutcome,
@@ -18,6 +18,7 @@ from shared.cloud.ports import (
     DeviceRecord,
     DirectoryUser,
     GalleryImage,
+    HostPoolSpec,
     JoinSpec,
     ManagedDeviceRecord,
     ManagedImage,
@@ -25,6 +26,7 @@ from shared.cloud.ports import (
     Placement,
     PowerAction,
     Progress,
+    SessionHostRecord,
     VmInspection,
     VmSpec,
 )
@@ -553,3 +555,75 @@ class FakeImageBuilding:
 
 def _definition_id(image: GalleryImage) -> str:
     return _arm_id(image.placement, "Microsoft.Compute/galleries", f"{image.gallery}/images/{image.definition}")
+
+
+@dataclass
+class FakeHostPool:
+    spec: HostPoolSpec
+    hosts: dict[str, SessionHostRecord] = field(default_factory=dict)  # by VM name
+
+
+class FakeDesktopVirtualization:
+    """Host pools by (tenant, name) with their session hosts; a host registers only from a VM that exists."""
+
+    def __init__(self, script: Script, compute: FakeProvisioningCompute) -> None:
+        self.script = script
+        self.compute = compute
+        self.pools: dict[tuple[str, str], FakeHostPool] = {}
+
+    def ensure_host_pool(self, tenant_id: str, spec: HostPoolSpec, operation: str | None = None) -> Progress:
+        waiting = self.script.enter("ensure_host_pool", operation=operation)
+        if waiting:
+            return waiting
+        pool = self.pools.setdefault((tenant_id, spec.host_pool), FakeHostPool(spec))
+        pool.spec = spec
+        return Progress(done=True, resource_id=_arm_id(spec.placement, "Microsoft.DesktopVirtualization/hostPools",
+                                                       spec.host_pool))  # fmt: skip
+
+    def register_session_host(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("register_session_host", operation=operation)
+        if waiting:
+            return waiting
+        self.compute.vm(tenant_id, vm_name, "registerSessionHost")
+        pool = self._pool(tenant_id, host_pool, "registerSessionHost")
+        pool.hosts.setdefault(vm_name, SessionHostRecord(vm_name, "Available", True, 0))
+        return DONE
+
+    def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        waiting = self.script.enter("drain_session_host")
+        if waiting:
+            return waiting
+        pool = self._pool(tenant_id, host_pool, "drainSessionHost")
+        if vm_name in pool.hosts:
+            pool.hosts[vm_name] = replace(pool.hosts[vm_name], allow_new_session=False)
+        return DONE
+
+    def remove_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        waiting = self.script.enter("remove_session_host")
+        if waiting:
+            return waiting
+        pool = self.pools.get((tenant_id, host_pool))
+        if pool is not None:
+            pool.hosts.pop(vm_name, None)
+        return DONE
+
+    def list_session_hosts(self, tenant_id: str, placement: Placement, host_pool: str) -> list[SessionHostRecord]:
+        self.script.enter("list_session_hosts")
+        return list(self._pool(tenant_id, host_pool, "listSessionHosts").hosts.values())
+
+    def delete_host_pool(
+        self, tenant_id: str, placement: Placement, host_pool: str, operation: str | None = None
+    ) -> Progress:
+        waiting = self.script.enter("delete_host_pool", operation=operation)
+        if waiting:
+            return waiting
+        self.pools.pop((tenant_id, host_pool), None)
+        return DONE
+
+    def _pool(self, tenant_id: str, host_pool: str, step: str) -> FakeHostPool:
+        pool = self.pools.get((tenant_id, host_pool))
+        if pool is None:
+            raise CloudError(step, "ResourceNotFound", f"host pool {host_pool} was not found")
+        return pool

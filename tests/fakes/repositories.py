@@ -17,9 +17,11 @@ from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.sites import Site
+from shared.models.spot_groups import SessionHost, SpotGroup
 from shared.models.tenants import Tenant
 from shared.storage.cloud_pcs import StartCheck
 from shared.storage.image_sets import version_row
+from shared.storage.spot_groups import host_row
 from shared.storage.tables import decode_skip_token, encode_skip_token
 
 M = TypeVar("M", bound=BaseModel)
@@ -400,6 +402,47 @@ class FakeImageSets:
 
     def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None:
         self.versions.delete(tenant_id, version_row(image_set_id, version))
+
+
+class FakeSpotGroups:
+    def __init__(self) -> None:
+        self.groups: FakeTable[SpotGroup] = FakeTable("Spot Group")
+        self.hosts: FakeTable[SessionHost] = FakeTable("Session host")
+
+    def get_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup:
+        return self.groups.get(tenant_id, spot_group_id, target="spotGroupId")
+
+    def find_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup | None:
+        return self.groups.find(tenant_id, spot_group_id)
+
+    def list_spot_groups(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[SpotGroup], str | None]:
+        return self.groups.page(lambda pk, rk, i: pk == tenant_id, top=top, skip_token=skip_token)
+
+    def any_in_site(self, tenant_id: str, site_id: str) -> bool:
+        return bool(self.groups.scan(lambda pk, rk, i: pk == tenant_id and i.site_id == site_id))
+
+    def using_image_set(self, tenant_id: str, image_set_id: str) -> list[SpotGroup]:
+        return self.groups.scan(lambda pk, rk, i: pk == tenant_id and i.image_set_id == image_set_id)
+
+    def put_spot_group(
+        self, spot_group: SpotGroup, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> SpotGroup:
+        tenant_id, group_id = spot_group.tenant_id, spot_group.id
+        return self.groups.put(spot_group, tenant_id, group_id, if_match=if_match, if_none_match=if_none_match)
+
+    def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None:
+        self.groups.delete(tenant_id, spot_group_id)
+
+    def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]:
+        return self.hosts.scan(lambda pk, rk, i: pk == tenant_id and rk.startswith(f"{spot_group_id}_"))
+
+    def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost:
+        return self.hosts.put(host, tenant_id, host_row(spot_group_id, host.index))
+
+    def delete_host(self, tenant_id: str, spot_group_id: str, index: int) -> None:
+        self.hosts.delete(tenant_id, host_row(spot_group_id, index))
 
 
 class FakeDueWork:

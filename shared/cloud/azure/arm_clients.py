@@ -20,6 +20,7 @@ from azure.core.pipeline.policies import RetryPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.compute import ComputeManagementClient
+from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.network import NetworkManagementClient
 
 from shared.cloud.azure.transport import http_transport
@@ -94,6 +95,12 @@ class ArmClients:
     def authorization(self, tenant_id: str, subscription_id: str) -> AuthorizationManagementClient:
         client: AuthorizationManagementClient = self._client(
             "authorization", AuthorizationManagementClient, tenant_id, subscription_id
+        )
+        return client
+
+    def desktop_virtualization(self, tenant_id: str, subscription_id: str) -> DesktopVirtualizationMgmtClient:
+        client: DesktopVirtualizationMgmtClient = self._client(
+            "desktopVirtualization", DesktopVirtualizationMgmtClient, tenant_id, subscription_id
         )
         return client
 

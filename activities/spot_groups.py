@@ -1,0 +1,24 @@
+"""Activities of Spot Groups: a thin adapter over shared.services.spot_group_deployments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators import names
+from shared.models.orchestrations import SpotGroupRun
+from shared.services import spot_group_deployments
+from shared.services.spot_group_deployments import SpotGroupPorts
+
+
+def blueprint(ports: SpotGroupPorts) -> df.Blueprint:
+    bp = df.Blueprint()
+
+    @bp.activity_trigger(input_name="run", activity=names.ADVANCE_SPOT_GROUP)
+    def advance_spot_group(run: dict[str, Any]) -> dict[str, Any]:
+        """SpotGroupRun -> SpotGroupStep."""
+        step = spot_group_deployments.advance(ports, SpotGroupRun.model_validate(run))
+        return step.model_dump(mode="json", by_alias=True)
+
+    return bp

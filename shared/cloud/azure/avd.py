@@ -1,0 +1,361 @@
+"""DesktopVirtualization over ARM: a Spot Group's Azure Virtual Desktop host pool, its desktop application group and
+workspace, the groups' access, and the session hosts its VMs become (azure-mgmt-desktopvirtualization, api-version
+2024-04-03).
+
+Microsoft.DesktopVirtualization answers every write at once (200/201, deletes 200 or 204): there is no operation to
+poll, only the registration's Run Command is long-running (its status URL goes back in `Progress.operation`, as
+RunCommands does it). A 429 (or a busy resource) is `Progress(done=False, retry_after_s=Retry-After)`. Each write
+reads first, so a repeated call with the same spec costs reads only.
+
+- Access: the built-in role Desktop Virtualization User for each Entra group on the application group, under a
+  role-assignment GUID derived from (application group, group, role); only assignments of that derived name are
+  removed when a group leaves the spec, so one an admin made by hand stays.
+- Registration: the host pool's registration token (retrieveRegistrationToken; a new one, valid 2 hours, when there
+  is none or it expires within the hour) goes to the VM only as the protected Run Command parameter
+  `RegistrationToken`: never in the script, a Progress, an error or a log line. The script installs the AVD agent
+  and boot loader, or hands an installed agent the new token (AVD's documented re-registration), and waits for the
+  agent to report itself registered. AVD names a session host `<host pool>/<the VM's host name or FQDN>`, which is
+  neither the VM's ARM name nor known before registration, so session hosts are found by `properties.resourceId`,
+  the VM's ARM id; `SessionHostRecord.vm_name` is that id's last segment.
+- `assignedUser` of a personal pool's session host is the user's UPN as AVD reports it (not an object id).
+- The host pool is made in the placement's region, which must be one of AVD's metadata locations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from azure.core.exceptions import HttpResponseError
+from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
+from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
+from azure.mgmt.desktopvirtualization import models as avd_models
+
+from shared.cloud.azure import arm_lro
+from shared.cloud.azure.arm_clients import ArmClients, group_id, vm_id
+from shared.cloud.azure.arm_commands import PHASE as COMMAND_PHASE
+from shared.cloud.azure.arm_commands import RunCommands
+from shared.cloud.azure.arm_devices import assignment_name
+from shared.cloud.ports import (
+    CloudError,
+    CloudThrottled,
+    HostPoolSpec,
+    Placement,
+    Progress,
+    SessionHostRecord,
+)
+
+DESKTOP_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"  # Desktop Virtualization User
+COMMAND = "registerSessionHost"
+TOKEN_PARAMETER = "RegistrationToken"
+TOKEN_LIFETIME = dt.timedelta(hours=2)
+TOKEN_MARGIN = dt.timedelta(hours=1)  # a token this close to expiry is replaced: installs can take a while
+LISTED = "listed"  # the operation phase of waiting for the registered host to show in the pool
+REGISTER_WAIT_S = 10.0
+PRINCIPAL_WAIT_S = 10.0  # a new group takes a while to reach ARM
+AGENT_URI = "https://query.prod.cms.rt.microsoft.com/cms/api/am/binary/RWrmXv"
+BOOT_LOADER_URI = "https://query.prod.cms.rt.microsoft.com/cms/api/am/binary/RWrxrH"
+
+T = TypeVar("T")
+
+
+class AzureDesktopVirtualization:
+    """The DesktopVirtualization port (shared.cloud.ports) on Microsoft.DesktopVirtualization and Authorization."""
+
+    def __init__(self, clients: ArmClients) -> None:
+        self.clients = clients
+        self._commands = RunCommands(clients)
+
+    def _avd(self, tenant_id: str, placement: Placement) -> DesktopVirtualizationMgmtClient:
+        return self.clients.desktop_virtualization(tenant_id, placement.subscription_id)
+
+    # --- host pool, application group, workspace, access -----------------------------------------------
+    @arm_lro.hand_back("ensureHostPool")
+    def ensure_host_pool(self, tenant_id: str, spec: HostPoolSpec, operation: str | None = None) -> Progress:
+        step, placement = "ensureHostPool", spec.placement
+        avd, rg = self._avd(tenant_id, placement), placement.resource_group
+        pool_id, app_group_id = _pool_id(placement, spec.host_pool), _app_group_id(placement, spec.host_pool)
+        wanted = _pool_settings(spec)
+        pool = _read(lambda: avd.host_pools.get(rg, spec.host_pool), step)
+        if pool is None:
+            avd.host_pools.create_or_update(rg, spec.host_pool, avd_models.HostPool(
+                location=placement.region_name, host_pool_type=_pooled_or_personal(spec), **wanted,
+            ))  # fmt: skip
+        elif not _same(pool.host_pool_type, _pooled_or_personal(spec)):
+            raise CloudError(step, "hostPoolTypeChanged", f"The host pool {spec.host_pool} is {pool.host_pool_type}: "
+                             "Azure cannot change a host pool's type.")  # fmt: skip
+        else:
+            changed = {name: value for name, value in wanted.items() if not _same(getattr(pool, name), value)}
+            if changed:  # a PATCH sends only what differs, and keeps the registration token
+                avd.host_pools.update(rg, spec.host_pool, avd_models.HostPoolPatch(**changed))
+
+        app_group = f"{spec.host_pool}-dag"
+        if _read(lambda: avd.application_groups.get(rg, app_group), step) is None:
+            avd.application_groups.create_or_update(rg, app_group, avd_models.ApplicationGroup(
+                location=placement.region_name, host_pool_arm_path=pool_id, application_group_type="Desktop",
+            ))  # fmt: skip
+        workspace_name = f"{spec.host_pool}-ws"
+        workspace = _read(lambda: avd.workspaces.get(rg, workspace_name), step)
+        if workspace is None:
+            avd.workspaces.create_or_update(rg, workspace_name, avd_models.Workspace(
+                location=placement.region_name, application_group_references=[app_group_id],
+            ))  # fmt: skip
+        else:
+            references = list(workspace.application_group_references or [])
+            if app_group_id.lower() not in [r.lower() for r in references]:
+                avd.workspaces.update(rg, workspace_name, avd_models.WorkspacePatch(
+                    application_group_references=[*references, app_group_id],
+                ))  # fmt: skip
+        waiting = self._grant_access(tenant_id, placement, app_group_id, spec.user_group_ids)
+        return waiting or Progress(done=True, resource_id=pool_id)
+
+    def _grant_access(
+        self, tenant_id: str, placement: Placement, scope: str, group_ids: tuple[str, ...]
+    ) -> Progress | None:
+        """Desktop Virtualization User for exactly these groups (among the assignments made here); None when so."""
+        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        found = [
+            a
+            for a in authorization.role_assignments.list_for_scope(scope, filter="atScope()")
+            if str(a.scope or "").lower() == scope.lower() and _role_of(a.role_definition_id) == DESKTOP_USER
+        ]
+        present = {str(a.principal_id).lower() for a in found}
+        wanted = {g.lower() for g in group_ids}
+        for assignment in found:
+            principal = str(assignment.principal_id).lower()
+            if principal not in wanted and assignment.name == assignment_name(scope, principal, DESKTOP_USER):
+                authorization.role_assignments.delete(scope, str(assignment.name))
+        role = f"/subscriptions/{placement.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
+        for principal in sorted(wanted - present):
+            parameters = RoleAssignmentCreateParameters(
+                role_definition_id=role + DESKTOP_USER, principal_id=principal, principal_type="Group"
+            )
+            try:
+                authorization.role_assignments.create(
+                    scope, assignment_name(scope, principal, DESKTOP_USER), parameters
+                )
+            except HttpResponseError as exc:
+                if exc.status_code == 409 and arm_lro.error_code(exc) == "RoleAssignmentExists":
+                    continue
+                if arm_lro.error_code(exc) == "PrincipalNotFound":
+                    return Progress(done=False, retry_after_s=PRINCIPAL_WAIT_S)
+                raise
+        return None
+
+    # --- session hosts ------------------------------------------------------------------------------
+    @arm_lro.hand_back("registerSessionHost")
+    def register_session_host(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None
+    ) -> Progress:
+        """Phases: the Run Command (`command <url>`), then waiting for the host to be listed (`listed`)."""
+        step = "registerSessionHost"
+        phase, _ = arm_lro.decode(operation)
+        if phase == COMMAND_PHASE:
+            ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
+                                     operation=operation, create_only=False)  # fmt: skip
+            if not ran.done:
+                return ran
+        elif phase != LISTED:  # a first call, or Azure forgot the operation: a host already there is done
+            host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+            if host is not None:
+                return Progress(done=True, resource_id=host.id)
+            token = self._registration_token(tenant_id, placement, host_pool, step)
+            # the agent install is idempotent (an installed agent is given the new token), so it may run again
+            ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
+                                     protected={TOKEN_PARAMETER: token}, create_only=False)  # fmt: skip
+            if not ran.done:
+                return ran
+        host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+        if host is None:
+            return Progress(done=False, retry_after_s=REGISTER_WAIT_S, operation=LISTED)
+        return Progress(done=True, resource_id=host.id)
+
+    def _registration_token(self, tenant_id: str, placement: Placement, host_pool: str, step: str) -> str:
+        avd, rg = self._avd(tenant_id, placement), placement.resource_group
+        now = dt.datetime.now(dt.UTC)
+        try:
+            info = avd.host_pools.retrieve_registration_token(rg, host_pool)
+            if info.token and _aware(info.expiration_time) > now + TOKEN_MARGIN:
+                return str(info.token)
+            renewal = avd_models.RegistrationInfoPatch(
+                expiration_time=now + TOKEN_LIFETIME, registration_token_operation="Update"
+            )
+            updated = avd.host_pools.update(rg, host_pool, avd_models.HostPoolPatch(registration_info=renewal))
+            token = updated.registration_info.token if updated.registration_info else None
+            # the PATCH answers the new token; should it not, the action does
+            token = token or avd.host_pools.retrieve_registration_token(rg, host_pool).token
+        except HttpResponseError as exc:
+            if arm_lro.is_not_found(exc):
+                raise CloudError(step, "hostPoolNotFound", f"The host pool {host_pool} does not exist.") from exc
+            raise
+        if not token:
+            raise CloudError(step, "registrationTokenUnavailable", f"The host pool {host_pool} gave no token.")
+        return str(token)
+
+    @arm_lro.hand_back("drainSessionHost")
+    def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        step = "drainSessionHost"
+        host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+        if host is None:
+            raise CloudError(step, "sessionHostNotFound", f"{vm_name} is not a session host of {host_pool}.")
+        if host.allow_new_session is not False:
+            self._avd(tenant_id, placement).session_hosts.update(
+                placement.resource_group, host_pool, _host_name(host),
+                session_host=avd_models.SessionHostPatch(allow_new_session=False),
+            )  # fmt: skip
+        return Progress(done=True, resource_id=host.id)
+
+    @arm_lro.hand_back("removeSessionHost")
+    def remove_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        """`force`: a session still on the host (a disconnected one, say) does not keep it in the pool."""
+        step = "removeSessionHost"
+        host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+        if host is not None:
+            sessions = self._avd(tenant_id, placement).session_hosts
+            _absent_is_fine(lambda: sessions.delete(placement.resource_group, host_pool, _host_name(host), force=True))
+        return Progress(done=True)
+
+    def list_session_hosts(self, tenant_id: str, placement: Placement, host_pool: str) -> list[SessionHostRecord]:
+        step = "listSessionHosts"
+        try:
+            hosts = self._session_hosts(tenant_id, placement, host_pool, step)
+        except arm_lro.Throttled as exc:
+            raise CloudThrottled(step, exc.retry_after_s) from exc
+        return [
+            SessionHostRecord(
+                vm_name=str(h.resource_id or _host_name(h)).rstrip("/").rsplit("/", 1)[-1],
+                status=str(h.status or "Unavailable"),
+                allow_new_session=h.allow_new_session is not False,
+                sessions=int(h.sessions or 0),
+                assigned_user_id=h.assigned_user or None,
+            )
+            for h in hosts
+        ]
+
+    def _session_hosts(self, tenant_id: str, placement: Placement, host_pool: str, step: str) -> list[Any]:
+        """The pool's session hosts; none when the pool does not exist."""
+        sessions = self._avd(tenant_id, placement).session_hosts
+        try:
+            return list(sessions.list(placement.resource_group, host_pool))
+        except HttpResponseError as exc:
+            if arm_lro.is_not_found(exc):
+                return []
+            arm_lro.raise_for(exc, step)
+
+    def _session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str) -> Any:
+        """The VM's session host in the pool, found by the VM's ARM id (AVD names it after the VM's host name)."""
+        wanted = vm_id(placement, vm_name).lower()
+        hosts = self._session_hosts(tenant_id, placement, host_pool, step)
+        return next((h for h in hosts if str(h.resource_id or "").lower() == wanted), None)
+
+    # --- delete -------------------------------------------------------------------------------------
+    @arm_lro.hand_back("deleteHostPool")
+    def delete_host_pool(
+        self, tenant_id: str, placement: Placement, host_pool: str, operation: str | None = None
+    ) -> Progress:
+        """The workspace and application group first: Azure deletes no host pool that still has application groups.
+        `force` deletes its session hosts with it; the role assignments on the application group go with it."""
+        avd, rg = self._avd(tenant_id, placement), placement.resource_group
+        _absent_is_fine(lambda: avd.workspaces.delete(rg, f"{host_pool}-ws"))
+        _absent_is_fine(lambda: avd.application_groups.delete(rg, f"{host_pool}-dag"))
+        _absent_is_fine(lambda: avd.host_pools.delete(rg, host_pool, force=True))
+        return Progress(done=True)
+
+
+def _pooled_or_personal(spec: HostPoolSpec) -> str:
+    return "Pooled" if spec.pool_type == "pooled" else "Personal"
+
+
+def _pool_settings(spec: HostPoolSpec) -> dict[str, Any]:
+    """What the spec sets on the host pool besides its type, by the SDK's names (all of them patchable)."""
+    settings: dict[str, Any] = {"friendly_name": spec.friendly_name, "preferred_app_group_type": "Desktop"}
+    if spec.pool_type == "pooled":
+        settings.update(load_balancer_type="BreadthFirst", max_session_limit=spec.max_sessions)
+    else:  # a user gets a desktop of their own on first sign-in, and keeps it
+        settings.update(load_balancer_type="Persistent", personal_desktop_assignment_type="Automatic")
+    return settings
+
+
+def _same(found: Any, wanted: Any) -> bool:
+    if isinstance(wanted, str):
+        return str(found or "").lower() == wanted.lower()
+    return bool(found == wanted)
+
+
+def _pool_id(placement: Placement, host_pool: str) -> str:
+    return f"{group_id(placement)}/providers/Microsoft.DesktopVirtualization/hostPools/{host_pool}"
+
+
+def _app_group_id(placement: Placement, host_pool: str) -> str:
+    return f"{group_id(placement)}/providers/Microsoft.DesktopVirtualization/applicationGroups/{host_pool}-dag"
+
+
+def _host_name(host: Any) -> str:
+    """`<host pool>/<host>` as AVD names it -> `<host>`, the name its own URL takes."""
+    return str(host.name).rsplit("/", 1)[-1]
+
+
+def _role_of(role_definition_id: Any) -> str:
+    return str(role_definition_id or "").rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime:
+    if moment is None:
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _read(read: Callable[[], T], step: str) -> T | None:
+    """The resource; None when it does not exist."""
+    try:
+        return read()
+    except HttpResponseError as exc:
+        if arm_lro.is_not_found(exc):
+            return None
+        arm_lro.raise_for(exc, step)
+
+
+def _absent_is_fine(delete: Callable[[], Any]) -> None:
+    """A delete of what is gone (or whose resource group is) is done; AVD answers 204 or 404 then."""
+    try:
+        delete()
+    except HttpResponseError as exc:
+        if not arm_lro.is_not_found(exc):
+            raise
+
+
+# The protected parameter arrives as the script's parameter. An installed agent is given the new token as AVD's
+# troubleshooting guide does it (the RDInfraAgent registry values, then a restart of the boot loader); either way
+# the script waits for the agent to say it is registered, and names its failure with ERRORTYPE (RunCommands).
+AGENT_SCRIPT = "\n".join(
+    [
+        f"param([string]${TOKEN_PARAMETER})",
+        "$ErrorActionPreference = 'Stop'",
+        "$agentKey = 'HKLM:\\SOFTWARE\\Microsoft\\RDInfraAgent'",
+        "if (Get-Service -Name RDAgentBootLoader -ErrorAction SilentlyContinue) {",
+        f"    Set-ItemProperty -Path $agentKey -Name RegistrationToken -Value ${TOKEN_PARAMETER}",
+        "    Set-ItemProperty -Path $agentKey -Name IsRegistered -Value 0",
+        "    Restart-Service -Name RDAgentBootLoader",
+        "} else {",
+        "    $dir = Join-Path $env:SystemRoot 'Temp\\avd-agent'",
+        "    New-Item -ItemType Directory -Force -Path $dir | Out-Null",
+        "    $agent, $loader = (Join-Path $dir 'agent.msi'), (Join-Path $dir 'bootloader.msi')",
+        f"    Invoke-WebRequest -Uri '{AGENT_URI}' -OutFile $agent -UseBasicParsing",
+        f"    Invoke-WebRequest -Uri '{BOOT_LOADER_URI}' -OutFile $loader -UseBasicParsing",
+        f"    $installs = @(@('/i', $agent, '/quiet', '/norestart', \"REGISTRATIONTOKEN=${TOKEN_PARAMETER}\"),",
+        "                  @('/i', $loader, '/quiet', '/norestart'))",
+        "    foreach ($arguments in $installs) {",
+        "        $install = Start-Process msiexec.exe -ArgumentList $arguments -Wait -PassThru",
+        "        if ($install.ExitCode -ne 0) { 'ERRORTYPE=AgentInstallFailed'; exit 1 }",
+        "    }",
+        "}",
+        "for ($i = 0; $i -lt 60; $i++) {",
+        "    $state = Get-ItemProperty -Path $agentKey -Name IsRegistered -ErrorAction SilentlyContinue",
+        "    if ($state -and $state.IsRegistered -eq 1) { 'registered'; exit 0 }",
+        "    Start-Sleep -Seconds 5",
+        "}",
+        "'ERRORTYPE=SessionHostNotRegistered'",
+        "exit 1",
+    ]
+)

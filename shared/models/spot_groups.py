@@ -1,0 +1,157 @@
+"""Spot Groups: pooled or personal session hosts on Azure Virtual Desktop, built from an image set's version."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from shared.models.base import (
+    ApiModel,
+    Description,
+    DisplayName,
+    InputModel,
+    JsonSchemaKeywords,
+    Resource,
+    StepDetail,
+    ecma_pattern,
+)
+from shared.models.image_sets import Notes
+from shared.models.images import ImageVersion
+from shared.models.policies import GroupId
+
+UserType = Literal["pooled", "personal"]
+SpotGroupStatus = Literal["deploying", "ready", "failed", "deleting"]
+HostStatus = Literal["creating", "running", "failed", "removing"]
+NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,22}[a-z0-9])$")
+# \\server\share or \\server\share\folder: where FSLogix keeps the users' profile containers
+PROFILE_PATH = re.compile(r"^\\\\[A-Za-z0-9.-]{1,253}(?:\\[^\\/:*?\"<>|\x00-\x1f]{1,255}){1,20}$")
+VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]{2,40}$")
+MAX_LICENSES = 500
+DEFAULT_SESSIONS = 6  # the Spot PC documentation's example threshold: the next host starts at 6 sessions
+
+
+def _checked(pattern: re.Pattern[str], code: str, message: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise PydanticCustomError(code, message)
+        return value
+
+    return AfterValidator(check)
+
+
+SpotGroupName = Annotated[
+    str,
+    _checked(NAME, "invalidName", "must be 3-24 lowercase letters, digits and hyphens, with no hyphen at either end"),
+    JsonSchemaKeywords(pattern=ecma_pattern(NAME), description="3-24 lowercase letters, digits and inner hyphens."),
+]
+ProfilePath = Annotated[
+    str,
+    _checked(PROFILE_PATH, "invalidProfilePath", "must be a UNC path such as \\\\server\\share\\profiles"),
+    JsonSchemaKeywords(pattern=ecma_pattern(PROFILE_PATH), description="A UNC path: \\\\server\\share[\\folder]."),
+]
+VmSize = Annotated[
+    str,
+    _checked(VM_SIZE, "invalidVmSize", "must be an Azure VM size such as Standard_D4s_v5"),
+    JsonSchemaKeywords(pattern=ecma_pattern(VM_SIZE), description="An Azure VM size, e.g. Standard_D4s_v5."),
+]
+
+
+class SpotGroupCreate(InputModel):
+    """maxSessionsPerHost is for pooled groups only (a personal host has one user)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"userType": {"const": "personal"}}},
+            "then": {"properties": {"maxSessionsPerHost": {"type": "null"}}},
+        }
+    )
+
+    name: SpotGroupName
+    friendly_name: DisplayName
+    profile_path: ProfilePath
+    user_type: UserType
+    license_count: int = Field(ge=1, le=MAX_LICENSES)
+    site_id: str = Field(min_length=1, max_length=64)
+    group_ids: list[GroupId] = Field(min_length=1, max_length=20)
+    image_set_id: str = Field(min_length=1, max_length=64)
+    image_version: ImageVersion
+    description: Description | None = None
+    notes: Notes | None = None
+    vm_size: VmSize | None = None
+    max_sessions_per_host: int | None = Field(default=None, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _sessions_for_pooled_only(self) -> SpotGroupCreate:
+        if self.user_type == "personal" and self.max_sessions_per_host is not None:
+            message = "maxSessionsPerHost is for pooled groups: a personal host has one user"
+            raise PydanticCustomError("notAllowed", message)
+        return self
+
+
+class SessionHostCounts(ApiModel):
+    total: int = 0
+    running: int = 0
+    stopped: int = 0
+    draining: int = 0
+    failed: int = 0
+
+
+class SessionHost(ApiModel):
+    """A session host as the app keeps it; status and sessions are read live from the host pool when listed."""
+
+    name: str  # the VM's name, which is also its computer name
+    index: int
+    status: HostStatus = "creating"
+    power_state: str = "unknown"
+    image_version: str
+    assigned_user_id: str | None = None
+    session_count: int = 0
+    allow_new_session: bool = True
+    status_detail: StepDetail | None = None
+
+
+class SpotGroup(Resource):
+    tenant_id: str
+    name: str
+    friendly_name: str
+    profile_path: str
+    user_type: UserType
+    license_count: int
+    site_id: str
+    group_ids: list[str]
+    image_set_id: str
+    image_version: str
+    image_version_id: str  # the gallery image version its hosts are built from
+    description: str | None = None
+    notes: str | None = None
+    vm_size: str
+    max_sessions_per_host: int
+    host_pool_name: str
+    status: SpotGroupStatus = "deploying"
+    status_detail: StepDetail | None = None
+    session_host_counts: SessionHostCounts = Field(default_factory=SessionHostCounts)
+    assigned_user_count: int = 0
+
+
+class SessionHostList(ApiModel):
+    value: list[SessionHost]
+
+
+class SpotGroupUser(ApiModel):
+    id: str
+    display_name: str | None = None
+
+
+class SpotGroupReview(ApiModel):
+    """What saving would build, and who would get access: the first licenseCount members of the groups."""
+
+    host_pool_type: Literal["Pooled", "Personal"]
+    session_host_count: int
+    vm_size: str
+    max_sessions_per_host: int
+    image_version_id: str
+    users_with_access: list[SpotGroupUser]
+    users_without_access: list[SpotGroupUser]

@@ -1,0 +1,207 @@
+"""A Spot Group in Azure: deploying its host pool and session hosts, and removing them, phase by phase.
+
+Deploying: the host pool with its application group, the groups' access and a workspace; then each session host
+in turn: a VM from the image set's gallery version in the site, Entra join, FSLogix profile containers at the
+group's profile path, and registration with the host pool. A host that fails is marked so and the next one goes
+on; the group ends `ready` while at least one host runs. Removing: each host drained, taken out of the pool and
+deleted with its Entra device, then the host pool; then the records. Every phase is an idempotent call answering
+Progress, so a repeated activity call does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.cloud.ports import (
+    CloudError,
+    DesktopVirtualization,
+    DeviceDirectory,
+    HostPoolSpec,
+    JoinSpec,
+    Placement,
+    Progress,
+    ProvisioningCompute,
+    VmSpec,
+)
+from shared.models.base import StepDetail
+from shared.models.orchestrations import SpotGroupRun, SpotGroupStep
+from shared.models.sites import Site
+from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup
+from shared.services.repositories import SiteStore, SpotGroupStore, UniqueValueStore
+from shared.services.spot_groups import names_scope
+
+log = logging.getLogger(__name__)
+HOST_DISK_GB = 128
+PHASE_TIMEOUT = timedelta(hours=1)
+MIN_WAIT_S = 0.5
+DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
+REMOVE_HOST = ("drainHost", "removeHost", "deleteVm", "deleteNic", "deleteDevice")
+
+
+@dataclass(frozen=True)
+class SpotGroupPorts:
+    spot_groups: SpotGroupStore
+    sites: SiteStore
+    compute: ProvisioningCompute
+    devices: DeviceDirectory
+    avd: DesktopVirtualization
+    unique: UniqueValueStore
+    clock: Callable[[], datetime]
+
+
+def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[tuple[str, SessionHost | None]]:
+    """Each phase with the host it works on (None: the group's own)."""
+    if run.work == "deploy":
+        per_host = [(step, host) for host in hosts for step in DEPLOY_HOST]
+        return [("ensureHostPool", None), *per_host, ("settle", None)]
+    per_host = [(step, host) for host in hosts for step in REMOVE_HOST]
+    return [*per_host, ("deleteHostPool", None), ("forget", None)]
+
+
+def placement_of(site: Site) -> Placement:
+    return Placement(site.subscription_id, site.resource_group_name, site.region_name)
+
+
+def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
+    """Take the work's phases as far as they go; a phase still in progress answers when to ask again."""
+    group = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
+    if group is None or group.status != ("deploying" if run.work == "deploy" else "deleting"):
+        return SpotGroupStep(outcome="superseded", run=run)  # removed, or a repeated call after the end
+    site = ports.sites.find_site(run.tenant_id, group.site_id)
+    hosts = ports.spot_groups.list_hosts(run.tenant_id, group.id)
+    steps = phases(run, hosts)
+    while run.phase < len(steps):
+        phase, host = steps[run.phase]
+        now = ports.clock()
+        if phase == "settle":
+            _settle(ports, group)
+            return SpotGroupStep(outcome="succeeded", run=_next(run))
+        if phase == "forget":
+            _forget(ports, group)
+            return SpotGroupStep(outcome="succeeded", run=_next(run))
+        if host is not None and run.work == "deploy" and host.status == "failed":
+            run = _next(run)  # its deployment stopped at an earlier phase
+            continue
+        started = run.started_at or now
+        try:
+            if site is None:  # sites that hold Spot Groups are not deleted (shared/services/tenants.py)
+                raise CloudError(phase, "siteNotFound", f"Site '{group.site_id}' was deleted.")
+            if run.operation and now - started > PHASE_TIMEOUT:
+                raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
+            progress = _phase(ports, group, site, host, phase, run.operation)
+        except CloudError as exc:
+            detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
+            if host is not None and run.work == "deploy":
+                ports.spot_groups.put_host(run.tenant_id, group.id, host.model_copy(
+                    update={"status": "failed", "status_detail": detail}))  # fmt: skip
+                following = [i for i, (_, h) in enumerate(steps) if i > run.phase and h != host]
+                run = _next(run).model_copy(update={"phase": following[0]})  # its other phases are skipped
+                continue
+            _record(ports, group, status="failed", status_detail=detail)
+            return SpotGroupStep(outcome="failed", run=run)
+        if not progress.done:
+            wait = max(progress.retry_after_s, MIN_WAIT_S)
+            waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
+            return SpotGroupStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
+        if host is not None and phase == "registerHost":
+            running = host.model_copy(update={"status": "running", "power_state": "running"})
+            ports.spot_groups.put_host(run.tenant_id, group.id, running)
+        run = _next(run)
+    return SpotGroupStep(outcome="succeeded", run=run)
+
+
+def _next(run: SpotGroupRun) -> SpotGroupRun:
+    return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
+
+
+def _phase(
+    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost | None, phase: str, operation: str | None
+) -> Progress:
+    tenant, placement, pool = group.tenant_id, placement_of(site), group.host_pool_name
+    if phase == "ensureHostPool":
+        pool_spec = HostPoolSpec(
+            placement=placement, host_pool=pool, pool_type=group.user_type, max_sessions=group.max_sessions_per_host,
+            friendly_name=group.friendly_name, user_group_ids=tuple(group.group_ids),
+        )  # fmt: skip
+        return ports.avd.ensure_host_pool(tenant, pool_spec, operation)
+    if phase == "deleteHostPool":
+        return ports.avd.delete_host_pool(tenant, placement, pool, operation)
+    assert host is not None
+    vm = host.name
+    if phase == "createVm":
+        spec = VmSpec(
+            name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
+            image_type="custom", image_id=group.image_version_id, os_disk_size_gb=HOST_DISK_GB,
+            subnet_id=site.subnet_id,
+        )  # fmt: skip
+        return ports.compute.create_vm(tenant, spec, operation)
+    if phase == "joinDevice":
+        join = JoinSpec(device_name=vm.upper(), join_type="azureADJoin")
+        return ports.devices.join_device(tenant, placement, vm, join, operation)
+    if phase == "configureProfile":
+        return ports.compute.run_command(tenant, placement, vm, "configureFslogix", fslogix_script(group), operation)
+    if phase == "registerHost":
+        return ports.avd.register_session_host(tenant, placement, pool, vm, operation)
+    if phase == "drainHost":
+        return ports.avd.drain_session_host(tenant, placement, pool, vm)
+    if phase == "removeHost":
+        return ports.avd.remove_session_host(tenant, placement, pool, vm)
+    if phase == "deleteVm":
+        return ports.compute.delete_vm(tenant, placement, vm, operation)
+    if phase == "deleteNic":
+        return ports.compute.delete_nic(tenant, placement, f"{vm}-nic", operation)
+    if phase == "deleteDevice":
+        return ports.devices.delete_device(tenant, vm.upper())
+    raise ValueError(f"unknown phase {phase}")
+
+
+def fslogix_script(group: SpotGroup) -> list[str]:
+    """FSLogix profile containers at the group's profile path (HKLM\\SOFTWARE\\FSLogix\\Profiles)."""
+    path = group.profile_path.replace("'", "''")  # a PowerShell single-quoted string
+    key = r"HKLM:\SOFTWARE\FSLogix\Profiles"
+    return [
+        f"New-Item -Path '{key}' -Force | Out-Null",
+        f"New-ItemProperty -Path '{key}' -Name Enabled -Value 1 -PropertyType DWord -Force | Out-Null",
+        f"New-ItemProperty -Path '{key}' -Name VHDLocations -Value '{path}' -PropertyType MultiString -Force"
+        " | Out-Null",
+    ]
+
+
+def _record(ports: SpotGroupPorts, group: SpotGroup, **fields: object) -> SpotGroup:
+    current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
+    changed = current.model_copy(update={**fields, "last_modified_date_time": ports.clock()})
+    return ports.spot_groups.put_spot_group(changed, if_match=current.etag)
+
+
+def _settle(ports: SpotGroupPorts, group: SpotGroup) -> None:
+    """`ready` while a host runs, with the failed ones named; `failed` when none could be deployed."""
+    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    counts = count_hosts(hosts)
+    failed = [h.name for h in hosts if h.status == "failed"]
+    detail = None
+    if failed:
+        detail = StepDetail(code="sessionHostsFailed", step="deploy",
+                            message=f"{len(failed)} of {len(hosts)} session hosts failed: {', '.join(failed[:10])}.")
+    _record(ports, group, status="ready" if counts.running else "failed", status_detail=detail,
+            session_host_counts=counts)  # fmt: skip
+
+
+def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:
+    return SessionHostCounts(
+        total=len(hosts),
+        running=sum(h.status == "running" and h.allow_new_session for h in hosts),
+        stopped=sum(h.power_state in ("deallocated", "stopped") for h in hosts),
+        draining=sum(h.status == "running" and not h.allow_new_session for h in hosts),
+        failed=sum(h.status == "failed" for h in hosts),
+    )
+
+
+def _forget(ports: SpotGroupPorts, group: SpotGroup) -> None:
+    """The records of a removed group, and its name for another group to take."""
+    for host in ports.spot_groups.list_hosts(group.tenant_id, group.id):
+        ports.spot_groups.delete_host(group.tenant_id, group.id, host.index)
+    ports.spot_groups.delete_spot_group(group.tenant_id, group.id)
+    ports.unique.release(names_scope(group.tenant_id), group.name, group.id)

@@ -1,0 +1,137 @@
+"""Spot Groups as admins manage them: the review and creation of a group, its session hosts, and its deletion.
+
+A group is saved with one row per session host it will have, all `creating`, before the `run_spot_group_work`
+orchestration deploys them (shared/services/spot_group_deployments.py); a delete marks it `deleting` first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
+from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
+from shared.models.image_sets import ImageSetVersion
+from shared.models.orchestrations import SpotGroupRun
+from shared.models.spot_groups import (
+    DEFAULT_SESSIONS,
+    SessionHost,
+    SessionHostCounts,
+    SpotGroup,
+    SpotGroupCreate,
+    SpotGroupReview,
+    SpotGroupUser,
+)
+from shared.services.ports import AdminPorts
+
+VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # the defaults when none is asked for
+
+
+def _refused(code: str, message: str, target: str) -> ValidationFailed:
+    return ValidationFailed.of(ErrorDetail(code, message, target))
+
+
+def _version(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> ImageSetVersion:
+    """The ready image version the hosts are built from, usable in the site's region with the group's user type."""
+    image_set = ports.image_sets.find_image_set(tenant_id, data.image_set_id)
+    if image_set is None:
+        raise _refused("referenceNotFound", f"Image set '{data.image_set_id}' does not exist.", "imageSetId")
+    version = ports.image_sets.find_version(tenant_id, image_set.id, data.image_version)
+    if version is None:
+        raise _refused("referenceNotFound", f"Version {data.image_version} is not in the image set.", "imageVersion")
+    if version.status != "ready" or version.image_version_id is None:
+        raise Conflict(f"Version {data.image_version} is {version.status}; a Spot Group needs a ready version.",
+                       code="wrongStatus", target="imageVersion")  # fmt: skip
+    source = MARKETPLACE_IMAGES_BY_ID.get(image_set.source_image_id)
+    if data.user_type == "pooled" and source is not None and not source.multi_session:
+        raise _refused("imageNotMultiSession", f"'{source.display_name}' takes one user at a time; pooled hosts "
+                       "need a multi-session image.", "imageSetId")  # fmt: skip
+    return version
+
+
+def plan(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
+    """Every check a create makes, and what it would build: the group (not saved) and its review."""
+    ports.tenants.get_tenant(tenant_id)
+    site = ports.sites.find_site(tenant_id, data.site_id)
+    if site is None:
+        raise _refused("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
+    version = _version(ports, tenant_id, data)
+    if site.region_name not in version.regions:
+        raise _refused("imageNotInRegion", f"Version {version.version} is not replicated to {site.region_name}, "
+                       "the site's region.", "imageVersion")  # fmt: skip
+    members: list[str] = []
+    for group_id in data.group_ids:
+        found = ports.directory.list_group_members(tenant_id, group_id)
+        if found is None:
+            raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
+        members += [m for m in found if m not in members]
+    users = ports.directory.get_users(tenant_id, members)
+    shown = [SpotGroupUser(id=m, display_name=users[m].display_name if m in users else None) for m in members]
+    sessions = 1 if data.user_type == "personal" else data.max_sessions_per_host or DEFAULT_SESSIONS
+    now = ports.clock()
+    group = SpotGroup(
+        id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
+        name=data.name, friendly_name=data.friendly_name, profile_path=data.profile_path, user_type=data.user_type,
+        license_count=data.license_count, site_id=site.id, group_ids=list(data.group_ids),
+        image_set_id=data.image_set_id, image_version=version.version, image_version_id=version.image_version_id,
+        description=data.description, notes=data.notes, vm_size=data.vm_size or VM_SIZES[data.user_type],
+        max_sessions_per_host=sessions, host_pool_name=f"spotpc-{data.name}",
+        assigned_user_count=min(len(members), data.license_count),
+    )  # fmt: skip
+    review = SpotGroupReview(
+        host_pool_type="Pooled" if data.user_type == "pooled" else "Personal",
+        session_host_count=host_count(group), vm_size=group.vm_size, max_sessions_per_host=sessions,
+        image_version_id=version.image_version_id or "", users_with_access=shown[: data.license_count],
+        users_without_access=shown[data.license_count :],
+    )  # fmt: skip
+    return group, review
+
+
+def host_count(group: SpotGroup) -> int:
+    """Pooled: enough hosts for every licensed user at the session limit; personal: one host per license."""
+    return math.ceil(group.license_count / group.max_sessions_per_host)
+
+
+def host_name(group: SpotGroup, index: int) -> str:
+    """The VM and computer name (15 characters at most): unique per group and index, stable across runs."""
+    return f"sp{hashlib.sha256(group.id.encode()).hexdigest()[:8]}{index:03d}"
+
+
+def create_spot_group(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupRun]:
+    """Save the group `deploying` with its hosts `creating`; the run deploys them."""
+    group, _ = plan(ports, tenant_id, data)
+
+    def holds(owner_id: str) -> bool:
+        return ports.spot_groups.find_spot_group(tenant_id, owner_id) is not None
+
+    if ports.unique.claim(names_scope(tenant_id), group.name, group.id, holds=holds) != group.id:
+        raise Conflict(f"A Spot Group named '{group.name}' exists already.", code="alreadyExists", target="name")
+    for index in range(host_count(group)):
+        host = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version)
+        ports.spot_groups.put_host(tenant_id, group.id, host)
+    counts = SessionHostCounts(total=host_count(group))
+    group = ports.spot_groups.put_spot_group(group.model_copy(update={"session_host_counts": counts}),
+                                             if_none_match=True)  # fmt: skip
+    return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy")
+
+
+def names_scope(tenant_id: str) -> str:
+    """Where a tenant's Spot Group names are claimed (one group per name)."""
+    return f"spotGroupName_{tenant_id}"
+
+
+def delete_spot_group(
+    ports: AdminPorts, tenant_id: str, spot_group_id: str, *, if_match: str | None
+) -> tuple[SpotGroup, SpotGroupRun]:
+    """`deleting`: its hosts are drained, removed from the host pool and deleted, then the pool; then the records."""
+    ports.tenants.get_tenant(tenant_id)
+    group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
+    if if_match and if_match != "*" and group.etag != if_match:
+        raise PreconditionFailed.stale("Spot Group", spot_group_id)
+    if group.status == "deploying":
+        raise Conflict("The Spot Group is being deployed; delete it once it is ready or failed.",
+                       code="wrongStatus", target="spotGroupId")  # fmt: skip
+    if group.status != "deleting":
+        group = ports.spot_groups.put_spot_group(group.model_copy(update={"status": "deleting"}), if_match=group.etag)
+    return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=spot_group_id, work="remove")
+

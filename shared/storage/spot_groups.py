@@ -1,0 +1,53 @@
+"""Spot Group repository: groups keyed by id, and their session hosts keyed by group and host index."""
+
+from __future__ import annotations
+
+from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.storage.tables import EntityRepository, TableStorage
+
+
+def host_row(spot_group_id: str, index: int) -> str:
+    """`<group>_0001`: a group's hosts list in index order."""
+    return f"{spot_group_id}_{index:04d}"
+
+
+class SpotGroupRepository:
+    def __init__(self, storage: TableStorage) -> None:
+        self._groups = EntityRepository(storage, "SpotGroups", SpotGroup, kind="Spot Group")
+        self._hosts = EntityRepository(storage, "SpotGroupHosts", SessionHost, kind="Session host")
+
+    def get_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup:
+        return self._groups.get(tenant_id, spot_group_id, target="spotGroupId")
+
+    def find_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup | None:
+        return self._groups.find(tenant_id, spot_group_id)
+
+    def list_spot_groups(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[SpotGroup], str | None]:
+        return self._groups.page("PartitionKey eq @t", {"t": tenant_id}, top=top, skip_token=skip_token)
+
+    def any_in_site(self, tenant_id: str, site_id: str) -> bool:
+        return self._groups.exists("PartitionKey eq @t and siteId eq @s", {"t": tenant_id, "s": site_id})
+
+    def using_image_set(self, tenant_id: str, image_set_id: str) -> list[SpotGroup]:
+        return list(self._groups.scan("PartitionKey eq @t and imageSetId eq @s", {"t": tenant_id, "s": image_set_id}))
+
+    def put_spot_group(
+        self, spot_group: SpotGroup, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> SpotGroup:
+        tenant_id, spot_group_id = spot_group.tenant_id, spot_group.id
+        return self._groups.put(spot_group, tenant_id, spot_group_id, if_match=if_match, if_none_match=if_none_match)
+
+    def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None:
+        self._groups.delete(tenant_id, spot_group_id)
+
+    def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]:
+        bounds = {"t": tenant_id, "first": f"{spot_group_id}_", "end": f"{spot_group_id}`"}  # '`' follows '_'
+        return list(self._hosts.scan("PartitionKey eq @t and RowKey ge @first and RowKey lt @end", bounds))
+
+    def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost:
+        return self._hosts.put(host, tenant_id, host_row(spot_group_id, host.index))
+
+    def delete_host(self, tenant_id: str, spot_group_id: str, index: int) -> None:
+        self._hosts.delete(tenant_id, host_row(spot_group_id, index))

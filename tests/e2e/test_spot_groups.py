@@ -1,0 +1,108 @@
+"""Spot Groups end to end: the wizard's review and creation over HTTP, the deployment through devhost on the Azure
+emulator (host pool, application group, workspace, session hosts from an image set's version), and the removal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.utils.api_client import ApiClient, eventually
+from tests.utils.wizard import CLOUD_PC_RG, Tenant
+
+SOURCE = "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"
+DV = "Microsoft.DesktopVirtualization"
+
+
+def ready_version(api: ApiClient, tenant: Tenant) -> str:
+    body = {"displayName": "Pooled", "siteId": tenant.site["id"], "sourceImageId": SOURCE}
+    image_set = api.created(f"{tenant.path}/imageSets", body)
+
+    def ready() -> str:
+        version = api.get(f"{tenant.path}/imageSets/{image_set['id']}/versions/0.0.0").json()
+        assert version["status"] == "ready", version
+        return str(image_set["id"])
+
+    return eventually(ready, timeout_s=120)
+
+
+def group_body(tenant: Tenant, image_set_id: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "name": "sales-desktops", "friendlyName": "Sales desktops", "profilePath": r"\\files.contoso.com\profiles",
+        "userType": "pooled", "licenseCount": 3, "siteId": tenant.site["id"], "groupIds": [tenant.gid("sales")],
+        "imageSetId": image_set_id, "imageVersion": "0.0.0", "maxSessionsPerHost": 2, **fields,
+    }  # fmt: skip
+
+
+def settled(api: ApiClient, path: str) -> dict[str, Any]:
+    def check() -> dict[str, Any]:
+        body: dict[str, Any] = api.get(path).json()
+        assert body["status"] != "deploying", body
+        return body
+
+    return eventually(check, timeout_s=120)
+
+
+def test_a_spot_group_is_reviewed_deployed_and_removed(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.group("sales", ["ann", "bob", "cat", "dan"])
+    image_set_id = ready_version(api, tenant)
+    groups = f"{tenant.path}/spotGroups"
+
+    review = api.post(f"{groups}?validateOnly=true", group_body(tenant, image_set_id))
+    assert review.status_code == 200, review.text
+    summary = review.json()
+    assert (summary["hostPoolType"], summary["sessionHostCount"], summary["maxSessionsPerHost"]) == ("Pooled", 2, 2)
+    assert len(summary["usersWithAccess"]) == 3 and len(summary["usersWithoutAccess"]) == 1
+    assert api.get(groups).json()["value"] == []  # nothing saved
+
+    group = api.created(groups, group_body(tenant, image_set_id))
+    assert group["status"] == "deploying" and group["sessionHostCounts"]["total"] == 2
+    path = f"{groups}/{group['id']}"
+    ready = settled(api, path)
+    assert ready["status"] == "ready", ready
+    assert ready["sessionHostCounts"] == {"total": 2, "running": 2, "stopped": 0, "draining": 0, "failed": 0}
+    assert ready["assignedUserCount"] == 3
+
+    # in Azure: the host pool with both hosts, its desktop application group and a workspace holding it
+    pool = tenant.arm.resource_id(CLOUD_PC_RG, DV, "hostPools", "spotpc-sales-desktops")
+    assert tenant.arm.ok("GET", pool)["properties"]["hostPoolType"] == "Pooled"
+    hosts = api.get(f"{path}/sessionHosts").json()["value"]
+    assert len(hosts) == 2 and all(h["status"] == "running" and h["allowNewSession"] for h in hosts)
+    assert {vm["name"] for vm in tenant.arm.vms(CLOUD_PC_RG)} == {h["name"] for h in hosts}
+
+    reply = api.delete(path)
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["status"] == "deleting"
+    eventually(lambda: _gone(api, path), timeout_s=120)
+    assert tenant.arm.call("GET", pool).status_code == 404
+    assert tenant.arm.vms(CLOUD_PC_RG) == []
+
+
+def _gone(api: ApiClient, path: str) -> bool:
+    assert api.get(path).status_code == 404
+    return True
+
+
+@pytest.mark.parametrize(
+    ("fields", "target"),
+    [
+        ({"name": "Sales Desktops"}, "name"),
+        ({"profilePath": "C:\\profiles"}, "profilePath"),
+        ({"licenseCount": 0}, "licenseCount"),
+        ({"userType": "personal"}, None),  # maxSessionsPerHost is for pooled groups
+        ({"siteId": "elsewhere"}, "siteId"),
+        ({"imageVersion": "0.0.9"}, "imageVersion"),
+    ],
+)
+def test_bad_spot_group_input_is_refused_and_nothing_is_saved(
+    api: ApiClient, fields: dict[str, Any], target: str | None
+) -> None:
+    tenant = Tenant(api)
+    tenant.group("sales", ["ann"])
+    image_set_id = ready_version(api, tenant)
+    reply = api.post(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, **fields))
+    assert reply.status_code == 400, reply.text
+    if target is not None:
+        assert target in {d.get("target") for d in reply.json()["error"].get("details", [])}
+    assert api.get(f"{tenant.path}/spotGroups").json()["value"] == []

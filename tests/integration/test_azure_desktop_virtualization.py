@@ -1,0 +1,284 @@
+"""Contract tests of AzureDesktopVirtualization: the app's credentials and the real SDK against the emulator. A Spot
+Group's host pool, application group, workspace and the groups' access are made once and a repeat only reads; a VM
+made by the provisioning adapter is registered as a session host with a token that shows up nowhere; drained, listed,
+removed, and the whole environment deleted. Throttling comes back as Progress, never as a wait."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+
+from azure_emulator.launcher import EmulatorProcess
+from shared.cloud.azure.arm_clients import ArmClients
+from shared.cloud.azure.arm_compute import AzureProvisioningCompute
+from shared.cloud.azure.avd import AzureDesktopVirtualization
+from shared.cloud.azure.credentials import AzureCredentials
+from shared.cloud.ports import (
+    CloudError,
+    CloudThrottled,
+    DesktopVirtualization,
+    HostPoolSpec,
+    Placement,
+    Progress,
+    VmSpec,
+)
+from shared.settings import Settings
+from tests.utils.arm_admin import ArmAdmin, Controls
+from tests.utils.progress import until_done
+
+APP_TENANT = "spot-groups"
+REGION, RG = "westeurope", "rg-spot"
+NS = "Microsoft.DesktopVirtualization"
+AVD_API = "2024-04-03"
+MARKETPLACE = "microsoftwindowsdesktop_windows-11_win11-24h2-avd"
+DESKTOP_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"
+SALES, SUPPORT = "6f1c2a10-0000-4000-8000-000000000001", "6f1c2a10-0000-4000-8000-000000000002"
+
+
+@dataclass
+class Cloud:
+    avd: DesktopVirtualization  # typed as the port, so mypy checks that the adapter implements it
+    compute: AzureProvisioningCompute
+    admin: ArmAdmin
+    controls: Controls
+    placement: Placement
+
+    def spec(self, pool: str = "hp-sales", **changes: Any) -> HostPoolSpec:
+        spec = HostPoolSpec(placement=self.placement, host_pool=pool, pool_type="pooled", max_sessions=8,
+                            friendly_name="Sales desktops", user_group_ids=(SALES, SUPPORT))  # fmt: skip
+        return replace(spec, **changes)
+
+    def ensure(self, spec: HostPoolSpec) -> Progress:
+        return until_done(lambda op: self.avd.ensure_host_pool(APP_TENANT, spec, op))
+
+    def id(self, resource_type: str, name: str) -> str:
+        return self.admin.resource_id(RG, NS, resource_type, name)
+
+    def get(self, resource_id: str) -> Any:
+        return self.admin.call("GET", resource_id, api_version=AVD_API)
+
+    def sent(self, operation: str | None = None) -> list[dict[str, Any]]:
+        """What this test's subscription sent (under `operation`; the emulator is shared by the session)."""
+        return [e for e in self.controls.log(operation) if self.admin.subscription_id in e["path"]]
+
+    def writes(self) -> list[dict[str, Any]]:
+        return [e for e in self.sent() if e["method"] != "GET"]
+
+    def access(self, pool: str) -> dict[str, str]:
+        """principal -> principalType of the Desktop Virtualization User assignments on the application group."""
+        scope = self.id("applicationGroups", f"{pool}-dag").lower()
+        return {a["properties"]["principalId"]: a["properties"]["principalType"]
+                for a in self.admin.role_assignments(RG)
+                if a["properties"]["scope"].lower() == scope
+                and a["properties"]["roleDefinitionId"].endswith(DESKTOP_USER)}  # fmt: skip
+
+    def vm(self) -> str:
+        """A running VM made as provisioning makes one; its name."""
+        name = f"spot-{uuid.uuid4().hex[:8]}"
+        spec = VmSpec(
+            name=name, nic_name=f"{name}-nic", computer_name=name[:15].upper(), placement=self.placement,
+            vm_size="Standard_D2s_v5", image_type="gallery", image_id=MARKETPLACE, os_disk_size_gb=128,
+            subnet_id=None,
+        )  # fmt: skip
+        assert until_done(lambda op: self.compute.create_vm(APP_TENANT, spec, op)).done
+        return name
+
+    def register(self, pool: str, vm: str) -> Progress:
+        return until_done(lambda op: self.avd.register_session_host(APP_TENANT, self.placement, pool, vm, op))
+
+    def token(self, pool: str) -> str:
+        reply = self.admin.call("POST", f"{self.id('hostPools', pool)}/retrieveRegistrationToken", api_version=AVD_API)
+        return str(reply.json()["token"])
+
+    def throttle_next(self, operation: str, retry_after_s: int) -> None:
+        body: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests",
+                                "retryAfter": retry_after_s, "tenantId": self.admin.tenant_id}  # fmt: skip
+        reply = self.controls.session.put(f"{self.controls.base}/faults/{operation}", json=body, timeout=30)
+        assert reply.status_code == 200, reply.text
+
+
+@pytest.fixture
+def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) -> Iterator[Cloud]:
+    entra = str(uuid.uuid4())
+    admin = ArmAdmin(azure_emulator, entra)
+    admin.resource_group(RG)
+    settings = Settings()  # the app's settings: the environment points them at the emulator
+    credentials = AzureCredentials(settings, {APP_TENANT: entra}.get)
+    arm = ArmClients(credentials, settings.arm_endpoint)
+    yield Cloud(
+        avd=AzureDesktopVirtualization(arm),
+        compute=AzureProvisioningCompute(arm),
+        admin=admin,
+        controls=Controls(azure_emulator, entra),
+        placement=Placement(admin.subscription_id, RG, REGION),
+    )
+    arm.close()
+    credentials.close()
+
+
+def test_the_host_pool_its_desktop_group_and_workspace_are_made_once_and_a_repeat_only_reads(cloud: Cloud) -> None:
+    spec = cloud.spec()
+    pool_id, group_id, ws_id = (cloud.id("hostPools", "hp-sales"), cloud.id("applicationGroups", "hp-sales-dag"),
+                                cloud.id("workspaces", "hp-sales-ws"))  # fmt: skip
+    assert cloud.ensure(spec) == Progress(done=True, resource_id=pool_id)
+    [put] = cloud.sent("createHostPool")
+    assert put["method"] == "PUT" and put["path"] == f"/arm{pool_id}" and put["query"]["api-version"] == AVD_API
+    assert put["body"]["location"] == REGION
+    assert put["body"]["properties"] == {
+        "hostPoolType": "Pooled", "loadBalancerType": "BreadthFirst", "maxSessionLimit": 8,
+        "preferredAppGroupType": "Desktop", "friendlyName": "Sales desktops",
+    }  # fmt: skip
+    group = cloud.get(group_id).json()["properties"]
+    assert (group["applicationGroupType"], group["hostPoolArmPath"], group["workspaceArmPath"]) == (
+        "Desktop", pool_id, ws_id)  # fmt: skip
+    assert cloud.get(ws_id).json()["properties"]["applicationGroupReferences"] == [group_id]
+    assert cloud.access("hp-sales") == {SALES: "Group", SUPPORT: "Group"}
+
+    writes = len(cloud.writes())
+    assert cloud.ensure(spec) == Progress(done=True, resource_id=pool_id)
+    assert len(cloud.writes()) == writes, "a repeat with the same spec sends nothing but reads"
+
+    changed = cloud.spec(max_sessions=12, friendly_name="Sales", user_group_ids=(SALES,))
+    assert cloud.ensure(changed).done
+    [patch] = cloud.sent("updateHostPool")
+    assert patch["body"] == {"properties": {"friendlyName": "Sales", "maxSessionLimit": 12}}, "only what differs"
+    assert cloud.access("hp-sales") == {SALES: "Group"}, "the group no longer in the spec lost its access"
+    assert len(cloud.sent("createHostPool")) == 1 and len(cloud.sent("createApplicationGroup")) == 1
+
+
+def test_a_personal_pool_assigns_automatically_and_keeps_a_users_host(cloud: Cloud) -> None:
+    spec = cloud.spec("hp-personal", pool_type="personal", max_sessions=1, user_group_ids=(SALES,))
+    assert cloud.ensure(spec).done
+    [put] = cloud.sent("createHostPool")
+    props = put["body"]["properties"]
+    assert (props["hostPoolType"], props["loadBalancerType"], props["personalDesktopAssignmentType"]) == (
+        "Personal", "Persistent", "Automatic")  # fmt: skip
+    assert "maxSessionLimit" not in props
+    with pytest.raises(CloudError) as changed:
+        cloud.avd.ensure_host_pool(APP_TENANT, replace(spec, pool_type="pooled"))
+    assert (changed.value.step, changed.value.code) == ("ensureHostPool", "hostPoolTypeChanged")
+
+    vm = cloud.vm()
+    assert cloud.register("hp-personal", vm).done
+    [host] = cloud.get(f"{cloud.id('hostPools', 'hp-personal')}/sessionHosts").json()["value"]
+    cloud.admin.call("PATCH", host["id"], {"properties": {"assignedUser": "ann@contoso.com"}}, api_version=AVD_API)
+    [record] = cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-personal")
+    assert (record.vm_name, record.assigned_user_id) == (vm, "ann@contoso.com")
+
+
+def test_a_vm_is_registered_with_a_token_that_shows_up_nowhere_then_drained_listed_and_removed(
+    cloud: Cloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    avd, placement = cloud.avd, cloud.placement
+    assert cloud.ensure(cloud.spec()).done
+    vm = cloud.vm()
+    progresses: list[Progress] = []
+
+    def register(op: str | None) -> Progress:
+        progresses.append(avd.register_session_host(APP_TENANT, placement, "hp-sales", vm, op))
+        return progresses[-1]
+
+    cloud.controls.latency("registerSessionHost", 1)
+    done = until_done(register)
+    pool_id = cloud.id("hostPools", "hp-sales")
+    [host] = cloud.get(f"{pool_id}/sessionHosts").json()["value"]
+    assert done == Progress(done=True, resource_id=host["id"])
+    assert host["name"] == f"hp-sales/{vm[:15].upper()}", "AVD names the host after the VM's computer name"
+    assert any(p.operation and p.operation.startswith("command https://") for p in progresses)
+
+    token = cloud.token("hp-sales")
+    assert token and token != "None"
+    [command] = cloud.admin.run_commands(RG, vm)
+    assert (
+        command["name"] == "registerSessionHost" and "REGISTRATIONTOKEN=" in command["properties"]["source"]["script"]
+    )
+    assert token not in str(command), "not in the script, its parameters or its output"
+    assert all(token not in str(e["body"]) for e in cloud.sent())
+    [put] = cloud.sent("runCommand")
+    assert put["body"]["properties"]["protectedParameters"] == [{"name": "RegistrationToken", "value": "***"}]
+    assert all(token not in str(p) for p in progresses)
+    assert token not in caplog.text
+
+    assert avd.register_session_host(APP_TENANT, placement, "hp-sales", vm) == done, "a repeat finds it there"
+    second = cloud.vm()
+    assert cloud.register("hp-sales", second).done
+    assert len(cloud.sent("runCommand")) == 2
+    assert len(cloud.sent("updateHostPool")) == 1, "the second registration reuses the token"
+
+    records = {r.vm_name: r for r in avd.list_session_hosts(APP_TENANT, placement, "hp-sales")}
+    assert set(records) == {vm, second}
+    assert (records[vm].status, records[vm].allow_new_session, records[vm].sessions) == ("Available", True, 0)
+    assert records[vm].assigned_user_id is None
+
+    assert avd.drain_session_host(APP_TENANT, placement, "hp-sales", vm) == done
+    assert avd.drain_session_host(APP_TENANT, placement, "hp-sales", vm) == done
+    assert len(cloud.sent("updateSessionHost")) == 1, "a drained host is not patched again"
+    drained = {r.vm_name: r.allow_new_session for r in avd.list_session_hosts(APP_TENANT, placement, "hp-sales")}
+    assert drained == {vm: False, second: True}
+    with pytest.raises(CloudError) as unknown:
+        avd.drain_session_host(APP_TENANT, placement, "hp-sales", "spot-nosuch")
+    assert (unknown.value.step, unknown.value.code) == ("drainSessionHost", "sessionHostNotFound")
+
+    assert avd.remove_session_host(APP_TENANT, placement, "hp-sales", vm) == Progress(done=True)
+    assert avd.remove_session_host(APP_TENANT, placement, "hp-sales", vm) == Progress(done=True)
+    [delete] = cloud.sent("deleteSessionHost")
+    assert delete["status"] == 200 and delete["query"].get("force") == "true"
+    assert [r.vm_name for r in avd.list_session_hosts(APP_TENANT, placement, "hp-sales")] == [second]
+    assert cloud.admin.vm(RG, vm) is not None, "the VM is not touched"
+
+
+def test_a_token_revoked_while_the_agent_installs_fails_the_registration(
+    cloud: Cloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    assert cloud.ensure(cloud.spec()).done
+    vm = cloud.vm()
+    cloud.controls.latency("registerSessionHost", 1)
+    started = cloud.avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm)
+    assert not started.done and started.operation and started.operation.startswith("command https://")
+    token = cloud.token("hp-sales")
+    revoke = {"properties": {"registrationInfo": {"registrationTokenOperation": "Delete"}}}
+    assert cloud.admin.call("PATCH", cloud.id("hostPools", "hp-sales"), revoke, api_version=AVD_API).ok
+    with pytest.raises(CloudError) as failed:
+        until_done(lambda op: cloud.avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, op),
+                   started)  # fmt: skip
+    assert failed.value.step == "registerSessionHost" and "INVALID_REGISTRATION_TOKEN" in str(failed.value)
+    assert token not in str(failed.value) and token not in caplog.text
+    assert cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-sales") == []
+
+
+def test_deleting_the_host_pool_takes_workspace_group_access_and_hosts_and_a_repeat_is_done(cloud: Cloud) -> None:
+    assert cloud.ensure(cloud.spec()).done
+    assert cloud.register("hp-sales", cloud.vm()).done
+    ids = [cloud.id("workspaces", "hp-sales-ws"), cloud.id("applicationGroups", "hp-sales-dag"),
+           cloud.id("hostPools", "hp-sales")]  # fmt: skip
+    assert cloud.avd.delete_host_pool(APP_TENANT, cloud.placement, "hp-sales") == Progress(done=True)
+    assert [cloud.get(i).status_code for i in ids] == [404, 404, 404]
+    assert cloud.access("hp-sales") == {}
+    assert cloud.avd.delete_host_pool(APP_TENANT, cloud.placement, "hp-sales") == Progress(done=True)
+    deletes = [e for e in cloud.sent() if e["method"] == "DELETE"]
+    assert [e["path"].rsplit("/", 1)[-1] for e in deletes] == ["hp-sales-ws", "hp-sales-dag", "hp-sales"] * 2
+    assert [e["status"] for e in deletes] == [200, 200, 200, 204, 204, 204]
+    assert deletes[2]["query"].get("force") == "true"
+    assert cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-sales") == []
+
+
+def test_a_429_is_progress_not_done_with_azures_retry_after(cloud: Cloud) -> None:
+    avd, placement = cloud.avd, cloud.placement
+    cloud.throttle_next("createHostPool", 17)
+    assert avd.ensure_host_pool(APP_TENANT, cloud.spec()) == Progress(done=False, retry_after_s=17.0)
+    assert cloud.get(cloud.id("hostPools", "hp-sales")).status_code == 404
+    assert cloud.ensure(cloud.spec()).done
+    cloud.throttle_next("retrieveRegistrationToken", 19)
+    assert avd.register_session_host(APP_TENANT, placement, "hp-sales", "spot-any") == Progress(
+        done=False, retry_after_s=19.0)  # fmt: skip
+    cloud.throttle_next("listSessionHosts", 23)
+    with pytest.raises(CloudThrottled) as throttled:
+        avd.list_session_hosts(APP_TENANT, placement, "hp-sales")
+    assert throttled.value.retry_after_s == 23.0

@@ -1,0 +1,193 @@
+"""Spot Groups on the fakes: the review and its checks, what a create records, the deployment of the host pool and
+session hosts (shared/services/spot_group_deployments.py) with a host's failure, and the removal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from shared.errors import Conflict, ValidationFailed
+from shared.models.image_sets import ImageSetCreate
+from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
+from shared.models.spot_groups import SpotGroupCreate
+from shared.services import image_sets, spot_groups
+from shared.services.image_builds import advance_build
+from shared.services.spot_group_deployments import advance
+from tests.fakes import Fakes
+from tests.fakes.seed import TENANT, site, tenant
+
+POOLED_IMAGE = "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"
+PERSONAL_IMAGE = "microsoftwindowsdesktop_windows-11_win11-24h2-ent"
+
+
+def ready_image(fakes: Fakes, source: str = POOLED_IMAGE) -> str:
+    body = {"displayName": source, "siteId": "site-westeurope", "sourceImageId": source}
+    image_set, _ = image_sets.create_image_set(fakes.admin_ports(), TENANT, ImageSetCreate.model_validate(body))
+    step = advance_build(fakes.image_build_ports(), ImageBuildRun(tenant_id=TENANT, image_set_id=image_set.id,
+                                                                  version="0.0.0"))  # fmt: skip
+    assert step.outcome == "succeeded"
+    return image_set.id
+
+
+@pytest.fixture
+def fakes() -> Fakes:
+    world = Fakes()
+    tenant(world)
+    site(world)
+    for user in ("ann", "bob", "cat", "dan"):
+        world.directory.add_user(TENANT, user, display_name=user.title())
+    world.directory.add_group(TENANT, "sales", "ann", "bob", "cat")
+    world.directory.add_group(TENANT, "support", "cat", "dan")
+    return world
+
+
+def body(image_set_id: str, **fields: Any) -> SpotGroupCreate:
+    return SpotGroupCreate.model_validate({
+        "name": "sales-desktops", "friendlyName": "Sales desktops", "profilePath": r"\\files\profiles",
+        "userType": "pooled", "licenseCount": 3, "siteId": "site-westeurope", "groupIds": ["sales", "support"],
+        "imageSetId": image_set_id, "imageVersion": "0.0.0", **fields,
+    })  # fmt: skip
+
+
+def deploy(fakes: Fakes, run: SpotGroupRun) -> str:
+    for _ in range(200):
+        step = advance(fakes.spot_group_ports(), run)
+        if step.outcome is not None:
+            return step.outcome
+        run = step.run
+    raise AssertionError("the work did not finish")
+
+
+# --- the review and its checks ----------------------------------------------------------------------------------
+
+
+def test_the_review_sizes_the_pool_and_says_who_gets_access(fakes: Fakes) -> None:
+    group, review = spot_groups.plan(fakes.admin_ports(), TENANT, body(ready_image(fakes), licenseCount=3,
+                                                                        maxSessionsPerHost=2))  # fmt: skip
+    assert (review.host_pool_type, review.session_host_count, review.max_sessions_per_host) == ("Pooled", 2, 2)
+    assert review.vm_size == "Standard_D4s_v5"
+    # members of the groups in order, each once; the first licenseCount get access
+    assert [u.id for u in review.users_with_access] == ["ann", "bob", "cat"]
+    assert [(u.id, u.display_name) for u in review.users_without_access] == [("dan", "Dan")]
+    assert group.assigned_user_count == 3
+
+
+def test_a_personal_group_has_a_host_per_license(fakes: Fakes) -> None:
+    image_set_id = ready_image(fakes, PERSONAL_IMAGE)
+    _, review = spot_groups.plan(fakes.admin_ports(), TENANT, body(image_set_id, userType="personal", licenseCount=4))
+    assert (review.host_pool_type, review.session_host_count, review.vm_size) == ("Personal", 4, "Standard_D2s_v5")
+    with pytest.raises(ValidationError):
+        body(image_set_id, userType="personal", maxSessionsPerHost=2)
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "target"),
+    [
+        ({"siteId": "nowhere"}, "referenceNotFound", "siteId"),
+        ({"groupIds": ["sales", "ghosts"]}, "referenceNotFound", "groupIds"),
+        ({"imageSetId": "no-such-set"}, "referenceNotFound", "imageSetId"),
+        ({"imageVersion": "0.0.9"}, "referenceNotFound", "imageVersion"),
+    ],
+)
+def test_what_a_group_names_must_exist(fakes: Fakes, fields: dict[str, Any], code: str, target: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        spot_groups.plan(fakes.admin_ports(), TENANT, body(ready_image(fakes), **fields))
+    assert (refused.value.details[0].code, refused.value.details[0].target) == (code, target)
+
+
+def test_pooled_hosts_need_a_multi_session_image_in_the_sites_region(fakes: Fakes) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        spot_groups.plan(fakes.admin_ports(), TENANT, body(ready_image(fakes, PERSONAL_IMAGE)))
+    assert refused.value.details[0].code == "imageNotMultiSession"
+    east = site(fakes, region="eastus")
+    with pytest.raises(ValidationFailed) as refused:
+        spot_groups.plan(fakes.admin_ports(), TENANT, body(ready_image(fakes), siteId=east.id))
+    assert refused.value.details[0].code == "imageNotInRegion"
+
+
+def test_a_version_still_building_is_refused(fakes: Fakes) -> None:
+    source = {"displayName": "x", "siteId": "site-westeurope", "sourceImageId": POOLED_IMAGE}
+    image_set, _ = image_sets.create_image_set(fakes.admin_ports(), TENANT, ImageSetCreate.model_validate(source))
+    with pytest.raises(Conflict) as refused:
+        spot_groups.plan(fakes.admin_ports(), TENANT, body(image_set.id))
+    assert refused.value.code == "wrongStatus"
+
+
+# --- create and deploy ------------------------------------------------------------------------------------------
+
+
+def test_a_group_deploys_its_host_pool_and_every_session_host(fakes: Fakes) -> None:
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(ready_image(fakes), licenseCount=7))
+    hosts = fakes.spot_groups.list_hosts(TENANT, group.id)
+    assert group.status == "deploying" and [h.status for h in hosts] == ["creating"] * 2  # 7 users, 6 a host
+    assert len({h.name for h in hosts}) == 2 and all(len(h.name) <= 15 for h in hosts)
+
+    fakes.script.wait("register_session_host")  # one registration takes a while: the run waits, then goes on
+    assert deploy(fakes, run) == "succeeded"
+    stored = fakes.spot_groups.get_spot_group(TENANT, group.id)
+    assert stored.status == "ready" and stored.status_detail is None
+    assert (stored.session_host_counts.total, stored.session_host_counts.running) == (2, 2)
+    pool = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")]
+    assert pool.spec.user_group_ids == ("sales", "support") and pool.spec.max_sessions == 6
+    assert sorted(pool.hosts) == sorted(h.name for h in hosts)
+    for host in hosts:  # FSLogix configured on each, from the image set's gallery version
+        vm = fakes.compute.vms[(TENANT, host.name)]
+        assert vm.commands == ["configureFslogix"]
+        assert vm.spec.image_type == "custom" and vm.spec.image_id == group.image_version_id
+
+
+def test_a_host_that_fails_is_marked_and_the_others_deploy(fakes: Fakes) -> None:
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(ready_image(fakes), licenseCount=12))
+    fakes.script.fail("join_device", code="DeviceJoinFailed")
+    assert deploy(fakes, run) == "succeeded"
+    hosts = fakes.spot_groups.list_hosts(TENANT, group.id)
+    assert [h.status for h in hosts] == ["failed", "running"]
+    assert hosts[0].status_detail is not None and hosts[0].status_detail.step == "joinDevice"
+    stored = fakes.spot_groups.get_spot_group(TENANT, group.id)
+    assert stored.status == "ready" and stored.status_detail is not None
+    assert stored.status_detail.code == "sessionHostsFailed"
+    assert (stored.session_host_counts.running, stored.session_host_counts.failed) == (1, 1)
+    assert list(fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].hosts) == [hosts[1].name]
+
+
+def test_a_host_pool_that_cannot_be_made_fails_the_group(fakes: Fakes) -> None:
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(ready_image(fakes)))
+    fakes.script.fail("ensure_host_pool", code="AuthorizationFailed")
+    assert deploy(fakes, run) == "failed"
+    stored = fakes.spot_groups.get_spot_group(TENANT, group.id)
+    assert stored.status == "failed" and stored.status_detail is not None
+    assert (stored.status_detail.code, stored.status_detail.step) == ("AuthorizationFailed", "ensureHostPool")
+    assert fakes.compute.vm_names(TENANT) == []
+
+
+def test_a_name_is_one_groups(fakes: Fakes) -> None:
+    image_set_id = ready_image(fakes)
+    spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id))
+    with pytest.raises(Conflict) as refused:
+        spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id))
+    assert refused.value.code == "alreadyExists"
+
+
+# --- delete -----------------------------------------------------------------------------------------------------
+
+
+def test_a_group_is_removed_host_by_host_then_its_pool_and_records(fakes: Fakes) -> None:
+    image_set_id = ready_image(fakes)
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id, licenseCount=7))
+    with pytest.raises(Conflict):  # still deploying
+        spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group.id, if_match=None)
+    assert deploy(fakes, run) == "succeeded"
+    with pytest.raises(Conflict) as in_use:  # its image version is in use meanwhile
+        image_sets.delete_image_set(fakes.admin_ports(), TENANT, image_set_id, if_match=None)
+    assert in_use.value.code == "inUse"
+
+    deleting, removal = spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group.id, if_match=None)
+    assert deleting.status == "deleting"
+    assert deploy(fakes, removal) == "succeeded"
+    assert fakes.compute.vm_names(TENANT) == [] and fakes.avd.pools == {}
+    assert fakes.spot_groups.find_spot_group(TENANT, group.id) is None
+    assert fakes.spot_groups.list_hosts(TENANT, group.id) == []
+    again, _ = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id))  # the name is free
+    assert again.name == group.name

@@ -1,0 +1,90 @@
+"""HTTP routes of Spot Groups: the review and creation of a group, its session hosts, and its deletion."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators.starting import start_spot_group_work
+from shared.cloud.ports import CloudError
+from shared.models.base import Page
+from shared.models.spot_groups import SessionHostList, SpotGroup, SpotGroupCreate, SpotGroupReview
+from shared.services import spot_groups as service
+from shared.services.ports import AdminPorts
+from shared.services.spot_group_deployments import SpotGroupPorts, placement_of
+from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of
+
+log = logging.getLogger(__name__)
+GROUPS = "tenants/{tenantId}/spotGroups"
+GROUP = f"{GROUPS}/{{spotGroupId}}"
+
+
+def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprint:
+    bp = df.Blueprint()
+    routes = api.section(bp, "Spot Groups")
+
+    @routes.post(
+        GROUPS, "createSpotGroup", "Create a Spot Group: a host pool and session hosts, deployed in the background",
+        body=SpotGroupCreate, response=SpotGroup, status=201, query=(VALIDATE_ONLY,), durable=True,
+        review=SpotGroupReview,
+    )  # fmt: skip
+    async def create_spot_group(req: ApiRequest) -> ApiResponse:
+        tenant_id = req.param("tenantId")
+        data = req.body(SpotGroupCreate)
+        if req.validate_only:
+            return ApiResponse(200, service.plan(ports, tenant_id, data)[1])
+        group, run = service.create_spot_group(ports, tenant_id, data)
+        await start_spot_group_work(req.durable, run)
+        return created(req, group, GROUP.format(tenantId=tenant_id, spotGroupId=group.id))
+
+    @routes.get(GROUPS, "listSpotGroups", "List Spot Groups", response=Page[SpotGroup], query=PAGING)
+    def list_spot_groups(req: ApiRequest) -> dict[str, Any]:
+        tenant_id = req.param("tenantId")
+        return page_of(req, *ports.spot_groups.list_spot_groups(tenant_id, top=req.top, skip_token=req.skip_token))
+
+    @routes.get(GROUP, "getSpotGroup", "Get a Spot Group", response=SpotGroup)
+    def get_spot_group(req: ApiRequest) -> SpotGroup:
+        return ports.spot_groups.get_spot_group(req.param("tenantId"), req.param("spotGroupId"))
+
+    @routes.get(
+        f"{GROUP}/sessionHosts", "listSessionHosts", "A Spot Group's session hosts, with their live state",
+        response=SessionHostList,
+    )  # fmt: skip
+    def list_session_hosts(req: ApiRequest) -> SessionHostList:
+        tenant_id = req.param("tenantId")
+        group = ports.spot_groups.get_spot_group(tenant_id, req.param("spotGroupId"))
+        hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
+        site = ports.sites.find_site(tenant_id, group.site_id)
+        live = {}
+        try:
+            if site is not None:
+                records = cloud.avd.list_session_hosts(tenant_id, placement_of(site), group.host_pool_name)
+                live = {record.vm_name: record for record in records}
+        except CloudError as exc:  # the hosts as last recorded: better than no answer while AVD is unreachable
+            log.warning("Session hosts of %s could not be read live (%s)", group.host_pool_name, exc.code)
+        shown = []
+        for host in hosts:
+            record = live.get(host.name)
+            if record is not None:
+                host = host.model_copy(update={
+                    "session_count": record.sessions, "allow_new_session": record.allow_new_session,
+                    "assigned_user_id": record.assigned_user_id,
+                    "power_state": "running" if record.status == "Available" else record.status.lower(),
+                })  # fmt: skip
+            shown.append(host)
+        return SessionHostList(value=shown)
+
+    @routes.delete(
+        GROUP, "deleteSpotGroup", "Delete a Spot Group: its hosts drained and removed, then its host pool",
+        response=SpotGroup, status=202, durable=True,
+    )  # fmt: skip
+    async def delete_spot_group(req: ApiRequest) -> ApiResponse:
+        tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
+        group, run = service.delete_spot_group(ports, tenant_id, group_id, if_match=req.if_match)
+        await start_spot_group_work(req.durable, run)
+        location = req.url(GROUP.format(tenantId=tenant_id, spotGroupId=group_id))
+        return ApiResponse(202, group, {"Location": location})
+
+    return bp
