@@ -82,3 +82,12 @@ async def start_spot_group_work(client: df.DurableOrchestrationClient, run: Spot
     """A group's deployment or removal under its one instance id; True if this call began it."""
     instance = names.spot_group_instance_id(run.tenant_id, run.spot_group_id, run.work)
     return await start_orchestration(client, names.RUN_SPOT_GROUP_WORK, instance, run)
+
+
+async def start_background_work(
+    client: df.DurableOrchestrationClient, run: ImageBuildRun | ImageRemovalRun | SpotGroupRun
+) -> bool:
+    """Whichever of the runs above `run` is."""
+    if isinstance(run, SpotGroupRun):
+        return await start_spot_group_work(client, run)
+    return await start_image_work(client, run)

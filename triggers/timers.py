@@ -9,11 +9,12 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from orchestrators import names
-from orchestrators.starting import start_image_work, start_orchestration, start_provisioning
+from orchestrators.starting import start_background_work, start_orchestration, start_provisioning
 from shared.models.orchestrations import HealthCheckRun
-from shared.services import audit, connections, image_sets, lifecycle, pending_starts
+from shared.services import audit, connections, image_sets, lifecycle, pending_starts, spot_groups
 from shared.services.audit import AuditPorts
 from shared.services.engine_ports import EnginePorts
+from shared.services.image_sets import QUIET
 from shared.services.ports import AdminPorts
 from shared.settings import Settings
 
@@ -50,21 +51,23 @@ def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_
             if begun:
                 log.warning("Started %d Cloud PCs of tenant %s a reconcile had left pending", begun, tenant.tenant_id)
 
-    @bp.function_name("resumeImageWork")
+    @bp.function_name("resumeQuietWork")
     @bp.timer_trigger(arg_name="timer", schedule=settings.lifecycle_sweep_schedule, run_on_startup=False)
     @bp.durable_client_input(client_name="client")
-    async def resume_image_work(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
-        """Image builds and removals quiet for a while are started again: one a crash kept from starting
-        begins; one under way is left alone."""
-        quiet_since = ports.clock() - image_sets.QUIET
+    async def resume_quiet_work(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+        """Image builds and removals, and Spot Group deployments and removals, quiet for a while are started
+        again: one a crash kept from starting begins; one under way is left alone."""
+        quiet_since = ports.clock() - QUIET
+        images = await asyncio.to_thread(image_sets.unfinished_work, ports, quiet_since=quiet_since)
+        groups = await asyncio.to_thread(spot_groups.unfinished_work, ports, quiet_since=quiet_since)
         begun = 0
-        for run in await asyncio.to_thread(image_sets.unfinished_work, ports, quiet_since=quiet_since):
+        for run in [*images, *groups]:
             try:
-                begun += await start_image_work(client, run)
+                begun += await start_background_work(client, run)
             except Exception:  # the next sweep tries again; the others go on
-                log.exception("Image work on set %s could not be started", run.image_set_id)
+                log.exception("Background work %s could not be started", run)
         if begun:
-            log.warning("Started %d image builds or removals that had nothing running", begun)
+            log.warning("Started %d image or Spot Group runs that had nothing running", begun)
 
     @bp.function_name("recheckConnections")
     @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)

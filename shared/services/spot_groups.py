@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from datetime import datetime
 
 from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
@@ -135,3 +136,11 @@ def delete_spot_group(
         group = ports.spot_groups.put_spot_group(group.model_copy(update={"status": "deleting"}), if_match=group.etag)
     return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=spot_group_id, work="remove")
 
+
+def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
+    """Deployments and removals to start again, as image_sets.unfinished_work does for image sets: a crash
+    between saving a group (or its delete) and starting the orchestration leaves it with nothing running."""
+    return [
+        SpotGroupRun(tenant_id=g.tenant_id, spot_group_id=g.id, work="deploy" if g.status == "deploying" else "remove")
+        for g in ports.spot_groups.list_quiet(quiet_since)
+    ]

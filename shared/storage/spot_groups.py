@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shared.models.spot_groups import SessionHost, SpotGroup
 from shared.storage.tables import EntityRepository, TableStorage
 
@@ -38,6 +40,11 @@ class SpotGroupRepository:
     ) -> SpotGroup:
         tenant_id, spot_group_id = spot_group.tenant_id, spot_group.id
         return self._groups.put(spot_group, tenant_id, spot_group_id, if_match=if_match, if_none_match=if_none_match)
+
+    def list_quiet(self, before: datetime) -> list[SpotGroup]:
+        """In every tenant: groups being deployed or removed, unwritten since `before` (Table Storage's Timestamp)."""
+        query = "( status eq @deploying or status eq @deleting ) and Timestamp lt @before"  # spaces: SDK parameters
+        return list(self._groups.scan(query, {"deploying": "deploying", "deleting": "deleting", "before": before}))
 
     def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None:
         self._groups.delete(tenant_id, spot_group_id)

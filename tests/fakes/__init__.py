@@ -110,7 +110,7 @@ class Fakes:
         self.connections = FakeConnections()
         self.images = FakeDeviceImages()
         self.image_sets = FakeImageSets(self.clock)
-        self.spot_groups = FakeSpotGroups()
+        self.spot_groups = FakeSpotGroups(self.clock)
         self.policies = FakePolicies()
         self.cloud_pcs = FakeCloudPcs()
         self.due = FakeDueWork()

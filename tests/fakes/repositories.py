@@ -405,9 +405,11 @@ class FakeImageSets:
 
 
 class FakeSpotGroups:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
         self.groups: FakeTable[SpotGroup] = FakeTable("Spot Group")
         self.hosts: FakeTable[SessionHost] = FakeTable("Session host")
+        self.clock = clock
+        self.written: dict[tuple[str, str], datetime] = {}  # (tenant, group) -> when: Table Storage's Timestamp
 
     def get_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup:
         return self.groups.get(tenant_id, spot_group_id, target="spotGroupId")
@@ -430,7 +432,14 @@ class FakeSpotGroups:
         self, spot_group: SpotGroup, *, if_match: str | None = None, if_none_match: bool = False
     ) -> SpotGroup:
         tenant_id, group_id = spot_group.tenant_id, spot_group.id
-        return self.groups.put(spot_group, tenant_id, group_id, if_match=if_match, if_none_match=if_none_match)
+        saved = self.groups.put(spot_group, tenant_id, group_id, if_match=if_match, if_none_match=if_none_match)
+        self.written[(tenant_id, group_id)] = self.clock()
+        return saved
+
+    def list_quiet(self, before: datetime) -> list[SpotGroup]:
+        return self.groups.scan(
+            lambda pk, rk, i: i.status in ("deploying", "deleting") and self.written.get((pk, rk), before) < before
+        )
 
     def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None:
         self.groups.delete(tenant_id, spot_group_id)

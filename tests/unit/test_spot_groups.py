@@ -3,6 +3,7 @@ session hosts (shared/services/spot_group_deployments.py) with a host's failure,
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
 from shared.models.spot_groups import SpotGroupCreate
 from shared.services import image_sets, spot_groups
 from shared.services.image_builds import advance_build
+from shared.services.image_sets import QUIET
 from shared.services.spot_group_deployments import advance
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
@@ -191,3 +193,11 @@ def test_a_group_is_removed_host_by_host_then_its_pool_and_records(fakes: Fakes)
     assert fakes.spot_groups.list_hosts(TENANT, group.id) == []
     again, _ = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id))  # the name is free
     assert again.name == group.name
+
+
+def test_a_quiet_deployment_is_started_again(fakes: Fakes) -> None:
+    group, _ = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(ready_image(fakes)))
+    assert spot_groups.unfinished_work(fakes.admin_ports(), quiet_since=fakes.clock() - QUIET) == []
+    fakes.clock.advance(QUIET + timedelta(seconds=1))
+    [run] = spot_groups.unfinished_work(fakes.admin_ports(), quiet_since=fakes.clock() - QUIET)
+    assert (run.spot_group_id, run.work) == (group.id, "deploy")

@@ -1,5 +1,6 @@
-"""The image-work sweep on Azurite and the local Durable engine: a build or removal saved without its orchestration
-(a crash between the two) is started by the app's timer, and one under way is left alone."""
+"""The quiet-work sweep on Azurite and the local Durable engine: an image build or removal, or a Spot Group
+deployment, saved without its orchestration (a crash between the two) is started by the app's timer, and one under
+way is left alone."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared.bootstrap import Services
 from shared.models.image_sets import ImageSetCreate
+from shared.models.spot_groups import SpotGroup
 from shared.services import image_sets
 from tests.integration.conftest import create_app
 from tests.utils.durable_session import durable_engine, orchestrators_of
 from tests.utils.factories import site_body
 from tests.utils.function_client import FunctionClient
 
-SWEEP = "resumeImageWork"  # the timer function
+SWEEP = "resumeQuietWork"  # the timer function
 UNDER_WAY = (df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running)
 SOURCE = "microsoftwindowsdesktop_windows-11_win11-24h2-ent"
 
@@ -35,6 +37,11 @@ def build_image_version(context: df.DurableOrchestrationContext) -> Generator[An
 
 @stub.orchestration_trigger(context_name="context", orchestration=names.REMOVE_IMAGE_SET_RESOURCES)
 def remove_image_set_resources(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
+    yield context.wait_for_external_event("never")
+
+
+@stub.orchestration_trigger(context_name="context", orchestration=names.RUN_SPOT_GROUP_WORK)
+def run_spot_group_work(context: df.DurableOrchestrationContext) -> Generator[Any, Any, Any]:
     yield context.wait_for_external_event("never")
 
 
@@ -55,7 +62,8 @@ def test_builds_and_removals_with_nothing_running_are_started_once(
         image_set, first = image_sets.create_image_set(admin, tenant_id, ImageSetCreate.model_validate(body))
         return image_set.id, first.version
 
-    # a crash after saving: a set whose 0.0.0 is `building`, and a set marked `deleting`, with nothing running
+    # a crash after saving: a set whose 0.0.0 is `building`, a set marked `deleting` and a Spot Group `deploying`,
+    # with nothing running
     building = saved("Building")
     deleting = saved("Deleting")
     version = services.admin.image_sets.get_version(tenant_id, *deleting)
@@ -63,16 +71,23 @@ def test_builds_and_removals_with_nothing_running_are_started_once(
     image_sets.delete_image_set(admin, tenant_id, deleting[0], if_match=None)
     build_id = names.image_build_instance_id(tenant_id, *building)
     removal_id = names.image_removal_instance_id(tenant_id, deleting[0], None)
+    group = services.admin.spot_groups.put_spot_group(SpotGroup.model_validate({
+        "id": "group-1", "tenantId": tenant_id, "createdDateTime": now, "lastModifiedDateTime": now,
+        "name": "sales", "friendlyName": "Sales", "profilePath": r"\\files\profiles", "userType": "pooled",
+        "licenseCount": 1, "siteId": site_id, "groupIds": ["g"], "imageSetId": deleting[0], "imageVersion": "0.0.0",
+        "imageVersionId": "/x", "vmSize": "Standard_D4s_v5", "maxSessionsPerHost": 6, "hostPoolName": "spotpc-sales",
+    }))  # fmt: skip
+    deploy_id = names.spot_group_instance_id(tenant_id, group.id, "deploy")
 
     async def scenario() -> None:
         async with durable_engine(orchestrators_of(stub), "ImageWork") as (durable, binding):
             await sweep(timer=None, client=binding)  # just written: maybe starting right now, so left alone
-            assert not await durable.get_status(build_id)
-            assert not await durable.get_status(removal_id)
+            for instance in (build_id, removal_id, deploy_id):
+                assert not await durable.get_status(instance)
 
             clock[0] = now + image_sets.QUIET + timedelta(minutes=1)
             await sweep(timer=None, client=binding)
-            first = {i: await durable.get_status(i) for i in (build_id, removal_id)}
+            first = {i: await durable.get_status(i) for i in (build_id, removal_id, deploy_id)}
             assert all(status.runtime_status in UNDER_WAY for status in first.values())
 
             await sweep(timer=None, client=binding)  # under way now: not started again
