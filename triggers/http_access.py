@@ -70,6 +70,7 @@ ACCESS: dict[str, Access] = {
     "listSpotGroups": READER,
     "getSpotGroup": READER,
     "listSessionHosts": READER,
+    "updateSpotGroup": ADMINISTRATOR,
     "deleteSpotGroup": ADMINISTRATOR,
     "createDeviceImage": ADMINISTRATOR,
     "listDeviceImages": READER,

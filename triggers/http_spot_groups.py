@@ -10,7 +10,7 @@ import azure.durable_functions as df
 from orchestrators.starting import start_spot_group_work
 from shared.cloud.ports import CloudError
 from shared.models.base import Page
-from shared.models.spot_groups import SessionHostList, SpotGroup, SpotGroupCreate, SpotGroupReview
+from shared.models.spot_groups import SessionHostList, SpotGroup, SpotGroupCreate, SpotGroupReview, SpotGroupUpdate
 from shared.services import spot_groups as service
 from shared.services.ports import AdminPorts
 from shared.services.spot_group_deployments import SpotGroupPorts, placement_of
@@ -75,6 +75,22 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
                 })  # fmt: skip
             shown.append(host)
         return SessionHostList(value=shown)
+
+    @routes.patch(
+        GROUP, "updateSpotGroup", "Update a Spot Group: its names, groups, profile path or number of licenses",
+        body=SpotGroupUpdate, response=SpotGroup, durable=True, review=False,
+        responses={"202": {"description": "Saved; the host pool and hosts follow while it is 'updating'.",
+                           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SpotGroup"}}}}},
+    )  # fmt: skip
+    async def update_spot_group(req: ApiRequest) -> ApiResponse:
+        tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
+        patch = req.body(SpotGroupUpdate)
+        group, run = service.update_spot_group(ports, tenant_id, group_id, patch, if_match=req.if_match)
+        if run is None:
+            return ApiResponse(200, group, {"ETag": group.etag or ""})
+        await start_spot_group_work(req.durable, run)
+        location = req.url(GROUP.format(tenantId=tenant_id, spotGroupId=group_id))
+        return ApiResponse(202, group, {"ETag": group.etag or "", "Location": location})
 
     @routes.delete(
         GROUP, "deleteSpotGroup", "Delete a Spot Group: its hosts drained and removed, then its host pool",

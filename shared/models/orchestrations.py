@@ -219,11 +219,16 @@ class ImageBuildStep(Contract):
 
 
 class SpotGroupRun(PhasedRun):
-    """What the `run_spot_group_work` orchestration carries: a group's deployment, or its removal."""
+    """What the `run_spot_group_work` orchestration carries: a group's deployment (at its creation or after an
+    update: the host pool brought to the group, then the hosts named by index added, reconfigured or removed),
+    or its removal (every host, then the host pool)."""
 
     tenant_id: str
     spot_group_id: str
     work: Literal["deploy", "remove"]
+    add: list[int] = []
+    reconfigure: list[int] = []  # hosts to configure again for a new profile path
+    remove: list[int] = []
 
 
 class SpotGroupStep(Contract):

@@ -17,13 +17,14 @@ from shared.models.base import (
     Resource,
     StepDetail,
     ecma_pattern,
+    omittable,
 )
 from shared.models.image_sets import Notes
 from shared.models.images import ImageVersion
 from shared.models.policies import GroupId
 
 UserType = Literal["pooled", "personal"]
-SpotGroupStatus = Literal["deploying", "ready", "failed", "deleting"]
+SpotGroupStatus = Literal["deploying", "updating", "ready", "failed", "deleting"]
 HostStatus = Literal["creating", "running", "failed", "removing"]
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,22}[a-z0-9])$")
 # \\server\share or \\server\share\folder: where FSLogix keeps the users' profile containers
@@ -91,6 +92,28 @@ class SpotGroupCreate(InputModel):
         return self
 
 
+class SpotGroupUpdate(InputModel):
+    """Merge patch. friendlyName and groupIds go to the host pool; profilePath to every host; licenseCount adds
+    or removes session hosts. Fields left out stay; description and notes take null (cleared), the others not."""
+
+    friendly_name: DisplayName | None = omittable()
+    description: Description | None = None
+    notes: Notes | None = None
+    group_ids: list[GroupId] | None = omittable(min_length=1, max_length=20)
+    profile_path: ProfilePath | None = omittable()
+    license_count: int | None = omittable(ge=1, le=MAX_LICENSES)
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> SpotGroupUpdate:
+        nulled = [name for name in REQUIRED_ON_UPDATE if name in self.model_fields_set and getattr(self, name) is None]
+        if nulled:
+            raise PydanticCustomError("notNullable", "{fields} cannot be null", {"fields": ", ".join(nulled)})
+        return self
+
+
+REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_count")
+
+
 class SessionHostCounts(ApiModel):
     total: int = 0
     running: int = 0
@@ -107,6 +130,7 @@ class SessionHost(ApiModel):
     status: HostStatus = "creating"
     power_state: str = "unknown"
     image_version: str
+    profile_path: str | None = None  # the profile path it was configured with
     assigned_user_id: str | None = None
     session_count: int = 0
     allow_new_session: bool = True

@@ -39,6 +39,12 @@ PHASE_TIMEOUT = timedelta(hours=1)
 MIN_WAIT_S = 0.5
 DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
 REMOVE_HOST = ("drainHost", "removeHost", "deleteVm", "deleteNic", "deleteDevice")
+# what a host's row says once a phase is done
+HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup], SessionHost]] = {
+    "configureProfile": lambda host, group: host.model_copy(update={"profile_path": group.profile_path}),
+    "registerHost": lambda host, group: host.model_copy(update={"status": "running", "power_state": "running"}),
+    "drainHost": lambda host, group: host.model_copy(update={"status": "removing", "allow_new_session": False}),
+}
 
 
 @dataclass(frozen=True)
@@ -53,12 +59,19 @@ class SpotGroupPorts:
 
 
 def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[tuple[str, SessionHost | None]]:
-    """Each phase with the host it works on (None: the group's own)."""
+    """Each phase with the host it works on (None: the group's own), from the indexes the run names: stable
+    while the hosts' rows change under it."""
+    by_index = {host.index: host for host in hosts}
+
+    def each(indexes: list[int], steps: tuple[str, ...]) -> list[tuple[str, SessionHost | None]]:
+        return [(step, by_index[i]) for i in indexes if i in by_index for step in steps]
+
     if run.work == "deploy":
-        per_host = [(step, host) for host in hosts for step in DEPLOY_HOST]
-        return [("ensureHostPool", None), *per_host, ("settle", None)]
-    per_host = [(step, host) for host in hosts for step in REMOVE_HOST]
-    return [*per_host, ("deleteHostPool", None), ("forget", None)]
+        return [
+            ("ensureHostPool", None), *each(run.add, DEPLOY_HOST), *each(run.reconfigure, ("configureProfile",)),
+            *each(run.remove, (*REMOVE_HOST, "forgetHost")), ("settle", None),
+        ]  # fmt: skip
+    return [*each(sorted(by_index), REMOVE_HOST), ("deleteHostPool", None), ("forget", None)]
 
 
 def placement_of(site: Site) -> Placement:
@@ -68,13 +81,16 @@ def placement_of(site: Site) -> Placement:
 def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
     """Take the work's phases as far as they go; a phase still in progress answers when to ask again."""
     group = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
-    if group is None or group.status != ("deploying" if run.work == "deploy" else "deleting"):
+    working = ("deploying", "updating") if run.work == "deploy" else ("deleting",)
+    if group is None or group.status not in working:
         return SpotGroupStep(outcome="superseded", run=run)  # removed, or a repeated call after the end
     site = ports.sites.find_site(run.tenant_id, group.site_id)
     hosts = ports.spot_groups.list_hosts(run.tenant_id, group.id)
     steps = phases(run, hosts)
+    latest = {host.index: host for host in hosts}  # each host's row as this call last wrote it
     while run.phase < len(steps):
         phase, host = steps[run.phase]
+        host = latest.get(host.index) if host is not None else None
         now = ports.clock()
         if phase == "settle":
             _settle(ports, group)
@@ -82,7 +98,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
         if phase == "forget":
             _forget(ports, group)
             return SpotGroupStep(outcome="succeeded", run=_next(run))
-        if host is not None and run.work == "deploy" and host.status == "failed":
+        if host is not None and host.status == "failed" and (phase in DEPLOY_HOST or phase == "configureProfile"):
             run = _next(run)  # its deployment stopped at an earlier phase
             continue
         started = run.started_at or now
@@ -95,9 +111,10 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
         except CloudError as exc:
             detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
             if host is not None and run.work == "deploy":
-                ports.spot_groups.put_host(run.tenant_id, group.id, host.model_copy(
+                latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, host.model_copy(
                     update={"status": "failed", "status_detail": detail}))  # fmt: skip
-                following = [i for i, (_, h) in enumerate(steps) if i > run.phase and h != host]
+                index = host.index
+                following = [i for i, (_, h) in enumerate(steps) if i > run.phase and (h is None or h.index != index)]
                 run = _next(run).model_copy(update={"phase": following[0]})  # its other phases are skipped
                 continue
             _record(ports, group, status="failed", status_detail=detail)
@@ -106,9 +123,10 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
             wait = max(progress.retry_after_s, MIN_WAIT_S)
             waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
             return SpotGroupStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
-        if host is not None and phase == "registerHost":
-            running = host.model_copy(update={"status": "running", "power_state": "running"})
-            ports.spot_groups.put_host(run.tenant_id, group.id, running)
+        if host is not None and phase in HOST_RECORDS:
+            latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, HOST_RECORDS[phase](host, group))
+        if host is not None and phase == "forgetHost":
+            ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
         run = _next(run)
     return SpotGroupStep(outcome="succeeded", run=run)
 
@@ -155,6 +173,8 @@ def _phase(
         return ports.compute.delete_nic(tenant, placement, f"{vm}-nic", operation)
     if phase == "deleteDevice":
         return ports.devices.delete_device(tenant, vm.upper())
+    if phase == "forgetHost":
+        return Progress(done=True)  # its row goes once the phase is done (advance)
     raise ValueError(f"unknown phase {phase}")
 
 

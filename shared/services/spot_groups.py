@@ -21,6 +21,7 @@ from shared.models.spot_groups import (
     SpotGroup,
     SpotGroupCreate,
     SpotGroupReview,
+    SpotGroupUpdate,
     SpotGroupUser,
 )
 from shared.services.ports import AdminPorts
@@ -113,7 +114,47 @@ def create_spot_group(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) 
     counts = SessionHostCounts(total=host_count(group))
     group = ports.spot_groups.put_spot_group(group.model_copy(update={"session_host_counts": counts}),
                                              if_none_match=True)  # fmt: skip
-    return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy")
+    indexes = list(range(host_count(group)))
+    return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", add=indexes)
+
+
+def update_spot_group(
+    ports: AdminPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
+) -> tuple[SpotGroup, SpotGroupRun | None]:
+    """Apply the patch; when Azure has to follow (the pool's name or groups, the profile path, the number of
+    hosts) the group is `updating` and the run brings the pool and hosts to it."""
+    ports.tenants.get_tenant(tenant_id)
+    group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
+    if if_match and if_match != "*" and group.etag != if_match:
+        raise PreconditionFailed.stale("Spot Group", spot_group_id)
+    if group.status in ("deploying", "updating", "deleting"):
+        raise Conflict(f"The Spot Group is {group.status}; change it once that is done.", code="wrongStatus",
+                       target="spotGroupId")  # fmt: skip
+    changes = patch.model_dump(exclude_unset=True, by_alias=False)
+    for group_id in changes.get("group_ids") or []:
+        if ports.directory.list_group_members(tenant_id, group_id) is None:
+            raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
+    changed = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
+    if "group_ids" in changes or "license_count" in changes:
+        members = {m for g in changed.group_ids for m in ports.directory.list_group_members(tenant_id, g) or []}
+        changed = changed.model_copy(update={"assigned_user_count": min(len(members), changed.license_count)})
+    hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
+    target = host_count(changed)
+    add = list(range(len(hosts), target))
+    remove = [h.index for h in hosts if h.index >= target]
+    reconfigure = [h.index for h in hosts if h.index < target and h.status == "running"
+                   and h.profile_path != changed.profile_path]  # fmt: skip
+    pool_changed = (changed.friendly_name, changed.group_ids) != (group.friendly_name, group.group_ids)
+    if not (add or remove or reconfigure or pool_changed):
+        return ports.spot_groups.put_spot_group(changed, if_match=group.etag), None
+    for index in add:
+        host = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version)
+        ports.spot_groups.put_host(tenant_id, group.id, host)
+    updating = changed.model_copy(update={"status": "updating"})
+    saved = ports.spot_groups.put_spot_group(updating, if_match=group.etag)
+    run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", add=add, remove=remove,
+                       reconfigure=reconfigure)  # fmt: skip
+    return saved, run
 
 
 def names_scope(tenant_id: str) -> str:

@@ -37,7 +37,7 @@ def group_body(tenant: Tenant, image_set_id: str, **fields: Any) -> dict[str, An
 def settled(api: ApiClient, path: str) -> dict[str, Any]:
     def check() -> dict[str, Any]:
         body: dict[str, Any] = api.get(path).json()
-        assert body["status"] != "deploying", body
+        assert body["status"] not in ("deploying", "updating"), body
         return body
 
     return eventually(check, timeout_s=120)
@@ -70,6 +70,18 @@ def test_a_spot_group_is_reviewed_deployed_and_removed(api: ApiClient) -> None:
     hosts = api.get(f"{path}/sessionHosts").json()["value"]
     assert len(hosts) == 2 and all(h["status"] == "running" and h["allowNewSession"] for h in hosts)
     assert {vm["name"] for vm in tenant.arm.vms(CLOUD_PC_RG)} == {h["name"] for h in hosts}
+
+    # more licenses: a host more; fewer: the last hosts go (2 sessions a host)
+    reply = api.patch(path, {"licenseCount": 5}, headers={"If-Match": ready["etag"]})
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["status"] == "updating"
+    assert settled(api, path)["sessionHostCounts"]["running"] == 3
+    assert api.patch(path, {"licenseCount": 1}).status_code == 202
+    scaled = settled(api, path)
+    assert scaled["status"] == "ready" and scaled["sessionHostCounts"]["total"] == 1
+    assert len(tenant.arm.vms(CLOUD_PC_RG)) == 1
+    renamed = api.patch(path, {"notes": "scaled down for the holidays"})
+    assert renamed.status_code == 200 and renamed.json()["notes"] == "scaled down for the holidays"
 
     reply = api.delete(path)
     assert reply.status_code == 202, reply.text

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from shared.errors import Conflict, ValidationFailed
 from shared.models.image_sets import ImageSetCreate
 from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
-from shared.models.spot_groups import SpotGroupCreate
+from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services import image_sets, spot_groups
 from shared.services.image_builds import advance_build
 from shared.services.image_sets import QUIET
@@ -201,3 +201,61 @@ def test_a_quiet_deployment_is_started_again(fakes: Fakes) -> None:
     fakes.clock.advance(QUIET + timedelta(seconds=1))
     [run] = spot_groups.unfinished_work(fakes.admin_ports(), quiet_since=fakes.clock() - QUIET)
     assert (run.spot_group_id, run.work) == (group.id, "deploy")
+
+
+# --- update -----------------------------------------------------------------------------------------------------
+
+
+def deployed(fakes: Fakes, **fields: Any) -> str:
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(ready_image(fakes), **fields))
+    assert deploy(fakes, run) == "succeeded"
+    fakes.compute.script.log.clear()
+    return group.id
+
+
+def update(fakes: Fakes, group_id: str, **fields: Any) -> tuple[Any, SpotGroupRun | None]:
+    patch = SpotGroupUpdate.model_validate(fields)
+    return spot_groups.update_spot_group(fakes.admin_ports(), TENANT, group_id, patch, if_match=None)
+
+
+def test_more_licenses_add_hosts_and_fewer_remove_the_last_ones(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=6)  # one host
+    updating, run = update(fakes, group_id, licenseCount=13)
+    assert updating.status == "updating" and run is not None and run.add == [1, 2]
+    assert deploy(fakes, run) == "succeeded"
+    stored = fakes.spot_groups.get_spot_group(TENANT, group_id)
+    assert stored.status == "ready" and stored.session_host_counts.running == 3
+    names = [h.name for h in fakes.spot_groups.list_hosts(TENANT, group_id)]
+
+    _, run = update(fakes, group_id, licenseCount=5)
+    assert run is not None and run.remove == [1, 2]
+    assert deploy(fakes, run) == "succeeded"
+    assert [h.name for h in fakes.spot_groups.list_hosts(TENANT, group_id)] == names[:1]
+    assert fakes.compute.vm_names(TENANT) == names[:1]
+    assert list(fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].hosts) == names[:1]
+
+
+def test_a_new_profile_path_reconfigures_every_host_and_groups_go_to_the_pool(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=7)
+    _, run = update(fakes, group_id, profilePath=r"\\files2\profiles", groupIds=["support"])
+    assert run is not None and run.reconfigure == [0, 1]
+    assert deploy(fakes, run) == "succeeded"
+    hosts = fakes.spot_groups.list_hosts(TENANT, group_id)
+    assert {h.profile_path for h in hosts} == {r"\\files2\profiles"}
+    for host in hosts:
+        assert fakes.compute.vms[(TENANT, host.name)].commands == ["configureFslogix", "configureFslogix"]
+    assert fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].spec.user_group_ids == ("support",)
+    assert fakes.spot_groups.get_spot_group(TENANT, group_id).assigned_user_count == 2
+
+
+def test_names_and_notes_are_saved_at_once_and_nulls_are_refused(fakes: Fakes) -> None:
+    group_id = deployed(fakes)
+    saved, run = update(fakes, group_id, description="for sales", notes=None)
+    assert run is None and saved.description == "for sales" and saved.status == "ready"
+    with pytest.raises(ValidationError):
+        SpotGroupUpdate.model_validate({"licenseCount": None})
+    _, busy = update(fakes, group_id, friendlyName="Sales 2")
+    assert busy is not None
+    with pytest.raises(Conflict) as refused:  # while the pool follows the new name
+        update(fakes, group_id, notes="again")
+    assert refused.value.code == "wrongStatus"
