@@ -91,13 +91,6 @@ class Cloud:
         assert vm is not None
         return [s["code"] for s in vm["properties"]["instanceView"]["statuses"] if s["code"].startswith("PowerState/")]
 
-    def throttle_next(self, operation: str, retry_after_s: int) -> None:
-        """The next `operation` of this tenant is answered 429 with that Retry-After."""
-        body: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests",
-                                "retryAfter": retry_after_s, "tenantId": self.admin.tenant_id}  # fmt: skip
-        reply = self.controls.session.put(f"{self.controls.base}/faults/{operation}", json=body, timeout=30)
-        assert reply.status_code == 200, reply.text
-
 
 @pytest.fixture
 def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) -> Iterator[Cloud]:
@@ -267,24 +260,24 @@ def test_the_sign_in_role_is_the_users_own_login_role_on_the_vm_or_above(cloud: 
 def test_a_429_is_progress_not_done_with_azures_retry_after_and_a_throttled_read_says_when(cloud: Cloud) -> None:
     name, device_name = cloud.cloud_pc()
     ops, placement = cloud.ops, cloud.placement
-    cloud.throttle_next("getVm", 17)
+    cloud.controls.throttle_next("getVm", 17)
     assert ops.resize_vm(APP_TENANT, placement, name, "Standard_D4s_v5") == Progress(done=False, retry_after_s=17.0)
     assert cloud.sent("resizeVm") == []
     cloud.controls.latency("deallocateVm", 30)
     started = ops.power_vm(APP_TENANT, placement, name, "deallocate")
     assert not started.done and started.operation
-    cloud.throttle_next("pollOperation", 23)
+    cloud.controls.throttle_next("pollOperation", 23)
     polled = ops.power_vm(APP_TENANT, placement, name, "deallocate", started.operation)
     assert polled == Progress(done=False, retry_after_s=23.0, operation=started.operation), "the operation is kept"
-    cloud.throttle_next("getVm", 41)
+    cloud.controls.throttle_next("getVm", 41)
     with pytest.raises(CloudThrottled) as read:
         ops.inspect_vm(APP_TENANT, placement, name)
     assert (read.value.step, read.value.code, read.value.retry_after_s) == ("inspectVm", "TooManyRequests", 41.0)
-    cloud.throttle_next("listRoleAssignments", 43)
+    cloud.controls.throttle_next("listRoleAssignments", 43)
     with pytest.raises(CloudThrottled) as roles:
         ops.has_sign_in_role(APP_TENANT, placement, name, str(uuid.uuid4()))
     assert roles.value.retry_after_s == 43.0
-    cloud.throttle_next("listDevices", 120)  # longer than Graph's in-process retries wait
+    cloud.controls.throttle_next("listDevices", 120)  # longer than Graph's in-process retries wait
     with pytest.raises(CloudThrottled) as graph:
         ops.find_device(APP_TENANT, device_name)
     assert (graph.value.step, graph.value.retry_after_s) == ("findDevice", 120.0)

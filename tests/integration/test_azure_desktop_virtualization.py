@@ -95,12 +95,6 @@ class Cloud:
         reply = self.admin.call("POST", f"{self.id('hostPools', pool)}/retrieveRegistrationToken", api_version=AVD_API)
         return str(reply.json()["token"])
 
-    def throttle_next(self, operation: str, retry_after_s: int) -> None:
-        body: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests",
-                                "retryAfter": retry_after_s, "tenantId": self.admin.tenant_id}  # fmt: skip
-        reply = self.controls.session.put(f"{self.controls.base}/faults/{operation}", json=body, timeout=30)
-        assert reply.status_code == 200, reply.text
-
 
 @pytest.fixture
 def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) -> Iterator[Cloud]:
@@ -271,14 +265,14 @@ def test_deleting_the_host_pool_takes_workspace_group_access_and_hosts_and_a_rep
 
 def test_a_429_is_progress_not_done_with_azures_retry_after(cloud: Cloud) -> None:
     avd, placement = cloud.avd, cloud.placement
-    cloud.throttle_next("createHostPool", 17)
+    cloud.controls.throttle_next("createHostPool", 17)
     assert avd.ensure_host_pool(APP_TENANT, cloud.spec()) == Progress(done=False, retry_after_s=17.0)
     assert cloud.get(cloud.id("hostPools", "hp-sales")).status_code == 404
     assert cloud.ensure(cloud.spec()).done
-    cloud.throttle_next("retrieveRegistrationToken", 19)
+    cloud.controls.throttle_next("retrieveRegistrationToken", 19)
     assert avd.register_session_host(APP_TENANT, placement, "hp-sales", "spot-any") == Progress(
         done=False, retry_after_s=19.0)  # fmt: skip
-    cloud.throttle_next("listSessionHosts", 23)
+    cloud.controls.throttle_next("listSessionHosts", 23)
     with pytest.raises(CloudThrottled) as throttled:
         avd.list_session_hosts(APP_TENANT, placement, "hp-sales")
     assert throttled.value.retry_after_s == 23.0

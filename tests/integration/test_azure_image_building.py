@@ -77,13 +77,6 @@ class Cloud:
         reply = self.admin.call("GET", f"{definition}/versions")
         return list(reply.json()["value"]) if reply.status_code == 200 else []
 
-    def throttle_next(self, operation: str, retry_after_s: int) -> None:
-        """The next `operation` of this tenant is answered 429 with that Retry-After."""
-        body: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests",
-                                "retryAfter": retry_after_s, "tenantId": self.admin.tenant_id}  # fmt: skip
-        reply = self.controls.session.put(f"{self.controls.base}/faults/{operation}", json=body, timeout=30)
-        assert reply.status_code == 200, reply.text
-
 
 @pytest.fixture
 def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) -> Iterator[Cloud]:
@@ -203,15 +196,15 @@ def test_a_failed_replication_is_a_cloud_error_with_azures_code(cloud: Cloud) ->
 
 def test_a_429_is_progress_not_done_with_azures_retry_after_and_the_operation_is_kept(cloud: Cloud) -> None:
     images, image, placement = cloud.images, cloud.image, cloud.placement
-    cloud.throttle_next("getGalleryImage", 17)
+    cloud.controls.throttle_next("getGalleryImage", 17)
     assert images.ensure_image_definition(APP_TENANT, image, MARKETPLACE) == Progress(done=False, retry_after_s=17.0)
     assert cloud.sent("createGallery") == []
-    cloud.throttle_next("generalizeVm", 19)
+    cloud.controls.throttle_next("generalizeVm", 19)
     assert images.generalize_vm(APP_TENANT, placement, "build-any") == Progress(done=False, retry_after_s=19.0)
     cloud.controls.latency("createGallery", 30)
     started = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE)
     assert not started.done and started.operation and started.operation.startswith("gallery https://")
-    cloud.throttle_next("pollOperation", 23)
+    cloud.controls.throttle_next("pollOperation", 23)
     polled = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE, started.operation)
     assert polled == Progress(done=False, retry_after_s=23.0, operation=started.operation), "the operation is kept"
     waiting = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE, started.operation)

@@ -228,6 +228,12 @@ class Controls:
         body = {"count": count, "errorCode": error_code, "tenantId": self.tenant_id}
         assert self.session.put(f"{self.base}/faults/{operation}", json=body, timeout=30).status_code == 200
 
+    def throttle_next(self, operation: str, retry_after_s: int) -> None:
+        """The next `operation` of this tenant is answered 429 with that Retry-After."""
+        body: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests",
+                                "retryAfter": retry_after_s, "tenantId": self.tenant_id}  # fmt: skip
+        assert self.session.put(f"{self.base}/faults/{operation}", json=body, timeout=30).status_code == 200
+
     def latency(self, operation: str, seconds: float) -> None:
         body = {"seconds": seconds, "tenantId": self.tenant_id}
         assert self.session.put(f"{self.base}/latency/{operation}", json=body, timeout=30).status_code == 200
