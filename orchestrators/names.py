@@ -72,3 +72,8 @@ ADVANCE_SPOT_GROUP = "advance_spot_group"
 def spot_group_instance_id(tenant_id: str, spot_group_id: str, work: str) -> str:
     """One deployment and one removal per group: a repeated request collapses into the one under way."""
     return f"spotgroup-{tenant_id}-{spot_group_id}-{work}"
+
+
+def spot_group_host_instance_id(run_instance_id: str, revision: int, host: int) -> str:
+    """A host's run within its group's: one per change of the group, so a later change never meets an old one."""
+    return f"{run_instance_id}-r{revision}-h{host}"

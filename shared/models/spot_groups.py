@@ -156,6 +156,7 @@ class SpotGroup(Resource):
     host_pool_name: str
     status: SpotGroupStatus = "deploying"
     status_detail: StepDetail | None = None
+    revision: int = 0  # how many times Azure was asked to follow a change (create, update, delete)
     session_host_counts: SessionHostCounts = Field(default_factory=SessionHostCounts)
     assigned_user_count: int = 0
 

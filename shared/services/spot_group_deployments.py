@@ -58,20 +58,29 @@ class SpotGroupPorts:
     clock: Callable[[], datetime]
 
 
+HOST_STEPS = {"add": DEPLOY_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost")}
+
+
+def host_runs(run: SpotGroupRun) -> list[SpotGroupRun]:
+    """The work's `host` stage: one run per host it adds, configures again or removes (the orchestrator runs them
+    as sub-orchestrations, side by side)."""
+    kinds = (("add", run.add), ("reconfigure", run.reconfigure), ("remove", run.remove))
+    fresh = {"stage": "host", "phase": 0, "operation": None, "started_at": None, "calls": 0}
+    runs = []
+    for kind, indexes in kinds:
+        runs += [run.model_copy(update={**fresh, "host": index, "host_work": kind}) for index in indexes]
+    return runs
+
+
 def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[tuple[str, SessionHost | None]]:
-    """Each phase with the host it works on (None: the group's own), from the indexes the run names: stable
-    while the hosts' rows change under it."""
-    by_index = {host.index: host for host in hosts}
-
-    def each(indexes: list[int], steps: tuple[str, ...]) -> list[tuple[str, SessionHost | None]]:
-        return [(step, by_index[i]) for i in indexes if i in by_index for step in steps]
-
-    if run.work == "deploy":
-        return [
-            ("ensureHostPool", None), *each(run.add, DEPLOY_HOST), *each(run.reconfigure, ("configureProfile",)),
-            *each(run.remove, (*REMOVE_HOST, "forgetHost")), ("settle", None),
-        ]  # fmt: skip
-    return [*each(sorted(by_index), REMOVE_HOST), ("deleteHostPool", None), ("forget", None)]
+    """The stage's phases, each with the host it works on (None: the group's own)."""
+    if run.stage == "host":
+        host = next((h for h in hosts if h.index == run.host), None)
+        steps = HOST_STEPS[run.host_work or "add"] if host is not None else ()
+        return [(step, host) for step in steps]
+    if run.stage == "prepare":
+        return [("ensureHostPool", None)] if run.work == "deploy" else []
+    return [("settle", None)] if run.work == "deploy" else [("deleteHostPool", None), ("forget", None)]
 
 
 def placement_of(site: Site) -> Placement:
@@ -95,12 +104,15 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
         if phase == "settle":
             _settle(ports, group)
             return SpotGroupStep(outcome="succeeded", run=_next(run))
+        failed = [h.name for h in hosts if h.status == "failed"]
+        if phase == "deleteHostPool" and failed:  # a host still in Azure: pool and records stay for another delete
+            detail = StepDetail(code="sessionHostsNotRemoved", step="removeHosts",
+                                message=f"Not removed: {', '.join(failed[:10])}; delete the group again.")
+            _record(ports, group, status="failed", status_detail=detail)
+            return SpotGroupStep(outcome="failed", run=run)
         if phase == "forget":
             _forget(ports, group)
             return SpotGroupStep(outcome="succeeded", run=_next(run))
-        if host is not None and host.status == "failed" and (phase in DEPLOY_HOST or phase == "configureProfile"):
-            run = _next(run)  # its deployment stopped at an earlier phase
-            continue
         started = run.started_at or now
         try:
             if site is None:  # sites that hold Spot Groups are not deleted (shared/services/tenants.py)
@@ -110,13 +122,10 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
             progress = _phase(ports, group, site, host, phase, run.operation)
         except CloudError as exc:
             detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
-            if host is not None and run.work == "deploy":
-                latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, host.model_copy(
+            if host is not None:  # this host stops here; the others go on in their own runs
+                ports.spot_groups.put_host(run.tenant_id, group.id, host.model_copy(
                     update={"status": "failed", "status_detail": detail}))  # fmt: skip
-                index = host.index
-                following = [i for i, (_, h) in enumerate(steps) if i > run.phase and (h is None or h.index != index)]
-                run = _next(run).model_copy(update={"phase": following[0]})  # its other phases are skipped
-                continue
+                return SpotGroupStep(outcome="failed", run=run)
             _record(ports, group, status="failed", status_detail=detail)
             return SpotGroupStep(outcome="failed", run=run)
         if not progress.done:

@@ -150,10 +150,10 @@ def update_spot_group(
     for index in add:
         host = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version)
         ports.spot_groups.put_host(tenant_id, group.id, host)
-    updating = changed.model_copy(update={"status": "updating"})
+    updating = changed.model_copy(update={"status": "updating", "revision": group.revision + 1})
     saved = ports.spot_groups.put_spot_group(updating, if_match=group.etag)
-    run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", add=add, remove=remove,
-                       reconfigure=reconfigure)  # fmt: skip
+    run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
+                       add=add, remove=remove, reconfigure=reconfigure)  # fmt: skip
     return saved, run
 
 
@@ -173,15 +173,24 @@ def delete_spot_group(
     if group.status == "deploying":
         raise Conflict("The Spot Group is being deployed; delete it once it is ready or failed.",
                        code="wrongStatus", target="spotGroupId")  # fmt: skip
-    if group.status != "deleting":
-        group = ports.spot_groups.put_spot_group(group.model_copy(update={"status": "deleting"}), if_match=group.etag)
-    return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=spot_group_id, work="remove")
+    group = ports.spot_groups.put_spot_group(
+        group.model_copy(update={"status": "deleting", "revision": group.revision + 1}), if_match=group.etag
+    )
+    indexes = [host.index for host in ports.spot_groups.list_hosts(tenant_id, group.id)]
+    run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=spot_group_id, work="remove", revision=group.revision,
+                       remove=indexes)  # fmt: skip
+    return group, run
 
 
 def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
     """Deployments and removals to start again, as image_sets.unfinished_work does for image sets: a crash
     between saving a group (or its delete) and starting the orchestration leaves it with nothing running."""
-    return [
-        SpotGroupRun(tenant_id=g.tenant_id, spot_group_id=g.id, work="deploy" if g.status == "deploying" else "remove")
-        for g in ports.spot_groups.list_quiet(quiet_since)
-    ]
+    runs = []
+    for group in ports.spot_groups.list_quiet(quiet_since):
+        hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+        ids = {"tenant_id": group.tenant_id, "spot_group_id": group.id, "revision": group.revision}
+        if group.status == "deleting":
+            runs.append(SpotGroupRun(**ids, work="remove", remove=[h.index for h in hosts]))
+        else:  # the hosts not running yet: a host that is comes through its phases again at no cost
+            runs.append(SpotGroupRun(**ids, work="deploy", add=[h.index for h in hosts if h.status != "failed"]))
+    return runs

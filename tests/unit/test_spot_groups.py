@@ -16,7 +16,7 @@ from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services import image_sets, spot_groups
 from shared.services.image_builds import advance_build
 from shared.services.image_sets import QUIET
-from shared.services.spot_group_deployments import advance
+from shared.services.spot_group_deployments import advance, host_runs
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 
@@ -53,13 +53,24 @@ def body(image_set_id: str, **fields: Any) -> SpotGroupCreate:
     })  # fmt: skip
 
 
-def deploy(fakes: Fakes, run: SpotGroupRun) -> str:
+def drive(fakes: Fakes, run: SpotGroupRun) -> str:
+    """One stage's activity calls until it answers an outcome, every wait answered at once."""
     for _ in range(200):
         step = advance(fakes.spot_group_ports(), run)
         if step.outcome is not None:
             return step.outcome
         run = step.run
     raise AssertionError("the work did not finish")
+
+
+def deploy(fakes: Fakes, run: SpotGroupRun) -> str:
+    """The stages as the orchestrator takes them (orchestrators/spot_groups.py): the hosts one by one here."""
+    prepared = drive(fakes, run)
+    if prepared != "succeeded":
+        return prepared
+    for host in host_runs(run):
+        drive(fakes, host)
+    return drive(fakes, run.model_copy(update={"stage": "finish", "phase": 0}))
 
 
 # --- the review and its checks ----------------------------------------------------------------------------------
@@ -259,3 +270,25 @@ def test_names_and_notes_are_saved_at_once_and_nulls_are_refused(fakes: Fakes) -
     with pytest.raises(Conflict) as refused:  # while the pool follows the new name
         update(fakes, group_id, notes="again")
     assert refused.value.code == "wrongStatus"
+
+
+def test_each_host_is_a_run_of_its_own(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=13)
+    _, run = update(fakes, group_id, licenseCount=6, profilePath=r"\\files2\profiles")
+    assert run is not None
+    runs = [(r.stage, r.host_work, r.host, r.revision) for r in host_runs(run)]
+    assert runs == [("host", "reconfigure", 0, 1), ("host", "remove", 1, 1), ("host", "remove", 2, 1)]
+
+
+def test_a_host_that_cannot_be_removed_keeps_the_pool_for_another_delete(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=7)
+    _, removal = spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group_id, if_match=None)
+    fakes.script.fail("delete_vm", code="Conflict")
+    assert deploy(fakes, removal) == "failed"
+    stored = fakes.spot_groups.get_spot_group(TENANT, group_id)
+    assert stored.status == "failed" and stored.status_detail is not None
+    assert stored.status_detail.code == "sessionHostsNotRemoved"
+    assert (TENANT, "spotpc-sales-desktops") in fakes.avd.pools
+    _, again = spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group_id, if_match=None)
+    assert deploy(fakes, again) == "succeeded"
+    assert fakes.spot_groups.find_spot_group(TENANT, group_id) is None and fakes.compute.vm_names(TENANT) == []
