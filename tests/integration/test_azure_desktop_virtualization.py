@@ -9,6 +9,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
-from shared.cloud.azure.avd import AzureDesktopVirtualization
+from shared.cloud.azure.avd import DEPLOYMENT_MARGIN, AzureDesktopVirtualization
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.ports import (
     CloudError,
@@ -67,7 +68,8 @@ class Cloud:
         return [e for e in self.controls.log(operation) if self.admin.subscription_id in e["path"]]
 
     def writes(self) -> list[dict[str, Any]]:
-        return [e for e in self.sent() if e["method"] != "GET"]
+        """What changed something: retrieveRegistrationToken is a POST that only reads."""
+        return [e for e in self.sent() if e["method"] != "GET" and e["operation"] != "retrieveRegistrationToken"]
 
     def access(self, pool: str) -> dict[str, str]:
         """principal -> principalType of the Desktop Virtualization User assignments on the application group."""
@@ -139,7 +141,12 @@ def test_the_host_pool_its_desktop_group_and_workspace_are_made_once_and_a_repea
 
     changed = cloud.spec(max_sessions=12, friendly_name="Sales", user_group_ids=(SALES,))
     assert cloud.ensure(changed).done
-    [patch] = cloud.sent("updateHostPool")
+    token, patch = cloud.sent("updateHostPool")  # the registration token made with the pool, then the change
+    assert "registrationInfo" in token["body"]["properties"]
+    # made once, before any host registers, to last a deployment: hosts registering side by side never renew it
+    # (a new token replaces the old, so a renewal would fail the registrations in flight)
+    expires = datetime.fromisoformat(token["body"]["properties"]["registrationInfo"]["expirationTime"])
+    assert expires - datetime.now(UTC) > DEPLOYMENT_MARGIN
     assert patch["body"] == {"properties": {"friendlyName": "Sales", "maxSessionLimit": 12}}, "only what differs"
     assert cloud.access("hp-sales") == {SALES: "Group"}, "the group no longer in the spec lost its access"
     assert len(cloud.sent("createHostPool")) == 1 and len(cloud.sent("createApplicationGroup")) == 1

@@ -49,8 +49,11 @@ from shared.cloud.ports import (
 DESKTOP_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"  # Desktop Virtualization User
 COMMAND = "registerSessionHost"
 TOKEN_PARAMETER = "RegistrationToken"
-TOKEN_LIFETIME = dt.timedelta(hours=2)
-TOKEN_MARGIN = dt.timedelta(hours=1)  # a token this close to expiry is replaced: installs can take a while
+# The pool's one registration token is made or renewed when the pool is ensured, before any host registers, to
+# last a whole deployment: a new token replaces the old, so hosts registering side by side must not renew it.
+TOKEN_LIFETIME = dt.timedelta(hours=24)
+DEPLOYMENT_MARGIN = dt.timedelta(hours=12)  # ensuring the pool renews a token that would expire sooner
+TOKEN_MARGIN = dt.timedelta(minutes=15)  # a registration renews only a token this close to expiry (an install's time)
 LISTED = "listed"  # the operation phase of waiting for the registered host to show in the pool
 REGISTER_WAIT_S = 10.0
 PRINCIPAL_WAIT_S = 10.0  # a new group takes a while to reach ARM
@@ -108,7 +111,10 @@ class AzureDesktopVirtualization:
                     application_group_references=[*references, app_group_id],
                 ))  # fmt: skip
         waiting = self._grant_access(tenant_id, placement, app_group_id, spec.user_group_ids)
-        return waiting or Progress(done=True, resource_id=pool_id)
+        if waiting is not None:
+            return waiting
+        self._registration_token(tenant_id, placement, spec.host_pool, step, renew_within=DEPLOYMENT_MARGIN)
+        return Progress(done=True, resource_id=pool_id)
 
     def _grant_access(
         self, tenant_id: str, placement: Placement, scope: str, group_ids: tuple[str, ...]
@@ -171,12 +177,15 @@ class AzureDesktopVirtualization:
             return Progress(done=False, retry_after_s=REGISTER_WAIT_S, operation=LISTED)
         return Progress(done=True, resource_id=host.id)
 
-    def _registration_token(self, tenant_id: str, placement: Placement, host_pool: str, step: str) -> str:
+    def _registration_token(
+        self, tenant_id: str, placement: Placement, host_pool: str, step: str,
+        renew_within: dt.timedelta = TOKEN_MARGIN,
+    ) -> str:  # fmt: skip
         avd, rg = self._avd(tenant_id, placement), placement.resource_group
         now = dt.datetime.now(dt.UTC)
         try:
             info = avd.host_pools.retrieve_registration_token(rg, host_pool)
-            if info.token and _aware(info.expiration_time) > now + TOKEN_MARGIN:
+            if info.token and _aware(info.expiration_time) > now + renew_within:
                 return str(info.token)
             renewal = avd_models.RegistrationInfoPatch(
                 expiration_time=now + TOKEN_LIFETIME, registration_token_operation="Update"
