@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import azure.durable_functions as df
@@ -24,6 +25,7 @@ from shared.services import image_sets as service
 from shared.services.ports import AdminPorts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, QueryParam, created, page_of, updated
 
+log = logging.getLogger(__name__)
 SETS = "tenants/{tenantId}/imageSets"
 SET = f"{SETS}/{{imageSetId}}"
 VERSIONS = f"{SET}/versions"
@@ -127,7 +129,10 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         tenant_id, image_set_id, number = req.param("tenantId"), req.param("imageSetId"), req.param("version")
         version = service.request_capture(ports, tenant_id, image_set_id, number)
         instance = names.image_build_instance_id(tenant_id, image_set_id, number)
-        await req.durable.raise_event(instance, names.CAPTURE_REQUESTED, None)
+        try:
+            await req.durable.raise_event(instance, names.CAPTURE_REQUESTED, None)
+        except Exception:  # the capture is recorded: the quiet-work sweep starts the build again, which goes on
+            log.warning("The build of %s %s was not running to hear its capture", image_set_id, number)
         return ApiResponse(202, version, {"ETag": version.etag or ""})
 
     @routes.delete(

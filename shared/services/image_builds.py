@@ -45,6 +45,7 @@ MIN_WAIT_S = 0.5
 # generalize for capture; /quit rather than /shutdown so Run Command gets its answer; the VM is deallocated next
 SYSPREP = [r"& $env:windir\System32\Sysprep\sysprep.exe /generalize /oobe /quit /mode:vm"]
 CLEAN_UP = ("deleteBuildVm", "deleteBuildNic")
+PROGRESS = ("building", "awaitingCustomization", "capturing", "replicating", "ready", "failed", "deleting")
 AWAIT = "awaitCustomization"
 SCRIPT = "runScript:"
 
@@ -120,8 +121,9 @@ def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
             if version.status != "awaitingCustomization":
                 version = record_status(store, version, "awaitingCustomization")
             return ImageBuildStep(run=run, awaiting_capture=True, resume_at=now + CUSTOMIZATION_WINDOW)
-        if phase not in CLEAN_UP and version.status != status_in(phase, version):
-            version = record_status(store, version, status_in(phase, version))
+        shown = status_in(phase, version)
+        if phase not in CLEAN_UP and PROGRESS.index(shown) > PROGRESS.index(version.status):
+            version = record_status(store, version, shown)  # forward only: a restarted build replays phases
         started = run.started_at or now
         try:
             if run.operation and now - started > PHASE_TIMEOUT:

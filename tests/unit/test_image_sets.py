@@ -350,3 +350,14 @@ def test_only_quiet_builds_and_removals_are_started_again(fakes: Fakes) -> None:
     assert sorted((type(r).__name__, r.version) for r in runs) == [
         ("ImageBuildRun", "0.0.2"), ("ImageRemovalRun", "0.0.0"),
     ]  # fmt: skip
+
+
+def test_a_build_started_again_after_the_capture_goes_on_to_capture(fakes: Fakes) -> None:
+    image_set_id = ready_set(fakes)
+    new_version(fakes, image_set_id)
+    build(fakes, image_set_id, "0.0.1")  # waits for the admin
+    image_sets.request_capture(fakes.admin_ports(), TENANT, image_set_id, "0.0.1")
+    # the orchestration was lost (the sweep starts it from the first phase): the capture is not asked for again
+    fresh = ImageBuildRun(tenant_id=TENANT, image_set_id=image_set_id, version="0.0.1")
+    assert advance_build(fakes.image_build_ports(), fresh).outcome == "succeeded"
+    assert version_of(fakes, image_set_id, "0.0.1").status == "ready"
