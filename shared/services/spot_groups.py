@@ -139,11 +139,8 @@ def update_spot_group(
         members = {m for g in changed.group_ids for m in ports.directory.list_group_members(tenant_id, g) or []}
         changed = changed.model_copy(update={"assigned_user_count": min(len(members), changed.license_count)})
     hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
-    target = host_count(changed)
-    add = list(range(len(hosts), target))
-    remove = [h.index for h in hosts if h.index >= target]
-    reconfigure = [h.index for h in hosts if h.index < target and h.status == "running"
-                   and h.profile_path != changed.profile_path]  # fmt: skip
+    add = list(range(len(hosts), host_count(changed)))
+    _, reconfigure, remove = host_work(changed, hosts)
     pool_changed = (changed.friendly_name, changed.group_ids) != (group.friendly_name, group.group_ids)
     if not (add or remove or reconfigure or pool_changed):
         return ports.spot_groups.put_spot_group(changed, if_match=group.etag), None
@@ -191,6 +188,17 @@ def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[SpotGro
         ids = {"tenant_id": group.tenant_id, "spot_group_id": group.id, "revision": group.revision}
         if group.status == "deleting":
             runs.append(SpotGroupRun(**ids, work="remove", remove=[h.index for h in hosts]))
-        else:  # the hosts not running yet: a host that is comes through its phases again at no cost
-            runs.append(SpotGroupRun(**ids, work="deploy", add=[h.index for h in hosts if h.status != "failed"]))
+        else:  # a host already done comes through its phases again at no cost
+            add, reconfigure, remove = host_work(group, hosts)
+            runs.append(SpotGroupRun(**ids, work="deploy", add=add, reconfigure=reconfigure, remove=remove))
     return runs
+
+
+def host_work(group: SpotGroup, hosts: list[SessionHost]) -> tuple[list[int], list[int], list[int]]:
+    """What brings the hosts to the group: (add, reconfigure, remove) by index. Hosts beyond the group's count go;
+    the others not yet running are deployed; running ones with another profile path are configured again."""
+    target = host_count(group)
+    keep = [h for h in hosts if h.index < target]
+    add = [h.index for h in keep if h.status == "creating"]
+    reconfigure = [h.index for h in keep if h.status == "running" and h.profile_path != group.profile_path]
+    return add, reconfigure, [h.index for h in hosts if h.index >= target]

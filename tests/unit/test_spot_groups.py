@@ -292,3 +292,13 @@ def test_a_host_that_cannot_be_removed_keeps_the_pool_for_another_delete(fakes: 
     _, again = spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group_id, if_match=None)
     assert deploy(fakes, again) == "succeeded"
     assert fakes.spot_groups.find_spot_group(TENANT, group_id) is None and fakes.compute.vm_names(TENANT) == []
+
+
+def test_a_lost_update_is_resumed_with_the_hosts_it_still_has_to_remove(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=13)  # three hosts
+    update(fakes, group_id, licenseCount=6)  # its run is lost
+    fakes.clock.advance(QUIET + timedelta(seconds=1))
+    [run] = spot_groups.unfinished_work(fakes.admin_ports(), quiet_since=fakes.clock() - QUIET)
+    assert (run.work, run.add, run.reconfigure, run.remove) == ("deploy", [], [], [1, 2])
+    assert deploy(fakes, run) == "succeeded"
+    assert [h.index for h in fakes.spot_groups.list_hosts(TENANT, group_id)] == [0]
