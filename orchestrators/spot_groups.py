@@ -14,7 +14,7 @@ from shared.models.orchestrations import SpotGroupRun, SpotGroupStep
 from shared.services.spot_group_deployments import host_runs
 
 Orchestration = Generator[Any, Any, Any]
-HOSTS_AT_ONCE = 500  # sub-orchestrations started together (a group has at most 500 hosts): a batch waits for its slowest
+HOSTS_AT_ONCE = 500  # sub-orchestrations started together: a group's every host (a batch waits for its slowest)
 
 
 def run_work(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orchestration:

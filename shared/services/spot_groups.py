@@ -15,6 +15,7 @@ from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationF
 from shared.models.image_sets import ImageSetVersion
 from shared.models.orchestrations import SpotGroupRun
 from shared.models.spot_groups import (
+    BUSY,
     DEFAULT_SESSIONS,
     SessionHost,
     SessionHostCounts,
@@ -127,7 +128,7 @@ def update_spot_group(
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)
-    if group.status in ("deploying", "updating", "deleting"):
+    if group.status in BUSY:
         raise Conflict(f"The Spot Group is {group.status}; change it once that is done.", code="wrongStatus",
                        target="spotGroupId")  # fmt: skip
     changes = patch.model_dump(exclude_unset=True, by_alias=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import BUSY, SessionHost, SpotGroup
 from shared.storage.tables import EntityRepository, TableStorage
 
 
@@ -42,9 +42,11 @@ class SpotGroupRepository:
         return self._groups.put(spot_group, tenant_id, spot_group_id, if_match=if_match, if_none_match=if_none_match)
 
     def list_quiet(self, before: datetime) -> list[SpotGroup]:
-        """In every tenant: groups being deployed or removed, unwritten since `before` (Table Storage's Timestamp)."""
-        query = "( status eq @deploying or status eq @deleting ) and Timestamp lt @before"  # spaces: SDK parameters
-        return list(self._groups.scan(query, {"deploying": "deploying", "deleting": "deleting", "before": before}))
+        """In every tenant: groups being deployed, updated or removed, unwritten since `before` (Table Storage's
+        Timestamp)."""
+        statuses = " or ".join(f"status eq @{s}" for s in BUSY)
+        query = f"( {statuses} ) and Timestamp lt @before"  # the SDK finds parameters between spaces
+        return list(self._groups.scan(query, {**{s: s for s in BUSY}, "before": before}))
 
     def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None:
         self._groups.delete(tenant_id, spot_group_id)

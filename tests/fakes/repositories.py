@@ -17,7 +17,7 @@ from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.sites import Site
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import BUSY, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
 from shared.storage.cloud_pcs import StartCheck
 from shared.storage.image_sets import version_row
@@ -438,7 +438,7 @@ class FakeSpotGroups:
 
     def list_quiet(self, before: datetime) -> list[SpotGroup]:
         return self.groups.scan(
-            lambda pk, rk, i: i.status in ("deploying", "deleting") and self.written.get((pk, rk), before) < before
+            lambda pk, rk, i: i.status in BUSY and self.written.get((pk, rk), before) < before
         )
 
     def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None:
