@@ -1,5 +1,6 @@
 """The orchestrator of a Spot Group's deployment or removal: the group's phases, then every host's in parallel
-(one sub-orchestration each, so hundreds of hosts take about as long as one), then the group's again."""
+(one sub-orchestration each, so hundreds of hosts take about as long as one), then the group's again. A rolling
+image update replaces hosts in batches instead: the canary first, rolled back if one of it fails."""
 
 from __future__ import annotations
 
@@ -11,10 +12,43 @@ import azure.durable_functions as df
 from orchestrators import names
 from orchestrators.phases import take_phases
 from shared.models.orchestrations import SpotGroupRun, SpotGroupStep
-from shared.services.spot_group_deployments import host_runs
+from shared.services.spot_group_deployments import host_runs, replacement_batches
 
 Orchestration = Generator[Any, Any, Any]
 HOSTS_AT_ONCE = 500  # sub-orchestrations started together: a group's every host (a batch waits for its slowest)
+
+
+def run_hosts(
+    context: df.DurableOrchestrationContext, run: SpotGroupRun, hosts: list[SpotGroupRun], again: str = ""
+) -> Orchestration:
+    """The hosts' runs side by side; their outcomes, in order. `again` tells a second run of a host apart."""
+    outcomes: list[Any] = []
+    for first in range(0, len(hosts), HOSTS_AT_ONCE):
+        outcomes += yield context.task_all([
+            context.call_sub_orchestrator(
+                names.RUN_SPOT_GROUP_WORK, host.model_dump(mode="json", by_alias=True),
+                names.spot_group_host_instance_id(context.instance_id, run.revision, host.host or 0) + again,
+            )
+            for host in hosts[first : first + HOSTS_AT_ONCE]
+        ])  # fmt: skip
+    return outcomes
+
+
+def replace_hosts(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orchestration:
+    """An image update's outcome: succeeded, failed (a batch after the canary failed) or rolledBack."""
+    canary, *rest = replacement_batches(run)
+    outcomes = yield from run_hosts(context, run, canary)
+    if any(outcome != "succeeded" for outcome in outcomes):
+        assert run.previous is not None
+        version, image_id = run.previous
+        back = [host.model_copy(update={"image_version": version, "image_version_id": image_id}) for host in canary]
+        yield from run_hosts(context, run, back, again="-back")
+        return "rolledBack"
+    for batch in rest:
+        outcomes = yield from run_hosts(context, run, batch)
+        if any(outcome != "succeeded" for outcome in outcomes):
+            return "failed"  # the hosts replaced so far stay on the new version; the rest on the old
+    return "succeeded"
 
 
 def run_work(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orchestration:
@@ -25,17 +59,10 @@ def run_work(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orch
         prepared = yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run, SpotGroupStep.model_validate)
         if prepared != "succeeded":
             return prepared  # failed, superseded, or None: continued as new, still preparing
-        me = context.instance_id
-        hosts = host_runs(run)
-        for first in range(0, len(hosts), HOSTS_AT_ONCE):
-            yield context.task_all([
-                context.call_sub_orchestrator(
-                    names.RUN_SPOT_GROUP_WORK, host.model_dump(mode="json", by_alias=True),
-                    names.spot_group_host_instance_id(me, run.revision, host.host or 0),
-                )
-                for host in hosts[first : first + HOSTS_AT_ONCE]
-            ])  # fmt: skip
-        run = run.model_copy(update={"stage": "finish", "phase": 0, "operation": None, "started_at": None, "calls": 0})
+        yield from run_hosts(context, run, [host for host in host_runs(run) if host.host_work != "replace"])
+        outcome = (yield from replace_hosts(context, run)) if run.replace else None
+        run = run.model_copy(update={"stage": "finish", "phase": 0, "operation": None, "started_at": None,
+                                     "calls": 0, "update_outcome": outcome})  # fmt: skip
     return (yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run, SpotGroupStep.model_validate))
 
 

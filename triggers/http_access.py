@@ -71,6 +71,8 @@ ACCESS: dict[str, Access] = {
     "getSpotGroup": READER,
     "listSessionHosts": READER,
     "updateSpotGroup": ADMINISTRATOR,
+    "listImageUpdates": READER,
+    "getImageUpdate": READER,
     "deleteSpotGroup": ADMINISTRATOR,
     "createDeviceImage": ADMINISTRATOR,
     "listDeviceImages": READER,

@@ -10,7 +10,15 @@ import azure.durable_functions as df
 from orchestrators.starting import start_spot_group_work
 from shared.cloud.ports import CloudError
 from shared.models.base import Page
-from shared.models.spot_groups import SessionHostList, SpotGroup, SpotGroupCreate, SpotGroupReview, SpotGroupUpdate
+from shared.models.spot_groups import (
+    ImageUpdate,
+    ImageUpdateList,
+    SessionHostList,
+    SpotGroup,
+    SpotGroupCreate,
+    SpotGroupReview,
+    SpotGroupUpdate,
+)
 from shared.services import spot_groups as service
 from shared.services.ports import AdminPorts
 from shared.services.spot_group_deployments import SpotGroupPorts, placement_of
@@ -75,6 +83,23 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
                 })  # fmt: skip
             shown.append(host)
         return SessionHostList(value=shown)
+
+    @routes.get(
+        f"{GROUP}/imageUpdates", "listImageUpdates", "A Spot Group's rolling image updates, newest first",
+        response=ImageUpdateList,
+    )  # fmt: skip
+    def list_image_updates(req: ApiRequest) -> ImageUpdateList:
+        tenant_id = req.param("tenantId")
+        group = ports.spot_groups.get_spot_group(tenant_id, req.param("spotGroupId"))
+        hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
+        updates = ports.spot_groups.list_image_updates(tenant_id, group.id)
+        return ImageUpdateList(value=[service.with_progress(u, hosts) for u in updates])
+
+    @routes.get(f"{GROUP}/imageUpdates/{{updateId}}", "getImageUpdate", "A rolling image update", response=ImageUpdate)
+    def get_image_update(req: ApiRequest) -> ImageUpdate:
+        tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
+        update = ports.spot_groups.get_image_update(tenant_id, group_id, req.param("updateId"))
+        return service.with_progress(update, ports.spot_groups.list_hosts(tenant_id, group_id))
 
     @routes.patch(
         GROUP, "updateSpotGroup", "Update a Spot Group: its names, groups, profile path or number of licenses",

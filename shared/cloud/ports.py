@@ -426,7 +426,8 @@ class DesktopVirtualization(Protocol):
         ...
 
     def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
-        """No new sessions on the host (allowNewSession false); the ones there stay."""
+        """No new sessions on the host (allowNewSession false); the ones there stay. Done also for a host that is
+        not in the pool (none can start there)."""
         ...
 
     def remove_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:

@@ -231,9 +231,18 @@ class SpotGroupRun(PhasedRun):
     add: list[int] = []
     reconfigure: list[int] = []  # hosts to configure again for a new profile path
     remove: list[int] = []
+    replace: list[int] = []  # an image update: hosts rebuilt on `image_version_id`, the canary's first
+    image_update_id: str | None = None
+    canary: int = 0  # how many of `replace` come first, alone
+    batch: int = 1  # then this many at a time
+    drain_timeout_s: float = 0  # how long a replaced host's users have to sign out
+    image_version: str | None = None  # what added or replaced hosts are built from (None: the group's)
+    image_version_id: str | None = None
+    previous: tuple[str, str] | None = None  # an image update: (version, image version id) to roll back to
+    update_outcome: Literal["succeeded", "failed", "rolledBack"] | None = None  # stage `finish` of an update
     stage: Literal["prepare", "host", "finish"] = "prepare"
     host: int | None = None  # stage `host`: which one
-    host_work: Literal["add", "reconfigure", "remove"] | None = None
+    host_work: Literal["add", "reconfigure", "remove", "replace"] | None = None
 
 
 class SpotGroupStep(Contract):

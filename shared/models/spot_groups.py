@@ -93,9 +93,19 @@ class SpotGroupCreate(InputModel):
         return self
 
 
+class Rollout(InputModel):
+    """How an image update replaces hosts: the canary first (all of it back on the old image if one fails), then
+    maxUnavailable at a time; each host is drained and its users have drainTimeoutMinutes to sign out."""
+
+    canary_count: int = Field(default=1, ge=0, le=10)
+    max_unavailable: int = Field(default=1, ge=1, le=50)
+    drain_timeout_minutes: int = Field(default=60, ge=0, le=1440)
+
+
 class SpotGroupUpdate(InputModel):
     """Merge patch. friendlyName and groupIds go to the host pool; profilePath to every host; licenseCount adds
-    or removes session hosts. Fields left out stay; description and notes take null (cleared), the others not."""
+    or removes session hosts; imageVersion (with rollout, on its own) replaces every host in a rolling update.
+    Fields left out stay; description and notes take null (cleared), the others not."""
 
     friendly_name: DisplayName | None = omittable()
     description: Description | None = None
@@ -103,6 +113,8 @@ class SpotGroupUpdate(InputModel):
     group_ids: list[GroupId] | None = omittable(min_length=1, max_length=20)
     profile_path: ProfilePath | None = omittable()
     license_count: int | None = omittable(ge=1, le=MAX_LICENSES)
+    image_version: ImageVersion | None = omittable()
+    rollout: Rollout | None = None  # with imageVersion: how hosts are replaced (the defaults when left out)
 
     @model_validator(mode="after")
     def _no_nulls(self) -> SpotGroupUpdate:
@@ -112,7 +124,29 @@ class SpotGroupUpdate(InputModel):
         return self
 
 
-REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_count")
+REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_count", "image_version")
+ImageUpdateStatus = Literal["running", "succeeded", "failed", "rolledBack"]
+
+
+class ImageUpdate(Resource):
+    """A rolling image update of a Spot Group; replaced and remaining are counted from its hosts when read."""
+
+    tenant_id: str
+    spot_group_id: str
+    from_version: str
+    to_version: str
+    from_image_version_id: str
+    to_image_version_id: str
+    status: ImageUpdateStatus = "running"
+    rollout: Rollout
+    canary: list[str]  # the hosts replaced first
+    replaced: int = 0
+    remaining: int = 0
+    status_detail: StepDetail | None = None
+
+
+class ImageUpdateList(ApiModel):
+    value: list[ImageUpdate]
 
 
 class SessionHostCounts(ApiModel):

@@ -17,7 +17,7 @@ from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.sites import Site
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
 
 
@@ -230,6 +230,12 @@ class SpotGroupStore(Protocol):
     def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None: ...
 
     def list_quiet(self, before: datetime) -> list[SpotGroup]: ...
+
+    def put_image_update(self, update: ImageUpdate, *, if_match: str | None = None) -> ImageUpdate: ...
+
+    def get_image_update(self, tenant_id: str, spot_group_id: str, update_id: str) -> ImageUpdate: ...
+
+    def list_image_updates(self, tenant_id: str, spot_group_id: str) -> list[ImageUpdate]: ...
 
     def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]: ...
 

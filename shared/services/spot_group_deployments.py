@@ -40,11 +40,15 @@ MIN_WAIT_S = 0.5
 DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
 REMOVE_HOST = ("drainHost", "removeHost", "deleteVm", "deleteNic", "deleteDevice")
 # what a host's row says once a phase is done
-HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup], SessionHost]] = {
-    "configureProfile": lambda host, group: host.model_copy(update={"profile_path": group.profile_path}),
-    "registerHost": lambda host, group: host.model_copy(update={"status": "running", "power_state": "running"}),
-    "drainHost": lambda host, group: host.model_copy(update={"status": "removing", "allow_new_session": False}),
-}
+HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun], SessionHost]] = {
+    "configureProfile": lambda host, group, run: host.model_copy(update={"profile_path": group.profile_path}),
+    "registerHost": lambda host, group, run: host.model_copy(update={
+        "status": "running", "power_state": "running", "allow_new_session": True, "status_detail": None,
+        "image_version": run.image_version or group.image_version,
+    }),
+    "drainHost": lambda host, group, run: host.model_copy(update={"status": "removing", "allow_new_session": False}),
+}  # fmt: skip
+SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
 
 
 @dataclass(frozen=True)
@@ -58,18 +62,29 @@ class SpotGroupPorts:
     clock: Callable[[], datetime]
 
 
-HOST_STEPS = {"add": DEPLOY_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost")}
+REPLACE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic", "deleteDevice", *DEPLOY_HOST)
+HOST_STEPS = {
+    "add": DEPLOY_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost"),
+    "replace": REPLACE_HOST,
+}  # fmt: skip
 
 
 def host_runs(run: SpotGroupRun) -> list[SpotGroupRun]:
     """The work's `host` stage: one run per host it adds, configures again or removes (the orchestrator runs them
     as sub-orchestrations, side by side)."""
-    kinds = (("add", run.add), ("reconfigure", run.reconfigure), ("remove", run.remove))
+    kinds = (("add", run.add), ("reconfigure", run.reconfigure), ("remove", run.remove), ("replace", run.replace))
     fresh = {"stage": "host", "phase": 0, "operation": None, "started_at": None, "calls": 0}
     runs = []
     for kind, indexes in kinds:
         runs += [run.model_copy(update={**fresh, "host": index, "host_work": kind}) for index in indexes]
     return runs
+
+
+def replacement_batches(run: SpotGroupRun) -> list[list[SpotGroupRun]]:
+    """An image update's host runs: the canary alone first, then `batch` hosts at a time."""
+    replacing = [host for host in host_runs(run) if host.host_work == "replace"]
+    canary, rest = replacing[: run.canary], replacing[run.canary :]
+    return [canary, *(rest[i : i + run.batch] for i in range(0, len(rest), max(run.batch, 1)))]
 
 
 def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[tuple[str, SessionHost | None]]:
@@ -102,7 +117,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
         host = latest.get(host.index) if host is not None else None
         now = ports.clock()
         if phase == "settle":
-            _settle(ports, group)
+            _settle(ports, group, run)
             return SpotGroupStep(outcome="succeeded", run=_next(run))
         failed = [h.name for h in hosts if h.status == "failed"]
         if phase == "deleteHostPool" and failed:  # a host still in Azure: pool and records stay for another delete
@@ -119,7 +134,10 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
                 raise CloudError(phase, "siteNotFound", f"Site '{group.site_id}' was deleted.")
             if run.operation and now - started > PHASE_TIMEOUT:
                 raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
-            progress = _phase(ports, group, site, host, phase, run.operation)
+            if phase == "awaitSignOut" and host is not None:
+                progress = _signed_out(ports, group, site, host, run, now - started)
+            else:
+                progress = _phase(ports, group, site, host, phase, run.operation, run.image_version_id)
         except CloudError as exc:
             detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
             if host is not None:  # this host stops here; the others go on in their own runs
@@ -133,7 +151,8 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
             waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
             return SpotGroupStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
         if host is not None and phase in HOST_RECORDS:
-            latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, HOST_RECORDS[phase](host, group))
+            recorded = HOST_RECORDS[phase](host, group, run)
+            latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, recorded)
         if host is not None and phase == "forgetHost":
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
         run = _next(run)
@@ -144,8 +163,20 @@ def _next(run: SpotGroupRun) -> SpotGroupRun:
     return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
 
 
+def _signed_out(
+    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, waited: timedelta
+) -> Progress:
+    """Done once the drained host has no session, or its users' time to sign out is over."""
+    if waited.total_seconds() >= run.drain_timeout_s:
+        return Progress(done=True)
+    records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name)
+    sessions = next((r.sessions for r in records if r.vm_name == host.name), 0)
+    return Progress(done=True) if sessions == 0 else Progress(done=False, retry_after_s=SIGN_OUT_POLL_S)
+
+
 def _phase(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost | None, phase: str, operation: str | None
+    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost | None, phase: str, operation: str | None,
+    image_version_id: str | None = None,
 ) -> Progress:
     tenant, placement, pool = group.tenant_id, placement_of(site), group.host_pool_name
     if phase == "ensureHostPool":
@@ -161,7 +192,7 @@ def _phase(
     if phase == "createVm":
         spec = VmSpec(
             name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
-            image_type="custom", image_id=group.image_version_id, os_disk_size_gb=HOST_DISK_GB,
+            image_type="custom", image_id=image_version_id or group.image_version_id, os_disk_size_gb=HOST_DISK_GB,
             subnet_id=site.subnet_id,
         )  # fmt: skip
         return ports.compute.create_vm(tenant, spec, operation)
@@ -205,17 +236,33 @@ def _record(ports: SpotGroupPorts, group: SpotGroup, **fields: object) -> SpotGr
     return ports.spot_groups.put_spot_group(changed, if_match=current.etag)
 
 
-def _settle(ports: SpotGroupPorts, group: SpotGroup) -> None:
-    """`ready` while a host runs, with the failed ones named; `failed` when none could be deployed."""
+def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
+    """`ready` while a host runs, with the failed ones named; `failed` when none could be deployed. An image
+    update ends as the orchestrator saw it (a rolled-back one leaves the group on its old version)."""
     hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
     counts = count_hosts(hosts)
     failed = [h.name for h in hosts if h.status == "failed"]
-    detail = None
+    fields: dict[str, object] = {"status": "ready" if counts.running else "failed", "status_detail": None,
+                                 "session_host_counts": counts}  # fmt: skip
     if failed:
-        detail = StepDetail(code="sessionHostsFailed", step="deploy",
-                            message=f"{len(failed)} of {len(hosts)} session hosts failed: {', '.join(failed[:10])}.")
-    _record(ports, group, status="ready" if counts.running else "failed", status_detail=detail,
-            session_host_counts=counts)  # fmt: skip
+        fields["status_detail"] = StepDetail(code="sessionHostsFailed", step="deploy",
+                                             message=f"{len(failed)} of {len(hosts)} session hosts failed: "
+                                             f"{', '.join(failed[:10])}.")  # fmt: skip
+    if run.image_update_id is not None:
+        update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
+        outcome = run.update_outcome or "succeeded"
+        if outcome == "rolledBack" and run.previous is not None:
+            fields["image_version"], fields["image_version_id"] = run.previous
+        if outcome != "succeeded":
+            fields["status_detail"] = StepDetail(
+                code="imageUpdateRolledBack" if outcome == "rolledBack" else "imageUpdateFailed", step="imageUpdate",
+                message=f"The update to {update.to_version} did not complete ({outcome}); see imageUpdates.",
+            )  # fmt: skip
+        on_new = sum(h.status == "running" and h.image_version == update.to_version for h in hosts)
+        ended = update.model_copy(update={"status": outcome, "replaced": on_new,
+                                          "remaining": sum(h.status == "running" for h in hosts) - on_new})
+        ports.spot_groups.put_image_update(ended, if_match=update.etag)
+    _record(ports, group, **fields)
 
 
 def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:

@@ -17,6 +17,8 @@ from shared.models.orchestrations import SpotGroupRun
 from shared.models.spot_groups import (
     BUSY,
     DEFAULT_SESSIONS,
+    ImageUpdate,
+    Rollout,
     SessionHost,
     SessionHostCounts,
     SpotGroup,
@@ -24,6 +26,7 @@ from shared.models.spot_groups import (
     SpotGroupReview,
     SpotGroupUpdate,
     SpotGroupUser,
+    UserType,
 )
 from shared.services.ports import AdminPorts
 
@@ -34,19 +37,24 @@ def _refused(code: str, message: str, target: str) -> ValidationFailed:
     return ValidationFailed.of(ErrorDetail(code, message, target))
 
 
-def _version(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> ImageSetVersion:
-    """The ready image version the hosts are built from, usable in the site's region with the group's user type."""
-    image_set = ports.image_sets.find_image_set(tenant_id, data.image_set_id)
+def _version(
+    ports: AdminPorts, tenant_id: str, image_set_id: str, number: str, user_type: UserType, region: str
+) -> ImageSetVersion:
+    """The ready image version hosts are built from, replicated to the site's region, for the group's user type."""
+    image_set = ports.image_sets.find_image_set(tenant_id, image_set_id)
     if image_set is None:
-        raise _refused("referenceNotFound", f"Image set '{data.image_set_id}' does not exist.", "imageSetId")
-    version = ports.image_sets.find_version(tenant_id, image_set.id, data.image_version)
+        raise _refused("referenceNotFound", f"Image set '{image_set_id}' does not exist.", "imageSetId")
+    version = ports.image_sets.find_version(tenant_id, image_set.id, number)
     if version is None:
-        raise _refused("referenceNotFound", f"Version {data.image_version} is not in the image set.", "imageVersion")
+        raise _refused("referenceNotFound", f"Version {number} is not in the image set.", "imageVersion")
     if version.status != "ready" or version.image_version_id is None:
-        raise Conflict(f"Version {data.image_version} is {version.status}; a Spot Group needs a ready version.",
+        raise Conflict(f"Version {number} is {version.status}; a Spot Group needs a ready version.",
                        code="wrongStatus", target="imageVersion")  # fmt: skip
+    if region not in version.regions:
+        raise _refused("imageNotInRegion", f"Version {number} is not replicated to {region}, the site's region.",
+                       "imageVersion")  # fmt: skip
     source = MARKETPLACE_IMAGES_BY_ID.get(image_set.source_image_id)
-    if data.user_type == "pooled" and source is not None and not source.multi_session:
+    if user_type == "pooled" and source is not None and not source.multi_session:
         raise _refused("imageNotMultiSession", f"'{source.display_name}' takes one user at a time; pooled hosts "
                        "need a multi-session image.", "imageSetId")  # fmt: skip
     return version
@@ -58,10 +66,7 @@ def plan(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[Spot
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
         raise _refused("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
-    version = _version(ports, tenant_id, data)
-    if site.region_name not in version.regions:
-        raise _refused("imageNotInRegion", f"Version {version.version} is not replicated to {site.region_name}, "
-                       "the site's region.", "imageVersion")  # fmt: skip
+    version = _version(ports, tenant_id, data.image_set_id, data.image_version, data.user_type, site.region_name)
     members: list[str] = []
     for group_id in data.group_ids:
         found = ports.directory.list_group_members(tenant_id, group_id)
@@ -131,7 +136,10 @@ def update_spot_group(
     if group.status in BUSY:
         raise Conflict(f"The Spot Group is {group.status}; change it once that is done.", code="wrongStatus",
                        target="spotGroupId")  # fmt: skip
-    changes = patch.model_dump(exclude_unset=True, by_alias=False)
+    changes = patch.model_dump(exclude_unset=True, by_alias=False, exclude={"rollout"})
+    if changes.get("image_version", group.image_version) != group.image_version:
+        return _update_image(ports, group, patch, changes)
+    changes.pop("image_version", None)
     for group_id in changes.get("group_ids") or []:
         if ports.directory.list_group_members(tenant_id, group_id) is None:
             raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
@@ -152,6 +160,41 @@ def update_spot_group(
     saved = ports.spot_groups.put_spot_group(updating, if_match=group.etag)
     run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
                        add=add, remove=remove, reconfigure=reconfigure)  # fmt: skip
+    return saved, run
+
+
+def _update_image(
+    ports: AdminPorts, group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, object]
+) -> tuple[SpotGroup, SpotGroupRun]:
+    """A rolling image update: every running host rebuilt on the new version, the canary first."""
+    if set(changes) - {"image_version", "description", "notes"}:
+        raise _refused("notAllowed", "Change imageVersion on its own (description and notes may come with it).",
+                       "imageVersion")  # fmt: skip
+    site = ports.sites.get_site(group.tenant_id, group.site_id)
+    number = str(changes["image_version"])
+    version = _version(ports, group.tenant_id, group.image_set_id, number, group.user_type, site.region_name)
+    assert version.image_version_id is not None  # _version refuses a version without one
+    rollout = patch.rollout or Rollout()
+    running = [h for h in ports.spot_groups.list_hosts(group.tenant_id, group.id) if h.status == "running"]
+    now = ports.clock()
+    update = ports.spot_groups.put_image_update(ImageUpdate(
+        id=ports.new_id(), tenant_id=group.tenant_id, created_date_time=now, last_modified_date_time=now,
+        spot_group_id=group.id, from_version=group.image_version, to_version=number,
+        from_image_version_id=group.image_version_id, to_image_version_id=version.image_version_id,
+        rollout=rollout, canary=[h.name for h in running[: rollout.canary_count]], remaining=len(running),
+    ))  # fmt: skip
+    changed = group.model_copy(update={
+        **changes, "image_version_id": version.image_version_id, "status": "updating",
+        "revision": group.revision + 1, "last_modified_date_time": now,
+    })  # fmt: skip
+    saved = ports.spot_groups.put_spot_group(changed, if_match=group.etag)
+    run = SpotGroupRun(
+        tenant_id=group.tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
+        replace=[h.index for h in running], image_update_id=update.id, canary=min(rollout.canary_count, len(running)),
+        batch=rollout.max_unavailable, drain_timeout_s=rollout.drain_timeout_minutes * 60.0,
+        image_version=number, image_version_id=version.image_version_id,
+        previous=(group.image_version, group.image_version_id),
+    )  # fmt: skip
     return saved, run
 
 
@@ -203,3 +246,12 @@ def host_work(group: SpotGroup, hosts: list[SessionHost]) -> tuple[list[int], li
     add = [h.index for h in keep if h.status == "creating"]
     reconfigure = [h.index for h in keep if h.status == "running" and h.profile_path != group.profile_path]
     return add, reconfigure, [h.index for h in hosts if h.index >= target]
+
+
+def with_progress(update: ImageUpdate, hosts: list[SessionHost]) -> ImageUpdate:
+    """A running update's counts, from its group's hosts as they are now (an ended one keeps its final counts)."""
+    if update.status != "running":
+        return update
+    running = [h for h in hosts if h.status in ("running", "removing", "creating")]
+    replaced = sum(h.status == "running" and h.image_version == update.to_version for h in running)
+    return update.model_copy(update={"replaced": replaced, "remaining": len(running) - replaced})

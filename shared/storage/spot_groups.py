@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.models.spot_groups import BUSY, SessionHost, SpotGroup
+from shared.models.spot_groups import BUSY, ImageUpdate, SessionHost, SpotGroup
 from shared.storage.tables import EntityRepository, TableStorage
 
 
@@ -17,6 +17,7 @@ class SpotGroupRepository:
     def __init__(self, storage: TableStorage) -> None:
         self._groups = EntityRepository(storage, "SpotGroups", SpotGroup, kind="Spot Group")
         self._hosts = EntityRepository(storage, "SpotGroupHosts", SessionHost, kind="Session host")
+        self._updates = EntityRepository(storage, "SpotGroupImageUpdates", ImageUpdate, kind="Image update")
 
     def get_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup:
         return self._groups.get(tenant_id, spot_group_id, target="spotGroupId")
@@ -60,3 +61,15 @@ class SpotGroupRepository:
 
     def delete_host(self, tenant_id: str, spot_group_id: str, index: int) -> None:
         self._hosts.delete(tenant_id, host_row(spot_group_id, index))
+
+    def put_image_update(self, update: ImageUpdate, *, if_match: str | None = None) -> ImageUpdate:
+        return self._updates.put(update, update.tenant_id, f"{update.spot_group_id}_{update.id}", if_match=if_match)
+
+    def get_image_update(self, tenant_id: str, spot_group_id: str, update_id: str) -> ImageUpdate:
+        return self._updates.get(tenant_id, f"{spot_group_id}_{update_id}", target="updateId")
+
+    def list_image_updates(self, tenant_id: str, spot_group_id: str) -> list[ImageUpdate]:
+        """Newest first."""
+        bounds = {"t": tenant_id, "first": f"{spot_group_id}_", "end": f"{spot_group_id}`"}
+        found = self._updates.scan("PartitionKey eq @t and RowKey ge @first and RowKey lt @end", bounds)
+        return sorted(found, key=lambda u: u.created_date_time, reverse=True)

@@ -118,3 +118,33 @@ def test_bad_spot_group_input_is_refused_and_nothing_is_saved(
     if target is not None:
         assert target in {d.get("target") for d in reply.json()["error"].get("details", [])}
     assert api.get(f"{tenant.path}/spotGroups").json()["value"] == []
+
+
+def test_a_rolling_image_update_replaces_the_hosts_canary_first(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.group("sales", ["ann", "bob", "cat"])
+    image_set_id = ready_version(api, tenant)
+    group = api.created(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id))
+    path = f"{tenant.path}/spotGroups/{group['id']}"
+    assert settled(api, path)["status"] == "ready"
+    versions = f"{tenant.path}/imageSets/{image_set_id}/versions"
+    assert api.post(versions, {"customizationScripts": [{"name": "apps", "script": "echo"}]}).status_code == 202
+    eventually(lambda: _ready(api, f"{versions}/0.0.1"), timeout_s=120)
+
+    rollout = {"canaryCount": 1, "maxUnavailable": 1, "drainTimeoutMinutes": 0}
+    reply = api.patch(path, {"imageVersion": "0.0.1", "rollout": rollout})
+    assert reply.status_code == 202, reply.text
+    assert reply.json()["status"] == "updating"
+    done = settled(api, path)
+    assert (done["status"], done["imageVersion"]) == ("ready", "0.0.1"), done
+    hosts = api.get(f"{path}/sessionHosts").json()["value"]
+    assert {(h["status"], h["imageVersion"]) for h in hosts} == {("running", "0.0.1")}
+    [update] = api.get(f"{path}/imageUpdates").json()["value"]
+    assert (update["fromVersion"], update["toVersion"], update["status"]) == ("0.0.0", "0.0.1", "succeeded")
+    assert (update["replaced"], update["remaining"], len(update["canary"])) == (2, 0, 1)
+    assert api.get(f"{path}/imageUpdates/{update['id']}").json()["status"] == "succeeded"
+
+
+def _ready(api: ApiClient, path: str) -> bool:
+    assert api.get(path).json()["status"] == "ready"
+    return True

@@ -17,7 +17,7 @@ from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.sites import Site
-from shared.models.spot_groups import BUSY, SessionHost, SpotGroup
+from shared.models.spot_groups import BUSY, ImageUpdate, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
 from shared.storage.cloud_pcs import StartCheck
 from shared.storage.image_sets import version_row
@@ -408,6 +408,7 @@ class FakeSpotGroups:
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.groups: FakeTable[SpotGroup] = FakeTable("Spot Group")
         self.hosts: FakeTable[SessionHost] = FakeTable("Session host")
+        self.updates: FakeTable[ImageUpdate] = FakeTable("Image update")
         self.clock = clock
         self.written: dict[tuple[str, str], datetime] = {}  # (tenant, group) -> when: Table Storage's Timestamp
 
@@ -446,6 +447,16 @@ class FakeSpotGroups:
 
     def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]:
         return self.hosts.scan(lambda pk, rk, i: pk == tenant_id and rk.startswith(f"{spot_group_id}_"))
+
+    def put_image_update(self, update: ImageUpdate, *, if_match: str | None = None) -> ImageUpdate:
+        return self.updates.put(update, update.tenant_id, f"{update.spot_group_id}_{update.id}", if_match=if_match)
+
+    def get_image_update(self, tenant_id: str, spot_group_id: str, update_id: str) -> ImageUpdate:
+        return self.updates.get(tenant_id, f"{spot_group_id}_{update_id}", target="updateId")
+
+    def list_image_updates(self, tenant_id: str, spot_group_id: str) -> list[ImageUpdate]:
+        found = self.updates.scan(lambda pk, rk, i: pk == tenant_id and i.spot_group_id == spot_group_id)
+        return sorted(found, key=lambda u: u.created_date_time, reverse=True)
 
     def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost:
         return self.hosts.put(host, tenant_id, host_row(spot_group_id, host.index))

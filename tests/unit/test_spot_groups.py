@@ -3,6 +3,7 @@ session hosts (shared/services/spot_group_deployments.py) with a host's failure,
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -10,13 +11,13 @@ import pytest
 from pydantic import ValidationError
 
 from shared.errors import Conflict, ValidationFailed
-from shared.models.image_sets import ImageSetCreate
+from shared.models.image_sets import ImageSetCreate, ImageSetVersionCreate
 from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
 from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services import image_sets, spot_groups
 from shared.services.image_builds import advance_build
 from shared.services.image_sets import QUIET
-from shared.services.spot_group_deployments import advance, host_runs
+from shared.services.spot_group_deployments import advance, host_runs, replacement_batches
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 
@@ -64,13 +65,30 @@ def drive(fakes: Fakes, run: SpotGroupRun) -> str:
 
 
 def deploy(fakes: Fakes, run: SpotGroupRun) -> str:
-    """The stages as the orchestrator takes them (orchestrators/spot_groups.py): the hosts one by one here."""
+    """The stages as the orchestrator takes them (orchestrators/spot_groups.py): the hosts one by one here, an
+    image update's canary first and rolled back if it failed."""
     prepared = drive(fakes, run)
     if prepared != "succeeded":
         return prepared
     for host in host_runs(run):
-        drive(fakes, host)
-    return drive(fakes, run.model_copy(update={"stage": "finish", "phase": 0}))
+        if host.host_work != "replace":
+            drive(fakes, host)
+    outcome = None
+    if run.replace:
+        canary, *rest = replacement_batches(run)
+        outcome = "succeeded"
+        if any(drive(fakes, host) != "succeeded" for host in list(canary)):
+            assert run.previous is not None
+            for host in canary:
+                back = {"image_version": run.previous[0], "image_version_id": run.previous[1]}
+                drive(fakes, host.model_copy(update=back))
+            outcome = "rolledBack"
+        else:
+            for batch in rest:
+                if any([drive(fakes, host) != "succeeded" for host in batch]):
+                    outcome = "failed"
+                    break
+    return drive(fakes, run.model_copy(update={"stage": "finish", "phase": 0, "update_outcome": outcome}))
 
 
 # --- the review and its checks ----------------------------------------------------------------------------------
@@ -302,3 +320,78 @@ def test_a_lost_update_is_resumed_with_the_hosts_it_still_has_to_remove(fakes: F
     assert (run.work, run.add, run.reconfigure, run.remove) == ("deploy", [], [], [1, 2])
     assert deploy(fakes, run) == "succeeded"
     assert [h.index for h in fakes.spot_groups.list_hosts(TENANT, group_id)] == [0]
+
+
+# --- rolling image updates --------------------------------------------------------------------------------------
+
+
+def second_version(fakes: Fakes, image_set_id: str) -> None:
+    scripts = [{"name": "apps", "script": "echo"}]
+    image_sets.create_version(fakes.admin_ports(), TENANT, image_set_id,
+                              ImageSetVersionCreate.model_validate({"customizationScripts": scripts}))  # fmt: skip
+    run = ImageBuildRun(tenant_id=TENANT, image_set_id=image_set_id, version="0.0.1")
+    assert advance_build(fakes.image_build_ports(), run).outcome == "succeeded"
+
+
+def test_an_image_update_replaces_every_host_canary_first(fakes: Fakes) -> None:
+    image_set_id = ready_image(fakes)
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id, licenseCount=18))
+    assert deploy(fakes, run) == "succeeded"
+    second_version(fakes, image_set_id)
+    rollout = {"canaryCount": 1, "maxUnavailable": 2}
+    updating, update_run = update(fakes, group.id, imageVersion="0.0.1", rollout=rollout)
+    assert updating.status == "updating" and update_run is not None
+    assert [[h.host for h in batch] for batch in replacement_batches(update_run)] == [[0], [1, 2]]
+
+    assert deploy(fakes, update_run) == "succeeded"
+    hosts = fakes.spot_groups.list_hosts(TENANT, group.id)
+    assert {(h.status, h.image_version) for h in hosts} == {("running", "0.0.1")}
+    stored = fakes.spot_groups.get_spot_group(TENANT, group.id)
+    assert (stored.status, stored.image_version) == ("ready", "0.0.1")
+    [record] = fakes.spot_groups.list_image_updates(TENANT, group.id)
+    assert (record.status, record.replaced, record.remaining, record.canary) == ("succeeded", 3, 0, [hosts[0].name])
+    new_image = fakes.image_sets.get_version(TENANT, image_set_id, "0.0.1")
+    assert all(fakes.compute.vms[(TENANT, h.name)].spec.image_id == new_image.image_version_id for h in hosts)
+
+
+def test_a_failed_canary_is_rolled_back_and_the_rest_keep_their_image(fakes: Fakes) -> None:
+    image_set_id = ready_image(fakes)
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id, licenseCount=12))
+    assert deploy(fakes, run) == "succeeded"
+    second_version(fakes, image_set_id)
+    _, update_run = update(fakes, group.id, imageVersion="0.0.1")
+    assert update_run is not None
+    fakes.script.fail("register_session_host", code="AgentInstallFailed")  # the canary's new host
+    assert deploy(fakes, update_run) == "succeeded"
+    hosts = fakes.spot_groups.list_hosts(TENANT, group.id)
+    assert {(h.status, h.image_version) for h in hosts} == {("running", "0.0.0")}
+    stored = fakes.spot_groups.get_spot_group(TENANT, group.id)
+    assert (stored.status, stored.image_version) == ("ready", "0.0.0")
+    assert stored.status_detail is not None and stored.status_detail.code == "imageUpdateRolledBack"
+    [record] = fakes.spot_groups.list_image_updates(TENANT, group.id)
+    assert record.status == "rolledBack"
+
+
+def test_a_host_is_replaced_once_its_users_signed_out_or_their_time_is_up(fakes: Fakes) -> None:
+    image_set_id = ready_image(fakes)
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id, licenseCount=1))
+    assert deploy(fakes, run) == "succeeded"
+    second_version(fakes, image_set_id)
+    _, update_run = update(fakes, group.id, imageVersion="0.0.1", rollout={"canaryCount": 0, "drainTimeoutMinutes": 30})
+    assert update_run is not None
+    pool = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")]
+    [host] = fakes.spot_groups.list_hosts(TENANT, group.id)
+    pool.hosts[host.name] = replace(pool.hosts[host.name], sessions=2)
+    [[replacing]] = replacement_batches(update_run)[1:]
+    step = advance(fakes.spot_group_ports(), replacing)
+    assert step.outcome is None and step.wait_seconds == 30  # drained, its users still on
+    assert not pool.hosts[host.name].allow_new_session
+    fakes.clock.advance(timedelta(minutes=31))  # they had their time
+    assert drive(fakes, step.run) == "succeeded"
+
+
+def test_an_image_update_comes_on_its_own(fakes: Fakes) -> None:
+    group_id = deployed(fakes)
+    with pytest.raises(ValidationFailed) as refused:
+        update(fakes, group_id, imageVersion="0.0.1", licenseCount=9)
+    assert refused.value.details[0].code == "notAllowed"

@@ -206,8 +206,8 @@ class AzureDesktopVirtualization:
     def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
         step = "drainSessionHost"
         host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
-        if host is None:
-            raise CloudError(step, "sessionHostNotFound", f"{vm_name} is not a session host of {host_pool}.")
+        if host is None:  # not in the pool (never registered, or removed already): no session can start there
+            return Progress(done=True)
         if host.allow_new_session is not False:
             self._avd(tenant_id, placement).session_hosts.update(
                 placement.resource_group, host_pool, _host_name(host),
