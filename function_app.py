@@ -58,7 +58,7 @@ def create_app(services: Services) -> df.DFApp:
         http_directory_notifications.blueprint(
             api, services.settings, services.admin.directory_subscriptions, services.admin.tenants, services.events
         ),
-        timers.blueprint(services.settings, services.admin, services.engine, services.audit),
+        timers.blueprint(services.settings, services.admin, services.engine, services.audit, services.spot_group_work),
         configuration_orchestrators.blueprint(),
         configuration_activities.blueprint(services.admin),
         provisioning_orchestrators.blueprint(),

@@ -154,7 +154,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     )  # fmt: skip
     spot_group_work = SpotGroupPorts(
         spot_groups=admin.spot_groups, sites=admin.sites, compute=compute, devices=devices,
-        avd=AzureDesktopVirtualization(arm), unique=admin.unique, clock=utc_now,
+        avd=AzureDesktopVirtualization(arm), operations=engine.operations, unique=admin.unique, clock=utc_now,
     )  # fmt: skip
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         description="NCRONTAB of the sweep that starts Cloud PCs a crashed reconcile left in pendingProvision.",
     )
     drift_reconcile_schedule: str = "0 0 * * * *"
+    spot_optimize_schedule: str = Field(
+        default="0 */5 * * * *",
+        description="NCRONTAB of the Spot Group optimization: pooled hosts started and deallocated as sessions need.",
+    )
     health_check_schedule: str = "0 0 */6 * * *"
     subscription_renewal_schedule: str = Field(
         default="0 0 */6 * * *", description="NCRONTAB of the timer renewing Graph change-notification subscriptions."
@@ -143,6 +147,7 @@ class Settings(BaseSettings):
         "lifecycle_sweep_schedule",
         "pending_sweep_schedule",
         "drift_reconcile_schedule",
+        "spot_optimize_schedule",
         "health_check_schedule",
         "subscription_renewal_schedule",
     )

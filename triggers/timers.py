@@ -11,17 +11,21 @@ import azure.functions as func
 from orchestrators import names
 from orchestrators.starting import start_background_work, start_orchestration, start_provisioning
 from shared.models.orchestrations import HealthCheckRun
-from shared.services import audit, connections, image_sets, lifecycle, pending_starts, spot_groups
+from shared.services import audit, connections, image_sets, lifecycle, pending_starts, spot_group_power, spot_groups
 from shared.services.audit import AuditPorts
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_sets import QUIET
 from shared.services.ports import AdminPorts
+from shared.services.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_ports: AuditPorts) -> df.Blueprint:
+def blueprint(
+    settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_ports: AuditPorts,
+    spot_groups_ports: SpotGroupPorts,
+) -> df.Blueprint:  # fmt: skip
     bp = df.Blueprint()
 
     @bp.function_name("lifecycleSweep")
@@ -68,6 +72,21 @@ def blueprint(settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_
                 log.exception("Background work %s could not be started", run)
         if begun:
             log.warning("Started %d image or Spot Group runs that had nothing running", begun)
+
+    @bp.function_name("optimizeSpotGroups")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.spot_optimize_schedule, run_on_startup=False)
+    def optimize_spot_groups(timer: func.TimerRequest) -> None:
+        """Pooled Spot Groups: hosts started as sessions need them, idle ones beyond the buffer deallocated."""
+        started = stopped = 0
+        for group in spot_groups_ports.spot_groups.list_ready():
+            try:
+                plan = spot_group_power.optimize(spot_groups_ports, group)
+            except Exception:  # this group waits for the next sweep; the others go on
+                log.exception("Spot Group %s could not be optimized now", group.name)
+                continue
+            started, stopped = started + len(plan.start), stopped + len(plan.stop)
+        if started or stopped:
+            log.info("Spot Groups optimized: %d hosts started, %d deallocated", started, stopped)
 
     @bp.function_name("recheckConnections")
     @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from shared.cloud.ports import (
     CloudError,
+    CloudPcOperations,
     DesktopVirtualization,
     DeviceDirectory,
     HostPoolSpec,
@@ -49,6 +50,7 @@ HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun], Session
     "drainHost": lambda host, group, run: host.model_copy(update={"status": "removing", "allow_new_session": False}),
 }  # fmt: skip
 SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
+OFF = ("deallocated", "stopped")  # power states of a host that takes no session until started
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class SpotGroupPorts:
     compute: ProvisioningCompute
     devices: DeviceDirectory
     avd: DesktopVirtualization
+    operations: CloudPcOperations  # power: the optimization starts and deallocates hosts
     unique: UniqueValueStore
     clock: Callable[[], datetime]
 
@@ -268,8 +271,8 @@ def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
 def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:
     return SessionHostCounts(
         total=len(hosts),
-        running=sum(h.status == "running" and h.allow_new_session for h in hosts),
-        stopped=sum(h.power_state in ("deallocated", "stopped") for h in hosts),
+        running=sum(h.status == "running" and h.allow_new_session and h.power_state not in OFF for h in hosts),
+        stopped=sum(h.status == "running" and h.power_state in OFF for h in hosts),
         draining=sum(h.status == "running" and not h.allow_new_session for h in hosts),
         failed=sum(h.status == "failed" for h in hosts),
     )

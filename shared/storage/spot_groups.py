@@ -49,6 +49,10 @@ class SpotGroupRepository:
         query = f"( {statuses} ) and Timestamp lt @before"  # the SDK finds parameters between spaces
         return list(self._groups.scan(query, {**{s: s for s in BUSY}, "before": before}))
 
+    def list_ready(self) -> list[SpotGroup]:
+        """In every tenant: the groups with no change under way (the optimization's to look after)."""
+        return list(self._groups.scan("status eq @s", {"s": "ready"}))
+
     def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None:
         self._groups.delete(tenant_id, spot_group_id)
 

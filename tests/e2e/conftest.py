@@ -59,6 +59,8 @@ def app_host(
         # grace periods stay long (tests act within them); clean-up comes at once, swept every second
         "CLOUDPC_CLEANUP_DELAY": "PT1S",
         "LIFECYCLE_SWEEP_SCHEDULE": "* * * * * *",
+        # host power is the optimization's only when a test asks for it (a sweep would stop idle hosts mid-test)
+        "SPOT_OPTIMIZE_SCHEDULE": "0 0 0 1 1 *",
     }
     host = DevHost(PROJECT_ROOT, env=env, port=port)
     host.start()

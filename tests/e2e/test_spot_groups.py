@@ -148,3 +148,31 @@ def test_a_rolling_image_update_replaces_the_hosts_canary_first(api: ApiClient) 
 def _ready(api: ApiClient, path: str) -> bool:
     assert api.get(path).json()["status"] == "ready"
     return True
+
+
+def test_the_optimization_deallocates_idle_pooled_hosts_beyond_the_buffer(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.group("sales", ["ann"])
+    image_set_id = ready_version(api, tenant)
+    group = api.created(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, licenseCount=6))  # 3 hosts
+    path = f"{tenant.path}/spotGroups/{group['id']}"
+    assert settled(api, path)["sessionHostCounts"]["running"] == 3
+
+    base = api.base_url.removesuffix("/api")
+    invoked = api.session.post(f"{base}/admin/functions/optimizeSpotGroups", json={"input": ""}, timeout=60)
+    assert invoked.status_code == 202, invoked.text
+
+    def optimized() -> dict[str, Any]:
+        counts: dict[str, Any] = api.get(path).json()["sessionHostCounts"]
+        assert (counts["running"], counts["stopped"]) == (1, 2), counts  # nobody signed in: the buffer stays on
+        return counts
+
+    eventually(optimized, timeout_s=60)
+    states = {vm["name"]: _power(tenant, vm["name"]) for vm in tenant.arm.vms(CLOUD_PC_RG)}
+    assert sorted(states.values()) == ["PowerState/deallocated", "PowerState/deallocated", "PowerState/running"]
+
+
+def _power(tenant: Tenant, name: str) -> str:
+    vm = tenant.arm.vm(CLOUD_PC_RG, name)
+    assert vm is not None
+    return next(s["code"] for s in vm["properties"]["instanceView"]["statuses"] if s["code"].startswith("PowerState/"))

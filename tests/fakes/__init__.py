@@ -156,7 +156,7 @@ class Fakes:
     def spot_group_ports(self) -> SpotGroupPorts:
         return SpotGroupPorts(
             spot_groups=self.spot_groups, sites=self.sites, compute=self.compute, devices=self.devices,
-            avd=self.avd, unique=self.unique, clock=self.clock,
+            avd=self.avd, operations=self.operations, unique=self.unique, clock=self.clock,
         )  # fmt: skip
 
     def admin_ports(self, **overrides: Any) -> AdminPorts:

@@ -437,6 +437,9 @@ class FakeSpotGroups:
         self.written[(tenant_id, group_id)] = self.clock()
         return saved
 
+    def list_ready(self) -> list[SpotGroup]:
+        return self.groups.scan(lambda pk, rk, i: i.status == "ready")
+
     def list_quiet(self, before: datetime) -> list[SpotGroup]:
         return self.groups.scan(
             lambda pk, rk, i: i.status in BUSY and self.written.get((pk, rk), before) < before

@@ -14,7 +14,7 @@ from shared.errors import Conflict, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersionCreate
 from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
 from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
-from shared.services import image_sets, spot_groups
+from shared.services import image_sets, spot_group_power, spot_groups
 from shared.services.image_builds import advance_build
 from shared.services.image_sets import QUIET
 from shared.services.spot_group_deployments import advance, host_runs, replacement_batches
@@ -395,3 +395,46 @@ def test_an_image_update_comes_on_its_own(fakes: Fakes) -> None:
     with pytest.raises(ValidationFailed) as refused:
         update(fakes, group_id, imageVersion="0.0.1", licenseCount=9)
     assert refused.value.details[0].code == "notAllowed"
+
+
+# --- optimization -----------------------------------------------------------------------------------------------
+
+
+def sessions(fakes: Fakes, group_id: str, **by_index: int) -> None:
+    pool = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")]
+    for host in fakes.spot_groups.list_hosts(TENANT, group_id):
+        pool.hosts[host.name] = replace(pool.hosts[host.name], sessions=by_index.get(f"h{host.index}", 0))
+
+
+def test_idle_pooled_hosts_beyond_the_buffer_are_deallocated_and_started_as_sessions_come(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=8, maxSessionsPerHost=2)  # four hosts
+    group = fakes.spot_groups.get_spot_group(TENANT, group_id)
+    names = [h.name for h in fakes.spot_groups.list_hosts(TENANT, group_id)]
+
+    sessions(fakes, group_id)  # nobody signed in: one host (the buffer) stays on
+    plan = spot_group_power.optimize(fakes.spot_group_ports(), group)
+    assert (plan.start, plan.stop) == ([], names[:0:-1])
+    assert fakes.spot_groups.get_spot_group(TENANT, group_id).session_host_counts.stopped == 3
+    assert all(fakes.operations.power[(TENANT, name)] == "deallocated" for name in names[1:])
+
+    sessions(fakes, group_id, h0=2)  # the first host is full: the next one starts, for the next user
+    assert spot_group_power.optimize(fakes.spot_group_ports(), group).start == names[1:2]
+    sessions(fakes, group_id, h0=2, h1=2)
+    assert spot_group_power.optimize(fakes.spot_group_ports(), group).start == names[2:3]
+    sessions(fakes, group_id, h0=2, h1=2, h2=2)
+    assert spot_group_power.optimize(fakes.spot_group_ports(), group).start == names[3:4]
+
+    sessions(fakes, group_id, h3=1)  # they sign out but one: idle hosts go, highest first; one in use never does
+    plan = spot_group_power.optimize(fakes.spot_group_ports(), group)
+    assert (plan.start, plan.stop) == ([], [names[2], names[1]])
+    counts = fakes.spot_groups.get_spot_group(TENANT, group_id).session_host_counts
+    assert (counts.running, counts.stopped) == (2, 2)
+
+
+def test_personal_groups_are_left_as_they_are(fakes: Fakes) -> None:
+    group, run = spot_groups.create_spot_group(
+        fakes.admin_ports(), TENANT, body(ready_image(fakes, PERSONAL_IMAGE), userType="personal", licenseCount=3)
+    )
+    assert deploy(fakes, run) == "succeeded"
+    plan = spot_group_power.optimize(fakes.spot_group_ports(), fakes.spot_groups.get_spot_group(TENANT, group.id))
+    assert (plan.start, plan.stop) == ([], [])
