@@ -97,6 +97,21 @@ def resource_group(emulator: EmulatorProcess, entra_tenant: str) -> None:
              {"location": "westeurope"})  # fmt: skip
 
 
+def app_host(azurite: Azurite, emulator: EmulatorProcess, tag: str, workdir: Path) -> DevHost:
+    """The app on devhost, its tables and queues named by `tag`, pointed at this Azurite and emulator; started."""
+    port = free_port()
+    env = {
+        **emulator.app_settings(f"http://127.0.0.1:{port}/api/directoryNotifications"),
+        "AzureWebJobsStorage": azurite.connection_string,
+        "TABLE_NAME_PREFIX": tag,
+        "DIRECTORY_EVENTS_QUEUE": f"bench-{tag}",
+        "BULK_ACTIONS_QUEUE": f"bench-bulk-{tag}",
+    }
+    host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
+    host.start()
+    return host
+
+
 def runs_ended(engine: DurableEngine, tenant: str) -> int:
     prefix = names.cloud_pc_instance_prefix(tenant)
     return sum(1 for i in list(engine.instances.values()) if i.instance_id.startswith(prefix) and i.status in TERMINAL)
@@ -145,17 +160,7 @@ def run(
     entra_tenant = str(uuid.uuid4())
     group = directory(emulator, entra_tenant, users)
     resource_group(emulator, entra_tenant)
-    port = free_port()
-    tag = f"b{users}l{int(args.latency * 1000)}"
-    env = {
-        **emulator.app_settings(f"http://127.0.0.1:{port}/api/directoryNotifications"),
-        "AzureWebJobsStorage": azurite.connection_string,
-        "TABLE_NAME_PREFIX": tag,
-        "DIRECTORY_EVENTS_QUEUE": f"bench-{tag}",
-        "BULK_ACTIONS_QUEUE": f"bench-bulk-{tag}",
-    }
-    host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
-    host.start()
+    host = app_host(azurite, emulator, f"b{users}l{int(args.latency * 1000)}", workdir)
     try:
         api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))  # the development organization owner
         tenant = api.call("POST", "/tenants", {"displayName": f"Bench {users}", "entraTenantId": entra_tenant})["id"]

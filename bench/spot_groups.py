@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.provisioning import SUBSCRIPTION, Api, directory, resource_group
-from devhost.azurite import Azurite, free_port
-from devhost.host import DevHost
+from bench.provisioning import SUBSCRIPTION, Api, app_host, directory, resource_group
+from devhost.azurite import Azurite
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"
@@ -43,17 +42,7 @@ def run(hosts: int, latency: float, azurite: Azurite, emulator: EmulatorProcess,
     entra_tenant = str(uuid.uuid4())
     group = directory(emulator, entra_tenant, 1)
     resource_group(emulator, entra_tenant)
-    port = free_port()
-    tag = f"sg{hosts}l{int(latency * 1000)}"
-    env = {
-        **emulator.app_settings(f"http://127.0.0.1:{port}/api/directoryNotifications"),
-        "AzureWebJobsStorage": azurite.connection_string,
-        "TABLE_NAME_PREFIX": tag,
-        "DIRECTORY_EVENTS_QUEUE": f"bench-{tag}",
-        "BULK_ACTIONS_QUEUE": f"bench-bulk-{tag}",
-    }
-    host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
-    host.start()
+    host = app_host(azurite, emulator, f"sg{hosts}l{int(latency * 1000)}", workdir)
     try:
         api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))  # the development organization owner
         tenant = api.call("POST", "/tenants", {"displayName": f"Bench {hosts}", "entraTenantId": entra_tenant})["id"]
