@@ -22,11 +22,15 @@ from shared.models.spot_groups import (
 from shared.services import spot_groups as service
 from shared.services.ports import AdminPorts
 from shared.services.spot_group_deployments import SpotGroupPorts, placement_of
-from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of
+from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, QueryParam, created, page_of
 
 log = logging.getLogger(__name__)
 GROUPS = "tenants/{tenantId}/spotGroups"
 GROUP = f"{GROUPS}/{{spotGroupId}}"
+DRAIN_TIMEOUT = QueryParam(
+    "drainTimeoutMinutes", "How long the hosts' users have to sign out before their hosts go (default 60).",
+    {"type": "integer", "minimum": 0, "maximum": 1440},
+)  # fmt: skip
 
 
 def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprint:
@@ -119,11 +123,13 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
 
     @routes.delete(
         GROUP, "deleteSpotGroup", "Delete a Spot Group: its hosts drained and removed, then its host pool",
-        response=SpotGroup, status=202, durable=True,
+        response=SpotGroup, status=202, durable=True, query=(DRAIN_TIMEOUT,),
     )  # fmt: skip
     async def delete_spot_group(req: ApiRequest) -> ApiResponse:
         tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
-        group, run = service.delete_spot_group(ports, tenant_id, group_id, if_match=req.if_match)
+        minutes = int(req.query("drainTimeoutMinutes") or service.DRAIN_TIMEOUT_MINUTES)  # checked by its schema
+        group, run = service.delete_spot_group(ports, tenant_id, group_id, if_match=req.if_match,
+                                               drain_timeout_minutes=minutes)  # fmt: skip
         await start_spot_group_work(req.durable, run)
         location = req.url(GROUP.format(tenantId=tenant_id, spotGroupId=group_id))
         return ApiResponse(202, group, {"Location": location})

@@ -235,7 +235,7 @@ class SpotGroupRun(PhasedRun):
     image_update_id: str | None = None
     canary: int = 0  # how many of `replace` come first, alone
     batch: int = 1  # then this many at a time
-    drain_timeout_s: float = 0  # how long a replaced host's users have to sign out
+    drain_timeout_s: float = 3600  # how long a removed or replaced host's users have to sign out
     image_version: str | None = None  # what added or replaced hosts are built from (None: the group's)
     image_version_id: str | None = None
     previous: tuple[str, str] | None = None  # an image update: (version, image version id) to roll back to

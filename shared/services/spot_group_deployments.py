@@ -39,7 +39,8 @@ HOST_DISK_GB = 128
 PHASE_TIMEOUT = timedelta(hours=1)
 MIN_WAIT_S = 0.5
 DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
-REMOVE_HOST = ("drainHost", "removeHost", "deleteVm", "deleteNic", "deleteDevice")
+# drained, and its users given the run's drain timeout to sign out, before a host goes
+REMOVE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic", "deleteDevice")
 # what a host's row says once a phase is done
 HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun], SessionHost]] = {
     "configureProfile": lambda host, group, run: host.model_copy(update={"profile_path": group.profile_path}),
@@ -65,7 +66,7 @@ class SpotGroupPorts:
     clock: Callable[[], datetime]
 
 
-REPLACE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic", "deleteDevice", *DEPLOY_HOST)
+REPLACE_HOST = (*REMOVE_HOST, *DEPLOY_HOST)
 HOST_STEPS = {
     "add": DEPLOY_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost"),
     "replace": REPLACE_HOST,

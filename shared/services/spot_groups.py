@@ -31,6 +31,7 @@ from shared.models.spot_groups import (
 from shared.services.ports import AdminPorts
 
 VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # the defaults when none is asked for
+DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
 
 def _refused(code: str, message: str, target: str) -> ValidationFailed:
@@ -204,9 +205,11 @@ def names_scope(tenant_id: str) -> str:
 
 
 def delete_spot_group(
-    ports: AdminPorts, tenant_id: str, spot_group_id: str, *, if_match: str | None
+    ports: AdminPorts, tenant_id: str, spot_group_id: str, *, if_match: str | None,
+    drain_timeout_minutes: int = DRAIN_TIMEOUT_MINUTES,
 ) -> tuple[SpotGroup, SpotGroupRun]:
-    """`deleting`: its hosts are drained, removed from the host pool and deleted, then the pool; then the records."""
+    """`deleting`: its hosts are drained and their users given `drain_timeout_minutes` to sign out, then removed
+    from the host pool and deleted; then the pool, then the records."""
     ports.tenants.get_tenant(tenant_id)
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if if_match and if_match != "*" and group.etag != if_match:
@@ -219,7 +222,7 @@ def delete_spot_group(
     )
     indexes = [host.index for host in ports.spot_groups.list_hosts(tenant_id, group.id)]
     run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=spot_group_id, work="remove", revision=group.revision,
-                       remove=indexes)  # fmt: skip
+                       remove=indexes, drain_timeout_s=drain_timeout_minutes * 60.0)  # fmt: skip
     return group, run
 
 

@@ -438,3 +438,29 @@ def test_personal_groups_are_left_as_they_are(fakes: Fakes) -> None:
     assert deploy(fakes, run) == "succeeded"
     plan = spot_group_power.optimize(fakes.spot_group_ports(), fakes.spot_groups.get_spot_group(TENANT, group.id))
     assert (plan.start, plan.stop) == ([], [])
+
+
+def test_a_delete_gives_signed_in_users_their_time_before_their_host_goes(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=6)  # one host
+    sessions(fakes, group_id, h0=1)
+    _, removal = spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group_id, if_match=None,
+                                               drain_timeout_minutes=20)  # fmt: skip
+    assert drive(fakes, removal) == "succeeded"  # nothing of the group's own to do first
+    [host_run] = host_runs(removal)
+    step = advance(fakes.spot_group_ports(), host_run)
+    assert step.outcome is None and step.wait_seconds == 30  # drained; its user still on
+    [host] = fakes.spot_groups.list_hosts(TENANT, group_id)
+    assert fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].hosts[host.name].allow_new_session is False
+    assert fakes.compute.vm_names(TENANT) == [host.name]
+    sessions(fakes, group_id)  # signed out
+    assert drive(fakes, step.run) == "succeeded"
+    assert fakes.compute.vm_names(TENANT) == []
+
+
+def test_a_delete_with_no_time_to_sign_out_goes_at_once(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=6)
+    sessions(fakes, group_id, h0=1)
+    _, removal = spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group_id, if_match=None,
+                                               drain_timeout_minutes=0)  # fmt: skip
+    assert deploy(fakes, removal) == "succeeded"
+    assert fakes.spot_groups.find_spot_group(TENANT, group_id) is None
