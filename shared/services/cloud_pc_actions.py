@@ -26,13 +26,13 @@ from shared.models.orchestrations import VmActionRun, VmActionStep
 from shared.services import cloud_pc_transitions as machine
 from shared.services import lifecycle
 from shared.services.engine_ports import EnginePorts
+from shared.services.phased import check_time, next_phase, waiting
 from shared.services.provisioning_steps import placement_of, post_script, vm_name
 from shared.services.timeline import save
 
 ActionName = Literal[
     "reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize", "troubleshoot"
 ]
-MIN_WAIT_S = 0.5
 PHASE_TIMEOUT = timedelta(minutes=30)
 # The Azure work of each VM action, in order. A resize switches the user's license first (Windows 365 moves
 # a directly assigned license itself), then resizes a deallocated VM, grows its disk and the C: partition.
@@ -148,16 +148,14 @@ def advance_vm_action(ports: EnginePorts, run: VmActionRun) -> VmActionStep:
         phase, now = phases[run.phase], ports.clock()
         started = run.started_at or now
         try:
-            if run.operation and now - started > PHASE_TIMEOUT:
-                raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
+            check_time(run, phase, started, now, PHASE_TIMEOUT)
             progress = _phase(ports, cloud_pc, run, phase)
         except CloudError as exc:
             return VmActionStep(outcome=_failed(ports, cloud_pc, run, phase, exc), run=run)
         if not progress.done:
-            wait = max(progress.retry_after_s, MIN_WAIT_S)
-            waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
-            return VmActionStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
-        run = run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
+            later, wait, resume_at = waiting(run, progress, started, now)
+            return VmActionStep(run=later, wait_seconds=wait, resume_at=resume_at)
+        run = next_phase(run)
     return VmActionStep(outcome=_succeeded(ports, cloud_pc, run), run=run)
 
 

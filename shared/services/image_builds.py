@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from shared.cloud.ports import (
     CloudError,
@@ -33,6 +32,7 @@ from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
 from shared.models.orchestrations import ImageBuildRun, ImageBuildStep, ImageRemovalRun, ImageRemovalStep
 from shared.models.sites import Site
 from shared.services.image_sets import record_set_status, record_status
+from shared.services.phased import check_time, next_phase, waiting
 from shared.services.repositories import ImageSetStore, SiteStore
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,6 @@ BUILD_DISK_GB = 64  # the marketplace images' size, which a Windows 365 custom i
 GALLERY = "spotpc_images"  # one Compute Gallery per site resource group; each image set is a definition in it
 CUSTOMIZATION_WINDOW = timedelta(days=7)  # a build VM left waiting this long is removed: it bills meanwhile
 PHASE_TIMEOUT = timedelta(hours=2)  # replication of a global version alone takes about 20 minutes
-MIN_WAIT_S = 0.5
 # generalize for capture; /quit rather than /shutdown so Run Command gets its answer; the VM is deallocated next
 SYSPREP = [r"& $env:windir\System32\Sysprep\sysprep.exe /generalize /oobe /quit /mode:vm"]
 CLEAN_UP = ("deleteBuildVm", "deleteBuildNic")
@@ -111,7 +110,7 @@ def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
             continue
         if phase == AWAIT:
             if version.status == "capturing":  # the admin asked for the capture (shared/services/image_sets.py)
-                run = _next(run)
+                run = next_phase(run)
                 continue
             if run.customization_expired:
                 expired = f"No capture was asked for within {CUSTOMIZATION_WINDOW.days} days."
@@ -126,34 +125,26 @@ def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
             version = record_status(store, version, shown)  # forward only: a restarted build replays phases
         started = run.started_at or now
         try:
-            if run.operation and now - started > PHASE_TIMEOUT:
-                raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
+            check_time(run, phase, started, now, PHASE_TIMEOUT)
             assert site is not None
             progress = _phase(ports, image_set, version, site, run, phase)
         except CloudError as exc:
             if phase in CLEAN_UP:  # the version stands; the build VM is left for the admin to remove
                 log.warning("Image build %s %s: %s failed (%s)", run.image_set_id, run.version, phase, exc.code)
-                run = _next(run)
+                run = next_phase(run)
                 continue
             version, run = _fail(store, version, run, steps, exc)
             continue
         if not progress.done:
-            wait = max(progress.retry_after_s, MIN_WAIT_S)
-            waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
-            return ImageBuildStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
+            later, wait, resume_at = waiting(run, progress, started, now)
+            return ImageBuildStep(run=later, wait_seconds=wait, resume_at=resume_at)
         if phase == "createBuildVm":
             run = run.model_copy(update={"build_vm_id": progress.resource_id})
         if phase == "createImageVersion":
             version = record_status(store, version, "ready", image_version_id=progress.resource_id)
-        run = _next(run)
+        run = next_phase(run)
     return ImageBuildStep(outcome="failed" if run.failed else "succeeded", run=run)
 
-
-Run = TypeVar("Run", ImageBuildRun, ImageRemovalRun)
-
-
-def _next(run: Run) -> Run:
-    return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
 
 
 def _fail(
@@ -239,14 +230,13 @@ def advance_removal(ports: ImageBuildPorts, run: ImageRemovalRun) -> ImageRemova
         phase, now = steps[run.phase], ports.clock()
         if phase == "forget":
             _forget(store, run)
-            run = _next(run)
+            run = next_phase(run)
             continue
         started = run.started_at or now
         try:
             if site is None:  # sites that hold image sets are not deleted (shared/services/tenants.py)
                 raise CloudError(phase, "siteNotFound", f"Site '{image_set.home_site_id}' was deleted.")
-            if run.operation and now - started > PHASE_TIMEOUT:
-                raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
+            check_time(run, phase, started, now, PHASE_TIMEOUT)
             image = gallery_image(site, image_set.id)
             if phase.startswith(DELETE_VERSION):
                 number = phase.removeprefix(DELETE_VERSION)
@@ -257,10 +247,9 @@ def advance_removal(ports: ImageBuildPorts, run: ImageRemovalRun) -> ImageRemova
             _removal_failed(store, image_set, run, exc)
             return ImageRemovalStep(outcome="failed", run=run)
         if not progress.done:
-            wait = max(progress.retry_after_s, MIN_WAIT_S)
-            waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
-            return ImageRemovalStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
-        run = _next(run)
+            later, wait, resume_at = waiting(run, progress, started, now)
+            return ImageRemovalStep(run=later, wait_seconds=wait, resume_at=resume_at)
+        run = next_phase(run)
     return ImageRemovalStep(outcome="succeeded", run=run)
 
 

@@ -18,6 +18,7 @@ from shared.services import cloud_pc_transitions as machine
 from shared.services.build_settings import ProvisioningFailed, build_settings, claim_device_name
 from shared.services.engine_ports import EnginePorts
 from shared.services.lifecycle import recheck_if_asked, schedule_clean_up
+from shared.services.phased import MIN_WAIT_S  # an operation in progress is never polled in a tight loop
 from shared.services.provisioning_steps import (
     ASSIGNMENT_STEPS,
     CORE_STEPS,
@@ -32,7 +33,6 @@ from shared.services.provisioning_steps import (
 from shared.services.timeline import save, timeline_event
 
 REMOVE_VM, REMOVE_NIC = "removeVm", "removeNic"  # the phases of removing a failed attempt
-MIN_WAIT_S = 0.5  # an operation still in progress is never polled in a tight loop
 
 
 def _job(cloud_pc: CloudPc) -> CloudPcJob:

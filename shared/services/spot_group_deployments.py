@@ -31,13 +31,13 @@ from shared.models.base import StepDetail
 from shared.models.orchestrations import SpotGroupRun, SpotGroupStep
 from shared.models.sites import Site
 from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup
+from shared.services.phased import check_time, next_phase, waiting
 from shared.services.repositories import SiteStore, SpotGroupStore, UniqueValueStore
 from shared.services.spot_groups import names_scope
 
 log = logging.getLogger(__name__)
 HOST_DISK_GB = 128
 PHASE_TIMEOUT = timedelta(hours=1)
-MIN_WAIT_S = 0.5
 DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
 # drained, and its users given the run's drain timeout to sign out, before a host goes
 REMOVE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic", "deleteDevice")
@@ -122,7 +122,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
         now = ports.clock()
         if phase == "settle":
             _settle(ports, group, run)
-            return SpotGroupStep(outcome="succeeded", run=_next(run))
+            return SpotGroupStep(outcome="succeeded", run=next_phase(run))
         failed = [h.name for h in hosts if h.status == "failed"]
         if phase == "deleteHostPool" and failed:  # a host still in Azure: pool and records stay for another delete
             detail = StepDetail(code="sessionHostsNotRemoved", step="removeHosts",
@@ -131,13 +131,12 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
             return SpotGroupStep(outcome="failed", run=run)
         if phase == "forget":
             _forget(ports, group)
-            return SpotGroupStep(outcome="succeeded", run=_next(run))
+            return SpotGroupStep(outcome="succeeded", run=next_phase(run))
         started = run.started_at or now
         try:
             if site is None:  # sites that hold Spot Groups are not deleted (shared/services/tenants.py)
                 raise CloudError(phase, "siteNotFound", f"Site '{group.site_id}' was deleted.")
-            if run.operation and now - started > PHASE_TIMEOUT:
-                raise CloudError(phase, "timedOut", f"{phase} did not finish within {PHASE_TIMEOUT}")
+            check_time(run, phase, started, now, PHASE_TIMEOUT)
             if phase == "awaitSignOut" and host is not None:
                 progress = _signed_out(ports, group, site, host, run, now - started)
             else:
@@ -151,20 +150,16 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
             _record(ports, group, status="failed", status_detail=detail)
             return SpotGroupStep(outcome="failed", run=run)
         if not progress.done:
-            wait = max(progress.retry_after_s, MIN_WAIT_S)
-            waiting = run.model_copy(update={"operation": progress.operation, "started_at": started})
-            return SpotGroupStep(run=waiting, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
+            later, wait, resume_at = waiting(run, progress, started, now)
+            return SpotGroupStep(run=later, wait_seconds=wait, resume_at=resume_at)
         if host is not None and phase in HOST_RECORDS:
             recorded = HOST_RECORDS[phase](host, group, run)
             latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, recorded)
         if host is not None and phase == "forgetHost":
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
-        run = _next(run)
+        run = next_phase(run)
     return SpotGroupStep(outcome="succeeded", run=run)
 
-
-def _next(run: SpotGroupRun) -> SpotGroupRun:
-    return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
 
 
 def _signed_out(
