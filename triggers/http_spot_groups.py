@@ -8,7 +8,6 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators.starting import start_spot_group_work
-from shared.cloud.ports import CloudError
 from shared.models.base import Page
 from shared.models.spot_groups import (
     ImageUpdate,
@@ -21,7 +20,7 @@ from shared.models.spot_groups import (
 )
 from shared.services import spot_groups as service
 from shared.services.ports import AdminPorts
-from shared.services.spot_group_deployments import SpotGroupPorts, placement_of
+from shared.services.spot_group_deployments import SpotGroupPorts, live_hosts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, QueryParam, created, page_of
 
 log = logging.getLogger(__name__)
@@ -65,28 +64,8 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         response=SessionHostList,
     )  # fmt: skip
     def list_session_hosts(req: ApiRequest) -> SessionHostList:
-        tenant_id = req.param("tenantId")
-        group = ports.spot_groups.get_spot_group(tenant_id, req.param("spotGroupId"))
-        hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
-        site = ports.sites.find_site(tenant_id, group.site_id)
-        live = {}
-        try:
-            if site is not None:
-                records = cloud.avd.list_session_hosts(tenant_id, placement_of(site), group.host_pool_name)
-                live = {record.vm_name: record for record in records}
-        except CloudError as exc:  # the hosts as last recorded: better than no answer while AVD is unreachable
-            log.warning("Session hosts of %s could not be read live (%s)", group.host_pool_name, exc.code)
-        shown = []
-        for host in hosts:
-            record = live.get(host.name)
-            if record is not None:
-                host = host.model_copy(update={
-                    "session_count": record.sessions, "allow_new_session": record.allow_new_session,
-                    "assigned_user_id": record.assigned_user_id,
-                    "power_state": "running" if record.status == "Available" else record.status.lower(),
-                })  # fmt: skip
-            shown.append(host)
-        return SessionHostList(value=shown)
+        group = ports.spot_groups.get_spot_group(req.param("tenantId"), req.param("spotGroupId"))
+        return SessionHostList(value=live_hosts(cloud, group))
 
     @routes.get(
         f"{GROUP}/imageUpdates", "listImageUpdates", "A Spot Group's rolling image updates, newest first",

@@ -280,3 +280,25 @@ def _forget(ports: SpotGroupPorts, group: SpotGroup) -> None:
         ports.spot_groups.delete_host(group.tenant_id, group.id, host.index)
     ports.spot_groups.delete_spot_group(group.tenant_id, group.id)
     ports.unique.release(names_scope(group.tenant_id), group.name, group.id)
+
+
+def live_hosts(ports: SpotGroupPorts, group: SpotGroup) -> list[SessionHost]:
+    """The group's hosts as recorded, with their sessions and state read live from the host pool; as recorded
+    while the pool cannot be read (better than no answer while AVD is unreachable)."""
+    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    site = ports.sites.find_site(group.tenant_id, group.site_id)
+    try:
+        records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name) \
+            if site is not None else []  # fmt: skip
+    except CloudError as exc:
+        log.warning("Session hosts of %s could not be read live (%s)", group.host_pool_name, exc.code)
+        return hosts
+    live = {record.vm_name: record for record in records}
+    return [
+        host.model_copy(update={
+            "session_count": record.sessions, "allow_new_session": record.allow_new_session,
+            "assigned_user_id": record.assigned_user_id,
+            "power_state": "running" if record.status == "Available" else record.status.lower(),
+        }) if (record := live.get(host.name)) is not None else host
+        for host in hosts
+    ]  # fmt: skip

@@ -26,11 +26,10 @@ from shared.cloud.ports import (
     HostPoolSpec,
     Placement,
     Progress,
-    VmSpec,
 )
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
-from tests.utils.progress import until_done
+from tests.utils.progress import marketplace_vm, until_done
 
 APP_TENANT = "spot-groups"
 REGION, RG = "westeurope", "rg-spot"
@@ -81,14 +80,7 @@ class Cloud:
 
     def vm(self) -> str:
         """A running VM made as provisioning makes one; its name."""
-        name = f"spot-{uuid.uuid4().hex[:8]}"
-        spec = VmSpec(
-            name=name, nic_name=f"{name}-nic", computer_name=name[:15].upper(), placement=self.placement,
-            vm_size="Standard_D2s_v5", image_type="gallery", image_id=MARKETPLACE, os_disk_size_gb=128,
-            subnet_id=None,
-        )  # fmt: skip
-        assert until_done(lambda op: self.compute.create_vm(APP_TENANT, spec, op)).done
-        return name
+        return marketplace_vm(self.compute, APP_TENANT, self.placement, MARKETPLACE, "spot")
 
     def register(self, pool: str, vm: str) -> Progress:
         return until_done(lambda op: self.avd.register_session_host(APP_TENANT, self.placement, pool, vm, op))

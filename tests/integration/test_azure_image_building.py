@@ -20,10 +20,10 @@ from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
-from shared.cloud.ports import CloudError, GalleryImage, Placement, Progress, VmSpec
+from shared.cloud.ports import CloudError, GalleryImage, Placement, Progress
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
-from tests.utils.progress import until_done
+from tests.utils.progress import marketplace_vm, until_done
 
 APP_TENANT = "image-sets"
 REGION, REPLICA, RG = "westeurope", "northeurope", "rg-images"
@@ -50,13 +50,7 @@ class Cloud:
 
     def build_vm(self, deallocated: bool = True) -> str:
         """A build VM from the marketplace image, made as provisioning makes a Cloud PC's; its name."""
-        name = f"build-{uuid.uuid4().hex[:8]}"
-        spec = VmSpec(
-            name=name, nic_name=f"{name}-nic", computer_name=name[:15].upper(), placement=self.placement,
-            vm_size="Standard_D2s_v5", image_type="gallery", image_id=MARKETPLACE, os_disk_size_gb=128,
-            subnet_id=None,
-        )  # fmt: skip
-        assert until_done(lambda op: self.compute.create_vm(APP_TENANT, spec, op)).done
+        name = marketplace_vm(self.compute, APP_TENANT, self.placement, MARKETPLACE, "build")
         if deallocated:
             assert until_done(lambda op: self.ops.power_vm(APP_TENANT, self.placement, name, "deallocate", op)).done
         return name

@@ -17,7 +17,7 @@ from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services import image_sets, spot_group_power, spot_groups
 from shared.services.image_builds import advance_build
 from shared.services.image_sets import QUIET
-from shared.services.spot_group_deployments import advance, host_runs, replacement_batches
+from shared.services.spot_group_deployments import advance, host_runs, live_hosts, replacement_batches
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 
@@ -464,3 +464,14 @@ def test_a_delete_with_no_time_to_sign_out_goes_at_once(fakes: Fakes) -> None:
                                                drain_timeout_minutes=0)  # fmt: skip
     assert deploy(fakes, removal) == "succeeded"
     assert fakes.spot_groups.find_spot_group(TENANT, group_id) is None
+
+
+def test_session_hosts_show_their_live_sessions_and_as_recorded_while_the_pool_cannot_be_read(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=6)
+    group = fakes.spot_groups.get_spot_group(TENANT, group_id)
+    sessions(fakes, group_id, h0=3)
+    [live] = live_hosts(fakes.spot_group_ports(), group)
+    assert (live.session_count, live.power_state) == (3, "running")
+    fakes.script.fail("list_session_hosts", code="ServiceUnavailable")
+    [recorded] = live_hosts(fakes.spot_group_ports(), group)
+    assert recorded.session_count == 0 and recorded.status == "running"
