@@ -28,7 +28,9 @@ from triggers import (
     http_images,
     http_meta,
     http_policies,
+    http_portal,
     http_spot_groups,
+    http_summary,
     http_tenants,
     http_users,
     timers,
@@ -42,8 +44,10 @@ def create_app(services: Services) -> df.DFApp:
     api = Api(HttpGate(services.tokens, services.access, services.audit))
     blueprints = [
         http_meta.blueprint(api, services),
+        http_portal.blueprint(api, services.settings),
         http_identity.blueprint(api, services.access, services.audit_events),
         http_tenants.blueprint(api, services.admin, services.access),
+        http_summary.blueprint(api, services.admin, services.engine),
         http_connections.blueprint(api, services.admin),
         http_images.blueprint(api, services.admin),
         http_image_sets.blueprint(api, services.admin),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from azure_emulator import arm, controls, graph, identity, keyvault
+from azure_emulator import arm, controls, graph, identity, keyvault, sign_in
 from azure_emulator.controls import Controls
+from azure_emulator.development_issuer import DevelopmentIssuer
 from azure_emulator.server import Context, EmulatorServer, Router
 from azure_emulator.store import Store
 from azure_emulator.tls import Certificates, ensure_certificates
@@ -16,8 +17,15 @@ from azure_emulator.tokens import TokenIssuer
 def build_context(state_dir: Path | None) -> Context:
     """State in `state_dir` (kept across restarts) or, with None, in memory only."""
     store = Store(state_dir / "state.sqlite" if state_dir else None)
-    ctx = Context(store=store, controls=Controls(), tokens=TokenIssuer(state_dir), router=Router(), state_dir=state_dir)
-    for module in (controls, identity, graph, keyvault, arm):
+    ctx = Context(
+        store=store,
+        controls=Controls(),
+        tokens=TokenIssuer(state_dir),
+        users=DevelopmentIssuer(state_dir),  # with no folder its key lives in memory only, as `tokens`' does
+        router=Router(),
+        state_dir=state_dir,
+    )
+    for module in (controls, identity, sign_in, graph, keyvault, arm):
         module.register(ctx)
     return ctx
 

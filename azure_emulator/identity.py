@@ -7,7 +7,8 @@ collide with `/arm`, `/graph`, `/keyvault`, `/msi` or `/emulator`.
 - `GET /{tenant}/v2.0/.well-known/openid-configuration`: what MSAL's tenant discovery reads.
 - `POST /{tenant}/oauth2/v2.0/token`: client credentials with a client secret (any non-empty secret is accepted:
   the emulator keeps no app registrations) or a client assertion, which must be a token this emulator issued for
-  `api://AzureADTokenExchange` (a managed identity's, as a federated identity credential trusts).
+  `api://AzureADTokenExchange` (a managed identity's, as a federated identity credential trusts). Other modules add
+  grant types to `ctx.grants` (the sign-in page's `authorization_code` and `refresh_token`: `sign_in.py`).
 - `GET /msi/token?api-version=2019-08-01&resource=...` with `X-IDENTITY-HEADER`: App Service's managed identity
   endpoint, what ManagedIdentityCredential calls when IDENTITY_ENDPOINT and IDENTITY_HEADER are set. The identity
   lives in the emulator's home tenant `HOME_TENANT_ID`; the header's value is the launcher's `IDENTITY_HEADER`
@@ -20,6 +21,8 @@ collide with `/arm`, `/graph`, `/keyvault`, `/msi` or `/emulator`.
   `{"accessToken", "expiresOn", "principalId", "tenantId", "issuer"}`. Not an Entra endpoint: a test or
   `make token` stands in for a user's sign-in with it.
 
+Discovery, keys and the token endpoint answer browsers on any origin (CORS), as Entra's do for single-page apps.
+
 Errors are OAuth's `{"error", "error_description", "error_codes"}` (what MSAL reads), not Graph's shape.
 """
 
@@ -31,13 +34,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
-from azure_emulator.development_issuer import (
-    APP_API_AUDIENCE,
-    HOME_TENANT_ID,
-    LIFETIME_S,
-    DevelopmentIssuer,
-    issuer_url,
-)
+from azure_emulator.development_issuer import APP_API_AUDIENCE, HOME_TENANT_ID, LIFETIME_S, issuer_url
 from azure_emulator.launcher import IDENTITY_HEADER, IDENTITY_PATH
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -71,7 +68,7 @@ def audience_of(scope: str) -> str | None:
     return None
 
 
-def _form(request: Request) -> dict[str, str]:
+def form_of(request: Request) -> dict[str, str]:
     return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
@@ -90,7 +87,10 @@ def register(ctx: Context) -> None:
                 "token_endpoint": f"{base}/oauth2/v2.0/token",
                 "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
                 "jwks_uri": f"{base}/discovery/v2.0/keys",
+                "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
                 "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+                "code_challenge_methods_supported": ["S256"],
                 "subject_types_supported": ["pairwise"],
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "token_endpoint_auth_methods_supported": [
@@ -108,33 +108,41 @@ def register(ctx: Context) -> None:
         rf"/{TENANT}/v2\.0/\.well-known/openid-configuration",
         rf"/{TENANT}/\.well-known/openid-configuration",
     ):
-        r.route("GET", path, operation="openidConfiguration", api="identity", auth=False, faults=False)(
-            openid_configuration
-        )
+        r.route(
+            "GET", path, operation="openidConfiguration", api="identity", auth=False, faults=False, cors=True
+        )(openid_configuration)
 
-    # ctx.state_dir is None with --in-memory: the signing key then lives in memory only, as ctx.tokens' does
-    users = DevelopmentIssuer(ctx.state_dir, clock=ctx.clock)
-
-    @r.route("GET", rf"/{TENANT}/discovery/v2\.0/keys", operation="openidKeys", api="identity", auth=False)
+    @r.route("GET", rf"/{TENANT}/discovery/v2\.0/keys", operation="openidKeys", api="identity", auth=False, cors=True)
     def keys(request: Request) -> Response:
-        return Response(200, users.jwks())
+        return Response(200, ctx.users.jwks())
 
     @r.route(
-        "POST", rf"/{TENANT}/oauth2/v2\.0/token", operation="acquireToken", api="identity", auth=False, faults=False
+        "POST",
+        rf"/{TENANT}/oauth2/v2\.0/token",
+        operation="acquireToken",
+        api="identity",
+        auth=False,
+        faults=False,
+        cors=True,
     )
     def token(request: Request) -> Response:
         ctx.controls.set_request_tenant(request.params["tenant"])  # a fault may be scoped to this tenant
         fault = ctx.controls.take_fault("acquireToken")
         if fault is not None:
             return oauth_error(fault.status, fault.error_code or "temporarily_unavailable", 50001, "Injected failure.")
+        form = form_of(request)
+        grant = ctx.grants.get(form.get("grant_type", ""))
+        if grant is None:
+            known = ", ".join(sorted(ctx.grants))
+            return oauth_error(400, "unsupported_grant_type", 70003, f"The grant_type must be one of: {known}.")
+        return grant(request, form)
+
+    def client_credentials(request: Request, form: dict[str, str]) -> Response:
         tenant = request.params["tenant"]
-        form = _form(request)
         if tenant in ("common", "organizations"):
             return oauth_error(
                 400, "invalid_request", 90009, "Use a tenant-specific endpoint for the client credentials flow."
             )
-        if form.get("grant_type") != "client_credentials":
-            return oauth_error(400, "unsupported_grant_type", 70003, "Only client_credentials is supported here.")
         client_id = form.get("client_id", "")
         if not client_id:
             return oauth_error(400, "invalid_request", 900144, "The request body must contain 'client_id'.")
@@ -161,6 +169,8 @@ def register(ctx: Context) -> None:
             200,
             {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": access_token},
         )
+
+    ctx.grants["client_credentials"] = client_credentials
 
     @r.route("GET", IDENTITY_PATH, operation="acquireManagedIdentityToken", api="identity", auth=False, faults=False)
     def managed_identity_token(request: Request) -> Response:
@@ -211,7 +221,7 @@ def register(ctx: Context) -> None:
         """A user's access token for the app's API, from the development issuer."""
         body = _user_token_request(request)
         tenant = body.get("tenantId", HOME_TENANT_ID)
-        access_token, claims = users.issue(
+        access_token, claims = ctx.users.issue(
             body["name"],
             base_url=request.base_url,
             tenant_id=tenant,

@@ -1,4 +1,4 @@
-"""The emulator's HTTP(S) server: routes by method and path pattern, bearer tokens, request counts, faults."""
+"""The emulator's HTTP(S) server: routes by method and path pattern, bearer tokens, request counts, faults, CORS."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from azure_emulator.controls import Controls
+from azure_emulator.development_issuer import DevelopmentIssuer
 from azure_emulator.store import Store
 from azure_emulator.tokens import TokenIssuer
 
@@ -25,6 +26,11 @@ log = logging.getLogger("azure_emulator")
 
 Api = Literal["arm", "graph", "keyvault", "identity", "emulator"]
 Kind = Literal["read", "write", "poll"]
+# a browser may only send these names in Access-Control-Request-Headers; anything else is not echoed back
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# an Origin is echoed only when it is one (scheme://host[:port] or null); anything else gets `*`
+ORIGIN = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://[^\s,/]+|null)")
+PREFLIGHT_MAX_AGE_S = 3600
 
 
 class ApiError(Exception):
@@ -81,6 +87,8 @@ class Request:
 
 
 Handler = Callable[[Request], Response]
+# one grant_type of the v2.0 token endpoint: the request and its form fields
+Grant = Callable[[Request, dict[str, str]], Response]
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ class Route:
     kind: Kind
     auth: bool  # a bearer token is required
     faults: bool  # the dispatcher applies armed faults of `operation` before the handler runs
+    cors: bool  # browsers on any origin may call it (Entra's token, discovery and key endpoints are open to SPAs)
 
 
 class Router:
@@ -111,13 +120,14 @@ class Router:
         kind: Kind | None = None,
         auth: bool = True,
         faults: bool = True,
+        cors: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register `handler` for METHOD and a regex of the whole path (matched case-insensitively, as ARM is)."""
 
         def register(handler: Handler) -> Handler:
             counted: Kind = kind or ("read" if method == "GET" else "write")
             compiled = re.compile(f"^{pattern}/?$", re.IGNORECASE)
-            self.routes.append(Route(method, compiled, handler, operation, api, counted, auth, faults))
+            self.routes.append(Route(method, compiled, handler, operation, api, counted, auth, faults, cors))
             return handler
 
         return register
@@ -134,6 +144,10 @@ class Router:
             other = True
         return None, {}, other
 
+    def cors_methods(self, path: str) -> list[str]:
+        """The methods a browser may call `path` with from another origin; none for a path without CORS."""
+        return [route.method for route in self.routes if route.cors and route.pattern.match(path)]
+
 
 @dataclass
 class Context:
@@ -142,11 +156,13 @@ class Context:
     store: Store
     controls: Controls
     tokens: TokenIssuer
+    users: DevelopmentIssuer  # signs user tokens for the app's API: `make token`'s and the sign-in page's
     router: Router
     state_dir: Path | None
     base_url: str = ""
     clock: Callable[[], float] = time.time
     background: list[Callable[[], None]] = field(default_factory=list)  # stopped with the server
+    grants: dict[str, Grant] = field(default_factory=dict)  # the token endpoint's, by grant_type
 
 
 def _bearer(headers: dict[str, str]) -> str | None:
@@ -157,6 +173,10 @@ def _bearer(headers: dict[str, str]) -> str | None:
 
 
 def dispatch(ctx: Context, request: Request) -> Response:
+    if request.method == "OPTIONS":
+        methods = ctx.router.cors_methods(request.path)
+        if methods:
+            return preflight(request, methods)
     route, params, other = ctx.router.match(request.method, request.path)
     if route is None:
         if other:
@@ -180,7 +200,26 @@ def dispatch(ctx: Context, request: Request) -> Response:
         except ApiError as exc:
             response = error_response(exc)
     ctx.controls.count(route.api, route.kind, request.operation, request.method, response.status)
+    if route.cors:  # on errors too: without them a browser hides the error body from the page
+        response.headers.update(cors_headers(request))
     return response
+
+
+def cors_headers(request: Request) -> dict[str, str]:
+    origin = request.headers.get("origin", "")
+    return {"Access-Control-Allow-Origin": origin if ORIGIN.fullmatch(origin) else "*", "Vary": "Origin"}
+
+
+def preflight(request: Request, methods: list[str]) -> Response:
+    """A CORS preflight's answer: any origin, the path's methods, and whichever well-formed headers it asks for."""
+    headers = cors_headers(request)
+    headers["Vary"] = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+    headers["Access-Control-Allow-Methods"] = ", ".join(dict.fromkeys([*methods, "OPTIONS"]))
+    asked = HEADER_NAME.findall(request.headers.get("access-control-request-headers", ""))
+    if asked:
+        headers["Access-Control-Allow-Headers"] = ", ".join(asked)
+    headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_S)
+    return Response(204, None, headers)
 
 
 def error_response(exc: ApiError) -> Response:
@@ -233,7 +272,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
-    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = _handle  # noqa: N815 - the base class's names
+    do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle  # noqa: N815 - the base's names
 
 
 class EmulatorServer(ThreadingHTTPServer):

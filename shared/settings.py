@@ -103,6 +103,17 @@ class Settings(BaseSettings):
         default="", description="Comma-separated Entra object ids of the organization owners (owner of every tenant)."
     )
 
+    portal_client_id: str | None = Field(
+        default=None,
+        description="The app registration the admin portal signs in with (an SPA platform); unset: APP_CLIENT_ID.",
+    )
+    portal_authority: str | None = Field(
+        default=None, pattern=r"^https://", description="Where the portal signs in; unset: the first AUTH_ISSUERS."
+    )
+    portal_scope: str | None = Field(
+        default=None, description="The API scope the portal asks for; unset: <first AUTH_AUDIENCE>/access_as_user."
+    )
+
     @property
     def audiences(self) -> list[str]:
         return _listed(self.auth_audience)

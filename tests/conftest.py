@@ -13,6 +13,7 @@ from azure_emulator.launcher import EmulatorProcess
 from devhost.azurite import Azurite
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.utils.app_stack"]  # the app on devhost, shared by the e2e and browser tiers
 
 
 @pytest.fixture(scope="session")

@@ -28,13 +28,17 @@ ACCESS: dict[str, Access] = {
     "openApiDocument": Audience.ANYONE,
     "directoryNotifications": Audience.ANYONE,  # Graph calls it; it checks the handshake and clientState
     "directoryLifecycleNotifications": Audience.ANYONE,
-    "unmatchedRoute": Audience.ANYONE,  # what no operation serves: 404 or 405 in the contract's shape
+    "unmatchedRoute": Audience.ANYONE,
+    "getPortalConfiguration": Audience.ANYONE,  # read before anyone signs in
+    "portalFiles": Audience.ANYONE,  # the portal's static files; its API calls carry the user's token
+    "apiDocs": Audience.ANYONE,  # what no operation serves: 404 or 405 in the contract's shape
     "listServicePlans": Audience.SIGNED_IN,
     "getMe": Audience.SIGNED_IN,
     # tenants
     "createTenant": Audience.ORGANIZATION_OWNER,
     "listTenants": Audience.SIGNED_IN,  # only the caller's tenants
     "getTenant": READER,
+    "getTenantSummary": READER,
     "updateTenant": ADMINISTRATOR,
     "deleteTenant": OWNER,
     # access to a tenant, and its audit log

@@ -175,6 +175,8 @@ class ApiRequest:
                 raise _bad_query(param.name, f"{param.name} must be one of {', '.join(map(str, enum))}.")
             elif param.schema.get("format") == "date-time" and not _aware_time(value):
                 raise _bad_query(param.name, f"{param.name} must be a time with its offset, e.g. 2026-01-31T12:00:00Z.")
+            elif len(value) > param.schema.get("maxLength", len(value)):
+                raise _bad_query(param.name, f"{param.name} may have at most {param.schema['maxLength']} characters.")
 
     @property
     def validate_only(self) -> bool:

@@ -21,6 +21,13 @@ FILTERS = (
     QueryParam("provisioningPolicyId", "Only Cloud PCs of this policy."),
     QueryParam("userId", "Only this user's Cloud PCs."),
 )
+SEARCH = QueryParam(
+    "search",
+    "Only Cloud PCs whose userPrincipalName, displayName or managedDeviceName starts with this text, in any case "
+    "(each character matches itself or its upper- or lower-case form; no match inside a name). "
+    "Combines with the other filters and with paging.",
+    {"type": "string", "maxLength": 100},
+)
 
 
 class CloudPcTimeline(ApiModel):
@@ -31,7 +38,7 @@ def blueprint(api: Api, ports: EnginePorts, tenants: TenantStore) -> df.Blueprin
     bp = df.Blueprint()
     routes = api.section(bp, "Cloud PCs")
 
-    @routes.get(CLOUD_PCS, "listCloudPcs", "List Cloud PCs", response=Page[CloudPc], query=(*FILTERS, *PAGING))
+    @routes.get(CLOUD_PCS, "listCloudPcs", "List Cloud PCs", response=Page[CloudPc], query=(*FILTERS, SEARCH, *PAGING))
     def list_cloud_pcs(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
         filters = {f.name: value for f in FILTERS if (value := req.query(f.name)) is not None}
@@ -39,7 +46,10 @@ def blueprint(api: Api, ports: EnginePorts, tenants: TenantStore) -> df.Blueprin
             raise ValidationFailed.of(
                 ErrorDetail("invalidQueryParameter", f"status must be one of {', '.join(sorted(STATUSES))}.", "status")
             )
-        return page_of(req, *ports.cloud_pcs.list_cloud_pcs(tenant_id, filters, top=req.top, skip_token=req.skip_token))
+        found = ports.cloud_pcs.list_cloud_pcs(
+            tenant_id, filters, search=req.query(SEARCH.name), top=req.top, skip_token=req.skip_token
+        )
+        return page_of(req, *found)
 
     @routes.get(CLOUD_PC, "getCloudPc", "Get a Cloud PC", response=CloudPc)
     def get_cloud_pc(req: ApiRequest) -> CloudPc:

@@ -42,8 +42,21 @@ class CloudPcStore(Protocol):
     def find_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc | None: ...
 
     def list_cloud_pcs(
-        self, tenant_id: str, filters: dict[str, str], *, top: int = 100, skip_token: str | None = None
-    ) -> tuple[list[CloudPc], str | None]: ...
+        self,
+        tenant_id: str,
+        filters: dict[str, str],
+        *,
+        search: str | None = None,
+        top: int = 100,
+        skip_token: str | None = None,
+    ) -> tuple[list[CloudPc], str | None]:
+        """`filters`: stored property names and the values they must equal; `search`: a prefix of the user
+        principal name, display name or device name, in any case."""
+        ...
+
+    def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
+        """The tenant's Cloud PCs counted by status, reading the status column only."""
+        ...
 
     def list_all_cloud_pcs(self, tenant_id: str) -> list[CloudPc]: ...
 
@@ -126,6 +139,10 @@ class ConnectionStore(Protocol):
         ...
 
     def count_connections(self, tenant_id: str) -> int: ...
+
+    def count_connections_by_health(self, tenant_id: str) -> dict[str, int]:
+        """The tenant's connections counted by healthCheckStatus, reading that column only."""
+        ...
 
     def any_in_site(self, tenant_id: str, site_id: str) -> bool: ...
 
@@ -218,6 +235,10 @@ class SpotGroupStore(Protocol):
     def list_spot_groups(
         self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
     ) -> tuple[list[SpotGroup], str | None]: ...
+
+    def count_spot_groups_by_status(self, tenant_id: str) -> dict[str, int]:
+        """The tenant's Spot Groups counted by status, reading the status column only."""
+        ...
 
     def any_in_site(self, tenant_id: str, site_id: str) -> bool: ...
 

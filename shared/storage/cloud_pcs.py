@@ -10,9 +10,16 @@ from shared.errors import Conflict, NotFound
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.names import DeviceNameClaim
+from shared.storage.prefix_search import MAX_COMPARISONS, key_ranges, range_filter, starts_with
 from shared.storage.tables import EntityRepository, TableStorage
 
 LINES_PER_ROW = 40  # a row's JSON stays far below the 64 KiB a property may hold
+SEARCHED = ("user_principal_name", "display_name", "managed_device_name")  # what `search` looks at
+
+
+def found(cloud_pc: CloudPc, search: str) -> bool:
+    """Whether a Cloud PC is one `search` finds: one of its SEARCHED names starts with it, in any case."""
+    return any(starts_with(getattr(cloud_pc, name), search) for name in SEARCHED)
 
 
 class TimelineRow(ApiModel):
@@ -51,10 +58,33 @@ class CloudPcRepository:
         return self._rows.find(tenant_id, cloud_pc_id)
 
     def list_cloud_pcs(
-        self, tenant_id: str, filters: dict[str, str], *, top: int = 100, skip_token: str | None = None
+        self,
+        tenant_id: str,
+        filters: dict[str, str],
+        *,
+        search: str | None = None,
+        top: int = 100,
+        skip_token: str | None = None,
     ) -> tuple[list[CloudPc], str | None]:
+        """A page of the tenant's Cloud PCs whose stored properties equal `filters` and, with `search`, whose
+        user principal name, display name or device name starts with it in any case (see prefix_search)."""
         clauses = ["PartitionKey eq @tenant"] + [f"{name} eq @{name}" for name in sorted(filters)]
-        return self._rows.page(" and ".join(clauses), {"tenant": tenant_id, **filters}, top=top, skip_token=skip_token)
+        parameters = {"tenant": tenant_id, **filters}
+        if not search:
+            return self._rows.page(" and ".join(clauses), parameters, top=top, skip_token=skip_token)
+        columns = [CloudPc.model_fields[name].alias or name for name in SEARCHED]
+        ranges = key_ranges(search, len(columns), MAX_COMPARISONS - len(clauses))
+        if ranges:
+            narrowing, bounds = range_filter(columns, ranges)
+            clauses.append(f"( {narrowing} )")
+            parameters |= bounds
+        return self._rows.page(
+            " and ".join(clauses), parameters, top=top, skip_token=skip_token, keep=lambda pc: found(pc, search)
+        )
+
+    def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
+        """How many of the tenant's Cloud PCs are in each status they are in (one query reading only `status`)."""
+        return dict(self._rows.count_by("status", "PartitionKey eq @tenant", {"tenant": tenant_id}))
 
     def list_all_cloud_pcs(self, tenant_id: str) -> list[CloudPc]:
         return list(self._rows.scan("PartitionKey eq @tenant", {"tenant": tenant_id}))

@@ -27,6 +27,10 @@ class ConnectionRepository:
     def count_connections(self, tenant_id: str) -> int:
         return sum(1 for _ in self._rows.scan("PartitionKey eq @t", {"t": tenant_id}))
 
+    def count_connections_by_health(self, tenant_id: str) -> dict[str, int]:
+        """How many of the tenant's connections have each health-check status (one query reading only it)."""
+        return dict(self._rows.count_by("healthCheckStatus", "PartitionKey eq @t", {"t": tenant_id}))
+
     def any_in_site(self, tenant_id: str, site_id: str) -> bool:
         return self._rows.exists("PartitionKey eq @t and siteId eq @s", {"t": tenant_id, "s": site_id})
 

@@ -30,6 +30,10 @@ class SpotGroupRepository:
     ) -> tuple[list[SpotGroup], str | None]:
         return self._groups.page("PartitionKey eq @t", {"t": tenant_id}, top=top, skip_token=skip_token)
 
+    def count_spot_groups_by_status(self, tenant_id: str) -> dict[str, int]:
+        """How many of the tenant's Spot Groups are in each status (one query reading only `status`)."""
+        return dict(self._groups.count_by("status", "PartitionKey eq @t", {"t": tenant_id}))
+
     def any_in_site(self, tenant_id: str, site_id: str) -> bool:
         return self._groups.exists("PartitionKey eq @t and siteId eq @s", {"t": tenant_id, "s": site_id})
 

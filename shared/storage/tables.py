@@ -11,7 +11,7 @@ import re
 import secrets
 import threading
 import typing
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from enum import Enum
@@ -319,15 +319,22 @@ class EntityRepository(Generic[M]):
         *,
         top: int = 100,
         skip_token: str | None = None,
+        keep: Callable[[M], bool] | None = None,
     ) -> tuple[list[M], str | None]:
-        """Up to `top` items from where `skip_token` left off, and the token for the rest."""
+        """Up to `top` items from where `skip_token` left off, and the token for the rest.
+
+        `keep` judges each item the filter returns (a rule the filter can only approximate): a page holds only
+        kept items, and storage is read on until `top` are kept or nothing is left, so no page is empty but the last.
+        """
         token = self._storage.continuations.decode(skip_token)
         items: list[M] = []
         while True:
-            wanted = min(top - len(items), MAX_PAGE)
+            wanted = min(top - len(items), MAX_PAGE)  # never more than the page has room for: none is skipped
             pager = self._query(query_filter, parameters, wanted).by_page(continuation_token=token)
             for entity in next(pager, []):
-                items.append(self.codec.from_entity(entity))
+                item = self.codec.from_entity(entity)
+                if keep is None or keep(item):
+                    items.append(item)
             token = pager.continuation_token
             if not token or len(items) >= top:
                 return items, self._storage.continuations.encode(token)
@@ -336,6 +343,11 @@ class EntityRepository(Generic[M]):
         """Every matching item, following continuation tokens."""
         for entity in self._query(query_filter, parameters, MAX_PAGE):
             yield self.codec.from_entity(entity)
+
+    def count_by(self, column: str, query_filter: str, parameters: dict[str, Any] | None = None) -> Counter[Any]:
+        """How many matching rows hold each value of `column` (None: rows without it), in one query that reads
+        only that column, following continuation tokens: no entity is loaded whole."""
+        return Counter(entity.get(column) for entity in self._query(query_filter, parameters, MAX_PAGE, [column]))
 
     def exists(self, query_filter: str, parameters: dict[str, Any] | None = None) -> bool:
         pager = self._query(query_filter, parameters, 1, select=["PartitionKey"]).by_page()

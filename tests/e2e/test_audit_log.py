@@ -11,11 +11,11 @@ import pytest
 
 from devhost.host import DevHost
 from tests.conftest import Tokens
-from tests.e2e.conftest import Collected
 from tests.e2e.test_cloud_pc_actions import act, line_appears
 from tests.e2e.test_lifecycle import one_cloud_pc, status_becomes
 from tests.e2e.test_provisioning import BIG_PLAN
 from tests.utils.api_client import ApiClient, eventually
+from tests.utils.app_stack import Collected
 from tests.utils.wizard import PASSWORD, Tenant
 
 NEW_PASSWORD = PASSWORD + "-rotated"

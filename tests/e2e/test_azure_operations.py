@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from orchestrators import names
-from tests.e2e.conftest import Collected
 from tests.e2e.test_provisioning import PLAN, settled_cloud_pcs
 from tests.utils.api_client import ApiClient
+from tests.utils.app_stack import Collected
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 ACTIVITY_DONE = re.compile(rf"Executed 'Functions\.{names.ADVANCE_PROVISIONING}' \(\w+, Id=[^,]+, Duration=(\d+)ms\)")

@@ -9,8 +9,8 @@ from devhost.azurite import Azurite
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore
 from shared.settings import load_settings
-from tests.e2e.conftest import Collected
 from tests.utils.api_client import ApiClient, eventually
+from tests.utils.app_stack import Collected
 from tests.utils.wizard import PASSWORD, Tenant
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -19,7 +20,7 @@ from shared.models.policies import ProvisioningPolicy
 from shared.models.sites import Site
 from shared.models.spot_groups import BUSY, ImageUpdate, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
-from shared.storage.cloud_pcs import StartCheck
+from shared.storage.cloud_pcs import StartCheck, found
 from shared.storage.image_sets import version_row
 from shared.storage.spot_groups import host_row
 from shared.storage.tables import decode_skip_token, encode_skip_token
@@ -130,13 +131,23 @@ class FakeCloudPcs:
         return self.table.find(tenant_id, cloud_pc_id)
 
     def list_cloud_pcs(
-        self, tenant_id: str, filters: dict[str, str], *, top: int = 100, skip_token: str | None = None
+        self,
+        tenant_id: str,
+        filters: dict[str, str],
+        *,
+        search: str | None = None,
+        top: int = 100,
+        skip_token: str | None = None,
     ) -> tuple[list[CloudPc], str | None]:
         def matches(pk: str, rk: str, item: CloudPc) -> bool:  # filters name stored (camelCase) properties
             stored = item.model_dump(by_alias=True, mode="json")
-            return pk == tenant_id and all(str(stored.get(name)) == value for name, value in filters.items())
+            wanted = all(str(stored.get(name)) == value for name, value in filters.items())
+            return pk == tenant_id and wanted and (not search or found(item, search))
 
         return self.table.page(matches, top=top, skip_token=skip_token)
+
+    def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
+        return dict(Counter(c.status for c in self.table.scan(lambda pk, rk, c: pk == tenant_id)))
 
     def list_all_cloud_pcs(self, tenant_id: str) -> list[CloudPc]:
         return self.table.scan(lambda pk, rk, c: pk == tenant_id)
@@ -255,6 +266,9 @@ class FakeConnections:
 
     def count_connections(self, tenant_id: str) -> int:
         return len(self.table.scan(lambda pk, rk, c: pk == tenant_id))
+
+    def count_connections_by_health(self, tenant_id: str) -> dict[str, int]:
+        return dict(Counter(c.health_check_status for c in self.table.scan(lambda pk, rk, c: pk == tenant_id)))
 
     def any_in_site(self, tenant_id: str, site_id: str) -> bool:
         return bool(self.table.scan(lambda pk, rk, c: pk == tenant_id and c.site_id == site_id))
@@ -422,6 +436,9 @@ class FakeSpotGroups:
         self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
     ) -> tuple[list[SpotGroup], str | None]:
         return self.groups.page(lambda pk, rk, i: pk == tenant_id, top=top, skip_token=skip_token)
+
+    def count_spot_groups_by_status(self, tenant_id: str) -> dict[str, int]:
+        return dict(Counter(g.status for g in self.groups.scan(lambda pk, rk, g: pk == tenant_id)))
 
     def any_in_site(self, tenant_id: str, site_id: str) -> bool:
         return bool(self.groups.scan(lambda pk, rk, i: pk == tenant_id and i.site_id == site_id))

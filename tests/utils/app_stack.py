@@ -1,4 +1,4 @@
-"""One devhost serving the real app for the e2e session, on its own tables and queue."""
+"""The app on devhost over the session's Azurite and emulator, its tables and queues its own (e2e, browser tiers)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,42 @@
+"""A tenant at a glance: how many Cloud PCs are in each status, and how many connections and Spot Groups need a look."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from shared.models.base import ApiModel
+from shared.models.cloud_pcs import CloudPcStatus
+
+# a connection is healthy when its latest checks all passed, some perhaps with a note; a warning, a failure or checks
+# that have not finished (pending, running) are not: the portal points the admin at them
+HEALTHY_CHECKS = ("passed", "informational")
+READY = "ready"  # a Spot Group in any other status is being changed, has failed, or is going away
+
+
+class CloudPcCounts(ApiModel):
+    total: int = Field(description="Every Cloud PC of the tenant.")
+    by_status: dict[CloudPcStatus, int] = Field(description="Every Cloud PC status, with 0 where none is in it.")
+
+
+class ConnectionCounts(ApiModel):
+    total: int
+    not_healthy: int = Field(
+        description=f"Connections whose healthCheckStatus is none of {', '.join(HEALTHY_CHECKS)}: a warning, "
+        "a failure, or checks not finished yet (pending, running)."
+    )
+
+
+class SpotGroupCounts(ApiModel):
+    total: int
+    not_ready: int = Field(description=f"Spot Groups in any status but {READY}.")
+
+
+class TenantSummary(ApiModel):
+    tenant_id: str
+    display_name: str
+    cloud_pcs: CloudPcCounts
+    connections: ConnectionCounts
+    spot_groups: SpotGroupCounts
+    as_of_date_time: datetime = Field(description="When the counts were read.")
