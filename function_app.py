@@ -22,6 +22,7 @@ from triggers import (
     http_cloud_pc_actions,
     http_cloud_pcs,
     http_connections,
+    http_directory,
     http_directory_notifications,
     http_identity,
     http_image_sets,
@@ -58,6 +59,7 @@ def create_app(services: Services) -> df.DFApp:
             api, services.settings, services.engine, services.admin.tenants, services.bulk_actions, services.bulk_queue
         ),
         http_users.blueprint(api, services.engine, services.admin.tenants),
+        http_directory.blueprint(api, services.admin.directory, services.admin.tenants),
         directory_events.blueprint(services.settings, services.engine, services.admin.tenants, services.events),
         http_directory_notifications.blueprint(
             api, services.settings, services.admin.directory_subscriptions, services.admin.tenants, services.events

@@ -93,6 +93,7 @@ ACCESS: dict[str, Access] = {
     "getCloudPc": READER,
     "listCloudPcEvents": READER,
     "getProvisioningExplanation": READER,
+    "listDirectoryGroups": READER,
     "reprovisionCloudPc": OPERATOR,
     "retryCloudPc": OPERATOR,
     "endGracePeriodCloudPc": OPERATOR,

@@ -97,6 +97,7 @@ class Operation:
     route: str
     summary: str
     tag: str
+    description: str = ""  # what the summary cannot say; the document adds who may call it
     status: int = 200
     body: type[BaseModel] | None = None
     response: Any = None

@@ -6,13 +6,12 @@ from typing import Protocol
 
 import azure.durable_functions as df
 
-from shared.cloud.ports import CloudError
-from shared.errors import Conflict, Unavailable
 from shared.models.explanations import ProvisioningExplanation
 from shared.models.tenants import Tenant
 from shared.services.engine_ports import EnginePorts
 from shared.services.explanation import explain_user
 from triggers.http_api import Api, ApiRequest
+from triggers.http_directory import reading_directory, require_linked
 
 USER = "tenants/{tenantId}/users/{userId}"
 
@@ -35,19 +34,8 @@ def blueprint(api: Api, ports: EnginePorts, tenants: Tenants) -> df.Blueprint:
     )
     def get_explanation(req: ApiRequest) -> ProvisioningExplanation:
         tenant_id = req.param("tenantId")
-        tenant = tenants.get_tenant(tenant_id)
-        if not tenant.entra_tenant_id:
-            raise Conflict(
-                f"Tenant '{tenant.display_name}' is not linked to a Microsoft Entra tenant, so it has no users to "
-                "explain; set its entraTenantId first.",
-                code="tenantNotLinked",
-                target="entraTenantId",
-            )
-        try:
+        require_linked(tenants.get_tenant(tenant_id), "users to explain")
+        with reading_directory():
             return explain_user(ports, tenant_id, req.param("userId"))
-        except CloudError as exc:  # Graph throttled or failed: the caller can ask again, it is not their input
-            raise Unavailable(
-                f"Microsoft Graph could not be read ({exc.code}): {exc}", code="directoryUnavailable"
-            ) from exc
 
     return bp

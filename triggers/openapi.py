@@ -114,7 +114,7 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
         entry: dict[str, Any] = {
             "operationId": op.name,
             "summary": op.summary,
-            "description": describe(op.access),
+            "description": " ".join(filter(None, (op.description, describe(op.access)))),
             "x-access": str(op.access),
             "tags": [op.tag],
             "parameters": parameters,

@@ -15,7 +15,7 @@ from typing import Any
 from azure_emulator.graph import users
 from azure_emulator.graph.common import ID, GraphRoutes, bad_request, not_found, now_iso, odata_context, select
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.odata import paged, parse_filter
+from azure_emulator.graph.odata import check_directory_query, paged, parse_filter
 from azure_emulator.server import Context, Request, Response
 from azure_emulator.store import Store
 
@@ -97,6 +97,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
 
     @routes.route("GET", r"/groups", "listGroups")
     def list_groups(request: Request) -> Response:
+        check_directory_query(request)
         matches = parse_filter(request.q("$filter"))
         found = store.scan(GROUP, f"{request.tenant}/", where=matches)
         fields = selected(request)

@@ -1,8 +1,10 @@
-"""The OData Graph clients use on lists: a `$filter` subset, `$top`, and `$skiptoken` paging with `@odata.nextLink`.
+"""The OData Graph clients use on lists: a `$filter` subset, `$orderby`, `$count`, `$top`, and `$skiptoken` paging
+with `@odata.nextLink`.
 
 `$filter` grammar: comparisons `path eq|ne 'text'|true|false|null|number|guid`, `path in ('a', 'b')`,
 `startswith(path, 'text')`, `path/any(x: x/prop eq value)`, combined with `and`, `or`, `not` and parentheses.
-Strings compare case-insensitively, as directory properties do. Anything else is Graph's 400 Unsupported Query.
+Strings compare case-insensitively, as directory properties do. `$orderby` takes one property, `asc` or `desc`.
+Anything else is Graph's 400 Unsupported Query.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ TOKEN = re.compile(
     r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
     r"|(?P<num>-?\d+(?:\.\d+)?)|(?P<name>[A-Za-z_@][\w.@]*(?:/[A-Za-z_@][\w.@]*)*)|(?P<punct>[(),:]))"
 )
+ORDER_BY = re.compile(r"(?P<path>[A-Za-z_@][\w.@]*(?:/[A-Za-z_@][\w.@]*)*)(?:\s+(?P<direction>asc|desc))?", re.I)
 MAX_TOP = 999
 
 
@@ -175,15 +178,40 @@ def page_size(request: Request, default: int = 100) -> int:
     return int(raw)
 
 
-def _encode(last_key: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": last_key}).encode()).decode().rstrip("=")
+def check_directory_query(request: Request) -> None:
+    """Graph's rule for directory objects: `$count`, and sorting a filtered list, are advanced queries, answered only
+    with `ConsistencyLevel: eventual` (sorting a filtered list also needs `$count=true`)."""
+    eventual = request.headers.get("consistencylevel", "").lower() == "eventual"
+    counting = (request.q("$count") or "").lower() == "true"
+    if counting and not eventual:
+        raise ApiError(400, "Request_BadRequest", "$count is not currently supported.")
+    if request.q("$filter") and request.q("$orderby") and not (eventual and counting):
+        raise unsupported("Sorting not supported for current query.")
 
 
-def _decode(token: str) -> str:
+def _order(request: Request) -> tuple[str, bool] | None:
+    """`$orderby`'s property and whether it sorts descending; None without one."""
+    raw = (request.q("$orderby") or "").strip()
+    if not raw:
+        return None
+    match = ORDER_BY.fullmatch(raw)
+    if match is None:
+        raise unsupported(f"Unsupported $orderby '{raw}': one property, optionally asc or desc.")
+    return match["path"], (match["direction"] or "asc").lower() == "desc"
+
+
+def _encode(position: list[str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": position}).encode()).decode().rstrip("=")
+
+
+def _decode(token: str) -> list[str]:
     try:
-        return str(json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["after"])
+        after = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["after"]
     except (ValueError, KeyError, TypeError):
-        raise ApiError(400, "Request_BadRequest", "The $skiptoken is not valid.") from None
+        after = None
+    if not isinstance(after, list) or not all(isinstance(part, str) for part in after):
+        raise ApiError(400, "Request_BadRequest", "The $skiptoken is not valid.")
+    return after
 
 
 def paged(
@@ -194,18 +222,29 @@ def paged(
     default_top: int = 100,
     key: str = "id",
 ) -> dict[str, Any]:
-    """One page of `items` (ordered by `key`, then `project`ed) with `@odata.nextLink` when more follow."""
+    """One page of `items` (ordered by `$orderby`, then by `key`; then `project`ed) with `@odata.nextLink` when more
+    follow, and `@odata.count` (every item, not the page's) with `$count=true`."""
     top = page_size(request, default_top)
-    ordered = sorted(items, key=lambda item: str(item.get(key, "")))
+    order = _order(request)
+    descending = order is not None and order[1]
+
+    def position(item: dict[str, Any]) -> list[str]:  # `key` breaks ties, so a position is never shared
+        sort = [] if order is None else [str(_lookup(item, order[0]) or "").lower()]
+        return [*sort, str(item.get(key, ""))]
+
+    ordered = sorted(items, key=position, reverse=descending)
     token = request.q("$skiptoken")
     if token:
         after = _decode(token)
-        ordered = [item for item in ordered if str(item.get(key, "")) > after]
+        ordered = [item for item in ordered if (position(item) < after if descending else position(item) > after)]
     page = ordered[:top]
-    body: dict[str, Any] = {"@odata.context": context, "value": [project(item) for item in page]}
+    body: dict[str, Any] = {"@odata.context": context}
+    if (request.q("$count") or "").lower() == "true":
+        body["@odata.count"] = len(items)
+    body["value"] = [project(item) for item in page]
     if len(ordered) > top:
         query = {k: v for k, v in request.query.items() if k.lower() != "$skiptoken"}
-        query["$skiptoken"] = _encode(str(page[-1].get(key, "")))
+        query["$skiptoken"] = _encode(position(page[-1]))
         encoded = urlencode(query, safe="$',()", quote_via=quote)  # Graph's links keep `$skiptoken` readable
         body["@odata.nextLink"] = f"{request.base_url}{request.path}?{encoded}"
     return body

@@ -33,8 +33,15 @@ class DirectoryUser:
     licenses: tuple[str, ...] = ()  # service plan ids; a plan id may repeat (two licenses)
 
 
+@dataclass(frozen=True)
+class DirectoryGroup:
+    id: str
+    display_name: str
+    description: str | None = None
+
+
 class Directory(Protocol):
-    """Entra ID as the provisioning engine reads it (Graph in production)."""
+    """Entra ID as the provisioning engine and the portal's group picker read it (Graph in production)."""
 
     def get_users(self, tenant_id: str, user_ids: list[str]) -> dict[str, DirectoryUser]:
         """The users that exist among `user_ids`; unknown ids are left out."""
@@ -50,6 +57,11 @@ class Directory(Protocol):
 
     def count_licenses(self, tenant_id: str) -> dict[str, int]:
         """Licenses assigned per service plan across the tenant (Graph: subscribedSkus consumedUnits)."""
+        ...
+
+    def find_groups(self, tenant_id: str, name_prefix: str | None, top: int) -> list[DirectoryGroup]:
+        """Security groups whose display name starts with `name_prefix` in any case (every one without it), the
+        first `top` by display name: a look-up for a person picking groups, not a listing of the directory."""
         ...
 
 

@@ -16,6 +16,7 @@ from shared.cloud.ports import (
     CheckOutcome,
     CloudError,
     DeviceRecord,
+    DirectoryGroup,
     DirectoryUser,
     GalleryImage,
     HostPoolSpec,
@@ -106,12 +107,13 @@ def _arm_id(placement: Placement, kind: str, name: str) -> str:
 
 
 class FakeDirectory:
-    """Entra ID: users with their licenses (service plan ids) and groups of direct members, per tenant."""
+    """Entra ID: users with their licenses (service plan ids) and security groups of direct members, per tenant."""
 
     def __init__(self, script: Script) -> None:
         self.script = script
         self.users: dict[str, dict[str, DirectoryUser]] = {}
         self.groups: dict[str, dict[str, list[str]]] = {}
+        self.group_names: dict[str, dict[str, str]] = {}  # a group's display name, its id unless one was given
 
     def add_user(self, tenant_id: str, user_id: str, *licenses: str, display_name: str = "") -> DirectoryUser:
         user = DirectoryUser(user_id, f"{user_id}@contoso.com", display_name or user_id.title(), tuple(licenses))
@@ -129,8 +131,9 @@ class FakeDirectory:
             if user_id in members:
                 members.remove(user_id)
 
-    def add_group(self, tenant_id: str, group_id: str, *members: str) -> None:
+    def add_group(self, tenant_id: str, group_id: str, *members: str, display_name: str = "") -> None:
         self.groups.setdefault(tenant_id, {})[group_id] = list(dict.fromkeys(members))
+        self.group_names.setdefault(tenant_id, {})[group_id] = display_name or group_id
 
     def add_members(self, tenant_id: str, group_id: str, *user_ids: str) -> None:
         members = self.groups[tenant_id][group_id]
@@ -159,6 +162,12 @@ class FakeDirectory:
         """Licenses assigned per service plan (what consumed units count)."""
         self.script.enter("count_licenses")
         return dict(Counter(plan for user in self.users.get(tenant_id, {}).values() for plan in user.licenses))
+
+    def find_groups(self, tenant_id: str, name_prefix: str | None, top: int) -> list[DirectoryGroup]:
+        self.script.enter("find_groups")
+        prefix = (name_prefix or "").lower()
+        named = sorted(self.group_names.get(tenant_id, {}).items(), key=lambda group: (group[1].lower(), group[0]))
+        return [DirectoryGroup(g, name) for g, name in named if name.lower().startswith(prefix)][:top]
 
 
 @dataclass

@@ -206,3 +206,17 @@ def test_the_clock_moves_only_when_told_and_events_are_recorded() -> None:
     assert ports.clock() == T0 + timedelta(minutes=5)
     ports.events.publish_directory_event(TENANT, group_ids=["g"])
     assert [(e.tenant_id, e.group_ids, e.full) for e in fakes.events.published] == [(TENANT, ["g"], False)]
+
+
+def test_the_fake_directory_looks_groups_up_as_graph_does() -> None:
+    fakes = Fakes()
+    for group_id, name in (("g1", "HR"), ("g2", "finance-eu"), ("g3", "Finance"), ("g4", "Fine Arts")):
+        fakes.directory.add_group(TENANT, group_id, display_name=name)
+    fakes.directory.add_group(TENANT, "g5")  # no name given: its id is its name
+    found = fakes.directory.find_groups(TENANT, "FIN", 2)
+    assert [(g.id, g.display_name) for g in found] == [("g3", "Finance"), ("g2", "finance-eu")]
+    assert [g.id for g in fakes.directory.find_groups(TENANT, None, 10)] == ["g3", "g2", "g4", "g5", "g1"]
+    assert fakes.directory.find_groups("another-tenant", "fin", 10) == []
+    fakes.script.fail("find_groups", code="TooManyRequests")
+    with pytest.raises(CloudError):
+        fakes.directory.find_groups(TENANT, "fin", 10)

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
@@ -27,6 +27,7 @@ from shared.cloud.ports import CloudError
 MAX_BATCH = 20  # Graph's JSON batching limit
 DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors
 BATCH_ATTEMPTS = 4
+ODATA_SAFE = "$',()"  # left as they are in a query, as Graph's own links show them; everything else is escaped
 
 
 class GraphError(CloudError):
@@ -117,7 +118,9 @@ class GraphClient:
     ) -> HttpResponse:
         """The response of any status; transport failures become CloudError `serviceUnavailable`."""
         url = path if path.startswith(self.endpoint + "/") else self.url(path, version)
-        request = HttpRequest(method, url, params=params, json=body)
+        if params:  # azure-core would put values in the URL unescaped: a `&` or `#` in a search would end the filter
+            url += ("&" if "?" in url else "?") + urlencode(params, doseq=True, safe=ODATA_SAFE, quote_via=quote)
+        request = HttpRequest(method, url, json=body)
         try:
             response = self._client.send_request(request, **options)
         except (ServiceRequestError, ServiceResponseError) as exc:

@@ -1,4 +1,5 @@
-"""The Directory port over Microsoft Graph: users with their Windows 365 licenses, group members, license counts."""
+"""The Directory port over Microsoft Graph: users with their Windows 365 licenses, groups and their members, license
+counts."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from urllib.parse import urlencode
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_SKU
 from shared.cloud.azure.graph_client import GraphClient, GraphClients, GraphError, error_of, odata_string
-from shared.cloud.ports import DirectoryUser
+from shared.cloud.ports import DirectoryGroup, DirectoryUser
 
 STEP = "directory"
 USER_FIELDS = "id,userPrincipalName,displayName,assignedLicenses"
 IDS_PER_FILTER = 15  # Graph's limit on the values of an `in` filter over directory objects
 CHECK_GROUPS_MAX = 20  # checkMemberGroups takes at most 20 group ids
 USER_TYPE = "#microsoft.graph.user"
+GROUP_FIELDS = "id,displayName,description"
+# Graph sorts a filtered list of directory objects only as an advanced query: this header, and $count=true
+ADVANCED_QUERY = {"ConsistencyLevel": "eventual"}
+LOOKUP_MAX_WAIT_S = 2.0  # a person is waiting for a look-up: longer throttling advice is an error to show at once
 
 
 def plans_of(user: dict[str, Any]) -> tuple[str, ...]:
@@ -32,6 +37,12 @@ def _user(item: dict[str, Any]) -> DirectoryUser:
         user_principal_name=item.get("userPrincipalName") or "",
         display_name=item.get("displayName") or "",
         licenses=plans_of(item),
+    )
+
+
+def _group(item: dict[str, Any]) -> DirectoryGroup:
+    return DirectoryGroup(
+        id=item["id"], display_name=item.get("displayName") or "", description=item.get("description") or None
     )
 
 
@@ -112,6 +123,24 @@ class GraphDirectory:
             if plan is not None:
                 counts[plan.id] = counts.get(plan.id, 0) + int(sku.get("consumedUnits") or 0)
         return counts
+
+    def find_groups(self, tenant_id: str, name_prefix: str | None, top: int) -> list[DirectoryGroup]:
+        client = self._clients.client(tenant_id)
+        conditions = ["securityEnabled eq true"]
+        if name_prefix:
+            conditions.append(f"startswith(displayName,{odata_string(name_prefix)})")
+        params = {
+            "$filter": " and ".join(conditions),
+            "$orderby": "displayName",
+            "$count": "true",
+            "$top": str(top),
+            "$select": GROUP_FIELDS,
+        }
+        # one page only: the caller asked for the first `top`, so no nextLink is followed
+        page = client.call(
+            "GET", "groups", step=STEP, params=params, headers=ADVANCED_QUERY, retry_max_wait=LOOKUP_MAX_WAIT_S
+        )
+        return [_group(item) for item in page.get("value", [])[:top]]
 
 
 def _direct_groups(client: GraphClient, user_id: str) -> set[str]:

@@ -1,0 +1,83 @@
+"""HTTP routes over a tenant's linked Entra directory (the group picker), and the rules every directory read shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import azure.durable_functions as df
+
+from shared.cloud.ports import CloudError, Directory
+from shared.errors import Conflict, Unavailable
+from shared.models.directory import DirectoryGroup, DirectoryGroupList
+from shared.models.tenants import Tenant
+from shared.services.repositories import TenantStore
+from triggers.http_api import Api, ApiRequest, QueryParam
+
+DIRECTORY_GROUPS = "tenants/{tenantId}/directoryGroups"
+DEFAULT_TOP, MAX_TOP = 25, 100  # enough for a picker's drop-down; a person narrows the search rather than pages
+SEARCH = QueryParam(
+    "search",
+    "Only groups whose displayName starts with this text, in any case (as Microsoft Graph's startswith). "
+    "Without it: the first groups by displayName.",
+    {"type": "string", "maxLength": 100},
+)
+TOP = QueryParam(
+    "top",
+    f"How many groups at most, 1-{MAX_TOP} (default {DEFAULT_TOP}).",
+    {"type": "integer", "minimum": 1, "maximum": MAX_TOP},
+)
+LOOKUP = (
+    "A look-up for picking groups by name, not a listing of the directory: it answers at most `top` security "
+    "groups of the tenant's linked Microsoft Entra tenant, by displayName, and never a nextLink (type more of the "
+    "name to find others). 409 tenantNotLinked without an entraTenantId; 503 directoryUnavailable when Microsoft "
+    "Graph throttles or fails."
+)
+
+
+def require_linked(tenant: Tenant, needed_for: str) -> None:
+    """A tenant without an entraTenantId has no directory to read: a state for the admin to fix (409)."""
+    if not tenant.entra_tenant_id:
+        raise Conflict(
+            f"Tenant '{tenant.display_name}' is not linked to a Microsoft Entra tenant, so it has no {needed_for}; "
+            "set its entraTenantId first.",
+            code="tenantNotLinked",
+            target="entraTenantId",
+        )
+
+
+@contextmanager
+def reading_directory() -> Iterator[None]:
+    """Graph throttled or failed: the caller can ask again shortly, it is not their input (503)."""
+    try:
+        yield
+    except CloudError as exc:
+        if exc.code == "tenantNotLinked":  # unlinked since it was read: error_response answers 409 for it
+            raise
+        message = f"Microsoft Graph could not be read ({exc.code}): {exc}"
+        raise Unavailable(message, code="directoryUnavailable") from exc
+
+
+def blueprint(api: Api, directory: Directory, tenants: TenantStore) -> df.Blueprint:
+    bp = df.Blueprint()
+    routes = api.section(bp, "Directory")
+
+    @routes.get(
+        DIRECTORY_GROUPS,
+        "listDirectoryGroups",
+        "Find the linked Entra tenant's security groups by name",
+        description=LOOKUP,
+        response=DirectoryGroupList,
+        query=(SEARCH, TOP),
+    )
+    def list_directory_groups(req: ApiRequest) -> DirectoryGroupList:
+        tenant = tenants.get_tenant(req.param("tenantId"))
+        require_linked(tenant, "groups to look up")
+        top = int(req.query(TOP.name) or DEFAULT_TOP)  # check_query has held it to 1-MAX_TOP
+        with reading_directory():
+            found = directory.find_groups(tenant.id, req.query(SEARCH.name), top)
+        return DirectoryGroupList(
+            value=[DirectoryGroup(id=g.id, display_name=g.display_name, description=g.description) for g in found]
+        )
+
+    return bp
