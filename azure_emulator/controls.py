@@ -1,4 +1,4 @@
-"""Emulator controls that Azure does not have: faults, latency, throttles and request counts, by operation name."""
+"""Emulator controls Azure does not have, by operation name: faults, latency, throttles, page sizes, request counts."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from azure_emulator.server import Context, Request, Response
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,7 +47,7 @@ class TokenBucket:
 class Controls:
     """Thread-safe; faults and latency are kept in memory (a restart clears them, as a test would expect).
 
-    A fault or latency can be scoped to one Entra tenant: it then applies only to requests whose token is for
+    A fault, latency or page size can be scoped to one Entra tenant: it then applies only to requests whose token is for
     that tenant (the dispatcher sets the request's tenant for the handler's thread), so tests sharing one
     emulator don't trip over each other's faults.
     """
@@ -56,6 +58,7 @@ class Controls:
         self._request = threading.local()
         self.faults: dict[tuple[str, str | None], Fault] = {}
         self.latency_s: dict[tuple[str, str | None], float] = {}
+        self.page_sizes: dict[tuple[str, str | None], int] = {}  # an ARM list's page, when smaller than ARM's
         self.throttles: dict[str, tuple[float, float]] = {}  # name -> (per minute, burst)
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self.requests: Counter[tuple[str, str, str, str]] = Counter()
@@ -99,11 +102,18 @@ class Controls:
 
     # --- latency and throttles ----------------------------------------------------------------------
     def latency(self, operation: str) -> float:
+        return self._scoped(self.latency_s, operation, 0.0)
+
+    def page_size(self, operation: str, default: int) -> int:
+        return self._scoped(self.page_sizes, operation, default)
+
+    def _scoped(self, table: dict[tuple[str, str | None], T], operation: str, default: T) -> T:
+        """The value set for `operation` and the current request's tenant, else for any tenant, else `default`."""
         with self._lock:
             for key in self._keys(operation):
-                if key in self.latency_s:
-                    return self.latency_s[key]
-            return 0.0
+                if key in table:
+                    return table[key]
+            return default
 
     def throttle(self, name: str, key: str, default: tuple[float, float]) -> float:
         """0 when a `name` call for `key` may go ahead now, else the seconds to wait (answered as 429)."""
@@ -189,6 +199,20 @@ def register(ctx: Context) -> None:
         with controls._lock:
             controls.latency_s[(request.params["op"], tenant)] = seconds
         return Response(200, {"operation": request.params["op"], "seconds": seconds, "tenantId": tenant})
+
+    @r.route("PUT", r"/emulator/pageSize/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def put_page_size(request: Request) -> Response:
+        size = int(_body_number(request, "size", 1))
+        tenant = request.json().get("tenantId") or None
+        with controls._lock:
+            controls.page_sizes[(request.params["op"], tenant)] = size
+        return Response(200, {"operation": request.params["op"], "size": size, "tenantId": tenant})
+
+    @r.route("DELETE", r"/emulator/pageSize/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def delete_page_size(request: Request) -> Response:
+        with controls._lock:
+            controls.page_sizes.pop((request.params["op"], request.q("tenantId")), None)
+        return Response(204)
 
     @r.route("PUT", r"/emulator/throttles/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
     def put_throttle(request: Request) -> Response:

@@ -10,6 +10,7 @@ from azure_emulator.arm import (
     desktop_virtualization,
     extensions,
     images,
+    lists,
     network,
     nics,
     operations,
@@ -42,5 +43,6 @@ def register(ctx: Context) -> None:
         extensions,
         authorization,
         desktop_virtualization,
+        lists,  # last: its pattern takes any namespace and type, so the routes above come first
     ):
         module.register(ctx)

@@ -144,7 +144,7 @@ def register(ctx: Context) -> None:
             if _related(d["resource"]["properties"]["scope"], scope, at_scope)
             and (principal is None or d["resource"]["properties"]["principalId"].lower() == principal.group(1).lower())
         ]  # fmt: skip
-        return common.listing(found)
+        return common.listing(ctx, request, found)
 
     @common.route(ctx, "GET", SCOPE + PROVIDER + r"/permissions", operation="listPermissions")
     def list_permissions(request: Request) -> Response:

@@ -7,10 +7,13 @@ but does not show: the creating Entra tenant (`tid`), a pending operation, a VM'
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from azure_emulator.server import ApiError, Context, Kind, Request, Response
 
@@ -18,6 +21,7 @@ RESOURCE = "arm.resource"
 SUB = r"/arm/subscriptions/(?P<sub>[^/]+)"
 RG = SUB + r"/resourceGroups/(?P<rg>[^/]+)"
 NAME = r"[^/]+"
+PAGE_SIZE = 1000  # ARM's page for most lists; `PUT /emulator/pageSize/{operation}` makes a smaller one
 
 Doc = dict[str, Any]
 
@@ -119,8 +123,32 @@ def shown(doc: Doc) -> dict[str, Any]:
     return resource
 
 
-def listing(docs: list[Doc]) -> Response:
-    return Response(200, {"value": [shown(d) for d in docs]})
+def listing(ctx: Context, request: Request, docs: list[Doc], show: Callable[[Doc], dict[str, Any]] = shown) -> Response:
+    """One page of `docs` in id order, with ARM's `nextLink` (the same query and a `$skiptoken`) when more follow.
+
+    The token names the last id shown rather than an offset, so a resource created or deleted between two pages
+    neither repeats nor hides another one.
+    """
+    ordered = sorted(docs, key=lambda d: key(d["resource"]["id"]))
+    token = request.q("$skiptoken")
+    if token:
+        after = _decode(token)
+        ordered = [d for d in ordered if key(d["resource"]["id"]) > after]
+    size = ctx.controls.page_size(request.operation, PAGE_SIZE)
+    page = ordered[:size]
+    body: dict[str, Any] = {"value": [show(d) for d in page]}
+    if len(ordered) > size:
+        query = {k: v for k, v in request.query.items() if k.lower() != "$skiptoken"}
+        query["$skiptoken"] = base64.urlsafe_b64encode(key(page[-1]["resource"]["id"]).encode()).decode().rstrip("=")
+        body["nextLink"] = f"{request.base_url}{quote(request.path)}?{urlencode(query)}"
+    return Response(200, body)
+
+
+def _decode(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise ApiError(400, "InvalidParameter", "The $skiptoken is not one this list issued.") from None
 
 
 def route(

@@ -242,11 +242,6 @@ def register(ctx: Context) -> None:
     def get_instance_view(request: Request) -> Response:
         return Response(200, instance_view(ctx, common.require(ctx, vm_id_of(request), "virtual machine")))
 
-    @common.route(ctx, "GET", common.RG + r"/providers/Microsoft\.Compute/virtualMachines", operation="listVms")
-    def list_vms(request: Request) -> Response:
-        docs = common.in_group(ctx, request.params["sub"], request.params["rg"], NS, "virtualMachines")
-        return Response(200, {"value": [view(ctx, d, request.q("$expand")) for d in docs]})
-
     @common.route(ctx, "DELETE", VM, operation="deleteVm", faults=False)
     def delete_vm(request: Request) -> Response:
         vm = common.get(ctx, vm_id_of(request))

@@ -109,7 +109,7 @@ def _registration(doc: Doc, with_token: bool) -> dict[str, Any]:
             "registrationTokenOperation": "Update"}  # fmt: skip
 
 
-def _pool_view(ctx: Context, doc: Doc, with_token: bool = False) -> dict[str, Any]:
+def pool_view(ctx: Context, doc: Doc, with_token: bool = False) -> dict[str, Any]:
     shown = common.shown(doc)
     shown["properties"]["registrationInfo"] = _registration(doc, with_token)
     shown["properties"]["applicationGroupReferences"] = [g["resource"]["id"] for g in _app_groups(ctx, doc)]
@@ -160,7 +160,7 @@ def _register_host_pools(ctx: Context) -> None:
         }  # fmt: skip
         _issue_token(ctx, doc, props.get("registrationInfo"))
         common.put(ctx, doc)
-        return Response(200 if existing else 201, _pool_view(ctx, doc, with_token=True))
+        return Response(200 if existing else 201, pool_view(ctx, doc, with_token=True))
 
     @common.route(ctx, "PATCH", HOST_POOL, operation="updateHostPool")
     def patch_pool(request: Request) -> Response:
@@ -171,17 +171,11 @@ def _register_host_pools(ctx: Context) -> None:
         doc["resource"]["properties"] = changed
         _issue_token(ctx, doc, props.get("registrationInfo"))
         common.put(ctx, doc)
-        return Response(200, _pool_view(ctx, doc, with_token=True))
+        return Response(200, pool_view(ctx, doc, with_token=True))
 
     @common.route(ctx, "GET", HOST_POOL, operation="getHostPool")
     def get_pool(request: Request) -> Response:
-        return Response(200, _pool_view(ctx, common.require(ctx, _pool_id(request), "host pool")))
-
-    @common.route(ctx, "GET", PROVIDER + r"/hostPools", operation="listHostPools")
-    def list_pools(request: Request) -> Response:
-        common.require_group(ctx, request.params["sub"], request.params["rg"])
-        docs = common.in_group(ctx, request.params["sub"], request.params["rg"], NS, "hostPools")
-        return Response(200, {"value": [_pool_view(ctx, d) for d in docs]})
+        return Response(200, pool_view(ctx, common.require(ctx, _pool_id(request), "host pool")))
 
     @common.route(ctx, "POST", HOST_POOL + r"/retrieveRegistrationToken", operation="retrieveRegistrationToken")
     def retrieve_token(request: Request) -> Response:
@@ -225,8 +219,8 @@ def _register_session_hosts(ctx: Context) -> None:
     @common.route(ctx, "GET", HOST_POOL + r"/sessionHosts", operation="listSessionHosts")
     def list_hosts(request: Request) -> Response:
         common.require(ctx, _pool_id(request), "host pool")
-        return Response(200, {"value": [_host_view(ctx, d) for d in common.children(ctx, _pool_id(request),
-                                                                                  "sessionHosts")]})  # fmt: skip
+        hosts = common.children(ctx, _pool_id(request), "sessionHosts")
+        return common.listing(ctx, request, hosts, lambda doc: _host_view(ctx, doc))
 
     @common.route(ctx, "GET", SESSION_HOST, operation="getSessionHost")
     def get_host(request: Request) -> Response:

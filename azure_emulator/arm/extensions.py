@@ -112,7 +112,7 @@ def _register_extensions(ctx: Context) -> None:
     @common.route(ctx, "GET", compute.VM + r"/extensions", operation="listExtensions")
     def list_extensions(request: Request) -> Response:
         common.require(ctx, compute.vm_id_of(request), "virtual machine")
-        return common.listing(common.children(ctx, compute.vm_id_of(request), "extensions"))
+        return common.listing(ctx, request, common.children(ctx, compute.vm_id_of(request), "extensions"))
 
     @common.route(ctx, "DELETE", EXTENSION, operation="deleteExtension", faults=False)
     def delete_extension(request: Request) -> Response:
@@ -162,7 +162,7 @@ def _register_run_commands(ctx: Context) -> None:
     def list_run_commands(request: Request) -> Response:
         common.require(ctx, compute.vm_id_of(request), "virtual machine")
         docs = common.children(ctx, compute.vm_id_of(request), "runCommands")
-        return Response(200, {"value": [_command_view(d, request.q("$expand")) for d in docs]})
+        return common.listing(ctx, request, docs, lambda doc: _command_view(doc, request.q("$expand")))
 
     @common.route(ctx, "DELETE", RUN_COMMAND, operation="deleteRunCommand", faults=False)
     def delete_run_command(request: Request) -> Response:

@@ -125,10 +125,6 @@ def _register_managed_images(ctx: Context) -> None:
         )
         return Response(200, common.shown(common.require(ctx, image_id, "image")))
 
-    @common.route(ctx, "GET", common.RG + r"/providers/Microsoft\.Compute/images", operation="listImages")
-    def list_images(request: Request) -> Response:
-        return common.listing(common.in_group(ctx, request.params["sub"], request.params["rg"], NS, "images"))
-
     @common.route(ctx, "DELETE", IMAGE, operation="deleteImage", faults=False)
     def delete_image(request: Request) -> Response:
         image_id = common.provider_id(
@@ -263,7 +259,7 @@ def _register_galleries(ctx: Context) -> None:
 
     @common.route(ctx, "GET", DEFINITION + r"/versions", operation="listGalleryImageVersions")
     def list_versions(request: Request) -> Response:
-        return common.listing(common.children(ctx, ids(request)[1], "versions"))
+        return common.listing(ctx, request, common.children(ctx, ids(request)[1], "versions"))
 
     @common.route(ctx, "DELETE", VERSION, operation="deleteGalleryImageVersion", faults=False)
     def delete_version(request: Request) -> Response:

@@ -179,13 +179,6 @@ def register(ctx: Context) -> None:
         ctx.controls.raise_fault("virtualNetworkReadiness")  # the connection check that reads the network
         return Response(200, vnet_view(ctx, doc))
 
-    @common.route(
-        ctx, "GET", common.RG + r"/providers/Microsoft\.Network/virtualNetworks", operation="listVirtualNetworks"
-    )
-    def list_vnets(request: Request) -> Response:
-        docs = common.in_group(ctx, request.params["sub"], request.params["rg"], NS, "virtualNetworks")
-        return Response(200, {"value": [vnet_view(ctx, d) for d in docs]})
-
     @common.route(ctx, "GET", VNET + r"/subnets/(?P<subnet>[^/]+)", operation="getSubnet")
     def get_subnet(request: Request) -> Response:
         subnet_id = f"{_vnet_id(request)}/subnets/{request.params['subnet']}"

@@ -102,12 +102,6 @@ def register(ctx: Context) -> None:
     def get_nic(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, _nic_id(request), "network interface")))
 
-    @common.route(ctx, "GET", common.RG + r"/providers/Microsoft\.Network/networkInterfaces", operation="listNics")
-    def list_nics(request: Request) -> Response:
-        return common.listing(
-            common.in_group(ctx, request.params["sub"], request.params["rg"], NS, "networkInterfaces")
-        )
-
     @common.route(ctx, "DELETE", NIC, operation="deleteNic", faults=False)
     def delete_nic(request: Request) -> Response:
         nic = common.get(ctx, _nic_id(request))

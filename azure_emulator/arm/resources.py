@@ -48,7 +48,7 @@ def register(ctx: Context) -> None:
     def list_groups(request: Request) -> Response:
         prefix = f"/subscriptions/{request.params['sub']}/resourcegroups/".lower()
         docs = ctx.store.scan(common.RESOURCE, prefix, where=lambda d: d["resource"]["type"].endswith("resourceGroups"))
-        return common.listing(docs)
+        return common.listing(ctx, request, docs)
 
     @common.route(ctx, "DELETE", group, operation="deleteResourceGroup", faults=False)
     def delete_group(request: Request) -> Response:

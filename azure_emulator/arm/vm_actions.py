@@ -37,10 +37,6 @@ def register(ctx: Context) -> None:
             200, common.shown(common.require(ctx, common.provider_id(p["sub"], p["rg"], NS, "disks", p["disk"])))
         )
 
-    @common.route(ctx, "GET", disk, operation="listDisks")
-    def list_disks(request: Request) -> Response:
-        return common.listing(common.in_group(ctx, request.params["sub"], request.params["rg"], NS, "disks"))
-
     @common.route(ctx, "PATCH", disk + r"/(?P<disk>[^/]+)", operation="updateDisk", faults=False)
     def update_disk(request: Request) -> Response:
         p = request.params

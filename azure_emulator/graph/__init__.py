@@ -7,7 +7,7 @@ State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Err
 
 from __future__ import annotations
 
-from azure_emulator.graph import batch, devices, groups, notifications, users
+from azure_emulator.graph import batch, devices, groups, notifications, skus, users
 from azure_emulator.graph.common import GraphRoutes
 from azure_emulator.server import Context
 
@@ -17,6 +17,7 @@ def register(ctx: Context) -> None:
     notifier = notifications.Notifier(ctx)
     ctx.background.append(notifier.stop)
     users.register(ctx, routes, notifier.changed)
+    skus.register(ctx, routes)
     groups.register(ctx, routes, notifier.changed)
     devices.register(ctx, routes)
     batch.register(ctx, routes)

@@ -1,15 +1,26 @@
-"""The license SKUs every emulated tenant has bought: the Windows 365 Enterprise sizes and one suite that is not one.
+"""The license SKUs every emulated tenant has bought, and how many units of each: Graph's `subscribedSkus`.
 
-The skuIds are the emulator's own stable GUIDs (uuid5 of the part number); the app's catalog carries the same
-`skuId`/`skuPartNumber` per service plan. Each tenant starts with `DEFAULT_UNITS` enabled units of every SKU;
-`PUT /emulator/graph/subscribedSkus/{skuId}` `{tenantId, enabledUnits}` changes a tenant's count.
+The SKUs are the Windows 365 Enterprise sizes and one suite that is not one; their skuIds are the emulator's own
+stable GUIDs (uuid5 of the part number), and the app's catalog carries the same `skuId`/`skuPartNumber` per
+service plan. Each tenant starts with `DEFAULT_UNITS` enabled units of every SKU; the control
+`PUT /emulator/tenants/{tid}/skus/{skuId}` `{"units": N}` sets a tenant's (`GET` reads them with the consumed
+count). A unit is consumed by each user holding the SKU, and `assignLicense` takes only a free one.
+
+Store kinds: `graph.skuUnits` `{tid}/{skuId}` -> `{enabledUnits}` once a control set them; `graph.skuUsage`
+`{tid}` -> `{skuId: consumed units}`, a counter kept as licenses come and go, so nothing scans every user.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-DEFAULT_UNITS = 10_000
+from azure_emulator.graph.common import GraphRoutes, odata_context
+from azure_emulator.server import ApiError, Context, Request, Response
+from azure_emulator.store import Store
+
+DEFAULT_UNITS = 10_000  # generous: a tenant runs out only when a test or an admin says so
+SKU_UNITS, USAGE = "graph.skuUnits", "graph.skuUsage"
 
 
 @dataclass(frozen=True)
@@ -53,3 +64,84 @@ def service_plans(sku: Sku) -> list[dict[str, str]]:
             "appliesTo": "User",
         }
     ]
+
+
+def enabled_units(store: Store, tid: str, sku_id: str) -> int:
+    override = store.get(SKU_UNITS, f"{tid}/{sku_id}")
+    return int(override["enabledUnits"]) if override else DEFAULT_UNITS
+
+
+def consumed_units(store: Store, tid: str) -> dict[str, int]:
+    return {sku_id: int(n) for sku_id, n in (store.get(USAGE, tid) or {}).items()}
+
+
+def free_units(store: Store, tid: str, sku_id: str) -> int:
+    """Units enabled that no user holds: what `assignLicense` may still hand out."""
+    return enabled_units(store, tid, sku_id) - consumed_units(store, tid).get(sku_id, 0)
+
+
+def count_usage(store: Store, tid: str, added: Iterable[str], removed: Iterable[str]) -> None:
+    """Keep the tenant's consumed units as users gain and lose SKUs; in the caller's transaction."""
+    counts = consumed_units(store, tid)
+    for sku_id in added:
+        counts[sku_id] = counts.get(sku_id, 0) + 1
+    for sku_id in removed:
+        counts[sku_id] = max(0, counts.get(sku_id, 0) - 1)
+    store.put(USAGE, tid, counts)
+
+
+def register(ctx: Context, routes: GraphRoutes) -> None:
+    store = ctx.store
+
+    @routes.route("GET", r"/subscribedSkus", "listSubscribedSkus")
+    def subscribed_skus(request: Request) -> Response:
+        tid = request.tenant
+        used = consumed_units(store, tid)
+        value = [
+            {
+                "accountId": tid,
+                "accountName": "emulated",
+                "appliesTo": "User",
+                "capabilityStatus": "Enabled",
+                "consumedUnits": used.get(sku.sku_id, 0),
+                "id": f"{tid}_{sku.sku_id}",
+                "prepaidUnits": {
+                    "enabled": enabled_units(store, tid, sku.sku_id),
+                    "suspended": 0,
+                    "warning": 0,
+                    "lockedOut": 0,
+                },
+                "servicePlans": service_plans(sku),
+                "skuId": sku.sku_id,
+                "skuPartNumber": sku.part_number,
+                "subscriptionIds": [],
+            }
+            for sku in SKUS
+        ]
+        return Response(200, {"@odata.context": odata_context(request, "subscribedSkus"), "value": value})
+
+    units = r"/emulator/tenants/(?P<tid>[^/]+)/skus/(?P<sku>[^/]+)"
+
+    def answer(tid: str, sku: Sku) -> Response:
+        return Response(200, {"tenantId": tid, "skuId": sku.sku_id, "skuPartNumber": sku.part_number,
+                              "units": enabled_units(store, tid, sku.sku_id),
+                              "consumedUnits": consumed_units(store, tid).get(sku.sku_id, 0)})  # fmt: skip
+
+    def known(request: Request) -> Sku:
+        sku = SKUS_BY_ID.get(request.params["sku"].lower())
+        if sku is None:
+            raise ApiError(404, "NotFound", f"No SKU {request.params['sku']}; subscribedSkus lists the SKUs.")
+        return sku
+
+    @ctx.router.route("PUT", units, operation="emulatorControl", api="emulator", auth=False)
+    def set_units(request: Request) -> Response:
+        body = request.json()
+        sku, count = known(request), body.get("units") if isinstance(body, dict) else None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ApiError(400, "InvalidRequestContent", "'units' must be a whole number >= 0.")
+        store.put(SKU_UNITS, f"{request.params['tid']}/{sku.sku_id}", {"enabledUnits": count})
+        return answer(request.params["tid"], sku)
+
+    @ctx.router.route("GET", units, operation="emulatorControl", api="emulator", auth=False)
+    def get_units(request: Request) -> Response:
+        return answer(request.params["tid"], known(request))

@@ -1,26 +1,24 @@
-"""Graph users and their licenses: create, read, list, update, delete, assignLicense, licenseDetails, subscribedSkus.
+"""Graph users and their licenses: create, read, list, update, delete, assignLicense, licenseDetails.
 
-Store kinds (state is per Entra tenant, the token's `tid`):
+Store kinds (state is per Entra tenant, the token's `tid`; each SKU's units and their use: `skus`):
 - `graph.user`     `{tid}/{id}`            the user; `assignedLicenses: [{skuId, disabledPlans}]`
 - `graph.upn`      `{tid}/{upn lower}`     `{id}`: userPrincipalName is unique in a tenant
-- `graph.skuUnits` `{tid}/{skuId}`         `{enabledUnits}` when a control changed the default
-- `graph.skuUsage` `{tid}`                 `{skuId: consumed units}`
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from azure_emulator.graph import skus
 from azure_emulator.graph.common import ID, GraphRoutes, bad_request, not_found, now_iso, odata_context, select
 from azure_emulator.graph.common import select_fields as selected
 from azure_emulator.graph.odata import paged, parse_filter
-from azure_emulator.server import ApiError, Context, Request, Response
+from azure_emulator.server import Context, Request, Response
 from azure_emulator.store import Store
 
-USER, UPN, SKU_UNITS, USAGE = "graph.user", "graph.upn", "graph.skuUnits", "graph.skuUsage"
+USER, UPN = "graph.user", "graph.upn"
 USER_TYPE = "#microsoft.graph.user"
 # what Graph v1.0 returns for a user without $select (assignedLicenses and accountEnabled need a $select)
 DEFAULT_PROPERTIES = (
@@ -77,25 +75,6 @@ def get_user(store: Store, tid: str, id_or_upn: str) -> dict[str, Any]:
 
 def as_directory_object(user: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     return select({"@odata.type": USER_TYPE, **user}, fields, DEFAULT_PROPERTIES)
-
-
-def enabled_units(store: Store, tid: str, sku_id: str) -> int:
-    override = store.get(SKU_UNITS, f"{tid}/{sku_id}")
-    return int(override["enabledUnits"]) if override else skus.DEFAULT_UNITS
-
-
-def consumed_units(store: Store, tid: str) -> dict[str, int]:
-    return {sku_id: int(n) for sku_id, n in (store.get(USAGE, tid) or {}).items()}
-
-
-def count_usage(store: Store, tid: str, added: Iterable[str], removed: Iterable[str]) -> None:
-    """Keep the tenant's consumed units (a counter, so assigning never scans every user); in a transaction."""
-    counts = consumed_units(store, tid)
-    for sku_id in added:
-        counts[sku_id] = counts.get(sku_id, 0) + 1
-    for sku_id in removed:
-        counts[sku_id] = max(0, counts.get(sku_id, 0) - 1)
-    store.put(USAGE, tid, counts)
 
 
 def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
@@ -181,7 +160,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             store.delete(USER, f"{tid}/{user['id']}")
             store.delete(UPN, f"{tid}/{str(user['userPrincipalName']).lower()}")
             left = groups.remove_member_everywhere(store, tid, user["id"])
-            count_usage(store, tid, [], [lic["skuId"] for lic in user.get("assignedLicenses", [])])
+            skus.count_usage(store, tid, [], [lic["skuId"] for lic in user.get("assignedLicenses", [])])
         notify(tid, "users", "deleted", user["id"])
         for group_id in left:
             notify(
@@ -215,11 +194,9 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             new = [sku_id for sku_id in dict.fromkeys(add_ids) if sku_id not in held]
             if new and not user.get("usageLocation"):
                 raise bad_request("License assignment cannot be done for user with invalid usage location.")
-            if new:
-                used = consumed_units(store, tid)
-                for sku_id in new:
-                    if used.get(sku_id, 0) >= enabled_units(store, tid, sku_id):
-                        raise bad_request(f"Subscription {sku_id} does not have any available licenses.")
+            for sku_id in new:
+                if skus.free_units(store, tid, sku_id) < 1:  # Graph's wording, as admins' scripts match it
+                    raise bad_request(f"Subscription with SKU {sku_id} does not have any available licenses.")
             for item in adds:
                 sku_id = str(item.get("skuId", "")).lower()
                 held[sku_id] = {"skuId": sku_id, "disabledPlans": list(item.get("disabledPlans") or [])}
@@ -227,7 +204,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
                 held.pop(sku_id, None)
             user["assignedLicenses"] = list(held.values())
             store.put(USER, f"{tid}/{user['id']}", user)
-            count_usage(store, tid, new, remove_ids)
+            skus.count_usage(store, tid, new, remove_ids)
         if new or remove_ids:
             notify(tid, "users", "updated", user["id"])
         shown = select(user, None, DEFAULT_PROPERTIES)
@@ -248,43 +225,3 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
                 }
             )
         return Response(200, {"@odata.context": odata_context(request, "licenseDetails"), "value": details})
-
-    @routes.route("GET", r"/subscribedSkus", "listSubscribedSkus")
-    def subscribed_skus(request: Request) -> Response:
-        tid = request.tenant
-        used = consumed_units(store, tid)
-        value = [
-            {
-                "accountId": tid,
-                "accountName": "emulated",
-                "appliesTo": "User",
-                "capabilityStatus": "Enabled",
-                "consumedUnits": used.get(sku.sku_id, 0),
-                "id": f"{tid}_{sku.sku_id}",
-                "prepaidUnits": {
-                    "enabled": enabled_units(store, tid, sku.sku_id),
-                    "suspended": 0,
-                    "warning": 0,
-                    "lockedOut": 0,
-                },
-                "servicePlans": skus.service_plans(sku),
-                "skuId": sku.sku_id,
-                "skuPartNumber": sku.part_number,
-                "subscriptionIds": [],
-            }
-            for sku in skus.SKUS
-        ]
-        return Response(200, {"@odata.context": odata_context(request, "subscribedSkus"), "value": value})
-
-    @ctx.router.route(
-        "PUT", r"/emulator/graph/subscribedSkus/(?P<sku>[^/]+)", operation="emulatorControl", api="emulator", auth=False
-    )
-    def set_units(request: Request) -> Response:
-        body = request.json()
-        sku_id, tid, units = request.params["sku"].lower(), body.get("tenantId"), body.get("enabledUnits")
-        if sku_id not in skus.SKUS_BY_ID or not isinstance(tid, str) or not isinstance(units, int) or units < 0:
-            raise ApiError(
-                400, "InvalidRequestContent", "A known skuId, 'tenantId' and 'enabledUnits' >= 0 are needed."
-            )
-        store.put(SKU_UNITS, f"{tid}/{sku_id}", {"enabledUnits": units})
-        return Response(200, {"skuId": sku_id, "tenantId": tid, "enabledUnits": units})

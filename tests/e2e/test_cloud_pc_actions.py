@@ -119,18 +119,34 @@ def test_resize_moves_the_license_and_resizes_the_vm_in_place(api: ApiClient) ->
     eventually(lambda: _equal([c["id"] for c in cloud_pcs(api, tenant)], [cloud_pc["id"]]))
 
 
-def test_resize_is_refused_without_a_free_license_or_to_the_same_plan(api: ApiClient) -> None:
+def test_resize_is_refused_while_every_target_license_is_held_and_goes_ahead_once_one_is_added(api: ApiClient) -> None:
     tenant = Tenant(api)
     cloud_pc = one_cloud_pc(api, tenant)
-    tenant.graph.set_enabled_units(BIG_PLAN, 0)
-    refused = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": BIG_PLAN})
+    tenant.user("bea", [BIG_PLAN])  # in no assigned group: she holds the tenant's one unit, and no Cloud PC
+    tenant.graph.set_enabled_units(BIG_PLAN, 1)
+    assert tenant.graph.license_units(BIG_PLAN)["consumedUnits"] == 1
+    before = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()
+    [vm] = tenant.arm.vms(CLOUD_PC_RG)
+    resize = {"targetServicePlanId": BIG_PLAN}
+    refused = act(api, tenant, cloud_pc, "resize", resize)
     assert refused.status_code == 409, refused.text
     assert refused.json()["error"]["code"] == "noFreeLicense"
+    after = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()
+    assert (after["status"], after["servicePlanId"], after["etag"]) == ("provisioned", PLAN, before["etag"])
+    assert tenant.graph.licensed_plans(tenant.uid("ann")) == [PLAN]
+    assert tenant.graph.licensed_plans(tenant.uid("bea")) == [BIG_PLAN]
+    assert tenant.arm.vms(CLOUD_PC_RG)[0]["properties"]["hardwareProfile"] == vm["properties"]["hardwareProfile"]
     same = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": PLAN})
     assert same.status_code == 400 and same.json()["error"]["details"][0]["code"] == "sameServicePlan"
     unknown = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": "w365-nope"})
     assert unknown.status_code == 400
-    assert api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["status"] == "provisioned"
+
+    tenant.graph.set_enabled_units(BIG_PLAN, 2)  # the admin buys one more
+    resizing = act(api, tenant, cloud_pc, "resize", resize)
+    assert resizing.status_code == 202, resizing.text
+    assert status_becomes(api, tenant, cloud_pc["id"], "provisioned")["servicePlanId"] == BIG_PLAN
+    assert tenant.graph.licensed_plans(tenant.uid("ann")) == [BIG_PLAN]
+    assert tenant.graph.license_units(BIG_PLAN)["consumedUnits"] == 2
 
 
 def test_troubleshoot_records_its_checks(api: ApiClient) -> None:

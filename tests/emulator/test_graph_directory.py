@@ -110,9 +110,7 @@ def test_license_assignment_refuses_unknown_skus_users_without_usage_location_an
     nowhere = admin.create_user(usage_location="")
     with pytest.raises(GraphAdminError, match="usage location"):
         admin.assign_licenses(nowhere, PLAN)
-    sku = SERVICE_PLANS_BY_ID[PLAN].sku_id
-    limit: dict[str, Any] = {"tenantId": admin.tenant_id, "enabledUnits": 1}
-    admin.session.put(f"{azure_emulator.base_url}/emulator/graph/subscribedSkus/{sku}", json=limit).raise_for_status()
+    admin.set_enabled_units(PLAN, 1)
     admin.assign_licenses(user_id, PLAN)
     with pytest.raises(GraphAdminError, match="does not have any available licenses"):
         admin.assign_licenses(admin.create_user(), PLAN)

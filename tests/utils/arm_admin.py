@@ -143,6 +143,23 @@ class ArmAdmin:
         }
         return str(self.ok("PUT", self.resource_id(rg, "Microsoft.Compute", "images", name), body)["id"])
 
+    def virtual_machine(self, rg: str, name: str, subnet_id: str, location: str = "westeurope") -> dict[str, Any]:
+        """A VM of the admin's own (not a Cloud PC) with a NIC `{name}-nic` in the subnet; the VM as ARM answers."""
+        nic = self.ok("PUT", self.resource_id(rg, "Microsoft.Network", "networkInterfaces", f"{name}-nic"), {
+            "location": location,
+            "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id}}}]},
+        })  # fmt: skip
+        image = {"publisher": "microsoftwindowsserver", "offer": "windowsserver", "sku": "2022-datacenter-g2"}
+        return self.ok("PUT", self.resource_id(rg, "Microsoft.Compute", "virtualMachines", name), {
+            "location": location,
+            "properties": {
+                "hardwareProfile": {"vmSize": "Standard_D2s_v5"}, "storageProfile": {"imageReference": image},
+                "osProfile": {"computerName": name[:15], "adminUsername": "opsadmin",
+                              "adminPassword": "Pa55w0rd!Pa55w0rd!"},
+                "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+            },
+        })  # fmt: skip
+
     def quota(self, region: str, name: str, limit: int) -> None:
         """Microsoft.Quota: the vCPU limit of a family (e.g. standardDSv5Family) or `cores` in a region."""
         path = (
@@ -158,11 +175,20 @@ class ArmAdmin:
 
     # --- what tests look at ---------------------------------------------------------------------------
     def _list(self, resource_id: str, query: str = "") -> list[dict[str, Any]]:
-        reply = self.session.get(self.url(resource_id) + query, timeout=60)
-        if reply.status_code == 404:
-            return []
-        assert reply.status_code == 200, reply.text
-        return list(reply.json()["value"])
+        return [item for page in self.pages(resource_id, query) for item in page]
+
+    def pages(self, resource_id: str, query: str = "") -> list[list[dict[str, Any]]]:
+        """A list's pages, following ARM's nextLink; none when the list's scope does not exist."""
+        found: list[list[dict[str, Any]]] = []
+        url: str | None = self.url(resource_id) + query
+        while url:
+            reply = self.session.get(url, timeout=60)
+            if reply.status_code == 404 and not found:
+                return []
+            assert reply.status_code == 200, reply.text
+            found.append(list(reply.json()["value"]))
+            url = reply.json().get("nextLink")
+        return found
 
     def vms(self, rg: str) -> list[dict[str, Any]]:
         return self._list(self.resource_id(rg, "Microsoft.Compute", "virtualMachines"), "&$expand=instanceView")
@@ -237,6 +263,15 @@ class Controls:
     def latency(self, operation: str, seconds: float) -> None:
         body = {"seconds": seconds, "tenantId": self.tenant_id}
         assert self.session.put(f"{self.base}/latency/{operation}", json=body, timeout=30).status_code == 200
+
+    def page_size(self, operation: str, size: int | None) -> None:
+        """ARM lists counted as `operation` (e.g. listVms) answer pages of `size` for this tenant (None: ARM's)."""
+        if size is None:
+            reply = self.session.delete(f"{self.base}/pageSize/{operation}", params={"tenantId": self.tenant_id})
+            assert reply.status_code == 204
+            return
+        body = {"size": size, "tenantId": self.tenant_id}
+        assert self.session.put(f"{self.base}/pageSize/{operation}", json=body, timeout=30).status_code == 200
 
     def throttle(self, name: str, per_minute: float, burst: float) -> None:
         body = {"perMinute": per_minute, "burst": burst}

@@ -88,9 +88,17 @@ class GraphAdmin:
 
     def set_enabled_units(self, plan_id: str, units: int) -> None:
         """How many licenses of the plan's SKU the tenant has bought (an emulator control)."""
+        self.session.put(self._units_url(plan_id), json={"units": units}).raise_for_status()
+
+    def license_units(self, plan_id: str) -> dict[str, Any]:
+        """The tenant's units of the plan's SKU and how many users hold one: `{units, consumedUnits, ...}`."""
+        reply = self.session.get(self._units_url(plan_id))
+        reply.raise_for_status()
+        return dict(reply.json())
+
+    def _units_url(self, plan_id: str) -> str:
         sku = SERVICE_PLANS_BY_ID[plan_id].sku_id
-        body: dict[str, Any] = {"tenantId": self.tenant_id, "enabledUnits": units}
-        self.session.put(f"{self.emulator.base_url}/emulator/graph/subscribedSkus/{sku}", json=body).raise_for_status()
+        return f"{self.emulator.base_url}/emulator/tenants/{self.tenant_id}/skus/{sku}"
 
     def licensed_plans(self, user_id: str) -> list[str]:
         by_sku = {plan.sku_id: plan.id for plan in SERVICE_PLANS_BY_ID.values()}
