@@ -5,9 +5,24 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 AS ?= admin
 
-.PHONY: deps run token test lint typecheck unit fuzz bench clean
+.PHONY: deps portal portal-test browser run token test lint typecheck unit fuzz bench clean
 
-deps: $(VENV)/.installed node_modules/.installed
+deps: $(VENV)/.installed node_modules/.installed portal/dist/index.html
+
+# the admin portal, bundled from npm packages only (no CDN at run time); the app serves it at /api/portal/
+PORTAL_SOURCES := $(shell find portal/src portal/docs -type f) portal/index.html portal/styles.css portal/build.mjs
+portal: portal/dist/index.html
+portal/dist/index.html: node_modules/.installed $(PORTAL_SOURCES)
+	node portal/build.mjs
+
+# the portal's pure parts (timeline layout, wizard state, ...) under node's own test runner
+portal-test: node_modules/.installed
+	node --test portal/test/
+
+# Debian's chromium for the browser tests (Playwright's own browser download cannot work here)
+browser:
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || { echo "install chromium (apt-get install chromium) and run again"; exit 1; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +39,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-test: deps lint typecheck
+test: deps browser lint typecheck portal-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: $(VENV)/.installed
@@ -44,8 +59,8 @@ run: deps
 token: $(VENV)/.installed
 	@$(PY) -m azure_emulator token $(AS) --state-dir .azure-emulator
 
-bench: deps
+bench: deps browser
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules .devhost .azurite .azure-emulator .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules portal/dist test-artefacts .devhost .azurite .azure-emulator .pytest_cache .mypy_cache .ruff_cache

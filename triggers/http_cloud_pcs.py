@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any, get_args
 
 import azure.durable_functions as df
+from pydantic import Field
 
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel, Page
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus
+from shared.services.cloud_pc_actions import ActionName
+from shared.services.cloud_pc_transitions import allows
 from shared.services.engine_ports import EnginePorts
 from shared.services.repositories import TenantStore
 from triggers.http_api import PAGING, Api, ApiRequest, QueryParam, page_of
@@ -28,6 +31,17 @@ SEARCH = QueryParam(
     "Combines with the other filters and with paging.",
     {"type": "string", "maxLength": 100},
 )
+
+
+class CloudPcView(CloudPc):
+    allowed_actions: list[str] = Field(
+        description="The actions its status allows now (the state machine's rule; the caller's role is apart)."
+    )
+
+
+def view_of(cloud_pc: CloudPc) -> CloudPcView:
+    actions = [action for action in (*get_args(ActionName), "rename") if allows(action, cloud_pc.status)]
+    return CloudPcView(**dict(cloud_pc), allowed_actions=actions)
 
 
 class CloudPcTimeline(ApiModel):
@@ -51,10 +65,10 @@ def blueprint(api: Api, ports: EnginePorts, tenants: TenantStore) -> df.Blueprin
         )
         return page_of(req, *found)
 
-    @routes.get(CLOUD_PC, "getCloudPc", "Get a Cloud PC", response=CloudPc)
-    def get_cloud_pc(req: ApiRequest) -> CloudPc:
+    @routes.get(CLOUD_PC, "getCloudPc", "Get a Cloud PC", response=CloudPcView)
+    def get_cloud_pc(req: ApiRequest) -> CloudPcView:
         tenant_id = req.param("tenantId")
-        return ports.cloud_pcs.get_cloud_pc(tenant_id, req.param("cloudPcId"))
+        return view_of(ports.cloud_pcs.get_cloud_pc(tenant_id, req.param("cloudPcId")))
 
     @routes.get(f"{CLOUD_PC}/events", "listCloudPcEvents", "A Cloud PC's timeline", response=CloudPcTimeline)
     def list_events(req: ApiRequest) -> CloudPcTimeline:

@@ -78,6 +78,9 @@ def test_vm_actions_are_refused_for_a_failed_cloud_pc_and_rename_is_not(api: Api
     tenant.assign(tenant.policy(), "pilot")
     [failed] = settled_cloud_pcs(api, tenant, 1)
     assert failed["status"] == "failed"
+    # what its status allows, as the state machine says: the portal shows exactly these buttons
+    allowed = api.get(f"{tenant.path}/cloudPCs/{failed['id']}").json()["allowedActions"]
+    assert sorted(allowed) == ["rename", "reprovision", "retry"]
     for action in VM_ACTIONS:
         body = {"targetServicePlanId": BIG_PLAN} if action == "resize" else None
         reply = act(api, tenant, failed, action, body)
@@ -91,6 +94,8 @@ def test_vm_actions_are_refused_for_a_failed_cloud_pc_and_rename_is_not(api: Api
 def test_rename_changes_the_friendly_name_only(api: ApiClient) -> None:
     tenant = Tenant(api)
     cloud_pc = one_cloud_pc(api, tenant)
+    allowed = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["allowedActions"]
+    assert sorted(allowed) == ["powerOff", "powerOn", "reboot", "rename", "reprovision", "resize", "troubleshoot"]
     reply = act(api, tenant, cloud_pc, "rename", {"displayName": "Ann's design PC"})
     assert reply.status_code == 200, reply.text
     assert reply.json()["displayName"] == "Ann's design PC"

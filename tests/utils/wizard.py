@@ -49,7 +49,8 @@ class Tenant:
         self.subnet_id = self.arm.virtual_network(NETWORK_RG, "vnet-eu")
         self.arm.resource_group(CLOUD_PC_RG)
         self.managed_image_id = self.arm.resource_id(IMAGE_RG, "Microsoft.Compute", "images", "win11-golden")
-        tenant = {"displayName": f"Tenant {uuid.uuid4().hex[:6]}", "entraTenantId": self.entra_id}
+        self.display_name = f"Tenant {uuid.uuid4().hex[:6]}"
+        tenant = {"displayName": self.display_name, "entraTenantId": self.entra_id}
         self.id = api.created("/tenants", tenant)["id"]
         self.path = f"/tenants/{self.id}"
         self.site = api.created(

@@ -1,0 +1,157 @@
+"""Portal benchmark: the All Cloud PCs page of a tenant with N Cloud PCs and the overview, in Debian's Chromium.
+
+Run: .venv/bin/python -m bench.portal [--cloud-pcs 5000] [--tenants 6] [--runs 5] [--screenshots DIR]
+Seeds N Cloud PC rows straight into the app's table of one tenant, and fewer into each further tenant (their
+provisioning is not what is measured), signs in through the emulator's page as a person would, then times from the
+navigation to a page (a hash change, as a click on the navigation does) until what an admin waits for is on screen:
+the first rows and status counts of All Cloud PCs, the totals of the overview. Prints min, median and max over the
+runs, the two API calls the list makes, and the portal's gzipped size; --screenshots saves both pages (the README's
+picture of the overview comes from here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import logging
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from azure_emulator.launcher import EmulatorProcess
+from bench.provisioning import Api, app_host
+from devhost.azurite import Azurite
+from shared.models.cloud_pcs import CloudPc
+from shared.storage.tables import EntityRepository, TableStorage
+from tests.utils.portal_browser import launch, sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "portal" / "dist"
+STATUSES = ("provisioned",) * 8 + ("failed", "inGracePeriod", "provisionedWithWarnings", "pendingProvision")
+# resolves once the page shows rows of this tenant's Cloud PCs and its counts: what an admin waits for
+SHOWN = """async ([hash, total]) => {
+  const started = performance.now();
+  location.hash = hash;
+  await new Promise((resolve) => {
+    const ready = () => document.querySelector('main table tbody tr a[href*="/cloudPCs/"]')
+      && document.querySelector('main').textContent.includes(total);
+    const observer = new MutationObserver(() => { if (ready()) { observer.disconnect(); resolve(); } });
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+    if (ready()) { observer.disconnect(); resolve(); }
+  });
+  return performance.now() - started;
+}"""
+
+
+CUSTOMERS = ("Contoso", "Fabrikam", "Northwind Traders", "Tailspin Toys", "Wingtip Toys", "Adventure Works")
+# resolves once the overview shows its totals over every tenant
+OVERVIEW_SHOWN = """async ([total]) => {
+  const started = performance.now();
+  location.hash = '#/';
+  await new Promise((resolve) => {
+    const ready = () => document.querySelector('main [aria-label=Totals]')?.textContent.includes(total);
+    const observer = new MutationObserver(() => { if (ready()) { observer.disconnect(); resolve(); } });
+    observer.observe(document.body, { childList: true, subtree: true, characterData: true });
+    if (ready()) { observer.disconnect(); resolve(); }
+  });
+  return performance.now() - started;
+}"""
+
+
+def timed(label: str, runs: list[float]) -> None:
+    print(
+        f"{label} in min {min(runs):.0f} ms, median {statistics.median(runs):.0f} ms, max {max(runs):.0f} ms "
+        f"over {len(runs)} navigations",
+        flush=True,
+    )
+
+
+def seed(storage: TableStorage, tenant: str, count: int) -> None:
+    now = datetime.now(UTC)
+    rows = EntityRepository(storage, "CloudPcs", CloudPc, kind="Cloud PC")
+    made = []
+    for n in range(count):
+        cloud_pc = CloudPc(
+            id=str(uuid.uuid4()), created_date_time=now, last_modified_date_time=now, tenant_id=tenant,
+            display_name=f"Cloud PC {n:05d}", managed_device_name=f"CPC-U{n:05d}", user_id=str(uuid.uuid4()),
+            user_principal_name=f"user{n:05d}@contoso.com", service_plan_id="w365-enterprise-2vcpu-8gb-128gb",
+            service_plan_name="Windows 365 Enterprise 2 vCPU, 8 GB, 128 GB", provisioning_policy_id="bench",
+            provisioning_policy_name="Bench", status=STATUSES[n % len(STATUSES)],
+        )  # fmt: skip
+        made.append((cloud_pc, tenant, cloud_pc.id))
+    rows.put_many(made)
+
+
+def bundle_kb() -> float:
+    shipped = [*BUILD.glob("assets/*.js"), *BUILD.glob("assets/*.css"), BUILD / "index.html"]
+    return sum(len(gzip.compress(path.read_bytes(), 9)) for path in shipped) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cloud-pcs", type=int, default=5000)
+    parser.add_argument("--tenants", type=int, default=len(CUSTOMERS), help="tenants in all (at least 1)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--screenshots", type=Path, help="a folder to save the two pages in")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    if not (BUILD / "index.html").is_file():
+        raise SystemExit("the portal is not built: make portal")
+    with tempfile.TemporaryDirectory() as tmp:
+        azurite = Azurite(project_root=ROOT).start()
+        emulator = EmulatorProcess(Path(tmp) / "emulator").start()
+        tag = f"portal{args.cloud_pcs}"
+        host = app_host(azurite, emulator, tag, Path(tmp))
+        try:
+            api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))
+            storage = TableStorage.from_connection_string(azurite.connection_string, prefix=tag)
+            counts = [args.cloud_pcs] + [max(12, args.cloud_pcs // (8 * n)) for n in range(1, max(1, args.tenants))]
+            started = time.monotonic()
+            tenants = []
+            for n, count in enumerate(counts):
+                name = CUSTOMERS[n % len(CUSTOMERS)] + (f" {n // len(CUSTOMERS) + 1}" if n >= len(CUSTOMERS) else "")
+                tenants.append(api.call("POST", "/tenants", {"displayName": name})["id"])
+                seed(storage, tenants[-1], count)
+            tenant = tenants[0]
+            print(f"seeded {sum(counts)} Cloud PCs in {len(counts)} tenants in {time.monotonic() - started:.1f} s")
+            for path in (f"/tenants/{tenant}/summary", f"/tenants/{tenant}/cloudPCs?top=50"):
+                took = []
+                for _ in range(args.runs):
+                    began = time.monotonic()
+                    api.call("GET", path)
+                    took.append(time.monotonic() - began)
+                print(f"GET {path.split(tenant)[1]}: median {statistics.median(took) * 1000:.0f} ms", flush=True)
+            with sync_playwright() as playwright:
+                browser = launch(playwright)
+                page = browser.new_context(ignore_https_errors=True).new_page()
+                portal = f"{host.base_url}/api/portal/"
+                sign_in(page, portal, "admin")
+                page.set_viewport_size({"width": 1440, "height": 900})
+                shown, overview = [], []
+                for _ in range(args.runs):
+                    page.evaluate("() => { location.hash = '#/tenants'; }")
+                    page.get_by_role("heading", name="Tenants").wait_for()
+                    shown.append(page.evaluate(SHOWN, [f"#/tenants/{tenant}/cloudPCs", f"{args.cloud_pcs:,}"]))
+                    if args.screenshots:
+                        args.screenshots.mkdir(parents=True, exist_ok=True)
+                        page.screenshot(path=str(args.screenshots / "cloud-pcs.png"))
+                    overview.append(page.evaluate(OVERVIEW_SHOWN, [f"{sum(counts):,}"]))
+                if args.screenshots:
+                    page.screenshot(path=str(args.screenshots / "overview.png"))
+                browser.close()
+        finally:
+            host.stop()
+            emulator.stop()
+            azurite.stop()
+    timed(f"All Cloud PCs page, {args.cloud_pcs} Cloud PCs: first rows and counts shown", shown)
+    timed(f"Overview, {len(counts)} tenants, {sum(counts)} Cloud PCs: totals shown", overview)
+    print(f"portal bundle (script, styles, page): {bundle_kb():.1f} KB gzipped", flush=True)
+
+
+if __name__ == "__main__":
+    main()

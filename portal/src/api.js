@@ -1,0 +1,71 @@
+// The app's HTTP API as the portal calls it: bearer token, JSON, the contract's error shape as an ApiError.
+import { accessToken, renewSignIn } from './auth.js';
+
+const BASE = new URL('../', location.href).pathname.replace(/\/$/, ''); // /api, wherever the portal is served
+
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error?.message || `The API answered ${status}.`);
+    this.status = status;
+    this.code = error?.code || 'httpError';
+    this.target = error?.target || null;
+    this.details = error?.details || [];
+  }
+}
+
+function url(path, query) {
+  const found = new URL(`${BASE}/${path.replace(/^\//, '')}`, location.origin);
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== '') found.searchParams.set(name, String(value));
+  }
+  return found;
+}
+
+export async function request(method, path, { body, query, headers } = {}) {
+  const token = accessToken();
+  const response = await fetch(path.startsWith('http') ? path : url(path, query), {
+    method,
+    headers: {
+      Accept: 'application/json',
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  if (response.status === 401) {
+    await renewSignIn();
+    throw new ApiError(401, { code: 'unauthenticated', message: 'Your sign-in ran out; signing in again.' });
+  }
+  const text = await response.text();
+  const parsed = text ? safeJson(text) : null;
+  if (!response.ok) throw new ApiError(response.status, parsed?.error);
+  return { status: response.status, body: parsed, headers: response.headers };
+}
+
+function safeJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+export const get = async (path, query) => (await request('GET', path, { query })).body;
+export const post = async (path, body = {}, query) => (await request('POST', path, { body, query })).body;
+export const patch = async (path, body, query) => (await request('PATCH', path, { body, query })).body;
+export const del = async (path, query) => (await request('DELETE', path, { query })).body;
+
+/** Every item of a paged list, following nextLink (for small lists: sites, policies, groups of a tenant). */
+export async function getAll(path, query) {
+  const items = [];
+  let page = await get(path, query);
+  items.push(...page.value);
+  while (page.nextLink) {
+    page = (await request('GET', page.nextLink)).body;
+    items.push(...page.value);
+  }
+  return items;
+}
+
+export const tenantPath = (tenantId, ...parts) => ['tenants', tenantId, ...parts].map(encodeURIComponent).join('/');

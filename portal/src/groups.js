@@ -1,0 +1,60 @@
+// Choosing Entra groups by name (GET /tenants/{t}/directoryGroups?search=), or by object id when pasted.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { get, tenantPath } from './api.js';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+let pickers = 0;
+
+/** `value`: [{id, displayName}]; `onChange(next)`; `error`: the server's message for the field. */
+export function GroupPicker({ tenantId, value, onChange, label = 'Groups', error, hint }) {
+  const id = useRef(`groups-${++pickers}`).current;
+  const [text, setText] = useState('');
+  const [found, setFound] = useState([]);
+  const [problem, setProblem] = useState(null);
+  useEffect(() => {
+    let stale = false;
+    const timer = setTimeout(async () => {
+      try {
+        const answer = await get(tenantPath(tenantId, 'directoryGroups'), { search: text.trim(), top: 10 });
+        if (!stale) {
+          setFound(answer.value);
+          setProblem(null);
+        }
+      } catch (failure) {
+        if (!stale) setProblem(failure.message);
+      }
+    }, 250); // one look-up when typing pauses, not one per key
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [tenantId, text]);
+  const chosen = new Set(value.map((group) => group.id));
+  const add = (group) => {
+    if (!chosen.has(group.id)) onChange([...value, group]);
+    setText('');
+  };
+  const typedId = GUID.test(text.trim()) && !chosen.has(text.trim()) ? text.trim() : null;
+  return html`<fieldset class=${`group-picker${error ? ' invalid' : ''}`} aria-describedby=${error ? `${id}-error` : undefined}>
+    <legend>${label}</legend>
+    ${hint && html`<p class="hint">${hint}</p>`}
+    <ul class="chosen" aria-label="Chosen groups">
+      ${value.length === 0 && html`<li class="muted">None yet.</li>`}
+      ${value.map((group) => html`<li key=${group.id}><span>${group.displayName || group.id}</span>
+        <button type="button" class="button subtle" aria-label=${`Remove ${group.displayName || group.id}`} onClick=${() => onChange(value.filter((other) => other.id !== group.id))}>Remove</button></li>`)}
+    </ul>
+    <div class="field">
+      <label for=${id}>Find a group</label>
+      <input id=${id} type="search" value=${text} autocomplete="off" placeholder="Start of its name, or its object id" onInput=${(event) => setText(event.currentTarget.value)} />
+    </div>
+    ${problem && html`<p class="field-error">${problem}</p>`}
+    <ul class="found" aria-label="Groups found" aria-live="polite">
+      ${typedId && html`<li><button type="button" class="button secondary" onClick=${() => add({ id: typedId, displayName: typedId })}>Add group ${typedId}</button></li>`}
+      ${found.filter((group) => !chosen.has(group.id)).map((group) => html`<li key=${group.id}>
+        <button type="button" class="button secondary" onClick=${() => add(group)} aria-label=${`Add ${group.displayName}`}>Add</button>
+        <span>${group.displayName}</span>${group.description && html` <span class="muted">${group.description}</span>`}</li>`)}
+    </ul>
+    ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
+  </fieldset>`;
+}

@@ -1,0 +1,138 @@
+// Who may do what on a tenant (role assignments), and what everyone did (the audit log).
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { can, me } from '../access.js';
+import { get, getAll, post, request, tenantPath } from '../api.js';
+import { href, page, setQuery } from '../router.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { dateTime, words } from '../lib/format.js';
+import { ROLES } from '../lib/roles.js';
+
+const ROLE_HELP = {
+  reader: 'reads everything',
+  operator: 'reads, and runs Cloud PC actions',
+  administrator: 'all configuration and actions',
+  owner: 'everything, including who has access',
+};
+
+function AddAssignment({ tenantId, onAdded }) {
+  const form = useForm({ principalId: '', principalName: '', role: 'reader' });
+  const submit = async () => {
+    form.clear();
+    try {
+      const { principalName, ...rest } = form.values;
+      await post(tenantPath(tenantId, 'roleAssignments'), { ...rest, ...(principalName ? { principalName } : {}) });
+      form.setValues({ principalId: '', principalName: '', role: form.values.role });
+      onAdded();
+    } catch (error) {
+      form.fail(error);
+    }
+  };
+  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="new-assignment">
+    <h2 id="new-assignment">Give someone access</h2>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="principalId" label="Principal id" required hint="The person's Microsoft Entra object id (a GUID). Anyone signed in finds their own under their name at the top of the portal." />
+    <${Field} form=${form} name="principalName" label="Name to show" />
+    <${Field} form=${form} name="role" label="Role" type="select" options=${ROLES.map((role) => ({ value: role, label: `${words(role)}: ${ROLE_HELP[role]}` }))} />
+    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add role assignment</${ActionButton}>
+  </form>`;
+}
+
+function RoleAssignments({ params }) {
+  const { tenantId } = params;
+  const poll = usePoll(() => getAll(tenantPath(tenantId, 'roleAssignments')), [tenantId]);
+  const [error, setError] = useState(null);
+  const remove = async (assignment) => {
+    const who = assignment.principalName || assignment.principalId;
+    if (!(await confirm(`Remove ${who}'s ${assignment.role} role on this tenant? They lose access at once.`, { confirmLabel: 'Remove' }))) return;
+    setError(null);
+    try {
+      await request('DELETE', tenantPath(tenantId, 'roleAssignments', assignment.id), { headers: assignment.etag ? { 'If-Match': assignment.etag } : {} });
+      poll.refresh();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  const columns = [
+    { label: 'Principal', render: (row) => html`${row.principalName || 'Unnamed'}<br /><span class="muted">${row.principalId}</span>` },
+    { label: 'Role', render: (row) => html`<${StatusBadge} status=${row.role} />` },
+    { label: 'Given', render: (row) => dateTime(row.createdDateTime) },
+    { label: 'Actions', render: (row) => can('deleteRoleAssignment', tenantId) && html`<${ActionButton} kind="subtle" onClick=${() => remove(row)} label=${`Remove ${row.principalName || row.principalId}`}>Remove</${ActionButton}>` },
+  ];
+  return html`<${Page} title="Role assignments" subtitle="Roles are per tenant: reader < operator < administrator < owner.">
+    <${ErrorBanner} error=${poll.error || error} />
+    <${DataTable} caption="Who has access" columns=${columns} rows=${poll.data} />
+    ${can('createRoleAssignment', tenantId) && html`<${AddAssignment} tenantId=${tenantId} onAdded=${poll.refresh} />`}
+  </${Page}>`;
+}
+
+const RESOURCE_TYPES = ['', 'tenant', 'site', 'connection', 'deviceImage', 'provisioningPolicy', 'cloudPC', 'bulkAction', 'roleAssignment', 'imageSet', 'spotGroup'];
+
+function Changes({ changes }) {
+  if (!changes?.length) return html`<span class="muted">—</span>`;
+  const show = (value) => (value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  return html`<details><summary>${changes.length === 1 ? '1 field' : `${changes.length} fields`}</summary>
+    <ul class="changes">${changes.map((change) => html`<li><strong>${change.field}</strong>: ${show(change.oldValue)} → ${show(change.newValue)}</li>`)}</ul>
+  </details>`;
+}
+
+function AuditLog({ params, query }) {
+  const { tenantId } = params;
+  const filters = { actorId: query.actorId || '', resourceType: query.resourceType || '', since: query.since || '' };
+  const form = useForm({ ...filters, since: filters.since ? filters.since.slice(0, 16) : '' });
+  const [pageLink, setPageLink] = useState(null);
+  const poll = usePoll(
+    () => (pageLink ? request('GET', pageLink).then((answer) => answer.body) : get(tenantPath(tenantId, 'auditEvents'), { ...filters, top: 50 })),
+    [tenantId, filters.actorId, filters.resourceType, filters.since, pageLink],
+  );
+  const apply = (event) => {
+    event.preventDefault();
+    setPageLink(null);
+    const since = form.values.since ? new Date(form.values.since).toISOString() : '';
+    setQuery({ actorId: form.values.actorId.trim(), resourceType: form.values.resourceType, since });
+  };
+  const columns = [
+    { label: 'When', render: (row) => dateTime(row.activityDateTime) },
+    { label: 'Who', render: (row) => row.actor?.name || row.actor?.principalId },
+    { label: 'Activity', render: (row) => words(row.activity) },
+    { label: 'Resource', render: (row) => html`${words(row.resourceType)}${row.resourceDisplayName || row.resourceId ? html`<br /><span class="muted">${row.resourceDisplayName || row.resourceId}</span>` : null}` },
+    { label: 'Result', render: (row) => html`<${StatusBadge} status=${row.result} />${row.errorCode ? html` <span class="muted">${row.errorCode}</span>` : null}` },
+    { label: 'Changes', render: (row) => html`<${Changes} changes=${row.changes} />` },
+  ];
+  return html`<${Page} title="Audit log" subtitle="Every change and action through the API, successful, failed or refused. Secrets show as ***." actions=${html`<${AsOf} poll=${poll} />`}>
+    <form class="toolbar" onSubmit=${apply} aria-label="Filter the audit log">
+      <${Field} form=${form} name="actorId" label="Actor id" />
+      <${Field} form=${form} name="resourceType" label="Resource type" type="select" options=${RESOURCE_TYPES.map((type) => ({ value: type, label: type ? words(type) : 'Any' }))} />
+      <${Field} form=${form} name="since" label="Since" type="datetime-local" />
+      <button type="submit" class="button primary">Apply filters</button>
+    </form>
+    <${ErrorBanner} error=${poll.error} />
+    <${DataTable} caption="Events, newest first" columns=${columns} rows=${poll.data?.value} empty="No events match." />
+    <div class="pager">
+      ${pageLink && html`<button type="button" class="button secondary" onClick=${() => setPageLink(null)}>First page</button>`}
+      ${poll.data?.nextLink && html`<button type="button" class="button secondary" onClick=${() => setPageLink(poll.data.nextLink)}>Next page</button>`}
+    </div>
+  </${Page}>`;
+}
+
+function Me() {
+  const caller = me.value;
+  const columns = [
+    { label: 'Tenant', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId })}>${row.displayName}</a>` },
+    { label: 'Your role', render: (row) => html`<${StatusBadge} status=${row.role} />` },
+  ];
+  return html`<${Page} title="Your access">
+    <${Details} items=${[
+      ['Name', caller.name],
+      ['Principal id', html`<code>${caller.principalId}</code>`],
+      ['Home tenant', caller.homeTenantId],
+      ['Organization owner', caller.organizationOwner ? 'Yes: owner of every tenant, and may add tenants' : 'No'],
+    ]} />
+    <${Notice}>To be given a role on a tenant, send your principal id to one of its owners.</${Notice}>
+    <${DataTable} caption="Your roles" columns=${columns} rows=${caller.tenants} rowKey=${(row) => row.tenantId} empty="No roles on any tenant yet." />
+  </${Page}>`;
+}
+
+page('/me', Me);
+page('/tenants/:tenantId/roleAssignments', RoleAssignments);
+page('/tenants/:tenantId/audit', AuditLog);

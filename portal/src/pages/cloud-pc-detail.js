@@ -1,0 +1,117 @@
+// One Cloud PC: every field, what it was built with, its actions, its last troubleshooting, its timeline and its user's explanation.
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { get, tenantPath } from '../api.js';
+import { href, page } from '../router.js';
+import { AsOf, Details, ErrorBanner, Notice, Page, StatusBadge, usePoll } from '../ui.js';
+import { dateTime, words } from '../lib/format.js';
+import { CloudPcActions } from './cloud-pc-actions.js';
+import { Explanation } from './cloud-pc-explanation.js';
+import { Timeline } from './cloud-pc-timeline.js';
+import { TRANSIENT } from './cloud-pcs.js';
+
+const yesNo = (value) => (value ? 'Yes' : 'No');
+
+function Overview({ tenantId, cloudPc }) {
+  const c = cloudPc;
+  return html`<section class="card wide" aria-labelledby="details-heading">
+    <h2 id="details-heading">Details</h2>
+    <${Details} items=${[
+      ['Status', html`<${StatusBadge} status=${c.status} />${c.statusDetail && html`<span class="cell-line">${c.statusDetail.message} <code>${c.statusDetail.code}</code></span>`}`],
+      ['User', html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId }, { userId: c.userId })} title="Every Cloud PC of this user">${c.userPrincipalName}</a>`],
+      ['Friendly name', c.displayName],
+      ['Device name', c.managedDeviceName],
+      ['Plan', c.servicePlanName],
+      ['License', `${c.slotIndex + 1}${['st', 'nd', 'rd'][c.slotIndex] || 'th'} of the user's licenses of this plan`],
+      ['Provisioning policy', html`<a href=${href('/tenants/:tenantId/policies/:policyId', { tenantId, policyId: c.provisioningPolicyId })}>${c.provisioningPolicyName}</a>`],
+      ['Image', c.imageDisplayName],
+      ['Provisioned', dateTime(c.provisionedDateTime)],
+      c.gracePeriodEndDateTime && ['Grace period ends', dateTime(c.gracePeriodEndDateTime)],
+      c.statusBefore && ['Returns to', words(c.statusBefore)],
+      c.resizeFromServicePlanId && ['Resizing from plan', c.resizeFromServicePlanId],
+      ['Run · attempt · generation', `${c.run} · ${c.attempt} · ${c.generation}`],
+      ['Created', dateTime(c.createdDateTime)],
+      ['Last modified', dateTime(c.lastModifiedDateTime)],
+      c.lastRequestId && ['Last request', html`<code>${c.lastRequestId}</code>`],
+      c.targetGroupId && ['Through group', html`<code>${c.targetGroupId}</code>`],
+      ['Cloud PC id', html`<code>${c.id}</code>`],
+    ]} />
+    ${c.warnings?.length > 0 && html`<div class="banner warning" role="status"><strong>Provisioned with warnings</strong>
+      <ul>${c.warnings.map((text) => html`<li>${text}</li>`)}</ul></div>`}
+  </section>`;
+}
+
+function Build({ cloudPc }) {
+  const b = cloudPc.build;
+  if (!b && !cloudPc.virtualMachineId) return null;
+  return html`<section class="card wide" aria-labelledby="build-heading">
+    <h2 id="build-heading">Built with</h2>
+    <p class="muted">The policy's settings when this Cloud PC was last provisioned; later edits of the policy do not change them.</p>
+    ${b && html`<${Details} items=${[
+      ['Image', `${b.imageDisplayName} (${b.imageType})`],
+      ['Join', words(b.domainJoinType)],
+      b.onPremisesConnectionId && ['Connection', html`<a href=${href('/tenants/:tenantId/connections/:connectionId', { tenantId: cloudPc.tenantId, connectionId: b.onPremisesConnectionId })}>${b.onPremisesConnectionId}</a>`],
+      ['Region', b.regionName],
+      ['VM size', b.vmSize],
+      ['OS disk', `${b.osDiskSizeGb} GB`],
+      ['Local administrator', yesNo(b.localAdminEnabled)],
+      ['Naming template', html`<code>${b.namingTemplate}</code>`],
+      b.adDomainName && ['AD domain', b.adDomainName],
+      b.organizationalUnit && ['Organizational unit', b.organizationalUnit],
+      b.subscriptionId && ['Subscription', html`<code>${b.subscriptionId}</code>`],
+      b.resourceGroup && ['Resource group', b.resourceGroup],
+      b.subnetId && ['Subnet', html`<code>${b.subnetId}</code>`],
+    ]} />`}
+    ${cloudPc.virtualMachineId && html`<h3>Azure resources</h3><dl class="resource-ids">
+      <dt>Virtual machine</dt><dd><code>${cloudPc.virtualMachineId}</code></dd>
+      ${cloudPc.networkInterfaceId && html`<dt>Network interface</dt><dd><code>${cloudPc.networkInterfaceId}</code></dd>`}
+    </dl>`}
+  </section>`;
+}
+
+function Troubleshooting({ result }) {
+  if (!result) return null;
+  return html`<section class="card wide" aria-labelledby="troubleshoot-heading">
+    <h2 id="troubleshoot-heading">Last troubleshooting</h2>
+    <p><${StatusBadge} status=${result.status === 'healthy' ? 'passed' : 'failed'} label=${words(result.status)} /> <span class="muted">${dateTime(result.dateTime)}</span></p>
+    <ul class="checks">${result.checks.map((check) => html`<li key=${check.name}><${StatusBadge} status=${check.status} /> <strong>${words(check.name)}</strong>: ${check.message}</li>`)}</ul>
+  </section>`;
+}
+
+function CloudPcPage({ params }) {
+  const { tenantId, cloudPcId } = params;
+  const [actedAt, setActedAt] = useState(0); // an action's effect (a troubleshooting result, a restart line) comes a little later
+  const poll = usePoll(
+    async () => {
+      const [cloudPc, events] = await Promise.all([
+        // a deprovisioned Cloud PC answers 404 while its timeline remains
+        get(tenantPath(tenantId, 'cloudPCs', cloudPcId)).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
+        get(tenantPath(tenantId, 'cloudPCs', cloudPcId, 'events')).then((answer) => answer.value),
+      ]);
+      return { cloudPc, events };
+    },
+    [tenantId, cloudPcId],
+    {
+      active: ({ cloudPc, events }) => (cloudPc ? TRANSIENT.includes(cloudPc.status) : false)
+        || events.some((event) => event.outcome === 'running') || Date.now() - actedAt < 30_000,
+    },
+  );
+  const cloudPc = poll.data?.cloudPc;
+  const title = cloudPc ? cloudPc.displayName : poll.data ? 'Deprovisioned Cloud PC' : 'Cloud PC';
+  const back = html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId })}>All Cloud PCs</a>${cloudPc ? html` · <${StatusBadge} status=${cloudPc.status} />` : ''}`;
+  return html`<${Page} title=${title} subtitle=${back} actions=${html`<${AsOf} poll=${poll} />`}>
+    <${ErrorBanner} error=${poll.error} title=${poll.error?.status === 404 ? 'No such Cloud PC' : 'The Cloud PC could not be read'} />
+    ${poll.data && !cloudPc && html`<${Notice}>This Cloud PC was deprovisioned: only its timeline remains.</${Notice}>`}
+    ${cloudPc && html`<${Overview} tenantId=${tenantId} cloudPc=${cloudPc} />`}
+    ${cloudPc && html`<${CloudPcActions} tenantId=${tenantId} cloudPc=${cloudPc} onDone=${() => { setActedAt(Date.now()); poll.refresh(); }} />`}
+    ${poll.data && html`<section class="card wide" aria-labelledby="timeline-heading">
+      <h2 id="timeline-heading">Timeline</h2>
+      <${Timeline} events=${poll.data.events} asOf=${poll.asOf} />
+    </section>`}
+    <${Troubleshooting} result=${cloudPc?.lastTroubleshootResult} />
+    ${cloudPc && html`<${Explanation} tenantId=${tenantId} userId=${cloudPc.userId} cloudPcId=${cloudPc.id} version=${cloudPc.lastModifiedDateTime} />`}
+    ${cloudPc && html`<${Build} cloudPc=${cloudPc} />`}
+  </${Page}>`;
+}
+
+page('/tenants/:tenantId/cloudPCs/:cloudPcId', CloudPcPage);

@@ -1,0 +1,132 @@
+// All Cloud PCs of a tenant: counts per status that filter, filters and search in the address, server paging, bulk actions.
+import { html } from 'htm/preact';
+import { signal } from '@preact/signals';
+import { useMemo, useRef, useState } from 'preact/hooks';
+import { can } from '../access.js';
+import { get, getAll, tenantPath } from '../api.js';
+import { href, page, setQuery } from '../router.js';
+import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, usePoll } from '../ui.js';
+import { skipTokenOf } from '../lib/bulk-review.js';
+import { dateTime, words } from '../lib/format.js';
+import { BulkBar } from './cloud-pc-bulk.js';
+import { ATTENTION, STATUSES, TRANSIENT } from './cloud-pcs.js';
+
+const PAGE_SIZE = 50;
+const ALWAYS_TILED = ['provisioned', 'provisionedWithWarnings', 'pendingProvision', 'provisioning', 'failed', 'inGracePeriod'];
+const LIST = '/tenants/:tenantId/cloudPCs';
+
+function StatusTiles({ tenantId, summary, query }) {
+  if (!summary?.cloudPcs) return null;
+  const { total, byStatus } = summary.cloudPcs;
+  const shown = STATUSES.filter((status) => ALWAYS_TILED.includes(status) || byStatus[status]);
+  const current = query.status || '';
+  const tile = (status, label, value) => html`<li key=${status || 'all'} class=${`tile${current === status ? ' current' : ''}${ATTENTION.includes(status) && value ? ' attention' : ''}${value ? '' : ' zero'}`}>
+    <a href=${href(LIST, { tenantId }, { ...query, status, skipToken: '', page: '' })} aria-current=${current === status ? 'true' : undefined}>
+      <span class="tile-value">${value.toLocaleString()}</span> ${label}</a></li>`;
+  return html`<ul class="tiles cloud-pc-tiles" aria-label="Cloud PCs by status; each filters the list">
+    ${tile('', 'all Cloud PCs', total)}
+    ${shown.map((status) => tile(status, words(status).toLowerCase(), byStatus[status] || 0))}
+  </ul>`;
+}
+
+function Filters({ tenantId, query, policies, userName }) {
+  const [search, setSearch] = useState(query.search || '');
+  const apply = (changes) => setQuery({ ...query, ...changes, skipToken: '', page: '' });
+  const filtered = query.search || query.status || query.provisioningPolicyId || query.userId;
+  return html`<div class="toolbar cloud-pc-filters">
+    <form role="search" aria-label="Cloud PCs" class="search-form" onSubmit=${(event) => { event.preventDefault(); apply({ search: search.trim() }); }}>
+      <div class="field">
+        <label for="cloud-pc-search">Search</label>
+        <input id="cloud-pc-search" type="search" value=${search} maxlength="100" placeholder="Starts with: user, name, device"
+          aria-describedby="cloud-pc-search-hint" onInput=${(event) => setSearch(event.currentTarget.value)} />
+        <span class="visually-hidden" id="cloud-pc-search-hint">Finds the Cloud PCs whose user, friendly name or device name starts with this text, in any case.</span>
+      </div>
+      <button type="submit" class="button secondary">Search</button>
+    </form>
+    <div class="field">
+      <label for="cloud-pc-status">Status</label>
+      <select id="cloud-pc-status" value=${query.status || ''} onChange=${(event) => apply({ status: event.currentTarget.value })}>
+        <option value="">Any status</option>
+        ${STATUSES.map((status) => html`<option value=${status}>${words(status)}</option>`)}
+      </select>
+    </div>
+    <div class="field">
+      <label for="cloud-pc-policy">Provisioning policy</label>
+      <select id="cloud-pc-policy" value=${query.provisioningPolicyId || ''} onChange=${(event) => apply({ provisioningPolicyId: event.currentTarget.value })}>
+        <option value="">Any policy</option>
+        ${(policies || []).map((policy) => html`<option value=${policy.id}>${policy.displayName}</option>`)}
+      </select>
+    </div>
+    ${query.userId && html`<p class="filter-chip">User: ${userName || query.userId}
+      <button type="button" class="button subtle" onClick=${() => apply({ userId: '' })}>Remove user filter</button></p>`}
+    ${filtered && html`<a class="button subtle" href=${href(LIST, { tenantId })}>Clear filters</a>`}
+  </div>`;
+}
+
+function Pager({ tenantId, query, nextLink, count }) {
+  const number = Number(query.page) || 1;
+  const next = skipTokenOf(nextLink);
+  if (number === 1 && !next) return null;
+  return html`<nav class="pager" aria-label="Pages of Cloud PCs">
+    <span>Page ${number}${count ? ` · ${count} shown` : ''}</span>
+    ${number > 1 && html`<a class="button secondary" href=${href(LIST, { tenantId }, { ...query, skipToken: '', page: '' })}>First page</a>`}
+    ${next && html`<a class="button secondary" href=${href(LIST, { tenantId }, { ...query, skipToken: next, page: number + 1 })}>Next page</a>`}
+  </nav>`;
+}
+
+function CloudPcs({ params, query }) {
+  const { tenantId } = params;
+  // one selection for the page's life: it stays while the list refreshes, filters change or pages turn
+  const selection = useMemo(() => signal(new Set()), [tenantId]);
+  const seen = useRef(new Map()); // id -> Cloud PC: names for the review of a selection that spans pages
+  const filters = { status: query.status, search: query.search, provisioningPolicyId: query.provisioningPolicyId, userId: query.userId };
+  const key = JSON.stringify([tenantId, filters, query.skipToken]);
+  const poll = usePoll(
+    async () => {
+      const [list, summary] = await Promise.all([
+        get(tenantPath(tenantId, 'cloudPCs'), { ...filters, top: PAGE_SIZE, skipToken: query.skipToken }),
+        get(tenantPath(tenantId, 'summary')).catch(() => null), // the tiles are a bonus: the list works without them
+      ]);
+      for (const cloudPc of list.value) seen.current.set(cloudPc.id, cloudPc);
+      return { list, summary };
+    },
+    [key],
+    {
+      active: ({ list, summary }) => list.value.some((cloudPc) => TRANSIENT.includes(cloudPc.status))
+        || TRANSIENT.some((status) => summary?.cloudPcs?.byStatus?.[status]),
+      idleMs: 15_000, // Cloud PCs appear when a policy is assigned or a user licensed elsewhere
+    },
+  );
+  const lookups = usePoll(async () => {
+    const [policies, plans] = await Promise.all([
+      getAll(tenantPath(tenantId, 'provisioningPolicies')).catch(() => []),
+      get('servicePlans').then((answer) => answer.value).catch(() => []),
+    ]);
+    return { policies, plans };
+  }, [tenantId]);
+  const bulk = can('createBulkAction', tenantId);
+  const rows = poll.data?.list.value;
+  const userName = query.userId && rows?.find((row) => row.userId === query.userId)?.userPrincipalName;
+  const columns = [
+    { label: 'Name', class: 'name-cell', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs/:cloudPcId', { tenantId, cloudPcId: row.id })}>${row.displayName}</a>
+      ${row.managedDeviceName && html`<span class="muted cell-line">${row.managedDeviceName}</span>`}` },
+    { label: 'User', render: (row) => html`<a href=${href(LIST, { tenantId }, { userId: row.userId })} title="This user's Cloud PCs">${row.userPrincipalName}</a>` },
+    { label: 'Status', render: (row) => html`<span title=${row.statusDetail?.message}><${StatusBadge} status=${row.status} /></span>
+      ${row.statusDetail?.message && html`<span class="muted cell-line status-detail">${row.statusDetail.message}</span>`}` },
+    { label: 'Provisioning policy', render: (row) => row.provisioningPolicyName },
+    { label: 'Plan', render: (row) => row.servicePlanName },
+    { label: 'Last modified', render: (row) => dateTime(row.lastModifiedDateTime) },
+  ];
+  return html`<${Page} title="All Cloud PCs" subtitle="One per user and Windows 365 license, from the policy that wins for the user." actions=${html`<${AsOf} poll=${poll} />`}>
+    <${StatusTiles} tenantId=${tenantId} summary=${poll.data?.summary} query=${query} />
+    <${Filters} key=${JSON.stringify(filters)} tenantId=${tenantId} query=${query} policies=${lookups.data?.policies} userName=${userName} />
+    <${ErrorBanner} error=${poll.error} title="The Cloud PCs could not be read" />
+    ${bulk && html`<${BulkBar} tenantId=${tenantId} selection=${selection} seen=${seen.current} plans=${lookups.data?.plans} />`}
+    <${DataTable} caption="Cloud PCs" columns=${columns} rows=${rows} selection=${bulk ? selection : null}
+      rowLabel=${(row) => row.displayName}
+      empty=${Object.values(filters).some(Boolean) ? 'No Cloud PC matches these filters.' : 'No Cloud PCs yet. Assign a provisioning policy to a group of licensed users to make some.'} />
+    <${Pager} tenantId=${tenantId} query=${query} nextLink=${poll.data?.list.nextLink} count=${rows?.length} />
+  </${Page}>`;
+}
+
+page(LIST, CloudPcs);

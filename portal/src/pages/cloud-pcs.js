@@ -1,0 +1,53 @@
+// The Cloud PC area's vocabulary: statuses, what each action is called, needs and warns of; the pages import it.
+
+export const STATUSES = ['provisioned', 'provisionedWithWarnings', 'pendingProvision', 'provisioning', 'failed', 'inGracePeriod',
+  'resizing', 'resizePendingLicense', 'deprovisioning', 'restoring', 'preparing', 'movingRegion', 'notProvisioned'];
+// work under way: a page showing a Cloud PC in one of these refreshes on its own
+export const TRANSIENT = ['pendingProvision', 'provisioning', 'resizing', 'deprovisioning', 'restoring', 'preparing', 'movingRegion'];
+export const ATTENTION = ['failed', 'inGracePeriod'];
+
+/**
+ * Every action: its button, the operation the caller's role must allow, whether it is offered in bulk, and
+ * what the admin is told before a destructive one (`warn`, with `{what}` the Cloud PC or "3 Cloud PCs").
+ */
+export const ACTIONS = {
+  reboot: { label: 'Restart', operation: 'rebootCloudPc', bulk: true,
+    warn: 'Anyone signed in to {what} is disconnected and loses unsaved work.' },
+  powerOn: { label: 'Power on', operation: 'powerOnCloudPc', bulk: true, warn: null },
+  powerOff: { label: 'Power off', operation: 'powerOffCloudPc', bulk: true,
+    warn: '{what}: the VM is deallocated; anyone signed in loses unsaved work, and nobody can connect until it is powered on.' },
+  troubleshoot: { label: 'Troubleshoot', operation: 'troubleshootCloudPc', bulk: false, warn: null },
+  retry: { label: 'Retry', operation: 'retryCloudPc', bulk: true, warn: null },
+  reprovision: { label: 'Reprovision', operation: 'reprovisionCloudPc', bulk: true,
+    warn: '{what}: the VM and everything on it are deleted, then built again from the policy\'s current settings.' },
+  endGracePeriod: { label: 'End grace period', operation: 'endGracePeriodCloudPc', bulk: true,
+    warn: '{what}: deprovisioning starts at once; the VM and its data are deleted.' },
+  resize: { label: 'Resize', operation: 'resizeCloudPc', bulk: true,
+    warn: '{what}: the VM restarts on {plan}, and the user\'s license moves to that plan.' },
+  rename: { label: 'Rename', operation: 'renameCloudPc', bulk: false, warn: null },
+};
+
+export const BULK_ACTIONS = Object.keys(ACTIONS).filter((action) => ACTIONS[action].bulk);
+
+export function actionLabel(action) {
+  return ACTIONS[action]?.label || action;
+}
+
+/** The actions a Cloud PC's status allows now: the API's `allowedActions`, its state machine's rule (not kept here). */
+export function allowedActions(cloudPc) {
+  return (cloudPc.allowedActions || []).filter((action) => action in ACTIONS);
+}
+
+/** What the admin is asked before `action`, or null when it needs no confirmation. */
+export function warning(action, what, plan = 'the new plan') {
+  const text = ACTIONS[action]?.warn;
+  if (!text) return null;
+  const said = text.replace('{what}', what).replace('{plan}', plan);
+  return said.charAt(0).toUpperCase() + said.slice(1);
+}
+
+/** The outcome of a timeline line as a badge's status class (colour) and its words (the signal). */
+export function outcomeBadge(outcome) {
+  const status = { succeeded: 'succeeded', failed: 'failed', warning: 'warning', running: 'provisioning' }[outcome] || null;
+  return { status, label: { info: 'Recorded' }[outcome] || (outcome ? outcome.charAt(0).toUpperCase() + outcome.slice(1) : '—') };
+}

@@ -1,0 +1,116 @@
+// Device images (custom images imported from a managed image) and the Windows 365 gallery images.
+import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
+import { can } from '../access.js';
+import { del, get, getAll, post, tenantPath } from '../api.js';
+import { href, page } from '../router.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { dateTime, words } from '../lib/format.js';
+
+function AddImage({ tenantId, sites, onAdded }) {
+  const form = useForm({ displayName: '', siteId: '', version: '1.0.0', sourceImageResourceId: '' });
+  const siteId = form.values.siteId || sites?.[0]?.id || '';
+  const submit = async () => {
+    form.clear();
+    try {
+      const added = await post(tenantPath(tenantId, 'deviceImages'), { ...form.values, siteId });
+      form.setValues({ ...form.values, displayName: '', sourceImageResourceId: '' });
+      onAdded(added);
+    } catch (error) {
+      form.fail(error);
+    }
+  };
+  if (sites && !sites.length) {
+    return html`<${Notice} kind="info">To add a custom image, <a href=${href('/tenants/:tenantId/sites', { tenantId })}>add a site</a> first: an image is imported into a site's subscription.</${Notice}>`;
+  }
+  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="add-image">
+    <h2 id="add-image">Add a custom image</h2>
+    <p class="muted">Imports a generalized Windows 10 or 11 Enterprise managed image (or an image set's gallery version). The import takes a few minutes; the list shows when it is ready.</p>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="displayName" label="Image name" required />
+    <${Field} form=${{ ...form, values: { ...form.values, siteId } }} name="siteId" label="Site" type="select" required
+      options=${(sites || []).map((site) => ({ value: site.id, label: `${site.displayName} (${site.regionName})` }))} />
+    <${Field} form=${form} name="version" label="Version" required hint="Major.Minor.Patch, such as 1.0.0." />
+    <${Field} form=${form} name="sourceImageResourceId" label="Source image resource id" required
+      placeholder="/subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/images/…"
+      hint="The ARM id of the managed image, or of a gallery image version." />
+    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add image</${ActionButton}>
+  </form>`;
+}
+
+function DeviceImages({ tenantId, sites }) {
+  const poll = usePoll(() => getAll(tenantPath(tenantId, 'deviceImages')), [tenantId], {
+    active: (list) => list.some((image) => image.status === 'pending'),
+  });
+  const [message, setMessage] = useState(null);
+  const [error, setError] = useState(null);
+  const siteName = (id) => sites?.find((site) => site.id === id)?.displayName || id;
+  const remove = async (image) => {
+    const question = `Delete the device image ${image.displayName} ${image.version}? Policies can no longer choose it; Cloud PCs already made from it are not affected.`;
+    if (!(await confirm(question, { title: 'Delete image?', confirmLabel: 'Delete' }))) return;
+    setError(null);
+    setMessage(null);
+    try {
+      await del(tenantPath(tenantId, 'deviceImages', image.id));
+      setMessage(`Deleted ${image.displayName}.`);
+      poll.refresh();
+    } catch (failure) {
+      setError(failure.status === 409
+        ? [failure.message, 'A provisioning policy uses this image: give the policy another image first, then delete this one.']
+        : failure);
+    }
+  };
+  const columns = [
+    { label: 'Name', key: 'displayName' },
+    { label: 'Version', key: 'version' },
+    { label: 'Site', render: (image) => siteName(image.siteId) },
+    { label: 'Status', render: (image) => html`<${StatusBadge} status=${image.status} />
+      ${image.errorCode && html`<div class="detail"><code>${image.errorCode}</code></div>`}
+      ${image.statusDetails && html`<div class="detail">${image.statusDetails}</div>`}` },
+    { label: 'OS', render: (image) => image.osVersion || '—' },
+    { label: 'In use', render: (image) => (image.inUse ? 'Yes' : 'No') },
+    { label: 'Added', render: (image) => dateTime(image.createdDateTime) },
+    ...(can('deleteDeviceImage', tenantId) ? [{ label: 'Actions', render: (image) => html`<${ActionButton} kind="subtle" label=${`Delete ${image.displayName} ${image.version}`}
+      onClick=${() => remove(image)} busyLabel="Deleting…">Delete</${ActionButton}>` }] : []),
+  ];
+  return html`<section aria-labelledby="device-images">
+    <div class="section-header"><h2 id="device-images">Custom images</h2><${AsOf} poll=${poll} /></div>
+    <${ErrorBanner} error=${poll.error} />
+    <${ErrorBanner} error=${error} title="Not deleted" />
+    ${message && html`<${Notice} kind="success">${message}</${Notice}>`}
+    <${DataTable} caption="Device images" columns=${columns} rows=${poll.data} empty="No custom images yet." />
+    ${can('createDeviceImage', tenantId) && html`<${AddImage} tenantId=${tenantId} sites=${sites}
+      onAdded=${(image) => { setMessage(`Importing ${image.displayName} ${image.version}: the list follows it until it is ready.`); poll.refresh(); }} />`}
+  </section>`;
+}
+
+
+function GalleryImages({ tenantId }) {
+  const poll = usePoll(() => get(tenantPath(tenantId, 'galleryImages')).then((answer) => answer.value), [tenantId]);
+  const columns = [
+    { label: 'Name', key: 'displayName' },
+    { label: 'Publisher', key: 'publisherName' },
+    { label: 'Offer', key: 'offerName' },
+    { label: 'SKU', key: 'skuName' },
+    { label: 'Support', render: (image) => html`<${StatusBadge} status=${image.status === 'supported' ? 'ready' : image.status === 'notSupported' ? 'failed' : 'warning'} label=${words(image.status)} />` },
+    { label: 'Recommended for', render: (image) => image.recommendedFor.map(words).join(', ') || '—' },
+  ];
+  return html`<section aria-labelledby="gallery-images">
+    <h2 id="gallery-images">Gallery images</h2>
+    <p class="muted">Windows 365 images Microsoft keeps up to date; any policy can use one without importing it.</p>
+    <${ErrorBanner} error=${poll.error} />
+    <${DataTable} caption="Gallery images" columns=${columns} rows=${poll.data} />
+  </section>`;
+}
+
+function Images({ params }) {
+  const { tenantId } = params;
+  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  return html`<${Page} title="Device images" subtitle="The Windows images provisioning policies build Cloud PCs from.">
+    <${ErrorBanner} error=${sites.error} title="The sites could not be read" />
+    <${DeviceImages} tenantId=${tenantId} sites=${sites.data} />
+    <${GalleryImages} tenantId=${tenantId} />
+  </${Page}>`;
+}
+
+page('/tenants/:tenantId/images', Images);

@@ -1,0 +1,54 @@
+// The organization overview: every tenant the caller looks after, its Cloud PCs by status and what needs attention.
+import { html } from 'htm/preact';
+import { get, getAll, tenantPath } from '../api.js';
+import { href, page } from '../router.js';
+import { AsOf, DataTable, ErrorBanner, Page, usePoll } from '../ui.js';
+import { words } from '../lib/format.js';
+
+const ATTENTION = ['failed', 'inGracePeriod'];
+const WORKING = ['pendingProvision', 'provisioning', 'deprovisioning', 'resizing'];
+
+function count(link, value, label) {
+  if (!value) return html`<span class="count zero" aria-label=${`0 ${label}`}>0</span>`;
+  return html`<a class="count" href=${link} aria-label=${`${value} ${label}`}>${value.toLocaleString()}</a>`;
+}
+
+function Overview() {
+  const poll = usePoll(
+    async () => {
+      const list = await getAll('tenants');
+      return Promise.all(list.map((tenant) => get(tenantPath(tenant.id, 'summary')).catch((error) => ({ tenantId: tenant.id, displayName: tenant.displayName, error }))));
+    },
+    [],
+    { active: (rows) => rows.some((row) => WORKING.some((status) => row.cloudPcs?.byStatus?.[status])), idleMs: 30_000 },
+  );
+  const rows = poll.data && [...poll.data].sort((a, b) => (a.displayName || '').localeCompare(b.displayName || ''));
+  const cloudPcs = (tenantId, status) => href('/tenants/:tenantId/cloudPCs', { tenantId }, { status });
+  const columns = [
+    { label: 'Tenant', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId })}>${row.displayName}</a>` },
+    { label: 'Cloud PCs', class: 'number', render: (row) => count(cloudPcs(row.tenantId), row.cloudPcs?.total, 'Cloud PCs') },
+    { label: 'Provisioned', class: 'number', render: (row) => count(cloudPcs(row.tenantId, 'provisioned'), row.cloudPcs?.byStatus?.provisioned, 'provisioned') },
+    { label: 'In progress', class: 'number', render: (row) => WORKING.reduce((sum, status) => sum + (row.cloudPcs?.byStatus?.[status] || 0), 0).toLocaleString() },
+    ...ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs?.byStatus?.[status], words(status).toLowerCase()) })),
+    { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections?.notHealthy, 'connections not healthy') },
+    { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups?.notReady, 'Spot Groups not ready') },
+  ];
+  const totals = (rows || []).reduce((sum, row) => ({
+    cloudPcs: sum.cloudPcs + (row.cloudPcs?.total || 0),
+    failed: sum.failed + (row.cloudPcs?.byStatus?.failed || 0),
+    grace: sum.grace + (row.cloudPcs?.byStatus?.inGracePeriod || 0),
+  }), { cloudPcs: 0, failed: 0, grace: 0 });
+  return html`<${Page} title="Overview" subtitle="Every tenant you look after, and what needs attention." actions=${html`<${AsOf} poll=${poll} />`}>
+    <${ErrorBanner} error=${poll.error} />
+    ${rows && html`<ul class="tiles" aria-label="Totals">
+      <li class="tile"><span class="tile-value">${rows.length.toLocaleString()}</span> tenants</li>
+      <li class="tile"><span class="tile-value">${totals.cloudPcs.toLocaleString()}</span> Cloud PCs</li>
+      <li class=${`tile${totals.failed ? ' attention' : ''}`}><span class="tile-value">${totals.failed.toLocaleString()}</span> failed</li>
+      <li class=${`tile${totals.grace ? ' attention' : ''}`}><span class="tile-value">${totals.grace.toLocaleString()}</span> in grace period</li>
+    </ul>`}
+    <${DataTable} caption="Tenants" columns=${columns} rows=${rows} rowKey=${(row) => row.tenantId}
+      empty=${html`No tenants yet. <a href="#/tenants">Add a tenant</a>.`} />
+  </${Page}>`;
+}
+
+page('/', Overview);

@@ -1,0 +1,207 @@
+// One Spot Group: its status and session hosts live (followed while Azure works), edits, image updates and delete.
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { can } from '../access.js';
+import { get, getAll, request, tenantPath } from '../api.js';
+import { GroupPicker } from '../groups.js';
+import { href } from '../router.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { GROUP_BUSY, HOST_BUSY, deleteQuestion, followedByAzure, hostCount, spotGroupPatch } from '../lib/spot-pc.js';
+import { dateTime, plural, words } from '../lib/format.js';
+import { ImageUpdates } from './spot-group-update.js';
+
+const WORK = {
+  deploying: 'Deploying: the host pool, its desktop application group and workspace are made, then every session host in parallel.',
+  updating: 'Updating: Azure is being brought to your change; hosts may be added, reconfigured, or drained and removed.',
+  deleting: 'Deleting: each host is drained, its users given the drain timeout to sign out, then removed; then the host pool goes.',
+};
+
+function Status({ group, hosts }) {
+  const counts = group.sessionHostCounts || {};
+  const settled = (hosts || []).filter((host) => !HOST_BUSY.includes(host.status)).length;
+  const total = hosts?.length || 0;
+  return html`<section class="card wide" aria-labelledby="status-heading">
+    <div class="section-header"><h2 id="status-heading">Status</h2> <${StatusBadge} status=${group.status} /></div>
+    ${WORK[group.status] && html`<p>${WORK[group.status]}</p>`}
+    ${group.status === 'deploying' && total > 0 && html`<label class="progress-label" for="hosts-progress">${settled} of ${plural(total, 'session host')} deployed</label>
+      <progress id="hosts-progress" max=${total} value=${settled}>${settled} of ${total}</progress>`}
+    ${group.statusDetail && html`<div class=${`banner ${group.status === 'failed' ? 'error' : 'warning'}`}>
+      <strong>${group.statusDetail.code === 'sessionHostsFailed' ? 'Some session hosts failed; the others work.' : words(group.statusDetail.code)}</strong>
+      <p>${group.statusDetail.step}: ${group.statusDetail.message}</p></div>`}
+    <ul class="tiles" aria-label="Session hosts by state">
+      ${['total', 'running', 'stopped', 'draining', 'failed'].map((name) => html`<li class=${`tile${name === 'failed' && counts[name] ? ' attention' : ''}`}>
+        <span class="tile-value">${counts[name] || 0}</span> ${name === 'total' ? 'session hosts' : name}</li>`)}
+      <li class="tile"><span class="tile-value">${group.assignedUserCount}</span> of ${group.licenseCount} licenses assigned</li>
+    </ul>
+  </section>`;
+}
+
+function SessionHosts({ hosts, canary }) {
+  const columns = [
+    { label: 'Name', render: (host) => html`${host.name}${canary.has(host.name) ? html` <span class="badge">Canary</span>` : null}` },
+    { label: 'Status', render: (host) => html`<${StatusBadge} status=${host.status} />${host.statusDetail && html`<p class="detail">${host.statusDetail.step}: ${host.statusDetail.message}</p>`}` },
+    { label: 'Power state', render: (host) => words(host.powerState) },
+    { label: 'Image version', key: 'imageVersion' },
+    { label: 'Assigned user', render: (host) => host.assignedUserId || '—' },
+    { label: 'Sessions', class: 'number', key: 'sessionCount' },
+    { label: 'New sessions', render: (host) => (host.allowNewSession ? 'Allowed' : 'Drain mode') },
+  ];
+  return html`<section class="card wide" aria-labelledby="hosts-heading">
+    <h2 id="hosts-heading">Session hosts</h2>
+    <p class="muted">Status, power state and sessions are read live from the host pool.</p>
+    <${DataTable} caption="Session hosts" columns=${columns} rows=${hosts} rowKey=${(host) => host.name} empty="No session hosts." />
+  </section>`;
+}
+
+const nameIn = (known, id) => known?.find((entry) => entry.id === id)?.displayName || id;
+
+function Edit({ group, path, tenantId, known, onSaved }) {
+  const form = useForm({
+    friendlyName: group.friendlyName, description: group.description || '', notes: group.notes || '',
+    licenseCount: group.licenseCount, profilePath: group.profilePath, groupIds: group.groupIds.map((id) => ({ id, displayName: nameIn(known, id) })),
+  });
+  useEffect(() => {
+    // the names arrive after the form is made: fill in those it could not show yet
+    if (!known) return;
+    const named = (entry) => (entry.displayName === entry.id ? { ...entry, displayName: nameIn(known, entry.id) } : entry);
+    form.setValues((old) => ({ ...old, groupIds: old.groupIds.map(named) }));
+  }, [known]);
+  const hosts = hostCount(group.userType, form.values.licenseCount, group.maxSessionsPerHost);
+  const save = async () => {
+    form.clear();
+    const patch = spotGroupPatch(group, form.values);
+    if (!Object.keys(patch).length) {
+      form.fail({ message: 'Nothing changed: edit a field first.', details: [] });
+      return;
+    }
+    try {
+      const answer = await request('PATCH', path, { body: patch, headers: group.etag ? { 'If-Match': group.etag } : {} });
+      onSaved(answer.status === 202 || followedByAzure(patch)
+        ? 'Saved. Azure follows the change: the group shows Updating until its host pool and hosts match.' : 'Saved.');
+    } catch (error) {
+      if (error.status === 412) error.message = 'Someone changed this Spot Group since the page read it; reload the page, check their change and save again.';
+      form.fail(error);
+    }
+  };
+  return html`<form onSubmit=${(event) => { event.preventDefault(); save(); }} aria-labelledby="edit-heading">
+    <h2 id="edit-heading">Edit</h2>
+    <p class="muted">Description and notes are saved at once. The friendly name, groups, profile path and license count are followed by Azure
+      (the group shows updating): more licenses add hosts, fewer drain and remove the last ones with 60 minutes for their users.</p>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="friendlyName" label="Friendly name" required />
+    <${Field} form=${form} name="description" label="Description" type="textarea" rows="2" />
+    <${Field} form=${form} name="notes" label="Notes" type="textarea" rows="2" />
+    <${Field} form=${form} name="licenseCount" label="License count" type="number" required
+      hint=${`${plural(hosts, 'session host')} for this count (${group.sessionHostCounts?.total ?? 0} now).`} />
+    <${GroupPicker} tenantId=${tenantId} value=${form.values.groupIds} onChange=${(groups) => form.set('groupIds', groups)}
+      label="Entra groups" error=${form.errors.fields.groupIds} />
+    <${Field} form=${form} name="profilePath" label="Profile path" required hint="A UNC path; every host is configured with it again." />
+    <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
+  </form>`;
+}
+
+function Delete({ group, path, onDeleted }) {
+  const form = useForm({ drainTimeoutMinutes: 60 });
+  const [error, setError] = useState(null);
+  const remove = async () => {
+    const minutes = form.values.drainTimeoutMinutes;
+    if (!(await confirm(deleteQuestion(group, null, minutes), { title: 'Delete Spot Group?', confirmLabel: 'Delete Spot Group' }))) return;
+    setError(null);
+    form.clear();
+    try {
+      await request('DELETE', path, { query: { drainTimeoutMinutes: Number.isNaN(minutes) ? '' : minutes } });
+      onDeleted();
+    } catch (failure) {
+      if (failure.target === 'drainTimeoutMinutes') form.fail(failure);
+      else setError(failure);
+    }
+  };
+  return html`<section class="card" aria-labelledby="delete-heading">
+    <h2 id="delete-heading">Delete</h2>
+    <p>Drains every session host, gives its users the drain timeout to sign out, then removes the hosts, their Entra devices, the host pool,
+      its application group and workspace.</p>
+    <${ErrorBanner} error=${error} title="Not deleted" />
+    <form class="inline-form" onSubmit=${(event) => { event.preventDefault(); remove(); }}>
+      <${Field} form=${form} name="drainTimeoutMinutes" label="Drain timeout (minutes)" type="number" hint="0-1440; default 60." />
+      <${ActionButton} type="submit" kind="danger" onClick=${remove} busyLabel="Deleting…">Delete Spot Group</${ActionButton}>
+    </form>
+  </section>`;
+}
+
+export function SpotGroupPage({ params, query }) {
+  const { tenantId, spotGroupId } = params;
+  const path = tenantPath(tenantId, 'spotGroups', spotGroupId);
+  const poll = usePoll(async () => {
+    try {
+      const [group, hosts, updates] = await Promise.all([get(path), get(`${path}/sessionHosts`), get(`${path}/imageUpdates`)]);
+      return { group, hosts: hosts.value, updates: updates.value };
+    } catch (error) {
+      if (error.status === 404) return { gone: true };
+      throw error;
+    }
+  }, [path], {
+    active: ({ gone, group, hosts, updates }) => !gone && (GROUP_BUSY.includes(group.status)
+      || hosts.some((host) => HOST_BUSY.includes(host.status)) || updates[0]?.status === 'running'),
+    idleMs: 15_000, // sessions and power states change without any work of the app's
+  });
+  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  // groups are kept by id; their names come from the directory (without a linked directory, the ids are shown)
+  const directory = usePoll(async () => (await get(tenantPath(tenantId, 'directoryGroups'), { top: 100 })).value, [tenantId]);
+  const imageSetId = poll.data?.group?.imageSetId;
+  const imageSet = usePoll(() => (imageSetId ? get(tenantPath(tenantId, 'imageSets', imageSetId)) : null), [tenantId, imageSetId]);
+  const [saved, setSaved] = useState(query.created ? 'Spot Group created.' : null);
+  const seen = useRef(null);
+  const list = href('/tenants/:tenantId/spotGroups', { tenantId });
+  const data = poll.data;
+  if (data?.gone) {
+    const was = seen.current;
+    return html`<${Page} title=${was ? was.friendlyName : 'Spot Group not found'}>
+      ${was ? html`<${Notice} kind="success">The Spot Group ${was.friendlyName} is deleted: its hosts and host pool are gone.</${Notice}>`
+        : html`<p>There is no such Spot Group in this tenant: it was deleted, or the address is wrong.</p>`}
+      <p><a href=${list}>All Spot Groups</a></p></${Page}>`;
+  }
+  if (!data) {
+    return html`<${Page} title="Spot Group"><${ErrorBanner} error=${poll.error} />${!poll.error && html`<p class="muted">Loading…</p>`}
+      <p><a href=${list}>All Spot Groups</a></p></${Page}>`;
+  }
+  const { group, hosts, updates } = data;
+  seen.current = group;
+  const site = sites.data?.find((entry) => entry.id === group.siteId);
+  const running = updates[0]?.status === 'running' ? new Set(updates[0].canary) : new Set();
+  const changed = (message) => {
+    setSaved(message);
+    poll.refresh();
+  };
+  const busy = GROUP_BUSY.includes(group.status);
+  const mayEdit = can('updateSpotGroup', tenantId);
+  return html`<${Page} title=${group.friendlyName} subtitle=${`${group.name} · ${words(group.userType)} · host pool ${group.hostPoolName}`}
+      actions=${html`<${AsOf} poll=${poll} />`}>
+    <p><a href=${list}>All Spot Groups</a></p>
+    ${saved && html`<${Notice} kind="success">${saved}</${Notice}>`}
+    <${ErrorBanner} error=${poll.error} title="The Spot Group could not be read again" />
+    <${Status} group=${group} hosts=${hosts} />
+    <${SessionHosts} hosts=${hosts} canary=${running} />
+    <${ImageUpdates} group=${group} updates=${updates} hosts=${hosts} tenantId=${tenantId} path=${path} onStarted=${changed} />
+    <section class="card wide" aria-labelledby="group-details-heading">
+      <h2 id="group-details-heading">Details</h2>
+      <${Details} items=${[
+        ['User type', words(group.userType)],
+        ['License count', group.licenseCount],
+        ['Site', site ? `${site.displayName} (${site.regionName})` : group.siteId],
+        ['Image', html`<a href=${href('/tenants/:tenantId/imageSets/:imageSetId', { tenantId, imageSetId: group.imageSetId })}>${imageSet.data?.displayName || 'Image set'}</a>, version ${group.imageVersion}${running.size ? ' (rolling out)' : ''}`],
+        ['VM size', group.vmSize],
+        group.userType === 'pooled' && ['Sessions per host', group.maxSessionsPerHost],
+        ['Profile path', html`<code>${group.profilePath}</code>`],
+        ['Groups', group.groupIds.map((id) => nameIn(directory.data, id)).join(', ')],
+        ['Description', group.description],
+        ['Notes', group.notes],
+        ['Created', dateTime(group.createdDateTime)],
+        ['Modified', dateTime(group.lastModifiedDateTime)],
+      ]} />
+    </section>
+    ${mayEdit && (busy ? html`<${Notice}>Changes can be made once the group is ready (it is ${group.status} now).</${Notice}>`
+      : html`<section class="card"><${Edit} key=${group.id} group=${group} path=${path} tenantId=${tenantId} known=${directory.data} onSaved=${changed} /></section>`)}
+    ${can('deleteSpotGroup', tenantId) && group.status !== 'deleting'
+      && html`<${Delete} group=${group} path=${path} onDeleted=${() => changed('Deletion started: the hosts are drained first.')} />`}
+  </${Page}>`;
+}

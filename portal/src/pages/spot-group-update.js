@@ -1,0 +1,115 @@
+// A Spot Group's rolling image update: the form that starts one, and its progress (canary first) as it runs.
+import { html } from 'htm/preact';
+import { can } from '../access.js';
+import { get, request, tenantPath } from '../api.js';
+import { ActionButton, DataTable, ErrorBanner, Field, Notice, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { GROUP_BUSY, newerReadyVersions, rolloutProgress, versionsUnderWay } from '../lib/spot-pc.js';
+import { dateTime, plural } from '../lib/format.js';
+
+const OUTCOME = {
+  succeeded: ['success', (update) => `Every host now runs version ${update.toVersion}.`],
+  rolledBack: ['error', (update) => `Rolled back: a canary host failed on version ${update.toVersion}, so the canary was rebuilt on `
+    + `${update.fromVersion} and the other hosts were never touched. The group stays on ${update.fromVersion}.`],
+  failed: ['error', () => 'The update stopped: some hosts may run the new version and some the old one. Look at the failed hosts below.'],
+};
+
+// a running update is work under way (the info colour), not an outcome
+const badge = (update) => html`<${StatusBadge} status=${update.status === 'running' ? 'updating' : update.status} label=${update.status === 'running' ? 'Running' : undefined} />`;
+
+/** The newest update: from → to, its status, hosts replaced as a progress bar, the canary, and how it ended. */
+function Progress({ update, hosts }) {
+  const { replaced, total } = rolloutProgress(update);
+  const outcome = OUTCOME[update.status];
+  const byName = new Map(hosts.map((host) => [host.name, host]));
+  const id = `image-update-${update.id}`;
+  return html`<div class="image-update">
+    <p><strong>Version ${update.fromVersion} → ${update.toVersion}</strong> ${badge(update)}</p>
+    ${update.status === 'running' && html`<label class="progress-label" for=${id}>${replaced} of ${plural(total, 'host')} replaced</label>
+      <progress id=${id} max=${total || 1} value=${replaced}>${replaced} of ${total}</progress>`}
+    ${update.status !== 'running' && html`<p>${replaced} of ${plural(total, 'host')} replaced.</p>`}
+    <p>Canary, replaced first: ${update.canary.length ? plural(update.canary.length, 'host') : 'none (every host in batches)'}</p>
+    ${update.canary.length > 0 && html`<ul class="canary" aria-label="Canary hosts">${update.canary.map((name) => {
+      const host = byName.get(name);
+      return html`<li key=${name}>${name}${host ? `: ${host.status}, version ${host.imageVersion}` : ': no longer in the group'}</li>`;
+    })}</ul>`}
+    <p class="muted">Rollout: ${plural(update.rollout.canaryCount, 'canary host')}, then ${update.rollout.maxUnavailable} at a time;
+      users get ${update.rollout.drainTimeoutMinutes} min to sign out. Started ${dateTime(update.createdDateTime)}.</p>
+    ${outcome && html`<div class=${`banner ${outcome[0]}`}>${outcome[1](update)}
+      ${update.statusDetail && html`<p>${update.statusDetail.step}: ${update.statusDetail.message} <code>${update.statusDetail.code}</code></p>`}</div>`}
+  </div>`;
+}
+
+function StartUpdate({ group, tenantId, path, onStarted }) {
+  // a version being built shows up here once ready, without a reload
+  const versions = usePoll(async () => (await get(tenantPath(tenantId, 'imageSets', group.imageSetId, 'versions'))).value,
+    [group.imageSetId], { active: versionsUnderWay, intervalMs: 5000, idleMs: 60_000 });
+  const site = usePoll(() => get(tenantPath(tenantId, 'sites', group.siteId)), [group.siteId]);
+  const newer = newerReadyVersions(versions.data, group.imageVersion, site.data?.regionName);
+  const form = useForm(
+    { imageVersion: '', 'rollout.canaryCount': 1, 'rollout.maxUnavailable': 1, 'rollout.drainTimeoutMinutes': 60 },
+  );
+  const chosen = form.values.imageVersion || newer[0]?.version;
+  const start = async () => {
+    form.clear();
+    const rollout = {
+      canaryCount: form.values['rollout.canaryCount'],
+      maxUnavailable: form.values['rollout.maxUnavailable'],
+      drainTimeoutMinutes: form.values['rollout.drainTimeoutMinutes'],
+    };
+    const hosts = group.sessionHostCounts?.total || 0;
+    const question = `Replace all ${plural(hosts, 'session host')} of ${group.friendlyName} with version ${chosen}? `
+      + `${plural(Number(rollout.canaryCount) || 0, 'canary host')} go first; if one fails, it is rebuilt on ${group.imageVersion} and the update stops. `
+      + `Then ${rollout.maxUnavailable} at a time: each is drained, its users get ${rollout.drainTimeoutMinutes} minutes to sign out, and it is rebuilt.`;
+    if (!(await confirm(question, { title: 'Start a rolling image update?', confirmLabel: 'Start update' }))) return;
+    try {
+      await request('PATCH', path, { body: { imageVersion: chosen, rollout }, headers: group.etag ? { 'If-Match': group.etag } : {} });
+      onStarted(`Rolling update to version ${chosen} started.`);
+    } catch (error) {
+      if (error.status === 412) error.message = 'The group changed since the page read it; look at it again and retry.';
+      form.fail(error);
+    }
+  };
+  if (!versions.data) return html`<${ErrorBanner} error=${versions.error} />`;
+  if (!newer.length) {
+    return html`<p class="muted">No newer ready version of the image set${site.data ? ` in ${site.data.regionName}` : ''}: add a version to the image set,
+      and once it is ready it can be rolled out here.</p>`;
+  }
+  return html`<form onSubmit=${(event) => { event.preventDefault(); start(); }} aria-labelledby="start-update-heading">
+    <h3 id="start-update-heading">Start a rolling update</h3>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${{ ...form, values: { ...form.values, imageVersion: chosen } }} name="imageVersion" label="New image version" type="select" required
+      options=${newer.map((version) => ({ value: version.version, label: `${version.version}${version.notes ? `: ${version.notes}` : ''}` }))}
+      hint=${`The group runs ${group.imageVersion}. Only newer ready versions replicated to its site's region are offered.`} />
+    <fieldset>
+      <legend>Rollout</legend>
+      <${Field} form=${form} name="rollout.canaryCount" label="Canary hosts" type="number"
+        hint="0-10 hosts replaced first; if one fails, they go back to the current version and the update stops." />
+      <${Field} form=${form} name="rollout.maxUnavailable" label="Hosts replaced at a time" type="number" hint="1-50, after the canary." />
+      <${Field} form=${form} name="rollout.drainTimeoutMinutes" label="Drain timeout (minutes)" type="number"
+        hint="0-1440: how long a host's users have to sign out before it is rebuilt." />
+    </fieldset>
+    <${ActionButton} type="submit" kind="primary" onClick=${start} busyLabel="Starting…">Start rolling update</${ActionButton}>
+  </form>`;
+}
+
+/** The section: the newest update's progress, the earlier ones, and (when the group is idle) the form. */
+export function ImageUpdates({ group, updates, hosts, tenantId, path, onStarted }) {
+  const [latest, ...earlier] = updates || [];
+  const columns = [
+    { label: 'From → to', render: (update) => `${update.fromVersion} → ${update.toVersion}` },
+    { label: 'Status', render: badge },
+    { label: 'Replaced', class: 'number', render: (update) => update.replaced },
+    { label: 'Canary', render: (update) => update.canary.join(', ') || '—' },
+    { label: 'Started', render: (update) => dateTime(update.createdDateTime) },
+  ];
+  const busy = GROUP_BUSY.includes(group.status);
+  return html`<section class="card wide" aria-labelledby="updates-heading">
+    <h2 id="updates-heading">Rolling image update</h2>
+    <p class="muted">Rebuilds every running host on a newer version of the image set, the canary hosts first.</p>
+    ${latest ? html`<${Progress} update=${latest} hosts=${hosts || []} />` : html`<p>No image update yet.</p>`}
+    ${earlier.length > 0 && html`<${DataTable} caption="Earlier image updates" columns=${columns} rows=${earlier} />`}
+    ${can('updateSpotGroup', tenantId) && (busy
+      ? html`<${Notice}>A new update can start once the group is ready (it is ${group.status} now).</${Notice}>`
+      : html`<${StartUpdate} key=${group.imageVersion} group=${group} tenantId=${tenantId} path=${path} onStarted=${onStarted} />`)}
+  </section>`;
+}

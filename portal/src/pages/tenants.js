@@ -1,0 +1,98 @@
+// Tenants and their sites: the lists, and the forms that add them.
+import { html } from 'htm/preact';
+import { can } from '../access.js';
+import { getAll, post, tenantPath } from '../api.js';
+import { go, href, page } from '../router.js';
+import { reloadTenants } from '../shell.js';
+import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, useForm, usePoll } from '../ui.js';
+import { dateTime } from '../lib/format.js';
+import { useState } from 'preact/hooks';
+
+function CreateTenant({ onCreated }) {
+  const form = useForm({ displayName: '', entraTenantId: '' });
+  const submit = async () => {
+    form.clear();
+    try {
+      const body = { displayName: form.values.displayName, ...(form.values.entraTenantId ? { entraTenantId: form.values.entraTenantId } : {}) };
+      const created = await post('tenants', body);
+      await reloadTenants();
+      onCreated(created);
+    } catch (error) {
+      form.fail(error);
+    }
+  };
+  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="new-tenant">
+    <h2 id="new-tenant">Add a tenant</h2>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="displayName" label="Display name" required />
+    <${Field} form=${form} name="entraTenantId" label="Entra tenant id" hint="The customer's Microsoft Entra tenant (a GUID). Linked, the app follows its users, groups and licenses." />
+    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add tenant</${ActionButton}>
+  </form>`;
+}
+
+function Tenants() {
+  const poll = usePoll(() => getAll('tenants'), []);
+  const [added, setAdded] = useState(null);
+  const columns = [
+    { label: 'Name', render: (tenant) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: tenant.id })}>${tenant.displayName}</a>` },
+    { label: 'Entra tenant', render: (tenant) => tenant.entraTenantId || 'Not linked' },
+    { label: 'Sites', render: (tenant) => html`<a href=${href('/tenants/:tenantId/sites', { tenantId: tenant.id })}>Sites</a>` },
+    { label: 'Created', render: (tenant) => dateTime(tenant.createdDateTime) },
+  ];
+  return html`<${Page} title="Tenants" subtitle="Each tenant is one customer organization.">
+    <${ErrorBanner} error=${poll.error} />
+    ${added && html`<${Notice} kind="success">Tenant ${added.displayName} added. <a href=${href('/tenants/:tenantId/sites', { tenantId: added.id })}>Add its first site</a>.</${Notice}>`}
+    <${DataTable} caption="Tenants" columns=${columns} rows=${poll.data} empty="No tenants yet." />
+    ${can('createTenant') && html`<${CreateTenant} onCreated=${(tenant) => { setAdded(tenant); poll.refresh(); }} />`}
+  </${Page}>`;
+}
+
+function CreateSite({ tenantId, onCreated }) {
+  const form = useForm({ displayName: '', regionName: 'westeurope', subscriptionId: '', resourceGroupName: '', subnetId: '' });
+  const submit = async () => {
+    form.clear();
+    try {
+      const { subnetId, ...rest } = form.values;
+      await post(tenantPath(tenantId, 'sites'), { ...rest, ...(subnetId ? { subnetId } : {}) });
+      form.setValues({ ...form.values, displayName: '' });
+      onCreated();
+    } catch (error) {
+      form.fail(error);
+    }
+  };
+  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="new-site">
+    <h2 id="new-site">Add a site</h2>
+    <p class="muted">A site is where Cloud PCs and images live: an Azure region, subscription and resource group.</p>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="displayName" label="Display name" required />
+    <${Field} form=${form} name="regionName" label="Azure region" required hint="For example westeurope or eastus." />
+    <${Field} form=${form} name="subscriptionId" label="Subscription id" required />
+    <${Field} form=${form} name="resourceGroupName" label="Resource group" required />
+    <${Field} form=${form} name="subnetId" label="Subnet resource id" hint="Optional: the subnet of the customer's own network. Without one, Cloud PCs use the Microsoft-hosted network." />
+    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add site</${ActionButton}>
+  </form>`;
+}
+
+function Sites({ params }) {
+  const { tenantId } = params;
+  const poll = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  const columns = [
+    { label: 'Name', key: 'displayName' },
+    { label: 'Region', key: 'regionName' },
+    { label: 'Subscription', key: 'subscriptionId' },
+    { label: 'Resource group', key: 'resourceGroupName' },
+    { label: 'Network', render: (site) => site.subnetId ? site.subnetId.split('/').slice(-3).join('/') : 'Microsoft-hosted' },
+  ];
+  return html`<${Page} title="Sites">
+    <${ErrorBanner} error=${poll.error} />
+    <${DataTable} caption="Sites" columns=${columns} rows=${poll.data} empty="No sites yet: add one to choose where Cloud PCs go." />
+    ${can('createSite', tenantId) && html`<${CreateSite} tenantId=${tenantId} onCreated=${poll.refresh} />`}
+  </${Page}>`;
+}
+
+page('/tenants', Tenants);
+page('/tenants/:tenantId', ({ params }) => {
+  go('/tenants/:tenantId/cloudPCs', params);
+  return null;
+});
+page('/tenants/:tenantId/sites', Sites);

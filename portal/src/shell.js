@@ -1,0 +1,113 @@
+// The frame around every page: skip link, header with the tenant switcher and the user, navigation, the page.
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import { can, me, roleOn } from './access.js';
+import { getAll } from './api.js';
+import { signOut, signedInUser } from './auth.js';
+import { current, href, location$ } from './router.js';
+import { ConfirmHost } from './ui.js';
+import { words } from './lib/format.js';
+
+// what a tenant's navigation offers, each shown only to a role that may call the operation that lists it
+const TENANT_NAV = [
+  ['Cloud PCs', '/tenants/:tenantId/cloudPCs', 'listCloudPcs'],
+  ['Bulk actions', '/tenants/:tenantId/bulkActions', 'listBulkActions'],
+  ['Provisioning policies', '/tenants/:tenantId/policies', 'listProvisioningPolicies'],
+  ['Connections', '/tenants/:tenantId/connections', 'listConnections'],
+  ['Device images', '/tenants/:tenantId/images', 'listDeviceImages'],
+  ['Image sets', '/tenants/:tenantId/imageSets', 'listImageSets'],
+  ['Spot Groups', '/tenants/:tenantId/spotGroups', 'listSpotGroups'],
+  ['Sites', '/tenants/:tenantId/sites', 'listSites'],
+  ['Role assignments', '/tenants/:tenantId/roleAssignments', 'listRoleAssignments'],
+  ['Audit log', '/tenants/:tenantId/audit', 'listAuditEvents'],
+];
+
+export const tenants = { list: null, listeners: new Set() };
+
+export async function reloadTenants() {
+  tenants.list = await getAll('tenants');
+  for (const listener of tenants.listeners) listener(tenants.list);
+}
+
+function useTenants() {
+  const [list, setList] = useState(tenants.list);
+  useEffect(() => {
+    tenants.listeners.add(setList);
+    if (!tenants.list) reloadTenants().catch(() => setList([]));
+    return () => tenants.listeners.delete(setList);
+  }, []);
+  return list;
+}
+
+function TenantSwitcher({ tenantId }) {
+  const list = useTenants() || [];
+  const choose = (event) => {
+    const next = event.currentTarget.value;
+    if (!next) window.location.hash = '#/';
+    else window.location.hash = href('/tenants/:tenantId/cloudPCs', { tenantId: next });
+  };
+  return html`<label class="tenant-switcher">
+    <span>Tenant</span>
+    <select onChange=${choose} value=${tenantId || ''}>
+      <option value="">All tenants (overview)</option>
+      ${list.map((tenant) => html`<option value=${tenant.id}>${tenant.displayName}</option>`)}
+    </select>
+  </label>`;
+}
+
+function isCurrent(pattern, tenantId) {
+  const target = href(pattern, { tenantId }).slice(1);
+  const path = location$.value.path;
+  // a tenant's own pages are not the Tenants list's: only the tenant sections match below themselves
+  return path === target || (Boolean(tenantId) && path.startsWith(`${target}/`));
+}
+
+function Navigation({ tenantId }) {
+  const list = useTenants() || [];
+  const tenant = list.find((entry) => entry.id === tenantId);
+  const link = (label, pattern, params = {}) => html`<li><a href=${href(pattern, params)}
+    aria-current=${isCurrent(pattern, params.tenantId) ? 'page' : undefined}>${label}</a></li>`;
+  return html`<nav class="side-nav" aria-label="Main">
+    <ul>
+      ${link('Overview', '/')}
+      ${link('Tenants', '/tenants')}
+    </ul>
+    ${tenantId && html`<h2 class="nav-heading">${tenant?.displayName || 'Tenant'}</h2>
+      <ul>
+        ${TENANT_NAV.filter(([, , operation]) => can(operation, tenantId)).map(([label, pattern]) => link(label, pattern, { tenantId }))}
+      </ul>`}
+  </nav>`;
+}
+
+function NotFound() {
+  return html`<section class="page"><h1 id="page-title">Page not found</h1><p>There is no page at this address. <a href="#/">Go to the overview</a>.</p></section>`;
+}
+
+export function Shell() {
+  const found = current();
+  const tenantId = found?.params.tenantId;
+  const Component = found?.route.component || NotFound;
+  const user = signedInUser();
+  const role = tenantId ? roleOn(tenantId) : null;
+  useEffect(() => {
+    document.getElementById('page-title')?.focus({ preventScroll: true });
+  }, [location$.value.path]);
+  return html`<a class="skip-link" href="#main" onClick=${(event) => { event.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
+    <header class="top-bar">
+      <a class="brand" href="#/">Cloud PC provisioning</a>
+      <${TenantSwitcher} tenantId=${tenantId} />
+      <div class="user">
+        <a class="user-name" href="#/me" title="Your principal id and roles">${user?.name || user?.preferred_username || me.value?.name || 'Signed in'}</a>
+        ${role && html`<span class="role-badge" title="Your role on this tenant">${words(role)}</span>`}
+        ${me.value?.organizationOwner && !role && html`<span class="role-badge">Organization owner</span>`}
+        <button type="button" class="button subtle" onClick=${() => signOut()}>Sign out</button>
+      </div>
+    </header>
+    <div class="layout">
+      <${Navigation} tenantId=${tenantId} />
+      <main id="main" tabindex="-1">
+        <${Component} key=${location$.value.path} params=${found?.params || {}} query=${location$.value.query} />
+      </main>
+    </div>
+    <${ConfirmHost} />`;
+}

@@ -1,0 +1,232 @@
+// The portal's building blocks: page frame, tables, fields with the server's errors, confirmation, polling.
+import { html } from 'htm/preact';
+import { signal } from '@preact/signals';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { errorsByField } from './lib/errors.js';
+import { time, words } from './lib/format.js';
+
+export { html };
+
+export function Page({ title, actions, children, subtitle }) {
+  const heading = useRef(null);
+  useEffect(() => {
+    document.title = `${title} · Cloud PC provisioning`;
+  }, [title]);
+  return html`<section class="page" aria-labelledby="page-title">
+    <header class="page-header">
+      <div>
+        <h1 id="page-title" ref=${heading} tabindex="-1">${title}</h1>
+        ${subtitle && html`<p class="subtitle">${subtitle}</p>`}
+      </div>
+      ${actions && html`<div class="page-actions">${actions}</div>`}
+    </header>
+    ${children}
+  </section>`;
+}
+
+export function ErrorBanner({ error, title = 'That did not work' }) {
+  if (!error) return null;
+  const messages = Array.isArray(error) ? error : [error.message || String(error)];
+  if (!messages.length) return null;
+  return html`<div class="banner error" role="alert">
+    <strong>${title}</strong>
+    ${messages.map((message) => html`<p>${message}</p>`)}
+  </div>`;
+}
+
+export function Notice({ children, kind = 'info' }) {
+  return html`<div class=${`banner ${kind}`} role="status">${children}</div>`;
+}
+
+export function StatusBadge({ status, label }) {
+  if (!status) return html`<span class="badge">—</span>`;
+  return html`<span class=${`badge status-${status}`}>${label || words(status)}</span>`;
+}
+
+/** A form's values and the errors the server gave for its fields. */
+export function useForm(initial, fields = Object.keys(initial)) {
+  const [values, setValues] = useState(initial);
+  const [errors, setErrors] = useState({ fields: {}, general: [] });
+  const set = useCallback((name, value) => setValues((old) => ({ ...old, [name]: value })), []);
+  const fail = useCallback((error) => setErrors(errorsByField(error, fields)), [fields.join()]);
+  const clear = useCallback(() => setErrors({ fields: {}, general: [] }), []);
+  return { values, set, setValues, errors, fail, clear };
+}
+
+let fieldCount = 0;
+
+/** A labelled control with its hint and the server's message for it (`form.errors.fields[name]`). */
+export function Field({ form, name, label, type = 'text', hint, options, required, placeholder, autocomplete, rows, disabled }) {
+  const id = useRef(`field-${name.replace(/\W/g, '-')}-${++fieldCount}`).current;
+  const error = form.errors.fields[name];
+  const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
+  const value = form.values[name] ?? '';
+  const common = {
+    id,
+    name,
+    required,
+    disabled,
+    'aria-invalid': error ? 'true' : undefined,
+    'aria-describedby': describedBy,
+  };
+  let control;
+  if (type === 'select') {
+    control = html`<select ...${common} value=${value} onChange=${(event) => form.set(name, event.currentTarget.value)}>
+      ${options.map((option) => html`<option value=${option.value} disabled=${option.disabled}>${option.label}</option>`)}
+    </select>`;
+  } else if (type === 'checkbox') {
+    control = html`<input ...${common} type="checkbox" checked=${Boolean(form.values[name])}
+      onChange=${(event) => form.set(name, event.currentTarget.checked)} />`;
+  } else if (type === 'textarea') {
+    control = html`<textarea ...${common} rows=${rows || 4} placeholder=${placeholder}
+      onInput=${(event) => form.set(name, event.currentTarget.value)}>${value}</textarea>`;
+  } else {
+    control = html`<input ...${common} type=${type} value=${value} placeholder=${placeholder} autocomplete=${autocomplete || 'off'}
+      onInput=${(event) => form.set(name, type === 'number' ? event.currentTarget.valueAsNumber : event.currentTarget.value)} />`;
+  }
+  return html`<div class=${`field${type === 'checkbox' ? ' checkbox' : ''}${error ? ' invalid' : ''}`}>
+    ${type === 'checkbox' ? control : null}
+    <label for=${id}>${label}${required ? html`<span aria-hidden="true" class="required"> *</span>` : null}</label>
+    ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
+    ${type === 'checkbox' ? null : control}
+    ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
+  </div>`;
+}
+
+/** A button that runs an async action, disabled (and saying so) until it settles. */
+export function ActionButton({ onClick, children, kind = 'secondary', busyLabel, type = 'button', disabled, label }) {
+  const [busy, setBusy] = useState(false);
+  const run = async (event) => {
+    // a submit button with its own handler runs it instead of the form's submit event (Enter in a field clicks it
+    // too), so the request is sent once; one without a handler leaves the submit to its form
+    if (type !== 'submit' || onClick) event.preventDefault();
+    if (busy || !onClick) return;
+    setBusy(true);
+    try {
+      await onClick(event);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<button type=${type} class=${`button ${kind}`} onClick=${run} disabled=${disabled || busy} aria-busy=${busy ? 'true' : undefined} aria-label=${label}>
+    ${busy ? busyLabel || children : children}
+  </button>`;
+}
+
+/** A table of rows; with `selection` (a Set signal) a checkbox per row and one for the page. */
+export function DataTable({ caption, columns, rows, rowKey = (row) => row.id, selection, empty = 'Nothing here yet.', rowLabel }) {
+  if (!rows) return html`<p class="muted">Loading…</p>`;
+  const keys = rows.map(rowKey);
+  const selected = selection?.value ?? new Set();
+  const allOn = keys.length > 0 && keys.every((key) => selected.has(key));
+  const toggle = (key) => {
+    const next = new Set(selected);
+    if (next.has(key)) next.delete(key);
+    else next.add(key);
+    selection.value = next;
+  };
+  const toggleAll = () => {
+    const next = new Set(selected);
+    for (const key of keys) allOn ? next.delete(key) : next.add(key);
+    selection.value = next;
+  };
+  return html`<div class="table-wrap"><table>
+    <caption class=${caption ? '' : 'visually-hidden'}>${caption || 'List'}</caption>
+    <thead><tr>
+      ${selection && html`<th scope="col" class="select"><input type="checkbox" aria-label="Select every row on this page" checked=${allOn} onChange=${toggleAll} /></th>`}
+      ${columns.map((column) => html`<th scope="col" class=${column.class}>${column.label}</th>`)}
+    </tr></thead>
+    <tbody>
+      ${rows.length === 0 && html`<tr><td colspan=${columns.length + (selection ? 1 : 0)} class="empty">${empty}</td></tr>`}
+      ${rows.map((row, index) => html`<tr key=${keys[index]} class=${selected.has(keys[index]) ? 'selected' : ''}>
+        ${selection && html`<td class="select"><input type="checkbox" aria-label=${`Select ${rowLabel ? rowLabel(row) : keys[index]}`}
+          checked=${selected.has(keys[index])} onChange=${() => toggle(keys[index])} /></td>`}
+        ${columns.map((column) => html`<td class=${column.class}>${column.render ? column.render(row) : row[column.key] ?? '—'}</td>`)}
+      </tr>`)}
+    </tbody>
+  </table></div>`;
+}
+
+/** Loads data, and loads it again every `intervalMs` while `active(data)` holds (work under way), and every
+ * `idleMs` otherwise when given (work may start elsewhere: a policy assigned, a directory change); `asOf` is when
+ * the data shown was read. */
+export function usePoll(load, deps = [], { active = () => false, intervalMs = 2500, idleMs = null } = {}) {
+  const [state, setState] = useState({ data: null, error: null, asOf: null, loading: true });
+  const latest = useRef(0);
+  const refresh = useCallback(async () => {
+    const ticket = ++latest.current;
+    setState((old) => ({ ...old, loading: true }));
+    try {
+      const data = await load();
+      if (ticket === latest.current) setState({ data, error: null, asOf: new Date(), loading: false });
+    } catch (error) {
+      if (ticket === latest.current) setState((old) => ({ ...old, error, loading: false }));
+    }
+  }, deps);
+  useEffect(() => {
+    refresh();
+  }, [refresh]);
+  const running = state.data !== null && active(state.data);
+  useEffect(() => {
+    const every = running ? intervalMs : idleMs;
+    if (!every) return undefined;
+    const timer = setInterval(refresh, every);
+    return () => clearInterval(timer);
+  }, [running, refresh, intervalMs, idleMs]);
+  return { ...state, refresh, running };
+}
+
+/** "As of 10:42:07 · refreshing on its own while work runs" and a Refresh button. */
+export function AsOf({ poll }) {
+  return html`<div class="as-of" aria-live="polite">
+    <span>As of ${time(poll.asOf)}${poll.running ? ' · refreshing on its own while work runs' : ''}</span>
+    <button type="button" class="button subtle" onClick=${poll.refresh} disabled=${poll.loading}>Refresh</button>
+  </div>`;
+}
+
+const pending = signal(null);
+
+/** Asks before something destructive: resolves true when the admin confirms. */
+export function confirm(message, { title = 'Are you sure?', confirmLabel = 'Confirm', destructive = true } = {}) {
+  return new Promise((resolve) => {
+    pending.value = { message, title, confirmLabel, destructive, resolve };
+  });
+}
+
+export function ConfirmHost() {
+  const dialog = useRef(null);
+  const ask = pending.value;
+  useEffect(() => {
+    if (ask && dialog.current && !dialog.current.open) dialog.current.showModal();
+  }, [ask]);
+  if (!ask) return null;
+  const answer = (value) => {
+    dialog.current?.close();
+    pending.value = null;
+    ask.resolve(value);
+  };
+  return html`<dialog ref=${dialog} class="confirm" aria-labelledby="confirm-title" onCancel=${(event) => { event.preventDefault(); answer(false); }}>
+    <h2 id="confirm-title">${ask.title}</h2>
+    <p>${ask.message}</p>
+    <div class="dialog-actions">
+      <button type="button" class=${`button ${ask.destructive ? 'danger' : 'primary'}`} onClick=${() => answer(true)}>${ask.confirmLabel}</button>
+      <button type="button" class="button secondary" autofocus onClick=${() => answer(false)}>Cancel</button>
+    </div>
+  </dialog>`;
+}
+
+/** The steps of a wizard as an ordered list; the current one is marked for assistive technology too. */
+export function WizardSteps({ steps, current }) {
+  return html`<ol class="wizard-steps" aria-label="Steps">
+    ${steps.map((step, index) => html`<li class=${index === current ? 'current' : index < current ? 'done' : ''} aria-current=${index === current ? 'step' : undefined}>
+      <span class="step-number" aria-hidden="true">${index + 1}</span> ${step}
+    </li>`)}
+  </ol>`;
+}
+
+/** A definition list of label/value pairs. */
+export function Details({ items }) {
+  return html`<dl class="details">
+    ${items.filter(Boolean).map(([label, value]) => html`<div><dt>${label}</dt><dd>${value ?? '—'}</dd></div>`)}
+  </dl>`;
+}

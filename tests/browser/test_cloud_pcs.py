@@ -1,0 +1,187 @@
+"""Cloud PCs as an admin watches and acts on them: the list, one Cloud PC's timeline and explanation, a bulk restart."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTEFACTS, WAIT_MS
+from tests.conftest import Tokens
+from tests.e2e.test_provisioning import PLAN
+from tests.utils.api_client import ApiClient
+from tests.utils.wizard import Tenant
+
+USERS = ("ann", "ben", "cid")
+
+
+def cloud_pc_rows(page: Page) -> Any:
+    return page.get_by_role("table", name="Cloud PCs").locator("tbody tr")
+
+
+def retried_cloud_pc(api: ApiClient, tenant: Tenant) -> dict[str, Any]:
+    """The Cloud PC that needed a second attempt (the one the armed createVm fault hit)."""
+    for cloud_pc in api.get(f"{tenant.path}/cloudPCs").json()["value"]:
+        events = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events").json()["value"]
+        if any(event["attempt"] == 2 for event in events):
+            return dict(cloud_pc)
+    raise AssertionError("no Cloud PC needed a second attempt")
+
+
+def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
+    portal: Any, owner_api: ApiClient, tokens: Tokens
+) -> None:
+    tenant = Tenant(owner_api)
+    for user in USERS:
+        tenant.user(user, [PLAN])
+    tenant.group("finance", list(USERS))
+    tenant.fault("createVm", 1, "AllocationFailed")  # one Cloud PC's first attempt fails: two rows on its timeline
+    policy = tenant.policy()
+
+    tab = portal("admin")
+    page = tab.page
+    tab.open(f"/tenants/{tenant.id}/cloudPCs")
+    expect(page.get_by_role("heading", name="All Cloud PCs")).to_be_visible()
+    expect(page.get_by_text("No Cloud PCs yet")).to_be_visible()
+    tenant.assign(policy, "finance")
+    # no reload from here on: the list refreshes on its own, and faster while Cloud PCs are being made
+    expect(cloud_pc_rows(page)).to_have_count(3, timeout=WAIT_MS)
+    table = page.get_by_role("table", name="Cloud PCs")
+    expect(table.locator(".badge", has_text=re.compile("^Provisioned$"))).to_have_count(3, timeout=WAIT_MS)
+    tiles = page.get_by_role("list", name="Cloud PCs by status; each filters the list")
+    expect(tiles.get_by_role("link", name="3 provisioned")).to_be_visible(timeout=WAIT_MS)
+    tab.shot("three Cloud PCs provisioned without a reload")
+    tab.assert_accessible("All Cloud PCs")
+
+    # the organization overview counts them, each count a link to the list it counts
+    tab.open("/")
+    overview = page.get_by_role("table", name="Tenants")
+    tenant_row = overview.get_by_role("row").filter(has=page.get_by_role("link", name=tenant.display_name, exact=True))
+    expect(tenant_row.get_by_role("link", name="3 provisioned")).to_be_visible()
+    tab.shot("the organization overview")
+    tab.assert_accessible("the overview")
+    tenant_row.get_by_role("link", name="3 provisioned").click()
+    expect(page.get_by_role("heading", name="All Cloud PCs")).to_be_visible()
+    assert "status=provisioned" in page.url
+    expect(cloud_pc_rows(page)).to_have_count(3)
+
+    # filters live in the address: a status with none, then the status tile, then a search
+    page.get_by_label("Status", exact=True).select_option("failed")
+    expect(page.get_by_text("No Cloud PC matches these filters.")).to_be_visible()
+    assert "status=failed" in page.url
+    tiles.get_by_role("link", name="3 provisioned").click()
+    expect(cloud_pc_rows(page)).to_have_count(3)
+    expect(tiles.get_by_role("link", name="3 provisioned")).to_have_attribute("aria-current", "true")
+    retried_pc = retried_cloud_pc(owner_api, tenant)
+    retried = tenant.name_of(retried_pc["userId"])
+    page.get_by_label("Search").fill(retried.upper())
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(cloud_pc_rows(page)).to_have_count(1)
+    expect(cloud_pc_rows(page)).to_contain_text(f"{retried}@")
+    assert f"search={retried.upper()}" in page.url and "status=provisioned" in page.url
+    tab.shot("filtered by status and searched")
+
+    # one Cloud PC: two attempts on its timeline, the table of the same steps, the winning policy
+    table.get_by_role("link", name=re.compile(retried)).first.click()
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible()
+    chart = page.locator(".timeline svg[role=img]")
+    expect(chart).to_be_visible()
+    expect(chart).to_have_attribute("aria-label", re.compile(r"2 attempts, 1 failed"))
+    expect(chart.locator("text.row-label")).to_have_text(
+        [re.compile("Attempt 1 · Failed"), re.compile("Attempt 2 · Succeeded")]
+    )
+    steps = page.get_by_role("table", name="Every step and milestone")
+    expect(steps.get_by_role("row").filter(has_text="Create vm")).to_have_count(2)
+    expect(steps).to_contain_text("AllocationFailed")
+    explanation = page.get_by_role("region", name="Why this user has this Cloud PC")
+    expect(explanation).to_contain_text(policy["displayName"])
+    expect(explanation).to_contain_text("Wins")
+    expect(page.get_by_role("button", name="Restart")).to_be_visible()
+    tab.shot("a Cloud PC, its timeline and explanation")
+    # close up, the README's picture of a timeline
+    page.get_by_role("region", name="Timeline").screenshot(path=str(ARTEFACTS / "cloud-pc-timeline.png"))
+    tab.assert_accessible("a Cloud PC")
+
+    # two selected: a review that refuses a retry for each, then a restart the confirmation counts
+    tab.open(f"/tenants/{tenant.id}/cloudPCs")
+    for row in range(2):
+        cloud_pc_rows(page).nth(row).get_by_role("checkbox").check()
+    bulk = page.get_by_role("region", name="2 Cloud PCs selected")
+    bulk.get_by_label("Action").select_option("retry")
+    bulk.get_by_role("button", name="Review").click()
+    expect(bulk.get_by_role("status")).to_contain_text("None of the selected Cloud PCs can be acted on")
+    expect(bulk.get_by_role("listitem")).to_have_count(2)
+    tab.shot("the review refuses a retry of provisioned Cloud PCs, with the reason")
+    bulk.get_by_label("Action").select_option("reboot")
+    bulk.get_by_role("button", name="Review").click()
+    bulk.get_by_role("button", name="Restart 2 Cloud PCs").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("Restart 2 Cloud PCs?")
+    tab.shot("the confirmation names the count")
+    dialog.get_by_role("button", name="Restart 2 Cloud PCs").click()
+
+    expect(page.get_by_role("heading", name="Restart 2 Cloud PCs", level=1)).to_be_visible()
+    results = page.get_by_role("table", name=re.compile("Each Cloud PC's result"))
+    expect(results.locator(".badge", has_text="Succeeded")).to_have_count(2, timeout=WAIT_MS)
+    expect(page.get_by_text("2 of 2 done")).to_be_visible()
+    expect(results.get_by_role("link", name=re.compile("Finance Cloud PCs"))).to_have_count(2)
+    tab.shot("per-item results of the bulk restart")
+    tab.assert_accessible("a bulk action")
+    page.get_by_role("link", name="All bulk actions").click()
+    expect(page.get_by_role("table", name=re.compile("Recent bulk actions"))).to_contain_text("Restart 2 Cloud PCs")
+
+    # a page gone stale: the Cloud PC is reprovisioned elsewhere, the admin presses Power off; the refusal says why,
+    # and the page then shows the new run at work, refreshing on its own until it is provisioned again
+    tab.open(f"/tenants/{tenant.id}/cloudPCs/{retried_pc['id']}")
+    expect(page.get_by_role("button", name="Power off")).to_be_visible()
+    tenant.latency("createVm", 8)
+    assert owner_api.post(f"{tenant.path}/cloudPCs/{retried_pc['id']}/reprovision").status_code == 202
+    page.get_by_role("button", name="Power off").click()
+    page.get_by_role("dialog").get_by_role("button", name="Power off").click()
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("Cannot power off: not in this status")
+    expect(refusal).to_contain_text(re.compile("it is (pendingProvision|provisioning); powerOff needs provisioned"))
+    expect(page.get_by_role("button", name="Power off")).to_have_count(0)
+    expect(page.get_by_label("Run", exact=True)).to_have_value("2")
+    expect(chart.locator("text.row-label")).to_have_text([re.compile("Attempt 1 · Running")])
+    tab.shot("a refused action, and the new run under way")
+    tenant.latency("createVm", 0)
+    expect(page.locator(".page-header .badge")).to_have_text("Provisioned", timeout=WAIT_MS)
+    expect(chart.locator("text.row-label")).to_have_text([re.compile("Attempt 1 · Succeeded")])
+    page.get_by_label("Run", exact=True).select_option("1")
+    expect(chart.locator("text.row-label")).to_have_count(2)
+    tab.shot("provisioned again; the first run still on its timeline")
+
+    # a reader: the same Cloud PCs, nothing to select and nothing to press
+    owner_api.created(f"{tenant.path}/roleAssignments", {"principalId": tokens.principal_id("alice"), "role": "reader"})
+    reader = portal("alice")
+    reader.open(f"/tenants/{tenant.id}/cloudPCs")
+    expect(cloud_pc_rows(reader.page)).to_have_count(3)
+    expect(reader.page.locator("main").get_by_role("checkbox")).to_have_count(0)
+    reader.shot("a reader's list: no checkboxes")
+    reader.page.get_by_role("table", name="Cloud PCs").get_by_role("link", name=re.compile("Finance")).first.click()
+    expect(reader.page.get_by_role("heading", name="Timeline")).to_be_visible()
+    expect(reader.page.get_by_role("heading", name="Actions")).to_have_count(0)
+    expect(
+        reader.page.locator("main").get_by_role("button", name=re.compile("Restart|Power|Reprovision|Rename"))
+    ).to_have_count(0)
+    reader.shot("a reader's Cloud PC: no actions")
+
+    # an operator: the same Cloud PCs to select and act on, and no configuration to change
+    olga = {"principalId": tokens.principal_id("olga"), "role": "operator"}
+    owner_api.created(f"{tenant.path}/roleAssignments", olga)
+    operator = portal("olga")
+    operator.open(f"/tenants/{tenant.id}/cloudPCs")
+    expect(cloud_pc_rows(operator.page).get_by_role("checkbox")).to_have_count(3)
+    operator.page.get_by_role("table", name="Cloud PCs").get_by_role("link", name=re.compile("Finance")).first.click()
+    for action in ("Restart", "Power off", "Reprovision", "Rename"):
+        expect(operator.page.get_by_role("button", name=action, exact=True)).to_be_visible()
+    operator.shot("an operator's Cloud PC: its actions")
+    operator.open(f"/tenants/{tenant.id}/policies")
+    expect(operator.page.get_by_role("link", name=policy["displayName"], exact=True)).to_be_visible()
+    expect(operator.page.locator("main").get_by_role("link", name="Create policy")).to_have_count(0)
+    operator.page.get_by_role("link", name=policy["displayName"], exact=True).click()
+    expect(operator.page.get_by_role("heading", name=policy["displayName"], level=1)).to_be_visible()
+    expect(operator.page.locator("main").get_by_role("button", name=re.compile("Edit|Delete|Change"))).to_have_count(0)
+    operator.shot("an operator's policy: nothing to change")

@@ -1,0 +1,165 @@
+"""Signing in, the overview, tenants and sites, your access, role assignments, the audit log and the API docs page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.conftest import Tokens
+from tests.utils.api_client import ApiClient
+
+SITE = {
+    "displayName": "EU",
+    "regionName": "westeurope",
+    "subscriptionId": "6f9619ff-8b86-d011-b42d-00cf4fc964ff",
+    "resourceGroupName": "rg-cloudpcs",
+}
+
+
+def test_an_organization_owner_signs_in_and_adds_a_tenant_and_a_site(portal: Any, owner_api: ApiClient) -> None:
+    tab = portal("admin")
+    page = tab.page
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_role("list", name="Totals")).to_be_visible()  # loaded, not "Loading…"
+    tab.shot("signed in: the overview")
+    tab.assert_accessible("overview")
+    page.get_by_role("link", name="Tenants", exact=True).click()
+    page.get_by_label("Display name").fill("Fabrikam")
+    page.get_by_role("button", name="Add tenant").click()
+    expect(page.get_by_role("status")).to_contain_text("Tenant Fabrikam added")
+    page.wait_for_load_state("networkidle")
+    assert [t["displayName"] for t in owner_api.get("/tenants").json()["value"]].count("Fabrikam") == 1  # sent once
+    tab.shot("tenant added")
+    tab.assert_accessible("tenants")
+    page.get_by_role("link", name="Add its first site").click()
+    expect(page.get_by_role("heading", name="Sites")).to_be_visible()
+    page.get_by_label("Display name").fill("EU")
+    page.get_by_label("Subscription id").fill("not-a-guid")
+    page.get_by_label("Resource group").fill("rg-cloudpcs")
+    page.get_by_role("button", name="Add site").click()
+    field_error = page.locator(".field.invalid", has=page.get_by_label("Subscription id"))
+    expect(field_error.locator(".field-error")).to_be_visible()
+    tab.shot("the server's message next to its field")
+    page.get_by_label("Subscription id").fill("6f9619ff-8b86-d011-b42d-00cf4fc964ff")
+    page.get_by_role("button", name="Add site").click()
+    expect(page.get_by_role("cell", name="rg-cloudpcs")).to_be_visible()
+    tab.shot("site added")
+    tab.assert_accessible("sites")
+
+
+# buttons and links that change something: none may show for a reader
+WRITES = re.compile(
+    r"\b(add|new|create|delete|remove|save|retry|restart|reboot|power|reprovision|resize|rename|troubleshoot|"
+    r"capture|assign|end grace|run health|edit|update|upload)\b",
+    re.IGNORECASE,
+)
+READ_ONLY_PAGES = ("cloudPCs", "policies", "connections", "images", "imageSets", "spotGroups", "sites")
+
+
+def write_controls(page: Page) -> list[str]:
+    """The names of the buttons and links in the page's main area that would change something."""
+    main = page.locator("main")
+    expect(main.get_by_role("heading", level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    names = main.get_by_role("button").all_inner_texts() + main.get_by_role("link").all_inner_texts()
+    return [name.strip() for name in names if WRITES.search(name)]
+
+
+def test_a_reader_finds_no_write_control_and_an_operator_no_configuration_write(
+    portal: Any, owner_api: ApiClient, tokens: Tokens
+) -> None:
+    tenant = owner_api.created("/tenants", {"displayName": "Read only"})["id"]
+    owner_api.created(f"/tenants/{tenant}/sites", SITE)
+    for name, role in (("rita", "reader"), ("oscar", "operator")):
+        assignment = {"principalId": tokens.principal_id(name), "role": role}
+        owner_api.created(f"/tenants/{tenant}/roleAssignments", assignment)
+
+    reader = portal("rita")
+    for section in READ_ONLY_PAGES:
+        reader.open(f"/tenants/{tenant}/{section}")
+        assert write_controls(reader.page) == [], section
+    reader.open(f"/tenants/{tenant}/{READ_ONLY_PAGES[0]}")
+    expect(reader.page.get_by_role("link", name="Role assignments")).to_have_count(0)  # owners only
+    expect(reader.page.get_by_role("link", name="Audit log")).to_have_count(0)  # administrators and up
+    reader.shot("a reader's Cloud PCs page")
+    reader.assert_accessible("a reader's Cloud PCs page")
+
+    operator = portal("oscar")
+    for section in READ_ONLY_PAGES[1:]:
+        operator.open(f"/tenants/{tenant}/{section}")
+        assert write_controls(operator.page) == [], section
+    operator.shot("an operator's sites page")
+
+
+def test_an_owner_gives_and_takes_access_by_keyboard_and_reads_the_audit_log(
+    portal: Any, owner_api: ApiClient, tokens: Tokens
+) -> None:
+    tenant = owner_api.created("/tenants", {"displayName": "Keyboard"})["id"]
+    tab = portal("admin")
+    page, keyboard = tab.page, tab.page.keyboard
+    tab.open(f"/tenants/{tenant}/roleAssignments")
+    expect(page.get_by_role("heading", name="Role assignments")).to_be_visible()
+
+    # the keyboard alone: type, Enter to send, the server's message at the field; then Tab field to field
+    page.get_by_label("Principal id").focus()
+    keyboard.type("not-a-guid")
+    keyboard.press("Enter")
+    principal = page.locator(".field.invalid", has=page.get_by_label("Principal id"))
+    expect(principal.locator(".field-error")).to_be_visible()
+    tab.shot("the server's message next to the principal id")
+    keyboard.press("ControlOrMeta+a")
+    keyboard.type(tokens.principal_id("rita"))
+    keyboard.press("Tab")
+    keyboard.type("Rita")
+    keyboard.press("Tab")
+    keyboard.press("ArrowDown")  # reader, then operator
+    expect(page.get_by_label("Role", exact=True)).to_have_value("operator")
+    keyboard.press("Tab")
+    keyboard.press("Enter")
+    assignments = page.get_by_role("table", name="Who has access")
+    expect(assignments.get_by_role("row").filter(has_text="Rita")).to_contain_text("Operator")
+    tab.shot("an operator added by keyboard")
+    tab.assert_accessible("role assignments")
+
+    # a destructive action asks first; Escape keeps, the confirm button removes
+    page.get_by_role("button", name="Remove Rita").focus()
+    keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Remove Rita's operator role on this tenant?")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()  # the safe choice has the focus
+    tab.shot("the removal asks first")
+    keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    expect(assignments.get_by_role("row").filter(has_text="Rita")).to_have_count(1)
+    page.get_by_role("button", name="Remove Rita").focus()
+    keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    keyboard.press("Shift+Tab")
+    expect(dialog.get_by_role("button", name="Remove")).to_be_focused()
+    keyboard.press("Enter")
+    expect(assignments.get_by_role("row").filter(has_text="Rita")).to_have_count(0)
+
+    # the audit log, filtered to role assignments: the add, the refused add, the removal
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Resource type").select_option("roleAssignment")
+    page.get_by_role("button", name="Apply filters").click()
+    log = page.get_by_role("table", name="Events, newest first")
+    expect(log.locator("tbody tr")).to_have_count(3)
+    expect(log).not_to_contain_text("Tenant")
+    tab.shot("the audit log filtered to role assignments")
+    tab.assert_accessible("the audit log")
+
+    tab.open("/me")
+    expect(page.get_by_role("heading", name="Your access")).to_be_visible()
+    expect(page.locator("main")).to_contain_text(tokens.principal_id("admin"))
+    tab.shot("your access")
+    tab.assert_accessible("your access")
+
+    # the API's own docs, Swagger UI from npm, served by the app
+    page.goto(tab.url.replace("/api/portal/", "/api/docs/"))
+    expect(page.get_by_role("button", name="Authorize")).to_be_visible()
+    expect(page.get_by_text("/tenants/{tenantId}/cloudPCs").first).to_be_visible()
+    tab.shot("the API docs")
+    tab.assert_accessible("the API docs")
