@@ -92,7 +92,7 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
         [re.compile("Attempt 1 · Failed"), re.compile("Attempt 2 · Succeeded")]
     )
     steps = page.get_by_role("table", name="Every step and milestone")
-    expect(steps.get_by_role("row").filter(has_text="Create vm")).to_have_count(2)
+    expect(steps.get_by_role("row").filter(has_text="Create VM")).to_have_count(2)
     expect(steps).to_contain_text("AllocationFailed")
     explanation = page.get_by_role("region", name="Why this user has this Cloud PC")
     expect(explanation).to_contain_text(policy["displayName"])

@@ -21,10 +21,15 @@ export function duration(ms) {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** 'provisionedWithWarnings' -> 'Provisioned with warnings' */
+// names and initialisms that keep their capitals when an identifier becomes words
+const NAMES = Object.fromEntries(['Entra', 'Intune', 'Teams', 'Windows', 'Azure', 'Spot', 'VM', 'VMs', 'OS', 'VDI', 'NIC',
+  'AVD', 'ARM', 'SKU', 'FSLogix', 'DNS', 'URL', 'ID', 'PC', 'PCs'].map((name) => [name.toLowerCase(), name]));
+
+/** 'provisionedWithWarnings' -> 'Provisioned with warnings'; 'joinEntra' -> 'Join Entra'; 'createVm' -> 'Create VM' */
 export function words(value) {
   if (!value) return '';
-  const text = String(value).replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  const text = String(value).replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase()
+    .split(' ').map((word) => NAMES[word] || word).join(' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 

@@ -1,0 +1,28 @@
+// Identifiers as the pages say them: statuses and step names in words, with names and initialisms kept.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { words, duration } from '../src/lib/format.js';
+
+test('a status becomes a sentence-case phrase', () => {
+  assert.equal(words('provisionedWithWarnings'), 'Provisioned with warnings');
+  assert.equal(words('inGracePeriod'), 'In grace period');
+  assert.equal(words(''), '');
+  assert.equal(words(undefined), '');
+});
+
+test('names and initialisms keep their capitals', () => {
+  assert.equal(words('joinEntra'), 'Join Entra');
+  assert.equal(words('enrollIntune'), 'Enroll Intune');
+  assert.equal(words('createVm'), 'Create VM');
+  assert.equal(words('setTeamsVdiMode'), 'Set Teams VDI mode');
+  assert.equal(words('resizeOsDisk'), 'Resize OS disk');
+  assert.equal(words('vmSize'), 'VM size');
+  assert.equal(words('cloudPC'), 'Cloud PC');
+});
+
+test('durations read as seconds, minutes and hours', () => {
+  assert.equal(duration(4_400), '4 s');
+  assert.equal(duration(61_000), '1 min 1 s');
+  assert.equal(duration(3_660_000), '1 h 1 min');
+  assert.equal(duration(null), '—');
+});
