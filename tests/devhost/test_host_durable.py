@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from devhost.host import DevHost
 from tests.devhost.support import call, eventually
 
@@ -43,8 +41,7 @@ def test_unknown_orchestrator_fails_the_client_function(sample_host: DevHost) ->
 
 
 def test_registered_blueprint_orchestration_runs_through_the_host(sample_host: DevHost) -> None:
-    if not any(f.name == "ds_sequence" for f in sample_host.functions):
-        pytest.skip("tests/devhost/durable_sample.py is not present")
+    assert any(f.name == "ds_sequence" for f in sample_host.functions), "the sample blueprint is not registered"
     reply = call(
         "POST", f"{sample_host.base_url}/api/start/ds_sequence", b'"first"', {"Content-Type": "application/json"}
     )

@@ -17,12 +17,9 @@ app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 # an app may log while it is imported: in a worker process the line reaches the host before its "ready"
 logging.getLogger(__name__).info("sample app loading in process %d", os.getpid())
 
-try:  # the Durable engine's own sample blueprint, when it is present
-    durable_sample: Any = importlib.import_module("tests.devhost.durable_sample")
-except ImportError:
-    durable_sample = None
-sample_globals = vars(durable_sample) if durable_sample is not None else {}
-for blueprint in [v for v in sample_globals.values() if isinstance(v, df.Blueprint)]:
+# the Durable engine's own sample blueprint: a missing or broken one fails the load, not a test's skip
+durable_sample = importlib.import_module("tests.devhost.durable_sample")
+for blueprint in [v for v in vars(durable_sample).values() if isinstance(v, df.Blueprint)]:
     app.register_functions(blueprint)
 
 # what the non-HTTP functions saw, read back by the tests through GET api/observed/{kind}
