@@ -11,7 +11,9 @@ from typing import Any
 
 import jwt
 
-ISSUER_HOST = "https://sts.emulator.local"
+# Entra's v1 issuer, which the tokens of Azure's resource APIs (ARM, Graph, Storage) carry; Azurite's OAuth mode
+# accepts only such issuers
+ISSUER_HOST = "https://sts.windows.net"
 LIFETIME_S = 3600
 
 

@@ -27,6 +27,7 @@ from azure_emulator.launcher import EmulatorProcess
 from bench.provisioning import Api, app_host
 from devhost.azurite import Azurite
 from shared.models.cloud_pcs import CloudPc
+from shared.storage.account import table_storage
 from shared.storage.tables import EntityRepository, TableStorage
 from tests.utils.portal_browser import launch, sign_in
 
@@ -109,7 +110,7 @@ def main() -> None:
         host = app_host(azurite, emulator, tag, Path(tmp))
         try:
             api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))
-            storage = TableStorage.from_connection_string(azurite.connection_string, prefix=tag)
+            storage = table_storage(azurite.connection_string, prefix=tag)
             counts = [args.cloud_pcs] + [max(12, args.cloud_pcs // (8 * n)) for n in range(1, max(1, args.tenants))]
             started = time.monotonic()
             tenants = []

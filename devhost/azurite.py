@@ -57,12 +57,20 @@ class Azurite:
     ports: tuple[int, int, int] = field(default_factory=lambda: (free_port(), free_port(), free_port()))
     location: Path | None = None  # None: in-memory, gone when the process stops
     process: subprocess.Popen[bytes] | None = None
+    # HTTPS with this (certificate chain, key) pair, and bearer tokens accepted as Azure Storage accepts Entra's
+    # (`--oauth basic`: issuer, audience and lifetime checked, not the signature); shared keys still work
+    oauth_tls: tuple[Path, Path] | None = None
     # own process group: a terminal's Ctrl-C then reaches only us, and we stop Azurite last
     own_session: bool = False
 
     @property
     def connection_string(self) -> str:
         return development_connection_string(ports=self.ports)
+
+    def service_uri(self, service: str) -> str:
+        """`https://127.0.0.1:<port>/devstoreaccount1` for blob, queue or table (an OAuth Azurite's endpoints)."""
+        port = dict(zip(("blob", "queue", "table"), self.ports, strict=True))[service]
+        return f"{'https' if self.oauth_tls else 'http'}://127.0.0.1:{port}/{DEV_ACCOUNT_NAME}"
 
     def start(self, timeout_s: float = 60.0) -> Azurite:
         blob, queue, table = self.ports
@@ -83,6 +91,8 @@ class Azurite:
             "--tablePort",
             str(table),
         ]
+        if self.oauth_tls is not None:
+            args += ["--oauth", "basic", "--cert", str(self.oauth_tls[0]), "--key", str(self.oauth_tls[1])]
         if self.location is None:
             args.append("--inMemoryPersistence")
         else:

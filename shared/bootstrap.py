@@ -32,10 +32,10 @@ from shared.services.image_builds import ImageBuildPorts
 from shared.services.ports import AdminPorts
 from shared.services.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings, SettingsError
+from shared.storage.account import storage_account
 from shared.storage.audit_events import AuditEventRepository
 from shared.storage.bulk_actions import BulkActionRepository
 from shared.storage.cloud_pcs import CloudPcRepository
-from shared.storage.connection import resolve_connection_string
 from shared.storage.connections import ConnectionRepository
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
 from shared.storage.image_sets import ImageSetRepository
@@ -94,9 +94,9 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     if missing:
         raise SettingsError("The app has no usable Azure credential: " + "; ".join(missing))
     settings.check_auth()
-    connection_string = resolve_connection_string(settings.storage_connection_string)
-    storage = TableStorage.from_connection_string(connection_string, settings.table_name_prefix)
-    events = QueueEventPublisher(connection_string, settings.directory_events_queue)
+    account = storage_account(settings)
+    storage = TableStorage(account.tables, settings.table_name_prefix)
+    events = QueueEventPublisher(account.queue(settings.directory_events_queue))
     tenants = TenantRepository(storage)
     credentials = AzureCredentials(settings, EntraTenantIds(tenants))
     secrets = KeyVaultSecretStore(settings, credentials)
@@ -159,7 +159,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,
         bulk_actions=BulkActionRepository(storage),
-        bulk_queue=QueueBulkActions(connection_string, settings.bulk_actions_queue),
+        bulk_queue=QueueBulkActions(account.queue(settings.bulk_actions_queue)),
         tokens=EntraTokenValidator(settings.issuers, settings.audiences, settings.organization_owners),
         access=AccessPorts(
             role_assignments=RoleAssignmentRepository(storage), tenants=tenants,

@@ -6,7 +6,7 @@ import json
 from typing import Protocol
 
 from azure.core.exceptions import ResourceExistsError
-from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+from azure.storage.queue import QueueClient
 from pydantic import Field
 
 from shared.models.base import InputModel
@@ -60,10 +60,8 @@ class BulkActionQueue(Protocol):
 class _Queue:
     """One queue, created on first use, sent base64-encoded JSON (what the Functions queue trigger expects)."""
 
-    def __init__(self, connection_string: str, queue_name: str) -> None:
-        self._queue = QueueClient.from_connection_string(
-            connection_string, queue_name, message_encode_policy=TextBase64EncodePolicy()
-        )
+    def __init__(self, queue: QueueClient) -> None:
+        self._queue = queue  # from StorageAccount.queue: base64 encoding set
         self._created = False
 
     def send(self, message: str) -> None:

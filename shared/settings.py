@@ -58,6 +58,26 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AzureWebJobsStorage", "storage_connection_string"),
         min_length=1,
     )
+    # identity-based storage, read as the Functions host reads them (see shared/storage/account.py)
+    storage_account_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("AzureWebJobsStorage__accountName", "storage_account_name")
+    )
+    storage_table_service_uri: str | None = Field(
+        default=None,
+        pattern=r"^https://",
+        validation_alias=AliasChoices("AzureWebJobsStorage__tableServiceUri", "storage_table_service_uri"),
+    )
+    storage_queue_service_uri: str | None = Field(
+        default=None,
+        pattern=r"^https://",
+        validation_alias=AliasChoices("AzureWebJobsStorage__queueServiceUri", "storage_queue_service_uri"),
+    )
+    storage_credential: str | None = Field(
+        default=None, validation_alias=AliasChoices("AzureWebJobsStorage__credential", "storage_credential")
+    )
+    storage_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("AzureWebJobsStorage__clientId", "storage_client_id")
+    )
     arm_endpoint: str = Field(default="https://management.azure.com", pattern=r"^https://")
     graph_endpoint: str = Field(default="https://graph.microsoft.com", pattern=r"^https://")
     key_vault_url: str | None = Field(default=None, pattern=r"^https://", description="The app's Key Vault.")
@@ -190,10 +210,12 @@ def _listed(value: str) -> list[str]:
 
 
 def setting_name(field_name: str) -> str:
-    """The app-setting (environment variable) name of a Settings field."""
-    field = Settings.model_fields.get(field_name)
-    if field is not None and isinstance(field.validation_alias, AliasChoices):
-        return str(field.validation_alias.choices[0])
+    """The app-setting (environment variable) name of a Settings field, or of any of its names."""
+    for name, field in Settings.model_fields.items():
+        if isinstance(field.validation_alias, AliasChoices):
+            names = [str(choice).lower() for choice in field.validation_alias.choices]
+            if field_name.lower() in (name, *names):
+                return str(field.validation_alias.choices[0])
     return field_name.upper()
 
 

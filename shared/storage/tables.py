@@ -17,7 +17,6 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-import requests
 from azure.core import MatchConditions
 from azure.core.exceptions import (
     HttpResponseError,
@@ -25,7 +24,6 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import (
     EdmType,
     EntityProperty,
@@ -69,16 +67,6 @@ class TableStorage:
         self.continuations = PROCESS_TOKENS
         self._ready: dict[str, TableClient] = {}
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_connection_string(cls, connection_string: str, prefix: str = "") -> TableStorage:
-        options: dict[str, Any] = {"raw_request_hook": RequestCounter.hook}
-        if "127.0.0.1" in connection_string or "localhost" in connection_string:
-            # loopback (Azurite): no proxy or .netrc can apply, and looking them up costs a fifth of each call
-            session = requests.Session()
-            session.trust_env = False
-            options["transport"] = RequestsTransport(session=session, session_owner=False)
-        return cls(TableServiceClient.from_connection_string(connection_string, **options), prefix)
 
     def table(self, name: str) -> TableClient:
         full_name = f"{self._prefix}{name}"

@@ -11,8 +11,8 @@ import pytest
 
 from devhost.azurite import Azurite
 from orchestrators import names
+from shared.storage.account import table_storage
 from shared.storage.cloud_pcs import CloudPcRepository
-from shared.storage.tables import TableStorage
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.host_process import HostProcess, isolated_env
 from tests.utils.wizard import Tenant
@@ -115,7 +115,7 @@ def test_a_crash_mid_reconcile_leaves_no_cloud_pc_pending_for_long(
     tenant.group("everyone", members)
     policy = tenant.policy()
     # read straight from the tables, so the kill lands while the reconcile creates Cloud PCs or starts their runs
-    storage = TableStorage.from_connection_string(azurite.connection_string, host.env["TABLE_NAME_PREFIX"])
+    storage = table_storage(azurite.connection_string, host.env["TABLE_NAME_PREFIX"])
     rows = CloudPcRepository(storage)
     tenant.assign(policy, "everyone")
     assigned = time.monotonic()

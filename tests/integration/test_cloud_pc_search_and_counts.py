@@ -9,6 +9,7 @@ import pytest
 from azure.data.tables import TableClient
 
 from shared.models.cloud_pcs import CloudPc
+from shared.storage.account import table_storage
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.prefix_search import MAX_COMPARISONS
 from shared.storage.tables import EntityRepository, RequestCounter, TableStorage
@@ -41,7 +42,7 @@ def cloud_pc(user: str, display_name: str, device: str | None, status: str, tena
 
 @pytest.fixture
 def storage(storage_connection_string: str) -> TableStorage:
-    return TableStorage.from_connection_string(storage_connection_string, unique_table_prefix())
+    return table_storage(storage_connection_string, unique_table_prefix())
 
 
 @pytest.fixture

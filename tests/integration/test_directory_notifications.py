@@ -25,8 +25,8 @@ from shared.services import tenants as tenant_service
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.ports import AdminPorts
 from shared.settings import Settings
+from shared.storage.account import table_storage
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
-from shared.storage.tables import TableStorage
 from shared.storage.tenants import TenantRepository
 from tests.fakes.repositories import FakeUniqueValues
 from tests.utils.factories import unique_table_prefix
@@ -93,7 +93,7 @@ def app(local: LocalEmulator, storage_connection_string: str) -> Iterator[App]:
     )
     credentials = AzureCredentials(settings, links.get)
     graph = GraphClients(credentials, settings.graph_endpoint)
-    storage = TableStorage.from_connection_string(storage_connection_string, unique_table_prefix())
+    storage = table_storage(storage_connection_string, unique_table_prefix())
     rows, tenants, events = DirectorySubscriptionRepository(storage), TenantRepository(storage), RecordingPublisher()
     offset = [timedelta(0)]
     with serve_functions() as server:
