@@ -27,8 +27,8 @@ from shared.models.orchestrations import (
     RecordedCheck,
 )
 from shared.services import connections, device_images
+from shared.services.admin_ports import AdminPorts
 from shared.services.connections import CheckWait
-from shared.services.ports import AdminPorts
 
 
 def _progress(progress: Progress, probe: dict[str, str] | None = None) -> dict[str, Any]:

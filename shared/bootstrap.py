@@ -25,11 +25,11 @@ from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.events import BulkActionQueue, EventPublisher, QueueBulkActions, QueueEventPublisher
 from shared.models.base import new_id, utc_now
 from shared.services.access import AccessPorts
+from shared.services.admin_ports import AdminPorts
 from shared.services.audit import AuditPorts
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_builds import ImageBuildPorts
-from shared.services.ports import AdminPorts
 from shared.services.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
@@ -116,7 +116,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         secrets=secrets,
         directory=directory,
         network=AzureNetworkChecks(arm, secrets),
-        compute=AzureImages(arm),
+        image_sources=AzureImages(arm),
         events=events,
         clock=utc_now,
         new_id=new_id,

@@ -12,7 +12,7 @@ from shared.models.base import Page
 from shared.models.connections import Connection, ConnectionCreate, ConnectionUpdate
 from shared.models.orchestrations import HealthCheckRun
 from shared.services import connections as service
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 from triggers.http_api import (
     PAGING,
     VALIDATE_ONLY,

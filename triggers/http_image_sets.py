@@ -22,7 +22,7 @@ from shared.models.image_sets import (
 )
 from shared.models.orchestrations import ImageBuildRun
 from shared.services import image_sets as service
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, QueryParam, created, page_of, updated
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from shared.models.base import ApiModel, Page
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import ImageImport
 from shared.services import device_images as service
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of
 
 IMAGES = "tenants/{tenantId}/deviceImages"

@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from shared.models.base import ApiModel, Page
 from shared.models.policies import AssignRequest, ProvisioningPolicy, ProvisioningPolicyCreate, ProvisioningPolicyUpdate
 from shared.services import policies as service
+from shared.services.admin_ports import AdminPorts
 from shared.services.policies import AssignmentPlan
-from shared.services.ports import AdminPorts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of, updated
 
 POLICIES = "tenants/{tenantId}/provisioningPolicies"

@@ -19,7 +19,7 @@ from shared.models.spot_groups import (
     SpotGroupUpdate,
 )
 from shared.services import spot_groups as service
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 from shared.services.spot_group_deployments import SpotGroupPorts, live_hosts
 from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, QueryParam, created, page_of
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from shared.models.summary import TenantSummary
+from shared.services.admin_ports import AdminPorts
 from shared.services.engine_ports import EnginePorts
-from shared.services.ports import AdminPorts
 from shared.services.summary import SummaryPorts, tenant_summary
 from triggers.http_api import Api, ApiRequest
 

@@ -12,7 +12,7 @@ from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services import access
 from shared.services import tenants as service
 from shared.services.access import AccessPorts
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 from triggers.http_api import (
     PAGING,
     VALIDATE_ONLY,

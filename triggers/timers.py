@@ -12,10 +12,10 @@ from orchestrators import names
 from orchestrators.starting import start_background_work, start_orchestration, start_provisioning
 from shared.models.orchestrations import HealthCheckRun
 from shared.services import audit, connections, image_sets, lifecycle, pending_starts, spot_group_power, spot_groups
+from shared.services.admin_ports import AdminPorts
 from shared.services.audit import AuditPorts
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_sets import QUIET
-from shared.services.ports import AdminPorts
 from shared.services.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings
 

@@ -130,7 +130,9 @@ class ManagedImage:
     details: dict[str, str] = field(default_factory=dict)
 
 
-class Compute(Protocol):
+class ImageSources(Protocol):
+    """Where a custom image comes from: a managed image or gallery image version, read to check it can be one."""
+
     def get_managed_image(self, tenant_id: str, resource_id: str) -> ManagedImage | None: ...
 
 

@@ -16,8 +16,8 @@ from shared.models.connections import (
     HealthCheckStatusDetail,
 )
 from shared.models.sites import SUBNET_ID
+from shared.services.admin_ports import AdminPorts
 from shared.services.health_checks import CHECKS_BY_NAME, finish_check, overall_status, pending_checks
-from shared.services.ports import AdminPorts
 from shared.services.updates import update_with_etag
 
 MAX_CONNECTIONS_PER_TENANT = 10

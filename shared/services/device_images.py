@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.cloud.ports import ManagedImage
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.images import DeviceImage, DeviceImageCreate
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 
 MAX_IMAGES_PER_TENANT = 20
 MAX_OS_DISK_GB = 64
@@ -111,7 +111,7 @@ def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImag
     image = ports.images.find_image(tenant_id, image_id)
     if image is None or image.status != "pending":
         return image  # deleted meanwhile, or already settled by an earlier delivery
-    problem = source_image_problem(ports.compute.get_managed_image(tenant_id, image.source_image_resource_id))
+    problem = source_image_problem(ports.image_sources.get_managed_image(tenant_id, image.source_image_resource_id))
     if problem is not None:
         return fail_import(ports, tenant_id, image_id, *problem)
     ready = image.model_copy(update={"status": "ready", "last_modified_date_time": ports.clock()})

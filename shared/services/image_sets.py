@@ -24,7 +24,7 @@ from shared.models.image_sets import (
 )
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 from shared.services.repositories import ImageSetStore, SiteStore
 from shared.services.updates import merge_patch, update_with_etag
 

@@ -16,9 +16,9 @@ from shared.models.policies import (
     ProvisioningPolicyCreate,
     ProvisioningPolicyUpdate,
 )
+from shared.services.admin_ports import AdminPorts
 from shared.services.image_rules import ImageRefused, resolve_image
 from shared.services.naming import DEFAULT_TEMPLATE, parse_template
-from shared.services.ports import AdminPorts
 from shared.services.targeting import license_slots, winning_policies
 from shared.services.updates import merge_patch, update_with_etag
 

@@ -28,7 +28,7 @@ from shared.models.spot_groups import (
     SpotGroupUser,
     UserType,
 )
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 
 VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # the defaults when none is asked for
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise

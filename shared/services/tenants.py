@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.errors import Conflict
 from shared.models.sites import Site, SiteCreate, SiteUpdate
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
-from shared.services.ports import AdminPorts
+from shared.services.admin_ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
 
 ENTRA_TENANT = "entraTenantId"  # the scope of unique Entra tenant ids

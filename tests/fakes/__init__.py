@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.events import DirectoryEvent
+from shared.services.admin_ports import AdminPorts
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_builds import ImageBuildPorts
-from shared.services.ports import AdminPorts
 from shared.services.spot_group_deployments import SpotGroupPorts
 from tests.fakes.cloud import (
     FakeCloudPcOperations,
@@ -169,7 +169,7 @@ class Fakes:
             secrets=self.secrets,
             directory=self.directory,
             network=self.network,
-            compute=self.managed_images,
+            image_sources=self.managed_images,
             events=self.events,
             clock=self.clock,
             new_id=self.new_id,

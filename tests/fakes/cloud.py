@@ -454,7 +454,7 @@ class FakeSecretStore:
 
 
 class FakeManagedImages:
-    """The Compute port: managed images by resource id."""
+    """The ImageSources port: managed images by resource id."""
 
     def __init__(self, script: Script) -> None:
         self.script = script

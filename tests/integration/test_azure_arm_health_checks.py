@@ -19,8 +19,8 @@ from orchestrators.configuration import health_check
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
 from shared.models.connections import Connection, HealthCheck
+from shared.services.admin_ports import AdminPorts
 from shared.services.health_checks import checks_for
-from shared.services.ports import AdminPorts
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials
 
 APP_TENANT = "checks-tenant"

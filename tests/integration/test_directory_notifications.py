@@ -22,8 +22,8 @@ from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services import tenants as tenant_service
+from shared.services.admin_ports import AdminPorts
 from shared.services.directory_subscriptions import DirectorySubscriptions
-from shared.services.ports import AdminPorts
 from shared.settings import Settings
 from shared.storage.account import table_storage
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
@@ -261,7 +261,7 @@ def _ports(app: App) -> AdminPorts:
     unused = cast(Any, None)
     return AdminPorts(
         tenants=app.tenants, sites=_NoSites(), connections=unused, images=unused, policies=unused,  # type: ignore[arg-type]
-        secrets=unused, directory=unused, network=unused, compute=unused, events=app.events,
+        secrets=unused, directory=unused, network=unused, image_sources=unused, events=app.events,
         clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=FakeUniqueValues(), image_sets=unused,
         spot_groups=unused,
         directory_subscriptions=app.subscriptions,

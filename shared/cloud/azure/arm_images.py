@@ -1,4 +1,4 @@
-"""The Compute port over ARM: what a custom image's source is, read from a managed image or a gallery image version.
+"""The ImageSources port over ARM: a custom image's source, read from a managed image or a gallery image version.
 
 A source that does not exist, or that the app may not read (404/403), is None: the import then fails with
 `sourceImageNotFound`, which is the admin's to fix. Other ARM errors raise CloudError (the import's
@@ -20,7 +20,7 @@ UNREADABLE = {403, 404}
 
 
 class AzureImages:
-    """Implements Compute (shared.cloud.ports): `get_managed_image`."""
+    """Implements ImageSources (shared.cloud.ports): `get_managed_image`."""
 
     def __init__(self, clients: ArmClients) -> None:
         self._clients = clients

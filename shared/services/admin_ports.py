@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.cloud.ports import Compute, Directory, NetworkChecks, SecretStore
+from shared.cloud.ports import Directory, ImageSources, NetworkChecks, SecretStore
 from shared.events import EventPublisher
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import (
@@ -31,7 +31,7 @@ class AdminPorts:
     secrets: SecretStore
     directory: Directory
     network: NetworkChecks
-    compute: Compute
+    image_sources: ImageSources
     events: EventPublisher
     clock: Callable[[], datetime]
     new_id: Callable[[], str]
