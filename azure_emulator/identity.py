@@ -34,7 +34,9 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
+from azure_emulator.consent import consent_of
 from azure_emulator.development_issuer import APP_API_AUDIENCE, HOME_TENANT_ID, LIFETIME_S, issuer_url
+from azure_emulator.graph.common import PUBLIC_GRAPH
 from azure_emulator.launcher import IDENTITY_HEADER, IDENTITY_PATH
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -163,7 +165,19 @@ def register(ctx: Context) -> None:
             return oauth_error(
                 401, "invalid_client", 7000218, "The request body must contain 'client_assertion' or 'client_secret'."
             )
-        access_token, expires = ctx.tokens.issue(tenant, audience=audience, app_id=client_id, extra={"idtyp": "app"})
+        consent = consent_of(ctx.store, tenant, client_id)
+        if not consent.consented:  # no service principal in the tenant: no admin has consented to the app
+            return oauth_error(
+                400, "unauthorized_client", 700016,
+                f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen "
+                "if the application has not been installed by the administrator of the tenant or consented to by "
+                "any user in the tenant.",
+            )  # fmt: skip
+        extra: dict[str, Any] = {"idtyp": "app"}
+        # a Graph token (by Graph's public name, or the emulator's own /graph) names the application permissions
+        if audience.rstrip("/") == PUBLIC_GRAPH or audience.rstrip("/").endswith("/graph"):
+            extra["roles"] = list(consent.graph_permissions)
+        access_token, expires = ctx.tokens.issue(tenant, audience=audience, app_id=client_id, extra=extra)
         lifetime = max(0, expires - int(ctx.clock()))
         return Response(
             200,

@@ -22,6 +22,7 @@ from shared.cloud.azure.graph_directory import GraphDirectory
 from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
+from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import BulkActionQueue, EventPublisher, QueueBulkActions, QueueEventPublisher
 from shared.models.base import new_id, utc_now
 from shared.services.access import AccessPorts
@@ -30,6 +31,7 @@ from shared.services.audit import AuditPorts
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_builds import ImageBuildPorts
+from shared.services.onboarding import OnboardingPorts
 from shared.services.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
@@ -69,6 +71,7 @@ class Services:
     audit_events: AuditEventRepository
     image_builds: ImageBuildPorts
     spot_group_work: SpotGroupPorts
+    onboarding: OnboardingPorts
 
 
 class EntraTenantIds:
@@ -169,4 +172,9 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         audit_events=audit_events,
         image_builds=image_builds,
         spot_group_work=spot_group_work,
+        onboarding=OnboardingPorts(
+            tenants=tenants, sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint),
+            app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
+            graph_endpoint=settings.graph_endpoint,
+        ),
     )  # fmt: skip

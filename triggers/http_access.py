@@ -39,6 +39,7 @@ ACCESS: dict[str, Access] = {
     "listTenants": Audience.SIGNED_IN,  # only the caller's tenants
     "getTenant": READER,
     "getTenantSummary": READER,
+    "getTenantOnboarding": READER,
     "updateTenant": ADMINISTRATOR,
     "deleteTenant": OWNER,
     # access to a tenant, and its audit log

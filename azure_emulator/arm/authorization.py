@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from azure_emulator.arm import common
+from azure_emulator.consent import consent_of
 from azure_emulator.server import ApiError, Context, Request, Response
 
 PROVIDER = r"/providers/Microsoft\.Authorization"
@@ -151,4 +152,7 @@ def register(ctx: Context) -> None:
         scope = _scope(request)
         _check_scope(ctx, scope)
         ctx.controls.raise_fault("subscriptionPermissions")  # the connection check that reads them
-        return Response(200, {"value": [{"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}]})
+        claims = request.claims or {}
+        actions = list(consent_of(ctx.store, str(claims.get("tid", "")), str(claims.get("appid", ""))).azure_actions)
+        permission = {"actions": actions, "notActions": [], "dataActions": [], "notDataActions": []}
+        return Response(200, {"value": [permission]})

@@ -18,6 +18,7 @@ const TENANT_NAV = [
   ['Image sets', '/tenants/:tenantId/imageSets', 'listImageSets'],
   ['Spot Groups', '/tenants/:tenantId/spotGroups', 'listSpotGroups'],
   ['Sites', '/tenants/:tenantId/sites', 'listSites'],
+  ['Onboarding', '/tenants/:tenantId/onboarding', 'getTenantOnboarding'],
   ['Role assignments', '/tenants/:tenantId/roleAssignments', 'listRoleAssignments'],
   ['Audit log', '/tenants/:tenantId/audit', 'listAuditEvents'],
 ];

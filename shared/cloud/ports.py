@@ -136,6 +136,20 @@ class ImageSources(Protocol):
     def get_managed_image(self, tenant_id: str, resource_id: str) -> ManagedImage | None: ...
 
 
+class TenantAccess(Protocol):
+    """What a customer tenant lets the app do, as Entra and ARM tell the app itself (read-only)."""
+
+    def graph_permissions(self, entra_tenant_id: str) -> list[str] | None:
+        """The Graph application permissions granted; None when no admin has consented to the app there."""
+        ...
+
+    def missing_actions(
+        self, tenant_id: str, subscription_id: str, resource_group: str, actions: tuple[str, ...]
+    ) -> list[str]:
+        """Those of `actions` the app's role assignments do not grant on the resource group."""
+        ...
+
+
 class SecretStore(Protocol):
     """Write-only secrets such as domain-join passwords (Key Vault in production)."""
 

@@ -116,13 +116,13 @@ class AzureNetworkChecks:
         ids = _network_ids(target)
         authorization = self._clients.authorization(tenant_id, ids["subscriptions"])
         group = list(authorization.permissions.list_for_resource_group(target.resource_group))
-        if not _allows(group, GROUP_ACTIONS[:1]):
+        if not permissions_allow(group, GROUP_ACTIONS[:1]):
             return CheckOutcome("failed", error_type="permissionCheckNoSubscriptionReaderRole")
-        if not _allows(group, GROUP_ACTIONS[1:]):
+        if not permissions_allow(group, GROUP_ACTIONS[1:]):
             return CheckOutcome("failed", error_type="permissionCheckNoResourceGroupNetworkContributorRole")
         on_vnet = list(authorization.permissions.list_for_resource(
             ids["resourcegroups"], "Microsoft.Network", "", "virtualNetworks", ids["virtualnetworks"]))  # fmt: skip
-        if not _allows(on_vnet, VNET_ACTIONS):
+        if not permissions_allow(on_vnet, VNET_ACTIONS):
             return CheckOutcome("failed", error_type="permissionCheckNoVNetContributorRole")
         return CheckOutcome("passed")
 
@@ -178,7 +178,7 @@ def _network_ids(target: NetworkTarget) -> dict[str, str]:
     return ids
 
 
-def _allows(permissions: list[Any], wanted: tuple[str, ...]) -> bool:
+def permissions_allow(permissions: list[Any], wanted: tuple[str, ...]) -> bool:
     """Whether ARM's permissions (actions minus notActions, with wildcards) grant every wanted action."""
 
     def granted(action: str) -> bool:

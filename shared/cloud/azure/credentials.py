@@ -80,6 +80,10 @@ class AzureCredentials:
                 credential = self._by_entra_tenant[entra_tenant_id] = self._build(entra_tenant_id)
             return credential
 
+    def uncached(self, entra_tenant_id: str) -> TokenCredential:
+        """A credential of its own, with no token yet: what the tenant grants now, not when a cached token was made."""
+        return self._build(entra_tenant_id)
+
     def _build(self, entra_tenant_id: str) -> TokenCredential:
         client_id = self._settings.app_client_id
         if not client_id:

@@ -1,0 +1,47 @@
+"""TenantAccess over Entra and ARM: the Graph permissions in the app's own token, its actions per resource group.
+
+A Graph token for the app in the customer's tenant lists the application permissions granted in its `roles` claim
+(Entra refuses the token with AADSTS700016 when no admin has consented to the app there); ARM's permissions API
+answers what the app's role assignments let it do on a scope. Both are what the app itself would meet at work.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from azure.core.exceptions import ClientAuthenticationError
+
+from shared.cloud.azure.arm_clients import ArmClients
+from shared.cloud.azure.arm_network_checks import permissions_allow
+from shared.cloud.azure.credentials import AzureCredentials
+
+NOT_CONSENTED = ("AADSTS700016", "AADSTS65001")  # no service principal in the tenant; consent not granted
+
+
+class AzureTenantAccess:
+    """Implements TenantAccess (shared.cloud.ports)."""
+
+    def __init__(self, credentials: AzureCredentials, clients: ArmClients, graph_endpoint: str) -> None:
+        self._credentials, self._clients = credentials, clients
+        self._scope = f"{graph_endpoint.rstrip('/')}/.default"
+
+    def graph_permissions(self, entra_tenant_id: str) -> list[str] | None:
+        try:
+            # a fresh credential: consent taken back an hour ago must show, whatever token the app still holds
+            token = self._credentials.uncached(entra_tenant_id).get_token(self._scope).token
+        except ClientAuthenticationError as exc:
+            if any(code in str(exc) for code in NOT_CONSENTED):
+                return None
+            raise
+        # read, not verified: the token is the app's own, fresh from Entra, and only its claims are wanted here
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return sorted(str(role) for role in claims.get("roles", []))
+
+    def missing_actions(
+        self, tenant_id: str, subscription_id: str, resource_group: str, actions: tuple[str, ...]
+    ) -> list[str]:
+        authorization = self._clients.authorization(tenant_id, subscription_id)
+        permissions = list(authorization.permissions.list_for_resource_group(resource_group))
+        return [action for action in actions if not permissions_allow(permissions, (action,))]

@@ -1,0 +1,30 @@
+"""A customer tenant's onboarding report: consent, Graph permissions and Azure roles, each present or missing."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.models.base import ApiModel
+
+OnboardingKind = Literal["link", "consent", "graphPermission", "azureRole"]
+
+
+class OnboardingItem(ApiModel):
+    kind: OnboardingKind
+    name: str
+    scope: str | None = Field(default=None, description="Where it is needed (a site's resource group).")
+    status: Literal["present", "missing", "unknown"]
+    reason: str = Field(description="What the app does with it.")
+    fix: str | None = Field(default=None, description="What to do when it is missing.")
+
+
+class OnboardingReport(ApiModel):
+    tenant_id: str
+    entra_tenant_id: str | None = None
+    admin_consent_url: str | None = Field(
+        default=None, description="Where the customer's admin grants the app's permissions in one step."
+    )
+    ready: bool = Field(description="Nothing is missing: the app can do everything it does in this tenant.")
+    items: list[OnboardingItem]

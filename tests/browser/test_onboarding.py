@@ -1,0 +1,45 @@
+"""A customer's onboarding checklist in the portal: what is missing, its fix, and Ready once the admin consented."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from azure_emulator.launcher import APP_CLIENT_ID
+from tests.utils.api_client import ApiClient
+from tests.utils.wizard import Tenant
+
+
+def test_an_admin_reads_what_a_customer_must_grant_and_sees_it_ready(portal: Any, owner_api: ApiClient) -> None:
+    tenant = Tenant(owner_api)
+    tenant.controls.app_access(APP_CLIENT_ID, consented=False)
+    tab = portal("admin")
+    page = tab.page
+    tab.open(f"/tenants/{tenant.id}")
+    page.get_by_role("link", name="Onboarding").click()
+    checklist = page.get_by_role("table", name="Checklist")
+    consent = checklist.get_by_role("row").filter(has=page.get_by_text("Admin consent", exact=True))
+    expect(consent.locator(".badge")).to_have_text("Missing")
+    expect(consent).to_contain_text("/v2.0/adminconsent?client_id=")
+    consent_link = re.compile(rf"/{tenant.entra_id}/v2\.0/adminconsent\?client_id={APP_CLIENT_ID}")
+    expect(page.get_by_role("link", name="the admin consent page")).to_have_attribute("href", consent_link)
+    tab.shot("consent missing, and where the customer's admin gives it")
+    tab.assert_accessible("onboarding, consent missing")
+
+    network_only = ["Microsoft.Compute/*", "Microsoft.Network/*"]  # no Desktop Virtualization, no role assignments
+    tenant.controls.app_access(APP_CLIENT_ID, consented=True, azureActions=network_only)
+    page.get_by_role("button", name="Refresh").click()
+    role = checklist.get_by_role("row").filter(has=page.get_by_text("Desktop Virtualization Contributor", exact=True))
+    expect(role.locator(".badge")).to_have_text("Missing")
+    expect(role).to_contain_text("az role assignment create --assignee")
+    expect(consent.locator(".badge")).to_have_text("Present")
+    tab.shot("consented; an Azure role still missing, with the command that grants it")
+
+    tenant.controls.app_access(APP_CLIENT_ID, azureActions=["*"])
+    page.get_by_role("button", name="Refresh").click()
+    expect(page.get_by_role("status").filter(has_text="Ready")).to_be_visible()
+    expect(checklist.locator(".badge", has_text="Missing")).to_have_count(0)
+    tab.shot("ready")
+    tab.assert_accessible("onboarding, ready")
