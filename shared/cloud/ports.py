@@ -145,8 +145,9 @@ class TenantAccess(Protocol):
 
     def missing_actions(
         self, tenant_id: str, subscription_id: str, resource_group: str, actions: tuple[str, ...]
-    ) -> list[str]:
-        """Those of `actions` the app's role assignments do not grant on the resource group."""
+    ) -> list[str] | None:
+        """Those of `actions` the app's role assignments do not grant on the resource group; None: not known (no
+        such group)."""
         ...
 
 

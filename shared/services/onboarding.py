@@ -75,7 +75,7 @@ def plan_onboarding(
         status = "unknown" if granted is None else "present" if permission.name.lower() in held else "missing"
         items.append(OnboardingItem(
             kind="graphPermission", name=permission.name, status=status, reason=permission.reason,
-            fix=None if status == "present" else (
+            fix=None if status != "missing" else (
                 f"Add the Microsoft Graph application permission {permission.name} to the app registration, "
                 "then grant admin consent again" + (f" ({consent_url})." if consent_url else ".")
             ),
@@ -87,7 +87,7 @@ def plan_onboarding(
             assignee = app_client_id or "<the app's client id>"
             items.append(OnboardingItem(
                 kind="azureRole", name=role.name, scope=scope, status=status, reason=role.reason,
-                fix=None if status == "present" else (
+                fix=None if status != "missing" else (
                     f'az role assignment create --assignee {assignee} --role "{role.name}" --scope {scope}'
                 ),
             ))  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Any
 
 from azure_emulator.launcher import APP_CLIENT_ID
 from tests.utils.api_client import ApiClient
+from tests.utils.factories import site_body
 from tests.utils.wizard import Tenant
 
 EVERYTHING = ["*"]
@@ -67,6 +68,11 @@ def test_a_fully_onboarded_tenant_is_ready(api: ApiClient, tokens: Any) -> None:
     assert found["ready"] is True, [item for item in found["items"] if item["status"] != "present"]
     assert {item["kind"] for item in found["items"]} == {"consent", "graphPermission", "azureRole"}
     assert all(item["fix"] is None for item in found["items"])
+    # a site whose resource group is not made yet: its roles cannot be known, and nothing is invented for them
+    body = site_body(displayName="Later", subscriptionId=tenant.arm.subscription_id, resourceGroupName="rg-not-yet")
+    api.created(f"{tenant.path}/sites", body)
+    later = [item for item in report(api, tenant)["items"] if (item["scope"] or "").endswith("/rg-not-yet")]
+    assert {(item["status"], item["fix"]) for item in later} == {("unknown", None)}
     # a reader may read it; an unlinked tenant is told to link first
     unlinked = api.created("/tenants", {"displayName": "Not linked"})["id"]
     lonely = api.get(f"/tenants/{unlinked}/onboarding").json()

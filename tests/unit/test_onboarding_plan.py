@@ -39,6 +39,7 @@ def test_no_consent_asks_for_it_and_knows_nothing_else() -> None:
     assert not report.ready and found["Admin consent"] == "missing"
     assert "https://consent" in (report.items[0].fix or "")
     assert {status for name, status in found.items() if name != "Admin consent"} == {"unknown"}
+    assert [item.fix for item in report.items if item.status == "unknown"] == [None] * (len(found) - 1)
 
 
 def test_a_permission_granted_in_any_case_counts() -> None:

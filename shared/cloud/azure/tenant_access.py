@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 
-from azure.core.exceptions import ClientAuthenticationError
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import permissions_allow
@@ -41,7 +41,14 @@ class AzureTenantAccess:
 
     def missing_actions(
         self, tenant_id: str, subscription_id: str, resource_group: str, actions: tuple[str, ...]
-    ) -> list[str]:
+    ) -> list[str] | None:
         authorization = self._clients.authorization(tenant_id, subscription_id)
-        permissions = list(authorization.permissions.list_for_resource_group(resource_group))
+        try:
+            permissions = list(authorization.permissions.list_for_resource_group(resource_group))
+        except HttpResponseError as exc:
+            if exc.status_code == 403:  # AuthorizationFailed: no role at all there, not even to read
+                return list(actions)
+            if exc.status_code == 404:  # no such subscription or group (yet): nothing to tell
+                return None
+            raise
         return [action for action in actions if not permissions_allow(permissions, (action,))]
