@@ -11,15 +11,8 @@ from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from shared.cloud.ports import CheckStatus
-from shared.models.base import (
-    ApiModel,
-    DisplayName,
-    InputModel,
-    JsonSchemaKeywords,
-    Resource,
-    ecma_pattern,
-    omittable,
-)
+from shared.models.base import ApiModel, DisplayName, InputModel, Resource
+from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
 from shared.models.sites import SubnetId
 
 ConnectionType = Literal["hybridAzureADJoin", "azureADJoin"]

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import ApiModel, DisplayName, InputModel, JsonSchemaKeywords, Resource, ecma_pattern
+from shared.models.base import ApiModel, DisplayName, InputModel, Resource
+from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern
 
 ImageStatus = Literal["pending", "ready", "failed"]
 ImageErrorCode = Literal[

@@ -10,17 +10,8 @@ from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstr
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import (
-    ApiModel,
-    Description,
-    DisplayName,
-    InputModel,
-    JsonSchemaKeywords,
-    Resource,
-    ecma_pattern,
-    omittable,
-    without_chars_pattern,
-)
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, without_chars_pattern
 from shared.models.sites import RegionName
 from shared.services.naming import MAX_LENGTH, MAX_LITERAL, MIN_LENGTH, MIN_RAND
 

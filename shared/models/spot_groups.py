@@ -8,19 +8,10 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import (
-    ApiModel,
-    Description,
-    DisplayName,
-    InputModel,
-    JsonSchemaKeywords,
-    Resource,
-    StepDetail,
-    ecma_pattern,
-    omittable,
-)
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, StepDetail
 from shared.models.image_sets import Notes
 from shared.models.images import ImageVersion
+from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
 from shared.models.policies import GroupId
 
 UserType = Literal["pooled", "personal"]

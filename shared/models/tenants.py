@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.models.base import DisplayName, Guid, InputModel, Resource, omittable
+from shared.models.base import DisplayName, Guid, InputModel, Resource
+from shared.models.json_schema import omittable
 
 
 class TenantCreate(InputModel):

@@ -16,7 +16,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.catalog.regions import REGION_NAMES
 from shared.models.access import RoleAssignmentCreate
-from shared.models.base import HIDDEN_CATEGORIES, Description, DisplayName, ecma_pattern
+from shared.models.base import Description, DisplayName
 from shared.models.cloud_pc_actions import BulkActionCreate
 from shared.models.connections import (
     FQDN,
@@ -30,6 +30,7 @@ from shared.models.connections import (
 )
 from shared.models.directory_subscriptions import ChangeNotificationCollection
 from shared.models.images import SOURCE_IMAGE_ID, VERSION, ImageVersion, SourceImageId
+from shared.models.json_schema import HIDDEN_CATEGORIES, ecma_pattern
 from shared.models.policies import (
     GROUP_ID,
     DomainJoinConfiguration,
