@@ -30,6 +30,7 @@ class VmSku:
 SKUS: dict[str, VmSku] = {
     s.name.lower(): s
     for s in (
+        VmSku("Standard_B1ms", "standardBSFamily", 1, 2),
         VmSku("Standard_B2s", "standardBSFamily", 2, 4),
         VmSku("Standard_B2ms", "standardBSFamily", 2, 8),
         VmSku("Standard_B4ms", "standardBSFamily", 4, 16),

@@ -1,8 +1,7 @@
 """The license SKUs every emulated tenant has bought, and how many units of each: Graph's `subscribedSkus`.
 
-The SKUs are the Windows 365 Enterprise sizes and one suite that is not one; their skuIds are the emulator's own
-stable GUIDs (uuid5 of the part number), and the app's catalog carries the same `skuId`/`skuPartNumber` per
-service plan. Each tenant starts with `DEFAULT_UNITS` enabled units of every SKU; the control
+The SKUs are Microsoft's Windows 365 SKUs (Enterprise, Business, Shared Use) with their published skuIds and
+one suite that grants no Cloud PC. Each tenant starts with `DEFAULT_UNITS` enabled units of every SKU; the control
 `PUT /emulator/tenants/{tid}/skus/{skuId}` `{"units": N}` sets a tenant's (`GET` reads them with the consumed
 count). A unit is consumed by each user holding the SKU, and `assignLicense` takes only a free one.
 
@@ -14,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from azure_emulator.graph.common import GraphRoutes, odata_context
 from azure_emulator.server import ApiError, Context, Request, Response
@@ -31,28 +31,33 @@ class Sku:
     service_plan_name: str
 
 
-def _w365(sku_id: str, part_number: str, plan_id: str) -> Sku:
-    return Sku(sku_id, part_number, plan_id, part_number)
-
-
+# Microsoft's published Windows 365 SKUs ("Product names and service plan identifiers for licensing", Entra ID
+# documentation).
+PUBLISHED = Path(__file__).with_name("windows365_skus.tsv")  # skuId, skuPartNumber, the one service plan's id, name
 SKUS: tuple[Sku, ...] = (
-    _w365("b027334d-2bb3-5447-890d-d8e101a47595", "CPC_E_2C_4GB_64GB", "b60b2a79-c59b-58e2-b493-95df53df32cf"),
-    _w365("aab101a2-6d7a-5f41-b4e9-b0b1d57fe423", "CPC_E_2C_4GB_128GB", "f7a1937f-b6ec-5fae-b6c1-a4d246537ec9"),
-    _w365("147f5285-4508-5b41-a129-4a5821bf4c92", "CPC_E_2C_4GB_256GB", "f2f7a23e-906a-57fa-b881-7ccb838f8310"),
-    _w365("a8efd46e-6ebd-5af6-81b0-8193876bd14f", "CPC_E_2C_8GB_128GB", "2860a8f0-f640-590f-aa01-d1362a39d655"),
-    _w365("ff0c0ca3-8af7-5883-be97-a5ffa7d4a5a7", "CPC_E_2C_8GB_256GB", "d90b72e9-7565-541a-be46-ac790c273730"),
-    _w365("aa8a288d-82b0-5c40-8823-cab73a51902b", "CPC_E_4C_16GB_128GB", "fa4c79c0-61da-5060-96f8-7ac13ed99067"),
-    _w365("44f6ff1b-e817-5c07-ab8f-14036c62e4bf", "CPC_E_4C_16GB_256GB", "d891970a-4fb4-5e60-ac6e-44084897b482"),
-    _w365("06423764-c36e-5978-b556-e558fe55493f", "CPC_E_4C_16GB_512GB", "a99cf147-e6d9-532e-ac89-a1abdec5e522"),
-    _w365("2a0f8817-ad9d-549c-a608-5adbbb53f67b", "CPC_E_8C_32GB_128GB", "ecbcee48-1a30-5fd1-b323-23bcda5a498f"),
-    _w365("0dbeb3ef-a61f-58c0-960a-4b82f06a18f3", "CPC_E_8C_32GB_256GB", "a0ed6f60-4091-5eb1-b47b-0639cc93ea5c"),
-    _w365("2968e9dd-bfb0-5509-b40e-273360d75f74", "CPC_E_8C_32GB_512GB", "ab791497-2287-5a36-97d6-26aed4203afe"),
-    _w365("26c96d14-d099-5f76-be32-9df4e4eb9b68", "CPC_E_16C_64GB_512GB", "54daa90a-ff76-5e59-845c-91d74c6793d9"),
-    _w365("a2e8ade2-d104-5520-9f42-04f216c7f6ce", "CPC_E_16C_64GB_1024GB", "ba12cb7a-1927-5306-b7ac-fd0b6054e271"),
-    # a license that grants no Cloud PC, so clients must pick the Windows 365 SKUs out of a user's licenses
-    Sku("08e1a0dc-74e6-5d95-af1f-3d5a95a32582", "SPE_E3", "a7fd927b-f2b0-527d-95f2-e9374de2934f", "M365_E3_SUITE"),
+    *(Sku(*line.split("\t")) for line in PUBLISHED.read_text().splitlines()[1:]),
+    # a license that grants no Cloud PC (Microsoft 365 E3; one of its plans), so clients must pick the Windows 365
+    # SKUs out of a user's licenses
+    Sku("05e9a617-0261-4cee-bb44-138d3ef5d965", "SPE_E3", "efb87545-963c-4e0d-99df-69c6916d9eb0",
+        "EXCHANGE_S_ENTERPRISE"),
 )
-SKUS_BY_ID = {sku.sku_id: sku for sku in SKUS}
+# skuIds this emulator handed out before it carried Microsoft's (a saved state may hold them): read as the same SKU
+LEGACY_SKU_IDS = {
+    "b027334d-2bb3-5447-890d-d8e101a47595": "7bb14422-3b90-4389-a7be-f1b745fc037f",
+    "aab101a2-6d7a-5f41-b4e9-b0b1d57fe423": "226ca751-f0a4-4232-9be5-73c02a92555e",
+    "147f5285-4508-5b41-a129-4a5821bf4c92": "5265a84e-8def-4fa2-ab4b-5dc278df5025",
+    "a8efd46e-6ebd-5af6-81b0-8193876bd14f": "e2aebe6c-897d-480f-9d62-fff1381581f7",
+    "ff0c0ca3-8af7-5883-be97-a5ffa7d4a5a7": "1c79494f-e170-431f-a409-428f6053fa35",
+    "aa8a288d-82b0-5c40-8823-cab73a51902b": "d201f153-d3b2-4057-be2f-fe25c8983e6f",
+    "44f6ff1b-e817-5c07-ab8f-14036c62e4bf": "96d2951e-cb42-4481-9d6d-cad3baac177e",
+    "06423764-c36e-5978-b556-e558fe55493f": "0da63026-e422-4390-89e8-b14520d7e699",
+    "2a0f8817-ad9d-549c-a608-5adbbb53f67b": "c97d00e4-0c4c-4ec2-a016-9448c65de986",
+    "0dbeb3ef-a61f-58c0-960a-4b82f06a18f3": "7818ca3e-73c8-4e49-bc34-1276a2d27918",
+    "2968e9dd-bfb0-5509-b40e-273360d75f74": "9fb0ba5f-4825-4e84-b239-5167a3a5d4dc",
+}
+SKUS_BY_ID = {sku.sku_id: sku for sku in SKUS} | {
+    old: next(sku for sku in SKUS if sku.sku_id == new) for old, new in LEGACY_SKU_IDS.items()
+}
 
 
 def service_plans(sku: Sku) -> list[dict[str, str]]:

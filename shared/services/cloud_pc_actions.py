@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID
 from shared.cloud.ports import CloudError, PowerAction, Progress
 from shared.errors import Conflict, DomainError, ErrorDetail, ValidationFailed
 from shared.models.cloud_pc_actions import (
@@ -98,10 +98,15 @@ def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_serv
 
 def check_resize(ports: EnginePorts, cloud_pc: CloudPc, target_service_plan_id: str | None) -> None:
     plan = SERVICE_PLANS_BY_ID.get(target_service_plan_id or "")
-    if plan is None:
+    if plan is None or plan not in SERVICE_PLANS:
         raise ValidationFailed.of(
             ErrorDetail("invalidServicePlan", f"'{target_service_plan_id}' is not a Windows 365 service plan.",
                         "targetServicePlanId")
+        )  # fmt: skip
+    if not plan.provisioned_by_policy:
+        raise ValidationFailed.of(
+            ErrorDetail("invalidServicePlan", f"{plan.display_name} is not a plan provisioning policies make "
+                        "Cloud PCs of; choose a Windows 365 Enterprise plan.", "targetServicePlanId")
         )  # fmt: skip
     if plan.id == cloud_pc.service_plan_id:
         raise ValidationFailed.of(

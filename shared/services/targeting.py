@@ -49,11 +49,13 @@ def winning_policies(
 
 
 def license_slots(user: DirectoryUser) -> list[Slot]:
-    """One slot per Windows 365 license; licenses of other products are ignored."""
+    """One slot per Windows 365 license a policy provisions; other licenses (Business, Shared Use, other products)
+    are ignored."""
     counts: dict[str, int] = {}
     slots = []
     for plan_id in user.licenses:
-        if plan_id in SERVICE_PLANS_BY_ID:
+        plan = SERVICE_PLANS_BY_ID.get(plan_id)
+        if plan is not None and plan.provisioned_by_policy:
             slots.append(Slot(user.id, plan_id, counts.get(plan_id, 0)))
             counts[plan_id] = counts.get(plan_id, 0) + 1
     return slots

@@ -145,6 +145,9 @@ def test_resize_is_refused_while_every_target_license_is_held_and_goes_ahead_onc
     assert same.status_code == 400 and same.json()["error"]["details"][0]["code"] == "sameServicePlan"
     unknown = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": "w365-nope"})
     assert unknown.status_code == 400
+    business = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": "w365-business-4vcpu-16gb-256gb"})
+    assert business.status_code == 400  # a Business license is not a plan provisioning policies make Cloud PCs of
+    assert "Windows 365 Enterprise" in business.json()["error"]["details"][0]["message"]
 
     tenant.graph.set_enabled_units(BIG_PLAN, 2)  # the admin buys one more
     resizing = act(api, tenant, cloud_pc, "resize", resize)

@@ -11,6 +11,8 @@ from tests.utils.wizard import Tenant
 
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 BIG_PLAN = "w365-enterprise-4vcpu-16gb-256gb"
+# licenses no provisioning policy makes a Cloud PC of: Windows 365 Business, and Shared Use (concurrent users)
+OTHER_EDITIONS = ["w365-business-2vcpu-8gb-128gb", "w365-shared-2vcpu-8gb-128gb"]
 SETTLED = {"provisioned", "provisionedWithWarnings", "failed"}
 
 
@@ -35,10 +37,14 @@ def assign(api: ApiClient, tenant: Tenant, policy: dict[str, Any], *groups: str)
 
 
 def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> None:
+    # the catalogue carries Microsoft's published license SKUs: Windows 365 Enterprise 2 vCPU, 8 GB, 128 GB
+    plans = {p["id"]: p for p in api.get("/servicePlans").json()["value"]}
+    assert (plans[PLAN]["skuId"], plans[PLAN]["skuPartNumber"]) == (
+        "e2aebe6c-897d-480f-9d62-fff1381581f7", "CPC_E_2C_8GB_128GB")  # fmt: skip
     tenant = Tenant(api)
     licenses = {"u1": [PLAN], "u2": [PLAN], "u3": [PLAN], "u4": [PLAN, BIG_PLAN], "u5": [PLAN], "u6": []}
-    for user, plans in licenses.items():
-        tenant.user(user, plans)
+    for user, held in licenses.items():
+        tenant.user(user, held + (OTHER_EDITIONS if user in ("u5", "u6") else []))
     tenant.group("finance", list(licenses))
     policy = tenant.policy()
     assign(api, tenant, policy, "finance")

@@ -24,7 +24,7 @@ from tests.utils.graph_admin import GraphAdmin
 from tests.utils.inprocess_emulator import LocalEmulator, inprocess_emulator
 
 PLAN, OTHER_PLAN = SERVICE_PLANS[0].id, SERVICE_PLANS[3].id
-SUITE_SKU = next(s.sku_id for s in SKUS if not s.part_number.startswith("CPC_"))
+SUITE_SKU = next(s.sku_id for s in SKUS if s.part_number == "SPE_E3")  # Microsoft 365 E3: no Cloud PC
 TENANT = "app-tenant"
 
 

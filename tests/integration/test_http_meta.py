@@ -86,10 +86,13 @@ def test_openapi_document_states_each_operations_token_and_role(client: Function
 def test_service_plans_map_to_vm_sizes(client: FunctionClient) -> None:
     plans = client.get("/api/servicePlans").json()["value"]
     assert len(plans) >= 10
+    editions = {(plan["type"], plan["provisioningType"]) for plan in plans}
+    assert editions == {("enterprise", "dedicated"), ("business", "dedicated"), ("enterprise", "shared")}
     ids = [plan["id"] for plan in plans]
     assert len(ids) == len(set(ids))
     for plan in plans:
-        fields = {"id", "displayName", "vCpuCount", "ramInGB", "storageInGB", "vmSize", "skuId", "skuPartNumber"}
+        fields = {"id", "displayName", "vCpuCount", "ramInGB", "storageInGB", "vmSize", "skuId", "skuPartNumber",
+                  "type", "provisioningType"}  # fmt: skip
         assert set(plan) == fields
-        assert plan["skuPartNumber"].startswith("CPC_")  # the Graph license that grants the plan
+        assert plan["skuPartNumber"].startswith(("CPC_E_", "CPC_B_", "Windows_365_"))  # the license's Graph SKU
         assert plan["vmSize"].startswith("Standard_")

@@ -5,6 +5,7 @@ import { can } from '../access.js';
 import { get, post, tenantPath } from '../api.js';
 import { ActionButton, ErrorBanner, Field, Notice, confirm, useForm, usePoll } from '../ui.js';
 import { words } from '../lib/format.js';
+import { resizeTargets } from '../lib/service-plans.js';
 import { ACTIONS, allowedActions, warning } from './cloud-pcs.js';
 
 const BUTTONS = ['reboot', 'powerOn', 'powerOff', 'troubleshoot', 'retry', 'reprovision', 'endGracePeriod'];
@@ -75,7 +76,7 @@ export function CloudPcActions({ tenantId, cloudPc, onDone }) {
   };
 
   if (!buttons.length && !may('rename') && !may('resize') && !failure && !done) return null;
-  const planOptions = (plans.data || []).filter((plan) => plan.id !== cloudPc.servicePlanId)
+  const planOptions = resizeTargets(plans.data, cloudPc.servicePlanId)
     .map((plan) => ({ value: plan.id, label: `${plan.displayName} (${plan.vCpuCount} vCPU, ${plan.ramInGB} GB RAM, ${plan.storageInGB} GB)` }));
   return html`<section class="card wide" aria-labelledby="actions-heading">
     <h2 id="actions-heading">Actions</h2>

@@ -6,6 +6,7 @@ import { go } from '../router.js';
 import { ActionButton, ErrorBanner, confirm } from '../ui.js';
 import { confirmation, reviewHeadline, splitReview } from '../lib/bulk-review.js';
 import { plural } from '../lib/format.js';
+import { resizeTargets } from '../lib/service-plans.js';
 import { ACTIONS, BULK_ACTIONS, actionLabel, warning } from './cloud-pcs.js';
 
 const count = (n) => plural(n, 'Cloud PC');
@@ -63,7 +64,7 @@ export function BulkBar({ tenantId, selection, seen, plans }) {
       ${action === 'resize' && html`<label><span>Target plan</span>
         <select value=${plan} onChange=${(event) => setPlan(event.currentTarget.value)}>
           <option value="">Choose a plan</option>
-          ${(plans || []).map((option) => html`<option value=${option.id}>${option.displayName}</option>`)}
+          ${resizeTargets(plans).map((option) => html`<option value=${option.id}>${option.displayName}</option>`)}
         </select></label>`}
       <${ActionButton} kind="secondary" onClick=${check} busyLabel="Reviewing…">Review</${ActionButton}>
       <button type="button" class="button subtle" onClick=${() => { selection.value = new Set(); }}>Clear selection</button>
