@@ -15,6 +15,7 @@ from orchestrators import configuration as configuration_orchestrators
 from orchestrators import image_sets as image_set_orchestrators
 from orchestrators import provisioning as provisioning_orchestrators
 from orchestrators import spot_groups as spot_group_orchestrators
+from shared import telemetry
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
 from triggers import (
@@ -83,4 +84,6 @@ def create_app(services: Services) -> df.DFApp:
     return app
 
 
-app = create_app(build_services(load_settings()))
+settings = load_settings()
+telemetry.configure(settings)  # before any client is made: the Azure SDK clients trace through what it sets
+app = create_app(build_services(settings))

@@ -7,6 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared import telemetry
 from shared.models.orchestrations import VmActionRun
 from shared.services import cloud_pc_actions
 from shared.services.engine_ports import EnginePorts
@@ -16,6 +17,7 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
 
     @bp.activity_trigger(input_name="run", activity=names.ADVANCE_CLOUD_PC_ACTION)
+    @telemetry.activity
     def advance_cloud_pc_action(run: dict[str, Any]) -> dict[str, Any]:
         """VmActionRun -> VmActionStep."""
         step = cloud_pc_actions.advance_vm_action(ports, VmActionRun.model_validate(run))

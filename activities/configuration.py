@@ -12,6 +12,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared import telemetry
 from shared.cloud.ports import CloudError, Progress
 from shared.models.connections import HealthCheck
 from shared.models.orchestrations import (
@@ -89,35 +90,42 @@ def blueprint(ports: AdminPorts) -> df.Blueprint:
     bp = df.Blueprint()
 
     @bp.activity_trigger(input_name="run", activity=names.MARK_HEALTH_CHECKS_RUNNING)
+    @telemetry.activity
     def mark_health_checks_running(run: dict[str, Any]) -> bool:
         marking = ConnectionRun.model_validate(run)
         return connections.mark_checks_running(ports, marking.tenant_id, marking.connection_id, marking.run)
 
     @bp.activity_trigger(input_name="run", activity=names.RUN_HEALTH_CHECK)
+    @telemetry.activity
     def run_health_check_activity(run: dict[str, Any]) -> dict[str, Any]:
         return run_health_check(ports, run)
 
     @bp.activity_trigger(input_name="run", activity=names.PREPARE_HEALTH_CHECK_PROBE)
+    @telemetry.activity
     def prepare_health_check_probe(run: dict[str, Any]) -> dict[str, Any]:
         return prepare_probe(ports, run)
 
     @bp.activity_trigger(input_name="run", activity=names.REMOVE_HEALTH_CHECK_PROBE)
+    @telemetry.activity
     def remove_health_check_probe(run: dict[str, Any]) -> dict[str, Any]:
         return remove_probe(ports, run)
 
     @bp.activity_trigger(input_name="run", activity=names.RECORD_HEALTH_CHECKS)
+    @telemetry.activity
     def record_health_checks(run: dict[str, Any]) -> bool:
         record = RecordCall.model_validate(run)
         results = check_results(list(record.results))
         return connections.record_checks(ports, record.tenant_id, record.connection_id, record.run, results)
 
     @bp.activity_trigger(input_name="image", activity=names.VALIDATE_DEVICE_IMAGE)
+    @telemetry.activity
     def validate_device_image(image: dict[str, Any]) -> str:
         call = ImageImport.model_validate(image)
         settled = device_images.import_image(ports, call.tenant_id, call.image_id)
         return settled.status if settled else "deleted"
 
     @bp.activity_trigger(input_name="image", activity=names.FAIL_DEVICE_IMAGE)
+    @telemetry.activity
     def fail_device_image(image: dict[str, Any]) -> str:
         failure = ImageImportFailure.model_validate(image)
         settled = device_images.fail_import(

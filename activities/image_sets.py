@@ -7,6 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared import telemetry
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.services import image_builds
 from shared.services.image_builds import ImageBuildPorts
@@ -16,12 +17,14 @@ def blueprint(ports: ImageBuildPorts) -> df.Blueprint:
     bp = df.Blueprint()
 
     @bp.activity_trigger(input_name="run", activity=names.ADVANCE_IMAGE_BUILD)
+    @telemetry.activity
     def advance_image_build(run: dict[str, Any]) -> dict[str, Any]:
         """ImageBuildRun -> ImageBuildStep."""
         step = image_builds.advance_build(ports, ImageBuildRun.model_validate(run))
         return step.model_dump(mode="json", by_alias=True)
 
     @bp.activity_trigger(input_name="run", activity=names.ADVANCE_IMAGE_REMOVAL)
+    @telemetry.activity
     def advance_image_removal(run: dict[str, Any]) -> dict[str, Any]:
         """ImageRemovalRun -> ImageRemovalStep."""
         step = image_builds.advance_removal(ports, ImageRemovalRun.model_validate(run))

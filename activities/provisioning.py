@@ -7,6 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared import telemetry
 from shared.models.orchestrations import AdvanceCall, FailCall
 from shared.services import provisioning
 from shared.services.engine_ports import EnginePorts
@@ -16,6 +17,7 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
 
     @bp.activity_trigger(input_name="call", activity=names.ADVANCE_PROVISIONING)
+    @telemetry.activity
     def advance_provisioning(call: dict[str, Any]) -> dict[str, Any]:
         """AdvanceCall -> Advanced. Max attempts come from the app's settings (via the ports), never the input."""
         advance = AdvanceCall.model_validate(call)
@@ -25,6 +27,7 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
         return advanced.model_dump(mode="json", by_alias=True)
 
     @bp.activity_trigger(input_name="request", activity=names.FAIL_PROVISIONING)
+    @telemetry.activity
     def fail_provisioning(request: dict[str, Any]) -> str:
         """FailCall -> the Cloud PC's status afterwards."""
         failure = FailCall.model_validate(request)

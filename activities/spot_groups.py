@@ -7,6 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
+from shared import telemetry
 from shared.models.orchestrations import SpotGroupRun
 from shared.services import spot_group_deployments
 from shared.services.spot_group_deployments import SpotGroupPorts
@@ -16,6 +17,7 @@ def blueprint(ports: SpotGroupPorts) -> df.Blueprint:
     bp = df.Blueprint()
 
     @bp.activity_trigger(input_name="run", activity=names.ADVANCE_SPOT_GROUP)
+    @telemetry.activity
     def advance_spot_group(run: dict[str, Any]) -> dict[str, Any]:
         """SpotGroupRun -> SpotGroupStep."""
         step = spot_group_deployments.advance(ports, SpotGroupRun.model_validate(run))

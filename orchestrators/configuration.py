@@ -50,10 +50,7 @@ def _stand_ins(checks: list[str], error_type: str) -> dict[str, RecordedCheck]:
 
 def run_checks(context: df.DurableOrchestrationContext, run: ConnectionRun, checks: list[str]) -> Orchestration:
     """Every check at once, then again (after the shortest wait asked for) for those still running."""
-    pending = {
-        check: CheckCall(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run, check=check)
-        for check in checks
-    }
+    pending = {check: run.derive(CheckCall, check=check) for check in checks}
     results: dict[str, RecordedCheck] = {}
     for _ in range(MAX_ROUNDS):
         if not pending:
@@ -100,7 +97,7 @@ def health_check(context: df.DurableOrchestrationContext, request: Any) -> Orche
     probe: dict[str, str] | None = None
     if inside:
         try:
-            call = ProbeCall(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run)
+            call = run.derive(ProbeCall)
             prepared = yield from until_done(context, names.PREPARE_HEALTH_CHECK_PROBE, call)
             probe = prepared.probe if prepared else None
             if prepared is None or prepared.error:
@@ -110,11 +107,11 @@ def health_check(context: df.DurableOrchestrationContext, request: Any) -> Orche
         except Exception:
             results.update(_stand_ins(inside, COULD_NOT_RUN))
     results_in_order = [results[c] for c in run.checks]
-    record = RecordCall(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run, results=results_in_order)
+    record = run.derive(RecordCall, results=results_in_order)
     recorded = yield context.call_activity(names.RECORD_HEALTH_CHECKS, _wire(record))
     if probe is not None:
         try:
-            removal = ProbeCall(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run, probe=probe)
+            removal = run.derive(ProbeCall, probe=probe)
             yield from until_done(context, names.REMOVE_HEALTH_CHECK_PROBE, removal)
         except Exception:  # the probe is left behind; the results are recorded all the same
             pass
@@ -124,7 +121,7 @@ def health_check(context: df.DurableOrchestrationContext, request: Any) -> Orche
 def connection_health_check(context: df.DurableOrchestrationContext) -> Orchestration:
     """Input HealthCheckRun. Checks run in parallel, each waited for on durable timers."""
     run = HealthCheckRun.model_validate(context.get_input())
-    marking = ConnectionRun(tenant_id=run.tenant_id, connection_id=run.connection_id, run=run.run)
+    marking = run.derive(ConnectionRun)
     running = yield context.call_activity(names.MARK_HEALTH_CHECKS_RUNNING, _wire(marking))
     if not running:
         return "superseded"
@@ -137,9 +134,8 @@ def import_device_image(context: df.DurableOrchestrationContext) -> Generator[An
     try:
         status = yield context.call_activity_with_retry(names.VALIDATE_DEVICE_IMAGE, RETRY, _wire(image))
     except Exception as exc:
-        failure = ImageImportFailure(
-            tenant_id=image.tenant_id,
-            image_id=image.image_id,
+        failure = image.derive(
+            ImageImportFailure,
             error_code="internalServerError",
             details=f"The source image could not be read: {str(exc)[:300]}",
         )

@@ -33,7 +33,7 @@ def provision(context: df.DurableOrchestrationContext, request: ProvisionInput) 
             step = (state.resume if state else None) or {}
             timed_out = _fail_call(request, str(step.get("step", "provisioning")), "timedOut", "did not finish in time")
             return (yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, timed_out))
-        call = AdvanceCall(tenant_id=request.tenant_id, cloud_pc_id=request.cloud_pc_id, run=request.run, state=state)
+        call = request.derive(AdvanceCall, state=state)
         answer = yield context.call_activity_with_retry(names.ADVANCE_PROVISIONING, TRANSIENT, _wire(call))
         advanced = Advanced.model_validate(answer)
         calls += 1
@@ -68,10 +68,7 @@ def provision_cloud_pc(context: df.DurableOrchestrationContext) -> Orchestration
 
 
 def _fail_call(run: CloudPcRun, step: str, code: str, message: str) -> dict[str, Any]:
-    call = FailCall(
-        tenant_id=run.tenant_id, cloud_pc_id=run.cloud_pc_id, run=run.run, step=step, code=code, message=message
-    )
-    return _wire(call)
+    return _wire(run.derive(FailCall, step=step, code=code, message=message))
 
 
 def _wire(model: Contract) -> dict[str, Any]:

@@ -6,11 +6,22 @@ import asyncio
 from collections.abc import Sequence
 
 import azure.durable_functions as df
+from opentelemetry.trace import SpanKind
 
 from orchestrators import names
-from shared.models.orchestrations import Contract, ImageBuildRun, ImageRemovalRun, ProvisionInput, SpotGroupRun
+from shared import telemetry
+from shared.models.orchestrations import (
+    Contract,
+    ImageBuildRun,
+    ImageRemovalRun,
+    ProvisionInput,
+    SpotGroupRun,
+    Traced,
+)
 
 STARTS_AT_ONCE = 20
+TRACED_IDS = ("tenant_id", "cloud_pc_id", "spot_group_id", "image_set_id")
+INSTANCE = "cloudpc.instance_id"  # the span attribute naming the orchestration instance a start is for
 # The statuses in which the host refuses a second start with the same id (host.json's
 # overridableExistingInstanceStates "NonRunningStates"); a finished instance is replaced instead.
 UNDER_WAY = frozenset(
@@ -32,6 +43,14 @@ async def start_orchestration(
     when the instance's status says so: the SDK surfaces every refusal as a bare Exception whose text is
     the host's, so its wording decides nothing here. Anything else - the host down, a bad name - is raised.
     """
+    ids = telemetry.ids_of(payload.model_dump(by_alias=True, include=set(TRACED_IDS)))
+    with telemetry.span(f"start {name}", kind=SpanKind.PRODUCER, ids=ids, attributes={INSTANCE: instance_id}):
+        if isinstance(payload, Traced):  # the orchestration's activities continue this span's trace
+            payload = payload.model_copy(update={"traceparent": telemetry.traceparent()})
+        return await _start(client, name, instance_id, payload)
+
+
+async def _start(client: df.DurableOrchestrationClient, name: str, instance_id: str, payload: Contract) -> bool:
     try:
         await client.start_new(name, instance_id, payload.model_dump(mode="json", by_alias=True))
     except Exception as refused:

@@ -7,8 +7,10 @@ from typing import Protocol
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient
+from opentelemetry.trace import SpanKind
 from pydantic import Field
 
+from shared import telemetry
 from shared.models.base import InputModel
 
 MAX_IDS_PER_MESSAGE = 500  # keeps a message well under the 64 KiB queue limit
@@ -21,6 +23,7 @@ class DirectoryEvent(InputModel):
     user_ids: list[str] = Field(default=[], max_length=5000)
     group_ids: list[str] = Field(default=[], max_length=5000)
     full: bool = False  # every assigned group and every Cloud PC of the tenant (the drift reconcile)
+    traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
 
 class EventPublisher(Protocol):
@@ -51,6 +54,7 @@ class BulkActionMessage(InputModel):
 
     tenant_id: str = Field(min_length=1, max_length=64)
     bulk_action_id: str = Field(min_length=1, max_length=64)
+    traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
 
 class BulkActionQueue(Protocol):
@@ -65,13 +69,20 @@ class _Queue:
         self._created = False
 
     def send(self, message: str) -> None:
-        if not self._created:
-            try:
-                self._queue.create_queue()
-            except ResourceExistsError:
-                pass
-            self._created = True
-        self._queue.send_message(message)
+        """Send `message` (a JSON object) with the current trace context in it as `traceparent`: storage-queue
+        triggers carry no trace context of their own, so the reader continues the trace from the body."""
+        body = json.loads(message)
+        name = self._queue.queue_name
+        with telemetry.span(f"send {name}", kind=SpanKind.PRODUCER, ids=telemetry.ids_of(body)):
+            if (parent := telemetry.traceparent()) is not None:
+                message = json.dumps({**body, telemetry.TRACEPARENT: parent}, separators=(",", ":"))
+            if not self._created:
+                try:
+                    self._queue.create_queue()
+                except ResourceExistsError:
+                    pass
+                self._created = True
+            self._queue.send_message(message)
 
 
 class QueueBulkActions(_Queue):

@@ -90,6 +90,18 @@ class Settings(BaseSettings):
     app_client_secret: SecretStr | None = Field(
         default=None, description="Its client secret; unset: federated with the app's managed identity."
     )
+    applicationinsights_connection_string: SecretStr | None = Field(
+        default=None, description="Application Insights: traces and logs go to Azure Monitor (shared/telemetry.py)."
+    )
+    applicationinsights_authentication_string: str | None = Field(
+        default=None, description="`Authorization=AAD;ClientId=...`: the managed identity sends the telemetry."
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="Without Application Insights: an OTLP/HTTP collector for traces and logs."
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None, description="Without Application Insights: an OTLP/HTTP collector for traces only."
+    )
     notification_url: str | None = Field(
         default=None, description="The public URL of POST /api/directoryNotifications, given to Graph subscriptions."
     )

@@ -7,8 +7,10 @@ import logging
 
 import azure.durable_functions as df
 import azure.functions as func
+from opentelemetry.trace import SpanKind
 
 from orchestrators.starting import start_provisioning
+from shared import telemetry
 from shared.events import DirectoryEvent, EventPublisher
 from shared.models.orchestrations import ProvisionInput
 from shared.services.engine_ports import EnginePorts
@@ -33,17 +35,20 @@ def blueprint(
         A malformed message raises, so after maxDequeueCount it rests in the poison queue for an operator.
         """
         event = DirectoryEvent.model_validate_json(message.get_body())
-        outcome = await asyncio.to_thread(reconcile_tenant, ports, event, full=event.full)
-        runs = [ProvisionInput.model_validate({**item, "tenantId": event.tenant_id}) for item in outcome.to_provision]
-        begun = await start_provisioning(client, runs)
-        await asyncio.to_thread(started, ports, outcome)  # had it died before, the pending-start sweep would start them
-        log.info(
-            "Reconciled tenant %s: %d users, %d Cloud PCs created, %d started",
-            event.tenant_id,
-            outcome.users_considered,
-            len(outcome.created),
-            begun,
-        )
+        with telemetry.span(f"process {settings.directory_events_queue}", kind=SpanKind.CONSUMER,
+                            parent=event.traceparent, ids={"tenantId": event.tenant_id}):  # fmt: skip
+            outcome = await asyncio.to_thread(reconcile_tenant, ports, event, full=event.full)
+            to_start = outcome.to_provision
+            runs = [ProvisionInput.model_validate({**item, "tenantId": event.tenant_id}) for item in to_start]
+            begun = await start_provisioning(client, runs)
+            await asyncio.to_thread(started, ports, outcome)  # had it died, the pending-start sweep would start them
+            log.info(
+                "Reconciled tenant %s: %d users, %d Cloud PCs created, %d started",
+                event.tenant_id,
+                outcome.users_considered,
+                len(outcome.created),
+                begun,
+            )
 
     @bp.function_name("driftReconcile")
     @bp.timer_trigger(arg_name="timer", schedule=settings.drift_reconcile_schedule, run_on_startup=False)

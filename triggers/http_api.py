@@ -21,8 +21,10 @@ from azure.core.exceptions import (
     ServiceRequestError,
     ServiceResponseError,
 )
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, ValidationError
 
+from shared import telemetry
 from shared.cloud.ports import CloudError
 from shared.errors import (
     Conflict,
@@ -474,42 +476,88 @@ class Routes:
             if operation.durable:
 
                 async def durable_function(req: func.HttpRequest, client: Any) -> func.HttpResponse:
-                    request = ApiRequest(req, client)
-                    try:
-                        passage = gate.enter(operation, request)
-                        request.check_query(operation.query)
-                    except Exception as exc:
-                        return error_response(exc)
-                    with passage.scope():
-                        try:
-                            response = to_response(operation, await handler(request))
-                        except Exception as exc:
-                            response = error_response(exc)
-                    return passage.leave(response)
+                    with Exchange(gate, operation, ApiRequest(req, client)) as exchange:
+                        if exchange.admitted:
+                            exchange.answer(await handler(exchange.request))
+                    return exchange.response
 
                 durable_function.__name__ = operation.name
                 bp.function_name(operation.name)(route(bp.durable_client_input(client_name="client")(durable_function)))
                 return handler
 
             def function(req: func.HttpRequest) -> func.HttpResponse:
-                request = ApiRequest(req)
-                try:
-                    passage = gate.enter(operation, request)
-                    request.check_query(operation.query)
-                except Exception as exc:
-                    return error_response(exc)
-                with passage.scope():
-                    try:
-                        response = to_response(operation, handler(request))
-                    except Exception as exc:
-                        response = error_response(exc)
-                return passage.leave(response)
+                with Exchange(gate, operation, ApiRequest(req)) as exchange:
+                    if exchange.admitted:
+                        exchange.answer(handler(exchange.request))
+                return exchange.response
 
             function.__name__ = operation.name
             bp.function_name(operation.name)(route(function))
             return handler
 
         return register
+
+
+OPERATION = "cloudpc.operation"  # the span attribute naming the API operation (operationId)
+
+
+class Exchange:
+    """One request's way through the gate and its handler, sync or async alike: the request's span (continuing
+    the caller's `traceparent`, with the route's ids), the gate's passage around the handler, and every error
+    turned into its answer. `admitted` says whether the handler is to run; `response` is the answer."""
+
+    def __init__(self, gate: Gate, operation: Operation, request: ApiRequest) -> None:
+        self.gate, self.operation, self.request = gate, operation, request
+        self._passage: Passage | None = None
+        self._response: func.HttpResponse | None = None
+        route = f"/api/{operation.route}"
+        self._traced = telemetry.span(
+            f"{operation.method} {route}",
+            kind=SpanKind.SERVER,
+            parent=request.raw.headers.get(telemetry.TRACEPARENT),
+            ids=telemetry.ids_of(request.raw.route_params),
+            attributes={"http.request.method": operation.method, "http.route": route, OPERATION: operation.name},
+        )
+
+    def __enter__(self) -> Exchange:
+        self._span = self._traced.__enter__()
+        try:
+            passage = self.gate.enter(self.operation, self.request)
+            self.request.check_query(self.operation.query)
+        except Exception as exc:
+            self._response = error_response(exc)
+            return self
+        self._scope = passage.scope()
+        self._scope.__enter__()
+        self._passage = passage
+        return self
+
+    @property
+    def admitted(self) -> bool:
+        return self._passage is not None and self._response is None
+
+    def answer(self, result: Any) -> None:
+        self._response = to_response(self.operation, result)
+
+    @property
+    def response(self) -> func.HttpResponse:
+        assert self._response is not None, "the exchange has not answered"
+        return self._response
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> bool:
+        if exc is not None and not isinstance(exc, Exception):  # cancelled or interrupted: nothing to answer
+            if self._passage is not None:
+                self._scope.__exit__(kind, exc, tb)
+            self._traced.__exit__(kind, exc, tb)
+            return False
+        if self._passage is not None:
+            if exc is not None:
+                self._response = error_response(exc)  # inside the passage's scope, as the handler's own answer
+            self._scope.__exit__(None, None, None)
+            self._response = self._passage.leave(self.response)
+        self._span.set_attribute("http.response.status_code", self.response.status_code)
+        self._traced.__exit__(None, None, None)
+        return True
 
 
 def to_response(operation: Operation, result: Any) -> func.HttpResponse:

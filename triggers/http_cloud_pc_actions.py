@@ -9,9 +9,11 @@ from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
+from opentelemetry.trace import SpanKind
 
 from orchestrators import names
 from orchestrators.starting import start_all, start_provisioning
+from shared import telemetry
 from shared.events import BulkActionMessage, BulkActionQueue
 from shared.models.base import Page, new_id
 from shared.models.cloud_pc_actions import (
@@ -160,6 +162,11 @@ def blueprint(
     async def run_bulk_action(message: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
         """Apply the items without a result, a chunk at a time, saving each result; then the summary."""
         request = BulkActionMessage.model_validate_json(message.get_body())
+        with telemetry.span(f"process {settings.bulk_actions_queue}", kind=SpanKind.CONSUMER,
+                            parent=request.traceparent, ids={"tenantId": request.tenant_id}):  # fmt: skip
+            await _run_bulk_action(request, client)
+
+    async def _run_bulk_action(request: BulkActionMessage, client: df.DurableOrchestrationClient) -> None:
         bulk = bulks.get_bulk_action(request.tenant_id, request.bulk_action_id)
         items = bulks.list_items(bulk.tenant_id, bulk.id)
         for chunk in bulk_actions.chunks_to_run(items):

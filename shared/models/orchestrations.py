@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from shared.models.base import ApiModel
 from shared.models.cloud_pc_actions import VmActionName
 from shared.models.connections import HealthCheck
 from shared.models.provisioning import RunState
+
+T = TypeVar("T", bound="Contract")
 
 # The advance call answers `shared.models.provisioning.Advanced`; the activities that settle something
 # (fail provisioning, mark/record health checks, validate/fail an image) answer a plain str or bool.
@@ -22,10 +24,23 @@ class Contract(ApiModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Traced(Contract):
+    """Work that continues a trace: the W3C traceparent of the span that started it (shared/telemetry.py), which
+    its orchestration hands to every activity call, so their spans join the trace of the request or message."""
+
+    traceparent: str | None = Field(default=None, exclude_if=lambda value: value is None)  # untraced: not sent
+
+    def derive(self, kind: type[T], **fields: Any) -> T:
+        """A `kind` contract for the same work (an activity call, say): the fields both declare, this trace, and
+        `fields` over them."""
+        shared = {name: getattr(self, name) for name in kind.model_fields if name in type(self).model_fields}
+        return kind(**{**shared, **fields})
+
+
 # -- provisioning ------------------------------------------------------------------------------------------------
 
 
-class CloudPcRun(Contract):
+class CloudPcRun(Traced):
     """One provisioning run of one Cloud PC: what its instance id is made of."""
 
     tenant_id: str
@@ -57,7 +72,7 @@ class FailCall(CloudPcRun):
 # -- connection health checks ------------------------------------------------------------------------------------
 
 
-class ConnectionRun(Contract):
+class ConnectionRun(Traced):
     """One health-check run of one connection (the `mark_health_checks_running` payload)."""
 
     tenant_id: str
@@ -128,7 +143,7 @@ class ProbeAnswer(Contract):
 # -- device images -----------------------------------------------------------------------------------------------
 
 
-class ImageImport(Contract):
+class ImageImport(Traced):
     """The `import_device_image` input, and the `validate_device_image` payload."""
 
     tenant_id: str
@@ -145,7 +160,7 @@ class ImageImportFailure(ImageImport):
 # -- Cloud PC VM actions (power, resize, troubleshoot) -----------------------------------------------------------
 
 
-class PhasedRun(Contract):
+class PhasedRun(Traced):
     """Where phased work stands between calls of its activity (orchestrators/phases.py)."""
 
     phase: int = 0  # the phases already done

@@ -32,6 +32,8 @@ OPTIONAL = {
     "storage_queue_service_uri": "given as the host's AzureWebJobsStorage__queueServiceUri",
     "storage_credential": "given as the host's AzureWebJobsStorage__credential",
     "storage_client_id": "given as the host's AzureWebJobsStorage__clientId",
+    "otel_exporter_otlp_endpoint": "Application Insights is the deployment's telemetry",
+    "otel_exporter_otlp_traces_endpoint": "Application Insights is the deployment's telemetry",
 }
 
 

@@ -13,6 +13,7 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.policies import (
     BearerTokenCredentialPolicy,
+    DistributedTracingPolicy,
     HeadersPolicy,
     HttpLoggingPolicy,
     RetryPolicy,
@@ -96,6 +97,7 @@ class GraphClient:
             UserAgentPolicy(sdk_moniker="cloudpc-provisioning"),
             GraphRetryPolicy(DIRECTORY_MAX_WAIT_S, retry_total=5, retry_backoff_factor=0.5),
             BearerTokenCredentialPolicy(credential, scope),
+            DistributedTracingPolicy(),  # a span per Graph request when tracing is on (shared/telemetry.py)
             HttpLoggingPolicy(),
         ]
         self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(

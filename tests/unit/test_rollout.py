@@ -1,0 +1,43 @@
+"""The rolling image update's rule: the canary first and alone, then batches; only running hosts are rebuilt."""
+
+from __future__ import annotations
+
+from shared.models.spot_groups import SessionHost
+from shared.services.rollout import plan_rollout, replaceable
+
+
+def host(index: int, status: str = "running") -> SessionHost:
+    return SessionHost(name=f"sh-{index}", index=index, status=status, image_version="1.0.0")  # type: ignore[arg-type]
+
+
+def test_one_host_is_the_canary_and_there_is_nothing_after_it() -> None:
+    plan = plan_rollout([host(0)], canary_count=1, batch_size=3)
+    assert [h.index for h in plan.canary] == [0] and plan.batches == []
+
+
+def test_a_canary_larger_than_the_group_is_every_host() -> None:
+    plan = plan_rollout(["a", "b"], canary_count=5, batch_size=1)
+    assert plan.canary == ["a", "b"] and plan.batches == []
+
+
+def test_the_rest_go_batch_size_at_a_time_the_last_batch_shorter() -> None:
+    plan = plan_rollout(list("abcdefg"), canary_count=2, batch_size=2)
+    assert plan.canary == ["a", "b"]
+    assert plan.batches == [["c", "d"], ["e", "f"], ["g"]]
+
+
+def test_no_canary_and_a_batch_size_below_one_still_move_one_host_at_a_time() -> None:
+    plan = plan_rollout(list("abc"), canary_count=0, batch_size=0)
+    assert plan.canary == [] and plan.batches == [["a"], ["b"], ["c"]]
+
+
+def test_an_empty_group_has_an_empty_plan() -> None:
+    assert plan_rollout([], canary_count=1, batch_size=1) == plan_rollout([], canary_count=0, batch_size=4)
+
+
+def test_failed_and_unfinished_hosts_are_not_rebuilt_and_the_canary_is_the_first_running_one() -> None:
+    hosts = [host(0, "failed"), host(1), host(2, "creating"), host(3), host(4, "removing"), host(5)]
+    running = replaceable(hosts)
+    assert [h.index for h in running] == [1, 3, 5]
+    plan = plan_rollout(running, canary_count=1, batch_size=5)
+    assert [h.index for h in plan.canary] == [1] and [[h.index for h in b] for b in plan.batches] == [[3, 5]]
