@@ -12,7 +12,7 @@ import azure.durable_functions as df
 from orchestrators import names
 from orchestrators.phases import take_phases
 from shared.models.orchestrations import SpotGroupRun, SpotGroupStep
-from shared.services.spot_group_deployments import host_runs, replacement_batches
+from shared.services.spot_group_deployments import host_runs, replacement_plan
 
 Orchestration = Generator[Any, Any, Any]
 HOSTS_AT_ONCE = 500  # sub-orchestrations started together: a group's every host (a batch waits for its slowest)
@@ -36,7 +36,8 @@ def run_hosts(
 
 def replace_hosts(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orchestration:
     """An image update's outcome: succeeded, failed (a batch after the canary failed) or rolledBack."""
-    canary, *rest = replacement_batches(run)
+    plan = replacement_plan(run)
+    canary, rest = plan.canary, plan.batches
     outcomes = yield from run_hosts(context, run, canary)
     if any(outcome != "succeeded" for outcome in outcomes):
         assert run.previous is not None

@@ -33,6 +33,7 @@ from shared.models.sites import Site
 from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup
 from shared.services.phased import check_time, next_phase, waiting
 from shared.services.repositories import SiteStore, SpotGroupStore, UniqueValueStore
+from shared.services.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_groups import names_scope
 
 log = logging.getLogger(__name__)
@@ -84,11 +85,9 @@ def host_runs(run: SpotGroupRun) -> list[SpotGroupRun]:
     return runs
 
 
-def replacement_batches(run: SpotGroupRun) -> list[list[SpotGroupRun]]:
-    """An image update's host runs: the canary alone first, then `batch` hosts at a time."""
-    replacing = [host for host in host_runs(run) if host.host_work == "replace"]
-    canary, rest = replacing[: run.canary], replacing[run.canary :]
-    return [canary, *(rest[i : i + run.batch] for i in range(0, len(rest), max(run.batch, 1)))]
+def replacement_plan(run: SpotGroupRun) -> RolloutPlan[SpotGroupRun]:
+    """An image update's host runs as its rollout (shared/services/rollout.py): the canary, then the batches."""
+    return plan_rollout([host for host in host_runs(run) if host.host_work == "replace"], run.canary, run.batch)
 
 
 def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[tuple[str, SessionHost | None]]:

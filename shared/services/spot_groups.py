@@ -29,6 +29,7 @@ from shared.models.spot_groups import (
     UserType,
 )
 from shared.services.admin_ports import AdminPorts
+from shared.services.rollout import plan_rollout, replaceable
 
 VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # the defaults when none is asked for
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
@@ -176,13 +177,14 @@ def _update_image(
     version = _version(ports, group.tenant_id, group.image_set_id, number, group.user_type, site.region_name)
     assert version.image_version_id is not None  # _version refuses a version without one
     rollout = patch.rollout or Rollout()
-    running = [h for h in ports.spot_groups.list_hosts(group.tenant_id, group.id) if h.status == "running"]
+    running = replaceable(ports.spot_groups.list_hosts(group.tenant_id, group.id))
+    plan = plan_rollout(running, rollout.canary_count, rollout.max_unavailable)
     now = ports.clock()
     update = ports.spot_groups.put_image_update(ImageUpdate(
         id=ports.new_id(), tenant_id=group.tenant_id, created_date_time=now, last_modified_date_time=now,
         spot_group_id=group.id, from_version=group.image_version, to_version=number,
         from_image_version_id=group.image_version_id, to_image_version_id=version.image_version_id,
-        rollout=rollout, canary=[h.name for h in running[: rollout.canary_count]], remaining=len(running),
+        rollout=rollout, canary=[h.name for h in plan.canary], remaining=len(running),
     ))  # fmt: skip
     changed = group.model_copy(update={
         **changes, "image_version_id": version.image_version_id, "status": "updating",
@@ -191,7 +193,7 @@ def _update_image(
     saved = ports.spot_groups.put_spot_group(changed, if_match=group.etag)
     run = SpotGroupRun(
         tenant_id=group.tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
-        replace=[h.index for h in running], image_update_id=update.id, canary=min(rollout.canary_count, len(running)),
+        replace=[h.index for h in running], image_update_id=update.id, canary=len(plan.canary),
         batch=rollout.max_unavailable, drain_timeout_s=rollout.drain_timeout_minutes * 60.0,
         image_version=number, image_version_id=version.image_version_id,
         previous=(group.image_version, group.image_version_id),

@@ -7,7 +7,7 @@ from shared.services.rollout import plan_rollout, replaceable
 
 
 def host(index: int, status: str = "running") -> SessionHost:
-    return SessionHost(name=f"sh-{index}", index=index, status=status, image_version="1.0.0")  # type: ignore[arg-type]
+    return SessionHost(name=f"sh-{index}", index=index, status=status, image_version="1.0.0")
 
 
 def test_one_host_is_the_canary_and_there_is_nothing_after_it() -> None:

@@ -17,7 +17,7 @@ from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services import image_sets, spot_group_power, spot_groups
 from shared.services.image_builds import advance_build
 from shared.services.image_sets import QUIET
-from shared.services.spot_group_deployments import advance, host_runs, live_hosts, replacement_batches
+from shared.services.spot_group_deployments import advance, host_runs, live_hosts, replacement_plan
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 
@@ -75,7 +75,8 @@ def deploy(fakes: Fakes, run: SpotGroupRun) -> str:
             drive(fakes, host)
     outcome = None
     if run.replace:
-        canary, *rest = replacement_batches(run)
+        plan = replacement_plan(run)
+        canary, rest = plan.canary, plan.batches
         outcome = "succeeded"
         if any(drive(fakes, host) != "succeeded" for host in list(canary)):
             assert run.previous is not None
@@ -341,7 +342,8 @@ def test_an_image_update_replaces_every_host_canary_first(fakes: Fakes) -> None:
     rollout = {"canaryCount": 1, "maxUnavailable": 2}
     updating, update_run = update(fakes, group.id, imageVersion="0.0.1", rollout=rollout)
     assert updating.status == "updating" and update_run is not None
-    assert [[h.host for h in batch] for batch in replacement_batches(update_run)] == [[0], [1, 2]]
+    plan = replacement_plan(update_run)
+    assert [[h.host for h in batch] for batch in [plan.canary, *plan.batches]] == [[0], [1, 2]]
 
     assert deploy(fakes, update_run) == "succeeded"
     hosts = fakes.spot_groups.list_hosts(TENANT, group.id)
@@ -382,7 +384,7 @@ def test_a_host_is_replaced_once_its_users_signed_out_or_their_time_is_up(fakes:
     pool = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")]
     [host] = fakes.spot_groups.list_hosts(TENANT, group.id)
     pool.hosts[host.name] = replace(pool.hosts[host.name], sessions=2)
-    [[replacing]] = replacement_batches(update_run)[1:]
+    [[replacing]] = replacement_plan(update_run).batches
     step = advance(fakes.spot_group_ports(), replacing)
     assert step.outcome is None and step.wait_seconds == 30  # drained, its users still on
     assert not pool.hosts[host.name].allow_new_session
