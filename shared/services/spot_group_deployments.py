@@ -35,6 +35,13 @@ from shared.services.phased import check_time, next_phase, waiting
 from shared.services.repositories import SiteStore, SpotGroupStore, UniqueValueStore
 from shared.services.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_groups import names_scope
+from shared.services.spot_pc_transitions import (
+    IMAGE_UPDATES,
+    OUTCOMES,
+    SESSION_HOSTS,
+    SPOT_GROUPS,
+    SpotGroupAction,
+)
 
 log = logging.getLogger(__name__)
 HOST_DISK_GB = 128
@@ -45,11 +52,11 @@ REMOVE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic
 # what a host's row says once a phase is done
 HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun], SessionHost]] = {
     "configureProfile": lambda host, group, run: host.model_copy(update={"profile_path": group.profile_path}),
-    "registerHost": lambda host, group, run: host.model_copy(update={
-        "status": "running", "power_state": "running", "allow_new_session": True, "status_detail": None,
-        "image_version": run.image_version or group.image_version,
-    }),
-    "drainHost": lambda host, group, run: host.model_copy(update={"status": "removing", "allow_new_session": False}),
+    "registerHost": lambda host, group, run: SESSION_HOSTS.move(
+        host, "register", power_state="running", allow_new_session=True, status_detail=None,
+        image_version=run.image_version or group.image_version,
+    ),
+    "drainHost": lambda host, group, run: SESSION_HOSTS.move(host, "drain", allow_new_session=False),
 }  # fmt: skip
 SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
 OFF = ("deallocated", "stopped")  # power states of a host that takes no session until started
@@ -126,7 +133,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
         if phase == "deleteHostPool" and failed:  # a host still in Azure: pool and records stay for another delete
             detail = StepDetail(code="sessionHostsNotRemoved", step="removeHosts",
                                 message=f"Not removed: {', '.join(failed[:10])}; delete the group again.")
-            _record(ports, group, status="failed", status_detail=detail)
+            _record(ports, group, "fail", status_detail=detail)
             return SpotGroupStep(outcome="failed", run=run)
         if phase == "forget":
             _forget(ports, group)
@@ -143,10 +150,10 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
         except CloudError as exc:
             detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
             if host is not None:  # this host stops here; the others go on in their own runs
-                ports.spot_groups.put_host(run.tenant_id, group.id, host.model_copy(
-                    update={"status": "failed", "status_detail": detail}))  # fmt: skip
+                failed_host = SESSION_HOSTS.move(host, "fail", status_detail=detail)
+                ports.spot_groups.put_host(run.tenant_id, group.id, failed_host)
                 return SpotGroupStep(outcome="failed", run=run)
-            _record(ports, group, status="failed", status_detail=detail)
+            _record(ports, group, "fail", status_detail=detail)
             return SpotGroupStep(outcome="failed", run=run)
         if not progress.done:
             later, wait, resume_at = waiting(run, progress, started, now)
@@ -228,9 +235,9 @@ def fslogix_script(group: SpotGroup) -> list[str]:
     ]
 
 
-def _record(ports: SpotGroupPorts, group: SpotGroup, **fields: object) -> SpotGroup:
+def _record(ports: SpotGroupPorts, group: SpotGroup, action: SpotGroupAction, **fields: object) -> SpotGroup:
     current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
-    changed = current.model_copy(update={**fields, "last_modified_date_time": ports.clock()})
+    changed = SPOT_GROUPS.move(current, action, **fields, last_modified_date_time=ports.clock())
     return ports.spot_groups.put_spot_group(changed, if_match=current.etag)
 
 
@@ -240,8 +247,8 @@ def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
     hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
     counts = count_hosts(hosts)
     failed = [h.name for h in hosts if h.status == "failed"]
-    fields: dict[str, object] = {"status": "ready" if counts.running else "failed", "status_detail": None,
-                                 "session_host_counts": counts}  # fmt: skip
+    action: SpotGroupAction = "finish" if counts.running else "fail"
+    fields: dict[str, object] = {"status_detail": None, "session_host_counts": counts}
     if failed:
         fields["status_detail"] = StepDetail(code="sessionHostsFailed", step="deploy",
                                              message=f"{len(failed)} of {len(hosts)} session hosts failed: "
@@ -257,10 +264,10 @@ def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
                 message=f"The update to {update.to_version} did not complete ({outcome}); see imageUpdates.",
             )  # fmt: skip
         on_new = sum(h.status == "running" and h.image_version == update.to_version for h in hosts)
-        ended = update.model_copy(update={"status": outcome, "replaced": on_new,
-                                          "remaining": sum(h.status == "running" for h in hosts) - on_new})
+        remaining = sum(h.status == "running" for h in hosts) - on_new
+        ended = IMAGE_UPDATES.move(update, OUTCOMES[outcome], replaced=on_new, remaining=remaining)
         ports.spot_groups.put_image_update(ended, if_match=update.etag)
-    _record(ports, group, **fields)
+    _record(ports, group, action, **fields)
 
 
 def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:

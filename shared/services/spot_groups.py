@@ -30,6 +30,7 @@ from shared.models.spot_groups import (
 )
 from shared.services.admin_ports import AdminPorts
 from shared.services.rollout import plan_rollout, replaceable
+from shared.services.spot_pc_transitions import SPOT_GROUPS
 
 VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # the defaults when none is asked for
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
@@ -158,7 +159,7 @@ def update_spot_group(
     for index in add:
         host = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version)
         ports.spot_groups.put_host(tenant_id, group.id, host)
-    updating = changed.model_copy(update={"status": "updating", "revision": group.revision + 1})
+    updating = SPOT_GROUPS.move(changed, "update", revision=group.revision + 1)
     saved = ports.spot_groups.put_spot_group(updating, if_match=group.etag)
     run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
                        add=add, remove=remove, reconfigure=reconfigure)  # fmt: skip
@@ -186,10 +187,10 @@ def _update_image(
         from_image_version_id=group.image_version_id, to_image_version_id=version.image_version_id,
         rollout=rollout, canary=[h.name for h in plan.canary], remaining=len(running),
     ))  # fmt: skip
-    changed = group.model_copy(update={
-        **changes, "image_version_id": version.image_version_id, "status": "updating",
-        "revision": group.revision + 1, "last_modified_date_time": now,
-    })  # fmt: skip
+    changed = SPOT_GROUPS.move(
+        group, "updateImage", **changes, image_version_id=version.image_version_id, revision=group.revision + 1,
+        last_modified_date_time=now,
+    )
     saved = ports.spot_groups.put_spot_group(changed, if_match=group.etag)
     run = SpotGroupRun(
         tenant_id=group.tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
@@ -220,7 +221,7 @@ def delete_spot_group(
         raise Conflict("The Spot Group is being deployed; delete it once it is ready or failed.",
                        code="wrongStatus", target="spotGroupId")  # fmt: skip
     group = ports.spot_groups.put_spot_group(
-        group.model_copy(update={"status": "deleting", "revision": group.revision + 1}), if_match=group.etag
+        SPOT_GROUPS.move(group, "delete", revision=group.revision + 1), if_match=group.etag
     )
     indexes = [host.index for host in ports.spot_groups.list_hosts(tenant_id, group.id)]
     run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=spot_group_id, work="remove", revision=group.revision,

@@ -1,0 +1,70 @@
+"""Only each aggregate's state machine writes its status: a module that knows the model writes no `status`.
+
+The scan is of the source, so a new way of writing a status (a key, a keyword, a merged field, an assignment)
+is found wherever it is added; the last test proves the scan finds each form.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ROOT / "shared" / "services"
+# aggregate: (the model's name as code writes it, the one module that may write its status)
+AGGREGATES = {
+    "Cloud PC": (r"\bCloudPc\b", SERVICES / "cloud_pc_transitions.py"),
+    "Spot Group": (r"\bSpotGroup\b", SERVICES / "spot_pc_transitions.py"),
+    "session host": (r"\bSessionHost\b", SERVICES / "spot_pc_transitions.py"),
+    "image update": (r"\bImageUpdate\b", SERVICES / "spot_pc_transitions.py"),
+}
+BUILDERS = {"model_copy", "model_validate", "model_construct", "merge_cloud_pc"}  # and the models' own names
+
+
+def _called(node: ast.Call) -> str:
+    return node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+
+
+def status_writes(path: Path, model: str) -> list[int]:
+    """Lines that set a `status` through the model's builders (a key, a keyword, a merged field) or assign one."""
+    tree = ast.parse(path.read_text(), str(path))
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _called(node) in BUILDERS | {model}:
+            lines += [k.lineno for k in node.keywords if k.arg == "status"]
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Dict):
+                    lines += [k.lineno for k in inner.keys if isinstance(k, ast.Constant) and k.value == "status"]
+                elif isinstance(inner, ast.List | ast.Tuple | ast.Set):
+                    lines += [e.lineno for e in inner.elts if isinstance(e, ast.Constant) and e.value == "status"]
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            lines += [t.lineno for t in targets if isinstance(t, ast.Attribute) and t.attr == "status"]
+    return sorted(set(lines))
+
+
+@pytest.mark.parametrize("aggregate", AGGREGATES)
+def test_only_the_state_machine_assigns_the_status(aggregate: str) -> None:
+    pattern, home = AGGREGATES[aggregate]
+    model = pattern.strip("\\b")
+    offenders = []
+    for package in ("shared", "triggers", "activities", "orchestrators"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            source = path.read_text()
+            if path == home or not re.search(pattern, source):
+                continue
+            offenders += [f"{path.relative_to(ROOT)}:{line}" for line in status_writes(path, model)]
+    assert offenders == []
+
+
+def test_the_scan_finds_a_status_write(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f(c):\n    c.model_copy(update={'status': 'failed'})\n    c.status = 'x'\n"
+        "    CloudPc.model_construct(status='y')\n    r.merge_cloud_pc(c, ['status'])\n    Api(status=202)\n"
+        "    SpotGroup(name='a', status='ready')\n"
+    )
+    assert status_writes(sample, "SpotGroup") == [2, 3, 4, 5, 7]
