@@ -34,6 +34,7 @@ from shared.models.sites import Site
 from shared.services.image_sets import record_set_status, record_status
 from shared.services.phased import check_time, next_phase, waiting
 from shared.services.repositories import ImageSetStore, SiteStore
+from shared.services.spot_pc_transitions import PROGRESS_ACTIONS
 
 log = logging.getLogger(__name__)
 BUILD_VM_SIZE = "Standard_D4s_v5"
@@ -118,11 +119,12 @@ def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
                 version, run = _fail(store, version, run, steps, error)
                 continue
             if version.status != "awaitingCustomization":
-                version = record_status(store, version, "awaitingCustomization")
+                version = record_status(store, version, "await")
             return ImageBuildStep(run=run, awaiting_capture=True, resume_at=now + CUSTOMIZATION_WINDOW)
         shown = status_in(phase, version)
         if phase not in CLEAN_UP and PROGRESS.index(shown) > PROGRESS.index(version.status):
-            version = record_status(store, version, shown)  # forward only: a restarted build replays phases
+            version = record_status(store, version, PROGRESS_ACTIONS[shown])  # forward only: a restarted build
+            # replays its phases
         started = run.started_at or now
         try:
             check_time(run, phase, started, now, PHASE_TIMEOUT)
@@ -141,7 +143,7 @@ def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
         if phase == "createBuildVm":
             run = run.model_copy(update={"build_vm_id": progress.resource_id})
         if phase == "createImageVersion":
-            version = record_status(store, version, "ready", image_version_id=progress.resource_id)
+            version = record_status(store, version, "finish", image_version_id=progress.resource_id)
         run = next_phase(run)
     return ImageBuildStep(outcome="failed" if run.failed else "succeeded", run=run)
 
@@ -152,7 +154,7 @@ def _fail(
 ) -> tuple[ImageSetVersion, ImageBuildRun]:
     """Record the failure with its step; only the clean-up phases are left."""
     detail = StepDetail(code=exc.code, step=exc.step, message=str(exc)[:500])
-    version = record_status(store, version, "failed", status_detail=detail)
+    version = record_status(store, version, "fail", status_detail=detail)
     failed = run.model_copy(
         update={"failed": True, "phase": steps.index(CLEAN_UP[0]), "operation": None, "started_at": None}
     )
@@ -266,9 +268,9 @@ def _removal_failed(store: ImageSetStore, image_set: ImageSet, run: ImageRemoval
     """The version (or the set) shows `failed` with the cause; deleting it again starts over."""
     log.warning("Removing image set %s %s failed at %s (%s)", run.image_set_id, run.version or "", exc.step, exc.code)
     if run.version is None:
-        record_set_status(store, image_set, "failed")
+        record_set_status(store, image_set, "fail")
         return
     version = store.find_version(run.tenant_id, run.image_set_id, run.version)
     if version is not None:
-        record_status(store, version, "failed", status_detail=StepDetail(code=exc.code, step=exc.step,
+        record_status(store, version, "fail", status_detail=StepDetail(code=exc.code, step=exc.step,
                                                                             message=str(exc)[:500]))  # fmt: skip

@@ -20,12 +20,12 @@ from shared.models.image_sets import (
     ImageSetUpdate,
     ImageSetVersion,
     ImageSetVersionCreate,
-    VersionStatus,
 )
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
 from shared.services.admin_ports import AdminPorts
 from shared.services.repositories import ImageSetStore, SiteStore
+from shared.services.spot_pc_transitions import IMAGE_SET_VERSIONS, IMAGE_SETS, ImageSetAction, VersionAction
 from shared.services.updates import merge_patch, update_with_etag
 
 ATTEMPTS = 5  # a version number taken by a concurrent request is tried again with the next one
@@ -53,7 +53,7 @@ def create_image_set(
         id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
         display_name=data.display_name, description=data.description, site_id=data.site_id,
         global_=data.global_, home_site_id=home.id, source_image_id=data.source_image_id, notes=data.notes,
-        latest_version=FIRST_VERSION, status="building",
+        latest_version=FIRST_VERSION,
     )  # fmt: skip
     version = _new_version(image_set, FIRST_VERSION, None, regions, data.notes, now=now)
     if dry_run:
@@ -88,7 +88,7 @@ def _new_version(
 ) -> ImageSetVersion:  # fmt: skip
     return ImageSetVersion(
         id=number, tenant_id=image_set.tenant_id, image_set_id=image_set.id, version=number,
-        created_date_time=now, last_modified_date_time=now, status="building", notes=notes,
+        created_date_time=now, last_modified_date_time=now, notes=notes,
         base_version=base, regions=regions, customization_scripts=scripts or [],
     )  # fmt: skip
 
@@ -181,7 +181,7 @@ def _point_set_at(store: ImageSetStore, tenant_id: str, image_set_id: str, versi
         image_set = store.get_image_set(tenant_id, image_set_id)
         if image_set.status == "deleting" or tuple(int(p) for p in image_set.latest_version.split(".")) > key:
             return
-        changed = image_set.model_copy(update={"latest_version": version.version, "status": version.status})
+        changed = IMAGE_SETS.follow(image_set, "follow", version.status, latest_version=version.version)
         try:
             store.put_image_set(changed, if_match=image_set.etag)
             return
@@ -190,10 +190,10 @@ def _point_set_at(store: ImageSetStore, tenant_id: str, image_set_id: str, versi
 
 
 def record_status(
-    store: ImageSetStore, version: ImageSetVersion, status: VersionStatus, **fields: object
+    store: ImageSetStore, version: ImageSetVersion, action: VersionAction, **fields: object
 ) -> ImageSetVersion:
-    """Save a version's new status (on the etag read), and its set's status when it is the set's latest."""
-    changed = version.model_copy(update={"status": status, **fields})
+    """Save a version after `action` (on the etag read), and its set's status when it is the set's latest."""
+    changed = IMAGE_SET_VERSIONS.move(version, action, **fields)
     saved = store.put_version(changed, if_match=version.etag)
     image_set = store.find_image_set(version.tenant_id, version.image_set_id)
     if image_set is not None and image_set.latest_version == version.version:
@@ -201,9 +201,9 @@ def record_status(
     return saved
 
 
-def record_set_status(store: ImageSetStore, image_set: ImageSet, status: VersionStatus) -> ImageSet:
+def record_set_status(store: ImageSetStore, image_set: ImageSet, action: ImageSetAction) -> ImageSet:
     """A set's own status: `deleting` while it is removed, or `failed` when its removal failed."""
-    return store.put_image_set(image_set.model_copy(update={"status": status}), if_match=image_set.etag)
+    return store.put_image_set(IMAGE_SETS.move(image_set, action), if_match=image_set.etag)
 
 
 def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number: str) -> ImageSetVersion:
@@ -217,7 +217,7 @@ def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number
             target="version",
         )
     try:
-        return record_status(ports.image_sets, version, "capturing")
+        return record_status(ports.image_sets, version, "capture")
     except PreconditionFailed:
         raise Conflict(f"Version {number} changed meanwhile; read it again.", code="wrongStatus",
                        target="version") from None  # fmt: skip
@@ -261,7 +261,7 @@ def delete_version(
     if version.image_version_id is None:  # nothing of it in Azure: the build VM went when its build ended
         ports.image_sets.delete_version(tenant_id, image_set_id, number)
         return version, None
-    deleting = ports.image_sets.put_version(version.model_copy(update={"status": "deleting"}), if_match=version.etag)
+    deleting = ports.image_sets.put_version(IMAGE_SET_VERSIONS.move(version, "delete"), if_match=version.etag)
     return deleting, ImageRemovalRun(tenant_id=tenant_id, image_set_id=image_set_id, version=number)
 
 
@@ -279,7 +279,7 @@ def delete_image_set(
                        code="inUse", target="imageSetId")  # fmt: skip
     versions = ports.image_sets.list_versions(tenant_id, image_set_id)
     _refuse_under_way(versions, "delete the set")
-    deleting = image_set.model_copy(update={"status": "deleting", "last_modified_date_time": ports.clock()})
+    deleting = IMAGE_SETS.move(image_set, "delete", last_modified_date_time=ports.clock())
     deleting = ports.image_sets.put_image_set(deleting, if_match=image_set.etag)
     # listed again after the mark: a version added meanwhile is either seen here or sees the mark and goes
     # (create_version), so no build starts in a set being removed

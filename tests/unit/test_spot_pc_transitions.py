@@ -1,17 +1,25 @@
-"""The Spot PC state machines: every (status, action) pair of Spot Groups, session hosts and image updates."""
+"""The Spot PC state machines: every (status, action) pair of Spot Groups, session hosts, image updates, image
+sets and their versions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
 from shared.errors import Conflict
+from shared.models.image_sets import VersionStatus
 from shared.models.spot_groups import SessionHost
-from shared.services.spot_pc_transitions import IMAGE_UPDATES, SESSION_HOSTS, SPOT_GROUPS, StateMachine
+from shared.services.spot_pc_transitions import (
+    IMAGE_SET_VERSIONS,
+    IMAGE_SETS,
+    IMAGE_UPDATES,
+    SESSION_HOSTS,
+    SPOT_GROUPS,
+    StateMachine,
+)
 
-T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+VERSIONS: tuple[str, ...] = get_args(VersionStatus)
 # Written out by hand, independently of the module: (allowed from, status after)
 EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
     "Spot Group": {
@@ -31,17 +39,52 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "fail": ({"running", "failed"}, "failed"),
         "rollBack": ({"running", "rolledBack"}, "rolledBack"),
     },
+    "image set version": {
+        "await": ({"building", "awaitingCustomization"}, "awaitingCustomization"),
+        "capture": ({"building", "awaitingCustomization", "capturing"}, "capturing"),
+        "replicate": ({"building", "awaitingCustomization", "capturing", "replicating"}, "replicating"),
+        "finish": ({"building", "awaitingCustomization", "capturing", "replicating", "ready"}, "ready"),
+        "fail": (set(VERSIONS), "failed"),
+        "delete": ({"ready", "failed"}, "deleting"),
+    },
+    "image set": {  # "follow" leads to the status it is given: tested below
+        "delete": (set(VERSIONS), "deleting"),
+        "fail": ({"deleting", "failed"}, "failed"),
+    },
 }
-MACHINES: dict[str, StateMachine[Any, Any]] = {m.noun: m for m in (SPOT_GROUPS, SESSION_HOSTS, IMAGE_UPDATES)}
+MACHINES: dict[str, StateMachine[Any, Any]] = {
+    m.noun: m for m in (SPOT_GROUPS, SESSION_HOSTS, IMAGE_UPDATES, IMAGE_SET_VERSIONS, IMAGE_SETS)
+}
+FOLLOWING = {("image set", "follow")}
 
 
 def test_every_machine_has_exactly_the_expected_actions() -> None:
-    assert {noun: set(m.transitions) for noun, m in MACHINES.items()} == {n: set(t) for n, t in EXPECTED.items()}
+    expected = {n: set(t) | {a for noun, a in FOLLOWING if noun == n} for n, t in EXPECTED.items()}
+    assert {noun: set(m.transitions) for noun, m in MACHINES.items()} == expected
+
+
+def test_an_image_set_follows_its_latest_version_except_while_it_is_removed() -> None:
+    item = SessionHost(name="sh-0", index=0, image_version="1.0.0")
+    for status in VERSIONS:
+        current = item.model_copy(update={"status": status})
+        if status == "deleting":
+            with pytest.raises(Conflict):
+                MACHINES["image set"].follow(current, "follow", "ready")
+        else:
+            assert MACHINES["image set"].follow(current, "follow", "replicating").status == "replicating"
+    with pytest.raises(ValueError, match="not 'sleeping'"):
+        MACHINES["image set"].follow(item.model_copy(update={"status": "ready"}), "follow", "sleeping")
 
 
 @pytest.mark.parametrize(
     ("noun", "action", "status"),
-    [(noun, action, status) for noun, m in MACHINES.items() for action in m.transitions for status in m.statuses],
+    [
+        (noun, action, status)
+        for noun, m in MACHINES.items()
+        for action in m.transitions
+        for status in m.statuses
+        if (noun, action) not in FOLLOWING
+    ],
 )
 def test_each_status_and_action_is_allowed_or_refused(noun: str, action: str, status: str) -> None:
     allowed, after = EXPECTED[noun][action]

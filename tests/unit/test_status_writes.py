@@ -20,6 +20,8 @@ AGGREGATES = {
     "Spot Group": (r"\bSpotGroup\b", SERVICES / "spot_pc_transitions.py"),
     "session host": (r"\bSessionHost\b", SERVICES / "spot_pc_transitions.py"),
     "image update": (r"\bImageUpdate\b", SERVICES / "spot_pc_transitions.py"),
+    "image set version": (r"\bImageSetVersion\b", SERVICES / "spot_pc_transitions.py"),
+    "image set": (r"\bImageSet\b", SERVICES / "spot_pc_transitions.py"),
 }
 BUILDERS = {"model_copy", "model_validate", "model_construct", "merge_cloud_pc"}  # and the models' own names
 
