@@ -32,7 +32,9 @@ from shared.services.engine_ports import EnginePorts
 from shared.services.repositories import TenantStore
 from shared.settings import Settings
 from shared.storage.bulk_actions import BulkActionRepository
-from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, page_of
+from triggers.http_api import Api, page_of
+from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
+from triggers.http_responses import ApiResponse
 
 log = logging.getLogger(__name__)
 CLOUD_PC = "tenants/{tenantId}/cloudPCs/{cloudPcId}"

@@ -14,7 +14,8 @@ from shared.services.cloud_pc_actions import ActionName
 from shared.services.cloud_pc_transitions import allows
 from shared.services.engine_ports import EnginePorts
 from shared.services.repositories import TenantStore
-from triggers.http_api import PAGING, Api, ApiRequest, QueryParam, page_of
+from triggers.http_api import Api, page_of
+from triggers.http_request import PAGING, ApiRequest, QueryParam
 
 CLOUD_PCS = "tenants/{tenantId}/cloudPCs"
 CLOUD_PC = "tenants/{tenantId}/cloudPCs/{cloudPcId}"

@@ -13,16 +13,9 @@ from shared.models.connections import Connection, ConnectionCreate, ConnectionUp
 from shared.models.orchestrations import HealthCheckRun
 from shared.services import connections as service
 from shared.services.admin_ports import AdminPorts
-from triggers.http_api import (
-    PAGING,
-    VALIDATE_ONLY,
-    Api,
-    ApiRequest,
-    ApiResponse,
-    created,
-    page_of,
-    updated,
-)
+from triggers.http_api import Api, created, page_of, updated
+from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
+from triggers.http_responses import ApiResponse
 
 CONNECTIONS = "tenants/{tenantId}/connections"
 CONNECTION = "tenants/{tenantId}/connections/{connectionId}"

@@ -12,7 +12,8 @@ from shared.errors import Conflict, Unavailable
 from shared.models.directory import DirectoryGroup, DirectoryGroupList
 from shared.models.tenants import Tenant
 from shared.services.repositories import TenantStore
-from triggers.http_api import Api, ApiRequest, QueryParam
+from triggers.http_api import Api
+from triggers.http_request import ApiRequest, QueryParam
 
 DIRECTORY_GROUPS = "tenants/{tenantId}/directoryGroups"
 DEFAULT_TOP, MAX_TOP = 25, 100  # enough for a picker's drop-down; a person narrows the search rather than pages

@@ -17,7 +17,9 @@ from shared.models.directory_subscriptions import ChangeNotificationCollection
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import TenantStore
 from shared.settings import Settings
-from triggers.http_api import Api, ApiRequest, ApiResponse, HttpError, QueryParam
+from triggers.http_api import Api
+from triggers.http_request import ApiRequest, QueryParam
+from triggers.http_responses import ApiResponse, HttpError
 
 log = logging.getLogger(__name__)
 MAX_TOKEN_LENGTH = 1024

@@ -22,7 +22,9 @@ from shared.services.audit import AuditPorts, Target
 from shared.services.repositories import TenantStore
 from shared.storage.change_capture import ChangeCapture, capturing
 from triggers.http_access import Audience
-from triggers.http_api import ROUTE_PARAM, ApiRequest, Operation, error_response, is_empty_page
+from triggers.http_api import ROUTE_PARAM, Operation, is_empty_page
+from triggers.http_request import ApiRequest
+from triggers.http_responses import error_response
 
 log = logging.getLogger(__name__)
 ORGANIZATION = "organization"  # the audit partition of what happens outside any tenant (a refused createTenant)

@@ -14,7 +14,9 @@ from shared.models.base import Page
 from shared.services import access as service
 from shared.services.access import AccessPorts
 from shared.services.audit import AuditEventStore, public
-from triggers.http_api import PAGING, Api, ApiRequest, ApiResponse, QueryParam, page_of
+from triggers.http_api import Api, page_of
+from triggers.http_request import PAGING, ApiRequest, QueryParam
+from triggers.http_responses import ApiResponse
 
 ASSIGNMENTS = "tenants/{tenantId}/roleAssignments"
 AUDIT_FILTERS = (

@@ -23,7 +23,9 @@ from shared.models.image_sets import (
 from shared.models.orchestrations import ImageBuildRun
 from shared.services import image_sets as service
 from shared.services.admin_ports import AdminPorts
-from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, QueryParam, created, page_of, updated
+from triggers.http_api import Api, created, page_of, updated
+from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
+from triggers.http_responses import ApiResponse
 
 log = logging.getLogger(__name__)
 SETS = "tenants/{tenantId}/imageSets"

@@ -14,7 +14,9 @@ from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import ImageImport
 from shared.services import device_images as service
 from shared.services.admin_ports import AdminPorts
-from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of
+from triggers.http_api import Api, created, page_of
+from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
+from triggers.http_responses import ApiResponse
 
 IMAGES = "tenants/{tenantId}/deviceImages"
 IMAGE = "tenants/{tenantId}/deviceImages/{imageId}"

@@ -13,7 +13,9 @@ from azure.core.exceptions import AzureError
 from shared.bootstrap import APP_VERSION, Services
 from shared.catalog.service_plans import SERVICE_PLANS, ServicePlan
 from shared.models.base import ApiModel
-from triggers.http_api import ROUTE_PARAM, Api, ApiRequest, ApiResponse, error_body, json_response
+from triggers.http_api import ROUTE_PARAM, Api
+from triggers.http_request import ApiRequest
+from triggers.http_responses import ApiResponse, error_body, json_response
 from triggers.openapi import build_openapi
 
 log = logging.getLogger(__name__)

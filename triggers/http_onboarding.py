@@ -6,7 +6,8 @@ import azure.durable_functions as df
 
 from shared.models.onboarding import OnboardingReport
 from shared.services.onboarding import OnboardingPorts, onboarding_report
-from triggers.http_api import Api, ApiRequest
+from triggers.http_api import Api
+from triggers.http_request import ApiRequest
 
 
 def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:

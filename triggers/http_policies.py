@@ -11,7 +11,9 @@ from shared.models.policies import AssignRequest, ProvisioningPolicy, Provisioni
 from shared.services import policies as service
 from shared.services.admin_ports import AdminPorts
 from shared.services.policies import AssignmentPlan
-from triggers.http_api import PAGING, VALIDATE_ONLY, Api, ApiRequest, ApiResponse, created, page_of, updated
+from triggers.http_api import Api, created, page_of, updated
+from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
+from triggers.http_responses import ApiResponse
 
 POLICIES = "tenants/{tenantId}/provisioningPolicies"
 POLICY = "tenants/{tenantId}/provisioningPolicies/{policyId}"

@@ -11,7 +11,9 @@ import azure.functions as func
 
 from shared.models.base import ApiModel
 from shared.settings import Settings
-from triggers.http_api import Api, ApiRequest, error_body, json_response
+from triggers.http_api import Api
+from triggers.http_request import ApiRequest
+from triggers.http_responses import error_body, json_response
 
 PORTAL_BUILD = Path(__file__).resolve().parent.parent / "portal" / "dist"  # `make portal` writes it
 DOCS_FOLDER = "docs"  # Swagger UI, copied from npm by the same build

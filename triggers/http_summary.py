@@ -8,7 +8,8 @@ from shared.models.summary import TenantSummary
 from shared.services.admin_ports import AdminPorts
 from shared.services.engine_ports import EnginePorts
 from shared.services.summary import SummaryPorts, tenant_summary
-from triggers.http_api import Api, ApiRequest
+from triggers.http_api import Api
+from triggers.http_request import ApiRequest
 
 
 def blueprint(api: Api, admin: AdminPorts, engine: EnginePorts) -> df.Blueprint:

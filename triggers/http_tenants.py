@@ -13,16 +13,9 @@ from shared.services import access
 from shared.services import tenants as service
 from shared.services.access import AccessPorts
 from shared.services.admin_ports import AdminPorts
-from triggers.http_api import (
-    PAGING,
-    VALIDATE_ONLY,
-    Api,
-    ApiRequest,
-    ApiResponse,
-    created,
-    page_of,
-    updated,
-)
+from triggers.http_api import Api, created, page_of, updated
+from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
+from triggers.http_responses import ApiResponse
 
 TENANT = "tenants/{tenantId}"
 SITES = "tenants/{tenantId}/sites"

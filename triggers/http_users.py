@@ -10,8 +10,9 @@ from shared.models.explanations import ProvisioningExplanation
 from shared.models.tenants import Tenant
 from shared.services.engine_ports import EnginePorts
 from shared.services.explanation import explain_user
-from triggers.http_api import Api, ApiRequest
+from triggers.http_api import Api
 from triggers.http_directory import reading_directory, require_linked
+from triggers.http_request import ApiRequest
 
 USER = "tenants/{tenantId}/users/{userId}"
 

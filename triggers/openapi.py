@@ -10,7 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from shared.models.base import ApiModel, Review
 from triggers.http_access import describe
-from triggers.http_api import VALIDATE_ONLY, Operation
+from triggers.http_api import Operation
+from triggers.http_request import VALIDATE_ONLY
 
 CONSTRAINT = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
 ERRORS = {

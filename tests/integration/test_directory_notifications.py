@@ -35,8 +35,9 @@ from tests.utils.function_server import serve_functions
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.inprocess_emulator import LocalEmulator, inprocess_emulator
 from triggers import http_directory_notifications
-from triggers.http_api import Api, ApiRequest, Operation
+from triggers.http_api import Api, Operation
 from triggers.http_gate import OpenPassage
+from triggers.http_request import ApiRequest
 
 PLAN = SERVICE_PLANS[0].id
 

@@ -15,8 +15,9 @@ from shared.services.audit import MASK, changes_of, masked
 from shared.storage.change_capture import ChangeCapture, RowKey
 from tests.fakes.repositories import FakeTenants
 from triggers.http_access import ACCESS, Audience
-from triggers.http_api import ApiRequest, Operation
+from triggers.http_api import Operation
 from triggers.http_gate import target_of
+from triggers.http_request import ApiRequest
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 TENANT = "00000000-0000-0000-0000-0000000000aa"

@@ -53,8 +53,9 @@ from shared.models.tenants import TenantCreate, TenantUpdate
 from shared.services.naming import DEFAULT_TEMPLATE, parse_template
 from shared.storage.tables import SKIP_TOKEN_PATTERN, encode_skip_token
 from triggers.http_access import access_of
-from triggers.http_api import PAGING, Operation
+from triggers.http_api import Operation
 from triggers.http_directory_notifications import HANDSHAKE, VALIDATION
+from triggers.http_request import PAGING
 from triggers.openapi import build_openapi
 
 EXAMPLES = settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
