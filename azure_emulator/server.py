@@ -1,4 +1,5 @@
-"""The emulator's HTTP(S) server: routes by method and path pattern, bearer tokens, request counts, faults, CORS."""
+"""The emulator's HTTP(S) server, the one path every request takes: routes by method and path pattern, bearer
+tokens, request counts, faults, CORS."""
 
 from __future__ import annotations
 

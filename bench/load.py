@@ -1,4 +1,5 @@
-"""HTTP load benchmark: C concurrent clients for S seconds on read and on write routes, through devhost.
+"""HTTP load benchmark (one benchmark: its setup, clients and report): C concurrent clients for S seconds on read
+and on write routes, through devhost.
 
 Run: .venv/bin/python -m bench.load [--mode baseline|concurrent|both] [--seconds 60] [--clients 200]
      [--processes 2] [--threads N] [--warmup 3]

@@ -1,4 +1,5 @@
-"""DevHost: indexes an app and serves it (HTTP, timers, queues, Durable) on a background loop."""
+"""DevHost: indexes an app and serves it (HTTP, timers, queues, Durable) on a background loop; one concern, the host's
+lifecycle, which starts and stops the parts that live in modules of their own."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""host.json as the host reads it: comments allowed, `AzureFunctionsJobHost__*` overrides, checked settings."""
+"""host.json as the host reads it: comments allowed, `AzureFunctionsJobHost__*` overrides, checked settings (one
+concern: checking each setting is part of reading it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Calls a user function as the worker does: sync ones on a thread pool, async ones on the loop, within a timeout."""
+"""Calls a user function as the worker does: sync ones on a thread pool, async ones on the loop, within a timeout;
+one concern, since converting its bindings in and its result out is part of the one call."""
 
 from __future__ import annotations
 

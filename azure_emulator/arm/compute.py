@@ -1,5 +1,5 @@
-"""Microsoft.Compute virtual machines: create-or-update (throttled, quota-checked), GET with instanceView,
-delete with the OS disk and NICs per deleteOption (power actions, generalize and disks: vm_actions).
+"""Microsoft.Compute virtual machines, one resource type: create-or-update (throttled, quota-checked), GET with
+instanceView, delete with the OS disk and NICs per deleteOption (power actions, generalize and disks: vm_actions).
 
 The admin password is validated and dropped (ARM never shows it). A re-PUT of an existing VM creates
 nothing: a new `hardwareProfile.vmSize` is a resize (`resizeVm`), anything else answers the VM as it is

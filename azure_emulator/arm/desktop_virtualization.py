@@ -1,5 +1,5 @@
-"""Microsoft.DesktopVirtualization (Azure Virtual Desktop): host pools, application groups, workspaces and the
-session hosts the AVD agent registers.
+"""Microsoft.DesktopVirtualization (Azure Virtual Desktop), one resource provider whose types refer to one another:
+host pools, application groups, workspaces and the session hosts the AVD agent registers.
 
 As in Azure, every write here is synchronous (200/201, deletes 200, or 204 when there was nothing to delete).
 - A host pool's registration token is made by a PUT or PATCH with `registrationInfo.registrationTokenOperation`

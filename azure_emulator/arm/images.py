@@ -1,4 +1,5 @@
-"""Microsoft.Compute images: managed images (admins PUT them, or capture a generalized VM) and Compute Galleries.
+"""Microsoft.Compute images, one family of types that refer to one another: managed images (admins PUT them, or
+capture a generalized VM) and Compute Galleries.
 
 A gallery, an image definition and an image version are each made by a long-running operation; a version's
 replication to its target regions (`replicateImage`) takes the longest. A VM can only use a version replicated

@@ -1,4 +1,5 @@
-"""Graph change notifications: subscriptions on `users` and `groups`, the validation handshake, and delivery.
+"""Graph change notifications, one feature of Graph: subscriptions on `users` and `groups`, the validation
+handshake, and delivery.
 
 - `POST /subscriptions` validates `notificationUrl` (and `lifecycleNotificationUrl`) as Graph does: it POSTs
   `{url}?validationToken=<token>` and needs `200 text/plain` echoing the token within 10 s, else 400.

@@ -1,4 +1,5 @@
-"""DurableEngine: runs orchestrations by driving the real Durable Python SDK over stored history.
+"""DurableEngine: runs orchestrations by driving the real Durable Python SDK over stored history (one concern: the
+engine's loop; replay, timers, activities and management are modules of their own).
 
 Interface used by the host (see also `management.ManagementMixin` for client operations):
 

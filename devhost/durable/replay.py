@@ -1,4 +1,4 @@
-"""Replays an orchestrator's action list against its history, as the extension does.
+"""Replays an orchestrator's action list against its history, as the extension does (one algorithm, one module).
 
 The SDK reports every action it has ever yielded, not only the new ones. Like the extension,
 we walk the whole history again: each yielded task gets ids 0, 1, 2, ... in the order the SDK

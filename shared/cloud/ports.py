@@ -1,4 +1,5 @@
-"""The ports the domain calls the cloud through: directory, network checks, compute, secrets, Cloud PC actions."""
+"""The ports the domain calls the cloud through (directory, network checks, compute, secrets, Cloud PC actions):
+one module, the whole boundary to Azure and Graph read in one place; each Protocol stays small."""
 
 from __future__ import annotations
 

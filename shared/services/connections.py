@@ -1,4 +1,4 @@
-"""Azure network connections: the wizard's rules, credentials in the secret store, health-check runs."""
+"""Azure network connections, one aggregate: the wizard's rules, credentials in the secret store, health-check runs."""
 
 from __future__ import annotations
 

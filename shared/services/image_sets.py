@@ -1,4 +1,5 @@
-"""Image sets as admins manage them: create one from a marketplace image, edit it, add versions, ask for a capture.
+"""Image sets as admins manage them, one aggregate: create one from a marketplace image, edit it, add versions,
+ask for a capture, delete.
 
 A version is saved before its set points at it, and each save is conditional (create-only, or on the etag read),
 so two admins adding versions at once get two numbers, never one version twice. Building a version is the

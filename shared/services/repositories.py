@@ -1,4 +1,4 @@
-"""The storage ports the services and triggers depend on: one small Protocol per repository.
+"""The storage ports the services and triggers depend on, read in one place: one small Protocol per repository.
 
 Each lists only the methods a service or trigger calls, with the Table Storage repository's signature, so the
 repositories in shared/storage satisfy them structurally and unit tests can pass in-memory fakes instead.

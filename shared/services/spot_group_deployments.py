@@ -1,4 +1,4 @@
-"""A Spot Group in Azure: deploying its host pool and session hosts, and removing them, phase by phase.
+"""A Spot Group in Azure, one orchestration's phases: deploying its host pool and session hosts, and removing them.
 
 Deploying: the host pool with its application group, the groups' access and a workspace; then each session host
 in turn: a VM from the image set's gallery version in the site, Entra join, FSLogix profile containers at the

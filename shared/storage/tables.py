@@ -1,4 +1,5 @@
-"""Generic Table Storage pieces every repository reuses: codec, paging, etags, batches."""
+"""Generic Table Storage pieces every repository reuses (codec, paging, etags, batches): one concern, the table
+layer under every repository, whose pieces call one another."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""ProvisioningCompute over ARM: capacity checks, the NIC and VM, Run Commands, deletes - each call a Progress.
+"""ProvisioningCompute over ARM, the one port the provisioning steps call: capacity checks, the NIC and VM, Run
+Commands, deletes - each call a Progress.
 
 Every write is create-only by its deterministic name: a call first reads what exists (a repeated activity
 finds its own work done), and a long-running operation is started, never waited for - its status URL goes

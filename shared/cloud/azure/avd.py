@@ -1,6 +1,6 @@
-"""DesktopVirtualization over ARM: a Spot Group's Azure Virtual Desktop host pool, its desktop application group and
-workspace, the groups' access, and the session hosts its VMs become (azure-mgmt-desktopvirtualization, api-version
-2024-04-03).
+"""DesktopVirtualization over ARM, one Azure API as one port needs it: a Spot Group's Azure Virtual Desktop host pool,
+its desktop application group and workspace, the groups' access, and the session hosts its VMs become
+(azure-mgmt-desktopvirtualization, api-version 2024-04-03).
 
 Microsoft.DesktopVirtualization answers every write at once (200/201, deletes 200 or 204): there is no operation to
 poll, only the registration's Run Command is long-running (its status URL goes back in `Progress.operation`, as
