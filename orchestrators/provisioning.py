@@ -30,8 +30,8 @@ def provision(context: df.DurableOrchestrationContext, request: ProvisionInput) 
     state, calls = request.state, request.calls
     for _ in range(CALLS_PER_EXECUTION):
         if calls >= MAX_CALLS:
-            step = (state.resume if state else None) or {}
-            timed_out = _fail_call(request, str(step.get("step", "provisioning")), "timedOut", "did not finish in time")
+            step = state.resume.step if state and state.resume else "provisioning"
+            timed_out = _fail_call(request, step, "timedOut", "did not finish in time")
             return (yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, timed_out))
         call = request.derive(AdvanceCall, state=state)
         answer = yield context.call_activity_with_retry(names.ADVANCE_PROVISIONING, TRANSIENT, _wire(call))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import Field
 
@@ -31,13 +30,30 @@ class CloudPcJob(ApiModel):
         return [*self.core, *self.post, *self.assignment]
 
 
+class StepWait(ApiModel):
+    """A step (or a phase of a failed attempt's removal) still in progress: call again after the wait."""
+
+    step: str
+    started_at: datetime | None = None  # when the step started: its time limit counts from here
+    retry_after_seconds: float = 0
+    operation: str | None = None  # the Azure operation it waits for
+
+
+class StepFailure(ApiModel):
+    """The step that failed an attempt, and why."""
+
+    step: str
+    code: str
+    message: str
+
+
 class StepsResult(ApiModel):
     """How far one call got through a list of steps."""
 
     completed: int = Field(description="How many of the steps are finished (done, or failed but tolerated).")
     warnings: list[str] = []
-    waiting: dict[str, Any] | None = None  # {step, startedAt, retryAfterSeconds, operation}: call again after it
-    failure: dict[str, str] | None = None  # {step, code, message}: the attempt failed
+    waiting: StepWait | None = None  # call again after it
+    failure: StepFailure | None = None  # the attempt failed
     resources: dict[str, str] = {}  # Cloud PC fields the steps found out (the VM's and NIC's ids)
 
 
@@ -47,10 +63,10 @@ class RunState(ApiModel):
     job: CloudPcJob
     attempt: int = 1
     completed: int = 0  # the attempt's steps already taken
-    resume: dict[str, Any] | None = None  # the step (or attempt removal) being waited for
+    resume: StepWait | None = None  # the step (or attempt removal) being waited for
     warnings: list[str] = []
     resources: dict[str, str] = {}
-    failure: dict[str, str] | None = None  # the attempt failed: the next calls remove it first
+    failure: StepFailure | None = None  # the attempt failed: the next calls remove it first
 
 
 class Advanced(ApiModel):

@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.cloud.ports import CloudError, Progress
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
-from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepsResult
+from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepsResult, StepWait
 from shared.services import cloud_pc_transitions as machine
 from shared.services.build_settings import ProvisioningFailed, build_settings, claim_device_name
 from shared.services.engine_ports import EnginePorts
@@ -106,7 +106,8 @@ def advance(
             wait = max(removing.retry_after_s, MIN_WAIT_S)
             return _waiting(ports, state.model_copy(update={"resume": resume}), wait)
         if state.attempt >= max_attempts:
-            return Advanced(outcome=fail(ports, tenant_id, cloud_pc_id, run, **state.failure))
+            step, code, message = state.failure.step, state.failure.code, state.failure.message
+            return Advanced(outcome=fail(ports, tenant_id, cloud_pc_id, run, step, code, message))
         state = RunState(job=state.job, attempt=state.attempt + 1)
     job = state.job
     steps = job.steps
@@ -124,9 +125,9 @@ def advance(
         return Advanced(outcome=finish(ports, state, timeline))
     ports.cloud_pcs.upsert_events(tenant_id, timeline)
     if state.failure is not None:  # removal starts on the next call, after the failure is on record
-        state = state.model_copy(update={"resume": {"step": REMOVE_VM}})
+        state = state.model_copy(update={"resume": StepWait(step=REMOVE_VM)})
     if result.waiting:
-        return _waiting(ports, state, max(result.waiting["retryAfterSeconds"], MIN_WAIT_S))
+        return _waiting(ports, state, max(result.waiting.retry_after_seconds, MIN_WAIT_S))
     return Advanced(state=state)
 
 
@@ -154,7 +155,7 @@ def run_steps(
     attempt: int,
     steps: list[str],
     *,
-    resume: dict[str, object] | None = None,
+    resume: StepWait | None = None,
     timeline: list[CloudPcEvent],
 ) -> StepsResult:
     """Take the steps in order until one must be waited for or fails; their lines join `timeline`.
@@ -164,9 +165,9 @@ def run_steps(
     result = StepsResult(completed=0)
     for step in steps:
         now = ports.clock()
-        resumed = resume is not None and resume.get("step") == step
-        start = datetime.fromisoformat(str(resume["startedAt"])) if resume is not None and resumed else now
-        operation = str(resume["operation"]) if resume is not None and resumed and resume.get("operation") else None
+        resumed = resume is not None and resume.step == step
+        start = (resume.started_at if resume is not None and resumed else None) or now
+        operation = resume.operation if resume is not None and resumed else None
 
         line = partial(_step_line, ports, job, step, attempt, start)
 
@@ -187,17 +188,14 @@ def run_steps(
                 resume = None
                 continue
             timeline.append(line("failed", exc.code, str(exc)))
-            result.failure = {"step": step, "code": exc.code, "message": str(exc)}
+            result.failure = StepFailure(step=step, code=exc.code, message=str(exc))
             break
         if not progress.done:
             if not resumed:
                 timeline.append(line("running"))
-            result.waiting = {
-                "step": step,
-                "startedAt": start.isoformat(),
-                "retryAfterSeconds": progress.retry_after_s,
-                "operation": progress.operation,
-            }
+            result.waiting = StepWait(
+                step=step, started_at=start, retry_after_seconds=progress.retry_after_s, operation=progress.operation
+            )
             break
         timeline.append(line("succeeded"))
         result.completed += 1
@@ -209,36 +207,36 @@ def run_steps(
     return result
 
 
-def _remove_attempt(ports: EnginePorts, state: RunState) -> tuple[Progress, dict[str, object]]:
+def _remove_attempt(ports: EnginePorts, state: RunState) -> tuple[Progress, StepWait | None]:
     """Remove a failed attempt's VM, then its NIC (in use until the VM is gone), then record it: the next
     attempt starts clean, with a new NIC and address. Each phase is polled like a step; the answer says
     how far it got and what to resume from."""
     job, attempt = state.job, state.attempt
-    resume = state.resume or {"step": REMOVE_VM}
+    resume = state.resume or StepWait(step=REMOVE_VM)
     placement = placement_of(job.build)
-    operation = str(resume["operation"]) if resume.get("operation") else None
-    if resume.get("step") == REMOVE_VM:
+    operation = resume.operation
+    if resume.step == REMOVE_VM:
         vm = ports.compute.delete_vm(job.tenant_id, placement, vm_name(job.cloud_pc_id, job.run, attempt), operation)
         if not vm.done:
-            return vm, {"step": REMOVE_VM, "operation": vm.operation}
+            return vm, StepWait(step=REMOVE_VM, operation=vm.operation)
         operation = None
     nic = ports.compute.delete_nic(job.tenant_id, placement, nic_name(job.cloud_pc_id, job.run, attempt), operation)
     if not nic.done:
-        return nic, {"step": REMOVE_NIC, "operation": nic.operation}
-    failure = state.failure or {}
+        return nic, StepWait(step=REMOVE_NIC, operation=nic.operation)
+    failure = state.failure
     now = ports.clock()
     ids = (job.cloud_pc_id, job.run, job.generation)
     ports.cloud_pcs.upsert_events(
         job.tenant_id,
         [
             timeline_event(*ids, "attemptFailed", now, outcome="failed", attempt=attempt,
-                           message=f"{failure.get('step')}: {failure.get('message')}"),
+                           message=f"{failure.step}: {failure.message}" if failure else None),
             timeline_event(*ids, "attemptCleanedUp", now, attempt=attempt,
                            message="VM and network interface removed"),
         ],
     )  # fmt: skip
     ports.cloud_pcs.merge_cloud_pc(_stub(job, {"attempt": attempt}), ["attempt"])
-    return nic, {}
+    return nic, None
 
 
 def _stub(job: CloudPcJob, fields: dict[str, Any]) -> CloudPc:
