@@ -8,7 +8,7 @@ import azure.durable_functions as df
 
 from orchestrators import names
 from shared import telemetry
-from shared.models.orchestrations import AdvanceCall, FailCall
+from shared.models.orchestrations import FailCall, ProvisionInput
 from shared.services import provisioning
 from shared.services.engine_ports import EnginePorts
 
@@ -19,8 +19,8 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
     @bp.activity_trigger(input_name="call", activity=names.ADVANCE_PROVISIONING)
     @telemetry.activity
     def advance_provisioning(call: dict[str, Any]) -> dict[str, Any]:
-        """AdvanceCall -> Advanced. Max attempts come from the app's settings (via the ports), never the input."""
-        advance = AdvanceCall.model_validate(call)
+        """ProvisionInput -> Advanced. Max attempts come from the app's settings (via the ports), never the input."""
+        advance = ProvisionInput.model_validate(call)
         advanced = provisioning.advance(
             ports, advance.tenant_id, advance.cloud_pc_id, advance.run, ports.max_attempts, advance.state
         )

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import azure.durable_functions as df
 
-from orchestrators.provisioning import CALLS_PER_EXECUTION, MAX_CALLS, TRANSIENT, wait_until
-from shared.models.orchestrations import PhasedRun
+from shared.models.orchestrations import Looped
+
+# Storage or cloud hiccups inside an activity are retried; a step's own failure is an answer, not an error.
+TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
+MAX_CALLS = 5000  # with ~5 s between polls: hours of waiting before a run is declared stuck
+CALLS_PER_EXECUTION = 3  # then continue as new, so a long wait never builds a long history to replay
+MIN_WAIT = timedelta(milliseconds=50)
+TIMED_OUT = "timedOut"
 
 Orchestration = Generator[Any, Any, Any]
 
@@ -35,14 +41,14 @@ Pause = Callable[[df.DurableOrchestrationContext, Any, Any], Orchestration | Non
 
 
 def take_phases(
-    context: df.DurableOrchestrationContext, activity: str, run: PhasedRun, read: Callable[[Any], Step],
+    context: df.DurableOrchestrationContext, activity: str, run: Looped, read: Callable[[Any], Step],
     pause: Pause | None = None,
 ) -> Orchestration:  # fmt: skip
     """Call `activity` until the work is over, waiting on durable timers between; continue as new every few
     calls, so a long wait never builds a long history to replay."""
     for _ in range(CALLS_PER_EXECUTION):
         if run.calls >= MAX_CALLS:
-            return "timedOut"
+            return TIMED_OUT
         answer = yield context.call_activity_with_retry(activity, TRANSIENT, run.model_dump(mode="json", by_alias=True))
         step = read(answer)
         if step.outcome is not None:
@@ -55,3 +61,20 @@ def take_phases(
         yield from wait_until(context, step.wait_seconds, step.resume_at)
     context.continue_as_new(run.model_dump(mode="json", by_alias=True))
     return None
+
+
+def wait_until(
+    context: df.DurableOrchestrationContext, wait_seconds: float, resume_at: datetime | None
+) -> Orchestration:
+    """A durable timer at `resume_at` - the wait as measured when Azure answered, not from this later moment -
+    or `wait_seconds` from now; never sooner than MIN_WAIT."""
+    now = context.current_utc_datetime
+    wait = _like(now, resume_at) if resume_at is not None else now + timedelta(seconds=wait_seconds)
+    yield context.create_timer(max(wait, now + MIN_WAIT))
+
+
+def _like(now: datetime, moment: datetime) -> datetime:
+    """`moment` comparable with `now` (the engine's clock may be naive UTC)."""
+    if now.tzinfo is None:
+        return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

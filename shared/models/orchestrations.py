@@ -48,15 +48,14 @@ class CloudPcRun(Traced):
     run: int
 
 
-class ProvisionInput(CloudPcRun):
-    """The `provision_cloud_pc` input; after a continue-as-new it carries the run's state and calls so far."""
+class Looped(Traced):
+    """Work an orchestration takes call by call (orchestrators/phases.py): how many activity calls it has made."""
 
-    state: RunState | None = None
     calls: int = 0
 
 
-class AdvanceCall(CloudPcRun):
-    """The `advance_provisioning` payload: the state the last call reached (None: the run has not begun)."""
+class ProvisionInput(CloudPcRun, Looped):
+    """The `provision_cloud_pc` input; after a continue-as-new it carries the run's state and calls so far."""
 
     state: RunState | None = None
 
@@ -160,13 +159,12 @@ class ImageImportFailure(ImageImport):
 # -- Cloud PC VM actions (power, resize, troubleshoot) -----------------------------------------------------------
 
 
-class PhasedRun(Traced):
+class PhasedRun(Looped):
     """Where phased work stands between calls of its activity (orchestrators/phases.py)."""
 
     phase: int = 0  # the phases already done
     operation: str | None = None  # the Azure operation the current phase waits for
     started_at: datetime | None = None  # when the current phase started
-    calls: int = 0
 
 
 class VmActionRun(PhasedRun):

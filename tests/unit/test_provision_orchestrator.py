@@ -9,7 +9,8 @@ from typing import Any
 
 from orchestrators import names
 from orchestrators.configuration import run_checks, until_done
-from orchestrators.provisioning import CALLS_PER_EXECUTION, MAX_CALLS, MIN_WAIT, provision_cloud_pc
+from orchestrators.phases import CALLS_PER_EXECUTION, MAX_CALLS, MIN_WAIT
+from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.orchestrations import ConnectionRun, ProbeAnswer, ProbeCall
 from shared.models.provisioning import CloudPcJob, RunState
@@ -98,7 +99,8 @@ def test_a_run_that_finishes_in_one_call_returns_its_outcome() -> None:
     context = Context(input=RUN)
     orchestration = provision_cloud_pc(context)
     call = next(orchestration)
-    assert call == Call(names.ADVANCE_PROVISIONING, {**RUN, "state": None})  # max attempts is the app's setting
+    # the run itself is the payload (phased work); max attempts is the app's setting, never the input
+    assert call == Call(names.ADVANCE_PROVISIONING, {**RUN, "state": None, "calls": 0})
     assert finish(orchestration, {"outcome": "provisioned", "state": None, "waitSeconds": 0}) == "provisioned"
 
 
@@ -134,7 +136,7 @@ def test_after_calls_per_execution_it_continues_as_new_with_the_state_and_calls(
     assert finish(orchestration, None) is None
     assert context.continued_with == {**RUN, "state": state({"step": "createVm"}), "calls": CALLS_PER_EXECUTION}
     resumed = provision_cloud_pc(Context(input=context.continued_with))
-    assert next(resumed) == Call(names.ADVANCE_PROVISIONING, {**RUN, "state": state({"step": "createVm"})})
+    assert next(resumed) == Call(names.ADVANCE_PROVISIONING, context.continued_with)
 
 
 def test_at_max_calls_the_cloud_pc_fails_as_timed_out_at_the_step_it_waited_for() -> None:

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from shared import telemetry
 from shared.events import QueueEventPublisher
-from shared.models.orchestrations import AdvanceCall, ProvisionInput
+from shared.models.orchestrations import FailCall, ProvisionInput
 from shared.settings import Settings
 
 EXPORTER = InMemorySpanExporter()
@@ -109,7 +109,7 @@ def test_an_activity_continues_the_trace_its_payload_carries_and_keeps_its_bindi
 ) -> None:
     with telemetry.span("start provision_cloud_pc") as start:
         run = ProvisionInput(tenant_id="t1", cloud_pc_id="c1", run=1, traceparent=telemetry.traceparent())
-    call = run.derive(AdvanceCall)  # what the orchestrator sends its activity: the run's ids and its trace
+    call = run.derive(FailCall, step="createVm", code="x", message="y")  # a call the orchestrator makes: its trace
     assert call.traceparent == run.traceparent
 
     @telemetry.activity
