@@ -124,7 +124,8 @@ class CloudPcRepository:
 
     # --- timeline ----------------------------------------------------------------------------
     # A Cloud PC's timeline is its own partition, one row per write: the lines one activity call adds go
-    # together as a JSON list, keyed by the first of them, so a repeated call overwrites its own row. A
+    # together as a JSON list, keyed by the first of them and its time, so a repeated call overwrites its own
+    # row and a late repeat of an older line (a step seen running) never overwrites the newer one (done). A
     # Table batch of one row per line would cost the client several times the CPU of the whole run's steps.
     # The row key repeats the Cloud PC id: the local emulator looks rows up by row key first, and keys that
     # recur in every Cloud PC's partition made each write scan them all.
@@ -138,7 +139,7 @@ class CloudPcRepository:
         for cloud_pc_id, lines in by_cloud_pc.items():
             for first in range(0, len(lines), LINES_PER_ROW):
                 chunk = lines[first : first + LINES_PER_ROW]
-                key = f"{cloud_pc_id}.{chunk[0].id}"
+                key = f"{cloud_pc_id}.{chunk[0].id}.{chunk[0].date_time:%Y%m%dT%H%M%S%f}"
                 self._timeline.put(TimelineRow(lines=chunk), f"{tenant_id}_{cloud_pc_id}", key)
 
     def list_events(self, tenant_id: str, cloud_pc_id: str) -> list[CloudPcEvent]:

@@ -1,4 +1,5 @@
-"""In-memory fakes of every port the services take, wired into EnginePorts and AdminPorts around a settable clock.
+"""In-memory fakes of every cloud port the services take, and the real repositories on an in-memory table service,
+wired into EnginePorts and AdminPorts around a settable clock.
 
 fakes = Fakes()                       # fresh state; fakes.clock.now is T0
 ports = fakes.engine_ports()          # or fakes.admin_ports(); both share the same fakes
@@ -15,10 +16,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.events import DirectoryEvent
+from shared.models.lifecycle import DueWork
 from shared.services.admin_ports import AdminPorts
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_builds import ImageBuildPorts
 from shared.services.spot_group_deployments import SpotGroupPorts
+from shared.storage.cloud_pcs import CloudPcRepository
+from shared.storage.connections import ConnectionRepository
+from shared.storage.image_sets import ImageSetRepository
+from shared.storage.images import DeviceImageRepository
+from shared.storage.lifecycle import DueWorkRepository
+from shared.storage.policies import PolicyRepository
+from shared.storage.sites import SiteRepository
+from shared.storage.spot_groups import SpotGroupRepository
+from shared.storage.tenants import TenantRepository
+from shared.storage.unique_values import UniqueValues
 from tests.fakes.cloud import (
     FakeCloudPcOperations,
     FakeDesktopVirtualization,
@@ -33,18 +45,7 @@ from tests.fakes.cloud import (
     FakeSecretStore,
     Script,
 )
-from tests.fakes.repositories import (
-    FakeCloudPcs,
-    FakeConnections,
-    FakeDeviceImages,
-    FakeDueWork,
-    FakeImageSets,
-    FakePolicies,
-    FakeSites,
-    FakeSpotGroups,
-    FakeTenants,
-    FakeUniqueValues,
-)
+from tests.fakes.tables import MemoryTableService, memory_storage
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -96,24 +97,27 @@ class SequentialIds:
 
 
 class Fakes:
-    """One fresh in-memory world: every repository and cloud fake, the script that drives the cloud fakes'
-    faults and delays, the clock and the published events. Inspect any of them after the call under test."""
+    """One fresh in-memory world: the real repositories on an in-memory table service, every cloud fake, the
+    script that drives the cloud fakes' faults and delays, the clock and the published events. Inspect any of them
+    after the call under test (`tables.entities(name)` shows a table's rows)."""
 
     def __init__(self, now: datetime = T0) -> None:
         self.clock = FakeClock(now)
         self.script = Script()
         self.events = RecordingEvents()
         self.new_id = SequentialIds()
-        self.tenants = FakeTenants()
-        self.unique = FakeUniqueValues()
-        self.sites = FakeSites()
-        self.connections = FakeConnections()
-        self.images = FakeDeviceImages()
-        self.image_sets = FakeImageSets(self.clock)
-        self.spot_groups = FakeSpotGroups(self.clock)
-        self.policies = FakePolicies()
-        self.cloud_pcs = FakeCloudPcs()
-        self.due = FakeDueWork()
+        self.tables = MemoryTableService(lambda: self.clock())  # read late: a helper may swap the clock
+        self.storage = storage = memory_storage(self.tables)
+        self.tenants = TenantRepository(storage)
+        self.unique = UniqueValues(storage, lambda: self.clock())
+        self.sites = SiteRepository(storage)
+        self.connections = ConnectionRepository(storage)
+        self.images = DeviceImageRepository(storage)
+        self.image_sets = ImageSetRepository(storage)
+        self.spot_groups = SpotGroupRepository(storage)
+        self.policies = PolicyRepository(storage)
+        self.cloud_pcs = CloudPcRepository(storage)
+        self.due = DueWorkRepository(storage)
         self.directory = FakeDirectory(self.script)
         self.compute = FakeProvisioningCompute(self.script)
         self.devices = FakeDeviceDirectory(self.script, self.compute)
@@ -125,6 +129,10 @@ class Fakes:
         self.licenses = FakeLicenses(self.script, self.directory)
         self.building = FakeImageBuilding(self.script, self.operations)
         self.avd = FakeDesktopVirtualization(self.script, self.compute)
+
+    def scheduled(self) -> list[DueWork]:
+        """Every piece of due work, due or not, earliest first."""
+        return self.due.list_due(datetime.max.replace(tzinfo=UTC), top=1000)
 
     def engine_ports(self, **overrides: Any) -> EnginePorts:
         """EnginePorts on these fakes; `overrides` set the other fields (max_attempts, grace_period, ...)."""

@@ -28,7 +28,7 @@ from shared.settings import Settings
 from shared.storage.account import table_storage
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
 from shared.storage.tenants import TenantRepository
-from tests.fakes.repositories import FakeUniqueValues
+from shared.storage.unique_values import UniqueValues
 from tests.utils.factories import unique_table_prefix
 from tests.utils.function_client import FunctionClient
 from tests.utils.function_server import serve_functions
@@ -69,6 +69,7 @@ class App:
     events: RecordingPublisher
     links: dict[str, str]  # app tenant id -> Entra tenant id
     clock_offset: list[timedelta]
+    unique: UniqueValues
 
     def link(self, entra: str | None = None) -> Tenant:
         now = datetime.now(UTC)
@@ -107,7 +108,8 @@ def app(local: LocalEmulator, storage_connection_string: str) -> Iterator[App]:
             http_directory_notifications.blueprint(Api(AnonymousOnly()), settings, subscriptions, tenants, events)
         )
         server.client = FunctionClient(functions)
-        yield App(server.client, url, subscriptions, rows, tenants, events, links, offset)
+        unique = UniqueValues(storage, lambda: datetime.now(UTC))
+        yield App(server.client, url, subscriptions, rows, tenants, events, links, offset, unique)
     graph.close()
     credentials.close()
 
@@ -263,7 +265,7 @@ def _ports(app: App) -> AdminPorts:
     return AdminPorts(
         tenants=app.tenants, sites=_NoSites(), connections=unused, images=unused, policies=unused,  # type: ignore[arg-type]
         secrets=unused, directory=unused, network=unused, image_sources=unused, events=app.events,
-        clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=FakeUniqueValues(), image_sets=unused,
+        clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=app.unique, image_sets=unused,
         spot_groups=unused,
         directory_subscriptions=app.subscriptions,
     )  # fmt: skip

@@ -1,8 +1,9 @@
-"""The generic repository against a real Azurite: codec, etags, paging, batches."""
+"""The table contract: the generic repository on Azurite and on the unit tier's in-memory table service, case for
+case (codec, etags, conditions, queries, paging, batches), so what the unit tier proves holds on storage."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.data.tables import TableServiceClient
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.models.base import ApiModel
 from shared.storage.tables import EntityRepository, TableStorage
+from tests.fakes.tables import MemoryTableService, memory_storage
 from tests.utils.factories import unique_table_prefix
 
 
@@ -32,10 +34,14 @@ class Sample(ApiModel):
     etag: str | None = None
 
 
-@pytest.fixture
-def repo(storage_connection_string: str) -> EntityRepository[Sample]:
-    service = TableServiceClient.from_connection_string(storage_connection_string)
-    return EntityRepository(TableStorage(service, unique_table_prefix()), "Samples", Sample, kind="Sample")
+@pytest.fixture(params=["azurite", "memory"])
+def repo(request: pytest.FixtureRequest) -> EntityRepository[Sample]:
+    if request.param == "azurite":
+        service = TableServiceClient.from_connection_string(request.getfixturevalue("storage_connection_string"))
+        storage = TableStorage(service, unique_table_prefix())
+    else:
+        storage = memory_storage(MemoryTableService())
+    return EntityRepository(storage, "Samples", Sample, kind="Sample")
 
 
 def test_round_trip_keeps_scalars_datetimes_and_nested_values(repo: EntityRepository[Sample]) -> None:
@@ -110,3 +116,91 @@ def test_a_forged_skip_token_is_a_validation_error(repo: EntityRepository[Sample
     with pytest.raises(ValidationFailed) as caught:
         repo.page(skip_token="not-a-token")
     assert caught.value.details[0].target == "skipToken"
+
+
+def _ids(items: object) -> list[str]:
+    return [item.id for item in items]  # type: ignore[attr-defined]
+
+
+def test_a_missing_row_cannot_be_replaced_by_etag_or_by_any_etag(repo: EntityRepository[Sample]) -> None:
+    saved = repo.put(Sample(id="a", title="v1"), "p", "a")
+    repo.delete("p", "a")
+    for etag in (saved.etag, "*"):
+        with pytest.raises(NotFound):
+            repo.put(saved, "p", "a", if_match=etag)
+
+
+def test_an_etag_storage_cannot_read_is_a_stale_etag(repo: EntityRepository[Sample]) -> None:
+    repo.put(Sample(id="a", title="v1"), "p", "a")
+    with pytest.raises(PreconditionFailed):
+        repo.put(Sample(id="a", title="v2"), "p", "a", if_match="not-an-etag")
+    with pytest.raises(PreconditionFailed):
+        repo.delete("p", "a", if_match="not-an-etag")
+
+
+def test_a_merge_writes_only_the_named_fields_and_needs_the_row(repo: EntityRepository[Sample]) -> None:
+    repo.put(Sample(id="a", title="v1", count=3, labels={"k": "v"}), "p", "a")
+    repo.merge(Sample(id="a", title="v2", count=9), "p", "a", ["title"])
+    repo.merge_values("p", "a", {"enabled": True})
+    loaded = repo.get("p", "a", target="id")
+    assert (loaded.title, loaded.count, loaded.enabled, loaded.labels) == ("v2", 3, True, {"k": "v"})
+    with pytest.raises(NotFound):
+        repo.merge(Sample(id="b", title="x"), "p", "b", ["title"])
+    with pytest.raises(NotFound):
+        repo.merge_values("p", "b", {"enabled": True})
+
+
+def test_queries_compare_typed_properties_with_and_or_and_parentheses(repo: EntityRepository[Sample]) -> None:
+    when = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    rows = [("a", "alpha", 1), ("b", "beta", 2), ("c", "gamma", 3), ("d", "it's", 4)]
+    repo.put_many(
+        (Sample(id=name, title=title, count=n, enabled=n % 2 == 1, when=when + timedelta(hours=n)), "p", name)
+        for name, title, n in rows
+    )
+    repo.put(Sample(id="e", title="no when", count=5), "q", "e")
+
+    def query(text: str, **values: object) -> list[str]:
+        return _ids(repo.scan(text, values))
+
+    assert query("title eq @t", t="it's") == ["d"]
+    assert query("count ge @lo and count lt @hi", lo=2, hi=4) == ["b", "c"]
+    assert query("( title eq @a or title eq @b ) and enabled eq @on", a="alpha", b="beta", on=True) == ["a"]
+    assert query("when gt @t", t=when + timedelta(hours=2)) == ["c", "d"]
+    assert query("RowKey ge @a and RowKey lt @b", a="b", b="d") == ["b", "c"]
+    assert query("PartitionKey eq @p and not ( count eq @c )", p="p", c=1) == ["b", "c", "d"]
+    assert query("when lt @t", t=when + timedelta(days=9)) == ["a", "b", "c", "d"]  # a row without it: no match
+    assert repo.exists("count eq @c", {"c": 5}) and not repo.exists("count eq @c", {"c": 6})
+    assert repo.count_by("enabled", "PartitionKey eq @p", {"p": "p"}) == {True: 2, False: 2}
+
+
+def test_the_timestamp_is_the_time_of_the_last_write(repo: EntityRepository[Sample]) -> None:
+    repo.put(Sample(id="a", title="t"), "p", "a")
+    future, past = datetime.now(UTC) + timedelta(days=1), datetime.now(UTC) - timedelta(days=1)
+    assert _ids(repo.scan("Timestamp lt @t", {"t": future})) == ["a"]
+    assert _ids(repo.scan("Timestamp lt @t", {"t": past})) == []
+
+
+def test_a_kept_page_reads_on_until_it_is_full(repo: EntityRepository[Sample]) -> None:
+    repo.put_many((Sample(id=f"{i:03}", title="t", count=i), "p", f"{i:03}") for i in range(30))
+    items, token = repo.page(top=5, keep=lambda item: item.count % 7 == 0)
+    assert _ids(items) == ["000", "007", "014", "021", "028"]
+    assert repo.page(top=5, skip_token=token, keep=lambda item: item.count % 7 == 0) == ([], None)
+
+
+def test_a_delete_while_another_row_is_unchanged_is_all_or_nothing(repo: EntityRepository[Sample]) -> None:
+    one, two = (repo.put(Sample(id=k, title="t"), "p", k) for k in ("a", "b"))
+    repo.delete_while_unchanged("p", "a", str(one.etag), witness=("b", str(two.etag)))
+    assert repo.find("p", "a") is None
+    three = repo.put(Sample(id="c", title="t"), "p", "c")
+    changed = repo.put(two.model_copy(update={"title": "changed"}), "p", "b")
+    with pytest.raises(PreconditionFailed):
+        repo.delete_while_unchanged("p", "c", str(three.etag), witness=("b", str(two.etag)))
+    assert repo.find("p", "c") is not None
+    repo.delete_while_unchanged("p", "c", str(three.etag), witness=("b", str(changed.etag)))
+    assert _ids(repo.scan()) == ["b"]
+
+
+def test_keys_storage_refuses_are_rows_that_do_not_exist(repo: EntityRepository[Sample]) -> None:
+    for key in ("a/b", "a#b", "a?b", "tab\tb"):
+        assert repo.find("p", key) is None
+        repo.delete("p", key)

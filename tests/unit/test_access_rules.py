@@ -7,13 +7,16 @@ from datetime import UTC, datetime
 import azure.functions as func
 import pytest
 
-from shared.errors import Conflict, PreconditionFailed
+from shared.errors import Conflict
 from shared.models.access import Caller, Role, RoleAssignment, RoleAssignmentCreate
+from shared.models.tenants import Tenant
 from shared.services import access
 from shared.services.access import AccessPorts
 from shared.services.audit import MASK, changes_of, masked
 from shared.storage.change_capture import ChangeCapture, RowKey
-from tests.fakes.repositories import FakeTenants
+from shared.storage.role_assignments import RoleAssignmentRepository
+from shared.storage.tenants import TenantRepository
+from tests.fakes.tables import MemoryTableService, memory_storage
 from triggers.http_access import ACCESS, Audience
 from triggers.http_api import Operation
 from triggers.http_gate import target_of
@@ -24,59 +27,26 @@ TENANT = "00000000-0000-0000-0000-0000000000aa"
 ADMIN = Caller(principal_id="a", name="admin", organization_owner=True)
 
 
-class FakeRoleAssignments:
-    """Role assignments with etags; `race` deletes the kept owner just before a delete, as a concurrent caller would."""
+class RacedRoleAssignments(RoleAssignmentRepository):
+    """The real repository, where `race` names an assignment someone else deletes just before our delete."""
 
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], RoleAssignment] = {}
-        self.version = 0
-        self.race: str | None = None
-
-    def _etag(self) -> str:
-        self.version += 1
-        return f"v{self.version}"
-
-    def find_role_assignment(self, tenant_id: str, principal_id: str) -> RoleAssignment | None:
-        return self.rows.get((tenant_id, principal_id))
-
-    def get_role_assignment(self, tenant_id: str, assignment_id: str) -> RoleAssignment:
-        return self.rows[(tenant_id, assignment_id)]
-
-    def list_role_assignments(self, tenant_id: str) -> list[RoleAssignment]:
-        return [a for (t, _), a in self.rows.items() if t == tenant_id]
-
-    def list_principal_assignments(self, principal_id: str) -> list[RoleAssignment]:
-        return [a for a in self.rows.values() if a.principal_id == principal_id]
-
-    def insert_role_assignment(self, assignment: RoleAssignment) -> RoleAssignment:
-        if (assignment.tenant_id, assignment.id) in self.rows:
-            raise Conflict("taken", code="alreadyAssigned")
-        saved = assignment.model_copy(update={"etag": self._etag()})
-        self.rows[(assignment.tenant_id, assignment.id)] = saved
-        return saved
+    race: str | None = None
 
     def delete_role_assignment(self, assignment: RoleAssignment, *, keep_owner: RoleAssignment | None) -> None:
         if self.race is not None:
-            self.rows.pop((assignment.tenant_id, self.race), None)
+            raced = self.find_role_assignment(assignment.tenant_id, self.race)
             self.race = None
-        if keep_owner is not None and self.rows.get((keep_owner.tenant_id, keep_owner.id)) != keep_owner:
-            raise PreconditionFailed.stale("Role assignment", keep_owner.id)
-        del self.rows[(assignment.tenant_id, assignment.id)]
-
-    def delete_tenant_assignments(self, tenant_id: str) -> int:
-        gone = [key for key in self.rows if key[0] == tenant_id]
-        for key in gone:
-            del self.rows[key]
-        return len(gone)
+            if raced is not None:
+                super().delete_role_assignment(raced, keep_owner=None)
+        super().delete_role_assignment(assignment, keep_owner=keep_owner)
 
 
 @pytest.fixture
 def ports() -> AccessPorts:
-    from shared.models.tenants import Tenant
-
-    tenants = FakeTenants()
+    storage = memory_storage(MemoryTableService(lambda: T0))
+    tenants = TenantRepository(storage)
     tenants.upsert_tenant(Tenant(id=TENANT, display_name="Contoso", created_date_time=T0, last_modified_date_time=T0))
-    return AccessPorts(FakeRoleAssignments(), tenants, frozenset({"a"}), clock=lambda: T0)
+    return AccessPorts(RacedRoleAssignments(storage), tenants, frozenset({"a"}), clock=lambda: T0)
 
 
 def give(ports: AccessPorts, principal: str, role: Role) -> None:
@@ -117,7 +87,7 @@ def test_an_owner_removed_concurrently_is_seen_and_the_last_one_stays(ports: Acc
     give(ports, "o1", Role.OWNER)
     give(ports, "o2", Role.OWNER)
     store = ports.role_assignments
-    assert isinstance(store, FakeRoleAssignments)
+    assert isinstance(store, RacedRoleAssignments)
     store.race = _guid("o2")  # o2 is removed by someone else between our read and our delete
     with pytest.raises(Conflict) as refused:
         access.remove_role(ports, TENANT, _guid("o1"))

@@ -47,7 +47,8 @@ def test_a_run_whose_cloud_calls_all_succeed_is_provisioned_in_one_call() -> Non
     assert (stored.status, stored.status_detail, stored.warnings) == ("provisioned", None, [])
     device = stored.managed_device_name
     assert device is not None and device.startswith("CPC-ANN-")
-    assert fakes.cloud_pcs.device_names == {(TENANT, device): pc}
+    claims = fakes.tables.entities("DeviceNames")
+    assert [(c["PartitionKey"], c["RowKey"], c["cloudPcId"]) for c in claims] == [(TENANT, device, pc)]
 
     (vm,) = fakes.compute.vm_names(TENANT)
     assert stored.virtual_machine_id is not None and stored.virtual_machine_id.endswith(f"/{vm}")
@@ -87,7 +88,7 @@ def test_a_core_step_failing_every_attempt_fails_the_cloud_pc_and_removes_each_a
     assert "joinEntra" in stored.status_detail.message
     assert fakes.script.calls["create_vm"] == fakes.script.calls["join_device"] == 3
     assert fakes.compute.vm_names(TENANT) == [] and fakes.compute.nic_names(TENANT) == []
-    assert [(w.kind, w.due_date_time) for w in fakes.due.items] == [("cleanUp", fakes.clock() + ports.cleanup_delay)]
+    assert [(w.kind, w.due_date_time) for w in fakes.scheduled()] == [("cleanUp", fakes.clock() + ports.cleanup_delay)]
     timeline = lines(fakes, pc)
     assert [(a, o) for name, a, o in timeline if name == "joinEntra"] == [(1, "failed"), (2, "failed"), (3, "failed")]
     assert [a for name, a, _ in timeline if name == "attemptCleanedUp"] == [1, 2, 3]

@@ -1,4 +1,5 @@
-"""The in-memory fakes keep the repositories' contract, so service tests on them mean what they say."""
+"""The real repositories on the in-memory table service, and the cloud fakes, each keep their contract: service
+tests on them mean what they say."""
 
 from __future__ import annotations
 
@@ -122,7 +123,7 @@ def test_due_work_is_listed_earliest_first_and_only_once_due() -> None:
     assert [w.cloud_pc_id for w in fakes.due.list_due(T0 + timedelta(minutes=25))] == ["a", "b"]
     assert [w.cloud_pc_id for w in fakes.due.list_due(T0 + timedelta(hours=1), top=2)] == ["a", "b"]
     fakes.due.delete_due(due("graceExpiry", 10, "a"))
-    assert [w.cloud_pc_id for w in fakes.due.items] == ["b", "c"]
+    assert [w.cloud_pc_id for w in fakes.scheduled()] == ["b", "c"]
 
 
 def test_a_device_name_belongs_to_the_first_claimant_until_released() -> None:

@@ -91,7 +91,7 @@ def test_a_set_that_names_nothing_usable_is_refused(fakes: Fakes, fields: dict[s
     with pytest.raises(ValidationFailed) as refused:
         create_set(fakes, **fields)
     assert refused.value.details[0].target == target
-    assert fakes.image_sets.sets.rows == {}
+    assert fakes.image_sets.list_image_sets(TENANT) == ([], None)
 
 
 @pytest.mark.parametrize("place", [{}, {"siteId": "site-westeurope", "global": True}])

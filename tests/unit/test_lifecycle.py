@@ -53,7 +53,7 @@ def timeline(fakes: Fakes, cloud_pc_id: str) -> list[str]:
 
 def clean_ups(fakes: Fakes) -> list[datetime]:
     """When clean-ups are due (an ended grace period's expiry entry stays, and finds nothing to do)."""
-    return [w.due_date_time for w in fakes.due.items if w.kind == "cleanUp"]
+    return [w.due_date_time for w in fakes.scheduled() if w.kind == "cleanUp"]
 
 
 def test_a_sweep_deprovisions_an_expired_grace_period_and_schedules_the_clean_up() -> None:
@@ -68,7 +68,7 @@ def test_a_sweep_deprovisions_an_expired_grace_period_and_schedules_the_clean_up
     assert lifecycle.sweep(ports) == 1
     assert fakes.cloud_pcs.find_cloud_pc(TENANT, grace.id) is None
     assert fakes.compute.vm_names(TENANT) == []
-    assert [(w.kind, w.due_date_time) for w in fakes.due.items] == [("cleanUp", fakes.clock() + ports.cleanup_delay)]
+    assert [(w.kind, w.due_date_time) for w in fakes.scheduled()] == [("cleanUp", fakes.clock() + ports.cleanup_delay)]
     assert "deprovisioned" in timeline(fakes, grace.id)
     assert [(e.tenant_id, e.full) for e in fakes.events.published] == [(TENANT, True)]
     assert lifecycle.sweep(ports) == 0  # nothing more is due until the clean-up
@@ -87,7 +87,7 @@ def test_the_clean_up_deletes_nics_and_devices_and_frees_the_device_name() -> No
     assert fakes.compute.nic_names(TENANT) == []
     assert fakes.devices.devices == {} and fakes.intune.managed_devices == {}
     assert fakes.cloud_pcs.claim_device_name(TENANT, DEVICE, "someone-else")
-    assert fakes.due.items == []
+    assert fakes.scheduled() == []
     assert timeline(fakes, grace.id)[-1] == "cleanedUp"
 
 
@@ -124,7 +124,7 @@ def test_a_restored_cloud_pc_survives_its_old_grace_expiry() -> None:
     fakes.clock.advance(ports.grace_period + timedelta(days=1))
     lifecycle.sweep(ports)
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, grace.id).status == "provisioned"
-    assert fakes.compute.vm_names(TENANT) != [] and fakes.due.items == []
+    assert fakes.compute.vm_names(TENANT) != [] and fakes.scheduled() == []
 
 
 def test_ending_a_grace_period_deprovisions_now() -> None:
@@ -165,7 +165,7 @@ def test_reprovisioning_deletes_the_vm_and_starts_a_new_generation() -> None:
     assert (fresh.status, fresh.run, fresh.generation, fresh.managed_device_name) == ("pendingProvision", 2, 2, None)
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, old.id) == fresh
     assert fakes.compute.vm_names(TENANT) == []
-    assert [(w.kind, w.run) for w in fakes.due.items] == [("cleanUp", 1)]
+    assert [(w.kind, w.run) for w in fakes.scheduled()] == [("cleanUp", 1)]
 
 
 @pytest.mark.parametrize(
@@ -187,4 +187,4 @@ def test_an_action_from_a_state_that_does_not_allow_it_is_refused_and_changes_no
     assert (refused.value.code, refused.value.target) == ("wrongStatus", "status")
     assert status in refused.value.message
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, before.id) == before
-    assert fakes.due.items == [] and fakes.events.published == []
+    assert fakes.scheduled() == [] and fakes.events.published == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,20 +12,18 @@ from shared.models.cloud_pcs import CloudPc
 from shared.services import pending_starts
 from shared.services.engine_ports import EnginePorts
 from shared.services.reconcile import reconcile_tenant, started
+from shared.storage.cloud_pcs import CloudPcRepository, StartCheck
 from tests.fakes import Fakes
-from tests.fakes.repositories import FakeCloudPcs
 from tests.fakes.seed import PLAN, TENANT, policy
 
 GROUP = "g-finance"
 USERS = ["ann", "bob", "cat", "dan"]
 
 
-class DiesMidInsert(FakeCloudPcs):
+class DiesMidInsert(CloudPcRepository):
     """The Cloud PC table of a host that dies after creating `survivors` of the Cloud PCs a reconcile makes."""
 
-    def __init__(self, survivors: int) -> None:
-        super().__init__()
-        self.survivors: int | None = survivors  # None: the restarted host, which lives
+    survivors: int | None = None  # None: the restarted host, which lives
 
     def insert_cloud_pcs(self, cloud_pcs: Iterable[CloudPc]) -> list[CloudPc]:
         if self.survivors is None:
@@ -54,11 +53,15 @@ def pending_ids(fakes: Fakes) -> list[str]:
     return sorted(c.id for c in fakes.cloud_pcs.list_cloud_pcs_in_status(TENANT, "pendingProvision"))
 
 
+def start_checks(fakes: Fakes) -> list[StartCheck]:
+    return fakes.cloud_pcs.list_due_start_checks(datetime.max.replace(tzinfo=UTC))
+
+
 def test_a_reconcile_that_started_its_runs_leaves_nothing_due() -> None:
     ports, fakes = arranged()
     outcome = reconcile_tenant(ports, group_event())
     assert outcome.start_check is not None
-    (check,) = fakes.cloud_pcs.start_checks.scan()
+    (check,) = start_checks(fakes)
     assert (check.tenant_id, check.creating) == (TENANT, False)  # every Cloud PC it meant to create exists
     started(ports, outcome)
     fakes.clock.advance(hours=1)
@@ -67,17 +70,18 @@ def test_a_reconcile_that_started_its_runs_leaves_nothing_due() -> None:
         fakes.cloud_pcs.upsert_cloud_pc(cloud_pc.model_copy(update={"status": "provisioned"}))
     # nothing to create or start: no check at all
     assert reconcile_tenant(ports, group_event()).start_check is None
-    assert fakes.cloud_pcs.start_checks.scan() == []
+    assert start_checks(fakes) == []
 
 
 def test_cloud_pcs_a_dead_reconcile_created_are_started_after_the_grace_and_the_rest_reconciled_again() -> None:
     fakes = Fakes()
-    fakes.cloud_pcs = table = DiesMidInsert(survivors=2)
+    fakes.cloud_pcs = table = DiesMidInsert(fakes.storage)
+    table.survivors = 2
     ports, _ = arranged(fakes)
     with pytest.raises(RuntimeError):
         reconcile_tenant(ports, group_event())
     assert len(pending_ids(fakes)) == 2
-    (check,) = fakes.cloud_pcs.start_checks.scan()
+    (check,) = start_checks(fakes)
     assert check.creating  # it died before creating every Cloud PC
 
     fakes.clock.advance(seconds=29)
@@ -89,7 +93,7 @@ def test_cloud_pcs_a_dead_reconcile_created_are_started_after_the_grace_and_the_
     assert tenant.settled and tenant.reconcile_again
     assert pending_starts.settle(ports, tenant)
     assert fakes.events.published == [DirectoryEvent(tenant_id=TENANT, full=True)]
-    assert fakes.cloud_pcs.start_checks.scan() == []
+    assert start_checks(fakes) == []
 
     # the queued reconcile makes the two the dead one never made, and starts all four: one per user
     table.survivors = None
@@ -114,7 +118,7 @@ def test_young_cloud_pcs_wait_for_the_grace_and_keep_the_check_due() -> None:
     assert started_ids([tenant]) == first_two
     assert not tenant.settled
     assert not pending_starts.settle(ports, tenant)
-    assert len(fakes.cloud_pcs.start_checks.scan()) == 2  # a reconcile may still be starting the young ones
+    assert len(start_checks(fakes)) == 2  # a reconcile may still be starting the young ones
 
     fakes.clock.advance(seconds=20)
     (tenant,) = pending_starts.due_starts(ports)
@@ -122,7 +126,7 @@ def test_young_cloud_pcs_wait_for_the_grace_and_keep_the_check_due() -> None:
     # the runs the first sweep started are offered again: the host refuses a start of one under way
     assert started_ids([tenant]) == pending_ids(fakes)
     assert pending_starts.settle(ports, tenant)
-    assert fakes.cloud_pcs.start_checks.scan() == []
+    assert start_checks(fakes) == []
     assert fakes.events.published == []
 
 
@@ -147,4 +151,4 @@ def test_a_cloud_pc_waiting_for_a_license_is_not_started_by_the_sweep() -> None:
     assert cats.user_id == "cat" and cats.status_detail is not None
     assert cats.status_detail.code == "waitingForLicense"
     assert pending_starts.settle(ports, tenant)
-    assert fakes.cloud_pcs.start_checks.scan() == []
+    assert start_checks(fakes) == []

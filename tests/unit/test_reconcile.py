@@ -89,7 +89,7 @@ def test_a_user_who_leaves_the_group_goes_into_grace_and_coming_back_restores_th
     assert left.entered_grace == [bobs.id]
     assert in_grace.status == "inGracePeriod"
     assert in_grace.grace_period_end_date_time == fakes.clock() + ports.grace_period
-    assert [(w.kind, w.cloud_pc_id, w.due_date_time) for w in fakes.due.items] == [
+    assert [(w.kind, w.cloud_pc_id, w.due_date_time) for w in fakes.scheduled()] == [
         ("graceExpiry", bobs.id, fakes.clock() + ports.grace_period)
     ]
     assert "gracePeriodStarted" in [e.name for e in fakes.cloud_pcs.list_events(TENANT, bobs.id)]

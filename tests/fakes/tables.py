@@ -1,0 +1,364 @@
+"""An in-memory Table service behind the SDK's own client interface, so the real repositories run in the unit tier.
+
+Entities are kept as the wire JSON the SDK would send (its own serializer) and read back through its own
+deserializer, filters are the OData text the SDK would send (its own parameter substitution), and the service's
+answers are the SDK's exceptions: `tests/integration/test_table_repository.py` runs the same cases here and on
+Azurite. What it keeps out: the network, and nothing else a repository can see.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from azure.core import MatchConditions
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.paging import ItemPaged
+from azure.data.tables import (
+    EntityProperty,
+    TableEntity,
+    TableServiceClient,
+    TableTransactionError,
+    TransactionOperation,
+    UpdateMode,
+)
+from azure.data.tables._deserialize import _convert_to_entity, _from_entity_datetime
+from azure.data.tables._serialize import _add_entity_properties, _parameter_filter_substitution
+
+from shared.storage.tables import TableStorage
+
+MAX_PAGE = 1000  # the service's own limit per query page
+MAX_TRANSACTION = 100
+ETAG = re.compile(r"""^W/"datetime'[^']+'"$""")
+_etags = itertools.count(1)  # one sequence for every table: no two writes ever share an etag
+
+Key = tuple[str, str]
+Wire = dict[str, Any]
+
+
+def _failure(error: type[HttpResponseError], status: int, message: str) -> HttpResponseError:
+    failure = error(message=message)
+    failure.status_code = status
+    return failure
+
+
+class MemoryTableService:
+    """The account's table service (`TableStorage` takes it in place of `TableServiceClient`). `clock` gives each
+    write its Timestamp, as the service's own clock does, so a test's clock decides what is old."""
+
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.clock = clock
+        self._tables: dict[str, MemoryTable] = {}
+        self._lock = threading.Lock()
+
+    def create_table_if_not_exists(self, table_name: str, **_: Any) -> MemoryTable:
+        with self._lock:
+            return self._tables.setdefault(table_name, MemoryTable(table_name, self))
+
+    def get_table_client(self, table_name: str, **_: Any) -> MemoryTable:
+        return self.create_table_if_not_exists(table_name)
+
+    def list_tables(self, **_: Any) -> ItemPaged[str]:
+        names = sorted(self._tables)
+        return ItemPaged(lambda token: names, lambda page: (None, iter(page)))
+
+    def entities(self, table_name: str) -> list[TableEntity]:
+        """Every row of a table in key order (for a test's assertions; the app reads through its repositories)."""
+        return list(self.get_table_client(table_name).list_entities())
+
+
+def memory_storage(service: MemoryTableService) -> TableStorage:
+    """The app's `TableStorage` on the in-memory service (which has the SDK client's interface, not its type)."""
+    return TableStorage(cast(TableServiceClient, service))
+
+
+class MemoryTable:
+    """One table: the `TableClient` methods the repositories call, with the service's conditions and answers."""
+
+    def __init__(self, table_name: str, service: MemoryTableService) -> None:
+        self.table_name = table_name
+        self._service = service
+        self._rows: dict[Key, Wire] = {}
+        self._lock = threading.RLock()
+
+    # reads
+    def get_entity(self, partition_key: str, row_key: str, **_: Any) -> TableEntity:
+        with self._lock:
+            row = self._rows.get((partition_key, row_key))
+        if row is None:
+            raise _failure(ResourceNotFoundError, 404, "The specified resource does not exist.")
+        return _convert_to_entity(dict(row))
+
+    def list_entities(
+        self, *, results_per_page: int | None = None, select: list[str] | None = None, **_: Any
+    ) -> ItemPaged[TableEntity]:
+        return self._pager(None, results_per_page, select)
+
+    def query_entities(
+        self,
+        query_filter: str,
+        *,
+        parameters: dict[str, Any] | None = None,
+        results_per_page: int | None = None,
+        select: list[str] | None = None,
+        **_: Any,
+    ) -> ItemPaged[TableEntity]:
+        return self._pager(
+            parse_filter(_parameter_filter_substitution(parameters, query_filter)), results_per_page, select
+        )
+
+    def _pager(self, where: Predicate | None, per_page: int | None, select: list[str] | None) -> ItemPaged[TableEntity]:
+        size = min(per_page or MAX_PAGE, MAX_PAGE)
+
+        def page(token: Mapping[str, str] | None) -> tuple[Mapping[str, str] | None, list[TableEntity]]:
+            start = (token["PartitionKey"], token["RowKey"]) if token else None
+            with self._lock:
+                keys = [key for key in sorted(self._rows) if start is None or key >= start]
+                found: list[tuple[Key, Wire]] = []
+                for key in keys:
+                    if len(found) > size:
+                        break
+                    row = self._rows[key]
+                    if where is None or where(_convert_to_entity(dict(row))):
+                        found.append((key, row))
+            chosen, rest = found[:size], found[size:]
+            next_token = {"PartitionKey": rest[0][0][0], "RowKey": rest[0][0][1]} if rest else None
+            return next_token, [_selected(_convert_to_entity(dict(row)), select) for _, row in chosen]
+
+        return ItemPaged(page, lambda answer: (answer[0], iter(answer[1])))
+
+    # writes
+    def create_entity(self, entity: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        with self._lock:
+            if _key(entity) in self._rows:
+                raise _failure(ResourceExistsError, 409, "The specified entity already exists.")
+            return self._store(entity)
+
+    def upsert_entity(self, entity: Mapping[str, Any], mode: UpdateMode = UpdateMode.MERGE, **_: Any) -> dict[str, Any]:
+        with self._lock:
+            return self._store(entity, merge_onto=self._rows.get(_key(entity)) if mode == UpdateMode.MERGE else None)
+
+    def update_entity(
+        self,
+        entity: Mapping[str, Any],
+        mode: UpdateMode = UpdateMode.MERGE,
+        *,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        with self._lock:
+            current = self._checked(_key(entity), etag, match_condition)
+            if current is None:
+                raise _failure(ResourceNotFoundError, 404, "The specified resource does not exist.")
+            return self._store(entity, merge_onto=current if mode == UpdateMode.MERGE else None)
+
+    def delete_entity(
+        self,
+        partition_key: str,
+        row_key: str,
+        *,
+        etag: str | None = None,
+        match_condition: MatchConditions | None = None,
+        **_: Any,
+    ) -> None:
+        with self._lock:
+            if self._checked((partition_key, row_key), etag, match_condition) is not None:
+                del self._rows[(partition_key, row_key)]
+
+    def submit_transaction(self, operations: Iterable[Any], **_: Any) -> list[dict[str, Any]]:
+        """All or nothing, one partition, at most 100 operations, each row at most once: as the service does."""
+        steps = [(_operation(op[0]), op[1], op[2] if len(op) > 2 else {}) for op in operations]
+        if len({entity["PartitionKey"] for _, entity, _ in steps}) > 1:
+            raise ValueError("Partition Keys in the batch must all be the same.")
+        if len(steps) > MAX_TRANSACTION or len({_key(entity) for _, entity, _ in steps}) < len(steps):
+            raise TableTransactionError(message="0:The batch request operation exceeds the maximum 100 changes.")
+        with self._lock:
+            before = dict(self._rows)
+            answers = []
+            for index, (op, entity, kwargs) in enumerate(steps):
+                try:
+                    answers.append(self._apply(op, entity, kwargs))
+                except HttpResponseError as exc:
+                    self._rows = before
+                    raise TableTransactionError(message=f"{index}:{exc.message}") from exc
+            return answers
+
+    def _apply(self, op: TransactionOperation, entity: Mapping[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if op == TransactionOperation.CREATE:
+            return self.create_entity(entity)
+        if op == TransactionOperation.UPSERT:
+            return self.upsert_entity(entity, **kwargs)
+        if op == TransactionOperation.UPDATE:
+            return self.update_entity(entity, **kwargs)
+        if self._checked(_key(entity), kwargs.get("etag"), kwargs.get("match_condition")) is None:
+            raise _failure(ResourceNotFoundError, 404, "The specified resource does not exist.")
+        del self._rows[_key(entity)]  # in a transaction, unlike alone, deleting a missing row fails
+        return {}
+
+    def _checked(self, key: Key, etag: str | None, condition: MatchConditions | None) -> Wire | None:
+        """The row a conditional request may change (None: there is none); the service's 400 or 412 otherwise."""
+        current = self._rows.get(key)
+        if etag is None or condition != MatchConditions.IfNotModified:
+            return current
+        if not ETAG.match(etag):
+            raise _failure(HttpResponseError, 400, "The etag value is not in a valid format.")
+        if current is not None and current["odata.etag"] != etag:
+            raise _failure(ResourceModifiedError, 412, "The update condition specified in the request was not met.")
+        return current
+
+    def _store(self, entity: Mapping[str, Any], merge_onto: Wire | None = None) -> dict[str, Any]:
+        properties = _add_entity_properties(entity)
+        now = self._service.clock().astimezone(UTC)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        etag = f"W/\"datetime'{stamp[:-1]}{next(_etags):09d}Z'\""
+        kept = {k: v for k, v in (merge_onto or {}).items() if not k.startswith("odata.") and k != "Timestamp"}
+        self._rows[_key(entity)] = {**kept, **properties, "Timestamp": stamp, "odata.etag": etag}
+        return {"etag": etag, "date": now, "version": "2019-02-02"}
+
+
+def _operation(name: str | TransactionOperation) -> TransactionOperation:
+    return name if isinstance(name, TransactionOperation) else TransactionOperation(name.lower())
+
+
+def _key(entity: Mapping[str, Any]) -> Key:
+    return str(entity["PartitionKey"]), str(entity["RowKey"])
+
+
+def _selected(entity: TableEntity, select: list[str] | None) -> TableEntity:
+    if select is None:
+        return entity
+    chosen = TableEntity({name: entity[name] for name in select if name in entity})
+    chosen._metadata = entity.metadata
+    return chosen
+
+
+# OData $filter, the part Table Storage takes: comparisons of a property with a literal, and/or/not, parentheses
+Predicate = Callable[[TableEntity], bool]
+_TOKEN = re.compile(
+    r"\s*(?:(?P<open>\()|(?P<close>\))|(?P<typed>datetime|guid|X)'(?P<typed_text>[^']*)'"
+    r"|'(?P<text>(?:[^']|'')*)'|(?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?L?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*))"
+)
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+}
+
+
+def parse_filter(text: str) -> Predicate:
+    tokens = _tokens(text)
+    predicate = _or(tokens)
+    if next(tokens, None) is not None:
+        raise _failure(HttpResponseError, 400, f"The filter is not one Table Storage takes: {text}")
+    return predicate
+
+
+class _Tokens(Iterator[tuple[str, Any]]):
+    def __init__(self, items: list[tuple[str, Any]]) -> None:
+        self._items, self._at = items, 0
+
+    def __next__(self) -> tuple[str, Any]:
+        if self._at >= len(self._items):
+            raise StopIteration
+        self._at += 1
+        return self._items[self._at - 1]
+
+    def peek(self) -> tuple[str, Any] | None:
+        return self._items[self._at] if self._at < len(self._items) else None
+
+
+def _tokens(text: str) -> _Tokens:
+    items: list[tuple[str, Any]] = []
+    at = 0
+    while text[at:].strip():
+        match = _TOKEN.match(text, at)
+        if match is None:
+            raise _failure(HttpResponseError, 400, f"The filter is not one Table Storage takes: {text}")
+        at = match.end()
+        if match["open"] or match["close"]:
+            items.append((match["open"] or match["close"], None))
+        elif match["typed"]:
+            items.append(("value", _typed(match["typed"], match["typed_text"])))
+        elif match["text"] is not None:
+            items.append(("value", match["text"].replace("''", "'")))
+        elif match["number"]:
+            number = match["number"]
+            whole = "." not in number and "e" not in number.lower()
+            items.append(("value", int(number.rstrip("L")) if whole else float(number)))
+        elif match["word"] in ("true", "false"):
+            items.append(("value", match["word"] == "true"))
+        else:
+            items.append(("word", match["word"]))
+    return _Tokens(items)
+
+
+def _typed(kind: str, text: str) -> Any:
+    if kind == "datetime":
+        return _from_entity_datetime(text if text.endswith("Z") else text + "Z")
+    return uuid.UUID(text) if kind == "guid" else bytes.fromhex(text)
+
+
+def _or(tokens: _Tokens) -> Predicate:
+    left = _and(tokens)
+    while tokens.peek() == ("word", "or"):
+        next(tokens)
+        right = _and(tokens)
+        left = (lambda a, b: lambda e: a(e) or b(e))(left, right)
+    return left
+
+
+def _and(tokens: _Tokens) -> Predicate:
+    left = _unary(tokens)
+    while tokens.peek() == ("word", "and"):
+        next(tokens)
+        right = _unary(tokens)
+        left = (lambda a, b: lambda e: a(e) and b(e))(left, right)
+    return left
+
+
+def _unary(tokens: _Tokens) -> Predicate:
+    kind, value = next(tokens, ("end", None))
+    if (kind, value) == ("word", "not"):
+        inner = _unary(tokens)
+        return lambda e: not inner(e)
+    if kind == "(":
+        inner = _or(tokens)
+        if next(tokens, None) != (")", None):
+            raise _failure(HttpResponseError, 400, "The filter's parentheses do not match.")
+        return inner
+    operator, literal = next(tokens, ("end", None)), next(tokens, ("end", None))
+    if kind != "word" or operator[0] != "word" or operator[1] not in _COMPARE or literal[0] != "value":
+        raise _failure(HttpResponseError, 400, "A comparison is a property, an operator and a literal.")
+    return _comparison(str(value), _COMPARE[operator[1]], literal[1])
+
+
+def _comparison(name: str, compare: Callable[[Any, Any], bool], literal: Any) -> Predicate:
+    def holds(entity: TableEntity) -> bool:
+        value = entity.metadata.get("timestamp") if name == "Timestamp" else entity.get(name)
+        if isinstance(value, EntityProperty):
+            value = value.value
+        if value is None or not _comparable(value, literal):
+            return False  # a row without the property, or holding another type, matches no comparison
+        return compare(value, literal)
+
+    return holds
+
+
+def _comparable(value: Any, literal: Any) -> bool:
+    if isinstance(value, bool) or isinstance(literal, bool):
+        return isinstance(value, bool) and isinstance(literal, bool)
+    numbers = (int, float)
+    return (
+        (isinstance(value, numbers) and isinstance(literal, numbers))
+        or type(value) is type(literal)
+        or (isinstance(value, datetime) and isinstance(literal, datetime))
+    )

@@ -1,0 +1,68 @@
+"""Each validator's pattern as the OpenAPI document states it judges generated values as the validator does.
+
+Property-based (Hypothesis generates values from each pattern, then changes one character), so it lives in the
+tier of generated inputs; `make fuzz` gives it FUZZ_EXAMPLES examples per pattern when that is more."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+from shared.models.connections import FQDN, OU, UPN, DomainName, DomainUserName, OrganizationalUnit
+from shared.models.images import SOURCE_IMAGE_ID, VERSION, ImageVersion, SourceImageId
+from shared.models.json_schema import ecma_pattern
+from shared.models.policies import GROUP_ID, GroupId
+from shared.models.sites import RESOURCE_GROUP_RULE, SUBNET_ID, VNET_ID, ResourceGroupName, SubnetId, VirtualNetworkId
+from tests.fuzz.harness import FUZZ_EXAMPLES
+
+EXAMPLES = settings(
+    max_examples=max(150, FUZZ_EXAMPLES), deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
+
+
+def accepted(kind: Any, value: Any) -> bool:
+    try:
+        TypeAdapter(kind).validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+PATTERNED = [
+    (ResourceGroupName, RESOURCE_GROUP_RULE),
+    (VirtualNetworkId, VNET_ID),
+    (SubnetId, SUBNET_ID),
+    (SourceImageId, SOURCE_IMAGE_ID),
+    (ImageVersion, VERSION),
+    (DomainName, FQDN),
+    (DomainUserName, UPN),
+    (OrganizationalUnit, OU),
+    (GroupId, GROUP_ID),
+]
+ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+
+
+@pytest.mark.parametrize(("kind", "regex"), PATTERNED)
+def test_each_pattern_is_the_validators_regex(kind: Any, regex: re.Pattern[str]) -> None:
+    assert TypeAdapter(kind).json_schema()["pattern"] == ecma_pattern(regex)
+
+
+@pytest.mark.parametrize(("kind", "regex"), PATTERNED)
+def test_what_a_pattern_matches_is_accepted_and_one_changed_character_is_judged_alike(
+    kind: Any, regex: re.Pattern[str]
+) -> None:
+    pattern = re.compile(ecma_pattern(regex))
+
+    @EXAMPLES
+    @given(st.from_regex(pattern, fullmatch=True, alphabet=ASCII), st.integers(min_value=0), ASCII)
+    def check(value: str, where: int, char: str) -> None:
+        assert accepted(kind, value), value
+        changed = value[: where % (len(value) + 1)] + char + value[where % (len(value) + 1) + 1 :]
+        assert bool(pattern.search(changed)) == accepted(kind, changed), changed
+
+    check()
