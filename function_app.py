@@ -57,12 +57,12 @@ def create_app(services: Services) -> df.DFApp:
         http_image_sets.blueprint(api, services.admin),
         http_spot_groups.blueprint(api, services.admin, services.spot_group_work),
         http_policies.blueprint(api, services.admin),
-        http_cloud_pcs.blueprint(api, services.engine, services.admin.tenants),
+        http_cloud_pcs.blueprint(api, services.engine),
         http_cloud_pc_actions.blueprint(
-            api, services.settings, services.engine, services.admin.tenants, services.bulk_actions, services.bulk_queue
+            api, services.settings, services.engine, services.bulk_actions, services.bulk_queue
         ),
-        http_users.blueprint(api, services.engine, services.admin.tenants),
-        http_directory.blueprint(api, services.admin.directory, services.admin.tenants),
+        http_users.blueprint(api, services.engine),
+        http_directory.blueprint(api, services.admin.directory),
         directory_events.blueprint(services.settings, services.engine, services.admin.tenants, services.events),
         http_directory_notifications.blueprint(
             api, services.settings, services.admin.directory_subscriptions, services.admin.tenants, services.events

@@ -3,7 +3,6 @@ says), the gate it passes, its span, and its handler's result as the answer."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -21,7 +20,6 @@ from triggers.http_access import Access, Audience, access_of
 from triggers.http_request import ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse, error_response, json_response
 
-EMPTY_PAGE_MAX_BYTES = 32  # `{"value": []}` in any spacing; only a body this short is parsed to tell
 ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
 
 
@@ -220,17 +218,6 @@ def updated(req: ApiRequest, resource: Any) -> ApiResponse:
     if req.validate_only:
         return ApiResponse(200, Review[Any](summary=resource))
     return ApiResponse(200, resource, {"ETag": resource.etag or ""})
-
-
-def is_empty_page(response: func.HttpResponse) -> bool:
-    """Whether a response is a page with nothing on it (`page_of` with no items and no next link)."""
-    body = response.get_body()
-    if response.mimetype != "application/json" or len(body) > EMPTY_PAGE_MAX_BYTES:
-        return False  # a page with items is longer: it is not parsed
-    try:
-        return json.loads(body) == {"value": []}
-    except ValueError:
-        return False
 
 
 def page_of(req: ApiRequest, items: list[Any], skip_token: str | None) -> dict[str, Any]:

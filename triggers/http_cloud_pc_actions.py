@@ -29,7 +29,6 @@ from shared.models.orchestrations import ProvisionInput
 from shared.services import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pc_actions import ActionName, Performed
 from shared.services.engine_ports import EnginePorts
-from shared.services.repositories import TenantStore
 from shared.settings import Settings
 from shared.storage.bulk_actions import BulkActionRepository
 from triggers.http_api import Api, page_of
@@ -68,7 +67,7 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
 
 
 def blueprint(
-    api: Api, settings: Settings, ports: EnginePorts, tenants: TenantStore, bulks: BulkActionRepository,
+    api: Api, settings: Settings, ports: EnginePorts, bulks: BulkActionRepository,
     queue: BulkActionQueue,
 ) -> df.Blueprint:
     bp = df.Blueprint()
@@ -80,7 +79,6 @@ def blueprint(
 
     async def act(req: ApiRequest, action: ActionName, target_service_plan_id: str | None = None) -> ApiResponse:
         tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
         performed = await asyncio.to_thread(
             cloud_pc_actions.perform, ports, tenant_id, req.param("cloudPcId"), action, request_id=new_id(),
             target_service_plan_id=target_service_plan_id,
@@ -114,7 +112,6 @@ def blueprint(
     )  # fmt: skip
     def rename(req: ApiRequest) -> CloudPc:
         tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
         return cloud_pc_actions.rename(
             ports, tenant_id, req.param("cloudPcId"), req.body(RenameRequest).display_name
         )
@@ -132,7 +129,6 @@ def blueprint(
     )
     def create_bulk_action(req: ApiRequest) -> ApiResponse:
         tenant_id = req.param("tenantId")
-        tenants.get_tenant(tenant_id)
         request = req.body(BulkActionCreate)
         if req.validate_only:
             return ApiResponse(200, bulk_actions.review(ports, tenant_id, request))

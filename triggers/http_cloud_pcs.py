@@ -13,7 +13,6 @@ from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus
 from shared.services.cloud_pc_actions import ActionName
 from shared.services.cloud_pc_transitions import allows
 from shared.services.engine_ports import EnginePorts
-from shared.services.repositories import TenantStore
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, ApiRequest, QueryParam
 
@@ -49,7 +48,7 @@ class CloudPcTimeline(ApiModel):
     value: list[CloudPcEvent]
 
 
-def blueprint(api: Api, ports: EnginePorts, tenants: TenantStore) -> df.Blueprint:
+def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Cloud PCs")
 

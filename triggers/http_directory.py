@@ -11,7 +11,6 @@ from shared.cloud.ports import CloudError, Directory
 from shared.errors import Conflict, Unavailable
 from shared.models.directory import DirectoryGroup, DirectoryGroupList
 from shared.models.tenants import Tenant
-from shared.services.repositories import TenantStore
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest, QueryParam
 
@@ -59,7 +58,7 @@ def reading_directory() -> Iterator[None]:
         raise Unavailable(message, code="directoryUnavailable") from exc
 
 
-def blueprint(api: Api, directory: Directory, tenants: TenantStore) -> df.Blueprint:
+def blueprint(api: Api, directory: Directory) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Directory")
 
@@ -72,7 +71,7 @@ def blueprint(api: Api, directory: Directory, tenants: TenantStore) -> df.Bluepr
         query=(SEARCH, TOP),
     )
     def list_directory_groups(req: ApiRequest) -> DirectoryGroupList:
-        tenant = tenants.get_tenant(req.param("tenantId"))
+        tenant = req.tenant
         require_linked(tenant, "groups to look up")
         top = int(req.query(TOP.name) or DEFAULT_TOP)  # check_query has held it to 1-MAX_TOP
         with reading_directory():

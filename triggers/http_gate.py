@@ -19,12 +19,10 @@ from shared.services import access as access_service
 from shared.services import audit
 from shared.services.access import AccessPorts
 from shared.services.audit import AuditPorts, Target
-from shared.services.repositories import TenantStore
 from shared.storage.change_capture import ChangeCapture, capturing
 from triggers.http_access import Audience
-from triggers.http_api import ROUTE_PARAM, Operation, is_empty_page
+from triggers.http_api import ROUTE_PARAM, Operation
 from triggers.http_request import ApiRequest
-from triggers.http_responses import error_response
 
 log = logging.getLogger(__name__)
 ORGANIZATION = "organization"  # the audit partition of what happens outside any tenant (a refused createTenant)
@@ -41,24 +39,6 @@ class OpenPassage:
         return contextlib.nullcontext()
 
     def leave(self, response: func.HttpResponse) -> func.HttpResponse:
-        return response
-
-
-@dataclass
-class _TenantRead:
-    """A read inside a tenant: handlers read what was asked for straight away, and only an answer that found
-    nothing (a 404 or an empty page) costs a read of the tenant, so a tenant that does not exist is the 404."""
-
-    tenants: TenantStore
-    tenant_id: str
-
-    def scope(self) -> contextlib.AbstractContextManager[Any]:
-        return contextlib.nullcontext()
-
-    def leave(self, response: func.HttpResponse) -> func.HttpResponse:
-        found_nothing = response.status_code == 404 or (response.status_code == 200 and is_empty_page(response))
-        if found_nothing and self.tenants.find_tenant(self.tenant_id) is None:
-            return error_response(NotFound.resource("Tenant", self.tenant_id, "tenantId"))
         return response
 
 
@@ -140,12 +120,15 @@ class HttpGate:
         req.caller = caller
         audited = operation.method != "GET" and not _validate_only(req)
         if isinstance(needed, Role):
+            # the route's tenant is read here, once, and handed to the handler: one that does not exist, or that
+            # the caller has no role on (its existence is not revealed), is the 404 of every route under it
             tenant_id = req.param("tenantId")
             role = access_service.role_on(self.access, caller, tenant_id)
-            if role is None or not role.covers(needed):
+            tenant = None if role is None else self.access.tenants.find_tenant(tenant_id)
+            if role is None or tenant is None or not role.covers(needed):
                 refusal = (
-                    NotFound.resource("Tenant", tenant_id, "tenantId")  # its existence is not revealed
-                    if role is None
+                    NotFound.resource("Tenant", tenant_id, "tenantId")
+                    if role is None or tenant is None
                     else Forbidden(
                         f"This needs the {needed.value} role on the tenant; you are {role.value}.", code="forbidden"
                     )
@@ -153,14 +136,12 @@ class HttpGate:
                 if audited:
                     self._denied(caller, target_of(operation, req), refusal.code)
                 raise refusal
-            req.role = role
+            req.role, req.tenant = role, tenant
         elif needed is Audience.ORGANIZATION_OWNER and not caller.organization_owner:
             if audited:
                 self._denied(caller, target_of(operation, req), "forbidden")
             raise Forbidden("Only an organization owner may do this.", code="forbidden")
         if not audited:
-            if operation.method == "GET" and isinstance(needed, Role):
-                return _TenantRead(self.access.tenants, req.param("tenantId"))
             return OpenPassage()
         pending, capture = audit.begin(self.audit, caller, target_of(operation, req))
         return _Audited(self.audit, pending, capture)

@@ -51,7 +51,6 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         response=MarketplaceImageList, query=(RECOMMENDED_FOR,),
     )  # fmt: skip
     def list_marketplace_images(req: ApiRequest) -> MarketplaceImageList:
-        ports.tenants.get_tenant(req.param("tenantId"))
         use = req.query("recommendedFor")
         return MarketplaceImageList(value=[i for i in MARKETPLACE_IMAGES if use is None or use in i.recommended_for])
 

@@ -34,7 +34,6 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         "tenants/{tenantId}/galleryImages", "listGalleryImages", "Windows 365 gallery images", response=GalleryImageList
     )
     def list_gallery_images(req: ApiRequest) -> GalleryImageList:
-        ports.tenants.get_tenant(req.param("tenantId"))
         return GalleryImageList(value=list(GALLERY_IMAGES))
 
     @routes.post(

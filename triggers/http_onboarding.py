@@ -23,6 +23,6 @@ def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
     )
     def get_onboarding(req: ApiRequest) -> OnboardingReport:
         """Read-only: Entra and ARM are asked as the app itself, so the report is what the app would meet."""
-        return onboarding_report(ports, req.param("tenantId"))
+        return onboarding_report(ports, req.tenant)
 
     return bp

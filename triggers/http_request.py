@@ -20,6 +20,7 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.models.access import Caller, Role
+from shared.models.tenants import Tenant
 from shared.storage.tables import SKIP_TOKEN_PATTERN
 from triggers.http_responses import HttpError
 
@@ -59,6 +60,7 @@ class ApiRequest:
         self._durable = durable
         self._caller: Caller | None = None
         self.role: Role | None = None  # the caller's role on the route's tenant, once authorized
+        self._tenant: Tenant | None = None
 
     @property
     def caller(self) -> Caller:
@@ -70,6 +72,17 @@ class ApiRequest:
     @caller.setter
     def caller(self, caller: Caller | None) -> None:
         self._caller = caller
+
+    @property
+    def tenant(self) -> Tenant:
+        """The route's tenant, read once by the gate (which answered 404 when there is none)."""
+        if self._tenant is None:
+            raise RuntimeError("this operation has no tenant in its route")
+        return self._tenant
+
+    @tenant.setter
+    def tenant(self, tenant: Tenant) -> None:
+        self._tenant = tenant
 
     @property
     def durable(self) -> Any:

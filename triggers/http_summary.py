@@ -15,7 +15,7 @@ from triggers.http_request import ApiRequest
 def blueprint(api: Api, admin: AdminPorts, engine: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Tenants")
-    ports = SummaryPorts(admin.tenants, engine.cloud_pcs, admin.connections, admin.spot_groups, admin.clock)
+    ports = SummaryPorts(engine.cloud_pcs, admin.connections, admin.spot_groups, admin.clock)
 
     @routes.get(
         "tenants/{tenantId}/summary",
@@ -25,6 +25,6 @@ def blueprint(api: Api, admin: AdminPorts, engine: EnginePorts) -> df.Blueprint:
     )
     def get_summary(req: ApiRequest) -> TenantSummary:
         """One query per collection, reading only the column it counts: cheap enough for every refresh."""
-        return tenant_summary(ports, req.param("tenantId"))
+        return tenant_summary(ports, req.tenant)
 
     return bp

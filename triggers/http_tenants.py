@@ -51,7 +51,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
 
     @tenants.get(TENANT, "getTenant", "Get a tenant", response=Tenant)
     def get_tenant(req: ApiRequest) -> Tenant:
-        return ports.tenants.get_tenant(req.param("tenantId"))
+        return req.tenant
 
     @tenants.patch(TENANT, "updateTenant", "Update a tenant", body=TenantUpdate, response=Tenant, **writes)
     def update_tenant(req: ApiRequest) -> ApiResponse:
@@ -63,7 +63,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
 
     @tenants.delete(TENANT, "deleteTenant", "Delete a tenant that has no sites left")
     def delete_tenant(req: ApiRequest) -> ApiResponse:
-        service.delete_tenant(ports, req.param("tenantId"), if_match=req.if_match)
+        service.delete_tenant(ports, req.tenant, if_match=req.if_match)
         access_ports.role_assignments.delete_tenant_assignments(req.param("tenantId"))
         return ApiResponse(204)
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import azure.durable_functions as df
 
 from shared.models.explanations import ProvisioningExplanation
-from shared.models.tenants import Tenant
 from shared.services.engine_ports import EnginePorts
 from shared.services.explanation import explain_user
 from triggers.http_api import Api
@@ -17,13 +14,7 @@ from triggers.http_request import ApiRequest
 USER = "tenants/{tenantId}/users/{userId}"
 
 
-class Tenants(Protocol):
-    """All this route needs of the tenant repository: the tenant, or NotFound (404)."""
-
-    def get_tenant(self, tenant_id: str) -> Tenant: ...
-
-
-def blueprint(api: Api, ports: EnginePorts, tenants: Tenants) -> df.Blueprint:
+def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Users")
 
@@ -35,7 +26,7 @@ def blueprint(api: Api, ports: EnginePorts, tenants: Tenants) -> df.Blueprint:
     )
     def get_explanation(req: ApiRequest) -> ProvisioningExplanation:
         tenant_id = req.param("tenantId")
-        require_linked(tenants.get_tenant(tenant_id), "users to explain")
+        require_linked(req.tenant, "users to explain")
         with reading_directory():
             return explain_user(ports, tenant_id, req.param("userId"))
 

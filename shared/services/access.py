@@ -83,7 +83,6 @@ def me(ports: AccessPorts, caller: Caller) -> Me:
 
 
 def assign_role(ports: AccessPorts, caller: Caller, tenant_id: str, body: RoleAssignmentCreate) -> RoleAssignment:
-    ports.tenants.get_tenant(tenant_id)
     assignment = RoleAssignment(
         id=body.principal_id,
         tenant_id=tenant_id,

@@ -46,7 +46,6 @@ def get_connection(ports: AdminPorts, tenant_id: str, connection_id: str) -> Con
 def create_connection(
     ports: AdminPorts, tenant_id: str, data: ConnectionCreate, *, dry_run: bool = False
 ) -> Connection:
-    ports.tenants.get_tenant(tenant_id)
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
         raise _referenced_site_missing("siteId", data.site_id)
@@ -101,7 +100,6 @@ def update_connection(
     dry_run: bool,
 ) -> Connection:
     """Rename, or change the domain-join settings; a credential change queues a new health-check run."""
-    ports.tenants.get_tenant(tenant_id)
 
     def change(current: Connection) -> Connection:
         fields = patch.model_dump(exclude_unset=True, by_alias=False, exclude={"ad_domain_password"})
@@ -150,7 +148,6 @@ def _new_run(current: Connection) -> dict[str, object]:
 
 def request_health_checks(ports: AdminPorts, tenant_id: str, connection_id: str) -> Connection:
     """Queue a new run: the connection goes back to pending; older runs' results will be ignored."""
-    ports.tenants.get_tenant(tenant_id)
     return update_with_etag(
         lambda: ports.connections.get_connection(tenant_id, connection_id),
         lambda current: current.model_copy(update={**_new_run(current), "last_modified_date_time": ports.clock()}),

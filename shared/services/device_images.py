@@ -23,7 +23,6 @@ def get_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage:
 
 
 def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, dry_run: bool = False) -> DeviceImage:
-    ports.tenants.get_tenant(tenant_id)
     if ports.sites.find_site(tenant_id, data.site_id) is None:
         raise ValidationFailed.of(
             ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")

@@ -39,7 +39,6 @@ def create_image_set(
     ports: AdminPorts, tenant_id: str, data: ImageSetCreate, *, dry_run: bool = False
 ) -> tuple[ImageSet, ImageSetVersion]:
     """The set and its version 0.0.0, to be built straight from the marketplace image."""
-    ports.tenants.get_tenant(tenant_id)
     if data.source_image_id not in MARKETPLACE_IMAGES_BY_ID:
         raise ValidationFailed.of(
             ErrorDetail(
@@ -98,7 +97,6 @@ def update_image_set(
     ports: AdminPorts, tenant_id: str, image_set_id: str, patch: ImageSetUpdate, *, if_match: str | None,
     dry_run: bool = False,
 ) -> ImageSet:  # fmt: skip
-    ports.tenants.get_tenant(tenant_id)
     return update_with_etag(
         lambda: ports.image_sets.get_image_set(tenant_id, image_set_id),
         lambda current: merge_patch(current, patch, ImageSetUpdate, ports.clock()),
@@ -112,7 +110,6 @@ def create_version(
     ports: AdminPorts, tenant_id: str, image_set_id: str, data: ImageSetVersionCreate, *, dry_run: bool = False
 ) -> ImageSetVersion:
     """The set's next version (0.0.1 after 0.0.0), built from `base_version` (default: the newest ready one)."""
-    ports.tenants.get_tenant(tenant_id)
     for _ in range(ATTEMPTS):
         image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
         if image_set.status == "deleting":
@@ -209,7 +206,6 @@ def record_set_status(store: ImageSetStore, image_set: ImageSet, action: ImageSe
 
 def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number: str) -> ImageSetVersion:
     """The admin has customized the build VM: `capturing` now, so a second request is refused (409)."""
-    ports.tenants.get_tenant(tenant_id)
     version = ports.image_sets.get_version(tenant_id, image_set_id, number)
     if version.status != "awaitingCustomization":
         raise Conflict(
@@ -242,7 +238,6 @@ def delete_version(
     The set's latest version stays (a new number is always one up from it, so no number is used twice), and so
     does the base a build may still start from: add a newer version first, or delete the whole set.
     """
-    ports.tenants.get_tenant(tenant_id)
     image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
     version = ports.image_sets.get_version(tenant_id, image_set_id, number)
     if if_match and if_match != "*" and version.etag != if_match:
@@ -270,7 +265,6 @@ def delete_image_set(
     ports: AdminPorts, tenant_id: str, image_set_id: str, *, if_match: str | None
 ) -> tuple[ImageSet, ImageRemovalRun]:
     """`deleting` while its gallery image versions and definition are removed; then its records go."""
-    ports.tenants.get_tenant(tenant_id)
     image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
     if if_match and if_match != "*" and image_set.etag != if_match:
         raise PreconditionFailed.stale("Image set", image_set_id)

@@ -11,12 +11,11 @@ from shared.cloud.ports import TenantAccess
 from shared.models.onboarding import OnboardingItem, OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
-from shared.services.repositories import SiteStore, TenantStore
+from shared.services.repositories import SiteStore
 
 
 @dataclass(frozen=True)
 class OnboardingPorts:
-    tenants: TenantStore
     sites: SiteStore
     access: TenantAccess
     app_client_id: str | None
@@ -32,8 +31,8 @@ def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | Non
     return f"https://{ports.authority_host}/{entra_tenant_id}/v2.0/adminconsent?{query}"
 
 
-def onboarding_report(ports: OnboardingPorts, tenant_id: str) -> OnboardingReport:
-    tenant = ports.tenants.get_tenant(tenant_id)
+def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingReport:
+    tenant_id = tenant.id
     if not tenant.entra_tenant_id:
         return plan_onboarding(tenant, None, None, [], ports.app_client_id)
     granted = ports.access.graph_permissions(tenant.entra_tenant_id)

@@ -101,7 +101,6 @@ def _check_references(ports: AdminPorts, tenant_id: str, fields: PolicyFields) -
 def create_policy(
     ports: AdminPorts, tenant_id: str, data: ProvisioningPolicyCreate, *, dry_run: bool = False
 ) -> ProvisioningPolicy:
-    ports.tenants.get_tenant(tenant_id)
     image_name, template = _check_references(ports, tenant_id, data)
     now = ports.clock()
     policy = ProvisioningPolicy.model_validate(
@@ -130,7 +129,6 @@ def update_policy(
     dry_run: bool = False,
 ) -> ProvisioningPolicy:
     """Not retroactive: Cloud PCs already provisioned keep the settings they were built with."""
-    ports.tenants.get_tenant(tenant_id)
 
     def change(current: ProvisioningPolicy) -> ProvisioningPolicy:
         updated = merge_patch(current, patch, ProvisioningPolicyCreate, ports.clock())
@@ -151,7 +149,6 @@ def updated_fields(policy: ProvisioningPolicy) -> PolicyFields:
 
 
 def delete_policy(ports: AdminPorts, tenant_id: str, policy_id: str, *, if_match: str | None) -> None:
-    ports.tenants.get_tenant(tenant_id)
     policy = ports.policies.get_policy(tenant_id, policy_id)
     if policy.assignments:
         groups = ", ".join(a.group_id for a in policy.assignments)
@@ -167,7 +164,6 @@ def assign_policy(
     ports: AdminPorts, tenant_id: str, policy_id: str, request: AssignRequest, *, dry_run: bool = False
 ) -> tuple[ProvisioningPolicy, AssignmentPlan]:
     """Replace the policy's assignments; groups that stay keep their original assignment time."""
-    ports.tenants.get_tenant(tenant_id)
     ports.policies.get_policy(tenant_id, policy_id)  # an unknown policy is a 404 before the directory is asked
     group_ids = list(dict.fromkeys(a.group_id for a in request.assignments))
     members: dict[str, list[str]] = {}

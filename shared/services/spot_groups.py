@@ -65,7 +65,6 @@ def _version(
 
 def plan(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
     """Every check a create makes, and what it would build: the group (not saved) and its review."""
-    ports.tenants.get_tenant(tenant_id)
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
         raise _refused("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
@@ -132,7 +131,6 @@ def update_spot_group(
 ) -> tuple[SpotGroup, SpotGroupRun | None]:
     """Apply the patch; when Azure has to follow (the pool's name or groups, the profile path, the number of
     hosts) the group is `updating` and the run brings the pool and hosts to it."""
-    ports.tenants.get_tenant(tenant_id)
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)
@@ -213,7 +211,6 @@ def delete_spot_group(
 ) -> tuple[SpotGroup, SpotGroupRun]:
     """`deleting`: its hosts are drained and their users given `drain_timeout_minutes` to sign out, then removed
     from the host pool and deleted; then the pool, then the records."""
-    ports.tenants.get_tenant(tenant_id)
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)

@@ -16,22 +16,22 @@ from shared.models.summary import (
     SpotGroupCounts,
     TenantSummary,
 )
-from shared.services.repositories import CloudPcStore, ConnectionStore, SpotGroupStore, TenantStore
+from shared.models.tenants import Tenant
+from shared.services.repositories import CloudPcStore, ConnectionStore, SpotGroupStore
 
 CLOUD_PC_STATUSES: tuple[str, ...] = get_args(CloudPcStatus)
 
 
 @dataclass(frozen=True)
 class SummaryPorts:
-    tenants: TenantStore
     cloud_pcs: CloudPcStore
     connections: ConnectionStore
     spot_groups: SpotGroupStore
     clock: Callable[[], datetime]
 
 
-def tenant_summary(ports: SummaryPorts, tenant_id: str) -> TenantSummary:
-    """The tenant's counts as of now; NotFound (the tenant's 404) for a tenant that does not exist.
+def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
+    """The tenant's counts as of now.
 
     - Cloud PCs: the total, and the number in every status (0 where there is none).
     - Connections: the total, and how many are not healthy: a healthCheckStatus other than passed or
@@ -39,7 +39,7 @@ def tenant_summary(ports: SummaryPorts, tenant_id: str) -> TenantSummary:
     - Spot Groups: the total, and how many are not ready: any status but ready (deploying, updating, failed,
       deleting).
     """
-    tenant = ports.tenants.get_tenant(tenant_id)  # first: its name is part of the answer, and its absence the 404
+    tenant_id = tenant.id
     as_of = ports.clock()  # read before the counts: whatever changed before it is in them
     by_status = ports.cloud_pcs.count_cloud_pcs_by_status(tenant_id)
     by_health = ports.connections.count_connections_by_health(tenant_id)

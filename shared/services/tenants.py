@@ -105,8 +105,8 @@ def update_tenant(
     return saved
 
 
-def delete_tenant(ports: AdminPorts, tenant_id: str, *, if_match: str | None) -> None:
-    tenant = ports.tenants.get_tenant(tenant_id)
+def delete_tenant(ports: AdminPorts, tenant: Tenant, *, if_match: str | None) -> None:
+    tenant_id = tenant.id
     if ports.sites.any_sites(tenant_id):
         raise Conflict(f"Tenant '{tenant_id}' still has sites; delete them first.", code="inUse", target="tenantId")
     ports.tenants.delete_tenant(tenant_id, if_match=if_match or tenant.etag)
@@ -116,7 +116,6 @@ def delete_tenant(ports: AdminPorts, tenant_id: str, *, if_match: str | None) ->
 
 
 def create_site(ports: AdminPorts, tenant_id: str, data: SiteCreate, *, dry_run: bool = False) -> Site:
-    ports.tenants.get_tenant(tenant_id)
     now = ports.clock()
     site = Site(
         id=ports.new_id(),
@@ -139,7 +138,6 @@ def update_site(
     if_match: str | None,
     dry_run: bool = False,
 ) -> Site:
-    ports.tenants.get_tenant(tenant_id)
     return update_with_etag(
         lambda: ports.sites.get_site(tenant_id, site_id),
         lambda current: merge_patch(current, patch, SiteCreate, ports.clock()),
@@ -150,7 +148,6 @@ def update_site(
 
 
 def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:
-    ports.tenants.get_tenant(tenant_id)
     site = ports.sites.get_site(tenant_id, site_id)
     users = (ports.connections, ports.images, ports.image_sets, ports.spot_groups)
     if any(store.any_in_site(tenant_id, site_id) for store in users):

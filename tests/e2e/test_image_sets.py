@@ -67,7 +67,7 @@ def test_an_image_set_builds_its_versions_and_leaves_no_build_vm(api: ApiClient)
     listed = api.get(f"{tenant.path}/imageSets/{image_set['id']}/versions").json()["value"]
     assert [v["version"] for v in listed] == ["0.0.0", "0.0.1"]
     assert api.get(f"{tenant.path}/imageSets/{image_set['id']}").json()["latestVersion"] == "0.0.1"
-    assert tenant.arm.vms(CLOUD_PC_RG) == [] and tenant.arm.nics(CLOUD_PC_RG) == []
+    eventually(lambda: _no_vms(tenant) and _no_nics(tenant))  # clean-up comes after the version is ready
 
 
 def test_a_version_without_scripts_waits_for_the_admin_and_is_captured_once(api: ApiClient) -> None:
@@ -87,7 +87,7 @@ def test_a_version_without_scripts_waits_for_the_admin_and_is_captured_once(api:
     again = api.post(f"{versions}/0.0.1/capture")
     assert again.status_code == 409 and again.json()["error"]["code"] == "wrongStatus"
     assert settled(api, tenant, image_set["id"], "0.0.1")["status"] == "ready"
-    assert tenant.arm.vms(CLOUD_PC_RG) == []
+    eventually(lambda: _no_vms(tenant))  # the build VM goes after the version is ready: clean-up comes last
 
 
 def test_a_failed_capture_says_where_and_removes_the_build_vm(api: ApiClient) -> None:
@@ -105,6 +105,11 @@ def test_a_failed_capture_says_where_and_removes_the_build_vm(api: ApiClient) ->
 
 def _no_vms(tenant: Tenant) -> bool:
     assert tenant.arm.vms(CLOUD_PC_RG) == []
+    return True
+
+
+def _no_nics(tenant: Tenant) -> bool:
+    assert tenant.arm.nics(CLOUD_PC_RG) == []
     return True
 
 

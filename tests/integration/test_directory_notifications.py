@@ -241,10 +241,10 @@ def test_creating_updating_and_deleting_a_tenant_follows_its_entra_link(app: App
     app.links[tenant.id] = entra
     assert len(emulated_subscriptions(local, entra)) == 2
     app.links[tenant.id] = other
-    tenant_service.update_tenant(ports, tenant.id, _patch(entra_tenant_id=other), if_match=None)
+    updated = tenant_service.update_tenant(ports, tenant.id, _patch(entra_tenant_id=other), if_match=None)
     assert emulated_subscriptions(local, entra) == []
     assert len(emulated_subscriptions(local, other)) == 2
-    tenant_service.delete_tenant(ports, tenant.id, if_match=None)
+    tenant_service.delete_tenant(ports, updated, if_match=None)
     assert emulated_subscriptions(local, other) == []
     assert app.rows.list_for_tenant(tenant.id) == []
 

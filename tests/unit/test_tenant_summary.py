@@ -6,7 +6,6 @@ from typing import Any, get_args
 
 import pytest
 
-from shared.errors import NotFound
 from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.connections import Connection
 from shared.models.spot_groups import SpotGroup
@@ -16,7 +15,7 @@ from tests.fakes.seed import TENANT, cloud_pc, tenant
 
 
 def ports(fakes: Fakes) -> SummaryPorts:
-    return SummaryPorts(fakes.tenants, fakes.cloud_pcs, fakes.connections, fakes.spot_groups, fakes.clock)
+    return SummaryPorts(fakes.cloud_pcs, fakes.connections, fakes.spot_groups, fakes.clock)
 
 
 def connection(fakes: Fakes, connection_id: str, health: str, tenant_id: str = TENANT) -> None:
@@ -49,7 +48,7 @@ def spot_group(fakes: Fakes, spot_group_id: str, status: str, tenant_id: str = T
 def test_an_empty_tenant_counts_zero_in_every_status() -> None:
     fakes = Fakes()
     tenant(fakes)
-    summary = tenant_summary(ports(fakes), TENANT).model_dump(mode="json", by_alias=True)
+    summary = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).model_dump(mode="json", by_alias=True)
     assert summary == {
         "tenantId": TENANT,
         "displayName": "Contoso",
@@ -66,7 +65,7 @@ def test_cloud_pcs_are_counted_by_status_and_only_the_tenants() -> None:
     for user, status in [("ann", "provisioned"), ("bob", "provisioned"), ("cid", "failed"), ("dee", "inGracePeriod")]:
         cloud_pc(fakes, user, status=status)
     cloud_pc(fakes, "eve", tenant_id="fabrikam", status="failed")
-    counts = tenant_summary(ports(fakes), TENANT).cloud_pcs
+    counts = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).cloud_pcs
     assert counts.total == 4
     assert {status: n for status, n in counts.by_status.items() if n} == {
         "provisioned": 2,
@@ -94,7 +93,7 @@ def test_a_connection_is_healthy_only_when_its_checks_passed(health: str, health
     connection(fakes, "hq", health)
     connection(fakes, "branch", "passed")
     connection(fakes, "elsewhere", "failed", tenant_id="fabrikam")
-    counts = tenant_summary(ports(fakes), TENANT).connections
+    counts = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).connections
     assert (counts.total, counts.not_healthy) == (2, 0 if healthy else 1)
 
 
@@ -105,13 +104,5 @@ def test_every_spot_group_status_but_ready_is_not_ready() -> None:
     for n, status in enumerate(statuses):
         spot_group(fakes, f"sg{n}", status)
     spot_group(fakes, "elsewhere", "failed", tenant_id="fabrikam")
-    counts = tenant_summary(ports(fakes), TENANT).spot_groups
+    counts = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).spot_groups
     assert (counts.total, counts.not_ready) == (6, 4)
-
-
-def test_an_unknown_tenant_is_the_tenants_404() -> None:
-    fakes = Fakes()
-    cloud_pc(fakes, "ann", tenant_id="ghost")  # rows alone make no tenant
-    with pytest.raises(NotFound) as caught:
-        tenant_summary(ports(fakes), "ghost")
-    assert (caught.value.target, caught.value.message) == ("tenantId", "Tenant 'ghost' was not found.")
