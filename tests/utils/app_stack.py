@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from devhost.azurite import Azurite, free_port
-from devhost.host import DevHost
 from tests.conftest import PROJECT_ROOT
 from tests.utils.api_client import ApiClient
 from tests.utils.factories import unique_table_prefix
+
+if TYPE_CHECKING:  # imported by the fixture that starts it: the unit tier, which loads this plugin too, never does
+    from devhost.host import DevHost
 
 
 class Collected(logging.Handler):
@@ -62,6 +65,8 @@ def app_host(
         # host power is the optimization's only when a test asks for it (a sweep would stop idle hosts mid-test)
         "SPOT_OPTIMIZE_SCHEDULE": "0 0 0 1 1 *",
     }
+    from devhost.host import DevHost
+
     host = DevHost(PROJECT_ROOT, env=env, port=port)
     host.start()
     try:
