@@ -91,20 +91,22 @@ def _typed(kind: str, text: str) -> Any:
 
 
 def _or(tokens: _Tokens) -> Predicate:
-    left = _and(tokens)
-    while tokens.peek() == ("word", "or"):
-        next(tokens)
-        right = _and(tokens)
-        left = (lambda a, b: lambda e: a(e) or b(e))(left, right)
-    return left
+    return _joined(tokens, "or", _and, lambda a, b: lambda e: a(e) or b(e))
 
 
 def _and(tokens: _Tokens) -> Predicate:
-    left = _unary(tokens)
-    while tokens.peek() == ("word", "and"):
+    return _joined(tokens, "and", _unary, lambda a, b: lambda e: a(e) and b(e))
+
+
+Join = Callable[[Predicate, Predicate], Predicate]
+
+
+def _joined(tokens: _Tokens, word: str, operand: Callable[[_Tokens], Predicate], join: Join) -> Predicate:
+    """Operands joined left to right by `word` (`and` binds tighter than `or`: it is `or`'s operand)."""
+    left = operand(tokens)
+    while tokens.peek() == ("word", word):
         next(tokens)
-        right = _unary(tokens)
-        left = (lambda a, b: lambda e: a(e) and b(e))(left, right)
+        left = join(left, operand(tokens))
     return left
 
 

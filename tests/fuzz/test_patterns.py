@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from shared.models.connections import FQDN, OU, UPN, DomainName, DomainUserName, OrganizationalUnit
 from shared.models.images import SOURCE_IMAGE_ID, VERSION, ImageVersion, SourceImageId
@@ -19,18 +19,11 @@ from shared.models.json_schema import ecma_pattern
 from shared.models.policies import GROUP_ID, GroupId
 from shared.models.sites import RESOURCE_GROUP_RULE, SUBNET_ID, VNET_ID, ResourceGroupName, SubnetId, VirtualNetworkId
 from tests.fuzz.harness import FUZZ_EXAMPLES
+from tests.utils.validation import accepted
 
 EXAMPLES = settings(
     max_examples=max(150, FUZZ_EXAMPLES), deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
-
-
-def accepted(kind: Any, value: Any) -> bool:
-    try:
-        TypeAdapter(kind).validate_python(value)
-    except ValidationError:
-        return False
-    return True
 
 
 PATTERNED = [

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from jsonschema_rs import Draft202012Validator
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter
 
 from shared.catalog.regions import REGION_NAMES
 from shared.models.access import RoleAssignmentCreate
@@ -37,6 +37,7 @@ from shared.models.sites import (
 from shared.models.tenants import TenantCreate, TenantUpdate
 from shared.services.naming import DEFAULT_TEMPLATE, parse_template
 from shared.storage.tables import SKIP_TOKEN_PATTERN, encode_skip_token
+from tests.utils.validation import accepted
 from triggers.http_access import access_of
 from triggers.http_api import Operation
 from triggers.http_directory_notifications import HANDSHAKE, VALIDATION
@@ -52,14 +53,6 @@ def schema_of(model: type[BaseModel]) -> dict[str, Any]:
 
 def valid(model: type[BaseModel], body: dict[str, Any]) -> bool:
     return Draft202012Validator(schema_of(model)).is_valid(body)
-
-
-def accepted(kind: Any, value: Any) -> bool:
-    try:
-        TypeAdapter(kind).validate_python(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def property_schema(model: type[BaseModel], name: str) -> dict[str, Any]:
