@@ -34,7 +34,7 @@ def _activity(info: FunctionInfo, invoker: Invoker) -> Callable[[Any], Any]:
 
 
 async def release_sdk_session() -> None:
-    """Close the durable SDK's process-wide HTTP session, which is bound to this host's loop.
+    """Close the durable SDK's process-wide HTTP session, which is bound to the loop that made it.
 
     The worker has one loop for the life of the process; DevHost makes one per start, so a
     session (or lock) left from a stopped host would be tied to a closed loop.
@@ -45,7 +45,10 @@ async def release_sdk_session() -> None:
         return
     session = getattr(http_utils, "_client_session", None)
     if session is not None and not session.closed:
-        await session.close()
+        if getattr(session, "_loop", None) is asyncio.get_running_loop():
+            await session.close()
+        else:  # made on another host's loop, which is gone: it cannot be closed from here, only let go
+            session.detach()
     http_utils._client_session = None
     http_utils._session_lock = asyncio.Lock()
 

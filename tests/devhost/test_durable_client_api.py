@@ -14,9 +14,9 @@ import azure.durable_functions as df
 import azure.functions as func
 import pytest
 from aiohttp import web
-from azure.durable_functions.models.utils import http_utils
 
 from devhost.durable import DurableEngine
+from devhost.durable_wiring import release_sdk_session
 from tests.devhost import durable_sample as sample
 
 Status = df.OrchestrationRuntimeStatus
@@ -39,10 +39,13 @@ async def serving() -> AsyncIterator[tuple[DurableEngine, df.DurableOrchestratio
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     await engine.start()
+    # the SDK keeps one HTTP session per process, bound to the loop that made it: a host run earlier in this
+    # process (another test's) may have left one on its own loop, so each test starts and ends without one
+    await release_sdk_session()
     try:
         yield engine, df.DurableOrchestrationClient(engine.client_binding_json()), base
     finally:
-        await http_utils._close_session()  # the SDK keeps one session per process
+        await release_sdk_session()
         await engine.stop()
         await runner.cleanup()
 
