@@ -21,6 +21,11 @@ from shared.models.sites import RESOURCE_GROUP_RULE, SUBNET_ID, VNET_ID, Resourc
 from tests.fuzz.harness import FUZZ_EXAMPLES
 from tests.utils.validation import accepted
 
+# the fuzz tier's devhost runs in threads of this process and draws from the global `random` (retry jitter) while
+# Hypothesis generates; Hypothesis takes that for a strategy using `random`, which none of these does
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning"
+)
 EXAMPLES = settings(
     max_examples=max(150, FUZZ_EXAMPLES), deadline=None, database=None, suppress_health_check=list(HealthCheck)
 )
