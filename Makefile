@@ -52,8 +52,9 @@ infra-check: .venv-tools/.installed
 test: deps browser lint typecheck infra-check portal-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# the unit tier alone (no I/O, about 10 s); schemathesis' plugin is the fuzz tier's and costs a second to load
 unit: $(VENV)/.installed
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -p no:schemathesis
 
 # the fuzzing tier alone, with a bigger budget than in `make test`: FUZZ_EXAMPLES per operation (fuzzing phase),
 # FUZZ_SEED for a seeded rather than derandomized run, FUZZ_REPORT=path for the failures as JSON (tests/fuzz)
