@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import azure.durable_functions as df
 import azure.functions as func
 import pytest
 from aiohttp import web
+from azure.durable_functions.models.utils import http_utils
 
 from devhost.durable import DurableEngine
 from devhost.durable_wiring import release_sdk_session
@@ -164,3 +166,34 @@ def test_check_status_response_urls_work() -> None:
                 assert (await purged.json()) == {"instancesDeleted": 1}
 
     asyncio.run(main())
+
+
+def test_a_session_another_hosts_loop_made_is_let_go() -> None:
+    async def pooled_connection() -> web.AppRunner:
+        # a host running on its own loop (its thread) leaves the SDK's session with a keep-alive connection
+        async def ok(_: web.Request) -> web.Response:
+            return web.Response(text="ok")
+
+        port = _free_port()
+        app = web.Application()
+        app.router.add_get("/", ok)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        session = await http_utils._get_session()
+        async with session.get(f"http://127.0.0.1:{port}/") as reply:
+            assert await reply.text() == "ok"
+        return runner  # still serving: the connection stays open, as a running host's would
+
+    other = asyncio.new_event_loop()
+    thread = threading.Thread(target=other.run_forever, daemon=True)
+    thread.start()
+    runner = asyncio.run_coroutine_threadsafe(pooled_connection(), other).result(timeout=30)
+    try:
+        asyncio.run(release_sdk_session())  # this loop cannot close what the other loop made
+        assert http_utils._client_session is None
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), other).result(timeout=30)
+        other.call_soon_threadsafe(other.stop)
+        thread.join(timeout=30)
+        other.close()

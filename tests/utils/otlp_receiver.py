@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -14,6 +15,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+
+def _exported(resources: Any, scopes: str, items: str) -> Iterator[Any]:
+    """Every span or log record of an OTLP export request, which nests them by resource, then by scope."""
+    for resource in resources:
+        for scope in getattr(resource, scopes):
+            yield from getattr(scope, items)
 
 
 def _value(value: AnyValue) -> Any:
@@ -76,34 +84,32 @@ class OtlpReceiver:
 
     def _traces(self, body: bytes) -> None:
         request = ExportTraceServiceRequest.FromString(body)
+        received = [
+            ReceivedSpan(
+                trace_id=span.trace_id.hex(),
+                span_id=span.span_id.hex(),
+                parent_span_id=span.parent_span_id.hex(),
+                name=span.name,
+                kind=int(span.kind),
+                attributes={a.key: _value(a.value) for a in span.attributes},
+            )
+            for span in _exported(request.resource_spans, "scope_spans", "spans")
+        ]
         with self._lock:
-            for resource in request.resource_spans:
-                for scope in resource.scope_spans:
-                    for span in scope.spans:
-                        self.spans.append(
-                            ReceivedSpan(
-                                trace_id=span.trace_id.hex(),
-                                span_id=span.span_id.hex(),
-                                parent_span_id=span.parent_span_id.hex(),
-                                name=span.name,
-                                kind=int(span.kind),
-                                attributes={a.key: _value(a.value) for a in span.attributes},
-                            )
-                        )
+            self.spans.extend(received)
 
     def _logs(self, body: bytes) -> None:
         request = ExportLogsServiceRequest.FromString(body)
+        received = [
+            {
+                "trace_id": record.trace_id.hex(),
+                "body": _value(record.body),
+                "attributes": {a.key: _value(a.value) for a in record.attributes},
+            }
+            for record in _exported(request.resource_logs, "scope_logs", "log_records")
+        ]
         with self._lock:
-            for resource in request.resource_logs:
-                for scope in resource.scope_logs:
-                    for record in scope.log_records:
-                        self.logs.append(
-                            {
-                                "trace_id": record.trace_id.hex(),
-                                "body": _value(record.body),
-                                "attributes": {a.key: _value(a.value) for a in record.attributes},
-                            }
-                        )
+            self.logs.extend(received)
 
     def trace(self, trace_id: str) -> list[ReceivedSpan]:
         with self._lock:
