@@ -1,52 +1,72 @@
-"""What a customer tenant allows an app: admin consent, its Graph application permissions, its Azure actions.
+"""What a customer tenant allows an app: the app's registration asks, the tenant's admin consents, and the app's
+service principal there holds the Graph application permissions consented to.
 
-Entra answers an app with no service principal in a tenant (no admin consent) with AADSTS700016 at the token
-endpoint; a consented app's Graph token carries its application permissions in `roles`; ARM's
-`.../providers/Microsoft.Authorization/permissions` tells a caller what its role assignments let it do. The emulator
-models the three per (tenant, app): by default an app is consented with `DEFAULT_GRAPH_PERMISSIONS` and every Azure
-action, so nothing changes for a tenant nobody configured.
+As in Entra: an app with no service principal in a tenant (no admin has consented) gets AADSTS700016 at the token
+endpoint; consent through the admin consent endpoint with `scope=https://graph.microsoft.com/.default` grants
+exactly the application permissions the app's registration requests (its `requiredResourceAccess`), no more
+(https://learn.microsoft.com/entra/identity-platform/v2-admin-consent); a consented app's Graph token carries them
+in `roles`. A new tenant grants nothing. Azure roles are not consent: they are role assignments (arm/rbac.py).
 
-`PUT /emulator/tenants/{tid}/apps/{appId}` `{"consented"?: bool, "graphPermissions"?: [...],
-"azureActions"?: [...]}` sets them (a missing field keeps its value); `GET` reads them.
-Store kind: `identity.consent` `{tid}/{appId}` -> the three fields.
+- `PUT /emulator/applications/{appId}` `{"graphPermissions": [...]}`: the app registration's requested Microsoft
+  Graph application permissions (what its owner set under "API permissions" in the provider's own tenant).
+- `GET /{tenant}/v2.0/adminconsent?client_id=...&scope=...[&redirect_uri=...]` with the tenant administrator's
+  token (`POST /emulator/token` stands in for the admin signing in): consents; redirects to `redirect_uri` with
+  `admin_consent=True` and the tenant, as Entra does, or answers the grant as JSON.
+- `PUT /emulator/tenants/{tid}/apps/{appId}` `{"consented"?: bool, "graphPermissions"?: [...]}`: what an admin
+  changes afterwards in the tenant's Enterprise applications (revoke consent, remove a permission); `GET` reads it.
+Store kinds: `identity.application` `{appId}` -> requested permissions; `identity.consent` `{tid}/{appId}` -> grant.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from azure_emulator.server import ApiError, Context, Request, Response
 from azure_emulator.store import Store
+from azure_emulator.tokens import principal_id
 
-KIND = "identity.consent"
-# what a tenant's admin typically grants a Cloud PC management app (application permissions)
-DEFAULT_GRAPH_PERMISSIONS = (
-    "User.Read.All",
-    "Group.Read.All",
-    "GroupMember.Read.All",
-    "Device.ReadWrite.All",
-    "DeviceManagementManagedDevices.ReadWrite.All",
-    "LicenseAssignment.ReadWrite.All",
-)
+KIND, APPLICATION = "identity.consent", "identity.application"
+GRAPH_DEFAULT_SCOPES = ("https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default")
 
 
 @dataclass(frozen=True)
 class Consent:
-    consented: bool = True
-    graph_permissions: tuple[str, ...] = DEFAULT_GRAPH_PERMISSIONS
-    azure_actions: tuple[str, ...] = ("*",)
+    consented: bool = False
+    graph_permissions: tuple[str, ...] = ()
 
     def document(self, tenant_id: str, app_id: str) -> dict[str, Any]:
         return {"tenantId": tenant_id, "appId": app_id, "consented": self.consented,
-                "graphPermissions": list(self.graph_permissions), "azureActions": list(self.azure_actions)}  # fmt: skip
+                "servicePrincipalId": principal_id(tenant_id, app_id) if self.consented else None,
+                "graphPermissions": list(self.graph_permissions)}  # fmt: skip
 
 
 def consent_of(store: Store, tenant_id: str, app_id: str) -> Consent:
     found = store.get(KIND, f"{tenant_id}/{app_id}".lower())
     if found is None:
         return Consent()
-    return Consent(bool(found["consented"]), tuple(found["graphPermissions"]), tuple(found["azureActions"]))
+    return Consent(bool(found["consented"]), tuple(found["graphPermissions"]))
+
+
+def service_principals(store: Store, tenant_id: str) -> set[str]:
+    """The object ids of the service principals of the apps consented to in the tenant."""
+    prefix = f"{tenant_id}/".lower()
+    return {
+        principal_id(tenant_id, key[len(prefix) :]).lower()
+        for key in store.keys(KIND, prefix)
+        if (store.get(KIND, key) or {}).get("consented")
+    }
+
+
+def requested_permissions(store: Store, app_id: str) -> tuple[str, ...]:
+    found = store.get(APPLICATION, app_id.lower())
+    return tuple(found["graphPermissions"]) if found else ()
+
+
+def _save(store: Store, tenant_id: str, app_id: str, consent: Consent) -> None:
+    store.put(KIND, f"{tenant_id}/{app_id}".lower(),
+              {"consented": consent.consented, "graphPermissions": list(consent.graph_permissions)})  # fmt: skip
 
 
 def _strings(body: dict[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -56,30 +76,65 @@ def _strings(body: dict[str, Any], name: str, default: tuple[str, ...]) -> tuple
     return tuple(value)
 
 
+def _object(request: Request) -> dict[str, Any]:
+    body = request.json()
+    if not isinstance(body, dict):
+        raise ApiError(400, "InvalidRequestContent", "The body must be a JSON object.")
+    return body
+
+
 def register(ctx: Context) -> None:
     path = r"/emulator/tenants/(?P<tid>[^/]+)/apps/(?P<app>[^/]+)"
 
     @ctx.router.route("PUT", path, operation="emulatorControl", api="emulator", auth=False)
     def set_consent(request: Request) -> Response:
-        body = request.json()
-        if not isinstance(body, dict):
-            raise ApiError(400, "InvalidRequestContent", "The body must be a JSON object.")
+        body = _object(request)
         tid, app = request.params["tid"], request.params["app"]
         now = consent_of(ctx.store, tid, app)
         consented = body.get("consented", now.consented)
         if not isinstance(consented, bool):
             raise ApiError(400, "InvalidRequestContent", "'consented' must be true or false.")
-        changed = Consent(
-            consented,
-            _strings(body, "graphPermissions", now.graph_permissions),
-            _strings(body, "azureActions", now.azure_actions),
-        )
-        ctx.store.put(KIND, f"{tid}/{app}".lower(), {"consented": changed.consented,
-                      "graphPermissions": list(changed.graph_permissions),
-                      "azureActions": list(changed.azure_actions)})  # fmt: skip
+        changed = Consent(consented, _strings(body, "graphPermissions", now.graph_permissions))
+        _save(ctx.store, tid, app, changed)
         return Response(200, changed.document(tid, app))
 
     @ctx.router.route("GET", path, operation="emulatorControl", api="emulator", auth=False)
     def get_consent(request: Request) -> Response:
         tid, app = request.params["tid"], request.params["app"]
         return Response(200, consent_of(ctx.store, tid, app).document(tid, app))
+
+    registration = r"/emulator/applications/(?P<app>[^/]+)"
+
+    @ctx.router.route("PUT", registration, operation="emulatorControl", api="emulator", auth=False)
+    def set_registration(request: Request) -> Response:
+        app = request.params["app"]
+        permissions = _strings(_object(request), "graphPermissions", ())
+        ctx.store.put(APPLICATION, app.lower(), {"graphPermissions": list(permissions)})
+        return Response(200, {"appId": app, "graphPermissions": list(permissions)})
+
+    @ctx.router.route("GET", registration, operation="emulatorControl", api="emulator", auth=False)
+    def get_registration(request: Request) -> Response:
+        app = request.params["app"]
+        return Response(200, {"appId": app, "graphPermissions": list(requested_permissions(ctx.store, app))})
+
+    @ctx.router.route("GET", r"/(?P<tenant>[^/]+)/v2\.0/adminconsent", operation="adminConsent", api="identity")
+    def admin_consent(request: Request) -> Response:
+        tenant, claims = request.params["tenant"], request.claims or {}
+        if claims.get("idtyp") == "app" or str(claims.get("tid")) != tenant:
+            raise ApiError(403, "AccessDenied", "Only an administrator of the tenant can grant admin consent.")
+        app = request.q("client_id") or ""
+        if not app:
+            raise ApiError(400, "invalid_request", "AADSTS900144: The request must contain 'client_id'.")
+        scope = request.q("scope") or ""
+        if scope not in GRAPH_DEFAULT_SCOPES:
+            raise ApiError(400, "invalid_scope", "AADSTS70011: Application permissions are requested with the "
+                           "resource's /.default scope (https://graph.microsoft.com/.default).")  # fmt: skip
+        granted = Consent(True, requested_permissions(ctx.store, app))
+        _save(ctx.store, tenant, app, granted)
+        redirect = request.q("redirect_uri")
+        if redirect:
+            query = urlencode(
+                {"admin_consent": "True", "tenant": tenant, "scope": scope, "state": request.q("state") or ""}
+            )
+            return Response(302, None, {"Location": f"{redirect}?{query}"})
+        return Response(200, granted.document(tenant, app))

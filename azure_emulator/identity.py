@@ -110,9 +110,9 @@ def register(ctx: Context) -> None:
         rf"/{TENANT}/v2\.0/\.well-known/openid-configuration",
         rf"/{TENANT}/\.well-known/openid-configuration",
     ):
-        r.route(
-            "GET", path, operation="openidConfiguration", api="identity", auth=False, faults=False, cors=True
-        )(openid_configuration)
+        r.route("GET", path, operation="openidConfiguration", api="identity", auth=False, faults=False, cors=True)(
+            openid_configuration
+        )
 
     @r.route("GET", rf"/{TENANT}/discovery/v2\.0/keys", operation="openidKeys", api="identity", auth=False, cors=True)
     def keys(request: Request) -> Response:

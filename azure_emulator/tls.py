@@ -67,9 +67,7 @@ def ensure_certificates(folder: Path) -> Certificates:
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
-    found.key.write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    found.key.write_bytes(key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     found.key.chmod(0o600)
     found.cert.write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
     found.ca.write_bytes(ca.public_bytes(pem))

@@ -17,6 +17,11 @@ ISSUER_HOST = "https://sts.windows.net"
 LIFETIME_S = 3600
 
 
+def principal_id(tenant_id: str, app_id: str | None = None) -> str:
+    """The object id a caller has in a tenant: an app's service principal there, or (no app) the administrator's."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{app_id or 'caller'}"))
+
+
 class TokenIssuer:
     """Signs tokens with a key kept in the state folder (so tokens outlive a restart) or in memory."""
 
@@ -51,7 +56,7 @@ class TokenIssuer:
             "iss": f"{ISSUER_HOST}/{tenant_id}/",
             "aud": audience,
             "tid": tenant_id,
-            "oid": object_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant_id}/{app_id or 'caller'}")),
+            "oid": object_id or principal_id(tenant_id, app_id),
             "appid": app_id or "",
             "iat": now,
             "nbf": now - 5,

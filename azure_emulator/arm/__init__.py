@@ -15,6 +15,7 @@ from azure_emulator.arm import (
     nics,
     operations,
     resources,
+    role_definitions,
     vm_actions,
 )
 from azure_emulator.server import Context
@@ -42,6 +43,7 @@ def register(ctx: Context) -> None:
         vm_actions,
         extensions,
         authorization,
+        role_definitions,
         desktop_virtualization,
         lists,  # last: its pattern takes any namespace and type, so the routes above come first
     ):

@@ -13,24 +13,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from azure_emulator.arm import common
-from azure_emulator.consent import consent_of
+from azure_emulator.arm import common, rbac
+from azure_emulator.consent import service_principals
+from azure_emulator.graph.groups import GROUP
+from azure_emulator.graph.users import USER
 from azure_emulator.server import ApiError, Context, Request, Response
+from azure_emulator.tokens import principal_id
 
 PROVIDER = r"/providers/Microsoft\.Authorization"
 SCOPE = r"/arm(?P<scope>/.+?)"
-ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
-BUILT_IN_ROLES = {
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
-    "4d97b98b-1d4f-4787-a291-c67834d212e7": "Network Contributor",
-    "9980e02c-c2be-4d73-94e8-173b1dc7cf3c": "Virtual Machine Contributor",
-    "fb879df8-f326-4884-b1cf-06f3ad86be52": "Virtual Machine User Login",
-    "1c0163c0-47e6-4577-8991-ea5c82e286e4": "Virtual Machine Administrator Login",
-    "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63": "Desktop Virtualization User",
-}
+ASSIGNMENT_TYPE = rbac.ASSIGNMENT_TYPE
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+# the principal types a role assignment takes (Microsoft.Authorization 2022-04-01, RoleAssignmentProperties)
+PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 PRINCIPAL_FILTER = re.compile(r"principalId\s+eq\s+'([^']+)'", re.IGNORECASE)
 
@@ -58,6 +53,18 @@ def _assignments(ctx: Context, scope: str) -> list[dict[str, Any]]:
     )
 
 
+def principal_exists(ctx: Context, tenant: str, principal: str) -> bool:
+    """A user or group of the tenant's directory, an app's service principal there, or its administrator."""
+    wanted = principal.lower()
+    if ctx.store.get(USER, f"{tenant}/{wanted}") or ctx.store.get(GROUP, f"{tenant}/{wanted}"):
+        return True
+    return wanted == principal_id(tenant) or wanted in service_principals(ctx.store, tenant)
+
+
+def _full(block: dict[str, Any]) -> dict[str, Any]:
+    return {name: list(block.get(name) or []) for name in ("actions", "notActions", "dataActions", "notDataActions")}
+
+
 def _related(assignment_scope: str, scope: str, at_or_above_only: bool) -> bool:
     a, s = assignment_scope.lower().rstrip("/"), scope.lower().rstrip("/")
     above_or_at = s == a or s.startswith(a + "/")
@@ -68,7 +75,9 @@ def _related(assignment_scope: str, scope: str, at_or_above_only: bool) -> bool:
 def register(ctx: Context) -> None:
     assignment = SCOPE + PROVIDER + r"/roleAssignments/(?P<name>[^/]+)"
 
-    @common.route(ctx, "PUT", assignment, operation="assignUser")
+    @common.route(
+        ctx, "PUT", assignment, operation="assignUser", action="Microsoft.Authorization/roleAssignments/write"
+    )
     def put_assignment(request: Request) -> Response:
         scope, name = _scope(request), request.params["name"]
         if not GUID.match(name):
@@ -77,12 +86,28 @@ def register(ctx: Context) -> None:
         props = common.properties(common.body_object(request))
         role_definition = str(props.get("roleDefinitionId") or "")
         principal = str(props.get("principalId") or "")
-        if role_definition.rstrip("/").rsplit("/", 1)[-1].lower() not in BUILT_IN_ROLES:
+        definition = rbac.find_definition(ctx, role_definition) if role_definition else None
+        if definition is None:
             raise ApiError(
                 400, "RoleDefinitionDoesNotExist", f"The role definition '{role_definition}' does not exist."
             )
+        if not any(rbac.under(s, scope) for s in definition["properties"]["assignableScopes"]):
+            # the role is not offered at this scope (its assignableScopes); ARM's exact code was not confirmed
+            raise ApiError(
+                400, "InvalidRoleAssignmentScope",
+                f"The role '{definition['properties']['roleName']}' is not available for assignment at '{scope}': "
+                "it may be assigned only within its assignableScopes.",
+            )  # fmt: skip
         if not GUID.match(principal):
             raise ApiError(400, "InvalidPrincipalId", "principalId must be the object id (a GUID) of a principal.")
+        tenant = common.tid_of(request)
+        if not principal_exists(ctx, tenant, principal):
+            # https://learn.microsoft.com/azure/role-based-access-control/troubleshooting (PrincipalNotFound)
+            raise ApiError(
+                400, "PrincipalNotFound",
+                f"Principal {principal.replace('-', '')} does not exist in the directory {tenant}. Check that you "
+                "have the correct principal ID.",
+            )  # fmt: skip
         assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
         role_guid = role_definition.rstrip("/").rsplit("/", 1)[-1].lower()
         existing = common.get(ctx, assignment_id)
@@ -99,23 +124,28 @@ def register(ctx: Context) -> None:
                 raise ApiError(409, "RoleAssignmentExists", "The role assignment already exists.")
         now = common.now_iso(ctx.clock)
         caller = str((request.claims or {}).get("oid") or "")
+        principal_type = props.get("principalType") or "User"
+        if principal_type not in PRINCIPAL_TYPES:
+            raise ApiError(400, "InvalidPrincipalType", f"principalType must be one of {', '.join(PRINCIPAL_TYPES)}.")
         doc = {
             "resource": {
                 "id": assignment_id, "name": name, "type": ASSIGNMENT_TYPE,
                 "properties": {
                     "roleDefinitionId": role_definition, "principalId": principal,
-                    "principalType": props.get("principalType") or "User", "scope": scope,
+                    "principalType": principal_type, "scope": scope,
                     "condition": props.get("condition"), "conditionVersion": props.get("conditionVersion"),
                     "description": props.get("description"),
                     "createdOn": now, "updatedOn": now, "createdBy": caller, "updatedBy": caller,
                 },
             },
-            "meta": {"tid": common.tid_of(request)},
+            "meta": {"tid": tenant},
         }  # fmt: skip
         common.put(ctx, doc)
         return Response(201, common.shown(doc))
 
-    @common.route(ctx, "GET", assignment, operation="getRoleAssignment")
+    @common.route(
+        ctx, "GET", assignment, operation="getRoleAssignment", action="Microsoft.Authorization/roleAssignments/read"
+    )
     def get_assignment(request: Request) -> Response:
         assignment_id = f"{_scope(request)}/providers/Microsoft.Authorization/roleAssignments/{request.params['name']}"
         doc = common.get(ctx, assignment_id)
@@ -125,7 +155,13 @@ def register(ctx: Context) -> None:
             )
         return Response(200, common.shown(doc))
 
-    @common.route(ctx, "DELETE", assignment, operation="deleteRoleAssignment")
+    @common.route(
+        ctx,
+        "DELETE",
+        assignment,
+        operation="deleteRoleAssignment",
+        action="Microsoft.Authorization/roleAssignments/delete",
+    )
     def delete_assignment(request: Request) -> Response:
         assignment_id = f"{_scope(request)}/providers/Microsoft.Authorization/roleAssignments/{request.params['name']}"
         doc = common.get(ctx, assignment_id)
@@ -134,7 +170,13 @@ def register(ctx: Context) -> None:
         common.delete(ctx, assignment_id)
         return Response(200, common.shown(doc))
 
-    @common.route(ctx, "GET", SCOPE + PROVIDER + r"/roleAssignments", operation="listRoleAssignments")
+    @common.route(
+        ctx,
+        "GET",
+        SCOPE + PROVIDER + r"/roleAssignments",
+        operation="listRoleAssignments",
+        action="Microsoft.Authorization/roleAssignments/read",
+    )
     def list_assignments(request: Request) -> Response:
         scope = _scope(request)
         expression = request.q("$filter") or ""
@@ -147,12 +189,20 @@ def register(ctx: Context) -> None:
         ]  # fmt: skip
         return common.listing(ctx, request, found)
 
-    @common.route(ctx, "GET", SCOPE + PROVIDER + r"/permissions", operation="listPermissions")
+    @common.route(
+        ctx,
+        "GET",
+        SCOPE + PROVIDER + r"/permissions",
+        operation="listPermissions",
+        action="Microsoft.Authorization/permissions/read",
+    )
     def list_permissions(request: Request) -> Response:
         scope = _scope(request)
         _check_scope(ctx, scope)
         ctx.controls.raise_fault("subscriptionPermissions")  # the connection check that reads them
         claims = request.claims or {}
-        actions = list(consent_of(ctx.store, str(claims.get("tid", "")), str(claims.get("appid", ""))).azure_actions)
-        permission = {"actions": actions, "notActions": [], "dataActions": [], "notDataActions": []}
-        return Response(200, {"value": [permission]})
+        if not rbac.checked(request):  # the emulator's administrator owns the subscription
+            owner = rbac.built_in_roles()[OWNER]["properties"]["permissions"]
+            return Response(200, {"value": owner})
+        blocks = rbac.permissions_at(ctx, str(claims.get("oid") or ""), scope)
+        return Response(200, {"value": [_full(block) for block in blocks]})

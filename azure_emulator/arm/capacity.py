@@ -141,14 +141,20 @@ def _sku_entry(size: VmSku, region: str) -> dict[str, Any]:
 def register(ctx: Context) -> None:
     compute = common.SUB + r"/providers/Microsoft\.Compute"
 
-    @common.route(ctx, "GET", compute + r"/skus", operation="listSkus")
+    @common.route(ctx, "GET", compute + r"/skus", operation="listSkus", action="Microsoft.Compute/skus/read")
     def list_skus(request: Request) -> Response:
         wanted = _location_filter(request.q("$filter"))
         regions = [wanted] if wanted else list(REGIONS)
         rows = [_sku_entry(size, region) for region in regions if region in REGIONS for size in SKUS.values()]
         return Response(200, {"value": rows})
 
-    @common.route(ctx, "GET", compute + r"/locations/(?P<loc>[^/]+)/usages", operation="listUsages")
+    @common.route(
+        ctx,
+        "GET",
+        compute + r"/locations/(?P<loc>[^/]+)/usages",
+        operation="listUsages",
+        action="Microsoft.Compute/locations/usages/read",
+    )
     def list_usages(request: Request) -> Response:
         sub, region = request.params["sub"], request.params["loc"].lower()
         counts = used(ctx, sub, region)
@@ -166,7 +172,7 @@ def register(ctx: Context) -> None:
 
     quota = compute + r"/locations/(?P<loc>[^/]+)/providers/Microsoft\.Quota/quotas/(?P<name>[^/]+)"
 
-    @common.route(ctx, "PUT", quota, operation="setQuota")
+    @common.route(ctx, "PUT", quota, operation="setQuota", action="Microsoft.Quota/quotas/write")
     def put_quota(request: Request) -> Response:
         value = (common.properties(common.body_object(request)).get("limit") or {}).get("value")
         if not isinstance(value, int) or value < 0:
@@ -175,7 +181,7 @@ def register(ctx: Context) -> None:
         ctx.store.put(QUOTA, f"{sub}/{region}/{name}".lower(), {"limit": value})
         return Response(200, _quota_view(request, value))
 
-    @common.route(ctx, "GET", quota, operation="getQuota")
+    @common.route(ctx, "GET", quota, operation="getQuota", action="Microsoft.Quota/quotas/read")
     def get_quota(request: Request) -> Response:
         sub, region, name = request.params["sub"], request.params["loc"].lower(), request.params["name"]
         return Response(200, _quota_view(request, limit(ctx, sub, region, name)))

@@ -152,14 +152,28 @@ def _decode(token: str) -> str:
 
 
 def route(
-    ctx: Context, method: str, pattern: str, *, operation: str, kind: Kind | None = None, faults: bool = True
+    ctx: Context,
+    method: str,
+    pattern: str,
+    *,
+    operation: str,
+    action: str,
+    kind: Kind | None = None,
+    faults: bool = True,
 ) -> Callable[[Callable[[Request], Response]], Callable[[Request], Response]]:
-    """Register an ARM route: api-version required, state settled first, the request logged, faults applied.
+    """Register an ARM route: api-version required, the caller's permission checked, state settled first, the
+    request logged, faults applied.
+
+    `action` is the RBAC action ARM checks for the request at its path (`rbac.authorize`), as Microsoft's resource
+    provider operations name it; `{name}` in it is the route's parameter of that name (a list's namespace and type).
 
     The whole handler runs under the store's lock: ARM handlers are short, and a read-modify-write of
     several resources (a VM and its NIC) must not interleave with another request's.
     """
-    from azure_emulator.arm import operations
+    from azure_emulator.arm import operations, rbac
+
+    if "{" not in action:
+        rbac.OPERATIONS.add(action)
 
     def register(handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
@@ -172,6 +186,7 @@ def route(
                         "The api-version query parameter (?api-version=) is required.",
                     )
                 with ctx.store.transaction():
+                    rbac.authorize(ctx, request, action.format(**request.params))
                     operations.settle_due(ctx)
                     if faults:
                         ctx.controls.raise_fault(request.operation)

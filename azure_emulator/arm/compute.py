@@ -14,7 +14,7 @@ import re
 import uuid
 from typing import Any
 
-from azure_emulator.arm import capacity, common, images, network, nics, operations
+from azure_emulator.arm import capacity, common, images, network, nics, operations, rbac
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = "Microsoft.Compute"
@@ -84,6 +84,19 @@ def _nics(ctx: Context, props: dict[str, Any], location: str) -> list[dict[str, 
         primary, delete_option = ref_props.get("primary", index == 0), ref_props.get("deleteOption", "Detach")
         shown.append({"id": nic["resource"]["id"], "properties": {"primary": primary, "deleteOption": delete_option}})
     return shown
+
+
+def _linked_access(ctx: Context, request: Request, image: dict[str, Any], nic_refs: list[dict[str, Any]]) -> None:
+    """ARM's linked access checks of a VM create: join on each NIC, read on a custom image (rbac.py)."""
+    for ref in nic_refs:
+        rbac.authorize(ctx, request, "Microsoft.Network/networkInterfaces/join/action", ref["id"])
+    image_id = str(image.get("id") or "")
+    if "/galleries/" in image_id.lower():
+        versioned = "/versions/" in image_id.lower()
+        action = "Microsoft.Compute/galleries/images/" + ("versions/read" if versioned else "read")
+        rbac.authorize(ctx, request, action, image_id)
+    elif image_id:
+        rbac.authorize(ctx, request, "Microsoft.Compute/images/read", image_id)
 
 
 def _storage(
@@ -176,7 +189,7 @@ def view(ctx: Context, doc: dict[str, Any], expand: str | None) -> dict[str, Any
 
 
 def register(ctx: Context) -> None:
-    @common.route(ctx, "PUT", VM, operation="createVm", faults=False)
+    @common.route(ctx, "PUT", VM, operation="createVm", action="Microsoft.Compute/virtualMachines/write", faults=False)
     def put_vm(request: Request) -> Response:
         sub, rg, name = request.params["sub"], request.params["rg"], request.params["vm"]
         common.require_group(ctx, sub, rg)
@@ -201,6 +214,7 @@ def register(ctx: Context) -> None:
         os_profile = _os_profile(props)
         storage, disk = _storage(ctx, props, sub, rg, name, location)
         nic_refs = _nics(ctx, props, location)
+        _linked_access(ctx, request, storage["imageReference"], nic_refs)
         capacity.check_quota(ctx, sub, location, size)
         vm_id = vm_id_of(request)
         tid = common.tid_of(request)
@@ -228,21 +242,31 @@ def register(ctx: Context) -> None:
             ctx, request, resource_id=vm_id, action="create", names=("createVm",), sync_status=201, location=location
         )
 
-    @common.route(ctx, "PATCH", VM, operation="updateVm", faults=False)
+    @common.route(
+        ctx, "PATCH", VM, operation="updateVm", action="Microsoft.Compute/virtualMachines/write", faults=False
+    )
     def patch_vm(request: Request) -> Response:
         # Azure's partial update (VirtualMachineUpdate): only what the body names changes
         existing = common.require(ctx, vm_id_of(request), "virtual machine")
         return _update(ctx, request, existing, common.properties(common.body_object(request)))
 
-    @common.route(ctx, "GET", VM, operation="getVm")
+    @common.route(ctx, "GET", VM, operation="getVm", action="Microsoft.Compute/virtualMachines/read")
     def get_vm(request: Request) -> Response:
         return Response(200, view(ctx, common.require(ctx, vm_id_of(request), "virtual machine"), request.q("$expand")))
 
-    @common.route(ctx, "GET", VM + r"/instanceView", operation="getVm")
+    @common.route(
+        ctx,
+        "GET",
+        VM + r"/instanceView",
+        operation="getVm",
+        action="Microsoft.Compute/virtualMachines/instanceView/read",
+    )
     def get_instance_view(request: Request) -> Response:
         return Response(200, instance_view(ctx, common.require(ctx, vm_id_of(request), "virtual machine")))
 
-    @common.route(ctx, "DELETE", VM, operation="deleteVm", faults=False)
+    @common.route(
+        ctx, "DELETE", VM, operation="deleteVm", action="Microsoft.Compute/virtualMachines/delete", faults=False
+    )
     def delete_vm(request: Request) -> Response:
         vm = common.get(ctx, vm_id_of(request))
         if vm is None:

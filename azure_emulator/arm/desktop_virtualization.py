@@ -140,7 +140,9 @@ def _check_pool(props: dict[str, Any]) -> None:
 
 
 def _register_host_pools(ctx: Context) -> None:
-    @common.route(ctx, "PUT", HOST_POOL, operation="createHostPool")
+    @common.route(
+        ctx, "PUT", HOST_POOL, operation="createHostPool", action="Microsoft.DesktopVirtualization/hostpools/write"
+    )
     def put_pool(request: Request) -> Response:
         pool_id = _pool_id(request)
         existing = _existing(ctx, request, pool_id)
@@ -162,7 +164,9 @@ def _register_host_pools(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200 if existing else 201, pool_view(ctx, doc, with_token=True))
 
-    @common.route(ctx, "PATCH", HOST_POOL, operation="updateHostPool")
+    @common.route(
+        ctx, "PATCH", HOST_POOL, operation="updateHostPool", action="Microsoft.DesktopVirtualization/hostpools/write"
+    )
     def patch_pool(request: Request) -> Response:
         doc = common.require(ctx, _pool_id(request), "host pool")
         props = common.properties(common.body_object(request))
@@ -173,16 +177,26 @@ def _register_host_pools(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200, pool_view(ctx, doc, with_token=True))
 
-    @common.route(ctx, "GET", HOST_POOL, operation="getHostPool")
+    @common.route(
+        ctx, "GET", HOST_POOL, operation="getHostPool", action="Microsoft.DesktopVirtualization/hostpools/read"
+    )
     def get_pool(request: Request) -> Response:
         return Response(200, pool_view(ctx, common.require(ctx, _pool_id(request), "host pool")))
 
-    @common.route(ctx, "POST", HOST_POOL + r"/retrieveRegistrationToken", operation="retrieveRegistrationToken")
+    @common.route(
+        ctx,
+        "POST",
+        HOST_POOL + r"/retrieveRegistrationToken",
+        operation="retrieveRegistrationToken",
+        action="Microsoft.DesktopVirtualization/hostpools/retrieveRegistrationToken/action",
+    )
     def retrieve_token(request: Request) -> Response:
         doc = common.require(ctx, _pool_id(request), "host pool")
         return Response(200, _registration(doc, with_token=True))
 
-    @common.route(ctx, "DELETE", HOST_POOL, operation="deleteHostPool")
+    @common.route(
+        ctx, "DELETE", HOST_POOL, operation="deleteHostPool", action="Microsoft.DesktopVirtualization/hostpools/delete"
+    )
     def delete_pool(request: Request) -> Response:
         pool_id = _pool_id(request)
         gone = _deleted(ctx, request, pool_id)
@@ -216,17 +230,35 @@ def _register_session_hosts(ctx: Context) -> None:
     def host_id(request: Request) -> str:
         return f"{_pool_id(request)}/sessionHosts/{request.params['host']}"
 
-    @common.route(ctx, "GET", HOST_POOL + r"/sessionHosts", operation="listSessionHosts")
+    @common.route(
+        ctx,
+        "GET",
+        HOST_POOL + r"/sessionHosts",
+        operation="listSessionHosts",
+        action="Microsoft.DesktopVirtualization/hostpools/sessionhosts/read",
+    )
     def list_hosts(request: Request) -> Response:
         common.require(ctx, _pool_id(request), "host pool")
         hosts = common.children(ctx, _pool_id(request), "sessionHosts")
         return common.listing(ctx, request, hosts, lambda doc: _host_view(ctx, doc))
 
-    @common.route(ctx, "GET", SESSION_HOST, operation="getSessionHost")
+    @common.route(
+        ctx,
+        "GET",
+        SESSION_HOST,
+        operation="getSessionHost",
+        action="Microsoft.DesktopVirtualization/hostpools/sessionhosts/read",
+    )
     def get_host(request: Request) -> Response:
         return Response(200, _host_view(ctx, common.require(ctx, host_id(request), "session host")))
 
-    @common.route(ctx, "PATCH", SESSION_HOST, operation="updateSessionHost")
+    @common.route(
+        ctx,
+        "PATCH",
+        SESSION_HOST,
+        operation="updateSessionHost",
+        action="Microsoft.DesktopVirtualization/hostpools/sessionhosts/write",
+    )
     def patch_host(request: Request) -> Response:
         doc = common.require(ctx, host_id(request), "session host")
         props = common.properties(common.body_object(request))
@@ -244,7 +276,13 @@ def _register_session_hosts(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200, _host_view(ctx, doc))
 
-    @common.route(ctx, "DELETE", SESSION_HOST, operation="deleteSessionHost")
+    @common.route(
+        ctx,
+        "DELETE",
+        SESSION_HOST,
+        operation="deleteSessionHost",
+        action="Microsoft.DesktopVirtualization/hostpools/sessionhosts/delete",
+    )
     def delete_host(request: Request) -> Response:
         common.require(ctx, _pool_id(request), "host pool")
         if not common.delete(ctx, host_id(request)):
@@ -317,7 +355,13 @@ def _host_name(ctx: Context, vm: Doc) -> str:
 
 
 def _register_app_groups(ctx: Context) -> None:
-    @common.route(ctx, "PUT", APP_GROUP, operation="createApplicationGroup")
+    @common.route(
+        ctx,
+        "PUT",
+        APP_GROUP,
+        operation="createApplicationGroup",
+        action="Microsoft.DesktopVirtualization/applicationgroups/write",
+    )
     def put_group(request: Request) -> Response:
         group_id = _id(request, "applicationGroups", request.params["group"])
         existing = _existing(ctx, request, group_id)
@@ -349,12 +393,24 @@ def _register_app_groups(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200 if existing else 201, common.shown(doc))
 
-    @common.route(ctx, "GET", APP_GROUP, operation="getApplicationGroup")
+    @common.route(
+        ctx,
+        "GET",
+        APP_GROUP,
+        operation="getApplicationGroup",
+        action="Microsoft.DesktopVirtualization/applicationgroups/read",
+    )
     def get_group(request: Request) -> Response:
         group_id = _id(request, "applicationGroups", request.params["group"])
         return Response(200, common.shown(common.require(ctx, group_id, "application group")))
 
-    @common.route(ctx, "DELETE", APP_GROUP, operation="deleteApplicationGroup")
+    @common.route(
+        ctx,
+        "DELETE",
+        APP_GROUP,
+        operation="deleteApplicationGroup",
+        action="Microsoft.DesktopVirtualization/applicationgroups/delete",
+    )
     def delete_group(request: Request) -> Response:
         group_id = _id(request, "applicationGroups", request.params["group"])
         gone = _deleted(ctx, request, group_id)
@@ -399,7 +455,9 @@ def _register_workspaces(ctx: Context) -> None:
             raise ApiError(400, "InvalidParameter", "applicationGroupReferences must be a list of ids.")
         return found
 
-    @common.route(ctx, "PUT", WORKSPACE, operation="createWorkspace")
+    @common.route(
+        ctx, "PUT", WORKSPACE, operation="createWorkspace", action="Microsoft.DesktopVirtualization/workspaces/write"
+    )
     def put_workspace(request: Request) -> Response:
         existing = _existing(ctx, request, ws_id(request))
         body = common.body_object(request)
@@ -416,7 +474,9 @@ def _register_workspaces(ctx: Context) -> None:
         _set_references(ctx, doc, references(props))
         return Response(200 if existing else 201, common.shown(doc))
 
-    @common.route(ctx, "PATCH", WORKSPACE, operation="updateWorkspace")
+    @common.route(
+        ctx, "PATCH", WORKSPACE, operation="updateWorkspace", action="Microsoft.DesktopVirtualization/workspaces/write"
+    )
     def patch_workspace(request: Request) -> Response:
         doc = common.require(ctx, ws_id(request), "workspace")
         props = common.properties(common.body_object(request))
@@ -428,11 +488,19 @@ def _register_workspaces(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200, common.shown(doc))
 
-    @common.route(ctx, "GET", WORKSPACE, operation="getWorkspace")
+    @common.route(
+        ctx, "GET", WORKSPACE, operation="getWorkspace", action="Microsoft.DesktopVirtualization/workspaces/read"
+    )
     def get_workspace(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, ws_id(request), "workspace")))
 
-    @common.route(ctx, "DELETE", WORKSPACE, operation="deleteWorkspace")
+    @common.route(
+        ctx,
+        "DELETE",
+        WORKSPACE,
+        operation="deleteWorkspace",
+        action="Microsoft.DesktopVirtualization/workspaces/delete",
+    )
     def delete_workspace(request: Request) -> Response:
         gone = _deleted(ctx, request, ws_id(request))
         if gone is not None:

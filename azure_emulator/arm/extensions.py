@@ -61,7 +61,14 @@ def register(ctx: Context) -> None:
 
 
 def _register_extensions(ctx: Context) -> None:
-    @common.route(ctx, "PUT", EXTENSION, operation="putExtension", faults=False)
+    @common.route(
+        ctx,
+        "PUT",
+        EXTENSION,
+        operation="putExtension",
+        action="Microsoft.Compute/virtualMachines/extensions/write",
+        faults=False,
+    )
     def put_extension(request: Request) -> Response:
         vm = compute.require_running(ctx, compute.vm_id_of(request), "change extensions")
         body = common.body_object(request)
@@ -100,7 +107,9 @@ def _register_extensions(ctx: Context) -> None:
             sync_status=200 if existing else 201, location=vm["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(ctx, "GET", EXTENSION, operation="getExtension")
+    @common.route(
+        ctx, "GET", EXTENSION, operation="getExtension", action="Microsoft.Compute/virtualMachines/extensions/read"
+    )
     def get_extension(request: Request) -> Response:
         doc = common.require(ctx, f"{compute.vm_id_of(request)}/extensions/{request.params['ext']}", "extension")
         shown = common.shown(doc)
@@ -109,12 +118,25 @@ def _register_extensions(ctx: Context) -> None:
             shown["properties"]["instanceView"] = next(e for e in view if e["name"] == doc["resource"]["name"])
         return Response(200, shown)
 
-    @common.route(ctx, "GET", compute.VM + r"/extensions", operation="listExtensions")
+    @common.route(
+        ctx,
+        "GET",
+        compute.VM + r"/extensions",
+        operation="listExtensions",
+        action="Microsoft.Compute/virtualMachines/extensions/read",
+    )
     def list_extensions(request: Request) -> Response:
         common.require(ctx, compute.vm_id_of(request), "virtual machine")
         return common.listing(ctx, request, common.children(ctx, compute.vm_id_of(request), "extensions"))
 
-    @common.route(ctx, "DELETE", EXTENSION, operation="deleteExtension", faults=False)
+    @common.route(
+        ctx,
+        "DELETE",
+        EXTENSION,
+        operation="deleteExtension",
+        action="Microsoft.Compute/virtualMachines/extensions/delete",
+        faults=False,
+    )
     def delete_extension(request: Request) -> Response:
         doc = common.get(ctx, f"{compute.vm_id_of(request)}/extensions/{request.params['ext']}")
         if doc is None:
@@ -126,7 +148,14 @@ def _register_extensions(ctx: Context) -> None:
 
 
 def _register_run_commands(ctx: Context) -> None:
-    @common.route(ctx, "PUT", RUN_COMMAND, operation="runCommand", faults=False)
+    @common.route(
+        ctx,
+        "PUT",
+        RUN_COMMAND,
+        operation="runCommand",
+        action="Microsoft.Compute/virtualMachines/runCommands/write",
+        faults=False,
+    )
     def put_run_command(request: Request) -> Response:
         vm = compute.require_running(ctx, compute.vm_id_of(request), "run commands")
         body = common.body_object(request)
@@ -153,18 +182,33 @@ def _register_run_commands(ctx: Context) -> None:
             sync_status=200 if existing else 201, location=vm["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(ctx, "GET", RUN_COMMAND, operation="getRunCommand")
+    @common.route(
+        ctx, "GET", RUN_COMMAND, operation="getRunCommand", action="Microsoft.Compute/virtualMachines/runCommands/read"
+    )
     def get_run_command(request: Request) -> Response:
         doc = common.require(ctx, f"{compute.vm_id_of(request)}/runCommands/{request.params['cmd']}", "run command")
         return Response(200, _command_view(doc, request.q("$expand")))
 
-    @common.route(ctx, "GET", compute.VM + r"/runCommands", operation="listRunCommands")
+    @common.route(
+        ctx,
+        "GET",
+        compute.VM + r"/runCommands",
+        operation="listRunCommands",
+        action="Microsoft.Compute/virtualMachines/runCommands/read",
+    )
     def list_run_commands(request: Request) -> Response:
         common.require(ctx, compute.vm_id_of(request), "virtual machine")
         docs = common.children(ctx, compute.vm_id_of(request), "runCommands")
         return common.listing(ctx, request, docs, lambda doc: _command_view(doc, request.q("$expand")))
 
-    @common.route(ctx, "DELETE", RUN_COMMAND, operation="deleteRunCommand", faults=False)
+    @common.route(
+        ctx,
+        "DELETE",
+        RUN_COMMAND,
+        operation="deleteRunCommand",
+        action="Microsoft.Compute/virtualMachines/runCommands/delete",
+        faults=False,
+    )
     def delete_run_command(request: Request) -> Response:
         doc = common.get(ctx, f"{compute.vm_id_of(request)}/runCommands/{request.params['cmd']}")
         if doc is None:

@@ -71,7 +71,7 @@ def register(ctx: Context) -> None:
 
 
 def _register_managed_images(ctx: Context) -> None:
-    @common.route(ctx, "PUT", IMAGE, operation="createImage", faults=False)
+    @common.route(ctx, "PUT", IMAGE, operation="createImage", action="Microsoft.Compute/images/write", faults=False)
     def put_image(request: Request) -> Response:
         sub, rg, name = request.params["sub"], request.params["rg"], request.params["image"]
         common.require_group(ctx, sub, rg)
@@ -119,14 +119,14 @@ def _register_managed_images(ctx: Context) -> None:
             location=location,
         )  # fmt: skip
 
-    @common.route(ctx, "GET", IMAGE, operation="getImage")
+    @common.route(ctx, "GET", IMAGE, operation="getImage", action="Microsoft.Compute/images/read")
     def get_image(request: Request) -> Response:
         image_id = common.provider_id(
             request.params["sub"], request.params["rg"], NS, "images", request.params["image"]
         )
         return Response(200, common.shown(common.require(ctx, image_id, "image")))
 
-    @common.route(ctx, "DELETE", IMAGE, operation="deleteImage", faults=False)
+    @common.route(ctx, "DELETE", IMAGE, operation="deleteImage", action="Microsoft.Compute/images/delete", faults=False)
     def delete_image(request: Request) -> Response:
         image_id = common.provider_id(
             request.params["sub"], request.params["rg"], NS, "images", request.params["image"]
@@ -147,7 +147,9 @@ def _register_galleries(ctx: Context) -> None:
         definition = f"{gallery}/images/{p.get('definition', '')}"
         return gallery, definition, f"{definition}/versions/{p.get('version', '')}"
 
-    @common.route(ctx, "PUT", GALLERY, operation="createGallery", faults=False)
+    @common.route(
+        ctx, "PUT", GALLERY, operation="createGallery", action="Microsoft.Compute/galleries/write", faults=False
+    )
     def put_gallery(request: Request) -> Response:
         common.require_group(ctx, request.params["sub"], request.params["rg"])
         body = common.body_object(request)
@@ -170,11 +172,18 @@ def _register_galleries(ctx: Context) -> None:
             location=doc["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(ctx, "GET", GALLERY, operation="getGallery")
+    @common.route(ctx, "GET", GALLERY, operation="getGallery", action="Microsoft.Compute/galleries/read")
     def get_gallery(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, ids(request)[0], "gallery")))
 
-    @common.route(ctx, "PUT", DEFINITION, operation="createGalleryImage", faults=False)
+    @common.route(
+        ctx,
+        "PUT",
+        DEFINITION,
+        operation="createGalleryImage",
+        action="Microsoft.Compute/galleries/images/write",
+        faults=False,
+    )
     def put_definition(request: Request) -> Response:
         gallery_id, definition_id, _ = ids(request)
         common.require(ctx, gallery_id, "gallery")
@@ -202,11 +211,18 @@ def _register_galleries(ctx: Context) -> None:
             location=doc["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(ctx, "GET", DEFINITION, operation="getGalleryImage")
+    @common.route(ctx, "GET", DEFINITION, operation="getGalleryImage", action="Microsoft.Compute/galleries/images/read")
     def get_definition(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, ids(request)[1], "gallery image")))
 
-    @common.route(ctx, "PUT", VERSION, operation="replicateImage", faults=False)
+    @common.route(
+        ctx,
+        "PUT",
+        VERSION,
+        operation="replicateImage",
+        action="Microsoft.Compute/galleries/images/versions/write",
+        faults=False,
+    )
     def put_version(request: Request) -> Response:
         _, definition_id, version_id = ids(request)
         definition = common.require(ctx, definition_id, "gallery image")
@@ -244,7 +260,13 @@ def _register_galleries(ctx: Context) -> None:
             location=location,
         )  # fmt: skip
 
-    @common.route(ctx, "GET", VERSION, operation="getGalleryImageVersion")
+    @common.route(
+        ctx,
+        "GET",
+        VERSION,
+        operation="getGalleryImageVersion",
+        action="Microsoft.Compute/galleries/images/versions/read",
+    )
     def get_version(request: Request) -> Response:
         doc = common.require(ctx, ids(request)[2], "gallery image version")
         shown = common.shown(doc)
@@ -258,11 +280,24 @@ def _register_galleries(ctx: Context) -> None:
             }  # fmt: skip
         return Response(200, shown)
 
-    @common.route(ctx, "GET", DEFINITION + r"/versions", operation="listGalleryImageVersions")
+    @common.route(
+        ctx,
+        "GET",
+        DEFINITION + r"/versions",
+        operation="listGalleryImageVersions",
+        action="Microsoft.Compute/galleries/images/versions/read",
+    )
     def list_versions(request: Request) -> Response:
         return common.listing(ctx, request, common.children(ctx, ids(request)[1], "versions"))
 
-    @common.route(ctx, "DELETE", VERSION, operation="deleteGalleryImageVersion", faults=False)
+    @common.route(
+        ctx,
+        "DELETE",
+        VERSION,
+        operation="deleteGalleryImageVersion",
+        action="Microsoft.Compute/galleries/images/versions/delete",
+        faults=False,
+    )
     def delete_version(request: Request) -> Response:
         doc = common.get(ctx, ids(request)[2])
         if doc is None:
@@ -272,7 +307,14 @@ def _register_galleries(ctx: Context) -> None:
             sync_status=200, location=doc["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(ctx, "DELETE", DEFINITION, operation="deleteGalleryImage", faults=False)
+    @common.route(
+        ctx,
+        "DELETE",
+        DEFINITION,
+        operation="deleteGalleryImage",
+        action="Microsoft.Compute/galleries/images/delete",
+        faults=False,
+    )
     def delete_definition(request: Request) -> Response:
         doc = common.get(ctx, ids(request)[1])
         if doc is None:

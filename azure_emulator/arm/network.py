@@ -119,7 +119,14 @@ def release(ctx: Context, nic: dict[str, Any]) -> None:
 
 
 def register(ctx: Context) -> None:
-    @common.route(ctx, "PUT", VNET, operation="createVirtualNetwork", faults=False)
+    @common.route(
+        ctx,
+        "PUT",
+        VNET,
+        operation="createVirtualNetwork",
+        action="Microsoft.Network/virtualNetworks/write",
+        faults=False,
+    )
     def put_vnet(request: Request) -> Response:
         sub, rg, name = request.params["sub"], request.params["rg"], request.params["vnet"]
         common.require_group(ctx, sub, rg)
@@ -173,18 +180,30 @@ def register(ctx: Context) -> None:
             response.body = vnet_view(ctx, common.require(ctx, vnet_id))
         return response
 
-    @common.route(ctx, "GET", VNET, operation="getVirtualNetwork")
+    @common.route(ctx, "GET", VNET, operation="getVirtualNetwork", action="Microsoft.Network/virtualNetworks/read")
     def get_vnet(request: Request) -> Response:
         doc = common.require(ctx, _vnet_id(request), "virtual network")
         ctx.controls.raise_fault("virtualNetworkReadiness")  # the connection check that reads the network
         return Response(200, vnet_view(ctx, doc))
 
-    @common.route(ctx, "GET", VNET + r"/subnets/(?P<subnet>[^/]+)", operation="getSubnet")
+    @common.route(
+        ctx,
+        "GET",
+        VNET + r"/subnets/(?P<subnet>[^/]+)",
+        operation="getSubnet",
+        action="Microsoft.Network/virtualNetworks/subnets/read",
+    )
     def get_subnet(request: Request) -> Response:
         subnet_id = f"{_vnet_id(request)}/subnets/{request.params['subnet']}"
         return Response(200, subnet_view(common.require(ctx, subnet_id, "subnet")))
 
-    @common.route(ctx, "PUT", VNET + r"/subnets/(?P<subnet>[^/]+)", operation="createSubnet")
+    @common.route(
+        ctx,
+        "PUT",
+        VNET + r"/subnets/(?P<subnet>[^/]+)",
+        operation="createSubnet",
+        action="Microsoft.Network/virtualNetworks/subnets/write",
+    )
     def put_subnet(request: Request) -> Response:
         vnet = common.require(ctx, _vnet_id(request), "virtual network")
         subnet_id = f"{vnet['resource']['id']}/subnets/{request.params['subnet']}"
@@ -197,7 +216,13 @@ def register(ctx: Context) -> None:
             common.put(ctx, vnet)
         return Response(200 if existing else 201, subnet_view(doc))
 
-    @common.route(ctx, "GET", VNET + r"/usages", operation="listVirtualNetworkUsage")
+    @common.route(
+        ctx,
+        "GET",
+        VNET + r"/usages",
+        operation="listVirtualNetworkUsage",
+        action="Microsoft.Network/virtualNetworks/usages/read",
+    )
     def vnet_usage(request: Request) -> Response:
         vnet = common.require(ctx, _vnet_id(request), "virtual network")
         ctx.controls.raise_fault("subnetIpUsage")  # the connection check that reads it
@@ -215,7 +240,13 @@ def register(ctx: Context) -> None:
             )
         return Response(200, {"value": rows})
 
-    @common.route(ctx, "GET", VNET + r"/checkIPAddressAvailability", operation="checkIpAddressAvailability")
+    @common.route(
+        ctx,
+        "GET",
+        VNET + r"/checkIPAddressAvailability",
+        operation="checkIpAddressAvailability",
+        action="Microsoft.Network/virtualNetworks/CheckIPAddressAvailability/read",
+    )
     def check_ip(request: Request) -> Response:
         vnet = common.require(ctx, _vnet_id(request), "virtual network")
         wanted = request.q("ipAddress") or ""

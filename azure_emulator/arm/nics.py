@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from azure_emulator.arm import common, network, operations
+from azure_emulator.arm import common, network, operations, rbac
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = network.NS
@@ -29,7 +29,9 @@ def detach(ctx: Context, nic_id: str) -> None:
 
 
 def register(ctx: Context) -> None:
-    @common.route(ctx, "PUT", NIC, operation="createNic", faults=False)
+    @common.route(
+        ctx, "PUT", NIC, operation="createNic", action="Microsoft.Network/networkInterfaces/write", faults=False
+    )
     def put_nic(request: Request) -> Response:
         sub, rg, name = request.params["sub"], request.params["rg"], request.params["nic"]
         common.require_group(ctx, sub, rg)
@@ -52,6 +54,8 @@ def register(ctx: Context) -> None:
                 raise ApiError(
                     400, "InvalidResourceReference", f"Subnet {subnet_ref} referenced by {nic_id} was not found."
                 )
+            # ARM's linked access check: placing a NIC in a subnet is the subnet's join action (rbac.py)
+            rbac.authorize(ctx, request, "Microsoft.Network/virtualNetworks/subnets/join/action", subnet_ref)
             vnet = common.require(ctx, common.parent_of(subnet["resource"]["id"]), "virtual network")
             if vnet["resource"]["location"] != location:
                 where = vnet["resource"]["location"]
@@ -98,11 +102,13 @@ def register(ctx: Context) -> None:
             ctx, request, resource_id=nic_id, action="create", names=("createNic",), sync_status=201, location=location
         )
 
-    @common.route(ctx, "GET", NIC, operation="getNic")
+    @common.route(ctx, "GET", NIC, operation="getNic", action="Microsoft.Network/networkInterfaces/read")
     def get_nic(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, _nic_id(request), "network interface")))
 
-    @common.route(ctx, "DELETE", NIC, operation="deleteNic", faults=False)
+    @common.route(
+        ctx, "DELETE", NIC, operation="deleteNic", action="Microsoft.Network/networkInterfaces/delete", faults=False
+    )
     def delete_nic(request: Request) -> Response:
         nic = common.get(ctx, _nic_id(request))
         if nic is None:

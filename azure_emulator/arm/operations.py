@@ -173,7 +173,14 @@ def settle_due(ctx: Context) -> None:
 def register(ctx: Context) -> None:
     ops = common.SUB + r"/providers/(?P<ns>[^/]+)/locations/(?P<loc>[^/]+)"
 
-    @common.route(ctx, "GET", ops + r"/operations/(?P<op>[^/]+)", operation="pollOperation", kind="poll")
+    @common.route(
+        ctx,
+        "GET",
+        ops + r"/operations/(?P<op>[^/]+)",
+        operation="pollOperation",
+        action="{ns}/locations/operations/read",
+        kind="poll",
+    )
     def get_status(request: Request) -> Response:
         op = _operation(ctx, request)
         body: dict[str, Any] = {"name": op["id"], "status": op["status"], "startTime": op["startTime"]}
@@ -186,7 +193,14 @@ def register(ctx: Context) -> None:
             body["properties"] = op["detail"]
         return Response(200, body)
 
-    @common.route(ctx, "GET", ops + r"/operationResults/(?P<op>[^/]+)", operation="pollOperation", kind="poll")
+    @common.route(
+        ctx,
+        "GET",
+        ops + r"/operationResults/(?P<op>[^/]+)",
+        operation="pollOperation",
+        action="{ns}/locations/operationResults/read",
+        kind="poll",
+    )
     def get_result(request: Request) -> Response:
         op = _operation(ctx, request)
         if op["status"] == "InProgress":

@@ -9,7 +9,13 @@ from azure_emulator.server import ApiError, Context, Request, Response
 def register(ctx: Context) -> None:
     group = common.RG
 
-    @common.route(ctx, "PUT", group, operation="createResourceGroup")
+    @common.route(
+        ctx,
+        "PUT",
+        group,
+        operation="createResourceGroup",
+        action="Microsoft.Resources/subscriptions/resourceGroups/write",
+    )
     def put_group(request: Request) -> Response:
         sub, rg = request.params["sub"], request.params["rg"]
         body = common.body_object(request)
@@ -35,22 +41,44 @@ def register(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(201, common.shown(doc))
 
-    @common.route(ctx, "GET", group, operation="getResourceGroup")
+    @common.route(
+        ctx, "GET", group, operation="getResourceGroup", action="Microsoft.Resources/subscriptions/resourceGroups/read"
+    )
     def get_group(request: Request) -> Response:
         return Response(200, common.shown(common.require_group(ctx, request.params["sub"], request.params["rg"])))
 
-    @common.route(ctx, "HEAD", group, operation="getResourceGroup", kind="read")
+    @common.route(
+        ctx,
+        "HEAD",
+        group,
+        operation="getResourceGroup",
+        action="Microsoft.Resources/subscriptions/resourceGroups/read",
+        kind="read",
+    )
     def head_group(request: Request) -> Response:
         found = common.get(ctx, common.group_id(request.params["sub"], request.params["rg"]))
         return Response(204 if found else 404)
 
-    @common.route(ctx, "GET", common.SUB + r"/resourceGroups", operation="listResourceGroups")
+    @common.route(
+        ctx,
+        "GET",
+        common.SUB + r"/resourceGroups",
+        operation="listResourceGroups",
+        action="Microsoft.Resources/subscriptions/resourceGroups/read",
+    )
     def list_groups(request: Request) -> Response:
         prefix = f"/subscriptions/{request.params['sub']}/resourcegroups/".lower()
         docs = ctx.store.scan(common.RESOURCE, prefix, where=lambda d: d["resource"]["type"].endswith("resourceGroups"))
         return common.listing(ctx, request, docs)
 
-    @common.route(ctx, "DELETE", group, operation="deleteResourceGroup", faults=False)
+    @common.route(
+        ctx,
+        "DELETE",
+        group,
+        operation="deleteResourceGroup",
+        action="Microsoft.Resources/subscriptions/resourceGroups/delete",
+        faults=False,
+    )
     def delete_group(request: Request) -> Response:
         sub, rg = request.params["sub"], request.params["rg"]
         doc = common.get(ctx, common.group_id(sub, rg))

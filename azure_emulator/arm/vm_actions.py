@@ -19,7 +19,13 @@ def register(ctx: Context) -> None:
     for action in ACTIONS:
         _register_action(ctx, action)
 
-    @common.route(ctx, "POST", VM + r"/generalize", operation="generalizeVm")
+    @common.route(
+        ctx,
+        "POST",
+        VM + r"/generalize",
+        operation="generalizeVm",
+        action="Microsoft.Compute/virtualMachines/generalize/action",
+    )
     def generalize(request: Request) -> Response:
         vm = common.require(ctx, vm_id_of(request), "virtual machine")
         if vm["meta"].get("power") == "running":
@@ -30,14 +36,21 @@ def register(ctx: Context) -> None:
 
     disk = common.RG + r"/providers/Microsoft\.Compute/disks"
 
-    @common.route(ctx, "GET", disk + r"/(?P<disk>[^/]+)", operation="getDisk")
+    @common.route(ctx, "GET", disk + r"/(?P<disk>[^/]+)", operation="getDisk", action="Microsoft.Compute/disks/read")
     def get_disk(request: Request) -> Response:
         p = request.params
         return Response(
             200, common.shown(common.require(ctx, common.provider_id(p["sub"], p["rg"], NS, "disks", p["disk"])))
         )
 
-    @common.route(ctx, "PATCH", disk + r"/(?P<disk>[^/]+)", operation="updateDisk", faults=False)
+    @common.route(
+        ctx,
+        "PATCH",
+        disk + r"/(?P<disk>[^/]+)",
+        operation="updateDisk",
+        action="Microsoft.Compute/disks/write",
+        faults=False,
+    )
     def update_disk(request: Request) -> Response:
         p = request.params
         doc = common.require(ctx, common.provider_id(p["sub"], p["rg"], NS, "disks", p["disk"]), "disk")
@@ -78,7 +91,9 @@ def _grow(ctx: Context, disk: dict[str, Any], wanted: Any) -> None:
 def _register_action(ctx: Context, action: str) -> None:
     operation = f"{action}Vm"
 
-    @common.route(ctx, "POST", VM + f"/{action}", operation=operation, faults=False)
+    vm_action = f"Microsoft.Compute/virtualMachines/{action}/action"
+
+    @common.route(ctx, "POST", VM + f"/{action}", operation=operation, action=vm_action, faults=False)
     def act(request: Request) -> Response:
         vm = common.require(ctx, vm_id_of(request), "virtual machine")
         if vm["resource"]["properties"]["provisioningState"] != "Succeeded":

@@ -7,7 +7,7 @@ State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Err
 
 from __future__ import annotations
 
-from azure_emulator.graph import batch, devices, groups, notifications, skus, users
+from azure_emulator.graph import batch, devices, groups, notifications, service_principals, skus, users
 from azure_emulator.graph.common import GraphRoutes
 from azure_emulator.server import Context
 
@@ -20,5 +20,6 @@ def register(ctx: Context) -> None:
     skus.register(ctx, routes)
     groups.register(ctx, routes, notifier.changed)
     devices.register(ctx, routes)
+    service_principals.register(ctx, routes)
     batch.register(ctx, routes)
     notifications.register(ctx, routes, notifier)

@@ -38,8 +38,12 @@ SKUS: tuple[Sku, ...] = (
     *(Sku(*line.split("\t")) for line in PUBLISHED.read_text().splitlines()[1:]),
     # a license that grants no Cloud PC (Microsoft 365 E3; one of its plans), so clients must pick the Windows 365
     # SKUs out of a user's licenses
-    Sku("05e9a617-0261-4cee-bb44-138d3ef5d965", "SPE_E3", "efb87545-963c-4e0d-99df-69c6916d9eb0",
-        "EXCHANGE_S_ENTERPRISE"),
+    Sku(
+        "05e9a617-0261-4cee-bb44-138d3ef5d965",
+        "SPE_E3",
+        "efb87545-963c-4e0d-99df-69c6916d9eb0",
+        "EXCHANGE_S_ENTERPRISE",
+    ),
 )
 # skuIds this emulator handed out before it carried Microsoft's (a saved state may hold them): read as the same SKU
 LEGACY_SKU_IDS = {

@@ -1,11 +1,22 @@
-"""What the app needs in a customer's tenant: Graph application permissions and Azure roles, each with its reason.
+"""What the app needs in a customer's tenant: Graph application permissions and Azure actions, each with its reason.
 
-One list, read by the onboarding report (`shared/services/onboarding.py`) and said in the README's deploy section.
+One list, read by the onboarding report (`shared/services/onboarding.py`), by the custom role it offers, and said in
+the README's onboarding section. Each Azure action names the scope it is needed at: the subscription of a site
+(capacity reads and the polling of long-running operations, which ARM serves at subscription scope), a site's
+resource group (everything the app makes), and the resource group of a connection's virtual network (joining its
+subnet, and the health checks' reads). Action names are Microsoft's resource provider operations
+(https://learn.microsoft.com/azure/role-based-access-control/resource-provider-operations).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any, Literal
+
+ActionScope = Literal["subscription", "resourceGroup", "network"]
+CUSTOM_ROLE_NAME = "Cloud PC provisioning"
+CUSTOM_ROLE_DESCRIPTION = "What the Cloud PC provisioning service does in a customer's subscription, and no more."
 
 
 @dataclass(frozen=True)
@@ -15,47 +26,153 @@ class GraphPermission:
 
 
 @dataclass(frozen=True)
-class AzureRole:
+class AzureAction:
+    action: str
+    scope: ActionScope
+    reason: str
+
+
+@dataclass(frozen=True)
+class BuiltInRole:
+    """A built-in role that covers part of the app's actions, for admins who prefer them to the custom role."""
+
     name: str
     role_definition_id: str  # the built-in role's GUID
-    actions: tuple[str, ...]  # what the app does with it, as ARM's permissions name actions
-    reason: str
+    scope: ActionScope
+    over_grants: str  # what it allows beyond the app's actions, from Microsoft's published definition
 
 
 GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     GraphPermission("User.Read.All", "reads the users in assigned groups and the licenses they hold"),
-    GraphPermission("GroupMember.Read.All", "reads the members of the groups policies are assigned to"),
+    GraphPermission(
+        "Group.Read.All",
+        "reads the groups policies are assigned to and their members, and subscribes to their change notifications "
+        "(Graph requires it for subscriptions on groups)",
+    ),
     GraphPermission("Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes"),
     GraphPermission(
         "DeviceManagementManagedDevices.ReadWrite.All", "enrolls Cloud PCs in Intune and retires them when they go"
     ),
-    GraphPermission("LicenseAssignment.ReadWrite.All", "moves a user's Windows 365 license when a Cloud PC is resized"),
+    GraphPermission(
+        "LicenseAssignment.ReadWrite.All",
+        "reads the tenant's Windows 365 licenses (subscribedSkus) and moves a user's license when a Cloud PC is resized",
+    ),
 )
 
-# on each site's resource group (the site's subscription also works)
-AZURE_ROLES: tuple[AzureRole, ...] = (
-    AzureRole(
-        "Virtual Machine Contributor",
-        "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
-        ("Microsoft.Compute/virtualMachines/write", "Microsoft.Compute/virtualMachines/delete"),
-        "creates, resizes, restarts and deletes the VMs of Cloud PCs and session hosts",
+
+def _actions(scope: ActionScope, reason: str, *actions: str) -> tuple[AzureAction, ...]:
+    return tuple(AzureAction(action, scope, reason) for action in actions)
+
+
+AZURE_ACTIONS: tuple[AzureAction, ...] = (
+    *_actions(
+        "subscription", "checks a region's VM sizes and vCPU quota before it creates VMs",
+        "Microsoft.Compute/skus/read", "Microsoft.Compute/locations/usages/read",
     ),
-    AzureRole(
-        "Network Contributor",
-        "4d97b98b-1d4f-4787-a291-c67834d212e7",
-        ("Microsoft.Network/networkInterfaces/write", "Microsoft.Network/virtualNetworks/subnets/join/action"),
-        "makes each VM's network interface in the site's subnet",
+    *_actions(
+        "subscription", "follows the long-running operations of its VM, NIC and image writes",
+        "Microsoft.Compute/locations/operations/read", "Microsoft.Network/locations/operations/read",
     ),
-    AzureRole(
-        "Desktop Virtualization Contributor",
-        "082f0a83-3be5-4ba1-904c-961cca79b387",
-        ("Microsoft.DesktopVirtualization/hostPools/write",),
-        "makes the host pools, application groups and workspaces of Spot Groups",
+    *_actions(
+        "resourceGroup", "creates, resizes, restarts and deletes the VMs of Cloud PCs and session hosts",
+        "Microsoft.Resources/subscriptions/resourceGroups/read",
+        "Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/write",
+        "Microsoft.Compute/virtualMachines/delete", "Microsoft.Compute/virtualMachines/instanceView/read",
+        "Microsoft.Compute/virtualMachines/start/action", "Microsoft.Compute/virtualMachines/restart/action",
+        "Microsoft.Compute/virtualMachines/deallocate/action", "Microsoft.Compute/virtualMachines/powerOff/action",
+        "Microsoft.Compute/disks/read", "Microsoft.Compute/disks/write",
     ),
-    AzureRole(
-        "Role Based Access Control Administrator",
-        "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
-        ("Microsoft.Authorization/roleAssignments/write",),
-        "gives each user the VM sign-in role on their own Cloud PC (limit it to the two VM sign-in roles)",
+    *_actions(
+        "resourceGroup", "joins VMs to the domain, enrolls them and configures them after provisioning",
+        "Microsoft.Compute/virtualMachines/extensions/read", "Microsoft.Compute/virtualMachines/extensions/write",
+        "Microsoft.Compute/virtualMachines/runCommands/read", "Microsoft.Compute/virtualMachines/runCommands/write",
     ),
-)
+    *_actions(
+        "resourceGroup", "makes and removes each VM's network interface",
+        "Microsoft.Network/networkInterfaces/read", "Microsoft.Network/networkInterfaces/write",
+        "Microsoft.Network/networkInterfaces/delete", "Microsoft.Network/networkInterfaces/join/action",
+    ),
+    *_actions(
+        "resourceGroup", "builds image sets: captures a VM into a gallery image version, reads managed images",
+        "Microsoft.Compute/virtualMachines/generalize/action",
+        "Microsoft.Compute/images/read", "Microsoft.Compute/images/write", "Microsoft.Compute/images/delete",
+        "Microsoft.Compute/galleries/read", "Microsoft.Compute/galleries/write",
+        "Microsoft.Compute/galleries/images/read", "Microsoft.Compute/galleries/images/write",
+        "Microsoft.Compute/galleries/images/delete", "Microsoft.Compute/galleries/images/versions/read",
+        "Microsoft.Compute/galleries/images/versions/write", "Microsoft.Compute/galleries/images/versions/delete",
+    ),
+    *_actions(
+        "resourceGroup", "makes the host pools, application groups and workspaces of Spot Groups",
+        "Microsoft.DesktopVirtualization/hostpools/read", "Microsoft.DesktopVirtualization/hostpools/write",
+        "Microsoft.DesktopVirtualization/hostpools/delete",
+        "Microsoft.DesktopVirtualization/hostpools/retrieveRegistrationToken/action",
+        "Microsoft.DesktopVirtualization/hostpools/sessionhosts/read",
+        "Microsoft.DesktopVirtualization/hostpools/sessionhosts/write",
+        "Microsoft.DesktopVirtualization/hostpools/sessionhosts/delete",
+        "Microsoft.DesktopVirtualization/applicationgroups/read",
+        "Microsoft.DesktopVirtualization/applicationgroups/write",
+        "Microsoft.DesktopVirtualization/applicationgroups/delete",
+        "Microsoft.DesktopVirtualization/workspaces/read", "Microsoft.DesktopVirtualization/workspaces/write",
+        "Microsoft.DesktopVirtualization/workspaces/delete",
+    ),
+    *_actions(
+        "resourceGroup", "gives each user the VM sign-in role on their own Cloud PC, and takes it back",
+        "Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Authorization/roleAssignments/delete", "Microsoft.Authorization/permissions/read",
+    ),
+    *_actions(
+        "network", "places each VM's network interface in the connection's subnet and checks the network's health",
+        "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/read",
+        "Microsoft.Network/virtualNetworks/subnets/join/action", "Microsoft.Network/virtualNetworks/usages/read",
+        "Microsoft.Network/virtualNetworks/CheckIPAddressAvailability/read",
+        "Microsoft.Authorization/permissions/read",
+    ),
+)  # fmt: skip
+
+# the built-in alternative to the custom role, and what each grants beyond the app's actions
+BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
+    BuiltInRole(
+        "Virtual Machine Contributor", "9980e02c-c2be-4d73-94e8-173b1dc7cf3c", "resourceGroup",
+        "every VM, scale set, availability set and disk action, storage account keys (listKeys), backup vault writes, "
+        "serial console; and not the gallery or managed image actions, which need another role",
+    ),
+    BuiltInRole(
+        "Network Contributor", "4d97b98b-1d4f-4787-a291-c67834d212e7", "network",
+        "every Microsoft.Network action: the whole network can be changed or deleted",
+    ),
+    BuiltInRole(
+        "Desktop Virtualization Contributor", "082f0a83-3be5-4ba1-904c-961cca79b387", "resourceGroup",
+        "every Microsoft.DesktopVirtualization action and resource deployments",
+    ),
+    BuiltInRole(
+        "Role Based Access Control Administrator", "f58310d9-a9f6-439a-9e8d-f62e7b41a168", "resourceGroup",
+        "assigning any role, Owner included: narrow it with a condition to the two VM sign-in roles, or use "
+        "Virtual Machine Data Access Administrator, which may assign only those",
+    ),
+    BuiltInRole(
+        "Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7", "subscription",
+        "reading every resource of the subscription (*/read)",
+    ),
+)  # fmt: skip
+
+
+def actions_at(scope: ActionScope) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(a.action for a in AZURE_ACTIONS if a.scope == scope))
+
+
+def custom_role(subscription_ids: list[str]) -> dict[str, Any]:
+    """The custom role with exactly the app's actions, as `az role definition create --role-definition` takes it."""
+    return {
+        "Name": CUSTOM_ROLE_NAME,
+        "IsCustom": True,
+        "Description": CUSTOM_ROLE_DESCRIPTION,
+        "Actions": list(dict.fromkeys(a.action for a in AZURE_ACTIONS)),
+        "NotActions": [],
+        "DataActions": [],
+        "NotDataActions": [],
+        "AssignableScopes": [f"/subscriptions/{s}" for s in sorted(set(subscription_ids))],
+    }
+
+
+def custom_role_command(subscription_ids: list[str]) -> str:
+    return f"az role definition create --role-definition '{json.dumps(custom_role(subscription_ids))}'"

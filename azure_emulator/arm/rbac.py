@@ -1,0 +1,202 @@
+"""Azure RBAC as ARM enforces it: role definitions (Microsoft's built-in ones and custom ones), the role assignments
+of a principal at a scope and above, and the check every ARM request passes before its handler runs.
+
+How ARM decides (https://learn.microsoft.com/azure/role-based-access-control/overview#how-azure-rbac-determines-if-a-user-has-access-to-a-resource):
+a caller may perform an action at a scope when one of its role assignments at that scope or above (management
+group, subscription, resource group, resource: here, a prefix of the request's path) holds a role definition
+whose permissions grant it: an `actions` entry matches (`*` is a wildcard, case-insensitive) and no `notActions`
+entry of the same permission block does (https://learn.microsoft.com/azure/role-based-access-control/role-definitions#actions).
+Refused: 403 `AuthorizationFailed`, naming the client, the action and the scope
+(https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---unable-to-assign-a-role).
+
+Some writes are checked on a second resource too, as ARM's linked access checks are: a NIC placed in a subnet
+needs `Microsoft.Network/virtualNetworks/subnets/join/action` there, a VM needs `.../networkInterfaces/join/action`
+on its NIC and read on its image (https://learn.microsoft.com/azure/virtual-network/virtual-network-network-interface#permissions).
+
+Who is checked: an app's token (`idtyp: app`, the client-credentials grant) and a managed identity's. The tokens
+`POST /emulator/token` issues stand in for the customer's own administrator, signed in with `az login`, who owns
+the subscriptions they set up; they are not checked, as an Owner at subscription scope would pass every check here.
+Conditions (ABAC) on role assignments are not evaluated: an assignment with a condition grants nothing here,
+so the emulator is never kinder than Azure about one.
+
+Built-in roles come from `built_in_roles.json` (Microsoft's published definitions, with their source and date).
+Custom roles are resources `{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from azure_emulator.arm import common
+from azure_emulator.server import ApiError, Context, Request
+
+DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
+ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
+DATA_FILE = Path(__file__).with_name("built_in_roles.json")
+GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+# the actions every ARM route of the emulator names (filled in by `common.route` at registration), with the
+# built-in roles' own: what a custom role's actions are checked against, as ARM checks them against its providers'
+OPERATIONS: set[str] = {
+    "Microsoft.Network/virtualNetworks/subnets/join/action",
+    "Microsoft.Network/networkInterfaces/join/action",
+}  # and the linked access checks' actions
+
+
+@cache
+def built_in_roles() -> dict[str, dict[str, Any]]:
+    """Microsoft's built-in role definitions by lower-cased GUID, as ARM shows them."""
+    data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
+    roles: dict[str, dict[str, Any]] = {}
+    for role in data["roles"]:
+        guid = role["id"].lower()
+        roles[guid] = {
+            "id": f"/providers/{DEFINITION_TYPE}/{guid}", "name": guid, "type": DEFINITION_TYPE,
+            "properties": {
+                "roleName": role["roleName"], "type": "BuiltInRole", "description": "",
+                "assignableScopes": ["/"], "permissions": role["permissions"],
+            },
+        }  # fmt: skip
+    return roles
+
+
+def known_actions(data: bool = False) -> set[str]:
+    """Every action the emulated providers have: their routes' and those the built-in roles name outright (with
+    `data`, the data actions the built-in roles name)."""
+    field = "dataActions" if data else "actions"
+    named = {
+        action.lower()
+        for role in built_in_roles().values()
+        for block in role["properties"]["permissions"]
+        for action in block.get(field, [])
+        if "*" not in action
+    }
+    return named if data else named | {action.lower() for action in OPERATIONS}
+
+
+def matches(pattern: str, action: str) -> bool:
+    """An ARM action pattern (`*` a wildcard anywhere, case-insensitive) against one action."""
+    return fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def grants(permissions: Iterable[dict[str, Any]], action: str) -> bool:
+    """Whether a permission block grants `action`: an `actions` match that no `notActions` of its block takes back."""
+    return any(
+        any(matches(a, action) for a in block.get("actions", []))
+        and not any(matches(n, action) for n in block.get("notActions", []))
+        for block in permissions
+    )
+
+
+def definition_id_guid(role_definition_id: str) -> str:
+    return role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+def find_definition(ctx: Context, role_definition_id: str) -> dict[str, Any] | None:
+    """A built-in role by its GUID, or a custom one by its full id or its GUID under any scope of the store."""
+    guid = definition_id_guid(role_definition_id)
+    built_in = built_in_roles().get(guid)
+    if built_in is not None:
+        return built_in
+    for doc in custom_definitions(ctx):
+        if doc["resource"]["name"].lower() == guid:
+            return dict(doc["resource"])
+    return None
+
+
+def custom_definitions(ctx: Context) -> list[dict[str, Any]]:
+    return ctx.store.scan(common.RESOURCE, where=lambda d: d["resource"]["type"] == DEFINITION_TYPE)
+
+
+def all_definitions(ctx: Context) -> list[dict[str, Any]]:
+    """The built-in roles and the custom ones, as ARM shows them."""
+    return [*built_in_roles().values(), *(doc["resource"] for doc in custom_definitions(ctx))]
+
+
+def under(scope: str, path: str) -> bool:
+    """Whether `path` is `scope` or inside it (ARM scopes are case-insensitive)."""
+    s, p = scope.lower().rstrip("/"), path.lower().rstrip("/")
+    return s in ("", "/") or p == s or p.startswith(s + "/")
+
+
+def assignments_of(ctx: Context, principal_id: str, path: str) -> list[dict[str, Any]]:
+    """The principal's role assignments at `path` or above."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 2 or parts[0].lower() != "subscriptions":
+        return []
+    sub = parts[1]
+    return [
+        doc["resource"] for doc in ctx.store.scan(
+            common.RESOURCE, f"/subscriptions/{sub}".lower(), where=lambda d: d["resource"]["type"] == ASSIGNMENT_TYPE
+        )
+        if doc["resource"]["properties"]["principalId"].lower() == principal_id.lower()
+        and under(doc["resource"]["properties"]["scope"], path)
+    ]  # fmt: skip
+
+
+def permissions_at(ctx: Context, principal_id: str, path: str) -> list[dict[str, Any]]:
+    """The permission blocks of every role the principal holds at `path` or above (conditional ones grant nothing)."""
+    blocks: list[dict[str, Any]] = []
+    for assignment in assignments_of(ctx, principal_id, path):
+        if assignment["properties"].get("condition"):
+            continue
+        definition = find_definition(ctx, assignment["properties"]["roleDefinitionId"])
+        if definition is not None:
+            blocks.extend(definition["properties"]["permissions"])
+    return blocks
+
+
+def checked(request: Request) -> bool:
+    """Whether RBAC applies to the caller: an app or a managed identity, not the emulator's administrator."""
+    claims = request.claims or {}
+    return claims.get("idtyp") == "app"
+
+
+def authorize(ctx: Context, request: Request, action: str, scope: str | None = None) -> None:
+    """403 AuthorizationFailed unless the caller may perform `action` at `scope` (the request's own path)."""
+    if not checked(request):
+        return
+    path = scope if scope is not None else request.path.removeprefix("/arm")
+    claims = request.claims or {}
+    principal = str(claims.get("oid") or "")
+    if grants(permissions_at(ctx, principal, path), action):
+        return
+    client = str(claims.get("appid") or principal)
+    raise ApiError(
+        403,
+        "AuthorizationFailed",
+        f"The client '{client}' with object id '{principal}' does not have authorization to perform action "
+        f"'{action}' over scope '{path}' or the scope is invalid. If access was recently granted, please refresh "
+        "your credentials.",
+    )
+
+
+def check_actions(actions: list[Any], field: str, data: bool = False) -> None:
+    """A custom role's actions must name operations the providers have, as ARM refuses others
+    (InvalidActionOrNotAction; https://learn.microsoft.com/azure/role-based-access-control/custom-roles)."""
+    known = known_actions(data)
+    code = "InvalidDataActionOrNotDataAction" if data else "InvalidActionOrNotAction"
+    namespaces = {action.split("/", 1)[0] for action in known}
+    for action in actions:
+        if not isinstance(action, str) or not action:
+            raise ApiError(400, "InvalidRoleDefinition", f"'{field}' must be a list of action strings.")
+        if action == "*" or action.startswith("*/"):
+            continue
+        namespace = action.split("/", 1)[0].lower()
+        if "*" not in namespace and namespace not in namespaces:
+            raise ApiError(
+                400, code,
+                "The resource provider referenced in the action is not returned in the list of providers from "
+                "Azure Resource Manager.",
+            )  # fmt: skip
+        if not any(matches(action, op) for op in known):
+            raise ApiError(
+                400,
+                "InvalidActionOrNotAction",
+                f"'{action}' does not match any of the actions supported by the providers.",
+            )
