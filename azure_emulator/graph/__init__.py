@@ -2,7 +2,9 @@
 
 State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Errors are Graph's
 `{"error": {"code", "message"}}`; throttling answers 429 with `Retry-After` (budgets per app and tenant:
-`PUT /emulator/throttles/graph` and `/emulator/throttles/graphIntuneWrites` change them).
+`PUT /emulator/throttles/graph` and `/emulator/throttles/graphIntuneWrites` change them). An app-only token needs one
+of the operation's application permissions (Microsoft's tables, in permissions.json) in its `roles`, else 403
+`Authorization_RequestDenied`; the tenant's consent (`PUT /emulator/tenants/{tid}/apps/{appId}`) sets those roles.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What every emulated Graph route shares: the version prefix, the token's audience, throttling, latency, errors."""
+"""What every emulated Graph route shares: the version prefix, the token's audience, application permissions,
+throttling, latency, errors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from azure_emulator.graph import permissions
 from azure_emulator.server import ApiError, Context, Handler, Kind, Request, Response
 
 VERSIONS = ("v1.0", "beta")
@@ -66,12 +68,23 @@ class GraphRoutes:
         kind: Kind | None = None,
         versions: tuple[str, ...] = VERSIONS,
         throttle: tuple[str, tuple[float, float]] = DIRECTORY_THROTTLE,
+        resource: permissions.ResourceOf | None = None,
     ) -> Callable[[Handler], Handler]:
+        """Register `operation`; `resource` names what a resource-dependent operation's permission depends on.
+
+        Raises MissingPermissions when permissions.json has no entry for `operation`: no Graph route is served
+        without the application permissions Microsoft documents for it.
+        """
+        entry = permissions.entry(operation)
         prefix = "/graph/(?P<version>" + "|".join(v.replace(".", r"\.") for v in versions) + ")"
 
         def register(handler: Handler) -> Handler:
             def graph_handler(request: Request) -> Response:
                 self._check_audience(request)
+                denied = self._check_permissions(request, entry, resource)
+                if denied is not None:
+                    self._log(request, denied.status)
+                    return denied
                 self._throttle(request, DIRECTORY_THROTTLE)
                 if throttle is not DIRECTORY_THROTTLE:  # Intune writes have a budget of their own as well
                     self._throttle(request, throttle)
@@ -111,6 +124,34 @@ class GraphRoutes:
                 "Access token validation failure. Invalid audience.",
                 {"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'},
             )
+
+    def _check_permissions(
+        self, request: Request, entry: permissions.Entry, resource: permissions.ResourceOf | None
+    ) -> Response | None:
+        """Graph's 403 for an app-only token whose `roles` hold none of the operation's application permissions.
+
+        Only app-only tokens (`idtyp` app: the client-credentials grant's, a managed identity's) are limited by
+        application permissions. Any other token stands in for the customer's own administrator signed in with
+        delegated rights: what a delegated call may do is the intersection of its scopes and the user's directory
+        roles, which the emulator does not model, and an administrator may do everything it serves.
+        """
+        claims = request.claims or {}
+        if claims.get("idtyp") != "app":
+            return None
+        options = entry.options(resource(request) if resource is not None and entry.by_resource else None)
+        if permissions.allowed(options, claims.get("roles")):
+            return None
+        # Graph names no permission here; the app looks the operation up in permissions.json itself
+        request_id = request.headers.get("client-request-id") or str(uuid.uuid4())
+        inner = {"date": now_iso(), "request-id": request_id, "client-request-id": request_id}
+        body = {
+            "error": {
+                "code": "Authorization_RequestDenied",
+                "message": "Insufficient privileges to complete the operation.",
+                "innerError": inner,
+            }
+        }
+        return Response(403, body, {"request-id": request_id, "client-request-id": request_id})
 
     def _throttle(self, request: Request, throttle: tuple[str, tuple[float, float]]) -> None:
         name, default = throttle

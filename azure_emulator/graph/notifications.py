@@ -218,7 +218,18 @@ def register(ctx: Context, routes: GraphRoutes, notifier: Notifier) -> None:
             raise ApiError(404, "ResourceNotFound", f"The object was not found: subscription '{sub_id}'.")
         return sub
 
-    @routes.route("POST", r"/subscriptions", "createSubscription")
+    def requested_resource(request: Request) -> str | None:
+        """The resource a new subscription asks for: its permission is the one an app-only caller needs."""
+        body = request.json()
+        return str(body.get("resource") or "").strip("/").lower() if isinstance(body, dict) else None
+
+    def stored_resource(request: Request) -> str | None:
+        """The resource of an existing subscription, which managing it needs the permission of."""
+        tid = str((request.claims or {}).get("tid") or "")
+        sub = store.get(SUBSCRIPTION, f"{tid}/{request.params['subscription'].lower()}")
+        return str(sub["resource"]) if sub else None
+
+    @routes.route("POST", r"/subscriptions", "createSubscription", resource=requested_resource)
     def create(request: Request) -> Response:
         tid, body, claims = request.tenant, request.json(), request.claims or {}
         change_types = [c.strip() for c in str(body.get("changeType") or "").split(",") if c.strip()]
@@ -253,19 +264,19 @@ def register(ctx: Context, routes: GraphRoutes, notifier: Notifier) -> None:
         shown = _shown(sub, with_client_state=True)
         return Response(201, {"@odata.context": odata_context(request, "subscriptions/$entity"), **shown})
 
-    @routes.route("GET", r"/subscriptions", "listSubscriptions")
+    @routes.route("GET", r"/subscriptions", "listSubscriptions", resource=lambda request: None)
     def list_all(request: Request) -> Response:
         appid = (request.claims or {}).get("appid")
         value = [_shown(s) for s in notifier.live(request.tenant) if s.get("applicationId") == appid]
         return Response(200, {"@odata.context": odata_context(request, "subscriptions"), "value": value})
 
-    @routes.route("GET", r"/subscriptions/(?P<subscription>[^/]+)", "getSubscription")
+    @routes.route("GET", r"/subscriptions/(?P<subscription>[^/]+)", "getSubscription", resource=stored_resource)
     def read(request: Request) -> Response:
         return Response(
             200, {"@odata.context": odata_context(request, "subscriptions/$entity"), **_shown(get_live(request))}
         )
 
-    @routes.route("PATCH", r"/subscriptions/(?P<subscription>[^/]+)", "renewSubscription")
+    @routes.route("PATCH", r"/subscriptions/(?P<subscription>[^/]+)", "renewSubscription", resource=stored_resource)
     def renew(request: Request) -> Response:
         body = request.json()
         with store.transaction():
@@ -277,12 +288,17 @@ def register(ctx: Context, routes: GraphRoutes, notifier: Notifier) -> None:
             store.put(SUBSCRIPTION, f"{sub['tenantId']}/{sub['id']}", sub)
         return Response(200, {"@odata.context": odata_context(request, "subscriptions/$entity"), **_shown(sub)})
 
-    @routes.route("POST", r"/subscriptions/(?P<subscription>[^/]+)/reauthorize", "reauthorizeSubscription")
+    @routes.route(
+        "POST",
+        r"/subscriptions/(?P<subscription>[^/]+)/reauthorize",
+        "reauthorizeSubscription",
+        resource=stored_resource,
+    )
     def reauthorize(request: Request) -> Response:
         get_live(request)
         return Response(204)
 
-    @routes.route("DELETE", r"/subscriptions/(?P<subscription>[^/]+)", "deleteSubscription")
+    @routes.route("DELETE", r"/subscriptions/(?P<subscription>[^/]+)", "deleteSubscription", resource=stored_resource)
     def delete(request: Request) -> Response:
         sub = get_live(request)
         store.delete(SUBSCRIPTION, f"{sub['tenantId']}/{sub['id']}")
