@@ -72,12 +72,12 @@ var deploymentContainer = 'app-package-${take(token, 8)}'
 var useScheduler = durableBackend == 'durableTaskScheduler'
 var grantUser = !empty(principalId)
 
-// built-in role definitions (Azure RBAC), least privilege for what the app does with each resource
+// built-in role definitions (Azure RBAC), least privilege for what the app does with each resource (the vault's
+// roles are in vault.bicep)
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // host: leases, deployment package
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // triggers and Durable control queues
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // the app's tables and Durable history
-  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // domain-join secrets and the app's own keys
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // telemetry with Entra auth
   durableTaskDataContributor: '0ad04412-c4d5-4796-b79c-f76d14c8d402' // the Durable Task Scheduler's task hub
 }
