@@ -1,6 +1,8 @@
 // The service in one resource group: a Flex Consumption Function App running as a user-assigned identity, with
-// identity-only storage, Key Vault (RBAC), Log Analytics and Application Insights (Entra auth only), and either
-// Azure Storage or the Durable Task Scheduler as the Durable backend. Plain resources: no registry modules.
+// identity-only storage, Key Vault (RBAC, vault.bicep), Log Analytics and Application Insights (Entra auth only), and
+// either Azure Storage or the Durable Task Scheduler as the Durable backend. Plain resources: no registry modules.
+// Flex Consumption refuses or ignores a list of site properties and app settings (tests/unit/test_infra_template.py
+// keeps Microsoft's list): runtime, scale and deployment live in functionAppConfig, not in siteConfig or settings.
 targetScope = 'resourceGroup'
 
 @minLength(1)
@@ -17,6 +19,28 @@ param location string = resourceGroup().location
 ])
 @description('Durable backend: azureStorage (in the app\'s storage account, up to 16 control-queue partitions) or durableTaskScheduler (a managed scheduler, for higher orchestration throughput).')
 param durableBackend string = 'azureStorage'
+
+@allowed([
+  'Consumption'
+  'Dedicated'
+])
+@description('Durable Task Scheduler SKU (durableTaskScheduler only): Consumption (preview, billed per action, up to 500 actions a second) or Dedicated (billed per capacity unit, 2,000 actions a second each).')
+param schedulerSku string = 'Consumption'
+
+@minValue(1)
+@maxValue(3)
+@description('Capacity units of a Dedicated scheduler (1 to 3; 3 for high availability); ignored by Consumption.')
+param schedulerCapacity int = 1
+
+@allowed([
+  'LRS'
+  'ZRS'
+])
+@description('Storage redundancy: LRS, or ZRS only in a region with availability zones (ZRS is refused elsewhere).')
+param storageRedundancy string = 'LRS'
+
+@description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID): read access to tables, queues, secrets and the scheduler\'s dashboard. Empty: no user role.')
+param principalId string = ''
 
 @description('Audiences a caller\'s token must name: the API app registration (api://<client id>).')
 param authAudience string
@@ -43,18 +67,26 @@ var tags = {
   'azd-env-name': environmentName
 }
 var appName = 'func-${environmentName}-${token}'
-var storageName = take('st${replace(environmentName, '-', '')}${token}', 24)
+var storageName = toLower(take('st${replace(environmentName, '-', '')}${token}', 24))
 var deploymentContainer = 'app-package-${take(token, 8)}'
 var useScheduler = durableBackend == 'durableTaskScheduler'
+var grantUser = !empty(principalId)
 
-// built-in role definitions (Azure RBAC), least privilege for what the app does with each resource
+// built-in role definitions (Azure RBAC), least privilege for what the app does with each resource (the vault's
+// roles are in vault.bicep)
 var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // host: leases, deployment package
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // triggers and Durable control queues
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // the app's tables and Durable history
-  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // domain-join secrets and the app's own keys
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // telemetry with Entra auth
   durableTaskDataContributor: '0ad04412-c4d5-4796-b79c-f76d14c8d402' // the Durable Task Scheduler's task hub
+}
+// the deploying user's roles (principalId): reading what the app stores, and the scheduler's dashboard, which needs
+// Durable Task Data Contributor (Microsoft's dashboard page); the user's Key Vault Secrets User is in vault.bicep
+var userRoles = {
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
+  storageQueueDataReader: '19e7f393-937e-4f77-808e-94535e297925'
+  durableTaskDataContributor: roles.durableTaskDataContributor
 }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
@@ -89,14 +121,14 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   // #checkov:skip=CKV_AZURE_59:Flex Consumption without a virtual network reaches its storage over the public endpoint; shared keys are off, so every request needs the identity's Entra token
-  // #checkov:skip=CKV_AZURE_206:zone-redundant (ZRS) in the region; orchestration state has no use in another region without a second deployment there
-  // #checkov:skip=CKV_AZURE_43:the name is computed (take('st...', 24), lower case letters and digits), which the check cannot evaluate
+  // #checkov:skip=CKV_AZURE_206:replicated within the region only (LRS, or ZRS where the deployer says it has zones: storageRedundancy); orchestration state has no use in another region without a second deployment there
+  // #checkov:skip=CKV_AZURE_43:the name is computed while deploying (storageName: 'st', the environment name without hyphens and the token, lower-cased, at most 24 characters), which the check cannot evaluate
   name: storageName
   location: location
   tags: tags
   kind: 'StorageV2'
   sku: {
-    name: 'Standard_ZRS'
+    name: 'Standard_${storageRedundancy}'
   }
   properties: {
     allowSharedKeyAccess: false // identity only: no account key can be used
@@ -134,26 +166,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  // #checkov:skip=CKV_AZURE_189:the app runs without a virtual network, so the vault's public endpoint stays on; access is by Entra RBAC only
-  name: take('kv-${token}', 24)
-  location: location
-  tags: tags
-  properties: {
-    tenantId: subscription().tenantId
-    sku: {
-      family: 'A'
-      name: 'standard'
-    }
-    enableRbacAuthorization: true
-    enableSoftDelete: true
-    softDeleteRetentionInDays: 90
-    enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      defaultAction: 'Allow' // #checkov:skip=CKV_AZURE_109:the app runs without a virtual network; every read is authorized by Entra RBAC
-      bypass: 'AzureServices'
-    }
+module vault 'vault.bicep' = {
+  name: 'vault-${token}'
+  params: {
+    token: token
+    appPrincipalId: identity.properties.principalId
+    principalId: principalId
+    location: location
+    tags: tags
   }
 }
 
@@ -162,7 +182,10 @@ resource scheduler 'Microsoft.DurableTask/schedulers@2025-11-01' = if (useSchedu
   location: location
   tags: tags
   properties: {
-    sku: {
+    sku: (schedulerSku == 'Dedicated') ? {
+      name: 'Dedicated'
+      capacity: schedulerCapacity
+    } : {
       name: 'Consumption'
     }
     ipAllowlist: [
@@ -176,7 +199,7 @@ resource scheduler 'Microsoft.DurableTask/schedulers@2025-11-01' = if (useSchedu
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
-  // #checkov:skip=CKV_AZURE_225:Flex Consumption zone redundancy exists only in some regions; set it per region where available
+  // #checkov:skip=CKV_AZURE_225:Flex Consumption zone redundancy needs a region with zones and then at least two always-ready instances for each group that has any; this template keeps one for durable, so zone redundancy is a per-region, per-cost choice
   name: 'plan-${environmentName}-${token}'
   location: location
   tags: tags
@@ -203,7 +226,7 @@ var appSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   ARM_ENDPOINT: environment().resourceManager
   GRAPH_ENDPOINT: 'https://graph.microsoft.com'
-  KEY_VAULT_URL: vault.properties.vaultUri
+  KEY_VAULT_URL: vault.outputs.uri
   APP_CLIENT_ID: appClientId
   NOTIFICATION_URL: 'https://${appName}.azurewebsites.net/api/directoryNotifications'
   AUTH_AUDIENCE: authAudience
@@ -215,6 +238,8 @@ var appSettings = {
   PROVISIONING_MAX_ATTEMPTS: '3'
   DIRECTORY_EVENTS_QUEUE: 'directory-events'
   BULK_ACTIONS_QUEUE: 'bulk-actions'
+  // the Python worker exports its own OpenTelemetry to Application Insights (host.json telemetryMode OpenTelemetry)
+  PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
 }
 // the Scheduler replaces the host.json storage provider through the host's own override settings
 var schedulerSettings = {
@@ -226,7 +251,8 @@ var schedulerSettings = {
 resource app 'Microsoft.Web/sites@2024-04-01' = {
   // #checkov:skip=CKV_AZURE_222:the API and the portal are public by design; every call needs an Entra ID token (AUTH_AUDIENCE, AUTH_ISSUERS)
   // #checkov:skip=CKV_AZURE_17:callers authenticate with Entra bearer tokens, not client certificates
-  // #checkov:skip=CKV_AZURE_212:Flex Consumption scales from zero by design; always-ready instances are a per-deployment cost choice
+  // #checkov:skip=CKV_AZURE_212:Flex Consumption has no worker count (siteConfig.numberOfWorkers): it scales by demand, with one always-ready instance for the durable group (functionAppConfig)
+  // #checkov:skip=CKV_AZURE_78:Flex Consumption has no FTP or FTPS at all and refuses siteConfig.ftpsState
   name: appName
   location: location
   tags: union(tags, {
@@ -245,7 +271,6 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     keyVaultReferenceIdentity: identity.id
     siteConfig: {
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       healthCheckPath: '/api/health'
     }
@@ -263,6 +288,14 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: 2048
+        // Microsoft's advice for Durable Functions on Flex Consumption: one instance always ready for the durable
+        // group (orchestrators, activities, entities), so a new orchestration does not wait for a cold start
+        alwaysReady: [
+          {
+            name: 'durable'
+            instanceCount: 1
+          }
+        ]
       }
       runtime: {
         name: 'python'
@@ -316,16 +349,6 @@ resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, identity.id, roles.keyVaultSecretsOfficer)
-  scope: vault
-  properties: {
-    principalId: identity.properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
-  }
-}
-
 resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(insights.id, identity.id, roles.monitoringMetricsPublisher)
   scope: insights
@@ -346,11 +369,43 @@ resource schedulerContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
   }
 }
 
+// the deploying user's roles, only when azd gives a principalId (AZURE_PRINCIPAL_ID)
+resource userTableReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantUser) {
+  name: guid(storage.id, principalId, userRoles.storageTableDataReader)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'User'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', userRoles.storageTableDataReader)
+  }
+}
+
+resource userQueueReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (grantUser) {
+  name: guid(storage.id, principalId, userRoles.storageQueueDataReader)
+  scope: storage
+  properties: {
+    principalId: principalId
+    principalType: 'User'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', userRoles.storageQueueDataReader)
+  }
+}
+
+resource userSchedulerDashboard 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (useScheduler && grantUser) {
+  name: guid(resourceGroup().id, principalId, userRoles.durableTaskDataContributor)
+  scope: scheduler
+  properties: {
+    principalId: principalId
+    principalType: 'User'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', userRoles.durableTaskDataContributor)
+  }
+}
+
 output AZURE_LOCATION string = location
 output AZURE_FUNCTION_APP_NAME string = app.name
 output API_URL string = 'https://${app.properties.defaultHostName}/api'
 output PORTAL_URL string = 'https://${app.properties.defaultHostName}/api/portal/'
-output AZURE_KEY_VAULT_URL string = vault.properties.vaultUri
+output AZURE_KEY_VAULT_URL string = vault.outputs.uri
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
 output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
 output DURABLE_BACKEND string = durableBackend
