@@ -28,7 +28,6 @@ from azure_emulator.store import Store
 from azure_emulator.tokens import principal_id
 
 KIND, APPLICATION = "identity.consent", "identity.application"
-GRAPH_DEFAULT_SCOPES = ("https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default")
 
 
 @dataclass(frozen=True)
@@ -125,8 +124,11 @@ def register(ctx: Context) -> None:
         app = request.q("client_id") or ""
         if not app:
             raise ApiError(400, "invalid_request", "AADSTS900144: The request must contain 'client_id'.")
+        from azure_emulator.graph.common import accepted_audiences  # the graph package imports this module
+
         scope = request.q("scope") or ""
-        if scope not in GRAPH_DEFAULT_SCOPES:
+        resource = scope.removesuffix("/.default")
+        if not scope.endswith("/.default") or resource not in accepted_audiences(ctx):
             raise ApiError(400, "invalid_scope", "AADSTS70011: Application permissions are requested with the "
                            "resource's /.default scope (https://graph.microsoft.com/.default).")  # fmt: skip
         granted = Consent(True, requested_permissions(ctx.store, app))

@@ -91,7 +91,6 @@ class QueueBulkActions(_Queue):
 
 
 class QueueEventPublisher(_Queue):
-
     def publish_directory_event(
         self,
         tenant_id: str,

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from azure_emulator.development_issuer import user_object_id
-from azure_emulator.launcher import EmulatorProcess
+from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from devhost.azurite import Azurite
+from shared.catalog.app_access import GRAPH_PERMISSIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.utils.app_stack"]  # the app on devhost, shared by the e2e and browser tiers
@@ -35,6 +36,9 @@ def storage_connection_string(azurite: Azurite) -> str:
 def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     """One in-memory Azure emulator (ARM, Graph, Key Vault, tokens) for the whole test session."""
     emulator = EmulatorProcess(state_dir=tmp_path_factory.mktemp("azure-emulator")).start()
+    # the app's registration asks for the Graph permissions its onboarding lists, as its deployer sets it up
+    requested = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
+    emulator.session().put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested, timeout=30)
     try:
         yield emulator
     finally:

@@ -49,13 +49,18 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         "reads the groups policies are assigned to and their members, and subscribes to their change notifications "
         "(Graph requires it for subscriptions on groups)",
     ),
+    GraphPermission(
+        "Directory.Read.All",
+        "confirms that a user is a direct member of an assigned group (users/{id}/memberOf, which Graph allows an "
+        "app only with this permission)",
+    ),
     GraphPermission("Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes"),
     GraphPermission(
         "DeviceManagementManagedDevices.ReadWrite.All", "enrolls Cloud PCs in Intune and retires them when they go"
     ),
     GraphPermission(
         "LicenseAssignment.ReadWrite.All",
-        "reads the tenant's Windows 365 licenses (subscribedSkus) and moves a user's license when a Cloud PC is resized",
+        "reads the Windows 365 licenses of the tenant (subscribedSkus) and moves a license when a Cloud PC is resized",
     ),
 )
 

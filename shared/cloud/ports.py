@@ -145,10 +145,10 @@ class TenantAccess(Protocol):
         ...
 
     def missing_actions(
-        self, tenant_id: str, subscription_id: str, resource_group: str, actions: tuple[str, ...]
+        self, tenant_id: str, subscription_id: str, resource_group: str | None, actions: tuple[str, ...]
     ) -> list[str] | None:
-        """Those of `actions` the app's role assignments do not grant on the resource group; None: not known (no
-        such group)."""
+        """Those of `actions` the app's role assignments do not grant on the resource group (None: on the
+        subscription); None: not known (no such group)."""
         ...
 
 
@@ -229,7 +229,12 @@ class ProvisioningCompute(Protocol):
         ...
 
     def run_command(
-        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        command: str,
+        script: list[str],
         operation: str | None = None,
     ) -> Progress:
         """Run Command `command` on the VM; a failed script raises CloudError."""
@@ -239,8 +244,9 @@ class ProvisioningCompute(Protocol):
         """The VM with its OS disk (and the role assignments scoped to it); done when gone."""
         ...
 
-    def delete_nic(self, tenant_id: str, placement: Placement, nic_name: str, operation: str | None = None) -> Progress:
-        ...
+    def delete_nic(
+        self, tenant_id: str, placement: Placement, nic_name: str, operation: str | None = None
+    ) -> Progress: ...
 
 
 class DeviceDirectory(Protocol):
@@ -394,7 +400,12 @@ class ImageBuilding(Protocol):
         ...
 
     def create_image_version(
-        self, tenant_id: str, image: GalleryImage, version: str, source_vm_id: str, regions: list[str],
+        self,
+        tenant_id: str,
+        image: GalleryImage,
+        version: str,
+        source_vm_id: str,
+        regions: list[str],
         operation: str | None = None,
     ) -> Progress:
         """A version captured from the generalized VM and replicated to `regions` (the gallery's own first);

@@ -35,8 +35,6 @@ class InputModel(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-
-
 def _no_control_chars(value: str) -> str:
     if CONTROL_CHARS.search(value) or any(unicodedata.category(c) in HIDDEN_CATEGORIES for c in value):
         raise PydanticCustomError(

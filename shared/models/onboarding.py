@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -18,6 +18,9 @@ class OnboardingItem(ApiModel):
     status: Literal["present", "missing", "unknown"]
     reason: str = Field(description="What the app does with it.")
     fix: str | None = Field(default=None, description="What to do when it is missing.")
+    missing_actions: list[str] = Field(
+        default_factory=list, description="For an Azure role: the actions the app's roles lack at the scope."
+    )
 
 
 class OnboardingReport(ApiModel):
@@ -28,3 +31,7 @@ class OnboardingReport(ApiModel):
     )
     ready: bool = Field(description="Nothing is missing: the app can do everything it does in this tenant.")
     items: list[OnboardingItem]
+    custom_role: dict[str, Any] | None = Field(
+        default=None,
+        description="The custom role with exactly the app's actions, as `az role definition create` takes it.",
+    )

@@ -213,4 +213,3 @@ def settle_interrupted(ports: AuditPorts, *, now: datetime | None = None) -> int
 def public(record: AuditRecord) -> AuditEvent:
     """An event as served: without the fields kept only for filtering and settling."""
     return AuditEvent.model_validate(record.model_dump(include=set(AuditEvent.model_fields)))
-

@@ -33,9 +33,7 @@ def request_id_of(bulk_id: str) -> str:
 def checked_request(request: BulkActionCreate) -> list[str]:
     """The distinct Cloud PC ids, in order; the target plan given exactly when the action is a resize."""
     if request.action == "resize" and not request.target_service_plan_id:
-        raise ValidationFailed.of(
-            ErrorDetail("required", "A resize needs targetServicePlanId.", "targetServicePlanId")
-        )
+        raise ValidationFailed.of(ErrorDetail("required", "A resize needs targetServicePlanId.", "targetServicePlanId"))
     if request.action != "resize" and request.target_service_plan_id:
         raise ValidationFailed.of(
             ErrorDetail("notAllowed", "targetServicePlanId is only for resize.", "targetServicePlanId")

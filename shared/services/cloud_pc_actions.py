@@ -249,8 +249,11 @@ def troubleshoot(ports: EnginePorts, cloud_pc: CloudPc) -> TroubleshootResult:
         note("virtualMachine", False, f"VM {vm} does not exist.")
     else:
         running = inspection.power_state == "running"
-        note("virtualMachine", running and inspection.provisioning_state == "Succeeded",
-             f"VM {vm} is {inspection.power_state} ({inspection.provisioning_state}), size {inspection.vm_size}.")
+        note(
+            "virtualMachine",
+            running and inspection.provisioning_state == "Succeeded",
+            f"VM {vm} is {inspection.power_state} ({inspection.provisioning_state}), size {inspection.vm_size}.",
+        )
         broken = {n: s for n, s in inspection.extensions.items() if s != "Succeeded"}
         note("extensions", not broken and bool(inspection.extensions),
              "Every extension succeeded." if inspection.extensions and not broken
@@ -286,4 +289,3 @@ def refusal(error: Exception) -> tuple[str, str]:
     if isinstance(error, CloudError):
         return error.code, str(error)
     return "internalError", "The action could not be applied; try again."
-

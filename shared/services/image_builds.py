@@ -148,7 +148,6 @@ def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
     return ImageBuildStep(outcome="failed" if run.failed else "succeeded", run=run)
 
 
-
 def _fail(
     store: ImageSetStore, version: ImageSetVersion, run: ImageBuildRun, steps: tuple[str, ...], exc: CloudError
 ) -> tuple[ImageSetVersion, ImageBuildRun]:

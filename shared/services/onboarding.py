@@ -3,10 +3,17 @@ Entra and ARM as the app itself sees them, and planned into a checklist with the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from shared.catalog.app_access import AZURE_ROLES, GRAPH_PERMISSIONS
+from shared.catalog.app_access import (
+    AZURE_ACTIONS,
+    CUSTOM_ROLE_NAME,
+    GRAPH_PERMISSIONS,
+    ActionScope,
+    custom_role,
+    custom_role_command,
+)
 from shared.cloud.ports import TenantAccess
 from shared.models.onboarding import OnboardingItem, OnboardingReport
 from shared.models.sites import Site
@@ -31,30 +38,64 @@ def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | Non
     return f"https://{ports.authority_host}/{entra_tenant_id}/v2.0/adminconsent?{query}"
 
 
+@dataclass(frozen=True)
+class ScopeCheck:
+    """One ARM scope the app works at, the actions it needs there, and those its roles lack (None: not known)."""
+
+    scope: str
+    subscription_id: str
+    resource_group: str | None
+    actions: tuple[str, ...]
+    reasons: tuple[str, ...]
+    missing: list[str] | None = None
+
+
+def scopes_of(sites: list[Site]) -> list[ScopeCheck]:
+    """Where the app works for these sites: each subscription, each site's group, each site network's group."""
+    wanted: dict[str, tuple[str, str | None, dict[str, None], dict[str, None]]] = {}
+
+    def need(kind: ActionScope, subscription_id: str, resource_group: str | None) -> None:
+        scope = f"/subscriptions/{subscription_id}" + (f"/resourceGroups/{resource_group}" if resource_group else "")
+        _, _, actions, reasons = wanted.setdefault(scope.lower(), (subscription_id, resource_group, {}, {}))
+        for item in AZURE_ACTIONS:
+            if item.scope == kind:
+                actions[item.action] = None
+                reasons[item.reason] = None
+
+    for site in sites:
+        need("subscription", site.subscription_id, None)
+        need("resourceGroup", site.subscription_id, site.resource_group_name)
+        if site.subnet_id:
+            parts = site.subnet_id.strip("/").split("/")
+            need("network", parts[1], parts[3])
+    return [
+        ScopeCheck(f"/subscriptions/{sub}" + (f"/resourceGroups/{rg}" if rg else ""), sub, rg, tuple(a), tuple(r))
+        for sub, rg, a, r in (wanted[key] for key in sorted(wanted))
+    ]
+
+
 def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingReport:
-    tenant_id = tenant.id
     if not tenant.entra_tenant_id:
         return plan_onboarding(tenant, None, None, [], ports.app_client_id)
     granted = ports.access.graph_permissions(tenant.entra_tenant_id)
-    wanted = tuple(action for role in AZURE_ROLES for action in role.actions)
-    per_site: list[tuple[Site, list[str] | None]] = [
+    checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
-        (site, None if granted is None else ports.access.missing_actions(
-            tenant_id, site.subscription_id, site.resource_group_name, wanted))
-        for site in ports.sites.list_all_sites(tenant_id)
+        replace(check, missing=None if granted is None else ports.access.missing_actions(
+            tenant.id, check.subscription_id, check.resource_group, check.actions))
+        for check in scopes_of(ports.sites.list_all_sites(tenant.id))
     ]  # fmt: skip
     consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
-    return plan_onboarding(tenant, consent_url, granted, per_site, ports.app_client_id)
+    return plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id)
 
 
 def plan_onboarding(
     tenant: Tenant,
     consent_url: str | None,
     granted: list[str] | None,
-    missing_actions: list[tuple[Site, list[str] | None]],
+    checks: list[ScopeCheck],
     app_client_id: str | None,
 ) -> OnboardingReport:
-    """The checklist: pure, from what was read. `granted` None: not consented; a site's actions None: not known."""
+    """The checklist: pure, from what was read. `granted` None: not consented; a scope's `missing` None: not known."""
     items: list[OnboardingItem] = []
     if not tenant.entra_tenant_id:
         items.append(OnboardingItem(
@@ -79,19 +120,22 @@ def plan_onboarding(
                 "then grant admin consent again" + (f" ({consent_url})." if consent_url else ".")
             ),
         ))  # fmt: skip
-    for site, missing in sorted(missing_actions, key=lambda pair: pair[0].display_name.lower()):
-        scope = f"/subscriptions/{site.subscription_id}/resourceGroups/{site.resource_group_name}"
-        for role in AZURE_ROLES:
-            status = "unknown" if missing is None else "missing" if set(role.actions) & set(missing) else "present"
-            assignee = app_client_id or "<the app's client id>"
-            items.append(OnboardingItem(
-                kind="azureRole", name=role.name, scope=scope, status=status, reason=role.reason,
-                fix=None if status != "missing" else (
-                    f'az role assignment create --assignee {assignee} --role "{role.name}" --scope {scope}'
-                ),
-            ))  # fmt: skip
+    subscriptions = sorted({check.subscription_id for check in checks})
+    define = custom_role_command(subscriptions)
+    assignee = app_client_id or "<the app's client id>"
+    for check in checks:
+        status = "unknown" if check.missing is None else "missing" if check.missing else "present"
+        items.append(OnboardingItem(
+            kind="azureRole", name=CUSTOM_ROLE_NAME, scope=check.scope, status=status,
+            reason="; ".join(check.reasons), missing_actions=check.missing or [],
+            fix=None if status != "missing" else (
+                f"Missing at {check.scope}: {', '.join(check.missing or [])}. Create the role once: {define} "
+                f'Then: az role assignment create --assignee {assignee} --role "{CUSTOM_ROLE_NAME}" '
+                f"--scope {check.scope}"
+            ),
+        ))  # fmt: skip
     ready = all(item.status == "present" for item in items)
     return OnboardingReport(
         tenant_id=tenant.id, entra_tenant_id=tenant.entra_tenant_id, admin_consent_url=consent_url, ready=ready,
-        items=items,
+        items=items, custom_role=custom_role(subscriptions) if subscriptions else None,
     )  # fmt: skip

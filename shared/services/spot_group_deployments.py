@@ -131,8 +131,11 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
             return SpotGroupStep(outcome="succeeded", run=next_phase(run))
         failed = [h.name for h in hosts if h.status == "failed"]
         if phase == "deleteHostPool" and failed:  # a host still in Azure: pool and records stay for another delete
-            detail = StepDetail(code="sessionHostsNotRemoved", step="removeHosts",
-                                message=f"Not removed: {', '.join(failed[:10])}; delete the group again.")
+            detail = StepDetail(
+                code="sessionHostsNotRemoved",
+                step="removeHosts",
+                message=f"Not removed: {', '.join(failed[:10])}; delete the group again.",
+            )
             _record(ports, group, "fail", status_detail=detail)
             return SpotGroupStep(outcome="failed", run=run)
         if phase == "forget":
@@ -167,7 +170,6 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
     return SpotGroupStep(outcome="succeeded", run=run)
 
 
-
 def _signed_out(
     ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, waited: timedelta
 ) -> Progress:
@@ -180,7 +182,12 @@ def _signed_out(
 
 
 def _phase(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost | None, phase: str, operation: str | None,
+    ports: SpotGroupPorts,
+    group: SpotGroup,
+    site: Site,
+    host: SessionHost | None,
+    phase: str,
+    operation: str | None,
     image_version_id: str | None = None,
 ) -> Progress:
     tenant, placement, pool = group.tenant_id, placement_of(site), group.host_pool_name

@@ -186,7 +186,11 @@ def _update_image(
         rollout=rollout, canary=[h.name for h in plan.canary], remaining=len(running),
     ))  # fmt: skip
     changed = SPOT_GROUPS.move(
-        group, "updateImage", **changes, image_version_id=version.image_version_id, revision=group.revision + 1,
+        group,
+        "updateImage",
+        **changes,
+        image_version_id=version.image_version_id,
+        revision=group.revision + 1,
         last_modified_date_time=now,
     )
     saved = ports.spot_groups.put_spot_group(changed, if_match=group.etag)
@@ -206,7 +210,11 @@ def names_scope(tenant_id: str) -> str:
 
 
 def delete_spot_group(
-    ports: AdminPorts, tenant_id: str, spot_group_id: str, *, if_match: str | None,
+    ports: AdminPorts,
+    tenant_id: str,
+    spot_group_id: str,
+    *,
+    if_match: str | None,
     drain_timeout_minutes: int = DRAIN_TIMEOUT_MINUTES,
 ) -> tuple[SpotGroup, SpotGroupRun]:
     """`deleting`: its hosts are drained and their users given `drain_timeout_minutes` to sign out, then removed

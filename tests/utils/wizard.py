@@ -13,12 +13,14 @@ from tests.utils.api_client import ApiClient, eventually
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.factories import site_body
 from tests.utils.graph_admin import GraphAdmin
+from tests.utils.onboarding import apply_fixes
 
 PASSWORD = "Corr3ct-Horse-Battery"
 NETWORK_RG, CLOUD_PC_RG, IMAGE_RG = "rg-net", "rg-cloudpcs", "rg-images"
 # the form of a managed image id, for input checks that never reach Azure
 MANAGED_IMAGE = (
-    "/subscriptions/6f9619ff-8b86-d011-b42d-00cf4fc964ff/resourceGroups/rg-images/providers/Microsoft.Compute/images/win11"
+    "/subscriptions/6f9619ff-8b86-d011-b42d-00cf4fc964ff/resourceGroups/rg-images"
+    "/providers/Microsoft.Compute/images/win11"
 )
 
 
@@ -35,7 +37,7 @@ class Tenant:
     Faults and latency armed here apply to this tenant's calls only.
     """
 
-    def __init__(self, api: ApiClient) -> None:
+    def __init__(self, api: ApiClient, onboard: bool = True) -> None:
         self.api = api
         emulator = emulator_from_environment()
         self.entra_id = str(uuid.uuid4())
@@ -57,6 +59,9 @@ class Tenant:
             f"{self.path}/sites",
             site_body(subscriptionId=self.arm.subscription_id, resourceGroupName=CLOUD_PC_RG, subnetId=self.subnet_id),
         )
+        if onboard:  # the customer's admin follows the app's onboarding report: a new tenant grants nothing
+            self.onboarding = apply_fixes(api, self.path, emulator, self.entra_id)
+            assert self.onboarding["ready"], self.onboarding
 
     # --- the directory, by name --------------------------------------------------------------------------
     def user(self, name: str, plans: list[str]) -> str:

@@ -146,4 +146,3 @@ class EntraTokenValidator:
         reply.raise_for_status()
         body: dict[str, Any] = reply.json()
         return body
-

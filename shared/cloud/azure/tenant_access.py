@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
+from typing import Any
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
@@ -16,6 +18,7 @@ from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import permissions_allow
 from shared.cloud.azure.credentials import AzureCredentials
 
+PERMISSIONS_API = "2022-04-01"
 NOT_CONSENTED = ("AADSTS700016", "AADSTS65001")  # no service principal in the tenant; consent not granted
 
 
@@ -40,11 +43,14 @@ class AzureTenantAccess:
         return sorted(str(role) for role in claims.get("roles", []))
 
     def missing_actions(
-        self, tenant_id: str, subscription_id: str, resource_group: str, actions: tuple[str, ...]
+        self, tenant_id: str, subscription_id: str, resource_group: str | None, actions: tuple[str, ...]
     ) -> list[str] | None:
         authorization = self._clients.authorization(tenant_id, subscription_id)
         try:
-            permissions = list(authorization.permissions.list_for_resource_group(resource_group))
+            if resource_group is not None:
+                permissions = list(authorization.permissions.list_for_resource_group(resource_group))
+            else:
+                permissions = self._subscription_permissions(tenant_id, subscription_id)
         except HttpResponseError as exc:
             if exc.status_code == 403:  # AuthorizationFailed: no role at all there, not even to read
                 return list(actions)
@@ -52,3 +58,17 @@ class AzureTenantAccess:
                 return None
             raise
         return [action for action in actions if not permissions_allow(permissions, (action,))]
+
+    def _subscription_permissions(self, tenant_id: str, subscription_id: str) -> list[Any]:
+        """ARM's permissions at subscription scope (the SDK offers only a group's and a resource's)."""
+        url = (
+            f"{self._clients.endpoint}/subscriptions/{subscription_id}/providers/Microsoft.Authorization/permissions"
+            f"?api-version={PERMISSIONS_API}"
+        )
+        response = self._clients.get_url(tenant_id, subscription_id, url, "readPermissions")
+        if response.status_code >= 400:
+            raise HttpResponseError(response=response)
+        return [
+            SimpleNamespace(actions=block.get("actions") or [], not_actions=block.get("notActions") or [])
+            for block in response.json().get("value") or []
+        ]

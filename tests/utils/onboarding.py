@@ -1,0 +1,89 @@
+"""What a customer's administrator does with the app's onboarding report: admin consent, then the custom role and
+its assignments, sent over REST as `az role definition create` and `az role assignment create` send them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from azure_emulator.launcher import EmulatorProcess
+from tests.utils.api_client import ApiClient
+from tests.utils.arm_admin import API, emulator_token
+
+GRAPH = "https://graph.microsoft.com"
+
+
+def report(api: ApiClient, tenant_path: str) -> dict[str, Any]:
+    reply = api.get(f"{tenant_path}/onboarding")
+    assert reply.status_code == 200, reply.text
+    found: dict[str, Any] = reply.json()
+    return found
+
+
+def apply_fixes(api: ApiClient, tenant_path: str, emulator: EmulatorProcess, entra_id: str) -> dict[str, Any]:
+    """Follow the report's fixes as the tenant's administrator until nothing is missing; the final report."""
+    session = emulator.session()
+    arm_token, _ = emulator_token(emulator, entra_id)
+    graph_token, _ = emulator_token(emulator, entra_id, GRAPH)
+    found = report(api, tenant_path)
+    if any(item["kind"] == "consent" and item["status"] == "missing" for item in found["items"]):
+        url = found["adminConsentUrl"]
+        reply = session.get(url, headers={"Authorization": f"Bearer {graph_token}"}, timeout=30)
+        assert reply.status_code == 200, reply.text
+        found = report(api, tenant_path)
+    missing = [item for item in found["items"] if item["kind"] == "azureRole" and item["status"] == "missing"]
+    if missing:
+        arm = _Arm(emulator, session, arm_token, graph_token)
+        role_id = arm.custom_role(found["customRole"])
+        principal = arm.service_principal(api_client_id(found))
+        for item in missing:
+            arm.assign(item["scope"], role_id, principal)
+        found = report(api, tenant_path)
+    return found
+
+
+def api_client_id(found: dict[str, Any]) -> str:
+    url = str(found["adminConsentUrl"])
+    return url.split("client_id=", 1)[1].split("&", 1)[0]
+
+
+class _Arm:
+    def __init__(self, emulator: EmulatorProcess, session: Any, arm_token: str, graph_token: str) -> None:
+        self.base, self.session = emulator.base_url, session
+        self.arm = {"Authorization": f"Bearer {arm_token}"}
+        self.graph = {"Authorization": f"Bearer {graph_token}"}
+
+    def _call(self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None) -> Any:
+        query = {"api-version": API["Microsoft.Authorization"], **(params or {})}
+        reply = self.session.request(method, f"{self.base}/arm{path}", params=query, json=body, headers=self.arm,
+                                     timeout=30)  # fmt: skip
+        assert reply.status_code in (200, 201), reply.text
+        return reply.json()
+
+    def custom_role(self, definition: dict[str, Any]) -> str:
+        """The role's id: found by its name as az finds it, else created at its first assignable scope."""
+        scope = definition["AssignableScopes"][0]
+        listed = self._call("GET", f"{scope}/providers/Microsoft.Authorization/roleDefinitions",
+                            params={"$filter": f"roleName eq '{definition['Name']}'"})["value"]  # fmt: skip
+        if listed:
+            return str(listed[0]["id"])
+        body = {"properties": {
+            "roleName": definition["Name"], "description": definition["Description"], "type": "CustomRole",
+            "assignableScopes": definition["AssignableScopes"],
+            "permissions": [{"actions": definition["Actions"], "notActions": definition["NotActions"],
+                             "dataActions": definition["DataActions"], "notDataActions": definition["NotDataActions"]}],
+        }}  # fmt: skip
+        made = self._call("PUT", f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{uuid.uuid4()}", body)
+        return str(made["id"])
+
+    def service_principal(self, app_id: str) -> str:
+        reply = self.session.get(f"{self.base}/graph/v1.0/servicePrincipals(appId='{app_id}')", headers=self.graph,
+                                 timeout=30)  # fmt: skip
+        assert reply.status_code == 200, reply.text
+        return str(reply.json()["id"])
+
+    def assign(self, scope: str, role_id: str, principal: str) -> None:
+        body = {
+            "properties": {"roleDefinitionId": role_id, "principalId": principal, "principalType": "ServicePrincipal"}
+        }
+        self._call("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)
