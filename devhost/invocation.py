@@ -9,6 +9,8 @@ import contextvars
 import functools
 import logging
 import os
+import re
+import secrets
 import threading
 import time
 import typing
@@ -33,13 +35,33 @@ THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
 PROCESS_COUNT_SETTING = "FUNCTIONS_WORKER_PROCESS_COUNT"
 
 
+TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+
+
+def host_trace(headers: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """The W3C traceparent and tracestate of the host's span of an invocation, as the host hands them to a function.
+
+    The host's span of an HTTP request continues the caller's `traceparent` (same trace, a span of its own, the
+    caller's sampling flag); any other invocation begins a trace, sampled, since devhost keeps every trace.
+    devhost exports no span of its own: the function's spans name this one as their parent, as they do in Azure,
+    where the host's span is exported by the host.
+    """
+    lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    given = TRACEPARENT.match(lowered.get("traceparent", "").strip().lower())
+    span_id = secrets.token_hex(8)
+    whole = given is not None and (given[1] != "00" or len(lowered["traceparent"].strip()) == 55)
+    if given and whole and given[1] != "ff" and int(given[2], 16) and int(given[3], 16):
+        return f"00-{given[2]}-{span_id}-{given[4]}", lowered.get("tracestate", "")
+    return f"00-{secrets.token_hex(16)}-{span_id}-01", ""
+
+
 class _TraceContext(func_abc.TraceContext):
-    def __init__(self, invocation_id: str) -> None:
-        self._parent = f"00-{uuid.UUID(invocation_id).hex}-{uuid.uuid4().hex[:16]}-00"
+    def __init__(self, trace_parent: str, trace_state: str) -> None:
+        self._parent, self._state = trace_parent, trace_state
 
     @property
     def trace_state(self) -> str:
-        return ""
+        return self._state
 
     @property
     def trace_parent(self) -> str:
@@ -69,10 +91,17 @@ class InvocationContext(func.Context):
 
     _local = threading.local()
 
-    def __init__(self, invocation_id: str, function_name: str, function_directory: str) -> None:
+    def __init__(
+        self,
+        invocation_id: str,
+        function_name: str,
+        function_directory: str,
+        trace: tuple[str, str] | None = None,
+    ) -> None:
         self._invocation_id = invocation_id
         self._function_name = function_name
         self._function_directory = function_directory
+        self._trace = trace or host_trace()
 
     @property
     def invocation_id(self) -> str:
@@ -92,7 +121,7 @@ class InvocationContext(func.Context):
 
     @property
     def trace_context(self) -> func_abc.TraceContext:
-        return _TraceContext(self._invocation_id)
+        return _TraceContext(*self._trace)
 
     @property
     def retry_context(self) -> func_abc.RetryContext:
@@ -246,7 +275,9 @@ class Invoker:
         invocation_id, started = self._begin(info, reason)
         arguments = dict(kwargs)
         if info.wants_context:
-            arguments["context"] = InvocationContext(invocation_id, info.name, self._app_dir)
+            request = next((v for v in kwargs.values() if isinstance(v, func.HttpRequest)), None)
+            trace = host_trace(request.headers if request is not None else None)
+            arguments["context"] = InvocationContext(invocation_id, info.name, self._app_dir, trace)
         try:
             result = await self._bounded(info, invocation_id, arguments)
         except Exception as exc:

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     otel_exporter_otlp_traces_endpoint: str | None = Field(
         default=None, description="Without Application Insights: an OTLP/HTTP collector for traces only."
     )
+    telemetry_sampling_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="The share of traces begun in the app that are kept (1: all); a trace is kept or dropped whole.",
+    )
     notification_url: str | None = Field(
         default=None, description="The public URL of POST /api/directoryNotifications, given to Graph subscriptions."
     )

@@ -1,14 +1,20 @@
-"""Traces and logs with OpenTelemetry: where they go, and the spans the app opens where work crosses a boundary.
+"""Traces and logs with OpenTelemetry: where they go, how many are kept, and the spans the worker opens.
 
 Where: Azure Monitor when APPLICATIONINSIGHTS_CONNECTION_STRING is set (with the managed identity when
 APPLICATIONINSIGHTS_AUTHENTICATION_STRING says `Authorization=AAD`), else an OTLP/HTTP collector when the standard
 OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set, else nowhere: spans are then the API's no-op ones.
+How many: TELEMETRY_SAMPLING_RATIO of the traces begun here (all by default), parent-based, so a trace is kept or
+dropped whole; the distro's own default (a rate limit of a few traces a second) would cut provisioning traces apart.
 
-Boundaries: an HTTP request, a queue message (which carries `traceparent` in its body, since storage-queue triggers
-carry no trace context), an orchestration start (the input's `traceparent`), an activity (continues the input's),
-and every Azure SDK call (azure-core's own spans). The ids of the work - tenant, Cloud PC, Spot Group, image set -
-are put on every span opened inside it, the SDK's included, and on every log record; nothing else of a request or
-a message is, so no secret or token reaches an attribute.
+The Functions host (host.json `telemetryMode: OpenTelemetry`) reports each invocation itself - the HTTP request,
+continuing its caller's `traceparent` - and hands the worker that span's context (`context.trace_context`). The
+worker's spans are its children, never a second request: an HTTP request's span is an internal one. Work that
+carries its own trace continues that one instead: a queue message (its body carries `traceparent`, since
+storage-queue triggers carry no trace context; the host's span of the invocation is linked), and an activity (the
+`traceparent` its orchestration's start put in the input). Every Azure SDK call has azure-core's own span. The
+ids of the work - tenant, Cloud PC, Spot Group, image set - are put on every span opened inside it, the SDK's
+included, and on every log record; nothing else of a request or a message is, so no secret or token reaches an
+attribute.
 """
 
 from __future__ import annotations
@@ -18,17 +24,19 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import SpanKind
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler, TraceIdRatioBased
+from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from shared.settings import Settings
 
 TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
 # the work's ids as the app's payloads name them, and the span/log attribute each becomes
 ID_ATTRIBUTES = {
     "tenantId": "cloudpc.tenant_id",
@@ -46,6 +54,21 @@ _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("cloudpc")
 _configured: str | None = None
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class HostTrace(Protocol):
+    @property
+    def trace_parent(self) -> str: ...
+
+    @property
+    def trace_state(self) -> str: ...
+
+
+class Invocation(Protocol):
+    """A function's `context` parameter (azure.functions.Context) as far as traces go: the host's span of the call."""
+
+    @property
+    def trace_context(self) -> HostTrace: ...
 
 
 class IdsOnSpans(SpanProcessor):
@@ -93,12 +116,25 @@ def configure(settings: Settings) -> str:
     return _configured
 
 
+def sampler(settings: Settings) -> Sampler:
+    """The share of traces begun here that is kept; a span with a parent follows its parent's decision."""
+    return ParentBased(TraceIdRatioBased(settings.telemetry_sampling_ratio))
+
+
 def _configure_azure_monitor(settings: Settings) -> None:
     from azure.identity import ManagedIdentityCredential
     from azure.monitor.opentelemetry import configure_azure_monitor
     from opentelemetry.sdk.resources import Resource
 
     assert settings.applicationinsights_connection_string is not None
+    chosen = sampler(settings)
+    configured = trace.get_tracer_provider()
+    if isinstance(configured, TracerProvider):
+        # PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: the Python worker ran the distro itself before loading the
+        # app, and a global provider is set only once; so the app joins that pipeline instead of a second one
+        _join(configured, chosen)
+        _filter_exported_logs()
+        return
     auth = settings.applicationinsights_authentication_string or ""
     options: dict[str, Any] = {}
     if "authorization=aad" in auth.lower():  # local auth is off on the resource: the identity sends telemetry
@@ -109,9 +145,24 @@ def _configure_azure_monitor(settings: Settings) -> None:
         resource=Resource.create({"service.name": SERVICE_NAME}),
         span_processors=[IdsOnSpans()],
         instrumentation_options={name: {"enabled": False} for name in NOT_INSTRUMENTED},
+        # the distro's names for OTEL_TRACES_SAMPLER(_ARG); left out, it would rate-limit to 5 traces a second
+        sampler_type="parentbased_trace_id_ratio",
+        sampling_arg=settings.telemetry_sampling_ratio,
         **options,
     )
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):  # OTEL_TRACES_SAMPLER in the environment would otherwise win
+        _join(provider, chosen)
     _filter_exported_logs()
+
+
+def _join(provider: TracerProvider, chosen: Sampler) -> None:
+    """Put the app's sampler and span processor on a provider someone else set up (the Functions worker)."""
+    provider.sampler = chosen  # the tracers the app gets from now on sample with it
+    processors = getattr(provider, "_active_span_processor", None)
+    present = getattr(processors, "_span_processors", ())
+    if not any(isinstance(p, IdsOnSpans) for p in present):
+        provider.add_span_processor(IdsOnSpans())
 
 
 def _configure_otlp(settings: Settings) -> None:
@@ -122,11 +173,10 @@ def _configure_otlp(settings: Settings) -> None:
     from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
     from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     resource = Resource.create({"service.name": SERVICE_NAME})  # OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win
-    provider = TracerProvider(resource=resource)
+    provider = TracerProvider(resource=resource, sampler=sampler(settings))
     provider.add_span_processor(IdsOnSpans())
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))  # endpoint, headers, timeout: OTEL_* env
     trace.set_tracer_provider(provider)
@@ -139,11 +189,24 @@ def _configure_otlp(settings: Settings) -> None:
         _filter_exported_logs()
 
 
-def _filter_exported_logs() -> None:
+def _exporting_handlers() -> tuple[type[logging.Handler], ...]:
+    """The handlers that export log records: the SDK's, and the logging instrumentation's the distro now uses."""
     from opentelemetry.sdk._logs import LoggingHandler
 
+    kinds: list[type[logging.Handler]] = [LoggingHandler]
+    try:
+        from opentelemetry.instrumentation.logging.handler import LoggingHandler as InstrumentationHandler
+    except ImportError:  # an older distro, which used the SDK's
+        pass
+    else:
+        kinds.append(InstrumentationHandler)
+    return tuple(kinds)
+
+
+def _filter_exported_logs() -> None:
+    kinds = _exporting_handlers()
     for handler in logging.getLogger().handlers:
-        if isinstance(handler, LoggingHandler) and not any(isinstance(f, IdsOnLogs) for f in handler.filters):
+        if isinstance(handler, kinds) and not any(isinstance(f, IdsOnLogs) for f in handler.filters):
             handler.addFilter(IdsOnLogs())
 
 
@@ -158,18 +221,39 @@ def span(
     *,
     kind: SpanKind = SpanKind.INTERNAL,
     parent: str | None = None,
+    invocation: Invocation | None = None,
     ids: Mapping[str, Any] | None = None,
     attributes: Mapping[str, str | int] | None = None,
 ) -> Iterator[trace.Span]:
-    """A span for a piece of work, continuing the trace `parent` (a W3C traceparent) when one is given; `ids`
-    (ID_ATTRIBUTES' keys) go on it and on every span and log record inside it."""
-    context = _propagator.extract({TRACEPARENT: parent}) if parent else None
+    """A span for a piece of work, continuing the trace `parent` (a W3C traceparent) when the work carries one,
+    else the host's span of the `invocation` (the function's `context`); `ids` (ID_ATTRIBUTES' keys) go on it and
+    on every span and log record inside it."""
+    host = _host_context(invocation)
+    context, links = host, None
+    if parent:
+        context = _propagator.extract({TRACEPARENT: parent})
+        called = trace.get_current_span(host).get_span_context() if host is not None else None
+        # the work's own trace goes on; the host's span of this call is linked, so either leads to the other
+        links = [Link(called)] if called is not None and called.is_valid else None
     token = _ids.set({**_ids.get({}), **{k: str(v) for k, v in (ids or {}).items() if v and k in ID_ATTRIBUTES}})
     try:
-        with _tracer.start_as_current_span(name, context=context, kind=kind, attributes=attributes) as current:
+        with _tracer.start_as_current_span(
+            name, context=context, kind=kind, attributes=attributes, links=links
+        ) as current:
             yield current
     finally:
         _ids.reset(token)
+
+
+def _host_context(invocation: Invocation | None) -> otel_context.Context | None:
+    """The host's span of an invocation as a parent context; None when there is none (a call without a host)."""
+    traced = getattr(invocation, "trace_context", None)
+    given = getattr(traced, "trace_parent", None)
+    if not given:
+        return None
+    carrier = {TRACEPARENT: given, TRACESTATE: getattr(traced, "trace_state", None) or ""}
+    context = _propagator.extract(carrier)
+    return context if trace.get_current_span(context).get_span_context().is_valid else None
 
 
 def traceparent() -> str | None:

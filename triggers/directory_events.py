@@ -29,14 +29,17 @@ def blueprint(
     @bp.function_name("directoryEvents")
     @bp.queue_trigger(arg_name="message", queue_name=settings.directory_events_queue, connection="AzureWebJobsStorage")
     @bp.durable_client_input(client_name="client")
-    async def directory_events(message: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+    async def directory_events(
+        message: func.QueueMessage, client: df.DurableOrchestrationClient, context: func.Context
+    ) -> None:
         """A hint that users or groups changed: re-read them, create what is missing, start provisioning.
 
         A malformed message raises, so after maxDequeueCount it rests in the poison queue for an operator.
         """
         event = DirectoryEvent.model_validate_json(message.get_body())
         with telemetry.span(f"process {settings.directory_events_queue}", kind=SpanKind.CONSUMER,
-                            parent=event.traceparent, ids={"tenantId": event.tenant_id}):  # fmt: skip
+                            parent=event.traceparent, invocation=context,
+                            ids={"tenantId": event.tenant_id}):  # fmt: skip
             outcome = await asyncio.to_thread(reconcile_tenant, ports, event, full=event.full)
             to_start = outcome.to_provision
             runs = [ProvisionInput.model_validate({**item, "tenantId": event.tenant_id}) for item in to_start]

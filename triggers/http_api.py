@@ -11,7 +11,6 @@ from typing import Any, Protocol
 
 import azure.durable_functions as df
 import azure.functions as func
-from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 
 from shared import telemetry
@@ -113,8 +112,10 @@ class Routes:
             route = bp.route(route=operation.route, methods=[operation.method], auth_level=func.AuthLevel.ANONYMOUS)
             if operation.durable:
 
-                async def durable_function(req: func.HttpRequest, client: Any) -> func.HttpResponse:
-                    with Exchange(gate, operation, ApiRequest(req, client)) as exchange:
+                async def durable_function(
+                    req: func.HttpRequest, client: Any, context: func.Context
+                ) -> func.HttpResponse:
+                    with Exchange(gate, operation, ApiRequest(req, client), context) as exchange:
                         if exchange.admitted:
                             exchange.answer(await handler(exchange.request))
                     return exchange.response
@@ -123,8 +124,9 @@ class Routes:
                 bp.function_name(operation.name)(route(bp.durable_client_input(client_name="client")(durable_function)))
                 return handler
 
-            def function(req: func.HttpRequest) -> func.HttpResponse:
-                with Exchange(gate, operation, ApiRequest(req)) as exchange:
+            # `context` is the host's: its span of this request (the worker checks the annotation is exactly Context)
+            def function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+                with Exchange(gate, operation, ApiRequest(req), context) as exchange:
                     if exchange.admitted:
                         exchange.answer(handler(exchange.request))
                 return exchange.response
@@ -140,19 +142,24 @@ OPERATION = "cloudpc.operation"  # the span attribute naming the API operation (
 
 
 class Exchange:
-    """One request's way through the gate and its handler, sync or async alike: the request's span (continuing
-    the caller's `traceparent`, with the route's ids), the gate's passage around the handler, and every error
-    turned into its answer. `admitted` says whether the handler is to run; `response` is the answer."""
+    """One request's way through the gate and its handler, sync or async alike: the operation's span, the gate's
+    passage around the handler, and every error turned into its answer. `admitted` says whether the handler is to
+    run; `response` is the answer.
 
-    def __init__(self, gate: Gate, operation: Operation, request: ApiRequest) -> None:
+    The host reports the request itself (a server span continuing the caller's `traceparent`) and hands its context
+    over in `invocation`: the operation's span is an internal child of it, so the request is not reported twice.
+    A host that hands over no trace leaves the request's own `traceparent` header to continue."""
+
+    def __init__(self, gate: Gate, operation: Operation, request: ApiRequest, invocation: func.Context) -> None:
         self.gate, self.operation, self.request = gate, operation, request
         self._passage: Passage | None = None
         self._response: func.HttpResponse | None = None
         route = f"/api/{operation.route}"
+        hosted = bool(invocation.trace_context.trace_parent)
         self._traced = telemetry.span(
             f"{operation.method} {route}",
-            kind=SpanKind.SERVER,
-            parent=request.raw.headers.get(telemetry.TRACEPARENT),
+            parent=None if hosted else request.raw.headers.get(telemetry.TRACEPARENT),
+            invocation=invocation,
             ids=telemetry.ids_of(request.raw.route_params),
             attributes={"http.request.method": operation.method, "http.route": route, OPERATION: operation.name},
         )

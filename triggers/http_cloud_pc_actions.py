@@ -157,11 +157,14 @@ def blueprint(
     @bp.function_name("bulkActions")
     @bp.queue_trigger(arg_name="message", queue_name=settings.bulk_actions_queue, connection="AzureWebJobsStorage")
     @bp.durable_client_input(client_name="client")
-    async def run_bulk_action(message: func.QueueMessage, client: df.DurableOrchestrationClient) -> None:
+    async def run_bulk_action(
+        message: func.QueueMessage, client: df.DurableOrchestrationClient, context: func.Context
+    ) -> None:
         """Apply the items without a result, a chunk at a time, saving each result; then the summary."""
         request = BulkActionMessage.model_validate_json(message.get_body())
         with telemetry.span(f"process {settings.bulk_actions_queue}", kind=SpanKind.CONSUMER,
-                            parent=request.traceparent, ids={"tenantId": request.tenant_id}):  # fmt: skip
+                            parent=request.traceparent, invocation=context,
+                            ids={"tenantId": request.tenant_id}):  # fmt: skip
             await _run_bulk_action(request, client)
 
     async def _run_bulk_action(request: BulkActionMessage, client: df.DurableOrchestrationClient) -> None:

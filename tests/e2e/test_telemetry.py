@@ -1,5 +1,6 @@
 """One policy assignment is one trace: the request, its queue message, the orchestration start, the activities and
-the Azure calls they make, each span with the tenant's id and none with a secret; logs carry the same ids."""
+the Azure calls they make, each span with the tenant's id and none with a secret; logs carry the same ids. The
+request's span is the worker's, a child of the span the host (devhost) reports the request with."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tests.utils.otlp_receiver import OtlpReceiver, ReceivedSpan
 from tests.utils.wizard import PASSWORD, Tenant
 
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
-SERVER, CLIENT, PRODUCER, CONSUMER = 2, 3, 4, 5
+INTERNAL, CLIENT, PRODUCER, CONSUMER = 1, 3, 4, 5
 JWT = re.compile(r"eyJ[\w-]+\.eyJ[\w-]+")
 
 
@@ -84,7 +85,9 @@ def test_one_policy_assignment_is_one_trace_from_the_request_to_the_arm_calls(
         start = one(spans, "start provision_cloud_pc")
         advances = [s for s in spans if s.name == "activity advance_provisioning"]
         arm = [s for s in spans if s.kind == CLIENT and "/arm/subscriptions/" in str(s.attributes.get("url.full"))]
-        assert (request.kind, send.kind, process.kind, start.kind) == (SERVER, PRODUCER, CONSUMER, PRODUCER)
+        assert (request.kind, send.kind, process.kind, start.kind) == (INTERNAL, PRODUCER, CONSUMER, PRODUCER)
+        # the host's span of the request (which devhost hands over, exporting nothing itself) is the parent
+        assert request.parent_span_id and request.parent_span_id not in {s.span_id for s in receiver.spans}
         assert request.span_id in ancestors(send, spans) and send.span_id in ancestors(process, spans)
         assert process.span_id in ancestors(start, spans)
         assert start.attributes["cloudpc.cloud_pc_id"] == cloud_pc_id

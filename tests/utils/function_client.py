@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
+
+from devhost.invocation import InvocationContext, host_trace
 
 BASE = "http://127.0.0.1:7071"
 
@@ -75,7 +79,10 @@ class FunctionClient:
                     route_params=match.groupdict(),
                     body=body or b"",
                 )
-                response = function(req)
+                extra = {}
+                if "context" in inspect.signature(function).parameters:  # as the host hands it: its span's trace
+                    extra["context"] = InvocationContext(str(uuid.uuid4()), "", "", host_trace(sent_headers))
+                response = function(req, **extra)
                 return Reply(response.status_code, dict(response.headers), response.get_body().decode())
         raise AssertionError(f"no function serves {method} {path}")
 
