@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from azure_emulator.arm import common
+from azure_emulator.arm import common, rbac
 from azure_emulator.server import ApiError, Context, Request, Response
 
 OPERATION, PENDING = "arm.operation", "arm.pending"
@@ -171,6 +171,12 @@ def settle_due(ctx: Context) -> None:
 
 
 def register(ctx: Context) -> None:
+    # the actions of polling, one per provider whose operations the emulator serves (Compute's and Network's)
+    rbac.OPERATIONS.update(
+        f"{ns}/locations/{kind}/read"
+        for ns in ("Microsoft.Compute", "Microsoft.Network", "Microsoft.DesktopVirtualization")
+        for kind in ("operations", "operationResults")
+    )
     ops = common.SUB + r"/providers/(?P<ns>[^/]+)/locations/(?P<loc>[^/]+)"
 
     @common.route(

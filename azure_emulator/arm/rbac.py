@@ -109,13 +109,17 @@ def find_definition(ctx: Context, role_definition_id: str) -> dict[str, Any] | N
     return None
 
 
-def custom_definitions(ctx: Context) -> list[dict[str, Any]]:
-    return ctx.store.scan(common.RESOURCE, where=lambda d: d["resource"]["type"] == DEFINITION_TYPE)
+def custom_definitions(ctx: Context, tenant: str | None = None) -> list[dict[str, Any]]:
+    """The custom roles (of one Entra tenant's directory, when named)."""
+    return ctx.store.scan(
+        common.RESOURCE,
+        where=lambda d: d["resource"]["type"] == DEFINITION_TYPE and (tenant is None or d["meta"]["tid"] == tenant),
+    )
 
 
-def all_definitions(ctx: Context) -> list[dict[str, Any]]:
-    """The built-in roles and the custom ones, as ARM shows them."""
-    return [*built_in_roles().values(), *(doc["resource"] for doc in custom_definitions(ctx))]
+def all_definitions(ctx: Context, tenant: str) -> list[dict[str, Any]]:
+    """The built-in roles and the tenant's custom ones, as ARM shows them."""
+    return [*built_in_roles().values(), *(doc["resource"] for doc in custom_definitions(ctx, tenant))]
 
 
 def under(scope: str, path: str) -> bool:

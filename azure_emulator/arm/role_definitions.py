@@ -83,7 +83,7 @@ def register(ctx: Context) -> None:
         if expression and wanted is None:
             raise ApiError(400, "InvalidFilterInQueryString", f"The filter '{expression}' is not supported.")
         found = [
-            _shown(d, scope) for d in rbac.all_definitions(ctx)
+            _shown(d, scope) for d in rbac.all_definitions(ctx, common.tid_of(request))
             if any(rbac.under(s, scope) or rbac.under(scope, s) for s in d["properties"]["assignableScopes"])
         ]  # fmt: skip
         if wanted is not None:
@@ -106,7 +106,7 @@ def register(ctx: Context) -> None:
             raise ApiError(400, "InvalidRoleDefinition", "'roleName' is required.")
         permissions = _check_permissions(props.get("permissions"))
         scopes = _check_assignable_scopes(ctx, props.get("assignableScopes"))
-        for other in rbac.all_definitions(ctx):
+        for other in rbac.all_definitions(ctx, common.tid_of(request)):
             if other["name"].lower() != name and other["properties"]["roleName"].lower() == role_name.lower():
                 raise ApiError(409, "RoleDefinitionWithSameNameExists",
                                "A custom role with the same name already exists in this directory.")  # fmt: skip

@@ -93,6 +93,11 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.Compute/virtualMachines/runCommands/read", "Microsoft.Compute/virtualMachines/runCommands/write",
     ),
     *_actions(
+        "resourceGroup", "makes the virtual network of a Microsoft-hosted network in the site's group",
+        "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/write",
+        "Microsoft.Network/virtualNetworks/subnets/read", "Microsoft.Network/virtualNetworks/subnets/join/action",
+    ),
+    *_actions(
         "resourceGroup", "makes and removes each VM's network interface",
         "Microsoft.Network/networkInterfaces/read", "Microsoft.Network/networkInterfaces/write",
         "Microsoft.Network/networkInterfaces/delete", "Microsoft.Network/networkInterfaces/join/action",

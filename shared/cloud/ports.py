@@ -18,6 +18,18 @@ class CloudError(Exception):
         self.code = code
 
 
+# the codes of a refusal for want of a permission (ARM's, ARM's linked access check's, Graph's): retrying cannot help,
+# only the customer's admin can, by following the onboarding report
+PERMISSION_DENIED = frozenset({"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied"})
+
+
+def onboarding_hint(tenant_id: str) -> str:
+    return (
+        "The app lacks a permission in the customer's tenant: grant it as the onboarding report says "
+        f"(GET /api/tenants/{tenant_id}/onboarding, the portal's Onboarding page)."
+    )
+
+
 class CloudThrottled(CloudError):
     """The cloud throttled a call that answers no Progress (a read): ask again after `retry_after_s`."""
 

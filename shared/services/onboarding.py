@@ -18,6 +18,7 @@ from shared.cloud.ports import TenantAccess
 from shared.models.onboarding import OnboardingItem, OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
+from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import SiteStore
 
 
@@ -28,6 +29,7 @@ class OnboardingPorts:
     app_client_id: str | None
     authority_host: str  # Entra's host: login.microsoftonline.com, or a sovereign cloud's
     graph_endpoint: str
+    directory_subscriptions: DirectorySubscriptions | None = None
 
 
 def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | None:
@@ -78,6 +80,10 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
     if not tenant.entra_tenant_id:
         return plan_onboarding(tenant, None, None, [], ports.app_client_id)
     granted = ports.access.graph_permissions(tenant.entra_tenant_id)
+    if granted is not None and ports.directory_subscriptions is not None:
+        # consent may be new: subscribe to the tenant's directory changes now rather than on the timer's next run
+        # (idempotent: only what is missing is created; never raises)
+        ports.directory_subscriptions.tenant_linked(tenant)
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
         replace(check, missing=None if granted is None else ports.access.missing_actions(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from shared.cloud.ports import CloudError, Progress
+from shared.cloud.ports import PERMISSION_DENIED, CloudError, Progress, onboarding_hint
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
 from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepsResult, StepWait
 from shared.services import cloud_pc_transitions as machine
@@ -105,7 +105,7 @@ def advance(
         if not removing.done:
             wait = max(removing.retry_after_s, MIN_WAIT_S)
             return _waiting(ports, state.model_copy(update={"resume": resume}), wait)
-        if state.attempt >= max_attempts:
+        if state.attempt >= max_attempts or state.failure.code in PERMISSION_DENIED:  # another attempt cannot help
             step, code, message = state.failure.step, state.failure.code, state.failure.message
             return Advanced(outcome=fail(ports, tenant_id, cloud_pc_id, run, step, code, message))
         state = RunState(job=state.job, attempt=state.attempt + 1)
@@ -187,8 +187,11 @@ def run_steps(
                 result.completed += 1
                 resume = None
                 continue
-            timeline.append(line("failed", exc.code, str(exc)))
-            result.failure = StepFailure(step=step, code=exc.code, message=str(exc))
+            message = str(exc)
+            if exc.code in PERMISSION_DENIED:
+                message = f"{message} {onboarding_hint(job.tenant_id)}"
+            timeline.append(line("failed", exc.code, message))
+            result.failure = StepFailure(step=step, code=exc.code, message=message)
             break
         if not progress.done:
             if not resumed:

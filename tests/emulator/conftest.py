@@ -8,6 +8,7 @@ import pytest
 
 from azure_emulator.launcher import EmulatorProcess
 from tests.utils.arm_admin import ArmAdmin, Sdk
+from tests.utils.graph_admin import GraphAdmin
 
 
 @pytest.fixture
@@ -19,3 +20,9 @@ def admin(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> A
 @pytest.fixture
 def sdk(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Sdk:
     return Sdk(azure_emulator, admin.tenant_id, admin.subscription_id)
+
+
+@pytest.fixture
+def directory(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> GraphAdmin:
+    """The admin's Entra tenant in Graph: where the users and groups role assignments name are made."""
+    return GraphAdmin(azure_emulator, admin.tenant_id)

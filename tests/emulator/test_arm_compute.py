@@ -10,6 +10,7 @@ from azure.core.exceptions import HttpResponseError
 
 from azure_emulator.launcher import EmulatorProcess
 from tests.utils.arm_admin import ArmAdmin, Controls, Sdk
+from tests.utils.graph_admin import GraphAdmin
 
 REGION = "westeurope"
 IMAGE = {
@@ -143,7 +144,9 @@ def test_a_faulted_create_ends_failed_with_the_code_and_leaves_a_failed_vm(
     assert "ProvisioningState/failed/AllocationFailed" in codes
 
 
-def test_delete_takes_the_disk_and_nic_with_delete_option_and_the_role_assignments(admin: ArmAdmin, sdk: Sdk) -> None:
+def test_delete_takes_the_disk_and_nic_with_delete_option_and_the_role_assignments(
+    admin: ArmAdmin, sdk: Sdk, directory: GraphAdmin
+) -> None:
     nic = make_nic(admin, sdk)
     vm = sdk.compute.virtual_machines.begin_create_or_update("rg", "vm1", vm_body(nic["id"])).result()
     role = (
@@ -151,7 +154,7 @@ def test_delete_takes_the_disk_and_nic_with_delete_option_and_the_role_assignmen
         "fb879df8-f326-4884-b1cf-06f3ad86be52"
     )
     sdk.authorization.role_assignments.create(
-        vm["id"], str(uuid.uuid4()), {"properties": {"roleDefinitionId": role, "principalId": str(uuid.uuid4())}}
+        vm["id"], str(uuid.uuid4()), {"properties": {"roleDefinitionId": role, "principalId": directory.create_user()}}
     )
     assert len(admin.role_assignments("rg")) == 1
     sdk.compute.virtual_machines.begin_delete("rg", "vm1").result()

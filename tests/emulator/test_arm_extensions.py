@@ -10,6 +10,7 @@ from azure.core.exceptions import HttpResponseError
 
 from azure_emulator.launcher import EmulatorProcess
 from tests.utils.arm_admin import ArmAdmin, Controls, Sdk, emulator_token
+from tests.utils.graph_admin import GraphAdmin
 
 REGION = "westeurope"
 MDM = "0000000a-0000-0000-c000-000000000000"
@@ -183,9 +184,11 @@ def test_a_fault_under_the_command_name_fails_that_run_command_only(
     assert [c["name"] for c in admin.run_commands("rg", "vm1")] == ["disableWindowsReset", "resizeOsDisk"]
 
 
-def test_role_assignments_at_a_vm_refuse_duplicates_and_list_by_scope_and_principal(admin: ArmAdmin, sdk: Sdk) -> None:
+def test_role_assignments_at_a_vm_refuse_duplicates_and_list_by_scope_and_principal(
+    admin: ArmAdmin, sdk: Sdk, directory: GraphAdmin
+) -> None:
     vm_id = vm(admin, sdk)
-    user = str(uuid.uuid4())
+    user = directory.create_user()  # a principal of the tenant's directory, as ARM requires
     role = f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{USER_LOGIN}"
     body = {"properties": {"roleDefinitionId": role, "principalId": user, "principalType": "User"}}
     name = str(uuid.uuid4())

@@ -10,6 +10,7 @@ import pytest
 
 from azure_emulator.launcher import EmulatorProcess
 from tests.utils.arm_admin import ArmAdmin, Controls, Sdk
+from tests.utils.graph_admin import GraphAdmin
 
 REGION = "westeurope"
 GROUPS = ("rg-a", "rg-b")
@@ -62,9 +63,10 @@ def build(admin: ArmAdmin, rg: str) -> dict[str, str]:
     }
 
 
-def assign(admin: ArmAdmin, scope: str) -> str:
+def assign(admin: ArmAdmin, directory: GraphAdmin, scope: str) -> str:
+    user = directory.create_user()  # ARM assigns roles only to principals of the tenant's directory
     body = {"properties": {"roleDefinitionId": f"/subscriptions/{admin.subscription_id}{READER}",
-                           "principalId": str(uuid.uuid4()), "principalType": "User"}}  # fmt: skip
+                           "principalId": user, "principalType": "User"}}  # fmt: skip
     return str(admin.ok("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)["id"])
 
 
@@ -73,7 +75,9 @@ def estate(azure_emulator: EmulatorProcess) -> Estate:
     admin = ArmAdmin(azure_emulator, str(uuid.uuid4()))
     made = {rg: build(admin, rg) for rg in GROUPS}
     subscription = f"/subscriptions/{admin.subscription_id}"
-    assignments = [assign(admin, subscription), *(assign(admin, admin.group_id(rg)) for rg in GROUPS)]
+    directory = GraphAdmin(azure_emulator, admin.tenant_id)
+    scopes = [subscription, *(admin.group_id(rg) for rg in GROUPS)]
+    assignments = [assign(admin, directory, scope) for scope in scopes]
     by_type = {kind: {rg: made[rg][kind] for rg in GROUPS} for kind in LISTED}
     return Estate(admin, Controls(azure_emulator, admin.tenant_id), by_type, assignments)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import jwt
 import pytest
@@ -14,6 +16,7 @@ from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.credentials import AzureCredentials, check_credentials, is_known_authority
 from shared.cloud.ports import CloudError
 from shared.settings import Settings
+from tests.utils.arm_admin import Controls
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -35,6 +38,25 @@ def authority(emu: EmulatorProcess) -> str:
     return emu.base_url.split("://", 1)[1]
 
 
+def consent(emu: EmulatorProcess, tenant: str, app: str) -> None:
+    """The tenant's admin consents to the app (a new tenant grants no app anything)."""
+    Controls(emu, tenant).app_access(app, consented=True)
+
+
+@contextmanager
+def consented(emu: EmulatorProcess, tenant: str, app: str) -> Iterator[None]:
+    """Consent for the test's length in a tenant other tests share (the home tenant); its earlier grant after."""
+    url = f"{emu.base_url}/emulator/tenants/{tenant}/apps/{app}"
+    with emu.session() as session:
+        earlier = session.get(url, timeout=30).json()
+    consent(emu, tenant, app)
+    try:
+        yield
+    finally:
+        restored = {"consented": earlier["consented"], "graphPermissions": earlier["graphPermissions"]}
+        Controls(emu, tenant).app_access(app, **restored)
+
+
 def test_managed_identity_credential_gets_a_token_from_the_app_service_endpoint(emulator_env: EmulatorProcess):
     token = ManagedIdentityCredential().get_token("https://management.azure.com/.default")
     found = claims(token.token)
@@ -54,6 +76,7 @@ def test_managed_identity_endpoint_refuses_a_wrong_identity_header(
 
 def test_client_secret_credential_uses_the_emulator_as_authority(emulator_env: EmulatorProcess):
     tenant = str(uuid.uuid4())
+    consent(emulator_env, tenant, "app-client")
     credential = ClientSecretCredential(
         tenant, "app-client", "a-secret", authority=authority(emulator_env), disable_instance_discovery=True
     )
@@ -63,6 +86,7 @@ def test_client_secret_credential_uses_the_emulator_as_authority(emulator_env: E
 
 def test_client_assertion_credential_needs_a_token_exchange_assertion(emulator_env: EmulatorProcess):
     tenant = str(uuid.uuid4())
+    consent(emulator_env, tenant, "app-client")
     mi = ManagedIdentityCredential()
 
     def assertion() -> str:
@@ -95,6 +119,8 @@ def test_app_credentials_act_in_the_customer_tenant(emulator_env: EmulatorProces
         app_client_id="6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b",
         app_client_secret="s3cret" if with_secret else None,
     )
+    assert settings.app_client_id is not None
+    consent(emulator_env, entra, settings.app_client_id)
     credentials = AzureCredentials(settings, {"app-tenant": entra}.get)
     try:
         credential = credentials.for_tenant("app-tenant")
@@ -103,7 +129,8 @@ def test_app_credentials_act_in_the_customer_tenant(emulator_env: EmulatorProces
         assert isinstance(credential, kind)
         found = claims(credential.get_token(GRAPH_SCOPE).token)
         assert (found["tid"], found["appid"]) == (entra, settings.app_client_id)
-        assert claims(credentials.app_credential.get_token(GRAPH_SCOPE).token)["tid"] == HOME_TENANT_ID
+        with consented(emulator_env, HOME_TENANT_ID, settings.app_client_id):  # the app's own tenant
+            assert claims(credentials.app_credential.get_token(GRAPH_SCOPE).token)["tid"] == HOME_TENANT_ID
         with pytest.raises(CloudError) as raised:
             credentials.for_tenant("unlinked")
         assert raised.value.code == "tenantNotLinked"

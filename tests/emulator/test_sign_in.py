@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +20,7 @@ from azure_emulator.development_issuer import APP_API_AUDIENCE, HOME_TENANT_ID, 
 from azure_emulator.launcher import BOOTSTRAP_ADMIN, EmulatorProcess
 from shared.cloud.azure.entra_tokens import EntraTokenValidator
 from tests.emulator.test_development_issuer import openid_configuration, published_keys, verify
+from tests.utils.arm_admin import Controls
 
 CLIENT_ID = "0f3c6a9e-2b7d-4e61-8a45-5d9c1e2f7a10"  # the portal's registration, as a single-page app
 REDIRECT_URI = "http://localhost:5173/auth/callback"
@@ -427,11 +429,15 @@ def test_logout_without_a_loopback_return_shows_the_signed_out_page(
 def test_client_credentials_are_unchanged_and_unknown_grants_named(
     azure_emulator: EmulatorProcess, http: requests.Session
 ):
+    tenant = str(uuid.uuid4())  # a tenant of its own: consent is the tenant's, and a new one grants nothing
     form = {"grant_type": "client_credentials", "client_id": "app", "client_secret": "s", "scope": "x/.default"}
-    assert http.post(url(azure_emulator, "token"), data=form, timeout=30).status_code == 200
+    refused = http.post(url(azure_emulator, "token", tenant), data=form, timeout=30)
+    assert (refused.status_code, refused.json()["error_codes"]) == (400, [700016])
+    Controls(azure_emulator, tenant).app_access("app", consented=True)
+    assert http.post(url(azure_emulator, "token", tenant), data=form, timeout=30).status_code == 200
     common = http.post(url(azure_emulator, "token", "common"), data=form, timeout=30)
     assert (common.status_code, common.json()["error_codes"]) == (400, [90009])
-    unknown = http.post(url(azure_emulator, "token"), data={**form, "grant_type": "password"}, timeout=30)
+    unknown = http.post(url(azure_emulator, "token", tenant), data={**form, "grant_type": "password"}, timeout=30)
     assert (unknown.json()["error"], unknown.json()["error_codes"]) == ("unsupported_grant_type", [70003])
     assert "authorization_code" in unknown.json()["error_description"]
 

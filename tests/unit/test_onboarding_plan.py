@@ -2,39 +2,53 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from shared.catalog.app_access import AZURE_ROLES, GRAPH_PERMISSIONS
+from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PERMISSIONS
 from shared.models.onboarding import OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
-from shared.services.onboarding import plan_onboarding
+from shared.services.onboarding import plan_onboarding, scopes_of
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 ENTRA = "0e6c1d2a-1111-4222-8333-944455556666"
+SUB = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 TENANT = Tenant(
     id="t1", display_name="Contoso", entra_tenant_id=ENTRA, created_date_time=NOW, last_modified_date_time=NOW
 )
 SITE = Site.model_validate({
     "id": "s1", "tenantId": "t1", "displayName": "EU", "regionName": "westeurope",
-    "subscriptionId": "6f9619ff-8b86-d011-b42d-00cf4fc964ff", "resourceGroupName": "rg-cloudpcs",
+    "subscriptionId": SUB, "resourceGroupName": "rg-cloudpcs",
+    "subnetId": f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
     "createdDateTime": NOW, "lastModifiedDateTime": NOW,
 })  # fmt: skip
 ALL_GRAPH = [p.name for p in GRAPH_PERMISSIONS]
+CHECKS = scopes_of([SITE])
 
 
 def statuses(report: OnboardingReport) -> dict[str, str]:
-    return {item.name: item.status for item in report.items}
+    return {item.scope or item.name: item.status for item in report.items}
+
+
+def test_a_site_is_checked_at_its_subscription_its_group_and_its_network_group() -> None:
+    assert [check.scope for check in CHECKS] == [
+        f"/subscriptions/{SUB}", f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs",
+        f"/subscriptions/{SUB}/resourceGroups/rg-net",
+    ]  # fmt: skip
+    every = {check_action for check in CHECKS for check_action in check.actions}
+    assert every == {item.action for item in AZURE_ACTIONS}
 
 
 def test_everything_present_is_ready_with_no_fix() -> None:
-    report = plan_onboarding(TENANT, "https://consent", ALL_GRAPH, [(SITE, [])], "app-id")
+    report = plan_onboarding(TENANT, "https://consent", ALL_GRAPH, [replace(c, missing=[]) for c in CHECKS], "app")
     assert report.ready and all(item.fix is None for item in report.items)
-    assert len(report.items) == 1 + len(GRAPH_PERMISSIONS) + len(AZURE_ROLES)
+    assert len(report.items) == 1 + len(GRAPH_PERMISSIONS) + len(CHECKS)
+    assert report.custom_role is not None and report.custom_role["AssignableScopes"] == [f"/subscriptions/{SUB}"]
 
 
 def test_no_consent_asks_for_it_and_knows_nothing_else() -> None:
-    report = plan_onboarding(TENANT, "https://consent", None, [(SITE, None)], "app-id")
+    report = plan_onboarding(TENANT, "https://consent", None, CHECKS, "app-id")
     found = statuses(report)
     assert not report.ready and found["Admin consent"] == "missing"
     assert "https://consent" in (report.items[0].fix or "")
@@ -47,15 +61,18 @@ def test_a_permission_granted_in_any_case_counts() -> None:
     assert statuses(plan_onboarding(TENANT, None, granted, [], None))["User.Read.All"] == "present"
 
 
-def test_a_role_is_missing_when_any_of_its_actions_is() -> None:
-    network = next(role for role in AZURE_ROLES if role.name == "Network Contributor")
-    report = plan_onboarding(TENANT, None, ALL_GRAPH, [(SITE, [network.actions[-1]])], "app-id")
+def test_a_role_missing_at_the_subscription_is_told_apart_from_one_missing_at_a_group() -> None:
+    subscription, group, network = CHECKS
+    checks = [replace(subscription, missing=["Microsoft.Compute/skus/read"]), replace(group, missing=[]),
+              replace(network, missing=[])]  # fmt: skip
+    report = plan_onboarding(TENANT, None, ALL_GRAPH, checks, "app-id")
     found = statuses(report)
-    assert found["Network Contributor"] == "missing" and found["Virtual Machine Contributor"] == "present"
-    [item] = [item for item in report.items if item.name == "Network Contributor"]
-    assert item.fix == (
-        'az role assignment create --assignee app-id --role "Network Contributor" '
-        "--scope /subscriptions/6f9619ff-8b86-d011-b42d-00cf4fc964ff/resourceGroups/rg-cloudpcs"
+    assert (found[subscription.scope], found[group.scope], found[network.scope]) == ("missing", "present", "present")
+    [item] = [item for item in report.items if item.status == "missing"]
+    assert (item.name, item.missing_actions) == (CUSTOM_ROLE_NAME, ["Microsoft.Compute/skus/read"])
+    assert item.fix is not None and "az role definition create --role-definition" in item.fix
+    assert item.fix.endswith(
+        f'az role assignment create --assignee app-id --role "{CUSTOM_ROLE_NAME}" --scope /subscriptions/{SUB}'
     )
 
 

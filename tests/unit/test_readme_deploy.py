@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from shared.catalog.app_access import AZURE_ROLES, GRAPH_PERMISSIONS
+from shared.catalog.app_access import AZURE_ACTIONS, BUILT_IN_ROLES, GRAPH_PERMISSIONS
 from shared.settings import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_every_graph_permission_is_in_the_readme_with_its_reason() -> None:
+def test_every_graph_permission_and_azure_action_is_in_the_readme_with_its_reason() -> None:
     for permission in GRAPH_PERMISSIONS:
         assert f"| `{permission.name}` | {permission.reason} |" in README, permission.name
-    for role in AZURE_ROLES:
-        assert f"`{role.name}`" in README, role.name
+    for action in AZURE_ACTIONS:
+        assert f"| `{action.action}` |" in README and action.reason in README, action.action
+    for role in BUILT_IN_ROLES:
+        assert f"| `{role.name}` | {role.scope} | {role.over_grants} |" in README, role.name

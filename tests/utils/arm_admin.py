@@ -274,7 +274,7 @@ class Controls:
         assert self.session.put(f"{self.base}/pageSize/{operation}", json=body, timeout=30).status_code == 200
 
     def app_access(self, app_id: str, **body: Any) -> dict[str, Any]:
-        """What this tenant allows the app: `consented`, `graphPermissions`, `azureActions` (emulator/consent.py)."""
+        """What this tenant allows the app: `consented`, `graphPermissions` (azure_emulator/consent.py)."""
         reply = self.session.put(f"{self.base}/tenants/{self.tenant_id}/apps/{app_id}", json=body, timeout=30)
         assert reply.status_code == 200, reply.text
         return dict(reply.json())
