@@ -64,6 +64,8 @@ class Controls:
         self.requests: Counter[tuple[str, str, str, str]] = Counter()
         self.statuses: Counter[int] = Counter()
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
+        # (tenant, principal, api, action or operation) -> the scopes checked, and how often granted and refused
+        self.access: dict[tuple[str, str, str, str], dict[str, Any]] = {}
 
     def set_request_tenant(self, tenant: str | None) -> None:
         """The Entra tenant of the request this thread is handling (its token's tid)."""
@@ -155,6 +157,27 @@ class Controls:
         with self._lock:
             self.log.append(entry)
 
+    def record_access(self, tenant: str, principal: str, api: str, name: str, scope: str, granted: bool) -> None:
+        """One permission check of an app: ARM's action at a scope, or a Graph operation (its scope the resource)."""
+        with self._lock:
+            entry = self.access.setdefault((tenant.lower(), principal.lower(), api, name),
+                                           {"scopes": set(), "granted": 0, "refused": 0})  # fmt: skip
+            entry["scopes"].add(scope)
+            entry["granted" if granted else "refused"] += 1
+
+    def access_checks(self, tenant: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                {"principalId": principal, "api": api, "name": name, "scopes": sorted(entry["scopes"]),
+                 "granted": entry["granted"], "refused": entry["refused"]}
+                for (tid, principal, api, name), entry in sorted(self.access.items()) if tid == tenant.lower()
+            ]  # fmt: skip
+
+    def forget_access(self, tenant: str) -> None:
+        with self._lock:
+            for key in [key for key in self.access if key[0] == tenant.lower()]:
+                del self.access[key]
+
     def logged(self, operation: str | None, limit: int) -> list[dict[str, Any]]:
         with self._lock:
             entries = [e for e in self.log if operation is None or e["operation"] == operation]
@@ -239,6 +262,19 @@ def register(ctx: Context) -> None:
     def get_request_log(request: Request) -> Response:
         limit = int(request.q("limit") or LOG_SIZE)
         return Response(200, {"value": controls.logged(request.q("operation"), limit)})
+
+    # what the tenant's apps were checked for: each ARM action and Graph operation, its scopes, granted and refused
+    # (Azure's activity log and Entra's sign-in logs tell an admin the same); DELETE forgets them
+    access = r"/emulator/tenants/(?P<tid>[^/]+)/accessChecks"
+
+    @r.route("GET", access, operation="emulatorControl", api="emulator", auth=False)
+    def get_access_checks(request: Request) -> Response:
+        return Response(200, {"value": controls.access_checks(request.params["tid"])})
+
+    @r.route("DELETE", access, operation="emulatorControl", api="emulator", auth=False)
+    def forget_access_checks(request: Request) -> Response:
+        controls.forget_access(request.params["tid"])
+        return Response(204)
 
     @r.route("POST", r"/emulator/token", operation="emulatorControl", api="emulator", auth=False)
     def post_token(request: Request) -> Response:

@@ -141,6 +141,7 @@ def register(ctx: Context) -> None:
             "meta": {"tid": tenant},
         }  # fmt: skip
         common.put(ctx, doc)
+        rbac.index_assignment(ctx, principal, assignment_id, scope)
         return Response(201, common.shown(doc))
 
     @common.route(
@@ -168,6 +169,7 @@ def register(ctx: Context) -> None:
         if doc is None:
             return Response(204)
         common.delete(ctx, assignment_id)
+        rbac.index_assignment(ctx, doc["resource"]["properties"]["principalId"], assignment_id, None)
         return Response(200, common.shown(doc))
 
     @common.route(

@@ -38,6 +38,8 @@ from azure_emulator.server import ApiError, Context, Request
 
 DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
 ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
+ASSIGNMENT_INDEX = "arm.roleAssignmentByPrincipal"  # principal/assignment id -> the assignment's id and scope
+CUSTOM_INDEX = "arm.customRoleDefinition"  # GUID -> the custom role's resource id
 DATA_FILE = Path(__file__).with_name("built_in_roles.json")
 GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 # the actions every ARM route of the emulator names (filled in by `common.route` at registration), with the
@@ -103,18 +105,24 @@ def find_definition(ctx: Context, role_definition_id: str) -> dict[str, Any] | N
     built_in = built_in_roles().get(guid)
     if built_in is not None:
         return built_in
-    for doc in custom_definitions(ctx):
-        if doc["resource"]["name"].lower() == guid:
-            return dict(doc["resource"])
-    return None
+    indexed = ctx.store.get(CUSTOM_INDEX, guid)
+    found = common.get(ctx, indexed["id"]) if indexed else None
+    return dict(found["resource"]) if found else None
 
 
 def custom_definitions(ctx: Context, tenant: str | None = None) -> list[dict[str, Any]]:
-    """The custom roles (of one Entra tenant's directory, when named)."""
-    return ctx.store.scan(
-        common.RESOURCE,
-        where=lambda d: d["resource"]["type"] == DEFINITION_TYPE and (tenant is None or d["meta"]["tid"] == tenant),
-    )
+    """The custom roles (of one Entra tenant's directory, when named), through their index: a role check must not
+    scan every resource."""
+    found = (common.get(ctx, entry["id"]) for entry in ctx.store.scan(CUSTOM_INDEX))
+    return [doc for doc in found if doc is not None and (tenant is None or doc["meta"]["tid"] == tenant)]
+
+
+def index_custom(ctx: Context, guid: str, resource_id: str | None) -> None:
+    """Keep the custom roles' index (GUID -> id) with the store; None: the role is gone."""
+    if resource_id is None:
+        ctx.store.delete(CUSTOM_INDEX, guid.lower())
+    else:
+        ctx.store.put(CUSTOM_INDEX, guid.lower(), {"id": resource_id})
 
 
 def all_definitions(ctx: Context, tenant: str) -> list[dict[str, Any]]:
@@ -129,18 +137,25 @@ def under(scope: str, path: str) -> bool:
 
 
 def assignments_of(ctx: Context, principal_id: str, path: str) -> list[dict[str, Any]]:
-    """The principal's role assignments at `path` or above."""
-    parts = path.strip("/").split("/")
-    if len(parts) < 2 or parts[0].lower() != "subscriptions":
-        return []
-    sub = parts[1]
-    return [
-        doc["resource"] for doc in ctx.store.scan(
-            common.RESOURCE, f"/subscriptions/{sub}".lower(), where=lambda d: d["resource"]["type"] == ASSIGNMENT_TYPE
-        )
-        if doc["resource"]["properties"]["principalId"].lower() == principal_id.lower()
-        and under(doc["resource"]["properties"]["scope"], path)
-    ]  # fmt: skip
+    """The principal's role assignments at `path` or above, through the index by principal (an assignment removed
+    with its scope, a deleted VM or group, drops out here)."""
+    found = []
+    for entry in ctx.store.scan(ASSIGNMENT_INDEX, f"{principal_id.lower()}/"):
+        if not under(entry["scope"], path):
+            continue
+        doc = common.get(ctx, entry["id"])
+        if doc is not None:
+            found.append(doc["resource"])
+    return found
+
+
+def index_assignment(ctx: Context, principal_id: str, assignment_id: str, scope: str | None) -> None:
+    """Keep the assignments' index (principal -> assignment id and scope) with the store; None: it is gone."""
+    key = f"{principal_id}/{assignment_id}".lower()
+    if scope is None:
+        ctx.store.delete(ASSIGNMENT_INDEX, key)
+    else:
+        ctx.store.put(ASSIGNMENT_INDEX, key, {"id": assignment_id, "scope": scope})
 
 
 def permissions_at(ctx: Context, principal_id: str, path: str) -> list[dict[str, Any]]:
@@ -168,7 +183,9 @@ def authorize(ctx: Context, request: Request, action: str, scope: str | None = N
     path = scope if scope is not None else request.path.removeprefix("/arm")
     claims = request.claims or {}
     principal = str(claims.get("oid") or "")
-    if grants(permissions_at(ctx, principal, path), action):
+    granted = grants(permissions_at(ctx, principal, path), action)
+    ctx.controls.record_access(str(claims.get("tid") or ""), principal, "arm", action, path, granted)
+    if granted:
         return
     client = str(claims.get("appid") or principal)
     raise ApiError(

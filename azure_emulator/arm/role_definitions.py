@@ -123,6 +123,7 @@ def register(ctx: Context) -> None:
             "meta": {"tid": common.tid_of(request)},
         }  # fmt: skip
         common.put(ctx, doc)
+        rbac.index_custom(ctx, name, resource_id)
         return Response(200 if existing else 201, common.shown(doc))
 
     @common.route(
@@ -146,4 +147,5 @@ def register(ctx: Context) -> None:
             raise ApiError(409, "RoleDefinitionHasAssignments",
                            "There are existing role assignments referencing the role.")  # fmt: skip
         common.delete(ctx, found[0]["resource"]["id"])
+        rbac.index_custom(ctx, name, None)
         return Response(200, common.shown(found[0]))

@@ -138,8 +138,12 @@ class GraphRoutes:
         claims = request.claims or {}
         if claims.get("idtyp") != "app":
             return None
-        options = entry.options(resource(request) if resource is not None and entry.by_resource else None)
-        if permissions.allowed(options, claims.get("roles")):
+        subject = resource(request) if resource is not None and entry.by_resource else None
+        options = entry.options(subject)
+        granted = permissions.allowed(options, claims.get("roles"))
+        self.ctx.controls.record_access(str(claims.get("tid") or ""), str(claims.get("oid") or ""), "graph",
+                                        entry.operation, subject or "", granted)  # fmt: skip
+        if granted:
             return None
         # Graph names no permission here; the app looks the operation up in permissions.json itself
         request_id = request.headers.get("client-request-id") or str(uuid.uuid4())

@@ -23,6 +23,7 @@ CUSTOM_ROLE_DESCRIPTION = "What the Cloud PC provisioning service does in a cust
 class GraphPermission:
     name: str  # an application permission (app role) of Microsoft Graph
     reason: str
+    calls: tuple[str, ...]  # the Graph calls the app makes with it: `METHOD path`, `{id}` for any one segment
 
 
 @dataclass(frozen=True)
@@ -43,26 +44,51 @@ class BuiltInRole:
 
 
 GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
-    GraphPermission("User.Read.All", "reads the users in assigned groups and the licenses they hold"),
+    GraphPermission(
+        "User.Read.All", "reads the users in assigned groups and the licenses they hold, and follows their changes",
+        ("GET users", "GET users/{id}", "POST subscriptions (users)", "PATCH subscriptions/{id}",
+         "DELETE subscriptions/{id}"),
+    ),
     GraphPermission(
         "Group.Read.All",
-        "reads the groups policies are assigned to and their members, and subscribes to their change notifications "
-        "(Graph requires it for subscriptions on groups)",
+        "reads the groups policies are assigned to and their members, and follows their changes (Graph takes no "
+        "less for a subscription on groups)",
+        ("GET groups", "GET groups/{id}/members", "POST users/{id}/checkMemberGroups", "POST subscriptions (groups)"),
     ),
     GraphPermission(
         "Directory.Read.All",
-        "confirms that a user is a direct member of an assigned group (users/{id}/memberOf, which Graph allows an "
-        "app only with this permission)",
-    ),
-    GraphPermission("Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes"),
-    GraphPermission(
-        "DeviceManagementManagedDevices.ReadWrite.All", "enrolls Cloud PCs in Intune and retires them when they go"
+        "confirms that a user is a direct member of an assigned group, and reads the tenant's licenses (Graph answers "
+        "a user's memberOf to an app only with this permission)",
+        ("GET users/{id}/memberOf", "GET subscribedSkus"),
     ),
     GraphPermission(
-        "LicenseAssignment.ReadWrite.All",
-        "reads the Windows 365 licenses of the tenant (subscribedSkus) and moves a license when a Cloud PC is resized",
+        "Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes",
+        ("GET devices", "DELETE devices/{id}"),
     ),
-)
+    GraphPermission(
+        "DeviceManagementManagedDevices.ReadWrite.All", "enrolls Cloud PCs in Intune and retires them when they go",
+        ("GET deviceManagement/managedDevices", "DELETE deviceManagement/managedDevices/{id}",
+         "POST deviceManagement/managedDevices/{id}/users/$ref"),
+    ),
+    GraphPermission(
+        "LicenseAssignment.ReadWrite.All", "moves a user's Windows 365 license when a Cloud PC is resized",
+        ("POST users/{id}/assignLicense",),
+    ),
+)  # fmt: skip
+
+
+def graph_permissions_for(method: str, path: str) -> list[str]:
+    """The permissions of this list that the app holds for a Graph call (`GET`, `users/{id}/memberOf`)."""
+    segments = [part for part in path.split("?", 1)[0].strip("/").split("/") if part]
+
+    def matches(call: str) -> bool:
+        verb, shape = call.split(" ", 1)
+        pattern = shape.split(" (", 1)[0].split("/")
+        return verb == method.upper() and len(pattern) == len(segments) and all(
+            want == "{id}" or want.lower() == got.lower() for want, got in zip(pattern, segments, strict=True)
+        )
+
+    return [permission.name for permission in GRAPH_PERMISSIONS if any(matches(c) for c in permission.calls)]
 
 
 def _actions(scope: ActionScope, reason: str, *actions: str) -> tuple[AzureAction, ...]:

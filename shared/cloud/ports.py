@@ -9,25 +9,29 @@ from typing import Literal, Protocol
 CheckStatus = Literal["pending", "running", "passed", "failed", "warning", "informational"]
 
 
+# the codes of a refusal for want of a permission (ARM's, ARM's linked access check's, Graph's): retrying cannot help,
+# only the customer's admin can, by following the onboarding report
+PERMISSION_DENIED = frozenset({"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied"})
+ONBOARDING_HINT = (
+    "The app lacks this permission in the customer's tenant: grant it as the tenant's onboarding report says "
+    "(GET /api/tenants/{tenantId}/onboarding, the portal's Onboarding page)."
+)
+
+
 class CloudError(Exception):
-    """A cloud call failed; `code` is the provider's error code, `step` the step that failed."""
+    """A cloud call failed; `code` is the provider's error code, `step` the step that failed. A refusal for want of
+    a permission says where the admin finds the fix, wherever it is shown."""
 
     def __init__(self, step: str, code: str, message: str) -> None:
+        if code in PERMISSION_DENIED and ONBOARDING_HINT not in message:
+            message = f"{message} {ONBOARDING_HINT}"
         super().__init__(message)
         self.step = step
         self.code = code
 
-
-# the codes of a refusal for want of a permission (ARM's, ARM's linked access check's, Graph's): retrying cannot help,
-# only the customer's admin can, by following the onboarding report
-PERMISSION_DENIED = frozenset({"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied"})
-
-
-def onboarding_hint(tenant_id: str) -> str:
-    return (
-        "The app lacks a permission in the customer's tenant: grant it as the onboarding report says "
-        f"(GET /api/tenants/{tenant_id}/onboarding, the portal's Onboarding page)."
-    )
+    @property
+    def permission_denied(self) -> bool:
+        return self.code in PERMISSION_DENIED
 
 
 class CloudThrottled(CloudError):

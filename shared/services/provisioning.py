@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from shared.cloud.ports import PERMISSION_DENIED, CloudError, Progress, onboarding_hint
+from shared.cloud.ports import PERMISSION_DENIED, CloudError, Progress
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
 from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepsResult, StepWait
 from shared.services import cloud_pc_transitions as machine
@@ -101,7 +101,15 @@ def advance(
             return Advanced(outcome=begun)
         state = begun
     elif state.failure is not None:
-        removing, resume = _remove_attempt(ports, state)
+        try:
+            removing, resume = _remove_attempt(ports, state)
+        except CloudError as exc:
+            if not exc.permission_denied:
+                raise
+            # the removal is refused too: settle with the attempt's failure; the clean-up sweep removes the rest
+            step, code = state.failure.step, state.failure.code
+            message = f"{state.failure.message} Its resources could not be removed either ({exc.step}: {exc.code})."
+            return Advanced(outcome=fail(ports, tenant_id, cloud_pc_id, run, step, code, message))
         if not removing.done:
             wait = max(removing.retry_after_s, MIN_WAIT_S)
             return _waiting(ports, state.model_copy(update={"resume": resume}), wait)
@@ -187,11 +195,8 @@ def run_steps(
                 result.completed += 1
                 resume = None
                 continue
-            message = str(exc)
-            if exc.code in PERMISSION_DENIED:
-                message = f"{message} {onboarding_hint(job.tenant_id)}"
-            timeline.append(line("failed", exc.code, message))
-            result.failure = StepFailure(step=step, code=exc.code, message=message)
+            timeline.append(line("failed", exc.code, str(exc)))
+            result.failure = StepFailure(step=step, code=exc.code, message=str(exc))
             break
         if not progress.done:
             if not resumed:

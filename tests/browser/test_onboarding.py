@@ -8,13 +8,14 @@ from typing import Any
 from playwright.sync_api import expect
 
 from azure_emulator.launcher import APP_CLIENT_ID
+from shared.catalog.app_access import GRAPH_PERMISSIONS
 from tests.utils.api_client import ApiClient
-from tests.utils.wizard import Tenant
+from tests.utils.onboarding import apply_fixes
+from tests.utils.wizard import Tenant, emulator_from_environment
 
 
 def test_an_admin_reads_what_a_customer_must_grant_and_sees_it_ready(portal: Any, owner_api: ApiClient) -> None:
-    tenant = Tenant(owner_api)
-    tenant.controls.app_access(APP_CLIENT_ID, consented=False)
+    tenant = Tenant(owner_api, onboard=False)  # a new tenant grants the app nothing
     tab = portal("admin")
     page = tab.page
     tab.open(f"/tenants/{tenant.id}")
@@ -28,16 +29,17 @@ def test_an_admin_reads_what_a_customer_must_grant_and_sees_it_ready(portal: Any
     tab.shot("consent missing, and where the customer's admin gives it")
     tab.assert_accessible("onboarding, consent missing")
 
-    network_only = ["Microsoft.Compute/*", "Microsoft.Network/*"]  # no Desktop Virtualization, no role assignments
-    tenant.controls.app_access(APP_CLIENT_ID, consented=True, azureActions=network_only)
+    # consented, and so the Graph permissions the registration asks for; no Azure role yet
+    tenant.controls.app_access(APP_CLIENT_ID, consented=True, graphPermissions=[p.name for p in GRAPH_PERMISSIONS])
     page.get_by_role("button", name="Refresh").click()
-    role = checklist.get_by_role("row").filter(has=page.get_by_text("Desktop Virtualization Contributor", exact=True))
+    role = checklist.get_by_role("row").filter(has_text="Microsoft.Compute/skus/read")  # a subscription-scope action
     expect(role.locator(".badge")).to_have_text("Missing")
+    expect(role).to_contain_text(f"--scope /subscriptions/{tenant.arm.subscription_id}")
     expect(role).to_contain_text("az role assignment create --assignee")
     expect(consent.locator(".badge")).to_have_text("Present")
-    tab.shot("consented; an Azure role still missing, with the command that grants it")
+    tab.shot("consented; the Azure role still missing, with the commands that grant it")
 
-    tenant.controls.app_access(APP_CLIENT_ID, azureActions=["*"])
+    apply_fixes(owner_api, tenant.path, emulator_from_environment(), tenant.entra_id)  # as the customer's admin
     page.get_by_role("button", name="Refresh").click()
     expect(page.get_by_role("status").filter(has_text="Ready")).to_be_visible()
     expect(checklist.locator(".badge", has_text="Missing")).to_have_count(0)

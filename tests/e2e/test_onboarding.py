@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from azure_emulator.launcher import APP_CLIENT_ID
-from tests.utils.api_client import ApiClient
+from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PERMISSIONS, actions_at
+from tests.utils.api_client import ApiClient, eventually
 from tests.utils.factories import site_body
-from tests.utils.wizard import Tenant
-
-EVERYTHING = ["*"]
+from tests.utils.wizard import NETWORK_RG, Tenant
 
 
 def report(api: ApiClient, tenant: Tenant) -> dict[str, Any]:
@@ -24,8 +23,7 @@ def by_name(found: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_a_tenant_whose_admin_has_not_consented_gets_the_consent_link(api: ApiClient) -> None:
-    tenant = Tenant(api)
-    tenant.controls.app_access(APP_CLIENT_ID, consented=False)
+    tenant = Tenant(api, onboard=False)  # a new tenant grants the app nothing
     found = report(api, tenant)
     assert found["ready"] is False
     consent = by_name(found)["Admin consent"]
@@ -37,37 +35,41 @@ def test_a_tenant_whose_admin_has_not_consented_gets_the_consent_link(api: ApiCl
     assert {item["status"] for item in found["items"] if item["kind"] != "consent"} == {"unknown"}
 
 
-def test_a_missing_graph_permission_and_azure_role_are_named_with_their_fix(api: ApiClient) -> None:
+def test_a_missing_graph_permission_and_an_action_missing_at_the_subscription_are_told_apart(api: ApiClient) -> None:
     tenant = Tenant(api)
-    tenant.controls.app_access(
-        APP_CLIENT_ID,
-        graphPermissions=["User.Read.All", "GroupMember.Read.All", "Device.ReadWrite.All",
-                          "DeviceManagementManagedDevices.ReadWrite.All"],  # no LicenseAssignment.ReadWrite.All
-        azureActions=["Microsoft.Compute/*", "Microsoft.Network/*", "Microsoft.Authorization/roleAssignments/write"],
-    )  # fmt: skip
+    granted = [p.name for p in GRAPH_PERMISSIONS if p.name != "LicenseAssignment.ReadWrite.All"]
+    tenant.controls.app_access(APP_CLIENT_ID, graphPermissions=granted)  # the admin removed one permission
+    subscription = f"/subscriptions/{tenant.arm.subscription_id}"
+    [assignment] = [a for a in tenant.arm.role_assignments_at(subscription)]  # the onboarding gave it there
+    tenant.arm.ok("DELETE", assignment["id"])
+    site_group = f"{subscription}/resourceGroups/{tenant.site['resourceGroupName']}"
+    role = tenant.arm.role_definition_id(CUSTOM_ROLE_NAME, subscription)
+    tenant.arm.assign(site_group, role, tenant.arm.service_principal(APP_CLIENT_ID))  # only at the site's group
+
     found = report(api, tenant)
-    items = by_name(found)
+    items, scopes = by_name(found), {item["scope"]: item for item in found["items"] if item["kind"] == "azureRole"}
     assert found["ready"] is False
     assert items["Admin consent"]["status"] == "present"
     assert items["LicenseAssignment.ReadWrite.All"]["status"] == "missing"
     assert "LicenseAssignment.ReadWrite.All" in items["LicenseAssignment.ReadWrite.All"]["fix"]
     assert items["User.Read.All"]["status"] == "present"
-    role = items["Desktop Virtualization Contributor"]
-    scope = f"/subscriptions/{tenant.arm.subscription_id}/resourceGroups/{tenant.site['resourceGroupName']}"
-    assert (role["status"], role["scope"]) == ("missing", scope)
-    assert role["fix"] == (
-        f'az role assignment create --assignee {APP_CLIENT_ID} --role "Desktop Virtualization Contributor" '
-        f"--scope {scope}"
+    assert scopes[subscription]["status"] == "missing"
+    assert set(scopes[subscription]["missingActions"]) == set(actions_at("subscription"))
+    assert scopes[subscription]["fix"].endswith(
+        f'az role assignment create --assignee {APP_CLIENT_ID} --role "{CUSTOM_ROLE_NAME}" --scope {subscription}'
     )
-    assert {items[name]["status"] for name in ("Virtual Machine Contributor", "Network Contributor")} == {"present"}
+    assert scopes[site_group]["status"] == "present"
+    network_group = f"{subscription}/resourceGroups/{NETWORK_RG}"
+    assert scopes[network_group]["status"] == "missing"
 
 
 def test_a_fully_onboarded_tenant_is_ready(api: ApiClient, tokens: Any) -> None:
-    tenant = Tenant(api)  # the emulator's default: consented, every permission, every action
+    tenant = Tenant(api)  # onboarded as its report says: consent, the custom role, its assignments
     found = report(api, tenant)
     assert found["ready"] is True, [item for item in found["items"] if item["status"] != "present"]
     assert {item["kind"] for item in found["items"]} == {"consent", "graphPermission", "azureRole"}
     assert all(item["fix"] is None for item in found["items"])
+    assert found["customRole"]["Actions"] == list(dict.fromkeys(a.action for a in AZURE_ACTIONS))
     # a site whose resource group is not made yet: its roles cannot be known, and nothing is invented for them
     body = site_body(displayName="Later", subscriptionId=tenant.arm.subscription_id, resourceGroupName="rg-not-yet")
     api.created(f"{tenant.path}/sites", body)
@@ -77,3 +79,31 @@ def test_a_fully_onboarded_tenant_is_ready(api: ApiClient, tokens: Any) -> None:
     unlinked = api.created("/tenants", {"displayName": "Not linked"})["id"]
     lonely = api.get(f"/tenants/{unlinked}/onboarding").json()
     assert (lonely["ready"], [item["kind"] for item in lonely["items"]]) == (False, ["link"])
+
+
+def test_work_refused_for_want_of_an_action_fails_at_once_naming_it(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    subscription = f"/subscriptions/{tenant.arm.subscription_id}"
+    [assignment] = [a for a in tenant.arm.role_assignments_at(subscription)]
+    tenant.arm.ok("DELETE", assignment["id"])  # the admin took the app's role away
+    tenant.user("ada", [PLAN])
+    tenant.group("Finance", ["ada"])
+    policy = tenant.policy()
+    tenant.assign(policy, "Finance")
+    [cloud_pc] = eventually(lambda: failed_cloud_pcs(api, tenant), timeout_s=120)
+    assert cloud_pc["statusDetail"]["code"] == "AuthorizationFailed", cloud_pc["statusDetail"]
+    message = cloud_pc["statusDetail"]["message"]
+    assert "does not have authorization to perform action 'Microsoft." in message
+    assert "/api/tenants/{tenantId}/onboarding" in message
+    events = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events").json()["value"]
+    assert {e["attempt"] for e in events if e["kind"] == "step"} == {1}  # never retried as transient
+    assert "could not be removed either" in message  # nor could its VM be: the clean-up sweep takes it later
+
+
+PLAN = "w365-enterprise-2vcpu-8gb-128gb"
+
+
+def failed_cloud_pcs(api: ApiClient, tenant: Tenant) -> list[dict[str, Any]]:
+    found = [c for c in api.get(f"{tenant.path}/cloudPCs").json()["value"] if c["status"] == "failed"]
+    assert found, "no failed Cloud PC yet"
+    return found

@@ -95,6 +95,18 @@ def test_a_core_step_failing_every_attempt_fails_the_cloud_pc_and_removes_each_a
     assert timeline[-1][0] == "provisioningFailed"
 
 
+def test_a_refusal_for_want_of_a_permission_fails_at_once_and_says_where_the_fix_is() -> None:
+    ports, fakes, pc = arranged()
+    fakes.script.fail("create_vm", times=None, code="AuthorizationFailed")
+    outcome, _ = drive(ports, fakes, pc, max_attempts=3)
+    assert outcome == "failed"
+    stored = fakes.cloud_pcs.get_cloud_pc(TENANT, pc)
+    assert stored.status_detail is not None and stored.status_detail.code == "AuthorizationFailed"
+    assert "/api/tenants/{tenantId}/onboarding" in stored.status_detail.message
+    assert fakes.script.calls["create_vm"] == 1  # another attempt cannot help: none is made
+    assert [a for name, a, _ in lines(fakes, pc) if name == "attemptCleanedUp"] == [1]
+
+
 def test_an_attempt_that_failed_is_removed_and_the_next_one_provisions() -> None:
     ports, fakes, pc = arranged()
     fakes.script.fail("create_vm", times=1, code="AllocationFailed")

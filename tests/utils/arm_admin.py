@@ -209,6 +209,29 @@ class ArmAdmin:
     def virtual_networks(self, rg: str) -> list[dict[str, Any]]:
         return self._list(self.resource_id(rg, "Microsoft.Network", "virtualNetworks"))
 
+    def role_assignments_at(self, scope: str) -> list[dict[str, Any]]:
+        """The role assignments made at exactly `scope` (ARM's atScope() filter)."""
+        return self._list(f"{scope}/providers/Microsoft.Authorization/roleAssignments", "&$filter=atScope()")
+
+    def role_definition_id(self, role_name: str, scope: str) -> str:
+        found = self._list(
+            f"{scope}/providers/Microsoft.Authorization/roleDefinitions", f"&$filter=roleName eq '{role_name}'"
+        )
+        return str(found[0]["id"])
+
+    def service_principal(self, app_id: str) -> str:
+        """The app's service principal id in this tenant, as Graph answers `az` (servicePrincipals(appId=...))."""
+        token, _ = emulator_token(self.emulator, self.tenant_id, "https://graph.microsoft.com")
+        reply = self.session.get(f"{self.emulator.base_url}/graph/v1.0/servicePrincipals(appId='{app_id}')",
+                                 headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
+        assert reply.status_code == 200, reply.text
+        return str(reply.json()["id"])
+
+    def assign(self, scope: str, role_definition_id: str, principal_id: str) -> dict[str, Any]:
+        body = {"properties": {"roleDefinitionId": role_definition_id, "principalId": principal_id,
+                               "principalType": "ServicePrincipal"}}  # fmt: skip
+        return self.ok("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)
+
     def role_assignments(self, rg: str) -> list[dict[str, Any]]:
         """Every role assignment at, above or below the resource group (e.g. the ones on its VMs)."""
         return self._list(f"{self.group_id(rg)}/providers/Microsoft.Authorization/roleAssignments")

@@ -1,9 +1,16 @@
 """What a customer's administrator does with the app's onboarding report: admin consent, then the custom role and
-its assignments, sent over REST as `az role definition create` and `az role assignment create` send them."""
+its assignments, sent over REST as `az role definition create` and `az role assignment create` send them.
+
+Against `make run`: `.venv/bin/python -m tests.utils.onboarding <tenant id>` (the README's walk-through does).
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import EmulatorProcess
@@ -26,20 +33,57 @@ def apply_fixes(api: ApiClient, tenant_path: str, emulator: EmulatorProcess, ent
     arm_token, _ = emulator_token(emulator, entra_id)
     graph_token, _ = emulator_token(emulator, entra_id, GRAPH)
     found = report(api, tenant_path)
-    if any(item["kind"] == "consent" and item["status"] == "missing" for item in found["items"]):
-        url = found["adminConsentUrl"]
-        reply = session.get(url, headers={"Authorization": f"Bearer {graph_token}"}, timeout=30)
+
+    def consent() -> dict[str, Any]:
+        reply = session.get(found["adminConsentUrl"], headers={"Authorization": f"Bearer {graph_token}"}, timeout=30)
         assert reply.status_code == 200, reply.text
-        found = report(api, tenant_path)
+        return report(api, tenant_path)
+
+    if any(item["kind"] == "consent" and item["status"] == "missing" for item in found["items"]):
+        found = consent()
+    wanted = [item["name"] for item in found["items"] if item["kind"] == "graphPermission"]
+    if any(item["kind"] == "graphPermission" and item["status"] == "missing" for item in found["items"]):
+        # the fix: the provider adds the permission to the app's registration, the admin consents again
+        registration = f"{emulator.base_url}/emulator/applications/{api_client_id(found)}"
+        reply = session.put(registration, json={"graphPermissions": wanted}, timeout=30)
+        assert reply.status_code == 200, reply.text
+        found = consent()
     missing = [item for item in found["items"] if item["kind"] == "azureRole" and item["status"] == "missing"]
     if missing:
         arm = _Arm(emulator, session, arm_token, graph_token)
         role_id = arm.custom_role(found["customRole"])
         principal = arm.service_principal(api_client_id(found))
-        for item in missing:
-            arm.assign(item["scope"], role_id, principal)
-        found = report(api, tenant_path)
+        for item in missing:  # broadest first: the subscription's assignment covers its groups too
+            if item["scope"] in {i["scope"] for i in found["items"] if i["status"] == "missing"}:
+                arm.assign(item["scope"], role_id, principal)
+                found = report(api, tenant_path)
     return found
+
+
+def main() -> int:
+    """Onboard one tenant of the app `make run` serves, as its customer's administrator would."""
+    parser = argparse.ArgumentParser(prog="python -m tests.utils.onboarding", description=main.__doc__)
+    parser.add_argument("tenant", help="the app's tenant id")
+    parser.add_argument("--api", default="http://127.0.0.1:7071/api")
+    parser.add_argument("--state-dir", default=".azure-emulator", help="the emulator's state folder")
+    args = parser.parse_args()
+    emulator = EmulatorProcess.running(Path(args.state_dir).resolve())
+    if emulator is None:
+        print(f"no Azure emulator runs on {args.state_dir}: start `make run` first", file=sys.stderr)
+        return 2
+    api = ApiClient(args.api, emulator.user_token("admin"))
+    tenant_path = f"/tenants/{args.tenant}"
+    entra = report(api, tenant_path).get("entraTenantId")
+    if not entra:
+        print("link the tenant to its Entra tenant first (entraTenantId)", file=sys.stderr)
+        return 2
+    found = apply_fixes(api, tenant_path, emulator, entra)
+    print(json.dumps({"ready": found["ready"], "missing": [i for i in found["items"] if i["status"] != "present"]}))
+    return 0 if found["ready"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
 
 
 def api_client_id(found: dict[str, Any]) -> str:

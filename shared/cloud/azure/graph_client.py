@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.rest import HttpRequest, HttpResponse
 
+from shared.catalog.app_access import graph_permissions_for
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.transport import http_transport
 from shared.cloud.ports import CloudError
@@ -77,7 +79,18 @@ def error_of(step: str, response: HttpResponse) -> GraphError:
         code, message = str(error.get("code") or code), str(error.get("message") or message)
     except (ValueError, AttributeError):
         pass
+    if code == "Authorization_RequestDenied":  # Graph names no permission: the app's own list says which it needs
+        message = f"{message} {_wanted_permission(response)}"
     return GraphError(step, code, message, response.status_code, retry_after(response))
+
+
+def _wanted_permission(response: HttpResponse) -> str:
+    request = response.request
+    # the path after the version segment, wherever the endpoint itself lives
+    path = re.split(r"/(?:v1\.0|beta)/", urlsplit(request.url).path, maxsplit=1)[-1] if request is not None else ""
+    method = request.method if request is not None else ""
+    names = graph_permissions_for(method, path) or ["one of those the onboarding report lists"]
+    return f"Microsoft Graph refused {method} {path}: it needs the application permission {' or '.join(names)}."
 
 
 def odata_string(value: str) -> str:
