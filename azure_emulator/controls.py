@@ -165,12 +165,14 @@ class Controls:
             entry["scopes"].add(scope)
             entry["granted" if granted else "refused"] += 1
 
-    def access_checks(self, tenant: str) -> list[dict[str, Any]]:
+    def access_checks(self, tenant: str | None) -> list[dict[str, Any]]:
+        """The checks of one tenant's apps (of every tenant's: None)."""
         with self._lock:
             return [
-                {"principalId": principal, "api": api, "name": name, "scopes": sorted(entry["scopes"]),
+                {"tenantId": tid, "principalId": principal, "api": api, "name": name, "scopes": sorted(entry["scopes"]),
                  "granted": entry["granted"], "refused": entry["refused"]}
-                for (tid, principal, api, name), entry in sorted(self.access.items()) if tid == tenant.lower()
+                for (tid, principal, api, name), entry in sorted(self.access.items())
+                if tenant is None or tid == tenant.lower()
             ]  # fmt: skip
 
     def forget_access(self, tenant: str) -> None:
@@ -270,6 +272,10 @@ def register(ctx: Context) -> None:
     @r.route("GET", access, operation="emulatorControl", api="emulator", auth=False)
     def get_access_checks(request: Request) -> Response:
         return Response(200, {"value": controls.access_checks(request.params["tid"])})
+
+    @r.route("GET", r"/emulator/accessChecks", operation="emulatorControl", api="emulator", auth=False)
+    def get_all_access_checks(request: Request) -> Response:
+        return Response(200, {"value": controls.access_checks(None)})
 
     @r.route("DELETE", access, operation="emulatorControl", api="emulator", auth=False)
     def forget_access_checks(request: Request) -> Response:

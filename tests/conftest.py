@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from devhost.azurite import Azurite
 from shared.catalog.app_access import GRAPH_PERMISSIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTEFACTS = PROJECT_ROOT / "test-artefacts"
 pytest_plugins = ["tests.utils.app_stack"]  # the app on devhost, shared by the e2e and browser tiers
 
 
@@ -41,6 +43,10 @@ def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
     emulator.session().put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested, timeout=30)
     try:
         yield emulator
+        # what the app was checked for in Azure and Graph across the session, for a look at least privilege
+        checks = emulator.session().get(f"{emulator.base_url}/emulator/accessChecks", timeout=30).json()["value"]
+        ARTEFACTS.mkdir(exist_ok=True)
+        (ARTEFACTS / "access-checks.json").write_text(json.dumps(checks, indent=1), encoding="utf-8")
     finally:
         emulator.stop()
 

@@ -72,11 +72,33 @@ def _related(assignment_scope: str, scope: str, at_or_above_only: bool) -> bool:
     return above_or_at or (below and not at_or_above_only)
 
 
+def _assignment_attributes(props: dict[str, Any]) -> dict[str, list[str]]:
+    """What role conditions test of a role assignment: its role (by GUID), principal and principal type."""
+    role = rbac.definition_id_guid(str(props.get("roleDefinitionId") or ""))
+    principal, kind = str(props.get("principalId") or "").lower(), str(props.get("principalType") or "User").lower()
+    prefix = "microsoft.authorization/roleassignments:"
+    return {f"{prefix}roledefinitionid": [role], f"{prefix}principalid": [principal], f"{prefix}principaltype": [kind]}
+
+
 def register(ctx: Context) -> None:
     assignment = SCOPE + PROVIDER + r"/roleAssignments/(?P<name>[^/]+)"
 
+    def requested(request: Request) -> dict[str, dict[str, list[str]]]:
+        body = request.json()
+        props = body.get("properties") if isinstance(body, dict) else None
+        return {"request": _assignment_attributes(props if isinstance(props, dict) else {})}
+
+    def existing(request: Request) -> dict[str, dict[str, list[str]]]:
+        doc = common.get(ctx, f"{_scope(request)}/providers/{ASSIGNMENT_TYPE}/{request.params['name']}")
+        return {"resource": _assignment_attributes(doc["resource"]["properties"] if doc else {})}
+
     @common.route(
-        ctx, "PUT", assignment, operation="assignUser", action="Microsoft.Authorization/roleAssignments/write"
+        ctx,
+        "PUT",
+        assignment,
+        operation="assignUser",
+        action="Microsoft.Authorization/roleAssignments/write",
+        attributes=requested,
     )
     def put_assignment(request: Request) -> Response:
         scope, name = _scope(request), request.params["name"]
@@ -162,6 +184,7 @@ def register(ctx: Context) -> None:
         assignment,
         operation="deleteRoleAssignment",
         action="Microsoft.Authorization/roleAssignments/delete",
+        attributes=existing,
     )
     def delete_assignment(request: Request) -> Response:
         assignment_id = f"{_scope(request)}/providers/Microsoft.Authorization/roleAssignments/{request.params['name']}"

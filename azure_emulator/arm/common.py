@@ -160,12 +160,14 @@ def route(
     action: str,
     kind: Kind | None = None,
     faults: bool = True,
+    attributes: Callable[[Request], dict[str, dict[str, list[str]]]] | None = None,
 ) -> Callable[[Callable[[Request], Response]], Callable[[Request], Response]]:
     """Register an ARM route: api-version required, the caller's permission checked, state settled first, the
     request logged, faults applied.
 
     `action` is the RBAC action ARM checks for the request at its path (`rbac.authorize`), as Microsoft's resource
     provider operations name it; `{name}` in it is the route's parameter of that name (a list's namespace and type).
+    `attributes` gives the request's attributes that role conditions test (a role assignment's role and principal).
 
     The whole handler runs under the store's lock: ARM handlers are short, and a read-modify-write of
     several resources (a VM and its NIC) must not interleave with another request's.
@@ -186,7 +188,8 @@ def route(
                         "The api-version query parameter (?api-version=) is required.",
                     )
                 with ctx.store.transaction():
-                    rbac.authorize(ctx, request, action.format(**request.params))
+                    found = attributes(request) if attributes is not None else None
+                    rbac.authorize(ctx, request, action.format(**request.params), attributes=found)
                     operations.settle_due(ctx)
                     if faults:
                         ctx.controls.raise_fault(request.operation)

@@ -16,8 +16,8 @@ on its NIC and read on its image (https://learn.microsoft.com/azure/virtual-netw
 Who is checked: an app's token (`idtyp: app`, the client-credentials grant) and a managed identity's. The tokens
 `POST /emulator/token` issues stand in for the customer's own administrator, signed in with `az login`, who owns
 the subscriptions they set up; they are not checked, as an Owner at subscription scope would pass every check here.
-Conditions (ABAC) on role assignments are not evaluated: an assignment with a condition grants nothing here,
-so the emulator is never kinder than Azure about one.
+Conditions (ABAC) of a role or of its assignment are evaluated for the role-assignment attributes that delegation
+uses (conditions.py); one the emulator cannot read grants nothing, so it is never kinder than Azure about one.
 
 Built-in roles come from `built_in_roles.json` (Microsoft's published definitions, with their source and date).
 Custom roles are resources `{scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}`.
@@ -33,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from azure_emulator.arm import common
+from azure_emulator.arm import common, conditions
 from azure_emulator.server import ApiError, Context, Request
 
 DEFINITION_TYPE = "Microsoft.Authorization/roleDefinitions"
@@ -57,6 +57,8 @@ def built_in_roles() -> dict[str, dict[str, Any]]:
     roles: dict[str, dict[str, Any]] = {}
     for role in data["roles"]:
         guid = role["id"].lower()
+        if role.get("condition"):  # Microsoft publishes a role's condition inside its permission block
+            role["permissions"] = [{**block, "condition": role["condition"]} for block in role["permissions"]]
         roles[guid] = {
             "id": f"/providers/{DEFINITION_TYPE}/{guid}", "name": guid, "type": DEFINITION_TYPE,
             "properties": {
@@ -86,11 +88,13 @@ def matches(pattern: str, action: str) -> bool:
     return fnmatch.fnmatchcase(action.lower(), pattern.lower())
 
 
-def grants(permissions: Iterable[dict[str, Any]], action: str) -> bool:
-    """Whether a permission block grants `action`: an `actions` match that no `notActions` of its block takes back."""
+def grants(permissions: Iterable[dict[str, Any]], action: str, attributes: conditions.Attributes | None = None) -> bool:
+    """Whether a permission block grants `action`: an `actions` match that no `notActions` of its block takes back,
+    and whose conditions (the role's own, its assignment's) hold for the request's `attributes`."""
     return any(
         any(matches(a, action) for a in block.get("actions", []))
         and not any(matches(n, action) for n in block.get("notActions", []))
+        and all(conditions.evaluate(c, action, attributes or {}) for c in block.get("conditions", []))
         for block in permissions
     )
 
@@ -159,14 +163,16 @@ def index_assignment(ctx: Context, principal_id: str, assignment_id: str, scope:
 
 
 def permissions_at(ctx: Context, principal_id: str, path: str) -> list[dict[str, Any]]:
-    """The permission blocks of every role the principal holds at `path` or above (conditional ones grant nothing)."""
+    """The permission blocks of every role the principal holds at `path` or above, each with the conditions that
+    limit it (`conditions`: its role's and its assignment's)."""
     blocks: list[dict[str, Any]] = []
     for assignment in assignments_of(ctx, principal_id, path):
-        if assignment["properties"].get("condition"):
-            continue
         definition = find_definition(ctx, assignment["properties"]["roleDefinitionId"])
-        if definition is not None:
-            blocks.extend(definition["properties"]["permissions"])
+        if definition is None:
+            continue
+        for block in definition["properties"]["permissions"]:
+            limits = [c for c in (block.get("condition"), assignment["properties"].get("condition")) if c]
+            blocks.append({**block, "conditions": limits})
     return blocks
 
 
@@ -176,14 +182,21 @@ def checked(request: Request) -> bool:
     return claims.get("idtyp") == "app"
 
 
-def authorize(ctx: Context, request: Request, action: str, scope: str | None = None) -> None:
-    """403 AuthorizationFailed unless the caller may perform `action` at `scope` (the request's own path)."""
+def authorize(
+    ctx: Context,
+    request: Request,
+    action: str,
+    scope: str | None = None,
+    attributes: conditions.Attributes | None = None,
+) -> None:
+    """403 AuthorizationFailed unless the caller may perform `action` at `scope` (the request's own path), with the
+    request's `attributes` for the conditions of its roles."""
     if not checked(request):
         return
     path = scope if scope is not None else request.path.removeprefix("/arm")
     claims = request.claims or {}
     principal = str(claims.get("oid") or "")
-    granted = grants(permissions_at(ctx, principal, path), action)
+    granted = grants(permissions_at(ctx, principal, path), action, attributes)
     ctx.controls.record_access(str(claims.get("tid") or ""), principal, "arm", action, path, granted)
     if granted:
         return

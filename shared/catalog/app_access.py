@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 ActionScope = Literal["subscription", "resourceGroup", "network"]
+# the built-in roles the app gives others, and no other: the sign-in roles on a user's own Cloud PC, and access to a
+# Spot Group's desktops (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles)
+VM_USER_LOGIN = "fb879df8-f326-4884-b1cf-06f3ad86be52"  # Virtual Machine User Login
+VM_ADMIN_LOGIN = "1c0163c0-47e6-4577-8991-ea5c82e286e4"  # Virtual Machine Administrator Login
+DESKTOP_VIRTUALIZATION_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"  # Desktop Virtualization User
+ASSIGNED_ROLES = (VM_USER_LOGIN, VM_ADMIN_LOGIN, DESKTOP_VIRTUALIZATION_USER)
 CUSTOM_ROLE_NAME = "Cloud PC provisioning"
 CUSTOM_ROLE_DESCRIPTION = "What the Cloud PC provisioning service does in a customer's subscription, and no more."
 
@@ -208,6 +214,18 @@ def custom_role(subscription_ids: list[str]) -> dict[str, Any]:
         "NotDataActions": [],
         "AssignableScopes": [f"/subscriptions/{s}" for s in sorted(set(subscription_ids))],
     }
+
+
+def assignment_condition() -> str:
+    """The condition (ABAC, version 2.0) that narrows the role's assignment writes and deletes to the roles the app
+    gives, so that it can never grant Owner (https://learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-portal)."""
+    roles = ", ".join(ASSIGNED_ROLES)
+    attribute = "Microsoft.Authorization/roleAssignments:RoleDefinitionId"
+    return " AND ".join(
+        f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{verb}'}})) OR "
+        f"(@{source}[{attribute}] ForAnyOfAnyValues:GuidEquals{{{roles}}}))"
+        for verb, source in (("write", "Request"), ("delete", "Resource"))
+    )
 
 
 def custom_role_command(subscription_ids: list[str]) -> str:

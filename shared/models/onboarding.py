@@ -35,3 +35,9 @@ class OnboardingReport(ApiModel):
         default=None,
         description="The custom role with exactly the app's actions, as `az role definition create` takes it.",
     )
+    custom_role_command: str | None = Field(default=None, description="The command that creates the custom role.")
+    custom_role_condition: str | None = Field(
+        default=None,
+        description="The condition (version 2.0) to assign the custom role with: it narrows the app's role "
+        "assignments to the roles the app gives (the two VM sign-in roles and Desktop Virtualization User).",
+    )

@@ -11,6 +11,7 @@ from shared.catalog.app_access import (
     CUSTOM_ROLE_NAME,
     GRAPH_PERMISSIONS,
     ActionScope,
+    assignment_condition,
     custom_role,
     custom_role_command,
 )
@@ -129,19 +130,23 @@ def plan_onboarding(
     subscriptions = sorted({check.subscription_id for check in checks})
     define = custom_role_command(subscriptions)
     assignee = app_client_id or "<the app's client id>"
+    condition = assignment_condition()
     for check in checks:
         status = "unknown" if check.missing is None else "missing" if check.missing else "present"
         items.append(OnboardingItem(
             kind="azureRole", name=CUSTOM_ROLE_NAME, scope=check.scope, status=status,
             reason="; ".join(check.reasons), missing_actions=check.missing or [],
             fix=None if status != "missing" else (
-                f"Missing at {check.scope}: {', '.join(check.missing or [])}. Create the role once: {define} "
-                f'Then: az role assignment create --assignee {assignee} --role "{CUSTOM_ROLE_NAME}" '
-                f"--scope {check.scope}"
+                f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with the "
+                f"command given with this report (customRoleCommand), then: az role assignment create --assignee "
+                f'{assignee} --role "{CUSTOM_ROLE_NAME}" --scope {check.scope} --condition "{condition}" '
+                '--condition-version "2.0" (the condition lets the app give only the roles it gives)'
             ),
         ))  # fmt: skip
     ready = all(item.status == "present" for item in items)
     return OnboardingReport(
         tenant_id=tenant.id, entra_tenant_id=tenant.entra_tenant_id, admin_consent_url=consent_url, ready=ready,
         items=items, custom_role=custom_role(subscriptions) if subscriptions else None,
+        custom_role_command=define if subscriptions else None,
+        custom_role_condition=condition if subscriptions else None,
     )  # fmt: skip

@@ -34,6 +34,8 @@ def test_an_admin_reads_what_a_customer_must_grant_and_sees_it_ready(portal: Any
     page.get_by_role("button", name="Refresh").click()
     role = checklist.get_by_role("row").filter(has_text="Microsoft.Compute/skus/read")  # a subscription-scope action
     expect(role.locator(".badge")).to_have_text("Missing")
+    role.get_by_text("actions missing here").click()  # the fix unfolds: every missing action, then the commands
+    expect(role.locator("code.fix")).to_be_visible()
     expect(role).to_contain_text(f"--scope /subscriptions/{tenant.arm.subscription_id}")
     expect(role).to_contain_text("az role assignment create --assignee")
     expect(consent.locator(".badge")).to_have_text("Present")

@@ -7,6 +7,8 @@ from typing import Any
 
 from azure_emulator.launcher import APP_CLIENT_ID
 from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PERMISSIONS, actions_at
+from tests.e2e.test_lifecycle import one_cloud_pc
+from tests.e2e.test_provisioning import BIG_PLAN, PLAN
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.factories import site_body
 from tests.utils.wizard import NETWORK_RG, Tenant
@@ -100,10 +102,43 @@ def test_work_refused_for_want_of_an_action_fails_at_once_naming_it(api: ApiClie
     assert "could not be removed either" in message  # nor could its VM be: the clean-up sweep takes it later
 
 
-PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 
 
 def failed_cloud_pcs(api: ApiClient, tenant: Tenant) -> list[dict[str, Any]]:
     found = [c for c in api.get(f"{tenant.path}/cloudPCs").json()["value"] if c["status"] == "failed"]
     assert found, "no failed Cloud PC yet"
     return found
+
+
+def test_without_its_intune_permission_provisioning_fails_at_once_naming_it(api: ApiClient) -> None:
+    intune = "DeviceManagementManagedDevices.ReadWrite.All"
+    tenant = Tenant(api, withhold=(intune,))
+    assert by_name(report(api, tenant))[intune]["status"] == "missing"
+    tenant.user("ada", [PLAN])
+    tenant.group("Finance", ["ada"])
+    tenant.assign(tenant.policy(), "Finance")
+    [cloud_pc] = eventually(lambda: failed_cloud_pcs(api, tenant), timeout_s=120)
+    detail = cloud_pc["statusDetail"]
+    assert detail["code"] == "Authorization_RequestDenied", detail
+    assert f"needs the application permission {intune}" in detail["message"]
+    assert "/api/tenants/{tenantId}/onboarding" in detail["message"]
+    events = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events").json()["value"]
+    assert {e["attempt"] for e in events if e["kind"] == "step"} == {1}
+
+
+def test_without_license_assignment_a_resize_fails_naming_the_permission(api: ApiClient) -> None:
+    licenses = "LicenseAssignment.ReadWrite.All"
+    tenant = Tenant(api, withhold=(licenses,))
+    assert by_name(report(api, tenant))[licenses]["status"] == "missing"
+    cloud_pc = one_cloud_pc(api, tenant)
+    reply = api.post(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/resize", {"targetServicePlanId": BIG_PLAN})
+    assert reply.status_code == 202, reply.text
+
+    def refused() -> dict[str, Any]:
+        detail = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["statusDetail"] or {}
+        assert detail.get("code") == "resizeFailed", detail
+        return dict(detail)
+
+    detail = eventually(refused, timeout_s=120)
+    assert f"needs the application permission {licenses}" in detail["message"]
+    assert tenant.graph.licensed_plans(tenant.uid("ann")) == [PLAN]  # nothing moved

@@ -78,8 +78,8 @@ def _callable_in_process(function: Any) -> Any:
     if not inspect.iscoroutinefunction(function):
         return function
 
-    def run(req: Any) -> Any:
-        return asyncio.run(function(req, client=DURABLE_CLIENT))
+    def run(req: Any, context: Any) -> Any:  # the host's context too, as every HTTP function takes it
+        return asyncio.run(function(req, client=DURABLE_CLIENT, context=context))
 
     return run
 

@@ -18,6 +18,7 @@ from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN, AzureDevices
 from shared.cloud.ports import CloudError, JoinSpec, Placement, Progress, VmSpec
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials, emulator_token
+from tests.utils.graph_admin import GraphAdmin
 from tests.utils.progress import until_done
 
 REGION = "westeurope"
@@ -269,7 +270,7 @@ def test_entra_join_enrolment_and_sign_in_role(arm: Arm) -> None:
     enrolled = until_done(lambda op: arm.devices.enroll_device(APP_TENANT, arm.placement, "vm1", join, op))
     assert enrolled.resource_id
     assert len(arm.sent("joinEntra")) == 1, "no second PUT of the extension"
-    user = str(uuid.uuid4())
+    user = GraphAdmin(arm.emulator, arm.admin.tenant_id).create_user()  # a principal of the tenant, as ARM requires
     assigned = arm.devices.assign_user(APP_TENANT, arm.placement, "vm1", user, administrator=False)
     assert assigned.done and assigned.resource_id
     again = arm.devices.assign_user(APP_TENANT, arm.placement, "vm1", user, administrator=False)

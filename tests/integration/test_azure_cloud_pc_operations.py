@@ -34,6 +34,7 @@ from shared.services.provisioning_steps import nic_name, vm_name
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.graph_admin import GraphAdmin
+from tests.utils.onboarding import grant_app
 from tests.utils.progress import until_done
 
 APP_TENANT = "cloud-pc-actions"
@@ -97,6 +98,7 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
     entra = str(uuid.uuid4())
     admin = ArmAdmin(azure_emulator, entra)
     admin.resource_group(RG)
+    grant_app(azure_emulator, entra, admin.subscription_id)  # onboarded: consent, the custom role
     settings = Settings()  # the app's settings: the environment points them at the emulator
     credentials = AzureCredentials(settings, {APP_TENANT: entra}.get)
     arm, graph = ArmClients(credentials, settings.arm_endpoint), GraphClients(credentials, settings.graph_endpoint)
@@ -237,7 +239,7 @@ def test_device_lookups_find_the_entra_and_intune_devices_and_miss_unknown_names
 def test_the_sign_in_role_is_the_users_own_login_role_on_the_vm_or_above(cloud: Cloud) -> None:
     name, _ = cloud.cloud_pc()
     ops, placement = cloud.ops, cloud.placement
-    user, local_admin, reader, above, stranger = (str(uuid.uuid4()) for _ in range(5))
+    user, local_admin, reader, above, stranger = (cloud.graph.create_user() for _ in range(5))
     assert cloud.devices.assign_user(APP_TENANT, placement, name, user, administrator=False).done
     assert cloud.devices.assign_user(APP_TENANT, placement, name, local_admin, administrator=True).done
     role = f"/subscriptions/{placement.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"

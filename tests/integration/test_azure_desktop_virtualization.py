@@ -29,6 +29,8 @@ from shared.cloud.ports import (
 )
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
+from tests.utils.graph_admin import GraphAdmin
+from tests.utils.onboarding import grant_app
 from tests.utils.progress import marketplace_vm, until_done
 
 APP_TENANT = "spot-groups"
@@ -37,7 +39,6 @@ NS = "Microsoft.DesktopVirtualization"
 AVD_API = "2024-04-03"
 MARKETPLACE = "microsoftwindowsdesktop_windows-11_win11-24h2-avd"
 DESKTOP_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"
-SALES, SUPPORT = "6f1c2a10-0000-4000-8000-000000000001", "6f1c2a10-0000-4000-8000-000000000002"
 
 
 @dataclass
@@ -47,10 +48,12 @@ class Cloud:
     admin: ArmAdmin
     controls: Controls
     placement: Placement
+    sales: str  # two Entra groups of the tenant (ARM assigns roles only to principals that exist)
+    support: str
 
     def spec(self, pool: str = "hp-sales", **changes: Any) -> HostPoolSpec:
         spec = HostPoolSpec(placement=self.placement, host_pool=pool, pool_type="pooled", max_sessions=8,
-                            friendly_name="Sales desktops", user_group_ids=(SALES, SUPPORT))  # fmt: skip
+                            friendly_name="Sales desktops", user_group_ids=(self.sales, self.support))  # fmt: skip
         return replace(spec, **changes)
 
     def ensure(self, spec: HostPoolSpec) -> Progress:
@@ -95,6 +98,7 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
     entra = str(uuid.uuid4())
     admin = ArmAdmin(azure_emulator, entra)
     admin.resource_group(RG)
+    grant_app(azure_emulator, entra, admin.subscription_id)  # onboarded: consent, the custom role
     settings = Settings()  # the app's settings: the environment points them at the emulator
     credentials = AzureCredentials(settings, {APP_TENANT: entra}.get)
     arm = ArmClients(credentials, settings.arm_endpoint)
@@ -104,6 +108,8 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
         admin=admin,
         controls=Controls(azure_emulator, entra),
         placement=Placement(admin.subscription_id, RG, REGION),
+        sales=GraphAdmin(azure_emulator, entra).create_group("Sales"),
+        support=GraphAdmin(azure_emulator, entra).create_group("Support"),
     )
     arm.close()
     credentials.close()
@@ -125,13 +131,13 @@ def test_the_host_pool_its_desktop_group_and_workspace_are_made_once_and_a_repea
     assert (group["applicationGroupType"], group["hostPoolArmPath"], group["workspaceArmPath"]) == (
         "Desktop", pool_id, ws_id)  # fmt: skip
     assert cloud.get(ws_id).json()["properties"]["applicationGroupReferences"] == [group_id]
-    assert cloud.access("hp-sales") == {SALES: "Group", SUPPORT: "Group"}
+    assert cloud.access("hp-sales") == {cloud.sales: "Group", cloud.support: "Group"}
 
     writes = len(cloud.writes())
     assert cloud.ensure(spec) == Progress(done=True, resource_id=pool_id)
     assert len(cloud.writes()) == writes, "a repeat with the same spec sends nothing but reads"
 
-    changed = cloud.spec(max_sessions=12, friendly_name="Sales", user_group_ids=(SALES,))
+    changed = cloud.spec(max_sessions=12, friendly_name="Sales", user_group_ids=(cloud.sales,))
     assert cloud.ensure(changed).done
     token, patch = cloud.sent("updateHostPool")  # the registration token made with the pool, then the change
     assert "registrationInfo" in token["body"]["properties"]
@@ -140,12 +146,12 @@ def test_the_host_pool_its_desktop_group_and_workspace_are_made_once_and_a_repea
     expires = datetime.fromisoformat(token["body"]["properties"]["registrationInfo"]["expirationTime"])
     assert expires - datetime.now(UTC) > DEPLOYMENT_MARGIN
     assert patch["body"] == {"properties": {"friendlyName": "Sales", "maxSessionLimit": 12}}, "only what differs"
-    assert cloud.access("hp-sales") == {SALES: "Group"}, "the group no longer in the spec lost its access"
+    assert cloud.access("hp-sales") == {cloud.sales: "Group"}, "the group no longer in the spec lost its access"
     assert len(cloud.sent("createHostPool")) == 1 and len(cloud.sent("createApplicationGroup")) == 1
 
 
 def test_a_personal_pool_assigns_automatically_and_keeps_a_users_host(cloud: Cloud) -> None:
-    spec = cloud.spec("hp-personal", pool_type="personal", max_sessions=1, user_group_ids=(SALES,))
+    spec = cloud.spec("hp-personal", pool_type="personal", max_sessions=1, user_group_ids=(cloud.sales,))
     assert cloud.ensure(spec).done
     [put] = cloud.sent("createHostPool")
     props = put["body"]["properties"]

@@ -22,6 +22,7 @@ from shared.cloud.ports import CloudError
 from shared.settings import Settings
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.inprocess_emulator import LocalEmulator, inprocess_emulator
+from tests.utils.onboarding import grant_app
 
 PLAN, OTHER_PLAN = SERVICE_PLANS[0].id, SERVICE_PLANS[3].id
 SUITE_SKU = next(s.sku_id for s in SKUS if s.part_number == "SPE_E3")  # Microsoft 365 E3: no Cloud PC
@@ -45,6 +46,7 @@ def clients(local: LocalEmulator, entra: str) -> Iterator[GraphClients]:
     settings = Settings(
         graph_endpoint=f"{local.base_url}/graph", azure_authority_host=host, app_client_id=APP_CLIENT_ID
     )
+    grant_app(local.handle, entra)  # the tenant's admin consented to the app
     credentials = AzureCredentials(settings, {TENANT: entra}.get)
     graph = GraphClients(credentials, settings.graph_endpoint)
     yield graph

@@ -23,6 +23,7 @@ from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.ports import CloudError, GalleryImage, Placement, Progress
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
+from tests.utils.onboarding import grant_app
 from tests.utils.progress import marketplace_vm, until_done
 
 APP_TENANT = "image-sets"
@@ -77,6 +78,7 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
     entra = str(uuid.uuid4())
     admin = ArmAdmin(azure_emulator, entra)
     admin.resource_group(RG)
+    grant_app(azure_emulator, entra, admin.subscription_id)  # onboarded: consent, the custom role
     settings = Settings()  # the app's settings: the environment points them at the emulator
     credentials = AzureCredentials(settings, {APP_TENANT: entra}.get)
     arm, graph = ArmClients(credentials, settings.arm_endpoint), GraphClients(credentials, settings.graph_endpoint)

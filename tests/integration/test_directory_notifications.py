@@ -34,6 +34,7 @@ from tests.utils.function_client import FunctionClient
 from tests.utils.function_server import serve_functions
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.inprocess_emulator import LocalEmulator, inprocess_emulator
+from tests.utils.onboarding import grant_app
 from triggers import http_directory_notifications
 from triggers.http_api import Api, Operation
 from triggers.http_gate import OpenPassage
@@ -73,7 +74,7 @@ class App:
 
     def link(self, entra: str | None = None) -> Tenant:
         now = datetime.now(UTC)
-        entra = entra or str(uuid.uuid4())
+        entra = entra or new_entra_tenant()
         tenant = Tenant(id=str(uuid.uuid4()), display_name="Contoso", entra_tenant_id=entra,
                         created_date_time=now, last_modified_date_time=now)  # fmt: skip
         self.links[tenant.id] = entra
@@ -83,7 +84,18 @@ class App:
 @pytest.fixture(scope="module")
 def local(azure_emulator: EmulatorProcess) -> Iterator[LocalEmulator]:
     with pytest.MonkeyPatch.context() as patch, inprocess_emulator(azure_emulator, patch) as emulator:
+        LOCAL[:] = [emulator]
         yield emulator
+
+
+LOCAL: list[LocalEmulator] = []  # the module's emulator, where new Entra tenants are made
+
+
+def new_entra_tenant() -> str:
+    """A customer's Entra tenant whose admin consented to the app."""
+    entra = str(uuid.uuid4())
+    grant_app(LOCAL[0].handle, entra)
+    return entra
 
 
 @pytest.fixture
@@ -236,7 +248,7 @@ def test_lifecycle_missed_queues_a_full_reconcile_and_reauthorization_renews(app
 
 def test_creating_updating_and_deleting_a_tenant_follows_its_entra_link(app: App, local: LocalEmulator):
     ports = _ports(app)
-    entra, other = str(uuid.uuid4()), str(uuid.uuid4())
+    entra, other = new_entra_tenant(), new_entra_tenant()
     tenant = tenant_service.create_tenant(ports, TenantCreate(display_name="Fabrikam", entra_tenant_id=entra))
     app.links[tenant.id] = entra
     assert len(emulated_subscriptions(local, entra)) == 2
@@ -250,7 +262,7 @@ def test_creating_updating_and_deleting_a_tenant_follows_its_entra_link(app: App
 
 
 def test_a_tenant_is_saved_even_when_graph_refuses_the_subscription(app: App, local: LocalEmulator):
-    entra = str(uuid.uuid4())
+    entra = new_entra_tenant()
     fault: dict[str, Any] = {"count": 1, "errorCode": "InvalidRequest", "tenantId": entra}
     requests.put(f"{local.base_url}/emulator/faults/createSubscription", json=fault, timeout=10).raise_for_status()
     tenant = tenant_service.create_tenant(_ports(app), TenantCreate(display_name="Tailspin", entra_tenant_id=entra))

@@ -70,10 +70,12 @@ def test_a_role_missing_at_the_subscription_is_told_apart_from_one_missing_at_a_
     assert (found[subscription.scope], found[group.scope], found[network.scope]) == ("missing", "present", "present")
     [item] = [item for item in report.items if item.status == "missing"]
     assert (item.name, item.missing_actions) == (CUSTOM_ROLE_NAME, ["Microsoft.Compute/skus/read"])
-    assert item.fix is not None and "az role definition create --role-definition" in item.fix
-    assert item.fix.endswith(
-        f'az role assignment create --assignee app-id --role "{CUSTOM_ROLE_NAME}" --scope /subscriptions/{SUB}'
-    )
+    assert item.fix is not None and item.fix.startswith("Missing here: Microsoft.Compute/skus/read.")
+    assert (report.custom_role_command or "").startswith("az role definition create --role-definition '{")
+    assert (
+        f'az role assignment create --assignee app-id --role "{CUSTOM_ROLE_NAME}" --scope /subscriptions/{SUB} '
+        f'--condition "{report.custom_role_condition}" --condition-version "2.0"'
+    ) in item.fix
 
 
 def test_an_unlinked_tenant_is_told_to_link_first() -> None:

@@ -10,7 +10,8 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_every_graph_permission_and_azure_action_is_in_the_readme_with_its_reason() -> None:
     for permission in GRAPH_PERMISSIONS:
-        assert f"| `{permission.name}` | {permission.reason} |" in README, permission.name
+        calls = ", ".join(f"`{call}`" for call in permission.calls)
+        assert f"| `{permission.name}` | {permission.reason} | {calls} |" in README, permission.name
     for action in AZURE_ACTIONS:
         assert f"| `{action.action}` |" in README and action.reason in README, action.action
     for role in BUILT_IN_ROLES:

@@ -12,8 +12,10 @@ import sys
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from azure_emulator.launcher import EmulatorProcess
+from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
+from shared.catalog.app_access import GRAPH_PERMISSIONS, assignment_condition, custom_role
 from tests.utils.api_client import ApiClient
 from tests.utils.arm_admin import API, emulator_token
 
@@ -27,8 +29,11 @@ def report(api: ApiClient, tenant_path: str) -> dict[str, Any]:
     return found
 
 
-def apply_fixes(api: ApiClient, tenant_path: str, emulator: EmulatorProcess, entra_id: str) -> dict[str, Any]:
-    """Follow the report's fixes as the tenant's administrator until nothing is missing; the final report."""
+def apply_fixes(
+    api: ApiClient, tenant_path: str, emulator: EmulatorProcess, entra_id: str, fix_graph: bool = True
+) -> dict[str, Any]:
+    """Follow the report's fixes as the tenant's administrator until nothing is missing (with `fix_graph` False, the
+    Graph permissions are left as they are); the final report."""
     session = emulator.session()
     arm_token, _ = emulator_token(emulator, entra_id)
     graph_token, _ = emulator_token(emulator, entra_id, GRAPH)
@@ -42,7 +47,7 @@ def apply_fixes(api: ApiClient, tenant_path: str, emulator: EmulatorProcess, ent
     if any(item["kind"] == "consent" and item["status"] == "missing" for item in found["items"]):
         found = consent()
     wanted = [item["name"] for item in found["items"] if item["kind"] == "graphPermission"]
-    if any(item["kind"] == "graphPermission" and item["status"] == "missing" for item in found["items"]):
+    if fix_graph and any(item["kind"] == "graphPermission" and item["status"] == "missing" for item in found["items"]):
         # the fix: the provider adds the permission to the app's registration, the admin consents again
         registration = f"{emulator.base_url}/emulator/applications/{api_client_id(found)}"
         reply = session.put(registration, json={"graphPermissions": wanted}, timeout=30)
@@ -55,7 +60,7 @@ def apply_fixes(api: ApiClient, tenant_path: str, emulator: EmulatorProcess, ent
         principal = arm.service_principal(api_client_id(found))
         for item in missing:  # broadest first: the subscription's assignment covers its groups too
             if item["scope"] in {i["scope"] for i in found["items"] if i["status"] == "missing"}:
-                arm.assign(item["scope"], role_id, principal)
+                arm.assign(item["scope"], role_id, principal, found["customRoleCondition"])
                 found = report(api, tenant_path)
     return found
 
@@ -84,6 +89,27 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def grant_app(emulator: EmulatorProcess, entra_id: str, subscription_id: str | None = None) -> None:
+    """A tenant onboarded without the app's API (for adapter tests): the app's registration asks for its Graph
+    permissions, the tenant's admin consents, and with a subscription the custom role is assigned there, with its
+    condition, as the onboarding report would have the admin do."""
+    session = emulator.session()
+    wanted = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
+    reply = session.put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=wanted, timeout=30)
+    assert reply.status_code == 200, reply.text
+    arm_token, _ = emulator_token(emulator, entra_id)
+    graph_token, _ = emulator_token(emulator, entra_id, GRAPH)
+    query = urlencode({"client_id": APP_CLIENT_ID, "scope": f"{emulator.base_url}/graph/.default"})
+    reply = session.get(f"{emulator.base_url}/{entra_id}/v2.0/adminconsent?{query}",
+                        headers={"Authorization": f"Bearer {graph_token}"}, timeout=30)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    if subscription_id is not None:
+        arm = _Arm(emulator, session, arm_token, graph_token)
+        role_id = arm.custom_role(custom_role([subscription_id]))
+        arm.assign(f"/subscriptions/{subscription_id}", role_id, arm.service_principal(APP_CLIENT_ID),
+                   assignment_condition())  # fmt: skip
 
 
 def api_client_id(found: dict[str, Any]) -> str:
@@ -126,8 +152,9 @@ class _Arm:
         assert reply.status_code == 200, reply.text
         return str(reply.json()["id"])
 
-    def assign(self, scope: str, role_id: str, principal: str) -> None:
-        body = {
-            "properties": {"roleDefinitionId": role_id, "principalId": principal, "principalType": "ServicePrincipal"}
-        }
+    def assign(self, scope: str, role_id: str, principal: str, condition: str | None) -> None:
+        body = {"properties": {
+            "roleDefinitionId": role_id, "principalId": principal, "principalType": "ServicePrincipal",
+            "condition": condition, "conditionVersion": "2.0" if condition else None,
+        }}  # fmt: skip
         self._call("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)

@@ -8,7 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from azure_emulator.launcher import EmulatorProcess
+from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
+from shared.catalog.app_access import GRAPH_PERMISSIONS
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.factories import site_body
@@ -37,7 +38,7 @@ class Tenant:
     Faults and latency armed here apply to this tenant's calls only.
     """
 
-    def __init__(self, api: ApiClient, onboard: bool = True) -> None:
+    def __init__(self, api: ApiClient, onboard: bool = True, withhold: tuple[str, ...] = ()) -> None:
         self.api = api
         emulator = emulator_from_environment()
         self.entra_id = str(uuid.uuid4())
@@ -59,9 +60,12 @@ class Tenant:
             f"{self.path}/sites",
             site_body(subscriptionId=self.arm.subscription_id, resourceGroupName=CLOUD_PC_RG, subnetId=self.subnet_id),
         )
+        if withhold:  # consented before the app's first token, without these Graph permissions
+            granted = [p.name for p in GRAPH_PERMISSIONS if p.name not in withhold]
+            self.controls.app_access(APP_CLIENT_ID, consented=True, graphPermissions=granted)
         if onboard:  # the customer's admin follows the app's onboarding report: a new tenant grants nothing
-            self.onboarding = apply_fixes(api, self.path, emulator, self.entra_id)
-            assert self.onboarding["ready"], self.onboarding
+            self.onboarding = apply_fixes(api, self.path, emulator, self.entra_id, fix_graph=not withhold)
+            assert self.onboarding["ready"] or withhold, self.onboarding
 
     # --- the directory, by name --------------------------------------------------------------------------
     def user(self, name: str, plans: list[str]) -> str:
@@ -123,7 +127,11 @@ class Tenant:
         return {
             "virtualMachines": vms,
             "networkInterfaces": self.arm.nics(CLOUD_PC_RG),
-            "roleAssignments": self.arm.role_assignments(CLOUD_PC_RG),
+            # those the app made: not the onboarding's own assignment of the app's role, at the subscription
+            "roleAssignments": [
+                a for a in self.arm.role_assignments(CLOUD_PC_RG)
+                if not a["properties"]["scope"].endswith(self.arm.subscription_id)
+            ],
             "runCommands": run_commands,
             "entraDevices": self.graph.devices(),
             "intuneDevices": self.graph.managed_devices(),

@@ -6,6 +6,15 @@ import { AsOf, DataTable, ErrorBanner, Notice, Page, StatusBadge, usePoll } from
 
 const KINDS = { link: 'Link', consent: 'Consent', graphPermission: 'Microsoft Graph permission', azureRole: 'Azure role' };
 
+// an Azure role's fix names every missing action and the commands: folded, with the count as its summary
+function fixOf(item) {
+  if (!item.fix) return html`<span class="muted">—</span>`;
+  const actions = item.missingActions?.length || 0;
+  if (!actions) return html`<code class="fix">${item.fix}</code>`;
+  return html`<details><summary>${actions} ${actions === 1 ? 'action' : 'actions'} missing here: how to grant ${actions === 1 ? 'it' : 'them'}</summary>
+    <code class="fix">${item.fix}</code></details>`;
+}
+
 function Onboarding({ params }) {
   const { tenantId } = params;
   const poll = usePoll(() => get(tenantPath(tenantId, 'onboarding')), [tenantId], { idleMs: 60_000 });
@@ -15,7 +24,7 @@ function Onboarding({ params }) {
     { label: 'Where', render: (item) => (item.scope ? html`<code>${item.scope}</code>` : html`<span class="muted">The tenant</span>`) },
     { label: 'Status', render: (item) => html`<${StatusBadge} status=${item.status} />` },
     { label: 'Why the app needs it', render: (item) => item.reason },
-    { label: 'Fix', render: (item) => (item.fix ? html`<code class="fix">${item.fix}</code>` : html`<span class="muted">—</span>`) },
+    { label: 'Fix', render: fixOf },
   ];
   const missing = report ? report.items.filter((item) => item.status === 'missing').length : 0;
   const noConsent = report?.items.some((item) => item.kind === 'consent' && item.status === 'missing');
@@ -26,6 +35,12 @@ function Onboarding({ params }) {
       : html`<${Notice} kind="warning">${missing} ${missing === 1 ? 'item needs' : 'items need'} the customer's admin.${noConsent && report.adminConsentUrl
         ? html` Their admin consents in one step at <a href=${report.adminConsentUrl} rel="noopener noreferrer" target="_blank">the admin consent page</a>.` : null}</${Notice}>`)}
     <${DataTable} caption="Checklist" columns=${columns} rows=${report?.items} rowKey=${(item) => `${item.kind}/${item.name}/${item.scope || ''}`} />
+    ${report?.customRoleCommand && html`<section aria-labelledby="custom-role">
+      <h2 id="custom-role">The ${report.customRole?.Name} role</h2>
+      <p>Exactly the Azure actions the app uses, as one custom role: the customer's admin creates it once, then assigns it
+        where the checklist says (at the subscription, it covers every resource group in it).</p>
+      <pre class="fix" tabindex="0" aria-label="The command that creates the role">${report.customRoleCommand}</pre>
+    </section>`}
   </${Page}>`;
 }
 

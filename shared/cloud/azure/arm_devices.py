@@ -25,6 +25,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 from azure.mgmt.compute import models as compute_models
 
+from shared.catalog.app_access import VM_ADMIN_LOGIN, VM_USER_LOGIN
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, vm_id
 from shared.cloud.azure.arm_commands import RunCommands
@@ -33,8 +34,7 @@ from shared.cloud.azure.arm_probe import Probe, ProbeVms
 from shared.cloud.ports import CloudError, JoinSpec, Placement, Progress, SecretStore
 
 INTUNE_MDM_ID = "0000000a-0000-0000-c000-000000000000"
-USER_LOGIN = "fb879df8-f326-4884-b1cf-06f3ad86be52"  # Virtual Machine User Login
-ADMIN_LOGIN = "1c0163c0-47e6-4577-8991-ea5c82e286e4"  # Virtual Machine Administrator Login
+USER_LOGIN, ADMIN_LOGIN = VM_USER_LOGIN, VM_ADMIN_LOGIN
 ENTRA_EXTENSION, DOMAIN_EXTENSION = "AADLoginForWindows", "JsonADDomainExtension"
 ENTRA_SYNC_WAIT_S, HYBRID_SYNC_WAIT_S = 10.0, 60.0  # Entra Connect syncs every ~30 minutes at most
 ASSIGNMENT_NAMESPACE = uuid.UUID("4f7f8a52-3c36-4d0e-9a43-9b2b6c1e5d10")

@@ -32,6 +32,7 @@ from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreatePara
 from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.desktopvirtualization import models as avd_models
 
+from shared.catalog.app_access import DESKTOP_VIRTUALIZATION_USER
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, group_id, vm_id
 from shared.cloud.azure.arm_commands import PHASE as COMMAND_PHASE
@@ -46,7 +47,7 @@ from shared.cloud.ports import (
     SessionHostRecord,
 )
 
-DESKTOP_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"  # Desktop Virtualization User
+DESKTOP_USER = DESKTOP_VIRTUALIZATION_USER
 COMMAND = "registerSessionHost"
 TOKEN_PARAMETER = "RegistrationToken"
 # The pool's one registration token is made or renewed when the pool is ensured, before any host registers, to
