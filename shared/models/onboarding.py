@@ -23,6 +23,15 @@ class OnboardingItem(ApiModel):
     )
 
 
+class BuiltInAlternative(ApiModel):
+    """A built-in role an admin may assign instead of the custom role, and what it grants beyond the app's actions."""
+
+    name: str
+    role_definition_id: str
+    scope: Literal["subscription", "resourceGroup", "network"]
+    over_grants: str
+
+
 class OnboardingReport(ApiModel):
     tenant_id: str
     entra_tenant_id: str | None = None
@@ -36,6 +45,11 @@ class OnboardingReport(ApiModel):
         description="The custom role with exactly the app's actions, as `az role definition create` takes it.",
     )
     custom_role_command: str | None = Field(default=None, description="The command that creates the custom role.")
+    built_in_alternatives: list[BuiltInAlternative] = Field(
+        default_factory=list,
+        description="Built-in roles that cover the app's actions at a kind of scope instead, each with what it "
+        "grants beyond them.",
+    )
     custom_role_condition: str | None = Field(
         default=None,
         description="The condition (version 2.0) to assign the custom role with: it narrows the app's role "

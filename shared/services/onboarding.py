@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from shared.catalog.app_access import (
     AZURE_ACTIONS,
+    BUILT_IN_ROLES,
     CUSTOM_ROLE_NAME,
     GRAPH_PERMISSIONS,
     ActionScope,
@@ -16,7 +17,7 @@ from shared.catalog.app_access import (
     custom_role_command,
 )
 from shared.cloud.ports import TenantAccess
-from shared.models.onboarding import OnboardingItem, OnboardingReport
+from shared.models.onboarding import BuiltInAlternative, OnboardingItem, OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
 from shared.services.directory_subscriptions import DirectorySubscriptions
@@ -149,4 +150,9 @@ def plan_onboarding(
         items=items, custom_role=custom_role(subscriptions) if subscriptions else None,
         custom_role_command=define if subscriptions else None,
         custom_role_condition=condition if subscriptions else None,
+        built_in_alternatives=[
+            BuiltInAlternative(name=r.name, role_definition_id=r.role_definition_id, scope=r.scope,
+                               over_grants=r.over_grants)
+            for r in BUILT_IN_ROLES
+        ] if subscriptions else [],
     )  # fmt: skip

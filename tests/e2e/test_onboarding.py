@@ -57,9 +57,10 @@ def test_a_missing_graph_permission_and_an_action_missing_at_the_subscription_ar
     assert items["User.Read.All"]["status"] == "present"
     assert scopes[subscription]["status"] == "missing"
     assert set(scopes[subscription]["missingActions"]) == set(actions_at("subscription"))
-    assert scopes[subscription]["fix"].endswith(
-        f'az role assignment create --assignee {APP_CLIENT_ID} --role "{CUSTOM_ROLE_NAME}" --scope {subscription}'
-    )
+    assert (
+        f'az role assignment create --assignee {APP_CLIENT_ID} --role "{CUSTOM_ROLE_NAME}" --scope {subscription} '
+        f'--condition "{found["customRoleCondition"]}" --condition-version "2.0"'
+    ) in scopes[subscription]["fix"]
     assert scopes[site_group]["status"] == "present"
     network_group = f"{subscription}/resourceGroups/{NETWORK_RG}"
     assert scopes[network_group]["status"] == "missing"

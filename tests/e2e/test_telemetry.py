@@ -57,9 +57,12 @@ def test_one_policy_assignment_is_one_trace_from_the_request_to_the_arm_calls(
     host: HostProcess, receiver: OtlpReceiver
 ) -> None:
     api = host.start()
-    tenant = Tenant(api)
+    tenant = Tenant(api, onboard=False)
     tenant.user("ann", [PLAN])
     tenant.group("finance", ["ann"])
+    # onboarded only now: the app subscribes to the directory after these changes, so no change notification races
+    # the assignment below to start the Cloud PC in a trace of its own
+    tenant.onboard()
     connection = tenant.healthy_connection()  # its domain-join password goes to Key Vault, and is read to join
     join = {"domainJoinType": "hybridAzureADJoin", "onPremisesConnectionId": connection["id"]}
     policy = tenant.policy(domainJoinConfigurations=[join])

@@ -45,6 +45,8 @@ def test_everything_present_is_ready_with_no_fix() -> None:
     assert report.ready and all(item.fix is None for item in report.items)
     assert len(report.items) == 1 + len(GRAPH_PERMISSIONS) + len(CHECKS)
     assert report.custom_role is not None and report.custom_role["AssignableScopes"] == [f"/subscriptions/{SUB}"]
+    assert {alternative.name for alternative in report.built_in_alternatives} >= {"Virtual Machine Contributor"}
+    assert all(alternative.over_grants for alternative in report.built_in_alternatives)
 
 
 def test_no_consent_asks_for_it_and_knows_nothing_else() -> None:

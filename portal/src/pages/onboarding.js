@@ -15,6 +15,12 @@ function fixOf(item) {
     <code class="fix">${item.fix}</code></details>`;
 }
 
+const ALTERNATIVE_COLUMNS = [
+  { label: 'Built-in role', render: (role) => html`<strong>${role.name}</strong>` },
+  { label: 'Where', render: (role) => ({ subscription: 'The subscription', resourceGroup: "Each site's resource group", network: "Each site's network group" })[role.scope] },
+  { label: 'Grants beyond what the app uses', render: (role) => role.overGrants },
+];
+
 function Onboarding({ params }) {
   const { tenantId } = params;
   const poll = usePoll(() => get(tenantPath(tenantId, 'onboarding')), [tenantId], { idleMs: 60_000 });
@@ -40,6 +46,11 @@ function Onboarding({ params }) {
       <p>Exactly the Azure actions the app uses, as one custom role: the customer's admin creates it once, then assigns it
         where the checklist says (at the subscription, it covers every resource group in it).</p>
       <pre class="fix" tabindex="0" aria-label="The command that creates the role">${report.customRoleCommand}</pre>
+      <p>Assign it with this condition, so that the app can give only the roles it gives (the two VM sign-in roles and
+        Desktop Virtualization User):</p>
+      <pre class="fix" tabindex="0" aria-label="The condition to assign the role with">${report.customRoleCondition}</pre>
+      <${DataTable} caption="Or built-in roles, which grant more" columns=${ALTERNATIVE_COLUMNS}
+        rows=${report.builtInAlternatives} rowKey=${(role) => role.roleDefinitionId} />
     </section>`}
   </${Page}>`;
 }

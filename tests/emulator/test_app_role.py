@@ -1,13 +1,14 @@
-"""Role conditions (ABAC) as the emulator reads them: the delegation conditions Microsoft documents, and nothing
-it cannot read granted."""
+"""The app's custom role as the emulator reads it: its actions are the providers', its condition (ABAC) lets it give
+only the roles the app gives, and a condition the emulator cannot read grants nothing."""
 
 from __future__ import annotations
 
 import json
 
+from azure_emulator.app import build_context
 from azure_emulator.arm import rbac
 from azure_emulator.arm.conditions import evaluate
-from shared.catalog.app_access import ASSIGNED_ROLES, assignment_condition
+from shared.catalog.app_access import ASSIGNED_ROLES, AZURE_ACTIONS, assignment_condition
 
 ROLE = "microsoft.authorization/roleassignments:roledefinitionid"
 WRITE, DELETE = "Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"
@@ -38,3 +39,10 @@ def test_a_condition_it_cannot_read_grants_nothing() -> None:
                         "Microsoft.Storage/storageAccounts/read", {})  # fmt: skip
     assert not evaluate("((!(ActionMatches{'x'})) OR", "y", {})
     assert not evaluate(json.dumps({"not": "a condition"}), "y", {})
+
+
+def test_every_action_the_app_asks_for_is_one_the_providers_have() -> None:
+    # a typo in the onboarding list would make `az role definition create` fail with InvalidActionOrNotAction
+    build_context(None)  # registers the routes, and with them the providers' actions
+    known = rbac.known_actions()
+    assert [a.action for a in AZURE_ACTIONS if a.action.lower() not in known] == []
