@@ -143,3 +143,16 @@ def test_without_license_assignment_a_resize_fails_naming_the_permission(api: Ap
     detail = eventually(refused, timeout_s=120)
     assert f"needs the application permission {licenses}" in detail["message"]
     assert tenant.graph.licensed_plans(tenant.uid("ann")) == [PLAN]  # nothing moved
+
+
+def test_a_permission_consented_after_the_apps_first_token_works_at_once(api: ApiClient) -> None:
+    withheld = ("Group.Read.All", "Directory.Read.All")  # either lets the app search the directory's groups
+    tenant = Tenant(api, withhold=withheld)
+    tenant.group("Finance", [])
+    refused = api.get(f"{tenant.path}/directoryGroups?search=fin")
+    assert refused.status_code == 503, refused.text
+    assert "needs the application permission Group.Read.All" in refused.json()["error"]["message"]
+    tenant.onboard()  # the admin consents again: the app's cached token still lacks the permissions
+    found = api.get(f"{tenant.path}/directoryGroups?search=fin")
+    assert found.status_code == 200, found.text
+    assert [group["displayName"] for group in found.json()["value"]] == ["Finance"]

@@ -87,9 +87,6 @@ def main() -> int:
     return 0 if found["ready"] else 1
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
 
 def grant_app(emulator: EmulatorProcess, entra_id: str, subscription_id: str | None = None) -> None:
     """A tenant onboarded without the app's API (for adapter tests): the app's registration asks for its Graph
@@ -158,3 +155,7 @@ class _Arm:
             "condition": condition, "conditionVersion": "2.0" if condition else None,
         }}  # fmt: skip
         self._call("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     BearerTokenCredentialPolicy,
     DistributedTracingPolicy,
@@ -30,6 +31,7 @@ from shared.cloud.ports import CloudError
 MAX_BATCH = 20  # Graph's JSON batching limit
 DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors
 BATCH_ATTEMPTS = 4
+FRESH_TOKEN_CLAIMS = '{"access_token": {}}'  # any claims make the credential ask Entra rather than its cache
 ODATA_SAFE = "$',()"  # left as they are in a query, as Graph's own links show them; everything else is escaped
 
 
@@ -40,6 +42,24 @@ class GraphError(CloudError):
         super().__init__(step, code, message)
         self.status = status
         self.retry_after_s = retry_after_s
+
+
+class RenewedOnRefusal(BearerTokenCredentialPolicy):
+    """The bearer token, renewed once when Graph refuses it for want of a permission: application permissions are
+    the token's `roles`, fixed when it was issued, so a token from before the admin's consent keeps being refused
+    for up to its lifetime. One fresh token, one more try; a refusal that stands is the caller's to report."""
+
+    def __init__(self, credential: TokenCredential, scope: str) -> None:
+        super().__init__(credential, scope)
+        self._scope = scope
+
+    def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, HttpResponse]:
+        response = super().send(request)
+        if response.http_response.status_code == 403 and "Authorization_RequestDenied" in response.http_response.text():
+            # claims: the credential must not answer from its cache (azure-identity asks Entra again)
+            self.authorize_request(request, self._scope, claims=FRESH_TOKEN_CLAIMS)
+            response = self.next.send(request)
+        return response
 
 
 class GraphRetryPolicy(RetryPolicy):
@@ -109,7 +129,7 @@ class GraphClient:
             HeadersPolicy({"Accept": "application/json"}),
             UserAgentPolicy(sdk_moniker="cloudpc-provisioning"),
             GraphRetryPolicy(DIRECTORY_MAX_WAIT_S, retry_total=5, retry_backoff_factor=0.5),
-            BearerTokenCredentialPolicy(credential, scope),
+            RenewedOnRefusal(credential, scope),
             DistributedTracingPolicy(),  # a span per Graph request when tracing is on (shared/telemetry.py)
             HttpLoggingPolicy(),
         ]
