@@ -176,5 +176,6 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint),
             app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
             graph_endpoint=settings.graph_endpoint, directory_subscriptions=admin.directory_subscriptions,
+            connections=admin.connections,
         ),
     )  # fmt: skip

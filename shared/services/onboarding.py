@@ -3,6 +3,7 @@ Entra and ARM as the app itself sees them, and planned into a checklist with the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -21,7 +22,7 @@ from shared.models.onboarding import BuiltInAlternative, OnboardingItem, Onboard
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
 from shared.services.directory_subscriptions import DirectorySubscriptions
-from shared.services.repositories import SiteStore
+from shared.services.repositories import ConnectionStore, SiteStore
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class OnboardingPorts:
     authority_host: str  # Entra's host: login.microsoftonline.com, or a sovereign cloud's
     graph_endpoint: str
     directory_subscriptions: DirectorySubscriptions | None = None
+    connections: ConnectionStore | None = None  # their networks are checked too, where they are not their site's
 
 
 def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | None:
@@ -54,8 +56,9 @@ class ScopeCheck:
     missing: list[str] | None = None
 
 
-def scopes_of(sites: list[Site]) -> list[ScopeCheck]:
-    """Where the app works for these sites: each subscription, each site's group, each site network's group."""
+def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck]:
+    """Where the app works for these sites: each subscription, each site's group, and the group of each network it
+    places VMs in (the sites' and the connections' `subnets`)."""
     wanted: dict[str, tuple[str, str | None, dict[str, None], dict[str, None]]] = {}
 
     def need(kind: ActionScope, subscription_id: str, resource_group: str | None) -> None:
@@ -69,13 +72,23 @@ def scopes_of(sites: list[Site]) -> list[ScopeCheck]:
     for site in sites:
         need("subscription", site.subscription_id, None)
         need("resourceGroup", site.subscription_id, site.resource_group_name)
-        if site.subnet_id:
-            parts = site.subnet_id.strip("/").split("/")
-            need("network", parts[1], parts[3])
+    for subnet in [*(site.subnet_id for site in sites if site.subnet_id), *subnets]:
+        parts = str(subnet).strip("/").split("/")
+        need("network", parts[1], parts[3])
     return [
         ScopeCheck(f"/subscriptions/{sub}" + (f"/resourceGroups/{rg}" if rg else ""), sub, rg, tuple(a), tuple(r))
         for sub, rg, a, r in (wanted[key] for key in sorted(wanted))
     ]
+
+
+def _connection_subnets(ports: OnboardingPorts, tenant_id: str) -> list[str]:
+    subnets, token = [], None
+    while ports.connections is not None:
+        page, token = ports.connections.list_connections(tenant_id, top=100, skip_token=token)
+        subnets += [connection.subnet_id for connection in page if connection.subnet_id]
+        if token is None:
+            break
+    return subnets
 
 
 def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingReport:
@@ -90,7 +103,7 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
         # without consent the app gets no token in the tenant, so ARM cannot be asked
         replace(check, missing=None if granted is None else ports.access.missing_actions(
             tenant.id, check.subscription_id, check.resource_group, check.actions))
-        for check in scopes_of(ports.sites.list_all_sites(tenant.id))
+        for check in scopes_of(ports.sites.list_all_sites(tenant.id), _connection_subnets(ports, tenant.id))
     ]  # fmt: skip
     consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
     return plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id)

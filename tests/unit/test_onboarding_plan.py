@@ -40,6 +40,14 @@ def test_a_site_is_checked_at_its_subscription_its_group_and_its_network_group()
     assert every == {item.action for item in AZURE_ACTIONS}
 
 
+def test_a_connection_on_a_network_of_its_own_is_checked_there_too() -> None:
+    other = f"/subscriptions/{SUB}/resourceGroups/rg-branch/providers/Microsoft.Network/virtualNetworks/b/subnets/s"
+    checks = scopes_of([SITE], [other, other])
+    branch = [check for check in checks if check.scope == f"/subscriptions/{SUB}/resourceGroups/rg-branch"]
+    assert len(branch) == 1 and "Microsoft.Network/virtualNetworks/subnets/join/action" in branch[0].actions
+    assert len(checks) == len(CHECKS) + 1
+
+
 def test_everything_present_is_ready_with_no_fix() -> None:
     report = plan_onboarding(TENANT, "https://consent", ALL_GRAPH, [replace(c, missing=[]) for c in CHECKS], "app")
     assert report.ready and all(item.fix is None for item in report.items)
