@@ -13,6 +13,12 @@
   so the routes are served both under `/keyvault` and at the root, and ids use the root form.
 Values live in the emulator's state (it is the vault); the request log never sees them.
 
+Access is Azure RBAC, as a vault in RBAC mode has it (https://learn.microsoft.com/azure/key-vault/general/rbac-guide):
+an app's or managed identity's token needs a role whose `dataActions` grant the operation's data action on the
+vault (`DATA_ACTIONS`), else 403 `Forbidden` with `innererror.code` `ForbiddenByRbac`. The vault is the app's own:
+the emulator has it deployed as `infra/vault.bicep` deploys it, at `VAULT_ID` in its home tenant, with the managed
+identity holding Key Vault Secrets Officer there (an admin may take it away: `DELETE` the assignment over ARM).
+
 Store kinds: `keyvault.secret` `{name lower}` (versions), `keyvault.deleted` `{name lower}`.
 """
 
@@ -22,10 +28,26 @@ import re
 import uuid
 from typing import Any
 
-from azure_emulator.identity import HOME_TENANT_ID
+from azure_emulator.arm import common, rbac
+from azure_emulator.identity import HOME_TENANT_ID, MANAGED_IDENTITY_PRINCIPAL_ID
 from azure_emulator.server import ApiError, Context, Request, Response
 
 SECRET, DELETED = "keyvault.secret", "keyvault.deleted"
+HOME_SUBSCRIPTION_ID = "7e0e0a5e-3d1c-4c4f-9a7e-00000000005b"  # where the app itself is deployed
+VAULT_GROUP = "rg-cloudpc-provisioning"
+VAULT_ID = (
+    f"/subscriptions/{HOME_SUBSCRIPTION_ID}/resourceGroups/{VAULT_GROUP}/providers/Microsoft.KeyVault/vaults/kv-app"
+)
+SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"  # Key Vault Secrets Officer
+# each operation's data action (https://learn.microsoft.com/azure/role-based-access-control/permissions/security)
+DATA_ACTIONS = {
+    "setSecret": "Microsoft.KeyVault/vaults/secrets/setSecret/action",
+    "getSecret": "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+    "deleteSecret": "Microsoft.KeyVault/vaults/secrets/delete",
+    "getDeletedSecret": "Microsoft.KeyVault/vaults/secrets/readMetadata/action",
+    "purgeDeletedSecret": "Microsoft.KeyVault/vaults/secrets/purge/action",
+    "recoverDeletedSecret": "Microsoft.KeyVault/vaults/secrets/recover/action",
+}
 PREFIX = r"(?:/keyvault)?"
 NAME = r"(?P<name>[^/]+)"
 VALID_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
@@ -84,6 +106,28 @@ def _deleted_bundle(request: Request, deleted: dict[str, Any]) -> dict[str, Any]
     }
 
 
+def deploy_vault(ctx: Context) -> None:
+    """The app's vault and its managed identity's role on it, as the deployment template makes them (once: a role
+    an admin took away stays away, across restarts of a kept state)."""
+    if common.get(ctx, VAULT_ID) is not None:
+        return
+    with ctx.store.transaction():
+        group = common.group_id(HOME_SUBSCRIPTION_ID, VAULT_GROUP)
+        common.put(ctx, {"resource": {"id": group, "name": VAULT_GROUP, "type": "Microsoft.Resources/resourceGroups",
+                                      "location": "westeurope", "properties": {"provisioningState": "Succeeded"}},
+                         "meta": {"tid": HOME_TENANT_ID}})  # fmt: skip
+        common.put(ctx, {"resource": {"id": VAULT_ID, "name": "kv-app", "type": "Microsoft.KeyVault/vaults",
+                                      "location": "westeurope", "properties": {"enableRbacAuthorization": True}},
+                         "meta": {"tid": HOME_TENANT_ID}})  # fmt: skip
+        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{VAULT_ID}/{MANAGED_IDENTITY_PRINCIPAL_ID}/{SECRETS_OFFICER}"))
+        assignment = f"{VAULT_ID}/providers/{rbac.ASSIGNMENT_TYPE}/{name}"
+        role = f"/subscriptions/{HOME_SUBSCRIPTION_ID}/providers/{rbac.DEFINITION_TYPE}/{SECRETS_OFFICER}"
+        common.put(ctx, {"resource": {"id": assignment, "name": name, "type": rbac.ASSIGNMENT_TYPE, "properties": {
+            "roleDefinitionId": role, "principalId": MANAGED_IDENTITY_PRINCIPAL_ID, "principalType": "ServicePrincipal",
+            "scope": VAULT_ID}}, "meta": {"tid": HOME_TENANT_ID}})  # fmt: skip
+        rbac.index_assignment(ctx, MANAGED_IDENTITY_PRINCIPAL_ID, assignment, VAULT_ID)
+
+
 def register(ctx: Context) -> None:
     r, store = ctx.router, ctx.store
     r.challenges["keyvault"] = challenge
@@ -96,10 +140,28 @@ def register(ctx: Context) -> None:
         if claims.get("aud") not in {*PUBLIC_AUDIENCES, vault_resource(request.base_url)}:
             raise ApiError(401, "Unauthorized", "AKV10022: Invalid audience.", challenge(request))
 
+    def forbidden_unless_granted(request: Request, operation: str) -> None:
+        action = DATA_ACTIONS[operation]
+        with store.transaction():
+            granted = rbac.allowed(ctx, request, action, VAULT_ID, data=True)
+        if not granted:
+            claims = request.claims or {}
+            message = (
+                "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or "
+                "role definitions were changed recently, please observe propagation time.\r\n"
+                f"Caller: appid={claims.get('appid')};oid={claims.get('oid')}\r\nAction: '{action}'\r\n"
+                f"Resource: '{VAULT_ID.lower()}'\r\nAssignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'"
+            )
+            raise ApiError(403, "Forbidden", message, inner="ForbiddenByRbac")
+
+    deploy_vault(ctx)
+    rbac.DATA_OPERATIONS.update(DATA_ACTIONS.values())
+
     def route(method: str, path: str, operation: str, kind: Any = None) -> Any:
         def register_handler(handler: Any) -> Any:
             def guarded(request: Request) -> Response:
                 authorize(request)
+                forbidden_unless_granted(request, operation)
                 return handler(request)
 
             r.route(method, PREFIX + path, operation=operation, api="keyvault", kind=kind)(guarded)

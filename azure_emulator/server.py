@@ -37,10 +37,13 @@ PREFLIGHT_MAX_AGE_S = 3600
 class ApiError(Exception):
     """An error answer in the shape ARM, Graph and Key Vault share: {"error": {"code", "message"}}."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, inner: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
+        self.inner = inner  # Key Vault's innererror code (ForbiddenByRbac, ...)
 
 
 @dataclass
@@ -224,7 +227,9 @@ def preflight(request: Request, methods: list[str]) -> Response:
 
 
 def error_response(exc: ApiError) -> Response:
-    body = {"error": {"code": exc.code, "message": exc.message}}
+    body: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message}}
+    if exc.inner:
+        body["error"]["innererror"] = {"code": exc.inner}
     return Response(exc.status, body, dict(exc.headers))
 
 

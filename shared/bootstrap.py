@@ -173,7 +173,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         image_builds=image_builds,
         spot_group_work=spot_group_work,
         onboarding=OnboardingPorts(
-            sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint),
+            sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
             app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
             graph_endpoint=settings.graph_endpoint, directory_subscriptions=admin.directory_subscriptions,
             connections=admin.connections,

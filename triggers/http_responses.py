@@ -127,6 +127,9 @@ def error_response(exc: Exception) -> func.HttpResponse:
     if isinstance(exc, CloudError):  # Azure or Graph refused or failed a call a request needed
         if exc.code == "tenantNotLinked":
             exc = Conflict(str(exc), code="tenantNotLinked", target="entraTenantId")
+        elif exc.permission_denied or exc.code == "ForbiddenByRbac":  # waiting cannot help: say what is missing
+            log.warning("A cloud call was refused for want of a permission (%s: %s)", exc.step, exc.code)
+            exc = Unavailable(str(exc), code="serviceUnavailable")
         else:
             log.warning("A cloud call failed during a request (%s: %s)", exc.step, exc.code)
             exc = Unavailable(

@@ -17,6 +17,7 @@ from azure_emulator.arm import common, rbac
 from azure_emulator.consent import service_principals
 from azure_emulator.graph.groups import GROUP
 from azure_emulator.graph.users import USER
+from azure_emulator.identity import HOME_TENANT_ID, MANAGED_IDENTITY_PRINCIPAL_ID
 from azure_emulator.server import ApiError, Context, Request, Response
 from azure_emulator.tokens import principal_id
 
@@ -57,6 +58,8 @@ def principal_exists(ctx: Context, tenant: str, principal: str) -> bool:
     """A user or group of the tenant's directory, an app's service principal there, or its administrator."""
     wanted = principal.lower()
     if ctx.store.get(USER, f"{tenant}/{wanted}") or ctx.store.get(GROUP, f"{tenant}/{wanted}"):
+        return True
+    if tenant == HOME_TENANT_ID and wanted == MANAGED_IDENTITY_PRINCIPAL_ID:  # the app's own identity, at home
         return True
     return wanted == principal_id(tenant) or wanted in service_principals(ctx.store, tenant)
 

@@ -48,6 +48,7 @@ OPERATIONS: set[str] = {
     "Microsoft.Network/virtualNetworks/subnets/join/action",
     "Microsoft.Network/networkInterfaces/join/action",
 }  # and the linked access checks' actions
+DATA_OPERATIONS: set[str] = set()  # the data actions the emulated data planes check (Key Vault's)
 
 
 @cache
@@ -80,7 +81,7 @@ def known_actions(data: bool = False) -> set[str]:
         for action in block.get(field, [])
         if "*" not in action
     }
-    return named if data else named | {action.lower() for action in OPERATIONS}
+    return named | {action.lower() for action in (DATA_OPERATIONS if data else OPERATIONS)}
 
 
 def matches(pattern: str, action: str) -> bool:
@@ -88,12 +89,19 @@ def matches(pattern: str, action: str) -> bool:
     return fnmatch.fnmatchcase(action.lower(), pattern.lower())
 
 
-def grants(permissions: Iterable[dict[str, Any]], action: str, attributes: conditions.Attributes | None = None) -> bool:
-    """Whether a permission block grants `action`: an `actions` match that no `notActions` of its block takes back,
-    and whose conditions (the role's own, its assignment's) hold for the request's `attributes`."""
+def grants(
+    permissions: Iterable[dict[str, Any]],
+    action: str,
+    attributes: conditions.Attributes | None = None,
+    data: bool = False,
+) -> bool:
+    """Whether a permission block grants `action`: an `actions` match that no `notActions` of its block takes back
+    (`dataActions` and `notDataActions` for a data action), and whose conditions (the role's own, its
+    assignment's) hold for the request's `attributes`."""
+    granted, taken_back = ("dataActions", "notDataActions") if data else ("actions", "notActions")
     return any(
-        any(matches(a, action) for a in block.get("actions", []))
-        and not any(matches(n, action) for n in block.get("notActions", []))
+        any(matches(a, action) for a in block.get(granted, []))
+        and not any(matches(n, action) for n in block.get(taken_back, []))
         and all(conditions.evaluate(c, action, attributes or {}) for c in block.get("conditions", []))
         for block in permissions
     )
@@ -182,6 +190,25 @@ def checked(request: Request) -> bool:
     return claims.get("idtyp") == "app"
 
 
+def allowed(
+    ctx: Context,
+    request: Request,
+    action: str,
+    scope: str,
+    attributes: conditions.Attributes | None = None,
+    data: bool = False,
+) -> bool:
+    """Whether the caller may perform `action` (a data action, with `data`) at `scope`; the check is recorded."""
+    if not checked(request):
+        return True
+    claims = request.claims or {}
+    principal = str(claims.get("oid") or "")
+    granted = grants(permissions_at(ctx, principal, scope), action, attributes, data)
+    api = "keyvault" if data else "arm"
+    ctx.controls.record_access(str(claims.get("tid") or ""), principal, api, action, scope, granted)
+    return granted
+
+
 def authorize(
     ctx: Context,
     request: Request,
@@ -191,15 +218,11 @@ def authorize(
 ) -> None:
     """403 AuthorizationFailed unless the caller may perform `action` at `scope` (the request's own path), with the
     request's `attributes` for the conditions of its roles."""
-    if not checked(request):
-        return
     path = scope if scope is not None else request.path.removeprefix("/arm")
+    if allowed(ctx, request, action, path, attributes):
+        return
     claims = request.claims or {}
     principal = str(claims.get("oid") or "")
-    granted = grants(permissions_at(ctx, principal, path), action, attributes)
-    ctx.controls.record_access(str(claims.get("tid") or ""), principal, "arm", action, path, granted)
-    if granted:
-        return
     client = str(claims.get("appid") or principal)
     raise ApiError(
         403,

@@ -116,18 +116,17 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/write",
         "Microsoft.Compute/virtualMachines/delete", "Microsoft.Compute/virtualMachines/instanceView/read",
         "Microsoft.Compute/virtualMachines/start/action", "Microsoft.Compute/virtualMachines/restart/action",
-        "Microsoft.Compute/virtualMachines/deallocate/action", "Microsoft.Compute/virtualMachines/powerOff/action",
-        "Microsoft.Compute/disks/read", "Microsoft.Compute/disks/write",
+        "Microsoft.Compute/virtualMachines/deallocate/action", "Microsoft.Compute/disks/write",
     ),
     *_actions(
         "resourceGroup", "joins VMs to the domain, enrolls them and configures them after provisioning",
-        "Microsoft.Compute/virtualMachines/extensions/read", "Microsoft.Compute/virtualMachines/extensions/write",
+        "Microsoft.Compute/virtualMachines/extensions/write",
         "Microsoft.Compute/virtualMachines/runCommands/read", "Microsoft.Compute/virtualMachines/runCommands/write",
     ),
     *_actions(
         "resourceGroup", "makes the virtual network of a Microsoft-hosted network in the site's group",
         "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/write",
-        "Microsoft.Network/virtualNetworks/subnets/read", "Microsoft.Network/virtualNetworks/subnets/join/action",
+        "Microsoft.Network/virtualNetworks/subnets/join/action",
     ),
     *_actions(
         "resourceGroup", "makes and removes each VM's network interface",
@@ -137,7 +136,7 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
     *_actions(
         "resourceGroup", "builds image sets: captures a VM into a gallery image version, reads managed images",
         "Microsoft.Compute/virtualMachines/generalize/action",
-        "Microsoft.Compute/images/read", "Microsoft.Compute/images/write", "Microsoft.Compute/images/delete",
+        "Microsoft.Compute/images/read",
         "Microsoft.Compute/galleries/read", "Microsoft.Compute/galleries/write",
         "Microsoft.Compute/galleries/images/read", "Microsoft.Compute/galleries/images/write",
         "Microsoft.Compute/galleries/images/delete", "Microsoft.Compute/galleries/images/versions/read",
@@ -164,10 +163,8 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
     ),
     *_actions(
         "network", "places each VM's network interface in the connection's subnet and checks the network's health",
-        "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/read",
-        "Microsoft.Network/virtualNetworks/subnets/join/action", "Microsoft.Network/virtualNetworks/usages/read",
-        "Microsoft.Network/virtualNetworks/CheckIPAddressAvailability/read",
-        "Microsoft.Authorization/permissions/read",
+        "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action",
+        "Microsoft.Network/virtualNetworks/usages/read", "Microsoft.Authorization/permissions/read",
     ),
 )  # fmt: skip
 

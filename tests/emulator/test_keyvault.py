@@ -1,21 +1,33 @@
-"""Key Vault secrets in the emulator through the real SecretClient (challenge handshake included) and the adapter."""
+"""Key Vault secrets in the emulator through the real SecretClient (challenge handshake included) and the adapter,
+in RBAC mode: the app's identity does what its roles on the vault allow."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from azure.core.credentials import AccessToken
-from azure.core.exceptions import ClientAuthenticationError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+)
 from azure.identity import ManagedIdentityCredential
 from azure.keyvault.secrets import SecretClient
 
+from azure_emulator.identity import HOME_TENANT_ID, MANAGED_IDENTITY_PRINCIPAL_ID
+from azure_emulator.keyvault import HOME_SUBSCRIPTION_ID, VAULT_ID
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, vault_name
+from shared.cloud.ports import CloudError
 from shared.errors import NotFound
 from shared.settings import Settings
+from tests.utils.arm_admin import ArmAdmin
+from tests.utils.inprocess_emulator import inprocess_emulator
 
 
 @pytest.fixture
@@ -104,3 +116,47 @@ def test_app_names_become_valid_distinct_vault_names():
     assert odd != other and odd.startswith("tenant-1-secret-name-")
     long_name = vault_name("x_" * 100)
     assert len(long_name) <= 127 and vault_name("x_" * 100) == long_name
+
+
+def test_the_vault_is_rbac_mode_its_identity_acting_as_its_roles_allow(
+    azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with inprocess_emulator(azure_emulator, monkeypatch) as local:  # a vault of its own: roles change here
+        admin = ArmAdmin(local.handle, HOME_TENANT_ID, HOME_SUBSCRIPTION_ID)  # the app's own subscription's owner
+        with SecretClient(f"{local.base_url}/keyvault", ManagedIdentityCredential()) as client:
+            client.set_secret("deployed", "as-the-template-grants-it")  # Key Vault Secrets Officer, deployed
+            [officer] = admin._list(f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments")
+            admin.ok("DELETE", officer["id"])
+            with pytest.raises(HttpResponseError) as refused:
+                client.get_secret("deployed")
+            assert refused.value.status_code == 403
+            body = json.loads(str(refused.value.response.text()))["error"]  # type: ignore[union-attr]
+            assert (body["code"], body["innererror"]["code"]) == ("Forbidden", "ForbiddenByRbac")
+            assert "Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'" in body["message"]
+            reader = "/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"
+            admin.ok("PUT", f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", {
+                "properties": {"principalId": MANAGED_IDENTITY_PRINCIPAL_ID, "principalType": "ServicePrincipal",
+                               "roleDefinitionId": reader}})  # Key Vault Secrets User: read, never write; fmt: skip
+            assert client.get_secret("deployed").value == "as-the-template-grants-it"
+            with pytest.raises(HttpResponseError) as not_written:
+                client.set_secret("deployed", "changed")
+            assert "Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'" in str(not_written.value.message)
+
+
+def test_the_adapter_names_the_missing_role_when_the_vault_refuses(
+    azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with inprocess_emulator(azure_emulator, monkeypatch) as local:
+        admin = ArmAdmin(local.handle, HOME_TENANT_ID, HOME_SUBSCRIPTION_ID)
+        [officer] = admin._list(f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments")
+        admin.ok("DELETE", officer["id"])
+        settings = Settings(key_vault_url=f"{local.base_url}/keyvault", azure_authority_host=local.base_url[8:],
+                            app_client_id=APP_CLIENT_ID)  # fmt: skip
+        credentials = AzureCredentials(settings, lambda tenant_id: None)
+        secrets = KeyVaultSecretStore(settings, credentials)
+        with pytest.raises(CloudError) as refused:
+            secrets.set_secret("join-password", "P@ssw0rd-never-shown")
+        assert refused.value.code == "ForbiddenByRbac" and "Key Vault Secrets Officer" in str(refused.value)
+        assert "P@ssw0rd" not in str(refused.value)
+        secrets.close()
+        credentials.close()

@@ -80,6 +80,14 @@ class AzureCredentials:
                 credential = self._by_entra_tenant[entra_tenant_id] = self._build(entra_tenant_id)
             return credential
 
+    def forget(self, entra_tenant_id: str) -> None:
+        """The tenant's next credential starts with no token (its clients ask for it again)."""
+        with self._lock:
+            credential = self._by_entra_tenant.pop(entra_tenant_id, None)
+        close = getattr(credential, "close", None)
+        if close is not None:
+            close()
+
     def uncached(self, entra_tenant_id: str) -> TokenCredential:
         """A credential of its own, with no token yet: what the tenant grants now, not when a cached token was made."""
         return self._build(entra_tenant_id)

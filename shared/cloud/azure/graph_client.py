@@ -31,6 +31,7 @@ from shared.cloud.ports import CloudError
 MAX_BATCH = 20  # Graph's JSON batching limit
 DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors
 BATCH_ATTEMPTS = 4
+RENEW_INTERVAL_S = 300.0
 FRESH_TOKEN_CLAIMS = '{"access_token": {}}'  # any claims make the credential ask Entra rather than its cache
 ODATA_SAFE = "$',()"  # left as they are in a query, as Graph's own links show them; everything else is escaped
 
@@ -45,20 +46,25 @@ class GraphError(CloudError):
 
 
 class RenewedOnRefusal(BearerTokenCredentialPolicy):
-    """The bearer token, renewed once when Graph refuses it for want of a permission: application permissions are
-    the token's `roles`, fixed when it was issued, so a token from before the admin's consent keeps being refused
-    for up to its lifetime. One fresh token, one more try; a refusal that stands is the caller's to report."""
+    """The bearer token, renewed when Graph refuses it for want of a permission: application permissions are the
+    token's `roles`, fixed when it was issued, so a token from before the admin's consent keeps being refused for up
+    to its lifetime. One fresh token, one more try; at most once in RENEW_INTERVAL_S, so that work refused for good
+    does not ask Entra for a token at every call. (Reading the onboarding report renews at once: GraphClients.renew.)"""
 
     def __init__(self, credential: TokenCredential, scope: str) -> None:
         super().__init__(credential, scope)
         self._scope = scope
+        self._renewed_at: float | None = None
 
     def send(self, request: PipelineRequest[HttpRequest]) -> PipelineResponse[HttpRequest, HttpResponse]:
         response = super().send(request)
         if response.http_response.status_code == 403 and "Authorization_RequestDenied" in response.http_response.text():
-            # claims: the credential must not answer from its cache (azure-identity asks Entra again)
-            self.authorize_request(request, self._scope, claims=FRESH_TOKEN_CLAIMS)
-            response = self.next.send(request)
+            now = time.monotonic()
+            if self._renewed_at is None or now - self._renewed_at >= RENEW_INTERVAL_S:
+                self._renewed_at = now
+                # claims: the credential must not answer from its cache (azure-identity asks Entra again)
+                self.authorize_request(request, self._scope, claims=FRESH_TOKEN_CLAIMS)
+                response = self.next.send(request)
         return response
 
 
@@ -243,6 +249,14 @@ class GraphClients:
                 credential = self._credentials.for_entra_tenant(entra)
                 found = self._clients[entra] = GraphClient(self._endpoint, credential, **self._pipeline)
             return found
+
+    def renew(self, entra: str) -> None:
+        """The tenant's next call gets a fresh token: what its admin granted since the last one takes effect."""
+        with self._lock:
+            found = self._clients.pop(entra, None)
+        self._credentials.forget(entra)
+        if found is not None:
+            found.close()
 
     def close(self) -> None:
         with self._lock:

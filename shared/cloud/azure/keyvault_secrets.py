@@ -6,12 +6,15 @@ import base64
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.transport import http_transport
+from shared.cloud.ports import CloudError
 from shared.errors import NotFound
 from shared.settings import Settings, SettingsError, setting_name
 
@@ -32,6 +35,20 @@ def vault_name(name: str) -> str:
     return f"{INVALID_CHARS.sub('-', name)[: 127 - 17]}-{digest}"
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """The vault in RBAC mode refuses an identity without a data role on it: the deployment's to fix, not a retry's."""
+    try:
+        yield
+    except HttpResponseError as exc:
+        if exc.status_code != 403:
+            raise
+        raise CloudError(
+            "secrets", "ForbiddenByRbac", "The app's Key Vault refused the app's identity: give the identity Key Vault "
+            "Secrets Officer on the vault, as the deployment template does (infra/vault.bicep).",
+        ) from exc  # fmt: skip
+
+
 class KeyVaultSecretStore:
     """Write-only secrets (domain-join passwords) in the app's vault; values are never logged or cached."""
 
@@ -44,17 +61,19 @@ class KeyVaultSecretStore:
 
     def set_secret(self, name: str, value: str) -> None:
         key = vault_name(name)
-        try:
-            self._client.set_secret(key, value, content_type="text/plain")
-        except ResourceExistsError:
-            # the name belongs to a soft-deleted secret (a connection deleted and made again with its name):
-            # recovering needs no purge permission and works with purge protection on; the value is then replaced
-            self._client.begin_recover_deleted_secret(key).wait(DELETE_WAIT_S)
-            self._client.set_secret(key, value, content_type="text/plain")
+        with _refusals():
+            try:
+                self._client.set_secret(key, value, content_type="text/plain")
+            except ResourceExistsError:
+                # the name belongs to a soft-deleted secret (a connection deleted and made again with its name):
+                # recovering needs no purge permission and works with purge protection on; the value is replaced
+                self._client.begin_recover_deleted_secret(key).wait(DELETE_WAIT_S)
+                self._client.set_secret(key, value, content_type="text/plain")
 
     def get_secret(self, name: str) -> str:
         try:
-            value = self._client.get_secret(vault_name(name)).value
+            with _refusals():
+                value = self._client.get_secret(vault_name(name)).value
         except ResourceNotFoundError:
             value = None
         if value is None:
@@ -66,7 +85,8 @@ class KeyVaultSecretStore:
     def delete_secret(self, name: str) -> None:
         """Soft delete (the vault keeps it for its retention period); deleting a missing secret is fine."""
         try:
-            self._client.begin_delete_secret(vault_name(name)).wait(DELETE_WAIT_S)
+            with _refusals():
+                self._client.begin_delete_secret(vault_name(name)).wait(DELETE_WAIT_S)
         except ResourceNotFoundError:
             return
 

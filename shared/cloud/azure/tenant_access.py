@@ -17,6 +17,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import permissions_allow
 from shared.cloud.azure.credentials import AzureCredentials
+from shared.cloud.azure.graph_client import GraphClients
 
 PERMISSIONS_API = "2022-04-01"
 NOT_CONSENTED = ("AADSTS700016", "AADSTS65001")  # no service principal in the tenant; consent not granted
@@ -25,8 +26,10 @@ NOT_CONSENTED = ("AADSTS700016", "AADSTS65001")  # no service principal in the t
 class AzureTenantAccess:
     """Implements TenantAccess (shared.cloud.ports)."""
 
-    def __init__(self, credentials: AzureCredentials, clients: ArmClients, graph_endpoint: str) -> None:
-        self._credentials, self._clients = credentials, clients
+    def __init__(
+        self, credentials: AzureCredentials, clients: ArmClients, graph_endpoint: str, graph: GraphClients | None = None
+    ) -> None:
+        self._credentials, self._clients, self._graph = credentials, clients, graph
         self._scope = f"{graph_endpoint.rstrip('/')}/.default"
 
     def graph_permissions(self, entra_tenant_id: str) -> list[str] | None:
@@ -40,6 +43,8 @@ class AzureTenantAccess:
         # read, not verified: the token is the app's own, fresh from Entra, and only its claims are wanted here
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        if self._graph is not None:  # an admin reads this after granting: the app's own calls use the grant at once
+            self._graph.renew(entra_tenant_id)
         return sorted(str(role) for role in claims.get("roles", []))
 
     def missing_actions(
