@@ -4,8 +4,10 @@ Role assignments live under their scope's id (`{scope}/providers/Microsoft.Autho
 so deleting a VM or a resource group removes the assignments scoped to it. A second assignment of the same
 role to the same principal at the same scope is refused with 409 RoleAssignmentExists, as ARM does; the
 same assignment PUT again under its own name answers it unchanged.
-The emulated principals hold every permission (`*`) unless a fault is armed: `subscriptionPermissions`
-fails the permissions read, which is what the connection's permission check looks at.
+An assignment names a role that exists (built-in or the tenant's custom one, offered at that scope) and a principal
+of the caller's directory (400 PrincipalNotFound otherwise, as ARM answers). The permissions read answers the
+caller's roles at the scope and above (rbac.py); the administrator's token owns the subscription. The fault
+`subscriptionPermissions` fails that read, which is what the connection's permission check looks at.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+import schemathesis.specs.openapi.schemas  # compiled at collection: see below
 from _pytest.nodeid import coerce_node_id
 from _pytest.nodes import Node
 from schemathesis.config import SchemathesisConfig
@@ -36,6 +37,10 @@ from devhost.host import DevHost
 from tests.conftest import PROJECT_ROOT
 from tests.fuzz.harness import FUZZ_EXAMPLES, FUZZ_REPORT, FUZZ_SEED, STATS, CountingSession, FuzzStats
 from tests.utils.api_client import ApiClient
+
+# schemathesis loads its OpenAPI modules when the first schema is read; imported above, they are compiled now, at
+# collection, with no other thread running: CPython 3.11's compiler can fail a large module ("AST constructor
+# recursion depth mismatch") while other threads run, as the in-process hosts' threads do when the schema is read
 from tests.utils.factories import site_body, tenant_body, unique_table_prefix
 
 # schemathesis 4.32 (pytest.from_fixture) renames the running item through `Node._nodeid`, which pytest 9.2 no
