@@ -29,6 +29,7 @@ from devhost.host import DevHost
 from orchestrators import names
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.storage.tables import RequestCounter
+from tests.utils.onboarding import grant_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
@@ -87,6 +88,7 @@ def directory(emulator: EmulatorProcess, entra_tenant: str, users: int) -> str:
 
 
 def resource_group(emulator: EmulatorProcess, entra_tenant: str) -> None:
+    """The tenant's resource group for Cloud PCs, and the app onboarded in the tenant."""
     session = emulator.session()
     token = session.post(
         f"{emulator.base_url}/emulator/token",
@@ -95,6 +97,7 @@ def resource_group(emulator: EmulatorProcess, entra_tenant: str) -> None:
     arm = Api(f"{emulator.base_url}/arm", session, token["access_token"])
     arm.call("PUT", f"/subscriptions/{SUBSCRIPTION}/resourcegroups/rg-cloudpcs?api-version=2021-04-01",
              {"location": "westeurope"})  # fmt: skip
+    grant_app(emulator, entra_tenant, SUBSCRIPTION)  # the tenant's admin has onboarded the app: consent, its role
 
 
 def app_host(azurite: Azurite, emulator: EmulatorProcess, tag: str, workdir: Path) -> DevHost:

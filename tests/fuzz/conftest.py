@@ -26,9 +26,11 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+import schemathesis.specs.openapi.coverage._schema
 import schemathesis.specs.openapi.schemas  # compiled at collection: see below
 from _pytest.nodeid import coerce_node_id
 from _pytest.nodes import Node
+from hypothesis.internal.reflection import get_pretty_function_description
 from schemathesis.config import SchemathesisConfig
 from schemathesis.schemas import BaseSchema
 
@@ -37,11 +39,15 @@ from devhost.host import DevHost
 from tests.conftest import PROJECT_ROOT
 from tests.fuzz.harness import FUZZ_EXAMPLES, FUZZ_REPORT, FUZZ_SEED, STATS, CountingSession, FuzzStats
 from tests.utils.api_client import ApiClient
-
-# schemathesis loads its OpenAPI modules when the first schema is read; imported above, they are compiled now, at
-# collection, with no other thread running: CPython 3.11's compiler can fail a large module ("AST constructor
-# recursion depth mismatch") while other threads run, as the in-process hosts' threads do when the schema is read
 from tests.utils.factories import site_body, tenant_body, unique_table_prefix
+
+# CPython 3.11's AST conversion can fail on a large module ("AST constructor recursion depth mismatch") when it runs
+# deep in a test's stack with the in-process hosts' threads about. Two such conversions happen in the fuzz tier:
+# compiling schemathesis' OpenAPI modules on first use (imported above, so compiled now, at collection) and
+# Hypothesis parsing the coverage module once to describe its filter lambdas (done now, through Hypothesis' own
+# description of a lambda of that file, which keeps the parsed module in its cache for the tier's real ones).
+COVERAGE_MODULE = schemathesis.specs.openapi.coverage._schema.__file__
+get_pretty_function_description(eval(compile("lambda value: value", COVERAGE_MODULE, "eval")))
 
 # schemathesis 4.32 (pytest.from_fixture) renames the running item through `Node._nodeid`, which pytest 9.2 no
 # longer has (its node ids are structured now): give it back as an alias of `nodeid`, only where it is missing.
