@@ -59,15 +59,17 @@ class ScopeCheck:
 def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck]:
     """Where the app works for these sites: each subscription, each site's group, and the group of each network it
     places VMs in (the sites' and the connections' `subnets`)."""
-    wanted: dict[str, tuple[str, str | None, dict[str, None], dict[str, None]]] = {}
+    wanted: dict[str, ScopeCheck] = {}  # by lower-cased scope: ARM scopes are case-insensitive
 
     def need(kind: ActionScope, subscription_id: str, resource_group: str | None) -> None:
         scope = f"/subscriptions/{subscription_id}" + (f"/resourceGroups/{resource_group}" if resource_group else "")
-        _, _, actions, reasons = wanted.setdefault(scope.lower(), (subscription_id, resource_group, {}, {}))
-        for item in AZURE_ACTIONS:
-            if item.scope == kind:
-                actions[item.action] = None
-                reasons[item.reason] = None
+        found = wanted.setdefault(scope.lower(), ScopeCheck(scope, subscription_id, resource_group, (), ()))
+        items = [item for item in AZURE_ACTIONS if item.scope == kind]
+        wanted[scope.lower()] = replace(
+            found,
+            actions=tuple(dict.fromkeys([*found.actions, *(item.action for item in items)])),
+            reasons=tuple(dict.fromkeys([*found.reasons, *(item.reason for item in items)])),
+        )
 
     for site in sites:
         need("subscription", site.subscription_id, None)
@@ -75,10 +77,7 @@ def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck
     for subnet in [*(site.subnet_id for site in sites if site.subnet_id), *subnets]:
         parts = str(subnet).strip("/").split("/")
         need("network", parts[1], parts[3])
-    return [
-        ScopeCheck(f"/subscriptions/{sub}" + (f"/resourceGroups/{rg}" if rg else ""), sub, rg, tuple(a), tuple(r))
-        for sub, rg, a, r in (wanted[key] for key in sorted(wanted))
-    ]
+    return [wanted[key] for key in sorted(wanted)]
 
 
 def _connection_subnets(ports: OnboardingPorts, tenant_id: str) -> list[str]:
