@@ -49,8 +49,12 @@ infra-check: .venv-tools/.installed
 	.venv-tools/bin/pip install -q -r requirements-tools.txt
 	touch $@
 
+# the tiers in TEST_WORKERS parallel workers, a test file each at a time (its module fixtures stay on one worker): a
+# worker has its own Azurite, Azure emulator and app host on free loopback ports, and spends most of a test waiting
+# on Azure's long-running operations and the app's durable timers, so more workers than cores still pays
+TEST_WORKERS ?= 4
 test: deps browser lint typecheck infra-check portal-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # the unit tier alone (no I/O, about 10 s); schemathesis' plugin is the fuzz tier's and costs a second to load
 unit: $(VENV)/.installed

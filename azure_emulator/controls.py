@@ -1,4 +1,5 @@
-"""Emulator controls Azure does not have, by operation name: faults, latency, throttles, page sizes, request counts."""
+"""Emulator controls Azure does not have, by operation name: faults, latency, throttles, page sizes, timers and
+request counts."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ if TYPE_CHECKING:
     from azure_emulator.server import Context, Request, Response
 
 T = TypeVar("T")
+# How long a long-running ARM write takes when no test said otherwise. Azure never finishes a VM, an extension or a
+# Run Command within its first answer (201/202 with Azure-AsyncOperation, Compute's x-ms-long-running-operation
+# specs), so every client polls; a small default keeps tests quick while making each of them go through the polling
+# path. `PUT /emulator/latency/default {"seconds": 0}` is the instant mode, per tenant or for all.
+DEFAULT_LRO_LATENCY_S = 0.5
+DEFAULT = "default"  # the latency entry every operation without its own falls back to
 
 
 @dataclass
@@ -32,16 +39,17 @@ class TokenBucket:
         self.per_minute, self.burst, self._clock = per_minute, burst, clock
         self._tokens, self._at = float(burst), clock()
 
-    def take(self) -> float:
-        """0 when a call may go ahead (a token is taken), else the seconds until a token is free."""
+    def take(self, cost: float = 1.0) -> float:
+        """0 when a call costing `cost` tokens may go ahead (they are taken), else the seconds until they are free
+        (a cost above `burst` is never free: such a call is always refused)."""
         now = self._clock()
         rate = self.per_minute / 60.0
         self._tokens = min(self.burst, self._tokens + (now - self._at) * rate)
         self._at = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= cost:
+            self._tokens -= cost
             return 0.0
-        return (1 - self._tokens) / rate
+        return (cost - self._tokens) / rate
 
 
 class Controls:
@@ -59,6 +67,9 @@ class Controls:
         self.faults: dict[tuple[str, str | None], Fault] = {}
         self.latency_s: dict[tuple[str, str | None], float] = {}
         self.page_sizes: dict[tuple[str, str | None], int] = {}  # an ARM list's page, when smaller than ARM's
+        # how long one of Azure's own waiting periods lasts (e.g. a NIC's reservation), when a test makes it
+        # shorter or longer than Azure's: tests change the period instead of waiting it out
+        self.timers: dict[tuple[str, str | None], float] = {}
         self.throttles: dict[str, tuple[float, float]] = {}  # name -> (per minute, burst)
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self.requests: Counter[tuple[str, str, str, str]] = Counter()
@@ -104,10 +115,21 @@ class Controls:
 
     # --- latency and throttles ----------------------------------------------------------------------
     def latency(self, operation: str) -> float:
+        """The seconds the long-running `operation` takes: its own latency, else the default one
+        (DEFAULT_LRO_LATENCY_S unless a test set it)."""
+        return self._scoped(self.latency_s, operation, self._scoped(self.latency_s, DEFAULT, DEFAULT_LRO_LATENCY_S))
+
+    def delay(self, operation: str) -> float:
+        """The seconds a test asked an immediate answer of `operation` to wait (Graph's), 0 unless set."""
         return self._scoped(self.latency_s, operation, 0.0)
 
     def page_size(self, operation: str, default: int) -> int:
         return self._scoped(self.page_sizes, operation, default)
+
+    def timer(self, name: str, default: float) -> float:
+        """The seconds Azure's waiting period `name` lasts for the current request's tenant: `default` (Azure's)
+        unless a test set another."""
+        return self._scoped(self.timers, name, default)
 
     def _scoped(self, table: dict[tuple[str, str | None], T], operation: str, default: T) -> T:
         """The value set for `operation` and the current request's tenant, else for any tenant, else `default`."""
@@ -117,14 +139,14 @@ class Controls:
                     return table[key]
             return default
 
-    def throttle(self, name: str, key: str, default: tuple[float, float]) -> float:
-        """0 when a `name` call for `key` may go ahead now, else the seconds to wait (answered as 429)."""
+    def throttle(self, name: str, key: str, default: tuple[float, float], cost: float = 1.0) -> float:
+        """0 when a `name` call for `key` costing `cost` may go ahead now, else the seconds to wait (a 429)."""
         with self._lock:
             per_minute, burst = self.throttles.get(name, default)
             bucket = self._buckets.get((name, key))
             if bucket is None or (bucket.per_minute, bucket.burst) != (per_minute, burst):
                 bucket = self._buckets[(name, key)] = TokenBucket(per_minute, burst, self._clock)
-            return bucket.take()
+            return bucket.take(cost)
 
     # --- request counts ---------------------------------------------------------------------------------
     def count(self, api: str, kind: str, operation: str, method: str, status: int) -> None:
@@ -225,6 +247,20 @@ def register(ctx: Context) -> None:
             controls.latency_s[(request.params["op"], tenant)] = seconds
         return Response(200, {"operation": request.params["op"], "seconds": seconds, "tenantId": tenant})
 
+    @r.route("PUT", r"/emulator/timers/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def put_timer(request: Request) -> Response:
+        seconds = _body_number(request, "seconds")
+        tenant = request.json().get("tenantId") or None
+        with controls._lock:
+            controls.timers[(request.params["name"], tenant)] = seconds
+        return Response(200, {"name": request.params["name"], "seconds": seconds, "tenantId": tenant})
+
+    @r.route("DELETE", r"/emulator/timers/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def delete_timer(request: Request) -> Response:
+        with controls._lock:
+            controls.timers.pop((request.params["name"], request.q("tenantId")), None)
+        return Response(204)
+
     @r.route("PUT", r"/emulator/pageSize/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
     def put_page_size(request: Request) -> Response:
         size = int(_body_number(request, "size", 1))
@@ -245,6 +281,13 @@ def register(ctx: Context) -> None:
         with controls._lock:
             controls.throttles[request.params["name"]] = (per_minute, burst)
         return Response(200, {"name": request.params["name"], "perMinute": per_minute, "burst": burst})
+
+    @r.route("DELETE", r"/emulator/throttles/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
+    def delete_throttle(request: Request) -> Response:
+        """Back to the API's own budget for `name`."""
+        with controls._lock:
+            controls.throttles.pop(request.params["name"], None)
+        return Response(204)
 
     @r.route("GET", r"/emulator/operations", operation="emulatorControl", api="emulator", auth=False)
     def list_operations(request: Request) -> Response:

@@ -38,12 +38,14 @@ class ApiError(Exception):
     """An error answer in the shape ARM, Graph and Key Vault share: {"error": {"code", "message"}}."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, inner: str | None = None
-    ) -> None:
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, inner: str | None = None,
+        target: str | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
         self.inner = inner  # Key Vault's innererror code (ForbiddenByRbac, ...)
+        self.target = target  # ARM's error.target: the property a refusal is about
 
 
 @dataclass
@@ -228,6 +230,8 @@ def preflight(request: Request, methods: list[str]) -> Response:
 
 def error_response(exc: ApiError) -> Response:
     body: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message}}
+    if exc.target:
+        body["error"]["target"] = exc.target
     if exc.inner:
         body["error"]["innererror"] = {"code": exc.inner}
     return Response(exc.status, body, dict(exc.headers))

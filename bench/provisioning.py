@@ -158,7 +158,9 @@ def run(
         f"{emulator.base_url}/emulator/throttles/createVm", json={"perMinute": args.vm_rate, "burst": args.vm_burst}
     )
     if args.no_graph_limits:  # Graph's own limits lifted (Intune writes: 200 per 20 s per tenant), for the app's cost
-        for name in ("graph", "graphIntuneWrites"):
+        lifted = ("graph", "graphWrites", "graphAppResourceUnits", "graphAppWrites", "graphTenantWrites",
+                  "graphGlobal", "graphIntuneWrites")  # the names of azure_emulator/graph/throttling.py's budgets
+        for name in lifted:
             control.put(f"{emulator.base_url}/emulator/throttles/{name}", json={"perMinute": 10**6, "burst": 10**6})
     entra_tenant = str(uuid.uuid4())
     group = directory(emulator, entra_tenant, users)

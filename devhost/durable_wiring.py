@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,46 @@ def _activity(info: FunctionInfo, invoker: Invoker) -> Callable[[Any], Any]:
     return call
 
 
+# the durable SDK's HTTP session of each running loop (see share_sdk_session_per_loop)
+_loop_sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+async def _session_of_running_loop() -> Any:
+    """The SDK's session settings (a 4-minute total timeout, 30 connections to the host), for the running loop."""
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    session = _loop_sessions.get(loop)
+    if session is None or session.closed:
+        timeout = aiohttp.ClientTimeout(total=240, sock_connect=10, sock_read=None)
+        connector = aiohttp.TCPConnector(limit=30, limit_per_host=30, enable_cleanup_closed=True)
+        session = _loop_sessions[loop] = aiohttp.ClientSession(timeout=timeout, connector=connector)
+    return session
+
+
+def share_sdk_session_per_loop() -> None:
+    """Give the durable SDK one HTTP session per event loop instead of one per process.
+
+    The worker has one loop for the life of its process, and the SDK keeps one session bound to it. DevHost makes a
+    loop per host, and a process may run two hosts at once (a test's own host beside the session's app host): a
+    session made on one loop fails on the other ("Timeout context manager should be used inside a task").
+    """
+    try:
+        from azure.durable_functions.models.utils import http_utils
+    except ImportError:  # a future SDK layout: its own session is left as it is
+        return
+    http_utils._get_session = _session_of_running_loop
+
+
 async def release_sdk_session() -> None:
-    """Close the durable SDK's process-wide HTTP session, which is bound to the loop that made it.
+    """Close the durable SDK's HTTP session of this host's loop, which is bound to that loop.
 
     The worker has one loop for the life of the process; DevHost makes one per start, so a
     session (or lock) left from a stopped host would be tied to a closed loop.
     """
+    mine = _loop_sessions.pop(asyncio.get_running_loop(), None)
+    if mine is not None and not mine.closed:
+        await mine.close()
     try:
         from azure.durable_functions.models.utils import http_utils
     except ImportError:  # a future SDK layout: nothing we know how to release
@@ -61,6 +96,7 @@ def create_engine(
     store_path: Path | None,
 ) -> DurableEngine | None:
     """The engine, or None when the app has no durable functions or client bindings."""
+    share_sdk_session_per_loop()
     orchestrators = {
         f.registration_name: _orchestrator(f, invoker) for f in functions if f.trigger_type == ORCHESTRATION_TRIGGER
     }

@@ -238,6 +238,7 @@ var appSettings = {
   PROVISIONING_MAX_ATTEMPTS: '3'
   DIRECTORY_EVENTS_QUEUE: 'directory-events'
   BULK_ACTIONS_QUEUE: 'bulk-actions'
+  DIRECTORY_SUBSCRIPTIONS_QUEUE: 'directory-subscriptions'
   // the Python worker exports its own OpenTelemetry to Application Insights (host.json telemetryMode OpenTelemetry)
   PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
 }

@@ -23,7 +23,13 @@ from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
-from shared.events import BulkActionQueue, EventPublisher, QueueBulkActions, QueueEventPublisher
+from shared.events import (
+    BulkActionQueue,
+    EventPublisher,
+    QueueBulkActions,
+    QueueEventPublisher,
+    QueueSubscriptionLifecycle,
+)
 from shared.models.base import new_id, utc_now
 from shared.services.access import AccessPorts
 from shared.services.admin_ports import AdminPorts
@@ -44,6 +50,7 @@ from shared.storage.image_sets import ImageSetRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
+from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_groups import SpotGroupRepository
@@ -101,6 +108,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     storage = TableStorage(account.tables, settings.table_name_prefix)
     events = QueueEventPublisher(account.queue(settings.directory_events_queue))
     tenants = TenantRepository(storage)
+    refusals = RefusedWorkRepository(storage)
     credentials = AzureCredentials(settings, EntraTenantIds(tenants))
     secrets = KeyVaultSecretStore(settings, credentials)
     storage.continuations = ContinuationTokens(lambda: app_key(secrets, CONTINUATION_KEY))
@@ -128,7 +136,11 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         spot_groups=SpotGroupRepository(storage),
         grace_period=settings.cloudpc_grace_period,
         directory_subscriptions=DirectorySubscriptions(
-            GraphSubscriptionsApi(graph), DirectorySubscriptionRepository(storage), settings.notification_url
+            GraphSubscriptionsApi(graph),
+            DirectorySubscriptionRepository(storage),
+            settings.notification_url,
+            refusals=refusals,
+            lifecycle_queue=QueueSubscriptionLifecycle(account.queue(settings.directory_subscriptions_queue)),
         ),
     )
     engine = EnginePorts(
@@ -144,6 +156,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         operations=AzureCloudPcOperations(arm, graph_devices),
         licenses=GraphLicenses(graph),
         due=DueWorkRepository(storage),
+        refusals=refusals,
         events=events,
         clock=utc_now,
         max_attempts=settings.provisioning_max_attempts,
@@ -176,6 +189,6 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
             app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
             graph_endpoint=settings.graph_endpoint, directory_subscriptions=admin.directory_subscriptions,
-            connections=admin.connections,
+            connections=admin.connections, refusals=refusals, events=events,
         ),
     )  # fmt: skip

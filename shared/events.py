@@ -1,4 +1,5 @@
-"""Queue messages the app sends itself: directory changes (`directory-events`) and bulk actions to run (ids only)."""
+"""Queue messages the app sends itself: directory changes (`directory-events`), Graph lifecycle events to act on
+(`directory-subscriptions`) and bulk actions to run (ids only)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,20 @@ def directory_event_messages(
             chunk = ids[start : start + MAX_IDS_PER_MESSAGE]
             messages.append(json.dumps({"tenantId": tenant_id, key: chunk}, separators=(",", ":")))
     return messages
+
+
+class SubscriptionLifecycleMessage(InputModel):
+    """`{"tenantId", "subscriptionId", "lifecycleEvent"}`: a verified Graph lifecycle event, acted on after the
+    webhook answered Graph."""
+
+    tenant_id: str = Field(min_length=1, max_length=64)
+    subscription_id: str = Field(min_length=1, max_length=64)
+    lifecycle_event: str = Field(min_length=1, max_length=64)
+    traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
+
+
+class SubscriptionLifecycleQueue(Protocol):
+    def enqueue_lifecycle(self, tenant_id: str, subscription_id: str, lifecycle_event: str) -> None: ...
 
 
 class BulkActionMessage(InputModel):
@@ -101,3 +116,11 @@ class QueueEventPublisher(_Queue):
     ) -> None:
         for message in directory_event_messages(tenant_id, user_ids, group_ids, full):
             self.send(message)
+
+
+class QueueSubscriptionLifecycle(_Queue):
+    def enqueue_lifecycle(self, tenant_id: str, subscription_id: str, lifecycle_event: str) -> None:
+        message = SubscriptionLifecycleMessage(
+            tenant_id=tenant_id, subscription_id=subscription_id, lifecycle_event=lifecycle_event
+        )
+        self.send(message.model_dump_json(by_alias=True, exclude_none=True))

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
     )
     directory_events_queue: str = Field(default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     bulk_actions_queue: str = Field(default="bulk-actions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    directory_subscriptions_queue: str = Field(
+        default="directory-subscriptions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
+    )
     table_name_prefix: str = Field(default="", pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
     auth_audience: str = Field(
         default="", description="Comma-separated: the audiences (the app registration's API) a token must name."

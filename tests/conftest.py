@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,17 @@ def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
     # the app's registration asks for the Graph permissions its onboarding lists, as its deployer sets it up
     requested = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
     emulator.session().put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested, timeout=30)
+    # instant long-running operations for the tiers that look at one call at a time (emulator, adapters); a scenario
+    # tenant (tests/utils/wizard.py) takes Azure's default latency back for itself, so the app always polls there
+    emulator.session().put(f"{emulator.base_url}/emulator/latency/default", json={"seconds": 0}, timeout=30)
     try:
         yield emulator
         # what the app was checked for in Azure and Graph across the session, for a look at least privilege
         checks = emulator.session().get(f"{emulator.base_url}/emulator/accessChecks", timeout=30).json()["value"]
         ARTEFACTS.mkdir(exist_ok=True)
-        (ARTEFACTS / "access-checks.json").write_text(json.dumps(checks, indent=1), encoding="utf-8")
+        worker = os.environ.get("PYTEST_XDIST_WORKER")  # each parallel worker has an emulator of its own
+        name = f"access-checks-{worker}.json" if worker else "access-checks.json"
+        (ARTEFACTS / name).write_text(json.dumps(checks, indent=1), encoding="utf-8")
     finally:
         emulator.stop()
 

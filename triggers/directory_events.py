@@ -14,7 +14,7 @@ from shared import telemetry
 from shared.events import DirectoryEvent, EventPublisher
 from shared.models.orchestrations import ProvisionInput
 from shared.services.engine_ports import EnginePorts
-from shared.services.reconcile import reconcile_tenant, started
+from shared.services.reconcile import reconcile_watched, started
 from shared.services.repositories import TenantStore
 from shared.settings import Settings
 
@@ -40,7 +40,7 @@ def blueprint(
         with telemetry.span(f"process {settings.directory_events_queue}", kind=SpanKind.CONSUMER,
                             parent=event.traceparent, invocation=context,
                             ids={"tenantId": event.tenant_id}):  # fmt: skip
-            outcome = await asyncio.to_thread(reconcile_tenant, ports, event, full=event.full)
+            outcome = await asyncio.to_thread(reconcile_watched, ports, event, full=event.full)
             to_start = outcome.to_provision
             runs = [ProvisionInput.model_validate({**item, "tenantId": event.tenant_id}) for item in to_start]
             begun = await start_provisioning(client, runs)

@@ -104,6 +104,8 @@ def blueprint(
         durable=True,
     )
     async def resize(req: ApiRequest) -> ApiResponse:
+        """API.md's codes: 202; 409 `noFreeLicense`. One more 409, `licenseAssignedByGroup`, for a case the contract
+        predates: the user's license comes from a group (Entra group-based licensing), which only the group can move."""
         return await act(req, "resize", req.body(ResizeRequest).target_service_plan_id)
 
     @routes.post(

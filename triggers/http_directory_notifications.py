@@ -1,7 +1,10 @@
-"""Graph change notifications: the webhook Graph posts to, its lifecycle twin, and the timer keeping subscriptions.
+"""Graph change notifications: the webhook Graph posts to, its lifecycle twin, the queue acting on lifecycle events,
+and the timer keeping subscriptions.
 
 Both URLs are anonymous (Graph sends no token): a notification counts only when its clientState matches the
-one the subscription was made with. Answers are quick (202) so Graph does not mark the endpoint slow.
+one the subscription was made with. Graph wants a 2xx within 3 s, else it retries and may throttle the endpoint
+(https://learn.microsoft.com/graph/change-notifications-delivery-webhooks): the webhooks call no Graph API, they
+queue (directory events; lifecycle events on `directory-subscriptions`) and answer 202.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
+from opentelemetry.trace import SpanKind
 
-from shared.events import EventPublisher
+from shared import telemetry
+from shared.events import EventPublisher, SubscriptionLifecycleMessage
 from shared.models.directory_subscriptions import ChangeNotificationCollection
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import TenantStore
@@ -88,7 +93,7 @@ def blueprint(
     @routes.post(
         "directoryNotifications/lifecycle",
         "directoryLifecycleNotifications",
-        "Graph lifecycle notifications (reauthorizationRequired, missed, subscriptionRemoved)",
+        "Graph lifecycle notifications (reauthorizationRequired; subscriptionRemoved and missed too, if sent)",
         **webhook,
     )
     def lifecycle(req: ApiRequest) -> Any:
@@ -96,14 +101,25 @@ def blueprint(
         if echo is not None:
             return echo
         for item in notifications_of(req):
-            try:
-                tenant_id = subscriptions.lifecycle(item)
-            except Exception as exc:  # one failed renewal must not cost the others; the timer catches up
-                log.warning("Graph lifecycle event %s failed (%s)", item.get("lifecycleEvent"), type(exc).__name__)
-                continue
+            tenant_id = subscriptions.accept_lifecycle(item)
             if tenant_id is not None:  # notifications were lost: reconcile the whole tenant, as the drift timer does
                 events.publish_directory_event(tenant_id, full=True)
         return ApiResponse(202)
+
+    @bp.function_name("directorySubscriptionLifecycle")
+    @bp.queue_trigger(
+        arg_name="message", queue_name=settings.directory_subscriptions_queue, connection="AzureWebJobsStorage"
+    )
+    def act_on_lifecycle(message: func.QueueMessage, context: func.Context) -> None:
+        """A lifecycle event the webhook verified: renew or re-create the subscription. A failure raises, so the
+        queue tries again (and the renewal timer catches up after maxDequeueCount)."""
+        work = SubscriptionLifecycleMessage.model_validate_json(message.get_body())
+        with telemetry.span(f"process {settings.directory_subscriptions_queue}", kind=SpanKind.CONSUMER,
+                            parent=work.traceparent, invocation=context,
+                            ids={"tenantId": work.tenant_id}):  # fmt: skip
+            tenant_id = subscriptions.act_on_lifecycle(work.tenant_id, work.subscription_id, work.lifecycle_event)
+            if tenant_id is not None:
+                events.publish_directory_event(tenant_id, full=True)
 
     @bp.function_name("renewDirectorySubscriptions")
     @bp.timer_trigger(arg_name="timer", schedule=settings.subscription_renewal_schedule, run_on_startup=False)

@@ -15,7 +15,7 @@ from triggers.http_request import ApiRequest
 def blueprint(api: Api, admin: AdminPorts, engine: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Tenants")
-    ports = SummaryPorts(engine.cloud_pcs, admin.connections, admin.spot_groups, admin.clock)
+    ports = SummaryPorts(engine.cloud_pcs, admin.connections, admin.spot_groups, engine.refusals, admin.clock)
 
     @routes.get(
         "tenants/{tenantId}/summary",

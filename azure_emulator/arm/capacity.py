@@ -19,12 +19,18 @@ DEFAULT_LIMIT = 5000
 TOTAL = "cores"
 
 
+BOTH, GEN1, GEN2 = ("V1", "V2"), ("V1",), ("V2",)
+
+
 @dataclass(frozen=True)
 class VmSku:
     name: str
     family: str
     vcpus: int
     memory_gb: float
+    # the Hyper-V generations the size boots (the SKU API's HyperVGenerations capability); a VM of an image of
+    # another generation is refused
+    generations: tuple[str, ...] = BOTH
 
 
 SKUS: dict[str, VmSku] = {
@@ -43,13 +49,23 @@ SKUS: dict[str, VmSku] = {
         VmSku("Standard_D16s_v5", "standardDSv5Family", 16, 64),
         VmSku("Standard_D2as_v5", "standardDASv5Family", 2, 8),
         VmSku("Standard_D4as_v5", "standardDASv5Family", 4, 16),
+        # Dv2 boots Generation 1 only: Azure's refusal of a Gen2 image on it is quoted for Standard_D1_v2
+        # (microsoft/ga4gh-tes#43) and Standard_D2_v2 (AutomatedLab/AutomatedLab#1638)
+        VmSku("Standard_D2_v2", "standardDv2Family", 2, 7, GEN1),
+        # Dsv6 boots Generation 2 only: the refusal of a Gen1 image is quoted for Standard_D8s_v6
+        # (F5Networks/f5-azure-arm-templates-v2#47) and Standard_D16ads_v6 (redhat-developer/mapt#489)
+        VmSku("Standard_D2s_v6", "standardDSv6Family", 2, 8, GEN2),
     )
 }
+# The other sizes keep V1,V2, which Microsoft's size pages give for the B, Dsv3, Dsv5 and Dasv5 series; that was
+# not re-checked against the SKU API for this list.
 FAMILY_NAMES = {
     "standardBSFamily": "Standard BS Family vCPUs",
     "standardDSv3Family": "Standard DSv3 Family vCPUs",
     "standardDSv5Family": "Standard DSv5 Family vCPUs",
     "standardDASv5Family": "Standard DASv5 Family vCPUs",
+    "standardDv2Family": "Standard Dv2 Family vCPUs",
+    "standardDSv6Family": "Standard DSv6 Family vCPUs",
 }
 REGIONS = (
     "australiaeast", "brazilsouth", "canadacentral", "canadaeast", "centralindia", "centralus", "eastasia", "eastus",
@@ -68,6 +84,13 @@ def sku(size: str) -> VmSku | None:
 
 def restricted(size: str, region: str) -> bool:
     return (size.lower(), region.lower()) in RESTRICTED or region.lower() not in REGIONS
+
+
+def check_generation(size: VmSku, generation: str) -> None:
+    """Azure's refusal of an image the size cannot boot (400 BadRequest, as quoted in the issues above)."""
+    if generation not in size.generations:
+        raise ApiError(400, "BadRequest", f"The selected VM size '{size.name}' cannot boot Hypervisor Generation "
+                       f"'{generation[1:]}'; the image's generation must be one the size boots.")  # fmt: skip
 
 
 def limit(ctx: Context, sub: str, region: str, name: str) -> int:
@@ -120,7 +143,7 @@ def _sku_entry(size: VmSku, region: str) -> dict[str, Any]:
         "capabilities": [
             {"name": "vCPUs", "value": str(size.vcpus)},
             {"name": "MemoryGB", "value": f"{size.memory_gb:g}"},
-            {"name": "HyperVGenerations", "value": "V1,V2"},
+            {"name": "HyperVGenerations", "value": ",".join(size.generations)},
             {"name": "PremiumIO", "value": "True"},
             {"name": "TrustedLaunchDisabled", "value": "False"},
         ],

@@ -3,6 +3,12 @@
 Resources are kept in the store kind `arm.resource`, keyed by the lower-cased ARM id (ARM names are
 case-insensitive), as `{"resource": <the JSON ARM answers>, "meta": {...}}`. `meta` holds what ARM keeps
 but does not show: the creating Entra tenant (`tid`), a pending operation, a VM's power state.
+
+Errors are ARM's ErrorResponse, `{"error": {"code", "message"[, "target"]}}` (server.error_response). The model's
+`details` and `additionalInfo` are optional (common-types ErrorDetail), and ARM leaves them out of its own refusals
+(ResourceNotFound, ResourceGroupNotFound, AuthorizationFailed); some providers send an empty `details` list (the
+Network provider's InvalidResourceReference, quoted in MicrosoftDocs/azure-docs issue 81734). The emulator sends no
+`details`, so a client that needs them fails here rather than in Azure.
 """
 
 from __future__ import annotations
@@ -144,6 +150,39 @@ def listing(ctx: Context, request: Request, docs: list[Doc], show: Callable[[Doc
     return Response(200, body)
 
 
+def _group_exists(ctx: Context, request: Request) -> bool:
+    """Whether the resource group the path names exists (True for a path outside any group)."""
+    parts = [p for p in request.path.removeprefix("/arm").split("/") if p]
+    if len(parts) >= 4 and parts[2].lower() == "resourcegroups":
+        return get(ctx, group_id(parts[1], parts[3])) is not None
+    return True
+
+
+def _acting_location(ctx: Context, request: Request) -> str | None:
+    """The region a request acts in, as ARM names it in a refusal: the body's, else the resource's (or, for an
+    action, its parent's), else the path's `locations/<region>`, else the resource group's."""
+    try:
+        body = request.json() if request.method == "PUT" else None
+    except ApiError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("location"), str):
+        return str(body["location"])
+    path = request.path.removeprefix("/arm")
+    for resource_id in (path, parent_of(path)):
+        doc = get(ctx, resource_id)
+        if doc is not None and doc["resource"].get("location"):
+            return str(doc["resource"]["location"])
+    parts = [p for p in path.split("/") if p]
+    lowered = [p.lower() for p in parts]
+    if "locations" in lowered[:-1]:
+        return parts[lowered.index("locations") + 1]
+    if len(parts) >= 4 and lowered[2] == "resourcegroups":
+        group = get(ctx, group_id(parts[1], parts[3]))
+        if group is not None:
+            return str(group["resource"].get("location") or "") or None
+    return None
+
+
 def _decode(token: str) -> str:
     try:
         return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
@@ -162,8 +201,9 @@ def route(
     faults: bool = True,
     attributes: Callable[[Request], dict[str, dict[str, list[str]]]] | None = None,
 ) -> Callable[[Callable[[Request], Response]], Callable[[Request], Response]]:
-    """Register an ARM route: api-version required, the caller's permission checked, state settled first, the
-    request logged, faults applied.
+    """Register an ARM route: api-version required, the caller's permission checked, then what ARM checks of the
+    resource type (api-version offered, a new resource's name and region: `resource_types`), state settled first,
+    the request logged, faults applied.
 
     `action` is the RBAC action ARM checks for the request at its path (`rbac.authorize`), as Microsoft's resource
     provider operations name it; `{name}` in it is the route's parameter of that name (a list's namespace and type).
@@ -172,7 +212,7 @@ def route(
     The whole handler runs under the store's lock: ARM handlers are short, and a read-modify-write of
     several resources (a VM and its NIC) must not interleave with another request's.
     """
-    from azure_emulator.arm import operations, rbac
+    from azure_emulator.arm import operations, rbac, resource_types
 
     if "{" not in action:
         rbac.OPERATIONS.add(action)
@@ -190,6 +230,9 @@ def route(
                 with ctx.store.transaction():
                     found = attributes(request) if attributes is not None else None
                     rbac.authorize(ctx, request, action.format(**request.params), attributes=found)
+                    resource_types.check(
+                        request, lambda: _acting_location(ctx, request), lambda: _group_exists(ctx, request)
+                    )
                     operations.settle_due(ctx)
                     if faults:
                         ctx.controls.raise_fault(request.operation)

@@ -1,16 +1,19 @@
 """Microsoft.Compute virtual machines, one resource type: create-or-update (throttled, quota-checked), GET with
 instanceView, delete with the OS disk and NICs per deleteOption (power actions, generalize and disks: vm_actions).
 
-The admin password is validated and dropped (ARM never shows it). A re-PUT of an existing VM creates
-nothing: a new `hardwareProfile.vmSize` is a resize (`resizeVm`), anything else answers the VM as it is
-(`updateVm`); a PATCH is the same update of a VM that must exist. Only a new VM takes a token from the create
+The admin password is validated and dropped (ARM never shows it; a digest tells a changed one). A re-PUT of an
+existing VM creates nothing: a changed fixed property (FIXED_PROPERTIES, the admin password) is refused, a new
+`hardwareProfile.vmSize` is a resize (`resizeVm`), anything else answers the VM as it is (`updateVm`); a PATCH
+is the same update of a VM that must exist. Only a new VM takes a token from the create
 throttle of its subscription and region.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import secrets
 import uuid
 from typing import Any
 
@@ -24,6 +27,18 @@ COMPUTER_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9-]{1,15}$")
 RESERVED_USERS = {"administrator", "admin", "user", "user1", "test", "guest", "root", "a", "sa", "owner"}
 POWER_DISPLAY = {"running": "VM running", "deallocated": "VM deallocated", "stopped": "VM stopped"}
 DEFAULT_THROTTLE = (500.0, 1500.0)  # Azure: PUT VM per subscription and region, 500 a minute, bucket 1,500
+# What a later PUT or PATCH of a VM may not change: Azure answers 409 PropertyChangeNotAllowed naming the property.
+# The Compute REST spec (specification/compute/.../virtualMachine.json, OSProfile) says computerName and
+# adminUsername cannot be updated after the VM is created; the refusal's shape and the password's case are quoted
+# in Azure/vm-scale-sets#38 (`adminPassword`), MicrosoftDocs/azure-docs#12602 (`osProfile`) and
+# Azure/azure-quickstart-templates#3977 (`linuxProfile.adminUsername`). The OS disk's createOption and the image
+# a VM was made from are fixed for the same reason (the disk exists); Azure's exact target for those two was not
+# found quoted, so the emulator names the property path.
+FIXED_PROPERTIES = (
+    ("osProfile", "computerName"), ("osProfile", "adminUsername"),
+    ("storageProfile", "osDisk", "createOption"), ("storageProfile", "imageReference"),
+)  # fmt: skip
+IMAGE_KEYS = ("id", "publisher", "offer", "sku")
 
 
 def vm_id_of(request: Request) -> str:
@@ -66,7 +81,7 @@ def _os_profile(props: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _nics(ctx: Context, props: dict[str, Any], location: str) -> list[dict[str, Any]]:
+def _nics(ctx: Context, props: dict[str, Any], location: str, vm_id: str) -> list[dict[str, Any]]:
     refs = (props.get("networkProfile") or {}).get("networkInterfaces") or []
     if not refs:
         raise ApiError(400, "InvalidParameter", "networkProfile.networkInterfaces needs at least one NIC.")
@@ -80,6 +95,7 @@ def _nics(ctx: Context, props: dict[str, Any], location: str) -> list[dict[str, 
         if nic["resource"]["properties"].get("virtualMachine"):
             used_by = nic["resource"]["properties"]["virtualMachine"]["id"]
             raise ApiError(400, "NicInUse", f"Network interface {ref['id']} is used by {used_by}.")
+        nics.refuse_if_reserved(ctx, nic, vm_id)
         ref_props = ref.get("properties") or {}
         primary, delete_option = ref_props.get("primary", index == 0), ref_props.get("deleteOption", "Detach")
         shown.append({"id": nic["resource"]["id"], "properties": {"primary": primary, "deleteOption": delete_option}})
@@ -100,12 +116,13 @@ def _linked_access(ctx: Context, request: Request, image: dict[str, Any], nic_re
 
 
 def _storage(
-    ctx: Context, props: dict[str, Any], sub: str, rg: str, name: str, location: str
+    ctx: Context, props: dict[str, Any], sub: str, rg: str, name: str, location: str, vm_size: capacity.VmSku
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The VM's storageProfile and its OS disk resource."""
     storage = props.get("storageProfile") or {}
     reference = dict(storage.get("imageReference") or {})
     image = images.resolve(ctx, reference, location)
+    capacity.check_generation(vm_size, image["hyperVGeneration"])
     if image["osState"] != "Generalized":
         raise ApiError(400, "InvalidParameter", "A VM made from an image needs a generalized image.")
     secure = (props.get("securityProfile") or {}).get("securityType") in ("TrustedLaunch", "ConfidentialVM")
@@ -115,9 +132,10 @@ def _storage(
         reference["exactVersion"] = "26100.4061.250510"
     os_disk_in = storage.get("osDisk") or {}
     size = int(os_disk_in.get("diskSizeGB") or image["diskSizeGB"])
-    if size < image["diskSizeGB"]:
-        raise ApiError(400, "InvalidParameter", f"The specified disk size {size} GB is smaller than the size of the "
-                       f"corresponding disk in the VM image: {image['diskSizeGB']} GB.")  # fmt: skip
+    if size < image["diskSizeGB"]:  # Azure's answer as quoted in Azure/azure-sdk-for-python#23051 (64 GB, 127 GB)
+        raise ApiError(409, "OperationNotAllowed", f"The specified disk size {size} GB is smaller than the size of "
+                       f"the corresponding disk in the VM image: {image['diskSizeGB']} GB.",
+                       target="osDisk.diskSizeGB")  # fmt: skip
     disk_name = os_disk_in.get("name") or f"{name}_OsDisk_1_{uuid.uuid4().hex}"
     disk_id = common.provider_id(sub, rg, NS, "disks", disk_name)
     if common.get(ctx, disk_id) is not None:
@@ -169,7 +187,7 @@ def instance_view(ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
         "computerName": props["osProfile"]["computerName"],
         "osName": "Windows 11 Enterprise",
         "osVersion": "10.0.26100",
-        "hyperVGeneration": "V2",
+        "hyperVGeneration": meta.get("hyperVGeneration", "V2"),
         "vmAgent": {"vmAgentVersion": "2.7.41491.1102",
                     "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready"}]},
         "disks": [{"name": disk["name"], "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info"}]}],
@@ -212,11 +230,16 @@ def register(ctx: Context) -> None:
                            {"Retry-After": str(max(1, math.ceil(wait))),
                             "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/PutVM3Min;0"})  # fmt: skip
         os_profile = _os_profile(props)
-        storage, disk = _storage(ctx, props, sub, rg, name, location)
-        nic_refs = _nics(ctx, props, location)
-        _linked_access(ctx, request, storage["imageReference"], nic_refs)
-        capacity.check_quota(ctx, sub, location, size)
+        storage, disk = _storage(ctx, props, sub, rg, name, location, size)
         vm_id = vm_id_of(request)
+        nic_refs = _nics(ctx, props, location, vm_id)
+        _linked_access(ctx, request, storage["imageReference"], nic_refs)
+        try:
+            capacity.check_quota(ctx, sub, location, size)
+        except ApiError:  # refused once its NICs were taken in: Azure keeps them for this VM (nics.py)
+            for ref in nic_refs:
+                nics.reserve(ctx, ref["id"], vm_id)
+            raise
         tid = common.tid_of(request)
         resource: dict[str, Any] = {
             "id": vm_id, "name": name, "type": "Microsoft.Compute/virtualMachines", "location": location,
@@ -233,7 +256,11 @@ def register(ctx: Context) -> None:
         identity = (body.get("identity") or {}).get("type") or "None"
         if "SystemAssigned" in identity:
             resource["identity"] = {"type": "SystemAssigned", "principalId": str(uuid.uuid4()), "tenantId": tid}
-        common.put(ctx, {"resource": resource, "meta": {"tid": tid, "power": "running", "generalized": False}})
+        salt = secrets.token_hex(8)
+        digest = _digest(salt, (props.get("osProfile") or {}).get("adminPassword"))
+        meta = {"tid": tid, "power": "running", "generalized": False, "passwordSalt": salt, "passwordDigest": digest,
+                "hyperVGeneration": disk["properties"]["hyperVGeneration"]}  # fmt: skip
+        common.put(ctx, {"resource": resource, "meta": meta})
         capacity.record(ctx, sub, location, size, +1)
         common.put(ctx, {"resource": {**disk, "managedBy": vm_id}, "meta": {"tid": tid}})
         for ref in nic_refs:
@@ -268,23 +295,66 @@ def register(ctx: Context) -> None:
         ctx, "DELETE", VM, operation="deleteVm", action="Microsoft.Compute/virtualMachines/delete", faults=False
     )
     def delete_vm(request: Request) -> Response:
+        # a VM that is gone is 204, but in a resource group that is gone ARM answers 404 ResourceGroupNotFound
+        common.require_group(ctx, request.params["sub"], request.params["rg"])
         vm = common.get(ctx, vm_id_of(request))
         if vm is None:
             return Response(204)
+        # Azure accepts a VM's delete (202, with the operation's URLs) however soon it is done
+        # (specification/compute/.../examples/virtualMachineExamples/VirtualMachine_Delete_Force.json)
         return operations.respond(
             ctx, request, resource_id=vm["resource"]["id"], action="delete", names=("deleteVm",), sync_status=200,
-            location=vm["resource"]["location"],
+            location=vm["resource"]["location"], always_accepted=True,
         )  # fmt: skip
 
     operations.on(VM_TYPE, "create")(_created)
     operations.on(VM_TYPE, "delete")(_deleted)
 
 
+def _digest(salt: str, password: Any) -> str:
+    """What the emulator keeps of an admin password: enough to tell a changed one, never the password."""
+    return hashlib.sha256(f"{salt}:{password}".encode()).hexdigest()
+
+
+def _value_at(props: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = props
+    for name in path:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
+
+
+def _same(path: tuple[str, ...], wanted: Any, kept: Any) -> bool:
+    if path[-1] == "imageReference":  # ARM adds exactVersion; names are case-insensitive
+        return all(str(wanted.get(k) or "").lower() == str(kept.get(k) or "").lower() for k in IMAGE_KEYS)
+    if path[-1] == "computerName":
+        return str(wanted).lower() == str(kept).lower()
+    return bool(wanted == kept)
+
+
+def _check_fixed(existing: dict[str, Any], props: dict[str, Any]) -> None:
+    """409 PropertyChangeNotAllowed when the body changes what cannot change once the VM exists (a property the
+    body leaves out stays as it is, as Azure treats it)."""
+    kept = existing["resource"]["properties"]
+    for path in FIXED_PROPERTIES:
+        wanted = _value_at(props, path)
+        if wanted is not None and not _same(path, wanted, _value_at(kept, path)):
+            _refuse_change(".".join(path))
+    password = (props.get("osProfile") or {}).get("adminPassword")
+    meta = existing["meta"]
+    if password is not None and _digest(meta.get("passwordSalt", ""), password) != meta.get("passwordDigest"):
+        _refuse_change("adminPassword")
+
+
+def _refuse_change(name: str) -> None:
+    raise ApiError(409, "PropertyChangeNotAllowed", f"Changing property '{name}' is not allowed.", target=name)
+
+
 def _update(ctx: Context, request: Request, existing: dict[str, Any], props: dict[str, Any]) -> Response:
-    """A PUT of a VM that exists: a resize when the size changes, else the VM as it is."""
+    """A PUT of a VM that exists: a resize when the size changes, else the VM as it is; never a fixed property."""
     resource = existing["resource"]
     if resource["properties"]["provisioningState"] in ("Creating", "Updating", "Deleting"):
         raise ApiError(409, "OperationNotAllowed", "Another operation on this VM is in progress.")
+    _check_fixed(existing, props)
     wanted = (props.get("hardwareProfile") or {}).get("vmSize")
     current = resource["properties"]["hardwareProfile"]["vmSize"]
     if not wanted or wanted.lower() == current.lower():
@@ -330,7 +400,7 @@ def _deleted(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
             network.release(ctx, nic)
             common.delete(ctx, ref["id"])
         else:
-            nics.detach(ctx, ref["id"])
+            nics.detach(ctx, ref["id"], resource_id)
     os_disk = props["storageProfile"]["osDisk"]
     disk = common.get(ctx, os_disk["managedDisk"]["id"])
     if disk is not None and os_disk.get("deleteOption") == "Delete":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.arm import common, operations
+from azure_emulator.arm import common, marketplace, operations
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = "Microsoft.Compute"
@@ -21,7 +21,6 @@ IMAGE = common.RG + r"/providers/Microsoft\.Compute/images/(?P<image>[^/]+)"
 GALLERY = common.RG + r"/providers/Microsoft\.Compute/galleries/(?P<gallery>[^/]+)"
 DEFINITION = GALLERY + r"/images/(?P<definition>[^/]+)"
 VERSION = DEFINITION + r"/versions/(?P<version>[^/]+)"
-MARKETPLACE_DISK_GB = 64
 
 
 def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, Any]:
@@ -30,12 +29,10 @@ def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, A
     if not image_id:
         if not all(reference.get(k) for k in ("publisher", "offer", "sku")):
             raise ApiError(400, "InvalidParameter", "imageReference needs an id, or publisher, offer and sku.")
-        return {
-            "osType": "Windows",
-            "hyperVGeneration": "V2",
-            "diskSizeGB": MARKETPLACE_DISK_GB,
-            "osState": "Generalized",
-        }
+        found = marketplace.require(reference["publisher"], reference["offer"], reference["sku"],
+                                    str(reference.get("version") or "latest"))  # fmt: skip
+        return {"osType": "Windows", "hyperVGeneration": found.hyper_v_generation, "diskSizeGB": found.disk_gb,
+                "osState": "Generalized"}  # fmt: skip
     doc = common.get(ctx, image_id)
     if doc is None and "/galleries/" in image_id.lower() and "/versions/" not in image_id.lower():
         doc = latest_version(ctx, image_id)
@@ -234,7 +231,7 @@ def _register_galleries(ctx: Context) -> None:
         publishing = dict(props.get("publishingProfile") or {})
         publishing["targetRegions"] = publishing.get("targetRegions") or [{"name": location, "regionalReplicaCount": 1}]
         publishing["publishedDate"] = common.now_iso(ctx.clock)
-        source_id = ((props.get("storageProfile") or {}).get("source") or {}).get("id")
+        sent_source, source_id = _version_source(props)
         source = common.require(ctx, source_id, "image source") if source_id else None
         size = 127
         if source is not None and source["resource"]["type"] == "Microsoft.Compute/images":
@@ -248,7 +245,7 @@ def _register_galleries(ctx: Context) -> None:
                 "type": "Microsoft.Compute/galleries/images/versions", "location": location,
                 "tags": body.get("tags") or {},
                 "properties": {"publishingProfile": publishing, "provisioningState": "Creating",
-                               "storageProfile": {"source": {"id": source_id} if source_id else {},
+                               "storageProfile": {"source": sent_source,
                                                   "osDiskImage": {"sizeInGB": size, "hostCaching": "ReadWrite"},
                                                   "dataDiskImages": []}},
             },
@@ -329,6 +326,39 @@ def _register_galleries(ctx: Context) -> None:
             ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteGalleryImage",),
             sync_status=200, location=doc["resource"]["location"],
         )  # fmt: skip
+
+
+def _version_source(props: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The source a new gallery image version is made from, as sent, and the id of the resource it names.
+
+    GalleryRP's GalleryArtifactVersionFullSource (specification/compute/resource-manager/Microsoft.Compute/GalleryRP/
+    stable/2024-03-03, examples GalleryImageVersion_Create*.json) names a VM in `virtualMachineId`
+    (..._WithVmAsSource.json), a managed image or another version in `id`, a community image in
+    `communityGalleryImageId`; snapshots and VHDs are named per disk instead (`osDiskImage.source`, which the
+    emulator does not make versions from). Older api-versions named a captured VM in `id` too; whether Azure still
+    takes a VM there is not confirmed, so the emulator takes it. A version with no source at all is refused: the code
+    (InvalidParameter) and the target are Compute's usual ones for a missing parameter; ARM's exact message for this
+    case is not confirmed.
+    """
+    storage = props.get("storageProfile") or {}
+    source = storage.get("source") or {}
+    if not isinstance(source, dict):
+        raise ApiError(400, "InvalidParameter", "storageProfile.source must be an object.",
+                       target="galleryImageVersion.properties.storageProfile.source")  # fmt: skip
+    named = source.get("virtualMachineId") or source.get("id") or source.get("communityGalleryImageId")
+    disk_sources = [d.get("source") for d in [storage.get("osDiskImage") or {}, *(storage.get("dataDiskImages") or [])]]
+    if not named and not any(disk_sources):
+        raise ApiError(400, "InvalidParameter", "Required parameter 'storageProfile.source' is missing (null): a "
+                       "gallery image version needs a source (a virtual machine, an image or disk snapshots).",
+                       target="galleryImageVersion.properties.storageProfile.source")  # fmt: skip
+    if source.get("virtualMachineId") and "/providers/microsoft.compute/virtualmachines/" not in (
+        source["virtualMachineId"].lower()
+    ):
+        raise ApiError(400, "InvalidParameter", f"'{source['virtualMachineId']}' is not a virtual machine id.",
+                       target="galleryImageVersion.properties.storageProfile.source.virtualMachineId")  # fmt: skip
+    if source.get("communityGalleryImageId"):
+        named = None  # a community image lives outside this emulator: nothing here to read
+    return dict(source), named
 
 
 def _check_vm_source(vm: dict[str, Any], definition: dict[str, Any]) -> None:

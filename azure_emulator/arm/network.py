@@ -38,20 +38,36 @@ def is_usable(prefix: str, address: str) -> bool:
     return RESERVED_AT_START <= offset < network.num_addresses - RESERVED_AT_END
 
 
+def _within(network: ipaddress.IPv4Network | ipaddress.IPv6Network, space: Any) -> bool:
+    """Whether a subnet's range lies inside one prefix of its virtual network's address space."""
+    try:
+        outer = ipaddress.ip_network(str(space), strict=False)
+    except ValueError:
+        return False
+    return network.version == outer.version and network.subnet_of(outer)  # type: ignore[arg-type]
+
+
 def _etag() -> str:
     return f'W/"{uuid.uuid4()}"'
 
 
-def _subnet_doc(vnet_id: str, raw: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
+def _subnet_doc(
+    vnet_id: str, raw: dict[str, Any], existing: dict[str, Any] | None, address_space: list[Any]
+) -> dict[str, Any]:
     name = raw.get("name")
     props = raw.get("properties") or {}
     prefix = props.get("addressPrefix") or (props.get("addressPrefixes") or [None])[0]
     if not isinstance(name, str) or not name or not isinstance(prefix, str):
         raise ApiError(400, "InvalidRequestFormat", "Each subnet needs a name and properties.addressPrefix.")
     try:
-        ipaddress.ip_network(prefix, strict=False)
+        network = ipaddress.ip_network(prefix, strict=False)
     except ValueError:
         raise ApiError(400, "InvalidAddressPrefixFormat", f"'{prefix}' is not a valid address prefix.") from None
+    if not any(_within(network, space) for space in address_space):
+        # Azure's code and words (e.g. quoted in az CLI output of `az network vnet subnet create`)
+        vnet_name = vnet_id.rsplit("/", 1)[-1]
+        raise ApiError(400, "NetcfgSubnetRangeOutsideVnet", f"Subnet '{name}' is not valid because its IP address "
+                       f"range is outside the IP address range of virtual network '{vnet_name}'.")  # fmt: skip
     meta = existing["meta"] if existing else {"allocations": {}}
     if existing and existing["resource"]["properties"]["addressPrefix"] != prefix and meta["allocations"]:
         raise ApiError(400, "InUseSubnetCannotBeUpdated", f"Subnet '{name}' is in use and cannot change its prefix.")
@@ -138,7 +154,7 @@ def register(ctx: Context) -> None:
         vnet_id = common.provider_id(sub, rg, NS, "virtualNetworks", name)
         existing = common.get(ctx, vnet_id)
         old_subnets = {s["resource"]["name"].lower(): s for s in common.children(ctx, vnet_id, "subnets")}
-        new_subnets = [_subnet_doc(vnet_id, raw, old_subnets.get(str(raw.get("name", "")).lower()))
+        new_subnets = [_subnet_doc(vnet_id, raw, old_subnets.get(str(raw.get("name", "")).lower()), prefixes)
                        for raw in props.get("subnets") or []]  # fmt: skip
         kept_names = {s["resource"]["name"].lower() for s in new_subnets}
         for lower, old in old_subnets.items():
@@ -209,7 +225,8 @@ def register(ctx: Context) -> None:
         subnet_id = f"{vnet['resource']['id']}/subnets/{request.params['subnet']}"
         existing = common.get(ctx, subnet_id)
         raw = {**common.body_object(request), "name": request.params["subnet"]}
-        doc = _subnet_doc(vnet["resource"]["id"], raw, existing)
+        space = vnet["resource"]["properties"]["addressSpace"]["addressPrefixes"]
+        doc = _subnet_doc(vnet["resource"]["id"], raw, existing, space)
         common.put(ctx, doc)
         if existing is None:
             vnet["meta"]["subnets"] = [*vnet["meta"].get("subnets", []), doc["resource"]["name"]]

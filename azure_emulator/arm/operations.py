@@ -54,10 +54,12 @@ def respond(
     sync_status: int,
     location: str,
     detail: dict[str, Any] | None = None,
+    always_accepted: bool = False,
 ) -> Response:
     """Answer a write that ARM runs as a long-running operation; the resource is already stored (created or changed).
 
     `names`: the operations whose latency and faults apply (e.g. runCommand and the command's own name).
+    `always_accepted`: the operation is answered 202 with its URLs however fast it is done, as Azure answers it.
     """
     fault = None
     for name in names:  # one armed fault is consumed, never several
@@ -82,7 +84,7 @@ def respond(
         op["error"] = {"code": code, "message": f"Injected failure of {names[0]} ({code})."}
     if latency <= 0 and fault is None:
         finish(ctx, op)
-        if op["status"] == "Succeeded":
+        if op["status"] == "Succeeded" and not always_accepted:
             doc = common.get(ctx, resource_id)
             body = common.shown(doc) if doc is not None and action != "delete" else None
             return Response(sync_status, body)
@@ -95,7 +97,13 @@ def respond(
     headers = {"Azure-AsyncOperation": url, "Retry-After": str(retry_after(ctx, op))}
     if action in ("create", "update"):
         doc = common.get(ctx, resource_id)
-        return Response(201 if action == "create" else 200, common.shown(doc) if doc else None, headers)
+        shown = common.shown(doc) if doc else None
+        if shown is not None and op["status"] == "Failed":
+            # Azure answers the PUT before the work fails: Creating/Updating, the failure (its code and message) in
+            # the operation's status and the resource's instance view, never in this answer (Compute's
+            # long-running operations, specification/compute/.../virtualMachine.json x-ms-long-running-operation)
+            shown.setdefault("properties", {})["provisioningState"] = TRANSITIONAL[action]
+        return Response(201 if action == "create" else 200, shown, headers)
     headers["Location"] = url.replace("/operations/", "/operationResults/", 1)
     return Response(202, None, headers)
 

@@ -1,10 +1,12 @@
 """Microsoft Graph at `/graph/v1.0` and `/graph/beta`: directory, licenses, devices, batching, change notifications.
 
 State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Errors are Graph's
-`{"error": {"code", "message"}}`; throttling answers 429 with `Retry-After` (budgets per app and tenant:
-`PUT /emulator/throttles/graph` and `/emulator/throttles/graphIntuneWrites` change them). An app-only token needs one
-of the operation's application permissions (Microsoft's tables, in permissions.json) in its `roles`, else 403
-`Authorization_RequestDenied`; the tenant's consent (`PUT /emulator/tenants/{tid}/apps/{appId}`) sets those roles.
+`{"error": {"code", "message", "innerError"}}`; throttling answers 429 with `Retry-After`, directory requests costing
+Microsoft's resource units against its published budgets (throttling.py; `PUT /emulator/throttles/{name}` replaces
+one, `DELETE` restores it). Lists of directory objects follow Graph's advanced-query rules (odata.py). An app-only
+token needs one of the operation's application permissions (Microsoft's tables, in permissions.json) in its `roles`,
+else 403 `Authorization_RequestDenied`; the tenant's consent (`PUT /emulator/tenants/{tid}/apps/{appId}`) sets those
+roles.
 """
 
 from __future__ import annotations

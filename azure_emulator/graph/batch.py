@@ -10,6 +10,9 @@ from azure_emulator.graph.common import GraphRoutes, bad_request
 from azure_emulator.server import Context, Request, Response, dispatch
 
 MAX_REQUESTS = 20
+# Header names a batch answer spells otherwise than the HTTP answer does: a throttled request's wait is `retry-after`
+# (https://learn.microsoft.com/graph/throttling, "Throttling and batching")
+BATCH_SPELLING = {"retry-after": "retry-after"}
 
 
 def _answer(sub_id: str, response: Response) -> dict[str, Any]:
@@ -17,7 +20,7 @@ def _answer(sub_id: str, response: Response) -> dict[str, Any]:
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     headers = {"Content-Type": response.content_type.split(";")[0]} if body is not None else {}
-    headers.update(response.headers)
+    headers.update({BATCH_SPELLING.get(name.lower(), name): value for name, value in response.headers.items()})
     answer: dict[str, Any] = {"id": sub_id, "status": response.status, "headers": headers}
     if body is not None:
         answer["body"] = body
@@ -25,7 +28,9 @@ def _answer(sub_id: str, response: Response) -> dict[str, Any]:
 
 
 def register(ctx: Context, routes: GraphRoutes) -> None:
-    @routes.route("POST", r"/\$batch", "batch")
+    # the batch itself is charged no identity budget: each request in it is, as it is dispatched (whether the batch
+    # envelope costs anything of its own is not documented)
+    @routes.route("POST", r"/\$batch", "batch", service="other")
     def batch(request: Request) -> Response:
         items = request.json().get("requests")
         if not isinstance(items, list) or not items:

@@ -6,21 +6,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from azure_emulator.graph import permissions
+from azure_emulator.graph import permissions, throttling
 from azure_emulator.server import ApiError, Context, Handler, Kind, Request, Response
 
 VERSIONS = ("v1.0", "beta")
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 PUBLIC_GRAPH = "https://graph.microsoft.com"
-# Graph's per app-and-tenant budget (resource units per 10 s, counted here as requests) and Intune's write limit
-DIRECTORY_THROTTLE = ("graph", (12_000.0, 2_000.0))  # per minute, burst
-INTUNE_WRITE_THROTTLE = ("graphIntuneWrites", (600.0, 200.0))  # 200 per 20 s
+ERRORS = "https://learn.microsoft.com/graph/errors"
 
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 ID = r"[^/$]+"  # an object id or, for users, a userPrincipalName
@@ -40,6 +37,18 @@ def not_found(object_id: str) -> ApiError:
 
 def bad_request(message: str, code: str = "Request_BadRequest") -> ApiError:
     return ApiError(400, code, message)
+
+
+def error_response(request: Request, exc: ApiError) -> Response:
+    """Graph's error answer (ERRORS): `{"error": {code, message, innerError}}`, the inner error naming the time and
+    the request's ids, which Graph also sends as headers. The date is shaped as Graph's examples show it."""
+    request_id = str(uuid.uuid4())
+    client_request_id = request.headers.get("client-request-id") or request_id
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    inner = {"date": date, "request-id": request_id, "client-request-id": client_request_id}
+    body = {"error": {"code": exc.code, "message": exc.message, "innerError": inner}}
+    headers = {**exc.headers, "request-id": request_id, "client-request-id": client_request_id}
+    return Response(exc.status, body, headers)
 
 
 def accepted_audiences(ctx: Context) -> set[str]:
@@ -67,10 +76,11 @@ class GraphRoutes:
         *,
         kind: Kind | None = None,
         versions: tuple[str, ...] = VERSIONS,
-        throttle: tuple[str, tuple[float, float]] = DIRECTORY_THROTTLE,
+        service: throttling.Service = "identity",
         resource: permissions.ResourceOf | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Register `operation`; `resource` names what a resource-dependent operation's permission depends on.
+        """Register `operation`; `resource` names what a resource-dependent operation's permission depends on, and
+        `service` the throttling budgets it is charged against (throttling.py).
 
         Raises MissingPermissions when permissions.json has no entry for `operation`: no Graph route is served
         without the application permissions Microsoft documents for it.
@@ -80,30 +90,45 @@ class GraphRoutes:
 
         def register(handler: Handler) -> Handler:
             def graph_handler(request: Request) -> Response:
-                self._check_audience(request)
-                denied = self._check_permissions(request, entry, resource)
-                if denied is not None:
-                    self._log(request, denied.status)
-                    return denied
-                self._throttle(request, DIRECTORY_THROTTLE)
-                if throttle is not DIRECTORY_THROTTLE:  # Intune writes have a budget of their own as well
-                    self._throttle(request, throttle)
-                delay = self.ctx.controls.latency(request.operation)
-                if delay > 0:
-                    time.sleep(delay)
                 try:
-                    response = handler(request)
+                    response = self._answer(request, handler, entry, resource, service)
                 except ApiError as exc:
-                    self._log(request, exc.status)
-                    raise
+                    response = error_response(request, exc)
                 self._log(request, response.status)
-                response.headers.setdefault("request-id", request.headers.get("client-request-id") or str(uuid.uuid4()))
+                response.headers.setdefault("request-id", str(uuid.uuid4()))
                 return response
 
-            self.ctx.router.route(method, prefix + path, operation=operation, api="graph", kind=kind)(graph_handler)
+            # the token and armed faults are checked here rather than by the dispatcher, so that their errors too
+            # are Graph's, with an innerError
+            self.ctx.router.route(method, prefix + path, operation=operation, api="graph", kind=kind, auth=False,
+                                  faults=False)(graph_handler)  # fmt: skip
             return handler
 
         return register
+
+    def _answer(
+        self,
+        request: Request,
+        handler: Handler,
+        entry: permissions.Entry,
+        resource: permissions.ResourceOf | None,
+        service: throttling.Service,
+    ) -> Response:
+        if request.claims is None:
+            sent = request.headers.get("authorization", "")[:7].lower() == "bearer "
+            code = "InvalidAuthenticationToken" if sent else "Unauthorized"
+            headers = {"WWW-Authenticate": 'Bearer realm="azure-emulator"'}
+            raise ApiError(401, code, "A valid bearer token is required.", headers)
+        self.ctx.controls.raise_fault(request.operation)
+        self._check_audience(request)
+        self._check_permissions(request, entry, resource)
+        charged = throttling.charge(self.ctx, request, service)
+        delay = self.ctx.controls.delay(request.operation)
+        if delay > 0:
+            time.sleep(delay)
+        response = handler(request)
+        response.headers.update(charged)
+        return response
 
     def _log(self, request: Request, status: int) -> None:
         """The request log tests read; a subscription's clientState is a secret and never goes there."""
@@ -127,7 +152,7 @@ class GraphRoutes:
 
     def _check_permissions(
         self, request: Request, entry: permissions.Entry, resource: permissions.ResourceOf | None
-    ) -> Response | None:
+    ) -> None:
         """Graph's 403 for an app-only token whose `roles` hold none of the operation's application permissions.
 
         Only app-only tokens (`idtyp` app: the client-credentials grant's, a managed identity's) are limited by
@@ -137,37 +162,14 @@ class GraphRoutes:
         """
         claims = request.claims or {}
         if claims.get("idtyp") != "app":
-            return None
+            return
         subject = resource(request) if resource is not None and entry.by_resource else None
         options = entry.options(subject)
         granted = permissions.allowed(options, claims.get("roles"))
         self.ctx.controls.record_access(str(claims.get("tid") or ""), str(claims.get("oid") or ""), "graph",
                                         entry.operation, subject or "", granted)  # fmt: skip
-        if granted:
-            return None
-        # Graph names no permission here; the app looks the operation up in permissions.json itself
-        request_id = request.headers.get("client-request-id") or str(uuid.uuid4())
-        inner = {"date": now_iso(), "request-id": request_id, "client-request-id": request_id}
-        body = {
-            "error": {
-                "code": "Authorization_RequestDenied",
-                "message": "Insufficient privileges to complete the operation.",
-                "innerError": inner,
-            }
-        }
-        return Response(403, body, {"request-id": request_id, "client-request-id": request_id})
-
-    def _throttle(self, request: Request, throttle: tuple[str, tuple[float, float]]) -> None:
-        name, default = throttle
-        claims = request.claims or {}
-        wait = self.ctx.controls.throttle(name, f"{claims.get('tid')}/{claims.get('appid')}", default)
-        if wait > 0:
-            raise ApiError(
-                429,
-                "TooManyRequests",
-                "Too many requests: the application exceeded its request budget for this tenant. Retry later.",
-                {"Retry-After": str(max(1, math.ceil(wait)))},
-            )
+        if not granted:  # Graph names no permission here; the app looks the operation up in permissions.json itself
+            raise ApiError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 
 def select(doc: dict[str, Any], fields: list[str] | None, defaults: tuple[str, ...] | None = None) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from typing import Any
 
 from azure_emulator import directory_objects as objects
 from azure_emulator.graph import users
-from azure_emulator.graph.common import ID, INTUNE_WRITE_THROTTLE, GraphRoutes, bad_request, not_found, odata_context
+from azure_emulator.graph.common import ID, GraphRoutes, bad_request, not_found, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.odata import paged, parse_filter
+from azure_emulator.graph.odata import directory_query, paged, parse_filter
 from azure_emulator.server import ApiError, Context, Request, Response
 
 DEVICE_TYPE, MANAGED_DEVICE_TYPE = "#microsoft.graph.device", "#microsoft.graph.managedDevice"
@@ -33,10 +33,11 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
 
     @routes.route("GET", r"/devices", "listDevices")
     def list_devices(request: Request) -> Response:
-        matches = parse_filter(request.q("$filter"))
-        found = store.scan(objects.DEVICE, f"{request.tenant}/", where=matches)
+        query = directory_query(request, "Device")
+        found = store.scan(objects.DEVICE, f"{request.tenant}/", where=query.matches)
         fields = selected(request)
-        return Response(200, paged(request, found, odata_context(request, "devices"), lambda d: project(d, fields)))
+        context = odata_context(request, "devices")
+        return Response(200, paged(request, found, context, lambda d: project(d, fields), count=query.count))
 
     @routes.route("GET", rf"/devices/(?P<device>{ID})", "getDevice")
     def get_device(request: Request) -> Response:
@@ -51,15 +52,16 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         store.delete(objects.DEVICE, f"{request.tenant}/{device['id']}")
         return Response(204)
 
-    @routes.route("GET", r"/deviceManagement/managedDevices", "listManagedDevices")
+    @routes.route("GET", r"/deviceManagement/managedDevices", "listManagedDevices", service="intune")
     def list_managed_devices(request: Request) -> Response:
         matches = parse_filter(request.q("$filter"))
         found = store.scan(objects.MANAGED_DEVICE, f"{request.tenant}/", where=matches)
         fields = selected(request)
         context = odata_context(request, "deviceManagement/managedDevices")
-        return Response(200, paged(request, found, context, lambda d: project(d, fields)))
+        counting = (request.q("$count") or "").lower() == "true"  # Intune, not the directory: no advanced queries
+        return Response(200, paged(request, found, context, lambda d: project(d, fields), count=counting))
 
-    @routes.route("GET", rf"/deviceManagement/managedDevices/(?P<device>{ID})", "getManagedDevice")
+    @routes.route("GET", rf"/deviceManagement/managedDevices/(?P<device>{ID})", "getManagedDevice", service="intune")
     def get_managed_device(request: Request) -> Response:
         device = _get(ctx, objects.MANAGED_DEVICE, request.tenant, request.params["device"])
         return Response(200, project(device, selected(request)))
@@ -68,7 +70,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         "DELETE",
         rf"/deviceManagement/managedDevices/(?P<device>{ID})",
         "deleteManagedDevice",
-        throttle=INTUNE_WRITE_THROTTLE,
+        service="intune",
     )
     def delete_managed_device(request: Request) -> Response:
         device = _get(ctx, objects.MANAGED_DEVICE, request.tenant, request.params["device"])
@@ -80,7 +82,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         rf"/deviceManagement/managedDevices/(?P<device>{ID})/users/\$ref",
         "assignPrimaryUser",
         versions=("beta",),
-        throttle=INTUNE_WRITE_THROTTLE,
+        service="intune",
     )
     def assign_primary_user(request: Request) -> Response:
         tid = request.tenant
@@ -96,7 +98,11 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         return Response(204)
 
     @routes.route(
-        "GET", rf"/deviceManagement/managedDevices/(?P<device>{ID})/users", "listManagedDeviceUsers", versions=("beta",)
+        "GET",
+        rf"/deviceManagement/managedDevices/(?P<device>{ID})/users",
+        "listManagedDeviceUsers",
+        versions=("beta",),
+        service="intune",
     )
     def managed_device_users(request: Request) -> Response:
         tid = request.tenant

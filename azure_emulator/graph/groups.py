@@ -4,7 +4,8 @@ Store kinds, per Entra tenant:
 - `graph.group`    `{tid}/{id}`                   the group
 - `graph.member`   `{tid}/{groupId}/{memberId}`   `{groupId, memberId, type: "user"|"group"}` (direct members)
 - `graph.memberOf` `{tid}/{memberId}/{groupId}`   the same edge, indexed from the member's side
-`members` and `memberOf` are direct; `checkMemberGroups` is transitive, as Graph documents it.
+`members` and `memberOf` are direct; `checkMemberGroups` is transitive, as Graph documents it. A group's licenses
+(`assignLicense`) pass to its direct user members (licensing.py), so adding or removing a user relicenses it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from azure_emulator.graph import users
+from azure_emulator.graph import licensing, users
 from azure_emulator.graph.common import ID, GraphRoutes, bad_request, not_found, now_iso, odata_context, select
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.odata import check_directory_query, paged, parse_filter
+from azure_emulator.graph.odata import directory_query, paged
 from azure_emulator.server import Context, Request, Response
 from azure_emulator.store import Store
 
@@ -74,6 +75,23 @@ def _shown(kind: str, doc: dict[str, Any], fields: list[str] | None) -> dict[str
     return select({"@odata.type": GROUP_TYPE, **doc}, fields)
 
 
+def _with_licenses(store: Store, tid: str, group: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """`assignedLicenses` only when selected: Graph returns a group's licenses on `$select` only."""
+    if fields and "assignedLicenses" in fields:
+        return {**group, "assignedLicenses": licensing.group_licenses(store, tid, group["id"])}
+    return group
+
+
+def _relicense_member(store: Store, tid: str, user_id: str) -> bool:
+    """After a membership change: the user's inherited licenses follow its direct groups'; in the transaction."""
+    user = users.find_user(store, tid, user_id)
+    if user is None:
+        return False
+    changed = licensing.relicense(store, tid, user, licensing.direct_licenses(user), direct_groups(store, tid, user_id))
+    store.put(users.USER, f"{tid}/{user['id']}", user)
+    return changed
+
+
 def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     store = ctx.store
 
@@ -97,24 +115,31 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
 
     @routes.route("GET", r"/groups", "listGroups")
     def list_groups(request: Request) -> Response:
-        check_directory_query(request)
-        matches = parse_filter(request.q("$filter"))
-        found = store.scan(GROUP, f"{request.tenant}/", where=matches)
+        query = directory_query(request, "Group")
+        found = store.scan(GROUP, f"{request.tenant}/", where=query.matches)
         fields = selected(request)
-        return Response(200, paged(request, found, odata_context(request, "groups"), lambda g: select(g, fields)))
+        context = odata_context(request, "groups")
+
+        def shown(group: dict[str, Any]) -> dict[str, Any]:
+            return select(_with_licenses(store, request.tenant, group, fields), fields)
+
+        body = paged(request, found, context, shown, count=query.count)
+        return Response(200, body)
 
     @routes.route("GET", rf"/groups/(?P<group>{ID})", "getGroup")
     def read_group(request: Request) -> Response:
         group = get_group(store, request.tenant, request.params["group"])
-        return Response(
-            200, {"@odata.context": odata_context(request, "groups/$entity"), **select(group, selected(request))}
-        )
+        fields = selected(request)
+        shown = select(_with_licenses(store, request.tenant, group, fields), fields)
+        return Response(200, {"@odata.context": odata_context(request, "groups/$entity"), **shown})
 
     @routes.route("DELETE", rf"/groups/(?P<group>{ID})", "deleteGroup")
     def delete_group(request: Request) -> Response:
         tid = request.tenant
         with store.transaction():
             group = get_group(store, tid, request.params["group"])
+            if licensing.group_licenses(store, tid, group["id"]):  # licensing.ADVANCED; the wording is not confirmed
+                raise bad_request("The group has licenses assigned: remove them before deleting the group.")
             for edge in store.scan(MEMBER, f"{tid}/{group['id']}/"):
                 for kind, key in zip((MEMBER, MEMBER_OF), _edge_keys(tid, group["id"], edge["memberId"]), strict=True):
                     store.delete(kind, key)
@@ -126,16 +151,16 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     @routes.route("GET", rf"/groups/(?P<group>{ID})/members", "listGroupMembers")
     def list_members(request: Request) -> Response:
         tid = request.tenant
+        query = directory_query(request, "DirectoryObject")
         group = get_group(store, tid, request.params["group"])
         objects = []
         for edge in store.scan(MEMBER, f"{tid}/{group['id']}/"):
             found = _directory_object(store, tid, edge["memberId"])
-            if found is not None:
+            if found is not None and query.matches(found[1]):
                 objects.append({"_kind": found[0], **found[1]})
         fields = selected(request)
-        body = paged(
-            request, objects, odata_context(request, "directoryObjects"), lambda o: _shown(o["_kind"], o, fields)
-        )
+        context = odata_context(request, "directoryObjects")
+        body = paged(request, objects, context, lambda o: _shown(o["_kind"], o, fields), count=query.count)
         return Response(200, body)
 
     @routes.route("POST", rf"/groups/(?P<group>{ID})/members/\$ref", "addGroupMember")
@@ -162,7 +187,10 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
                     "'members'."
                 )
             store.put(MEMBER_OF, member_of_key, edge)
+            relicensed = kind == "user" and _relicense_member(store, tid, member["id"])
         notify(tid, "groups", "updated", group["id"], {"members@delta": [{"id": member["id"]}]})
+        if relicensed:
+            notify(tid, "users", "updated", member["id"])
         return Response(204)
 
     @routes.route("DELETE", rf"/groups/(?P<group>{ID})/members/(?P<member>{ID})/\$ref", "removeGroupMember")
@@ -175,6 +203,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
             if not store.delete(MEMBER, member_key):
                 raise not_found(member_id)
             store.delete(MEMBER_OF, member_of_key)
+            relicensed = _relicense_member(store, tid, member_id)
         notify(
             tid,
             "groups",
@@ -182,7 +211,33 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
             group["id"],
             {"members@delta": [{"id": member_id, "@removed": {"reason": "deleted"}}]},
         )
+        if relicensed:
+            notify(tid, "users", "updated", member_id)
         return Response(204)
+
+    @routes.route("POST", rf"/groups/(?P<group>{ID})/assignLicense", "assignGroupLicense")
+    def assign_group_license(request: Request) -> Response:
+        """Graph answers 202: it applies the licenses to the members later (the emulator does at once)."""
+        tid = request.tenant
+        adds, remove_ids = licensing.requested_changes(request.json())
+        with store.transaction():
+            group = get_group(store, tid, request.params["group"])
+            if not group.get("securityEnabled"):  # licensing.ADVANCED; the wording is not confirmed
+                raise bad_request("Licenses can be assigned only to security groups (securityEnabled true).")
+            held = {lic["skuId"]: lic for lic in licensing.group_licenses(store, tid, group["id"])}
+            for sku_id in remove_ids:
+                if sku_id not in held:  # as a user's assignLicense says it; the group's wording is not confirmed
+                    raise bad_request(f"Group does not have a corresponding license {sku_id}.")
+                del held[sku_id]
+            held.update(adds)
+            licensing.set_group_licenses(store, tid, group["id"], list(held.values()))
+            members = [e["memberId"] for e in store.scan(MEMBER, f"{tid}/{group['id']}/") if e["type"] == "user"]
+            relicensed = [m for m in members if _relicense_member(store, tid, m)]
+        notify(tid, "groups", "updated", group["id"])
+        for user_id in relicensed:
+            notify(tid, "users", "updated", user_id)
+        shown = select(group, None)
+        return Response(202, {"@odata.context": odata_context(request, "groups/$entity"), **shown})
 
     @routes.route("POST", rf"/(?:users|directoryObjects)/(?P<user>{ID})/checkMemberGroups", "checkMemberGroups")
     def check_member_groups(request: Request) -> Response:
@@ -200,13 +255,11 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     @routes.route("GET", rf"/users/(?P<user>{ID})/memberOf", "listMemberOf")
     def member_of(request: Request) -> Response:
         tid = request.tenant
+        query = directory_query(request, "DirectoryObject")
         user = users.get_user(store, tid, request.params["user"])
         found = [store.get(GROUP, f"{tid}/{g}") for g in direct_groups(store, tid, user["id"])]
+        groups = [g for g in found if g is not None and query.matches(g)]
         fields = selected(request)
-        body = paged(
-            request,
-            [g for g in found if g is not None],
-            odata_context(request, "directoryObjects"),
-            lambda g: _shown("group", g, fields),
-        )
+        context = odata_context(request, "directoryObjects")
+        body = paged(request, groups, context, lambda g: _shown("group", g, fields), count=query.count)
         return Response(200, body)

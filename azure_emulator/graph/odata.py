@@ -4,7 +4,8 @@ with `@odata.nextLink`.
 `$filter` grammar: comparisons `path eq|ne 'text'|true|false|null|number|guid`, `path in ('a', 'b')`,
 `startswith(path, 'text')`, `path/any(x: x/prop eq value)`, combined with `and`, `or`, `not` and parentheses.
 Strings compare case-insensitively, as directory properties do. `$orderby` takes one property, `asc` or `desc`.
-Anything else is Graph's 400 Unsupported Query.
+Anything else is Graph's 400 Unsupported Query. On directory objects `directory_query` adds Graph's advanced-query
+rules (`ne`, `not`, `endsWith`, `$search`, sorting a filtered list, `$count`) and its limit on `in` values.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -25,6 +27,16 @@ TOKEN = re.compile(
 )
 ORDER_BY = re.compile(r"(?P<path>[A-Za-z_@][\w.@]*(?:/[A-Za-z_@][\w.@]*)*)(?:\s+(?P<direction>asc|desc))?", re.I)
 MAX_TOP = 999
+# Which queries on directory objects Graph answers only as advanced queries (header `ConsistencyLevel: eventual`
+# and, except for `$search`, `$count=true`), and its errors when they are sent without:
+ADVANCED_QUERIES = "https://learn.microsoft.com/graph/aad-advanced-queries"
+ADVANCED_OPERATORS = ("ne", "not", "endswith")  # the negations and endsWith are advanced-only on every property
+ENDSWITH_PROPERTIES = {"mail", "othermails", "userprincipalname", "proxyaddresses"}  # the only ones, even advanced
+# Query parameter limits (https://learn.microsoft.com/graph/known-issues, "Some limitations apply to query
+# parameters"): a filter's `in` is held to 15 expressions by default, an advanced query to a 2,048-character URL.
+MAX_OR_CLAUSES = 15
+MAX_ADVANCED_URL = 2048
+PUBLIC_GRAPH = "https://graph.microsoft.com"
 
 
 def unsupported(message: str = "Unsupported Query.") -> ApiError:
@@ -63,8 +75,15 @@ def _equal(left: Any, right: Any) -> bool:
 
 
 class _Parser:
+    """Recursive descent; each rule answers its predicate and its width: how many OR'ed alternatives it expands to
+    (an `in` of n values is n), which Graph counts against its limit on a filter's child clauses."""
+
     def __init__(self, tokens: list[tuple[str, Any]]) -> None:
         self.tokens, self.at = tokens, 0
+        self.operators: set[str] = set()  # the lower-cased operators and functions the filter uses
+        self.endswith_paths: list[str] = []
+        self.widest = 0  # the most OR'ed alternatives in any one part of the filter
+        self.predicate: Predicate = lambda d: True
 
     def peek(self) -> tuple[str, Any]:
         return self.tokens[self.at] if self.at < len(self.tokens) else ("end", None)
@@ -83,29 +102,31 @@ class _Parser:
             return True
         return False
 
-    def expression(self) -> Predicate:
-        left = self.conjunction()
+    def expression(self) -> tuple[Predicate, int]:
+        left, width = self.conjunction()
         while self.keyword("or"):
-            right = self.conjunction()
-            left = (lambda a, b: lambda d: a(d) or b(d))(left, right)
-        return left
+            right, more = self.conjunction()
+            left, width = (lambda a, b: lambda d: a(d) or b(d))(left, right), width + more
+        self.widest = max(self.widest, width)
+        return left, width
 
-    def conjunction(self) -> Predicate:
-        left = self.unary()
+    def conjunction(self) -> tuple[Predicate, int]:
+        left, width = self.unary()
         while self.keyword("and"):
-            right = self.unary()
-            left = (lambda a, b: lambda d: a(d) and b(d))(left, right)
-        return left
+            right, more = self.unary()
+            left, width = (lambda a, b: lambda d: a(d) and b(d))(left, right), max(width, more)
+        return left, width
 
-    def unary(self) -> Predicate:
+    def unary(self) -> tuple[Predicate, int]:
         if self.keyword("not"):
-            inner = self.unary()
-            return lambda d: not inner(d)
+            self.operators.add("not")
+            inner, width = self.unary()
+            return (lambda d: not inner(d)), width
         if self.peek() == ("punct", "("):
             self.take("punct")
-            inner = self.expression()
+            inner, width = self.expression()
             self.take("punct", ")")
-            return inner
+            return inner, width
         return self.clause()
 
     def literal(self) -> Any:
@@ -117,15 +138,20 @@ class _Parser:
             return {"true": True, "false": False, "null": None}[str(value).lower()]
         raise unsupported(f"Invalid filter clause: '{value}' is not a literal.")
 
-    def clause(self) -> Predicate:
+    def clause(self) -> tuple[Predicate, int]:
         path = self.take("name")
-        if str(path).lower() == "startswith":
+        function = str(path).lower()
+        if function in ("startswith", "endswith"):
+            self.operators.add(function)
             self.take("punct", "(")
             field = self.take("name")
             self.take("punct", ",")
-            prefix = str(self.literal()).lower()
+            affix = str(self.literal()).lower()
             self.take("punct", ")")
-            return lambda d: str(_lookup(d, field) or "").lower().startswith(prefix)
+            if function == "endswith":
+                self.endswith_paths.append(field)
+                return (lambda d: str(_lookup(d, field) or "").lower().endswith(affix)), 1
+            return (lambda d: str(_lookup(d, field) or "").lower().startswith(affix)), 1
         if str(path).lower().endswith("/any"):
             collection = path[: -len("/any")]
             self.take("punct", "(")
@@ -133,16 +159,18 @@ class _Parser:
             self.take("punct", ":")
             inner = _Parser(self.tokens)
             inner.at = self.at
-            item_test = inner.comparison(strip=f"{variable}/")
+            item_test, width = inner.comparison(strip=f"{variable}/")
+            self.operators |= inner.operators
             self.at = inner.at
             self.take("punct", ")")
-            return lambda d: any(item_test(item) for item in (_lookup(d, collection) or []))
+            return (lambda d: any(item_test(item) for item in (_lookup(d, collection) or []))), width
         self.at -= 1
         return self.comparison()
 
-    def comparison(self, strip: str = "") -> Predicate:
+    def comparison(self, strip: str = "") -> tuple[Predicate, int]:
         path = str(self.take("name")).removeprefix(strip)
         operator = str(self.take("name")).lower()
+        self.operators.add(operator)
         if operator == "in":
             self.take("punct", "(")
             values = [self.literal()]
@@ -150,23 +178,28 @@ class _Parser:
                 self.take("punct")
                 values.append(self.literal())
             self.take("punct", ")")
-            return lambda d: any(_equal(_lookup(d, path), v) for v in values)
+            self.widest = max(self.widest, len(values))
+            return (lambda d: any(_equal(_lookup(d, path), v) for v in values)), len(values)
         value = self.literal()
         if operator == "eq":
-            return lambda d: _equal(_lookup(d, path), value)
+            return (lambda d: _equal(_lookup(d, path), value)), 1
         if operator == "ne":
-            return lambda d: not _equal(_lookup(d, path), value)
+            return (lambda d: not _equal(_lookup(d, path), value)), 1
         raise unsupported(f"Unsupported filter operator '{operator}'.")
 
 
-def parse_filter(text: str | None) -> Predicate:
-    if not text:
-        return lambda d: True
-    parser = _Parser(_tokens(text))
-    predicate = parser.expression()
+def _parse(text: str | None) -> _Parser:
+    parser = _Parser(_tokens(text or ""))
+    if text:
+        parser.predicate = parser.expression()[0]
     if parser.peek()[0] != "end":
         raise unsupported(f"Invalid filter clause near '{parser.peek()[1]}'.")
-    return predicate
+    return parser
+
+
+def parse_filter(text: str | None) -> Predicate:
+    """The filter as a predicate, without the directory's rules (Intune and other non-directory lists)."""
+    return _parse(text).predicate
 
 
 def page_size(request: Request, default: int = 100) -> int:
@@ -178,15 +211,113 @@ def page_size(request: Request, default: int = 100) -> int:
     return int(raw)
 
 
-def check_directory_query(request: Request) -> None:
-    """Graph's rule for directory objects: `$count`, and sorting a filtered list, are advanced queries, answered only
-    with `ConsistencyLevel: eventual` (sorting a filtered list also needs `$count=true`)."""
+SEARCH_CLAUSE = re.compile(r'"(?P<property>[A-Za-z]+):(?P<text>[^"]*)"')
+SEARCH_JOIN = re.compile(r"\s+(AND|OR)\s+")
+TOKENIZED = {"displayname", "description"}  # other properties are matched as a prefix of the whole value
+WORD = re.compile(r"[A-Z]*[a-z]+|[A-Z]+(?![a-z])|\d+")
+
+
+def _words(text: str) -> list[str]:
+    """A value's search tokens: split at spaces, symbols, digits and a change from lower to upper case."""
+    return [word.lower() for word in WORD.findall(text)]
+
+
+def _search_clause(prop: str, text: str) -> Predicate:
+    wanted = text.lower()
+    if prop.lower() not in TOKENIZED:
+        return lambda d: str(d.get(prop) or "").lower().startswith(wanted)
+    terms = _words(text)
+
+    def matches(d: dict[str, Any]) -> bool:  # every term starts a word of the value (not confirmed: prefix match)
+        words = _words(str(_lookup(d, prop) or ""))
+        return bool(terms) and all(any(w.startswith(t) for w in words) for t in terms)
+
+    return matches
+
+
+def parse_search(text: str) -> Predicate:
+    """`$search="property:text"` clauses joined by AND or OR (evaluated left to right), as directory objects take it
+    (https://learn.microsoft.com/graph/search-query-parameter, "Use $search on directory object collections")."""
+    parts = SEARCH_JOIN.split(text.strip())
+    clauses, joins = parts[0::2], parts[1::2]
+    predicates = []
+    for clause in clauses:
+        match = SEARCH_CLAUSE.fullmatch(clause.strip())
+        if match is None:
+            raise unsupported(f"Invalid $search clause '{clause}': it takes \"property:text\".")
+        predicates.append(_search_clause(match["property"], match["text"]))
+    result = predicates[0]
+    for join, predicate in zip(joins, predicates[1:], strict=True):
+        if join == "AND":
+            result = (lambda a, b: lambda d: a(d) and b(d))(result, predicate)
+        else:
+            result = (lambda a, b: lambda d: a(d) or b(d))(result, predicate)
+    return result
+
+
+def _url_length(request: Request) -> int:
+    """The request's URL as sent to Graph's public endpoint (its path after the emulator's `/graph` prefix)."""
+    query = urlencode(request.query, quote_via=quote, safe="$',()")
+    return len(PUBLIC_GRAPH) + len(request.path.removeprefix("/graph")) + (len(query) + 1 if query else 0)
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    """A directory list's `$filter` and `$search` as one predicate, and whether `@odata.count` is answered."""
+
+    matches: Predicate
+    count: bool
+
+
+def directory_query(request: Request, resource: str) -> DirectoryQuery:
+    """Graph's rules for a list of directory objects (`resource`: User, Group, Device, DirectoryObject for a
+    relationship's mixed members), each from ADVANCED_QUERIES unless noted.
+
+    - `ne`, `not` and `endsWith` need the advanced query parameters; `endsWith` works on ENDSWITH_PROPERTIES only.
+    - `$search` needs `ConsistencyLevel: eventual` (not `$count`).
+    - `$filter` with `$orderby` needs both advanced query parameters.
+    - `$count=true` without the header is ignored: no `@odata.count`, no error.
+    - `in` and OR'ed clauses: MAX_OR_CLAUSES by default; an advanced query is held to MAX_ADVANCED_URL instead.
+    """
     eventual = request.headers.get("consistencylevel", "").lower() == "eventual"
     counting = (request.q("$count") or "").lower() == "true"
-    if counting and not eventual:
-        raise ApiError(400, "Request_BadRequest", "$count is not currently supported.")
-    if request.q("$filter") and request.q("$orderby") and not (eventual and counting):
+    advanced = eventual and counting
+    search = request.q("$search")
+    if search is not None and not eventual:  # Graph's wording (ADVANCED_QUERIES, error handling)
+        raise unsupported(
+            "Request with $search query parameter only works through MSGraph with a special request header: "
+            "'ConsistencyLevel: eventual'"
+        )
+    parsed = _parse(request.q("$filter"))
+    for operator in ADVANCED_OPERATORS:
+        if operator in parsed.operators and not advanced:
+            # Graph's wording for endsWith (ADVANCED_QUERIES); for ne and not the same wording is assumed, not confirmed
+            display = "endsWith" if operator == "endswith" else operator
+            raise unsupported(
+                f"Operator '{display}' is not supported because the required parameters might be missing. Try adding "
+                "$count=true query parameter and ConsistencyLevel:eventual header. Refer to "
+                "https://aka.ms/graph-docs/advanced-queries for more information"
+            )
+    for path in parsed.endswith_paths:
+        if path.lower() not in ENDSWITH_PROPERTIES:  # Graph's wording for a property not indexed for the operator
+            raise unsupported(f"Unsupported or invalid query filter clause specified for property '{path}' of "
+                              f"resource '{resource}'.")  # fmt: skip
+    if request.q("$filter") and request.q("$orderby") and not advanced:
         raise unsupported("Sorting not supported for current query.")
+    if advanced:
+        if _url_length(request) > MAX_ADVANCED_URL:  # the code and wording of this refusal are not confirmed
+            raise unsupported(f"The request URL is longer than {MAX_ADVANCED_URL} characters.")
+    elif parsed.widest > MAX_OR_CLAUSES:
+        # the code and wording are those of a Graph answer quoted in a public repository, not Microsoft's docs
+        raise unsupported(
+            "Too many child clauses specified in search filter expression containing 'OR' operators: "
+            f"{parsed.widest}. Max allowed: {MAX_OR_CLAUSES}."
+        )
+    matches = parsed.predicate
+    if search is not None:
+        searched = parse_search(search)
+        matches = (lambda a, b: lambda d: a(d) and b(d))(matches, searched)
+    return DirectoryQuery(matches, count=eventual and counting)
 
 
 def _order(request: Request) -> tuple[str, bool] | None:
@@ -221,9 +352,12 @@ def paged(
     project: Callable[[dict[str, Any]], dict[str, Any]] = lambda doc: doc,
     default_top: int = 100,
     key: str = "id",
+    count: bool = False,
 ) -> dict[str, Any]:
     """One page of `items` (ordered by `$orderby`, then by `key`; then `project`ed) with `@odata.nextLink` when more
-    follow, and `@odata.count` (every item, not the page's) with `$count=true`."""
+    follow, and with `count` `@odata.count` (every item, not the page's) on the first page only, as Graph answers
+    directory objects (https://learn.microsoft.com/graph/known-issues, "Some limitations apply to query
+    parameters")."""
     top = page_size(request, default_top)
     order = _order(request)
     descending = order is not None and order[1]
@@ -234,12 +368,13 @@ def paged(
 
     ordered = sorted(items, key=position, reverse=descending)
     token = request.q("$skiptoken")
+    first_page = not token
     if token:
         after = _decode(token)
         ordered = [item for item in ordered if (position(item) < after if descending else position(item) > after)]
     page = ordered[:top]
     body: dict[str, Any] = {"@odata.context": context}
-    if (request.q("$count") or "").lower() == "true":
+    if count and first_page:
         body["@odata.count"] = len(items)
     body["value"] = [project(item) for item in page]
     if len(ordered) > top:

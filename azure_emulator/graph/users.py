@@ -1,7 +1,8 @@
 """Graph users and their licenses: create, read, list, update, delete, assignLicense, licenseDetails.
 
 Store kinds (state is per Entra tenant, the token's `tid`; each SKU's units and their use: `skus`):
-- `graph.user`     `{tid}/{id}`            the user; `assignedLicenses: [{skuId, disabledPlans}]`
+- `graph.user`     `{tid}/{id}`            the user; `licenseAssignmentStates` (direct and inherited from groups) and
+                                           the `assignedLicenses: [{skuId, disabledPlans}]` they make (licensing.py)
 - `graph.upn`      `{tid}/{upn lower}`     `{id}`: userPrincipalName is unique in a tenant
 """
 
@@ -11,16 +12,17 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from azure_emulator.graph import skus
+from azure_emulator.graph import licensing, skus
 from azure_emulator.graph.common import ID, GraphRoutes, bad_request, not_found, now_iso, odata_context, select
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.odata import paged, parse_filter
+from azure_emulator.graph.odata import directory_query, paged
 from azure_emulator.server import Context, Request, Response
 from azure_emulator.store import Store
 
 USER, UPN = "graph.user", "graph.upn"
 USER_TYPE = "#microsoft.graph.user"
-# what Graph v1.0 returns for a user without $select (assignedLicenses and accountEnabled need a $select)
+# what Graph v1.0 returns for a user without $select (assignedLicenses, licenseAssignmentStates and accountEnabled
+# need a $select)
 DEFAULT_PROPERTIES = (
     "businessPhones",
     "displayName",
@@ -74,7 +76,11 @@ def get_user(store: Store, tid: str, id_or_upn: str) -> dict[str, Any]:
 
 
 def as_directory_object(user: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
-    return select({"@odata.type": USER_TYPE, **user}, fields, DEFAULT_PROPERTIES)
+    return {"@odata.type": USER_TYPE, **shown_user(user, fields)}
+
+
+def shown_user(user: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    return select({**user, "licenseAssignmentStates": licensing.states_of(user)}, fields, DEFAULT_PROPERTIES)
 
 
 def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
@@ -106,6 +112,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             "usageLocation": None,
             **{k: v for k, v in body.items() if k != "passwordProfile"},  # the password is never kept
             "assignedLicenses": [],
+            "licenseAssignmentStates": [],
             "createdDateTime": now_iso(),
         }
         with store.transaction():
@@ -118,16 +125,17 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
 
     @routes.route("GET", r"/users", "listUsers")
     def list_users(request: Request) -> Response:
-        matches = parse_filter(request.q("$filter"))
-        users = store.scan(USER, f"{request.tenant}/", where=matches)
+        query = directory_query(request, "User")
+        users = store.scan(USER, f"{request.tenant}/", where=query.matches)
         fields = selected(request)
-        body = paged(request, users, odata_context(request, "users"), lambda u: select(u, fields, DEFAULT_PROPERTIES))
+        context = odata_context(request, "users")
+        body = paged(request, users, context, lambda u: shown_user(u, fields), count=query.count)
         return Response(200, body)
 
     @routes.route("GET", rf"/users/(?P<user>{ID})", "getUser")
     def read_user(request: Request) -> Response:
         user = get_user(store, request.tenant, request.params["user"])
-        shown = select(user, selected(request), DEFAULT_PROPERTIES)
+        shown = shown_user(user, selected(request))
         return Response(200, {"@odata.context": odata_context(request, "users/$entity"), **shown})
 
     @routes.route("PATCH", rf"/users/(?P<user>{ID})", "updateUser")
@@ -174,38 +182,35 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
 
     @routes.route("POST", rf"/users/(?P<user>{ID})/assignLicense", "assignLicense")
     def assign_license(request: Request) -> Response:
-        tid, body = request.tenant, request.json()
-        adds, removes = body.get("addLicenses"), body.get("removeLicenses")
-        if not isinstance(adds, list) or not isinstance(removes, list):
-            raise bad_request("Both addLicenses and removeLicenses are required (either may be an empty list).")
-        add_ids = [str(item.get("skuId", "")).lower() for item in adds if isinstance(item, dict)]
-        remove_ids = [str(sku).lower() for sku in removes]
-        for sku_id in [*add_ids, *remove_ids]:
-            if sku_id not in skus.SKUS_BY_ID:
-                raise bad_request(f"License {sku_id} does not correspond to a valid company License.")
-        if set(add_ids) & set(remove_ids):
-            raise bad_request("The same license cannot be added and removed in one request.")
+        tid = request.tenant
+        adds, remove_ids = licensing.requested_changes(request.json())
+        from azure_emulator.graph import groups  # the user's groups pass their licenses on (licensing.py)
+
         with store.transaction():
             user = get_user(store, tid, request.params["user"])
-            held = {lic["skuId"]: lic for lic in user.get("assignedLicenses", [])}
+            direct = licensing.direct_licenses(user)
+            held = {lic["skuId"] for lic in user.get("assignedLicenses", [])}
             for sku_id in remove_ids:
-                if sku_id not in held:
-                    raise bad_request(f"User does not have a corresponding license {sku_id}.")
-            new = [sku_id for sku_id in dict.fromkeys(add_ids) if sku_id not in held]
+                if sku_id in direct:
+                    continue
+                if licensing.inheriting_groups(user, sku_id):  # Graph's wording, as admins' scripts match it
+                    raise bad_request(
+                        "User license is inherited from a group membership and it cannot be removed directly from "
+                        "the user."
+                    )
+                raise bad_request(f"User does not have a corresponding license {sku_id}.")
+            new = [sku_id for sku_id in adds if sku_id not in direct]
             if new and not user.get("usageLocation"):
                 raise bad_request("License assignment cannot be done for user with invalid usage location.")
-            for sku_id in new:
-                if skus.free_units(store, tid, sku_id) < 1:  # Graph's wording, as admins' scripts match it
+            for sku_id in new:  # a SKU the user inherits already takes no other unit
+                if sku_id not in held and skus.free_units(store, tid, sku_id) < 1:  # Graph's wording, as above
                     raise bad_request(f"Subscription with SKU {sku_id} does not have any available licenses.")
-            for item in adds:
-                sku_id = str(item.get("skuId", "")).lower()
-                held[sku_id] = {"skuId": sku_id, "disabledPlans": list(item.get("disabledPlans") or [])}
+            direct.update(adds)
             for sku_id in remove_ids:
-                held.pop(sku_id, None)
-            user["assignedLicenses"] = list(held.values())
+                direct.pop(sku_id, None)
+            changed = licensing.relicense(store, tid, user, direct, groups.direct_groups(store, tid, user["id"]))
             store.put(USER, f"{tid}/{user['id']}", user)
-            skus.count_usage(store, tid, new, remove_ids)
-        if new or remove_ids:
+        if changed:
             notify(tid, "users", "updated", user["id"])
         shown = select(user, None, DEFAULT_PROPERTIES)
         return Response(200, {"@odata.context": odata_context(request, "users/$entity"), **shown})

@@ -57,9 +57,10 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     ),
     GraphPermission(
         "Group.Read.All",
-        "reads the groups policies are assigned to and their members, and follows their changes (Graph takes no "
-        "less for a subscription on groups)",
-        ("GET groups", "GET groups/{id}/members", "POST users/{id}/checkMemberGroups", "POST subscriptions (groups)"),
+        "reads the groups policies are assigned to and their members, names the group a license comes from, and "
+        "follows the groups' changes (Graph takes no less for a subscription on groups)",
+        ("GET groups", "GET groups/{id}", "GET groups/{id}/members", "POST users/{id}/checkMemberGroups",
+         "POST subscriptions (groups)"),
     ),
     GraphPermission(
         "Directory.Read.All",
@@ -95,6 +96,12 @@ def graph_permissions_for(method: str, path: str) -> list[str]:
         )
 
     return [permission.name for permission in GRAPH_PERMISSIONS if any(matches(c) for c in permission.calls)]
+
+
+def subscription_permission(resource: str) -> str:
+    """The permission of this list that lets the app follow a resource's changes (`users`, `groups`)."""
+    [name] = [p.name for p in GRAPH_PERMISSIONS if f"POST subscriptions ({resource})" in p.calls]
+    return name
 
 
 def _actions(scope: ActionScope, reason: str, *actions: str) -> tuple[AzureAction, ...]:

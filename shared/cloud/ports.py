@@ -43,11 +43,32 @@ class CloudThrottled(CloudError):
 
 
 @dataclass(frozen=True)
+class GroupLicense:
+    """A Windows 365 license a group assigns the user (Entra group-based licensing): only the group can take it away.
+
+    `state` is Entra's (Active, ActiveWithError, Disabled, Error) and `error` its reason when the group's license
+    could not be applied (CountViolation when the tenant had no free unit), else None.
+    """
+
+    service_plan_id: str
+    group_id: str
+    state: str = "Active"
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class DirectoryUser:
     id: str
     user_principal_name: str
     display_name: str = ""
     licenses: tuple[str, ...] = ()  # service plan ids; a plan id may repeat (two licenses)
+    # the plans groups assign the user, applied or not; a plan here is in `licenses` too once applied, and may be
+    # assigned directly as well
+    group_licenses: tuple[GroupLicense, ...] = ()
+
+    def groups_assigning(self, service_plan_id: str) -> list[str]:
+        """The groups the user holds this plan's license through: while one does, the license cannot be moved."""
+        return [g.group_id for g in self.group_licenses if g.service_plan_id == service_plan_id and g.error is None]
 
 
 @dataclass(frozen=True)
@@ -79,6 +100,10 @@ class Directory(Protocol):
     def find_groups(self, tenant_id: str, name_prefix: str | None, top: int) -> list[DirectoryGroup]:
         """Security groups whose display name starts with `name_prefix` in any case (every one without it), the
         first `top` by display name: a look-up for a person picking groups, not a listing of the directory."""
+        ...
+
+    def get_group(self, tenant_id: str, group_id: str) -> DirectoryGroup | None:
+        """One group by id, to name it to a person; None if it does not exist."""
         ...
 
 

@@ -35,6 +35,11 @@ class LicenseCount(ApiModel):
     service_plan_id: str
     service_plan_name: str
     count: int
+    assigned_by_group_ids: list[str] = Field(
+        default_factory=list,
+        description="The groups the user has this plan's license from (Entra group-based licensing); empty when it "
+        "is assigned to the user directly. Only a group's license assignment can change such a license.",
+    )
 
 
 class HeldCloudPc(ApiModel):

@@ -24,6 +24,9 @@ class DueWork(ApiModel):
     build: BuildSettings | None = None  # where its resources live and how it joined
     vm_names: list[str] = []
     nic_names: list[str] = []
+    # the long-running operation a clean-up's last step handed back (the AD account's probe VM, its Run Command, its
+    # removal), so the next try polls it instead of starting that step again
+    operation: str | None = None
 
     @property
     def key(self) -> str:

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.models.base import ApiModel
+from shared.models.refused_work import RefusedWork
 
 OnboardingKind = Literal["link", "consent", "graphPermission", "azureRole"]
 
@@ -49,6 +50,11 @@ class OnboardingReport(ApiModel):
         default_factory=list,
         description="Built-in roles that cover the app's actions at a kind of scope instead, each with what it "
         "grants beyond them.",
+    )
+    refused_work: list[RefusedWork] = Field(
+        default_factory=list,
+        description="The tenant's background work refused lately for want of a permission; each goes once that "
+        "work succeeds again (a refused directory read is retried at once when the report finds nothing missing).",
     )
     custom_role_condition: str | None = Field(
         default=None,

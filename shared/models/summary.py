@@ -8,6 +8,7 @@ from pydantic import Field
 
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import CloudPcStatus
+from shared.models.refused_work import RefusedWork
 
 # a connection is healthy when its latest checks all passed, some perhaps with a note; a warning, a failure or checks
 # that have not finished (pending, running) are not: the portal points the admin at them
@@ -39,4 +40,8 @@ class TenantSummary(ApiModel):
     cloud_pcs: CloudPcCounts
     connections: ConnectionCounts
     spot_groups: SpotGroupCounts
+    refused_work: list[RefusedWork] = Field(
+        default_factory=list,
+        description="Background work refused for want of a permission; the onboarding report says what to grant.",
+    )
     as_of_date_time: datetime = Field(description="When the counts were read.")

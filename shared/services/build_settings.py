@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
 from shared.models.cloud_pcs import BuildSettings, CloudPc
@@ -42,13 +43,16 @@ def _network(ports: EnginePorts, cloud_pc: CloudPc, configs: list[DomainJoinConf
                 "resource_group": site.resource_group_name,
             }
         connection = ports.connections.find_connection(cloud_pc.tenant_id, config.on_premises_connection_id or "")
-        if connection is not None and connection.usable:
+        site = ports.sites.find_site(cloud_pc.tenant_id, connection.site_id) if connection is not None else None
+        if connection is not None and connection.usable and site is not None:
             return {
                 "join": config.domain_join_type,
                 "connection": connection.id,
                 "region": connection.region_name,
+                # the VM and its NIC go in the site's group, where the app holds its role; only the subnet is
+                # the network's (of the same subscription: a connection's subnet is checked to be the site's)
                 "subscription": connection.subscription_id,
-                "resource_group": connection.resource_group_name,
+                "resource_group": site.resource_group_name,
                 "subnet": connection.subnet_id,
                 "domain": connection.ad_domain_name,
                 "username": connection.ad_domain_username,
@@ -85,7 +89,7 @@ def build_settings(ports: EnginePorts, cloud_pc: CloudPc) -> BuildSettings:
         password_secret_name=network.get("secret"),
         organizational_unit=network.get("ou"),
         vm_size=plan.vm_size,
-        os_disk_size_gb=plan.storage_in_gb,
+        os_disk_size_gb=os_disk_size_gb(image.source_id, plan.storage_in_gb),  # the plan's, or the image's if larger
         local_admin_enabled=policy.local_admin_enabled,
         naming_template=policy.cloud_pc_naming_template,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
+from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID
 from shared.cloud.ports import CloudError, PowerAction, Progress
 from shared.errors import Conflict, DomainError, ErrorDetail, ValidationFailed
@@ -35,7 +36,8 @@ ActionName = Literal[
 ]
 PHASE_TIMEOUT = timedelta(minutes=30)
 # The Azure work of each VM action, in order. A resize switches the user's license first (Windows 365 moves
-# a directly assigned license itself), then resizes a deallocated VM, grows its disk and the C: partition.
+# a directly assigned license itself; one a group assigns only the group can move, so such a resize is refused),
+# then resizes a deallocated VM, grows its disk and the C: partition.
 PHASES: dict[VmActionName, tuple[str, ...]] = {
     "reboot": ("restartVm",),
     "powerOn": ("startVm",),
@@ -112,12 +114,38 @@ def check_resize(ports: EnginePorts, cloud_pc: CloudPc, target_service_plan_id: 
         raise ValidationFailed.of(
             ErrorDetail("sameServicePlan", f"The Cloud PC already has {plan.display_name}.", "targetServicePlanId")
         )
+    if held := license_held_by_group(ports, cloud_pc.tenant_id, cloud_pc.user_id, cloud_pc.service_plan_id):
+        raise Conflict(held, code="licenseAssignedByGroup", target="targetServicePlanId")
     if ports.licenses.free_licenses(cloud_pc.tenant_id, plan.id) < 1:
         raise Conflict(
             f"The tenant has no free {plan.display_name} license to move the user to; buy or free one first.",
             code="noFreeLicense",
             target="targetServicePlanId",
         )
+
+
+def license_held_by_group(ports: EnginePorts, tenant_id: str, user_id: str, service_plan_id: str) -> str | None:
+    """Why the user's license of the plan cannot be moved, when a group assigns it; None when it can.
+
+    In Entra group-based licensing a license a group assigns is the group's to change: Graph refuses to remove it
+    from the user, and were it assigned directly as well, removing the direct one would leave the user holding it.
+    """
+    user = ports.directory.get_users(tenant_id, [user_id]).get(user_id)
+    group_ids = user.groups_assigning(service_plan_id) if user is not None else []
+    if user is None or not group_ids:
+        return None
+    groups = ", ".join(_group_name(ports, tenant_id, group_id) for group_id in group_ids)
+    plan = SERVICE_PLANS_BY_ID[service_plan_id].display_name
+    return (
+        f"{user.user_principal_name} has the {plan} license from group {groups} (group-based "
+        "licensing), and only the group's license assignment can change it: change the group's licenses, or the "
+        "user's membership, in Entra ID instead of resizing the Cloud PC."
+    )
+
+
+def _group_name(ports: EnginePorts, tenant_id: str, group_id: str) -> str:
+    group = ports.directory.get_group(tenant_id, group_id)
+    return f"'{group.display_name}' ({group_id})" if group is not None else group_id
 
 
 def _work_of(cloud_pc: CloudPc, action: ActionName, request_id: str, target: str | None) -> Performed:
@@ -172,6 +200,10 @@ def _phase(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) 
     if phase in POWER:
         return ops.power_vm(tenant, placement, vm, POWER[phase], run.operation)
     if phase == "switchLicense":
+        # a group may have come to assign the old license since the request was checked
+        moving = run.from_service_plan_id
+        if moving and (held := license_held_by_group(ports, tenant, cloud_pc.user_id, moving)):
+            raise CloudError(phase, "licenseAssignedByGroup", held)
         return ports.licenses.switch_license(
             tenant, cloud_pc.user_id, cloud_pc.service_plan_id, run.from_service_plan_id
         )
@@ -200,7 +232,8 @@ def _succeeded(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
         return "succeeded"  # a repeated call: the resize is on record
     assert cloud_pc.build is not None
     plan = SERVICE_PLANS_BY_ID[cloud_pc.service_plan_id]
-    build = cloud_pc.build.model_copy(update={"vm_size": plan.vm_size, "os_disk_size_gb": plan.storage_in_gb})
+    disk_gb = os_disk_size_gb(cloud_pc.build.image_id, plan.storage_in_gb)  # never less than the image's
+    build = cloud_pc.build.model_copy(update={"vm_size": plan.vm_size, "os_disk_size_gb": disk_gb})
     detail = cloud_pc.status_detail  # the warnings of its provisioning stay; an earlier resize's failure goes
     if detail is not None and detail.code == "resizeFailed":
         detail = None

@@ -62,6 +62,15 @@ def create_connection(
         )
     match = SUBNET_ID.match(subnet_id)
     assert match is not None  # validated by the model or the site
+    if match.group("sub").lower() != site.subscription_id.lower():
+        # a network interface joins only a virtual network of its own subscription and region
+        # (https://learn.microsoft.com/azure/virtual-network/virtual-network-network-interface), and the app makes
+        # the Cloud PCs' network interfaces in the site's resource group
+        raise ValidationFailed.of(ErrorDetail(
+            "subnetSubscriptionMismatch",
+            f"The subnet must be in the site's subscription ({site.subscription_id}): Azure joins a network "
+            "interface only to a virtual network of its own subscription.", "subnetId",
+        ))  # fmt: skip
     now = ports.clock()
     connection = Connection(
         id=ports.new_id(),
@@ -194,13 +203,15 @@ class CheckWait:
     started: datetime
 
 
-def check_target(connection: Connection, run: int) -> NetworkTarget:
-    """What one run's checks look at; the run's probe VM goes in the connection's resource group and region."""
+def check_target(ports: AdminPorts, connection: Connection, run: int) -> NetworkTarget:
+    """What one run's checks look at. The run's probe VM goes where the Cloud PCs' VMs go, the site's resource
+    group (in the network's subscription and region), so the checks need no role the Cloud PCs do not."""
+    site = ports.sites.find_site(connection.tenant_id, connection.site_id)
     return NetworkTarget(
         connection_type=connection.connection_type,
         region_name=connection.region_name,
         subscription_id=connection.subscription_id,
-        resource_group=connection.resource_group_name,
+        resource_group=site.resource_group_name if site is not None else connection.resource_group_name,
         virtual_network_id=connection.virtual_network_id,
         subnet_id=connection.subnet_id,
         probe_key=f"{connection.id}/r{run}",
@@ -218,7 +229,7 @@ def run_check(
     """One call of one check: its result, or how to ask again. Cloud errors become a failed check."""
     spec = CHECKS_BY_NAME[check]
     started = started or ports.clock()
-    target = check_target(ports.connections.get_connection(tenant_id, connection_id), run)
+    target = check_target(ports, ports.connections.get_connection(tenant_id, connection_id), run)
     try:
         outcome = ports.network.run_check(tenant_id, check, target, operation)
     except CloudError as exc:
@@ -239,14 +250,14 @@ def run_check(
 
 def probe_of(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> dict[str, str]:
     """Where the run's probe VM is (kept by the orchestration, so it is removed even if the connection goes)."""
-    target = check_target(ports.connections.get_connection(tenant_id, connection_id), run)
+    target = check_target(ports, ports.connections.get_connection(tenant_id, connection_id), run)
     return {"subscriptionId": target.subscription_id, "resourceGroup": target.resource_group,
             "regionName": target.region_name, "probeKey": target.probe_key}  # fmt: skip
 
 
 def prepare_probe(ports: AdminPorts, tenant_id: str, connection_id: str, run: int, operation: str | None) -> Progress:
     """The run's probe VM in the connection's subnet, for the checks inside the network (CloudError: cannot)."""
-    target = check_target(ports.connections.get_connection(tenant_id, connection_id), run)
+    target = check_target(ports, ports.connections.get_connection(tenant_id, connection_id), run)
     return ports.network.prepare_probe(tenant_id, target, operation)
 
 

@@ -3,6 +3,13 @@
 Each tenant with an Entra tenant id holds two subscriptions (users, groups) with a random clientState that only
 Graph and the notifications carry: the app keeps its SHA-256, never the value. Subscribing is best effort: a
 tenant is saved whether or not Graph answers, and the renewal timer creates what is missing.
+
+Notifications are hints, never the record: Graph gives no latency for users and groups, drops what its webhook did
+not take within 4 hours, and sends no `missed` lifecycle event for these resources (only `reauthorizationRequired`;
+https://learn.microsoft.com/graph/change-notifications-lifecycle-events). What a lost notification would have said
+is found by the `driftReconcile` timer (DRIFT_RECONCILE_SCHEDULE, hourly by default), which reconciles every tenant
+in full: a change is acted on at the latest at the next drift reconcile after it. The webhook calls no Graph API,
+as Graph wants its answer within 3 s: lifecycle events are verified, queued, and acted on by a queue trigger.
 """
 
 from __future__ import annotations
@@ -18,9 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from shared.catalog.app_access import subscription_permission
+from shared.cloud.ports import CloudError
+from shared.events import SubscriptionLifecycleQueue
 from shared.models.base import utc_now
 from shared.models.directory_subscriptions import DirectorySubscription, SubscribedResource
 from shared.models.tenants import Tenant
+from shared.services import refused_work
+from shared.services.repositories import RefusedWorkStore
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
 
 log = logging.getLogger(__name__)
@@ -28,6 +40,7 @@ RESOURCES: tuple[SubscribedResource, ...] = ("users", "groups")
 LIFETIME = timedelta(days=3)  # Graph allows 29 days for users and groups; short enough to lapse if the app is gone
 RENEW_WITHIN = timedelta(days=1)
 KNOWN_TTL_S = 300.0
+ACTED_ON = {"reauthorizationRequired", "subscriptionRemoved"}  # the lifecycle events that call for Graph calls
 
 
 class SubscriptionApi(Protocol):
@@ -76,8 +89,12 @@ class DirectorySubscriptions:
         rows: DirectorySubscriptionRepository,
         notification_url: str | None,
         clock: Callable[[], datetime] = utc_now,
+        refusals: RefusedWorkStore | None = None,  # where a refusal for want of a permission is kept for the admin
+        lifecycle_queue: SubscriptionLifecycleQueue | None = None,  # without it, the renewal timer catches up
     ) -> None:
         self._api = api
+        self._lifecycle_queue = lifecycle_queue
+        self._refusals = refusals
         self._rows = rows
         self._url = notification_url.rstrip("/") if notification_url else None
         self._clock = clock
@@ -135,12 +152,28 @@ class DirectorySubscriptions:
         if self._url is None:
             log.info("NOTIFICATION_URL is not set: tenant %s gets no Graph change notifications", tenant.id)
             return
+        refusals: list[CloudError] = []
         for resource in RESOURCES:
             found = kept.get(resource)
-            if found is None:
-                self._create(tenant.id, tenant.entra_tenant_id, resource, outcome)
-            elif found.expiration_date_time - self._clock() < RENEW_WITHIN:
-                self._renew_or_recreate(found, outcome)
+            try:
+                if found is None:
+                    self._create(tenant.id, tenant.entra_tenant_id, resource, outcome)
+                elif found.expiration_date_time - self._clock() < RENEW_WITHIN:
+                    self._renew_or_recreate(found, outcome)
+            except CloudError as exc:
+                if not exc.permission_denied or self._refusals is None:
+                    raise
+                outcome.failed += 1  # the other resource is still followed
+                refusals.append(CloudError(exc.step, exc.code, (
+                    f"Microsoft Graph refused the app's subscription to changes of {resource}: it needs the "
+                    f"application permission {subscription_permission(resource)}."
+                )))  # fmt: skip
+        if self._refusals is not None:
+            if refusals:
+                joined = CloudError(refusals[0].step, refusals[0].code, " ".join(str(r) for r in refusals))
+                refused_work.refused(self._refusals, tenant.id, "directoryNotifications", joined, self._clock())
+            else:
+                refused_work.succeeded(self._refusals, tenant.id, "directoryNotifications")
 
     def _create(self, tenant_id: str, entra: str, resource: SubscribedResource, outcome: KeepAliveOutcome) -> None:
         assert self._url is not None and self.lifecycle_url is not None
@@ -212,13 +245,31 @@ class DirectorySubscriptions:
         tenants = sorted(set(users) | set(groups))
         return [DirectoryHint(t, tuple(sorted(users.get(t, ()))), tuple(sorted(groups.get(t, ())))) for t in tenants]
 
-    def lifecycle(self, item: dict[str, Any]) -> str | None:
-        """Act on a verified lifecycle event; the tenant to reconcile in full, if the event calls for it."""
+    def accept_lifecycle(self, item: dict[str, Any]) -> str | None:
+        """A lifecycle event as the webhook takes it, calling no Graph API: a verified `reauthorizationRequired` or
+        `subscriptionRemoved` is queued for `act_on_lifecycle`. `missed` (which Graph sends for Outlook resources,
+        not these) is harmless: the tenant to reconcile in full is returned, as for any hint."""
         row = self.verified(item)
         if row is None:
             log.warning("Dropped a Graph lifecycle notification that failed verification")
             return None
         event = item.get("lifecycleEvent")
+        if event == "missed":
+            return row.tenant_id
+        if event not in ACTED_ON:
+            log.info("Ignored Graph lifecycle event %r", event)
+        elif self._lifecycle_queue is None:
+            log.warning("No queue for Graph lifecycle event %s; the renewal timer catches up", event)
+        else:
+            self._lifecycle_queue.enqueue_lifecycle(row.tenant_id, row.id, str(event))
+        return None
+
+    def act_on_lifecycle(self, tenant_id: str, subscription_id: str, event: str) -> str | None:
+        """The queue's work for a lifecycle event: a renewal (which also reauthorizes) or, for a subscription Graph
+        removed, a new one. The tenant to reconcile in full when a subscription was gone for a while."""
+        row = self._rows.find(subscription_id)
+        if row is None or row.tenant_id != tenant_id:
+            return None  # removed or replaced since: nothing is left to do
         outcome = KeepAliveOutcome()
         if event == "reauthorizationRequired":
             self._renew_or_recreate(row, outcome)
@@ -226,10 +277,7 @@ class DirectorySubscriptions:
             self._forget(row.id)
             self._rows.delete(row.id)
             self._create(row.tenant_id, row.entra_tenant_id, row.resource, outcome)
-            return row.tenant_id  # what changed while it was gone is unknown
-        elif event == "missed":
-            return row.tenant_id
-        return None
+        return row.tenant_id if outcome.created else None  # what changed while none was there is unknown
 
     def _lookup(self, subscription_id: str) -> DirectorySubscription | None:
         with self._lock:

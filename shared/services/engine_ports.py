@@ -21,6 +21,7 @@ from shared.services.repositories import (
     DeviceImageStore,
     DueWorkStore,
     PolicyStore,
+    RefusedWorkStore,
     SiteStore,
 )
 
@@ -39,6 +40,7 @@ class EnginePorts:
     operations: CloudPcOperations  # what the admin's actions do to a Cloud PC's VM and devices
     licenses: LicenseAssignment
     due: DueWorkStore
+    refusals: RefusedWorkStore  # background work refused for want of a permission, for the admin to see
     events: EventPublisher
     clock: Callable[[], datetime]
     max_attempts: int = 3

@@ -78,7 +78,7 @@ def explain(
         user_principal_name=user.user_principal_name,
         display_name=user.display_name,
         winning_policy=_choice(winner) if winner else None,
-        reason=_reason(winner, standings, slots),
+        reason=f"{_reason(winner, standings, slots)}{_group_licensing(user)}",
         candidates=[
             PolicyCandidate(
                 **_choice(s).model_dump(by_alias=False),
@@ -88,7 +88,7 @@ def explain(
             )
             for s in standings
         ],
-        licenses=_licenses(slots),
+        licenses=_licenses(slots, user),
         cloud_pcs=[_held(c, user, winner, desired.get(_slot_of(c))) for c in held],
         expected=[_expected(slot, served_by, by_slot.get(slot, [])) for slot, served_by in desired.items()],
     )
@@ -117,11 +117,32 @@ def _plan_name(plan_id: str) -> str:
     return plan.display_name if plan else plan_id
 
 
-def _licenses(slots: list[Slot]) -> list[LicenseCount]:
+def _licenses(slots: list[Slot], user: DirectoryUser) -> list[LicenseCount]:
     counts: dict[str, int] = {}
     for slot in slots:
         counts[slot.service_plan_id] = counts.get(slot.service_plan_id, 0) + 1
-    return [LicenseCount(service_plan_id=p, service_plan_name=_plan_name(p), count=n) for p, n in counts.items()]
+    return [
+        LicenseCount(service_plan_id=p, service_plan_name=_plan_name(p), count=n,
+                     assigned_by_group_ids=user.groups_assigning(p))
+        for p, n in counts.items()
+    ]  # fmt: skip
+
+
+def _group_licensing(user: DirectoryUser) -> str:
+    """What groups do to the user's licenses (Entra group-based licensing, from licenseAssignmentStates)."""
+    said = []
+    for plan_id in dict.fromkeys(g.service_plan_id for g in user.group_licenses if g.error is None):
+        groups = ", ".join(user.groups_assigning(plan_id))
+        said.append(
+            f" The {_plan_name(plan_id)} license comes from group {groups} (group-based licensing): only the group's "
+            "license assignment can change or remove it."
+        )
+    for failed in (g for g in user.group_licenses if g.error is not None):
+        said.append(
+            f" Group {failed.group_id} assigns a {_plan_name(failed.service_plan_id)} license that Entra ID could not "
+            f"apply ({failed.error}), so the user does not hold it through that group."
+        )
+    return "".join(said)
 
 
 def _when(moment: datetime) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.cloud.ports import (
     CloudError,
     CloudPcOperations,
@@ -38,7 +39,7 @@ from shared.services.spot_pc_transitions import PROGRESS_ACTIONS
 
 log = logging.getLogger(__name__)
 BUILD_VM_SIZE = "Standard_D4s_v5"
-BUILD_DISK_GB = 64  # the marketplace images' size, which a Windows 365 custom image must not exceed
+BUILD_DISK_GB = 64  # the least a build VM's disk is; its source image's own size when that is larger
 GALLERY = "spotpc_images"  # one Compute Gallery per site resource group; each image set is a definition in it
 CUSTOMIZATION_WINDOW = timedelta(days=7)  # a build VM left waiting this long is removed: it bills meanwhile
 PHASE_TIMEOUT = timedelta(hours=2)  # replication of a global version alone takes about 20 minutes
@@ -204,7 +205,9 @@ def _build_vm(ports: ImageBuildPorts, image_set: ImageSet, version: ImageSetVers
         image_type, image_id = "custom", base.image_version_id
     return VmSpec(
         name=vm, nic_name=nic, computer_name=computer, placement=placement_of(site), vm_size=BUILD_VM_SIZE,
-        image_type=image_type, image_id=image_id, os_disk_size_gb=BUILD_DISK_GB, subnet_id=site.subnet_id,
+        image_type=image_type, image_id=image_id, subnet_id=site.subnet_id,
+        # a later version's base descends from the same marketplace image, so has its disk size too
+        os_disk_size_gb=os_disk_size_gb(image_set.source_image_id, BUILD_DISK_GB),
     )  # fmt: skip
 
 

@@ -10,19 +10,22 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from shared.cloud.ports import Progress
+from shared.cloud.ports import CloudError, Progress
 from shared.errors import PreconditionFailed
 from shared.models.cloud_pcs import CloudPc
 from shared.models.lifecycle import DueWork
 from shared.services import cloud_pc_transitions as machine
 from shared.services.engine_ports import EnginePorts
 from shared.services.provisioning_steps import join_spec, nic_name, placement_of, vm_name
+from shared.services.refused_work import watched
 from shared.services.timeline import save, timeline_event
 
 log = logging.getLogger(__name__)
 # a clean-up leaves the device of a Cloud PC in these states alone: a retry may be using its name again
 LIVE = frozenset({"pendingProvision", "provisioning", "provisioned", "provisionedWithWarnings", "inGracePeriod",
                   "resizing"})  # fmt: skip
+# a clean-up refused for want of a permission waits this long before it asks again, rather than at every sweep
+REFUSED_RETRY = timedelta(hours=1)
 
 
 def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list[str]]:
@@ -151,8 +154,8 @@ def clean_up(ports: EnginePorts, work: DueWork) -> Progress:
         placement = placement_of(build)
         for name in work.nic_names:
             nic = ports.compute.delete_nic(tenant, placement, name)
-            if not nic.done:
-                return nic
+            if not nic.done:  # a delete is asked again until the NIC is gone; no operation to keep
+                return Progress(done=False, retry_after_s=nic.retry_after_s)
     current = ports.cloud_pcs.find_cloud_pc(tenant, work.cloud_pc_id)
     device_in_use = current is not None and current.managed_device_name == work.device_name and current.status in LIVE
     if work.device_name and not device_in_use:  # a retry may be using the same device name again
@@ -160,7 +163,9 @@ def clean_up(ports: EnginePorts, work: DueWork) -> Progress:
         ports.devices.delete_device(tenant, work.device_name)
         if build is not None and build.domain_join_type == "hybridAzureADJoin":
             join = join_spec(build, work.device_name)
-            account = ports.devices.disable_computer_account(tenant, placement_of(build), join, build.subnet_id)
+            account = ports.devices.disable_computer_account(
+                tenant, placement_of(build), join, build.subnet_id, work.operation
+            )
             if not account.done:
                 return account
         ports.cloud_pcs.release_device_name(tenant, work.device_name)
@@ -187,10 +192,14 @@ def process_due(ports: EnginePorts, work: DueWork) -> None:
         ):
             deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
     else:
-        progress = clean_up(ports, work)
-        if not progress.done:  # due again once Azure has had the time it asked for
+        progress = watched(ports.refusals, work.tenant_id, "cleanUp", ports.clock, lambda: clean_up(ports, work))
+        if isinstance(progress, CloudError):  # refused for want of a permission: said once, tried again much later
+            lifecycle_event(ports, work.tenant_id, (work.cloud_pc_id, work.run, work.generation), "cleanUpRefused",
+                            outcome="failed", message=str(progress))  # fmt: skip
+            progress = Progress(done=False, retry_after_s=REFUSED_RETRY.total_seconds())
+        if not progress.done:  # due again once Azure has had the time it asked for, polling what is under way
             later = ports.clock() + timedelta(seconds=max(progress.retry_after_s, 1.0))
-            ports.due.upsert_due(work.model_copy(update={"due_date_time": later}))
+            ports.due.upsert_due(work.model_copy(update={"due_date_time": later, "operation": progress.operation}))
     ports.due.delete_due(work)
 
 

@@ -18,11 +18,13 @@ from shared.catalog.app_access import (
     custom_role_command,
 )
 from shared.cloud.ports import TenantAccess
+from shared.events import EventPublisher
 from shared.models.onboarding import BuiltInAlternative, OnboardingItem, OnboardingReport
+from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
 from shared.services.directory_subscriptions import DirectorySubscriptions
-from shared.services.repositories import ConnectionStore, SiteStore
+from shared.services.repositories import ConnectionStore, RefusedWorkStore, SiteStore
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class OnboardingPorts:
     graph_endpoint: str
     directory_subscriptions: DirectorySubscriptions | None = None
     connections: ConnectionStore | None = None  # their networks are checked too, where they are not their site's
+    refusals: RefusedWorkStore | None = None
+    events: EventPublisher | None = None  # a refused directory read is tried again once nothing is missing
 
 
 def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | None:
@@ -105,7 +109,19 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
         for check in scopes_of(ports.sites.list_all_sites(tenant.id), _connection_subnets(ports, tenant.id))
     ]  # fmt: skip
     consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
-    return plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id)
+    report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id)
+    if ports.refusals is not None:
+        refused = ports.refusals.list_refused(tenant.id)
+        if report.ready and ports.events is not None and any(item.work in RECONCILES for item in refused):
+            # every permission is there now: the admin's fix takes effect at once, not at the next drift reconcile,
+            # and what was refused is forgotten (the reconcile that follows reads everything again)
+            ports.events.publish_directory_event(tenant.id, full=True)
+            for item in refused:
+                if item.work in RECONCILES:
+                    ports.refusals.delete_refused(tenant.id, item.work)
+            refused = [item for item in refused if item.work not in RECONCILES]
+        report.refused_work = refused
+    return report
 
 
 def plan_onboarding(
@@ -151,7 +167,9 @@ def plan_onboarding(
             reason="; ".join(check.reasons), missing_actions=check.missing or [],
             fix=None if status != "missing" else (
                 f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with the "
-                f"command given with this report (customRoleCommand), then: az role assignment create --assignee "
+                "command given with this report (customRoleCommand; where the role exists already, run it as "
+                "`az role definition update` so that its assignable scopes take in this one), then: "
+                "az role assignment create --assignee "
                 f'{assignee} --role "{CUSTOM_ROLE_NAME}" --scope {check.scope} --condition "{condition}" '
                 '--condition-version "2.0" (the condition lets the app give only the roles it gives)'
             ),

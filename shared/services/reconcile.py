@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
-from shared.cloud.ports import DirectoryUser
+from shared.cloud.ports import CloudError, DirectoryUser
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
+from shared.models.refused_work import RefusedWorkKind
 from shared.services import cloud_pc_transitions as machine
 from shared.services import lifecycle
 from shared.services.engine_ports import EnginePorts
+from shared.services.refused_work import watched
 from shared.services.targeting import Slot, Winner, desired_slots, winning_policies
 
 CLOUD_PC_NAMESPACE = uuid.UUID("5b0f2a52-6c8e-4d57-9a53-0c6f3f0e9d11")
@@ -174,6 +176,18 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
     for cloud_pc in license_room(ports, tenant_id, [*waiting, *created]):
         outcome.to_provision.append({"cloudPcId": cloud_pc.id, "run": cloud_pc.run})
     return outcome
+
+
+def reconcile_watched(ports: EnginePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
+    """`reconcile_tenant`, with a refusal for want of a Graph permission kept for the admin rather than raised: the
+    message's retries cannot help, and the drift reconcile (or the admin's next onboarding check) comes back.
+
+    A hint about users alone reads other things (each user's memberships) than a full or group reconcile (the
+    groups' members), so each kind is kept apart: the success of one says nothing of the other."""
+    work: RefusedWorkKind = "userReconcile" if not (full or event.group_ids) else "directoryReconcile"
+    outcome = watched(ports.refusals, event.tenant_id, work, ports.clock,
+                      lambda: reconcile_tenant(ports, event, full=full))  # fmt: skip
+    return ReconcileOutcome(tenant_id=event.tenant_id) if isinstance(outcome, CloudError) else outcome
 
 
 def started(ports: EnginePorts, outcome: ReconcileOutcome) -> None:

@@ -16,6 +16,7 @@ from shared.models.image_sets import ImageSet, ImageSetVersion
 from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
+from shared.models.refused_work import RefusedWork, RefusedWorkKind
 from shared.models.sites import Site
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
@@ -277,6 +278,18 @@ class DueWorkStore(Protocol):
         ...
 
     def delete_due(self, work: DueWork) -> None: ...
+
+
+class RefusedWorkStore(Protocol):
+    """A tenant's background work refused for want of a permission, one row per kind of work."""
+
+    def find_refused(self, tenant_id: str, work: RefusedWorkKind) -> RefusedWork | None: ...
+
+    def list_refused(self, tenant_id: str) -> list[RefusedWork]: ...
+
+    def put_refused(self, item: RefusedWork) -> None: ...
+
+    def delete_refused(self, tenant_id: str, work: RefusedWorkKind) -> None: ...
 
 
 class TenantStore(Protocol):

@@ -11,6 +11,7 @@ import math
 from datetime import datetime
 
 from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
+from shared.catalog.regions import AVD_METADATA_REGIONS
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.image_sets import ImageSetVersion
 from shared.models.orchestrations import SpotGroupRun
@@ -63,11 +64,22 @@ def _version(
     return version
 
 
+def _check_metadata_region(region: str) -> None:
+    """The group's host pool, application group and workspace are made in its site's region, so that region must be
+    one where Azure Virtual Desktop keeps their metadata: refused here, before anything is deployed, rather than by
+    ARM (LocationNotAvailableForResourceType) once the deployment has started."""
+    if region.replace(" ", "").lower() not in AVD_METADATA_REGIONS:
+        raise _refused("regionNotSupported", f"Azure Virtual Desktop cannot keep a host pool in {region}, the site's "
+                       f"region; choose a site in one of {', '.join(sorted(AVD_METADATA_REGIONS))}.",
+                       "siteId")  # fmt: skip
+
+
 def plan(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
     """Every check a create makes, and what it would build: the group (not saved) and its review."""
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
         raise _refused("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
+    _check_metadata_region(site.region_name)
     version = _version(ports, tenant_id, data.image_set_id, data.image_version, data.user_type, site.region_name)
     members: list[str] = []
     for group_id in data.group_ids:

@@ -17,7 +17,7 @@ from shared.models.summary import (
     TenantSummary,
 )
 from shared.models.tenants import Tenant
-from shared.services.repositories import CloudPcStore, ConnectionStore, SpotGroupStore
+from shared.services.repositories import CloudPcStore, ConnectionStore, RefusedWorkStore, SpotGroupStore
 
 CLOUD_PC_STATUSES: tuple[str, ...] = get_args(CloudPcStatus)
 
@@ -27,6 +27,7 @@ class SummaryPorts:
     cloud_pcs: CloudPcStore
     connections: ConnectionStore
     spot_groups: SpotGroupStore
+    refusals: RefusedWorkStore
     clock: Callable[[], datetime]
 
 
@@ -59,5 +60,6 @@ def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
             total=sum(by_group_status.values()),
             not_ready=sum(n for status, n in by_group_status.items() if status != READY),
         ),
+        refused_work=ports.refusals.list_refused(tenant_id),
         as_of_date_time=as_of,
     )

@@ -21,13 +21,15 @@ AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WAIT_MS = 90_000  # the longest a test waits for work it watches (provisioning through the emulator)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    # a module's, not the session's: Playwright's sync API keeps an event loop running in the main thread while it
+    # lives, and a parallel worker runs other tiers' files (which call asyncio.run) after a browser file
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     launched = launch(playwright)
     yield launched

@@ -47,3 +47,21 @@ def test_an_admin_reads_what_a_customer_must_grant_and_sees_it_ready(portal: Any
     expect(checklist.locator(".badge", has_text="Missing")).to_have_count(0)
     tab.shot("ready")
     tab.assert_accessible("onboarding, ready")
+
+
+def test_work_refused_for_want_of_a_permission_shows_on_the_overview_and_the_onboarding_page(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    tenant = Tenant(owner_api, withhold=("User.Read.All",))  # its report tries to follow the users, and is refused
+    tab = portal("admin")
+    page = tab.page
+    tab.open("/")
+    row = page.get_by_role("table", name="Tenants").get_by_role("row").filter(has_text=tenant.display_name)
+    refused = row.get_by_role("link", name="1 work refused for want of a permission")
+    expect(refused).to_be_visible()
+    refused.click()
+    table = page.get_by_role("table", name="Work refused for want of a permission")
+    expect(table).to_contain_text("Following the directory's changes")
+    expect(table).to_contain_text("it needs the application permission User.Read.All")
+    tab.shot("work refused, and the permission it needs")
+    tab.assert_accessible("onboarding, work refused")

@@ -157,6 +157,28 @@ def test_resize_is_refused_while_every_target_license_is_held_and_goes_ahead_onc
     assert tenant.graph.license_units(BIG_PLAN)["consumedUnits"] == 2
 
 
+def test_resize_is_refused_naming_the_group_while_a_group_assigns_the_license(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    cloud_pc = one_cloud_pc(api, tenant)
+    licensing = tenant.group("w365-licensing", ["ann"])
+    tenant.graph.assign_group_licenses(licensing, PLAN)  # Ann now has PLAN directly and through the group
+    before = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()
+    refused = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": BIG_PLAN})
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["target"]) == ("licenseAssignedByGroup", "targetServicePlanId")
+    assert f"'w365-licensing' ({licensing})" in error["message"] and "group's licenses" in error["message"]
+    after = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()
+    assert (after["status"], after["servicePlanId"], after["etag"]) == ("provisioned", PLAN, before["etag"])
+    assert tenant.graph.licensed_plans(tenant.uid("ann")) == [PLAN]
+
+    tenant.graph.remove_group_licenses(licensing, PLAN)  # the admin takes the license off the group
+    resizing = act(api, tenant, cloud_pc, "resize", {"targetServicePlanId": BIG_PLAN})
+    assert resizing.status_code == 202, resizing.text
+    assert status_becomes(api, tenant, cloud_pc["id"], "provisioned")["servicePlanId"] == BIG_PLAN
+    assert tenant.graph.licensed_plans(tenant.uid("ann")) == [BIG_PLAN]
+
+
 def test_troubleshoot_records_its_checks(api: ApiClient) -> None:
     tenant = Tenant(api)
     cloud_pc = one_cloud_pc(api, tenant)

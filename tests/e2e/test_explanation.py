@@ -65,6 +65,21 @@ def test_the_earlier_assigned_policy_wins_and_the_explanation_says_why(api: ApiC
     assert "No provisioning policy applies" in outsider["reason"]
 
 
+def test_the_explanation_says_which_licenses_a_group_assigns_and_which_it_could_not(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    big = "w365-enterprise-4vcpu-16gb-128gb"
+    ann = tenant.user("ann", [])
+    licensing = tenant.group("w365-licensing", ["ann"])
+    tenant.graph.set_enabled_units(big, 0)
+    tenant.graph.assign_group_licenses(licensing, PLAN, big)  # no unit of `big` to give: Entra records an error
+    body = explanation(api, tenant, ann)
+    assert [(lic["servicePlanId"], lic["count"], lic["assignedByGroupIds"]) for lic in body["licenses"]] == [
+        (PLAN, 1, [licensing])
+    ]
+    assert f"license comes from group {licensing} (group-based licensing)" in body["reason"]
+    assert f"Group {licensing} assigns a" in body["reason"] and "(CountViolation)" in body["reason"]
+
+
 def test_an_unknown_user_or_tenant_is_not_found(api: ApiClient) -> None:
     tenant = Tenant(api)
     for user_id in (str(uuid.uuid4()), "not-a-user-id"):

@@ -11,6 +11,7 @@ from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 SOURCE = "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"
+CLOUD_PC_SOURCE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc"
 UNDER_WAY = ("building", "capturing", "replicating")
 
 
@@ -159,12 +160,21 @@ def test_a_site_with_an_image_set_is_not_deleted(api: ApiClient) -> None:
 
 def test_a_ready_version_is_imported_as_a_windows_365_custom_image(api: ApiClient) -> None:
     tenant = Tenant(api)
-    image_set = new_set(api, tenant)
+    image_set = new_set(api, tenant, sourceImageId=CLOUD_PC_SOURCE)  # Windows 365's own image: a 64 GB disk
     version = settled(api, tenant, image_set["id"], "0.0.0")
     assert version["status"] == "ready", version
     body = tenant.image_body(sourceImageResourceId=version["imageVersionId"])
     imported = tenant.settled_image(api.created(f"{tenant.path}/deviceImages", body)["id"])
     assert imported["status"] == "ready", (imported["errorCode"], imported["statusDetails"])
+
+
+def test_a_version_built_on_a_larger_disk_than_windows_365_takes_is_refused_naming_the_limit(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    image_set = new_set(api, tenant)  # a multi-session image's disk is larger than 64 GB, and so is its build's
+    version = settled(api, tenant, image_set["id"], "0.0.0")
+    body = tenant.image_body(sourceImageResourceId=version["imageVersionId"])
+    imported = tenant.settled_image(api.created(f"{tenant.path}/deviceImages", body)["id"])
+    assert (imported["status"], imported["errorCode"]) == ("failed", "sourceImageSizeExceedsLimitation"), imported
 
 
 def test_deleting_a_version_then_the_set_removes_them_from_the_gallery(api: ApiClient) -> None:

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from azure_emulator.launcher import APP_CLIENT_ID
 from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PERMISSIONS, actions_at
-from tests.e2e.test_lifecycle import one_cloud_pc
+from tests.e2e.test_lifecycle import one_cloud_pc, status_becomes
 from tests.e2e.test_provisioning import BIG_PLAN, PLAN
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.factories import site_body
-from tests.utils.wizard import NETWORK_RG, Tenant
+from tests.utils.wizard import CLOUD_PC_RG, NETWORK_RG, Tenant
+
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"  # the built-in Reader role's id
 
 
 def report(api: ApiClient, tenant: Tenant) -> dict[str, Any]:
@@ -156,3 +160,122 @@ def test_a_permission_consented_after_the_apps_first_token_works_at_once(api: Ap
     found = api.get(f"{tenant.path}/directoryGroups?search=fin")
     assert found.status_code == 200, found.text
     assert [group["displayName"] for group in found.json()["value"]] == ["Finance"]
+
+
+def refused_work(api: ApiClient, tenant: Tenant, work: str) -> dict[str, Any]:
+    """The tenant's background work of this kind, refused for want of a permission, as its summary shows it."""
+
+    def shown() -> dict[str, Any]:
+        found = {item["work"]: item for item in api.get(f"{tenant.path}/summary").json()["refusedWork"]}
+        assert work in found, found
+        return found[work]
+
+    return eventually(shown, timeout_s=120)
+
+
+def test_without_user_read_all_the_directory_notifications_on_users_are_refused_naming_it(api: ApiClient) -> None:
+    # Directory.Read.All still reads the users; only following their changes needs User.Read.All itself
+    tenant = Tenant(api, withhold=("User.Read.All",))
+    found = report(api, tenant)
+    assert by_name(found)["User.Read.All"]["status"] == "missing"
+    refusal = refused_work(api, tenant, "directoryNotifications")
+    assert refusal["code"] == "Authorization_RequestDenied"
+    assert "changes of users: it needs the application permission User.Read.All" in refusal["message"]
+    assert "/api/tenants/{tenantId}/onboarding" in refusal["message"]
+    assert [item["work"] for item in found["refusedWork"]] == ["directoryNotifications"]
+    tenant.onboard()  # the admin grants it: the report subscribes again, and the refusal goes
+    assert api.get(f"{tenant.path}/summary").json()["refusedWork"] == []
+
+
+def test_without_group_read_all_the_directory_notifications_on_groups_are_refused_naming_it(api: ApiClient) -> None:
+    tenant = Tenant(api, withhold=("Group.Read.All",))
+    assert by_name(report(api, tenant))["Group.Read.All"]["status"] == "missing"
+    refusal = refused_work(api, tenant, "directoryNotifications")
+    assert "changes of groups: it needs the application permission Group.Read.All" in refusal["message"]
+    assert "changes of users" not in refusal["message"]  # users are still followed
+
+
+def test_without_directory_read_all_a_users_change_is_refused_naming_it_until_granted(api: ApiClient) -> None:
+    tenant = Tenant(api, withhold=("Directory.Read.All",))
+    assert by_name(report(api, tenant))["Directory.Read.All"]["status"] == "missing"
+    tenant.user("ada", [])
+    tenant.group("Finance", ["ada"])
+    tenant.assign(tenant.policy(), "Finance")
+    tenant.user("ada", [PLAN])  # a user hint: the app confirms ada's direct membership (memberOf)
+    refusal = refused_work(api, tenant, "userReconcile")  # a group's reconcile, which needs no memberOf, still works
+    assert "needs the application permission Directory.Read.All" in refusal["message"], refusal
+    assert "/api/tenants/{tenantId}/onboarding" in refusal["message"]
+    tenant.onboard()  # nothing is missing now: the report has the tenant reconciled at once, and forgets the refusal
+    assert api.get(f"{tenant.path}/summary").json()["refusedWork"] == []
+    tenant.user("ada", [PLAN, BIG_PLAN])  # and the next change of the user is followed
+
+    def provisioned() -> None:
+        found = sorted(c["servicePlanId"] for c in api.get(f"{tenant.path}/cloudPCs").json()["value"]
+                       if c["status"] == "provisioned")  # fmt: skip
+        assert found == sorted([PLAN, BIG_PLAN]), found
+
+    eventually(provisioned, timeout_s=120)
+
+
+def test_without_device_read_write_all_the_clean_up_is_refused_naming_it(api: ApiClient) -> None:
+    device = "Device.ReadWrite.All"
+    tenant = Tenant(api, withhold=(device,))
+    assert by_name(report(api, tenant))[device]["status"] == "missing"
+    cloud_pc = one_cloud_pc(api, tenant)
+    tenant.user("ann", [])  # license removed
+    status_becomes(api, tenant, cloud_pc["id"], "inGracePeriod")
+    assert api.post(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/endGracePeriod").status_code == 202
+    refusal = refused_work(api, tenant, "cleanUp")
+    assert f"needs the application permission {device}" in refusal["message"], refusal
+    timeline = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events").json()["value"]
+    [line] = [e for e in timeline if e["name"] == "cleanUpRefused"]
+    assert line["outcome"] == "failed" and device in line["message"]
+    assert tenant.resources()["entraDevices"] != []  # nothing was pretended: the device is still there
+
+
+@pytest.mark.parametrize(
+    ("where", "action"),
+    [
+        (NETWORK_RG, "Microsoft.Network/virtualNetworks/subnets/join/action"),
+        (CLOUD_PC_RG, "Microsoft.Network/networkInterfaces/write"),
+    ],
+)
+def test_a_role_removed_at_one_resource_group_fails_provisioning_naming_its_action(
+    api: ApiClient, where: str, action: str
+) -> None:
+    """The least-privileged set-up, one assignment per scope: Reader on the subscription (its reads), the custom role
+    on the site's group and on the network's. Each group's assignment removed fails the work that needs it there."""
+    tenant = Tenant(api)
+    subscription = f"/subscriptions/{tenant.arm.subscription_id}"
+    [broad] = tenant.arm.role_assignments_at(subscription)
+    principal = tenant.arm.service_principal(APP_CLIENT_ID)
+    role = tenant.arm.role_definition_id(CUSTOM_ROLE_NAME, subscription)
+    tenant.arm.ok("DELETE", broad["id"])
+    tenant.arm.assign(subscription, f"{subscription}/providers/Microsoft.Authorization/roleDefinitions/{READER}",
+                      principal)  # fmt: skip
+    for group in (NETWORK_RG, CLOUD_PC_RG):
+        tenant.arm.assign(f"{subscription}/resourceGroups/{group}", role, principal)
+    assert report(api, tenant)["ready"] is True  # each scope holds what it needs
+    connection = tenant.healthy_connection(connectionType="azureADJoin", adDomainName=None, adDomainUsername=None,
+                                           adDomainPassword=None, organizationalUnit=None)  # fmt: skip
+    policy = tenant.policy(domainJoinConfigurations=[
+        {"domainJoinType": "azureADJoin", "onPremisesConnectionId": connection["id"]}
+    ])  # fmt: skip
+    group = f"{subscription}/resourceGroups/{where}"
+    [removed] = [a for a in tenant.arm.role_assignments_at(group) if a["properties"]["scope"].lower() == group.lower()]
+    tenant.arm.ok("DELETE", removed["id"])
+
+    scope = by_name_scope(report(api, tenant))[group]
+    assert scope["status"] == "missing" and action in scope["missingActions"], scope
+    tenant.user("ada", [PLAN])
+    tenant.group("Finance", ["ada"])
+    tenant.assign(policy, "Finance")
+    [cloud_pc] = eventually(lambda: failed_cloud_pcs(api, tenant), timeout_s=120)
+    detail = cloud_pc["statusDetail"]
+    assert detail["code"] in ("AuthorizationFailed", "LinkedAuthorizationFailed"), detail
+    assert action in detail["message"], detail
+    assert "/api/tenants/{tenantId}/onboarding" in detail["message"]
+
+
+def by_name_scope(found: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["scope"]: item for item in found["items"] if item["kind"] == "azureRole"}

@@ -120,6 +120,21 @@ def test_a_user_added_later_is_provisioned_from_the_queue_message_alone(api: Api
     assert {tenant.name_of(c["userId"]) for c in settled_cloud_pcs(api, tenant, 3)} == {"ann", "bob", "cat"}
 
 
+def test_a_change_whose_notification_lags_is_provisioned_by_the_drift_reconcile(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.user("ann", [PLAN])
+    tenant.group("sales", ["ann"])
+    assign(api, tenant, tenant.policy(), "sales")
+    settled_cloud_pcs(api, tenant, 1)
+    tenant.controls.timer("graph.notificationLag", 4 * 3600)  # Graph's notification is hours late, or lost
+    tenant.user("bob", [PLAN])
+    tenant.group("sales", ["ann", "bob"])
+    base = api.base_url.removesuffix("/api")
+    assert api.session.post(f"{base}/admin/functions/driftReconcile", json={"input": ""}, timeout=60).status_code == 202
+    after = settled_cloud_pcs(api, tenant, 2)  # the app's own recovery: nothing came from Graph
+    assert {tenant.name_of(c["userId"]) for c in after} == {"ann", "bob"}
+
+
 def test_duplicate_messages_and_a_drift_reconcile_create_nothing_new(api: ApiClient, app_host: Any) -> None:
     tenant = Tenant(api)
     for user in ("ann", "bob"):

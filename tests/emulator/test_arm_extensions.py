@@ -94,6 +94,20 @@ def test_entra_join_without_a_managed_identity_fails_the_extension(admin: ArmAdm
     assert found["properties"]["provisioningState"] == "Failed"
 
 
+def test_a_failing_extension_is_answered_creating_and_its_failure_shows_in_the_operation_and_instance_view(
+    admin: ArmAdmin, sdk: Sdk
+) -> None:
+    vm_id = vm(admin, sdk, identity=False)
+    reply = admin.call("PUT", f"{vm_id}/extensions/AADLoginForWindows", entra_join())
+    assert reply.status_code == 201 and reply.json()["properties"]["provisioningState"] == "Creating"
+    status = admin.session.get(reply.headers["Azure-AsyncOperation"], timeout=30).json()
+    assert status["status"] == "Failed" and status["error"]["code"] == "VMExtensionProvisioningError"
+    assert "system-assigned managed identity" in status["error"]["message"]
+    found = sdk.compute.virtual_machine_extensions.get("rg", "vm1", "AADLoginForWindows", expand="instanceView")
+    [shown] = found["properties"]["instanceView"]["statuses"]
+    assert shown["code"] == "ProvisioningState/failed/VMExtensionProvisioningError" and shown["level"] == "Error"
+
+
 def test_join_and_enrolment_faults_and_latency_apply_to_their_halves(
     azure_emulator: EmulatorProcess, admin: ArmAdmin, sdk: Sdk
 ) -> None:

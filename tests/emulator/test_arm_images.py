@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError
@@ -144,3 +145,87 @@ def test_arm_state_survives_a_restart(tmp_path: Path, monkeypatch: pytest.Monkey
         assert again.call("GET", image).status_code == 200
     finally:
         emulator.stop()
+
+
+# --- Marketplace images: which exist, their generation and OS disk (azure_emulator/arm/marketplace.py) ---------------
+
+
+def test_every_catalogue_image_is_a_marketplace_image_the_emulator_knows_with_the_same_disk() -> None:
+    from azure_emulator.arm import marketplace
+    from shared.catalog.gallery_images import GALLERY_IMAGES
+    from shared.catalog.marketplace_images import IMAGE_OS_DISK_GB, MARKETPLACE_IMAGES
+
+    ids = [image.id for image in MARKETPLACE_IMAGES] + [image.id for image in GALLERY_IMAGES]
+    for image_id in ids:
+        known = marketplace.find(*image_id.split("_", 2))
+        assert known is not None, f"{image_id} is not a marketplace image"
+        assert IMAGE_OS_DISK_GB[image_id] == known.disk_gb, image_id
+    for image in MARKETPLACE_IMAGES:  # the app's VMs are Trusted Launch: Generation 2 images only
+        assert marketplace.find(image.publisher, image.offer, image.sku).hyper_v_generation == "V2", image.id  # type: ignore[union-attr]
+
+
+def _vm(
+    nic_id: str, image: dict[str, str], size: str = "Standard_D2s_v5", disk_gb: int | None = None
+) -> dict[str, Any]:
+    os_disk: dict[str, Any] = {"createOption": "FromImage"}
+    if disk_gb:
+        os_disk["diskSizeGB"] = disk_gb
+    return {"location": "westeurope", "properties": {
+        "hardwareProfile": {"vmSize": size}, "storageProfile": {"imageReference": image, "osDisk": os_disk},
+        "osProfile": {"computerName": "img-vm", "adminUsername": "opsadmin", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
+        "networkProfile": {"networkInterfaces": [{"id": nic_id}]},
+    }}  # fmt: skip
+
+
+def _nic(admin: ArmAdmin, name: str) -> str:
+    subnet = admin.virtual_network("rg", "vnet")
+    body = {
+        "location": "westeurope",
+        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]},
+    }
+    return str(admin.ok("PUT", admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", name), body)["id"])
+
+
+def test_an_unknown_marketplace_image_is_not_found(admin: ArmAdmin) -> None:
+    typo = {
+        "publisher": "microsoftwindowsdesktop",
+        "offer": "windows-11",
+        "sku": "win11-24h2-entt",
+        "version": "latest",
+    }
+    reply = admin.call("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm1"),
+                       _vm(_nic(admin, "nic1"), typo))  # fmt: skip
+    assert reply.status_code == 404, reply.text
+    assert reply.json()["error"]["code"] == "PlatformImageNotFound"
+    assert reply.json()["error"]["target"] == "imageReference"
+
+
+def test_an_os_disk_smaller_than_its_image_is_refused(admin: ArmAdmin) -> None:
+    avd = {"publisher": "microsoftwindowsdesktop", "offer": "windows-11", "sku": "win11-24h2-avd", "version": "latest"}
+    vm_id = admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm1")
+    small = admin.call("PUT", vm_id, _vm(_nic(admin, "nic1"), avd, disk_gb=64))
+    assert small.status_code == 409, small.text
+    assert small.json()["error"]["code"] == "OperationNotAllowed"
+    assert small.json()["error"]["target"] == "osDisk.diskSizeGB" and "127 GB" in small.json()["error"]["message"]
+    cpc = {"publisher": "microsoftwindowsdesktop", "offer": "windows-ent-cpc", "sku": "win11-24h2-ent-cpc"}
+    made = admin.ok("PUT", vm_id, _vm(_nic(admin, "nic2"), cpc, disk_gb=64))  # Windows 365's 64 GB image
+    assert made["properties"]["storageProfile"]["osDisk"]["diskSizeGB"] == 64
+    unsized = admin.ok("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm2"),
+                       _vm(_nic(admin, "nic3"), avd))  # fmt: skip
+    assert unsized["properties"]["storageProfile"]["osDisk"]["diskSizeGB"] == 127, "no size: the image's"
+
+
+def test_a_size_boots_only_the_hyper_v_generations_it_lists(admin: ArmAdmin, sdk: Sdk) -> None:
+    skus = {s["name"]: s for s in sdk.compute.resource_skus.list(filter="location eq 'westeurope'")}
+    generations = {c["name"]: c["value"] for c in skus["Standard_D2_v2"]["capabilities"]}["HyperVGenerations"]
+    assert generations == "V1"
+    gen2 = {"publisher": "microsoftwindowsserver", "offer": "windowsserver", "sku": "2022-datacenter-g2"}
+    gen1 = {"publisher": "microsoftwindowsserver", "offer": "windowsserver", "sku": "2022-datacenter"}
+    vm_id = admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm1")
+    refused = admin.call("PUT", vm_id, _vm(_nic(admin, "nic1"), gen2, "Standard_D2_v2"))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "BadRequest"
+    assert "cannot boot Hypervisor Generation '2'" in refused.json()["error"]["message"]
+    refused = admin.call("PUT", vm_id, _vm(_nic(admin, "nic2"), gen1, "Standard_D2s_v6"))
+    assert refused.status_code == 400 and "Generation '1'" in refused.json()["error"]["message"]
+    made = admin.ok("PUT", vm_id, _vm(_nic(admin, "nic3"), gen1, "Standard_D2_v2"))
+    assert made["properties"]["provisioningState"] == "Succeeded"

@@ -44,11 +44,11 @@ def build(admin: ArmAdmin, rg: str) -> dict[str, str]:
     subnet = admin.virtual_network(rg, "vnet")
     vm = admin.virtual_machine(rg, "vm", subnet)
     gallery = admin.ok("PUT", admin.resource_id(rg, "Microsoft.Compute", "galleries", "gal"), {"location": REGION})
-    pool = admin.ok("PUT", admin.resource_id(rg, AVD, "hostPools", "hp"), {"location": REGION, "properties": {
+    pool = admin.ok("PUT", admin.resource_id(rg, AVD, "hostPools", "hp1"), {"location": REGION, "properties": {
         "hostPoolType": "Pooled", "loadBalancerType": "BreadthFirst", "preferredAppGroupType": "Desktop"}})  # fmt: skip
     group = admin.ok("PUT", admin.resource_id(rg, AVD, "applicationGroups", "dag"), {"location": REGION, "properties": {
         "applicationGroupType": "Desktop", "hostPoolArmPath": pool["id"]}})  # fmt: skip
-    workspace = admin.ok("PUT", admin.resource_id(rg, AVD, "workspaces", "ws"), {"location": REGION, "properties": {
+    workspace = admin.ok("PUT", admin.resource_id(rg, AVD, "workspaces", "ws1"), {"location": REGION, "properties": {
         "applicationGroupReferences": [group["id"]]}})  # fmt: skip
     return {
         "Microsoft.Compute/virtualMachines": vm["id"],

@@ -56,25 +56,32 @@ def test_nics_take_addresses_from_the_subnet_and_show_in_its_ip_configurations(a
     assert full.value.error is not None and full.value.error.code == "SubnetIsFull"
 
 
-def test_a_nic_in_use_cannot_be_deleted_and_a_free_one_gives_its_address_back(admin: ArmAdmin, sdk: Sdk) -> None:
-    subnet_id = admin.virtual_network("rg", "vnet")
-    nic = sdk.network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet_id)).result()
+def probe_vm(nic_id: str, computer_name: str = "probe1") -> dict[str, object]:
     image = {
         "publisher": "MicrosoftWindowsServer",
         "offer": "WindowsServer",
         "sku": "2022-datacenter-azure-edition",
         "version": "latest",
     }
-    vm = {
+    return {
         "location": REGION,
         "properties": {
             "hardwareProfile": {"vmSize": "Standard_B2s"},
             "storageProfile": {"imageReference": image},
-            "osProfile": {"computerName": "probe1", "adminUsername": "probe", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
-            "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+            "osProfile": {"computerName": computer_name, "adminUsername": "probe",
+                          "adminPassword": "Pa55w0rd!Pa55w0rd!"},
+            "networkProfile": {"networkInterfaces": [{"id": nic_id}]},
         },
-    }
-    sdk.compute.virtual_machines.begin_create_or_update("rg", "vm1", vm).result()
+    }  # fmt: skip
+
+
+def test_a_nic_in_use_cannot_be_deleted_and_a_free_one_gives_its_address_back(
+    azure_emulator: EmulatorProcess, admin: ArmAdmin, sdk: Sdk
+) -> None:
+    Controls(azure_emulator, admin.tenant_id).timer("nicReservation", 0)  # the reservation has its own test
+    subnet_id = admin.virtual_network("rg", "vnet")
+    nic = sdk.network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet_id)).result()
+    sdk.compute.virtual_machines.begin_create_or_update("rg", "vm1", probe_vm(nic["id"])).result()
     with pytest.raises(HttpResponseError) as in_use:
         sdk.network.network_interfaces.begin_delete("rg", "nic1").result()
     assert in_use.value.status_code == 400
@@ -87,6 +94,33 @@ def test_a_nic_in_use_cannot_be_deleted_and_a_free_one_gives_its_address_back(ad
     assert again["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"] == "10.0.1.4"
 
 
+def test_a_nic_stays_reserved_for_its_deleted_or_refused_vm_until_the_reservation_ends(
+    azure_emulator: EmulatorProcess, admin: ArmAdmin, sdk: Sdk
+) -> None:
+    controls = Controls(azure_emulator, admin.tenant_id)
+    controls.timer("nicReservation", 3600)  # longer than any test: the refusal cannot end by itself meanwhile
+    subnet_id = admin.virtual_network("rg", "vnet")
+    nic = sdk.network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet_id)).result()
+    sdk.compute.virtual_machines.begin_create_or_update("rg", "vm1", probe_vm(nic["id"])).result()
+    sdk.compute.virtual_machines.begin_delete("rg", "vm1").result()  # deleteOption Detach: the NIC stays
+    deleting = admin.call("DELETE", nic["id"])
+    assert deleting.status_code == 400 and deleting.json()["error"]["code"] == "NicReservedForAnotherVm"
+    other = admin.call("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm2"),
+                       probe_vm(nic["id"], "probe2"))  # fmt: skip
+    assert other.status_code == 400 and other.json()["error"]["code"] == "NicReservedForAnotherVm"
+    # a create refused once its NIC was taken in (here by the vCPU quota) reserves the NIC too
+    spare = sdk.network.network_interfaces.begin_create_or_update("rg", "nic2", nic_body(subnet_id)).result()
+    admin.quota(REGION, "standardBSFamily", 0)
+    refused = admin.call("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm3"),
+                         probe_vm(spare["id"], "probe3"))  # fmt: skip
+    assert refused.status_code == 409, refused.text
+    assert admin.call("DELETE", spare["id"]).json()["error"]["code"] == "NicReservedForAnotherVm"
+    controls.timer("nicReservation", 0)  # the reservation over
+    sdk.network.network_interfaces.begin_delete("rg", "nic1").result()
+    sdk.network.network_interfaces.begin_delete("rg", "nic2").result()
+    assert admin.nics("rg") == []
+
+
 def test_a_nic_needs_an_existing_subnet_in_its_region(admin: ArmAdmin, sdk: Sdk) -> None:
     subnet_id = admin.virtual_network("rg", "vnet")
     with pytest.raises(HttpResponseError) as elsewhere:
@@ -95,6 +129,18 @@ def test_a_nic_needs_an_existing_subnet_in_its_region(admin: ArmAdmin, sdk: Sdk)
     with pytest.raises(HttpResponseError) as missing:
         sdk.network.network_interfaces.begin_create_or_update("rg", "nic1", nic_body(subnet_id + "x")).result()
     assert missing.value.error is not None and missing.value.error.code == "InvalidResourceReference"
+
+
+def test_a_nic_joins_no_subnet_of_another_subscription(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> None:
+    other = ArmAdmin(azure_emulator, admin.tenant_id)  # the same admin, in a second subscription of the tenant
+    foreign_subnet = other.virtual_network("rg", "vnet")
+    admin.resource_group("rg")
+    nic_id = admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", "nic1")
+    refused = admin.call("PUT", nic_id, nic_body(foreign_subnet))
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "InvalidResourceReference"
+    assert admin.call("GET", nic_id).status_code == 404
+    own_nic = other.resource_id("rg", "Microsoft.Network", "networkInterfaces", "nic1")
+    assert other.call("PUT", own_nic, nic_body(foreign_subnet)).status_code == 201, "its own subscription's NIC joins"
 
 
 def test_nic_create_and_delete_can_be_slow_and_polled(

@@ -88,3 +88,30 @@ def test_an_injected_429_says_when_to_come_back(azure_emulator: EmulatorProcess,
         throttled = admin.call("GET", url)
         assert throttled.status_code == 429 and throttled.headers["Retry-After"] == expected
     assert admin.call("GET", url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        (lambda body: body["properties"]["osProfile"].update(adminPassword="Zq9!" + "c3D4" * 4), "adminPassword"),
+        (lambda body: body["properties"]["osProfile"].update(computerName="CPC-OTHER-02"), "osProfile.computerName"),
+        (lambda body: body["properties"]["osProfile"].update(adminUsername="otheradmin"), "osProfile.adminUsername"),
+        (lambda body: body["properties"]["storageProfile"]["osDisk"].update(createOption="Attach"),
+         "storageProfile.osDisk.createOption"),
+    ],
+)  # fmt: skip
+def test_a_second_put_may_not_change_what_is_fixed_once_the_vm_exists(
+    admin: ArmAdmin, sdk: Sdk, change: Any, refused: str
+) -> None:
+    vm = make_vm(admin, sdk)
+    nic_id = vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"]
+    same = admin.call("PUT", vm["id"], vm_body(nic_id))
+    assert same.status_code == 200, "the same body again (its password included) is no change"
+    body = vm_body(nic_id)
+    change(body)
+    reply = admin.call("PUT", vm["id"], body)
+    assert reply.status_code == 409, reply.text
+    assert reply.json()["error"]["code"] == "PropertyChangeNotAllowed"
+    assert reply.json()["error"]["target"] == refused
+    kept = sdk.compute.virtual_machines.get("rg", "vm1")["properties"]["osProfile"]
+    assert kept["computerName"] == "CPC-TEST-01" and kept["adminUsername"] == "cpcadmin"

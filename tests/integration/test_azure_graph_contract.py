@@ -18,13 +18,13 @@ from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients, GraphError
 from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
-from shared.cloud.ports import CloudError
+from shared.cloud.ports import CloudError, DirectoryGroup, GroupLicense
 from shared.settings import Settings
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.inprocess_emulator import LocalEmulator, inprocess_emulator
 from tests.utils.onboarding import grant_app
 
-PLAN, OTHER_PLAN = SERVICE_PLANS[0].id, SERVICE_PLANS[3].id
+PLAN, OTHER_PLAN, BIG_PLAN = SERVICE_PLANS[0].id, SERVICE_PLANS[3].id, SERVICE_PLANS[5].id
 SUITE_SKU = next(s.sku_id for s in SKUS if s.part_number == "SPE_E3")  # Microsoft 365 E3: no Cloud PC
 TENANT = "app-tenant"
 
@@ -83,8 +83,27 @@ def test_get_users_maps_windows_365_skus_to_service_plans(
     assert found[licensed].user_principal_name.endswith(".onmicrosoft.example")
     sent = [e for e in request_log(local, "listUsers") if licensed in e["query"].get("$filter", "")][-1]
     assert sent["path"] == "/graph/v1.0/users"
-    assert sent["query"]["$select"] == "id,userPrincipalName,displayName,assignedLicenses"
+    assert sent["query"]["$select"] == "id,userPrincipalName,displayName,assignedLicenses,licenseAssignmentStates"
     assert sent["query"]["$filter"] == f"id in ('{licensed}','{suite_only}','{missing}')"
+    assert found[licensed].group_licenses == ()
+
+
+def test_get_users_tells_licenses_groups_assign_and_a_group_is_named_by_id(clients: GraphClients, admin: GraphAdmin):
+    group, ann = admin.create_group("w365-users"), admin.create_user()
+    admin.add_member(group, ann)
+    admin.assign_group_licenses(group, OTHER_PLAN)
+    admin.assign_licenses(ann, PLAN, OTHER_PLAN)  # OTHER_PLAN directly as well: one license still
+    admin.set_enabled_units(BIG_PLAN, 0)
+    admin.assign_group_licenses(group, BIG_PLAN)  # no unit to give: Entra records the failure on the user
+    directory = GraphDirectory(clients)
+    user = directory.get_users(TENANT, [ann])[ann]
+    assert user.licenses == tuple(sorted([PLAN, OTHER_PLAN]))
+    assert set(user.group_licenses) == {GroupLicense(OTHER_PLAN, group), GroupLicense(BIG_PLAN, group, "Error",
+                                                                                       "CountViolation")}  # fmt: skip
+    assert user.groups_assigning(OTHER_PLAN) == [group]
+    assert user.groups_assigning(PLAN) == user.groups_assigning(BIG_PLAN) == []
+    assert directory.get_group(TENANT, group) == DirectoryGroup(group, "w365-users")
+    assert directory.get_group(TENANT, str(uuid.uuid4())) is None
 
 
 def test_many_users_are_read_in_batches_of_filtered_lists(
@@ -241,4 +260,18 @@ def test_find_groups_does_not_wait_out_long_throttling(clients: GraphClients, lo
     requests.put(f"{local.base_url}/emulator/faults/listGroups", json=throttled, timeout=10).raise_for_status()
     with pytest.raises(GraphError) as failed:
         GraphDirectory(clients).find_groups(TENANT, "fin", 25)
+    assert (failed.value.code, failed.value.status, failed.value.retry_after_s) == ("TooManyRequests", 429, 60)
+
+
+def test_a_batched_read_throttled_for_long_says_so_with_graphs_retry_after(
+    clients: GraphClients, admin: GraphAdmin, local: LocalEmulator, entra: str
+):
+    """A batch answer's headers are a JSON object whose names Graph spells in lower case (`retry-after`): the wait
+    is read whatever the case, so a long one surfaces at once instead of being slept out as a guess."""
+    ids = [str(uuid.uuid4()) for _ in range(16)]  # two filtered lists: one batch
+    throttled: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests", "retryAfter": 60,
+                                 "tenantId": entra}  # fmt: skip
+    requests.put(f"{local.base_url}/emulator/faults/listUsers", json=throttled, timeout=10).raise_for_status()
+    with pytest.raises(GraphError) as failed:
+        GraphDirectory(clients).get_users(TENANT, ids)
     assert (failed.value.code, failed.value.status, failed.value.retry_after_s) == ("TooManyRequests", 429, 60)

@@ -140,7 +140,7 @@ def test_a_generalized_build_vm_is_captured_into_a_version_replicated_to_each_re
     [version] = cloud.versions()
     props = version["properties"]
     assert props["provisioningState"] == "Succeeded" and version["location"] == REGION
-    assert props["storageProfile"]["source"]["id"] == source
+    assert props["storageProfile"]["source"] == {"virtualMachineId": source}  # GalleryRP's form for a VM source
     regions = props["publishingProfile"]["targetRegions"]
     assert [(r["name"], r["regionalReplicaCount"]) for r in regions] == [(REGION, 1), (REPLICA, 1)]
     assert images.create_image_version(APP_TENANT, image, "1.0.0", source, [REGION, REPLICA]) == done

@@ -1,8 +1,10 @@
 """Graph change notifications end to end: the app subscribes in the emulator (which does Graph's handshake against
-the app's webhook), directory changes arrive as queue hints, lifecycle events renew or reconcile, a timer renews."""
+the app's webhook), directory changes arrive as queue hints, lifecycle events are queued and then renew, a timer
+renews, and a notification Graph never delivers is made up for by the drift reconcile."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,10 +22,11 @@ from shared.catalog.service_plans import SERVICE_PLANS
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
+from shared.models.directory_subscriptions import DirectorySubscription
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services import tenants as tenant_service
 from shared.services.admin_ports import AdminPorts
-from shared.services.directory_subscriptions import DirectorySubscriptions
+from shared.services.directory_subscriptions import DirectorySubscriptions, digest
 from shared.settings import Settings
 from shared.storage.account import table_storage
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
@@ -35,7 +38,7 @@ from tests.utils.function_server import serve_functions
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.inprocess_emulator import LocalEmulator, inprocess_emulator
 from tests.utils.onboarding import grant_app
-from triggers import http_directory_notifications
+from triggers import directory_events, http_directory_notifications
 from triggers.http_api import Api, Operation
 from triggers.http_gate import OpenPassage
 from triggers.http_request import ApiRequest
@@ -61,8 +64,20 @@ class RecordingPublisher:
 
 
 @dataclass
+class RecordingLifecycleQueue:
+    """The directory-subscriptions queue, remembering what the webhook queued."""
+
+    sent: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def enqueue_lifecycle(self, tenant_id: str, subscription_id: str, lifecycle_event: str) -> None:
+        self.sent.append((tenant_id, subscription_id, lifecycle_event))
+
+
+@dataclass
 class App:
     client: FunctionClient
+    function: Callable[[str], Any]  # a function of the app (a queue or timer trigger), by name
+    lifecycle: RecordingLifecycleQueue
     url: str
     subscriptions: DirectorySubscriptions
     rows: DirectorySubscriptionRepository
@@ -110,18 +125,29 @@ def app(local: LocalEmulator, storage_connection_string: str) -> Iterator[App]:
     storage = table_storage(storage_connection_string, unique_table_prefix())
     rows, tenants, events = DirectorySubscriptionRepository(storage), TenantRepository(storage), RecordingPublisher()
     offset = [timedelta(0)]
+    lifecycle = RecordingLifecycleQueue()
     with serve_functions() as server:
         url = f"{server.url}/api/directoryNotifications"
         subscriptions = DirectorySubscriptions(
-            GraphSubscriptionsApi(graph), rows, url, clock=lambda: datetime.now(UTC) + offset[0]
-        )
-        functions = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
-        functions.register_functions(
-            http_directory_notifications.blueprint(Api(AnonymousOnly()), settings, subscriptions, tenants, events)
-        )
-        server.client = FunctionClient(functions)
+            GraphSubscriptionsApi(graph), rows, url, clock=lambda: datetime.now(UTC) + offset[0],
+            lifecycle_queue=lifecycle,
+        )  # fmt: skip
+
+        def build() -> df.DFApp:
+            functions = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+            functions.register_functions(
+                http_directory_notifications.blueprint(Api(AnonymousOnly()), settings, subscriptions, tenants, events)
+            )
+            functions.register_functions(directory_events.blueprint(settings, cast(Any, None), tenants, events))
+            return functions
+
+        def function(name: str) -> Any:
+            (found,) = [f.get_user_function() for f in build().get_functions() if f.get_function_name() == name]
+            return found
+
+        server.client = FunctionClient(build())
         unique = UniqueValues(storage, lambda: datetime.now(UTC))
-        yield App(server.client, url, subscriptions, rows, tenants, events, links, offset, unique)
+        yield App(server.client, function, lifecycle, url, subscriptions, rows, tenants, events, links, offset, unique)
     graph.close()
     credentials.close()
 
@@ -217,33 +243,69 @@ def test_the_timer_renews_before_expiry_and_recreates_what_graph_dropped(app: Ap
     after = {s["id"]: s["expirationDateTime"] for s in emulated_subscriptions(local, entra)}
     assert set(after) == set(before) and all(after[k] > before[k] for k in before)
     dropped = next(iter(before))
-    requests.post(
-        f"{local.base_url}/emulator/graph/lifecycle",
-        json={"tenantId": entra, "subscriptionId": dropped, "lifecycleEvent": "subscriptionRemoved"},
-        timeout=10,
-    ).raise_for_status()
-    wait_for(lambda: dropped not in {r.id for r in app.rows.list_for_tenant(tenant.id)})
-    assert len(emulated_subscriptions(local, entra)) == 2  # the app made a new one at once
+    ended = f"{local.base_url}/emulator/graph/subscriptions/{dropped}"
+    requests.delete(ended, params={"tenantId": entra}, timeout=10).raise_for_status()  # Graph says nothing of it
+    app.clock_offset[0] = timedelta(days=5, hours=12)  # the next renewal finds it gone and makes a new one
+    again = app.subscriptions.keep_alive([tenant])
+    assert (again.created, again.renewed) == (1, 1)
+    assert dropped not in {r.id for r in app.rows.list_for_tenant(tenant.id)}
+    assert len(emulated_subscriptions(local, entra)) == 2
     app.clock_offset[0] = timedelta(0)
     gone = app.subscriptions.keep_alive([])  # the tenant no longer exists: its subscriptions go
     assert gone.removed >= 2
     assert emulated_subscriptions(local, entra) == []
 
 
-def test_lifecycle_missed_queues_a_full_reconcile_and_reauthorization_renews(app: App, local: LocalEmulator):
+def test_reauthorization_is_queued_by_the_webhook_and_renewed_by_the_queue_trigger(app: App, local: LocalEmulator):
     tenant = app.link()
     entra = str(tenant.entra_tenant_id)
     app.subscriptions.tenant_linked(tenant)
     users = next(s for s in emulated_subscriptions(local, entra) if s["resource"] == "users")
-    missed = {"tenantId": entra, "subscriptionId": users["id"], "lifecycleEvent": "missed"}
-    sent = requests.post(f"{local.base_url}/emulator/graph/lifecycle", json=missed, timeout=10).json()
-    assert sent["value"][0]["status"] == 202
-    assert {"tenantId": tenant.id, "userIds": [], "groupIds": [], "full": True} in app.events.sent
     renewals = len(_log(local, "renewSubscription"))
     again = {"tenantId": entra, "subscriptionId": users["id"], "lifecycleEvent": "reauthorizationRequired"}
-    requests.post(f"{local.base_url}/emulator/graph/lifecycle", json=again, timeout=10).raise_for_status()
+    sent = requests.post(f"{local.base_url}/emulator/graph/lifecycle", json=again, timeout=10).json()
+    assert sent["value"] == [{"subscriptionId": users["id"], "status": 202}]
+    assert len(_log(local, "renewSubscription")) == renewals  # the webhook called no Graph API before answering
+    assert app.lifecycle.sent == [(tenant.id, users["id"], "reauthorizationRequired")]
+
+    act = app.function("directorySubscriptionLifecycle")
+    body = {"tenantId": tenant.id, "subscriptionId": users["id"], "lifecycleEvent": "reauthorizationRequired"}
+    act(func.QueueMessage(body=json.dumps(body).encode()), context=None)
     renewed = _log(local, "renewSubscription")[renewals:]
     assert [e["path"] for e in renewed] == [f"/graph/v1.0/subscriptions/{users['id']}"]
+    assert app.events.sent == []  # renewed in place: nothing was missed
+
+
+def test_a_notification_graph_never_delivers_is_made_up_for_by_the_drift_reconcile(app: App, local: LocalEmulator):
+    tenant = app.link()
+    entra = str(tenant.entra_tenant_id)
+    app.subscriptions.tenant_linked(tenant)
+    timer = f"{local.base_url}/emulator/timers/graph.notificationLag"
+    requests.put(timer, json={"seconds": 4 * 3600, "tenantId": entra}, timeout=10).raise_for_status()
+    try:
+        GraphAdmin(local.handle, entra).create_user()
+        wait_for(lambda: _deliveries(local, entra)["pending"] >= 1)
+        assert app.events.sent == []  # still on its way, as Graph's may be for hours (or never come)
+        app.function("driftReconcile")(cast(Any, None))
+        assert {"tenantId": tenant.id, "userIds": [], "groupIds": [], "full": True} in app.events.sent
+    finally:
+        requests.delete(timer, params={"tenantId": entra}, timeout=10).raise_for_status()
+
+
+def test_a_missed_event_is_harmless(app: App):
+    tenant = app.link()
+    row = app.rows.list_for_tenant(tenant.id)
+    assert row == []  # no subscription of its own needed: a made-up row with a known client state
+    subscription_id = str(uuid.uuid4())
+    app.rows.put(DirectorySubscription(
+        id=subscription_id, tenant_id=tenant.id, entra_tenant_id=str(tenant.entra_tenant_id), resource="users",
+        client_state_hash=digest("known"), expiration_date_time=datetime.now(UTC) + timedelta(days=1),
+        created_date_time=datetime.now(UTC),
+    ))  # fmt: skip
+    missed = {"value": [{"subscriptionId": subscription_id, "clientState": "known", "lifecycleEvent": "missed"}]}
+    assert app.client.post("/api/directoryNotifications/lifecycle", missed).status == 202
+    assert app.events.sent == [{"tenantId": tenant.id, "userIds": [], "groupIds": [], "full": True}]
+    assert app.lifecycle.sent == []
 
 
 def test_creating_updating_and_deleting_a_tenant_follows_its_entra_link(app: App, local: LocalEmulator):
@@ -290,6 +352,11 @@ class _NoSites:
 
 def _patch(**fields: Any) -> TenantUpdate:
     return TenantUpdate.model_validate(fields)
+
+
+def _deliveries(local: LocalEmulator, entra: str) -> dict[str, int]:
+    reply = requests.get(f"{local.base_url}/emulator/graph/deliveries", params={"tenantId": entra}, timeout=10)
+    return dict(reply.json())
 
 
 def _log(local: LocalEmulator, operation: str) -> list[dict[str, Any]]:

@@ -95,6 +95,41 @@ def test_resize_refusals_and_a_failure_that_returns_to_the_old_plan() -> None:
     assert back.status_detail is not None and back.status_detail.code == "resizeFailed"
 
 
+def test_a_resize_is_refused_while_a_group_assigns_the_license_and_names_the_group() -> None:
+    ports, fakes, row = arranged()
+    fakes.directory.add_group(TENANT, "g-w365", "ann", display_name="Windows 365 users")
+    fakes.directory.inherit_license(TENANT, "ann", PLAN, "g-w365")  # held directly and through the group
+    before = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id)
+    with pytest.raises(Conflict) as refused:
+        cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1", target_service_plan_id=BIG_PLAN)
+    assert (refused.value.code, refused.value.target) == ("licenseAssignedByGroup", "targetServicePlanId")
+    assert "'Windows 365 users' (g-w365)" in refused.value.message and "group's licenses" in refused.value.message
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, row.id).etag == before.etag  # nothing changed
+    assert fakes.directory.get_users(TENANT, ["ann"])["ann"].licenses == (PLAN,)
+
+
+def test_a_group_license_the_tenant_could_not_apply_does_not_hold_the_license() -> None:
+    ports, fakes, row = arranged()
+    fakes.directory.add_group(TENANT, "g-w365", "ann")
+    fakes.directory.inherit_license(TENANT, "ann", PLAN, "g-w365", error="CountViolation")
+    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1",
+                                         target_service_plan_id=BIG_PLAN)  # fmt: skip
+    assert run_to_the_end(ports, performed).outcome == "succeeded"
+
+
+def test_a_resize_fails_clearly_when_a_group_came_to_assign_the_license_after_the_request() -> None:
+    ports, fakes, row = arranged()
+    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1",
+                                         target_service_plan_id=BIG_PLAN)  # fmt: skip
+    fakes.directory.add_group(TENANT, "g-w365", "ann")
+    fakes.directory.inherit_license(TENANT, "ann", PLAN, "g-w365")
+    assert run_to_the_end(ports, performed).outcome == "failed"
+    back = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id)
+    assert (back.status, back.service_plan_id) == ("provisioned", PLAN)  # the license never moved
+    assert back.status_detail is not None and "from group 'g-w365'" in back.status_detail.message
+    assert fakes.directory.get_users(TENANT, ["ann"])["ann"].licenses == (PLAN,)
+
+
 def test_troubleshoot_reports_each_check() -> None:
     ports, fakes, row = arranged()
     performed = cloud_pc_actions.perform(ports, TENANT, row.id, "troubleshoot", request_id="r1")

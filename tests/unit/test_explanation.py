@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.cloud.ports import DirectoryUser
+from shared.cloud.ports import DirectoryUser, GroupLicense
 from shared.errors import NotFound
 from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import Assignment, ProvisioningPolicy
@@ -121,6 +121,25 @@ def test_a_user_without_a_windows_365_license_is_targeted_but_gets_nothing() -> 
     assert "no Windows 365 license" in result.reason
     assert result.licenses == []
     assert result.expected == []
+
+
+def test_a_license_inherited_from_a_group_is_named_with_its_group() -> None:
+    user = DirectoryUser("ann", "ann@contoso.com", "Ann Lee", licenses=(PLAN, BIG),
+                         group_licenses=(GroupLicense(BIG, "g-licenses"),))  # fmt: skip
+    result = explain("ann", user, [policy("p", ("g", 1))], ["g"], [])
+    by_plan = {lic.service_plan_id: lic.assigned_by_group_ids for lic in result.licenses}
+    assert by_plan == {PLAN: [], BIG: ["g-licenses"]}  # PLAN is assigned to her directly
+    assert "license comes from group g-licenses (group-based licensing)" in result.reason
+    assert "only the group's license assignment can change or remove it" in result.reason
+
+
+def test_a_group_license_entra_could_not_apply_explains_the_missing_license() -> None:
+    failed = GroupLicense(PLAN, "g-licenses", state="Error", error="CountViolation")
+    user = DirectoryUser("ann", "ann@contoso.com", "Ann Lee", licenses=(), group_licenses=(failed,))
+    result = explain("ann", user, [policy("p", ("g", 1))], ["g"], [])
+    assert result.licenses == [] and result.expected == []
+    assert "no Windows 365 license" in result.reason
+    assert "Group g-licenses assigns a" in result.reason and "could not apply (CountViolation)" in result.reason
 
 
 def test_an_unknown_user_is_not_found() -> None:

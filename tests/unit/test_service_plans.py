@@ -53,3 +53,13 @@ def test_records_and_directories_from_before_keep_resolving() -> None:
     old = {"assignedLicenses": [{"skuId": "a8efd46e-6ebd-5af6-81b0-8193876bd14f"}]}
     new = {"assignedLicenses": [{"skuId": "e2aebe6c-897d-480f-9d62-fff1381581f7"}]}
     assert plans_of(old) == plans_of(new) == ("w365-enterprise-2vcpu-8gb-128gb",)
+
+
+def test_a_plan_smaller_than_its_image_gets_the_images_disk_never_less() -> None:
+    from shared.catalog.marketplace_images import os_disk_size_gb
+
+    cpc = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365"  # Windows 365's own 64 GB image
+    avd = "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"  # a 127 GB image: Azure refuses 64 GB on it
+    assert os_disk_size_gb(cpc, 64) == 64 and os_disk_size_gb(cpc, 256) == 256
+    assert os_disk_size_gb(avd, 64) == 127 and os_disk_size_gb(avd, 128) == 128
+    assert os_disk_size_gb("/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/images/golden", 64) == 64

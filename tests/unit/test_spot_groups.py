@@ -139,6 +139,17 @@ def test_pooled_hosts_need_a_multi_session_image_in_the_sites_region(fakes: Fake
     assert refused.value.details[0].code == "imageNotInRegion"
 
 
+def test_a_site_outside_avds_metadata_regions_is_refused_before_anything_is_deployed(fakes: Fakes) -> None:
+    """AVD keeps a host pool only in its metadata regions (shared/catalog/regions.py); the pool is made in the site's
+    region, so a site elsewhere is refused in the review, not by ARM during the deployment."""
+    sweden = site(fakes, region="swedencentral")
+    with pytest.raises(ValidationFailed) as refused:
+        spot_groups.plan(fakes.admin_ports(), TENANT, body(ready_image(fakes), siteId=sweden.id))
+    detail = refused.value.details[0]
+    assert (detail.code, detail.target) == ("regionNotSupported", "siteId")
+    assert "swedencentral" in detail.message and "westeurope" in detail.message
+
+
 def test_a_version_still_building_is_refused(fakes: Fakes) -> None:
     source = {"displayName": "x", "siteId": "site-westeurope", "sourceImageId": POOLED_IMAGE}
     image_set, _ = image_sets.create_image_set(fakes.admin_ports(), TENANT, ImageSetCreate.model_validate(source))

@@ -15,7 +15,7 @@ from tests.fakes.seed import TENANT, cloud_pc, tenant
 
 
 def ports(fakes: Fakes) -> SummaryPorts:
-    return SummaryPorts(fakes.cloud_pcs, fakes.connections, fakes.spot_groups, fakes.clock)
+    return SummaryPorts(fakes.cloud_pcs, fakes.connections, fakes.spot_groups, fakes.refusals, fakes.clock)
 
 
 def connection(fakes: Fakes, connection_id: str, health: str, tenant_id: str = TENANT) -> None:
@@ -55,6 +55,7 @@ def test_an_empty_tenant_counts_zero_in_every_status() -> None:
         "cloudPcs": {"total": 0, "byStatus": dict.fromkeys(get_args(CloudPcStatus), 0)},
         "connections": {"total": 0, "notHealthy": 0},
         "spotGroups": {"total": 0, "notReady": 0},
+        "refusedWork": [],
         "asOfDateTime": "2026-11-02T09:00:00Z",
     }
 

@@ -59,6 +59,7 @@ def app_host(
         "NOTIFICATION_URL": f"http://127.0.0.1:{port}/api/directoryNotifications",
         "DIRECTORY_EVENTS_QUEUE": f"events-{table_prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{table_prefix}",
+        "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{table_prefix}",
         # grace periods stay long (tests act within them); clean-up comes at once, swept every second
         "CLOUDPC_CLEANUP_DELAY": "PT1S",
         "LIFECYCLE_SWEEP_SCHEDULE": "* * * * * *",

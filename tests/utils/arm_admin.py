@@ -17,7 +17,11 @@ API = {
     "Microsoft.Compute": "2024-07-01",
     "Microsoft.Authorization": "2022-04-01",
     "Microsoft.Quota": "2023-02-01",
+    "Microsoft.DesktopVirtualization": "2024-04-03",
 }
+# Types of a namespace that ARM serves under other api-versions than the namespace's default above
+# (azure_emulator/arm/resource_types.py): Compute's galleries (GalleryRP) and disks (DiskRP)
+TYPE_API = {"/microsoft.compute/galleries/": "2024-03-03", "/microsoft.compute/disks": "2024-03-02"}
 ARM_AUDIENCE = "https://management.azure.com"
 
 
@@ -63,7 +67,8 @@ class ArmAdmin:
     # --- plain ARM ------------------------------------------------------------------------------------
     def url(self, resource_id: str, api_version: str | None = None) -> str:
         namespace = resource_id.split("/providers/")[-1].split("/")[0] if "/providers/" in resource_id else ""
-        version = api_version or API.get(namespace, API["Microsoft.Resources"])
+        by_type = next((v for t, v in TYPE_API.items() if t in resource_id.lower() + "/"), None)
+        version = api_version or by_type or API.get(namespace, API["Microsoft.Resources"])
         separator = "&" if "?" in resource_id else "?"
         return f"{self.emulator.base_url}/arm{resource_id}{separator}api-version={version}"
 
@@ -295,6 +300,15 @@ class Controls:
             return
         body = {"size": size, "tenantId": self.tenant_id}
         assert self.session.put(f"{self.base}/pageSize/{operation}", json=body, timeout=30).status_code == 200
+
+    def timer(self, name: str, seconds: float | None) -> None:
+        """Azure's waiting period `name` (e.g. nicReservation) lasts `seconds` for this tenant (None: Azure's)."""
+        if seconds is None:
+            reply = self.session.delete(f"{self.base}/timers/{name}", params={"tenantId": self.tenant_id})
+            assert reply.status_code == 204
+            return
+        body = {"seconds": seconds, "tenantId": self.tenant_id}
+        assert self.session.put(f"{self.base}/timers/{name}", json=body, timeout=30).status_code == 200
 
     def app_access(self, app_id: str, **body: Any) -> dict[str, Any]:
         """What this tenant allows the app: `consented`, `graphPermissions` (azure_emulator/consent.py)."""

@@ -120,6 +120,20 @@ class GraphAdmin:
     def remove_member(self, group_id: str, member_id: str) -> None:
         self.call("DELETE", f"{self.graph}/groups/{group_id}/members/{member_id}/$ref")
 
+    def assign_group_licenses(self, group_id: str, *plan_ids: str) -> None:
+        """Group-based licensing: the group's direct user members inherit the plans' SKUs."""
+        adds = [{"skuId": SERVICE_PLANS_BY_ID[p].sku_id, "disabledPlans": []} for p in plan_ids]
+        self.call("POST", f"{self.graph}/groups/{group_id}/assignLicense", {"addLicenses": adds, "removeLicenses": []})
+
+    def remove_group_licenses(self, group_id: str, *plan_ids: str) -> None:
+        body = {"addLicenses": [], "removeLicenses": [SERVICE_PLANS_BY_ID[p].sku_id for p in plan_ids]}
+        self.call("POST", f"{self.graph}/groups/{group_id}/assignLicense", body)
+
+    def license_states(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's licenseAssignmentStates: each license's source (`assignedByGroup`), state and error."""
+        params = {"$select": "id,licenseAssignmentStates"}
+        return list(self.call("GET", f"{self.graph}/users/{user_id}", params=params)["licenseAssignmentStates"])
+
     def members(self, group_id: str) -> list[str]:
         return [m["id"] for m in self.list_all(f"{self.graph}/groups/{group_id}/members", {"$select": "id"})]
 

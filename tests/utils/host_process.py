@@ -23,6 +23,7 @@ def isolated_env(connection_string: str, **settings: str) -> dict[str, str]:
         "TABLE_NAME_PREFIX": prefix,
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
+        "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{prefix}",
         **settings,
     }
 

@@ -128,18 +128,23 @@ class _Arm:
         return reply.json()
 
     def custom_role(self, definition: dict[str, Any]) -> str:
-        """The role's id: found by its name as az finds it, else created at its first assignable scope."""
-        scope = definition["AssignableScopes"][0]
-        listed = self._call("GET", f"{scope}/providers/Microsoft.Authorization/roleDefinitions",
-                            params={"$filter": f"roleName eq '{definition['Name']}'"})["value"]  # fmt: skip
-        if listed:
-            return str(listed[0]["id"])
+        """The role's id: found by its name as az finds it (and given the report's assignable scopes, as
+        `az role definition update` does when a subscription is added), else created at its first assignable scope."""
         body = {"properties": {
             "roleName": definition["Name"], "description": definition["Description"], "type": "CustomRole",
             "assignableScopes": definition["AssignableScopes"],
             "permissions": [{"actions": definition["Actions"], "notActions": definition["NotActions"],
                              "dataActions": definition["DataActions"], "notDataActions": definition["NotDataActions"]}],
         }}  # fmt: skip
+        for scope in definition["AssignableScopes"]:
+            listed = self._call("GET", f"{scope}/providers/Microsoft.Authorization/roleDefinitions",
+                                params={"$filter": f"roleName eq '{definition['Name']}'"})["value"]  # fmt: skip
+            if listed:
+                found = listed[0]
+                if set(found["properties"]["assignableScopes"]) != set(definition["AssignableScopes"]):
+                    self._call("PUT", found["id"], body)
+                return str(found["id"])
+        scope = definition["AssignableScopes"][0]
         made = self._call("PUT", f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{uuid.uuid4()}", body)
         return str(made["id"])
 

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from azure_emulator.controls import DEFAULT_LRO_LATENCY_S
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from shared.catalog.app_access import GRAPH_PERMISSIONS
 from tests.utils.api_client import ApiClient, eventually
@@ -45,6 +46,8 @@ class Tenant:
         self.graph = GraphAdmin(emulator, self.entra_id)
         self.arm = ArmAdmin(emulator, self.entra_id)
         self.controls = Controls(emulator, self.entra_id)
+        # the customer's Azure takes time: every long-running write is polled (the session's emulator is instant)
+        self.controls.latency("default", DEFAULT_LRO_LATENCY_S)
         self.domain = f"corp{uuid.uuid4().hex[:6]}.contoso.com"
         self.users: dict[str, str] = {}
         self.groups: dict[str, str] = {}

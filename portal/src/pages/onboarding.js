@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import { get, tenantPath } from '../api.js';
 import { page } from '../router.js';
 import { AsOf, DataTable, ErrorBanner, Notice, Page, StatusBadge, usePoll } from '../ui.js';
+import { dateTime } from '../lib/format.js';
 
 const KINDS = { link: 'Link', consent: 'Consent', graphPermission: 'Microsoft Graph permission', azureRole: 'Azure role' };
 
@@ -19,6 +20,19 @@ const ALTERNATIVE_COLUMNS = [
   { label: 'Built-in role', render: (role) => html`<strong>${role.name}</strong>` },
   { label: 'Where', render: (role) => ({ subscription: 'The subscription', resourceGroup: "Each site's resource group", network: "Each site's network group" })[role.scope] },
   { label: 'Grants beyond what the app uses', render: (role) => role.overGrants },
+];
+
+// the tenant's background work Azure or Graph refused lately; each row goes once that work succeeds again
+const REFUSED_WORK = {
+  directoryReconcile: 'Reading the assigned groups\' members and their licenses',
+  userReconcile: 'Confirming a changed user\'s group memberships',
+  directoryNotifications: 'Following the directory\'s changes',
+  cleanUp: 'Removing a deprovisioned Cloud PC\'s devices and network interfaces',
+};
+const REFUSED_COLUMNS = [
+  { label: 'Work', render: (item) => html`<strong>${REFUSED_WORK[item.work] || item.work}</strong>` },
+  { label: 'Refused', render: (item) => html`<code>${item.code}</code> ${item.message}` },
+  { label: 'Since', render: (item) => dateTime(item.firstRefusedDateTime) },
 ];
 
 function Onboarding({ params }) {
@@ -41,6 +55,8 @@ function Onboarding({ params }) {
       : html`<${Notice} kind="warning">${missing} ${missing === 1 ? 'item needs' : 'items need'} the customer's admin.${noConsent && report.adminConsentUrl
         ? html` Their admin consents in one step at <a href=${report.adminConsentUrl} rel="noopener noreferrer" target="_blank">the admin consent page</a>.` : null}</${Notice}>`)}
     <${DataTable} caption="Checklist" columns=${columns} rows=${report?.items} rowKey=${(item) => `${item.kind}/${item.name}/${item.scope || ''}`} />
+    ${report?.refusedWork?.length > 0 && html`<${DataTable} caption="Work refused for want of a permission"
+      columns=${REFUSED_COLUMNS} rows=${report.refusedWork} rowKey=${(item) => item.work} />`}
     ${report?.customRoleCommand && html`<section aria-labelledby="custom-role">
       <h2 id="custom-role">The ${report.customRole?.Name} role</h2>
       <p>Exactly the Azure actions the app uses, as one custom role: the customer's admin creates it once, then assigns it

@@ -30,6 +30,8 @@ PUNCTUAL_S = 0.05  # a caller this close to its turn has it
 TURN_MARGIN_S = 0.05
 SKU_CACHE_S = 600.0  # resource SKUs change rarely; usages are read fresh every time
 PENDING_STATES = {"creating", "updating", "deleting", "accepted", "running", ""}
+NIC_RESERVED = "NicReservedForAnotherVm"
+NIC_RESERVED_RETRY_S = 30.0  # a part of Azure's 180 s reservation: the NIC is deleted soon after it ends
 
 
 class AzureProvisioningCompute:
@@ -94,11 +96,15 @@ class AzureProvisioningCompute:
                 return arm_lro.progress(polled, phase or "vm")
             if phase == "vm":
                 return Progress(done=True, resource_id=vm_id(placement, spec.name))
-        if phase == THROTTLED:  # the NIC is made and the VM was refused for now: only the VM's PUT again
-            return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec), step)
+        # a retry reads before it writes, a throttled one too: the VM may exist meanwhile (the 429 came to a repeat,
+        # or another instance made it), and a second PUT would carry a new random password, which Azure refuses
+        # for an existing VM (409 PropertyChangeNotAllowed): the VM is adopted as it is instead
         existing = self.vm_state(tenant_id, placement, spec.name, step)
         if existing is not None:
+            self._turns.done(_line(placement), spec.name)
             return existing
+        if phase == THROTTLED:  # the NIC is made and the VM was refused for now: only the VM's PUT again
+            return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec), step)
         subnet_id = spec.subnet_id
         if subnet_id is None:
             waiting = self.ensure_hosted_network(tenant_id, placement, step)
@@ -121,7 +127,7 @@ class AzureProvisioningCompute:
 
     def start_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
         """PUT the VM (the body's password goes to Azure only); done, or the operation to poll."""
-        line = f"{placement.subscription_id}/{placement.region_name}"
+        line = _line(placement)
         wait = self._turns.admit(line, vm_name)
         if wait > 0:
             return Progress(done=False, retry_after_s=wait, operation=THROTTLED)
@@ -244,11 +250,18 @@ class AzureProvisioningCompute:
 
     @arm_lro.hand_back("deleteNic")
     def delete_nic(self, tenant_id: str, placement: Placement, nic_name: str, operation: str | None = None) -> Progress:
+        """Azure keeps a NIC for its VM a while after that VM was deleted or its create refused (400
+        NicReservedForAnotherVm, up to 180 s): a delete that comes early is not done yet, not a failure."""
         network = self.clients.network(tenant_id, placement.subscription_id)
-        return self._delete(
-            tenant_id, placement, "deleteNic", operation,
-            lambda **kw: network.network_interfaces.begin_delete(placement.resource_group, nic_name, **kw),
-        )  # fmt: skip
+        try:
+            return self._delete(
+                tenant_id, placement, "deleteNic", operation,
+                lambda **kw: network.network_interfaces.begin_delete(placement.resource_group, nic_name, **kw),
+            )  # fmt: skip
+        except CloudError as exc:
+            if exc.code != NIC_RESERVED:
+                raise
+            return Progress(done=False, retry_after_s=NIC_RESERVED_RETRY_S)
 
     def _delete(self, tenant_id: str, placement: Placement, step: str, operation: str | None, call: Any) -> Progress:
         _, url = arm_lro.decode(operation)
@@ -313,6 +326,11 @@ class Turns:
     def done(self, key: str, caller: str) -> None:
         with self._lock:
             self._turns.get(key.lower(), {}).pop(caller, None)
+
+
+def _line(placement: Placement) -> str:
+    """Azure throttles VM creates per subscription and region: one line of turns for each."""
+    return f"{placement.subscription_id}/{placement.region_name}"
 
 
 def _restricted(sku: dict[str, Any], region: str) -> bool:

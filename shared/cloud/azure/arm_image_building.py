@@ -5,7 +5,10 @@ handed back in `Progress.operation` (`"<phase> <url>"`), which the next call pol
 resource) is `Progress(done=False, retry_after_s=Retry-After)`. Each create reads first, so a repeat is free: an
 existing gallery, definition or version is not put again, only waited for. Deletes are sent as they are: Azure
 answers the delete of something already gone with 204. The image definition is of security type TrustedLaunch,
-as the build VM is (arm_vm): Azure captures a Trusted Launch VM into no other kind of definition.
+as the build VM is (arm_vm): Azure captures a Trusted Launch VM into no other kind of definition. The VM is named
+in the version's `storageProfile.source.virtualMachineId`, the form GalleryRP documents for a VM source (api-version
+2024-03-03 on, GalleryImageVersion_Create_WithVmAsSource.json) and the pinned SDK's GalleryArtifactVersionFullSource
+carries; `source.id` is for images and other versions.
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ class AzureImageBuilding:
         targets = [{"name": region, "regionalReplicaCount": 1} for region in _target_regions(placement, regions)]
         body = compute_models.GalleryImageVersion({
             "location": placement.region_name,
-            "properties": {"storageProfile": {"source": {"id": source_vm_id}},
+            "properties": {"storageProfile": {"source": {"virtualMachineId": source_vm_id}},
                            "publishingProfile": {"targetRegions": targets}},
         })  # fmt: skip
         started = arm_lro.start(

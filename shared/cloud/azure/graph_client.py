@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -91,11 +91,22 @@ class GraphRetryPolicy(RetryPolicy):
 
 
 def retry_after(response: HttpResponse) -> float | None:
-    value = response.headers.get("Retry-After")
+    return seconds(response.headers.get("Retry-After"))
+
+
+def seconds(value: Any) -> float | None:
+    """A Retry-After value in seconds; None when there is none or it is not a number."""
     try:
         return float(value) if value else None
-    except ValueError:
+    except (TypeError, ValueError):
         return None
+
+
+def header(headers: Mapping[str, Any] | None, name: str) -> Any:
+    """A header's value by name in any case, as HTTP compares names: a batch answer's `headers` is a plain JSON
+    object, and Graph spells some names there otherwise than on the wire (`retry-after`)."""
+    wanted = name.lower()
+    return next((value for key, value in (headers or {}).items() if key.lower() == wanted), None)
 
 
 def error_of(step: str, response: HttpResponse) -> GraphError:
@@ -212,8 +223,8 @@ class GraphClient:
                     status = int(answer.get("status", 500))
                     if (status == 429 or status >= 500) and attempt < BATCH_ATTEMPTS - 1:
                         retry.append(by_id[answer["id"]])
-                        advice = (answer.get("headers") or {}).get("Retry-After")
-                        wait = max(wait, float(advice) if advice else 2.0**attempt)
+                        advice = seconds(header(answer.get("headers"), "Retry-After"))
+                        wait = max(wait, advice if advice is not None else 2.0**attempt)
                     else:
                         answers[answer["id"]] = answer
                 if not retry:

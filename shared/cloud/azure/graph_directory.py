@@ -8,10 +8,12 @@ from urllib.parse import urlencode
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_SKU
 from shared.cloud.azure.graph_client import GraphClient, GraphClients, GraphError, error_of, odata_string
-from shared.cloud.ports import DirectoryGroup, DirectoryUser
+from shared.cloud.ports import DirectoryGroup, DirectoryUser, GroupLicense
 
 STEP = "directory"
-USER_FIELDS = "id,userPrincipalName,displayName,assignedLicenses"
+# licenseAssignmentStates tells which licenses groups assign (assignedLicenses holds them all), and is returned
+# only when selected (https://learn.microsoft.com/graph/api/resources/licenseassignmentstate)
+USER_FIELDS = "id,userPrincipalName,displayName,assignedLicenses,licenseAssignmentStates"
 IDS_PER_FILTER = 15  # Graph's limit on the values of an `in` filter over directory objects
 CHECK_GROUPS_MAX = 20  # checkMemberGroups takes at most 20 group ids
 USER_TYPE = "#microsoft.graph.user"
@@ -31,12 +33,28 @@ def plans_of(user: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(plans))
 
 
+def group_licenses_of(user: dict[str, Any]) -> tuple[GroupLicense, ...]:
+    """The Windows 365 licenses groups assign the user, from its licenseAssignmentStates (`assignedByGroup` set)."""
+    found = []
+    for state in user.get("licenseAssignmentStates") or []:
+        plan = SERVICE_PLANS_BY_SKU.get(str(state.get("skuId", "")).lower())
+        group_id = state.get("assignedByGroup")
+        if plan is None or not group_id:
+            continue
+        # the page documents null for no error; Graph's answers say "None"
+        error = state.get("error")
+        found.append(GroupLicense(plan.id, str(group_id), str(state.get("state") or "Active"),
+                                  None if error in (None, "", "None") else str(error)))  # fmt: skip
+    return tuple(found)
+
+
 def _user(item: dict[str, Any]) -> DirectoryUser:
     return DirectoryUser(
         id=item["id"],
         user_principal_name=item.get("userPrincipalName") or "",
         display_name=item.get("displayName") or "",
         licenses=plans_of(item),
+        group_licenses=group_licenses_of(item),
     )
 
 
@@ -141,6 +159,12 @@ class GraphDirectory:
             "GET", "groups", step=STEP, params=params, headers=ADVANCED_QUERY, retry_max_wait=LOOKUP_MAX_WAIT_S
         )
         return [_group(item) for item in page.get("value", [])[:top]]
+
+    def get_group(self, tenant_id: str, group_id: str) -> DirectoryGroup | None:
+        client = self._clients.client(tenant_id)
+        item = client.get_or_none(f"groups/{group_id}", step=STEP, params={"$select": GROUP_FIELDS},
+                                  retry_max_wait=LOOKUP_MAX_WAIT_S)  # fmt: skip
+        return _group(item) if item is not None else None
 
 
 def _direct_groups(client: GraphClient, user_id: str) -> set[str]:
