@@ -46,14 +46,15 @@ class Tenant:
         self.graph = GraphAdmin(emulator, self.entra_id)
         self.arm = ArmAdmin(emulator, self.entra_id)
         self.controls = Controls(emulator, self.entra_id)
-        # the customer's Azure takes time: every long-running write is polled (the session's emulator is instant)
-        self.controls.latency("default", DEFAULT_LRO_LATENCY_S)
         self.domain = f"corp{uuid.uuid4().hex[:6]}.contoso.com"
         self.users: dict[str, str] = {}
         self.groups: dict[str, str] = {}
         # what the customer's admin already has in Azure: a network, and a resource group for Cloud PCs
         self.subnet_id = self.arm.virtual_network(NETWORK_RG, "vnet-eu")
         self.arm.resource_group(CLOUD_PC_RG)
+        # from now on the customer's Azure takes time: every long-running write of the app is polled (the session's
+        # emulator is instant; what the admin made above was there before the app came)
+        self.controls.latency("default", DEFAULT_LRO_LATENCY_S)
         self.managed_image_id = self.arm.resource_id(IMAGE_RG, "Microsoft.Compute", "images", "win11-golden")
         self.display_name = f"Tenant {uuid.uuid4().hex[:6]}"
         tenant = {"displayName": self.display_name, "entraTenantId": self.entra_id}
