@@ -118,8 +118,10 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     compute = AzureProvisioningCompute(arm)
     graph_devices = GraphDevices(graph)
     devices = AzureDevices(compute, graph_devices, secrets)
+    cloud_pcs = CloudPcRepository(storage)
     admin = AdminPorts(
         tenants=tenants,
+        cloud_pcs=cloud_pcs,
         sites=SiteRepository(storage),
         connections=ConnectionRepository(storage),
         images=DeviceImageRepository(storage),
@@ -144,7 +146,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         ),
     )
     engine = EnginePorts(
-        cloud_pcs=CloudPcRepository(storage),
+        cloud_pcs=cloud_pcs,
         policies=admin.policies,
         connections=admin.connections,
         sites=admin.sites,

@@ -110,6 +110,11 @@ ACCESS: dict[str, Access] = {
 }
 
 
+# what only the app's own provisioning (the `azure` backend) serves so far: on a tenant whose Cloud PCs Windows 365
+# provisions, these are refused (409 backendNotServed) rather than building in Azure what Windows 365 should build
+AZURE_BACKEND_ONLY: frozenset[str] = frozenset({"createConnection", "createDeviceImage", "createProvisioningPolicy"})
+
+
 def access_of(operation_name: str) -> Access:
     try:
         return ACCESS[operation_name]

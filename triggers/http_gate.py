@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 import azure.functions as func
 
-from shared.errors import Forbidden, NotFound
+from shared.errors import Conflict, Forbidden, NotFound
 from shared.models.access import AuditRecord, Caller, Role
 from shared.models.base import is_guid
 from shared.services import access as access_service
@@ -20,7 +20,7 @@ from shared.services import audit
 from shared.services.access import AccessPorts
 from shared.services.audit import AuditPorts, Target
 from shared.storage.change_capture import ChangeCapture, capturing
-from triggers.http_access import Audience
+from triggers.http_access import AZURE_BACKEND_ONLY, Audience
 from triggers.http_api import ROUTE_PARAM, Operation
 from triggers.http_request import ApiRequest
 
@@ -136,6 +136,15 @@ class HttpGate:
                 if audited:
                     self._denied(caller, target_of(operation, req), refusal.code)
                 raise refusal
+            if operation.name in AZURE_BACKEND_ONLY and tenant.cloud_pc_backend != "azure":
+                unserved = Conflict(
+                    f"Tenant '{tenant_id}' has its Cloud PCs provisioned by {tenant.cloud_pc_backend}, which this "
+                    f"service does not drive for {operation.name} yet; nothing was made.",
+                    code="backendNotServed", target="cloudPcBackend",
+                )  # fmt: skip
+                if audited:
+                    self._denied(caller, target_of(operation, req), unserved.code)
+                raise unserved
             req.role, req.tenant = role, tenant
         elif needed is Audience.ORGANIZATION_OWNER and not caller.organization_owner:
             if audited:

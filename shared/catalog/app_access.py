@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from shared.models.tenants import CloudPcBackend
+
 ActionScope = Literal["subscription", "resourceGroup", "network"]
 # the built-in roles the app gives others, and no other: the sign-in roles on a user's own Cloud PC, and access to a
 # Spot Group's desktops (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles)
@@ -25,11 +27,16 @@ CUSTOM_ROLE_NAME = "Cloud PC provisioning"
 CUSTOM_ROLE_DESCRIPTION = "What the Cloud PC provisioning service does in a customer's subscription, and no more."
 
 
+BOTH: tuple[CloudPcBackend, ...] = ("azure", "windows365")
+
+
 @dataclass(frozen=True)
 class GraphPermission:
     name: str  # an application permission (app role) of Microsoft Graph
     reason: str
-    calls: tuple[str, ...]  # the Graph calls the app makes with it: `METHOD path`, `{id}` for any one segment
+    # the Graph calls the app makes with it: `METHOD path`, `{id}` for any one segment, a final `**` for any rest
+    calls: tuple[str, ...]
+    backends: tuple[CloudPcBackend, ...] = BOTH  # the tenants' backends it is needed for
 
 
 @dataclass(frozen=True)
@@ -70,18 +77,32 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     ),
     GraphPermission(
         "Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes",
-        ("GET devices", "DELETE devices/{id}"),
+        ("GET devices", "DELETE devices/{id}"), ("azure",),
     ),
     GraphPermission(
         "DeviceManagementManagedDevices.ReadWrite.All", "enrolls Cloud PCs in Intune and retires them when they go",
         ("GET deviceManagement/managedDevices", "DELETE deviceManagement/managedDevices/{id}",
-         "POST deviceManagement/managedDevices/{id}/users/$ref"),
+         "POST deviceManagement/managedDevices/{id}/users/$ref"), ("azure",),
     ),
     GraphPermission(
         "LicenseAssignment.ReadWrite.All", "moves a user's Windows 365 license when a Cloud PC is resized",
-        ("POST users/{id}/assignLicense",),
+        ("POST users/{id}/assignLicense",), ("azure",),
+    ),
+    # Windows 365 provisions, resizes and retires its own Cloud PCs, devices and licenses: the app drives it with
+    # one permission (https://learn.microsoft.com/graph/api/resources/virtualendpoint)
+    GraphPermission(
+        "CloudPC.ReadWrite.All",
+        "drives Windows 365: its network connections, images, provisioning policies and their assignments, user "
+        "settings, and the Cloud PCs with their actions and audit events",
+        ("GET deviceManagement/virtualEndpoint/**", "POST deviceManagement/virtualEndpoint/**",
+         "PATCH deviceManagement/virtualEndpoint/**", "DELETE deviceManagement/virtualEndpoint/**"), ("windows365",),
     ),
 )  # fmt: skip
+
+
+def graph_permissions(backend: CloudPcBackend) -> tuple[GraphPermission, ...]:
+    """What a tenant of this backend grants the app in Graph."""
+    return tuple(permission for permission in GRAPH_PERMISSIONS if backend in permission.backends)
 
 
 def graph_permissions_for(method: str, path: str) -> list[str]:
@@ -91,8 +112,14 @@ def graph_permissions_for(method: str, path: str) -> list[str]:
     def matches(call: str) -> bool:
         verb, shape = call.split(" ", 1)
         pattern = shape.split(" (", 1)[0].split("/")
-        return verb == method.upper() and len(pattern) == len(segments) and all(
-            want == "{id}" or want.lower() == got.lower() for want, got in zip(pattern, segments, strict=True)
+        if pattern[-1] == "**":  # any rest, one segment at least
+            pattern = pattern[:-1]
+            if len(segments) <= len(pattern):
+                return False
+        elif len(pattern) != len(segments):
+            return False
+        return verb == method.upper() and all(
+            want == "{id}" or want.lower() == got.lower() for want, got in zip(pattern, segments, strict=False)
         )
 
     return [permission.name for permission in GRAPH_PERMISSIONS if any(matches(c) for c in permission.calls)]

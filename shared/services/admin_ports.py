@@ -10,6 +10,7 @@ from shared.cloud.ports import Directory, ImageSources, NetworkChecks, SecretSto
 from shared.events import EventPublisher
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import (
+    CloudPcStore,
     ConnectionStore,
     DeviceImageStore,
     ImageSetStore,
@@ -38,5 +39,6 @@ class AdminPorts:
     unique: UniqueValueStore
     image_sets: ImageSetStore
     spot_groups: SpotGroupStore
+    cloud_pcs: CloudPcStore  # read only: what holds a tenant to its backend
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants

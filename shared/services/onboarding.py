@@ -11,11 +11,11 @@ from shared.catalog.app_access import (
     AZURE_ACTIONS,
     BUILT_IN_ROLES,
     CUSTOM_ROLE_NAME,
-    GRAPH_PERMISSIONS,
     ActionScope,
     assignment_condition,
     custom_role,
     custom_role_command,
+    graph_permissions,
 )
 from shared.cloud.ports import TenantAccess
 from shared.events import EventPublisher
@@ -102,11 +102,14 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
         # consent may be new: subscribe to the tenant's directory changes now rather than on the timer's next run
         # (idempotent: only what is missing is created; never raises)
         ports.directory_subscriptions.tenant_linked(tenant)
+    # Windows 365 works in the customer's Azure as itself (its own service principal, which its connections' health
+    # checks verify), never as the app: the app needs Azure roles only where it provisions
+    scopes = scopes_of(ports.sites.list_all_sites(tenant.id), _connection_subnets(ports, tenant.id))
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
         replace(check, missing=None if granted is None else ports.access.missing_actions(
             tenant.id, check.subscription_id, check.resource_group, check.actions))
-        for check in scopes_of(ports.sites.list_all_sites(tenant.id), _connection_subnets(ports, tenant.id))
+        for check in (scopes if tenant.cloud_pc_backend == "azure" else [])
     ]  # fmt: skip
     consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
     report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id)
@@ -147,7 +150,7 @@ def plan_onboarding(
         fix=consent_fix if granted is None else None,
     ))  # fmt: skip
     held = {name.lower() for name in granted or []}
-    for permission in GRAPH_PERMISSIONS:
+    for permission in graph_permissions(tenant.cloud_pc_backend):
         status = "unknown" if granted is None else "present" if permission.name.lower() in held else "missing"
         items.append(OnboardingItem(
             kind="graphPermission", name=permission.name, status=status, reason=permission.reason,

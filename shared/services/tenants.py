@@ -55,6 +55,29 @@ def _entra_link_changed(ports: AdminPorts, tenant: Tenant, previous: str | None)
         ports.directory_subscriptions.tenant_removed(tenant.id)
 
 
+def _check_backend_free(ports: AdminPorts, current: Tenant, updated: Tenant) -> None:
+    """A tenant's backend changes only while nothing was made with it: its Cloud PCs, connections, device images and
+    policies each live in one backend (VMs in the customer's subscription, or Windows 365's own objects) and would be
+    stranded by the other."""
+    if updated.cloud_pc_backend == current.cloud_pc_backend:
+        return
+    tenant_id = current.id
+    held = {
+        "Cloud PCs": sum(ports.cloud_pcs.count_cloud_pcs_by_status(tenant_id).values()),
+        "connections": len(ports.connections.list_connections(tenant_id, top=1)[0]),
+        "device images": len(ports.images.list_images(tenant_id, top=1)[0]),
+        "provisioning policies": len(ports.policies.list_policies(tenant_id, top=1)[0]),
+    }
+    holding = [name for name, count in held.items() if count]
+    if holding:
+        raise Conflict(
+            f"Tenant '{tenant_id}' still has {', '.join(holding)} on its '{current.cloud_pc_backend}' backend; "
+            "deprovision and delete them before it moves to another.",
+            code="backendInUse",
+            target="cloudPcBackend",
+        )
+
+
 def create_tenant(ports: AdminPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
     now = ports.clock()
     tenant = Tenant(id=ports.new_id(), created_date_time=now, last_modified_date_time=now, **data.model_dump())
@@ -80,6 +103,7 @@ def update_tenant(
         previous[:] = [current.entra_tenant_id]
         updated = merge_patch(current, patch, TenantCreate, ports.clock())
         _check_entra_free(ports, updated.entra_tenant_id, tenant_id)
+        _check_backend_free(ports, current, updated)
         return updated
 
     def save(tenant: Tenant, etag: str | None) -> Tenant:

@@ -53,6 +53,18 @@ def test_an_organization_owner_signs_in_and_adds_a_tenant_and_a_site(portal: Any
     tab.shot("site added")
     tab.assert_accessible("sites")
 
+    # a tenant whose Cloud PCs Windows 365 provisions: chosen when it is added, shown in the list
+    page.get_by_role("link", name="Tenants", exact=True).click()
+    page.get_by_label("Display name").fill("Northwind on Windows 365")
+    page.get_by_label("Cloud PCs provisioned by").select_option("windows365")
+    page.get_by_role("button", name="Add tenant").click()
+    expect(page.get_by_role("status")).to_contain_text("Tenant Northwind on Windows 365 added")
+    row = page.get_by_role("row").filter(has_text="Northwind on Windows 365")
+    expect(row).to_contain_text("Microsoft Windows 365")
+    expect(page.get_by_role("row").filter(has_text="Fabrikam")).to_contain_text("customer's Azure subscription")
+    tab.shot("a Windows 365 tenant added")
+    tab.assert_accessible("tenants with both backends")
+
 
 # buttons and links that change something: none may show for a reader
 WRITES = re.compile(

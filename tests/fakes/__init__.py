@@ -187,6 +187,7 @@ class Fakes:
             unique=self.unique,
             image_sets=self.image_sets,
             spot_groups=self.spot_groups,
+            cloud_pcs=self.cloud_pcs,
         )
         return replace(ports, **overrides)
 

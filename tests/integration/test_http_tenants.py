@@ -8,6 +8,7 @@ import pytest
 
 from shared.bootstrap import Services
 from shared.models.sites import Site
+from tests.fakes.seed import GALLERY_IMAGE
 from tests.utils.factories import SUBSCRIPTION, VNET, site_body, tenant_body
 from tests.utils.function_client import FunctionClient
 
@@ -171,6 +172,7 @@ def test_request_level_errors(client: FunctionClient, body: bytes, content_type:
         ({"displayName": "x" * 257}, ["displayName"], ["stringTooLong"]),
         ({"displayName": "A", "entraTenantId": "contoso"}, ["entraTenantId"], ["invalidGuid"]),
         ({"displayName": "A", "colour": "blue"}, ["colour"], ["extraForbidden"]),
+        ({"displayName": "A", "cloudPcBackend": "vmware"}, ["cloudPcBackend"], ["literalError"]),
     ],
 )
 def test_bad_tenant_fields_get_one_detail_each(
@@ -183,6 +185,33 @@ def test_bad_tenant_fields_get_one_detail_each(
     assert [d["target"] for d in error["details"]] == targets
     assert [d["code"] for d in error["details"]] == codes
     assert client.get("/api/tenants").json()["value"] == []
+
+
+def test_a_tenant_chooses_its_backend_and_keeps_it_while_it_holds_anything(
+    client: FunctionClient, services: Services, make_tenant: Callable[..., str]
+) -> None:
+    assert client.get(f"/api/tenants/{make_tenant()}").json()["cloudPcBackend"] == "azure"  # the default
+    tenant_id = make_tenant(displayName="Fabrikam", cloudPcBackend="windows365")
+    assert client.get(f"/api/tenants/{tenant_id}").json()["cloudPcBackend"] == "windows365"
+    assert client.patch(f"/api/tenants/{tenant_id}", {"cloudPcBackend": None}).error_code == "validationFailed"
+    client.post(f"/api/tenants/{tenant_id}/sites", site_body()).json()
+    policy = {
+        "displayName": "Finance", "imageType": "gallery", "imageId": GALLERY_IMAGE,
+        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+    }  # fmt: skip
+    unserved = client.post(f"/api/tenants/{tenant_id}/provisioningPolicies", policy)  # never built in Azure instead
+    assert unserved.status == 409 and unserved.error_code == "backendNotServed"
+    assert client.get(f"/api/tenants/{tenant_id}/provisioningPolicies").json()["value"] == []
+    moved = client.patch(f"/api/tenants/{tenant_id}", {"cloudPcBackend": "azure"})
+    assert moved.status == 200 and moved.json()["cloudPcBackend"] == "azure"
+
+    assert client.post(f"/api/tenants/{tenant_id}/provisioningPolicies", policy).status == 201
+    refused = client.patch(f"/api/tenants/{tenant_id}", {"cloudPcBackend": "windows365"})
+    assert refused.status == 409 and refused.error_code == "backendInUse"
+    assert refused.json()["error"]["target"] == "cloudPcBackend"
+    assert client.get(f"/api/tenants/{tenant_id}").json()["cloudPcBackend"] == "azure"
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["Tenant"]
+    assert schema["properties"]["cloudPcBackend"]["enum"] == ["azure", "windows365"]
 
 
 def test_bad_site_fields_are_all_reported(client: FunctionClient, make_tenant: Callable[..., str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PERMISSIONS
+from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PERMISSIONS, graph_permissions
 from shared.models.onboarding import OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
@@ -23,7 +23,7 @@ SITE = Site.model_validate({
     "subnetId": f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
     "createdDateTime": NOW, "lastModifiedDateTime": NOW,
 })  # fmt: skip
-ALL_GRAPH = [p.name for p in GRAPH_PERMISSIONS]
+ALL_GRAPH = [p.name for p in graph_permissions("azure")]
 CHECKS = scopes_of([SITE])
 
 
@@ -51,7 +51,7 @@ def test_a_connection_on_a_network_of_its_own_is_checked_there_too() -> None:
 def test_everything_present_is_ready_with_no_fix() -> None:
     report = plan_onboarding(TENANT, "https://consent", ALL_GRAPH, [replace(c, missing=[]) for c in CHECKS], "app")
     assert report.ready and all(item.fix is None for item in report.items)
-    assert len(report.items) == 1 + len(GRAPH_PERMISSIONS) + len(CHECKS)
+    assert len(report.items) == 1 + len(ALL_GRAPH) + len(CHECKS)
     assert report.custom_role is not None and report.custom_role["AssignableScopes"] == [f"/subscriptions/{SUB}"]
     assert {alternative.name for alternative in report.built_in_alternatives} >= {"Virtual Machine Contributor"}
     assert all(alternative.over_grants for alternative in report.built_in_alternatives)
@@ -92,3 +92,24 @@ def test_an_unlinked_tenant_is_told_to_link_first() -> None:
     unlinked = TENANT.model_copy(update={"entra_tenant_id": None})
     report = plan_onboarding(unlinked, None, None, [], None)
     assert [item.kind for item in report.items] == ["link"] and not report.ready
+
+
+def test_an_azure_tenant_is_asked_for_what_the_app_does_itself_and_not_for_windows_365() -> None:
+    report = plan_onboarding(TENANT, "https://consent", ALL_GRAPH, [replace(c, missing=[]) for c in CHECKS], "app")
+    asked = {item.name for item in report.items if item.kind == "graphPermission"}
+    assert "CloudPC.ReadWrite.All" not in asked and "Device.ReadWrite.All" in asked
+
+
+def test_a_windows_365_tenant_is_asked_for_the_cloud_pc_api_and_no_azure_role() -> None:
+    tenant = TENANT.model_copy(update={"cloud_pc_backend": "windows365"})
+    directory = ["User.Read.All", "Group.Read.All", "Directory.Read.All"]
+    report = plan_onboarding(tenant, "https://consent", directory, [], "app")
+    missing = [item for item in report.items if item.status == "missing"]
+    assert [item.name for item in missing] == ["CloudPC.ReadWrite.All"] and not report.ready
+    assert "CloudPC.ReadWrite.All" in (missing[0].fix or "")
+    assert {item.kind for item in report.items} == {"consent", "graphPermission"}
+    asked = {item.name for item in report.items if item.kind == "graphPermission"}
+    assert asked == {*directory, "CloudPC.ReadWrite.All"}  # Windows 365 manages devices and licenses itself
+    assert report.custom_role is None and report.built_in_alternatives == []
+    every = [p.name for p in GRAPH_PERMISSIONS if "windows365" in p.backends]
+    assert plan_onboarding(tenant, "https://consent", every, [], "app").ready

@@ -8,12 +8,20 @@ import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, useForm, use
 import { dateTime } from '../lib/format.js';
 import { useState } from 'preact/hooks';
 
+// who provisions a tenant's Cloud PCs (the tenant's cloudPcBackend), in the words an admin chooses by
+export const BACKENDS = [
+  { value: 'azure', label: "This app, as VMs in the customer's Azure subscription" },
+  { value: 'windows365', label: 'Microsoft Windows 365, for the licenses the customer holds' },
+];
+const backendLabel = (value) => BACKENDS.find((backend) => backend.value === value)?.label ?? value;
+
 function CreateTenant({ onCreated }) {
-  const form = useForm({ displayName: '', entraTenantId: '' });
+  const form = useForm({ displayName: '', entraTenantId: '', cloudPcBackend: 'azure' });
   const submit = async () => {
     form.clear();
     try {
-      const body = { displayName: form.values.displayName, ...(form.values.entraTenantId ? { entraTenantId: form.values.entraTenantId } : {}) };
+      const { displayName, entraTenantId, cloudPcBackend } = form.values;
+      const body = { displayName, cloudPcBackend, ...(entraTenantId ? { entraTenantId } : {}) };
       const created = await post('tenants', body);
       await reloadTenants();
       onCreated(created);
@@ -26,6 +34,8 @@ function CreateTenant({ onCreated }) {
     <${ErrorBanner} error=${form.errors.general} />
     <${Field} form=${form} name="displayName" label="Display name" required />
     <${Field} form=${form} name="entraTenantId" label="Entra tenant id" hint="The customer's Microsoft Entra tenant (a GUID). Linked, the app follows its users, groups and licenses." />
+    <${Field} form=${form} name="cloudPcBackend" label="Cloud PCs provisioned by" type="select" options=${BACKENDS}
+      hint="Windows 365 provisions the Cloud PCs the customer's Windows 365 licenses pay for; this app provisions them itself in the customer's subscription. It can change only while the tenant has no Cloud PCs, connections, images or policies." />
     <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add tenant</${ActionButton}>
   </form>`;
 }
@@ -36,6 +46,7 @@ function Tenants() {
   const columns = [
     { label: 'Name', render: (tenant) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: tenant.id })}>${tenant.displayName}</a>` },
     { label: 'Entra tenant', render: (tenant) => tenant.entraTenantId || 'Not linked' },
+    { label: 'Cloud PCs provisioned by', render: (tenant) => backendLabel(tenant.cloudPcBackend) },
     { label: 'Sites', render: (tenant) => html`<a href=${href('/tenants/:tenantId/sites', { tenantId: tenant.id })}>Sites</a>` },
     { label: 'Created', render: (tenant) => dateTime(tenant.createdDateTime) },
   ];
