@@ -117,6 +117,18 @@ def blueprint(ports: AdminPorts) -> df.Blueprint:
         results = check_results(list(record.results))
         return connections.record_checks(ports, record.tenant_id, record.connection_id, record.run, results)
 
+    @bp.activity_trigger(input_name="run", activity=names.PUSH_WINDOWS365_CONNECTION)
+    @telemetry.activity
+    def push_windows365_connection(run: dict[str, Any]) -> str:
+        call = ConnectionRun.model_validate(run)
+        return connections.push_to_windows365(ports, call.tenant_id, call.connection_id, call.run)
+
+    @bp.activity_trigger(input_name="run", activity=names.MIRROR_WINDOWS365_CHECKS)
+    @telemetry.activity
+    def mirror_windows365_checks(run: dict[str, Any]) -> float | None:
+        call = ConnectionRun.model_validate(run)
+        return connections.mirror_windows365_checks(ports, call.tenant_id, call.connection_id, call.run)
+
     @bp.activity_trigger(input_name="image", activity=names.VALIDATE_DEVICE_IMAGE)
     @telemetry.activity
     def validate_device_image(image: dict[str, Any]) -> str:

@@ -344,7 +344,7 @@ def register(ctx: Context) -> None:
 # Operation names that handlers count or fault under besides their routes' own (filled in by the API modules).
 EXTRA_OPERATIONS: set[str] = set()
 LOG_SIZE = 1000
-SECRET_KEYS = {"protectedsettings", "adminpassword", "password", "runaspassword", "client_secret"}
+SECRET_KEYS = {"protectedsettings", "adminpassword", "password", "runaspassword", "client_secret", "addomainpassword"}
 
 
 def masked(value: Any) -> Any:

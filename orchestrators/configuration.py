@@ -118,6 +118,28 @@ def health_check(context: df.DurableOrchestrationContext, request: Any) -> Orche
     return "recorded" if recorded else "superseded"
 
 
+def windows365_health_check(context: df.DurableOrchestrationContext, run: HealthCheckRun) -> Orchestration:
+    """Windows 365 checks its own connections: the run sends it the connection (made, or changed), then reads its
+    checks until they are finished and mirrors them."""
+    call = run.derive(ConnectionRun)
+    try:
+        if run.push:
+            pushed = yield context.call_activity_with_retry(names.PUSH_WINDOWS365_CONNECTION, RETRY, _wire(call))
+            if pushed != "pushed":
+                return str(pushed)  # superseded, or refused and recorded with Windows 365's words
+        for _ in range(MAX_ROUNDS):
+            wait = yield context.call_activity_with_retry(names.MIRROR_WINDOWS365_CHECKS, RETRY, _wire(call))
+            if wait is None:
+                return "recorded"
+            yield from _wait(context, float(wait))
+        error_type = TIMED_OUT
+    except Exception:  # Windows 365 could not be reached even after the retries: the run counts as failed
+        error_type = COULD_NOT_RUN
+    record = run.derive(RecordCall, results=list(_stand_ins(run.checks, error_type).values()))
+    recorded = yield context.call_activity(names.RECORD_HEALTH_CHECKS, _wire(record))
+    return "recorded" if recorded else "superseded"
+
+
 def connection_health_check(context: df.DurableOrchestrationContext) -> Orchestration:
     """Input HealthCheckRun. Checks run in parallel, each waited for on durable timers."""
     run = HealthCheckRun.model_validate(context.get_input())
@@ -125,6 +147,8 @@ def connection_health_check(context: df.DurableOrchestrationContext) -> Orchestr
     running = yield context.call_activity(names.MARK_HEALTH_CHECKS_RUNNING, _wire(marking))
     if not running:
         return "superseded"
+    if run.backend == "windows365":
+        return (yield from windows365_health_check(context, run))
     return (yield from health_check(context, run))
 
 

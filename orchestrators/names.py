@@ -10,6 +10,8 @@ RUN_HEALTH_CHECK = "run_health_check"
 RECORD_HEALTH_CHECKS = "record_health_checks"
 PREPARE_HEALTH_CHECK_PROBE = "prepare_health_check_probe"
 REMOVE_HEALTH_CHECK_PROBE = "remove_health_check_probe"
+PUSH_WINDOWS365_CONNECTION = "push_windows365_connection"
+MIRROR_WINDOWS365_CHECKS = "mirror_windows365_checks"
 VALIDATE_DEVICE_IMAGE = "validate_device_image"
 FAIL_DEVICE_IMAGE = "fail_device_image"
 

@@ -21,6 +21,7 @@ from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
 from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
+from shared.cloud.azure.graph_windows365 import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import (
@@ -144,6 +145,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             refusals=refusals,
             lifecycle_queue=QueueSubscriptionLifecycle(account.queue(settings.directory_subscriptions_queue)),
         ),
+        windows365=GraphWindows365Network(graph),
     )
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,

@@ -22,14 +22,11 @@ CONNECTION = "tenants/{tenantId}/connections/{connectionId}"
 
 
 async def start_health_checks(req: ApiRequest, connection: Connection) -> None:
-    checks = [check.name for check in connection.health_check_status_detail.health_checks]
     await start_orchestration(
         req.durable,
         names.CONNECTION_HEALTH_CHECK,
         names.health_check_instance_id(connection.tenant_id, connection.id, connection.health_check_run),
-        HealthCheckRun(
-            tenant_id=connection.tenant_id, connection_id=connection.id, run=connection.health_check_run, checks=checks
-        ),
+        HealthCheckRun.of(connection),
     )
 
 
@@ -83,8 +80,8 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
             if_match=req.if_match,
             dry_run=req.validate_only,
         )
-        if patch.changes_credentials and not req.validate_only:
-            await start_health_checks(req, connection)
+        if connection.health_check_status == "pending" and not req.validate_only:
+            await start_health_checks(req, connection)  # the change queued a run (a duplicate start collapses)
         return updated(req, connection)
 
     @routes.post(
@@ -97,7 +94,7 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     )
     async def run_health_checks(req: ApiRequest) -> ApiResponse:
         tenant_id, connection_id = req.param("tenantId"), req.param("connectionId")
-        connection = service.request_health_checks(ports, tenant_id, connection_id)
+        connection = service.request_health_checks(ports, tenant_id, connection_id, by_admin=True)
         await start_health_checks(req, connection)
         location = req.url(f"tenants/{tenant_id}/connections/{connection_id}")
         return ApiResponse(202, connection, {"Location": location, "Operation-Location": location})

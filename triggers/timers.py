@@ -96,12 +96,11 @@ def blueprint(
         started = 0
         for connection in ports.connections.list_all_connections():
             run = connections.request_health_checks(ports, connection.tenant_id, connection.id)
-            checks = [check.name for check in run.health_check_status_detail.health_checks]
             await start_orchestration(
                 client,
                 names.CONNECTION_HEALTH_CHECK,
                 names.health_check_instance_id(run.tenant_id, run.id, run.health_check_run),
-                HealthCheckRun(tenant_id=run.tenant_id, connection_id=run.id, run=run.health_check_run, checks=checks),
+                HealthCheckRun.of(run, push=False),  # Windows 365 re-checks its own: its results are only read
             )
             started += 1
         log.info("Health checks started for %d connections", started)

@@ -11,7 +11,7 @@ roles.
 
 from __future__ import annotations
 
-from azure_emulator.graph import batch, devices, groups, notifications, service_principals, skus, users
+from azure_emulator.graph import batch, devices, groups, notifications, service_principals, skus, users, windows365
 from azure_emulator.graph.common import GraphRoutes
 from azure_emulator.server import Context
 
@@ -25,5 +25,6 @@ def register(ctx: Context) -> None:
     groups.register(ctx, routes, notifier.changed)
     devices.register(ctx, routes)
     service_principals.register(ctx, routes)
+    windows365.register(ctx, routes)
     batch.register(ctx, routes)
     notifications.register(ctx, routes, notifier)

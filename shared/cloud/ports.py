@@ -11,7 +11,11 @@ CheckStatus = Literal["pending", "running", "passed", "failed", "warning", "info
 
 # the codes of a refusal for want of a permission (ARM's, ARM's linked access check's, Graph's): retrying cannot help,
 # only the customer's admin can, by following the onboarding report
-PERMISSION_DENIED = frozenset({"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied"})
+# (and the app's own code for a tenant whose admin never consented to it: Entra gives it no token at all)
+NO_CONSENT = "appNotConsented"
+PERMISSION_DENIED = frozenset(
+    {"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied", NO_CONSENT}
+)
 ONBOARDING_HINT = (
     "The app lacks this permission in the customer's tenant: grant it as the tenant's onboarding report says "
     "(GET /api/tenants/{tenantId}/onboarding, the portal's Onboarding page)."
@@ -158,6 +162,75 @@ class NetworkChecks(Protocol):
 
     def remove_probe(self, tenant_id: str, target: NetworkTarget, operation: str | None = None) -> Progress:
         """Done once the probe VM, its disk and NIC are gone (also when they never were)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Windows365ConnectionSpec:
+    """An Azure network connection as Windows 365 takes it (Graph's onPremisesConnection): the ids are ARM ids."""
+
+    display_name: str
+    connection_type: str  # hybridAzureADJoin | azureADJoin
+    subscription_id: str
+    resource_group_id: str  # where Windows 365 makes the Cloud PCs' network interfaces
+    virtual_network_id: str
+    subnet_id: str
+    ad_domain_name: str | None = None
+    ad_domain_username: str | None = None
+    organizational_unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Windows365Check:
+    """One of Windows 365's health checks of a connection, as it reported it."""
+
+    display_name: str
+    status: CheckStatus
+    start_date_time: str | None = None  # ISO 8601, as Graph gives it
+    end_date_time: str | None = None
+    error_type: str | None = None
+    recommended_action: str | None = None
+
+
+@dataclass(frozen=True)
+class Windows365ConnectionState:
+    id: str
+    display_name: str
+    subnet_id: str | None
+    health_check_status: CheckStatus
+    start_date_time: str | None = None  # of the latest health-check run
+    end_date_time: str | None = None
+    checks: tuple[Windows365Check, ...] = ()
+
+
+class Windows365Network(Protocol):
+    """Windows 365's Azure network connections (every call is one Graph request; CloudError on a refusal).
+
+    Windows 365 checks a connection's health itself, when it is made and every 6 hours: Graph's runHealthChecks takes
+    no application permission (https://learn.microsoft.com/graph/api/cloudpconpremisesconnection-runhealthcheck), so
+    an app can only read the results.
+    """
+
+    def find_connection(self, tenant_id: str, display_name: str, subnet_id: str) -> Windows365ConnectionState | None:
+        """The tenant's connection of this name on this subnet, if one exists (to adopt it rather than make two)."""
+        ...
+
+    def create_connection(
+        self, tenant_id: str, spec: Windows365ConnectionSpec, password: str | None
+    ) -> Windows365ConnectionState:
+        """Windows 365 runs its health checks on a new connection by itself."""
+        ...
+
+    def read_connection(self, tenant_id: str, connection_id: str) -> Windows365ConnectionState | None: ...
+
+    def update_connection(
+        self, tenant_id: str, connection_id: str, spec: Windows365ConnectionSpec, password: str | None
+    ) -> None:
+        """The name and domain-join settings (and password, when given) as they are now."""
+        ...
+
+    def delete_connection(self, tenant_id: str, connection_id: str) -> None:
+        """Gone, also when it was already."""
         ...
 
 

@@ -14,6 +14,7 @@ from shared.cloud.ports import CheckStatus
 from shared.models.base import ApiModel, DisplayName, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
 from shared.models.sites import SubnetId
+from shared.models.tenants import CloudPcBackend
 
 ConnectionType = Literal["hybridAzureADJoin", "azureADJoin"]
 FQDN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
@@ -163,6 +164,14 @@ class Connection(Resource):
         default=0, description="Bumped for every requested run; older runs' results are ignored."
     )
     in_use: bool = False
+    cloud_pc_backend: CloudPcBackend = Field(
+        default="azure",
+        description="Whose connection it is: the app's own (`azure`, its checks run by the app) or Windows 365's "
+        "(`windows365`, checked by Windows 365 and mirrored here), as its tenant's backend was when it was made.",
+    )
+    windows365_id: str | None = Field(
+        default=None, description="Its id in Windows 365 (Graph's onPremisesConnection), once Windows 365 has it."
+    )
 
     @property
     def usable(self) -> bool:

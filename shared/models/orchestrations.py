@@ -9,8 +9,9 @@ from pydantic import ConfigDict, Field
 
 from shared.models.base import ApiModel
 from shared.models.cloud_pc_actions import VmActionName
-from shared.models.connections import HealthCheck
+from shared.models.connections import Connection, HealthCheck
 from shared.models.provisioning import RunState
+from shared.models.tenants import CloudPcBackend
 
 T = TypeVar("T", bound="Contract")
 
@@ -80,9 +81,20 @@ class ConnectionRun(Traced):
 
 
 class HealthCheckRun(ConnectionRun):
-    """The `connection_health_check` input: the checks this run is made of."""
+    """The `connection_health_check` input: the checks this run is made of, and who runs them."""
 
     checks: list[str]
+    backend: CloudPcBackend = "azure"  # windows365: Windows 365 checks; the run sends it the connection and mirrors
+    push: bool = True  # windows365: send the connection's settings first (not on a scheduled re-read)
+
+    @classmethod
+    def of(cls, connection: Connection, *, push: bool = True) -> HealthCheckRun:
+        """The connection's current run, of the checks it lists."""
+        return cls(
+            tenant_id=connection.tenant_id, connection_id=connection.id, run=connection.health_check_run,
+            checks=[check.name for check in connection.health_check_status_detail.health_checks],
+            backend=connection.cloud_pc_backend, push=push,
+        )  # fmt: skip
 
 
 class CheckCall(ConnectionRun):

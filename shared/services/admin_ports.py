@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.cloud.ports import Directory, ImageSources, NetworkChecks, SecretStore
+from shared.cloud.ports import Directory, ImageSources, NetworkChecks, SecretStore, Windows365Network
 from shared.events import EventPublisher
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import (
@@ -42,3 +42,4 @@ class AdminPorts:
     cloud_pcs: CloudPcStore  # read only: what holds a tenant to its backend
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants
+    windows365: Windows365Network | None = None  # Windows 365 itself, for the tenants whose backend it is

@@ -6,7 +6,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.cloud.ports import CheckOutcome, CloudError, NetworkTarget, Progress
+from shared.cloud.ports import (
+    CheckOutcome,
+    CheckStatus,
+    CloudError,
+    NetworkTarget,
+    Progress,
+    Windows365Check,
+    Windows365ConnectionSpec,
+    Windows365Network,
+)
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.connections import (
     Connection,
@@ -17,7 +26,15 @@ from shared.models.connections import (
 )
 from shared.models.sites import SUBNET_ID
 from shared.services.admin_ports import AdminPorts
-from shared.services.health_checks import CHECKS_BY_NAME, finish_check, overall_status, pending_checks
+from shared.services.health_checks import (
+    CHECKS,
+    CHECKS_BY_NAME,
+    DEFAULT_ACTION,
+    RECOMMENDED_ACTIONS,
+    finish_check,
+    overall_status,
+    pending_checks,
+)
 from shared.services.updates import update_with_etag
 
 MAX_CONNECTIONS_PER_TENANT = 10
@@ -74,6 +91,7 @@ def create_connection(
     now = ports.clock()
     connection = Connection(
         id=ports.new_id(),
+        cloud_pc_backend=ports.tenants.get_tenant(tenant_id).cloud_pc_backend,
         tenant_id=tenant_id,
         created_date_time=now,
         last_modified_date_time=now,
@@ -128,8 +146,8 @@ def update_connection(
             ):
                 alias = ConnectionUpdate.model_fields[required].alias or required
                 raise ValidationFailed.of(ErrorDetail("missing", f"{alias} cannot be removed.", alias))
-        if patch.changes_credentials:
-            fields |= _new_run(current)
+        if patch.changes_credentials or current.cloud_pc_backend == "windows365":
+            fields |= _new_run(current)  # Windows 365 is sent every change, by the run
         return current.model_copy(update={**fields, "last_modified_date_time": ports.clock()})
 
     def save(connection: Connection, etag: str | None) -> Connection:
@@ -155,11 +173,24 @@ def _new_run(current: Connection) -> dict[str, object]:
     }
 
 
-def request_health_checks(ports: AdminPorts, tenant_id: str, connection_id: str) -> Connection:
-    """Queue a new run: the connection goes back to pending; older runs' results will be ignored."""
+def request_health_checks(
+    ports: AdminPorts, tenant_id: str, connection_id: str, *, by_admin: bool = False
+) -> Connection:
+    """Queue a new run: the connection goes back to pending; older runs' results will be ignored. An admin cannot
+    have Windows 365 check one of its connections: Graph gives an app no permission for it."""
+
+    def change(current: Connection) -> Connection:
+        if by_admin and current.cloud_pc_backend == "windows365":
+            raise Conflict(
+                "Windows 365 runs this connection's health checks itself, when it is made or changed and every 6 "
+                "hours, and lets no app start them (Graph's runHealthChecks takes no application permission); its "
+                "latest results are shown here.", code="checkedByWindows365", target="connectionId",
+            )  # fmt: skip
+        return current.model_copy(update={**_new_run(current), "last_modified_date_time": ports.clock()})
+
     return update_with_etag(
         lambda: ports.connections.get_connection(tenant_id, connection_id),
-        lambda current: current.model_copy(update={**_new_run(current), "last_modified_date_time": ports.clock()}),
+        change,
         lambda connection, etag: ports.connections.upsert_connection(connection, if_match=etag),
         if_match=None,
     )
@@ -173,6 +204,14 @@ def delete_connection(ports: AdminPorts, tenant_id: str, connection_id: str, *, 
             code="inUse",
             target="connectionId",
         )
+    if connection.windows365_id:
+        try:
+            _windows365(ports).delete_connection(tenant_id, connection.windows365_id)
+        except CloudError as exc:
+            raise Conflict(
+                f"Windows 365 did not delete connection '{connection.display_name}': {exc}", code="refusedByWindows365",
+                target="connectionId",
+            ) from exc  # fmt: skip
     ports.connections.delete_connection(tenant_id, connection_id, if_match=if_match or connection.etag)
     ports.secrets.delete_secret(connection.password_secret_name)
 
@@ -278,22 +317,134 @@ def could_not_run(check: str, error_type: str) -> HealthCheck:
     )
 
 
-def record_checks(ports: AdminPorts, tenant_id: str, connection_id: str, run: int, results: list[HealthCheck]) -> bool:
+def record_checks(
+    ports: AdminPorts, tenant_id: str, connection_id: str, run: int, results: list[HealthCheck],
+    mirrored: HealthCheckStatusDetail | None = None, status: CheckStatus | None = None,
+) -> bool:  # fmt: skip
+    """The run's results, unless a newer run superseded it; `mirrored` and `status` as Windows 365 gave them."""
     now = ports.clock()
 
     def change(current: Connection) -> Connection:
         if current.health_check_run != run:
             raise _Superseded
-        detail = HealthCheckStatusDetail(
+        detail = mirrored or HealthCheckStatusDetail(
             start_date_time=current.health_check_status_detail.start_date_time or now,
             end_date_time=now,
             health_checks=results,
         )
         return current.model_copy(
-            update={"health_check_status": overall_status(results), "health_check_status_detail": detail}
+            update={"health_check_status": status or overall_status(results), "health_check_status_detail": detail}
         )
 
     return _apply_to_run(ports, tenant_id, connection_id, change)
+
+
+# --- a Windows 365 connection's run (called by activities): Windows 365 checks, the app sends and mirrors --------
+
+WINDOWS365_WAIT_S = 15.0  # between reads of checks Windows 365 is still running (they take minutes)
+WINDOWS365_CHECK = "windows365Connection"  # the stand-in check of a connection Windows 365 refused or lost
+NAMES_BY_DISPLAY_NAME = {check.display_name.lower(): check.name for check in CHECKS}
+
+
+def _windows365(ports: AdminPorts) -> Windows365Network:
+    if ports.windows365 is None:
+        raise RuntimeError("this app was composed without Windows 365 (AdminPorts.windows365)")
+    return ports.windows365
+
+
+def windows365_spec(ports: AdminPorts, connection: Connection) -> Windows365ConnectionSpec:
+    """The connection as Windows 365 takes it: its network interfaces go in the site's resource group, as the app's
+    own Cloud PCs' do."""
+    site = ports.sites.find_site(connection.tenant_id, connection.site_id)
+    group = site.resource_group_name if site is not None else connection.resource_group_name
+    return Windows365ConnectionSpec(
+        display_name=connection.display_name,
+        connection_type=connection.connection_type,
+        subscription_id=connection.subscription_id,
+        resource_group_id=f"/subscriptions/{connection.subscription_id}/resourceGroups/{group}",
+        virtual_network_id=connection.virtual_network_id or "",
+        subnet_id=connection.subnet_id or "",
+        ad_domain_name=connection.ad_domain_name,
+        ad_domain_username=connection.ad_domain_username,
+        organizational_unit=connection.organizational_unit,
+    )
+
+
+def _refused_check(code: str, message: str) -> HealthCheck:
+    return HealthCheck(
+        name=WINDOWS365_CHECK, display_name="Azure network connection in Windows 365", status="failed",
+        error_type=code, recommended_action=message,
+    )  # fmt: skip
+
+
+def push_to_windows365(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> str:
+    """Windows 365 holds the connection as the app does now: made once (or adopted, when an earlier attempt made it
+    and was lost before its id was kept), else updated. `pushed`, `superseded`, or `refused` (recorded as the run's
+    failed check with Windows 365's words). A throttle or an outage raises, for the activity's retries."""
+    connection = ports.connections.find_connection(tenant_id, connection_id)
+    if connection is None or connection.health_check_run != run:
+        return "superseded"
+    windows365 = _windows365(ports)
+    spec = windows365_spec(ports, connection)
+    hybrid = connection.connection_type == "hybridAzureADJoin"
+    password = ports.secrets.get_secret(connection.password_secret_name) if hybrid else None
+    try:
+        known = connection.windows365_id and windows365.read_connection(tenant_id, connection.windows365_id)
+        if known:
+            windows365.update_connection(tenant_id, known.id, spec, password)
+            return "pushed"
+        made = windows365.find_connection(tenant_id, spec.display_name, spec.subnet_id)
+        if made is None:
+            made = windows365.create_connection(tenant_id, spec, password)
+    except CloudError as exc:
+        status = getattr(exc, "status", 503)  # a Graph answer has a status; a call that got none was not answered
+        if status == 429 or status >= 500:
+            raise
+        record_checks(ports, tenant_id, connection_id, run, [_refused_check(exc.code, str(exc))])
+        return "refused"
+    keep = {"windows365_id": made.id}
+    _apply_to_run(ports, tenant_id, connection_id, lambda current: current.model_copy(update=keep))
+    return "pushed"
+
+
+def _mirrored(check: Windows365Check) -> HealthCheck:
+    status, error_type = check.status, check.error_type
+    action = check.recommended_action
+    if status in ("failed", "warning") and error_type and not action:
+        action = RECOMMENDED_ACTIONS.get(error_type, DEFAULT_ACTION)
+    return HealthCheck(
+        name=NAMES_BY_DISPLAY_NAME.get(check.display_name.lower(), check.display_name),
+        display_name=check.display_name,
+        status=status,
+        start_date_time=check.start_date_time,  # pydantic parses Graph's ISO 8601
+        end_date_time=check.end_date_time,
+        error_type=error_type if status in ("failed", "warning") else None,
+        recommended_action=action if status in ("failed", "warning") else None,
+    )
+
+
+def mirror_windows365_checks(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> float | None:
+    """Windows 365's latest checks written on the app's connection once they are finished: None when done (or
+    superseded), else the seconds to wait before reading again."""
+    connection = ports.connections.find_connection(tenant_id, connection_id)
+    if connection is None or connection.health_check_run != run:
+        return None
+    state = (
+        _windows365(ports).read_connection(tenant_id, connection.windows365_id) if connection.windows365_id else None
+    )
+    if state is None:
+        lost = _refused_check("connectionNotFound", "Windows 365 has no such connection any more: delete it here "
+                              "and make it again.")  # fmt: skip
+        record_checks(ports, tenant_id, connection_id, run, [lost])
+        return None
+    if state.health_check_status in ("pending", "running"):
+        return WINDOWS365_WAIT_S
+    results = [_mirrored(check) for check in state.checks]
+    detail = HealthCheckStatusDetail.model_validate(
+        {"startDateTime": state.start_date_time, "endDateTime": state.end_date_time, "healthChecks": results}
+    )
+    record_checks(ports, tenant_id, connection_id, run, results, detail, state.health_check_status)
+    return None
 
 
 class _Superseded(Exception):

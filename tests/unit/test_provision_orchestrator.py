@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orchestrators import names
-from orchestrators.configuration import run_checks, until_done
+from orchestrators.configuration import connection_health_check, run_checks, until_done
 from orchestrators.phases import CALLS_PER_EXECUTION, MAX_CALLS, MIN_WAIT
 from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
@@ -205,3 +205,40 @@ def test_until_done_passes_back_the_operation_and_probe_and_returns_the_last_ans
     call = orchestration.send(None)
     assert (call.payload["operation"], call.payload["probe"]) == ("op1", probe)
     assert finish(orchestration, {"done": True, "probe": probe}) == ProbeAnswer(done=True, probe=probe)
+
+
+WINDOWS365_RUN = {
+    "tenantId": "t1", "connectionId": "c1", "run": 2, "checks": ["subnetIpUsage"], "backend": "windows365"
+}  # fmt: skip
+
+
+def test_a_windows_365_connection_is_sent_then_its_checks_are_read_until_windows_365_finished_them() -> None:
+    orchestration = connection_health_check(Context(input=WINDOWS365_RUN))
+    assert next(orchestration).name == names.MARK_HEALTH_CHECKS_RUNNING
+    pushed = orchestration.send(True)
+    assert pushed.name == names.PUSH_WINDOWS365_CONNECTION
+    assert pushed.payload == {"tenantId": "t1", "connectionId": "c1", "run": 2}
+    assert orchestration.send("pushed").name == names.MIRROR_WINDOWS365_CHECKS
+    assert orchestration.send(15.0) == Timer(NOW + timedelta(seconds=15))  # Windows 365 is still checking
+    assert orchestration.send(None).name == names.MIRROR_WINDOWS365_CHECKS
+    assert finish(orchestration, None) == "recorded"
+
+
+def test_a_scheduled_windows_365_run_only_reads_and_a_refused_push_ends_the_run() -> None:
+    orchestration = connection_health_check(Context(input={**WINDOWS365_RUN, "push": False}))
+    next(orchestration)
+    assert orchestration.send(True).name == names.MIRROR_WINDOWS365_CHECKS  # nothing is sent to Windows 365
+    refused = connection_health_check(Context(input=WINDOWS365_RUN))
+    next(refused)
+    refused.send(True)
+    assert finish(refused, "refused") == "refused"  # the push recorded Windows 365's words itself
+
+
+def test_windows_365_out_of_reach_records_the_run_as_failed() -> None:
+    orchestration = connection_health_check(Context(input=WINDOWS365_RUN))
+    next(orchestration)
+    orchestration.send(True)
+    record = orchestration.throw(RuntimeError("Graph did not answer"))
+    assert record.name == names.RECORD_HEALTH_CHECKS
+    assert record.payload["results"] == [{"name": "subnetIpUsage", "result": None, "errorType": "internalServerError"}]
+    assert finish(orchestration, True) == "recorded"

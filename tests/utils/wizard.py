@@ -39,7 +39,9 @@ class Tenant:
     Faults and latency armed here apply to this tenant's calls only.
     """
 
-    def __init__(self, api: ApiClient, onboard: bool = True, withhold: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, api: ApiClient, onboard: bool = True, withhold: tuple[str, ...] = (), backend: str = "azure"
+    ) -> None:
         self.api = api
         emulator = emulator_from_environment()
         self.entra_id = str(uuid.uuid4())
@@ -57,7 +59,7 @@ class Tenant:
         self.controls.latency("default", DEFAULT_LRO_LATENCY_S)
         self.managed_image_id = self.arm.resource_id(IMAGE_RG, "Microsoft.Compute", "images", "win11-golden")
         self.display_name = f"Tenant {uuid.uuid4().hex[:6]}"
-        tenant = {"displayName": self.display_name, "entraTenantId": self.entra_id}
+        tenant = {"displayName": self.display_name, "entraTenantId": self.entra_id, "cloudPcBackend": backend}
         self.id = api.created("/tenants", tenant)["id"]
         self.path = f"/tenants/{self.id}"
         self.site = api.created(

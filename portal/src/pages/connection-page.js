@@ -34,6 +34,7 @@ function HealthChecks({ connection, poll, tenantId, path, onSaved }) {
   const done = checks.filter((check) => !CHECKING.includes(check.status)).length;
   const checking = CHECKING.includes(connection.healthCheckStatus);
   const verdict = VERDICT[connection.healthCheckStatus];
+  const byWindows365 = connection.cloudPcBackend === 'windows365';  // Graph lets no app start its checks
   const retry = async () => {
     setError(null);
     try {
@@ -55,8 +56,9 @@ function HealthChecks({ connection, poll, tenantId, path, onSaved }) {
     <div class="section-header">
       <h2 id="checks-heading">Health checks</h2>
       <${StatusBadge} status=${connection.healthCheckStatus} />
-      ${can('runHealthChecks', tenantId) && html`<${ActionButton} onClick=${retry} disabled=${checking} busyLabel="Starting…">Retry health checks</${ActionButton}>`}
+      ${can('runHealthChecks', tenantId) && !byWindows365 && html`<${ActionButton} onClick=${retry} disabled=${checking} busyLabel="Starting…">Retry health checks</${ActionButton}>`}
     </div>
+    ${byWindows365 && html`<p class="muted">Windows 365 checks this connection itself: when it is made or changed, and every 6 hours. This page shows its latest results.</p>`}
     <${ErrorBanner} error=${error} />
     ${checking && html`<label class="progress-label" for="checks-progress">${done} of ${checks.length} checks done</label>
       <progress id="checks-progress" max=${checks.length || 1} value=${done}></progress>`}

@@ -17,6 +17,9 @@ from azure.identity import (
 from shared.cloud.ports import CloudError
 from shared.settings import Settings, setting_name
 
+# Entra's refusal of a token in a tenant where no admin consented to the app: no service principal there, or consent
+# not granted (https://learn.microsoft.com/entra/identity-platform/reference-error-codes)
+NOT_CONSENTED = ("AADSTS700016", "AADSTS65001")
 TOKEN_EXCHANGE_SCOPE = "api://AzureADTokenExchange/.default"  # the audience a federated identity credential trusts
 KNOWN_AUTHORITY_HOSTS = frozenset(
     {

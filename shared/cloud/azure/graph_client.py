@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import (
     BearerTokenCredentialPolicy,
@@ -24,9 +24,9 @@ from azure.core.pipeline.policies import (
 from azure.core.rest import HttpRequest, HttpResponse
 
 from shared.catalog.app_access import graph_permissions_for
-from shared.cloud.azure.credentials import AzureCredentials
+from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
 from shared.cloud.azure.transport import http_transport
-from shared.cloud.ports import CloudError
+from shared.cloud.ports import NO_CONSENT, CloudError
 
 MAX_BATCH = 20  # Graph's JSON batching limit
 DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors
@@ -177,6 +177,13 @@ class GraphClient:
             response = self._client.send_request(request, **options)
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise CloudError(step, "serviceUnavailable", f"Microsoft Graph did not answer: {exc}") from exc
+        except ClientAuthenticationError as exc:
+            if not any(code in str(exc) for code in NOT_CONSENTED):
+                raise
+            raise CloudError(
+                step, NO_CONSENT, "No administrator of the customer's Entra tenant has consented to the app there, so "
+                "it gets no token for Microsoft Graph.",
+            ) from exc  # fmt: skip
         response.read()
         return response
 

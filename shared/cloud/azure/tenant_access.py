@@ -16,11 +16,10 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import permissions_allow
-from shared.cloud.azure.credentials import AzureCredentials
+from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 
 PERMISSIONS_API = "2022-04-01"
-NOT_CONSENTED = ("AADSTS700016", "AADSTS65001")  # no service principal in the tenant; consent not granted
 
 
 class AzureTenantAccess:

@@ -1,0 +1,132 @@
+"""Windows 365's Azure network connections in the emulator's Graph: who may call what, Graph's validation, and health
+checks that look at the tenant's real Azure network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from azure_emulator.launcher import EmulatorProcess
+from tests.emulator.test_graph_permissions import App, assert_denied
+from tests.utils.api_client import eventually
+from tests.utils.arm_admin import ArmAdmin
+
+PATH = "/deviceManagement/virtualEndpoint/onPremisesConnections"
+
+
+class Windows365(App):
+    """An app in a tenant whose admin made a network for Cloud PCs."""
+
+    def __init__(self, emulator: EmulatorProcess) -> None:
+        super().__init__(emulator)
+        self.arm = ArmAdmin(emulator, self.tenant_id)
+        self.subnet_id = self.arm.virtual_network("rg-net", "vnet-eu")
+        self.arm.resource_group("rg-cloudpcs")
+        self.controls.latency("onPremisesConnectionHealthChecks", 0.2)
+
+    def body(self, **overrides: Any) -> dict[str, Any]:
+        sub = self.arm.subscription_id
+        return {
+            "displayName": "Contoso HQ", "connectionType": "hybridAzureADJoin", "subscriptionId": sub,
+            "resourceGroupId": f"/subscriptions/{sub}/resourceGroups/rg-cloudpcs",
+            "virtualNetworkId": self.subnet_id.rsplit("/subnets/", 1)[0], "subnetId": self.subnet_id,
+            "adDomainName": "corp.contoso.com", "adDomainUsername": "join@corp.contoso.com",
+            "adDomainPassword": "Corr3ct-Horse", "organizationalUnit": "OU=CloudPCs,DC=corp,DC=contoso,DC=com",
+            **overrides,
+        }  # fmt: skip
+
+    def settled(self, connection_id: str) -> dict[str, Any]:
+        def done() -> dict[str, Any]:
+            found: dict[str, Any] = self.call("GET", f"{PATH}/{connection_id}").json()
+            assert found["healthCheckStatus"] not in ("pending", "running"), found["healthCheckStatus"]
+            return found
+
+        return eventually(done, timeout_s=30)
+
+
+@pytest.fixture
+def w365(azure_emulator: EmulatorProcess) -> Windows365:
+    app = Windows365(azure_emulator)
+    app.grant("CloudPC.ReadWrite.All")
+    return app
+
+
+def test_an_app_reads_with_cloud_pc_read_and_writes_only_with_read_write(azure_emulator: EmulatorProcess) -> None:
+    app = Windows365(azure_emulator)
+    app.grant("CloudPC.Read.All")
+    assert app.call("GET", PATH).status_code == 200
+    assert_denied(app.call("POST", PATH, app.body()))
+    app.grant("User.Read.All")
+    assert_denied(app.call("GET", PATH))
+
+
+def test_a_connection_is_checked_against_the_tenant_s_network_and_keeps_no_password(w365: Windows365) -> None:
+    created = w365.call("POST", PATH, w365.body())
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["healthCheckStatus"] == "pending" and body["adDomainPassword"] is None
+    assert body["virtualNetworkLocation"] == "westeurope" and body["inUse"] is False
+    settled = w365.settled(body["id"])
+    assert settled["healthCheckStatus"] == "passed"
+    names = {check["displayName"] for check in settled["healthCheckStatusDetail"]["healthChecks"]}
+    assert {"Azure virtual network readiness", "Active Directory domain join"} <= names
+    entra = w365.settled(w365.call("POST", PATH, w365.body(
+        displayName="Cloud only", connectionType="azureADJoin", adDomainName=None, adDomainUsername=None,
+        adDomainPassword=None, organizationalUnit=None)).json()["id"])  # fmt: skip
+    entra_checks = {check["displayName"] for check in entra["healthCheckStatusDetail"]["healthChecks"]}
+    assert "Active Directory domain join" not in entra_checks
+    listed = w365.call("GET", PATH).json()["value"]
+    assert {c["displayName"] for c in listed} == {"Contoso HQ", "Cloud only"}
+    assert all(c["adDomainPassword"] is None for c in listed)
+
+
+def test_a_subnet_that_is_not_there_fails_the_network_check(w365: Windows365) -> None:
+    gone = w365.subnet_id.replace("/subnets/cloudpcs", "/subnets/missing")
+    failed = w365.settled(w365.call("POST", PATH, w365.body(subnetId=gone)).json()["id"])
+    assert failed["healthCheckStatus"] == "failed"
+    check = next(c for c in failed["healthCheckStatusDetail"]["healthChecks"] if c["status"] == "failed")
+    assert check["displayName"] == "Azure virtual network readiness"
+    assert check["errorType"] == "resourceAvailabilityCheckSubnetInvalid" and check["recommendedAction"]
+
+
+def test_a_faulted_domain_join_fails_until_the_password_is_updated(w365: Windows365) -> None:
+    w365.controls.fault("windows365.adDomainJoin", 1, "adJoinCheckIncorrectCredentials")
+    connection = w365.settled(w365.call("POST", PATH, w365.body()).json()["id"])
+    join = next(c for c in connection["healthCheckStatusDetail"]["healthChecks"] if c["status"] == "failed")
+    assert join["errorType"] == "adJoinCheckIncorrectCredentials"
+    reply = w365.call("POST", f"{PATH}/{connection['id']}/updateAdDomainPassword", {"adDomainPassword": "N3w"})
+    assert reply.status_code == 204
+    assert w365.settled(connection["id"])["healthCheckStatus"] == "passed"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "wrong"),
+    [
+        ({"adDomainPassword": None}, "adDomainPassword"),
+        ({"connectionType": "workgroup"}, "connectionType"),
+        ({"virtualNetworkId": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/virtualNetworks/z"},
+         "virtualNetworkId"),
+        ({"subnetId": "not-an-id"}, "subnetId"),
+        ({"colour": "blue"}, "colour"),
+        ({"displayName": ""}, "displayName"),
+    ],
+)  # fmt: skip
+def test_graph_refuses_a_bad_connection_naming_what_is_wrong(
+    w365: Windows365, overrides: dict[str, Any], wrong: str
+) -> None:
+    reply = w365.call("POST", PATH, w365.body(**overrides))
+    assert reply.status_code == 400
+    assert wrong in reply.json()["error"]["message"]
+    assert w365.call("GET", PATH).json()["value"] == []
+
+
+def test_an_app_cannot_start_health_checks_and_a_deleted_connection_is_gone(w365: Windows365) -> None:
+    connection = w365.call("POST", PATH, w365.body()).json()
+    # Graph offers runHealthChecks to a signed-in admin only ("Application: Not supported")
+    assert_denied(w365.call("POST", f"{PATH}/{connection['id']}/runHealthChecks"))
+    admin = w365.admin.call("POST", f"{w365.admin.graph}{PATH}/{connection['id']}/runHealthChecks")
+    assert admin is None  # 204
+    assert w365.call("DELETE", f"{PATH}/{connection['id']}").status_code == 204
+    missing = w365.call("GET", f"{PATH}/{connection['id']}")
+    assert missing.status_code == 404 and missing.json()["error"]["innerError"]
