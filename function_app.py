@@ -10,11 +10,13 @@ from activities import configuration as configuration_activities
 from activities import image_sets as image_set_activities
 from activities import provisioning as provisioning_activities
 from activities import spot_groups as spot_group_activities
+from activities import windows365 as windows365_activities
 from orchestrators import cloud_pc_actions as cloud_pc_action_orchestrators
 from orchestrators import configuration as configuration_orchestrators
 from orchestrators import image_sets as image_set_orchestrators
 from orchestrators import provisioning as provisioning_orchestrators
 from orchestrators import spot_groups as spot_group_orchestrators
+from orchestrators import windows365 as windows365_orchestrators
 from shared import telemetry
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
@@ -78,6 +80,8 @@ def create_app(services: Services) -> df.DFApp:
         image_set_activities.blueprint(services.image_builds),
         spot_group_orchestrators.blueprint(),
         spot_group_activities.blueprint(services.spot_group_work),
+        windows365_orchestrators.blueprint(),
+        windows365_activities.blueprint(services.engine),
     ]
     for blueprint in blueprints:
         app.register_functions(blueprint)

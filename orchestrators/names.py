@@ -79,3 +79,12 @@ def spot_group_instance_id(tenant_id: str, spot_group_id: str, work: str) -> str
 def spot_group_host_instance_id(run_instance_id: str, revision: int, host: int) -> str:
     """A host's run within its group's: one per change of the group, so a later change never meets an old one."""
     return f"{run_instance_id}-r{revision}-h{host}"
+
+
+MIRROR_WINDOWS365_CLOUD_PCS = "mirror_windows365_cloud_pcs"  # the orchestration and its one activity
+READ_WINDOWS365_CLOUD_PCS = "read_windows365_cloud_pcs"
+
+
+def windows365_mirror_instance_id(tenant_id: str) -> str:
+    """One follower per tenant: a second start while it reads collapses into it."""
+    return f"w365-{tenant_id}"

@@ -21,7 +21,7 @@ from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
 from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
-from shared.cloud.azure.graph_windows365 import GraphWindows365Network
+from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import (
@@ -120,6 +120,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     graph_devices = GraphDevices(graph)
     devices = AzureDevices(compute, graph_devices, secrets)
     cloud_pcs = CloudPcRepository(storage)
+    windows365 = GraphWindows365Provisioning(graph)
     admin = AdminPorts(
         tenants=tenants,
         cloud_pcs=cloud_pcs,
@@ -146,6 +147,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             lifecycle_queue=QueueSubscriptionLifecycle(account.queue(settings.directory_subscriptions_queue)),
         ),
         windows365=GraphWindows365Network(graph),
+        windows365_provisioning=windows365,
     )
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
@@ -166,6 +168,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         max_attempts=settings.provisioning_max_attempts,
         grace_period=settings.cloudpc_grace_period,
         cleanup_delay=settings.cloudpc_cleanup_delay,
+        windows365=windows365,
+        windows365_poll=settings.windows365_poll,
     )
     audit_events = AuditEventRepository(storage)
     image_builds = ImageBuildPorts(

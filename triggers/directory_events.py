@@ -9,10 +9,11 @@ import azure.durable_functions as df
 import azure.functions as func
 from opentelemetry.trace import SpanKind
 
-from orchestrators.starting import start_provisioning
+from orchestrators import names
+from orchestrators.starting import start_orchestration, start_provisioning
 from shared import telemetry
 from shared.events import DirectoryEvent, EventPublisher
-from shared.models.orchestrations import ProvisionInput
+from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
 from shared.services.engine_ports import EnginePorts
 from shared.services.reconcile import reconcile_watched, started
 from shared.services.repositories import TenantStore
@@ -40,6 +41,13 @@ def blueprint(
         with telemetry.span(f"process {settings.directory_events_queue}", kind=SpanKind.CONSUMER,
                             parent=event.traceparent, invocation=context,
                             ids={"tenantId": event.tenant_id}):  # fmt: skip
+            tenant = await asyncio.to_thread(tenants.find_tenant, event.tenant_id)
+            if tenant is not None and tenant.cloud_pc_backend == "windows365":
+                # Windows 365 acts on the directory itself: the app follows its Cloud PCs (one follower a tenant)
+                run = Windows365MirrorRun(tenant_id=event.tenant_id)
+                instance = names.windows365_mirror_instance_id(event.tenant_id)
+                await start_orchestration(client, names.MIRROR_WINDOWS365_CLOUD_PCS, instance, run)
+                return
             outcome = await asyncio.to_thread(reconcile_watched, ports, event, full=event.full)
             to_start = outcome.to_provision
             runs = [ProvisionInput.model_validate({**item, "tenantId": event.tenant_id}) for item in to_start]

@@ -112,7 +112,10 @@ ACCESS: dict[str, Access] = {
 
 # what only the app's own provisioning (the `azure` backend) serves so far: on a tenant whose Cloud PCs Windows 365
 # provisions, these are refused (409 backendNotServed) rather than building in Azure what Windows 365 should build
-AZURE_BACKEND_ONLY: frozenset[str] = frozenset({"createDeviceImage", "createProvisioningPolicy"})
+AZURE_BACKEND_ONLY: frozenset[str] = frozenset({
+    "createDeviceImage", "reprovisionCloudPc", "retryCloudPc", "endGracePeriodCloudPc", "rebootCloudPc",
+    "powerOnCloudPc", "powerOffCloudPc", "troubleshootCloudPc", "resizeCloudPc", "renameCloudPc", "createBulkAction",
+})  # fmt: skip
 
 
 def access_of(operation_name: str) -> Access:

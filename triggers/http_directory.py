@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import azure.durable_functions as df
 
-from shared.cloud.ports import CloudError, Directory
+from shared.cloud.ports import NO_CONSENT, CloudError, Directory
 from shared.errors import Conflict, Unavailable
 from shared.models.directory import DirectoryGroup, DirectoryGroupList
 from shared.models.tenants import Tenant
@@ -30,7 +30,8 @@ TOP = QueryParam(
 LOOKUP = (
     "A look-up for picking groups by name, not a listing of the directory: it answers at most `top` security "
     "groups of the tenant's linked Microsoft Entra tenant, by displayName, and never a nextLink (type more of the "
-    "name to find others). 409 tenantNotLinked without an entraTenantId; 503 directoryUnavailable when Microsoft "
+    "name to find others). 409 tenantNotLinked without an entraTenantId, appNotConsented before the customer's admin "
+    "consented to the app; 503 directoryUnavailable when Microsoft "
     "Graph throttles or fails."
 )
 
@@ -52,7 +53,7 @@ def reading_directory() -> Iterator[None]:
     try:
         yield
     except CloudError as exc:
-        if exc.code == "tenantNotLinked":  # unlinked since it was read: error_response answers 409 for it
+        if exc.code in ("tenantNotLinked", NO_CONSENT):  # a state for the admin to fix: error_response answers 409
             raise
         message = f"Microsoft Graph could not be read ({exc.code}): {exc}"
         raise Unavailable(message, code="directoryUnavailable") from exc

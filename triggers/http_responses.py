@@ -18,7 +18,7 @@ from azure.core.exceptions import (
 )
 from pydantic import BaseModel, ValidationError
 
-from shared.cloud.ports import CloudError
+from shared.cloud.ports import NO_CONSENT, CloudError
 from shared.errors import (
     Conflict,
     DomainError,
@@ -127,6 +127,8 @@ def error_response(exc: Exception) -> func.HttpResponse:
     if isinstance(exc, CloudError):  # Azure or Graph refused or failed a call a request needed
         if exc.code == "tenantNotLinked":
             exc = Conflict(str(exc), code="tenantNotLinked", target="entraTenantId")
+        elif exc.code == NO_CONSENT:  # a state of the tenant for its admin to fix, as an unlinked one is
+            exc = Conflict(str(exc), code=NO_CONSENT, target="entraTenantId")
         elif exc.permission_denied or exc.code == "ForbiddenByRbac":  # waiting cannot help: say what is missing
             log.warning("A cloud call was refused for want of a permission (%s: %s)", exc.step, exc.code)
             exc = Unavailable(str(exc), code="serviceUnavailable")

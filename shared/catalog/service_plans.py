@@ -134,3 +134,24 @@ SERVICE_PLANS_BY_ID = {plan.id: plan for plan in SERVICE_PLANS + RETIRED_PLANS}
 SERVICE_PLANS_BY_SKU = {plan.sku_id: plan for plan in SERVICE_PLANS} | {
     sku_id: SERVICE_PLANS_BY_ID[plan_id] for sku_id, plan_id in LEGACY_SKU_IDS.items()
 }
+
+# The Windows 365 service plan of each Enterprise SKU (the same table: its "Service plans included" column): what a
+# Cloud PC that Windows 365 provisions names as its servicePlanId
+WINDOWS365_SERVICE_PLAN_IDS = {
+    "86d70dbb-d4c6-4662-ba17-3014204cbb28": "CPC_E_1C_2GB_64GB",
+    "23a25099-1b2f-4e07-84bd-b84606109438": "CPC_E_2C_4GB_64GB",
+    "545e3611-3af8-49a5-9a0a-b7867968f4b0": "CPC_E_2C_4GB_128GB",
+    "0d143570-9b92-4f57-adb5-e4efcd23b3bb": "CPC_E_2C_4GB_256GB",
+    "3efff3fe-528a-4fc5-b1ba-845802cc764f": "CPC_E_2C_8GB_128GB",
+    "d3468c8c-3545-4f44-a32f-b465934d2498": "CPC_E_2C_8GB_256GB",
+    "2de9c682-ca3f-4f2b-b360-dfc4775db133": "CPC_E_4C_16GB_128GB",
+    "9ecf691d-8b82-46cb-b254-cd061b2c02fb": "CPC_E_4C_16GB_256GB",
+    "3bba9856-7cf2-4396-904a-00de74fba3a4": "CPC_E_4C_16GB_512GB",
+    "2f3cdb12-bcde-4e37-8529-e9e09ec09e23": "CPC_E_8C_32GB_128GB",
+    "69dc175c-dcff-4757-8389-d19e76acb45d": "CPC_E_8C_32GB_256GB",
+    "0e837228-8250-4047-8a80-d4a34ba11658": "CPC_E_8C_32GB_512GB",
+}
+SERVICE_PLANS_BY_WINDOWS365_ID = {
+    service_plan_id: next(plan for plan in SERVICE_PLANS if plan.sku_part_number == part)
+    for service_plan_id, part in WINDOWS365_SERVICE_PLAN_IDS.items()
+}

@@ -235,6 +235,69 @@ class Windows365Network(Protocol):
 
 
 @dataclass(frozen=True)
+class Windows365Join:
+    domain_join_type: str  # azureADJoin | hybridAzureADJoin
+    connection_id: str | None = None  # Windows 365's id of the connection
+    region_name: str | None = None  # a Microsoft-hosted network's region
+
+
+@dataclass(frozen=True)
+class Windows365PolicySpec:
+    """A provisioning policy as Windows 365 takes it (Graph's cloudPcProvisioningPolicy)."""
+
+    display_name: str
+    description: str | None
+    image_type: str  # gallery | custom
+    image_id: str
+    image_display_name: str
+    joins: tuple[Windows365Join, ...]
+    naming_template: str | None
+    enable_single_sign_on: bool
+    locale: str
+    provisioning_type: str = "dedicated"
+
+
+@dataclass(frozen=True)
+class Windows365CloudPc:
+    """A Cloud PC as Windows 365 reports it."""
+
+    id: str
+    display_name: str
+    managed_device_name: str | None
+    user_principal_name: str
+    service_plan_id: str
+    service_plan_name: str
+    provisioning_policy_id: str | None
+    status: str
+    status_code: str | None = None  # statusDetail's code and message, when Windows 365 gives one
+    status_message: str | None = None
+    grace_period_end_date_time: str | None = None
+
+
+class Windows365Provisioning(Protocol):
+    """Windows 365's provisioning policies and the Cloud PCs it provisions for them (CloudError on a refusal, a
+    GraphError carrying Graph's status and words)."""
+
+    def find_policy(self, tenant_id: str, display_name: str) -> str | None:
+        """The id of the tenant's policy of this name, if one exists (to adopt it rather than make two)."""
+        ...
+
+    def create_policy(self, tenant_id: str, spec: Windows365PolicySpec) -> str: ...
+
+    def update_policy(self, tenant_id: str, policy_id: str, spec: Windows365PolicySpec) -> None: ...
+
+    def delete_policy(self, tenant_id: str, policy_id: str) -> None:
+        """Gone, also when it was already."""
+        ...
+
+    def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
+        """The policy's assignments become exactly these groups."""
+        ...
+
+    def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]: ...
+
+
+@dataclass(frozen=True)
 class ManagedImage:
     resource_id: str
     os_type: str = "Windows"

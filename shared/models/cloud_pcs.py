@@ -91,6 +91,9 @@ class CloudPc(Resource):
     recheck_when_settled: bool = Field(
         default=False, description="Targeting changed while it was provisioning: reconcile its user once it settles."
     )
+    windows365_id: str | None = Field(
+        default=None, description="Its id in Windows 365, for a Cloud PC Windows 365 provisions (and this app mirrors)."
+    )
 
 
 class CloudPcEvent(ApiModel):

@@ -275,3 +275,16 @@ class SpotGroupStep(Contract):
     run: SpotGroupRun
     wait_seconds: float = 0
     resume_at: datetime | None = None
+
+
+class Windows365MirrorRun(Traced):
+    """The `mirror_windows365_cloud_pcs` input and activity payload: one windows365 tenant's Cloud PCs followed."""
+
+    tenant_id: str
+
+
+class Windows365MirrorAnswer(Contract):
+    """What a read of Windows 365's Cloud PCs says: whether Windows 365 is still at work, and when to read again."""
+
+    in_flight: bool
+    wait_seconds: float = 60.0

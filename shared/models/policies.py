@@ -193,6 +193,9 @@ class ProvisioningPolicy(Resource):
     provisioning_type: Literal["dedicated"] = "dedicated"
     grace_period_in_hours: int = 168
     assignments: list[Assignment] = []
+    windows365_id: str | None = Field(
+        default=None, description="Its id in Windows 365 (Graph's provisioningPolicy), on a windows365 tenant."
+    )
 
     @property
     def connection_ids(self) -> list[str]:

@@ -10,7 +10,9 @@ from pydantic import Field
 from shared.models.base import ApiModel
 
 # the tenant's work that has no Cloud PC, image or Spot Group of its own to carry a status detail
-RefusedWorkKind = Literal["directoryReconcile", "userReconcile", "directoryNotifications", "cleanUp"]
+RefusedWorkKind = Literal[
+    "directoryReconcile", "userReconcile", "directoryNotifications", "cleanUp", "windows365CloudPcs"
+]
 RECONCILES: tuple[RefusedWorkKind, ...] = ("directoryReconcile", "userReconcile")
 
 
@@ -19,7 +21,8 @@ class RefusedWork(ApiModel):
     work: RefusedWorkKind = Field(
         description="directoryReconcile: reading the assigned groups' members and their licenses; userReconcile: "
         "confirming a changed user's group memberships; directoryNotifications: following the directory's changes; "
-        "cleanUp: removing a deprovisioned Cloud PC's devices and NICs."
+        "cleanUp: removing a deprovisioned Cloud PC's devices and NICs; windows365CloudPcs: reading the Cloud PCs "
+        "Windows 365 provisions."
     )
     code: str = Field(description="The provider's refusal: AuthorizationFailed (ARM) or Authorization_RequestDenied.")
     message: str = Field(description="Names the missing permission or action, and where the fix is.")

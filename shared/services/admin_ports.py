@@ -6,7 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.cloud.ports import Directory, ImageSources, NetworkChecks, SecretStore, Windows365Network
+from shared.cloud.ports import (
+    Directory,
+    ImageSources,
+    NetworkChecks,
+    SecretStore,
+    Windows365Network,
+    Windows365Provisioning,
+)
 from shared.events import EventPublisher
 from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.repositories import (
@@ -43,3 +50,4 @@ class AdminPorts:
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants
     windows365: Windows365Network | None = None  # Windows 365 itself, for the tenants whose backend it is
+    windows365_provisioning: Windows365Provisioning | None = None

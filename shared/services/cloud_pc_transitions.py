@@ -35,6 +35,7 @@ Action = Literal[
     "powerOff",
     "rename",
     "troubleshoot",
+    "mirror",  # Windows 365 reports a status of a Cloud PC it provisions: the app follows it, from any status
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 STATUSES: tuple[CloudPcStatus, ...] = get_args(CloudPcStatus)
@@ -43,6 +44,7 @@ WORKING = frozenset({"provisioned", "provisionedWithWarnings"})
 SAME = "same"  # the action leaves the status as it is
 BEFORE = "before"  # back to the status the Cloud PC had before (grace, resize)
 SETTLED = "settled"  # provisioned, or provisionedWithWarnings when the caller says there were warnings
+REPORTED = "reported"  # the status Windows 365 reported (the caller's `reported`); unchanged without one
 INTERRUPTIONS = frozenset({"inGracePeriod", "resizing"})  # states a Cloud PC leaves for the one it had before
 
 
@@ -88,7 +90,10 @@ TRANSITIONS: dict[Action, Transition] = {
     "rename": Transition(frozenset(STATUSES) - {"deprovisioning"}, SAME, "rename", "renamed", repeatable=True),
     "troubleshoot": Transition(WORKING | {"inGracePeriod"}, SAME, "troubleshoot", "troubleshootStarted",
                                repeatable=True),
+    "mirror": Transition(frozenset(STATUSES), REPORTED, "mirror", "windows365StatusChanged", repeatable=True),
 }  # fmt: skip
+# the outcome of a line that follows Windows 365, by the status it reported
+REPORTED_OUTCOMES = {"provisioned": "succeeded", "provisionedWithWarnings": "warning", "failed": "failed"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ def move(
     line_attempt: int = 0,
     code: str | None = None,
     request_id: str | None = None,
+    reported: str | None = None,  # for `mirror`: one of STATUSES
     **changes: Any,
 ) -> Moved:
     """The Cloud PC after `action`, with `changes` (never `status`) applied, and the action's timeline line.
@@ -140,7 +146,9 @@ def move(
     if "status" in changes:
         raise ValueError("the state machine decides the status")
     rule = TRANSITIONS[action]
-    status = _next_status(cloud_pc, rule, with_warnings)
+    if reported is not None and reported not in STATUSES:
+        raise ValueError(f"'{reported}' is no Cloud PC status")
+    status = reported if rule.to == REPORTED and reported is not None else _next_status(cloud_pc, rule, with_warnings)
     update: dict[str, Any] = {**changes, "status": status, "last_modified_date_time": now}
     if request_id is not None:  # kept until another request moves it: a repeated request finds it applied
         update["last_request_id"] = request_id
@@ -153,6 +161,15 @@ def move(
     moved = cloud_pc.model_copy(update=update)
     return Moved(moved, line(moved, action, now, with_warnings=with_warnings, attempt=line_attempt, code=code,
                              message=message))  # fmt: skip
+
+
+def follow(cloud_pc: CloudPc, reported: CloudPcStatus, now: datetime, message: str, code: str | None = None,
+           **changes: Any) -> Moved:  # fmt: skip
+    """A Cloud PC Windows 365 provisions, moved to the status Windows 365 reported, with a line saying so."""
+    moved = move(cloud_pc, "mirror", now, reported=reported, message=message, code=code, **changes)
+    outcome = REPORTED_OUTCOMES.get(reported, "info")
+    event = moved.event.model_copy(update={"outcome": outcome}) if moved.event else None
+    return Moved(moved.cloud_pc, event)
 
 
 def line(
@@ -177,4 +194,6 @@ def _next_status(cloud_pc: CloudPc, rule: Transition, with_warnings: bool) -> st
         return "provisionedWithWarnings" if with_warnings else "provisioned"
     if rule.to == BEFORE:
         return cloud_pc.status_before or "provisioned"
+    if rule.to == REPORTED:
+        return cloud_pc.status
     return rule.to

@@ -13,6 +13,7 @@ from shared.cloud.ports import (
     Directory,
     LicenseAssignment,
     ProvisioningCompute,
+    Windows365Provisioning,
 )
 from shared.events import EventPublisher
 from shared.services.repositories import (
@@ -46,3 +47,5 @@ class EnginePorts:
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)
+    windows365: Windows365Provisioning | None = None  # for the tenants whose Cloud PCs Windows 365 provisions
+    windows365_poll: timedelta = timedelta(minutes=1)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from shared.cloud.ports import CloudError, Windows365Join, Windows365PolicySpec, Windows365Provisioning
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel
 from shared.models.policies import (
@@ -98,9 +99,77 @@ def _check_references(ports: AdminPorts, tenant_id: str, fields: PolicyFields) -
     return image_name, template_text
 
 
+# --- a windows365 tenant's policies are Windows 365's: every change is sent to it through Graph ----------------
+
+# the policy's fields as Graph names them, to show Graph's refusal against the field it names
+GRAPH_FIELDS = {
+    "displayName": "displayName", "description": "description", "imageId": "imageId", "imageType": "imageType",
+    "domainJoinConfigurations": "domainJoinConfigurations", "cloudPcNamingTemplate": "cloudPcNamingTemplate",
+    "windowsSetting": "windowsSetting", "enableSingleSignOn": "enableSingleSignOn",
+}  # fmt: skip
+
+
+def _on_windows365(ports: AdminPorts, tenant_id: str) -> Windows365Provisioning | None:
+    """Windows 365, when it provisions this tenant's Cloud PCs."""
+    if ports.tenants.get_tenant(tenant_id).cloud_pc_backend != "windows365":
+        return None
+    if ports.windows365_provisioning is None:
+        raise RuntimeError("this app was composed without Windows 365 (AdminPorts.windows365_provisioning)")
+    return ports.windows365_provisioning
+
+
+def _check_windows365_fields(fields: PolicyFields) -> None:
+    """What Windows 365 does not take in a policy: refused with the field named, never ignored."""
+    problems = []
+    if fields.local_admin_enabled:
+        problems.append(ErrorDetail(
+            "notTakenByBackend", "Windows 365 makes a user a local administrator through user settings "
+            "(cloudPcUserSetting), not through the provisioning policy.", "localAdminEnabled",
+        ))  # fmt: skip
+    if fields.image_type == "custom":
+        problems.append(ErrorDetail(
+            "notTakenByBackend", "Custom images are not yet sent to Windows 365: choose a gallery image.", "imageType"
+        ))  # fmt: skip
+    if problems:
+        raise ValidationFailed.of(*problems)
+
+
+def windows365_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365PolicySpec:
+    joins = []
+    for index, config in enumerate(policy.domain_join_configurations):
+        remote = None
+        if config.on_premises_connection_id:
+            connection = ports.connections.get_connection(policy.tenant_id, config.on_premises_connection_id)
+            if connection.windows365_id is None:
+                raise ValidationFailed.of(ErrorDetail(
+                    "connectionNotInWindows365", f"Connection '{connection.display_name}' is not in Windows 365 yet.",
+                    f"domainJoinConfigurations[{index}].onPremisesConnectionId",
+                ))  # fmt: skip
+            remote = connection.windows365_id
+        joins.append(Windows365Join(config.domain_join_type, remote, config.region_name))
+    return Windows365PolicySpec(
+        display_name=policy.display_name, description=policy.description, image_type=policy.image_type,
+        image_id=policy.image_id, image_display_name=policy.image_display_name, joins=tuple(joins),
+        naming_template=policy.cloud_pc_naming_template, enable_single_sign_on=policy.enable_single_sign_on,
+        locale=policy.windows_setting.locale,
+    )  # fmt: skip
+
+
+def refused_by_windows365(exc: CloudError) -> Exception:
+    """Graph's refusal of a policy shown against the field its message names (the whole policy when none)."""
+    if getattr(exc, "status", 400) not in (400, 409):
+        return exc
+    message = str(exc)
+    named = next((ours for graph, ours in GRAPH_FIELDS.items() if graph in message), None)
+    return ValidationFailed.of(ErrorDetail("refusedByWindows365", f"Windows 365 refused the policy: {message}", named))
+
+
 def create_policy(
     ports: AdminPorts, tenant_id: str, data: ProvisioningPolicyCreate, *, dry_run: bool = False
 ) -> ProvisioningPolicy:
+    windows365 = _on_windows365(ports, tenant_id)
+    if windows365 is not None:
+        _check_windows365_fields(data)
     image_name, template = _check_references(ports, tenant_id, data)
     now = ports.clock()
     policy = ProvisioningPolicy.model_validate(
@@ -116,7 +185,16 @@ def create_policy(
             "grace_period_in_hours": int(ports.grace_period.total_seconds() // 3600),
         }
     )
-    return policy if dry_run else ports.policies.upsert_policy(policy, if_none_match=True)
+    if dry_run:
+        return policy
+    if windows365 is not None:
+        spec = windows365_spec(ports, policy)
+        try:  # one made by an earlier attempt whose answer was lost is adopted, not made twice
+            remote = windows365.find_policy(tenant_id, spec.display_name) or windows365.create_policy(tenant_id, spec)
+        except CloudError as exc:
+            raise refused_by_windows365(exc) from exc
+        policy = policy.model_copy(update={"windows365_id": remote})
+    return ports.policies.upsert_policy(policy, if_none_match=True)
 
 
 def update_policy(
@@ -130,17 +208,25 @@ def update_policy(
 ) -> ProvisioningPolicy:
     """Not retroactive: Cloud PCs already provisioned keep the settings they were built with."""
 
+    windows365 = _on_windows365(ports, tenant_id)
+
     def change(current: ProvisioningPolicy) -> ProvisioningPolicy:
         updated = merge_patch(current, patch, ProvisioningPolicyCreate, ports.clock())
+        if windows365 is not None:
+            _check_windows365_fields(updated_fields(updated))
         image_name, template = _check_references(ports, tenant_id, updated_fields(updated))
         return updated.model_copy(update={"image_display_name": image_name, "cloud_pc_naming_template": template})
 
+    def save(policy: ProvisioningPolicy, etag: str | None) -> ProvisioningPolicy:
+        if windows365 is not None and policy.windows365_id:
+            try:
+                windows365.update_policy(tenant_id, policy.windows365_id, windows365_spec(ports, policy))
+            except CloudError as exc:
+                raise refused_by_windows365(exc) from exc
+        return ports.policies.upsert_policy(policy, if_match=etag)
+
     return update_with_etag(
-        lambda: ports.policies.get_policy(tenant_id, policy_id),
-        change,
-        lambda policy, etag: ports.policies.upsert_policy(policy, if_match=etag),
-        if_match=if_match,
-        dry_run=dry_run,
+        lambda: ports.policies.get_policy(tenant_id, policy_id), change, save, if_match=if_match, dry_run=dry_run
     )
 
 
@@ -157,6 +243,13 @@ def delete_policy(ports: AdminPorts, tenant_id: str, policy_id: str, *, if_match
             code="policyAssigned",
             target="assignments",
         )
+    windows365 = _on_windows365(ports, tenant_id)
+    if windows365 is not None and policy.windows365_id:
+        try:
+            windows365.delete_policy(tenant_id, policy.windows365_id)
+        except CloudError as exc:
+            raise Conflict(f"Windows 365 did not delete policy '{policy.display_name}': {exc}",
+                           code="refusedByWindows365", target="policyId") from exc  # fmt: skip
     ports.policies.delete_policy(tenant_id, policy_id, if_match=if_match or policy.etag)
 
 
@@ -199,13 +292,17 @@ def assign_policy(
         before_groups[:] = [a.group_id for a in current.assignments]
         return current
 
-    policy = update_with_etag(
-        load,
-        change,
-        lambda updated, etag: ports.policies.upsert_policy(updated, if_match=etag),
-        if_match=None,
-        dry_run=dry_run,
-    )
+    windows365 = _on_windows365(ports, tenant_id)
+
+    def save(updated: ProvisioningPolicy, etag: str | None) -> ProvisioningPolicy:
+        if windows365 is not None and updated.windows365_id:  # Windows 365 provisions from its own assignments
+            try:
+                windows365.assign_policy(tenant_id, updated.windows365_id, [a.group_id for a in updated.assignments])
+            except CloudError as exc:
+                raise refused_by_windows365(exc) from exc
+        return ports.policies.upsert_policy(updated, if_match=etag)
+
+    policy = update_with_etag(load, change, save, if_match=None, dry_run=dry_run)
     assert plan is not None
     if not dry_run:
         # reconciliation starts from the same hint a directory change would give

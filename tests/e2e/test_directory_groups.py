@@ -96,6 +96,15 @@ def test_graph_throttling_answers_503_at_once(api: ApiClient) -> None:
     assert look_up(api, tenant, search="fin") == []  # the next look-up is answered
 
 
+def test_a_tenant_whose_admin_never_consented_gets_409_saying_so(api: ApiClient) -> None:
+    tenant = Tenant(api, onboard=False)
+    reply = api.get(f"{tenant.path}/directoryGroups", params={"search": "fin"})
+    assert reply.status_code == 409, reply.text
+    error = reply.json()["error"]
+    assert error["code"] == "appNotConsented" and error["target"] == "entraTenantId"
+    assert "onboarding" in error["message"]
+
+
 def test_the_openapi_document_says_it_is_a_look_up(api: ApiClient) -> None:
     operation = api.get("/openapi.json").json()["paths"]["/tenants/{tenantId}/directoryGroups"]["get"]
     assert operation["operationId"] == "listDirectoryGroups"

@@ -34,6 +34,7 @@ EXPECTED: dict[str, tuple[set[str], str | None]] = {
     "powerOff": (WORKING, None),
     "rename": ({str(s) for s in machine.STATUSES} - {"deprovisioning"}, None),
     "troubleshoot": (WORKING | {"inGracePeriod"}, None),
+    "mirror": ({str(s) for s in machine.STATUSES}, None),  # to the status Windows 365 reported
 }
 
 
@@ -113,3 +114,11 @@ def test_repeatable_lines_are_keyed_by_time_and_others_are_not() -> None:
 def test_the_caller_cannot_set_the_status() -> None:
     with pytest.raises(ValueError, match="state machine"):
         machine.move(cloud_pc("failed"), "retry", T1, status="provisioned")
+
+
+def test_a_cloud_pc_windows_365_provisions_follows_the_status_it_reports_with_a_line() -> None:
+    moved = machine.follow(cloud_pc("provisioning"), "failed", T1, "Windows 365: intuneEnrollFailed", "intuneEnroll")
+    assert moved.cloud_pc.status == "failed"
+    assert moved.event is not None and moved.event.name == "windows365StatusChanged"
+    assert moved.event.outcome == "failed" and moved.event.code == "intuneEnroll"
+    assert machine.follow(cloud_pc("failed"), "provisioned", T1, "back").event.outcome == "succeeded"  # type: ignore[union-attr]

@@ -1,8 +1,11 @@
 """Windows 365 through Graph's Cloud PC API (`deviceManagement/virtualEndpoint`): the tenant's Azure network
-connections, which Windows 365 itself checks (https://learn.microsoft.com/graph/api/resources/cloudpconpremisesconnection).
+connections, which Windows 365 itself checks (https://learn.microsoft.com/graph/api/resources/cloudpconpremisesconnection),
+its provisioning policies and the Cloud PCs it provisions for them.
 
-The v1.0 API only: beta may change under the app. Every call is one request on the tenant's Graph client, whose
-retry policy waits out a short throttle; a longer one comes back as a GraphError carrying Retry-After.
+v1.0 wherever it serves what the app needs, as beta may change under it; the Cloud PCs are read from beta, because
+v1.0's cloudPC has no `status` (https://learn.microsoft.com/graph/api/resources/cloudpc). Every call is one request on
+the tenant's Graph client, whose retry policy waits out a short throttle; a longer one comes back as a GraphError
+carrying Retry-After.
 """
 
 from __future__ import annotations
@@ -10,9 +13,21 @@ from __future__ import annotations
 from typing import Any, cast
 
 from shared.cloud.azure.graph_client import GraphClients, GraphError
-from shared.cloud.ports import CheckStatus, Windows365Check, Windows365ConnectionSpec, Windows365ConnectionState
+from shared.cloud.ports import (
+    CheckStatus,
+    Windows365Check,
+    Windows365CloudPc,
+    Windows365ConnectionSpec,
+    Windows365ConnectionState,
+    Windows365PolicySpec,
+)
 
 CONNECTIONS = "deviceManagement/virtualEndpoint/onPremisesConnections"
+POLICIES = "deviceManagement/virtualEndpoint/provisioningPolicies"
+CLOUD_PCS = "deviceManagement/virtualEndpoint/cloudPCs"
+GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
+CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
+                   "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime")  # fmt: skip
 STATUSES = frozenset({"pending", "running", "passed", "failed", "warning", "informational"})
 # a status this app does not know yet (Graph enums grow: `unknownFutureValue`) reads as still running, never passed
 UNKNOWN_STATUS: CheckStatus = "running"
@@ -125,3 +140,86 @@ class GraphWindows365Network:
         except GraphError as exc:
             if exc.status != 404:
                 raise
+
+
+def _policy_body(spec: Windows365PolicySpec) -> dict[str, Any]:
+    """The fields of https://learn.microsoft.com/graph/api/virtualendpoint-post-provisioningpolicies the app sets."""
+    joins = []
+    for join in spec.joins:
+        item: dict[str, Any] = {"domainJoinType": join.domain_join_type}
+        if join.connection_id:
+            item["onPremisesConnectionId"] = join.connection_id
+        if join.region_name:
+            item["regionName"] = join.region_name
+        joins.append(item)
+    return {
+        "@odata.type": "#microsoft.graph.cloudPcProvisioningPolicy",
+        "displayName": spec.display_name,
+        "description": spec.description,
+        "imageType": spec.image_type,
+        "imageId": spec.image_id,
+        "imageDisplayName": spec.image_display_name,
+        "domainJoinConfigurations": joins,
+        "cloudPcNamingTemplate": spec.naming_template,
+        "enableSingleSignOn": spec.enable_single_sign_on,
+        "windowsSetting": {"locale": spec.locale},
+        "provisioningType": spec.provisioning_type,
+    }
+
+
+def _cloud_pc(body: dict[str, Any]) -> Windows365CloudPc:
+    detail = body.get("statusDetail") or {}
+    return Windows365CloudPc(
+        id=str(body["id"]),
+        display_name=str(body.get("displayName") or ""),
+        managed_device_name=body.get("managedDeviceName"),
+        user_principal_name=str(body.get("userPrincipalName") or ""),
+        service_plan_id=str(body.get("servicePlanId") or ""),
+        service_plan_name=str(body.get("servicePlanName") or ""),
+        provisioning_policy_id=body.get("provisioningPolicyId"),
+        status=str(body.get("status") or "provisioning"),
+        status_code=detail.get("code"),
+        status_message=detail.get("message"),
+        grace_period_end_date_time=body.get("gracePeriodEndDateTime"),
+    )
+
+
+class GraphWindows365Provisioning:
+    """The Windows365Provisioning port on Graph."""
+
+    def __init__(self, clients: GraphClients) -> None:
+        self._clients = clients
+
+    def find_policy(self, tenant_id: str, display_name: str) -> str | None:
+        for body in self._clients.client(tenant_id).pages(POLICIES, step="findWindows365Policy"):
+            if body.get("displayName") == display_name:
+                return str(body["id"])
+        return None
+
+    def create_policy(self, tenant_id: str, spec: Windows365PolicySpec) -> str:
+        client = self._clients.client(tenant_id)
+        return str(client.call("POST", POLICIES, step="createWindows365Policy", body=_policy_body(spec))["id"])
+
+    def update_policy(self, tenant_id: str, policy_id: str, spec: Windows365PolicySpec) -> None:
+        body = {k: v for k, v in _policy_body(spec).items() if k != "provisioningType"}  # fixed once made
+        self._clients.client(tenant_id).call("PATCH", f"{POLICIES}/{policy_id}", step="updateWindows365Policy",
+                                             body=body)  # fmt: skip
+
+    def delete_policy(self, tenant_id: str, policy_id: str) -> None:
+        try:
+            self._clients.client(tenant_id).call("DELETE", f"{POLICIES}/{policy_id}", step="deleteWindows365Policy")
+        except GraphError as exc:
+            if exc.status != 404:
+                raise
+
+    def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
+        """https://learn.microsoft.com/graph/api/cloudpcprovisioningpolicy-assign: the body replaces the assignments."""
+        body = {"assignments": [{"target": {"@odata.type": GROUP_TARGET, "groupId": group}} for group in group_ids]}
+        self._clients.client(tenant_id).call("POST", f"{POLICIES}/{policy_id}/assign", step="assignWindows365Policy",
+                                             body=body)  # fmt: skip
+
+    def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]:
+        pages = self._clients.client(tenant_id).pages(
+            CLOUD_PCS, step="listWindows365CloudPcs", params={"$select": CLOUD_PC_FIELDS}, version="beta"
+        )
+        return [_cloud_pc(body) for body in pages]

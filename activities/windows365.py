@@ -1,0 +1,29 @@
+"""The activity that reads a windows365 tenant's Cloud PCs into the app: a thin adapter over windows365_mirror."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators import names
+from shared import telemetry
+from shared.models.orchestrations import Windows365MirrorAnswer, Windows365MirrorRun
+from shared.services import windows365_mirror
+from shared.services.engine_ports import EnginePorts
+
+
+def blueprint(ports: EnginePorts) -> df.Blueprint:
+    bp = df.Blueprint()
+
+    @bp.activity_trigger(input_name="run", activity=names.READ_WINDOWS365_CLOUD_PCS)
+    @telemetry.activity
+    def read_windows365_cloud_pcs(run: dict[str, Any]) -> dict[str, Any]:
+        """Windows365MirrorRun -> Windows365MirrorAnswer (a refusal for want of a permission settles: it is kept as
+        the tenant's refused work until the admin grants it)."""
+        mirrored = windows365_mirror.mirror(ports, Windows365MirrorRun.model_validate(run).tenant_id)
+        wait = ports.windows365_poll.total_seconds()
+        answer = Windows365MirrorAnswer(in_flight=mirrored.in_flight, wait_seconds=wait)
+        return answer.model_dump(mode="json", by_alias=True)
+
+    return bp

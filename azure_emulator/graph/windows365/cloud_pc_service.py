@@ -1,0 +1,305 @@
+"""The Windows 365 service: provisioning policies, their assignment to groups, and the Cloud PCs it provisions for
+them (https://learn.microsoft.com/graph/api/resources/cloudpcprovisioningpolicy, .../resources/cloudpc).
+
+Who gets a Cloud PC (https://learn.microsoft.com/windows-365/enterprise/assign-licenses and the project's
+windows365-rules): each direct user member of a group a policy is assigned to, once per Windows 365 Enterprise
+license the user holds; a user targeted by several policies is served by the one assigned first. The service's work
+is evaluated whenever a tenant's Cloud PCs are read, from the times it began (no thread runs it):
+- a new Cloud PC is `provisioning` for the latency of `cloudPcProvisioning`, then `provisioned`, or `failed` when a
+  test armed a fault of `windows365.provisionCloudPc` (its error code becomes statusDetail.code);
+- one no longer targeted or licensed enters `inGracePeriod` for the timer `windows365.gracePeriod` (7 days, as
+  Windows 365's grace period) and then goes; targeted again within it, it is `provisioned` again;
+- `endGracePeriod` ends the grace period at once.
+Graph v1.0's cloudPC shows no `status` (its published schema lists none), so a client reads the status from beta.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from azure_emulator.graph import groups, skus, users
+from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
+from azure_emulator.graph.common import select as project
+from azure_emulator.graph.common import select_fields as selected
+from azure_emulator.graph.windows365 import records
+from azure_emulator.server import ApiError, Context, Request, Response
+
+POLICIES = records.BASE + "/provisioningPolicies"
+CLOUD_PCS = records.BASE + "/cloudPCs"
+POLICY_TYPE, CLOUD_PC_TYPE = "#microsoft.graph.cloudPcProvisioningPolicy", "#microsoft.graph.cloudPC"
+GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
+GRACE_DAYS = 7
+PROVISIONING = "cloudPcProvisioning"  # the latency control of one Cloud PC's provisioning
+POLICY_FIELDS = ("displayName", "description", "imageId", "imageType", "imageDisplayName", "domainJoinConfigurations",
+                 "enableSingleSignOn", "cloudPcNamingTemplate", "windowsSetting", "provisioningType",
+                 "microsoftManagedDesktop", "autopatch", "managedBy", "localAdminEnabled")  # fmt: skip
+IMAGE_TYPES, JOIN_TYPES = ("gallery", "custom"), ("azureADJoin", "hybridAzureADJoin")
+FORBIDDEN_NAME = set('<>&|"^')
+BETA_ONLY = ("status", "statusDetail")  # not in v1.0's published cloudPC
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _enterprise_plans(user: dict[str, Any]) -> list[tuple[str, str]]:
+    """The Windows 365 Enterprise service plans (id, name) of the user's licenses, one entry per license."""
+    plans = []
+    for license_ in user.get("assignedLicenses") or []:
+        sku = skus.SKUS_BY_ID.get(str(license_.get("skuId", "")).lower())
+        if sku is not None and sku.part_number.startswith("CPC_E_"):
+            plans.append((sku.service_plan_id, sku.part_number))
+    return plans
+
+
+def _get(ctx: Context, kind: str, tenant: str, object_id: str, what: str) -> dict[str, Any]:
+    found = ctx.store.get(kind, records.key(tenant, object_id))
+    if found is None:
+        raise ApiError(404, "ResourceNotFound", f"The {what} '{object_id}' was not found.")
+    return found
+
+
+def _checked_policy(ctx: Context, tenant: str, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    """Graph's validation of a policy (its messages are not documented: the wording is the emulator's, each naming the
+    field, as Graph's do)."""
+    unknown = sorted(set(body) - {*POLICY_FIELDS, "@odata.type", "id"})
+    if unknown:
+        raise bad_request(f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcProvisioningPolicy'"
+                          " or cannot be written.", "BadRequest")  # fmt: skip
+    merged = {**(current or {}), **body}
+    name = merged.get("displayName")
+    if not isinstance(name, str) or not name.strip() or FORBIDDEN_NAME & set(name):
+        raise bad_request('displayName is required and may not contain < > & | " ^.', "BadRequest")
+    if merged.get("imageType", "gallery") not in IMAGE_TYPES:
+        raise bad_request(f"imageType must be one of {', '.join(IMAGE_TYPES)}.", "BadRequest")
+    if not merged.get("imageId"):
+        raise bad_request("imageId is required.", "BadRequest")
+    if merged.get("imageType") == "custom":
+        image = ctx.store.get(records.DEVICE_IMAGE, records.key(tenant, str(merged["imageId"])))
+        if image is None or image.get("status") != "ready":
+            raise bad_request("imageId names no ready device image.", "BadRequest")
+    if current is not None and merged.get("provisioningType") != current.get("provisioningType"):
+        raise bad_request("provisioningType cannot change after the policy is created.", "BadRequest")
+    joins = merged.get("domainJoinConfigurations") or []
+    if not joins:
+        raise bad_request("domainJoinConfigurations needs at least one configuration.", "BadRequest")
+    for join in joins:
+        kind, connection_id, region = (
+            join.get("domainJoinType"),
+            join.get("onPremisesConnectionId"),
+            join.get("regionName"),
+        )
+        if kind not in JOIN_TYPES:
+            raise bad_request(f"domainJoinConfigurations.domainJoinType must be one of {', '.join(JOIN_TYPES)}.",
+                              "BadRequest")  # fmt: skip
+        if kind == "hybridAzureADJoin" and not connection_id:
+            raise bad_request("domainJoinConfigurations: a hybrid join needs onPremisesConnectionId.", "BadRequest")
+        if connection_id and region:
+            raise bad_request("domainJoinConfigurations: a connection or a regionName, not both.", "BadRequest")
+        if connection_id:
+            connection = ctx.store.get(records.CONNECTION, records.key(tenant, connection_id))
+            if connection is None:
+                raise bad_request("domainJoinConfigurations.onPremisesConnectionId names no connection.", "BadRequest")
+            if connection.get("healthCheckStatus") not in ("passed", "warning"):
+                raise bad_request("domainJoinConfigurations.onPremisesConnectionId: the connection has not passed its"
+                                  " health checks.", "BadRequest")  # fmt: skip
+    merged.setdefault("provisioningType", "dedicated")
+    merged.setdefault("imageType", "gallery")
+    merged.setdefault("enableSingleSignOn", False)
+    merged.setdefault("cloudPcNamingTemplate", None)
+    return merged
+
+
+class Service:
+    """The service's work for one tenant, evaluated when its Cloud PCs are read."""
+
+    def __init__(self, ctx: Context, tenant: str) -> None:
+        self.ctx, self.tenant, self.now = ctx, tenant, ctx.clock()
+
+    def _winners(self) -> dict[str, dict[str, Any]]:
+        """Each targeted user's policy: the one whose assignment came first."""
+        assignments = []
+        for policy in self.ctx.store.scan(records.POLICY, f"{self.tenant}/"):
+            for assignment in policy.get("_assignments") or []:
+                assignments.append((assignment["at"], assignment["groupId"], policy))
+        winners: dict[str, dict[str, Any]] = {}
+        for _, group_id, policy in sorted(assignments, key=lambda item: item[0]):
+            for edge in self.ctx.store.scan(groups.MEMBER, f"{self.tenant}/{group_id.lower()}/"):
+                if edge.get("type") == "user":  # nested groups are not expanded
+                    winners.setdefault(edge["memberId"], policy)
+        return winners
+
+    def reconcile(self) -> None:
+        store, wanted = self.ctx.store, {}
+        for user_id, policy in self._winners().items():
+            user = store.get(users.USER, f"{self.tenant}/{user_id}")
+            if user is None:
+                continue
+            slots: dict[str, int] = {}
+            for plan_id, plan_name in _enterprise_plans(user):
+                slot = slots[plan_id] = slots.get(plan_id, -1) + 1
+                wanted[(user_id, plan_id, slot)] = (user, plan_name, policy)
+        existing = {(pc["_userId"], pc["servicePlanId"], pc["_slot"]): pc
+                    for pc in store.scan(records.CLOUD_PC, f"{self.tenant}/")}  # fmt: skip
+        for key, (user, plan_name, policy) in wanted.items():
+            if key not in existing:
+                self._provision(key, user, plan_name, policy)
+        for key, pc in existing.items():
+            self._advance(pc, key in wanted)
+
+    def _provision(
+        self, key: tuple[str, str, int], user: dict[str, Any], plan_name: str, policy: dict[str, Any]
+    ) -> None:
+        user_id, plan_id, slot = key
+        cloud_pc_id = str(uuid.uuid4())
+        name = f"CPC-{user['userPrincipalName'].split('@')[0][:5]}-{cloud_pc_id[:5].upper()}"
+        shown_name = f"{policy['displayName']} - {user.get('displayName') or name}"
+        doc = {
+            "@odata.type": CLOUD_PC_TYPE, "id": cloud_pc_id, "displayName": shown_name,
+            "managedDeviceName": name, "managedDeviceId": None, "aadDeviceId": None,
+            "userPrincipalName": user["userPrincipalName"], "servicePlanId": plan_id, "servicePlanName": plan_name,
+            "provisioningPolicyId": policy["id"], "provisioningPolicyName": policy["displayName"],
+            "imageDisplayName": policy.get("imageDisplayName") or policy["imageId"],
+            "onPremisesConnectionName": None, "provisioningType": policy.get("provisioningType", "dedicated"),
+            "gracePeriodEndDateTime": None, "lastModifiedDateTime": _iso(self.now),
+            "status": "provisioning", "statusDetail": None,
+            "_tenant": self.tenant, "_userId": user_id, "_slot": slot,
+            "_due": self.now + self.ctx.controls.latency(PROVISIONING),
+        }  # fmt: skip
+        self.ctx.store.put(records.CLOUD_PC, records.key(self.tenant, cloud_pc_id), doc)
+
+    def _advance(self, pc: dict[str, Any], targeted: bool) -> None:
+        store, key, status = self.ctx.store, records.key(self.tenant, pc["id"]), pc["status"]
+        due = pc.get("_due")
+        if status == "provisioning" and due is not None and self.now >= due:
+            fault = self.ctx.controls.take_fault("windows365.provisionCloudPc")
+            if fault is None:
+                pc |= {"status": "provisioned", "managedDeviceId": str(uuid.uuid4()), "aadDeviceId": str(uuid.uuid4())}
+            else:  # statusDetail codes: https://learn.microsoft.com/graph/api/resources/cloudpcstatusdetail
+                code = fault.error_code or "internalServerError"
+                pc |= {"status": "failed", "statusDetail": {
+                    "code": code, "message": f"Provisioning failed: {code}.",
+                    "additionalInformation": [{"name": "correlationId", "value": str(uuid.uuid4())}]}}  # fmt: skip
+            pc |= {"_due": None, "lastModifiedDateTime": _iso(self.now)}
+        elif not targeted and status in ("provisioned", "provisionedWithWarnings"):
+            grace = self.ctx.controls.timer("windows365.gracePeriod", GRACE_DAYS * 86_400)
+            pc |= {"status": "inGracePeriod", "gracePeriodEndDateTime": _iso(self.now + grace),
+                   "_graceEnds": self.now + grace, "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
+        elif targeted and status == "inGracePeriod":
+            pc |= {"status": "provisioned", "gracePeriodEndDateTime": None, "_graceEnds": None,
+                   "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
+        elif status == "inGracePeriod" and self.now >= pc.get("_graceEnds", self.now):
+            store.delete(records.CLOUD_PC, key)  # deprovisioned
+            return
+        elif not targeted and status in ("provisioning", "failed"):
+            store.delete(records.CLOUD_PC, key)  # never served: nothing to keep
+            return
+        store.put(records.CLOUD_PC, key, pc)
+
+
+def _policy_view(doc: dict[str, Any], fields: list[str] | None, expand: bool) -> dict[str, Any]:
+    shown = project(doc, fields)
+    if expand:
+        shown["assignments"] = [
+            {"id": f"{doc['id']}_{a['groupId']}", "target": {"@odata.type": GROUP_TARGET, "groupId": a["groupId"]}}
+            for a in doc.get("_assignments") or []
+        ]
+    return shown
+
+
+def _cloud_pc_view(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
+    shown = project(doc, selected(request))
+    if request.params.get("version") == "v1.0":
+        for field in BETA_ONLY:
+            shown.pop(field, None)
+    return shown
+
+
+def register(ctx: Context, routes: GraphRoutes) -> None:
+    store = ctx.store
+
+    @routes.route("GET", POLICIES, "listProvisioningPolicies", service="intune")
+    def list_policies(request: Request) -> Response:
+        expand = request.q("$expand") == "assignments"
+        found = [
+            _policy_view(doc, selected(request), expand) for doc in store.scan(records.POLICY, f"{request.tenant}/")
+        ]
+        context = odata_context(request, "deviceManagement/virtualEndpoint/provisioningPolicies")
+        return Response(200, {"@odata.context": context, "value": found})
+
+    @routes.route("GET", POLICIES + r"/(?P<id>[^/]+)", "getProvisioningPolicy", service="intune")
+    def get_policy(request: Request) -> Response:
+        doc = _get(ctx, records.POLICY, request.tenant, request.params["id"], "provisioning policy")
+        return Response(200, _policy_view(doc, selected(request), request.q("$expand") == "assignments"))
+
+    @routes.route("POST", POLICIES, "createProvisioningPolicy", service="intune")
+    def create_policy(request: Request) -> Response:
+        doc = _checked_policy(ctx, request.tenant, request.json(), None)
+        doc |= {"@odata.type": POLICY_TYPE, "id": str(uuid.uuid4()), "gracePeriodInHours": GRACE_DAYS * 24,
+                "_assignments": []}  # fmt: skip
+        store.put(records.POLICY, records.key(request.tenant, doc["id"]), doc)
+        return Response(201, _policy_view(doc, None, False))
+
+    @routes.route("PATCH", POLICIES + r"/(?P<id>[^/]+)", "updateProvisioningPolicy", service="intune")
+    def update_policy(request: Request) -> Response:
+        current = _get(ctx, records.POLICY, request.tenant, request.params["id"], "provisioning policy")
+        doc = _checked_policy(ctx, request.tenant, request.json(), current)
+        store.put(records.POLICY, records.key(request.tenant, doc["id"]), doc)  # not retroactive
+        return Response(204)
+
+    @routes.route("DELETE", POLICIES + r"/(?P<id>[^/]+)", "deleteProvisioningPolicy", service="intune")
+    def delete_policy(request: Request) -> Response:
+        doc = _get(ctx, records.POLICY, request.tenant, request.params["id"], "provisioning policy")
+        if doc.get("_assignments"):
+            raise bad_request("The provisioning policy is assigned: remove its assignments first.", "BadRequest")
+        store.delete(records.POLICY, records.key(request.tenant, doc["id"]))
+        return Response(204)
+
+    @routes.route("POST", POLICIES + r"/(?P<id>[^/]+)/assign", "assignProvisioningPolicy", service="intune")
+    def assign_policy(request: Request) -> Response:
+        """Replaces the policy's assignments; a group kept keeps its assignment time (which decides who wins)."""
+        doc = _get(ctx, records.POLICY, request.tenant, request.params["id"], "provisioning policy")
+        kept = {a["groupId"]: a for a in doc.get("_assignments") or []}
+        assignments = []
+        for item in request.json().get("assignments") or []:
+            target = item.get("target") or {}
+            group_id = str(target.get("groupId") or "").lower()
+            if target.get("@odata.type") != GROUP_TARGET or not group_id:
+                raise bad_request(f"assignments.target must be a {GROUP_TARGET} with a groupId.", "BadRequest")
+            groups.get_group(store, request.tenant, group_id)  # 404 for a group that does not exist
+            assignments.append(kept.get(group_id) or {"groupId": group_id, "at": ctx.clock()})
+        doc["_assignments"] = assignments
+        store.put(records.POLICY, records.key(request.tenant, doc["id"]), doc)
+        return Response(204)
+
+    @routes.route("GET", CLOUD_PCS, "listCloudPcs", service="intune")
+    def list_cloud_pcs(request: Request) -> Response:
+        Service(ctx, request.tenant).reconcile()
+        found = [_cloud_pc_view(request, doc) for doc in store.scan(records.CLOUD_PC, f"{request.tenant}/")]
+        return Response(200, {"@odata.context": odata_context(request, "deviceManagement/virtualEndpoint/cloudPCs"),
+                              "value": found})  # fmt: skip
+
+    @routes.route("GET", CLOUD_PCS + r"/(?P<id>[^/]+)", "getCloudPc", service="intune")
+    def get_cloud_pc(request: Request) -> Response:
+        Service(ctx, request.tenant).reconcile()
+        return Response(200, _cloud_pc_view(request, _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"],
+                                                           "Cloud PC")))  # fmt: skip
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/endGracePeriod", "endCloudPcGracePeriod", service="intune")
+    def end_grace_period(request: Request) -> Response:
+        Service(ctx, request.tenant).reconcile()
+        doc = _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"], "Cloud PC")
+        if doc["status"] != "inGracePeriod":  # "End the grace period for a Cloud PC in grace"
+            raise bad_request(f"The Cloud PC is {doc['status']}, not in its grace period.", "BadRequest")
+        store.delete(records.CLOUD_PC, records.key(request.tenant, doc["id"]))
+        return Response(204)
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/reboot", "rebootCloudPc", service="intune")
+    def reboot(request: Request) -> Response:
+        Service(ctx, request.tenant).reconcile()
+        doc = _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"], "Cloud PC")
+        if doc["status"] not in ("provisioned", "provisionedWithWarnings"):
+            raise bad_request(f"The Cloud PC is {doc['status']}: only a provisioned one can be rebooted.", "BadRequest")
+        return Response(204)

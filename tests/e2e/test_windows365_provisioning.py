@@ -1,0 +1,111 @@
+"""Provisioning on a tenant whose Cloud PCs Windows 365 provisions: the policy and its assignment are sent to Windows
+365 through Graph, Windows 365 provisions, and the app's Cloud PCs and timelines follow what it reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.utils.api_client import ApiClient, eventually
+from tests.utils.wizard import Tenant
+
+PLAN = "w365-enterprise-2vcpu-8gb-128gb"
+BIG_PLAN = "w365-enterprise-4vcpu-16gb-256gb"
+POLICIES = "deviceManagement/virtualEndpoint/provisioningPolicies"
+
+
+def cloud_pcs(tenant: Tenant) -> list[dict[str, Any]]:
+    return list(tenant.api.get(f"{tenant.path}/cloudPCs").json()["value"])
+
+
+def settled(tenant: Tenant, count: int, status: str = "provisioned") -> list[dict[str, Any]]:
+    def check() -> list[dict[str, Any]]:
+        found = cloud_pcs(tenant)
+        assert len(found) == count and {pc["status"] for pc in found} == {status}, [
+            (pc["userPrincipalName"], pc["status"]) for pc in found
+        ]
+        return found
+
+    return eventually(check, timeout_s=90)
+
+
+def finance(tenant: Tenant) -> dict[str, Any]:
+    """Three licensed members (one holding two licenses) and one without a license, and a policy for them."""
+    tenant.user("adele", [PLAN])
+    tenant.user("ben", [PLAN])
+    tenant.user("cara", [PLAN, BIG_PLAN])
+    tenant.user("dan", [])
+    tenant.group("finance", ["adele", "ben", "cara", "dan"])
+    policy = tenant.policy()
+    assert policy["windows365Id"], policy
+    return policy
+
+
+def test_an_assigned_policy_has_windows_365_provision_each_licensed_member(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    policy = finance(tenant)
+    review = api.post(f"{tenant.path}/provisioningPolicies/{policy['id']}/assign?validateOnly=true",
+                      tenant.assignments("finance")).json()  # fmt: skip
+    assert review["plan"]["summary"]["cloudPcs"] == 4 and review["plan"]["summary"]["noLicense"] == 1
+    tenant.assign(policy, "finance")
+    remote = tenant.graph.call("GET", f"{tenant.graph.graph}/{POLICIES}/{policy['windows365Id']}",
+                               params={"$expand": "assignments"})  # fmt: skip
+    assert [a["target"]["groupId"] for a in remote["assignments"]] == [tenant.gid("finance")]
+    found = settled(tenant, 4)
+    by_user: dict[str, list[str]] = {}
+    for pc in found:
+        by_user.setdefault(pc["userId"], []).append(pc["servicePlanId"])
+        assert pc["provisioningPolicyId"] == policy["id"] and pc["windows365Id"] == pc["id"]
+    assert {tenant.name_of(user): sorted(plans) for user, plans in by_user.items()} == {
+        "adele": [PLAN], "ben": [PLAN], "cara": sorted([PLAN, BIG_PLAN]),
+    }  # fmt: skip
+    timeline = api.get(f"{tenant.path}/cloudPCs/{found[0]['id']}/events").json()["value"]
+    followed = [line for line in timeline if line["name"] == "windows365StatusChanged"]
+    assert [line["outcome"] for line in followed][-1] == "succeeded"
+    assert "Windows 365 reports provisioned" in followed[-1]["message"]
+    # the app provisioned nothing itself
+    assert tenant.arm.vms("rg-cloudpcs") == []
+
+
+def test_a_failed_provisioning_shows_windows_365_s_status_detail(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    tenant.user("adele", [PLAN])
+    tenant.group("finance", ["adele"])
+    tenant.fault("windows365.provisionCloudPc", 1, "intuneEnrollFailed")
+    tenant.assign(tenant.policy(), "finance")
+    [failed] = settled(tenant, 1, "failed")
+    assert failed["statusDetail"]["code"] == "intuneEnrollFailed"
+    timeline = api.get(f"{tenant.path}/cloudPCs/{failed['id']}/events").json()["value"]
+    last = [line for line in timeline if line["name"] == "windows365StatusChanged"][-1]
+    assert last["outcome"] == "failed" and last["code"] == "intuneEnrollFailed"
+
+
+def test_a_member_removed_from_the_group_enters_windows_365_s_grace_period(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    tenant.user("adele", [PLAN])
+    tenant.user("ben", [PLAN])
+    tenant.group("finance", ["adele", "ben"])
+    tenant.assign(tenant.policy(), "finance")
+    settled(tenant, 2)
+    tenant.group("finance", ["ben"])  # the app hears of it from Graph's change notification
+
+    def adele_in_grace() -> dict[str, Any]:
+        [adele] = [pc for pc in cloud_pcs(tenant) if pc["userId"] == tenant.uid("adele")]
+        assert adele["status"] == "inGracePeriod" and adele["gracePeriodEndDateTime"], adele
+        return adele
+
+    eventually(adele_in_grace, timeout_s=90)
+    [ben] = [pc for pc in cloud_pcs(tenant) if pc["userId"] == tenant.uid("ben")]
+    assert ben["status"] == "provisioned"
+
+
+def test_what_windows_365_does_not_take_is_refused_naming_the_field(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    refused = api.post(f"{tenant.path}/provisioningPolicies", tenant.policy_body(localAdminEnabled=True))
+    assert refused.status_code == 400
+    [detail] = refused.json()["error"]["details"]
+    assert detail["target"] == "localAdminEnabled" and detail["code"] == "notTakenByBackend"
+    assert api.get(f"{tenant.path}/provisioningPolicies").json()["value"] == []
+    assert tenant.graph.call("GET", f"{tenant.graph.graph}/{POLICIES}")["value"] == []
+    # Graph's own refusal is shown against the field it names
+    bad_name = api.post(f"{tenant.path}/provisioningPolicies", tenant.policy_body(displayName="Finance ^ Legal"))
+    assert bad_name.status_code == 400, bad_name.text

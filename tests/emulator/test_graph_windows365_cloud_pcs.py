@@ -1,0 +1,124 @@
+"""The Windows 365 service in the emulator's Graph: policies, who gets a Cloud PC from which policy, its statuses
+and the grace period, as Windows 365 documents them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from azure_emulator.launcher import EmulatorProcess
+from tests.emulator.test_graph_windows365_connections import Windows365
+from tests.utils.api_client import eventually
+
+POLICIES = "/deviceManagement/virtualEndpoint/provisioningPolicies"
+CLOUD_PCS = "/deviceManagement/virtualEndpoint/cloudPCs"
+PLAN, BIG_PLAN = "w365-enterprise-2vcpu-8gb-128gb", "w365-enterprise-4vcpu-16gb-256gb"
+GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
+
+
+@pytest.fixture
+def w365(azure_emulator: EmulatorProcess) -> Windows365:
+    app = Windows365(azure_emulator)
+    app.grant("CloudPC.ReadWrite.All")
+    app.controls.latency("cloudPcProvisioning", 0.2)
+    return app
+
+
+def policy(w365: Windows365, name: str = "Finance", **overrides: Any) -> dict[str, Any]:
+    body = {
+        "displayName": name, "imageType": "gallery",
+        "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}], **overrides,
+    }  # fmt: skip
+    reply = w365.call("POST", POLICIES, body)
+    assert reply.status_code == 201, reply.text
+    return dict(reply.json())
+
+
+def assign(w365: Windows365, policy_id: str, *groups: str) -> None:
+    body = {"assignments": [{"target": {"@odata.type": GROUP_TARGET, "groupId": g}} for g in groups]}
+    assert w365.call("POST", f"{POLICIES}/{policy_id}/assign", body).status_code == 204
+
+
+def cloud_pcs(w365: Windows365, version: str = "beta") -> list[dict[str, Any]]:
+    url = f"{w365.emulator.base_url}/graph/{version}{CLOUD_PCS}"
+    return list(w365.session.get(url, timeout=30).json()["value"])
+
+
+def settled(w365: Windows365, count: int) -> list[dict[str, Any]]:
+    def check() -> list[dict[str, Any]]:
+        found = cloud_pcs(w365)
+        assert len(found) == count and all(pc["status"] not in ("provisioning",) for pc in found), found
+        return found
+
+    return eventually(check, timeout_s=30)
+
+
+def member(w365: Windows365, group: str, *plans: str) -> str:
+    user = w365.admin.create_user()
+    if plans:
+        w365.admin.assign_licenses(user, *plans)
+    w365.admin.add_member(group, user)
+    return user
+
+
+def test_each_licensed_member_gets_a_cloud_pc_per_license_from_the_first_assigned_policy(w365: Windows365) -> None:
+    group, other = w365.admin.create_group(), w365.admin.create_group()
+    one, two = member(w365, group, PLAN), member(w365, group, PLAN, BIG_PLAN)
+    member(w365, group)  # no license: no Cloud PC
+    first, later = policy(w365, "First"), policy(w365, "Later")
+    assign(w365, first["id"], group)
+    w365.admin.add_member(other, one)
+    assign(w365, later["id"], other)  # assigned after: it serves no one the first already serves
+    found = settled(w365, 3)
+    assert {pc["provisioningPolicyId"] for pc in found} == {first["id"]}
+    assert {pc["status"] for pc in found} == {"provisioned"}
+    upns = sorted(pc["userPrincipalName"] for pc in found)
+    assert upns.count(w365.admin.user(two)["userPrincipalName"]) == 2
+    assert all("status" not in pc for pc in cloud_pcs(w365, "v1.0"))  # v1.0's published cloudPC has no status
+    refused = w365.call("DELETE", f"{POLICIES}/{first['id']}")
+    assert refused.status_code == 400  # assigned
+
+
+def test_a_fault_fails_provisioning_with_a_status_detail(w365: Windows365) -> None:
+    group = w365.admin.create_group()
+    member(w365, group, PLAN)
+    w365.controls.fault("windows365.provisionCloudPc", 1, "intuneEnrollFailed")
+    assign(w365, policy(w365)["id"], group)
+    [failed] = settled(w365, 1)
+    assert failed["status"] == "failed" and failed["statusDetail"]["code"] == "intuneEnrollFailed"
+
+
+def test_leaving_the_group_starts_the_grace_period_which_an_admin_can_end(w365: Windows365) -> None:
+    group = w365.admin.create_group()
+    user = member(w365, group, PLAN)
+    assign(w365, policy(w365)["id"], group)
+    [pc] = settled(w365, 1)
+    w365.admin.remove_member(group, user)
+    [grace] = cloud_pcs(w365)
+    assert grace["status"] == "inGracePeriod" and grace["gracePeriodEndDateTime"]
+    w365.admin.add_member(group, user)
+    assert cloud_pcs(w365)[0]["status"] == "provisioned"  # back within the grace period
+    w365.admin.remove_member(group, user)
+    cloud_pcs(w365)
+    assert w365.call("POST", f"{CLOUD_PCS}/{pc['id']}/endGracePeriod").status_code == 204
+    assert cloud_pcs(w365) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"displayName": "A ^ B"}, "displayName"),
+        ({"imageType": "marketplace"}, "imageType"),
+        ({"domainJoinConfigurations": []}, "domainJoinConfigurations"),
+        ({"domainJoinConfigurations": [{"domainJoinType": "hybridAzureADJoin"}]}, "onPremisesConnectionId"),
+        ({"localAdmin": True}, "localAdmin"),
+    ],
+)
+def test_graph_refuses_a_bad_policy_naming_the_field(w365: Windows365, overrides: dict[str, Any], named: str) -> None:
+    joins = [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}]
+    body = {"displayName": "Finance", "imageType": "gallery", "imageId": "x", "domainJoinConfigurations": joins,
+            **overrides}  # fmt: skip
+    reply = w365.call("POST", POLICIES, body)
+    assert reply.status_code == 400 and named in reply.json()["error"]["message"]
