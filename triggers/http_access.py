@@ -112,10 +112,8 @@ ACCESS: dict[str, Access] = {
 
 # what only the app's own provisioning (the `azure` backend) serves so far: on a tenant whose Cloud PCs Windows 365
 # provisions, these are refused (409 backendNotServed) rather than building in Azure what Windows 365 should build
-AZURE_BACKEND_ONLY: frozenset[str] = frozenset({
-    "createDeviceImage", "reprovisionCloudPc", "retryCloudPc", "endGracePeriodCloudPc", "rebootCloudPc",
-    "powerOnCloudPc", "powerOffCloudPc", "troubleshootCloudPc", "resizeCloudPc", "renameCloudPc", "createBulkAction",
-})  # fmt: skip
+# (a Cloud PC's actions are checked Cloud PC by Cloud PC: shared/services/cloud_pc_actions.py)
+AZURE_BACKEND_ONLY: frozenset[str] = frozenset({"createDeviceImage"})
 
 
 def access_of(operation_name: str) -> Access:

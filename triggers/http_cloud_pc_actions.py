@@ -12,7 +12,7 @@ import azure.functions as func
 from opentelemetry.trace import SpanKind
 
 from orchestrators import names
-from orchestrators.starting import start_all, start_provisioning
+from orchestrators.starting import start_all, start_orchestration, start_provisioning
 from shared import telemetry
 from shared.events import BulkActionMessage, BulkActionQueue
 from shared.models.base import Page, new_id
@@ -25,7 +25,7 @@ from shared.models.cloud_pc_actions import (
     ResizeRequest,
 )
 from shared.models.cloud_pcs import CloudPc
-from shared.models.orchestrations import ProvisionInput
+from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
 from shared.services import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pc_actions import ActionName, Performed
 from shared.services.engine_ports import EnginePorts
@@ -52,8 +52,10 @@ ACTIONS: tuple[tuple[ActionName, str], ...] = (
 
 async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[Performed]) -> None:
     """Start what the applied actions left to run; deterministic instance ids make a repeated start a no-op."""
-    runs, actions = [], []
+    runs, actions, followed = [], [], set()
     for done in performed:
+        if done.follow_windows365:
+            followed.add(done.cloud_pc.tenant_id)
         if done.provisioning_run is not None:
             c = done.cloud_pc
             runs.append(ProvisionInput(tenant_id=c.tenant_id, cloud_pc_id=c.id, run=done.provisioning_run))
@@ -64,6 +66,10 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
         await start_provisioning(client, runs)
     if actions:
         await start_all(client, names.RUN_CLOUD_PC_ACTION, actions)
+    for tenant_id in followed:  # Windows 365 carries the actions out: its follower brings in what it reports
+        run = Windows365MirrorRun(tenant_id=tenant_id)
+        await start_orchestration(client, names.MIRROR_WINDOWS365_CLOUD_PCS,
+                                  names.windows365_mirror_instance_id(tenant_id), run)  # fmt: skip
 
 
 def blueprint(

@@ -296,6 +296,11 @@ class Windows365Provisioning(Protocol):
 
     def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]: ...
 
+    def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
+        """One of the Cloud PC's actions (`reboot`, `rename`, `reprovision`, `endGracePeriod`, `troubleshoot`),
+        which Windows 365 carries out by itself afterwards."""
+        ...
+
 
 @dataclass(frozen=True)
 class ManagedImage:

@@ -56,6 +56,12 @@ class Performed:
     cloud_pc: CloudPc
     provisioning_run: int | None = None  # start this provisioning run (retry, reprovision)
     vm_action: VmActionRun | None = None  # start this VM action
+    follow_windows365: bool = False  # Windows 365 carries it out: follow the tenant's Cloud PCs until it is done
+
+
+# what Windows 365 does of the admin's actions, by Graph's name of each (https://learn.microsoft.com/graph/api/resources/cloudpc)
+WINDOWS365_ACTIONS: dict[str, str] = {"reboot": "reboot", "reprovision": "reprovision",
+                                      "endGracePeriod": "endGracePeriod", "troubleshoot": "troubleshoot"}  # fmt: skip
 
 
 def perform(
@@ -65,8 +71,12 @@ def perform(
     """Apply `action` to the Cloud PC; `409 wrongStatus` (or another DomainError) when it cannot be."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     if cloud_pc.last_request_id == request_id:  # this request applied it already (a repeated bulk item)
+        if cloud_pc.windows365_id is not None:
+            return Performed(cloud_pc, follow_windows365=True)
         return _work_of(cloud_pc, action, request_id, target_service_plan_id)
     check(ports, cloud_pc, action, target_service_plan_id)
+    if cloud_pc.windows365_id is not None:
+        return _by_windows365(ports, cloud_pc, action, request_id)
     if action in ("retry", "reprovision"):
         cloud_pc = lifecycle.new_run(ports, tenant_id, cloud_pc_id, action, request_id=request_id)
     elif action == "endGracePeriod":
@@ -89,9 +99,31 @@ def perform(
     return _work_of(cloud_pc, action, request_id, target_service_plan_id)
 
 
+def _by_windows365(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, request_id: str) -> Performed:
+    """Windows 365 is asked to do it; the app records the request, and follows what Windows 365 then reports."""
+    if ports.windows365 is None or cloud_pc.windows365_id is None:
+        raise RuntimeError("this app was composed without Windows 365 (EnginePorts.windows365)")
+    try:
+        ports.windows365.act(cloud_pc.tenant_id, cloud_pc.windows365_id, WINDOWS365_ACTIONS[action])
+    except CloudError as exc:
+        if getattr(exc, "status", 503) in (400, 409):
+            raise Conflict(f"Windows 365 refused to {action} Cloud PC '{cloud_pc.display_name}': {exc}",
+                           code="refusedByWindows365", target="status") from exc  # fmt: skip
+        raise
+    # the request's own line; the status is Windows 365's to change, and the follower brings it in
+    moved = machine.move(cloud_pc, "mirror", ports.clock(), request_id=request_id,
+                         message=f"{action} asked of Windows 365")  # fmt: skip
+    return Performed(save(ports, moved, if_match=cloud_pc.etag), follow_windows365=True)
+
+
 def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
     """Every reason the action would be refused, without changing anything (bulk `validateOnly` uses it)."""
     machine.check(cloud_pc, action)
+    if cloud_pc.windows365_id is not None:
+        if action not in WINDOWS365_ACTIONS:
+            raise Conflict(f"Windows 365 offers no {action} for Cloud PC '{cloud_pc.display_name}' through this "
+                           "service yet.", code="backendNotServed", target="action")  # fmt: skip
+        return
     if action in ("reboot", "powerOn", "powerOff", "resize", "troubleshoot") and cloud_pc.build is None:
         raise Conflict(f"Cloud PC '{cloud_pc.display_name}' has no VM yet.", code="wrongStatus", target="status")
     if action == "resize":
@@ -163,6 +195,9 @@ def _work_of(cloud_pc: CloudPc, action: ActionName, request_id: str, target: str
 def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: str) -> CloudPc:
     """The friendly name only: the device name, which Windows and Intune know the Cloud PC by, never changes."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    machine.check(cloud_pc, "rename")
+    if cloud_pc.windows365_id is not None and ports.windows365 is not None:  # Windows 365 keeps the name
+        ports.windows365.act(tenant_id, cloud_pc.windows365_id, "rename", {"displayName": display_name})
     moved = machine.move(cloud_pc, "rename", ports.clock(), display_name=display_name,
                          message=f"'{cloud_pc.display_name}' -> '{display_name}'")  # fmt: skip
     return save(ports, moved, if_match=cloud_pc.etag)

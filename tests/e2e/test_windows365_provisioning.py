@@ -109,3 +109,51 @@ def test_what_windows_365_does_not_take_is_refused_naming_the_field(api: ApiClie
     # Graph's own refusal is shown against the field it names
     bad_name = api.post(f"{tenant.path}/provisioningPolicies", tenant.policy_body(displayName="Finance ^ Legal"))
     assert bad_name.status_code == 400, bad_name.text
+
+
+def test_actions_on_windows_365_cloud_pcs_are_asked_of_windows_365(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    tenant.user("adele", [PLAN])
+    tenant.user("ben", [PLAN])
+    tenant.group("finance", ["adele", "ben"])
+    tenant.fault("windows365.provisionCloudPc", 1, "intuneEnrollFailed")
+    tenant.assign(tenant.policy(), "finance")
+
+    def one_failed() -> list[dict[str, Any]]:
+        found = cloud_pcs(tenant)
+        assert sorted(pc["status"] for pc in found) == ["failed", "provisioned"], found
+        return found
+
+    found = eventually(one_failed, timeout_s=90)
+    failed = next(pc for pc in found if pc["status"] == "failed")
+    working = next(pc for pc in found if pc["status"] == "provisioned")
+    # a bulk restart: the provisioned one is rebooted by Windows 365, the failed one refused by the app
+    bulk = {"action": "reboot", "cloudPcIds": [working["id"], failed["id"]]}
+    started = api.post(f"{tenant.path}/bulkActions", bulk)
+    assert started.status_code == 202, started.text
+
+    def done() -> dict[str, Any]:
+        bulk: dict[str, Any] = api.get(f"{tenant.path}/bulkActions/{started.json()['id']}").json()
+        assert bulk["status"] != "running", bulk
+        return bulk
+
+    results = {item["cloudPcId"]: item for item in eventually(done, timeout_s=60)["results"]}
+    assert results[working["id"]]["status"] == "succeeded", results
+    assert results[failed["id"]]["status"] == "failed" and results[failed["id"]]["error"]["code"] == "wrongStatus"
+    reboots = tenant.arm.session.get(f"{tenant.graph.emulator.base_url}/emulator/requests/log",
+                                     params={"operation": "rebootCloudPc"}).json()["value"]  # fmt: skip
+    assert [entry["path"].rsplit("/", 2)[-2] for entry in reboots if working["id"] in entry["path"]] == [working["id"]]
+    # a failed one is reprovisioned by Windows 365, and the app follows it to provisioned
+    assert api.post(f"{tenant.path}/cloudPCs/{failed['id']}/reprovision").status_code == 202
+    eventually(lambda: _assert_status(api, tenant, failed["id"], "provisioned"), timeout_s=90)
+    renamed = api.post(f"{tenant.path}/cloudPCs/{working['id']}/rename", {"displayName": "Adele's desk"})
+    assert renamed.status_code == 200, renamed.text
+    remote = tenant.graph.call("GET", f"{tenant.graph.beta}/deviceManagement/virtualEndpoint/cloudPCs/{working['id']}")
+    assert remote["displayName"] == "Adele's desk"
+    power = api.post(f"{tenant.path}/cloudPCs/{working['id']}/powerOff")
+    assert power.status_code == 409 and power.json()["error"]["code"] == "backendNotServed"
+
+
+def _assert_status(api: ApiClient, tenant: Tenant, cloud_pc_id: str, status: str) -> None:
+    found = api.get(f"{tenant.path}/cloudPCs/{cloud_pc_id}").json()
+    assert found["status"] == status, found["status"]

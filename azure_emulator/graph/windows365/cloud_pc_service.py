@@ -38,6 +38,8 @@ POLICY_FIELDS = ("displayName", "description", "imageId", "imageType", "imageDis
 IMAGE_TYPES, JOIN_TYPES = ("gallery", "custom"), ("azureADJoin", "hybridAzureADJoin")
 FORBIDDEN_NAME = set('<>&|"^')
 BETA_ONLY = ("status", "statusDetail")  # not in v1.0's published cloudPC
+WORKING = ("provisioned", "provisionedWithWarnings")
+STATUSES_RENAMABLE = ("provisioned", "provisionedWithWarnings", "provisioning", "failed", "inGracePeriod")
 
 
 def _iso(seconds: float) -> str:
@@ -296,10 +298,40 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         store.delete(records.CLOUD_PC, records.key(request.tenant, doc["id"]))
         return Response(204)
 
-    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/reboot", "rebootCloudPc", service="intune")
-    def reboot(request: Request) -> Response:
+    def working(request: Request, verb: str, allowed: tuple[str, ...] = WORKING) -> dict[str, Any]:
+        """The Cloud PC, if its status allows the action (Graph answers 400 otherwise; its words are not
+        documented, so these are the emulator's)."""
         Service(ctx, request.tenant).reconcile()
         doc = _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"], "Cloud PC")
-        if doc["status"] not in ("provisioned", "provisionedWithWarnings"):
-            raise bad_request(f"The Cloud PC is {doc['status']}: only a provisioned one can be rebooted.", "BadRequest")
+        if doc["status"] not in allowed:
+            raise bad_request(f"The Cloud PC is {doc['status']}: it cannot be {verb}.", "BadRequest")
+        return doc
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/reboot", "rebootCloudPc", service="intune")
+    def reboot(request: Request) -> Response:
+        working(request, "rebooted")
+        return Response(204)
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/troubleshoot", "troubleshootCloudPc", service="intune")
+    def troubleshoot(request: Request) -> Response:
+        working(request, "troubleshot")
+        return Response(204)
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/reprovision", "reprovisionCloudPc", service="intune")
+    def reprovision(request: Request) -> Response:
+        """A new Cloud PC from the policy's current settings: provisioning again (cloudpc-reprovision)."""
+        doc = working(request, "reprovisioned", (*WORKING, "failed"))
+        due = ctx.clock() + ctx.controls.latency(PROVISIONING)
+        doc |= {"status": "provisioning", "statusDetail": None, "_due": due, "lastModifiedDateTime": _iso(ctx.clock())}
+        store.put(records.CLOUD_PC, records.key(request.tenant, doc["id"]), doc)
+        return Response(204)
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/rename", "renameCloudPc", service="intune")
+    def rename(request: Request) -> Response:
+        name = request.json().get("displayName")
+        if not isinstance(name, str) or not name.strip() or len(name) > 64:  # "Maximum length is 64 characters"
+            raise bad_request("displayName is required, at most 64 characters.", "BadRequest")
+        doc = working(request, "renamed", tuple(STATUSES_RENAMABLE))
+        doc |= {"displayName": name, "lastModifiedDateTime": _iso(ctx.clock())}
+        store.put(records.CLOUD_PC, records.key(request.tenant, doc["id"]), doc)
         return Response(204)

@@ -223,3 +223,8 @@ class GraphWindows365Provisioning:
             CLOUD_PCS, step="listWindows365CloudPcs", params={"$select": CLOUD_PC_FIELDS}, version="beta"
         )
         return [_cloud_pc(body) for body in pages]
+
+    def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
+        """POST cloudPCs/{id}/{action} (v1.0: https://learn.microsoft.com/graph/api/resources/cloudpc lists them)."""
+        self._clients.client(tenant_id).call("POST", f"{CLOUD_PCS}/{cloud_pc_id}/{action}",
+                                             step=f"{action}Windows365CloudPc", body=body)  # fmt: skip
