@@ -9,7 +9,7 @@ it is not.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
 from shared.cloud.ports import CloudError, Windows365CloudPc, Windows365Provisioning
@@ -25,6 +25,7 @@ IN_FLIGHT = frozenset(
      "movingRegion", "resizePendingLicense"}
 )  # fmt: skip
 WORKING = frozenset({"provisioned", "provisionedWithWarnings"})
+NAMING_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,10 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
     policies = ports.policies.list_all_policies(tenant_id)
     by_remote_id = {policy.windows365_id: policy for policy in policies if policy.windows365_id}
     mine = {pc.windows365_id: pc for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id) if pc.windows365_id}
-    upns = _users_by_upn(ports, tenant_id, policies) if any(pc.id not in mine for pc in reported) else {}
+    # a Cloud PC whose user was not known yet (Windows 365 can be quicker than the app's own record of the
+    # assignment) is named by its UPN until a later read finds the user's id
+    unnamed = any(pc.id not in mine or "@" in mine[pc.id].user_id for pc in reported)
+    upns = _users_by_upn(ports, tenant_id, policies) if unnamed else {}
     now, changed = ports.clock(), 0
     for pc in reported:
         status = pc.status if pc.status in machine.STATUSES else "provisioning"  # a status this app does not know yet
@@ -96,6 +100,9 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
         changes = {"status_detail": detail, "grace_period_end_date_time": _when(pc.grace_period_end_date_time),
                    "display_name": pc.display_name, "managed_device_name": pc.managed_device_name}  # fmt: skip
         current = mine.pop(pc.id, None)
+        found_user = current is not None and "@" in current.user_id and pc.user_principal_name.lower() in upns
+        if current is not None and found_user:
+            current = current.model_copy(update={"user_id": upns[pc.user_principal_name.lower()]})
         if current is None:
             record = _new_record(tenant_id, pc, by_remote_id.get(pc.provisioning_policy_id or ""),
                                  upns.get(pc.user_principal_name.lower(), pc.user_principal_name), now)  # fmt: skip
@@ -111,7 +118,13 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
             if moved.event is not None:
                 ports.cloud_pcs.upsert_event(tenant_id, moved.event)
             changed += 1
+        elif found_user:
+            ports.cloud_pcs.upsert_cloud_pc(current, if_match=current.etag)
+            changed += 1
     for gone in mine.values():  # Windows 365 has it no more: deprovisioned there
         ports.cloud_pcs.delete_cloud_pc(tenant_id, gone.id, if_match=gone.etag)
         changed += 1
-    return Mirrored(changed, any(pc.status in IN_FLIGHT for pc in reported))
+    # a Cloud PC named by its UPN only is read again for a while: the app's record of its assignment is on its way
+    naming = unnamed and any("@" in pc.user_id and now - pc.created_date_time < NAMING_WINDOW
+                             for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id))  # fmt: skip
+    return Mirrored(changed, naming or any(pc.status in IN_FLIGHT for pc in reported))

@@ -23,6 +23,7 @@ def settled(tenant: Tenant, count: int, status: str = "provisioned") -> list[dic
         assert len(found) == count and {pc["status"] for pc in found} == {status}, [
             (pc["userPrincipalName"], pc["status"]) for pc in found
         ]
+        assert all("@" not in pc["userId"] for pc in found), "each Cloud PC names its user by id"
         return found
 
     return eventually(check, timeout_s=90)
