@@ -155,3 +155,4 @@ SERVICE_PLANS_BY_WINDOWS365_ID = {
     service_plan_id: next(plan for plan in SERVICE_PLANS if plan.sku_part_number == part)
     for service_plan_id, part in WINDOWS365_SERVICE_PLAN_IDS.items()
 }
+WINDOWS365_ID_BY_PLAN_ID = {plan.id: w365_id for w365_id, plan in SERVICE_PLANS_BY_WINDOWS365_ID.items()}

@@ -26,6 +26,8 @@ class CloudError(Exception):
     """A cloud call failed; `code` is the provider's error code, `step` the step that failed. A refusal for want of
     a permission says where the admin finds the fix, wherever it is shown."""
 
+    status: int | None = None  # the HTTP status of the answer, where the call was answered
+
     def __init__(self, step: str, code: str, message: str) -> None:
         if code in PERMISSION_DENIED and ONBOARDING_HINT not in message:
             message = f"{message} {ONBOARDING_HINT}"
@@ -37,12 +39,21 @@ class CloudError(Exception):
     def permission_denied(self) -> bool:
         return self.code in PERMISSION_DENIED
 
+    @property
+    def transient(self) -> bool:
+        """Worth asking again as it was: a throttle, the service's own failure, or no answer at all. Anything else
+        is the service's refusal, which the same call would meet again."""
+        if self.status is None:
+            return not self.permission_denied
+        return self.status == 429 or self.status >= 500
+
 
 class CloudThrottled(CloudError):
     """The cloud throttled a call that answers no Progress (a read): ask again after `retry_after_s`."""
 
     def __init__(self, step: str, retry_after_s: float) -> None:
         super().__init__(step, "TooManyRequests", f"{step} was throttled; retry after {retry_after_s:g} s")
+        self.status = 429
         self.retry_after_s = retry_after_s
 
 

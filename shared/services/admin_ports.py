@@ -47,7 +47,7 @@ class AdminPorts:
     image_sets: ImageSetStore
     spot_groups: SpotGroupStore
     cloud_pcs: CloudPcStore  # read only: what holds a tenant to its backend
+    windows365: Windows365Network  # Windows 365 itself, for the tenants whose backend it is
+    windows365_provisioning: Windows365Provisioning
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants
-    windows365: Windows365Network | None = None  # Windows 365 itself, for the tenants whose backend it is
-    windows365_provisioning: Windows365Provisioning | None = None

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from shared.catalog.marketplace_images import os_disk_size_gb
-from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID
+from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
 from shared.cloud.ports import CloudError, PowerAction, Progress
 from shared.errors import Conflict, DomainError, ErrorDetail, ValidationFailed
 from shared.models.cloud_pc_actions import (
@@ -60,7 +60,7 @@ class Performed:
 
 
 # what Windows 365 does of the admin's actions, by Graph's name of each (https://learn.microsoft.com/graph/api/resources/cloudpc)
-WINDOWS365_ACTIONS: dict[str, str] = {"reboot": "reboot", "reprovision": "reprovision",
+WINDOWS365_ACTIONS: dict[str, str] = {"reboot": "reboot", "reprovision": "reprovision", "resize": "resize",
                                       "endGracePeriod": "endGracePeriod", "troubleshoot": "troubleshoot"}  # fmt: skip
 
 
@@ -76,7 +76,7 @@ def perform(
         return _work_of(cloud_pc, action, request_id, target_service_plan_id)
     check(ports, cloud_pc, action, target_service_plan_id)
     if cloud_pc.windows365_id is not None:
-        return _by_windows365(ports, cloud_pc, action, request_id)
+        return _by_windows365(ports, cloud_pc, action, request_id, target_service_plan_id)
     if action in ("retry", "reprovision"):
         cloud_pc = lifecycle.new_run(ports, tenant_id, cloud_pc_id, action, request_id=request_id)
     elif action == "endGracePeriod":
@@ -99,20 +99,27 @@ def perform(
     return _work_of(cloud_pc, action, request_id, target_service_plan_id)
 
 
-def _by_windows365(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, request_id: str) -> Performed:
+def _by_windows365(
+    ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, request_id: str, target_service_plan_id: str | None
+) -> Performed:
     """Windows 365 is asked to do it; the app records the request, and follows what Windows 365 then reports."""
-    if ports.windows365 is None or cloud_pc.windows365_id is None:
-        raise RuntimeError("this app was composed without Windows 365 (EnginePorts.windows365)")
+    assert cloud_pc.windows365_id is not None
+    body: dict[str, str] | None = None
+    asked: str = action
+    if action == "resize":  # Windows 365 names the size by its own service plan id
+        assert target_service_plan_id is not None
+        body = {"targetServicePlanId": WINDOWS365_ID_BY_PLAN_ID[target_service_plan_id]}
+        asked = f"resize to {SERVICE_PLANS_BY_ID[target_service_plan_id].display_name}"
     try:
-        ports.windows365.act(cloud_pc.tenant_id, cloud_pc.windows365_id, WINDOWS365_ACTIONS[action])
+        ports.windows365.act(cloud_pc.tenant_id, cloud_pc.windows365_id, WINDOWS365_ACTIONS[action], body)
     except CloudError as exc:
-        if getattr(exc, "status", 503) in (400, 409):
+        if not exc.transient and not exc.permission_denied:
             raise Conflict(f"Windows 365 refused to {action} Cloud PC '{cloud_pc.display_name}': {exc}",
                            code="refusedByWindows365", target="status") from exc  # fmt: skip
         raise
     # the request's own line; the status is Windows 365's to change, and the follower brings it in
     moved = machine.move(cloud_pc, "mirror", ports.clock(), request_id=request_id,
-                         message=f"{action} asked of Windows 365")  # fmt: skip
+                         message=f"{asked} asked of Windows 365")  # fmt: skip
     return Performed(save(ports, moved, if_match=cloud_pc.etag), follow_windows365=True)
 
 
@@ -123,6 +130,11 @@ def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_serv
         if action not in WINDOWS365_ACTIONS:
             raise Conflict(f"Windows 365 offers no {action} for Cloud PC '{cloud_pc.display_name}' through this "
                            "service yet.", code="backendNotServed", target="action")  # fmt: skip
+        if action == "resize":
+            check_resize(ports, cloud_pc, target_service_plan_id)
+            if target_service_plan_id not in WINDOWS365_ID_BY_PLAN_ID:
+                raise ValidationFailed.of(ErrorDetail(
+                    "invalidServicePlan", "Windows 365 provisions no Cloud PC of this plan.", "targetServicePlanId"))
         return
     if action in ("reboot", "powerOn", "powerOff", "resize", "troubleshoot") and cloud_pc.build is None:
         raise Conflict(f"Cloud PC '{cloud_pc.display_name}' has no VM yet.", code="wrongStatus", target="status")

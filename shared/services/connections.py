@@ -14,7 +14,6 @@ from shared.cloud.ports import (
     Progress,
     Windows365Check,
     Windows365ConnectionSpec,
-    Windows365Network,
 )
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.connections import (
@@ -206,7 +205,7 @@ def delete_connection(ports: AdminPorts, tenant_id: str, connection_id: str, *, 
         )
     if connection.windows365_id:
         try:
-            _windows365(ports).delete_connection(tenant_id, connection.windows365_id)
+            ports.windows365.delete_connection(tenant_id, connection.windows365_id)
         except CloudError as exc:
             raise Conflict(
                 f"Windows 365 did not delete connection '{connection.display_name}': {exc}", code="refusedByWindows365",
@@ -346,13 +345,7 @@ WINDOWS365_CHECK = "windows365Connection"  # the stand-in check of a connection 
 NAMES_BY_DISPLAY_NAME = {check.display_name.lower(): check.name for check in CHECKS}
 
 
-def _windows365(ports: AdminPorts) -> Windows365Network:
-    if ports.windows365 is None:
-        raise RuntimeError("this app was composed without Windows 365 (AdminPorts.windows365)")
-    return ports.windows365
-
-
-def windows365_spec(ports: AdminPorts, connection: Connection) -> Windows365ConnectionSpec:
+def connection_spec(ports: AdminPorts, connection: Connection) -> Windows365ConnectionSpec:
     """The connection as Windows 365 takes it: its network interfaces go in the site's resource group, as the app's
     own Cloud PCs' do."""
     site = ports.sites.find_site(connection.tenant_id, connection.site_id)
@@ -384,8 +377,8 @@ def push_to_windows365(ports: AdminPorts, tenant_id: str, connection_id: str, ru
     connection = ports.connections.find_connection(tenant_id, connection_id)
     if connection is None or connection.health_check_run != run:
         return "superseded"
-    windows365 = _windows365(ports)
-    spec = windows365_spec(ports, connection)
+    windows365 = ports.windows365
+    spec = connection_spec(ports, connection)
     hybrid = connection.connection_type == "hybridAzureADJoin"
     password = ports.secrets.get_secret(connection.password_secret_name) if hybrid else None
     try:
@@ -397,8 +390,7 @@ def push_to_windows365(ports: AdminPorts, tenant_id: str, connection_id: str, ru
         if made is None:
             made = windows365.create_connection(tenant_id, spec, password)
     except CloudError as exc:
-        status = getattr(exc, "status", 503)  # a Graph answer has a status; a call that got none was not answered
-        if status == 429 or status >= 500:
+        if exc.transient:
             raise
         record_checks(ports, tenant_id, connection_id, run, [_refused_check(exc.code, str(exc))])
         return "refused"
@@ -430,7 +422,7 @@ def mirror_windows365_checks(ports: AdminPorts, tenant_id: str, connection_id: s
     if connection is None or connection.health_check_run != run:
         return None
     state = (
-        _windows365(ports).read_connection(tenant_id, connection.windows365_id) if connection.windows365_id else None
+        ports.windows365.read_connection(tenant_id, connection.windows365_id) if connection.windows365_id else None
     )
     if state is None:
         lost = _refused_check("connectionNotFound", "Windows 365 has no such connection any more: delete it here "

@@ -44,8 +44,8 @@ class EnginePorts:
     refusals: RefusedWorkStore  # background work refused for want of a permission, for the admin to see
     events: EventPublisher
     clock: Callable[[], datetime]
+    windows365: Windows365Provisioning  # for the tenants whose Cloud PCs Windows 365 provisions
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)
-    windows365: Windows365Provisioning | None = None  # for the tenants whose Cloud PCs Windows 365 provisions
     windows365_poll: timedelta = timedelta(minutes=1)

@@ -113,8 +113,6 @@ def _on_windows365(ports: AdminPorts, tenant_id: str) -> Windows365Provisioning 
     """Windows 365, when it provisions this tenant's Cloud PCs."""
     if ports.tenants.get_tenant(tenant_id).cloud_pc_backend != "windows365":
         return None
-    if ports.windows365_provisioning is None:
-        raise RuntimeError("this app was composed without Windows 365 (AdminPorts.windows365_provisioning)")
     return ports.windows365_provisioning
 
 
@@ -134,7 +132,7 @@ def _check_windows365_fields(fields: PolicyFields) -> None:
         raise ValidationFailed.of(*problems)
 
 
-def windows365_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365PolicySpec:
+def policy_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365PolicySpec:
     joins = []
     for index, config in enumerate(policy.domain_join_configurations):
         remote = None
@@ -157,7 +155,7 @@ def windows365_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365
 
 def refused_by_windows365(exc: CloudError) -> Exception:
     """Graph's refusal of a policy shown against the field its message names (the whole policy when none)."""
-    if getattr(exc, "status", 400) not in (400, 409):
+    if exc.transient or exc.permission_denied:
         return exc
     message = str(exc)
     named = next((ours for graph, ours in GRAPH_FIELDS.items() if graph in message), None)
@@ -188,7 +186,7 @@ def create_policy(
     if dry_run:
         return policy
     if windows365 is not None:
-        spec = windows365_spec(ports, policy)
+        spec = policy_spec(ports, policy)
         try:  # one made by an earlier attempt whose answer was lost is adopted, not made twice
             remote = windows365.find_policy(tenant_id, spec.display_name) or windows365.create_policy(tenant_id, spec)
         except CloudError as exc:
@@ -220,7 +218,7 @@ def update_policy(
     def save(policy: ProvisioningPolicy, etag: str | None) -> ProvisioningPolicy:
         if windows365 is not None and policy.windows365_id:
             try:
-                windows365.update_policy(tenant_id, policy.windows365_id, windows365_spec(ports, policy))
+                windows365.update_policy(tenant_id, policy.windows365_id, policy_spec(ports, policy))
             except CloudError as exc:
                 raise refused_by_windows365(exc) from exc
         return ports.policies.upsert_policy(policy, if_match=etag)

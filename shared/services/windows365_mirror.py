@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
-from shared.cloud.ports import CloudError, Windows365CloudPc, Windows365Provisioning
+from shared.cloud.ports import CloudError, Windows365CloudPc
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
 from shared.services import cloud_pc_transitions as machine
@@ -33,12 +33,6 @@ class Mirrored:
     changed: int  # Cloud PCs whose record changed
     in_flight: bool  # Windows 365 is still working on one: read again after the poll interval
     refused: CloudError | None = None  # Graph refused the app for want of a permission (kept as refused work)
-
-
-def _windows365(ports: EnginePorts) -> Windows365Provisioning:
-    if ports.windows365 is None:
-        raise RuntimeError("this app was composed without Windows 365 (EnginePorts.windows365)")
-    return ports.windows365
 
 
 def _when(value: str | None) -> datetime | None:
@@ -84,7 +78,7 @@ def mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
 
 
 def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
-    reported = _windows365(ports).list_cloud_pcs(tenant_id)
+    reported = ports.windows365.list_cloud_pcs(tenant_id)
     policies = ports.policies.list_all_policies(tenant_id)
     by_remote_id = {policy.windows365_id: policy for policy in policies if policy.windows365_id}
     mine = {pc.windows365_id: pc for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id) if pc.windows365_id}
@@ -97,8 +91,11 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
         status = pc.status if pc.status in machine.STATUSES else "provisioning"  # a status this app does not know yet
         code = pc.status_code
         detail = StatusDetail(code=code, message=pc.status_message or code) if code else None
+        plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
         changes = {"status_detail": detail, "grace_period_end_date_time": _when(pc.grace_period_end_date_time),
                    "display_name": pc.display_name, "managed_device_name": pc.managed_device_name}  # fmt: skip
+        if plan is not None:  # a resize moves it to another plan
+            changes |= {"service_plan_id": plan.id, "service_plan_name": plan.display_name}
         current = mine.pop(pc.id, None)
         found_user = current is not None and "@" in current.user_id and pc.user_principal_name.lower() in upns
         if current is not None and found_user:
@@ -110,7 +107,9 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
             if ports.cloud_pcs.insert_cloud_pcs([moved.cloud_pc]) and moved.event is not None:
                 ports.cloud_pcs.upsert_event(tenant_id, moved.event)
                 changed += 1
-        elif current.status != status or current.status_detail != detail:
+        elif current.status != status or current.status_detail != detail or (
+            plan is not None and plan.id != current.service_plan_id
+        ):
             if status in WORKING and current.provisioned_date_time is None:
                 changes["provisioned_date_time"] = now
             moved = machine.follow(current, status, now, _line(pc), pc.status_code, **changes)

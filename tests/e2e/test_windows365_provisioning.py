@@ -158,3 +158,37 @@ def test_actions_on_windows_365_cloud_pcs_are_asked_of_windows_365(api: ApiClien
 def _assert_status(api: ApiClient, tenant: Tenant, cloud_pc_id: str, status: str) -> None:
     found = api.get(f"{tenant.path}/cloudPCs/{cloud_pc_id}").json()
     assert found["status"] == status, found["status"]
+
+
+def test_a_resize_is_asked_of_windows_365_which_moves_the_cloud_pc_and_its_license(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    tenant.user("adele", [PLAN])
+    tenant.group("finance", ["adele"])
+    tenant.latency("cloudPcProvisioning", 2)  # the resize is seen under way, then done
+    tenant.assign(tenant.policy(), "finance")
+    [pc] = settled(tenant, 1)
+    # a plan Windows 365 does not provision, and the one the Cloud PC has, are refused before Windows 365 is asked
+    business = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/resize",
+                        {"targetServicePlanId": "w365-business-2vcpu-8gb-128gb"})  # fmt: skip
+    assert business.status_code == 400 and business.json()["error"]["details"][0]["target"] == "targetServicePlanId"
+    same = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/resize", {"targetServicePlanId": PLAN})
+    assert same.status_code == 400 and same.json()["error"]["details"][0]["code"] == "sameServicePlan"
+
+    resized = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/resize", {"targetServicePlanId": BIG_PLAN})
+    assert resized.status_code == 202, resized.text
+
+    def on_the_big_plan() -> dict[str, Any]:
+        found: dict[str, Any] = api.get(f"{tenant.path}/cloudPCs/{pc['id']}").json()
+        assert (found["status"], found["servicePlanId"]) == ("provisioned", BIG_PLAN), found
+        return found
+
+    eventually(on_the_big_plan, timeout_s=90)
+    lines = [(e["name"], e.get("message") or "") for e in
+             api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]]  # fmt: skip
+    assert any("resize to" in message and "asked of Windows 365" in message for _, message in lines), lines
+    assert any("Windows 365 reports resizing" in message for _, message in lines), lines
+    # Windows 365 moved the user's license (assigned directly) to the new size
+    user = tenant.graph.call("GET", f"{tenant.graph.graph}/users/{tenant.uid('adele')}?$select=assignedLicenses")
+    skus = {lic["skuId"] for lic in user["assignedLicenses"]}
+    plans = {plan["id"]: plan for plan in api.get("/servicePlans").json()["value"]}
+    assert plans[BIG_PLAN]["skuId"] in skus and plans[PLAN]["skuId"] not in skus, (skus, plans[BIG_PLAN])

@@ -122,3 +122,45 @@ def test_graph_refuses_a_bad_policy_naming_the_field(w365: Windows365, overrides
             **overrides}  # fmt: skip
     reply = w365.call("POST", POLICIES, body)
     assert reply.status_code == 400 and named in reply.json()["error"]["message"]
+
+
+def _plan_ids(w365: Windows365, user: str) -> tuple[str, str]:
+    """Windows 365's service plan ids of PLAN and BIG_PLAN, as the Cloud PCs name them."""
+    [pc] = [pc for pc in cloud_pcs(w365) if pc["userPrincipalName"] == w365.admin.user(user)["userPrincipalName"]]
+    big = next(p["servicePlanId"] for p in w365.admin.call("GET", f"{w365.admin.graph}/subscribedSkus")["value"]
+               for p in p["servicePlans"] if "CPC_E_4C_16GB_256GB" in p["servicePlanName"])  # fmt: skip
+    return pc["servicePlanId"], big
+
+
+def test_a_resize_moves_a_direct_license_itself_and_waits_for_the_admin_to_move_a_group_s(w365: Windows365) -> None:
+    group, licensed = w365.admin.create_group(), w365.admin.create_group()
+    direct = member(w365, group, PLAN)
+    by_group = member(w365, group)
+    w365.admin.assign_group_licenses(licensed, PLAN)
+    w365.admin.add_member(licensed, by_group)
+    assign(w365, policy(w365)["id"], group)
+    settled(w365, 2)
+    small, big = _plan_ids(w365, direct)
+    pcs = {pc["userPrincipalName"]: pc for pc in cloud_pcs(w365)}
+    direct_pc, group_pc = (pcs[w365.admin.user(u)["userPrincipalName"]] for u in (direct, by_group))
+    bad = w365.call("POST", f"{CLOUD_PCS}/{direct_pc['id']}/resize", {"targetServicePlanId": small})
+    assert bad.status_code == 400  # the size it has
+    unknown = w365.call("POST", f"{CLOUD_PCS}/{direct_pc['id']}/resize", {"targetServicePlanId": "nope"})
+    assert unknown.status_code == 400
+    w365.controls.latency("cloudPcProvisioning", 5)  # long enough to see the resize under way
+    for pc in (direct_pc, group_pc):
+        reply = w365.call("POST", f"{CLOUD_PCS}/{pc['id']}/resize", {"targetServicePlanId": big})
+        assert reply.status_code == 204, reply.text
+    statuses = {pc["id"]: pc["status"] for pc in cloud_pcs(w365)}
+    assert statuses == {direct_pc["id"]: "resizing", group_pc["id"]: "resizePendingLicense"}
+
+    def resized() -> None:
+        assert {pc["id"]: pc["servicePlanId"] for pc in cloud_pcs(w365)}[direct_pc["id"]] == big
+
+    eventually(resized, timeout_s=30)
+    assert w365.admin.licensed_plans(direct) == [BIG_PLAN]  # Windows 365 moved the direct license
+    assert {pc["id"]: pc["status"] for pc in cloud_pcs(w365)}[group_pc["id"]] == "resizePendingLicense"
+    w365.admin.remove_group_licenses(licensed, PLAN)  # the admin's move: the group now licenses the new size
+    w365.admin.assign_group_licenses(licensed, BIG_PLAN)
+    done = {pc["id"]: pc for pc in cloud_pcs(w365)}[group_pc["id"]]
+    assert (done["status"], done["servicePlanId"]) == ("provisioned", big)

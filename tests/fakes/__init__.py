@@ -44,6 +44,7 @@ from tests.fakes.cloud import (
     FakeNetworkChecks,
     FakeProvisioningCompute,
     FakeSecretStore,
+    FakeWindows365,
     Script,
 )
 from tests.fakes.tables import MemoryTableService, memory_storage
@@ -131,6 +132,7 @@ class Fakes:
         self.licenses = FakeLicenses(self.script, self.directory)
         self.building = FakeImageBuilding(self.script, self.operations)
         self.avd = FakeDesktopVirtualization(self.script, self.compute)
+        self.windows365 = FakeWindows365(self.script)
 
     def scheduled(self) -> list[DueWork]:
         """Every piece of due work, due or not, earliest first."""
@@ -155,6 +157,7 @@ class Fakes:
             refusals=self.refusals,
             events=self.events,
             clock=self.clock,
+            windows365=self.windows365,
         )
         return replace(ports, **overrides)
 
@@ -188,6 +191,8 @@ class Fakes:
             image_sets=self.image_sets,
             spot_groups=self.spot_groups,
             cloud_pcs=self.cloud_pcs,
+            windows365=self.windows365,
+            windows365_provisioning=self.windows365,
         )
         return replace(ports, **overrides)
 

@@ -31,6 +31,10 @@ from shared.cloud.ports import (
     SessionHostRecord,
     VmInspection,
     VmSpec,
+    Windows365CloudPc,
+    Windows365ConnectionSpec,
+    Windows365ConnectionState,
+    Windows365PolicySpec,
 )
 from shared.errors import NotFound
 
@@ -651,3 +655,81 @@ class FakeDesktopVirtualization:
         if pool is None:
             raise CloudError(step, "ResourceNotFound", f"host pool {host_pool} was not found")
         return pool
+
+
+class FakeWindows365:
+    """Windows 365 in memory, both its ports: connections, policies with their groups, and the Cloud PCs a test puts
+    in `cloud_pcs` (it provisions nothing by itself; the emulator's engine is where that is tested). Ids are
+    `w365-<n>`; `acted` lists each action asked of it."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.connections: dict[str, tuple[Windows365ConnectionSpec, Windows365ConnectionState]] = {}
+        self.policies: dict[str, Windows365PolicySpec] = {}
+        self.assignments: dict[str, list[str]] = {}
+        self.cloud_pcs: dict[str, Windows365CloudPc] = {}
+        self.acted: list[tuple[str, str]] = []
+        self._ids = 0
+
+    def _new_id(self) -> str:
+        self._ids += 1
+        return f"w365-{self._ids}"
+
+    def find_connection(self, tenant_id: str, display_name: str, subnet_id: str) -> Windows365ConnectionState | None:
+        self.script.enter("find_connection")
+        return next((state for spec, state in self.connections.values()
+                     if spec.display_name == display_name and spec.subnet_id == subnet_id), None)  # fmt: skip
+
+    def create_connection(
+        self, tenant_id: str, spec: Windows365ConnectionSpec, ad_domain_password: str | None
+    ) -> Windows365ConnectionState:
+        self.script.enter("create_connection")
+        state = Windows365ConnectionState(self._new_id(), spec.display_name, spec.subnet_id, "running")
+        self.connections[state.id] = (spec, state)
+        return state
+
+    def read_connection(self, tenant_id: str, connection_id: str) -> Windows365ConnectionState | None:
+        self.script.enter("read_connection")
+        known = self.connections.get(connection_id)
+        return known[1] if known else None
+
+    def update_connection(
+        self, tenant_id: str, connection_id: str, spec: Windows365ConnectionSpec, ad_domain_password: str | None
+    ) -> None:
+        self.script.enter("update_connection")
+        self.connections[connection_id] = (spec, self.connections[connection_id][1])
+
+    def delete_connection(self, tenant_id: str, connection_id: str) -> None:
+        self.script.enter("delete_connection")
+        self.connections.pop(connection_id, None)
+
+    def find_policy(self, tenant_id: str, display_name: str) -> str | None:
+        self.script.enter("find_policy")
+        return next((id_ for id_, spec in self.policies.items() if spec.display_name == display_name), None)
+
+    def create_policy(self, tenant_id: str, spec: Windows365PolicySpec) -> str:
+        self.script.enter("create_policy")
+        policy_id = self._new_id()
+        self.policies[policy_id] = spec
+        return policy_id
+
+    def update_policy(self, tenant_id: str, policy_id: str, spec: Windows365PolicySpec) -> None:
+        self.script.enter("update_policy")
+        self.policies[policy_id] = spec
+
+    def delete_policy(self, tenant_id: str, policy_id: str) -> None:
+        self.script.enter("delete_policy")
+        self.policies.pop(policy_id, None)
+        self.assignments.pop(policy_id, None)
+
+    def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
+        self.script.enter("assign_policy")
+        self.assignments[policy_id] = list(group_ids)
+
+    def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]:
+        self.script.enter("list_cloud_pcs")
+        return list(self.cloud_pcs.values())
+
+    def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
+        self.script.enter("act", f"act.{action}")
+        self.acted.append((cloud_pc_id, action))

@@ -5,10 +5,11 @@ service does, its rules cited."""
 from __future__ import annotations
 
 from azure_emulator.graph.common import GraphRoutes
+from azure_emulator.graph.users import Notify
 from azure_emulator.graph.windows365 import cloud_pc_service, connections
 from azure_emulator.server import Context
 
 
-def register(ctx: Context, routes: GraphRoutes) -> None:
-    for module in (connections, cloud_pc_service):
-        module.register(ctx, routes)
+def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
+    connections.register(ctx, routes)
+    cloud_pc_service.register(ctx, routes, notify)  # a resize moves the user's license: Graph tells of it

@@ -9,7 +9,12 @@ is evaluated whenever a tenant's Cloud PCs are read, from the times it began (no
   test armed a fault of `windows365.provisionCloudPc` (its error code becomes statusDetail.code);
 - one no longer targeted or licensed enters `inGracePeriod` for the timer `windows365.gracePeriod` (7 days, as
   Windows 365's grace period) and then goes; targeted again within it, it is `provisioned` again;
-- `endGracePeriod` ends the grace period at once.
+- `endGracePeriod` ends the grace period at once;
+- `resize` (https://learn.microsoft.com/windows-365/enterprise/resize-cloud-pc) moves a Cloud PC whose license is
+  assigned to the user directly to the target size: `resizing` for the latency of `cloudPcProvisioning`, then
+  `provisioned` on the target plan, the user's license swapped for one of the target's (a free unit is needed when
+  it is asked). A license a group assigns is the admin's to move: the Cloud PC waits in `resizePendingLicense` until
+  the user holds the target's license and no longer the source's.
 Graph v1.0's cloudPC shows no `status` (its published schema lists none), so a client reads the status from beta.
 """
 
@@ -19,7 +24,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from azure_emulator.graph import groups, skus, users
+from azure_emulator.graph import groups, licensing, skus, users
 from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
@@ -117,8 +122,8 @@ def _checked_policy(ctx: Context, tenant: str, body: dict[str, Any], current: di
 class Service:
     """The service's work for one tenant, evaluated when its Cloud PCs are read."""
 
-    def __init__(self, ctx: Context, tenant: str) -> None:
-        self.ctx, self.tenant, self.now = ctx, tenant, ctx.clock()
+    def __init__(self, ctx: Context, tenant: str, notify: users.Notify) -> None:
+        self.ctx, self.tenant, self.now, self.notify = ctx, tenant, ctx.clock(), notify
 
     def _winners(self) -> dict[str, dict[str, Any]]:
         """Each targeted user's policy: the one whose assignment came first."""
@@ -149,7 +154,37 @@ class Service:
             if key not in existing:
                 self._provision(key, user, plan_name, policy)
         for key, pc in existing.items():
-            self._advance(pc, key in wanted)
+            if pc.get("_resizeTo"):
+                self._resize(pc)
+            else:
+                self._advance(pc, key in wanted)
+
+    def _resize(self, pc: dict[str, Any]) -> None:
+        """A resize under way: done when its time has come (direct license) or the admin has moved the license."""
+        store, target = self.ctx.store, skus.SKUS_BY_ID[pc["_resizeTo"]]
+        source_sku = pc["_resizeFrom"]
+        user = store.get(users.USER, f"{self.tenant}/{pc['_userId']}")
+        if user is None:  # the user went: the Cloud PC goes with it
+            store.delete(records.CLOUD_PC, records.key(self.tenant, pc["id"]))
+            return
+        held = {lic["skuId"] for lic in user.get("assignedLicenses") or []}
+        if pc["status"] == "resizing":
+            if self.now < pc["_due"]:
+                return
+            with store.transaction():
+                direct = licensing.direct_licenses(user)
+                direct.pop(source_sku, None)
+                direct.setdefault(target.sku_id, {"skuId": target.sku_id, "disabledPlans": []})
+                licensing.relicense(store, self.tenant, user, direct, groups.direct_groups(store, self.tenant,
+                                                                                          user["id"]))  # fmt: skip
+                store.put(users.USER, f"{self.tenant}/{user['id']}", user)
+            self.notify(self.tenant, "users", "updated", user["id"])
+        elif target.sku_id not in held or source_sku in held:  # resizePendingLicense: the admin's move to make
+            return
+        pc |= {"status": "provisioned", "servicePlanId": target.service_plan_id, "servicePlanName": target.part_number,
+               "_slot": 0, "_resizeTo": None, "_resizeFrom": None, "_due": None,
+               "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
+        store.put(records.CLOUD_PC, records.key(self.tenant, pc["id"]), pc)
 
     def _provision(
         self, key: tuple[str, str, int], user: dict[str, Any], plan_name: str, policy: dict[str, Any]
@@ -219,8 +254,11 @@ def _cloud_pc_view(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def register(ctx: Context, routes: GraphRoutes) -> None:
+def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     store = ctx.store
+
+    def service(tenant: str) -> Service:
+        return Service(ctx, tenant, notify)
 
     @routes.route("GET", POLICIES, "listProvisioningPolicies", service="intune")
     def list_policies(request: Request) -> Response:
@@ -278,20 +316,20 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
 
     @routes.route("GET", CLOUD_PCS, "listCloudPcs", service="intune")
     def list_cloud_pcs(request: Request) -> Response:
-        Service(ctx, request.tenant).reconcile()
+        service(request.tenant).reconcile()
         found = [_cloud_pc_view(request, doc) for doc in store.scan(records.CLOUD_PC, f"{request.tenant}/")]
         return Response(200, {"@odata.context": odata_context(request, "deviceManagement/virtualEndpoint/cloudPCs"),
                               "value": found})  # fmt: skip
 
     @routes.route("GET", CLOUD_PCS + r"/(?P<id>[^/]+)", "getCloudPc", service="intune")
     def get_cloud_pc(request: Request) -> Response:
-        Service(ctx, request.tenant).reconcile()
+        service(request.tenant).reconcile()
         return Response(200, _cloud_pc_view(request, _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"],
                                                            "Cloud PC")))  # fmt: skip
 
     @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/endGracePeriod", "endCloudPcGracePeriod", service="intune")
     def end_grace_period(request: Request) -> Response:
-        Service(ctx, request.tenant).reconcile()
+        service(request.tenant).reconcile()
         doc = _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"], "Cloud PC")
         if doc["status"] != "inGracePeriod":  # "End the grace period for a Cloud PC in grace"
             raise bad_request(f"The Cloud PC is {doc['status']}, not in its grace period.", "BadRequest")
@@ -301,7 +339,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
     def working(request: Request, verb: str, allowed: tuple[str, ...] = WORKING) -> dict[str, Any]:
         """The Cloud PC, if its status allows the action (Graph answers 400 otherwise; its words are not
         documented, so these are the emulator's)."""
-        Service(ctx, request.tenant).reconcile()
+        service(request.tenant).reconcile()
         doc = _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"], "Cloud PC")
         if doc["status"] not in allowed:
             raise bad_request(f"The Cloud PC is {doc['status']}: it cannot be {verb}.", "BadRequest")
@@ -323,6 +361,31 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         doc = working(request, "reprovisioned", (*WORKING, "failed"))
         due = ctx.clock() + ctx.controls.latency(PROVISIONING)
         doc |= {"status": "provisioning", "statusDetail": None, "_due": due, "lastModifiedDateTime": _iso(ctx.clock())}
+        store.put(records.CLOUD_PC, records.key(request.tenant, doc["id"]), doc)
+        return Response(204)
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/resize", "resizeCloudPc", service="intune")
+    def resize(request: Request) -> Response:
+        """To another Windows 365 Enterprise size (cloudpc-resize; the module's docstring says how it runs)."""
+        target_plan = str(request.json().get("targetServicePlanId") or "").lower()
+        target = next((sku for sku in skus.SKUS if sku.service_plan_id == target_plan
+                       and sku.part_number.startswith("CPC_E_")), None)  # fmt: skip
+        if target is None:
+            raise bad_request(f"targetServicePlanId '{target_plan}' is not a Windows 365 Enterprise service plan.",
+                              "BadRequest")  # fmt: skip
+        doc = working(request, "resized")
+        if target.service_plan_id == doc["servicePlanId"]:
+            raise bad_request("The Cloud PC already has the target service plan.", "BadRequest")
+        source = next(sku for sku in skus.SKUS if sku.service_plan_id == doc["servicePlanId"])
+        user = users.get_user(store, request.tenant, doc["_userId"])
+        by_group = licensing.inheriting_groups(user, source.sku_id)
+        if not by_group and skus.free_units(store, request.tenant, target.sku_id) < 1:  # assignLicense's words
+            raise bad_request(f"Subscription with SKU {target.sku_id} does not have any available licenses.",
+                              "BadRequest")  # fmt: skip
+        now = ctx.clock()
+        doc |= {"status": "resizePendingLicense" if by_group else "resizing", "_resizeTo": target.sku_id,
+                "_resizeFrom": source.sku_id, "_due": now + ctx.controls.latency(PROVISIONING),
+                "lastModifiedDateTime": _iso(now)}  # fmt: skip
         store.put(records.CLOUD_PC, records.key(request.tenant, doc["id"]), doc)
         return Response(204)
 

@@ -167,7 +167,7 @@ class AzureDevices:
         try:
             object_id = find()
         except CloudError as exc:
-            if getattr(exc, "status", None) == 429:
+            if exc.status == 429:
                 return Progress(done=False, retry_after_s=getattr(exc, "retry_after_s", None) or wait_s,
                                 operation="device")  # fmt: skip
             raise
