@@ -37,6 +37,7 @@ from triggers import (
     http_spot_groups,
     http_summary,
     http_tenants,
+    http_user_settings,
     http_users,
     timers,
 )
@@ -59,6 +60,7 @@ def create_app(services: Services) -> df.DFApp:
         http_image_sets.blueprint(api, services.admin),
         http_spot_groups.blueprint(api, services.admin, services.spot_group_work),
         http_policies.blueprint(api, services.admin),
+        http_user_settings.blueprint(api, services.admin),
         http_cloud_pcs.blueprint(api, services.engine),
         http_cloud_pc_actions.blueprint(
             api, services.settings, services.engine, services.bulk_actions, services.bulk_queue

@@ -58,6 +58,7 @@ from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.tables import ContinuationTokens, TableStorage
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
+from shared.storage.user_settings import UserSettingRepository
 
 APP_VERSION = "0.2.0"
 CONTINUATION_KEY = "continuation-token-key"  # signs the skipTokens callers get (Key Vault secret, made once)
@@ -148,6 +149,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         ),
         windows365=GraphWindows365Network(graph),
         windows365_provisioning=windows365,
+        user_settings=UserSettingRepository(storage),
     )
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from shared.models.access import Role
+from shared.models.tenants import CloudPcBackend
 
 
 class Audience(StrEnum):
@@ -89,6 +90,12 @@ ACCESS: dict[str, Access] = {
     "updateProvisioningPolicy": ADMINISTRATOR,
     "assignProvisioningPolicy": ADMINISTRATOR,
     "deleteProvisioningPolicy": ADMINISTRATOR,
+    "createUserSetting": ADMINISTRATOR,
+    "listUserSettings": READER,
+    "getUserSetting": READER,
+    "updateUserSetting": ADMINISTRATOR,
+    "assignUserSetting": ADMINISTRATOR,
+    "deleteUserSetting": ADMINISTRATOR,
     # Cloud PCs
     "listCloudPcs": READER,
     "getCloudPc": READER,
@@ -110,10 +117,15 @@ ACCESS: dict[str, Access] = {
 }
 
 
-# what only the app's own provisioning (the `azure` backend) serves so far: on a tenant whose Cloud PCs Windows 365
-# provisions, these are refused (409 backendNotServed) rather than building in Azure what Windows 365 should build
-# (a Cloud PC's actions are checked Cloud PC by Cloud PC: shared/services/cloud_pc_actions.py)
-AZURE_BACKEND_ONLY: frozenset[str] = frozenset({"createDeviceImage"})
+# operations only one backend serves; on a tenant of the other they are refused (409 backendNotServed) with nothing
+# made: custom images are built by the app's own provisioning only so far, and user settings are Windows 365's (on
+# the azure backend local admin is a policy field). A Cloud PC's actions are checked Cloud PC by Cloud PC
+# (shared/services/cloud_pc_actions.py).
+SERVED_ONLY_BY: dict[str, CloudPcBackend] = {
+    "createDeviceImage": "azure",
+    **{name: "windows365" for name in ("createUserSetting", "listUserSettings", "getUserSetting",
+                                        "updateUserSetting", "assignUserSetting", "deleteUserSetting")},
+}  # fmt: skip
 
 
 def access_of(operation_name: str) -> Access:

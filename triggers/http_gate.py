@@ -20,7 +20,7 @@ from shared.services import audit
 from shared.services.access import AccessPorts
 from shared.services.audit import AuditPorts, Target
 from shared.storage.change_capture import ChangeCapture, capturing
-from triggers.http_access import AZURE_BACKEND_ONLY, Audience
+from triggers.http_access import SERVED_ONLY_BY, Audience
 from triggers.http_api import ROUTE_PARAM, Operation
 from triggers.http_request import ApiRequest
 
@@ -136,10 +136,11 @@ class HttpGate:
                 if audited:
                     self._denied(caller, target_of(operation, req), refusal.code)
                 raise refusal
-            if operation.name in AZURE_BACKEND_ONLY and tenant.cloud_pc_backend != "azure":
+            served_by = SERVED_ONLY_BY.get(operation.name, tenant.cloud_pc_backend)
+            if served_by != tenant.cloud_pc_backend:
                 unserved = Conflict(
-                    f"Tenant '{tenant_id}' has its Cloud PCs provisioned by {tenant.cloud_pc_backend}, which this "
-                    f"service does not drive for {operation.name} yet; nothing was made.",
+                    f"Tenant '{tenant_id}' has its Cloud PCs provisioned by {tenant.cloud_pc_backend}; "
+                    f"{operation.name} is served for {served_by} tenants only. Nothing was changed.",
                     code="backendNotServed", target="cloudPcBackend",
                 )  # fmt: skip
                 if audited:

@@ -285,6 +285,17 @@ class Windows365CloudPc:
     grace_period_end_date_time: str | None = None
 
 
+@dataclass(frozen=True)
+class Windows365UserSettingSpec:
+    """A user setting as the app sends it to Windows 365 (Graph's cloudPcUserSetting)."""
+
+    display_name: str
+    local_admin_enabled: bool
+    reset_enabled: bool
+    restore_point_frequency: str  # cloudPcRestorePointFrequencyType
+    user_restore_enabled: bool
+
+
 class Windows365Provisioning(Protocol):
     """Windows 365's provisioning policies and the Cloud PCs it provisions for them (CloudError on a refusal, a
     GraphError carrying Graph's status and words)."""
@@ -303,6 +314,22 @@ class Windows365Provisioning(Protocol):
 
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
         """The policy's assignments become exactly these groups."""
+        ...
+
+    def find_user_setting(self, tenant_id: str, display_name: str) -> str | None:
+        """The id of the tenant's user setting of this name, if one exists (to adopt it rather than make two)."""
+        ...
+
+    def create_user_setting(self, tenant_id: str, spec: Windows365UserSettingSpec) -> str: ...
+
+    def update_user_setting(self, tenant_id: str, setting_id: str, spec: Windows365UserSettingSpec) -> None: ...
+
+    def delete_user_setting(self, tenant_id: str, setting_id: str) -> None:
+        """Gone, also when it was already."""
+        ...
+
+    def assign_user_setting(self, tenant_id: str, setting_id: str, group_ids: list[str]) -> None:
+        """The user setting's assignments become exactly these groups."""
         ...
 
     def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]: ...

@@ -26,6 +26,7 @@ from shared.services.repositories import (
     SpotGroupStore,
     TenantStore,
     UniqueValueStore,
+    UserSettingStore,
 )
 
 
@@ -49,5 +50,6 @@ class AdminPorts:
     cloud_pcs: CloudPcStore  # read only: what holds a tenant to its backend
     windows365: Windows365Network  # Windows 365 itself, for the tenants whose backend it is
     windows365_provisioning: Windows365Provisioning
+    user_settings: UserSettingStore  # Windows 365's user settings, on windows365 tenants
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants

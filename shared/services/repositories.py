@@ -20,6 +20,7 @@ from shared.models.refused_work import RefusedWork, RefusedWorkKind
 from shared.models.sites import Site
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
+from shared.models.user_settings import UserSetting
 
 
 class StartCheckView(Protocol):
@@ -124,6 +125,20 @@ class PolicyStore(Protocol):
     ) -> ProvisioningPolicy: ...
 
     def delete_policy(self, tenant_id: str, policy_id: str, *, if_match: str | None = None) -> None: ...
+
+
+class UserSettingStore(Protocol):
+    def get_user_setting(self, tenant_id: str, setting_id: str) -> UserSetting: ...
+
+    def list_user_settings(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[UserSetting], str | None]: ...
+
+    def upsert_user_setting(
+        self, setting: UserSetting, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> UserSetting: ...
+
+    def delete_user_setting(self, tenant_id: str, setting_id: str, *, if_match: str | None = None) -> None: ...
 
 
 class ConnectionStore(Protocol):

@@ -32,6 +32,7 @@ from shared.storage.sites import SiteRepository
 from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
+from shared.storage.user_settings import UserSettingRepository
 from tests.fakes.cloud import (
     FakeCloudPcOperations,
     FakeDesktopVirtualization,
@@ -118,6 +119,7 @@ class Fakes:
         self.image_sets = ImageSetRepository(storage)
         self.spot_groups = SpotGroupRepository(storage)
         self.policies = PolicyRepository(storage)
+        self.user_settings = UserSettingRepository(storage)
         self.cloud_pcs = CloudPcRepository(storage)
         self.due = DueWorkRepository(storage)
         self.refusals = RefusedWorkRepository(storage)
@@ -193,6 +195,7 @@ class Fakes:
             cloud_pcs=self.cloud_pcs,
             windows365=self.windows365,
             windows365_provisioning=self.windows365,
+            user_settings=self.user_settings,
         )
         return replace(ports, **overrides)
 

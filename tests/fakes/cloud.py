@@ -35,6 +35,7 @@ from shared.cloud.ports import (
     Windows365ConnectionSpec,
     Windows365ConnectionState,
     Windows365PolicySpec,
+    Windows365UserSettingSpec,
 )
 from shared.errors import NotFound
 
@@ -658,14 +659,15 @@ class FakeDesktopVirtualization:
 
 
 class FakeWindows365:
-    """Windows 365 in memory, both its ports: connections, policies with their groups, and the Cloud PCs a test puts
-    in `cloud_pcs` (it provisions nothing by itself; the emulator's engine is where that is tested). Ids are
-    `w365-<n>`; `acted` lists each action asked of it."""
+    """Windows 365 in memory, both its ports: connections, policies and user settings with their groups, and the
+    Cloud PCs a test puts in `cloud_pcs` (it provisions nothing by itself; the emulator's engine is where that is
+    tested). Ids are `w365-<n>`; `acted` lists each action asked of it."""
 
     def __init__(self, script: Script) -> None:
         self.script = script
         self.connections: dict[str, tuple[Windows365ConnectionSpec, Windows365ConnectionState]] = {}
         self.policies: dict[str, Windows365PolicySpec] = {}
+        self.user_settings: dict[str, Windows365UserSettingSpec] = {}
         self.assignments: dict[str, list[str]] = {}
         self.cloud_pcs: dict[str, Windows365CloudPc] = {}
         self.acted: list[tuple[str, str]] = []
@@ -725,6 +727,29 @@ class FakeWindows365:
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
         self.script.enter("assign_policy")
         self.assignments[policy_id] = list(group_ids)
+
+    def find_user_setting(self, tenant_id: str, display_name: str) -> str | None:
+        self.script.enter("find_user_setting")
+        return next((id_ for id_, spec in self.user_settings.items() if spec.display_name == display_name), None)
+
+    def create_user_setting(self, tenant_id: str, spec: Windows365UserSettingSpec) -> str:
+        self.script.enter("create_user_setting")
+        setting_id = self._new_id()
+        self.user_settings[setting_id] = spec
+        return setting_id
+
+    def update_user_setting(self, tenant_id: str, setting_id: str, spec: Windows365UserSettingSpec) -> None:
+        self.script.enter("update_user_setting")
+        self.user_settings[setting_id] = spec
+
+    def delete_user_setting(self, tenant_id: str, setting_id: str) -> None:
+        self.script.enter("delete_user_setting")
+        self.user_settings.pop(setting_id, None)
+        self.assignments.pop(setting_id, None)
+
+    def assign_user_setting(self, tenant_id: str, setting_id: str, group_ids: list[str]) -> None:
+        self.script.enter("assign_user_setting")
+        self.assignments[setting_id] = list(group_ids)
 
     def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]:
         self.script.enter("list_cloud_pcs")

@@ -341,6 +341,7 @@ def _ports(app: App) -> AdminPorts:
         secrets=unused, directory=unused, network=unused, image_sources=unused, events=app.events,
         clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=app.unique, image_sets=unused,
         spot_groups=unused, cloud_pcs=unused, windows365=unused, windows365_provisioning=unused,
+        user_settings=unused,
         directory_subscriptions=app.subscriptions,
     )  # fmt: skip
 

@@ -236,6 +236,26 @@ class Service:
         store.put(records.CLOUD_PC, key, pc)
 
 
+def assigned_groups(ctx: Context, request: Request, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """An `assign` body's groups, replacing the document's assignments (cloudpcprovisioningpolicy-assign,
+    cloudpcusersetting-assign); a group kept keeps its assignment time, which decides which policy wins. The
+    target's @odata.type is taken with or without its leading '#', as the documented examples write both."""
+    kept = {a["groupId"]: a for a in doc.get("_assignments") or []}
+    assignments = []
+    for item in request.json().get("assignments") or []:
+        target = item.get("target") or {}
+        group_id = str(target.get("groupId") or "").lower()
+        if "#" + str(target.get("@odata.type") or "").lstrip("#") != GROUP_TARGET or not group_id:
+            raise bad_request(f"assignments.target must be a {GROUP_TARGET} with a groupId.", "BadRequest")
+        groups.get_group(ctx.store, request.tenant, group_id)  # 404 for a group that does not exist
+        assignments.append(kept.get(group_id) or {"groupId": group_id, "at": ctx.clock()})
+    return assignments
+
+
+def iso_now(ctx: Context) -> str:
+    return _iso(ctx.clock())
+
+
 def _policy_view(doc: dict[str, Any], fields: list[str] | None, expand: bool) -> dict[str, Any]:
     shown = project(doc, fields)
     if expand:
@@ -299,18 +319,8 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
 
     @routes.route("POST", POLICIES + r"/(?P<id>[^/]+)/assign", "assignProvisioningPolicy", service="intune")
     def assign_policy(request: Request) -> Response:
-        """Replaces the policy's assignments; a group kept keeps its assignment time (which decides who wins)."""
         doc = _get(ctx, records.POLICY, request.tenant, request.params["id"], "provisioning policy")
-        kept = {a["groupId"]: a for a in doc.get("_assignments") or []}
-        assignments = []
-        for item in request.json().get("assignments") or []:
-            target = item.get("target") or {}
-            group_id = str(target.get("groupId") or "").lower()
-            if target.get("@odata.type") != GROUP_TARGET or not group_id:
-                raise bad_request(f"assignments.target must be a {GROUP_TARGET} with a groupId.", "BadRequest")
-            groups.get_group(store, request.tenant, group_id)  # 404 for a group that does not exist
-            assignments.append(kept.get(group_id) or {"groupId": group_id, "at": ctx.clock()})
-        doc["_assignments"] = assignments
+        doc["_assignments"] = assigned_groups(ctx, request, doc)
         store.put(records.POLICY, records.key(request.tenant, doc["id"]), doc)
         return Response(204)
 

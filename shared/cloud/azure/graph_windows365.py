@@ -20,11 +20,13 @@ from shared.cloud.ports import (
     Windows365ConnectionSpec,
     Windows365ConnectionState,
     Windows365PolicySpec,
+    Windows365UserSettingSpec,
 )
 
 CONNECTIONS = "deviceManagement/virtualEndpoint/onPremisesConnections"
 POLICIES = "deviceManagement/virtualEndpoint/provisioningPolicies"
 CLOUD_PCS = "deviceManagement/virtualEndpoint/cloudPCs"
+USER_SETTINGS = "deviceManagement/virtualEndpoint/userSettings"
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
                    "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime")  # fmt: skip
@@ -167,6 +169,20 @@ def _policy_body(spec: Windows365PolicySpec) -> dict[str, Any]:
     }
 
 
+def _user_setting_body(spec: Windows365UserSettingSpec) -> dict[str, Any]:
+    """https://learn.microsoft.com/graph/api/resources/cloudpcusersetting (v1.0)"""
+    return {
+        "@odata.type": "#microsoft.graph.cloudPcUserSetting",
+        "displayName": spec.display_name,
+        "localAdminEnabled": spec.local_admin_enabled,
+        "resetEnabled": spec.reset_enabled,
+        "restorePointSetting": {
+            "frequencyType": spec.restore_point_frequency,
+            "userRestoreEnabled": spec.user_restore_enabled,
+        },
+    }
+
+
 def _cloud_pc(body: dict[str, Any]) -> Windows365CloudPc:
     detail = body.get("statusDetail") or {}
     return Windows365CloudPc(
@@ -190,11 +206,27 @@ class GraphWindows365Provisioning:
     def __init__(self, clients: GraphClients) -> None:
         self._clients = clients
 
-    def find_policy(self, tenant_id: str, display_name: str) -> str | None:
-        for body in self._clients.client(tenant_id).pages(POLICIES, step="findWindows365Policy"):
+    def _find(self, tenant_id: str, collection: str, display_name: str, step: str) -> str | None:
+        for body in self._clients.client(tenant_id).pages(collection, step=step):
             if body.get("displayName") == display_name:
                 return str(body["id"])
         return None
+
+    def _delete(self, tenant_id: str, url: str, step: str) -> None:
+        try:
+            self._clients.client(tenant_id).call("DELETE", url, step=step)
+        except GraphError as exc:
+            if exc.status != 404:
+                raise
+
+    def _assign(self, tenant_id: str, url: str, group_ids: list[str], step: str) -> None:
+        """POST {url}/assign: the body replaces the assignments (cloudpcprovisioningpolicy-assign,
+        cloudpcusersetting-assign)."""
+        body = {"assignments": [{"target": {"@odata.type": GROUP_TARGET, "groupId": group}} for group in group_ids]}
+        self._clients.client(tenant_id).call("POST", f"{url}/assign", step=step, body=body)
+
+    def find_policy(self, tenant_id: str, display_name: str) -> str | None:
+        return self._find(tenant_id, POLICIES, display_name, "findWindows365Policy")
 
     def create_policy(self, tenant_id: str, spec: Windows365PolicySpec) -> str:
         client = self._clients.client(tenant_id)
@@ -206,17 +238,29 @@ class GraphWindows365Provisioning:
                                              body=body)  # fmt: skip
 
     def delete_policy(self, tenant_id: str, policy_id: str) -> None:
-        try:
-            self._clients.client(tenant_id).call("DELETE", f"{POLICIES}/{policy_id}", step="deleteWindows365Policy")
-        except GraphError as exc:
-            if exc.status != 404:
-                raise
+        self._delete(tenant_id, f"{POLICIES}/{policy_id}", "deleteWindows365Policy")
 
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
-        """https://learn.microsoft.com/graph/api/cloudpcprovisioningpolicy-assign: the body replaces the assignments."""
-        body = {"assignments": [{"target": {"@odata.type": GROUP_TARGET, "groupId": group}} for group in group_ids]}
-        self._clients.client(tenant_id).call("POST", f"{POLICIES}/{policy_id}/assign", step="assignWindows365Policy",
-                                             body=body)  # fmt: skip
+        self._assign(tenant_id, f"{POLICIES}/{policy_id}", group_ids, "assignWindows365Policy")
+
+    def find_user_setting(self, tenant_id: str, display_name: str) -> str | None:
+        return self._find(tenant_id, USER_SETTINGS, display_name, "findWindows365UserSetting")
+
+    def create_user_setting(self, tenant_id: str, spec: Windows365UserSettingSpec) -> str:
+        client = self._clients.client(tenant_id)
+        made = client.call("POST", USER_SETTINGS, step="createWindows365UserSetting", body=_user_setting_body(spec))
+        return str(made["id"])
+
+    def update_user_setting(self, tenant_id: str, setting_id: str, spec: Windows365UserSettingSpec) -> None:
+        body = _user_setting_body(spec)
+        self._clients.client(tenant_id).call("PATCH", f"{USER_SETTINGS}/{setting_id}",
+                                             step="updateWindows365UserSetting", body=body)  # fmt: skip
+
+    def delete_user_setting(self, tenant_id: str, setting_id: str) -> None:
+        self._delete(tenant_id, f"{USER_SETTINGS}/{setting_id}", "deleteWindows365UserSetting")
+
+    def assign_user_setting(self, tenant_id: str, setting_id: str, group_ids: list[str]) -> None:
+        self._assign(tenant_id, f"{USER_SETTINGS}/{setting_id}", group_ids, "assignWindows365UserSetting")
 
     def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]:
         pages = self._clients.client(tenant_id).pages(
