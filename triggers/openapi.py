@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.models.base import ApiModel, Review
-from triggers.http_access import describe
+from triggers.http_access import SERVED_ONLY_BY, describe
 from triggers.http_api import Operation
 from triggers.http_request import VALIDATE_ONLY
 
@@ -121,6 +121,8 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
             "parameters": parameters,
             "responses": responses,
         }
+        if op.name in SERVED_ONLY_BY:  # the portal offers it only on tenants of that backend
+            entry["x-served-only-by"] = SERVED_ONLY_BY[op.name]
         if op.body is not None:
             entry["requestBody"] = {"required": True, **ref(op.body, "validation")}
         entry["security"] = [] if op.anonymous else [{"entraId": []}]

@@ -1,7 +1,7 @@
 // The frame around every page: skip link, header with the tenant switcher and the user, navigation, the page.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { can, me, roleOn } from './access.js';
+import { can, me, noteTenants, roleOn } from './access.js';
 import { getAll } from './api.js';
 import { signOut, signedInUser } from './auth.js';
 import { current, href, location$ } from './router.js';
@@ -15,6 +15,7 @@ const TENANT_NAV = [
   ['Provisioning policies', '/tenants/:tenantId/policies', 'listProvisioningPolicies'],
   ['Connections', '/tenants/:tenantId/connections', 'listConnections'],
   ['Device images', '/tenants/:tenantId/images', 'listDeviceImages'],
+  ['User settings', '/tenants/:tenantId/userSettings', 'listUserSettings'],
   ['Image sets', '/tenants/:tenantId/imageSets', 'listImageSets'],
   ['Spot Groups', '/tenants/:tenantId/spotGroups', 'listSpotGroups'],
   ['Sites', '/tenants/:tenantId/sites', 'listSites'],
@@ -27,6 +28,7 @@ export const tenants = { list: null, listeners: new Set() };
 
 export async function reloadTenants() {
   tenants.list = await getAll('tenants');
+  noteTenants(tenants.list);
   for (const listener of tenants.listeners) listener(tenants.list);
 }
 

@@ -210,9 +210,14 @@ def update_policy(
 
     def change(current: ProvisioningPolicy) -> ProvisioningPolicy:
         updated = merge_patch(current, patch, ProvisioningPolicyCreate, ports.clock())
+        image_name, template = _check_references(ports, tenant_id, updated_fields(updated))
         if windows365 is not None:
             _check_windows365_fields(updated_fields(updated))
-        image_name, template = _check_references(ports, tenant_id, updated_fields(updated))
+            if template != current.cloud_pc_naming_template:  # Graph's update does not take it
+                raise ValidationFailed.of(ErrorDetail(
+                    "notTakenByBackend", "Windows 365 keeps a policy's naming template as it was made: create a new "
+                    "policy for another one.", "cloudPcNamingTemplate",
+                ))  # fmt: skip
         return updated.model_copy(update={"image_display_name": image_name, "cloud_pc_naming_template": template})
 
     def save(policy: ProvisioningPolicy, etag: str | None) -> ProvisioningPolicy:

@@ -110,6 +110,14 @@ def test_what_windows_365_does_not_take_is_refused_naming_the_field(api: ApiClie
     # Graph's own refusal is shown against the field it names
     bad_name = api.post(f"{tenant.path}/provisioningPolicies", tenant.policy_body(displayName="Finance ^ Legal"))
     assert bad_name.status_code == 400, bad_name.text
+    # Graph's update takes no naming template: a change of it is refused, a change of the name is made there
+    policy = tenant.policy()
+    path = f"{tenant.path}/provisioningPolicies/{policy['id']}"
+    template = api.patch(path, {"cloudPcNamingTemplate": "HR-%RAND:5%"})
+    assert template.status_code == 400 and template.json()["error"]["details"][0]["target"] == "cloudPcNamingTemplate"
+    assert api.patch(path, {"displayName": "Finance EU"}).status_code == 200
+    remote = tenant.graph.call("GET", f"{tenant.graph.graph}/{POLICIES}/{policy['windows365Id']}")
+    assert (remote["displayName"], remote["cloudPcNamingTemplate"]) == ("Finance EU", policy["cloudPcNamingTemplate"])
 
 
 def test_actions_on_windows_365_cloud_pcs_are_asked_of_windows_365(api: ApiClient) -> None:

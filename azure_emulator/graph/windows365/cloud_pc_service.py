@@ -40,6 +40,9 @@ PROVISIONING = "cloudPcProvisioning"  # the latency control of one Cloud PC's pr
 POLICY_FIELDS = ("displayName", "description", "imageId", "imageType", "imageDisplayName", "domainJoinConfigurations",
                  "enableSingleSignOn", "cloudPcNamingTemplate", "windowsSetting", "provisioningType",
                  "microsoftManagedDesktop", "autopatch", "managedBy", "localAdminEnabled")  # fmt: skip
+# what an update takes (https://learn.microsoft.com/graph/api/cloudpcprovisioningpolicy-update): the rest is fixed
+UPDATABLE_POLICY_FIELDS = ("displayName", "description", "imageId", "imageType", "imageDisplayName",
+                           "domainJoinConfigurations", "enableSingleSignOn", "windowsSetting")  # fmt: skip
 IMAGE_TYPES, JOIN_TYPES = ("gallery", "custom"), ("azureADJoin", "hybridAzureADJoin")
 FORBIDDEN_NAME = set('<>&|"^')
 BETA_ONLY = ("status", "statusDetail")  # not in v1.0's published cloudPC
@@ -71,7 +74,8 @@ def _get(ctx: Context, kind: str, tenant: str, object_id: str, what: str) -> dic
 def _checked_policy(ctx: Context, tenant: str, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
     """Graph's validation of a policy (its messages are not documented: the wording is the emulator's, each naming the
     field, as Graph's do)."""
-    unknown = sorted(set(body) - {*POLICY_FIELDS, "@odata.type", "id"})
+    writable = POLICY_FIELDS if current is None else UPDATABLE_POLICY_FIELDS
+    unknown = sorted(set(body) - {*writable, "@odata.type", "id"})
     if unknown:
         raise bad_request(f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcProvisioningPolicy'"
                           " or cannot be written.", "BadRequest")  # fmt: skip

@@ -1,7 +1,7 @@
 // Device images (custom images imported from a managed image) and the Windows 365 gallery images.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { can } from '../access.js';
+import { can, servedOn } from '../access.js';
 import { del, get, getAll, post, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
@@ -79,6 +79,7 @@ function DeviceImages({ tenantId, sites }) {
     <${ErrorBanner} error=${error} title="Not deleted" />
     ${message && html`<${Notice} kind="success">${message}</${Notice}>`}
     <${DataTable} caption="Device images" columns=${columns} rows=${poll.data} empty="No custom images yet." />
+    ${!servedOn('createDeviceImage', tenantId) && html`<${Notice} kind="info">Windows 365 provisions this tenant's Cloud PCs: its policies use the gallery images below. Custom images are not imported into Windows 365 by this service yet.</${Notice}>`}
     ${can('createDeviceImage', tenantId) && html`<${AddImage} tenantId=${tenantId} sites=${sites}
       onAdded=${(image) => { setMessage(`Importing ${image.displayName} ${image.version}: the list follows it until it is ready.`); poll.refresh(); }} />`}
   </section>`;

@@ -6,6 +6,7 @@ import './access.js';
 import './connections.js';
 import './images.js';
 import './policies.js';
+import './user-settings.js';
 import './cloud-pcs.js';
 import './cloud-pc-list.js';
 import './cloud-pc-detail.js';

@@ -92,7 +92,7 @@ function EditPolicy({ policy, tenantId, path, onSaved, onCancel }) {
     <${Field} form=${form} name="description" label="Description" type="textarea" rows="2" />
     <${NetworkFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
     <${ImageFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
-    <${SettingsFields} form=${form} />
+    <${SettingsFields} form=${form} tenantId=${tenantId} />
     <div class="wizard-actions">
       <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
       <button type="button" class="button secondary" onClick=${onCancel}>Cancel</button>

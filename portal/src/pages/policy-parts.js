@@ -1,5 +1,6 @@
 // What the policy wizard and the policy page share: network and settings fields, the image chooser, the plan.
 import { html } from 'htm/preact';
+import { backendOf } from '../access.js';
 import { get, getAll, tenantPath } from '../api.js';
 import { href } from '../router.js';
 import { DataTable, Field, Notice, StatusBadge, usePoll } from '../ui.js';
@@ -62,12 +63,16 @@ export function NetworkFields({ form, choices, tenantId }) {
       options=${[{ value: '', label: 'Choose a region', disabled: true }, ...(choices?.regions || []).map((name) => ({ value: name, label: name }))]} />`}`;
 }
 
-export function SettingsFields({ form }) {
+export function SettingsFields({ form, tenantId }) {
+  // Windows 365 takes local admin from its user settings, not from the policy
+  const byWindows365 = backendOf(tenantId) === 'windows365';
   return html`<fieldset>
     <legend>Cloud PC settings</legend>
     <${Field} form=${form} name="cloudPcNamingTemplate" label="Cloud PC naming template" placeholder="CPC-%USERNAME:5%-%RAND:5%"
       hint="Up to 10 letters, digits and hyphens, %RAND:Y% once (Y at least 5) and %USERNAME:X% at most once, making names of 5 to 15 characters. Empty: CPC-%USERNAME:5%-%RAND:5%." />
-    <${Field} form=${form} name="localAdminEnabled" type="checkbox" label="Make each user a local administrator of their Cloud PC" />
+    ${byWindows365
+      ? html`<p class="hint">Local administrator rights are a Windows 365 user setting: <a href=${href('/tenants/:tenantId/userSettings', { tenantId })}>User settings</a>.</p>`
+      : html`<${Field} form=${form} name="localAdminEnabled" type="checkbox" label="Make each user a local administrator of their Cloud PC" />`}
     <${Field} form=${form} name="enableSingleSignOn" type="checkbox" label="Use Microsoft Entra single sign-on" />
   </fieldset>`;
 }

@@ -119,7 +119,7 @@ export function PolicyWizard({ params }) {
         <${Field} form=${form} name="displayName" label="Name" required hint=${'Without any of < > & | " ^.'} />
         <${Field} form=${form} name="description" label="Description" type="textarea" rows="2" />
         <${NetworkFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
-        <${SettingsFields} form=${form} />`}
+        <${SettingsFields} form=${form} tenantId=${tenantId} />`}
       ${!created && step === 'image' && html`<${ImageFields} form=${form} choices=${choices.data} tenantId=${tenantId} />`}
       ${step === 'assignments' && html`<${AssignmentsStep} form=${form} tenantId=${tenantId} />`}
       ${step === 'review' && !created && (review

@@ -27,6 +27,7 @@ CONNECTIONS = "deviceManagement/virtualEndpoint/onPremisesConnections"
 POLICIES = "deviceManagement/virtualEndpoint/provisioningPolicies"
 CLOUD_PCS = "deviceManagement/virtualEndpoint/cloudPCs"
 USER_SETTINGS = "deviceManagement/virtualEndpoint/userSettings"
+FIXED_POLICY_FIELDS = frozenset({"provisioningType", "cloudPcNamingTemplate"})
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
                    "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime")  # fmt: skip
@@ -233,7 +234,8 @@ class GraphWindows365Provisioning:
         return str(client.call("POST", POLICIES, step="createWindows365Policy", body=_policy_body(spec))["id"])
 
     def update_policy(self, tenant_id: str, policy_id: str, spec: Windows365PolicySpec) -> None:
-        body = {k: v for k, v in _policy_body(spec).items() if k != "provisioningType"}  # fixed once made
+        # what Graph takes in an update (cloudpcprovisioningpolicy-update): type and naming template are fixed once made
+        body = {k: v for k, v in _policy_body(spec).items() if k not in FIXED_POLICY_FIELDS}
         self._clients.client(tenant_id).call("PATCH", f"{POLICIES}/{policy_id}", step="updateWindows365Policy",
                                              body=body)  # fmt: skip
 

@@ -1,0 +1,123 @@
+"""The portal on a tenant whose Cloud PCs Windows 365 provisions: the same wizards and pages as on an azure tenant,
+with what Windows 365 does differently said where it matters: its own health checks, gallery images only, local
+admin as a user setting, and its Cloud PCs followed as it provisions them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import WAIT_MS
+from tests.browser.test_configuration import NAME, step
+from tests.e2e.test_provisioning import PLAN
+from tests.utils.api_client import ApiClient
+from tests.utils.wizard import PASSWORD, Tenant
+
+
+def test_a_windows_365_tenant_is_configured_in_the_same_wizards_and_its_cloud_pcs_followed(
+    portal: Any, owner_api: ApiClient
+) -> None:
+    tenant = Tenant(owner_api, backend="windows365")
+    for user in ("ann", "ben"):
+        tenant.user(user, [PLAN])
+    tenant.group("finance", ["ann", "ben"])
+    tab = portal("admin")
+    page = tab.page
+
+    # the connection wizard: the same steps; Windows 365 then checks the connection itself
+    tab.open(f"/tenants/{tenant.id}/connections/new")
+    step(tab, "Site")
+    page.get_by_role("combobox", name="Site").select_option(index=1)
+    page.get_by_role("button", name="Next").click()
+    step(tab, "Credentials")
+    page.get_by_label("AD domain name").fill(tenant.domain)
+    page.get_by_label("AD domain username").fill(f"cpc-join@{tenant.domain}")
+    page.get_by_label("AD domain password").fill(PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    step(tab, "Details")
+    page.get_by_label("Display name").fill("Contoso HQ")
+    page.get_by_role("button", name="Next").click()
+    step(tab, "Review + create")
+    page.get_by_role("button", name="Create connection").click()
+    expect(page.get_by_role("heading", name="Contoso HQ", level=1)).to_be_visible()
+    expect(page.get_by_text("Windows 365 checks this connection itself")).to_be_visible()
+    expect(page.get_by_role("button", name="Retry health checks")).to_have_count(0)  # Graph lets no app start them
+    checks = page.get_by_role("table", name="Health checks of this run")
+    expect(page.get_by_text("Every check passed: provisioning policies can use this connection.")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    expect(checks.get_by_text("Passed", exact=True).first).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text(PASSWORD)
+    tab.shot("a connection Windows 365 checked")
+    tab.assert_accessible("a Windows 365 connection")
+
+    # images: the gallery, and no custom image form (Windows 365 takes none from this service yet)
+    page.get_by_role("link", name="Device images").click()
+    expect(page.get_by_text("Windows 365 provisions this tenant's Cloud PCs")).to_be_visible()
+    expect(page.get_by_role("heading", name="Add a custom image")).to_have_count(0)
+    expect(page.get_by_role("table", name="Gallery images").locator("tbody tr").first).to_be_visible()
+    tab.shot("images of a Windows 365 tenant")
+    tab.assert_accessible("images of a Windows 365 tenant")
+
+    # the policy wizard: local admin is pointed to the user settings, the rest as on any tenant
+    page.get_by_role("link", name="Provisioning policies", exact=True).click()
+    page.get_by_role("link", name="Create policy").click()
+    step(tab, "General")
+    page.get_by_label(NAME).fill("Finance EU")
+    page.get_by_label("Region").select_option("westeurope")
+    expect(page.get_by_label("Make each user a local administrator of their Cloud PC")).to_have_count(0)
+    expect(page.get_by_role("link", name="User settings").last).to_be_visible()
+    page.get_by_role("button", name="Next").click()
+    step(tab, "Image")
+    page.get_by_label("Windows 11 Enterprise 24H2 + Microsoft 365 Apps").check()
+    page.get_by_role("button", name="Next").click()
+    step(tab, "Assignments")
+    page.get_by_label("Find a group").fill("fin")
+    page.get_by_role("button", name="Add finance").click()
+    page.get_by_role("button", name="Next").click()
+    step(tab, "Review + create")
+    page.get_by_role("button", name="Create and review the assignment").click()
+    expect(page.get_by_text("2 users get 2 new Cloud PCs")).to_be_visible()
+    tab.shot("the assignment plan on a Windows 365 tenant")
+    page.get_by_role("button", name="Assign to 1 group").click()
+    expect(page.get_by_text("Policy created and assigned")).to_be_visible()
+
+    # Windows 365 provisions; the Cloud PCs page follows it
+    page.get_by_role("link", name="Cloud PCs", exact=True).click()
+    rows = page.get_by_role("table", name=re.compile("Cloud PCs")).locator("tbody tr")
+    expect(rows).to_have_count(2, timeout=WAIT_MS)
+    expect(rows.filter(has_text="Provisioned")).to_have_count(2, timeout=WAIT_MS)
+    tab.shot("Cloud PCs Windows 365 provisioned")
+    tab.assert_accessible("Cloud PCs of a Windows 365 tenant")
+
+    # user settings: made and assigned in Windows 365
+    page.get_by_role("link", name="User settings", exact=True).click()
+    expect(page.get_by_text("No user settings yet")).to_be_visible()
+    page.get_by_label(NAME).fill("Finance admins")
+    page.get_by_label("Users are local administrators of their Cloud PCs").check()
+    page.get_by_label("Restore points").select_option("sixHours")
+    page.get_by_role("button", name="Add user setting").click()
+    settings = page.get_by_role("table", name="User settings")
+    expect(settings.get_by_role("row", name=re.compile("Finance admins"))).to_contain_text("Every 6 hours")
+    page.get_by_role("button", name="Assign Finance admins").click()
+    page.get_by_label("Find a group").fill("fin")
+    page.get_by_role("button", name="Add finance").click()
+    page.get_by_role("button", name="Save the assignment").click()
+    expect(page.get_by_text("Finance admins now applies to 1 group.")).to_be_visible()
+    expect(settings.get_by_role("row", name=re.compile("Finance admins")).get_by_role("cell").nth(4)).to_have_text("1")
+    tab.shot("a user setting assigned")
+    tab.assert_accessible("user settings")
+    remote = tenant.graph.call("GET", f"{tenant.graph.graph}/deviceManagement/virtualEndpoint/userSettings")
+    assert [(s["displayName"], s["localAdminEnabled"]) for s in remote["value"]] == [("Finance admins", True)]
+
+
+def test_an_azure_tenant_offers_no_user_settings(portal: Any, owner_api: ApiClient) -> None:
+    tenant = Tenant(owner_api)
+    tab = portal("admin")
+    page = tab.page
+    tab.open(f"/tenants/{tenant.id}/policies/new")
+    step(tab, "General")
+    expect(page.get_by_label("Make each user a local administrator of their Cloud PC")).to_be_visible()
+    expect(page.get_by_role("navigation").get_by_role("link", name="User settings")).to_have_count(0)

@@ -1,0 +1,158 @@
+"""The Windows 365 adapters' requests against Microsoft's documented request bodies: every call the app sends to
+Graph's virtualEndpoint is made here through the production adapters, read back from the emulator's request log,
+and each body held to fixtures/windows365_request_bodies.json (writable properties, their types, enum members,
+required ones). A property Graph does not take on that call, a wrong type or a missing required one fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
+from shared.cloud.azure.graph_client import GraphClients
+from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
+from shared.cloud.ports import (
+    Windows365ConnectionSpec,
+    Windows365Join,
+    Windows365PolicySpec,
+    Windows365UserSettingSpec,
+)
+from tests.integration.test_azure_graph_contract import TENANT, clients, entra, local, request_log
+from tests.utils.api_client import eventually
+from tests.utils.arm_admin import ArmAdmin
+from tests.utils.graph_admin import GraphAdmin
+from tests.utils.inprocess_emulator import LocalEmulator
+
+__all__ = ["clients", "entra", "local"]  # the Graph contract tests' fixtures, shared
+
+DOCUMENTED = json.loads((Path(__file__).parent / "fixtures" / "windows365_request_bodies.json").read_text())
+PLAN, BIG_PLAN = "w365-enterprise-2vcpu-8gb-128gb", "w365-enterprise-4vcpu-16gb-256gb"
+JSON_TYPES = {"string": str, "boolean": bool}
+
+
+def _spec(name: str) -> dict[str, Any]:
+    spec = DOCUMENTED["operations"][name]
+    if isinstance(spec, str):
+        return dict(DOCUMENTED["types"][spec])
+    if "same_as" in spec:
+        return dict(DOCUMENTED["operations"][spec["same_as"]])
+    return dict(spec)
+
+
+def problems(value: Any, spec: Any, where: str) -> list[str]:
+    """What in `value` the documented `spec` does not allow."""
+    if isinstance(spec, str) and spec in DOCUMENTED["types"]:
+        spec = DOCUMENTED["types"][spec]
+    if isinstance(spec, str):
+        nullable, kind = spec.endswith("?"), spec.rstrip("?")
+        if value is None:
+            return [] if nullable else [f"{where}: null where Graph takes a {kind}"]
+        return [] if isinstance(value, JSON_TYPES[kind]) else [f"{where}: {value!r} is not a {kind}"]
+    if "enum" in spec:
+        return [] if value in spec["enum"] else [f"{where}: {value!r} is not one of {spec['enum']}"]
+    if "list" in spec:
+        if not isinstance(value, list):
+            return [f"{where}: not a collection"]
+        return [p for index, item in enumerate(value) for p in problems(item, spec["list"], f"{where}[{index}]")]
+    if not isinstance(value, dict):
+        return [f"{where}: not an object"]
+    found = [f"{where}.{key}: not a property Graph takes here ({spec.get('doc', 'see the type')})"
+             for key in value if key not in spec["object"]]  # fmt: skip
+    found += [f"{where}.{key}: required" for key in spec.get("required", []) if key not in value]
+    for key, item in value.items():
+        if key in spec["object"]:
+            found += problems(item, spec["object"][key], f"{where}.{key}")
+    return found
+
+
+def test_every_windows_365_request_body_is_one_graph_documents(
+    clients: GraphClients, local: LocalEmulator, entra: str
+) -> None:
+    network, service = GraphWindows365Network(clients), GraphWindows365Provisioning(clients)
+    arm, admin = ArmAdmin(local.handle, entra), GraphAdmin(local.handle, entra)
+    subnet = arm.virtual_network("rg-net", "vnet-eu")
+    arm.resource_group("rg-cloudpcs")
+    sub = arm.subscription_id
+    hybrid = Windows365ConnectionSpec(
+        display_name="Contoso HQ", connection_type="hybridAzureADJoin", subscription_id=sub,
+        resource_group_id=f"/subscriptions/{sub}/resourceGroups/rg-cloudpcs",
+        virtual_network_id=subnet.rsplit("/subnets/", 1)[0], subnet_id=subnet, ad_domain_name="corp.contoso.com",
+        ad_domain_username="join@corp.contoso.com", organizational_unit=None,
+    )  # fmt: skip
+    entra_join = Windows365ConnectionSpec(
+        display_name="Contoso cloud", connection_type="azureADJoin", subscription_id=sub,
+        resource_group_id=hybrid.resource_group_id, virtual_network_id=hybrid.virtual_network_id, subnet_id=subnet,
+    )  # fmt: skip
+    made = network.create_connection(TENANT, hybrid, "Corr3ct-Horse")
+    network.create_connection(TENANT, entra_join, None)
+    network.update_connection(TENANT, made.id, hybrid, "N3w-Horse")
+
+    def connection_checked() -> None:
+        state = network.read_connection(TENANT, made.id)
+        assert state is not None and state.health_check_status == "passed", state
+
+    eventually(connection_checked, timeout_s=30)
+    group = admin.create_group()
+    user = admin.create_user()
+    admin.assign_licenses(user, PLAN)
+    admin.add_member(group, user)
+    policy = Windows365PolicySpec(
+        display_name="Finance", description=None, image_type="gallery",
+        image_id="microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+        image_display_name="Windows 11 Enterprise 24H2 + Microsoft 365 Apps",
+        joins=(Windows365Join("hybridAzureADJoin", connection_id=made.id),
+               Windows365Join("azureADJoin", region_name="westeurope")),
+        naming_template="FIN-%USERNAME:4%-%RAND:5%", enable_single_sign_on=True, locale="en-GB",
+    )  # fmt: skip
+    policy_id = service.create_policy(TENANT, policy)
+    service.update_policy(TENANT, policy_id, policy)
+    service.assign_policy(TENANT, policy_id, [group])
+    setting = Windows365UserSettingSpec("Finance admins", True, False, "sixHours", True)
+    setting_id = service.create_user_setting(TENANT, setting)
+    service.update_user_setting(TENANT, setting_id, setting)
+    service.assign_user_setting(TENANT, setting_id, [group])
+
+    def provisioned() -> str:
+        [pc] = service.list_cloud_pcs(TENANT)
+        assert pc.status == "provisioned", pc
+        return pc.id
+
+    cloud_pc = eventually(provisioned, timeout_s=30)
+    service.act(TENANT, cloud_pc, "rename", {"displayName": "Adele's desk"})
+    service.act(TENANT, cloud_pc, "reboot")
+    service.act(TENANT, cloud_pc, "troubleshoot")
+    target = WINDOWS365_ID_BY_PLAN_ID[SERVICE_PLANS_BY_ID[BIG_PLAN].id]
+    service.act(TENANT, cloud_pc, "resize", {"targetServicePlanId": target})
+    eventually(provisioned, timeout_s=30)
+    service.act(TENANT, cloud_pc, "reprovision")
+    admin.remove_member(group, user)
+    eventually(lambda: _assert_status(service, "inGracePeriod"), timeout_s=30)
+    service.act(TENANT, cloud_pc, "endGracePeriod")
+
+    found: list[str] = []
+    for operation in DOCUMENTED["operations"]:
+        sent = [entry for entry in request_log(local, operation) if entry["status"] < 400]
+        assert sent, f"the adapters never sent {operation}: exercise it here, or drop it from the fixture"
+        spec = _spec(operation)
+        for entry in sent:
+            body = entry["body"]
+            if spec.get("empty"):
+                found += [] if body in (None, {}) else [f"{operation}: a body where Graph takes none: {body}"]
+            else:
+                found += problems(body, spec, operation)
+    assert found == [], "\n".join(found)
+
+
+def _assert_status(service: GraphWindows365Provisioning, status: str) -> None:
+    [pc] = service.list_cloud_pcs(TENANT)
+    assert pc.status == status, pc
+
+
+def test_the_check_refuses_what_graph_does_not_document() -> None:
+    spec = _spec("updateProvisioningPolicy")
+    assert problems({"displayName": "x"}, spec, "p") == []
+    assert problems({"cloudPcNamingTemplate": "CPC-%RAND:5%"}, spec, "p")  # fixed once the policy is made
+    assert problems({"enableSingleSignOn": "yes"}, spec, "p")
+    assert problems({"domainJoinConfigurations": [{"regionName": "westeurope"}]}, spec, "p")  # no domainJoinType
+    assert problems({"assignments": [{"target": {"groupId": "g"}}]}, _spec("assignProvisioningPolicy"), "a")
