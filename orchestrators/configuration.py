@@ -31,6 +31,7 @@ MAX_ROUNDS = 720  # with ~5 s between asks: an hour for a probe VM or a check be
 TIMED_OUT = "internalServerErrorVMDeploymentTimeout"
 COULD_NOT_RUN = "internalServerError"
 NO_PROBE = "internalServerErrorAllocateResourceFailed"
+IMAGE_UPLOAD_WAIT_S = 5.0  # between reads of an image upload Windows 365 is still validating
 
 Orchestration = Generator[Any, Any, Any]
 
@@ -153,10 +154,17 @@ def connection_health_check(context: df.DurableOrchestrationContext) -> Orchestr
 
 
 def import_device_image(context: df.DurableOrchestrationContext) -> Generator[Any, Any, str]:
-    """Input ImageImport. Validates the source image; ends ready or failed with an errorCode."""
+    """Input ImageImport. Validates the source image; ends ready or failed with an errorCode. Where Windows 365
+    validates it (a windows365 tenant) the image stays pending for minutes: asked again until it is settled."""
     image = ImageImport.model_validate(context.get_input())
     try:
-        status = yield context.call_activity_with_retry(names.VALIDATE_DEVICE_IMAGE, RETRY, _wire(image))
+        for _ in range(MAX_ROUNDS):
+            status = yield context.call_activity_with_retry(names.VALIDATE_DEVICE_IMAGE, RETRY, _wire(image))
+            if status != "pending":
+                break
+            yield from _wait(context, IMAGE_UPLOAD_WAIT_S)
+        else:
+            raise TimeoutError("Windows 365 did not settle the upload within the hour")
     except Exception as exc:
         failure = image.derive(
             ImageImportFailure,

@@ -286,6 +286,16 @@ class Windows365CloudPc:
 
 
 @dataclass(frozen=True)
+class Windows365Image:
+    """A custom image as Windows 365 holds it (Graph's cloudPcDeviceImage)."""
+
+    id: str
+    status: str  # pending | ready | failed
+    error_code: str | None = None  # cloudPcDeviceImageErrorCode, when it failed
+    operating_system: str | None = None
+
+
+@dataclass(frozen=True)
 class Windows365UserSettingSpec:
     """A user setting as the app sends it to Windows 365 (Graph's cloudPcUserSetting)."""
 
@@ -314,6 +324,17 @@ class Windows365Provisioning(Protocol):
 
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
         """The policy's assignments become exactly these groups."""
+        ...
+
+    def upload_image(self, tenant_id: str, display_name: str, version: str, source_image_resource_id: str) -> str:
+        """The id of the tenant's image of this name and version: the one an earlier attempt uploaded, or a new
+        upload of the managed image (which Windows 365 then validates by itself)."""
+        ...
+
+    def read_image(self, tenant_id: str, image_id: str) -> Windows365Image | None: ...
+
+    def delete_image(self, tenant_id: str, image_id: str) -> None:
+        """Gone, also when it was already."""
         ...
 
     def find_user_setting(self, tenant_id: str, display_name: str) -> str | None:

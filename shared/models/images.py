@@ -82,6 +82,7 @@ class DeviceImage(Resource):
     status_details: str | None = None
     os_version: str | None = None
     in_use: bool = False
+    windows365_id: str | None = Field(default=None, description="Its id in Windows 365 (Graph's cloudPcDeviceImage).")
 
 
 class GalleryImage(ApiModel):

@@ -1,14 +1,18 @@
-"""Custom device images: the wizard's rules and the import that validates the source image."""
+"""Custom device images: the wizard's rules and the import that validates the source image (the app itself on an
+azure tenant; Windows 365, to which the image is uploaded, on a windows365 tenant)."""
 
 from __future__ import annotations
 
-from shared.cloud.ports import ManagedImage
+from typing import get_args
+
+from shared.cloud.ports import CloudError, ManagedImage
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
-from shared.models.images import DeviceImage, DeviceImageCreate
+from shared.models.images import DeviceImage, DeviceImageCreate, ImageErrorCode
 from shared.services.admin_ports import AdminPorts
 
 MAX_IMAGES_PER_TENANT = 20
 MAX_OS_DISK_GB = 64
+MANAGED_IMAGE = "/providers/microsoft.compute/images/"
 
 
 def with_usage(ports: AdminPorts, images: list[DeviceImage]) -> list[DeviceImage]:
@@ -27,6 +31,12 @@ def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, 
         raise ValidationFailed.of(
             ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
         )
+    on_windows365 = ports.tenants.get_tenant(tenant_id).cloud_pc_backend == "windows365"
+    if on_windows365 and MANAGED_IMAGE not in data.source_image_resource_id.lower():
+        raise ValidationFailed.of(ErrorDetail(  # virtualendpoint-post-deviceimages: "Microsoft.Compute/images/{name}"
+            "notTakenByBackend", "Windows 365 uploads managed images only, not gallery image versions.",
+            "sourceImageResourceId",
+        ))  # fmt: skip
     existing = ports.images.list_all_images(tenant_id)
     if any(_name_of(i) == _name_of(data) for i in existing):
         raise _taken(data)
@@ -81,6 +91,12 @@ def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: 
             code="inUse",
             target="imageId",
         )
+    if image.windows365_id is not None:
+        try:
+            ports.windows365_provisioning.delete_image(tenant_id, image.windows365_id)
+        except CloudError as exc:
+            raise Conflict(f"Windows 365 did not delete device image '{image.display_name}': {exc}",
+                           code="refusedByWindows365", target="imageId") from exc  # fmt: skip
     ports.images.delete_image(tenant_id, image_id, if_match=if_match or image.etag)
     ports.unique.release(_scope(tenant_id), _name_of(image), image.id)
 
@@ -110,10 +126,41 @@ def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImag
     image = ports.images.find_image(tenant_id, image_id)
     if image is None or image.status != "pending":
         return image  # deleted meanwhile, or already settled by an earlier delivery
+    if ports.tenants.get_tenant(tenant_id).cloud_pc_backend == "windows365":
+        return _import_by_windows365(ports, image)
     problem = source_image_problem(ports.image_sources.get_managed_image(tenant_id, image.source_image_resource_id))
     if problem is not None:
         return fail_import(ports, tenant_id, image_id, *problem)
     ready = image.model_copy(update={"status": "ready", "last_modified_date_time": ports.clock()})
+    return ports.images.upsert_image(ready, if_match=image.etag)
+
+
+def _import_by_windows365(ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
+    """Uploaded once (an upload an earlier attempt made is found by name and version), then read: still `pending`
+    while Windows 365 validates it, for the orchestrator to ask again; settled as Windows 365 settles it. Windows
+    365's refusal of the upload fails the image with its words; a throttle or an outage raises, for the retries."""
+    windows365, tenant_id = ports.windows365_provisioning, image.tenant_id
+    try:
+        if image.windows365_id is None:
+            remote = windows365.upload_image(tenant_id, image.display_name, image.version,
+                                             image.source_image_resource_id)  # fmt: skip
+            image = ports.images.upsert_image(image.model_copy(update={"windows365_id": remote}), if_match=image.etag)
+        assert image.windows365_id is not None
+        state = windows365.read_image(tenant_id, image.windows365_id)
+    except CloudError as exc:
+        if exc.transient:
+            raise
+        return fail_import(ports, tenant_id, image.id, "internalServerError", f"Windows 365 refused the upload: {exc}")
+    if state is None:
+        return fail_import(ports, tenant_id, image.id, "internalServerError", "Windows 365 no longer has the image.")
+    if state.status == "failed":
+        code = state.error_code if state.error_code in get_args(ImageErrorCode) else None
+        code = code or "internalServerError"
+        return fail_import(ports, tenant_id, image.id, code, f"Windows 365 could not use the image: {code}.")
+    if state.status != "ready":
+        return image
+    ready = image.model_copy(update={"status": "ready", "os_version": state.operating_system,
+                                     "last_modified_date_time": ports.clock()})  # fmt: skip
     return ports.images.upsert_image(ready, if_match=image.etag)
 
 

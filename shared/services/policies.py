@@ -124,10 +124,6 @@ def _check_windows365_fields(fields: PolicyFields) -> None:
             "notTakenByBackend", "Windows 365 makes a user a local administrator through user settings "
             "(cloudPcUserSetting), not through the provisioning policy.", "localAdminEnabled",
         ))  # fmt: skip
-    if fields.image_type == "custom":
-        problems.append(ErrorDetail(
-            "notTakenByBackend", "Custom images are not yet sent to Windows 365: choose a gallery image.", "imageType"
-        ))  # fmt: skip
     if problems:
         raise ValidationFailed.of(*problems)
 
@@ -145,9 +141,12 @@ def policy_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365Poli
                 ))  # fmt: skip
             remote = connection.windows365_id
         joins.append(Windows365Join(config.domain_join_type, remote, config.region_name))
+    image_id = policy.image_id
+    if policy.image_type == "custom":  # Windows 365 names the image by its own id (the references check made it ready)
+        image_id = ports.images.get_image(policy.tenant_id, policy.image_id).windows365_id or policy.image_id
     return Windows365PolicySpec(
         display_name=policy.display_name, description=policy.description, image_type=policy.image_type,
-        image_id=policy.image_id, image_display_name=policy.image_display_name, joins=tuple(joins),
+        image_id=image_id, image_display_name=policy.image_display_name, joins=tuple(joins),
         naming_template=policy.cloud_pc_naming_template, enable_single_sign_on=policy.enable_single_sign_on,
         locale=policy.windows_setting.locale,
     )  # fmt: skip

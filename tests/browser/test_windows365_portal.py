@@ -1,6 +1,6 @@
 """The portal on a tenant whose Cloud PCs Windows 365 provisions: the same wizards and pages as on an azure tenant,
-with what Windows 365 does differently said where it matters: its own health checks, gallery images only, local
-admin as a user setting, and its Cloud PCs followed as it provisions them."""
+with what Windows 365 does differently said where it matters: its own health checks and image checks, local admin
+as a user setting, and its Cloud PCs followed as it provisions them."""
 
 from __future__ import annotations
 
@@ -53,12 +53,17 @@ def test_a_windows_365_tenant_is_configured_in_the_same_wizards_and_its_cloud_pc
     tab.shot("a connection Windows 365 checked")
     tab.assert_accessible("a Windows 365 connection")
 
-    # images: the gallery, and no custom image form (Windows 365 takes none from this service yet)
+    # images: a custom image is uploaded to Windows 365, which checks it; the gallery beside it
+    tenant.managed_image()
     page.get_by_role("link", name="Device images").click()
-    expect(page.get_by_text("Windows 365 provisions this tenant's Cloud PCs")).to_be_visible()
-    expect(page.get_by_role("heading", name="Add a custom image")).to_have_count(0)
+    expect(page.get_by_text("managed image to Windows 365, which checks it")).to_be_visible()
+    page.get_by_label("Image name").fill("Golden Windows 11")
+    page.get_by_label("Source image resource id").fill(tenant.managed_image_id)
+    page.get_by_role("button", name="Add image").click()
+    images = page.get_by_role("table", name="Device images")
+    expect(images.get_by_role("row", name=re.compile("Golden Windows 11"))).to_contain_text("Ready", timeout=WAIT_MS)
     expect(page.get_by_role("table", name="Gallery images").locator("tbody tr").first).to_be_visible()
-    tab.shot("images of a Windows 365 tenant")
+    tab.shot("a custom image Windows 365 checked")
     tab.assert_accessible("images of a Windows 365 tenant")
 
     # the policy wizard: local admin is pointed to the user settings, the rest as on any tenant
@@ -71,7 +76,8 @@ def test_a_windows_365_tenant_is_configured_in_the_same_wizards_and_its_cloud_pc
     expect(page.get_by_role("link", name="User settings").last).to_be_visible()
     page.get_by_role("button", name="Next").click()
     step(tab, "Image")
-    page.get_by_label("Windows 11 Enterprise 24H2 + Microsoft 365 Apps").check()
+    page.get_by_label("Custom image").check()
+    page.get_by_label("Golden Windows 11 1.0.0").check()
     page.get_by_role("button", name="Next").click()
     step(tab, "Assignments")
     page.get_by_label("Find a group").fill("fin")

@@ -29,7 +29,7 @@ def settled_cloud_pcs(api: ApiClient, tenant: Tenant, count: int) -> list[dict[s
         assert {c["status"] for c in found} <= SETTLED, [c["status"] for c in found]
         return found
 
-    return eventually(all_settled, timeout_s=120)
+    return eventually(all_settled, timeout_s=max(120.0, count * 1.5))  # a bound for a loaded machine, not a target
 
 
 def assign(api: ApiClient, tenant: Tenant, policy: dict[str, Any], *groups: str) -> None:

@@ -34,6 +34,7 @@ from shared.cloud.ports import (
     Windows365CloudPc,
     Windows365ConnectionSpec,
     Windows365ConnectionState,
+    Windows365Image,
     Windows365PolicySpec,
     Windows365UserSettingSpec,
 )
@@ -668,6 +669,7 @@ class FakeWindows365:
         self.connections: dict[str, tuple[Windows365ConnectionSpec, Windows365ConnectionState]] = {}
         self.policies: dict[str, Windows365PolicySpec] = {}
         self.user_settings: dict[str, Windows365UserSettingSpec] = {}
+        self.images: dict[str, Windows365Image] = {}  # a test settles one by replacing it
         self.assignments: dict[str, list[str]] = {}
         self.cloud_pcs: dict[str, Windows365CloudPc] = {}
         self.acted: list[tuple[str, str]] = []
@@ -727,6 +729,20 @@ class FakeWindows365:
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
         self.script.enter("assign_policy")
         self.assignments[policy_id] = list(group_ids)
+
+    def upload_image(self, tenant_id: str, display_name: str, version: str, source_image_resource_id: str) -> str:
+        self.script.enter("upload_image")
+        image_id = self._new_id()
+        self.images[image_id] = Windows365Image(image_id, "pending")
+        return image_id
+
+    def read_image(self, tenant_id: str, image_id: str) -> Windows365Image | None:
+        self.script.enter("read_image")
+        return self.images.get(image_id)
+
+    def delete_image(self, tenant_id: str, image_id: str) -> None:
+        self.script.enter("delete_image")
+        self.images.pop(image_id, None)
 
     def find_user_setting(self, tenant_id: str, display_name: str) -> str | None:
         self.script.enter("find_user_setting")

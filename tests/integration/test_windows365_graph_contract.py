@@ -93,6 +93,8 @@ def test_every_windows_365_request_body_is_one_graph_documents(
         assert state is not None and state.health_check_status == "passed", state
 
     eventually(connection_checked, timeout_s=30)
+    image = service.upload_image(TENANT, "Golden", "1.0.0", arm.managed_image("rg-images", "golden"))
+    assert service.upload_image(TENANT, "Golden", "1.0.0", "unused") == image  # found by name and version
     group = admin.create_group()
     user = admin.create_user()
     admin.assign_licenses(user, PLAN)

@@ -1,12 +1,12 @@
 """Windows 365 as Graph serves it under `deviceManagement/virtualEndpoint`, one module per concern: the Azure network
-connections, the service's policies and Cloud PCs, and the user settings. Nothing here imports the app: it behaves
-as Microsoft's service does, its rules cited."""
+connections, the custom images, the service's policies and Cloud PCs, and the user settings. Nothing here imports
+the app: it behaves as Microsoft's service does, its rules cited."""
 
 from __future__ import annotations
 
 from azure_emulator.graph.common import GraphRoutes
 from azure_emulator.graph.users import Notify
-from azure_emulator.graph.windows365 import cloud_pc_service, connections, user_settings
+from azure_emulator.graph.windows365 import cloud_pc_service, connections, device_images, user_settings
 from azure_emulator.server import Context
 
 
@@ -14,3 +14,4 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
     connections.register(ctx, routes)
     cloud_pc_service.register(ctx, routes, notify)  # a resize moves the user's license: Graph tells of it
     user_settings.register(ctx, routes)
+    device_images.register(ctx, routes)

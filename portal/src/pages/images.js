@@ -1,7 +1,7 @@
 // Device images (custom images imported from a managed image) and the Windows 365 gallery images.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { can, servedOn } from '../access.js';
+import { backendOf, can } from '../access.js';
 import { del, get, getAll, post, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
@@ -25,7 +25,9 @@ function AddImage({ tenantId, sites, onAdded }) {
   }
   return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="add-image">
     <h2 id="add-image">Add a custom image</h2>
-    <p class="muted">Imports a generalized Windows 10 or 11 Enterprise managed image (or an image set's gallery version). The import takes a few minutes; the list shows when it is ready.</p>
+    <p class="muted">${backendOf(tenantId) === 'windows365'
+      ? 'Uploads a generalized Windows 10 or 11 Enterprise managed image to Windows 365, which checks it. The upload takes a few minutes; the list shows when it is ready.'
+      : 'Imports a generalized Windows 10 or 11 Enterprise managed image (or an image set\'s gallery version). The import takes a few minutes; the list shows when it is ready.'}</p>
     <${ErrorBanner} error=${form.errors.general} />
     <${Field} form=${form} name="displayName" label="Image name" required />
     <${Field} form=${{ ...form, values: { ...form.values, siteId } }} name="siteId" label="Site" type="select" required
@@ -79,7 +81,6 @@ function DeviceImages({ tenantId, sites }) {
     <${ErrorBanner} error=${error} title="Not deleted" />
     ${message && html`<${Notice} kind="success">${message}</${Notice}>`}
     <${DataTable} caption="Device images" columns=${columns} rows=${poll.data} empty="No custom images yet." />
-    ${!servedOn('createDeviceImage', tenantId) && html`<${Notice} kind="info">Windows 365 provisions this tenant's Cloud PCs: its policies use the gallery images below. Custom images are not imported into Windows 365 by this service yet.</${Notice}>`}
     ${can('createDeviceImage', tenantId) && html`<${AddImage} tenantId=${tenantId} sites=${sites}
       onAdded=${(image) => { setMessage(`Importing ${image.displayName} ${image.version}: the list follows it until it is ready.`); poll.refresh(); }} />`}
   </section>`;

@@ -19,6 +19,7 @@ from shared.cloud.ports import (
     Windows365CloudPc,
     Windows365ConnectionSpec,
     Windows365ConnectionState,
+    Windows365Image,
     Windows365PolicySpec,
     Windows365UserSettingSpec,
 )
@@ -27,6 +28,7 @@ CONNECTIONS = "deviceManagement/virtualEndpoint/onPremisesConnections"
 POLICIES = "deviceManagement/virtualEndpoint/provisioningPolicies"
 CLOUD_PCS = "deviceManagement/virtualEndpoint/cloudPCs"
 USER_SETTINGS = "deviceManagement/virtualEndpoint/userSettings"
+DEVICE_IMAGES = "deviceManagement/virtualEndpoint/deviceImages"
 FIXED_POLICY_FIELDS = frozenset({"provisioningType", "cloudPcNamingTemplate"})
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
@@ -244,6 +246,26 @@ class GraphWindows365Provisioning:
 
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
         self._assign(tenant_id, f"{POLICIES}/{policy_id}", group_ids, "assignWindows365Policy")
+
+    def upload_image(self, tenant_id: str, display_name: str, version: str, source_image_resource_id: str) -> str:
+        """https://learn.microsoft.com/graph/api/virtualendpoint-post-deviceimages (name and version identify one)"""
+        client = self._clients.client(tenant_id)
+        for body in client.pages(DEVICE_IMAGES, step="findWindows365Image"):
+            if str(body.get("displayName")).lower() == display_name.lower() and body.get("version") == version:
+                return str(body["id"])
+        body = {"displayName": display_name, "version": version, "sourceImageResourceId": source_image_resource_id}
+        made = client.call("POST", DEVICE_IMAGES, step="uploadWindows365Image", body=body)
+        return str(made["id"])
+
+    def read_image(self, tenant_id: str, image_id: str) -> Windows365Image | None:
+        found = self._clients.client(tenant_id).get_or_none(f"{DEVICE_IMAGES}/{image_id}", step="readWindows365Image")
+        if not found:
+            return None
+        status = str(found.get("status") or "pending")
+        return Windows365Image(str(found["id"]), status, found.get("errorCode"), found.get("operatingSystem"))
+
+    def delete_image(self, tenant_id: str, image_id: str) -> None:
+        self._delete(tenant_id, f"{DEVICE_IMAGES}/{image_id}", "deleteWindows365Image")
 
     def find_user_setting(self, tenant_id: str, display_name: str) -> str | None:
         return self._find(tenant_id, USER_SETTINGS, display_name, "findWindows365UserSetting")
