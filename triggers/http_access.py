@@ -100,6 +100,7 @@ ACCESS: dict[str, Access] = {
     "listCloudPcs": READER,
     "getCloudPc": READER,
     "listCloudPcEvents": READER,
+    "listCloudPcSnapshots": READER,
     "getProvisioningExplanation": READER,
     "listDirectoryGroups": READER,
     "reprovisionCloudPc": OPERATOR,

@@ -9,10 +9,11 @@ from pydantic import Field
 
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel, Page
-from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus
-from shared.services.cloud_pc_actions import ActionName
+from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, RestorePointList
+from shared.services.cloud_pc_actions import ActionName, served
 from shared.services.cloud_pc_transitions import allows
 from shared.services.engine_ports import EnginePorts
+from shared.services.restore_points import restore_points
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, ApiRequest, QueryParam
 
@@ -40,7 +41,8 @@ class CloudPcView(CloudPc):
 
 
 def view_of(cloud_pc: CloudPc) -> CloudPcView:
-    actions = [action for action in (*get_args(ActionName), "rename") if allows(action, cloud_pc.status)]
+    actions = [action for action in (*get_args(ActionName), "rename")
+               if allows(action, cloud_pc.status) and served(cloud_pc, action)]  # fmt: skip
     return CloudPcView(**dict(cloud_pc), allowed_actions=actions)
 
 
@@ -69,6 +71,11 @@ def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
     def get_cloud_pc(req: ApiRequest) -> CloudPcView:
         tenant_id = req.param("tenantId")
         return view_of(ports.cloud_pcs.get_cloud_pc(tenant_id, req.param("cloudPcId")))
+
+    @routes.get(f"{CLOUD_PC}/snapshots", "listCloudPcSnapshots", "A Windows 365 Cloud PC's restore points",
+                response=RestorePointList)  # fmt: skip
+    def list_snapshots(req: ApiRequest) -> RestorePointList:
+        return RestorePointList(value=restore_points(ports, req.param("tenantId"), req.param("cloudPcId")))
 
     @routes.get(f"{CLOUD_PC}/events", "listCloudPcEvents", "A Cloud PC's timeline", response=CloudPcTimeline)
     def list_events(req: ApiRequest) -> CloudPcTimeline:

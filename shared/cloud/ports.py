@@ -296,6 +296,18 @@ class Windows365Image:
 
 
 @dataclass(frozen=True)
+class Windows365Snapshot:
+    """A restore point Windows 365 took of a Cloud PC (Graph's cloudPcSnapshot); times in ISO 8601, as Graph gives."""
+
+    id: str
+    created_date_time: str
+    snapshot_type: str  # automatic | manual
+    status: str
+    expiration_date_time: str | None = None
+    last_restored_date_time: str | None = None
+
+
+@dataclass(frozen=True)
 class Windows365UserSettingSpec:
     """A user setting as the app sends it to Windows 365 (Graph's cloudPcUserSetting)."""
 
@@ -354,6 +366,10 @@ class Windows365Provisioning(Protocol):
         ...
 
     def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]: ...
+
+    def list_snapshots(self, tenant_id: str, cloud_pc_id: str) -> list[Windows365Snapshot]:
+        """The Cloud PC's restore points, as Windows 365 keeps them."""
+        ...
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         """One of the Cloud PC's actions (`reboot`, `rename`, `reprovision`, `endGracePeriod`, `troubleshoot`),

@@ -113,3 +113,18 @@ class CloudPcEvent(ApiModel):
     end_date_time: datetime | None = None
     code: str | None = None
     message: str | None = None
+
+
+class RestorePoint(ApiModel):
+    """A restore point Windows 365 took of one of its Cloud PCs (Graph's cloudPcSnapshot)."""
+
+    id: str
+    created_date_time: datetime
+    snapshot_type: str  # automatic | manual (Graph may add members)
+    status: str
+    expiration_date_time: datetime | None = None
+    last_restored_date_time: datetime | None = None
+
+
+class RestorePointList(ApiModel):
+    value: list[RestorePoint]

@@ -64,6 +64,11 @@ WINDOWS365_ACTIONS: dict[str, str] = {"reboot": "reboot", "reprovision": "reprov
                                       "endGracePeriod": "endGracePeriod", "troubleshoot": "troubleshoot"}  # fmt: skip
 
 
+def served(cloud_pc: CloudPc, action: str) -> bool:
+    """Whether the Cloud PC's backend carries out `action`: Windows 365 has its own set (and its rename)."""
+    return cloud_pc.windows365_id is None or action in WINDOWS365_ACTIONS or action == "rename"
+
+
 def perform(
     ports: EnginePorts, tenant_id: str, cloud_pc_id: str, action: ActionName, *, request_id: str,
     target_service_plan_id: str | None = None,
@@ -127,7 +132,7 @@ def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_serv
     """Every reason the action would be refused, without changing anything (bulk `validateOnly` uses it)."""
     machine.check(cloud_pc, action)
     if cloud_pc.windows365_id is not None:
-        if action not in WINDOWS365_ACTIONS:
+        if not served(cloud_pc, action):
             raise Conflict(f"Windows 365 offers no {action} for Cloud PC '{cloud_pc.display_name}' through this "
                            "service yet.", code="backendNotServed", target="action")  # fmt: skip
         if action == "resize":

@@ -157,6 +157,9 @@ def test_an_image_set_and_a_spot_group_are_built_before_the_admins_eyes(portal: 
     expect(row).to_contain_text("2 of 2")
     tab.shot("the Spot Groups list")
     row.get_by_role("link", name="finance-desktops").click()
+    # the page has read the group and its hosts before anything is clicked: a table that fills in above moves the
+    # controls below it, and a click aimed before the move lands elsewhere
+    expect(hosts.locator("tbody tr")).to_have_count(2)
 
     # delete: the confirmation names the hosts and the drain time; the page follows the removal to its end
     removal = page.get_by_role("region", name="Delete")

@@ -200,3 +200,22 @@ def test_a_resize_is_asked_of_windows_365_which_moves_the_cloud_pc_and_its_licen
     skus = {lic["skuId"] for lic in user["assignedLicenses"]}
     plans = {plan["id"]: plan for plan in api.get("/servicePlans").json()["value"]}
     assert plans[BIG_PLAN]["skuId"] in skus and plans[PLAN]["skuId"] not in skus, (skus, plans[BIG_PLAN])
+
+
+def test_windows_365_s_restore_points_are_listed_per_cloud_pc(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    tenant.user("adele", [PLAN])
+    tenant.group("finance", ["adele"])
+    tenant.controls.timer("windows365.restorePoint", 1)  # a restore point a second rather than every 12 hours
+    tenant.assign(tenant.policy(), "finance")
+    [pc] = settled(tenant, 1)
+
+    def ten_kept() -> list[dict[str, Any]]:
+        points: list[dict[str, Any]] = api.get(f"{tenant.path}/cloudPCs/{pc['id']}/snapshots").json()["value"]
+        assert len(points) == 10, points  # Windows 365 keeps the latest 10
+        return points
+
+    points = eventually(ten_kept, timeout_s=60)
+    assert {(p["snapshotType"], p["status"]) for p in points} == {("automatic", "ready")}
+    created = [p["createdDateTime"] for p in points]
+    assert created == sorted(created, reverse=True)

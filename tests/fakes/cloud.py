@@ -36,6 +36,7 @@ from shared.cloud.ports import (
     Windows365ConnectionState,
     Windows365Image,
     Windows365PolicySpec,
+    Windows365Snapshot,
     Windows365UserSettingSpec,
 )
 from shared.errors import NotFound
@@ -670,6 +671,7 @@ class FakeWindows365:
         self.policies: dict[str, Windows365PolicySpec] = {}
         self.user_settings: dict[str, Windows365UserSettingSpec] = {}
         self.images: dict[str, Windows365Image] = {}  # a test settles one by replacing it
+        self.snapshots: dict[str, list[Windows365Snapshot]] = {}  # by Windows 365's Cloud PC id
         self.assignments: dict[str, list[str]] = {}
         self.cloud_pcs: dict[str, Windows365CloudPc] = {}
         self.acted: list[tuple[str, str]] = []
@@ -770,6 +772,10 @@ class FakeWindows365:
     def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]:
         self.script.enter("list_cloud_pcs")
         return list(self.cloud_pcs.values())
+
+    def list_snapshots(self, tenant_id: str, cloud_pc_id: str) -> list[Windows365Snapshot]:
+        self.script.enter("list_snapshots")
+        return list(self.snapshots.get(cloud_pc_id, []))
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         self.script.enter("act", f"act.{action}")

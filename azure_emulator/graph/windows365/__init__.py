@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from azure_emulator.graph.common import GraphRoutes
 from azure_emulator.graph.users import Notify
-from azure_emulator.graph.windows365 import cloud_pc_service, connections, device_images, user_settings
+from azure_emulator.graph.windows365 import cloud_pc_service, connections, device_images, snapshots, user_settings
 from azure_emulator.server import Context
 
 
@@ -15,3 +15,4 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
     cloud_pc_service.register(ctx, routes, notify)  # a resize moves the user's license: Graph tells of it
     user_settings.register(ctx, routes)
     device_images.register(ctx, routes)
+    snapshots.register(ctx, routes, notify)

@@ -217,7 +217,8 @@ class Service:
         if status == "provisioning" and due is not None and self.now >= due:
             fault = self.ctx.controls.take_fault("windows365.provisionCloudPc")
             if fault is None:
-                pc |= {"status": "provisioned", "managedDeviceId": str(uuid.uuid4()), "aadDeviceId": str(uuid.uuid4())}
+                pc |= {"status": "provisioned", "managedDeviceId": str(uuid.uuid4()), "aadDeviceId": str(uuid.uuid4()),
+                       "_provisionedAt": self.now}  # restore points are taken from here (snapshots.py)
             else:  # statusDetail codes: https://learn.microsoft.com/graph/api/resources/cloudpcstatusdetail
                 code = fault.error_code or "internalServerError"
                 pc |= {"status": "failed", "statusDetail": {

@@ -1,9 +1,10 @@
 // One Cloud PC: every field, what it was built with, its actions, its last troubleshooting, its timeline and its user's explanation.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
+import { can } from '../access.js';
 import { get, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { AsOf, Details, ErrorBanner, Notice, Page, StatusBadge, usePoll } from '../ui.js';
+import { AsOf, DataTable, Details, ErrorBanner, Notice, Page, StatusBadge, usePoll } from '../ui.js';
 import { dateTime, words } from '../lib/format.js';
 import { CloudPcActions } from './cloud-pc-actions.js';
 import { Explanation } from './cloud-pc-explanation.js';
@@ -78,6 +79,24 @@ function Troubleshooting({ result }) {
   </section>`;
 }
 
+// Windows 365 takes restore points of the Cloud PCs it provisions (the user settings say how often)
+function RestorePoints({ tenantId, cloudPc }) {
+  const poll = usePoll(() => get(tenantPath(tenantId, 'cloudPCs', cloudPc.id, 'snapshots')).then((answer) => answer.value), [tenantId, cloudPc.id], { idleMs: 60_000 });
+  const columns = [
+    { label: 'Taken', render: (point) => dateTime(point.createdDateTime) },
+    { label: 'Type', render: (point) => words(point.snapshotType) },
+    { label: 'Status', render: (point) => html`<${StatusBadge} status=${point.status} />` },
+    { label: 'Expires', render: (point) => dateTime(point.expirationDateTime) },
+    { label: 'Last restored', render: (point) => dateTime(point.lastRestoredDateTime) },
+  ];
+  return html`<section class="card wide" aria-labelledby="restore-points-heading">
+    <div class="section-header"><h2 id="restore-points-heading">Restore points</h2><${AsOf} poll=${poll} /></div>
+    <${ErrorBanner} error=${poll.error} title="Windows 365's restore points could not be read" />
+    <${DataTable} caption="Restore points" columns=${columns} rows=${poll.data}
+      empty="None yet: Windows 365 takes the first one at the interval its user settings give (12 hours unless a setting says otherwise)." />
+  </section>`;
+}
+
 function CloudPcPage({ params }) {
   const { tenantId, cloudPcId } = params;
   const [actedAt, setActedAt] = useState(0); // an action's effect (a troubleshooting result, a restart line) comes a little later
@@ -109,6 +128,7 @@ function CloudPcPage({ params }) {
       <${Timeline} events=${poll.data.events} asOf=${poll.asOf} />
     </section>`}
     <${Troubleshooting} result=${cloudPc?.lastTroubleshootResult} />
+    ${cloudPc?.windows365Id && can('listCloudPcSnapshots', tenantId) && html`<${RestorePoints} tenantId=${tenantId} cloudPc=${cloudPc} />`}
     ${cloudPc && html`<${Explanation} tenantId=${tenantId} userId=${cloudPc.userId} cloudPcId=${cloudPc.id} version=${cloudPc.lastModifiedDateTime} />`}
     ${cloudPc && html`<${Build} cloudPc=${cloudPc} />`}
   </${Page}>`;

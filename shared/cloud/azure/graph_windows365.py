@@ -21,6 +21,7 @@ from shared.cloud.ports import (
     Windows365ConnectionState,
     Windows365Image,
     Windows365PolicySpec,
+    Windows365Snapshot,
     Windows365UserSettingSpec,
 )
 
@@ -186,6 +187,14 @@ def _user_setting_body(spec: Windows365UserSettingSpec) -> dict[str, Any]:
     }
 
 
+def _snapshot(body: dict[str, Any]) -> Windows365Snapshot:
+    return Windows365Snapshot(
+        id=str(body["id"]), created_date_time=str(body.get("createdDateTime") or ""),
+        snapshot_type=str(body.get("snapshotType") or "automatic"), status=str(body.get("status") or "ready"),
+        expiration_date_time=body.get("expirationDateTime"), last_restored_date_time=body.get("lastRestoredDateTime"),
+    )  # fmt: skip
+
+
 def _cloud_pc(body: dict[str, Any]) -> Windows365CloudPc:
     detail = body.get("statusDetail") or {}
     return Windows365CloudPc(
@@ -291,6 +300,13 @@ class GraphWindows365Provisioning:
             CLOUD_PCS, step="listWindows365CloudPcs", params={"$select": CLOUD_PC_FIELDS}, version="beta"
         )
         return [_cloud_pc(body) for body in pages]
+
+    def list_snapshots(self, tenant_id: str, cloud_pc_id: str) -> list[Windows365Snapshot]:
+        """Beta only: https://learn.microsoft.com/graph/api/cloudpc-retrievesnapshots"""
+        pages = self._clients.client(tenant_id).pages(
+            f"{CLOUD_PCS}/{cloud_pc_id}/retrieveSnapshots", step="listWindows365Snapshots", version="beta"
+        )
+        return [_snapshot(body) for body in pages]
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         """POST cloudPCs/{id}/{action} (v1.0: https://learn.microsoft.com/graph/api/resources/cloudpc lists them)."""

@@ -1,0 +1,77 @@
+"""Windows 365's restore points of a Cloud PC (beta: https://learn.microsoft.com/graph/api/resources/cloudpcsnapshot,
+read through https://learn.microsoft.com/graph/api/cloudpc-retrievesnapshots).
+
+Windows 365 takes an automatic restore point of each provisioned Cloud PC at the frequency of the user setting that
+applies to its user (the first assigned of the user's groups), every 12 hours by default
+(https://learn.microsoft.com/graph/api/resources/cloudpcrestorepointsetting), and keeps the latest 10
+(https://learn.microsoft.com/windows-365/enterprise/restore-overview). They are derived when read from the time the
+Cloud PC was provisioned: no thread takes them. A test shortens every interval with the timer
+`windows365.restorePoint` (seconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from azure_emulator.graph import groups, users
+from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
+from azure_emulator.graph.common import select as project
+from azure_emulator.graph.common import select_fields as selected
+from azure_emulator.graph.windows365 import records
+from azure_emulator.graph.windows365.cloud_pc_service import CLOUD_PCS, Service
+from azure_emulator.server import ApiError, Context, Request, Response
+
+KEPT = 10
+HOURS = {"default": 12, "fourHours": 4, "sixHours": 6, "twelveHours": 12, "sixteenHours": 16, "twentyFourHours": 24}
+SNAPSHOT_TYPE = "#microsoft.graph.cloudPcSnapshot"
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _interval_s(ctx: Context, tenant: str, pc: dict[str, Any]) -> float:
+    """The frequency of the user setting that applies to the Cloud PC's user: the first assigned of its groups."""
+    member_of = set(groups.direct_groups(ctx.store, tenant, pc["_userId"]))
+    assigned = []
+    for setting in ctx.store.scan(records.USER_SETTING, f"{tenant}/"):
+        for assignment in setting.get("_assignments") or []:
+            if assignment["groupId"] in member_of:
+                assigned.append((assignment["at"], setting))
+    first = min(assigned, key=lambda item: item[0])[1] if assigned else None
+    frequency = first["restorePointSetting"]["frequencyType"] if first else "default"
+    return ctx.controls.timer("windows365.restorePoint", HOURS[frequency] * 3600)
+
+
+def snapshots_of(ctx: Context, tenant: str, pc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The Cloud PC's restore points as Windows 365 would have taken them by now, newest first."""
+    since = pc.get("_provisionedAt")
+    if since is None or pc["status"] not in ("provisioned", "provisionedWithWarnings", "inGracePeriod"):
+        return []
+    interval = _interval_s(ctx, tenant, pc)
+    taken = int((ctx.clock() - since) // interval)
+    shown = []
+    for number in range(taken, max(0, taken - KEPT), -1):
+        at = since + number * interval
+        shown.append({
+            "@odata.type": SNAPSHOT_TYPE, "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{pc['id']}/{number}")),
+            "cloudPcId": pc["id"], "createdDateTime": _iso(at), "expirationDateTime": _iso(at + KEPT * interval),
+            "lastRestoredDateTime": None, "snapshotType": "automatic", "status": "ready",
+        })  # fmt: skip
+    return shown
+
+
+def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
+    @routes.route("GET", CLOUD_PCS + r"/(?P<id>[^/]+)/retrieveSnapshots", "retrieveCloudPcSnapshots", service="intune")
+    def retrieve_snapshots(request: Request) -> Response:
+        if request.params.get("version") != "beta":  # a beta function: v1.0 does not have it
+            raise bad_request("Resource not found for the segment 'retrieveSnapshots'.", "BadRequest")
+        Service(ctx, request.tenant, notify).reconcile()  # the service's work up to now, as any read
+        pc = ctx.store.get(records.CLOUD_PC, records.key(request.tenant, request.params["id"]))
+        if pc is None:
+            raise ApiError(404, "ResourceNotFound", f"The Cloud PC '{request.params['id']}' was not found.")
+        found = [project(doc, selected(request)) for doc in snapshots_of(ctx, request.tenant, pc)]
+        return Response(200, {"@odata.context": odata_context(request, "Collection(microsoft.graph.cloudPcSnapshot)"),
+                              "value": found})  # fmt: skip

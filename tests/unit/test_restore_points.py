@@ -1,0 +1,32 @@
+"""A Cloud PC's restore points: read from Windows 365 for its Cloud PCs, newest first; none for the app's own."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.cloud.ports import Windows365Snapshot
+from shared.errors import Conflict
+from shared.services.restore_points import restore_points
+from tests.fakes import Fakes
+from tests.fakes.seed import TENANT, cloud_pc
+
+
+def test_windows_365_s_restore_points_are_listed_newest_first() -> None:
+    fakes = Fakes()
+    cloud_pc(fakes, "adele", status="provisioned", windows365_id="w365-pc")
+    fakes.windows365.snapshots["w365-pc"] = [
+        Windows365Snapshot("older", "2026-11-02T09:00:00Z", "automatic", "ready"),
+        Windows365Snapshot("newer", "2026-11-02T21:00:00Z", "manual", "ready", "2026-11-09T21:00:00Z"),
+    ]
+    points = restore_points(fakes.engine_ports(), TENANT, "cpc-adele")
+    assert [(p.id, p.snapshot_type) for p in points] == [("newer", "manual"), ("older", "automatic")]
+    assert points[0].expiration_date_time is not None and points[1].expiration_date_time is None
+
+
+def test_a_cloud_pc_the_app_provisions_has_none() -> None:
+    fakes = Fakes()
+    cloud_pc(fakes, "ben", status="provisioned")
+    with pytest.raises(Conflict) as refused:
+        restore_points(fakes.engine_ports(), TENANT, "cpc-ben")
+    assert refused.value.code == "backendNotServed"
+    assert fakes.script.calls["list_snapshots"] == 0
