@@ -21,9 +21,11 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
     def read_windows365_cloud_pcs(run: dict[str, Any]) -> dict[str, Any]:
         """Windows365MirrorRun -> Windows365MirrorAnswer (a refusal for want of a permission settles: it is kept as
         the tenant's refused work until the admin grants it)."""
-        mirrored = windows365_mirror.mirror(ports, Windows365MirrorRun.model_validate(run).tenant_id)
+        call = Windows365MirrorRun.model_validate(run)
+        mirrored = windows365_mirror.mirror(ports, call.tenant_id, call.audit_since)
         wait = ports.windows365_poll.total_seconds()
-        answer = Windows365MirrorAnswer(in_flight=mirrored.in_flight, wait_seconds=wait)
+        answer = Windows365MirrorAnswer(in_flight=mirrored.in_flight, wait_seconds=wait,
+                                        audit_since=mirrored.audit_since)  # fmt: skip
         return answer.model_dump(mode="json", by_alias=True)
 
     return bp

@@ -25,6 +25,8 @@ def mirror_windows365_cloud_pcs(context: df.DurableOrchestrationContext) -> Orch
     for _ in range(ROUNDS_PER_EXECUTION):
         raw = yield context.call_activity_with_retry(names.READ_WINDOWS365_CLOUD_PCS, RETRY, payload)
         answer = Windows365MirrorAnswer.model_validate(raw)
+        run = run.model_copy(update={"audit_since": answer.audit_since})  # the audit log is read on from there
+        payload = run.model_dump(mode="json", by_alias=True)
         if not answer.in_flight:
             return "settled"
         wait = max(timedelta(seconds=answer.wait_seconds), MIN_WAIT)

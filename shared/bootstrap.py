@@ -122,6 +122,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     devices = AzureDevices(compute, graph_devices, secrets)
     cloud_pcs = CloudPcRepository(storage)
     windows365 = GraphWindows365Provisioning(graph)
+    audit_events = AuditEventRepository(storage)
     admin = AdminPorts(
         tenants=tenants,
         cloud_pcs=cloud_pcs,
@@ -171,9 +172,9 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         grace_period=settings.cloudpc_grace_period,
         cleanup_delay=settings.cloudpc_cleanup_delay,
         windows365=windows365,
+        audit_log=audit_events,
         windows365_poll=settings.windows365_poll,
     )
-    audit_events = AuditEventRepository(storage)
     image_builds = ImageBuildPorts(
         image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,
         building=AzureImageBuilding(arm), clock=utc_now,

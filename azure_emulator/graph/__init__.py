@@ -25,6 +25,6 @@ def register(ctx: Context) -> None:
     groups.register(ctx, routes, notifier.changed)
     devices.register(ctx, routes)
     service_principals.register(ctx, routes)
-    windows365.register(ctx, routes, notifier.changed)
+    windows365.register(ctx, notifier.changed)
     batch.register(ctx, routes)
     notifications.register(ctx, routes, notifier)

@@ -308,6 +308,19 @@ class Windows365Snapshot:
 
 
 @dataclass(frozen=True)
+class Windows365AuditEvent:
+    """One event of Windows 365's audit log (Graph's cloudPcAuditEvent)."""
+
+    id: str
+    activity_date_time: str  # ISO 8601, as Graph gives it
+    activity: str
+    result: str  # success | clientError | failure | timeout | other
+    actor_id: str  # the user's or the application's id
+    actor_name: str | None
+    resources: tuple[tuple[str, str, str | None], ...] = ()  # (type, id, display name) of what it acted on
+
+
+@dataclass(frozen=True)
 class Windows365UserSettingSpec:
     """A user setting as the app sends it to Windows 365 (Graph's cloudPcUserSetting)."""
 
@@ -369,6 +382,10 @@ class Windows365Provisioning(Protocol):
 
     def list_snapshots(self, tenant_id: str, cloud_pc_id: str) -> list[Windows365Snapshot]:
         """The Cloud PC's restore points, as Windows 365 keeps them."""
+        ...
+
+    def list_audit_events(self, tenant_id: str, since: str) -> list[Windows365AuditEvent]:
+        """Windows 365's audit log from `since` (ISO 8601) on, oldest first."""
         ...
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:

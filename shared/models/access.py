@@ -99,6 +99,9 @@ class AuditEvent(ApiModel):
     result: AuditResult
     error_code: str | None = None
     changes: list[AuditChange] = Field(default_factory=list)
+    source: Literal["app", "windows365"] = Field(
+        default="app", description="Whose log it comes from: this app's, or Windows 365's (on a windows365 tenant)."
+    )
 
 
 class AuditRecord(AuditEvent):

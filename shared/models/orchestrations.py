@@ -281,10 +281,13 @@ class Windows365MirrorRun(Traced):
     """The `mirror_windows365_cloud_pcs` input and activity payload: one windows365 tenant's Cloud PCs followed."""
 
     tenant_id: str
+    audit_since: datetime | None = None  # where the read of Windows 365's audit log starts (None: a day back)
 
 
 class Windows365MirrorAnswer(Contract):
-    """What a read of Windows 365's Cloud PCs says: whether Windows 365 is still at work, and when to read again."""
+    """What a read of Windows 365's Cloud PCs says: whether Windows 365 is still at work, when to read again, and
+    where the next read of its audit log starts."""
 
     in_flight: bool
     wait_seconds: float = 60.0
+    audit_since: datetime | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from shared.cloud.ports import (
     CloudPcOperations,
@@ -16,6 +17,7 @@ from shared.cloud.ports import (
     Windows365Provisioning,
 )
 from shared.events import EventPublisher
+from shared.models.access import AuditRecord
 from shared.services.repositories import (
     CloudPcStore,
     ConnectionStore,
@@ -25,6 +27,12 @@ from shared.services.repositories import (
     RefusedWorkStore,
     SiteStore,
 )
+
+
+class AuditLog(Protocol):
+    """Where events of others' audit logs (Windows 365's) join the app's: an upsert, so a second import is harmless."""
+
+    def insert_event(self, record: AuditRecord) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class EnginePorts:
     events: EventPublisher
     clock: Callable[[], datetime]
     windows365: Windows365Provisioning  # for the tenants whose Cloud PCs Windows 365 provisions
+    audit_log: AuditLog  # Windows 365's audit events join the tenant's audit view
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

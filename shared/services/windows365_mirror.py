@@ -8,7 +8,7 @@ it is not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
@@ -18,6 +18,7 @@ from shared.models.policies import ProvisioningPolicy
 from shared.services import cloud_pc_transitions as machine
 from shared.services.engine_ports import EnginePorts
 from shared.services.refused_work import watched
+from shared.services.windows365_audit import import_audit_events
 
 # statuses Windows 365 leaves by itself: while any Cloud PC is in one, its Cloud PCs are read again
 IN_FLIGHT = frozenset(
@@ -33,6 +34,7 @@ class Mirrored:
     changed: int  # Cloud PCs whose record changed
     in_flight: bool  # Windows 365 is still working on one: read again after the poll interval
     refused: CloudError | None = None  # Graph refused the app for want of a permission (kept as refused work)
+    audit_since: datetime | None = None  # where the next read of Windows 365's audit log starts
 
 
 def _when(value: str | None) -> datetime | None:
@@ -70,11 +72,15 @@ def _new_record(
     })  # fmt: skip
 
 
-def mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
-    """One read of Windows 365's Cloud PCs, written on the app's records."""
-    outcome = watched(ports.refusals, tenant_id, "windows365CloudPcs", ports.clock,
-                      lambda: _mirror(ports, tenant_id))  # fmt: skip
-    return Mirrored(0, False, outcome) if isinstance(outcome, CloudError) else outcome
+def mirror(ports: EnginePorts, tenant_id: str, audit_since: datetime | None = None) -> Mirrored:
+    """One read of Windows 365's Cloud PCs, written on the app's records, and of its audit log since `audit_since`."""
+
+    def read() -> Mirrored:
+        mirrored = _mirror(ports, tenant_id)
+        return replace(mirrored, audit_since=import_audit_events(ports, tenant_id, audit_since))
+
+    outcome = watched(ports.refusals, tenant_id, "windows365CloudPcs", ports.clock, read)
+    return Mirrored(0, False, outcome, audit_since) if isinstance(outcome, CloudError) else outcome
 
 
 def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:

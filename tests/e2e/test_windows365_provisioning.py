@@ -219,3 +219,30 @@ def test_windows_365_s_restore_points_are_listed_per_cloud_pc(api: ApiClient) ->
     assert {(p["snapshotType"], p["status"]) for p in points} == {("automatic", "ready")}
     created = [p["createdDateTime"] for p in points]
     assert created == sorted(created, reverse=True)
+
+
+def test_windows_365_s_audit_events_join_the_audit_view_and_the_timeline(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    tenant.user("adele", [PLAN])
+    tenant.group("finance", ["adele"])
+    tenant.assign(tenant.policy(), "finance")
+    [pc] = settled(tenant, 1)
+    assert api.post(f"{tenant.path}/cloudPCs/{pc['id']}/reboot").status_code == 202
+
+    def windows365_events() -> list[dict[str, Any]]:
+        events = [e for e in api.get(f"{tenant.path}/auditEvents").json()["value"] if e["source"] == "windows365"]
+        assert "rebootCloudPc" in {e["activity"] for e in events}, events
+        return events
+
+    events = eventually(windows365_events, timeout_s=60)
+    activities = {e["activity"] for e in events}
+    assert {"createProvisioningPolicy", "assignProvisioningPolicy"} <= activities, activities
+    reboot = next(e for e in events if e["activity"] == "rebootCloudPc")
+    assert (reboot["resourceType"], reboot["resourceId"], reboot["result"]) == ("cloudPc", pc["id"], "success")
+    # the app's own line of the same request stays beside it, as the app's
+    assert any(e["activity"] == "rebootCloudPc" and e["source"] == "app" for e in api.get(
+        f"{tenant.path}/auditEvents").json()["value"])  # fmt: skip
+    timeline = api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]
+    assert [e["message"] for e in timeline if e["name"] == "windows365Audit"] == [
+        "Windows 365 audit: rebootCloudPc (success)"
+    ], timeline

@@ -21,6 +21,7 @@ from shared.services.admin_ports import AdminPorts
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_builds import ImageBuildPorts
 from shared.services.spot_group_deployments import SpotGroupPorts
+from shared.storage.audit_events import AuditEventRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository
 from shared.storage.image_sets import ImageSetRepository
@@ -123,6 +124,7 @@ class Fakes:
         self.cloud_pcs = CloudPcRepository(storage)
         self.due = DueWorkRepository(storage)
         self.refusals = RefusedWorkRepository(storage)
+        self.audit_log = AuditEventRepository(storage)
         self.directory = FakeDirectory(self.script)
         self.compute = FakeProvisioningCompute(self.script)
         self.devices = FakeDeviceDirectory(self.script, self.compute)
@@ -160,6 +162,7 @@ class Fakes:
             events=self.events,
             clock=self.clock,
             windows365=self.windows365,
+            audit_log=self.audit_log,
         )
         return replace(ports, **overrides)
 

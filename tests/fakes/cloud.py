@@ -31,6 +31,7 @@ from shared.cloud.ports import (
     SessionHostRecord,
     VmInspection,
     VmSpec,
+    Windows365AuditEvent,
     Windows365CloudPc,
     Windows365ConnectionSpec,
     Windows365ConnectionState,
@@ -672,6 +673,7 @@ class FakeWindows365:
         self.user_settings: dict[str, Windows365UserSettingSpec] = {}
         self.images: dict[str, Windows365Image] = {}  # a test settles one by replacing it
         self.snapshots: dict[str, list[Windows365Snapshot]] = {}  # by Windows 365's Cloud PC id
+        self.audit_events: list[Windows365AuditEvent] = []
         self.assignments: dict[str, list[str]] = {}
         self.cloud_pcs: dict[str, Windows365CloudPc] = {}
         self.acted: list[tuple[str, str]] = []
@@ -776,6 +778,10 @@ class FakeWindows365:
     def list_snapshots(self, tenant_id: str, cloud_pc_id: str) -> list[Windows365Snapshot]:
         self.script.enter("list_snapshots")
         return list(self.snapshots.get(cloud_pc_id, []))
+
+    def list_audit_events(self, tenant_id: str, since: str) -> list[Windows365AuditEvent]:
+        self.script.enter("list_audit_events")
+        return [event for event in self.audit_events if event.activity_date_time >= since]
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         self.script.enter("act", f"act.{action}")

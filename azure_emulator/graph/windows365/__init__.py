@@ -4,13 +4,21 @@ the app: it behaves as Microsoft's service does, its rules cited."""
 
 from __future__ import annotations
 
-from azure_emulator.graph.common import GraphRoutes
 from azure_emulator.graph.users import Notify
-from azure_emulator.graph.windows365 import cloud_pc_service, connections, device_images, snapshots, user_settings
+from azure_emulator.graph.windows365 import (
+    audit_events,
+    cloud_pc_service,
+    connections,
+    device_images,
+    snapshots,
+    user_settings,
+)
 from azure_emulator.server import Context
 
 
-def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
+def register(ctx: Context, notify: Notify) -> None:
+    routes = audit_events.AuditedRoutes(ctx)  # every change through these routes lands in Windows 365's audit log
+    audit_events.register(ctx, routes)
     connections.register(ctx, routes)
     cloud_pc_service.register(ctx, routes, notify)  # a resize moves the user's license: Graph tells of it
     user_settings.register(ctx, routes)

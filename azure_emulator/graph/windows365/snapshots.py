@@ -16,7 +16,7 @@ import uuid
 from typing import Any
 
 from azure_emulator.graph import groups, users
-from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
+from azure_emulator.graph.common import GraphRoutes, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
 from azure_emulator.graph.windows365 import records
@@ -64,10 +64,9 @@ def snapshots_of(ctx: Context, tenant: str, pc: dict[str, Any]) -> list[dict[str
 
 
 def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
-    @routes.route("GET", CLOUD_PCS + r"/(?P<id>[^/]+)/retrieveSnapshots", "retrieveCloudPcSnapshots", service="intune")
+    @routes.route("GET", CLOUD_PCS + r"/(?P<id>[^/]+)/retrieveSnapshots", "retrieveCloudPcSnapshots", service="intune",
+                  versions=("beta",))  # a beta function: v1.0 does not have it
     def retrieve_snapshots(request: Request) -> Response:
-        if request.params.get("version") != "beta":  # a beta function: v1.0 does not have it
-            raise bad_request("Resource not found for the segment 'retrieveSnapshots'.", "BadRequest")
         Service(ctx, request.tenant, notify).reconcile()  # the service's work up to now, as any read
         pc = ctx.store.get(records.CLOUD_PC, records.key(request.tenant, request.params["id"]))
         if pc is None:

@@ -93,7 +93,7 @@ function AuditLog({ params, query }) {
   };
   const columns = [
     { label: 'When', render: (row) => dateTime(row.activityDateTime) },
-    { label: 'Who', render: (row) => row.actor?.name || row.actor?.principalId },
+    { label: 'Who', render: (row) => html`${row.actor?.name || row.actor?.principalId}${row.source === 'windows365' ? html`<br /><span class="badge">Windows 365</span>` : null}` },
     { label: 'Activity', render: (row) => words(row.activity) },
     { label: 'Resource', render: (row) => html`${words(row.resourceType)}${row.resourceDisplayName || row.resourceId ? html`<br /><span class="muted">${row.resourceDisplayName || row.resourceId}</span>` : null}` },
     { label: 'Result', render: (row) => html`<${StatusBadge} status=${row.result} />${row.errorCode ? html` <span class="muted">${row.errorCode}</span>` : null}` },

@@ -15,6 +15,7 @@ from typing import Any, cast
 from shared.cloud.azure.graph_client import GraphClients, GraphError
 from shared.cloud.ports import (
     CheckStatus,
+    Windows365AuditEvent,
     Windows365Check,
     Windows365CloudPc,
     Windows365ConnectionSpec,
@@ -30,6 +31,7 @@ POLICIES = "deviceManagement/virtualEndpoint/provisioningPolicies"
 CLOUD_PCS = "deviceManagement/virtualEndpoint/cloudPCs"
 USER_SETTINGS = "deviceManagement/virtualEndpoint/userSettings"
 DEVICE_IMAGES = "deviceManagement/virtualEndpoint/deviceImages"
+AUDIT_EVENTS = "deviceManagement/virtualEndpoint/auditEvents"
 FIXED_POLICY_FIELDS = frozenset({"provisioningType", "cloudPcNamingTemplate"})
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
@@ -187,6 +189,20 @@ def _user_setting_body(spec: Windows365UserSettingSpec) -> dict[str, Any]:
     }
 
 
+def _audit_event(body: dict[str, Any]) -> Windows365AuditEvent:
+    actor = body.get("actor") or {}
+    who = actor.get("userPrincipalName") or actor.get("applicationDisplayName") or actor.get("servicePrincipalName")
+    resources = tuple((str(r.get("type") or ""), str(r.get("resourceId") or ""), r.get("displayName"))
+                      for r in body.get("resources") or [])  # fmt: skip
+    return Windows365AuditEvent(
+        id=str(body["id"]), activity_date_time=str(body.get("activityDateTime") or ""),
+        activity=str(body.get("activity") or body.get("displayName") or ""),
+        result=str(body.get("activityResult") or "other"),
+        actor_id=str(actor.get("userId") or actor.get("applicationId") or "windows365"), actor_name=who,
+        resources=resources,
+    )  # fmt: skip
+
+
 def _snapshot(body: dict[str, Any]) -> Windows365Snapshot:
     return Windows365Snapshot(
         id=str(body["id"]), created_date_time=str(body.get("createdDateTime") or ""),
@@ -307,6 +323,14 @@ class GraphWindows365Provisioning:
             f"{CLOUD_PCS}/{cloud_pc_id}/retrieveSnapshots", step="listWindows365Snapshots", version="beta"
         )
         return [_snapshot(body) for body in pages]
+
+    def list_audit_events(self, tenant_id: str, since: str) -> list[Windows365AuditEvent]:
+        """https://learn.microsoft.com/graph/api/virtualendpoint-list-auditevents, filtered by activityDateTime"""
+        pages = self._clients.client(tenant_id).pages(
+            AUDIT_EVENTS, step="listWindows365AuditEvents", params={"$filter": f"activityDateTime ge {since}"}
+        )
+        found = [_audit_event(body) for body in pages]
+        return sorted(found, key=lambda event: event.activity_date_time)
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         """POST cloudPCs/{id}/{action} (v1.0: https://learn.microsoft.com/graph/api/resources/cloudpc lists them)."""
