@@ -8,7 +8,6 @@ import azure.durable_functions as df
 
 from orchestrators import names
 from orchestrators.starting import start_orchestration
-from shared.catalog.gallery_images import GALLERY_IMAGES
 from shared.models.base import ApiModel, Page
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import ImageImport
@@ -34,7 +33,7 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         "tenants/{tenantId}/galleryImages", "listGalleryImages", "Windows 365 gallery images", response=GalleryImageList
     )
     def list_gallery_images(req: ApiRequest) -> GalleryImageList:
-        return GalleryImageList(value=list(GALLERY_IMAGES))
+        return GalleryImageList(value=service.gallery(ports, req.param("tenantId")))
 
     @routes.post(
         IMAGES,

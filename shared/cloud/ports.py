@@ -308,6 +308,18 @@ class Windows365Snapshot:
 
 
 @dataclass(frozen=True)
+class Windows365GalleryImage:
+    """A gallery image Windows 365 offers (Graph's cloudPcGalleryImage)."""
+
+    id: str  # publisher_offer_sku
+    display_name: str
+    publisher_name: str
+    offer_name: str
+    sku_name: str
+    status: str  # supported | supportedWithWarning | notSupported
+
+
+@dataclass(frozen=True)
 class Windows365AuditEvent:
     """One event of Windows 365's audit log (Graph's cloudPcAuditEvent)."""
 
@@ -350,6 +362,8 @@ class Windows365Provisioning(Protocol):
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
         """The policy's assignments become exactly these groups."""
         ...
+
+    def list_gallery_images(self, tenant_id: str) -> list[Windows365GalleryImage]: ...
 
     def upload_image(self, tenant_id: str, display_name: str, version: str, source_image_resource_id: str) -> str:
         """The id of the tenant's image of this name and version: the one an earlier attempt uploaded, or a new

@@ -12,6 +12,7 @@ from shared.models.base import ApiModel, DisplayName, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern
 
 ImageStatus = Literal["pending", "ready", "failed"]
+GalleryStatus = Literal["supported", "supportedWithWarning", "notSupported"]
 ImageErrorCode = Literal[
     "internalServerError",
     "sourceImageNotFound",
@@ -91,5 +92,5 @@ class GalleryImage(ApiModel):
     publisher_name: str
     offer_name: str
     sku_name: str
-    status: Literal["supported", "supportedWithWarning", "notSupported"]
+    status: GalleryStatus
     recommended_for: list[Literal["personal", "pooled"]]

@@ -5,14 +5,30 @@ from __future__ import annotations
 
 from typing import get_args
 
-from shared.cloud.ports import CloudError, ManagedImage
+from shared.catalog.gallery_images import GALLERY_IMAGES
+from shared.cloud.ports import CloudError, ManagedImage, Windows365GalleryImage
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
-from shared.models.images import DeviceImage, DeviceImageCreate, ImageErrorCode
+from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
 from shared.services.admin_ports import AdminPorts
 
 MAX_IMAGES_PER_TENANT = 20
 MAX_OS_DISK_GB = 64
 MANAGED_IMAGE = "/providers/microsoft.compute/images/"
+
+
+def gallery(ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
+    """The gallery images a policy of the tenant may name: the ones Windows 365 offers the tenant, read from it, on a
+    windows365 tenant (all single-session: Windows 365's Cloud PCs are personal); the catalog on an azure one."""
+    if ports.tenants.get_tenant(tenant_id).cloud_pc_backend != "windows365":
+        return list(GALLERY_IMAGES)
+    return [_offered(image) for image in ports.windows365_provisioning.list_gallery_images(tenant_id)]
+
+
+def _offered(image: Windows365GalleryImage) -> GalleryImage:
+    status = image.status if image.status in get_args(GalleryStatus) else "supportedWithWarning"  # a new member
+    return GalleryImage(id=image.id, display_name=image.display_name, publisher_name=image.publisher_name,
+                        offer_name=image.offer_name, sku_name=image.sku_name, status=status,
+                        recommended_for=["personal"])  # fmt: skip
 
 
 def with_usage(ports: AdminPorts, images: list[DeviceImage]) -> list[DeviceImage]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from shared.catalog.gallery_images import GALLERY_IMAGES_BY_ID
-from shared.models.images import DeviceImage
+from shared.models.images import DeviceImage, GalleryImage
 
 
 @dataclass(frozen=True)
@@ -24,11 +24,13 @@ class ImageRefused(Exception):
 
 
 def resolve_image(
-    find_image: Callable[[str, str], DeviceImage | None], tenant_id: str, image_type: str, image_id: str
+    find_image: Callable[[str, str], DeviceImage | None], tenant_id: str, image_type: str, image_id: str,
+    gallery_images: Mapping[str, GalleryImage] = GALLERY_IMAGES_BY_ID,
 ) -> PolicyImage:
-    """A gallery image still supported, or a tenant's device image that is ready; else `ImageRefused`."""
+    """A gallery image still supported (of the catalog, or of the gallery Windows 365 offers the tenant), or a
+    tenant's device image that is ready; else `ImageRefused`."""
     if image_type == "gallery":
-        gallery = GALLERY_IMAGES_BY_ID.get(image_id)
+        gallery = gallery_images.get(image_id)
         if gallery is None:
             raise ImageRefused("referenceNotFound", f"'{image_id}' is not a gallery image.")
         if gallery.status == "notSupported":

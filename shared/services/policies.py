@@ -18,6 +18,7 @@ from shared.models.policies import (
     ProvisioningPolicyUpdate,
 )
 from shared.services.admin_ports import AdminPorts
+from shared.services.device_images import gallery
 from shared.services.image_rules import ImageRefused, resolve_image
 from shared.services.naming import DEFAULT_TEMPLATE, parse_template
 from shared.services.targeting import license_slots, winning_policies
@@ -89,7 +90,9 @@ def _check_references(ports: AdminPorts, tenant_id: str, fields: PolicyFields) -
             )
     image_name = ""
     try:
-        image_name = resolve_image(ports.images.find_image, tenant_id, fields.image_type, fields.image_id).display_name
+        offered = {image.id: image for image in gallery(ports, tenant_id)} if fields.image_type == "gallery" else {}
+        image_name = resolve_image(ports.images.find_image, tenant_id, fields.image_type, fields.image_id,
+                                   offered).display_name  # fmt: skip
     except ImageRefused as refused:
         problems.append(ErrorDetail(refused.code, str(refused), "imageId"))
     template_text = fields.cloud_pc_naming_template or DEFAULT_TEMPLATE

@@ -55,3 +55,19 @@ def test_windows_365_s_refusal_of_an_image_is_shown_with_its_error_code(api: Api
     assert refused.status_code == 400
     assert refused.json()["error"]["details"][0]["code"] == "notTakenByBackend"
     assert [i["version"] for i in api.get(f"{tenant.path}/deviceImages").json()["value"]] == []
+
+
+def test_the_gallery_is_the_one_windows_365_offers_the_tenant(api: ApiClient) -> None:
+    tenant = Tenant(api, backend="windows365")
+    offered = {i["id"]: i for i in api.get(f"{tenant.path}/galleryImages").json()["value"]}
+    remote = {i["id"]: i for i in _remote(tenant, "galleryImages")["value"]}
+    assert offered.keys() == remote.keys() and offered
+    assert {i["status"] for i in offered.values()} == {i["status"] for i in remote.values()}
+    expired = next(i for i in offered.values() if i["status"] == "notSupported")
+    refused = api.post(f"{tenant.path}/provisioningPolicies", tenant.policy_body(imageId=expired["id"]))
+    assert refused.status_code == 400
+    [detail] = refused.json()["error"]["details"]
+    assert (detail["code"], detail["target"]) == ("imageNotSupported", "imageId")
+    unknown = api.post(f"{tenant.path}/provisioningPolicies", tenant.policy_body(imageId="contoso_golden_v1"))
+    assert unknown.status_code == 400 and unknown.json()["error"]["details"][0]["code"] == "referenceNotFound"
+    assert _remote(tenant, "provisioningPolicies")["value"] == []

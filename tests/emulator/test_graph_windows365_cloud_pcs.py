@@ -114,12 +114,14 @@ def test_leaving_the_group_starts_the_grace_period_which_an_admin_can_end(w365: 
         ({"domainJoinConfigurations": []}, "domainJoinConfigurations"),
         ({"domainJoinConfigurations": [{"domainJoinType": "hybridAzureADJoin"}]}, "onPremisesConnectionId"),
         ({"localAdmin": True}, "localAdmin"),
+        ({"imageId": "microsoftwindowsdesktop_windows-ent-cpc_win10-21h2-ent-cpc-m365"}, "imageId"),  # past its end
+        ({"imageId": "x"}, "imageId"),
     ],
 )
 def test_graph_refuses_a_bad_policy_naming_the_field(w365: Windows365, overrides: dict[str, Any], named: str) -> None:
     joins = [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}]
-    body = {"displayName": "Finance", "imageType": "gallery", "imageId": "x", "domainJoinConfigurations": joins,
-            **overrides}  # fmt: skip
+    body = {"displayName": "Finance", "imageType": "gallery", "domainJoinConfigurations": joins,
+            "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365", **overrides}  # fmt: skip
     reply = w365.call("POST", POLICIES, body)
     assert reply.status_code == 400 and named in reply.json()["error"]["message"]
 

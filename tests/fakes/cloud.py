@@ -35,6 +35,7 @@ from shared.cloud.ports import (
     Windows365CloudPc,
     Windows365ConnectionSpec,
     Windows365ConnectionState,
+    Windows365GalleryImage,
     Windows365Image,
     Windows365PolicySpec,
     Windows365Snapshot,
@@ -674,6 +675,7 @@ class FakeWindows365:
         self.images: dict[str, Windows365Image] = {}  # a test settles one by replacing it
         self.snapshots: dict[str, list[Windows365Snapshot]] = {}  # by Windows 365's Cloud PC id
         self.audit_events: list[Windows365AuditEvent] = []
+        self.gallery: list[Windows365GalleryImage] = []
         self.assignments: dict[str, list[str]] = {}
         self.cloud_pcs: dict[str, Windows365CloudPc] = {}
         self.acted: list[tuple[str, str]] = []
@@ -733,6 +735,10 @@ class FakeWindows365:
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
         self.script.enter("assign_policy")
         self.assignments[policy_id] = list(group_ids)
+
+    def list_gallery_images(self, tenant_id: str) -> list[Windows365GalleryImage]:
+        self.script.enter("list_gallery_images")
+        return list(self.gallery)
 
     def upload_image(self, tenant_id: str, display_name: str, version: str, source_image_resource_id: str) -> str:
         self.script.enter("upload_image")

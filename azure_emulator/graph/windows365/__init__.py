@@ -1,6 +1,6 @@
 """Windows 365 as Graph serves it under `deviceManagement/virtualEndpoint`, one module per concern: the Azure network
-connections, the custom images, the service's policies and Cloud PCs, and the user settings. Nothing here imports
-the app: it behaves as Microsoft's service does, its rules cited."""
+connections, the gallery and custom images, the service's policies and Cloud PCs, the user settings, restore points
+and the audit log. Nothing here imports the app: it behaves as Microsoft's service does, its rules cited."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from azure_emulator.graph.windows365 import (
     cloud_pc_service,
     connections,
     device_images,
+    gallery_images,
     snapshots,
     user_settings,
 )
@@ -23,4 +24,5 @@ def register(ctx: Context, notify: Notify) -> None:
     cloud_pc_service.register(ctx, routes, notify)  # a resize moves the user's license: Graph tells of it
     user_settings.register(ctx, routes)
     device_images.register(ctx, routes)
+    gallery_images.register(ctx, routes)
     snapshots.register(ctx, routes, notify)

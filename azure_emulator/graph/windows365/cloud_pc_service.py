@@ -28,7 +28,7 @@ from azure_emulator.graph import groups, licensing, skus, users
 from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.windows365 import records
+from azure_emulator.graph.windows365 import gallery_images, records
 from azure_emulator.server import ApiError, Context, Request, Response
 
 POLICIES = records.BASE + "/provisioningPolicies"
@@ -87,6 +87,8 @@ def _checked_policy(ctx: Context, tenant: str, body: dict[str, Any], current: di
         raise bad_request(f"imageType must be one of {', '.join(IMAGE_TYPES)}.", "BadRequest")
     if not merged.get("imageId"):
         raise bad_request("imageId is required.", "BadRequest")
+    if merged.get("imageType", "gallery") == "gallery" and not gallery_images.offered(str(merged["imageId"])):
+        raise bad_request("imageId names no gallery image offered for new Cloud PCs.", "BadRequest")
     if merged.get("imageType") == "custom":
         image = ctx.store.get(records.DEVICE_IMAGE, records.key(tenant, str(merged["imageId"])))
         if image is None or image.get("status") != "ready":

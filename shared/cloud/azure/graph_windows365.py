@@ -20,6 +20,7 @@ from shared.cloud.ports import (
     Windows365CloudPc,
     Windows365ConnectionSpec,
     Windows365ConnectionState,
+    Windows365GalleryImage,
     Windows365Image,
     Windows365PolicySpec,
     Windows365Snapshot,
@@ -32,6 +33,7 @@ CLOUD_PCS = "deviceManagement/virtualEndpoint/cloudPCs"
 USER_SETTINGS = "deviceManagement/virtualEndpoint/userSettings"
 DEVICE_IMAGES = "deviceManagement/virtualEndpoint/deviceImages"
 AUDIT_EVENTS = "deviceManagement/virtualEndpoint/auditEvents"
+GALLERY_IMAGES = "deviceManagement/virtualEndpoint/galleryImages"
 FIXED_POLICY_FIELDS = frozenset({"provisioningType", "cloudPcNamingTemplate"})
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
@@ -189,6 +191,14 @@ def _user_setting_body(spec: Windows365UserSettingSpec) -> dict[str, Any]:
     }
 
 
+def _gallery_image(body: dict[str, Any]) -> Windows365GalleryImage:
+    def text(key: str) -> str:
+        return str(body.get(key) or "")
+
+    return Windows365GalleryImage(str(body["id"]), text("displayName") or str(body["id"]), text("publisherName"),
+                                  text("offerName"), text("skuName"), text("status") or "supported")  # fmt: skip
+
+
 def _audit_event(body: dict[str, Any]) -> Windows365AuditEvent:
     actor = body.get("actor") or {}
     who = actor.get("userPrincipalName") or actor.get("applicationDisplayName") or actor.get("servicePrincipalName")
@@ -271,6 +281,11 @@ class GraphWindows365Provisioning:
 
     def assign_policy(self, tenant_id: str, policy_id: str, group_ids: list[str]) -> None:
         self._assign(tenant_id, f"{POLICIES}/{policy_id}", group_ids, "assignWindows365Policy")
+
+    def list_gallery_images(self, tenant_id: str) -> list[Windows365GalleryImage]:
+        """https://learn.microsoft.com/graph/api/virtualendpoint-list-galleryimages"""
+        pages = self._clients.client(tenant_id).pages(GALLERY_IMAGES, step="listWindows365GalleryImages")
+        return [_gallery_image(body) for body in pages]
 
     def upload_image(self, tenant_id: str, display_name: str, version: str, source_image_resource_id: str) -> str:
         """https://learn.microsoft.com/graph/api/virtualendpoint-post-deviceimages (name and version identify one)"""
