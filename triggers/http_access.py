@@ -112,6 +112,8 @@ ACCESS: dict[str, Access] = {
     "troubleshootCloudPc": OPERATOR,
     "resizeCloudPc": OPERATOR,
     "renameCloudPc": OPERATOR,
+    "restoreCloudPc": OPERATOR,
+    "createCloudPcSnapshot": OPERATOR,
     "createBulkAction": OPERATOR,
     "listBulkActions": READER,
     "getBulkAction": READER,

@@ -23,6 +23,7 @@ from shared.models.cloud_pc_actions import (
     BulkActionReview,
     RenameRequest,
     ResizeRequest,
+    RestoreRequest,
 )
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
@@ -123,6 +124,28 @@ def blueprint(
         return cloud_pc_actions.rename(
             ports, tenant_id, req.param("cloudPcId"), req.body(RenameRequest).display_name
         )
+
+    @routes.post(
+        f"{CLOUD_PC}/restore", "restoreCloudPc",
+        "Restore a Windows 365 Cloud PC to one of its restore points (status restoring, then provisioned)",
+        body=RestoreRequest, response=CloudPc, status=202, durable=True,
+    )  # fmt: skip
+    async def restore(req: ApiRequest) -> ApiResponse:
+        snapshot_id = req.body(RestoreRequest).snapshot_id
+        performed = await asyncio.to_thread(cloud_pc_actions.restore_snapshot, ports, req.param("tenantId"),
+                                            req.param("cloudPcId"), snapshot_id, new_id())  # fmt: skip
+        await start_work(req.durable, [performed])
+        return accepted(req, performed.cloud_pc)
+
+    @routes.post(
+        f"{CLOUD_PC}/createSnapshot", "createCloudPcSnapshot", "Have Windows 365 take a restore point now",
+        response=CloudPc, status=202, durable=True,
+    )  # fmt: skip
+    async def create_snapshot(req: ApiRequest) -> ApiResponse:
+        performed = await asyncio.to_thread(cloud_pc_actions.create_snapshot, ports, req.param("tenantId"),
+                                            req.param("cloudPcId"), new_id())  # fmt: skip
+        await start_work(req.durable, [performed])
+        return accepted(req, performed.cloud_pc)
 
     # --- bulk actions -------------------------------------------------------------------------------------
     @routes.post(

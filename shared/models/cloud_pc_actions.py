@@ -18,6 +18,10 @@ class RenameRequest(InputModel):
     display_name: DisplayName
 
 
+class RestoreRequest(InputModel):
+    snapshot_id: str = Field(min_length=1, max_length=64, description="One of GET .../snapshots' ids.")
+
+
 class ResizeRequest(InputModel):
     target_service_plan_id: str = Field(min_length=1, max_length=64)
 

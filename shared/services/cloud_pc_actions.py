@@ -213,11 +213,46 @@ def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: s
     """The friendly name only: the device name, which Windows and Intune know the Cloud PC by, never changes."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "rename")
-    if cloud_pc.windows365_id is not None and ports.windows365 is not None:  # Windows 365 keeps the name
+    if cloud_pc.windows365_id is not None:  # Windows 365 keeps the name
         ports.windows365.act(tenant_id, cloud_pc.windows365_id, "rename", {"displayName": display_name})
     moved = machine.move(cloud_pc, "rename", ports.clock(), display_name=display_name,
                          message=f"'{cloud_pc.display_name}' -> '{display_name}'")  # fmt: skip
     return save(ports, moved, if_match=cloud_pc.etag)
+
+
+def restore_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, snapshot_id: str, request_id: str
+                     ) -> Performed:  # fmt: skip
+    """Windows 365 restores the Cloud PC to one of its restore points (cloudpc-restore): it is `restoring`, then
+    provisioned again, which the follower brings in."""
+    return _windows365_only(ports, tenant_id, cloud_pc_id, "restoreSnapshot", request_id, "restore",
+                            {"cloudPcSnapshotId": snapshot_id}, f"restore to restore point {snapshot_id}")  # fmt: skip
+
+
+def create_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, request_id: str) -> Performed:
+    """Windows 365 takes a restore point now (cloudpc-createsnapshot), beside its scheduled ones."""
+    return _windows365_only(ports, tenant_id, cloud_pc_id, "createSnapshot", request_id, "createSnapshot", None,
+                            "a restore point")  # fmt: skip
+
+
+def _windows365_only(
+    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, action: machine.Action, request_id: str, graph_action: str,
+    body: dict[str, str] | None, what: str,
+) -> Performed:  # fmt: skip
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    if cloud_pc.windows365_id is None:
+        raise Conflict(f"Cloud PC '{cloud_pc.display_name}' is not provisioned by Windows 365, which keeps restore "
+                       "points.", code="backendNotServed", target="cloudPcId")  # fmt: skip
+    machine.check(cloud_pc, action)
+    try:
+        ports.windows365.act(tenant_id, cloud_pc.windows365_id, graph_action, body)
+    except CloudError as exc:
+        if exc.transient or exc.permission_denied:
+            raise
+        raise Conflict(f"Windows 365 refused {what} of Cloud PC '{cloud_pc.display_name}': {exc}",
+                       code="refusedByWindows365", target="snapshotId" if body else "status") from exc  # fmt: skip
+    moved = machine.move(cloud_pc, action, ports.clock(), request_id=request_id,
+                         message=f"{what} asked of Windows 365")  # fmt: skip
+    return Performed(save(ports, moved, if_match=cloud_pc.etag), follow_windows365=True)
 
 
 # --- the Azure work of a VM action -------------------------------------------------------------------------

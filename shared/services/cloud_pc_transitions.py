@@ -35,6 +35,8 @@ Action = Literal[
     "powerOff",
     "rename",
     "troubleshoot",
+    "restoreSnapshot",  # Windows 365 restores one of its Cloud PCs to a restore point
+    "createSnapshot",  # Windows 365 takes a restore point now
     "mirror",  # Windows 365 reports a status of a Cloud PC it provisions: the app follows it, from any status
 ]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -90,6 +92,8 @@ TRANSITIONS: dict[Action, Transition] = {
     "rename": Transition(frozenset(STATUSES) - {"deprovisioning"}, SAME, "rename", "renamed", repeatable=True),
     "troubleshoot": Transition(WORKING | {"inGracePeriod"}, SAME, "troubleshoot", "troubleshootStarted",
                                repeatable=True),
+    "restoreSnapshot": Transition(WORKING, SAME, "restore", "restoreRequested", repeatable=True),
+    "createSnapshot": Transition(WORKING, SAME, "take a restore point of", "restorePointRequested", repeatable=True),
     "mirror": Transition(frozenset(STATUSES), REPORTED, "mirror", "windows365StatusChanged", repeatable=True),
 }  # fmt: skip
 # the outcome of a line that follows Windows 365, by the status it reported

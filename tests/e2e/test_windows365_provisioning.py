@@ -219,6 +219,27 @@ def test_windows_365_s_restore_points_are_listed_per_cloud_pc(api: ApiClient) ->
     assert {(p["snapshotType"], p["status"]) for p in points} == {("automatic", "ready")}
     created = [p["createdDateTime"] for p in points]
     assert created == sorted(created, reverse=True)
+    # a restore point taken now, and the Cloud PC restored to one: restoring, then provisioned again
+    assert api.post(f"{tenant.path}/cloudPCs/{pc['id']}/createSnapshot").status_code == 202
+    listed = api.get(f"{tenant.path}/cloudPCs/{pc['id']}/snapshots").json()["value"]
+    assert "manual" in {p["snapshotType"] for p in listed}, listed
+    tenant.latency("cloudPcProvisioning", 2)
+    chosen = points[-1]["id"]
+    restored = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/restore", {"snapshotId": chosen})
+    assert restored.status_code == 202, restored.text
+    unknown = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/restore", {"snapshotId": "not-a-restore-point"})
+    assert unknown.status_code == 409 and unknown.json()["error"]["code"] in ("refusedByWindows365", "wrongStatus")
+
+    def restored_and_back() -> None:
+        timeline = api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]
+        lines = [e.get("message") or "" for e in sorted(timeline, key=lambda e: e["dateTime"])]
+        restoring = [i for i, line in enumerate(lines) if "Windows 365 reports restoring" in line]
+        assert restoring and any("Windows 365 reports provisioned" in line for line in lines[restoring[0]:]), lines
+
+    eventually(restored_and_back, timeout_s=60)
+    _assert_status(api, tenant, pc["id"], "provisioned")
+    after = {p["id"]: p for p in api.get(f"{tenant.path}/cloudPCs/{pc['id']}/snapshots").json()["value"]}
+    assert chosen not in after or after[chosen]["lastRestoredDateTime"], after.get(chosen)
 
 
 def test_windows_365_s_audit_events_join_the_audit_view_and_the_timeline(api: ApiClient) -> None:

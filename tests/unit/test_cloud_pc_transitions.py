@@ -34,6 +34,8 @@ EXPECTED: dict[str, tuple[set[str], str | None]] = {
     "powerOff": (WORKING, None),
     "rename": ({str(s) for s in machine.STATUSES} - {"deprovisioning"}, None),
     "troubleshoot": (WORKING | {"inGracePeriod"}, None),
+    "restoreSnapshot": (WORKING, None),  # Windows 365's own work follows through "mirror"
+    "createSnapshot": (WORKING, None),
     "mirror": ({str(s) for s in machine.STATUSES}, None),  # to the status Windows 365 reported
 }
 

@@ -6,6 +6,7 @@ import pytest
 
 from shared.cloud.ports import Windows365Snapshot
 from shared.errors import Conflict
+from shared.services.cloud_pc_actions import create_snapshot, restore_snapshot
 from shared.services.restore_points import restore_points
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, cloud_pc
@@ -23,10 +24,22 @@ def test_windows_365_s_restore_points_are_listed_newest_first() -> None:
     assert points[0].expiration_date_time is not None and points[1].expiration_date_time is None
 
 
-def test_a_cloud_pc_the_app_provisions_has_none() -> None:
+def test_a_cloud_pc_the_app_provisions_has_none_to_list_take_or_restore() -> None:
     fakes = Fakes()
     cloud_pc(fakes, "ben", status="provisioned")
-    with pytest.raises(Conflict) as refused:
-        restore_points(fakes.engine_ports(), TENANT, "cpc-ben")
-    assert refused.value.code == "backendNotServed"
-    assert fakes.script.calls["list_snapshots"] == 0
+    ports = fakes.engine_ports()
+    for attempt in (lambda: restore_points(ports, TENANT, "cpc-ben"),
+                    lambda: create_snapshot(ports, TENANT, "cpc-ben", "r1"),
+                    lambda: restore_snapshot(ports, TENANT, "cpc-ben", "s1", "r2")):  # fmt: skip
+        with pytest.raises(Conflict) as refused:
+            attempt()
+        assert refused.value.code == "backendNotServed"
+    assert fakes.windows365.acted == [] and fakes.script.calls["list_snapshots"] == 0
+
+
+def test_a_restore_is_asked_of_windows_365_and_followed() -> None:
+    fakes = Fakes()
+    cloud_pc(fakes, "adele", status="provisioned", windows365_id="w365-pc")
+    performed = restore_snapshot(fakes.engine_ports(), TENANT, "cpc-adele", "s1", "r1")
+    assert performed.follow_windows365 and fakes.windows365.acted == [("w365-pc", "restore")]
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").status == "provisioned"  # Windows 365 reports the rest

@@ -216,7 +216,9 @@ class Service:
     def _advance(self, pc: dict[str, Any], targeted: bool) -> None:
         store, key, status = self.ctx.store, records.key(self.tenant, pc["id"]), pc["status"]
         due = pc.get("_due")
-        if status == "provisioning" and due is not None and self.now >= due:
+        if status == "restoring" and due is not None and self.now >= due:  # restored to a restore point
+            pc |= {"status": "provisioned", "_due": None, "lastModifiedDateTime": _iso(self.now)}
+        elif status == "provisioning" and due is not None and self.now >= due:
             fault = self.ctx.controls.take_fault("windows365.provisionCloudPc")
             if fault is None:
                 pc |= {"status": "provisioned", "managedDeviceId": str(uuid.uuid4()), "aadDeviceId": str(uuid.uuid4()),

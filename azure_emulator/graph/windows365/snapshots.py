@@ -6,7 +6,10 @@ applies to its user (the first assigned of the user's groups), every 12 hours by
 (https://learn.microsoft.com/graph/api/resources/cloudpcrestorepointsetting), and keeps the latest 10
 (https://learn.microsoft.com/windows-365/enterprise/restore-overview). They are derived when read from the time the
 Cloud PC was provisioned: no thread takes them. A test shortens every interval with the timer
-`windows365.restorePoint` (seconds).
+`windows365.restorePoint` (seconds). An admin can take one at once (`createSnapshot`, beta: a manual restore point)
+and restore the Cloud PC to any of them (`restore`, https://learn.microsoft.com/graph/api/cloudpc-restore): it is
+`restoring` for the latency of `cloudPcProvisioning`, then provisioned again, and the restore point shows when it
+was last restored to.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ import uuid
 from typing import Any
 
 from azure_emulator.graph import groups, users
-from azure_emulator.graph.common import GraphRoutes, odata_context
+from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
 from azure_emulator.graph.windows365 import records
-from azure_emulator.graph.windows365.cloud_pc_service import CLOUD_PCS, Service
+from azure_emulator.graph.windows365.cloud_pc_service import CLOUD_PCS, PROVISIONING, WORKING, Service
 from azure_emulator.server import ApiError, Context, Request, Response
 
 KEPT = 10
@@ -45,21 +48,29 @@ def _interval_s(ctx: Context, tenant: str, pc: dict[str, Any]) -> float:
     return ctx.controls.timer("windows365.restorePoint", HOURS[frequency] * 3600)
 
 
+def _shown(pc: dict[str, Any], key: str, at: float, expires: float, kind: str, restored: dict[str, float]
+           ) -> dict[str, Any]:  # fmt: skip
+    snapshot_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{pc['id']}/{key}"))
+    last = restored.get(snapshot_id)
+    return {"@odata.type": SNAPSHOT_TYPE, "id": snapshot_id, "cloudPcId": pc["id"], "createdDateTime": _iso(at),
+            "expirationDateTime": _iso(expires), "lastRestoredDateTime": _iso(last) if last else None,
+            "snapshotType": kind, "status": "ready"}  # fmt: skip
+
+
 def snapshots_of(ctx: Context, tenant: str, pc: dict[str, Any]) -> list[dict[str, Any]]:
     """The Cloud PC's restore points as Windows 365 would have taken them by now, newest first."""
     since = pc.get("_provisionedAt")
-    if since is None or pc["status"] not in ("provisioned", "provisionedWithWarnings", "inGracePeriod"):
+    if since is None or pc["status"] not in ("provisioned", "provisionedWithWarnings", "inGracePeriod", "restoring",
+                                             "resizing"):  # fmt: skip
         return []
     interval = _interval_s(ctx, tenant, pc)
     taken = int((ctx.clock() - since) // interval)
-    shown = []
+    restored: dict[str, float] = pc.get("_restored") or {}
+    shown = [_shown(pc, f"manual-{at}", at, at + KEPT * interval, "manual", restored)
+             for at in reversed(pc.get("_manual") or [])]  # fmt: skip
     for number in range(taken, max(0, taken - KEPT), -1):
         at = since + number * interval
-        shown.append({
-            "@odata.type": SNAPSHOT_TYPE, "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{pc['id']}/{number}")),
-            "cloudPcId": pc["id"], "createdDateTime": _iso(at), "expirationDateTime": _iso(at + KEPT * interval),
-            "lastRestoredDateTime": None, "snapshotType": "automatic", "status": "ready",
-        })  # fmt: skip
+        shown.append(_shown(pc, str(number), at, at + KEPT * interval, "automatic", restored))
     return shown
 
 
@@ -74,3 +85,33 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         found = [project(doc, selected(request)) for doc in snapshots_of(ctx, request.tenant, pc)]
         return Response(200, {"@odata.context": odata_context(request, "Collection(microsoft.graph.cloudPcSnapshot)"),
                               "value": found})  # fmt: skip
+
+    def working(request: Request) -> dict[str, Any]:
+        Service(ctx, request.tenant, notify).reconcile()
+        pc = ctx.store.get(records.CLOUD_PC, records.key(request.tenant, request.params["id"]))
+        if pc is None:
+            raise ApiError(404, "ResourceNotFound", f"The Cloud PC '{request.params['id']}' was not found.")
+        if pc["status"] not in WORKING:
+            raise bad_request(f"The Cloud PC is {pc['status']}: it cannot be restored or snapshotted.", "BadRequest")
+        return pc
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/createSnapshot", "createCloudPcSnapshot", service="intune",
+                  versions=("beta",))  # fmt: skip
+    def create_snapshot(request: Request) -> Response:
+        pc = working(request)
+        pc["_manual"] = [*(pc.get("_manual") or []), ctx.clock()]
+        ctx.store.put(records.CLOUD_PC, records.key(request.tenant, pc["id"]), pc)
+        return Response(204)
+
+    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/restore", "restoreCloudPc", service="intune")
+    def restore(request: Request) -> Response:
+        pc = working(request)
+        snapshot_id = str(request.json().get("cloudPcSnapshotId") or "")
+        if snapshot_id not in {s["id"] for s in snapshots_of(ctx, request.tenant, pc)}:
+            raise bad_request(f"cloudPcSnapshotId '{snapshot_id}' is not a restore point of the Cloud PC.",
+                              "BadRequest")  # fmt: skip
+        now = ctx.clock()
+        pc |= {"status": "restoring", "_due": now + ctx.controls.latency(PROVISIONING),
+               "_restored": {**(pc.get("_restored") or {}), snapshot_id: now}}  # fmt: skip
+        ctx.store.put(records.CLOUD_PC, records.key(request.tenant, pc["id"]), pc)
+        return Response(204)

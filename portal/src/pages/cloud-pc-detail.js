@@ -2,9 +2,9 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { get, tenantPath } from '../api.js';
+import { get, post, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { AsOf, DataTable, Details, ErrorBanner, Notice, Page, StatusBadge, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Notice, Page, StatusBadge, confirm, usePoll } from '../ui.js';
 import { dateTime, words } from '../lib/format.js';
 import { CloudPcActions } from './cloud-pc-actions.js';
 import { Explanation } from './cloud-pc-explanation.js';
@@ -79,19 +79,45 @@ function Troubleshooting({ result }) {
   </section>`;
 }
 
-// Windows 365 takes restore points of the Cloud PCs it provisions (the user settings say how often)
-function RestorePoints({ tenantId, cloudPc }) {
+// Windows 365 takes restore points of the Cloud PCs it provisions (the user settings say how often); an operator
+// can take one now, or restore the Cloud PC to one
+function RestorePoints({ tenantId, cloudPc, onDone }) {
   const poll = usePoll(() => get(tenantPath(tenantId, 'cloudPCs', cloudPc.id, 'snapshots')).then((answer) => answer.value), [tenantId, cloudPc.id], { idleMs: 60_000 });
+  const [message, setMessage] = useState(null);
+  const [error, setError] = useState(null);
+  const run = async (work, done) => {
+    setError(null);
+    setMessage(null);
+    try {
+      await work();
+      setMessage(done);
+      poll.refresh();
+      onDone();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  const restore = async (point) => {
+    const question = `Restore ${cloudPc.displayName} to its restore point of ${dateTime(point.createdDateTime)}? Its user is signed out, and what changed on it since then is lost.`;
+    if (!(await confirm(question, { title: 'Restore the Cloud PC?', confirmLabel: 'Restore' }))) return;
+    await run(() => post(tenantPath(tenantId, 'cloudPCs', cloudPc.id, 'restore'), { snapshotId: point.id }),
+      'Windows 365 is restoring the Cloud PC: the page follows it.');
+  };
   const columns = [
     { label: 'Taken', render: (point) => dateTime(point.createdDateTime) },
     { label: 'Type', render: (point) => words(point.snapshotType) },
     { label: 'Status', render: (point) => html`<${StatusBadge} status=${point.status} />` },
     { label: 'Expires', render: (point) => dateTime(point.expirationDateTime) },
     { label: 'Last restored', render: (point) => dateTime(point.lastRestoredDateTime) },
+    ...(can('restoreCloudPc', tenantId) ? [{ label: 'Actions', render: (point) => html`<${ActionButton} kind="subtle"
+      label=${`Restore to ${dateTime(point.createdDateTime)}`} onClick=${() => restore(point)} busyLabel="Restoring…">Restore</${ActionButton}>` }] : []),
   ];
   return html`<section class="card wide" aria-labelledby="restore-points-heading">
-    <div class="section-header"><h2 id="restore-points-heading">Restore points</h2><${AsOf} poll=${poll} /></div>
+    <div class="section-header"><h2 id="restore-points-heading">Restore points</h2><${AsOf} poll=${poll} />
+      ${can('createCloudPcSnapshot', tenantId) && html`<${ActionButton} onClick=${() => run(() => post(tenantPath(tenantId, 'cloudPCs', cloudPc.id, 'createSnapshot')), 'Windows 365 is taking a restore point.')} busyLabel="Asking…">Take a restore point now</${ActionButton}>`}</div>
     <${ErrorBanner} error=${poll.error} title="Windows 365's restore points could not be read" />
+    <${ErrorBanner} error=${error} title="Not done" />
+    ${message && html`<${Notice} kind="success">${message}</${Notice}>`}
     <${DataTable} caption="Restore points" columns=${columns} rows=${poll.data}
       empty="None yet: Windows 365 takes the first one at the interval its user settings give (12 hours unless a setting says otherwise)." />
   </section>`;
@@ -128,7 +154,7 @@ function CloudPcPage({ params }) {
       <${Timeline} events=${poll.data.events} asOf=${poll.asOf} />
     </section>`}
     <${Troubleshooting} result=${cloudPc?.lastTroubleshootResult} />
-    ${cloudPc?.windows365Id && can('listCloudPcSnapshots', tenantId) && html`<${RestorePoints} tenantId=${tenantId} cloudPc=${cloudPc} />`}
+    ${cloudPc?.windows365Id && can('listCloudPcSnapshots', tenantId) && html`<${RestorePoints} tenantId=${tenantId} cloudPc=${cloudPc} onDone=${() => { setActedAt(Date.now()); poll.refresh(); }} />`}
     ${cloudPc && html`<${Explanation} tenantId=${tenantId} userId=${cloudPc.userId} cloudPcId=${cloudPc.id} version=${cloudPc.lastModifiedDateTime} />`}
     ${cloudPc && html`<${Build} cloudPc=${cloudPc} />`}
   </${Page}>`;

@@ -34,6 +34,7 @@ USER_SETTINGS = "deviceManagement/virtualEndpoint/userSettings"
 DEVICE_IMAGES = "deviceManagement/virtualEndpoint/deviceImages"
 AUDIT_EVENTS = "deviceManagement/virtualEndpoint/auditEvents"
 GALLERY_IMAGES = "deviceManagement/virtualEndpoint/galleryImages"
+BETA_ACTIONS = frozenset({"createSnapshot"})  # https://learn.microsoft.com/graph/api/cloudpc-createsnapshot
 FIXED_POLICY_FIELDS = frozenset({"provisioningType", "cloudPcNamingTemplate"})
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
@@ -348,6 +349,8 @@ class GraphWindows365Provisioning:
         return sorted(found, key=lambda event: event.activity_date_time)
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
-        """POST cloudPCs/{id}/{action} (v1.0: https://learn.microsoft.com/graph/api/resources/cloudpc lists them)."""
+        """POST cloudPCs/{id}/{action} (v1.0: https://learn.microsoft.com/graph/api/resources/cloudpc lists them;
+        createSnapshot is beta's only)."""
+        version = "beta" if action in BETA_ACTIONS else "v1.0"
         self._clients.client(tenant_id).call("POST", f"{CLOUD_PCS}/{cloud_pc_id}/{action}",
-                                             step=f"{action}Windows365CloudPc", body=body)  # fmt: skip
+                                             step=f"{action}Windows365CloudPc", body=body, version=version)  # fmt: skip
