@@ -30,6 +30,7 @@ from shared.services.engine_ports import EnginePorts
 from shared.services.phased import check_time, next_phase, waiting
 from shared.services.provisioning_steps import placement_of, post_script, vm_name
 from shared.services.timeline import save
+from shared.services.windows365_refusals import refused_as_conflict
 
 ActionName = Literal[
     "reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize", "troubleshoot"
@@ -115,13 +116,8 @@ def _by_windows365(
         assert target_service_plan_id is not None
         body = {"targetServicePlanId": WINDOWS365_ID_BY_PLAN_ID[target_service_plan_id]}
         asked = f"resize to {SERVICE_PLANS_BY_ID[target_service_plan_id].display_name}"
-    try:
+    with refused_as_conflict(f"{action} Cloud PC '{cloud_pc.display_name}'", "status"):
         ports.windows365.act(cloud_pc.tenant_id, cloud_pc.windows365_id, WINDOWS365_ACTIONS[action], body)
-    except CloudError as exc:
-        if not exc.transient and not exc.permission_denied:
-            raise Conflict(f"Windows 365 refused to {action} Cloud PC '{cloud_pc.display_name}': {exc}",
-                           code="refusedByWindows365", target="status") from exc  # fmt: skip
-        raise
     # the request's own line; the status is Windows 365's to change, and the follower brings it in
     moved = machine.move(cloud_pc, "mirror", ports.clock(), request_id=request_id,
                          message=f"{asked} asked of Windows 365")  # fmt: skip
@@ -243,13 +239,9 @@ def _windows365_only(
         raise Conflict(f"Cloud PC '{cloud_pc.display_name}' is not provisioned by Windows 365, which keeps restore "
                        "points.", code="backendNotServed", target="cloudPcId")  # fmt: skip
     machine.check(cloud_pc, action)
-    try:
+    verb = "restore" if body else "take a restore point of"
+    with refused_as_conflict(f"{verb} Cloud PC '{cloud_pc.display_name}'", "snapshotId" if body else "status"):
         ports.windows365.act(tenant_id, cloud_pc.windows365_id, graph_action, body)
-    except CloudError as exc:
-        if exc.transient or exc.permission_denied:
-            raise
-        raise Conflict(f"Windows 365 refused {what} of Cloud PC '{cloud_pc.display_name}': {exc}",
-                       code="refusedByWindows365", target="snapshotId" if body else "status") from exc  # fmt: skip
     moved = machine.move(cloud_pc, action, ports.clock(), request_id=request_id,
                          message=f"{what} asked of Windows 365")  # fmt: skip
     return Performed(save(ports, moved, if_match=cloud_pc.etag), follow_windows365=True)

@@ -35,6 +35,7 @@ from shared.services.health_checks import (
     pending_checks,
 )
 from shared.services.updates import update_with_etag
+from shared.services.windows365_refusals import refused_as_conflict
 
 MAX_CONNECTIONS_PER_TENANT = 10
 
@@ -204,13 +205,8 @@ def delete_connection(ports: AdminPorts, tenant_id: str, connection_id: str, *, 
             target="connectionId",
         )
     if connection.windows365_id:
-        try:
+        with refused_as_conflict(f"delete connection '{connection.display_name}'", "connectionId"):
             ports.windows365.delete_connection(tenant_id, connection.windows365_id)
-        except CloudError as exc:
-            raise Conflict(
-                f"Windows 365 did not delete connection '{connection.display_name}': {exc}", code="refusedByWindows365",
-                target="connectionId",
-            ) from exc  # fmt: skip
     ports.connections.delete_connection(tenant_id, connection_id, if_match=if_match or connection.etag)
     ports.secrets.delete_secret(connection.password_secret_name)
 

@@ -10,6 +10,7 @@ from shared.cloud.ports import CloudError, ManagedImage, Windows365GalleryImage
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
 from shared.services.admin_ports import AdminPorts
+from shared.services.windows365_refusals import refused_as_conflict
 
 MAX_IMAGES_PER_TENANT = 20
 MAX_OS_DISK_GB = 64
@@ -108,11 +109,8 @@ def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: 
             target="imageId",
         )
     if image.windows365_id is not None:
-        try:
+        with refused_as_conflict(f"delete device image '{image.display_name}'", "imageId"):
             ports.windows365_provisioning.delete_image(tenant_id, image.windows365_id)
-        except CloudError as exc:
-            raise Conflict(f"Windows 365 did not delete device image '{image.display_name}': {exc}",
-                           code="refusedByWindows365", target="imageId") from exc  # fmt: skip
     ports.images.delete_image(tenant_id, image_id, if_match=if_match or image.etag)
     ports.unique.release(_scope(tenant_id), _name_of(image), image.id)
 

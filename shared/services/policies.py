@@ -23,6 +23,7 @@ from shared.services.image_rules import ImageRefused, resolve_image
 from shared.services.naming import DEFAULT_TEMPLATE, parse_template
 from shared.services.targeting import license_slots, winning_policies
 from shared.services.updates import merge_patch, update_with_etag
+from shared.services.windows365_refusals import refused_as_conflict
 
 PlanAction = Literal["provision", "servedByEarlierPolicy", "noLicense", "lose"]
 
@@ -250,11 +251,8 @@ def delete_policy(ports: AdminPorts, tenant_id: str, policy_id: str, *, if_match
         )
     windows365 = _on_windows365(ports, tenant_id)
     if windows365 is not None and policy.windows365_id:
-        try:
+        with refused_as_conflict(f"delete policy '{policy.display_name}'", "policyId"):
             windows365.delete_policy(tenant_id, policy.windows365_id)
-        except CloudError as exc:
-            raise Conflict(f"Windows 365 did not delete policy '{policy.display_name}': {exc}",
-                           code="refusedByWindows365", target="policyId") from exc  # fmt: skip
     ports.policies.delete_policy(tenant_id, policy_id, if_match=if_match or policy.etag)
 
 

@@ -9,6 +9,7 @@ from shared.models.policies import Assignment, AssignRequest
 from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 from shared.services.admin_ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
+from shared.services.windows365_refusals import refused_as_conflict
 
 # Graph's names of the fields, to show its refusal against the one it names
 GRAPH_FIELDS = {"displayName": "displayName", "localAdminEnabled": "localAdminEnabled",
@@ -118,9 +119,6 @@ def delete_user_setting(ports: AdminPorts, tenant_id: str, setting_id: str, *, i
         raise Conflict(f"User setting '{setting.display_name}' is assigned to {groups}; remove its assignments first.",
                        code="userSettingAssigned", target="assignments")  # fmt: skip
     if setting.windows365_id:
-        try:
+        with refused_as_conflict(f"delete user setting '{setting.display_name}'", "userSettingId"):
             ports.windows365_provisioning.delete_user_setting(tenant_id, setting.windows365_id)
-        except CloudError as exc:
-            raise Conflict(f"Windows 365 did not delete user setting '{setting.display_name}': {exc}",
-                           code="refusedByWindows365", target="userSettingId") from exc  # fmt: skip
     ports.user_settings.delete_user_setting(tenant_id, setting_id, if_match=if_match or setting.etag)

@@ -265,7 +265,8 @@ def iso_now(ctx: Context) -> str:
     return _iso(ctx.clock())
 
 
-def _policy_view(doc: dict[str, Any], fields: list[str] | None, expand: bool) -> dict[str, Any]:
+def assigned_view(doc: dict[str, Any], fields: list[str] | None, expand: bool) -> dict[str, Any]:
+    """A policy or a user setting as Graph shows it: with its assignments on `$expand=assignments`."""
     shown = project(doc, fields)
     if expand:
         shown["assignments"] = [
@@ -293,7 +294,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     def list_policies(request: Request) -> Response:
         expand = request.q("$expand") == "assignments"
         found = [
-            _policy_view(doc, selected(request), expand) for doc in store.scan(records.POLICY, f"{request.tenant}/")
+            assigned_view(doc, selected(request), expand) for doc in store.scan(records.POLICY, f"{request.tenant}/")
         ]
         context = odata_context(request, "deviceManagement/virtualEndpoint/provisioningPolicies")
         return Response(200, {"@odata.context": context, "value": found})
@@ -301,7 +302,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     @routes.route("GET", POLICIES + r"/(?P<id>[^/]+)", "getProvisioningPolicy", service="intune")
     def get_policy(request: Request) -> Response:
         doc = _get(ctx, records.POLICY, request.tenant, request.params["id"], "provisioning policy")
-        return Response(200, _policy_view(doc, selected(request), request.q("$expand") == "assignments"))
+        return Response(200, assigned_view(doc, selected(request), request.q("$expand") == "assignments"))
 
     @routes.route("POST", POLICIES, "createProvisioningPolicy", service="intune")
     def create_policy(request: Request) -> Response:
@@ -309,7 +310,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         doc |= {"@odata.type": POLICY_TYPE, "id": str(uuid.uuid4()), "gracePeriodInHours": GRACE_DAYS * 24,
                 "_assignments": []}  # fmt: skip
         store.put(records.POLICY, records.key(request.tenant, doc["id"]), doc)
-        return Response(201, _policy_view(doc, None, False))
+        return Response(201, assigned_view(doc, None, False))
 
     @routes.route("PATCH", POLICIES + r"/(?P<id>[^/]+)", "updateProvisioningPolicy", service="intune")
     def update_policy(request: Request) -> Response:

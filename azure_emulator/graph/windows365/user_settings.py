@@ -8,10 +8,9 @@ import uuid
 from typing import Any
 
 from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
-from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
 from azure_emulator.graph.windows365 import records
-from azure_emulator.graph.windows365.cloud_pc_service import assigned_groups, iso_now
+from azure_emulator.graph.windows365.cloud_pc_service import assigned_groups, assigned_view, iso_now
 from azure_emulator.server import ApiError, Context, Request, Response
 
 USER_SETTINGS = records.BASE + "/userSettings"
@@ -19,7 +18,6 @@ SETTING_TYPE = "#microsoft.graph.cloudPcUserSetting"
 FIELDS = ("displayName", "localAdminEnabled", "resetEnabled", "restorePointSetting")
 # cloudPcRestorePointFrequencyType (https://learn.microsoft.com/graph/api/resources/cloudpcrestorepointsetting)
 FREQUENCIES = ("default", "fourHours", "sixHours", "twelveHours", "sixteenHours", "twentyFourHours")
-ASSIGNMENT_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 
 
 def _checked(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
@@ -50,16 +48,6 @@ def _checked(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, 
     return merged
 
 
-def _view(doc: dict[str, Any], fields: list[str] | None, expand: bool) -> dict[str, Any]:
-    shown = project(doc, fields)
-    if expand:
-        shown["assignments"] = [
-            {"id": f"{doc['id']}_{a['groupId']}", "target": {"@odata.type": ASSIGNMENT_TARGET, "groupId": a["groupId"]}}
-            for a in doc.get("_assignments") or []
-        ]  # fmt: skip
-    return shown
-
-
 def register(ctx: Context, routes: GraphRoutes) -> None:
     store = ctx.store
 
@@ -73,13 +61,13 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
     def list_settings(request: Request) -> Response:
         expand = request.q("$expand") == "assignments"
         docs = store.scan(records.USER_SETTING, f"{request.tenant}/")
-        found = [_view(doc, selected(request), expand) for doc in docs]
+        found = [assigned_view(doc, selected(request), expand) for doc in docs]
         context = odata_context(request, "deviceManagement/virtualEndpoint/userSettings")
         return Response(200, {"@odata.context": context, "value": found})
 
     @routes.route("GET", USER_SETTINGS + r"/(?P<id>[^/]+)", "getCloudPcUserSetting", service="intune")
     def get_setting(request: Request) -> Response:
-        return Response(200, _view(get(request), selected(request), request.q("$expand") == "assignments"))
+        return Response(200, assigned_view(get(request), selected(request), request.q("$expand") == "assignments"))
 
     @routes.route("POST", USER_SETTINGS, "createCloudPcUserSetting", service="intune")
     def create_setting(request: Request) -> Response:
@@ -89,7 +77,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
             "_assignments": [],
         }  # fmt: skip
         store.put(records.USER_SETTING, records.key(request.tenant, doc["id"]), doc)
-        return Response(201, _view(doc, None, False))
+        return Response(201, assigned_view(doc, None, False))
 
     @routes.route("PATCH", USER_SETTINGS + r"/(?P<id>[^/]+)", "updateCloudPcUserSetting", service="intune")
     def update_setting(request: Request) -> Response:
