@@ -12,7 +12,7 @@ roles.
 from __future__ import annotations
 
 from azure_emulator.graph import batch, devices, groups, notifications, service_principals, skus, users, windows365
-from azure_emulator.graph.common import GraphRoutes
+from azure_emulator.graph.common import GraphRoutes, register_unserved
 from azure_emulator.server import Context
 
 
@@ -28,3 +28,4 @@ def register(ctx: Context) -> None:
     windows365.register(ctx, notifier.changed)
     batch.register(ctx, routes)
     notifications.register(ctx, routes, notifier)
+    register_unserved(ctx)  # last: it answers what no route above serves

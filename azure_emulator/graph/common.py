@@ -51,6 +51,29 @@ def error_response(request: Request, exc: ApiError) -> Response:
     return Response(exc.status, body, headers)
 
 
+UNSERVED = "/graph/(?P<version>[^/]+)/(?P<rest>.*)"
+UNSERVED_OPERATION = "graphUnserved"  # no Graph operation: it needs no permission entry
+
+
+def register_unserved(ctx: Context) -> None:
+    """Registered after every Graph route: a Graph path the emulator does not serve answers as Graph does (ERRORS),
+    with its innerError: 405 where the path is served for another method, else 400 BadRequest naming the segment
+    (Graph's words for a path its model lacks: "Resource not found for the segment '...'")."""
+
+    def unserved(request: Request) -> Response:
+        served = [r for r in ctx.router.routes if r.operation != UNSERVED_OPERATION and r.pattern.match(request.path)]
+        if served:
+            refused = ApiError(405, "Request_BadRequest", f"{request.method} is not supported on this resource.")
+            return error_response(request, refused)
+        segment = request.params.get("rest", "").split("?")[0].split("/")[-1] or request.params.get("version", "")
+        return error_response(request, bad_request(f"Resource not found for the segment '{segment}'.", "BadRequest"))
+
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        register = ctx.router.route(method, UNSERVED, operation=UNSERVED_OPERATION, api="graph", auth=False,
+                                    faults=False)  # fmt: skip
+        register(unserved)
+
+
 def accepted_audiences(ctx: Context) -> set[str]:
     """Graph's own audiences, and the emulator's Graph URL for a client that derives its scope from the endpoint."""
     own = f"{ctx.base_url}/graph"

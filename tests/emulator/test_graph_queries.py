@@ -146,6 +146,11 @@ def test_every_error_carries_graphs_inner_error(azure_emulator: EmulatorProcess,
     admin.session.put(f"{azure_emulator.base_url}/emulator/faults/listGroups", json=fault).raise_for_status()
     injected = admin.session.get(f"{admin.graph}/groups")
     assert injected.status_code == 503 and inner_error_of(injected)
+    unserved = admin.session.get(f"{admin.graph}/deviceManagement/virtualEndpoint/teleporters", headers=ours)
+    assert unserved.status_code == 400 and inner_error_of(unserved)["client-request-id"] == ours["client-request-id"]
+    assert "'teleporters'" in unserved.json()["error"]["message"]
+    wrong_method = admin.session.put(f"{admin.graph}/users", json={})
+    assert wrong_method.status_code == 405 and inner_error_of(wrong_method)
     batch = {"requests": [{"id": "1", "method": "GET", "url": f"/users/{uuid.uuid4()}"}]}
     answer = admin.call("POST", f"{admin.graph}/$batch", batch)["responses"][0]
     assert set(answer["body"]["error"]["innerError"]) == {"date", "request-id", "client-request-id"}
