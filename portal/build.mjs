@@ -19,7 +19,9 @@ const bundled = await build({
   minify: true,
   format: 'esm',
   target: ['es2022'],
-  sourcemap: 'linked',
+  // a source map is for development (PORTAL_SOURCE_MAP=1 node portal/build.mjs): the served portal ships none,
+  // so its source is not handed to anyone who asks
+  sourcemap: process.env.PORTAL_SOURCE_MAP === '1' ? 'linked' : false,
   outdir: join(dist, 'assets'),
   entryNames: '[name]-[hash]',
   metafile: true,

@@ -73,3 +73,10 @@ def test_the_portal_learns_where_to_sign_in_without_a_token(
         "clientId": azure_environment["APP_CLIENT_ID"],
         "scope": f"{azure_environment['AUTH_AUDIENCE']}/access_as_user",
     }
+
+
+def test_the_served_portal_ships_no_source_map(app_host: DevHost) -> None:
+    script = next((BUILD / "assets").glob("main-*.js"))
+    assert not list(BUILD.rglob("*.map"))
+    assert "sourceMappingURL" not in script.read_text(encoding="utf-8")
+    assert _get(app_host, f"portal/assets/{script.name}.map").status_code == 404
