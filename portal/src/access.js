@@ -48,6 +48,16 @@ export function servedOn(operationId, tenantId) {
   return !only || !backend || only === backend;
 }
 
+/** The role `operationId` needs (the OpenAPI's x-access), for telling a caller what would let them. */
+export function roleNeeded(operationId) {
+  return needs.value[operationId];
+}
+
+/** Whether the caller's access has been read yet (until then, nothing is refused or offered on a guess). */
+export function accessKnown() {
+  return me.value !== null;
+}
+
 /** May the caller run `operationId` on `tenantId`? */
 export function can(operationId, tenantId) {
   return servedOn(operationId, tenantId)

@@ -1,7 +1,7 @@
 // The frame around every page: skip link, header with the tenant switcher and the user, navigation, the page.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { can, me, noteTenants, roleOn } from './access.js';
+import { accessKnown, can, me, noteTenants, roleNeeded, roleOn } from './access.js';
 import { getAll } from './api.js';
 import { signOut, signedInUser } from './auth.js';
 import { current, href, location$ } from './router.js';
@@ -82,6 +82,19 @@ function Navigation({ tenantId }) {
   </nav>`;
 }
 
+/** A page the caller's role cannot use: said plainly, with who can change it, instead of a form the API refuses. */
+function RoleNeeded({ route, tenantId }) {
+  if (!accessKnown()) return html`<section class="page"><h1 id="page-title" tabindex="-1">Checking your role…</h1></section>`;
+  const needed = roleNeeded(route.needs);
+  const role = roleOn(tenantId);
+  return html`<section class="page" aria-labelledby="page-title">
+    <h1 id="page-title" tabindex="-1">Your role cannot do this here</h1>
+    <p>To ${route.doing} on this tenant you need the ${words(needed || 'administrator')} role; ${role ? html`you are ${words(role).toLowerCase()}` : 'you have no role on it'}.</p>
+    <p>An owner of this tenant, or an organization owner, can give it to you under Role assignments.</p>
+    <p><a href=${href('/tenants/:tenantId/cloudPCs', { tenantId })}>Back to the tenant's Cloud PCs</a></p>
+  </section>`;
+}
+
 function NotFound() {
   return html`<section class="page"><h1 id="page-title">Page not found</h1><p>There is no page at this address. <a href="#/">Go to the overview</a>.</p></section>`;
 }
@@ -89,7 +102,8 @@ function NotFound() {
 export function Shell() {
   const found = current();
   const tenantId = found?.params.tenantId;
-  const Component = found?.route.component || NotFound;
+  const refused = found?.route.needs && !(accessKnown() && can(found.route.needs, tenantId));
+  const Component = refused ? () => html`<${RoleNeeded} route=${found.route} tenantId=${tenantId} />` : found?.route.component || NotFound;
   const user = signedInUser();
   const role = tenantId ? roleOn(tenantId) : null;
   useEffect(() => {

@@ -102,6 +102,14 @@ def test_a_reader_finds_no_write_control_and_an_operator_no_configuration_write(
     expect(reader.page.get_by_role("link", name="Audit log")).to_have_count(0)  # administrators and up
     reader.shot("a reader's Cloud PCs page")
     reader.assert_accessible("a reader's Cloud PCs page")
+    # a wizard's address typed in: the role it needs and who can give it, never a form the API would refuse
+    for wizard in ("connections/new", "policies/new", "spotGroups/new"):
+        reader.open(f"/tenants/{tenant}/{wizard}")
+        expect(reader.page.get_by_role("heading", name="Your role cannot do this here", level=1)).to_be_visible()
+        expect(reader.page.locator("main")).to_contain_text("you need the Administrator role; you are reader")
+        expect(reader.page.locator("main form")).to_have_count(0)
+    reader.shot("a reader at a wizard's address")
+    reader.assert_accessible("a reader at a wizard's address")
 
     operator = portal("oscar")
     for section in READ_ONLY_PAGES[1:]:

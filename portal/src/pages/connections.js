@@ -57,5 +57,5 @@ function Connections({ params, query }) {
 
 page('/tenants/:tenantId/connections', Connections);
 // registered before the connection's page so that "new" is not taken for an id
-page('/tenants/:tenantId/connections/new', ConnectionWizard);
+page('/tenants/:tenantId/connections/new', ConnectionWizard, { needs: 'createConnection', doing: 'create a connection' });
 page('/tenants/:tenantId/connections/:connectionId', ConnectionPage);

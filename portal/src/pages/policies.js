@@ -37,5 +37,5 @@ function Policies({ params }) {
 
 page('/tenants/:tenantId/policies', Policies);
 // registered before the policy's page so that "new" is not taken for an id
-page('/tenants/:tenantId/policies/new', PolicyWizard);
+page('/tenants/:tenantId/policies/new', PolicyWizard, { needs: 'createProvisioningPolicy', doing: 'create a provisioning policy' });
 page('/tenants/:tenantId/policies/:policyId', PolicyPage);

@@ -59,5 +59,5 @@ function SpotGroups({ params, query }) {
 
 page('/tenants/:tenantId/spotGroups', SpotGroups);
 // registered before the group's page so that "new" is not taken for an id
-page('/tenants/:tenantId/spotGroups/new', SpotGroupWizard);
+page('/tenants/:tenantId/spotGroups/new', SpotGroupWizard, { needs: 'createSpotGroup', doing: 'create a Spot Group' });
 page('/tenants/:tenantId/spotGroups/:spotGroupId', SpotGroupPage);
