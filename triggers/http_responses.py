@@ -106,6 +106,22 @@ FRIENDLY = {
 }
 
 
+def _sized(err: Any) -> str | None:
+    """A length rule in words: an empty name is "must not be empty", not pydantic's "at least 1 character"."""
+    limits = err.get("ctx") or {}
+    if err["type"] == "string_too_short":
+        least = int(limits.get("min_length", 1))
+        return "must not be empty" if least <= 1 else f"must be at least {least} characters"
+    if err["type"] == "string_too_long":
+        return f"must be at most {limits.get('max_length')} characters"
+    if err["type"] == "too_short":
+        least = int(limits.get("min_length", 1))
+        return f"needs at least {least} item{'s' if least != 1 else ''}"
+    if err["type"] == "too_long":
+        return f"takes at most {limits.get('max_length')} items"
+    return None
+
+
 def _camel(code: str) -> str:
     head, *rest = code.split("_")
     return head + "".join(word.capitalize() for word in rest)
@@ -115,7 +131,7 @@ def validation_details(exc: ValidationError) -> list[ErrorDetail]:
     details = []
     for err in exc.errors(include_url=False):
         target = _pydantic_target(err["loc"]) or None
-        message = FRIENDLY.get(err["type"], err["msg"].removeprefix("Value error, "))
+        message = _sized(err) or FRIENDLY.get(err["type"], err["msg"].removeprefix("Value error, "))
         details.append(ErrorDetail(_camel(err["type"]), f"{target}: {message}" if target else message, target))
     return details
 

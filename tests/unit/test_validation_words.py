@@ -1,0 +1,29 @@
+"""A refused request body says what is wrong in plain words, naming the field: never pydantic's phrasing."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.models.policies import ProvisioningPolicyCreate
+from shared.models.user_settings import UserSettingCreate
+from triggers.http_responses import validation_details
+
+
+def _messages(model: type, body: dict[str, object]) -> dict[str | None, str]:
+    with pytest.raises(ValidationError) as refused:
+        model.model_validate(body)  # type: ignore[attr-defined]
+    return {detail.target: detail.message for detail in validation_details(refused.value)}
+
+
+def test_an_empty_name_is_said_to_be_empty_and_a_long_one_too_long() -> None:
+    assert _messages(UserSettingCreate, {"displayName": "  "}) == {"displayName": "displayName: must not be empty"}
+    too_long = _messages(UserSettingCreate, {"displayName": "x" * 300})
+    assert too_long == {"displayName": "displayName: must be at most 256 characters"}
+
+
+def test_a_list_with_too_few_items_says_how_many_it_needs() -> None:
+    body = {"displayName": "Finance", "imageType": "gallery", "imageId": "x", "domainJoinConfigurations": []}
+    assert _messages(ProvisioningPolicyCreate, body)["domainJoinConfigurations"] == (
+        "domainJoinConfigurations: needs at least 1 item"
+    )
