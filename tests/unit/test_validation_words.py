@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 from pydantic import ValidationError
 
@@ -10,7 +12,7 @@ from shared.models.user_settings import UserSettingCreate
 from triggers.http_responses import validation_details
 
 
-def _messages(model: type, body: dict[str, object]) -> dict[str | None, str]:
+def _messages(model: type, body: Mapping[str, object]) -> dict[str | None, str]:
     with pytest.raises(ValidationError) as refused:
         model.model_validate(body)  # type: ignore[attr-defined]
     return {detail.target: detail.message for detail in validation_details(refused.value)}
