@@ -5,6 +5,7 @@ import { can } from '../access.js';
 import { get, post, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Notice, Page, StatusBadge, confirm, usePoll } from '../ui.js';
+import { JOIN_TYPES } from '../lib/configuration.js';
 import { dateTime, words } from '../lib/format.js';
 import { CloudPcActions } from './cloud-pc-actions.js';
 import { Explanation } from './cloud-pc-explanation.js';
@@ -50,7 +51,7 @@ function Build({ cloudPc }) {
     <p class="muted">The policy's settings when this Cloud PC was last provisioned; later edits of the policy do not change them.</p>
     ${b && html`<${Details} items=${[
       ['Image', `${b.imageDisplayName} (${b.imageType})`],
-      ['Join', words(b.domainJoinType)],
+      ['Join', JOIN_TYPES[b.domainJoinType] || b.domainJoinType],
       b.onPremisesConnectionId && ['Connection', html`<a href=${href('/tenants/:tenantId/connections/:connectionId', { tenantId: cloudPc.tenantId, connectionId: b.onPremisesConnectionId })}>${b.onPremisesConnectionId}</a>`],
       ['Region', b.regionName],
       ['VM size', b.vmSize],
