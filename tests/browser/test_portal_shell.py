@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -188,3 +189,41 @@ def test_an_owner_gives_and_takes_access_by_keyboard_and_reads_the_audit_log(
     expect(page.get_by_text("/tenants/{tenantId}/cloudPCs").first).to_be_visible()
     tab.shot("the API docs")
     tab.assert_accessible("the API docs")
+
+
+def test_a_tenant_and_its_site_are_renamed_and_deleted_in_the_portal(portal: Any, owner_api: ApiClient) -> None:
+    name = f"Northwind {uuid.uuid4().hex[:6]}"
+    tenant = owner_api.created("/tenants", {"displayName": name})["id"]
+    owner_api.created(f"/tenants/{tenant}/sites", SITE)
+    tab = portal("admin")
+    page = tab.page
+    tab.open(f"/tenants/{tenant}/sites")
+    sites = page.get_by_role("table", name="Sites")
+    expect(sites.locator("tbody tr")).to_have_count(1)
+    sites.get_by_role("button", name=re.compile("^Rename ")).click()
+    rename = page.get_by_role("form", name=re.compile("^Rename the site"))
+    rename.get_by_label("Display name").fill("EU West")
+    rename.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status")).to_contain_text("Renamed to EU West")
+    expect(sites.get_by_role("cell", name="EU West", exact=True)).to_be_visible()
+    tab.shot("a site renamed")
+    tab.assert_accessible("sites with their actions")
+
+    # a tenant that still has a site is not deleted, and says why
+    tab.open("/tenants")
+    tenants = page.get_by_role("table", name="Tenants")
+    tenants.get_by_role("button", name=f"Delete {name}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("alert")).to_contain_text("still has sites")
+    tab.shot("a tenant with a site is not deleted")
+
+    tab.open(f"/tenants/{tenant}/sites")
+    page.get_by_role("table", name="Sites").get_by_role("button", name="Delete EU West").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_contain_text("Deleted EU West")
+    expect(page.get_by_role("table", name="Sites").locator("tbody tr")).to_contain_text("No sites yet")
+    tab.open("/tenants")
+    page.get_by_role("table", name="Tenants").get_by_role("button", name=f"Delete {name}").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Deleted {name}")
+    assert owner_api.get(f"/tenants/{tenant}").status_code == 404

@@ -1,10 +1,10 @@
-// Tenants and their sites: the lists, and the forms that add them.
+// Tenants and their sites: the lists, the forms that add them, and renaming and deleting each.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
-import { getAll, post, tenantPath } from '../api.js';
+import { getAll, post, request, tenantPath } from '../api.js';
 import { go, href, page } from '../router.js';
 import { reloadTenants } from '../shell.js';
-import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, useForm, usePoll } from '../ui.js';
+import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, confirm, useForm, usePoll } from '../ui.js';
 import { dateTime } from '../lib/format.js';
 import { useState } from 'preact/hooks';
 
@@ -40,18 +40,74 @@ function CreateTenant({ onCreated }) {
   </form>`;
 }
 
+/** Rename or delete one row's resource (a tenant or a site), conditionally on the etag it was read with. */
+function useRowEdits({ kind, pathOf, deleteQuestion, onChanged }) {
+  const [renaming, setRenaming] = useState(null);
+  const [message, setMessage] = useState(null);
+  const [error, setError] = useState(null);
+  const remove = async (item) => {
+    if (!(await confirm(deleteQuestion(item), { title: `Delete ${kind}?`, confirmLabel: 'Delete' }))) return;
+    setError(null);
+    setMessage(null);
+    try {
+      await request('DELETE', pathOf(item), { headers: { 'If-Match': item.etag } });
+      setMessage(`Deleted ${item.displayName}.`);
+      onChanged();
+    } catch (failure) {
+      setError(failure);
+    }
+  };
+  const actions = (item, canRename, canDelete) => html`
+    ${canRename && html`<button type="button" class="button subtle" aria-label=${`Rename ${item.displayName}`} onClick=${() => { setError(null); setRenaming(item); }}>Rename</button>`}
+    ${canDelete && html`<${ActionButton} kind="subtle" label=${`Delete ${item.displayName}`} onClick=${() => remove(item)} busyLabel="Deleting…">Delete</${ActionButton}>`}`;
+  const banners = html`<${ErrorBanner} error=${error} title="Not done" />
+    ${message && html`<${Notice} kind="success">${message}</${Notice}>`}
+    ${renaming && html`<${Rename} key=${renaming.id} kind=${kind} item=${renaming} path=${pathOf(renaming)}
+      onDone=${(text) => { setRenaming(null); setMessage(text); onChanged(); }} onCancel=${() => setRenaming(null)} />`}`;
+  return { actions, banners };
+}
+
+function Rename({ kind, item, path, onDone, onCancel }) {
+  const form = useForm({ displayName: item.displayName });
+  const save = async () => {
+    form.clear();
+    try {
+      await request('PATCH', path, { body: { displayName: form.values.displayName }, headers: { 'If-Match': item.etag } });
+      onDone(`Renamed to ${form.values.displayName}.`);
+    } catch (failure) {
+      form.fail(failure);
+    }
+  };
+  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); save(); }} aria-labelledby="rename-heading">
+    <h2 id="rename-heading">Rename the ${kind} ${item.displayName}</h2>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="displayName" label="Display name" required />
+    <div class="wizard-actions">
+      <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save</${ActionButton}>
+      <button type="button" class="button secondary" onClick=${onCancel}>Cancel</button>
+    </div>
+  </form>`;
+}
+
 function Tenants() {
   const poll = usePoll(() => getAll('tenants'), []);
   const [added, setAdded] = useState(null);
+  const edits = useRowEdits({
+    kind: 'tenant', pathOf: (tenant) => tenantPath(tenant.id),
+    deleteQuestion: (tenant) => `Delete the tenant ${tenant.displayName}? Its role assignments go with it; a tenant that still has sites is not deleted.`,
+    onChanged: () => { poll.refresh(); reloadTenants(); },
+  });
   const columns = [
     { label: 'Name', render: (tenant) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: tenant.id })}>${tenant.displayName}</a>` },
     { label: 'Entra tenant', render: (tenant) => tenant.entraTenantId || 'Not linked' },
     { label: 'Cloud PCs provisioned by', render: (tenant) => backendLabel(tenant.cloudPcBackend) },
     { label: 'Sites', render: (tenant) => html`<a href=${href('/tenants/:tenantId/sites', { tenantId: tenant.id })}>Sites</a>` },
     { label: 'Created', render: (tenant) => dateTime(tenant.createdDateTime) },
+    { label: 'Actions', render: (tenant) => edits.actions(tenant, can('updateTenant', tenant.id), can('deleteTenant', tenant.id)) },
   ];
   return html`<${Page} title="Tenants" subtitle="Each tenant is one customer organization.">
     <${ErrorBanner} error=${poll.error} />
+    ${edits.banners}
     ${added && html`<${Notice} kind="success">Tenant ${added.displayName} added. <a href=${href('/tenants/:tenantId/sites', { tenantId: added.id })}>Add its first site</a>.</${Notice}>`}
     <${DataTable} caption="Tenants" columns=${columns} rows=${poll.data} empty="No tenants yet." />
     ${can('createTenant') && html`<${CreateTenant} onCreated=${(tenant) => { setAdded(tenant); poll.refresh(); }} />`}
@@ -87,15 +143,22 @@ function CreateSite({ tenantId, onCreated }) {
 function Sites({ params }) {
   const { tenantId } = params;
   const poll = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  const edits = useRowEdits({
+    kind: 'site', pathOf: (site) => tenantPath(tenantId, 'sites', site.id),
+    deleteQuestion: (site) => `Delete the site ${site.displayName}? A site that still holds connections, images, image sets or Spot Groups is not deleted.`,
+    onChanged: poll.refresh,
+  });
   const columns = [
     { label: 'Name', key: 'displayName' },
     { label: 'Region', key: 'regionName' },
     { label: 'Subscription', key: 'subscriptionId' },
     { label: 'Resource group', key: 'resourceGroupName' },
     { label: 'Network', render: (site) => site.subnetId ? site.subnetId.split('/').slice(-3).join('/') : 'Microsoft-hosted' },
+    { label: 'Actions', render: (site) => edits.actions(site, can('updateSite', tenantId), can('deleteSite', tenantId)) },
   ];
   return html`<${Page} title="Sites">
     <${ErrorBanner} error=${poll.error} />
+    ${edits.banners}
     <${DataTable} caption="Sites" columns=${columns} rows=${poll.data} empty="No sites yet: add one to choose where Cloud PCs go." />
     ${can('createSite', tenantId) && html`<${CreateSite} tenantId=${tenantId} onCreated=${poll.refresh} />`}
   </${Page}>`;
