@@ -43,7 +43,7 @@ def test_a_connection_is_created_in_the_wizard_and_its_health_checks_pass_before
     page.get_by_label("Resource group").fill(CLOUD_PC_RG)
     page.get_by_label("Subnet resource id").fill(tenant.subnet_id)
     page.get_by_role("button", name="Add site").click()
-    expect(page.get_by_role("cell", name="HQ network")).to_be_visible()
+    expect(page.get_by_role("cell", name="HQ network", exact=True)).to_be_visible()
     tab.shot("a site with a subnet, added")
 
     page.get_by_role("link", name="Connections", exact=True).click()

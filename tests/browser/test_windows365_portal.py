@@ -107,11 +107,11 @@ def test_a_windows_365_tenant_is_configured_in_the_same_wizards_and_its_cloud_pc
     expect(page.get_by_role("button", name="Power on")).to_have_count(0)
     tab.shot("a Windows 365 Cloud PC with its restore points")
     tab.assert_accessible("a Windows 365 Cloud PC")
-    points.last.get_by_role("button", name=re.compile("^Restore to")).click()
+    points.first.get_by_role("button", name=re.compile("^Restore to")).click()  # the newest: kept longest
     page.get_by_role("dialog").get_by_role("button", name="Restore").click()
     expect(page.get_by_text("Windows 365 is restoring the Cloud PC")).to_be_visible()
     expect(page.get_by_role("table", name="Every step and milestone")).to_contain_text(
-        "Windows 365 reports restoring", timeout=WAIT_MS
+        "asked of Windows 365", timeout=WAIT_MS
     )
     tab.shot("a restore asked of Windows 365, followed on the timeline")
     page.get_by_role("link", name="All Cloud PCs").click()

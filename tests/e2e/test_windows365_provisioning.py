@@ -224,22 +224,23 @@ def test_windows_365_s_restore_points_are_listed_per_cloud_pc(api: ApiClient) ->
     listed = api.get(f"{tenant.path}/cloudPCs/{pc['id']}/snapshots").json()["value"]
     assert "manual" in {p["snapshotType"] for p in listed}, listed
     tenant.latency("cloudPcProvisioning", 2)
-    chosen = points[-1]["id"]
+    chosen = next(p["id"] for p in listed if p["snapshotType"] == "manual")  # kept: automatic ones roll on
     restored = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/restore", {"snapshotId": chosen})
     assert restored.status_code == 202, restored.text
     unknown = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/restore", {"snapshotId": "not-a-restore-point"})
     assert unknown.status_code == 409 and unknown.json()["error"]["code"] in ("refusedByWindows365", "wrongStatus")
+    # the request is on the timeline; how long `restoring` lasts is Windows 365's, and the follower may read it or
+    # only what follows, so the test holds to what Windows 365 records: the restore point now restored to
+    lines = [e.get("message") or "" for e in api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]]
+    assert f"restore to restore point {chosen} asked of Windows 365" in lines, lines
 
-    def restored_and_back() -> None:
-        timeline = api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]
-        lines = [e.get("message") or "" for e in sorted(timeline, key=lambda e: e["dateTime"])]
-        restoring = [i for i, line in enumerate(lines) if "Windows 365 reports restoring" in line]
-        assert restoring and any("Windows 365 reports provisioned" in line for line in lines[restoring[0]:]), lines
+    def restored_to_it() -> None:
+        remote = tenant.graph.call("GET", f"{tenant.graph.beta}/deviceManagement/virtualEndpoint/cloudPCs/"
+                                          f"{pc['id']}/retrieveSnapshots")  # fmt: skip
+        assert any(p["id"] == chosen and p["lastRestoredDateTime"] for p in remote["value"]), remote
 
-    eventually(restored_and_back, timeout_s=60)
-    _assert_status(api, tenant, pc["id"], "provisioned")
-    after = {p["id"]: p for p in api.get(f"{tenant.path}/cloudPCs/{pc['id']}/snapshots").json()["value"]}
-    assert chosen not in after or after[chosen]["lastRestoredDateTime"], after.get(chosen)
+    eventually(restored_to_it, timeout_s=60)
+    eventually(lambda: _assert_status(api, tenant, pc["id"], "provisioned"), timeout_s=60)
 
 
 def test_windows_365_s_audit_events_join_the_audit_view_and_the_timeline(api: ApiClient) -> None:
