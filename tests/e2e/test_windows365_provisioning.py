@@ -194,7 +194,7 @@ def test_a_resize_is_asked_of_windows_365_which_moves_the_cloud_pc_and_its_licen
     lines = [(e["name"], e.get("message") or "") for e in
              api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]]  # fmt: skip
     assert any("resize to" in message and "asked of Windows 365" in message for _, message in lines), lines
-    assert any("Windows 365 reports resizing" in message for _, message in lines), lines
+    # `resizing` lasts as long as Windows 365 takes; the follower may see it or only the new plan, which it must see
     # Windows 365 moved the user's license (assigned directly) to the new size
     user = tenant.graph.call("GET", f"{tenant.graph.graph}/users/{tenant.uid('adele')}?$select=assignedLicenses")
     skus = {lic["skuId"] for lic in user["assignedLicenses"]}
