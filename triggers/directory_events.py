@@ -42,7 +42,7 @@ def blueprint(
                             parent=event.traceparent, invocation=context,
                             ids={"tenantId": event.tenant_id}):  # fmt: skip
             tenant = await asyncio.to_thread(tenants.find_tenant, event.tenant_id)
-            if tenant is not None and tenant.cloud_pc_backend == "windows365":
+            if tenant is not None and tenant.by_windows365:
                 # Windows 365 acts on the directory itself: the app follows its Cloud PCs (one follower a tenant)
                 run = Windows365MirrorRun(tenant_id=event.tenant_id)
                 instance = names.windows365_mirror_instance_id(event.tenant_id)

@@ -20,7 +20,7 @@ MANAGED_IMAGE = "/providers/microsoft.compute/images/"
 def gallery(ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
     """The gallery images a policy of the tenant may name: the ones Windows 365 offers the tenant, read from it, on a
     windows365 tenant (all single-session: Windows 365's Cloud PCs are personal); the catalog on an azure one."""
-    if ports.tenants.get_tenant(tenant_id).cloud_pc_backend != "windows365":
+    if not ports.tenants.get_tenant(tenant_id).by_windows365:
         return list(GALLERY_IMAGES)
     return [_offered(image) for image in ports.windows365_provisioning.list_gallery_images(tenant_id)]
 
@@ -48,8 +48,7 @@ def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, 
         raise ValidationFailed.of(
             ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
         )
-    on_windows365 = ports.tenants.get_tenant(tenant_id).cloud_pc_backend == "windows365"
-    if on_windows365 and MANAGED_IMAGE not in data.source_image_resource_id.lower():
+    if ports.tenants.get_tenant(tenant_id).by_windows365 and MANAGED_IMAGE not in data.source_image_resource_id.lower():
         raise ValidationFailed.of(ErrorDetail(  # virtualendpoint-post-deviceimages: "Microsoft.Compute/images/{name}"
             "notTakenByBackend", "Windows 365 uploads managed images only, not gallery image versions.",
             "sourceImageResourceId",
@@ -140,7 +139,7 @@ def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImag
     image = ports.images.find_image(tenant_id, image_id)
     if image is None or image.status != "pending":
         return image  # deleted meanwhile, or already settled by an earlier delivery
-    if ports.tenants.get_tenant(tenant_id).cloud_pc_backend == "windows365":
+    if ports.tenants.get_tenant(tenant_id).by_windows365:
         return _import_by_windows365(ports, image)
     problem = source_image_problem(ports.image_sources.get_managed_image(tenant_id, image.source_image_resource_id))
     if problem is not None:

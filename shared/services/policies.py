@@ -23,7 +23,7 @@ from shared.services.image_rules import ImageRefused, resolve_image
 from shared.services.naming import DEFAULT_TEMPLATE, parse_template
 from shared.services.targeting import license_slots, winning_policies
 from shared.services.updates import merge_patch, update_with_etag
-from shared.services.windows365_refusals import refused_as_conflict
+from shared.services.windows365_refusals import refused_against_field, refused_as_conflict
 
 PlanAction = Literal["provision", "servedByEarlierPolicy", "noLicense", "lose"]
 
@@ -115,7 +115,7 @@ GRAPH_FIELDS = {
 
 def _on_windows365(ports: AdminPorts, tenant_id: str) -> Windows365Provisioning | None:
     """Windows 365, when it provisions this tenant's Cloud PCs."""
-    if ports.tenants.get_tenant(tenant_id).cloud_pc_backend != "windows365":
+    if not ports.tenants.get_tenant(tenant_id).by_windows365:
         return None
     return ports.windows365_provisioning
 
@@ -157,12 +157,7 @@ def policy_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365Poli
 
 
 def refused_by_windows365(exc: CloudError) -> Exception:
-    """Graph's refusal of a policy shown against the field its message names (the whole policy when none)."""
-    if exc.transient or exc.permission_denied:
-        return exc
-    message = str(exc)
-    named = next((ours for graph, ours in GRAPH_FIELDS.items() if graph in message), None)
-    return ValidationFailed.of(ErrorDetail("refusedByWindows365", f"Windows 365 refused the policy: {message}", named))
+    return refused_against_field(exc, "policy", GRAPH_FIELDS)
 
 
 def create_policy(

@@ -9,7 +9,7 @@ from shared.models.policies import Assignment, AssignRequest
 from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 from shared.services.admin_ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
-from shared.services.windows365_refusals import refused_as_conflict
+from shared.services.windows365_refusals import refused_against_field, refused_as_conflict
 
 # Graph's names of the fields, to show its refusal against the one it names
 GRAPH_FIELDS = {"displayName": "displayName", "localAdminEnabled": "localAdminEnabled",
@@ -26,14 +26,7 @@ def setting_spec(setting: UserSetting) -> Windows365UserSettingSpec:
 
 
 def _refused(exc: CloudError) -> Exception:
-    """Graph's refusal shown against the field its message names; a throttle, an outage or a missing permission as
-    it is (the caller's error mapping says what to do about those)."""
-    if exc.transient or exc.permission_denied:
-        return exc
-    message = str(exc)
-    named = next((ours for graph, ours in GRAPH_FIELDS.items() if graph in message), None)
-    return ValidationFailed.of(ErrorDetail("refusedByWindows365", f"Windows 365 refused the user setting: {message}",
-                                           named))  # fmt: skip
+    return refused_against_field(exc, "user setting", GRAPH_FIELDS)
 
 
 def create_user_setting(

@@ -14,7 +14,8 @@ LOOKBACK = timedelta(days=1)  # how far back a follower that starts afresh reads
 TIMELINE_NAME = "windows365Audit"
 
 
-def _when(value: str) -> datetime:
+def graph_time(value: str) -> datetime:
+    """A time as Graph writes it (ISO 8601, `Z` for UTC)."""
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
@@ -39,7 +40,7 @@ def import_audit_events(ports: EnginePorts, tenant_id: str, since: datetime | No
     mine = {pc.windows365_id: pc for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id) if pc.windows365_id}
     latest = start
     for event in events:
-        at = _when(event.activity_date_time)
+        at = graph_time(event.activity_date_time)
         latest = max(latest, at)
         ports.audit_log.insert_event(_record(tenant_id, event, at))
         for kind, resource_id, _ in event.resources:

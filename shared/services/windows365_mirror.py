@@ -18,7 +18,7 @@ from shared.models.policies import ProvisioningPolicy
 from shared.services import cloud_pc_transitions as machine
 from shared.services.engine_ports import EnginePorts
 from shared.services.refused_work import watched
-from shared.services.windows365_audit import import_audit_events
+from shared.services.windows365_audit import graph_time, import_audit_events
 
 # statuses Windows 365 leaves by itself: while any Cloud PC is in one, its Cloud PCs are read again
 IN_FLIGHT = frozenset(
@@ -35,10 +35,6 @@ class Mirrored:
     in_flight: bool  # Windows 365 is still working on one: read again after the poll interval
     refused: CloudError | None = None  # Graph refused the app for want of a permission (kept as refused work)
     audit_since: datetime | None = None  # where the next read of Windows 365's audit log starts
-
-
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 def _users_by_upn(ports: EnginePorts, tenant_id: str, policies: list[ProvisioningPolicy]) -> dict[str, str]:
@@ -98,7 +94,8 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
         code = pc.status_code
         detail = StatusDetail(code=code, message=pc.status_message or code) if code else None
         plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
-        changes = {"status_detail": detail, "grace_period_end_date_time": _when(pc.grace_period_end_date_time),
+        grace = pc.grace_period_end_date_time
+        changes = {"status_detail": detail, "grace_period_end_date_time": graph_time(grace) if grace else None,
                    "display_name": pc.display_name, "managed_device_name": pc.managed_device_name}  # fmt: skip
         if plan is not None:  # a resize moves it to another plan
             changes |= {"service_plan_id": plan.id, "service_plan_name": plan.display_name}

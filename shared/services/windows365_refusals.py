@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from shared.cloud.ports import CloudError
-from shared.errors import Conflict
+from shared.errors import Conflict, ErrorDetail, ValidationFailed
 
 
 @contextmanager
@@ -19,3 +19,14 @@ def refused_as_conflict(what: str, target: str) -> Iterator[None]:
         if exc.transient or exc.permission_denied:
             raise
         raise Conflict(f"Windows 365 refused to {what}: {exc}", code="refusedByWindows365", target=target) from exc
+
+
+def refused_against_field(exc: CloudError, what: str, fields: dict[str, str]) -> Exception:
+    """Graph's refusal of a `what` (a policy, a user setting) shown against the field its message names, by `fields`
+    (Graph's name -> the API's), or the whole resource when it names none; a throttle, an outage or a missing
+    permission as it is, for the caller's error mapping."""
+    if exc.transient or exc.permission_denied:
+        return exc
+    message = str(exc)
+    named = next((ours for graph, ours in fields.items() if graph in message), None)
+    return ValidationFailed.of(ErrorDetail("refusedByWindows365", f"Windows 365 refused the {what}: {message}", named))
