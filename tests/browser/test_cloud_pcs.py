@@ -98,6 +98,9 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     expect(explanation).to_contain_text(policy["displayName"])
     expect(explanation).to_contain_text("Wins")
     expect(page.get_by_role("button", name="Restart")).to_be_visible()
+    built = page.get_by_role("region", name="Built with")
+    expect(built).to_contain_text("Microsoft Entra join")  # the join type in the wizard's words
+    expect(built).not_to_contain_text("adjoin")
     tab.shot("a Cloud PC, its timeline and explanation")
     # close up, the README's picture of a timeline
     page.get_by_role("region", name="Timeline").screenshot(path=str(ARTEFACTS / "cloud-pc-timeline.png"))
