@@ -24,12 +24,26 @@ DEFAULT_LRO_LATENCY_S = 0.5
 DEFAULT = "default"  # the latency entry every operation without its own falls back to
 
 
+def fault_message(operation: str, code: str) -> str:
+    """The message of an armed failure: plain, as a provider's would be, naming what failed and its code."""
+    return f"The operation {operation} failed with {code}."
+
+
 @dataclass
 class Fault:
     count: int
     error_code: str | None = None
     status: int = 400
     retry_after_s: float = 1.0  # a 429 says when to come back, as Azure's and Graph's throttled answers do
+
+    @property
+    def code(self) -> str:
+        """The armed code, else the one Azure gives most answers of this status (ARM's common errors page)."""
+        if self.error_code:
+            return self.error_code
+        return {429: "TooManyRequests", 409: "Conflict", 404: "NotFound", 403: "AuthorizationFailed"}.get(
+            self.status, "InternalServerError" if self.status >= 500 else "BadRequest"
+        )
 
 
 class TokenBucket:
@@ -109,9 +123,9 @@ class Controls:
 
         fault = self.take_fault(operation)
         if fault is not None:
-            code = fault.error_code or "InjectedFault"
+            code = fault.code
             headers = {"Retry-After": str(max(1, math.ceil(fault.retry_after_s)))} if fault.status == 429 else None
-            raise ApiError(fault.status, code, f"Injected failure of {operation} ({code}).", headers)
+            raise ApiError(fault.status, code, fault_message(operation, code), headers)
 
     # --- latency and throttles ----------------------------------------------------------------------
     def latency(self, operation: str) -> float:

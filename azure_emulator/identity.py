@@ -131,7 +131,7 @@ def register(ctx: Context) -> None:
         ctx.controls.set_request_tenant(request.params["tenant"])  # a fault may be scoped to this tenant
         fault = ctx.controls.take_fault("acquireToken")
         if fault is not None:
-            return oauth_error(fault.status, fault.error_code or "temporarily_unavailable", 50001, "Injected failure.")
+            return oauth_error(fault.status, fault.error_code or "temporarily_unavailable", 50001, "Sign-in failed.")
         form = form_of(request)
         grant = ctx.grants.get(form.get("grant_type", ""))
         if grant is None:
@@ -198,7 +198,7 @@ def register(ctx: Context) -> None:
             return Response(400, {"statusCode": 400, "message": "No managed identity with that client_id."})
         fault = ctx.controls.take_fault("acquireManagedIdentityToken")
         if fault is not None:
-            return Response(fault.status, {"statusCode": fault.status, "message": "Injected failure."})
+            return Response(fault.status, {"statusCode": fault.status, "message": "The sign-in failed."})
         audience = resource.removesuffix("/.default")
         access_token, expires = ctx.tokens.issue(
             HOME_TENANT_ID,

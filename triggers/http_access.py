@@ -103,6 +103,7 @@ ACCESS: dict[str, Access] = {
     "listCloudPcSnapshots": READER,
     "getProvisioningExplanation": READER,
     "listDirectoryGroups": READER,
+    "getDirectoryGroup": READER,
     "reprovisionCloudPc": OPERATOR,
     "retryCloudPc": OPERATOR,
     "endGracePeriodCloudPc": OPERATOR,

@@ -8,7 +8,9 @@ from contextlib import contextmanager
 import azure.durable_functions as df
 
 from shared.cloud.ports import NO_CONSENT, CloudError, Directory
-from shared.errors import Conflict, Unavailable
+from shared.cloud.ports import DirectoryGroup as DirectoryGroupFound
+from shared.errors import Conflict, NotFound, Unavailable
+from shared.models.base import is_guid
 from shared.models.directory import DirectoryGroup, DirectoryGroupList
 from shared.models.tenants import Tenant
 from triggers.http_api import Api
@@ -77,8 +79,28 @@ def blueprint(api: Api, directory: Directory) -> df.Blueprint:
         top = int(req.query(TOP.name) or DEFAULT_TOP)  # check_query has held it to 1-MAX_TOP
         with reading_directory():
             found = directory.find_groups(tenant.id, req.query(SEARCH.name), top)
-        return DirectoryGroupList(
-            value=[DirectoryGroup(id=g.id, display_name=g.display_name, description=g.description) for g in found]
-        )
+        return DirectoryGroupList(value=[_shown(g) for g in found])
+
+    @routes.get(
+        f"{DIRECTORY_GROUPS}/{{groupId}}",
+        "getDirectoryGroup",
+        "Name one group of the linked Entra tenant",
+        description="One group by its object id, so a page can show its name where the app keeps only the id. 404 "
+        "when the directory has no such group; 409 and 503 as for the look-up.",
+        response=DirectoryGroup,
+    )
+    def get_directory_group(req: ApiRequest) -> DirectoryGroup:
+        tenant = req.tenant
+        require_linked(tenant, "groups to look up")
+        group_id = req.param("groupId")
+        with reading_directory():
+            found = directory.get_group(tenant.id, group_id) if is_guid(group_id) else None
+        if found is None:
+            raise NotFound.resource("Group", group_id, "groupId")
+        return _shown(found)
 
     return bp
+
+
+def _shown(group: DirectoryGroupFound) -> DirectoryGroup:
+    return DirectoryGroup(id=group.id, display_name=group.display_name, description=group.description)

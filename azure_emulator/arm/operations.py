@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from azure_emulator.arm import common, rbac
+from azure_emulator.controls import fault_message
 from azure_emulator.server import ApiError, Context, Request, Response
 
 OPERATION, PENDING = "arm.operation", "arm.pending"
@@ -80,8 +81,8 @@ def respond(
         "detail": detail or {},
     }
     if fault is not None:
-        code = fault.error_code or "InjectedFault"
-        op["error"] = {"code": code, "message": f"Injected failure of {names[0]} ({code})."}
+        code = fault.code
+        op["error"] = {"code": code, "message": fault_message(names[0], code)}
     if latency <= 0 and fault is None:
         finish(ctx, op)
         if op["status"] == "Succeeded" and not always_accepted:

@@ -2,6 +2,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, tenantPath } from './api.js';
+import { NameOf } from './ui.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 let pickers = 0;
@@ -34,6 +35,7 @@ export function GroupPicker({ tenantId, value, onChange, label = 'Groups', error
   const add = (group) => {
     if (!chosen.has(group.id)) onChange([...value, group]);
     setText('');
+    document.getElementById(id)?.focus(); // the next group is searched for where the last one was
   };
   const typedId = GUID.test(text.trim()) && !chosen.has(text.trim()) ? text.trim() : null;
   return html`<fieldset class=${`group-picker${error ? ' invalid' : ''}`} aria-describedby=${error ? `${id}-error` : undefined}>
@@ -57,4 +59,9 @@ export function GroupPicker({ tenantId, value, onChange, label = 'Groups', error
     </ul>
     ${error && html`<p class="field-error" id=${`${id}-error`}>${error}</p>`}
   </fieldset>`;
+}
+
+/** A group's name from its object id (GET .../directoryGroups/{id}), the id while it is read or when unknown. */
+export function GroupName({ tenantId, groupId }) {
+  return html`<${NameOf} path=${tenantPath(tenantId, 'directoryGroups', groupId)} id=${groupId} kind="Group" />`;
 }

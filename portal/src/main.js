@@ -5,11 +5,12 @@ import { loadAccess } from './access.js';
 import { get } from './api.js';
 import { signIn, startSignIn } from './auth.js';
 import { Shell } from './shell.js';
-import { ErrorBanner } from './ui.js';
+import { ErrorBanner, keepFocus } from './ui.js';
 import './pages/index.js';
 
 const root = document.getElementById('app');
 root.textContent = ''; // the 'Loading' line goes: render() adds to what is there
+keepFocus();
 
 function SignIn() {
   return html`<main class="sign-in" id="main">

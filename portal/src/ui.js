@@ -2,6 +2,7 @@
 import { html } from 'htm/preact';
 import { signal } from '@preact/signals';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { get } from './api.js';
 import { errorsByField } from './lib/errors.js';
 import { time, words } from './lib/format.js';
 
@@ -31,6 +32,28 @@ export function ErrorBanner({ error, title = 'That did not work' }) {
   return html`<div class="banner error" role="alert">
     <strong>${title}</strong>
     ${messages.map((message) => html`<p>${message}</p>`)}
+  </div>`;
+}
+
+/** One line for a failure in a table cell: the catalogue's sentence, else the provider's message. */
+export function failureLine(detail) {
+  return detail ? detail.summary || detail.message || words(detail.code) : '';
+}
+
+/**
+ * A failure as the API words it (statusDetail, a step's detail, a bulk item's error): the catalogue's sentence and what
+ * to do, the step it happened at, and the provider's own message once, folded away when the sentence says it already.
+ */
+export function Failure({ detail, compact = false }) {
+  if (!detail) return null;
+  const said = failureLine(detail);
+  const step = detail.step && html`<span class="muted">${words(detail.step)}: </span>`;
+  const theirs = detail.summary && detail.message && detail.message !== detail.summary && detail.message;
+  return html`<div class="failure detail">
+    <p>${step}${said}${detail.code && html` <code>${detail.code}</code>`}</p>
+    ${detail.recommendedAction && html`<p class="recommended"><strong>What to do:</strong> ${detail.recommendedAction}</p>`}
+    ${theirs && (compact ? html`<p class="muted">${theirs}</p>`
+      : html`<details><summary>The service's own message</summary><p>${theirs}</p></details>`)}
   </div>`;
 }
 
@@ -184,7 +207,49 @@ export function AsOf({ poll }) {
   </div>`;
 }
 
+const names = new Map(); // a resource's path -> its displayName's promise: one read per resource and page load
+
+/** A resource's name where the API gives only its id: read once from `path`; the id while read or when unknown. */
+export function NameOf({ path, id, kind = 'Resource' }) {
+  const [name, setName] = useState(null);
+  useEffect(() => {
+    let stale = false;
+    if (!names.has(path)) names.set(path, get(path).then((found) => found.displayName || null, () => null));
+    names.get(path).then((found) => { if (!stale) setName(found); });
+    return () => { stale = true; };
+  }, [path]);
+  return name ? html`<span title=${`${kind} id ${id}`}>${name}</span>` : html`<code>${id}</code>`;
+}
+
 const pending = signal(null);
+
+// Where focus goes back to when it would drop to <body>: the control the admin last used outside a dialog. A busy
+// action disables its button and a dialog is taken out of the page when answered, and neither gives focus back.
+let returnTo = null;
+const FIELD_PROBLEM = '.field.invalid :is(input, select, textarea)';
+
+function settleFocus() {
+  const active = document.activeElement;
+  if ((active && active !== document.body) || !returnTo) return;
+  if (returnTo.isConnected && returnTo.disabled) return; // still busy: focus comes back when it is done
+  // a form the server refused: its first field with a message; a control that is gone (a removed row's button, a
+  // wizard step left behind): the page's heading
+  const problem = returnTo.isConnected && returnTo.closest('form')?.querySelector(FIELD_PROBLEM);
+  const target = problem || (returnTo.isConnected ? returnTo : document.getElementById('page-title'));
+  returnTo = null;
+  target?.focus();
+}
+
+/** Keeps focus on the page for keyboard users after actions, dialogs and re-rendered lists (installed once). */
+export function keepFocus() {
+  document.addEventListener('focusin', (event) => {
+    if (!event.target.closest?.('dialog')) returnTo = event.target;
+  });
+  document.addEventListener('pointerdown', (event) => { // a click elsewhere is the admin's choice
+    if (!event.target.closest?.('dialog')) returnTo = null;
+  }, true);
+  new MutationObserver(settleFocus).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['disabled'] });
+}
 
 /** Asks before something destructive: resolves true when the admin confirms. */
 export function confirm(message, { title = 'Are you sure?', confirmLabel = 'Confirm', destructive = true } = {}) {

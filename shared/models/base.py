@@ -96,14 +96,6 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class StepDetail(ApiModel):
-    """What went wrong in long-running work, and at which of its steps."""
-
-    code: str
-    step: str
-    message: str
-
-
 class Resource(ApiModel):
     """Fields every stored resource carries."""
 

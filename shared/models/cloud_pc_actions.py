@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
+from shared.models.failures import CodedFailure
 
 BulkActionName = Literal["reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize"]
 VmActionName = Literal["reboot", "powerOn", "powerOff", "resize", "troubleshoot"]
@@ -38,9 +39,8 @@ class TroubleshootResult(ApiModel):
     checks: list[TroubleshootCheck]
 
 
-class ActionError(ApiModel):
-    code: str
-    message: str
+class ActionError(CodedFailure):
+    """Why one Cloud PC's part of a bulk action failed."""
 
 
 ItemStatus = Literal["pending", "running", "succeeded", "failed"]

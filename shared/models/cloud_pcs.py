@@ -9,6 +9,7 @@ from pydantic import Field
 
 from shared.models.base import ApiModel, Resource
 from shared.models.cloud_pc_actions import TroubleshootResult
+from shared.models.failures import CodedFailure, Explained
 
 CloudPcStatus = Literal[
     "notProvisioned",
@@ -29,9 +30,8 @@ SETTLED: frozenset[str] = frozenset({"provisioned", "provisionedWithWarnings", "
 IN_FLIGHT: frozenset[str] = frozenset({"pendingProvision", "provisioning"})
 
 
-class StatusDetail(ApiModel):
-    code: str
-    message: str
+class StatusDetail(CodedFailure):
+    """Why a Cloud PC is where it is: the provider's code and message, with the catalogue's words."""
 
 
 class BuildSettings(ApiModel):
@@ -96,7 +96,7 @@ class CloudPc(Resource):
     )
 
 
-class CloudPcEvent(ApiModel):
+class CloudPcEvent(Explained):
     """One line of a Cloud PC's timeline: a stage/step of an attempt, or a lifecycle milestone."""
 
     id: str

@@ -16,6 +16,7 @@ class PolicyChoice(ApiModel):
     policy_id: str
     policy_name: str
     group_id: str = Field(description="The group of the assignment that decides this policy's place in the order.")
+    group_display_name: str | None = Field(default=None, description="That group's name in Entra ID, if it has one.")
     assigned_date_time: datetime
 
 

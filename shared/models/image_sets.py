@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, StepDetail
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+from shared.models.failures import StepDetail
 from shared.models.images import ImageVersion
 
 Use = Literal["personal", "pooled"]

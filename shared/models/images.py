@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, computed_field
 from pydantic_core import PydanticCustomError
 
 from shared.models.base import ApiModel, DisplayName, InputModel, Resource
+from shared.models.failures import CodedFailure
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern
 
 ImageStatus = Literal["pending", "ready", "failed"]
@@ -84,6 +85,14 @@ class DeviceImage(Resource):
     os_version: str | None = None
     in_use: bool = False
     windows365_id: str | None = Field(default=None, description="Its id in Windows 365 (Graph's cloudPcDeviceImage).")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def failure(self) -> CodedFailure | None:
+        """A failed upload's code and details with the catalogue's words for them."""
+        if self.error_code is None:
+            return None
+        return CodedFailure(code=self.error_code, message=self.status_details or self.error_code)
 
 
 class GalleryImage(ApiModel):

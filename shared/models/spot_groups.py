@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, StepDetail
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+from shared.models.failures import StepDetail
 from shared.models.image_sets import Notes
 from shared.models.images import ImageVersion
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable

@@ -7,7 +7,7 @@ Windows 365 license) exactly as the reconcile does, and only adds words. `explai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
@@ -36,7 +36,15 @@ def explain_user(ports: EnginePorts, tenant_id: str, user_id: str) -> Provisioni
     groups = list(dict.fromkeys(a.group_id for p in policies for a in p.assignments))
     # one checkMemberGroups call instead of listing every assigned group's members, as a user hint does
     member_of = ports.directory.member_groups(tenant_id, user.id, groups)
-    return explain(user_id, user, policies, member_of, ports.cloud_pcs.list_users_cloud_pcs(tenant_id, user.id))
+    named = list(dict.fromkeys([*member_of, *(g.group_id for g in user.group_licenses)]))[:MAX_NAMED_GROUPS]
+    found = {group_id: ports.directory.get_group(tenant_id, group_id) for group_id in named}
+    names = {group_id: group.display_name for group_id, group in found.items() if group and group.display_name}
+    cloud_pcs = ports.cloud_pcs.list_users_cloud_pcs(tenant_id, user.id)
+    return explain(user_id, user, policies, member_of, cloud_pcs, names)
+
+
+# groups named in an explanation, one Graph read each; beyond these (rare: a user in many assigned groups) ids show
+MAX_NAMED_GROUPS = 20
 
 
 def _find_user(ports: EnginePorts, tenant_id: str, user_id: str) -> DirectoryUser | None:
@@ -57,8 +65,10 @@ def explain(
     policies: Iterable[ProvisioningPolicy],
     member_of: Collection[str],
     cloud_pcs: Iterable[CloudPc],
+    group_names: Mapping[str, str] | None = None,
 ) -> ProvisioningExplanation:
-    """Why `user` has or would get Cloud PCs; `member_of`: which of the policies' assigned groups hold the user."""
+    """Why `user` has or would get Cloud PCs; `member_of`: which of the policies' assigned groups hold the user;
+    `group_names`: the display names of those groups that have one (the others are shown by id)."""
     if user is None:
         raise _unknown_user(user_id)
     policies = list(policies)
@@ -70,6 +80,7 @@ def explain(
     slots = license_slots(user)
     desired = desired_slots({user.id: winner}, {user.id: user}) if winner else {}
     held = sorted(cloud_pcs, key=lambda c: (c.service_plan_id, c.slot_index, c.created_date_time, c.id))
+    said = _Words(group_names or {})
     by_slot: dict[Slot, list[CloudPc]] = {}
     for cloud_pc in held:
         by_slot.setdefault(_slot_of(cloud_pc), []).append(cloud_pc)
@@ -77,14 +88,14 @@ def explain(
         user_id=user.id,
         user_principal_name=user.user_principal_name,
         display_name=user.display_name,
-        winning_policy=_choice(winner) if winner else None,
-        reason=f"{_reason(winner, standings, slots)}{_group_licensing(user)}",
+        winning_policy=said.choice(winner) if winner else None,
+        reason=f"{said.reason(winner, standings, slots)}{said.group_licensing(user)}",
         candidates=[
             PolicyCandidate(
-                **_choice(s).model_dump(by_alias=False),
+                **said.choice(s).model_dump(by_alias=False),
                 matching_group_ids=_matching_groups(by_id[s.policy_id], members),
                 wins=s == winner,
-                reason=_candidate_reason(s, winner, standings),
+                reason=said.candidate_reason(s, winner, standings),
             )
             for s in standings
         ],
@@ -96,15 +107,6 @@ def explain(
 
 def _slot_of(cloud_pc: CloudPc) -> Slot:
     return Slot(cloud_pc.user_id, cloud_pc.service_plan_id, cloud_pc.slot_index)
-
-
-def _choice(winner: Winner) -> PolicyChoice:
-    return PolicyChoice(
-        policy_id=winner.policy_id,
-        policy_name=winner.policy_name,
-        group_id=winner.group_id,
-        assigned_date_time=winner.assigned_date_time,
-    )
 
 
 def _matching_groups(policy: ProvisioningPolicy, members: Collection[str]) -> list[str]:
@@ -128,30 +130,9 @@ def _licenses(slots: list[Slot], user: DirectoryUser) -> list[LicenseCount]:
     ]  # fmt: skip
 
 
-def _group_licensing(user: DirectoryUser) -> str:
-    """What groups do to the user's licenses (Entra group-based licensing, from licenseAssignmentStates)."""
-    said = []
-    for plan_id in dict.fromkeys(g.service_plan_id for g in user.group_licenses if g.error is None):
-        groups = ", ".join(user.groups_assigning(plan_id))
-        said.append(
-            f" The {_plan_name(plan_id)} license comes from group {groups} (group-based licensing): only the group's "
-            "license assignment can change or remove it."
-        )
-    for failed in (g for g in user.group_licenses if g.error is not None):
-        said.append(
-            f" Group {failed.group_id} assigns a {_plan_name(failed.service_plan_id)} license that Entra ID could not "
-            f"apply ({failed.error}), so the user does not hold it through that group."
-        )
-    return "".join(said)
-
-
 def _when(moment: datetime) -> str:
     # milliseconds: two assignments made in the same second must not read as a tie
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _via(choice: Winner) -> str:
-    return f"group {choice.group_id} at {_when(choice.assigned_date_time)}"
 
 
 def _tied_with(winner: Winner, standings: list[Winner]) -> list[Winner]:
@@ -162,58 +143,92 @@ def _names(choices: list[Winner]) -> str:
     return ", ".join(f"'{c.policy_name}'" for c in choices)
 
 
-def _reason(winner: Winner | None, standings: list[Winner], slots: list[Slot]) -> str:
-    if winner is None:
-        targeting = (
-            "No provisioning policy applies: the user is not a direct member of any group a policy is assigned to."
-        )
-    elif tied := _tied_with(winner, standings):
-        targeting = (
-            f"'{winner.policy_name}' serves the user: it and {_names(tied)} were assigned at the same moment "
-            f"({_via(winner)}), and ties go to the lowest policy id."
-        )
-    elif len(standings) > 1:
-        targeting = (
-            f"'{winner.policy_name}' serves the user: of the {len(standings)} policies assigned to groups the user "
-            f"is in, it was assigned first ({_via(winner)}), and the earliest assignment wins."
-        )
-    else:
-        targeting = (
-            f"'{winner.policy_name}' serves the user: it is the only policy assigned to a group the user is in "
-            f"({_via(winner)})."
-        )
-    if not slots:
-        licensing = "The user has no Windows 365 license, so no Cloud PC is provisioned."
-    elif winner is None:
-        licensing = f"The user holds {len(slots)} Windows 365 license(s), but without a policy none is used."
-    else:
-        licensing = f"The user holds {len(slots)} Windows 365 license(s): one Cloud PC each, from this policy."
-    return f"{targeting} {licensing}"
+class _Words:
+    """The explanation's sentences, naming each group by its display name where it has one."""
 
+    def __init__(self, group_names: Mapping[str, str]) -> None:
+        self.group_names = group_names
 
-def _candidate_reason(candidate: Winner, winner: Winner | None, standings: list[Winner]) -> str:
-    assert winner is not None  # a candidate exists only when some policy targets the user
-    if candidate == winner:
-        if tied := _tied_with(winner, standings):
-            return (
-                f"Assigned at the same moment as {_names(tied)} ({_via(candidate)}); ties go to the lowest policy "
-                "id, which is this one's, so it provisions the user's Cloud PCs."
+    def group(self, group_id: str) -> str:
+        name = self.group_names.get(group_id)
+        return f"'{name}'" if name else group_id
+
+    def choice(self, winner: Winner) -> PolicyChoice:
+        return PolicyChoice(
+            policy_id=winner.policy_id,
+            policy_name=winner.policy_name,
+            group_id=winner.group_id,
+            group_display_name=self.group_names.get(winner.group_id),
+            assigned_date_time=winner.assigned_date_time,
+        )
+
+    def _via(self, choice: Winner) -> str:
+        return f"group {self.group(choice.group_id)} at {_when(choice.assigned_date_time)}"
+
+    def reason(self, winner: Winner | None, standings: list[Winner], slots: list[Slot]) -> str:
+        if winner is None:
+            targeting = (
+                "No provisioning policy applies: the user is not a direct member of any group a policy is assigned to."
             )
-        if len(standings) > 1:
-            return (
-                f"Assigned first ({_via(candidate)}): the earliest assignment wins, so it provisions the user's "
-                "Cloud PCs."
+        elif tied := _tied_with(winner, standings):
+            targeting = (
+                f"'{winner.policy_name}' serves the user: it and {_names(tied)} were assigned at the same moment "
+                f"({self._via(winner)}), and ties go to the lowest policy id."
             )
-        return f"The only policy targeting the user ({_via(candidate)}), so it provisions the user's Cloud PCs."
-    if candidate.assigned_date_time == winner.assigned_date_time:
+        elif len(standings) > 1:
+            targeting = (
+                f"'{winner.policy_name}' serves the user: of the {len(standings)} policies assigned to groups the user "
+                f"is in, it was assigned first ({self._via(winner)}), and the earliest assignment wins."
+            )
+        else:
+            targeting = (
+                f"'{winner.policy_name}' serves the user: it is the only policy assigned to a group the user is in "
+                f"({self._via(winner)})."
+            )
+        if not slots:
+            licensing = "The user has no Windows 365 license, so no Cloud PC is provisioned."
+        elif winner is None:
+            licensing = f"The user holds {len(slots)} Windows 365 license(s), but without a policy none is used."
+        else:
+            licensing = f"The user holds {len(slots)} Windows 365 license(s): one Cloud PC each, from this policy."
+        return f"{targeting} {licensing}"
+
+    def candidate_reason(self, candidate: Winner, winner: Winner | None, standings: list[Winner]) -> str:
+        assert winner is not None  # a candidate exists only when some policy targets the user
+        via = self._via(candidate)
+        if candidate == winner:
+            if tied := _tied_with(winner, standings):
+                return (
+                    f"Assigned at the same moment as {_names(tied)} ({via}); ties go to the lowest policy id, which "
+                    "is this one's, so it provisions the user's Cloud PCs."
+                )
+            if len(standings) > 1:
+                return f"Assigned first ({via}): the earliest assignment wins, so it provisions the user's Cloud PCs."
+            return f"The only policy targeting the user ({via}), so it provisions the user's Cloud PCs."
+        if candidate.assigned_date_time == winner.assigned_date_time:
+            return (
+                f"Assigned at the same moment as '{winner.policy_name}' ({via}); ties go to the lowest policy id, "
+                f"so '{winner.policy_name}' wins."
+            )
         return (
-            f"Assigned at the same moment as '{winner.policy_name}' ({_via(candidate)}); ties go to the lowest "
-            f"policy id, so '{winner.policy_name}' wins."
+            f"Assigned later ({via}) than '{winner.policy_name}' ({self._via(winner)}): the earliest assignment wins."
         )
-    return (
-        f"Assigned later ({_via(candidate)}) than '{winner.policy_name}' ({_via(winner)}): "
-        "the earliest assignment wins."
-    )
+
+    def group_licensing(self, user: DirectoryUser) -> str:
+        """What groups do to the user's licenses (Entra group-based licensing, from licenseAssignmentStates)."""
+        said = []
+        for plan_id in dict.fromkeys(g.service_plan_id for g in user.group_licenses if g.error is None):
+            groups = ", ".join(self.group(g) for g in user.groups_assigning(plan_id))
+            said.append(
+                f" The {_plan_name(plan_id)} license comes from group {groups} (group-based licensing): only the "
+                "group's license assignment can change or remove it."
+            )
+        for failed in (g for g in user.group_licenses if g.error is not None):
+            said.append(
+                f" Group {self.group(failed.group_id)} assigns a {_plan_name(failed.service_plan_id)} license that "
+                f"Entra ID could not apply ({failed.error}), so the user does not hold it through that group."
+            )
+        return "".join(said)
 
 
 def _expected(slot: Slot, served_by: Winner, on_slot: list[CloudPc]) -> ExpectedCloudPc:
@@ -265,7 +280,8 @@ def _targeted_status(cloud_pc: CloudPc) -> str:
     if cloud_pc.status == "pendingProvision" and detail is not None and detail.code == "waitingForLicense":
         return f"Waiting for a license: {detail.message}"
     if cloud_pc.status == "failed":
-        return f"Provisioning failed{': ' + detail.message if detail else ''}; retry it for a fresh set of attempts."
+        why = f": {detail.summary or detail.message}" if detail else ""
+        return f"Provisioning failed{why.rstrip('.')}. Retry it for a fresh set of attempts."
     if cloud_pc.status == "inGracePeriod":
         return "In its grace period, but the user is targeted and licensed again: the next reconcile restores it."
     return {

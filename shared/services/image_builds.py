@@ -28,7 +28,7 @@ from shared.cloud.ports import (
     ProvisioningCompute,
     VmSpec,
 )
-from shared.models.base import StepDetail
+from shared.models.failures import StepDetail
 from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
 from shared.models.orchestrations import ImageBuildRun, ImageBuildStep, ImageRemovalRun, ImageRemovalStep
 from shared.models.sites import Site

@@ -283,7 +283,7 @@ def fail(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, step: s
     schedule_clean_up(ports, cloud_pc)  # first: the failure on record always has its clean-up due
     moved = machine.move(
         cloud_pc, "fail", ports.clock(), line_attempt=cloud_pc.attempt, code=code, message=f"{step}: {message}",
-        status_detail=StatusDetail(code=code, message=f"Provisioning failed at {step}: {message}"),
+        status_detail=StatusDetail(code=code, message=message),  # the step is on the timeline line
         recheck_when_settled=False,
     )  # fmt: skip
     save(ports, moved, if_match=cloud_pc.etag)

@@ -27,7 +27,7 @@ from shared.cloud.ports import (
     ProvisioningCompute,
     VmSpec,
 )
-from shared.models.base import StepDetail
+from shared.models.failures import StepDetail
 from shared.models.orchestrations import SpotGroupRun, SpotGroupStep
 from shared.models.sites import Site
 from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup

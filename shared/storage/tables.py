@@ -105,8 +105,9 @@ class EntityCodec(Generic[M]):
 
     def to_entity(self, item: M, partition_key: str, row_key: str) -> dict[str, Any]:
         entity: dict[str, Any] = {"PartitionKey": partition_key, "RowKey": row_key}
-        native = item.model_dump(by_alias=True, exclude={ETAG_FIELD})
-        wire = item.model_dump(by_alias=True, exclude={ETAG_FIELD}, mode="json")
+        # what the API derives on the way out (a failure's catalogue words) is not stored: today's words show
+        native = item.model_dump(by_alias=True, exclude={ETAG_FIELD}, exclude_computed_fields=True)
+        wire = item.model_dump(by_alias=True, exclude={ETAG_FIELD}, mode="json", exclude_computed_fields=True)
         for key, value in native.items():
             if value is None:
                 continue
@@ -434,7 +435,7 @@ class EntityRepository(Generic[M]):
 
 def _image(item: BaseModel) -> dict[str, Any]:
     """A row as the audit log compares it: the model's wire fields."""
-    return item.model_dump(mode="json", by_alias=True, exclude={ETAG_FIELD})
+    return item.model_dump(mode="json", by_alias=True, exclude={ETAG_FIELD}, exclude_computed_fields=True)
 
 
 def _plain(value: Any) -> Any:

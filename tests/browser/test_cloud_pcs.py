@@ -188,3 +188,38 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     expect(operator.page.get_by_role("heading", name=policy["displayName"], level=1)).to_be_visible()
     expect(operator.page.locator("main").get_by_role("button", name=re.compile("Edit|Delete|Change"))).to_have_count(0)
     operator.shot("an operator's policy: nothing to change")
+
+
+def test_a_failed_cloud_pc_reads_in_an_admins_words_with_what_to_do(portal: Any, owner_api: ApiClient) -> None:
+    tenant = Tenant(owner_api)
+    tenant.user("dee", [PLAN])
+    tenant.group("sales", ["dee"])
+    tenant.fault("createVm", 3, "AllocationFailed")  # every attempt: the Cloud PC fails
+    tenant.assign(tenant.policy(), "sales")
+
+    tab = portal("admin")
+    page = tab.page
+    tab.open(f"/tenants/{tenant.id}/cloudPCs")
+    table = page.get_by_role("table", name="Cloud PCs")
+    expect(table.locator(".badge", has_text=re.compile("^Failed$"))).to_have_count(1, timeout=WAIT_MS)
+    expect(table.locator(".status-detail")).to_have_text("Azure has no room for this VM size in the region right now.")
+    tab.shot("a failed Cloud PC in the list, in plain words")
+
+    table.locator(".name-cell a").first.click()
+    details = page.get_by_role("region", name="Details")
+    expect(details).to_contain_text("Azure has no room for this VM size in the region right now.")
+    expect(details).to_contain_text("What to do: Retry later, or choose another size or region in the policy.")
+    details.get_by_text("The service's own message").click()  # Azure's message, once, folded away
+    expect(details.locator("details p")).to_have_text("The operation createVm failed with AllocationFailed.")
+    explanation = page.get_by_role("region", name="Why this user has this Cloud PC")
+    expect(explanation).to_contain_text("Provisioning failed: Azure has no room for this VM size in the region")
+    expect(explanation).to_contain_text("(group 'sales' at")  # the group by its name, not its id
+    expect(details.get_by_title(f"Group id {tenant.gid('sales')}")).to_have_text("sales")
+    steps = page.get_by_role("table", name="Every step and milestone")
+    expect(steps.get_by_text("What to do: Retry later", exact=False).first).to_be_visible()
+    main = page.locator("main")
+    expect(main).not_to_contain_text("Injected")
+    expect(main).not_to_contain_text("Provisioning failed: Provisioning failed")
+    expect(main).not_to_contain_text("Traceback")
+    tab.shot("a failed Cloud PC: what happened, what to do, and Azure's own message")
+    tab.assert_accessible("a failed Cloud PC")

@@ -47,6 +47,7 @@ def test_an_organization_owner_signs_in_and_adds_a_tenant_and_a_site(portal: Any
     page.get_by_role("button", name="Add site").click()
     field_error = page.locator(".field.invalid", has=page.get_by_label("Subscription id"))
     expect(field_error.locator(".field-error")).to_be_visible()
+    expect(page.get_by_label("Subscription id")).to_be_focused()  # focus goes to the field to correct
     tab.shot("the server's message next to its field")
     page.get_by_label("Subscription id").fill("6f9619ff-8b86-d011-b42d-00cf4fc964ff")
     page.get_by_role("button", name="Add site").click()
@@ -159,13 +160,14 @@ def test_an_owner_gives_and_takes_access_by_keyboard_and_reads_the_audit_log(
     keyboard.press("Escape")
     expect(dialog).to_have_count(0)
     expect(assignments.get_by_role("row").filter(has_text="Rita")).to_have_count(1)
-    page.get_by_role("button", name="Remove Rita").focus()
+    expect(page.get_by_role("button", name="Remove Rita")).to_be_focused()  # back to what opened the dialog
     keyboard.press("Enter")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     keyboard.press("Shift+Tab")
     expect(dialog.get_by_role("button", name="Remove")).to_be_focused()
     keyboard.press("Enter")
     expect(assignments.get_by_role("row").filter(has_text="Rita")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Role assignments", level=1)).to_be_focused()  # its row is gone
 
     # the audit log, filtered to role assignments: the add, the refused add, the removal
     page.get_by_role("link", name="Audit log").click()

@@ -112,3 +112,14 @@ def test_the_openapi_document_says_it_is_a_look_up(api: ApiClient) -> None:
     assert "not a listing" in operation["description"] and "nextLink" in operation["description"]
     search = next(p for p in operation["parameters"] if p["name"] == "search")
     assert search["schema"]["maxLength"] == 100
+
+
+def test_one_group_is_named_by_its_id_and_an_unknown_or_malformed_id_is_404(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.group("Finance", [])
+    reply = api.get(f"{tenant.path}/directoryGroups/{tenant.gid('Finance')}")
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {"id": tenant.gid("Finance"), "displayName": "Finance", "description": None}
+    for missing in (str(uuid.uuid4()), "not-a-guid"):
+        gone = api.get(f"{tenant.path}/directoryGroups/{missing}")
+        assert gone.status_code == 404 and gone.json()["error"]["target"] == "groupId", gone.text

@@ -76,8 +76,9 @@ def test_the_explanation_says_which_licenses_a_group_assigns_and_which_it_could_
     assert [(lic["servicePlanId"], lic["count"], lic["assignedByGroupIds"]) for lic in body["licenses"]] == [
         (PLAN, 1, [licensing])
     ]
-    assert f"license comes from group {licensing} (group-based licensing)" in body["reason"]
-    assert f"Group {licensing} assigns a" in body["reason"] and "(CountViolation)" in body["reason"]
+    # each group by its name in the directory
+    assert "license comes from group 'w365-licensing' (group-based licensing)" in body["reason"]
+    assert "Group 'w365-licensing' assigns a" in body["reason"] and "(CountViolation)" in body["reason"]
 
 
 def test_an_unknown_user_or_tenant_is_not_found(api: ApiClient) -> None:

@@ -213,10 +213,11 @@ def test_three_failures_end_failed_naming_the_step_with_nothing_left_behind(api:
     cloud_pc = provision_one(api, tenant)
     assert cloud_pc["status"] == "failed"
     assert cloud_pc["statusDetail"]["code"] == "SubnetIsFull"
-    assert "createVm" in cloud_pc["statusDetail"]["message"]
+    assert cloud_pc["statusDetail"]["summary"] == "The connection's subnet has no free addresses."
+    assert cloud_pc["statusDetail"]["recommendedAction"].startswith("Free addresses")
     events = timeline(api, tenant, cloud_pc)
     assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == [1, 2, 3]
-    assert events[-1]["name"] == "provisioningFailed"
+    assert events[-1]["name"] == "provisioningFailed" and events[-1]["message"].startswith("createVm: ")
     resources = tenant.resources()
     assert resources["virtualMachines"] == []
     assert resources["networkInterfaces"] == []

@@ -85,7 +85,9 @@ def test_a_core_step_failing_every_attempt_fails_the_cloud_pc_and_removes_each_a
     stored = fakes.cloud_pcs.get_cloud_pc(TENANT, pc)
     assert stored.status == "failed"
     assert stored.status_detail is not None and stored.status_detail.code == "DeviceJoinFailed"
-    assert "joinEntra" in stored.status_detail.message
+    assert stored.status_detail.message == "join_device failed (DeviceJoinFailed)"  # the provider's own words
+    [settled] = [e for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name == "provisioningFailed"]
+    assert settled.message is not None and settled.message.startswith("joinEntra: ")  # the step is on the timeline
     assert fakes.script.calls["create_vm"] == fakes.script.calls["join_device"] == 3
     assert fakes.compute.vm_names(TENANT) == [] and fakes.compute.nic_names(TENANT) == []
     assert [(w.kind, w.due_date_time) for w in fakes.scheduled()] == [("cleanUp", fakes.clock() + ports.cleanup_delay)]

@@ -219,12 +219,14 @@ def test_the_answer_is_camel_case_json() -> None:
         "policyId": "p",
         "policyName": "P",
         "groupId": "g",
+        "groupDisplayName": None,
         "assignedDateTime": "2026-11-01T00:01:00Z",
     }
     assert set(body["candidates"][0]) == {
         "policyId",
         "policyName",
         "groupId",
+        "groupDisplayName",
         "assignedDateTime",
         "matchingGroupIds",
         "wins",
@@ -232,3 +234,12 @@ def test_the_answer_is_camel_case_json() -> None:
     }
     assert body["expected"][0]["existingCloudPcId"] == "cpc-1"
     assert body["cloudPcs"][0]["provisioningPolicyId"] == "p"
+
+
+def test_groups_are_named_by_their_display_names_where_the_directory_has_them() -> None:
+    said = explain("ann", ANN, [policy("p", ("g", 1))], ["g"], [cloud_pc("cpc-1", "p")], {"g": "Finance"})
+    assert "(group 'Finance' at 2026-11-01T00:01:00.000Z)" in said.reason
+    assert said.winning_policy is not None and said.winning_policy.group_display_name == "Finance"
+    assert "group 'Finance'" in said.candidates[0].reason and " g " not in said.reason
+    unnamed = explain("ann", ANN, [policy("p", ("g", 1))], ["g"], [cloud_pc("cpc-1", "p")])
+    assert "(group g at" in unnamed.reason  # a group the directory does not name shows by id

@@ -3,7 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { get, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { AsOf, DataTable, Details, ErrorBanner, Page, StatusBadge, usePoll } from '../ui.js';
+import { AsOf, DataTable, Details, ErrorBanner, Failure, Page, StatusBadge, usePoll } from '../ui.js';
 import { dateTime, plural } from '../lib/format.js';
 import { actionLabel } from './cloud-pcs.js';
 
@@ -68,7 +68,7 @@ function BulkActionPage({ params }) {
   const columns = [
     { label: 'Cloud PC', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs/:cloudPcId', { tenantId, cloudPcId: row.cloudPcId })}>${name(row.cloudPcId)}</a>` },
     { label: 'Result', render: (row) => html`<${StatusBadge} status=${row.status} />` },
-    { label: 'Reason', render: (row) => (row.error ? html`${row.error.message} <code>${row.error.code}</code>` : row.status === 'succeeded' ? 'Done: the Cloud PC\'s timeline records it.' : 'Waiting its turn.') },
+    { label: 'Reason', render: (row) => (row.error ? html`<${Failure} detail=${row.error} compact />` : row.status === 'succeeded' ? 'Done: the Cloud PC\'s timeline records it.' : 'Waiting its turn.') },
   ];
   const failedFirst = bulk && [...bulk.results].sort((a, b) => (b.status === 'failed') - (a.status === 'failed'));
   const title = bulk ? `${actionLabel(bulk.action)} ${plural(count, 'Cloud PC')}` : 'Bulk action';

@@ -4,8 +4,9 @@ import { useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { get, post, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Notice, Page, StatusBadge, confirm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, NameOf, Notice, Page, StatusBadge, confirm, usePoll } from '../ui.js';
 import { JOIN_TYPES } from '../lib/configuration.js';
+import { GroupName } from '../groups.js';
 import { dateTime, words } from '../lib/format.js';
 import { CloudPcActions } from './cloud-pc-actions.js';
 import { Explanation } from './cloud-pc-explanation.js';
@@ -19,7 +20,7 @@ function Overview({ tenantId, cloudPc }) {
   return html`<section class="card wide" aria-labelledby="details-heading">
     <h2 id="details-heading">Details</h2>
     <${Details} items=${[
-      ['Status', html`<${StatusBadge} status=${c.status} />${c.statusDetail && html`<span class="cell-line">${c.statusDetail.message} <code>${c.statusDetail.code}</code></span>`}`],
+      ['Status', html`<${StatusBadge} status=${c.status} /><${Failure} detail=${c.statusDetail} />`],
       ['User', html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId }, { userId: c.userId })} title="Every Cloud PC of this user">${c.userPrincipalName}</a>`],
       ['Friendly name', c.displayName],
       ['Device name', c.managedDeviceName],
@@ -35,7 +36,7 @@ function Overview({ tenantId, cloudPc }) {
       ['Created', dateTime(c.createdDateTime)],
       ['Last modified', dateTime(c.lastModifiedDateTime)],
       c.lastRequestId && ['Last request', html`<code>${c.lastRequestId}</code>`],
-      c.targetGroupId && ['Through group', html`<code>${c.targetGroupId}</code>`],
+      c.targetGroupId && ['Through group', html`<${GroupName} tenantId=${tenantId} groupId=${c.targetGroupId} />`],
       ['Cloud PC id', html`<code>${c.id}</code>`],
     ]} />
     ${c.warnings?.length > 0 && html`<div class="banner warning" role="status"><strong>Provisioned with warnings</strong>
@@ -52,7 +53,7 @@ function Build({ cloudPc }) {
     ${b && html`<${Details} items=${[
       ['Image', `${b.imageDisplayName} (${b.imageType})`],
       ['Join', JOIN_TYPES[b.domainJoinType] || b.domainJoinType],
-      b.onPremisesConnectionId && ['Connection', html`<a href=${href('/tenants/:tenantId/connections/:connectionId', { tenantId: cloudPc.tenantId, connectionId: b.onPremisesConnectionId })}>${b.onPremisesConnectionId}</a>`],
+      b.onPremisesConnectionId && ['Connection', html`<a href=${href('/tenants/:tenantId/connections/:connectionId', { tenantId: cloudPc.tenantId, connectionId: b.onPremisesConnectionId })}><${NameOf} path=${tenantPath(cloudPc.tenantId, 'connections', b.onPremisesConnectionId)} id=${b.onPremisesConnectionId} kind="Connection" /></a>`],
       ['Region', b.regionName],
       ['VM size', b.vmSize],
       ['OS disk', `${b.osDiskSizeGb} GB`],

@@ -5,7 +5,7 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { get, getAll, tenantPath } from '../api.js';
 import { href, page, setQuery } from '../router.js';
-import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, usePoll } from '../ui.js';
+import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, failureLine, usePoll } from '../ui.js';
 import { skipTokenOf } from '../lib/bulk-review.js';
 import { dateTime, words } from '../lib/format.js';
 import { BulkBar } from './cloud-pc-bulk.js';
@@ -111,8 +111,8 @@ function CloudPcs({ params, query }) {
     { label: 'Name', class: 'name-cell', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs/:cloudPcId', { tenantId, cloudPcId: row.id })}>${row.displayName}</a>
       ${row.managedDeviceName && html`<span class="muted cell-line">${row.managedDeviceName}</span>`}` },
     { label: 'User', render: (row) => html`<a href=${href(LIST, { tenantId }, { userId: row.userId })} title="This user's Cloud PCs">${row.userPrincipalName}</a>` },
-    { label: 'Status', render: (row) => html`<span title=${row.statusDetail?.message}><${StatusBadge} status=${row.status} /></span>
-      ${row.statusDetail?.message && html`<span class="muted cell-line status-detail">${row.statusDetail.message}</span>`}` },
+    { label: 'Status', render: (row) => html`<span title=${row.statusDetail?.recommendedAction}><${StatusBadge} status=${row.status} /></span>
+      ${row.statusDetail && html`<span class="muted cell-line status-detail">${failureLine(row.statusDetail)}</span>`}` },
     { label: 'Provisioning policy', render: (row) => row.provisioningPolicyName },
     { label: 'Plan', render: (row) => row.servicePlanName },
     { label: 'Last modified', render: (row) => dateTime(row.lastModifiedDateTime) },

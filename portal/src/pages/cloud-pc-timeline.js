@@ -1,7 +1,7 @@
 // A Cloud PC's timeline drawn: an SVG of one run's attempts and steps (lib/timeline.js lays it out), and every line as a table.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { StatusBadge } from '../ui.js';
+import { Failure, StatusBadge } from '../ui.js';
 import { dateTime, duration, time, words } from '../lib/format.js';
 import { OUTCOMES, layoutTimeline } from '../lib/timeline.js';
 import { outcomeBadge } from './cloud-pcs.js';
@@ -70,7 +70,7 @@ function EventTable({ events, run }) {
         <td>${words(event.stage)}</td>
         <td><${StatusBadge} status=${badge.status} label=${badge.label} /></td>
         <td class="number">${took}</td>
-        <td>${event.message || ''}${event.code ? html` <code>${event.code}</code>` : ''}</td>
+        <td>${event.summary ? html`<${Failure} detail=${event} compact />` : html`${event.message || ''}${event.code ? html` <code>${event.code}</code>` : ''}`}</td>
       </tr>`;
     })}</tbody>
   </table></div>`;

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { post, request } from '../api.js';
 import { href } from '../router.js';
-import { ActionButton, DataTable, ErrorBanner, Field, Notice, StatusBadge, confirm, useForm } from '../ui.js';
+import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm } from '../ui.js';
 import { readyVersions, versionBody, versionDeleteBlock } from '../lib/spot-pc.js';
 import { dateTime } from '../lib/format.js';
 
@@ -26,7 +26,7 @@ export function Refusal({ error, tenantId, what }) {
 function StatusCell({ version }) {
   const detail = version.statusDetail;
   return html`<${StatusBadge} status=${version.status} />
-    ${detail && html`<p class="detail"><strong>${detail.step}</strong>: ${detail.message} <code>${detail.code}</code></p>`}`;
+    <${Failure} detail=${detail} compact />`;
 }
 
 /** The versions, oldest first, with what each can do now. */

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { backendOf, can } from '../access.js';
 import { del, get, getAll, post, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
 import { dateTime, words } from '../lib/format.js';
 
 function AddImage({ tenantId, sites, onAdded }) {
@@ -67,8 +67,7 @@ function DeviceImages({ tenantId, sites }) {
     { label: 'Version', key: 'version' },
     { label: 'Site', render: (image) => siteName(image.siteId) },
     { label: 'Status', render: (image) => html`<${StatusBadge} status=${image.status} />
-      ${image.errorCode && html`<div class="detail"><code>${image.errorCode}</code></div>`}
-      ${image.statusDetails && html`<div class="detail">${image.statusDetails}</div>`}` },
+      <${Failure} detail=${image.failure} compact />` },
     { label: 'OS', render: (image) => image.osVersion || '—' },
     { label: 'In use', render: (image) => (image.inUse ? 'Yes' : 'No') },
     { label: 'Added', render: (image) => dateTime(image.createdDateTime) },

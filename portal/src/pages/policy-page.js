@@ -3,7 +3,7 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { del, get, post, request, tenantPath } from '../api.js';
-import { GroupPicker } from '../groups.js';
+import { GroupName, GroupPicker } from '../groups.js';
 import { go, href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, confirm, useForm, usePoll } from '../ui.js';
 import { JOIN_TYPES, networkOf, policyPatch, policyValues } from '../lib/configuration.js';
@@ -42,7 +42,7 @@ function Assignments({ policy, tenantId, path, names, onChanged }) {
     setReview(null);
   };
   const columns = [
-    { label: 'Group', render: (assignment) => names[assignment.groupId] || 'Name not found' },
+    { label: 'Group', render: (assignment) => names[assignment.groupId] || html`<${GroupName} tenantId=${tenantId} groupId=${assignment.groupId} />` },
     { label: 'Group id', render: (assignment) => html`<code>${assignment.groupId}</code>` },
     { label: 'Assigned', render: (assignment) => dateTime(assignment.assignedDateTime) },
   ];

@@ -5,7 +5,7 @@ import { can } from '../access.js';
 import { get, getAll, request, tenantPath } from '../api.js';
 import { GroupPicker } from '../groups.js';
 import { href } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
 import { GROUP_BUSY, HOST_BUSY, deleteQuestion, followedByAzure, hostCount, spotGroupPatch } from '../lib/spot-pc.js';
 import { dateTime, plural, words } from '../lib/format.js';
 import { ImageUpdates } from './spot-group-update.js';
@@ -26,8 +26,8 @@ function Status({ group, hosts }) {
     ${group.status === 'deploying' && total > 0 && html`<label class="progress-label" for="hosts-progress">${settled} of ${plural(total, 'session host')} deployed</label>
       <progress id="hosts-progress" max=${total} value=${settled}>${settled} of ${total}</progress>`}
     ${group.statusDetail && html`<div class=${`banner ${group.status === 'failed' ? 'error' : 'warning'}`}>
-      <strong>${group.statusDetail.code === 'sessionHostsFailed' ? 'Some session hosts failed; the others work.' : words(group.statusDetail.code)}</strong>
-      <p>${group.statusDetail.step}: ${group.statusDetail.message}</p></div>`}
+      <strong>${group.status === 'failed' ? 'The Spot Group failed' : 'The Spot Group works, with a warning'}</strong>
+      <${Failure} detail=${group.statusDetail} /></div>`}
     <ul class="tiles" aria-label="Session hosts by state">
       ${['total', 'running', 'stopped', 'draining', 'failed'].map((name) => html`<li class=${`tile${name === 'failed' && counts[name] ? ' attention' : ''}`}>
         <span class="tile-value">${counts[name] || 0}</span> ${name === 'total' ? 'session hosts' : name}</li>`)}
@@ -39,7 +39,7 @@ function Status({ group, hosts }) {
 function SessionHosts({ hosts, canary }) {
   const columns = [
     { label: 'Name', render: (host) => html`${host.name}${canary.has(host.name) ? html` <span class="badge">Canary</span>` : null}` },
-    { label: 'Status', render: (host) => html`<${StatusBadge} status=${host.status} />${host.statusDetail && html`<p class="detail">${host.statusDetail.step}: ${host.statusDetail.message}</p>`}` },
+    { label: 'Status', render: (host) => html`<${StatusBadge} status=${host.status} /><${Failure} detail=${host.statusDetail} compact />` },
     { label: 'Power state', render: (host) => words(host.powerState) },
     { label: 'Image version', key: 'imageVersion' },
     { label: 'Assigned user', render: (host) => host.assignedUserId || '—' },

@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import { can } from '../access.js';
 import { get, request, tenantPath } from '../api.js';
-import { ActionButton, DataTable, ErrorBanner, Field, Notice, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
 import { GROUP_BUSY, newerReadyVersions, rolloutProgress, versionsUnderWay } from '../lib/spot-pc.js';
 import { dateTime, plural } from '../lib/format.js';
 
@@ -35,7 +35,7 @@ function Progress({ update, hosts }) {
     <p class="muted">Rollout: ${plural(update.rollout.canaryCount, 'canary host')}, then ${update.rollout.maxUnavailable} at a time;
       users get ${update.rollout.drainTimeoutMinutes} min to sign out. Started ${dateTime(update.createdDateTime)}.</p>
     ${outcome && html`<div class=${`banner ${outcome[0]}`}>${outcome[1](update)}
-      ${update.statusDetail && html`<p>${update.statusDetail.step}: ${update.statusDetail.message} <code>${update.statusDetail.code}</code></p>`}</div>`}
+      <${Failure} detail=${update.statusDetail} /></div>`}
   </div>`;
 }
 
