@@ -48,6 +48,11 @@ export function servedOn(operationId, tenantId) {
   return !only || !backend || only === backend;
 }
 
+/** The backend that alone serves `operationId` ('azure' or 'windows365'), or undefined when both do. */
+export function onlyServedBy(operationId) {
+  return servedBy.value[operationId];
+}
+
 /** The role `operationId` needs (the OpenAPI's x-access), for telling a caller what would let them. */
 export function roleNeeded(operationId) {
   return needs.value[operationId];

@@ -1,7 +1,7 @@
 // The frame around every page: skip link, header with the tenant switcher and the user, navigation, the page.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { accessKnown, can, me, noteTenants, roleNeeded, roleOn } from './access.js';
+import { accessKnown, backendOf, can, me, noteTenants, onlyServedBy, roleNeeded, roleOn, servedOn } from './access.js';
 import { getAll } from './api.js';
 import { signOut, signedInUser } from './auth.js';
 import { current, href, location$ } from './router.js';
@@ -70,7 +70,13 @@ function Navigation({ tenantId }) {
   const tenant = list.find((entry) => entry.id === tenantId);
   const link = (label, pattern, params = {}) => html`<li><a href=${href(pattern, params)}
     aria-current=${isCurrent(pattern, params.tenantId) ? 'page' : undefined}>${label}</a></li>`;
-  return html`<nav class="side-nav" aria-label="Main">
+  // on a phone the navigation is a menu behind a button, closed again once a page is chosen
+  const [open, setOpen] = useState(false);
+  useEffect(() => setOpen(false), [location$.value.path]);
+  return html`<nav class=${`side-nav${open ? ' open' : ''}`} aria-label="Main">
+    <button type="button" class="button secondary menu-button" aria-expanded=${open ? 'true' : 'false'} aria-controls="nav-lists"
+      onClick=${() => setOpen(!open)}>${open ? 'Close menu' : 'Menu'}</button>
+    <div id="nav-lists" class="nav-lists">
     <ul>
       ${link('Overview', '/')}
       ${link('Tenants', '/tenants')}
@@ -79,6 +85,7 @@ function Navigation({ tenantId }) {
       <ul>
         ${TENANT_NAV.filter(([, , operation]) => can(operation, tenantId)).map(([label, pattern]) => link(label, pattern, { tenantId }))}
       </ul>`}
+    </div>
   </nav>`;
 }
 
@@ -95,6 +102,19 @@ function RoleNeeded({ route, tenantId }) {
   </section>`;
 }
 
+const BACKEND_WORDS = { azure: 'this app, in the customer\'s Azure subscription', windows365: 'Windows 365' };
+
+/** A page of the other backend's (user settings are Windows 365's): said plainly instead of a list that cannot load. */
+function NotServed({ route, tenantId }) {
+  const only = onlyServedBy(route.needs);
+  return html`<section class="page" aria-labelledby="page-title">
+    <h1 id="page-title" tabindex="-1">Not for this tenant's Cloud PCs</h1>
+    <p>To ${route.doing} the tenant's Cloud PCs must be provisioned by ${BACKEND_WORDS[only] || only}; this tenant's are
+      provisioned by ${BACKEND_WORDS[backendOf(tenantId)] || backendOf(tenantId)}.</p>
+    <p><a href=${href('/tenants/:tenantId/cloudPCs', { tenantId })}>Back to the tenant's Cloud PCs</a></p>
+  </section>`;
+}
+
 function NotFound() {
   return html`<section class="page"><h1 id="page-title">Page not found</h1><p>There is no page at this address. <a href="#/">Go to the overview</a>.</p></section>`;
 }
@@ -103,10 +123,14 @@ export function Shell() {
   const found = current();
   const tenantId = found?.params.tenantId;
   const refused = found?.route.needs && !(accessKnown() && can(found.route.needs, tenantId));
-  const Component = refused ? () => html`<${RoleNeeded} route=${found.route} tenantId=${tenantId} />` : found?.route.component || NotFound;
+  const unserved = !refused && found?.route.needs && !servedOn(found.route.needs, tenantId);
+  const Component = refused ? () => html`<${RoleNeeded} route=${found.route} tenantId=${tenantId} />`
+    : unserved ? () => html`<${NotServed} route=${found.route} tenantId=${tenantId} />`
+      : found?.route.component || NotFound;
   const user = signedInUser();
   const role = tenantId ? roleOn(tenantId) : null;
   useEffect(() => {
+    window.scrollTo(0, 0); // a new page opens at its top, not where the last one was scrolled to
     document.getElementById('page-title')?.focus({ preventScroll: true });
   }, [location$.value.path]);
   return html`<a class="skip-link" href="#main" onClick=${(event) => { event.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>

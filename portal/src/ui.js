@@ -153,7 +153,7 @@ export function DataTable({ caption, columns, rows, rowKey = (row) => row.id, se
     for (const key of keys) allOn ? next.delete(key) : next.add(key);
     selection.value = next;
   };
-  return html`<div class="table-wrap"><table>
+  return html`<${ScrollRegion} label=${caption || 'List'}><table>
     <caption class=${caption ? '' : 'visually-hidden'}>${caption || 'List'}</caption>
     <thead><tr>
       ${selection && html`<th scope="col" class="select"><input type="checkbox" aria-label="Select every row on this page" checked=${allOn} onChange=${toggleAll} /></th>`}
@@ -167,7 +167,25 @@ export function DataTable({ caption, columns, rows, rowKey = (row) => row.id, se
         ${columns.map((column) => html`<td class=${column.class}>${column.render ? column.render(row) : row[column.key] ?? '—'}</td>`)}
       </tr>`)}
     </tbody>
-  </table></div>`;
+  </table></${ScrollRegion}>`;
+}
+
+/** A table's frame: it scrolls sideways on a narrow screen, and only then is a named stop for the keyboard (so the
+ * arrow keys scroll it) rather than an extra stop on every wide page. */
+export function ScrollRegion({ label, children }) {
+  const frame = useRef(null);
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    const element = frame.current;
+    const check = () => setScrolls(element.scrollWidth > element.clientWidth + 1);
+    check();
+    const observer = new ResizeObserver(check);
+    observer.observe(element);
+    if (element.firstElementChild) observer.observe(element.firstElementChild);
+    return () => observer.disconnect();
+  }, []);
+  return html`<div ref=${frame} class="table-wrap" tabindex=${scrolls ? '0' : undefined} role=${scrolls ? 'region' : undefined}
+    aria-label=${scrolls ? label : undefined}>${children}</div>`;
 }
 
 /** Loads data, and loads it again every `intervalMs` while `active(data)` holds (work under way), and every

@@ -19,6 +19,7 @@ from tests.utils.portal_browser import launch, sign_in
 ARTEFACTS = PROJECT_ROOT / "test-artefacts" / "portal"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 WAIT_MS = 90_000  # the longest a test waits for work it watches (provisioning through the emulator)
+DESKTOP, LAPTOP, PHONE = (1440, 900), (1366, 768), (390, 844)  # the default viewport, and the two held to
 
 
 @pytest.fixture(scope="module")
@@ -163,11 +164,14 @@ def portal(browser: Browser, portal_url: str, request: pytest.FixtureRequest) ->
     """`portal(name)` signs `name` in, in a browser context of its own (cookies and storage apart)."""
     contexts: list[BrowserContext] = []
 
-    def signed_in(name: str = "admin") -> Portal:
+    def signed_in(name: str = "admin", viewport: tuple[int, int] = DESKTOP) -> Portal:
         # the emulator's certificate is from its own local CA, which this throwaway profile does not know
-        context = browser.new_context(ignore_https_errors=True, viewport={"width": 1440, "height": 900})
+        width, height = viewport
+        context = browser.new_context(ignore_https_errors=True, viewport={"width": width, "height": height},
+                                      is_mobile=width < 640, has_touch=width < 640)  # fmt: skip
         contexts.append(context)
-        return Portal(context, portal_url, f"{request.node.name}-{name}").sign_in(name)
+        prefix = f"{request.node.name}-{name}" if viewport == DESKTOP else f"{request.node.name}-{name}-{width}"
+        return Portal(context, portal_url, prefix).sign_in(name)
 
     yield signed_in
     for context in contexts:

@@ -222,4 +222,5 @@ def test_a_failed_cloud_pc_reads_in_an_admins_words_with_what_to_do(portal: Any,
     expect(main).not_to_contain_text("Provisioning failed: Provisioning failed")
     expect(main).not_to_contain_text("Traceback")
     tab.shot("a failed Cloud PC: what happened, what to do, and Azure's own message")
+    details.screenshot(path=str(ARTEFACTS / "cloud-pc-failure.png"))  # the README's picture of a failure
     tab.assert_accessible("a failed Cloud PC")

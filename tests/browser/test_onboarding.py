@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from azure_emulator.launcher import APP_CLIENT_ID
 from shared.catalog.app_access import GRAPH_PERMISSIONS
+from tests.browser.conftest import WAIT_MS
 from tests.utils.api_client import ApiClient
 from tests.utils.onboarding import apply_fixes
 from tests.utils.wizard import Tenant, emulator_from_environment
@@ -22,7 +23,7 @@ def test_an_admin_reads_what_a_customer_must_grant_and_sees_it_ready(portal: Any
     page.get_by_role("link", name="Onboarding").click()
     checklist = page.get_by_role("table", name="Checklist")
     consent = checklist.get_by_role("row").filter(has=page.get_by_text("Admin consent", exact=True))
-    expect(consent.locator(".badge")).to_have_text("Missing")
+    expect(consent.locator(".badge")).to_have_text("Missing", timeout=WAIT_MS)  # the report reads Azure and Graph first
     expect(consent).to_contain_text("/v2.0/adminconsent?client_id=")
     consent_link = re.compile(rf"/{tenant.entra_id}/v2\.0/adminconsent\?client_id={APP_CLIENT_ID}")
     expect(page.get_by_role("link", name="the admin consent page")).to_have_attribute("href", consent_link)

@@ -1,7 +1,7 @@
 // A Cloud PC's timeline drawn: an SVG of one run's attempts and steps (lib/timeline.js lays it out), and every line as a table.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { Failure, StatusBadge } from '../ui.js';
+import { Failure, ScrollRegion, StatusBadge } from '../ui.js';
 import { dateTime, duration, time, words } from '../lib/format.js';
 import { OUTCOMES, layoutTimeline } from '../lib/timeline.js';
 import { outcomeBadge } from './cloud-pcs.js';
@@ -53,7 +53,7 @@ function EventTable({ events, run }) {
   const started = (event) => new Date(event.startDateTime || event.dateTime).getTime();
   const sorted = [...events].sort((a, b) => started(a) - started(b) || (a.id < b.id ? -1 : 1));
   const manyRuns = new Set(events.map((event) => event.run)).size > 1;
-  return html`<div class="table-wrap"><table class="timeline-table">
+  return html`<${ScrollRegion} label="Every step and milestone"><table class="timeline-table">
     <caption>Every step and milestone${run ? ` of run ${run}` : ''}</caption>
     <thead><tr>
       <th scope="col">Started</th>${manyRuns && html`<th scope="col">Run</th>`}<th scope="col">Attempt</th><th scope="col">Step or milestone</th>
@@ -73,7 +73,7 @@ function EventTable({ events, run }) {
         <td>${event.summary ? html`<${Failure} detail=${event} compact />` : html`${event.message || ''}${event.code ? html` <code>${event.code}</code>` : ''}`}</td>
       </tr>`;
     })}</tbody>
-  </table></div>`;
+  </table></${ScrollRegion}>`;
 }
 
 export function Timeline({ events, asOf }) {

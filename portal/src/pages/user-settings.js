@@ -127,4 +127,4 @@ function UserSettings({ params }) {
   </${Page}>`;
 }
 
-page('/tenants/:tenantId/userSettings', UserSettings);
+page('/tenants/:tenantId/userSettings', UserSettings, { needs: 'listUserSettings', doing: 'see and change user settings' });

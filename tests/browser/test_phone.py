@@ -1,0 +1,109 @@
+"""Every page on a phone (390 x 844) and on a laptop (1366 x 768): nothing wider than the screen, the navigation
+behind a menu button on the phone, axe without a violation, every control reached by Tab, and a screenshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ARTEFACTS, LAPTOP, PHONE, WAIT_MS
+from tests.browser.test_spot_pc import SOURCE, _ready
+from tests.e2e.test_provisioning import PLAN
+from tests.utils.api_client import ApiClient, eventually
+from tests.utils.wizard import Tenant
+
+# the innermost elements that reach past the screen's right edge, to say what to fix
+WIDEST = """(width) => [...document.querySelectorAll('body *')]
+  .filter((e) => e.getBoundingClientRect().right > width + 1 && !e.parentElement.closest('.table-wrap')
+    && (e.matches('.table-wrap') || ![...e.children].some((c) => c.getBoundingClientRect().right > width + 1)))
+  .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+@pytest.fixture(scope="module")
+def pages(owner_api: ApiClient) -> dict[str, str]:
+    """One tenant with one of everything a page shows, and each page's address (the wizards' first steps too)."""
+    tenant = Tenant(owner_api)
+    tenant.user("pat", [PLAN])
+    tenant.group("phones", ["pat"])
+    connection = tenant.connection()
+    policy = tenant.policy()
+    tenant.assign(policy, "phones")
+    image_set = owner_api.created(
+        f"{tenant.path}/imageSets", {"displayName": "Pooled", "siteId": tenant.site["id"], "sourceImageId": SOURCE}
+    )
+    eventually(lambda: _ready(owner_api, f"{tenant.path}/imageSets/{image_set['id']}/versions/0.0.0"),
+               timeout_s=WAIT_MS / 1000)  # fmt: skip
+    spot_group = owner_api.created(f"{tenant.path}/spotGroups", {
+        "name": "phones", "friendlyName": "Phones", "profilePath": r"\\files.contoso.com\profiles",
+        "userType": "pooled", "licenseCount": 1, "maxSessionsPerHost": 1, "siteId": tenant.site["id"],
+        "groupIds": [tenant.gid("phones")], "imageSetId": image_set["id"], "imageVersion": "0.0.0",
+    })  # fmt: skip
+
+    def provisioned() -> list[dict[str, Any]]:
+        found = owner_api.get(f"{tenant.path}/cloudPCs").json()["value"]
+        assert [c["status"] for c in found] == ["provisioned"]
+        return list(found)
+
+    [cloud_pc] = eventually(provisioned, timeout_s=WAIT_MS / 1000)
+    bulk = owner_api.post(f"{tenant.path}/bulkActions", {"action": "reboot", "cloudPcIds": [cloud_pc["id"]]})
+    assert bulk.status_code == 202, bulk.text
+    t = f"/tenants/{tenant.id}"
+    return {
+        "overview": "/", "your access": "/me", "tenants": "/tenants", "sites": f"{t}/sites",
+        "Cloud PCs": f"{t}/cloudPCs", "a Cloud PC": f"{t}/cloudPCs/{cloud_pc['id']}",
+        "bulk actions": f"{t}/bulkActions", "a bulk action": f"{t}/bulkActions/{bulk.json()['id']}",
+        "policies": f"{t}/policies", "a policy": f"{t}/policies/{policy['id']}",
+        "the policy wizard": f"{t}/policies/new",
+        "connections": f"{t}/connections", "a connection": f"{t}/connections/{connection['id']}",
+        "the connection wizard": f"{t}/connections/new", "device images": f"{t}/images",
+        "image sets": f"{t}/imageSets", "an image set": f"{t}/imageSets/{image_set['id']}",
+        "Spot Groups": f"{t}/spotGroups", "a Spot Group": f"{t}/spotGroups/{spot_group['id']}",
+        "the Spot Group wizard": f"{t}/spotGroups/new", "user settings": f"{t}/userSettings",
+        "onboarding": f"{t}/onboarding", "role assignments": f"{t}/roleAssignments", "the audit log": f"{t}/audit",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
+def test_every_page_fits_the_screen_passes_axe_and_is_walked_by_tab(
+    portal: Any, pages: dict[str, str], viewport: tuple[int, int]
+) -> None:
+    tab = portal("admin", viewport=viewport)
+    page = tab.page
+    width = viewport[0]
+    for name, address in pages.items():
+        tab.open(address)
+        expect(page.locator("#page-title")).to_be_visible()
+        expect(page.locator("main")).not_to_contain_text("Loading…", timeout=WAIT_MS)  # laid out with its data
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        assert wide <= width, f"{name} is {wide} px wide on a {width} px screen: {page.evaluate(WIDEST, width)}"
+        tab.shot(name)
+        if name == "a Cloud PC" and viewport == PHONE:
+            page.screenshot(path=str(ARTEFACTS / "phone-cloud-pc.png"))  # the README's picture: the first screen
+        tab.assert_accessible(f"{name} at {width} px")
+
+
+def test_on_a_phone_the_navigation_is_a_menu_that_closes_once_a_page_is_chosen(
+    portal: Any, pages: dict[str, str]
+) -> None:
+    tab = portal("admin", viewport=PHONE)
+    page = tab.page
+    tab.open(pages["Cloud PCs"])
+    nav = page.get_by_role("navigation", name="Main")
+    menu = nav.get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(nav.get_by_role("link", name="Provisioning policies")).to_be_hidden()
+    header = page.locator(".top-bar")
+    sign_out = header.get_by_role("button", name="Sign out")
+    box, bar = sign_out.bounding_box(), header.bounding_box()
+    assert box and bar and box["y"] + box["height"] <= bar["y"] + bar["height"], "Sign out stays inside the bar"
+    menu.click()
+    expect(nav.get_by_role("button", name="Close menu")).to_have_attribute("aria-expanded", "true")
+    tab.shot("the menu open")
+    page.screenshot(path=str(ARTEFACTS / "phone-menu.png"))
+    tab.assert_accessible("the menu open on a phone")
+    nav.get_by_role("link", name="Provisioning policies").click()
+    expect(page.get_by_role("heading", name="Provisioning policies", level=1)).to_be_visible()
+    expect(nav.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
+    expect(nav.get_by_role("link", name="Provisioning policies")).to_be_hidden()
