@@ -11,6 +11,7 @@ from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import AzureDevices
 from shared.cloud.azure.arm_image_building import AzureImageBuilding
 from shared.cloud.azure.arm_images import AzureImages
+from shared.cloud.azure.arm_inventory import AzureInventory
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
 from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.avd import AzureDesktopVirtualization
@@ -134,6 +135,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         directory=directory,
         network=AzureNetworkChecks(arm, secrets),
         image_sources=AzureImages(arm),
+        inventory=AzureInventory(arm),
         events=events,
         clock=utc_now,
         new_id=new_id,

@@ -34,6 +34,8 @@ ACCESS: dict[str, Access] = {
     "portalFiles": Audience.ANYONE,  # the portal's static files; its API calls carry the user's token
     "apiDocs": Audience.ANYONE,  # what no operation serves: 404 or 405 in the contract's shape
     "listServicePlans": Audience.SIGNED_IN,
+    "listRegions": Audience.SIGNED_IN,
+    "listLanguages": Audience.SIGNED_IN,
     "getMe": Audience.SIGNED_IN,
     # tenants
     "createTenant": Audience.ORGANIZATION_OWNER,
@@ -52,6 +54,7 @@ ACCESS: dict[str, Access] = {
     "createSite": ADMINISTRATOR,
     "listSites": READER,
     "getSite": READER,
+    "listSiteSubnets": READER,
     "updateSite": ADMINISTRATOR,
     "deleteSite": ADMINISTRATOR,
     "createConnection": ADMINISTRATOR,

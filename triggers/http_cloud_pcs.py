@@ -11,7 +11,7 @@ from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel, Page
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, RestorePointList
 from shared.services.cloud_pc_actions import ActionName, served
-from shared.services.cloud_pc_transitions import allows
+from shared.services.cloud_pc_transitions import allows, worth_offering
 from shared.services.engine_ports import EnginePorts
 from shared.services.restore_points import restore_points
 from triggers.http_api import Api, page_of
@@ -41,8 +41,10 @@ class CloudPcView(CloudPc):
 
 
 def view_of(cloud_pc: CloudPc) -> CloudPcView:
-    actions = [action for action in (*get_args(ActionName), "rename")
-               if allows(action, cloud_pc.status) and served(cloud_pc, action)]  # fmt: skip
+    actions = [
+        action for action in (*get_args(ActionName), "rename")
+        if allows(action, cloud_pc.status) and served(cloud_pc, action) and worth_offering(action, cloud_pc)
+    ]  # fmt: skip
     return CloudPcView(**dict(cloud_pc), allowed_actions=actions)
 
 

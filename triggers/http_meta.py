@@ -11,8 +11,12 @@ import azure.functions as func
 from azure.core.exceptions import AzureError
 
 from shared.bootstrap import APP_VERSION, Services
+from shared.catalog.languages import LANGUAGES
+from shared.catalog.regions import REGIONS
 from shared.catalog.service_plans import SERVICE_PLANS, ServicePlan
 from shared.models.base import ApiModel
+from shared.models.policies import LanguageChoice, LanguageList
+from shared.models.sites import Region, RegionList
 from triggers.http_api import ROUTE_PARAM, Api
 from triggers.http_request import ApiRequest
 from triggers.http_responses import ApiResponse, error_body, json_response
@@ -53,6 +57,18 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
     @meta.get("servicePlans", "listServicePlans", "Windows 365 plans and their VM sizes", response=ServicePlanList)
     def service_plans(req: ApiRequest) -> ServicePlanList:
         return ServicePlanList(value=list(SERVICE_PLANS))
+
+    @meta.get("regions", "listRegions", "Azure regions Windows 365 supports, by display name and geography",
+              response=RegionList)  # fmt: skip
+    def regions(req: ApiRequest) -> RegionList:
+        ordered = sorted(REGIONS.items(), key=lambda item: (item[1][1], item[1][0]))
+        return RegionList(value=[Region(name=n, display_name=d, geography=g) for n, (d, g) in ordered])
+
+    @meta.get("languages", "listLanguages", "Languages Windows 365 sets Cloud PCs up in, by name",
+              response=LanguageList)  # fmt: skip
+    def languages(req: ApiRequest) -> LanguageList:
+        ordered = sorted(LANGUAGES.items(), key=lambda item: item[1])
+        return LanguageList(value=[LanguageChoice(locale=tag, display_name=name) for tag, name in ordered])
 
     @bp.function_name("unmatchedRoute")
     @bp.route(route="{*path}", methods=list(ANY_METHOD), auth_level=func.AuthLevel.ANONYMOUS)

@@ -7,19 +7,30 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared.models.base import Page
-from shared.models.sites import Site, SiteCreate, SiteUpdate
+from shared.models.sites import Site, SiteCreate, SiteSubnetList, SiteUpdate
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services import access
 from shared.services import tenants as service
 from shared.services.access import AccessPorts
 from shared.services.admin_ports import AdminPorts
 from triggers.http_api import Api, created, page_of, updated
-from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
+from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse
 
 TENANT = "tenants/{tenantId}"
 SITES = "tenants/{tenantId}/sites"
 SITE = "tenants/{tenantId}/sites/{siteId}"
+DEFAULT_CHOICES, MAX_CHOICES = 100, 1000  # a pick list: a person narrows it with `search` rather than pages
+CHOICES = (
+    QueryParam(
+        "search", "Only subnets whose name, virtual network or resource group contains this text, in any case.",
+        {"type": "string", "maxLength": 100},
+    ),
+    QueryParam(
+        "top", f"How many subnets at most, 1-{MAX_CHOICES} (default {DEFAULT_CHOICES}).",
+        {"type": "integer", "minimum": 1, "maximum": MAX_CHOICES},
+    ),
+)  # fmt: skip
 
 
 def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blueprint:
@@ -82,6 +93,22 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
     def get_site(req: ApiRequest) -> Site:
         tenant_id = req.param("tenantId")
         return ports.sites.get_site(tenant_id, req.param("siteId"))
+
+    @sites.get(
+        f"{SITE}/subnets",
+        "listSiteSubnets",
+        "List the subnets a connection of the site can use",
+        description="The virtual networks' subnets of the site's subscription in the site's region, read from Azure "
+        "with the tenant's identity, each with its address range and the addresses still free: the connection "
+        "wizard's pick list. 409 azureNotReadable when the app has no role there yet (see the onboarding page); "
+        "503 azureUnavailable when Azure throttles or fails. A pick list, not a listing: at most `top`, by virtual "
+        "network and name, and never a nextLink (narrow it with `search`).",
+        response=SiteSubnetList,
+        query=CHOICES,
+    )
+    def list_site_subnets(req: ApiRequest) -> SiteSubnetList:
+        found = service.site_subnets(ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"))
+        return SiteSubnetList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])  # check_query held it
 
     @sites.patch(SITE, "updateSite", "Update a site", body=SiteUpdate, response=Site, **writes)
     def update_site(req: ApiRequest) -> ApiResponse:

@@ -69,3 +69,19 @@ export async function getAll(path, query) {
 }
 
 export const tenantPath = (tenantId, ...parts) => ['tenants', tenantId, ...parts].map(encodeURIComponent).join('/');
+
+const fixed = {}; // lists fixed while the app runs (regions, languages): read once
+
+/** A list the API keeps fixed while it runs (GET /regions, /languages): its `value`; [] while it cannot be read. */
+function loadFixed(path) {
+  fixed[path] = fixed[path] || get(path).then((answer) => answer.value).catch(() => {
+    delete fixed[path]; // asked again next time
+    return [];
+  });
+  return fixed[path];
+}
+
+/** The regions Windows 365 supports, `{name, displayName, geography}`. */
+export const loadRegions = () => loadFixed('regions');
+/** The languages Windows 365 sets Cloud PCs up in, `{locale, displayName}`. */
+export const loadLanguages = () => loadFixed('languages');

@@ -94,8 +94,15 @@ export function Field({ form, name, label, type = 'text', hint, options, require
   };
   let control;
   if (type === 'select') {
+    // options with a `group` are shown under it (regions by geography), where the group's first option stands
+    const option = (one) => html`<option value=${one.value} disabled=${one.disabled}>${one.label}</option>`;
+    const shown = options.flatMap((one, at) => {
+      if (!one.group) return [option(one)];
+      if (options.findIndex((other) => other.group === one.group) !== at) return [];
+      return [html`<optgroup label=${one.group}>${options.filter((other) => other.group === one.group).map(option)}</optgroup>`];
+    });
     control = html`<select ...${common} value=${value} onChange=${(event) => form.set(name, event.currentTarget.value)}>
-      ${options.map((option) => html`<option value=${option.value} disabled=${option.disabled}>${option.label}</option>`)}
+      ${shown}
     </select>`;
   } else if (type === 'checkbox') {
     control = html`<input ...${common} type="checkbox" checked=${Boolean(form.values[name])}
@@ -244,7 +251,7 @@ const pending = signal(null);
 // Where focus goes back to when it would drop to <body>: the control the admin last used outside a dialog. A busy
 // action disables its button and a dialog is taken out of the page when answered, and neither gives focus back.
 let returnTo = null;
-const FIELD_PROBLEM = '.field.invalid :is(input, select, textarea)';
+export const FIELD_PROBLEM = '.field.invalid :is(input, select, textarea)';
 
 function settleFocus() {
   const active = document.activeElement;

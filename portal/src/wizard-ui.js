@@ -2,7 +2,7 @@
 // Next, and a group of radio buttons with the server's message; the state itself is lib/wizard.js.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ErrorBanner } from './ui.js';
+import { ErrorBanner, FIELD_PROBLEM } from './ui.js';
 import { back, createWizard, goTo, isLast, next, setValue } from './lib/wizard.js';
 
 /** The wizard's state, and a `form` for `Field` (values, errors, set) over it. */
@@ -44,23 +44,33 @@ export function WizardFrame({ wizard, update, label, onNext, finish, children })
     if (shown.current !== wizard.current) heading.current?.focus();
     shown.current = wizard.current;
   }, [wizard.current]);
+  const form = useRef(null);
+  const checked = useRef(false); // Next was pressed: a step it refused puts the focus on the field to fix
+  useEffect(() => {
+    if (!checked.current) return;
+    checked.current = false;
+    form.current?.querySelector(FIELD_PROBLEM)?.focus();
+  });
   const forward = async (event) => {
     event.preventDefault();
     if (busy || isLast(wizard)) return;
     const moved = next(wizard);
     if (moved.current === wizard.current || !onNext) {
+      checked.current = true;
       update(moved);
       return;
     }
     setBusy(true);
     try {
-      update(await onNext(wizard));
+      const answered = await onNext(wizard);
+      checked.current = true;
+      update(answered);
     } finally {
       setBusy(false);
     }
   };
   return html`<${StepList} wizard=${wizard} update=${update} label=${`Steps of ${label}`} />
-    <form class="card wizard" onSubmit=${forward} aria-labelledby="wizard-step-title" novalidate>
+    <form class="card wizard" ref=${form} onSubmit=${forward} aria-labelledby="wizard-step-title" novalidate>
       <h2 id="wizard-step-title" ref=${heading} tabindex="-1">${step.title}</h2>
       <p class="muted step-of">Step ${wizard.current + 1} of ${wizard.steps.length}</p>
       <${ErrorBanner} error=${wizard.errors.general} />

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  connectionBody, credentialPatch, enumOf, networkOf, policyBody, policyPatch, policyValues, shortResourceId, usesConnection,
+  connectionBody, credentialPatch, networkOf, regionOption, policyBody, policyPatch, policyValues, shortResourceId, usesConnection,
 } from '../src/lib/configuration.js';
 import { describePlan, outcomeOf, planHeadline } from '../src/lib/assignment-plan.js';
 
@@ -64,6 +64,18 @@ test('editing a policy sends only what changed, and an emptied description clear
   assert.deepEqual(policyPatch(policy, { ...values, 'domainJoinConfigurations.0.regionName': 'northeurope' }).domainJoinConfigurations, [{ domainJoinType: 'azureADJoin', regionName: 'northeurope' }]);
 });
 
+test('a policy without a language reads as en-US, and only another language is sent as a change', () => {
+  const policy = {
+    displayName: 'Finance', domainJoinConfigurations: [{ domainJoinType: 'azureADJoin', regionName: 'westeurope' }], imageType: 'gallery', imageId: 'img',
+    localAdminEnabled: false, enableSingleSignOn: false, windowsSetting: null,
+  };
+  const values = policyValues(policy);
+  assert.equal(values['windowsSetting.locale'], 'en-US');
+  assert.deepEqual(policyPatch(policy, values), {});
+  assert.deepEqual(policyPatch(policy, { ...values, 'windowsSetting.locale': 'de-DE' }), { windowsSetting: { locale: 'de-DE' } });
+  assert.deepEqual(policyBody({ ...POLICY_VALUES, 'windowsSetting.locale': 'fr-CA' }).windowsSetting, { locale: 'fr-CA' });
+});
+
 test('a policy network and an ARM id read shortly in a list', () => {
   assert.equal(networkOf({ domainJoinConfigurations: [{ regionName: 'westeurope' }] }), 'Microsoft-hosted network, westeurope');
   assert.equal(networkOf({ domainJoinConfigurations: [{ onPremisesConnectionId: 'c1' }] }, { c1: { displayName: 'HQ' } }), 'Connection HQ');
@@ -102,17 +114,7 @@ test('the plan in one sentence', () => {
   assert.equal(planHeadline(describePlan({ users: [] })), 'Nobody gains or loses a Cloud PC.');
 });
 
-test('the regions a policy may name come from the OpenAPI document, through references and unions', () => {
-  const document = {
-    paths: { '/x': { post: { requestBody: { $ref: '#/components/schemas/Policy' } } } },
-    components: {
-      schemas: {
-        Policy: { properties: { domainJoinConfigurations: { items: { $ref: '#/components/schemas/Join' } } } },
-        Join: { properties: { regionName: { anyOf: [{ $ref: '#/components/schemas/Region' }, { type: 'null' }] } } },
-        Region: { type: 'string', enum: ['eastus', 'westeurope'] },
-      },
-    },
-  };
-  assert.deepEqual(enumOf(document, 'regionName'), ['eastus', 'westeurope']);
-  assert.deepEqual(enumOf(document, 'nothing'), []);
+test('a region is picked by its display name, under its geography', () => {
+  assert.deepEqual(regionOption({ name: 'westeurope', displayName: 'West Europe', geography: 'Europe' }),
+    { value: 'westeurope', label: 'West Europe', group: 'Europe' });
 });

@@ -145,6 +145,11 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.Compute/locations/operations/read", "Microsoft.Network/locations/operations/read",
     ),
     *_actions(
+        "subscription", "checks a site's resource group when it is saved, and lists the networks a connection can use",
+        "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Network/virtualNetworks/read",
+        "Microsoft.Network/virtualNetworks/usages/read",
+    ),
+    *_actions(
         "resourceGroup", "creates, resizes, restarts and deletes the VMs of Cloud PCs and session hosts",
         "Microsoft.Resources/subscriptions/resourceGroups/read",
         "Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/write",

@@ -425,6 +425,30 @@ class ImageSources(Protocol):
     def get_managed_image(self, tenant_id: str, resource_id: str) -> ManagedImage | None: ...
 
 
+@dataclass(frozen=True)
+class SubnetChoice:
+    """A subnet an admin can put a connection in: where it is, and how many addresses are left in it."""
+
+    id: str
+    name: str
+    virtual_network: str
+    resource_group: str
+    region: str
+    address_prefix: str | None
+    free_addresses: int | None  # None when Azure did not say
+
+
+class AzureInventory(Protocol):
+    """What an admin picks from in the customer's Azure, read with the tenant's own identity. A refusal (no role
+    there yet) is a CloudError whose code says so."""
+
+    def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool: ...
+
+    def subnets(self, tenant_id: str, subscription_id: str, region: str) -> list[SubnetChoice]:
+        """Every subnet of the subscription's virtual networks in `region`."""
+        ...
+
+
 class TenantAccess(Protocol):
     """What a customer tenant lets the app do, as Entra and ARM tell the app itself (read-only)."""
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from shared.catalog.languages import DEFAULT_LANGUAGE
 from shared.models.base import ApiModel, Resource
 from shared.models.cloud_pc_actions import TroubleshootResult
 from shared.models.failures import CodedFailure, Explained
@@ -34,6 +35,9 @@ class StatusDetail(CodedFailure):
     """Why a Cloud PC is where it is: the provider's code and message, with the catalogue's words."""
 
 
+PowerState = Literal["running", "poweredOff"]
+
+
 class BuildSettings(ApiModel):
     """What the policy said when this Cloud PC was (re)provisioned; later policy edits don't change it."""
 
@@ -54,6 +58,7 @@ class BuildSettings(ApiModel):
     os_disk_size_gb: int
     local_admin_enabled: bool = False
     naming_template: str
+    locale: str = DEFAULT_LANGUAGE  # the Windows language and region (Cloud PCs built before it was kept: en-US)
 
 
 class CloudPc(Resource):
@@ -76,6 +81,9 @@ class CloudPc(Resource):
         default=None, description="The status a grace period or a resize returns to when it ends."
     )
     provisioned_date_time: datetime | None = None
+    power_state: PowerState | None = Field(
+        default=None, description="running or poweredOff as the app last left its VM; absent when not known."
+    )
     run: int = Field(default=1, description="Bumped by retry and reprovision: the orchestration run that owns it.")
     attempt: int = 0
     generation: int = Field(default=1, description="Bumped by reprovision: each generation gets new resources.")

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstr
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
+from shared.catalog.languages import DEFAULT_LANGUAGE, LANGUAGES
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, without_chars_pattern
 from shared.models.sites import RegionName
@@ -130,8 +131,36 @@ class DomainJoinConfiguration(InputModel):
         return self
 
 
+def _language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise PydanticCustomError(
+            "unsupportedLanguage",
+            "'{locale}' is not a language Windows 365 sets Cloud PCs up in; use a tag such as en-US or de-DE",
+            {"locale": value},
+        )
+    return value
+
+
+Language = Annotated[
+    str,
+    AfterValidator(_language),
+    JsonSchemaKeywords(enum=sorted(LANGUAGES), description="The Windows language and region of new Cloud PCs."),
+]
+
+
 class WindowsSetting(InputModel):
-    locale: str = Field(default="en-US", pattern=r"^[a-z]{2,3}-[A-Z]{2}$")
+    locale: Language = DEFAULT_LANGUAGE
+
+
+class LanguageChoice(ApiModel):
+    """A language a policy can set Cloud PCs up in, as a person picks it."""
+
+    locale: str
+    display_name: str
+
+
+class LanguageList(ApiModel):
+    value: list[LanguageChoice]
 
 
 class PolicyFields(InputModel):

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.catalog.regions import REGION_NAMES
-from shared.models.base import DisplayName, Guid, InputModel, Resource
+from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
 
 RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
@@ -140,3 +140,31 @@ class Site(Resource):
     resource_group_name: str
     virtual_network_id: str | None = None
     subnet_id: str | None = None
+
+
+class SiteSubnet(ApiModel):
+    """A subnet of the site's subscription, in the site's region, that a connection can use."""
+
+    id: str
+    name: str
+    virtual_network_name: str
+    resource_group_name: str
+    region_name: str
+    address_prefix: str | None = None
+    free_addresses: int | None = Field(default=None, description="Addresses left once Azure's 5 and those in use.")
+
+
+class SiteSubnetList(ApiModel):
+    value: list[SiteSubnet]
+
+
+class Region(ApiModel):
+    """An Azure region Windows 365 supports, as a person picks it: by its display name, within its geography."""
+
+    name: str
+    display_name: str
+    geography: str
+
+
+class RegionList(ApiModel):
+    value: list[Region]

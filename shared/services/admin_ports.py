@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.cloud.ports import (
+    AzureInventory,
     Directory,
     ImageSources,
     NetworkChecks,
@@ -41,6 +42,7 @@ class AdminPorts:
     directory: Directory
     network: NetworkChecks
     image_sources: ImageSources
+    inventory: AzureInventory  # the customer's Azure as pick lists, and the checks made against it
     events: EventPublisher
     clock: Callable[[], datetime]
     new_id: Callable[[], str]

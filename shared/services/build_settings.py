@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared.catalog.languages import DEFAULT_LANGUAGE
 from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
@@ -92,6 +93,7 @@ def build_settings(ports: EnginePorts, cloud_pc: CloudPc) -> BuildSettings:
         os_disk_size_gb=os_disk_size_gb(image.source_id, plan.storage_in_gb),  # the plan's, or the image's if larger
         local_admin_enabled=policy.local_admin_enabled,
         naming_template=policy.cloud_pc_naming_template,
+        locale=policy.windows_setting.locale if policy.windows_setting else DEFAULT_LANGUAGE,
     )
 
 

@@ -16,13 +16,13 @@ from typing import Any, Literal
 from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
 from shared.cloud.ports import CloudError, PowerAction, Progress
-from shared.errors import Conflict, DomainError, ErrorDetail, ValidationFailed
+from shared.errors import Conflict, DomainError, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.cloud_pc_actions import (
     TroubleshootCheck,
     TroubleshootResult,
     VmActionName,
 )
-from shared.models.cloud_pcs import CloudPc, StatusDetail
+from shared.models.cloud_pcs import CloudPc, PowerState, StatusDetail
 from shared.models.orchestrations import VmActionRun, VmActionStep
 from shared.services import cloud_pc_transitions as machine
 from shared.services import lifecycle
@@ -304,6 +304,7 @@ def _succeeded(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
     if run.action == "troubleshoot":
         return "succeeded"  # its line carries the checks' outcome
     if run.action != "resize":
+        _note_power(ports, cloud_pc, machine.POWER_AFTER.get(run.action))
         lifecycle.lifecycle_event(ports, cloud_pc.tenant_id, lifecycle.ids_of(cloud_pc), DONE_LINE[run.action],
                                   outcome="succeeded", once=False)  # fmt: skip
         return "succeeded"
@@ -322,6 +323,21 @@ def _succeeded(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
     save(ports, moved, if_match=cloud_pc.etag)
     lifecycle.recheck_if_asked(ports, cloud_pc)
     return "succeeded"
+
+
+def _note_power(ports: EnginePorts, cloud_pc: CloudPc, power: PowerState | None) -> None:
+    """Keep what the VM was left in; a record changed meanwhile is read again (the power state is not its status)."""
+    for _ in range(3):
+        if power is None or cloud_pc.power_state == power:
+            return
+        try:
+            ports.cloud_pcs.upsert_cloud_pc(cloud_pc.model_copy(update={"power_state": power}), if_match=cloud_pc.etag)
+            return
+        except PreconditionFailed:
+            found = ports.cloud_pcs.find_cloud_pc(cloud_pc.tenant_id, cloud_pc.id)
+            if found is None:
+                return
+            cloud_pc = found
 
 
 def _failed(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str, exc: CloudError) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from shared.errors import Conflict
-from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus
+from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, PowerState
 from shared.services.timeline import timeline_event
 
 Action = Literal[
@@ -110,6 +110,16 @@ class Moved:
 
 def allows(action: Action, status: str) -> bool:
     return status in TRANSITIONS[action].allowed_from
+
+
+# what a power action leaves the VM in, and so what is not worth offering again: powering on a running VM does
+# nothing (Azure answers it as done), and the portal should not offer it as if it did
+POWER_AFTER: dict[str, PowerState] = {"powerOn": "running", "reboot": "running", "powerOff": "poweredOff"}
+
+
+def worth_offering(action: str, cloud_pc: CloudPc) -> bool:
+    """An action its status allows that would change something: not power on a running VM, nor off a stopped one."""
+    return not (action in ("powerOn", "powerOff") and POWER_AFTER[action] == cloud_pc.power_state)
 
 
 def wrong_status(cloud_pc: CloudPc, action: Action) -> Conflict:

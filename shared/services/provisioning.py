@@ -23,11 +23,11 @@ from shared.services.provisioning_steps import (
     ASSIGNMENT_STEPS,
     CORE_STEPS,
     DEFAULT_STEP_TIMEOUT,
-    POST_STEPS,
     STEP_TIMEOUT,
     call_step,
     nic_name,
     placement_of,
+    post_steps,
     vm_name,
 )
 from shared.services.timeline import save, timeline_event
@@ -47,7 +47,7 @@ def _job(cloud_pc: CloudPc) -> CloudPcJob:
         user_principal_name=cloud_pc.user_principal_name,
         build=cloud_pc.build,
         core=list(CORE_STEPS),
-        post=[s for s in POST_STEPS if s != "addLocalAdmin" or cloud_pc.build.local_admin_enabled],
+        post=post_steps(cloud_pc.build),
         assignment=list(ASSIGNMENT_STEPS),
     )
 
@@ -266,7 +266,7 @@ def finish(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]) ->
         cloud_pc, "finish", now, with_warnings=bool(warnings), line_attempt=state.attempt, attempt=state.attempt,
         message=f"{'provisionedWithWarnings' if warnings else 'provisioned'} after {state.attempt} attempt(s)",
         **state.resources, status_detail=detail, warnings=warnings, provisioned_date_time=now,
-        recheck_when_settled=False,
+        recheck_when_settled=False, power_state="running",
     )  # fmt: skip
     assert done.event is not None
     timeline.append(done.event)

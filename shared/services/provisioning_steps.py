@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from shared.catalog.languages import DEFAULT_LANGUAGE
 from shared.cloud.ports import JoinSpec, Placement, Progress, VmSpec
 from shared.models.cloud_pcs import BuildSettings
 from shared.services.engine_ports import EnginePorts
@@ -18,6 +19,7 @@ POST_STEPS = (
     "addLocalAdmin",
     "setTeamsVdiMode",
     "enableTimeZoneRedirection",
+    "setLanguage",
     "resizeOsDisk",
 )
 ASSIGNMENT_STEPS = ("assignUser",)
@@ -27,6 +29,17 @@ STAGE_OF = {
     **{s: "assignment" for s in ASSIGNMENT_STEPS},
 }
 ORDER = {step: index for index, step in enumerate((*CORE_STEPS, *POST_STEPS, *ASSIGNMENT_STEPS), start=1)}
+
+
+
+def post_steps(build: BuildSettings) -> list[str]:
+    """The post-provisioning steps this build runs: a local admin only where the policy makes one, and a language
+    only where the policy asks for another than the images' own (every gallery image is en-US)."""
+    skipped = {"addLocalAdmin"} if not build.local_admin_enabled else set()
+    if build.locale == DEFAULT_LANGUAGE:
+        skipped.add("setLanguage")
+    return [step for step in POST_STEPS if step not in skipped]
+
 
 # How long a step may stay in progress before the attempt fails with `timedOut`: a hybrid join waits for
 # the computer object to sync to Entra ID, which Windows 365 gives 90 minutes.
@@ -64,6 +77,14 @@ def post_script(step: str, build: BuildSettings, user_principal_name: str) -> li
             return _registry(
                 r"HKLM:\Software\Policies\Microsoft\Windows NT\Terminal Services", "fEnableTimeZoneRedirection", 1
             )
+        case "setLanguage":
+            # Windows 11's LanguagePackManagement module: the pack and its features, copied to the system and
+            # new users' settings (https://learn.microsoft.com/powershell/module/languagepackmanagement/install-language)
+            return [
+                f"Install-Language -Language '{build.locale}' -CopyToSettings -ErrorAction Stop",
+                f"Set-SystemPreferredUILanguage -Language '{build.locale}'",
+                f"Set-WinSystemLocale -SystemLocale '{build.locale}'",
+            ]
         case "resizeOsDisk":
             return [
                 "$max = (Get-PartitionSupportedSize -DriveLetter C -ErrorAction Stop).SizeMax",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from shared.errors import Conflict
-from shared.models.sites import Site, SiteCreate, SiteUpdate
+from shared.cloud.ports import CloudError
+from shared.errors import Conflict, ErrorDetail, Unavailable, ValidationFailed
+from shared.models.sites import Site, SiteCreate, SiteSubnet, SiteUpdate
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services.admin_ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
@@ -148,6 +149,7 @@ def create_site(ports: AdminPorts, tenant_id: str, data: SiteCreate, *, dry_run:
         last_modified_date_time=now,
         **data.model_dump(),
     )
+    _check_resource_group(ports, site)
     if dry_run:
         return site
     return ports.sites.upsert_site(site, if_none_match=True)
@@ -162,13 +164,56 @@ def update_site(
     if_match: str | None,
     dry_run: bool = False,
 ) -> Site:
+    def change(current: Site) -> Site:
+        changed = merge_patch(current, patch, SiteCreate, ports.clock())
+        if (changed.subscription_id, changed.resource_group_name) != (current.subscription_id,
+                                                                      current.resource_group_name):
+            _check_resource_group(ports, changed)
+        return changed
+
     return update_with_etag(
         lambda: ports.sites.get_site(tenant_id, site_id),
-        lambda current: merge_patch(current, patch, SiteCreate, ports.clock()),
+        change,
         lambda site, etag: ports.sites.upsert_site(site, if_match=etag),
         if_match=if_match,
         dry_run=dry_run,
     )
+
+
+def _check_resource_group(ports: AdminPorts, site: Site) -> None:
+    """A site's resource group must exist, when the app can read the subscription already: ARM's 404 is certain,
+    while a refusal (no role yet, before onboarding) or an unlinked tenant says nothing, and the site is kept."""
+    try:
+        exists = ports.inventory.resource_group_exists(site.tenant_id, site.subscription_id, site.resource_group_name)
+    except CloudError:
+        return
+    if not exists:
+        raise ValidationFailed.of(ErrorDetail(
+            "resourceGroupNotFound",
+            f"Resource group '{site.resource_group_name}' does not exist in subscription {site.subscription_id}: "
+            "create it there, or choose one of the subscription's resource groups.",
+            "resourceGroupName",
+        ))  # fmt: skip
+
+
+def site_subnets(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str | None = None) -> list[SiteSubnet]:
+    """The subnets a connection of the site can use: the site's subscription's, in the site's region; with `search`,
+    those whose name, network or resource group contains it."""
+    site = ports.sites.get_site(tenant_id, site_id)
+    try:
+        choices = ports.inventory.subnets(tenant_id, site.subscription_id, site.region_name)
+    except CloudError as exc:
+        if exc.transient:
+            raise Unavailable(f"Azure could not be read ({exc.code}): {exc}", code="azureUnavailable") from exc
+        raise Conflict(f"The app cannot list the subscription's networks ({exc.code}): {exc}",
+                       code="azureNotReadable", target="siteId") from exc  # fmt: skip
+    wanted = (search or "").casefold()
+    return [
+        SiteSubnet(id=c.id, name=c.name, virtual_network_name=c.virtual_network, resource_group_name=c.resource_group,
+                   region_name=c.region, address_prefix=c.address_prefix, free_addresses=c.free_addresses)
+        for c in choices
+        if wanted in f"{c.name}\n{c.virtual_network}\n{c.resource_group}".casefold()
+    ]  # fmt: skip
 
 
 def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:

@@ -40,11 +40,15 @@ def test_a_connection_is_created_in_the_wizard_and_its_health_checks_pass_before
     tab.open(f"/tenants/{tenant.id}/sites")
     page.get_by_label("Display name").fill("HQ network")
     page.get_by_label("Subscription id").fill(tenant.arm.subscription_id)
+    page.get_by_label("Resource group").fill("rg-typo")
+    expect(page.get_by_label("Azure region")).to_have_value("westeurope")
+    page.get_by_role("button", name="Add site").click()
+    expect(field(page, "Resource group").locator(".field-error")).to_contain_text("'rg-typo' does not exist")
+    tab.shot("a site whose resource group does not exist")
     page.get_by_label("Resource group").fill(CLOUD_PC_RG)
-    page.get_by_label("Subnet resource id").fill(tenant.subnet_id)
     page.get_by_role("button", name="Add site").click()
     expect(page.get_by_role("cell", name="HQ network", exact=True)).to_be_visible()
-    tab.shot("a site with a subnet, added")
+    tab.shot("a site added")
 
     page.get_by_role("link", name="Connections", exact=True).click()
     expect(page.get_by_role("heading", name="Azure network connections")).to_be_visible()
@@ -54,7 +58,13 @@ def test_a_connection_is_created_in_the_wizard_and_its_health_checks_pass_before
 
     step(tab, "Site")
     page.get_by_role("combobox", name="Site").select_option(label="HQ network (westeurope)")
-    expect(page.get_by_text("Leave empty to use the site's subnet")).to_be_visible()
+    subnet = page.get_by_role("combobox", name="Subnet")
+    expect(subnet.locator("optgroup[label='vnet-eu (rg-net)'] option")).to_have_text(
+        ["cloudpcs · 10.0.1.0/24 · 251 addresses free"]
+    )  # the site names no subnet: one is picked from what Azure lists, and no id is typed
+    step(tab, "Site")
+    subnet.select_option(label="cloudpcs · 10.0.1.0/24 · 251 addresses free")
+    expect(page.get_by_label("Subnet resource id")).to_have_count(0)
     page.get_by_role("button", name="Next").click()
 
     step(tab, "Credentials")
@@ -165,7 +175,9 @@ def test_a_policy_is_created_in_the_wizard_and_assigned_after_its_plan_is_review
     page.get_by_label(NAME).fill("Finance <EU>")
     expect(page.get_by_label("Microsoft Entra join", exact=True)).to_be_checked()
     expect(page.get_by_label("Microsoft-hosted network")).to_be_checked()
-    page.get_by_label("Region").select_option("westeurope")
+    region = page.get_by_label("Region")
+    expect(region.locator("optgroup[label='Europe'] option").first).to_have_text("France Central")
+    region.select_option(label="West Europe")  # by the name people read, within its geography
     page.get_by_role("button", name="Next").click()
     expect(field(page, "Name").locator(".field-error")).to_have_text("Must not contain < >")
     tab.shot("the server refuses the name")
@@ -174,8 +186,17 @@ def test_a_policy_is_created_in_the_wizard_and_assigned_after_its_plan_is_review
     page.get_by_role("button", name="Next").click()
 
     step(tab, "Image")
+    page.get_by_label("Windows 11 Enterprise multi-session 24H2 + Microsoft 365 Apps").check()
+    expect(page.get_by_text("is a multi-session image, made for session hosts that many users share")).to_be_visible()
+    tab.shot("a multi-session image does not fit a Cloud PC")
     page.get_by_label("Custom image").check()
     page.get_by_label("Golden Windows 11 1.0.0").check()
+    page.get_by_role("button", name="Next").click()
+
+    step(tab, "Configuration")
+    language = page.get_by_label("Language and region")
+    expect(language.locator("option:checked")).to_have_text("English (United States)")  # Windows 365's default
+    language.select_option(label="German (Germany)")
     page.get_by_role("button", name="Next").click()
 
     step(tab, "Assignments")
@@ -189,6 +210,7 @@ def test_a_policy_is_created_in_the_wizard_and_assigned_after_its_plan_is_review
     wizard = page.locator("form.wizard")
     expect(wizard).to_contain_text("Microsoft-hosted network, westeurope")
     expect(wizard).to_contain_text("Golden Windows 11")
+    expect(wizard).to_contain_text("German (Germany)")
     page.get_by_role("button", name="Create and review the assignment").click()
     plan = page.get_by_role("table", name="Who gets, keeps or loses a Cloud PC")
     expect(plan.locator("tbody tr")).to_have_count(3)

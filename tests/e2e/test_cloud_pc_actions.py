@@ -57,6 +57,12 @@ def test_vm_actions_from_each_allowed_status(api: ApiClient, start: str) -> None
         assert line_appears(api, tenant, cloud_pc, line)["outcome"] == "succeeded"
         expected = "deallocated" if action == "powerOff" else "running"
         eventually(lambda: _equal(power_state(tenant, cloud_pc), expected))  # noqa: B023 (called at once)
+        # the power action offered next is the one that changes something
+        found = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()
+        offered = {"powerOn", "powerOff"} & set(found["allowedActions"])
+        assert (found["powerState"], offered) == (
+            ("poweredOff", {"powerOn"}) if action == "powerOff" else ("running", {"powerOff"})
+        ), found
     assert api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["status"] == start
     # troubleshoot and resize are allowed from both too, and a resize returns to the status it left
     assert act(api, tenant, cloud_pc, "troubleshoot").status_code == 202
@@ -94,8 +100,9 @@ def test_vm_actions_are_refused_for_a_failed_cloud_pc_and_rename_is_not(api: Api
 def test_rename_changes_the_friendly_name_only(api: ApiClient) -> None:
     tenant = Tenant(api)
     cloud_pc = one_cloud_pc(api, tenant)
-    allowed = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()["allowedActions"]
-    assert sorted(allowed) == ["powerOff", "powerOn", "reboot", "rename", "reprovision", "resize", "troubleshoot"]
+    found = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}").json()
+    assert found["powerState"] == "running"  # as provisioning left it: powering on again is not offered
+    assert sorted(found["allowedActions"]) == ["powerOff", "reboot", "rename", "reprovision", "resize", "troubleshoot"]
     reply = act(api, tenant, cloud_pc, "rename", {"displayName": "Ann's design PC"})
     assert reply.status_code == 200, reply.text
     assert reply.json()["displayName"] == "Ann's design PC"

@@ -77,9 +77,16 @@ def test_a_fully_onboarded_tenant_is_ready(api: ApiClient, tokens: Any) -> None:
     assert {item["kind"] for item in found["items"]} == {"consent", "graphPermission", "azureRole"}
     assert all(item["fix"] is None for item in found["items"])
     assert found["customRole"]["Actions"] == list(dict.fromkeys(a.action for a in AZURE_ACTIONS))
-    # a site whose resource group is not made yet: its roles cannot be known, and nothing is invented for them
+    # a site whose resource group was deleted after it was saved: its roles cannot be known, and nothing is invented
+    tenant.arm.resource_group("rg-not-yet")
     body = site_body(displayName="Later", subscriptionId=tenant.arm.subscription_id, resourceGroupName="rg-not-yet")
     api.created(f"{tenant.path}/sites", body)
+    tenant.arm.ok("DELETE", tenant.arm.group_id("rg-not-yet"))
+
+    def gone() -> None:
+        assert tenant.arm.call("GET", tenant.arm.group_id("rg-not-yet")).status_code == 404
+
+    eventually(gone)  # ARM deletes a group as a long-running operation
     later = [item for item in report(api, tenant)["items"] if (item["scope"] or "").endswith("/rg-not-yet")]
     assert {(item["status"], item["fix"]) for item in later} == {("unknown", None)}
     # a reader may read it; an unlinked tenant is told to link first

@@ -86,6 +86,7 @@ def test_the_default_naming_template_is_filled_in(api: ApiClient) -> None:
         ({"imageType": "marketplace"}, "literalError", "imageType"),
         ({"provisioningType": "shared"}, "literalError", "provisioningType"),
         ({"localAdminEnabled": "yes"}, "boolType", "localAdminEnabled"),
+        ({"windowsSetting": {"locale": "xx-YY"}}, "unsupportedLanguage", "windowsSetting.locale"),
     ],
 )
 def test_every_policy_rule_is_enforced_and_nothing_is_saved(
@@ -234,3 +235,17 @@ def test_reassigning_keeps_the_original_assignment_time(api: ApiClient) -> None:
     ).json()["policy"]["assignments"]
     assert again[0] == first
     assert again[1]["assignedDateTime"] > first["assignedDateTime"]
+
+
+def test_the_languages_read_by_name_and_a_policy_keeps_the_one_chosen(api: ApiClient) -> None:
+    reply = api.get("/languages")
+    assert reply.status_code == 200, reply.text
+    languages = {item["locale"]: item["displayName"] for item in reply.json()["value"]}
+    assert (languages["en-US"], languages["de-DE"], languages["sr-Latn-RS"]) == (
+        "English (United States)", "German (Germany)", "Serbian (Latin, Serbia)",
+    )  # fmt: skip
+    names = [item["displayName"] for item in reply.json()["value"]]
+    assert names == sorted(names)
+    tenant = Tenant(api)
+    policy = tenant.policy(windowsSetting={"locale": "sr-Latn-RS"})
+    assert policy["windowsSetting"] == {"locale": "sr-Latn-RS"}

@@ -226,7 +226,7 @@ def test_three_failures_end_failed_naming_the_step_with_nothing_left_behind(api:
 def test_a_post_provisioning_fault_only_warns(api: ApiClient) -> None:
     tenant = Tenant(api)
     tenant.fault("setTeamsVdiMode", 1, "ScriptTimeout")
-    cloud_pc = provision_one(api, tenant, localAdminEnabled=True)
+    cloud_pc = provision_one(api, tenant, localAdminEnabled=True, windowsSetting={"locale": "de-DE"})
     assert cloud_pc["status"] == "provisionedWithWarnings"
     assert cloud_pc["attempt"] == 1
     assert "setTeamsVdiMode" in cloud_pc["statusDetail"]["message"]
@@ -239,11 +239,13 @@ def test_a_post_provisioning_fault_only_warns(api: ApiClient) -> None:
     assert commands["resizeOsDisk"]["executionState"] == "Succeeded"
     assert any("Resize-Partition" in line for line in commands["resizeOsDisk"]["script"])
     assert any("Add-LocalGroupMember" in line for line in commands["addLocalAdmin"]["script"])
+    assert commands["setLanguage"]["executionState"] == "Succeeded"  # the policy's language, not the image's en-US
+    assert "Install-Language -Language 'de-DE' -CopyToSettings -ErrorAction Stop" in commands["setLanguage"]["script"]
 
 
 def test_steps_in_progress_are_waited_for_across_many_calls_and_show_their_whole_duration(api: ApiClient) -> None:
     tenant = Tenant(api)
-    steps = [*CORE_STEPS, *(s for s in POST_STEPS if s != "addLocalAdmin"), *ASSIGNMENT_STEPS]
+    steps = [*CORE_STEPS, *(s for s in POST_STEPS if s not in ("addLocalAdmin", "setLanguage")), *ASSIGNMENT_STEPS]
     # a wait in each long-running operation: more calls than one orchestration execution makes before it
     # starts afresh (the extension answers for joinEntra and enrollIntune, Run Command for post-provisioning)
     for operation in ("createVm", "joinEntra", "runCommand"):

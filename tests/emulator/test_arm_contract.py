@@ -49,6 +49,7 @@ RAW_CALLS: dict[str, tuple[str, ...]] = {
     "arm_clients.py": (),  # defines get_url
     "arm_lro.py": ("Operations_GetStatus", "Operations_GetResult"),  # an operation's status URLs
     "tenant_access.py": (),
+    "arm_inventory.py": ("ResourceGroups_Get",),  # whether a site's resource group exists
 }
 
 
@@ -272,7 +273,7 @@ class World:
 
 SETUP = {"deallocated": "deallocated", "generalized": "generalized", "token": "token", "runCommand": "run_command",
          "sessionHost": "session_host", "assignment": "assignment", "startedOperation": "started_operation",
-         "version": "version"}  # fmt: skip
+         "version": "version", "subnet": "subnet"}  # fmt: skip
 
 
 def missing_properties(body: Any, paths: list[str]) -> list[str]:

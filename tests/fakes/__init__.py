@@ -35,6 +35,7 @@ from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
 from shared.storage.user_settings import UserSettingRepository
 from tests.fakes.cloud import (
+    FakeAzureInventory,
     FakeCloudPcOperations,
     FakeDesktopVirtualization,
     FakeDeviceDirectory,
@@ -132,6 +133,7 @@ class Fakes:
         self.secrets = FakeSecretStore(self.script)
         self.managed_images = FakeManagedImages(self.script)
         self.network = FakeNetworkChecks(self.script)
+        self.inventory = FakeAzureInventory(self.script)
         self.operations = FakeCloudPcOperations(self.script, self.intune)
         self.licenses = FakeLicenses(self.script, self.directory)
         self.building = FakeImageBuilding(self.script, self.operations)
@@ -189,6 +191,7 @@ class Fakes:
             directory=self.directory,
             network=self.network,
             image_sources=self.managed_images,
+            inventory=self.inventory,
             events=self.events,
             clock=self.clock,
             new_id=self.new_id,

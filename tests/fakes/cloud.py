@@ -29,6 +29,7 @@ from shared.cloud.ports import (
     PowerAction,
     Progress,
     SessionHostRecord,
+    SubnetChoice,
     VmInspection,
     VmSpec,
     Windows365AuditEvent,
@@ -490,6 +491,24 @@ class FakeManagedImages:
     def get_managed_image(self, tenant_id: str, resource_id: str) -> ManagedImage | None:
         self.script.enter("get_managed_image")
         return self.images.get(resource_id)
+
+
+class FakeAzureInventory:
+    """The AzureInventory port: resource groups by (subscription, name), subnets by region; any group exists until
+    `groups` names some, so a test that does not care about them is not refused."""
+
+    def __init__(self, script: Script) -> None:
+        self.script = script
+        self.groups: set[tuple[str, str]] | None = None
+        self.subnet_choices: list[SubnetChoice] = []
+
+    def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool:
+        self.script.enter("resource_group_exists")
+        return self.groups is None or (subscription_id.lower(), name.lower()) in self.groups
+
+    def subnets(self, tenant_id: str, subscription_id: str, region: str) -> list[SubnetChoice]:
+        self.script.enter("subnets")
+        return [choice for choice in self.subnet_choices if choice.region == region]
 
 
 class FakeNetworkChecks:

@@ -338,7 +338,7 @@ def _ports(app: App) -> AdminPorts:
     unused = cast(Any, None)
     return AdminPorts(
         tenants=app.tenants, sites=_NoSites(), connections=unused, images=unused, policies=unused,  # type: ignore[arg-type]
-        secrets=unused, directory=unused, network=unused, image_sources=unused, events=app.events,
+        secrets=unused, directory=unused, network=unused, image_sources=unused, inventory=unused, events=app.events,
         clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=app.unique, image_sets=unused,
         spot_groups=unused, cloud_pcs=unused, windows365=unused, windows365_provisioning=unused,
         user_settings=unused,

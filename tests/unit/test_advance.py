@@ -11,7 +11,8 @@ from shared.services.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POS
 from tests.fakes import T0, Fakes
 from tests.fakes.seed import TENANT, cloud_pc, policy, site
 
-STEPS = [*CORE_STEPS, *(s for s in POST_STEPS if s != "addLocalAdmin"), *ASSIGNMENT_STEPS]  # no local admin
+# no local admin, and the images' own language
+STEPS = [*CORE_STEPS, *(s for s in POST_STEPS if s not in ("addLocalAdmin", "setLanguage")), *ASSIGNMENT_STEPS]
 
 
 def arranged(**ports: object) -> tuple[EnginePorts, Fakes, str]:

@@ -5,15 +5,33 @@ from __future__ import annotations
 import pytest
 
 from shared.models.cloud_pcs import BuildSettings
-from shared.services.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, ORDER, POST_STEPS, STAGE_OF, post_script
+from shared.services.provisioning_steps import (
+    ASSIGNMENT_STEPS,
+    CORE_STEPS,
+    ORDER,
+    POST_STEPS,
+    STAGE_OF,
+    post_script,
+    post_steps,
+)
 
 
-def build(join: str = "azureADJoin") -> BuildSettings:
-    return BuildSettings(
-        image_type="gallery", image_id="p_o_s", image_display_name="Windows 11", domain_join_type=join,
-        region_name="westeurope", subscription_id="sub", resource_group="rg", vm_size="Standard_D2s_v5",
-        os_disk_size_gb=128, naming_template="CPC-%RAND:5%",
-    )  # fmt: skip
+def build(join: str = "azureADJoin", **settings: object) -> BuildSettings:
+    return BuildSettings.model_validate({
+        "image_type": "gallery", "image_id": "p_o_s", "image_display_name": "Windows 11", "domain_join_type": join,
+        "region_name": "westeurope", "subscription_id": "sub", "resource_group": "rg", "vm_size": "Standard_D2s_v5",
+        "os_disk_size_gb": 128, "naming_template": "CPC-%RAND:5%", **settings,
+    })  # fmt: skip
+
+
+def test_a_local_admin_and_a_language_are_set_only_where_the_policy_asks() -> None:
+    plain = post_steps(build())
+    assert "addLocalAdmin" not in plain and "setLanguage" not in plain  # en-US: the images' own language
+    asked = post_steps(build(local_admin_enabled=True, locale="de-DE"))
+    assert asked == list(POST_STEPS)
+    language = post_script("setLanguage", build(locale="de-DE"), "u")
+    assert language[0] == "Install-Language -Language 'de-DE' -CopyToSettings -ErrorAction Stop"
+    assert any("Set-WinSystemLocale -SystemLocale 'de-DE'" in line for line in language)
 
 
 def test_the_steps_are_in_the_order_of_the_three_stages() -> None:

@@ -6,7 +6,9 @@ export const JOIN_TYPES = { [ENTRA]: 'Microsoft Entra join', [HYBRID]: 'Hybrid M
 const JOIN = 'domainJoinConfigurations.0.domainJoinType';
 const CONNECTION = 'domainJoinConfigurations.0.onPremisesConnectionId';
 const REGION = 'domainJoinConfigurations.0.regionName';
-export const POLICY_FIELDS = { join: JOIN, connection: CONNECTION, region: REGION };
+const LOCALE = 'windowsSetting.locale';
+export const DEFAULT_LOCALE = 'en-US'; // Windows 365's own default (a policy without a windowsSetting)
+export const POLICY_FIELDS = { join: JOIN, connection: CONNECTION, region: REGION, locale: LOCALE };
 
 const text = (value) => (typeof value === 'string' ? value.trim() : value);
 const given = (value) => value !== undefined && value !== null && text(value) !== '';
@@ -57,6 +59,7 @@ export function policyBody(values) {
     domainJoinConfigurations: domainJoin(values),
     localAdminEnabled: Boolean(values.localAdminEnabled),
     enableSingleSignOn: Boolean(values.enableSingleSignOn),
+    ...(given(values[LOCALE]) ? { windowsSetting: { locale: values[LOCALE] } } : {}),
   };
 }
 
@@ -75,15 +78,18 @@ export function policyValues(policy) {
     cloudPcNamingTemplate: policy.cloudPcNamingTemplate || '',
     localAdminEnabled: Boolean(policy.localAdminEnabled),
     enableSingleSignOn: Boolean(policy.enableSingleSignOn),
+    [LOCALE]: policy.windowsSetting?.locale || DEFAULT_LOCALE,
   };
 }
+
+const UNSET = { domainJoinConfigurations: [], windowsSetting: { locale: DEFAULT_LOCALE } }; // what a missing field means
 
 /** PATCH .../provisioningPolicies/{id}: only what the edit changed (an emptied description is cleared). */
 export function policyPatch(policy, values) {
   const wanted = policyBody(values);
   const patch = {};
   for (const [name, value] of Object.entries(wanted)) {
-    if (JSON.stringify(value) !== JSON.stringify(policy[name] ?? (name === 'domainJoinConfigurations' ? [] : undefined))) patch[name] = value;
+    if (JSON.stringify(value) !== JSON.stringify(policy[name] ?? UNSET[name])) patch[name] = value;
   }
   if (policy.description && !given(values.description)) patch.description = null;
   if (patch.domainJoinConfigurations && sameJoin(policy.domainJoinConfigurations, patch.domainJoinConfigurations)) delete patch.domainJoinConfigurations;
@@ -108,36 +114,5 @@ export function shortResourceId(id, parts = 3) {
   return id ? id.split('/').slice(-parts).join('/') : '—';
 }
 
-/** The values a property may take, as the OpenAPI document says (`regionName`: the regions the server accepts). */
-export function enumOf(document, property) {
-  const seen = new Set();
-  const resolve = (schema) => {
-    const ref = schema?.$ref;
-    if (!ref || !ref.startsWith('#/')) return schema;
-    return ref.slice(2).split('/').reduce((node, part) => node?.[part], document);
-  };
-  const enumIn = (raw) => {
-    const schema = resolve(raw);
-    if (!schema || typeof schema !== 'object') return null;
-    if (Array.isArray(schema.enum)) return schema.enum.filter((value) => value !== null);
-    for (const key of ['anyOf', 'oneOf', 'allOf']) {
-      for (const part of schema[key] || []) {
-        const found = enumIn(part);
-        if (found) return found;
-      }
-    }
-    return null;
-  };
-  const walk = (node) => {
-    if (!node || typeof node !== 'object' || seen.has(node)) return null;
-    seen.add(node);
-    const found = node.properties?.[property] && enumIn(node.properties[property]);
-    if (found) return found;
-    for (const value of Object.values(node)) {
-      const inside = walk(value);
-      if (inside) return inside;
-    }
-    return null;
-  };
-  return walk(document) || [];
-}
+/** A region as a pick list shows it (GET /regions): by its display name, under its geography. */
+export const regionOption = (region) => ({ value: region.name, label: region.displayName, group: region.geography });

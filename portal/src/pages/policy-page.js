@@ -6,9 +6,12 @@ import { del, get, post, request, tenantPath } from '../api.js';
 import { GroupName, GroupPicker } from '../groups.js';
 import { go, href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, confirm, useForm, usePoll } from '../ui.js';
-import { JOIN_TYPES, networkOf, policyPatch, policyValues } from '../lib/configuration.js';
+import { DEFAULT_LOCALE, JOIN_TYPES, networkOf, policyPatch, policyValues } from '../lib/configuration.js';
 import { dateTime, plural } from '../lib/format.js';
-import { ImageFields, NetworkFields, PlanReview, SettingsFields, policyStatusBadge, usePolicyChoices, usersServedBy } from './policy-parts.js';
+import {
+  ConfigurationFields, ImageFields, LanguageName, NetworkFields, PlanReview, SettingsFields, policyStatusBadge, usePolicyChoices,
+  usersServedBy,
+} from './policy-parts.js';
 
 function Assignments({ policy, tenantId, path, names, onChanged }) {
   const current = policy.assignments.map((assignment) => ({ id: assignment.groupId, displayName: names[assignment.groupId] || assignment.groupId }));
@@ -93,6 +96,7 @@ function EditPolicy({ policy, tenantId, path, onSaved, onCancel }) {
     <${NetworkFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
     <${ImageFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
     <${SettingsFields} form=${form} tenantId=${tenantId} />
+    <${ConfigurationFields} form=${form} choices=${choices.data} />
     <div class="wizard-actions">
       <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
       <button type="button" class="button secondary" onClick=${onCancel}>Cancel</button>
@@ -156,7 +160,7 @@ export function PolicyPage({ params, query }) {
         ['Cloud PC names', policy.cloudPcNamingTemplate],
         ['Local administrator', policy.localAdminEnabled ? 'Yes' : 'No'],
         ['Single sign-on', policy.enableSingleSignOn ? 'Yes' : 'No'],
-        ['Language', policy.windowsSetting?.locale],
+        ['Language and region', html`<${LanguageName} locale=${policy.windowsSetting?.locale || DEFAULT_LOCALE} />`],
         ['Grace period', `${policy.gracePeriodInHours} hours`],
         ['Groups', plural(policy.assignments.length, 'group')],
         ['Created', dateTime(policy.createdDateTime)],

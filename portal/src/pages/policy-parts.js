@@ -1,19 +1,19 @@
 // What the policy wizard and the policy page share: network and settings fields, the image chooser, the plan.
 import { html } from 'htm/preact';
 import { backendOf } from '../access.js';
-import { get, getAll, tenantPath } from '../api.js';
+import { get, getAll, loadLanguages, loadRegions, tenantPath } from '../api.js';
 import { href } from '../router.js';
 import { DataTable, Field, Notice, StatusBadge, usePoll } from '../ui.js';
 import { RadioGroup } from '../wizard-ui.js';
 import { OUTCOMES, describePlan, planHeadline } from '../lib/assignment-plan.js';
-import { ENTRA, HYBRID, JOIN_TYPES, POLICY_FIELDS, enumOf, usesConnection } from '../lib/configuration.js';
+import { ENTRA, HYBRID, JOIN_TYPES, POLICY_FIELDS, regionOption, usesConnection } from '../lib/configuration.js';
 import { plural, words } from '../lib/format.js';
 
 const { join: JOIN, connection: CONNECTION, region: REGION } = POLICY_FIELDS;
 export const GENERAL_FIELDS = ['displayName', 'description', JOIN, 'network', CONNECTION, REGION, 'cloudPcNamingTemplate', 'localAdminEnabled', 'enableSingleSignOn'];
 export const IMAGE_FIELDS = ['imageType', 'imageId'];
+export const CONFIGURATION_FIELDS = ['windowsSetting.locale'];
 const USABLE = ['passed', 'warning', 'informational'];
-let regions = null; // the OpenAPI document's region list, read once
 
 /** What the General fields require: a name, and a connection or a region as the join type asks. */
 export function generalRequired(values) {
@@ -23,17 +23,14 @@ export function generalRequired(values) {
 /** The tenant's connections, its gallery and device images, and the regions: what the choices offer. */
 export function usePolicyChoices(tenantId) {
   return usePoll(async () => {
-    regions = regions || get('openapi.json').then((document) => enumOf(document, 'regionName')).catch(() => {
-      regions = null; // asked again next time; the region list stays empty until then
-      return [];
-    });
-    const [connections, gallery, images, regionNames] = await Promise.all([
+    const [connections, gallery, images, regions, languages] = await Promise.all([
       getAll(tenantPath(tenantId, 'connections')),
       get(tenantPath(tenantId, 'galleryImages')).then((answer) => answer.value),
       getAll(tenantPath(tenantId, 'deviceImages')),
-      regions,
+      loadRegions(),
+      loadLanguages(),
     ]);
-    return { connections, gallery, images, regions: regionNames };
+    return { connections, gallery, images, regions, languages };
   }, [tenantId]);
 }
 
@@ -60,7 +57,7 @@ export function NetworkFields({ form, choices, tenantId }) {
       ${choices && !connections.length && html`<p class="hint"><a href=${href('/tenants/:tenantId/connections/new', { tenantId })}>Create a connection</a> first.</p>`}`}
     ${!viaConnection && html`<${Field} form=${form} name=${REGION} label="Region" type="select" required
       hint="Where the Microsoft-hosted network, and so the Cloud PCs, are."
-      options=${[{ value: '', label: 'Choose a region', disabled: true }, ...(choices?.regions || []).map((name) => ({ value: name, label: name }))]} />`}`;
+      options=${[{ value: '', label: 'Choose a region', disabled: true }, ...(choices?.regions || []).map(regionOption)]} />`}`;
 }
 
 export function SettingsFields({ form, tenantId }) {
@@ -98,6 +95,7 @@ export function ImageFields({ form, choices, tenantId }) {
     ]} />
     ${!choices && html`<p class="muted">Loading images…</p>`}
     ${choices && !custom && html`<${RadioGroup} form=${form} name="imageId" legend="Gallery image" options=${choices.gallery.map(galleryOption)} />`}
+    ${choices && !custom && html`<${PooledImageWarning} image=${choices.gallery.find((image) => image.id === form.values.imageId)} />`}
     ${choices && custom && (images.length
       ? html`<${RadioGroup} form=${form} name="imageId" legend="Custom image" options=${images.map((image) => ({
         value: image.id,
@@ -106,6 +104,37 @@ export function ImageFields({ form, choices, tenantId }) {
         disabled: image.status !== 'ready',
       }))} />`
       : html`<${Notice}>No custom image yet: <a href=${href('/tenants/:tenantId/images', { tenantId })}>add one on the Device images page</a>, or choose a gallery image.</${Notice}>`)}`;
+}
+
+/** A Cloud PC is one person's: an image the gallery recommends only for pooled hosts (multi-session) does not fit. */
+function PooledImageWarning({ image }) {
+  if (!image || image.recommendedFor.includes('personal')) return null;
+  return html`<${Notice} kind="warning">${image.displayName} is a multi-session image, made for session hosts that many users share.
+    A Cloud PC belongs to one user: choose a Windows 11 Enterprise image unless you mean to run multi-session Windows.</${Notice}>`;
+}
+
+/** The language and region new Cloud PCs are set up in (the policy's windowsSetting), by name. */
+export function ConfigurationFields({ form, choices }) {
+  const languages = choices?.languages || [];
+  const chosen = form.values['windowsSetting.locale'];
+  const options = languages.length ? languages.map((language) => ({ value: language.locale, label: language.displayName }))
+    : [{ value: chosen, label: chosen }];
+  return html`<fieldset>
+    <legend>Windows settings</legend>
+    <${Field} form=${form} name="windowsSetting.locale" label="Language and region" type="select" required options=${options}
+      hint="Windows is set up in this language: display language, regional formats, and features such as speech and handwriting. Users can add others later; existing Cloud PCs keep theirs until reprovisioned." />
+  </fieldset>`;
+}
+
+/** A locale's name from the API's language list, or the tag itself. */
+export function languageName(locale, choices) {
+  return choices?.languages?.find((language) => language.locale === locale)?.displayName || locale || '—';
+}
+
+/** A locale by its name, where no policy choices are at hand. */
+export function LanguageName({ locale }) {
+  const languages = usePoll(loadLanguages, []);
+  return languageName(locale, { languages: languages.data });
 }
 
 const OUTCOME_BADGE = { gain: 'ready', keep: null, lose: 'failed', other: 'pending', none: 'warning' };

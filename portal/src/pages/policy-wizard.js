@@ -6,14 +6,18 @@ import { GroupPicker } from '../groups.js';
 import { go, href } from '../router.js';
 import { ActionButton, Details, Field, Notice, Page } from '../ui.js';
 import { WizardFrame, useWizard } from '../wizard-ui.js';
-import { ENTRA, JOIN_TYPES, POLICY_FIELDS, networkOf, policyBody } from '../lib/configuration.js';
+import { DEFAULT_LOCALE, ENTRA, JOIN_TYPES, POLICY_FIELDS, networkOf, policyBody } from '../lib/configuration.js';
 import { plural } from '../lib/format.js';
 import { fail, isLast, next } from '../lib/wizard.js';
-import { GENERAL_FIELDS, IMAGE_FIELDS, ImageFields, NetworkFields, PlanReview, SettingsFields, generalRequired, usePolicyChoices } from './policy-parts.js';
+import {
+  CONFIGURATION_FIELDS, ConfigurationFields, GENERAL_FIELDS, IMAGE_FIELDS, ImageFields, NetworkFields, PlanReview, SettingsFields,
+  generalRequired, languageName, usePolicyChoices,
+} from './policy-parts.js';
 
 const STEPS = [
   { id: 'general', title: 'General', fields: GENERAL_FIELDS, required: generalRequired },
   { id: 'image', title: 'Image', fields: IMAGE_FIELDS, required: ['imageType', 'imageId'] },
+  { id: 'configuration', title: 'Configuration', fields: CONFIGURATION_FIELDS, required: CONFIGURATION_FIELDS },
   { id: 'assignments', title: 'Assignments', fields: ['assignments'] },
   { id: 'review', title: 'Review + create', fields: [] },
 ];
@@ -21,7 +25,7 @@ const STEPS = [
 const INITIAL = {
   displayName: '', description: '', [POLICY_FIELDS.join]: ENTRA, network: 'microsoftHosted', [POLICY_FIELDS.connection]: '',
   [POLICY_FIELDS.region]: 'westeurope', imageType: 'gallery', imageId: '', cloudPcNamingTemplate: '', localAdminEnabled: false,
-  enableSingleSignOn: false, assignments: [],
+  enableSingleSignOn: false, [POLICY_FIELDS.locale]: DEFAULT_LOCALE, assignments: [],
 };
 
 const assignBody = (groups) => ({ assignments: groups.map((group) => ({ groupId: group.id })) });
@@ -36,6 +40,7 @@ function PolicySummary({ review, choices, groups }) {
       ['Join type', JOIN_TYPES[join.domainJoinType]],
       ['Network', networkOf(review, connections)],
       ['Image', `${review.imageDisplayName} (${review.imageType})`],
+      ['Language and region', languageName(review.windowsSetting?.locale || DEFAULT_LOCALE, choices)],
       ['Cloud PC names', review.cloudPcNamingTemplate],
       ['Local administrator', review.localAdminEnabled ? 'Yes' : 'No'],
       ['Single sign-on', review.enableSingleSignOn ? 'Yes' : 'No'],
@@ -113,7 +118,7 @@ export function PolicyWizard({ params }) {
     ${created && html`<${Notice} kind="success">Policy ${created.displayName} is created. Nothing is assigned yet: review who gets a Cloud PC, then assign.
       Its settings can be changed later on its page.</${Notice}>`}
     <${WizardFrame} wizard=${wizard} update=${update} label="the policy wizard" onNext=${onNext} finish=${finish}>
-      ${created && (step === 'general' || step === 'image') && html`<${Notice}>These settings are saved with the policy: change them later on
+      ${created && ['general', 'image', 'configuration'].includes(step) && html`<${Notice}>These settings are saved with the policy: change them later on
         <a href=${href('/tenants/:tenantId/policies/:policyId', { tenantId, policyId: created.id })}>its page</a>.</${Notice}>`}
       ${!created && step === 'general' && html`
         <${Field} form=${form} name="displayName" label="Name" required hint=${'Without any of < > & | " ^.'} />
@@ -121,6 +126,7 @@ export function PolicyWizard({ params }) {
         <${NetworkFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
         <${SettingsFields} form=${form} tenantId=${tenantId} />`}
       ${!created && step === 'image' && html`<${ImageFields} form=${form} choices=${choices.data} tenantId=${tenantId} />`}
+      ${!created && step === 'configuration' && html`<${ConfigurationFields} form=${form} choices=${choices.data} />`}
       ${step === 'assignments' && html`<${AssignmentsStep} form=${form} tenantId=${tenantId} />`}
       ${step === 'review' && !created && (review
         ? html`<p>Every check passed. ${groups.length ? 'Creating the policy assigns nothing yet: next you review who gets a Cloud PC.' : 'Without groups, no Cloud PC is made until the policy is assigned.'}</p>

@@ -1,12 +1,13 @@
 // Tenants and their sites: the lists, the forms that add them, and renaming and deleting each.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
-import { getAll, post, request, tenantPath } from '../api.js';
+import { getAll, loadRegions, post, request, tenantPath } from '../api.js';
 import { go, href, page } from '../router.js';
 import { reloadTenants } from '../shell.js';
 import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, confirm, useForm, usePoll } from '../ui.js';
 import { dateTime } from '../lib/format.js';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { regionOption } from '../lib/configuration.js';
 
 // who provisions a tenant's Cloud PCs (the tenant's cloudPcBackend), in the words an admin chooses by
 export const BACKENDS = [
@@ -116,6 +117,8 @@ function Tenants() {
 
 function CreateSite({ tenantId, onCreated }) {
   const form = useForm({ displayName: '', regionName: 'westeurope', subscriptionId: '', resourceGroupName: '', subnetId: '' });
+  const [regions, setRegions] = useState([]);
+  useEffect(() => { loadRegions().then(setRegions); }, []);
   const submit = async () => {
     form.clear();
     try {
@@ -132,7 +135,8 @@ function CreateSite({ tenantId, onCreated }) {
     <p class="muted">A site is where Cloud PCs and images live: an Azure region, subscription and resource group.</p>
     <${ErrorBanner} error=${form.errors.general} />
     <${Field} form=${form} name="displayName" label="Display name" required />
-    <${Field} form=${form} name="regionName" label="Azure region" required hint="For example westeurope or eastus." />
+    <${Field} form=${form} name="regionName" label="Azure region" type="select" required options=${regions.length
+      ? regions.map(regionOption) : [{ value: form.values.regionName, label: form.values.regionName }]} />
     <${Field} form=${form} name="subscriptionId" label="Subscription id" required />
     <${Field} form=${form} name="resourceGroupName" label="Resource group" required />
     <${Field} form=${form} name="subnetId" label="Subnet resource id" hint="Optional: the subnet of the customer's own network. Without one, Cloud PCs use the Microsoft-hosted network." />

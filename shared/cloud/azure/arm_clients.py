@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Protocol
 
-from azure.core.credentials import TokenCredential
+from azure.core.credentials import AccessTokenInfo, TokenCredential
 from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.policies import RetryPolicy
 from azure.core.rest import HttpRequest, HttpResponse
@@ -58,6 +58,24 @@ def retry_after_s(response: Any) -> float | None:
         return None
 
 
+class _CurrentCredential:
+    """The tenant's credential as it is at each token request. A client outlives a credential: when the directory
+    renews a tenant's token (its admin granted more), the old credential is closed, and its clients ask the new one."""
+
+    def __init__(self, credentials: TenantCredentials, tenant_id: str) -> None:
+        self._credentials, self._tenant_id = credentials, tenant_id
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        return self._credentials.for_tenant(self._tenant_id).get_token(*scopes, **kwargs)
+
+    def get_token_info(self, *scopes: str, options: Any = None) -> Any:
+        credential: Any = self._credentials.for_tenant(self._tenant_id)
+        if hasattr(credential, "get_token_info"):
+            return credential.get_token_info(*scopes, options=options)
+        token = credential.get_token(*scopes, **(options or {}))
+        return AccessTokenInfo(token.token, token.expires_on)
+
+
 class ArmClients:
     """One client of each kind per (app tenant, subscription): an app tenant is one customer Entra tenant.
 
@@ -78,7 +96,7 @@ class ArmClients:
             if client is None:
                 policy = HandBackThrottlingPolicy(retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4)
                 client = factory(
-                    self._credentials.for_tenant(tenant_id), subscription_id, base_url=self.endpoint,
+                    _CurrentCredential(self._credentials, tenant_id), subscription_id, base_url=self.endpoint,
                     retry_policy=policy, transport=http_transport(),
                 )  # fmt: skip
                 self._clients[cache_key] = client

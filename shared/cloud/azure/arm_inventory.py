@@ -1,0 +1,81 @@
+"""The customer's Azure as pick lists: resource groups and subnets, read through ARM with the tenant's identity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+
+from shared.cloud.azure import arm_lro
+from shared.cloud.azure.arm_clients import ArmClients, parse_id
+from shared.cloud.azure.credentials import NOT_CONSENTED
+from shared.cloud.ports import CloudError, CloudThrottled, SubnetChoice
+
+RESOURCES_API = "2021-04-01"  # Microsoft.Resources' resource groups
+STEP = "readAzure"
+
+
+class AzureInventory:
+    def __init__(self, clients: ArmClients) -> None:
+        self._clients = clients
+
+    def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool:
+        url = (
+            f"{self._clients.endpoint}/subscriptions/{subscription_id}/resourcegroups/{name}"
+            f"?api-version={RESOURCES_API}"
+        )
+        with _reading():
+            response = self._clients.get_url(tenant_id, subscription_id, url, STEP)
+            if response.status_code == 404:
+                return False
+            response.raise_for_status()
+        return True
+
+    def subnets(self, tenant_id: str, subscription_id: str, region: str) -> list[SubnetChoice]:
+        network = self._clients.network(tenant_id, subscription_id)
+        found: list[SubnetChoice] = []
+        with _reading():
+            for listed in network.virtual_networks.list_all():
+                vnet = dict(listed)  # the SDK's models read as the wire's JSON (properties nested)
+                if str(vnet.get("location") or "").lower() != region.lower() or not vnet.get("id"):
+                    continue
+                group, name = parse_id(vnet["id"])["resourcegroups"], str(vnet.get("name"))
+                # one usage read per network: what each of its subnets holds against its size (Azure keeps 5)
+                free = {
+                    str(row["id"]).lower(): int(row["limit"]) - int(row["currentValue"])
+                    for row in network.virtual_networks.list_usage(group, name)
+                    if row.get("id") is not None and row.get("limit") is not None
+                }
+                for subnet in (vnet.get("properties") or {}).get("subnets") or []:
+                    props = subnet.get("properties") or {}
+                    prefix = props.get("addressPrefix") or next(iter(props.get("addressPrefixes") or []), None)
+                    subnet_id = str(subnet["id"])
+                    found.append(SubnetChoice(
+                        id=subnet_id, name=str(subnet.get("name")), virtual_network=name, resource_group=group,
+                        region=region.lower(), address_prefix=prefix, free_addresses=free.get(subnet_id.lower()),
+                    ))  # fmt: skip
+        return sorted(found, key=lambda s: (s.virtual_network.lower(), s.name.lower()))
+
+
+@contextmanager
+def _reading() -> Iterator[None]:
+    """ARM's answer as the port's CloudError: throttled, refused with its code, or no token for the tenant yet."""
+    try:
+        yield
+    except HttpResponseError as exc:
+        try:
+            arm_lro.raise_for(exc, STEP)
+        except arm_lro.Throttled as throttled:
+            raise CloudThrottled(STEP, throttled.retry_after_s) from exc
+        except CloudError as refused:
+            refused.status = exc.status_code
+            raise
+    except ClientAuthenticationError as exc:  # no consent yet (or taken back): the app has no token there
+        code = "appNotConsented" if any(c in str(exc) for c in NOT_CONSENTED) else "AuthenticationFailed"
+        unconsented = CloudError(STEP, code, "The app has no token for the customer's tenant: its admin has not "
+                                 "consented.")  # fmt: skip
+        unconsented.status = 401  # a state for the admin to fix, not worth asking again as it is
+        raise unconsented from exc
+    except ServiceRequestError as exc:
+        raise CloudError(STEP, "ServiceUnavailable", f"Azure could not be reached: {exc}") from exc

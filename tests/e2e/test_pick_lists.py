@@ -1,0 +1,88 @@
+"""What an admin picks from instead of typing ids: the regions by display name, a site's subnets as Azure lists them
+with the tenant's identity, and a site's resource group checked against the subscription when it is saved."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.utils.api_client import ApiClient
+from tests.utils.factories import site_body
+from tests.utils.wizard import CLOUD_PC_RG, NETWORK_RG, Tenant
+
+
+def subnets(api: ApiClient, tenant: Tenant, **query: Any) -> list[dict[str, Any]]:
+    reply = api.get(f"{tenant.path}/sites/{tenant.site['id']}/subnets", params=query)
+    assert reply.status_code == 200, reply.text
+    return list(reply.json()["value"])
+
+
+def test_regions_read_by_display_name_within_their_geography(api: ApiClient) -> None:
+    reply = api.get("/regions")
+    assert reply.status_code == 200, reply.text
+    regions = reply.json()["value"]
+    by_name = {r["name"]: r for r in regions}
+    assert by_name["westeurope"] == {"name": "westeurope", "displayName": "West Europe", "geography": "Europe"}
+    assert by_name["eastus2"]["displayName"] == "East US 2"
+    ordered = [(r["geography"], r["displayName"]) for r in regions]
+    assert ordered == sorted(ordered)  # a pick list grouped by geography, names in order within each
+
+
+def test_a_sites_subnets_are_listed_with_their_free_addresses_in_the_sites_region_only(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.arm.virtual_network("rg-branch", "vnet-branch", address_space="10.8.0.0/16",
+                               subnets={"desks": "10.8.0.0/28", "servers": "10.8.1.0/24"})  # fmt: skip
+    tenant.arm.virtual_network("rg-us", "vnet-us", location="eastus", address_space="10.9.0.0/16",
+                               subnets={"desks": "10.9.0.0/24"})  # fmt: skip
+
+    found = subnets(api, tenant)
+    assert [(s["virtualNetworkName"], s["name"]) for s in found] == [
+        ("vnet-branch", "desks"), ("vnet-branch", "servers"), ("vnet-eu", "cloudpcs"),
+    ]  # every network of the site's region, none of East US
+    [home] = [s for s in found if s["name"] == "cloudpcs"]
+    assert home == {
+        "id": tenant.subnet_id, "name": "cloudpcs", "virtualNetworkName": "vnet-eu", "resourceGroupName": NETWORK_RG,
+        "regionName": "westeurope", "addressPrefix": "10.0.1.0/24", "freeAddresses": 256 - 5,
+    }  # fmt: skip
+    assert [s["freeAddresses"] for s in found if s["name"] == "desks"] == [16 - 5]  # Azure keeps 5 of each subnet
+
+    assert [s["name"] for s in subnets(api, tenant, search="BRANCH")] == ["desks", "servers"]
+    assert [s["name"] for s in subnets(api, tenant, search="rg-net")] == ["cloudpcs"]
+    assert len(subnets(api, tenant, top=1)) == 1
+    refused = api.get(f"{tenant.path}/sites/{tenant.site['id']}/subnets", params={"top": 0})
+    assert (refused.status_code, refused.json()["error"]["target"]) == (400, "top")
+
+
+def test_before_onboarding_the_subnets_cannot_be_read_and_the_site_says_why(api: ApiClient) -> None:
+    tenant = Tenant(api, onboard=False)  # no consent, no role: the app cannot read the customer's Azure yet
+    reply = api.get(f"{tenant.path}/sites/{tenant.site['id']}/subnets")
+    assert reply.status_code == 409, reply.text
+    assert (reply.json()["error"]["code"], reply.json()["error"]["target"]) == ("azureNotReadable", "siteId")
+
+
+def test_a_site_whose_resource_group_does_not_exist_is_refused_naming_the_field(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    missing = site_body(subscriptionId=tenant.arm.subscription_id, resourceGroupName=f"rg-typo-{uuid.uuid4().hex[:4]}")
+    for path in (f"{tenant.path}/sites?validateOnly=true", f"{tenant.path}/sites"):
+        reply = api.post(path, missing)
+        assert reply.status_code == 400, reply.text
+        [detail] = reply.json()["error"]["details"]
+        assert (detail["code"], detail["target"]) == ("resourceGroupNotFound", "resourceGroupName")
+        assert missing["resourceGroupName"] in detail["message"]
+    assert len(api.get(f"{tenant.path}/sites").json()["value"]) == 1  # nothing saved
+
+    # an existing one is taken, and a change to a missing one is refused the same way
+    site = api.created(f"{tenant.path}/sites", {**missing, "resourceGroupName": CLOUD_PC_RG})
+    changed = api.patch(f"{tenant.path}/sites/{site['id']}", {"resourceGroupName": "rg-gone"},
+                        headers={"If-Match": site["etag"]})  # fmt: skip
+    assert changed.status_code == 400, changed.text
+    assert changed.json()["error"]["details"][0]["target"] == "resourceGroupName"
+    renamed = api.patch(f"{tenant.path}/sites/{site['id']}", {"displayName": "Renamed"},
+                        headers={"If-Match": site["etag"]})  # fmt: skip
+    assert renamed.status_code == 200, renamed.text  # what it does not change is not checked again
+
+
+def test_before_onboarding_a_site_is_saved_unchecked(api: ApiClient) -> None:
+    tenant = Tenant(api, onboard=False)  # the site comes first, the roles after: nothing can be read yet
+    body = site_body(subscriptionId=tenant.arm.subscription_id, resourceGroupName="rg-made-later")
+    assert api.post(f"{tenant.path}/sites", body).status_code == 201
