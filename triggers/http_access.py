@@ -55,6 +55,7 @@ ACCESS: dict[str, Access] = {
     "listSites": READER,
     "getSite": READER,
     "listSiteSubnets": READER,
+    "listSiteImages": READER,
     "updateSite": ADMINISTRATOR,
     "deleteSite": ADMINISTRATOR,
     "createConnection": ADMINISTRATOR,

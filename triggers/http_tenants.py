@@ -7,7 +7,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared.models.base import Page
-from shared.models.sites import Site, SiteCreate, SiteSubnetList, SiteUpdate
+from shared.models.sites import Site, SiteCreate, SiteImageList, SiteSubnetList, SiteUpdate
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services import access
 from shared.services import tenants as service
@@ -21,16 +21,23 @@ TENANT = "tenants/{tenantId}"
 SITES = "tenants/{tenantId}/sites"
 SITE = "tenants/{tenantId}/sites/{siteId}"
 DEFAULT_CHOICES, MAX_CHOICES = 100, 1000  # a pick list: a person narrows it with `search` rather than pages
-CHOICES = (
-    QueryParam(
-        "search", "Only subnets whose name, virtual network or resource group contains this text, in any case.",
-        {"type": "string", "maxLength": 100},
-    ),
-    QueryParam(
-        "top", f"How many subnets at most, 1-{MAX_CHOICES} (default {DEFAULT_CHOICES}).",
-        {"type": "integer", "minimum": 1, "maximum": MAX_CHOICES},
-    ),
-)  # fmt: skip
+
+
+def choices(what: str, searched: str) -> tuple[QueryParam, QueryParam]:
+    """A pick list's query: `search` in the names people know it by, and `top`."""
+    return (
+        QueryParam("search", f"Only {what} whose {searched} contains this text, in any case.",
+                   {"type": "string", "maxLength": 100}),
+        QueryParam("top", f"How many {what} at most, 1-{MAX_CHOICES} (default {DEFAULT_CHOICES}).",
+                   {"type": "integer", "minimum": 1, "maximum": MAX_CHOICES}),
+    )  # fmt: skip
+
+
+PICK_LIST = (
+    "A pick list, not a listing: at most `top`, in name order, and never a nextLink (narrow it with `search`). "
+    "409 azureNotReadable when the app has no role there yet (see the onboarding page); 503 azureUnavailable when "
+    "Azure throttles or fails."
+)
 
 
 def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blueprint:
@@ -100,15 +107,27 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
         "List the subnets a connection of the site can use",
         description="The virtual networks' subnets of the site's subscription in the site's region, read from Azure "
         "with the tenant's identity, each with its address range and the addresses still free: the connection "
-        "wizard's pick list. 409 azureNotReadable when the app has no role there yet (see the onboarding page); "
-        "503 azureUnavailable when Azure throttles or fails. A pick list, not a listing: at most `top`, by virtual "
-        "network and name, and never a nextLink (narrow it with `search`).",
+        f"wizard's pick list. {PICK_LIST}",
         response=SiteSubnetList,
-        query=CHOICES,
+        query=choices("subnets", "name, virtual network or resource group"),
     )
     def list_site_subnets(req: ApiRequest) -> SiteSubnetList:
         found = service.site_subnets(ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"))
         return SiteSubnetList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])  # check_query held it
+
+    @sites.get(
+        f"{SITE}/images",
+        "listSiteImages",
+        "List the images a device image of the site can be imported from",
+        description="The managed images and gallery image versions of the site's subscription that VMs can be made "
+        "from in the site's region (managed images only on a windows365 tenant), read from Azure with the tenant's "
+        f"identity: the device image form's pick list. {PICK_LIST}",
+        response=SiteImageList,
+        query=choices("images", "name or resource group"),
+    )
+    def list_site_images(req: ApiRequest) -> SiteImageList:
+        found = service.site_images(ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"))
+        return SiteImageList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])
 
     @sites.patch(SITE, "updateSite", "Update a site", body=SiteUpdate, response=Site, **writes)
     def update_site(req: ApiRequest) -> ApiResponse:

@@ -213,6 +213,17 @@ def _register_galleries(ctx: Context) -> None:
         return Response(200, common.shown(common.require(ctx, ids(request)[1], "gallery image")))
 
     @common.route(
+        ctx, "GET", GALLERY + r"/images", operation="listGalleryImages",
+        action="Microsoft.Compute/galleries/images/read",
+    )  # fmt: skip
+    def list_definitions(request: Request) -> Response:
+        # "Gallery Images - List By Gallery" (https://learn.microsoft.com/rest/api/compute/gallery-images/list-by-gallery):
+        # a gallery's image definitions, paged; a gallery that does not exist is a 404
+        gallery_id = ids(request)[0]
+        common.require(ctx, gallery_id, "gallery")
+        return common.listing(ctx, request, common.children(ctx, gallery_id, "images"))
+
+    @common.route(
         ctx,
         "PUT",
         VERSION,

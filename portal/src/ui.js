@@ -315,6 +315,22 @@ export function WizardSteps({ steps, current }) {
 }
 
 /** A definition list of label/value pairs. */
+/** A form's review before it is sent: what the server checked (`validateOnly`), the action, and a way back to the
+ * form. The heading takes the focus, so a keyboard or screen-reader user lands on what to read. */
+export function ReviewCard({ title, lead, items, action, busyLabel, onConfirm, onChange }) {
+  const heading = useRef(null);
+  useEffect(() => { heading.current?.focus(); }, []);
+  return html`<section class="card" aria-labelledby="review-title">
+    <h2 id="review-title" ref=${heading} tabindex="-1">${title}</h2>
+    <p>${lead}</p>
+    <${Details} items=${items} />
+    <div class="wizard-actions">
+      <${ActionButton} kind="primary" onClick=${onConfirm} busyLabel=${busyLabel}>${action}</${ActionButton}>
+      <button type="button" class="button secondary" onClick=${onChange}>Change</button>
+    </div>
+  </section>`;
+}
+
 export function Details({ items }) {
   return html`<dl class="details">
     ${items.filter(Boolean).map(([label, value]) => html`<div><dt>${label}</dt><dd>${value ?? '—'}</dd></div>`)}

@@ -150,6 +150,11 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.Network/virtualNetworks/usages/read",
     ),
     *_actions(
+        "subscription", "lists the managed images and gallery image versions a device image can be imported from",
+        "Microsoft.Compute/images/read", "Microsoft.Compute/galleries/read", "Microsoft.Compute/galleries/images/read",
+        "Microsoft.Compute/galleries/images/versions/read",
+    ),
+    *_actions(
         "resourceGroup", "creates, resizes, restarts and deletes the VMs of Cloud PCs and session hosts",
         "Microsoft.Resources/subscriptions/resourceGroups/read",
         "Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/write",

@@ -438,6 +438,18 @@ class SubnetChoice:
     free_addresses: int | None  # None when Azure did not say
 
 
+@dataclass(frozen=True)
+class ImageChoice:
+    """An image a device image can be imported from: a managed image, or a gallery image version."""
+
+    id: str
+    name: str  # a managed image's name; a version as gallery/definition/version
+    kind: str  # managedImage or galleryImageVersion
+    resource_group: str
+    regions: tuple[str, ...]  # where a VM can be made from it: the image's region, or the version's target regions
+    hyper_v_generation: str | None
+
+
 class AzureInventory(Protocol):
     """What an admin picks from in the customer's Azure, read with the tenant's own identity. A refusal (no role
     there yet) is a CloudError whose code says so."""
@@ -446,6 +458,10 @@ class AzureInventory(Protocol):
 
     def subnets(self, tenant_id: str, subscription_id: str, region: str) -> list[SubnetChoice]:
         """Every subnet of the subscription's virtual networks in `region`."""
+        ...
+
+    def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:
+        """Every managed image and gallery image version of the subscription."""
         ...
 
 

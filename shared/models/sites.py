@@ -158,6 +158,20 @@ class SiteSubnetList(ApiModel):
     value: list[SiteSubnet]
 
 
+class SiteImage(ApiModel):
+    """A managed image or a gallery image version of the site's subscription that a device image can come from."""
+
+    id: str
+    name: str
+    kind: str = Field(description="managedImage or galleryImageVersion.")
+    resource_group_name: str
+    hyper_v_generation: str | None = None
+
+
+class SiteImageList(ApiModel):
+    value: list[SiteImage]
+
+
 class Region(ApiModel):
     """An Azure region Windows 365 supports, as a person picks it: by its display name, within its geography."""
 

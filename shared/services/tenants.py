@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from shared.cloud.ports import CloudError
 from shared.errors import Conflict, ErrorDetail, Unavailable, ValidationFailed
-from shared.models.sites import Site, SiteCreate, SiteSubnet, SiteUpdate
+from shared.models.sites import Site, SiteCreate, SiteImage, SiteSubnet, SiteUpdate
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services.admin_ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
@@ -200,13 +203,8 @@ def site_subnets(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str
     """The subnets a connection of the site can use: the site's subscription's, in the site's region; with `search`,
     those whose name, network or resource group contains it."""
     site = ports.sites.get_site(tenant_id, site_id)
-    try:
+    with _reading_azure("networks"):
         choices = ports.inventory.subnets(tenant_id, site.subscription_id, site.region_name)
-    except CloudError as exc:
-        if exc.transient:
-            raise Unavailable(f"Azure could not be read ({exc.code}): {exc}", code="azureUnavailable") from exc
-        raise Conflict(f"The app cannot list the subscription's networks ({exc.code}): {exc}",
-                       code="azureNotReadable", target="siteId") from exc  # fmt: skip
     wanted = (search or "").casefold()
     return [
         SiteSubnet(id=c.id, name=c.name, virtual_network_name=c.virtual_network, resource_group_name=c.resource_group,
@@ -226,3 +224,32 @@ def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: st
             target="siteId",
         )
     ports.sites.delete_site(tenant_id, site_id, if_match=if_match or site.etag)
+
+
+def site_images(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str | None = None) -> list[SiteImage]:
+    """The images a device image of the site can come from: the site's subscription's managed images and gallery
+    image versions that VMs can be made from in the site's region (Windows 365 uploads managed images only)."""
+    site = ports.sites.get_site(tenant_id, site_id)
+    with _reading_azure("images"):
+        choices = ports.inventory.images(tenant_id, site.subscription_id)
+    only_managed = ports.tenants.get_tenant(tenant_id).by_windows365
+    wanted = (search or "").casefold()
+    return [
+        SiteImage(id=c.id, name=c.name, kind=c.kind, resource_group_name=c.resource_group,
+                  hyper_v_generation=c.hyper_v_generation)
+        for c in choices
+        if site.region_name in c.regions and wanted in f"{c.name}\n{c.resource_group}".casefold()
+        and not (only_managed and c.kind != "managedImage")
+    ]  # fmt: skip
+
+
+@contextmanager
+def _reading_azure(what: str) -> Iterator[None]:
+    """Azure throttled or failed: ask again shortly (503); refused (no role there yet): a state to fix (409)."""
+    try:
+        yield
+    except CloudError as exc:
+        if exc.transient:
+            raise Unavailable(f"Azure could not be read ({exc.code}): {exc}", code="azureUnavailable") from exc
+        raise Conflict(f"The app cannot list the subscription's {what} ({exc.code}): {exc}",
+                       code="azureNotReadable", target="siteId") from exc  # fmt: skip

@@ -162,7 +162,17 @@ def test_a_policy_is_created_in_the_wizard_and_assigned_after_its_plan_is_review
     tab.open(f"/tenants/{tenant.id}/images")
     expect(page.get_by_role("table", name="Gallery images").locator("tbody tr").first).to_be_visible()
     page.get_by_label("Image name").fill("Golden Windows 11")
-    page.get_by_label("Source image resource id").fill(tenant.managed_image_id)
+    source = page.get_by_role("combobox", name=re.compile("^Source image"))
+    expect(source.locator("optgroup[label='Managed images'] option")).to_have_text(
+        ["win11-golden (rg-images) · generation 2"]
+    )  # picked from the site's subscription, no id typed
+    source.select_option(label="win11-golden (rg-images) · generation 2")
+    page.get_by_role("button", name="Review").click()
+    review = page.get_by_role("heading", name="Review the custom image")
+    expect(review).to_be_focused()
+    expect(page.locator("main")).to_contain_text("images/win11-golden")
+    tab.shot("a custom image reviewed before it is added")
+    tab.assert_accessible("a custom image's review")
     page.get_by_role("button", name="Add image").click()
     images = page.get_by_role("table", name="Device images")
     expect(images.get_by_role("row", name=re.compile("Golden Windows 11"))).to_contain_text("Ready", timeout=WAIT_MS)

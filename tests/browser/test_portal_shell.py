@@ -57,6 +57,7 @@ def test_an_organization_owner_signs_in_and_adds_a_tenant_and_a_site(portal: Any
 
     # a tenant whose Cloud PCs Windows 365 provisions: chosen when it is added, shown in the list
     page.get_by_role("link", name="Tenants", exact=True).click()
+    expect(page.get_by_role("heading", name="Tenants", level=1)).to_be_visible()  # not the Sites form's name field
     page.get_by_label("Display name").fill("Northwind on Windows 365")
     page.get_by_label("Cloud PCs provisioned by").select_option("windows365")
     page.get_by_role("button", name="Add tenant").click()

@@ -51,6 +51,13 @@ def test_an_image_set_and_a_spot_group_are_built_before_the_admins_eyes(portal: 
     page.get_by_label("Source image").select_option(SOURCE)
     expect(field(page, "Source image")).to_contain_text("Multi-session")
     page.get_by_label("Notes").fill("first cut")
+    page.get_by_role("button", name="Review").click()
+    review = page.get_by_role("heading", name="Review the image set")
+    expect(review).to_be_focused()  # the review is where the admin reads next
+    expect(page.locator("main")).to_contain_text("Finance desktops")
+    expect(page.locator("main")).to_contain_text("first cut")
+    tab.shot("the image set reviewed before it is created")
+    tab.assert_accessible("an image set's review")
     page.get_by_role("button", name="Create image set").click()
     expect(page.get_by_role("heading", name="Finance desktops", level=1)).to_be_visible()
     expect(version_row(page, "0.0.0")).to_contain_text("Ready", timeout=WAIT_MS)

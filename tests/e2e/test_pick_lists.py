@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.utils.api_client import ApiClient
+from tests.utils.api_client import ApiClient, eventually
 from tests.utils.factories import site_body
 from tests.utils.wizard import CLOUD_PC_RG, NETWORK_RG, Tenant
 
@@ -86,3 +86,35 @@ def test_before_onboarding_a_site_is_saved_unchecked(api: ApiClient) -> None:
     tenant = Tenant(api, onboard=False)  # the site comes first, the roles after: nothing can be read yet
     body = site_body(subscriptionId=tenant.arm.subscription_id, resourceGroupName="rg-made-later")
     assert api.post(f"{tenant.path}/sites", body).status_code == 201
+
+
+def test_a_sites_images_are_its_subscriptions_managed_images_and_gallery_versions_usable_in_its_region(
+    api: ApiClient,
+) -> None:
+    tenant = Tenant(api)
+    golden = tenant.managed_image()
+    tenant.arm.managed_image("rg-us", "us-only", location="eastus")  # another region: no VM of the site's from it
+    gallery = tenant.arm.resource_id("rg-images", "Microsoft.Compute", "galleries", "corpgallery")
+    tenant.arm.ok("PUT", gallery, {"location": "westeurope"})
+    definition = {"location": "westeurope", "properties": {
+        "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
+        "identifier": {"publisher": "contoso", "offer": "cloudpc", "sku": "win11"}}}  # fmt: skip
+    tenant.arm.ok("PUT", f"{gallery}/images/win11", definition)
+    version = f"{gallery}/images/win11/versions/1.0.0"
+    regions = {"targetRegions": [{"name": "West Europe"}]}  # as Azure shows a version's regions: display names
+    tenant.arm.ok("PUT", version, {"location": "westeurope", "properties": {
+        "storageProfile": {"source": {"id": golden}}, "publishingProfile": regions}})  # fmt: skip
+
+    def replicated() -> None:
+        assert tenant.arm.ok("GET", version)["properties"]["provisioningState"] == "Succeeded"
+
+    eventually(replicated, timeout_s=120)
+    reply = api.get(f"{tenant.path}/sites/{tenant.site['id']}/images")
+    assert reply.status_code == 200, reply.text
+    assert [(i["kind"], i["name"], i["resourceGroupName"], i["hyperVGeneration"]) for i in reply.json()["value"]] == [
+        ("galleryImageVersion", "corpgallery/win11/1.0.0", "rg-images", "V2"),
+        ("managedImage", "win11-golden", "rg-images", "V2"),
+    ]  # nothing of East US
+    assert [i["id"] for i in reply.json()["value"]] == [version, golden]
+    searched = api.get(f"{tenant.path}/sites/{tenant.site['id']}/images", params={"search": "GOLDEN"}).json()
+    assert [i["name"] for i in searched["value"]] == ["win11-golden"]

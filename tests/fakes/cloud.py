@@ -21,6 +21,7 @@ from shared.cloud.ports import (
     GalleryImage,
     GroupLicense,
     HostPoolSpec,
+    ImageChoice,
     JoinSpec,
     ManagedDeviceRecord,
     ManagedImage,
@@ -501,6 +502,7 @@ class FakeAzureInventory:
         self.script = script
         self.groups: set[tuple[str, str]] | None = None
         self.subnet_choices: list[SubnetChoice] = []
+        self.image_choices: list[ImageChoice] = []
 
     def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool:
         self.script.enter("resource_group_exists")
@@ -509,6 +511,10 @@ class FakeAzureInventory:
     def subnets(self, tenant_id: str, subscription_id: str, region: str) -> list[SubnetChoice]:
         self.script.enter("subnets")
         return [choice for choice in self.subnet_choices if choice.region == region]
+
+    def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:
+        self.script.enter("images")
+        return list(self.image_choices)
 
 
 class FakeNetworkChecks:

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { getAll, post, tenantPath } from '../api.js';
 import { go, href } from '../router.js';
 import { ActionButton, Details, ErrorBanner, Field, Notice, Page, usePoll } from '../ui.js';
+import { PickOrType } from '../pick-list.js';
 import { RadioGroup, WizardFrame, useWizard } from '../wizard-ui.js';
 import { ENTRA, HYBRID, JOIN_TYPES, connectionBody, shortResourceId } from '../lib/configuration.js';
 import { fail, isLast, next, setValues } from '../lib/wizard.js';
@@ -51,40 +52,18 @@ function SiteStep({ form, sites, chooseSite, tenantId }) {
     ${site && html`<${SubnetPicker} form=${form} tenantId=${tenantId} site=${site} />`}`;
 }
 
-const TYPED = 'typed'; // the pick list's last choice: a subnet it does not list, by its ARM id
-
-/** The subnet from the site's own subscription and region (read from Azure), or typed as an ARM id when the list
- * cannot be read or does not hold it. */
+/** The subnet from the site's own subscription and region (read from Azure), or typed as an ARM id. */
 function SubnetPicker({ form, tenantId, site }) {
-  const subnets = usePoll(() => getAll(tenantPath(tenantId, 'sites', site.id, 'subnets')), [tenantId, site.id]);
-  const [typing, setTyping] = useState(false);
-  const listed = subnets.data || [];
-  const value = form.values.subnetId;
-  const typed = typing || subnets.error || (value && !listed.some((subnet) => subnet.id === value) && subnets.data);
-  const choose = (_, chosen) => {
-    setTyping(chosen === TYPED);
-    form.set('subnetId', chosen === TYPED ? '' : chosen);
-  };
-  const siteOwn = site.subnetId ? `The site's subnet, ${shortResourceId(site.subnetId)}` : 'Choose a subnet';
   const free = (subnet) => (subnet.freeAddresses == null ? '' : ` · ${subnet.freeAddresses} addresses free`);
-  const options = [
-    { value: '', label: siteOwn, disabled: !site.subnetId },
-    ...listed.map((subnet) => ({
-      value: subnet.id, group: `${subnet.virtualNetworkName} (${subnet.resourceGroupName})`,
-      label: `${subnet.name}${subnet.addressPrefix ? ` · ${subnet.addressPrefix}` : ''}${free(subnet)}`,
-    })),
-    { value: TYPED, label: 'Another subnet: type its id' },
-  ];
-  const picker = {
-    ...form, values: { ...form.values, subnetPick: typed ? TYPED : value }, set: choose,
-    errors: { ...form.errors, fields: { ...form.errors.fields, subnetPick: typed ? undefined : form.errors.fields.subnetId } },
-  };
-  return html`
-    ${!subnets.error && html`<${Field} form=${picker} name="subnetPick" label="Subnet" type="select" required=${!site.subnetId}
-      options=${options} hint=${subnets.data ? `The virtual networks of the site's subscription in ${site.regionName}; Cloud PCs get their network cards in the subnet.` : 'Reading the subscription\'s networks…'} />`}
-    ${typed && html`<${Field} form=${form} name="subnetId" label="Subnet resource id" required=${!site.subnetId}
-      placeholder="/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/virtualNetworks/…/subnets/…"
-      hint=${subnets.error ? `The subscription's networks could not be listed: ${subnets.error.message} Give the subnet's ARM id.` : 'The ARM id of the subnet Cloud PCs attach to.'} />`}`;
+  const load = () => getAll(tenantPath(tenantId, 'sites', site.id, 'subnets')).then((subnets) => subnets.map((subnet) => ({
+    value: subnet.id, group: `${subnet.virtualNetworkName} (${subnet.resourceGroupName})`,
+    label: `${subnet.name}${subnet.addressPrefix ? ` · ${subnet.addressPrefix}` : ''}${free(subnet)}`,
+  })));
+  return html`<${PickOrType} form=${form} name="subnetId" label="Subnet" typedLabel="resource id" load=${load} deps=${[tenantId, site.id]}
+    first=${{ label: site.subnetId ? `The site's subnet, ${shortResourceId(site.subnetId)}` : 'Choose a subnet', disabled: !site.subnetId }}
+    required=${!site.subnetId} placeholder="/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/virtualNetworks/…/subnets/…"
+    hint=${`The virtual networks of the site's subscription in ${site.regionName}; Cloud PCs get their network cards in the subnet.`}
+    typedHint="The ARM id of the subnet Cloud PCs attach to." />`;
 }
 
 function CredentialsStep({ form }) {

@@ -1,9 +1,10 @@
 // Spot PC image sets: the list, the form that creates one (its version 0.0.0 is built at once), and the routes.
 import { html } from 'htm/preact';
+import { useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { get, getAll, post, tenantPath } from '../api.js';
 import { go, href, page, setQuery } from '../router.js';
-import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Page, StatusBadge, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Page, ReviewCard, StatusBadge, useForm, usePoll } from '../ui.js';
 import { GLOBAL, VERSION_UNDER_WAY, imageLabel, imageSetBody, placeLabel } from '../lib/spot-pc.js';
 import { dateTime, words } from '../lib/format.js';
 import { ImageSetPage } from './image-set-page.js';
@@ -18,12 +19,22 @@ const onPlace = (error) => ({
 function CreateImageSet({ tenantId, sites, images }) {
   const form = useForm({ displayName: '', description: '', siteId: sites[0]?.id || GLOBAL, sourceImageId: images[0]?.id || '', notes: '' });
   const chosen = images.find((image) => image.id === form.values.sourceImageId);
-  const submit = async () => {
+  const [review, setReview] = useState(null); // the set as the server checked it, before it is created
+  const path = tenantPath(tenantId, 'imageSets');
+  const check = async () => {
     form.clear();
     try {
-      const created = await post(tenantPath(tenantId, 'imageSets'), imageSetBody(form.values));
+      setReview((await post(path, imageSetBody(form.values), { validateOnly: true })).summary);
+    } catch (error) {
+      form.fail(onPlace(error));
+    }
+  };
+  const submit = async () => {
+    try {
+      const created = await post(path, imageSetBody(form.values));
       go('/tenants/:tenantId/imageSets/:imageSetId', { tenantId, imageSetId: created.id }, { created: '1' });
     } catch (error) {
+      setReview(null);
       form.fail(onPlace(error));
     }
   };
@@ -31,7 +42,17 @@ function CreateImageSet({ tenantId, sites, images }) {
     ...sites.map((site) => ({ value: site.id, label: `${site.displayName} (${site.regionName})` })),
     { value: GLOBAL, label: 'Global: built in the first site, replicated to every site\'s region' },
   ];
-  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="new-image-set">
+  if (review) {
+    return html`<${ReviewCard} title="Review the image set" action="Create image set" busyLabel="Creating…" onConfirm=${submit}
+      onChange=${() => setReview(null)}
+      lead="Every check passed. Creating the set builds its version 0.0.0 at once: a build VM is made from the source image, captured into the Compute Gallery and removed."
+      items=${[
+        ['Name', review.displayName], ['Description', review.description || '—'],
+        ['Where it is kept', places.find((place) => place.value === form.values.siteId)?.label || form.values.siteId],
+        ['Source image', chosen ? imageLabel(chosen) : review.sourceImageId], ['Notes', form.values.notes || '—'],
+      ]} />`;
+  }
+  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); check(); }} aria-labelledby="new-image-set">
     <h2 id="new-image-set">Create an image set</h2>
     <p class="muted">A set starts from a marketplace image. Its version 0.0.0 is built from it at once: a build VM is made,
       captured into the site's Compute Gallery and removed. Later versions add your customizations.</p>
@@ -45,7 +66,7 @@ function CreateImageSet({ tenantId, sites, images }) {
       hint=${chosen ? `Recommended for ${chosen.recommendedFor.map((use) => `${use} Spot Groups`).join(' and ')}. ${chosen.multiSession
         ? 'Multi-session: many users share one host.' : 'Single-session: one user per host; pooled groups cannot use it.'}` : null} />
     <${Field} form=${form} name="notes" label="Notes" type="textarea" rows="2" hint="Why this set, for whoever reads it next. Version 0.0.0 keeps them too." />
-    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Creating…">Create image set</${ActionButton}>
+    <${ActionButton} type="submit" kind="primary" onClick=${check} busyLabel="Checking…">Review</${ActionButton}>
   </form>`;
 }
 

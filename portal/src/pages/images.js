@@ -4,39 +4,74 @@ import { useState } from 'preact/hooks';
 import { backendOf, can } from '../access.js';
 import { del, get, getAll, post, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { ActionButton, AsOf, DataTable, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Failure, Field, Notice, Page, ReviewCard, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { PickOrType } from '../pick-list.js';
 import { dateTime, words } from '../lib/format.js';
+
+const KINDS = { managedImage: 'Managed images', galleryImageVersion: 'Gallery image versions' };
+
+/** The images of the site's subscription a device image can come from, as pick-list choices. */
+const imageChoices = (tenantId, siteId) => () => getAll(tenantPath(tenantId, 'sites', siteId, 'images')).then((images) => images.map((image) => ({
+  value: image.id, group: KINDS[image.kind] || image.kind,
+  label: `${image.name} (${image.resourceGroupName})${image.hyperVGeneration ? ` · generation ${image.hyperVGeneration.replace(/^V/, '')}` : ''}`,
+})));
+
+/** "images/win11-golden" or "galleries/gal/images/win11/versions/1.0.0": an image id without its subscription. */
+const sourceOf = (id) => id.split(/\/providers\/Microsoft\.Compute\//i)[1] || id;
 
 function AddImage({ tenantId, sites, onAdded }) {
   const form = useForm({ displayName: '', siteId: '', version: '1.0.0', sourceImageResourceId: '' });
+  const [review, setReview] = useState(null); // the image as the server checked it, before it is added
   const siteId = form.values.siteId || sites?.[0]?.id || '';
-  const submit = async () => {
+  const site = sites?.find((entry) => entry.id === siteId);
+  const path = tenantPath(tenantId, 'deviceImages');
+  const byWindows365 = backendOf(tenantId) === 'windows365';
+  const check = async () => {
     form.clear();
     try {
-      const added = await post(tenantPath(tenantId, 'deviceImages'), { ...form.values, siteId });
+      setReview((await post(path, { ...form.values, siteId }, { validateOnly: true })).summary);
+    } catch (error) {
+      form.fail(error);
+    }
+  };
+  const add = async () => {
+    try {
+      const added = await post(path, { ...form.values, siteId });
+      setReview(null);
       form.setValues({ ...form.values, displayName: '', sourceImageResourceId: '' });
       onAdded(added);
     } catch (error) {
+      setReview(null);
       form.fail(error);
     }
   };
   if (sites && !sites.length) {
     return html`<${Notice} kind="info">To add a custom image, <a href=${href('/tenants/:tenantId/sites', { tenantId })}>add a site</a> first: an image is imported into a site's subscription.</${Notice}>`;
   }
-  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="add-image">
+  if (review) {
+    return html`<${ReviewCard} title="Review the custom image" action="Add image" busyLabel="Adding…" onConfirm=${add} onChange=${() => setReview(null)}
+      lead=${`Every check passed. ${byWindows365 ? 'Windows 365 uploads the image and checks it' : 'The app imports the image and checks it'}: a few minutes, which the list follows.`}
+      items=${[
+        ['Name', review.displayName], ['Version', review.version], ['Site', site ? `${site.displayName} (${site.regionName})` : review.siteId],
+        ['Source image', sourceOf(review.sourceImageResourceId)],
+      ]} />`;
+  }
+  return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); check(); }} aria-labelledby="add-image">
     <h2 id="add-image">Add a custom image</h2>
-    <p class="muted">${backendOf(tenantId) === 'windows365'
+    <p class="muted">${byWindows365
       ? 'Uploads a generalized Windows 10 or 11 Enterprise managed image to Windows 365, which checks it. The upload takes a few minutes; the list shows when it is ready.'
       : 'Imports a generalized Windows 10 or 11 Enterprise managed image (or an image set\'s gallery version). The import takes a few minutes; the list shows when it is ready.'}</p>
     <${ErrorBanner} error=${form.errors.general} />
     <${Field} form=${form} name="displayName" label="Image name" required />
     <${Field} form=${{ ...form, values: { ...form.values, siteId } }} name="siteId" label="Site" type="select" required
-      options=${(sites || []).map((site) => ({ value: site.id, label: `${site.displayName} (${site.regionName})` }))} />
+      options=${(sites || []).map((entry) => ({ value: entry.id, label: `${entry.displayName} (${entry.regionName})` }))} />
     <${Field} form=${form} name="version" label="Version" required hint="Major.Minor.Patch, such as 1.0.0." />
-    <${Field} form=${form} name="sourceImageResourceId" label="Source image resource id" required
+    ${siteId && html`<${PickOrType} form=${form} name="sourceImageResourceId" label="Source image" typedLabel="resource id" required
+      load=${imageChoices(tenantId, siteId)} deps=${[tenantId, siteId]} first=${{ label: 'Choose an image', disabled: true }}
       placeholder="/subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/images/…"
-      hint="The ARM id of the managed image, or of a gallery image version." />
-    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add image</${ActionButton}>
+      hint=${`${byWindows365 ? 'Managed images' : 'Managed images and gallery image versions'} of the site's subscription that can be used in ${site?.regionName || 'its region'}.`}
+      typedHint="The ARM id of the managed image, or of a gallery image version." />`}
+    <${ActionButton} type="submit" kind="primary" onClick=${check} busyLabel="Checking…">Review</${ActionButton}>
   </form>`;
 }
 

@@ -1,4 +1,4 @@
-"""The customer's Azure as pick lists: resource groups and subnets, read through ARM with the tenant's identity."""
+"""The customer's Azure as pick lists: resource groups, subnets and images, read with the tenant's identity."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.credentials import NOT_CONSENTED
-from shared.cloud.ports import CloudError, CloudThrottled, SubnetChoice
+from shared.cloud.ports import CloudError, CloudThrottled, ImageChoice, SubnetChoice
 
 RESOURCES_API = "2021-04-01"  # Microsoft.Resources' resource groups
 STEP = "readAzure"
@@ -56,6 +56,44 @@ class AzureInventory:
                         region=region.lower(), address_prefix=prefix, free_addresses=free.get(subnet_id.lower()),
                     ))  # fmt: skip
         return sorted(found, key=lambda s: (s.virtual_network.lower(), s.name.lower()))
+
+    def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:
+        compute = self._clients.compute(tenant_id, subscription_id)
+        found: list[ImageChoice] = []
+        with _reading():
+            for managed in compute.images.list():
+                image = dict(managed)
+                found.append(ImageChoice(
+                    id=str(image["id"]), name=str(image.get("name")), kind="managedImage",
+                    resource_group=parse_id(str(image["id"]))["resourcegroups"],
+                    regions=(str(image.get("location") or "").lower(),),
+                    hyper_v_generation=(image.get("properties") or {}).get("hyperVGeneration"),
+                ))  # fmt: skip
+            # a gallery's versions, definition by definition: ARM lists no versions across a subscription
+            for shared_gallery in compute.galleries.list():
+                gallery = dict(shared_gallery)
+                group, gallery_name = parse_id(str(gallery["id"]))["resourcegroups"], str(gallery.get("name"))
+                for definition in compute.gallery_images.list_by_gallery(group, gallery_name):
+                    about = dict(definition)
+                    name = str(about.get("name"))
+                    generation = (about.get("properties") or {}).get("hyperVGeneration")
+                    for version in compute.gallery_image_versions.list_by_gallery_image(group, gallery_name, name):
+                        shown = dict(version)
+                        props = shown.get("properties") or {}
+                        regions = (props.get("publishingProfile") or {}).get("targetRegions") or []
+                        if props.get("provisioningState") not in (None, "Succeeded"):
+                            continue  # still replicating, or failed: nothing can be made from it yet
+                        found.append(ImageChoice(
+                            id=str(shown["id"]), name=f"{gallery_name}/{name}/{shown.get('name')}",
+                            kind="galleryImageVersion", resource_group=group,
+                            regions=tuple(_region(r.get("name")) for r in regions), hyper_v_generation=generation,
+                        ))  # fmt: skip
+        return sorted(found, key=lambda i: (i.kind, i.name.lower()))
+
+
+def _region(display: object) -> str:
+    """A target region as ARM names regions (a version lists them by display name: "West Europe")."""
+    return str(display or "").replace(" ", "").lower()
 
 
 @contextmanager
