@@ -127,6 +127,18 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
     return report
 
 
+def _absent_scope_fix(check: ScopeCheck) -> str:
+    """A scope ARM does not know, asked with consent given: the group (or subscription) is not there to hold a role."""
+    if check.resource_group is None:
+        return (f"Azure shows the app no subscription {check.subscription_id}: check the site's subscription id, and "
+                "that the subscription is in this customer's tenant.")  # fmt: skip
+    return (
+        f"Azure knows no resource group {check.resource_group} in subscription {check.subscription_id}: create it "
+        f"(az group create --name {check.resource_group} --subscription {check.subscription_id} --location "
+        "<the site's region>) or point the site at one that exists; its role can be checked once it does."
+    )
+
+
 def plan_onboarding(
     tenant: Tenant,
     consent_url: str | None,
@@ -168,7 +180,8 @@ def plan_onboarding(
         items.append(OnboardingItem(
             kind="azureRole", name=CUSTOM_ROLE_NAME, scope=check.scope, status=status,
             reason="; ".join(check.reasons), missing_actions=check.missing or [],
-            fix=None if status != "missing" else (
+            fix=(_absent_scope_fix(check) if status == "unknown" and granted is not None else None)
+            if status != "missing" else (
                 f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with the "
                 "command given with this report (customRoleCommand; where the role exists already, run it as "
                 "`az role definition update` so that its assignable scopes take in this one), then: "

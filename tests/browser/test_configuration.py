@@ -65,6 +65,7 @@ def test_a_connection_is_created_in_the_wizard_and_its_health_checks_pass_before
     step(tab, "Site")
     subnet.select_option(label="cloudpcs · 10.0.1.0/24 · 251 addresses free")
     expect(page.get_by_label("Subnet resource id")).to_have_count(0)
+    tab.shot("a subnet picked from what Azure lists")
     page.get_by_role("button", name="Next").click()
 
     step(tab, "Credentials")

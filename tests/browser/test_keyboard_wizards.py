@@ -10,6 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import WAIT_MS
 from tests.e2e.test_provisioning import PLAN
+from tests.e2e.test_spot_groups import ready_version
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
 
@@ -131,3 +132,45 @@ def test_the_policy_wizard_by_keyboard_alone(portal: Any, owner_api: ApiClient) 
     expect(page.get_by_role("heading", name="Keyboard EU", level=1)).to_be_focused()
     expect(page.get_by_text("Policy created and assigned")).to_be_visible()
     tab.shot("the policy made by keyboard")
+
+
+def test_the_spot_group_wizard_by_keyboard_alone(portal: Any, owner_api: ApiClient) -> None:
+    tenant = Tenant(owner_api)
+    tenant.user("kay", [PLAN])
+    tenant.group("keyboarders", ["kay"])
+    ready_version(owner_api, tenant)  # an image set whose version 0.0.0 is built
+    tab = portal("admin")
+    page, keyboard = tab.page, tab.page.keyboard
+    tab.open(f"/tenants/{tenant.id}/spotGroups/new")
+    expect(step_heading(page, "Basics")).to_be_visible()
+
+    for name, text in (("Name", "kbd-desks"), ("Friendly name", "Keyboard desks"), ("License count", "1")):
+        tab_to(page, page.get_by_label(re.compile(f"^{name}( \\*)?$")))
+        keyboard.type(text)
+    tab_to(page, page.get_by_role("button", name="Next"))
+    keyboard.press("Enter")
+    expect(step_heading(page, "Placement and image")).to_be_focused()
+    expect(page.get_by_label("Image version")).to_have_value("0.0.0")  # the newest ready version, chosen for them
+    tab_to(page, page.get_by_role("button", name="Next"))
+    keyboard.press("Enter")
+    expect(step_heading(page, "Access")).to_be_focused()
+
+    tab_to(page, page.get_by_label("Find a group"))
+    keyboard.type("keyb")
+    tab_to(page, page.get_by_role("button", name="Add keyboarders"))
+    keyboard.press("Enter")
+    expect(page.get_by_label("Find a group")).to_be_focused()
+    tab_to(page, page.get_by_role("button", name="Next"))
+    keyboard.press("Enter")  # no profile path yet: the server's message, and the focus on the field
+    profile = page.get_by_label(re.compile("^Profile path"))
+    expect(profile).to_be_focused()
+    keyboard.type("\\\\files.contoso.com\\profiles")
+    tab_to(page, page.get_by_role("button", name="Next"))
+    keyboard.press("Enter")
+    expect(step_heading(page, "Review + create")).to_be_focused()
+    expect(page.get_by_role("heading", name="Who gets access (1)")).to_be_visible()
+
+    tab_to(page, page.get_by_role("button", name="Create Spot Group"))
+    keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Keyboard desks", level=1)).to_be_focused()
+    tab.shot("the Spot Group made by keyboard")

@@ -113,3 +113,12 @@ def test_a_windows_365_tenant_is_asked_for_the_cloud_pc_api_and_no_azure_role() 
     assert report.custom_role is None and report.built_in_alternatives == []
     every = [p.name for p in GRAPH_PERMISSIONS if "windows365" in p.backends]
     assert plan_onboarding(tenant, "https://consent", every, [], "app").ready
+
+
+def test_a_group_azure_does_not_know_says_how_to_make_it_and_counts_as_unknown() -> None:
+    subscription, group, network = CHECKS
+    checks = [replace(subscription, missing=[]), replace(group, missing=None), replace(network, missing=[])]
+    report = plan_onboarding(TENANT, None, ALL_GRAPH, checks, "app-id")
+    [item] = [item for item in report.items if item.status == "unknown"]
+    assert item.scope == group.scope and not report.ready
+    assert item.fix is not None and f"az group create --name {group.resource_group}" in item.fix

@@ -46,7 +46,7 @@ function Onboarding({ params }) {
     { label: 'Why the app needs it', render: (item) => item.reason },
     { label: 'Fix', render: fixOf },
   ];
-  const missing = report ? report.items.filter((item) => item.status === 'missing').length : 0;
+  const missing = report ? report.items.filter((item) => item.fix).length : 0; // missing, or not there to check
   const noConsent = report?.items.some((item) => item.kind === 'consent' && item.status === 'missing');
   return html`<${Page} title="Onboarding" subtitle="What the app needs in this customer's tenant, as the app itself finds it there." actions=${html`<${AsOf} poll=${poll} />`}>
     <${ErrorBanner} error=${poll.error} />
