@@ -5,6 +5,7 @@ import { getAll, post, tenantPath } from '../api.js';
 import { go, href } from '../router.js';
 import { ActionButton, Details, ErrorBanner, Field, Notice, Page, usePoll } from '../ui.js';
 import { PickOrType } from '../pick-list.js';
+import { RegionName } from '../catalog-names.js';
 import { RadioGroup, WizardFrame, useWizard } from '../wizard-ui.js';
 import { ENTRA, HYBRID, JOIN_TYPES, connectionBody, shortResourceId } from '../lib/configuration.js';
 import { fail, isLast, next, setValues } from '../lib/wizard.js';
@@ -44,7 +45,7 @@ function SiteStep({ form, sites, chooseSite, tenantId }) {
     <${Field} form=${siteForm} name="siteId" label="Site" type="select" required
       options=${[{ value: '', label: 'Choose a site', disabled: true }, ...sites.map((entry) => ({ value: entry.id, label: `${entry.displayName} (${entry.regionName})` }))]} />
     ${site && html`<${Details} items=${[
-      ['Region', site.regionName],
+      ['Region', html`<${RegionName} name=${site.regionName} />`],
       ['Subscription', site.subscriptionId],
       ['Resource group', site.resourceGroupName],
       ['Site subnet', site.subnetId ? shortResourceId(site.subnetId) : 'None'],

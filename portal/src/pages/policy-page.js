@@ -9,9 +9,9 @@ import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Pag
 import { DEFAULT_LOCALE, JOIN_TYPES, networkOf, policyPatch, policyValues } from '../lib/configuration.js';
 import { dateTime, plural } from '../lib/format.js';
 import {
-  ConfigurationFields, ImageFields, LanguageName, NetworkFields, PlanReview, SettingsFields, policyStatusBadge, usePolicyChoices,
-  usersServedBy,
+  ConfigurationFields, ImageFields, NetworkFields, PlanReview, SettingsFields, policyStatusBadge, usePolicyChoices, usersServedBy,
 } from './policy-parts.js';
+import { LanguageName } from '../catalog-names.js';
 
 function Assignments({ policy, tenantId, path, names, onChanged }) {
   const current = policy.assignments.map((assignment) => ({ id: assignment.groupId, displayName: names[assignment.groupId] || assignment.groupId }));

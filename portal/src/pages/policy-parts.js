@@ -126,17 +126,6 @@ export function ConfigurationFields({ form, choices }) {
   </fieldset>`;
 }
 
-/** A locale's name from the API's language list, or the tag itself. */
-export function languageName(locale, choices) {
-  return choices?.languages?.find((language) => language.locale === locale)?.displayName || locale || '—';
-}
-
-/** A locale by its name, where no policy choices are at hand. */
-export function LanguageName({ locale }) {
-  const languages = usePoll(loadLanguages, []);
-  return languageName(locale, { languages: languages.data });
-}
-
 const OUTCOME_BADGE = { gain: 'ready', keep: null, lose: 'failed', other: 'pending', none: 'warning' };
 
 /** The assignment plan: a headline, a count per outcome, and each user with the reason. */

@@ -11,8 +11,9 @@ import { plural } from '../lib/format.js';
 import { fail, isLast, next } from '../lib/wizard.js';
 import {
   CONFIGURATION_FIELDS, ConfigurationFields, GENERAL_FIELDS, IMAGE_FIELDS, ImageFields, NetworkFields, PlanReview, SettingsFields,
-  generalRequired, languageName, usePolicyChoices,
+  generalRequired, usePolicyChoices,
 } from './policy-parts.js';
+import { languageName } from '../catalog-names.js';
 
 const STEPS = [
   { id: 'general', title: 'General', fields: GENERAL_FIELDS, required: generalRequired },

@@ -8,6 +8,7 @@ import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, confirm, use
 import { dateTime } from '../lib/format.js';
 import { useEffect, useState } from 'preact/hooks';
 import { regionOption } from '../lib/configuration.js';
+import { RegionName } from '../catalog-names.js';
 
 // who provisions a tenant's Cloud PCs (the tenant's cloudPcBackend), in the words an admin chooses by
 export const BACKENDS = [
@@ -154,7 +155,7 @@ function Sites({ params }) {
   });
   const columns = [
     { label: 'Name', key: 'displayName' },
-    { label: 'Region', key: 'regionName' },
+    { label: 'Region', render: (site) => html`<${RegionName} name=${site.regionName} />` },
     { label: 'Subscription', key: 'subscriptionId' },
     { label: 'Resource group', key: 'resourceGroupName' },
     { label: 'Network', render: (site) => site.subnetId ? site.subnetId.split('/').slice(-3).join('/') : 'Microsoft-hosted' },
