@@ -54,6 +54,8 @@ ACCESS: dict[str, Access] = {
     "createSite": ADMINISTRATOR,
     "listSites": READER,
     "getSite": READER,
+    "listAzureSubscriptions": READER,
+    "listAzureResourceGroups": READER,
     "listSiteSubnets": READER,
     "listSiteImages": READER,
     "updateSite": ADMINISTRATOR,

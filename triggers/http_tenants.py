@@ -7,7 +7,15 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared.models.base import Page
-from shared.models.sites import Site, SiteCreate, SiteImageList, SiteSubnetList, SiteUpdate
+from shared.models.sites import (
+    AzureResourceGroupList,
+    AzureSubscriptionList,
+    Site,
+    SiteCreate,
+    SiteImageList,
+    SiteSubnetList,
+    SiteUpdate,
+)
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services import access
 from shared.services import tenants as service
@@ -128,6 +136,35 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
     def list_site_images(req: ApiRequest) -> SiteImageList:
         found = service.site_images(ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"))
         return SiteImageList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])
+
+    @sites.get(
+        f"{TENANT}/azureSubscriptions",
+        "listAzureSubscriptions",
+        "List the Azure subscriptions a site can be in",
+        description="The subscriptions the tenant's app identity holds a role in (at the subscription or in one of "
+        "its resource groups), read from Azure: the site form's pick list. Empty until the customer's admin grants "
+        f"the app a role in a subscription (see the onboarding page). {PICK_LIST}",
+        response=AzureSubscriptionList,
+        query=choices("subscriptions", "name or id"),
+    )
+    def list_azure_subscriptions(req: ApiRequest) -> AzureSubscriptionList:
+        found = service.azure_subscriptions(ports, req.param("tenantId"), search=req.query("search"))
+        return AzureSubscriptionList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])
+
+    @sites.get(
+        f"{TENANT}/azureSubscriptions/{{subscriptionId}}/resourceGroups",
+        "listAzureResourceGroups",
+        "List a subscription's resource groups",
+        description="The subscription's resource groups with their regions, read from Azure with the tenant's "
+        f"identity: the site form's pick list once a subscription is chosen. {PICK_LIST}",
+        response=AzureResourceGroupList,
+        query=choices("resource groups", "name"),
+    )
+    def list_azure_resource_groups(req: ApiRequest) -> AzureResourceGroupList:
+        found = service.azure_resource_groups(
+            ports, req.param("tenantId"), req.param("subscriptionId"), search=req.query("search")
+        )
+        return AzureResourceGroupList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])
 
     @sites.patch(SITE, "updateSite", "Update a site", body=SiteUpdate, response=Site, **writes)
     def update_site(req: ApiRequest) -> ApiResponse:

@@ -170,6 +170,7 @@ GALLERY_VERSION_NAME = NameRule(
 AVD_NAME = NameRule(3, 64, WORD_NAME.pattern, WORD_NAME.rule)
 
 TYPES: dict[str, ResourceType] = {
+    "microsoft.resources/subscriptions": ResourceType(RESOURCES, arm_native=True),
     "microsoft.resources/resourcegroups": ResourceType(RESOURCES, arm_native=True),
     "microsoft.resources/resources": ResourceType(RESOURCES, arm_native=True),
     "microsoft.compute/virtualmachines": ResourceType(COMPUTE, VM_NAME),
@@ -230,6 +231,8 @@ def target_of(path: str) -> Target | None:
         namespace, segments = "Microsoft.Resources", ["resourceGroups", *parts[3:4]]
         if len(parts) > 4 and lowered[4] == "resources":
             segments = ["resources"]
+    elif lowered == ["subscriptions"]:
+        namespace, segments = "Microsoft.Resources", ["subscriptions"]
     elif len(parts) >= 3 and lowered[0] == "subscriptions" and lowered[2] == "resources":
         namespace, segments = "Microsoft.Resources", ["resources"]
     else:

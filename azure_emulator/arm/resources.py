@@ -1,13 +1,63 @@
-"""Microsoft.Resources: resource groups, which every other resource lives in (admins create them with a PUT)."""
+"""Microsoft.Resources: the subscriptions a caller sees, and resource groups, which every other resource lives in
+(admins create them with a PUT)."""
 
 from __future__ import annotations
 
-from azure_emulator.arm import common, operations
+from azure_emulator.arm import common, operations, rbac, resource_types
 from azure_emulator.server import ApiError, Context, Request, Response
+
+
+def visible_subscriptions(ctx: Context, request: Request) -> list[str]:
+    """The subscriptions a caller sees in `GET /subscriptions` ("Subscriptions - List",
+    https://learn.microsoft.com/rest/api/resources/subscriptions/list): an app those it holds a role in, at the
+    subscription or below; the tenant's administrator every subscription with a resource group of the tenant."""
+    claims = request.claims or {}
+    if rbac.checked(request):
+        principal = str(claims.get("oid") or "").lower()
+        scopes = [entry for entry in ctx.store.scan(rbac.ASSIGNMENT_INDEX, f"{principal}/")
+                  if common.get(ctx, entry["id"]) is not None]  # fmt: skip
+        found = {str(entry["scope"]).split("/")[2].lower() for entry in scopes if str(entry["scope"]).count("/") >= 2}
+    else:
+        tid = common.tid_of(request)
+        groups = ctx.store.scan(common.RESOURCE, "/subscriptions/",
+                                where=lambda d: d["resource"]["type"].endswith("resourceGroups")
+                                and d.get("meta", {}).get("tid") == tid)  # fmt: skip
+        found = {str(d["resource"]["id"]).split("/")[2].lower() for d in groups}
+    return sorted(found)
 
 
 def register(ctx: Context) -> None:
     group = common.RG
+
+    def list_subscriptions(request: Request) -> Response:
+        status = 500
+        try:
+            if not request.q("api-version"):
+                raise ApiError(400, "MissingApiVersionParameter",
+                               "The api-version query parameter (?api-version=) is required.")  # fmt: skip
+            with ctx.store.transaction():
+                resource_types.check(request, lambda: None, lambda: True)
+                ctx.controls.raise_fault(request.operation)
+                tid = common.tid_of(request)
+                # Azure names a subscription when it is bought; the emulator has no such moment, so it names each
+                # after its id (in Azure the name is its owner's choice)
+                value = [
+                    {"id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": tid,
+                     "displayName": f"Azure subscription {sub[:8]}", "state": "Enabled",
+                     "authorizationSource": "RoleBased"}
+                    for sub in visible_subscriptions(ctx, request)
+                ]  # fmt: skip
+            status = 200
+            return Response(200, {"value": value, "count": {"type": "Total", "value": len(value)}})
+        except ApiError as exc:
+            status = exc.status
+            raise
+        finally:
+            ctx.controls.log_request(request, status)
+
+    ctx.router.route("GET", r"/arm/subscriptions", operation="listSubscriptions", api="arm", faults=False)(
+        list_subscriptions
+    )
 
     @common.route(
         ctx,

@@ -145,7 +145,8 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.Compute/locations/operations/read", "Microsoft.Network/locations/operations/read",
     ),
     *_actions(
-        "subscription", "checks a site's resource group when it is saved, and lists the networks a connection can use",
+        "subscription",
+        "lists a subscription's resource groups and networks for a site and a connection, and checks a site's group",
         "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Network/virtualNetworks/read",
         "Microsoft.Network/virtualNetworks/usages/read",
     ),

@@ -450,9 +450,28 @@ class ImageChoice:
     hyper_v_generation: str | None
 
 
+@dataclass(frozen=True)
+class SubscriptionChoice:
+    """A subscription the tenant's identity sees: one it holds a role in, at the subscription or below."""
+
+    id: str  # the subscription's GUID
+    name: str  # its display name, the owner's choice
+    state: str  # Enabled, Warned, PastDue, Disabled or Deleted
+
+
+@dataclass(frozen=True)
+class ResourceGroupChoice:
+    name: str
+    region: str
+
+
 class AzureInventory(Protocol):
     """What an admin picks from in the customer's Azure, read with the tenant's own identity. A refusal (no role
     there yet) is a CloudError whose code says so."""
+
+    def subscriptions(self, tenant_id: str) -> list[SubscriptionChoice]: ...
+
+    def resource_groups(self, tenant_id: str, subscription_id: str) -> list[ResourceGroupChoice]: ...
 
     def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool: ...
 

@@ -172,6 +172,27 @@ class SiteImageList(ApiModel):
     value: list[SiteImage]
 
 
+class AzureSubscription(ApiModel):
+    """A subscription the tenant's app identity sees: one it holds a role in, at the subscription or below."""
+
+    subscription_id: str
+    display_name: str
+    state: str = Field(description="Enabled, Warned, PastDue, Disabled or Deleted, as Azure says.")
+
+
+class AzureSubscriptionList(ApiModel):
+    value: list[AzureSubscription]
+
+
+class AzureResourceGroup(ApiModel):
+    name: str
+    region_name: str
+
+
+class AzureResourceGroupList(ApiModel):
+    value: list[AzureResourceGroup]
+
+
 class Region(ApiModel):
     """An Azure region Windows 365 supports, as a person picks it: by its display name, within its geography."""
 

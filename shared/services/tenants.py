@@ -7,7 +7,16 @@ from contextlib import contextmanager
 
 from shared.cloud.ports import CloudError
 from shared.errors import Conflict, ErrorDetail, Unavailable, ValidationFailed
-from shared.models.sites import Site, SiteCreate, SiteImage, SiteSubnet, SiteUpdate
+from shared.models.base import is_guid
+from shared.models.sites import (
+    AzureResourceGroup,
+    AzureSubscription,
+    Site,
+    SiteCreate,
+    SiteImage,
+    SiteSubnet,
+    SiteUpdate,
+)
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.services.admin_ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
@@ -169,8 +178,10 @@ def update_site(
 ) -> Site:
     def change(current: Site) -> Site:
         changed = merge_patch(current, patch, SiteCreate, ports.clock())
-        if (changed.subscription_id, changed.resource_group_name) != (current.subscription_id,
-                                                                      current.resource_group_name):
+        if (changed.subscription_id, changed.resource_group_name) != (
+            current.subscription_id,
+            current.resource_group_name,
+        ):
             _check_resource_group(ports, changed)
         return changed
 
@@ -203,7 +214,7 @@ def site_subnets(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str
     """The subnets a connection of the site can use: the site's subscription's, in the site's region; with `search`,
     those whose name, network or resource group contains it."""
     site = ports.sites.get_site(tenant_id, site_id)
-    with _reading_azure("networks"):
+    with _reading_azure("the subscription's networks"):
         choices = ports.inventory.subnets(tenant_id, site.subscription_id, site.region_name)
     wanted = (search or "").casefold()
     return [
@@ -230,7 +241,7 @@ def site_images(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str 
     """The images a device image of the site can come from: the site's subscription's managed images and gallery
     image versions that VMs can be made from in the site's region (Windows 365 uploads managed images only)."""
     site = ports.sites.get_site(tenant_id, site_id)
-    with _reading_azure("images"):
+    with _reading_azure("the subscription's images"):
         choices = ports.inventory.images(tenant_id, site.subscription_id)
     only_managed = ports.tenants.get_tenant(tenant_id).by_windows365
     wanted = (search or "").casefold()
@@ -243,13 +254,39 @@ def site_images(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str 
     ]  # fmt: skip
 
 
+def azure_subscriptions(ports: AdminPorts, tenant_id: str, *, search: str | None = None) -> list[AzureSubscription]:
+    """The subscriptions the tenant's identity sees (a role at the subscription or in it), by name or id: the site
+    form's pick list. Empty until the customer's admin grants the app a role in one."""
+    ports.tenants.get_tenant(tenant_id)
+    with _reading_azure("the subscriptions", target="tenantId"):
+        choices = ports.inventory.subscriptions(tenant_id)
+    wanted = (search or "").casefold()
+    return [AzureSubscription(subscription_id=c.id, display_name=c.name, state=c.state)
+            for c in choices if wanted in f"{c.name}\n{c.id}".casefold()]  # fmt: skip
+
+
+def azure_resource_groups(
+    ports: AdminPorts, tenant_id: str, subscription_id: str, *, search: str | None = None
+) -> list[AzureResourceGroup]:
+    """A subscription's resource groups, by name: the site form's pick list once the subscription is chosen."""
+    ports.tenants.get_tenant(tenant_id)
+    if not is_guid(subscription_id):
+        raise ValidationFailed.of(ErrorDetail(
+            "invalidGuid", f"'{subscription_id}' is not a subscription id: it must be a GUID.", "subscriptionId"
+        ))  # fmt: skip
+    with _reading_azure("the subscription's resource groups", target="subscriptionId"):
+        choices = ports.inventory.resource_groups(tenant_id, subscription_id)
+    wanted = (search or "").casefold()
+    return [AzureResourceGroup(name=c.name, region_name=c.region) for c in choices if wanted in c.name.casefold()]
+
+
 @contextmanager
-def _reading_azure(what: str) -> Iterator[None]:
+def _reading_azure(what: str, *, target: str = "siteId") -> Iterator[None]:
     """Azure throttled or failed: ask again shortly (503); refused (no role there yet): a state to fix (409)."""
     try:
         yield
     except CloudError as exc:
         if exc.transient:
             raise Unavailable(f"Azure could not be read ({exc.code}): {exc}", code="azureUnavailable") from exc
-        raise Conflict(f"The app cannot list the subscription's {what} ({exc.code}): {exc}",
-                       code="azureNotReadable", target="siteId") from exc  # fmt: skip
+        raise Conflict(f"The app cannot list {what} ({exc.code}): {exc}",
+                       code="azureNotReadable", target=target) from exc  # fmt: skip

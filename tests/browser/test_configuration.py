@@ -39,13 +39,19 @@ def test_a_connection_is_created_in_the_wizard_and_its_health_checks_pass_before
 
     tab.open(f"/tenants/{tenant.id}/sites")
     page.get_by_label("Display name").fill("HQ network")
-    page.get_by_label("Subscription id").fill(tenant.arm.subscription_id)
-    page.get_by_label("Resource group").fill("rg-typo")
+    # the subscription and its resource group are picked from what the tenant's identity sees in Azure
+    page.get_by_role("combobox", name="Subscription").select_option(value=tenant.arm.subscription_id)
+    groups = page.get_by_role("combobox", name="Resource group")
+    expect(groups.locator("option", has_text=f"{CLOUD_PC_RG} · westeurope")).to_have_count(1)
+    tab.shot("a subscription and its resource groups listed")
+    groups.select_option(label="Another one: type its name")  # one typed instead: Azure has no such group
+    page.get_by_label("Resource group name").fill("rg-typo")
     expect(page.get_by_label("Azure region")).to_have_value("westeurope")
     page.get_by_role("button", name="Add site").click()
-    expect(field(page, "Resource group").locator(".field-error")).to_contain_text("'rg-typo' does not exist")
+    expect(field(page, "Resource group name").locator(".field-error")).to_contain_text("'rg-typo' does not exist")
     tab.shot("a site whose resource group does not exist")
-    page.get_by_label("Resource group").fill(CLOUD_PC_RG)
+    groups.select_option(value=CLOUD_PC_RG)
+    expect(page.get_by_label("Resource group name")).to_have_count(0)
     page.get_by_role("button", name="Add site").click()
     expect(page.get_by_role("cell", name="HQ network", exact=True)).to_be_visible()
     tab.shot("a site added")

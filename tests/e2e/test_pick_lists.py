@@ -118,3 +118,41 @@ def test_a_sites_images_are_its_subscriptions_managed_images_and_gallery_version
     assert [i["id"] for i in reply.json()["value"]] == [version, golden]
     searched = api.get(f"{tenant.path}/sites/{tenant.site['id']}/images", params={"search": "GOLDEN"}).json()
     assert [i["name"] for i in searched["value"]] == ["win11-golden"]
+
+
+def test_a_site_is_placed_from_the_subscriptions_and_resource_groups_the_tenants_identity_sees(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    Tenant(api)  # another customer's subscription is never listed to this one
+    reply = api.get(f"{tenant.path}/azureSubscriptions")
+    assert reply.status_code == 200, reply.text
+    [subscription] = reply.json()["value"]
+    assert (subscription["subscriptionId"], subscription["state"]) == (tenant.arm.subscription_id, "Enabled")
+    assert subscription["displayName"]
+    searched = api.get(f"{tenant.path}/azureSubscriptions", params={"search": tenant.arm.subscription_id[:8].upper()})
+    assert [s["subscriptionId"] for s in searched.json()["value"]] == [tenant.arm.subscription_id]
+    assert api.get(f"{tenant.path}/azureSubscriptions", params={"search": "no such"}).json()["value"] == []
+
+    tenant.arm.resource_group("rg-branch", "northeurope")
+    groups_path = f"{tenant.path}/azureSubscriptions/{tenant.arm.subscription_id}/resourceGroups"
+    groups = api.get(groups_path).json()["value"]
+    names = [g["name"] for g in groups]
+    assert {CLOUD_PC_RG, NETWORK_RG, "rg-branch"} <= set(names) and names == sorted(names, key=str.lower)
+    assert {"name": "rg-branch", "regionName": "northeurope"} in groups
+    assert [g["name"] for g in api.get(groups_path, params={"search": "BRANCH"}).json()["value"]] == ["rg-branch"]
+    assert len(api.get(groups_path, params={"top": 1}).json()["value"]) == 1
+
+    # what was picked is what a site is saved with
+    picked = site_body(subscriptionId=subscription["subscriptionId"], resourceGroupName="rg-branch")
+    assert api.post(f"{tenant.path}/sites?validateOnly=true", picked).status_code == 200
+
+    refused = api.get(f"{tenant.path}/azureSubscriptions/not-a-guid/resourceGroups")
+    assert refused.status_code == 400, refused.text
+    assert (refused.json()["error"]["details"][0]["target"]) == "subscriptionId"
+
+
+def test_before_consent_no_subscription_can_be_listed_and_the_answer_says_why(api: ApiClient) -> None:
+    tenant = Tenant(api, onboard=False)
+    for path in ("azureSubscriptions", f"azureSubscriptions/{tenant.arm.subscription_id}/resourceGroups"):
+        reply = api.get(f"{tenant.path}/{path}")
+        assert reply.status_code == 409, reply.text
+        assert reply.json()["error"]["code"] == "azureNotReadable"

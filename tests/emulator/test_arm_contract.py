@@ -49,7 +49,8 @@ RAW_CALLS: dict[str, tuple[str, ...]] = {
     "arm_clients.py": (),  # defines get_url
     "arm_lro.py": ("Operations_GetStatus", "Operations_GetResult"),  # an operation's status URLs
     "tenant_access.py": (),
-    "arm_inventory.py": ("ResourceGroups_Get",),  # whether a site's resource group exists
+    # whether a site's resource group exists; the subscriptions and resource groups a site is placed in
+    "arm_inventory.py": ("ResourceGroups_Get", "Subscriptions_List", "ResourceGroups_List"),
 }
 
 
@@ -273,7 +274,7 @@ class World:
 
 SETUP = {"deallocated": "deallocated", "generalized": "generalized", "token": "token", "runCommand": "run_command",
          "sessionHost": "session_host", "assignment": "assignment", "startedOperation": "started_operation",
-         "version": "version", "subnet": "subnet"}  # fmt: skip
+         "version": "version", "subnet": "subnet", "group": "group"}  # fmt: skip
 
 
 def missing_properties(body: Any, paths: list[str]) -> list[str]:

@@ -167,6 +167,10 @@ def test_every_arm_route_names_an_action_and_refuses_an_app_without_a_role(local
     for route in routes:
         path = sample_path(route, sub)
         assert local.router.match(route.method, path)[0] is route, path
+        if route.operation == "listSubscriptions":  # no action: it answers what the caller holds a role in
+            listed = local_call(local, route.method, f"{path}?api-version=2022-12-01", token)
+            assert (listed.status, listed.body["value"]) == (200, [])
+            continue
         reply = local_call(local, route.method, f"{path}?api-version=2024-07-01", token)
         client, _, action, scope = refusal(reply)
         assert client == client_id and scope == path.removeprefix("/arm")
@@ -196,6 +200,27 @@ def test_a_role_at_the_subscription_grants_below_it_and_one_at_a_group_only_ther
     assert refusal(one_group.call("GET", vms["rg-b"]))[2:] == ("Microsoft.Compute/virtualMachines/read", vms["rg-b"])
     group = refusal(one_group.call("GET", admin.group_id("rg-b")))
     assert group[2:] == ("Microsoft.Resources/subscriptions/resourceGroups/read", admin.group_id("rg-b"))
+
+
+def test_an_app_sees_a_subscription_once_it_holds_a_role_in_it_at_any_scope(admin: ArmAdmin, app: App) -> None:
+    """"Subscriptions - List" answers the subscriptions the caller can reach, and needs no action of its own
+    (https://learn.microsoft.com/rest/api/resources/subscriptions/list)."""
+    vm_in(admin, "rg")
+
+    def listed() -> list[str]:
+        reply = app.session.get(f"{admin.emulator.base_url}/arm/subscriptions", params={"api-version": "2022-12-01"},
+                                timeout=30)  # fmt: skip
+        assert reply.status_code == 200, reply.text
+        return [s["subscriptionId"] for s in reply.json()["value"]]
+
+    assert listed() == []
+    assignment = app.grant(READER, admin.group_id("rg"))  # a role in one resource group is enough to see it
+    assert listed() == [admin.subscription_id]
+    admin.ok("DELETE", assignment)
+    assert listed() == []
+    old = app.session.get(f"{admin.emulator.base_url}/arm/subscriptions", params={"api-version": "2099-01-01"},
+                          timeout=30)  # fmt: skip
+    assert (old.status_code, old.json()["error"]["code"]) == (400, "InvalidApiVersionParameter")
 
 
 def test_readers_wildcard_reads_but_does_not_write(admin: ArmAdmin, app: App) -> None:

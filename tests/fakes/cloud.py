@@ -29,8 +29,10 @@ from shared.cloud.ports import (
     Placement,
     PowerAction,
     Progress,
+    ResourceGroupChoice,
     SessionHostRecord,
     SubnetChoice,
+    SubscriptionChoice,
     VmInspection,
     VmSpec,
     Windows365AuditEvent,
@@ -503,6 +505,16 @@ class FakeAzureInventory:
         self.groups: set[tuple[str, str]] | None = None
         self.subnet_choices: list[SubnetChoice] = []
         self.image_choices: list[ImageChoice] = []
+        self.subscription_choices: list[SubscriptionChoice] = []
+
+    def subscriptions(self, tenant_id: str) -> list[SubscriptionChoice]:
+        self.script.enter("subscriptions")
+        return list(self.subscription_choices)
+
+    def resource_groups(self, tenant_id: str, subscription_id: str) -> list[ResourceGroupChoice]:
+        self.script.enter("resource_groups")
+        return [ResourceGroupChoice(name, "westeurope") for sub, name in sorted(self.groups or ())
+                if sub == subscription_id.lower()]  # fmt: skip
 
     def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool:
         self.script.enter("resource_group_exists")

@@ -9,6 +9,7 @@ import { dateTime } from '../lib/format.js';
 import { useEffect, useState } from 'preact/hooks';
 import { regionOption } from '../lib/configuration.js';
 import { RegionName } from '../catalog-names.js';
+import { PickOrType } from '../pick-list.js';
 
 // who provisions a tenant's Cloud PCs (the tenant's cloudPcBackend), in the words an admin chooses by
 export const BACKENDS = [
@@ -116,6 +117,28 @@ function Tenants() {
   </${Page}>`;
 }
 
+const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+/** The subscription and resource group a site is in, picked from what the tenant's identity sees in Azure. */
+function AzurePlace({ tenantId, form }) {
+  const subscriptionId = form.values.subscriptionId;
+  const subscriptions = () => getAll(tenantPath(tenantId, 'azureSubscriptions')).then((found) => found.map((one) => ({
+    value: one.subscriptionId, label: `${one.displayName} · ${one.subscriptionId}${one.state === 'Enabled' ? '' : ` (${one.state})`}`,
+  })));
+  const groups = () => (GUID.test(subscriptionId)
+    ? getAll(tenantPath(tenantId, 'azureSubscriptions', subscriptionId, 'resourceGroups'))
+      .then((found) => found.map((group) => ({ value: group.name, label: `${group.name} · ${group.regionName}` })))
+    : Promise.resolve([]));
+  return html`<${PickOrType} form=${form} name="subscriptionId" label="Subscription" typedLabel="id" load=${subscriptions} deps=${[tenantId]}
+      first=${{ label: 'Choose a subscription', disabled: true }} required placeholder="00000000-0000-0000-0000-000000000000"
+      hint="The subscriptions the app holds a role in. A new customer's may not be listed until its admin grants the app a role there: then type its id."
+      typedHint="The GUID of the customer's Azure subscription." />
+    <${PickOrType} form=${form} name="resourceGroupName" label="Resource group" typedLabel="name" load=${groups} deps=${[tenantId, subscriptionId]}
+      first=${{ label: GUID.test(subscriptionId) ? 'Choose a resource group' : 'Choose a subscription first', disabled: true }} required
+      hint="The subscription's resource groups: Cloud PCs and images are made in the one you choose."
+      typedHint="A resource group the site's VMs are made in; it must exist in the subscription." />`;
+}
+
 function CreateSite({ tenantId, onCreated }) {
   const form = useForm({ displayName: '', regionName: 'westeurope', subscriptionId: '', resourceGroupName: '', subnetId: '' });
   const [regions, setRegions] = useState([]);
@@ -138,8 +161,7 @@ function CreateSite({ tenantId, onCreated }) {
     <${Field} form=${form} name="displayName" label="Display name" required />
     <${Field} form=${form} name="regionName" label="Azure region" type="select" required options=${regions.length
       ? regions.map(regionOption) : [{ value: form.values.regionName, label: form.values.regionName }]} />
-    <${Field} form=${form} name="subscriptionId" label="Subscription id" required />
-    <${Field} form=${form} name="resourceGroupName" label="Resource group" required />
+    <${AzurePlace} tenantId=${tenantId} form=${form} />
     <${Field} form=${form} name="subnetId" label="Subnet resource id" hint="Optional: the subnet of the customer's own network. Without one, Cloud PCs use the Microsoft-hosted network." />
     <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add site</${ActionButton}>
   </form>`;

@@ -123,7 +123,8 @@ class ArmClients:
         return client
 
     def get_url(self, tenant_id: str, subscription_id: str, url: str, step: str) -> HttpResponse:
-        """GET an ARM URL (an operation's status) through the compute client's pipeline: auth, retries."""
+        """GET an ARM URL (an operation's status, a list's page) through the compute client's pipeline: auth,
+        retries. `subscription_id` "" for a URL outside any subscription (`/subscriptions` itself)."""
         if not url.lower().startswith(self.endpoint.lower() + "/"):
             # the URL came back through the orchestration's state: never send the tenant's token elsewhere
             raise CloudError(step, "invalidOperationUrl", "The operation to poll is not on the ARM endpoint.")

@@ -1,4 +1,5 @@
-"""The customer's Azure as pick lists: resource groups, subnets and images, read with the tenant's identity."""
+"""The customer's Azure as pick lists: subscriptions, resource groups, subnets and images, read with the tenant's
+identity."""
 
 from __future__ import annotations
 
@@ -10,15 +11,56 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.credentials import NOT_CONSENTED
-from shared.cloud.ports import CloudError, CloudThrottled, ImageChoice, SubnetChoice
+from shared.cloud.ports import (
+    CloudError,
+    CloudThrottled,
+    ImageChoice,
+    ResourceGroupChoice,
+    SubnetChoice,
+    SubscriptionChoice,
+)
 
 RESOURCES_API = "2021-04-01"  # Microsoft.Resources' resource groups
+SUBSCRIPTIONS_API = "2022-12-01"  # Microsoft.Resources' subscriptions (SubscriptionClient)
 STEP = "readAzure"
+MAX_PAGES = 50  # a pick list is narrowed by search; a subscription with more than 50 pages of groups is not browsed
 
 
 class AzureInventory:
     def __init__(self, clients: ArmClients) -> None:
         self._clients = clients
+
+    def subscriptions(self, tenant_id: str) -> list[SubscriptionChoice]:
+        # "Subscriptions - List": the subscriptions the caller holds a role in, at the subscription or below
+        rows = self._list(tenant_id, "", f"{self._clients.endpoint}/subscriptions?api-version={SUBSCRIPTIONS_API}")
+        found = [
+            SubscriptionChoice(id=str(row["subscriptionId"]), name=str(row.get("displayName") or ""),
+                               state=str(row.get("state") or ""))
+            for row in rows if row.get("subscriptionId")
+        ]  # fmt: skip
+        return sorted(found, key=lambda s: (s.name.lower(), s.id))
+
+    def resource_groups(self, tenant_id: str, subscription_id: str) -> list[ResourceGroupChoice]:
+        url = f"{self._clients.endpoint}/subscriptions/{subscription_id}/resourcegroups?api-version={RESOURCES_API}"
+        rows = self._list(tenant_id, subscription_id, url)
+        found = [ResourceGroupChoice(name=str(row["name"]), region=str(row.get("location") or "").lower())
+                 for row in rows if row.get("name")]  # fmt: skip
+        return sorted(found, key=lambda g: g.name.lower())
+
+    def _list(self, tenant_id: str, subscription_id: str, url: str) -> list[dict[str, object]]:
+        """Every item of an ARM list, page by page through its nextLink (`subscription_id` "" for a tenant's)."""
+        rows: list[dict[str, object]] = []
+        next_url: str | None = url
+        with _reading():
+            for _ in range(MAX_PAGES):
+                if not next_url:
+                    break
+                response = self._clients.get_url(tenant_id, subscription_id, next_url, STEP)
+                response.raise_for_status()
+                body = response.json()
+                rows.extend(item for item in body.get("value") or [] if isinstance(item, dict))
+                next_url = body.get("nextLink")
+        return rows
 
     def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool:
         url = (
