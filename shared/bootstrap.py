@@ -153,6 +153,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         windows365=GraphWindows365Network(graph),
         windows365_provisioning=windows365,
         user_settings=UserSettingRepository(storage),
+        pages=storage.continuations,
     )
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,

@@ -8,12 +8,12 @@ import azure.durable_functions as df
 
 from shared.models.base import Page
 from shared.models.sites import (
-    AzureResourceGroupList,
-    AzureSubscriptionList,
+    AzureResourceGroup,
+    AzureSubscription,
     Site,
     SiteCreate,
-    SiteImageList,
-    SiteSubnetList,
+    SiteImage,
+    SiteSubnet,
     SiteUpdate,
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
@@ -28,23 +28,19 @@ from triggers.http_responses import ApiResponse
 TENANT = "tenants/{tenantId}"
 SITES = "tenants/{tenantId}/sites"
 SITE = "tenants/{tenantId}/sites/{siteId}"
-DEFAULT_CHOICES, MAX_CHOICES = 100, 1000  # a pick list: a person narrows it with `search` rather than pages
-
-
-def choices(what: str, searched: str) -> tuple[QueryParam, QueryParam]:
-    """A pick list's query: `search` in the names people know it by, and `top`."""
+def choices(what: str, searched: str) -> tuple[QueryParam, ...]:
+    """A pick list's query: `search` in the names people know it by, and the pages of what is found."""
     return (
         QueryParam("search", f"Only {what} whose {searched} contains this text, in any case.",
                    {"type": "string", "maxLength": 100}),
-        QueryParam("top", f"How many {what} at most, 1-{MAX_CHOICES} (default {DEFAULT_CHOICES}).",
-                   {"type": "integer", "minimum": 1, "maximum": MAX_CHOICES}),
+        *PAGING,
     )  # fmt: skip
 
 
 PICK_LIST = (
-    "A pick list, not a listing: at most `top`, in name order, and never a nextLink (narrow it with `search`). "
-    "409 azureNotReadable when the app has no role there yet (see the onboarding page); 503 azureUnavailable when "
-    "Azure throttles or fails."
+    "A pick list read from Azure as it is now, in name order, in pages of `top` with a nextLink while more remain "
+    "(narrow it with `search`). 409 azureNotReadable when the app has no role there yet (see the onboarding page); "
+    "503 azureUnavailable when Azure throttles or fails."
 )
 
 
@@ -116,12 +112,14 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
         description="The virtual networks' subnets of the site's subscription in the site's region, read from Azure "
         "with the tenant's identity, each with its address range and the addresses still free: the connection "
         f"wizard's pick list. {PICK_LIST}",
-        response=SiteSubnetList,
+        response=Page[SiteSubnet],
         query=choices("subnets", "name, virtual network or resource group"),
     )
-    def list_site_subnets(req: ApiRequest) -> SiteSubnetList:
-        found = service.site_subnets(ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"))
-        return SiteSubnetList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])  # check_query held it
+    def list_site_subnets(req: ApiRequest) -> dict[str, Any]:
+        return page_of(req, *service.site_subnets(
+            ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"), top=req.top,
+            skip_token=req.skip_token,
+        ))  # fmt: skip
 
     @sites.get(
         f"{SITE}/images",
@@ -130,12 +128,14 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
         description="The managed images and gallery image versions of the site's subscription that VMs can be made "
         "from in the site's region (managed images only on a windows365 tenant), read from Azure with the tenant's "
         f"identity: the device image form's pick list. {PICK_LIST}",
-        response=SiteImageList,
+        response=Page[SiteImage],
         query=choices("images", "name or resource group"),
     )
-    def list_site_images(req: ApiRequest) -> SiteImageList:
-        found = service.site_images(ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"))
-        return SiteImageList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])
+    def list_site_images(req: ApiRequest) -> dict[str, Any]:
+        return page_of(req, *service.site_images(
+            ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"), top=req.top,
+            skip_token=req.skip_token,
+        ))  # fmt: skip
 
     @sites.get(
         f"{TENANT}/azureSubscriptions",
@@ -144,12 +144,13 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
         description="The subscriptions the tenant's app identity holds a role in (at the subscription or in one of "
         "its resource groups), read from Azure: the site form's pick list. Empty until the customer's admin grants "
         f"the app a role in a subscription (see the onboarding page). {PICK_LIST}",
-        response=AzureSubscriptionList,
+        response=Page[AzureSubscription],
         query=choices("subscriptions", "name or id"),
     )
-    def list_azure_subscriptions(req: ApiRequest) -> AzureSubscriptionList:
-        found = service.azure_subscriptions(ports, req.param("tenantId"), search=req.query("search"))
-        return AzureSubscriptionList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])
+    def list_azure_subscriptions(req: ApiRequest) -> dict[str, Any]:
+        return page_of(req, *service.azure_subscriptions(
+            ports, req.param("tenantId"), search=req.query("search"), top=req.top, skip_token=req.skip_token
+        ))  # fmt: skip
 
     @sites.get(
         f"{TENANT}/azureSubscriptions/{{subscriptionId}}/resourceGroups",
@@ -157,14 +158,14 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
         "List a subscription's resource groups",
         description="The subscription's resource groups with their regions, read from Azure with the tenant's "
         f"identity: the site form's pick list once a subscription is chosen. {PICK_LIST}",
-        response=AzureResourceGroupList,
+        response=Page[AzureResourceGroup],
         query=choices("resource groups", "name"),
     )
-    def list_azure_resource_groups(req: ApiRequest) -> AzureResourceGroupList:
-        found = service.azure_resource_groups(
-            ports, req.param("tenantId"), req.param("subscriptionId"), search=req.query("search")
-        )
-        return AzureResourceGroupList(value=found[: int(req.query("top") or DEFAULT_CHOICES)])
+    def list_azure_resource_groups(req: ApiRequest) -> dict[str, Any]:
+        return page_of(req, *service.azure_resource_groups(
+            ports, req.param("tenantId"), req.param("subscriptionId"), search=req.query("search"), top=req.top,
+            skip_token=req.skip_token,
+        ))  # fmt: skip
 
     @sites.patch(SITE, "updateSite", "Update a site", body=SiteUpdate, response=Site, **writes)
     def update_site(req: ApiRequest) -> ApiResponse:

@@ -44,6 +44,12 @@ class ErrorResponse(ApiModel):
 
 
 Mode = Literal["validation", "serialization"]
+# path parameters whose shape is Azure's, not the app's own ids (those are looked up: an unknown one is 404)
+PATH_SCHEMAS: dict[str, dict[str, Any]] = {
+    "subscriptionId": {
+        "type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"
+    },
+}
 
 
 def build_openapi(operations: list[Operation], *, title: str, version: str) -> dict[str, Any]:
@@ -89,7 +95,8 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
                 continue
             responses[code] = {"description": description, **ref(ErrorResponse, "serialization")}
         parameters: list[dict[str, Any]] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in op.path_params
+            {"name": name, "in": "path", "required": True, "schema": PATH_SCHEMAS.get(name, {"type": "string"})}
+            for name in op.path_params
         ]
         parameters += [
             {

@@ -154,9 +154,6 @@ class SiteSubnet(ApiModel):
     free_addresses: int | None = Field(default=None, description="Addresses left once Azure's 5 and those in use.")
 
 
-class SiteSubnetList(ApiModel):
-    value: list[SiteSubnet]
-
 
 class SiteImage(ApiModel):
     """A managed image or a gallery image version of the site's subscription that a device image can come from."""
@@ -168,9 +165,6 @@ class SiteImage(ApiModel):
     hyper_v_generation: str | None = None
 
 
-class SiteImageList(ApiModel):
-    value: list[SiteImage]
-
 
 class AzureSubscription(ApiModel):
     """A subscription the tenant's app identity sees: one it holds a role in, at the subscription or below."""
@@ -180,17 +174,11 @@ class AzureSubscription(ApiModel):
     state: str = Field(description="Enabled, Warned, PastDue, Disabled or Deleted, as Azure says.")
 
 
-class AzureSubscriptionList(ApiModel):
-    value: list[AzureSubscription]
-
 
 class AzureResourceGroup(ApiModel):
     name: str
     region_name: str
 
-
-class AzureResourceGroupList(ApiModel):
-    value: list[AzureResourceGroup]
 
 
 class Region(ApiModel):

@@ -22,6 +22,7 @@ from shared.services.repositories import (
     ConnectionStore,
     DeviceImageStore,
     ImageSetStore,
+    ListPages,
     PolicyStore,
     SiteStore,
     SpotGroupStore,
@@ -53,5 +54,6 @@ class AdminPorts:
     windows365: Windows365Network  # Windows 365 itself, for the tenants whose backend it is
     windows365_provisioning: Windows365Provisioning
     user_settings: UserSettingStore  # Windows 365's user settings, on windows365 tenants
+    pages: ListPages  # pages of the lists read whole from Azure (the pick lists)
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: DirectorySubscriptions | None = None  # Graph change notifications for linked tenants

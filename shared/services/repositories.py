@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.connections import Connection
@@ -21,6 +21,14 @@ from shared.models.sites import Site
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
 from shared.models.user_settings import UserSetting
+
+T = TypeVar("T")
+
+
+class ListPages(Protocol):
+    """Pages of a list the app reads whole, with a continuation token only this service can issue."""
+
+    def page(self, ordered: Sequence[T], *, top: int, skip_token: str | None) -> tuple[list[T], str | None]: ...
 
 
 class StartCheckView(Protocol):

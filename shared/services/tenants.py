@@ -210,19 +210,23 @@ def _check_resource_group(ports: AdminPorts, site: Site) -> None:
         ))  # fmt: skip
 
 
-def site_subnets(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str | None = None) -> list[SiteSubnet]:
+def site_subnets(
+    ports: AdminPorts, tenant_id: str, site_id: str, *, search: str | None = None, top: int = 100,
+    skip_token: str | None = None,
+) -> tuple[list[SiteSubnet], str | None]:
     """The subnets a connection of the site can use: the site's subscription's, in the site's region; with `search`,
     those whose name, network or resource group contains it."""
     site = ports.sites.get_site(tenant_id, site_id)
     with _reading_azure("the subscription's networks"):
         choices = ports.inventory.subnets(tenant_id, site.subscription_id, site.region_name)
     wanted = (search or "").casefold()
-    return [
+    found = [
         SiteSubnet(id=c.id, name=c.name, virtual_network_name=c.virtual_network, resource_group_name=c.resource_group,
                    region_name=c.region, address_prefix=c.address_prefix, free_addresses=c.free_addresses)
         for c in choices
         if wanted in f"{c.name}\n{c.virtual_network}\n{c.resource_group}".casefold()
     ]  # fmt: skip
+    return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
 def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:
@@ -237,7 +241,10 @@ def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: st
     ports.sites.delete_site(tenant_id, site_id, if_match=if_match or site.etag)
 
 
-def site_images(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str | None = None) -> list[SiteImage]:
+def site_images(
+    ports: AdminPorts, tenant_id: str, site_id: str, *, search: str | None = None, top: int = 100,
+    skip_token: str | None = None,
+) -> tuple[list[SiteImage], str | None]:
     """The images a device image of the site can come from: the site's subscription's managed images and gallery
     image versions that VMs can be made from in the site's region (Windows 365 uploads managed images only)."""
     site = ports.sites.get_site(tenant_id, site_id)
@@ -245,29 +252,34 @@ def site_images(ports: AdminPorts, tenant_id: str, site_id: str, *, search: str 
         choices = ports.inventory.images(tenant_id, site.subscription_id)
     only_managed = ports.tenants.get_tenant(tenant_id).by_windows365
     wanted = (search or "").casefold()
-    return [
+    found = [
         SiteImage(id=c.id, name=c.name, kind=c.kind, resource_group_name=c.resource_group,
                   hyper_v_generation=c.hyper_v_generation)
         for c in choices
         if site.region_name in c.regions and wanted in f"{c.name}\n{c.resource_group}".casefold()
         and not (only_managed and c.kind != "managedImage")
     ]  # fmt: skip
+    return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
-def azure_subscriptions(ports: AdminPorts, tenant_id: str, *, search: str | None = None) -> list[AzureSubscription]:
+def azure_subscriptions(
+    ports: AdminPorts, tenant_id: str, *, search: str | None = None, top: int = 100, skip_token: str | None = None
+) -> tuple[list[AzureSubscription], str | None]:
     """The subscriptions the tenant's identity sees (a role at the subscription or in it), by name or id: the site
     form's pick list. Empty until the customer's admin grants the app a role in one."""
     ports.tenants.get_tenant(tenant_id)
     with _reading_azure("the subscriptions", target="tenantId"):
         choices = ports.inventory.subscriptions(tenant_id)
     wanted = (search or "").casefold()
-    return [AzureSubscription(subscription_id=c.id, display_name=c.name, state=c.state)
-            for c in choices if wanted in f"{c.name}\n{c.id}".casefold()]  # fmt: skip
+    found = [AzureSubscription(subscription_id=c.id, display_name=c.name, state=c.state)
+             for c in choices if wanted in f"{c.name}\n{c.id}".casefold()]  # fmt: skip
+    return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
 def azure_resource_groups(
-    ports: AdminPorts, tenant_id: str, subscription_id: str, *, search: str | None = None
-) -> list[AzureResourceGroup]:
+    ports: AdminPorts, tenant_id: str, subscription_id: str, *, search: str | None = None, top: int = 100,
+    skip_token: str | None = None,
+) -> tuple[list[AzureResourceGroup], str | None]:
     """A subscription's resource groups, by name: the site form's pick list once the subscription is chosen."""
     ports.tenants.get_tenant(tenant_id)
     if not is_guid(subscription_id):
@@ -277,7 +289,8 @@ def azure_resource_groups(
     with _reading_azure("the subscription's resource groups", target="subscriptionId"):
         choices = ports.inventory.resource_groups(tenant_id, subscription_id)
     wanted = (search or "").casefold()
-    return [AzureResourceGroup(name=c.name, region_name=c.region) for c in choices if wanted in c.name.casefold()]
+    found = [AzureResourceGroup(name=c.name, region_name=c.region) for c in choices if wanted in c.name.casefold()]
+    return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import secrets
 import threading
 import typing
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -42,6 +42,7 @@ from shared.storage import change_capture
 from shared.storage.change_capture import STAMP
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 MAX_BATCH = 100  # Table Storage: at most 100 operations per transaction, one partition each
 MAX_PAGE = 1000  # Table Storage answers at most 1,000 entities per query page
 ETAG_FIELD = "etag"
@@ -183,6 +184,15 @@ class ContinuationTokens:
                 )
             )
         return decoded
+
+    def page(self, ordered: Sequence[T], *, top: int, skip_token: str | None) -> tuple[list[T], str | None]:
+        """One page of a list read whole (a principal's few tenants, what Azure lists), by its position: an item
+        added or removed between two pages may shift the rest by one, which a list read whole each time allows."""
+        offset = (self.decode(skip_token) or {}).get("offset", 0)
+        if not isinstance(offset, int) or offset < 0:
+            offset = len(ordered)
+        rest = offset + top
+        return list(ordered[offset:rest]), self.encode({"offset": rest}) if rest < len(ordered) else None
 
 
 # for repositories that hold no key (the tests' in-memory fakes): signed with a key made for this process

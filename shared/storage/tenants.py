@@ -34,12 +34,7 @@ class TenantRepository:
         """A page of the tenants with these ids (a principal's few), by name."""
         found = (self.find_tenant(tenant_id) for tenant_id in set(tenant_ids))
         ordered = sorted((t for t in found if t is not None), key=lambda t: (t.display_name.lower(), t.id))
-        offset = (self._rows.continuations.decode(skip_token) or {}).get("offset", 0)
-        if not isinstance(offset, int) or offset < 0:
-            offset = len(ordered)
-        rest = offset + top
-        token = self._rows.continuations.encode({"offset": rest}) if rest < len(ordered) else None
-        return ordered[offset:rest], token
+        return self._rows.continuations.page(ordered, top=top, skip_token=skip_token)
 
     def iter_tenants(self) -> Iterator[Tenant]:
         return self._rows.scan()

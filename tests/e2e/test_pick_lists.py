@@ -139,7 +139,14 @@ def test_a_site_is_placed_from_the_subscriptions_and_resource_groups_the_tenants
     assert {CLOUD_PC_RG, NETWORK_RG, "rg-branch"} <= set(names) and names == sorted(names, key=str.lower)
     assert {"name": "rg-branch", "regionName": "northeurope"} in groups
     assert [g["name"] for g in api.get(groups_path, params={"search": "BRANCH"}).json()["value"]] == ["rg-branch"]
-    assert len(api.get(groups_path, params={"top": 1}).json()["value"]) == 1
+    paged, link = [], f"{groups_path}?top=1"  # in pages of one, each with a nextLink while more remain
+    while link:
+        page = api.get(link).json()
+        assert len(page["value"]) == 1
+        paged, link = paged + page["value"], page.get("nextLink")
+    assert paged == groups
+    forged = api.get(groups_path, params={"skipToken": "eyJvZmZzZXQiOjF9.AAAAAAAAAAAAAAAAAAAAAAAA"})
+    assert (forged.status_code, forged.json()["error"]["details"][0]["code"]) == (400, "invalidSkipToken")
 
     # what was picked is what a site is saved with
     picked = site_body(subscriptionId=subscription["subscriptionId"], resourceGroupName="rg-branch")

@@ -31,6 +31,7 @@ from shared.storage.policies import PolicyRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_groups import SpotGroupRepository
+from shared.storage.tables import PROCESS_TOKENS
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
 from shared.storage.user_settings import UserSettingRepository
@@ -202,6 +203,7 @@ class Fakes:
             windows365=self.windows365,
             windows365_provisioning=self.windows365,
             user_settings=self.user_settings,
+            pages=PROCESS_TOKENS,
         )
         return replace(ports, **overrides)
 
