@@ -139,7 +139,8 @@ def test_a_site_is_placed_from_the_subscriptions_and_resource_groups_the_tenants
     assert {CLOUD_PC_RG, NETWORK_RG, "rg-branch"} <= set(names) and names == sorted(names, key=str.lower)
     assert {"name": "rg-branch", "regionName": "northeurope"} in groups
     assert [g["name"] for g in api.get(groups_path, params={"search": "BRANCH"}).json()["value"]] == ["rg-branch"]
-    paged, link = [], f"{groups_path}?top=1"  # in pages of one, each with a nextLink while more remain
+    paged: list[dict[str, Any]] = []
+    link: str | None = f"{groups_path}?top=1"  # in pages of one, each with a nextLink while more remain
     while link:
         page = api.get(link).json()
         assert len(page["value"]) == 1

@@ -100,7 +100,7 @@ def test_a_failing_extension_is_answered_creating_and_its_failure_shows_in_the_o
     vm_id = vm(admin, sdk, identity=False)
     reply = admin.call("PUT", f"{vm_id}/extensions/AADLoginForWindows", entra_join())
     assert reply.status_code == 201 and reply.json()["properties"]["provisioningState"] == "Creating"
-    status = admin.session.get(reply.headers["Azure-AsyncOperation"], timeout=30).json()
+    status = admin.finished(reply)
     assert status["status"] == "Failed" and status["error"]["code"] == "VMExtensionProvisioningError"
     assert "system-assigned managed identity" in status["error"]["message"]
     found = sdk.compute.virtual_machine_extensions.get("rg", "vm1", "AADLoginForWindows", expand="instanceView")
@@ -120,6 +120,7 @@ def test_join_and_enrolment_faults_and_latency_apply_to_their_halves(
         entra_join(),
     )
     assert reply.status_code == 201 and reply.headers["Azure-AsyncOperation"]
+    assert admin.finished(reply)["status"] == "Succeeded"
     controls.fault("enrollIntune", 1, "MdmEnrollmentFailed")
     with pytest.raises(HttpResponseError) as failed:
         sdk.compute.virtual_machine_extensions.begin_create_or_update(

@@ -71,6 +71,7 @@ def install_agent(admin: ArmAdmin, vm_id: str, token: str | None) -> dict[str, A
                                                "treatFailureAsDeploymentFailure": True}}  # fmt: skip
     reply = admin.call("PUT", f"{vm_id}/runCommands/registerSessionHost", body)
     assert reply.status_code in (200, 201), reply.text
+    admin.finished(reply)
     found = admin.session.get(admin.url(f"{vm_id}/runCommands/registerSessionHost") + "&$expand=instanceView")
     return dict(found.json())
 
@@ -161,7 +162,9 @@ def test_an_agent_install_with_the_live_token_registers_the_vm_and_never_keeps_t
     drained = call(admin, "PATCH", host["id"], {"properties": {"allowNewSession": False}})
     assert drained.status_code == 200 and drained.json()["properties"]["allowNewSession"] is False
     assert call(admin, "PATCH", host["id"], {"properties": {"assignedUser": "ann@contoso.com"}}).status_code == 400
-    assert admin.call("POST", f"{vm_id}/deallocate").status_code in (200, 202)
+    deallocated = admin.call("POST", f"{vm_id}/deallocate")
+    assert deallocated.status_code in (200, 202)
+    assert admin.finished(deallocated).get("status", "Succeeded") == "Succeeded"
     assert call(admin, "GET", host["id"]).json()["properties"]["status"] == "Shutdown"
     assert call(admin, "DELETE", pool_id).status_code == 400, "session hosts keep a pool without force"
     assert call(admin, "DELETE", host["id"]).status_code == 200

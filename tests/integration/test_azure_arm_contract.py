@@ -113,10 +113,15 @@ def arm(azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Ite
     clients = ArmClients(EmulatorCredentials(azure_emulator, {APP_TENANT: entra}), f"{azure_emulator.base_url}/arm")
     compute = AzureProvisioningCompute(clients)
     devices = AzureDevices(compute, GraphFinder(azure_emulator, entra), Secrets())
+    controls = Controls(azure_emulator, entra)
+    # Azure's instant mode for this tenant: these tests read each call's first answer, what it sent and what it made
+    # (a synchronous 200 or a 201 already Succeeded, as Azure answers a quick write); the polling path is tested
+    # here with latency set where it is wanted (a slow create, a slow join), and everywhere else by default
+    controls.latency("default", 0)
     yield Arm(
         azure_emulator,
         admin,
-        Controls(azure_emulator, entra),
+        controls,
         compute,
         devices,
         Placement(admin.subscription_id, "rg-cloudpcs", REGION),

@@ -80,7 +80,7 @@ class Cloud:
             vm_size="Standard_D2s_v5", image_type="gallery", image_id=GALLERY_IMAGE, os_disk_size_gb=128,
             subnet_id=None,
         )  # fmt: skip
-        assert self.compute.create_vm(APP_TENANT, spec).done
+        assert until_done(lambda op: self.compute.create_vm(APP_TENANT, spec, op)).done
         if joined:
             join = JoinSpec(device_name=device, join_type="azureADJoin")
             assert until_done(lambda op: self.devices.join_device(APP_TENANT, self.placement, name, join, op)).done

@@ -82,12 +82,16 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
     settings = Settings()  # the app's settings: the environment points them at the emulator
     credentials = AzureCredentials(settings, {APP_TENANT: entra}.get)
     arm, graph = ArmClients(credentials, settings.arm_endpoint), GraphClients(credentials, settings.graph_endpoint)
+    controls = Controls(azure_emulator, entra)
+    # Azure's instant mode for this tenant: these tests read each call's first answer (a generalize done at once, a
+    # delete's 200); the polling path is tested here where a test sets latency, and everywhere else by default
+    controls.latency("default", 0)
     yield Cloud(
         images=AzureImageBuilding(arm),
         compute=AzureProvisioningCompute(arm),
         ops=AzureCloudPcOperations(arm, GraphDevices(graph)),
         admin=admin,
-        controls=Controls(azure_emulator, entra),
+        controls=controls,
         placement=Placement(admin.subscription_id, RG, REGION),
     )
     arm.close()

@@ -3,6 +3,7 @@ and the lists tests assert on (VMs, NICs, disks, role assignments, run commands,
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -78,9 +79,28 @@ class ArmAdmin:
         return self.session.request(method, self.url(resource_id, api_version), json=body, timeout=60)
 
     def ok(self, method: str, resource_id: str, body: Any = None) -> dict[str, Any]:
+        """The request's answer once Azure has finished it, as `az` waits unless told --no-wait: a long-running
+        write is followed to its end (Azure-AsyncOperation), and a PUT answers the resource as it then is."""
         reply = self.call(method, resource_id, body)
         assert reply.status_code < 300, f"{method} {resource_id}: {reply.status_code} {reply.text}"
+        self.finished(reply)
+        if method == "PUT" and reply.headers.get("Azure-AsyncOperation"):
+            return self.ok("GET", resource_id)
         return reply.json() if reply.content else {}
+
+    def finished(self, reply: requests.Response, timeout_s: float = 120) -> dict[str, Any]:
+        """Follow a long-running operation's status URL until it ends: its last status (Succeeded, Failed or
+        Canceled with its error); {} for an answer that was not long-running."""
+        status_url = reply.headers.get("Azure-AsyncOperation")
+        if reply.status_code >= 300 or not status_url:  # an update answers 200 with one, a create 201
+            return {}
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status: dict[str, Any] = self.session.get(status_url, timeout=60).json()
+            if status.get("status") in ("Succeeded", "Failed", "Canceled"):
+                return status
+            assert time.monotonic() < deadline, f"{status_url} still {status.get('status')}"
+            time.sleep(0.1)  # Azure says when to ask again (Retry-After); the emulator's operations are short
 
     def group_id(self, rg: str) -> str:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{rg}"

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from azure_emulator.app import build_server
-from azure_emulator.controls import DEFAULT
 from azure_emulator.launcher import EmulatorProcess
 from azure_emulator.server import Context, serve_in_thread
 
@@ -33,7 +32,6 @@ def inprocess_emulator(session_emulator: EmulatorProcess, monkeypatch: pytest.Mo
     """
     cert_dir = Path(session_emulator.ca_bundle).parent
     server = build_server(None, cert_dir)
-    server.ctx.controls.latency_s[(DEFAULT, None)] = 0.0  # instant, as the session's emulator (tests/conftest.py)
     serve_in_thread(server)
     handle = EmulatorProcess(state_dir=cert_dir, base_url=server.ctx.base_url, ca_bundle=session_emulator.ca_bundle)
     for name, value in handle.app_settings().items():

@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from azure_emulator.controls import DEFAULT_LRO_LATENCY_S
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from shared.catalog.app_access import GRAPH_PERMISSIONS
 from tests.utils.api_client import ApiClient, eventually
@@ -54,9 +53,6 @@ class Tenant:
         # what the customer's admin already has in Azure: a network, and a resource group for Cloud PCs
         self.subnet_id = self.arm.virtual_network(NETWORK_RG, "vnet-eu")
         self.arm.resource_group(CLOUD_PC_RG)
-        # from now on the customer's Azure takes time: every long-running write of the app is polled (the session's
-        # emulator is instant; what the admin made above was there before the app came)
-        self.controls.latency("default", DEFAULT_LRO_LATENCY_S)
         self.managed_image_id = self.arm.resource_id(IMAGE_RG, "Microsoft.Compute", "images", "win11-golden")
         self.display_name = f"Tenant {uuid.uuid4().hex[:6]}"
         tenant = {"displayName": self.display_name, "entraTenantId": self.entra_id, "cloudPcBackend": backend}
