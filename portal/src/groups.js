@@ -6,6 +6,8 @@ import { NameOf } from './ui.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 let pickers = 0;
+// a chosen group known only by its id (an assignment read back, an id pasted) is named by the directory
+const named = (group) => group.displayName && group.displayName !== group.id;
 
 /** `value`: [{id, displayName}]; `onChange(next)`; `error`: the server's message for the field. */
 export function GroupPicker({ tenantId, value, onChange, label = 'Groups', error, hint }) {
@@ -43,7 +45,7 @@ export function GroupPicker({ tenantId, value, onChange, label = 'Groups', error
     ${hint && html`<p class="hint">${hint}</p>`}
     <ul class="chosen" aria-label="Chosen groups">
       ${value.length === 0 && html`<li class="muted">None yet.</li>`}
-      ${value.map((group) => html`<li key=${group.id}><span>${group.displayName || group.id}</span>
+      ${value.map((group) => html`<li key=${group.id}><span>${named(group) ? group.displayName : html`<${GroupName} tenantId=${tenantId} groupId=${group.id} />`}</span>
         <button type="button" class="button subtle" aria-label=${`Remove ${group.displayName || group.id}`} onClick=${() => onChange(value.filter((other) => other.id !== group.id))}>Remove</button></li>`)}
     </ul>
     <div class="field">

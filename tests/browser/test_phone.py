@@ -3,6 +3,7 @@ behind a menu button on the phone, axe without a violation, every control reache
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -19,6 +20,20 @@ WIDEST = """(width) => [...document.querySelectorAll('body *')]
   .filter((e) => e.getBoundingClientRect().right > width + 1 && !e.parentElement.closest('.table-wrap')
     && (e.matches('.table-wrap') || ![...e.children].some((c) => c.getBoundingClientRect().right > width + 1)))
   .slice(0, 5).map((e) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
+# the ids a page shows as text outside <code> and <pre> (an id shown as an id, a command to copy): a name belongs there
+IDS_SHOWN = r"""() => {
+  const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+  const found = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const id = node.textContent.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i);
+    const where = node.parentElement;
+    if (id && !where.closest('code, pre, option')) found.push(`${id[0]} in ${where.outerHTML.slice(0, 120)}`);
+  }
+  return found;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -72,16 +87,20 @@ def test_every_page_fits_the_screen_passes_axe_and_is_walked_by_tab(
     tab = portal("admin", viewport=viewport)
     page = tab.page
     width = viewport[0]
+    ids_shown: dict[str, list[str]] = {}
     for name, address in pages.items():
         tab.open(address)
         expect(page.locator("#page-title")).to_be_visible()
         expect(page.locator("main")).not_to_contain_text("Loading…", timeout=WAIT_MS)  # laid out with its data
         wide = page.evaluate("() => document.documentElement.scrollWidth")
         assert wide <= width, f"{name} is {wide} px wide on a {width} px screen: {page.evaluate(WIDEST, width)}"
+        ids_shown.update({name: page.evaluate(IDS_SHOWN)} if viewport == LAPTOP else {})
         tab.shot(name)
         if name == "a Cloud PC" and viewport == PHONE:
             page.screenshot(path=str(ARTEFACTS / "phone-cloud-pc.png"))  # the README's picture: the first screen
         tab.assert_accessible(f"{name} at {width} px")
+    shown = {name: ids for name, ids in ids_shown.items() if ids}
+    assert not shown, f"ids shown where names belong: {json.dumps(shown, indent=1)}"
 
 
 def test_on_a_phone_the_navigation_is_a_menu_that_closes_once_a_page_is_chosen(

@@ -54,7 +54,7 @@ function RoleAssignments({ params }) {
     }
   };
   const columns = [
-    { label: 'Principal', render: (row) => html`${row.principalName || 'Unnamed'}<br /><span class="muted">${row.principalId}</span>` },
+    { label: 'Principal', render: (row) => html`${row.principalName || 'Unnamed'}<br /><code class="muted">${row.principalId}</code>` },
     { label: 'Role', render: (row) => html`<${StatusBadge} status=${row.role} />` },
     { label: 'Given', render: (row) => dateTime(row.createdDateTime) },
     { label: 'Actions', render: (row) => can('deleteRoleAssignment', tenantId) && html`<${ActionButton} kind="subtle" onClick=${() => remove(row)} label=${`Remove ${row.principalName || row.principalId}`}>Remove</${ActionButton}>` },
@@ -70,7 +70,8 @@ const RESOURCE_TYPES = ['', 'tenant', 'site', 'connection', 'deviceImage', 'prov
 
 function Changes({ changes }) {
   if (!changes?.length) return html`<span class="muted">—</span>`;
-  const show = (value) => (value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+  // a field's value as it was stored: data, shown as such
+  const show = (value) => (value === null || value === undefined ? '—' : html`<code>${typeof value === 'object' ? JSON.stringify(value) : String(value)}</code>`);
   return html`<details><summary>${changes.length === 1 ? '1 field' : `${changes.length} fields`}</summary>
     <ul class="changes">${changes.map((change) => html`<li><strong>${change.field}</strong>: ${show(change.oldValue)} → ${show(change.newValue)}</li>`)}</ul>
   </details>`;
@@ -95,7 +96,7 @@ function AuditLog({ params, query }) {
     { label: 'When', render: (row) => dateTime(row.activityDateTime) },
     { label: 'Who', render: (row) => html`${row.actor?.name || row.actor?.principalId}${row.source === 'windows365' ? html`<br /><span class="badge">Windows 365</span>` : null}` },
     { label: 'Activity', render: (row) => words(row.activity) },
-    { label: 'Resource', render: (row) => html`${words(row.resourceType)}${row.resourceDisplayName || row.resourceId ? html`<br /><span class="muted">${row.resourceDisplayName || row.resourceId}</span>` : null}` },
+    { label: 'Resource', render: (row) => html`${words(row.resourceType)}${row.resourceDisplayName || row.resourceId ? html`<br />${row.resourceDisplayName ? html`<span class="muted">${row.resourceDisplayName}</span>` : html`<code class="muted">${row.resourceId}</code>`}` : null}` },
     { label: 'Result', render: (row) => html`<${StatusBadge} status=${row.result} />${row.errorCode ? html` <span class="muted">${row.errorCode}</span>` : null}` },
     { label: 'Changes', render: (row) => html`<${Changes} changes=${row.changes} />` },
   ];
@@ -125,7 +126,7 @@ function Me() {
     <${Details} items=${[
       ['Name', caller.name],
       ['Principal id', html`<code>${caller.principalId}</code>`],
-      ['Home tenant', caller.homeTenantId],
+      ['Home tenant', caller.homeTenantId && html`<code>${caller.homeTenantId}</code>`],
       ['Organization owner', caller.organizationOwner ? 'Yes: owner of every tenant, and may add tenants' : 'No'],
     ]} />
     <${Notice}>To be given a role on a tenant, send your principal id to one of its owners.</${Notice}>

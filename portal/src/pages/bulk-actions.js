@@ -64,7 +64,8 @@ function BulkActionPage({ params }) {
   const names = useNames(tenantId, bulk ? bulk.results.map((item) => item.cloudPcId) : []);
   const count = bulk ? bulk.results.length : 0;
   const done = bulk ? bulk.counts.succeeded + bulk.counts.failed : 0;
-  const name = (id) => (names[id] === null ? `${id} (deprovisioned)` : names[id] || id);
+  // an id in <code> until its name is read (at most NAMED_AT_MOST are), as NameOf shows one
+  const name = (id) => (names[id] === null ? html`<code>${id}</code> (deprovisioned)` : names[id] || html`<code>${id}</code>`);
   const columns = [
     { label: 'Cloud PC', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs/:cloudPcId', { tenantId, cloudPcId: row.cloudPcId })}>${name(row.cloudPcId)}</a>` },
     { label: 'Result', render: (row) => html`<${StatusBadge} status=${row.status} />` },

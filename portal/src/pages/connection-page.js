@@ -164,7 +164,7 @@ export function ConnectionPage({ params, query }) {
       <${Details} items=${[
         ['Join type', JOIN_TYPES[connection.connectionType]],
         ['Region', connection.regionName],
-        ['Subscription', connection.subscriptionId],
+        ['Subscription', html`<code>${connection.subscriptionId}</code>`],
         ['Resource group', connection.resourceGroupName],
         ['Virtual network', shortResourceId(connection.virtualNetworkId, 1)],
         ['Subnet', shortResourceId(connection.subnetId, 1)],

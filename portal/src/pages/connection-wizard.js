@@ -46,7 +46,7 @@ function SiteStep({ form, sites, chooseSite, tenantId }) {
       options=${[{ value: '', label: 'Choose a site', disabled: true }, ...sites.map((entry) => ({ value: entry.id, label: `${entry.displayName} (${entry.regionName})` }))]} />
     ${site && html`<${Details} items=${[
       ['Region', html`<${RegionName} name=${site.regionName} />`],
-      ['Subscription', site.subscriptionId],
+      ['Subscription', html`<code>${site.subscriptionId}</code>`],
       ['Resource group', site.resourceGroupName],
       ['Site subnet', site.subnetId ? shortResourceId(site.subnetId) : 'None'],
     ]} />`}
@@ -94,7 +94,7 @@ function ReviewStep({ review, wizard, sites }) {
       ['Name', review.displayName],
       ['Join type', JOIN_TYPES[review.connectionType]],
       ['Site', site ? `${site.displayName} (${review.regionName})` : review.siteId],
-      ['Subscription', review.subscriptionId],
+      ['Subscription', html`<code>${review.subscriptionId}</code>`],
       ['Resource group', review.resourceGroupName],
       ['Virtual network', shortResourceId(review.virtualNetworkId, 1)],
       ['Subnet', shortResourceId(review.subnetId, 1)],

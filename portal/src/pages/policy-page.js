@@ -14,7 +14,7 @@ import {
 import { LanguageName } from '../catalog-names.js';
 
 function Assignments({ policy, tenantId, path, names, onChanged }) {
-  const current = policy.assignments.map((assignment) => ({ id: assignment.groupId, displayName: names[assignment.groupId] || assignment.groupId }));
+  const current = policy.assignments.map((assignment) => ({ id: assignment.groupId, displayName: names[assignment.groupId] }));
   const [groups, setGroups] = useState(null); // null: not changing them
   const [review, setReview] = useState(null);
   const [error, setError] = useState(null);

@@ -3,7 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { get, getAll, request, tenantPath } from '../api.js';
-import { GroupPicker } from '../groups.js';
+import { GroupName, GroupPicker } from '../groups.js';
 import { href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
 import { GROUP_BUSY, HOST_BUSY, deleteQuestion, followedByAzure, hostCount, spotGroupPatch } from '../lib/spot-pc.js';
@@ -192,7 +192,7 @@ export function SpotGroupPage({ params, query }) {
         ['VM size', group.vmSize],
         group.userType === 'pooled' && ['Sessions per host', group.maxSessionsPerHost],
         ['Profile path', html`<code>${group.profilePath}</code>`],
-        ['Groups', group.groupIds.map((id) => nameIn(directory.data, id)).join(', ')],
+        ['Groups', group.groupIds.map((id, at) => html`${at ? ', ' : ''}<${GroupName} tenantId=${tenantId} groupId=${id} />`)],
         ['Description', group.description],
         ['Notes', group.notes],
         ['Created', dateTime(group.createdDateTime)],

@@ -102,7 +102,7 @@ function Tenants() {
   });
   const columns = [
     { label: 'Name', render: (tenant) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: tenant.id })}>${tenant.displayName}</a>` },
-    { label: 'Entra tenant', render: (tenant) => tenant.entraTenantId || 'Not linked' },
+    { label: 'Entra tenant', render: (tenant) => (tenant.entraTenantId ? html`<code>${tenant.entraTenantId}</code>` : 'Not linked') },
     { label: 'Cloud PCs provisioned by', render: (tenant) => backendLabel(tenant.cloudPcBackend) },
     { label: 'Sites', render: (tenant) => html`<a href=${href('/tenants/:tenantId/sites', { tenantId: tenant.id })}>Sites</a>` },
     { label: 'Created', render: (tenant) => dateTime(tenant.createdDateTime) },
@@ -178,7 +178,7 @@ function Sites({ params }) {
   const columns = [
     { label: 'Name', key: 'displayName' },
     { label: 'Region', render: (site) => html`<${RegionName} name=${site.regionName} />` },
-    { label: 'Subscription', key: 'subscriptionId' },
+    { label: 'Subscription', render: (site) => html`<code>${site.subscriptionId}</code>` },
     { label: 'Resource group', key: 'resourceGroupName' },
     { label: 'Network', render: (site) => site.subnetId ? site.subnetId.split('/').slice(-3).join('/') : 'Microsoft-hosted' },
     { label: 'Actions', render: (site) => edits.actions(site, can('updateSite', tenantId), can('deleteSite', tenantId)) },

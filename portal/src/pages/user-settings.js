@@ -58,7 +58,7 @@ function AddSetting({ tenantId, onAdded }) {
 }
 
 function Assign({ tenantId, setting, onDone, onCancel }) {
-  const [groups, setGroups] = useState(setting.assignments.map((a) => ({ id: a.groupId, displayName: a.groupId })));
+  const [groups, setGroups] = useState(setting.assignments.map((a) => ({ id: a.groupId })));
   const [error, setError] = useState(null);
   const save = async () => {
     setError(null);
