@@ -40,6 +40,7 @@ from shared.services.directory_subscriptions import DirectorySubscriptions
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_builds import ImageBuildPorts
 from shared.services.onboarding import OnboardingPorts
+from shared.services.repositories import BulkActionStore
 from shared.services.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
@@ -73,7 +74,7 @@ class Services:
     admin: AdminPorts
     engine: EnginePorts
     credentials: AzureCredentials
-    bulk_actions: BulkActionRepository
+    bulk_actions: BulkActionStore
     bulk_queue: BulkActionQueue
     tokens: EntraTokenValidator
     access: AccessPorts

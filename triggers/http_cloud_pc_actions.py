@@ -30,8 +30,8 @@ from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
 from shared.services import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pc_actions import ActionName, Performed
 from shared.services.engine_ports import EnginePorts
+from shared.services.repositories import BulkActionStore
 from shared.settings import Settings
-from shared.storage.bulk_actions import BulkActionRepository
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
 from triggers.http_responses import ApiResponse
@@ -74,7 +74,7 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
 
 
 def blueprint(
-    api: Api, settings: Settings, ports: EnginePorts, bulks: BulkActionRepository,
+    api: Api, settings: Settings, ports: EnginePorts, bulks: BulkActionStore,
     queue: BulkActionQueue,
 ) -> df.Blueprint:
     bp = df.Blueprint()

@@ -19,7 +19,6 @@ from shared.services import access as access_service
 from shared.services import audit
 from shared.services.access import AccessPorts
 from shared.services.audit import AuditPorts, Target
-from shared.storage.change_capture import ChangeCapture, capturing
 from triggers.http_access import SERVED_ONLY_BY, Audience
 from triggers.http_api import ROUTE_PARAM, Operation
 from triggers.http_request import ApiRequest
@@ -48,11 +47,11 @@ class _Audited:
 
     ports: AuditPorts
     pending: AuditRecord
-    capture: ChangeCapture
+    capture: audit.Capture
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:
-        with capturing(self.capture):
+        with audit.recording(self.capture):
             yield
 
     def leave(self, response: func.HttpResponse) -> func.HttpResponse:

@@ -11,11 +11,11 @@ import azure.functions as func
 from azure.core.exceptions import AzureError
 
 from shared.bootstrap import APP_VERSION, Services
-from shared.catalog.languages import LANGUAGES
-from shared.catalog.regions import REGIONS
 from shared.catalog.service_plans import SERVICE_PLANS, ServicePlan
 from shared.models.base import ApiModel
+from shared.models.languages import LANGUAGES
 from shared.models.policies import LanguageChoice, LanguageList
+from shared.models.regions import REGIONS
 from shared.models.sites import Region, RegionList
 from triggers.http_api import ROUTE_PARAM, Api
 from triggers.http_request import ApiRequest

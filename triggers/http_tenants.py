@@ -85,8 +85,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
 
     @tenants.delete(TENANT, "deleteTenant", "Delete a tenant that has no sites left")
     def delete_tenant(req: ApiRequest) -> ApiResponse:
-        service.delete_tenant(ports, req.tenant, if_match=req.if_match)
-        access_ports.role_assignments.delete_tenant_assignments(req.param("tenantId"))
+        service.delete_tenant(ports, req.tenant, if_match=req.if_match, roles=access_ports.role_assignments)
         return ApiResponse(204)
 
     @sites.post(SITES, "createSite", "Add a site", body=SiteCreate, response=Site, status=201, **writes)

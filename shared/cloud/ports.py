@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-CheckStatus = Literal["pending", "running", "passed", "failed", "warning", "informational"]
-
+from shared.models.connections import CheckStatus
 
 # the codes of a refusal for want of a permission (ARM's, ARM's linked access check's, Graph's): retrying cannot help,
 # only the customer's admin can, by following the onboarding report

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
-from shared.catalog.languages import DEFAULT_LANGUAGE
 from shared.models.base import ApiModel, Resource
 from shared.models.cloud_pc_actions import TroubleshootResult
 from shared.models.failures import CodedFailure, Explained
+from shared.models.languages import DEFAULT_LANGUAGE
 
 CloudPcStatus = Literal[
     "notProvisioned",
@@ -136,3 +137,11 @@ class RestorePoint(ApiModel):
 
 class RestorePointList(ApiModel):
     value: list[RestorePoint]
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A Cloud PC after a state machine's action (not yet saved) and the timeline line that records it."""
+
+    cloud_pc: CloudPc
+    event: CloudPcEvent | None

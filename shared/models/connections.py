@@ -10,12 +10,13 @@ from pydantic import AfterValidator, ConfigDict, Field, SecretStr, model_validat
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
-from shared.cloud.ports import CheckStatus
 from shared.models.base import ApiModel, DisplayName, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
 from shared.models.sites import SubnetId
 from shared.models.tenants import CloudPcBackend
 
+# a health check's state, as Windows 365 reports its own checks (cloudPcOnPremisesConnectionStatus)
+CheckStatus = Literal["pending", "running", "passed", "failed", "warning", "informational"]
 ConnectionType = Literal["hybridAzureADJoin", "azureADJoin"]
 FQDN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 UPN = re.compile(r"^[^@\s\\/]{1,64}@[A-Za-z0-9.-]{1,253}$")

@@ -16,7 +16,6 @@ Use = Literal["personal", "pooled"]
 # building -> (awaitingCustomization) -> capturing -> (replicating, global only) -> ready, or failed; and
 # deleting while its gallery image version is removed (a set: while its versions and definition are)
 VersionStatus = Literal["building", "awaitingCustomization", "capturing", "replicating", "ready", "failed", "deleting"]
-UNDER_WAY: frozenset[str] = frozenset({"building", "awaitingCustomization", "capturing", "replicating"})
 FIRST_VERSION = "0.0.0"
 
 

@@ -10,11 +10,14 @@ from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstr
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
-from shared.catalog.languages import DEFAULT_LANGUAGE, LANGUAGES
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, without_chars_pattern
+from shared.models.languages import DEFAULT_LANGUAGE, LANGUAGES
 from shared.models.sites import RegionName
-from shared.services.naming import MAX_LENGTH, MAX_LITERAL, MIN_LENGTH, MIN_RAND
+
+# a naming template's limits: names of 5-15 characters (Windows' computer names end at 15), at most 10 of them
+# literal, and at least 5 random ones (shared/services/naming.py checks and expands templates)
+MIN_LENGTH, MAX_LENGTH, MAX_LITERAL, MIN_RAND = 5, 15, 10, 5
 
 DomainJoinType = Literal["azureADJoin", "hybridAzureADJoin"]
 ImageType = Literal["gallery", "custom"]

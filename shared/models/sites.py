@@ -8,9 +8,9 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from shared.catalog.regions import REGION_NAMES
 from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
+from shared.models.regions import REGION_NAMES
 
 RESOURCE_GROUP = re.compile(r"^[-\w._()]{1,90}$")
 VNET_ID = re.compile(

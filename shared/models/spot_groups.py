@@ -17,7 +17,6 @@ from shared.models.policies import GroupId
 
 UserType = Literal["pooled", "personal"]
 SpotGroupStatus = Literal["deploying", "updating", "ready", "failed", "deleting"]
-BUSY = ("deploying", "updating", "deleting")  # Azure is being brought to the group: a run is (or should be) going
 HostStatus = Literal["creating", "running", "failed", "removing"]
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,22}[a-z0-9])$")
 # \\server\share or \\server\share\folder: where FSLogix keeps the users' profile containers

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from shared.models.access import AuditActor, AuditChange, AuditEvent, AuditRecord, AuditResult, Caller
-from shared.storage.change_capture import STAMP, ChangeCapture, Image, Intent, RowKey, fingerprint
+from shared.storage.change_capture import STAMP, ChangeCapture, Image, Intent, RowKey, capturing, fingerprint
 
 SECRET_FIELD = re.compile(r"password|secret|credential|token|privatekey|apikey", re.IGNORECASE)
 MASK = "***"
@@ -112,6 +113,14 @@ def denied(ports: AuditPorts, caller: Caller, target: Target, error_code: str) -
     record = _record(ports, caller, target, "denied", error_code=error_code)
     ports.events.insert_event(record)
     return record
+
+
+Capture = ChangeCapture  # what a request's audit records of the writes it makes (begin, recording, settle)
+
+
+def recording(capture: Capture) -> AbstractContextManager[Capture | None]:
+    """While the request's handler runs: each write of the repositories carries the audit event's id."""
+    return capturing(capture)
 
 
 def begin(ports: AuditPorts, caller: Caller, target: Target) -> tuple[AuditRecord, ChangeCapture]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from shared.catalog.languages import DEFAULT_LANGUAGE
 from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
 from shared.models.cloud_pcs import BuildSettings, CloudPc
+from shared.models.languages import DEFAULT_LANGUAGE
 from shared.models.policies import DomainJoinConfiguration
 from shared.services.engine_ports import EnginePorts
 from shared.services.image_rules import ImageRefused, resolve_image

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from shared.errors import Conflict
-from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, PowerState
+from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, Moved, PowerState
 from shared.services.timeline import timeline_event
 
 Action = Literal[
@@ -98,14 +98,6 @@ TRANSITIONS: dict[Action, Transition] = {
 }  # fmt: skip
 # the outcome of a line that follows Windows 365, by the status it reported
 REPORTED_OUTCOMES = {"provisioned": "succeeded", "provisionedWithWarnings": "warning", "failed": "failed"}
-
-
-@dataclass(frozen=True)
-class Moved:
-    """A Cloud PC after an action (not yet saved) and the timeline line that records it."""
-
-    cloud_pc: CloudPc
-    event: CloudPcEvent | None
 
 
 def allows(action: Action, status: str) -> bool:

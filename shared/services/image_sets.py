@@ -14,7 +14,6 @@ from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.image_sets import (
     FIRST_VERSION,
-    UNDER_WAY,
     CustomizationScript,
     ImageSet,
     ImageSetCreate,
@@ -26,7 +25,13 @@ from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
 from shared.services.admin_ports import AdminPorts
 from shared.services.repositories import ImageSetStore, SiteStore
-from shared.services.spot_pc_transitions import IMAGE_SET_VERSIONS, IMAGE_SETS, ImageSetAction, VersionAction
+from shared.services.spot_pc_transitions import (
+    BUILDING,
+    IMAGE_SET_VERSIONS,
+    IMAGE_SETS,
+    ImageSetAction,
+    VersionAction,
+)
 from shared.services.updates import merge_patch, update_with_etag
 
 ATTEMPTS = 5  # a version number taken by a concurrent request is tried again with the next one
@@ -222,7 +227,7 @@ def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number
 
 def _refuse_under_way(versions: list[ImageSetVersion], what: str) -> None:
     """A version being built or removed has Azure work under way that needs its records until it ends."""
-    busy = [v for v in versions if v.status in UNDER_WAY or v.status == "deleting"]
+    busy = [v for v in versions if v.status in BUILDING or v.status == "deleting"]
     if busy:
         raise Conflict(
             f"Version {busy[0].version} is {busy[0].status}; {what} once it is ready or failed.",
@@ -293,7 +298,7 @@ def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[ImageBu
     between the two leaves one `building` or `deleting` with nothing running. Starting one under way is a no-op
     (one instance per version or set); one that finished without recording its end starts afresh, its phases
     being idempotent."""
-    sets, versions = ports.image_sets.list_quiet(quiet_since)
+    sets, versions = ports.image_sets.list_quiet(quiet_since, BUILDING | {"deleting"})
     runs: list[ImageBuildRun | ImageRemovalRun] = []
     for version in versions:
         ids = {"tenant_id": version.tenant_id, "image_set_id": version.image_set_id}

@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 
 from shared.errors import ErrorDetail
+from shared.models.policies import MAX_LENGTH, MAX_LITERAL, MIN_LENGTH, MIN_RAND
 
 DEFAULT_TEMPLATE = "CPC-%USERNAME:5%-%RAND:5%"
 MACRO = re.compile(r"%([A-Za-z]+)(?::(\d+))?%")
 LITERAL = re.compile(r"^[A-Za-z0-9-]*$")
-MIN_LENGTH, MAX_LENGTH, MAX_LITERAL, MIN_RAND = 5, 15, 10, 5
 RAND_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: names get read aloud to help desks
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.catalog.languages import DEFAULT_LANGUAGE
 from shared.cloud.ports import JoinSpec, Placement, Progress, VmSpec
 from shared.models.cloud_pcs import BuildSettings
+from shared.models.languages import DEFAULT_LANGUAGE
 from shared.services.engine_ports import EnginePorts
 
 CORE_STEPS = ("allocateCapacity", "createVm", "attachNetwork", "joinEntra", "enrollIntune", "assignPrimaryUser")

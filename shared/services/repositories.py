@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.connections import Connection
 from shared.models.image_sets import ImageSet, ImageSetVersion
@@ -23,6 +24,24 @@ from shared.models.tenants import Tenant
 from shared.models.user_settings import UserSetting
 
 T = TypeVar("T")
+
+
+class BulkActionStore(Protocol):
+    """Bulk actions and their items, an item per Cloud PC with its result."""
+
+    def create_bulk_action(self, bulk: BulkAction, items: Iterable[BulkActionItem]) -> BulkAction: ...
+
+    def get_bulk_action(self, tenant_id: str, bulk_id: str) -> BulkAction: ...
+
+    def list_bulk_actions(
+        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[BulkAction], str | None]: ...
+
+    def update_bulk_action(self, bulk: BulkAction) -> BulkAction: ...
+
+    def list_items(self, tenant_id: str, bulk_id: str) -> list[BulkActionItem]: ...
+
+    def save_item(self, tenant_id: str, bulk_id: str, item: BulkActionItem) -> None: ...
 
 
 class ListPages(Protocol):
@@ -248,7 +267,9 @@ class ImageSetStore(Protocol):
 
     def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None: ...
 
-    def list_quiet(self, before: datetime) -> tuple[list[ImageSet], list[ImageSetVersion]]: ...
+    def list_quiet(
+        self, before: datetime, statuses: Iterable[str]
+    ) -> tuple[list[ImageSet], list[ImageSetVersion]]: ...
 
 
 class SpotGroupStore(Protocol):
@@ -274,7 +295,7 @@ class SpotGroupStore(Protocol):
 
     def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None: ...
 
-    def list_quiet(self, before: datetime) -> list[SpotGroup]: ...
+    def list_quiet(self, before: datetime, statuses: Iterable[str]) -> list[SpotGroup]: ...
 
     def list_ready(self) -> list[SpotGroup]: ...
 

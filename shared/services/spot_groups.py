@@ -11,12 +11,11 @@ import math
 from datetime import datetime
 
 from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
-from shared.catalog.regions import AVD_METADATA_REGIONS
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.image_sets import ImageSetVersion
 from shared.models.orchestrations import SpotGroupRun
+from shared.models.regions import AVD_METADATA_REGIONS
 from shared.models.spot_groups import (
-    BUSY,
     DEFAULT_SESSIONS,
     ImageUpdate,
     Rollout,
@@ -31,7 +30,7 @@ from shared.models.spot_groups import (
 )
 from shared.services.admin_ports import AdminPorts
 from shared.services.rollout import plan_rollout, replaceable
-from shared.services.spot_pc_transitions import SPOT_GROUPS
+from shared.services.spot_pc_transitions import SPOT_GROUPS, WORKING_GROUP
 
 VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # the defaults when none is asked for
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
@@ -146,7 +145,7 @@ def update_spot_group(
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)
-    if group.status in BUSY:
+    if group.status in WORKING_GROUP:
         raise Conflict(f"The Spot Group is {group.status}; change it once that is done.", code="wrongStatus",
                        target="spotGroupId")  # fmt: skip
     changes = patch.model_dump(exclude_unset=True, by_alias=False, exclude={"rollout"})
@@ -250,7 +249,7 @@ def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[SpotGro
     """Deployments and removals to start again, as image_sets.unfinished_work does for image sets: a crash
     between saving a group (or its delete) and starting the orchestration leaves it with nothing running."""
     runs = []
-    for group in ports.spot_groups.list_quiet(quiet_since):
+    for group in ports.spot_groups.list_quiet(quiet_since, WORKING_GROUP):
         hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
         ids = {"tenant_id": group.tenant_id, "spot_group_id": group.id, "revision": group.revision}
         if group.status == "deleting":

@@ -18,6 +18,7 @@ from shared.models.sites import (
     SiteUpdate,
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
+from shared.services.access import RoleAssignmentStore
 from shared.services.admin_ports import AdminPorts
 from shared.services.updates import merge_patch, update_with_etag
 
@@ -142,11 +143,13 @@ def update_tenant(
     return saved
 
 
-def delete_tenant(ports: AdminPorts, tenant: Tenant, *, if_match: str | None) -> None:
+def delete_tenant(ports: AdminPorts, tenant: Tenant, *, if_match: str | None, roles: RoleAssignmentStore) -> None:
+    """A tenant without sites; its role assignments go with it, so nobody keeps access to what is gone."""
     tenant_id = tenant.id
     if ports.sites.any_sites(tenant_id):
         raise Conflict(f"Tenant '{tenant_id}' still has sites; delete them first.", code="inUse", target="tenantId")
     ports.tenants.delete_tenant(tenant_id, if_match=if_match or tenant.etag)
+    roles.delete_tenant_assignments(tenant_id)
     _release_entra_id(ports, tenant.entra_tenant_id, tenant_id)
     if ports.directory_subscriptions is not None:
         ports.directory_subscriptions.tenant_removed(tenant_id)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from shared.models.cloud_pcs import CloudPc, CloudPcEvent
+from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
 from shared.services.engine_ports import EnginePorts
 from shared.services.provisioning_steps import ORDER, STAGE_OF
-
-if TYPE_CHECKING:  # the state machine makes its lines here: a runtime import would be circular
-    from shared.services.cloud_pc_transitions import Moved
 
 # milestones of one attempt, placed among its steps; other milestones belong to the run (lifecycle)
 ATTEMPT_MILESTONES = {"provisioningStarted": 0, "attemptFailed": 90, "attemptCleanedUp": 91}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from shared.errors import NotFound
-from shared.models.image_sets import UNDER_WAY, ImageSet, ImageSetVersion
+from shared.models.image_sets import ImageSet, ImageSetVersion
 from shared.storage.tables import EntityRepository, TableStorage
 
 
@@ -70,10 +71,12 @@ class ImageSetRepository:
         row = version_row(version.image_set_id, version.version)
         return self._versions.put(version, version.tenant_id, row, if_match=if_match, if_none_match=if_none_match)
 
-    def list_quiet(self, before: datetime) -> tuple[list[ImageSet], list[ImageSetVersion]]:
-        """In every tenant: sets being removed, and versions being built or removed, unwritten since `before`
+    def list_quiet(
+        self, before: datetime, statuses: Iterable[str]
+    ) -> tuple[list[ImageSet], list[ImageSetVersion]]:
+        """In every tenant: sets being removed, and versions in one of `statuses`, unwritten since `before`
         (Table Storage's own Timestamp: every status change is a write). A few rows: builds are rare."""
-        busy = sorted(UNDER_WAY | {"deleting"})
+        busy = sorted(statuses)
         statuses = " or ".join(f"status eq @s{i}" for i in range(len(busy)))
         values: dict[str, Any] = {f"s{i}": status for i, status in enumerate(busy)}
         # the SDK finds parameters between spaces: the parentheses stand apart from them

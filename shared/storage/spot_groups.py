@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from shared.models.spot_groups import BUSY, ImageUpdate, SessionHost, SpotGroup
+from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
 from shared.storage.tables import EntityRepository, TableStorage
 
 
@@ -46,12 +47,12 @@ class SpotGroupRepository:
         tenant_id, spot_group_id = spot_group.tenant_id, spot_group.id
         return self._groups.put(spot_group, tenant_id, spot_group_id, if_match=if_match, if_none_match=if_none_match)
 
-    def list_quiet(self, before: datetime) -> list[SpotGroup]:
-        """In every tenant: groups being deployed, updated or removed, unwritten since `before` (Table Storage's
-        Timestamp)."""
-        statuses = " or ".join(f"status eq @{s}" for s in BUSY)
-        query = f"( {statuses} ) and Timestamp lt @before"  # the SDK finds parameters between spaces
-        return list(self._groups.scan(query, {**{s: s for s in BUSY}, "before": before}))
+    def list_quiet(self, before: datetime, statuses: Iterable[str]) -> list[SpotGroup]:
+        """In every tenant: groups in one of `statuses`, unwritten since `before` (Table Storage's Timestamp)."""
+        wanted = sorted(statuses)
+        either = " or ".join(f"status eq @{s}" for s in wanted)
+        query = f"( {either} ) and Timestamp lt @before"  # the SDK finds parameters between spaces
+        return list(self._groups.scan(query, {**{s: s for s in wanted}, "before": before}))
 
     def list_ready(self) -> list[SpotGroup]:
         """In every tenant: the groups with no change under way (the optimization's to look after)."""

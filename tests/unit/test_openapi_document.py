@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, settings
 from jsonschema_rs import Draft202012Validator
 from pydantic import BaseModel, TypeAdapter
 
-from shared.catalog.regions import REGION_NAMES
 from shared.models.access import RoleAssignmentCreate
 from shared.models.base import Description, DisplayName
 from shared.models.cloud_pc_actions import BulkActionCreate
@@ -29,6 +28,7 @@ from shared.models.policies import (
     ProvisioningPolicyCreate,
     ProvisioningPolicyUpdate,
 )
+from shared.models.regions import REGION_NAMES
 from shared.models.sites import (
     ResourceGroupName,
     SiteCreate,

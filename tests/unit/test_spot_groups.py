@@ -140,7 +140,7 @@ def test_pooled_hosts_need_a_multi_session_image_in_the_sites_region(fakes: Fake
 
 
 def test_a_site_outside_avds_metadata_regions_is_refused_before_anything_is_deployed(fakes: Fakes) -> None:
-    """AVD keeps a host pool only in its metadata regions (shared/catalog/regions.py); the pool is made in the site's
+    """AVD keeps a host pool only in its metadata regions (shared/models/regions.py); the pool is made in the site's
     region, so a site elsewhere is refused in the review, not by ARM during the deployment."""
     sweden = site(fakes, region="swedencentral")
     with pytest.raises(ValidationFailed) as refused:

@@ -17,13 +17,13 @@ from typing import Any
 
 from azure.core.exceptions import HttpResponseError
 
-from shared.catalog.regions import REGION_NAMES
 from shared.cloud.azure import arm_check_scripts, arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_probe import Probe, ProbeVms
 from shared.cloud.ports import CheckOutcome, CloudError, NetworkTarget, Placement, Progress, SecretStore
+from shared.models.regions import REGION_NAMES
 
 MIN_FREE_ADDRESSES = 1
 GROUP_ACTIONS = (
