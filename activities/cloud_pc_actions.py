@@ -19,7 +19,7 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
     @bp.activity_trigger(input_name="run", activity=names.ADVANCE_CLOUD_PC_ACTION)
     @telemetry.activity
     def advance_cloud_pc_action(run: dict[str, Any]) -> dict[str, Any]:
-        """VmActionRun -> VmActionStep."""
+        """VmActionRun -> PhasedStep[VmActionRun]."""
         step = cloud_pc_actions.advance_vm_action(ports, VmActionRun.model_validate(run))
         return step.model_dump(mode="json", by_alias=True)
 

@@ -19,14 +19,14 @@ def blueprint(ports: ImageBuildPorts) -> df.Blueprint:
     @bp.activity_trigger(input_name="run", activity=names.ADVANCE_IMAGE_BUILD)
     @telemetry.activity
     def advance_image_build(run: dict[str, Any]) -> dict[str, Any]:
-        """ImageBuildRun -> ImageBuildStep."""
+        """ImageBuildRun -> PhasedStep[ImageBuildRun]."""
         step = image_builds.advance_build(ports, ImageBuildRun.model_validate(run))
         return step.model_dump(mode="json", by_alias=True)
 
     @bp.activity_trigger(input_name="run", activity=names.ADVANCE_IMAGE_REMOVAL)
     @telemetry.activity
     def advance_image_removal(run: dict[str, Any]) -> dict[str, Any]:
-        """ImageRemovalRun -> ImageRemovalStep."""
+        """ImageRemovalRun -> PhasedStep[ImageRemovalRun]."""
         step = image_builds.advance_removal(ports, ImageRemovalRun.model_validate(run))
         return step.model_dump(mode="json", by_alias=True)
 

@@ -19,7 +19,7 @@ def blueprint(ports: SpotGroupPorts) -> df.Blueprint:
     @bp.activity_trigger(input_name="run", activity=names.ADVANCE_SPOT_GROUP)
     @telemetry.activity
     def advance_spot_group(run: dict[str, Any]) -> dict[str, Any]:
-        """SpotGroupRun -> SpotGroupStep."""
+        """SpotGroupRun -> PhasedStep[SpotGroupRun]."""
         step = spot_group_deployments.advance(ports, SpotGroupRun.model_validate(run))
         return step.model_dump(mode="json", by_alias=True)
 

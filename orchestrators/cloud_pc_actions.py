@@ -9,7 +9,7 @@ import azure.durable_functions as df
 
 from orchestrators import names
 from orchestrators.phases import take_phases
-from shared.models.orchestrations import VmActionRun, VmActionStep
+from shared.models.orchestrations import VmActionRun
 
 Orchestration = Generator[Any, Any, Any]
 
@@ -21,6 +21,6 @@ def blueprint() -> df.Blueprint:
     def run_cloud_pc_action(context: df.DurableOrchestrationContext) -> Orchestration:
         """Input VmActionRun; the action's outcome: succeeded, failed or superseded."""
         run = VmActionRun.model_validate(context.get_input())
-        return (yield from take_phases(context, names.ADVANCE_CLOUD_PC_ACTION, run, VmActionStep.model_validate))
+        return (yield from take_phases(context, names.ADVANCE_CLOUD_PC_ACTION, run))
 
     return bp

@@ -9,20 +9,20 @@ import azure.durable_functions as df
 
 from orchestrators import names
 from orchestrators.phases import take_phases
-from shared.models.orchestrations import ImageBuildRun, ImageBuildStep, ImageRemovalRun, ImageRemovalStep
+from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
 
 Orchestration = Generator[Any, Any, Any]
 
 
 def await_capture(context: df.DurableOrchestrationContext, run: Any, step: Any) -> Orchestration | None:
     """While a version awaits customization: the admin's capture event or the end of the window, first come."""
-    if not (isinstance(step, ImageBuildStep) and step.awaiting_capture and isinstance(run, ImageBuildRun)):
+    if not (isinstance(step, PhasedStep) and step.awaiting_capture and isinstance(run, ImageBuildRun)):
         return None
     return _capture_or_expiry(context, run, step)
 
 
 def _capture_or_expiry(
-    context: df.DurableOrchestrationContext, run: ImageBuildRun, step: ImageBuildStep
+    context: df.DurableOrchestrationContext, run: ImageBuildRun, step: PhasedStep[ImageBuildRun]
 ) -> Orchestration:
     capture = context.wait_for_external_event(names.CAPTURE_REQUESTED)
     window = context.create_timer(step.resume_at or context.current_utc_datetime)
@@ -40,13 +40,12 @@ def blueprint() -> df.Blueprint:
     def build_image_version(context: df.DurableOrchestrationContext) -> Orchestration:
         """Input ImageBuildRun; the build's outcome: succeeded, failed or superseded."""
         run = ImageBuildRun.model_validate(context.get_input())
-        return (yield from take_phases(context, names.ADVANCE_IMAGE_BUILD, run, ImageBuildStep.model_validate,
-                                       pause=await_capture))  # fmt: skip
+        return (yield from take_phases(context, names.ADVANCE_IMAGE_BUILD, run, pause=await_capture))
 
     @bp.orchestration_trigger(context_name="context", orchestration=names.REMOVE_IMAGE_SET_RESOURCES)
     def remove_image_set_resources(context: df.DurableOrchestrationContext) -> Orchestration:
         """Input ImageRemovalRun; the removal's outcome: succeeded, failed or superseded."""
         run = ImageRemovalRun.model_validate(context.get_input())
-        return (yield from take_phases(context, names.ADVANCE_IMAGE_REMOVAL, run, ImageRemovalStep.model_validate))
+        return (yield from take_phases(context, names.ADVANCE_IMAGE_REMOVAL, run))
 
     return bp

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import azure.durable_functions as df
 
-from shared.models.orchestrations import Looped
+from shared.models.orchestrations import Looped, PhasedStep
 
 # Storage or cloud hiccups inside an activity are retried; a step's own failure is an answer, not an error.
 TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
@@ -20,32 +20,19 @@ TIMED_OUT = "timedOut"
 Orchestration = Generator[Any, Any, Any]
 
 
-class Step(Protocol):
-    """What one activity call answers: the outcome, or the run so far and when to call again."""
-
-    @property
-    def outcome(self) -> str | None: ...
-
-    @property
-    def run(self) -> Any: ...
-
-    @property
-    def wait_seconds(self) -> float: ...
-
-    @property
-    def resume_at(self) -> datetime | None: ...
-
-
 # a pause other than a timer (a build waiting for the admin's capture): the run to go on with, or None for none
 Pause = Callable[[df.DurableOrchestrationContext, Any, Any], Orchestration | None]
 
 
 def take_phases(
-    context: df.DurableOrchestrationContext, activity: str, run: Looped, read: Callable[[Any], Step],
+    context: df.DurableOrchestrationContext, activity: str, run: Looped, read: Callable[[Any], Any] | None = None,
     pause: Pause | None = None,
 ) -> Orchestration:  # fmt: skip
     """Call `activity` until the work is over, waiting on durable timers between; continue as new every few
-    calls, so a long wait never builds a long history to replay."""
+    calls, so a long wait never builds a long history to replay. Each call answers a PhasedStep of the run's
+    type (shared/services/phased.py), unless `read` says otherwise (provisioning's own steps)."""
+    if read is None:
+        read = PhasedStep[type(run)].model_validate  # type: ignore[misc]
     for _ in range(CALLS_PER_EXECUTION):
         if run.calls >= MAX_CALLS:
             return TIMED_OUT

@@ -11,7 +11,7 @@ import azure.durable_functions as df
 
 from orchestrators import names
 from orchestrators.phases import take_phases
-from shared.models.orchestrations import SpotGroupRun, SpotGroupStep
+from shared.models.orchestrations import SpotGroupRun
 from shared.services.spot_group_deployments import host_runs, replacement_plan
 
 Orchestration = Generator[Any, Any, Any]
@@ -55,16 +55,16 @@ def replace_hosts(context: df.DurableOrchestrationContext, run: SpotGroupRun) ->
 def run_work(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orchestration:
     """Stage by stage; a stage that continued as new comes back here with its run as the input."""
     if run.stage == "host":  # a sub-orchestration: one host's phases
-        return (yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run, SpotGroupStep.model_validate))
+        return (yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run))
     if run.stage == "prepare":
-        prepared = yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run, SpotGroupStep.model_validate)
+        prepared = yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run)
         if prepared != "succeeded":
             return prepared  # failed, superseded, or None: continued as new, still preparing
         yield from run_hosts(context, run, [host for host in host_runs(run) if host.host_work != "replace"])
         outcome = (yield from replace_hosts(context, run)) if run.replace else None
         run = run.model_copy(update={"stage": "finish", "phase": 0, "operation": None, "started_at": None,
                                      "calls": 0, "update_outcome": outcome})  # fmt: skip
-    return (yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run, SpotGroupStep.model_validate))
+    return (yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run))
 
 
 def blueprint() -> df.Blueprint:

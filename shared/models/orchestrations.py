@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import ConfigDict, Field
 
@@ -179,6 +179,20 @@ class PhasedRun(Looped):
     started_at: datetime | None = None  # when the current phase started
 
 
+Run = TypeVar("Run", bound=PhasedRun)
+
+
+class PhasedStep(Contract, Generic[Run]):
+    """What one call of phased work achieved (shared/services/phased.py): its outcome, or where it stands and when
+    to call again; or that it waits for a person (a build for the admin's capture) until `resume_at`."""
+
+    outcome: str | None = None
+    run: Run
+    wait_seconds: float = 0
+    resume_at: datetime | None = None
+    awaiting_capture: bool = False
+
+
 class VmActionRun(PhasedRun):
     """What the `cloud_pc_action` orchestration carries between calls of its activity."""
 
@@ -188,14 +202,6 @@ class VmActionRun(PhasedRun):
     request_id: str
     from_service_plan_id: str | None = None  # resize: the plan it leaves
 
-
-class VmActionStep(Contract):
-    """What one call achieved: the action's outcome, or where it stands and when to call again."""
-
-    outcome: str | None = None
-    run: VmActionRun
-    wait_seconds: float = 0
-    resume_at: datetime | None = None
 
 
 # -- image sets ----------------------------------------------------------------------------------------------------
@@ -222,22 +228,6 @@ class ImageRemovalRun(PhasedRun):
     versions: list[str] = []  # the set's versions that have a gallery image version to remove
 
 
-class ImageRemovalStep(Contract):
-    outcome: str | None = None
-    run: ImageRemovalRun
-    wait_seconds: float = 0
-    resume_at: datetime | None = None
-
-
-class ImageBuildStep(Contract):
-    """What one call achieved: the build's outcome, or where it stands and when to call again; or that it now
-    waits for the admin's capture (until `resume_at`)."""
-
-    outcome: str | None = None
-    run: ImageBuildRun
-    wait_seconds: float = 0
-    resume_at: datetime | None = None
-    awaiting_capture: bool = False
 
 
 # -- Spot Groups -------------------------------------------------------------------------------------------------
@@ -269,12 +259,6 @@ class SpotGroupRun(PhasedRun):
     host: int | None = None  # stage `host`: which one
     host_work: Literal["add", "reconfigure", "remove", "replace"] | None = None
 
-
-class SpotGroupStep(Contract):
-    outcome: str | None = None
-    run: SpotGroupRun
-    wait_seconds: float = 0
-    resume_at: datetime | None = None
 
 
 class Windows365MirrorRun(Traced):

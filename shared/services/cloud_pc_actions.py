@@ -23,11 +23,10 @@ from shared.models.cloud_pc_actions import (
     VmActionName,
 )
 from shared.models.cloud_pcs import CloudPc, PowerState, StatusDetail
-from shared.models.orchestrations import VmActionRun, VmActionStep
+from shared.models.orchestrations import PhasedStep, VmActionRun
 from shared.services import cloud_pc_transitions as machine
-from shared.services import lifecycle
+from shared.services import lifecycle, phased
 from shared.services.engine_ports import EnginePorts
-from shared.services.phased import check_time, next_phase, waiting
 from shared.services.provisioning_steps import placement_of, post_script, vm_name
 from shared.services.timeline import save
 from shared.services.windows365_refusals import refused_as_conflict
@@ -250,25 +249,18 @@ def _windows365_only(
 # --- the Azure work of a VM action -------------------------------------------------------------------------
 
 
-def advance_vm_action(ports: EnginePorts, run: VmActionRun) -> VmActionStep:
+def advance_vm_action(ports: EnginePorts, run: VmActionRun) -> PhasedStep[VmActionRun]:
     """Take the action's phases as far as they go; a phase still in progress answers when to ask again."""
     cloud_pc = ports.cloud_pcs.find_cloud_pc(run.tenant_id, run.cloud_pc_id)
     if cloud_pc is None or cloud_pc.last_request_id != run.request_id or cloud_pc.build is None:
-        return VmActionStep(outcome="superseded", run=run)  # deprovisioned, or another action took over
-    phases = PHASES[run.action]
-    while run.phase < len(phases):
-        phase, now = phases[run.phase], ports.clock()
-        started = run.started_at or now
-        try:
-            check_time(run, phase, started, now, PHASE_TIMEOUT)
-            progress = _phase(ports, cloud_pc, run, phase)
-        except CloudError as exc:
-            return VmActionStep(outcome=_failed(ports, cloud_pc, run, phase, exc), run=run)
-        if not progress.done:
-            later, wait, resume_at = waiting(run, progress, started, now)
-            return VmActionStep(run=later, wait_seconds=wait, resume_at=resume_at)
-        run = next_phase(run)
-    return VmActionStep(outcome=_succeeded(ports, cloud_pc, run), run=run)
+        return PhasedStep(outcome="superseded", run=run)  # deprovisioned, or another action took over
+    known = cloud_pc
+    return phased.drive(
+        run, PHASES[run.action], lambda now, phase: _phase(ports, known, now, phase),
+        clock=ports.clock, limit=PHASE_TIMEOUT,
+        on_fail=lambda now, phase, exc: PhasedStep(outcome=_failed(ports, known, now, phase, exc), run=now),
+        finish=lambda done: PhasedStep(outcome=_succeeded(ports, known, done), run=done),
+    )  # fmt: skip
 
 
 def _phase(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) -> Progress:

@@ -30,10 +30,10 @@ from shared.cloud.ports import (
 )
 from shared.models.failures import StepDetail
 from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
-from shared.models.orchestrations import ImageBuildRun, ImageBuildStep, ImageRemovalRun, ImageRemovalStep
+from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
 from shared.models.sites import Site
+from shared.services import phased
 from shared.services.image_sets import record_set_status, record_status
-from shared.services.phased import check_time, next_phase, waiting
 from shared.services.repositories import ImageSetStore, SiteStore
 from shared.services.spot_pc_transitions import PROGRESS_ACTIONS
 
@@ -95,58 +95,59 @@ def placement_of(site: Site) -> Placement:
     return Placement(site.subscription_id, site.resource_group_name, site.region_name)
 
 
-def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> ImageBuildStep:
-    """Take the build's phases as far as they go; a phase still in progress answers when to ask again."""
+def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> PhasedStep[ImageBuildRun]:
+    """Take the build's phases as far as they go; a phase still in progress answers when to ask again. A failure
+    is recorded on the version and leaves only the clean-up phases; a clean-up that fails leaves the build VM for
+    the admin to remove."""
     store = ports.image_sets
-    version = store.find_version(run.tenant_id, run.image_set_id, run.version)
+    found = store.find_version(run.tenant_id, run.image_set_id, run.version)
     image_set = store.find_image_set(run.tenant_id, run.image_set_id)
-    if version is None or image_set is None:
-        return ImageBuildStep(outcome="superseded", run=run)  # deleted meanwhile
+    if found is None or image_set is None:
+        return PhasedStep(outcome="superseded", run=run)  # deleted meanwhile
+    version = found  # the version as this call last wrote it
     site = ports.sites.find_site(run.tenant_id, image_set.home_site_id)
     steps = phases(version)
-    while run.phase < len(steps):
-        phase, now = steps[run.phase], ports.clock()
+
+    def take(now: ImageBuildRun, phase: str) -> Progress | PhasedStep[ImageBuildRun]:
+        nonlocal version
         if site is None and phase not in CLEAN_UP:
-            error = CloudError(phase, "siteNotFound", f"Site '{image_set.home_site_id}' was deleted.")
-            version, run = _fail(store, version, run, steps, error)
-            continue
+            raise CloudError(phase, "siteNotFound", f"Site '{image_set.home_site_id}' was deleted.")
         if phase == AWAIT:
             if version.status == "capturing":  # the admin asked for the capture (shared/services/image_sets.py)
-                run = next_phase(run)
-                continue
-            if run.customization_expired:
+                return phased.DONE
+            if now.customization_expired:
                 expired = f"No capture was asked for within {CUSTOMIZATION_WINDOW.days} days."
-                error = CloudError(AWAIT, "customizationTimedOut", expired)
-                version, run = _fail(store, version, run, steps, error)
-                continue
+                raise CloudError(AWAIT, "customizationTimedOut", expired)
             if version.status != "awaitingCustomization":
                 version = record_status(store, version, "await")
-            return ImageBuildStep(run=run, awaiting_capture=True, resume_at=now + CUSTOMIZATION_WINDOW)
+            return PhasedStep(run=now, awaiting_capture=True, resume_at=ports.clock() + CUSTOMIZATION_WINDOW)
         shown = status_in(phase, version)
         if phase not in CLEAN_UP and PROGRESS.index(shown) > PROGRESS.index(version.status):
             version = record_status(store, version, PROGRESS_ACTIONS[shown])  # forward only: a restarted build
             # replays its phases
-        started = run.started_at or now
-        try:
-            check_time(run, phase, started, now, PHASE_TIMEOUT)
-            assert site is not None
-            progress = _phase(ports, image_set, version, site, run, phase)
-        except CloudError as exc:
-            if phase in CLEAN_UP:  # the version stands; the build VM is left for the admin to remove
-                log.warning("Image build %s %s: %s failed (%s)", run.image_set_id, run.version, phase, exc.code)
-                run = next_phase(run)
-                continue
-            version, run = _fail(store, version, run, steps, exc)
-            continue
-        if not progress.done:
-            later, wait, resume_at = waiting(run, progress, started, now)
-            return ImageBuildStep(run=later, wait_seconds=wait, resume_at=resume_at)
+        assert site is not None
+        return _phase(ports, image_set, version, site, now, phase)
+
+    def failed(now: ImageBuildRun, phase: str, exc: CloudError) -> ImageBuildRun:
+        nonlocal version
+        if phase in CLEAN_UP:  # the version stands; the build VM is left for the admin to remove
+            log.warning("Image build %s %s: %s failed (%s)", now.image_set_id, now.version, phase, exc.code)
+            return phased.next_phase(now)
+        version, now = _fail(store, version, now, steps, exc)
+        return now
+
+    def made(now: ImageBuildRun, phase: str, progress: Progress) -> ImageBuildRun:
+        nonlocal version
         if phase == "createBuildVm":
-            run = run.model_copy(update={"build_vm_id": progress.resource_id})
+            return now.model_copy(update={"build_vm_id": progress.resource_id})
         if phase == "createImageVersion":
             version = record_status(store, version, "finish", image_version_id=progress.resource_id)
-        run = next_phase(run)
-    return ImageBuildStep(outcome="failed" if run.failed else "succeeded", run=run)
+        return now
+
+    return phased.drive(
+        run, steps, take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed, on_done=made,
+        finish=lambda done: PhasedStep(outcome="failed" if done.failed else "succeeded", run=done),
+    )  # fmt: skip
 
 
 def _fail(
@@ -222,39 +223,32 @@ def removal_phases(run: ImageRemovalRun) -> tuple[str, ...]:
     return (*(f"{DELETE_VERSION}{v}" for v in run.versions), "deleteImageDefinition", "forget")
 
 
-def advance_removal(ports: ImageBuildPorts, run: ImageRemovalRun) -> ImageRemovalStep:
+def advance_removal(ports: ImageBuildPorts, run: ImageRemovalRun) -> PhasedStep[ImageRemovalRun]:
     """Delete what the removal names in Azure, then its records; a failure marks it `failed`, to delete again."""
     store = ports.image_sets
-    image_set = store.find_image_set(run.tenant_id, run.image_set_id)
-    if image_set is None:
-        return ImageRemovalStep(outcome="superseded", run=run)  # removed already (a repeated call)
+    found = store.find_image_set(run.tenant_id, run.image_set_id)
+    if found is None:
+        return PhasedStep(outcome="superseded", run=run)  # removed already (a repeated call)
+    image_set = found
     site = ports.sites.find_site(run.tenant_id, image_set.home_site_id)
-    steps = removal_phases(run)
-    while run.phase < len(steps):
-        phase, now = steps[run.phase], ports.clock()
+
+    def take(now: ImageRemovalRun, phase: str) -> Progress:
         if phase == "forget":
-            _forget(store, run)
-            run = next_phase(run)
-            continue
-        started = run.started_at or now
-        try:
-            if site is None:  # sites that hold image sets are not deleted (shared/services/tenants.py)
-                raise CloudError(phase, "siteNotFound", f"Site '{image_set.home_site_id}' was deleted.")
-            check_time(run, phase, started, now, PHASE_TIMEOUT)
-            image = gallery_image(site, image_set.id)
-            if phase.startswith(DELETE_VERSION):
-                number = phase.removeprefix(DELETE_VERSION)
-                progress = ports.building.delete_image_version(run.tenant_id, image, number, run.operation)
-            else:
-                progress = ports.building.delete_image_definition(run.tenant_id, image, run.operation)
-        except CloudError as exc:
-            _removal_failed(store, image_set, run, exc)
-            return ImageRemovalStep(outcome="failed", run=run)
-        if not progress.done:
-            later, wait, resume_at = waiting(run, progress, started, now)
-            return ImageRemovalStep(run=later, wait_seconds=wait, resume_at=resume_at)
-        run = next_phase(run)
-    return ImageRemovalStep(outcome="succeeded", run=run)
+            _forget(store, now)
+            return phased.DONE
+        if site is None:  # sites that hold image sets are not deleted (shared/services/tenants.py)
+            raise CloudError(phase, "siteNotFound", f"Site '{image_set.home_site_id}' was deleted.")
+        image = gallery_image(site, image_set.id)
+        if phase.startswith(DELETE_VERSION):
+            number = phase.removeprefix(DELETE_VERSION)
+            return ports.building.delete_image_version(now.tenant_id, image, number, now.operation)
+        return ports.building.delete_image_definition(now.tenant_id, image, now.operation)
+
+    def failed(now: ImageRemovalRun, phase: str, exc: CloudError) -> PhasedStep[ImageRemovalRun]:
+        _removal_failed(store, image_set, now, exc)
+        return PhasedStep(outcome="failed", run=now)
+
+    return phased.drive(run, removal_phases(run), take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed)
 
 
 def _forget(store: ImageSetStore, run: ImageRemovalRun) -> None:

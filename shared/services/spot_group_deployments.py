@@ -28,10 +28,10 @@ from shared.cloud.ports import (
     VmSpec,
 )
 from shared.models.failures import StepDetail
-from shared.models.orchestrations import SpotGroupRun, SpotGroupStep
+from shared.models.orchestrations import PhasedStep, SpotGroupRun
 from shared.models.sites import Site
 from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup
-from shared.services.phased import check_time, next_phase, waiting
+from shared.services import phased
 from shared.services.repositories import SiteStore, SpotGroupStore, UniqueValueStore
 from shared.services.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_groups import names_scope
@@ -97,7 +97,10 @@ def replacement_plan(run: SpotGroupRun) -> RolloutPlan[SpotGroupRun]:
     return plan_rollout([host for host in host_runs(run) if host.host_work == "replace"], run.canary, run.batch)
 
 
-def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[tuple[str, SessionHost | None]]:
+HostPhase = tuple[str, SessionHost | None]  # a phase, with the host it works on (None: the group's own)
+
+
+def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[HostPhase]:
     """The stage's phases, each with the host it works on (None: the group's own)."""
     if run.stage == "host":
         host = next((h for h in hosts if h.index == run.host), None)
@@ -112,23 +115,25 @@ def placement_of(site: Site) -> Placement:
     return Placement(site.subscription_id, site.resource_group_name, site.region_name)
 
 
-def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
+def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun]:
     """Take the work's phases as far as they go; a phase still in progress answers when to ask again."""
-    group = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
+    found = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
     working = ("deploying", "updating") if run.work == "deploy" else ("deleting",)
-    if group is None or group.status not in working:
-        return SpotGroupStep(outcome="superseded", run=run)  # removed, or a repeated call after the end
+    if found is None or found.status not in working:
+        return PhasedStep(outcome="superseded", run=run)  # removed, or a repeated call after the end
+    group = found
     site = ports.sites.find_site(run.tenant_id, group.site_id)
     hosts = ports.spot_groups.list_hosts(run.tenant_id, group.id)
-    steps = phases(run, hosts)
     latest = {host.index: host for host in hosts}  # each host's row as this call last wrote it
-    while run.phase < len(steps):
-        phase, host = steps[run.phase]
-        host = latest.get(host.index) if host is not None else None
-        now = ports.clock()
+
+    def current(step: HostPhase) -> tuple[str, SessionHost | None]:
+        return step[0], latest.get(step[1].index) if step[1] is not None else None
+
+    def take(now: SpotGroupRun, step: HostPhase) -> Progress | PhasedStep[SpotGroupRun]:
+        phase, host = current(step)
         if phase == "settle":
-            _settle(ports, group, run)
-            return SpotGroupStep(outcome="succeeded", run=next_phase(run))
+            _settle(ports, group, now)
+            return phased.DONE
         failed = [h.name for h in hosts if h.status == "failed"]
         if phase == "deleteHostPool" and failed:  # a host still in Azure: pool and records stay for another delete
             detail = StepDetail(
@@ -137,37 +142,37 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> SpotGroupStep:
                 message=f"Not removed: {', '.join(failed[:10])}; delete the group again.",
             )
             _record(ports, group, "fail", status_detail=detail)
-            return SpotGroupStep(outcome="failed", run=run)
+            return PhasedStep(outcome="failed", run=now)
         if phase == "forget":
             _forget(ports, group)
-            return SpotGroupStep(outcome="succeeded", run=next_phase(run))
-        started = run.started_at or now
-        try:
-            if site is None:  # sites that hold Spot Groups are not deleted (shared/services/tenants.py)
-                raise CloudError(phase, "siteNotFound", f"Site '{group.site_id}' was deleted.")
-            check_time(run, phase, started, now, PHASE_TIMEOUT)
-            if phase == "awaitSignOut" and host is not None:
-                progress = _signed_out(ports, group, site, host, run, now - started)
-            else:
-                progress = _phase(ports, group, site, host, phase, run.operation, run.image_version_id)
-        except CloudError as exc:
-            detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
-            if host is not None:  # this host stops here; the others go on in their own runs
-                failed_host = SESSION_HOSTS.move(host, "fail", status_detail=detail)
-                ports.spot_groups.put_host(run.tenant_id, group.id, failed_host)
-                return SpotGroupStep(outcome="failed", run=run)
+            return phased.DONE
+        if site is None:  # sites that hold Spot Groups are not deleted (shared/services/tenants.py)
+            raise CloudError(phase, "siteNotFound", f"Site '{group.site_id}' was deleted.")
+        if phase == "awaitSignOut" and host is not None:
+            waited = ports.clock() - (now.started_at or ports.clock())
+            return _signed_out(ports, group, site, host, now, waited)
+        return _phase(ports, group, site, host, phase, now.operation, now.image_version_id)
+
+    def failed(now: SpotGroupRun, step: HostPhase, exc: CloudError) -> PhasedStep[SpotGroupRun]:
+        phase, host = current(step)
+        detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
+        if host is not None:  # this host stops here; the others go on in their own runs
+            ports.spot_groups.put_host(run.tenant_id, group.id, SESSION_HOSTS.move(host, "fail", status_detail=detail))
+        else:
             _record(ports, group, "fail", status_detail=detail)
-            return SpotGroupStep(outcome="failed", run=run)
-        if not progress.done:
-            later, wait, resume_at = waiting(run, progress, started, now)
-            return SpotGroupStep(run=later, wait_seconds=wait, resume_at=resume_at)
+        return PhasedStep(outcome="failed", run=now)
+
+    def made(now: SpotGroupRun, step: HostPhase, progress: Progress) -> SpotGroupRun:
+        phase, host = current(step)
         if host is not None and phase in HOST_RECORDS:
-            recorded = HOST_RECORDS[phase](host, group, run)
+            recorded = HOST_RECORDS[phase](host, group, now)
             latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, recorded)
         if host is not None and phase == "forgetHost":
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
-        run = next_phase(run)
-    return SpotGroupStep(outcome="succeeded", run=run)
+        return now
+
+    return phased.drive(run, phases(run, hosts), take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed,
+                        on_done=made, name=lambda step: step[0])  # fmt: skip
 
 
 def _signed_out(

@@ -8,7 +8,7 @@ from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import Conflict, ValidationFailed
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc
-from shared.models.orchestrations import VmActionStep
+from shared.models.orchestrations import PhasedStep, VmActionRun
 from shared.services import bulk_actions, cloud_pc_actions
 from shared.services.engine_ports import EnginePorts
 from shared.services.provisioning_steps import placement_of, vm_name
@@ -28,7 +28,7 @@ def arranged() -> tuple[EnginePorts, Fakes, CloudPc]:
     return ports, fakes, row
 
 
-def run_to_the_end(ports: EnginePorts, performed: cloud_pc_actions.Performed) -> VmActionStep:
+def run_to_the_end(ports: EnginePorts, performed: cloud_pc_actions.Performed) -> PhasedStep[VmActionRun]:
     """What the orchestration does: call the activity until it answers an outcome (waits are not waited)."""
     assert performed.vm_action is not None
     step = cloud_pc_actions.advance_vm_action(ports, performed.vm_action)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersion, ImageSetVersionCreate
-from shared.models.orchestrations import ImageBuildRun, ImageBuildStep, ImageRemovalRun
+from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
 from shared.services import image_sets
 from shared.services.image_builds import CUSTOMIZATION_WINDOW, advance_build, advance_removal, build_names, phases
 from tests.fakes import Fakes
@@ -35,7 +35,7 @@ def create_set(fakes: Fakes, **fields: Any) -> tuple[str, ImageSetVersion]:
     return image_set.id, first
 
 
-def build(fakes: Fakes, image_set_id: str, version: str, *, capture: bool = False) -> ImageBuildStep:
+def build(fakes: Fakes, image_set_id: str, version: str, *, capture: bool = False) -> PhasedStep[ImageBuildRun]:
     """Call the activity until the build is over, answering every wait at once (and a capture when asked)."""
     run = ImageBuildRun(tenant_id=TENANT, image_set_id=image_set_id, version=version)
     for _ in range(100):
