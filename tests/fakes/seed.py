@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
@@ -46,7 +46,15 @@ def policy(
 ) -> ProvisioningPolicy:
     """A stored policy on the Microsoft-hosted network, assigned to `groups` at the clock's now + `after`."""
     now = fakes.clock()
-    row = ProvisioningPolicy.model_validate(
+    row = policy_row(policy_id, [(g, now + after) for g in groups], now=now, tenant_id=tenant_id, **fields)
+    return fakes.policies.upsert_policy(row)
+
+
+def policy_row(
+    policy_id: str, assigned: list[tuple[str, datetime]], *, now: datetime, tenant_id: str = TENANT, **fields: Any
+) -> ProvisioningPolicy:
+    """A policy on the Microsoft-hosted network, assigned to each (group, when), not stored."""
+    return ProvisioningPolicy.model_validate(
         {
             "id": policy_id,
             "tenant_id": tenant_id,
@@ -58,13 +66,10 @@ def policy(
             "image_id": GALLERY_IMAGE,
             "image_display_name": "Windows 11",
             "cloud_pc_naming_template": "CPC-%USERNAME:4%-%RAND:5%",
-            "assignments": [
-                Assignment(id=f"{policy_id}-{g}", group_id=g, assigned_date_time=now + after) for g in groups
-            ],
+            "assignments": [Assignment(id=f"{policy_id}-{g}", group_id=g, assigned_date_time=at) for g, at in assigned],
             **fields,
         }
     )
-    return fakes.policies.upsert_policy(row)
 
 
 def cloud_pc(

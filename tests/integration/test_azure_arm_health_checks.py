@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
@@ -22,46 +21,11 @@ from shared.models.connections import Connection, HealthCheck
 from shared.services.admin_ports import AdminPorts
 from shared.services.health_checks import checks_for
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials
+from tests.utils.orchestration import All, Call, Context
 
 APP_TENANT = "checks-tenant"
 PASSWORD = "Join-Secret-42!"
 REGION = "westeurope"
-
-
-@dataclass
-class Call:
-    name: str
-    payload: dict[str, Any]
-
-
-@dataclass
-class All:
-    calls: list[Call]
-
-
-@dataclass
-class Timer:
-    at: datetime
-
-
-@dataclass
-class Context:
-    """The parts of DurableOrchestrationContext the orchestrator uses."""
-
-    current_utc_datetime: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
-    timers: int = 0
-
-    def call_activity(self, name: str, payload: dict[str, Any]) -> Call:
-        return Call(name, payload)
-
-    def call_activity_with_retry(self, name: str, retry: object, payload: dict[str, Any]) -> Call:
-        return Call(name, payload)
-
-    def task_all(self, calls: list[Call]) -> All:
-        return All(calls)
-
-    def create_timer(self, at: datetime) -> Timer:
-        return Timer(at)
 
 
 class Run:

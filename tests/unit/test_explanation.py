@@ -10,9 +10,10 @@ import pytest
 from shared.cloud.ports import DirectoryUser, GroupLicense
 from shared.errors import NotFound
 from shared.models.cloud_pcs import CloudPc
-from shared.models.policies import Assignment, ProvisioningPolicy
+from shared.models.policies import ProvisioningPolicy
 from shared.services.explanation import explain
 from shared.services.targeting import winning_policies
+from tests.fakes.seed import policy_row
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
@@ -22,23 +23,8 @@ ANN = DirectoryUser("ann", "ann@contoso.com", "Ann Lee", licenses=(PLAN,))
 
 def policy(policy_id: str, *assignments: tuple[str, int]) -> ProvisioningPolicy:
     """A policy assigned to each (group, minutes after T0)."""
-    return ProvisioningPolicy.model_validate(
-        {
-            "id": policy_id,
-            "tenantId": "t",
-            "createdDateTime": T0,
-            "lastModifiedDateTime": T0,
-            "displayName": policy_id.title(),
-            "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-            "imageType": "gallery",
-            "imageId": "x",
-            "cloudPcNamingTemplate": "CPC-%RAND:5%",
-            "assignments": [
-                Assignment(id=f"{policy_id}-{g}", group_id=g, assigned_date_time=T0 + timedelta(minutes=m))
-                for g, m in assignments
-            ],
-        }
-    )
+    assigned = [(group, T0 + timedelta(minutes=minutes)) for group, minutes in assignments]
+    return policy_row(policy_id, assigned, now=T0, tenant_id="t", image_id="x", cloud_pc_naming_template="CPC-%RAND:5%")
 
 
 def cloud_pc(cloud_pc_id: str, policy_id: str, plan: str = PLAN, slot: int = 0, **fields: Any) -> CloudPc:

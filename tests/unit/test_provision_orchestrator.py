@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrators import names
@@ -14,52 +13,9 @@ from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.orchestrations import ConnectionRun, ProbeAnswer, ProbeCall
 from shared.models.provisioning import CloudPcJob, RunState
+from tests.utils.orchestration import NOW, Call, Context, Timer
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 RUN = {"tenantId": "t1", "cloudPcId": "cpc1", "run": 2}
-
-
-@dataclass
-class Call:
-    name: str
-    payload: dict[str, Any]
-
-
-@dataclass
-class Timer:
-    at: datetime
-
-
-@dataclass
-class All:
-    calls: list[Call]
-
-
-@dataclass
-class Context:
-    """The parts of DurableOrchestrationContext the orchestrators use; yields answer with markers."""
-
-    input: Any = None
-    current_utc_datetime: datetime = NOW
-    continued_with: Any = field(default=None, init=False)
-
-    def get_input(self) -> Any:
-        return self.input
-
-    def call_activity(self, name: str, payload: dict[str, Any]) -> Call:
-        return Call(name, payload)
-
-    def call_activity_with_retry(self, name: str, retry: object, payload: dict[str, Any]) -> Call:
-        return Call(name, payload)
-
-    def task_all(self, calls: list[Call]) -> All:
-        return All(calls)
-
-    def create_timer(self, at: datetime) -> Timer:
-        return Timer(at)
-
-    def continue_as_new(self, value: Any) -> None:
-        self.continued_with = value
 
 
 def finish(orchestration: Generator[Any, Any, Any], answer: Any) -> Any:

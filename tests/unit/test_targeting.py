@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from shared.cloud.ports import DirectoryUser
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
-from shared.models.policies import Assignment, ProvisioningPolicy
+from shared.models.policies import ProvisioningPolicy
 from shared.services.reconcile import affected_users, cloud_pc_id
 from shared.services.targeting import Slot, desired_slots, license_slots, winning_policies
+from tests.fakes.seed import policy_row
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
@@ -17,23 +18,9 @@ BIG = "w365-enterprise-4vcpu-16gb-256gb"
 
 
 def policy(policy_id: str, *assignments: tuple[str, int]) -> ProvisioningPolicy:
-    return ProvisioningPolicy.model_validate(
-        {
-            "id": policy_id,
-            "tenantId": "t",
-            "createdDateTime": T0,
-            "lastModifiedDateTime": T0,
-            "displayName": policy_id.title(),
-            "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-            "imageType": "gallery",
-            "imageId": "x",
-            "cloudPcNamingTemplate": "CPC-%RAND:5%",
-            "assignments": [
-                Assignment(id=f"{policy_id}-{g}", group_id=g, assigned_date_time=T0 + timedelta(minutes=m))
-                for g, m in assignments
-            ],
-        }
-    )
+    """A policy assigned to each (group, minutes after T0)."""
+    assigned = [(group, T0 + timedelta(minutes=minutes)) for group, minutes in assignments]
+    return policy_row(policy_id, assigned, now=T0, tenant_id="t", image_id="x", cloud_pc_naming_template="CPC-%RAND:5%")
 
 
 def test_the_earliest_assignment_wins_whatever_the_order_of_policies() -> None:

@@ -23,7 +23,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.network import NetworkManagementClient
 
-from shared.cloud.azure.transport import http_transport
+from shared.cloud.azure.transport import close_all, http_transport
 from shared.cloud.ports import CloudError, Placement
 
 MAX_RETRY_WAIT_S = 5.0
@@ -133,11 +133,7 @@ class ArmClients:
         return response
 
     def close(self) -> None:
-        with self._lock:
-            clients = list(self._clients.values())
-            self._clients.clear()
-        for client in clients:
-            client.close()
+        close_all(self._lock, self._clients)
 
 
 # --- ARM ids ------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError
 from azure.mgmt.compute import models as compute_models
 
 from shared.cloud.azure import arm_lro
@@ -97,15 +96,9 @@ class RunCommands:
     ) -> dict[str, Any] | None:
         """The run command with its instanceView (executionState, exitCode, output, error), None if absent."""
         compute = self._clients.compute(tenant_id, placement.subscription_id)
-        try:
-            found = compute.virtual_machine_run_commands.get_by_virtual_machine(
-                placement.resource_group, vm_name, name, expand="instanceView"
-            )
-        except HttpResponseError as exc:
-            if arm_lro.is_not_found(exc):
-                return None
-            arm_lro.raise_for(exc, step)
-        return dict(found)
+        found = arm_lro.found(lambda: compute.virtual_machine_run_commands.get_by_virtual_machine(
+            placement.resource_group, vm_name, name, expand="instanceView"), step)  # fmt: skip
+        return dict(found) if found is not None else None
 
     def _failure(
         self, tenant_id: str, placement: Placement, vm_name: str, name: str, step: str, error: CloudError | None,

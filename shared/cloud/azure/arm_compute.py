@@ -151,12 +151,9 @@ class AzureProvisioningCompute:
     def vm_state(self, tenant_id: str, placement: Placement, vm_name: str, step: str) -> Progress | None:
         """What a VM that already exists says: done, still being made, or failed (None: there is none)."""
         compute = self.clients.compute(tenant_id, placement.subscription_id)
-        try:
-            vm = compute.virtual_machines.get(placement.resource_group, vm_name)
-        except HttpResponseError as exc:
-            if arm_lro.is_not_found(exc):
-                return None
-            arm_lro.raise_for(exc, step)
+        vm = arm_lro.found(lambda: compute.virtual_machines.get(placement.resource_group, vm_name), step)
+        if vm is None:
+            return None
         state = str(vm["properties"].get("provisioningState") or "").lower()
         if state == "succeeded":
             return Progress(done=True, resource_id=str(vm["id"]))

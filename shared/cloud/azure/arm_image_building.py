@@ -51,11 +51,11 @@ class AzureImageBuilding:
         compute = self.clients.compute(tenant_id, placement.subscription_id)
         rg = placement.resource_group
         # the definition first: once it exists, so does its gallery, and a repeat costs this one read
-        definition = _read(lambda: compute.gallery_images.get(rg, image.gallery, image.definition), step)
+        definition = arm_lro.found(lambda: compute.gallery_images.get(rg, image.gallery, image.definition), step)
         if definition is not None:
             return _settled(definition, definition_id, step)
         if finished != "gallery":
-            gallery = _read(lambda: compute.galleries.get(rg, image.gallery), step)
+            gallery = arm_lro.found(lambda: compute.galleries.get(rg, image.gallery), step)
             if gallery is None:
                 body = compute_models.Gallery({"location": placement.region_name})
                 started = arm_lro.start(
@@ -105,7 +105,7 @@ class AzureImageBuilding:
             return Progress(done=True, resource_id=version_id)
         versions = self.clients.compute(tenant_id, placement.subscription_id).gallery_image_versions
         rg = placement.resource_group
-        existing = _read(lambda: versions.get(rg, image.gallery, image.definition, version), step)
+        existing = arm_lro.found(lambda: versions.get(rg, image.gallery, image.definition, version), step)
         if existing is not None:
             return _settled(existing, version_id, step)
         targets = [{"name": region, "regionalReplicaCount": 1} for region in _target_regions(placement, regions)]
@@ -151,13 +151,10 @@ class AzureImageBuilding:
 
     def _has_versions(self, tenant_id: str, image: GalleryImage, step: str) -> bool:
         versions = self.clients.compute(tenant_id, image.placement.subscription_id).gallery_image_versions
-        try:
-            listed = versions.list_by_gallery_image(image.placement.resource_group, image.gallery, image.definition)
-            return next(iter(listed), None) is not None
-        except HttpResponseError as exc:
-            if arm_lro.is_not_found(exc):
-                return False
-            arm_lro.raise_for(exc, step)
+        place = image.placement.resource_group
+        listed = arm_lro.found(lambda: list(versions.list_by_gallery_image(place, image.gallery, image.definition)),
+                               step)  # fmt: skip
+        return bool(listed)
 
     def _poll(
         self, tenant_id: str, placement: Placement, operation: str | None, step: str
@@ -218,16 +215,6 @@ def _target_regions(placement: Placement, regions: list[str]) -> list[str]:
     for region in [placement.region_name, *regions]:
         ordered.setdefault(region.replace(" ", "").lower(), region)
     return list(ordered.values())
-
-
-def _read(read: Callable[[], Any], step: str) -> Any:
-    """The resource (ARM's JSON); None when it does not exist."""
-    try:
-        return read()
-    except HttpResponseError as exc:
-        if arm_lro.is_not_found(exc):
-            return None
-        arm_lro.raise_for(exc, step)
 
 
 def _settled(resource: Any, resource_id: str, step: str) -> Progress:

@@ -29,6 +29,7 @@ FAILED_STATUS = re.compile(r"^ProvisioningState/failed/(?P<code>[^/]+)$", re.IGN
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 class Throttled(Exception):
@@ -88,6 +89,17 @@ def error_message(exc: HttpResponseError) -> str:
 
 def is_not_found(exc: HttpResponseError) -> bool:
     return exc.status_code == 404
+
+
+def found(read: Callable[[], T], step: str) -> T | None:
+    """What `read` answers; None when ARM answers 404 (no such resource, or no such resource group); any other
+    refusal raises as `raise_for` says."""
+    try:
+        return read()
+    except HttpResponseError as exc:
+        if is_not_found(exc):
+            return None
+        raise_for(exc, step)
 
 
 def raise_for(exc: HttpResponseError, step: str) -> NoReturn:

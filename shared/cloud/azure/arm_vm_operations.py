@@ -143,12 +143,8 @@ class AzureCloudPcOperations:
 
     def _read_vm(self, tenant_id: str, placement: Placement, vm_name: str, step: str, expand: str | None = None) -> Any:
         compute = self.clients.compute(tenant_id, placement.subscription_id)
-        try:
-            return compute.virtual_machines.get(placement.resource_group, vm_name, expand=expand)
-        except HttpResponseError as exc:
-            if arm_lro.is_not_found(exc):
-                return None
-            arm_lro.raise_for(exc, step)
+        return arm_lro.found(lambda: compute.virtual_machines.get(placement.resource_group, vm_name, expand=expand),
+                             step)  # fmt: skip
 
     # --- reads ------------------------------------------------------------------------------------------
     def inspect_vm(self, tenant_id: str, placement: Placement, vm_name: str) -> VmInspection | None:

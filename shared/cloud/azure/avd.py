@@ -81,7 +81,7 @@ class AzureDesktopVirtualization:
         avd, rg = self._avd(tenant_id, placement), placement.resource_group
         pool_id, app_group_id = _pool_id(placement, spec.host_pool), _app_group_id(placement, spec.host_pool)
         wanted = _pool_settings(spec)
-        pool = _read(lambda: avd.host_pools.get(rg, spec.host_pool), step)
+        pool = arm_lro.found(lambda: avd.host_pools.get(rg, spec.host_pool), step)
         if pool is None:
             avd.host_pools.create_or_update(rg, spec.host_pool, avd_models.HostPool(
                 location=placement.region_name, host_pool_type=_pooled_or_personal(spec), **wanted,
@@ -95,12 +95,12 @@ class AzureDesktopVirtualization:
                 avd.host_pools.update(rg, spec.host_pool, avd_models.HostPoolPatch(**changed))
 
         app_group = f"{spec.host_pool}-dag"
-        if _read(lambda: avd.application_groups.get(rg, app_group), step) is None:
+        if arm_lro.found(lambda: avd.application_groups.get(rg, app_group), step) is None:
             avd.application_groups.create_or_update(rg, app_group, avd_models.ApplicationGroup(
                 location=placement.region_name, host_pool_arm_path=pool_id, application_group_type="Desktop",
             ))  # fmt: skip
         workspace_name = f"{spec.host_pool}-ws"
-        workspace = _read(lambda: avd.workspaces.get(rg, workspace_name), step)
+        workspace = arm_lro.found(lambda: avd.workspaces.get(rg, workspace_name), step)
         if workspace is None:
             avd.workspaces.create_or_update(rg, workspace_name, avd_models.Workspace(
                 location=placement.region_name, application_group_references=[app_group_id],
@@ -246,12 +246,7 @@ class AzureDesktopVirtualization:
     def _session_hosts(self, tenant_id: str, placement: Placement, host_pool: str, step: str) -> list[Any]:
         """The pool's session hosts; none when the pool does not exist."""
         sessions = self._avd(tenant_id, placement).session_hosts
-        try:
-            return list(sessions.list(placement.resource_group, host_pool))
-        except HttpResponseError as exc:
-            if arm_lro.is_not_found(exc):
-                return []
-            arm_lro.raise_for(exc, step)
+        return arm_lro.found(lambda: list(sessions.list(placement.resource_group, host_pool)), step) or []
 
     def _session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str) -> Any:
         """The VM's session host in the pool, found by the VM's ARM id (AVD names it after the VM's host name)."""
@@ -314,16 +309,6 @@ def _aware(moment: dt.datetime | None) -> dt.datetime:
     if moment is None:
         return dt.datetime.min.replace(tzinfo=dt.UTC)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _read(read: Callable[[], T], step: str) -> T | None:
-    """The resource; None when it does not exist."""
-    try:
-        return read()
-    except HttpResponseError as exc:
-        if arm_lro.is_not_found(exc):
-            return None
-        arm_lro.raise_for(exc, step)
 
 
 def _absent_is_fine(delete: Callable[[], Any]) -> None:

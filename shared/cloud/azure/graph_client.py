@@ -25,7 +25,7 @@ from azure.core.rest import HttpRequest, HttpResponse
 
 from shared.catalog.app_access import graph_permissions_for
 from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
-from shared.cloud.azure.transport import http_transport
+from shared.cloud.azure.transport import close_all, http_transport
 from shared.cloud.ports import NO_CONSENT, CloudError
 
 MAX_BATCH = 20  # Graph's JSON batching limit
@@ -277,8 +277,4 @@ class GraphClients:
             found.close()
 
     def close(self) -> None:
-        with self._lock:
-            clients = list(self._clients.values())
-            self._clients.clear()
-        for client in clients:
-            client.close()
+        close_all(self._lock, self._clients)
