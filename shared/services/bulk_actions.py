@@ -21,6 +21,7 @@ from shared.models.cloud_pc_actions import (
 )
 from shared.services import cloud_pc_actions
 from shared.services.cloud_pc_actions import Performed
+from shared.services.configuration_transitions import BULK_ACTIONS, BULK_ITEMS
 from shared.services.engine_ports import EnginePorts
 
 CHUNK = 10  # items applied at once: enough to be quick, few enough to leave the host's workers to others
@@ -48,7 +49,7 @@ def review(ports: EnginePorts, tenant_id: str, request: BulkActionCreate) -> Bul
         try:
             cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
             cloud_pc_actions.check(ports, cloud_pc, request.action, request.target_service_plan_id)
-            items.append(BulkActionItem(cloud_pc_id=cloud_pc_id, status="pending"))
+            items.append(BulkActionItem(cloud_pc_id=cloud_pc_id))  # would be taken
         except DomainError as refused:
             items.append(_failed(cloud_pc_id, refused))
     return BulkActionReview(action=request.action, counts=counts_of(items), results=items)
@@ -71,12 +72,13 @@ def summarized(bulk: BulkAction, items: list[BulkActionItem]) -> BulkAction:
         status = "succeeded"
     else:
         status = "failed" if not counts.succeeded else "partiallySucceeded"
-    return bulk.model_copy(update={"counts": counts, "status": status, "results": items})
+    return BULK_ACTIONS.follow(bulk, "summarize", status, counts=counts, results=items)
 
 
 def _failed(cloud_pc_id: str, error: Exception) -> BulkActionItem:
     code, message = cloud_pc_actions.refusal(error)
-    return BulkActionItem(cloud_pc_id=cloud_pc_id, status="failed", error=ActionError(code=code, message=message))
+    refused = ActionError(code=code, message=message)
+    return BULK_ITEMS.move(BulkActionItem(cloud_pc_id=cloud_pc_id), "fail", error=refused)
 
 
 def apply_item(ports: EnginePorts, bulk: BulkAction, item: BulkActionItem) -> tuple[BulkActionItem, Performed | None]:
@@ -89,17 +91,17 @@ def apply_item(ports: EnginePorts, bulk: BulkAction, item: BulkActionItem) -> tu
     except NotFound as gone:
         if item.status == "running" and bulk.action == "endGracePeriod":
             # a run that crashed had ended it: the deprovisioned Cloud PC is gone, as the action meant
-            return item.model_copy(update={"status": "succeeded"}), None
+            return BULK_ITEMS.move(item, "succeed"), None
         return _failed(item.cloud_pc_id, gone), None
     except Exception as refused:  # each item answers for itself; the others go on
         return _failed(item.cloud_pc_id, refused), None
-    return BulkActionItem(cloud_pc_id=item.cloud_pc_id, status="succeeded"), performed
+    return BULK_ITEMS.move(item, "succeed", error=None), performed
 
 
 def chunks_to_run(items: list[BulkActionItem]) -> list[list[BulkActionItem]]:
     """The items without a result, CHUNK at a time, each marked running (saved so before it is applied, a
     crash leaves it to be found applied)."""
-    todo = [i.model_copy(update={"status": "running"}) for i in items if i.status in ("pending", "running")]
+    todo = [BULK_ITEMS.move(i, "start") for i in items if BULK_ITEMS.allows("start", i.status)]
     return [todo[first : first + CHUNK] for first in range(0, len(todo), CHUNK)]
 
 

@@ -10,6 +10,7 @@ from shared.cloud.ports import CloudError, ManagedImage, Windows365GalleryImage
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
 from shared.services.admin_ports import AdminPorts
+from shared.services.configuration_transitions import DEVICE_IMAGES
 from shared.services.windows365_refusals import refused_as_conflict
 
 MAX_IMAGES_PER_TENANT = 20
@@ -144,7 +145,7 @@ def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImag
     problem = source_image_problem(ports.image_sources.get_managed_image(tenant_id, image.source_image_resource_id))
     if problem is not None:
         return fail_import(ports, tenant_id, image_id, *problem)
-    ready = image.model_copy(update={"status": "ready", "last_modified_date_time": ports.clock()})
+    ready = DEVICE_IMAGES.move(image, "import", last_modified_date_time=ports.clock())
     return ports.images.upsert_image(ready, if_match=image.etag)
 
 
@@ -172,8 +173,8 @@ def _import_by_windows365(ports: AdminPorts, image: DeviceImage) -> DeviceImage 
         return fail_import(ports, tenant_id, image.id, code, f"Windows 365 could not use the image: {code}.")
     if state.status != "ready":
         return image
-    ready = image.model_copy(update={"status": "ready", "os_version": state.operating_system,
-                                     "last_modified_date_time": ports.clock()})  # fmt: skip
+    ready = DEVICE_IMAGES.move(image, "import", os_version=state.operating_system,
+                               last_modified_date_time=ports.clock())  # fmt: skip
     return ports.images.upsert_image(ready, if_match=image.etag)
 
 
@@ -181,12 +182,6 @@ def fail_import(ports: AdminPorts, tenant_id: str, image_id: str, error_code: st
     image = ports.images.find_image(tenant_id, image_id)
     if image is None or image.status != "pending":
         return image
-    failed = image.model_copy(
-        update={
-            "status": "failed",
-            "error_code": error_code,
-            "status_details": details,
-            "last_modified_date_time": ports.clock(),
-        }
-    )
+    failed = DEVICE_IMAGES.move(image, "fail", error_code=error_code, status_details=details,
+                                last_modified_date_time=ports.clock())  # fmt: skip
     return ports.images.upsert_image(failed, if_match=image.etag)

@@ -16,8 +16,8 @@ from shared.services.spot_pc_transitions import (
     IMAGE_UPDATES,
     SESSION_HOSTS,
     SPOT_GROUPS,
-    StateMachine,
 )
+from shared.services.state_machines import StateMachine
 
 VERSIONS: tuple[str, ...] = get_args(VersionStatus)
 # Written out by hand, independently of the module: (allowed from, status after)
