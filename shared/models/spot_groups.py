@@ -24,6 +24,7 @@ PROFILE_PATH = re.compile(r"^\\\\[A-Za-z0-9.-]{1,253}(?:\\[^\\/:*?\"<>|\x00-\x1f
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]{2,40}$")
 MAX_LICENSES = 500
 DEFAULT_SESSIONS = 6  # the Spot PC documentation's example threshold: the next host starts at 6 sessions
+DEFAULT_VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # when none is asked for
 
 
 def _checked(pattern: re.Pattern[str], code: str, message: str) -> AfterValidator:
@@ -73,8 +74,13 @@ class SpotGroupCreate(InputModel):
     image_version: ImageVersion
     description: Description | None = None
     notes: Notes | None = None
-    vm_size: VmSize | None = None
-    max_sessions_per_host: int | None = Field(default=None, ge=1, le=50)
+    # the defaults the service applies are in the document, for a client to show (x-default-by-user-type)
+    vm_size: VmSize | None = Field(
+        default=None, json_schema_extra={"x-default-by-user-type": {k: v for k, v in DEFAULT_VM_SIZES.items()}}
+    )
+    max_sessions_per_host: int | None = Field(
+        default=None, ge=1, le=50, json_schema_extra={"x-default-by-user-type": {"pooled": DEFAULT_SESSIONS}}
+    )
 
     @model_validator(mode="after")
     def _sessions_for_pooled_only(self) -> SpotGroupCreate:

@@ -17,6 +17,7 @@ from shared.models.orchestrations import SpotGroupRun
 from shared.models.regions import AVD_METADATA_REGIONS
 from shared.models.spot_groups import (
     DEFAULT_SESSIONS,
+    DEFAULT_VM_SIZES,
     ImageUpdate,
     Rollout,
     SessionHost,
@@ -32,7 +33,6 @@ from shared.services.admin_ports import AdminPorts
 from shared.services.rollout import plan_rollout, replaceable
 from shared.services.spot_pc_transitions import SPOT_GROUPS, WORKING_GROUP
 
-VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # the defaults when none is asked for
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
 
@@ -95,7 +95,7 @@ def plan(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[Spot
         name=data.name, friendly_name=data.friendly_name, profile_path=data.profile_path, user_type=data.user_type,
         license_count=data.license_count, site_id=site.id, group_ids=list(data.group_ids),
         image_set_id=data.image_set_id, image_version=version.version, image_version_id=version.image_version_id,
-        description=data.description, notes=data.notes, vm_size=data.vm_size or VM_SIZES[data.user_type],
+        description=data.description, notes=data.notes, vm_size=data.vm_size or DEFAULT_VM_SIZES[data.user_type],
         max_sessions_per_host=sessions, host_pool_name=f"spotpc-{data.name}",
         assigned_user_count=min(len(members), data.license_count),
     )  # fmt: skip

@@ -1,6 +1,7 @@
 // Spot PC image sets and Spot Groups as plain data: version order, request bodies, host counts, rollout progress.
 
 /** A marketplace image as a readable line: its name and whether hosts can share it. */
+import { SPOT_GROUP_DEFAULTS } from '../vocabulary.js';
 export function imageLabel(image) {
   if (!image) return '';
   return `${image.displayName} (${image.multiSession ? 'multi-session' : 'single-session'})`;
@@ -9,8 +10,9 @@ export function imageLabel(image) {
 /** Where a set is kept: its site, or every site's region. */
 export function placeLabel(imageSet, sites) {
   if (imageSet.global) return 'Global: every site\'s region';
-  const site = sites?.find((entry) => entry.id === imageSet.siteId);
-  return site ? `${site.displayName} (${site.regionName})` : imageSet.siteId;
+  if (!sites) return '…'; // the sites are still being read: a name, not an id, comes
+  const site = sites.find((entry) => entry.id === imageSet.siteId);
+  return site ? `${site.displayName} (${site.regionName})` : 'A site that is no longer listed';
 }
 
 /** A version's states while Azure works on it: the page follows it until it is ready or failed (or gone). */
@@ -18,8 +20,9 @@ export const VERSION_UNDER_WAY = ['building', 'awaitingCustomization', 'capturin
 /** A Spot Group's states while a run brings Azure to it. */
 export const GROUP_BUSY = ['deploying', 'updating', 'deleting'];
 export const HOST_BUSY = ['creating', 'removing'];
-export const DEFAULT_SESSIONS = 6;
-export const DEFAULT_VM_SIZES = { pooled: 'Standard_D4s_v5', personal: 'Standard_D2s_v5' };
+// what the service applies when the admin gives none (SpotGroupCreate's x-default-by-user-type)
+export const DEFAULT_SESSIONS = SPOT_GROUP_DEFAULTS.maxSessionsPerHost.pooled;
+export const DEFAULT_VM_SIZES = SPOT_GROUP_DEFAULTS.vmSize;
 export const GLOBAL = 'global';
 
 /** '0.0.10' after '0.0.9': versions compared part by part as numbers. */

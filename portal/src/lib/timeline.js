@@ -1,6 +1,6 @@
 // A Cloud PC's timeline as a chart: one row per attempt of a run, one bar per step (x = time), milestones as marks.
 
-export const OUTCOMES = ['succeeded', 'warning', 'failed', 'running', 'skipped'];
+export const OUTCOMES = ['succeeded', 'warning', 'failed', 'running', 'info']; // of the API's (vocabulary.js)
 // milestones that belong to one attempt (drawn on its row) and those that end a run (drawn on its last row)
 const ATTEMPT_MILESTONES = new Set(['provisioningStarted', 'attemptFailed', 'attemptCleanedUp']);
 const RUN_RESULTS = new Set(['provisioned', 'provisioningFailed']);
@@ -51,7 +51,7 @@ const rowKey = (run, attempt) => `${run}.${attempt}`;
 
 function rowOutcome(outcomes) {
   for (const outcome of ['failed', 'running', 'warning']) if (outcomes.includes(outcome)) return outcome;
-  return outcomes.length && outcomes.every((outcome) => outcome === 'skipped') ? 'skipped' : 'succeeded';
+  return outcomes.length && outcomes.every((outcome) => outcome === 'info') ? 'info' : 'succeeded';
 }
 
 /**

@@ -9,10 +9,9 @@ import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, failureLine, usePoll }
 import { skipTokenOf } from '../lib/bulk-review.js';
 import { dateTime, words } from '../lib/format.js';
 import { BulkBar } from './cloud-pc-bulk.js';
-import { ATTENTION, STATUSES, TRANSIENT } from './cloud-pcs.js';
+import { ALWAYS_TILED, ATTENTION, STATUSES, TRANSIENT } from './cloud-pcs.js';
 
 const PAGE_SIZE = 50;
-const ALWAYS_TILED = ['provisioned', 'provisionedWithWarnings', 'pendingProvision', 'provisioning', 'failed', 'inGracePeriod'];
 const LIST = '/tenants/:tenantId/cloudPCs';
 
 function StatusTiles({ tenantId, summary, query }) {

@@ -6,7 +6,7 @@ import { dateTime, duration, time, words } from '../lib/format.js';
 import { OUTCOMES, layoutTimeline } from '../lib/timeline.js';
 import { outcomeBadge } from './cloud-pcs.js';
 
-const OUTCOME_WORDS = { succeeded: 'succeeded', failed: 'failed', warning: 'with warnings', running: 'running', skipped: 'skipped' };
+const OUTCOME_WORDS = { succeeded: 'succeeded', failed: 'failed', warning: 'with warnings', running: 'running', info: 'noted' };
 
 function describe(bar) {
   const took = bar.running ? `running for ${duration(bar.end - bar.start)}` : `took ${duration(bar.end - bar.start)}`;

@@ -1,33 +1,37 @@
 // The Cloud PC area's vocabulary: statuses, what each action is called, needs and warns of; the pages import it.
 
-export const STATUSES = ['provisioned', 'provisionedWithWarnings', 'pendingProvision', 'provisioning', 'failed', 'inGracePeriod',
-  'resizing', 'resizePendingLicense', 'deprovisioning', 'restoring', 'preparing', 'movingRegion', 'notProvisioned'];
+import { BULK_ACTIONS as API_BULK_ACTIONS, CLOUD_PC_STATUSES } from '../vocabulary.js';
+
+// the statuses a list always shows a tile for, in this order; the API's others follow, in its order
+export const ALWAYS_TILED = ['provisioned', 'provisionedWithWarnings', 'pendingProvision', 'provisioning', 'failed', 'inGracePeriod'];
+export const STATUSES = [...ALWAYS_TILED, ...CLOUD_PC_STATUSES.filter((status) => !ALWAYS_TILED.includes(status))];
 // work under way: a page showing a Cloud PC in one of these refreshes on its own
 export const TRANSIENT = ['pendingProvision', 'provisioning', 'resizing', 'deprovisioning', 'restoring', 'preparing', 'movingRegion'];
 export const ATTENTION = ['failed', 'inGracePeriod'];
 
 /**
- * Every action: its button, the operation the caller's role must allow, whether it is offered in bulk, and
+ * Every action: its button, the operation the caller's role must allow, and
  * what the admin is told before a destructive one (`warn`, with `{what}` the Cloud PC or "3 Cloud PCs").
  */
 export const ACTIONS = {
-  reboot: { label: 'Restart', operation: 'rebootCloudPc', bulk: true,
+  reboot: { label: 'Restart', operation: 'rebootCloudPc',
     warn: 'Anyone signed in to {what} is disconnected and loses unsaved work.' },
-  powerOn: { label: 'Power on', operation: 'powerOnCloudPc', bulk: true, warn: null },
-  powerOff: { label: 'Power off', operation: 'powerOffCloudPc', bulk: true,
+  powerOn: { label: 'Power on', operation: 'powerOnCloudPc', warn: null },
+  powerOff: { label: 'Power off', operation: 'powerOffCloudPc',
     warn: '{what}: the VM is deallocated; anyone signed in loses unsaved work, and nobody can connect until it is powered on.' },
-  troubleshoot: { label: 'Troubleshoot', operation: 'troubleshootCloudPc', bulk: false, warn: null },
-  retry: { label: 'Retry', operation: 'retryCloudPc', bulk: true, warn: null },
-  reprovision: { label: 'Reprovision', operation: 'reprovisionCloudPc', bulk: true,
+  troubleshoot: { label: 'Troubleshoot', operation: 'troubleshootCloudPc', warn: null },
+  retry: { label: 'Retry', operation: 'retryCloudPc', warn: null },
+  reprovision: { label: 'Reprovision', operation: 'reprovisionCloudPc',
     warn: '{what}: the VM and everything on it are deleted, then built again from the policy\'s current settings.' },
-  endGracePeriod: { label: 'End grace period', operation: 'endGracePeriodCloudPc', bulk: true,
+  endGracePeriod: { label: 'End grace period', operation: 'endGracePeriodCloudPc',
     warn: '{what}: deprovisioning starts at once; the VM and its data are deleted.' },
-  resize: { label: 'Resize', operation: 'resizeCloudPc', bulk: true,
+  resize: { label: 'Resize', operation: 'resizeCloudPc',
     warn: '{what}: the VM restarts on {plan}, and the user\'s license moves to that plan.' },
-  rename: { label: 'Rename', operation: 'renameCloudPc', bulk: false, warn: null },
+  rename: { label: 'Rename', operation: 'renameCloudPc', warn: null },
 };
 
-export const BULK_ACTIONS = Object.keys(ACTIONS).filter((action) => ACTIONS[action].bulk);
+// what the API takes in bulk (BulkActionCreate's actions)
+export const BULK_ACTIONS = API_BULK_ACTIONS.filter((action) => action in ACTIONS);
 
 export function actionLabel(action) {
   return ACTIONS[action]?.label || action;

@@ -9,7 +9,7 @@ import { dateTime, words } from '../lib/format.js';
 import { ConnectionWizard } from './connection-wizard.js';
 import { CHECKING, ConnectionPage } from './connection-page.js';
 
-const STATUSES = ['passed', 'warning', 'failed', 'running', 'pending'];
+const STATUSES = ['passed', 'warning', 'informational', 'failed', 'running', 'pending'];
 
 function StatusFilter({ value, counts }) {
   return html`<div class="toolbar">

@@ -84,7 +84,7 @@ export function ImageSetPage({ params, query }) {
     }
   };
   const deleting = imageSet.status === 'deleting';
-  return html`<${Page} title=${imageSet.displayName} subtitle=${`${placeLabel(imageSet, sites.data)} · from ${image?.displayName || imageSet.sourceImageId}`}
+  return html`<${Page} title=${imageSet.displayName} subtitle=${`${placeLabel(imageSet, sites.data)} · from ${image?.displayName || (images.data ? imageSet.sourceImageId : '…')}`}
       actions=${html`<${AsOf} poll=${poll} />
         ${can('deleteImageSet', tenantId) && !deleting && html`<${ActionButton} kind="danger" onClick=${remove} busyLabel="Deleting…">Delete image set</${ActionButton}>`}`}>
     <p><a href=${list}>All image sets</a></p>

@@ -91,7 +91,8 @@ function ImageSets({ params, query }) {
   });
   const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
   const images = usePoll(async () => (await get(tenantPath(tenantId, 'marketplaceImages'))).value, [tenantId]);
-  const imageName = (id) => images.data?.find((image) => image.id === id)?.displayName || id;
+  // an id shows as one (in <code>) until the names are read
+  const imageName = (id) => images.data?.find((image) => image.id === id)?.displayName || html`<code>${id}</code>`;
   const all = poll.data;
   const counts = {};
   for (const set of all || []) counts[set.status] = (counts[set.status] || 0) + 1;

@@ -1,0 +1,13 @@
+// The API's vocabulary, generated from the served OpenAPI document (/api/openapi.json) by
+// tests/integration/test_portal_vocabulary.py, which fails when this file is stale: do not edit by hand.
+
+export const CLOUD_PC_STATUSES = ["notProvisioned", "provisioning", "provisioned", "inGracePeriod", "deprovisioning", "failed", "provisionedWithWarnings", "resizing", "restoring", "pendingProvision", "movingRegion", "resizePendingLicense", "preparing"];
+export const BULK_ACTIONS = ["reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize"];
+export const BULK_ACTION_STATUSES = ["running", "succeeded", "partiallySucceeded", "failed"];
+export const TIMELINE_OUTCOMES = ["running", "succeeded", "failed", "warning", "info"];
+export const SPOT_GROUP_STATUSES = ["deploying", "updating", "ready", "failed", "deleting"];
+export const SESSION_HOST_STATUSES = ["creating", "running", "failed", "removing"];
+export const IMAGE_VERSION_STATUSES = ["building", "awaitingCustomization", "capturing", "replicating", "ready", "failed", "deleting"];
+export const DEVICE_IMAGE_STATUSES = ["pending", "ready", "failed"];
+export const CONNECTION_STATUSES = ["pending", "running", "passed", "failed", "warning", "informational"];
+export const SPOT_GROUP_DEFAULTS = {"vmSize": {"personal": "Standard_D2s_v5", "pooled": "Standard_D4s_v5"}, "maxSessionsPerHost": {"pooled": 6}};

@@ -1,0 +1,104 @@
+"""The portal speaks the API's vocabulary: portal/src/vocabulary.js is generated from the served OpenAPI document,
+and the portal's own groupings of it (statuses that refresh a page, that need attention, ...) name only what the API
+has.
+
+A stale vocabulary.js fails here; `PORTAL_VOCABULARY=write` renews it from the document:
+    PORTAL_VOCABULARY=write .venv/bin/python -m pytest tests/integration/test_portal_vocabulary.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.utils.function_client import FunctionClient
+
+PORTAL = Path(__file__).resolve().parents[2] / "portal" / "src"
+GENERATED = PORTAL / "vocabulary.js"
+# each constant of vocabulary.js: the schema and property whose enum (or x- extension) it is
+ENUMS = {
+    "CLOUD_PC_STATUSES": ("CloudPc", "status"),
+    "BULK_ACTIONS": ("BulkActionCreate", "action"),
+    "BULK_ACTION_STATUSES": ("BulkAction", "status"),
+    "TIMELINE_OUTCOMES": ("CloudPcEvent", "outcome"),
+    "SPOT_GROUP_STATUSES": ("SpotGroup", "status"),
+    "SESSION_HOST_STATUSES": ("SessionHost", "status"),
+    "IMAGE_VERSION_STATUSES": ("ImageSetVersion", "status"),
+    "DEVICE_IMAGE_STATUSES": ("DeviceImage", "status"),
+    "CONNECTION_STATUSES": ("Connection", "healthCheckStatus"),
+}
+DEFAULTS = {"SPOT_GROUP_DEFAULTS": ("SpotGroupCreate", ("vmSize", "maxSessionsPerHost"))}
+# the portal's groupings: file, constant, the generated list each is drawn from, and whether it must name all of it
+# (a filter offers every status, in the portal's order)
+GROUPINGS = [
+    ("pages/cloud-pcs.js", "TRANSIENT", "CLOUD_PC_STATUSES", False),
+    ("pages/cloud-pcs.js", "ATTENTION", "CLOUD_PC_STATUSES", False),
+    ("pages/cloud-pcs.js", "ALWAYS_TILED", "CLOUD_PC_STATUSES", False),
+    ("lib/spot-pc.js", "VERSION_UNDER_WAY", "IMAGE_VERSION_STATUSES", False),
+    ("lib/spot-pc.js", "GROUP_BUSY", "SPOT_GROUP_STATUSES", False),
+    ("lib/spot-pc.js", "HOST_BUSY", "SESSION_HOST_STATUSES", False),
+    ("lib/timeline.js", "OUTCOMES", "TIMELINE_OUTCOMES", False),
+    ("pages/spot-groups.js", "STATUSES", "SPOT_GROUP_STATUSES", True),
+    ("pages/connections.js", "STATUSES", "CONNECTION_STATUSES", True),
+]
+
+
+def enum_of(schema: dict[str, Any]) -> list[str]:
+    if "enum" in schema:
+        return list(schema["enum"])
+    return next(list(option["enum"]) for option in schema.get("anyOf", []) if "enum" in option)
+
+
+def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
+    schemas = document["components"]["schemas"]
+    found: dict[str, Any] = {
+        name: enum_of(schemas[model]["properties"][field]) for name, (model, field) in ENUMS.items()
+    }
+    for name, (model, fields) in DEFAULTS.items():
+        properties = schemas[model]["properties"]
+        found[name] = {field: properties[field]["x-default-by-user-type"] for field in fields}
+    return found
+
+
+def render(found: dict[str, Any]) -> str:
+    lines = [
+        "// The API's vocabulary, generated from the served OpenAPI document (/api/openapi.json) by",
+        "// tests/integration/test_portal_vocabulary.py, which fails when this file is stale: do not edit by hand.",
+        "",
+    ]
+    lines += [f"export const {name} = {json.dumps(value)};" for name, value in found.items()]
+    return "\n".join(lines) + "\n"
+
+
+def portal_list(file: str, constant: str) -> list[str]:
+    """The strings of `export const CONSTANT = [...]` (or `const`) in a portal module."""
+    source = (PORTAL / file).read_text()
+    match = re.search(rf"\bconst {constant} = \[([^\]]*)\]", source)
+    assert match, f"{file} has no list {constant}"
+    return re.findall(r"'([^']*)'", match.group(1))
+
+
+@pytest.fixture
+def generated(client: FunctionClient) -> dict[str, Any]:
+    return vocabulary(client.get("/api/openapi.json").json())
+
+
+def test_the_portals_vocabulary_is_the_served_documents(generated: dict[str, Any]) -> None:
+    text = render(generated)
+    if os.environ.get("PORTAL_VOCABULARY") == "write":
+        GENERATED.write_text(text)
+    assert GENERATED.read_text() == text, "portal/src/vocabulary.js is stale: PORTAL_VOCABULARY=write renews it"
+
+
+@pytest.mark.parametrize(("file", "constant", "source", "whole"), GROUPINGS, ids=[f"{g[0]}:{g[1]}" for g in GROUPINGS])
+def test_the_portal_names_only_what_the_api_has(
+    generated: dict[str, Any], file: str, constant: str, source: str, whole: bool
+) -> None:
+    named, api = portal_list(file, constant), set(generated[source])
+    assert named and set(named) <= api, f"{file} {constant} names what the API does not have: {set(named) - api}"
+    assert not whole or set(named) == api, f"{file} {constant} leaves out {api - set(named)}"
