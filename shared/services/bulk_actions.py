@@ -20,8 +20,8 @@ from shared.models.cloud_pc_actions import (
     BulkActionReview,
 )
 from shared.services import cloud_pc_actions
+from shared.services.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
 from shared.services.cloud_pc_actions import Performed
-from shared.services.configuration_transitions import BULK_ACTIONS, BULK_ITEMS
 from shared.services.engine_ports import EnginePorts
 
 CHUNK = 10  # items applied at once: enough to be quick, few enough to leave the host's workers to others

@@ -10,7 +10,7 @@ from shared.cloud.ports import CloudError, ManagedImage, Windows365GalleryImage
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
 from shared.services.admin_ports import AdminPorts
-from shared.services.configuration_transitions import DEVICE_IMAGES
+from shared.services.device_image_transitions import DEVICE_IMAGES
 from shared.services.windows365_refusals import refused_as_conflict
 
 MAX_IMAGES_PER_TENANT = 20

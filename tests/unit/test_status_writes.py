@@ -22,9 +22,9 @@ AGGREGATES = {
     "image update": (r"\bImageUpdate\b", SERVICES / "spot_pc_transitions.py"),
     "image set version": (r"\bImageSetVersion\b", SERVICES / "spot_pc_transitions.py"),
     "image set": (r"\bImageSet\b", SERVICES / "spot_pc_transitions.py"),
-    "device image": (r"\bDeviceImage\b", SERVICES / "configuration_transitions.py"),
-    "bulk action": (r"\bBulkAction\b", SERVICES / "configuration_transitions.py"),
-    "bulk action item": (r"\bBulkActionItem\b", SERVICES / "configuration_transitions.py"),
+    "device image": (r"\bDeviceImage\b", SERVICES / "device_image_transitions.py"),
+    "bulk action": (r"\bBulkAction\b", SERVICES / "bulk_action_transitions.py"),
+    "bulk action item": (r"\bBulkActionItem\b", SERVICES / "bulk_action_transitions.py"),
 }
 BUILDERS = {"model_copy", "model_validate", "model_construct", "merge_cloud_pc"}  # and the models' own names
 

@@ -1,27 +1,18 @@
-"""The state machines of what the admin configures and acts on outside a Cloud PC: device images (an import) and
-bulk actions (each item's result, and the action's status that follows from them)."""
+"""The bulk action state machines: each item's result, and the action's status, which follows from its items'."""
 
 from __future__ import annotations
 
 from typing import Literal, get_args
 
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem, ItemStatus
-from shared.models.images import DeviceImage, ImageStatus
 from shared.services.state_machines import FOLLOW, StateMachine, table
 
-DeviceImageAction = Literal["import", "fail"]  # the image can be used / its import failed, with why
 BulkItemAction = Literal["start", "succeed", "fail"]  # applied now / the action was taken / it was refused
 BulkSummaryAction = Literal["summarize"]  # the action's status follows its items' (running, succeeded, ...)
 
-IMAGE_STATUSES: tuple[str, ...] = get_args(ImageStatus)
 ITEM_STATUSES: tuple[str, ...] = get_args(ItemStatus)
 BULK_STATUSES: tuple[str, ...] = get_args(BulkAction.model_fields["status"].annotation)
 
-DEVICE_IMAGES: StateMachine[DeviceImage, DeviceImageAction] = StateMachine(
-    "device image",
-    IMAGE_STATUSES,
-    table(IMAGE_STATUSES, {"import": ({"pending"}, "ready"), "fail": ({"pending"}, "failed")}),
-)
 # an item is marked running (saved) before it is applied, so a crash finds it and applies it again
 BULK_ITEMS: StateMachine[BulkActionItem, BulkItemAction] = StateMachine(
     "bulk action item",
