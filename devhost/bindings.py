@@ -11,9 +11,10 @@ import azure.functions as func
 from azure.functions.queue import QueueMessage as FunctionMessage
 
 from devhost.indexing import HTTP_TRIGGER, FunctionInfo
-from devhost.invocation import Invoker, OutValue, annotation_of, is_type
+from devhost.invocation import Invoker, annotation_of, is_type
 from devhost.queues import QueueOptions, check_queue_name, send_messages
 from devhost.settings import resolve, storage_connection_string
+from devhost.worker import OutValue
 
 REASON_HTTP = "This function was programmatically called via the host APIs."
 

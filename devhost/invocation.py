@@ -25,7 +25,7 @@ from azure.functions import _abc as func_abc
 
 from devhost.host_json import format_timespan
 from devhost.indexing import FunctionInfo
-from devhost.worker import REMOTE_NOTE
+from devhost.worker import REMOTE_NOTE, OutValue
 
 if TYPE_CHECKING:
     from devhost.workers import WorkerPool, WorkerProcess
@@ -126,19 +126,6 @@ class InvocationContext(func.Context):
     @property
     def retry_context(self) -> func_abc.RetryContext:
         return _RetryContext()
-
-
-class OutValue(func.Out[Any]):
-    """An output binding parameter (`func.Out[...]`); the host reads it after the call."""
-
-    def __init__(self) -> None:
-        self._value: Any = None
-
-    def set(self, val: Any) -> None:
-        self._value = val
-
-    def get(self) -> Any:
-        return self._value
 
 
 def mark_logged(error: BaseException) -> None:

@@ -24,6 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import azure.functions as func
+
 FRAME_HEADER = struct.Struct(">I")
 REMOTE_NOTE = "(raised in worker process"  # how the note carrying a worker's traceback begins
 
@@ -37,6 +39,20 @@ class RemoteError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (RemoteError, (str(self), self.type_name), self.__dict__)
+
+
+
+class OutValue(func.Out[Any]):
+    """An output binding parameter (`func.Out[...]`); the host reads it after the call."""
+
+    def __init__(self) -> None:
+        self._value: Any = None
+
+    def set(self, val: Any) -> None:
+        self._value = val
+
+    def get(self) -> Any:
+        return self._value
 
 
 def _http_request(
@@ -177,8 +193,6 @@ class Worker:
             self._pool.submit(episode).add_done_callback(lambda f: self._finish(call_id, f, {}))
             return
         arguments: dict[str, Any] = payload
-        from devhost.invocation import OutValue
-
         outputs = {k: v for k, v in arguments.items() if isinstance(v, OutValue)}
         if info.is_async:
             future = asyncio.run_coroutine_threadsafe(info.fn(**arguments), self._loop)

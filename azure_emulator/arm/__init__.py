@@ -13,7 +13,7 @@ from azure_emulator.arm import (
     lists,
     network,
     nics,
-    operations,
+    operation_status,
     resources,
     role_definitions,
     vm_actions,
@@ -33,7 +33,7 @@ OPERATION_NAMES = {
 def register(ctx: Context) -> None:
     controls.EXTRA_OPERATIONS.update(OPERATION_NAMES)
     for module in (
-        operations,
+        operation_status,
         resources,
         network,
         nics,

@@ -15,10 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from azure_emulator.arm import common, rbac
+from azure_emulator.arm import common, rbac, routing
 from azure_emulator.consent import service_principals
-from azure_emulator.graph.groups import GROUP
-from azure_emulator.graph.users import USER
+from azure_emulator.graph.directory_rows import GROUP, USER
 from azure_emulator.identity import HOME_TENANT_ID, MANAGED_IDENTITY_PRINCIPAL_ID
 from azure_emulator.server import ApiError, Context, Request, Response
 from azure_emulator.tokens import principal_id
@@ -97,7 +96,7 @@ def register(ctx: Context) -> None:
         doc = common.get(ctx, f"{_scope(request)}/providers/{ASSIGNMENT_TYPE}/{request.params['name']}")
         return {"resource": _assignment_attributes(doc["resource"]["properties"] if doc else {})}
 
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         assignment,
@@ -171,7 +170,7 @@ def register(ctx: Context) -> None:
         rbac.index_assignment(ctx, principal, assignment_id, scope)
         return Response(201, common.shown(doc))
 
-    @common.route(
+    @routing.route(
         ctx, "GET", assignment, operation="getRoleAssignment", action="Microsoft.Authorization/roleAssignments/read"
     )
     def get_assignment(request: Request) -> Response:
@@ -183,7 +182,7 @@ def register(ctx: Context) -> None:
             )
         return Response(200, common.shown(doc))
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         assignment,
@@ -200,7 +199,7 @@ def register(ctx: Context) -> None:
         rbac.index_assignment(ctx, doc["resource"]["properties"]["principalId"], assignment_id, None)
         return Response(200, common.shown(doc))
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         SCOPE + PROVIDER + r"/roleAssignments",
@@ -219,7 +218,7 @@ def register(ctx: Context) -> None:
         ]  # fmt: skip
         return common.listing(ctx, request, found)
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         SCOPE + PROVIDER + r"/permissions",

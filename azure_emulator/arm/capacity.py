@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from azure_emulator.arm import common
+from azure_emulator.arm import common, routing
+from azure_emulator.arm.regions import REGIONS
 from azure_emulator.server import ApiError, Context, Request, Response
 
 QUOTA, USAGE = "arm.quota", "arm.usage"
@@ -67,13 +68,6 @@ FAMILY_NAMES = {
     "standardDv2Family": "Standard Dv2 Family vCPUs",
     "standardDSv6Family": "Standard DSv6 Family vCPUs",
 }
-REGIONS = (
-    "australiaeast", "brazilsouth", "canadacentral", "canadaeast", "centralindia", "centralus", "eastasia", "eastus",
-    "eastus2", "francecentral", "germanywestcentral", "italynorth", "japaneast", "japanwest", "koreacentral",
-    "mexicocentral", "northcentralus", "northeurope", "norwayeast", "polandcentral", "southafricanorth",
-    "southcentralus", "southeastasia", "spaincentral", "swedencentral", "switzerlandnorth", "uaenorth", "uksouth",
-    "ukwest", "westcentralus", "westeurope", "westus", "westus2", "westus3",
-)  # fmt: skip
 # Sizes this emulated subscription may not deploy in a region (Azure: NotAvailableForSubscription).
 RESTRICTED = {("standard_d16s_v5", "westcentralus")}
 
@@ -164,14 +158,14 @@ def _sku_entry(size: VmSku, region: str) -> dict[str, Any]:
 def register(ctx: Context) -> None:
     compute = common.SUB + r"/providers/Microsoft\.Compute"
 
-    @common.route(ctx, "GET", compute + r"/skus", operation="listSkus", action="Microsoft.Compute/skus/read")
+    @routing.route(ctx, "GET", compute + r"/skus", operation="listSkus", action="Microsoft.Compute/skus/read")
     def list_skus(request: Request) -> Response:
         wanted = _location_filter(request.q("$filter"))
         regions = [wanted] if wanted else list(REGIONS)
         rows = [_sku_entry(size, region) for region in regions if region in REGIONS for size in SKUS.values()]
         return Response(200, {"value": rows})
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         compute + r"/locations/(?P<loc>[^/]+)/usages",
@@ -195,7 +189,7 @@ def register(ctx: Context) -> None:
 
     quota = compute + r"/locations/(?P<loc>[^/]+)/providers/Microsoft\.Quota/quotas/(?P<name>[^/]+)"
 
-    @common.route(ctx, "PUT", quota, operation="setQuota", action="Microsoft.Quota/quotas/write")
+    @routing.route(ctx, "PUT", quota, operation="setQuota", action="Microsoft.Quota/quotas/write")
     def put_quota(request: Request) -> Response:
         value = (common.properties(common.body_object(request)).get("limit") or {}).get("value")
         if not isinstance(value, int) or value < 0:
@@ -204,7 +198,7 @@ def register(ctx: Context) -> None:
         ctx.store.put(QUOTA, f"{sub}/{region}/{name}".lower(), {"limit": value})
         return Response(200, _quota_view(request, value))
 
-    @common.route(ctx, "GET", quota, operation="getQuota", action="Microsoft.Quota/quotas/read")
+    @routing.route(ctx, "GET", quota, operation="getQuota", action="Microsoft.Quota/quotas/read")
     def get_quota(request: Request) -> Response:
         sub, region, name = request.params["sub"], request.params["loc"].lower(), request.params["name"]
         return Response(200, _quota_view(request, limit(ctx, sub, region, name)))

@@ -17,7 +17,7 @@ import secrets
 import uuid
 from typing import Any
 
-from azure_emulator.arm import capacity, common, images, network, nics, operations, rbac
+from azure_emulator.arm import capacity, common, images, network, nics, operations, rbac, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = "Microsoft.Compute"
@@ -207,7 +207,7 @@ def view(ctx: Context, doc: dict[str, Any], expand: str | None) -> dict[str, Any
 
 
 def register(ctx: Context) -> None:
-    @common.route(ctx, "PUT", VM, operation="createVm", action="Microsoft.Compute/virtualMachines/write", faults=False)
+    @routing.route(ctx, "PUT", VM, operation="createVm", action="Microsoft.Compute/virtualMachines/write", faults=False)
     def put_vm(request: Request) -> Response:
         sub, rg, name = request.params["sub"], request.params["rg"], request.params["vm"]
         common.require_group(ctx, sub, rg)
@@ -269,7 +269,7 @@ def register(ctx: Context) -> None:
             ctx, request, resource_id=vm_id, action="create", names=("createVm",), sync_status=201, location=location
         )
 
-    @common.route(
+    @routing.route(
         ctx, "PATCH", VM, operation="updateVm", action="Microsoft.Compute/virtualMachines/write", faults=False
     )
     def patch_vm(request: Request) -> Response:
@@ -277,11 +277,11 @@ def register(ctx: Context) -> None:
         existing = common.require(ctx, vm_id_of(request), "virtual machine")
         return _update(ctx, request, existing, common.properties(common.body_object(request)))
 
-    @common.route(ctx, "GET", VM, operation="getVm", action="Microsoft.Compute/virtualMachines/read")
+    @routing.route(ctx, "GET", VM, operation="getVm", action="Microsoft.Compute/virtualMachines/read")
     def get_vm(request: Request) -> Response:
         return Response(200, view(ctx, common.require(ctx, vm_id_of(request), "virtual machine"), request.q("$expand")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         VM + r"/instanceView",
@@ -291,7 +291,7 @@ def register(ctx: Context) -> None:
     def get_instance_view(request: Request) -> Response:
         return Response(200, instance_view(ctx, common.require(ctx, vm_id_of(request), "virtual machine")))
 
-    @common.route(
+    @routing.route(
         ctx, "DELETE", VM, operation="deleteVm", action="Microsoft.Compute/virtualMachines/delete", faults=False
     )
     def delete_vm(request: Request) -> Response:

@@ -26,7 +26,7 @@ import re
 import secrets
 from typing import Any
 
-from azure_emulator.arm import common
+from azure_emulator.arm import common, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = "Microsoft.DesktopVirtualization"
@@ -140,7 +140,7 @@ def _check_pool(props: dict[str, Any]) -> None:
 
 
 def _register_host_pools(ctx: Context) -> None:
-    @common.route(
+    @routing.route(
         ctx, "PUT", HOST_POOL, operation="createHostPool", action="Microsoft.DesktopVirtualization/hostpools/write"
     )
     def put_pool(request: Request) -> Response:
@@ -164,7 +164,7 @@ def _register_host_pools(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200 if existing else 201, pool_view(ctx, doc, with_token=True))
 
-    @common.route(
+    @routing.route(
         ctx, "PATCH", HOST_POOL, operation="updateHostPool", action="Microsoft.DesktopVirtualization/hostpools/write"
     )
     def patch_pool(request: Request) -> Response:
@@ -177,13 +177,13 @@ def _register_host_pools(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200, pool_view(ctx, doc, with_token=True))
 
-    @common.route(
+    @routing.route(
         ctx, "GET", HOST_POOL, operation="getHostPool", action="Microsoft.DesktopVirtualization/hostpools/read"
     )
     def get_pool(request: Request) -> Response:
         return Response(200, pool_view(ctx, common.require(ctx, _pool_id(request), "host pool")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "POST",
         HOST_POOL + r"/retrieveRegistrationToken",
@@ -194,7 +194,7 @@ def _register_host_pools(ctx: Context) -> None:
         doc = common.require(ctx, _pool_id(request), "host pool")
         return Response(200, _registration(doc, with_token=True))
 
-    @common.route(
+    @routing.route(
         ctx, "DELETE", HOST_POOL, operation="deleteHostPool", action="Microsoft.DesktopVirtualization/hostpools/delete"
     )
     def delete_pool(request: Request) -> Response:
@@ -230,7 +230,7 @@ def _register_session_hosts(ctx: Context) -> None:
     def host_id(request: Request) -> str:
         return f"{_pool_id(request)}/sessionHosts/{request.params['host']}"
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         HOST_POOL + r"/sessionHosts",
@@ -242,7 +242,7 @@ def _register_session_hosts(ctx: Context) -> None:
         hosts = common.children(ctx, _pool_id(request), "sessionHosts")
         return common.listing(ctx, request, hosts, lambda doc: _host_view(ctx, doc))
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         SESSION_HOST,
@@ -252,7 +252,7 @@ def _register_session_hosts(ctx: Context) -> None:
     def get_host(request: Request) -> Response:
         return Response(200, _host_view(ctx, common.require(ctx, host_id(request), "session host")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "PATCH",
         SESSION_HOST,
@@ -276,7 +276,7 @@ def _register_session_hosts(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200, _host_view(ctx, doc))
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         SESSION_HOST,
@@ -355,7 +355,7 @@ def _host_name(ctx: Context, vm: Doc) -> str:
 
 
 def _register_app_groups(ctx: Context) -> None:
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         APP_GROUP,
@@ -393,7 +393,7 @@ def _register_app_groups(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200 if existing else 201, common.shown(doc))
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         APP_GROUP,
@@ -404,7 +404,7 @@ def _register_app_groups(ctx: Context) -> None:
         group_id = _id(request, "applicationGroups", request.params["group"])
         return Response(200, common.shown(common.require(ctx, group_id, "application group")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         APP_GROUP,
@@ -455,7 +455,7 @@ def _register_workspaces(ctx: Context) -> None:
             raise ApiError(400, "InvalidParameter", "applicationGroupReferences must be a list of ids.")
         return found
 
-    @common.route(
+    @routing.route(
         ctx, "PUT", WORKSPACE, operation="createWorkspace", action="Microsoft.DesktopVirtualization/workspaces/write"
     )
     def put_workspace(request: Request) -> Response:
@@ -474,7 +474,7 @@ def _register_workspaces(ctx: Context) -> None:
         _set_references(ctx, doc, references(props))
         return Response(200 if existing else 201, common.shown(doc))
 
-    @common.route(
+    @routing.route(
         ctx, "PATCH", WORKSPACE, operation="updateWorkspace", action="Microsoft.DesktopVirtualization/workspaces/write"
     )
     def patch_workspace(request: Request) -> Response:
@@ -488,13 +488,13 @@ def _register_workspaces(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(200, common.shown(doc))
 
-    @common.route(
+    @routing.route(
         ctx, "GET", WORKSPACE, operation="getWorkspace", action="Microsoft.DesktopVirtualization/workspaces/read"
     )
     def get_workspace(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, ws_id(request), "workspace")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         WORKSPACE,

@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from azure_emulator import directory_objects
-from azure_emulator.arm import common, compute, desktop_virtualization, operations
+from azure_emulator.arm import common, compute, desktop_virtualization, operations, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 EXTENSION = compute.VM + r"/extensions/(?P<ext>[^/]+)"
@@ -61,7 +61,7 @@ def register(ctx: Context) -> None:
 
 
 def _register_extensions(ctx: Context) -> None:
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         EXTENSION,
@@ -107,7 +107,7 @@ def _register_extensions(ctx: Context) -> None:
             sync_status=200 if existing else 201, location=vm["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(
+    @routing.route(
         ctx, "GET", EXTENSION, operation="getExtension", action="Microsoft.Compute/virtualMachines/extensions/read"
     )
     def get_extension(request: Request) -> Response:
@@ -118,7 +118,7 @@ def _register_extensions(ctx: Context) -> None:
             shown["properties"]["instanceView"] = next(e for e in view if e["name"] == doc["resource"]["name"])
         return Response(200, shown)
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         compute.VM + r"/extensions",
@@ -129,7 +129,7 @@ def _register_extensions(ctx: Context) -> None:
         common.require(ctx, compute.vm_id_of(request), "virtual machine")
         return common.listing(ctx, request, common.children(ctx, compute.vm_id_of(request), "extensions"))
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         EXTENSION,
@@ -148,7 +148,7 @@ def _register_extensions(ctx: Context) -> None:
 
 
 def _register_run_commands(ctx: Context) -> None:
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         RUN_COMMAND,
@@ -182,14 +182,14 @@ def _register_run_commands(ctx: Context) -> None:
             sync_status=200 if existing else 201, location=vm["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(
+    @routing.route(
         ctx, "GET", RUN_COMMAND, operation="getRunCommand", action="Microsoft.Compute/virtualMachines/runCommands/read"
     )
     def get_run_command(request: Request) -> Response:
         doc = common.require(ctx, f"{compute.vm_id_of(request)}/runCommands/{request.params['cmd']}", "run command")
         return Response(200, _command_view(doc, request.q("$expand")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         compute.VM + r"/runCommands",
@@ -201,7 +201,7 @@ def _register_run_commands(ctx: Context) -> None:
         docs = common.children(ctx, compute.vm_id_of(request), "runCommands")
         return common.listing(ctx, request, docs, lambda doc: _command_view(doc, request.q("$expand")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         RUN_COMMAND,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.arm import common, marketplace, operations
+from azure_emulator.arm import common, marketplace, operations, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = "Microsoft.Compute"
@@ -68,7 +68,7 @@ def register(ctx: Context) -> None:
 
 
 def _register_managed_images(ctx: Context) -> None:
-    @common.route(ctx, "PUT", IMAGE, operation="createImage", action="Microsoft.Compute/images/write", faults=False)
+    @routing.route(ctx, "PUT", IMAGE, operation="createImage", action="Microsoft.Compute/images/write", faults=False)
     def put_image(request: Request) -> Response:
         sub, rg, name = request.params["sub"], request.params["rg"], request.params["image"]
         common.require_group(ctx, sub, rg)
@@ -116,14 +116,16 @@ def _register_managed_images(ctx: Context) -> None:
             location=location,
         )  # fmt: skip
 
-    @common.route(ctx, "GET", IMAGE, operation="getImage", action="Microsoft.Compute/images/read")
+    @routing.route(ctx, "GET", IMAGE, operation="getImage", action="Microsoft.Compute/images/read")
     def get_image(request: Request) -> Response:
         image_id = common.provider_id(
             request.params["sub"], request.params["rg"], NS, "images", request.params["image"]
         )
         return Response(200, common.shown(common.require(ctx, image_id, "image")))
 
-    @common.route(ctx, "DELETE", IMAGE, operation="deleteImage", action="Microsoft.Compute/images/delete", faults=False)
+    @routing.route(
+        ctx, "DELETE", IMAGE, operation="deleteImage", action="Microsoft.Compute/images/delete", faults=False
+    )
     def delete_image(request: Request) -> Response:
         image_id = common.provider_id(
             request.params["sub"], request.params["rg"], NS, "images", request.params["image"]
@@ -144,7 +146,7 @@ def _register_galleries(ctx: Context) -> None:
         definition = f"{gallery}/images/{p.get('definition', '')}"
         return gallery, definition, f"{definition}/versions/{p.get('version', '')}"
 
-    @common.route(
+    @routing.route(
         ctx, "PUT", GALLERY, operation="createGallery", action="Microsoft.Compute/galleries/write", faults=False
     )
     def put_gallery(request: Request) -> Response:
@@ -169,11 +171,11 @@ def _register_galleries(ctx: Context) -> None:
             location=doc["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(ctx, "GET", GALLERY, operation="getGallery", action="Microsoft.Compute/galleries/read")
+    @routing.route(ctx, "GET", GALLERY, operation="getGallery", action="Microsoft.Compute/galleries/read")
     def get_gallery(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, ids(request)[0], "gallery")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         DEFINITION,
@@ -208,11 +210,13 @@ def _register_galleries(ctx: Context) -> None:
             location=doc["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(ctx, "GET", DEFINITION, operation="getGalleryImage", action="Microsoft.Compute/galleries/images/read")
+    @routing.route(
+        ctx, "GET", DEFINITION, operation="getGalleryImage", action="Microsoft.Compute/galleries/images/read"
+    )
     def get_definition(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, ids(request)[1], "gallery image")))
 
-    @common.route(
+    @routing.route(
         ctx, "GET", GALLERY + r"/images", operation="listGalleryImages",
         action="Microsoft.Compute/galleries/images/read",
     )  # fmt: skip
@@ -223,7 +227,7 @@ def _register_galleries(ctx: Context) -> None:
         common.require(ctx, gallery_id, "gallery")
         return common.listing(ctx, request, common.children(ctx, gallery_id, "images"))
 
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         VERSION,
@@ -268,7 +272,7 @@ def _register_galleries(ctx: Context) -> None:
             location=location,
         )  # fmt: skip
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         VERSION,
@@ -288,7 +292,7 @@ def _register_galleries(ctx: Context) -> None:
             }  # fmt: skip
         return Response(200, shown)
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         DEFINITION + r"/versions",
@@ -298,7 +302,7 @@ def _register_galleries(ctx: Context) -> None:
     def list_versions(request: Request) -> Response:
         return common.listing(ctx, request, common.children(ctx, ids(request)[1], "versions"))
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         VERSION,
@@ -315,7 +319,7 @@ def _register_galleries(ctx: Context) -> None:
             sync_status=200, location=doc["resource"]["location"],
         )  # fmt: skip
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         DEFINITION,

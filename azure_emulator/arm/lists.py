@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from azure_emulator import controls
-from azure_emulator.arm import common, compute, desktop_virtualization, network, rbac
+from azure_emulator.arm import common, compute, desktop_virtualization, network, rbac, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 Show = Callable[[Context, Request, common.Doc], dict[str, Any]]
@@ -54,7 +54,7 @@ def register(ctx: Context) -> None:
     controls.EXTRA_OPERATIONS.update(operation for operation, _ in LISTED.values())
     rbac.OPERATIONS.update(f"{listed}/read" for listed in LISTED)
 
-    @common.route(ctx, "GET", LIST, operation="listResources", action="{ns}/{type}/read", faults=False)
+    @routing.route(ctx, "GET", LIST, operation="listResources", action="{ns}/{type}/read", faults=False)
     def list_resources(request: Request) -> Response:
         p = request.params
         wanted = f"{p['ns']}/{p['type']}".lower()

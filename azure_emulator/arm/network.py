@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from azure_emulator.arm import common, operations
+from azure_emulator.arm import common, operations, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = "Microsoft.Network"
@@ -135,7 +135,7 @@ def release(ctx: Context, nic: dict[str, Any]) -> None:
 
 
 def register(ctx: Context) -> None:
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         VNET,
@@ -196,13 +196,13 @@ def register(ctx: Context) -> None:
             response.body = vnet_view(ctx, common.require(ctx, vnet_id))
         return response
 
-    @common.route(ctx, "GET", VNET, operation="getVirtualNetwork", action="Microsoft.Network/virtualNetworks/read")
+    @routing.route(ctx, "GET", VNET, operation="getVirtualNetwork", action="Microsoft.Network/virtualNetworks/read")
     def get_vnet(request: Request) -> Response:
         doc = common.require(ctx, _vnet_id(request), "virtual network")
         ctx.controls.raise_fault("virtualNetworkReadiness")  # the connection check that reads the network
         return Response(200, vnet_view(ctx, doc))
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         VNET + r"/subnets/(?P<subnet>[^/]+)",
@@ -213,7 +213,7 @@ def register(ctx: Context) -> None:
         subnet_id = f"{_vnet_id(request)}/subnets/{request.params['subnet']}"
         return Response(200, subnet_view(common.require(ctx, subnet_id, "subnet")))
 
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         VNET + r"/subnets/(?P<subnet>[^/]+)",
@@ -233,7 +233,7 @@ def register(ctx: Context) -> None:
             common.put(ctx, vnet)
         return Response(200 if existing else 201, subnet_view(doc))
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         VNET + r"/usages",
@@ -257,7 +257,7 @@ def register(ctx: Context) -> None:
             )
         return Response(200, {"value": rows})
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         VNET + r"/checkIPAddressAvailability",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from azure_emulator.arm import common, network, operations, rbac
+from azure_emulator.arm import common, network, operations, rbac, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = network.NS
@@ -62,7 +62,7 @@ def refuse_if_reserved(ctx: Context, nic: dict[str, Any], vm_id: str | None = No
 
 
 def register(ctx: Context) -> None:
-    @common.route(
+    @routing.route(
         ctx, "PUT", NIC, operation="createNic", action="Microsoft.Network/networkInterfaces/write", faults=False
     )
     def put_nic(request: Request) -> Response:
@@ -127,11 +127,11 @@ def register(ctx: Context) -> None:
             ctx, request, resource_id=nic_id, action="create", names=("createNic",), sync_status=201, location=location
         )
 
-    @common.route(ctx, "GET", NIC, operation="getNic", action="Microsoft.Network/networkInterfaces/read")
+    @routing.route(ctx, "GET", NIC, operation="getNic", action="Microsoft.Network/networkInterfaces/read")
     def get_nic(request: Request) -> Response:
         return Response(200, common.shown(common.require(ctx, _nic_id(request), "network interface")))
 
-    @common.route(
+    @routing.route(
         ctx, "DELETE", NIC, operation="deleteNic", action="Microsoft.Network/networkInterfaces/delete", faults=False
     )
     def delete_nic(request: Request) -> Response:

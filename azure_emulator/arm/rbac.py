@@ -42,7 +42,7 @@ ASSIGNMENT_INDEX = "arm.roleAssignmentByPrincipal"  # principal/assignment id ->
 CUSTOM_INDEX = "arm.customRoleDefinition"  # GUID -> the custom role's resource id
 DATA_FILE = Path(__file__).with_name("built_in_roles.json")
 GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-# the actions every ARM route of the emulator names (filled in by `common.route` at registration), with the
+# the actions every ARM route of the emulator names (filled in by `routing.route` at registration), with the
 # built-in roles' own: what a custom role's actions are checked against, as ARM checks them against its providers'
 OPERATIONS: set[str] = {
     "Microsoft.Network/virtualNetworks/subnets/join/action",

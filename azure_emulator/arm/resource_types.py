@@ -2,7 +2,7 @@
 
 One table, `TYPES`, holds per resource type the api-versions the emulator serves, the rule for a new resource's
 name, and the regions the type is offered in (None: every region the emulator knows). `check` reads it for every
-ARM route (`common.route`). Each entry cites its source; where a fact could not be confirmed, the entry says so.
+ARM route (`routing.route`). Each entry cites its source; where a fact could not be confirmed, the entry says so.
 
 Sources of the api-version lists:
 - the versions the app's pinned SDKs send (requirements.txt: azure-mgmt-compute 39.0.0 sends 2026-04-01 for the
@@ -32,7 +32,7 @@ Errors (shapes as ARM prints them; the words are ARM's, not confirmed beyond the
   rh-mobb/documentation PR 204); for the other types the code is assumed the same and the message states the rule
   of https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules in its own words.
 Not confirmed: whether ARM checks the api-version before or after the caller's permission; the emulator checks it
-after (`common.route`), so an app without a role is refused as such whatever version it sends.
+after (`routing.route`), so an app without a role is refused as such whatever version it sends.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from azure_emulator.arm.regions import REGIONS
 from azure_emulator.server import ApiError, Request
 
 Versions = frozenset[str]
@@ -296,6 +297,4 @@ def _body(request: Request) -> Any:
 
 
 def _every_region() -> tuple[str, ...]:
-    from azure_emulator.arm import capacity
-
-    return tuple(capacity.REGIONS)
+    return tuple(REGIONS)

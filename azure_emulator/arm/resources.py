@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from azure_emulator.arm import common, operations, rbac, resource_types
+from azure_emulator.arm import common, operations, rbac, resource_types, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 
@@ -59,7 +59,7 @@ def register(ctx: Context) -> None:
         list_subscriptions
     )
 
-    @common.route(
+    @routing.route(
         ctx,
         "PUT",
         group,
@@ -91,13 +91,13 @@ def register(ctx: Context) -> None:
         common.put(ctx, doc)
         return Response(201, common.shown(doc))
 
-    @common.route(
+    @routing.route(
         ctx, "GET", group, operation="getResourceGroup", action="Microsoft.Resources/subscriptions/resourceGroups/read"
     )
     def get_group(request: Request) -> Response:
         return Response(200, common.shown(common.require_group(ctx, request.params["sub"], request.params["rg"])))
 
-    @common.route(
+    @routing.route(
         ctx,
         "HEAD",
         group,
@@ -109,7 +109,7 @@ def register(ctx: Context) -> None:
         found = common.get(ctx, common.group_id(request.params["sub"], request.params["rg"]))
         return Response(204 if found else 404)
 
-    @common.route(
+    @routing.route(
         ctx,
         "GET",
         common.SUB + r"/resourceGroups",
@@ -121,7 +121,7 @@ def register(ctx: Context) -> None:
         docs = ctx.store.scan(common.RESOURCE, prefix, where=lambda d: d["resource"]["type"].endswith("resourceGroups"))
         return common.listing(ctx, request, docs)
 
-    @common.route(
+    @routing.route(
         ctx,
         "DELETE",
         group,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from azure_emulator.arm import common, rbac
+from azure_emulator.arm import common, rbac, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 DEFINITIONS = r"/arm(?P<scope>(?:/.+?)?)/providers/Microsoft\.Authorization/roleDefinitions"
@@ -65,7 +65,9 @@ def _check_permissions(permissions: Any) -> list[dict[str, list[str]]]:
 def register(ctx: Context) -> None:
     one = DEFINITIONS + r"/(?P<name>[^/]+)"
 
-    @common.route(ctx, "GET", one, operation="getRoleDefinition", action="Microsoft.Authorization/roleDefinitions/read")
+    @routing.route(
+        ctx, "GET", one, operation="getRoleDefinition", action="Microsoft.Authorization/roleDefinitions/read"
+    )
     def get_definition(request: Request) -> Response:
         found = rbac.find_definition(ctx, request.params["name"])
         if found is None:
@@ -73,7 +75,7 @@ def register(ctx: Context) -> None:
                            f"'{request.params['name']}' does not exist.")  # fmt: skip
         return Response(200, _shown(found, _scope(request)))
 
-    @common.route(
+    @routing.route(
         ctx, "GET", DEFINITIONS, operation="listRoleDefinitions", action="Microsoft.Authorization/roleDefinitions/read"
     )
     def list_definitions(request: Request) -> Response:
@@ -91,7 +93,7 @@ def register(ctx: Context) -> None:
             found = [d for d in found if str(d["properties"][field]).lower() == wanted.group(2).lower()]
         return Response(200, {"value": found})
 
-    @common.route(
+    @routing.route(
         ctx, "PUT", one, operation="putRoleDefinition", action="Microsoft.Authorization/roleDefinitions/write"
     )
     def put_definition(request: Request) -> Response:
@@ -126,7 +128,7 @@ def register(ctx: Context) -> None:
         rbac.index_custom(ctx, name, resource_id)
         return Response(200 if existing else 201, common.shown(doc))
 
-    @common.route(
+    @routing.route(
         ctx, "DELETE", one, operation="deleteRoleDefinition", action="Microsoft.Authorization/roleDefinitions/delete"
     )
     def delete_definition(request: Request) -> Response:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.arm import common, operations
+from azure_emulator.arm import common, operations, routing
 from azure_emulator.arm.compute import NS, VM, VM_TYPE, vm_id_of
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -19,7 +19,7 @@ def register(ctx: Context) -> None:
     for action in ACTIONS:
         _register_action(ctx, action)
 
-    @common.route(
+    @routing.route(
         ctx,
         "POST",
         VM + r"/generalize",
@@ -36,14 +36,14 @@ def register(ctx: Context) -> None:
 
     disk = common.RG + r"/providers/Microsoft\.Compute/disks"
 
-    @common.route(ctx, "GET", disk + r"/(?P<disk>[^/]+)", operation="getDisk", action="Microsoft.Compute/disks/read")
+    @routing.route(ctx, "GET", disk + r"/(?P<disk>[^/]+)", operation="getDisk", action="Microsoft.Compute/disks/read")
     def get_disk(request: Request) -> Response:
         p = request.params
         return Response(
             200, common.shown(common.require(ctx, common.provider_id(p["sub"], p["rg"], NS, "disks", p["disk"])))
         )
 
-    @common.route(
+    @routing.route(
         ctx,
         "PATCH",
         disk + r"/(?P<disk>[^/]+)",
@@ -93,7 +93,7 @@ def _register_action(ctx: Context, action: str) -> None:
 
     vm_action = f"Microsoft.Compute/virtualMachines/{action}/action"
 
-    @common.route(ctx, "POST", VM + f"/{action}", operation=operation, action=vm_action, faults=False)
+    @routing.route(ctx, "POST", VM + f"/{action}", operation=operation, action=vm_action, faults=False)
     def act(request: Request) -> Response:
         vm = common.require(ctx, vm_id_of(request), "virtual machine")
         if vm["resource"]["properties"]["provisioningState"] != "Succeeded":

@@ -16,11 +16,20 @@ from typing import Any
 from azure_emulator.graph import licensing, users
 from azure_emulator.graph.common import ID, GraphRoutes, bad_request, not_found, now_iso, odata_context, select
 from azure_emulator.graph.common import select_fields as selected
+from azure_emulator.graph.directory_rows import (
+    GROUP,
+    MEMBER,
+    MEMBER_OF,
+    USER,
+    direct_groups,
+    edge_keys,
+    remove_member_everywhere,
+    transitive_groups,
+)
 from azure_emulator.graph.odata import directory_query, paged
 from azure_emulator.server import Context, Request, Response
 from azure_emulator.store import Store
 
-GROUP, MEMBER, MEMBER_OF = "graph.group", "graph.member", "graph.memberOf"
 GROUP_TYPE = "#microsoft.graph.group"
 REQUIRED = ("displayName", "mailEnabled", "mailNickname", "securityEnabled")
 MAX_CHECK = 20
@@ -31,34 +40,6 @@ def get_group(store: Store, tid: str, group_id: str) -> dict[str, Any]:
     if group is None:
         raise not_found(group_id)
     return group
-
-
-def _edge_keys(tid: str, group_id: str, member_id: str) -> tuple[str, str]:
-    return f"{tid}/{group_id}/{member_id}", f"{tid}/{member_id}/{group_id}"
-
-
-def direct_groups(store: Store, tid: str, member_id: str) -> list[str]:
-    return [edge["groupId"] for edge in store.scan(MEMBER_OF, f"{tid}/{member_id}/")]
-
-
-def transitive_groups(store: Store, tid: str, member_id: str) -> set[str]:
-    found: set[str] = set()
-    frontier = [member_id]
-    while frontier:
-        for group_id in direct_groups(store, tid, frontier.pop()):
-            if group_id not in found:
-                found.add(group_id)
-                frontier.append(group_id)
-    return found
-
-
-def remove_member_everywhere(store: Store, tid: str, member_id: str) -> list[str]:
-    """Drop every membership of a deleted object; the groups it left."""
-    left = direct_groups(store, tid, member_id)
-    for group_id in left:
-        for kind, key in zip((MEMBER, MEMBER_OF), _edge_keys(tid, group_id, member_id), strict=True):
-            store.delete(kind, key)
-    return left
 
 
 def _directory_object(store: Store, tid: str, object_id: str) -> tuple[str, dict[str, Any]] | None:
@@ -88,7 +69,7 @@ def _relicense_member(store: Store, tid: str, user_id: str) -> bool:
     if user is None:
         return False
     changed = licensing.relicense(store, tid, user, licensing.direct_licenses(user), direct_groups(store, tid, user_id))
-    store.put(users.USER, f"{tid}/{user['id']}", user)
+    store.put(USER, f"{tid}/{user['id']}", user)
     return changed
 
 
@@ -141,7 +122,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
             if licensing.group_licenses(store, tid, group["id"]):  # licensing.ADVANCED; the wording is not confirmed
                 raise bad_request("The group has licenses assigned: remove them before deleting the group.")
             for edge in store.scan(MEMBER, f"{tid}/{group['id']}/"):
-                for kind, key in zip((MEMBER, MEMBER_OF), _edge_keys(tid, group["id"], edge["memberId"]), strict=True):
+                for kind, key in zip((MEMBER, MEMBER_OF), edge_keys(tid, group["id"], edge["memberId"]), strict=True):
                     store.delete(kind, key)
             remove_member_everywhere(store, tid, group["id"])
             store.delete(GROUP, f"{tid}/{group['id']}")
@@ -180,7 +161,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
             if member["id"] == group["id"] or nested_in_member:
                 raise bad_request("A group cannot be a member of itself, directly or through its members.")
             edge = {"groupId": group["id"], "memberId": member["id"], "type": kind}
-            member_key, member_of_key = _edge_keys(tid, group["id"], member["id"])
+            member_key, member_of_key = edge_keys(tid, group["id"], member["id"])
             if not store.insert(MEMBER, member_key, edge):
                 raise bad_request(
                     "One or more added object references already exist for the following modified properties: "
@@ -199,7 +180,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         member_id = request.params["member"].lower()
         with store.transaction():
             group = get_group(store, tid, request.params["group"])
-            member_key, member_of_key = _edge_keys(tid, group["id"], member_id)
+            member_key, member_of_key = edge_keys(tid, group["id"], member_id)
             if not store.delete(MEMBER, member_key):
                 raise not_found(member_id)
             store.delete(MEMBER_OF, member_of_key)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from azure_emulator.graph.directory_rows import USER
 from azure_emulator.server import ApiError, Context, Request
 
 SOURCE = "https://learn.microsoft.com/graph/throttling-limits"
@@ -107,7 +108,6 @@ def cost(request: Request) -> tuple[int, int]:
 
 
 def resource_unit_budget(ctx: Context, tenant: str) -> Budget:
-    from azure_emulator.graph.users import USER  # users registers routes through common, which imports this
 
     users = len(ctx.store.keys(USER, f"{tenant}/"))
     amount = next(units for below, units in TENANT_SIZES if users < below)

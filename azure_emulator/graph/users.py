@@ -15,11 +15,11 @@ from typing import Any
 from azure_emulator.graph import licensing, skus
 from azure_emulator.graph.common import ID, GraphRoutes, bad_request, not_found, now_iso, odata_context, select
 from azure_emulator.graph.common import select_fields as selected
+from azure_emulator.graph.directory_rows import UPN, USER, direct_groups, remove_member_everywhere
 from azure_emulator.graph.odata import directory_query, paged
 from azure_emulator.server import Context, Request, Response
 from azure_emulator.store import Store
 
-USER, UPN = "graph.user", "graph.upn"
 USER_TYPE = "#microsoft.graph.user"
 # what Graph v1.0 returns for a user without $select (assignedLicenses, licenseAssignmentStates and accountEnabled
 # need a $select)
@@ -160,14 +160,12 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
 
     @routes.route("DELETE", rf"/users/(?P<user>{ID})", "deleteUser")
     def delete_user(request: Request) -> Response:
-        from azure_emulator.graph import groups  # membership rows go with the user
-
         tid = request.tenant
         with store.transaction():
             user = get_user(store, tid, request.params["user"])
             store.delete(USER, f"{tid}/{user['id']}")
             store.delete(UPN, f"{tid}/{str(user['userPrincipalName']).lower()}")
-            left = groups.remove_member_everywhere(store, tid, user["id"])
+            left = remove_member_everywhere(store, tid, user["id"])
             skus.count_usage(store, tid, [], [lic["skuId"] for lic in user.get("assignedLicenses", [])])
         notify(tid, "users", "deleted", user["id"])
         for group_id in left:
@@ -184,8 +182,6 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
     def assign_license(request: Request) -> Response:
         tid = request.tenant
         adds, remove_ids = licensing.requested_changes(request.json())
-        from azure_emulator.graph import groups  # the user's groups pass their licenses on (licensing.py)
-
         with store.transaction():
             user = get_user(store, tid, request.params["user"])
             direct = licensing.direct_licenses(user)
@@ -208,7 +204,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             direct.update(adds)
             for sku_id in remove_ids:
                 direct.pop(sku_id, None)
-            changed = licensing.relicense(store, tid, user, direct, groups.direct_groups(store, tid, user["id"]))
+            changed = licensing.relicense(store, tid, user, direct, direct_groups(store, tid, user["id"]))
             store.put(USER, f"{tid}/{user['id']}", user)
         if changed:
             notify(tid, "users", "updated", user["id"])

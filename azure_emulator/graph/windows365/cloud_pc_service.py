@@ -24,7 +24,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from azure_emulator.graph import groups, licensing, skus, users
+from azure_emulator.graph import directory_rows, groups, licensing, skus, users
 from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
@@ -139,7 +139,7 @@ class Service:
                 assignments.append((assignment["at"], assignment["groupId"], policy))
         winners: dict[str, dict[str, Any]] = {}
         for _, group_id, policy in sorted(assignments, key=lambda item: item[0]):
-            for edge in self.ctx.store.scan(groups.MEMBER, f"{self.tenant}/{group_id.lower()}/"):
+            for edge in self.ctx.store.scan(directory_rows.MEMBER, f"{self.tenant}/{group_id.lower()}/"):
                 if edge.get("type") == "user":  # nested groups are not expanded
                     winners.setdefault(edge["memberId"], policy)
         return winners
@@ -147,7 +147,7 @@ class Service:
     def reconcile(self) -> None:
         store, wanted = self.ctx.store, {}
         for user_id, policy in self._winners().items():
-            user = store.get(users.USER, f"{self.tenant}/{user_id}")
+            user = store.get(directory_rows.USER, f"{self.tenant}/{user_id}")
             if user is None:
                 continue
             slots: dict[str, int] = {}
@@ -169,7 +169,7 @@ class Service:
         """A resize under way: done when its time has come (direct license) or the admin has moved the license."""
         store, target = self.ctx.store, skus.SKUS_BY_ID[pc["_resizeTo"]]
         source_sku = pc["_resizeFrom"]
-        user = store.get(users.USER, f"{self.tenant}/{pc['_userId']}")
+        user = store.get(directory_rows.USER, f"{self.tenant}/{pc['_userId']}")
         if user is None:  # the user went: the Cloud PC goes with it
             store.delete(records.CLOUD_PC, records.key(self.tenant, pc["id"]))
             return
@@ -181,9 +181,9 @@ class Service:
                 direct = licensing.direct_licenses(user)
                 direct.pop(source_sku, None)
                 direct.setdefault(target.sku_id, {"skuId": target.sku_id, "disabledPlans": []})
-                licensing.relicense(store, self.tenant, user, direct, groups.direct_groups(store, self.tenant,
+                licensing.relicense(store, self.tenant, user, direct, directory_rows.direct_groups(store, self.tenant,
                                                                                           user["id"]))  # fmt: skip
-                store.put(users.USER, f"{self.tenant}/{user['id']}", user)
+                store.put(directory_rows.USER, f"{self.tenant}/{user['id']}", user)
             self.notify(self.tenant, "users", "updated", user["id"])
         elif target.sku_id not in held or source_sku in held:  # resizePendingLicense: the admin's move to make
             return

@@ -18,7 +18,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from azure_emulator.graph import groups, users
+from azure_emulator.graph import directory_rows, users
 from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
@@ -37,7 +37,7 @@ def _iso(seconds: float) -> str:
 
 def _interval_s(ctx: Context, tenant: str, pc: dict[str, Any]) -> float:
     """The frequency of the user setting that applies to the Cloud PC's user: the first assigned of its groups."""
-    member_of = set(groups.direct_groups(ctx.store, tenant, pc["_userId"]))
+    member_of = set(directory_rows.direct_groups(ctx.store, tenant, pc["_userId"]))
     assigned = []
     for setting in ctx.store.scan(records.USER_SETTING, f"{tenant}/"):
         for assignment in setting.get("_assignments") or []:
