@@ -5,14 +5,9 @@ from __future__ import annotations
 CONNECTION_HEALTH_CHECK = "connection_health_check"
 IMPORT_DEVICE_IMAGE = "import_device_image"
 
-MARK_HEALTH_CHECKS_RUNNING = "mark_health_checks_running"
-RUN_HEALTH_CHECK = "run_health_check"
-RECORD_HEALTH_CHECKS = "record_health_checks"
-PREPARE_HEALTH_CHECK_PROBE = "prepare_health_check_probe"
-REMOVE_HEALTH_CHECK_PROBE = "remove_health_check_probe"
-PUSH_WINDOWS365_CONNECTION = "push_windows365_connection"
-MIRROR_WINDOWS365_CHECKS = "mirror_windows365_checks"
-VALIDATE_DEVICE_IMAGE = "validate_device_image"
+ADVANCE_HEALTH_CHECK = "advance_health_check"
+RECORD_UNFINISHED_HEALTH_CHECKS = "record_unfinished_health_checks"
+ADVANCE_IMAGE_IMPORT = "advance_image_import"
 FAIL_DEVICE_IMAGE = "fail_device_image"
 
 

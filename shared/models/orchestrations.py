@@ -15,8 +15,8 @@ from shared.models.tenants import CloudPcBackend
 
 T = TypeVar("T", bound="Contract")
 
-# The advance call answers `shared.models.provisioning.Advanced`; the activities that settle something
-# (fail provisioning, mark/record health checks, validate/fail an image) answer a plain str or bool.
+# The advance call answers `shared.models.provisioning.Advanced`, every other piece of phased work a PhasedStep of
+# its run; the activities that settle a run that could not go on answer a plain str or bool.
 
 
 class Contract(ApiModel):
@@ -69,106 +69,7 @@ class FailCall(CloudPcRun):
     message: str
 
 
-# -- connection health checks ------------------------------------------------------------------------------------
-
-
-class ConnectionRun(Traced):
-    """One health-check run of one connection (the `mark_health_checks_running` payload)."""
-
-    tenant_id: str
-    connection_id: str
-    run: int
-
-
-class HealthCheckRun(ConnectionRun):
-    """The `connection_health_check` input: the checks this run is made of, and who runs them."""
-
-    checks: list[str]
-    backend: CloudPcBackend = "azure"  # windows365: Windows 365 checks; the run sends it the connection and mirrors
-    push: bool = True  # windows365: send the connection's settings first (not on a scheduled re-read)
-
-    @classmethod
-    def of(cls, connection: Connection, *, push: bool = True) -> HealthCheckRun:
-        """The connection's current run, of the checks it lists."""
-        return cls(
-            tenant_id=connection.tenant_id, connection_id=connection.id, run=connection.health_check_run,
-            checks=[check.name for check in connection.health_check_status_detail.health_checks],
-            backend=connection.cloud_pc_backend, push=push,
-        )  # fmt: skip
-
-
-class CheckCall(ConnectionRun):
-    """The `run_health_check` payload; asked again, it passes back the operation and start of the first ask."""
-
-    check: str
-    operation: str | None = None
-    start_date_time: datetime | None = None
-
-
-class CheckAnswer(Contract):
-    """What `run_health_check` answers: the check's result, or (without one) when to ask again."""
-
-    name: str
-    result: HealthCheck | None = None
-    wait_seconds: float = 0
-    operation: str | None = None
-    start_date_time: datetime | None = None
-
-
-class RecordedCheck(Contract):
-    """One check as the orchestration hands it to the record: its result, or why it could not run."""
-
-    name: str
-    result: HealthCheck | None = None
-    error_type: str | None = None  # without a result: the check counts as failed with this error type
-
-
-class RecordCall(ConnectionRun):
-    """The `record_health_checks` payload: every check of the run, in the run's order."""
-
-    results: list[RecordedCheck]
-
-
-class ProbeCall(ConnectionRun):
-    """The payload of `prepare_health_check_probe` and `remove_health_check_probe`, asked until done."""
-
-    probe: dict[str, str] | None = None  # where the probe VM is; required to remove it
-    operation: str | None = None
-
-
-class ProbeError(Contract):
-    code: str
-    message: str
-
-
-class ProbeAnswer(Contract):
-    """What the probe activities answer: done, or the operation to pass back after `wait_seconds`."""
-
-    done: bool
-    wait_seconds: float = 0
-    operation: str | None = None
-    probe: dict[str, str] | None = None
-    error: ProbeError | None = None  # the probe could not be made; the checks that need it fail
-
-
-# -- device images -----------------------------------------------------------------------------------------------
-
-
-class ImageImport(Traced):
-    """The `import_device_image` input, and the `validate_device_image` payload."""
-
-    tenant_id: str
-    image_id: str
-
-
-class ImageImportFailure(ImageImport):
-    """The `fail_device_image` payload."""
-
-    error_code: str
-    details: str
-
-
-# -- Cloud PC VM actions (power, resize, troubleshoot) -----------------------------------------------------------
+# -- phased work: every long-running piece of work below is taken phase by phase --------------------------------
 
 
 class PhasedRun(Looped):
@@ -193,6 +94,73 @@ class PhasedStep(Contract, Generic[Run]):
     awaiting_capture: bool = False
 
 
+# -- connection health checks ------------------------------------------------------------------------------------
+
+
+class ConnectionRun(Traced):
+    """One health-check run of one connection: what its instance id is made of."""
+
+    tenant_id: str
+    connection_id: str
+    run: int
+
+
+class RecordedCheck(Contract):
+    """One finished check of a run: its result, or why it could not run."""
+
+    name: str
+    result: HealthCheck | None = None
+    error_type: str | None = None  # without a result: the check counts as failed with this error type
+
+
+class HealthCheckRun(ConnectionRun, PhasedRun):
+    """The `connection_health_check` input, and what it carries between calls of its activity: the checks this run
+    is made of, who runs them, and what it has found so far (shared/services/health_check_runs.py)."""
+
+    checks: list[str]
+    backend: CloudPcBackend = "azure"  # windows365: Windows 365 checks; the run sends it the connection and mirrors
+    push: bool = True  # windows365: send the connection's settings first (not on a scheduled re-read)
+    results: list[RecordedCheck] = []  # the checks finished so far
+    probe: dict[str, str] | None = None  # where its probe VM goes: kept, so it is removed even if the connection goes
+    superseded: bool = False  # a newer run replaced this one before it recorded its results
+
+    @classmethod
+    def of(cls, connection: Connection, *, push: bool = True) -> HealthCheckRun:
+        """The connection's current run, of the checks it lists."""
+        return cls(
+            tenant_id=connection.tenant_id, connection_id=connection.id, run=connection.health_check_run,
+            checks=[check.name for check in connection.health_check_status_detail.health_checks],
+            backend=connection.cloud_pc_backend, push=push,
+        )  # fmt: skip
+
+
+class UnfinishedChecks(HealthCheckRun):
+    """The `record_unfinished_health_checks` payload: a run that could not go on; the checks it has no result for
+    count as failed with `error_type`."""
+
+    error_type: str
+
+
+# -- device images -----------------------------------------------------------------------------------------------
+
+
+class ImageImport(PhasedRun):
+    """The `import_device_image` input, and what it carries between calls of its activity."""
+
+    tenant_id: str
+    image_id: str
+
+
+class ImageImportFailure(ImageImport):
+    """The `fail_device_image` payload."""
+
+    error_code: str
+    details: str
+
+
+# -- Cloud PC VM actions (power, resize, troubleshoot) -----------------------------------------------------------
+
+
 class VmActionRun(PhasedRun):
     """What the `cloud_pc_action` orchestration carries between calls of its activity."""
 
@@ -201,7 +169,6 @@ class VmActionRun(PhasedRun):
     action: VmActionName
     request_id: str
     from_service_plan_id: str | None = None  # resize: the plan it leaves
-
 
 
 # -- image sets ----------------------------------------------------------------------------------------------------
@@ -226,8 +193,6 @@ class ImageRemovalRun(PhasedRun):
     image_set_id: str
     version: str | None = None  # None: the whole set
     versions: list[str] = []  # the set's versions that have a gallery image version to remove
-
-
 
 
 # -- Spot Groups -------------------------------------------------------------------------------------------------
@@ -258,7 +223,6 @@ class SpotGroupRun(PhasedRun):
     stage: Literal["prepare", "host", "finish"] = "prepare"
     host: int | None = None  # stage `host`: which one
     host_work: Literal["add", "reconfigure", "remove", "replace"] | None = None
-
 
 
 class Windows365MirrorRun(Traced):

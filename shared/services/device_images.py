@@ -3,12 +3,15 @@ azure tenant; Windows 365, to which the image is uploaded, on a windows365 tenan
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import get_args
 
 from shared.catalog.gallery_images import GALLERY_IMAGES
-from shared.cloud.ports import CloudError, ManagedImage, Windows365GalleryImage
+from shared.cloud.ports import CloudError, ManagedImage, Progress, Windows365GalleryImage
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
+from shared.models.orchestrations import ImageImport, PhasedStep
+from shared.services import phased
 from shared.services.admin_ports import AdminPorts
 from shared.services.device_image_transitions import DEVICE_IMAGES
 from shared.services.windows365_refusals import refused_as_conflict
@@ -16,6 +19,10 @@ from shared.services.windows365_refusals import refused_as_conflict
 MAX_IMAGES_PER_TENANT = 20
 MAX_OS_DISK_GB = 64
 MANAGED_IMAGE = "/providers/microsoft.compute/images/"
+IMPORT_PHASES = ("validate",)  # an import is one phase, asked again while Windows 365 still validates the upload
+IMPORT_TIMEOUT = timedelta(hours=1)
+UPLOAD_WAIT_S = 5.0  # between reads of an upload Windows 365 is still validating
+UNREADABLE = "internalServerError"
 
 
 def gallery(ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
@@ -130,6 +137,32 @@ def source_image_problem(image: ManagedImage | None) -> tuple[str, str] | None:
     if image.os_disk_size_gb > MAX_OS_DISK_GB:
         return "sourceImageSizeExceedsLimitation", f"The OS disk must be at most {MAX_OS_DISK_GB} GB."
     return None
+
+
+def advance_import(ports: AdminPorts, run: ImageImport) -> PhasedStep[ImageImport]:
+    """The import as phased work: settled (its outcome the image's status, or deleted), or when to read again. A
+    throttle or an outage raises, for the activity's retries; any other refusal, or an hour of validation, fails
+    the image."""
+
+    def take(now: ImageImport, phase: str) -> Progress | PhasedStep[ImageImport]:
+        settled = import_image(ports, now.tenant_id, now.image_id)
+        if settled is not None and settled.status == "pending":
+            return Progress(done=False, retry_after_s=UPLOAD_WAIT_S, operation=settled.windows365_id)
+        return PhasedStep(outcome=settled.status if settled else "deleted", run=now)
+
+    def failed(now: ImageImport, phase: str, exc: CloudError) -> PhasedStep[ImageImport]:
+        if exc.transient:
+            raise exc
+        return PhasedStep(outcome=give_up(ports, now, str(exc)), run=now)
+
+    return phased.drive(run, IMPORT_PHASES, take, clock=ports.clock, limit=IMPORT_TIMEOUT, on_fail=failed)
+
+
+def give_up(ports: AdminPorts, run: ImageImport, reason: str, error_code: str = UNREADABLE) -> str:
+    """An import that could not go on fails the image: its status after (or deleted)."""
+    failed = fail_import(ports, run.tenant_id, run.image_id, error_code,
+                         f"The source image could not be read: {reason[:300]}")  # fmt: skip
+    return failed.status if failed else "deleted"
 
 
 def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage | None:

@@ -15,6 +15,7 @@ from shared.cloud.ports import CloudError, Progress
 from shared.models.orchestrations import PhasedRun, PhasedStep
 
 MIN_WAIT_S = 0.5  # never ask again sooner, whatever Azure said
+TIMED_OUT = "timedOut"  # the code of a phase whose Azure operation ran past the time limit
 DONE = Progress(done=True)  # a phase that finished at once (nothing to wait for in Azure)
 Run = TypeVar("Run", bound=PhasedRun)
 Phase = TypeVar("Phase")
@@ -44,7 +45,7 @@ def drive(
         started = run.started_at or now
         try:
             if run.operation and now - started > limit:
-                raise CloudError(name(phase), "timedOut", f"{name(phase)} did not finish within {limit}")
+                raise CloudError(name(phase), TIMED_OUT, f"{name(phase)} did not finish within {limit}")
             taken = take(run, phase)
         except CloudError as exc:
             handled = on_fail(run, phase, exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrators.phases import TRANSIENT
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import MANAGED_IMAGE, Tenant
 
@@ -56,7 +57,7 @@ def test_an_unusable_source_image_ends_failed_with_its_error_code(
 def test_a_source_that_cannot_be_read_ends_failed_after_retries(api: ApiClient) -> None:
     tenant = Tenant(api)
     tenant.managed_image()
-    tenant.fault("getImage", 3)
+    tenant.fault("getImage", TRANSIENT.max_number_of_attempts)  # every try of the activity
     failed = tenant.settled_image(api.created(f"{tenant.path}/deviceImages", tenant.image_body())["id"])
     assert failed["status"] == "failed"
     assert failed["errorCode"] == "internalServerError"

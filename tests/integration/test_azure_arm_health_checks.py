@@ -14,7 +14,7 @@ import pytest
 from activities import configuration as activities
 from azure_emulator.launcher import EmulatorProcess
 from orchestrators import names
-from orchestrators.configuration import health_check
+from orchestrators.configuration import connection_health_check
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
 from shared.models.connections import Connection, HealthCheck
@@ -28,6 +28,22 @@ PASSWORD = "Join-Secret-42!"
 REGION = "westeurope"
 
 
+class Connections:
+    """The connection's row: the run marks it running and records its results on it."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def get_connection(self, tenant_id: str, connection_id: str) -> Connection:
+        return self.connection
+
+    find_connection = get_connection
+
+    def upsert_connection(self, connection: Connection, if_match: str | None = None) -> Connection:
+        self.connection = connection
+        return connection
+
+
 class Run:
     """One health-check run of one connection, with the orchestrator's activity calls answered in-process."""
 
@@ -36,44 +52,47 @@ class Run:
     ) -> None:
         clients = ArmClients(EmulatorCredentials(emulator, {APP_TENANT: admin.tenant_id}), f"{emulator.base_url}/arm")
         store = SimpleNamespace(get_secret=lambda name: secrets[name], set_secret=None, delete_secret=None)
-        repo = SimpleNamespace(get_connection=lambda t, c: connection, find_connection=lambda t, c: connection)
+        self.repo = Connections(connection)
         self.ports = cast(
             AdminPorts,
             SimpleNamespace(
-                connections=repo, network=AzureNetworkChecks(clients, store), clock=lambda: datetime.now(UTC),
+                connections=self.repo, network=AzureNetworkChecks(clients, store), clock=lambda: datetime.now(UTC),
                 sites=SimpleNamespace(find_site=lambda t, s: None),  # no site: the probe goes in the network's group
             ),
         )
         self.connection = connection
-        self.recorded: list[HealthCheck] = []
         self.calls: list[str] = []
+        self.timers = 0
 
     def activity(self, call: Call) -> Any:
         self.calls.append(call.name)
         match call.name:
-            case names.RUN_HEALTH_CHECK:
-                return activities.run_health_check(self.ports, call.payload)
-            case names.PREPARE_HEALTH_CHECK_PROBE:
-                return activities.prepare_probe(self.ports, call.payload)
-            case names.REMOVE_HEALTH_CHECK_PROBE:
-                return activities.remove_probe(self.ports, call.payload)
-            case names.RECORD_HEALTH_CHECKS:
-                self.recorded = activities.check_results(call.payload["results"])
-                return True
+            case names.ADVANCE_HEALTH_CHECK:
+                return activities.advance_health_check(self.ports, call.payload)
+            case names.RECORD_UNFINISHED_HEALTH_CHECKS:
+                return activities.record_unfinished_health_checks(self.ports, call.payload)
         raise AssertionError(call.name)
 
     def go(self) -> dict[str, HealthCheck]:
-        context = Context()
         checks = [c.name for c in checks_for(self.connection.connection_type)]
-        run = {"tenantId": APP_TENANT, "connectionId": self.connection.id, "run": 1, "checks": checks}
-        orchestration = health_check(context, run)
+        payload: Any = {"tenantId": APP_TENANT, "connectionId": self.connection.id,
+                        "run": self.connection.health_check_run, "checks": checks}  # fmt: skip
+        while payload is not None:  # each execution until the run no longer continues as new
+            context = Context(input=payload)
+            outcome = self.execute(context)
+            self.timers += context.timers
+            payload = context.continued_with
+        assert outcome == "recorded"
+        return {c.name: c for c in self.repo.connection.health_check_status_detail.health_checks}
+
+    def execute(self, context: Context) -> Any:
+        orchestration = connection_health_check(context)
         value: Any = None
         while True:
             try:
                 item = orchestration.send(value)
             except StopIteration as stop:
-                outcome = stop.value
-                break
+                return stop.value
             if isinstance(item, Call):
                 value = self.activity(item)
             elif isinstance(item, All):
@@ -83,8 +102,6 @@ class Run:
                 time.sleep(min((item.at - context.current_utc_datetime).total_seconds(), 1.0))
                 context.current_utc_datetime = item.at
                 value = None
-        assert outcome == "recorded"
-        return {c.name: c for c in self.recorded}
 
 
 @pytest.fixture
@@ -129,7 +146,7 @@ def test_a_hybrid_connection_passes_every_check_and_its_probe_is_removed(
         c.name: "passed" for c in checks_for(connection.connection_type)
     }
     assert all(c.start_date_time and c.end_date_time for c in results.values())
-    assert run.calls.count(names.RUN_HEALTH_CHECK) > len(results)  # dnsResolution was polled
+    assert run.timers > 0 and run.calls.count(names.ADVANCE_HEALTH_CHECK) > 1  # dnsResolution was asked again
     sent = [e for e in controls.log("runCommand") if admin.subscription_id in e["path"]]
     by_name = {e["path"].rsplit("/", 1)[-1]: e["body"]["properties"] for e in sent}
     assert set(by_name) == {"dnsResolution", "adDomainJoin", "endpointConnectivity", "entraDeviceSync"}

@@ -39,7 +39,7 @@ def test_every_durable_contract_is_typed_all_the_way_down() -> None:
     models: list[type[BaseModel]] = [
         m for m in vars(contracts).values() if isinstance(m, type) and issubclass(m, contracts.Contract)
     ]
-    assert len(models) > 20, "the walk found no contracts: it no longer reads shared/models/orchestrations.py"
+    assert len(models) > 15, "the walk found no contracts: it no longer reads shared/models/orchestrations.py"
     seen: set[type] = set()
     models.append(Advanced)  # what the provisioning activity answers
     untyped = [path for model in models for path in _fields(model, seen)]

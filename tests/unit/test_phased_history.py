@@ -11,7 +11,15 @@ from pathlib import Path
 import pytest
 
 from orchestrators.phases import take_phases
-from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedRun, SpotGroupRun, VmActionRun
+from shared.models.orchestrations import (
+    HealthCheckRun,
+    ImageBuildRun,
+    ImageImport,
+    ImageRemovalRun,
+    PhasedRun,
+    SpotGroupRun,
+    VmActionRun,
+)
 from tests.utils.orchestration import Call, Context, Timer
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "phased_steps_recorded.json").read_text())["answers"]
@@ -37,3 +45,20 @@ def test_an_answer_recorded_before_phased_step_replays_as_it_did(kind: str) -> N
     assert isinstance(sent, Call)
     assert (sent.payload["phase"], sent.payload["operation"]) == (answer["run"]["phase"], answer["run"]["operation"])
     assert sent.payload["calls"] == answer["run"]["calls"] + 1
+
+
+# the inputs of a health-check run and an image import as they were started before both became phased work
+STARTED_BEFORE = {
+    "HealthCheckRun": {
+        "tenantId": "t1", "connectionId": "c1", "run": 4, "checks": ["subnetIpUsage"], "backend": "azure", "push": True
+    },
+    "ImageImport": {"tenantId": "t1", "imageId": "img1"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(STARTED_BEFORE))
+def test_work_started_before_it_was_phased_starts_at_its_first_phase(kind: str) -> None:
+    run = {"HealthCheckRun": HealthCheckRun, "ImageImport": ImageImport}[kind].model_validate(STARTED_BEFORE[kind])
+    first = next(take_phases(Context(), "advance", run))
+    assert isinstance(first, Call) and (first.payload["phase"], first.payload["calls"]) == (0, 0)
+    assert STARTED_BEFORE[kind].items() <= first.payload.items()

@@ -7,12 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from orchestrators import names
-from orchestrators.configuration import connection_health_check, run_checks, until_done
+from orchestrators.configuration import connection_health_check, import_device_image
 from orchestrators.phases import CALLS_PER_EXECUTION, MAX_CALLS, MIN_WAIT
 from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
-from shared.models.orchestrations import ConnectionRun, ProbeAnswer, ProbeCall
+from shared.models.orchestrations import HealthCheckRun
 from shared.models.provisioning import CloudPcJob, RunState
+from shared.services import health_check_runs
+from shared.services.health_check_runs import COULD_NOT_RUN, RAN_TOO_LONG
+from shared.services.health_checks import checks_for
 from tests.utils.orchestration import NOW, Call, Context, Timer
 
 RUN = {"tenantId": "t1", "cloudPcId": "cpc1", "run": 2}
@@ -115,86 +118,61 @@ def test_an_activity_that_keeps_failing_fails_the_cloud_pc() -> None:
     assert finish(orchestration, "failed") == "failed"
 
 
-def health_check(name: str) -> dict[str, Any]:
-    return {"name": name, "displayName": name, "status": "passed"}
+CHECK_RUN = {"tenantId": "t1", "connectionId": "c1", "run": 3, "checks": ["subnetIpUsage", "dnsResolution"]}
 
 
-def test_run_checks_asks_again_only_for_the_checks_still_running_after_the_shortest_wait() -> None:
-    context = Context()
-    run = ConnectionRun(tenant_id="t1", connection_id="c1", run=3)
-    orchestration = run_checks(context, run, ["dns", "subnet", "join"])
+def test_a_health_check_run_takes_its_phases_waiting_as_its_activity_asks() -> None:
+    orchestration = connection_health_check(Context(input=CHECK_RUN))
     first = next(orchestration)
-    assert [c.payload["check"] for c in first.calls] == ["dns", "subnet", "join"]
-    assert all(c.name == names.RUN_HEALTH_CHECK and c.payload["connectionId"] == "c1" for c in first.calls)
-    started = (NOW - timedelta(seconds=1)).isoformat()
-    timer = orchestration.send(
-        [
-            {"name": "dns", "waitSeconds": 8, "operation": "op-dns", "startDateTime": started},
-            {"name": "subnet", "result": health_check("subnet")},
-            {"name": "join", "waitSeconds": 3, "operation": "op-join", "startDateTime": started},
-        ]
-    )
-    assert timer == Timer(NOW + timedelta(seconds=3))
+    assert first == Call(names.ADVANCE_HEALTH_CHECK, {**CHECK_RUN, "backend": "azure", "push": True, "results": [],
+                                                      "probe": None, "superseded": False, "phase": 0,
+                                                      "operation": None, "startedAt": None, "calls": 0})  # fmt: skip
+    waiting = {"run": {**CHECK_RUN, "phase": 3, "operation": "op-dns"}, "waitSeconds": 8}
+    assert orchestration.send(waiting) == Timer(NOW + timedelta(seconds=8))
     again = orchestration.send(None)
-    assert [(c.payload["check"], c.payload["operation"]) for c in again.calls] == [
-        ("dns", "op-dns"),
-        ("join", "op-join"),
-    ]
-    assert datetime.fromisoformat(again.calls[0].payload["startDateTime"]) == NOW - timedelta(seconds=1)
-    done = [{"name": "dns", "result": health_check("dns")}, {"name": "join", "result": health_check("join")}]
-    results = finish(orchestration, done)
-    assert {name: r.result.status for name, r in results.items()} == {
-        "dns": "passed",
-        "subnet": "passed",
-        "join": "passed",
-    }
+    assert (again.payload["phase"], again.payload["operation"], again.payload["calls"]) == (3, "op-dns", 1)
+    assert finish(orchestration, {"run": {**CHECK_RUN, "phase": 5}, "outcome": "recorded"}) == "recorded"
 
 
-def test_until_done_passes_back_the_operation_and_probe_and_returns_the_last_answer() -> None:
-    context = Context()
-    call = ProbeCall(tenant_id="t1", connection_id="c1", run=3)
-    orchestration = until_done(context, names.PREPARE_HEALTH_CHECK_PROBE, call)
-    assert next(orchestration).payload["operation"] is None
-    probe = {"subscriptionId": "s", "resourceGroup": "rg", "regionName": "westeurope", "probeKey": "c1/r3"}
-    not_yet = {"done": False, "waitSeconds": 0, "operation": "op1", "probe": probe}
-    assert orchestration.send(not_yet) == Timer(NOW + timedelta(seconds=1))  # at least the minimum wait
-    call = orchestration.send(None)
-    assert (call.payload["operation"], call.payload["probe"]) == ("op1", probe)
-    assert finish(orchestration, {"done": True, "probe": probe}) == ProbeAnswer(done=True, probe=probe)
-
-
-WINDOWS365_RUN = {
-    "tenantId": "t1", "connectionId": "c1", "run": 2, "checks": ["subnetIpUsage"], "backend": "windows365"
-}  # fmt: skip
-
-
-def test_a_windows_365_connection_is_sent_then_its_checks_are_read_until_windows_365_finished_them() -> None:
-    orchestration = connection_health_check(Context(input=WINDOWS365_RUN))
-    assert next(orchestration).name == names.MARK_HEALTH_CHECKS_RUNNING
-    pushed = orchestration.send(True)
-    assert pushed.name == names.PUSH_WINDOWS365_CONNECTION
-    assert pushed.payload == {"tenantId": "t1", "connectionId": "c1", "run": 2}
-    assert orchestration.send("pushed").name == names.MIRROR_WINDOWS365_CHECKS
-    assert orchestration.send(15.0) == Timer(NOW + timedelta(seconds=15))  # Windows 365 is still checking
-    assert orchestration.send(None).name == names.MIRROR_WINDOWS365_CHECKS
-    assert finish(orchestration, None) == "recorded"
-
-
-def test_a_scheduled_windows_365_run_only_reads_and_a_refused_push_ends_the_run() -> None:
-    orchestration = connection_health_check(Context(input={**WINDOWS365_RUN, "push": False}))
+def test_a_health_check_run_that_cannot_go_on_records_its_unfinished_checks_as_failed() -> None:
+    orchestration = connection_health_check(Context(input=CHECK_RUN))
     next(orchestration)
-    assert orchestration.send(True).name == names.MIRROR_WINDOWS365_CHECKS  # nothing is sent to Windows 365
-    refused = connection_health_check(Context(input=WINDOWS365_RUN))
-    next(refused)
-    refused.send(True)
-    assert finish(refused, "refused") == "refused"  # the push recorded Windows 365's words itself
-
-
-def test_windows_365_out_of_reach_records_the_run_as_failed() -> None:
-    orchestration = connection_health_check(Context(input=WINDOWS365_RUN))
-    next(orchestration)
-    orchestration.send(True)
-    record = orchestration.throw(RuntimeError("Graph did not answer"))
-    assert record.name == names.RECORD_HEALTH_CHECKS
-    assert record.payload["results"] == [{"name": "subnetIpUsage", "result": None, "errorType": "internalServerError"}]
+    record = orchestration.throw(RuntimeError("storage unreachable"))  # after the activity's retries
+    assert record.name == names.RECORD_UNFINISHED_HEALTH_CHECKS
+    assert (record.payload["checks"], record.payload["errorType"]) == (CHECK_RUN["checks"], COULD_NOT_RUN)
     assert finish(orchestration, True) == "recorded"
+    stuck = connection_health_check(Context(input={**CHECK_RUN, "calls": MAX_CALLS}))
+    assert next(stuck).payload["errorType"] == RAN_TOO_LONG  # called as often as a run may be: never left running
+    assert finish(stuck, False) == "superseded"
+
+
+def test_a_health_check_run_is_its_checks_outside_the_network_then_the_probe_and_those_inside() -> None:
+    hybrid = HealthCheckRun.model_validate({**CHECK_RUN, "checks": [c.name for c in checks_for("hybridAzureADJoin")]})
+    assert health_check_runs.phases(hybrid) == [
+        "markRunning", "subnetIpUsage", "virtualNetworkReadiness", "subscriptionPermissions", "prepareProbe",
+        "dnsResolution", "adDomainJoin", "endpointConnectivity", "entraDeviceSync", "record", "removeProbe",
+    ]  # fmt: skip
+    outside = hybrid.model_copy(update={"checks": ["subnetIpUsage"]})
+    assert health_check_runs.phases(outside) == ["markRunning", "subnetIpUsage", "record"]  # no probe to make
+    windows365 = hybrid.model_copy(update={"backend": "windows365"})
+    assert health_check_runs.phases(windows365) == ["markRunning", "pushToWindows365", "mirrorWindows365Checks"]
+    reread = windows365.model_copy(update={"push": False})  # a scheduled run only reads Windows 365's results
+    assert health_check_runs.phases(reread) == ["markRunning", "mirrorWindows365Checks"]
+
+
+IMAGE = {"tenantId": "t1", "imageId": "img1"}
+
+
+def test_an_image_import_is_read_again_while_pending_and_failed_when_it_cannot_go_on() -> None:
+    orchestration = import_device_image(Context(input=IMAGE))
+    assert next(orchestration).name == names.ADVANCE_IMAGE_IMPORT
+    assert orchestration.send({"run": {**IMAGE, "operation": "w365-img"}, "waitSeconds": 5}) == Timer(
+        NOW + timedelta(seconds=5)
+    )
+    orchestration.send(None)
+    assert finish(orchestration, {"run": IMAGE, "outcome": "ready"}) == "ready"
+    broken = import_device_image(Context(input=IMAGE))
+    next(broken)
+    failure = broken.throw(RuntimeError("Graph did not answer"))
+    assert failure.name == names.FAIL_DEVICE_IMAGE and failure.payload["details"] == "Graph did not answer"
+    assert finish(broken, "failed") == "failed"
