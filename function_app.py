@@ -69,7 +69,7 @@ def create_app(services: Services) -> df.DFApp:
         http_directory.blueprint(api, services.admin.directory),
         directory_events.blueprint(services.settings, services.engine, services.admin.tenants, services.events),
         http_directory_notifications.blueprint(
-            api, services.settings, services.admin.directory_subscriptions, services.admin.tenants, services.events
+            api, services.settings, services.directory_subscriptions, services.admin.tenants, services.events
         ),
         timers.blueprint(services.settings, services.admin, services.engine, services.audit, services.spot_group_work),
         configuration_orchestrators.blueprint(),

@@ -1,4 +1,4 @@
-"""Activities of Cloud PC VM actions: a thin adapter over shared.services.cloud_pc_actions."""
+"""Activities of Cloud PC VM actions: a thin adapter over shared.services.cloud_pcs.cloud_pc_actions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import VmActionRun
-from shared.services import cloud_pc_actions
-from shared.services.engine_ports import EnginePorts
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import cloud_pc_actions
 
 
 def blueprint(ports: EnginePorts) -> df.Blueprint:

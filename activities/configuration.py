@@ -1,6 +1,6 @@
 """Activities of the configuration wizards: thin adapters over the health-check run and the image import.
 
-Both are phased work (shared/services/phased.py): a call takes phases until the work is over or a phase is still
+Both are phased work (shared/services/engine/phased.py): a call takes phases until the work is over or a phase is still
 running in Azure, and answers a PhasedStep the orchestrator waits on. The activity bodies are plain functions of
 (ports, payload), so they can be driven without the Functions host.
 """
@@ -14,8 +14,8 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import HealthCheckRun, ImageImport, ImageImportFailure, UnfinishedChecks
-from shared.services import device_images, health_check_runs
-from shared.services.admin_ports import AdminPorts
+from shared.ports.admin_ports import AdminPorts
+from shared.services.configuration import device_images, health_check_runs
 
 
 def advance_health_check(ports: AdminPorts, payload: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Activities of image-set builds and removals: a thin adapter over shared.services.image_builds."""
+"""Activities of image-set builds and removals: a thin adapter over shared.services.spot_pc.image_builds."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
-from shared.services import image_builds
-from shared.services.image_builds import ImageBuildPorts
+from shared.services.spot_pc import image_builds
+from shared.services.spot_pc.image_builds import ImageBuildPorts
 
 
 def blueprint(ports: ImageBuildPorts) -> df.Blueprint:

@@ -1,4 +1,4 @@
-"""Activities of Cloud PC provisioning: thin adapters over shared.services.provisioning."""
+"""Activities of Cloud PC provisioning: thin adapters over shared.services.cloud_pcs.provisioning."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import FailCall, ProvisionInput
-from shared.services import provisioning
-from shared.services.engine_ports import EnginePorts
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import provisioning
 
 
 def blueprint(ports: EnginePorts) -> df.Blueprint:

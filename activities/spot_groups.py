@@ -1,4 +1,4 @@
-"""Activities of Spot Groups: a thin adapter over shared.services.spot_group_deployments."""
+"""Activities of Spot Groups: a thin adapter over shared.services.spot_pc.spot_group_deployments."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import SpotGroupRun
-from shared.services import spot_group_deployments
-from shared.services.spot_group_deployments import SpotGroupPorts
+from shared.services.spot_pc import spot_group_deployments
+from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts
 
 
 def blueprint(ports: SpotGroupPorts) -> df.Blueprint:

@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import Windows365MirrorAnswer, Windows365MirrorRun
-from shared.services import windows365_mirror
-from shared.services.engine_ports import EnginePorts
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import windows365_mirror
 
 
 def blueprint(ports: EnginePorts) -> df.Blueprint:

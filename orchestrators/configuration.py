@@ -1,5 +1,5 @@
-"""Orchestrators of the configuration wizards: connection health checks and device-image imports, each phased work
-(shared/services/health_check_runs.py, shared/services/device_images.py) taken by orchestrators/phases.py."""
+"""Orchestrators of the configuration wizards: connection health checks and device-image imports, each phased
+work (shared/services/configuration/: health_check_runs.py, device_images.py) taken by orchestrators/phases.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import azure.durable_functions as df
 from orchestrators import names
 from orchestrators.phases import TIMED_OUT, take_phases
 from shared.models.orchestrations import HealthCheckRun, ImageImport, ImageImportFailure, UnfinishedChecks
-from shared.services.health_check_runs import COULD_NOT_RUN, RAN_TOO_LONG
+from shared.services.configuration.health_check_runs import COULD_NOT_RUN, RAN_TOO_LONG
 
 Orchestration = Generator[Any, Any, Any]
 

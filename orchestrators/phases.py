@@ -30,7 +30,7 @@ def take_phases(
 ) -> Orchestration:  # fmt: skip
     """Call `activity` until the work is over, waiting on durable timers between; continue as new every few
     calls, so a long wait never builds a long history to replay. Each call answers a PhasedStep of the run's
-    type (shared/services/phased.py), unless `read` says otherwise (provisioning's own steps)."""
+    type (shared/services/engine/phased.py), unless `read` says otherwise (provisioning's own steps)."""
     if read is None:
         read = PhasedStep[type(run)].model_validate  # type: ignore[misc]
     for _ in range(CALLS_PER_EXECUTION):

@@ -12,7 +12,7 @@ import azure.durable_functions as df
 from orchestrators import names
 from orchestrators.phases import take_phases
 from shared.models.orchestrations import SpotGroupRun
-from shared.services.spot_group_deployments import host_runs, replacement_plan
+from shared.services.spot_pc.spot_group_deployments import host_runs, replacement_plan
 
 Orchestration = Generator[Any, Any, Any]
 HOSTS_AT_ONCE = 500  # sub-orchestrations started together: a group's every host (a batch waits for its slowest)

@@ -33,15 +33,15 @@ from shared.events import (
     QueueSubscriptionLifecycle,
 )
 from shared.models.base import new_id, utc_now
-from shared.services.access import AccessPorts
-from shared.services.admin_ports import AdminPorts
-from shared.services.audit import AuditPorts
-from shared.services.directory_subscriptions import DirectorySubscriptions
-from shared.services.engine_ports import EnginePorts
-from shared.services.image_builds import ImageBuildPorts
-from shared.services.onboarding import OnboardingPorts
-from shared.services.repositories import BulkActionStore
-from shared.services.spot_group_deployments import SpotGroupPorts
+from shared.ports.admin_ports import AdminPorts
+from shared.ports.engine_ports import EnginePorts
+from shared.ports.stores import BulkActionStore
+from shared.services.access.audit import AuditPorts
+from shared.services.access.directory_subscriptions import DirectorySubscriptions
+from shared.services.access.onboarding import OnboardingPorts
+from shared.services.access.roles import AccessPorts
+from shared.services.spot_pc.image_builds import ImageBuildPorts
+from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
 from shared.storage.audit_events import AuditEventRepository
@@ -83,6 +83,7 @@ class Services:
     image_builds: ImageBuildPorts
     spot_group_work: SpotGroupPorts
     onboarding: OnboardingPorts
+    directory_subscriptions: DirectorySubscriptions
 
 
 class EntraTenantIds:
@@ -125,6 +126,13 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     cloud_pcs = CloudPcRepository(storage)
     windows365 = GraphWindows365Provisioning(graph)
     audit_events = AuditEventRepository(storage)
+    subscriptions = DirectorySubscriptions(
+        GraphSubscriptionsApi(graph),
+        DirectorySubscriptionRepository(storage),
+        settings.notification_url,
+        refusals=refusals,
+        lifecycle_queue=QueueSubscriptionLifecycle(account.queue(settings.directory_subscriptions_queue)),
+    )
     admin = AdminPorts(
         tenants=tenants,
         cloud_pcs=cloud_pcs,
@@ -144,13 +152,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         image_sets=ImageSetRepository(storage),
         spot_groups=SpotGroupRepository(storage),
         grace_period=settings.cloudpc_grace_period,
-        directory_subscriptions=DirectorySubscriptions(
-            GraphSubscriptionsApi(graph),
-            DirectorySubscriptionRepository(storage),
-            settings.notification_url,
-            refusals=refusals,
-            lifecycle_queue=QueueSubscriptionLifecycle(account.queue(settings.directory_subscriptions_queue)),
-        ),
+        directory_subscriptions=subscriptions,
         windows365=GraphWindows365Network(graph),
         windows365_provisioning=windows365,
         user_settings=UserSettingRepository(storage),
@@ -203,7 +205,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         onboarding=OnboardingPorts(
             sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
             app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
-            graph_endpoint=settings.graph_endpoint, directory_subscriptions=admin.directory_subscriptions,
+            graph_endpoint=settings.graph_endpoint, directory_subscriptions=subscriptions,
             connections=admin.connections, refusals=refusals, events=events,
         ),
+        directory_subscriptions=subscriptions,
     )  # fmt: skip

@@ -14,9 +14,9 @@ from orchestrators.starting import start_orchestration, start_provisioning
 from shared import telemetry
 from shared.events import DirectoryEvent, EventPublisher
 from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
-from shared.services.engine_ports import EnginePorts
-from shared.services.reconcile import reconcile_watched, started
-from shared.services.repositories import TenantStore
+from shared.ports.engine_ports import EnginePorts
+from shared.ports.stores import TenantStore
+from shared.services.cloud_pcs.reconcile import reconcile_watched, started
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

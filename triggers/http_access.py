@@ -129,7 +129,7 @@ ACCESS: dict[str, Access] = {
 
 # operations only one backend serves; on a tenant of the other they are refused (409 backendNotServed) with nothing
 # made: user settings are Windows 365's (on the azure backend local admin is a policy field). A Cloud PC's actions
-# are checked Cloud PC by Cloud PC (shared/services/cloud_pc_actions.py).
+# are checked Cloud PC by Cloud PC (shared/services/cloud_pcs/cloud_pc_actions.py).
 SERVED_ONLY_BY: dict[str, CloudPcBackend] = {
     name: "windows365" for name in ("createUserSetting", "listUserSettings", "getUserSetting", "updateUserSetting",
                                     "assignUserSetting", "deleteUserSetting")

@@ -27,10 +27,10 @@ from shared.models.cloud_pc_actions import (
 )
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
-from shared.services import bulk_actions, cloud_pc_actions
-from shared.services.cloud_pc_actions import ActionName, Performed
-from shared.services.engine_ports import EnginePorts
-from shared.services.repositories import BulkActionStore
+from shared.ports.engine_ports import EnginePorts
+from shared.ports.stores import BulkActionStore
+from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
+from shared.services.cloud_pcs.cloud_pc_actions import ActionName, Performed
 from shared.settings import Settings
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest

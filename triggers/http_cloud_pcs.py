@@ -10,10 +10,10 @@ from pydantic import Field
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel, Page
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, RestorePointList
-from shared.services.cloud_pc_actions import ActionName, served
-from shared.services.cloud_pc_transitions import allows, worth_offering
-from shared.services.engine_ports import EnginePorts
-from shared.services.restore_points import restore_points
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs.cloud_pc_actions import ActionName, served
+from shared.services.cloud_pcs.cloud_pc_transitions import allows, worth_offering
+from shared.services.cloud_pcs.restore_points import restore_points
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, ApiRequest, QueryParam
 

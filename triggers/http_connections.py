@@ -11,8 +11,8 @@ from orchestrators.starting import start_orchestration
 from shared.models.base import Page
 from shared.models.connections import Connection, ConnectionCreate, ConnectionUpdate
 from shared.models.orchestrations import HealthCheckRun
-from shared.services import connections as service
-from shared.services.admin_ports import AdminPorts
+from shared.ports.admin_ports import AdminPorts
+from shared.services.configuration import connections as service
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
 from triggers.http_responses import ApiResponse

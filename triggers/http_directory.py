@@ -7,12 +7,12 @@ from contextlib import contextmanager
 
 import azure.durable_functions as df
 
-from shared.cloud.ports import NO_CONSENT, CloudError, Directory
-from shared.cloud.ports import DirectoryGroup as DirectoryGroupFound
 from shared.errors import Conflict, NotFound, Unavailable
 from shared.models.base import is_guid
 from shared.models.directory import DirectoryGroup, DirectoryGroupList
 from shared.models.tenants import Tenant
+from shared.ports.cloud import NO_CONSENT, CloudError, Directory
+from shared.ports.cloud import DirectoryGroup as DirectoryGroupFound
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest, QueryParam
 

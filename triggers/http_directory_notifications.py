@@ -19,8 +19,8 @@ from opentelemetry.trace import SpanKind
 from shared import telemetry
 from shared.events import EventPublisher, SubscriptionLifecycleMessage
 from shared.models.directory_subscriptions import ChangeNotificationCollection
-from shared.services.directory_subscriptions import DirectorySubscriptions
-from shared.services.repositories import TenantStore
+from shared.ports.stores import TenantStore
+from shared.services.access.directory_subscriptions import DirectorySubscriptions
 from shared.settings import Settings
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest, QueryParam

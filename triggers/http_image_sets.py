@@ -21,8 +21,8 @@ from shared.models.image_sets import (
     MarketplaceImageList,
 )
 from shared.models.orchestrations import ImageBuildRun
-from shared.services import image_sets as service
-from shared.services.admin_ports import AdminPorts
+from shared.ports.admin_ports import AdminPorts
+from shared.services.spot_pc import image_sets as service
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse

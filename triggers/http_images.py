@@ -11,8 +11,8 @@ from orchestrators.starting import start_orchestration
 from shared.models.base import ApiModel, Page
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import ImageImport
-from shared.services import device_images as service
-from shared.services.admin_ports import AdminPorts
+from shared.ports.admin_ports import AdminPorts
+from shared.services.configuration import device_images as service
 from triggers.http_api import Api, created, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
 from triggers.http_responses import ApiResponse

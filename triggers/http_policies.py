@@ -8,9 +8,9 @@ import azure.durable_functions as df
 
 from shared.models.base import ApiModel, Page
 from shared.models.policies import AssignRequest, ProvisioningPolicy, ProvisioningPolicyCreate, ProvisioningPolicyUpdate
-from shared.services import policies as service
-from shared.services.admin_ports import AdminPorts
-from shared.services.policies import AssignmentPlan
+from shared.ports.admin_ports import AdminPorts
+from shared.services.configuration import policies as service
+from shared.services.configuration.policies import AssignmentPlan
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
 from triggers.http_responses import ApiResponse

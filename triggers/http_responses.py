@@ -18,7 +18,6 @@ from azure.core.exceptions import (
 )
 from pydantic import BaseModel, ValidationError
 
-from shared.cloud.ports import NO_CONSENT, CloudError
 from shared.errors import (
     Conflict,
     DomainError,
@@ -30,6 +29,7 @@ from shared.errors import (
     Unavailable,
     ValidationFailed,
 )
+from shared.ports.cloud import NO_CONSENT, CloudError
 
 log = logging.getLogger(__name__)
 STATUS_OF: dict[type[DomainError], int] = {

@@ -18,9 +18,9 @@ from shared.models.spot_groups import (
     SpotGroupReview,
     SpotGroupUpdate,
 )
-from shared.services import spot_groups as service
-from shared.services.admin_ports import AdminPorts
-from shared.services.spot_group_deployments import SpotGroupPorts, live_hosts
+from shared.ports.admin_ports import AdminPorts
+from shared.services.spot_pc import spot_groups as service
+from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts, live_hosts
 from triggers.http_api import Api, created, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse

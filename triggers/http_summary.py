@@ -5,9 +5,9 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from shared.models.summary import TenantSummary
-from shared.services.admin_ports import AdminPorts
-from shared.services.engine_ports import EnginePorts
-from shared.services.summary import SummaryPorts, tenant_summary
+from shared.ports.admin_ports import AdminPorts
+from shared.ports.engine_ports import EnginePorts
+from shared.services.access.summary import SummaryPorts, tenant_summary
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest
 

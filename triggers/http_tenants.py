@@ -17,10 +17,10 @@ from shared.models.sites import (
     SiteUpdate,
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
-from shared.services import access
-from shared.services import tenants as service
-from shared.services.access import AccessPorts
-from shared.services.admin_ports import AdminPorts
+from shared.ports.admin_ports import AdminPorts
+from shared.services.access import roles as access
+from shared.services.access import tenants as service
+from shared.services.access.roles import AccessPorts
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse

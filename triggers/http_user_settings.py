@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from shared.models.base import Page
 from shared.models.policies import AssignRequest
 from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
-from shared.services import user_settings as service
-from shared.services.admin_ports import AdminPorts
+from shared.ports.admin_ports import AdminPorts
+from shared.services.cloud_pcs import user_settings as service
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
 from triggers.http_responses import ApiResponse

@@ -5,8 +5,8 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from shared.models.explanations import ProvisioningExplanation
-from shared.services.engine_ports import EnginePorts
-from shared.services.explanation import explain_user
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs.explanation import explain_user
 from triggers.http_api import Api
 from triggers.http_directory import reading_directory, require_linked
 from triggers.http_request import ApiRequest

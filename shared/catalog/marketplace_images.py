@@ -33,7 +33,7 @@ MARKETPLACE_IMAGES: tuple[MarketplaceImage, ...] = (
     _image(DESKTOP, "windows-11", "win11-24h2-avd", "Windows 11 Enterprise multi-session 24H2", "pooled"),
     _image(DESKTOP, "windows-11", "win11-24h2-ent", "Windows 11 Enterprise 24H2", "personal"),
     # Windows 365's own image, whose 64 GB disk a Windows 365 custom image must not exceed: the start of a set whose
-    # versions are imported as device images (shared/services/device_images.py)
+    # versions are imported as device images (shared/services/configuration/device_images.py)
     _image(DESKTOP, "windows-ent-cpc", "win11-24h2-ent-cpc", "Windows 11 Enterprise 24H2 (Cloud PC)", "personal"),
 )
 MARKETPLACE_IMAGES_BY_ID = {image.id: image for image in MARKETPLACE_IMAGES}

@@ -1,1 +1,1 @@
-"""Cloud ports (small Protocols) and their production adapters over the Azure SDKs and Graph (azure/)."""
+"""The production adapters of the cloud ports (shared/ports/cloud.py): over the Azure SDKs, Graph and Key Vault."""

@@ -109,6 +109,6 @@ class AuditRecord(AuditEvent):
 
     actor_id: str
     # where the change's first write goes (table, partition key, row key) and digests of the values it sets,
-    # saved before that write: how an event a crash left pending is settled (see shared/services/audit.py)
+    # saved before that write: how an event a crash left pending is settled (see shared/services/access/audit.py)
     written_at: list[str] | None = None
     intended: dict[str, str] | None = None

@@ -84,8 +84,8 @@ Run = TypeVar("Run", bound=PhasedRun)
 
 
 class PhasedStep(Contract, Generic[Run]):
-    """What one call of phased work achieved (shared/services/phased.py): its outcome, or where it stands and when
-    to call again; or that it waits for a person (a build for the admin's capture) until `resume_at`."""
+    """What one call of phased work achieved (shared/services/engine/phased.py): its outcome, or where it stands and
+    when to call again; or that it waits for a person (a build for the admin's capture) until `resume_at`."""
 
     outcome: str | None = None
     run: Run
@@ -115,7 +115,7 @@ class RecordedCheck(Contract):
 
 class HealthCheckRun(ConnectionRun, PhasedRun):
     """The `connection_health_check` input, and what it carries between calls of its activity: the checks this run
-    is made of, who runs them, and what it has found so far (shared/services/health_check_runs.py)."""
+    is made of, who runs them, and what it has found so far (shared/services/configuration/health_check_runs.py)."""
 
     checks: list[str]
     backend: CloudPcBackend = "azure"  # windows365: Windows 365 checks; the run sends it the connection and mirrors

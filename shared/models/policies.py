@@ -16,7 +16,7 @@ from shared.models.languages import DEFAULT_LANGUAGE, LANGUAGES
 from shared.models.sites import RegionName
 
 # a naming template's limits: names of 5-15 characters (Windows' computer names end at 15), at most 10 of them
-# literal, and at least 5 random ones (shared/services/naming.py checks and expands templates)
+# literal, and at least 5 random ones (shared/services/configuration/naming.py checks and expands templates)
 MIN_LENGTH, MAX_LENGTH, MAX_LITERAL, MIN_RAND = 5, 15, 10, 5
 
 DomainJoinType = Literal["azureADJoin", "hybridAzureADJoin"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from orchestrators.phases import TRANSIENT
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
 
@@ -117,7 +118,7 @@ def test_references_that_are_not_ready_are_refused(api: ApiClient) -> None:
         assert reply.status_code == 400
         assert reply.json()["error"]["details"][0]["code"] == code
     tenant.managed_image()
-    tenant.fault("getImage", 3)
+    tenant.fault("getImage", TRANSIENT.max_number_of_attempts)  # every try of the import
     failed_image = tenant.settled_image(api.created(f"{tenant.path}/deviceImages", tenant.image_body())["id"])
     assert failed_image["status"] == "failed"
     reply = api.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.services.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
+from shared.services.cloud_pcs.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import Tenant
 

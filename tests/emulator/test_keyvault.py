@@ -23,8 +23,8 @@ from azure_emulator.keyvault import HOME_SUBSCRIPTION_ID, VAULT_ID
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, vault_name
-from shared.cloud.ports import CloudError
 from shared.errors import NotFound
+from shared.ports.cloud import CloudError
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin
 from tests.utils.inprocess_emulator import inprocess_emulator

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from shared.cloud.ports import (
+from shared.errors import NotFound
+from shared.ports.cloud import (
     CheckOutcome,
     CloudError,
     DeviceRecord,
@@ -45,7 +46,6 @@ from shared.cloud.ports import (
     Windows365Snapshot,
     Windows365UserSettingSpec,
 )
-from shared.errors import NotFound
 
 DONE = Progress(done=True)
 

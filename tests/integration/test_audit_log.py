@@ -13,8 +13,9 @@ from shared.models.access import AuditRecord, Caller
 from shared.models.base import utc_now
 from shared.models.connections import ConnectionCreate
 from shared.models.sites import Site
-from shared.services import audit, connections
-from shared.services.audit import INTERRUPTED_AFTER, Target
+from shared.services.access import audit
+from shared.services.access.audit import INTERRUPTED_AFTER, Target
+from shared.services.configuration import connections
 from shared.storage.audit_events import PENDING_PREFIX
 from shared.storage.change_capture import STAMP, capturing
 from shared.storage.tenants import TENANT_ROW

@@ -16,7 +16,7 @@ from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN, AzureDevices
-from shared.cloud.ports import CloudError, JoinSpec, Placement, Progress, VmSpec
+from shared.ports.cloud import CloudError, JoinSpec, Placement, Progress, VmSpec
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials, emulator_token
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.progress import until_done

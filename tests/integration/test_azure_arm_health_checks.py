@@ -18,8 +18,8 @@ from orchestrators.configuration import connection_health_check
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
 from shared.models.connections import Connection, HealthCheck
-from shared.services.admin_ports import AdminPorts
-from shared.services.health_checks import checks_for
+from shared.ports.admin_ports import AdminPorts
+from shared.services.configuration.health_checks import checks_for
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials
 from tests.utils.orchestration import All, Call, Context
 

@@ -20,7 +20,7 @@ from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
-from shared.cloud.ports import (
+from shared.ports.cloud import (
     CloudError,
     CloudThrottled,
     DeviceRecord,
@@ -30,7 +30,7 @@ from shared.cloud.ports import (
     VmInspection,
     VmSpec,
 )
-from shared.services.provisioning_steps import nic_name, vm_name
+from shared.services.cloud_pcs.provisioning_steps import nic_name, vm_name
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.graph_admin import GraphAdmin

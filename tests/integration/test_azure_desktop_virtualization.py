@@ -19,7 +19,7 @@ from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.avd import DEPLOYMENT_MARGIN, AzureDesktopVirtualization
 from shared.cloud.azure.credentials import AzureCredentials
-from shared.cloud.ports import (
+from shared.ports.cloud import (
     CloudError,
     CloudThrottled,
     DesktopVirtualization,

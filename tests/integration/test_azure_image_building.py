@@ -20,7 +20,7 @@ from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
-from shared.cloud.ports import CloudError, GalleryImage, Placement, Progress
+from shared.ports.cloud import CloudError, GalleryImage, Placement, Progress
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.onboarding import grant_app

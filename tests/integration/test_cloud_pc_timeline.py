@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shared.bootstrap import Services
-from shared.services.timeline import timeline_event
+from shared.services.cloud_pcs.timeline import timeline_event
 
 TENANT = "tenant-t"
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

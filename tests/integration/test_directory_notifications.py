@@ -24,9 +24,9 @@ from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.models.directory_subscriptions import DirectorySubscription
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
-from shared.services import tenants as tenant_service
-from shared.services.admin_ports import AdminPorts
-from shared.services.directory_subscriptions import DirectorySubscriptions, digest
+from shared.ports.admin_ports import AdminPorts
+from shared.services.access import tenants as tenant_service
+from shared.services.access.directory_subscriptions import DirectorySubscriptions, digest
 from shared.settings import Settings
 from shared.storage.account import table_storage
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository

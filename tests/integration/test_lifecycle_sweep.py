@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from shared.bootstrap import Services
 from shared.models.cloud_pcs import CloudPc
-from shared.services import lifecycle
-from shared.services.engine_ports import EnginePorts
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import lifecycle
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 TENANT = "tenant-sweep"

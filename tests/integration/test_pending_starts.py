@@ -15,7 +15,7 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared.bootstrap import Services
 from shared.models.cloud_pcs import CloudPc
-from shared.services.engine_ports import EnginePorts
+from shared.ports.engine_ports import EnginePorts
 from tests.integration.conftest import create_app
 from tests.utils.durable_session import durable_engine, orchestrators_of
 

@@ -16,7 +16,7 @@ from orchestrators import names
 from shared.bootstrap import Services
 from shared.models.image_sets import ImageSetCreate
 from shared.models.spot_groups import SpotGroup
-from shared.services import image_sets
+from shared.services.spot_pc import image_sets
 from tests.integration.conftest import create_app
 from tests.utils.durable_session import durable_engine, orchestrators_of
 from tests.utils.factories import site_body

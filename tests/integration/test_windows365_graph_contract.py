@@ -12,7 +12,7 @@ from typing import Any
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
-from shared.cloud.ports import (
+from shared.ports.cloud import (
     Windows365ConnectionSpec,
     Windows365Join,
     Windows365PolicySpec,

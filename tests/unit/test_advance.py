@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.models.provisioning import RunState
-from shared.services.engine_ports import EnginePorts
-from shared.services.provisioning import advance
-from shared.services.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs.provisioning import advance
+from shared.services.cloud_pcs.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
 from tests.fakes import T0, Fakes
 from tests.fakes.seed import TENANT, cloud_pc, policy, site
 

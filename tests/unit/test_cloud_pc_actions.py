@@ -9,9 +9,9 @@ from shared.errors import Conflict, ValidationFailed
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import PhasedStep, VmActionRun
-from shared.services import bulk_actions, cloud_pc_actions
-from shared.services.engine_ports import EnginePorts
-from shared.services.provisioning_steps import placement_of, vm_name
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
+from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT
 from tests.unit.test_lifecycle import provisioned

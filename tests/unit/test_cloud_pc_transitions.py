@@ -8,7 +8,7 @@ import pytest
 
 from shared.errors import Conflict
 from shared.models.cloud_pcs import CloudPc
-from shared.services import cloud_pc_transitions as machine
+from shared.services.cloud_pcs import cloud_pc_transitions as machine
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from shared.cloud.ports import DirectoryUser, GroupLicense
 from shared.errors import NotFound
 from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import ProvisioningPolicy
-from shared.services.explanation import explain
-from shared.services.targeting import winning_policies
+from shared.ports.cloud import DirectoryUser, GroupLicense
+from shared.services.cloud_pcs.explanation import explain
+from shared.services.configuration.targeting import winning_policies
 from tests.fakes.seed import policy_row
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

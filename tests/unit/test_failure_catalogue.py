@@ -12,7 +12,7 @@ from azure_emulator.controls import Fault, fault_message
 from shared.models.cloud_pcs import StatusDetail
 from shared.models.failures import CATALOGUE, StepDetail, words_for
 from shared.models.images import DeviceImage
-from shared.services.health_checks import RECOMMENDED_ACTIONS
+from shared.services.configuration.health_checks import RECOMMENDED_ACTIONS
 from shared.storage.tables import EntityCodec
 
 ROOT = Path(__file__).resolve().parents[2]

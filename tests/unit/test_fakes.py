@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from shared.cloud.ports import CloudError, Placement, VmSpec
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.models.lifecycle import DueWork
-from shared.services.timeline import timeline_event
+from shared.ports.cloud import CloudError, Placement, VmSpec
+from shared.services.cloud_pcs.timeline import timeline_event
 from tests.fakes import T0, Fakes
 from tests.fakes.seed import TENANT, cloud_pc, policy, site, tenant
 

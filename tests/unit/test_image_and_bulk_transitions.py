@@ -9,8 +9,8 @@ import pytest
 from shared.errors import Conflict
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.images import DeviceImage
-from shared.services.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
-from shared.services.device_image_transitions import DEVICE_IMAGES
+from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
+from shared.services.configuration.device_image_transitions import DEVICE_IMAGES
 
 T0 = datetime(2026, 11, 25, tzinfo=UTC)
 

@@ -1,5 +1,6 @@
 """Image sets on the fakes: what an admin's create, new version and capture record, and a version's build phases
-(shared/services/image_builds.py) from the build VM to the replicated gallery version, failures and waits included."""
+(shared/services/spot_pc/image_builds.py) from the build VM to the replicated gallery version, failures and waits
+included."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from pydantic import ValidationError
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersion, ImageSetVersionCreate
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
-from shared.services import image_sets
-from shared.services.image_builds import CUSTOMIZATION_WINDOW, advance_build, advance_removal, build_names, phases
+from shared.services.spot_pc import image_sets
+from shared.services.spot_pc.image_builds import (
+    CUSTOMIZATION_WINDOW,
+    advance_build,
+    advance_removal,
+    build_names,
+    phases,
+)
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 

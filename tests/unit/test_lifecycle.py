@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from shared.cloud.ports import VmSpec
 from shared.errors import Conflict
 from shared.models.cloud_pcs import BuildSettings, CloudPc
-from shared.services import lifecycle
-from shared.services.engine_ports import EnginePorts
-from shared.services.provisioning_steps import join_spec, nic_name, placement_of, vm_name
+from shared.ports.cloud import VmSpec
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import lifecycle
+from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
 from tests.fakes import Fakes
 from tests.fakes.seed import GALLERY_IMAGE, REGION, SUBSCRIPTION, TENANT, cloud_pc
 

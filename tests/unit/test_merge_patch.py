@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shared.models.policies import ProvisioningPolicy, ProvisioningPolicyCreate, ProvisioningPolicyUpdate
-from shared.services.updates import merge_patch
+from shared.services.engine.updates import merge_patch
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.services.naming import DEFAULT_TEMPLATE, expand_template, parse_template
+from shared.services.configuration.naming import DEFAULT_TEMPLATE, expand_template, parse_template
 
 
 @pytest.mark.parametrize(

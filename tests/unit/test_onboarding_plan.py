@@ -9,7 +9,7 @@ from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PER
 from shared.models.onboarding import OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
-from shared.services.onboarding import plan_onboarding, scopes_of
+from shared.services.access.onboarding import plan_onboarding, scopes_of
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 ENTRA = "0e6c1d2a-1111-4222-8333-944455556666"

@@ -35,7 +35,7 @@ from shared.models.sites import (
     SiteUpdate,
 )
 from shared.models.tenants import TenantCreate, TenantUpdate
-from shared.services.naming import DEFAULT_TEMPLATE, parse_template
+from shared.services.configuration.naming import DEFAULT_TEMPLATE, parse_template
 from shared.storage.tables import SKIP_TOKEN_PATTERN, encode_skip_token
 from tests.utils.validation import accepted
 from triggers.http_access import access_of
@@ -248,7 +248,7 @@ def test_domain_join_network_choice_is_the_models(config: dict[str, Any]) -> Non
     ],
 )
 def test_a_bulk_resize_and_only_a_resize_names_a_service_plan(body: dict[str, Any], allowed: bool) -> None:
-    # the rule is checked by shared/services/bulk_actions.py (400 required / notAllowed), not by the model
+    # the rule is checked by shared/services/cloud_pcs/bulk_actions.py (400 required / notAllowed), not by the model
     assert valid(BulkActionCreate, {**body, "cloudPcIds": ["6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b"]}) == allowed
 
 

@@ -9,9 +9,9 @@ import pytest
 
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
-from shared.services import pending_starts
-from shared.services.engine_ports import EnginePorts
-from shared.services.reconcile import reconcile_tenant, started
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import pending_starts
+from shared.services.cloud_pcs.reconcile import reconcile_tenant, started
 from shared.storage.cloud_pcs import CloudPcRepository, StartCheck
 from tests.fakes import Fakes
 from tests.fakes.seed import PLAN, TENANT, policy

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from shared.cloud.ports import CloudError, Progress
 from shared.models.orchestrations import PhasedStep, VmActionRun
-from shared.services import phased
+from shared.ports.cloud import CloudError, Progress
+from shared.services.engine import phased
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 LIMIT = timedelta(minutes=30)

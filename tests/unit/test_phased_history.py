@@ -48,7 +48,7 @@ def test_an_answer_recorded_before_phased_step_replays_as_it_did(kind: str) -> N
 
 
 # the inputs of a health-check run and an image import as they were started before both became phased work
-STARTED_BEFORE = {
+STARTED_BEFORE: dict[str, dict[str, object]] = {
     "HealthCheckRun": {
         "tenantId": "t1", "connectionId": "c1", "run": 4, "checks": ["subnetIpUsage"], "backend": "azure", "push": True
     },
@@ -58,7 +58,8 @@ STARTED_BEFORE = {
 
 @pytest.mark.parametrize("kind", sorted(STARTED_BEFORE))
 def test_work_started_before_it_was_phased_starts_at_its_first_phase(kind: str) -> None:
-    run = {"HealthCheckRun": HealthCheckRun, "ImageImport": ImageImport}[kind].model_validate(STARTED_BEFORE[kind])
+    kinds: dict[str, type[PhasedRun]] = {"HealthCheckRun": HealthCheckRun, "ImageImport": ImageImport}
+    run = kinds[kind].model_validate(STARTED_BEFORE[kind])
     first = next(take_phases(Context(), "advance", run))
     assert isinstance(first, Call) and (first.payload["phase"], first.payload["calls"]) == (0, 0)
     assert STARTED_BEFORE[kind].items() <= first.payload.items()

@@ -8,8 +8,8 @@ import pytest
 
 from shared.errors import ValidationFailed
 from shared.models.policies import Assignment, AssignRequest
-from shared.services.admin_ports import AdminPorts
-from shared.services.policies import AssignmentPlan, assign_policy, plan_assignment
+from shared.ports.admin_ports import AdminPorts
+from shared.services.configuration.policies import AssignmentPlan, assign_policy, plan_assignment
 from tests.fakes import T0, Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, policy, tenant
 

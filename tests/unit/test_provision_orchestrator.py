@@ -13,9 +13,9 @@ from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.orchestrations import HealthCheckRun
 from shared.models.provisioning import CloudPcJob, RunState
-from shared.services import health_check_runs
-from shared.services.health_check_runs import COULD_NOT_RUN, RAN_TOO_LONG
-from shared.services.health_checks import checks_for
+from shared.services.configuration import health_check_runs
+from shared.services.configuration.health_check_runs import COULD_NOT_RUN, RAN_TOO_LONG
+from shared.services.configuration.health_checks import checks_for
 from tests.utils.orchestration import NOW, Call, Context, Timer
 
 RUN = {"tenantId": "t1", "cloudPcId": "cpc1", "run": 2}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.models.cloud_pcs import BuildSettings
-from shared.services.provisioning_steps import (
+from shared.services.cloud_pcs.provisioning_steps import (
     ASSIGNMENT_STEPS,
     CORE_STEPS,
     ORDER,

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
-from shared.services import lifecycle
-from shared.services.engine_ports import EnginePorts
-from shared.services.reconcile import reconcile_tenant
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import lifecycle
+from shared.services.cloud_pcs.reconcile import reconcile_tenant
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, policy
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared.cloud.ports import Windows365Snapshot
 from shared.errors import Conflict
-from shared.services.cloud_pc_actions import create_snapshot, restore_snapshot
-from shared.services.restore_points import restore_points
+from shared.ports.cloud import Windows365Snapshot
+from shared.services.cloud_pcs.cloud_pc_actions import create_snapshot, restore_snapshot
+from shared.services.cloud_pcs.restore_points import restore_points
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, cloud_pc
 

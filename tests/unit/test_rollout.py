@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.models.spot_groups import SessionHost
-from shared.services.rollout import plan_rollout, replaceable
+from shared.services.spot_pc.rollout import plan_rollout, replaceable
 
 
 def host(index: int, status: str = "running") -> SessionHost:

@@ -13,8 +13,8 @@ from shared.catalog.service_plans import (
     SERVICE_PLANS_BY_SKU,  # fmt: skip
 )
 from shared.cloud.azure.graph_directory import plans_of
-from shared.cloud.ports import DirectoryUser
-from shared.services.targeting import license_slots
+from shared.ports.cloud import DirectoryUser
+from shared.services.configuration.targeting import license_slots
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

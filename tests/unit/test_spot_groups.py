@@ -1,5 +1,5 @@
 """Spot Groups on the fakes: the review and its checks, what a create records, the deployment of the host pool and
-session hosts (shared/services/spot_group_deployments.py) with a host's failure, and the removal."""
+session hosts (shared/services/spot_pc/spot_group_deployments.py) with a host's failure, and the removal."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from shared.errors import Conflict, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersionCreate
 from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
 from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
-from shared.services import image_sets, spot_group_power, spot_groups
-from shared.services.image_builds import advance_build
-from shared.services.image_sets import QUIET
-from shared.services.spot_group_deployments import advance, host_runs, live_hosts, replacement_plan
+from shared.services.spot_pc import image_sets, spot_group_power, spot_groups
+from shared.services.spot_pc.image_builds import advance_build
+from shared.services.spot_pc.image_sets import QUIET
+from shared.services.spot_pc.spot_group_deployments import advance, host_runs, live_hosts, replacement_plan
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 

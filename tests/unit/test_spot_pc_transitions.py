@@ -10,14 +10,14 @@ import pytest
 from shared.errors import Conflict
 from shared.models.image_sets import VersionStatus
 from shared.models.spot_groups import SessionHost
-from shared.services.spot_pc_transitions import (
+from shared.services.engine.state_machines import StateMachine
+from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_SET_VERSIONS,
     IMAGE_SETS,
     IMAGE_UPDATES,
     SESSION_HOSTS,
     SPOT_GROUPS,
 )
-from shared.services.state_machines import StateMachine
 
 VERSIONS: tuple[str, ...] = get_args(VersionStatus)
 # Written out by hand, independently of the module: (allowed from, status after)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from shared.cloud.ports import DirectoryUser
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import ProvisioningPolicy
-from shared.services.reconcile import affected_users, cloud_pc_id
-from shared.services.targeting import Slot, desired_slots, license_slots, winning_policies
+from shared.ports.cloud import DirectoryUser
+from shared.services.cloud_pcs.reconcile import affected_users, cloud_pc_id
+from shared.services.configuration.targeting import Slot, desired_slots, license_slots, winning_policies
 from tests.fakes.seed import policy_row
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

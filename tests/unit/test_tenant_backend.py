@@ -6,7 +6,7 @@ import pytest
 
 from shared.errors import Conflict
 from shared.models.tenants import TenantUpdate
-from shared.services.tenants import update_tenant
+from shared.services.access.tenants import update_tenant
 from tests.fakes import Fakes, seed
 
 TO_WINDOWS_365 = TenantUpdate.model_validate({"cloudPcBackend": "windows365"})

@@ -9,7 +9,7 @@ import pytest
 from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.connections import Connection
 from shared.models.spot_groups import SpotGroup
-from shared.services.summary import SummaryPorts, tenant_summary
+from shared.services.access.summary import SummaryPorts, tenant_summary
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, cloud_pc, tenant
 

@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from shared.cloud.ports import Placement, Progress, ProvisioningCompute, VmSpec
+from shared.ports.cloud import Placement, Progress, ProvisioningCompute, VmSpec
 
 
 def until_done(call: Callable[[str | None], Progress], progress: Progress | None = None, limit: int = 40) -> Progress:

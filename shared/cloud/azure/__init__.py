@@ -1,1 +1,1 @@
-"""Production adapters: the Azure SDKs and Microsoft Graph behind the ports of shared.cloud.ports."""
+"""Production adapters: the Azure SDKs and Microsoft Graph behind the ports of shared.ports.cloud."""

@@ -24,7 +24,7 @@ from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.network import NetworkManagementClient
 
 from shared.cloud.azure.transport import close_all, http_transport
-from shared.cloud.ports import CloudError, Placement
+from shared.ports.cloud import CloudError, Placement
 
 MAX_RETRY_WAIT_S = 5.0
 RETRIES = 3

@@ -17,7 +17,7 @@ from azure.mgmt.compute import models as compute_models
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, vm_id
-from shared.cloud.ports import CloudError, Placement, Progress
+from shared.ports.cloud import CloudError, Placement, Progress
 
 PHASE = "command"
 TIMEOUT_S = 3600

@@ -20,7 +20,7 @@ from azure.mgmt.network import models as network_models
 from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_clients import ArmClients, nic_id, vm_id, vnet_id
 from shared.cloud.azure.arm_commands import RunCommands
-from shared.cloud.ports import CloudError, Placement, Progress, VmSpec
+from shared.ports.cloud import CloudError, Placement, Progress, VmSpec
 
 THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its NIC is made)
 STALE_TURN_S = 3600.0  # a caller not seen again for this long has gone (its run failed or moved on)
@@ -35,7 +35,7 @@ NIC_RESERVED_RETRY_S = 30.0  # a part of Azure's 180 s reservation: the NIC is d
 
 
 class AzureProvisioningCompute:
-    """The ProvisioningCompute port (shared.cloud.ports) on the Compute and Network resource providers."""
+    """The ProvisioningCompute port (shared.ports.cloud) on the Compute and Network resource providers."""
 
     def __init__(self, clients: ArmClients, clock: Any = time.monotonic) -> None:
         self.clients = clients

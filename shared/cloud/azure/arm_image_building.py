@@ -21,14 +21,14 @@ from azure.mgmt.compute import models as compute_models
 
 from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_clients import ArmClients, group_id, vm_id
-from shared.cloud.ports import CloudError, GalleryImage, Placement, Progress
+from shared.ports.cloud import CloudError, GalleryImage, Placement, Progress
 
 NOT_FOUND = {"ResourceNotFound", "NotFound", "ResourceGroupNotFound", "ParentResourceNotFound"}
 NESTED_RESOURCES = "CannotDeleteResource"  # Azure's answer to deleting a definition that still has versions
 
 
 class AzureImageBuilding:
-    """The ImageBuilding port (shared.cloud.ports) on Microsoft.Compute galleries and virtual machines."""
+    """The ImageBuilding port (shared.ports.cloud) on Microsoft.Compute galleries and virtual machines."""
 
     def __init__(self, clients: ArmClients) -> None:
         self.clients = clients

@@ -13,14 +13,14 @@ from azure.core.exceptions import HttpResponseError
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
-from shared.cloud.ports import CloudError, ManagedImage
+from shared.ports.cloud import CloudError, ManagedImage
 
 STEP = "getManagedImage"
 UNREADABLE = {403, 404}
 
 
 class AzureImages:
-    """Implements ImageSources (shared.cloud.ports): `get_managed_image`."""
+    """Implements ImageSources (shared.ports.cloud): `get_managed_image`."""
 
     def __init__(self, clients: ArmClients) -> None:
         self._clients = clients

@@ -11,7 +11,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.credentials import NOT_CONSENTED
-from shared.cloud.ports import (
+from shared.ports.cloud import (
     CloudError,
     CloudThrottled,
     ImageChoice,

@@ -20,7 +20,7 @@ from typing import Any, NoReturn, TypeVar
 from azure.core.exceptions import HttpResponseError
 
 from shared.cloud.azure.arm_clients import ArmClients, retry_after_s
-from shared.cloud.ports import CloudError, Progress
+from shared.ports.cloud import CloudError, Progress
 
 DEFAULT_POLL_S = 5.0  # Azure asks for ~4-5 s between polls of one operation when it does not say
 BUSY_CODES = {"AnotherOperationInProgress", "RetryableError", "OperationPreempted", "Conflict"}

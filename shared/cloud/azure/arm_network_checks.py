@@ -22,8 +22,8 @@ from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_probe import Probe, ProbeVms
-from shared.cloud.ports import CheckOutcome, CloudError, NetworkTarget, Placement, Progress, SecretStore
 from shared.models.regions import REGION_NAMES
+from shared.ports.cloud import CheckOutcome, CloudError, NetworkTarget, Placement, Progress, SecretStore
 
 MIN_FREE_ADDRESSES = 1
 GROUP_ACTIONS = (
@@ -36,7 +36,7 @@ NOT_FOUND = {"ResourceGroupNotFound": "resourceAvailabilityCheckResourceGroupInv
 
 
 class AzureNetworkChecks:
-    """Implements NetworkChecks (shared.cloud.ports)."""
+    """Implements NetworkChecks (shared.ports.cloud)."""
 
     def __init__(self, clients: ArmClients, secrets: SecretStore) -> None:
         self._clients = clients

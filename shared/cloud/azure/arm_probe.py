@@ -13,7 +13,7 @@ import hashlib
 from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_clients import nic_id
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
-from shared.cloud.ports import Placement, Progress
+from shared.ports.cloud import Placement, Progress
 
 PROBE_SIZE = "Standard_D2s_v5"
 PROBE_IMAGE = "MicrosoftWindowsServer_WindowsServer_2022-datacenter-azure-edition-core-smalldisk"

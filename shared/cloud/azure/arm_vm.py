@@ -15,7 +15,7 @@ import secrets
 import string
 from typing import Any
 
-from shared.cloud.ports import CloudError
+from shared.ports.cloud import CloudError
 
 ADMIN_USERNAME = "cpcadmin"
 HOSTED_VNET_PREFIX = "vnet-cloudpcs-"

@@ -22,7 +22,7 @@ from shared.cloud.azure.arm_clients import ArmClients, parse_id, vm_id
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN
 from shared.cloud.azure.graph_client import GraphError, odata_string
 from shared.cloud.azure.graph_devices import THROTTLE_DEFAULT_S, GraphDevices
-from shared.cloud.ports import (
+from shared.ports.cloud import (
     CloudError,
     CloudThrottled,
     DeviceRecord,
@@ -40,7 +40,7 @@ POWER_STATE = "PowerState/"
 
 
 class AzureCloudPcOperations:
-    """The CloudPcOperations port (shared.cloud.ports) on Microsoft.Compute, Microsoft.Authorization and Graph."""
+    """The CloudPcOperations port (shared.ports.cloud) on Microsoft.Compute, Microsoft.Authorization and Graph."""
 
     def __init__(self, clients: ArmClients, graph: GraphDevices) -> None:
         self.clients = clients

@@ -38,7 +38,7 @@ from shared.cloud.azure.arm_clients import ArmClients, group_id, vm_id
 from shared.cloud.azure.arm_commands import PHASE as COMMAND_PHASE
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_devices import assignment_name
-from shared.cloud.ports import (
+from shared.ports.cloud import (
     CloudError,
     CloudThrottled,
     HostPoolSpec,
@@ -65,7 +65,7 @@ T = TypeVar("T")
 
 
 class AzureDesktopVirtualization:
-    """The DesktopVirtualization port (shared.cloud.ports) on Microsoft.DesktopVirtualization and Authorization."""
+    """The DesktopVirtualization port (shared.ports.cloud) on Microsoft.DesktopVirtualization and Authorization."""
 
     def __init__(self, clients: ArmClients) -> None:
         self.clients = clients

@@ -14,7 +14,7 @@ from azure.identity import (
     DefaultAzureCredential,
 )
 
-from shared.cloud.ports import CloudError
+from shared.ports.cloud import CloudError
 from shared.settings import Settings, setting_name
 
 # Entra's refusal of a token in a tenant where no admin consented to the app: no service principal there, or consent

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.cloud.azure.graph_client import GraphClients, GraphError, error_of, odata_string, retry_after
-from shared.cloud.ports import CloudError, Progress
+from shared.ports.cloud import CloudError, Progress
 
 WRITE_MAX_WAIT_S = 5.0  # longer Retry-After advice goes back to the orchestrator
 THROTTLE_DEFAULT_S = 10.0

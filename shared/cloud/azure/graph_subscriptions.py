@@ -21,7 +21,7 @@ def parse_graph_time(value: str) -> datetime:
 
 
 class GraphSubscriptionsApi:
-    """The SubscriptionApi of shared.services.directory_subscriptions over Graph."""
+    """The SubscriptionApi of shared.services.access.directory_subscriptions over Graph."""
 
     def __init__(self, clients: GraphClients) -> None:
         self._clients = clients

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from shared.cloud.azure.graph_client import GraphClients, GraphError
-from shared.cloud.ports import (
+from shared.ports.cloud import (
     CheckStatus,
     Windows365AuditEvent,
     Windows365Check,

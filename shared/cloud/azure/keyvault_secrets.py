@@ -14,8 +14,8 @@ from azure.keyvault.secrets import SecretClient
 
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.transport import http_transport
-from shared.cloud.ports import CloudError
 from shared.errors import NotFound
+from shared.ports.cloud import CloudError
 from shared.settings import Settings, SettingsError, setting_name
 
 VALID_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")

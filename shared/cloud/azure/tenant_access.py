@@ -23,7 +23,7 @@ PERMISSIONS_API = "2022-04-01"
 
 
 class AzureTenantAccess:
-    """Implements TenantAccess (shared.cloud.ports)."""
+    """Implements TenantAccess (shared.ports.cloud)."""
 
     def __init__(
         self, credentials: AzureCredentials, clients: ArmClients, graph_endpoint: str, graph: GraphClients | None = None

@@ -1,0 +1,70 @@
+"""The ports the admin (wizard) services work with, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from shared.events import EventPublisher
+from shared.models.tenants import Tenant
+from shared.ports.cloud import (
+    AzureInventory,
+    Directory,
+    ImageSources,
+    NetworkChecks,
+    SecretStore,
+    Windows365Network,
+    Windows365Provisioning,
+)
+from shared.ports.stores import (
+    CloudPcStore,
+    ConnectionStore,
+    DeviceImageStore,
+    ImageSetStore,
+    ListPages,
+    PolicyStore,
+    SiteStore,
+    SpotGroupStore,
+    TenantStore,
+    UniqueValueStore,
+    UserSettingStore,
+)
+
+
+class TenantWatch(Protocol):
+    """Graph change notifications for a tenant's directory (shared/services/access/directory_subscriptions.py)."""
+
+    def tenant_linked(self, tenant: Tenant, previous_entra_tenant_id: str | None = None) -> None:
+        """A tenant got (or changed) its Entra tenant id: subscribe there. Never raises."""
+
+    def tenant_removed(self, tenant_id: str) -> None:
+        """A tenant was deleted or unlinked: its subscriptions go. Never raises."""
+
+
+@dataclass(frozen=True)
+class AdminPorts:
+    tenants: TenantStore
+    sites: SiteStore
+    connections: ConnectionStore
+    images: DeviceImageStore
+    policies: PolicyStore
+    secrets: SecretStore
+    directory: Directory
+    network: NetworkChecks
+    image_sources: ImageSources
+    inventory: AzureInventory  # the customer's Azure as pick lists, and the checks made against it
+    events: EventPublisher
+    clock: Callable[[], datetime]
+    new_id: Callable[[], str]
+    unique: UniqueValueStore
+    image_sets: ImageSetStore
+    spot_groups: SpotGroupStore
+    cloud_pcs: CloudPcStore  # read only: what holds a tenant to its backend
+    windows365: Windows365Network  # Windows 365 itself, for the tenants whose backend it is
+    windows365_provisioning: Windows365Provisioning
+    user_settings: UserSettingStore  # Windows 365's user settings, on windows365 tenants
+    pages: ListPages  # pages of the lists read whole from Azure (the pick lists)
+    grace_period: timedelta = timedelta(days=7)
+    directory_subscriptions: TenantWatch | None = None  # Graph change notifications for linked tenants

@@ -1,0 +1,60 @@
+"""The ports the provisioning engine works with, built once by the composition root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from shared.events import EventPublisher
+from shared.models.access import AuditRecord
+from shared.ports.cloud import (
+    CloudPcOperations,
+    DeviceDirectory,
+    DeviceManagement,
+    Directory,
+    LicenseAssignment,
+    ProvisioningCompute,
+    Windows365Provisioning,
+)
+from shared.ports.stores import (
+    CloudPcStore,
+    ConnectionStore,
+    DeviceImageStore,
+    DueWorkStore,
+    PolicyStore,
+    RefusedWorkStore,
+    SiteStore,
+)
+
+
+class AuditLog(Protocol):
+    """Where events of others' audit logs (Windows 365's) join the app's: an upsert, so a second import is harmless."""
+
+    def insert_event(self, record: AuditRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class EnginePorts:
+    cloud_pcs: CloudPcStore
+    policies: PolicyStore
+    connections: ConnectionStore
+    sites: SiteStore
+    images: DeviceImageStore
+    directory: Directory
+    compute: ProvisioningCompute
+    devices: DeviceDirectory
+    intune: DeviceManagement
+    operations: CloudPcOperations  # what the admin's actions do to a Cloud PC's VM and devices
+    licenses: LicenseAssignment
+    due: DueWorkStore
+    refusals: RefusedWorkStore  # background work refused for want of a permission, for the admin to see
+    events: EventPublisher
+    clock: Callable[[], datetime]
+    windows365: Windows365Provisioning  # for the tenants whose Cloud PCs Windows 365 provisions
+    audit_log: AuditLog  # Windows 365's audit events join the tenant's audit view
+    max_attempts: int = 3
+    grace_period: timedelta = timedelta(days=7)
+    cleanup_delay: timedelta = timedelta(hours=3)
+    windows365_poll: timedelta = timedelta(minutes=1)

@@ -1,0 +1,204 @@
+"""A customer tenant's onboarding: what the app needs there (consent, Graph permissions, Azure roles), read from
+Entra and ARM as the app itself sees them, and planned into a checklist with the fix of each missing item."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from shared.catalog.app_access import (
+    AZURE_ACTIONS,
+    BUILT_IN_ROLES,
+    CUSTOM_ROLE_NAME,
+    ActionScope,
+    assignment_condition,
+    custom_role,
+    custom_role_command,
+    graph_permissions,
+)
+from shared.events import EventPublisher
+from shared.models.onboarding import BuiltInAlternative, OnboardingItem, OnboardingReport
+from shared.models.refused_work import RECONCILES
+from shared.models.sites import Site
+from shared.models.tenants import Tenant
+from shared.ports.cloud import TenantAccess
+from shared.ports.stores import ConnectionStore, RefusedWorkStore, SiteStore
+from shared.services.access.directory_subscriptions import DirectorySubscriptions
+
+
+@dataclass(frozen=True)
+class OnboardingPorts:
+    sites: SiteStore
+    access: TenantAccess
+    app_client_id: str | None
+    authority_host: str  # Entra's host: login.microsoftonline.com, or a sovereign cloud's
+    graph_endpoint: str
+    directory_subscriptions: DirectorySubscriptions | None = None
+    connections: ConnectionStore | None = None  # their networks are checked too, where they are not their site's
+    refusals: RefusedWorkStore | None = None
+    events: EventPublisher | None = None  # a refused directory read is tried again once nothing is missing
+
+
+def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | None:
+    """Entra's admin consent endpoint for the app: one sign-in by the customer's admin grants what it lists."""
+    if not ports.app_client_id:
+        return None
+    query = urlencode({"client_id": ports.app_client_id, "scope": f"{ports.graph_endpoint.rstrip('/')}/.default"})
+    return f"https://{ports.authority_host}/{entra_tenant_id}/v2.0/adminconsent?{query}"
+
+
+@dataclass(frozen=True)
+class ScopeCheck:
+    """One ARM scope the app works at, the actions it needs there, and those its roles lack (None: not known)."""
+
+    scope: str
+    subscription_id: str
+    resource_group: str | None
+    actions: tuple[str, ...]
+    reasons: tuple[str, ...]
+    missing: list[str] | None = None
+
+
+def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck]:
+    """Where the app works for these sites: each subscription, each site's group, and the group of each network it
+    places VMs in (the sites' and the connections' `subnets`)."""
+    wanted: dict[str, ScopeCheck] = {}  # by lower-cased scope: ARM scopes are case-insensitive
+
+    def need(kind: ActionScope, subscription_id: str, resource_group: str | None) -> None:
+        scope = f"/subscriptions/{subscription_id}" + (f"/resourceGroups/{resource_group}" if resource_group else "")
+        found = wanted.setdefault(scope.lower(), ScopeCheck(scope, subscription_id, resource_group, (), ()))
+        items = [item for item in AZURE_ACTIONS if item.scope == kind]
+        wanted[scope.lower()] = replace(
+            found,
+            actions=tuple(dict.fromkeys([*found.actions, *(item.action for item in items)])),
+            reasons=tuple(dict.fromkeys([*found.reasons, *(item.reason for item in items)])),
+        )
+
+    for site in sites:
+        need("subscription", site.subscription_id, None)
+        need("resourceGroup", site.subscription_id, site.resource_group_name)
+    for subnet in [*(site.subnet_id for site in sites if site.subnet_id), *subnets]:
+        parts = str(subnet).strip("/").split("/")
+        need("network", parts[1], parts[3])
+    return [wanted[key] for key in sorted(wanted)]
+
+
+def _connection_subnets(ports: OnboardingPorts, tenant_id: str) -> list[str]:
+    subnets, token = [], None
+    while ports.connections is not None:
+        page, token = ports.connections.list_connections(tenant_id, top=100, skip_token=token)
+        subnets += [connection.subnet_id for connection in page if connection.subnet_id]
+        if token is None:
+            break
+    return subnets
+
+
+def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingReport:
+    if not tenant.entra_tenant_id:
+        return plan_onboarding(tenant, None, None, [], ports.app_client_id)
+    granted = ports.access.graph_permissions(tenant.entra_tenant_id)
+    if granted is not None and ports.directory_subscriptions is not None:
+        # consent may be new: subscribe to the tenant's directory changes now rather than on the timer's next run
+        # (idempotent: only what is missing is created; never raises)
+        ports.directory_subscriptions.tenant_linked(tenant)
+    # Windows 365 works in the customer's Azure as itself (its own service principal, which its connections' health
+    # checks verify), never as the app: the app needs Azure roles only where it provisions
+    scopes = scopes_of(ports.sites.list_all_sites(tenant.id), _connection_subnets(ports, tenant.id))
+    checks = [
+        # without consent the app gets no token in the tenant, so ARM cannot be asked
+        replace(check, missing=None if granted is None else ports.access.missing_actions(
+            tenant.id, check.subscription_id, check.resource_group, check.actions))
+        for check in (scopes if tenant.cloud_pc_backend == "azure" else [])
+    ]  # fmt: skip
+    consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
+    report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id)
+    if ports.refusals is not None:
+        refused = ports.refusals.list_refused(tenant.id)
+        if report.ready and ports.events is not None and any(item.work in RECONCILES for item in refused):
+            # every permission is there now: the admin's fix takes effect at once, not at the next drift reconcile,
+            # and what was refused is forgotten (the reconcile that follows reads everything again)
+            ports.events.publish_directory_event(tenant.id, full=True)
+            for item in refused:
+                if item.work in RECONCILES:
+                    ports.refusals.delete_refused(tenant.id, item.work)
+            refused = [item for item in refused if item.work not in RECONCILES]
+        report.refused_work = refused
+    return report
+
+
+def _absent_scope_fix(check: ScopeCheck) -> str:
+    """A scope ARM does not know, asked with consent given: the group (or subscription) is not there to hold a role."""
+    if check.resource_group is None:
+        return (f"Azure shows the app no subscription {check.subscription_id}: check the site's subscription id, and "
+                "that the subscription is in this customer's tenant.")  # fmt: skip
+    return (
+        f"Azure knows no resource group {check.resource_group} in subscription {check.subscription_id}: create it "
+        f"(az group create --name {check.resource_group} --subscription {check.subscription_id} --location "
+        "<the site's region>) or point the site at one that exists; its role can be checked once it does."
+    )
+
+
+def plan_onboarding(
+    tenant: Tenant,
+    consent_url: str | None,
+    granted: list[str] | None,
+    checks: list[ScopeCheck],
+    app_client_id: str | None,
+) -> OnboardingReport:
+    """The checklist: pure, from what was read. `granted` None: not consented; a scope's `missing` None: not known."""
+    items: list[OnboardingItem] = []
+    if not tenant.entra_tenant_id:
+        items.append(OnboardingItem(
+            kind="link", name="Microsoft Entra tenant", status="missing",
+            reason="the app follows the tenant's users, groups and licenses there",
+            fix="Set the tenant's entraTenantId (PATCH /tenants/{tenantId}).",
+        ))  # fmt: skip
+        return OnboardingReport(tenant_id=tenant.id, ready=False, items=items)
+    consent_fix = f"An admin of the customer's tenant opens {consent_url} and accepts." if consent_url else None
+    items.append(OnboardingItem(
+        kind="consent", name="Admin consent", status="missing" if granted is None else "present",
+        reason="gives the app a service principal in the tenant, holding the permissions below",
+        fix=consent_fix if granted is None else None,
+    ))  # fmt: skip
+    held = {name.lower() for name in granted or []}
+    for permission in graph_permissions(tenant.cloud_pc_backend):
+        status = "unknown" if granted is None else "present" if permission.name.lower() in held else "missing"
+        items.append(OnboardingItem(
+            kind="graphPermission", name=permission.name, status=status, reason=permission.reason,
+            fix=None if status != "missing" else (
+                f"Add the Microsoft Graph application permission {permission.name} to the app registration, "
+                "then grant admin consent again" + (f" ({consent_url})." if consent_url else ".")
+            ),
+        ))  # fmt: skip
+    subscriptions = sorted({check.subscription_id for check in checks})
+    define = custom_role_command(subscriptions)
+    assignee = app_client_id or "<the app's client id>"
+    condition = assignment_condition()
+    for check in checks:
+        status = "unknown" if check.missing is None else "missing" if check.missing else "present"
+        items.append(OnboardingItem(
+            kind="azureRole", name=CUSTOM_ROLE_NAME, scope=check.scope, status=status,
+            reason="; ".join(check.reasons), missing_actions=check.missing or [],
+            fix=(_absent_scope_fix(check) if status == "unknown" and granted is not None else None)
+            if status != "missing" else (
+                f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with the "
+                "command given with this report (customRoleCommand; where the role exists already, run it as "
+                "`az role definition update` so that its assignable scopes take in this one), then: "
+                "az role assignment create --assignee "
+                f'{assignee} --role "{CUSTOM_ROLE_NAME}" --scope {check.scope} --condition "{condition}" '
+                '--condition-version "2.0" (the condition lets the app give only the roles it gives)'
+            ),
+        ))  # fmt: skip
+    ready = all(item.status == "present" for item in items)
+    return OnboardingReport(
+        tenant_id=tenant.id, entra_tenant_id=tenant.entra_tenant_id, admin_consent_url=consent_url, ready=ready,
+        items=items, custom_role=custom_role(subscriptions) if subscriptions else None,
+        custom_role_command=define if subscriptions else None,
+        custom_role_condition=condition if subscriptions else None,
+        built_in_alternatives=[
+            BuiltInAlternative(name=r.name, role_definition_id=r.role_definition_id, scope=r.scope,
+                               over_grants=r.over_grants)
+            for r in BUILT_IN_ROLES
+        ] if subscriptions else [],
+    )  # fmt: skip

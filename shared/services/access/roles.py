@@ -1,0 +1,129 @@
+"""Per-tenant roles: who holds which role, what a caller may see, and the rule that a tenant keeps an owner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.errors import Conflict, PreconditionFailed
+from shared.models.access import Caller, Me, Role, RoleAssignment, RoleAssignmentCreate, TenantRole
+from shared.models.tenants import Tenant
+from shared.ports.stores import TenantStore
+
+MAX_RETRIES = 5  # a delete racing another owner's delete is tried again from a fresh read
+
+
+class RoleAssignmentStore(Protocol):
+    def find_role_assignment(self, tenant_id: str, principal_id: str) -> RoleAssignment | None: ...
+
+    def get_role_assignment(self, tenant_id: str, assignment_id: str) -> RoleAssignment: ...
+
+    def list_role_assignments(self, tenant_id: str) -> list[RoleAssignment]: ...
+
+    def list_principal_assignments(self, principal_id: str) -> list[RoleAssignment]: ...
+
+    def insert_role_assignment(self, assignment: RoleAssignment) -> RoleAssignment: ...
+
+    def delete_role_assignment(self, assignment: RoleAssignment, *, keep_owner: RoleAssignment | None) -> None: ...
+
+    def delete_tenant_assignments(self, tenant_id: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class AccessPorts:
+    role_assignments: RoleAssignmentStore
+    tenants: TenantStore
+    organization_owners: frozenset[str]  # AUTH_BOOTSTRAP_ADMINS: owner of every tenant
+    clock: Callable[[], datetime]
+
+
+def role_on(ports: AccessPorts, caller: Caller, tenant_id: str) -> Role | None:
+    if caller.organization_owner:
+        return Role.OWNER
+    assignment = ports.role_assignments.find_role_assignment(tenant_id, caller.principal_id)
+    return assignment.role if assignment else None
+
+
+def tenant_page(
+    ports: AccessPorts, caller: Caller, *, top: int, skip_token: str | None
+) -> tuple[list[Tenant], str | None]:
+    """A page of the tenants the caller holds a role on (an organization owner: every tenant)."""
+    if caller.organization_owner:
+        return ports.tenants.list_tenants(top=top, skip_token=skip_token)
+    assignments = ports.role_assignments.list_principal_assignments(caller.principal_id)
+    return ports.tenants.list_tenants_among([a.tenant_id for a in assignments], top=top, skip_token=skip_token)
+
+
+def visible_tenants(ports: AccessPorts, caller: Caller) -> list[TenantRole]:
+    """The tenants the caller holds a role on, by name (an organization owner sees every tenant)."""
+    if caller.organization_owner:
+        return [TenantRole(tenant_id=t.id, display_name=t.display_name, role=Role.OWNER) for t in _all(ports)]
+    roles = []
+    for assignment in ports.role_assignments.list_principal_assignments(caller.principal_id):
+        tenant = ports.tenants.find_tenant(assignment.tenant_id)
+        if tenant is not None:
+            roles.append(TenantRole(tenant_id=tenant.id, display_name=tenant.display_name, role=assignment.role))
+    return sorted(roles, key=lambda r: (r.display_name.lower(), r.tenant_id))
+
+
+def _all(ports: AccessPorts) -> list[Tenant]:
+    return sorted(ports.tenants.iter_tenants(), key=lambda t: (t.display_name.lower(), t.id))
+
+
+def me(ports: AccessPorts, caller: Caller) -> Me:
+    return Me(
+        principal_id=caller.principal_id,
+        name=caller.name,
+        home_tenant_id=caller.home_tenant_id,
+        organization_owner=caller.organization_owner,
+        tenants=visible_tenants(ports, caller),
+    )
+
+
+def assign_role(ports: AccessPorts, caller: Caller, tenant_id: str, body: RoleAssignmentCreate) -> RoleAssignment:
+    assignment = RoleAssignment(
+        id=body.principal_id,
+        tenant_id=tenant_id,
+        principal_id=body.principal_id,
+        principal_name=body.principal_name,
+        role=body.role,
+        created_date_time=ports.clock(),
+        created_by=caller.principal_id,
+    )
+    return ports.role_assignments.insert_role_assignment(assignment)
+
+
+def make_first_owner(ports: AccessPorts, caller: Caller, tenant_id: str) -> RoleAssignment:
+    """Whoever registers a tenant becomes its first owner, so the tenant has an owner to keep."""
+    create = RoleAssignmentCreate(principal_id=caller.principal_id, principal_name=caller.name, role=Role.OWNER)
+    return assign_role(ports, caller, tenant_id, create)
+
+
+def remove_role(ports: AccessPorts, tenant_id: str, assignment_id: str, *, if_match: str | None = None) -> None:
+    """Remove a role assignment; the last owner of a tenant stays (409), even against a concurrent removal."""
+    for _ in range(MAX_RETRIES):
+        assignment = ports.role_assignments.get_role_assignment(tenant_id, assignment_id)
+        if if_match and if_match != "*" and assignment.etag != if_match:
+            raise PreconditionFailed.stale("Role assignment", assignment_id)
+        keep = None
+        if assignment.role is Role.OWNER:
+            owners = ports.role_assignments.list_role_assignments(tenant_id)
+            keep = next((a for a in owners if a.role is Role.OWNER and a.id != assignment.id), None)
+            if keep is None:
+                raise Conflict(
+                    "This is the tenant's last owner; make another principal owner before removing it.",
+                    code="lastOwner",
+                    target="roleAssignmentId",
+                )
+        try:
+            ports.role_assignments.delete_role_assignment(assignment, keep_owner=keep)
+            return
+        except PreconditionFailed:
+            continue  # this row or the owner kept changed meanwhile: decide again from a fresh read
+    raise Conflict("The tenant's owners keep changing; try again.", code="concurrentChange")
+
+
+def list_role_assignments(ports: AccessPorts, tenant_id: str) -> list[RoleAssignment]:
+    return sorted(ports.role_assignments.list_role_assignments(tenant_id), key=lambda a: (a.role.rank * -1, a.id))

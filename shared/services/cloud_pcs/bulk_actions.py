@@ -1,0 +1,115 @@
+"""Bulk actions: one action on many Cloud PCs, each item applied as the single action is, with a result per item.
+
+A bulk action is saved with all its items pending and run from a queue message; items are applied a
+chunk at a time and each result is saved as it comes, so progress shows while it runs, and a run that
+crashes resumes from the items without a result. An item a crashed run had applied is found applied
+(its request id is on the Cloud PC), never refused for the state it put the Cloud PC in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shared.errors import DomainError, ErrorDetail, NotFound, ValidationFailed
+from shared.models.cloud_pc_actions import (
+    ActionError,
+    BulkAction,
+    BulkActionCounts,
+    BulkActionCreate,
+    BulkActionItem,
+    BulkActionReview,
+)
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import cloud_pc_actions
+from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
+from shared.services.cloud_pcs.cloud_pc_actions import Performed
+
+CHUNK = 10  # items applied at once: enough to be quick, few enough to leave the host's workers to others
+
+
+def request_id_of(bulk_id: str) -> str:
+    return f"bulk-{bulk_id}"
+
+
+def checked_request(request: BulkActionCreate) -> list[str]:
+    """The distinct Cloud PC ids, in order; the target plan given exactly when the action is a resize."""
+    if request.action == "resize" and not request.target_service_plan_id:
+        raise ValidationFailed.of(ErrorDetail("required", "A resize needs targetServicePlanId.", "targetServicePlanId"))
+    if request.action != "resize" and request.target_service_plan_id:
+        raise ValidationFailed.of(
+            ErrorDetail("notAllowed", "targetServicePlanId is only for resize.", "targetServicePlanId")
+        )
+    return list(dict.fromkeys(request.cloud_pc_ids))
+
+
+def review(ports: EnginePorts, tenant_id: str, request: BulkActionCreate) -> BulkActionReview:
+    """What `validateOnly` answers: for each Cloud PC, whether the action would be refused and why."""
+    items = []
+    for cloud_pc_id in checked_request(request):
+        try:
+            cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+            cloud_pc_actions.check(ports, cloud_pc, request.action, request.target_service_plan_id)
+            items.append(BulkActionItem(cloud_pc_id=cloud_pc_id))  # would be taken
+        except DomainError as refused:
+            items.append(_failed(cloud_pc_id, refused))
+    return BulkActionReview(action=request.action, counts=counts_of(items), results=items)
+
+
+def counts_of(items: list[BulkActionItem]) -> BulkActionCounts:
+    return BulkActionCounts(
+        succeeded=sum(1 for i in items if i.status == "succeeded"),
+        failed=sum(1 for i in items if i.status == "failed"),
+        running=sum(1 for i in items if i.status in ("pending", "running")),
+    )
+
+
+def summarized(bulk: BulkAction, items: list[BulkActionItem]) -> BulkAction:
+    """The bulk action with its counts, its status from them, and (for one bulk action) its results."""
+    counts = counts_of(items)
+    if counts.running:
+        status = "running"
+    elif not counts.failed:
+        status = "succeeded"
+    else:
+        status = "failed" if not counts.succeeded else "partiallySucceeded"
+    return BULK_ACTIONS.follow(bulk, "summarize", status, counts=counts, results=items)
+
+
+def _failed(cloud_pc_id: str, error: Exception) -> BulkActionItem:
+    code, message = cloud_pc_actions.refusal(error)
+    refused = ActionError(code=code, message=message)
+    return BULK_ITEMS.move(BulkActionItem(cloud_pc_id=cloud_pc_id), "fail", error=refused)
+
+
+def apply_item(ports: EnginePorts, bulk: BulkAction, item: BulkActionItem) -> tuple[BulkActionItem, Performed | None]:
+    """One item, exactly as the single action; its result, and the work to start when it succeeded."""
+    try:
+        performed = cloud_pc_actions.perform(
+            ports, bulk.tenant_id, item.cloud_pc_id, bulk.action, request_id=request_id_of(bulk.id),
+            target_service_plan_id=bulk.target_service_plan_id,
+        )  # fmt: skip
+    except NotFound as gone:
+        if item.status == "running" and bulk.action == "endGracePeriod":
+            # a run that crashed had ended it: the deprovisioned Cloud PC is gone, as the action meant
+            return BULK_ITEMS.move(item, "succeed"), None
+        return _failed(item.cloud_pc_id, gone), None
+    except Exception as refused:  # each item answers for itself; the others go on
+        return _failed(item.cloud_pc_id, refused), None
+    return BULK_ITEMS.move(item, "succeed", error=None), performed
+
+
+def chunks_to_run(items: list[BulkActionItem]) -> list[list[BulkActionItem]]:
+    """The items without a result, CHUNK at a time, each marked running (saved so before it is applied, a
+    crash leaves it to be found applied)."""
+    todo = [BULK_ITEMS.move(i, "start") for i in items if BULK_ITEMS.allows("start", i.status)]
+    return [todo[first : first + CHUNK] for first in range(0, len(todo), CHUNK)]
+
+
+def new_bulk_action(
+    tenant_id: str, request: BulkActionCreate, new_id: Callable[[], str], ports: EnginePorts
+) -> BulkAction:
+    now = ports.clock()
+    return BulkAction(
+        id=new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
+        action=request.action, target_service_plan_id=request.target_service_plan_id,
+    )  # fmt: skip

@@ -1,0 +1,258 @@
+"""After provisioning: grace periods, deprovisioning, clean-up, and the admin's retry and reprovision.
+
+Every step is idempotent and writes its timeline line under a deterministic id, so two sweeps that
+meet the same due work, or a sweep that runs again after a crash, do it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from shared.errors import PreconditionFailed
+from shared.models.cloud_pcs import CloudPc
+from shared.models.lifecycle import DueWork
+from shared.ports.cloud import CloudError, Progress
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import cloud_pc_transitions as machine
+from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
+from shared.services.cloud_pcs.timeline import save, timeline_event
+from shared.services.engine.refused_work import watched
+
+log = logging.getLogger(__name__)
+# a clean-up leaves the device of a Cloud PC in these states alone: a retry may be using its name again
+LIVE = frozenset({"pendingProvision", "provisioning", "provisioned", "provisionedWithWarnings", "inGracePeriod",
+                  "resizing"})  # fmt: skip
+# a clean-up refused for want of a permission waits this long before it asks again, rather than at every sweep
+REFUSED_RETRY = timedelta(hours=1)
+
+
+def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list[str]]:
+    """The VM and NIC names every attempt of the Cloud PC's current run may have made."""
+    attempts = range(1, max(max_attempts, cloud_pc.attempt) + 1)
+    return [vm_name(cloud_pc.id, cloud_pc.run, a) for a in attempts], [
+        nic_name(cloud_pc.id, cloud_pc.run, a) for a in attempts
+    ]
+
+
+def due_work(ports: EnginePorts, cloud_pc: CloudPc, kind: str, at: datetime) -> DueWork:
+    vms, nics = run_resources(ports.max_attempts, cloud_pc)
+    return DueWork.model_validate(
+        {
+            "kind": kind,
+            "due_date_time": at,
+            "tenant_id": cloud_pc.tenant_id,
+            "cloud_pc_id": cloud_pc.id,
+            "run": cloud_pc.run,
+            "generation": cloud_pc.generation,
+            "device_name": cloud_pc.managed_device_name,
+            "build": cloud_pc.build,
+            "vm_names": vms,
+            "nic_names": nics,
+        }
+    )
+
+
+def schedule_clean_up(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+    """Devices and NICs go CLOUDPC_CLEANUP_DELAY later, as Windows 365 does after a failure or deprovision."""
+    ports.due.upsert_due(due_work(ports, cloud_pc, "cleanUp", ports.clock() + ports.cleanup_delay))
+
+
+def recheck_if_asked(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+    """A reconcile found the user untargeted mid-run; now that the run settled, let it decide again."""
+    if cloud_pc.recheck_when_settled:
+        ports.events.publish_directory_event(cloud_pc.tenant_id, user_ids=[cloud_pc.user_id])
+
+
+def lifecycle_event(
+    ports: EnginePorts,
+    tenant_id: str,
+    ids: tuple[str, int, int],
+    name: str,
+    *,
+    outcome: str = "info",
+    message: str = "",
+    once: bool = True,
+) -> None:
+    """A milestone line for (cloud PC id, run, generation); a `once` line has one id per run, so repeating
+    the work never adds a second."""
+    cloud_pc_id, run, generation = ids
+    event = timeline_event(
+        cloud_pc_id, run, generation, name, ports.clock(), outcome=outcome, message=message, repeatable=not once
+    )
+    ports.cloud_pcs.upsert_event(tenant_id, event)
+
+
+def ids_of(cloud_pc: CloudPc) -> tuple[str, int, int]:
+    return cloud_pc.id, cloud_pc.run, cloud_pc.generation
+
+
+def enter_grace(ports: EnginePorts, cloud_pc: CloudPc, reason: str) -> CloudPc:
+    now = ports.clock()
+    end = now + ports.grace_period
+    moved = machine.move(
+        cloud_pc, "enterGrace", now, grace_period_end_date_time=end, message=f"{reason}; ends {end:%Y-%m-%dT%H:%M:%SZ}"
+    )
+    # its expiry first: a grace period on record always has one (an expiry that finds none does nothing)
+    ports.due.upsert_due(due_work(ports, moved.cloud_pc, "graceExpiry", end))
+    return save(ports, moved, if_match=cloud_pc.etag)
+
+
+def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
+    """Targeted and licensed again in time: back as it was, VM untouched.
+
+    Its grace-expiry entry stays due, and finds nothing to do when it comes.
+    """
+    moved = machine.move(cloud_pc, "restore", ports.clock(), message="Targeted and licensed again")
+    return save(ports, moved, if_match=cloud_pc.etag)
+
+
+def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+    """Start deleting the VMs of the Cloud PC's run; clean-up later waits until they are gone."""
+    if cloud_pc.build is not None:
+        vms, _ = run_resources(ports.max_attempts, cloud_pc)
+        for name in vms:
+            ports.compute.delete_vm(cloud_pc.tenant_id, placement_of(cloud_pc.build), name)
+
+
+def deprovision(
+    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str,
+    action: Literal["deprovision", "endGracePeriod"] = "deprovision",
+) -> bool:  # fmt: skip
+    """Delete the VM and the Cloud PC (GET answers 404 after; its timeline stays); clean-up follows later."""
+    cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
+    if cloud_pc is None or cloud_pc.run != run or not machine.allows(action, cloud_pc.status):
+        return False  # already gone, restored, or taken over by a retry or reprovision
+    if cloud_pc.status != "deprovisioning":
+        try:
+            moved = machine.move(cloud_pc, action, ports.clock(), message=reason)
+            cloud_pc = save(ports, moved, if_match=cloud_pc.etag)
+        except PreconditionFailed:  # someone else moved first (another sweep, or a restore): follow them
+            return deprovision(ports, tenant_id, cloud_pc_id, run, reason)
+    delete_vms(ports, cloud_pc)
+    schedule_clean_up(ports, cloud_pc)
+    lifecycle_event(
+        ports,
+        cloud_pc.tenant_id,
+        ids_of(cloud_pc),
+        "deprovisioned",
+        outcome="succeeded",
+        message="VM deleted; clean-up follows",
+    )
+    ports.cloud_pcs.delete_cloud_pc(tenant_id, cloud_pc_id)
+    ports.events.publish_directory_event(tenant_id, full=True)  # a freed license may let a waiting Cloud PC start
+    return True
+
+
+def clean_up(ports: EnginePorts, work: DueWork) -> Progress:
+    """Delete NICs and the Intune and Entra devices; disable (never delete) the AD computer account; keep NSGs.
+
+    Not done while Azure is still deleting something: the work then stays due until it is."""
+    tenant, build = work.tenant_id, work.build
+    if build is not None:
+        placement = placement_of(build)
+        for name in work.nic_names:
+            nic = ports.compute.delete_nic(tenant, placement, name)
+            if not nic.done:  # a delete is asked again until the NIC is gone; no operation to keep
+                return Progress(done=False, retry_after_s=nic.retry_after_s)
+    current = ports.cloud_pcs.find_cloud_pc(tenant, work.cloud_pc_id)
+    device_in_use = current is not None and current.managed_device_name == work.device_name and current.status in LIVE
+    if work.device_name and not device_in_use:  # a retry may be using the same device name again
+        ports.intune.delete_managed_device(tenant, work.device_name)
+        ports.devices.delete_device(tenant, work.device_name)
+        if build is not None and build.domain_join_type == "hybridAzureADJoin":
+            join = join_spec(build, work.device_name)
+            account = ports.devices.disable_computer_account(
+                tenant, placement_of(build), join, build.subnet_id, work.operation
+            )
+            if not account.done:
+                return account
+        ports.cloud_pcs.release_device_name(tenant, work.device_name)
+    lifecycle_event(
+        ports,
+        tenant,
+        (work.cloud_pc_id, work.run, work.generation),
+        "cleanedUp",
+        outcome="succeeded",
+        message="Intune and Entra devices and NICs removed" + ("" if not device_in_use else " (device kept: in use)"),
+    )
+    return Progress(done=True)
+
+
+def process_due(ports: EnginePorts, work: DueWork) -> None:
+    if work.kind == "graceExpiry":
+        cloud_pc = ports.cloud_pcs.find_cloud_pc(work.tenant_id, work.cloud_pc_id)
+        now = ports.clock()
+        if (
+            cloud_pc is not None
+            and cloud_pc.run == work.run
+            and cloud_pc.status in ("inGracePeriod", "deprovisioning")  # not a failed one a retry may take
+            and (cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)
+        ):
+            deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
+    else:
+        progress = watched(ports.refusals, work.tenant_id, "cleanUp", ports.clock, lambda: clean_up(ports, work))
+        if isinstance(progress, CloudError):  # refused for want of a permission: said once, tried again much later
+            lifecycle_event(ports, work.tenant_id, (work.cloud_pc_id, work.run, work.generation), "cleanUpRefused",
+                            outcome="failed", message=str(progress))  # fmt: skip
+            progress = Progress(done=False, retry_after_s=REFUSED_RETRY.total_seconds())
+        if not progress.done:  # due again once Azure has had the time it asked for, polling what is under way
+            later = ports.clock() + timedelta(seconds=max(progress.retry_after_s, 1.0))
+            ports.due.upsert_due(work.model_copy(update={"due_date_time": later, "operation": progress.operation}))
+    ports.due.delete_due(work)
+
+
+def sweep(ports: EnginePorts, *, limit: int = 1000) -> int:
+    """Everything due by now, oldest first; safe to run twice at once, and a crashed run's work stays due."""
+    done = 0
+    while done < limit:
+        batch = ports.due.list_due(ports.clock(), top=min(200, limit - done))
+        if not batch:
+            break
+        failed = 0
+        for work in batch:
+            try:
+                process_due(ports, work)
+            except Exception:  # this one stays due and is tried again next time; the others go on
+                log.exception("Due %s of Cloud PC %s failed; it stays due", work.kind, work.cloud_pc_id)
+                failed += 1
+        done += len(batch)
+        if failed == len(batch):
+            break  # nothing moved: leave the rest for the next sweep rather than spin
+    return done
+
+
+def end_grace_period(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    machine.check(cloud_pc, "endGracePeriod")
+    deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin", "endGracePeriod")
+    return cloud_pc
+
+
+def new_run(
+    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, action: Literal["retry", "reprovision"],
+    request_id: str | None = None,
+) -> CloudPc:  # fmt: skip
+    """Start the Cloud PC afresh under a new run: `retry` a failed one with the same device name, or
+    `reprovision` it - delete its VM and build a new one from the policy's CURRENT settings (user data is lost)."""
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    machine.check(cloud_pc, action)
+    fresh: dict[str, Any] = {"status_detail": None, "run": cloud_pc.run + 1, "attempt": 0, "build": None}
+    message = f"Retry after run {cloud_pc.run} failed"
+    if action == "reprovision":
+        delete_vms(ports, cloud_pc)
+        schedule_clean_up(ports, cloud_pc)
+        policy = ports.policies.find_policy(tenant_id, cloud_pc.provisioning_policy_id)
+        fresh |= {
+            "generation": cloud_pc.generation + 1,
+            "managed_device_name": None,
+            "virtual_machine_id": None,
+            "network_interface_id": None,
+            "provisioned_date_time": None,
+            "provisioning_policy_name": policy.display_name if policy else cloud_pc.provisioning_policy_name,
+            "warnings": [],
+        }
+        message = "VM deleted; a new one follows from the policy's current settings"
+    moved = machine.move(cloud_pc, action, ports.clock(), message=message, request_id=request_id, **fresh)
+    return save(ports, moved, if_match=cloud_pc.etag)

@@ -1,0 +1,166 @@
+"""The provisioning steps of the three stages: their names, order, scripts, time limits, and the cloud call of each.
+
+This is the one home of the step names; the run loop (provisioning.py), the timeline and the tests read them here.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shared.models.cloud_pcs import BuildSettings
+from shared.models.languages import DEFAULT_LANGUAGE
+from shared.ports.cloud import JoinSpec, Placement, Progress, VmSpec
+from shared.ports.engine_ports import EnginePorts
+
+CORE_STEPS = ("allocateCapacity", "createVm", "attachNetwork", "joinEntra", "enrollIntune", "assignPrimaryUser")
+POST_STEPS = (
+    "hideStartMenuPowerIcons",
+    "disableWindowsReset",
+    "addLocalAdmin",
+    "setTeamsVdiMode",
+    "enableTimeZoneRedirection",
+    "setLanguage",
+    "resizeOsDisk",
+)
+ASSIGNMENT_STEPS = ("assignUser",)
+STAGE_OF = {
+    **{s: "core" for s in CORE_STEPS},
+    **{s: "postProvisioning" for s in POST_STEPS},
+    **{s: "assignment" for s in ASSIGNMENT_STEPS},
+}
+ORDER = {step: index for index, step in enumerate((*CORE_STEPS, *POST_STEPS, *ASSIGNMENT_STEPS), start=1)}
+
+
+
+def post_steps(build: BuildSettings) -> list[str]:
+    """The post-provisioning steps this build runs: a local admin only where the policy makes one, and a language
+    only where the policy asks for another than the images' own (every gallery image is en-US)."""
+    skipped = {"addLocalAdmin"} if not build.local_admin_enabled else set()
+    if build.locale == DEFAULT_LANGUAGE:
+        skipped.add("setLanguage")
+    return [step for step in POST_STEPS if step not in skipped]
+
+
+# How long a step may stay in progress before the attempt fails with `timedOut`: a hybrid join waits for
+# the computer object to sync to Entra ID, which Windows 365 gives 90 minutes.
+STEP_TIMEOUT = {"joinEntra": timedelta(minutes=90)}
+DEFAULT_STEP_TIMEOUT = timedelta(minutes=60)
+
+
+def _registry(path: str, name: str, value: int) -> list[str]:
+    return [
+        f"New-Item -Path '{path}' -Force | Out-Null",
+        f"Set-ItemProperty -Path '{path}' -Name '{name}' -Value {value} -Type DWord",
+    ]
+
+
+def post_script(step: str, build: BuildSettings, user_principal_name: str) -> list[str]:
+    """The PowerShell lines one post-provisioning step runs through Run Command (seed 003)."""
+    match step:
+        case "hideStartMenuPowerIcons":
+            return [
+                *_registry(r"HKLM:\Software\Microsoft\PolicyManager\default\Start\HideShutDown", "value", 1),
+                *_registry(
+                    r"HKLM:\Software\Microsoft\Windows\CurrentVersion\Policies\System", "ShutDownWithoutLogon", 0
+                ),
+            ]
+        case "disableWindowsReset":
+            return ["reagentc.exe /disable"]
+        case "addLocalAdmin":
+            member = (
+                f"AzureAD\\{user_principal_name}" if build.domain_join_type == "azureADJoin" else user_principal_name
+            )
+            return [f"Add-LocalGroupMember -Group 'Administrators' -Member '{member}'"]
+        case "setTeamsVdiMode":
+            return _registry(r"HKLM:\Software\Microsoft\Teams", "IsWVDEnvironment", 1)
+        case "enableTimeZoneRedirection":
+            return _registry(
+                r"HKLM:\Software\Policies\Microsoft\Windows NT\Terminal Services", "fEnableTimeZoneRedirection", 1
+            )
+        case "setLanguage":
+            # Windows 11's LanguagePackManagement module: the pack and its features, copied to the system and
+            # new users' settings (https://learn.microsoft.com/powershell/module/languagepackmanagement/install-language)
+            return [
+                f"Install-Language -Language '{build.locale}' -CopyToSettings -ErrorAction Stop",
+                f"Set-SystemPreferredUILanguage -Language '{build.locale}'",
+                f"Set-WinSystemLocale -SystemLocale '{build.locale}'",
+            ]
+        case "resizeOsDisk":
+            return [
+                "$max = (Get-PartitionSupportedSize -DriveLetter C -ErrorAction Stop).SizeMax",
+                "if ((Get-Partition -DriveLetter C).Size -lt $max) { Resize-Partition -DriveLetter C -Size $max }",
+            ]
+    raise ValueError(f"{step} is not a post-provisioning step")
+
+
+def vm_name(cloud_pc_id: str, run: int, attempt: int) -> str:
+    """Unique per run and attempt: a retry or reprovision never meets a VM an earlier run left behind."""
+    return f"cpc-{cloud_pc_id}-r{run}-a{attempt}"
+
+
+def nic_name(cloud_pc_id: str, run: int, attempt: int) -> str:
+    return f"nic-{cloud_pc_id}-r{run}-a{attempt}"
+
+
+def placement_of(build: BuildSettings) -> Placement:
+    return Placement(build.subscription_id, build.resource_group, build.region_name)
+
+
+def join_spec(build: BuildSettings, device_name: str) -> JoinSpec:
+    return JoinSpec(
+        device_name=device_name,
+        join_type=build.domain_join_type,
+        domain_name=build.ad_domain_name,
+        organizational_unit=build.organizational_unit,
+        domain_username=build.ad_domain_username,
+        password_secret_name=build.password_secret_name,
+    )
+
+
+def call_step(
+    ports: EnginePorts,
+    step: str,
+    *,
+    tenant_id: str,
+    cloud_pc_id: str,
+    run: int,
+    attempt: int,
+    device_name: str,
+    user_id: str,
+    user_principal_name: str,
+    build: BuildSettings,
+    operation: str | None,
+) -> Progress:
+    """The cloud call behind a step; `operation` is what its last unfinished call said to poll."""
+    placement = placement_of(build)
+    vm = vm_name(cloud_pc_id, run, attempt)
+    match step:
+        case "allocateCapacity":
+            return ports.compute.allocate_capacity(tenant_id, placement, build.vm_size)
+        case "createVm":
+            spec = VmSpec(
+                name=vm,
+                nic_name=nic_name(cloud_pc_id, run, attempt),
+                computer_name=device_name,
+                placement=placement,
+                vm_size=build.vm_size,
+                image_type=build.image_type,
+                image_id=build.image_id,
+                os_disk_size_gb=build.os_disk_size_gb,
+                subnet_id=build.subnet_id,
+            )
+            return ports.compute.create_vm(tenant_id, spec, operation)
+        case "attachNetwork":
+            return ports.compute.attached_nic(tenant_id, placement, nic_name(cloud_pc_id, run, attempt))
+        case "joinEntra":
+            return ports.devices.join_device(tenant_id, placement, vm, join_spec(build, device_name), operation)
+        case "enrollIntune":
+            return ports.intune.enroll_device(tenant_id, placement, vm, join_spec(build, device_name), operation)
+        case "assignPrimaryUser":
+            return ports.intune.set_primary_user(tenant_id, device_name, user_id)
+        case "assignUser":
+            return ports.intune.assign_user(tenant_id, placement, vm, user_id, build.local_admin_enabled)
+        case _ if step in POST_STEPS:
+            script = post_script(step, build, user_principal_name)
+            return ports.compute.run_command(tenant_id, placement, vm, step, script, operation)
+    raise ValueError(f"unknown provisioning step {step}")

@@ -1,0 +1,58 @@
+"""Windows 365's audit log brought into the app's: each event in the tenant's audit view, marked as Windows 365's,
+and on the timeline of each Cloud PC it names, at the time Windows 365 gives."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from shared.models.access import AuditActor, AuditRecord
+from shared.ports.cloud import Windows365AuditEvent
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs.timeline import timeline_event
+
+LOOKBACK = timedelta(days=1)  # how far back a follower that starts afresh reads (events are upserted: no doubles)
+TIMELINE_NAME = "windows365Audit"
+
+
+def graph_time(value: str) -> datetime:
+    """A time as Graph writes it (ISO 8601, `Z` for UTC)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _record(tenant_id: str, event: Windows365AuditEvent, at: datetime) -> AuditRecord:
+    kind, resource_id, name = event.resources[0] if event.resources else ("windows365", None, None)
+    return AuditRecord(
+        id=f"windows365-{event.id}", tenant_id=tenant_id, activity_date_time=at,
+        actor=AuditActor(principal_id=event.actor_id, name=event.actor_name), actor_id=event.actor_id,
+        activity=event.activity, resource_type=kind, resource_id=resource_id, resource_display_name=name,
+        result="success" if event.result == "success" else "failure",
+        error_code=None if event.result == "success" else event.result, source="windows365",
+    )  # fmt: skip
+
+
+def import_audit_events(ports: EnginePorts, tenant_id: str, since: datetime | None) -> datetime:
+    """Read Windows 365's events from `since` (a day back when None) into the audit view and the timelines; the
+    time to read from next (the latest event's: read again, it is upserted, so none is lost at the boundary)."""
+    start = since or ports.clock() - LOOKBACK
+    events = ports.windows365.list_audit_events(tenant_id, start.isoformat().replace("+00:00", "Z"))
+    if not events:
+        return start
+    mine = {pc.windows365_id: pc for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id) if pc.windows365_id}
+    latest = start
+    for event in events:
+        at = graph_time(event.activity_date_time)
+        latest = max(latest, at)
+        ports.audit_log.insert_event(_record(tenant_id, event, at))
+        for kind, resource_id, _ in event.resources:
+            cloud_pc = mine.get(resource_id) if kind == "cloudPc" else None
+            if cloud_pc is None:
+                continue
+            who = f" by {event.actor_name}" if event.actor_name else ""
+            line = timeline_event(
+                cloud_pc.id, cloud_pc.run, cloud_pc.generation, TIMELINE_NAME, at, repeatable=True,
+                outcome="info" if event.result == "success" else "failed",
+                message=f"Windows 365 audit: {event.activity}{who} ({event.result})",
+            )  # fmt: skip
+            # keyed by Windows 365's event too: two events of one second are two lines
+            ports.cloud_pcs.upsert_event(tenant_id, line.model_copy(update={"id": f"{line.id}.{event.id}"}))
+    return latest

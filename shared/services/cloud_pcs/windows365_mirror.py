@@ -1,0 +1,132 @@
+"""The Cloud PCs Windows 365 provisions, mirrored: the app's records and timelines follow what Windows 365 reports.
+
+On a windows365 tenant the app never provisions: Windows 365 does, from the policies and assignments the app sent
+it. Each read of Windows 365's Cloud PCs makes the app's records match them, one timeline line per change of status
+(with Windows 365's status detail), and says whether Windows 365 is still working on any, so the reads go on until
+it is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
+from shared.models.cloud_pcs import CloudPc, StatusDetail
+from shared.models.policies import ProvisioningPolicy
+from shared.ports.cloud import CloudError, Windows365CloudPc
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import cloud_pc_transitions as machine
+from shared.services.cloud_pcs.windows365_audit import graph_time, import_audit_events
+from shared.services.engine.refused_work import watched
+
+# statuses Windows 365 leaves by itself: while any Cloud PC is in one, its Cloud PCs are read again
+IN_FLIGHT = frozenset(
+    {"notProvisioned", "pendingProvision", "provisioning", "deprovisioning", "resizing", "restoring", "preparing",
+     "movingRegion", "resizePendingLicense"}
+)  # fmt: skip
+WORKING = frozenset({"provisioned", "provisionedWithWarnings"})
+NAMING_WINDOW = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Mirrored:
+    changed: int  # Cloud PCs whose record changed
+    in_flight: bool  # Windows 365 is still working on one: read again after the poll interval
+    refused: CloudError | None = None  # Graph refused the app for want of a permission (kept as refused work)
+    audit_since: datetime | None = None  # where the next read of Windows 365's audit log starts
+
+
+def _users_by_upn(ports: EnginePorts, tenant_id: str, policies: list[ProvisioningPolicy]) -> dict[str, str]:
+    """The ids of the users the policies target, by user principal name (Windows 365 names a Cloud PC's user so)."""
+    members: set[str] = set()
+    for policy in policies:
+        for assignment in policy.assignments:
+            members.update(ports.directory.list_group_members(tenant_id, assignment.group_id) or [])
+    users = ports.directory.get_users(tenant_id, sorted(members))
+    return {user.user_principal_name.lower(): user.id for user in users.values()}
+
+
+def _line(pc: Windows365CloudPc) -> str:
+    said = f"Windows 365 reports {pc.status}"
+    return f"{said}: {pc.status_message or pc.status_code}" if pc.status_code or pc.status_message else said
+
+
+def _new_record(
+    tenant_id: str, pc: Windows365CloudPc, policy: ProvisioningPolicy | None, user_id: str, now: datetime
+) -> CloudPc:
+    plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
+    return CloudPc.model_validate({
+        "id": pc.id, "tenant_id": tenant_id, "created_date_time": now, "last_modified_date_time": now,
+        "display_name": pc.display_name, "managed_device_name": pc.managed_device_name, "user_id": user_id,
+        "user_principal_name": pc.user_principal_name,
+        "service_plan_id": plan.id if plan else pc.service_plan_id,
+        "service_plan_name": plan.display_name if plan else pc.service_plan_name,
+        "provisioning_policy_id": policy.id if policy else pc.provisioning_policy_id or "",
+        "provisioning_policy_name": policy.display_name if policy else "",
+        "image_display_name": policy.image_display_name if policy else None, "windows365_id": pc.id,
+    })  # fmt: skip
+
+
+def mirror(ports: EnginePorts, tenant_id: str, audit_since: datetime | None = None) -> Mirrored:
+    """One read of Windows 365's Cloud PCs, written on the app's records, and of its audit log since `audit_since`."""
+
+    def read() -> Mirrored:
+        mirrored = _mirror(ports, tenant_id)
+        return replace(mirrored, audit_since=import_audit_events(ports, tenant_id, audit_since))
+
+    outcome = watched(ports.refusals, tenant_id, "windows365CloudPcs", ports.clock, read)
+    return Mirrored(0, False, outcome, audit_since) if isinstance(outcome, CloudError) else outcome
+
+
+def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
+    reported = ports.windows365.list_cloud_pcs(tenant_id)
+    policies = ports.policies.list_all_policies(tenant_id)
+    by_remote_id = {policy.windows365_id: policy for policy in policies if policy.windows365_id}
+    mine = {pc.windows365_id: pc for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id) if pc.windows365_id}
+    # a Cloud PC whose user was not known yet (Windows 365 can be quicker than the app's own record of the
+    # assignment) is named by its UPN until a later read finds the user's id
+    unnamed = any(pc.id not in mine or "@" in mine[pc.id].user_id for pc in reported)
+    upns = _users_by_upn(ports, tenant_id, policies) if unnamed else {}
+    now, changed = ports.clock(), 0
+    for pc in reported:
+        status = pc.status if pc.status in machine.STATUSES else "provisioning"  # a status this app does not know yet
+        code = pc.status_code
+        detail = StatusDetail(code=code, message=pc.status_message or code) if code else None
+        plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
+        grace = pc.grace_period_end_date_time
+        changes = {"status_detail": detail, "grace_period_end_date_time": graph_time(grace) if grace else None,
+                   "display_name": pc.display_name, "managed_device_name": pc.managed_device_name}  # fmt: skip
+        if plan is not None:  # a resize moves it to another plan
+            changes |= {"service_plan_id": plan.id, "service_plan_name": plan.display_name}
+        current = mine.pop(pc.id, None)
+        found_user = current is not None and "@" in current.user_id and pc.user_principal_name.lower() in upns
+        if current is not None and found_user:
+            current = current.model_copy(update={"user_id": upns[pc.user_principal_name.lower()]})
+        if current is None:
+            record = _new_record(tenant_id, pc, by_remote_id.get(pc.provisioning_policy_id or ""),
+                                 upns.get(pc.user_principal_name.lower(), pc.user_principal_name), now)  # fmt: skip
+            moved = machine.follow(record, status, now, _line(pc), pc.status_code, **changes)
+            if ports.cloud_pcs.insert_cloud_pcs([moved.cloud_pc]) and moved.event is not None:
+                ports.cloud_pcs.upsert_event(tenant_id, moved.event)
+                changed += 1
+        elif current.status != status or current.status_detail != detail or (
+            plan is not None and plan.id != current.service_plan_id
+        ):
+            if status in WORKING and current.provisioned_date_time is None:
+                changes["provisioned_date_time"] = now
+            moved = machine.follow(current, status, now, _line(pc), pc.status_code, **changes)
+            ports.cloud_pcs.upsert_cloud_pc(moved.cloud_pc, if_match=current.etag)
+            if moved.event is not None:
+                ports.cloud_pcs.upsert_event(tenant_id, moved.event)
+            changed += 1
+        elif found_user:
+            ports.cloud_pcs.upsert_cloud_pc(current, if_match=current.etag)
+            changed += 1
+    for gone in mine.values():  # Windows 365 has it no more: deprovisioned there
+        ports.cloud_pcs.delete_cloud_pc(tenant_id, gone.id, if_match=gone.etag)
+        changed += 1
+    # a Cloud PC named by its UPN only is read again for a while: the app's record of its assignment is on its way
+    naming = unnamed and any("@" in pc.user_id and now - pc.created_date_time < NAMING_WINDOW
+                             for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id))  # fmt: skip
+    return Mirrored(changed, naming or any(pc.status in IN_FLIGHT for pc in reported))

@@ -1,0 +1,6 @@
+"""What admins configure before Cloud PCs are made: connections and their health checks, device images, policies
+with their naming, image rules and assignment planning.
+
+The face: the modules named here are what the rest of the app may import; the others are this package's own."""
+
+__all__ = ["connections", "device_images", "health_check_runs", "image_rules", "naming", "policies", "targeting"]

@@ -1,0 +1,220 @@
+"""Custom device images: the wizard's rules and the import that validates the source image (the app itself on an
+azure tenant; Windows 365, to which the image is uploaded, on a windows365 tenant)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import get_args
+
+from shared.catalog.gallery_images import GALLERY_IMAGES
+from shared.errors import Conflict, ErrorDetail, ValidationFailed
+from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
+from shared.models.orchestrations import ImageImport, PhasedStep
+from shared.ports.admin_ports import AdminPorts
+from shared.ports.cloud import CloudError, ManagedImage, Progress, Windows365GalleryImage
+from shared.services.configuration.device_image_transitions import DEVICE_IMAGES
+from shared.services.engine import phased
+from shared.services.engine.windows365_refusals import refused_as_conflict
+
+MAX_IMAGES_PER_TENANT = 20
+MAX_OS_DISK_GB = 64
+MANAGED_IMAGE = "/providers/microsoft.compute/images/"
+IMPORT_PHASES = ("validate",)  # an import is one phase, asked again while Windows 365 still validates the upload
+IMPORT_TIMEOUT = timedelta(hours=1)
+UPLOAD_WAIT_S = 5.0  # between reads of an upload Windows 365 is still validating
+UNREADABLE = "internalServerError"
+
+
+def gallery(ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
+    """The gallery images a policy of the tenant may name: the ones Windows 365 offers the tenant, read from it, on a
+    windows365 tenant (all single-session: Windows 365's Cloud PCs are personal); the catalog on an azure one."""
+    if not ports.tenants.get_tenant(tenant_id).by_windows365:
+        return list(GALLERY_IMAGES)
+    return [_offered(image) for image in ports.windows365_provisioning.list_gallery_images(tenant_id)]
+
+
+def _offered(image: Windows365GalleryImage) -> GalleryImage:
+    status = image.status if image.status in get_args(GalleryStatus) else "supportedWithWarning"  # a new member
+    return GalleryImage(id=image.id, display_name=image.display_name, publisher_name=image.publisher_name,
+                        offer_name=image.offer_name, sku_name=image.sku_name, status=status,
+                        recommended_for=["personal"])  # fmt: skip
+
+
+def with_usage(ports: AdminPorts, images: list[DeviceImage]) -> list[DeviceImage]:
+    if not images:
+        return images
+    used = {p.image_id for p in ports.policies.list_all_policies(images[0].tenant_id) if p.image_type == "custom"}
+    return [image.model_copy(update={"in_use": image.id in used}) for image in images]
+
+
+def get_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage:
+    return with_usage(ports, [ports.images.get_image(tenant_id, image_id)])[0]
+
+
+def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, dry_run: bool = False) -> DeviceImage:
+    if ports.sites.find_site(tenant_id, data.site_id) is None:
+        raise ValidationFailed.of(
+            ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
+        )
+    if ports.tenants.get_tenant(tenant_id).by_windows365 and MANAGED_IMAGE not in data.source_image_resource_id.lower():
+        raise ValidationFailed.of(ErrorDetail(  # virtualendpoint-post-deviceimages: "Microsoft.Compute/images/{name}"
+            "notTakenByBackend", "Windows 365 uploads managed images only, not gallery image versions.",
+            "sourceImageResourceId",
+        ))  # fmt: skip
+    existing = ports.images.list_all_images(tenant_id)
+    if any(_name_of(i) == _name_of(data) for i in existing):
+        raise _taken(data)
+    if len(existing) >= MAX_IMAGES_PER_TENANT:
+        raise Conflict(
+            f"A tenant can have at most {MAX_IMAGES_PER_TENANT} device images; delete one first.",
+            code="limitExceeded",
+            target="deviceImages",
+        )
+    now = ports.clock()
+    image = DeviceImage(
+        id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now, **data.model_dump()
+    )
+    if dry_run:
+        return image
+
+    def holds(owner_id: str) -> bool:
+        owner = ports.images.find_image(tenant_id, owner_id)
+        return owner is not None and _name_of(owner) == _name_of(data)
+
+    # the check above answers the common case; the claim settles a race between two creates
+    if ports.unique.claim(_scope(tenant_id), _name_of(data), image.id, holds=holds) != image.id:
+        raise _taken(data)
+    try:
+        return ports.images.upsert_image(image, if_none_match=True)
+    except Exception:
+        ports.unique.release(_scope(tenant_id), _name_of(data), image.id)
+        raise
+
+
+def _scope(tenant_id: str) -> str:
+    return f"deviceImageName_{tenant_id}"
+
+
+def _name_of(image: DeviceImage | DeviceImageCreate) -> str:
+    return f"{image.display_name.lower()}|{image.version}"
+
+
+def _taken(data: DeviceImageCreate) -> Conflict:
+    return Conflict(
+        f"An image named '{data.display_name}' with version {data.version} already exists; use a new version.",
+        code="alreadyExists",
+        target="version",
+    )
+
+
+def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: str | None) -> None:
+    image = get_image(ports, tenant_id, image_id)
+    if image.in_use:
+        raise Conflict(
+            f"Device image '{image.display_name}' is used by a provisioning policy; change the policy first.",
+            code="inUse",
+            target="imageId",
+        )
+    if image.windows365_id is not None:
+        with refused_as_conflict(f"delete device image '{image.display_name}'", "imageId"):
+            ports.windows365_provisioning.delete_image(tenant_id, image.windows365_id)
+    ports.images.delete_image(tenant_id, image_id, if_match=if_match or image.etag)
+    ports.unique.release(_scope(tenant_id), _name_of(image), image.id)
+
+
+def source_image_problem(image: ManagedImage | None) -> tuple[str, str] | None:
+    """The Graph error code and a sentence for what makes a managed image unusable, if anything."""
+    if image is None:
+        return "sourceImageNotFound", "The managed image does not exist or cannot be read."
+    if image.os_type.lower() != "windows":
+        return "osVersionNotSupported", "Only Windows 10/11 Enterprise images are supported."
+    if image.hyper_v_generation.upper() != "V2":
+        return "sourceImageInvalid", "The image must be Generation 2 (Hyper-V generation V2)."
+    if image.os_state.lower() != "generalized":
+        return "sourceImageNotGeneralized", "The image must be generalized with Sysprep."
+    if image.data_disk_count:
+        return "sourceImageInvalid", "The image must not have data disks."
+    if image.os_disk_size_gb > MAX_OS_DISK_GB:
+        return "sourceImageSizeExceedsLimitation", f"The OS disk must be at most {MAX_OS_DISK_GB} GB."
+    return None
+
+
+def advance_import(ports: AdminPorts, run: ImageImport) -> PhasedStep[ImageImport]:
+    """The import as phased work: settled (its outcome the image's status, or deleted), or when to read again. A
+    throttle or an outage raises, for the activity's retries; any other refusal, or an hour of validation, fails
+    the image."""
+
+    def take(now: ImageImport, phase: str) -> Progress | PhasedStep[ImageImport]:
+        settled = import_image(ports, now.tenant_id, now.image_id)
+        if settled is not None and settled.status == "pending":
+            return Progress(done=False, retry_after_s=UPLOAD_WAIT_S, operation=settled.windows365_id)
+        return PhasedStep(outcome=settled.status if settled else "deleted", run=now)
+
+    def failed(now: ImageImport, phase: str, exc: CloudError) -> PhasedStep[ImageImport]:
+        if exc.transient:
+            raise exc
+        return PhasedStep(outcome=give_up(ports, now, str(exc)), run=now)
+
+    return phased.drive(run, IMPORT_PHASES, take, clock=ports.clock, limit=IMPORT_TIMEOUT, on_fail=failed)
+
+
+def give_up(ports: AdminPorts, run: ImageImport, reason: str, error_code: str = UNREADABLE) -> str:
+    """An import that could not go on fails the image: its status after (or deleted)."""
+    failed = fail_import(ports, run.tenant_id, run.image_id, error_code,
+                         f"The source image could not be read: {reason[:300]}")  # fmt: skip
+    return failed.status if failed else "deleted"
+
+
+def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage | None:
+    """Validate the source through the compute port and settle the image `ready` or `failed`.
+
+    A cloud error propagates so the orchestrator can retry; `fail_import` settles it after the last try.
+    """
+    image = ports.images.find_image(tenant_id, image_id)
+    if image is None or image.status != "pending":
+        return image  # deleted meanwhile, or already settled by an earlier delivery
+    if ports.tenants.get_tenant(tenant_id).by_windows365:
+        return _import_by_windows365(ports, image)
+    problem = source_image_problem(ports.image_sources.get_managed_image(tenant_id, image.source_image_resource_id))
+    if problem is not None:
+        return fail_import(ports, tenant_id, image_id, *problem)
+    ready = DEVICE_IMAGES.move(image, "import", last_modified_date_time=ports.clock())
+    return ports.images.upsert_image(ready, if_match=image.etag)
+
+
+def _import_by_windows365(ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
+    """Uploaded once (an upload an earlier attempt made is found by name and version), then read: still `pending`
+    while Windows 365 validates it, for the orchestrator to ask again; settled as Windows 365 settles it. Windows
+    365's refusal of the upload fails the image with its words; a throttle or an outage raises, for the retries."""
+    windows365, tenant_id = ports.windows365_provisioning, image.tenant_id
+    try:
+        if image.windows365_id is None:
+            remote = windows365.upload_image(tenant_id, image.display_name, image.version,
+                                             image.source_image_resource_id)  # fmt: skip
+            image = ports.images.upsert_image(image.model_copy(update={"windows365_id": remote}), if_match=image.etag)
+        assert image.windows365_id is not None
+        state = windows365.read_image(tenant_id, image.windows365_id)
+    except CloudError as exc:
+        if exc.transient:
+            raise
+        return fail_import(ports, tenant_id, image.id, "internalServerError", f"Windows 365 refused the upload: {exc}")
+    if state is None:
+        return fail_import(ports, tenant_id, image.id, "internalServerError", "Windows 365 no longer has the image.")
+    if state.status == "failed":
+        code = state.error_code if state.error_code in get_args(ImageErrorCode) else None
+        code = code or "internalServerError"
+        return fail_import(ports, tenant_id, image.id, code, f"Windows 365 could not use the image: {code}.")
+    if state.status != "ready":
+        return image
+    ready = DEVICE_IMAGES.move(image, "import", os_version=state.operating_system,
+                               last_modified_date_time=ports.clock())  # fmt: skip
+    return ports.images.upsert_image(ready, if_match=image.etag)
+
+
+def fail_import(ports: AdminPorts, tenant_id: str, image_id: str, error_code: str, details: str) -> DeviceImage | None:
+    image = ports.images.find_image(tenant_id, image_id)
+    if image is None or image.status != "pending":
+        return image
+    failed = DEVICE_IMAGES.move(image, "fail", error_code=error_code, status_details=details,
+                                last_modified_date_time=ports.clock())  # fmt: skip
+    return ports.images.upsert_image(failed, if_match=image.etag)

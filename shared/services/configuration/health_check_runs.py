@@ -1,0 +1,112 @@
+"""A connection's health-check run as phased work: its phases, and one function that takes each.
+
+The app's own run marks the checks running, takes the checks outside the network one by one, makes a probe VM in
+the connection's subnet for the checks inside it (Azure runs one Run Command at a time on a VM), records the
+results and removes the probe. A Windows 365 connection's run sends Windows 365 the connection and mirrors the
+checks Windows 365 runs. A check that cannot finish counts as failed, never as stuck.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shared.models.connections import HealthCheck
+from shared.models.orchestrations import HealthCheckRun, PhasedStep, RecordedCheck
+from shared.ports.admin_ports import AdminPorts
+from shared.ports.cloud import CloudError, Progress
+from shared.services.configuration import connections
+from shared.services.configuration.connections import CheckWait
+from shared.services.configuration.health_checks import in_network
+from shared.services.engine import phased
+
+PHASE_TIMEOUT = timedelta(hours=1)  # a probe VM or a check that takes longer counts as failed
+RAN_TOO_LONG = "internalServerErrorVMDeploymentTimeout"
+COULD_NOT_RUN = "internalServerError"
+NO_PROBE = "internalServerErrorAllocateResourceFailed"
+MARK, PREPARE_PROBE, RECORD, REMOVE_PROBE = "markRunning", "prepareProbe", "record", "removeProbe"
+PUSH, MIRROR = "pushToWindows365", "mirrorWindows365Checks"
+MIRRORING = "windows365Checks"  # the operation a mirror waits on: Windows 365's own run, which has no id to keep
+
+
+def phases(run: HealthCheckRun) -> list[str]:
+    """The run's phases; a check's phase is its name."""
+    if run.backend == "windows365":
+        return [MARK, *([PUSH] if run.push else []), MIRROR]
+    inside = [check for check in run.checks if in_network(check)]
+    outside = [check for check in run.checks if not in_network(check)]
+    probed = [PREPARE_PROBE, *inside] if inside else []
+    return [MARK, *outside, *probed, RECORD, *([REMOVE_PROBE] if inside else [])]
+
+
+def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+    """Take the run's phases as far as they go; a phase still running answers when to ask again."""
+    tenant, connection, number = run.tenant_id, run.connection_id, run.run
+    table = phases(run)
+    found: dict[str, RecordedCheck] = {}  # what a check's phase found, for `made` to keep
+
+    def take(now: HealthCheckRun, phase: str) -> Progress | PhasedStep[HealthCheckRun]:
+        if phase == MARK:
+            if not connections.mark_checks_running(ports, tenant, connection, number):
+                return PhasedStep(outcome="superseded", run=now)
+            return phased.DONE
+        if phase == PREPARE_PROBE:
+            return connections.prepare_probe(ports, tenant, connection, number, now.operation)
+        if phase == RECORD:
+            return phased.DONE
+        if phase == REMOVE_PROBE:
+            return connections.remove_probe(ports, tenant, now.probe or {}, now.operation)
+        if phase == PUSH:
+            pushed = connections.push_to_windows365(ports, tenant, connection, number)
+            return phased.DONE if pushed == "pushed" else PhasedStep(outcome=pushed, run=now)
+        if phase == MIRROR:
+            wait = connections.mirror_windows365_checks(ports, tenant, connection, number)
+            return phased.DONE if wait is None else Progress(done=False, retry_after_s=wait, operation=MIRRORING)
+        result = connections.run_check(ports, tenant, connection, number, phase, now.operation, now.started_at)
+        if isinstance(result, CheckWait):
+            return Progress(done=False, retry_after_s=result.retry_after_s, operation=result.operation)
+        found[phase] = RecordedCheck(name=phase, result=result)
+        return phased.DONE
+
+    def made(now: HealthCheckRun, phase: str, progress: Progress) -> HealthCheckRun:
+        if phase == MARK and any(in_network(check) for check in now.checks) and now.backend == "azure":
+            return now.model_copy(update={"probe": connections.probe_of(ports, tenant, connection, number)})
+        if phase == RECORD:
+            return now.model_copy(update={"superseded": not record(ports, now)})
+        if phase in found:
+            return now.model_copy(update={"results": [*now.results, found[phase]]})
+        return now
+
+    def failed(now: HealthCheckRun, phase: str, exc: CloudError) -> PhasedStep[HealthCheckRun] | HealthCheckRun:
+        error_type = RAN_TOO_LONG if exc.code == phased.TIMED_OUT else COULD_NOT_RUN
+        if phase in (MARK, RECORD, PUSH) or (phase == MIRROR and exc.code != phased.TIMED_OUT):
+            raise exc  # storage, or Windows 365 out of reach: the activity's retries, then the orchestrator's record
+        if phase == MIRROR:
+            recorded = record(ports, now, error_type)
+            return PhasedStep(outcome="recorded" if recorded else "superseded", run=now)
+        if phase == REMOVE_PROBE:  # the probe is left behind; the results are recorded all the same
+            return finish(now)
+        if phase == PREPARE_PROBE:  # the checks that need the probe fail; the run goes on to record
+            error_type = RAN_TOO_LONG if exc.code == phased.TIMED_OUT else NO_PROBE
+            inside = [RecordedCheck(name=check, error_type=error_type) for check in now.checks if in_network(check)]
+            gone_on = now.model_copy(update={"results": [*now.results, *inside], "phase": table.index(RECORD) - 1})
+            return phased.next_phase(gone_on)
+        unfinished = RecordedCheck(name=phase, error_type=error_type)
+        return phased.next_phase(now.model_copy(update={"results": [*now.results, unfinished]}))
+
+    def finish(now: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+        return PhasedStep(outcome="superseded" if now.superseded else "recorded", run=now)
+
+    return phased.drive(
+        run, table, take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed, on_done=made, finish=finish
+    )
+
+
+def record(ports: AdminPorts, run: HealthCheckRun, error_type: str = COULD_NOT_RUN) -> bool:
+    """The run's results in the run's order, a check without one failed with `error_type`; False when a newer run
+    superseded it. Also what the orchestrator records for a run that could not go on at all."""
+    by_name = {check.name: check for check in run.results}
+    results: list[HealthCheck] = []
+    for check in run.checks:
+        recorded = by_name.get(check) or RecordedCheck(name=check, error_type=error_type)
+        results.append(recorded.result or connections.could_not_run(check, recorded.error_type or error_type))
+    return connections.record_checks(ports, run.tenant_id, run.connection_id, run.run, results)

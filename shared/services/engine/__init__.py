@@ -1,0 +1,6 @@
+"""The engine every piece of work runs on: the phased-work driver, the state-machine mechanism, updates
+conditional on an etag, and how refusals (for want of a permission, or by Windows 365) are kept and answered.
+
+The face: the modules named here are what the rest of the app may import; the others are this package's own."""
+
+__all__ = ["phased", "refused_work", "state_machines", "updates", "windows365_refusals"]

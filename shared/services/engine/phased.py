@@ -1,0 +1,67 @@
+"""Phased work on the activity side: one driver takes a run's phases until an outcome or a wait.
+
+The orchestrator side is orchestrators/phases.py; the runs are PhasedRun contracts and each call answers a
+PhasedStep (shared/models/orchestrations.py). A piece of work supplies its phases and one function that takes a
+phase; the driver owns the loop, the clock, the time limit, the one minimum wait and the bookkeeping between calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from shared.models.orchestrations import PhasedRun, PhasedStep
+from shared.ports.cloud import CloudError, Progress
+
+MIN_WAIT_S = 0.5  # never ask again sooner, whatever Azure said
+TIMED_OUT = "timedOut"  # the code of a phase whose Azure operation ran past the time limit
+DONE = Progress(done=True)  # a phase that finished at once (nothing to wait for in Azure)
+Run = TypeVar("Run", bound=PhasedRun)
+Phase = TypeVar("Phase")
+
+
+def drive(
+    run: Run,
+    phases: Sequence[Phase],
+    take: Callable[[Run, Phase], Progress | PhasedStep[Run]],
+    *,
+    clock: Callable[[], datetime],
+    limit: timedelta,
+    on_fail: Callable[[Run, Phase, CloudError], PhasedStep[Run] | Run],
+    on_done: Callable[[Run, Phase, Progress], Run] | None = None,
+    finish: Callable[[Run], PhasedStep[Run]] | None = None,
+    name: Callable[[Phase], str] = str,
+) -> PhasedStep[Run]:
+    """Take `phases` from `run.phase` on until one is not done yet (answered with when to ask again), one answers
+    the call itself, or none is left (`finish`, by default succeeded).
+
+    A phase that fails (CloudError, or its Azure operation running past `limit`) goes to `on_fail`: it answers the
+    call, or gives the run to go on with (a build goes on to its clean-up). `on_done` records what a finished phase
+    made before the next one starts.
+    """
+    while run.phase < len(phases):
+        phase, now = phases[run.phase], clock()
+        started = run.started_at or now
+        try:
+            if run.operation and now - started > limit:
+                raise CloudError(name(phase), TIMED_OUT, f"{name(phase)} did not finish within {limit}")
+            taken = take(run, phase)
+        except CloudError as exc:
+            handled = on_fail(run, phase, exc)
+            if isinstance(handled, PhasedStep):
+                return handled
+            run = handled
+            continue
+        if isinstance(taken, PhasedStep):
+            return taken
+        if not taken.done:
+            wait = max(taken.retry_after_s, MIN_WAIT_S)
+            later = run.model_copy(update={"operation": taken.operation, "started_at": started})
+            return PhasedStep(run=later, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
+        run = next_phase(on_done(run, phase, taken) if on_done is not None else run)
+    return finish(run) if finish is not None else PhasedStep(outcome="succeeded", run=run)
+
+
+def next_phase(run: Run) -> Run:
+    return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})

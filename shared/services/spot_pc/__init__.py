@@ -1,0 +1,5 @@
+"""Spot PC: image sets and their builds, Spot Groups, their deployments, rollouts and power.
+
+The face: the modules named here are what the rest of the app may import; the others are this package's own."""
+
+__all__ = ["image_builds", "image_sets", "spot_group_deployments", "spot_group_power", "spot_groups"]

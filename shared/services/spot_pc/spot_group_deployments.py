@@ -1,0 +1,322 @@
+"""A Spot Group in Azure, one orchestration's phases: deploying its host pool and session hosts, and removing them.
+
+Deploying: the host pool with its application group, the groups' access and a workspace; then each session host
+in turn: a VM from the image set's gallery version in the site, Entra join, FSLogix profile containers at the
+group's profile path, and registration with the host pool. A host that fails is marked so and the next one goes
+on; the group ends `ready` while at least one host runs. Removing: each host drained, taken out of the pool and
+deleted with its Entra device, then the host pool; then the records. Every phase is an idempotent call answering
+Progress, so a repeated activity call does no harm.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from shared.models.failures import StepDetail
+from shared.models.orchestrations import PhasedStep, SpotGroupRun
+from shared.models.sites import Site
+from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup
+from shared.ports.cloud import (
+    CloudError,
+    CloudPcOperations,
+    DesktopVirtualization,
+    DeviceDirectory,
+    HostPoolSpec,
+    JoinSpec,
+    Placement,
+    Progress,
+    ProvisioningCompute,
+    VmSpec,
+)
+from shared.ports.stores import SiteStore, SpotGroupStore, UniqueValueStore
+from shared.services.engine import phased
+from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
+from shared.services.spot_pc.spot_groups import names_scope
+from shared.services.spot_pc.spot_pc_transitions import (
+    IMAGE_UPDATES,
+    OUTCOMES,
+    SESSION_HOSTS,
+    SPOT_GROUPS,
+    SpotGroupAction,
+)
+
+log = logging.getLogger(__name__)
+HOST_DISK_GB = 128
+PHASE_TIMEOUT = timedelta(hours=1)
+DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
+# drained, and its users given the run's drain timeout to sign out, before a host goes
+REMOVE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic", "deleteDevice")
+# what a host's row says once a phase is done
+HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun], SessionHost]] = {
+    "configureProfile": lambda host, group, run: host.model_copy(update={"profile_path": group.profile_path}),
+    "registerHost": lambda host, group, run: SESSION_HOSTS.move(
+        host, "register", power_state="running", allow_new_session=True, status_detail=None,
+        image_version=run.image_version or group.image_version,
+    ),
+    "drainHost": lambda host, group, run: SESSION_HOSTS.move(host, "drain", allow_new_session=False),
+}  # fmt: skip
+SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
+OFF = ("deallocated", "stopped")  # power states of a host that takes no session until started
+
+
+@dataclass(frozen=True)
+class SpotGroupPorts:
+    spot_groups: SpotGroupStore
+    sites: SiteStore
+    compute: ProvisioningCompute
+    devices: DeviceDirectory
+    avd: DesktopVirtualization
+    operations: CloudPcOperations  # power: the optimization starts and deallocates hosts
+    unique: UniqueValueStore
+    clock: Callable[[], datetime]
+
+
+REPLACE_HOST = (*REMOVE_HOST, *DEPLOY_HOST)
+HOST_STEPS = {
+    "add": DEPLOY_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost"),
+    "replace": REPLACE_HOST,
+}  # fmt: skip
+
+
+def host_runs(run: SpotGroupRun) -> list[SpotGroupRun]:
+    """The work's `host` stage: one run per host it adds, configures again or removes (the orchestrator runs them
+    as sub-orchestrations, side by side)."""
+    kinds = (("add", run.add), ("reconfigure", run.reconfigure), ("remove", run.remove), ("replace", run.replace))
+    fresh = {"stage": "host", "phase": 0, "operation": None, "started_at": None, "calls": 0}
+    runs = []
+    for kind, indexes in kinds:
+        runs += [run.model_copy(update={**fresh, "host": index, "host_work": kind}) for index in indexes]
+    return runs
+
+
+def replacement_plan(run: SpotGroupRun) -> RolloutPlan[SpotGroupRun]:
+    """An image update's host runs as its rollout (shared/services/spot_pc/rollout.py): the canary, then the batches."""
+    return plan_rollout([host for host in host_runs(run) if host.host_work == "replace"], run.canary, run.batch)
+
+
+HostPhase = tuple[str, SessionHost | None]  # a phase, with the host it works on (None: the group's own)
+
+
+def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[HostPhase]:
+    """The stage's phases, each with the host it works on (None: the group's own)."""
+    if run.stage == "host":
+        host = next((h for h in hosts if h.index == run.host), None)
+        steps = HOST_STEPS[run.host_work or "add"] if host is not None else ()
+        return [(step, host) for step in steps]
+    if run.stage == "prepare":
+        return [("ensureHostPool", None)] if run.work == "deploy" else []
+    return [("settle", None)] if run.work == "deploy" else [("deleteHostPool", None), ("forget", None)]
+
+
+def placement_of(site: Site) -> Placement:
+    return Placement(site.subscription_id, site.resource_group_name, site.region_name)
+
+
+def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun]:
+    """Take the work's phases as far as they go; a phase still in progress answers when to ask again."""
+    found = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
+    working = ("deploying", "updating") if run.work == "deploy" else ("deleting",)
+    if found is None or found.status not in working:
+        return PhasedStep(outcome="superseded", run=run)  # removed, or a repeated call after the end
+    group = found
+    site = ports.sites.find_site(run.tenant_id, group.site_id)
+    hosts = ports.spot_groups.list_hosts(run.tenant_id, group.id)
+    latest = {host.index: host for host in hosts}  # each host's row as this call last wrote it
+
+    def current(step: HostPhase) -> tuple[str, SessionHost | None]:
+        return step[0], latest.get(step[1].index) if step[1] is not None else None
+
+    def take(now: SpotGroupRun, step: HostPhase) -> Progress | PhasedStep[SpotGroupRun]:
+        phase, host = current(step)
+        if phase == "settle":
+            _settle(ports, group, now)
+            return phased.DONE
+        failed = [h.name for h in hosts if h.status == "failed"]
+        if phase == "deleteHostPool" and failed:  # a host still in Azure: pool and records stay for another delete
+            detail = StepDetail(
+                code="sessionHostsNotRemoved",
+                step="removeHosts",
+                message=f"Not removed: {', '.join(failed[:10])}; delete the group again.",
+            )
+            _record(ports, group, "fail", status_detail=detail)
+            return PhasedStep(outcome="failed", run=now)
+        if phase == "forget":
+            _forget(ports, group)
+            return phased.DONE
+        if site is None:  # sites that hold Spot Groups are not deleted (shared/services/access/tenants.py)
+            raise CloudError(phase, "siteNotFound", f"Site '{group.site_id}' was deleted.")
+        if phase == "awaitSignOut" and host is not None:
+            waited = ports.clock() - (now.started_at or ports.clock())
+            return _signed_out(ports, group, site, host, now, waited)
+        return _phase(ports, group, site, host, phase, now.operation, now.image_version_id)
+
+    def failed(now: SpotGroupRun, step: HostPhase, exc: CloudError) -> PhasedStep[SpotGroupRun]:
+        phase, host = current(step)
+        detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
+        if host is not None:  # this host stops here; the others go on in their own runs
+            ports.spot_groups.put_host(run.tenant_id, group.id, SESSION_HOSTS.move(host, "fail", status_detail=detail))
+        else:
+            _record(ports, group, "fail", status_detail=detail)
+        return PhasedStep(outcome="failed", run=now)
+
+    def made(now: SpotGroupRun, step: HostPhase, progress: Progress) -> SpotGroupRun:
+        phase, host = current(step)
+        if host is not None and phase in HOST_RECORDS:
+            recorded = HOST_RECORDS[phase](host, group, now)
+            latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, recorded)
+        if host is not None and phase == "forgetHost":
+            ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
+        return now
+
+    return phased.drive(run, phases(run, hosts), take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed,
+                        on_done=made, name=lambda step: step[0])  # fmt: skip
+
+
+def _signed_out(
+    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, waited: timedelta
+) -> Progress:
+    """Done once the drained host has no session, or its users' time to sign out is over."""
+    if waited.total_seconds() >= run.drain_timeout_s:
+        return Progress(done=True)
+    records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name)
+    sessions = next((r.sessions for r in records if r.vm_name == host.name), 0)
+    return Progress(done=True) if sessions == 0 else Progress(done=False, retry_after_s=SIGN_OUT_POLL_S)
+
+
+def _phase(
+    ports: SpotGroupPorts,
+    group: SpotGroup,
+    site: Site,
+    host: SessionHost | None,
+    phase: str,
+    operation: str | None,
+    image_version_id: str | None = None,
+) -> Progress:
+    tenant, placement, pool = group.tenant_id, placement_of(site), group.host_pool_name
+    if phase == "ensureHostPool":
+        pool_spec = HostPoolSpec(
+            placement=placement, host_pool=pool, pool_type=group.user_type, max_sessions=group.max_sessions_per_host,
+            friendly_name=group.friendly_name, user_group_ids=tuple(group.group_ids),
+        )  # fmt: skip
+        return ports.avd.ensure_host_pool(tenant, pool_spec, operation)
+    if phase == "deleteHostPool":
+        return ports.avd.delete_host_pool(tenant, placement, pool, operation)
+    assert host is not None
+    vm = host.name
+    if phase == "createVm":
+        spec = VmSpec(
+            name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
+            image_type="custom", image_id=image_version_id or group.image_version_id, os_disk_size_gb=HOST_DISK_GB,
+            subnet_id=site.subnet_id,
+        )  # fmt: skip
+        return ports.compute.create_vm(tenant, spec, operation)
+    if phase == "joinDevice":
+        join = JoinSpec(device_name=vm.upper(), join_type="azureADJoin")
+        return ports.devices.join_device(tenant, placement, vm, join, operation)
+    if phase == "configureProfile":
+        return ports.compute.run_command(tenant, placement, vm, "configureFslogix", fslogix_script(group), operation)
+    if phase == "registerHost":
+        return ports.avd.register_session_host(tenant, placement, pool, vm, operation)
+    if phase == "drainHost":
+        return ports.avd.drain_session_host(tenant, placement, pool, vm)
+    if phase == "removeHost":
+        return ports.avd.remove_session_host(tenant, placement, pool, vm)
+    if phase == "deleteVm":
+        return ports.compute.delete_vm(tenant, placement, vm, operation)
+    if phase == "deleteNic":
+        return ports.compute.delete_nic(tenant, placement, f"{vm}-nic", operation)
+    if phase == "deleteDevice":
+        return ports.devices.delete_device(tenant, vm.upper())
+    if phase == "forgetHost":
+        return Progress(done=True)  # its row goes once the phase is done (advance)
+    raise ValueError(f"unknown phase {phase}")
+
+
+def fslogix_script(group: SpotGroup) -> list[str]:
+    """FSLogix profile containers at the group's profile path (HKLM\\SOFTWARE\\FSLogix\\Profiles)."""
+    path = group.profile_path.replace("'", "''")  # a PowerShell single-quoted string
+    key = r"HKLM:\SOFTWARE\FSLogix\Profiles"
+    return [
+        f"New-Item -Path '{key}' -Force | Out-Null",
+        f"New-ItemProperty -Path '{key}' -Name Enabled -Value 1 -PropertyType DWord -Force | Out-Null",
+        f"New-ItemProperty -Path '{key}' -Name VHDLocations -Value '{path}' -PropertyType MultiString -Force"
+        " | Out-Null",
+    ]
+
+
+def _record(ports: SpotGroupPorts, group: SpotGroup, action: SpotGroupAction, **fields: object) -> SpotGroup:
+    current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
+    changed = SPOT_GROUPS.move(current, action, **fields, last_modified_date_time=ports.clock())
+    return ports.spot_groups.put_spot_group(changed, if_match=current.etag)
+
+
+def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
+    """`ready` while a host runs, with the failed ones named; `failed` when none could be deployed. An image
+    update ends as the orchestrator saw it (a rolled-back one leaves the group on its old version)."""
+    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    counts = count_hosts(hosts)
+    failed = [h.name for h in hosts if h.status == "failed"]
+    action: SpotGroupAction = "finish" if counts.running else "fail"
+    fields: dict[str, object] = {"status_detail": None, "session_host_counts": counts}
+    if failed:
+        fields["status_detail"] = StepDetail(code="sessionHostsFailed", step="deploy",
+                                             message=f"{len(failed)} of {len(hosts)} session hosts failed: "
+                                             f"{', '.join(failed[:10])}.")  # fmt: skip
+    if run.image_update_id is not None:
+        update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
+        outcome = run.update_outcome or "succeeded"
+        if outcome == "rolledBack" and run.previous is not None:
+            fields["image_version"], fields["image_version_id"] = run.previous
+        if outcome != "succeeded":
+            fields["status_detail"] = StepDetail(
+                code="imageUpdateRolledBack" if outcome == "rolledBack" else "imageUpdateFailed", step="imageUpdate",
+                message=f"The update to {update.to_version} did not complete ({outcome}); see imageUpdates.",
+            )  # fmt: skip
+        on_new = sum(h.status == "running" and h.image_version == update.to_version for h in hosts)
+        remaining = sum(h.status == "running" for h in hosts) - on_new
+        ended = IMAGE_UPDATES.move(update, OUTCOMES[outcome], replaced=on_new, remaining=remaining)
+        ports.spot_groups.put_image_update(ended, if_match=update.etag)
+    _record(ports, group, action, **fields)
+
+
+def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:
+    return SessionHostCounts(
+        total=len(hosts),
+        running=sum(h.status == "running" and h.allow_new_session and h.power_state not in OFF for h in hosts),
+        stopped=sum(h.status == "running" and h.power_state in OFF for h in hosts),
+        draining=sum(h.status == "running" and not h.allow_new_session for h in hosts),
+        failed=sum(h.status == "failed" for h in hosts),
+    )
+
+
+def _forget(ports: SpotGroupPorts, group: SpotGroup) -> None:
+    """The records of a removed group, and its name for another group to take."""
+    for host in ports.spot_groups.list_hosts(group.tenant_id, group.id):
+        ports.spot_groups.delete_host(group.tenant_id, group.id, host.index)
+    ports.spot_groups.delete_spot_group(group.tenant_id, group.id)
+    ports.unique.release(names_scope(group.tenant_id), group.name, group.id)
+
+
+def live_hosts(ports: SpotGroupPorts, group: SpotGroup) -> list[SessionHost]:
+    """The group's hosts as recorded, with their sessions and state read live from the host pool; as recorded
+    while the pool cannot be read (better than no answer while AVD is unreachable)."""
+    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    site = ports.sites.find_site(group.tenant_id, group.site_id)
+    try:
+        records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name) \
+            if site is not None else []  # fmt: skip
+    except CloudError as exc:
+        log.warning("Session hosts of %s could not be read live (%s)", group.host_pool_name, exc.code)
+        return hosts
+    live = {record.vm_name: record for record in records}
+    return [
+        host.model_copy(update={
+            "session_count": record.sessions, "allow_new_session": record.allow_new_session,
+            "assigned_user_id": record.assigned_user_id,
+            "power_state": "running" if record.status == "Available" else record.status.lower(),
+        }) if (record := live.get(host.name)) is not None else host
+        for host in hosts
+    ]  # fmt: skip

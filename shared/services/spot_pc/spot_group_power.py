@@ -1,0 +1,75 @@
+"""Spot Group optimization: pooled session hosts stay deallocated until users need them, with a buffer online.
+
+As the Spot PC documentation describes it: hosts are filled in order, the next one starts once the running ones
+reach their session limit, and about 10% of capacity (one host at least) is kept online as a buffer. A host with
+a session is never stopped, and a drained one counts for nothing. Personal groups are left as they are: each host
+belongs to one user, who starts it by signing in.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.ports.cloud import CloudError, PowerAction, SessionHostRecord
+from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts, count_hosts, placement_of
+
+log = logging.getLogger(__name__)
+BUFFER = 0.10  # of the group's hosts kept running beyond what its sessions need
+STARTED, STOPPED = "running", "deallocated"
+
+
+@dataclass(frozen=True)
+class PowerPlan:
+    start: list[str]  # VM names, lowest index first
+    stop: list[str]  # highest index first
+
+
+def plan_power(group: SpotGroup, hosts: list[SessionHost], live: dict[str, SessionHostRecord]) -> PowerPlan:
+    """Which hosts to start and which to deallocate so the running ones cover the sessions plus the buffer."""
+    usable = [h for h in sorted(hosts, key=lambda h: h.index) if h.status == "running" and h.allow_new_session]
+    if group.user_type != "pooled" or not usable:
+        return PowerPlan([], [])
+    sessions = sum(live[h.name].sessions for h in usable if h.name in live)
+    buffer = max(1, math.ceil(BUFFER * len(usable)))
+    wanted = min(len(usable), math.ceil(sessions / group.max_sessions_per_host) + buffer)
+    on = [h for h in usable if h.power_state != STOPPED]
+    off = [h for h in usable if h.power_state == STOPPED]
+    start = [h.name for h in off[: max(0, wanted - len(on))]]
+    idle = [h for h in reversed(on) if not (h.name in live and live[h.name].sessions)]
+    stop = [h.name for h in idle[: max(0, len(on) - wanted)]]
+    return PowerPlan(start, stop)
+
+
+def optimize(ports: SpotGroupPorts, group: SpotGroup) -> PowerPlan:
+    """Read the pool's sessions, then start or deallocate hosts as `plan_power` says; Azure finishes the power
+    actions on its own, and the hosts' rows say what was asked."""
+    site = ports.sites.find_site(group.tenant_id, group.site_id)
+    if site is None:
+        return PowerPlan([], [])
+    placement = placement_of(site)
+    live = {r.vm_name: r for r in ports.avd.list_session_hosts(group.tenant_id, placement, group.host_pool_name)}
+    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    plan = plan_power(group, hosts, live)
+    by_name = {h.name: h for h in hosts}
+    actions: tuple[tuple[list[str], PowerAction, str], ...] = (
+        (plan.start, "start", STARTED), (plan.stop, "deallocate", STOPPED),
+    )  # fmt: skip
+    for names, action, state in actions:
+        for name in names:
+            try:
+                ports.operations.power_vm(group.tenant_id, placement, name, action)
+            except CloudError as exc:  # this host waits for the next sweep; the others go on
+                log.warning("Spot Group %s: %s of %s failed (%s)", group.name, action, name, exc.code)
+                continue
+            by_name[name] = ports.spot_groups.put_host(
+                group.tenant_id, group.id, by_name[name].model_copy(update={"power_state": state})
+            )
+    if plan.start or plan.stop:
+        current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
+        counts = count_hosts(list(by_name.values()))
+        ports.spot_groups.put_spot_group(current.model_copy(update={"session_host_counts": counts}),
+                                         if_match=current.etag)  # fmt: skip
+    return plan

@@ -1,0 +1,279 @@
+"""Spot Groups as admins manage them: the review and creation of a group, its session hosts, and its deletion.
+
+A group is saved with one row per session host it will have, all `creating`, before the `run_spot_group_work`
+orchestration deploys them (shared/services/spot_pc/spot_group_deployments.py); a delete marks it `deleting` first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime
+
+from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
+from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
+from shared.models.image_sets import ImageSetVersion
+from shared.models.orchestrations import SpotGroupRun
+from shared.models.regions import AVD_METADATA_REGIONS
+from shared.models.spot_groups import (
+    DEFAULT_SESSIONS,
+    DEFAULT_VM_SIZES,
+    ImageUpdate,
+    Rollout,
+    SessionHost,
+    SessionHostCounts,
+    SpotGroup,
+    SpotGroupCreate,
+    SpotGroupReview,
+    SpotGroupUpdate,
+    SpotGroupUser,
+    UserType,
+)
+from shared.ports.admin_ports import AdminPorts
+from shared.services.spot_pc.rollout import plan_rollout, replaceable
+from shared.services.spot_pc.spot_pc_transitions import SPOT_GROUPS, WORKING_GROUP
+
+DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
+
+
+def _refused(code: str, message: str, target: str) -> ValidationFailed:
+    return ValidationFailed.of(ErrorDetail(code, message, target))
+
+
+def _version(
+    ports: AdminPorts, tenant_id: str, image_set_id: str, number: str, user_type: UserType, region: str
+) -> ImageSetVersion:
+    """The ready image version hosts are built from, replicated to the site's region, for the group's user type."""
+    image_set = ports.image_sets.find_image_set(tenant_id, image_set_id)
+    if image_set is None:
+        raise _refused("referenceNotFound", f"Image set '{image_set_id}' does not exist.", "imageSetId")
+    version = ports.image_sets.find_version(tenant_id, image_set.id, number)
+    if version is None:
+        raise _refused("referenceNotFound", f"Version {number} is not in the image set.", "imageVersion")
+    if version.status != "ready" or version.image_version_id is None:
+        raise Conflict(f"Version {number} is {version.status}; a Spot Group needs a ready version.",
+                       code="wrongStatus", target="imageVersion")  # fmt: skip
+    if region not in version.regions:
+        raise _refused("imageNotInRegion", f"Version {number} is not replicated to {region}, the site's region.",
+                       "imageVersion")  # fmt: skip
+    source = MARKETPLACE_IMAGES_BY_ID.get(image_set.source_image_id)
+    if user_type == "pooled" and source is not None and not source.multi_session:
+        raise _refused("imageNotMultiSession", f"'{source.display_name}' takes one user at a time; pooled hosts "
+                       "need a multi-session image.", "imageSetId")  # fmt: skip
+    return version
+
+
+def _check_metadata_region(region: str) -> None:
+    """The group's host pool, application group and workspace are made in its site's region, so that region must be
+    one where Azure Virtual Desktop keeps their metadata: refused here, before anything is deployed, rather than by
+    ARM (LocationNotAvailableForResourceType) once the deployment has started."""
+    if region.replace(" ", "").lower() not in AVD_METADATA_REGIONS:
+        raise _refused("regionNotSupported", f"Azure Virtual Desktop cannot keep a host pool in {region}, the site's "
+                       f"region; choose a site in one of {', '.join(sorted(AVD_METADATA_REGIONS))}.",
+                       "siteId")  # fmt: skip
+
+
+def plan(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
+    """Every check a create makes, and what it would build: the group (not saved) and its review."""
+    site = ports.sites.find_site(tenant_id, data.site_id)
+    if site is None:
+        raise _refused("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
+    _check_metadata_region(site.region_name)
+    version = _version(ports, tenant_id, data.image_set_id, data.image_version, data.user_type, site.region_name)
+    members: list[str] = []
+    for group_id in data.group_ids:
+        found = ports.directory.list_group_members(tenant_id, group_id)
+        if found is None:
+            raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
+        members += [m for m in found if m not in members]
+    users = ports.directory.get_users(tenant_id, members)
+    shown = [SpotGroupUser(id=m, display_name=users[m].display_name if m in users else None) for m in members]
+    sessions = 1 if data.user_type == "personal" else data.max_sessions_per_host or DEFAULT_SESSIONS
+    now = ports.clock()
+    group = SpotGroup(
+        id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
+        name=data.name, friendly_name=data.friendly_name, profile_path=data.profile_path, user_type=data.user_type,
+        license_count=data.license_count, site_id=site.id, group_ids=list(data.group_ids),
+        image_set_id=data.image_set_id, image_version=version.version, image_version_id=version.image_version_id,
+        description=data.description, notes=data.notes, vm_size=data.vm_size or DEFAULT_VM_SIZES[data.user_type],
+        max_sessions_per_host=sessions, host_pool_name=f"spotpc-{data.name}",
+        assigned_user_count=min(len(members), data.license_count),
+    )  # fmt: skip
+    review = SpotGroupReview(
+        host_pool_type="Pooled" if data.user_type == "pooled" else "Personal",
+        session_host_count=host_count(group), vm_size=group.vm_size, max_sessions_per_host=sessions,
+        image_version_id=version.image_version_id or "", users_with_access=shown[: data.license_count],
+        users_without_access=shown[data.license_count :],
+    )  # fmt: skip
+    return group, review
+
+
+def host_count(group: SpotGroup) -> int:
+    """Pooled: enough hosts for every licensed user at the session limit; personal: one host per license."""
+    return math.ceil(group.license_count / group.max_sessions_per_host)
+
+
+def host_name(group: SpotGroup, index: int) -> str:
+    """The VM and computer name (15 characters at most): unique per group and index, stable across runs."""
+    return f"sp{hashlib.sha256(group.id.encode()).hexdigest()[:8]}{index:03d}"
+
+
+def create_spot_group(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupRun]:
+    """Save the group `deploying` with its hosts `creating`; the run deploys them."""
+    group, _ = plan(ports, tenant_id, data)
+
+    def holds(owner_id: str) -> bool:
+        return ports.spot_groups.find_spot_group(tenant_id, owner_id) is not None
+
+    if ports.unique.claim(names_scope(tenant_id), group.name, group.id, holds=holds) != group.id:
+        raise Conflict(f"A Spot Group named '{group.name}' exists already.", code="alreadyExists", target="name")
+    for index in range(host_count(group)):
+        host = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version)
+        ports.spot_groups.put_host(tenant_id, group.id, host)
+    counts = SessionHostCounts(total=host_count(group))
+    group = ports.spot_groups.put_spot_group(group.model_copy(update={"session_host_counts": counts}),
+                                             if_none_match=True)  # fmt: skip
+    indexes = list(range(host_count(group)))
+    return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", add=indexes)
+
+
+def update_spot_group(
+    ports: AdminPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
+) -> tuple[SpotGroup, SpotGroupRun | None]:
+    """Apply the patch; when Azure has to follow (the pool's name or groups, the profile path, the number of
+    hosts) the group is `updating` and the run brings the pool and hosts to it."""
+    group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
+    if if_match and if_match != "*" and group.etag != if_match:
+        raise PreconditionFailed.stale("Spot Group", spot_group_id)
+    if group.status in WORKING_GROUP:
+        raise Conflict(f"The Spot Group is {group.status}; change it once that is done.", code="wrongStatus",
+                       target="spotGroupId")  # fmt: skip
+    changes = patch.model_dump(exclude_unset=True, by_alias=False, exclude={"rollout"})
+    if changes.get("image_version", group.image_version) != group.image_version:
+        return _update_image(ports, group, patch, changes)
+    changes.pop("image_version", None)
+    for group_id in changes.get("group_ids") or []:
+        if ports.directory.list_group_members(tenant_id, group_id) is None:
+            raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
+    changed = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
+    if "group_ids" in changes or "license_count" in changes:
+        members = {m for g in changed.group_ids for m in ports.directory.list_group_members(tenant_id, g) or []}
+        changed = changed.model_copy(update={"assigned_user_count": min(len(members), changed.license_count)})
+    hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
+    add = list(range(len(hosts), host_count(changed)))
+    _, reconfigure, remove = host_work(changed, hosts)
+    pool_changed = (changed.friendly_name, changed.group_ids) != (group.friendly_name, group.group_ids)
+    if not (add or remove or reconfigure or pool_changed):
+        return ports.spot_groups.put_spot_group(changed, if_match=group.etag), None
+    for index in add:
+        host = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version)
+        ports.spot_groups.put_host(tenant_id, group.id, host)
+    updating = SPOT_GROUPS.move(changed, "update", revision=group.revision + 1)
+    saved = ports.spot_groups.put_spot_group(updating, if_match=group.etag)
+    run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
+                       add=add, remove=remove, reconfigure=reconfigure)  # fmt: skip
+    return saved, run
+
+
+def _update_image(
+    ports: AdminPorts, group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, object]
+) -> tuple[SpotGroup, SpotGroupRun]:
+    """A rolling image update: every running host rebuilt on the new version, the canary first."""
+    if set(changes) - {"image_version", "description", "notes"}:
+        raise _refused("notAllowed", "Change imageVersion on its own (description and notes may come with it).",
+                       "imageVersion")  # fmt: skip
+    site = ports.sites.get_site(group.tenant_id, group.site_id)
+    number = str(changes["image_version"])
+    version = _version(ports, group.tenant_id, group.image_set_id, number, group.user_type, site.region_name)
+    assert version.image_version_id is not None  # _version refuses a version without one
+    rollout = patch.rollout or Rollout()
+    running = replaceable(ports.spot_groups.list_hosts(group.tenant_id, group.id))
+    plan = plan_rollout(running, rollout.canary_count, rollout.max_unavailable)
+    now = ports.clock()
+    update = ports.spot_groups.put_image_update(ImageUpdate(
+        id=ports.new_id(), tenant_id=group.tenant_id, created_date_time=now, last_modified_date_time=now,
+        spot_group_id=group.id, from_version=group.image_version, to_version=number,
+        from_image_version_id=group.image_version_id, to_image_version_id=version.image_version_id,
+        rollout=rollout, canary=[h.name for h in plan.canary], remaining=len(running),
+    ))  # fmt: skip
+    changed = SPOT_GROUPS.move(
+        group,
+        "updateImage",
+        **changes,
+        image_version_id=version.image_version_id,
+        revision=group.revision + 1,
+        last_modified_date_time=now,
+    )
+    saved = ports.spot_groups.put_spot_group(changed, if_match=group.etag)
+    run = SpotGroupRun(
+        tenant_id=group.tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
+        replace=[h.index for h in running], image_update_id=update.id, canary=len(plan.canary),
+        batch=rollout.max_unavailable, drain_timeout_s=rollout.drain_timeout_minutes * 60.0,
+        image_version=number, image_version_id=version.image_version_id,
+        previous=(group.image_version, group.image_version_id),
+    )  # fmt: skip
+    return saved, run
+
+
+def names_scope(tenant_id: str) -> str:
+    """Where a tenant's Spot Group names are claimed (one group per name)."""
+    return f"spotGroupName_{tenant_id}"
+
+
+def delete_spot_group(
+    ports: AdminPorts,
+    tenant_id: str,
+    spot_group_id: str,
+    *,
+    if_match: str | None,
+    drain_timeout_minutes: int = DRAIN_TIMEOUT_MINUTES,
+) -> tuple[SpotGroup, SpotGroupRun]:
+    """`deleting`: its hosts are drained and their users given `drain_timeout_minutes` to sign out, then removed
+    from the host pool and deleted; then the pool, then the records."""
+    group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
+    if if_match and if_match != "*" and group.etag != if_match:
+        raise PreconditionFailed.stale("Spot Group", spot_group_id)
+    if group.status == "deploying":
+        raise Conflict("The Spot Group is being deployed; delete it once it is ready or failed.",
+                       code="wrongStatus", target="spotGroupId")  # fmt: skip
+    group = ports.spot_groups.put_spot_group(
+        SPOT_GROUPS.move(group, "delete", revision=group.revision + 1), if_match=group.etag
+    )
+    indexes = [host.index for host in ports.spot_groups.list_hosts(tenant_id, group.id)]
+    run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=spot_group_id, work="remove", revision=group.revision,
+                       remove=indexes, drain_timeout_s=drain_timeout_minutes * 60.0)  # fmt: skip
+    return group, run
+
+
+def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
+    """Deployments and removals to start again, as image_sets.unfinished_work does for image sets: a crash
+    between saving a group (or its delete) and starting the orchestration leaves it with nothing running."""
+    runs = []
+    for group in ports.spot_groups.list_quiet(quiet_since, WORKING_GROUP):
+        hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+        ids = {"tenant_id": group.tenant_id, "spot_group_id": group.id, "revision": group.revision}
+        if group.status == "deleting":
+            runs.append(SpotGroupRun(**ids, work="remove", remove=[h.index for h in hosts]))
+        else:  # a host already done comes through its phases again at no cost
+            add, reconfigure, remove = host_work(group, hosts)
+            runs.append(SpotGroupRun(**ids, work="deploy", add=add, reconfigure=reconfigure, remove=remove))
+    return runs
+
+
+def host_work(group: SpotGroup, hosts: list[SessionHost]) -> tuple[list[int], list[int], list[int]]:
+    """What brings the hosts to the group: (add, reconfigure, remove) by index. Hosts beyond the group's count go;
+    the others not yet running are deployed; running ones with another profile path are configured again."""
+    target = host_count(group)
+    keep = [h for h in hosts if h.index < target]
+    add = [h.index for h in keep if h.status == "creating"]
+    reconfigure = [h.index for h in keep if h.status == "running" and h.profile_path != group.profile_path]
+    return add, reconfigure, [h.index for h in hosts if h.index >= target]
+
+
+def with_progress(update: ImageUpdate, hosts: list[SessionHost]) -> ImageUpdate:
+    """A running update's counts, from its group's hosts as they are now (an ended one keeps its final counts)."""
+    if update.status != "running":
+        return update
+    running = [h for h in hosts if h.status in ("running", "removing", "creating")]
+    replaced = sum(h.status == "running" and h.image_version == update.to_version for h in running)
+    return update.model_copy(update={"replaced": replaced, "remaining": len(running) - replaced})
