@@ -21,7 +21,8 @@ function url(path, query) {
   return found;
 }
 
-export async function request(method, path, { body, query, headers } = {}) {
+/** `etag`: the version the change was made from (If-Match); a 412 means someone changed it in between. */
+export async function request(method, path, { body, query, headers, etag } = {}) {
   const token = accessToken();
   const response = await fetch(path.startsWith('http') ? path : url(path, query), {
     method,
@@ -29,6 +30,7 @@ export async function request(method, path, { body, query, headers } = {}) {
       Accept: 'application/json',
       ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      ...(etag ? { 'If-Match': etag } : {}),
       ...headers,
     },
     body: body !== undefined ? JSON.stringify(body) : undefined,
@@ -53,8 +55,10 @@ function safeJson(text) {
 
 export const get = async (path, query) => (await request('GET', path, { query })).body;
 export const post = async (path, body = {}, query) => (await request('POST', path, { body, query })).body;
-export const patch = async (path, body, query) => (await request('PATCH', path, { body, query })).body;
-export const del = async (path, query) => (await request('DELETE', path, { query })).body;
+export const patch = async (path, body, etag) => (await request('PATCH', path, { body, etag })).body;
+export const del = async (path, etag, query) => (await request('DELETE', path, { etag, query })).body;
+/** A list's first page of items (`value`). */
+export const getValue = async (path, query) => (await get(path, query)).value;
 
 /** Every item of a paged list, following nextLink (for small lists: sites, policies, groups of a tenant). */
 export async function getAll(path, query) {
@@ -69,19 +73,3 @@ export async function getAll(path, query) {
 }
 
 export const tenantPath = (tenantId, ...parts) => ['tenants', tenantId, ...parts].map(encodeURIComponent).join('/');
-
-const fixed = {}; // lists fixed while the app runs (regions, languages): read once
-
-/** A list the API keeps fixed while it runs (GET /regions, /languages): its `value`; [] while it cannot be read. */
-function loadFixed(path) {
-  fixed[path] = fixed[path] || get(path).then((answer) => answer.value).catch(() => {
-    delete fixed[path]; // asked again next time
-    return [];
-  });
-  return fixed[path];
-}
-
-/** The regions Windows 365 supports, `{name, displayName, geography}`. */
-export const loadRegions = () => loadFixed('regions');
-/** The languages Windows 365 sets Cloud PCs up in, `{locale, displayName}`. */
-export const loadLanguages = () => loadFixed('languages');

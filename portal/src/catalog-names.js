@@ -1,7 +1,7 @@
 // The names people read for the API's fixed lists: a region by its display name, a language by its name.
 import { html } from 'htm/preact';
-import { loadLanguages, loadRegions } from './api.js';
-import { usePoll } from './ui.js';
+import { languages, regions } from './models/catalog.js';
+import { useResource } from './models/resource.js';
 
 /** A locale's name from the API's language list (`choices.languages`), or the tag itself. */
 export function languageName(locale, choices) {
@@ -10,12 +10,10 @@ export function languageName(locale, choices) {
 
 /** A locale by its name, where no policy choices are at hand. */
 export function LanguageName({ locale }) {
-  const languages = usePoll(loadLanguages, []);
-  return languageName(locale, { languages: languages.data });
+  return languageName(locale, { languages: useResource(languages).data });
 }
 
 /** A region by its display name ("West Europe"), its ARM name until the list is read. */
 export function RegionName({ name }) {
-  const regions = usePoll(loadRegions, []);
-  return html`${regions.data?.find((region) => region.name === name)?.displayName || name}`;
+  return html`${useResource(regions).data?.find((region) => region.name === name)?.displayName || name}`;
 }

@@ -1,7 +1,7 @@
 // Choosing Entra groups by name (GET /tenants/{t}/directoryGroups?search=), or by object id when pasted.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { get, tenantPath } from './api.js';
+import { findGroups, groupPath } from './models/directory.js';
 import { NameOf } from './ui.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -19,9 +19,9 @@ export function GroupPicker({ tenantId, value, onChange, label = 'Groups', error
     let stale = false;
     const timer = setTimeout(async () => {
       try {
-        const answer = await get(tenantPath(tenantId, 'directoryGroups'), { search: text.trim(), top: 10 });
+        const groups = await findGroups(tenantId, text.trim());
         if (!stale) {
-          setFound(answer.value);
+          setFound(groups);
           setProblem(null);
         }
       } catch (failure) {
@@ -65,5 +65,5 @@ export function GroupPicker({ tenantId, value, onChange, label = 'Groups', error
 
 /** A group's name from its object id (GET .../directoryGroups/{id}), the id while it is read or when unknown. */
 export function GroupName({ tenantId, groupId }) {
-  return html`<${NameOf} path=${tenantPath(tenantId, 'directoryGroups', groupId)} id=${groupId} kind="Group" />`;
+  return html`<${NameOf} path=${groupPath(tenantId, groupId)} id=${groupId} kind="Group" />`;
 }

@@ -1,21 +1,24 @@
 // A field picked from what Azure lists (a site's subnets, its images), with typing its ARM id left as the last choice.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { Field, usePoll } from './ui.js';
+import { Field } from './ui.js';
+import { useResource } from './models/resource.js';
 
 const TYPED = 'typed'; // the list's last choice: something it does not hold, by its ARM id
 
 /**
- * `load()` answers the choices, each `{value, label, group?}`. The field `name` of `form` gets the chosen value;
+ * `list` is the store of what Azure has (null while there is nothing to list yet), `choice(item)` an item as a choice,
+ * `{value, label, group?}`. The field `name` of `form` gets the chosen value;
  * `first` is the option shown before any is chosen (`{label, disabled}`, value ''). When the list cannot be read, or
  * holds no choice of the field's current value, a text field takes the id instead, with `typedHint`.
  */
-export function PickOrType({ form, name, label, typedLabel, load, deps, first, hint, typedHint, placeholder, required }) {
-  const listed = usePoll(load, deps);
+export function PickOrType({ form, name, label, typedLabel, list, choice, first, hint, typedHint, placeholder, required }) {
+  const listed = useResource(list);
   const [typing, setTyping] = useState(false);
-  const choices = listed.data || [];
+  const read = listed.data || !list;
+  const choices = (listed.data || []).map(choice);
   const value = form.values[name];
-  const typed = typing || listed.error || (value && listed.data && !choices.some((choice) => choice.value === value));
+  const typed = typing || listed.error || (value && read && !choices.some((one) => one.value === value));
   const pickName = `${name}Pick`;
   const picker = {
     ...form,
@@ -29,7 +32,7 @@ export function PickOrType({ form, name, label, typedLabel, load, deps, first, h
   const options = [{ value: '', ...first }, ...choices, { value: TYPED, label: `Another one: type its ${typedLabel}` }];
   return html`
     ${!listed.error && html`<${Field} form=${picker} name=${pickName} label=${label} type="select" required=${required}
-      options=${options} hint=${listed.data ? hint : 'Reading what Azure has…'} />`}
+      options=${options} hint=${read ? hint : 'Reading what Azure has…'} />`}
     ${typed && html`<${Field} form=${form} name=${name} label=${`${label} ${typedLabel}`} required=${required} placeholder=${placeholder}
       hint=${listed.error ? `Azure could not be listed: ${listed.error.message} Give the ${typedLabel}.` : typedHint} />`}`;
 }

@@ -1,12 +1,13 @@
 // The frame around every page: skip link, header with the tenant switcher and the user, navigation, the page.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { accessKnown, backendOf, can, me, noteTenants, onlyServedBy, roleNeeded, roleOn, servedOn } from './access.js';
-import { getAll } from './api.js';
+import { accessKnown, backendOf, can, me, onlyServedBy, roleNeeded, roleOn, servedOn } from './access.js';
 import { signOut, signedInUser } from './auth.js';
 import { current, href, location$ } from './router.js';
 import { ConfirmHost } from './ui.js';
 import { words } from './lib/format.js';
+import { useResource } from './models/resource.js';
+import { tenantList } from './models/tenants.js';
 
 // what a tenant's navigation offers, each shown only to a role that may call the operation that lists it
 const TENANT_NAV = [
@@ -24,26 +25,10 @@ const TENANT_NAV = [
   ['Audit log', '/tenants/:tenantId/audit', 'listAuditEvents'],
 ];
 
-export const tenants = { list: null, listeners: new Set() };
-
-export async function reloadTenants() {
-  tenants.list = await getAll('tenants');
-  noteTenants(tenants.list);
-  for (const listener of tenants.listeners) listener(tenants.list);
-}
-
-function useTenants() {
-  const [list, setList] = useState(tenants.list);
-  useEffect(() => {
-    tenants.listeners.add(setList);
-    if (!tenants.list) reloadTenants().catch(() => setList([]));
-    return () => tenants.listeners.delete(setList);
-  }, []);
-  return list;
-}
+const useTenants = () => useResource(tenantList).data || [];
 
 function TenantSwitcher({ tenantId }) {
-  const list = useTenants() || [];
+  const list = useTenants();
   const choose = (event) => {
     const next = event.currentTarget.value;
     if (!next) window.location.hash = '#/';
@@ -66,7 +51,7 @@ function isCurrent(pattern, tenantId) {
 }
 
 function Navigation({ tenantId }) {
-  const list = useTenants() || [];
+  const list = useTenants();
   const tenant = list.find((entry) => entry.id === tenantId);
   const link = (label, pattern, params = {}) => html`<li><a href=${href(pattern, params)}
     aria-current=${isCurrent(pattern, params.tenantId) ? 'page' : undefined}>${label}</a></li>`;

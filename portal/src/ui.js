@@ -1,10 +1,11 @@
-// The portal's building blocks: page frame, tables, fields with the server's errors, confirmation, polling.
+// The portal's building blocks: page frame, tables, fields with the server's errors, confirmation, when data was read.
 import { html } from 'htm/preact';
 import { signal } from '@preact/signals';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { get } from './api.js';
 import { errorsByField } from './lib/errors.js';
 import { time, words } from './lib/format.js';
+import { nameOf } from './models/names.js';
+import { useResource } from './models/resource.js';
 
 export { html };
 
@@ -195,36 +196,7 @@ export function ScrollRegion({ label, children }) {
     aria-label=${scrolls ? label : undefined}>${children}</div>`;
 }
 
-/** Loads data, and loads it again every `intervalMs` while `active(data)` holds (work under way), and every
- * `idleMs` otherwise when given (work may start elsewhere: a policy assigned, a directory change); `asOf` is when
- * the data shown was read. */
-export function usePoll(load, deps = [], { active = () => false, intervalMs = 2500, idleMs = null } = {}) {
-  const [state, setState] = useState({ data: null, error: null, asOf: null, loading: true });
-  const latest = useRef(0);
-  const refresh = useCallback(async () => {
-    const ticket = ++latest.current;
-    setState((old) => ({ ...old, loading: true }));
-    try {
-      const data = await load();
-      if (ticket === latest.current) setState({ data, error: null, asOf: new Date(), loading: false });
-    } catch (error) {
-      if (ticket === latest.current) setState((old) => ({ ...old, error, loading: false }));
-    }
-  }, deps);
-  useEffect(() => {
-    refresh();
-  }, [refresh]);
-  const running = state.data !== null && active(state.data);
-  useEffect(() => {
-    const every = running ? intervalMs : idleMs;
-    if (!every) return undefined;
-    const timer = setInterval(refresh, every);
-    return () => clearInterval(timer);
-  }, [running, refresh, intervalMs, idleMs]);
-  return { ...state, refresh, running };
-}
-
-/** "As of 10:42:07 · refreshing on its own while work runs" and a Refresh button. */
+/** "As of 10:42:07 · refreshing on its own while work runs" and a Refresh button, for `useResource`'s state. */
 export function AsOf({ poll }) {
   return html`<div class="as-of" aria-live="polite">
     <span>As of ${time(poll.asOf)}${poll.running ? ' · refreshing on its own while work runs' : ''}</span>
@@ -232,17 +204,9 @@ export function AsOf({ poll }) {
   </div>`;
 }
 
-const names = new Map(); // a resource's path -> its displayName's promise: one read per resource and page load
-
 /** A resource's name where the API gives only its id: read once from `path`; the id while read or when unknown. */
 export function NameOf({ path, id, kind = 'Resource' }) {
-  const [name, setName] = useState(null);
-  useEffect(() => {
-    let stale = false;
-    if (!names.has(path)) names.set(path, get(path).then((found) => found.displayName || null, () => null));
-    names.get(path).then((found) => { if (!stale) setName(found); });
-    return () => { stale = true; };
-  }, [path]);
+  const name = useResource(nameOf(path)).data;
   return name ? html`<span title=${`${kind} id ${id}`}>${name}</span>` : html`<code>${id}</code>`;
 }
 

@@ -150,7 +150,7 @@ def test_the_spot_group_wizard_by_keyboard_alone(portal: Any, owner_api: ApiClie
     tab_to(page, page.get_by_role("button", name="Next"))
     keyboard.press("Enter")
     expect(step_heading(page, "Placement and image")).to_be_focused()
-    expect(page.get_by_label("Image version")).to_have_value("0.0.0")  # the newest ready version, chosen for them
+    expect(page.get_by_label("Image version")).to_have_value("0.0.0", timeout=WAIT_MS)  # the newest ready, chosen
     tab_to(page, page.get_by_role("button", name="Next"))
     keyboard.press("Enter")
     expect(step_heading(page, "Access")).to_be_focused()

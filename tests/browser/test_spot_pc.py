@@ -96,7 +96,7 @@ def test_an_image_set_and_a_spot_group_are_built_before_the_admins_eyes(portal: 
     page.get_by_role("button", name="Next").click()
 
     expect(page.get_by_role("heading", name="Placement and image")).to_be_visible()
-    expect(page.get_by_label("Image version").locator("option", has_text="0.0.0")).to_have_count(1)
+    expect(page.get_by_label("Image version").locator("option", has_text="0.0.0")).to_have_count(1, timeout=WAIT_MS)
     page.get_by_label("Image version").select_option("0.0.0")
     tab.shot("placement and image")
     tab.assert_accessible("wizard: placement and image")

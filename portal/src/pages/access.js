@@ -2,11 +2,12 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can, me } from '../access.js';
-import { get, getAll, post, request, tenantPath } from '../api.js';
 import { href, page, setQuery } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
 import { dateTime, words } from '../lib/format.js';
 import { ROLES } from '../lib/roles.js';
+import { addRoleAssignment, auditEvents, removeRoleAssignment, roleAssignments } from '../models/access.js';
+import { useResource } from '../models/resource.js';
 
 const ROLE_HELP = {
   reader: 'reads everything',
@@ -15,15 +16,14 @@ const ROLE_HELP = {
   owner: 'everything, including who has access',
 };
 
-function AddAssignment({ tenantId, onAdded }) {
+function AddAssignment({ tenantId }) {
   const form = useForm({ principalId: '', principalName: '', role: 'reader' });
   const submit = async () => {
     form.clear();
     try {
       const { principalName, ...rest } = form.values;
-      await post(tenantPath(tenantId, 'roleAssignments'), { ...rest, ...(principalName ? { principalName } : {}) });
+      await addRoleAssignment(tenantId, { ...rest, ...(principalName ? { principalName } : {}) });
       form.setValues({ principalId: '', principalName: '', role: form.values.role });
-      onAdded();
     } catch (error) {
       form.fail(error);
     }
@@ -40,15 +40,14 @@ function AddAssignment({ tenantId, onAdded }) {
 
 function RoleAssignments({ params }) {
   const { tenantId } = params;
-  const poll = usePoll(() => getAll(tenantPath(tenantId, 'roleAssignments')), [tenantId]);
+  const poll = useResource(roleAssignments(tenantId));
   const [error, setError] = useState(null);
   const remove = async (assignment) => {
     const who = assignment.principalName || assignment.principalId;
     if (!(await confirm(`Remove ${who}'s ${assignment.role} role on this tenant? They lose access at once.`, { confirmLabel: 'Remove' }))) return;
     setError(null);
     try {
-      await request('DELETE', tenantPath(tenantId, 'roleAssignments', assignment.id), { headers: assignment.etag ? { 'If-Match': assignment.etag } : {} });
-      poll.refresh();
+      await removeRoleAssignment(tenantId, assignment);
     } catch (failure) {
       setError(failure);
     }
@@ -62,7 +61,7 @@ function RoleAssignments({ params }) {
   return html`<${Page} title="Role assignments" subtitle="Roles are per tenant: reader < operator < administrator < owner.">
     <${ErrorBanner} error=${poll.error || error} />
     <${DataTable} caption="Who has access" columns=${columns} rows=${poll.data} />
-    ${can('createRoleAssignment', tenantId) && html`<${AddAssignment} tenantId=${tenantId} onAdded=${poll.refresh} />`}
+    ${can('createRoleAssignment', tenantId) && html`<${AddAssignment} tenantId=${tenantId} />`}
   </${Page}>`;
 }
 
@@ -82,10 +81,7 @@ function AuditLog({ params, query }) {
   const filters = { actorId: query.actorId || '', resourceType: query.resourceType || '', since: query.since || '' };
   const form = useForm({ ...filters, since: filters.since ? filters.since.slice(0, 16) : '' });
   const [pageLink, setPageLink] = useState(null);
-  const poll = usePoll(
-    () => (pageLink ? request('GET', pageLink).then((answer) => answer.body) : get(tenantPath(tenantId, 'auditEvents'), { ...filters, top: 50 })),
-    [tenantId, filters.actorId, filters.resourceType, filters.since, pageLink],
-  );
+  const poll = useResource(auditEvents(tenantId, filters, pageLink));
   const apply = (event) => {
     event.preventDefault();
     setPageLink(null);

@@ -1,10 +1,13 @@
 // Bulk actions: a tenant's recent ones, and one with its progress and every Cloud PC's result and reason as they come.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { get, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { AsOf, DataTable, Details, ErrorBanner, Failure, Page, StatusBadge, usePoll } from '../ui.js';
+import { AsOf, DataTable, Details, ErrorBanner, Failure, Page, StatusBadge } from '../ui.js';
 import { dateTime, plural } from '../lib/format.js';
+import { bulkAction, bulkActionList } from '../models/bulk-actions.js';
+import { servicePlans } from '../models/catalog.js';
+import { cloudPcName } from '../models/cloud-pcs.js';
+import { useResource } from '../models/resource.js';
 import { actionLabel } from './cloud-pcs.js';
 
 const NAMED_AT_MOST = 200; // names are read one Cloud PC at a time: a huge bulk action shows ids past these
@@ -19,9 +22,7 @@ function useNames(tenantId, ids) {
     (async () => {
       for (let start = 0; start < missing.length && live; start += 8) {
         const batch = missing.slice(start, start + 8);
-        const found = await Promise.all(batch.map((id) => get(tenantPath(tenantId, 'cloudPCs', id))
-          .then((cloudPc) => [id, cloudPc.displayName])
-          .catch((error) => [id, error.status === 404 ? null : undefined])));
+        const found = await Promise.all(batch.map(async (id) => [id, await cloudPcName(tenantId, id)]));
         if (live) setNames((old) => ({ ...old, ...Object.fromEntries(found) }));
       }
     })();
@@ -34,9 +35,7 @@ const total = (counts) => counts.succeeded + counts.failed + counts.running;
 
 function BulkActions({ params }) {
   const { tenantId } = params;
-  const poll = usePoll(() => get(tenantPath(tenantId, 'bulkActions'), { top: 50 }).then((answer) => answer.value), [tenantId], {
-    active: (list) => list.some((bulk) => bulk.status === 'running'),
-  });
+  const poll = useResource(bulkActionList(tenantId));
   const rows = poll.data && [...poll.data].sort((a, b) => (a.createdDateTime < b.createdDateTime ? 1 : -1));
   const columns = [
     { label: 'Action', render: (row) => html`<a href=${href('/tenants/:tenantId/bulkActions/:bulkActionId', { tenantId, bulkActionId: row.id })}>${actionLabel(row.action)} ${plural(total(row.counts), 'Cloud PC')}</a>` },
@@ -56,10 +55,8 @@ function BulkActions({ params }) {
 
 function BulkActionPage({ params }) {
   const { tenantId, bulkActionId } = params;
-  const poll = usePoll(() => get(tenantPath(tenantId, 'bulkActions', bulkActionId)), [tenantId, bulkActionId], {
-    active: (bulk) => bulk.status === 'running',
-  });
-  const plans = usePoll(() => get('servicePlans').then((answer) => answer.value).catch(() => []), []);
+  const poll = useResource(bulkAction(tenantId, bulkActionId));
+  const plans = useResource(servicePlans);
   const bulk = poll.data;
   const names = useNames(tenantId, bulk ? bulk.results.map((item) => item.cloudPcId) : []);
   const count = bulk ? bulk.results.length : 0;

@@ -2,10 +2,12 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { get, post, tenantPath } from '../api.js';
-import { ActionButton, ErrorBanner, Field, Notice, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, ErrorBanner, Field, Notice, confirm, useForm } from '../ui.js';
 import { words } from '../lib/format.js';
 import { resizeTargets } from '../lib/service-plans.js';
+import { servicePlans } from '../models/catalog.js';
+import { act } from '../models/cloud-pcs.js';
+import { useResource } from '../models/resource.js';
 import { ACTIONS, allowedActions, warning } from './cloud-pcs.js';
 
 const BUTTONS = ['reboot', 'powerOn', 'powerOff', 'troubleshoot', 'retry', 'reprovision', 'endGracePeriod'];
@@ -29,7 +31,7 @@ function Refusal({ failure }) {
   return html`<${ErrorBanner} error=${error} title=${title} />`;
 }
 
-export function CloudPcActions({ tenantId, cloudPc, onDone }) {
+export function CloudPcActions({ tenantId, cloudPc }) {
   const [failure, setFailure] = useState(null);
   const [done, setDone] = useState(null);
   const allowed = allowedActions(cloudPc);
@@ -37,22 +39,19 @@ export function CloudPcActions({ tenantId, cloudPc, onDone }) {
   const buttons = BUTTONS.filter(may);
   const rename = useForm({ displayName: cloudPc.displayName });
   const resize = useForm({ targetServicePlanId: '' });
-  const plans = usePoll(() => get('servicePlans').then((answer) => answer.value), []);
-  const path = (action) => tenantPath(tenantId, 'cloudPCs', cloudPc.id, action);
+  const plans = useResource(servicePlans);
 
   const run = async (action, body = {}, form = null) => {
     setFailure(null);
     setDone(null);
     form?.clear();
     try {
-      await post(path(action), body);
+      await act(tenantId, cloudPc.id, action, body);
       setDone(DONE[action]);
-      onDone();
     } catch (error) {
       // a form's own field errors go next to the field; a refusal of the whole action above the buttons
       if (form && (error.details?.length || Object.keys(form.values).includes(error.target))) form.fail(error);
       else setFailure({ action, error });
-      onDone(); // a refusal often means the page is stale: show the Cloud PC as it is now
     }
   };
   const press = async (action) => {

@@ -1,12 +1,12 @@
 // One action on the selected Cloud PCs: a review of which the API would refuse and why, a confirmation naming the count, the run.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { post, request, tenantPath } from '../api.js';
 import { go } from '../router.js';
 import { ActionButton, ErrorBanner, confirm } from '../ui.js';
 import { confirmation, reviewHeadline, splitReview } from '../lib/bulk-review.js';
 import { plural } from '../lib/format.js';
 import { resizeTargets } from '../lib/service-plans.js';
+import { reviewBulkAction, startBulkAction } from '../models/bulk-actions.js';
 import { ACTIONS, BULK_ACTIONS, actionLabel, warning } from './cloud-pcs.js';
 
 const count = (n) => plural(n, 'Cloud PC');
@@ -31,7 +31,7 @@ export function BulkBar({ tenantId, selection, seen, plans }) {
       return;
     }
     try {
-      const answer = await post(tenantPath(tenantId, 'bulkActions'), body(ids), { validateOnly: true });
+      const answer = await reviewBulkAction(tenantId, body(ids));
       setReview({ key: reviewKey, ...splitReview(answer) });
     } catch (failure) {
       setError(failure);
@@ -46,9 +46,9 @@ export function BulkBar({ tenantId, selection, seen, plans }) {
     if (!(await confirm(`${detail}${refusedNote}`, { ...confirmation(label, accepted.length), destructive: Boolean(ACTIONS[action].warn) }))) return;
     setError(null);
     try {
-      const created = await request('POST', tenantPath(tenantId, 'bulkActions'), { body: body(accepted) });
+      const created = await startBulkAction(tenantId, body(accepted));
       selection.value = new Set();
-      go('/tenants/:tenantId/bulkActions/:bulkActionId', { tenantId, bulkActionId: created.body.id });
+      go('/tenants/:tenantId/bulkActions/:bulkActionId', { tenantId, bulkActionId: created.id });
     } catch (failure) {
       setError(failure);
     }

@@ -2,16 +2,17 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { get, post, tenantPath } from '../api.js';
+import { tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, NameOf, Notice, Page, StatusBadge, confirm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, NameOf, Notice, Page, StatusBadge, confirm } from '../ui.js';
 import { JOIN_TYPES } from '../lib/configuration.js';
 import { GroupName } from '../groups.js';
 import { dateTime, words } from '../lib/format.js';
 import { CloudPcActions } from './cloud-pc-actions.js';
 import { Explanation } from './cloud-pc-explanation.js';
 import { Timeline } from './cloud-pc-timeline.js';
-import { TRANSIENT } from './cloud-pcs.js';
+import { cloudPc as cloudPcOf, restore as restoreTo, snapshots, takeSnapshot } from '../models/cloud-pcs.js';
+import { useResource } from '../models/resource.js';
 
 const yesNo = (value) => (value ? 'Yes' : 'No');
 
@@ -83,8 +84,8 @@ function Troubleshooting({ result }) {
 
 // Windows 365 takes restore points of the Cloud PCs it provisions (the user settings say how often); an operator
 // can take one now, or restore the Cloud PC to one
-function RestorePoints({ tenantId, cloudPc, onDone }) {
-  const poll = usePoll(() => get(tenantPath(tenantId, 'cloudPCs', cloudPc.id, 'snapshots')).then((answer) => answer.value), [tenantId, cloudPc.id], { idleMs: 60_000 });
+function RestorePoints({ tenantId, cloudPc }) {
+  const poll = useResource(snapshots(tenantId, cloudPc.id));
   const [message, setMessage] = useState(null);
   const [error, setError] = useState(null);
   const run = async (work, done) => {
@@ -93,8 +94,6 @@ function RestorePoints({ tenantId, cloudPc, onDone }) {
     try {
       await work();
       setMessage(done);
-      poll.refresh();
-      onDone();
     } catch (failure) {
       setError(failure);
     }
@@ -102,7 +101,7 @@ function RestorePoints({ tenantId, cloudPc, onDone }) {
   const restore = async (point) => {
     const question = `Restore ${cloudPc.displayName} to its restore point of ${dateTime(point.createdDateTime)}? Its user is signed out, and what changed on it since then is lost.`;
     if (!(await confirm(question, { title: 'Restore the Cloud PC?', confirmLabel: 'Restore' }))) return;
-    await run(() => post(tenantPath(tenantId, 'cloudPCs', cloudPc.id, 'restore'), { snapshotId: point.id }),
+    await run(() => restoreTo(tenantId, cloudPc.id, point.id),
       'Windows 365 is restoring the Cloud PC: the page follows it.');
   };
   const columns = [
@@ -116,7 +115,7 @@ function RestorePoints({ tenantId, cloudPc, onDone }) {
   ];
   return html`<section class="card wide" aria-labelledby="restore-points-heading">
     <div class="section-header"><h2 id="restore-points-heading">Restore points</h2><${AsOf} poll=${poll} />
-      ${can('createCloudPcSnapshot', tenantId) && html`<${ActionButton} onClick=${() => run(() => post(tenantPath(tenantId, 'cloudPCs', cloudPc.id, 'createSnapshot')), 'Windows 365 is taking a restore point.')} busyLabel="Asking…">Take a restore point now</${ActionButton}>`}</div>
+      ${can('createCloudPcSnapshot', tenantId) && html`<${ActionButton} onClick=${() => run(() => takeSnapshot(tenantId, cloudPc.id), 'Windows 365 is taking a restore point.')} busyLabel="Asking…">Take a restore point now</${ActionButton}>`}</div>
     <${ErrorBanner} error=${poll.error} title="Windows 365's restore points could not be read" />
     <${ErrorBanner} error=${error} title="Not done" />
     ${message && html`<${Notice} kind="success">${message}</${Notice}>`}
@@ -127,22 +126,7 @@ function RestorePoints({ tenantId, cloudPc, onDone }) {
 
 function CloudPcPage({ params }) {
   const { tenantId, cloudPcId } = params;
-  const [actedAt, setActedAt] = useState(0); // an action's effect (a troubleshooting result, a restart line) comes a little later
-  const poll = usePoll(
-    async () => {
-      const [cloudPc, events] = await Promise.all([
-        // a deprovisioned Cloud PC answers 404 while its timeline remains
-        get(tenantPath(tenantId, 'cloudPCs', cloudPcId)).catch((error) => (error.status === 404 ? null : Promise.reject(error))),
-        get(tenantPath(tenantId, 'cloudPCs', cloudPcId, 'events')).then((answer) => answer.value),
-      ]);
-      return { cloudPc, events };
-    },
-    [tenantId, cloudPcId],
-    {
-      active: ({ cloudPc, events }) => (cloudPc ? TRANSIENT.includes(cloudPc.status) : false)
-        || events.some((event) => event.outcome === 'running') || Date.now() - actedAt < 30_000,
-    },
-  );
+  const poll = useResource(cloudPcOf(tenantId, cloudPcId));
   const cloudPc = poll.data?.cloudPc;
   const title = cloudPc ? cloudPc.displayName : poll.data ? 'Deprovisioned Cloud PC' : 'Cloud PC';
   const back = html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId })}>All Cloud PCs</a>${cloudPc ? html` · <${StatusBadge} status=${cloudPc.status} />` : ''}`;
@@ -150,13 +134,13 @@ function CloudPcPage({ params }) {
     <${ErrorBanner} error=${poll.error} title=${poll.error?.status === 404 ? 'No such Cloud PC' : 'The Cloud PC could not be read'} />
     ${poll.data && !cloudPc && html`<${Notice}>This Cloud PC was deprovisioned: only its timeline remains.</${Notice}>`}
     ${cloudPc && html`<${Overview} tenantId=${tenantId} cloudPc=${cloudPc} />`}
-    ${cloudPc && html`<${CloudPcActions} tenantId=${tenantId} cloudPc=${cloudPc} onDone=${() => { setActedAt(Date.now()); poll.refresh(); }} />`}
+    ${cloudPc && html`<${CloudPcActions} tenantId=${tenantId} cloudPc=${cloudPc} />`}
     ${poll.data && html`<section class="card wide" aria-labelledby="timeline-heading">
       <h2 id="timeline-heading">Timeline</h2>
       <${Timeline} events=${poll.data.events} asOf=${poll.asOf} />
     </section>`}
     <${Troubleshooting} result=${cloudPc?.lastTroubleshootResult} />
-    ${cloudPc?.windows365Id && can('listCloudPcSnapshots', tenantId) && html`<${RestorePoints} tenantId=${tenantId} cloudPc=${cloudPc} onDone=${() => { setActedAt(Date.now()); poll.refresh(); }} />`}
+    ${cloudPc?.windows365Id && can('listCloudPcSnapshots', tenantId) && html`<${RestorePoints} tenantId=${tenantId} cloudPc=${cloudPc} />`}
     ${cloudPc && html`<${Explanation} tenantId=${tenantId} userId=${cloudPc.userId} cloudPcId=${cloudPc.id} version=${cloudPc.lastModifiedDateTime} />`}
     ${cloudPc && html`<${Build} cloudPc=${cloudPc} />`}
   </${Page}>`;

@@ -1,13 +1,14 @@
 // Why a user has the Cloud PCs they have: the policy that wins and why, their licenses, the Cloud PCs they have and should have.
 import { html } from 'htm/preact';
-import { get, tenantPath } from '../api.js';
 import { href } from '../router.js';
-import { ErrorBanner, StatusBadge, usePoll } from '../ui.js';
+import { ErrorBanner, StatusBadge } from '../ui.js';
 import { dateTime } from '../lib/format.js';
+import { explanation } from '../models/cloud-pcs.js';
+import { useResource } from '../models/resource.js';
 
 /** `version` (the Cloud PC's last change) reads the explanation again when the Cloud PC moves on. */
 export function Explanation({ tenantId, userId, cloudPcId, version }) {
-  const poll = usePoll(() => get(tenantPath(tenantId, 'users', userId, 'provisioningExplanation')), [tenantId, userId, version]);
+  const poll = useResource(explanation(tenantId, userId, version));
   const found = poll.data;
   const cloudPcLink = (id, text) => (id === cloudPcId
     ? html`<strong>${text} (this one)</strong>`

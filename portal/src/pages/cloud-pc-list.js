@@ -3,15 +3,17 @@ import { html } from 'htm/preact';
 import { signal } from '@preact/signals';
 import { useMemo, useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { get, getAll, tenantPath } from '../api.js';
 import { href, page, setQuery } from '../router.js';
-import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, failureLine, usePoll } from '../ui.js';
+import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, failureLine } from '../ui.js';
 import { skipTokenOf } from '../lib/bulk-review.js';
 import { dateTime, words } from '../lib/format.js';
+import { servicePlans } from '../models/catalog.js';
+import { cloudPcPage } from '../models/cloud-pcs.js';
+import { policyList } from '../models/policies.js';
+import { useResource } from '../models/resource.js';
 import { BulkBar } from './cloud-pc-bulk.js';
-import { ALWAYS_TILED, ATTENTION, STATUSES, TRANSIENT } from './cloud-pcs.js';
+import { ALWAYS_TILED, ATTENTION, STATUSES } from './cloud-pcs.js';
 
-const PAGE_SIZE = 50;
 const LIST = '/tenants/:tenantId/cloudPCs';
 
 function StatusTiles({ tenantId, summary, query }) {
@@ -79,32 +81,12 @@ function CloudPcs({ params, query }) {
   const selection = useMemo(() => signal(new Set()), [tenantId]);
   const seen = useRef(new Map()); // id -> Cloud PC: names for the review of a selection that spans pages
   const filters = { status: query.status, search: query.search, provisioningPolicyId: query.provisioningPolicyId, userId: query.userId };
-  const key = JSON.stringify([tenantId, filters, query.skipToken]);
-  const poll = usePoll(
-    async () => {
-      const [list, summary] = await Promise.all([
-        get(tenantPath(tenantId, 'cloudPCs'), { ...filters, top: PAGE_SIZE, skipToken: query.skipToken }),
-        get(tenantPath(tenantId, 'summary')).catch(() => null), // the tiles are a bonus: the list works without them
-      ]);
-      for (const cloudPc of list.value) seen.current.set(cloudPc.id, cloudPc);
-      return { list, summary };
-    },
-    [key],
-    {
-      active: ({ list, summary }) => list.value.some((cloudPc) => TRANSIENT.includes(cloudPc.status))
-        || TRANSIENT.some((status) => summary?.cloudPcs?.byStatus?.[status]),
-      idleMs: 15_000, // Cloud PCs appear when a policy is assigned or a user licensed elsewhere
-    },
-  );
-  const lookups = usePoll(async () => {
-    const [policies, plans] = await Promise.all([
-      getAll(tenantPath(tenantId, 'provisioningPolicies')).catch(() => []),
-      get('servicePlans').then((answer) => answer.value).catch(() => []),
-    ]);
-    return { policies, plans };
-  }, [tenantId]);
+  const poll = useResource(cloudPcPage(tenantId, filters, query.skipToken));
+  const policies = useResource(policyList(tenantId)).data;
+  const plans = useResource(servicePlans).data;
   const bulk = can('createBulkAction', tenantId);
   const rows = poll.data?.list.value;
+  for (const cloudPc of rows || []) seen.current.set(cloudPc.id, cloudPc);
   const userName = query.userId && rows?.find((row) => row.userId === query.userId)?.userPrincipalName;
   const columns = [
     { label: 'Name', class: 'name-cell', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs/:cloudPcId', { tenantId, cloudPcId: row.id })}>${row.displayName}</a>
@@ -118,9 +100,9 @@ function CloudPcs({ params, query }) {
   ];
   return html`<${Page} title="All Cloud PCs" subtitle="One per user and Windows 365 license, from the policy that wins for the user." actions=${html`<${AsOf} poll=${poll} />`}>
     <${StatusTiles} tenantId=${tenantId} summary=${poll.data?.summary} query=${query} />
-    <${Filters} key=${JSON.stringify(filters)} tenantId=${tenantId} query=${query} policies=${lookups.data?.policies} userName=${userName} />
+    <${Filters} key=${JSON.stringify(filters)} tenantId=${tenantId} query=${query} policies=${policies} userName=${userName} />
     <${ErrorBanner} error=${poll.error} title="The Cloud PCs could not be read" />
-    ${bulk && html`<${BulkBar} tenantId=${tenantId} selection=${selection} seen=${seen.current} plans=${lookups.data?.plans} />`}
+    ${bulk && html`<${BulkBar} tenantId=${tenantId} selection=${selection} seen=${seen.current} plans=${plans} />`}
     <${DataTable} caption="Cloud PCs" columns=${columns} rows=${rows} selection=${bulk ? selection : null}
       rowLabel=${(row) => row.displayName}
       empty=${Object.values(filters).some(Boolean) ? 'No Cloud PC matches these filters.' : 'No Cloud PCs yet. Assign a provisioning policy to a group of licensed users to make some.'} />

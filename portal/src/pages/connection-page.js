@@ -2,13 +2,12 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { del, get, post, request, tenantPath } from '../api.js';
 import { go, href } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
 import { HYBRID, JOIN_TYPES, credentialPatch, shortResourceId } from '../lib/configuration.js';
 import { dateTime, time } from '../lib/format.js';
-
-export const CHECKING = ['pending', 'running'];
+import { CHECKING, connection as connectionOf, deleteConnection, runHealthChecks, updateConnection } from '../models/connections.js';
+import { useResource } from '../models/resource.js';
 
 const VERDICT = {
   passed: ['success', 'Every check passed: provisioning policies can use this connection.'],
@@ -17,17 +16,17 @@ const VERDICT = {
   failed: ['error', 'A check failed: policies cannot use this connection until it passes. Do what the failed check recommends, then retry.'],
 };
 
-/** A PATCH that names the version it was made from: a 412 means someone else changed it in between. */
-async function patchConnection(path, etag, body) {
+/** A change made from the version the page read: a 412 means someone else changed it in between. */
+async function patchConnection(tenantId, connection, body) {
   try {
-    return (await request('PATCH', path, { body, headers: etag ? { 'If-Match': etag } : {} })).body;
+    return await updateConnection(tenantId, connection, body);
   } catch (error) {
     if (error.status === 412) error.message = 'Someone changed this connection since the page read it; the page now shows their change: check it and save again.';
     throw error;
   }
 }
 
-function HealthChecks({ connection, poll, tenantId, path, onSaved }) {
+function HealthChecks({ connection, tenantId, onSaved }) {
   const [error, setError] = useState(null);
   const detail = connection.healthCheckStatusDetail || {};
   const checks = detail.healthChecks || [];
@@ -38,8 +37,8 @@ function HealthChecks({ connection, poll, tenantId, path, onSaved }) {
   const retry = async () => {
     setError(null);
     try {
-      await post(`${path}/runHealthChecks`);
-      onSaved(null, 'The health checks run again: this page follows them.');
+      await runHealthChecks(tenantId, connection.id);
+      onSaved('The health checks run again: this page follows them.');
     } catch (failure) {
       setError(failure);
     }
@@ -68,12 +67,13 @@ function HealthChecks({ connection, poll, tenantId, path, onSaved }) {
   </section>`;
 }
 
-function Rename({ connection, path, onSaved }) {
+function Rename({ connection, tenantId, onSaved }) {
   const form = useForm({ displayName: connection.displayName });
   const save = async () => {
     form.clear();
     try {
-      onSaved(await patchConnection(path, connection.etag, { displayName: form.values.displayName }), 'Renamed.');
+      await patchConnection(tenantId, connection, { displayName: form.values.displayName });
+      onSaved('Renamed.');
     } catch (error) {
       form.fail(error);
       if (error.status === 412) onSaved(null);
@@ -86,7 +86,7 @@ function Rename({ connection, path, onSaved }) {
   </form>`;
 }
 
-function Credentials({ connection, path, onSaved }) {
+function Credentials({ connection, tenantId, onSaved }) {
   const initial = {
     adDomainName: connection.adDomainName || '', adDomainUsername: connection.adDomainUsername || '',
     adDomainPassword: '', organizationalUnit: connection.organizationalUnit || '',
@@ -100,9 +100,9 @@ function Credentials({ connection, path, onSaved }) {
       return;
     }
     try {
-      const saved = await patchConnection(path, connection.etag, patch);
+      await patchConnection(tenantId, connection, patch);
       form.setValues({ ...form.values, adDomainPassword: '' });
-      onSaved(saved, 'Credentials saved: the health checks run again.');
+      onSaved('Credentials saved: the health checks run again.');
     } catch (error) {
       form.fail(error);
       if (error.status === 412) onSaved(null);
@@ -123,8 +123,7 @@ function Credentials({ connection, path, onSaved }) {
 
 export function ConnectionPage({ params, query }) {
   const { tenantId, connectionId } = params;
-  const path = tenantPath(tenantId, 'connections', connectionId);
-  const poll = usePoll(() => get(path), [path], { active: (c) => CHECKING.includes(c.healthCheckStatus), intervalMs: 2000 });
+  const poll = useResource(connectionOf(tenantId, connectionId));
   const [saved, setSaved] = useState(query.created ? 'Connection created: its health checks run now, and this page follows them.' : null);
   const [deleteError, setDeleteError] = useState(null);
   const connection = poll.data;
@@ -133,16 +132,13 @@ export function ConnectionPage({ params, query }) {
     return html`<${Page} title="Connection"><${ErrorBanner} error=${poll.error} />${!poll.error && html`<p class="muted">Loading…</p>`}
       <p><a href=${list}>All connections</a></p></${Page}>`;
   }
-  const onSaved = (_, message) => {
-    setSaved(message || null);
-    poll.refresh();
-  };
+  const onSaved = (message) => setSaved(message);
   const remove = async () => {
     const question = `Delete the connection ${connection.displayName}? Its credentials are deleted with it; Cloud PCs already provisioned keep their network.`;
     if (!(await confirm(question, { title: 'Delete connection?', confirmLabel: 'Delete' }))) return;
     setDeleteError(null);
     try {
-      await del(path);
+      await deleteConnection(tenantId, connectionId);
       go('/tenants/:tenantId/connections', { tenantId });
     } catch (error) {
       setDeleteError(error);
@@ -158,7 +154,7 @@ export function ConnectionPage({ params, query }) {
       ${deleteError.code === 'inUse' && html`<p>A provisioning policy still uses this connection for its network. Change that policy to another
         network, or delete it, then delete the connection. <a href=${href('/tenants/:tenantId/policies', { tenantId })}>Provisioning policies</a></p>`}</div>`}
     <${ErrorBanner} error=${poll.error} title="The connection could not be read again" />
-    <${HealthChecks} connection=${connection} poll=${poll} tenantId=${tenantId} path=${path} onSaved=${onSaved} />
+    <${HealthChecks} connection=${connection} tenantId=${tenantId} onSaved=${onSaved} />
     <section class="card wide" aria-labelledby="details-heading">
       <h2 id="details-heading">Details</h2>
       <${Details} items=${[
@@ -178,8 +174,8 @@ export function ConnectionPage({ params, query }) {
     </section>
     ${can('updateConnection', tenantId) && html`<section class="card" aria-labelledby="edit-heading">
       <h2 id="edit-heading">Edit</h2>
-      <${Rename} key=${`name-${connection.id}`} connection=${connection} path=${path} onSaved=${onSaved} />
-      ${hybrid && html`<${Credentials} key=${`credentials-${connection.id}`} connection=${connection} path=${path} onSaved=${onSaved} />`}
+      <${Rename} key=${`name-${connection.id}`} connection=${connection} tenantId=${tenantId} onSaved=${onSaved} />
+      ${hybrid && html`<${Credentials} key=${`credentials-${connection.id}`} connection=${connection} tenantId=${tenantId} onSaved=${onSaved} />`}
     </section>`}
   </${Page}>`;
 }

@@ -1,14 +1,16 @@
 // The Azure network connection wizard: site and subnet, join type and domain credentials, name, review and save.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { getAll, post, tenantPath } from '../api.js';
 import { go, href } from '../router.js';
-import { ActionButton, Details, ErrorBanner, Field, Notice, Page, usePoll } from '../ui.js';
+import { ActionButton, Details, ErrorBanner, Field, Notice, Page } from '../ui.js';
 import { PickOrType } from '../pick-list.js';
 import { RegionName } from '../catalog-names.js';
 import { RadioGroup, WizardFrame, useWizard } from '../wizard-ui.js';
 import { ENTRA, HYBRID, JOIN_TYPES, connectionBody, shortResourceId } from '../lib/configuration.js';
 import { fail, isLast, next, setValues } from '../lib/wizard.js';
+import { checkConnection, createConnection } from '../models/connections.js';
+import { useResource } from '../models/resource.js';
+import { siteList, subnets } from '../models/sites.js';
 
 const STEPS = [
   {
@@ -56,11 +58,11 @@ function SiteStep({ form, sites, chooseSite, tenantId }) {
 /** The subnet from the site's own subscription and region (read from Azure), or typed as an ARM id. */
 function SubnetPicker({ form, tenantId, site }) {
   const free = (subnet) => (subnet.freeAddresses == null ? '' : ` · ${subnet.freeAddresses} addresses free`);
-  const load = () => getAll(tenantPath(tenantId, 'sites', site.id, 'subnets')).then((subnets) => subnets.map((subnet) => ({
+  const choice = (subnet) => ({
     value: subnet.id, group: `${subnet.virtualNetworkName} (${subnet.resourceGroupName})`,
     label: `${subnet.name}${subnet.addressPrefix ? ` · ${subnet.addressPrefix}` : ''}${free(subnet)}`,
-  })));
-  return html`<${PickOrType} form=${form} name="subnetId" label="Subnet" typedLabel="resource id" load=${load} deps=${[tenantId, site.id]}
+  });
+  return html`<${PickOrType} form=${form} name="subnetId" label="Subnet" typedLabel="resource id" list=${subnets(tenantId, site.id)} choice=${choice}
     first=${{ label: site.subnetId ? `The site's subnet, ${shortResourceId(site.subnetId)}` : 'Choose a subnet', disabled: !site.subnetId }}
     required=${!site.subnetId} placeholder="/subscriptions/…/resourceGroups/…/providers/Microsoft.Network/virtualNetworks/…/subnets/…"
     hint=${`The virtual networks of the site's subscription in ${site.regionName}; Cloud PCs get their network cards in the subnet.`}
@@ -111,10 +113,9 @@ function ReviewStep({ review, wizard, sites }) {
 
 export function ConnectionWizard({ params }) {
   const { tenantId } = params;
-  const path = tenantPath(tenantId, 'connections');
   const { wizard, form, update } = useWizard(STEPS, INITIAL);
   const [review, setReview] = useState(null);
-  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  const sites = useResource(siteList(tenantId));
   const chooseSite = (siteId) => {
     const site = (sites.data || []).find((entry) => entry.id === siteId);
     update((old) => setValues(old, { siteId, siteSubnetId: site?.subnetId || '' }));
@@ -128,7 +129,7 @@ export function ConnectionWizard({ params }) {
   useEffect(() => {
     if (step !== 'review' || review) return undefined;
     let stale = false;
-    post(path, connectionBody(wizard.values), { validateOnly: true })
+    checkConnection(tenantId, connectionBody(wizard.values))
       .then((answer) => !stale && setReview(answer.summary))
       .catch((error) => !stale && update((old) => fail(old, error)));
     return () => { stale = true; };
@@ -139,7 +140,7 @@ export function ConnectionWizard({ params }) {
     const toReview = isLast(next(current));
     setReview(null);
     try {
-      const answer = await post(path, connectionBody(current.values), { validateOnly: true });
+      const answer = await checkConnection(tenantId, connectionBody(current.values));
       if (toReview) setReview(answer.summary);
       return next(current);
     } catch (error) {
@@ -150,7 +151,7 @@ export function ConnectionWizard({ params }) {
   };
   const save = async () => {
     try {
-      const created = await post(path, connectionBody(wizard.values));
+      const created = await createConnection(tenantId, connectionBody(wizard.values));
       go('/tenants/:tenantId/connections/:connectionId', { tenantId, connectionId: created.id }, { created: '1' });
     } catch (error) {
       update((old) => fail(old, error));

@@ -1,13 +1,15 @@
 // Azure network connections: the list with their health, the wizard's route, and one connection's page.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
-import { getAll, tenantPath } from '../api.js';
 import { href, page, setQuery } from '../router.js';
-import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, usePoll } from '../ui.js';
+import { AsOf, DataTable, ErrorBanner, Page, StatusBadge } from '../ui.js';
 import { JOIN_TYPES, shortResourceId } from '../lib/configuration.js';
 import { dateTime, words } from '../lib/format.js';
+import { connectionList } from '../models/connections.js';
+import { useResource } from '../models/resource.js';
+import { siteList } from '../models/sites.js';
 import { ConnectionWizard } from './connection-wizard.js';
-import { CHECKING, ConnectionPage } from './connection-page.js';
+import { ConnectionPage } from './connection-page.js';
 
 const STATUSES = ['passed', 'warning', 'informational', 'failed', 'running', 'pending'];
 
@@ -25,11 +27,8 @@ function StatusFilter({ value, counts }) {
 
 function Connections({ params, query }) {
   const { tenantId } = params;
-  const poll = usePoll(() => getAll(tenantPath(tenantId, 'connections')), [tenantId], {
-    active: (list) => list.some((connection) => CHECKING.includes(connection.healthCheckStatus)),
-    idleMs: 30_000,
-  });
-  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  const poll = useResource(connectionList(tenantId));
+  const sites = useResource(siteList(tenantId));
   const siteName = (id) => sites.data?.find((site) => site.id === id)?.displayName || id;
   const all = poll.data;
   const counts = {};

@@ -2,14 +2,16 @@
 import { html } from 'htm/preact';
 import { useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { get, getAll, request, tenantPath } from '../api.js';
 import { href } from '../router.js';
-import { ActionButton, AsOf, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
-import { imageLabel, placeLabel, versionsUnderWay } from '../lib/spot-pc.js';
+import { ActionButton, AsOf, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
+import { imageLabel, placeLabel } from '../lib/spot-pc.js';
 import { dateTime } from '../lib/format.js';
+import { deleteImageSet, imageSetPage, marketplaceImages, updateImageSet } from '../models/image-sets.js';
+import { useResource } from '../models/resource.js';
+import { siteList } from '../models/sites.js';
 import { AddVersion, Refusal, VersionsTable } from './image-set-versions.js';
 
-function EditNotes({ imageSet, path, onSaved }) {
+function EditNotes({ imageSet, tenantId, onSaved }) {
   const form = useForm({ description: imageSet.description || '', notes: imageSet.notes || '' });
   const save = async () => {
     form.clear();
@@ -18,7 +20,7 @@ function EditNotes({ imageSet, path, onSaved }) {
       notes: form.values.notes.trim() || null,
     };
     try {
-      await request('PATCH', path, { body, headers: imageSet.etag ? { 'If-Match': imageSet.etag } : {} });
+      await updateImageSet(tenantId, imageSet, body);
       onSaved('Description and notes saved.');
     } catch (error) {
       if (error.status === 412) error.message = 'Someone changed this image set since the page read it; the page now shows their change: check it and save again.';
@@ -38,19 +40,10 @@ function EditNotes({ imageSet, path, onSaved }) {
 
 export function ImageSetPage({ params, query }) {
   const { tenantId, imageSetId } = params;
-  const path = tenantPath(tenantId, 'imageSets', imageSetId);
-  const poll = usePoll(async () => {
-    try {
-      const [imageSet, versions] = await Promise.all([get(path), get(`${path}/versions`)]);
-      return { imageSet, versions: versions.value };
-    } catch (error) {
-      if (error.status === 404) return { gone: true };
-      throw error;
-    }
-  }, [path], { active: ({ gone, imageSet, versions }) => !gone && (imageSet.status === 'deleting' || versionsUnderWay(versions)), intervalMs: 2000 });
+  const poll = useResource(imageSetPage(tenantId, imageSetId));
   const seen = useRef(null); // the set as last read, to name it once it is gone
-  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
-  const images = usePoll(async () => (await get(tenantPath(tenantId, 'marketplaceImages'))).value, [tenantId]);
+  const sites = useResource(siteList(tenantId));
+  const images = useResource(marketplaceImages(tenantId));
   const [saved, setSaved] = useState(query.created ? 'Image set created: its version 0.0.0 is built from the marketplace image first.' : null);
   const [deleteError, setDeleteError] = useState(null);
   const list = href('/tenants/:tenantId/imageSets', { tenantId });
@@ -69,16 +62,14 @@ export function ImageSetPage({ params, query }) {
   const { imageSet, versions } = data;
   seen.current = imageSet;
   const image = images.data?.find((entry) => entry.id === imageSet.sourceImageId);
-  const onChanged = () => poll.refresh();
   const remove = async () => {
     const question = `Delete the image set ${imageSet.displayName}? The gallery images of its ${versions.length} version${versions.length === 1 ? '' : 's'} `
       + 'and its image definition are removed from Azure, then the set. No Spot Group or custom image can be made from it again.';
     if (!(await confirm(question, { title: 'Delete image set?', confirmLabel: 'Delete image set' }))) return;
     setDeleteError(null);
     try {
-      await request('DELETE', path);
+      await deleteImageSet(tenantId, imageSetId);
       setSaved('Deletion started: the gallery images go first, then the set.');
-      poll.refresh();
     } catch (error) {
       setDeleteError(error);
     }
@@ -91,9 +82,9 @@ export function ImageSetPage({ params, query }) {
     ${saved && html`<${Notice} kind="success">${saved}</${Notice}>`}
     <${Refusal} error=${deleteError} tenantId=${tenantId} what="The image set was not deleted" />
     <${ErrorBanner} error=${poll.error} title="The image set could not be read again" />
-    <${VersionsTable} imageSet=${imageSet} versions=${versions} path=${path} tenantId=${tenantId} onChanged=${onChanged} />
-    ${can('createImageSetVersion', tenantId) && !deleting && html`<${AddVersion} versions=${versions} path=${path}
-      onAdded=${(version) => { setSaved(`Version ${version.version} added.`); onChanged(); }} />`}
+    <${VersionsTable} imageSet=${imageSet} versions=${versions} tenantId=${tenantId} />
+    ${can('createImageSetVersion', tenantId) && !deleting && html`<${AddVersion} versions=${versions} tenantId=${tenantId} imageSetId=${imageSetId}
+      onAdded=${(version) => setSaved(`Version ${version.version} added.`)} />`}
     <section class="card wide" aria-labelledby="set-details-heading">
       <h2 id="set-details-heading">Details</h2>
       <${Details} items=${[
@@ -107,8 +98,8 @@ export function ImageSetPage({ params, query }) {
         ['Created', dateTime(imageSet.createdDateTime)],
         ['Modified', dateTime(imageSet.lastModifiedDateTime)],
       ]} />
-      ${can('updateImageSet', tenantId) && !deleting && html`<${EditNotes} key=${imageSet.id} imageSet=${imageSet} path=${path}
-        onSaved=${(message) => { setSaved(message); onChanged(); }} />`}
+      ${can('updateImageSet', tenantId) && !deleting && html`<${EditNotes} key=${imageSet.id} imageSet=${imageSet} tenantId=${tenantId}
+        onSaved=${setSaved} />`}
     </section>
   </${Page}>`;
 }

@@ -2,11 +2,11 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { post, request } from '../api.js';
 import { href } from '../router.js';
 import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm } from '../ui.js';
 import { readyVersions, versionBody, versionDeleteBlock } from '../lib/spot-pc.js';
 import { dateTime } from '../lib/format.js';
+import { addVersion, captureVersion, deleteVersion } from '../models/image-sets.js';
 
 const MAX_SCRIPTS = 10;
 let rows = 0;
@@ -30,7 +30,7 @@ function StatusCell({ version }) {
 }
 
 /** The versions, oldest first, with what each can do now. */
-export function VersionsTable({ imageSet, versions, path, tenantId, onChanged }) {
+export function VersionsTable({ imageSet, versions, tenantId }) {
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
   const capture = async (version) => {
@@ -40,9 +40,8 @@ export function VersionsTable({ imageSet, versions, path, tenantId, onChanged })
     setError(null);
     setDone(null);
     try {
-      await post(`${path}/versions/${encodeURIComponent(version.version)}/capture`);
+      await captureVersion(tenantId, imageSet.id, version.version);
       setDone(`Capture of version ${version.version} requested.`);
-      onChanged();
     } catch (failure) {
       setError({ failure, what: `Version ${version.version} was not captured` });
     }
@@ -54,10 +53,9 @@ export function VersionsTable({ imageSet, versions, path, tenantId, onChanged })
     setError(null);
     setDone(null);
     try {
-      const answer = await request('DELETE', `${path}/versions/${encodeURIComponent(version.version)}`);
+      const answer = await deleteVersion(tenantId, imageSet.id, version.version);
       setDone(answer.status === 202 ? `Deletion of version ${version.version} started: its gallery image goes first, then its record.`
         : `Version ${version.version} deleted.`);
-      onChanged();
     } catch (failure) {
       setError({ failure, what: `Version ${version.version} was not deleted` });
     }
@@ -115,14 +113,14 @@ function ScriptRow({ form, index, row, update, remove }) {
 }
 
 /** Adds the set's next version: a base (the newest ready by default), notes and scripts run in turn. */
-export function AddVersion({ versions, path, onAdded }) {
+export function AddVersion({ versions, tenantId, imageSetId, onAdded }) {
   // a fresh form after each version added: its textareas start empty again
   const [formKey, setFormKey] = useState(0);
-  return html`<${AddVersionForm} key=${formKey} ready=${readyVersions(versions)} path=${path}
+  return html`<${AddVersionForm} key=${formKey} ready=${readyVersions(versions)} tenantId=${tenantId} imageSetId=${imageSetId}
     onAdded=${(version) => { setFormKey(formKey + 1); onAdded(version); }} />`;
 }
 
-function AddVersionForm({ ready, path, onAdded }) {
+function AddVersionForm({ ready, tenantId, imageSetId, onAdded }) {
   const fieldNames = ['baseVersion', 'notes', 'customizationScripts'];
   for (let index = 0; index < MAX_SCRIPTS; index += 1) fieldNames.push(`customizationScripts.${index}.name`, `customizationScripts.${index}.script`);
   const form = useForm({ baseVersion: '', notes: '', customizationScripts: [] }, fieldNames);
@@ -131,7 +129,7 @@ function AddVersionForm({ ready, path, onAdded }) {
   const submit = async () => {
     form.clear();
     try {
-      onAdded(await post(`${path}/versions`, versionBody(form.values)));
+      onAdded(await addVersion(tenantId, imageSetId, versionBody(form.values)));
     } catch (error) {
       form.fail(error);
     }

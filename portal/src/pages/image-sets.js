@@ -2,11 +2,13 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { get, getAll, post, tenantPath } from '../api.js';
 import { go, href, page, setQuery } from '../router.js';
-import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Page, ReviewCard, StatusBadge, useForm, usePoll } from '../ui.js';
-import { GLOBAL, VERSION_UNDER_WAY, imageLabel, imageSetBody, placeLabel } from '../lib/spot-pc.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Page, ReviewCard, StatusBadge, useForm } from '../ui.js';
+import { GLOBAL, imageLabel, imageSetBody, placeLabel } from '../lib/spot-pc.js';
 import { dateTime, words } from '../lib/format.js';
+import { checkImageSet, createImageSet, imageSetList, marketplaceImages } from '../models/image-sets.js';
+import { useResource } from '../models/resource.js';
+import { siteList } from '../models/sites.js';
 import { ImageSetPage } from './image-set-page.js';
 
 /** A global set's error names `global`; on this form that is the place field, `siteId`. */
@@ -20,18 +22,17 @@ function CreateImageSet({ tenantId, sites, images }) {
   const form = useForm({ displayName: '', description: '', siteId: sites[0]?.id || GLOBAL, sourceImageId: images[0]?.id || '', notes: '' });
   const chosen = images.find((image) => image.id === form.values.sourceImageId);
   const [review, setReview] = useState(null); // the set as the server checked it, before it is created
-  const path = tenantPath(tenantId, 'imageSets');
   const check = async () => {
     form.clear();
     try {
-      setReview((await post(path, imageSetBody(form.values), { validateOnly: true })).summary);
+      setReview((await checkImageSet(tenantId, imageSetBody(form.values))).summary);
     } catch (error) {
       form.fail(onPlace(error));
     }
   };
   const submit = async () => {
     try {
-      const created = await post(path, imageSetBody(form.values));
+      const created = await createImageSet(tenantId, imageSetBody(form.values));
       go('/tenants/:tenantId/imageSets/:imageSetId', { tenantId, imageSetId: created.id }, { created: '1' });
     } catch (error) {
       setReview(null);
@@ -85,12 +86,9 @@ function StatusFilter({ value, counts }) {
 
 function ImageSets({ params, query }) {
   const { tenantId } = params;
-  const poll = usePoll(() => getAll(tenantPath(tenantId, 'imageSets')), [tenantId], {
-    active: (list) => list.some((set) => VERSION_UNDER_WAY.includes(set.status)),
-    idleMs: 30_000,
-  });
-  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
-  const images = usePoll(async () => (await get(tenantPath(tenantId, 'marketplaceImages'))).value, [tenantId]);
+  const poll = useResource(imageSetList(tenantId));
+  const sites = useResource(siteList(tenantId));
+  const images = useResource(marketplaceImages(tenantId));
   // an id shows as one (in <code>) until the names are read
   const imageName = (id) => images.data?.find((image) => image.id === id)?.displayName || html`<code>${id}</code>`;
   const all = poll.data;

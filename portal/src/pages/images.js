@@ -2,19 +2,21 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { backendOf, can } from '../access.js';
-import { del, get, getAll, post, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { ActionButton, AsOf, DataTable, ErrorBanner, Failure, Field, Notice, Page, ReviewCard, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Failure, Field, Notice, Page, ReviewCard, StatusBadge, confirm, useForm } from '../ui.js';
 import { PickOrType } from '../pick-list.js';
 import { dateTime, words } from '../lib/format.js';
+import { addDeviceImage, checkDeviceImage, deleteDeviceImage, deviceImages, galleryImages } from '../models/images.js';
+import { useResource } from '../models/resource.js';
+import { siteImages, siteList } from '../models/sites.js';
 
 const KINDS = { managedImage: 'Managed images', galleryImageVersion: 'Gallery image versions' };
 
-/** The images of the site's subscription a device image can come from, as pick-list choices. */
-const imageChoices = (tenantId, siteId) => () => getAll(tenantPath(tenantId, 'sites', siteId, 'images')).then((images) => images.map((image) => ({
+/** An image of the site's subscription a device image can come from, as a pick-list choice. */
+const imageChoice = (image) => ({
   value: image.id, group: KINDS[image.kind] || image.kind,
   label: `${image.name} (${image.resourceGroupName})${image.hyperVGeneration ? ` · generation ${image.hyperVGeneration.replace(/^V/, '')}` : ''}`,
-})));
+});
 
 /** "images/win11-golden" or "galleries/gal/images/win11/versions/1.0.0": an image id without its subscription. */
 const sourceOf = (id) => id.split(/\/providers\/Microsoft\.Compute\//i)[1] || id;
@@ -24,19 +26,18 @@ function AddImage({ tenantId, sites, onAdded }) {
   const [review, setReview] = useState(null); // the image as the server checked it, before it is added
   const siteId = form.values.siteId || sites?.[0]?.id || '';
   const site = sites?.find((entry) => entry.id === siteId);
-  const path = tenantPath(tenantId, 'deviceImages');
   const byWindows365 = backendOf(tenantId) === 'windows365';
   const check = async () => {
     form.clear();
     try {
-      setReview((await post(path, { ...form.values, siteId }, { validateOnly: true })).summary);
+      setReview((await checkDeviceImage(tenantId, { ...form.values, siteId })).summary);
     } catch (error) {
       form.fail(error);
     }
   };
   const add = async () => {
     try {
-      const added = await post(path, { ...form.values, siteId });
+      const added = await addDeviceImage(tenantId, { ...form.values, siteId });
       setReview(null);
       form.setValues({ ...form.values, displayName: '', sourceImageResourceId: '' });
       onAdded(added);
@@ -67,7 +68,7 @@ function AddImage({ tenantId, sites, onAdded }) {
       options=${(sites || []).map((entry) => ({ value: entry.id, label: `${entry.displayName} (${entry.regionName})` }))} />
     <${Field} form=${form} name="version" label="Version" required hint="Major.Minor.Patch, such as 1.0.0." />
     ${siteId && html`<${PickOrType} form=${form} name="sourceImageResourceId" label="Source image" typedLabel="resource id" required
-      load=${imageChoices(tenantId, siteId)} deps=${[tenantId, siteId]} first=${{ label: 'Choose an image', disabled: true }}
+      list=${siteImages(tenantId, siteId)} choice=${imageChoice} first=${{ label: 'Choose an image', disabled: true }}
       placeholder="/subscriptions/…/resourceGroups/…/providers/Microsoft.Compute/images/…"
       hint=${`${byWindows365 ? 'Managed images' : 'Managed images and gallery image versions'} of the site's subscription that can be used in ${site?.regionName || 'its region'}.`}
       typedHint="The ARM id of the managed image, or of a gallery image version." />`}
@@ -76,9 +77,7 @@ function AddImage({ tenantId, sites, onAdded }) {
 }
 
 function DeviceImages({ tenantId, sites }) {
-  const poll = usePoll(() => getAll(tenantPath(tenantId, 'deviceImages')), [tenantId], {
-    active: (list) => list.some((image) => image.status === 'pending'),
-  });
+  const poll = useResource(deviceImages(tenantId));
   const [message, setMessage] = useState(null);
   const [error, setError] = useState(null);
   const siteName = (id) => sites?.find((site) => site.id === id)?.displayName || id;
@@ -88,9 +87,8 @@ function DeviceImages({ tenantId, sites }) {
     setError(null);
     setMessage(null);
     try {
-      await del(tenantPath(tenantId, 'deviceImages', image.id));
+      await deleteDeviceImage(tenantId, image.id);
       setMessage(`Deleted ${image.displayName}.`);
-      poll.refresh();
     } catch (failure) {
       setError(failure.status === 409
         ? [failure.message, 'A provisioning policy uses this image: give the policy another image first, then delete this one.']
@@ -116,13 +114,13 @@ function DeviceImages({ tenantId, sites }) {
     ${message && html`<${Notice} kind="success">${message}</${Notice}>`}
     <${DataTable} caption="Device images" columns=${columns} rows=${poll.data} empty="No custom images yet." />
     ${can('createDeviceImage', tenantId) && html`<${AddImage} tenantId=${tenantId} sites=${sites}
-      onAdded=${(image) => { setMessage(`Importing ${image.displayName} ${image.version}: the list follows it until it is ready.`); poll.refresh(); }} />`}
+      onAdded=${(image) => setMessage(`Importing ${image.displayName} ${image.version}: the list follows it until it is ready.`)} />`}
   </section>`;
 }
 
 
 function GalleryImages({ tenantId }) {
-  const poll = usePoll(() => get(tenantPath(tenantId, 'galleryImages')).then((answer) => answer.value), [tenantId]);
+  const poll = useResource(galleryImages(tenantId));
   const columns = [
     { label: 'Name', key: 'displayName' },
     { label: 'Publisher', key: 'publisherName' },
@@ -141,7 +139,7 @@ function GalleryImages({ tenantId }) {
 
 function Images({ params }) {
   const { tenantId } = params;
-  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  const sites = useResource(siteList(tenantId));
   return html`<${Page} title="Device images" subtitle="The Windows images provisioning policies build Cloud PCs from.">
     <${ErrorBanner} error=${sites.error} title="The sites could not be read" />
     <${DeviceImages} tenantId=${tenantId} sites=${sites.data} />

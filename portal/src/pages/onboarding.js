@@ -1,9 +1,10 @@
 // A customer tenant's onboarding checklist: admin consent, Graph permissions and Azure roles, each with its fix.
 import { html } from 'htm/preact';
-import { get, tenantPath } from '../api.js';
 import { page } from '../router.js';
-import { AsOf, DataTable, ErrorBanner, Notice, Page, StatusBadge, usePoll } from '../ui.js';
+import { AsOf, DataTable, ErrorBanner, Notice, Page, StatusBadge } from '../ui.js';
 import { dateTime } from '../lib/format.js';
+import { onboarding } from '../models/onboarding.js';
+import { useResource } from '../models/resource.js';
 
 const KINDS = { link: 'Link', consent: 'Consent', graphPermission: 'Microsoft Graph permission', azureRole: 'Azure role' };
 
@@ -37,7 +38,7 @@ const REFUSED_COLUMNS = [
 
 function Onboarding({ params }) {
   const { tenantId } = params;
-  const poll = usePoll(() => get(tenantPath(tenantId, 'onboarding')), [tenantId], { idleMs: 60_000 });
+  const poll = useResource(onboarding(tenantId));
   const report = poll.data;
   const columns = [
     { label: 'Needed', render: (item) => html`<strong>${item.name}</strong><br /><span class="muted">${KINDS[item.kind]}</span>` },

@@ -1,12 +1,12 @@
 // The organization overview: every tenant the caller looks after, its Cloud PCs by status and what needs attention.
 import { html } from 'htm/preact';
-import { get, getAll, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { AsOf, DataTable, ErrorBanner, Page, usePoll } from '../ui.js';
+import { AsOf, DataTable, ErrorBanner, Page } from '../ui.js';
 import { words } from '../lib/format.js';
+import { useResource } from '../models/resource.js';
+import { WORKING, summaries } from '../models/tenants.js';
 
 const ATTENTION = ['failed', 'inGracePeriod'];
-const WORKING = ['pendingProvision', 'provisioning', 'deprovisioning', 'resizing'];
 
 function count(link, value, label) {
   if (!value) return html`<span class="count zero" aria-label=${`0 ${label}`}>0</span>`;
@@ -14,14 +14,7 @@ function count(link, value, label) {
 }
 
 function Overview() {
-  const poll = usePoll(
-    async () => {
-      const list = await getAll('tenants');
-      return Promise.all(list.map((tenant) => get(tenantPath(tenant.id, 'summary')).catch((error) => ({ tenantId: tenant.id, displayName: tenant.displayName, error }))));
-    },
-    [],
-    { active: (rows) => rows.some((row) => WORKING.some((status) => row.cloudPcs?.byStatus?.[status])), idleMs: 30_000 },
-  );
+  const poll = useResource(summaries);
   const rows = poll.data && [...poll.data].sort((a, b) => (a.displayName || '').localeCompare(b.displayName || ''));
   const cloudPcs = (tenantId, status) => href('/tenants/:tenantId/cloudPCs', { tenantId }, { status });
   const columns = [

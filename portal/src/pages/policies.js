@@ -1,19 +1,21 @@
 // Provisioning policies: the list, and the routes of the wizard and of one policy's page.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
-import { getAll, tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { AsOf, DataTable, ErrorBanner, Page, usePoll } from '../ui.js';
+import { AsOf, DataTable, ErrorBanner, Page } from '../ui.js';
 import { JOIN_TYPES, networkOf } from '../lib/configuration.js';
 import { dateTime } from '../lib/format.js';
+import { connectionList } from '../models/connections.js';
+import { policyList } from '../models/policies.js';
+import { useResource } from '../models/resource.js';
 import { policyStatusBadge } from './policy-parts.js';
 import { PolicyPage } from './policy-page.js';
 import { PolicyWizard } from './policy-wizard.js';
 
 function Policies({ params }) {
   const { tenantId } = params;
-  const poll = usePoll(() => getAll(tenantPath(tenantId, 'provisioningPolicies')), [tenantId], { idleMs: 30_000 });
-  const connections = usePoll(() => getAll(tenantPath(tenantId, 'connections')).catch(() => []), [tenantId]);
+  const poll = useResource(policyList(tenantId));
+  const connections = useResource(connectionList(tenantId));
   const byId = Object.fromEntries((connections.data || []).map((connection) => [connection.id, connection]));
   const columns = [
     { label: 'Name', render: (policy) => html`<a href=${href('/tenants/:tenantId/policies/:policyId', { tenantId, policyId: policy.id })}>${policy.displayName}</a>

@@ -2,27 +2,30 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { del, get, post, request, tenantPath } from '../api.js';
 import { GroupName, GroupPicker } from '../groups.js';
 import { go, href } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, confirm, useForm } from '../ui.js';
 import { DEFAULT_LOCALE, JOIN_TYPES, networkOf, policyPatch, policyValues } from '../lib/configuration.js';
 import { dateTime, plural } from '../lib/format.js';
 import {
-  ConfigurationFields, ImageFields, NetworkFields, PlanReview, SettingsFields, policyStatusBadge, usePolicyChoices, usersServedBy,
+  ConfigurationFields, ImageFields, NetworkFields, PlanReview, SettingsFields, policyStatusBadge, usePolicyChoices,
 } from './policy-parts.js';
 import { LanguageName } from '../catalog-names.js';
+import { usersServedBy } from '../models/cloud-pcs.js';
+import { connectionList } from '../models/connections.js';
+import { firstGroups } from '../models/directory.js';
+import { assignPolicy, checkAssignment, deletePolicy, policy as policyOf, updatePolicy } from '../models/policies.js';
+import { useResource } from '../models/resource.js';
 
-function Assignments({ policy, tenantId, path, names, onChanged }) {
+function Assignments({ policy, tenantId, names, onChanged }) {
   const current = policy.assignments.map((assignment) => ({ id: assignment.groupId, displayName: names[assignment.groupId] }));
   const [groups, setGroups] = useState(null); // null: not changing them
   const [review, setReview] = useState(null);
   const [error, setError] = useState(null);
-  const body = () => ({ assignments: groups.map((group) => ({ groupId: group.id })) });
   const check = async () => {
     setError(null);
     try {
-      const [answer, served] = await Promise.all([post(`${path}/assign`, body(), { validateOnly: true }), usersServedBy(tenantId, policy.id)]);
+      const [answer, served] = await Promise.all([checkAssignment(tenantId, policy.id, groups), usersServedBy(tenantId, policy.id)]);
       setReview({ plan: answer.plan, served });
     } catch (failure) {
       setError(failure);
@@ -31,7 +34,7 @@ function Assignments({ policy, tenantId, path, names, onChanged }) {
   const apply = async () => {
     setError(null);
     try {
-      await post(`${path}/assign`, body());
+      await assignPolicy(tenantId, policy.id, groups);
       setGroups(null);
       setReview(null);
       onChanged('Assignments saved: Cloud PCs are being provisioned or removed to match.');
@@ -68,7 +71,7 @@ function Assignments({ policy, tenantId, path, names, onChanged }) {
   </section>`;
 }
 
-function EditPolicy({ policy, tenantId, path, onSaved, onCancel }) {
+function EditPolicy({ policy, tenantId, onSaved, onCancel }) {
   const form = useForm(policyValues(policy));
   const choices = usePolicyChoices(tenantId);
   const save = async () => {
@@ -79,7 +82,7 @@ function EditPolicy({ policy, tenantId, path, onSaved, onCancel }) {
       return;
     }
     try {
-      await request('PATCH', path, { body: patch, headers: { 'If-Match': policy.etag } });
+      await updatePolicy(tenantId, policy, patch);
       onSaved('Saved. Cloud PCs provisioned from now on use the new settings.');
     } catch (error) {
       if (error.status === 412) error.message = 'Someone changed this policy since the page read it; cancel to see their change, then edit again.';
@@ -93,10 +96,10 @@ function EditPolicy({ policy, tenantId, path, onSaved, onCancel }) {
     <${ErrorBanner} error=${form.errors.general} />
     <${Field} form=${form} name="displayName" label="Name" required />
     <${Field} form=${form} name="description" label="Description" type="textarea" rows="2" />
-    <${NetworkFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
-    <${ImageFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
+    <${NetworkFields} form=${form} choices=${choices} tenantId=${tenantId} />
+    <${ImageFields} form=${form} choices=${choices} tenantId=${tenantId} />
     <${SettingsFields} form=${form} tenantId=${tenantId} />
-    <${ConfigurationFields} form=${form} choices=${choices.data} />
+    <${ConfigurationFields} form=${form} choices=${choices} />
     <div class="wizard-actions">
       <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
       <button type="button" class="button secondary" onClick=${onCancel}>Cancel</button>
@@ -106,11 +109,9 @@ function EditPolicy({ policy, tenantId, path, onSaved, onCancel }) {
 
 export function PolicyPage({ params, query }) {
   const { tenantId, policyId } = params;
-  const path = tenantPath(tenantId, 'provisioningPolicies', policyId);
-  const poll = usePoll(() => get(path), [path], { idleMs: 30_000 });
-  // group names, best effort: the look-up answers by name, so the first hundred groups are asked for
-  const groups = usePoll(() => get(tenantPath(tenantId, 'directoryGroups'), { top: 100 }).then((answer) => answer.value).catch(() => []), [tenantId]);
-  const connections = usePoll(() => get(tenantPath(tenantId, 'connections')).then((answer) => answer.value).catch(() => []), [tenantId]);
+  const poll = useResource(policyOf(tenantId, policyId));
+  const groups = useResource(firstGroups(tenantId)); // the names of its groups, best effort
+  const connections = useResource(connectionList(tenantId));
   const [message, setMessage] = useState(query.assigned ? 'Policy created and assigned: Cloud PCs are being provisioned for its users.' : query.created ? 'Policy created. Assign it to groups to provision Cloud PCs.' : null);
   const [editing, setEditing] = useState(false);
   const [deleteError, setDeleteError] = useState(null);
@@ -125,13 +126,12 @@ export function PolicyPage({ params, query }) {
   const changed = (text) => {
     setMessage(text);
     setEditing(false);
-    poll.refresh();
   };
   const remove = async () => {
     if (!(await confirm(`Delete the provisioning policy ${policy.displayName}? This cannot be undone.`, { title: 'Delete policy?', confirmLabel: 'Delete' }))) return;
     setDeleteError(null);
     try {
-      await del(path);
+      await deletePolicy(tenantId, policyId);
       go('/tenants/:tenantId/policies', { tenantId });
     } catch (error) {
       setDeleteError(error);
@@ -167,7 +167,7 @@ export function PolicyPage({ params, query }) {
         ['Modified', dateTime(policy.lastModifiedDateTime)],
       ]} />
     </section>
-    ${editing && html`<${EditPolicy} key=${policy.id} policy=${policy} tenantId=${tenantId} path=${path} onSaved=${changed} onCancel=${() => { setEditing(false); poll.refresh(); }} />`}
-    <${Assignments} policy=${policy} tenantId=${tenantId} path=${path} names=${names} onChanged=${changed} />
+    ${editing && html`<${EditPolicy} key=${policy.id} policy=${policy} tenantId=${tenantId} onSaved=${changed} onCancel=${() => { setEditing(false); poll.refresh(); }} />`}
+    <${Assignments} policy=${policy} tenantId=${tenantId} names=${names} onChanged=${changed} />
   </${Page}>`;
 }

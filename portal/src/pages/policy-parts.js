@@ -1,13 +1,16 @@
 // What the policy wizard and the policy page share: network and settings fields, the image chooser, the plan.
 import { html } from 'htm/preact';
 import { backendOf } from '../access.js';
-import { get, getAll, loadLanguages, loadRegions, tenantPath } from '../api.js';
 import { href } from '../router.js';
-import { DataTable, Field, Notice, StatusBadge, usePoll } from '../ui.js';
+import { DataTable, Field, Notice, StatusBadge } from '../ui.js';
 import { RadioGroup } from '../wizard-ui.js';
 import { OUTCOMES, describePlan, planHeadline } from '../lib/assignment-plan.js';
 import { ENTRA, HYBRID, JOIN_TYPES, POLICY_FIELDS, regionOption, usesConnection } from '../lib/configuration.js';
 import { plural, words } from '../lib/format.js';
+import { languages, regions } from '../models/catalog.js';
+import { connectionList } from '../models/connections.js';
+import { deviceImages, galleryImages } from '../models/images.js';
+import { useResource } from '../models/resource.js';
 
 const { join: JOIN, connection: CONNECTION, region: REGION } = POLICY_FIELDS;
 export const GENERAL_FIELDS = ['displayName', 'description', JOIN, 'network', CONNECTION, REGION, 'cloudPcNamingTemplate', 'localAdminEnabled', 'enableSingleSignOn'];
@@ -20,18 +23,19 @@ export function generalRequired(values) {
   return ['displayName', JOIN, usesConnection(values) ? CONNECTION : REGION];
 }
 
-/** The tenant's connections, its gallery and device images, and the regions: what the choices offer. */
+const orNone = (read) => read.data || (read.error ? [] : null);
+
+/** The tenant's connections, its gallery and device images, the regions and languages: what the choices offer, once all are read. */
 export function usePolicyChoices(tenantId) {
-  return usePoll(async () => {
-    const [connections, gallery, images, regions, languages] = await Promise.all([
-      getAll(tenantPath(tenantId, 'connections')),
-      get(tenantPath(tenantId, 'galleryImages')).then((answer) => answer.value),
-      getAll(tenantPath(tenantId, 'deviceImages')),
-      loadRegions(),
-      loadLanguages(),
-    ]);
-    return { connections, gallery, images, regions, languages };
-  }, [tenantId]);
+  const read = {
+    connections: useResource(connectionList(tenantId)).data,
+    gallery: useResource(galleryImages(tenantId)).data,
+    images: useResource(deviceImages(tenantId)).data,
+    // a fixed list that cannot be read offers nothing, as the catalogue's names show the ids
+    regions: orNone(useResource(regions)),
+    languages: orNone(useResource(languages)),
+  };
+  return Object.values(read).every(Boolean) ? read : null;
 }
 
 export function NetworkFields({ form, choices, tenantId }) {
@@ -148,12 +152,6 @@ export function PlanReview({ plan, served, groupNames = {} }) {
     <${DataTable} caption="Who gets, keeps or loses a Cloud PC" columns=${columns} rows=${described.rows} rowKey=${(row) => row.userId}
       empty="The groups have no users." />
   </div>`;
-}
-
-/** The ids of the users that already have a Cloud PC of the policy (they keep it, rather than gain one). */
-export async function usersServedBy(tenantId, policyId) {
-  const list = await getAll(tenantPath(tenantId, 'cloudPCs'), { provisioningPolicyId: policyId, top: 1000 });
-  return new Set(list.map((cloudPc) => cloudPc.userId));
 }
 
 export function policyStatusBadge(policy) {

@@ -1,7 +1,6 @@
 // The provisioning policy wizard: general and network, image, groups, then review, create and the assignment plan.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import { post, tenantPath } from '../api.js';
 import { GroupPicker } from '../groups.js';
 import { go, href } from '../router.js';
 import { ActionButton, Details, Field, Notice, Page } from '../ui.js';
@@ -14,6 +13,7 @@ import {
   generalRequired, usePolicyChoices,
 } from './policy-parts.js';
 import { languageName } from '../catalog-names.js';
+import { assignPolicy, checkAssignment, checkPolicy, createPolicy } from '../models/policies.js';
 
 const STEPS = [
   { id: 'general', title: 'General', fields: GENERAL_FIELDS, required: generalRequired },
@@ -28,8 +28,6 @@ const INITIAL = {
   [POLICY_FIELDS.region]: 'westeurope', imageType: 'gallery', imageId: '', cloudPcNamingTemplate: '', localAdminEnabled: false,
   enableSingleSignOn: false, [POLICY_FIELDS.locale]: DEFAULT_LOCALE, assignments: [],
 };
-
-const assignBody = (groups) => ({ assignments: groups.map((group) => ({ groupId: group.id })) });
 
 function PolicySummary({ review, choices, groups }) {
   const connections = Object.fromEntries((choices?.connections || []).map((connection) => [connection.id, connection]));
@@ -60,7 +58,6 @@ function AssignmentsStep({ form, tenantId }) {
 
 export function PolicyWizard({ params }) {
   const { tenantId } = params;
-  const path = tenantPath(tenantId, 'provisioningPolicies');
   const { wizard, form, update } = useWizard(STEPS, INITIAL);
   const choices = usePolicyChoices(tenantId);
   const [review, setReview] = useState(null);
@@ -78,15 +75,15 @@ export function PolicyWizard({ params }) {
     if (step !== 'review') return undefined;
     let stale = false;
     const settle = (promise, keep) => promise.then((answer) => !stale && keep(answer)).catch((error) => !stale && update((old) => fail(old, error)));
-    if (!created && !review) settle(post(path, policyBody(wizard.values), { validateOnly: true }), (answer) => setReview(answer.summary));
-    if (created && groups.length && !plan) settle(post(`${path}/${created.id}/assign`, assignBody(groups), { validateOnly: true }), (answer) => setPlan(answer.plan));
+    if (!created && !review) settle(checkPolicy(tenantId, policyBody(wizard.values)), (answer) => setReview(answer.summary));
+    if (created && groups.length && !plan) settle(checkAssignment(tenantId, created.id, groups), (answer) => setPlan(answer.plan));
     return () => { stale = true; };
   }, [step, review, created, plan]);
 
   const onNext = async (current) => {
     if (isLast(next(current)) || created) return next(current); // the Review step asks for itself
     try {
-      await post(path, policyBody(current.values), { validateOnly: true });
+      await checkPolicy(tenantId, policyBody(current.values));
       return next(current);
     } catch (error) {
       const failed = fail(current, error, { through: current.current });
@@ -96,7 +93,7 @@ export function PolicyWizard({ params }) {
   const open = (policy, query) => go('/tenants/:tenantId/policies/:policyId', { tenantId, policyId: policy.id }, query);
   const create = async () => {
     try {
-      const policy = await post(path, policyBody(wizard.values));
+      const policy = await createPolicy(tenantId, policyBody(wizard.values));
       if (!groups.length) open(policy, { created: '1' });
       else setCreated(policy);
     } catch (error) {
@@ -105,7 +102,7 @@ export function PolicyWizard({ params }) {
   };
   const assign = async () => {
     try {
-      await post(`${path}/${created.id}/assign`, assignBody(groups));
+      await assignPolicy(tenantId, created.id, groups);
       open(created, { assigned: '1' });
     } catch (error) {
       update((old) => fail(old, error));
@@ -124,14 +121,14 @@ export function PolicyWizard({ params }) {
       ${!created && step === 'general' && html`
         <${Field} form=${form} name="displayName" label="Name" required hint=${'Without any of < > & | " ^.'} />
         <${Field} form=${form} name="description" label="Description" type="textarea" rows="2" />
-        <${NetworkFields} form=${form} choices=${choices.data} tenantId=${tenantId} />
+        <${NetworkFields} form=${form} choices=${choices} tenantId=${tenantId} />
         <${SettingsFields} form=${form} tenantId=${tenantId} />`}
-      ${!created && step === 'image' && html`<${ImageFields} form=${form} choices=${choices.data} tenantId=${tenantId} />`}
-      ${!created && step === 'configuration' && html`<${ConfigurationFields} form=${form} choices=${choices.data} />`}
+      ${!created && step === 'image' && html`<${ImageFields} form=${form} choices=${choices} tenantId=${tenantId} />`}
+      ${!created && step === 'configuration' && html`<${ConfigurationFields} form=${form} choices=${choices} />`}
       ${step === 'assignments' && html`<${AssignmentsStep} form=${form} tenantId=${tenantId} />`}
       ${step === 'review' && !created && (review
         ? html`<p>Every check passed. ${groups.length ? 'Creating the policy assigns nothing yet: next you review who gets a Cloud PC.' : 'Without groups, no Cloud PC is made until the policy is assigned.'}</p>
-          <${PolicySummary} review=${review} choices=${choices.data} groups=${groups} />`
+          <${PolicySummary} review=${review} choices=${choices} groups=${groups} />`
         : html`<p class="muted">Checking…</p>`)}
       ${step === 'review' && created && html`<h3>Assignment plan</h3>
         ${plan ? html`<${PlanReview} plan=${plan} served=${new Set()} groupNames=${Object.fromEntries(groups.map((group) => [group.id, group.displayName]))} />` : html`<p class="muted">Working out who gets a Cloud PC…</p>`}`}

@@ -2,12 +2,16 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { get, getAll, request, tenantPath } from '../api.js';
 import { GroupName, GroupPicker } from '../groups.js';
 import { href } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
 import { GROUP_BUSY, HOST_BUSY, deleteQuestion, followedByAzure, hostCount, spotGroupPatch } from '../lib/spot-pc.js';
 import { dateTime, plural, words } from '../lib/format.js';
+import { firstGroups } from '../models/directory.js';
+import { imageSet as imageSetOf } from '../models/image-sets.js';
+import { useResource } from '../models/resource.js';
+import { siteList } from '../models/sites.js';
+import { deleteSpotGroup, spotGroup, updateSpotGroup } from '../models/spot-groups.js';
 import { ImageUpdates } from './spot-group-update.js';
 
 const WORK = {
@@ -55,7 +59,7 @@ function SessionHosts({ hosts, canary }) {
 
 const nameIn = (known, id) => known?.find((entry) => entry.id === id)?.displayName || id;
 
-function Edit({ group, path, tenantId, known, onSaved }) {
+function Edit({ group, tenantId, known, onSaved }) {
   const form = useForm({
     friendlyName: group.friendlyName, description: group.description || '', notes: group.notes || '',
     licenseCount: group.licenseCount, profilePath: group.profilePath, groupIds: group.groupIds.map((id) => ({ id, displayName: nameIn(known, id) })),
@@ -75,7 +79,7 @@ function Edit({ group, path, tenantId, known, onSaved }) {
       return;
     }
     try {
-      const answer = await request('PATCH', path, { body: patch, headers: group.etag ? { 'If-Match': group.etag } : {} });
+      const answer = await updateSpotGroup(tenantId, group, patch);
       onSaved(answer.status === 202 || followedByAzure(patch)
         ? 'Saved. Azure follows the change: the group shows Updating until its host pool and hosts match.' : 'Saved.');
     } catch (error) {
@@ -100,7 +104,7 @@ function Edit({ group, path, tenantId, known, onSaved }) {
   </form>`;
 }
 
-function Delete({ group, path, onDeleted }) {
+function Delete({ group, tenantId, onDeleted }) {
   const form = useForm({ drainTimeoutMinutes: 60 });
   const [error, setError] = useState(null);
   const remove = async () => {
@@ -109,7 +113,7 @@ function Delete({ group, path, onDeleted }) {
     setError(null);
     form.clear();
     try {
-      await request('DELETE', path, { query: { drainTimeoutMinutes: Number.isNaN(minutes) ? '' : minutes } });
+      await deleteSpotGroup(tenantId, group.id, Number.isNaN(minutes) ? '' : minutes);
       onDeleted();
     } catch (failure) {
       if (failure.target === 'drainTimeoutMinutes') form.fail(failure);
@@ -130,25 +134,12 @@ function Delete({ group, path, onDeleted }) {
 
 export function SpotGroupPage({ params, query }) {
   const { tenantId, spotGroupId } = params;
-  const path = tenantPath(tenantId, 'spotGroups', spotGroupId);
-  const poll = usePoll(async () => {
-    try {
-      const [group, hosts, updates] = await Promise.all([get(path), get(`${path}/sessionHosts`), get(`${path}/imageUpdates`)]);
-      return { group, hosts: hosts.value, updates: updates.value };
-    } catch (error) {
-      if (error.status === 404) return { gone: true };
-      throw error;
-    }
-  }, [path], {
-    active: ({ gone, group, hosts, updates }) => !gone && (GROUP_BUSY.includes(group.status)
-      || hosts.some((host) => HOST_BUSY.includes(host.status)) || updates[0]?.status === 'running'),
-    idleMs: 15_000, // sessions and power states change without any work of the app's
-  });
-  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  const poll = useResource(spotGroup(tenantId, spotGroupId));
+  const sites = useResource(siteList(tenantId));
   // groups are kept by id; their names come from the directory (without a linked directory, the ids are shown)
-  const directory = usePoll(async () => (await get(tenantPath(tenantId, 'directoryGroups'), { top: 100 })).value, [tenantId]);
+  const directory = useResource(firstGroups(tenantId));
   const imageSetId = poll.data?.group?.imageSetId;
-  const imageSet = usePoll(() => (imageSetId ? get(tenantPath(tenantId, 'imageSets', imageSetId)) : null), [tenantId, imageSetId]);
+  const imageSet = useResource(imageSetId ? imageSetOf(tenantId, imageSetId) : null);
   const [saved, setSaved] = useState(query.created ? 'Spot Group created.' : null);
   const seen = useRef(null);
   const list = href('/tenants/:tenantId/spotGroups', { tenantId });
@@ -168,10 +159,7 @@ export function SpotGroupPage({ params, query }) {
   seen.current = group;
   const site = sites.data?.find((entry) => entry.id === group.siteId);
   const running = updates[0]?.status === 'running' ? new Set(updates[0].canary) : new Set();
-  const changed = (message) => {
-    setSaved(message);
-    poll.refresh();
-  };
+  const changed = setSaved;
   const busy = GROUP_BUSY.includes(group.status);
   const mayEdit = can('updateSpotGroup', tenantId);
   return html`<${Page} title=${group.friendlyName} subtitle=${`${group.name} · ${words(group.userType)} · host pool ${group.hostPoolName}`}
@@ -181,7 +169,7 @@ export function SpotGroupPage({ params, query }) {
     <${ErrorBanner} error=${poll.error} title="The Spot Group could not be read again" />
     <${Status} group=${group} hosts=${hosts} />
     <${SessionHosts} hosts=${hosts} canary=${running} />
-    <${ImageUpdates} group=${group} updates=${updates} hosts=${hosts} tenantId=${tenantId} path=${path} onStarted=${changed} />
+    <${ImageUpdates} group=${group} updates=${updates} hosts=${hosts} tenantId=${tenantId} onStarted=${changed} />
     <section class="card wide" aria-labelledby="group-details-heading">
       <h2 id="group-details-heading">Details</h2>
       <${Details} items=${[
@@ -200,8 +188,8 @@ export function SpotGroupPage({ params, query }) {
       ]} />
     </section>
     ${mayEdit && (busy ? html`<${Notice}>Changes can be made once the group is ready (it is ${group.status} now).</${Notice}>`
-      : html`<section class="card"><${Edit} key=${group.id} group=${group} path=${path} tenantId=${tenantId} known=${directory.data} onSaved=${changed} /></section>`)}
+      : html`<section class="card"><${Edit} key=${group.id} group=${group} tenantId=${tenantId} known=${directory.data} onSaved=${changed} /></section>`)}
     ${can('deleteSpotGroup', tenantId) && group.status !== 'deleting'
-      && html`<${Delete} group=${group} path=${path} onDeleted=${() => changed('Deletion started: the hosts are drained first.')} />`}
+      && html`<${Delete} group=${group} tenantId=${tenantId} onDeleted=${() => changed('Deletion started: the hosts are drained first.')} />`}
   </${Page}>`;
 }

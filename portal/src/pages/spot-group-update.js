@@ -1,10 +1,13 @@
 // A Spot Group's rolling image update: the form that starts one, and its progress (canary first) as it runs.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
-import { get, request, tenantPath } from '../api.js';
-import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm, usePoll } from '../ui.js';
-import { GROUP_BUSY, newerReadyVersions, rolloutProgress, versionsUnderWay } from '../lib/spot-pc.js';
+import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm } from '../ui.js';
+import { GROUP_BUSY, newerReadyVersions, rolloutProgress } from '../lib/spot-pc.js';
 import { dateTime, plural } from '../lib/format.js';
+import { versions as versionsOf } from '../models/image-sets.js';
+import { useResource } from '../models/resource.js';
+import { siteList } from '../models/sites.js';
+import { updateSpotGroup } from '../models/spot-groups.js';
 
 const OUTCOME = {
   succeeded: ['success', (update) => `Every host now runs version ${update.toVersion}.`],
@@ -39,12 +42,11 @@ function Progress({ update, hosts }) {
   </div>`;
 }
 
-function StartUpdate({ group, tenantId, path, onStarted }) {
+function StartUpdate({ group, tenantId, onStarted }) {
   // a version being built shows up here once ready, without a reload
-  const versions = usePoll(async () => (await get(tenantPath(tenantId, 'imageSets', group.imageSetId, 'versions'))).value,
-    [group.imageSetId], { active: versionsUnderWay, intervalMs: 5000, idleMs: 60_000 });
-  const site = usePoll(() => get(tenantPath(tenantId, 'sites', group.siteId)), [group.siteId]);
-  const newer = newerReadyVersions(versions.data, group.imageVersion, site.data?.regionName);
+  const versions = useResource(versionsOf(tenantId, group.imageSetId));
+  const site = useResource(siteList(tenantId)).data?.find((entry) => entry.id === group.siteId);
+  const newer = newerReadyVersions(versions.data, group.imageVersion, site?.regionName);
   const form = useForm(
     { imageVersion: '', 'rollout.canaryCount': 1, 'rollout.maxUnavailable': 1, 'rollout.drainTimeoutMinutes': 60 },
   );
@@ -62,7 +64,7 @@ function StartUpdate({ group, tenantId, path, onStarted }) {
       + `Then ${rollout.maxUnavailable} at a time: each is drained, its users get ${rollout.drainTimeoutMinutes} minutes to sign out, and it is rebuilt.`;
     if (!(await confirm(question, { title: 'Start a rolling image update?', confirmLabel: 'Start update' }))) return;
     try {
-      await request('PATCH', path, { body: { imageVersion: chosen, rollout }, headers: group.etag ? { 'If-Match': group.etag } : {} });
+      await updateSpotGroup(tenantId, group, { imageVersion: chosen, rollout });
       onStarted(`Rolling update to version ${chosen} started.`);
     } catch (error) {
       if (error.status === 412) error.message = 'The group changed since the page read it; look at it again and retry.';
@@ -71,7 +73,7 @@ function StartUpdate({ group, tenantId, path, onStarted }) {
   };
   if (!versions.data) return html`<${ErrorBanner} error=${versions.error} />`;
   if (!newer.length) {
-    return html`<p class="muted">No newer ready version of the image set${site.data ? ` in ${site.data.regionName}` : ''}: add a version to the image set,
+    return html`<p class="muted">No newer ready version of the image set${site ? ` in ${site.regionName}` : ''}: add a version to the image set,
       and once it is ready it can be rolled out here.</p>`;
   }
   return html`<form onSubmit=${(event) => { event.preventDefault(); start(); }} aria-labelledby="start-update-heading">
@@ -93,7 +95,7 @@ function StartUpdate({ group, tenantId, path, onStarted }) {
 }
 
 /** The section: the newest update's progress, the earlier ones, and (when the group is idle) the form. */
-export function ImageUpdates({ group, updates, hosts, tenantId, path, onStarted }) {
+export function ImageUpdates({ group, updates, hosts, tenantId, onStarted }) {
   const [latest, ...earlier] = updates || [];
   const columns = [
     { label: 'From → to', render: (update) => `${update.fromVersion} → ${update.toVersion}` },
@@ -110,6 +112,6 @@ export function ImageUpdates({ group, updates, hosts, tenantId, path, onStarted 
     ${earlier.length > 0 && html`<${DataTable} caption="Earlier image updates" columns=${columns} rows=${earlier} />`}
     ${can('updateSpotGroup', tenantId) && (busy
       ? html`<${Notice}>A new update can start once the group is ready (it is ${group.status} now).</${Notice}>`
-      : html`<${StartUpdate} key=${group.imageVersion} group=${group} tenantId=${tenantId} path=${path} onStarted=${onStarted} />`)}
+      : html`<${StartUpdate} key=${group.imageVersion} group=${group} tenantId=${tenantId} onStarted=${onStarted} />`)}
   </section>`;
 }

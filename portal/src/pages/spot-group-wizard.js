@@ -1,14 +1,17 @@
 // The Spot Group wizard: basics, placement and image, access, then the server's review (validateOnly) and create.
 import { html } from 'htm/preact';
-import { useEffect, useState } from 'preact/hooks';
-import { get, getAll, post, tenantPath } from '../api.js';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { GroupPicker } from '../groups.js';
 import { go, href } from '../router.js';
-import { ActionButton, Details, ErrorBanner, Field, Notice, Page, usePoll } from '../ui.js';
+import { ActionButton, Details, ErrorBanner, Field, Notice, Page } from '../ui.js';
 import { RadioGroup, WizardFrame, useWizard } from '../wizard-ui.js';
 import { DEFAULT_SESSIONS, DEFAULT_VM_SIZES, hostCount, imageLabel, imageMismatch, readyVersions, spotGroupBody, versionsUnderWay } from '../lib/spot-pc.js';
 import { fail, isLast, next, setValues } from '../lib/wizard.js';
 import { plural } from '../lib/format.js';
+import { imageSetList, marketplaceImages, versions as versionsOf } from '../models/image-sets.js';
+import { useResource } from '../models/resource.js';
+import { siteList } from '../models/sites.js';
+import { checkSpotGroup, createSpotGroup } from '../models/spot-groups.js';
 
 const STEPS = [
   {
@@ -114,22 +117,21 @@ function ReviewStep({ review, values, sites, sets }) {
 
 export function SpotGroupWizard({ params }) {
   const { tenantId } = params;
-  const path = tenantPath(tenantId, 'spotGroups');
   const { wizard, form, update } = useWizard(STEPS, INITIAL);
   const [review, setReview] = useState(null);
   const { siteId, imageSetId, imageVersion } = wizard.values;
-  const sites = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
-  const sets = usePoll(async () => (await getAll(tenantPath(tenantId, 'imageSets'))).filter((set) => set.status !== 'deleting'), [tenantId]);
-  const images = usePoll(async () => (await get(tenantPath(tenantId, 'marketplaceImages'))).value, [tenantId]);
-  const versions = usePoll(async () => (imageSetId ? (await get(tenantPath(tenantId, 'imageSets', imageSetId, 'versions'))).value : null),
-    [tenantId, imageSetId], { active: versionsUnderWay, intervalMs: 5000 });
+  const sites = useResource(siteList(tenantId));
+  const listed = useResource(imageSetList(tenantId));
+  const sets = useMemo(() => listed.data?.filter((set) => set.status !== 'deleting'), [listed.data]);
+  const images = useResource(marketplaceImages(tenantId));
+  const versions = useResource(imageSetId ? versionsOf(tenantId, imageSetId) : null);
   // sensible choices made for the admin: the first site, the first set, the newest version usable there
   useEffect(() => {
     if (sites.data?.length && !siteId) update((old) => setValues(old, { siteId: sites.data[0].id }));
   }, [sites.data]);
   useEffect(() => {
-    if (sets.data?.length && !imageSetId) update((old) => setValues(old, { imageSetId: sets.data[0].id }));
-  }, [sets.data]);
+    if (sets?.length && !imageSetId) update((old) => setValues(old, { imageSetId: sets[0].id }));
+  }, [sets]);
   useEffect(() => {
     const region = sites.data?.find((site) => site.id === siteId)?.regionName;
     const usable = readyVersions(versions.data, region).map((version) => version.version);
@@ -143,7 +145,7 @@ export function SpotGroupWizard({ params }) {
   useEffect(() => {
     if (step !== 'review' || review) return undefined;
     let stale = false;
-    post(path, spotGroupBody(wizard.values), { validateOnly: true })
+    checkSpotGroup(tenantId, spotGroupBody(wizard.values))
       .then((answer) => !stale && setReview(answer))
       .catch((error) => !stale && update((old) => fail(old, error)));
     return () => { stale = true; };
@@ -153,7 +155,7 @@ export function SpotGroupWizard({ params }) {
   const onNext = async (current) => {
     const toReview = isLast(next(current));
     try {
-      const answer = await post(path, spotGroupBody(current.values), { validateOnly: true });
+      const answer = await checkSpotGroup(tenantId, spotGroupBody(current.values));
       if (toReview) setReview(answer);
       return next(current);
     } catch (error) {
@@ -164,21 +166,21 @@ export function SpotGroupWizard({ params }) {
   };
   const create = async () => {
     try {
-      const created = await post(path, spotGroupBody(wizard.values));
+      const created = await createSpotGroup(tenantId, spotGroupBody(wizard.values));
       go('/tenants/:tenantId/spotGroups/:spotGroupId', { tenantId, spotGroupId: created.id }, { created: '1' });
     } catch (error) {
       update((old) => fail(old, error));
     }
   };
   return html`<${Page} title="Create a Spot Group" subtitle="Azure Virtual Desktop session hosts for the members of some Entra groups, from an image set's version.">
-    <${ErrorBanner} error=${sites.error || sets.error || images.error} title="The wizard's choices could not be read" />
+    <${ErrorBanner} error=${sites.error || listed.error || images.error} title="The wizard's choices could not be read" />
     <${WizardFrame} wizard=${wizard} update=${update} label="the Spot Group wizard" onNext=${onNext}
       finish=${html`<${ActionButton} kind="primary" onClick=${create} busyLabel="Creating…" disabled=${!review}>Create Spot Group</${ActionButton}>`}>
       ${step === 'basics' && html`<${BasicsStep} form=${form} />`}
-      ${step === 'placement' && html`<${PlacementStep} form=${form} sites=${sites.data} sets=${sets.data} images=${images.data}
+      ${step === 'placement' && html`<${PlacementStep} form=${form} sites=${sites.data} sets=${sets} images=${images.data}
         versions=${versions.data} tenantId=${tenantId} />`}
       ${step === 'access' && html`<${AccessStep} form=${form} tenantId=${tenantId} />`}
-      ${step === 'review' && html`<${ReviewStep} review=${review} values=${wizard.values} sites=${sites.data} sets=${sets.data} />`}
+      ${step === 'review' && html`<${ReviewStep} review=${review} values=${wizard.values} sites=${sites.data} sets=${sets} />`}
     </${WizardFrame}>
     <p><a href=${href('/tenants/:tenantId/spotGroups', { tenantId })}>Cancel and go back to the Spot Groups</a></p>
   </${Page}>`;

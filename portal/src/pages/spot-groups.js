@@ -1,11 +1,12 @@
 // Spot Groups: the list with their hosts and status (followed while they deploy), and the routes of the area.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
-import { getAll, tenantPath } from '../api.js';
 import { href, page, setQuery } from '../router.js';
-import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, usePoll } from '../ui.js';
-import { GROUP_BUSY, hostCountsText } from '../lib/spot-pc.js';
+import { AsOf, DataTable, ErrorBanner, Page, StatusBadge } from '../ui.js';
+import { hostCountsText } from '../lib/spot-pc.js';
 import { words } from '../lib/format.js';
+import { useResource } from '../models/resource.js';
+import { spotGroupList } from '../models/spot-groups.js';
 import { SpotGroupWizard } from './spot-group-wizard.js';
 import { SpotGroupPage } from './spot-group-page.js';
 
@@ -25,10 +26,7 @@ function StatusFilter({ value, counts }) {
 
 function SpotGroups({ params, query }) {
   const { tenantId } = params;
-  const poll = usePoll(() => getAll(tenantPath(tenantId, 'spotGroups')), [tenantId], {
-    active: (list) => list.some((group) => GROUP_BUSY.includes(group.status)),
-    idleMs: 30_000,
-  });
+  const poll = useResource(spotGroupList(tenantId));
   const all = poll.data;
   const counts = {};
   for (const group of all || []) counts[group.status] = (counts[group.status] || 0) + 1;

@@ -1,15 +1,17 @@
 // Tenants and their sites: the lists, the forms that add them, and renaming and deleting each.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
-import { getAll, loadRegions, post, request, tenantPath } from '../api.js';
 import { go, href, page } from '../router.js';
-import { reloadTenants } from '../shell.js';
-import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, confirm, useForm } from '../ui.js';
 import { dateTime } from '../lib/format.js';
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { regionOption } from '../lib/configuration.js';
 import { RegionName } from '../catalog-names.js';
 import { PickOrType } from '../pick-list.js';
+import { regions } from '../models/catalog.js';
+import { useResource } from '../models/resource.js';
+import { createSite, deleteSite, renameSite, resourceGroups, siteList, subscriptions } from '../models/sites.js';
+import { createTenant, deleteTenant, renameTenant, tenantList } from '../models/tenants.js';
 
 // who provisions a tenant's Cloud PCs (the tenant's cloudPcBackend), in the words an admin chooses by
 export const BACKENDS = [
@@ -25,9 +27,7 @@ function CreateTenant({ onCreated }) {
     try {
       const { displayName, entraTenantId, cloudPcBackend } = form.values;
       const body = { displayName, cloudPcBackend, ...(entraTenantId ? { entraTenantId } : {}) };
-      const created = await post('tenants', body);
-      await reloadTenants();
-      onCreated(created);
+      onCreated(await createTenant(body));
     } catch (error) {
       form.fail(error);
     }
@@ -44,7 +44,7 @@ function CreateTenant({ onCreated }) {
 }
 
 /** Rename or delete one row's resource (a tenant or a site), conditionally on the etag it was read with. */
-function useRowEdits({ kind, pathOf, deleteQuestion, onChanged }) {
+function useRowEdits({ kind, rename, remove: removeItem, deleteQuestion }) {
   const [renaming, setRenaming] = useState(null);
   const [message, setMessage] = useState(null);
   const [error, setError] = useState(null);
@@ -53,9 +53,8 @@ function useRowEdits({ kind, pathOf, deleteQuestion, onChanged }) {
     setError(null);
     setMessage(null);
     try {
-      await request('DELETE', pathOf(item), { headers: { 'If-Match': item.etag } });
+      await removeItem(item);
       setMessage(`Deleted ${item.displayName}.`);
-      onChanged();
     } catch (failure) {
       setError(failure);
     }
@@ -65,17 +64,17 @@ function useRowEdits({ kind, pathOf, deleteQuestion, onChanged }) {
     ${canDelete && html`<${ActionButton} kind="subtle" label=${`Delete ${item.displayName}`} onClick=${() => remove(item)} busyLabel="Deleting…">Delete</${ActionButton}>`}`;
   const banners = html`<${ErrorBanner} error=${error} title="Not done" />
     ${message && html`<${Notice} kind="success">${message}</${Notice}>`}
-    ${renaming && html`<${Rename} key=${renaming.id} kind=${kind} item=${renaming} path=${pathOf(renaming)}
-      onDone=${(text) => { setRenaming(null); setMessage(text); onChanged(); }} onCancel=${() => setRenaming(null)} />`}`;
+    ${renaming && html`<${Rename} key=${renaming.id} kind=${kind} item=${renaming} rename=${rename}
+      onDone=${(text) => { setRenaming(null); setMessage(text); }} onCancel=${() => setRenaming(null)} />`}`;
   return { actions, banners };
 }
 
-function Rename({ kind, item, path, onDone, onCancel }) {
+function Rename({ kind, item, rename, onDone, onCancel }) {
   const form = useForm({ displayName: item.displayName });
   const save = async () => {
     form.clear();
     try {
-      await request('PATCH', path, { body: { displayName: form.values.displayName }, headers: { 'If-Match': item.etag } });
+      await rename(item, form.values.displayName);
       onDone(`Renamed to ${form.values.displayName}.`);
     } catch (failure) {
       form.fail(failure);
@@ -93,12 +92,11 @@ function Rename({ kind, item, path, onDone, onCancel }) {
 }
 
 function Tenants() {
-  const poll = usePoll(() => getAll('tenants'), []);
+  const poll = useResource(tenantList);
   const [added, setAdded] = useState(null);
   const edits = useRowEdits({
-    kind: 'tenant', pathOf: (tenant) => tenantPath(tenant.id),
+    kind: 'tenant', rename: renameTenant, remove: deleteTenant,
     deleteQuestion: (tenant) => `Delete the tenant ${tenant.displayName}? Its role assignments go with it; a tenant that still has sites is not deleted.`,
-    onChanged: () => { poll.refresh(); reloadTenants(); },
   });
   const columns = [
     { label: 'Name', render: (tenant) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: tenant.id })}>${tenant.displayName}</a>` },
@@ -113,7 +111,7 @@ function Tenants() {
     ${edits.banners}
     ${added && html`<${Notice} kind="success">Tenant ${added.displayName} added. <a href=${href('/tenants/:tenantId/sites', { tenantId: added.id })}>Add its first site</a>.</${Notice}>`}
     <${DataTable} caption="Tenants" columns=${columns} rows=${poll.data} empty="No tenants yet." />
-    ${can('createTenant') && html`<${CreateTenant} onCreated=${(tenant) => { setAdded(tenant); poll.refresh(); }} />`}
+    ${can('createTenant') && html`<${CreateTenant} onCreated=${setAdded} />`}
   </${Page}>`;
 }
 
@@ -122,34 +120,30 @@ const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 /** The subscription and resource group a site is in, picked from what the tenant's identity sees in Azure. */
 function AzurePlace({ tenantId, form }) {
   const subscriptionId = form.values.subscriptionId;
-  const subscriptions = () => getAll(tenantPath(tenantId, 'azureSubscriptions')).then((found) => found.map((one) => ({
+  const subscription = (one) => ({
     value: one.subscriptionId, label: `${one.displayName} · ${one.subscriptionId}${one.state === 'Enabled' ? '' : ` (${one.state})`}`,
-  })));
-  const groups = () => (GUID.test(subscriptionId)
-    ? getAll(tenantPath(tenantId, 'azureSubscriptions', subscriptionId, 'resourceGroups'))
-      .then((found) => found.map((group) => ({ value: group.name, label: `${group.name} · ${group.regionName}` })))
-    : Promise.resolve([]));
-  return html`<${PickOrType} form=${form} name="subscriptionId" label="Subscription" typedLabel="id" load=${subscriptions} deps=${[tenantId]}
+  });
+  const group = (one) => ({ value: one.name, label: `${one.name} · ${one.regionName}` });
+  return html`<${PickOrType} form=${form} name="subscriptionId" label="Subscription" typedLabel="id" list=${subscriptions(tenantId)} choice=${subscription}
       first=${{ label: 'Choose a subscription', disabled: true }} required placeholder="00000000-0000-0000-0000-000000000000"
       hint="The subscriptions the app holds a role in. A new customer's may not be listed until its admin grants the app a role there: then type its id."
       typedHint="The GUID of the customer's Azure subscription." />
-    <${PickOrType} form=${form} name="resourceGroupName" label="Resource group" typedLabel="name" load=${groups} deps=${[tenantId, subscriptionId]}
+    <${PickOrType} form=${form} name="resourceGroupName" label="Resource group" typedLabel="name"
+      list=${GUID.test(subscriptionId) ? resourceGroups(tenantId, subscriptionId) : null} choice=${group}
       first=${{ label: GUID.test(subscriptionId) ? 'Choose a resource group' : 'Choose a subscription first', disabled: true }} required
       hint="The subscription's resource groups: Cloud PCs and images are made in the one you choose."
       typedHint="A resource group the site's VMs are made in; it must exist in the subscription." />`;
 }
 
-function CreateSite({ tenantId, onCreated }) {
+function CreateSite({ tenantId }) {
   const form = useForm({ displayName: '', regionName: 'westeurope', subscriptionId: '', resourceGroupName: '', subnetId: '' });
-  const [regions, setRegions] = useState([]);
-  useEffect(() => { loadRegions().then(setRegions); }, []);
+  const listed = useResource(regions).data || [];
   const submit = async () => {
     form.clear();
     try {
       const { subnetId, ...rest } = form.values;
-      await post(tenantPath(tenantId, 'sites'), { ...rest, ...(subnetId ? { subnetId } : {}) });
+      await createSite(tenantId, { ...rest, ...(subnetId ? { subnetId } : {}) });
       form.setValues({ ...form.values, displayName: '' });
-      onCreated();
     } catch (error) {
       form.fail(error);
     }
@@ -159,8 +153,8 @@ function CreateSite({ tenantId, onCreated }) {
     <p class="muted">A site is where Cloud PCs and images live: an Azure region, subscription and resource group.</p>
     <${ErrorBanner} error=${form.errors.general} />
     <${Field} form=${form} name="displayName" label="Display name" required />
-    <${Field} form=${form} name="regionName" label="Azure region" type="select" required options=${regions.length
-      ? regions.map(regionOption) : [{ value: form.values.regionName, label: form.values.regionName }]} />
+    <${Field} form=${form} name="regionName" label="Azure region" type="select" required options=${listed.length
+      ? listed.map(regionOption) : [{ value: form.values.regionName, label: form.values.regionName }]} />
     <${AzurePlace} tenantId=${tenantId} form=${form} />
     <${Field} form=${form} name="subnetId" label="Subnet resource id" hint="Optional: the subnet of the customer's own network. Without one, Cloud PCs use the Microsoft-hosted network." />
     <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add site</${ActionButton}>
@@ -169,11 +163,10 @@ function CreateSite({ tenantId, onCreated }) {
 
 function Sites({ params }) {
   const { tenantId } = params;
-  const poll = usePoll(() => getAll(tenantPath(tenantId, 'sites')), [tenantId]);
+  const poll = useResource(siteList(tenantId));
   const edits = useRowEdits({
-    kind: 'site', pathOf: (site) => tenantPath(tenantId, 'sites', site.id),
+    kind: 'site', rename: (site, name) => renameSite(tenantId, site, name), remove: (site) => deleteSite(tenantId, site),
     deleteQuestion: (site) => `Delete the site ${site.displayName}? A site that still holds connections, images, image sets or Spot Groups is not deleted.`,
-    onChanged: poll.refresh,
   });
   const columns = [
     { label: 'Name', key: 'displayName' },
@@ -187,7 +180,7 @@ function Sites({ params }) {
     <${ErrorBanner} error=${poll.error} />
     ${edits.banners}
     <${DataTable} caption="Sites" columns=${columns} rows=${poll.data} empty="No sites yet: add one to choose where Cloud PCs go." />
-    ${can('createSite', tenantId) && html`<${CreateSite} tenantId=${tenantId} onCreated=${poll.refresh} />`}
+    ${can('createSite', tenantId) && html`<${CreateSite} tenantId=${tenantId} />`}
   </${Page}>`;
 }
 

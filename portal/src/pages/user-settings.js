@@ -2,11 +2,12 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
-import { del, getAll, post, tenantPath } from '../api.js';
 import { GroupPicker } from '../groups.js';
 import { page } from '../router.js';
-import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, confirm, useForm, usePoll } from '../ui.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, confirm, useForm } from '../ui.js';
 import { dateTime } from '../lib/format.js';
+import { useResource } from '../models/resource.js';
+import { addUserSetting, assignUserSetting, deleteUserSetting, userSettings } from '../models/user-settings.js';
 
 // Graph's cloudPcRestorePointFrequencyType, in the words an admin chooses by
 const FREQUENCIES = [
@@ -28,7 +29,7 @@ function AddSetting({ tenantId, onAdded }) {
     form.clear();
     const values = form.values;
     try {
-      const added = await post(tenantPath(tenantId, 'userSettings'), {
+      const added = await addUserSetting(tenantId, {
         displayName: values.displayName,
         localAdminEnabled: values.localAdminEnabled,
         resetEnabled: values.resetEnabled,
@@ -63,8 +64,7 @@ function Assign({ tenantId, setting, onDone, onCancel }) {
   const save = async () => {
     setError(null);
     try {
-      await post(tenantPath(tenantId, 'userSettings', setting.id, 'assign'),
-        { assignments: groups.map((group) => ({ groupId: group.id })) });
+      await assignUserSetting(tenantId, setting.id, groups);
       onDone(`${setting.displayName} now applies to ${groups.length} group${groups.length === 1 ? '' : 's'}.`);
     } catch (failure) {
       setError(failure);
@@ -84,20 +84,19 @@ function Assign({ tenantId, setting, onDone, onCancel }) {
 
 function UserSettings({ params }) {
   const { tenantId } = params;
-  const poll = usePoll(() => getAll(tenantPath(tenantId, 'userSettings')), [tenantId]);
+  const poll = useResource(userSettings(tenantId));
   const [message, setMessage] = useState(null);
   const [error, setError] = useState(null);
   const [assigning, setAssigning] = useState(null);
   const done = (text) => {
     setMessage(text);
     setAssigning(null);
-    poll.refresh();
   };
   const remove = async (setting) => {
     if (!(await confirm(`Delete the user setting ${setting.displayName} from Windows 365?`, { title: 'Delete user setting?', confirmLabel: 'Delete' }))) return;
     setError(null);
     try {
-      await del(tenantPath(tenantId, 'userSettings', setting.id));
+      await deleteUserSetting(tenantId, setting.id);
       done(`Deleted ${setting.displayName}.`);
     } catch (failure) {
       setError(failure.status === 409 && failure.code === 'userSettingAssigned'

@@ -1,0 +1,36 @@
+// A tenant's Spot Groups: the list, one group with its session hosts and image updates as Azure works, and changes to them.
+import { get, getAll, getValue, post, request, tenantPath } from '../api.js';
+import { GROUP_BUSY, HOST_BUSY } from '../lib/spot-pc.js';
+import { change, resource } from './resource.js';
+
+const path = (tenantId, ...parts) => tenantPath(tenantId, 'spotGroups', ...parts);
+
+export const spotGroupList = (tenantId) => resource(path(tenantId), getAll, {
+  active: (list) => list.some((group) => GROUP_BUSY.includes(group.status)),
+  idleMs: 30_000,
+});
+/** `{group, hosts, updates}`, or `{gone: true}` once the group is deleted. */
+export const spotGroup = (tenantId, id) => resource(path(tenantId, id), async () => {
+  try {
+    const [group, hosts, updates] = await Promise.all([
+      get(path(tenantId, id)), getValue(path(tenantId, id, 'sessionHosts')), getValue(path(tenantId, id, 'imageUpdates')),
+    ]);
+    return { group, hosts, updates };
+  } catch (error) {
+    if (error.status === 404) return { gone: true };
+    throw error;
+  }
+}, {
+  active: ({ gone, group, hosts, updates }) => !gone && (GROUP_BUSY.includes(group.status)
+    || hosts.some((host) => HOST_BUSY.includes(host.status)) || updates[0]?.status === 'running'),
+  idleMs: 15_000, // sessions and power states change without any work of the app's
+});
+
+/** The server's review of a group not yet made (validateOnly): who gets access, how many hosts. */
+export const checkSpotGroup = (tenantId, body) => post(path(tenantId), body, { validateOnly: true });
+export const createSpotGroup = (tenantId, body) => change(() => post(path(tenantId), body), spotGroupList(tenantId));
+/** A change (an image update too) from the version read; answers the API's answer: 202 when Azure follows it. */
+export const updateSpotGroup = (tenantId, group, body) => change(() => request('PATCH', path(tenantId, group.id), { body, etag: group.etag }),
+  spotGroup(tenantId, group.id), spotGroupList(tenantId));
+export const deleteSpotGroup = (tenantId, id, drainTimeoutMinutes) => change(
+  () => request('DELETE', path(tenantId, id), { query: { drainTimeoutMinutes } }), spotGroup(tenantId, id), spotGroupList(tenantId));
