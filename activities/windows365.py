@@ -8,7 +8,7 @@ import azure.durable_functions as df
 
 from orchestrators import names
 from shared import telemetry
-from shared.models.orchestrations import Windows365MirrorAnswer, Windows365MirrorRun
+from shared.models.orchestrations import Windows365MirrorRun
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import windows365_mirror
 
@@ -19,13 +19,9 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
     @bp.activity_trigger(input_name="run", activity=names.READ_WINDOWS365_CLOUD_PCS)
     @telemetry.activity
     def read_windows365_cloud_pcs(run: dict[str, Any]) -> dict[str, Any]:
-        """Windows365MirrorRun -> Windows365MirrorAnswer (a refusal for want of a permission settles: it is kept as
-        the tenant's refused work until the admin grants it)."""
-        call = Windows365MirrorRun.model_validate(run)
-        mirrored = windows365_mirror.mirror(ports, call.tenant_id, call.audit_since)
-        wait = ports.windows365_poll.total_seconds()
-        answer = Windows365MirrorAnswer(in_flight=mirrored.in_flight, wait_seconds=wait,
-                                        audit_since=mirrored.audit_since)  # fmt: skip
-        return answer.model_dump(mode="json", by_alias=True)
+        """Windows365MirrorRun -> PhasedStep[Windows365MirrorRun] (a refusal for want of a permission settles: it is
+        kept as the tenant's refused work until the admin grants it)."""
+        step = windows365_mirror.follow(ports, Windows365MirrorRun.model_validate(run))
+        return step.model_dump(mode="json", by_alias=True)
 
     return bp

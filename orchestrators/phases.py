@@ -14,7 +14,6 @@ from shared.models.orchestrations import Looped, PhasedStep
 TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
 MAX_CALLS = 5000  # with ~5 s between polls: hours of waiting before a run is declared stuck
 CALLS_PER_EXECUTION = 3  # then continue as new, so a long wait never builds a long history to replay
-MIN_WAIT = timedelta(milliseconds=50)
 TIMED_OUT = "timedOut"
 
 Orchestration = Generator[Any, Any, Any]
@@ -54,10 +53,11 @@ def wait_until(
     context: df.DurableOrchestrationContext, wait_seconds: float, resume_at: datetime | None
 ) -> Orchestration:
     """A durable timer at `resume_at` - the wait as measured when Azure answered, not from this later moment -
-    or `wait_seconds` from now; never sooner than MIN_WAIT."""
+    or `wait_seconds` from now; never in the past. The minimum wait is the driver's (shared/services/engine/
+    phased.py), measured from the answer, so the calls are that far apart however late the timer is set."""
     now = context.current_utc_datetime
     wait = _like(now, resume_at) if resume_at is not None else now + timedelta(seconds=wait_seconds)
-    yield context.create_timer(max(wait, now + MIN_WAIT))
+    yield context.create_timer(max(wait, now))
 
 
 def _like(now: datetime, moment: datetime) -> datetime:

@@ -1,4 +1,5 @@
-"""The orchestrator that follows a windows365 tenant's Cloud PCs: reads Windows 365 until it is done working."""
+"""The orchestrator that follows a windows365 tenant's Cloud PCs: reads Windows 365 until it is done working, as
+phased work (shared/services/cloud_pcs/windows365_mirror.py `follow`) taken by orchestrators/phases.py."""
 
 from __future__ import annotations
 
@@ -9,30 +10,28 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
-from shared.models.orchestrations import Windows365MirrorAnswer, Windows365MirrorRun
-
-RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=5000, max_number_of_attempts=3)
-MIN_WAIT = timedelta(seconds=1)
-ROUNDS_PER_EXECUTION = 50  # then continue as new: the history stays small however long Windows 365 takes
+from orchestrators.phases import take_phases
+from shared.models.orchestrations import PhasedStep, Windows365MirrorAnswer, Windows365MirrorRun
 
 Orchestration = Generator[Any, Any, Any]
 
 
 def mirror_windows365_cloud_pcs(context: df.DurableOrchestrationContext) -> Orchestration:
-    """Input Windows365MirrorRun: read, and read again after the wait the read asks for, until nothing is in flight."""
+    """Input Windows365MirrorRun: read, and read again after the wait the read asks for, until nothing is in flight;
+    `settled`."""
     run = Windows365MirrorRun.model_validate(context.get_input())
-    payload = run.model_dump(mode="json", by_alias=True)
-    for _ in range(ROUNDS_PER_EXECUTION):
-        raw = yield context.call_activity_with_retry(names.READ_WINDOWS365_CLOUD_PCS, RETRY, payload)
-        answer = Windows365MirrorAnswer.model_validate(raw)
-        run = run.model_copy(update={"audit_since": answer.audit_since})  # the audit log is read on from there
-        payload = run.model_dump(mode="json", by_alias=True)
-        if not answer.in_flight:
-            return "settled"
-        wait = max(timedelta(seconds=answer.wait_seconds), MIN_WAIT)
-        yield context.create_timer(context.current_utc_datetime + wait)
-    context.continue_as_new(payload)
-    return "continued"
+
+    def read(answer: Any) -> PhasedStep[Windows365MirrorRun]:
+        if "inFlight" not in answer:
+            return PhasedStep[Windows365MirrorRun].model_validate(answer)
+        # an answer recorded before the follower was phased work: its history replays as it ran
+        was = Windows365MirrorAnswer.model_validate(answer)
+        read_on = run.model_copy(update={"audit_since": was.audit_since})
+        at = context.current_utc_datetime + timedelta(seconds=was.wait_seconds)
+        return PhasedStep(outcome=None if was.in_flight else "settled", run=read_on, wait_seconds=was.wait_seconds,
+                          resume_at=at)  # fmt: skip
+
+    return (yield from take_phases(context, names.READ_WINDOWS365_CLOUD_PCS, run, read))
 
 
 def blueprint() -> df.Blueprint:

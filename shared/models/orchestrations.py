@@ -225,16 +225,17 @@ class SpotGroupRun(PhasedRun):
     host_work: Literal["add", "reconfigure", "remove", "replace"] | None = None
 
 
-class Windows365MirrorRun(Traced):
-    """The `mirror_windows365_cloud_pcs` input and activity payload: one windows365 tenant's Cloud PCs followed."""
+class Windows365MirrorRun(PhasedRun):
+    """The `mirror_windows365_cloud_pcs` input, and what it carries between reads: one windows365 tenant's Cloud PCs
+    followed while Windows 365 works on them."""
 
     tenant_id: str
     audit_since: datetime | None = None  # where the read of Windows 365's audit log starts (None: a day back)
 
 
 class Windows365MirrorAnswer(Contract):
-    """What a read of Windows 365's Cloud PCs says: whether Windows 365 is still at work, when to read again, and
-    where the next read of its audit log starts."""
+    """What a read of Windows 365's Cloud PCs answered before the follower was phased work (histories in flight
+    hold it): whether Windows 365 was still at work, when to read again, where the audit log's next read starts."""
 
     in_flight: bool
     wait_seconds: float = 60.0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
-
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import BuildSettings
 
@@ -31,11 +29,12 @@ class CloudPcJob(ApiModel):
 
 
 class StepWait(ApiModel):
-    """A step (or a phase of a failed attempt's removal) still in progress: call again after the wait."""
+    """A step (or a phase of a failed attempt's removal) still in progress: where the phased-work driver stands in
+    the run's steps, in the shape the run's in-flight histories hold (shared/services/cloud_pcs/provisioning.py)."""
 
     step: str
     started_at: datetime | None = None  # when the step started: its time limit counts from here
-    retry_after_seconds: float = 0
+    retry_after_seconds: float = 0  # no longer written (the answer's resume_at says when); runs in flight hold it
     operation: str | None = None  # the Azure operation it waits for
 
 
@@ -45,16 +44,6 @@ class StepFailure(ApiModel):
     step: str
     code: str
     message: str
-
-
-class StepsResult(ApiModel):
-    """How far one call got through a list of steps."""
-
-    completed: int = Field(description="How many of the steps are finished (done, or failed but tolerated).")
-    warnings: list[str] = []
-    waiting: StepWait | None = None  # call again after it
-    failure: StepFailure | None = None  # the attempt failed
-    resources: dict[str, str] = {}  # Cloud PC fields the steps found out (the VM's and NIC's ids)
 
 
 class RunState(ApiModel):

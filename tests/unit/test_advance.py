@@ -164,3 +164,17 @@ def test_a_repeated_first_call_after_the_run_settled_changes_nothing() -> None:
     assert advance(ports, TENANT, pc, 1, 3, None).state is None
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, pc) == settled
     assert fakes.compute.vm_names(TENANT) == vms
+
+
+def test_a_run_waiting_as_it_was_recorded_before_the_one_driver_goes_on_from_the_step_it_waited_in() -> None:
+    ports, fakes, pc = arranged()
+    fakes.script.wait("create_vm", times=1, retry_after_s=30)
+    first = advance(ports, TENANT, pc, 1, 3, None)
+    assert first.state is not None and first.state.resume is not None
+    recorded = first.state.model_dump(mode="json", by_alias=True)
+    assert recorded["resume"]["step"] == "createVm" and recorded["resume"]["operation"]
+    recorded["resume"]["retryAfterSeconds"] = 30.0  # as the runs in flight wrote it
+    fakes.clock.advance(seconds=30)
+    assert advance(ports, TENANT, pc, 1, 3, RunState.model_validate(recorded)).outcome == "provisioned"
+    assert [outcome for name, _, outcome in lines(fakes, pc) if name == "createVm"] == ["succeeded"]
+    assert len(fakes.compute.vm_names(TENANT)) == 1  # the create it waited for, not another

@@ -64,6 +64,16 @@ def test_an_operation_running_past_the_limit_fails_as_timed_out_without_asking_a
     assert step.outcome == "failed at third: timedOut" and taken == []
 
 
+def test_a_wait_without_an_operation_has_a_time_limit_too_and_each_phase_may_have_its_own() -> None:
+    started = T0 - LIMIT - timedelta(seconds=1)  # a hybrid join waits for a sync, with no operation to follow
+    late = RUN.model_copy(update={"phase": 2, "started_at": started})
+    step, taken = drive(late, {})
+    assert step.outcome == "failed at third: timedOut" and taken == []
+    longer = {"third": LIMIT * 3}
+    step, taken = drive(late, {}, limit=lambda phase: longer.get(phase, LIMIT))
+    assert step.outcome == "succeeded" and taken == ["third"]
+
+
 def test_a_failure_either_answers_the_call_or_gives_the_run_to_go_on_with() -> None:
     def refuse(now: VmActionRun, phase: str) -> Progress:
         if phase == "first":

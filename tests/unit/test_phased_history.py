@@ -5,12 +5,13 @@ take_phases as they were, so an orchestration replaying its history makes the sa
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from orchestrators.phases import take_phases
+from orchestrators.windows365 import mirror_windows365_cloud_pcs
 from shared.models.orchestrations import (
     HealthCheckRun,
     ImageBuildRun,
@@ -20,7 +21,7 @@ from shared.models.orchestrations import (
     SpotGroupRun,
     VmActionRun,
 )
-from tests.utils.orchestration import Call, Context, Timer
+from tests.utils.orchestration import NOW, Call, Context, Timer
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "phased_steps_recorded.json").read_text())["answers"]
 RUNS: dict[str, type[PhasedRun]] = {kind.__name__: kind for kind in (VmActionRun, ImageBuildRun, ImageRemovalRun,
@@ -63,3 +64,16 @@ def test_work_started_before_it_was_phased_starts_at_its_first_phase(kind: str) 
     first = next(take_phases(Context(), "advance", run))
     assert isinstance(first, Call) and (first.payload["phase"], first.payload["calls"]) == (0, 0)
     assert STARTED_BEFORE[kind].items() <= first.payload.items()
+
+
+def test_a_windows_365_follower_replays_the_answers_its_reads_recorded_before_it_was_phased() -> None:
+    since = "2026-11-24T08:00:00Z"
+    orchestration = mirror_windows365_cloud_pcs(Context(input={"tenantId": "t1"}))
+    assert isinstance(next(orchestration), Call)
+    timer = orchestration.send({"inFlight": True, "waitSeconds": 60.0, "auditSince": since})
+    assert timer == Timer(NOW + timedelta(seconds=60))
+    again = orchestration.send(None)
+    assert isinstance(again, Call) and again.payload["auditSince"] == since and again.payload["calls"] == 1
+    with pytest.raises(StopIteration) as ended:
+        orchestration.send({"inFlight": False, "waitSeconds": 60.0, "auditSince": since})
+    assert ended.value.value == "settled"

@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrators import names
 from orchestrators.configuration import connection_health_check, import_device_image
-from orchestrators.phases import CALLS_PER_EXECUTION, MAX_CALLS, MIN_WAIT
+from orchestrators.phases import CALLS_PER_EXECUTION, MAX_CALLS
 from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.orchestrations import HealthCheckRun
@@ -71,7 +71,7 @@ def test_a_wait_is_a_timer_at_resume_at_and_never_sooner_than_the_minimum() -> N
     assert timer == Timer(NOW + timedelta(seconds=10))  # measured when Azure answered, not now + 30 s
     call = orchestration.send(None)
     assert call.name == names.ADVANCE_PROVISIONING and call.payload["state"] == state({"step": "createVm"})
-    assert orchestration.send(waiting(30, resume_at=NOW - timedelta(seconds=5))) == Timer(NOW + MIN_WAIT)
+    assert orchestration.send(waiting(30, resume_at=NOW - timedelta(seconds=5))) == Timer(NOW)
     next(orchestration)
     assert orchestration.send(waiting(7)) == Timer(NOW + timedelta(seconds=7))  # no resumeAt: from now
 

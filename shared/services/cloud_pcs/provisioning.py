@@ -1,8 +1,9 @@
-"""The provisioning run loop: begin, take the steps attempt by attempt, remove a failed attempt, settle the Cloud PC.
+"""The provisioning run: begin, take the steps attempt by attempt, remove a failed attempt, settle the Cloud PC.
 
 Every function here is what one activity does; each is idempotent, so a re-delivered activity or a replayed
 orchestration repeats nothing that already happened. The orchestration carries a `RunState`, so no call reads
-the Cloud PC back to know where the run stands.
+the Cloud PC back to know where the run stands. An attempt's steps, and the removal of a failed attempt, are
+phased work: the one driver (shared/services/engine/phased.py) takes them, with its time limit and minimum wait.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from functools import partial
 from typing import Any
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
-from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepsResult, StepWait
+from shared.models.orchestrations import PhasedRun, PhasedStep
+from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepWait
 from shared.ports.cloud import PERMISSION_DENIED, CloudError, Progress
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
@@ -30,9 +32,34 @@ from shared.services.cloud_pcs.provisioning_steps import (
     vm_name,
 )
 from shared.services.cloud_pcs.timeline import save, timeline_event
-from shared.services.engine.phased import MIN_WAIT_S  # an operation in progress is never polled in a tight loop
+from shared.services.engine import phased
 
 REMOVE_VM, REMOVE_NIC = "removeVm", "removeNic"  # the phases of removing a failed attempt
+REMOVAL = (REMOVE_VM, REMOVE_NIC)
+RESOURCE_OF = {"createVm": "virtual_machine_id", "attachNetwork": "network_interface_id"}  # what a step made
+
+
+class Steps(PhasedRun):
+    """Where a list of phases stands within one call, as the driver takes them; the run carries it in its
+    `RunState` (`completed` and `resume`), the shape its in-flight histories already hold."""
+
+
+def _steps_from(phases: tuple[str, ...] | list[str], done: int, resume: StepWait | None) -> Steps:
+    resumed = resume is not None and done < len(phases) and resume.step == phases[done]
+    if not resumed or resume is None:
+        return Steps(phase=done)
+    return Steps(phase=done, operation=resume.operation, started_at=resume.started_at)
+
+
+def _resume_of(phases: tuple[str, ...] | list[str], step: PhasedStep[Steps]) -> StepWait | None:
+    """The wait a step answered, as the run keeps it."""
+    if step.outcome is not None:
+        return None
+    return StepWait(step=phases[step.run.phase], started_at=step.run.started_at, operation=step.run.operation)
+
+
+def _step_limit(step: str) -> timedelta:
+    return STEP_TIMEOUT.get(step, DEFAULT_STEP_TIMEOUT)
 
 
 def _job(cloud_pc: CloudPc) -> CloudPcJob:
@@ -101,137 +128,113 @@ def advance(
             return Advanced(outcome=begun)
         state = begun
     elif state.failure is not None:
-        try:
-            removing, resume = _remove_attempt(ports, state)
-        except CloudError as exc:
-            if not exc.permission_denied:
-                raise
-            # the removal is refused too: settle with the attempt's failure; the clean-up sweep removes the rest
-            step, code = state.failure.step, state.failure.code
-            message = f"{state.failure.message} Its resources could not be removed either ({exc.step}: {exc.code})."
-            return Advanced(outcome=fail(ports, tenant_id, cloud_pc_id, run, step, code, message))
-        if not removing.done:
-            wait = max(removing.retry_after_s, MIN_WAIT_S)
-            return _waiting(ports, state.model_copy(update={"resume": resume}), wait)
-        if state.attempt >= max_attempts or state.failure.code in PERMISSION_DENIED:  # another attempt cannot help
-            step, code, message = state.failure.step, state.failure.code, state.failure.message
-            return Advanced(outcome=fail(ports, tenant_id, cloud_pc_id, run, step, code, message))
+        removing = _remove_attempt(ports, state)
+        if removing.outcome is None:
+            return _waiting(state.model_copy(update={"resume": _resume_of(REMOVAL, removing)}), removing)
+        failure = state.failure
+        settle = partial(fail, ports, tenant_id, cloud_pc_id, run, failure.step, failure.code)
+        if removing.outcome != "succeeded":  # refused too: the clean-up sweep removes what is left
+            return Advanced(outcome=settle(f"{failure.message} Its resources could not be removed either "
+                                           f"({removing.outcome})."))  # fmt: skip
+        if state.attempt >= max_attempts or failure.code in PERMISSION_DENIED:  # another attempt cannot help
+            return Advanced(outcome=settle(failure.message))
         state = RunState(job=state.job, attempt=state.attempt + 1)
-    job = state.job
-    steps = job.steps
-    result = run_steps(ports, job, state.attempt, steps[state.completed :], resume=state.resume, timeline=timeline)
-    state = state.model_copy(
-        update={
-            "completed": state.completed + result.completed,
-            "resume": result.waiting,
-            "warnings": state.warnings + result.warnings,
-            "resources": {**state.resources, **result.resources},
-            "failure": result.failure,
-        }
-    )
-    if state.failure is None and state.completed == len(steps):
+    state, taken = take_steps(ports, state, timeline)
+    if taken.outcome == "succeeded":
         return Advanced(outcome=finish(ports, state, timeline))
     ports.cloud_pcs.upsert_events(tenant_id, timeline)
     if state.failure is not None:  # removal starts on the next call, after the failure is on record
-        state = state.model_copy(update={"resume": StepWait(step=REMOVE_VM)})
-    if result.waiting:
-        return _waiting(ports, state, max(result.waiting.retry_after_seconds, MIN_WAIT_S))
-    return Advanced(state=state)
+        return Advanced(state=state.model_copy(update={"resume": StepWait(step=REMOVE_VM)}))
+    return _waiting(state, taken)
 
 
-def _waiting(ports: EnginePorts, state: RunState, wait_s: float) -> Advanced:
-    return Advanced(state=state, wait_seconds=wait_s, resume_at=ports.clock() + timedelta(seconds=wait_s))
+def _waiting(state: RunState, step: PhasedStep[Steps]) -> Advanced:
+    return Advanced(state=state, wait_seconds=step.wait_seconds, resume_at=step.resume_at)
 
 
-def _step_line(
-    ports: EnginePorts, job: CloudPcJob, step: str, attempt: int, start: datetime,
-    outcome: str, code: str | None = None, message: str | None = None,
-) -> CloudPcEvent:  # fmt: skip
-    return timeline_event(
-        job.cloud_pc_id, job.run, job.generation, step, ports.clock(),
-        kind="step", attempt=attempt, start=start, outcome=outcome, code=code, message=message,
-    )  # fmt: skip
-
-
-def _timed_out(step: str, started: datetime, now: datetime) -> bool:
-    return now - started > STEP_TIMEOUT.get(step, DEFAULT_STEP_TIMEOUT)
-
-
-def run_steps(
-    ports: EnginePorts,
-    job: CloudPcJob,
-    attempt: int,
-    steps: list[str],
-    *,
-    resume: StepWait | None = None,
-    timeline: list[CloudPcEvent],
-) -> StepsResult:
-    """Take the steps in order until one must be waited for or fails; their lines join `timeline`.
-
-    A failed post-provisioning step becomes a warning and the next one runs.
-    """
-    result = StepsResult(completed=0)
-    for step in steps:
-        now = ports.clock()
-        resumed = resume is not None and resume.step == step
-        start = (resume.started_at if resume is not None and resumed else None) or now
-        operation = resume.operation if resume is not None and resumed else None
-
-        line = partial(_step_line, ports, job, step, attempt, start)
-
-        try:
-            if resumed and _timed_out(step, start, now):
-                raise CloudError(step, "timedOut", f"{step} did not finish within its time limit")
-            progress = call_step(
-                ports, step,
-                tenant_id=job.tenant_id, cloud_pc_id=job.cloud_pc_id, run=job.run, attempt=attempt,
-                device_name=job.device_name, user_id=job.user_id, user_principal_name=job.user_principal_name,
-                build=job.build, operation=operation,
-            )  # fmt: skip
-        except CloudError as exc:
-            if step in job.post:
-                timeline.append(line("warning", exc.code, str(exc)))
-                result.warnings.append(f"{step}: {exc}")
-                result.completed += 1
-                resume = None
-                continue
-            timeline.append(line("failed", exc.code, str(exc)))
-            result.failure = StepFailure(step=step, code=exc.code, message=str(exc))
-            break
-        if not progress.done:
-            if not resumed:
-                timeline.append(line("running"))
-            result.waiting = StepWait(
-                step=step, started_at=start, retry_after_seconds=progress.retry_after_s, operation=progress.operation
-            )
-            break
-        timeline.append(line("succeeded"))
-        result.completed += 1
-        resume = None
-        if step == "createVm" and progress.resource_id:
-            result.resources["virtual_machine_id"] = progress.resource_id
-        elif step == "attachNetwork" and progress.resource_id:
-            result.resources["network_interface_id"] = progress.resource_id
-    return result
-
-
-def _remove_attempt(ports: EnginePorts, state: RunState) -> tuple[Progress, StepWait | None]:
-    """Remove a failed attempt's VM, then its NIC (in use until the VM is gone), then record it: the next
-    attempt starts clean, with a new NIC and address. Each phase is polled like a step; the answer says
-    how far it got and what to resume from."""
+def take_steps(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]) -> tuple[RunState, PhasedStep[Steps]]:
+    """The attempt's steps from where it stands, until one must be waited for, one fails the attempt (`failed`,
+    its failure on the state), or none is left (`succeeded`); their lines join `timeline`. A failed
+    post-provisioning step becomes a warning and the next one runs. The state as far as the steps took it."""
     job, attempt = state.job, state.attempt
-    resume = state.resume or StepWait(step=REMOVE_VM)
+    start = _steps_from(job.steps, state.completed, state.resume)
+    warnings, resources = list(state.warnings), dict(state.resources)
+    failure: list[StepFailure] = []
+    begun: dict[str, datetime] = {}  # when each step taken in this call started
+
+    def line(now: Steps, step: str, outcome: str, code: str | None = None, message: str | None = None) -> None:
+        timeline.append(timeline_event(
+            job.cloud_pc_id, job.run, job.generation, step, ports.clock(), kind="step", attempt=attempt,
+            start=now.started_at or begun[step], outcome=outcome, code=code, message=message,
+        ))  # fmt: skip
+
+    def take(now: Steps, step: str) -> Progress:
+        begun[step] = ports.clock()
+        return call_step(
+            ports, step, tenant_id=job.tenant_id, cloud_pc_id=job.cloud_pc_id, run=job.run, attempt=attempt,
+            device_name=job.device_name, user_id=job.user_id, user_principal_name=job.user_principal_name,
+            build=job.build, operation=now.operation,
+        )  # fmt: skip
+
+    def failed(now: Steps, step: str, exc: CloudError) -> PhasedStep[Steps] | Steps:
+        begun.setdefault(step, ports.clock())  # failed on its time limit, before it was asked again
+        if step in job.post:
+            line(now, step, "warning", exc.code, str(exc))
+            warnings.append(f"{step}: {exc}")
+            return phased.next_phase(now)
+        line(now, step, "failed", exc.code, str(exc))
+        failure.append(StepFailure(step=step, code=exc.code, message=str(exc)))
+        return PhasedStep(outcome="failed", run=now)
+
+    def made(now: Steps, step: str, progress: Progress) -> Steps:
+        line(now, step, "succeeded")
+        if progress.resource_id and step in RESOURCE_OF:
+            resources[RESOURCE_OF[step]] = progress.resource_id
+        return now
+
+    taken = phased.drive(start, job.steps, take, clock=ports.clock, limit=_step_limit, on_fail=failed, on_done=made)
+    waited_before = start.started_at is not None and taken.run.phase == start.phase
+    if taken.outcome is None and not waited_before:  # a step that starts waiting says so once
+        line(taken.run, job.steps[taken.run.phase], "running")
+    reached = state.model_copy(update={
+        "completed": taken.run.phase, "resume": _resume_of(job.steps, taken), "warnings": warnings,
+        "resources": resources, "failure": failure[0] if failure else None,
+    })  # fmt: skip
+    return reached, taken
+
+
+def _remove_attempt(ports: EnginePorts, state: RunState) -> PhasedStep[Steps]:
+    """Remove a failed attempt's VM, then its NIC (in use until the VM is gone), then record it: the next
+    attempt starts clean, with a new NIC and address. `succeeded` once removed, waiting as Azure asks, or
+    what refused it (a missing permission, or a removal past its time limit) as the outcome."""
+    job, attempt = state.job, state.attempt
     placement = placement_of(job.build)
-    operation = resume.operation
-    if resume.step == REMOVE_VM:
-        vm = ports.compute.delete_vm(job.tenant_id, placement, vm_name(job.cloud_pc_id, job.run, attempt), operation)
-        if not vm.done:
-            return vm, StepWait(step=REMOVE_VM, operation=vm.operation)
-        operation = None
-    nic = ports.compute.delete_nic(job.tenant_id, placement, nic_name(job.cloud_pc_id, job.run, attempt), operation)
-    if not nic.done:
-        return nic, StepWait(step=REMOVE_NIC, operation=nic.operation)
-    failure = state.failure
+    resume = state.resume or StepWait(step=REMOVE_VM)
+    start = _steps_from(REMOVAL, REMOVAL.index(resume.step) if resume.step in REMOVAL else 0, resume)
+
+    def take(now: Steps, phase: str) -> Progress:
+        if phase == REMOVE_VM:
+            return ports.compute.delete_vm(job.tenant_id, placement, vm_name(job.cloud_pc_id, job.run, attempt),
+                                           now.operation)  # fmt: skip
+        return ports.compute.delete_nic(job.tenant_id, placement, nic_name(job.cloud_pc_id, job.run, attempt),
+                                        now.operation)  # fmt: skip
+
+    def refused(now: Steps, phase: str, exc: CloudError) -> PhasedStep[Steps]:
+        if not (exc.permission_denied or exc.code == phased.TIMED_OUT):
+            raise exc  # a throttle or an outage: the activity's retries
+        return PhasedStep(outcome=f"{exc.step}: {exc.code}", run=now)
+
+    def removed(now: Steps, phase: str, progress: Progress) -> Steps:
+        if phase == REMOVE_NIC:
+            _record_removal(ports, state)
+        return now
+
+    return phased.drive(start, REMOVAL, take, clock=ports.clock, limit=DEFAULT_STEP_TIMEOUT, on_fail=refused,
+                        on_done=removed)  # fmt: skip
+
+
+def _record_removal(ports: EnginePorts, state: RunState) -> None:
+    job, attempt, failure = state.job, state.attempt, state.failure
     now = ports.clock()
     ids = (job.cloud_pc_id, job.run, job.generation)
     ports.cloud_pcs.upsert_events(
@@ -244,7 +247,6 @@ def _remove_attempt(ports: EnginePorts, state: RunState) -> tuple[Progress, Step
         ],
     )  # fmt: skip
     ports.cloud_pcs.merge_cloud_pc(_stub(job, {"attempt": attempt}), ["attempt"])
-    return nic, None
 
 
 def _stub(job: CloudPcJob, fields: dict[str, Any]) -> CloudPc:

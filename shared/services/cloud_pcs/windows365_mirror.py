@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
 from shared.models.cloud_pcs import CloudPc, StatusDetail
+from shared.models.orchestrations import PhasedStep, Windows365MirrorRun
 from shared.models.policies import ProvisioningPolicy
-from shared.ports.cloud import CloudError, Windows365CloudPc
+from shared.ports.cloud import CloudError, Progress, Windows365CloudPc
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.windows365_audit import graph_time, import_audit_events
+from shared.services.engine import phased
 from shared.services.engine.refused_work import watched
 
 # statuses Windows 365 leaves by itself: while any Cloud PC is in one, its Cloud PCs are read again
@@ -27,6 +29,8 @@ IN_FLIGHT = frozenset(
 )  # fmt: skip
 WORKING = frozenset({"provisioned", "provisionedWithWarnings"})
 NAMING_WINDOW = timedelta(minutes=10)
+FOLLOWED_FOR = timedelta(hours=12)  # then the run ends; the hourly reconcile starts another while work goes on
+READ = ("read",)  # following is one phase, read again while Windows 365 works
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,25 @@ def _new_record(
         "provisioning_policy_name": policy.display_name if policy else "",
         "image_display_name": policy.image_display_name if policy else None, "windows365_id": pc.id,
     })  # fmt: skip
+
+
+def follow(ports: EnginePorts, run: Windows365MirrorRun) -> PhasedStep[Windows365MirrorRun]:
+    """Phased work of one phase: read, `settled` once Windows 365 works on none of the tenant's Cloud PCs, else read
+    again after the poll interval, its audit log read on from where this read ended."""
+
+    def take(now: Windows365MirrorRun, phase: str) -> tuple[Windows365MirrorRun, Progress]:
+        mirrored = mirror(ports, now.tenant_id, now.audit_since)
+        read_on = now.model_copy(update={"audit_since": mirrored.audit_since})
+        wait = ports.windows365_poll.total_seconds()
+        return read_on, Progress(done=not mirrored.in_flight, retry_after_s=wait)
+
+    def ended(now: Windows365MirrorRun, phase: str, exc: CloudError) -> PhasedStep[Windows365MirrorRun]:
+        if exc.code != phased.TIMED_OUT:
+            raise exc  # Graph out of reach: the activity's retries
+        return PhasedStep(outcome="settled", run=now)
+
+    settled = phased.drive(run, READ, take, clock=ports.clock, limit=FOLLOWED_FOR, on_fail=ended)
+    return settled if settled.outcome is None else settled.model_copy(update={"outcome": "settled"})
 
 
 def mirror(ports: EnginePorts, tenant_id: str, audit_since: datetime | None = None) -> Mirrored:

@@ -25,7 +25,6 @@ COULD_NOT_RUN = "internalServerError"
 NO_PROBE = "internalServerErrorAllocateResourceFailed"
 MARK, PREPARE_PROBE, RECORD, REMOVE_PROBE = "markRunning", "prepareProbe", "record", "removeProbe"
 PUSH, MIRROR = "pushToWindows365", "mirrorWindows365Checks"
-MIRRORING = "windows365Checks"  # the operation a mirror waits on: Windows 365's own run, which has no id to keep
 
 
 def phases(run: HealthCheckRun) -> list[str]:
@@ -42,17 +41,19 @@ def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun
     """Take the run's phases as far as they go; a phase still running answers when to ask again."""
     tenant, connection, number = run.tenant_id, run.connection_id, run.run
     table = phases(run)
-    found: dict[str, RecordedCheck] = {}  # what a check's phase found, for `made` to keep
 
-    def take(now: HealthCheckRun, phase: str) -> Progress | PhasedStep[HealthCheckRun]:
+    def take(now: HealthCheckRun, phase: str) -> phased.Taken[HealthCheckRun]:
         if phase == MARK:
             if not connections.mark_checks_running(ports, tenant, connection, number):
                 return PhasedStep(outcome="superseded", run=now)
-            return phased.DONE
+            if now.backend == "windows365" or not any(in_network(check) for check in now.checks):
+                return phased.DONE
+            probe = connections.probe_of(ports, tenant, connection, number)  # kept: removed even if the connection goes
+            return now.model_copy(update={"probe": probe}), phased.DONE
         if phase == PREPARE_PROBE:
             return connections.prepare_probe(ports, tenant, connection, number, now.operation)
         if phase == RECORD:
-            return phased.DONE
+            return now.model_copy(update={"superseded": not record(ports, now)}), phased.DONE
         if phase == REMOVE_PROBE:
             return connections.remove_probe(ports, tenant, now.probe or {}, now.operation)
         if phase == PUSH:
@@ -60,21 +61,11 @@ def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun
             return phased.DONE if pushed == "pushed" else PhasedStep(outcome=pushed, run=now)
         if phase == MIRROR:
             wait = connections.mirror_windows365_checks(ports, tenant, connection, number)
-            return phased.DONE if wait is None else Progress(done=False, retry_after_s=wait, operation=MIRRORING)
+            return phased.DONE if wait is None else Progress(done=False, retry_after_s=wait)
         result = connections.run_check(ports, tenant, connection, number, phase, now.operation, now.started_at)
         if isinstance(result, CheckWait):
             return Progress(done=False, retry_after_s=result.retry_after_s, operation=result.operation)
-        found[phase] = RecordedCheck(name=phase, result=result)
-        return phased.DONE
-
-    def made(now: HealthCheckRun, phase: str, progress: Progress) -> HealthCheckRun:
-        if phase == MARK and any(in_network(check) for check in now.checks) and now.backend == "azure":
-            return now.model_copy(update={"probe": connections.probe_of(ports, tenant, connection, number)})
-        if phase == RECORD:
-            return now.model_copy(update={"superseded": not record(ports, now)})
-        if phase in found:
-            return now.model_copy(update={"results": [*now.results, found[phase]]})
-        return now
+        return now.model_copy(update={"results": [*now.results, RecordedCheck(name=phase, result=result)]}), phased.DONE
 
     def failed(now: HealthCheckRun, phase: str, exc: CloudError) -> PhasedStep[HealthCheckRun] | HealthCheckRun:
         error_type = RAN_TOO_LONG if exc.code == phased.TIMED_OUT else COULD_NOT_RUN
@@ -96,9 +87,7 @@ def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun
     def finish(now: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
         return PhasedStep(outcome="superseded" if now.superseded else "recorded", run=now)
 
-    return phased.drive(
-        run, table, take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed, on_done=made, finish=finish
-    )
+    return phased.drive(run, table, take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed, finish=finish)
 
 
 def record(ports: AdminPorts, run: HealthCheckRun, error_type: str = COULD_NOT_RUN) -> bool:

@@ -19,15 +19,17 @@ TIMED_OUT = "timedOut"  # the code of a phase whose Azure operation ran past the
 DONE = Progress(done=True)  # a phase that finished at once (nothing to wait for in Azure)
 Run = TypeVar("Run", bound=PhasedRun)
 Phase = TypeVar("Phase")
+# what taking a phase answers: its progress (with the run it leaves, where it changed the run), or the call's answer
+Taken = Progress | tuple[Run, Progress] | PhasedStep[Run]
 
 
 def drive(
     run: Run,
     phases: Sequence[Phase],
-    take: Callable[[Run, Phase], Progress | PhasedStep[Run]],
+    take: Callable[[Run, Phase], Taken[Run]],
     *,
     clock: Callable[[], datetime],
-    limit: timedelta,
+    limit: timedelta | Callable[[Phase], timedelta],
     on_fail: Callable[[Run, Phase, CloudError], PhasedStep[Run] | Run],
     on_done: Callable[[Run, Phase, Progress], Run] | None = None,
     finish: Callable[[Run], PhasedStep[Run]] | None = None,
@@ -36,16 +38,17 @@ def drive(
     """Take `phases` from `run.phase` on until one is not done yet (answered with when to ask again), one answers
     the call itself, or none is left (`finish`, by default succeeded).
 
-    A phase that fails (CloudError, or its Azure operation running past `limit`) goes to `on_fail`: it answers the
-    call, or gives the run to go on with (a build goes on to its clean-up). `on_done` records what a finished phase
-    made before the next one starts.
+    A phase that fails (CloudError, or still not done past `limit`, the same for every phase or each its own) goes
+    to `on_fail`: it answers the call, or gives the run to go on with (a build goes on to its clean-up). `on_done`
+    records what a finished phase made before the next one starts.
     """
     while run.phase < len(phases):
         phase, now = phases[run.phase], clock()
         started = run.started_at or now
+        allowed = limit(phase) if callable(limit) else limit
         try:
-            if run.operation and now - started > limit:
-                raise CloudError(name(phase), TIMED_OUT, f"{name(phase)} did not finish within {limit}")
+            if run.started_at is not None and now - started > allowed:  # it waited, and waited too long
+                raise CloudError(name(phase), TIMED_OUT, f"{name(phase)} did not finish within {allowed}")
             taken = take(run, phase)
         except CloudError as exc:
             handled = on_fail(run, phase, exc)
@@ -55,6 +58,8 @@ def drive(
             continue
         if isinstance(taken, PhasedStep):
             return taken
+        if isinstance(taken, tuple):
+            run, taken = taken
         if not taken.done:
             wait = max(taken.retry_after_s, MIN_WAIT_S)
             later = run.model_copy(update={"operation": taken.operation, "started_at": started})

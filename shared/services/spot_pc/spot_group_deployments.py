@@ -171,7 +171,10 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
         return now
 
-    return phased.drive(run, phases(run, hosts), take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed,
+    def limit(step: HostPhase) -> timedelta:  # a drained host waits for its users as long as the update gives them
+        return PHASE_TIMEOUT + timedelta(seconds=run.drain_timeout_s) if step[0] == "awaitSignOut" else PHASE_TIMEOUT
+
+    return phased.drive(run, phases(run, hosts), take, clock=ports.clock, limit=limit, on_fail=failed,
                         on_done=made, name=lambda step: step[0])  # fmt: skip
 
 
