@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorBanner, FIELD_PROBLEM } from './ui.js';
-import { back, createWizard, goTo, isLast, next, setValue } from './lib/wizard.js';
+import { back, createWizard, goTo, isLast, next, setValue, settle } from './lib/wizard.js';
 
 /** The wizard's state, and a `form` for `Field` (values, errors, set) over it. */
 export function useWizard(steps, initial) {
@@ -64,7 +64,7 @@ export function WizardFrame({ wizard, update, label, onNext, finish, children })
     try {
       const answered = await onNext(wizard);
       checked.current = true;
-      update(answered);
+      update((latest) => settle(answered, wizard, latest));
     } finally {
       setBusy(false);
     }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  back, canGoNext, createWizard, fail, fieldOf, goTo, isLast, missing, next, setValue, setValues, stepOfField, stepValues,
+  back, canGoNext, createWizard, fail, fieldOf, goTo, isLast, missing, next, setValue, setValues, settle, stepOfField,
+  stepValues,
 } from '../src/lib/wizard.js';
 
 const STEPS = [
@@ -118,4 +119,14 @@ test('the values of one step, for the review', () => {
   const wizard = setValues(createWizard(STEPS), { displayName: 'HQ', connectionType: 'azureADJoin', adDomainName: '' });
   assert.deepEqual(stepValues(wizard, 0), { displayName: 'HQ' });
   assert.deepEqual(stepValues(wizard, 1), { connectionType: 'azureADJoin' });
+});
+
+test('values the page chose while the server checked a step survive the answer that moves the wizard on', () => {
+  const asked = setValues(createWizard(STEPS, { displayName: 'HQ', siteId: '' }), {});
+  const latest = setValues(asked, { siteId: 'site-1' }); // the sites came in during the check: the first is chosen
+  const answered = next(asked);
+  const shown = settle(answered, asked, latest);
+  assert.equal(shown.current, 1);
+  assert.deepEqual(shown.values, { displayName: 'HQ', siteId: 'site-1' });
+  assert.equal(settle(answered, asked, asked), answered); // nothing changed meanwhile: the answer as it is
 });

@@ -18,6 +18,16 @@ export function setValue(wizard, name, value) {
   return { ...wizard, values: { ...wizard.values, [name]: value }, errors: { ...wizard.errors, fields } };
 }
 
+/**
+ * The wizard a step's check `answered` (computed from `asked`, the state when Next was pressed), keeping the values
+ * that changed in `latest` while the server checked: choices the page made as its lists came in (the first site, the
+ * newest version) are not undone by an answer that was computed without them.
+ */
+export function settle(answered, asked, latest) {
+  const changed = Object.entries(latest.values).filter(([name, value]) => value !== asked.values[name]);
+  return changed.length ? { ...answered, values: { ...answered.values, ...Object.fromEntries(changed) } } : answered;
+}
+
 export function setValues(wizard, changes) {
   return Object.entries(changes).reduce((next, [name, value]) => setValue(next, name, value), wizard);
 }
