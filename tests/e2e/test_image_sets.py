@@ -53,7 +53,10 @@ def test_an_image_set_builds_its_versions_and_leaves_no_build_vm(api: ApiClient)
     assert first["baseVersion"] is None and first["regions"] == [tenant.site["regionName"]]
     gallery_version = tenant.arm.ok("GET", first["imageVersionId"])
     assert gallery_version["properties"]["provisioningState"] == "Succeeded"
-    assert api.get(f"{tenant.path}/imageSets/{image_set['id']}").json()["status"] == "ready"
+    def set_ready() -> None:  # the set's own row follows its version's a moment later
+        assert api.get(f"{tenant.path}/imageSets/{image_set['id']}").json()["status"] == "ready"
+
+    eventually(set_ready)
 
     # a version with a script: run on a VM made from 0.0.0's image, then captured without waiting for anyone
     script = {"name": "apps", "script": "winget install --id 7zip.7zip --silent"}
