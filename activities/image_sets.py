@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
+from shared.ports.bundles import ImageBuildPorts
 from shared.services.spot_pc import image_builds
-from shared.services.spot_pc.image_builds import ImageBuildPorts
 
 
 def blueprint(ports: ImageBuildPorts) -> df.Blueprint:

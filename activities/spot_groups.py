@@ -9,8 +9,8 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import SpotGroupRun
+from shared.ports.bundles import SpotGroupPorts
 from shared.services.spot_pc import spot_group_deployments
-from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts
 
 
 def blueprint(ports: SpotGroupPorts) -> df.Blueprint:

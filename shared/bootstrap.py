@@ -25,23 +25,14 @@ from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
-from shared.events import (
-    BulkActionQueue,
-    EventPublisher,
-    QueueBulkActions,
-    QueueEventPublisher,
-    QueueSubscriptionLifecycle,
-)
+from shared.events import QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
 from shared.models.base import new_id, utc_now
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.bundles import AccessPorts, AuditPorts, ImageBuildPorts, OnboardingPorts, SpotGroupPorts
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.queues import BulkActionQueue, EventPublisher
 from shared.ports.stores import BulkActionStore
-from shared.services.access.audit import AuditPorts
 from shared.services.access.directory_subscriptions import DirectorySubscriptions
-from shared.services.access.onboarding import OnboardingPorts
-from shared.services.access.roles import AccessPorts
-from shared.services.spot_pc.image_builds import ImageBuildPorts
-from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
 from shared.storage.audit_events import AuditEventRepository

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from typing import Protocol
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient
@@ -25,17 +24,6 @@ class DirectoryEvent(InputModel):
     group_ids: list[str] = Field(default=[], max_length=5000)
     full: bool = False  # every assigned group and every Cloud PC of the tenant (the drift reconcile)
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
-
-
-class EventPublisher(Protocol):
-    def publish_directory_event(
-        self,
-        tenant_id: str,
-        *,
-        user_ids: list[str] | None = None,
-        group_ids: list[str] | None = None,
-        full: bool = False,
-    ) -> None: ...
 
 
 def directory_event_messages(
@@ -60,20 +48,12 @@ class SubscriptionLifecycleMessage(InputModel):
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
 
-class SubscriptionLifecycleQueue(Protocol):
-    def enqueue_lifecycle(self, tenant_id: str, subscription_id: str, lifecycle_event: str) -> None: ...
-
-
 class BulkActionMessage(InputModel):
     """`{"tenantId", "bulkActionId"}`: run the bulk action's items that have no result yet."""
 
     tenant_id: str = Field(min_length=1, max_length=64)
     bulk_action_id: str = Field(min_length=1, max_length=64)
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
-
-
-class BulkActionQueue(Protocol):
-    def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str) -> None: ...
 
 
 class _Queue:

@@ -12,9 +12,10 @@ from opentelemetry.trace import SpanKind
 from orchestrators import names
 from orchestrators.starting import start_orchestration, start_provisioning
 from shared import telemetry
-from shared.events import DirectoryEvent, EventPublisher
+from shared.events import DirectoryEvent
 from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.queues import EventPublisher
 from shared.ports.stores import TenantStore
 from shared.services.cloud_pcs.reconcile import reconcile_watched, started
 from shared.settings import Settings

@@ -14,7 +14,7 @@ from opentelemetry.trace import SpanKind
 from orchestrators import names
 from orchestrators.starting import start_all, start_orchestration, start_provisioning
 from shared import telemetry
-from shared.events import BulkActionMessage, BulkActionQueue
+from shared.events import BulkActionMessage
 from shared.models.base import Page, new_id
 from shared.models.cloud_pc_actions import (
     BulkAction,
@@ -28,6 +28,7 @@ from shared.models.cloud_pc_actions import (
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.queues import BulkActionQueue
 from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pcs.cloud_pc_actions import ActionName, Performed

@@ -17,8 +17,9 @@ import azure.functions as func
 from opentelemetry.trace import SpanKind
 
 from shared import telemetry
-from shared.events import EventPublisher, SubscriptionLifecycleMessage
+from shared.events import SubscriptionLifecycleMessage
 from shared.models.directory_subscriptions import ChangeNotificationCollection
+from shared.ports.queues import EventPublisher
 from shared.ports.stores import TenantStore
 from shared.services.access.directory_subscriptions import DirectorySubscriptions
 from shared.settings import Settings

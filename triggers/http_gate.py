@@ -15,10 +15,10 @@ import azure.functions as func
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.models.access import AuditRecord, Caller, Role
 from shared.models.base import is_guid
+from shared.ports.bundles import AccessPorts, AuditPorts
 from shared.services.access import audit
 from shared.services.access import roles as access_service
-from shared.services.access.audit import AuditPorts, Target
-from shared.services.access.roles import AccessPorts
+from shared.services.access.audit import Target
 from triggers.http_access import SERVED_ONLY_BY, Audience
 from triggers.http_api import ROUTE_PARAM, Operation
 from triggers.http_request import ApiRequest

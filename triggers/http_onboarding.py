@@ -5,7 +5,8 @@ from __future__ import annotations
 import azure.durable_functions as df
 
 from shared.models.onboarding import OnboardingReport
-from shared.services.access.onboarding import OnboardingPorts, onboarding_report
+from shared.ports.bundles import OnboardingPorts
+from shared.services.access.onboarding import onboarding_report
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest
 

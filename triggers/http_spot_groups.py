@@ -19,8 +19,9 @@ from shared.models.spot_groups import (
     SpotGroupUpdate,
 )
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.bundles import SpotGroupPorts
 from shared.services.spot_pc import spot_groups as service
-from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts, live_hosts
+from shared.services.spot_pc.spot_group_deployments import live_hosts
 from triggers.http_api import Api, created, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse

@@ -6,8 +6,9 @@ import azure.durable_functions as df
 
 from shared.models.summary import TenantSummary
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.bundles import SummaryPorts
 from shared.ports.engine_ports import EnginePorts
-from shared.services.access.summary import SummaryPorts, tenant_summary
+from shared.services.access.summary import tenant_summary
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest
 

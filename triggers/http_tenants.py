@@ -18,9 +18,9 @@ from shared.models.sites import (
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.bundles import AccessPorts
 from shared.services.access import roles as access
 from shared.services.access import tenants as service
-from shared.services.access.roles import AccessPorts
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse

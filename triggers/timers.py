@@ -12,14 +12,13 @@ from orchestrators import names
 from orchestrators.starting import start_background_work, start_orchestration, start_provisioning
 from shared.models.orchestrations import HealthCheckRun
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.bundles import AuditPorts, SpotGroupPorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.access import audit
-from shared.services.access.audit import AuditPorts
 from shared.services.cloud_pcs import lifecycle, pending_starts
 from shared.services.configuration import connections
 from shared.services.spot_pc import image_sets, spot_group_power, spot_groups
 from shared.services.spot_pc.image_sets import QUIET
-from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from shared.events import EventPublisher
-from shared.models.tenants import Tenant
+from shared.ports.bundles import TenantWatch
 from shared.ports.cloud import (
     AzureInventory,
     Directory,
@@ -18,6 +16,7 @@ from shared.ports.cloud import (
     Windows365Network,
     Windows365Provisioning,
 )
+from shared.ports.queues import EventPublisher
 from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,
@@ -31,16 +30,6 @@ from shared.ports.stores import (
     UniqueValueStore,
     UserSettingStore,
 )
-
-
-class TenantWatch(Protocol):
-    """Graph change notifications for a tenant's directory (shared/services/access/directory_subscriptions.py)."""
-
-    def tenant_linked(self, tenant: Tenant, previous_entra_tenant_id: str | None = None) -> None:
-        """A tenant got (or changed) its Entra tenant id: subscribe there. Never raises."""
-
-    def tenant_removed(self, tenant_id: str) -> None:
-        """A tenant was deleted or unlinked: its subscriptions go. Never raises."""
 
 
 @dataclass(frozen=True)

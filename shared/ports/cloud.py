@@ -4,6 +4,7 @@ one module, the whole boundary to Azure and Graph read in one place; each Protoc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, Protocol
 
 from shared.models.connections import CheckStatus
@@ -830,3 +831,21 @@ class DesktopVirtualization(Protocol):
     ) -> Progress:
         """The workspace, the application group, then the host pool (its session hosts first); done when gone."""
         ...
+
+
+class SubscriptionApi(Protocol):
+    """Graph's /subscriptions as this service uses it (shared.cloud.azure.graph_subscriptions in production)."""
+
+    def create(
+        self,
+        entra_tenant_id: str,
+        resource: str,
+        notification_url: str,
+        lifecycle_url: str,
+        client_state: str,
+        expires: datetime,
+    ) -> tuple[str, datetime]: ...
+
+    def renew(self, entra_tenant_id: str, subscription_id: str, expires: datetime) -> datetime | None: ...
+
+    def delete(self, entra_tenant_id: str, subscription_id: str) -> None: ...

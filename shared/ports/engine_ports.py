@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.events import EventPublisher
 from shared.models.access import AuditRecord
 from shared.ports.cloud import (
     CloudPcOperations,
@@ -18,6 +17,7 @@ from shared.ports.cloud import (
     ProvisioningCompute,
     Windows365Provisioning,
 )
+from shared.ports.queues import EventPublisher
 from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from shared.models.access import AuditRecord, RoleAssignment
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.connections import Connection
@@ -22,6 +23,7 @@ from shared.models.sites import Site
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
 from shared.models.user_settings import UserSetting
+from shared.storage.change_capture import Intent
 
 T = TypeVar("T")
 
@@ -360,3 +362,44 @@ class UniqueValueStore(Protocol):
     def claim(self, scope: str, value: str, owner_id: str, *, holds: Callable[[str], bool]) -> str: ...
 
     def release(self, scope: str, value: str, owner_id: str) -> None: ...
+
+
+class AuditEventStore(Protocol):
+    def insert_pending(self, record: AuditRecord) -> None: ...
+
+    def note_intent(self, record: AuditRecord, intent: Intent) -> None: ...
+
+    def settle(self, pending: AuditRecord, settled: AuditRecord) -> None: ...
+
+    def insert_event(self, record: AuditRecord) -> None: ...
+
+    def list_pending(self, *, older_than: datetime) -> list[AuditRecord]: ...
+
+    def row_at(self, location: list[str]) -> dict[str, Any] | None: ...
+
+    def list_events(
+        self,
+        tenant_id: str,
+        *,
+        actor_id: str | None = None,
+        resource_type: str | None = None,
+        since: datetime | None = None,
+        top: int = 100,
+        skip_token: str | None = None,
+    ) -> tuple[list[AuditRecord], str | None]: ...
+
+
+class RoleAssignmentStore(Protocol):
+    def find_role_assignment(self, tenant_id: str, principal_id: str) -> RoleAssignment | None: ...
+
+    def get_role_assignment(self, tenant_id: str, assignment_id: str) -> RoleAssignment: ...
+
+    def list_role_assignments(self, tenant_id: str) -> list[RoleAssignment]: ...
+
+    def list_principal_assignments(self, principal_id: str) -> list[RoleAssignment]: ...
+
+    def insert_role_assignment(self, assignment: RoleAssignment) -> RoleAssignment: ...
+
+    def delete_role_assignment(self, assignment: RoleAssignment, *, keep_owner: RoleAssignment | None) -> None: ...
+
+    def delete_tenant_assignments(self, tenant_id: str) -> int: ...

@@ -18,9 +18,8 @@ from typing import Any
 from shared.events import DirectoryEvent
 from shared.models.lifecycle import DueWork
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.bundles import ImageBuildPorts, SpotGroupPorts
 from shared.ports.engine_ports import EnginePorts
-from shared.services.spot_pc.image_builds import ImageBuildPorts
-from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts
 from shared.storage.audit_events import AuditEventRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository

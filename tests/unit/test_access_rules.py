@@ -10,9 +10,9 @@ import pytest
 from shared.errors import Conflict
 from shared.models.access import Caller, Role, RoleAssignment, RoleAssignmentCreate
 from shared.models.tenants import Tenant
+from shared.ports.bundles import AccessPorts
 from shared.services.access import roles as access
 from shared.services.access.audit import MASK, changes_of, masked
-from shared.services.access.roles import AccessPorts
 from shared.storage.change_capture import ChangeCapture, RowKey
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.tenants import TenantRepository

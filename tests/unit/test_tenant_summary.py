@@ -9,7 +9,8 @@ import pytest
 from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.connections import Connection
 from shared.models.spot_groups import SpotGroup
-from shared.services.access.summary import SummaryPorts, tenant_summary
+from shared.ports.bundles import SummaryPorts
+from shared.services.access.summary import tenant_summary
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, cloud_pc, tenant
 

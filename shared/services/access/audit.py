@@ -11,13 +11,13 @@ that happened is not lost.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from shared.models.access import AuditActor, AuditChange, AuditEvent, AuditRecord, AuditResult, Caller
+from shared.ports.bundles import AuditPorts
 from shared.storage.change_capture import STAMP, ChangeCapture, Image, Intent, RowKey, capturing, fingerprint
 
 SECRET_FIELD = re.compile(r"password|secret|credential|token|privatekey|apikey", re.IGNORECASE)
@@ -26,38 +26,6 @@ NOT_CHANGES = {"etag", "createdDateTime", "lastModifiedDateTime"}  # bookkeeping
 # longer than any request may run (host.json functionTimeout is 10 minutes): a pending event this old is
 # no longer under way
 INTERRUPTED_AFTER = timedelta(minutes=15)
-
-
-class AuditEventStore(Protocol):
-    def insert_pending(self, record: AuditRecord) -> None: ...
-
-    def note_intent(self, record: AuditRecord, intent: Intent) -> None: ...
-
-    def settle(self, pending: AuditRecord, settled: AuditRecord) -> None: ...
-
-    def insert_event(self, record: AuditRecord) -> None: ...
-
-    def list_pending(self, *, older_than: datetime) -> list[AuditRecord]: ...
-
-    def row_at(self, location: list[str]) -> dict[str, Any] | None: ...
-
-    def list_events(
-        self,
-        tenant_id: str,
-        *,
-        actor_id: str | None = None,
-        resource_type: str | None = None,
-        since: datetime | None = None,
-        top: int = 100,
-        skip_token: str | None = None,
-    ) -> tuple[list[AuditRecord], str | None]: ...
-
-
-@dataclass(frozen=True)
-class AuditPorts:
-    events: AuditEventStore
-    clock: Callable[[], datetime]
-    new_id: Callable[[], str]
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from shared.catalog.app_access import subscription_permission
-from shared.events import SubscriptionLifecycleQueue
 from shared.models.base import utc_now
 from shared.models.directory_subscriptions import DirectorySubscription, SubscribedResource
 from shared.models.tenants import Tenant
-from shared.ports.cloud import CloudError
+from shared.ports.cloud import CloudError, SubscriptionApi
+from shared.ports.queues import SubscriptionLifecycleQueue
 from shared.ports.stores import RefusedWorkStore
 from shared.services.engine import refused_work
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
@@ -41,24 +41,6 @@ LIFETIME = timedelta(days=3)  # Graph allows 29 days for users and groups; short
 RENEW_WITHIN = timedelta(days=1)
 KNOWN_TTL_S = 300.0
 ACTED_ON = {"reauthorizationRequired", "subscriptionRemoved"}  # the lifecycle events that call for Graph calls
-
-
-class SubscriptionApi(Protocol):
-    """Graph's /subscriptions as this service uses it (shared.cloud.azure.graph_subscriptions in production)."""
-
-    def create(
-        self,
-        entra_tenant_id: str,
-        resource: str,
-        notification_url: str,
-        lifecycle_url: str,
-        client_state: str,
-        expires: datetime,
-    ) -> tuple[str, datetime]: ...
-
-    def renew(self, entra_tenant_id: str, subscription_id: str, expires: datetime) -> datetime | None: ...
-
-    def delete(self, entra_tenant_id: str, subscription_id: str) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -17,27 +17,11 @@ from shared.catalog.app_access import (
     custom_role_command,
     graph_permissions,
 )
-from shared.events import EventPublisher
 from shared.models.onboarding import BuiltInAlternative, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
-from shared.ports.cloud import TenantAccess
-from shared.ports.stores import ConnectionStore, RefusedWorkStore, SiteStore
-from shared.services.access.directory_subscriptions import DirectorySubscriptions
-
-
-@dataclass(frozen=True)
-class OnboardingPorts:
-    sites: SiteStore
-    access: TenantAccess
-    app_client_id: str | None
-    authority_host: str  # Entra's host: login.microsoftonline.com, or a sovereign cloud's
-    graph_endpoint: str
-    directory_subscriptions: DirectorySubscriptions | None = None
-    connections: ConnectionStore | None = None  # their networks are checked too, where they are not their site's
-    refusals: RefusedWorkStore | None = None
-    events: EventPublisher | None = None  # a refused directory read is tried again once nothing is missing
+from shared.ports.bundles import OnboardingPorts
 
 
 def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | None:

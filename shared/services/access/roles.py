@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
-
 from shared.errors import Conflict, PreconditionFailed
 from shared.models.access import Caller, Me, Role, RoleAssignment, RoleAssignmentCreate, TenantRole
 from shared.models.tenants import Tenant
-from shared.ports.stores import TenantStore
+from shared.ports.bundles import AccessPorts
 
 MAX_RETRIES = 5  # a delete racing another owner's delete is tried again from a fresh read
-
-
-class RoleAssignmentStore(Protocol):
-    def find_role_assignment(self, tenant_id: str, principal_id: str) -> RoleAssignment | None: ...
-
-    def get_role_assignment(self, tenant_id: str, assignment_id: str) -> RoleAssignment: ...
-
-    def list_role_assignments(self, tenant_id: str) -> list[RoleAssignment]: ...
-
-    def list_principal_assignments(self, principal_id: str) -> list[RoleAssignment]: ...
-
-    def insert_role_assignment(self, assignment: RoleAssignment) -> RoleAssignment: ...
-
-    def delete_role_assignment(self, assignment: RoleAssignment, *, keep_owner: RoleAssignment | None) -> None: ...
-
-    def delete_tenant_assignments(self, tenant_id: str) -> int: ...
-
-
-@dataclass(frozen=True)
-class AccessPorts:
-    role_assignments: RoleAssignmentStore
-    tenants: TenantStore
-    organization_owners: frozenset[str]  # AUTH_BOOTSTRAP_ADMINS: owner of every tenant
-    clock: Callable[[], datetime]
 
 
 def role_on(ports: AccessPorts, caller: Caller, tenant_id: str) -> Role | None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import get_args
 
 from shared.models.cloud_pcs import CloudPcStatus
@@ -17,18 +14,9 @@ from shared.models.summary import (
     TenantSummary,
 )
 from shared.models.tenants import Tenant
-from shared.ports.stores import CloudPcStore, ConnectionStore, RefusedWorkStore, SpotGroupStore
+from shared.ports.bundles import SummaryPorts
 
 CLOUD_PC_STATUSES: tuple[str, ...] = get_args(CloudPcStatus)
-
-
-@dataclass(frozen=True)
-class SummaryPorts:
-    cloud_pcs: CloudPcStore
-    connections: ConnectionStore
-    spot_groups: SpotGroupStore
-    refusals: RefusedWorkStore
-    clock: Callable[[], datetime]
 
 
 def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:

@@ -13,26 +13,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.models.failures import StepDetail
 from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
 from shared.models.sites import Site
+from shared.ports.bundles import ImageBuildPorts
 from shared.ports.cloud import (
     CloudError,
-    CloudPcOperations,
     GalleryImage,
-    ImageBuilding,
     Placement,
     Progress,
-    ProvisioningCompute,
     VmSpec,
 )
-from shared.ports.stores import ImageSetStore, SiteStore
+from shared.ports.stores import ImageSetStore
 from shared.services.engine import phased
 from shared.services.spot_pc.image_sets import record_set_status, record_status
 from shared.services.spot_pc.spot_pc_transitions import PROGRESS_ACTIONS
@@ -49,16 +45,6 @@ CLEAN_UP = ("deleteBuildVm", "deleteBuildNic")
 PROGRESS = ("building", "awaitingCustomization", "capturing", "replicating", "ready", "failed", "deleting")
 AWAIT = "awaitCustomization"
 SCRIPT = "runScript:"
-
-
-@dataclass(frozen=True)
-class ImageBuildPorts:
-    image_sets: ImageSetStore
-    sites: SiteStore
-    compute: ProvisioningCompute
-    operations: CloudPcOperations
-    building: ImageBuilding
-    clock: Callable[[], datetime]
 
 
 def phases(version: ImageSetVersion) -> tuple[str, ...]:

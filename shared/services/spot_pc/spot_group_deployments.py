@@ -12,26 +12,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shared.models.failures import StepDetail
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
 from shared.models.sites import Site
 from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup
+from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud import (
     CloudError,
-    CloudPcOperations,
-    DesktopVirtualization,
-    DeviceDirectory,
     HostPoolSpec,
     JoinSpec,
     Placement,
     Progress,
-    ProvisioningCompute,
     VmSpec,
 )
-from shared.ports.stores import SiteStore, SpotGroupStore, UniqueValueStore
 from shared.services.engine import phased
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_pc.spot_groups import names_scope
@@ -60,18 +55,6 @@ HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun], Session
 }  # fmt: skip
 SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
 OFF = ("deallocated", "stopped")  # power states of a host that takes no session until started
-
-
-@dataclass(frozen=True)
-class SpotGroupPorts:
-    spot_groups: SpotGroupStore
-    sites: SiteStore
-    compute: ProvisioningCompute
-    devices: DeviceDirectory
-    avd: DesktopVirtualization
-    operations: CloudPcOperations  # power: the optimization starts and deallocates hosts
-    unique: UniqueValueStore
-    clock: Callable[[], datetime]
 
 
 REPLACE_HOST = (*REMOVE_HOST, *DEPLOY_HOST)

@@ -13,8 +13,9 @@ import math
 from dataclasses import dataclass
 
 from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud import CloudError, PowerAction, SessionHostRecord
-from shared.services.spot_pc.spot_group_deployments import SpotGroupPorts, count_hosts, placement_of
+from shared.services.spot_pc.spot_group_deployments import count_hosts, placement_of
 
 log = logging.getLogger(__name__)
 BUFFER = 0.10  # of the group's hosts kept running beyond what its sessions need

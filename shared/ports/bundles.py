@@ -1,0 +1,101 @@
+"""The narrow bundles of ports some services take, built once by the composition root (shared/bootstrap.py): roles,
+the audit log, onboarding, the tenant summary, image builds and Spot Group work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.models.tenants import Tenant
+from shared.ports.cloud import (
+    CloudPcOperations,
+    DesktopVirtualization,
+    DeviceDirectory,
+    ImageBuilding,
+    ProvisioningCompute,
+    TenantAccess,
+)
+from shared.ports.queues import EventPublisher
+from shared.ports.stores import (
+    AuditEventStore,
+    CloudPcStore,
+    ConnectionStore,
+    ImageSetStore,
+    RefusedWorkStore,
+    RoleAssignmentStore,
+    SiteStore,
+    SpotGroupStore,
+    TenantStore,
+    UniqueValueStore,
+)
+
+
+class TenantWatch(Protocol):
+    """Graph change notifications for a tenant's directory (shared/services/access/directory_subscriptions.py)."""
+
+    def tenant_linked(self, tenant: Tenant, previous_entra_tenant_id: str | None = None) -> None:
+        """A tenant got (or changed) its Entra tenant id: subscribe there. Never raises."""
+
+    def tenant_removed(self, tenant_id: str) -> None:
+        """A tenant was deleted or unlinked: its subscriptions go. Never raises."""
+
+
+@dataclass(frozen=True)
+class AccessPorts:
+    role_assignments: RoleAssignmentStore
+    tenants: TenantStore
+    organization_owners: frozenset[str]  # AUTH_BOOTSTRAP_ADMINS: owner of every tenant
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class OnboardingPorts:
+    sites: SiteStore
+    access: TenantAccess
+    app_client_id: str | None
+    authority_host: str  # Entra's host: login.microsoftonline.com, or a sovereign cloud's
+    graph_endpoint: str
+    directory_subscriptions: TenantWatch | None = None
+    connections: ConnectionStore | None = None  # their networks are checked too, where they are not their site's
+    refusals: RefusedWorkStore | None = None
+    events: EventPublisher | None = None  # a refused directory read is tried again once nothing is missing
+
+
+@dataclass(frozen=True)
+class SpotGroupPorts:
+    spot_groups: SpotGroupStore
+    sites: SiteStore
+    compute: ProvisioningCompute
+    devices: DeviceDirectory
+    avd: DesktopVirtualization
+    operations: CloudPcOperations  # power: the optimization starts and deallocates hosts
+    unique: UniqueValueStore
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class SummaryPorts:
+    cloud_pcs: CloudPcStore
+    connections: ConnectionStore
+    spot_groups: SpotGroupStore
+    refusals: RefusedWorkStore
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class AuditPorts:
+    events: AuditEventStore
+    clock: Callable[[], datetime]
+    new_id: Callable[[], str]
+
+
+@dataclass(frozen=True)
+class ImageBuildPorts:
+    image_sets: ImageSetStore
+    sites: SiteStore
+    compute: ProvisioningCompute
+    operations: CloudPcOperations
+    building: ImageBuilding
+    clock: Callable[[], datetime]
