@@ -20,8 +20,8 @@ from shared.errors import (
     ValidationFailed,
 )
 from shared.models.access import Caller, Role
+from shared.models.base import SKIP_TOKEN_PATTERN
 from shared.models.tenants import Tenant
-from shared.storage.tables import SKIP_TOKEN_PATTERN
 from triggers.http_responses import HttpError
 
 T = TypeVar("T", bound=BaseModel)

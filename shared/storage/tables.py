@@ -138,10 +138,6 @@ class EntityCodec(Generic[M]):
         return self.model.model_validate(data)
 
 
-# what ContinuationTokens issues: base64url JSON, a period, a base64url HMAC of 18 bytes (or nothing: the first page)
-SKIP_TOKEN_PATTERN = r"^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{24})?$"
-
-
 class ContinuationTokens:
     """Continuation tokens as callers see them: Table Storage's continuation, signed (HMAC-SHA256), so a token
     this service did not issue is refused with 400 instead of being passed to storage."""

@@ -14,7 +14,7 @@ from jsonschema_rs import Draft202012Validator
 from pydantic import BaseModel, TypeAdapter
 
 from shared.models.access import RoleAssignmentCreate
-from shared.models.base import Description, DisplayName
+from shared.models.base import SKIP_TOKEN_PATTERN, Description, DisplayName
 from shared.models.cloud_pc_actions import BulkActionCreate
 from shared.models.connections import (
     ConnectionCreate,
@@ -36,7 +36,7 @@ from shared.models.sites import (
 )
 from shared.models.tenants import TenantCreate, TenantUpdate
 from shared.services.configuration.naming import DEFAULT_TEMPLATE, parse_template
-from shared.storage.tables import SKIP_TOKEN_PATTERN, encode_skip_token
+from shared.storage.tables import encode_skip_token
 from tests.utils.validation import accepted
 from triggers.http_access import access_of
 from triggers.http_api import Operation

@@ -63,3 +63,16 @@ def test_the_packages_are_layered_without_a_circle() -> None:
 
     for name in PACKAGES:
         visit(name, ())
+
+
+def test_triggers_activities_and_orchestrators_reach_storage_and_the_cloud_only_through_services() -> None:
+    """They are thin adapters: the adapters over storage and the cloud are composed by shared/bootstrap.py alone."""
+    adapters = ("shared.storage", "shared.cloud")
+    reached = [
+        f"{path.relative_to(ROOT)} imports {node.module}"
+        for folder in ("triggers", "activities", "orchestrators")
+        for path in (ROOT / folder).rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(adapters)
+    ]
+    assert reached == []
