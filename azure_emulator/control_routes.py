@@ -3,6 +3,8 @@ and logs, access checks, tokens for tests, health): what Azure does not have."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from azure_emulator.controls import EXTRA_OPERATIONS, LOG_SIZE, Fault
 from azure_emulator.http_messages import ApiError, Request, Response
 from azure_emulator.server import Context
@@ -37,41 +39,28 @@ def register(ctx: Context) -> None:
             controls.faults.pop((request.params["op"], request.q("tenantId")), None)
         return Response(204)
 
-    @r.route("PUT", r"/emulator/latency/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
-    def put_latency(request: Request) -> Response:
-        seconds = _body_number(request, "seconds")
-        tenant = request.json().get("tenantId") or None
-        with controls._lock:
-            controls.latency_s[(request.params["op"], tenant)] = seconds
-        return Response(200, {"operation": request.params["op"], "seconds": seconds, "tenantId": tenant})
+    def keyed(path: str, table: dict[Any, Any], key: str, field: str, minimum: float = 0, whole: bool = False) -> None:
+        """PUT sets `field` (a number, `whole` or not) for the name in the path, for one tenant (`tenantId`) or every
+        one; DELETE forgets it: latency, timers and page sizes are each such a table."""
 
-    @r.route("PUT", r"/emulator/timers/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
-    def put_timer(request: Request) -> Response:
-        seconds = _body_number(request, "seconds")
-        tenant = request.json().get("tenantId") or None
-        with controls._lock:
-            controls.timers[(request.params["name"], tenant)] = seconds
-        return Response(200, {"name": request.params["name"], "seconds": seconds, "tenantId": tenant})
+        @r.route("PUT", path, operation="emulatorControl", api="emulator", auth=False)
+        def put(request: Request) -> Response:
+            number = _body_number(request, field, minimum)
+            value = int(number) if whole else number
+            tenant = request.json().get("tenantId") or None
+            with controls._lock:
+                table[(request.params["name"], tenant)] = value
+            return Response(200, {key: request.params["name"], field: value, "tenantId": tenant})
 
-    @r.route("DELETE", r"/emulator/timers/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
-    def delete_timer(request: Request) -> Response:
-        with controls._lock:
-            controls.timers.pop((request.params["name"], request.q("tenantId")), None)
-        return Response(204)
+        @r.route("DELETE", path, operation="emulatorControl", api="emulator", auth=False)
+        def delete(request: Request) -> Response:
+            with controls._lock:
+                table.pop((request.params["name"], request.q("tenantId")), None)
+            return Response(204)
 
-    @r.route("PUT", r"/emulator/pageSize/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
-    def put_page_size(request: Request) -> Response:
-        size = int(_body_number(request, "size", 1))
-        tenant = request.json().get("tenantId") or None
-        with controls._lock:
-            controls.page_sizes[(request.params["op"], tenant)] = size
-        return Response(200, {"operation": request.params["op"], "size": size, "tenantId": tenant})
-
-    @r.route("DELETE", r"/emulator/pageSize/(?P<op>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
-    def delete_page_size(request: Request) -> Response:
-        with controls._lock:
-            controls.page_sizes.pop((request.params["op"], request.q("tenantId")), None)
-        return Response(204)
+    keyed(r"/emulator/latency/(?P<name>[^/]+)", controls.latency_s, "operation", "seconds")
+    keyed(r"/emulator/timers/(?P<name>[^/]+)", controls.timers, "name", "seconds")
+    keyed(r"/emulator/pageSize/(?P<name>[^/]+)", controls.page_sizes, "operation", "size", minimum=1, whole=True)
 
     @r.route("PUT", r"/emulator/throttles/(?P<name>[^/]+)", operation="emulatorControl", api="emulator", auth=False)
     def put_throttle(request: Request) -> Response:

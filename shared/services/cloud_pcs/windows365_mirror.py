@@ -87,8 +87,8 @@ def follow(ports: EnginePorts, run: Windows365MirrorRun) -> PhasedStep[Windows36
             raise exc  # Graph out of reach: the activity's retries
         return PhasedStep(outcome="settled", run=now)
 
-    settled = phased.drive(run, READ, take, clock=ports.clock, limit=FOLLOWED_FOR, on_fail=ended)
-    return settled if settled.outcome is None else settled.model_copy(update={"outcome": "settled"})
+    return phased.drive(run, READ, take, clock=ports.clock, limit=FOLLOWED_FOR, on_fail=ended,
+                        finish=lambda done: PhasedStep(outcome="settled", run=done))  # fmt: skip
 
 
 def mirror(ports: EnginePorts, tenant_id: str, audit_since: datetime | None = None) -> Mirrored:

@@ -79,8 +79,8 @@ def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun
         if phase == PREPARE_PROBE:  # the checks that need the probe fail; the run goes on to record
             error_type = RAN_TOO_LONG if exc.code == phased.TIMED_OUT else NO_PROBE
             inside = [RecordedCheck(name=check, error_type=error_type) for check in now.checks if in_network(check)]
-            gone_on = now.model_copy(update={"results": [*now.results, *inside], "phase": table.index(RECORD) - 1})
-            return phased.next_phase(gone_on)
+            at_record = {"phase": table.index(RECORD), "operation": None, "started_at": None}
+            return now.model_copy(update={"results": [*now.results, *inside], **at_record})
         unfinished = RecordedCheck(name=phase, error_type=error_type)
         return phased.next_phase(now.model_copy(update={"results": [*now.results, unfinished]}))
 
