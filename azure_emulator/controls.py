@@ -28,6 +28,12 @@ def fault_message(operation: str, code: str) -> str:
     return f"The operation {operation} failed with {code}."
 
 
+def unanswered(fault: Fault) -> bool:
+    """A throttle or the service's own failure: Azure answers the request itself so (429, 5xx), never a
+    long-running operation's end, which fails with an error code instead."""
+    return fault.status == 429 or fault.status >= 500
+
+
 @dataclass
 class Fault:
     count: int
@@ -104,12 +110,13 @@ class Controls:
         with self._lock:
             self.faults[(operation, tenant)] = fault
 
-    def take_fault(self, operation: str) -> Fault | None:
-        """Consume one armed failure of `operation` for the current request's tenant (or for any), if any."""
+    def take_fault(self, operation: str, only: Callable[[Fault], bool] | None = None) -> Fault | None:
+        """Consume one armed failure of `operation` for the current request's tenant (or for any), if any (and if
+        `only` allows it)."""
         with self._lock:
             for key in self._keys(operation):
                 fault = self.faults.get(key)
-                if fault is None:
+                if fault is None or (only is not None and not only(fault)):
                     continue
                 fault.count -= 1
                 if fault.count <= 0:
@@ -117,9 +124,8 @@ class Controls:
                 return Fault(1, fault.error_code, fault.status, fault.retry_after_s)
             return None
 
-    def raise_fault(self, operation: str) -> None:
-
-        fault = self.take_fault(operation)
+    def raise_fault(self, operation: str, only: Callable[[Fault], bool] | None = None) -> None:
+        fault = self.take_fault(operation, only)
         if fault is not None:
             code = fault.code
             headers = {"Retry-After": str(max(1, math.ceil(fault.retry_after_s)))} if fault.status == 429 else None

@@ -94,6 +94,13 @@ class EmulatorProcess:
             return None  # not an emulator's folder after all: every one over TLS keeps its CA there
         return cls(state_dir=state_dir, in_memory=False, base_url=base_url, ca_bundle=str(ca_bundle))
 
+    def answers(self) -> bool:
+        """Whether an emulator answers at `base_url` now (a recorded endpoint outlives an emulator that was killed)."""
+        try:
+            return bool(self.session().get(f"{self.base_url}/emulator/health", timeout=5).ok)
+        except requests.RequestException:
+            return False
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()

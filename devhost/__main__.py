@@ -90,6 +90,18 @@ def _start_azurite(app_dir: Path) -> Azurite | None:
     return Azurite(project_root=root, ports=DEFAULT_PORTS, location=app_dir / ".azurite", own_session=True).start()
 
 
+def _start_azure_emulator(app_dir: Path) -> EmulatorProcess:
+    """The emulator that keeps its state in <app-dir>/.azure-emulator: the one running there already, else a new
+    one. Never a second over the same state: the app's in-flight work holds that one's operation URLs."""
+    state = app_dir / ".azure-emulator"
+    running = EmulatorProcess.running(state)
+    if running is not None and running.answers():
+        log.info("The Azure emulator of %s already answers at %s; using it", state, running.base_url)
+        return running
+    port = 0 if port_open(EMULATOR_PORT) else EMULATOR_PORT  # a fixed port, when free, for scripts
+    return EmulatorProcess(state, in_memory=False, port=port, own_session=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     _configure_logging()
@@ -119,11 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             azurite = _start_azurite(app_dir)
             env["AzureWebJobsStorage"] = development_connection_string()
         if args.start_azure_emulator:
-            emulator_port = 0 if port_open(EMULATOR_PORT) else EMULATOR_PORT  # a fixed port, when free, for scripts
-            emulator = EmulatorProcess(
-                app_dir / ".azure-emulator", in_memory=False, port=emulator_port, own_session=True
-            )
-            emulator.start()
+            emulator = _start_azure_emulator(app_dir)
             env.update(emulator.app_settings(f"{connect_url(args.host, port)}/api/directoryNotifications"))
             log.info("Azure emulator: EMULATOR=%s (trust %s)", emulator.base_url, emulator.ca_bundle)
         host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir, host=args.host)

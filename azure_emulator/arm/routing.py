@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from azure_emulator.arm import common, operations, rbac, resource_types
+from azure_emulator.controls import unanswered
 from azure_emulator.server import ApiError, Context, Kind, Request, Response
 
 
@@ -51,8 +52,8 @@ def route(
                         request, lambda: _acting_location(ctx, request), lambda: _group_exists(ctx, request)
                     )
                     operations.settle_due(ctx)
-                    if faults:
-                        ctx.controls.raise_fault(request.operation)
+                    # a write whose faults are its operation's end still meets a throttle or an outage at the door
+                    ctx.controls.raise_fault(request.operation, None if faults else unanswered)
                     response = handler(request)
                 status = response.status
                 return response

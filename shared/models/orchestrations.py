@@ -78,6 +78,7 @@ class PhasedRun(Looped):
     phase: int = 0  # the phases already done
     operation: str | None = None  # the Azure operation the current phase waits for
     started_at: datetime | None = None  # when the current phase started
+    held: str | None = None  # what Azure holds the current phase with (a throttle's or an outage's code), if it does
 
 
 Run = TypeVar("Run", bound=PhasedRun)

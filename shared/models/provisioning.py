@@ -36,6 +36,7 @@ class StepWait(ApiModel):
     started_at: datetime | None = None  # when the step started: its time limit counts from here
     retry_after_seconds: float = 0  # no longer written (the answer's resume_at says when); runs in flight hold it
     operation: str | None = None  # the Azure operation it waits for
+    held: str | None = None  # what Azure holds it with (a throttle's or an outage's code), if it does
 
 
 class StepFailure(ApiModel):

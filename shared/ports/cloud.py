@@ -16,6 +16,27 @@ NO_CONSENT = "appNotConsented"
 PERMISSION_DENIED = frozenset(
     {"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied", NO_CONSENT}
 )
+# the code of a call that got no answer at all (connection refused, reset or timed out): an outage, waited out
+UNANSWERED = "serviceUnavailable"
+# Refusals the same request meets however often it is sent, so another provisioning attempt cannot help: a full
+# subnet, a quota, a size or image the region does not offer, a value Azure does not take (ARM's common deployment
+# errors, learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors, and Compute's
+# quota and SKU pages). Capacity (AllocationFailed) and failed operations are not among them: a new attempt may land.
+REFUSED_FOR_GOOD = frozenset(
+    code.casefold()
+    for code in (
+        *PERMISSION_DENIED, "SubnetIsFull", "QuotaExceeded", "OperationNotAllowed", "SkuNotAvailable",
+        "PlatformImageNotFound", "ImageNotFound", "GalleryImageNotFound", "InvalidParameter",
+        "InvalidResourceReference",
+    )
+)  # fmt: skip
+
+
+def refused_for_good(code: str) -> bool:
+    """Whether a refusal with this code would meet the same refusal again (REFUSED_FOR_GOOD)."""
+    return code.casefold() in REFUSED_FOR_GOOD
+
+
 ONBOARDING_HINT = (
     "The app lacks this permission in the customer's tenant: grant it as the tenant's onboarding report says "
     "(GET /api/tenants/{tenantId}/onboarding, the portal's Onboarding page)."
@@ -27,6 +48,7 @@ class CloudError(Exception):
     a permission says where the admin finds the fix, wherever it is shown."""
 
     status: int | None = None  # the HTTP status of the answer, where the call was answered
+    retry_after_s: float | None = None  # when the service said to ask again
 
     def __init__(self, step: str, code: str, message: str) -> None:
         if code in PERMISSION_DENIED and ONBOARDING_HINT not in message:
@@ -42,17 +64,17 @@ class CloudError(Exception):
     @property
     def transient(self) -> bool:
         """Worth asking again as it was: a throttle, the service's own failure, or no answer at all. Anything else
-        is the service's refusal, which the same call would meet again."""
+        is the service's refusal or a failed operation, which the same call would meet again."""
         if self.status is None:
-            return not self.permission_denied
+            return self.code.casefold() == UNANSWERED.casefold()
         return self.status == 429 or self.status >= 500
 
 
 class CloudThrottled(CloudError):
     """The cloud throttled a call that answers no Progress (a read): ask again after `retry_after_s`."""
 
-    def __init__(self, step: str, retry_after_s: float) -> None:
-        super().__init__(step, "TooManyRequests", f"{step} was throttled; retry after {retry_after_s:g} s")
+    def __init__(self, step: str, retry_after_s: float, code: str = "TooManyRequests") -> None:
+        super().__init__(step, code, f"{step}: Azure said not now ({code}); retry after {retry_after_s:g} s")
         self.status = 429
         self.retry_after_s = retry_after_s
 
@@ -524,6 +546,9 @@ class Progress:
     retry_after_s: float = 0.0
     resource_id: str | None = None  # the ARM/Graph id of what the call created, once done
     operation: str | None = None  # not done: what to pass back as `operation` on the next call
+    # not done because Azure said not now (its code: a throttle, a busy resource, an outage), not because the
+    # operation is still running: the wait is held, spends no attempt, and the timeline says why
+    held: str | None = None
 
 
 @dataclass(frozen=True)

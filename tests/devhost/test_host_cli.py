@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from azure_emulator.launcher import EmulatorProcess
+from devhost.__main__ import _start_azure_emulator
 from devhost.azurite import free_port
 from tests.devhost.support import SAMPLE_APP, call, eventually, quiet_env
 
@@ -65,3 +67,20 @@ def test_cli_serves_and_stops_on_sigterm(storage_connection_string: str) -> None
     assert "Durable and admin endpoints are open: the host is bound to loopback" in output
     assert "Executed 'Functions.item_by_id' (Succeeded" in output
     assert "Host stopped" in output
+
+
+def test_the_emulator_running_over_the_app_state_is_reused_never_a_second_one(tmp_path: Path) -> None:
+    first = EmulatorProcess(tmp_path / ".azure-emulator", in_memory=False).start()
+    try:
+        reused = _start_azure_emulator(tmp_path)  # a restarted `make run` while the emulator still runs
+        assert (reused.base_url, reused.process) == (first.base_url, None)  # its operation URLs stay good
+        reused.stop()  # a handle on what another process started stops nothing
+        assert first.answers()
+    finally:
+        first.stop()
+    assert not first.answers()
+    fresh = _start_azure_emulator(tmp_path)  # the recorded endpoint is stale: a new one takes the state over
+    try:
+        assert fresh.process is not None and fresh.answers()
+    finally:
+        fresh.stop()

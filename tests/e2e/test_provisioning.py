@@ -207,20 +207,44 @@ def test_create_vm_failing_twice_succeeds_on_the_third_attempt(api: ApiClient) -
     assert len(resources["networkInterfaces"]) == 1
 
 
-def test_three_failures_end_failed_naming_the_step_with_nothing_left_behind(api: ApiClient) -> None:
+def test_a_full_subnet_fails_at_once_naming_the_step_with_nothing_left_behind(api: ApiClient) -> None:
     tenant = Tenant(api)
-    tenant.fault("createNic", 3, "SubnetIsFull")
+    tenant.fault("createNic", 3, "SubnetIsFull")  # a refusal every attempt would meet: one attempt only
     cloud_pc = provision_one(api, tenant)
     assert cloud_pc["status"] == "failed"
     assert cloud_pc["statusDetail"]["code"] == "SubnetIsFull"
     assert cloud_pc["statusDetail"]["summary"] == "The connection's subnet has no free addresses."
     assert cloud_pc["statusDetail"]["recommendedAction"].startswith("Free addresses")
+    assert "did not try again" in cloud_pc["statusDetail"]["message"]
     events = timeline(api, tenant, cloud_pc)
-    assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == [1, 2, 3]
+    assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == [1]
     assert events[-1]["name"] == "provisioningFailed" and events[-1]["message"].startswith("createVm: ")
     resources = tenant.resources()
     assert resources["virtualMachines"] == []
     assert resources["networkInterfaces"] == []
+
+
+def test_three_failed_attempts_end_failed(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.fault("createVm", 3, "AllocationFailed")  # capacity: a later attempt may find room, so three are made
+    cloud_pc = provision_one(api, tenant)
+    assert (cloud_pc["status"], cloud_pc["statusDetail"]["code"]) == ("failed", "AllocationFailed")
+    events = timeline(api, tenant, cloud_pc)
+    assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == [1, 2, 3]
+
+
+def test_an_outage_and_a_throttle_are_waited_out_on_the_timeline_without_spending_an_attempt(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.controls.throttle_next("createNic", retry_after_s=2)
+    tenant.fault("createVm", 4, status=503)  # more 503s than the SDK's own retries in one call: the app sees one
+    cloud_pc = provision_one(api, tenant)
+    assert (cloud_pc["status"], cloud_pc["attempt"]) == ("provisioned", 1)
+    events = timeline(api, tenant, cloud_pc)
+    held = {e["code"]: e for e in events if e["name"] == "heldByAzure"}
+    assert sorted(held) == ["InternalServerError", "TooManyRequests"]  # one line per wait, not per request
+    assert {e["stage"] for e in held.values()} == {"core"}
+    assert all(e["message"].startswith("createVm: Azure said not now") for e in held.values())
+    assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == []
 
 
 def test_a_post_provisioning_fault_only_warns(api: ApiClient) -> None:

@@ -57,6 +57,7 @@ class _Rule:
     code: str = ""
     message: str = ""
     retry_after_s: float = 0.0
+    status: int | None = None
 
 
 class Script:
@@ -71,10 +72,14 @@ class Script:
         self.log: list[tuple[str, str | None]] = []
         self._rules: dict[str, list[_Rule]] = {}
 
-    def fail(self, name: str, times: int | None = 1, *, code: str = "InternalServerError", message: str = "") -> None:
-        """The next `times` calls of `name` (None: all of them) raise CloudError(name, code, message)."""
+    def fail(
+        self, name: str, times: int | None = 1, *, code: str = "InternalServerError", message: str = "",
+        status: int | None = None, retry_after_s: float = 0.0,
+    ) -> None:  # fmt: skip
+        """The next `times` calls of `name` (None: all of them) raise CloudError(name, code, message), answered with
+        `status` (None: a failed operation, not an answer); a 429 or a 5xx is transient."""
         text = message or f"{name} failed ({code})"
-        self._add(name, _Rule(True, times, code=code, message=text))
+        self._add(name, _Rule(True, times, code=code, message=text, status=status, retry_after_s=retry_after_s))
 
     def wait(self, name: str, times: int | None = 1, *, retry_after_s: float = 30.0) -> None:
         """The next `times` calls of `name` (None: all of them) answer not done, to be asked again later.
@@ -109,7 +114,9 @@ class Script:
                 if rule.remaining <= 0:
                     rules.pop(0)
             if rule.fails:
-                raise CloudError(name, rule.code, rule.message)
+                failure = CloudError(name, rule.code, rule.message)
+                failure.status, failure.retry_after_s = rule.status, rule.retry_after_s or None
+                raise failure
             return Progress(done=False, retry_after_s=rule.retry_after_s, operation=f"{name}#{self.calls[name]}")
         return None
 

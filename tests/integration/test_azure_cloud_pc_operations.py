@@ -263,14 +263,16 @@ def test_a_429_is_progress_not_done_with_azures_retry_after_and_a_throttled_read
     name, device_name = cloud.cloud_pc()
     ops, placement = cloud.ops, cloud.placement
     cloud.controls.throttle_next("getVm", 17)
-    assert ops.resize_vm(APP_TENANT, placement, name, "Standard_D4s_v5") == Progress(done=False, retry_after_s=17.0)
+    assert ops.resize_vm(APP_TENANT, placement, name, "Standard_D4s_v5") == Progress(
+        done=False, retry_after_s=17.0, held="TooManyRequests")  # fmt: skip
     assert cloud.sent("resizeVm") == []
     cloud.controls.latency("deallocateVm", 30)
     started = ops.power_vm(APP_TENANT, placement, name, "deallocate")
     assert not started.done and started.operation
     cloud.controls.throttle_next("pollOperation", 23)
     polled = ops.power_vm(APP_TENANT, placement, name, "deallocate", started.operation)
-    assert polled == Progress(done=False, retry_after_s=23.0, operation=started.operation), "the operation is kept"
+    kept = Progress(done=False, retry_after_s=23.0, operation=started.operation, held="TooManyRequests")
+    assert polled == kept, "the operation is kept"
     cloud.controls.throttle_next("getVm", 41)
     with pytest.raises(CloudThrottled) as read:
         ops.inspect_vm(APP_TENANT, placement, name)

@@ -270,12 +270,13 @@ def test_deleting_the_host_pool_takes_workspace_group_access_and_hosts_and_a_rep
 def test_a_429_is_progress_not_done_with_azures_retry_after(cloud: Cloud) -> None:
     avd, placement = cloud.avd, cloud.placement
     cloud.controls.throttle_next("createHostPool", 17)
-    assert avd.ensure_host_pool(APP_TENANT, cloud.spec()) == Progress(done=False, retry_after_s=17.0)
+    assert avd.ensure_host_pool(APP_TENANT, cloud.spec()) == Progress(
+        done=False, retry_after_s=17.0, held="TooManyRequests")  # fmt: skip
     assert cloud.get(cloud.id("hostPools", "hp-sales")).status_code == 404
     assert cloud.ensure(cloud.spec()).done
     cloud.controls.throttle_next("retrieveRegistrationToken", 19)
     assert avd.register_session_host(APP_TENANT, placement, "hp-sales", "spot-any") == Progress(
-        done=False, retry_after_s=19.0)  # fmt: skip
+        done=False, retry_after_s=19.0, held="TooManyRequests")  # fmt: skip
     cloud.controls.throttle_next("listSessionHosts", 23)
     with pytest.raises(CloudThrottled) as throttled:
         avd.list_session_hosts(APP_TENANT, placement, "hp-sales")

@@ -178,3 +178,31 @@ def test_a_run_waiting_as_it_was_recorded_before_the_one_driver_goes_on_from_the
     assert advance(ports, TENANT, pc, 1, 3, RunState.model_validate(recorded)).outcome == "provisioned"
     assert [outcome for name, _, outcome in lines(fakes, pc) if name == "createVm"] == ["succeeded"]
     assert len(fakes.compute.vm_names(TENANT)) == 1  # the create it waited for, not another
+
+
+def test_a_throttle_or_an_outage_is_waited_out_with_one_line_and_no_attempt_spent() -> None:
+    ports, fakes, pc = arranged()
+    fakes.script.fail("create_vm", times=3, code="serviceUnavailable")  # no answer at all, three times
+    fakes.script.fail("join_device", times=2, code="TooManyRequests", status=429, retry_after_s=20)
+    outcome, calls = drive(ports, fakes, pc)
+    assert (outcome, calls) == ("provisioned", 6)
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, pc).attempt == 1
+    held = [e for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name == "heldByAzure"]
+    assert [(e.attempt, e.code, e.stage) for e in held] == [
+        (1, "serviceUnavailable", "core"), (1, "TooManyRequests", "core"),
+    ]  # fmt: skip
+    assert held[0].message is not None and held[0].message.startswith("createVm: Azure did not answer")
+    assert held[1].message is not None and "spending no attempt" in held[1].message
+    names = [e.name for e in fakes.cloud_pcs.list_events(TENANT, pc)]
+    assert names.index("heldByAzure") == names.index("createVm") + 1  # beside the step it held
+
+
+def test_a_refusal_another_attempt_would_meet_again_fails_at_once_with_its_reason() -> None:
+    ports, fakes, pc = arranged()
+    fakes.script.fail("create_vm", times=None, code="SubnetIsFull", status=400)
+    outcome, _ = drive(ports, fakes, pc, max_attempts=3)
+    assert outcome == "failed" and fakes.script.calls["create_vm"] == 1
+    stored = fakes.cloud_pcs.get_cloud_pc(TENANT, pc)
+    assert stored.status_detail is not None and stored.status_detail.code == "SubnetIsFull"
+    assert "did not try again" in stored.status_detail.message
+    assert [a for name, a, _ in lines(fakes, pc) if name == "attemptCleanedUp"] == [1]  # nothing left behind

@@ -107,3 +107,38 @@ def test_what_a_finished_phase_made_is_recorded_before_the_next() -> None:
     made, _ = drive(RUN, {"first": Progress(done=True, resource_id="/vm")}, on_done=record, finish=finish)
     assert recorded == [("first", "/vm"), ("second", None), ("third", None)]
     assert made.outcome == "built from /vm"  # the run carried what the first phase made to the end
+
+
+@pytest.mark.parametrize("status", [429, 503, None])
+def test_a_throttle_or_an_outage_holds_the_phase_instead_of_failing_it(status: int | None) -> None:
+    def outage(now: VmActionRun, phase: str) -> Progress:
+        if phase == "second":
+            exc = CloudError(phase, "serviceUnavailable" if status is None else f"Http{status}", "not now")
+            exc.status, exc.retry_after_s = status, (12.0 if status == 429 else None)
+            raise exc
+        return phased.DONE
+
+    waiting = RUN.model_copy(update={"operation": "op-1"})
+    step = phased.drive(waiting, ("first", "second"), outage, clock=lambda: T0, limit=LIMIT,
+                        on_fail=fail_step)  # fmt: skip
+    assert step.outcome is None and step.run.phase == 1 and step.run.started_at == T0
+    assert step.run.held == ("serviceUnavailable" if status is None else f"Http{status}")
+    assert step.wait_seconds == (12.0 if status == 429 else phased.HOLD_WAIT_S)
+
+
+def test_a_hold_counts_against_the_time_limit_and_ends_when_a_call_gets_through() -> None:
+    held = RUN.model_copy(update={"phase": 1, "held": "Http503", "started_at": T0 - LIMIT - timedelta(seconds=1)})
+    step, taken = drive(held, {})
+    assert step.outcome == "failed at second: timedOut" and taken == []
+    through, _ = drive(held.model_copy(update={"started_at": T0}), {"third": Progress(done=False, operation="op")})
+    assert through.run.phase == 2 and through.run.held is None  # the hold was the second phase's, now done
+
+
+def test_a_refusal_is_not_held_but_failed() -> None:
+    def refuse(now: VmActionRun, phase: str) -> Progress:
+        exc = CloudError(phase, "SubnetIsFull", "no address")
+        exc.status = 400
+        raise exc
+
+    step = phased.drive(RUN, ("first",), refuse, clock=lambda: T0, limit=LIMIT, on_fail=fail_step)
+    assert step.outcome == "failed at first: SubnetIsFull"

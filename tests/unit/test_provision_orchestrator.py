@@ -126,7 +126,8 @@ def test_a_health_check_run_takes_its_phases_waiting_as_its_activity_asks() -> N
     first = next(orchestration)
     assert first == Call(names.ADVANCE_HEALTH_CHECK, {**CHECK_RUN, "backend": "azure", "push": True, "results": [],
                                                       "probe": None, "superseded": False, "phase": 0,
-                                                      "operation": None, "startedAt": None, "calls": 0})  # fmt: skip
+                                                      "operation": None, "startedAt": None, "held": None,
+                                                      "calls": 0})  # fmt: skip
     waiting = {"run": {**CHECK_RUN, "phase": 3, "operation": "op-dns"}, "waitSeconds": 8}
     assert orchestration.send(waiting) == Timer(NOW + timedelta(seconds=8))
     again = orchestration.send(None)

@@ -298,8 +298,8 @@ class Controls:
         self.session = emulator.session()
         self.tenant_id = tenant_id
 
-    def fault(self, operation: str, count: int = 1, error_code: str | None = None) -> None:
-        body = {"count": count, "errorCode": error_code, "tenantId": self.tenant_id}
+    def fault(self, operation: str, count: int = 1, error_code: str | None = None, status: int = 400) -> None:
+        body = {"count": count, "errorCode": error_code, "status": status, "tenantId": self.tenant_id}
         assert self.session.put(f"{self.base}/faults/{operation}", json=body, timeout=30).status_code == 200
 
     def throttle_next(self, operation: str, retry_after_s: int) -> None:

@@ -112,8 +112,8 @@ class Tenant:
         return names.get(object_id, object_id)
 
     # --- emulator controls, for this tenant's calls only ----------------------------------------------------
-    def fault(self, operation: str, count: int, error_code: str | None = None) -> None:
-        self.controls.fault(operation, count, error_code)
+    def fault(self, operation: str, count: int, error_code: str | None = None, status: int = 400) -> None:
+        self.controls.fault(operation, count, error_code, status)
 
     def latency(self, operation: str, seconds: float) -> None:
         self.controls.latency(operation, seconds)

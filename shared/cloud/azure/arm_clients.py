@@ -125,12 +125,16 @@ class ArmClients:
     def get_url(self, tenant_id: str, subscription_id: str, url: str, step: str) -> HttpResponse:
         """GET an ARM URL (an operation's status, a list's page) through the compute client's pipeline: auth,
         retries. `subscription_id` "" for a URL outside any subscription (`/subscriptions` itself)."""
-        if not url.lower().startswith(self.endpoint.lower() + "/"):
+        if not self.on_endpoint(url):
             # the URL came back through the orchestration's state: never send the tenant's token elsewhere
             raise CloudError(step, "invalidOperationUrl", "The operation to poll is not on the ARM endpoint.")
         response: HttpResponse = self.compute(tenant_id, subscription_id).send_request(HttpRequest("GET", url))
         response.read()
         return response
+
+    def on_endpoint(self, url: str) -> bool:
+        """Whether `url` is on this ARM endpoint (the only place the tenant's token is sent)."""
+        return url.lower().startswith(self.endpoint.lower() + "/")
 
     def close(self) -> None:
         close_all(self._lock, self._clients)

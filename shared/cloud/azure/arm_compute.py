@@ -142,7 +142,7 @@ class AzureProvisioningCompute:
             )
         except arm_lro.Throttled as throttled:
             turn = self._turns.throttled(line, vm_name, throttled.retry_after_s)
-            return Progress(done=False, retry_after_s=turn, operation=THROTTLED)
+            return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=throttled.code)
         self._turns.done(line, vm_name)
         if isinstance(started, arm_lro.Later):
             return arm_lro.progress(started, "vm")

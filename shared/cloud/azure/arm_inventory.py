@@ -12,6 +12,7 @@ from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.credentials import NOT_CONSENTED
 from shared.ports.cloud import (
+    UNANSWERED,
     CloudError,
     CloudThrottled,
     ImageChoice,
@@ -143,19 +144,17 @@ def _reading() -> Iterator[None]:
     """ARM's answer as the port's CloudError: throttled, refused with its code, or no token for the tenant yet."""
     try:
         yield
-    except HttpResponseError as exc:
-        try:
-            arm_lro.raise_for(exc, STEP)
-        except arm_lro.Throttled as throttled:
-            raise CloudThrottled(STEP, throttled.retry_after_s) from exc
-        except CloudError as refused:
-            refused.status = exc.status_code
-            raise
     except ClientAuthenticationError as exc:  # no consent yet (or taken back): the app has no token there
+        # (before HttpResponseError, of which it is a kind)
         code = "appNotConsented" if any(c in str(exc) for c in NOT_CONSENTED) else "AuthenticationFailed"
         unconsented = CloudError(STEP, code, "The app has no token for the customer's tenant: its admin has not "
                                  "consented.")  # fmt: skip
         unconsented.status = 401  # a state for the admin to fix, not worth asking again as it is
         raise unconsented from exc
+    except HttpResponseError as exc:
+        try:
+            arm_lro.raise_for(exc, STEP)
+        except arm_lro.Throttled as throttled:
+            raise CloudThrottled(STEP, throttled.retry_after_s, throttled.code) from exc
     except ServiceRequestError as exc:
-        raise CloudError(STEP, "ServiceUnavailable", f"Azure could not be reached: {exc}") from exc
+        raise CloudError(STEP, UNANSWERED, f"Azure Resource Manager did not answer: {exc}") from exc

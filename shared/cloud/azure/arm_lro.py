@@ -4,8 +4,9 @@
 `Azure-AsyncOperation` (else `Location`) URL to poll and the Retry-After to wait. `poll` GETs that URL once
 through the same client pipeline. The URL travels in `Progress.operation` as `"<phase> <url>"`, the phase
 naming which step of a multi-step call (network, NIC, VM...) it belongs to. ARM errors become CloudError with
-Azure's error code; a 429 (or a busy resource) raises `Throttled`, which `hand_back` turns into a Progress
-that is not done, keeps the operation being polled, and says to ask again after Retry-After.
+Azure's error code and HTTP status; a 429, a busy resource, a 5xx or no answer at all raises `Throttled`, which
+`hand_back` turns into a held Progress: not done, the operation still the one polled, asked again after
+Retry-After, with the code that held it for the timeline.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
-from azure.core.exceptions import HttpResponseError
+from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
 from shared.cloud.azure.arm_clients import ArmClients, retry_after_s
-from shared.ports.cloud import CloudError, Progress
+from shared.ports.cloud import UNANSWERED, CloudError, Progress
 
 DEFAULT_POLL_S = 5.0  # Azure asks for ~4-5 s between polls of one operation when it does not say
 BUSY_CODES = {"AnotherOperationInProgress", "RetryableError", "OperationPreempted", "Conflict"}
@@ -33,11 +34,13 @@ T = TypeVar("T")
 
 
 class Throttled(Exception):
-    """ARM said not now (429, or another operation on the resource is in progress): ask again later."""
+    """ARM said not now (429, another operation on the resource in progress, its own failure) or did not answer:
+    ask again later. `code` is what held the call (ARM's error code, or UNANSWERED)."""
 
-    def __init__(self, retry_after_s: float) -> None:
-        super().__init__(f"throttled; retry after {retry_after_s:g} s")
+    def __init__(self, retry_after_s: float, code: str = "TooManyRequests") -> None:
+        super().__init__(f"{code}; retry after {retry_after_s:g} s")
         self.retry_after_s = retry_after_s
+        self.code = code
 
 
 def hand_back(step: str) -> Callable[[F], F]:
@@ -54,9 +57,11 @@ def hand_back(step: str) -> Callable[[F], F]:
                     return method(*args, **kwargs)
                 except HttpResponseError as exc:
                     raise_for(exc, step)
+                except (ServiceRequestError, ServiceResponseError) as exc:  # an outage: waited out like a throttle
+                    raise Throttled(DEFAULT_POLL_S, UNANSWERED) from exc
             except Throttled as exc:
                 operation = signature.bind(*args, **kwargs).arguments.get("operation")
-                return Progress(done=False, retry_after_s=exc.retry_after_s, operation=operation)
+                return Progress(done=False, retry_after_s=exc.retry_after_s, operation=operation, held=exc.code)
 
         return wrapper  # type: ignore[return-value]
 
@@ -103,12 +108,15 @@ def found(read: Callable[[], T], step: str) -> T | None:
 
 
 def raise_for(exc: HttpResponseError, step: str) -> NoReturn:
-    """Throttled for a throttled or busy answer (or a 5xx that says when to come back); else the step's CloudError."""
+    """Throttled for a throttled, busy or failing (5xx) answer, which asking again later can mend; else the step's
+    CloudError with Azure's code and the answer's status."""
     wait = retry_after_s(exc.response)
     status = exc.status_code or 0
-    if status == 429 or (status == 409 and error_code(exc) in BUSY_CODES) or (status >= 500 and wait is not None):
-        raise Throttled(max(1.0, wait if wait is not None else DEFAULT_POLL_S)) from exc
-    raise CloudError(step, error_code(exc), error_message(exc)) from exc
+    if status == 429 or (status == 409 and error_code(exc) in BUSY_CODES) or status >= 500:
+        raise Throttled(max(1.0, wait if wait is not None else DEFAULT_POLL_S), error_code(exc)) from exc
+    refused = CloudError(step, error_code(exc), error_message(exc))
+    refused.status = status or None
+    raise refused from exc
 
 
 def start(call: Callable[..., Any], step: str) -> Done | Later:
@@ -131,11 +139,16 @@ def start(call: Callable[..., Any], step: str) -> Done | Later:
 
 def poll(clients: ArmClients, tenant_id: str, subscription_id: str, url: str, step: str) -> Done | Later:
     """One GET of an operation's status: done, not yet, or the step's CloudError with Azure's error code."""
+    if not clients.on_endpoint(url):
+        # recorded against another endpoint (the app was pointed elsewhere since): the token never goes there, and
+        # the caller reads the resource itself instead, as for an operation ARM has forgotten
+        return Later(0.0, None)
     response = clients.get_url(tenant_id, subscription_id, url, step)
     body = _json(response)
     wait = retry_after_s(response)
-    if response.status_code == 429:
-        raise Throttled(max(1.0, wait if wait is not None else DEFAULT_POLL_S))
+    if response.status_code == 429 or response.status_code >= 500:
+        code = (body.get("error") or {}).get("code") or f"Http{response.status_code}"
+        raise Throttled(max(1.0, wait if wait is not None else DEFAULT_POLL_S), str(code))
     if response.status_code == 404:  # the operation is forgotten (expired): the caller reads the resource instead
         return Later(DEFAULT_POLL_S, None)
     if response.status_code >= 400:

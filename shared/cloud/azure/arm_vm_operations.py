@@ -152,7 +152,7 @@ class AzureCloudPcOperations:
         try:
             vm = self._read_vm(tenant_id, placement, vm_name, step, expand="instanceView")
         except arm_lro.Throttled as exc:
-            raise CloudThrottled(step, exc.retry_after_s) from exc
+            raise CloudThrottled(step, exc.retry_after_s, exc.code) from exc
         if vm is None:
             return None
         props = vm["properties"]
@@ -214,7 +214,7 @@ def _read_failed(exc: HttpResponseError, step: str) -> NoReturn:
     try:
         arm_lro.raise_for(exc, step)
     except arm_lro.Throttled as throttled:
-        raise CloudThrottled(step, throttled.retry_after_s) from exc
+        raise CloudThrottled(step, throttled.retry_after_s, throttled.code) from exc
 
 
 def _graph_read(step: str, read: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:

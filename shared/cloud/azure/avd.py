@@ -231,7 +231,7 @@ class AzureDesktopVirtualization:
         try:
             hosts = self._session_hosts(tenant_id, placement, host_pool, step)
         except arm_lro.Throttled as exc:
-            raise CloudThrottled(step, exc.retry_after_s) from exc
+            raise CloudThrottled(step, exc.retry_after_s, exc.code) from exc
         return [
             SessionHostRecord(
                 vm_name=str(h.resource_id or _host_name(h)).rstrip("/").rsplit("/", 1)[-1],

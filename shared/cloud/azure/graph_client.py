@@ -26,7 +26,7 @@ from azure.core.rest import HttpRequest, HttpResponse
 from shared.catalog.app_access import graph_permissions_for
 from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
 from shared.cloud.azure.transport import close_all, http_transport
-from shared.ports.cloud import NO_CONSENT, CloudError
+from shared.ports.cloud import NO_CONSENT, UNANSWERED, CloudError
 
 MAX_BATCH = 20  # Graph's JSON batching limit
 DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors
@@ -176,7 +176,7 @@ class GraphClient:
         try:
             response = self._client.send_request(request, **options)
         except (ServiceRequestError, ServiceResponseError) as exc:
-            raise CloudError(step, "serviceUnavailable", f"Microsoft Graph did not answer: {exc}") from exc
+            raise CloudError(step, UNANSWERED, f"Microsoft Graph did not answer: {exc}") from exc
         except ClientAuthenticationError as exc:
             if not any(code in str(exc) for code in NOT_CONSENTED):
                 raise

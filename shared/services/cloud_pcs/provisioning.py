@@ -15,7 +15,7 @@ from typing import Any
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
 from shared.models.orchestrations import PhasedRun, PhasedStep
 from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepWait
-from shared.ports.cloud import PERMISSION_DENIED, CloudError, Progress
+from shared.ports.cloud import CloudError, Progress, refused_for_good
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.build_settings import ProvisioningFailed, build_settings, claim_device_name
@@ -31,7 +31,7 @@ from shared.services.cloud_pcs.provisioning_steps import (
     post_steps,
     vm_name,
 )
-from shared.services.cloud_pcs.timeline import save, timeline_event
+from shared.services.cloud_pcs.timeline import held_line, save, timeline_event
 from shared.services.engine import phased
 
 REMOVE_VM, REMOVE_NIC = "removeVm", "removeNic"  # the phases of removing a failed attempt
@@ -48,14 +48,15 @@ def _steps_from(phases: tuple[str, ...] | list[str], done: int, resume: StepWait
     resumed = resume is not None and done < len(phases) and resume.step == phases[done]
     if not resumed or resume is None:
         return Steps(phase=done)
-    return Steps(phase=done, operation=resume.operation, started_at=resume.started_at)
+    return Steps(phase=done, operation=resume.operation, started_at=resume.started_at, held=resume.held)
 
 
 def _resume_of(phases: tuple[str, ...] | list[str], step: PhasedStep[Steps]) -> StepWait | None:
     """The wait a step answered, as the run keeps it."""
     if step.outcome is not None:
         return None
-    return StepWait(step=phases[step.run.phase], started_at=step.run.started_at, operation=step.run.operation)
+    return StepWait(step=phases[step.run.phase], started_at=step.run.started_at, operation=step.run.operation,
+                    held=step.run.held)  # fmt: skip
 
 
 def _step_limit(step: str) -> timedelta:
@@ -136,8 +137,11 @@ def advance(
         if removing.outcome != "succeeded":  # refused too: the clean-up sweep removes what is left
             return Advanced(outcome=settle(f"{failure.message} Its resources could not be removed either "
                                            f"({removing.outcome})."))  # fmt: skip
-        if state.attempt >= max_attempts or failure.code in PERMISSION_DENIED:  # another attempt cannot help
+        if state.attempt >= max_attempts:
             return Advanced(outcome=settle(failure.message))
+        if refused_for_good(failure.code):  # the next attempt would meet the same refusal: fail now, saying why
+            return Advanced(outcome=settle(f"{failure.message} Azure refuses this for good ({failure.code}), so the "
+                                           "app did not try again; fix the cause, then retry.",))  # fmt: skip
         state = RunState(job=state.job, attempt=state.attempt + 1)
     state, taken = take_steps(ports, state, timeline)
     if taken.outcome == "succeeded":
@@ -196,6 +200,9 @@ def take_steps(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]
     waited_before = start.started_at is not None and taken.run.phase == start.phase
     if taken.outcome is None and not waited_before:  # a step that starts waiting says so once
         line(taken.run, job.steps[taken.run.phase], "running")
+    held = taken.run.held if taken.outcome is None else None
+    if held is not None and not (waited_before and start.held == held):  # a hold says so once, not per request
+        timeline.append(held_line(job, attempt, job.steps[taken.run.phase], held, taken.wait_seconds, ports.clock()))
     reached = state.model_copy(update={
         "completed": taken.run.phase, "resume": _resume_of(job.steps, taken), "warnings": warnings,
         "resources": resources, "failure": failure[0] if failure else None,
@@ -206,7 +213,7 @@ def take_steps(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]
 def _remove_attempt(ports: EnginePorts, state: RunState) -> PhasedStep[Steps]:
     """Remove a failed attempt's VM, then its NIC (in use until the VM is gone), then record it: the next
     attempt starts clean, with a new NIC and address. `succeeded` once removed, waiting as Azure asks, or
-    what refused it (a missing permission, or a removal past its time limit) as the outcome."""
+    what refused it (a missing permission, another refusal, or its time limit) as the outcome."""
     job, attempt = state.job, state.attempt
     placement = placement_of(job.build)
     resume = state.resume or StepWait(step=REMOVE_VM)
@@ -220,8 +227,7 @@ def _remove_attempt(ports: EnginePorts, state: RunState) -> PhasedStep[Steps]:
                                         now.operation)  # fmt: skip
 
     def refused(now: Steps, phase: str, exc: CloudError) -> PhasedStep[Steps]:
-        if not (exc.permission_denied or exc.code == phased.TIMED_OUT):
-            raise exc  # a throttle or an outage: the activity's retries
+        # a throttle or an outage never gets here (the driver waits it out): this is a refusal or the time limit
         return PhasedStep(outcome=f"{exc.step}: {exc.code}", run=now)
 
     def removed(now: Steps, phase: str, progress: Progress) -> Steps:

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
+from shared.models.provisioning import CloudPcJob
+from shared.ports.cloud import UNANSWERED
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs.provisioning_steps import ORDER, STAGE_OF
 
@@ -28,11 +30,15 @@ def timeline_event(
     code: str | None = None,
     message: str | None = None,
     repeatable: bool = False,
+    within: str | None = None,
 ) -> CloudPcEvent:
     """One timeline line. Its id is deterministic per (run, generation, attempt, name); a `repeatable`
-    milestone (grace started or cancelled, which can happen several times a run) is keyed by its time too."""
+    milestone (grace started or cancelled, which can happen several times a run) is keyed by its time too, and a
+    milestone `within` a step (Azure holding it) by that step and its code, beside the step's line."""
     prefix = f"r{run:03d}.g{generation:03d}"
-    if kind == "step" or name in ATTEMPT_MILESTONES:
+    if within is not None:
+        event_id = f"{prefix}.a{attempt:02d}.{ORDER.get(within, 0):02d}.{within}.{name}.{code}"
+    elif kind == "step" or name in ATTEMPT_MILESTONES:
         order = ORDER.get(name, 0) if kind == "step" else ATTEMPT_MILESTONES[name]
         event_id = f"{prefix}.a{attempt:02d}.{order:02d}.{name}"
     elif name in RUN_RESULTS:
@@ -46,7 +52,7 @@ def timeline_event(
             "date_time": now,
             "kind": kind,
             "name": name,
-            "stage": STAGE_OF.get(name, "lifecycle"),
+            "stage": STAGE_OF.get(within or name, "lifecycle"),
             "outcome": outcome,
             "run": run,
             "generation": generation,
@@ -57,6 +63,17 @@ def timeline_event(
             "message": message,
         }
     )
+
+
+def held_line(job: CloudPcJob, attempt: int, step: str, code: str, wait_s: float, now: datetime) -> CloudPcEvent:
+    """The one line of a step that Azure holds (a throttle, a busy resource, an outage): what held it, and that the
+    wait spends no attempt. Keyed by the step and code, so the same hold again within the attempt rewrites its line."""
+    what = "did not answer" if code.casefold() == UNANSWERED.casefold() else f"said not now ({code})"
+    return timeline_event(
+        job.cloud_pc_id, job.run, job.generation, "heldByAzure", now, attempt=attempt, within=step, code=code,
+        message=f"{step}: Azure {what}; the app asks again in {wait_s:g} s and goes on by itself, spending no "
+        "attempt.",
+    )  # fmt: skip
 
 
 def save(ports: EnginePorts, moved: Moved, *, if_match: str | None, line_first: bool = False) -> CloudPc:

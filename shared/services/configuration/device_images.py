@@ -151,8 +151,6 @@ def advance_import(ports: AdminPorts, run: ImageImport) -> PhasedStep[ImageImpor
         return PhasedStep(outcome=settled.status if settled else "deleted", run=now)
 
     def failed(now: ImageImport, phase: str, exc: CloudError) -> PhasedStep[ImageImport]:
-        if exc.transient:
-            raise exc
         return PhasedStep(outcome=give_up(ports, now, str(exc)), run=now)
 
     return phased.drive(run, IMPORT_PHASES, take, clock=ports.clock, limit=IMPORT_TIMEOUT, on_fail=failed)

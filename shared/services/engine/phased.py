@@ -15,6 +15,7 @@ from shared.models.orchestrations import PhasedRun, PhasedStep
 from shared.ports.cloud import CloudError, Progress
 
 MIN_WAIT_S = 0.5  # never ask again sooner, whatever Azure said
+HOLD_WAIT_S = 5.0  # a throttle or an outage that did not say when to come back: Azure's usual polling interval
 TIMED_OUT = "timedOut"  # the code of a phase whose Azure operation ran past the time limit
 DONE = Progress(done=True)  # a phase that finished at once (nothing to wait for in Azure)
 Run = TypeVar("Run", bound=PhasedRun)
@@ -41,6 +42,9 @@ def drive(
     A phase that fails (CloudError, or still not done past `limit`, the same for every phase or each its own) goes
     to `on_fail`: it answers the call, or gives the run to go on with (a build goes on to its clean-up). `on_done`
     records what a finished phase made before the next one starts.
+
+    A throttle or an outage (a transient CloudError, or a Progress Azure `held`) is no failure: the phase waits as
+    Azure asked, within the same time limit, and the run's `held` names what holds it until a call gets through.
     """
     while run.phase < len(phases):
         phase, now = phases[run.phase], clock()
@@ -51,22 +55,26 @@ def drive(
                 raise CloudError(name(phase), TIMED_OUT, f"{name(phase)} did not finish within {allowed}")
             taken = take(run, phase)
         except CloudError as exc:
-            handled = on_fail(run, phase, exc)
-            if isinstance(handled, PhasedStep):
-                return handled
-            run = handled
-            continue
+            if exc.transient:
+                taken = Progress(done=False, retry_after_s=exc.retry_after_s or HOLD_WAIT_S, operation=run.operation,
+                                 held=exc.code)  # fmt: skip
+            else:
+                handled = on_fail(run, phase, exc)
+                if isinstance(handled, PhasedStep):
+                    return handled
+                run = handled
+                continue
         if isinstance(taken, PhasedStep):
             return taken
         if isinstance(taken, tuple):
             run, taken = taken
         if not taken.done:
             wait = max(taken.retry_after_s, MIN_WAIT_S)
-            later = run.model_copy(update={"operation": taken.operation, "started_at": started})
+            later = run.model_copy(update={"operation": taken.operation, "started_at": started, "held": taken.held})
             return PhasedStep(run=later, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
         run = next_phase(on_done(run, phase, taken) if on_done is not None else run)
     return finish(run) if finish is not None else PhasedStep(outcome="succeeded", run=run)
 
 
 def next_phase(run: Run) -> Run:
-    return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None})
+    return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None, "held": None})
