@@ -61,14 +61,22 @@ class TokenBucket:
     def take(self, cost: float = 1.0) -> float:
         """0 when a call costing `cost` tokens may go ahead (they are taken), else the seconds until they are free
         (a cost above `burst` is never free: such a call is always refused)."""
+        wait = self.wait(cost)
+        if wait == 0.0:
+            self._tokens -= cost
+        return wait
+
+    def wait(self, cost: float = 1.0) -> float:
+        """The seconds until `cost` tokens are there (0: they are), nothing taken."""
         now = self._clock()
         rate = self.per_minute / 60.0
         self._tokens = min(self.burst, self._tokens + (now - self._at) * rate)
         self._at = now
-        if self._tokens >= cost:
-            self._tokens -= cost
-            return 0.0
-        return (cost - self._tokens) / rate
+        return 0.0 if self._tokens >= cost else (cost - self._tokens) / rate
+
+    @property
+    def remaining(self) -> int:
+        return int(self._tokens)
 
 
 class Controls:
@@ -160,11 +168,26 @@ class Controls:
     def throttle(self, name: str, key: str, default: tuple[float, float], cost: float = 1.0) -> float:
         """0 when a `name` call for `key` costing `cost` may go ahead now, else the seconds to wait (a 429)."""
         with self._lock:
-            per_minute, burst = self.throttles.get(name, default)
-            bucket = self._buckets.get((name, key))
-            if bucket is None or (bucket.per_minute, bucket.burst) != (per_minute, burst):
-                bucket = self._buckets[(name, key)] = TokenBucket(per_minute, burst, self._clock)
-            return bucket.take(cost)
+            return self._bucket(name, key, default).take(cost)
+
+    def take_together(self, buckets: list[tuple[str, str, tuple[float, float]]]) -> tuple[float, list[int]]:
+        """One token from each of `buckets` ((name, key, default) as `throttle` has them), all or none: 0 and what
+        each has left, else the seconds until all have one (nothing taken) and what each has."""
+        with self._lock:
+            found = [self._bucket(name, key, default) for name, key, default in buckets]
+            wait = max((bucket.wait() for bucket in found), default=0.0)
+            if wait == 0.0:
+                for bucket in found:
+                    bucket.take()
+            return wait, [bucket.remaining for bucket in found]
+
+    def _bucket(self, name: str, key: str, default: tuple[float, float]) -> TokenBucket:
+        """The bucket of `name` for `key`, at the size a test set for `name` (else `default`); under the lock."""
+        per_minute, burst = self.throttles.get(name, default)
+        bucket = self._buckets.get((name, key))
+        if bucket is None or (bucket.per_minute, bucket.burst) != (per_minute, burst):
+            bucket = self._buckets[(name, key)] = TokenBucket(per_minute, burst, self._clock)
+        return bucket
 
     # --- request counts ---------------------------------------------------------------------------------
     def count(self, api: str, kind: str, operation: str, method: str, status: int) -> None:

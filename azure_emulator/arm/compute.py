@@ -232,14 +232,20 @@ def register(ctx: Context) -> None:
         os_profile = _os_profile(props)
         storage, disk = _storage(ctx, props, sub, rg, name, location, size)
         vm_id = vm_id_of(request)
-        nic_refs = _nics(ctx, props, location, vm_id)
-        _linked_access(ctx, request, storage["imageReference"], nic_refs)
-        try:
+        network_profile = props.get("networkProfile") or {}
+        if network_profile.get("networkInterfaceConfigurations"):  # NICs the VM makes itself, once it may be made
+            _linked_access(ctx, request, storage["imageReference"], [])
             capacity.check_quota(ctx, sub, location, size)
-        except ApiError:  # refused once its NICs were taken in: Azure keeps them for this VM (nics.py)
-            for ref in nic_refs:
-                nics.reserve(ctx, ref["id"], vm_id)
-            raise
+            nic_refs = nics.inline(ctx, request, vm_id, location, network_profile) or []
+        else:
+            nic_refs = _nics(ctx, props, location, vm_id)
+            _linked_access(ctx, request, storage["imageReference"], nic_refs)
+            try:
+                capacity.check_quota(ctx, sub, location, size)
+            except ApiError:  # refused once its NICs were taken in: Azure keeps them for this VM (nics.py)
+                for ref in nic_refs:
+                    nics.reserve(ctx, ref["id"], vm_id)
+                raise
         tid = common.tid_of(request)
         resource: dict[str, Any] = {
             "id": vm_id, "name": name, "type": "Microsoft.Compute/virtualMachines", "location": location,
@@ -247,7 +253,9 @@ def register(ctx: Context) -> None:
             "properties": {
                 "vmId": str(uuid.uuid4()), "timeCreated": common.now_iso(ctx.clock), "provisioningState": "Succeeded",
                 "hardwareProfile": {"vmSize": size.name}, "storageProfile": storage, "osProfile": os_profile,
-                "networkProfile": {"networkInterfaces": nic_refs},
+                "networkProfile": {"networkInterfaces": nic_refs, **{
+                    k: v for k, v in network_profile.items()
+                    if k in ("networkInterfaceConfigurations", "networkApiVersion")}},
             },
         }  # fmt: skip
         for optional in ("securityProfile", "licenseType", "diagnosticsProfile"):

@@ -7,7 +7,9 @@
   `ServerAd` device and the managed device.
 - A run command whose script has `Disable-ADComputer -Identity <NAME>` disables that account; one with
   `AutoEnrollMDM` enrols the Entra-joined VM in Intune; one installing the AVD agent registers the VM as a
-  session host (desktop_virtualization).
+  session host (desktop_virtualization); one that takes steps through the function it defines,
+  `Invoke-CloudPcStep '<name>' { ... }`, writes each step's outcome line (`CPCSTEP <name> succeeded`, or `failed
+  ERRORTYPE=<code> <message>`) as that function would, a fault armed under the step's name failing that step alone.
 Protected settings and protected parameters are never stored nor shown, as in Azure. Faults and latency
 armed under `joinEntra` / `enrollIntune` apply to the join extensions, and under a run command's own name
 (or `runCommand`) to that run command.
@@ -20,6 +22,7 @@ from typing import Any
 
 from azure_emulator import directory_objects
 from azure_emulator.arm import common, compute, desktop_virtualization, operations, routing
+from azure_emulator.controls import fault_message
 from azure_emulator.server import ApiError, Context, Request, Response
 
 EXTENSION = compute.VM + r"/extensions/(?P<ext>[^/]+)"
@@ -30,6 +33,8 @@ INTUNE_MDM_ID = "0000000a-0000-0000-c000-000000000000"
 ENTRA_JOIN = ("microsoft.azure.activedirectory", "aadloginforwindows")
 DOMAIN_JOIN = ("microsoft.compute", "jsonaddomainextension")
 DISABLE_COMPUTER = re.compile(r"Disable-ADComputer\s+-Identity\s+['\"]?([A-Za-z0-9-]{1,15})['\"]?", re.IGNORECASE)
+STEP = re.compile(r"^Invoke-CloudPcStep '([^']+)'", re.MULTILINE)
+STEP_OUTCOME = "CPCSTEP"
 SERVER = re.compile(r"-Server\s+['\"]?([A-Za-z0-9.-]+)['\"]?", re.IGNORECASE)
 
 
@@ -282,6 +287,11 @@ def _command_done(ctx: Context, cmd_id: str, op: dict[str, Any]) -> None:
             raise ApiError(400, "VMExtensionProvisioningError", f"{name} is not joined to Microsoft Entra ID.")
         directory_objects.ensure_managed_device(ctx.store, tid, name, device["deviceId"])
         output.append(f"{name}: enrolled")
+    for step in STEP.finditer(script):
+        name = step.group(1)
+        fault = ctx.controls.take_fault(name)
+        failed = f" failed ERRORTYPE={fault.code} {fault_message(name, fault.code)}" if fault else " succeeded"
+        output.append(f"{STEP_OUTCOME} {name}{failed}")
     output.extend(desktop_virtualization.register_agent(ctx, vm, doc))
     now = common.now_iso(ctx.clock)
     doc["meta"]["result"] = {

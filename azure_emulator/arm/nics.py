@@ -74,55 +74,8 @@ def register(ctx: Context) -> None:
         existing = common.get(ctx, nic_id)
         if existing is not None:  # same NIC again: its address and attachment stay
             return Response(200, common.shown(existing))
-        configs_in = props.get("ipConfigurations") or []
-        if not configs_in:
-            raise ApiError(400, "InvalidRequestFormat", "A network interface needs at least one ipConfiguration.")
         location = common.location_of(body)
-        configs = []
-        for index, raw in enumerate(configs_in):
-            config_name = raw.get("name") or f"ipconfig{index + 1}"
-            subnet_ref = ((raw.get("properties") or {}).get("subnet") or {}).get("id")
-            subnet = _subnet_of(ctx, subnet_ref, nic_id, sub, location)
-            # ARM's linked access check: placing a NIC in a subnet is the subnet's join action (rbac.py)
-            rbac.authorize(ctx, request, "Microsoft.Network/virtualNetworks/subnets/join/action", subnet_ref)
-            config_id = f"{nic_id}/ipConfigurations/{config_name}"
-            address = network.allocate(ctx, subnet, config_id)
-            configs.append(
-                {
-                    "id": config_id,
-                    "name": config_name,
-                    "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
-                    "properties": {
-                        "provisioningState": "Succeeded",
-                        "privateIPAddress": address,
-                        "privateIPAllocationMethod": "Dynamic",
-                        "privateIPAddressVersion": "IPv4",
-                        "subnet": {"id": subnet["resource"]["id"]},
-                        "primary": index == 0,
-                    },
-                }
-            )
-        doc = {
-            "resource": {
-                "id": nic_id,
-                "name": name,
-                "type": "Microsoft.Network/networkInterfaces",
-                "location": location,
-                "tags": body.get("tags") or {},
-                "etag": f'W/"{uuid.uuid4()}"',
-                "properties": {
-                    "provisioningState": "Succeeded",
-                    "resourceGuid": str(uuid.uuid4()),
-                    "ipConfigurations": configs,
-                    "enableAcceleratedNetworking": bool(props.get("enableAcceleratedNetworking", False)),
-                    "enableIPForwarding": False,
-                    "nicType": "Standard",
-                    "primary": True,
-                },
-            },
-            "meta": {"tid": common.tid_of(request)},
-        }
-        common.put(ctx, doc)
+        store(ctx, request, nic_id, location, props.get("ipConfigurations") or [], body.get("tags") or {})
         return operations.respond(
             ctx, request, resource_id=nic_id, action="create", names=("createNic",), sync_status=201, location=location
         )
@@ -158,6 +111,100 @@ def register(ctx: Context) -> None:
         if nic is not None:
             network.release(ctx, nic)
             common.delete(ctx, resource_id)
+
+
+def store(
+    ctx: Context, request: Request, nic_id: str, location: str, configs_in: list[Any], tags: dict[str, Any]
+) -> None:
+    """Make the NIC: each ipConfiguration's subnet checked and joined (the caller's join permission on it), and
+    given the subnet's next free address."""
+    if not configs_in:
+        raise ApiError(400, "InvalidRequestFormat", "A network interface needs at least one ipConfiguration.")
+    sub = nic_id.split("/")[2]
+    configs = []
+    for index, raw in enumerate(configs_in):
+        config_name = raw.get("name") or f"ipconfig{index + 1}"
+        subnet_ref = ((raw.get("properties") or {}).get("subnet") or {}).get("id")
+        subnet = _subnet_of(ctx, subnet_ref, nic_id, sub, location)
+        # ARM's linked access check: placing a NIC in a subnet is the subnet's join action (rbac.py)
+        rbac.authorize(ctx, request, "Microsoft.Network/virtualNetworks/subnets/join/action", subnet_ref)
+        config_id = f"{nic_id}/ipConfigurations/{config_name}"
+        address = network.allocate(ctx, subnet, config_id)
+        configs.append(
+            {
+                "id": config_id,
+                "name": config_name,
+                "type": "Microsoft.Network/networkInterfaces/ipConfigurations",
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "privateIPAddress": address,
+                    "privateIPAllocationMethod": "Dynamic",
+                    "privateIPAddressVersion": "IPv4",
+                    "subnet": {"id": subnet["resource"]["id"]},
+                    "primary": index == 0,
+                },
+            }
+        )
+    doc = {
+        "resource": {
+            "id": nic_id,
+            "name": nic_id.rsplit("/", 1)[-1],
+            "type": "Microsoft.Network/networkInterfaces",
+            "location": location,
+            "tags": tags,
+            "etag": f'W/"{uuid.uuid4()}"',
+            "properties": {
+                "provisioningState": "Succeeded",
+                "resourceGuid": str(uuid.uuid4()),
+                "ipConfigurations": configs,
+                "enableAcceleratedNetworking": False,
+                "enableIPForwarding": False,
+                "nicType": "Standard",
+                "primary": True,
+            },
+        },
+        "meta": {"tid": common.tid_of(request)},
+    }
+    common.put(ctx, doc)
+
+
+def inline(
+    ctx: Context, request: Request, vm_id: str, location: str, network_profile: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """The NICs a VM create makes itself (`networkInterfaceConfigurations`), made now, as the VM's references; None
+    when the VM names existing NICs instead.
+
+    The VM REST API (learn.microsoft.com/rest/api/compute/virtual-machines/create-or-update,
+    VirtualMachineNetworkInterfaceConfiguration) makes each configuration a NIC of its name in the VM's resource group,
+    with the Microsoft.Network API version `networkApiVersion` names, which such a VM must give; the caller needs the
+    NIC's write permission and its subnet's join, as for a NIC of its own.
+    """
+    configurations = network_profile.get("networkInterfaceConfigurations")
+    if not configurations:
+        return None
+    if network_profile.get("networkInterfaces"):
+        raise ApiError(400, "InvalidParameter", "Give either networkProfile.networkInterfaces or "
+                       "networkProfile.networkInterfaceConfigurations, not both.", target="networkProfile")  # fmt: skip
+    if not network_profile.get("networkApiVersion"):
+        raise ApiError(400, "InvalidParameter", "networkProfile.networkApiVersion is required with "
+                       "networkInterfaceConfigurations.", target="networkProfile.networkApiVersion")  # fmt: skip
+    group = vm_id.split("/providers/")[0]
+    refs = []
+    for index, configuration in enumerate(configurations):
+        name = configuration.get("name")
+        if not isinstance(name, str) or not name:
+            raise ApiError(400, "InvalidParameter", "Each network interface configuration needs a name.",
+                           target="networkProfile.networkInterfaceConfigurations.name")  # fmt: skip
+        props = configuration.get("properties") or {}
+        nic_id = f"{group}/providers/{NS}/networkInterfaces/{name}"
+        if common.get(ctx, nic_id) is not None:
+            raise ApiError(409, "Conflict", f"Network interface {nic_id} already exists.")
+        rbac.authorize(ctx, request, "Microsoft.Network/networkInterfaces/write", nic_id)
+        ctx.controls.raise_fault("createNic")  # the NIC's own failure, as if it had been PUT on its own
+        store(ctx, request, nic_id, location, props.get("ipConfigurations") or [], {})
+        primary, delete_option = props.get("primary", index == 0), props.get("deleteOption", "Detach")
+        refs.append({"id": nic_id, "properties": {"primary": primary, "deleteOption": delete_option}})
+    return refs
 
 
 def _subnet_of(ctx: Context, subnet_ref: Any, nic_id: str, sub: str, location: str) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from azure_emulator.arm import common, operations, rbac, resource_types, routing
+from azure_emulator.arm import common, operations, rbac, request_limits, resource_types, routing
 from azure_emulator.server import ApiError, Context, Request, Response
 
 
@@ -32,6 +32,7 @@ def register(ctx: Context) -> None:
     def list_subscriptions(request: Request) -> Response:
         status = 500
         try:
+            limits = request_limits.admit(ctx, request)  # a tenant-level read
             if not request.q("api-version"):
                 raise ApiError(400, "MissingApiVersionParameter",
                                "The api-version query parameter (?api-version=) is required.")  # fmt: skip
@@ -48,7 +49,7 @@ def register(ctx: Context) -> None:
                     for sub in visible_subscriptions(ctx, request)
                 ]  # fmt: skip
             status = 200
-            return Response(200, {"value": value, "count": {"type": "Total", "value": len(value)}})
+            return Response(200, {"value": value, "count": {"type": "Total", "value": len(value)}}, limits)
         except ApiError as exc:
             status = exc.status
             raise

@@ -1,11 +1,11 @@
-"""ARM's request pipeline for every provider's routes: the api-version, the caller's permission, the resource type's
-rules, operations settled first, faults, and the request logged."""
+"""ARM's request pipeline for every provider's routes: ARM's request limits, the api-version, the caller's permission,
+the resource type's rules, operations settled first, faults, and the request logged."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from azure_emulator.arm import common, operations, rbac, resource_types
+from azure_emulator.arm import common, operations, rbac, request_limits, resource_types
 from azure_emulator.controls import unanswered
 from azure_emulator.server import ApiError, Context, Kind, Request, Response
 
@@ -38,7 +38,9 @@ def route(
     def register(handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
         def handle(request: Request) -> Response:
             status = 500
+            limits: dict[str, str] = {}
             try:
+                limits = request_limits.admit(ctx, request)
                 if not request.q("api-version"):
                     raise ApiError(
                         400,
@@ -56,9 +58,11 @@ def route(
                     ctx.controls.raise_fault(request.operation, None if faults else unanswered)
                     response = handler(request)
                 status = response.status
+                response.headers.update(limits)
                 return response
             except ApiError as exc:
                 status = exc.status
+                exc.headers = {**limits, **exc.headers}
                 raise
             finally:
                 ctx.controls.log_request(request, status)

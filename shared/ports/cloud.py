@@ -16,6 +16,8 @@ NO_CONSENT = "appNotConsented"
 PERMISSION_DENIED = frozenset(
     {"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied", NO_CONSENT}
 )
+# the code of a write the app holds back itself, ARM's write budget of the subscription being nearly spent
+WRITE_BUDGET = "subscriptionWriteBudget"
 # the code of a call that got no answer at all (connection refused, reset or timed out): an outage, waited out
 UNANSWERED = "serviceUnavailable"
 # Refusals the same request meets however often it is sent, so another provisioning attempt cannot help: a full
@@ -551,6 +553,11 @@ class Progress:
     held: str | None = None
 
 
+# How a Run Command that takes several steps reports each: a line `STEP_OUTCOME <step> succeeded`, or
+# `STEP_OUTCOME <step> failed ERRORTYPE=<code> <message>` (ProvisioningCompute.run_steps)
+STEP_OUTCOME = "CPCSTEP"
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where a Cloud PC's Azure resources live: the site's subscription and resource group, and the region."""
@@ -593,7 +600,7 @@ class ProvisioningCompute(Protocol):
         ...
 
     def create_vm(self, tenant_id: str, spec: VmSpec, operation: str | None = None) -> Progress:
-        """The NIC, then the VM (system identity, the plan's size and disk, the image); resource_id: the VM's."""
+        """The VM with its own NIC (system identity, the plan's size and disk, the image); resource_id: the VM's."""
         ...
 
     def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
@@ -610,6 +617,15 @@ class ProvisioningCompute(Protocol):
         operation: str | None = None,
     ) -> Progress:
         """Run Command `command` on the VM; a failed script raises CloudError."""
+        ...
+
+    def run_steps(
+        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str], step: str,
+        operation: str | None = None,
+    ) -> Progress:  # fmt: skip
+        """`step` of the Run Command `command`, whose script takes several steps and writes each one's outcome as a
+        STEP_OUTCOME line: the command is made once (one ARM write for all its steps) and read by each step after.
+        Done once the command reached `step` and it succeeded; CloudError with the step's own code when it failed."""
         ...
 
     def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:

@@ -210,3 +210,25 @@ def test_bad_requests_are_refused_as_arm_does(admin: ArmAdmin, sdk: Sdk) -> None
     missing_version = admin.session.get(url, timeout=30)
     assert missing_version.status_code == 400
     assert missing_version.json()["error"]["code"] == "MissingApiVersionParameter"
+
+
+def test_a_vm_makes_its_own_nic_from_a_configuration_and_takes_it_when_deleted(admin: ArmAdmin, sdk: Sdk) -> None:
+    subnet = admin.virtual_network("rg", "vnet")
+    own = {"name": "vm1-nic", "properties": {"deleteOption": "Delete", "ipConfigurations": [
+        {"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]}}  # fmt: skip
+    body = vm_body("unused")
+    body["properties"]["networkProfile"] = {"networkInterfaceConfigurations": [own]}
+    with pytest.raises(HttpResponseError) as missing:  # the VM REST API: the NICs' API version is required
+        sdk.compute.virtual_machines.begin_create_or_update("rg", "vm1", body).result()
+    assert missing.value.status_code == 400 and "networkApiVersion" in str(missing.value)
+    assert admin.nics("rg") == []
+    body["properties"]["networkProfile"]["networkApiVersion"] = "2020-11-01"
+    vm = sdk.compute.virtual_machines.begin_create_or_update("rg", "vm1", body).result()
+    [nic] = admin.nics("rg")
+    assert nic["name"] == "vm1-nic" and nic["properties"]["virtualMachine"]["id"] == vm["id"]
+    assert nic["properties"]["ipConfigurations"][0]["properties"]["privateIPAddress"]
+    assert vm["properties"]["networkProfile"]["networkInterfaces"] == [
+        {"id": nic["id"], "properties": {"primary": True, "deleteOption": "Delete"}}
+    ]
+    sdk.compute.virtual_machines.begin_delete("rg", "vm1").result()
+    assert admin.nics("rg") == []  # deleteOption Delete: the NIC went with its VM

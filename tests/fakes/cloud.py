@@ -255,6 +255,14 @@ class FakeProvisioningCompute:
         self.vm(tenant_id, vm_name, command).commands.append(command)
         return DONE
 
+    def run_steps(
+        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str], step: str,
+        operation: str | None = None,
+    ) -> Progress:  # fmt: skip
+        """A step of a command that takes several answers as a command of its own (`run_command` scripts it by the
+        step's name)."""
+        return self.run_command(tenant_id, placement, vm_name, step, script, operation)
+
     def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:
         waiting = self.script.enter("delete_vm", operation=operation)
         if waiting:

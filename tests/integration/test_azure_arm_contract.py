@@ -13,10 +13,12 @@ from typing import Any
 import pytest
 
 from azure_emulator.launcher import EmulatorProcess
-from shared.cloud.azure.arm_clients import ArmClients
+from shared.cloud.azure.arm_clients import RESERVE, ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN, AzureDevices
-from shared.ports.cloud import CloudError, JoinSpec, Placement, Progress, VmSpec
+from shared.models.cloud_pcs import BuildSettings
+from shared.ports.cloud import WRITE_BUDGET, CloudError, CloudThrottled, JoinSpec, Placement, Progress, VmSpec
+from shared.services.cloud_pcs.provisioning_steps import POST_COMMAND, post_command, post_steps
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials, emulator_token
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.progress import until_done
@@ -148,15 +150,12 @@ def test_capacity_reads_skus_and_usages_and_refuses_what_azure_would(arm: Arm) -
     assert quota.value.code == "QuotaExceeded" and quota.value.step == "allocateCapacity"
 
 
-def test_create_vm_puts_the_nic_then_the_vm_as_azure_documents_and_a_repeat_creates_nothing(arm: Arm) -> None:
+def test_create_vm_puts_the_vm_with_its_own_nic_as_azure_documents_and_a_repeat_creates_nothing(arm: Arm) -> None:
     spec = arm.spec()
     made = arm.compute.create_vm(APP_TENANT, spec)
     vm_id = arm.admin.resource_id("rg-cloudpcs", "Microsoft.Compute", "virtualMachines", "vm1")
     assert made == Progress(done=True, resource_id=vm_id)
-    [nic_put] = [e for e in arm.sent("createNic") if e["method"] == "PUT"]
-    assert nic_put["path"].endswith("/resourceGroups/rg-cloudpcs/providers/Microsoft.Network/networkInterfaces/vm1-nic")
-    assert API_VERSION.match(nic_put["query"]["api-version"])
-    assert nic_put["body"]["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] == arm.subnet_id
+    assert arm.sent("createNic") == []  # one ARM write: the VM makes its NIC
     [vm_put] = arm.sent("createVm")
     assert (
         vm_put["method"] == "PUT"
@@ -175,7 +174,11 @@ def test_create_vm_puts_the_nic_then_the_vm_as_azure_documents_and_a_repeat_crea
     }
     assert props["storageProfile"]["osDisk"]["diskSizeGB"] == 128
     assert props["storageProfile"]["osDisk"]["deleteOption"] == "Delete"
-    assert props["networkProfile"]["networkInterfaces"][0]["id"].endswith("/networkInterfaces/vm1-nic")
+    network = props["networkProfile"]
+    assert API_VERSION.match(network["networkApiVersion"])
+    [own] = network["networkInterfaceConfigurations"]
+    assert (own["name"], own["properties"]["deleteOption"]) == ("vm1-nic", "Delete")
+    assert own["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] == arm.subnet_id
     assert props["osProfile"]["computerName"] == "CPC-VM1" and props["osProfile"]["adminPassword"] == "***"
     again = arm.compute.create_vm(APP_TENANT, spec)
     assert again.done and again.resource_id == vm_id
@@ -260,19 +263,13 @@ def test_a_failed_vm_create_raises_azures_error_code(arm: Arm) -> None:
     assert arm.admin.disks("rg-cloudpcs") == []
 
 
-def test_a_nic_still_reserved_for_a_refused_vm_is_deleted_once_azure_lets_go_of_it(arm: Arm) -> None:
-    arm.controls.timer("nicReservation", 3600)  # Azure's 180 s, made longer than the test
+def test_a_vm_refused_for_its_quota_leaves_no_nic_behind(arm: Arm) -> None:
     arm.admin.quota(REGION, "standardDSv5Family", 1)
-    with pytest.raises(CloudError) as refused:  # the NIC is made, then the VM is refused
+    with pytest.raises(CloudError) as refused:
         arm.compute.create_vm(APP_TENANT, arm.spec())
-    assert refused.value.code == "OperationNotAllowed"
-    assert arm.compute.delete_vm(APP_TENANT, arm.placement, "vm1").done
-    early = arm.compute.delete_nic(APP_TENANT, arm.placement, "vm1-nic")
-    assert not early.done and early.retry_after_s > 0, "reserved for the refused VM: not yet, and no failure"
-    assert [nic["name"] for nic in arm.admin.nics("rg-cloudpcs")] == ["vm1-nic"]
-    arm.controls.timer("nicReservation", 0)  # the reservation over
-    assert arm.compute.delete_nic(APP_TENANT, arm.placement, "vm1-nic").done
-    assert arm.admin.nics("rg-cloudpcs") == []
+    assert refused.value.code == "OperationNotAllowed" and refused.value.status == 409
+    assert arm.admin.vms("rg-cloudpcs") == [] and arm.admin.nics("rg-cloudpcs") == []
+    assert arm.compute.delete_nic(APP_TENANT, arm.placement, "vm1-nic").done  # the removal finds nothing to do
 
 
 def test_run_commands_send_the_script_and_fail_with_the_code(arm: Arm) -> None:
@@ -292,6 +289,55 @@ def test_run_commands_send_the_script_and_fail_with_the_code(arm: Arm) -> None:
     with pytest.raises(CloudError) as failed:
         until_done(lambda op: arm.compute.run_command(APP_TENANT, arm.placement, "vm1", "setTeamsVdiMode", ["x"], op))
     assert (failed.value.step, failed.value.code) == ("setTeamsVdiMode", "ScriptTimeout")
+
+
+def test_writes_are_held_back_before_arms_write_budget_refuses_them(
+    azure_emulator: EmulatorProcess, arm: Arm
+) -> None:
+    entra = arm.admin.tenant_id
+    clients = ArmClients(EmulatorCredentials(azure_emulator, {APP_TENANT: entra}), f"{azure_emulator.base_url}/arm",
+                         clock=lambda: 0.0)  # the budget's own clock stands still: no refill is counted  # fmt: skip
+    compute = AzureProvisioningCompute(clients)
+    arm.controls.throttle("armWrites", per_minute=6, burst=RESERVE + 2)  # ARM's bucket, nearly at the reserve
+    try:
+        for name in ("vm1", "vm2"):  # ARM answers 11 left, then 10
+            spec = arm.spec(name)
+            assert until_done(lambda op: compute.create_vm(APP_TENANT, spec, op)).done  # noqa: B023
+        with pytest.raises(CloudThrottled) as held:
+            compute.create_vm(APP_TENANT, arm.spec("vm3"))
+        assert held.value.code == WRITE_BUDGET and (held.value.retry_after_s or 0) > 0
+        assert held.value.transient  # a wait, never a failed attempt
+        assert len(arm.sent("createVm")) == 2  # held back here: Azure never saw it, so refused nothing
+    finally:
+        arm.controls.session.delete(f"{arm.controls.base}/throttles/armWrites", timeout=30)
+        clients.close()
+
+
+def test_one_run_command_takes_several_steps_each_with_its_own_outcome(arm: Arm) -> None:
+    assert arm.compute.create_vm(APP_TENANT, arm.spec()).done
+    build = BuildSettings(
+        image_type="gallery", image_id=GALLERY_IMAGE, image_display_name="Windows 11", domain_join_type="azureADJoin",
+        region_name=REGION, vm_size="Standard_D2s_v5", os_disk_size_gb=128, naming_template="CPC-%RAND:5%",
+        local_admin_enabled=True,
+    )  # fmt: skip
+    script, steps = post_command(build, "ann@contoso.com"), post_steps(build)
+    arm.controls.latency(POST_COMMAND, 1)
+    arm.controls.fault("setTeamsVdiMode", 1, "ScriptTimeout")
+
+    def step(name: str) -> Progress:
+        return until_done(lambda op: arm.compute.run_steps(APP_TENANT, arm.placement, "vm1", POST_COMMAND, script,
+                                                           name, op))  # fmt: skip
+
+    for name in steps:
+        if name == "setTeamsVdiMode":
+            with pytest.raises(CloudError) as failed:
+                step(name)
+            assert (failed.value.step, failed.value.code) == ("setTeamsVdiMode", "ScriptTimeout")
+        else:
+            assert step(name).done
+    [sent] = arm.sent("runCommand")  # one ARM write for every step; the others read its output
+    assert sent["path"].endswith(f"/virtualMachines/vm1/runCommands/{POST_COMMAND}")
+    assert all(f"Invoke-CloudPcStep '{name}'" in sent["body"]["properties"]["source"]["script"] for name in steps)
 
 
 def test_a_run_command_that_fails_at_once_raises_azures_code_and_message(arm: Arm) -> None:
@@ -379,8 +425,9 @@ def test_hybrid_join_enrolment_and_disabling_the_computer_account(arm: Arm) -> N
     command = arm.sent("runCommand")[-1]
     assert "Disable-ADComputer -Identity CPC-VM1" in command["body"]["properties"]["source"]["script"]
     assert command["body"]["properties"]["protectedParameters"] == [{"name": "Password", "value": "***"}]
-    probe_nic = [e for e in arm.sent("createNic") if "probe-" in e["path"]]
-    assert probe_nic[0]["body"]["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] == arm.subnet_id
+    [probe] = [e for e in arm.sent("createVm") if "probe-" in e["path"]]
+    [own] = probe["body"]["properties"]["networkProfile"]["networkInterfaceConfigurations"]
+    assert own["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] == arm.subnet_id
     assert [vm["name"] for vm in arm.admin.vms("rg-cloudpcs")] == ["vm1"]  # the probe is gone again
     computers = arm.emulator.session().get(f"{arm.emulator.base_url}/emulator/activeDirectory/computers").json()
     assert [c["enabled"] for c in computers["value"] if c["domain"] == domain] == [False]

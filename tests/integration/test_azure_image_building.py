@@ -197,16 +197,20 @@ def test_a_failed_replication_is_a_cloud_error_with_azures_code(cloud: Cloud) ->
 def test_a_429_is_progress_not_done_with_azures_retry_after_and_the_operation_is_kept(cloud: Cloud) -> None:
     images, image, placement = cloud.images, cloud.image, cloud.placement
     cloud.controls.throttle_next("getGalleryImage", 17)
-    assert images.ensure_image_definition(APP_TENANT, image, MARKETPLACE) == Progress(done=False, retry_after_s=17.0)
+    held = "TooManyRequests"  # what held it, for the timeline
+    assert images.ensure_image_definition(APP_TENANT, image, MARKETPLACE) == Progress(
+        done=False, retry_after_s=17.0, held=held)  # fmt: skip
     assert cloud.sent("createGallery") == []
     cloud.controls.throttle_next("generalizeVm", 19)
-    assert images.generalize_vm(APP_TENANT, placement, "build-any") == Progress(done=False, retry_after_s=19.0)
+    assert images.generalize_vm(APP_TENANT, placement, "build-any") == Progress(
+        done=False, retry_after_s=19.0, held=held)  # fmt: skip
     cloud.controls.latency("createGallery", 30)
     started = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE)
     assert not started.done and started.operation and started.operation.startswith("gallery https://")
     cloud.controls.throttle_next("pollOperation", 23)
     polled = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE, started.operation)
-    assert polled == Progress(done=False, retry_after_s=23.0, operation=started.operation), "the operation is kept"
+    kept = Progress(done=False, retry_after_s=23.0, operation=started.operation, held=held)
+    assert polled == kept, "the operation is kept"
     waiting = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE, started.operation)
     assert not waiting.done and waiting.operation == started.operation
     assert len(cloud.sent("createGallery")) == 1 and cloud.sent("createGalleryImage") == []

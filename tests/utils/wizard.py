@@ -126,6 +126,7 @@ class Tenant:
                 "vm": vm["name"],
                 "name": command["name"],
                 "executionState": (command["properties"].get("instanceView") or {}).get("executionState"),
+                "output": (command["properties"].get("instanceView") or {}).get("output") or "",
                 "script": _script_lines(command["properties"].get("source") or {}),
             }
             for vm in vms

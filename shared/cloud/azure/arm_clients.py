@@ -7,16 +7,24 @@ nothing: the throttled answer comes back to the adapter, which turns it into `Pr
 retry_after_s=Retry-After)`, and the orchestration waits on a durable timer instead. This holds for every
 ARM call, not only VM creates: ARM throttles writes and reads per subscription and principal, and every
 caller of these clients can hand a wait back (a Progress, or an error the orchestrator retries later).
+
+ARM's write budget: ARM refills each subscription's writes and deletes at 10 a second per principal, from a bucket of
+200 (learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling), and says on every
+answer what is left (`x-ms-ratelimit-remaining-subscription-writes`). `RequestBudget` keeps what the answers said per
+tenant and subscription, shared by every call of this process there, and holds a write back (CloudThrottled, code
+WRITE_BUDGET) once the estimate is down to RESERVE: a fan-out slows before Azure refuses it rather than after.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from azure.core.credentials import AccessTokenInfo, TokenCredential
-from azure.core.pipeline import PipelineResponse
-from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline import PipelineRequest, PipelineResponse
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.compute import ComputeManagementClient
@@ -24,11 +32,13 @@ from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.network import NetworkManagementClient
 
 from shared.cloud.azure.transport import close_all, http_transport
-from shared.ports.cloud import CloudError, Placement
+from shared.ports.cloud import WRITE_BUDGET, CloudError, CloudThrottled, Placement
 
 MAX_RETRY_WAIT_S = 5.0
 RETRIES = 3
-
+KIND_OF = {"PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
+REFILL_PER_S = 10.0  # ARM's refill of a subscription's writes, and of its deletes, a second
+RESERVE = 10  # what the budget keeps back: other processes and the app's own polls share the subscription
 
 class TenantCredentials(Protocol):
     """Credentials for the customer's Entra tenant of an app tenant (shared.cloud.azure.credentials)."""
@@ -47,6 +57,60 @@ class HandBackThrottlingPolicy(RetryPolicy):
         if wait is not None and wait > MAX_RETRY_WAIT_S:
             return False
         return bool(super().is_retry(settings, response))
+
+
+class RequestBudget:
+    """What ARM's answers last said is left of each (tenant, subscription, writes or deletes), and what this process
+    has spent since; thread-safe, one per ArmClients."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str, str], list[float]] = {}  # -> [remaining, when, sent since]
+
+    def observe(self, key: tuple[str, str, str], remaining: float) -> None:
+        with self._lock:
+            self._seen[key] = [remaining, self._clock(), 0.0]
+
+    def admit(self, key: tuple[str, str, str]) -> float:
+        """0 (the write counted) when the budget has more than RESERVE left by estimate, else the seconds until it
+        will have."""
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is None:
+                return 0.0
+            remaining, when, sent = seen
+            estimate = remaining + (self._clock() - when) * REFILL_PER_S - sent
+            if estimate > RESERVE:
+                seen[2] += 1
+                return 0.0
+            return (RESERVE + 1 - estimate) / REFILL_PER_S
+
+
+class BudgetPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
+    """One client's share of the RequestBudget: every send of a write or delete asks it first, and every answer tells
+    it what ARM has left (the smaller of the principal's and the subscription's global bucket)."""
+
+    def __init__(self, budget: RequestBudget, tenant_id: str, subscription_id: str) -> None:
+        self._budget, self._tenant, self._subscription = budget, tenant_id, subscription_id.lower()
+
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
+        kind = KIND_OF.get(request.http_request.method.upper())
+        if kind is None:
+            return
+        wait = self._budget.admit((self._tenant, self._subscription, kind))
+        if wait > 0:
+            raise CloudThrottled("armWrites", wait, WRITE_BUDGET)
+
+    def on_response(self, request: PipelineRequest[HttpRequest], response: PipelineResponse[Any, Any]) -> None:
+        kind = KIND_OF.get(request.http_request.method.upper())
+        if kind is None:
+            return
+        headers = response.http_response.headers
+        said = [headers.get(f"x-ms-ratelimit-remaining-subscription-{scope}{kind}") for scope in ("", "global-")]
+        left = [float(value) for value in said if value and value.replace(".", "", 1).isdigit()]
+        if left:
+            self._budget.observe((self._tenant, self._subscription, kind), min(left))
 
 
 def retry_after_s(response: Any) -> float | None:
@@ -83,11 +147,14 @@ class ArmClients:
     locally, to the emulator that ARM_ENDPOINT names.
     """
 
-    def __init__(self, credentials: TenantCredentials, arm_endpoint: str) -> None:
+    def __init__(
+        self, credentials: TenantCredentials, arm_endpoint: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._credentials = credentials
         self.endpoint = arm_endpoint.rstrip("/")
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
+        self.budget = RequestBudget(clock)
 
     def _client(self, kind: str, factory: Any, tenant_id: str, subscription_id: str) -> Any:
         cache_key = (kind, tenant_id, subscription_id.lower())
@@ -98,6 +165,7 @@ class ArmClients:
                 client = factory(
                     _CurrentCredential(self._credentials, tenant_id), subscription_id, base_url=self.endpoint,
                     retry_policy=policy, transport=http_transport(),
+                    per_retry_policies=[BudgetPolicy(self.budget, tenant_id, subscription_id)],
                 )  # fmt: skip
                 self._clients[cache_key] = client
             return client

@@ -6,6 +6,9 @@ activity never runs a script twice), unless the caller's script is idempotent an
 operation, so a failure arrives as Azure's error; a script may name its own error code by writing a line
 `ERRORTYPE=<code>` (the health checks do), which then wins. Secrets go in protectedParameters only:
 Azure neither stores nor shows them, and they are never logged here.
+
+A command may take several steps (`run_step`): its script writes each step's outcome as a STEP_OUTCOME line, the
+first step's call makes the command, and every step reads its own line from the command's output once it ended.
 """
 
 from __future__ import annotations
@@ -17,12 +20,16 @@ from azure.mgmt.compute import models as compute_models
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, vm_id
-from shared.ports.cloud import CloudError, Placement, Progress
+from shared.ports.cloud import STEP_OUTCOME, CloudError, Placement, Progress
 
 PHASE = "command"
 TIMEOUT_S = 3600
 MARKER = re.compile(r"ERRORTYPE=([A-Za-z][A-Za-z0-9]*)")
 MESSAGE_LIMIT = 500
+OUTCOME = re.compile(
+    rf"^{STEP_OUTCOME} (?P<step>\S+) (?P<outcome>succeeded|failed)(?: ERRORTYPE=(?P<code>\S+))?\s*(?P<message>.*)$"
+)
+RUNNING = {"creating", "updating", "running", "pending", ""}
 
 
 class RunCommands:
@@ -90,6 +97,42 @@ class RunCommands:
         if isinstance(started, arm_lro.Later):
             return arm_lro.progress(started, PHASE)
         return Progress(done=True, resource_id=command_id)
+
+    def run_step(
+        self, tenant_id: str, placement: Placement, vm_name: str, name: str, script: str, *, step: str,
+        operation: str | None = None,
+    ) -> Progress:  # fmt: skip
+        """`step` of the command `name` whose script takes several: the command is made if it is not there yet, then
+        the step's STEP_OUTCOME line in its output is the answer (done, or CloudError with the step's own code)."""
+        _, url = arm_lro.decode(operation)
+        if url:
+            try:
+                polled = arm_lro.poll(self._clients, tenant_id, placement.subscription_id, url, step)
+            except CloudError:  # the command as a whole failed: its output still says how far each step got
+                polled = None
+            if isinstance(polled, arm_lro.Later):
+                return arm_lro.progress(polled, PHASE)
+        found = self.instance(tenant_id, placement, vm_name, name, step)
+        if found is None:
+            started = self.run(tenant_id, placement, vm_name, name, script, step=step, create_only=False)
+            if not started.done:
+                return started
+            found = self.instance(tenant_id, placement, vm_name, name, step) or {}
+        props = found.get("properties") or {}
+        view = props.get("instanceView") or {}
+        state = str(props.get("provisioningState") or "").lower()
+        for line in str(view.get("output") or "").splitlines():
+            outcome = OUTCOME.match(line.strip())
+            if outcome is not None and outcome.group("step") == step:
+                if outcome.group("outcome") == "succeeded":
+                    return Progress(done=True)
+                message = outcome.group("message") or f"{step} failed"
+                raise CloudError(step, outcome.group("code") or "StepFailed", message[:MESSAGE_LIMIT])
+        if state in RUNNING or str(view.get("executionState") or "").lower() in RUNNING - {""}:
+            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+        if state == "failed":
+            raise self._failure(tenant_id, placement, vm_name, name, step, None, found)
+        raise CloudError(step, "StepNotRun", f"The Run Command {name} ended without taking {step}.")
 
     def instance(
         self, tenant_id: str, placement: Placement, vm_name: str, name: str, step: str

@@ -3,8 +3,9 @@ Commands, deletes - each call a Progress.
 
 Every write is create-only by its deterministic name: a call first reads what exists (a repeated activity
 finds its own work done), and a long-running operation is started, never waited for - its status URL goes
-back in `Progress.operation` and the next call polls it once. `create_vm` walks network -> NIC -> VM, and
-its operation names the phase being waited for, so a poll that finds the NIC made goes on to the VM.
+back in `Progress.operation` and the next call polls it once. `create_vm` walks the hosted network (where the
+Cloud PC uses it) -> the VM, which makes its own NIC; its operation names the phase being waited for, so a poll that
+finds the network made goes on to the VM.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from azure.mgmt.compute import models as compute_models
 from azure.mgmt.network import models as network_models
 
 from shared.cloud.azure import arm_lro, arm_vm
-from shared.cloud.azure.arm_clients import ArmClients, nic_id, vm_id, vnet_id
+from shared.cloud.azure.arm_clients import ArmClients, vm_id, vnet_id
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.ports.cloud import CloudError, Placement, Progress, VmSpec
 
-THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its NIC is made)
+THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its network is made)
 STALE_TURN_S = 3600.0  # a caller not seen again for this long has gone (its run failed or moved on)
 PUNCTUAL_S = 0.05  # a caller this close to its turn has it
 # turns are this much more than a Retry-After apart: a bucket refills one token a refill interval after the
@@ -103,26 +104,27 @@ class AzureProvisioningCompute:
         if existing is not None:
             self._turns.done(_line(placement), spec.name)
             return existing
-        if phase == THROTTLED:  # the NIC is made and the VM was refused for now: only the VM's PUT again
-            return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec), step)
+        if phase == THROTTLED:  # refused for now, its network made: only the VM's PUT again
+            subnet = spec.subnet_id or self.hosted_subnet(placement)
+            return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec, subnet), step)
         subnet_id = spec.subnet_id
         if subnet_id is None:
             waiting = self.ensure_hosted_network(tenant_id, placement, step)
             if waiting is not None:
                 return waiting
-            subnet_id = (
-                f"{vnet_id(placement, arm_vm.hosted_vnet_name(placement.region_name))}/subnets/{arm_vm.HOSTED_SUBNET}"
-            )
-        waiting = self.ensure_nic(tenant_id, placement, spec.nic_name, subnet_id, step)
-        if waiting is not None:
-            return waiting
-        return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec), step)
+            subnet_id = self.hosted_subnet(placement)
+        return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec, subnet_id), step)
 
-    def _vm_body(self, spec: VmSpec) -> dict[str, Any]:
+    @staticmethod
+    def hosted_subnet(placement: Placement) -> str:
+        """The subnet of the app's own network in the placement's region (the Microsoft-hosted network)."""
+        return f"{vnet_id(placement, arm_vm.hosted_vnet_name(placement.region_name))}/subnets/{arm_vm.HOSTED_SUBNET}"
+
+    def _vm_body(self, spec: VmSpec, subnet_id: str) -> dict[str, Any]:
         return arm_vm.vm_body(
             region=spec.placement.region_name, vm_size=spec.vm_size,
             image=arm_vm.image_reference(spec.image_id, "createVm"), os_disk_gb=spec.os_disk_size_gb,
-            computer_name=spec.computer_name, nic_id=nic_id(spec.placement, spec.nic_name),
+            computer_name=spec.computer_name, network=arm_vm.own_nic(spec.nic_name, subnet_id),
         )  # fmt: skip
 
     def start_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
@@ -190,21 +192,6 @@ class AzureProvisioningCompute:
         )
         return arm_lro.progress(started, "vnet") if isinstance(started, arm_lro.Later) else None
 
-    def ensure_nic(
-        self, tenant_id: str, placement: Placement, nic_name: str, subnet_id: str, step: str
-    ) -> Progress | None:
-        """The NIC in the subnet; None once it is there. A PUT of the same NIC is idempotent in Azure (it keeps
-        its address and its VM), so a repeated call puts it again rather than every call reading first."""
-        network = self.clients.network(tenant_id, placement.subscription_id)
-        nic = network_models.NetworkInterface(arm_vm.nic_body(placement.region_name, subnet_id))
-        started = arm_lro.start(
-            lambda **kw: network.network_interfaces.begin_create_or_update(
-                placement.resource_group, nic_name, nic, **kw
-            ),
-            step,
-        )
-        return arm_lro.progress(started, "nic") if isinstance(started, arm_lro.Later) else None
-
     @arm_lro.hand_back("attachNetwork")
     def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
         step = "attachNetwork"
@@ -235,6 +222,15 @@ class AzureProvisioningCompute:
             tenant_id, placement, vm_name, command, "\n".join(script), step=command, operation=operation,
             create_only=False,
         )  # fmt: skip
+
+    @arm_lro.hand_back("runCommand")
+    def run_steps(
+        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str], step: str,
+        operation: str | None = None,
+    ) -> Progress:  # fmt: skip
+        return self._commands.run_step(
+            tenant_id, placement, vm_name, command, "\n".join(script), step=step, operation=operation
+        )
 
     @arm_lro.hand_back("deleteVm")
     def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 
 from shared.cloud.azure import arm_lro, arm_vm
-from shared.cloud.azure.arm_clients import nic_id
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.ports.cloud import Placement, Progress
 
@@ -36,7 +35,7 @@ class ProbeVms:
     def ensure(
         self, tenant_id: str, placement: Placement, probe: Probe, subnet_id: str, step: str, operation: str | None
     ) -> Progress:
-        """Done once the probe VM runs with its NIC in `subnet_id`; its operation phases are `nic` and `vm`."""
+        """Done once the probe VM runs with its NIC in `subnet_id`; its operation's phase is `vm`."""
         phase, url = arm_lro.decode(operation)
         if url:
             polled = arm_lro.poll(self._compute.clients, tenant_id, placement.subscription_id, url, step)
@@ -47,13 +46,10 @@ class ProbeVms:
         existing = self._compute.vm_state(tenant_id, placement, probe.vm_name, step)
         if existing is not None:
             return existing
-        waiting = self._compute.ensure_nic(tenant_id, placement, probe.nic_name, subnet_id, step)
-        if waiting is not None:
-            return waiting
         body = arm_vm.vm_body(
             region=placement.region_name, vm_size=PROBE_SIZE, image=arm_vm.image_reference(PROBE_IMAGE, step),
             os_disk_gb=None, computer_name=probe.computer_name,
-            nic_id=nic_id(placement, probe.nic_name), tags={"purpose": "cloudpc-probe"}, license_type=None,
+            network=arm_vm.own_nic(probe.nic_name, subnet_id), tags={"purpose": "cloudpc-probe"}, license_type=None,
         )  # fmt: skip
         return self._compute.start_vm(tenant_id, placement, probe.vm_name, body, step)
 

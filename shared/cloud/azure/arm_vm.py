@@ -1,10 +1,12 @@
-"""The ARM request bodies of a Cloud PC's (or a probe's) VM and NIC, and of the hosted network.
+"""The ARM request bodies of a Cloud PC's (or a probe's) VM with its NIC, and of the hosted network.
 
 - Image: a gallery id `publisher_offer_sku` is a Marketplace image at version `latest`; any ARM id (a managed
   image, a gallery image or one of its versions) is used as `imageReference.id`.
 - The VM has a system-assigned identity (Entra join needs it), trusted launch (the images are Gen2), the
-  Windows client licence, an OS disk of the plan's size, and its NIC; disk and NIC go when the VM is deleted
-  (`deleteOption: Delete`), so a deleted VM never leaves a NIC holding an address in the customer's subnet.
+  Windows client licence, an OS disk of the plan's size, and its NIC, which the VM's own create makes
+  (`networkInterfaceConfigurations`: one ARM write fewer than a NIC PUT first, against ARM's write budget); disk and
+  NIC go when the VM is deleted (`deleteOption: Delete`), so a deleted VM never leaves a NIC holding an address in
+  the customer's subnet.
 - The local administrator's password is random per VM and never kept: nobody signs in with it (users sign
   in with Entra ID; the app reaches the VM through Run Command), and Azure never shows it again.
 """
@@ -62,27 +64,25 @@ def random_password() -> str:
     return "".join(chars)
 
 
-def nic_body(region: str, subnet_id: str) -> dict[str, Any]:
+# the Microsoft.Network API version a VM's own NICs are made with (the VM REST API's `networkApiVersion` values)
+NETWORK_API_VERSION = "2020-11-01"
+
+
+def own_nic(name: str, subnet_id: str) -> dict[str, Any]:
+    """A networkProfile whose NIC `name` the VM create makes in `subnet_id`, and whose delete removes it."""
+    ip_configuration = {"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id}, "primary": True}}
     return {
-        "location": region,
-        "properties": {
-            "ipConfigurations": [
-                {
-                    "name": "ipconfig1",
-                    "properties": {
-                        "subnet": {"id": subnet_id},
-                        "privateIPAllocationMethod": "Dynamic",
-                        "primary": True,
-                    },
-                }
-            ]
-        },
-    }
+        "networkApiVersion": NETWORK_API_VERSION,
+        "networkInterfaceConfigurations": [
+            {"name": name, "properties": {"primary": True, "deleteOption": "Delete",
+                                          "ipConfigurations": [ip_configuration]}},
+        ],
+    }  # fmt: skip
 
 
 def vm_body(
-    *, region: str, vm_size: str, image: dict[str, Any], os_disk_gb: int | None, computer_name: str, nic_id: str,
-    tags: dict[str, str] | None = None, license_type: str | None = "Windows_Client",
+    *, region: str, vm_size: str, image: dict[str, Any], os_disk_gb: int | None, computer_name: str,
+    network: dict[str, Any], tags: dict[str, str] | None = None, license_type: str | None = "Windows_Client",
 ) -> dict[str, Any]:  # fmt: skip
     """Windows 10/11 images run under the Windows client licence (`Windows_Client`); a Windows Server probe, none."""
     os_disk: dict[str, Any] = {
@@ -106,9 +106,7 @@ def vm_body(
                 "adminPassword": random_password(),
                 "windowsConfiguration": {"provisionVMAgent": True, "enableAutomaticUpdates": True},
             },
-            "networkProfile": {
-                "networkInterfaces": [{"id": nic_id, "properties": {"primary": True, "deleteOption": "Delete"}}]
-            },
+            "networkProfile": network,
             "securityProfile": {
                 "securityType": "TrustedLaunch",
                 "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.languages import DEFAULT_LANGUAGE
-from shared.ports.cloud import JoinSpec, Placement, Progress, VmSpec
+from shared.ports.cloud import STEP_OUTCOME, JoinSpec, Placement, Progress, VmSpec
 from shared.ports.engine_ports import EnginePorts
 
 CORE_STEPS = ("allocateCapacity", "createVm", "attachNetwork", "joinEntra", "enrollIntune", "assignPrimaryUser")
@@ -29,6 +29,9 @@ STAGE_OF = {
     **{s: "assignment" for s in ASSIGNMENT_STEPS},
 }
 ORDER = {step: index for index, step in enumerate((*CORE_STEPS, *POST_STEPS, *ASSIGNMENT_STEPS), start=1)}
+# the one Run Command that takes every post-provisioning step: one ARM write for all of them, against ARM's write
+# budget of the subscription; each step still has its own outcome, line and warning (run_steps)
+POST_COMMAND = "postProvisioning"
 
 
 
@@ -91,6 +94,23 @@ def post_script(step: str, build: BuildSettings, user_principal_name: str) -> li
                 "if ((Get-Partition -DriveLetter C).Size -lt $max) { Resize-Partition -DriveLetter C -Size $max }",
             ]
     raise ValueError(f"{step} is not a post-provisioning step")
+
+
+def post_command(build: BuildSettings, user_principal_name: str) -> list[str]:
+    """The PowerShell of the post-provisioning Run Command: each step of `post_steps` in turn, a failure stopping
+    only its own step, and each step's outcome written as the port's STEP_OUTCOME line."""
+    lines = [
+        "$ErrorActionPreference = 'Stop'",
+        "function Invoke-CloudPcStep([string]$Name, [scriptblock]$Body) {",
+        f"    try {{ & $Body | Out-Null; \"{STEP_OUTCOME} $Name succeeded\" }}",
+        f"    catch {{ \"{STEP_OUTCOME} $Name failed ERRORTYPE=StepFailed $($_.Exception.Message)\" }}",
+        "}",
+    ]
+    for step in post_steps(build):
+        lines.append(f"Invoke-CloudPcStep '{step}' {{")
+        lines.extend(f"    {line}" for line in post_script(step, build, user_principal_name))
+        lines.append("}")
+    return lines
 
 
 def vm_name(cloud_pc_id: str, run: int, attempt: int) -> str:
@@ -161,6 +181,6 @@ def call_step(
         case "assignUser":
             return ports.intune.assign_user(tenant_id, placement, vm, user_id, build.local_admin_enabled)
         case _ if step in POST_STEPS:
-            script = post_script(step, build, user_principal_name)
-            return ports.compute.run_command(tenant_id, placement, vm, step, script, operation)
+            script = post_command(build, user_principal_name)
+            return ports.compute.run_steps(tenant_id, placement, vm, POST_COMMAND, script, step, operation)
     raise ValueError(f"unknown provisioning step {step}")

@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
 from shared.models.provisioning import CloudPcJob
-from shared.ports.cloud import UNANSWERED
+from shared.ports.cloud import UNANSWERED, WRITE_BUDGET
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs.provisioning_steps import ORDER, STAGE_OF
 
@@ -68,11 +68,14 @@ def timeline_event(
 def held_line(job: CloudPcJob, attempt: int, step: str, code: str, wait_s: float, now: datetime) -> CloudPcEvent:
     """The one line of a step that Azure holds (a throttle, a busy resource, an outage): what held it, and that the
     wait spends no attempt. Keyed by the step and code, so the same hold again within the attempt rewrites its line."""
-    what = "did not answer" if code.casefold() == UNANSWERED.casefold() else f"said not now ({code})"
+    what = {
+        UNANSWERED.casefold(): "Azure did not answer",
+        WRITE_BUDGET.casefold(): "the subscription's ARM write budget is nearly spent, so the app waits before Azure "
+        "would refuse",
+    }.get(code.casefold(), f"Azure said not now ({code})")
     return timeline_event(
         job.cloud_pc_id, job.run, job.generation, "heldByAzure", now, attempt=attempt, within=step, code=code,
-        message=f"{step}: Azure {what}; the app asks again in {wait_s:g} s and goes on by itself, spending no "
-        "attempt.",
+        message=f"{step}: {what}; the app asks again in {wait_s:g} s and goes on by itself, spending no attempt.",
     )  # fmt: skip
 
 

@@ -1,0 +1,26 @@
+"""The write budget the ARM clients share per tenant and subscription: what ARM's answers said is left, refilled as
+ARM refills it, and a write held back once the estimate is down to the reserve."""
+
+from __future__ import annotations
+
+from shared.cloud.azure.arm_clients import REFILL_PER_S, RESERVE, RequestBudget
+
+KEY = ("tenant", "subscription", "writes")
+
+
+def test_nothing_said_yet_holds_nothing_back() -> None:
+    assert RequestBudget(clock=lambda: 0.0).admit(KEY) == 0.0
+
+
+def test_a_write_is_held_back_at_the_reserve_until_the_refill_makes_room() -> None:
+    now = [100.0]
+    budget = RequestBudget(clock=lambda: now[0])
+    budget.observe(KEY, RESERVE + 2)  # an answer said so much is left
+    assert budget.admit(KEY) == 0.0 and budget.admit(KEY) == 0.0  # each counted against it
+    wait = budget.admit(KEY)
+    assert wait == (RESERVE + 1 - RESERVE) / REFILL_PER_S
+    now[0] += wait
+    assert budget.admit(KEY) == 0.0  # ARM refilled one meanwhile
+    assert budget.admit(("tenant", "subscription", "deletes")) == 0.0  # deletes have their own bucket
+    budget.observe(KEY, 200)  # the next answer says what is really left
+    assert all(budget.admit(KEY) == 0.0 for _ in range(200 - RESERVE))
