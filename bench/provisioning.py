@@ -1,11 +1,12 @@
 """Provisioning benchmark: N licensed users assigned at once, through devhost and the Azure emulator.
 
 Run: .venv/bin/python -m bench.provisioning [--users 100 1000] [--latency 0] [--vm-rate 500] [--vm-burst 1500]
-The app runs its production adapters against the emulator. Prints wall time, Cloud PCs per second, activity
-invocations, history events replayed and Table transactions per Cloud PC, and ARM and Graph requests per Cloud
-PC (reads, writes, polls) from the emulator's counts. With --latency every long-running Azure operation takes
-that long, and it prints the ratio to the critical-path bound: (N - burst) / VM-create rate, plus the latency of
-the steps after createVm.
+The app runs its production adapters against the emulator. Prints what costs money per Cloud PC: activity
+invocations, orchestration episodes, history events replayed and Table transactions; ARM writes, reads and deletes
+and Graph calls (from the emulator's counts); and CPU milliseconds by process (the bench with devhost's engine,
+the Python workers, Azurite, the emulator). With --latency every long-running Azure operation takes that long, and
+it prints the ratio to the critical-path bound: the larger of the VM-create limit, (N - burst) / rate, and ARM's
+write budget, (N x writes per Cloud PC - 200) / 10 a second, plus the latency of the steps after createVm.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import psutil
 import requests
 
 from azure_emulator.launcher import EmulatorProcess
@@ -34,9 +36,11 @@ from tests.utils.onboarding import grant_app
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
-# the long-running operations of one Cloud PC after its VM: the join extension and five Run Commands
+# the long-running operations of one Cloud PC after its VM: the join extension and the post-provisioning Run Command
 SLOW_OPERATIONS = ("createVm", "joinEntra", "runCommand")
-STEPS_AFTER_CREATE_VM = 1 + 5
+STEPS_AFTER_CREATE_VM = 1 + 1
+ARM_WRITE_BUCKET, ARM_WRITE_REFILL_S = 200, 10.0  # ARM's writes per subscription and principal: bucket, refill a second
+ARM_KIND = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}  # every other method is a write
 
 
 class Api:
@@ -138,14 +142,32 @@ def statuses(api: Api, tenant: str) -> Counter[str]:
 
 
 def cloud_requests(emulator: EmulatorProcess, detail: bool) -> Counter[str]:
-    """The emulator's request counts since the last reset, by API and kind (arm.read, graph.write, arm.poll, ...),
-    or with `detail` by operation too (arm.read.getVm, ...)."""
+    """The emulator's request counts since the last reset: ARM's as ARM counts them against its buckets (arm_writes,
+    arm_reads, arm_deletes), Graph's and Key Vault's in all, and with `detail` by operation too (arm.read.getVm)."""
     counts: Counter[str] = Counter()
     for row in emulator.session().get(f"{emulator.base_url}/emulator/requests").json()["value"]:
-        if row["api"] in ("arm", "graph", "keyvault"):
-            name = f"{row['api']}.{row['kind']}" + (f".{row['operation']}" if detail else "")
-            counts[name] += row["count"]
+        if row["api"] == "arm":
+            counts[f"arm_{ARM_KIND.get(row['method'].upper(), 'writes')}"] += row["count"]
+        elif row["api"] in ("graph", "keyvault"):
+            counts[f"{row['api']}_calls"] += row["count"]
+        if detail and row["api"] in ("arm", "graph", "keyvault"):
+            counts[f"{row['api']}.{row['kind']}.{row['operation']}"] += row["count"]
     return counts
+
+
+def cpu_by_process() -> Counter[str]:
+    """CPU seconds so far of this process (devhost's host and engine) and of each kind of its descendants."""
+    found: Counter[str] = Counter()
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            times, command = process.cpu_times(), " ".join(process.cmdline())
+        except psutil.Error:
+            continue
+        kind = ("devhost" if process.pid == me.pid else "emulator" if "azure_emulator" in command
+                else "azurite" if "azurite" in command else "workers")  # fmt: skip
+        found[kind] += times.user + times.system
+    return found
 
 
 def run(
@@ -181,7 +203,8 @@ def run(
         engine = host.engine
         assert engine is not None
         control.delete(f"{emulator.base_url}/emulator/requests")
-        before = (engine.stats.activities, engine.stats.events_replayed, RequestCounter.count)
+        before = (engine.stats.activities, engine.stats.events_replayed, RequestCounter.count, engine.stats.episodes)
+        cpu_before = cpu_by_process()
         started = time.monotonic()
         api.call("POST", f"/tenants/{tenant}/provisioningPolicies/{policy['id']}/assign",
                  {"assignments": [{"groupId": group}]})  # fmt: skip
@@ -189,11 +212,13 @@ def run(
         while runs_ended(engine, tenant) < users or not settled(api, tenant):
             time.sleep(0.5)
         wall = time.monotonic() - started
+        cpu = cpu_by_process() - cpu_before
         cloud = cloud_requests(emulator, args.detail)
         found = statuses(api, tenant)
         activities = engine.stats.activities - before[0]
         replayed = engine.stats.events_replayed - before[1]
         table_requests = RequestCounter.count - before[2]
+        episodes = engine.stats.episodes - before[3]
     finally:
         host.stop()
     result: dict[str, Any] = {
@@ -201,15 +226,20 @@ def run(
         "wall_s": wall,
         "cloud_pcs_per_s": users / wall,
         "activities_per_cloud_pc": activities / users,
+        "episodes_per_cloud_pc": episodes / users,
         "events_replayed_per_cloud_pc": replayed / users,
         "table_transactions_per_cloud_pc": table_requests / users,
         **{f"{name}_per_cloud_pc": count / users for name, count in sorted(cloud.items())},
+        **{f"cpu_ms_{kind}_per_cloud_pc": seconds * 1000 / users for kind, seconds in sorted(cpu.items())},
         "provisioned": found.get("provisioned", 0),
         "failed": found.get("failed", 0),
     }
     if args.latency:
-        bound = max(users - args.vm_burst, 0) / (args.vm_rate / 60) + args.latency * (1 + STEPS_AFTER_CREATE_VM)
+        vm_creates = max(users - args.vm_burst, 0) / (args.vm_rate / 60)
+        writes = max(cloud["arm_writes"] + cloud["arm_deletes"] - ARM_WRITE_BUCKET, 0) / ARM_WRITE_REFILL_S
+        bound = max(vm_creates, writes) + args.latency * (1 + STEPS_AFTER_CREATE_VM)
         result["critical_path_bound_s"] = bound
+        result["bound_by"] = "armWrites" if writes > vm_creates else "vmCreates"
         result["ratio_to_bound"] = wall / bound
     return result
 

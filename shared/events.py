@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient
@@ -63,9 +64,10 @@ class _Queue:
         self._queue = queue  # from StorageAccount.queue: base64 encoding set
         self._created = False
 
-    def send(self, message: str) -> None:
+    def send(self, message: str, delay_s: float = 0.0) -> None:
         """Send `message` (a JSON object) with the current trace context in it as `traceparent`: storage-queue
-        triggers carry no trace context of their own, so the reader continues the trace from the body."""
+        triggers carry no trace context of their own, so the reader continues the trace from the body. With
+        `delay_s`, the message is seen that much later (whole seconds, the queue's visibility timeout)."""
         body = json.loads(message)
         name = self._queue.queue_name
         with telemetry.span(f"send {name}", kind=SpanKind.PRODUCER, ids=telemetry.ids_of(body)):
@@ -77,12 +79,14 @@ class _Queue:
                 except ResourceExistsError:
                     pass
                 self._created = True
-            self._queue.send_message(message)
+            later = {"visibility_timeout": math.ceil(delay_s)} if delay_s > 0 else {}
+            self._queue.send_message(message, **later)
 
 
 class QueueBulkActions(_Queue):
-    def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str) -> None:
-        self.send(BulkActionMessage(tenant_id=tenant_id, bulk_action_id=bulk_action_id).model_dump_json(by_alias=True))
+    def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str, delay_s: float = 0.0) -> None:
+        message = BulkActionMessage(tenant_id=tenant_id, bulk_action_id=bulk_action_id)
+        self.send(message.model_dump_json(by_alias=True), delay_s)
 
 
 class QueueEventPublisher(_Queue):

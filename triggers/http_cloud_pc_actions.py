@@ -214,6 +214,8 @@ def blueprint(
         items = bulks.list_items(bulk.tenant_id, bulk.id)
         done = bulk_actions.summarized(bulk, items)
         bulks.update_bulk_action(done.model_copy(update={"last_modified_date_time": ports.clock()}))
+        if done.counts.running:  # items Azure held: the same message again, once Azure may take them
+            queue.enqueue_bulk_action(bulk.tenant_id, bulk.id, bulk_actions.HELD_AGAIN_S)
         log.info("Bulk %s %s: %s", bulk.action, bulk.id, done.counts.model_dump())
 
     return bp

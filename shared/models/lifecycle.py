@@ -8,7 +8,7 @@ from typing import Literal
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import BuildSettings
 
-DueKind = Literal["graceExpiry", "cleanUp"]
+DueKind = Literal["graceExpiry", "cleanUp", "removeVms"]  # removeVms: deletes Azure held (throttled, outage)
 
 
 class DueWork(ApiModel):

@@ -22,4 +22,6 @@ class SubscriptionLifecycleQueue(Protocol):
 
 
 class BulkActionQueue(Protocol):
-    def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str) -> None: ...
+    def enqueue_bulk_action(self, tenant_id: str, bulk_action_id: str, delay_s: float = 0.0) -> None:
+        """Run the bulk action's items without a result, `delay_s` from now."""
+        ...

@@ -245,7 +245,7 @@ def test_without_device_read_write_all_the_clean_up_is_refused_naming_it(api: Ap
     ("where", "action"),
     [
         (NETWORK_RG, "Microsoft.Network/virtualNetworks/subnets/join/action"),
-        (CLOUD_PC_RG, "Microsoft.Network/networkInterfaces/write"),
+        (CLOUD_PC_RG, "Microsoft.Compute/virtualMachines/write"),  # the VM, which makes its NIC, is refused first
     ],
 )
 def test_a_role_removed_at_one_resource_group_fails_provisioning_naming_its_action(

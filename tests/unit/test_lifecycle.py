@@ -137,6 +137,23 @@ def test_ending_a_grace_period_deprovisions_now() -> None:
     assert clean_ups(fakes) == [fakes.clock() + ports.cleanup_delay]
 
 
+def test_a_vm_delete_azure_holds_is_asked_again_soon_not_at_the_clean_up() -> None:
+    fakes = Fakes()
+    ports = fakes.engine_ports()
+    grace = in_grace(ports, fakes)
+    fakes.script.fail("delete_vm", times=1, code="TooManyRequests", status=429, retry_after_s=7)
+    lifecycle.end_grace_period(ports, TENANT, grace.id)  # the admin's action still succeeds
+    assert fakes.cloud_pcs.find_cloud_pc(TENANT, grace.id) is None
+    assert len(fakes.compute.vm_names(TENANT)) == 1  # Azure said not now
+    [removal] = [w for w in fakes.scheduled() if w.kind == "removeVms"]
+    assert removal.due_date_time == fakes.clock() + timedelta(seconds=7)
+    fakes.clock.advance(seconds=7)
+    lifecycle.sweep(ports)
+    assert fakes.compute.vm_names(TENANT) == []
+    assert "removeVms" not in [w.kind for w in fakes.scheduled()]  # done; the clean-up still waits its time
+    assert clean_ups(fakes) != []
+
+
 # retry and reprovision are one service function, lifecycle.new_run, during the state machine refactor
 def retry(ports: EnginePorts, cloud_pc_id: str) -> CloudPc:
     return lifecycle.new_run(ports, TENANT, cloud_pc_id, "retry")

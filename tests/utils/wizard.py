@@ -45,7 +45,7 @@ class Tenant:
         emulator = emulator_from_environment()
         self.entra_id = str(uuid.uuid4())
         self.graph = GraphAdmin(emulator, self.entra_id)
-        self.arm = ArmAdmin(emulator, self.entra_id)
+        self.arm = ArmAdmin(emulator, self.entra_id).waiting_out_throttles()
         self.controls = Controls(emulator, self.entra_id)
         self.domain = f"corp{uuid.uuid4().hex[:6]}.contoso.com"
         self.users: dict[str, str] = {}

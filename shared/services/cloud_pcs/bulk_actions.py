@@ -19,12 +19,14 @@ from shared.models.cloud_pc_actions import (
     BulkActionItem,
     BulkActionReview,
 )
+from shared.ports.cloud import CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
 from shared.services.cloud_pcs.cloud_pc_actions import Performed
 
 CHUNK = 10  # items applied at once: enough to be quick, few enough to leave the host's workers to others
+HELD_AGAIN_S = 5.0  # when the items Azure held (throttled, or did not answer) are tried again
 
 
 def request_id_of(bulk_id: str) -> str:
@@ -93,6 +95,10 @@ def apply_item(ports: EnginePorts, bulk: BulkAction, item: BulkActionItem) -> tu
             # a run that crashed had ended it: the deprovisioned Cloud PC is gone, as the action meant
             return BULK_ITEMS.move(item, "succeed"), None
         return _failed(item.cloud_pc_id, gone), None
+    except CloudError as exc:
+        if exc.transient:  # Azure said not now (a throttle, an outage): the item stays running, tried again later
+            return item, None
+        return _failed(item.cloud_pc_id, exc), None
     except Exception as refused:  # each item answers for itself; the others go on
         return _failed(item.cloud_pc_id, refused), None
     return BULK_ITEMS.move(item, "succeed", error=None), performed

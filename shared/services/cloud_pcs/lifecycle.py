@@ -109,11 +109,30 @@ def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
 
 
 def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
-    """Start deleting the VMs of the Cloud PC's run; clean-up later waits until they are gone."""
-    if cloud_pc.build is not None:
-        vms, _ = run_resources(ports.max_attempts, cloud_pc)
-        for name in vms:
-            ports.compute.delete_vm(cloud_pc.tenant_id, placement_of(cloud_pc.build), name)
+    """Start deleting the VMs of the Cloud PC's run; clean-up later waits until they are gone. A delete Azure holds
+    (a throttle, an outage, the subscription's write budget) is asked again by due work a moment later, so a VM
+    the admin let go never runs on until the clean-up."""
+    if cloud_pc.build is None:
+        return
+    removal = due_work(ports, cloud_pc, "removeVms", ports.clock())
+    _due_again(ports, removal, remove_vms(ports, removal))
+
+
+def remove_vms(ports: EnginePorts, work: DueWork) -> Progress:
+    """Ask Azure to delete each VM `work` names (deleting, or gone, is done); not done while Azure holds one."""
+    if work.build is None:
+        return Progress(done=True)
+    waits = []
+    for name in work.vm_names:
+        try:
+            deleting = ports.compute.delete_vm(work.tenant_id, placement_of(work.build), name)
+        except CloudError as exc:
+            if not exc.transient:
+                raise
+            deleting = Progress(done=False, retry_after_s=exc.retry_after_s or 5.0, held=exc.code)
+        if deleting.held is not None:  # only Azure's "not now" is waited for here: a running delete goes on alone
+            waits.append(deleting.retry_after_s)
+    return Progress(done=not waits, retry_after_s=max(waits, default=0.0))
 
 
 def deprovision(
@@ -191,16 +210,23 @@ def process_due(ports: EnginePorts, work: DueWork) -> None:
             and (cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)
         ):
             deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
+    elif work.kind == "removeVms":
+        _due_again(ports, work, remove_vms(ports, work))
     else:
         progress = watched(ports.refusals, work.tenant_id, "cleanUp", ports.clock, lambda: clean_up(ports, work))
         if isinstance(progress, CloudError):  # refused for want of a permission: said once, tried again much later
             lifecycle_event(ports, work.tenant_id, (work.cloud_pc_id, work.run, work.generation), "cleanUpRefused",
                             outcome="failed", message=str(progress))  # fmt: skip
             progress = Progress(done=False, retry_after_s=REFUSED_RETRY.total_seconds())
-        if not progress.done:  # due again once Azure has had the time it asked for, polling what is under way
-            later = ports.clock() + timedelta(seconds=max(progress.retry_after_s, 1.0))
-            ports.due.upsert_due(work.model_copy(update={"due_date_time": later, "operation": progress.operation}))
+        _due_again(ports, work, progress)
     ports.due.delete_due(work)
+
+
+def _due_again(ports: EnginePorts, work: DueWork, progress: Progress) -> None:
+    """Work not done yet is due again once Azure has had the time it asked for, polling what is under way."""
+    if not progress.done:
+        later = ports.clock() + timedelta(seconds=max(progress.retry_after_s, 1.0))
+        ports.due.upsert_due(work.model_copy(update={"due_date_time": later, "operation": progress.operation}))
 
 
 def sweep(ports: EnginePorts, *, limit: int = 1000) -> int:
