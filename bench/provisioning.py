@@ -156,7 +156,8 @@ def cloud_requests(emulator: EmulatorProcess, detail: bool) -> Counter[str]:
 
 
 def cpu_by_process() -> Counter[str]:
-    """CPU seconds so far of this process (devhost's host and engine) and of each kind of its descendants."""
+    """CPU seconds so far of this process (devhost's host and engine, and the app itself when it runs on one worker
+    process, devhost's default) and of each kind of its descendants (worker processes, Azurite, the emulator)."""
     found: Counter[str] = Counter()
     me = psutil.Process()
     for process in [me, *me.children(recursive=True)]:

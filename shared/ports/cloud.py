@@ -16,8 +16,9 @@ NO_CONSENT = "appNotConsented"
 PERMISSION_DENIED = frozenset(
     {"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied", NO_CONSENT}
 )
-# the code of a write the app holds back itself, ARM's write budget of the subscription being nearly spent
-WRITE_BUDGET = "subscriptionWriteBudget"
+# the code of a request the app holds back itself, ARM's budget of the subscription (reads, writes or deletes) being
+# nearly spent
+REQUEST_BUDGET = "subscriptionRequestBudget"
 # the code of a call that got no answer at all (connection refused, reset or timed out): an outage, waited out
 UNANSWERED = "serviceUnavailable"
 # Refusals the same request meets however often it is sent, so another provisioning attempt cannot help: a full

@@ -126,7 +126,7 @@ class Portal:
 
         A page that polls may draw a control anew while Tab walks it, which drops the control's mark: such a walk
         proves nothing, and is walked again on the page as it is then."""
-        for _ in range(3):
+        for _ in range(5):  # a loaded machine redraws a polling page more often
             missed = self._keyboard_missed()
             marked = self.page.evaluate(
                 "() => new Set([...document.querySelectorAll('[data-keyboard-probe]')]"

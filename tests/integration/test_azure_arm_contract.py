@@ -17,7 +17,7 @@ from shared.cloud.azure.arm_clients import RESERVE, ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN, AzureDevices
 from shared.models.cloud_pcs import BuildSettings
-from shared.ports.cloud import WRITE_BUDGET, CloudError, CloudThrottled, JoinSpec, Placement, Progress, VmSpec
+from shared.ports.cloud import REQUEST_BUDGET, CloudError, CloudThrottled, JoinSpec, Placement, Progress, VmSpec
 from shared.services.cloud_pcs.provisioning_steps import POST_COMMAND, post_command, post_steps
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials, emulator_token
 from tests.utils.graph_admin import GraphAdmin
@@ -305,7 +305,7 @@ def test_writes_are_held_back_before_arms_write_budget_refuses_them(
             assert until_done(lambda op: compute.create_vm(APP_TENANT, spec, op)).done  # noqa: B023
         with pytest.raises(CloudThrottled) as held:
             compute.create_vm(APP_TENANT, arm.spec("vm3"))
-        assert held.value.code == WRITE_BUDGET and (held.value.retry_after_s or 0) > 0
+        assert held.value.code == REQUEST_BUDGET and (held.value.retry_after_s or 0) > 0
         assert held.value.transient  # a wait, never a failed attempt
         assert len(arm.sent("createVm")) == 2  # held back here: Azure never saw it, so refused nothing
     finally:

@@ -3,6 +3,8 @@ ARM refills it, and a write held back once the estimate is down to the reserve."
 
 from __future__ import annotations
 
+import pytest
+
 from shared.cloud.azure.arm_clients import REFILL_PER_S, RESERVE, RequestBudget
 
 KEY = ("tenant", "subscription", "writes")
@@ -18,9 +20,16 @@ def test_a_write_is_held_back_at_the_reserve_until_the_refill_makes_room() -> No
     budget.observe(KEY, RESERVE + 2)  # an answer said so much is left
     assert budget.admit(KEY) == 0.0 and budget.admit(KEY) == 0.0  # each counted against it
     wait = budget.admit(KEY)
-    assert wait == (RESERVE + 1 - RESERVE) / REFILL_PER_S
+    assert wait == pytest.approx((RESERVE + 1 - RESERVE) / REFILL_PER_S)
     now[0] += wait
     assert budget.admit(KEY) == 0.0  # ARM refilled one meanwhile
     assert budget.admit(("tenant", "subscription", "deletes")) == 0.0  # deletes have their own bucket
     budget.observe(KEY, 200)  # the next answer says what is really left
     assert all(budget.admit(KEY) == 0.0 for _ in range(200 - RESERVE))
+
+
+def test_writes_held_back_at_once_are_given_slots_one_refill_apart() -> None:
+    budget = RequestBudget(clock=lambda: 0.0)
+    budget.observe(KEY, RESERVE)
+    slots = [budget.admit(KEY) for _ in range(4)]  # a fan-out of four, all at the reserve
+    assert slots == [pytest.approx((n + 1) / REFILL_PER_S) for n in range(4)]  # spread out, not a herd

@@ -8,11 +8,12 @@ retry_after_s=Retry-After)`, and the orchestration waits on a durable timer inst
 ARM call, not only VM creates: ARM throttles writes and reads per subscription and principal, and every
 caller of these clients can hand a wait back (a Progress, or an error the orchestrator retries later).
 
-ARM's write budget: ARM refills each subscription's writes and deletes at 10 a second per principal, from a bucket of
-200 (learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling), and says on every
-answer what is left (`x-ms-ratelimit-remaining-subscription-writes`). `RequestBudget` keeps what the answers said per
-tenant and subscription, shared by every call of this process there, and holds a write back (CloudThrottled, code
-WRITE_BUDGET) once the estimate is down to RESERVE: a fan-out slows before Azure refuses it rather than after.
+ARM's request budget: ARM refills each subscription's writes and deletes at 10 a second per principal, from a bucket
+of 200, and its reads at 25 from 250 (learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-
+throttling), and says on every answer what is left (`x-ms-ratelimit-remaining-subscription-writes`, `-reads`...).
+`RequestBudget` keeps what the answers said per tenant, subscription and kind, shared by every call of this process
+there, and holds a request back (CloudThrottled, code REQUEST_BUDGET) once the estimate is down to RESERVE, in a slot of
+its own: a fan-out, and its polls, slow before Azure refuses them rather than after, and never come back as a herd.
 """
 
 from __future__ import annotations
@@ -32,12 +33,13 @@ from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.network import NetworkManagementClient
 
 from shared.cloud.azure.transport import close_all, http_transport
-from shared.ports.cloud import WRITE_BUDGET, CloudError, CloudThrottled, Placement
+from shared.ports.cloud import REQUEST_BUDGET, CloudError, CloudThrottled, Placement
 
 MAX_RETRY_WAIT_S = 5.0
 RETRIES = 3
-KIND_OF = {"PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
-REFILL_PER_S = 10.0  # ARM's refill of a subscription's writes, and of its deletes, a second
+KIND_OF = {"GET": "reads", "HEAD": "reads", "PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
+REFILL = {"reads": 25.0, "writes": 10.0, "deletes": 10.0}  # ARM's refill of a subscription's buckets, a second
+REFILL_PER_S = REFILL["writes"]
 RESERVE = 10  # what the budget keeps back: other processes and the app's own polls share the subscription
 
 class TenantCredentials(Protocol):
@@ -61,30 +63,39 @@ class HandBackThrottlingPolicy(RetryPolicy):
 
 class RequestBudget:
     """What ARM's answers last said is left of each (tenant, subscription, writes or deletes), and what this process
-    has spent since; thread-safe, one per ArmClients."""
+    has spent since; thread-safe, one per ArmClients.
+
+    A write held back is given a slot of its own, one refill after the last slot given: a fan-out held at the reserve
+    comes back spread out, a write a tenth of a second, instead of every caller at once (a herd that would spend the
+    host's time on being held back)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str, str], list[float]] = {}  # -> [remaining, when, sent since]
+        self._last_slot: dict[tuple[str, str, str], float] = {}  # -> the latest slot a held write was given
 
     def observe(self, key: tuple[str, str, str], remaining: float) -> None:
         with self._lock:
             self._seen[key] = [remaining, self._clock(), 0.0]
 
     def admit(self, key: tuple[str, str, str]) -> float:
-        """0 (the write counted) when the budget has more than RESERVE left by estimate, else the seconds until it
-        will have."""
+        """0 (the write counted) when the budget has more than RESERVE left by estimate, else the seconds until the
+        write's slot."""
         with self._lock:
             seen = self._seen.get(key)
             if seen is None:
                 return 0.0
+            now = self._clock()
             remaining, when, sent = seen
-            estimate = remaining + (self._clock() - when) * REFILL_PER_S - sent
+            refill = REFILL[key[2]]
+            estimate = remaining + (now - when) * refill - sent
             if estimate > RESERVE:
                 seen[2] += 1
                 return 0.0
-            return (RESERVE + 1 - estimate) / REFILL_PER_S
+            slot = max(now + (RESERVE + 1 - estimate) / refill, self._last_slot.get(key, 0.0) + 1 / refill)
+            self._last_slot[key] = slot
+            return slot - now
 
 
 class BudgetPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
@@ -100,7 +111,7 @@ class BudgetPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
             return
         wait = self._budget.admit((self._tenant, self._subscription, kind))
         if wait > 0:
-            raise CloudThrottled("armWrites", wait, WRITE_BUDGET)
+            raise CloudThrottled(f"arm{kind.capitalize()}", wait, REQUEST_BUDGET)
 
     def on_response(self, request: PipelineRequest[HttpRequest], response: PipelineResponse[Any, Any]) -> None:
         kind = KIND_OF.get(request.http_request.method.upper())

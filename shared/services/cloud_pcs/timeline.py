@@ -7,7 +7,7 @@ from typing import Any
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
 from shared.models.provisioning import CloudPcJob
-from shared.ports.cloud import UNANSWERED, WRITE_BUDGET
+from shared.ports.cloud import REQUEST_BUDGET, UNANSWERED
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs.provisioning_steps import ORDER, STAGE_OF
 
@@ -70,8 +70,8 @@ def held_line(job: CloudPcJob, attempt: int, step: str, code: str, wait_s: float
     wait spends no attempt. Keyed by the step and code, so the same hold again within the attempt rewrites its line."""
     what = {
         UNANSWERED.casefold(): "Azure did not answer",
-        WRITE_BUDGET.casefold(): "the subscription's ARM write budget is nearly spent, so the app waits before Azure "
-        "would refuse",
+        REQUEST_BUDGET.casefold(): "the subscription's ARM request budget is nearly spent, so the app waits before "
+        "Azure would refuse",
     }.get(code.casefold(), f"Azure said not now ({code})")
     return timeline_event(
         job.cloud_pc_id, job.run, job.generation, "heldByAzure", now, attempt=attempt, within=step, code=code,
