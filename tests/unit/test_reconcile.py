@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
+from shared.models.policies import ProvisioningPolicy
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.reconcile import reconcile_tenant
+from shared.storage.policies import PolicyRepository
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, policy
 
@@ -113,6 +116,24 @@ def test_a_pending_cloud_pc_no_longer_targeted_is_deleted() -> None:
     assert fakes.cloud_pcs.find_cloud_pc(TENANT, bobs) is None
     assert held_by(fakes, "bob") == []
     assert len(fakes.cloud_pcs.list_all_cloud_pcs(TENANT)) == 3
+
+
+def test_a_reconcile_with_older_inputs_never_deletes_what_a_newer_one_just_created() -> None:
+    """Two messages race: the first read the policies before the group was assigned; the second, reading after,
+    creates Ann's and Bob's Cloud PCs while the first is still reading. The first must not delete them."""
+    ports, fakes = arranged()
+    current = fakes.policies.list_all_policies(TENANT)
+    unassigned = [p.model_copy(update={"assignments": []}) for p in current]
+
+    class OlderPolicies(PolicyRepository):
+        def list_all_policies(self, tenant_id: str) -> list[ProvisioningPolicy]:
+            reconcile_tenant(ports, group_event())  # the newer reconcile runs to its end in between
+            return list(unassigned)
+
+    older_ports = dataclasses.replace(ports, policies=OlderPolicies(fakes.storage))
+    older = reconcile_tenant(older_ports, group_event())
+    assert older.untargeted == []
+    assert len(fakes.cloud_pcs.list_all_cloud_pcs(TENANT)) == 4
 
 
 def test_a_license_held_in_grace_makes_a_new_cloud_pc_wait_until_it_is_freed() -> None:

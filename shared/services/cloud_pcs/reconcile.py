@@ -109,10 +109,10 @@ def group_members(
 
 def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
     tenant_id = event.tenant_id
-    policies = {p.id: p for p in ports.policies.list_all_policies(tenant_id)}
-    groups = {a.group_id for p in policies.values() for a in p.assignments}
-    extra = [g for g in event.group_ids if g not in groups]  # unassigned groups: their former members matter
-    members = group_members(ports, event, [*groups, *extra], full=full)
+    # The Cloud PCs are read before the policies and the directory, never after: a row another reconcile made
+    # after this one read its inputs could then be judged by inputs older than that reconcile's, and a
+    # Cloud PC it just created (and is starting) be deleted as "no longer targeted". Read in this order, any row
+    # seen here was made by a reconcile whose reads came before this one's, so this one's view is the newer.
     if full or event.group_ids:
         existing = ports.cloud_pcs.list_all_cloud_pcs(tenant_id)
     else:  # a user hint needs only those users' Cloud PCs, not a scan of the tenant
@@ -121,6 +121,10 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
             for user_id in dict.fromkeys(event.user_ids)
             for c in ports.cloud_pcs.list_users_cloud_pcs(tenant_id, user_id)
         ]
+    policies = {p.id: p for p in ports.policies.list_all_policies(tenant_id)}
+    groups = {a.group_id for p in policies.values() for a in p.assignments}
+    extra = [g for g in event.group_ids if g not in groups]  # unassigned groups: their former members matter
+    members = group_members(ports, event, [*groups, *extra], full=full)
     users_in_scope = affected_users(event, members, existing, full)
     assigned_members = {g: m for g, m in members.items() if g in groups}
     winners = {u: w for u, w in winning_policies(policies.values(), assigned_members).items() if u in users_in_scope}
