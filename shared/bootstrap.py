@@ -54,6 +54,10 @@ from shared.storage.unique_values import UniqueValues
 from shared.storage.user_settings import UserSettingRepository
 
 APP_VERSION = "0.2.0"
+# a GET may be let in on (and getTenant answer) the tenant and role this process read this long ago (seconds): a read
+# is then one storage call, not two; a tenant deleted or a role changed elsewhere counts within it, here at once, and
+# a write always reads them anew
+RECENT_READS_S = 1.0
 CONTINUATION_KEY = "continuation-token-key"  # signs the skipTokens callers get (Key Vault secret, made once)
 
 
@@ -187,7 +191,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         tokens=EntraTokenValidator(settings.issuers, settings.audiences, settings.organization_owners),
         access=AccessPorts(
             role_assignments=RoleAssignmentRepository(storage), tenants=tenants,
-            organization_owners=settings.organization_owners, clock=utc_now,
+            organization_owners=settings.organization_owners, clock=utc_now, recent_reads=RECENT_READS_S,
         ),
         audit=AuditPorts(events=audit_events, clock=utc_now, new_id=new_id),
         audit_events=audit_events,

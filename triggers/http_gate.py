@@ -119,22 +119,24 @@ class HttpGate:
         req.caller = caller
         audited = operation.method != "GET" and not _validate_only(req)
         if isinstance(needed, Role):
-            # the route's tenant is read here, once, and handed to the handler: one that does not exist, or that
-            # the caller has no role on (its existence is not revealed), is the 404 of every route under it
+            # the route's tenant is read here, once (a GET's may be this process's read of a moment ago), and handed
+            # to the handler: one that does not exist, or that the caller has no role on (its existence is not
+            # revealed), is the 404 of every route under it
             tenant_id = req.param("tenantId")
-            role = access_service.role_on(self.access, caller, tenant_id)
-            tenant = None if role is None else self.access.tenants.find_tenant(tenant_id)
-            if role is None or tenant is None or not role.covers(needed):
+            standing = access_service.standing(self.access, caller, tenant_id, only_reads=operation.method == "GET")
+            if standing is None or not standing[0].covers(needed):
                 refusal = (
                     NotFound.resource("Tenant", tenant_id, "tenantId")
-                    if role is None or tenant is None
+                    if standing is None
                     else Forbidden(
-                        f"This needs the {needed.value} role on the tenant; you are {role.value}.", code="forbidden"
+                        f"This needs the {needed.value} role on the tenant; you are {standing[0].value}.",
+                        code="forbidden",
                     )
                 )
                 if audited:
                     self._denied(caller, target_of(operation, req), refusal.code)
                 raise refusal
+            role, tenant = standing
             served_by = SERVED_ONLY_BY.get(operation.name, tenant.cloud_pc_backend)
             if served_by != tenant.cloud_pc_backend:
                 unserved = Conflict(

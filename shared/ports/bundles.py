@@ -48,6 +48,8 @@ class AccessPorts:
     tenants: TenantStore
     organization_owners: frozenset[str]  # AUTH_BOOTSTRAP_ADMINS: owner of every tenant
     clock: Callable[[], datetime]
+    # how old (seconds) the tenant and role a request that only reads is let in on may be (roles.standing)
+    recent_reads: float = 0.0
 
 
 @dataclass(frozen=True)

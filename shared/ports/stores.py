@@ -341,7 +341,9 @@ class RefusedWorkStore(Protocol):
 class TenantStore(Protocol):
     def get_tenant(self, tenant_id: str) -> Tenant: ...
 
-    def find_tenant(self, tenant_id: str) -> Tenant | None: ...
+    def find_tenant(self, tenant_id: str, *, max_age: float = 0.0) -> Tenant | None:
+        """None when there is none; with `max_age`, the tenant as this process read it at most that many seconds ago
+        will do (a change made here is seen at once)."""
 
     def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]: ...
 
@@ -390,7 +392,8 @@ class AuditEventStore(Protocol):
 
 
 class RoleAssignmentStore(Protocol):
-    def find_role_assignment(self, tenant_id: str, principal_id: str) -> RoleAssignment | None: ...
+    def find_role_assignment(self, tenant_id: str, principal_id: str, *, max_age: float = 0.0) -> RoleAssignment | None:
+        """The principal's role assignment on the tenant, if any; `max_age` as in TenantStore.find_tenant."""
 
     def get_role_assignment(self, tenant_id: str, assignment_id: str) -> RoleAssignment: ...
 

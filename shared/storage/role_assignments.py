@@ -11,8 +11,8 @@ class RoleAssignmentRepository:
     def __init__(self, storage: TableStorage) -> None:
         self._rows = EntityRepository(storage, "RoleAssignments", RoleAssignment, kind="Role assignment")
 
-    def find_role_assignment(self, tenant_id: str, principal_id: str) -> RoleAssignment | None:
-        return self._rows.find(tenant_id, principal_id)
+    def find_role_assignment(self, tenant_id: str, principal_id: str, *, max_age: float = 0.0) -> RoleAssignment | None:
+        return self._rows.find(tenant_id, principal_id, max_age=max_age)
 
     def get_role_assignment(self, tenant_id: str, assignment_id: str) -> RoleAssignment:
         return self._rows.get(tenant_id, assignment_id, target="roleAssignmentId")

@@ -40,6 +40,7 @@ from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFail
 from shared.errors import ErrorDetail as Detail
 from shared.storage import change_capture
 from shared.storage.change_capture import STAMP
+from shared.storage.recent_rows import RecentRows
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -204,6 +205,8 @@ class EntityRepository(Generic[M]):
         self._table_name = table_name
         self.codec = EntityCodec(model)
         self.kind = kind  # how errors name the resource, e.g. "Tenant"
+        # a copy is shallow: the rows read with an age (tenants, role assignments) hold no lists or dicts
+        self._recent: RecentRows[M] = RecentRows(lambda item: item.model_copy())
 
     @property
     def table(self) -> TableClient:
@@ -219,7 +222,14 @@ class EntityRepository(Generic[M]):
             raise NotFound.resource(self.kind, row_key or partition_key, target)
         return item
 
-    def find(self, partition_key: str, row_key: str) -> M | None:
+    def find(self, partition_key: str, row_key: str, *, max_age: float = 0.0) -> M | None:
+        """The row, or None; with `max_age`, as this process read it at most that many seconds ago (see RecentRows),
+        except under an audited request, whose reads are what its event compares the writes with."""
+        if change_capture.current() is not None:
+            max_age = 0.0
+        return self._recent.read((partition_key, row_key), max_age, lambda: self._read(partition_key, row_key))
+
+    def _read(self, partition_key: str, row_key: str) -> M | None:
         if not (_storable_key(partition_key) and _storable_key(row_key)):
             return None  # no row can have this key (an id from a URL or a body with '/', '#', '?', ...)
         try:
@@ -279,6 +289,8 @@ class EntityRepository(Generic[M]):
             raise NotFound.resource(self.kind, row_key, "id") from exc
         except HttpResponseError as exc:
             raise _refused_etag(exc, self.kind, row_key, if_match) from exc
+        finally:
+            self._recent.forget((partition_key, row_key))
         if capture is not None:
             capture.wrote(self._key(partition_key, row_key), _image(item))
         return (
@@ -305,6 +317,8 @@ class EntityRepository(Generic[M]):
             return
         except HttpResponseError as exc:
             raise _refused_etag(exc, self.kind, row_key, if_match) from exc
+        finally:
+            self._recent.forget((partition_key, row_key))
         if capture is not None:
             capture.wrote(self._key(partition_key, row_key), None)
 
@@ -378,6 +392,8 @@ class EntityRepository(Generic[M]):
             self.table.update_entity(entity, mode=UpdateMode.MERGE)
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
+        finally:
+            self._recent.forget((partition_key, row_key))
         if capture is not None:
             capture.merged(self._key(partition_key, row_key), {k: v for k, v in _image(item).items() if k in aliases})
 
@@ -389,6 +405,8 @@ class EntityRepository(Generic[M]):
             self.table.update_entity(entity, mode=UpdateMode.MERGE)
         except ResourceNotFoundError as exc:
             raise NotFound.resource(self.kind, row_key, "id") from exc
+        finally:
+            self._recent.forget((partition_key, row_key))
         if capture is not None:
             capture.merged(self._key(partition_key, row_key), {k: _plain(v) for k, v in values.items()})
 
@@ -411,6 +429,8 @@ class EntityRepository(Generic[M]):
             self.table.submit_transaction(operations)
         except TableTransactionError as exc:
             raise PreconditionFailed.stale(self.kind, row_key) from exc
+        finally:
+            self._recent.forget((partition_key, row_key), (partition_key, witness_key))
         if capture is not None:
             capture.wrote(self._key(partition_key, row_key), None)
 
@@ -419,8 +439,11 @@ class EntityRepository(Generic[M]):
         operations = [(TransactionOperation.DELETE, {"PartitionKey": partition_key, "RowKey": k}) for k in row_keys]
         for _, entity in operations:
             self._writing(entity, None)
-        for start in range(0, len(operations), MAX_BATCH):
-            self.table.submit_transaction(operations[start : start + MAX_BATCH])
+        try:
+            for start in range(0, len(operations), MAX_BATCH):
+                self.table.submit_transaction(operations[start : start + MAX_BATCH])
+        finally:
+            self._recent.forget(*((partition_key, entity["RowKey"]) for _, entity in operations))
         return len(operations)
 
     def put_many(self, rows: Iterable[tuple[M, str, str]]) -> int:
@@ -431,11 +454,14 @@ class EntityRepository(Generic[M]):
             self._writing(entity, lambda item=item: _image(item))  # type: ignore[misc]
             by_partition[partition_key].append((TransactionOperation.UPSERT, entity))
         written = 0
-        for operations in by_partition.values():
-            for start in range(0, len(operations), MAX_BATCH):
-                chunk = operations[start : start + MAX_BATCH]
-                self.table.submit_transaction(chunk)
-                written += len(chunk)
+        try:
+            for operations in by_partition.values():
+                for start in range(0, len(operations), MAX_BATCH):
+                    chunk = operations[start : start + MAX_BATCH]
+                    self.table.submit_transaction(chunk)
+                    written += len(chunk)
+        finally:
+            self._recent.forget(*((e["PartitionKey"], e["RowKey"]) for ops in by_partition.values() for _, e in ops))
         return written
 
 

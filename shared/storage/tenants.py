@@ -22,8 +22,8 @@ class TenantRepository:
             raise NotFound.resource("Tenant", tenant_id, "tenantId")
         return tenant
 
-    def find_tenant(self, tenant_id: str) -> Tenant | None:
-        return self._rows.find(tenant_id, TENANT_ROW)
+    def find_tenant(self, tenant_id: str, *, max_age: float = 0.0) -> Tenant | None:
+        return self._rows.find(tenant_id, TENANT_ROW, max_age=max_age)
 
     def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]:
         return self._rows.page(top=top, skip_token=skip_token)

@@ -304,6 +304,39 @@ def test_an_administrator_cannot_grant_roles(
     assert _owners(client, tenant_id) == {tokens.principal_id("admin")}
 
 
+def test_a_role_changed_or_removed_counts_for_the_next_read_at_once(
+    client: FunctionClient, tokens: Tokens, make_tenant: Callable[..., str]
+) -> None:
+    """A GET is let in on the role this process read a moment ago (roles.standing): a change made here counts at
+    once, for reads as for writes."""
+    tenant_id = make_tenant()
+    principal = tokens.principal_id("ra-changing")
+    assignments, sites = f"/api/tenants/{tenant_id}/roleAssignments", f"/api/tenants/{tenant_id}/sites"
+    assert _assign(client, tokens, tenant_id, "ra-changing", Role.READER).status == 201
+    changing = _as(client, tokens("ra-changing"))
+    assert changing.get(sites).status == 200
+    assert changing.get(assignments).status == 403
+
+    assert client.delete(f"{assignments}/{principal}").status == 204
+    assert _assign(client, tokens, tenant_id, "ra-changing", Role.OWNER).status == 201
+    assert changing.get(assignments).status == 200
+
+    assert client.delete(f"{assignments}/{principal}").status == 204
+    gone = changing.get(sites)
+    assert gone.status == 404, gone.text
+    assert gone.error_code == "notFound"
+
+
+def test_a_deleted_tenant_is_404_on_every_read_under_it_at_once(
+    client: FunctionClient, make_tenant: Callable[..., str]
+) -> None:
+    tenant_id = make_tenant()
+    reads = [f"/api/tenants/{tenant_id}", f"/api/tenants/{tenant_id}/sites", f"/api/tenants/{tenant_id}/summary"]
+    assert [client.get(path).status for path in reads] == [200, 200, 200]
+    assert client.delete(f"/api/tenants/{tenant_id}").status == 204
+    assert [client.get(path).error_code for path in reads] == ["notFound"] * 3
+
+
 def test_the_last_owner_cannot_be_removed(
     client: FunctionClient, tokens: Tokens, make_tenant: Callable[..., str]
 ) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from shared.bootstrap import Services
 from shared.models.sites import Site
+from shared.storage.tenants import TenantRepository
 from tests.fakes.seed import GALLERY_IMAGE
 from tests.utils.factories import SUBSCRIPTION, VNET, site_body, tenant_body
 from tests.utils.function_client import FunctionClient
@@ -274,6 +275,27 @@ def test_unknown_tenant_or_site_is_404(
     assert reply.status == 404
     assert reply.error_code == "notFound"
     assert reply.json()["error"]["target"] in ("tenantId", "siteId")
+
+
+def test_a_write_reads_the_tenant_as_stored_whatever_this_process_read_a_moment_ago(
+    client: FunctionClient, services: Services, make_tenant: Callable[..., str]
+) -> None:
+    """A GET may be let in on (and getTenant answer) the tenant this process read a moment ago; a write is let in on
+    the tenant as stored, and what it finds is what the next read here finds."""
+    tenant_id = make_tenant()
+    assert client.get(f"/api/tenants/{tenant_id}").status == 200  # this process has read the tenant now
+    elsewhere = TenantRepository(services.storage)  # another process's repository: this one hears of no change
+    stored = elsewhere.upsert_tenant(elsewhere.get_tenant(tenant_id).model_copy(update={"display_name": "Renamed"}))
+
+    renamed = client.patch(f"/api/tenants/{tenant_id}", {"displayName": "Again"}, headers={"If-Match": stored.etag})
+    assert renamed.status == 200, renamed.text
+    fetched = client.get(f"/api/tenants/{tenant_id}")
+    assert fetched.json()["displayName"] == "Again"
+    assert fetched.headers["ETag"] == renamed.headers["ETag"]
+
+    elsewhere.delete_tenant(tenant_id)
+    assert client.delete(f"/api/tenants/{tenant_id}").status == 404
+    assert client.get(f"/api/tenants/{tenant_id}").error_code == "notFound"
 
 
 @pytest.mark.parametrize(

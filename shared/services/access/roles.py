@@ -10,11 +10,22 @@ from shared.ports.bundles import AccessPorts
 MAX_RETRIES = 5  # a delete racing another owner's delete is tried again from a fresh read
 
 
-def role_on(ports: AccessPorts, caller: Caller, tenant_id: str) -> Role | None:
+def role_on(ports: AccessPorts, caller: Caller, tenant_id: str, *, max_age: float = 0.0) -> Role | None:
     if caller.organization_owner:
         return Role.OWNER
-    assignment = ports.role_assignments.find_role_assignment(tenant_id, caller.principal_id)
+    assignment = ports.role_assignments.find_role_assignment(tenant_id, caller.principal_id, max_age=max_age)
     return assignment.role if assignment else None
+
+
+def standing(ports: AccessPorts, caller: Caller, tenant_id: str, *, only_reads: bool) -> tuple[Role, Tenant] | None:
+    """The caller's role on the tenant and the tenant; None when there is no such tenant or the caller holds no role
+    on it. A request that only reads is judged on what this process read at most `ports.recent_reads` seconds ago
+    (a tenant deleted or a role changed here counts at once, elsewhere within that time), since the gate's reads
+    would otherwise cost every read more than its own; a request that may write reads storage now."""
+    max_age = ports.recent_reads if only_reads else 0.0
+    role = role_on(ports, caller, tenant_id, max_age=max_age)
+    tenant = None if role is None else ports.tenants.find_tenant(tenant_id, max_age=max_age)
+    return None if role is None or tenant is None else (role, tenant)
 
 
 def tenant_page(
