@@ -101,6 +101,7 @@ class Controls:
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self.requests: Counter[tuple[str, str, str, str]] = Counter()
         self.statuses: Counter[int] = Counter()
+        self.throttled: Counter[tuple[str, str, str, str]] = Counter()  # the requests answered 429, by the same key
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         # (tenant, principal, api, action or operation) -> the scopes checked, and how often granted and refused
         self.access: dict[tuple[str, str, str, str], dict[str, Any]] = {}
@@ -194,11 +195,14 @@ class Controls:
         with self._lock:
             self.requests[(api, kind, operation, method)] += 1
             self.statuses[status] += 1
+            if status == 429:
+                self.throttled[(api, kind, operation, method)] += 1
 
     def counts(self) -> dict[str, Any]:
         with self._lock:
             rows = [
-                {"api": api, "kind": kind, "operation": op, "method": method, "count": n}
+                {"api": api, "kind": kind, "operation": op, "method": method, "count": n,
+                 "throttled": self.throttled[(api, kind, op, method)]}
                 for (api, kind, op, method), n in sorted(self.requests.items())
             ]
             return {"value": rows, "total": sum(self.requests.values()), "statuses": dict(self.statuses)}
@@ -207,6 +211,7 @@ class Controls:
         with self._lock:
             self.requests.clear()
             self.statuses.clear()
+            self.throttled.clear()
             self.log.clear()
 
     # --- request log (what an API module chose to record; secrets masked) -------------------------------

@@ -13,7 +13,7 @@ from shared.models.orchestrations import Looped, PhasedStep
 # Storage or cloud hiccups inside an activity are retried; a step's own failure is an answer, not an error.
 TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
 MAX_CALLS = 5000  # with ~5 s between polls: hours of waiting before a run is declared stuck
-CALLS_PER_EXECUTION = 3  # then continue as new, so a long wait never builds a long history to replay
+CALLS_PER_EXECUTION = 3  # then continue as new, so a long wait never builds a long history to replay (by default)
 TIMED_OUT = "timedOut"
 
 Orchestration = Generator[Any, Any, Any]
@@ -32,7 +32,7 @@ def take_phases(
     type (shared/services/engine/phased.py), unless `read` says otherwise (provisioning's own steps)."""
     if read is None:
         read = PhasedStep[type(run)].model_validate  # type: ignore[misc]
-    for _ in range(CALLS_PER_EXECUTION):
+    for _ in range(run.per_execution or CALLS_PER_EXECUTION):
         if run.calls >= MAX_CALLS:
             return TIMED_OUT
         answer = yield context.call_activity_with_retry(activity, TRANSIENT, run.model_dump(mode="json", by_alias=True))

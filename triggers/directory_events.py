@@ -51,7 +51,8 @@ def blueprint(
                 return
             outcome = await asyncio.to_thread(reconcile_watched, ports, event, full=event.full)
             to_start = outcome.to_provision
-            runs = [ProvisionInput.model_validate({**item, "tenantId": event.tenant_id}) for item in to_start]
+            runs = [ProvisionInput.starting(event.tenant_id, str(item["cloudPcId"]), int(str(item["run"])))
+                    for item in to_start]  # fmt: skip
             begun = await start_provisioning(client, runs)
             await asyncio.to_thread(started, ports, outcome)  # had it died, the pending-start sweep would start them
             log.info(

@@ -60,7 +60,7 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
             followed.add(done.cloud_pc.tenant_id)
         if done.provisioning_run is not None:
             c = done.cloud_pc
-            runs.append(ProvisionInput(tenant_id=c.tenant_id, cloud_pc_id=c.id, run=done.provisioning_run))
+            runs.append(ProvisionInput.starting(c.tenant_id, c.id, done.provisioning_run))
         if done.vm_action is not None:
             a = done.vm_action
             actions.append((names.cloud_pc_action_instance_id(a.tenant_id, a.cloud_pc_id, a.request_id), a))

@@ -49,16 +49,31 @@ class CloudPcRun(Traced):
     run: int
 
 
+# a provisioning run continues as new after every call: each call then replays a history of at most a dozen events,
+# at the cost of one more episode per call (the bench's figures are in the README)
+PROVISIONING_CALLS_PER_EXECUTION = 1
+
+
 class Looped(Traced):
-    """Work an orchestration takes call by call (orchestrators/phases.py): how many activity calls it has made."""
+    """Work an orchestration takes call by call (orchestrators/phases.py): how many activity calls it has made, and
+    how many an execution makes before it continues as new. That is fixed when the work starts and carried in its
+    input, so a change of it never alters an execution in flight (its replay would meet calls it no longer makes);
+    None for work started before it was carried, and for work that keeps the loop's default."""
 
     calls: int = 0
+    per_execution: int | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class ProvisionInput(CloudPcRun, Looped):
     """The `provision_cloud_pc` input; after a continue-as-new it carries the run's state and calls so far."""
 
     state: RunState | None = None
+
+    @classmethod
+    def starting(cls, tenant_id: str, cloud_pc_id: str, run: int) -> ProvisionInput:
+        """The input of a run that starts now."""
+        per_execution = PROVISIONING_CALLS_PER_EXECUTION
+        return cls(tenant_id=tenant_id, cloud_pc_id=cloud_pc_id, run=run, per_execution=per_execution)
 
 
 class FailCall(CloudPcRun):

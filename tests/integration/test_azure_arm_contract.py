@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from azure_emulator.launcher import EmulatorProcess
-from shared.cloud.azure.arm_clients import RESERVE, ArmClients
-from shared.cloud.azure.arm_compute import AzureProvisioningCompute
+from shared.cloud.azure.arm_clients import NEW_WORK_RESERVE, RESERVE, ArmClients
+from shared.cloud.azure.arm_compute import USAGES_CACHE_S, AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN, AzureDevices
 from shared.models.cloud_pcs import BuildSettings
 from shared.ports.cloud import REQUEST_BUDGET, CloudError, CloudThrottled, JoinSpec, Placement, Progress, VmSpec
@@ -144,10 +144,16 @@ def test_capacity_reads_skus_and_usages_and_refuses_what_azure_would(arm: Arm) -
             APP_TENANT, Placement(arm.placement.subscription_id, "rg", "westcentralus"), "Standard_D16s_v5"
         )
     assert unavailable.value.code == "SkuNotAvailable"
+    now, read = [0.0], len(arm.sent("listUsages"))
+    compute = AzureProvisioningCompute(arm.compute.clients, clock=lambda: now[0])
+    assert compute.allocate_capacity(APP_TENANT, arm.placement, "Standard_D2s_v5").done
     arm.admin.quota(REGION, "standardDSv5Family", 1)
+    assert compute.allocate_capacity(APP_TENANT, arm.placement, "Standard_D2s_v5").done, "usages read a moment ago"
+    now[0] += USAGES_CACHE_S
     with pytest.raises(CloudError) as quota:
-        arm.compute.allocate_capacity(APP_TENANT, arm.placement, "Standard_D2s_v5")
+        compute.allocate_capacity(APP_TENANT, arm.placement, "Standard_D2s_v5")
     assert quota.value.code == "QuotaExceeded" and quota.value.step == "allocateCapacity"
+    assert len(arm.sent("listUsages")) == read + 2
 
 
 def test_create_vm_puts_the_vm_with_its_own_nic_as_azure_documents_and_a_repeat_creates_nothing(arm: Arm) -> None:
@@ -180,9 +186,9 @@ def test_create_vm_puts_the_vm_with_its_own_nic_as_azure_documents_and_a_repeat_
     assert (own["name"], own["properties"]["deleteOption"]) == ("vm1-nic", "Delete")
     assert own["properties"]["ipConfigurations"][0]["properties"]["subnet"]["id"] == arm.subnet_id
     assert props["osProfile"]["computerName"] == "CPC-VM1" and props["osProfile"]["adminPassword"] == "***"
-    again = arm.compute.create_vm(APP_TENANT, spec)
+    again = arm.compute.create_vm(APP_TENANT, spec)  # a repeated call: Azure refuses the new password, nothing changes
     assert again.done and again.resource_id == vm_id
-    assert len(arm.sent("createVm")) == 1 and len(arm.admin.vms("rg-cloudpcs")) == 1
+    assert [put["status"] for put in arm.sent("createVm")] == [201, 409] and len(arm.admin.vms("rg-cloudpcs")) == 1
     attached = arm.compute.attached_nic(APP_TENANT, arm.placement, "vm1-nic")
     assert attached.done and attached.resource_id and attached.resource_id.endswith("/networkInterfaces/vm1-nic")
 
@@ -231,7 +237,7 @@ def test_throttled_vm_creates_come_back_not_done_with_retry_after_and_make_no_du
         arm.controls.throttle("createVm", 500, 1500)
 
 
-def test_a_throttled_create_retried_after_the_vm_was_made_meanwhile_adopts_it_without_a_second_put(arm: Arm) -> None:
+def test_a_throttled_create_retried_after_the_vm_was_made_meanwhile_adopts_it_as_it_is(arm: Arm) -> None:
     now = [1000.0]
     paced = AzureProvisioningCompute(arm.compute.clients, clock=lambda: now[0])
     try:
@@ -246,7 +252,8 @@ def test_a_throttled_create_retried_after_the_vm_was_made_meanwhile_adopts_it_wi
     now[0] += throttled.retry_after_s  # the caller's turn has come
     resumed = paced.create_vm(APP_TENANT, arm.spec("vm2"), throttled.operation)
     assert resumed.done and resumed.resource_id and resumed.resource_id.endswith("/virtualMachines/vm2")
-    assert [e["status"] for e in arm.sent("createVm") if e["path"].endswith("/vm2")] == [429, 201]
+    # its PUT's new password is refused for the existing VM, which changed nothing: the VM is read and adopted
+    assert [e["status"] for e in arm.sent("createVm") if e["path"].endswith("/vm2")] == [429, 201, 409]
 
 
 def test_a_failed_vm_create_raises_azures_error_code(arm: Arm) -> None:
@@ -291,23 +298,28 @@ def test_run_commands_send_the_script_and_fail_with_the_code(arm: Arm) -> None:
     assert (failed.value.step, failed.value.code) == ("setTeamsVdiMode", "ScriptTimeout")
 
 
-def test_writes_are_held_back_before_arms_write_budget_refuses_them(
+def test_writes_are_held_back_before_arms_write_budget_refuses_them_and_new_work_first(
     azure_emulator: EmulatorProcess, arm: Arm
 ) -> None:
     entra = arm.admin.tenant_id
     clients = ArmClients(EmulatorCredentials(azure_emulator, {APP_TENANT: entra}), f"{azure_emulator.base_url}/arm",
-                         clock=lambda: 0.0)  # the budget's own clock stands still: no refill is counted  # fmt: skip
+                         clock=lambda: 0.0, sleep=lambda seconds: None)  # the budget's clock stands still  # fmt: skip
     compute = AzureProvisioningCompute(clients)
-    arm.controls.throttle("armWrites", per_minute=6, burst=RESERVE + 2)  # ARM's bucket, nearly at the reserve
+    arm.controls.throttle("armWrites", per_minute=6, burst=NEW_WORK_RESERVE + 2)  # near new work's reserve
     try:
-        for name in ("vm1", "vm2"):  # ARM answers 11 left, then 10
+        for name in ("vm1", "vm2"):  # ARM answers 61 left, then 60
             spec = arm.spec(name)
             assert until_done(lambda op: compute.create_vm(APP_TENANT, spec, op)).done  # noqa: B023
-        with pytest.raises(CloudThrottled) as held:
-            compute.create_vm(APP_TENANT, arm.spec("vm3"))
-        assert held.value.code == REQUEST_BUDGET and (held.value.retry_after_s or 0) > 0
-        assert held.value.transient  # a wait, never a failed attempt
+        held = compute.create_vm(APP_TENANT, arm.spec("vm3"))  # new work: held back while 60 are left
+        assert not held.done and held.held == REQUEST_BUDGET and held.retry_after_s > 0
         assert len(arm.sent("createVm")) == 2  # held back here: Azure never saw it, so refused nothing
+        # the writes of work under way go on down to the reserve, and then are held too
+        for n in range(NEW_WORK_RESERVE - RESERVE):
+            compute.run_command(APP_TENANT, arm.placement, "vm1", f"probe{n}", ["exit 0"])
+        with pytest.raises(CloudThrottled) as stopped:
+            compute.run_command(APP_TENANT, arm.placement, "vm1", "probeLast", ["exit 0"])
+        assert stopped.value.code == REQUEST_BUDGET and stopped.value.transient  # a wait, never a failed attempt
+        assert len(arm.sent("runCommand")) == NEW_WORK_RESERVE - RESERVE
     finally:
         arm.controls.session.delete(f"{arm.controls.base}/throttles/armWrites", timeout=30)
         clients.close()
@@ -336,6 +348,7 @@ def test_one_run_command_takes_several_steps_each_with_its_own_outcome(arm: Arm)
         else:
             assert step(name).done
     [sent] = arm.sent("runCommand")  # one ARM write for every step; the others read its output
+    assert len(arm.sent("getRunCommand")) == 2, "before it was made, and its output once it ended: not once a step"
     assert sent["path"].endswith(f"/virtualMachines/vm1/runCommands/{POST_COMMAND}")
     assert all(f"Invoke-CloudPcStep '{name}'" in sent["body"]["properties"]["source"]["script"] for name in steps)
 

@@ -15,6 +15,7 @@ import azure.durable_functions as df
 from orchestrators import names
 from shared.bootstrap import Services
 from shared.models.cloud_pcs import CloudPc
+from shared.models.orchestrations import PROVISIONING_CALLS_PER_EXECUTION
 from shared.ports.engine_ports import EnginePorts
 from tests.integration.conftest import create_app
 from tests.utils.durable_session import durable_engine, orchestrators_of
@@ -71,7 +72,9 @@ def test_the_sweep_starts_what_a_dead_reconcile_left_and_leaves_a_run_under_way_
             await sweep(timer=None, client=binding)
             anns = await client.get_status(instance_id(ann))
             assert anns.runtime_status in UNDER_WAY
-            assert json.loads(anns.input_) == {**run, "cloudPcId": ann.id, "state": None, "calls": 0}
+            assert json.loads(anns.input_) == {
+                **run, "cloudPcId": ann.id, "state": None, "calls": 0, "perExecution": PROVISIONING_CALLS_PER_EXECUTION
+            }
             again = await client.get_status(instance_id(bob), show_history=True)
             assert again.runtime_status in UNDER_WAY and again.created_time == bobs.created_time  # not restarted
             assert [e["EventType"] for e in again.historyEvents].count("ExecutionStarted") <= 1

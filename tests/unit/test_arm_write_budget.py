@@ -3,9 +3,21 @@ ARM refills it, and a write held back once the estimate is down to the reserve."
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from shared.cloud.azure.arm_clients import REFILL_PER_S, RESERVE, RequestBudget
+import pytest
+from azure.core.pipeline import PipelineContext, PipelineRequest
+from azure.core.rest import HttpRequest
+
+from shared.cloud.azure.arm_clients import (
+    NEW_WORK,
+    NEW_WORK_RESERVE,
+    REFILL_PER_S,
+    RESERVE,
+    BudgetPolicy,
+    RequestBudget,
+)
+from shared.ports.cloud import CloudThrottled
 
 KEY = ("tenant", "subscription", "writes")
 
@@ -33,3 +45,29 @@ def test_writes_held_back_at_once_are_given_slots_one_refill_apart() -> None:
     budget.observe(KEY, RESERVE)
     slots = [budget.admit(KEY) for _ in range(4)]  # a fan-out of four, all at the reserve
     assert slots == [pytest.approx((n + 1) / REFILL_PER_S) for n in range(4)]  # spread out, not a herd
+
+
+def test_new_work_waits_at_a_higher_reserve_so_the_writes_of_work_under_way_go_first() -> None:
+    budget = RequestBudget(clock=lambda: 0.0)
+    budget.observe(KEY, NEW_WORK_RESERVE)
+    assert budget.admit(KEY, NEW_WORK_RESERVE) > 0, "a VM create waits"
+    assert budget.admit(KEY) == 0.0, "the extension of a VM made before goes ahead"
+
+
+def test_the_new_work_option_is_the_budgets_own_and_never_reaches_the_transport() -> None:
+    budget = RequestBudget(clock=lambda: 0.0)
+    budget.observe(KEY, NEW_WORK_RESERVE)
+    policy = BudgetPolicy(budget, "tenant", "subscription", sleep=lambda seconds: None)
+
+    def send(**options: Any) -> PipelineRequest[HttpRequest]:
+        request = PipelineRequest(HttpRequest("PUT", "https://arm/x"), PipelineContext(None, **options))
+        policy.on_request(request)
+        return request
+
+    assert NEW_WORK not in send().context.options
+    with pytest.raises(CloudThrottled):
+        send(**{NEW_WORK: True})
+    retried = PipelineRequest(HttpRequest("PUT", "https://arm/x"), PipelineContext(None, **{NEW_WORK: True}))
+    with pytest.raises(CloudThrottled):
+        policy.on_request(retried)
+    assert NEW_WORK not in retried.context.options and retried.context[NEW_WORK], "kept for the call's retries"

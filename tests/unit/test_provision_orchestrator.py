@@ -11,7 +11,7 @@ from orchestrators.configuration import connection_health_check, import_device_i
 from orchestrators.phases import CALLS_PER_EXECUTION, MAX_CALLS
 from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
-from shared.models.orchestrations import HealthCheckRun
+from shared.models.orchestrations import PROVISIONING_CALLS_PER_EXECUTION, HealthCheckRun, ProvisionInput
 from shared.models.provisioning import CloudPcJob, RunState
 from shared.services.configuration import health_check_runs
 from shared.services.configuration.health_check_runs import COULD_NOT_RUN, RAN_TOO_LONG
@@ -177,3 +177,21 @@ def test_an_image_import_is_read_again_while_pending_and_failed_when_it_cannot_g
     failure = broken.throw(RuntimeError("Graph did not answer"))
     assert failure.name == names.FAIL_DEVICE_IMAGE and failure.payload["details"] == "Graph did not answer"
     assert finish(broken, "failed") == "failed"
+
+
+def test_a_run_started_now_continues_as_new_after_each_call_and_one_started_before_keeps_its_own_count() -> None:
+    started = ProvisionInput.starting("t1", "cpc1", 2).model_dump(mode="json", by_alias=True)
+    assert {k: started[k] for k in RUN} == RUN
+    assert started["perExecution"] == PROVISIONING_CALLS_PER_EXECUTION == 1
+    context = Context(input=started)
+    orchestration = provision_cloud_pc(context)
+    next(orchestration)
+    assert isinstance(orchestration.send(waiting(5)), Timer)
+    assert finish(orchestration, None) is None
+    assert context.continued_with is not None and context.continued_with["perExecution"] == 1, "carried on"
+    before = Context(input=RUN)  # an input recorded before the limit was carried: its replay makes the same calls
+    assert "perExecution" not in RUN
+    replay = provision_cloud_pc(before)
+    next(replay)
+    assert isinstance(replay.send(waiting(5)), Timer)
+    assert isinstance(replay.send(None), Call), "a second call in the same execution, as it was recorded"

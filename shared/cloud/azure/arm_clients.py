@@ -41,6 +41,13 @@ KIND_OF = {"GET": "reads", "HEAD": "reads", "PUT": "writes", "PATCH": "writes", 
 REFILL = {"reads": 25.0, "writes": 10.0, "deletes": 10.0}  # ARM's refill of a subscription's buckets, a second
 REFILL_PER_S = REFILL["writes"]
 RESERVE = 10  # what the budget keeps back: other processes and the app's own polls share the subscription
+# a write that starts new work (a VM create, as the call's option NEW_WORK=True says) is held back while the estimate is
+# down to this: the writes that carry on work under way (its extension, Run Command and role) go first, so a
+# Cloud PC begun is finished before more are begun, and its writes are not each held in turn
+NEW_WORK, NEW_WORK_RESERVE = "budget_new_work", 60
+# a hold this short is slept in the call: handed back, it would cost the orchestration a durable timer and two
+# episodes for less than the wait itself; kept short, since a sleeping call holds one of the worker's few threads
+INLINE_WAIT_S = 0.3
 
 class TenantCredentials(Protocol):
     """Credentials for the customer's Entra tenant of an app tenant (shared.cloud.azure.credentials)."""
@@ -73,15 +80,15 @@ class RequestBudget:
         self._clock = clock
         self._lock = threading.Lock()
         self._seen: dict[tuple[str, str, str], list[float]] = {}  # -> [remaining, when, sent since]
-        self._last_slot: dict[tuple[str, str, str], float] = {}  # -> the latest slot a held write was given
+        self._last_slot: dict[tuple[str, ...], float] = {}  # (key, reserve) -> the latest slot a held write was given
 
     def observe(self, key: tuple[str, str, str], remaining: float) -> None:
         with self._lock:
             self._seen[key] = [remaining, self._clock(), 0.0]
 
-    def admit(self, key: tuple[str, str, str]) -> float:
-        """0 (the write counted) when the budget has more than RESERVE left by estimate, else the seconds until the
-        write's slot."""
+    def admit(self, key: tuple[str, str, str], reserve: float = RESERVE) -> float:
+        """0 (the write counted) when the budget has more than `reserve` left by estimate, else the seconds until the
+        write's slot (slots are given per reserve: new work has a line of its own)."""
         with self._lock:
             seen = self._seen.get(key)
             if seen is None:
@@ -90,11 +97,12 @@ class RequestBudget:
             remaining, when, sent = seen
             refill = REFILL[key[2]]
             estimate = remaining + (now - when) * refill - sent
-            if estimate > RESERVE:
+            if estimate > reserve:
                 seen[2] += 1
                 return 0.0
-            slot = max(now + (RESERVE + 1 - estimate) / refill, self._last_slot.get(key, 0.0) + 1 / refill)
-            self._last_slot[key] = slot
+            line = (*key, str(reserve))
+            slot = max(now + (reserve + 1 - estimate) / refill, self._last_slot.get(line, 0.0) + 1 / refill)
+            self._last_slot[line] = slot
             return slot - now
 
 
@@ -102,14 +110,23 @@ class BudgetPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     """One client's share of the RequestBudget: every send of a write or delete asks it first, and every answer tells
     it what ARM has left (the smaller of the principal's and the subscription's global bucket)."""
 
-    def __init__(self, budget: RequestBudget, tenant_id: str, subscription_id: str) -> None:
+    def __init__(
+        self, budget: RequestBudget, tenant_id: str, subscription_id: str, sleep: Callable[[float], None]
+    ) -> None:
         self._budget, self._tenant, self._subscription = budget, tenant_id, subscription_id.lower()
+        self._sleep = sleep
 
     def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         kind = KIND_OF.get(request.http_request.method.upper())
         if kind is None:
             return
-        wait = self._budget.admit((self._tenant, self._subscription, kind))
+        key = (self._tenant, self._subscription, kind)
+        if NEW_WORK in request.context.options:  # the call's option, kept on its context for the call's retries
+            request.context[NEW_WORK] = request.context.options.pop(NEW_WORK)
+        if request.context.get(NEW_WORK):  # handed back at once: its caller paces new work (a sleep here would
+            wait = self._budget.admit(key, NEW_WORK_RESERVE)  # send it later than the caller's pacing let it go)
+        else:
+            wait = held_for(lambda: self._budget.admit(key), self._sleep)
         if wait > 0:
             raise CloudThrottled(f"arm{kind.capitalize()}", wait, REQUEST_BUDGET)
 
@@ -122,6 +139,17 @@ class BudgetPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
         left = [float(value) for value in said if value and value.replace(".", "", 1).isdigit()]
         if left:
             self._budget.observe((self._tenant, self._subscription, kind), min(left))
+
+
+def held_for(admit: Callable[[], float], sleep: Callable[[float], None]) -> float:
+    """What `admit()` answers once it lets the call go (0), asked again after sleeping through its waits while they
+    add up to INLINE_WAIT_S at most; else the wait still ahead, for the caller to hand back."""
+    slept, wait = 0.0, admit()
+    while wait > 0 and slept + wait <= INLINE_WAIT_S:
+        sleep(wait)
+        slept += wait
+        wait = admit()
+    return wait
 
 
 def retry_after_s(response: Any) -> float | None:
@@ -159,9 +187,11 @@ class ArmClients:
     """
 
     def __init__(
-        self, credentials: TenantCredentials, arm_endpoint: str, clock: Callable[[], float] = time.monotonic
+        self, credentials: TenantCredentials, arm_endpoint: str, clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials = credentials
+        self.sleep = sleep
         self.endpoint = arm_endpoint.rstrip("/")
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
@@ -176,7 +206,7 @@ class ArmClients:
                 client = factory(
                     _CurrentCredential(self._credentials, tenant_id), subscription_id, base_url=self.endpoint,
                     retry_policy=policy, transport=http_transport(),
-                    per_retry_policies=[BudgetPolicy(self.budget, tenant_id, subscription_id)],
+                    per_retry_policies=[BudgetPolicy(self.budget, tenant_id, subscription_id, self.sleep)],
                 )  # fmt: skip
                 self._clients[cache_key] = client
             return client

@@ -8,12 +8,16 @@ operation, so a failure arrives as Azure's error; a script may name its own erro
 Azure neither stores nor shows them, and they are never logged here.
 
 A command may take several steps (`run_step`): its script writes each step's outcome as a STEP_OUTCOME line, the
-first step's call makes the command, and every step reads its own line from the command's output once it ended.
+first step's call makes the command, and every step reads its own line from the command's output once it ended. An
+ended command's output never changes (it is made once and never run again), so it is read once per process and the
+other steps take their lines from that read: a Cloud PC's post-provisioning costs one read, not one a step.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from azure.mgmt.compute import models as compute_models
@@ -30,11 +34,14 @@ OUTCOME = re.compile(
     rf"^{STEP_OUTCOME} (?P<step>\S+) (?P<outcome>succeeded|failed)(?: ERRORTYPE=(?P<code>\S+))?\s*(?P<message>.*)$"
 )
 RUNNING = {"creating", "updating", "running", "pending", ""}
+ENDED_KEPT = 4096  # ended multi-step commands whose output is kept (about a fan-out's worth of Cloud PCs)
 
 
 class RunCommands:
     def __init__(self, clients: ArmClients) -> None:
         self._clients = clients
+        self._ended: OrderedDict[tuple[str, ...], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def run(
         self,
@@ -61,6 +68,8 @@ class RunCommands:
             try:
                 polled = arm_lro.poll(self._clients, tenant_id, placement.subscription_id, url, step)
             except CloudError as exc:
+                if exc.transient:  # held (the request budget) or unanswered: asked again, not the script's failure
+                    raise
                 raise self._failure(tenant_id, placement, vm_name, name, step, exc) from exc
             if isinstance(polled, arm_lro.Later):
                 return arm_lro.progress(polled, PHASE)
@@ -93,6 +102,8 @@ class RunCommands:
                 step,
             )
         except CloudError as exc:
+            if exc.transient:
+                raise
             raise self._failure(tenant_id, placement, vm_name, name, step, exc) from exc
         if isinstance(started, arm_lro.Later):
             return arm_lro.progress(started, PHASE)
@@ -108,19 +119,27 @@ class RunCommands:
         if url:
             try:
                 polled = arm_lro.poll(self._clients, tenant_id, placement.subscription_id, url, step)
-            except CloudError:  # the command as a whole failed: its output still says how far each step got
+            except CloudError as exc:  # the command as a whole failed: its output still says how far each step got
+                if exc.transient:
+                    raise
                 polled = None
             if isinstance(polled, arm_lro.Later):
                 return arm_lro.progress(polled, PHASE)
-        found = self.instance(tenant_id, placement, vm_name, name, step)
+        key = (tenant_id, placement.subscription_id, placement.resource_group, vm_name, name)
+        with self._lock:
+            found = self._ended.get(key)
         if found is None:
-            started = self.run(tenant_id, placement, vm_name, name, script, step=step, create_only=False)
-            if not started.done:
-                return started
-            found = self.instance(tenant_id, placement, vm_name, name, step) or {}
+            found = self.instance(tenant_id, placement, vm_name, name, step)
+            if found is None:
+                started = self.run(tenant_id, placement, vm_name, name, script, step=step, create_only=False)
+                if not started.done:
+                    return started
+                found = self.instance(tenant_id, placement, vm_name, name, step) or {}
         props = found.get("properties") or {}
         view = props.get("instanceView") or {}
         state = str(props.get("provisioningState") or "").lower()
+        if state not in RUNNING and str(view.get("executionState") or "").lower() not in RUNNING - {""}:
+            self._keep_ended(key, found)
         for line in str(view.get("output") or "").splitlines():
             outcome = OUTCOME.match(line.strip())
             if outcome is not None and outcome.group("step") == step:
@@ -133,6 +152,13 @@ class RunCommands:
         if state == "failed":
             raise self._failure(tenant_id, placement, vm_name, name, step, None, found)
         raise CloudError(step, "StepNotRun", f"The Run Command {name} ended without taking {step}.")
+
+    def _keep_ended(self, key: tuple[str, ...], found: dict[str, Any]) -> None:
+        with self._lock:
+            self._ended[key] = found
+            self._ended.move_to_end(key)
+            while len(self._ended) > ENDED_KEPT:
+                self._ended.popitem(last=False)
 
     def instance(
         self, tenant_id: str, placement: Placement, vm_name: str, name: str, step: str

@@ -1,8 +1,9 @@
 """ProvisioningCompute over ARM, the one port the provisioning steps call: capacity checks, the NIC and VM, Run
 Commands, deletes - each call a Progress.
 
-Every write is create-only by its deterministic name: a call first reads what exists (a repeated activity
-finds its own work done), and a long-running operation is started, never waited for - its status URL goes
+Every write is create-only by its deterministic name: a repeated activity finds its own work done (a VM's second
+create is refused by Azure, its new password not taken, and the VM read then; other writes read first), and a
+long-running operation is started, never waited for - its status URL goes
 back in `Progress.operation` and the next call polls it once. `create_vm` walks the hosted network (where the
 Cloud PC uses it) -> the VM, which makes its own NIC; its operation names the phase being waited for, so a poll that
 finds the network made goes on to the VM.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from azure.core.exceptions import HttpResponseError
@@ -19,19 +21,24 @@ from azure.mgmt.compute import models as compute_models
 from azure.mgmt.network import models as network_models
 
 from shared.cloud.azure import arm_lro, arm_vm
-from shared.cloud.azure.arm_clients import ArmClients, vm_id, vnet_id
+from shared.cloud.azure.arm_clients import NEW_WORK, ArmClients, held_for, vm_id, vnet_id
 from shared.cloud.azure.arm_commands import RunCommands
-from shared.ports.cloud import CloudError, Placement, Progress, VmSpec
+from shared.ports.cloud import CloudError, CloudThrottled, Placement, Progress, VmSpec
 
 THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its network is made)
-STALE_TURN_S = 3600.0  # a caller not seen again for this long has gone (its run failed or moved on)
-PUNCTUAL_S = 0.05  # a caller this close to its turn has it
-# turns are this much more than a Retry-After apart: a bucket refills one token a refill interval after the
-# last was taken, so a caller a few milliseconds less late than the one before it would find none yet
+STALE_TURN_S = 600.0  # a line no caller has come to for this long is gone: Azure's bucket has refilled meanwhile
+PUNCTUAL_S = 0.01  # a caller this close to its turn has it
+FIRST_SPACING = 0.25  # of the first Retry-After: where learning the spacing starts
+WIDEN, NARROW = 1.25, 0.99  # the spacing after a refusal at a turn, after a create let through at its turn
+MIN_SPACING_S = 0.02
+# the widest spacing is this much more than a Retry-After: a bucket refills one token a refill interval after
+# the last was taken, so a caller a few milliseconds less late than the one before it would find none yet
 TURN_MARGIN_S = 0.05
-SKU_CACHE_S = 600.0  # resource SKUs change rarely; usages are read fresh every time
+SKU_CACHE_S = 600.0  # resource SKUs change rarely
+USAGES_CACHE_S = 10.0  # a region's usages, read again after this
 PENDING_STATES = {"creating", "updating", "deleting", "accepted", "running", ""}
 NIC_RESERVED = "NicReservedForAnotherVm"
+PROPERTY_CHANGE_NOT_ALLOWED = "PropertyChangeNotAllowed"
 NIC_RESERVED_RETRY_S = 30.0  # a part of Azure's 180 s reservation: the NIC is deleted soon after it ends
 
 
@@ -43,6 +50,7 @@ class AzureProvisioningCompute:
         self._commands = RunCommands(clients)
         self._clock = clock
         self._skus: dict[tuple[str, str, str], tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._usage_reads: dict[tuple[str, str, str], tuple[float, dict[str, dict[str, Any]]]] = {}
         self._networks: set[str] = set()  # hosted networks known to exist
         self._turns = Turns(clock)
 
@@ -50,11 +58,10 @@ class AzureProvisioningCompute:
     @arm_lro.hand_back("allocateCapacity")
     def allocate_capacity(self, tenant_id: str, placement: Placement, vm_size: str) -> Progress:
         step = "allocateCapacity"
-        compute = self.clients.compute(tenant_id, placement.subscription_id)
         region = placement.region_name.lower()
         try:
             offered = self._region_skus(tenant_id, placement.subscription_id, region)
-            usages = {str(u["name"]["value"]).lower(): u for u in compute.usage.list(region)}
+            usages = self._usages(tenant_id, placement.subscription_id, region)
         except HttpResponseError as exc:
             arm_lro.raise_for(exc, step)
         sku = offered.get(vm_size.lower())
@@ -71,6 +78,18 @@ class AzureProvisioningCompute:
                     f"{vm_size} needs {vcpus} more.",
                 )
         return Progress(done=True)
+
+    def _usages(self, tenant_id: str, subscription_id: str, region: str) -> dict[str, dict[str, Any]]:
+        """The region's vCPU usages, read at most once every USAGES_CACHE_S: this check only spares a create Azure
+        would refuse anyway (QuotaExceeded, refused for good), and a read per Cloud PC would spend ARM's read budget."""
+        cache_key = (tenant_id, subscription_id.lower(), region)
+        cached = self._usage_reads.get(cache_key)
+        if cached is not None and self._clock() - cached[0] < USAGES_CACHE_S:
+            return cached[1]
+        compute = self.clients.compute(tenant_id, subscription_id)
+        usages = {str(u["name"]["value"]).lower(): dict(u) for u in compute.usage.list(region)}
+        self._usage_reads[cache_key] = (self._clock(), usages)
+        return usages
 
     def _region_skus(self, tenant_id: str, subscription_id: str, region: str) -> dict[str, dict[str, Any]]:
         cache_key = (tenant_id, subscription_id.lower(), region)
@@ -97,23 +116,26 @@ class AzureProvisioningCompute:
                 return arm_lro.progress(polled, phase or "vm")
             if phase == "vm":
                 return Progress(done=True, resource_id=vm_id(placement, spec.name))
-        # a retry reads before it writes, a throttled one too: the VM may exist meanwhile (the 429 came to a repeat,
-        # or another instance made it), and a second PUT would carry a new random password, which Azure refuses
-        # for an existing VM (409 PropertyChangeNotAllowed): the VM is adopted as it is instead
-        existing = self.vm_state(tenant_id, placement, spec.name, step)
-        if existing is not None:
-            self._turns.done(_line(placement), spec.name)
-            return existing
-        if phase == THROTTLED:  # refused for now, its network made: only the VM's PUT again
-            subnet = spec.subnet_id or self.hosted_subnet(placement)
-            return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec, subnet), step)
         subnet_id = spec.subnet_id
-        if subnet_id is None:
+        if subnet_id is None and phase != THROTTLED:  # a create refused for now had its network made before
             waiting = self.ensure_hosted_network(tenant_id, placement, step)
             if waiting is not None:
                 return waiting
-            subnet_id = self.hosted_subnet(placement)
-        return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec, subnet_id), step)
+        subnet_id = subnet_id or self.hosted_subnet(placement)
+        try:
+            return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec, subnet_id), step)
+        except CloudError as exc:
+            # the VM exists already (a repeated call whose first PUT went through, or another instance's): its PUT
+            # carried a new random password, which Azure refuses for an existing VM, and changed nothing; the VM is
+            # read and adopted as it is. Refused this way, a repeat costs a write; read first, every create would
+            # cost a read, and ARM's read budget bounds provisioning as much as its write budget does.
+            if exc.code != PROPERTY_CHANGE_NOT_ALLOWED:
+                raise
+            existing = self.vm_state(tenant_id, placement, spec.name, step)
+            if existing is None:
+                raise
+            self._turns.done(_line(placement), spec.name)
+            return existing
 
     @staticmethod
     def hosted_subnet(placement: Placement) -> str:
@@ -130,21 +152,25 @@ class AzureProvisioningCompute:
     def start_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
         """PUT the VM (the body's password goes to Azure only); done, or the operation to poll."""
         line = _line(placement)
-        wait = self._turns.admit(line, vm_name)
+        wait = held_for(lambda: self._turns.admit(line, vm_name), self.clients.sleep)
         if wait > 0:
             return Progress(done=False, retry_after_s=wait, operation=THROTTLED)
         compute = self.clients.compute(tenant_id, placement.subscription_id)
         machine = compute_models.VirtualMachine(body)
         try:
+            new_work: dict[str, Any] = {NEW_WORK: True}  # the request budget's option (arm_clients.BudgetPolicy)
             started = arm_lro.start(
                 lambda **kw: compute.virtual_machines.begin_create_or_update(
-                    placement.resource_group, vm_name, machine, **kw
+                    placement.resource_group, vm_name, machine, **new_work, **kw
                 ),
                 step,
             )
-        except arm_lro.Throttled as throttled:
+        except arm_lro.Throttled as throttled:  # Azure refused it: the line learns
             turn = self._turns.throttled(line, vm_name, throttled.retry_after_s)
             return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=throttled.code)
+        except CloudThrottled as held:  # the write budget keeps its room for work under way
+            turn = self._turns.throttled(line, vm_name, held.retry_after_s or 0.0, by_azure=False)
+            return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=held.code)
         self._turns.done(line, vm_name)
         if isinstance(started, arm_lro.Later):
             return arm_lro.progress(started, "vm")
@@ -274,19 +300,24 @@ class Turns:
     """Client-side pacing of VM creates per subscription and region, once Azure has throttled them.
 
     Azure's 429 says when the next create may go, not whose it is: every caller told "in 1 s" would come back
-    at once, and all but one be throttled again. So a throttled caller gets a turn at the end of the line, one
-    Retry-After after the one before, and while a line exists a new caller joins it instead of calling Azure:
-    only a caller whose turn has come sends its create. A line no one is waiting in anymore is gone.
-    A caller refused at its turn (a token went unused while the one before was late, and a full bucket lost
-    it) goes to the end again: the line absorbs the loss instead of callers crowding every token. The line is
-    the process's own: on several instances at most one caller per instance meets Azure at a turn.
+    at once, and all but one be throttled again. So while a line exists every caller is given a turn of its own,
+    a moment the spacing after the one before it and never while a 429's Retry-After runs (a 429 is waited out,
+    never retried early), and sends its create only once its turn has come: callers are spread out, not a herd.
+    A caller refused at its turn (Azure's 429, or the app's own write budget, which keeps room for work under way)
+    is given a new turn at the end of the line, after the wait it was told. A line no one has come to for
+    STALE_TURN_S is forgotten.
+
+    The spacing is learned, since Compute refills its buckets several tokens a second while Retry-After comes in
+    whole seconds: it starts at FIRST_SPACING of the first Retry-After, widens by WIDEN when a caller let go after
+    the last widening is refused at its turn, and narrows by NARROW with each create that goes through at its turn,
+    never wider than the longest Retry-After: it settles just above the interval at which creates can go, with a
+    refusal in every few dozen creates. The line is the process's own: on several instances at most one caller
+    per instance meets Azure at a turn.
     """
 
     def __init__(self, clock: Any) -> None:
         self._clock = clock
-        self._next: dict[str, float] = {}  # per key: the next free turn
-        self._spacing: dict[str, float] = {}  # per key: the time between two turns (the last Retry-After and a margin)
-        self._turns: dict[str, dict[str, float]] = {}  # per key: caller -> its turn
+        self._lines: dict[str, _Line] = {}
         self._lock = threading.Lock()
 
     def admit(self, key: str, caller: str) -> float:
@@ -294,31 +325,67 @@ class Turns:
         key = key.lower()
         with self._lock:
             now = self._clock()
-            turns = self._turns.setdefault(key, {})
-            for gone in [c for c, turn in turns.items() if turn < now - STALE_TURN_S]:
-                del turns[gone]
-            turn = turns.get(caller)
+            line = self._lines.get(key)
+            if line is None or now - line.used > STALE_TURN_S:
+                self._lines.pop(key, None)
+                return 0.0  # no line: go ahead
+            line.used = now
+            turn = line.turns.get(caller)
             if turn is None:
-                if self._next.get(key, 0.0) <= now:
-                    return 0.0  # no line: go ahead
-                turn = turns[caller] = self._next[key]
-                self._next[key] = turn + self._spacing[key]
-            return 0.0 if turn - now < PUNCTUAL_S else turn - now
+                turn = line.turns[caller] = line.next_turn(now)
+            if turn - now >= PUNCTUAL_S:
+                return turn - now
+            del line.turns[caller]
+            line.paced[caller] = now
+            return 0.0
 
-    def throttled(self, key: str, caller: str, retry_after_s: float) -> float:
-        """Azure refused `caller`'s create: its turn is at the end of the line; how long until then."""
+    def throttled(self, key: str, caller: str, retry_after_s: float, *, by_azure: bool = True) -> float:
+        """Azure (or the write budget) refused `caller`'s create: the line waits out the Retry-After, and the caller
+        is given a turn at its end; how long until that turn. Only Azure's refusals teach the spacing: the write
+        budget's say how much room ARM has left, not how fast Compute takes creates."""
         key = key.lower()
         with self._lock:
             now = self._clock()
-            turn = max(now + retry_after_s, self._next.get(key, 0.0))
-            self._turns.setdefault(key, {})[caller] = turn
-            self._spacing[key] = retry_after_s + TURN_MARGIN_S
-            self._next[key] = turn + self._spacing[key]
+            line = self._lines.get(key)
+            if line is None:
+                line = self._lines[key] = _Line(spacing=retry_after_s * FIRST_SPACING)
+            if by_azure:
+                line.widest = max(line.widest, retry_after_s + TURN_MARGIN_S)
+            let_go = line.paced.pop(caller, None)
+            if by_azure and let_go is not None and let_go > line.widened:  # refused at its turn: turns too close
+                line.spacing = min(line.spacing * WIDEN, line.widest)  # (once: those let go before were closer)
+                line.widened = now
+            line.used = now
+            line.paused_until = max(line.paused_until, now + retry_after_s)
+            turn = line.turns[caller] = line.next_turn(now)
             return turn - now
 
     def done(self, key: str, caller: str) -> None:
         with self._lock:
-            self._turns.get(key.lower(), {}).pop(caller, None)
+            line = self._lines.get(key.lower())
+            if line is None:
+                return
+            line.turns.pop(caller, None)
+            if line.paced.pop(caller, None) is not None:  # through at its turn: the turns may come a little closer
+                line.spacing = max(line.spacing * NARROW, MIN_SPACING_S)
+
+
+@dataclass
+class _Line:
+    """One subscription and region's line of VM creates (Turns)."""
+
+    spacing: float  # the time between two turns
+    widest: float = 0.0  # the widest spacing: the longest Retry-After the line was told, and a margin
+    last: float = float("-inf")  # the latest turn given
+    paused_until: float = 0.0  # a 429's Retry-After, waited out by every caller
+    widened: float = float("-inf")  # when the spacing last widened
+    used: float = 0.0
+    turns: dict[str, float] = field(default_factory=dict)  # caller -> its turn
+    paced: dict[str, float] = field(default_factory=dict)  # caller let go at its turn -> when, until Azure answered
+
+    def next_turn(self, now: float) -> float:
+        self.last = max(now, self.last + self.spacing, self.paused_until)
+        return self.last
 
 
 def _line(placement: Placement) -> str:

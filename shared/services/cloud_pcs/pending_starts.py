@@ -59,7 +59,7 @@ def due_starts(ports: EnginePorts, *, top: int = CHECKS_PER_SWEEP) -> list[Tenan
             log.exception("Pending Cloud PCs of tenant %s could not be read; the next sweep tries again", tenant_id)
             continue
         starts.settled = len(stale) == len(pending)
-        starts.runs = [ProvisionInput(tenant_id=tenant_id, cloud_pc_id=c.id, run=c.run) for c in allowed]
+        starts.runs = [ProvisionInput.starting(tenant_id, c.id, c.run) for c in allowed]
         ready.append(starts)
     return ready
 

@@ -71,7 +71,9 @@ def drive(
         if not taken.done:
             wait = max(taken.retry_after_s, MIN_WAIT_S)
             later = run.model_copy(update={"operation": taken.operation, "started_at": started, "held": taken.held})
-            return PhasedStep(run=later, wait_seconds=wait, resume_at=now + timedelta(seconds=wait))
+            # the wait counts from Azure's answer, not from before the call: a poll timed from before would come
+            # back as much too early as the call took, find the operation still running and cost another call
+            return PhasedStep(run=later, wait_seconds=wait, resume_at=clock() + timedelta(seconds=wait))
         run = next_phase(on_done(run, phase, taken) if on_done is not None else run)
     return finish(run) if finish is not None else PhasedStep(outcome="succeeded", run=run)
 
