@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,8 +50,7 @@ class AzureProvisioningCompute:
         self.clients = clients
         self._commands = RunCommands(clients)
         self._clock = clock
-        self._skus: dict[tuple[str, str, str], tuple[float, dict[str, dict[str, Any]]]] = {}
-        self._usage_reads: dict[tuple[str, str, str], tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._region_reads: dict[tuple[str, ...], tuple[float, dict[str, dict[str, Any]]]] = {}  # SKUs, usages
         self._networks: set[str] = set()  # hosted networks known to exist
         self._turns = Turns(clock)
 
@@ -82,28 +82,29 @@ class AzureProvisioningCompute:
     def _usages(self, tenant_id: str, subscription_id: str, region: str) -> dict[str, dict[str, Any]]:
         """The region's vCPU usages, read at most once every USAGES_CACHE_S: this check only spares a create Azure
         would refuse anyway (QuotaExceeded, refused for good), and a read per Cloud PC would spend ARM's read budget."""
-        cache_key = (tenant_id, subscription_id.lower(), region)
-        cached = self._usage_reads.get(cache_key)
-        if cached is not None and self._clock() - cached[0] < USAGES_CACHE_S:
-            return cached[1]
         compute = self.clients.compute(tenant_id, subscription_id)
-        usages = {str(u["name"]["value"]).lower(): dict(u) for u in compute.usage.list(region)}
-        self._usage_reads[cache_key] = (self._clock(), usages)
-        return usages
+        return self._region_read(("usages", tenant_id, subscription_id.lower(), region), USAGES_CACHE_S, lambda: {
+            str(u["name"]["value"]).lower(): dict(u) for u in compute.usage.list(region)
+        })  # fmt: skip
 
     def _region_skus(self, tenant_id: str, subscription_id: str, region: str) -> dict[str, dict[str, Any]]:
-        cache_key = (tenant_id, subscription_id.lower(), region)
-        cached = self._skus.get(cache_key)
-        if cached is not None and self._clock() - cached[0] < SKU_CACHE_S:
-            return cached[1]
         compute = self.clients.compute(tenant_id, subscription_id)
-        skus = {
+        return self._region_read(("skus", tenant_id, subscription_id.lower(), region), SKU_CACHE_S, lambda: {
             str(s["name"]).lower(): dict(s)
             for s in compute.resource_skus.list(filter=f"location eq '{region}'")
             if s.get("resourceType") == "virtualMachines"
-        }
-        self._skus[cache_key] = (self._clock(), skus)
-        return skus
+        })  # fmt: skip
+
+    def _region_read(
+        self, key: tuple[str, ...], max_age_s: float, read: Callable[[], dict[str, dict[str, Any]]]
+    ) -> dict[str, dict[str, Any]]:
+        """What `read` answered for `key` at most `max_age_s` ago, else read now and kept."""
+        kept = self._region_reads.get(key)
+        if kept is not None and self._clock() - kept[0] < max_age_s:
+            return kept[1]
+        value = read()
+        self._region_reads[key] = (self._clock(), value)
+        return value
 
     # --- VM ---------------------------------------------------------------------------------------------
     @arm_lro.hand_back("createVm")
@@ -165,12 +166,10 @@ class AzureProvisioningCompute:
                 ),
                 step,
             )
-        except arm_lro.Throttled as throttled:  # Azure refused it: the line learns
-            turn = self._turns.throttled(line, vm_name, throttled.retry_after_s)
-            return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=throttled.code)
-        except CloudThrottled as held:  # the write budget keeps its room for work under way
-            turn = self._turns.throttled(line, vm_name, held.retry_after_s or 0.0, by_azure=False)
-            return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=held.code)
+        except (arm_lro.Throttled, CloudThrottled) as refused:  # Azure's 429 teaches the line; the write budget,
+            by_azure = isinstance(refused, arm_lro.Throttled)  # keeping its room for work under way, does not
+            turn = self._turns.throttled(line, vm_name, refused.retry_after_s or 0.0, by_azure=by_azure)
+            return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=refused.code)
         self._turns.done(line, vm_name)
         if isinstance(started, arm_lro.Later):
             return arm_lro.progress(started, "vm")
