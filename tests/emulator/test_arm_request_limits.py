@@ -45,6 +45,10 @@ def test_an_empty_bucket_answers_429_with_retry_after_and_the_request_is_not_mad
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "TooManyRequests"
     assert 1 <= int(refused.headers["Retry-After"]) <= 10
     assert refused.headers[REMAINING.format("writes")] == "0"
+    counted = controls.session.get(f"{controls.base}/requests", timeout=30).json()["value"]
+    assert any(row["api"] == "arm" and row["method"] == "PUT" and row["throttled"] >= 1 for row in counted), (
+        "the request counts say how many of each were answered 429"
+    )
     assert admin.call("GET", admin.group_id("rg-c")).status_code == 404  # reads have their own bucket
     other = ArmAdmin(admin.emulator, admin.tenant_id)  # another subscription: its own buckets
     assert other.call("PUT", other.group_id("rg-c"), {"location": "westeurope"}).status_code in (200, 201)

@@ -142,3 +142,14 @@ def test_a_refusal_is_not_held_but_failed() -> None:
 
     step = phased.drive(RUN, ("first",), refuse, clock=lambda: T0, limit=LIMIT, on_fail=fail_step)
     assert step.outcome == "failed at first: SubnetIsFull"
+
+
+def test_the_wait_counts_from_azures_answer_not_from_before_the_call() -> None:
+    now = [T0]
+
+    def slow_take(run: VmActionRun, phase: str) -> Progress:
+        now[0] += timedelta(seconds=3)  # the call took 3 s before Azure answered "in 2 s"
+        return Progress(done=False, retry_after_s=2.0, operation="op-1")
+
+    step = phased.drive(RUN, ("first",), slow_take, clock=lambda: now[0], limit=LIMIT, on_fail=fail_step)
+    assert step.resume_at == T0 + timedelta(seconds=3 + 2)
