@@ -8,6 +8,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -77,46 +78,86 @@ def parent_message(instance: Instance, now: datetime, ok: bool, value: Any) -> M
     return {"type": "event", "execution_id": parent["execution_id"], "event": event}
 
 
+# DTFx's dispatcher runs a continued-as-new execution in the same work item as the one that continued: no message to
+# itself and no second episode. A bound, for an orchestrator that continues as new without ever awaiting anything:
+# past it the next execution starts from a message, as a new episode.
+MAX_EXECUTIONS_PER_EPISODE = 10
+
+
+@dataclass
+class Executed:
+    """What one execution of the orchestrator made of its history and new events."""
+
+    row: dict[str, Any]  # the instance's row after it
+    appended: list[h.Event]  # what it adds to the execution's history (nothing kept when it continued as new)
+    result: ReplayResult | None
+    finished: tuple[bool, Any] | None  # (succeeded, output) when it ended
+    continue_as_new: bool
+
+
 async def run_episode(
     engine: DurableEngine, instance: Instance, batch: list[tuple[int, Message]], dropped: list[int], pool: Executor
 ) -> None:
-    row = dict(instance.row)
-    name, instance_id, execution_id = row["name"], instance.instance_id, instance.execution_id
+    row, instance_id = dict(instance.row), instance.instance_id
     now = tick(instance)
     new_events = [h.make(h.ORCHESTRATOR_STARTED, now)]
     for _, message in batch:
         if message["type"] == "start":
-            parent = instance.parent
-            new_events.append(
-                h.execution_started(
-                    now,
-                    name,
-                    json.loads(row["input"]),
-                    instance_id,
-                    execution_id,
-                    parent["instance_id"] if parent else None,
-                    instance.version,
-                )
-            )
+            new_events.append(_execution_started(instance, row, now))
         else:
             new_events.append(message["event"])
     # events that had arrived but that no wait took: continue-as-new drops them, as the extension does
     waiting = {row_id for row_id, m in instance.inbox if _is_raised_event(m)} - {row_id for row_id, _ in batch}
-    context = instance.context_json(new_events)
     engine.stats.episodes += 1
-    engine.stats.events_replayed += len(instance.history) + len(new_events)
+    executed = await execute(engine, instance, row, instance.played, instance.history, new_events, now, pool)
+    restarted = False
+    for _ in range(MAX_EXECUTIONS_PER_EPISODE - 1):
+        if not executed.continue_as_new:
+            break
+        restarted, row = True, {**executed.row, "status": "Running"}
+        started = [h.make(h.ORCHESTRATOR_STARTED, now), _execution_started(instance, row, now)]
+        executed = await execute(engine, instance, row, [], [], started, now, pool)
+    if engine.instances.get(instance_id) is not instance:
+        return  # replaced meanwhile (AnyState policy): this episode's outcome is moot
+    if restarted or executed.continue_as_new:
+        dropped = dropped + sorted(waiting)
+    _commit(engine, instance, executed, batch, dropped, restarted, now)
+
+
+def _execution_started(instance: Instance, row: dict[str, Any], now: datetime) -> h.Event:
+    parent = instance.parent
+    return h.execution_started(
+        now,
+        row["name"],
+        json.loads(row["input"]),
+        instance.instance_id,
+        row["execution_id"],
+        parent["instance_id"] if parent else None,
+        instance.version,
+    )
+
+
+async def execute(
+    engine: DurableEngine,
+    instance: Instance,
+    row: dict[str, Any],
+    played: list[str],
+    history: list[h.Event],
+    new_events: list[h.Event],
+    now: datetime,
+    pool: Executor,
+) -> Executed:
+    """Replay one execution through the SDK: its played history and these new events; what it asks for next."""
+    name, row = row["name"], dict(row)
+    context = instance.context_json(new_events, played, row)
+    engine.stats.events_replayed += len(history) + len(new_events)
     state, error = await invoke(engine.orchestrators.get(name), context, pool)
     result: ReplayResult | None = None
     if state is not None:
         try:
             actions = state.get("actions") or [[]]
-            result = replay(
-                instance.history + new_events,
-                actions[0] if actions else [],
-                now,
-                execution_id,
-                engine.default_version,
-            )
+            result = replay(history + new_events, actions[0] if actions else [], now, row["execution_id"],
+                            engine.default_version)  # fmt: skip
         except NonDeterminismError as exc:
             error = f"Non-deterministic orchestration: {exc}"
         except UnsupportedActionError as exc:
@@ -146,26 +187,21 @@ async def run_episode(
     if finished is not None:
         closing.append(h.make(h.EXECUTION_COMPLETED, now, OrchestrationStatus=row["status"], Result=row["output"]))
     appended = new_events + (result.new_events if result and row["status"] == "Running" else []) + closing
-    if engine.instances.get(instance_id) is not instance:
-        return  # replaced meanwhile (AnyState policy): this episode's outcome is moot
-    if continue_as_new:
-        dropped = dropped + sorted(waiting)
-    _commit(engine, instance, row, batch, dropped, appended, result, finished, continue_as_new, now)
+    return Executed(row, appended, result, finished, continue_as_new)
 
 
 def _commit(
     engine: DurableEngine,
     instance: Instance,
-    row: dict[str, Any],
+    executed: Executed,
     batch: list[tuple[int, Message]],
     dropped: list[int],
-    appended: list[h.Event],
-    result: ReplayResult | None,
-    finished: tuple[bool, Any] | None,
-    continue_as_new: bool,
+    restarted: bool,
     now: datetime,
 ) -> None:
-    instance_id, execution_id = instance.instance_id, instance.execution_id
+    """Store the episode in one transaction; `restarted`: the history is the continued execution's own."""
+    row, result, finished = executed.row, executed.result, executed.finished
+    instance_id, execution_id = instance.instance_id, str(row["execution_id"])
     consumed = [row_id for row_id, _ in batch] + dropped
     running = row["status"] == "Running" and result is not None
     own_posts: list[tuple[int, Message]] = []
@@ -173,13 +209,14 @@ def _commit(
     to_parent: tuple[str, int, Message] | None = None
     with engine.store.transaction() as tx:
         tx.consume(consumed)
-        if continue_as_new:
+        if restarted or executed.continue_as_new:
             tx.reset_history(instance_id)
             tx.drop_work(instance_id)
+        if executed.continue_as_new:
             start: Message = {"type": "start"}
             own_posts.append((tx.post(instance_id, start), start))
         else:
-            tx.append_history(instance_id, len(instance.history), appended)
+            tx.append_history(instance_id, 0 if restarted else len(instance.history), executed.appended)
         if running and result is not None:
             for activity in result.activities:
                 tx.add_activity(WorkKey(instance_id, execution_id, activity.task_id), activity.name, activity.input)
@@ -207,10 +244,10 @@ def _commit(
     instance.row = row
     gone = set(consumed)
     instance.inbox = [(i, m) for i, m in instance.inbox if i not in gone] + own_posts
-    if continue_as_new:
+    if restarted or executed.continue_as_new:
         instance.reset_history()
-    else:
-        instance.extend_history(appended)
+    if not executed.continue_as_new:
+        instance.extend_history(executed.appended)
         instance.live_waits = json.loads(row["waits"] or "{}")
     for child, row_id, message in children:
         engine.instances[child.instance_id] = child

@@ -65,15 +65,19 @@ class Instance:
         self.played = []
         self.live_waits = {}
 
-    def context_json(self, new_events: list[h.Event]) -> str:
-        """The orchestrationTrigger payload: played history plus this episode's new events."""
-        parts = self.played + [h.encode(e, False) for e in new_events]
+    def context_json(
+        self, new_events: list[h.Event], played: list[str] | None = None, row: dict[str, Any] | None = None
+    ) -> str:
+        """The orchestrationTrigger payload: played history plus this episode's new events (by default this
+        instance's history and input; a continued execution's own, empty history and new input when given)."""
+        parts = (self.played if played is None else played) + [h.encode(e, False) for e in new_events]
+        row = self.row if row is None else row
         parent = self.parent
         return (
             '{"history":['
             + ",".join(parts)
             + '],"input":'
-            + (self.row["input"] or "null")
+            + (row["input"] or "null")
             + ',"instanceId":'
             + json.dumps(self.instance_id)
             + ',"isReplaying":false,"parentInstanceId":'

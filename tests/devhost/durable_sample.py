@@ -197,6 +197,16 @@ def ds_continue(context: df.DurableOrchestrationContext) -> Orchestration:
 
 
 @bp.orchestration_trigger(context_name="context")
+def ds_continue_at_once(context: df.DurableOrchestrationContext) -> Orchestration:
+    """Continues as new up to 15 without awaiting anything, then calls an activity."""
+    count = int(context.get_input())
+    if count >= 15:
+        return (yield context.call_activity("ds_echo", count))
+    context.continue_as_new(count + 1)
+    return None
+
+
+@bp.orchestration_trigger(context_name="context")
 def ds_continue_drops_events(context: df.DurableOrchestrationContext) -> Orchestration:
     """Waits for "go", then continues as new and takes whichever of "A" or "B" comes first."""
     if context.get_input() == "first":

@@ -11,6 +11,7 @@ import pytest
 
 from devhost.durable import DurableEngine, OrchestrationAlreadyExistsError
 from devhost.durable import history as h
+from devhost.durable.episode import MAX_EXECUTIONS_PER_EPISODE
 from tests.devhost import durable_sample as sample
 
 
@@ -189,6 +190,30 @@ def test_continue_as_new_restarts_with_fresh_history() -> None:
         assert status["input"] == "3"
         started = [e for e in events(engine, "can") if e["EventType"] == h.EXECUTION_STARTED]
         assert len(started) == 1
+
+    run(body)
+
+
+def test_a_continued_execution_runs_in_the_episode_that_continued() -> None:
+    """As DTFx's dispatcher does: the new execution's first actions are taken in the same work item, so an activity
+    and a continue-as-new cost one episode, not two."""
+
+    async def body(engine: DurableEngine) -> None:
+        status = await complete(engine, "ds_continue", 0, "inline")
+        assert status["output"] == 3
+        assert engine.stats.episodes == 5  # the start, then one for each activity's result
+        assert types(engine, "inline")[:2] == [h.ORCHESTRATOR_STARTED, h.EXECUTION_STARTED]
+        assert len(engine.store.load()[0].inbox) == 0
+
+    run(body)
+
+
+def test_executions_that_never_await_continue_from_a_message_past_the_bound() -> None:
+    async def body(engine: DurableEngine) -> None:
+        status = await complete(engine, "ds_continue_at_once", 0, "spin")
+        assert (status["output"], status["input"]) == (15, "15")
+        # executions 0-9 in the first episode, 10-15 in the next (from the message the tenth posted), its result
+        assert engine.stats.episodes == 3 and MAX_EXECUTIONS_PER_EPISODE == 10
 
     run(body)
 
