@@ -9,16 +9,18 @@ belongs to one user, who starts it by signing in.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_schedules import default_schedule
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud import CloudError, PowerAction, SessionHostRecord
 from shared.services.spot_pc.spot_group_deployments import count_hosts, placement_of
+from shared.services.spot_pc.spot_schedules import plan
 
 log = logging.getLogger(__name__)
-BUFFER = 0.10  # of the group's hosts kept running beyond what its sessions need
+ANY_TIME = datetime(2026, 1, 1, tzinfo=UTC)  # the default schedule is the same at every instant
 STARTED, STOPPED = "running", "deallocated"
 
 
@@ -29,19 +31,13 @@ class PowerPlan:
 
 
 def plan_power(group: SpotGroup, hosts: list[SessionHost], live: dict[str, SessionHostRecord]) -> PowerPlan:
-    """Which hosts to start and which to deallocate so the running ones cover the sessions plus the buffer."""
-    usable = [h for h in sorted(hosts, key=lambda h: h.index) if h.status == "running" and h.allow_new_session]
-    if group.user_type != "pooled" or not usable:
+    """Which hosts to start and which to deallocate so the running ones cover the sessions plus the buffer: the
+    rule of a group without a schedule (spot_schedules.plan with default_schedule)."""
+    if group.user_type != "pooled":
         return PowerPlan([], [])
-    sessions = sum(live[h.name].sessions for h in usable if h.name in live)
-    buffer = max(1, math.ceil(BUFFER * len(usable)))
-    wanted = min(len(usable), math.ceil(sessions / group.max_sessions_per_host) + buffer)
-    on = [h for h in usable if h.power_state != STOPPED]
-    off = [h for h in usable if h.power_state == STOPPED]
-    start = [h.name for h in off[: max(0, wanted - len(on))]]
-    idle = [h for h in reversed(on) if not (h.name in live and live[h.name].sessions)]
-    stop = [h.name for h in idle[: max(0, len(on) - wanted)]]
-    return PowerPlan(start, stop)
+    decisions = plan(default_schedule(), ANY_TIME, hosts, live, group.max_sessions_per_host)
+    return PowerPlan([d.host for d in decisions if d.action == "start"],
+                     [d.host for d in decisions if d.action == "deallocate"])  # fmt: skip
 
 
 def optimize(ports: SpotGroupPorts, group: SpotGroup) -> PowerPlan:
