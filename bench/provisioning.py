@@ -35,6 +35,7 @@ from shared.storage.tables import RequestCounter
 from tests.utils.onboarding import grant_app
 
 ROOT = Path(__file__).resolve().parent.parent
+TIMELINE_S = 10
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 # the long-running operations of one Cloud PC after its VM: the join extension and the post-provisioning Run Command
@@ -160,6 +161,28 @@ def cloud_requests(emulator: EmulatorProcess, detail: bool) -> Counter[str]:
     return counts
 
 
+class Timeline:
+    """With --timeline: ARM's writes let through and refused, VM creates and Cloud PCs ended, a line per window of
+    TIMELINE_S seconds, to see where a run falls behind the write budget (10 writes a second once its 200 are spent)."""
+
+    def __init__(self, emulator: EmulatorProcess, started: float) -> None:
+        self._emulator, self._started, self._due = emulator, started, started + TIMELINE_S
+        self._last: Counter[str] = Counter()
+        print(f"{'t_s':>6} {'writes/s':>9} {'429/s':>6} {'createVm/s':>10} {'ended':>6}", flush=True)
+
+    def sample(self, ended: int) -> None:
+        now = time.monotonic()
+        if now < self._due:
+            return
+        counts = cloud_requests(self._emulator, detail=True)
+        new = counts - self._last
+        span = now - (self._due - TIMELINE_S)
+        writes = new["arm_writes"] - new["arm_writes_429"]
+        print(f"{now - self._started:6.0f} {writes / span:9.1f} {new['arm_writes_429'] / span:6.1f} "
+              f"{new['arm.write.createVm'] / span:10.1f} {ended:6d}", flush=True)  # fmt: skip
+        self._last, self._due = counts, now + TIMELINE_S
+
+
 def cpu_by_process() -> Counter[str]:
     """CPU seconds so far of this process (devhost's host and engine, and the app itself when it runs on one worker
     process, devhost's default) and of each kind of its descendants (worker processes, Azurite, the emulator)."""
@@ -217,8 +240,11 @@ def run(
         api.call("POST", f"/tenants/{tenant}/provisioningPolicies/{policy['id']}/assign",
                  {"assignments": [{"groupId": group}]})  # fmt: skip
         # Every run's orchestration ends after its Cloud PC settled; counting them in the engine costs nothing
+        timeline = Timeline(emulator, started) if args.timeline else None
         while runs_ended(engine, tenant) < users or not settled(api, tenant):
             time.sleep(0.5)
+            if timeline:
+                timeline.sample(runs_ended(engine, tenant))
         wall = time.monotonic() - started
         cpu = cpu_by_process() - cpu_before
         cloud = cloud_requests(emulator, args.detail)
@@ -261,6 +287,7 @@ def main() -> None:
     parser.add_argument("--vm-rate", type=int, default=500, help="VM creates per minute (subscription and region)")
     parser.add_argument("--vm-burst", type=int, default=1500, help="VM creates allowed before the refill rate")
     parser.add_argument("--detail", action="store_true", help="count Azure requests by operation too")
+    parser.add_argument("--timeline", action="store_true", help=f"ARM's writes and 429s a second, every {TIMELINE_S} s")
     parser.add_argument(
         "--no-graph-limits", action="store_true", help="lift Graph's throttling (Intune writes: 10 a second per tenant)"
     )

@@ -3,10 +3,21 @@ caller's turn; a fake clock drives the pacing."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from shared.cloud.azure.arm_clients import INLINE_WAIT_S, held_for
-from shared.cloud.azure.arm_compute import FIRST_SPACING, NARROW, STALE_TURN_S, TURN_MARGIN_S, WIDEN, Turns
+from shared.cloud.azure.arm_compute import (
+    FIRST_SPACING,
+    NARROW,
+    STALE_TURN_S,
+    TURN_MARGIN_S,
+    WIDEN,
+    WRITE_PACE_S,
+    WRITE_ROOM_S,
+    Turns,
+)
 
 LINE = "sub/westeurope"
 
@@ -40,7 +51,10 @@ def test_throttled_callers_wait_out_the_retry_after_then_take_turns_a_fraction_o
     assert turns.admit(LINE, "vm0") == 0.0, "its turn has come"
     assert turns.admit(LINE, "vm1") == pytest.approx(step), "each its own turn"
     clock.now = 101.0 + 5 * step
-    assert turns.admit(LINE, "vm1") == 0.0 and turns.admit(LINE, "vm2") == 0.0, "late: they go at once"
+    assert turns.admit(LINE, "vm1") == 0.0, "late: it goes at once"
+    assert turns.admit(LINE, "vm2") == pytest.approx(step), "late too, but the spacing after the one let go before it"
+    clock.now += step
+    assert turns.admit(LINE, "vm2") == 0.0
 
 
 def test_the_spacing_widens_at_a_refusal_at_a_turn_and_narrows_with_each_create_let_through() -> None:
@@ -54,7 +68,9 @@ def test_the_spacing_widens_at_a_refusal_at_a_turn_and_narrows_with_each_create_
     wider = first * WIDEN
     assert turns.throttled(LINE, "vm0", 1.0) == pytest.approx(0.5 + wider), "a new turn at the end of the line"
     clock.now += 0.5 + wider
-    assert turns.admit(LINE, "vm1") == 0.0 and turns.admit(LINE, "vm0") == 0.0
+    assert turns.admit(LINE, "vm1") == 0.0
+    clock.now += wider
+    assert turns.admit(LINE, "vm0") == 0.0
     turns.done(LINE, "vm1")  # both through at their turns
     turns.done(LINE, "vm0")
     assert turns.admit(LINE, "vm2") == pytest.approx(wider * NARROW * NARROW)
@@ -111,11 +127,46 @@ def test_refusals_of_callers_let_go_before_the_last_widening_widen_no_further() 
     assert turns.admit(LINE, "vm3") == pytest.approx(first * WIDEN)
 
 
-def test_a_refusal_by_the_write_budget_waits_its_turn_but_teaches_the_spacing_nothing() -> None:
+def test_a_hold_by_the_write_budget_keeps_the_callers_place_and_teaches_the_spacing_nothing() -> None:
     clock = Clock()
     turns = Turns(clock)
     turns.throttled(LINE, "vm0", 1.0)
     clock.now = 101.0
     assert turns.admit(LINE, "vm0") == 0.0
-    assert turns.throttled(LINE, "vm0", 0.5, by_azure=False) == pytest.approx(0.5), "after the budget's wait"
-    assert turns.admit(LINE, "vm1") == pytest.approx(0.5 + FIRST_SPACING), "the spacing as it was"
+    assert turns.throttled(LINE, "vm0", 0.5, by_azure=False) == pytest.approx(0.5), "back after the budget's wait"
+    assert turns.admit(LINE, "vm1") == pytest.approx(FIRST_SPACING), "the line neither paused nor wider"
+    assert turns.admit(LINE, "vm2") == pytest.approx(2 * FIRST_SPACING)
+    clock.now += 0.5  # vm1 and vm2 come late, when vm0's hold is over
+    assert turns.admit(LINE, "vm1") == 0.0 and turns.admit(LINE, "vm2") == pytest.approx(FIRST_SPACING)
+    assert turns.admit(LINE, "vm0") == pytest.approx(FIRST_SPACING), "its place kept: not behind vm2's moment"
+
+
+def test_turns_come_no_closer_than_the_write_budget_carries_new_vms_once_its_room_is_spent() -> None:
+    clock = Clock()
+    turns = Turns(clock)
+    turns.throttled(LINE, "vm0", 0.04)  # Compute would take a create every 10 ms
+    waits = [turns.admit(LINE, f"vm{i}") for i in range(1, 60)]
+    gaps = [later - earlier for earlier, later in pairwise(waits)]
+    assert gaps[0] == pytest.approx(0.04 * FIRST_SPACING), "the budget's room first, at Compute's pace"
+    assert gaps[-10:] == pytest.approx([WRITE_PACE_S] * 10), "then as fast as ARM refills a VM's writes"
+    at_compute_pace = sum(1 for gap in gaps if gap < WRITE_PACE_S / 2)
+    assert at_compute_pace == pytest.approx(WRITE_ROOM_S / WRITE_PACE_S, abs=2)
+
+
+def test_callers_late_for_their_turns_go_one_by_one_in_the_order_they_came() -> None:
+    clock = Clock()
+    turns = Turns(clock)
+    turns.throttled(LINE, "vm0", 1.0)
+    for name in ("vm1", "vm2", "vm3"):
+        turns.admit(LINE, name)  # turns a quarter of a second apart, after the Retry-After
+    clock.now = 110.0  # all four are late
+    assert turns.admit(LINE, "vm0") == 0.0
+    step = FIRST_SPACING
+    assert turns.admit(LINE, "vm2") == pytest.approx(step), "its own moment, the spacing after vm0's"
+    clock.now += step / 2
+    assert turns.admit(LINE, "vm1") == pytest.approx(step * 1.5), "came later: the moment after vm2's"
+    clock.now += step / 2
+    assert turns.admit(LINE, "vm1") > 0.0 and turns.admit(LINE, "vm2") == 0.0, "vm2 is not passed over"
+    assert turns.admit(LINE, "vm3") == pytest.approx(step * 2), "and vm3 comes after both"
+    clock.now += step
+    assert turns.admit(LINE, "vm1") == 0.0

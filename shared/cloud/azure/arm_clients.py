@@ -40,14 +40,16 @@ RETRIES = 3
 KIND_OF = {"GET": "reads", "HEAD": "reads", "PUT": "writes", "PATCH": "writes", "POST": "writes", "DELETE": "deletes"}
 REFILL = {"reads": 25.0, "writes": 10.0, "deletes": 10.0}  # ARM's refill of a subscription's buckets, a second
 REFILL_PER_S = REFILL["writes"]
+BUCKET = {"reads": 250.0, "writes": 200.0, "deletes": 200.0}  # what a subscription's buckets hold when full
 RESERVE = 10  # what the budget keeps back: other processes and the app's own polls share the subscription
 # a write that starts new work (a VM create, as the call's option NEW_WORK=True says) is held back while the estimate is
 # down to this: the writes that carry on work under way (its extension, Run Command and role) go first, so a
 # Cloud PC begun is finished before more are begun, and its writes are not each held in turn
 NEW_WORK, NEW_WORK_RESERVE = "budget_new_work", 60
-# a hold this short is slept in the call: handed back, it would cost the orchestration a durable timer and two
-# episodes for less than the wait itself; kept short, since a sleeping call holds one of the worker's few threads
-INLINE_WAIT_S = 0.3
+# a hold this short is slept in the call: handed back, it would cost the orchestration a durable timer, an episode
+# and a call, and come back no sooner (the orchestrations wait half a second at least: MIN_WAIT_S of
+# shared/services/engine/phased.py); kept short, since a sleeping call holds one of the worker's few threads
+INLINE_WAIT_S = 0.5
 
 class TenantCredentials(Protocol):
     """Credentials for the customer's Entra tenant of an app tenant (shared.cloud.azure.credentials)."""

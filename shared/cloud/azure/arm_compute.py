@@ -22,7 +22,16 @@ from azure.mgmt.compute import models as compute_models
 from azure.mgmt.network import models as network_models
 
 from shared.cloud.azure import arm_lro, arm_vm
-from shared.cloud.azure.arm_clients import NEW_WORK, ArmClients, held_for, vm_id, vnet_id
+from shared.cloud.azure.arm_clients import (
+    BUCKET,
+    NEW_WORK,
+    NEW_WORK_RESERVE,
+    REFILL_PER_S,
+    ArmClients,
+    held_for,
+    vm_id,
+    vnet_id,
+)
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.ports.cloud import CloudError, CloudThrottled, Placement, Progress, VmSpec
 
@@ -35,6 +44,14 @@ MIN_SPACING_S = 0.02
 # the widest spacing is this much more than a Retry-After: a bucket refills one token a refill interval after
 # the last was taken, so a caller a few milliseconds less late than the one before it would find none yet
 TURN_MARGIN_S = 0.05
+# A new VM brings about this many ARM writes (itself, its join extension, its post-provisioning Run Command and its
+# role assignment): once the write bucket's room is spent, turns are given no closer than ARM refills those writes,
+# so the line's callers come back when the budget can take them, not to be held by it (each hold a durable timer
+# more), and the turns given are not spread wider than the budget asks. The room leaves the budget as much again
+# as the new-work reserve, for the writes of VMs under way to come in bunches without holding new ones.
+WRITES_PER_VM = 4
+WRITE_PACE_S = WRITES_PER_VM / REFILL_PER_S
+WRITE_ROOM_S = (BUCKET["writes"] - 2 * NEW_WORK_RESERVE) / REFILL_PER_S
 SKU_CACHE_S = 600.0  # resource SKUs change rarely
 USAGES_CACHE_S = 10.0  # a region's usages, read again after this
 PENDING_STATES = {"creating", "updating", "deleting", "accepted", "running", ""}
@@ -296,22 +313,27 @@ class AzureProvisioningCompute:
 
 
 class Turns:
-    """Client-side pacing of VM creates per subscription and region, once Azure has throttled them.
+    """Client-side pacing of VM creates per subscription and region, once Azure (or the write budget) has held one.
 
     Azure's 429 says when the next create may go, not whose it is: every caller told "in 1 s" would come back
     at once, and all but one be throttled again. So while a line exists every caller is given a turn of its own,
     a moment the spacing after the one before it and never while a 429's Retry-After runs (a 429 is waited out,
-    never retried early), and sends its create only once its turn has come: callers are spread out, not a herd.
-    A caller refused at its turn (Azure's 429, or the app's own write budget, which keeps room for work under way)
-    is given a new turn at the end of the line, after the wait it was told. A line no one has come to for
+    never retried early), and sends its create only once its turn has come. A caller whose turn has come is
+    given a moment to send of its own, in the order they came, the spacing after the one before, and never sends
+    within the spacing of the create sent before it: callers late for their turns (a busy host) go one by one, not
+    as a herd, and none is passed over by those that came after it. A caller
+    refused by Azure at its turn is given a new turn at the end of the line, after the wait it was told; one held
+    by the app's write budget keeps its place, and comes back when the budget said. A line no one has come to for
     STALE_TURN_S is forgotten.
 
     The spacing is learned, since Compute refills its buckets several tokens a second while Retry-After comes in
     whole seconds: it starts at FIRST_SPACING of the first Retry-After, widens by WIDEN when a caller let go after
     the last widening is refused at its turn, and narrows by NARROW with each create that goes through at its turn,
     never wider than the longest Retry-After: it settles just above the interval at which creates can go, with a
-    refusal in every few dozen creates. The line is the process's own: on several instances at most one caller
-    per instance meets Azure at a turn.
+    refusal in every few dozen creates. Turns are also given no closer than ARM's write budget carries new VMs
+    through (WRITE_PACE_S, after WRITE_ROOM_S of them at once): a turn is given once and cannot be moved, so it
+    must be one the budget will keep. The line is the process's own: on several instances at most one caller per
+    instance meets Azure at a turn.
     """
 
     def __init__(self, clock: Any) -> None:
@@ -332,29 +354,39 @@ class Turns:
             turn = line.turns.get(caller)
             if turn is None:
                 turn = line.turns[caller] = line.next_turn(now)
+            if turn - now < PUNCTUAL_S and caller not in line.sending:  # its turn has come: a moment to send of its
+                turn = line.turns[caller] = line.reserved = max(now, line.reserved + line.spacing)  # own, in order
+                line.sending.add(caller)  # (callers late for their turns go one by one, none passed over)
+            turn = max(turn, line.sent + line.spacing)  # and never within the spacing of the create sent before
             if turn - now >= PUNCTUAL_S:
                 return turn - now
             del line.turns[caller]
-            line.paced[caller] = now
+            line.sending.discard(caller)
+            line.paced[caller] = line.sent = now
             return 0.0
 
     def throttled(self, key: str, caller: str, retry_after_s: float, *, by_azure: bool = True) -> float:
-        """Azure (or the write budget) refused `caller`'s create: the line waits out the Retry-After, and the caller
-        is given a turn at its end; how long until that turn. Only Azure's refusals teach the spacing: the write
-        budget's say how much room ARM has left, not how fast Compute takes creates."""
+        """Azure (or the write budget) refused `caller`'s create; how long until the caller's new turn. Azure's
+        refusal is waited out by the whole line, teaches the spacing, and sends the caller to the end of the line;
+        the write budget's hold says how much room ARM has left, not how fast Compute takes creates: the caller
+        keeps its place and comes back after the wait."""
         key = key.lower()
         with self._lock:
             now = self._clock()
             line = self._lines.get(key)
             if line is None:
-                line = self._lines[key] = _Line(spacing=retry_after_s * FIRST_SPACING)
-            if by_azure:
-                line.widest = max(line.widest, retry_after_s + TURN_MARGIN_S)
-            let_go = line.paced.pop(caller, None)
-            if by_azure and let_go is not None and let_go > line.widened:  # refused at its turn: turns too close
-                line.spacing = min(line.spacing * WIDEN, line.widest)  # (once: those let go before were closer)
-                line.widened = now
+                line = self._lines[key] = _Line(spacing=retry_after_s * FIRST_SPACING, budget_at=now)
             line.used = now
+            let_go = line.paced.pop(caller, None)
+            if not by_azure:  # its moment to send is the budget's now: it goes then, before those that came after
+                line.turns[caller] = now + retry_after_s
+                line.sending.add(caller)
+                return retry_after_s
+            line.sending.discard(caller)
+            line.widest = max(line.widest, retry_after_s + TURN_MARGIN_S)
+            if let_go is not None and let_go > line.widened:  # refused at its turn: turns too close (once: those
+                line.spacing = min(line.spacing * WIDEN, line.widest)  # let go before it were closer still)
+                line.widened = now
             line.paused_until = max(line.paused_until, now + retry_after_s)
             turn = line.turns[caller] = line.next_turn(now)
             return turn - now
@@ -365,6 +397,7 @@ class Turns:
             if line is None:
                 return
             line.turns.pop(caller, None)
+            line.sending.discard(caller)
             if line.paced.pop(caller, None) is not None:  # through at its turn: the turns may come a little closer
                 line.spacing = max(line.spacing * NARROW, MIN_SPACING_S)
 
@@ -374,16 +407,23 @@ class _Line:
     """One subscription and region's line of VM creates (Turns)."""
 
     spacing: float  # the time between two turns
+    budget_at: float  # when ARM's write budget has refilled the writes of the new VMs given turns so far
     widest: float = 0.0  # the widest spacing: the longest Retry-After the line was told, and a margin
     last: float = float("-inf")  # the latest turn given
+    sent: float = float("-inf")  # when the latest caller was let go
+    reserved: float = float("-inf")  # the latest moment to send given to a caller whose turn had come
     paused_until: float = 0.0  # a 429's Retry-After, waited out by every caller
     widened: float = float("-inf")  # when the spacing last widened
     used: float = 0.0
     turns: dict[str, float] = field(default_factory=dict)  # caller -> its turn
     paced: dict[str, float] = field(default_factory=dict)  # caller let go at its turn -> when, until Azure answered
+    sending: set[str] = field(default_factory=set)  # callers whose turn has come, each with its moment to send
 
     def next_turn(self, now: float) -> float:
-        self.last = max(now, self.last + self.spacing, self.paused_until)
+        """A new turn at the end of the line: the spacing after the last, and within what the write budget refills
+        (its room spent first: a turn up to WRITE_ROOM_S before the budget has refilled the turns before it)."""
+        self.last = max(now, self.last + self.spacing, self.paused_until, self.budget_at - WRITE_ROOM_S)
+        self.budget_at = max(self.budget_at, self.last - WRITE_ROOM_S) + WRITE_PACE_S
         return self.last
 
 
