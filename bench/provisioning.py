@@ -267,6 +267,7 @@ def run(
         **{f"cpu_ms_{kind}_per_cloud_pc": seconds * 1000 / users for kind, seconds in sorted(cpu.items())},
         "arm_429s": cloud["arm_writes_429"] + cloud["arm_reads_429"] + cloud["arm_deletes_429"],
         "arm_write_429s_share": cloud["arm_writes_429"] / max(cloud["arm_writes"], 1),
+        "arm_writes_taken_per_cloud_pc": (cloud["arm_writes"] - cloud["arm_writes_429"]) / users,  # 429s aside
         "provisioned": found.get("provisioned", 0),
         "failed": found.get("failed", 0),
     }
