@@ -321,10 +321,9 @@ class Turns:
     never retried early), and sends its create only once its turn has come. A caller whose turn has come is
     given a moment to send of its own, in the order they came, the spacing after the one before, and never sends
     within the spacing of the create sent before it: callers late for their turns (a busy host) go one by one, not
-    as a herd, and none is passed over by those that came after it. A caller
-    refused by Azure at its turn is given a new turn at the end of the line, after the wait it was told; one held
-    by the app's write budget keeps its place, and comes back when the budget said. A line no one has come to for
-    STALE_TURN_S is forgotten.
+    as a herd, and none is passed over by those that came after it. A caller refused by Azure at its turn is given
+    a new turn at the end of the line, after the wait it was told; one held by the app's write budget keeps its
+    place, and comes back when the budget said. A line no one has come to for STALE_TURN_S is forgotten.
 
     The spacing is learned, since Compute refills its buckets several tokens a second while Retry-After comes in
     whole seconds: it starts at FIRST_SPACING of the first Retry-After, widens by WIDEN when a caller let go after
