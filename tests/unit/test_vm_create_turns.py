@@ -170,3 +170,22 @@ def test_callers_late_for_their_turns_go_one_by_one_in_the_order_they_came() -> 
     assert turns.admit(LINE, "vm3") == pytest.approx(step * 2), "and vm3 comes after both"
     clock.now += step
     assert turns.admit(LINE, "vm1") == 0.0
+
+
+def test_late_callers_filling_the_line_past_a_calls_sleep_send_the_next_late_one_to_the_end() -> None:
+    clock = Clock()
+    turns = Turns(clock)
+    turns.throttled(LINE, "vm0", 1.0)
+    names = [f"vm{i}" for i in range(1, 9)]
+    given = {name: turns.admit(LINE, name) + clock.now for name in names}  # a quarter of a second apart
+    clock.now = given["vm4"]  # vm0 to vm4 come together, at vm4's turn (a busy host)
+    waits = [turns.admit(LINE, name) for name in ("vm0", "vm1", "vm2", "vm3", "vm4")]
+    step = FIRST_SPACING
+    assert waits[:3] == [0.0, pytest.approx(step), pytest.approx(2 * step)], "one by one, within a call's sleep"
+    assert min(waits[3:]) > given["vm8"] - clock.now, "the others: new turns after the last one given"
+    for name in ("vm5", "vm6", "vm7", "vm8"):  # the callers on time keep their turns, pushed no further than
+        clock.now = given[name]  # a call sleeps
+        wait = turns.admit(LINE, name)
+        assert wait <= INLINE_WAIT_S
+        clock.now += wait
+        assert turns.admit(LINE, name) == 0.0

@@ -24,6 +24,7 @@ from azure.mgmt.network import models as network_models
 from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_clients import (
     BUCKET,
+    INLINE_WAIT_S,
     NEW_WORK,
     NEW_WORK_RESERVE,
     REFILL_PER_S,
@@ -321,7 +322,10 @@ class Turns:
     never retried early), and sends its create only once its turn has come. A caller whose turn has come is
     given a moment to send of its own, in the order they came, the spacing after the one before, and never sends
     within the spacing of the create sent before it: callers late for their turns (a busy host) go one by one, not
-    as a herd, and none is passed over by those that came after it. A caller refused by Azure at its turn is given
+    as a herd, and none is passed over by those that came after it. Turns are given as close as the line can take
+    them, so late callers push every caller after them: once they fill the line for longer than a call sleeps
+    (INLINE_WAIT_S), a further late caller is given a new turn at the end of the line instead, and the callers on
+    time keep theirs rather than each be handed back a call later. A caller refused by Azure at its turn is given
     a new turn at the end of the line, after the wait it was told; one held by the app's write budget keeps its
     place, and comes back when the budget said. A line no one has come to for STALE_TURN_S is forgotten.
 
@@ -354,8 +358,12 @@ class Turns:
             if turn is None:
                 turn = line.turns[caller] = line.next_turn(now)
             if turn - now < PUNCTUAL_S and caller not in line.sending:  # its turn has come: a moment to send of its
-                turn = line.turns[caller] = line.reserved = max(now, line.reserved + line.spacing)  # own, in order
-                line.sending.add(caller)  # (callers late for their turns go one by one, none passed over)
+                moment = max(now, line.reserved + line.spacing, line.sent + line.spacing)  # own, in order (callers
+                if moment - now > INLINE_WAIT_S:  # late for their turns go one by one, none passed over), unless
+                    turn = line.turns[caller] = line.next_turn(now)  # those before it fill the line for longer than
+                    return turn - now  # a call sleeps: then a new turn at the end, and the turns given keep theirs
+                turn = line.turns[caller] = line.reserved = moment
+                line.sending.add(caller)
             turn = max(turn, line.sent + line.spacing)  # and never within the spacing of the create sent before
             if turn - now >= PUNCTUAL_S:
                 return turn - now
