@@ -86,6 +86,13 @@ ACCESS: dict[str, Access] = {
     "listImageUpdates": READER,
     "getImageUpdate": READER,
     "deleteSpotGroup": ADMINISTRATOR,
+    # a Spot Group's user sessions: reading who is signed in, and acting on a session as on a Cloud PC
+    "listSpotGroupSessions": READER,
+    "listSessionHostSessions": READER,
+    "sendSessionMessage": OPERATOR,
+    "disconnectSession": OPERATOR,
+    "logOffSession": OPERATOR,
+    "bulkSessionAction": OPERATOR,
     "createDeviceImage": ADMINISTRATOR,
     "listDeviceImages": READER,
     "getDeviceImage": READER,

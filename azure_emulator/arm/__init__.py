@@ -16,6 +16,8 @@ from azure_emulator.arm import (
     operation_status,
     resources,
     role_definitions,
+    session_controls,
+    user_sessions,
     vm_actions,
 )
 from azure_emulator.server import Context
@@ -45,6 +47,8 @@ def register(ctx: Context) -> None:
         authorization,
         role_definitions,
         desktop_virtualization,
+        user_sessions,
+        session_controls,
         lists,  # last: its pattern takes any namespace and type, so the routes above come first
     ):
         module.register(ctx)

@@ -17,7 +17,7 @@ import secrets
 import uuid
 from typing import Any
 
-from azure_emulator.arm import capacity, common, images, network, nics, operations, rbac, routing
+from azure_emulator.arm import capacity, common, images, network, nics, operations, rbac, routing, user_sessions
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = "Microsoft.Compute"
@@ -420,3 +420,4 @@ def _deleted(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
     for child in ctx.store.keys(common.RESOURCE, common.key(resource_id) + "/"):
         ctx.store.delete(common.RESOURCE, child)
     common.delete(ctx, resource_id)
+    user_sessions.end_sessions_of_vm(ctx, resource_id)  # its session hosts stay, Unavailable, without sessions

@@ -15,7 +15,10 @@ As in Azure, every write here is synchronous (200/201, deletes 200, or 204 when 
   keeps no protected parameter), and when the command completes the token must still be the live, unexpired one of
   a host pool, else the script fails. The session host is named `<host pool>/<computer name>`, with the AD domain
   appended (its FQDN) for a domain-joined VM; `properties.resourceId` names the VM. Its status follows the VM:
-  Available while it runs, Shutdown when it does not, Unavailable once it is gone.
+  Available while it runs, Shutdown when it does not, Unavailable once it is gone. `sessions` counts its user
+  sessions (user_sessions.py), active and disconnected; a session host with sessions is deleted only with
+  `force=true` (the spec's "Force flag to force sessionHost deletion even when userSession exists", SessionHosts_Delete
+  of 2024-04-03), which ends them.
 """
 
 from __future__ import annotations
@@ -223,6 +226,7 @@ def _host_view(ctx: Context, doc: Doc) -> dict[str, Any]:
     power = vm["meta"].get("power") if vm is not None else None
     shown["properties"]["status"] = "Unavailable" if vm is None else "Available" if power == "running" else "Shutdown"
     shown["properties"]["statusTimestamp"] = common.now_iso(ctx.clock)
+    shown["properties"]["sessions"] = len(common.children(ctx, shown["id"], "userSessions"))
     return shown
 
 
@@ -285,8 +289,13 @@ def _register_session_hosts(ctx: Context) -> None:
     )
     def delete_host(request: Request) -> Response:
         common.require(ctx, _pool_id(request), "host pool")
-        if not common.delete(ctx, host_id(request)):
+        if common.get(ctx, host_id(request)) is None:
             return Response(204)
+        sessions = common.children(ctx, host_id(request), "userSessions")
+        if sessions and (request.q("force") or "").lower() != "true":
+            raise ApiError(400, "BadRequest", f"The session host {request.params['host']} has {len(sessions)} user "
+                           "sessions: log them off, or delete it with force=true.")  # fmt: skip
+        _delete_tree(ctx, host_id(request))
         return Response(200)
 
 
@@ -312,8 +321,8 @@ def register_agent(ctx: Context, vm: Doc, command: Doc) -> list[str]:
         raise ApiError(400, "VMExtensionProvisioningError", "The Azure Virtual Desktop agent did not register: "
                        "INVALID_REGISTRATION_TOKEN (the token is not valid, or has expired).")  # fmt: skip
     vm_id = vm["resource"]["id"]
-    for other in ctx.store.scan(common.RESOURCE, "/subscriptions/", where=lambda d: _is_host_of(d, vm_id)):
-        common.delete(ctx, other["resource"]["id"])  # an agent serves one host pool: registering again moves it
+    for other in hosts_of_vm(ctx, vm_id):
+        _delete_tree(ctx, other["resource"]["id"])  # an agent serves one host pool: registering again moves it
     name = _host_name(ctx, vm)
     pool_id = pool["resource"]["id"]
     doc = {
@@ -331,6 +340,11 @@ def register_agent(ctx: Context, vm: Doc, command: Doc) -> list[str]:
     }  # fmt: skip
     common.put(ctx, doc)
     return [f"{name}: registered to host pool {pool['resource']['name']}"]
+
+
+def hosts_of_vm(ctx: Context, vm_id: str) -> list[Doc]:
+    """The session hosts (of any host pool) the VM is."""
+    return ctx.store.scan(common.RESOURCE, "/subscriptions/", where=lambda d: _is_host_of(d, vm_id))
 
 
 def _is_host_of(doc: Doc, vm_id: str) -> bool:

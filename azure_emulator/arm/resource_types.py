@@ -195,6 +195,9 @@ TYPES: dict[str, ResourceType] = {
     "microsoft.desktopvirtualization/hostpools": ResourceType(AVD, AVD_NAME, AVD_METADATA_REGIONS),
     # session hosts are named by AVD at registration (<host pool>/<host name>), never written by a client here
     "microsoft.desktopvirtualization/hostpools/sessionhosts": ResourceType(AVD),
+    # user sessions are made by users signing in, never by a client
+    "microsoft.desktopvirtualization/hostpools/usersessions": ResourceType(AVD),
+    "microsoft.desktopvirtualization/hostpools/sessionhosts/usersessions": ResourceType(AVD),
     "microsoft.desktopvirtualization/applicationgroups": ResourceType(AVD, AVD_NAME, AVD_METADATA_REGIONS),
     "microsoft.desktopvirtualization/workspaces": ResourceType(AVD, AVD_NAME, AVD_METADATA_REGIONS),
     "microsoft.authorization/roleassignments": ResourceType(AUTHORIZATION),

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.arm import common, operations, routing
+from azure_emulator.arm import common, operations, routing, user_sessions
 from azure_emulator.arm.compute import NS, VM, VM_TYPE, vm_id_of
 from azure_emulator.server import ApiError, Context, Request, Response
 
 ACTIONS = {"start": "running", "deallocate": "deallocated", "restart": "running", "powerOff": "stopped"}
+# the actions that stop the guest OS: its Azure Virtual Desktop sessions end with it (a restart reboots it)
+ENDS_SESSIONS = {"deallocate", "restart", "powerOff"}
 
 
 def register(ctx: Context) -> None:
@@ -108,5 +110,7 @@ def _register_action(ctx: Context, action: str) -> None:
         if vm is not None:
             vm["meta"]["power"] = ACTIONS[action]
             common.put(ctx, vm)
+            if action in ENDS_SESSIONS:
+                user_sessions.end_sessions_of_vm(ctx, resource_id)
 
     operations.on(VM_TYPE, action)(apply)

@@ -202,6 +202,15 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.DesktopVirtualization/workspaces/delete",
     ),
     *_actions(
+        "resourceGroup",
+        "lists the users' sessions on Spot Group hosts, sends them messages, disconnects them and logs them off",
+        "Microsoft.DesktopVirtualization/hostpools/usersessions/read",
+        "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/read",
+        "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/delete",
+        "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/disconnect/action",
+        "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/sendMessage/action",
+    ),
+    *_actions(
         "resourceGroup", "gives each user the VM sign-in role on their own Cloud PC, and takes it back",
         "Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleAssignments/write",
         "Microsoft.Authorization/roleAssignments/delete", "Microsoft.Authorization/permissions/read",

@@ -82,6 +82,9 @@ DisplayName = Annotated[
         pattern=name_pattern,
     ),
 ]
+# DisplayName's character checks, for other text a person reads (a message's title and body)
+NO_HIDDEN_CHARACTERS = AfterValidator(_no_control_chars)
+SOMETHING_VISIBLE = AfterValidator(_something_visible)
 Description = Annotated[
     str,
     StringConstraints(max_length=1024),

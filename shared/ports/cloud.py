@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from shared.models.connections import CheckStatus
+from shared.models.spot_sessions import SessionState
 
 # the codes of a refusal for want of a permission (ARM's, ARM's linked access check's, Graph's): retrying cannot help,
 # only the customer's admin can, by following the onboarding report
@@ -21,6 +22,8 @@ PERMISSION_DENIED = frozenset(
 REQUEST_BUDGET = "subscriptionRequestBudget"
 # the code of a call that got no answer at all (connection refused, reset or timed out): an outage, waited out
 UNANSWERED = "serviceUnavailable"
+# the code of an action on a user session that is no longer there (signed out, logged off, or its host gone)
+SESSION_GONE = "sessionNotFound"
 # Refusals the same request meets however often it is sent, so another provisioning attempt cannot help: a full
 # subnet, a quota, a size or image the region does not offer, a value Azure does not take (ARM's common deployment
 # errors, learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors, and Compute's
@@ -840,6 +843,17 @@ class SessionHostRecord:
     assigned_user_id: str | None = None  # personal pools: the user it is assigned to
 
 
+@dataclass(frozen=True)
+class UserSessionRecord:
+    """A user's session on one of a host pool's session hosts, as the pool reports it."""
+
+    vm_name: str  # the session host's VM
+    session_id: str  # AVD's id of the session on its host (a number, unique on that host only)
+    user_principal_name: str
+    state: SessionState  # disconnected: the user left without signing out, and the session keeps its place
+    started: datetime | None
+
+
 class DesktopVirtualization(Protocol):
     """Azure Virtual Desktop (Microsoft.DesktopVirtualization) as Spot Groups use it."""
 
@@ -872,6 +886,31 @@ class DesktopVirtualization(Protocol):
         self, tenant_id: str, placement: Placement, host_pool: str, operation: str | None = None
     ) -> Progress:
         """The workspace, the application group, then the host pool (its session hosts first); done when gone."""
+        ...
+
+    def list_user_sessions(self, tenant_id: str, placement: Placement, host_pool: str) -> list[UserSessionRecord]:
+        """Every user session on the pool's session hosts (none when the pool is not there); a throttled read
+        raises CloudThrottled."""
+        ...
+
+    def send_session_message(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str, title: str,
+        message: str,
+    ) -> None:  # fmt: skip
+        """Show the user a message in their session. The actions on a session raise CloudError with code
+        SESSION_GONE when it (or its host) is not there, and CloudThrottled when Azure says not now."""
+        ...
+
+    def disconnect_session(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str
+    ) -> None:
+        """Disconnect the user: the session stays on its host, for them to reconnect to."""
+        ...
+
+    def log_off_session(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str
+    ) -> None:
+        """Log the user off at once (what they have not saved is lost): the session ends."""
         ...
 
 

@@ -36,7 +36,7 @@ ADAPTERS = Path(__file__).parents[2] / "shared" / "cloud" / "azure"
 SDK_CALL = re.compile(
     r"\.(virtual_machines|virtual_machine_extensions|virtual_machine_run_commands|disks|images|galleries|gallery_images|"
     r"gallery_image_versions|resource_skus|usage|network_interfaces|virtual_networks|host_pools|application_groups|"
-    r"workspaces|session_hosts|role_assignments|permissions)\.([a-z_]+)\("
+    r"workspaces|session_hosts|user_sessions|role_assignments|permissions)\.([a-z_]+)\("
 )
 # the groups the adapters name through a local variable (`machines = ....virtual_machines`, then `machines.begin_x`)
 ALIASES = {"machines": "virtual_machines", "versions": "gallery_image_versions", "disks": "disks",
@@ -198,6 +198,15 @@ class World:
         return str(hosts[0]["id"]).rsplit("/", 1)[-1]
 
     @cached_property
+    def user_session(self) -> str:
+        """A user signed in to the session host (the emulator's control, as a user connecting): the session's id."""
+        _ = self.session_host
+        url = f"{self.admin.emulator.base_url}/emulator/avd{self.pool}/signIns"
+        reply = self.admin.session.post(url, json={"userPrincipalName": "ann@contoso.com"}, timeout=30)
+        assert reply.status_code == 201, reply.text
+        return str(reply.json()["name"]).rsplit("/", 1)[-1]
+
+    @cached_property
     def app_group(self) -> str:
         body = {"location": REGION, "properties": {"hostPoolArmPath": self.pool, "applicationGroupType": "Desktop"}}
         group_id = self.arm("rg", "Microsoft.DesktopVirtualization", "applicationGroups", "hp1-dag")
@@ -255,6 +264,7 @@ class World:
             "version": lambda: self.version.rsplit("/", 1)[-1], "runCommand": lambda: self.run_command,
             "pool": lambda: self.pool.rsplit("/", 1)[-1], "poolId": lambda: self.pool,
             "emptyPool": lambda: self.empty_pool.rsplit("/", 1)[-1], "sessionHost": lambda: self.session_host,
+            "userSession": lambda: self.user_session,
             "appGroup": lambda: self.app_group.rsplit("/", 1)[-1], "appGroupId": lambda: self.app_group,
             "workspace": lambda: self.workspace.rsplit("/", 1)[-1],
             "inTwoHours": lambda: (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -276,8 +286,9 @@ class World:
 
 
 SETUP = {"deallocated": "deallocated", "generalized": "generalized", "token": "token", "runCommand": "run_command",
-         "sessionHost": "session_host", "assignment": "assignment", "startedOperation": "started_operation",
-         "version": "version", "subnet": "subnet", "group": "group"}  # fmt: skip
+         "sessionHost": "session_host", "userSession": "user_session", "assignment": "assignment",
+         "startedOperation": "started_operation", "version": "version", "subnet": "subnet",
+         "group": "group"}  # fmt: skip
 
 
 def missing_properties(body: Any, paths: list[str]) -> list[str]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from shared.errors import NotFound
 from shared.ports.cloud import (
+    SESSION_GONE,
     CheckOutcome,
     CloudError,
     DeviceRecord,
@@ -34,6 +36,7 @@ from shared.ports.cloud import (
     SessionHostRecord,
     SubnetChoice,
     SubscriptionChoice,
+    UserSessionRecord,
     VmInspection,
     VmSpec,
     Windows365AuditEvent,
@@ -642,10 +645,22 @@ def _definition_id(image: GalleryImage) -> str:
     return _arm_id(image.placement, "Microsoft.Compute/galleries", f"{image.gallery}/images/{image.definition}")
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    vm_name: str
+    session_id: str
+    user_principal_name: str
+    title: str
+    message: str
+
+
 @dataclass
 class FakeHostPool:
     spec: HostPoolSpec
-    hosts: dict[str, SessionHostRecord] = field(default_factory=dict)  # by VM name
+    # by VM name; `sessions` a test sets on a record stands for users the fake keeps no session of
+    hosts: dict[str, SessionHostRecord] = field(default_factory=dict)
+    sessions: dict[tuple[str, str], UserSessionRecord] = field(default_factory=dict)  # by (VM name, session id)
+    messages: list[SentMessage] = field(default_factory=list)
 
 
 class FakeDesktopVirtualization:
@@ -692,11 +707,14 @@ class FakeDesktopVirtualization:
         pool = self.pools.get((tenant_id, host_pool))
         if pool is not None:
             pool.hosts.pop(vm_name, None)
+            pool.sessions = {key: session for key, session in pool.sessions.items() if key[0] != vm_name}
         return DONE
 
     def list_session_hosts(self, tenant_id: str, placement: Placement, host_pool: str) -> list[SessionHostRecord]:
         self.script.enter("list_session_hosts")
-        return list(self._pool(tenant_id, host_pool, "listSessionHosts").hosts.values())
+        pool = self._pool(tenant_id, host_pool, "listSessionHosts")
+        on = Counter(vm for vm, _ in pool.sessions)
+        return [replace(host, sessions=host.sessions + on[vm]) for vm, host in pool.hosts.items()]
 
     def delete_host_pool(
         self, tenant_id: str, placement: Placement, host_pool: str, operation: str | None = None
@@ -706,6 +724,56 @@ class FakeDesktopVirtualization:
             return waiting
         self.pools.pop((tenant_id, host_pool), None)
         return DONE
+
+    # --- user sessions --------------------------------------------------------------------------------
+    def sign_in(
+        self, tenant_id: str, host_pool: str, vm_name: str, user_principal_name: str, started: datetime | None = None
+    ) -> UserSessionRecord:
+        """A test's user signed in to the host (which must be in the pool): AVD numbers sessions per host."""
+        pool = self._pool(tenant_id, host_pool, "signIn")
+        if vm_name not in pool.hosts:
+            raise ValueError(f"{vm_name} is not a session host of {host_pool}")
+        number = str(1 + max((int(n) for vm, n in pool.sessions if vm == vm_name), default=0))
+        session = UserSessionRecord(vm_name, number, user_principal_name, "active", started)
+        pool.sessions[(vm_name, number)] = session
+        return session
+
+    def list_user_sessions(self, tenant_id: str, placement: Placement, host_pool: str) -> list[UserSessionRecord]:
+        self.script.enter("list_user_sessions")
+        pool = self.pools.get((tenant_id, host_pool))
+        return [] if pool is None else list(pool.sessions.values())
+
+    def send_session_message(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str, title: str,
+        message: str,
+    ) -> None:  # fmt: skip
+        pool, session = self._session(tenant_id, host_pool, vm_name, session_id, "send_session_message")
+        pool.messages.append(SentMessage(vm_name, session_id, session.user_principal_name, title, message))
+
+    def disconnect_session(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str
+    ) -> None:
+        pool, session = self._session(tenant_id, host_pool, vm_name, session_id, "disconnect_session")
+        pool.sessions[(vm_name, session_id)] = replace(session, state="disconnected")
+
+    def log_off_session(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str
+    ) -> None:
+        pool, _ = self._session(tenant_id, host_pool, vm_name, session_id, "log_off_session")
+        del pool.sessions[(vm_name, session_id)]
+
+    def _session(
+        self, tenant_id: str, host_pool: str, vm_name: str, session_id: str, name: str
+    ) -> tuple[FakeHostPool, UserSessionRecord]:
+        """The session, as the adapter finds it: SESSION_GONE (404) when it, its host or its pool is not there."""
+        self.script.enter(name)
+        pool = self.pools.get((tenant_id, host_pool))
+        session = pool.sessions.get((vm_name, session_id)) if pool is not None else None
+        if pool is None or session is None:
+            gone = CloudError(name, SESSION_GONE, f"The user session {session_id} on {vm_name} is not there.")
+            gone.status = 404
+            raise gone
+        return pool, session
 
     def _pool(self, tenant_id: str, host_pool: str, step: str) -> FakeHostPool:
         pool = self.pools.get((tenant_id, host_pool))

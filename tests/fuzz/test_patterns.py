@@ -18,6 +18,7 @@ from shared.models.images import SOURCE_IMAGE_ID, VERSION, ImageVersion, SourceI
 from shared.models.json_schema import ecma_pattern
 from shared.models.policies import GROUP_ID, GroupId
 from shared.models.sites import RESOURCE_GROUP_RULE, SUBNET_ID, VNET_ID, ResourceGroupName, SubnetId, VirtualNetworkId
+from shared.models.spot_sessions import SESSION_ID, SessionId
 from tests.fuzz.harness import FUZZ_EXAMPLES
 from tests.utils.validation import accepted
 
@@ -41,6 +42,7 @@ PATTERNED = [
     (DomainUserName, UPN),
     (OrganizationalUnit, OU),
     (GroupId, GROUP_ID),
+    (SessionId, SESSION_ID),
 ]
 ASCII = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 

@@ -1,7 +1,8 @@
 """Contract tests of AzureDesktopVirtualization: the app's credentials and the real SDK against the emulator. A Spot
 Group's host pool, application group, workspace and the groups' access are made once and a repeat only reads; a VM
 made by the provisioning adapter is registered as a session host with a token that shows up nowhere; drained, listed,
-removed, and the whole environment deleted. Throttling comes back as Progress, never as a wait."""
+removed, and the whole environment deleted; the users' sessions listed by VM, messaged, disconnected and logged off, a
+gone one said so. Throttling comes back as Progress (or CloudThrottled for what answers none), never as a wait."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.avd import DEPLOYMENT_MARGIN, AzureDesktopVirtualization
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.ports.cloud import (
+    SESSION_GONE,
     CloudError,
     CloudThrottled,
     DesktopVirtualization,
@@ -87,6 +89,16 @@ class Cloud:
 
     def register(self, pool: str, vm: str) -> Progress:
         return until_done(lambda op: self.avd.register_session_host(APP_TENANT, self.placement, pool, vm, op))
+
+    def sign_in(self, pool: str, upn: str) -> None:
+        """A user connects (the emulator's control: AVD places them as its load balancing does)."""
+        url = f"{self.admin.emulator.base_url}/emulator/avd{self.id('hostPools', pool)}/signIns"
+        reply = self.admin.session.post(url, json={"userPrincipalName": upn}, timeout=30)
+        assert reply.status_code == 201, reply.text
+
+    def messages(self, pool: str) -> list[dict[str, Any]]:
+        url = f"{self.admin.emulator.base_url}/emulator/avd{self.id('hostPools', pool)}/messages"
+        return list(self.admin.session.get(url, timeout=30).json()["value"])
 
     def token(self, pool: str) -> str:
         reply = self.admin.call("POST", f"{self.id('hostPools', pool)}/retrieveRegistrationToken", api_version=AVD_API)
@@ -281,3 +293,51 @@ def test_a_429_is_progress_not_done_with_azures_retry_after(cloud: Cloud) -> Non
     with pytest.raises(CloudThrottled) as throttled:
         avd.list_session_hosts(APP_TENANT, placement, "hp-sales")
     assert throttled.value.retry_after_s == 23.0
+
+
+def test_user_sessions_are_listed_by_vm_messaged_disconnected_and_logged_off_and_a_gone_one_is_said_so(
+    cloud: Cloud,
+) -> None:
+    avd, placement = cloud.avd, cloud.placement
+    assert avd.list_user_sessions(APP_TENANT, placement, "hp-sales") == [], "no pool yet: no sessions"
+    assert cloud.ensure(cloud.spec()).done
+    vm = cloud.vm()
+    assert cloud.register("hp-sales", vm).done
+    for upn in ("ann@contoso.com", "bob@contoso.com"):
+        cloud.sign_in("hp-sales", upn)
+    records = sorted(avd.list_user_sessions(APP_TENANT, placement, "hp-sales"), key=lambda r: r.user_principal_name)
+    assert [(r.vm_name, r.session_id, r.user_principal_name, r.state) for r in records] == [
+        (vm, "1", "ann@contoso.com", "active"), (vm, "2", "bob@contoso.com", "active")]  # fmt: skip
+    assert all(r.started is not None for r in records)
+
+    avd.send_session_message(APP_TENANT, placement, "hp-sales", vm, "1", "Maintenance", "Please save your work.")
+    [sent] = cloud.messages("hp-sales")
+    assert (sent["userPrincipalName"], sent["messageTitle"], sent["messageBody"]) == (
+        "ann@contoso.com", "Maintenance", "Please save your work.")  # fmt: skip
+    avd.disconnect_session(APP_TENANT, placement, "hp-sales", vm, "2")
+    states = {r.user_principal_name: r.state for r in avd.list_user_sessions(APP_TENANT, placement, "hp-sales")}
+    assert states == {"ann@contoso.com": "active", "bob@contoso.com": "disconnected"}
+    avd.log_off_session(APP_TENANT, placement, "hp-sales", vm, "1")
+    [delete] = cloud.sent("deleteUserSession")
+    assert delete["status"] == 200 and delete["query"].get("force") == "true"
+    assert [r.user_principal_name for r in avd.list_user_sessions(APP_TENANT, placement, "hp-sales")] == [
+        "bob@contoso.com"]  # fmt: skip
+
+    gone = [
+        lambda: avd.log_off_session(APP_TENANT, placement, "hp-sales", vm, "1"),  # Azure answers 204
+        lambda: avd.disconnect_session(APP_TENANT, placement, "hp-sales", vm, "1"),  # Azure answers 404
+        lambda: avd.send_session_message(APP_TENANT, placement, "hp-sales", "spot-nosuch", "2", "a", "b"),
+    ]
+    for call in gone:
+        with pytest.raises(CloudError) as refused:
+            call()
+        assert (refused.value.code, refused.value.status) == (SESSION_GONE, 404)
+
+    cloud.controls.throttle_next("listUserSessionsByHostPool", 7)
+    with pytest.raises(CloudThrottled) as throttled:
+        avd.list_user_sessions(APP_TENANT, placement, "hp-sales")
+    assert throttled.value.retry_after_s == 7.0
+    cloud.controls.throttle_next("deleteUserSession", 9)
+    with pytest.raises(CloudThrottled):
+        avd.log_off_session(APP_TENANT, placement, "hp-sales", vm, "2")
+    assert len(avd.list_user_sessions(APP_TENANT, placement, "hp-sales")) == 1, "a throttled log-off did nothing"

@@ -36,6 +36,8 @@ RESULTS = {
     "HeldCloudPc": "a view of a Cloud PC in the explanation, its status copied from the Cloud PC",
     "GalleryImage": "a gallery image's support, as the catalogue or Windows 365 gives it",
     "RestorePoint": "a restore point as Windows 365 reports it",
+    "SessionActionResult": "one session's part of a bulk session action, answered at once and never stored",
+    "SessionBulkAction": "a bulk session action's outcome, answered at once and never stored",
 }
 SCANNED = ("shared/services", "shared/storage", "activities", "orchestrators", "triggers")
 # a `status` that is no model's: each with why

@@ -18,6 +18,9 @@ reads first, so a repeated call with the same spec costs reads only.
   neither the VM's ARM name nor known before registration, so session hosts are found by `properties.resourceId`,
   the VM's ARM id; `SessionHostRecord.vm_name` is that id's last segment.
 - `assignedUser` of a personal pool's session host is the user's UPN as AVD reports it (not an object id).
+- User sessions are read for the whole pool at once (userSessions of the host pool) and named by their session
+  host's VM; an action on one finds its session host by the VM first. Azure answers a log-off of a session that is
+  not there 204, and the other actions 404: both are SESSION_GONE. A log-off is forced: the admin asked for it.
 - The host pool is made in the placement's region, which must be one of AVD's metadata locations.
 """
 
@@ -39,12 +42,14 @@ from shared.cloud.azure.arm_commands import PHASE as COMMAND_PHASE
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_devices import assignment_name
 from shared.ports.cloud import (
+    SESSION_GONE,
     CloudError,
     CloudThrottled,
     HostPoolSpec,
     Placement,
     Progress,
     SessionHostRecord,
+    UserSessionRecord,
 )
 
 DESKTOP_USER = DESKTOP_VIRTUALIZATION_USER
@@ -234,7 +239,7 @@ class AzureDesktopVirtualization:
             raise CloudThrottled(step, exc.retry_after_s, exc.code) from exc
         return [
             SessionHostRecord(
-                vm_name=str(h.resource_id or _host_name(h)).rstrip("/").rsplit("/", 1)[-1],
+                vm_name=_vm_of(h),
                 status=str(h.status or "Unavailable"),
                 allow_new_session=h.allow_new_session is not False,
                 sessions=int(h.sessions or 0),
@@ -253,6 +258,82 @@ class AzureDesktopVirtualization:
         wanted = vm_id(placement, vm_name).lower()
         hosts = self._session_hosts(tenant_id, placement, host_pool, step)
         return next((h for h in hosts if str(h.resource_id or "").lower() == wanted), None)
+
+    # --- user sessions ------------------------------------------------------------------------------
+    def list_user_sessions(self, tenant_id: str, placement: Placement, host_pool: str) -> list[UserSessionRecord]:
+        step = "listUserSessions"
+        rg = placement.resource_group
+        try:
+            vms = {_host_name(h).lower(): _vm_of(h) for h in self._session_hosts(tenant_id, placement, host_pool, step)}
+            found = arm_lro.found(
+                lambda: list(self._avd(tenant_id, placement).user_sessions.list_by_host_pool(rg, host_pool)), step
+            )
+        except arm_lro.Throttled as exc:
+            raise CloudThrottled(step, exc.retry_after_s, exc.code) from exc
+        records = []
+        for session in found or []:
+            host, number = _session_address(str(session.id))
+            if host.lower() in vms:  # a host that left the pool between the two reads has no sessions to show
+                records.append(UserSessionRecord(
+                    vm_name=vms[host.lower()], session_id=number,
+                    user_principal_name=str(session.user_principal_name or ""),
+                    # Pending and LogOff are moments of a session that holds its place, as an active one does
+                    state="disconnected" if _same(session.session_state, "Disconnected") else "active",
+                    started=session.create_time,
+                ))  # fmt: skip
+        return records
+
+    def send_session_message(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str, title: str,
+        message: str,
+    ) -> None:  # fmt: skip
+        def send(host: str) -> None:
+            self._avd(tenant_id, placement).user_sessions.send_message(
+                placement.resource_group, host_pool, host, session_id,
+                avd_models.SendMessage(message_title=title, message_body=message),
+            )  # fmt: skip
+
+        self._on_session(tenant_id, placement, host_pool, vm_name, session_id, "sendSessionMessage", send)
+
+    def disconnect_session(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str
+    ) -> None:
+        def disconnect(host: str) -> None:
+            self._avd(tenant_id, placement).user_sessions.disconnect(placement.resource_group, host_pool, host,
+                                                                     session_id)  # fmt: skip
+
+        self._on_session(tenant_id, placement, host_pool, vm_name, session_id, "disconnectSession", disconnect)
+
+    def log_off_session(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str
+    ) -> None:
+        def log_off(host: str) -> int:
+            status: Any = self._avd(tenant_id, placement).user_sessions.delete(
+                placement.resource_group, host_pool, host, session_id, force=True, cls=_status,
+            )  # fmt: skip
+            return int(status)  # `cls` answers the status, which the SDK's None-typed delete does not say
+
+        if self._on_session(tenant_id, placement, host_pool, vm_name, session_id, "logOffSession", log_off) == 204:
+            raise _gone("logOffSession", vm_name, session_id)  # Azure's "User session does not exist"
+
+    def _on_session(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str, step: str,
+        act: Callable[[str], T],
+    ) -> T:  # fmt: skip
+        """`act(<the session host's name>)`, the VM's session host found first; SESSION_GONE for a host or a session
+        that is not there, CloudThrottled for a throttled or failing call."""
+        try:
+            try:
+                host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+                if host is None:
+                    raise _gone(step, vm_name, "")
+                return act(_host_name(host))
+            except HttpResponseError as exc:
+                if arm_lro.is_not_found(exc):
+                    raise _gone(step, vm_name, session_id) from exc
+                arm_lro.raise_for(exc, step)
+        except arm_lro.Throttled as exc:
+            raise CloudThrottled(step, exc.retry_after_s, exc.code) from exc
 
     # --- delete -------------------------------------------------------------------------------------
     @arm_lro.hand_back("deleteHostPool")
@@ -299,6 +380,28 @@ def _app_group_id(placement: Placement, host_pool: str) -> str:
 def _host_name(host: Any) -> str:
     """`<host pool>/<host>` as AVD names it -> `<host>`, the name its own URL takes."""
     return str(host.name).rsplit("/", 1)[-1]
+
+
+def _vm_of(host: Any) -> str:
+    """The session host's VM name: the last segment of its `resourceId` (AVD names the host after the computer)."""
+    return str(host.resource_id or _host_name(host)).rstrip("/").rsplit("/", 1)[-1]
+
+
+def _session_address(session_id: str) -> tuple[str, str]:
+    """`.../sessionHosts/<host>/userSessions/<id>` -> (host, id)."""
+    parts = session_id.rstrip("/").split("/")
+    return parts[-3], parts[-1]
+
+
+def _status(pipeline_response: Any, *_: Any) -> int:
+    return int(pipeline_response.http_response.status_code)
+
+
+def _gone(step: str, vm_name: str, session_id: str) -> CloudError:
+    what = f"The user session {session_id} on {vm_name}" if session_id else f"The session host {vm_name}"
+    gone = CloudError(step, SESSION_GONE, f"{what} is not there.")
+    gone.status = 404
+    return gone
 
 
 def _role_of(role_definition_id: Any) -> str:

@@ -83,6 +83,19 @@ def denied(ports: AuditPorts, caller: Caller, target: Target, error_code: str) -
     return record
 
 
+def acted(
+    ports: AuditPorts, caller: Caller, target: Target, *, succeeded: bool, error_code: str | None = None
+) -> AuditRecord:
+    """An action on one of the many items a request acts on (a session of a bulk action), recorded settled at once:
+    it writes no row of the app's storage, so a pending event would have nothing to be settled from. Written outside
+    the request's capture: it is not a change the request's own event reports."""
+    record = _record(ports, caller, target, "success" if succeeded else "failure",
+                     error_code=None if succeeded else error_code)  # fmt: skip
+    with capturing(None):
+        ports.events.insert_event(record)
+    return record
+
+
 Capture = ChangeCapture  # what a request's audit records of the writes it makes (begin, recording, settle)
 
 

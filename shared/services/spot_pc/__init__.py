@@ -1,5 +1,8 @@
-"""Spot PC: image sets and their builds, Spot Groups, their deployments, rollouts, power and schedules.
+"""Spot PC: image sets and their builds, Spot Groups, their deployments, rollouts, power, schedules and sessions.
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["image_builds", "image_sets", "spot_group_deployments", "spot_group_power", "spot_groups", "spot_schedules"]
+__all__ = [
+    "image_builds", "image_sets", "spot_group_deployments", "spot_group_power", "spot_group_sessions", "spot_groups",
+    "spot_schedules",
+]  # fmt: skip

@@ -1,0 +1,166 @@
+"""The emulator's controls of simulated Azure Virtual Desktop users (not Azure's), under `/emulator/avd/<a host
+pool's ARM id>`: POST `signIns` {userPrincipalName, sessionHostName?} (placed as user_sessions.py says AVD places
+them; 409 NoFreeSession, counted, when no host takes them), POST `signOuts` and `disconnects` {userPrincipalName},
+PUT `load` {signedInUsers, domain?} (signs users `user0001@<domain>`... in or out until that many are signed in, now:
+no clock runs it, so a test or a replay drives a day's curve step by step), GET `sessionCounters` (sign-ins, the ones
+refused for want of a free session, sign-outs, log-offs, the sessions lost to a VM that stopped, messages) and
+`messages` (what sendMessage delivered). `POST /emulator/sessions {hostName, userId, action: signIn|signOut}` is the
+API contract's form, for one session host named in any pool and a user by object id or UPN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure_emulator.arm import common, desktop_virtualization, operations
+from azure_emulator.arm.user_sessions import (
+    MESSAGES,
+    count,
+    counters,
+    end_session,
+    pool_id_of,
+    pool_sessions,
+    session_of,
+    set_state,
+    short_name,
+    sign_in,
+)
+from azure_emulator.graph.users import find_user
+from azure_emulator.server import ApiError, Context, Request, Response
+
+POOL_CONTROL = r"/emulator/avd" + desktop_virtualization.HOST_POOL.removeprefix("/arm")
+MAX_LOAD = 10_000
+LOAD_DOMAIN = "loadtest.contoso.com"
+
+Doc = dict[str, Any]
+
+
+def _text(request: Request, name: str, required: bool = True) -> str | None:
+    value = request.json().get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(400, "InvalidRequestContent", f"'{name}' must be a text that is not empty.")
+    return value.strip()
+
+
+def _load(ctx: Context, pool: Doc, wanted: int, domain: str) -> dict[str, Any]:
+    """Sign users in or out until `wanted` are signed in: the newest sessions go first; new sign-ins are the
+    lowest-numbered `userNNNN@domain` not signed in, each tried once (a refusal is counted)."""
+    pool_id = pool["resource"]["id"]
+    current = pool_sessions(ctx, pool_id)
+    signed_in = signed_out = refused = 0
+    if len(current) > wanted:
+        newest = sorted(current, key=lambda s: (s["resource"]["properties"]["createTime"], s["resource"]["id"]))
+        for session in newest[wanted:]:
+            end_session(ctx, session, "signOuts")
+            signed_out += 1
+    present = {str(s["resource"]["properties"]["userPrincipalName"]).lower() for s in current}
+    number = 0
+    for _ in range(wanted - len(current)):
+        number += 1
+        while f"user{number:04d}@{domain}".lower() in present:
+            number += 1
+        try:
+            sign_in(ctx, pool, f"user{number:04d}@{domain}")
+            signed_in += 1
+        except ApiError as exc:
+            if exc.code != "NoFreeSession":
+                raise
+            refused += 1
+    return {"signedInUsers": len(pool_sessions(ctx, pool_id)), "signedIn": signed_in, "signedOut": signed_out,
+            "refused": refused}  # fmt: skip
+
+
+def register(ctx: Context) -> None:
+    r = ctx.router
+
+    def pool_of(request: Request) -> Doc:
+        operations.settle_due(ctx)  # a VM's stop that is due has ended its sessions before anyone signs in
+        return common.require(ctx, pool_id_of(request.params), "host pool")
+
+    def user_session(pool: Doc, request: Request) -> Doc:
+        upn = str(_text(request, "userPrincipalName"))
+        session = session_of(ctx, pool["resource"]["id"], upn)
+        if session is None:
+            raise ApiError(404, "NotFound", f"{upn} has no session in {pool['resource']['name']}.")
+        return session
+
+    @r.route("POST", POOL_CONTROL + r"/signIns", operation="emulatorControl", api="emulator", auth=False)
+    def post_sign_in(request: Request) -> Response:
+        with ctx.store.transaction():
+            pool = pool_of(request)
+            session = sign_in(ctx, pool, str(_text(request, "userPrincipalName")),
+                              _text(request, "sessionHostName", required=False))  # fmt: skip
+            return Response(201, common.shown(session))
+
+    @r.route("POST", POOL_CONTROL + r"/signOuts", operation="emulatorControl", api="emulator", auth=False)
+    def post_sign_out(request: Request) -> Response:
+        with ctx.store.transaction():
+            session = user_session(pool_of(request), request)
+            end_session(ctx, session, "signOuts")
+            return Response(200, {"signedOut": session["resource"]["id"]})
+
+    @r.route("POST", POOL_CONTROL + r"/disconnects", operation="emulatorControl", api="emulator", auth=False)
+    def post_disconnect(request: Request) -> Response:
+        with ctx.store.transaction():
+            pool = pool_of(request)
+            session = set_state(ctx, user_session(pool, request), "Disconnected")
+            count(ctx, pool["resource"]["id"], "disconnects")
+            return Response(200, common.shown(session))
+
+    @r.route("PUT", POOL_CONTROL + r"/load", operation="emulatorControl", api="emulator", auth=False)
+    def put_load(request: Request) -> Response:
+        wanted = request.json().get("signedInUsers")
+        if not isinstance(wanted, int) or isinstance(wanted, bool) or not 0 <= wanted <= MAX_LOAD:
+            raise ApiError(400, "InvalidRequestContent", f"'signedInUsers' must be a whole number 0-{MAX_LOAD}.")
+        domain = _text(request, "domain", required=False) or LOAD_DOMAIN
+        with ctx.store.transaction():
+            return Response(200, _load(ctx, pool_of(request), wanted, domain))
+
+    @r.route("GET", POOL_CONTROL + r"/sessionCounters", operation="emulatorControl", api="emulator", auth=False)
+    def get_counters(request: Request) -> Response:
+        with ctx.store.transaction():
+            pool_id = pool_of(request)["resource"]["id"]
+            return Response(200, {**counters(ctx, pool_id), "sessions": len(pool_sessions(ctx, pool_id))})
+
+    @r.route("GET", POOL_CONTROL + r"/messages", operation="emulatorControl", api="emulator", auth=False)
+    def get_messages(request: Request) -> Response:
+        pool_id = pool_id_of(request.params)
+        return Response(200, {"value": ctx.store.scan(MESSAGES, common.key(pool_id) + "/")})
+
+    @r.route("POST", r"/emulator/sessions", operation="emulatorControl", api="emulator", auth=False)
+    def post_session(request: Request) -> Response:
+        """The contract's form: a user signed in to, or out of, one session host (by its name, in any pool)."""
+        host_name, user_id = str(_text(request, "hostName")), str(_text(request, "userId"))
+        action = request.json().get("action")
+        if action not in ("signIn", "signOut"):
+            raise ApiError(400, "InvalidRequestContent", "'action' must be signIn or signOut.")
+        with ctx.store.transaction():
+            operations.settle_due(ctx)
+            hosts = ctx.store.scan(common.RESOURCE, "/subscriptions/", where=lambda d: _named(d, host_name))
+            if not hosts:
+                raise ApiError(404, "NotFound", f"No session host is named {host_name}.")
+            if len(hosts) > 1:
+                raise ApiError(409, "Conflict", f"{len(hosts)} session hosts are named {host_name}: sign the user in "
+                               "through the host pool's control.")  # fmt: skip
+            pool = common.require(ctx, common.parent_of(hosts[0]["resource"]["id"]), "host pool")
+            user = find_user(ctx.store, pool["meta"]["tid"], user_id) if pool["meta"].get("tid") else None
+            upn = str(user["userPrincipalName"]) if user else user_id
+            if "@" not in upn:
+                raise ApiError(400, "InvalidRequestContent", f"'{user_id}' is neither a user of the tenant nor a UPN.")
+            if action == "signIn":
+                return Response(201, common.shown(sign_in(ctx, pool, upn, short_name(hosts[0]))))
+            session = session_of(ctx, pool["resource"]["id"], upn)
+            if session is None:
+                raise ApiError(404, "NotFound", f"{upn} has no session in {pool['resource']['name']}.")
+            end_session(ctx, session, "signOuts")
+            return Response(200, {"signedOut": session["resource"]["id"]})
+
+
+def _named(doc: Doc, host_name: str) -> bool:
+    resource = doc["resource"]
+    if resource["type"] != desktop_virtualization.SESSION_HOST_TYPE:
+        return False
+    short = short_name(doc).lower()
+    return host_name.lower() in (short, short.split(".", 1)[0])
