@@ -47,6 +47,7 @@ from shared.storage.policies import PolicyRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
+from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
 from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.tables import ContinuationTokens, TableStorage
 from shared.storage.tenants import TenantRepository
@@ -183,6 +184,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     spot_group_work = SpotGroupPorts(
         spot_groups=admin.spot_groups, sites=admin.sites, compute=compute, devices=devices,
         avd=AzureDesktopVirtualization(arm), operations=engine.operations, unique=admin.unique, clock=utc_now,
+        schedules=SpotGroupScheduleRepository(storage),
     )  # fmt: skip
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,

@@ -93,6 +93,11 @@ ACCESS: dict[str, Access] = {
     "disconnectSession": OPERATOR,
     "logOffSession": OPERATOR,
     "bulkSessionAction": OPERATOR,
+    "getSpotGroupSchedule": READER,
+    "setSpotGroupSchedule": ADMINISTRATOR,
+    "deleteSpotGroupSchedule": ADMINISTRATOR,
+    "replaySpotGroupSchedule": ADMINISTRATOR,  # saves nothing, but is the review of setSpotGroupSchedule
+    "listSpotGroupEvents": READER,
     "createDeviceImage": ADMINISTRATOR,
     "listDeviceImages": READER,
     "getDeviceImage": READER,

@@ -94,6 +94,9 @@ class Routes:
     def post(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
         return self.add("POST", route, name, summary, **spec)
 
+    def put(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
+        return self.add("PUT", route, name, summary, **{"conditional": True, **spec})
+
     def patch(self, route: str, name: str, summary: str, **spec: Any) -> Callable[[Handler], Handler]:
         return self.add("PATCH", route, name, summary, **{"conditional": True, **spec})
 

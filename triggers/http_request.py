@@ -37,6 +37,7 @@ class QueryParam:
     name: str
     description: str
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
 
 
 TOP = QueryParam("top", "Page size, 1-1000 (default 100).", {"type": "integer", "minimum": 1, "maximum": 1000})
@@ -110,14 +111,19 @@ class ApiRequest:
         for param in declared:
             value = self.raw.params.get(param.name)
             if value is None:
+                if param.required:
+                    raise _bad_query(param.name, f"{param.name} is required: {param.description}")
                 continue
             kind, enum = param.schema.get("type"), param.schema.get("enum")
             if kind == "integer":
                 low, high = param.schema.get("minimum", 0), param.schema.get("maximum", 10**9)
                 if not ASCII_NUMBER.fullmatch(value) or not low <= int(value) <= high:
                     raise _bad_query(param.name, f"{param.name} must be a whole number from {low} to {high}.")
-            elif kind == "boolean" and value.lower() not in ("true", "false"):
-                raise _bad_query(param.name, f"{param.name} must be true or false, not '{value}'.")
+            elif kind == "boolean":
+                if value.lower() not in ("true", "false"):
+                    raise _bad_query(param.name, f"{param.name} must be true or false, not '{value}'.")
+                if enum is not None and (value.lower() == "true") not in enum:  # one value only, such as true
+                    raise _bad_query(param.name, f"{param.name} must be {str(enum[0]).lower()}: {param.description}")
             elif enum is not None and value not in enum:
                 raise _bad_query(param.name, f"{param.name} must be one of {', '.join(map(str, enum))}.")
             elif param.schema.get("format") == "date-time" and not _aware_time(value):

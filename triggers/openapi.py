@@ -102,7 +102,7 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
             {
                 "name": q.name,
                 "in": "query",
-                "required": False,
+                "required": q.required,
                 "description": q.description,
                 "schema": q.schema,
             }

@@ -78,11 +78,13 @@ def blueprint(
     @bp.function_name("optimizeSpotGroups")
     @bp.timer_trigger(arg_name="timer", schedule=settings.spot_optimize_schedule, run_on_startup=False)
     def optimize_spot_groups(timer: func.TimerRequest) -> None:
-        """Pooled Spot Groups: hosts started as sessions need them, idle ones beyond the buffer deallocated."""
+        """Pooled Spot Groups: hosts started, drained and deallocated as each group's schedule and sessions ask, at
+        the time this run read once for every group."""
         started = stopped = 0
+        now = spot_groups_ports.clock()
         for group in spot_groups_ports.spot_groups.list_ready():
             try:
-                plan = spot_group_power.optimize(spot_groups_ports, group)
+                plan = spot_group_power.optimize(spot_groups_ports, group, now)
             except Exception:  # this group waits for the next sweep; the others go on
                 log.exception("Spot Group %s could not be optimized now", group.name)
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
@@ -167,6 +168,12 @@ class SessionHost(ApiModel):
     session_count: int = 0
     allow_new_session: bool = True
     status_detail: StepDetail | None = None
+    # the hours it ran, which the cost view reads: each run from its start to its deallocation (or its VM's delete)
+    running_since: datetime | None = None  # when its VM started (None: not running)
+    hours_accumulated: float = 0.0  # the runs that ended
+    hours_run: float | None = None  # in a list only: hoursAccumulated and the current run up to now; never stored
+    drained_at: datetime | None = None  # when its group's schedule drained it (None: the schedule did not)
+    notified_at: datetime | None = None  # when its users were told they are to be logged off
 
 
 class SpotGroup(Resource):

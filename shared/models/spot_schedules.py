@@ -70,7 +70,7 @@ Message = Annotated[Description, StringConstraints(min_length=1)]
 FieldError = tuple[tuple[str | int, ...], str, str, object]  # location below the model, code, message, input
 
 
-def _refuse(title: str, errors: Iterable[FieldError]) -> None:
+def refuse_fields(title: str, errors: Iterable[FieldError]) -> None:
     """Raise the errors as one ValidationError, each at its own field: pydantic puts the model's location in
     front, so the API answers one detail per field (a PydanticCustomError would name the whole model)."""
     details = [InitErrorDetails(type=PydanticCustomError(code, message), loc=loc, input=value)
@@ -121,7 +121,7 @@ class LogOff(InputModel):
                 errors.append(((field,), "missing", "is required with policy notifyThenLogOff", value))
             elif not notify and value is not None:
                 errors.append(((field,), "notAllowed", "is for policy notifyThenLogOff only", value))
-        _refuse("LogOff", errors)
+        refuse_fields("LogOff", errors)
         return self
 
 
@@ -154,7 +154,7 @@ class WeekdaySet(InputModel):
             if phase.start <= earlier.start:
                 message = f"must be after {before}'s start ({earlier.start:%H:%M}): a day runs {', '.join(PHASES)}"
                 errors.append(((name, "start"), "phasesOverlap", message, f"{phase.start:%H:%M}"))
-        _refuse("WeekdaySet", errors)
+        refuse_fields("WeekdaySet", errors)
         return self
 
 
@@ -197,7 +197,7 @@ class SpotGroupSchedule(InputModel):
                 errors.append((("exceptions", i, "date"), "duplicateDate", f"{exception.date} is listed twice",
                                str(exception.date)))  # fmt: skip
             dates.add(exception.date)
-        _refuse("SpotGroupSchedule", errors)
+        refuse_fields("SpotGroupSchedule", errors)
         return self
 
 

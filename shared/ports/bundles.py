@@ -26,6 +26,7 @@ from shared.ports.stores import (
     RefusedWorkStore,
     RoleAssignmentStore,
     SiteStore,
+    SpotGroupScheduleStore,
     SpotGroupStore,
     TenantStore,
     UniqueValueStore,
@@ -75,6 +76,7 @@ class SpotGroupPorts:
     operations: CloudPcOperations  # power: the optimization starts and deallocates hosts
     unique: UniqueValueStore
     clock: Callable[[], datetime]
+    schedules: SpotGroupScheduleStore  # with the timeline of the optimization's decisions and its recorded load
 
 
 @dataclass(frozen=True)

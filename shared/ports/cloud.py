@@ -874,6 +874,11 @@ class DesktopVirtualization(Protocol):
         not in the pool (none can start there)."""
         ...
 
+    def undrain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        """New sessions on the host again (allowNewSession true), as after a drain the schedule no longer wants.
+        Done also for a host that is not in the pool."""
+        ...
+
     def remove_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
         """The host out of the host pool (its VM is not touched); done also when it was not in it."""
         ...

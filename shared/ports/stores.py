@@ -20,6 +20,7 @@ from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWork, RefusedWorkKind
 from shared.models.sites import Site
+from shared.models.spot_group_records import LoadSample, SavedSchedule, SpotGroupEvent
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
 from shared.models.tenants import Tenant
 from shared.models.user_settings import UserSetting
@@ -312,6 +313,37 @@ class SpotGroupStore(Protocol):
     def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost: ...
 
     def delete_host(self, tenant_id: str, spot_group_id: str, index: int) -> None: ...
+
+
+class SpotGroupScheduleStore(Protocol):
+    """A pooled Spot Group's saved schedule, the timeline of its decisions and the load recorded at each run."""
+
+    def find_schedule(self, tenant_id: str, spot_group_id: str) -> SavedSchedule | None: ...
+
+    def put_schedule(self, schedule: SavedSchedule, *, if_match: str | None = None) -> SavedSchedule: ...
+
+    def delete_schedule(self, tenant_id: str, spot_group_id: str, *, if_match: str | None = None) -> None: ...
+
+    def put_events(self, tenant_id: str, spot_group_id: str, slot: datetime, events: list[SpotGroupEvent]) -> None:
+        """One run's lines: written again, a line of the same slot, host and action replaces its first writing."""
+        ...
+
+    def list_events(
+        self, tenant_id: str, spot_group_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[SpotGroupEvent], str | None]:
+        """Newest first."""
+        ...
+
+    def record_load(self, tenant_id: str, spot_group_id: str, slot: datetime, sample: LoadSample,
+                    *, keep_since: datetime) -> None:  # fmt: skip
+        """One run's sample (a repeat in the slot replaces it), the ones before `keep_since` pruned."""
+        ...
+
+    def list_loads(self, tenant_id: str, spot_group_id: str, since: datetime) -> list[LoadSample]:
+        """Oldest first."""
+        ...
+
+    def forget_group(self, tenant_id: str, spot_group_id: str) -> None: ...
 
 
 class DueWorkStore(Protocol):

@@ -66,7 +66,8 @@ class SpotGroupRepository:
         return list(self._hosts.scan("PartitionKey eq @t and RowKey ge @first and RowKey lt @end", bounds))
 
     def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost:
-        return self._hosts.put(host, tenant_id, host_row(spot_group_id, host.index))
+        kept = host.model_copy(update={"hours_run": None})  # a list's figure up to its time, not the host's
+        return self._hosts.put(kept, tenant_id, host_row(spot_group_id, host.index))
 
     def delete_host(self, tenant_id: str, spot_group_id: str, index: int) -> None:
         self._hosts.delete(tenant_id, host_row(spot_group_id, index))

@@ -29,6 +29,7 @@ from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.policies import PolicyRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.sites import SiteRepository
+from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
 from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.tables import PROCESS_TOKENS
 from shared.storage.tenants import TenantRepository
@@ -120,6 +121,7 @@ class Fakes:
         self.images = DeviceImageRepository(storage)
         self.image_sets = ImageSetRepository(storage)
         self.spot_groups = SpotGroupRepository(storage)
+        self.spot_group_schedules = SpotGroupScheduleRepository(storage)
         self.policies = PolicyRepository(storage)
         self.user_settings = UserSettingRepository(storage)
         self.cloud_pcs = CloudPcRepository(storage)
@@ -178,6 +180,7 @@ class Fakes:
         return SpotGroupPorts(
             spot_groups=self.spot_groups, sites=self.sites, compute=self.compute, devices=self.devices,
             avd=self.avd, operations=self.operations, unique=self.unique, clock=self.clock,
+            schedules=self.spot_group_schedules,
         )  # fmt: skip
 
     def admin_ports(self, **overrides: Any) -> AdminPorts:

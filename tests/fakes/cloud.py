@@ -700,6 +700,15 @@ class FakeDesktopVirtualization:
             pool.hosts[vm_name] = replace(pool.hosts[vm_name], allow_new_session=False)
         return DONE
 
+    def undrain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        waiting = self.script.enter("undrain_session_host")
+        if waiting:
+            return waiting
+        pool = self._pool(tenant_id, host_pool, "undrainSessionHost")
+        if vm_name in pool.hosts:
+            pool.hosts[vm_name] = replace(pool.hosts[vm_name], allow_new_session=True)
+        return DONE
+
     def remove_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
         waiting = self.script.enter("remove_session_host")
         if waiting:

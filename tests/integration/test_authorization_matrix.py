@@ -2,7 +2,7 @@
 
 One app (and two tenants) per module: `tenant` with a role assignment for each role, `elsewhere` whose only owner
 (besides the organization owner) is a principal with no role on `tenant`. Each operation is called with path
-parameters filled in (`tenantId` the tenant, other ids random GUIDs), `{}` as its body and, for PATCH and DELETE, a
+parameters filled in (`tenantId` the tenant, other ids random GUIDs), `{}` as its body and, for PUT, PATCH and DELETE, a
 well-formed but stale If-Match, so an allowed write changes nothing. The expectation comes from ACCESS alone.
 """
 
@@ -130,8 +130,8 @@ def _path(route: Route, tenant_id: str) -> str:
 
 def _call(world: World, route: Route, caller: str, tenant_id: str | None = None) -> Reply:
     client = world.as_caller(caller)
-    headers = {"If-Match": STALE_IF_MATCH} if route.method in ("PATCH", "DELETE") else {}
-    json_body: dict[str, Any] | None = {} if route.method in ("POST", "PATCH") else None
+    headers = {"If-Match": STALE_IF_MATCH} if route.method in ("PUT", "PATCH", "DELETE") else {}
+    json_body: dict[str, Any] | None = {} if route.method in ("POST", "PUT", "PATCH") else None
     return client.request(route.method, _path(route, tenant_id or world.tenant), json_body=json_body, headers=headers)
 
 

@@ -234,6 +234,14 @@ def test_a_vm_is_registered_with_a_token_that_shows_up_nowhere_then_drained_list
     assert drained == {vm: False, second: True}
     # a host not in the pool (never registered, or removed already) takes no session either
     assert avd.drain_session_host(APP_TENANT, placement, "hp-sales", "spot-nosuch") == Progress(done=True)
+    # a schedule that drained it wants it again
+    assert avd.undrain_session_host(APP_TENANT, placement, "hp-sales", vm) == done
+    assert avd.undrain_session_host(APP_TENANT, placement, "hp-sales", vm) == done
+    assert [e["body"]["properties"] for e in cloud.sent("updateSessionHost")] == [
+        {"allowNewSession": False}, {"allowNewSession": True}
+    ], "each once"
+    allowed = {r.vm_name: r.allow_new_session for r in avd.list_session_hosts(APP_TENANT, placement, "hp-sales")}
+    assert allowed == {vm: True, second: True}
 
     assert avd.remove_session_host(APP_TENANT, placement, "hp-sales", vm) == Progress(done=True)
     assert avd.remove_session_host(APP_TENANT, placement, "hp-sales", vm) == Progress(done=True)

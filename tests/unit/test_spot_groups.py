@@ -425,20 +425,20 @@ def test_idle_pooled_hosts_beyond_the_buffer_are_deallocated_and_started_as_sess
     names = [h.name for h in fakes.spot_groups.list_hosts(TENANT, group_id)]
 
     sessions(fakes, group_id)  # nobody signed in: one host (the buffer) stays on
-    plan = spot_group_power.optimize(fakes.spot_group_ports(), group)
+    plan = spot_group_power.optimize(fakes.spot_group_ports(), group, fakes.clock())
     assert (plan.start, plan.stop) == ([], names[:0:-1])
     assert fakes.spot_groups.get_spot_group(TENANT, group_id).session_host_counts.stopped == 3
     assert all(fakes.operations.power[(TENANT, name)] == "deallocated" for name in names[1:])
 
     sessions(fakes, group_id, h0=2)  # the first host is full: the next one starts, for the next user
-    assert spot_group_power.optimize(fakes.spot_group_ports(), group).start == names[1:2]
+    assert spot_group_power.optimize(fakes.spot_group_ports(), group, fakes.clock()).start == names[1:2]
     sessions(fakes, group_id, h0=2, h1=2)
-    assert spot_group_power.optimize(fakes.spot_group_ports(), group).start == names[2:3]
+    assert spot_group_power.optimize(fakes.spot_group_ports(), group, fakes.clock()).start == names[2:3]
     sessions(fakes, group_id, h0=2, h1=2, h2=2)
-    assert spot_group_power.optimize(fakes.spot_group_ports(), group).start == names[3:4]
+    assert spot_group_power.optimize(fakes.spot_group_ports(), group, fakes.clock()).start == names[3:4]
 
     sessions(fakes, group_id, h3=1)  # they sign out but one: idle hosts go, highest first; one in use never does
-    plan = spot_group_power.optimize(fakes.spot_group_ports(), group)
+    plan = spot_group_power.optimize(fakes.spot_group_ports(), group, fakes.clock())
     assert (plan.start, plan.stop) == ([], [names[2], names[1]])
     counts = fakes.spot_groups.get_spot_group(TENANT, group_id).session_host_counts
     assert (counts.running, counts.stopped) == (2, 2)
@@ -449,7 +449,8 @@ def test_personal_groups_are_left_as_they_are(fakes: Fakes) -> None:
         fakes.admin_ports(), TENANT, body(ready_image(fakes, PERSONAL_IMAGE), userType="personal", licenseCount=3)
     )
     assert deploy(fakes, run) == "succeeded"
-    plan = spot_group_power.optimize(fakes.spot_group_ports(), fakes.spot_groups.get_spot_group(TENANT, group.id))
+    plan = spot_group_power.optimize(fakes.spot_group_ports(), fakes.spot_groups.get_spot_group(TENANT, group.id),
+                                    fakes.clock())
     assert (plan.start, plan.stop) == ([], [])
 
 

@@ -210,14 +210,23 @@ class AzureDesktopVirtualization:
 
     @arm_lro.hand_back("drainSessionHost")
     def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
-        step = "drainSessionHost"
+        return self._new_sessions(tenant_id, placement, host_pool, vm_name, False, "drainSessionHost")
+
+    @arm_lro.hand_back("undrainSessionHost")
+    def undrain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
+        return self._new_sessions(tenant_id, placement, host_pool, vm_name, True, "undrainSessionHost")
+
+    def _new_sessions(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, allow: bool, step: str
+    ) -> Progress:
+        """allowNewSession set, patched only when it is not so already."""
         host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
         if host is None:  # not in the pool (never registered, or removed already): no session can start there
             return Progress(done=True)
-        if host.allow_new_session is not False:
+        if (host.allow_new_session is not False) != allow:
             self._avd(tenant_id, placement).session_hosts.update(
                 placement.resource_group, host_pool, _host_name(host),
-                session_host=avd_models.SessionHostPatch(allow_new_session=False),
+                session_host=avd_models.SessionHostPatch(allow_new_session=allow),
             )  # fmt: skip
         return Progress(done=True, resource_id=host.id)
 

@@ -3,6 +3,6 @@
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
 __all__ = [
-    "image_builds", "image_sets", "spot_group_deployments", "spot_group_power", "spot_group_sessions", "spot_groups",
-    "spot_schedules",
+    "group_schedules", "image_builds", "image_sets", "spot_group_deployments", "spot_group_power",
+    "spot_group_sessions", "spot_groups", "spot_schedules",
 ]  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.models.failures import StepDetail
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
@@ -28,6 +28,7 @@ from shared.ports.cloud import (
     VmSpec,
 )
 from shared.services.engine import phased
+from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_pc.spot_groups import names_scope
 from shared.services.spot_pc.spot_pc_transitions import (
@@ -44,14 +45,16 @@ PHASE_TIMEOUT = timedelta(hours=1)
 DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
 # drained, and its users given the run's drain timeout to sign out, before a host goes
 REMOVE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic", "deleteDevice")
-# what a host's row says once a phase is done
-HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun], SessionHost]] = {
-    "configureProfile": lambda host, group, run: host.model_copy(update={"profile_path": group.profile_path}),
-    "registerHost": lambda host, group, run: SESSION_HOSTS.move(
+# what a host's row says once a phase is done (at the time given): a VM made runs, and its hours count from then
+HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun, datetime], SessionHost]] = {
+    "createVm": lambda host, group, run, now: host_hours.started(host, now),
+    "configureProfile": lambda host, group, run, now: host.model_copy(update={"profile_path": group.profile_path}),
+    "registerHost": lambda host, group, run, now: SESSION_HOSTS.move(
         host, "register", power_state="running", allow_new_session=True, status_detail=None,
-        image_version=run.image_version or group.image_version,
+        image_version=run.image_version or group.image_version, drained_at=None, notified_at=None,
     ),
-    "drainHost": lambda host, group, run: SESSION_HOSTS.move(host, "drain", allow_new_session=False),
+    "drainHost": lambda host, group, run, now: SESSION_HOSTS.move(host, "drain", allow_new_session=False),
+    "deleteVm": lambda host, group, run, now: host_hours.stopped(host, now),
 }  # fmt: skip
 SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
 OFF = ("deallocated", "stopped")  # power states of a host that takes no session until started
@@ -148,7 +151,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
     def made(now: SpotGroupRun, step: HostPhase, progress: Progress) -> SpotGroupRun:
         phase, host = current(step)
         if host is not None and phase in HOST_RECORDS:
-            recorded = HOST_RECORDS[phase](host, group, now)
+            recorded = HOST_RECORDS[phase](host, group, now, ports.clock())
             latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, recorded)
         if host is not None and phase == "forgetHost":
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
@@ -282,14 +285,16 @@ def _forget(ports: SpotGroupPorts, group: SpotGroup) -> None:
     """The records of a removed group, and its name for another group to take."""
     for host in ports.spot_groups.list_hosts(group.tenant_id, group.id):
         ports.spot_groups.delete_host(group.tenant_id, group.id, host.index)
+    ports.schedules.forget_group(group.tenant_id, group.id)
     ports.spot_groups.delete_spot_group(group.tenant_id, group.id)
     ports.unique.release(names_scope(group.tenant_id), group.name, group.id)
 
 
 def live_hosts(ports: SpotGroupPorts, group: SpotGroup) -> list[SessionHost]:
-    """The group's hosts as recorded, with their sessions and state read live from the host pool; as recorded
-    while the pool cannot be read (better than no answer while AVD is unreachable)."""
-    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    """The group's hosts as recorded, with the hours each has run, and their sessions and state read live from the
+    host pool; as recorded while the pool cannot be read (better than no answer while AVD is unreachable)."""
+    now = ports.clock()
+    hosts = [host_hours.with_hours(host, now) for host in ports.spot_groups.list_hosts(group.tenant_id, group.id)]
     site = ports.sites.find_site(group.tenant_id, group.site_id)
     try:
         records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name) \

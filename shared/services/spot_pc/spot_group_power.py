@@ -1,33 +1,43 @@
-"""Spot Group optimization: pooled session hosts stay deallocated until users need them, with a buffer online.
+"""Spot Group optimization: a pooled group's hosts started, drained and deallocated as its schedule and sessions ask.
 
-As the Spot PC documentation describes it: hosts are filled in order, the next one starts once the running ones
-reach their session limit, and about 10% of capacity (one host at least) is kept online as a buffer. A host with
-a session is never stopped, and a drained one counts for nothing. Personal groups are left as they are: each host
-belongs to one user, who starts it by signing in.
+The rule is spot_schedules.plan with the group's saved schedule. Without one it is the default, which is how the
+Spot PC documentation describes the optimization: hosts are filled in order, the next one starts once the running
+ones reach their session limit, and about 10% of capacity (one host at least) is kept online as a buffer. A host
+with a session is never stopped, and a drained one counts for nothing. Each decision lands on the group's timeline
+with its reason, and each run records the group's load for the replay. Ramp-down's notices and log-offs reach the
+users' sessions through AVD. Personal groups are left as they are: each
+host belongs to one user, who starts it by signing in.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from shared.models.schedule_replays import REPLAY_SPAN
+from shared.models.spot_group_records import DecisionOutcome, LoadSample, SpotGroupEvent
 from shared.models.spot_groups import SessionHost, SpotGroup
-from shared.models.spot_schedules import default_schedule
+from shared.models.spot_schedules import RampDownPhase, SpotGroupSchedule, default_schedule
 from shared.ports.bundles import SpotGroupPorts
-from shared.ports.cloud import CloudError, PowerAction, SessionHostRecord
-from shared.services.spot_pc.spot_group_deployments import count_hosts, placement_of
-from shared.services.spot_pc.spot_schedules import plan
+from shared.ports.cloud import SESSION_GONE, CloudError, Placement, Progress, SessionHostRecord, UserSessionRecord
+from shared.services.spot_pc import host_hours
+from shared.services.spot_pc.spot_group_deployments import OFF, count_hosts, placement_of
+from shared.services.spot_pc.spot_schedules import Action, phase_at, plan
 
 log = logging.getLogger(__name__)
 ANY_TIME = datetime(2026, 1, 1, tzinfo=UTC)  # the default schedule is the same at every instant
 STARTED, STOPPED = "running", "deallocated"
+SLOT = timedelta(minutes=5)  # the optimization's period: a run repeated within one writes over its own lines
+NOTICE_TITLE = "This desktop is closing"  # the ramp-down notice's title; its text is the schedule's logOff message
 
 
 @dataclass(frozen=True)
 class PowerPlan:
     start: list[str]  # VM names, lowest index first
     stop: list[str]  # highest index first
+    drain: list[str] = field(default_factory=list)
 
 
 def plan_power(group: SpotGroup, hosts: list[SessionHost], live: dict[str, SessionHostRecord]) -> PowerPlan:
@@ -40,33 +50,139 @@ def plan_power(group: SpotGroup, hosts: list[SessionHost], live: dict[str, Sessi
                      [d.host for d in decisions if d.action == "deallocate"])  # fmt: skip
 
 
-def optimize(ports: SpotGroupPorts, group: SpotGroup) -> PowerPlan:
-    """Read the pool's sessions, then start or deallocate hosts as `plan_power` says; Azure finishes the power
-    actions on its own, and the hosts' rows say what was asked."""
+def schedule_of(ports: SpotGroupPorts, group: SpotGroup) -> SpotGroupSchedule:
+    """The group's saved schedule, or the default one."""
+    saved = ports.schedules.find_schedule(group.tenant_id, group.id)
+    return saved if saved is not None else default_schedule()
+
+
+def slot_of(now: datetime) -> datetime:
+    """The start (UTC) of the SLOT an instant is in."""
+    seconds = int(SLOT.total_seconds())
+    return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
+
+
+def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPlan:
+    """Read the pool's sessions, record them, and carry out what the schedule's rule decides at `now` (the timer's
+    time), each decision on the group's timeline; Azure finishes the power actions on its own, and the hosts' rows
+    say what was asked."""
+    if group.user_type != "pooled":
+        return PowerPlan([], [])
     site = ports.sites.find_site(group.tenant_id, group.site_id)
     if site is None:
         return PowerPlan([], [])
     placement = placement_of(site)
     live = {r.vm_name: r for r in ports.avd.list_session_hosts(group.tenant_id, placement, group.host_pool_name)}
-    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
-    plan = plan_power(group, hosts, live)
+    hosts = [_counted(ports, group, host, now) for host in ports.spot_groups.list_hosts(group.tenant_id, group.id)]
+    schedule, slot = schedule_of(ports, group), slot_of(now)
+    _record_load(ports, group, hosts, live, now, slot)
+    drained = [h.name for h in hosts if h.drained_at is not None]
+    notified = {h.name: h.notified_at for h in hosts if h.notified_at is not None}
+    decisions = plan(schedule, now, hosts, live, group.max_sessions_per_host, drained=drained, notified=notified)
+    if not decisions:
+        return PowerPlan([], [])
+    phase = phase_at(schedule, now)
+    log_off = phase.phase.log_off if isinstance(phase.phase, RampDownPhase) else None
+    users = _Users(ports, group, placement, log_off.message if log_off is not None else None)
     by_name = {h.name: h for h in hosts}
-    actions: tuple[tuple[list[str], PowerAction, str], ...] = (
-        (plan.start, "start", STARTED), (plan.stop, "deallocate", STOPPED),
-    )  # fmt: skip
-    for names, action, state in actions:
-        for name in names:
-            try:
-                ports.operations.power_vm(group.tenant_id, placement, name, action)
-            except CloudError as exc:  # this host waits for the next sweep; the others go on
-                log.warning("Spot Group %s: %s of %s failed (%s)", group.name, action, name, exc.code)
-                continue
-            by_name[name] = ports.spot_groups.put_host(
-                group.tenant_id, group.id, by_name[name].model_copy(update={"power_state": state})
-            )
-    if plan.start or plan.stop:
+    events: list[SpotGroupEvent] = []
+    for decision in decisions:
+        before = by_name[decision.host]
+        after, outcome, error = _carry_out(ports, group, placement, before, decision.action, now, users)
+        if after is not before:
+            by_name[decision.host] = ports.spot_groups.put_host(group.tenant_id, group.id, after)
+        events.append(SpotGroupEvent(
+            id=f"{slot:%Y%m%dT%H%MZ}.{decision.host}.{decision.action}", date_time=now, host=decision.host,
+            action=decision.action, phase=phase.name, reason=decision.reason, outcome=outcome, error=error,
+        ))  # fmt: skip
+        if outcome == "failed":
+            log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, error)
+    ports.schedules.put_events(group.tenant_id, group.id, slot, events)
+    if any(event.outcome == "done" for event in events):
         current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
         counts = count_hosts(list(by_name.values()))
         ports.spot_groups.put_spot_group(current.model_copy(update={"session_host_counts": counts}),
                                          if_match=current.etag)  # fmt: skip
-    return plan
+    start, stop, drain = ([d.host for d in decisions if d.action == a] for a in ("start", "deallocate", "drain"))
+    return PowerPlan(start, stop, drain)
+
+
+def _counted(ports: SpotGroupPorts, group: SpotGroup, host: SessionHost, now: datetime) -> SessionHost:
+    """A host running with no start recorded (made before hours were kept) counts its hours from this run on."""
+    if host.status != "running" or host.power_state in OFF or host.running_since is not None:
+        return host
+    return ports.spot_groups.put_host(group.tenant_id, group.id, host_hours.started(host, now))
+
+
+def _record_load(
+    ports: SpotGroupPorts, group: SpotGroup, hosts: list[SessionHost], live: dict[str, SessionHostRecord],
+    now: datetime, slot: datetime,
+) -> None:  # fmt: skip
+    """The sessions on the group's hosts and the hosts running, as this run found them: what the replay reads."""
+    pool = [h for h in hosts if h.status == "running"]
+    sample = LoadSample(date_time=now, sessions=sum(live[h.name].sessions for h in pool if h.name in live),
+                        running_hosts=sum(h.power_state not in OFF for h in pool))  # fmt: skip
+    ports.schedules.record_load(group.tenant_id, group.id, slot, sample, keep_since=slot - REPLAY_SPAN)
+
+
+class _Users:
+    """The users on the group's hosts, read once a run and only when a decision is about them: a notice to them, a
+    log-off of them."""
+
+    def __init__(self, ports: SpotGroupPorts, group: SpotGroup, placement: Placement, message: str | None) -> None:
+        self._ports, self._group, self._placement, self.message = ports, group, placement, message
+        self._sessions: list[UserSessionRecord] | None = None
+
+    def on(self, vm_name: str) -> list[UserSessionRecord]:
+        if self._sessions is None:
+            group = self._group
+            self._sessions = self._ports.avd.list_user_sessions(group.tenant_id, self._placement, group.host_pool_name)
+        return [s for s in self._sessions if s.vm_name == vm_name]
+
+    def each(self, vm_name: str, act: Callable[[UserSessionRecord], None]) -> None:
+        """`act` on each session of the host; one that ended meanwhile (signed out) needs nothing more."""
+        for session in self.on(vm_name):
+            try:
+                act(session)
+            except CloudError as exc:
+                if exc.code != SESSION_GONE:
+                    raise
+
+
+def _carry_out(
+    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, host: SessionHost, action: Action, now: datetime,
+    users: _Users,
+) -> tuple[SessionHost, DecisionOutcome, str | None]:  # fmt: skip
+    """The one place a decision becomes a call to Azure: the host's row after it, the outcome and Azure's error."""
+    tenant, pool, vm = group.tenant_id, group.host_pool_name, host.name
+    try:
+        if action == "notify":  # the log-off comes delayMinutes after this moment (spot_schedules.plan), never sooner
+            message = users.message or ""
+            users.each(vm, lambda s: ports.avd.send_session_message(tenant, placement, pool, vm, s.session_id,
+                                                                    NOTICE_TITLE, message))  # fmt: skip
+            return host.model_copy(update={"notified_at": now}), "done", None
+        if action == "logOff":
+            users.each(vm, lambda s: ports.avd.log_off_session(tenant, placement, pool, vm, s.session_id))
+            return host, "done", None
+        if action == "start":
+            if host.drained_at is not None:  # the schedule drained it: wanted again, it takes sessions again.
+                # Allowed first, while it is deallocated: AVD gives no session to a host that is not Available, and
+                # a start that then fails leaves an ordinary deallocated host for the next run to start
+                _asked(ports.avd.undrain_session_host(tenant, placement, pool, vm), "undrainSessionHost")
+                host = host.model_copy(update={"allow_new_session": True, "drained_at": None, "notified_at": None})
+            _asked(ports.operations.power_vm(tenant, placement, vm, "start"), "powerVm")
+            return host_hours.started(host.model_copy(update={"power_state": STARTED}), now), "done", None
+        if action == "deallocate":  # a host drained by the schedule stays so: started again, it is undrained
+            _asked(ports.operations.power_vm(tenant, placement, vm, "deallocate"), "powerVm")
+            stopped = host.model_copy(update={"power_state": STOPPED, "notified_at": None})
+            return host_hours.stopped(stopped, now), "done", None
+        _asked(ports.avd.drain_session_host(tenant, placement, pool, vm), "drainSessionHost")
+        return host.model_copy(update={"allow_new_session": False, "drained_at": now}), "done", None
+    except CloudError as exc:  # this host waits for the next run, which decides again; the others go on
+        return host, "failed", exc.code
+
+
+def _asked(progress: Progress, step: str) -> None:
+    """Azure took the call (a long-running one finishes on its own), or held it back: then it failed for now."""
+    if progress.held:
+        raise CloudError(step, progress.held, f"Azure held the call back ({progress.held})")

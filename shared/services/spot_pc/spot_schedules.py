@@ -8,6 +8,7 @@ twice (fall back) is its first occurrence (fold=0), so a phase starts once on th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -63,6 +64,7 @@ class _Start:
 NO_SET = "no weekday set: the built-in rule"
 
 
+@functools.lru_cache(maxsize=8192)  # a replay asks the same days' starts at every 5-minute step of two weeks
 def _instant(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
     wall = dt.datetime.combine(day, at, tzinfo=zone)  # fold=0: the first of two, or before a skipped hour's jump
     instant = wall.astimezone(dt.UTC)

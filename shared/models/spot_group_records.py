@@ -1,0 +1,46 @@
+"""What a pooled Spot Group keeps beside its hosts: its saved schedule, the decisions on its timeline, its load."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from shared.models.base import ApiModel
+from shared.models.spot_schedules import PhaseName, SpotGroupSchedule
+
+DecisionAction = Literal["start", "deallocate", "drain", "notify", "logOff"]  # spot_schedules.Action, for the API
+# done: Azure was asked; failed: Azure refused (error says why), the next run decides again
+DecisionOutcome = Literal["done", "failed"]
+
+
+class SavedSchedule(SpotGroupSchedule):
+    """A Spot Group's schedule as read: the saved one, or the default (isDefault) while none is saved."""
+
+    tenant_id: str
+    spot_group_id: str
+    is_default: bool = False
+    last_modified_date_time: datetime | None = None  # None: the default, never saved
+    etag: str | None = Field(default=None, description="Pass back in If-Match to update safely.")
+
+
+class SpotGroupEvent(ApiModel):
+    """A line of a Spot Group's timeline: one decision of the schedule's rule, what was done, and why."""
+
+    id: str = Field(description="The run's 5-minute slot, the host and the action: a repeated run writes it again.")
+    date_time: datetime
+    host: str
+    action: DecisionAction
+    phase: PhaseName
+    reason: str
+    outcome: DecisionOutcome
+    error: str | None = None  # a failed one: Azure's error code
+
+
+class LoadSample(ApiModel):
+    """What the optimization found at one of its runs: the sessions on the group's hosts and the hosts running."""
+
+    date_time: datetime
+    sessions: int
+    running_hosts: int

@@ -1,0 +1,96 @@
+"""A pooled Spot Group's schedule as admins keep it: read (the default while none is saved), saved, removed, tried
+against a load before it is saved, and the timeline of what the optimization decided by it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shared.errors import Conflict
+from shared.models.schedule_replays import REPLAY_SPAN, LoadPoint, ReplayHour, ScheduleReplay, ScheduleTrial
+from shared.models.spot_group_records import SavedSchedule, SpotGroupEvent
+from shared.models.spot_groups import SpotGroup
+from shared.models.spot_schedules import SpotGroupSchedule, default_schedule
+from shared.ports.bundles import SpotGroupPorts
+from shared.services.spot_pc.schedule_replay import START_DELAY, STEP, replay
+from shared.services.spot_pc.spot_group_power import schedule_of
+
+MINUTE = timedelta(minutes=1)
+
+
+def pooled_group(ports: SpotGroupPorts, tenant_id: str, spot_group_id: str) -> SpotGroup:
+    """The group (404 when there is none); 409 notPooled for a personal one, whose hosts follow their users. Looked
+    up before a body is read: a group that is not there, or not pooled, is the answer whatever the body says."""
+    group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
+    if group.user_type != "pooled":
+        raise Conflict("A personal Spot Group has no schedule: each host is one user's, and runs when they use it.",
+                       code="notPooled", target="userType")  # fmt: skip
+    return group
+
+
+def _saved(group: SpotGroup, schedule: SpotGroupSchedule, **fields: object) -> SavedSchedule:
+    return SavedSchedule.model_validate(
+        {**schedule.model_dump(), "tenant_id": group.tenant_id, "spot_group_id": group.id, **fields}
+    )
+
+
+def read_schedule(ports: SpotGroupPorts, tenant_id: str, spot_group_id: str) -> SavedSchedule:
+    group = pooled_group(ports, tenant_id, spot_group_id)
+    saved = ports.schedules.find_schedule(tenant_id, group.id)
+    return saved if saved is not None else _saved(group, default_schedule(), is_default=True)
+
+
+def save_schedule(
+    ports: SpotGroupPorts, group: SpotGroup, schedule: SpotGroupSchedule, *, if_match: str | None
+) -> SavedSchedule:
+    """A pooled group's schedule from now on (the next optimization follows it); with If-Match, only over that one."""
+    saved = _saved(group, schedule, last_modified_date_time=ports.clock())
+    return ports.schedules.put_schedule(saved, if_match=if_match)
+
+
+def delete_schedule(ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, *, if_match: str | None) -> None:
+    """Back to the default schedule; idempotent."""
+    group = pooled_group(ports, tenant_id, spot_group_id)
+    ports.schedules.delete_schedule(tenant_id, group.id, if_match=if_match)
+
+
+def try_schedule(ports: SpotGroupPorts, group: SpotGroup, trial: ScheduleTrial) -> ScheduleReplay:
+    """The proposed schedule and the current one replayed over the trial's load curve, or over the sessions the
+    optimization recorded in the last 14 days, on a pooled group's hosts. Nothing is saved."""
+    tenant_id = group.tenant_id
+    hosts = sorted((h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.status == "running"),
+                   key=lambda h: h.index)  # fmt: skip
+    if not hosts:
+        raise Conflict("The Spot Group has no session host running yet to replay a schedule on.",
+                       code="noSessionHosts", target="spotGroupId")  # fmt: skip
+    curve = trial.load_curve
+    if curve is None:
+        since = ports.clock() - REPLAY_SPAN
+        curve = [LoadPoint(date_time=s.date_time, sessions=s.sessions)
+                 for s in ports.schedules.list_loads(tenant_id, group.id, since)]  # fmt: skip
+        if not curve:
+            raise Conflict("No sessions were recorded for this Spot Group in the last 14 days: give a loadCurve.",
+                           code="noRecordedSessions", target="loadCurve")  # fmt: skip
+    current_schedule = schedule_of(ports, group)
+    names = [h.name for h in hosts]
+    proposed = replay(trial.schedule(), curve, names, group.max_sessions_per_host)
+    current = replay(current_schedule, curve, names, group.max_sessions_per_host)
+    hours = [  # both stepped over the same times: the same hours
+        ReplayHour(start=mine.start, peak_sessions=mine.peak_sessions, proposed=mine.figures, current=theirs.figures)
+        for mine, theirs in zip(proposed.hours, current.hours, strict=True)
+    ]
+    return ScheduleReplay(
+        source="loadCurve" if trial.load_curve is not None else "recordedSessions",
+        from_date_time=curve[0].date_time, to_date_time=proposed.end or curve[-1].date_time,
+        session_hosts=len(hosts), max_sessions_per_host=group.max_sessions_per_host,
+        step_minutes=STEP // MINUTE, start_delay_minutes=START_DELAY // MINUTE,
+        current_is_default=not isinstance(current_schedule, SavedSchedule),
+        proposed=proposed.total, current=current.total, hours=hours,
+    )  # fmt: skip
+
+
+def list_events(
+    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, *, top: int, skip_token: str | None
+) -> tuple[list[SpotGroupEvent], str | None]:
+    """The group's timeline, newest first (any group: a personal one's is empty)."""
+    group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
+    return ports.schedules.list_events(tenant_id, group.id, top=top, skip_token=skip_token)

@@ -1,0 +1,108 @@
+"""The replay of a schedule over a load curve (shared/services/spot_pc/schedule_replay.py), on curves whose figures
+can be worked out by hand from the rule: 3 hosts of 2 sessions each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from shared.models.schedule_replays import LoadPoint, ReplayFigures, ScheduleTrial
+from shared.models.spot_schedules import SpotGroupSchedule, default_schedule
+from shared.services.spot_pc.schedule_replay import replay, steps
+
+MIDNIGHT = datetime(2026, 11, 2, tzinfo=UTC)
+HOSTS = ["h0", "h1", "h2"]
+
+
+def at(hours: float) -> datetime:
+    return MIDNIGHT + timedelta(hours=hours)
+
+
+def curve(*points: tuple[float, int]) -> list[LoadPoint]:
+    return [LoadPoint(date_time=at(hour), sessions=sessions) for hour, sessions in points]
+
+
+# nobody until 01:00, three users from 01:00 to 02:00, nobody after, to 02:55: 36 steps of 5 minutes
+THREE_AT_ONE = curve((0, 0), (1, 3), (2, 0), (2 + 55 / 60, 0))
+
+
+def phase(start: str, minimum: int, **more: Any) -> dict[str, Any]:
+    return {"start": start, "minimumHostsPercent": minimum, "capacityThresholdPercent": 100, **more}
+
+
+EVERY_DAY = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# every host on from 00:45 until 02:00, one (the threshold's) otherwise
+PROPOSED = SpotGroupSchedule.model_validate({
+    "timeZone": "UTC",
+    "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:45", 100), "peak": phase("01:30", 100),
+                     "rampDown": phase("02:00", 0), "offPeak": phase("02:30", 0)}],
+})  # fmt: skip
+
+
+def test_the_curve_is_stepped_every_5_minutes_each_point_holding_until_the_next() -> None:
+    quarterly = steps(curve((0, 4), (0.25, 1), (0.5, 0)))
+    assert [(t - MIDNIGHT, users) for t, users in quarterly] == [
+        (timedelta(minutes=m), 4 if m < 15 else 1 if m < 30 else 0) for m in range(0, 31, 5)
+    ]
+
+
+def test_todays_rule_starts_hosts_as_users_come_and_a_started_one_takes_them_five_minutes_later() -> None:
+    """The default rule (breadth-first, the next host once the running ones are full, 1 host spare): h0 alone
+    until 01:00; then 2 users fit on h0 and the third finds no room (h1 starts, taking users at 01:05, when h2
+    starts); all three until 02:00; then h2 and h1 go."""
+    run = replay(default_schedule(), THREE_AT_ONE, HOSTS, 2)
+    assert run.total == ReplayFigures(host_hours=round(1 + 35 / 12 + 1, 3), peak_hosts_running=3, failed_sign_ins=1)
+    assert [(h.start, h.peak_sessions, h.figures) for h in run.hours] == [
+        (at(0), 0, ReplayFigures(host_hours=1.0, peak_hosts_running=1, failed_sign_ins=0)),
+        (at(1), 3, ReplayFigures(host_hours=round(35 / 12, 3), peak_hosts_running=3, failed_sign_ins=1)),
+        (at(2), 0, ReplayFigures(host_hours=1.0, peak_hosts_running=1, failed_sign_ins=0)),
+    ]
+    assert run.end == at(3)
+
+
+def test_a_proposed_schedule_that_starts_every_host_before_the_users_come_costs_more_and_refuses_nobody() -> None:
+    """From 00:45 every host runs (9 steps of one host, then 3 of three); the users of 01:00 find room at once."""
+    proposed = replay(PROPOSED, THREE_AT_ONE, HOSTS, 2)
+    current = replay(default_schedule(), THREE_AT_ONE, HOSTS, 2)
+    assert proposed.total == ReplayFigures(host_hours=5.5, peak_hosts_running=3, failed_sign_ins=0)
+    assert [h.figures.host_hours for h in proposed.hours] == [1.5, 3.0, 1.0]
+    assert proposed.total.host_hours > current.total.host_hours
+    assert proposed.total.failed_sign_ins < current.total.failed_sign_ins
+
+
+def test_ramp_down_logs_off_the_users_of_a_drained_host_after_the_delay_and_they_sign_in_elsewhere() -> None:
+    """Ramp-down at 01:00 wants one host (minimum 0, threshold 100%): of the two in use, h1 (the highest) is
+    drained and its users told; 30 minutes later they are logged off and sign in again on h0, which has room."""
+    drains = SpotGroupSchedule.model_validate({
+        "timeZone": "UTC",
+        "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:00", 100), "peak": phase("00:30", 100),
+                         "rampDown": phase("01:00", 0, logOff={"policy": "notifyThenLogOff", "delayMinutes": 30,
+                                                              "message": "Please save your work"}),
+                         "offPeak": phase("03:00", 0)}],
+    })  # fmt: skip
+    # two users from 00:00 (one on each of h0 and h1: every host is on, breadth-first); h2 idle
+    run = replay(drains, curve((0, 2), (2, 2)), HOSTS, 4)
+    assert run.total.failed_sign_ins == 0
+    by_hour = {h.start: h.figures for h in run.hours}
+    # 00:xx all 3; from 01:00 h2 (idle) goes and h1 drains; logged off at 01:30, h1 goes at 01:35
+    assert by_hour[at(0)].host_hours == 3.0
+    assert by_hour[at(1)].host_hours == round((7 * 2 + 5 * 1) * 5 / 60, 3)
+    assert by_hour[at(2)].host_hours == round(1 * 5 / 60, 3)
+
+
+@pytest.mark.parametrize(
+    ("points", "target", "code"),
+    [
+        ([(0, 1), (0, 2)], "loadCurve.1.dateTime", "notInOrder"),
+        ([(0, 1), (24 * 14 + 1, 2)], "loadCurve.1.dateTime", "curveTooLong"),
+    ],
+)
+def test_a_curve_runs_forward_for_two_weeks_at_most(points: list[tuple[float, int]], target: str, code: str) -> None:
+    body = {"timeZone": "UTC", "loadCurve": [{"dateTime": at(h).isoformat(), "sessions": n} for h, n in points]}
+    with pytest.raises(ValidationError) as refused:
+        ScheduleTrial.model_validate(body)
+    [error] = refused.value.errors()
+    assert (".".join(map(str, error["loc"])), error["type"]) == (target, code)
