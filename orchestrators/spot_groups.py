@@ -42,7 +42,9 @@ def replace_hosts(context: df.DurableOrchestrationContext, run: SpotGroupRun) ->
     if any(outcome != "succeeded" for outcome in outcomes):
         assert run.previous is not None
         version, image_id = run.previous
-        back = [host.model_copy(update={"image_version": version, "image_version_id": image_id}) for host in canary]
+        # at once, window or not: a canary host that failed on the new image is of no use to its users
+        old_image = {"image_version": version, "image_version_id": image_id, "maintenance_window": None}
+        back = [host.model_copy(update=old_image) for host in canary]
         yield from run_hosts(context, run, back, again="-back")
         return "rolledBack"
     for batch in rest:

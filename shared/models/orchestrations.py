@@ -11,6 +11,7 @@ from shared.models.base import ApiModel
 from shared.models.cloud_pc_actions import VmActionName
 from shared.models.connections import Connection, HealthCheck
 from shared.models.provisioning import RunState
+from shared.models.spot_groups import MaintenanceWindow
 from shared.models.tenants import CloudPcBackend
 
 T = TypeVar("T", bound="Contract")
@@ -232,6 +233,9 @@ class SpotGroupRun(PhasedRun):
     canary: int = 0  # how many of `replace` come first, alone
     batch: int = 1  # then this many at a time
     drain_timeout_s: float = 3600  # how long a removed or replaced host's users have to sign out
+    maintenance_window: MaintenanceWindow | None = None  # an image update's: hosts are drained only inside it
+    notify_before_s: float = 0  # with a window: how long before its drain a host's users are told
+    told_of: datetime | None = None  # stage `host` with a window: the drain the host's users were told of
     image_version: str | None = None  # what added or replaced hosts are built from (None: the group's)
     image_version_id: str | None = None
     previous: tuple[str, str] | None = None  # an image update: (version, image version id) to roll back to

@@ -15,6 +15,7 @@ from shared.models.image_sets import Notes
 from shared.models.images import ImageVersion
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
 from shared.models.policies import GroupId
+from shared.models.spot_schedules import ClockTime, FieldError, TimeZoneName, Weekday, refuse_fields
 
 UserType = Literal["pooled", "personal"]
 SpotGroupStatus = Literal["deploying", "updating", "ready", "failed", "deleting"]
@@ -91,13 +92,56 @@ class SpotGroupCreate(InputModel):
         return self
 
 
+# a day's window closes an hour at least before the next day's opens (a daylight-saving day takes an hour of the
+# two), so windows never run into each other
+MAX_WINDOW_MINUTES = 22 * 60
+
+
+class MaintenanceWindow(InputModel):
+    """When an image update may drain hosts: from startTime (local time in timeZone) on each of daysOfWeek, for
+    durationMinutes of elapsed time; a window may run past midnight into the next day."""
+
+    days_of_week: list[Weekday] = Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})
+    start_time: ClockTime
+    duration_minutes: int = Field(ge=30, le=MAX_WINDOW_MINUTES)
+    time_zone: TimeZoneName
+
+    @model_validator(mode="after")
+    def _each_day_once(self) -> MaintenanceWindow:
+        days = self.days_of_week
+        errors: list[FieldError] = [(("daysOfWeek", i), "duplicateDay", f"{day} is listed twice", day)
+                                    for i, day in enumerate(days) if day in days[:i]]  # fmt: skip
+        refuse_fields("MaintenanceWindow", errors)
+        return self
+
+
 class Rollout(InputModel):
     """How an image update replaces hosts: the canary first (all of it back on the old image if one fails), then
-    maxUnavailable at a time; each host is drained and its users have drainTimeoutMinutes to sign out."""
+    maxUnavailable at a time; each host is drained and its users have drainTimeoutMinutes to sign out.
+
+    With a maintenanceWindow, a host is drained only inside it, and only where its users' drainTimeoutMinutes end
+    inside it too; users on a host are told notifyMinutesBefore ahead (0: no message), before the window opens if
+    need be. A host reached inside a window with no warning yet is warned, drained notifyMinutesBefore later, and
+    its users logged off drainTimeoutMinutes after that: so the window must be at least notifyMinutesBefore +
+    drainTimeoutMinutes long, or a host reached as it opens could never be drained in it. Without a window hosts
+    are drained as they are reached, with no message."""
 
     canary_count: int = Field(default=1, ge=0, le=10)
     max_unavailable: int = Field(default=1, ge=1, le=50)
     drain_timeout_minutes: int = Field(default=60, ge=0, le=1440)
+    notify_minutes_before: int = Field(default=15, ge=0, le=240)
+    maintenance_window: MaintenanceWindow | None = None
+
+    @model_validator(mode="after")
+    def _drain_fits_the_window(self) -> Rollout:
+        window, delay = self.maintenance_window, self.notify_minutes_before + self.drain_timeout_minutes
+        if window is not None and window.duration_minutes < delay:
+            message = (f"must be at least notifyMinutesBefore + drainTimeoutMinutes ({self.notify_minutes_before} + "
+                       f"{self.drain_timeout_minutes} = {delay}): a host's users are told, drained and logged off "
+                       "inside the window")  # fmt: skip
+            refuse_fields("Rollout", [(("maintenanceWindow", "durationMinutes"), "windowShorterThanDrain", message,
+                                       window.duration_minutes)])  # fmt: skip
+        return self
 
 
 class SpotGroupUpdate(InputModel):
@@ -123,7 +167,8 @@ class SpotGroupUpdate(InputModel):
 
 
 REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_count", "image_version")
-ImageUpdateStatus = Literal["running", "succeeded", "failed", "rolledBack"]
+# waitingForWindow: the hosts left wait for the rollout's next maintenance window
+ImageUpdateStatus = Literal["running", "waitingForWindow", "succeeded", "failed", "rolledBack"]
 
 
 class ImageUpdate(Resource):

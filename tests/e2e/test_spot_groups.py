@@ -3,6 +3,7 @@ emulator (host pool, application group, workspace, session hosts from an image s
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -142,6 +143,43 @@ def test_a_rolling_image_update_replaces_the_hosts_canary_first(api: ApiClient) 
     [update] = api.get(f"{path}/imageUpdates").json()["value"]
     assert (update["fromVersion"], update["toVersion"], update["status"]) == ("0.0.0", "0.0.1", "succeeded")
     assert (update["replaced"], update["remaining"], len(update["canary"])) == (2, 0, 1)
+    assert api.get(f"{path}/imageUpdates/{update['id']}").json()["status"] == "succeeded"
+
+
+def test_an_image_update_with_a_maintenance_window_too_short_for_its_drain_is_refused_and_a_fitting_one_shown(
+    api: ApiClient,
+) -> None:
+    tenant = Tenant(api)
+    tenant.group("sales", ["ann"])
+    image_set_id = ready_version(api, tenant)
+    group = api.created(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, licenseCount=2))  # one host
+    path = f"{tenant.path}/spotGroups/{group['id']}"
+    assert settled(api, path)["status"] == "ready"
+    versions = f"{tenant.path}/imageSets/{image_set_id}/versions"
+    assert api.post(versions, {"customizationScripts": [{"name": "apps", "script": "echo"}]}).status_code == 202
+    eventually(lambda: _ready(api, f"{versions}/0.0.1"), timeout_s=120)
+
+    # open since an hour ago for 22 hours, every day: the window holds now, whenever the test runs
+    opened = datetime.now(UTC) - timedelta(hours=1)
+    window = {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+              "startTime": f"{opened:%H:%M}", "durationMinutes": 60, "timeZone": "UTC"}  # fmt: skip
+    short = {"drainTimeoutMinutes": 50, "notifyMinutesBefore": 15, "maintenanceWindow": window}
+    reply = api.patch(path, {"imageVersion": "0.0.1", "rollout": short})
+    assert reply.status_code == 400, reply.text
+    [detail] = reply.json()["error"]["details"]
+    assert (detail["target"], detail["code"]) == ("rollout.maintenanceWindow.durationMinutes", "windowShorterThanDrain")
+    assert api.get(f"{path}/imageUpdates").json()["value"] == []  # nothing saved
+    unchanged = api.get(path).json()
+    assert (unchanged["status"], unchanged["imageVersion"]) == ("ready", "0.0.0")
+
+    fitting = {**short, "maintenanceWindow": {**window, "durationMinutes": 22 * 60}, "canaryCount": 0}
+    reply = api.patch(path, {"imageVersion": "0.0.1", "rollout": fitting})
+    assert reply.status_code == 202, reply.text
+    [update] = api.get(f"{path}/imageUpdates").json()["value"]
+    assert update["rollout"]["maintenanceWindow"] == fitting["maintenanceWindow"]
+    assert update["rollout"]["notifyMinutesBefore"] == 15
+    done = settled(api, path)  # inside the window, with nobody on the host: drained at once
+    assert (done["status"], done["imageVersion"]) == ("ready", "0.0.1"), done
     assert api.get(f"{path}/imageUpdates/{update['id']}").json()["status"] == "succeeded"
 
 

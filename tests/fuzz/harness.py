@@ -33,6 +33,8 @@ UNSTATABLE_RULES = {
     "subnetNotInVirtualNetwork": "a subnet outside the site's virtual network",
     # a version's scripts are stored as one JSON text: its length, escapes included, is no JSON Schema keyword
     "scriptsTooLong": "customization scripts longer together than one stored property holds",
+    # a rollout's maintenance window must hold its notice and drain timeout: JSON Schema cannot add two values
+    "windowShorterThanDrain": "a maintenance window shorter than notifyMinutesBefore + drainTimeoutMinutes",
 }
 
 # Graph's validation handshake: with this query parameter the webhooks echo it (200 text/plain) and read no body,

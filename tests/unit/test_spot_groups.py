@@ -4,7 +4,7 @@ session hosts (shared/services/spot_pc/spot_group_deployments.py) with a host's 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from shared.errors import Conflict, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersionCreate
-from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
+from shared.models.orchestrations import ImageBuildRun, PhasedStep, SpotGroupRun
 from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services.spot_pc import image_sets, spot_group_power, spot_groups
 from shared.services.spot_pc.image_builds import advance_build
@@ -81,7 +81,8 @@ def deploy(fakes: Fakes, run: SpotGroupRun) -> str:
         if any(drive(fakes, host) != "succeeded" for host in list(canary)):
             assert run.previous is not None
             for host in canary:
-                back = {"image_version": run.previous[0], "image_version_id": run.previous[1]}
+                version, image_id = run.previous
+                back = {"image_version": version, "image_version_id": image_id, "maintenance_window": None}
                 drive(fakes, host.model_copy(update=back))
             outcome = "rolledBack"
         else:
@@ -403,6 +404,101 @@ def test_a_host_is_replaced_once_its_users_signed_out_or_their_time_is_up(fakes:
     assert drive(fakes, step.run) == "succeeded"
 
 
+# a Monday night in Amsterdam (UTC+1 in November): 21:00 to 22:00 UTC; the fakes' clock starts that Monday, 09:00 UTC
+MONDAY_NIGHT = {"daysOfWeek": ["monday"], "startTime": "22:00", "durationMinutes": 60, "timeZone": "Europe/Amsterdam"}
+
+
+def windowed_update(fakes: Fakes, license_count: int) -> tuple[str, SpotGroupRun]:
+    """A group of ceil(license_count / 6) hosts, and its update to 0.0.1 in the Monday-night window: no canary, a
+    host at a time, users told 15 minutes ahead and given 30 to sign out."""
+    image_set_id = ready_image(fakes)
+    created = body(image_set_id, licenseCount=license_count)
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, created)
+    assert deploy(fakes, run) == "succeeded"
+    second_version(fakes, image_set_id)
+    rollout = {"canaryCount": 0, "drainTimeoutMinutes": 30, "notifyMinutesBefore": 15,
+               "maintenanceWindow": MONDAY_NIGHT}  # fmt: skip
+    _, update_run = update(fakes, group.id, imageVersion="0.0.1", rollout=rollout)
+    assert update_run is not None
+    return group.id, update_run
+
+
+def timer(fakes: Fakes, step: PhasedStep[SpotGroupRun]) -> PhasedStep[SpotGroupRun]:
+    """The durable timer fires: the clock at the step's resume_at, and the host run's next call."""
+    assert step.outcome is None and step.resume_at is not None
+    fakes.clock.now = step.resume_at
+    return advance(fakes.spot_group_ports(), step.run)
+
+
+def drained(fakes: Fakes, name: str) -> bool:
+    return not fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].hosts[name].allow_new_session
+
+
+def test_outside_the_window_no_host_is_drained_and_the_update_waits_for_it(fakes: Fakes) -> None:
+    group_id, update_run = windowed_update(fakes, license_count=1)
+    [host] = fakes.spot_groups.list_hosts(TENANT, group_id)
+    sessions(fakes, group_id, h0=2)
+    [[replacing]] = replacement_plan(update_run).batches
+    assert update_run.image_update_id is not None
+    step = advance(fakes.spot_group_ports(), replacing)  # Monday 09:00 UTC
+    assert step.outcome is None and not drained(fakes, host.name)
+    record = fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id)
+    assert record.status == "waitingForWindow" and record.status_detail is not None
+    assert record.status_detail.message.startswith("The next maintenance window opens at 2026-11-02T21:00Z (Monday "
+                                                   "22:00 Europe/Amsterdam)")  # fmt: skip
+    assert record.rollout.maintenance_window is not None and record.rollout.maintenance_window.start_time.hour == 22
+    while fakes.clock() < datetime(2026, 11, 2, 20, 45, tzinfo=UTC):  # durable timers of a few hours at most
+        step = timer(fakes, step)
+    told = fakes.spot_groups.list_hosts(TENANT, group_id)[0].status_detail
+    assert told is not None and told.code == "usersNotified" and "drained at 2026-11-02 21:00 UTC" in told.message
+    messages = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].messages
+    assert sorted(m.user_principal_name for m in messages) == [f"user0@{host.name}", f"user1@{host.name}"]
+    assert "from 22:00 (Europe/Amsterdam)" in messages[0].message and "30 minutes later" in messages[0].message
+    assert not drained(fakes, host.name)  # told 15 minutes ahead, before the window opens
+    step = timer(fakes, step)
+    assert fakes.clock() == datetime(2026, 11, 2, 21, tzinfo=UTC) and drained(fakes, host.name)
+    assert step.wait_seconds == 30  # its users have their 30 minutes to sign out, as without a window
+    assert fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id).status == "running"
+    sessions(fakes, group_id)
+    assert drive(fakes, step.run) == "succeeded"
+    assert drive(fakes, update_run.model_copy(update={"stage": "finish", "update_outcome": "succeeded"})) == "succeeded"
+    ended = fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id)
+    assert (ended.status, ended.replaced, ended.remaining) == ("succeeded", 1, 0)
+
+
+def test_inside_the_window_hosts_are_drained_and_one_not_reached_before_it_ends_waits_for_the_next(
+    fakes: Fakes,
+) -> None:
+    group_id, update_run = windowed_update(fakes, license_count=12)  # two hosts, one batch each
+    first, second = fakes.spot_groups.list_hosts(TENANT, group_id)
+    assert update_run.image_update_id is not None
+    [[one], [two]] = replacement_plan(update_run).batches
+    fakes.clock.now = datetime(2026, 11, 2, 21, tzinfo=UTC)  # as the window opens
+    sessions(fakes, group_id, h0=1, h1=3)
+    step = advance(fakes.spot_group_ports(), one)  # told now, drained in 15 minutes
+    assert not drained(fakes, first.name) and step.resume_at == datetime(2026, 11, 2, 21, 15, tzinfo=UTC)
+    step = timer(fakes, step)
+    assert drained(fakes, first.name)
+    sessions(fakes, group_id, h1=3)  # its user signed out
+    assert drive(fakes, step.run) == "succeeded"
+
+    fakes.clock.now = datetime(2026, 11, 2, 21, 20, tzinfo=UTC)  # 15 + 30 minutes no longer fit before 22:00
+    step = advance(fakes.spot_group_ports(), two)
+    assert not drained(fakes, second.name)
+    record = fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id)
+    assert record.status == "waitingForWindow" and record.status_detail is not None
+    assert "2026-11-09T21:00Z (Monday 22:00 Europe/Amsterdam)" in record.status_detail.message
+    assert (record.replaced, record.remaining) == (0, 2)  # as stored; GET counts them from the hosts
+    shown = spot_groups.with_progress(record, fakes.spot_groups.list_hosts(TENANT, group_id))
+    assert (shown.replaced, shown.remaining) == (1, 1)
+    while not drained(fakes, second.name):
+        step = timer(fakes, step)
+    assert fakes.clock() == datetime(2026, 11, 9, 21, tzinfo=UTC)  # the next Monday, as its window opens
+    assert fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id).status == "running"
+    sessions(fakes, group_id)
+    assert drive(fakes, step.run) == "succeeded"
+
+
 def test_an_image_update_comes_on_its_own(fakes: Fakes) -> None:
     group_id = deployed(fakes)
     with pytest.raises(ValidationFailed) as refused:
@@ -414,9 +510,12 @@ def test_an_image_update_comes_on_its_own(fakes: Fakes) -> None:
 
 
 def sessions(fakes: Fakes, group_id: str, **by_index: int) -> None:
+    """Exactly these many users signed in on each host (`h0=2`), the others signed out."""
     pool = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")]
+    pool.sessions.clear()
     for host in fakes.spot_groups.list_hosts(TENANT, group_id):
-        pool.hosts[host.name] = replace(pool.hosts[host.name], sessions=by_index.get(f"h{host.index}", 0))
+        for n in range(by_index.get(f"h{host.index}", 0)):
+            fakes.avd.sign_in(TENANT, "spotpc-sales-desktops", host.name, f"user{n}@{host.name}")
 
 
 def test_idle_pooled_hosts_beyond_the_buffer_are_deallocated_and_started_as_sessions_come(fakes: Fakes) -> None:

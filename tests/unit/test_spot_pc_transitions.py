@@ -35,9 +35,11 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
         "fail": ({"creating", "running", "removing", "failed"}, "failed"),
     },
     "image update": {
-        "succeed": ({"running", "succeeded"}, "succeeded"),
-        "fail": ({"running", "failed"}, "failed"),
-        "rollBack": ({"running", "rolledBack"}, "rolledBack"),
+        "awaitWindow": ({"running", "waitingForWindow"}, "waitingForWindow"),
+        "resume": ({"running", "waitingForWindow"}, "running"),
+        "succeed": ({"running", "waitingForWindow", "succeeded"}, "succeeded"),
+        "fail": ({"running", "waitingForWindow", "failed"}, "failed"),
+        "rollBack": ({"running", "waitingForWindow", "rolledBack"}, "rolledBack"),
     },
     "image set version": {
         "await": ({"building", "awaitingCustomization"}, "awaitingCustomization"),

@@ -4,15 +4,17 @@ Deploying: the host pool with its application group, the groups' access and a wo
 in turn: a VM from the image set's gallery version in the site, Entra join, FSLogix profile containers at the
 group's profile path, and registration with the host pool. A host that fails is marked so and the next one goes
 on; the group ends `ready` while at least one host runs. Removing: each host drained, taken out of the pool and
-deleted with its Entra device, then the host pool; then the records. Every phase is an idempotent call answering
-Progress, so a repeated activity call does no harm.
+deleted with its Entra device, then the host pool; then the records. An image update with a maintenance window
+drains a host only in its turn there (shared/services/spot_pc/maintenance_windows.py). Every phase is an idempotent
+call answering Progress, so a repeated activity call does no harm.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from shared.models.failures import StepDetail
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
@@ -20,6 +22,7 @@ from shared.models.sites import Site
 from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud import (
+    SESSION_GONE,
     CloudError,
     HostPoolSpec,
     JoinSpec,
@@ -29,6 +32,7 @@ from shared.ports.cloud import (
 )
 from shared.services.engine import phased
 from shared.services.spot_pc import host_hours
+from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_pc.spot_groups import names_scope
 from shared.services.spot_pc.spot_pc_transitions import (
@@ -57,6 +61,11 @@ HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun, datetime
     "deleteVm": lambda host, group, run, now: host_hours.stopped(host, now),
 }  # fmt: skip
 SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
+# a host waiting for its window looks again at least this often: a durable timer of days is not on every backend
+WINDOW_POLL_S = 6 * 3600.0
+UPDATE_NOTICE_TITLE = "Your desktop is being updated"  # the maintenance window's notice; its text says when
+# the next window is a week away at most; a host whose call came too late for its turn waits a week more
+WINDOW_WAIT = timedelta(days=15)
 OFF = ("deallocated", "stopped")  # power states of a host that takes no session until started
 
 
@@ -115,7 +124,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
     def current(step: HostPhase) -> tuple[str, SessionHost | None]:
         return step[0], latest.get(step[1].index) if step[1] is not None else None
 
-    def take(now: SpotGroupRun, step: HostPhase) -> Progress | PhasedStep[SpotGroupRun]:
+    def take(now: SpotGroupRun, step: HostPhase) -> phased.Taken[SpotGroupRun]:
         phase, host = current(step)
         if phase == "settle":
             _settle(ports, group, now)
@@ -137,6 +146,10 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
         if phase == "awaitSignOut" and host is not None:
             waited = ports.clock() - (now.started_at or ports.clock())
             return _signed_out(ports, group, site, host, now, waited)
+        if phase == "drainHost" and host is not None and now.maintenance_window is not None:
+            waiting = _await_turn(ports, group, site, host, now)
+            if waiting is not None:
+                return waiting
         return _phase(ports, group, site, host, phase, now.operation, now.image_version_id)
 
     def failed(now: SpotGroupRun, step: HostPhase, exc: CloudError) -> PhasedStep[SpotGroupRun]:
@@ -158,10 +171,17 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
         return now
 
     def limit(step: HostPhase) -> timedelta:  # a drained host waits for its users as long as the update gives them
+        if step[0] == "drainHost" and run.maintenance_window is not None:  # and first for its turn in the window
+            return PHASE_TIMEOUT + WINDOW_WAIT
         return PHASE_TIMEOUT + timedelta(seconds=run.drain_timeout_s) if step[0] == "awaitSignOut" else PHASE_TIMEOUT
 
     return phased.drive(run, phases(run, hosts), take, clock=ports.clock, limit=limit, on_fail=failed,
                         on_done=made, name=lambda step: step[0])  # fmt: skip
+
+
+def _sessions(ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost) -> int:
+    records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name)
+    return next((r.sessions for r in records if r.vm_name == host.name), 0)
 
 
 def _signed_out(
@@ -170,9 +190,77 @@ def _signed_out(
     """Done once the drained host has no session, or its users' time to sign out is over."""
     if waited.total_seconds() >= run.drain_timeout_s:
         return Progress(done=True)
-    records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name)
-    sessions = next((r.sessions for r in records if r.vm_name == host.name), 0)
+    sessions = _sessions(ports, group, site, host)
     return Progress(done=True) if sessions == 0 else Progress(done=False, retry_after_s=SIGN_OUT_POLL_S)
+
+
+def _await_turn(
+    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun
+) -> tuple[SpotGroupRun, Progress] | None:
+    """An image update's host waits for its turn in the maintenance window (None: drain it now); its users are told
+    first. The update shows waitingForWindow while its hosts wait for a window not yet open."""
+    assert run.maintenance_window is not None
+    now = ports.clock()
+    turn = host_turn(
+        run.maintenance_window, now, notice=timedelta(seconds=run.notify_before_s),
+        sign_out=timedelta(seconds=run.drain_timeout_s), has_sessions=_sessions(ports, group, site, host) > 0,
+        told_of=run.told_of,
+    )  # fmt: skip
+    _follow_window(ports, group, run, turn, now)
+    if turn.action == "drain":
+        return None
+    if turn.action == "notify":
+        _notify_users(ports, group, site, host, run, turn.drain_at, now)
+        run = run.model_copy(update={"told_of": turn.drain_at})
+    until = turn.until or turn.drain_at
+    return run, Progress(done=False, retry_after_s=min((until - now).total_seconds(), WINDOW_POLL_S))
+
+
+def _notify_users(
+    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, drain_at: datetime,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Tell each user on the host that it is drained at `drain_at` for the image update, and when they are logged
+    off; recorded on the host. A session gone meanwhile needs no message."""
+    zone = ZoneInfo(run.maintenance_window.time_zone) if run.maintenance_window is not None else UTC
+    local = drain_at.astimezone(zone)
+    minutes = round(run.drain_timeout_s / 60)
+    text = (f"This desktop is updated to version {run.image_version} from {local:%H:%M} ({zone}). Save your work and "
+            f"sign out before then: you are signed out {minutes} minutes later.")  # fmt: skip
+    tenant, placement, pool, vm = group.tenant_id, placement_of(site), group.host_pool_name, host.name
+    told = 0
+    for session in ports.avd.list_user_sessions(tenant, placement, pool):
+        if session.vm_name != vm:
+            continue
+        try:
+            ports.avd.send_session_message(tenant, placement, pool, vm, session.session_id, UPDATE_NOTICE_TITLE, text)
+            told += 1
+        except CloudError as exc:
+            if exc.code != SESSION_GONE:
+                raise
+    detail = StepDetail(code="usersNotified", step="drainHost", message=(
+        f"{told} users told at {now:%Y-%m-%d %H:%M} UTC that the host is drained at {drain_at:%Y-%m-%d %H:%M} UTC "
+        f"for the update to {run.image_version}, and signed out {minutes} minutes later."))  # fmt: skip
+    ports.spot_groups.put_host(group.tenant_id, group.id, host.model_copy(update={"status_detail": detail}))
+
+
+def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, turn: Turn, now: datetime) -> None:
+    """The update waitingForWindow, saying when the window opens, while a host's turn is in one not yet open;
+    running again once one is. Hosts of a batch write it side by side: the one that writes second is refused
+    (if_match), and the activity's retry finds the update as it should be."""
+    if run.image_update_id is None or run.maintenance_window is None:
+        return
+    update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
+    if turn.window_start > now:
+        detail = StepDetail(code="waitingForWindow", step="maintenanceWindow", message=(
+            f"The next maintenance window opens at {opening_words(run.maintenance_window, turn.window_start)}; "
+            "the hosts not yet drained wait for it."))
+        if (update.status, update.status_detail) != ("waitingForWindow", detail):
+            waiting = IMAGE_UPDATES.move(update, "awaitWindow", status_detail=detail, last_modified_date_time=now)
+            ports.spot_groups.put_image_update(waiting, if_match=update.etag)
+    elif update.status == "waitingForWindow":
+        opened = IMAGE_UPDATES.move(update, "resume", status_detail=None, last_modified_date_time=now)
+        ports.spot_groups.put_image_update(opened, if_match=update.etag)
 
 
 def _phase(

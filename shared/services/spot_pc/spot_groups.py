@@ -31,7 +31,7 @@ from shared.models.spot_groups import (
 )
 from shared.ports.admin_ports import AdminPorts
 from shared.services.spot_pc.rollout import plan_rollout, replaceable
-from shared.services.spot_pc.spot_pc_transitions import SPOT_GROUPS, WORKING_GROUP
+from shared.services.spot_pc.spot_pc_transitions import SPOT_GROUPS, UPDATE_UNDER_WAY, WORKING_GROUP
 
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
@@ -209,6 +209,7 @@ def _update_image(
         tenant_id=group.tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
         replace=[h.index for h in running], image_update_id=update.id, canary=len(plan.canary),
         batch=rollout.max_unavailable, drain_timeout_s=rollout.drain_timeout_minutes * 60.0,
+        maintenance_window=rollout.maintenance_window, notify_before_s=rollout.notify_minutes_before * 60.0,
         image_version=number, image_version_id=version.image_version_id,
         previous=(group.image_version, group.image_version_id),
     )  # fmt: skip
@@ -271,8 +272,8 @@ def host_work(group: SpotGroup, hosts: list[SessionHost]) -> tuple[list[int], li
 
 
 def with_progress(update: ImageUpdate, hosts: list[SessionHost]) -> ImageUpdate:
-    """A running update's counts, from its group's hosts as they are now (an ended one keeps its final counts)."""
-    if update.status != "running":
+    """Counts of an update under way, from its group's hosts as they are now (an ended one keeps its final counts)."""
+    if update.status not in UPDATE_UNDER_WAY:
         return update
     running = [h for h in hosts if h.status in ("running", "removing", "creating")]
     replaced = sum(h.status == "running" and h.image_version == update.to_version for h in running)

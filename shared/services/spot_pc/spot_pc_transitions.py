@@ -29,7 +29,11 @@ SpotGroupAction = Literal[
     "finish",  # the work is done and a host runs
     "fail",  # the work stopped, or no host could be deployed
 ]
-ImageUpdateAction = Literal["succeed", "fail", "rollBack"]  # how a rolling image update ended
+ImageUpdateAction = Literal[
+    "awaitWindow",  # the hosts left wait for the next maintenance window
+    "resume",  # the window opened: hosts are drained again
+    "succeed", "fail", "rollBack",  # how it ended
+]  # fmt: skip
 VersionAction = Literal[
     "await",  # the build VM waits for the admin's customization
     "capture",  # the build VM is captured (the admin asked, or there is nothing to wait for)
@@ -51,6 +55,7 @@ VERSION_STATUSES: tuple[VersionStatus, ...] = get_args(VersionStatus)
 BUILDING = {"building", "awaitingCustomization", "capturing", "replicating"}  # the build's steps, in order
 SETTLED_GROUP = {"ready", "failed"}  # no work under way: the admin may change or delete it
 WORKING_GROUP = {"deploying", "updating", "deleting"}  # an orchestration is at work on it
+UPDATE_UNDER_WAY = {"running", "waitingForWindow"}  # an image update not yet ended
 
 SPOT_GROUPS: StateMachine[SpotGroup, SpotGroupAction] = StateMachine(
     "Spot Group",
@@ -76,9 +81,11 @@ IMAGE_UPDATES: StateMachine[ImageUpdate, ImageUpdateAction] = StateMachine(
     "image update",
     UPDATE_STATUSES,
     table(UPDATE_STATUSES, {  # each also from where it leads: the settle that records it may run again
-        "succeed": ({"running", "succeeded"}, "succeeded"),
-        "fail": ({"running", "failed"}, "failed"),
-        "rollBack": ({"running", "rolledBack"}, "rolledBack"),
+        "awaitWindow": (UPDATE_UNDER_WAY, "waitingForWindow"),
+        "resume": (UPDATE_UNDER_WAY, "running"),
+        "succeed": (UPDATE_UNDER_WAY | {"succeeded"}, "succeeded"),
+        "fail": (UPDATE_UNDER_WAY | {"failed"}, "failed"),
+        "rollBack": (UPDATE_UNDER_WAY | {"rolledBack"}, "rolledBack"),
     }),
 )  # fmt: skip
 OUTCOMES: dict[str, ImageUpdateAction] = {"succeeded": "succeed", "failed": "fail", "rolledBack": "rollBack"}

@@ -65,7 +65,8 @@ NO_SET = "no weekday set: the built-in rule"
 
 
 @functools.lru_cache(maxsize=8192)  # a replay asks the same days' starts at every 5-minute step of two weeks
-def _instant(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
+def local_instant(day: dt.date, at: dt.time, zone: ZoneInfo) -> dt.datetime:
+    """The UTC instant of a local time on a day, as the module's docstring says (maintenance windows use it too)."""
     wall = dt.datetime.combine(day, at, tzinfo=zone)  # fold=0: the first of two, or before a skipped hour's jump
     instant = wall.astimezone(dt.UTC)
     if instant.astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None):
@@ -94,7 +95,7 @@ def _regular(schedule: SpotGroupSchedule, zone: ZoneInfo, day: dt.date) -> list[
         return []
     i, weekday_set = found
     why = f"{WEEKDAYS[day.weekday()]} in weekdaySets[{i}]"
-    return [_Start(_instant(day, phase.start, zone), name, phase, why) for name, phase in weekday_set.phases()]
+    return [_Start(local_instant(day, phase.start, zone), name, phase, why) for name, phase in weekday_set.phases()]
 
 
 def _in_force(schedule: SpotGroupSchedule, zone: ZoneInfo, instant: dt.datetime) -> _Start:
@@ -114,7 +115,7 @@ def _exception_start(schedule: SpotGroupSchedule, zone: ZoneInfo, exception: Sch
     found = next((s for s in sets if s is not None), None)
     phase = found[1].phase(exception.phase) if found else OPTIMIZER_PHASE
     why = exception.name or f"the exception on {exception.date}"
-    return _Start(_instant(exception.date, dt.time(), zone), exception.phase, phase, why, exception)
+    return _Start(local_instant(exception.date, dt.time(), zone), exception.phase, phase, why, exception)
 
 
 def _timeline(schedule: SpotGroupSchedule, now: dt.datetime) -> list[_Start]:
@@ -129,7 +130,7 @@ def _timeline(schedule: SpotGroupSchedule, now: dt.datetime) -> list[_Start]:
     starts: dict[dt.datetime, _Start] = {}  # at one instant the later one wins: a day's own start over a carry-on
     for date in exceptions:
         if date + DAY not in exceptions:  # the regular phase takes over at the next midnight
-            midnight = _instant(date + DAY, dt.time(), zone)
+            midnight = local_instant(date + DAY, dt.time(), zone)
             starts[midnight] = replace(_in_force(schedule, zone, midnight), at=midnight)
     for day in days:
         if day not in exceptions:
