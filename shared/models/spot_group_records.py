@@ -10,7 +10,8 @@ from pydantic import Field
 from shared.models.base import ApiModel
 from shared.models.spot_schedules import PhaseName, SpotGroupSchedule
 
-DecisionAction = Literal["start", "deallocate", "drain", "notify", "logOff"]  # spot_schedules.Action, for the API
+# spot_schedules.Action, for the API, and the host pool's load balancing set to the phase's (host: the host pool)
+DecisionAction = Literal["start", "deallocate", "drain", "notify", "logOff", "balanceLoad"]
 # done: Azure was asked; failed: Azure refused (error says why), the next run decides again
 DecisionOutcome = Literal["done", "failed"]
 

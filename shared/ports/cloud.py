@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from shared.models.connections import CheckStatus
+from shared.models.spot_schedules import LoadBalancing
 from shared.models.spot_sessions import SessionState
 
 # the codes of a refusal for want of a permission (ARM's, ARM's linked access check's, Graph's): retrying cannot help,
@@ -877,6 +878,11 @@ class DesktopVirtualization(Protocol):
     def undrain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
         """New sessions on the host again (allowNewSession true), as after a drain the schedule no longer wants.
         Done also for a host that is not in the pool."""
+        ...
+
+    def balance_load(self, tenant_id: str, placement: Placement, host_pool: str, order: LoadBalancing) -> bool:
+        """A pooled host pool places new users `order` (breadth-first: the emptiest host; depth-first: the fullest
+        with room); patched only when it does not already. True when it was changed."""
         ...
 
     def remove_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from shared.errors import NotFound
+from shared.models.spot_schedules import LoadBalancing
 from shared.ports.cloud import (
     SESSION_GONE,
     CheckOutcome,
@@ -661,6 +662,7 @@ class FakeHostPool:
     hosts: dict[str, SessionHostRecord] = field(default_factory=dict)
     sessions: dict[tuple[str, str], UserSessionRecord] = field(default_factory=dict)  # by (VM name, session id)
     messages: list[SentMessage] = field(default_factory=list)
+    load_balancing: str = "breadthFirst"  # how a pooled pool places new users (as it is made)
 
 
 class FakeDesktopVirtualization:
@@ -690,6 +692,14 @@ class FakeDesktopVirtualization:
         pool = self._pool(tenant_id, host_pool, "registerSessionHost")
         pool.hosts.setdefault(vm_name, SessionHostRecord(vm_name, "Available", True, 0))
         return DONE
+
+    def balance_load(self, tenant_id: str, placement: Placement, host_pool: str, order: LoadBalancing) -> bool:
+        self.script.enter("balance_load")
+        pool = self.pools.get((tenant_id, host_pool))
+        if pool is None or pool.load_balancing == order:
+            return False
+        pool.load_balancing = order
+        return True
 
     def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
         waiting = self.script.enter("drain_session_host")

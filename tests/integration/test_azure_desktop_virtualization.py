@@ -287,6 +287,20 @@ def test_deleting_the_host_pool_takes_workspace_group_access_and_hosts_and_a_rep
     assert cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-sales") == []
 
 
+def test_the_pools_load_balancing_follows_the_phase_patched_only_when_it_differs(cloud: Cloud) -> None:
+    avd, placement = cloud.avd, cloud.placement
+    assert avd.balance_load(APP_TENANT, placement, "hp-sales", "depthFirst") is False, "no pool yet: nothing to do"
+    assert cloud.ensure(cloud.spec()).done
+    writes = len(cloud.writes())
+    assert avd.balance_load(APP_TENANT, placement, "hp-sales", "breadthFirst") is False, "made breadth-first"
+    assert len(cloud.writes()) == writes
+    assert avd.balance_load(APP_TENANT, placement, "hp-sales", "depthFirst") is True
+    assert avd.balance_load(APP_TENANT, placement, "hp-sales", "depthFirst") is False
+    [patch] = [e for e in cloud.sent("updateHostPool") if "loadBalancerType" in e["body"]["properties"]]
+    assert patch["body"] == {"properties": {"loadBalancerType": "DepthFirst"}}
+    assert cloud.get(cloud.id("hostPools", "hp-sales")).json()["properties"]["loadBalancerType"] == "DepthFirst"
+
+
 def test_a_429_is_progress_not_done_with_azures_retry_after(cloud: Cloud) -> None:
     avd, placement = cloud.avd, cloud.placement
     cloud.controls.throttle_next("createHostPool", 17)

@@ -106,9 +106,14 @@ def test_the_optimization_follows_the_saved_schedules_phases_each_decision_with_
     # Monday 06:00: Friday's off-peak goes on over the weekend (no minimum): one host for the next user
     plan = optimize_at(fakes, group_id, local(MONDAY, "06:00"))
     assert (plan.start, plan.stop) == ([], names(fakes, group_id, 3, 2, 1))
-    [*_, last] = timeline(fakes, group_id)
+    [*_, last] = [e for e in timeline(fakes, group_id) if e.action == "deallocate"]
     assert (last.action, last.phase, last.outcome) == ("deallocate", "offPeak", "done")
     assert "at 06:00: off-peak" in last.reason and "idle" in last.reason
+    # and the host pool packs new users on few hosts, so the others can go
+    pool = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")]
+    [balanced] = [e for e in timeline(fakes, group_id) if e.action == "balanceLoad"]
+    assert pool.load_balancing == "depthFirst" and balanced.host == "spotpc-sales-desktops"
+    assert balanced.reason == "placing new users depth-first (the fullest with room) at 06:00: off-peak"
 
     # 07:02: ramp-up keeps half the hosts on
     plan = optimize_at(fakes, group_id, local(MONDAY, "07:02"))
@@ -117,6 +122,10 @@ def test_the_optimization_follows_the_saved_schedules_phases_each_decision_with_
     assert started.phase == "rampUp" and started.outcome == "done"
     assert started.reason == f"started {started.host} at 07:02: ramp-up, minimum 50% of 4 hosts"
     assert started.id == f"{local(MONDAY, '07:00'):%Y%m%dT%H%M}Z.{started.host}.start"
+    assert pool.load_balancing == "breadthFirst", "ramp-up spreads users again"
+    assert [e.phase for e in timeline(fakes, group_id) if e.action == "balanceLoad"] == ["rampUp", "offPeak"]
+    optimize_at(fakes, group_id, local(MONDAY, "08:00"))
+    assert len([e for e in timeline(fakes, group_id) if e.action == "balanceLoad"]) == 2, "changed only once a phase"
 
     # 09:00: the peak wants them all
     assert optimize_at(fakes, group_id, local(MONDAY, "09:00")).start == names(fakes, group_id, 2, 3)

@@ -41,6 +41,7 @@ from shared.cloud.azure.arm_clients import ArmClients, group_id, vm_id
 from shared.cloud.azure.arm_commands import PHASE as COMMAND_PHASE
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_devices import assignment_name
+from shared.models.spot_schedules import LoadBalancing
 from shared.ports.cloud import (
     SESSION_GONE,
     CloudError,
@@ -216,6 +217,18 @@ class AzureDesktopVirtualization:
     def undrain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
         return self._new_sessions(tenant_id, placement, host_pool, vm_name, True, "undrainSessionHost")
 
+    def balance_load(self, tenant_id: str, placement: Placement, host_pool: str, order: LoadBalancing) -> bool:
+        step, wanted = "balanceLoad", AVD_ORDER[order]
+        avd, rg = self._avd(tenant_id, placement), placement.resource_group
+        pool = arm_lro.found(lambda: avd.host_pools.get(rg, host_pool), step)
+        if pool is None or _same(pool.load_balancer_type, wanted):
+            return False
+        try:
+            avd.host_pools.update(rg, host_pool, host_pool=avd_models.HostPoolPatch(load_balancer_type=wanted))
+        except HttpResponseError as exc:
+            arm_lro.raise_for(exc, step)
+        return True
+
     def _new_sessions(
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, allow: bool, step: str
     ) -> Progress:
@@ -356,6 +369,11 @@ class AzureDesktopVirtualization:
         _absent_is_fine(lambda: avd.application_groups.delete(rg, f"{host_pool}-dag"))
         _absent_is_fine(lambda: avd.host_pools.delete(rg, host_pool, force=True))
         return Progress(done=True)
+
+
+# a pooled host pool's loadBalancerType for each order a schedule's phase asks
+# (learn.microsoft.com/azure/virtual-desktop/host-pool-load-balancing)
+AVD_ORDER: dict[LoadBalancing, str] = {"breadthFirst": "BreadthFirst", "depthFirst": "DepthFirst"}
 
 
 def _pooled_or_personal(spec: HostPoolSpec) -> str:

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from shared.models.schedule_replays import REPLAY_SPAN
 from shared.models.spot_group_records import DecisionOutcome, LoadSample, SpotGroupEvent
@@ -24,7 +25,7 @@ from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud import SESSION_GONE, CloudError, Placement, Progress, SessionHostRecord, UserSessionRecord
 from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.spot_group_deployments import OFF, count_hosts, placement_of
-from shared.services.spot_pc.spot_schedules import Action, phase_at, plan
+from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan
 
 log = logging.getLogger(__name__)
 ANY_TIME = datetime(2026, 1, 1, tzinfo=UTC)  # the default schedule is the same at every instant
@@ -79,13 +80,16 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
     drained = [h.name for h in hosts if h.drained_at is not None]
     notified = {h.name: h.notified_at for h in hosts if h.notified_at is not None}
     decisions = plan(schedule, now, hosts, live, group.max_sessions_per_host, drained=drained, notified=notified)
-    if not decisions:
-        return PowerPlan([], [])
     phase = phase_at(schedule, now)
+    balanced = _balance_load(ports, group, placement, schedule, phase, now, slot)
+    if not decisions:
+        if balanced is not None:
+            ports.schedules.put_events(group.tenant_id, group.id, slot, [balanced])
+        return PowerPlan([], [])
     log_off = phase.phase.log_off if isinstance(phase.phase, RampDownPhase) else None
     users = _Users(ports, group, placement, log_off.message if log_off is not None else None)
     by_name = {h.name: h for h in hosts}
-    events: list[SpotGroupEvent] = []
+    events: list[SpotGroupEvent] = [balanced] if balanced is not None else []
     for decision in decisions:
         before = by_name[decision.host]
         after, outcome, error = _carry_out(ports, group, placement, before, decision.action, now, users)
@@ -105,6 +109,30 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
                                          if_match=current.etag)  # fmt: skip
     start, stop, drain = ([d.host for d in decisions if d.action == a] for a in ("start", "deallocate", "drain"))
     return PowerPlan(start, stop, drain)
+
+
+def _balance_load(
+    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, schedule: SpotGroupSchedule, phase: PhaseAt,
+    now: datetime, slot: datetime,
+) -> SpotGroupEvent | None:  # fmt: skip
+    """The host pool places new users as the phase says (AVD fills hosts by its loadBalancerType, not by the app):
+    breadth-first spreads users while hosts are plenty, depth-first packs them so the others can go. Its timeline
+    line when that changed; a refusal is the next run's to try again."""
+    order = phase.phase.load_balancing
+    pool = group.host_pool_name
+    try:
+        if not ports.avd.balance_load(group.tenant_id, placement, pool, order):
+            return None
+        outcome: DecisionOutcome = "done"
+        error = None
+    except CloudError as exc:
+        outcome, error = "failed", exc.code
+    words = "breadth-first (the emptiest host)" if order == "breadthFirst" else "depth-first (the fullest with room)"
+    reason = f"placing new users {words} at {now.astimezone(ZoneInfo(schedule.time_zone)):%H:%M}: {WORDS[phase.name]}"
+    return SpotGroupEvent(
+        id=f"{slot:%Y%m%dT%H%MZ}.{pool}.balanceLoad", date_time=now, host=pool, action="balanceLoad",
+        phase=phase.name, reason=reason, outcome=outcome, error=error,
+    )  # fmt: skip
 
 
 def _counted(ports: SpotGroupPorts, group: SpotGroup, host: SessionHost, now: datetime) -> SessionHost:
