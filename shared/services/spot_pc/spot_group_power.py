@@ -75,13 +75,15 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
     placement = placement_of(site)
     live = {r.vm_name: r for r in ports.avd.list_session_hosts(group.tenant_id, placement, group.host_pool_name)}
     hosts = [_counted(ports, group, host, now) for host in ports.spot_groups.list_hosts(group.tenant_id, group.id)]
-    schedule, slot = schedule_of(ports, group), slot_of(now)
+    saved = ports.schedules.find_schedule(group.tenant_id, group.id)
+    schedule, slot = saved if saved is not None else default_schedule(), slot_of(now)
     _record_load(ports, group, hosts, live, now, slot)
     drained = [h.name for h in hosts if h.drained_at is not None]
     notified = {h.name: h.notified_at for h in hosts if h.notified_at is not None}
     decisions = plan(schedule, now, hosts, live, group.max_sessions_per_host, drained=drained, notified=notified)
     phase = phase_at(schedule, now)
-    balanced = _balance_load(ports, group, placement, schedule, phase, now, slot)
+    # without a schedule the pool places users as it was made (breadth-first), as before schedules
+    balanced = _balance_load(ports, group, placement, schedule, phase, now, slot) if saved is not None else None
     if not decisions:
         if balanced is not None:
             ports.schedules.put_events(group.tenant_id, group.id, slot, [balanced])
