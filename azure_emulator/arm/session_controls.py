@@ -1,8 +1,10 @@
 """The emulator's controls of simulated Azure Virtual Desktop users (not Azure's), under `/emulator/avd/<a host
 pool's ARM id>`: POST `signIns` {userPrincipalName, sessionHostName?} (placed as user_sessions.py says AVD places
 them; 409 NoFreeSession, counted, when no host takes them), POST `signOuts` and `disconnects` {userPrincipalName},
-PUT `load` {signedInUsers, domain?} (signs users `user0001@<domain>`... in or out until that many are signed in, now:
-no clock runs it, so a test or a replay drives a day's curve step by step), GET `sessionCounters` (sign-ins, the ones
+PUT `load` {signedInUsers, domain?, signOut?} (signs users `user0001@<domain>`... in or out until that many are
+signed in, now: no clock runs it, so a test or a replay drives a day's curve step by step; `signOut` says who leaves
+when there are fewer: `newest`, the default, or `spread`, in proportion to each host's sessions as users leaving at
+random do on average, the rule of the schedule replay), GET `sessionCounters` (sign-ins, the ones
 refused for want of a free session, sign-outs, log-offs, the sessions lost to a VM that stopped, messages) and
 `messages` (what sendMessage delivered). `POST /emulator/sessions {hostName, userId, action: signIn|signOut}` is the
 API contract's form, for one session host named in any pool and a user by object id or UPN.
@@ -31,6 +33,7 @@ from azure_emulator.server import ApiError, Context, Request, Response
 POOL_CONTROL = r"/emulator/avd" + desktop_virtualization.HOST_POOL.removeprefix("/arm")
 MAX_LOAD = 10_000
 LOAD_DOMAIN = "loadtest.contoso.com"
+SIGN_OUTS = ("newest", "spread")
 
 Doc = dict[str, Any]
 
@@ -44,15 +47,34 @@ def _text(request: Request, name: str, required: bool = True) -> str | None:
     return value.strip()
 
 
-def _load(ctx: Context, pool: Doc, wanted: int, domain: str) -> dict[str, Any]:
-    """Sign users in or out until `wanted` are signed in: the newest sessions go first; new sign-ins are the
+def _leaving(sessions: list[Doc], count: int, how: str) -> list[Doc]:
+    """The `count` sessions that end. `newest`: the latest sign-ins. `spread`: each host's share in proportion to
+    its sessions, the rest to the largest remainders (then the fuller host, then the first by name), the newest of
+    each host first; what users leaving at random do on average, and what the schedule replay assumes."""
+    newest_first = sorted(sessions, key=lambda s: (s["resource"]["properties"]["createTime"], s["resource"]["id"]),
+                          reverse=True)  # fmt: skip
+    if how == "newest":
+        return newest_first[:count]
+    by_host: dict[str, list[Doc]] = {}
+    for session in newest_first:
+        by_host.setdefault(str(session["resource"]["name"]).split("/")[1], []).append(session)
+    total = len(sessions)
+    shares = {host: count * len(on) // total for host, on in by_host.items()}
+    rest = count - sum(shares.values())
+    ranked = sorted(by_host, key=lambda host: (-(count * len(by_host[host]) % total), -len(by_host[host]), host))
+    for host in ranked[:rest]:
+        shares[host] += 1
+    return [session for host, on in by_host.items() for session in on[: shares[host]]]
+
+
+def _load(ctx: Context, pool: Doc, wanted: int, domain: str, sign_out: str = "newest") -> dict[str, Any]:
+    """Sign users in or out until `wanted` are signed in: the ones `_leaving` picks go; new sign-ins are the
     lowest-numbered `userNNNN@domain` not signed in, each tried once (a refusal is counted)."""
     pool_id = pool["resource"]["id"]
     current = pool_sessions(ctx, pool_id)
     signed_in = signed_out = refused = 0
     if len(current) > wanted:
-        newest = sorted(current, key=lambda s: (s["resource"]["properties"]["createTime"], s["resource"]["id"]))
-        for session in newest[wanted:]:
+        for session in _leaving(current, len(current) - wanted, sign_out):
             end_session(ctx, session, "signOuts")
             signed_out += 1
     present = {str(s["resource"]["properties"]["userPrincipalName"]).lower() for s in current}
@@ -115,8 +137,11 @@ def register(ctx: Context) -> None:
         if not isinstance(wanted, int) or isinstance(wanted, bool) or not 0 <= wanted <= MAX_LOAD:
             raise ApiError(400, "InvalidRequestContent", f"'signedInUsers' must be a whole number 0-{MAX_LOAD}.")
         domain = _text(request, "domain", required=False) or LOAD_DOMAIN
+        sign_out = request.json().get("signOut", "newest")
+        if sign_out not in SIGN_OUTS:
+            raise ApiError(400, "InvalidRequestContent", f"'signOut' must be one of {', '.join(SIGN_OUTS)}.")
         with ctx.store.transaction():
-            return Response(200, _load(ctx, pool_of(request), wanted, domain))
+            return Response(200, _load(ctx, pool_of(request), wanted, domain, sign_out))
 
     @r.route("GET", POOL_CONTROL + r"/sessionCounters", operation="emulatorControl", api="emulator", auth=False)
     def get_counters(request: Request) -> Response:

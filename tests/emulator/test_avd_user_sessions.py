@@ -51,8 +51,8 @@ class Pool:
     def control_post(self, what: str, upn: str) -> requests.Response:
         return self.admin.session.post(f"{self.control}/{what}", json={"userPrincipalName": upn}, timeout=30)
 
-    def load(self, users: int) -> dict[str, Any]:
-        reply = self.admin.session.put(f"{self.control}/load", json={"signedInUsers": users}, timeout=30)
+    def load(self, users: int, **more: Any) -> dict[str, Any]:
+        reply = self.admin.session.put(f"{self.control}/load", json={"signedInUsers": users, **more}, timeout=30)
         assert reply.status_code == 200, reply.text
         return dict(reply.json())
 
@@ -205,6 +205,20 @@ def test_the_load_control_signs_users_in_and_out_to_reach_a_number_and_counts_re
     assert (counted["signIns"], counted["signOuts"], counted["refusedSignIns"]) == (6, 6, 4)
     bad = admin.session.put(f"{pool.control}/load", json={"signedInUsers": -1}, timeout=30)
     assert bad.status_code == 400
+
+
+def test_the_load_control_can_spread_sign_outs_over_the_hosts_in_proportion_to_their_sessions(admin: ArmAdmin) -> None:
+    """4 of 7 users leave 4, 2 and 1 sessions: shares 2, 1 and 0, and the largest remainder (4/7, on the third host)
+    takes the fourth; on each host the newest go, as a replay of the schedule has users leave."""
+    pool = Pool(admin, "hps", 3, maxSessionLimit=4)
+    users = {index: [f"u{index}{n}@contoso.com" for n in range(count)] for index, count in ((0, 4), (1, 2), (2, 1))}
+    for index, upns in users.items():
+        for upn in upns:
+            assert pool.sign_in(upn, pool.host(index)).status_code == 201
+    assert pool.load(3, signOut="spread") == {"signedInUsers": 3, "signedIn": 0, "signedOut": 4, "refused": 0}
+    assert pool.where() == {users[0][0]: pool.host(0), users[0][1]: pool.host(0), users[1][0]: pool.host(1)}
+    bad = admin.session.put(f"{pool.control}/load", json={"signedInUsers": 1, "signOut": "oldest"}, timeout=30)
+    assert bad.status_code == 400 and len(pool.where()) == 3
 
 
 def test_the_contracts_session_control_signs_a_user_in_to_a_named_host(admin: ArmAdmin) -> None:

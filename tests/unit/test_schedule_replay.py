@@ -93,6 +93,33 @@ def test_ramp_down_logs_off_the_users_of_a_drained_host_after_the_delay_and_they
     assert by_hour[at(2)].host_hours == round(1 * 5 / 60, 3)
 
 
+def test_users_are_placed_breadth_first_as_the_host_pool_is_made_until_a_saved_schedules_run_sets_the_phases() -> None:
+    """The pool places a user as the last run left it: at 01:00, in a depth-first ramp-down that wants one host, the
+    run sets depth-first after its step's users came, so the second user (01:00, hosts of 4 sessions) still goes to
+    h1 (empty), breadth-first. So h1 is busy: drained, not deallocated, it runs until its user goes at 02:00."""
+    ramp_down = SpotGroupSchedule.model_validate({
+        "timeZone": "UTC",
+        "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:00", 100), "peak": phase("00:30", 100),
+                         "rampDown": phase("01:00", 0), "offPeak": phase("03:00", 0)}],
+    })  # fmt: skip
+    assert ramp_down.weekday_sets[0].ramp_down.load_balancing == "depthFirst"
+    run = replay(ramp_down, curve((0, 1), (1, 2), (2, 0), (2 + 55 / 60, 0)), HOSTS, 4)
+    assert [h.figures.host_hours for h in run.hours] == [3.0, 2.0, 1.0]
+    assert run.total.failed_sign_ins == 0
+
+    # a user who comes at 01:30, after the ramp-down's run set depth-first, goes beside the first on h0: at the
+    # off-peak of 02:00 h1 is idle and goes. Without a saved schedule the pool stays breadth-first: h1 takes that
+    # user, and runs until 03:00
+    all_on = SpotGroupSchedule.model_validate({
+        "timeZone": "UTC",
+        "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:00", 100), "peak": phase("00:30", 100),
+                         "rampDown": phase("01:00", 100), "offPeak": phase("02:00", 0)}],
+    })  # fmt: skip
+    late = curve((0, 1), (1.5, 2), (3, 0), (3 + 55 / 60, 0))
+    assert [h.figures.host_hours for h in replay(all_on, late, HOSTS, 4).hours] == [3.0, 3.0, 1.0, 1.0]
+    assert [h.figures.host_hours for h in replay(all_on, late, HOSTS, 4, saved=False).hours] == [3.0, 3.0, 2.0, 1.0]
+
+
 @pytest.mark.parametrize(
     ("points", "target", "code"),
     [

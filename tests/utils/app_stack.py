@@ -15,6 +15,7 @@ from tests.utils.factories import unique_table_prefix
 
 if TYPE_CHECKING:  # imported by the fixture that starts it: the unit tier, which loads this plugin too, never does
     from devhost.host import DevHost
+    from shared.bootstrap import Services
 
 
 class Collected(logging.Handler):
@@ -75,6 +76,17 @@ def app_host(
         yield host
     finally:
         host.stop()
+
+
+@pytest.fixture(scope="session")
+def app_services(azurite: Azurite, azure_environment: dict[str, str], table_prefix: str) -> Services:
+    """The app's services as shared/bootstrap.py builds them for the Functions host, on the stack's tables and the
+    emulator: for a test that calls a domain function as its trigger does, at a time of the test's choosing (a
+    simulated day of the 5-minute optimization), on the same state the app on devhost serves."""
+    from shared.bootstrap import build_services
+    from shared.settings import Settings
+
+    return build_services(Settings(storage_connection_string=azurite.connection_string, table_name_prefix=table_prefix))
 
 
 @pytest.fixture

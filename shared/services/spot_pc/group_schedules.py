@@ -12,7 +12,6 @@ from shared.models.spot_groups import SpotGroup
 from shared.models.spot_schedules import SpotGroupSchedule, default_schedule
 from shared.ports.bundles import SpotGroupPorts
 from shared.services.spot_pc.schedule_replay import START_DELAY, STEP, replay
-from shared.services.spot_pc.spot_group_power import schedule_of
 
 MINUTE = timedelta(minutes=1)
 
@@ -70,10 +69,10 @@ def try_schedule(ports: SpotGroupPorts, group: SpotGroup, trial: ScheduleTrial) 
         if not curve:
             raise Conflict("No sessions were recorded for this Spot Group in the last 14 days: give a loadCurve.",
                            code="noRecordedSessions", target="loadCurve")  # fmt: skip
-    current_schedule = schedule_of(ports, group)
+    saved = ports.schedules.find_schedule(tenant_id, group.id)
     names = [h.name for h in hosts]
     proposed = replay(trial.schedule(), curve, names, group.max_sessions_per_host)
-    current = replay(current_schedule, curve, names, group.max_sessions_per_host)
+    current = replay(saved or default_schedule(), curve, names, group.max_sessions_per_host, saved=saved is not None)
     hours = [  # both stepped over the same times: the same hours
         ReplayHour(start=mine.start, peak_sessions=mine.peak_sessions, proposed=mine.figures, current=theirs.figures)
         for mine, theirs in zip(proposed.hours, current.hours, strict=True)
@@ -83,7 +82,7 @@ def try_schedule(ports: SpotGroupPorts, group: SpotGroup, trial: ScheduleTrial) 
         from_date_time=curve[0].date_time, to_date_time=proposed.end or curve[-1].date_time,
         session_hosts=len(hosts), max_sessions_per_host=group.max_sessions_per_host,
         step_minutes=STEP // MINUTE, start_delay_minutes=START_DELAY // MINUTE,
-        current_is_default=not isinstance(current_schedule, SavedSchedule),
+        current_is_default=saved is None,
         proposed=proposed.total, current=current.total, hours=hours,
     )  # fmt: skip
 

@@ -6,8 +6,9 @@ Pure and deterministic. The simulation's rules, at each step `t` from the curve'
   for three steps);
 - when the curve falls, the sessions that end are shared among the hosts in proportion to their sessions (what
   users signing out at random would do on average), largest remainders first, then the fuller host, then the
-  lower index; when it rises, each new user is placed on the first host of `placement_order` for the phase in force
-  (breadth- or depth-first), among the hosts that run, have finished starting and take new sessions;
+  lower index; when it rises, each new user is placed on the first host of `placement_order` for the host pool's
+  load balancing as the last run left it (a saved schedule's runs set it to their phase's order; without one the
+  pool stays breadth-first, as it was made), among the hosts that run, have finished starting and take new sessions;
 - a user who finds no such host is one failed sign-in and tries again at the next step (so is counted again);
 - then `plan` decides on the hosts as the optimization would at `t`, and its decisions take effect at once: a start
   runs the host from `t` (drained by the schedule, it takes sessions again) but it takes sessions only START_DELAY
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared.models.schedule_replays import LoadPoint, ReplayFigures
 from shared.models.spot_groups import SessionHost
-from shared.models.spot_schedules import SpotGroupSchedule
+from shared.models.spot_schedules import LoadBalancing, SpotGroupSchedule
 from shared.ports.cloud import SessionHostRecord
 from shared.services.spot_pc.spot_pc_transitions import SESSION_HOSTS
 from shared.services.spot_pc.spot_schedules import DEALLOCATED, Decision, phase_at, placement_order, plan
@@ -36,6 +37,9 @@ STEP = timedelta(minutes=5)  # the optimization's period (SPOT_OPTIMIZE_SCHEDULE
 # so a host started at one run takes the users of the next (an estimate; a replay matched to a real day says more)
 START_DELAY = timedelta(minutes=5)
 HOUR = timedelta(hours=1)
+# where AVD puts a new user: the host pool's load balancing, BreadthFirst as shared/cloud/azure/avd.py makes a pooled
+# pool, until the optimization of a saved schedule sets it to its phase's (spot_group_power._balance_load)
+POOL_LOAD_BALANCING: LoadBalancing = "breadthFirst"
 
 
 @dataclass
@@ -116,16 +120,15 @@ def _sign_out(hosts: list[_Host], count: int) -> None:
         host.sessions -= shares[host.name]
 
 
-def _sign_in(schedule: SpotGroupSchedule, hosts: list[_Host], count: int, now: datetime, max_sessions: int) -> int:
-    """Each of `count` users on the host the phase places them on; the users who find none."""
+def _sign_in(hosts: list[_Host], count: int, now: datetime, max_sessions: int, balancing: LoadBalancing) -> int:
+    """Each of `count` users on the host the pool places them on; the users who find none."""
     if count <= 0:
         return 0
-    balancing = phase_at(schedule, now).phase.load_balancing
     by_name = {h.name: h for h in hosts}
     for placed in range(count):
         taking = [h for h in hosts if h.taking(now)]
-        order = placement_order([h.view() for h in taking], {h.name: h.record(now) for h in taking}, balancing,
-                                max_sessions)  # fmt: skip
+        order = placement_order([h.view() for h in taking], {h.name: h.record(now) for h in taking},
+                                balancing, max_sessions)  # fmt: skip
         if not order:
             return count - placed
         by_name[order[0].name].sessions += 1
@@ -169,17 +172,24 @@ def _drain(host: _Host) -> None:
 
 
 def replay(
-    schedule: SpotGroupSchedule, curve: Sequence[LoadPoint], host_names: Sequence[str], max_sessions: int
-) -> Replay:
-    """The schedule over the curve with the group's hosts (by index, as named): in total and hour by hour (UTC)."""
+    schedule: SpotGroupSchedule, curve: Sequence[LoadPoint], host_names: Sequence[str], max_sessions: int,
+    *, saved: bool = True,
+) -> Replay:  # fmt: skip
+    """The schedule over the curve with the group's hosts (by index, as named): in total and hour by hour (UTC).
+    `saved`: the optimization follows it as a saved schedule, setting the pool's load balancing to each phase's."""
     timeline = steps(curve)
     if not timeline or not host_names:
         return Replay(ReplayFigures(host_hours=0.0, peak_hosts_running=0, failed_sign_ins=0))
     made = (SessionHost(name=name, index=index, image_version="replay") for index, name in enumerate(host_names))
     hosts = [_Host(SESSION_HOSTS.move(host, "register")) for host in made]
     first, users = timeline[0]
+
+    def balancing_at(now: datetime) -> LoadBalancing:
+        return phase_at(schedule, now).phase.load_balancing if saved else POOL_LOAD_BALANCING
+
+    balancing = balancing_at(first)  # as the runs before the curve left it
     for _ in range(len(hosts) + 1):  # warm: what the rule starts for the first users runs and takes them already
-        _sign_in(schedule, hosts, users - sum(h.sessions for h in hosts), first, max_sessions)
+        _sign_in(hosts, users - sum(h.sessions for h in hosts), first, max_sessions, balancing)
         starts = [d for d in _decide(schedule, hosts, first, max_sessions) if d.action == "start"]
         if not starts:
             break
@@ -190,8 +200,9 @@ def replay(
         hour = hours.setdefault(start, _Hour(start))
         signed_in = sum(h.sessions for h in hosts)
         _sign_out(hosts, signed_in - users)
-        hour.failed += _sign_in(schedule, hosts, users - sum(h.sessions for h in hosts), now, max_sessions)
+        hour.failed += _sign_in(hosts, users - sum(h.sessions for h in hosts), now, max_sessions, balancing)
         _carry_out(hosts, _decide(schedule, hosts, now, max_sessions), now, now + START_DELAY)
+        balancing = balancing_at(now)  # the run sets it after the users of its step came
         running = sum(h.running for h in hosts)
         hour.host_hours += running * STEP / HOUR
         hour.peak_hosts = max(hour.peak_hosts, running)

@@ -51,12 +51,6 @@ def plan_power(group: SpotGroup, hosts: list[SessionHost], live: dict[str, Sessi
                      [d.host for d in decisions if d.action == "deallocate"])  # fmt: skip
 
 
-def schedule_of(ports: SpotGroupPorts, group: SpotGroup) -> SpotGroupSchedule:
-    """The group's saved schedule, or the default one."""
-    saved = ports.schedules.find_schedule(group.tenant_id, group.id)
-    return saved if saved is not None else default_schedule()
-
-
 def slot_of(now: datetime) -> datetime:
     """The start (UTC) of the SLOT an instant is in."""
     seconds = int(SLOT.total_seconds())
