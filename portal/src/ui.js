@@ -80,7 +80,7 @@ export function useForm(initial, fields = Object.keys(initial)) {
 let fieldCount = 0;
 
 /** A labelled control with its hint and the server's message for it (`form.errors.fields[name]`). */
-export function Field({ form, name, label, type = 'text', hint, options, required, placeholder, autocomplete, rows, disabled }) {
+export function Field({ form, name, label, type = 'text', hint, options, required, placeholder, autocomplete, rows, disabled, maxLength, list }) {
   const id = useRef(`field-${name.replace(/\W/g, '-')}-${++fieldCount}`).current;
   const error = form.errors.fields[name];
   const describedBy = [hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ') || undefined;
@@ -109,11 +109,11 @@ export function Field({ form, name, label, type = 'text', hint, options, require
     control = html`<input ...${common} type="checkbox" checked=${Boolean(form.values[name])}
       onChange=${(event) => form.set(name, event.currentTarget.checked)} />`;
   } else if (type === 'textarea') {
-    control = html`<textarea ...${common} rows=${rows || 4} placeholder=${placeholder}
+    control = html`<textarea ...${common} rows=${rows || 4} placeholder=${placeholder} maxlength=${maxLength}
       onInput=${(event) => form.set(name, event.currentTarget.value)}>${value}</textarea>`;
   } else {
     control = html`<input ...${common} type=${type} value=${value} placeholder=${placeholder} autocomplete=${autocomplete || 'off'}
-      onInput=${(event) => form.set(name, type === 'number' ? event.currentTarget.valueAsNumber : event.currentTarget.value)} />`;
+      maxlength=${maxLength} list=${list} onInput=${(event) => form.set(name, type === 'number' ? event.currentTarget.valueAsNumber : event.currentTarget.value)} />`;
   }
   return html`<div class=${`field${type === 'checkbox' ? ' checkbox' : ''}${error ? ' invalid' : ''}`}>
     ${type === 'checkbox' ? control : null}

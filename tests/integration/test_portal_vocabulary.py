@@ -31,8 +31,21 @@ ENUMS = {
     "IMAGE_VERSION_STATUSES": ("ImageSetVersion", "status"),
     "DEVICE_IMAGE_STATUSES": ("DeviceImage", "status"),
     "CONNECTION_STATUSES": ("Connection", "healthCheckStatus"),
+    "WEEKDAYS": ("WeekdaySet", "days"),
+    "SCHEDULE_PHASES": ("ScheduleException", "phase"),
+    "LOAD_BALANCING": ("Phase", "loadBalancing"),
+    "LOG_OFF_POLICIES": ("LogOff", "policy"),
+    "DECISION_ACTIONS": ("SpotGroupEvent", "action"),
+    "DECISION_OUTCOMES": ("SpotGroupEvent", "outcome"),
+    "SESSION_STATES": ("SpotGroupSession", "state"),
+    "SESSION_ACTIONS": ("SessionBulkActionCreate", "action"),
 }
 DEFAULTS = {"SPOT_GROUP_DEFAULTS": ("SpotGroupCreate", ("vmSize", "maxSessionsPerHost"))}
+# the longest text a field takes, which a form shows beside it (schema, fields)
+MAX_LENGTHS = {
+    "SESSION_MESSAGE_MAX_LENGTHS": ("SessionMessage", ("title", "message")),
+    "LOG_OFF_MAX_LENGTHS": ("LogOff", ("message",)),
+}
 # the portal's groupings: file, constant, the generated list each is drawn from, and whether it must name all of it
 # (a filter offers every status, in the portal's order)
 GROUPINGS = [
@@ -51,7 +64,15 @@ GROUPINGS = [
 def enum_of(schema: dict[str, Any]) -> list[str]:
     if "enum" in schema:
         return list(schema["enum"])
+    if "items" in schema:  # a list of the enum's values (a weekday set's days)
+        return enum_of(schema["items"])
     return next(list(option["enum"]) for option in schema.get("anyOf", []) if "enum" in option)
+
+
+def max_length_of(schema: dict[str, Any]) -> int:
+    if "maxLength" in schema:
+        return int(schema["maxLength"])
+    return next(int(option["maxLength"]) for option in schema.get("anyOf", []) if "maxLength" in option)
 
 
 def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +83,9 @@ def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
     for name, (model, fields) in DEFAULTS.items():
         properties = schemas[model]["properties"]
         found[name] = {field: properties[field]["x-default-by-user-type"] for field in fields}
+    for name, (model, texts) in MAX_LENGTHS.items():
+        properties = schemas[model]["properties"]
+        found[name] = {field: max_length_of(properties[field]) for field in texts}
     return found
 
 

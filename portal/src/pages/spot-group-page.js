@@ -1,4 +1,4 @@
-// One Spot Group: its status and session hosts live (followed while Azure works), edits, image updates and delete.
+// One Spot Group: its status and session hosts live (followed while Azure works), its decisions, edits, image updates and delete.
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
@@ -12,6 +12,7 @@ import { imageSet as imageSetOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
 import { deleteSpotGroup, spotGroup, updateSpotGroup } from '../models/spot-groups.js';
+import { Decisions } from './spot-group-decisions.js';
 import { ImageUpdates } from './spot-group-update.js';
 
 const WORK = {
@@ -40,21 +41,41 @@ function Status({ group, hosts }) {
   </section>`;
 }
 
-function SessionHosts({ hosts, canary }) {
+function SessionHosts({ hosts, canary, tenantId, spotGroupId }) {
+  const sessionsOf = (host) => href('/tenants/:tenantId/spotGroups/:spotGroupId/sessions', { tenantId, spotGroupId }, { host: host.name });
+  // a host's sessions are a link to them, for a role that may read them
+  const sessions = (host) => (host.sessionCount && can('listSessionHostSessions', tenantId)
+    ? html`<a href=${sessionsOf(host)} aria-label=${`${plural(host.sessionCount, 'session')} on ${host.name}`}>${host.sessionCount}</a>` : host.sessionCount);
   const columns = [
     { label: 'Name', render: (host) => html`${host.name}${canary.has(host.name) ? html` <span class="badge">Canary</span>` : null}` },
     { label: 'Status', render: (host) => html`<${StatusBadge} status=${host.status} /><${Failure} detail=${host.statusDetail} compact />` },
     { label: 'Power state', render: (host) => words(host.powerState) },
     { label: 'Image version', key: 'imageVersion' },
     { label: 'Assigned user', render: (host) => host.assignedUserId || '—' },
-    { label: 'Sessions', class: 'number', key: 'sessionCount' },
+    { label: 'Sessions', class: 'number', render: sessions },
     { label: 'New sessions', render: (host) => (host.allowNewSession ? 'Allowed' : 'Drain mode') },
+    { label: 'Hours run', class: 'number', render: (host) => (host.hoursRun === null || host.hoursRun === undefined ? '—' : host.hoursRun.toFixed(1)) },
   ];
   return html`<section class="card wide" aria-labelledby="hosts-heading">
     <h2 id="hosts-heading">Session hosts</h2>
-    <p class="muted">Status, power state and sessions are read live from the host pool.</p>
+    <p class="muted">Status, power state and sessions are read live from the host pool; a host's session count leads to its sessions.</p>
     <${DataTable} caption="Session hosts" columns=${columns} rows=${hosts} rowKey=${(host) => host.name} empty="No session hosts." />
   </section>`;
+}
+
+/** The group's other pages: its schedule (pooled groups only) and its users' sessions. */
+function Areas({ group, tenantId }) {
+  const params = { tenantId, spotGroupId: group.id };
+  const links = [
+    group.userType === 'pooled' && can('getSpotGroupSchedule', tenantId)
+      && ['Schedule', '/tenants/:tenantId/spotGroups/:spotGroupId/schedule', 'When the hosts run, tried before it is saved'],
+    can('listSpotGroupSessions', tenantId) && ['Sessions', '/tenants/:tenantId/spotGroups/:spotGroupId/sessions', 'Who is signed in: message, disconnect, log off'],
+  ].filter(Boolean);
+  if (!links.length) return null;
+  return html`<nav class="area-links" aria-label="This Spot Group">
+    <ul>${links.map(([label, pattern, what]) => html`<li key=${label}><a class="button secondary" href=${href(pattern, params)}>${label}</a>
+      <span class="muted">${what}</span></li>`)}</ul>
+  </nav>`;
 }
 
 const nameIn = (known, id) => known?.find((entry) => entry.id === id)?.displayName || id;
@@ -162,13 +183,16 @@ export function SpotGroupPage({ params, query }) {
   const changed = setSaved;
   const busy = GROUP_BUSY.includes(group.status);
   const mayEdit = can('updateSpotGroup', tenantId);
+  const pooled = group.userType === 'pooled';
   return html`<${Page} title=${group.friendlyName} subtitle=${`${group.name} · ${words(group.userType)} · host pool ${group.hostPoolName}`}
       actions=${html`<${AsOf} poll=${poll} />`}>
     <p><a href=${list}>All Spot Groups</a></p>
+    <${Areas} group=${group} tenantId=${tenantId} />
     ${saved && html`<${Notice} kind="success">${saved}</${Notice}>`}
     <${ErrorBanner} error=${poll.error} title="The Spot Group could not be read again" />
     <${Status} group=${group} hosts=${hosts} />
-    <${SessionHosts} hosts=${hosts} canary=${running} />
+    <${SessionHosts} hosts=${hosts} canary=${running} tenantId=${tenantId} spotGroupId=${group.id} />
+    ${pooled && can('listSpotGroupEvents', tenantId) && html`<${Decisions} tenantId=${tenantId} groupId=${group.id} />`}
     <${ImageUpdates} group=${group} updates=${updates} hosts=${hosts} tenantId=${tenantId} onStarted=${changed} />
     <section class="card wide" aria-labelledby="group-details-heading">
       <h2 id="group-details-heading">Details</h2>

@@ -1,4 +1,4 @@
-// Spot Groups: the list with their hosts and status (followed while they deploy), and the routes of the area.
+// Spot Groups: the list with their hosts and status (followed while they deploy), and the routes of the area (a group, its schedule, its sessions).
 import { html } from 'htm/preact';
 import { can } from '../access.js';
 import { href, page, setQuery } from '../router.js';
@@ -9,6 +9,8 @@ import { useResource } from '../models/resource.js';
 import { spotGroupList } from '../models/spot-groups.js';
 import { SpotGroupWizard } from './spot-group-wizard.js';
 import { SpotGroupPage } from './spot-group-page.js';
+import { SpotGroupSchedulePage } from './spot-group-schedule.js';
+import { SpotGroupSessionsPage } from './spot-group-sessions.js';
 
 const STATUSES = ['ready', 'deploying', 'updating', 'deleting', 'failed'];
 
@@ -59,3 +61,5 @@ page('/tenants/:tenantId/spotGroups', SpotGroups);
 // registered before the group's page so that "new" is not taken for an id
 page('/tenants/:tenantId/spotGroups/new', SpotGroupWizard, { needs: 'createSpotGroup', doing: 'create a Spot Group' });
 page('/tenants/:tenantId/spotGroups/:spotGroupId', SpotGroupPage);
+page('/tenants/:tenantId/spotGroups/:spotGroupId/schedule', SpotGroupSchedulePage, { needs: 'getSpotGroupSchedule', doing: 'see a Spot Group\'s schedule' });
+page('/tenants/:tenantId/spotGroups/:spotGroupId/sessions', SpotGroupSessionsPage, { needs: 'listSpotGroupSessions', doing: 'see a Spot Group\'s sessions' });
