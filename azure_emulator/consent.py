@@ -28,6 +28,17 @@ from azure_emulator.store import Store
 from azure_emulator.tokens import principal_id
 
 KIND, APPLICATION = "identity.consent", "identity.application"
+# Microsoft's own apps with a service principal in every tenant, put there by Microsoft and not by an admin's consent:
+# Azure Virtual Desktop, whose principal (app id 9cdead84-a844-4324-93f2-b2e6bb768d07) an admin gives the role that
+# lets it start session hosts (https://learn.microsoft.com/azure/virtual-desktop/start-virtual-machine-connect). It
+# gets no token here: its service principal only holds roles, which the emulator's AVD checks (start_on_connect.py).
+AZURE_VIRTUAL_DESKTOP_APP_ID = "9cdead84-a844-4324-93f2-b2e6bb768d07"
+FIRST_PARTY_APPS = (AZURE_VIRTUAL_DESKTOP_APP_ID,)
+
+
+def has_service_principal(store: Store, tenant_id: str, app_id: str) -> bool:
+    """Whether the app has a service principal in the tenant: a first-party app's always, another's once consented."""
+    return app_id.lower() in FIRST_PARTY_APPS or consent_of(store, tenant_id, app_id).consented
 
 
 @dataclass(frozen=True)
@@ -49,13 +60,13 @@ def consent_of(store: Store, tenant_id: str, app_id: str) -> Consent:
 
 
 def service_principals(store: Store, tenant_id: str) -> set[str]:
-    """The object ids of the service principals of the apps consented to in the tenant."""
+    """The object ids of the service principals of the apps consented to in the tenant, and of the first-party ones."""
     prefix = f"{tenant_id}/".lower()
     return {
         principal_id(tenant_id, key[len(prefix) :]).lower()
         for key in store.keys(KIND, prefix)
         if (store.get(KIND, key) or {}).get("consented")
-    }
+    } | {principal_id(tenant_id, app).lower() for app in FIRST_PARTY_APPS}
 
 
 def requested_permissions(store: Store, app_id: str) -> tuple[str, ...]:

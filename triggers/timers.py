@@ -17,7 +17,7 @@ from shared.ports.engine_ports import EnginePorts
 from shared.services.access import audit
 from shared.services.cloud_pcs import lifecycle, pending_starts
 from shared.services.configuration import connections
-from shared.services.spot_pc import image_sets, spot_group_power, spot_groups
+from shared.services.spot_pc import image_sets, personal_power, spot_group_power, spot_groups
 from shared.services.spot_pc.image_sets import QUIET
 from shared.settings import Settings
 
@@ -78,13 +78,14 @@ def blueprint(
     @bp.function_name("optimizeSpotGroups")
     @bp.timer_trigger(arg_name="timer", schedule=settings.spot_optimize_schedule, run_on_startup=False)
     def optimize_spot_groups(timer: func.TimerRequest) -> None:
-        """Pooled Spot Groups: hosts started, drained and deallocated as each group's schedule and sessions ask, at
-        the time this run read once for every group."""
+        """Spot Groups at the time this run read once for every group: a pooled group's hosts started, drained and
+        deallocated as its schedule and sessions ask; a personal group's hosts stopped once their users are away."""
         started = stopped = 0
         now = spot_groups_ports.clock()
         for group in spot_groups_ports.spot_groups.list_ready():
             try:
                 plan = spot_group_power.optimize(spot_groups_ports, group, now)
+                stopped += len(personal_power.apply_personal_power(spot_groups_ports, group, now).decisions)
             except Exception:  # this group waits for the next sweep; the others go on
                 log.exception("Spot Group %s could not be optimized now", group.name)
                 continue

@@ -32,6 +32,10 @@ class VmSku:
     # the Hyper-V generations the size boots (the SKU API's HyperVGenerations capability); a VM of an image of
     # another generation is refused
     generations: tuple[str, ...] = BOTH
+    # the SKU API's HibernationSupported capability: "VM sizes with up to 64-GB RAM" of the Dsv5, Ddsv5, Dasv5,
+    # Dadsv5, Esv5, Edsv5, Easv5 and Eadsv5 series, and some GPU sizes
+    # (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume, supported VM sizes); no other size here
+    hibernation: bool = False
 
 
 SKUS: dict[str, VmSku] = {
@@ -44,12 +48,12 @@ SKUS: dict[str, VmSku] = {
         VmSku("Standard_D2s_v3", "standardDSv3Family", 2, 8),
         VmSku("Standard_D4s_v3", "standardDSv3Family", 4, 16),
         VmSku("Standard_D8s_v3", "standardDSv3Family", 8, 32),
-        VmSku("Standard_D2s_v5", "standardDSv5Family", 2, 8),
-        VmSku("Standard_D4s_v5", "standardDSv5Family", 4, 16),
-        VmSku("Standard_D8s_v5", "standardDSv5Family", 8, 32),
-        VmSku("Standard_D16s_v5", "standardDSv5Family", 16, 64),
-        VmSku("Standard_D2as_v5", "standardDASv5Family", 2, 8),
-        VmSku("Standard_D4as_v5", "standardDASv5Family", 4, 16),
+        VmSku("Standard_D2s_v5", "standardDSv5Family", 2, 8, hibernation=True),
+        VmSku("Standard_D4s_v5", "standardDSv5Family", 4, 16, hibernation=True),
+        VmSku("Standard_D8s_v5", "standardDSv5Family", 8, 32, hibernation=True),
+        VmSku("Standard_D16s_v5", "standardDSv5Family", 16, 64, hibernation=True),
+        VmSku("Standard_D2as_v5", "standardDASv5Family", 2, 8, hibernation=True),
+        VmSku("Standard_D4as_v5", "standardDASv5Family", 4, 16, hibernation=True),
         # Dv2 boots Generation 1 only: Azure's refusal of a Gen2 image on it is quoted for Standard_D1_v2
         # (microsoft/ga4gh-tes#43) and Standard_D2_v2 (AutomatedLab/AutomatedLab#1638)
         VmSku("Standard_D2_v2", "standardDv2Family", 2, 7, GEN1),
@@ -140,6 +144,7 @@ def _sku_entry(size: VmSku, region: str) -> dict[str, Any]:
             {"name": "HyperVGenerations", "value": ",".join(size.generations)},
             {"name": "PremiumIO", "value": "True"},
             {"name": "TrustedLaunchDisabled", "value": "False"},
+            {"name": "HibernationSupported", "value": str(size.hibernation)},
         ],
         "restrictions": [],
     }

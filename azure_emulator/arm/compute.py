@@ -17,7 +17,18 @@ import secrets
 import uuid
 from typing import Any
 
-from azure_emulator.arm import capacity, common, images, network, nics, operations, rbac, routing, user_sessions
+from azure_emulator.arm import (
+    capacity,
+    common,
+    hibernation,
+    images,
+    network,
+    nics,
+    operations,
+    rbac,
+    routing,
+    user_sessions,
+)
 from azure_emulator.server import ApiError, Context, Request, Response
 
 NS = "Microsoft.Compute"
@@ -123,6 +134,8 @@ def _storage(
     reference = dict(storage.get("imageReference") or {})
     image = images.resolve(ctx, reference, location)
     capacity.check_generation(vm_size, image["hyperVGeneration"])
+    if (props.get("additionalCapabilities") or {}).get("hibernationEnabled"):
+        hibernation.check_create(reference, vm_size, image, int((storage.get("osDisk") or {}).get("diskSizeGB") or 0))
     if image["osState"] != "Generalized":
         raise ApiError(400, "InvalidParameter", "A VM made from an image needs a generalized image.")
     secure = (props.get("securityProfile") or {}).get("securityType") in ("TrustedLaunch", "ConfidentialVM")
@@ -169,6 +182,8 @@ def instance_view(ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
     if state not in ("Creating", "Failed"):
         power = meta.get("power", "running")
         statuses.append({"code": f"PowerState/{power}", "level": "Info", "displayStatus": POWER_DISPLAY[power]})
+        if meta.get("hibernated") and power == "deallocated":  # a hibernated VM is deallocated, its memory kept
+            statuses.append({"code": "HibernationState/Hibernated", "level": "Info", "displayStatus": "VM hibernated"})
     extensions = []
     for ext in common.children(ctx, doc["resource"]["id"], "extensions"):
         ext_state = ext["resource"]["properties"]["provisioningState"]
@@ -258,7 +273,7 @@ def register(ctx: Context) -> None:
                     if k in ("networkInterfaceConfigurations", "networkApiVersion")}},
             },
         }  # fmt: skip
-        for optional in ("securityProfile", "licenseType", "diagnosticsProfile"):
+        for optional in ("securityProfile", "licenseType", "diagnosticsProfile", "additionalCapabilities"):
             if props.get(optional) is not None:
                 resource["properties"][optional] = props[optional]
         identity = (body.get("identity") or {}).get("type") or "None"

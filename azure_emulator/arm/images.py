@@ -24,7 +24,9 @@ VERSION = DEFINITION + r"/versions/(?P<version>[^/]+)"
 
 
 def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, Any]:
-    """What a VM's imageReference points at: {osType, hyperVGeneration, diskSizeGB, osState}; 400 when unusable."""
+    """What a VM's imageReference points at: {osType, hyperVGeneration, diskSizeGB, osState, hibernation}; 400 when
+    unusable. `hibernation`: a gallery image's definition says IsHibernateSupported; a managed image never supports
+    it, and which marketplace images do is not modelled (none is taken)."""
     image_id = reference.get("id")
     if not image_id:
         if not all(reference.get(k) for k in ("publisher", "offer", "sku")):
@@ -32,7 +34,7 @@ def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, A
         found = marketplace.require(reference["publisher"], reference["offer"], reference["sku"],
                                     str(reference.get("version") or "latest"))  # fmt: skip
         return {"osType": "Windows", "hyperVGeneration": found.hyper_v_generation, "diskSizeGB": found.disk_gb,
-                "osState": "Generalized"}  # fmt: skip
+                "osState": "Generalized", "hibernation": False}  # fmt: skip
     doc = common.get(ctx, image_id)
     if doc is None and "/galleries/" in image_id.lower() and "/versions/" not in image_id.lower():
         doc = latest_version(ctx, image_id)
@@ -44,7 +46,8 @@ def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, A
             raise ApiError(400, "InvalidParameter", f"The image {image_id} is in {resource['location']}, not {region}.")
         disk = resource["properties"]["storageProfile"]["osDisk"]
         return {"osType": disk["osType"], "hyperVGeneration": resource["properties"].get("hyperVGeneration", "V1"),
-                "diskSizeGB": disk.get("diskSizeGB") or 127, "osState": disk["osState"]}  # fmt: skip
+                "diskSizeGB": disk.get("diskSizeGB") or 127, "osState": disk["osState"],
+                "hibernation": False}  # fmt: skip
     regions = [r["name"].replace(" ", "").lower() for r in resource["properties"]["publishingProfile"]["targetRegions"]]
     if region not in regions or resource["properties"]["provisioningState"] != "Succeeded":
         raise ApiError(400, "InvalidParameter", f"The gallery image version {image_id} is not replicated to {region}.")
@@ -52,7 +55,9 @@ def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, A
     props = definition["resource"]["properties"]
     return {"osType": props["osType"], "hyperVGeneration": props.get("hyperVGeneration", "V1"),
             "diskSizeGB": resource["properties"]["storageProfile"]["osDiskImage"]["sizeInGB"],
-            "osState": props["osState"]}  # fmt: skip
+            "osState": props["osState"], "hibernation": any(
+                f.get("name") == "IsHibernateSupported" and str(f.get("value")).lower() == "true"
+                for f in props.get("features") or [])}  # fmt: skip
 
 
 def latest_version(ctx: Context, definition_id: str) -> dict[str, Any] | None:

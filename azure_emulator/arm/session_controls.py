@@ -1,6 +1,9 @@
 """The emulator's controls of simulated Azure Virtual Desktop users (not Azure's), under `/emulator/avd/<a host
 pool's ARM id>`: POST `signIns` {userPrincipalName, sessionHostName?} (placed as user_sessions.py says AVD places
-them; 409 NoFreeSession, counted, when no host takes them), POST `signOuts` and `disconnects` {userPrincipalName},
+them; 409 NoFreeSession, counted, when no host takes them), POST `connections` {userPrincipalName} (the user opens
+their desktop in a Remote Desktop client: as a sign-in, but a personal user's VM that is off is started first by
+Start VM on Connect where AVD may, else 409 with AVD's connection error, counted: start_on_connect.py), POST
+`signOuts` and `disconnects` {userPrincipalName},
 PUT `load` {signedInUsers, domain?, signOut?} (signs users `user0001@<domain>`... in or out until that many are
 signed in, now: no clock runs it, so a test or a replay drives a day's curve step by step; `signOut` says who leaves
 when there are fewer: `newest`, the default, or `spread`, in proportion to each host's sessions as users leaving at
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.arm import common, desktop_virtualization, operations
+from azure_emulator.arm import common, desktop_virtualization, operations, start_on_connect
 from azure_emulator.arm.user_sessions import (
     MESSAGES,
     count,
@@ -114,6 +117,13 @@ def register(ctx: Context) -> None:
             pool = pool_of(request)
             session = sign_in(ctx, pool, str(_text(request, "userPrincipalName")),
                               _text(request, "sessionHostName", required=False))  # fmt: skip
+            return Response(201, common.shown(session))
+
+    @r.route("POST", POOL_CONTROL + r"/connections", operation="emulatorControl", api="emulator", auth=False)
+    def post_connection(request: Request) -> Response:
+        with ctx.store.transaction():
+            pool = pool_of(request)
+            session = start_on_connect.connect(ctx, pool, str(_text(request, "userPrincipalName")))
             return Response(201, common.shown(session))
 
     @r.route("POST", POOL_CONTROL + r"/signOuts", operation="emulatorControl", api="emulator", auth=False)

@@ -30,8 +30,10 @@ Azure's rules, each with its source:
   the host assigned to them, or with Automatic assignment the first unassigned one, which is then theirs
   (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type).
 - A session lives on its host's running VM: a VM that is deallocated, powered off, restarted or deleted ends every
-  session on it, and the pool counts them as lost. Start VM on Connect is not modelled: a personal user whose VM is
-  off is refused, as a pooled user is when no host has room (both counted).
+  session on it, and the pool counts them as lost; a hibernated one keeps them, disconnected, until it runs again
+  (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume). A sign-in to a host whose VM is off is
+  refused, as a pooled user is when no host has room (both counted); a connection through Start VM on Connect starts
+  the personal user's VM first where AVD may (start_on_connect.py).
 - Not modelled: the Desktop Virtualization User role a user needs on the application group to connect; session
   time limits; RemoteApp sessions (every session is Desktop).
 
@@ -54,7 +56,8 @@ SESSIONS = desktop_virtualization.SESSION_HOST + r"/userSessions"
 SESSION = SESSIONS + r"/(?P<session>[^/]+)"
 READ = "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/read"
 COUNTERS, MESSAGES = "avd.sessionCounters", "avd.message"
-COUNTER_NAMES = ("signIns", "refusedSignIns", "signOuts", "disconnects", "loggedOff", "lostSessions", "messagesSent")
+COUNTER_NAMES = ("signIns", "refusedSignIns", "signOuts", "disconnects", "loggedOff", "lostSessions", "messagesSent",
+                 "startsOnConnect", "refusedStarts")  # fmt: skip
 FILTER_TERM = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.IGNORECASE)
 FILTERED = {"userprincipalname": "userPrincipalName", "sessionstate": "sessionState"}
 
@@ -103,6 +106,13 @@ def end_session(ctx: Context, session: Doc, counter: str) -> None:
     count(ctx, _pool_of(session["resource"]["id"]), counter)
 
 
+def suspend_sessions_of_vm(ctx: Context, vm_id: str) -> None:
+    """The VM hibernated: its memory, and so its users' sessions, are kept for it to resume; each waits disconnected."""
+    for host in desktop_virtualization.hosts_of_vm(ctx, vm_id):
+        for session in sessions_on(ctx, host["resource"]["id"]):
+            set_state(ctx, session, "Disconnected")
+
+
 def end_sessions_of_vm(ctx: Context, vm_id: str) -> None:
     """The VM stopped (deallocated, powered off, restarted) or is gone: every session on its session hosts ends."""
     for host in desktop_virtualization.hosts_of_vm(ctx, vm_id):
@@ -119,10 +129,13 @@ def session_of(ctx: Context, pool_id: str, upn: str) -> Doc | None:
                  if str(s["resource"]["properties"]["userPrincipalName"]).lower() == wanted), None)  # fmt: skip
 
 
+def _runs(ctx: Context, host: Doc) -> bool:
+    vm = common.get(ctx, host["resource"]["properties"]["resourceId"])
+    return vm is not None and vm["meta"].get("power") == "running"
+
+
 def _takes_new(ctx: Context, host: Doc) -> bool:
-    props = host["resource"]["properties"]
-    vm = common.get(ctx, props["resourceId"])
-    return vm is not None and vm["meta"].get("power") == "running" and props.get("allowNewSession") is not False
+    return _runs(ctx, host) and host["resource"]["properties"].get("allowNewSession") is not False
 
 
 def _place(ctx: Context, pool: Doc, hosts: list[Doc], upn: str) -> Doc | None:
@@ -188,7 +201,12 @@ def sign_in(ctx: Context, pool: Doc, upn: str, host_name: str | None = None) -> 
     pool_id = pool["resource"]["id"]
     existing = session_of(ctx, pool_id, upn)
     if existing is not None:
-        return set_state(ctx, existing, "Active")
+        host = common.get(ctx, common.parent_of(existing["resource"]["id"]))
+        if host is not None and _runs(ctx, host):
+            return set_state(ctx, existing, "Active")
+        count(ctx, pool_id, "refusedSignIns")  # a hibernated host's session waits for its VM to be started
+        raise ApiError(409, "NoFreeSession", f"The session host of {upn}'s session in {pool['resource']['name']} is "
+                       "not running.")  # fmt: skip
     hosts = common.children(ctx, pool_id, "sessionHosts")
     if host_name is not None:
         hosts = [h for h in hosts if short_name(h).lower() == host_name.lower()]

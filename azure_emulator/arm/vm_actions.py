@@ -1,5 +1,9 @@
 """Microsoft.Compute VM power actions (start, deallocate, restart, powerOff), generalize, and managed disks.
 
+A deallocate with `hibernate=true` hibernates the VM (only one made with hibernation enabled, and running:
+hibernation.py): it is deallocated with its memory kept on its OS disk, so its Azure Virtual Desktop sessions are not
+ended but wait, disconnected, for it to be started again.
+
 A disk grows with a PATCH of `diskSizeGB` (never shrinks); as in Azure, only while it is unattached or its VM
 is deallocated: the disk of a running or stopped VM is refused with 409 OperationNotAllowed.
 """
@@ -8,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.arm import common, operations, routing, user_sessions
+from azure_emulator.arm import common, hibernation, operations, routing, user_sessions
 from azure_emulator.arm.compute import NS, VM, VM_TYPE, vm_id_of
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -100,17 +104,23 @@ def _register_action(ctx: Context, action: str) -> None:
         vm = common.require(ctx, vm_id_of(request), "virtual machine")
         if vm["resource"]["properties"]["provisioningState"] != "Succeeded":
             raise ApiError(409, "OperationNotAllowed", f"Cannot {action} a VM that is not provisioned.")
+        hibernate = action == "deallocate" and (request.q("hibernate") or "").lower() == "true"
+        if hibernate:
+            hibernation.check_hibernate(vm)
         return operations.respond(
             ctx, request, resource_id=vm["resource"]["id"], action=action, names=(operation,), sync_status=200,
-            location=vm["resource"]["location"],
+            location=vm["resource"]["location"], detail={"hibernate": True} if hibernate else None,
         )  # fmt: skip
 
     def apply(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
         vm = common.get(ctx, resource_id)
         if vm is not None:
-            vm["meta"]["power"] = ACTIONS[action]
+            hibernated = bool((op.get("detail") or {}).get("hibernate"))
+            vm["meta"]["power"], vm["meta"]["hibernated"] = ACTIONS[action], hibernated
             common.put(ctx, vm)
-            if action in ENDS_SESSIONS:
+            if hibernated:
+                user_sessions.suspend_sessions_of_vm(ctx, resource_id)
+            elif action in ENDS_SESSIONS:
                 user_sessions.end_sessions_of_vm(ctx, resource_id)
 
     operations.on(VM_TYPE, action)(apply)

@@ -3,6 +3,7 @@
 `GET /servicePrincipals(appId='{appId}')` and `GET /servicePrincipals?$filter=appId eq '{appId}'` are how tools
 such as `az role assignment create --assignee <appId>` find the object id a role assignment names
 (https://learn.microsoft.com/graph/api/serviceprincipal-get). Its id is the `oid` of the app's tokens in the tenant.
+Microsoft's first-party apps (consent.py) have one in every tenant.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from azure_emulator.consent import consent_of
+from azure_emulator.consent import has_service_principal
 from azure_emulator.graph.common import GraphRoutes, bad_request, not_found, odata_context
 from azure_emulator.server import Context, Request, Response
 from azure_emulator.tokens import principal_id
@@ -27,7 +28,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
     @routes.route("GET", r"/servicePrincipals\(appId='(?P<app>[^']+)'\)", "getServicePrincipal")
     def get_by_app_id(request: Request) -> Response:
         tenant, app = request.tenant, request.params["app"]
-        if not consent_of(ctx.store, tenant, app).consented:
+        if not has_service_principal(ctx.store, tenant, app):
             raise not_found(f"servicePrincipals(appId='{app}')")
         return Response(200, {"@odata.context": odata_context(request, "servicePrincipals/$entity"),
                               **_principal(tenant, app)})  # fmt: skip
@@ -38,5 +39,5 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         if wanted is None:
             raise bad_request("Only $filter=appId eq '{appId}' is supported on servicePrincipals here.")
         tenant, app = request.tenant, wanted.group(1)
-        found = [_principal(tenant, app)] if consent_of(ctx.store, tenant, app).consented else []
+        found = [_principal(tenant, app)] if has_service_principal(ctx.store, tenant, app) else []
         return Response(200, {"@odata.context": odata_context(request, "servicePrincipals"), "value": found})

@@ -23,6 +23,10 @@ VM_USER_LOGIN = "fb879df8-f326-4884-b1cf-06f3ad86be52"  # Virtual Machine User L
 VM_ADMIN_LOGIN = "1c0163c0-47e6-4577-8991-ea5c82e286e4"  # Virtual Machine Administrator Login
 DESKTOP_VIRTUALIZATION_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"  # Desktop Virtualization User
 ASSIGNED_ROLES = (VM_USER_LOGIN, VM_ADMIN_LOGIN, DESKTOP_VIRTUALIZATION_USER)
+# the built-in role Azure Virtual Desktop's own service principal needs to start session hosts (Start VM on Connect:
+# https://learn.microsoft.com/azure/virtual-desktop/start-virtual-machine-connect), and that app's id in every tenant
+POWER_ON_CONTRIBUTOR = "489581de-a3bd-480d-9518-53dea7416b33"  # Desktop Virtualization Power On Contributor
+AZURE_VIRTUAL_DESKTOP_APP_ID = "9cdead84-a844-4324-93f2-b2e6bb768d07"
 CUSTOM_ROLE_NAME = "Cloud PC provisioning"
 CUSTOM_ROLE_DESCRIPTION = "What the Cloud PC provisioning service does in a customer's subscription, and no more."
 
@@ -42,6 +46,18 @@ class GraphPermission:
 @dataclass(frozen=True)
 class AzureAction:
     action: str
+    scope: ActionScope
+    reason: str
+
+
+@dataclass(frozen=True)
+class ServiceRole:
+    """A built-in role the customer's admin gives another service's principal, which the app's work relies on."""
+
+    name: str
+    role_definition_id: str  # the built-in role's GUID
+    app_id: str  # the service's application id, the same in every tenant
+    principal_name: str
     scope: ActionScope
     reason: str
 
@@ -71,9 +87,10 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     ),
     GraphPermission(
         "Directory.Read.All",
-        "confirms that a user is a direct member of an assigned group, and reads the tenant's licenses (Graph answers "
-        "a user's memberOf to an app only with this permission)",
-        ("GET users/{id}/memberOf", "GET subscribedSkus"),
+        "confirms that a user is a direct member of an assigned group, reads the tenant's licenses (Graph answers a "
+        "user's memberOf to an app only with this permission), and finds Azure Virtual Desktop's service principal to "
+        "check its role",
+        ("GET users/{id}/memberOf", "GET subscribedSkus", "GET servicePrincipals"),
     ),
     GraphPermission(
         "Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes",
@@ -245,6 +262,17 @@ BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
     BuiltInRole(
         "Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7", "subscription",
         "reading every resource of the subscription (*/read)",
+    ),
+)  # fmt: skip
+
+
+# roles given to services other than the app: listed on the onboarding report where the app's work needs them
+SERVICE_ROLES: tuple[ServiceRole, ...] = (
+    ServiceRole(
+        "Desktop Virtualization Power On Contributor", POWER_ON_CONTRIBUTOR, AZURE_VIRTUAL_DESKTOP_APP_ID,
+        "Azure Virtual Desktop", "resourceGroup",
+        "lets Azure Virtual Desktop start a personal Spot Group's host when its user connects (Start VM on Connect), "
+        "once the group's personal power has deallocated it; needed on the resource group of each site that holds one",
     ),
 )  # fmt: skip
 

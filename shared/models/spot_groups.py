@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
@@ -15,6 +15,7 @@ from shared.models.image_sets import Notes
 from shared.models.images import ImageVersion
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
 from shared.models.policies import GroupId
+from shared.models.session_policies import PersonalPower, SessionLimits
 from shared.models.spot_schedules import ClockTime, FieldError, TimeZoneName, Weekday, refuse_fields
 
 UserType = Literal["pooled", "personal"]
@@ -56,12 +57,13 @@ VmSize = Annotated[
 
 
 class SpotGroupCreate(InputModel):
-    """maxSessionsPerHost is for pooled groups only (a personal host has one user)."""
+    """maxSessionsPerHost is for pooled groups only (a personal host has one user), personalPower for personal ones."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "if": {"properties": {"userType": {"const": "personal"}}},
             "then": {"properties": {"maxSessionsPerHost": {"type": "null"}}},
+            "else": {"properties": {"personalPower": {"type": "null"}}},
         }
     )
 
@@ -83,6 +85,16 @@ class SpotGroupCreate(InputModel):
     max_sessions_per_host: int | None = Field(
         default=None, ge=1, le=50, json_schema_extra={"x-default-by-user-type": {"pooled": DEFAULT_SESSIONS}}
     )
+    session_limits: SessionLimits | None = None
+    personal_power: PersonalPower | None = None
+
+    @field_validator("personal_power")
+    @classmethod
+    def _power_for_personal_only(cls, value: PersonalPower | None, info: ValidationInfo) -> PersonalPower | None:
+        if value is not None and info.data.get("user_type") == "pooled":
+            raise PydanticCustomError("notAllowed", "personalPower is for personal groups: pooled hosts are "
+                                      "started and stopped by the optimization")  # fmt: skip
+        return value
 
     @model_validator(mode="after")
     def _sessions_for_pooled_only(self) -> SpotGroupCreate:
@@ -145,9 +157,11 @@ class Rollout(InputModel):
 
 
 class SpotGroupUpdate(InputModel):
-    """Merge patch. friendlyName and groupIds go to the host pool; profilePath to every host; licenseCount adds
-    or removes session hosts; imageVersion (with rollout, on its own) replaces every host in a rolling update.
-    Fields left out stay; description and notes take null (cleared), the others not."""
+    """Merge patch. friendlyName and groupIds go to the host pool; profilePath and sessionLimits to every host;
+    personalPower to the host pool (Start VM on Connect) and the optimization; licenseCount adds or removes session
+    hosts; imageVersion (with rollout, on its own) replaces every host in a rolling update. Fields left out stay;
+    description, notes, sessionLimits and personalPower take null (cleared), the others not; a limit or power
+    setting left out of sessionLimits or personalPower stays as it was."""
 
     friendly_name: DisplayName | None = omittable()
     description: Description | None = None
@@ -157,6 +171,8 @@ class SpotGroupUpdate(InputModel):
     license_count: int | None = omittable(ge=1, le=MAX_LICENSES)
     image_version: ImageVersion | None = omittable()
     rollout: Rollout | None = None  # with imageVersion: how hosts are replaced (the defaults when left out)
+    session_limits: SessionLimits | None = None
+    personal_power: PersonalPower | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> SpotGroupUpdate:
@@ -209,6 +225,11 @@ class SessionHost(ApiModel):
     power_state: str = "unknown"
     image_version: str
     profile_path: str | None = None  # the profile path it was configured with
+    session_limits: SessionLimits | None = None  # the session time limits it was configured with
+    user_away_since: datetime | None = Field(
+        default=None, description="When the optimization first saw this personal host's user disconnected or "
+        "signed out (Azure Virtual Desktop keeps no such time); cleared once they are active again.",
+    )  # fmt: skip
     assigned_user_id: str | None = None
     session_count: int = 0
     allow_new_session: bool = True
@@ -238,6 +259,8 @@ class SpotGroup(Resource):
     vm_size: str
     max_sessions_per_host: int
     host_pool_name: str
+    session_limits: SessionLimits | None = None
+    personal_power: PersonalPower | None = None
     status: SpotGroupStatus = "deploying"
     status_detail: StepDetail | None = None
     revision: int = 0  # how many times Azure was asked to follow a change (create, update, delete)

@@ -64,6 +64,7 @@ class OnboardingPorts:
     connections: ConnectionStore | None = None  # their networks are checked too, where they are not their site's
     refusals: RefusedWorkStore | None = None
     events: EventPublisher | None = None  # a refused directory read is tried again once nothing is missing
+    spot_groups: SpotGroupStore | None = None  # personal groups' sites need Start VM on Connect's role
 
 
 @dataclass(frozen=True)

@@ -527,6 +527,13 @@ class TenantAccess(Protocol):
         subscription); None: not known (no such group)."""
         ...
 
+    def service_role_held(
+        self, tenant_id: str, subscription_id: str, resource_group: str, app_id: str, role_definition_id: str
+    ) -> bool | None:
+        """Whether another service's principal in the tenant (by its app id) holds the built-in role on the
+        resource group, assigned there or above; False when it has no principal there; None: not known."""
+        ...
+
 
 class SecretStore(Protocol):
     """Write-only secrets such as domain-join passwords (Key Vault in production)."""
@@ -583,6 +590,9 @@ class VmSpec:
     image_id: str  # gallery id (publisher_offer_sku), managed image or gallery image version resource id
     os_disk_size_gb: int
     subnet_id: str | None  # None: the Microsoft-hosted network (the app's own network in the region)
+    # hibernation enabled, where the size and the image support it (the adapter reads both); only a VM made so can
+    # be hibernated, and VmInspection.hibernation_enabled says whether it was
+    hibernation: bool = False
 
 
 @dataclass(frozen=True)
@@ -685,7 +695,9 @@ class DeviceManagement(Protocol):
 # The writes are idempotent and answer Progress as provisioning's calls do (done: resource_id is the VM's);
 # the reads answer at once, and a throttled read raises CloudThrottled.
 
-PowerAction = Literal["start", "restart", "deallocate"]  # a powered-off Cloud PC is deallocated: it bills no compute
+# a powered-off Cloud PC is deallocated: it bills no compute; hibernate deallocates a VM made with hibernation enabled,
+# its memory kept on its OS disk
+PowerAction = Literal["start", "restart", "deallocate", "hibernate"]
 
 
 @dataclass(frozen=True)
@@ -698,6 +710,7 @@ class VmInspection:
     vm_size: str
     os_disk_size_gb: int | None
     extensions: dict[str, str] = field(default_factory=dict)
+    hibernation_enabled: bool = False  # additionalCapabilities.hibernationEnabled: it may be hibernated
 
 
 @dataclass(frozen=True)
@@ -831,6 +844,7 @@ class HostPoolSpec:
     max_sessions: int  # per session host (pooled); 1 for personal
     friendly_name: str
     user_group_ids: tuple[str, ...]  # Entra groups given Desktop Virtualization User on the application group
+    start_vm_on_connect: bool = False  # AVD starts a user's deallocated host when they connect
 
 
 @dataclass(frozen=True)

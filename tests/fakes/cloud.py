@@ -213,6 +213,8 @@ class FakeDirectory:
 class FakeVm:
     spec: VmSpec
     commands: list[str] = field(default_factory=list)  # Run Commands run on it, in order
+    scripts: list[list[str]] = field(default_factory=list)  # their scripts, in the same order
+    hibernation_enabled: bool = False  # asked for, and its size supports it (FakeProvisioningCompute)
     sign_in: dict[str, bool] = field(default_factory=dict)  # user id -> administrator (role assignments on the VM)
 
 
@@ -223,6 +225,8 @@ class FakeProvisioningCompute:
         self.script = script
         self.vms: dict[tuple[str, str], FakeVm] = {}
         self.nics: dict[tuple[str, str], str | None] = {}  # the VM it is attached to, if any
+        # the sizes whose SKU says HibernationSupported (the adapter enables hibernation only on those)
+        self.hibernation_sizes = {"standard_d2s_v5", "standard_d4s_v5"}
 
     def vm_names(self, tenant_id: str) -> list[str]:
         return sorted(name for tenant, name in self.vms if tenant == tenant_id)
@@ -238,7 +242,8 @@ class FakeProvisioningCompute:
         if waiting:
             return waiting
         self.nics[(tenant_id, spec.nic_name)] = spec.name
-        self.vms.setdefault((tenant_id, spec.name), FakeVm(spec))
+        hibernation = spec.hibernation and spec.vm_size.lower() in self.hibernation_sizes
+        self.vms.setdefault((tenant_id, spec.name), FakeVm(spec, hibernation_enabled=hibernation))
         return Progress(done=True, resource_id=_arm_id(spec.placement, "Microsoft.Compute/virtualMachines", spec.name))
 
     def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
@@ -256,7 +261,9 @@ class FakeProvisioningCompute:
         waiting = self.script.enter("run_command", command, operation=operation)
         if waiting:
             return waiting
-        self.vm(tenant_id, vm_name, command).commands.append(command)
+        vm = self.vm(tenant_id, vm_name, command)
+        vm.commands.append(command)
+        vm.scripts.append(list(script))
         return DONE
 
     def run_steps(
@@ -393,8 +400,11 @@ class FakeCloudPcOperations:
         waiting = self.script.enter("power_vm", action, operation=operation)
         if waiting:
             return waiting
-        self.compute.vm(tenant_id, vm_name, "powerVm")
-        self.power[(tenant_id, vm_name)] = "deallocated" if action == "deallocate" else "running"
+        vm = self.compute.vm(tenant_id, vm_name, "powerVm")
+        if action == "hibernate" and not vm.hibernation_enabled:  # Azure's refusal (emulator: vm_actions.py)
+            raise CloudError("powerVm", "OperationNotAllowed", f"{vm_name} is not enabled for hibernation")
+        states = {"deallocate": "deallocated", "hibernate": "hibernated"}
+        self.power[(tenant_id, vm_name)] = states.get(action, "running")
         return DONE
 
     def resize_vm(
@@ -430,6 +440,7 @@ class FakeCloudPcOperations:
         return VmInspection(
             power_state=self.power.get((tenant_id, vm_name), "running"), provisioning_state="Succeeded",
             vm_size=size or vm.spec.vm_size, os_disk_size_gb=disk, extensions={"AADLoginForWindows": "Succeeded"},
+            hibernation_enabled=vm.hibernation_enabled,
         )  # fmt: skip
 
     def find_device(self, tenant_id: str, device_name: str) -> DeviceRecord | None:

@@ -182,6 +182,21 @@ def test_a_personal_pool_assigns_automatically_and_keeps_a_users_host(cloud: Clo
     assert (record.vm_name, record.assigned_user_id) == (vm, "ann@contoso.com")
 
 
+def test_start_vm_on_connect_is_turned_on_once_the_personal_pool_exists_and_off_again(cloud: Cloud) -> None:
+    spec = cloud.spec("hp-starts", pool_type="personal", max_sessions=1, user_group_ids=(cloud.sales,),
+                      start_vm_on_connect=True)  # fmt: skip
+    assert cloud.ensure(spec).done
+    [put] = cloud.sent("createHostPool")
+    assert "startVMOnConnect" not in put["body"]["properties"], "Azure takes it on a pool that exists"
+    [patch] = [e for e in cloud.sent("updateHostPool") if "startVMOnConnect" in e["body"]["properties"]]
+    assert patch["body"]["properties"] == {"startVMOnConnect": True}
+    assert cloud.get(cloud.id("hostPools", "hp-starts")).json()["properties"]["startVMOnConnect"] is True
+    writes = len(cloud.writes())
+    assert cloud.ensure(spec).done and len(cloud.writes()) == writes, "a repeat only reads"
+    assert cloud.ensure(replace(spec, start_vm_on_connect=False)).done
+    assert cloud.get(cloud.id("hostPools", "hp-starts")).json()["properties"]["startVMOnConnect"] is False
+
+
 def test_a_vm_is_registered_with_a_token_that_shows_up_nowhere_then_drained_listed_and_removed(
     cloud: Cloud, caplog: pytest.LogCaptureFixture
 ) -> None:

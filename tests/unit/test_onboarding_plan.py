@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PERMISSIONS, graph_permissions
+from shared.catalog.app_access import (
+    AZURE_ACTIONS,
+    CUSTOM_ROLE_NAME,
+    GRAPH_PERMISSIONS,
+    SERVICE_ROLES,
+    graph_permissions,
+)
 from shared.models.onboarding import OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
-from shared.services.access.onboarding import plan_onboarding, scopes_of
+from shared.services.access.onboarding import ServiceRoleCheck, plan_onboarding, scopes_of
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 ENTRA = "0e6c1d2a-1111-4222-8333-944455556666"
@@ -122,3 +128,24 @@ def test_a_group_azure_does_not_know_says_how_to_make_it_and_counts_as_unknown()
     [item] = [item for item in report.items if item.status == "unknown"]
     assert item.scope == group.scope and not report.ready
     assert item.fix is not None and f"az group create --name {group.resource_group}" in item.fix
+
+
+def test_azure_virtual_desktop_s_role_is_asked_where_a_personal_group_stops_hosts_and_told_apart_from_the_app_s(
+) -> None:  # fmt: skip
+    everything = [replace(c, missing=[]) for c in CHECKS]
+    [role] = SERVICE_ROLES
+    wanted = ServiceRoleCheck(role, SUB, "rg-cloudpcs")
+    for held, status in ((True, "present"), (False, "missing"), (None, "unknown")):
+        report = plan_onboarding(TENANT, None, ALL_GRAPH, everything, "app", [replace(wanted, held=held)])
+        [item] = [item for item in report.items if item.name == "Desktop Virtualization Power On Contributor"]
+        assert (item.kind, item.scope, item.status) == ("azureRole", f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs",
+                                                        status)  # fmt: skip
+        assert item.reason.startswith("for Azure Virtual Desktop, not the app: lets Azure Virtual Desktop start")
+        assert report.ready is (held is True)
+    assert item.fix is None
+    missing = plan_onboarding(TENANT, None, ALL_GRAPH, everything, "app", [replace(wanted, held=False)])
+    [fix] = [item.fix for item in missing.items if item.status == "missing"]
+    assert fix is not None and fix.startswith(
+        'az role assignment create --assignee 9cdead84-a844-4324-93f2-b2e6bb768d07 --role "Desktop Virtualization '
+        f'Power On Contributor" --scope /subscriptions/{SUB}/resourceGroups/rg-cloudpcs'
+    )

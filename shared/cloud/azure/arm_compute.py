@@ -142,7 +142,10 @@ class AzureProvisioningCompute:
                 return waiting
         subnet_id = subnet_id or self.hosted_subnet(placement)
         try:
-            return self.start_vm(tenant_id, placement, spec.name, self._vm_body(spec, subnet_id), step)
+            body = self._vm_body(spec, subnet_id)
+            if spec.hibernation and self._hibernation_supported(tenant_id, spec):
+                body["properties"]["additionalCapabilities"] = {"hibernationEnabled": True}
+            return self.start_vm(tenant_id, placement, spec.name, body, step)
         except CloudError as exc:
             # the VM exists already (a repeated call whose first PUT went through, or another instance's): its PUT
             # carried a new random password, which Azure refuses for an existing VM, and changed nothing; the VM is
@@ -167,6 +170,25 @@ class AzureProvisioningCompute:
             image=arm_vm.image_reference(spec.image_id, "createVm"), os_disk_gb=spec.os_disk_size_gb,
             computer_name=spec.computer_name, network=arm_vm.own_nic(spec.nic_name, subnet_id),
         )  # fmt: skip
+
+    def _hibernation_supported(self, tenant_id: str, spec: VmSpec) -> bool:
+        """Azure makes a VM with hibernation enabled only of a size whose SKU says HibernationSupported and, from a
+        gallery image, of a definition that says IsHibernateSupported
+        (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume, its prerequisites): read from the
+        region's SKUs (kept a while) and the image's definition (one read, for these VMs only)."""
+        placement = spec.placement
+        skus = self._region_skus(tenant_id, placement.subscription_id, placement.region_name.lower())
+        sku = skus.get(spec.vm_size.lower()) or {}
+        if not _capability(sku, "HibernationSupported"):
+            return False
+        if "/galleries/" not in spec.image_id.lower():  # hosts come from gallery images; no other image is read
+            return False
+        _, _, _, _, rg, _, _, _, gallery, _, definition, *_ = spec.image_id.split("/")
+        compute = self.clients.compute(tenant_id, placement.subscription_id)
+        found = arm_lro.found(lambda: compute.gallery_images.get(rg, gallery, definition), "createVm")
+        features = (dict(found).get("properties") or {}).get("features") or [] if found is not None else []
+        return any(str(f.get("name")) == "IsHibernateSupported" and str(f.get("value")).lower() == "true"
+                   for f in features)  # fmt: skip
 
     def start_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
         """PUT the VM (the body's password goes to Azure only); done, or the operation to poll."""
@@ -437,6 +459,10 @@ class _Line:
 def _line(placement: Placement) -> str:
     """Azure throttles VM creates per subscription and region: one line of turns for each."""
     return f"{placement.subscription_id}/{placement.region_name}"
+
+
+def _capability(sku: dict[str, Any], name: str) -> bool:
+    return any(c.get("name") == name and str(c.get("value")).lower() == "true" for c in sku.get("capabilities") or [])
 
 
 def _restricted(sku: dict[str, Any], region: str) -> bool:

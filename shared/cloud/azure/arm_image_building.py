@@ -203,8 +203,13 @@ def _definition_body(region: str, reference: dict[str, Any]) -> dict[str, Any]:
             "osState": "Generalized",
             "hyperVGeneration": "V2",
             "identifier": {key: reference[key] for key in ("publisher", "offer", "sku")},
-            # a Gen2 definition that names no security type is TrustedLaunchSupported, which takes no VM source
-            "features": [{"name": "SecurityType", "value": "TrustedLaunch"}],
+            # a Gen2 definition that names no security type is TrustedLaunchSupported, which takes no VM source; a VM
+            # with hibernation enabled (a personal Spot Group's host) is made only from a definition that says it
+            # supports it (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume)
+            "features": [
+                {"name": "SecurityType", "value": "TrustedLaunch"},
+                {"name": "IsHibernateSupported", "value": "True"},
+            ],
         },
     }
 

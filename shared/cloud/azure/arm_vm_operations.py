@@ -33,7 +33,7 @@ from shared.ports.cloud import (
     VmInspection,
 )
 
-POWER_ACTIONS = ("start", "restart", "deallocate")
+POWER_ACTIONS = ("start", "restart", "deallocate", "hibernate")
 SIGN_IN_ROLES = {USER_LOGIN, ADMIN_LOGIN}
 NOT_FOUND = {"ResourceNotFound", "NotFound", "ResourceGroupNotFound"}
 POWER_STATE = "PowerState/"
@@ -59,10 +59,13 @@ class AzureCloudPcOperations:
             return waiting
         machines = self.clients.compute(tenant_id, placement.subscription_id).virtual_machines
         begin = {"start": machines.begin_start, "restart": machines.begin_restart,
-                 "deallocate": machines.begin_deallocate}[action]  # fmt: skip
+                 "deallocate": machines.begin_deallocate, "hibernate": machines.begin_deallocate}[action]  # fmt: skip
+        # hibernation is a deallocate that keeps the memory (its `hibernate` parameter), for a VM made with it enabled
+        options = {"hibernate": True} if action == "hibernate" else {}
         return self._start(
-            tenant_id, placement, vm_name, action, step, lambda **kw: begin(placement.resource_group, vm_name, **kw)
-        )
+            tenant_id, placement, vm_name, action, step,
+            lambda **kw: begin(placement.resource_group, vm_name, **options, **kw),
+        )  # fmt: skip
 
     @arm_lro.hand_back("resizeVm")
     def resize_vm(
@@ -169,6 +172,7 @@ class AzureCloudPcOperations:
             vm_size=str((props.get("hardwareProfile") or {}).get("vmSize") or ""),
             os_disk_size_gb=int(size) if size is not None else None,
             extensions=extensions,
+            hibernation_enabled=bool((props.get("additionalCapabilities") or {}).get("hibernationEnabled")),
         )
 
     def find_device(self, tenant_id: str, device_name: str) -> DeviceRecord | None:

@@ -88,17 +88,19 @@ class AzureDesktopVirtualization:
         pool_id, app_group_id = _pool_id(placement, spec.host_pool), _app_group_id(placement, spec.host_pool)
         wanted = _pool_settings(spec)
         pool = arm_lro.found(lambda: avd.host_pools.get(rg, spec.host_pool), step)
-        if pool is None:
+        if pool is None:  # Start VM on Connect is set on a pool that exists: by a PATCH once it is made
+            made = {name: value for name, value in wanted.items() if name != "start_vm_on_connect"}
             avd.host_pools.create_or_update(rg, spec.host_pool, avd_models.HostPool(
-                location=placement.region_name, host_pool_type=_pooled_or_personal(spec), **wanted,
+                location=placement.region_name, host_pool_type=_pooled_or_personal(spec), **made,
             ))  # fmt: skip
+            changed: dict[str, Any] = {"start_vm_on_connect": True} if wanted.get("start_vm_on_connect") else {}
         elif not _same(pool.host_pool_type, _pooled_or_personal(spec)):
             raise CloudError(step, "hostPoolTypeChanged", f"The host pool {spec.host_pool} is {pool.host_pool_type}: "
                              "Azure cannot change a host pool's type.")  # fmt: skip
         else:
             changed = {name: value for name, value in wanted.items() if not _same(getattr(pool, name), value)}
-            if changed:  # a PATCH sends only what differs, and keeps the registration token
-                avd.host_pools.update(rg, spec.host_pool, avd_models.HostPoolPatch(**changed))
+        if changed:  # a PATCH sends only what differs, and keeps the registration token
+            avd.host_pools.update(rg, spec.host_pool, avd_models.HostPoolPatch(**changed))
 
         app_group = f"{spec.host_pool}-dag"
         if arm_lro.found(lambda: avd.application_groups.get(rg, app_group), step) is None:
@@ -385,14 +387,19 @@ def _pool_settings(spec: HostPoolSpec) -> dict[str, Any]:
     settings: dict[str, Any] = {"friendly_name": spec.friendly_name, "preferred_app_group_type": "Desktop"}
     if spec.pool_type == "pooled":
         settings.update(load_balancer_type="BreadthFirst", max_session_limit=spec.max_sessions)
-    else:  # a user gets a desktop of their own on first sign-in, and keeps it
-        settings.update(load_balancer_type="Persistent", personal_desktop_assignment_type="Automatic")
+    else:  # a user gets a desktop of their own on first sign-in, and keeps it; AVD starts it when they connect, if
+        # the group's personal power stops it (Start VM on Connect: the pool's property, and the role its service
+        # principal needs, which the onboarding report lists)
+        settings.update(load_balancer_type="Persistent", personal_desktop_assignment_type="Automatic",
+                        start_vm_on_connect=spec.start_vm_on_connect)  # fmt: skip
     return settings
 
 
 def _same(found: Any, wanted: Any) -> bool:
     if isinstance(wanted, str):
         return str(found or "").lower() == wanted.lower()
+    if isinstance(wanted, bool):  # a property a pool was made without reads as null: off
+        return bool(found) == wanted
     return bool(found == wanted)
 
 

@@ -18,6 +18,7 @@ from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import permissions_allow
 from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
+from shared.ports.cloud import CloudError
 
 PERMISSIONS_API = "2022-04-01"
 
@@ -62,6 +63,35 @@ class AzureTenantAccess:
                 return None
             raise
         return [action for action in actions if not permissions_allow(permissions, (action,))]
+
+    def service_role_held(
+        self, tenant_id: str, subscription_id: str, resource_group: str, app_id: str, role_definition_id: str
+    ) -> bool | None:
+        """The service principal through Graph (servicePrincipals by appId), then its role assignments that apply to
+        the group (at it or above: ARM's list for a scope without atScope())."""
+        if self._graph is None:
+            return None
+        step = "serviceRoleHeld"
+        params = {"$filter": f"appId eq '{app_id}'", "$select": "id"}
+        try:
+            found = list(self._graph.client(tenant_id).pages("servicePrincipals", step=step, params=params))
+        except CloudError:  # Graph refused (Directory.Read.All missing, which the report shows) or failed
+            return None
+        if not found:
+            return False
+        principal = str(found[0]["id"])
+        scope = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+        authorization = self._clients.authorization(tenant_id, subscription_id)
+        try:
+            held = authorization.role_assignments.list_for_scope(scope, filter=f"principalId eq '{principal}'")
+            assignments = list(held)
+        except HttpResponseError as exc:
+            if exc.status_code in (403, 404):  # no read there, or no such group: nothing to tell
+                return None
+            raise
+        wanted = role_definition_id.lower()
+        return any(str(a.role_definition_id or "").rstrip("/").rsplit("/", 1)[-1].lower() == wanted
+                   for a in assignments)  # fmt: skip
 
     def _subscription_permissions(self, tenant_id: str, subscription_id: str) -> list[Any]:
         """ARM's permissions at subscription scope (the SDK offers only a group's and a resource's)."""

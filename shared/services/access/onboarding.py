@@ -11,7 +11,9 @@ from shared.catalog.app_access import (
     AZURE_ACTIONS,
     BUILT_IN_ROLES,
     CUSTOM_ROLE_NAME,
+    SERVICE_ROLES,
     ActionScope,
+    ServiceRole,
     assignment_condition,
     custom_role,
     custom_role_command,
@@ -42,6 +44,38 @@ class ScopeCheck:
     actions: tuple[str, ...]
     reasons: tuple[str, ...]
     missing: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class ServiceRoleCheck:
+    """A role another service's principal needs at a site's resource group, and whether it holds it (None: not
+    known)."""
+
+    role: ServiceRole
+    subscription_id: str
+    resource_group: str
+    held: bool | None = None
+
+    @property
+    def scope(self) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+
+
+def service_role_scopes(ports: OnboardingPorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
+    """Where a service's role is needed: Start VM on Connect's at the group of each site that holds a personal Spot
+    Group whose personal power stops hosts."""
+    if ports.spot_groups is None:
+        return []
+    wanted, token = set(), None
+    while True:
+        page, token = ports.spot_groups.list_spot_groups(tenant_id, top=100, skip_token=token)
+        wanted |= {g.site_id for g in page if g.personal_power is not None and g.personal_power.stops_hosts
+                   and g.user_type == "personal"}  # fmt: skip
+        if token is None:
+            break
+    groups = {(site.subscription_id, site.resource_group_name.lower()): site for site in sites if site.id in wanted}
+    return [ServiceRoleCheck(role, site.subscription_id, site.resource_group_name)
+            for site in groups.values() for role in SERVICE_ROLES]  # fmt: skip
 
 
 def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck]:
@@ -88,15 +122,21 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
         ports.directory_subscriptions.tenant_linked(tenant)
     # Windows 365 works in the customer's Azure as itself (its own service principal, which its connections' health
     # checks verify), never as the app: the app needs Azure roles only where it provisions
-    scopes = scopes_of(ports.sites.list_all_sites(tenant.id), _connection_subnets(ports, tenant.id))
+    sites = ports.sites.list_all_sites(tenant.id)
+    scopes = scopes_of(sites, _connection_subnets(ports, tenant.id))
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
         replace(check, missing=None if granted is None else ports.access.missing_actions(
             tenant.id, check.subscription_id, check.resource_group, check.actions))
         for check in (scopes if tenant.cloud_pc_backend == "azure" else [])
     ]  # fmt: skip
+    service_roles = [
+        replace(check, held=None if granted is None else ports.access.service_role_held(
+            tenant.id, check.subscription_id, check.resource_group, check.role.app_id, check.role.role_definition_id))
+        for check in (service_role_scopes(ports, tenant.id, sites) if tenant.cloud_pc_backend == "azure" else [])
+    ]  # fmt: skip
     consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
-    report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id)
+    report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles)
     if ports.refusals is not None:
         refused = ports.refusals.list_refused(tenant.id)
         if report.ready and ports.events is not None and any(item.work in RECONCILES for item in refused):
@@ -129,8 +169,10 @@ def plan_onboarding(
     granted: list[str] | None,
     checks: list[ScopeCheck],
     app_client_id: str | None,
+    service_roles: Sequence[ServiceRoleCheck] = (),
 ) -> OnboardingReport:
-    """The checklist: pure, from what was read. `granted` None: not consented; a scope's `missing` None: not known."""
+    """The checklist: pure, from what was read. `granted` None: not consented; a scope's `missing` None: not known;
+    `service_roles`: the roles other services' principals need, each held, not held or not known."""
     items: list[OnboardingItem] = []
     if not tenant.entra_tenant_id:
         items.append(OnboardingItem(
@@ -172,6 +214,17 @@ def plan_onboarding(
                 "az role assignment create --assignee "
                 f'{assignee} --role "{CUSTOM_ROLE_NAME}" --scope {check.scope} --condition "{condition}" '
                 '--condition-version "2.0" (the condition lets the app give only the roles it gives)'
+            ),
+        ))  # fmt: skip
+    for service in service_roles:
+        role = service.role
+        status = "unknown" if service.held is None else "present" if service.held else "missing"
+        items.append(OnboardingItem(
+            kind="azureRole", name=role.name, scope=service.scope, status=status,
+            reason=f"for {role.principal_name}, not the app: {role.reason}",
+            fix=None if status != "missing" else (
+                f"az role assignment create --assignee {role.app_id} --role \"{role.name}\" --scope {service.scope} "
+                f"(the {role.principal_name} service principal; the app does not give itself or others this role)"
             ),
         ))  # fmt: skip
     ready = all(item.status == "present" for item in items)

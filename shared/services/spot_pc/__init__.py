@@ -1,8 +1,9 @@
-"""Spot PC: image sets and their builds, Spot Groups, their deployments, rollouts, power, schedules and sessions.
+"""Spot PC: image sets and their builds, Spot Groups, their deployments, rollouts, power (pooled and personal),
+schedules and sessions.
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
 __all__ = [
-    "group_schedules", "image_builds", "image_sets", "spot_group_deployments", "spot_group_power",
+    "group_schedules", "image_builds", "image_sets", "personal_power", "spot_group_deployments", "spot_group_power",
     "spot_group_sessions", "spot_groups", "spot_schedules",
 ]  # fmt: skip

@@ -34,6 +34,7 @@ from shared.services.engine import phased
 from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
+from shared.services.spot_pc.session_limits import hibernates, session_limit_script, starts_on_connect
 from shared.services.spot_pc.spot_groups import names_scope
 from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_UPDATES,
@@ -52,7 +53,8 @@ REMOVE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic
 # what a host's row says once a phase is done (at the time given): a VM made runs, and its hours count from then
 HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun, datetime], SessionHost]] = {
     "createVm": lambda host, group, run, now: host_hours.started(host, now),
-    "configureProfile": lambda host, group, run, now: host.model_copy(update={"profile_path": group.profile_path}),
+    "configureProfile": lambda host, group, run, now: host.model_copy(
+        update={"profile_path": group.profile_path, "session_limits": group.session_limits}),
     "registerHost": lambda host, group, run, now: SESSION_HOSTS.move(
         host, "register", power_state="running", allow_new_session=True, status_detail=None,
         image_version=run.image_version or group.image_version, drained_at=None, notified_at=None,
@@ -277,6 +279,7 @@ def _phase(
         pool_spec = HostPoolSpec(
             placement=placement, host_pool=pool, pool_type=group.user_type, max_sessions=group.max_sessions_per_host,
             friendly_name=group.friendly_name, user_group_ids=tuple(group.group_ids),
+            start_vm_on_connect=starts_on_connect(group),
         )  # fmt: skip
         return ports.avd.ensure_host_pool(tenant, pool_spec, operation)
     if phase == "deleteHostPool":
@@ -287,14 +290,15 @@ def _phase(
         spec = VmSpec(
             name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
             image_type="custom", image_id=image_version_id or group.image_version_id, os_disk_size_gb=HOST_DISK_GB,
-            subnet_id=site.subnet_id,
+            subnet_id=site.subnet_id, hibernation=hibernates(group),
         )  # fmt: skip
         return ports.compute.create_vm(tenant, spec, operation)
     if phase == "joinDevice":
         join = JoinSpec(device_name=vm.upper(), join_type="azureADJoin")
         return ports.devices.join_device(tenant, placement, vm, join, operation)
     if phase == "configureProfile":
-        return ports.compute.run_command(tenant, placement, vm, "configureFslogix", fslogix_script(group), operation)
+        script = [*fslogix_script(group), *session_limit_script(group.session_limits)]  # one Run Command for both
+        return ports.compute.run_command(tenant, placement, vm, "configureFslogix", script, operation)
     if phase == "registerHost":
         return ports.avd.register_session_host(tenant, placement, pool, vm, operation)
     if phase == "drainHost":

@@ -31,6 +31,7 @@ from shared.models.spot_groups import (
 )
 from shared.ports.admin_ports import AdminPorts
 from shared.services.spot_pc.rollout import plan_rollout, replaceable
+from shared.services.spot_pc.session_limits import merged_settings, starts_on_connect
 from shared.services.spot_pc.spot_pc_transitions import SPOT_GROUPS, UPDATE_UNDER_WAY, WORKING_GROUP
 
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
@@ -96,7 +97,8 @@ def plan(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[Spot
         license_count=data.license_count, site_id=site.id, group_ids=list(data.group_ids),
         image_set_id=data.image_set_id, image_version=version.version, image_version_id=version.image_version_id,
         description=data.description, notes=data.notes, vm_size=data.vm_size or DEFAULT_VM_SIZES[data.user_type],
-        max_sessions_per_host=sessions, host_pool_name=f"spotpc-{data.name}",
+        max_sessions_per_host=sessions, host_pool_name=f"spotpc-{data.name}", session_limits=data.session_limits,
+        personal_power=data.personal_power,
         assigned_user_count=min(len(members), data.license_count),
     )  # fmt: skip
     review = SpotGroupReview(
@@ -140,8 +142,8 @@ def create_spot_group(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) 
 def update_spot_group(
     ports: AdminPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
 ) -> tuple[SpotGroup, SpotGroupRun | None]:
-    """Apply the patch; when Azure has to follow (the pool's name or groups, the profile path, the number of
-    hosts) the group is `updating` and the run brings the pool and hosts to it."""
+    """Apply the patch; when Azure has to follow (the pool's name, groups or Start VM on Connect, the profile path or
+    session limits, the number of hosts) the group is `updating` and the run brings the pool and hosts to it."""
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)
@@ -152,6 +154,10 @@ def update_spot_group(
     if changes.get("image_version", group.image_version) != group.image_version:
         return _update_image(ports, group, patch, changes)
     changes.pop("image_version", None)
+    if changes.get("personal_power") is not None and group.user_type == "pooled":
+        raise _refused("notAllowed", "personalPower is for personal groups: pooled hosts are started and stopped by "
+                       "the optimization.", "personalPower")  # fmt: skip
+    changes = merged_settings(group, changes)
     for group_id in changes.get("group_ids") or []:
         if ports.directory.list_group_members(tenant_id, group_id) is None:
             raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
@@ -162,7 +168,8 @@ def update_spot_group(
     hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
     add = list(range(len(hosts), host_count(changed)))
     _, reconfigure, remove = host_work(changed, hosts)
-    pool_changed = (changed.friendly_name, changed.group_ids) != (group.friendly_name, group.group_ids)
+    pool_changed = (changed.friendly_name, changed.group_ids, starts_on_connect(changed)) != (
+        group.friendly_name, group.group_ids, starts_on_connect(group))  # fmt: skip
     if not (add or remove or reconfigure or pool_changed):
         return ports.spot_groups.put_spot_group(changed, if_match=group.etag), None
     for index in add:
@@ -263,11 +270,13 @@ def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[SpotGro
 
 def host_work(group: SpotGroup, hosts: list[SessionHost]) -> tuple[list[int], list[int], list[int]]:
     """What brings the hosts to the group: (add, reconfigure, remove) by index. Hosts beyond the group's count go;
-    the others not yet running are deployed; running ones with another profile path are configured again."""
+    the others not yet running are deployed; running ones with another profile path or other session limits are
+    configured again."""
     target = host_count(group)
     keep = [h for h in hosts if h.index < target]
     add = [h.index for h in keep if h.status == "creating"]
-    reconfigure = [h.index for h in keep if h.status == "running" and h.profile_path != group.profile_path]
+    configured = (group.profile_path, group.session_limits)
+    reconfigure = [h.index for h in keep if h.status == "running" and (h.profile_path, h.session_limits) != configured]
     return add, reconfigure, [h.index for h in hosts if h.index >= target]
 
 

@@ -1,0 +1,79 @@
+"""Azure Virtual Desktop's Start VM on Connect: a user connecting to a personal host pool whose own session host's VM
+is off has it started by AVD, then signs in; without the feature, or without AVD's permission, the connection fails.
+
+Azure's rules, each with its source (https://learn.microsoft.com/azure/virtual-desktop/start-virtual-machine-connect):
+- It is the host pool's `startVMOnConnect` (desktop_virtualization.py). In a personal pool it turns on only the session
+  host that is, or is about to be, the user's own.
+- AVD starts the VM as its own service principal (Azure Virtual Desktop, consent.py's first-party app), which needs
+  `Microsoft.Compute/virtualMachines/start/action` on the VM: the built-in role Desktop Virtualization Power On
+  Contributor, assigned on the VMs' resource group or above (any role granting the action does; rbac.py decides).
+  The check is made when the user connects, so an assignment made or removed since counts at once.
+- A hibernated VM resumes (its sessions, kept on its disk, come back; vm_actions.py); a deallocated one boots.
+- Refused, the user's connection fails. Which of AVD's connection errors a refused start reports is not published:
+  the emulator answers ConnectionFailedNoHealthyRdshAvailable, AVD's code for a connection whose session host is not
+  healthy ("Identify and diagnose issues", https://learn.microsoft.com/azure/virtual-desktop/diagnostics-role-service),
+  and counts the sign-in as refused.
+Not modelled: Start VM on Connect in pooled host pools (a pooled user whose hosts are all off is refused, as before),
+and the minutes a VM takes to boot (it runs when the connection goes on).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure_emulator.arm import common, rbac
+from azure_emulator.arm.user_sessions import count, short_name, sign_in
+from azure_emulator.consent import AZURE_VIRTUAL_DESKTOP_APP_ID
+from azure_emulator.server import ApiError, Context
+from azure_emulator.tokens import principal_id
+
+START = "Microsoft.Compute/virtualMachines/start/action"
+REFUSED = "ConnectionFailedNoHealthyRdshAvailable"
+
+Doc = dict[str, Any]
+
+
+def _own_host(pool: Doc, hosts: list[Doc], upn: str) -> Doc | None:
+    """The personal session host that is the user's, or the one Automatic assignment would give them."""
+    ordered = sorted(hosts, key=short_name)
+    own = [h for h in ordered if str(h["resource"]["properties"].get("assignedUser") or "").lower() == upn.lower()]
+    if not own and pool["resource"]["properties"].get("personalDesktopAssignmentType") == "Automatic":
+        own = [h for h in ordered if not h["resource"]["properties"].get("assignedUser")]
+    return own[0] if own else None
+
+
+def may_start(ctx: Context, pool: Doc, vm_id: str) -> bool:
+    """AVD's service principal holds the start action on the VM (the access is recorded, as ARM's checks are)."""
+    tenant = str(pool["meta"].get("tid") or "")
+    avd = principal_id(tenant, AZURE_VIRTUAL_DESKTOP_APP_ID)
+    granted = rbac.grants(rbac.permissions_at(ctx, avd, vm_id), START)
+    ctx.controls.record_access(tenant, avd, "arm", START, vm_id, granted)
+    return granted
+
+
+def connect(ctx: Context, pool: Doc, upn: str) -> Doc:
+    """The user connects to the pool: their session (resumed or new), their VM started first where AVD may do so;
+    409 with AVD's connection error, counted, where it may not."""
+    props = pool["resource"]["properties"]
+    host = None
+    if props["hostPoolType"] == "Personal":
+        host = _own_host(pool, common.children(ctx, pool["resource"]["id"], "sessionHosts"), upn)
+    vm = common.get(ctx, host["resource"]["properties"]["resourceId"]) if host is not None else None
+    if host is None or vm is None or vm["meta"].get("power") == "running":
+        return sign_in(ctx, pool, upn, short_name(host) if host is not None else None)
+    pool_id = pool["resource"]["id"]
+    if not props.get("startVMOnConnect") or not may_start(ctx, pool, vm["resource"]["id"]):
+        count(ctx, pool_id, "refusedSignIns")
+        count(ctx, pool_id, "refusedStarts")
+        why = (
+            "Start VM on Connect is off"
+            if not props.get("startVMOnConnect")
+            else (
+                "Azure Virtual Desktop may not start it (no role with Microsoft.Compute/virtualMachines/start/action)"
+            )
+        )
+        raise ApiError(409, REFUSED, f"The session host {short_name(host)} of {upn} is not running: {why}.")
+    vm["meta"]["power"], vm["meta"]["hibernated"] = "running", False
+    common.put(ctx, vm)
+    count(ctx, pool_id, "startsOnConnect")
+    return sign_in(ctx, pool, upn, short_name(host))

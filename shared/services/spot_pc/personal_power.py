@@ -1,0 +1,138 @@
+"""Personal Spot Group hosts stopped while their users are away: deallocated (or hibernated) once the user has been
+disconnected for the group's limit, or has signed out; Azure Virtual Desktop's Start VM on Connect starts the host
+again when they connect (the host pool's property, set by the deployment; the role, on the onboarding list).
+
+AVD says whether a user is active or disconnected, not since when: the optimization that runs every 5 minutes keeps,
+on the host's row, when it first saw the user disconnected or signed out, and clears it once they are active again.
+So a limit is counted from that sighting (up to one sweep after the user left) and a host is stopped at the first
+sweep after the limit. A signed-out user is further away than a disconnected one: the disconnect limit counts for
+them too, and deallocateOnSignOut stops their host at the next sweep. A host with an active session is never
+stopped; a host that is not running, or not yet deployed, is left alone. A host is hibernated instead where the group
+asks it and its VM was made with hibernation enabled (only such a VM can be:
+https://learn.microsoft.com/azure/virtual-machines/hibernate-resume), which keeps the user's session for their return.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from shared.models.session_policies import PersonalPower
+from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.ports.bundles import SpotGroupPorts
+from shared.ports.cloud import CloudError, Placement, UserSessionRecord
+from shared.services.spot_pc.spot_group_deployments import count_hosts, live_hosts, placement_of
+
+log = logging.getLogger(__name__)
+RUNNING = "running"
+STOPPED = "deallocated"  # a hibernated VM is deallocated too, its memory kept on its disk
+
+
+@dataclass(frozen=True)
+class PowerDecision:
+    host: str  # the VM's name
+    action: Literal["deallocate", "hibernate"]
+    reason: str  # "deallocated host-3 at 18:05: its user disconnected 30 minutes ago (limit 30)"
+
+
+@dataclass(frozen=True)
+class PersonalPowerPlan:
+    # each host whose row changes, with when its user was first seen away (None: cleared, they are back or it is off)
+    away: dict[str, datetime | None] = field(default_factory=dict)
+    decisions: list[PowerDecision] = field(default_factory=list)
+
+
+def plan_personal_power(
+    power: PersonalPower, hosts: list[SessionHost], sessions: list[UserSessionRecord], now: datetime,
+    hibernatable: frozenset[str] = frozenset(),
+) -> PersonalPowerPlan:  # fmt: skip
+    """Pure: which hosts to stop now, each with its reason, and the away times to keep. `hosts` carry their live power
+    state; `hibernatable`: the hosts whose VMs were made with hibernation enabled."""
+    by_host: dict[str, list[UserSessionRecord]] = {}
+    for session in sessions:
+        by_host.setdefault(session.vm_name, []).append(session)
+    away: dict[str, datetime | None] = {}
+    decisions = []
+    for host in hosts:
+        on = by_host.get(host.name, [])
+        if host.status != "running" or host.power_state != RUNNING or any(s.state == "active" for s in on):
+            if host.user_away_since is not None:
+                away[host.name] = None
+            continue
+        since = host.user_away_since or now
+        if host.user_away_since is None:
+            away[host.name] = since
+        why = _why(power, signed_out=not on, minutes=int((now - since).total_seconds() // 60))
+        if why is None:
+            continue
+        action: Literal["deallocate", "hibernate"] = "hibernate" if power.hibernate and host.name in hibernatable \
+            else "deallocate"  # fmt: skip
+        done = "hibernated" if action == "hibernate" else "deallocated"
+        decisions.append(PowerDecision(host.name, action, f"{done} {host.name} at {now:%H:%M}: {why}"))
+        away[host.name] = None  # it stops: its user's next sighting starts a new count
+    return PersonalPowerPlan(away, decisions)
+
+
+def _why(power: PersonalPower, *, signed_out: bool, minutes: int) -> str | None:
+    """Why the host stops now, or None. `minutes`: how long its user has been seen away."""
+    limit = power.deallocate_when_disconnected_minutes
+    if signed_out and power.deallocate_on_sign_out:
+        return "its user signed out" if minutes == 0 else f"its user signed out {_minutes(minutes)} ago"
+    if limit is not None and minutes >= limit:
+        left = "signed out" if signed_out else "disconnected"
+        return f"its user {left} {_minutes(minutes)} ago (limit {limit})"
+    return None
+
+
+def _minutes(count: int) -> str:
+    return "1 minute" if count == 1 else f"{count} minutes"
+
+
+def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PersonalPowerPlan:
+    """Read the pool's hosts and sessions, keep the away times, and deallocate or hibernate the hosts
+    `plan_personal_power` says, each with its reason in the log; Azure finishes the power actions on its own."""
+    power = group.personal_power
+    site = ports.sites.find_site(group.tenant_id, group.site_id)
+    if group.user_type != "personal" or power is None or not power.stops_hosts or site is None:
+        return PersonalPowerPlan()
+    placement = placement_of(site)
+    sessions = ports.avd.list_user_sessions(group.tenant_id, placement, group.host_pool_name)
+    hosts = live_hosts(ports, group)  # each with its power state as the pool reports it
+    plan = plan_personal_power(power, hosts, sessions, now)
+    if power.hibernate and plan.decisions:  # only the VMs to stop are read, to learn which may hibernate
+        enabled = [d.host for d in plan.decisions if _hibernation_enabled(ports, group, placement, d.host)]
+        plan = plan_personal_power(power, hosts, sessions, now, frozenset(enabled))
+    by_name = {host.name: host for host in hosts}
+    stopped: set[str] = set()
+    for decision in plan.decisions:
+        try:
+            ports.operations.power_vm(group.tenant_id, placement, decision.host, decision.action)
+        except CloudError as exc:  # this host waits for the next sweep (its away time kept); the others go on
+            log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, exc.code)
+            continue
+        stopped.add(decision.host)
+        log.info("Spot Group %s: %s", group.name, decision.reason)
+    for name, since in plan.away.items():
+        if since is None and name in {d.host for d in plan.decisions} and name not in stopped:
+            continue
+        update: dict[str, object] = {"user_away_since": since}
+        if name in stopped:
+            update["power_state"] = STOPPED
+        by_name[name] = ports.spot_groups.put_host(group.tenant_id, group.id, by_name[name].model_copy(update=update))
+    if stopped:
+        current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
+        counts = count_hosts(list(by_name.values()))
+        ports.spot_groups.put_spot_group(current.model_copy(update={"session_host_counts": counts}),
+                                         if_match=current.etag)  # fmt: skip
+    return PersonalPowerPlan(plan.away, [d for d in plan.decisions if d.host in stopped])
+
+
+def _hibernation_enabled(ports: SpotGroupPorts, group: SpotGroup, placement: Placement, vm_name: str) -> bool:
+    try:
+        found = ports.operations.inspect_vm(group.tenant_id, placement, vm_name)
+    except CloudError as exc:  # not known now: deallocated, which every VM can be
+        log.warning("Spot Group %s: %s could not be read (%s)", group.name, vm_name, exc.code)
+        return False
+    return found is not None and found.hibernation_enabled

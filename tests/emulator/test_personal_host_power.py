@@ -1,0 +1,150 @@
+"""A personal host's power in the emulator, as Azure answers it: Start VM on Connect (the host pool's property, set
+only on a pool that exists; a connecting user's deallocated VM started only when Azure Virtual Desktop's service
+principal holds the start action there, else the connection refused and counted), and hibernation (only a VM made
+with it enabled, of a size and an image that support it; hibernated, its sessions wait for it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from azure_emulator.consent import AZURE_VIRTUAL_DESKTOP_APP_ID
+from tests.emulator.test_arm_rbac import assign
+from tests.emulator.test_avd_user_sessions import Pool
+from tests.emulator.test_desktop_virtualization import NS, REGION, call, host_pool, install_agent, new_token, pool_body
+from tests.utils.arm_admin import ArmAdmin
+
+POWER_ON = "489581de-a3bd-480d-9518-53dea7416b33"  # Desktop Virtualization Power On Contributor
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+PERSONAL: dict[str, Any] = {"kind": "Personal", "balancer": "Persistent", "personalDesktopAssignmentType": "Automatic"}
+AVD_APP_ID = AZURE_VIRTUAL_DESKTOP_APP_ID
+
+
+def connect(pool: Pool, upn: str) -> requests.Response:
+    return pool.control_post("connections", upn)
+
+
+def power(admin: ArmAdmin, vm_id: str) -> list[str]:
+    view = admin.session.get(admin.url(vm_id) + "&$expand=instanceView", timeout=30).json()
+    return [s["code"] for s in view["properties"]["instanceView"]["statuses"] if not s["code"].startswith("Prov")]
+
+
+def test_start_vm_on_connect_is_set_on_a_pool_that_exists_and_is_a_boolean(admin: ArmAdmin) -> None:
+    admin.resource_group("rg")
+    pool_id = admin.resource_id("rg", NS, "hostPools", "hpv")
+    made_with_it = call(admin, "PUT", pool_id, pool_body(**{**PERSONAL, "startVMOnConnect": True}))
+    assert (made_with_it.status_code, made_with_it.json()["error"]["code"]) == (400, "InvalidParameter")
+    host_pool(admin, "hpv", **PERSONAL)
+    assert call(admin, "PATCH", pool_id, {"properties": {"startVMOnConnect": "yes"}}).status_code == 400
+    turned_on = call(admin, "PATCH", pool_id, {"properties": {"startVMOnConnect": True}})
+    assert turned_on.status_code == 200 and turned_on.json()["properties"]["startVMOnConnect"] is True
+    kept = call(admin, "PUT", pool_id, pool_body(**{**PERSONAL, "startVMOnConnect": True}))
+    assert kept.status_code == 200, "a PUT to a pool that exists may carry it"
+
+
+def test_a_connection_starts_the_users_deallocated_host_only_with_the_role_and_the_property(admin: ArmAdmin) -> None:
+    pool = Pool(admin, "hpo", 1, **PERSONAL)
+    pool.signed_in("ann@contoso.com")  # the host is hers
+    pool.vm_action(0, "deallocate")
+    assert power(admin, pool.vms[0]) == ["PowerState/deallocated"]
+
+    off = connect(pool, "ann@contoso.com")  # the property is off
+    assert (off.status_code, off.json()["error"]["code"]) == (409, "ConnectionFailedNoHealthyRdshAvailable")
+    call(admin, "PATCH", pool.id, {"properties": {"startVMOnConnect": True}})
+    refused = connect(pool, "ann@contoso.com")  # AVD may not start it: no role
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "ConnectionFailedNoHealthyRdshAvailable")
+    assert "start/action" in refused.json()["error"]["message"]
+    avd = admin.service_principal(AVD_APP_ID)  # Azure Virtual Desktop's principal is in every tenant
+    assign(admin, avd, READER, admin.group_id("rg"), "ServicePrincipal")  # a role without the start action
+    assert connect(pool, "ann@contoso.com").status_code == 409
+    assert power(admin, pool.vms[0]) == ["PowerState/deallocated"]
+
+    assign(admin, avd, POWER_ON, admin.group_id("rg"), "ServicePrincipal")
+    started = connect(pool, "ann@contoso.com")
+    assert started.status_code == 201, started.text
+    assert started.json()["properties"]["sessionState"] == "Active"
+    assert power(admin, pool.vms[0]) == ["PowerState/running"]
+    assert pool.where() == {"ann@contoso.com": pool.host(0)}
+    again = connect(pool, "ann@contoso.com")  # her host runs: a connection is a sign-in back to her session
+    assert again.status_code == 201 and again.json()["name"] == started.json()["name"]
+    counted = pool.counters()
+    assert (counted["startsOnConnect"], counted["refusedStarts"], counted["refusedSignIns"]) == (1, 3, 3)
+
+
+def gallery_version(admin: ArmAdmin, name: str, hibernate: bool) -> str:
+    """A gallery image version whose definition says (or not) that it supports hibernation."""
+    source = admin.managed_image("rg", f"{name}-src")
+    admin.ok("PUT", admin.resource_id("rg", "Microsoft.Compute", "galleries", "gal"), {"location": REGION})
+    definition = admin.resource_id("rg", "Microsoft.Compute", "galleries", "gal", "images", name)
+    features = [{"name": "IsHibernateSupported", "value": "True"}] if hibernate else []
+    admin.ok("PUT", definition, {"location": REGION, "properties": {
+        "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2", "features": features,
+        "identifier": {"publisher": "contoso", "offer": "win11", "sku": name},
+    }})  # fmt: skip
+    version = {"location": REGION, "properties": {"publishingProfile": {"targetRegions": [{"name": REGION}]},
+                                                  "storageProfile": {"source": {"id": source}}}}  # fmt: skip
+    return str(admin.ok("PUT", f"{definition}/versions/1.0.0", version)["id"])
+
+
+def vm_body(admin: ArmAdmin, name: str, image_id: str, size: str, hibernate: bool = True) -> dict[str, Any]:
+    subnet = admin.virtual_network("rg", "vnet")
+    nic = admin.ok("PUT", admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", f"{name}-nic"), {
+        "location": REGION,
+        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]},
+    })  # fmt: skip
+    return {"location": REGION, "properties": {
+        "hardwareProfile": {"vmSize": size}, "storageProfile": {"imageReference": {"id": image_id}},
+        "osProfile": {"computerName": name.upper(), "adminUsername": "avdadmin", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
+        "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+        "additionalCapabilities": {"hibernationEnabled": hibernate},
+    }}  # fmt: skip
+
+
+def test_a_vm_is_made_with_hibernation_only_of_a_size_and_an_image_that_support_it(admin: ArmAdmin) -> None:
+    admin.resource_group("rg")
+    skus_path = f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/skus"
+    skus = admin.session.get(admin.url(skus_path, "2021-07-01") + f"&$filter=location eq '{REGION}'",
+                             timeout=30).json()["value"]  # fmt: skip
+    supports = {s["name"]: next(c["value"] for c in s["capabilities"] if c["name"] == "HibernationSupported")
+                for s in skus}  # fmt: skip
+    assert (supports["Standard_D2s_v5"], supports["Standard_B2s"]) == ("True", "False")
+    able, unable = gallery_version(admin, "hib", True), gallery_version(admin, "nohib", False)
+    vms = admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "")
+    for name, image, size, message in (
+        ("hvm1", able, "Standard_B2s", "Standard_B2s"),
+        ("hvm2", unable, "Standard_D2s_v5", "shared gallery image should support hibernation"),
+        ("hvm3", admin.managed_image("rg", "plain"), "Standard_D2s_v5", "User VM Image isn't supported"),
+    ):
+        refused = admin.call("PUT", vms + name, vm_body(admin, name, image, size))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (409, "OperationNotAllowed"), refused.text
+        assert message in refused.json()["error"]["message"]
+    made = admin.ok("PUT", vms + "hvm4", vm_body(admin, "hvm4", able, "Standard_D2s_v5"))
+    assert made["properties"]["additionalCapabilities"] == {"hibernationEnabled": True}
+    plain = admin.ok("PUT", vms + "hvm5", vm_body(admin, "hvm5", able, "Standard_D2s_v5", hibernate=False))
+    refused = admin.call("POST", f"{plain['id']}/deallocate?hibernate=true")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (409, "OperationNotAllowed")
+    assert "enabled for hibernation" in refused.json()["error"]["message"]
+
+
+def test_a_hibernated_host_keeps_its_session_for_its_user_who_starts_it_by_connecting(admin: ArmAdmin) -> None:
+    admin.resource_group("rg")
+    image = gallery_version(admin, "hibavd", True)
+    vm_id = admin.ok("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "hph-vm0"),
+                     vm_body(admin, "hph-vm0", image, "Standard_D2s_v5"))["id"]  # fmt: skip
+    pool = Pool(admin, "hph", 0, **PERSONAL)
+    install_agent(admin, vm_id, new_token(admin, pool.id))
+    pool.vms.append(vm_id)
+    call(admin, "PATCH", pool.id, {"properties": {"startVMOnConnect": True}})
+    assign(admin, admin.service_principal(AVD_APP_ID), POWER_ON, admin.group_id("rg"), "ServicePrincipal")
+    first = pool.signed_in("ann@contoso.com")
+
+    admin.finished(admin.call("POST", f"{vm_id}/deallocate?hibernate=true"))
+    assert power(admin, vm_id) == ["PowerState/deallocated", "HibernationState/Hibernated"]
+    [kept] = pool.sessions()
+    assert kept["properties"]["sessionState"] == "Disconnected" and pool.counters()["lostSessions"] == 0
+    assert pool.sign_in("ann@contoso.com").status_code == 409, "her session's host is not running"
+    back = connect(pool, "ann@contoso.com")
+    assert back.status_code == 201 and back.json()["name"] == first["name"], "the same session, resumed"
+    assert back.json()["properties"]["sessionState"] == "Active"
+    assert power(admin, vm_id) == ["PowerState/running"]
