@@ -10,8 +10,9 @@ from pydantic import Field
 from shared.models.base import ApiModel
 from shared.models.spot_schedules import PhaseName, SpotGroupSchedule
 
-# spot_schedules.Action, for the API, and the host pool's load balancing set to the phase's (host: the host pool)
-DecisionAction = Literal["start", "deallocate", "drain", "notify", "logOff", "balanceLoad"]
+# spot_schedules.Action, for the API; the host pool's load balancing set to the phase's (host: the host pool); and
+# a personal host hibernated while its user is away (personal_power.py)
+DecisionAction = Literal["start", "deallocate", "drain", "notify", "logOff", "balanceLoad", "hibernate"]
 # done: Azure was asked; failed: Azure refused (error says why), the next run decides again
 DecisionOutcome = Literal["done", "failed"]
 
@@ -27,13 +28,14 @@ class SavedSchedule(SpotGroupSchedule):
 
 
 class SpotGroupEvent(ApiModel):
-    """A line of a Spot Group's timeline: one decision of the schedule's rule, what was done, and why."""
+    """A line of a Spot Group's timeline: one decision of the schedule's rule (or, in a personal group, of its
+    personal power), what was done, and why."""
 
     id: str = Field(description="The run's 5-minute slot, the host and the action: a repeated run writes it again.")
     date_time: datetime
     host: str
     action: DecisionAction
-    phase: PhaseName
+    phase: PhaseName | None = None  # the schedule's phase; none for a personal group's
     reason: str
     outcome: DecisionOutcome
     error: str | None = None  # a failed one: Azure's error code

@@ -80,6 +80,9 @@ def test_a_disconnected_users_host_is_deallocated_after_the_limit_and_started_wh
     [decision] = apply_personal_power(app_services.spot_group_work, stored, seen + timedelta(minutes=31)).decisions
     assert decision.reason == f"deallocated {host} at {seen + timedelta(minutes=31):%H:%M}: its user disconnected " \
         "31 minutes ago (limit 30)"  # fmt: skip
+    [line] = api.get(f"{path}/events").json()["value"]  # on the group's timeline, as a pooled group's decisions
+    assert (line["host"], line["action"], line["reason"], line["outcome"], line.get("phase")) == (
+        host, "deallocate", decision.reason, "done", None)  # fmt: skip
     eventually(lambda: _is(power(tenant, host), "PowerState/deallocated"), timeout_s=60)
     assert users.counters()["lostSessions"] == 1  # deallocated, not hibernated: what was open is gone
     assert api.get(f"{path}/sessions").json()["value"] == []

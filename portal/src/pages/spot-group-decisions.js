@@ -1,4 +1,4 @@
-// A pooled Spot Group's decision timeline: what the optimization started, drained, deallocated, notified and logged off, and why.
+// A Spot Group's decision timeline: what the optimization started, drained, deallocated, hibernated, notified and logged off, and why.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { ActionButton, AsOf, DataTable, ErrorBanner, StatusBadge } from '../ui.js';
@@ -9,7 +9,7 @@ import { useResource } from '../models/resource.js';
 import { moreEvents, spotGroupEvents } from '../models/spot-schedules.js';
 
 const ACTION_WORDS = { start: 'Start', deallocate: 'Deallocate', drain: 'Drain', notify: 'Message users', logOff: 'Log off users',
-  balanceLoad: 'Place new users' };
+  balanceLoad: 'Place new users', hibernate: 'Hibernate' };
 
 const outcome = (line) => html`<${StatusBadge} status=${line.outcome === 'done' ? 'succeeded' : 'failed'} label=${words(line.outcome)} />${line.error
   ? html` <code>${line.error}</code>` : null}`;
@@ -33,13 +33,13 @@ export function Decisions({ tenantId, groupId }) {
     { label: 'Time', class: 'nowrap', render: (line) => dateTime(line.dateTime) },
     { label: 'Host', key: 'host' },
     { label: 'Action', class: 'nowrap', render: (line) => ACTION_WORDS[line.action] || words(line.action) },
-    { label: 'Phase', class: 'nowrap', render: (line) => PHASE_WORDS[line.phase] || words(line.phase) },
+    { label: 'Phase', class: 'nowrap', render: (line) => (line.phase ? PHASE_WORDS[line.phase] || words(line.phase) : '—') },
     { label: 'Reason', key: 'reason' },
     { label: 'Outcome', class: 'nowrap', render: outcome },
   ];
   return html`<section class="card wide" aria-labelledby="decisions-heading">
     <div class="section-header"><h2 id="decisions-heading">Decisions</h2> <${AsOf} poll=${poll} /></div>
-    <p class="muted">What the optimization did to the hosts every 5 minutes, by the schedule's phase, newest first, each with its reason.</p>
+    <p class="muted">What the optimization did to the hosts every 5 minutes, by the schedule's phase (a pooled group) or while their users were away (a personal group), newest first, each with its reason.</p>
     <${ErrorBanner} error=${poll.error || error} title="The timeline could not be read" />
     <${DataTable} caption="Decisions, newest first" columns=${columns} rows=${lines} rowKey=${(line) => line.id}
       empty="No decisions yet: the optimization writes a line each time it starts, drains, deallocates or logs off a host." />

@@ -183,7 +183,6 @@ export function SpotGroupPage({ params, query }) {
   const changed = setSaved;
   const busy = GROUP_BUSY.includes(group.status);
   const mayEdit = can('updateSpotGroup', tenantId);
-  const pooled = group.userType === 'pooled';
   return html`<${Page} title=${group.friendlyName} subtitle=${`${group.name} · ${words(group.userType)} · host pool ${group.hostPoolName}`}
       actions=${html`<${AsOf} poll=${poll} />`}>
     <p><a href=${list}>All Spot Groups</a></p>
@@ -192,7 +191,7 @@ export function SpotGroupPage({ params, query }) {
     <${ErrorBanner} error=${poll.error} title="The Spot Group could not be read again" />
     <${Status} group=${group} hosts=${hosts} />
     <${SessionHosts} hosts=${hosts} canary=${running} tenantId=${tenantId} spotGroupId=${group.id} />
-    ${pooled && can('listSpotGroupEvents', tenantId) && html`<${Decisions} tenantId=${tenantId} groupId=${group.id} />`}
+    ${can('listSpotGroupEvents', tenantId) && html`<${Decisions} tenantId=${tenantId} groupId=${group.id} />`}
     <${ImageUpdates} group=${group} updates=${updates} hosts=${hosts} tenantId=${tenantId} onStarted=${changed} />
     <section class="card wide" aria-labelledby="group-details-heading">
       <h2 id="group-details-heading">Details</h2>

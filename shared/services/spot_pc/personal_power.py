@@ -20,10 +20,12 @@ from datetime import datetime
 from typing import Literal
 
 from shared.models.session_policies import PersonalPower
+from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SessionHost, SpotGroup
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud import CloudError, Placement, UserSessionRecord
 from shared.services.spot_pc.spot_group_deployments import count_hosts, live_hosts, placement_of
+from shared.services.spot_pc.spot_group_power import slot_of
 
 log = logging.getLogger(__name__)
 RUNNING = "running"
@@ -92,7 +94,8 @@ def _minutes(count: int) -> str:
 
 def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PersonalPowerPlan:
     """Read the pool's hosts and sessions, keep the away times, and deallocate or hibernate the hosts
-    `plan_personal_power` says, each with its reason in the log; Azure finishes the power actions on its own."""
+    `plan_personal_power` says, each with its reason on the group's timeline; Azure finishes the power actions on its
+    own."""
     power = group.personal_power
     site = ports.sites.find_site(group.tenant_id, group.site_id)
     if group.user_type != "personal" or power is None or not power.stops_hosts or site is None:
@@ -106,14 +109,22 @@ def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime)
         plan = plan_personal_power(power, hosts, sessions, now, frozenset(enabled))
     by_name = {host.name: host for host in hosts}
     stopped: set[str] = set()
+    slot = slot_of(now)
+    events: list[SpotGroupEvent] = []
     for decision in plan.decisions:
+        error = None
         try:
             ports.operations.power_vm(group.tenant_id, placement, decision.host, decision.action)
+            stopped.add(decision.host)
         except CloudError as exc:  # this host waits for the next sweep (its away time kept); the others go on
             log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, exc.code)
-            continue
-        stopped.add(decision.host)
-        log.info("Spot Group %s: %s", group.name, decision.reason)
+            error = exc.code
+        events.append(SpotGroupEvent(
+            id=f"{slot:%Y%m%dT%H%MZ}.{decision.host}.{decision.action}", date_time=now, host=decision.host,
+            action=decision.action, reason=decision.reason, outcome="failed" if error else "done", error=error,
+        ))  # fmt: skip
+    if events:  # on the group's timeline, as the pooled groups' decisions
+        ports.schedules.put_events(group.tenant_id, group.id, slot, events)
     for name, since in plan.away.items():
         if since is None and name in {d.host for d in plan.decisions} and name not in stopped:
             continue
