@@ -11,9 +11,8 @@ replay's STEP, so the replay is given the very points the day was driven with: 2
 
 When the curve falls, the users who leave are spread over the hosts in proportion to their sessions (the load
 control's `signOut: spread`), as users leaving at random do on average and as the replay has them leave. With the
-control's default, the newest first, a drained host's users (the last to sign in) leave before its log-off: the day
-then had fewer log-offs, no refused sign-in, and host-hours 0.6% under the replay's; held to the same rule, the
-two agree to the step.
+control's default, the newest first, a drained host's users (the last to sign in) leave before its log-off, and the
+day no longer follows the curve the replay is given; held to the same rule, the two agree to the step.
 
 The simulated day is a recent weekday that has ended: what the app stamps with its own clock (the hosts' runs made
 by the deployment) then lies after the day, and the day's hours are the timeline's, stamped with the `now` each run

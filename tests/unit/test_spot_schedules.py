@@ -207,6 +207,17 @@ def test_ramp_down_logs_users_off_only_once_the_delay_since_their_notice_has_pas
     assert actions(gone) == [("deallocate", "host-2")]
 
 
+def test_the_users_a_run_logs_off_count_for_the_hosts_that_stay_since_they_sign_in_again() -> None:
+    log_off = {"policy": "notifyThenLogOff", "delayMinutes": 30, "message": "This desktop closes in 30 minutes."}
+    evening = schedule(weekday_set(rampDown={"capacityThresholdPercent": 100, "logOff": log_off}))
+    hosts, live = pool("on:1", "drained:2", "on:0")  # hosts of 2 sessions
+    told = {"host-2": at(MONDAY, "17:10")}
+    before = plan(evening, at(MONDAY, "17:39"), hosts, live, 2, drained={"host-2"}, notified=told)
+    assert actions(before) == [("deallocate", "host-3")], "1 session: host-1 carries it, host-3 is idle"
+    now = plan(evening, at(MONDAY, "17:40"), hosts, live, 2, drained={"host-2"}, notified=told)
+    assert actions(now) == [("logOff", "host-2")], "host-3 stays for host-2's 2 users, who come back at once"
+
+
 def test_waiting_for_sign_out_never_logs_anyone_off() -> None:
     hosts, live = pool("on:6", "drained:2")
     later = plan(schedule(), at(MONDAY, "18:55"), hosts, live, 10, drained={"host-2"}, notified={})

@@ -217,6 +217,17 @@ def _wanted(
     return min(pool, hosts), why
 
 
+def _logged_off(
+    at: PhaseAt, draining: list[SessionHost], now: dt.datetime, notified: Mapping[str, dt.datetime] | None
+) -> list[SessionHost]:
+    """The drained hosts whose users ramp-down's notifyThenLogOff logs off now: notified delayMinutes ago or more."""
+    log_off = at.phase.log_off if isinstance(at.phase, RampDownPhase) else None
+    if log_off is None or log_off.policy != "notifyThenLogOff" or log_off.delay_minutes is None:
+        return []
+    delay = dt.timedelta(minutes=log_off.delay_minutes)
+    return [h for h in draining if (told := (notified or {}).get(h.name)) is not None and now - told >= delay]
+
+
 def plan(
     schedule: SpotGroupSchedule,
     now: dt.datetime,
@@ -244,7 +255,9 @@ def plan(
     on = [h for h in pool if h.allow_new_session and h.power_state != DEALLOCATED]
     off = [h for h in pool if h.power_state == DEALLOCATED]
     draining = [h for h in reversed(pool) if not h.allow_new_session and h.power_state != DEALLOCATED]
-    sessions = sum(_sessions(live, h) for h in pool if h.allow_new_session)  # a drained host's users are leaving
+    # a drained host's users are leaving, save those this run logs off: they sign in again on the hosts that stay
+    logging_off = _logged_off(at, draining, now, notified)
+    sessions = sum(_sessions(live, h) for h in pool if h.allow_new_session or h in logging_off)
     staging = _staging(schedule, timeline, now)
     wanted, why = _wanted(at.phase, sessions, len(on), len(pool), max_sessions_per_host, staging)
 
@@ -264,13 +277,12 @@ def plan(
     log_off = at.phase.log_off if isinstance(at.phase, RampDownPhase) else None
     if log_off is None or log_off.policy != "notifyThenLogOff" or log_off.delay_minutes is None:
         return decisions
-    delay = dt.timedelta(minutes=log_off.delay_minutes)
     for host in busy + [h for h in draining if _sessions(live, h)]:
         users, told = _sessions(live, host), (notified or {}).get(host.name)
         if told is None:
             reason = f"notified the {users} users of {host.name} {when}, logged off in {log_off.delay_minutes} min"
             decisions.append(Decision(host.name, "notify", reason))
-        elif now - told >= delay:
+        elif host in logging_off:
             reason = f"logged off the {users} users of {host.name} {when}, notified at {told.astimezone(zone):%H:%M}"
             decisions.append(Decision(host.name, "logOff", reason))
     return decisions
