@@ -713,21 +713,20 @@ class FakeDesktopVirtualization:
         return True
 
     def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
-        waiting = self.script.enter("drain_session_host")
-        if waiting:
-            return waiting
-        pool = self._pool(tenant_id, host_pool, "drainSessionHost")
-        if vm_name in pool.hosts:
-            pool.hosts[vm_name] = replace(pool.hosts[vm_name], allow_new_session=False)
-        return DONE
+        return self._new_sessions(tenant_id, host_pool, vm_name, False, "drain_session_host", "drainSessionHost")
 
     def undrain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
-        waiting = self.script.enter("undrain_session_host")
+        return self._new_sessions(tenant_id, host_pool, vm_name, True, "undrain_session_host", "undrainSessionHost")
+
+    def _new_sessions(
+        self, tenant_id: str, host_pool: str, vm_name: str, allow: bool, name: str, step: str
+    ) -> Progress:
+        waiting = self.script.enter(name)
         if waiting:
             return waiting
-        pool = self._pool(tenant_id, host_pool, "undrainSessionHost")
+        pool = self._pool(tenant_id, host_pool, step)
         if vm_name in pool.hosts:
-            pool.hosts[vm_name] = replace(pool.hosts[vm_name], allow_new_session=True)
+            pool.hosts[vm_name] = replace(pool.hosts[vm_name], allow_new_session=allow)
         return DONE
 
     def remove_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:

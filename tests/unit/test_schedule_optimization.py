@@ -18,7 +18,7 @@ from shared.services.spot_pc import group_schedules, host_hours, spot_group_powe
 from shared.services.spot_pc.spot_group_deployments import live_hosts
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
-from tests.unit.test_spot_groups import PERSONAL_IMAGE, body, deploy, ready_image
+from tests.unit.test_spot_groups import PERSONAL_IMAGE, body, deploy, ready_image, sessions
 
 SUNDAY_EVENING = datetime(2026, 11, 1, 19, 0, tzinfo=UTC)  # the group is deployed then (20:00 in Amsterdam)
 MONDAY = datetime(2026, 11, 2, tzinfo=UTC)
@@ -68,15 +68,6 @@ def four_hosts(fakes: Fakes) -> str:
     group = group_schedules.pooled_group(fakes.spot_group_ports(), TENANT, group_id)
     group_schedules.save_schedule(fakes.spot_group_ports(), group, schedule, if_match=None)
     return group_id
-
-
-def sessions(fakes: Fakes, group_id: str, **by_index: int) -> None:
-    """Exactly these many users signed in on each host (`h0=2`), the others signed out."""
-    pool = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")]
-    pool.sessions.clear()
-    for host in fakes.spot_groups.list_hosts(TENANT, group_id):
-        for n in range(by_index.get(f"h{host.index}", 0)):
-            fakes.avd.sign_in(TENANT, "spotpc-sales-desktops", host.name, f"user{n}@{host.name}")
 
 
 def optimize_at(fakes: Fakes, group_id: str, now: datetime) -> spot_group_power.PowerPlan:
