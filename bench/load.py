@@ -2,31 +2,36 @@
 and on write routes, through devhost.
 
 Run: .venv/bin/python -m bench.load [--mode baseline|concurrent|both] [--seconds 60] [--clients 200]
-     [--processes 2] [--threads N] [--warmup 3]
-Loopback only and bounded (at most 1,000 clients for at most 600 s a phase). Each mode starts its own devhost
-(Azurite and the Azure emulator are shared): `baseline` runs one invocation at a time
-(PYTHON_THREADPOOL_THREAD_COUNT=1, one worker process, like the old devhost); `concurrent` runs
-FUNCTIONS_WORKER_PROCESS_COUNT=--processes worker processes with --threads threads each (the pool's default when
-unset). Per mode there are two phases, each after --warmup seconds of load that is not counted:
+     [--processes 2] [--threads N] [--warmup 3] [--rounds 3]
+Loopback only and bounded (at most 1,000 clients for at most 600 s a phase). Each mode has its own devhost
+(Azurite and the Azure emulator are shared), and both are up at once: each phase is measured in --rounds slices of
+--seconds / --rounds a mode, the modes in turn (A B A B ...), so a machine whose speed drifts slows both alike, and
+the concurrent/baseline ratio is also given slice pair by slice pair (the median is the one to quote). `baseline`
+runs one invocation at a time (PYTHON_THREADPOOL_THREAD_COUNT=1, one worker process, like the old devhost);
+`concurrent` runs FUNCTIONS_WORKER_PROCESS_COUNT=--processes worker processes with --threads threads each (the
+pool's default when unset). Per mode there are two phases, each slice after --warmup seconds of uncounted load:
   reads:  GET /api/tenants/{t}, GET /api/tenants/{t}/sites, GET /api/tenants/{t}/provisioningPolicies/{p}, in turn;
   writes: PATCH /api/tenants/{w}/sites/{s} with a new displayName (each client its own site, no If-Match) and
           POST /api/tenants/{w}/sites?validateOnly=true, in turn (a PATCH is audited; a validateOnly run is not).
 The clients run in a separate process (asyncio + aiohttp, keep-alive connections, no think time). Prints per mode
-and phase: requests, requests/s, p50, p99, max, errors (a status other than 200, or an exception), each route's
-own line, the CPU time per request of devhost, its worker processes, Azurite and the load generator (with what
-other processes on the machine used meanwhile: they skew every number), and requests/s by 5 s; then the
-concurrent/baseline ratio for reads and the acceptance (>= 3 x 67 reads/s, p99 < 1 s). Exits 1 if a request failed.
+and phase (its slices added up; p99 and max the worst slice's): requests, requests/s, p50, p99, max, errors (a
+status other than 200, or an exception), each route's own line, the CPU time per request of devhost, its worker
+processes, Azurite and the load generator (with what other processes on the machine used meanwhile: they skew every
+number), and requests/s by 5 s; then the concurrent/baseline ratio for reads (in all, and each pair's with their
+median) and the acceptance (>= 3 x 67 reads/s, p99 < 1 s). Exits 1 if a request failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -278,6 +283,7 @@ def run_phase(spec: dict[str, Any], pids: dict[str, list[int]], workdir: Path) -
     # what else ran on the machine meanwhile (other people's tests share these cores), in cores on average
     result["other_cores"] = max(after["machine"] - before["machine"] - ours, 0.0) / spec["seconds"]
     result["cores"] = os.cpu_count() or 1
+    result["seconds"] = spec["seconds"]
     return result
 
 
@@ -290,9 +296,11 @@ def mode_settings(mode: str, args: argparse.Namespace) -> dict[str, str]:
     return settings
 
 
-def run_mode(
+@contextlib.contextmanager
+def mode_host(
     mode: str, args: argparse.Namespace, azurite: Azurite, emulator: EmulatorProcess, workdir: Path
-) -> dict[str, Any]:
+) -> Iterator[tuple[dict[str, Any], dict[str, list[int]], str]]:
+    """A devhost in the mode's settings with its data made: the load's spec, the processes to measure, its setting."""
     port = free_port()
     tag = f"load{mode[0]}{uuid.uuid4().hex[:6]}"
     settings = mode_settings(mode, args)
@@ -322,25 +330,47 @@ def run_mode(
         assert invoker is not None
         described = f"{invoker.worker_processes} process(es) x {invoker.pool_size} thread(s)"
         workers = [p for p in invoker.worker_pids if p != os.getpid()]
+        # both hosts run in this process: while one is measured the other idles here (its timers only)
         pids = {"devhost": [os.getpid()], "workers": workers, "azurite": [], "emulator": []}
         if azurite.process is not None:
             pids["azurite"].append(azurite.process.pid)
         if emulator.process is not None:
             pids["emulator"].append(emulator.process.pid)
-        results: dict[str, Any] = {"settings": described}
-        for phase in args.phases:
-            phase_spec = {
-                **spec,
-                "phase": phase,
-                "clients": args.clients,
-                "seconds": args.seconds,
-                "warmup": args.warmup,
-            }
-            results[phase] = run_phase(phase_spec, pids, workdir)
-            report_phase(mode, described, phase, results[phase])
+        yield spec, pids, described
     finally:
         host.stop()
-    return results
+
+
+def combined(slices: list[dict[str, Any]]) -> dict[str, Any]:
+    """A phase's slices as one result: counts and CPU added up, the worst slice's p99 and max, the median p50."""
+    seconds = sum(s["seconds"] for s in slices)
+
+    def total(parts: list[dict[str, Any]]) -> dict[str, Any]:
+        done = sum(p["requests"] for p in parts)
+        return {
+            "requests": done,
+            "per_s": done / seconds,
+            "p50_ms": statistics.median(p["p50_ms"] for p in parts),
+            "p99_ms": max(p["p99_ms"] for p in parts),
+            "max_ms": max(p["max_ms"] for p in parts),
+            "errors": sum(p["errors"] for p in parts),
+        }
+
+    routes = sorted({r for s in slices for r in s["routes"]})
+    requests_done = max(sum(s["total"]["requests"] for s in slices), 1)
+    return {
+        "total": total([s["total"] for s in slices]),
+        "routes": {r: total([s["routes"][r] for s in slices if r in s["routes"]]) for r in routes},
+        "cpu_ms_per_request": {
+            k: sum(s["cpu_ms_per_request"][k] * s["total"]["requests"] for s in slices) / requests_done
+            for k in slices[0]["cpu_ms_per_request"]
+        },
+        "other_cores": sum(s["other_cores"] * s["seconds"] for s in slices) / seconds,
+        "cores": slices[0]["cores"],
+        "per_s_by_slice": [v for s in slices for v in s["per_s_by_slice"]],
+        "samples": [x for s in slices for x in s["samples"]][:5],
+        "slices": [s["total"]["per_s"] for s in slices],
+    }
 
 
 def line(label: str, s: dict[str, Any]) -> str:
@@ -361,6 +391,8 @@ def report_phase(mode: str, described: str, phase: str, result: dict[str, Any]) 
         flush=True,
     )
     print(f"  per_s by {SLICE_S:g} s: " + " ".join(f"{v:.0f}" for v in result["per_s_by_slice"]), flush=True)
+    if len(result["slices"]) > 1:
+        print("  per_s by round: " + " ".join(f"{v:.0f}" for v in result["slices"]), flush=True)
     for sample in result["samples"]:
         print(f"  failure: {sample}", flush=True)
 
@@ -370,7 +402,13 @@ def verdict(results: dict[str, dict[str, Any]]) -> None:
     conc = results.get("concurrent", {}).get("reads")
     if base and conc:
         ratio = conc["total"]["per_s"] / max(base["total"]["per_s"], 1e-9)
-        print(f"reads concurrent/baseline: {ratio:.2f}x", flush=True)
+        pairs = [c / max(b, 1e-9) for b, c in zip(base["slices"], conc["slices"], strict=True)]
+        print(
+            f"reads concurrent/baseline: {ratio:.2f}x in all; by round "
+            + " ".join(f"{p:.2f}x" for p in pairs)
+            + f", median {statistics.median(pairs):.2f}x",
+            flush=True,
+        )
     if conc:
         per_s, p99 = conc["total"]["per_s"], conc["total"]["p99_ms"] / 1000
         target = READ_TARGET_RATIO * OLD_READS_PER_S
@@ -404,23 +442,33 @@ def main() -> int:
     parser.add_argument("--processes", type=bounded(int, 2, 10), default=2, help="concurrent: worker processes")
     parser.add_argument("--threads", type=bounded(int, 1, 256), default=None, help="concurrent: threads each")
     parser.add_argument("--phases", nargs="+", choices=tuple(PHASES), default=list(PHASES))
+    parser.add_argument("--rounds", type=bounded(int, 1, 20), default=3, help="slices a phase, the modes in turn")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     # as `python -m devhost` does; worker processes take these levels, and devhost.workers reads a record an SDK
     # logs while a worker imports the app (azure.identity does at INFO) as the worker's failure to start
     for noisy in ("azure", "aiohttp.access", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    modes = ("baseline", "concurrent") if args.mode == "both" else (args.mode,)
-    results: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    # the concurrent host first: its worker processes start with its settings, before the baseline's (which runs
+    # the app in this process) are applied over them; they are taken back in the reverse order
+    modes = ("concurrent", "baseline") if args.mode == "both" else (args.mode,)
+    slices: dict[str, dict[str, list[dict[str, Any]]]] = {mode: {p: [] for p in args.phases} for mode in modes}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         azurite = Azurite(project_root=ROOT).start()
+        stack.callback(azurite.stop)
         emulator = EmulatorProcess(Path(tmp) / "emulator").start()
-        try:
-            for mode in modes:
-                results[mode] = run_mode(mode, args, azurite, emulator, Path(tmp))
-        finally:
-            emulator.stop()
-            azurite.stop()
+        stack.callback(emulator.stop)
+        hosts = {mode: stack.enter_context(mode_host(mode, args, azurite, emulator, Path(tmp))) for mode in modes}
+        for phase in args.phases:
+            for _ in range(args.rounds):
+                for mode in sorted(modes):  # baseline, then concurrent
+                    spec, pids, _described = hosts[mode]
+                    phase_spec = {**spec, "phase": phase, "clients": args.clients,
+                                  "seconds": args.seconds / args.rounds, "warmup": args.warmup}  # fmt: skip
+                    slices[mode][phase].append(run_phase(phase_spec, pids, Path(tmp)))
+            for mode in sorted(modes):
+                report_phase(mode, hosts[mode][2], phase, combined(slices[mode][phase]))
+    results = {mode: {phase: combined(s) for phase, s in by_phase.items()} for mode, by_phase in slices.items()}
     verdict(results)
     failures = sum(r[p]["total"]["errors"] for r in results.values() for p in args.phases)
     if failures:
