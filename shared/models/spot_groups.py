@@ -202,6 +202,9 @@ class ImageUpdate(Resource):
     replaced: int = 0
     remaining: int = 0
     status_detail: StepDetail | None = None
+    next_window_date_time: datetime | None = Field(
+        default=None, description="While waitingForWindow: when the maintenance window its hosts wait for opens."
+    )
 
 
 class ImageUpdateList(ApiModel):

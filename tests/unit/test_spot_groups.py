@@ -447,6 +447,7 @@ def test_outside_the_window_no_host_is_drained_and_the_update_waits_for_it(fakes
     assert record.status_detail.message.startswith("The next maintenance window opens at 2026-11-02T21:00Z (Monday "
                                                    "22:00 Europe/Amsterdam)")  # fmt: skip
     assert record.rollout.maintenance_window is not None and record.rollout.maintenance_window.start_time.hour == 22
+    assert record.next_window_date_time == datetime(2026, 11, 2, 21, tzinfo=UTC)
     while fakes.clock() < datetime(2026, 11, 2, 20, 45, tzinfo=UTC):  # durable timers of a few hours at most
         step = timer(fakes, step)
     told = fakes.spot_groups.list_hosts(TENANT, group_id)[0].status_detail
@@ -458,7 +459,8 @@ def test_outside_the_window_no_host_is_drained_and_the_update_waits_for_it(fakes
     step = timer(fakes, step)
     assert fakes.clock() == datetime(2026, 11, 2, 21, tzinfo=UTC) and drained(fakes, host.name)
     assert step.wait_seconds == 30  # its users have their 30 minutes to sign out, as without a window
-    assert fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id).status == "running"
+    opened = fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id)
+    assert (opened.status, opened.next_window_date_time) == ("running", None)
     sessions(fakes, group_id)
     assert drive(fakes, step.run) == "succeeded"
     assert drive(fakes, update_run.model_copy(update={"stage": "finish", "update_outcome": "succeeded"})) == "succeeded"
@@ -488,6 +490,7 @@ def test_inside_the_window_hosts_are_drained_and_one_not_reached_before_it_ends_
     record = fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id)
     assert record.status == "waitingForWindow" and record.status_detail is not None
     assert "2026-11-09T21:00Z (Monday 22:00 Europe/Amsterdam)" in record.status_detail.message
+    assert record.next_window_date_time == datetime(2026, 11, 9, 21, tzinfo=UTC)
     assert (record.replaced, record.remaining) == (0, 2)  # as stored; GET counts them from the hosts
     shown = spot_groups.with_progress(record, fakes.spot_groups.list_hosts(TENANT, group_id))
     assert (shown.replaced, shown.remaining) == (1, 1)

@@ -258,10 +258,14 @@ def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, t
             f"The next maintenance window opens at {opening_words(run.maintenance_window, turn.window_start)}; "
             "the hosts not yet drained wait for it."))
         if (update.status, update.status_detail) != ("waitingForWindow", detail):
-            waiting = IMAGE_UPDATES.move(update, "awaitWindow", status_detail=detail, last_modified_date_time=now)
+            waiting = IMAGE_UPDATES.move(
+                update, "awaitWindow", status_detail=detail, next_window_date_time=turn.window_start,
+                last_modified_date_time=now,
+            )  # fmt: skip
             ports.spot_groups.put_image_update(waiting, if_match=update.etag)
     elif update.status == "waitingForWindow":
-        opened = IMAGE_UPDATES.move(update, "resume", status_detail=None, last_modified_date_time=now)
+        opened = IMAGE_UPDATES.move(update, "resume", status_detail=None, next_window_date_time=None,
+                                    last_modified_date_time=now)  # fmt: skip
         ports.spot_groups.put_image_update(opened, if_match=update.etag)
 
 
