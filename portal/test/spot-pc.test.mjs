@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   GLOBAL, compareVersions, deleteQuestion, followedByAzure, hostCount, hostCountsText, imageMismatch, imageSetBody,
-  newerReadyVersions, readyVersions, rolloutProgress, spotGroupBody, spotGroupPatch, versionBody, versionDeleteBlock,
+  newerReadyVersions, readyVersions, rolloutProgress, savedMessage, spotGroupBody, spotGroupPatch, versionBody, versionDeleteBlock,
   versionsUnderWay,
 } from '../src/lib/spot-pc.js';
+import { policyValues } from '../src/lib/session-policies.js';
 
 const VERSIONS = [
   { version: '0.0.0', status: 'ready', regions: ['westeurope'] },
@@ -101,6 +102,44 @@ test('an edit patches only what changed, and says whether Azure has to follow', 
   const more = spotGroupPatch(group, { ...same, licenseCount: 12, groupIds: ['g1', 'g2'] });
   assert.deepEqual(more, { licenseCount: 12, groupIds: ['g1', 'g2'] });
   assert.equal(followedByAzure(more), true);
+});
+
+test('the wizard\'s session limits and personal power go in the body only when given', () => {
+  const values = {
+    name: 'desks', friendlyName: 'Desks', userType: 'personal', licenseCount: 2, siteId: 's1', imageSetId: 'i1', imageVersion: '0.0.1',
+    profilePath: '\\\\files\\profiles', groupIds: ['g1'], ...policyValues(),
+  };
+  const plain = spotGroupBody(values);
+  assert.equal('sessionLimits' in plain, false);
+  assert.equal('personalPower' in plain, false);
+  const asked = spotGroupBody({ ...values, 'sessionLimits.idleMinutes': 60, 'personalPower.deallocateWhenDisconnectedMinutes': 30 });
+  assert.deepEqual(asked.sessionLimits, { idleMinutes: 60 });
+  assert.deepEqual(asked.personalPower, { deallocateWhenDisconnectedMinutes: 30 });
+  const pooled = spotGroupBody({ ...values, userType: 'pooled', 'personalPower.deallocateOnSignOut': true });
+  assert.equal('personalPower' in pooled, false);
+});
+
+test('an edit of the limits and power patches them beside the other fields, and says what Azure does', () => {
+  const group = {
+    friendlyName: 'Desks', licenseCount: 2, profilePath: '\\\\f\\p', groupIds: ['g1'], userType: 'personal',
+    sessionLimits: null, personalPower: null,
+  };
+  const values = { ...group, groupIds: ['g1'], ...policyValues(group) };
+  assert.deepEqual(spotGroupPatch(group, values), {});
+  const patch = spotGroupPatch(group, {
+    ...values, notes: 'night shift', 'sessionLimits.idleMinutes': 60, 'personalPower.deallocateOnSignOut': true,
+  });
+  assert.deepEqual(patch, { notes: 'night shift', sessionLimits: { idleMinutes: 60 }, personalPower: { deallocateOnSignOut: true } });
+  assert.equal(followedByAzure(patch), true);
+  const said = savedMessage(group, patch, true);
+  assert.match(said, /^Saved\. Azure follows the change: the group shows Updating/);
+  assert.match(said, /session time limits are applied again to every session host/);
+  assert.match(said, /Start VM on Connect is turned on/);
+  const hibernate = { personalPower: { hibernate: true } };
+  assert.equal(savedMessage({ ...group, personalPower: { deallocateOnSignOut: true, hibernate: false } }, hibernate, false),
+    'Saved. The power rules are checked every 5 minutes from now on.');
+  assert.equal(savedMessage(group, { personalPower: null }, true).includes('no longer stopped'), true);
+  assert.equal(savedMessage(group, { notes: 'x' }, false), 'Saved.');
 });
 
 test('rollout progress counts replaced hosts of all it touches', () => {

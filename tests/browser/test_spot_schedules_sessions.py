@@ -16,7 +16,7 @@ from tests.browser.conftest import ARTEFACTS, PHONE, WAIT_MS, Portal
 from tests.browser.test_phone import WIDEST
 from tests.browser.test_spot_pc import field, label
 from tests.e2e.test_spot_group_sessions import Users
-from tests.e2e.test_spot_groups import group_body, ready_version, settled
+from tests.e2e.test_spot_groups import group_body, ready_version, run_optimization, settled
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import Tenant
 
@@ -73,9 +73,7 @@ def test_the_schedule_editor_draws_tries_refuses_saves_and_removes_a_schedule(
     path, users = pooled_group(owner_api, image_set, "sched-desktops", licenses=6)  # 3 hosts
     users.sign_in("ann")
     users.sign_in("ben")  # breadth-first: one each on the first two hosts, the third idle
-    base = owner_api.base_url.removesuffix("/api")
-    run = owner_api.session.post(f"{base}/admin/functions/optimizeSpotGroups", json={"input": ""}, timeout=60)
-    assert run.status_code == 202, run.text
+    run_optimization(owner_api)
 
     def deallocated() -> dict[str, Any]:
         lines = owner_api.get(f"{path}/events").json()["value"]

@@ -17,7 +17,7 @@ from shared.catalog.app_access import AZURE_VIRTUAL_DESKTOP_APP_ID, POWER_ON_CON
 from shared.services.spot_pc.personal_power import apply_personal_power
 from shared.settings import Settings
 from tests.e2e.test_spot_group_sessions import Users
-from tests.e2e.test_spot_groups import DV, group_body, ready_version, settled
+from tests.e2e.test_spot_groups import DV, group_body, ready_version, run_optimization, settled
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
@@ -59,12 +59,8 @@ def test_a_disconnected_users_host_is_deallocated_after_the_limit_and_started_wh
 
     users = Users(tenant, "spotpc-sales-desktops")
     host = users.sign_in("ann")
-    disconnected = tenant.arm.session.post(f"{users.control}/disconnects", json={"userPrincipalName": users.upn("ann")},
-                                           timeout=30)  # fmt: skip
-    assert disconnected.status_code == 200, disconnected.text
-    base = api.base_url.removesuffix("/api")
-    invoked = api.session.post(f"{base}/admin/functions/optimizeSpotGroups", json={"input": ""}, timeout=60)
-    assert invoked.status_code == 202, invoked.text
+    users.disconnect("ann")
+    run_optimization(api)
 
     def away_since() -> datetime:
         [row] = api.get(f"{path}/sessionHosts").json()["value"]

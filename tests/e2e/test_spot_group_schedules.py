@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.e2e.test_spot_groups import group_body, ready_version, settled
+from tests.e2e.test_spot_groups import group_body, ready_version, run_optimization, settled
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
@@ -116,18 +116,13 @@ def test_the_timer_follows_the_schedule_and_puts_each_decision_with_its_reason_o
     api: ApiClient, pooled: tuple[Tenant, str]
 ) -> None:
     tenant, group = pooled
-    base = api.base_url.removesuffix("/api")
-
-    def optimize() -> None:
-        invoked = api.session.post(f"{base}/admin/functions/optimizeSpotGroups", json={"input": ""}, timeout=60)
-        assert invoked.status_code == 202, invoked.text
 
     def events(count: int, action: str) -> list[dict[str, Any]]:
         found = [e for e in api.get(f"{group}/events").json()["value"] if e["action"] == action]
         assert len(found) == count, found
         return found
 
-    optimize()  # the default schedule: nobody signed in, so one host (the buffer) stays on
+    run_optimization(api)  # the default schedule: nobody signed in, so one host (the buffer) stays on
     stopped = eventually(lambda: events(2, "deallocate"), timeout_s=60)
     assert {(e["phase"], e["outcome"]) for e in stopped} == {("offPeak", "done")}
     assert all("idle; 1 of 3 running hosts needed" in e["reason"] for e in stopped), stopped
@@ -135,7 +130,7 @@ def test_the_timer_follows_the_schedule_and_puts_each_decision_with_its_reason_o
 
     # a schedule that wants every host at any time of day: the next run starts them again, saying why
     assert api.put(f"{group}/schedule", schedule(minimum=100)).status_code == 200
-    optimize()
+    run_optimization(api)
     started = eventually(lambda: events(2, "start"), timeout_s=60)
     assert {e["outcome"] for e in started} == {"done"}
     assert all(e["reason"].endswith("minimum 100% of 3 hosts") for e in started), started

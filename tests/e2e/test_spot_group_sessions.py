@@ -36,6 +36,11 @@ class Users:
         reply = self.arm.session.post(f"{self.base}/sessions", json=body, timeout=30)
         assert reply.status_code == 201, reply.text
 
+    def disconnect(self, name: str) -> None:
+        reply = self.arm.session.post(f"{self.control}/disconnects", json={"userPrincipalName": self.upn(name)},
+                                      timeout=30)  # fmt: skip
+        assert reply.status_code == 200, reply.text
+
     def messages(self) -> list[dict[str, Any]]:
         return list(self.arm.session.get(f"{self.control}/messages", timeout=30).json()["value"])
 

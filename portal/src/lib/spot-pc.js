@@ -1,7 +1,9 @@
 // Spot PC image sets and Spot Groups as plain data: version order, request bodies, host counts, rollout progress.
 
-/** A marketplace image as a readable line: its name and whether hosts can share it. */
 import { SPOT_GROUP_DEFAULTS } from '../vocabulary.js';
+import { policyBody, policyPatch, stopsHosts } from './session-policies.js';
+
+/** A marketplace image as a readable line: its name and whether hosts can share it. */
 export function imageLabel(image) {
   if (!image) return '';
   return `${image.displayName} (${image.multiSession ? 'multi-session' : 'single-session'})`;
@@ -20,6 +22,8 @@ export const VERSION_UNDER_WAY = ['building', 'awaitingCustomization', 'capturin
 /** A Spot Group's states while a run brings Azure to it. */
 export const GROUP_BUSY = ['deploying', 'updating', 'deleting'];
 export const HOST_BUSY = ['creating', 'removing'];
+/** An image update's states before it ends: replacing hosts, or waiting for its next maintenance window. */
+export const UPDATE_UNDER_WAY = ['running', 'waitingForWindow'];
 // what the service applies when the admin gives none (SpotGroupCreate's x-default-by-user-type)
 export const DEFAULT_SESSIONS = SPOT_GROUP_DEFAULTS.maxSessionsPerHost.pooled;
 export const DEFAULT_VM_SIZES = SPOT_GROUP_DEFAULTS.vmSize;
@@ -88,7 +92,7 @@ export function spotGroupBody(values) {
   if (given(values.licenseCount)) body.licenseCount = Number(values.licenseCount);
   if (values.userType !== 'personal' && given(values.maxSessionsPerHost)) body.maxSessionsPerHost = Number(values.maxSessionsPerHost);
   if (values.groupIds?.length) body.groupIds = values.groupIds.map((group) => (typeof group === 'string' ? group : group.id));
-  return body;
+  return { ...body, ...policyBody(values) };
 }
 
 /** How many session hosts a group gets: pooled, enough for every license at the session limit; personal, one each. */
@@ -108,9 +112,12 @@ export function imageMismatch(userType, image) {
 
 const EDITABLE = ['friendlyName', 'description', 'notes', 'licenseCount', 'profilePath'];
 /** Fields Azure has to follow (answered 202, the group `updating`); description and notes are saved at once. */
-const FOLLOWED = ['friendlyName', 'licenseCount', 'profilePath', 'groupIds'];
+const FOLLOWED = ['friendlyName', 'licenseCount', 'profilePath', 'groupIds', 'sessionLimits'];
 
-/** The merge patch from a group and the edit form's values: only what changed; cleared notes become null. */
+/**
+ * The merge patch from a group and the edit form's values: only what changed; cleared notes become null, and so do
+ * session limits or power rules cleared altogether (a personal group's power only: a pooled group has none).
+ */
 export function spotGroupPatch(group, values) {
   const patch = {};
   for (const name of EDITABLE) {
@@ -123,10 +130,23 @@ export function spotGroupPatch(group, values) {
   const ids = (values.groupIds || []).map((entry) => (typeof entry === 'string' ? entry : entry.id));
   const had = group.groupIds || [];
   if (ids.length !== had.length || ids.some((id) => !had.includes(id))) patch.groupIds = ids;
-  return patch;
+  return { ...patch, ...policyPatch(group, values) };
 }
 
 export const followedByAzure = (patch) => FOLLOWED.some((name) => name in patch);
+
+/** What a saved edit leads to, in words: `followed` when the service answered that Azure follows it (202). */
+export function savedMessage(group, patch, followed) {
+  const said = [followed ? 'Saved. Azure follows the change: the group shows Updating until its host pool and hosts match.' : 'Saved.'];
+  if (followed && 'sessionLimits' in patch) said.push('The session time limits are applied again to every session host.');
+  if ('personalPower' in patch) {
+    const before = stopsHosts(group.personalPower);
+    const after = patch.personalPower !== null && stopsHosts({ ...group.personalPower, ...patch.personalPower });
+    if (after && !before) said.push('Start VM on Connect is turned on for the host pool: a stopped host starts when its user connects.');
+    said.push(after ? 'The power rules are checked every 5 minutes from now on.' : 'Hosts are no longer stopped while their users are away.');
+  }
+  return said.join(' ');
+}
 
 /** A rolling update's progress as the page shows it: hosts replaced of all the hosts it touches. */
 export function rolloutProgress(update) {

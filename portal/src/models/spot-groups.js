@@ -21,7 +21,8 @@ export const spotGroup = (tenantId, id) => resource(path(tenantId, id), async ()
     throw error;
   }
 }, {
-  active: ({ gone, group, hosts, updates }) => !gone && (GROUP_BUSY.includes(group.status)
+  // an update waiting for its maintenance window may wait days: read at the idle pace until the window opens
+  active: ({ gone, group, hosts, updates }) => !gone && updates[0]?.status !== 'waitingForWindow' && (GROUP_BUSY.includes(group.status)
     || hosts.some((host) => HOST_BUSY.includes(host.status)) || updates[0]?.status === 'running'),
   idleMs: 15_000, // sessions and power states change without any work of the app's
 });

@@ -5,7 +5,8 @@ import { can } from '../access.js';
 import { GroupName, GroupPicker } from '../groups.js';
 import { href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
-import { GROUP_BUSY, HOST_BUSY, deleteQuestion, followedByAzure, hostCount, spotGroupPatch } from '../lib/spot-pc.js';
+import { GROUP_BUSY, HOST_BUSY, UPDATE_UNDER_WAY, deleteQuestion, followedByAzure, hostCount, savedMessage, spotGroupPatch } from '../lib/spot-pc.js';
+import { personalPowerText, policyValues, sessionLimitsText } from '../lib/session-policies.js';
 import { dateTime, plural, words } from '../lib/format.js';
 import { firstGroups } from '../models/directory.js';
 import { imageSet as imageSetOf } from '../models/image-sets.js';
@@ -13,6 +14,7 @@ import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
 import { deleteSpotGroup, spotGroup, updateSpotGroup } from '../models/spot-groups.js';
 import { Decisions } from './spot-group-decisions.js';
+import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
 import { ImageUpdates } from './spot-group-update.js';
 
 const WORK = {
@@ -41,7 +43,7 @@ function Status({ group, hosts }) {
   </section>`;
 }
 
-function SessionHosts({ hosts, canary, tenantId, spotGroupId }) {
+function SessionHosts({ hosts, canary, tenantId, spotGroupId, personal }) {
   const sessionsOf = (host) => href('/tenants/:tenantId/spotGroups/:spotGroupId/sessions', { tenantId, spotGroupId }, { host: host.name });
   // a host's sessions are a link to them, for a role that may read them
   const sessions = (host) => (host.sessionCount && can('listSessionHostSessions', tenantId)
@@ -55,10 +57,13 @@ function SessionHosts({ hosts, canary, tenantId, spotGroupId }) {
     { label: 'Sessions', class: 'number', render: sessions },
     { label: 'New sessions', render: (host) => (host.allowNewSession ? 'Allowed' : 'Drain mode') },
     { label: 'Hours run', class: 'number', render: (host) => (host.hoursRun === null || host.hoursRun === undefined ? '—' : host.hoursRun.toFixed(1)) },
-  ];
+    // a personal host's user as the power rules last saw them: disconnected or signed out since then
+    personal && { label: 'User away since', render: (host) => (host.userAwaySince ? dateTime(host.userAwaySince) : '—') },
+  ].filter(Boolean);
   return html`<section class="card wide" aria-labelledby="hosts-heading">
     <h2 id="hosts-heading">Session hosts</h2>
-    <p class="muted">Status, power state and sessions are read live from the host pool; a host's session count leads to its sessions.</p>
+    <p class="muted">Status, power state and sessions are read live from the host pool; a host's session count leads to its sessions.
+      ${personal ? ' User away since: when the power rules first saw the host\'s user disconnected or signed out (checked every 5 minutes).' : ''}</p>
     <${DataTable} caption="Session hosts" columns=${columns} rows=${hosts} rowKey=${(host) => host.name} empty="No session hosts." />
   </section>`;
 }
@@ -84,6 +89,7 @@ function Edit({ group, tenantId, known, onSaved }) {
   const form = useForm({
     friendlyName: group.friendlyName, description: group.description || '', notes: group.notes || '',
     licenseCount: group.licenseCount, profilePath: group.profilePath, groupIds: group.groupIds.map((id) => ({ id, displayName: nameIn(known, id) })),
+    ...policyValues(group),
   });
   useEffect(() => {
     // the names arrive after the form is made: fill in those it could not show yet
@@ -101,8 +107,7 @@ function Edit({ group, tenantId, known, onSaved }) {
     }
     try {
       const answer = await updateSpotGroup(tenantId, group, patch);
-      onSaved(answer.status === 202 || followedByAzure(patch)
-        ? 'Saved. Azure follows the change: the group shows Updating until its host pool and hosts match.' : 'Saved.');
+      onSaved(savedMessage(group, patch, answer.status === 202 || followedByAzure(patch)));
     } catch (error) {
       if (error.status === 412) error.message = 'Someone changed this Spot Group since the page read it; reload the page, check their change and save again.';
       form.fail(error);
@@ -110,8 +115,9 @@ function Edit({ group, tenantId, known, onSaved }) {
   };
   return html`<form onSubmit=${(event) => { event.preventDefault(); save(); }} aria-labelledby="edit-heading">
     <h2 id="edit-heading">Edit</h2>
-    <p class="muted">Description and notes are saved at once. The friendly name, groups, profile path and license count are followed by Azure
-      (the group shows updating): more licenses add hosts, fewer drain and remove the last ones with 60 minutes for their users.</p>
+    <p class="muted">Description and notes are saved at once. The friendly name, groups, profile path, license count and session time limits
+      are followed by Azure (the group shows updating): more licenses add hosts, fewer drain and remove the last ones with 60 minutes for their
+      users; new limits are applied to every host again.</p>
     <${ErrorBanner} error=${form.errors.general} />
     <${Field} form=${form} name="friendlyName" label="Friendly name" required />
     <${Field} form=${form} name="description" label="Description" type="textarea" rows="2" />
@@ -121,6 +127,8 @@ function Edit({ group, tenantId, known, onSaved }) {
     <${GroupPicker} tenantId=${tenantId} value=${form.values.groupIds} onChange=${(groups) => form.set('groupIds', groups)}
       label="Entra groups" error=${form.errors.fields.groupIds} />
     <${Field} form=${form} name="profilePath" label="Profile path" required hint="A UNC path; every host is configured with it again." />
+    <${SessionLimitFields} form=${form} />
+    ${group.userType === 'personal' && html`<${PersonalPowerFields} form=${form} />`}
     <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
   </form>`;
 }
@@ -179,7 +187,7 @@ export function SpotGroupPage({ params, query }) {
   const { group, hosts, updates } = data;
   seen.current = group;
   const site = sites.data?.find((entry) => entry.id === group.siteId);
-  const running = updates[0]?.status === 'running' ? new Set(updates[0].canary) : new Set();
+  const running = UPDATE_UNDER_WAY.includes(updates[0]?.status) ? new Set(updates[0].canary) : new Set();
   const changed = setSaved;
   const busy = GROUP_BUSY.includes(group.status);
   const mayEdit = can('updateSpotGroup', tenantId);
@@ -190,7 +198,7 @@ export function SpotGroupPage({ params, query }) {
     ${saved && html`<${Notice} kind="success">${saved}</${Notice}>`}
     <${ErrorBanner} error=${poll.error} title="The Spot Group could not be read again" />
     <${Status} group=${group} hosts=${hosts} />
-    <${SessionHosts} hosts=${hosts} canary=${running} tenantId=${tenantId} spotGroupId=${group.id} />
+    <${SessionHosts} hosts=${hosts} canary=${running} tenantId=${tenantId} spotGroupId=${group.id} personal=${group.userType === 'personal'} />
     ${can('listSpotGroupEvents', tenantId) && html`<${Decisions} tenantId=${tenantId} groupId=${group.id} />`}
     <${ImageUpdates} group=${group} updates=${updates} hosts=${hosts} tenantId=${tenantId} onStarted=${changed} />
     <section class="card wide" aria-labelledby="group-details-heading">
@@ -203,6 +211,8 @@ export function SpotGroupPage({ params, query }) {
         ['VM size', group.vmSize],
         group.userType === 'pooled' && ['Sessions per host', group.maxSessionsPerHost],
         ['Profile path', html`<code>${group.profilePath}</code>`],
+        ['Session time limits', sessionLimitsText(group.sessionLimits)],
+        group.userType === 'personal' && ['Power while users are away', personalPowerText(group.personalPower)],
         ['Groups', group.groupIds.map((id, at) => html`${at ? ', ' : ''}<${GroupName} tenantId=${tenantId} groupId=${id} />`)],
         ['Description', group.description],
         ['Notes', group.notes],

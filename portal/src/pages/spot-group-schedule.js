@@ -21,13 +21,13 @@ const BALANCING_WORDS = { breadthFirst: 'Breadth-first', depthFirst: 'Depth-firs
 const POLICY_WORDS = { waitForSignOut: 'Wait for them to sign out', notifyThenLogOff: 'Send a message, then log them off' };
 const ZONES = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
 
-/** A set's days: a checkbox a weekday, and the server's message for the set's days under them. */
-function Days({ form, name, days, onChange }) {
+/** A set's days (a maintenance window's too): a checkbox a weekday, and the server's message for the days under them. */
+export function Days({ form, name, days, onChange, legend = 'Days' }) {
   const error = form.errors.fields[name];
   const id = `${name.replace(/\W/g, '-')}-error`;
   const toggle = (day) => onChange(days.includes(day) ? days.filter((one) => one !== day) : [...days, day]);
   return html`<fieldset class=${`days${error ? ' invalid' : ''}`} aria-describedby=${error ? id : undefined}>
-    <legend>Days</legend>
+    <legend>${legend}</legend>
     ${WEEKDAYS.map((day) => html`<label key=${day} class="day"><input type="checkbox" checked=${days.includes(day)}
       aria-invalid=${error ? 'true' : undefined} onChange=${() => toggle(day)} /> ${words(day)}</label>`)}
     ${error && html`<p class="field-error" id=${id}>${error}</p>`}

@@ -1,13 +1,17 @@
-// A Spot Group's rolling image update: the form that starts one, and its progress (canary first) as it runs.
+// A Spot Group's rolling image update: the form that starts one (within a maintenance window if asked), and its progress (canary first) as it runs.
 import { html } from 'htm/preact';
 import { can } from '../access.js';
 import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm } from '../ui.js';
-import { GROUP_BUSY, newerReadyVersions, rolloutProgress } from '../lib/spot-pc.js';
+import { GROUP_BUSY, UPDATE_UNDER_WAY, newerReadyVersions, rolloutProgress } from '../lib/spot-pc.js';
+import {
+  NOTIFY_MAX_MINUTES, WINDOW_FIELDS, WINDOW_MINUTES, rolloutBody, rolloutSummary, rolloutValues, shortestWindow, waitingText, warnedHosts, windowSummary,
+} from '../lib/maintenance-window.js';
 import { dateTime, plural } from '../lib/format.js';
 import { versions as versionsOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
 import { updateSpotGroup } from '../models/spot-groups.js';
+import { Days } from './spot-group-schedule.js';
 
 const OUTCOME = {
   succeeded: ['success', (update) => `Every host now runs version ${update.toVersion}.`],
@@ -16,8 +20,10 @@ const OUTCOME = {
   failed: ['error', () => 'The update stopped: some hosts may run the new version and some the old one. Look at the failed hosts below.'],
 };
 
-// a running update is work under way (the info colour), not an outcome
-const badge = (update) => html`<${StatusBadge} status=${update.status === 'running' ? 'updating' : update.status} label=${update.status === 'running' ? 'Running' : undefined} />`;
+// a running update is work under way (the info colour), not an outcome; a waiting one is too, until its window opens
+const BADGE = { running: ['updating', 'Running'], waitingForWindow: ['waitingForWindow', 'Waiting for its window'] };
+const badge = (update) => html`<${StatusBadge} status=${BADGE[update.status]?.[0] || update.status} label=${BADGE[update.status]?.[1]} />`;
+const ZONES = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
 
 /** The newest update: from → to, its status, hosts replaced as a progress bar, the canary, and how it ended. */
 function Progress({ update, hosts }) {
@@ -25,11 +31,16 @@ function Progress({ update, hosts }) {
   const outcome = OUTCOME[update.status];
   const byName = new Map(hosts.map((host) => [host.name, host]));
   const id = `image-update-${update.id}`;
+  const underWay = UPDATE_UNDER_WAY.includes(update.status);
+  const warned = underWay ? warnedHosts(hosts) : [];
+  const timeWindow = update.rollout.maintenanceWindow;
   return html`<div class="image-update">
     <p><strong>Version ${update.fromVersion} → ${update.toVersion}</strong> ${badge(update)}</p>
-    ${update.status === 'running' && html`<label class="progress-label" for=${id}>${replaced} of ${plural(total, 'host')} replaced</label>
+    ${update.status === 'waitingForWindow' && html`<div class="banner info"><strong>Waiting for the maintenance window</strong>
+      <p>${waitingText(update, dateTime)}</p></div>`}
+    ${underWay && html`<label class="progress-label" for=${id}>${replaced} of ${plural(total, 'host')} replaced</label>
       <progress id=${id} max=${total || 1} value=${replaced}>${replaced} of ${total}</progress>`}
-    ${update.status !== 'running' && html`<p>${replaced} of ${plural(total, 'host')} replaced.</p>`}
+    ${!underWay && html`<p>${replaced} of ${plural(total, 'host')} replaced.</p>`}
     <p>Canary, replaced first: ${update.canary.length ? plural(update.canary.length, 'host') : 'none (every host in batches)'}</p>
     ${update.canary.length > 0 && html`<ul class="canary" aria-label="Canary hosts">${update.canary.map((name) => {
       const host = byName.get(name);
@@ -37,6 +48,9 @@ function Progress({ update, hosts }) {
     })}</ul>`}
     <p class="muted">Rollout: ${plural(update.rollout.canaryCount, 'canary host')}, then ${update.rollout.maxUnavailable} at a time;
       users get ${update.rollout.drainTimeoutMinutes} min to sign out. Started ${dateTime(update.createdDateTime)}.</p>
+    ${timeWindow && html`<p>Only inside its maintenance window: ${windowSummary(timeWindow, update.rollout.notifyMinutesBefore)}</p>`}
+    ${warned.length > 0 && html`<ul aria-label="Users warned of their host's drain">${warned.map((host) => html`<li key=${host.name}>
+      ${host.name}: ${host.statusDetail.message}</li>`)}</ul>`}
     ${outcome && html`<div class=${`banner ${outcome[0]}`}>${outcome[1](update)}
       <${Failure} detail=${update.statusDetail} /></div>`}
   </div>`;
@@ -47,21 +61,18 @@ function StartUpdate({ group, tenantId, onStarted }) {
   const versions = useResource(versionsOf(tenantId, group.imageSetId));
   const site = useResource(siteList(tenantId)).data?.find((entry) => entry.id === group.siteId);
   const newer = newerReadyVersions(versions.data, group.imageVersion, site?.regionName);
-  const form = useForm(
-    { imageVersion: '', 'rollout.canaryCount': 1, 'rollout.maxUnavailable': 1, 'rollout.drainTimeoutMinutes': 60 },
-  );
+  // the window's time zone starts as the admin's own
+  const form = useForm(rolloutValues(Intl.DateTimeFormat().resolvedOptions().timeZone));
   const chosen = form.values.imageVersion || newer[0]?.version;
+  const inWindow = form.values.inWindow;
   const start = async () => {
     form.clear();
-    const rollout = {
-      canaryCount: form.values['rollout.canaryCount'],
-      maxUnavailable: form.values['rollout.maxUnavailable'],
-      drainTimeoutMinutes: form.values['rollout.drainTimeoutMinutes'],
-    };
+    const rollout = rolloutBody(form.values);
     const hosts = group.sessionHostCounts?.total || 0;
     const question = `Replace all ${plural(hosts, 'session host')} of ${group.friendlyName} with version ${chosen}? `
       + `${plural(Number(rollout.canaryCount) || 0, 'canary host')} go first; if one fails, it is rebuilt on ${group.imageVersion} and the update stops. `
-      + `Then ${rollout.maxUnavailable} at a time: each is drained, its users get ${rollout.drainTimeoutMinutes} minutes to sign out, and it is rebuilt.`;
+      + `Then ${rollout.maxUnavailable} at a time: each is drained, its users get ${rollout.drainTimeoutMinutes} minutes to sign out, and it is rebuilt.`
+      + (rollout.maintenanceWindow ? ` Hosts are drained only inside the maintenance window: ${windowSummary(rollout.maintenanceWindow, rollout.notifyMinutesBefore)}` : '');
     if (!(await confirm(question, { title: 'Start a rolling image update?', confirmLabel: 'Start update' }))) return;
     try {
       await updateSpotGroup(tenantId, group, { imageVersion: chosen, rollout });
@@ -90,6 +101,22 @@ function StartUpdate({ group, tenantId, onStarted }) {
       <${Field} form=${form} name="rollout.drainTimeoutMinutes" label="Drain timeout (minutes)" type="number"
         hint="0-1440: how long a host's users have to sign out before it is rebuilt." />
     </fieldset>
+    <${Field} form=${form} name="inWindow" label="Only inside a maintenance window" type="checkbox"
+      hint="Drain hosts only at the times you choose, and warn their users first. Without a window, hosts are drained as they are reached." />
+    ${inWindow && html`<fieldset>
+      <legend>Maintenance window</legend>
+      <${Days} form=${form} name=${WINDOW_FIELDS.days} days=${form.values[WINDOW_FIELDS.days]} legend="Days of the week"
+        onChange=${(days) => form.set(WINDOW_FIELDS.days, days)} />
+      <${Field} form=${form} name=${WINDOW_FIELDS.start} label="Starts at" type="time" hint="When the window opens on each of its days." />
+      <${Field} form=${form} name=${WINDOW_FIELDS.duration} label="Length (minutes)" type="number"
+        hint=${`${WINDOW_MINUTES.min}-${WINDOW_MINUTES.max}, and at least the warning and the drain timeout together (${shortestWindow(form.values)} minutes now), so a host's users are warned, drained and signed out inside it. It may run past midnight.`} />
+      <${Field} form=${form} name=${WINDOW_FIELDS.timeZone} label="Time zone" list="window-time-zones" autocomplete="off"
+        hint="An IANA time zone, such as Europe/Amsterdam: the start is in it, daylight saving included." />
+      <datalist id="window-time-zones">${ZONES.map((zone) => html`<option key=${zone} value=${zone} />`)}</datalist>
+      <${Field} form=${form} name=${WINDOW_FIELDS.notify} label="Warn users (minutes before)" type="number"
+        hint=${`0-${NOTIFY_MAX_MINUTES}; 0: no message. Each user on a host is told this long before it is drained, before the window opens if need be.`} />
+      <p class="muted">${rolloutSummary(form.values)}</p>
+    </fieldset>`}
     <${ActionButton} type="submit" kind="primary" onClick=${start} busyLabel="Starting…">Start rolling update</${ActionButton}>
   </form>`;
 }

@@ -6,12 +6,14 @@ import { go, href } from '../router.js';
 import { ActionButton, Details, ErrorBanner, Field, Notice, Page } from '../ui.js';
 import { RadioGroup, WizardFrame, useWizard } from '../wizard-ui.js';
 import { DEFAULT_SESSIONS, DEFAULT_VM_SIZES, hostCount, imageLabel, imageMismatch, readyVersions, spotGroupBody, versionsUnderWay } from '../lib/spot-pc.js';
+import { POLICY_FIELDS, personalPowerText, policyValues, sessionLimitsText } from '../lib/session-policies.js';
 import { fail, isLast, next, setValues } from '../lib/wizard.js';
 import { plural } from '../lib/format.js';
 import { imageSetList, marketplaceImages, versions as versionsOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
 import { checkSpotGroup, createSpotGroup } from '../models/spot-groups.js';
+import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
 
 const STEPS = [
   {
@@ -21,13 +23,13 @@ const STEPS = [
     required: ['name', 'friendlyName', 'userType', 'licenseCount'],
   },
   { id: 'placement', title: 'Placement and image', fields: ['siteId', 'imageSetId', 'imageVersion'], required: ['siteId', 'imageSetId', 'imageVersion'] },
-  { id: 'access', title: 'Access', fields: ['groupIds', 'profilePath'], required: ['groupIds', 'profilePath'] },
+  { id: 'access', title: 'Access', fields: ['groupIds', 'profilePath', ...POLICY_FIELDS], required: ['groupIds', 'profilePath'] },
   { id: 'review', title: 'Review + create', fields: [] },
 ];
 
 const INITIAL = {
   name: '', friendlyName: '', description: '', notes: '', userType: 'pooled', licenseCount: '', vmSize: '', maxSessionsPerHost: '',
-  siteId: '', imageSetId: '', imageVersion: '', groupIds: [], profilePath: '',
+  siteId: '', imageSetId: '', imageVersion: '', groupIds: [], profilePath: '', ...policyValues(),
 };
 
 function BasicsStep({ form }) {
@@ -83,13 +85,16 @@ function AccessStep({ form, tenantId }) {
       label="Entra groups" error=${form.errors.fields.groupIds}
       hint="Their members get the Desktop Virtualization User role on the group's desktop, up to the license count." />
     <${Field} form=${form} name="profilePath" label="Profile path" required placeholder="\\\\files.contoso.com\\profiles"
-      hint="A UNC path, \\\\server\\share or \\\\server\\share\\folder, where FSLogix keeps the users' profile containers." />`;
+      hint="A UNC path, \\\\server\\share or \\\\server\\share\\folder, where FSLogix keeps the users' profile containers." />
+    <${SessionLimitFields} form=${form} optional />
+    ${form.values.userType === 'personal' && html`<${PersonalPowerFields} form=${form} optional />`}`;
 }
 
 const who = (user) => user.displayName || user.id;
 
 function ReviewStep({ review, values, sites, sets }) {
   if (!review) return html`<p class="muted">Checking…</p>`;
+  const body = spotGroupBody(values);
   const site = sites?.find((entry) => entry.id === values.siteId);
   const set = sets?.find((entry) => entry.id === values.imageSetId);
   const without = review.usersWithoutAccess;
@@ -105,6 +110,8 @@ function ReviewStep({ review, values, sites, sets }) {
       ['Profile path', values.profilePath],
       ['Groups', values.groupIds.map(who).join(', ')],
       ['License count', values.licenseCount],
+      ['Session time limits', sessionLimitsText(body.sessionLimits)],
+      values.userType === 'personal' && ['Power while users are away', personalPowerText(body.personalPower)],
     ]} />
     <h3>Who gets access (${review.usersWithAccess.length})</h3>
     ${review.usersWithAccess.length ? html`<ul class="user-list" aria-label="Users who get access">${review.usersWithAccess.map((user) => html`<li key=${user.id}>${who(user)}</li>`)}</ul>`

@@ -1,0 +1,35 @@
+// A Spot Group's session time limits and a personal group's power while users are away: the fieldsets the edit form and the wizard share.
+import { html } from 'htm/preact';
+import { Field } from '../ui.js';
+import { AWAY_MAX_MINUTES, LIMIT_MAX_MINUTES, limitField, powerField } from '../lib/session-policies.js';
+
+const RANGE = `1-${LIMIT_MAX_MINUTES} (5 days); empty: no limit.`;
+
+/** Idle, disconnected and active limits, in minutes, each with what it does. */
+export function SessionLimitFields({ form, optional = false }) {
+  return html`<fieldset>
+    <legend>Session time limits${optional ? ' (optional)' : ''}</legend>
+    <p class="muted">Applied to every session host of the group, as Windows' Remote Desktop session time limits.</p>
+    <${Field} form=${form} name=${limitField('idleMinutes')} label="Idle (minutes)" type="number"
+      hint=${`An active session without keyboard or mouse input for this long is disconnected. ${RANGE}`} />
+    <${Field} form=${form} name=${limitField('disconnectedMinutes')} label="Disconnected (minutes)" type="number"
+      hint=${`A disconnected session is ended after this long: its user is signed out, and what they had not saved is lost. ${RANGE}`} />
+    <${Field} form=${form} name=${limitField('activeMinutes')} label="Active (minutes)" type="number"
+      hint=${`Any session is disconnected after this long, however busy its user is. ${RANGE}`} />
+  </fieldset>`;
+}
+
+/** A personal group's hosts stopped while their users are away, and hibernated instead where they can be. */
+export function PersonalPowerFields({ form, optional = false }) {
+  return html`<fieldset>
+    <legend>Power while users are away${optional ? ' (optional)' : ''}</legend>
+    <p class="muted">Each user's own session host can be stopped while they are away, and Azure starts it again when they connect
+      (Start VM on Connect). The rules are checked every 5 minutes; a host with an active session is never stopped.</p>
+    <${Field} form=${form} name=${powerField('deallocateWhenDisconnectedMinutes')} label="Deallocate after disconnected (minutes)" type="number"
+      hint=${`Stop a host once its user has been disconnected (or signed out) this long. 1-${AWAY_MAX_MINUTES} (a week); empty: not for this.`} />
+    <${Field} form=${form} name=${powerField('deallocateOnSignOut')} label="Deallocate when the user signs out" type="checkbox"
+      hint="Stop a host at the next check after its user has signed out." />
+    <${Field} form=${form} name=${powerField('hibernate')} label="Hibernate instead of deallocating" type="checkbox"
+      hint="The user's session comes back as they left it. Only where the VM size and the image support hibernation; hosts made before this was turned on are deallocated instead." />
+  </fieldset>`;
+}
