@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   GLOBAL, compareVersions, deleteQuestion, followedByAzure, hostCount, hostCountsText, imageMismatch, imageSetBody,
-  newerReadyVersions, readyVersions, rolloutProgress, savedMessage, spotGroupBody, spotGroupPatch, versionBody, versionDeleteBlock,
+  newerReadyVersions, notesPatch, readyVersions, rolloutProgress, savedMessage, spotGroupBody, spotGroupPatch, versionBody, versionDeleteBlock,
   versionsUnderWay,
 } from '../src/lib/spot-pc.js';
 import { policyValues } from '../src/lib/session-policies.js';
@@ -159,4 +159,11 @@ test('the delete question names the hosts, the drain time and the host pool', ()
 test('host counts read as one line', () => {
   assert.equal(hostCountsText({ total: 3, running: 2, stopped: 1, draining: 0, failed: 0 }), '2 running · 1 stopped · 3 in all');
   assert.equal(hostCountsText({ total: 0 }), '0 in all');
+});
+
+test('while a run is at work, only the description and notes are patched: what changed, cleared ones null', () => {
+  const group = { friendlyName: 'Sales', description: 'desks', notes: null, licenseCount: 4 };
+  assert.deepEqual(notesPatch(group, { description: 'desks', notes: '' }), {});
+  assert.deepEqual(notesPatch(group, { description: '  ', notes: ' waiting for Saturday ' }), { description: null, notes: 'waiting for Saturday' });
+  assert.deepEqual(notesPatch(group, { description: 'desks', friendlyName: 'Other', licenseCount: 9 }), {});
 });

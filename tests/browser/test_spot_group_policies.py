@@ -229,3 +229,14 @@ def test_an_update_waits_for_its_maintenance_window_after_a_window_too_short_is_
     }  # fmt: skip
     tab.shot("the update waiting for its window")
     tab.assert_accessible("an update waiting for its window")
+
+    # the group is updating until the window has passed: its notes can still change, the rest waits
+    edit = page.get_by_role("form", name="Edit")
+    expect(edit).to_contain_text("only its description and notes can change")
+    expect(edit.get_by_label("Friendly name")).to_have_count(0)
+    edit.get_by_label("Notes").fill("Image 0.0.1 goes on tonight, in the window.")
+    edit.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Saved.", exact=True)).to_be_visible()
+    saved = owner_api.get(path).json()
+    assert (saved["notes"], saved["status"]) == ("Image 0.0.1 goes on tonight, in the window.", "updating")
+    tab.shot("notes changed while the update waits")

@@ -298,9 +298,17 @@ def test_names_and_notes_are_saved_at_once_and_nulls_are_refused(fakes: Fakes) -
         SpotGroupUpdate.model_validate({"licenseCount": None})
     _, busy = update(fakes, group_id, friendlyName="Sales 2")
     assert busy is not None
-    with pytest.raises(Conflict) as refused:  # while the pool follows the new name
-        update(fakes, group_id, notes="again")
-    assert refused.value.code == "wrongStatus"
+    noted, none = update(fakes, group_id, notes="again")  # while the pool follows the new name: saved at once
+    assert (noted.notes, noted.status, none) == ("again", "updating", None)
+    for refused_change in ({"licenseCount": 3}, {"notes": "and", "friendlyName": "Sales 3"}):
+        with pytest.raises(Conflict) as refused:  # what Azure follows waits for the run at work
+            update(fakes, group_id, **refused_change)
+        assert refused.value.code == "wrongStatus"
+    assert fakes.spot_groups.get_spot_group(TENANT, group_id).notes == "again"
+    going = deployed(fakes, name="going-desks")
+    spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, going, if_match=None)
+    with pytest.raises(Conflict):  # a group being deleted takes nothing more
+        update(fakes, going, notes="last words")
 
 
 def test_each_host_is_a_run_of_its_own(fakes: Fakes) -> None:

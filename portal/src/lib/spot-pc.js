@@ -119,14 +119,7 @@ const FOLLOWED = ['friendlyName', 'licenseCount', 'profilePath', 'groupIds', 'se
  * session limits or power rules cleared altogether (a personal group's power only: a pooled group has none).
  */
 export function spotGroupPatch(group, values) {
-  const patch = {};
-  for (const name of EDITABLE) {
-    let value = name === 'licenseCount' ? Number(values[name]) : text(values[name]);
-    if (name === 'licenseCount' && Number.isNaN(value)) value = null;
-    const before = group[name] ?? null;
-    const after = given(value) ? value : null;
-    if (after !== before) patch[name] = after;
-  }
+  const patch = changedFields(group, values, EDITABLE);
   const ids = (values.groupIds || []).map((entry) => (typeof entry === 'string' ? entry : entry.id));
   const had = group.groupIds || [];
   if (ids.length !== had.length || ids.some((id) => !had.includes(id))) patch.groupIds = ids;
@@ -134,6 +127,23 @@ export function spotGroupPatch(group, values) {
 }
 
 export const followedByAzure = (patch) => FOLLOWED.some((name) => name in patch);
+
+/** What a change saves without Azure following it: all a group takes while a run is at work on it (not deleting). */
+export const SAVED_AT_ONCE = ['description', 'notes'];
+/** The merge patch of the fields SAVED_AT_ONCE alone: only what changed, cleared ones null. */
+export const notesPatch = (group, values) => changedFields(group, values, SAVED_AT_ONCE);
+
+function changedFields(group, values, names) {
+  const patch = {};
+  for (const name of names) {
+    let value = name === 'licenseCount' ? Number(values[name]) : text(values[name]);
+    if (name === 'licenseCount' && Number.isNaN(value)) value = null;
+    const before = group[name] ?? null;
+    const after = given(value) ? value : null;
+    if (after !== before) patch[name] = after;
+  }
+  return patch;
+}
 
 /** What a saved edit leads to, in words: `followed` when the service answered that Azure follows it (202). */
 export function savedMessage(group, patch, followed) {

@@ -5,7 +5,7 @@ import { can } from '../access.js';
 import { GroupName, GroupPicker } from '../groups.js';
 import { href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
-import { GROUP_BUSY, HOST_BUSY, UPDATE_UNDER_WAY, deleteQuestion, followedByAzure, hostCount, savedMessage, spotGroupPatch } from '../lib/spot-pc.js';
+import { GROUP_BUSY, HOST_BUSY, UPDATE_UNDER_WAY, deleteQuestion, followedByAzure, hostCount, notesPatch, savedMessage, spotGroupPatch } from '../lib/spot-pc.js';
 import { personalPowerText, policyValues, sessionLimitsText } from '../lib/session-policies.js';
 import { dateTime, plural, words } from '../lib/format.js';
 import { firstGroups } from '../models/directory.js';
@@ -85,6 +85,25 @@ function Areas({ group, tenantId }) {
 
 const nameIn = (known, id) => known?.find((entry) => entry.id === id)?.displayName || id;
 
+/** An edit form's save: the merge patch `patchOf` makes of the form (nothing changed: said at the form), sent with
+ * the group's etag; `done(patch, answer)` once saved, each refusal at its field. */
+function saver(group, tenantId, form, patchOf, done) {
+  return async () => {
+    form.clear();
+    const patch = patchOf(group, form.values);
+    if (!Object.keys(patch).length) {
+      form.fail({ message: 'Nothing changed: edit a field first.', details: [] });
+      return;
+    }
+    try {
+      done(patch, await updateSpotGroup(tenantId, group, patch));
+    } catch (error) {
+      if (error.status === 412) error.message = 'Someone changed this Spot Group since the page read it; reload the page, check their change and save again.';
+      form.fail(error);
+    }
+  };
+}
+
 function Edit({ group, tenantId, known, onSaved }) {
   const form = useForm({
     friendlyName: group.friendlyName, description: group.description || '', notes: group.notes || '',
@@ -98,21 +117,8 @@ function Edit({ group, tenantId, known, onSaved }) {
     form.setValues((old) => ({ ...old, groupIds: old.groupIds.map(named) }));
   }, [known]);
   const hosts = hostCount(group.userType, form.values.licenseCount, group.maxSessionsPerHost);
-  const save = async () => {
-    form.clear();
-    const patch = spotGroupPatch(group, form.values);
-    if (!Object.keys(patch).length) {
-      form.fail({ message: 'Nothing changed: edit a field first.', details: [] });
-      return;
-    }
-    try {
-      const answer = await updateSpotGroup(tenantId, group, patch);
-      onSaved(savedMessage(group, patch, answer.status === 202 || followedByAzure(patch)));
-    } catch (error) {
-      if (error.status === 412) error.message = 'Someone changed this Spot Group since the page read it; reload the page, check their change and save again.';
-      form.fail(error);
-    }
-  };
+  const save = saver(group, tenantId, form, spotGroupPatch,
+    (patch, answer) => onSaved(savedMessage(group, patch, answer.status === 202 || followedByAzure(patch))));
   return html`<form onSubmit=${(event) => { event.preventDefault(); save(); }} aria-labelledby="edit-heading">
     <h2 id="edit-heading">Edit</h2>
     <p class="muted">Description and notes are saved at once. The friendly name, groups, profile path, license count and session time limits
@@ -129,6 +135,20 @@ function Edit({ group, tenantId, known, onSaved }) {
     <${Field} form=${form} name="profilePath" label="Profile path" required hint="A UNC path; every host is configured with it again." />
     <${SessionLimitFields} form=${form} />
     ${group.userType === 'personal' && html`<${PersonalPowerFields} form=${form} />`}
+    <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
+  </form>`;
+}
+
+/** While a run is at work on the group (an image update may wait days for its window): its description and notes only. */
+function EditNotes({ group, tenantId, onSaved }) {
+  const form = useForm({ description: group.description || '', notes: group.notes || '' });
+  const save = saver(group, tenantId, form, notesPatch, () => onSaved('Saved.'));
+  return html`<form onSubmit=${(event) => { event.preventDefault(); save(); }} aria-labelledby="edit-heading">
+    <h2 id="edit-heading">Edit</h2>
+    <p class="muted">While the group is ${group.status}, only its description and notes can change; the rest once it is ready.</p>
+    <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="description" label="Description" type="textarea" rows="2" />
+    <${Field} form=${form} name="notes" label="Notes" type="textarea" rows="2" />
     <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
   </form>`;
 }
@@ -220,8 +240,9 @@ export function SpotGroupPage({ params, query }) {
         ['Modified', dateTime(group.lastModifiedDateTime)],
       ]} />
     </section>
-    ${mayEdit && (busy ? html`<${Notice}>Changes can be made once the group is ready (it is ${group.status} now).</${Notice}>`
-      : html`<section class="card"><${Edit} key=${group.id} group=${group} tenantId=${tenantId} known=${directory.data} onSaved=${changed} /></section>`)}
+    ${mayEdit && (group.status === 'deleting' ? html`<${Notice}>The group is being deleted: it takes no more changes.</${Notice}>`
+      : busy ? html`<section class="card"><${EditNotes} key=${`${group.id}-${group.status}`} group=${group} tenantId=${tenantId} onSaved=${changed} /></section>`
+        : html`<section class="card"><${Edit} key=${group.id} group=${group} tenantId=${tenantId} known=${directory.data} onSaved=${changed} /></section>`)}
     ${can('deleteSpotGroup', tenantId) && group.status !== 'deleting'
       && html`<${Delete} group=${group} tenantId=${tenantId} onDeleted=${() => changed('Deletion started: the hosts are drained first.')} />`}
   </${Page}>`;

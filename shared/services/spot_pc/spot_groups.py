@@ -139,6 +139,10 @@ def create_spot_group(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) 
     return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", add=indexes)
 
 
+# what a change saves without Azure following it, so even while a run is at work on the group (not while deleting)
+SAVED_AT_ONCE = {"description", "notes"}
+
+
 def update_spot_group(
     ports: AdminPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
 ) -> tuple[SpotGroup, SpotGroupRun | None]:
@@ -147,10 +151,15 @@ def update_spot_group(
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)
-    if group.status in WORKING_GROUP:
-        raise Conflict(f"The Spot Group is {group.status}; change it once that is done.", code="wrongStatus",
-                       target="spotGroupId")  # fmt: skip
     changes = patch.model_dump(exclude_unset=True, by_alias=False, exclude={"rollout"})
+    if group.status in WORKING_GROUP:
+        # an image update may wait days for its maintenance window: what Azure does not follow is saved meanwhile
+        if group.status == "deleting" or set(changes) - SAVED_AT_ONCE:
+            raise Conflict(f"The Spot Group is {group.status}; change it once that is done (description and notes "
+                           "may change meanwhile, except while it is deleted).", code="wrongStatus",
+                           target="spotGroupId")  # fmt: skip
+        noted = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
+        return ports.spot_groups.put_spot_group(noted, if_match=group.etag), None
     if changes.get("image_version", group.image_version) != group.image_version:
         return _update_image(ports, group, patch, changes)
     changes.pop("image_version", None)
