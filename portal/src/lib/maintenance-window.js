@@ -16,7 +16,6 @@ export const WINDOW_FIELDS = {
   timeZone: `${WINDOW}.timeZone`,
   notify: 'rollout.notifyMinutesBefore',
 };
-export const ROLLOUT_FIELDS = ['rollout.canaryCount', 'rollout.maxUnavailable', 'rollout.drainTimeoutMinutes'];
 
 /** The update form's first values: the rollout's defaults, and a window (off until asked for) on weekend nights. */
 export function rolloutValues(timeZone) {
