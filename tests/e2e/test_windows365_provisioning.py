@@ -75,9 +75,13 @@ def test_a_failed_provisioning_shows_windows_365_s_status_detail(api: ApiClient)
     tenant.assign(tenant.policy(), "finance")
     [failed] = settled(tenant, 1, "failed")
     assert failed["statusDetail"]["code"] == "intuneEnrollFailed"
-    timeline = api.get(f"{tenant.path}/cloudPCs/{failed['id']}/events").json()["value"]
-    last = [line for line in timeline if line["name"] == "windows365StatusChanged"][-1]
-    assert last["outcome"] == "failed" and last["code"] == "intuneEnrollFailed"
+
+    def failure_line() -> None:  # the follower writes the Cloud PC's status, then its timeline line
+        timeline = api.get(f"{tenant.path}/cloudPCs/{failed['id']}/events").json()["value"]
+        last = [line for line in timeline if line["name"] == "windows365StatusChanged"][-1]
+        assert last["outcome"] == "failed" and last["code"] == "intuneEnrollFailed"
+
+    eventually(failure_line, timeout_s=30)
 
 
 def test_a_member_removed_from_the_group_enters_windows_365_s_grace_period(api: ApiClient) -> None:
