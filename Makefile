@@ -65,7 +65,7 @@ unit: $(VENV)/.installed
 FUZZ_EXAMPLES ?= 500
 FUZZ_TIMEOUT ?= 3600
 fuzz: deps
-	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/fuzz --timeout=$(FUZZ_TIMEOUT) $(PYTEST_ARGS)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) $(PY) -m pytest tests/fuzz $(PYTEST_ARGS)
 
 run: deps
 	$(PY) -m devhost --start-azurite --start-azure-emulator

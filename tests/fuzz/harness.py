@@ -15,6 +15,10 @@ FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or DEFAULT_EXAMPLES)
 FUZZ_SEED = os.environ.get("FUZZ_SEED") or None
 FUZZ_FAIL_FAST = os.environ.get("FUZZ_FAIL_FAST", "") not in ("", "0")
 FUZZ_REPORT = os.environ.get("FUZZ_REPORT") or None
+# The whole fuzzing phase is one test item (every operation's cases are its subtests), so pytest's per-test cap
+# would bound all of it at once: its bound grows with the examples asked for, and a busy machine is not a failure.
+SECONDS_PER_EXAMPLE = 60
+FUZZ_TIMEOUT_S = int(os.environ.get("FUZZ_TIMEOUT") or SECONDS_PER_EXAMPLE * FUZZ_EXAMPLES)
 SHOWN_CHARS = 600  # of a request or a response body, in the terminal summary (the JSON report keeps them whole)
 
 # Query parameters only the server can produce: schema-valid cases leave them out (negative ones still send them).

@@ -26,6 +26,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 from tests.fuzz.harness import (
     FUZZ_FAIL_FAST,
+    FUZZ_TIMEOUT_S,
     HANDSHAKE_PARAMETER,
     SERVER_ISSUED_QUERY,
     FuzzFailure,
@@ -98,6 +99,7 @@ def _intended(failure: Failure, case: Case, response: Response | None) -> str | 
     return unstatable_refusal(response.status_code, body)
 
 
+@pytest.mark.timeout(FUZZ_TIMEOUT_S)
 @schema.parametrize()
 def test_operation(case: Case, fuzz_session: requests.Session, fuzz_stats: FuzzStats) -> None:
     positive = case.meta is not None and case.meta.generation.mode is GenerationMode.POSITIVE

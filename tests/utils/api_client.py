@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import requests
 
 T = TypeVar("T")
+PROGRESS_ALLOWANCE = 5  # how many bounds a wait that keeps moving may take in all
 
 
 class ApiClient:
@@ -48,12 +49,20 @@ class ApiClient:
 
 
 def eventually(check: Callable[[], T], *, timeout_s: float = 60.0, interval_s: float = 0.1) -> T:
-    """Call `check` until it stops raising AssertionError; the deadline is generous, never a timing claim."""
-    deadline = time.monotonic() + timeout_s
+    """Call `check` until it stops raising AssertionError: never a timing claim, the wait follows the state.
+
+    It gives up once the check has failed the same way for `timeout_s` (the state stopped moving). While the failure
+    changes (a count rising, a status moving on) the work is under way, only slower on a busy machine, and the wait goes
+    on, up to PROGRESS_ALLOWANCE times the bound in all."""
+    started = last_moved = time.monotonic()
+    last_failure: str | None = None
     while True:
         try:
             return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
+        except AssertionError as failure:
+            now = time.monotonic()
+            if str(failure) != last_failure:
+                last_failure, last_moved = str(failure), now
+            if now - last_moved > timeout_s or now - started > PROGRESS_ALLOWANCE * timeout_s:
                 raise
             time.sleep(interval_s)
