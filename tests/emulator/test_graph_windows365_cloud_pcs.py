@@ -167,6 +167,12 @@ def test_the_service_s_own_work_ends_in_the_status_the_cloud_pc_had(w365: Window
         assert [found["status"] for found in cloud_pcs(w365)] == ["provisioned"]
 
     eventually(back, timeout_s=30)
+    assert _service_work(w365, pc["id"], "movingRegion", 600).status_code == 200
+    assert [found["status"] for found in cloud_pcs(w365)] == ["movingRegion"]
+    assert _service_work(w365, pc["id"], "preparing", 1).status_code == 409  # at other work already
+    url = f"{w365.emulator.base_url}/emulator/tenants/{w365.tenant_id}/cloudPCs/{pc['id']}/status"
+    assert w365.session.delete(url, timeout=30).status_code == 204  # done now, however long it was to take
+    back()
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ is evaluated whenever a tenant's Cloud PCs are read, from the times it began (no
   `cloudPcDeprovisioning`, and then it is gone;
 - the service's own work on a Cloud PC (a region move, a single sign-on change, preparing it), which an admin starts
   outside this API, is put on by the control `PUT /emulator/tenants/{tid}/cloudPCs/{id}/status`: the Cloud PC reads
-  the status it names for its `seconds`, then the status it had;
+  the status it names for its `seconds` (or until a DELETE of the control ends it), then the status it had;
 - `resize` (https://learn.microsoft.com/windows-365/enterprise/resize-cloud-pc) moves a Cloud PC whose license is
   assigned to the user directly to the target size: `resizing` for the latency of `cloudPcProvisioning`, then
   `provisioned` on the target plan, the user's license swapped for one of the target's (a free unit is needed when
@@ -449,8 +449,18 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         store.put(records.CLOUD_PC, records.key(request.tenant, doc["id"]), doc)
         return Response(204)
 
-    @ctx.router.route("PUT", r"/emulator/tenants/(?P<tid>[^/]+)/cloudPCs/(?P<id>[^/]+)/status",
-                      operation="emulatorControl", api="emulator", auth=False)  # fmt: skip
+    service_work = r"/emulator/tenants/(?P<tid>[^/]+)/cloudPCs/(?P<id>[^/]+)/status"
+
+    @ctx.router.route("DELETE", service_work, operation="emulatorControl", api="emulator", auth=False)
+    def end_service_work(request: Request) -> Response:
+        """The service's work on the Cloud PC is done now: its next read shows the status it had."""
+        tenant = request.params["tid"]
+        doc = _get(ctx, records.CLOUD_PC, tenant, request.params["id"], "Cloud PC")
+        if doc.get("_workBefore"):
+            store.put(records.CLOUD_PC, records.key(tenant, doc["id"]), doc | {"_due": ctx.clock()})
+        return Response(204)
+
+    @ctx.router.route("PUT", service_work, operation="emulatorControl", api="emulator", auth=False)
     def put_service_work(request: Request) -> Response:
         """The service at its own work on a provisioned Cloud PC: `status` (a cloudPcStatus member) for `seconds`."""
         body, tenant = request.json(), request.params["tid"]
