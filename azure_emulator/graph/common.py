@@ -211,3 +211,26 @@ def select_fields(request: Request) -> list[str] | None:
     if not raw:
         return None
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+# Graph's evolvable enumerations (https://learn.microsoft.com/graph/best-practices-concept#handling-future-members-in-evolvable-enumerations):
+# the members listed after `unknownFutureValue` are sent only to a client that asks for them with
+# `Prefer: include-unknown-enum-members`; any other reads `unknownFutureValue` in their place, so that a member added
+# later never reaches a client written before it
+UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
+INCLUDE_UNKNOWN_MEMBERS = "include-unknown-enum-members"
+
+
+def prefers(request: Request, preference: str) -> bool:
+    """Whether the request's `Prefer` header (comma-separated preferences, RFC 7240) holds `preference`."""
+    said = (part.split(";", 1)[0].strip().lower() for part in request.headers.get("prefer", "").split(","))
+    return preference.lower() in said
+
+
+def evolvable(request: Request, shown: dict[str, Any], late_members: dict[str, frozenset[str]]) -> dict[str, Any]:
+    """`shown` as the request may see it: each property of `late_members` whose value is one of the members its enum
+    lists after `unknownFutureValue` reads `unknownFutureValue` unless the request prefers to include them."""
+    if prefers(request, INCLUDE_UNKNOWN_MEMBERS):
+        return shown
+    return {name: UNKNOWN_FUTURE_VALUE if value in late_members.get(name, ()) else value
+            for name, value in shown.items()}  # fmt: skip

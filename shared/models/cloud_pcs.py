@@ -103,6 +103,11 @@ class CloudPc(Resource):
     windows365_id: str | None = Field(
         default=None, description="Its id in Windows 365, for a Cloud PC Windows 365 provisions (and this app mirrors)."
     )
+    windows365_status: str | None = Field(
+        default=None,
+        description="The status Windows 365 last reported, in its words: also one this app does not know yet, while "
+        "`status` keeps the last one it knows and the Cloud PC is taken as in progress.",
+    )
 
 
 class CloudPcEvent(Explained):

@@ -312,6 +312,7 @@ class Windows365CloudPc:
     status_code: str | None = None  # statusDetail's code and message, when Windows 365 gives one
     status_message: str | None = None
     grace_period_end_date_time: str | None = None
+    last_modified_date_time: str | None = None  # ISO 8601, as Graph gives it: when Windows 365 last changed it
 
 
 @dataclass(frozen=True)
@@ -358,7 +359,8 @@ class Windows365AuditEvent:
     result: str  # success | clientError | failure | timeout | other
     actor_id: str  # the user's or the application's id
     actor_name: str | None
-    resources: tuple[tuple[str, str, str | None], ...] = ()  # (type, id, display name) of what it acted on
+    # (type, id, display name) of what it acted on; the type is beta's resourceType, "" where Graph names none (v1.0)
+    resources: tuple[tuple[str, str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

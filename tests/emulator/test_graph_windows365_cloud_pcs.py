@@ -15,6 +15,7 @@ POLICIES = "/deviceManagement/virtualEndpoint/provisioningPolicies"
 CLOUD_PCS = "/deviceManagement/virtualEndpoint/cloudPCs"
 PLAN, BIG_PLAN = "w365-enterprise-2vcpu-8gb-128gb", "w365-enterprise-4vcpu-16gb-256gb"
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
+INCLUDE_UNKNOWN = "include-unknown-enum-members"
 
 
 @pytest.fixture
@@ -41,9 +42,12 @@ def assign(w365: Windows365, policy_id: str, *groups: str) -> None:
     assert w365.call("POST", f"{POLICIES}/{policy_id}/assign", body).status_code == 204
 
 
-def cloud_pcs(w365: Windows365, version: str = "beta") -> list[dict[str, Any]]:
+def cloud_pcs(w365: Windows365, version: str = "beta", every_member: bool = True) -> list[dict[str, Any]]:
+    """The Cloud PCs as Graph lists them; `every_member` sends the Prefer header that a status listed after
+    cloudPcStatus's `unknownFutureValue` needs (as the app does)."""
     url = f"{w365.emulator.base_url}/graph/{version}{CLOUD_PCS}"
-    return list(w365.session.get(url, timeout=30).json()["value"])
+    headers = {"Prefer": INCLUDE_UNKNOWN} if every_member else {}
+    return list(w365.session.get(url, headers=headers, timeout=30).json()["value"])
 
 
 def settled(w365: Windows365, count: int) -> list[dict[str, Any]]:
@@ -102,8 +106,73 @@ def test_leaving_the_group_starts_the_grace_period_which_an_admin_can_end(w365: 
     assert cloud_pcs(w365)[0]["status"] == "provisioned"  # back within the grace period
     w365.admin.remove_member(group, user)
     cloud_pcs(w365)
+    w365.controls.latency("cloudPcDeprovisioning", 10)  # long enough to read it under way, however loaded
     assert w365.call("POST", f"{CLOUD_PCS}/{pc['id']}/endGracePeriod").status_code == 204
+    [ending] = cloud_pcs(w365)  # ending the grace period deprovisions: the Cloud PC is not gone at once
+    assert (ending["status"], ending["gracePeriodEndDateTime"]) == ("deprovisioning", None)
+    assert w365.call("POST", f"{CLOUD_PCS}/{pc['id']}/endGracePeriod").status_code == 400  # no longer in grace
+    eventually(lambda: _assert_none(w365), timeout_s=60)
+
+
+def _assert_none(w365: Windows365) -> None:
     assert cloud_pcs(w365) == []
+
+
+def test_a_grace_period_that_runs_out_deprovisions_the_cloud_pc(w365: Windows365) -> None:
+    group = w365.admin.create_group()
+    user = member(w365, group, PLAN)
+    assign(w365, policy(w365)["id"], group)
+    settled(w365, 1)
+    w365.controls.timer("windows365.gracePeriod", 0)
+    w365.controls.latency("cloudPcDeprovisioning", 10)
+    w365.admin.remove_member(group, user)
+    assert [pc["status"] for pc in cloud_pcs(w365)] == ["inGracePeriod"]
+    assert [pc["status"] for pc in cloud_pcs(w365)] == ["deprovisioning"]
+    eventually(lambda: _assert_none(w365), timeout_s=60)
+
+
+def _service_work(w365: Windows365, cloud_pc_id: str, status: str, seconds: float) -> Any:
+    url = f"{w365.emulator.base_url}/emulator/tenants/{w365.tenant_id}/cloudPCs/{cloud_pc_id}/status"
+    return w365.session.put(url, json={"status": status, "seconds": seconds}, timeout=30)
+
+
+@pytest.mark.parametrize("status", ["resizePendingLicense", "movingRegion", "refreshPolicyConfiguration"])
+def test_a_status_listed_after_unknown_future_value_is_sent_only_to_who_asks_for_it(w365: Windows365,
+                                                                                     status: str) -> None:  # fmt: skip
+    group = w365.admin.create_group()
+    member(w365, group, PLAN)
+    assign(w365, policy(w365)["id"], group)
+    [pc] = settled(w365, 1)
+    assert _service_work(w365, pc["id"], status, 30).status_code == 200  # the service at its own work on it
+    assert [found["status"] for found in cloud_pcs(w365)] == [status]
+    assert [found["status"] for found in cloud_pcs(w365, every_member=False)] == ["unknownFutureValue"]
+    one = w365.session.get(f"{w365.emulator.base_url}/graph/beta{CLOUD_PCS}/{pc['id']}", timeout=30).json()
+    assert one["status"] == "unknownFutureValue"
+    both = {"Prefer": f"return=minimal, {INCLUDE_UNKNOWN}"}  # one preference among others is still heard
+    one = w365.session.get(f"{w365.emulator.base_url}/graph/beta{CLOUD_PCS}/{pc['id']}", headers=both,
+                           timeout=30).json()  # fmt: skip
+    assert one["status"] == status
+
+
+def test_the_service_s_own_work_ends_in_the_status_the_cloud_pc_had(w365: Windows365) -> None:
+    group = w365.admin.create_group()
+    member(w365, group, PLAN)
+    assign(w365, policy(w365)["id"], group)
+    [pc] = settled(w365, 1)
+    assert _service_work(w365, pc["id"], "unknownFutureValue", 1).status_code == 400  # a sentinel, not a status
+    assert _service_work(w365, pc["id"], "sleeping", 1).status_code == 400
+    assert _service_work(w365, pc["id"], "preparing", 0.2).status_code == 200
+
+    def back() -> None:
+        assert [found["status"] for found in cloud_pcs(w365)] == ["provisioned"]
+
+    eventually(back, timeout_s=30)
+    assert _service_work(w365, pc["id"], "movingRegion", 600).status_code == 200
+    assert [found["status"] for found in cloud_pcs(w365)] == ["movingRegion"]
+    assert _service_work(w365, pc["id"], "preparing", 1).status_code == 409  # at other work already
+    url = f"{w365.emulator.base_url}/emulator/tenants/{w365.tenant_id}/cloudPCs/{pc['id']}/status"
+    assert w365.session.delete(url, timeout=30).status_code == 204  # done now, however long it was to take
+    back()
 
 
 @pytest.mark.parametrize(

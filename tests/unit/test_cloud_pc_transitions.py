@@ -119,8 +119,14 @@ def test_the_caller_cannot_set_the_status() -> None:
 
 
 def test_a_cloud_pc_windows_365_provisions_follows_the_status_it_reports_with_a_line() -> None:
-    moved = machine.follow(cloud_pc("provisioning"), "failed", T1, "Windows 365: intuneEnrollFailed", "intuneEnroll")
+    moved = machine.follow(cloud_pc("provisioning"), "failed", T1, "Windows 365: intuneEnrollFailed", "intuneEnroll",
+                           key="provisioning.failed.1")  # fmt: skip
     assert moved.cloud_pc.status == "failed"
     assert moved.event is not None and moved.event.name == "windows365StatusChanged"
     assert moved.event.outcome == "failed" and moved.event.code == "intuneEnroll"
-    assert machine.follow(cloud_pc("failed"), "provisioned", T1, "back").event.outcome == "succeeded"  # type: ignore[union-attr]
+    assert machine.follow(cloud_pc("failed"), "provisioned", T1, "back", key="k").event.outcome == "succeeded"  # type: ignore[union-attr]
+    # the same report written again, later, is the same line; a status the app does not know leaves its own as it is
+    again = machine.follow(cloud_pc("provisioning"), "failed", T0, "again", "intuneEnroll", key="provisioning.failed.1")
+    assert again.event is not None and again.event.id == moved.event.id
+    unknown = machine.follow(cloud_pc("provisioned"), None, T1, "Windows 365 reports preparingSomething", key="u")
+    assert unknown.cloud_pc.status == "provisioned" and unknown.event is not None

@@ -340,6 +340,16 @@ class Controls:
         body = {"seconds": seconds, "tenantId": self.tenant_id}
         assert self.session.put(f"{self.base}/timers/{name}", json=body, timeout=30).status_code == 200
 
+    def cloud_pc_status(self, cloud_pc_id: str, status: str | None, seconds: float = 600) -> None:
+        """Windows 365 at its own work on this tenant's Cloud PC: `status` for `seconds`, then the status it had
+        (None: the work is done now)."""
+        url = f"{self.base}/tenants/{self.tenant_id}/cloudPCs/{cloud_pc_id}/status"
+        if status is None:
+            assert self.session.delete(url, timeout=30).status_code == 204
+            return
+        reply = self.session.put(url, json={"status": status, "seconds": seconds}, timeout=30)
+        assert reply.status_code == 200, reply.text
+
     def app_access(self, app_id: str, **body: Any) -> dict[str, Any]:
         """What this tenant allows the app: `consented`, `graphPermissions` (azure_emulator/consent.py)."""
         reply = self.session.put(f"{self.base}/tenants/{self.tenant_id}/apps/{app_id}", json=body, timeout=30)

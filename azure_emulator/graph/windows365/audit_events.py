@@ -3,8 +3,14 @@ an admin makes through Windows 365's Graph routes, kept as the service keeps it,
 `$filter=activityDateTime ge {time}`.
 
 The log is written by AuditedRoutes, which every Windows 365 module registers its routes through: each write (any
-method but GET) that succeeds becomes one event, of operation type create (a POST to a collection), patch, delete
-or other (an action), naming the resource from the path or from the answer.
+method but GET) that succeeds becomes one event, naming the resource from the path or from the answer. Its
+activityOperationType is the HTTP operation (create for a POST, an action's too; patch; delete): the enum has no
+other member but `unknownFutureValue`.
+
+Each version shows the resource as it documents cloudPcAuditResource: v1.0
+(https://learn.microsoft.com/graph/api/resources/cloudpcauditresource) has displayName, modifiedProperties and
+resourceId only; beta (https://learn.microsoft.com/graph/api/resources/cloudpcauditresource?view=graph-rest-beta)
+adds resourceType, and its `type` is deprecated and returns no data since 8 May 2024.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from azure_emulator.server import Context, Request, Response
 
 AUDIT_EVENTS = records.BASE + "/auditEvents"
 EVENT_TYPE = "#microsoft.graph.cloudPcAuditEvent"
+RESOURCE_TYPE = "#microsoft.graph.cloudPcAuditResource"
 RESOURCE_TYPES = {"cloudPCs": "cloudPc", "provisioningPolicies": "provisioningPolicy", "userSettings": "userSetting",
                   "onPremisesConnections": "onPremisesConnection", "deviceImages": "deviceImage"}  # fmt: skip
 SINCE = re.compile(r"^\s*activityDateTime\s+ge\s+(\S+)\s*$")
@@ -61,7 +68,7 @@ def _record(ctx: Context, request: Request, method: str, operation: str, respons
               "onPremisesConnection": records.CONNECTION, "deviceImage": records.DEVICE_IMAGE}.get(kind)  # fmt: skip
     doc = ctx.store.get(stored, records.key(request.tenant, str(resource_id))) if stored and resource_id else None
     name = answered.get("displayName") or (doc or {}).get("displayName")
-    operation_type = {"PATCH": "patch", "DELETE": "delete"}.get(method, "create" if len(segments) == 1 else "other")
+    operation_type = {"PATCH": "patch", "DELETE": "delete"}.get(method, "create")
     claims = request.claims or {}
     now, event_id = ctx.clock(), str(uuid.uuid4())
     event = {
@@ -71,10 +78,21 @@ def _record(ctx: Context, request: Request, method: str, operation: str, respons
         "correlationId": response.headers.get("request-id") or str(uuid.uuid4()),
         "actor": {"type": "application", "applicationId": claims.get("appid") or claims.get("azp"),
                   "applicationDisplayName": claims.get("app_displayname"), "userPrincipalName": None},
-        "resources": [{"resourceId": resource_id, "displayName": name, "type": kind}] if resource_id else [],
+        "resources": [{"@odata.type": RESOURCE_TYPE, "displayName": name, "modifiedProperties": [],
+                       "resourceId": resource_id, "resourceType": kind}] if resource_id else [],
         "_at": now,
     }  # fmt: skip
     ctx.store.put(records.AUDIT_EVENT, records.key(request.tenant, event_id), event)
+
+
+def _view(request: Request, event: dict[str, Any]) -> dict[str, Any]:
+    """The event as the request's version documents it (the module's docstring)."""
+    shown = {k: v for k, v in event.items() if not k.startswith("_")}
+    if request.params.get("version") == "v1.0":
+        shown["resources"] = [{k: v for k, v in r.items() if k != "resourceType"} for r in event["resources"]]
+    else:
+        shown["resources"] = [{**r, "type": None} for r in event["resources"]]
+    return shown
 
 
 def register(ctx: Context, routes: GraphRoutes) -> None:
@@ -88,6 +106,6 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
             since = dt.datetime.fromisoformat(match[1].replace("Z", "+00:00")).timestamp()
         found = sorted((e for e in ctx.store.scan(records.AUDIT_EVENT, f"{request.tenant}/") if e["_at"] >= since),
                        key=lambda e: e["_at"])  # fmt: skip
-        shown = [{k: v for k, v in event.items() if not k.startswith("_")} for event in found]
+        shown = [_view(request, event) for event in found]
         context = odata_context(request, "deviceManagement/virtualEndpoint/auditEvents")
         return Response(200, {"@odata.context": context, "value": shown})

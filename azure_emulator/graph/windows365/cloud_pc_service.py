@@ -9,13 +9,20 @@ is evaluated whenever a tenant's Cloud PCs are read, from the times it began (no
   test armed a fault of `windows365.provisionCloudPc` (its error code becomes statusDetail.code);
 - one no longer targeted or licensed enters `inGracePeriod` for the timer `windows365.gracePeriod` (7 days, as
   Windows 365's grace period) and then goes; targeted again within it, it is `provisioned` again;
-- `endGracePeriod` ends the grace period at once;
+- the grace period's end, or `endGracePeriod` (https://learn.microsoft.com/graph/api/cloudpc-endgraceperiod: "ending
+  the grace period immediately deprovisions"), leaves the Cloud PC `deprovisioning` for the latency of
+  `cloudPcDeprovisioning`, and then it is gone;
+- the service's own work on a Cloud PC (a region move, a single sign-on change, preparing it), which an admin starts
+  outside this API, is put on by the control `PUT /emulator/tenants/{tid}/cloudPCs/{id}/status`: the Cloud PC reads
+  the status it names for its `seconds` (or until a DELETE of the control ends it), then the status it had;
 - `resize` (https://learn.microsoft.com/windows-365/enterprise/resize-cloud-pc) moves a Cloud PC whose license is
   assigned to the user directly to the target size: `resizing` for the latency of `cloudPcProvisioning`, then
   `provisioned` on the target plan, the user's license swapped for one of the target's (a free unit is needed when
   it is asked). A license a group assigns is the admin's to move: the Cloud PC waits in `resizePendingLicense` until
   the user holds the target's license and no longer the source's.
 Graph v1.0's cloudPC shows no `status` (its published schema lists none), so a client reads the status from beta.
+cloudPcStatus is an evolvable enum: the members it lists after `unknownFutureValue` reach only a request that prefers
+`include-unknown-enum-members` (graph/common.py `evolvable`).
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import uuid
 from typing import Any
 
 from azure_emulator.graph import directory_rows, groups, licensing, skus, users
-from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
+from azure_emulator.graph.common import UNKNOWN_FUTURE_VALUE, GraphRoutes, bad_request, evolvable, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
 from azure_emulator.graph.windows365 import gallery_images, records
@@ -37,6 +44,7 @@ POLICY_TYPE, CLOUD_PC_TYPE = "#microsoft.graph.cloudPcProvisioningPolicy", "#mic
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 GRACE_DAYS = 7
 PROVISIONING = "cloudPcProvisioning"  # the latency control of one Cloud PC's provisioning
+DEPROVISIONING = "cloudPcDeprovisioning"  # the latency control of one Cloud PC's deprovisioning
 POLICY_FIELDS = ("displayName", "description", "imageId", "imageType", "imageDisplayName", "domainJoinConfigurations",
                  "enableSingleSignOn", "cloudPcNamingTemplate", "windowsSetting", "provisioningType",
                  "microsoftManagedDesktop", "autopatch", "managedBy", "localAdminEnabled")  # fmt: skip
@@ -48,6 +56,13 @@ FORBIDDEN_NAME = set('<>&|"^')
 BETA_ONLY = ("status", "statusDetail")  # not in v1.0's published cloudPC
 WORKING = ("provisioned", "provisionedWithWarnings")
 STATUSES_RENAMABLE = ("provisioned", "provisionedWithWarnings", "provisioning", "failed", "inGracePeriod")
+# cloudPcStatus (https://learn.microsoft.com/graph/api/resources/cloudpc?view=graph-rest-beta, and beta's
+# cloudPcStatusSummary, which lists the same enum): the members after `unknownFutureValue` are LATE_STATUSES
+LATE_STATUSES = frozenset({"movingRegion", "resizePendingLicense", "modifyingSingleSignOn",
+                           "refreshPolicyConfiguration", "preparing"})  # fmt: skip
+STATUSES = frozenset({"notProvisioned", "provisioning", "provisioned", "inGracePeriod", "deprovisioning", "failed",
+                      "provisionedWithWarnings", "resizing", "restoring", "pendingProvision", UNKNOWN_FUTURE_VALUE,
+                      *LATE_STATUSES})  # fmt: skip
 
 
 def _iso(seconds: float) -> str:
@@ -216,7 +231,16 @@ class Service:
     def _advance(self, pc: dict[str, Any], targeted: bool) -> None:
         store, key, status = self.ctx.store, records.key(self.tenant, pc["id"]), pc["status"]
         due = pc.get("_due")
-        if status == "restoring" and due is not None and self.now >= due:  # restored to a restore point
+        if pc.get("_workBefore"):  # the service's own work (the status control): the status it had, once done
+            if due is not None and self.now < due:
+                return
+            pc |= {"status": pc["_workBefore"], "_workBefore": None, "_due": None,
+                   "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
+        elif status == "deprovisioning":
+            if due is None or self.now >= due:
+                store.delete(records.CLOUD_PC, key)  # deprovisioned
+            return
+        elif status == "restoring" and due is not None and self.now >= due:  # restored to a restore point
             pc |= {"status": "provisioned", "_due": None, "lastModifiedDateTime": _iso(self.now)}
         elif status == "provisioning" and due is not None and self.now >= due:
             fault = self.ctx.controls.take_fault("windows365.provisionCloudPc")
@@ -237,12 +261,18 @@ class Service:
             pc |= {"status": "provisioned", "gracePeriodEndDateTime": None, "_graceEnds": None,
                    "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
         elif status == "inGracePeriod" and self.now >= pc.get("_graceEnds", self.now):
-            store.delete(records.CLOUD_PC, key)  # deprovisioned
-            return
+            pc |= _deprovisioning(self.ctx)
         elif not targeted and status in ("provisioning", "failed"):
             store.delete(records.CLOUD_PC, key)  # never served: nothing to keep
             return
         store.put(records.CLOUD_PC, key, pc)
+
+
+def _deprovisioning(ctx: Context) -> dict[str, Any]:
+    """What a Cloud PC whose grace period ended becomes: `deprovisioning` for a while, then gone."""
+    now = ctx.clock()
+    return {"status": "deprovisioning", "gracePeriodEndDateTime": None, "_graceEnds": None,
+            "_due": now + ctx.controls.latency(DEPROVISIONING), "lastModifiedDateTime": _iso(now)}  # fmt: skip
 
 
 def assigned_groups(ctx: Context, request: Request, doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -281,7 +311,7 @@ def _cloud_pc_view(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
     if request.params.get("version") == "v1.0":
         for field in BETA_ONLY:
             shown.pop(field, None)
-    return shown
+    return evolvable(request, shown, {"status": LATE_STATUSES})
 
 
 def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
@@ -353,7 +383,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         doc = _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"], "Cloud PC")
         if doc["status"] != "inGracePeriod":  # "End the grace period for a Cloud PC in grace"
             raise bad_request(f"The Cloud PC is {doc['status']}, not in its grace period.", "BadRequest")
-        store.delete(records.CLOUD_PC, records.key(request.tenant, doc["id"]))
+        store.put(records.CLOUD_PC, records.key(request.tenant, doc["id"]), doc | _deprovisioning(ctx))
         return Response(204)
 
     def working(request: Request, verb: str, allowed: tuple[str, ...] = WORKING) -> dict[str, Any]:
@@ -418,3 +448,32 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         doc |= {"displayName": name, "lastModifiedDateTime": _iso(ctx.clock())}
         store.put(records.CLOUD_PC, records.key(request.tenant, doc["id"]), doc)
         return Response(204)
+
+    service_work = r"/emulator/tenants/(?P<tid>[^/]+)/cloudPCs/(?P<id>[^/]+)/status"
+
+    @ctx.router.route("DELETE", service_work, operation="emulatorControl", api="emulator", auth=False)
+    def end_service_work(request: Request) -> Response:
+        """The service's work on the Cloud PC is done now: its next read shows the status it had."""
+        tenant = request.params["tid"]
+        doc = _get(ctx, records.CLOUD_PC, tenant, request.params["id"], "Cloud PC")
+        if doc.get("_workBefore"):
+            store.put(records.CLOUD_PC, records.key(tenant, doc["id"]), doc | {"_due": ctx.clock()})
+        return Response(204)
+
+    @ctx.router.route("PUT", service_work, operation="emulatorControl", api="emulator", auth=False)
+    def put_service_work(request: Request) -> Response:
+        """The service at its own work on a provisioned Cloud PC: `status` (a cloudPcStatus member) for `seconds`."""
+        body, tenant = request.json(), request.params["tid"]
+        status, seconds = body.get("status"), body.get("seconds")
+        if status not in STATUSES - {UNKNOWN_FUTURE_VALUE}:
+            raise ApiError(400, "InvalidRequestContent", f"'status' must be one of {', '.join(sorted(STATUSES))}.")
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+            raise ApiError(400, "InvalidRequestContent", "'seconds' must be a number >= 0.")
+        doc = _get(ctx, records.CLOUD_PC, tenant, request.params["id"], "Cloud PC")
+        if doc["status"] not in WORKING or doc.get("_resizeTo"):
+            raise ApiError(409, "Conflict", f"The Cloud PC is {doc['status']}: the service is at other work on it.")
+        now = ctx.clock()
+        doc |= {"status": status, "_workBefore": doc["status"], "_due": now + float(seconds),
+                "lastModifiedDateTime": _iso(now)}  # fmt: skip
+        store.put(records.CLOUD_PC, records.key(tenant, doc["id"]), doc)
+        return Response(200, project(doc, None))

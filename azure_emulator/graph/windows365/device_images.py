@@ -7,7 +7,8 @@ https://learn.microsoft.com/windows-365/enterprise/device-images): the source ex
 Windows (osVersionNotSupported), generalized (sourceImageNotGeneralized), Generation 2 with no data disks
 (sourceImageInvalid) and an OS disk of at most 64 GB (sourceImageSizeExceedsLimitation). A test arms
 `windows365.uploadDeviceImage` with an errorCode to fail an upload otherwise good. Display name and version identify an
-image: a second upload of both is refused, and an image a policy uses is not deleted.
+image: a second upload of both is refused, and an image a policy uses is not deleted. errorCode is an evolvable enum:
+the codes it lists after `unknownFutureValue` reach only a request that prefers `include-unknown-enum-members`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import uuid
 from typing import Any
 
 from azure_emulator.arm import common as arm
-from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
+from azure_emulator.graph.common import GraphRoutes, bad_request, evolvable, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
 from azure_emulator.graph.windows365 import records
@@ -31,6 +32,13 @@ WRITABLE = ("displayName", "version", "sourceImageResourceId")  # virtualendpoin
 VERSION = re.compile(r"^\d+\.\d+\.\d+$")  # "For example, 0.0.1 and 1.5.13"
 SOURCE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/images/[^/]+$", re.I)
 MAX_OS_DISK_GB = 64
+# cloudPcDeviceImageErrorCode's members after `unknownFutureValue` (https://learn.microsoft.com/graph/api/resources/cloudpcdeviceimage)
+LATE_ERROR_CODES = frozenset({"vmAlreadyAzureAdJoined", "paidSourceImageNotSupport",
+                              "sourceImageNotSupportCustomizeVMName", "sourceImageSizeExceedsLimitation"})  # fmt: skip
+
+
+def _view(request: Request, doc: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    return evolvable(request, project(doc, fields), {"errorCode": LATE_ERROR_CODES})
 
 
 def _problem(ctx: Context, doc: dict[str, Any]) -> str | None:
@@ -80,13 +88,13 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
 
     @routes.route("GET", DEVICE_IMAGES, "listCloudPcDeviceImages", service="intune")
     def list_images(request: Request) -> Response:
-        found = [project(doc, selected(request)) for doc in all_of(request.tenant)]
+        found = [_view(request, doc, selected(request)) for doc in all_of(request.tenant)]
         context = odata_context(request, "deviceManagement/virtualEndpoint/deviceImages")
         return Response(200, {"@odata.context": context, "value": found})
 
     @routes.route("GET", DEVICE_IMAGES + r"/(?P<id>[^/]+)", "getCloudPcDeviceImage", service="intune")
     def get_image(request: Request) -> Response:
-        return Response(200, project(get(request), selected(request)))
+        return Response(200, _view(request, get(request), selected(request)))
 
     @routes.route("POST", DEVICE_IMAGES, "createCloudPcDeviceImage", service="intune")
     def create_image(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 import time
@@ -153,6 +154,13 @@ class GraphClient:
         self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
             self.endpoint, policies=policies, **{"transport": http_transport(), **pipeline}
         )
+        self._headers: dict[str, str] = {}
+
+    def with_headers(self, headers: Mapping[str, str]) -> GraphClient:
+        """This client with `headers` on every request it sends (the same pipeline and token underneath)."""
+        view = copy.copy(self)
+        view._headers = {**self._headers, **headers}
+        return view
 
     def url(self, path: str, version: str = "v1.0") -> str:
         return f"{self.endpoint}/{version}/{path.lstrip('/')}"
@@ -172,7 +180,7 @@ class GraphClient:
         url = path if path.startswith(self.endpoint + "/") else self.url(path, version)
         if params:  # azure-core would put values in the URL unescaped: a `&` or `#` in a search would end the filter
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True, safe=ODATA_SAFE, quote_via=quote)
-        request = HttpRequest(method, url, json=body)
+        request = HttpRequest(method, url, json=body, headers=self._headers or None)
         try:
             response = self._client.send_request(request, **options)
         except (ServiceRequestError, ServiceResponseError) as exc:
@@ -255,6 +263,14 @@ class GraphClients:
         self._pipeline = pipeline
         self._clients: dict[str, GraphClient] = {}
         self._lock = threading.Lock()
+        self._headers: dict[str, str] = {}
+
+    def with_headers(self, headers: Mapping[str, str]) -> GraphClients:
+        """These clients with `headers` on every request they send: the same clients, tokens and cache underneath,
+        so renewing or closing either renews or closes both."""
+        view = copy.copy(self)
+        view._headers = {**self._headers, **headers}
+        return view
 
     def client(self, tenant_id: str) -> GraphClient:
         return self.client_for_entra(self._credentials.entra_tenant_id(tenant_id))
@@ -266,7 +282,7 @@ class GraphClients:
             if found is None:
                 credential = self._credentials.for_entra_tenant(entra)
                 found = self._clients[entra] = GraphClient(self._endpoint, credential, **self._pipeline)
-            return found
+        return found.with_headers(self._headers) if self._headers else found
 
     def renew(self, entra: str) -> None:
         """The tenant's next call gets a fresh token: what its admin granted since the last one takes effect."""

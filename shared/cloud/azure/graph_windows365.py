@@ -6,6 +6,11 @@ v1.0 wherever it serves what the app needs, as beta may change under it; the Clo
 v1.0's cloudPC has no `status` (https://learn.microsoft.com/graph/api/resources/cloudpc). Every call is one request on
 the tenant's Graph client, whose retry policy waits out a short throttle; a longer one comes back as a GraphError
 carrying Retry-After.
+
+Every request says `Prefer: include-unknown-enum-members`: Graph's Windows 365 enums are evolvable, and a member listed
+after `unknownFutureValue` (a Cloud PC's `resizePendingLicense`, an image's `sourceImageSizeExceedsLimitation`) comes
+back only to a client that asks for it (https://learn.microsoft.com/graph/best-practices-concept#handling-future-members-in-evolvable-enumerations);
+a member the app does not know yet is its readers' to take as in progress, never as done.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ BETA_ACTIONS = frozenset({"createSnapshot"})  # https://learn.microsoft.com/grap
 FIXED_POLICY_FIELDS = frozenset({"provisioningType", "cloudPcNamingTemplate"})
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
-                   "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime")  # fmt: skip
+                   "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime,lastModifiedDateTime")  # fmt: skip
 STATUSES = frozenset({"pending", "running", "passed", "failed", "warning", "informational"})
+EVERY_ENUM_MEMBER = {"Prefer": "include-unknown-enum-members"}
 # a status this app does not know yet (Graph enums grow: `unknownFutureValue`) reads as still running, never passed
 UNKNOWN_STATUS: CheckStatus = "running"
 
@@ -97,7 +103,7 @@ class GraphWindows365Network:
     """The Windows365Network port on Graph v1.0."""
 
     def __init__(self, clients: GraphClients) -> None:
-        self._clients = clients
+        self._clients = clients.with_headers(EVERY_ENUM_MEMBER)
 
     def find_connection(self, tenant_id: str, display_name: str, subnet_id: str) -> Windows365ConnectionState | None:
         client = self._clients.client(tenant_id)
@@ -203,7 +209,9 @@ def _gallery_image(body: dict[str, Any]) -> Windows365GalleryImage:
 def _audit_event(body: dict[str, Any]) -> Windows365AuditEvent:
     actor = body.get("actor") or {}
     who = actor.get("userPrincipalName") or actor.get("applicationDisplayName") or actor.get("servicePrincipalName")
-    resources = tuple((str(r.get("type") or ""), str(r.get("resourceId") or ""), r.get("displayName"))
+    # v1.0's cloudPcAuditResource names no type (https://learn.microsoft.com/graph/api/resources/cloudpcauditresource):
+    # what it is, the reader knows by its resourceId; beta's resourceType is kept when Graph gives it
+    resources = tuple((str(r.get("resourceType") or ""), str(r.get("resourceId") or ""), r.get("displayName"))
                       for r in body.get("resources") or [])  # fmt: skip
     return Windows365AuditEvent(
         id=str(body["id"]), activity_date_time=str(body.get("activityDateTime") or ""),
@@ -236,6 +244,7 @@ def _cloud_pc(body: dict[str, Any]) -> Windows365CloudPc:
         status_code=detail.get("code"),
         status_message=detail.get("message"),
         grace_period_end_date_time=body.get("gracePeriodEndDateTime"),
+        last_modified_date_time=body.get("lastModifiedDateTime"),
     )
 
 
@@ -243,7 +252,7 @@ class GraphWindows365Provisioning:
     """The Windows365Provisioning port on Graph."""
 
     def __init__(self, clients: GraphClients) -> None:
-        self._clients = clients
+        self._clients = clients.with_headers(EVERY_ENUM_MEMBER)
 
     def _find(self, tenant_id: str, collection: str, display_name: str, step: str) -> str | None:
         for body in self._clients.client(tenant_id).pages(collection, step=step):

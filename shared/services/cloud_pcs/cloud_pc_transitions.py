@@ -141,6 +141,7 @@ def move(
     code: str | None = None,
     request_id: str | None = None,
     reported: str | None = None,  # for `mirror`: one of STATUSES
+    line_key: str | None = None,  # what makes a repeatable line one of its kind, rather than its time
     **changes: Any,
 ) -> Moved:
     """The Cloud PC after `action`, with `changes` (never `status`) applied, and the action's timeline line.
@@ -166,21 +167,22 @@ def move(
         update["grace_period_end_date_time"] = None
     moved = cloud_pc.model_copy(update=update)
     return Moved(moved, line(moved, action, now, with_warnings=with_warnings, attempt=line_attempt, code=code,
-                             message=message))  # fmt: skip
+                             message=message, key=line_key))  # fmt: skip
 
 
-def follow(cloud_pc: CloudPc, reported: CloudPcStatus, now: datetime, message: str, code: str | None = None,
-           **changes: Any) -> Moved:  # fmt: skip
-    """A Cloud PC Windows 365 provisions, moved to the status Windows 365 reported, with a line saying so."""
-    moved = move(cloud_pc, "mirror", now, reported=reported, message=message, code=code, **changes)
-    outcome = REPORTED_OUTCOMES.get(reported, "info")
+def follow(cloud_pc: CloudPc, reported: CloudPcStatus | None, now: datetime, message: str, code: str | None = None,
+           *, key: str, **changes: Any) -> Moved:  # fmt: skip
+    """A Cloud PC Windows 365 provisions, moved to the status Windows 365 reported (kept as it is for a status this app
+    does not know: None), with a line saying so, keyed by `key` (the report: written again, it is the same line)."""
+    moved = move(cloud_pc, "mirror", now, reported=reported, message=message, code=code, line_key=key, **changes)
+    outcome = REPORTED_OUTCOMES.get(reported or "", "info")
     event = moved.event.model_copy(update={"outcome": outcome}) if moved.event else None
     return Moved(moved.cloud_pc, event)
 
 
 def line(
     cloud_pc: CloudPc, action: Action, at: datetime, *, with_warnings: bool = False, attempt: int = 0,
-    code: str | None = None, message: str | None = None,
+    code: str | None = None, message: str | None = None, key: str | None = None,
 ) -> CloudPcEvent | None:  # fmt: skip
     """The timeline line of `action` on the Cloud PC as it is after it (the same line when made again)."""
     rule = TRANSITIONS[action]
@@ -189,7 +191,7 @@ def line(
     return timeline_event(
         cloud_pc.id, cloud_pc.run, cloud_pc.generation, rule.milestone, at,
         outcome="warning" if with_warnings else rule.outcome, attempt=attempt, code=code, message=message,
-        repeatable=rule.repeatable,
+        repeatable=rule.repeatable, key=key if rule.repeatable else None,
     )  # fmt: skip
 
 

@@ -31,12 +31,16 @@ def timeline_event(
     message: str | None = None,
     repeatable: bool = False,
     within: str | None = None,
+    key: str | None = None,
 ) -> CloudPcEvent:
     """One timeline line. Its id is deterministic per (run, generation, attempt, name); a `repeatable`
-    milestone (grace started or cancelled, which can happen several times a run) is keyed by its time too, and a
+    milestone (grace started or cancelled, which can happen several times a run) is keyed by its time too, or by
+    `key` where what it tells is known before the line is written (written again, it is the same line), and a
     milestone `within` a step (Azure holding it) by that step and its code, beside the step's line."""
     prefix = f"r{run:03d}.g{generation:03d}"
-    if within is not None:
+    if key is not None:
+        event_id = f"{prefix}.y.{name}.{key}"
+    elif within is not None:
         event_id = f"{prefix}.a{attempt:02d}.{ORDER.get(within, 0):02d}.{within}.{name}.{code}"
     elif kind == "step" or name in ATTEMPT_MILESTONES:
         order = ORDER.get(name, 0) if kind == "step" else ATTEMPT_MILESTONES[name]

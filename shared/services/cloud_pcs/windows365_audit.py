@@ -1,5 +1,9 @@
 """Windows 365's audit log brought into the app's: each event in the tenant's audit view, marked as Windows 365's,
-and on the timeline of each Cloud PC it names, at the time Windows 365 gives."""
+and on the timeline of each Cloud PC it names, at the time Windows 365 gives.
+
+What an event acted on is known by its resourceId: Graph v1.0's cloudPcAuditResource names no type
+(https://learn.microsoft.com/graph/api/resources/cloudpcauditresource), so an id of one of the tenant's Cloud PCs or
+policies in Windows 365 names it; another keeps the type Graph gives, if any."""
 
 from __future__ import annotations
 
@@ -19,8 +23,9 @@ def graph_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _record(tenant_id: str, event: Windows365AuditEvent, at: datetime) -> AuditRecord:
-    kind, resource_id, name = event.resources[0] if event.resources else ("windows365", None, None)
+def _record(tenant_id: str, event: Windows365AuditEvent, at: datetime, kinds: dict[str, str]) -> AuditRecord:
+    given, resource_id, name = event.resources[0] if event.resources else ("", None, None)
+    kind = kinds.get(resource_id or "") or given or "windows365"
     return AuditRecord(
         id=f"windows365-{event.id}", tenant_id=tenant_id, activity_date_time=at,
         actor=AuditActor(principal_id=event.actor_id, name=event.actor_name), actor_id=event.actor_id,
@@ -38,13 +43,15 @@ def import_audit_events(ports: EnginePorts, tenant_id: str, since: datetime | No
     if not events:
         return start
     mine = {pc.windows365_id: pc for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id) if pc.windows365_id}
+    policies = [policy.windows365_id for policy in ports.policies.list_all_policies(tenant_id) if policy.windows365_id]
+    kinds = {remote: "cloudPc" for remote in mine} | dict.fromkeys(policies, "provisioningPolicy")
     latest = start
     for event in events:
         at = graph_time(event.activity_date_time)
         latest = max(latest, at)
-        ports.audit_log.insert_event(_record(tenant_id, event, at))
-        for kind, resource_id, _ in event.resources:
-            cloud_pc = mine.get(resource_id) if kind == "cloudPc" else None
+        ports.audit_log.insert_event(_record(tenant_id, event, at, kinds))
+        for _, resource_id, _ in event.resources:
+            cloud_pc = mine.get(resource_id)
             if cloud_pc is None:
                 continue
             who = f" by {event.actor_name}" if event.actor_name else ""

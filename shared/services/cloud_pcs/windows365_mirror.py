@@ -4,20 +4,27 @@ On a windows365 tenant the app never provisions: Windows 365 does, from the poli
 it. Each read of Windows 365's Cloud PCs makes the app's records match them, one timeline line per change of status
 (with Windows 365's status detail), and says whether Windows 365 is still working on any, so the reads go on until
 it is not.
+
+A status this app does not know yet (Graph's cloudPcStatus grows) is in progress until Windows 365 reports one it
+knows: the Cloud PC keeps the status it had, its line says so, and the reads go on. The line is written before the
+status, under an id made of what Windows 365 reported, so that a reader never sees a status without its reason and a
+write refused and made again writes the same line, never a second one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
-from shared.models.cloud_pcs import CloudPc, StatusDetail
+from shared.models.cloud_pcs import CloudPc, CloudPcStatus, StatusDetail
 from shared.models.orchestrations import PhasedStep, Windows365MirrorRun
 from shared.models.policies import ProvisioningPolicy
 from shared.ports.cloud import CloudError, Progress, Windows365CloudPc
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
+from shared.services.cloud_pcs.timeline import save
 from shared.services.cloud_pcs.windows365_audit import graph_time, import_audit_events
 from shared.services.engine import phased
 from shared.services.engine.refused_work import watched
@@ -51,9 +58,23 @@ def _users_by_upn(ports: EnginePorts, tenant_id: str, policies: list[Provisionin
     return {user.user_principal_name.lower(): user.id for user in users.values()}
 
 
+def _known(status: str) -> TypeGuard[CloudPcStatus]:
+    return status in machine.STATUSES
+
+
 def _line(pc: Windows365CloudPc) -> str:
     said = f"Windows 365 reports {pc.status}"
+    if not _known(pc.status):
+        said += (", a status this app does not know yet: taken as in progress, and followed until Windows 365 reports"
+                 " one it knows")  # fmt: skip
     return f"{said}: {pc.status_message or pc.status_code}" if pc.status_code or pc.status_message else said
+
+
+def _report_key(pc: Windows365CloudPc, before: CloudPc) -> str:
+    """What makes one report of Windows 365 one line: the status left and the one reported, and when Windows 365
+    changed the Cloud PC (the app's own record's time where Graph gives none)."""
+    changed = graph_time(pc.last_modified_date_time) if pc.last_modified_date_time else before.last_modified_date_time
+    return f"{before.windows365_status or before.status}.{pc.status}.{changed:%Y%m%dT%H%M%S%f}"
 
 
 def _new_record(
@@ -113,13 +134,14 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
     upns = _users_by_upn(ports, tenant_id, policies) if unnamed else {}
     now, changed = ports.clock(), 0
     for pc in reported:
-        status = pc.status if pc.status in machine.STATUSES else "provisioning"  # a status this app does not know yet
+        status = pc.status if _known(pc.status) else None  # one this app does not know yet: the status stays
         code = pc.status_code
         detail = StatusDetail(code=code, message=pc.status_message or code) if code else None
         plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
         grace = pc.grace_period_end_date_time
         changes = {"status_detail": detail, "grace_period_end_date_time": graph_time(grace) if grace else None,
-                   "display_name": pc.display_name, "managed_device_name": pc.managed_device_name}  # fmt: skip
+                   "display_name": pc.display_name, "managed_device_name": pc.managed_device_name,
+                   "windows365_status": pc.status}  # fmt: skip
         if plan is not None:  # a resize moves it to another plan
             changes |= {"service_plan_id": plan.id, "service_plan_name": plan.display_name}
         current = mine.pop(pc.id, None)
@@ -129,19 +151,20 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
         if current is None:
             record = _new_record(tenant_id, pc, by_remote_id.get(pc.provisioning_policy_id or ""),
                                  upns.get(pc.user_principal_name.lower(), pc.user_principal_name), now)  # fmt: skip
-            moved = machine.follow(record, status, now, _line(pc), pc.status_code, **changes)
-            if ports.cloud_pcs.insert_cloud_pcs([moved.cloud_pc]) and moved.event is not None:
+            moved = machine.follow(record, status, now, _line(pc), pc.status_code, key=_report_key(pc, record),
+                                   **changes)  # fmt: skip
+            if moved.event is not None:  # the line first: a reader never finds the status without it
                 ports.cloud_pcs.upsert_event(tenant_id, moved.event)
+            if ports.cloud_pcs.insert_cloud_pcs([moved.cloud_pc]):
                 changed += 1
-        elif current.status != status or current.status_detail != detail or (
+        elif (current.windows365_status or current.status) != pc.status or current.status_detail != detail or (
             plan is not None and plan.id != current.service_plan_id
         ):
             if status in WORKING and current.provisioned_date_time is None:
                 changes["provisioned_date_time"] = now
-            moved = machine.follow(current, status, now, _line(pc), pc.status_code, **changes)
-            ports.cloud_pcs.upsert_cloud_pc(moved.cloud_pc, if_match=current.etag)
-            if moved.event is not None:
-                ports.cloud_pcs.upsert_event(tenant_id, moved.event)
+            moved = machine.follow(current, status, now, _line(pc), pc.status_code, key=_report_key(pc, current),
+                                   **changes)  # fmt: skip
+            save(ports, moved, if_match=current.etag, line_first=True)
             changed += 1
         elif found_user:
             ports.cloud_pcs.upsert_cloud_pc(current, if_match=current.etag)
@@ -152,4 +175,4 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
     # a Cloud PC named by its UPN only is read again for a while: the app's record of its assignment is on its way
     naming = unnamed and any("@" in pc.user_id and now - pc.created_date_time < NAMING_WINDOW
                              for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id))  # fmt: skip
-    return Mirrored(changed, naming or any(pc.status in IN_FLIGHT for pc in reported))
+    return Mirrored(changed, naming or any(pc.status in IN_FLIGHT or not _known(pc.status) for pc in reported))
