@@ -3,11 +3,16 @@ managed image in the customer's Azure, `pending` for the latency of `cloudPcDevi
 `failed` with an errorCode. The upload is evaluated when the image is next read: no thread runs it.
 
 What the upload checks, against what the emulator's ARM holds for the image's Entra tenant (the requirements of
-https://learn.microsoft.com/windows-365/enterprise/device-images): the source exists (sourceImageNotFound), is
-Windows (osVersionNotSupported), generalized (sourceImageNotGeneralized), Generation 2 with no data disks
-(sourceImageInvalid) and an OS disk of at most 64 GB (sourceImageSizeExceedsLimitation). A test arms
-`windows365.uploadDeviceImage` with an errorCode to fail an upload otherwise good. Display name and version identify an
-image: a second upload of both is refused, and an image a policy uses is not deleted.
+https://learn.microsoft.com/windows-365/enterprise/device-images): Windows 365 reads the source as its own service
+principal, which needs the Reader role on the image's subscription
+(https://learn.microsoft.com/windows-365/enterprise/customer-permissions, "Add a custom image"; service_roles.py), so
+without it the source is "inaccessible or not found" to Windows 365 (sourceImageNotFound: the errorCode the
+cloudPcDeviceImage page gives for that; no errorCode of its own is published for a missing role). Then: the source
+exists (sourceImageNotFound), is Windows (osVersionNotSupported), generalized (sourceImageNotGeneralized),
+Generation 2 with no data disks (sourceImageInvalid) and an OS disk of at most 64 GB
+(sourceImageSizeExceedsLimitation). A test arms `windows365.uploadDeviceImage` with an errorCode to fail an upload
+otherwise good. Display name and version identify an image: a second upload of both is refused, and an image a policy
+uses is not deleted.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from azure_emulator.arm import common as arm
 from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.windows365 import records
+from azure_emulator.graph.windows365 import records, service_roles
 from azure_emulator.graph.windows365.cloud_pc_service import iso_now
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -35,6 +40,9 @@ MAX_OS_DISK_GB = 64
 
 def _problem(ctx: Context, doc: dict[str, Any]) -> str | None:
     """The errorCode the upload ends with, or None when the source is usable."""
+    subscription = "/subscriptions/" + doc["sourceImageResourceId"].split("/")[2]
+    if not service_roles.holds(ctx, doc["_tenant"], service_roles.READER, subscription):
+        return "sourceImageNotFound"
     source = arm.get(ctx, doc["sourceImageResourceId"])
     if source is None or source.get("meta", {}).get("tid") not in (None, doc["_tenant"]):
         return "sourceImageNotFound"
