@@ -32,8 +32,12 @@ KIND, APPLICATION = "identity.consent", "identity.application"
 # Azure Virtual Desktop, whose principal (app id 9cdead84-a844-4324-93f2-b2e6bb768d07) an admin gives the role that
 # lets it start session hosts (https://learn.microsoft.com/azure/virtual-desktop/start-virtual-machine-connect). It
 # gets no token here: its service principal only holds roles, which the emulator's AVD checks (start_on_connect.py).
+# Windows 365 likewise (app id 0af06dc6-e4b5-4f28-818e-e78e62d137a5), whose principal needs roles in the customer's
+# Azure for an Azure network connection and a custom image upload
+# (https://learn.microsoft.com/windows-365/enterprise/customer-permissions); graph/windows365 checks them.
 AZURE_VIRTUAL_DESKTOP_APP_ID = "9cdead84-a844-4324-93f2-b2e6bb768d07"
-FIRST_PARTY_APPS = (AZURE_VIRTUAL_DESKTOP_APP_ID,)
+WINDOWS_365_APP_ID = "0af06dc6-e4b5-4f28-818e-e78e62d137a5"
+FIRST_PARTY_APPS = (AZURE_VIRTUAL_DESKTOP_APP_ID, WINDOWS_365_APP_ID)
 
 
 def has_service_principal(store: Store, tenant_id: str, app_id: str) -> bool:

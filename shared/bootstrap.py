@@ -204,6 +204,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
             graph_endpoint=settings.graph_endpoint, directory_subscriptions=subscriptions,
             connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
+            images=admin.images,
         ),
         directory_subscriptions=subscriptions,
     )  # fmt: skip

@@ -195,11 +195,17 @@ class GraphRoutes:
             raise ApiError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 
-def select(doc: dict[str, Any], fields: list[str] | None, defaults: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """`$select` (or the type's default properties when it has a default set), keeping `@odata.type`."""
+def select(
+    doc: dict[str, Any],
+    fields: list[str] | None,
+    defaults: tuple[str, ...] | None = None,
+    only_on_select: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """`$select` (or the type's default properties when it has a default set), keeping `@odata.type`; without a
+    `$select`, the properties a resource page marks "Returned only on `$select`" (`only_on_select`) are left out."""
     wanted = fields if fields else (list(defaults) if defaults else None)
     if wanted is None:
-        return {k: v for k, v in doc.items() if not k.startswith("_")}
+        return {k: v for k, v in doc.items() if not k.startswith("_") and k not in only_on_select}
     shown = {k: doc.get(k) for k in wanted}
     if "@odata.type" in doc:
         shown = {"@odata.type": doc["@odata.type"], **shown}

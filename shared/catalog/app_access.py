@@ -17,6 +17,7 @@ from typing import Any, Literal
 from shared.models.tenants import CloudPcBackend
 
 ActionScope = Literal["subscription", "resourceGroup", "network"]
+ServiceRoleScope = Literal["subscription", "resourceGroup", "virtualNetwork"]  # where another service's role is held
 # the built-in roles the app gives others, and no other: the sign-in roles on a user's own Cloud PC, and access to a
 # Spot Group's desktops (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles)
 VM_USER_LOGIN = "fb879df8-f326-4884-b1cf-06f3ad86be52"  # Virtual Machine User Login
@@ -27,6 +28,12 @@ ASSIGNED_ROLES = (VM_USER_LOGIN, VM_ADMIN_LOGIN, DESKTOP_VIRTUALIZATION_USER)
 # https://learn.microsoft.com/azure/virtual-desktop/start-virtual-machine-connect), and that app's id in every tenant
 POWER_ON_CONTRIBUTOR = "489581de-a3bd-480d-9518-53dea7416b33"  # Desktop Virtualization Power On Contributor
 AZURE_VIRTUAL_DESKTOP_APP_ID = "9cdead84-a844-4324-93f2-b2e6bb768d07"
+# the built-in roles Windows 365's own service principal needs in the customer's Azure for an Azure network connection
+# and a custom image (https://learn.microsoft.com/windows-365/enterprise/customer-permissions), and that app's id
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"  # Reader
+WINDOWS_365_NETWORK_INTERFACE_CONTRIBUTOR = "1f135831-5bbe-4924-9016-264044c00788"
+WINDOWS_365_NETWORK_USER = "7eabc9a4-85f7-4f71-b8ab-75daaccc1033"
+WINDOWS_365_APP_ID = "0af06dc6-e4b5-4f28-818e-e78e62d137a5"
 CUSTOM_ROLE_NAME = "Cloud PC provisioning"
 CUSTOM_ROLE_DESCRIPTION = "What the Cloud PC provisioning service does in a customer's subscription, and no more."
 
@@ -58,8 +65,12 @@ class ServiceRole:
     role_definition_id: str  # the built-in role's GUID
     app_id: str  # the service's application id, the same in every tenant
     principal_name: str
-    scope: ActionScope
+    scope: ServiceRoleScope
     reason: str
+    # the service's own check that fails without it (its display name) and that failure's errorType: where the service
+    # tells whether its principal holds the role, as Windows 365's connection health checks do
+    checked_by: str | None = None
+    error_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -273,6 +284,35 @@ SERVICE_ROLES: tuple[ServiceRole, ...] = (
         "Azure Virtual Desktop", "resourceGroup",
         "lets Azure Virtual Desktop start a personal Spot Group's host when its user connects (Start VM on Connect), "
         "once the group's personal power has deallocated it; needed on the resource group of each site that holds one",
+    ),
+)  # fmt: skip
+# Windows 365's, asked of a `windows365` tenant where its connections (and its sites' networks, which a connection
+# uses) and its custom images' sources are; without one, Windows 365's own check fails with its errorType
+# (https://learn.microsoft.com/windows-365/enterprise/troubleshoot-azure-network-connection, "First party app
+# permissions"; the health check names, https://learn.microsoft.com/windows-365/enterprise/health-checks)
+WINDOWS365_ROLES: tuple[ServiceRole, ...] = (
+    ServiceRole(
+        "Reader", READER, WINDOWS_365_APP_ID, "Windows 365", "subscription",
+        "lets Windows 365 read the subscription of an Azure network connection and of a custom image's source; "
+        "without it the connection fails its check \"First party app permissions exist on Azure subscription\" "
+        "(permissionCheckNoSubscriptionReaderRole) and an image upload fails (sourceImageNotFound)",
+        "First party app permissions exist on Azure subscription", "permissionCheckNoSubscriptionReaderRole",
+    ),
+    ServiceRole(
+        "Windows 365 Network Interface Contributor", WINDOWS_365_NETWORK_INTERFACE_CONTRIBUTOR, WINDOWS_365_APP_ID,
+        "Windows 365", "resourceGroup",
+        "lets Windows 365 make the Cloud PCs' network interfaces in the connection's resource group; without it the "
+        "connection fails its check \"First party app permissions exist on Azure resource group\" "
+        "(permissionCheckNoWindows365NetworkInterfaceContributorRole)",
+        "First party app permissions exist on Azure resource group",
+        "permissionCheckNoWindows365NetworkInterfaceContributorRole",
+    ),
+    ServiceRole(
+        "Windows 365 Network User", WINDOWS_365_NETWORK_USER, WINDOWS_365_APP_ID, "Windows 365", "virtualNetwork",
+        "lets Windows 365 join those network interfaces to the connection's virtual network; without it the "
+        "connection fails its check \"First party app permissions exist on Azure virtual network\" "
+        "(permissionCheckNoWindows365NetworkUserRole)",
+        "First party app permissions exist on Azure virtual network", "permissionCheckNoWindows365NetworkUserRole",
     ),
 )  # fmt: skip
 

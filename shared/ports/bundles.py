@@ -22,6 +22,7 @@ from shared.ports.stores import (
     AuditEventStore,
     CloudPcStore,
     ConnectionStore,
+    DeviceImageStore,
     ImageSetStore,
     RefusedWorkStore,
     RoleAssignmentStore,
@@ -65,6 +66,7 @@ class OnboardingPorts:
     refusals: RefusedWorkStore | None = None
     events: EventPublisher | None = None  # a refused directory read is tried again once nothing is missing
     spot_groups: SpotGroupStore | None = None  # personal groups' sites need Start VM on Connect's role
+    images: DeviceImageStore | None = None  # a windows365 tenant's uploads tell whether Windows 365 could read them
 
 
 @dataclass(frozen=True)

@@ -530,10 +530,10 @@ class TenantAccess(Protocol):
         ...
 
     def service_role_held(
-        self, tenant_id: str, subscription_id: str, resource_group: str, app_id: str, role_definition_id: str
+        self, tenant_id: str, subscription_id: str, scope: str, app_id: str, role_definition_id: str
     ) -> bool | None:
-        """Whether another service's principal in the tenant (by its app id) holds the built-in role on the
-        resource group, assigned there or above; False when it has no principal there; None: not known."""
+        """Whether another service's principal in the tenant (by its app id) holds the built-in role on the scope (in
+        the subscription), assigned there or above; False when it has no principal there; None: not known."""
         ...
 
 

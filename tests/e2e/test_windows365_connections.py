@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.catalog.app_access import WINDOWS_365_NETWORK_USER
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import Tenant
 
 REMOTE = "deviceManagement/virtualEndpoint/onPremisesConnections"
+CHECKS = "?$select=id,displayName,connectionType,subnetId,resourceGroupId,adDomainName,healthCheckStatusDetail"
 
 
 def windows365(tenant: Tenant, path: str = REMOTE) -> Any:
@@ -22,7 +24,7 @@ def test_a_connection_is_made_in_windows_365_and_its_checks_shown_as_windows_365
     assert created["cloudPcBackend"] == "windows365" and created["healthCheckStatus"] == "pending"
     settled = tenant.settled_connection(created["id"])
     assert settled["healthCheckStatus"] == "passed", settled["healthCheckStatusDetail"]
-    remote = windows365(tenant, f"{REMOTE}/{settled['windows365Id']}")
+    remote = windows365(tenant, f"{REMOTE}/{settled['windows365Id']}{CHECKS}")  # the checks come only on $select
     assert remote["displayName"] == "Contoso HQ" and remote["connectionType"] == "hybridAzureADJoin"
     assert remote["subnetId"].lower() == tenant.subnet_id.lower()
     assert remote["resourceGroupId"].lower().endswith("/resourcegroups/rg-cloudpcs")
@@ -98,3 +100,21 @@ def test_windows_365_refusing_the_app_is_shown_on_the_connection_with_the_onboar
     [check] = refused["healthCheckStatusDetail"]["healthChecks"]
     assert check["errorType"] == "Authorization_RequestDenied"
     assert "CloudPC.ReadWrite.All" in check["recommendedAction"] and "onboarding" in check["recommendedAction"]
+
+
+def test_a_role_windows_365_lacks_shows_as_its_failed_check_with_its_error_and_recommended_action(
+    api: ApiClient,
+) -> None:
+    """Graph returns a connection's checks only on $select: the app asks for them, so Windows 365's failing check
+    reaches the admin with its errorType and recommended action rather than a bare `failed`."""
+    tenant = Tenant(api, backend="windows365")
+    tenant.arm.ok("DELETE", tenant.windows365_roles[WINDOWS_365_NETWORK_USER])  # the admin took it away
+    failed = tenant.settled_connection(tenant.connection()["id"])
+    assert failed["healthCheckStatus"] == "failed"
+    [check] = [c for c in failed["healthCheckStatusDetail"]["healthChecks"] if c["status"] == "failed"]
+    assert (check["name"], check["displayName"], check["errorType"]) == (
+        "virtualNetworkPermissions", "First party app permissions exist on Azure virtual network",
+        "permissionCheckNoWindows365NetworkUserRole")  # fmt: skip
+    assert "Windows 365 Network User" in check["recommendedAction"]
+    passed = [c["displayName"] for c in failed["healthCheckStatusDetail"]["healthChecks"] if c["status"] == "passed"]
+    assert "First party app permissions exist on Azure subscription" in passed

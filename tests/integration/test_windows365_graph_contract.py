@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from shared.catalog.app_access import READER, WINDOWS_365_APP_ID, WINDOWS_365_NETWORK_USER
+from shared.catalog.app_access import WINDOWS_365_NETWORK_INTERFACE_CONTRIBUTOR as NETWORK_INTERFACES
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
@@ -76,6 +78,10 @@ def test_every_windows_365_request_body_is_one_graph_documents(
     subnet = arm.virtual_network("rg-net", "vnet-eu")
     arm.resource_group("rg-cloudpcs")
     sub = arm.subscription_id
+    windows365 = arm.service_principal(WINDOWS_365_APP_ID)  # what Windows 365 needs for a connection (and an image)
+    for scope, role in ((f"/subscriptions/{sub}", READER), (arm.group_id("rg-cloudpcs"), NETWORK_INTERFACES),
+                        (subnet.rsplit("/subnets/", 1)[0], WINDOWS_365_NETWORK_USER)):  # fmt: skip
+        arm.assign_built_in(scope, role, windows365)
     hybrid = Windows365ConnectionSpec(
         display_name="Contoso HQ", connection_type="hybridAzureADJoin", subscription_id=sub,
         resource_group_id=f"/subscriptions/{sub}/resourceGroups/rg-cloudpcs",

@@ -134,7 +134,7 @@ def test_azure_virtual_desktop_s_role_is_asked_where_a_personal_group_stops_host
 ) -> None:  # fmt: skip
     everything = [replace(c, missing=[]) for c in CHECKS]
     [role] = SERVICE_ROLES
-    wanted = ServiceRoleCheck(role, SUB, "rg-cloudpcs")
+    wanted = ServiceRoleCheck(role, SUB, f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs")
     for held, status in ((True, "present"), (False, "missing"), (None, "unknown")):
         report = plan_onboarding(TENANT, None, ALL_GRAPH, everything, "app", [replace(wanted, held=held)])
         [item] = [item for item in report.items if item.name == "Desktop Virtualization Power On Contributor"]

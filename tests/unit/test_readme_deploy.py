@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from shared.catalog.app_access import AZURE_ACTIONS, BUILT_IN_ROLES, GRAPH_PERMISSIONS, SERVICE_ROLES
+from shared.catalog.app_access import (
+    AZURE_ACTIONS,
+    BUILT_IN_ROLES,
+    GRAPH_PERMISSIONS,
+    SERVICE_ROLES,
+    WINDOWS365_ROLES,
+)
 from shared.settings import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
@@ -16,5 +22,5 @@ def test_every_graph_permission_and_azure_action_is_in_the_readme_with_its_reaso
         assert f"| `{action.action}` |" in README and action.reason in README, action.action
     for role in BUILT_IN_ROLES:
         assert f"| `{role.name}` | {role.scope} | {role.over_grants} |" in README, role.name
-    for service in SERVICE_ROLES:
+    for service in (*SERVICE_ROLES, *WINDOWS365_ROLES):
         assert f"| `{service.name}` | {service.principal_name} (`{service.app_id}`) | {service.reason} |" in README

@@ -267,6 +267,11 @@ class ArmAdmin:
                                "principalType": "ServicePrincipal"}}  # fmt: skip
         return self.ok("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)
 
+    def assign_built_in(self, scope: str, role_guid: str, principal_id: str) -> str:
+        """A built-in role (by its GUID) assigned at `scope`, as `az role assignment create --role <id>`: its id."""
+        definitions = f"/subscriptions/{self.subscription_id}/providers/Microsoft.Authorization/roleDefinitions"
+        return str(self.assign(scope, f"{definitions}/{role_guid}", principal_id)["id"])
+
     def role_assignments(self, rg: str) -> list[dict[str, Any]]:
         """Every role assignment at, above or below the resource group (e.g. the ones on its VMs)."""
         return self._list(f"{self.group_id(rg)}/providers/Microsoft.Authorization/roleAssignments")

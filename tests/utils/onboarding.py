@@ -15,11 +15,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
-from shared.catalog.app_access import GRAPH_PERMISSIONS, assignment_condition, custom_role
+from shared.catalog.app_access import (
+    GRAPH_PERMISSIONS,
+    SERVICE_ROLES,
+    WINDOWS365_ROLES,
+    assignment_condition,
+    custom_role,
+)
 from tests.utils.api_client import ApiClient
 from tests.utils.arm_admin import API, emulator_token
 
 GRAPH = "https://graph.microsoft.com"
+SERVICE_ROLES_BY_NAME = {role.name: role for role in (*SERVICE_ROLES, *WINDOWS365_ROLES)}  # other services' roles
 
 
 def report(api: ApiClient, tenant_path: str) -> dict[str, Any]:
@@ -53,7 +60,16 @@ def apply_fixes(
         reply = session.put(registration, json={"graphPermissions": wanted}, timeout=30)
         assert reply.status_code == 200, reply.text
         found = consent()
-    missing = [item for item in found["items"] if item["kind"] == "azureRole" and item["status"] == "missing"]
+    for item in [i for i in found["items"] if i["kind"] == "azureRole" and i["status"] == "missing"]:
+        service = SERVICE_ROLES_BY_NAME.get(item["name"])
+        if service is not None and item["reason"].startswith(f"for {service.principal_name},"):
+            # another service's role: the built-in role to that service's principal, as the item's fix says
+            arm = _Arm(emulator, session, arm_token, graph_token)
+            role_id = f"/subscriptions/{item['scope'].split('/')[2]}/providers/Microsoft.Authorization/roleDefinitions/"
+            arm.assign(item["scope"], role_id + service.role_definition_id, arm.service_principal(service.app_id), None)
+    found = report(api, tenant_path)
+    missing = [item for item in found["items"] if item["kind"] == "azureRole" and item["status"] == "missing"
+               and item["name"] not in SERVICE_ROLES_BY_NAME]  # fmt: skip
     if missing:
         arm = _Arm(emulator, session, arm_token, graph_token)
         role_id = arm.custom_role(found["customRole"])

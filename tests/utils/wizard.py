@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
-from shared.catalog.app_access import GRAPH_PERMISSIONS
+from shared.catalog.app_access import GRAPH_PERMISSIONS, WINDOWS365_ROLES, WINDOWS_365_APP_ID
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.factories import site_body
@@ -39,7 +39,8 @@ class Tenant:
     """
 
     def __init__(
-        self, api: ApiClient, onboard: bool = True, withhold: tuple[str, ...] = (), backend: str = "azure"
+        self, api: ApiClient, onboard: bool = True, withhold: tuple[str, ...] = (), backend: str = "azure",
+        windows365_roles: bool = True,
     ) -> None:
         self.api = api
         emulator = emulator_from_environment()
@@ -65,8 +66,28 @@ class Tenant:
         if withhold:  # consented before the app's first token, without these Graph permissions
             granted = [p.name for p in GRAPH_PERMISSIONS if p.name not in withhold]
             self.controls.app_access(APP_CLIENT_ID, consented=True, graphPermissions=granted)
+        self.windows365_roles: dict[str, str] = {}  # role GUID -> its assignment to Windows 365's principal
+        if backend == "windows365" and windows365_roles:
+            # the admin gives Windows 365 what Microsoft asks for a network it will use, before any connection
+            for role in WINDOWS365_ROLES:
+                self.grant_windows365(role.role_definition_id)
         if onboard:
             self.onboard(fix_graph=not withhold)
+
+    def windows365_scope(self, role_definition_id: str) -> str:
+        """Where Windows 365 needs the role for this tenant's connections: the subscription, the Cloud PCs' group
+        (where a connection's network interfaces go) or the virtual network."""
+        scope = next(role.scope for role in WINDOWS365_ROLES if role.role_definition_id == role_definition_id)
+        return {"subscription": f"/subscriptions/{self.arm.subscription_id}",
+                "resourceGroup": self.arm.group_id(CLOUD_PC_RG),
+                "virtualNetwork": self.subnet_id.rsplit("/subnets/", 1)[0]}[scope]  # fmt: skip
+
+    def grant_windows365(self, role_definition_id: str) -> str:
+        """The built-in role assigned to Windows 365's service principal where it needs it: the assignment's id."""
+        principal = self.arm.service_principal(WINDOWS_365_APP_ID)
+        assignment = self.arm.assign_built_in(self.windows365_scope(role_definition_id), role_definition_id, principal)
+        self.windows365_roles[role_definition_id] = assignment
+        return assignment
 
     def onboard(self, fix_graph: bool = True) -> dict[str, Any]:
         """The customer's admin follows the app's onboarding report (a new tenant grants nothing): the final report."""

@@ -8,8 +8,15 @@ latency of `onPremisesConnectionHealthChecks` (the emulator's default long-runni
 is evaluated when the connection is next read: no thread runs it. Each check looks at what the emulator knows: the
 subnet, its network and its free addresses in the emulator's ARM; the domain checks pass unless a test arms a fault
 of `windows365.{check}` (`PUT /emulator/faults/windows365.adDomainJoin` with an `errorCode` such as
-`adJoinCheckIncorrectCredentials`), whose error code becomes the check's errorType. Windows 365's own roles in
-the customer's Azure (the "First party app permissions" checks) are not modelled: they pass.
+`adJoinCheckIncorrectCredentials`), whose error code becomes the check's errorType. The three "First party app
+permissions" checks look for the roles Windows 365's own service principal holds in the customer's Azure
+(service_roles.py): Reader on the subscription, Windows 365 Network Interface Contributor on the resource group,
+Windows 365 Network User on the virtual network; each missing one fails its check with Windows 365's errorType
+(https://learn.microsoft.com/graph/api/resources/cloudpconpremisesconnectionhealthcheck, errorType values).
+
+`healthCheckStatusDetail`, `inUse` and `alternateResourceUrl` are "Returned only on `$select`"
+(https://learn.microsoft.com/graph/api/resources/cloudpconpremisesconnection): a read that does not name them gets
+none of them, whatever the run found.
 
 Documents (store kind records.CONNECTION) keep Graph's shape; what policies rely on: `healthCheckStatus` (a policy
 may use a connection whose latest run `passed` or warned), `connectionType`, `inUse`. The domain password is kept
@@ -31,7 +38,7 @@ from azure_emulator.arm.network import usable_count
 from azure_emulator.graph.common import GraphRoutes, bad_request, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.windows365 import records
+from azure_emulator.graph.windows365 import records, service_roles
 from azure_emulator.server import ApiError, Context, Request, Response
 
 PATH = records.BASE + "/onPremisesConnections"
@@ -53,6 +60,7 @@ MAX_NAME = 60
 # "the number of Azure network connections is limited to 10 per tenant" (windows365-rules: seed documents; the
 # Graph page states no limit)
 MAX_CONNECTIONS = 10
+SELECT_ONLY = ("alternateResourceUrl", "healthCheckStatusDetail", "inUse")  # the resource page's "only on $select"
 
 
 @dataclass(frozen=True)
@@ -73,8 +81,12 @@ CHECKS = (
     Check("adDomainJoin", "Active Directory domain join", "adJoinCheckIncorrectCredentials", hybrid_only=True),
     Check("entraDeviceSync", "Microsoft Entra device sync", "azureAdDeviceSyncCheckDeviceNotFound",
           hybrid_only=True, warning_only=True),
-    Check("firstPartyPermissions", "First party app permissions exist on Azure subscription",
+    Check("subscriptionPermissions", "First party app permissions exist on Azure subscription",
           "permissionCheckNoSubscriptionReaderRole"),
+    Check("resourceGroupPermissions", "First party app permissions exist on Azure resource group",
+          "permissionCheckNoWindows365NetworkInterfaceContributorRole"),
+    Check("virtualNetworkPermissions", "First party app permissions exist on Azure virtual network",
+          "permissionCheckNoWindows365NetworkUserRole"),
     Check("intuneEnrollment", "Intune enrollment restrictions allow Windows enrollment",
           "resourceAvailabilityCheckIntuneDefaultWindowsRestrictionViolation"),
 )  # fmt: skip
@@ -87,6 +99,18 @@ ACTIONS = {  # the recommendedAction Windows 365 gives with a failure (paraphras
     "dnsCheckFqdnNotFound": "Make sure the network's DNS servers resolve the Active Directory domain.",
     "adJoinCheckIncorrectCredentials": "Check the domain join account's user name and password, then update them.",
     "adJoinCheckOrganizationalUnitNotFound": "Make sure the organizational unit exists in the domain.",
+    "permissionCheckNoSubscriptionReaderRole": "Assign the Windows 365 service principal the Reader role on the "
+    "subscription.",
+    "permissionCheckNoWindows365NetworkInterfaceContributorRole": "Assign the Windows 365 service principal the "
+    "Windows 365 Network Interface Contributor role on the resource group.",
+    "permissionCheckNoWindows365NetworkUserRole": "Assign the Windows 365 service principal the Windows 365 Network "
+    "User role on the virtual network.",
+}
+# each permission check: the role Windows 365 needs, and where (the connection's field naming the scope)
+ROLE_CHECKS = {
+    "subscriptionPermissions": (service_roles.READER, "subscriptionId"),
+    "resourceGroupPermissions": (service_roles.NETWORK_INTERFACE_CONTRIBUTOR, "resourceGroupId"),
+    "virtualNetworkPermissions": (service_roles.NETWORK_USER, "virtualNetworkId"),
 }
 
 
@@ -140,6 +164,12 @@ def _checked(ctx: Context, doc: dict[str, Any], check: Check) -> tuple[str, str 
             return "failed", "resourceAvailabilityCheckVNetInvalid"
         if owned(str(doc.get("subnetId") or "")) is None:
             return "failed", "resourceAvailabilityCheckSubnetInvalid"
+    if check.name in ROLE_CHECKS:
+        role, field = ROLE_CHECKS[check.name]
+        scope = str(doc.get(field) or "")
+        scope = f"/subscriptions/{scope}" if field == "subscriptionId" else scope
+        if not service_roles.holds(ctx, doc["_tenant"], role, scope):
+            return "failed", check.error_type
     if check.name == "subnetIpUsage":
         subnet = owned(str(doc.get("subnetId") or ""))
         if subnet is not None:
@@ -179,7 +209,7 @@ def _settle(ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
 
 def _shown(ctx: Context, doc: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
     shown = {**doc, "adDomainPassword": None, "inUse": in_use(ctx, doc["_tenant"], doc["id"])}
-    return project(shown, fields)
+    return project(shown, fields, only_on_select=SELECT_ONLY)
 
 
 def _checked_body(ctx: Context, body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:

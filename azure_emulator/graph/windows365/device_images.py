@@ -3,12 +3,17 @@ managed image in the customer's Azure, `pending` for the latency of `cloudPcDevi
 `failed` with an errorCode. The upload is evaluated when the image is next read: no thread runs it.
 
 What the upload checks, against what the emulator's ARM holds for the image's Entra tenant (the requirements of
-https://learn.microsoft.com/windows-365/enterprise/device-images): the source exists (sourceImageNotFound), is
-Windows (osVersionNotSupported), generalized (sourceImageNotGeneralized), Generation 2 with no data disks
-(sourceImageInvalid) and an OS disk of at most 64 GB (sourceImageSizeExceedsLimitation). A test arms
-`windows365.uploadDeviceImage` with an errorCode to fail an upload otherwise good. Display name and version identify an
-image: a second upload of both is refused, and an image a policy uses is not deleted. errorCode is an evolvable enum:
-the codes it lists after `unknownFutureValue` reach only a request that prefers `include-unknown-enum-members`.
+https://learn.microsoft.com/windows-365/enterprise/device-images): Windows 365 reads the source as its own service
+principal, which needs the Reader role on the image's subscription
+(https://learn.microsoft.com/windows-365/enterprise/customer-permissions, "Add a custom image"; service_roles.py), so
+without it the source is "inaccessible or not found" to Windows 365 (sourceImageNotFound: the errorCode the
+cloudPcDeviceImage page gives for that; no errorCode of its own is published for a missing role). Then: the source
+exists (sourceImageNotFound), is Windows (osVersionNotSupported), generalized (sourceImageNotGeneralized),
+Generation 2 with no data disks (sourceImageInvalid) and an OS disk of at most 64 GB
+(sourceImageSizeExceedsLimitation). A test arms `windows365.uploadDeviceImage` with an errorCode to fail an upload
+otherwise good. Display name and version identify an image: a second upload of both is refused, and an image a policy
+uses is not deleted. errorCode is an evolvable enum: the codes it lists after `unknownFutureValue` reach only a
+request that prefers `include-unknown-enum-members`.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from azure_emulator.arm import common as arm
 from azure_emulator.graph.common import GraphRoutes, bad_request, evolvable, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.windows365 import records
+from azure_emulator.graph.windows365 import records, service_roles
 from azure_emulator.graph.windows365.cloud_pc_service import iso_now
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -43,6 +48,9 @@ def _view(request: Request, doc: dict[str, Any], fields: list[str] | None) -> di
 
 def _problem(ctx: Context, doc: dict[str, Any]) -> str | None:
     """The errorCode the upload ends with, or None when the source is usable."""
+    subscription = "/subscriptions/" + doc["sourceImageResourceId"].split("/")[2]
+    if not service_roles.holds(ctx, doc["_tenant"], service_roles.READER, subscription):
+        return "sourceImageNotFound"
     source = arm.get(ctx, doc["sourceImageResourceId"])
     if source is None or source.get("meta", {}).get("tid") not in (None, doc["_tenant"]):
         return "sourceImageNotFound"

@@ -42,6 +42,9 @@ GALLERY_IMAGES = "deviceManagement/virtualEndpoint/galleryImages"
 BETA_ACTIONS = frozenset({"createSnapshot"})  # https://learn.microsoft.com/graph/api/cloudpc-createsnapshot
 FIXED_POLICY_FIELDS = frozenset({"provisioningType", "cloudPcNamingTemplate"})
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
+# what the app reads of a connection: healthCheckStatusDetail is "Returned only on $select"
+# (https://learn.microsoft.com/graph/api/resources/cloudpconpremisesconnection), so without it no check would show
+CONNECTION_FIELDS = "id,displayName,subnetId,healthCheckStatus,healthCheckStatusDetail"
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
                    "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime,lastModifiedDateTime")  # fmt: skip
 STATUSES = frozenset({"pending", "running", "passed", "failed", "warning", "informational"})
@@ -107,7 +110,8 @@ class GraphWindows365Network:
 
     def find_connection(self, tenant_id: str, display_name: str, subnet_id: str) -> Windows365ConnectionState | None:
         client = self._clients.client(tenant_id)
-        for body in client.pages(CONNECTIONS, step="findWindows365Connection"):
+        params = {"$select": CONNECTION_FIELDS}
+        for body in client.pages(CONNECTIONS, step="findWindows365Connection", params=params):
             same_subnet = str(body.get("subnetId") or "").lower() == subnet_id.lower()
             if body.get("displayName") == display_name and same_subnet:
                 return _state(body)
@@ -124,7 +128,7 @@ class GraphWindows365Network:
 
     def read_connection(self, tenant_id: str, connection_id: str) -> Windows365ConnectionState | None:
         found = self._clients.client(tenant_id).get_or_none(
-            f"{CONNECTIONS}/{connection_id}", step="readWindows365Connection"
+            f"{CONNECTIONS}/{connection_id}", step="readWindows365Connection", params={"$select": CONNECTION_FIELDS}
         )
         return _state(found) if found else None
 

@@ -65,10 +65,10 @@ class AzureTenantAccess:
         return [action for action in actions if not permissions_allow(permissions, (action,))]
 
     def service_role_held(
-        self, tenant_id: str, subscription_id: str, resource_group: str, app_id: str, role_definition_id: str
+        self, tenant_id: str, subscription_id: str, scope: str, app_id: str, role_definition_id: str
     ) -> bool | None:
         """The service principal through Graph (servicePrincipals by appId), then its role assignments that apply to
-        the group (at it or above: ARM's list for a scope without atScope())."""
+        the scope (at it or above: ARM's list for a scope without atScope() also lists those below, left out here)."""
         if self._graph is None:
             return None
         step = "serviceRoleHeld"
@@ -80,7 +80,6 @@ class AzureTenantAccess:
         if not found:
             return False
         principal = str(found[0]["id"])
-        scope = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
         authorization = self._clients.authorization(tenant_id, subscription_id)
         try:
             held = authorization.role_assignments.list_for_scope(scope, filter=f"principalId eq '{principal}'")
@@ -89,8 +88,9 @@ class AzureTenantAccess:
             if exc.status_code in (403, 404):  # no read there, or no such group: nothing to tell
                 return None
             raise
-        wanted = role_definition_id.lower()
+        wanted, here = role_definition_id.lower(), scope.lower().rstrip("/")
         return any(str(a.role_definition_id or "").rstrip("/").rsplit("/", 1)[-1].lower() == wanted
+                   and (here + "/").startswith(str(a.scope or "").lower().rstrip("/") + "/")
                    for a in assignments)  # fmt: skip
 
     def _subscription_permissions(self, tenant_id: str, subscription_id: str) -> list[Any]:

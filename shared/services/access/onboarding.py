@@ -3,8 +3,9 @@ Entra and ARM as the app itself sees them, and planned into a checklist with the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from urllib.parse import urlencode
 
 from shared.catalog.app_access import (
@@ -12,6 +13,7 @@ from shared.catalog.app_access import (
     BUILT_IN_ROLES,
     CUSTOM_ROLE_NAME,
     SERVICE_ROLES,
+    WINDOWS365_ROLES,
     ActionScope,
     ServiceRole,
     assignment_condition,
@@ -19,6 +21,7 @@ from shared.catalog.app_access import (
     custom_role_command,
     graph_permissions,
 )
+from shared.models.connections import Connection
 from shared.models.onboarding import BuiltInAlternative, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
@@ -48,17 +51,27 @@ class ScopeCheck:
 
 @dataclass(frozen=True)
 class ServiceRoleCheck:
-    """A role another service's principal needs at a site's resource group, and whether it holds it (None: not
-    known)."""
+    """A role another service's principal needs at a scope (a subscription, a resource group, a virtual network), and
+    whether it holds it (None: not known)."""
 
     role: ServiceRole
     subscription_id: str
-    resource_group: str
+    scope: str
     held: bool | None = None
 
-    @property
-    def scope(self) -> str:
-        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+
+@dataclass
+class _Word:
+    """What a service last said of its principal's role at one scope: (when, held) from each of its verdicts."""
+
+    role: ServiceRole
+    subscription_id: str
+    scope: str
+    said: list[tuple[datetime, bool]] = field(default_factory=list)
+
+    def check(self) -> ServiceRoleCheck:
+        latest = max(self.said, key=lambda word: word[0], default=None)
+        return ServiceRoleCheck(self.role, self.subscription_id, self.scope, None if latest is None else latest[1])
 
 
 def service_role_scopes(ports: OnboardingPorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
@@ -74,8 +87,60 @@ def service_role_scopes(ports: OnboardingPorts, tenant_id: str, sites: list[Site
         if token is None:
             break
     groups = {(site.subscription_id, site.resource_group_name.lower()): site for site in sites if site.id in wanted}
-    return [ServiceRoleCheck(role, site.subscription_id, site.resource_group_name)
+    return [ServiceRoleCheck(role, site.subscription_id, _group(site.subscription_id, site.resource_group_name))
             for site in groups.values() for role in SERVICE_ROLES]  # fmt: skip
+
+
+def _group(subscription_id: str, resource_group: str) -> str:
+    return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+
+
+def windows365_role_checks(ports: OnboardingPorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
+    """Windows 365's roles where a `windows365` tenant's connections and custom images are, each held or not as
+    Windows 365 itself last found it: the app cannot read another principal's role assignments there (it has no Azure
+    role in such a tenant), and Windows 365's own verdicts are what the Cloud PCs meet. A connection's finished health
+    checks tell of all three (its check of a role passed: held; failed with the role's errorType: not held); an
+    uploaded image tells of Reader on its source's subscription (ready: held; failed `sourceImageNotFound`: not, as
+    far as the app can tell). The latest word wins; none yet (a run or an upload still going): not known."""
+    reader, interfaces, network = WINDOWS365_ROLES
+    words: dict[tuple[str, str], _Word] = {}
+
+    def said(role: ServiceRole, subscription_id: str, scope: str, at: datetime | None, held: bool | None) -> None:
+        word = words.setdefault((role.name, scope.lower()), _Word(role, subscription_id, scope))
+        if at is not None and held is not None:
+            word.said.append((at, held))
+
+    groups = {site.id: site.resource_group_name for site in sites}
+    for connection in _connections(ports, tenant_id):
+        detail = connection.health_check_status_detail
+        sub = connection.subscription_id
+        # Windows 365 places the Cloud PCs' network interfaces in the site's resource group (connection_spec)
+        group = _group(sub, groups.get(connection.site_id, connection.resource_group_name))
+        for role, scope in ((reader, f"/subscriptions/{sub}"), (interfaces, group),
+                            (network, connection.virtual_network_id or "")):  # fmt: skip
+            found = next((c for c in detail.health_checks if c.display_name == role.checked_by), None)
+            held = None
+            if found is not None and found.status == "passed":
+                held = True
+            elif found is not None and found.status == "failed" and found.error_type == role.error_type:
+                held = False
+            said(role, sub, scope, (found and found.end_date_time) or detail.end_date_time, held)
+    for image in ports.images.list_all_images(tenant_id) if ports.images is not None else []:
+        if not image.windows365_id:
+            continue
+        sub = image.source_image_resource_id.split("/")[2]
+        held = True if image.status == "ready" else False if image.error_code == "sourceImageNotFound" else None
+        said(reader, sub, f"/subscriptions/{sub}", image.last_modified_date_time, held)
+    return [word.check() for word in words.values()]
+
+
+def _connections(ports: OnboardingPorts, tenant_id: str) -> Iterable[Connection]:
+    token = None
+    while ports.connections is not None:
+        page, token = ports.connections.list_connections(tenant_id, top=100, skip_token=token)
+        yield from page
+        if token is None:
+            return
 
 
 def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck]:
@@ -103,13 +168,7 @@ def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck
 
 
 def _connection_subnets(ports: OnboardingPorts, tenant_id: str) -> list[str]:
-    subnets, token = [], None
-    while ports.connections is not None:
-        page, token = ports.connections.list_connections(tenant_id, top=100, skip_token=token)
-        subnets += [connection.subnet_id for connection in page if connection.subnet_id]
-        if token is None:
-            break
-    return subnets
+    return [connection.subnet_id for connection in _connections(ports, tenant_id) if connection.subnet_id]
 
 
 def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingReport:
@@ -121,7 +180,8 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
         # (idempotent: only what is missing is created; never raises)
         ports.directory_subscriptions.tenant_linked(tenant)
     # Windows 365 works in the customer's Azure as itself (its own service principal, which its connections' health
-    # checks verify), never as the app: the app needs Azure roles only where it provisions
+    # checks verify), never as the app: the app needs Azure roles only where it provisions, and Windows 365's are
+    # listed where its connections and images are
     sites = ports.sites.list_all_sites(tenant.id)
     scopes = scopes_of(sites, _connection_subnets(ports, tenant.id))
     checks = [
@@ -132,9 +192,9 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
     ]  # fmt: skip
     service_roles = [
         replace(check, held=None if granted is None else ports.access.service_role_held(
-            tenant.id, check.subscription_id, check.resource_group, check.role.app_id, check.role.role_definition_id))
-        for check in (service_role_scopes(ports, tenant.id, sites) if tenant.cloud_pc_backend == "azure" else [])
-    ]  # fmt: skip
+            tenant.id, check.subscription_id, check.scope, check.role.app_id, check.role.role_definition_id))
+        for check in service_role_scopes(ports, tenant.id, sites)
+    ] if tenant.cloud_pc_backend == "azure" else windows365_role_checks(ports, tenant.id, sites)  # fmt: skip
     consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
     report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles)
     if ports.refusals is not None:

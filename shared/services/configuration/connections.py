@@ -30,6 +30,7 @@ from shared.services.configuration.health_checks import (
     CHECKS_BY_NAME,
     DEFAULT_ACTION,
     RECOMMENDED_ACTIONS,
+    WINDOWS365_CHECK_NAMES,
     finish_check,
     overall_status,
     pending_checks,
@@ -338,7 +339,8 @@ def record_checks(
 
 WINDOWS365_WAIT_S = 15.0  # between reads of checks Windows 365 is still running (they take minutes)
 WINDOWS365_CHECK = "windows365Connection"  # the stand-in check of a connection Windows 365 refused or lost
-NAMES_BY_DISPLAY_NAME = {check.display_name.lower(): check.name for check in CHECKS}
+NAMES_BY_DISPLAY_NAME = {name.lower(): check for name, check in
+                         [*((c.display_name, c.name) for c in CHECKS), *WINDOWS365_CHECK_NAMES.items()]}  # fmt: skip
 
 
 def connection_spec(ports: AdminPorts, connection: Connection) -> Windows365ConnectionSpec:

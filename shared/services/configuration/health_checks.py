@@ -58,6 +58,12 @@ CHECKS: tuple[CheckSpec, ...] = (
     ),
 )
 CHECKS_BY_NAME = {check.name: check for check in CHECKS}
+# the checks only Windows 365 runs, by their display name (https://learn.microsoft.com/windows-365/enterprise/health-checks):
+# a mirrored result keeps a name of the app's vocabulary
+WINDOWS365_CHECK_NAMES = {
+    "First party app permissions exist on Azure resource group": "resourceGroupPermissions",
+    "First party app permissions exist on Azure virtual network": "virtualNetworkPermissions",
+}
 SEVERITY: dict[CheckStatus, int] = {
     "passed": 0,
     "informational": 0,
@@ -87,6 +93,10 @@ RECOMMENDED_ACTIONS = {
     "permissionCheckNoSubscriptionReaderRole": "Grant the Windows 365 app the Reader role on the subscription.",
     "permissionCheckNoResourceGroupNetworkContributorRole": "Grant the app Network Contributor on the resource group.",
     "permissionCheckNoVNetContributorRole": "Grant the app Network Contributor on the virtual network.",
+    "permissionCheckNoWindows365NetworkInterfaceContributorRole": "Assign the Windows 365 service principal the "
+    "Windows 365 Network Interface Contributor role on the resource group (see the tenant's onboarding report).",
+    "permissionCheckNoWindows365NetworkUserRole": "Assign the Windows 365 service principal the Windows 365 Network "
+    "User role on the virtual network (see the tenant's onboarding report).",
     "azureAdDeviceSyncCheckScpNotConfigured": "Configure the hybrid join service connection point.",
     "internalServerErrorAllocateResourceFailed": "The check VM could not be made in the subnet; run the checks again.",
     "azureAdDeviceSyncCheckDeviceNotFound": "Check that Microsoft Entra Connect syncs the organizational unit.",
