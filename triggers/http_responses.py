@@ -193,10 +193,13 @@ def _as_domain_error(exc: Exception) -> Exception:
     return exc
 
 
-def error_response(exc: Exception) -> func.HttpResponse:
-    """Every failure as the contract's error shape; unexpected ones as 500 without internals."""
+def error_response(exc: Exception, *, if_match_sent: bool) -> func.HttpResponse:
+    """Every failure as the contract's error shape; unexpected ones as 500 without internals. A 412 is only ever for
+    the caller's own stale If-Match: without one (`if_match_sent` False) the app's etag write met other work (409)."""
     cause = exc
     exc = _as_domain_error(exc)
+    if isinstance(exc, PreconditionFailed) and not if_match_sent:
+        exc = exc.concurrent()
     if isinstance(exc, HttpError):
         return json_response(exc.status, error_body(exc.code, exc.message, exc.target))
     if isinstance(exc, DomainError):

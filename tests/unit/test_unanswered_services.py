@@ -74,7 +74,7 @@ def test_a_503_names_the_service_that_did_not_answer_and_logs_why(
     with pytest.raises(AzureError) as failed:
         call(closed_port())
     with caplog.at_level(logging.WARNING, logger="triggers.http_responses"):
-        reply = error_response(failed.value)
+        reply = error_response(failed.value, if_match_sent=False)
     assert reply.status_code == 503
     error = json.loads(reply.get_body())["error"]
     assert error["code"] == "serviceUnavailable"
