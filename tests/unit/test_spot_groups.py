@@ -647,3 +647,24 @@ def test_an_update_that_ended_cannot_be_cancelled(fakes: Fakes) -> None:
     with pytest.raises(Conflict) as refused:
         spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_run.image_update_id)
     assert refused.value.code == "wrongStatus"
+
+
+def test_a_failed_canary_is_rebuilt_on_the_old_version_even_when_the_update_is_cancelled_meanwhile(
+    fakes: Fakes,
+) -> None:
+    image_set_id = ready_image(fakes)
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id, licenseCount=12))
+    assert deploy(fakes, run) == "succeeded"
+    second_version(fakes, image_set_id)
+    _, update_run = update(fakes, group.id, imageVersion="0.0.1")
+    assert update_run is not None and update_run.image_update_id is not None and update_run.previous is not None
+    fakes.script.fail("register_session_host", code="AgentInstallFailed")  # the canary's new host
+    [canary] = replacement_plan(update_run).canary
+    assert drive(fakes, canary) == "failed"
+    spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group.id, update_run.image_update_id)
+    version, image_id = update_run.previous
+    old_image = {"image_version": version, "image_version_id": image_id, "maintenance_window": None}
+    back = canary.model_copy(update=old_image)
+    assert drive(fakes, back) == "succeeded"  # the repair goes on: the host runs again, on the old version
+    host = fakes.spot_groups.list_hosts(TENANT, group.id)[canary.host or 0]
+    assert (host.status, host.image_version) == ("running", "0.0.0")

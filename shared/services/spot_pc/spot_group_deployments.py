@@ -211,8 +211,10 @@ def _signed_out(
 
 def _cancelled(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> bool:
     """Whether the image update a host is replaced for was cancelled: read before the host is drained, the one step
-    a cancel stops (a host past it is rebuilt to the end, so nothing is left half done)."""
-    if run.image_update_id is None:
+    a cancel stops (a host past it is rebuilt to the end, so nothing is left half done). A failed canary rebuilt on
+    the old version is not stopped: that is a repair, not the update going on."""
+    rolling_back = run.previous is not None and run.image_version_id == run.previous[1]  # a failed canary's repair
+    if run.image_update_id is None or rolling_back:
         return False
     update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
     return update.status not in RUNNING_UPDATE
