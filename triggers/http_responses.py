@@ -166,7 +166,8 @@ def service_of(exc: BaseException) -> str:
 
 
 def _as_domain_error(exc: Exception) -> Exception:
-    """A failure of the app's dependencies as the contract's 503 or 409, naming the service that failed."""
+    """A failure from below the domain (pydantic, the cloud ports, the SDKs) as the contract's error: a dependency's
+    as 503 (or 409 for a state of the tenant), naming the service that failed."""
     if isinstance(exc, ValidationError):
         return ValidationFailed.of(*validation_details(exc))
     if isinstance(exc, CloudError):  # Azure or Graph refused or failed a call a request needed
@@ -176,8 +177,9 @@ def _as_domain_error(exc: Exception) -> Exception:
             return Conflict(str(exc), code=NO_CONSENT, target="entraTenantId")
         if exc.permission_denied or exc.code == "ForbiddenByRbac":  # waiting cannot help: say what is missing
             return Unavailable(str(exc), code="serviceUnavailable")
-        return Unavailable(
-            f"Azure or Microsoft Graph could not do what the request needs ({exc.code}: {exc}); try again shortly.",
+        return Unavailable(  # its message names the service (and is what a timeline would show of it)
+            f"Azure or Microsoft Graph could not do what the request needs ({exc.code}: {str(exc)[:500]}); try again "
+            "shortly.",
             code="serviceUnavailable",
         )
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
