@@ -64,6 +64,8 @@ def image_removal_instance_id(tenant_id: str, image_set_id: str, version: str | 
 
 RUN_SPOT_GROUP_WORK = "run_spot_group_work"
 ADVANCE_SPOT_GROUP = "advance_spot_group"
+# the external event the cancel route raises on an image update's host runs: one waiting for its turn asks again
+IMAGE_UPDATE_CANCELLED = "imageUpdateCancelled"
 
 
 def spot_group_instance_id(tenant_id: str, spot_group_id: str, work: str) -> str:

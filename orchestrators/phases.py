@@ -55,9 +55,14 @@ def wait_until(
     """A durable timer at `resume_at` - the wait as measured when Azure answered, not from this later moment -
     or `wait_seconds` from now; never in the past. The minimum wait is the driver's (shared/services/engine/
     phased.py), measured from the answer, so the calls are that far apart however late the timer is set."""
+    yield timer(context, wait_seconds, resume_at)
+
+
+def timer(context: df.DurableOrchestrationContext, wait_seconds: float, resume_at: datetime | None) -> Any:
+    """wait_until's durable timer, as a task (to race an event with it)."""
     now = context.current_utc_datetime
     wait = _like(now, resume_at) if resume_at is not None else now + timedelta(seconds=wait_seconds)
-    yield context.create_timer(max(wait, now))
+    return context.create_timer(max(wait, now))
 
 
 def _like(now: datetime, moment: datetime) -> datetime:

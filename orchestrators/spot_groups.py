@@ -1,6 +1,7 @@
 """The orchestrator of a Spot Group's deployment or removal: the group's phases, then every host's in parallel
 (one sub-orchestration each, so hundreds of hosts take about as long as one), then the group's again. A rolling
-image update replaces hosts in batches instead: the canary first, rolled back if one of it fails."""
+image update replaces hosts in batches instead: the canary first, rolled back if one of it fails; a cancel stops it
+at the hosts not yet drained (their runs end `cancelled`), and no batch starts after."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
-from orchestrators.phases import take_phases
-from shared.models.orchestrations import SpotGroupRun
-from shared.services.spot_pc.spot_group_deployments import host_runs, replacement_plan
+from orchestrators.phases import take_phases, timer
+from shared.models.orchestrations import PhasedStep, SpotGroupRun
+from shared.services.spot_pc.spot_group_deployments import awaits_turn, host_runs, replacement_plan
 
 Orchestration = Generator[Any, Any, Any]
 HOSTS_AT_ONCE = 500  # sub-orchestrations started together: a group's every host (a batch waits for its slowest)
@@ -39,6 +40,8 @@ def replace_hosts(context: df.DurableOrchestrationContext, run: SpotGroupRun) ->
     plan = replacement_plan(run)
     canary, rest = plan.canary, plan.batches
     outcomes = yield from run_hosts(context, run, canary)
+    if "cancelled" in outcomes:  # the hosts replaced keep the new version; the rest, the old
+        return "cancelled"
     if any(outcome != "succeeded" for outcome in outcomes):
         assert run.previous is not None
         version, image_id = run.previous
@@ -49,15 +52,34 @@ def replace_hosts(context: df.DurableOrchestrationContext, run: SpotGroupRun) ->
         return "rolledBack"
     for batch in rest:
         outcomes = yield from run_hosts(context, run, batch)
+        if "cancelled" in outcomes:
+            return "cancelled"
         if any(outcome != "succeeded" for outcome in outcomes):
             return "failed"  # the hosts replaced so far stay on the new version; the rest on the old
     return "succeeded"
 
 
+def turn_or_cancel(context: df.DurableOrchestrationContext, run: Any, step: Any) -> Orchestration | None:
+    """A host waiting for its turn in a maintenance window (perhaps days) waits for the turn or the update's cancel,
+    first come; then its run asks again (and ends, when cancelled)."""
+    if not (isinstance(run, SpotGroupRun) and isinstance(step, PhasedStep) and awaits_turn(run)):
+        return None
+    return _turn_or_cancel(context, run, step)
+
+
+def _turn_or_cancel(context: df.DurableOrchestrationContext, run: SpotGroupRun, step: PhasedStep[Any]) -> Orchestration:
+    cancelled = context.wait_for_external_event(names.IMAGE_UPDATE_CANCELLED)
+    turn = timer(context, step.wait_seconds, step.resume_at)
+    first = yield context.task_any([cancelled, turn])
+    if first == cancelled:
+        turn.cancel()
+    return run
+
+
 def run_work(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orchestration:
     """Stage by stage; a stage that continued as new comes back here with its run as the input."""
     if run.stage == "host":  # a sub-orchestration: one host's phases
-        return (yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run))
+        return (yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run, pause=turn_or_cancel))
     if run.stage == "prepare":
         prepared = yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run)
         if prepared != "succeeded":

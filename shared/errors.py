@@ -49,14 +49,26 @@ class Conflict(DomainError):
 
 
 class PreconditionFailed(DomainError):
-    """The caller's etag no longer matches the stored one (412)."""
+    """The caller's etag no longer matches the stored one (412). Storage refuses the app's own conditional writes
+    the same way; where the caller sent no If-Match, that is another writer at work, answered as `concurrent()`."""
+
+    resource = "The resource"
 
     @classmethod
     def stale(cls, kind: str, resource_id: str) -> PreconditionFailed:
-        return cls(
+        refused = cls(
             f"{kind} '{resource_id}' was changed since the etag in If-Match was read; read it again and retry.",
             code="preconditionFailed",
             target="If-Match",
+        )
+        refused.resource = f"{kind} '{resource_id}'"
+        return refused
+
+    def concurrent(self) -> Conflict:
+        """The same refusal where no If-Match was sent: the app's own write met other work on the resource (409)."""
+        return Conflict(
+            f"{self.resource} was changed by other work under way while this request was applied; try again shortly.",
+            code="concurrentChange",
         )
 
 

@@ -85,6 +85,7 @@ ACCESS: dict[str, Access] = {
     "updateSpotGroup": ADMINISTRATOR,
     "listImageUpdates": READER,
     "getImageUpdate": READER,
+    "cancelImageUpdate": ADMINISTRATOR,
     "deleteSpotGroup": ADMINISTRATOR,
     # a Spot Group's user sessions: reading who is signed in, and acting on a session as on a Cloud PC
     "listSpotGroupSessions": READER,

@@ -173,12 +173,16 @@ class Exchange:
             passage = self.gate.enter(self.operation, self.request)
             self.request.check_query(self.operation.query)
         except Exception as exc:
-            self._response = error_response(exc)
+            self._response = error_response(exc, if_match_sent=self._if_match_sent)
             return self
         self._scope = passage.scope()
         self._scope.__enter__()
         self._passage = passage
         return self
+
+    @property
+    def _if_match_sent(self) -> bool:
+        return bool(self.request.raw.headers.get("If-Match"))
 
     @property
     def admitted(self) -> bool:
@@ -200,7 +204,8 @@ class Exchange:
             return False
         if self._passage is not None:
             if exc is not None:
-                self._response = error_response(exc)  # inside the passage's scope, as the handler's own answer
+                # inside the passage's scope, as the handler's own answer
+                self._response = error_response(exc, if_match_sent=self._if_match_sent)
             self._scope.__exit__(None, None, None)
             self._response = self._passage.leave(self.response)
         self._span.set_attribute("http.response.status_code", self.response.status_code)

@@ -136,38 +136,81 @@ def validation_details(exc: ValidationError) -> list[ErrorDetail]:
     return details
 
 
-def error_response(exc: Exception) -> func.HttpResponse:
-    """Every failure as the contract's error shape; unexpected ones as 500 without internals."""
+# the service a raw SDK error came from, by the deepest SDK module on its traceback (a token request inside an ARM call
+# fails in azure.identity, not in azure.mgmt): a 503 names what did not answer, never storage by default
+SERVICE_OF_MODULE = (
+    ("azure.identity", "Microsoft Entra ID"),
+    ("msal", "Microsoft Entra ID"),
+    ("azure.data.tables", "Storage"),
+    ("azure.storage", "Storage"),
+    ("azure.keyvault", "Key Vault"),
+    ("azure.mgmt", "Azure Resource Manager"),
+    ("shared.cloud.azure.graph", "Microsoft Graph"),
+    ("shared.storage", "Storage"),
+    ("shared.cloud.azure", "Azure Resource Manager"),
+)
+
+
+def service_of(exc: BaseException) -> str:
+    """The service an SDK error was raised in, read off its traceback (innermost first)."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(str(tb.tb_frame.f_globals.get("__name__", "")))
+        tb = tb.tb_next
+    for module in reversed(frames):
+        for prefix, service in SERVICE_OF_MODULE:
+            if module == prefix or module.startswith(prefix + "."):
+                return service
+    return "A service the app depends on"
+
+
+def _as_domain_error(exc: Exception) -> Exception:
+    """A failure from below the domain (pydantic, the cloud ports, the SDKs) as the contract's error: a dependency's
+    as 503 (or 409 for a state of the tenant), naming the service that failed."""
     if isinstance(exc, ValidationError):
-        exc = ValidationFailed.of(*validation_details(exc))
+        return ValidationFailed.of(*validation_details(exc))
     if isinstance(exc, CloudError):  # Azure or Graph refused or failed a call a request needed
         if exc.code == "tenantNotLinked":
-            exc = Conflict(str(exc), code="tenantNotLinked", target="entraTenantId")
-        elif exc.code == NO_CONSENT:  # a state of the tenant for its admin to fix, as an unlinked one is
-            exc = Conflict(str(exc), code=NO_CONSENT, target="entraTenantId")
-        elif exc.permission_denied or exc.code == "ForbiddenByRbac":  # waiting cannot help: say what is missing
-            log.warning("A cloud call was refused for want of a permission (%s: %s)", exc.step, exc.code)
-            exc = Unavailable(str(exc), code="serviceUnavailable")
-        else:
-            log.warning("A cloud call failed during a request (%s: %s)", exc.step, exc.code)
-            exc = Unavailable(
-                f"Azure or Microsoft Graph could not do what the request needs ({exc.code}); try again shortly.",
-                code="serviceUnavailable",
-            )
+            return Conflict(str(exc), code="tenantNotLinked", target="entraTenantId")
+        if exc.code == NO_CONSENT:  # a state of the tenant for its admin to fix, as an unlinked one is
+            return Conflict(str(exc), code=NO_CONSENT, target="entraTenantId")
+        if exc.permission_denied or exc.code == "ForbiddenByRbac":  # waiting cannot help: say what is missing
+            return Unavailable(str(exc), code="serviceUnavailable")
+        return Unavailable(  # its message names the service (and is what a timeline would show of it)
+            f"Azure or Microsoft Graph could not do what the request needs ({exc.code}: {str(exc)[:500]}); try again "
+            "shortly.",
+            code="serviceUnavailable",
+        )
     if isinstance(exc, (ServiceRequestError, ServiceResponseError)):
-        exc = Unavailable("Storage is not answering right now; try again shortly.", code="serviceUnavailable")
+        return Unavailable(
+            f"{service_of(exc)} is not answering right now; try again shortly.", code="serviceUnavailable"
+        )
     if isinstance(exc, ClientAuthenticationError) or (
         isinstance(exc, HttpResponseError) and exc.status_code == 403  # Table Storage: AuthenticationFailed
-    ):  # storage refused the app's key or identity: not the caller's fault
-        log.error("Storage refused the app's credentials (%s)", type(exc).__name__)
-        exc = Unavailable(
-            "Storage is not available to the service right now; try again later.", code="serviceUnavailable"
+    ):  # a service refused the app's key or identity: not the caller's fault
+        return Unavailable(
+            f"{service_of(exc)} refused the service's credentials; try again later.", code="serviceUnavailable"
         )
+    return exc
+
+
+def error_response(exc: Exception, *, if_match_sent: bool) -> func.HttpResponse:
+    """Every failure as the contract's error shape; unexpected ones as 500 without internals. A 412 is only ever for
+    the caller's own stale If-Match: without one (`if_match_sent` False) the app's etag write met other work (409)."""
+    cause = exc
+    exc = _as_domain_error(exc)
+    if isinstance(exc, PreconditionFailed) and not if_match_sent:
+        exc = exc.concurrent()
     if isinstance(exc, HttpError):
         return json_response(exc.status, error_body(exc.code, exc.message, exc.target))
     if isinstance(exc, DomainError):
         status = next((s for kind, s in STATUS_OF.items() if isinstance(exc, kind)), 400)
         headers = {"Retry-After": "5"} if status == 503 else None
+        if status == 503:  # not the caller's doing: the log keeps what failed underneath
+            underneath = cause if cause is not exc else (exc.__cause__ or exc)
+            log.warning("Answered 503 %s: %s (cause: %s: %s)", exc.code, exc.message,
+                        type(underneath).__name__, underneath)  # fmt: skip
         if status == 401:  # RFC 6750: say which scheme, and that the token (if any) was not accepted
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.details else "Bearer"}
         return json_response(status, error_body(exc.code, exc.message, exc.target, exc.details), headers)

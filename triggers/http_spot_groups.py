@@ -1,12 +1,15 @@
-"""HTTP routes of Spot Groups: the review and creation of a group, its session hosts, and its deletion."""
+"""HTTP routes of Spot Groups: the review and creation of a group, its session hosts, its image updates (and their
+cancel), and its deletion."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import azure.durable_functions as df
 
+from orchestrators import names
 from orchestrators.starting import start_spot_group_work
 from shared.models.base import Page
 from shared.models.spot_groups import (
@@ -86,6 +89,28 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
         update = ports.spot_groups.get_image_update(tenant_id, group_id, req.param("updateId"))
         return service.with_progress(update, ports.spot_groups.list_hosts(tenant_id, group_id))
+
+    @routes.post(
+        f"{GROUP}/imageUpdates/{{updateId}}/cancel", "cancelImageUpdate",
+        "Cancel a rolling image update, running or waiting for its maintenance window: the hosts already replaced "
+        "keep the new version, the others the old one, and the group is ready again; 409 once it has ended",
+        response=ImageUpdate, status=202, durable=True,
+    )  # fmt: skip
+    async def cancel_image_update(req: ApiRequest) -> ApiResponse:
+        tenant_id, group_id, update_id = req.param("tenantId"), req.param("spotGroupId"), req.param("updateId")
+        update, waiting = service.cancel_image_update(ports, tenant_id, group_id, update_id)
+        group = ports.spot_groups.get_spot_group(tenant_id, group_id)
+        run = names.spot_group_instance_id(tenant_id, group_id, "deploy")
+        hosts = [names.spot_group_host_instance_id(run, group.revision, index) for index in waiting]
+        told = await asyncio.gather(*(req.durable.raise_event(h, names.IMAGE_UPDATE_CANCELLED, None) for h in hosts),
+                                    return_exceptions=True)  # fmt: skip
+        # a host whose run has not started (a later batch) or has ended hears nothing: the next one to ask sees the
+        # cancel, as does a host's run that was between two calls
+        log.info("Image update %s cancelled; %d of %d waiting host runs told", update_id,
+                 sum(not isinstance(t, BaseException) for t in told), len(hosts))  # fmt: skip
+        location = req.url(f"{GROUP}/imageUpdates/{{updateId}}".format(
+            tenantId=tenant_id, spotGroupId=group_id, updateId=update_id))  # fmt: skip
+        return ApiResponse(202, update, {"Location": location})
 
     @routes.patch(
         GROUP, "updateSpotGroup", "Update a Spot Group: its names, groups, profile path or number of licenses",

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from shared.models.base import ApiModel, Review
+from shared.models.json_schema import AppJsonSchema
 from triggers.http_access import SERVED_ONLY_BY, describe
 from triggers.http_api import Operation
 from triggers.http_request import VALIDATE_ONLY
@@ -61,7 +62,9 @@ def build_openapi(operations: list[Operation], *, title: str, version: str) -> d
             wanted.append((op.response, "serialization"))
             if VALIDATE_ONLY in op.query and op.review:
                 wanted.append((_review_of(op), "serialization"))
-    refs, defs = models_json_schema(list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}")
+    refs, defs = models_json_schema(
+        list(dict.fromkeys(wanted)), ref_template="#/components/schemas/{model}", schema_generator=AppJsonSchema
+    )
 
     def ref(model: type[BaseModel], mode: Mode) -> dict[str, Any]:
         return {"content": {"application/json": {"schema": refs[(model, mode)]}}}

@@ -13,8 +13,8 @@ from functools import cache
 from typing import Any, cast
 
 from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 # control, format (zero-width, bidirectional overrides), line and paragraph separators, private use, surrogates:
 # characters that hide in a name or make it read as something else
@@ -220,3 +220,27 @@ def ecma_pattern(regex: re.Pattern[str]) -> str:
 def _python_whitespace() -> str:
     """What `\\s` matches in a Python str pattern, as the inside of a character class."""
     return char_class(code_point_ranges(lambda code: not 0xD800 <= code <= 0xDFFF and chr(code).isspace()))[1:-1]
+
+
+def trimmed_length_pattern(least: int) -> str:
+    """A string at least `least` characters long once its surrounding whitespace (Python's, as `str.strip` takes it)
+    is trimmed: its first and last non-space characters are that far apart. Unanchored: found anywhere, as JSON
+    Schema's `pattern` is."""
+    solid = f"[^{_python_whitespace()}]"
+    return solid if least == 1 else f"{solid}[\\s\\S]{{{least - 2},}}{solid}"
+
+
+class AppJsonSchema(GenerateJsonSchema):
+    """The document's JSON Schema generator: what pydantic checks after trimming, the document says too.
+
+    Request bodies trim surrounding whitespace before a length is checked (InputModel's `str_strip_whitespace`, or
+    a type's own `strip_whitespace`), so spaces alone are too short however many there are: a string with a minimum
+    length gets the pattern saying so (a type with a pattern of its own already rules them out)."""
+
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        json_schema = super().str_schema(schema)
+        least = int(schema.get("min_length") or 0)
+        trimmed = schema.get("strip_whitespace", self._config.str_strip_whitespace)
+        if least and trimmed and "pattern" not in json_schema:
+            json_schema["pattern"] = trimmed_length_pattern(least)
+        return json_schema

@@ -239,7 +239,7 @@ class SpotGroupRun(PhasedRun):
     image_version: str | None = None  # what added or replaced hosts are built from (None: the group's)
     image_version_id: str | None = None
     previous: tuple[str, str] | None = None  # an image update: (version, image version id) to roll back to
-    update_outcome: Literal["succeeded", "failed", "rolledBack"] | None = None  # stage `finish` of an update
+    update_outcome: Literal["succeeded", "failed", "rolledBack", "cancelled"] | None = None  # stage `finish`
     stage: Literal["prepare", "host", "finish"] = "prepare"
     host: int | None = None  # stage `host`: which one
     host_work: Literal["add", "reconfigure", "remove", "replace"] | None = None

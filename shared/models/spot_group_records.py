@@ -10,9 +10,12 @@ from pydantic import Field
 from shared.models.base import ApiModel
 from shared.models.spot_schedules import PhaseName, SpotGroupSchedule
 
-# spot_schedules.Action, for the API; the host pool's load balancing set to the phase's (host: the host pool); and
-# a personal host hibernated while its user is away (personal_power.py)
-DecisionAction = Literal["start", "deallocate", "drain", "notify", "logOff", "balanceLoad", "hibernate"]
+# spot_schedules.Action, for the API; the host pool's load balancing set to the phase's (host: the host pool);
+# a personal host hibernated while its user is away (personal_power.py); and an admin's cancel of an image update,
+# once its run ended (host: the host pool)
+DecisionAction = Literal[
+    "start", "deallocate", "drain", "notify", "logOff", "balanceLoad", "hibernate", "cancelImageUpdate"
+]
 # done: Azure was asked; failed: Azure refused (error says why), the next run decides again
 DecisionOutcome = Literal["done", "failed"]
 

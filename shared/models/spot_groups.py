@@ -184,7 +184,10 @@ class SpotGroupUpdate(InputModel):
 
 REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_count", "image_version")
 # waitingForWindow: the hosts left wait for the rollout's next maintenance window
-ImageUpdateStatus = Literal["running", "waitingForWindow", "succeeded", "failed", "rolledBack"]
+# cancelling: the admin cancelled it; the hosts being replaced finish, the others stay, then it is cancelled
+ImageUpdateStatus = Literal[
+    "running", "waitingForWindow", "cancelling", "succeeded", "failed", "rolledBack", "cancelled"
+]
 
 
 class ImageUpdate(Resource):

@@ -2,7 +2,7 @@
 portal: the limits and power set in the edit form (a bad limit refused at its field), saved, read back through the
 API and shown in words, with the host's user away since the optimization saw them go; the wizard's optional
 fieldsets and its review; and an update kept to a window that is not open now, refused at the window's length when
-too short for its drain, then shown waiting for its window with when it opens."""
+too short for its drain, then shown waiting for its window with when it opens, and cancelled there."""
 
 from __future__ import annotations
 
@@ -240,3 +240,16 @@ def test_an_update_waits_for_its_maintenance_window_after_a_window_too_short_is_
     saved = owner_api.get(path).json()
     assert (saved["notes"], saved["status"]) == ("Image 0.0.1 goes on tonight, in the window.", "updating")
     tab.shot("notes changed while the update waits")
+
+    # the admin cancels the waiting update: the host never drained keeps 0.0.0, and the group is ready on it again
+    updates.get_by_role("button", name="Cancel update").click()
+    expect(dialog).to_contain_text("the others stay on 0.0.0")
+    dialog.get_by_role("button", name="Yes, cancel the update").click()
+    expect(page.get_by_role("region", name="Status").locator(".badge")).to_have_text("Ready", timeout=WAIT_MS)
+    expect(updates).to_contain_text("Cancelled: 0 hosts kept version 0.0.1, 1 host stayed on 0.0.0.", timeout=WAIT_MS)
+    expect(updates.get_by_role("button", name="Cancel update")).to_have_count(0)
+    ended = owner_api.get(f"{path}/imageUpdates/{update['id']}").json()
+    assert (ended["status"], ended["replaced"], ended["remaining"]) == ("cancelled", 0, 1)
+    assert owner_api.get(path).json()["imageVersion"] == "0.0.0"
+    tab.shot("the update cancelled")
+    tab.assert_accessible("a cancelled update")

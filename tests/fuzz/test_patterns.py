@@ -15,7 +15,7 @@ from pydantic import TypeAdapter
 
 from shared.models.connections import FQDN, OU, UPN, DomainName, DomainUserName, OrganizationalUnit
 from shared.models.images import SOURCE_IMAGE_ID, VERSION, ImageVersion, SourceImageId
-from shared.models.json_schema import ecma_pattern
+from shared.models.json_schema import ecma_pattern, trimmed_length_pattern
 from shared.models.policies import GROUP_ID, GroupId
 from shared.models.sites import RESOURCE_GROUP_RULE, SUBNET_ID, VNET_ID, ResourceGroupName, SubnetId, VirtualNetworkId
 from shared.models.spot_sessions import SESSION_ID, SessionId
@@ -64,5 +64,17 @@ def test_what_a_pattern_matches_is_accepted_and_one_changed_character_is_judged_
         assert accepted(kind, value), value
         changed = value[: where % (len(value) + 1)] + char + value[where % (len(value) + 1) + 1 :]
         assert bool(pattern.search(changed)) == accepted(kind, changed), changed
+
+    check()
+
+
+@pytest.mark.parametrize("least", [1, 2, 5])
+def test_the_trimmed_length_pattern_is_what_a_trimmed_length_check_takes(least: int) -> None:
+    pattern = re.compile(trimmed_length_pattern(least))
+
+    @EXAMPLES
+    @given(st.text(st.sampled_from(" \t\n\u3000\u00a0\u2028ab")))
+    def check(value: str) -> None:
+        assert bool(pattern.search(value)) == (len(value.strip()) >= least), repr(value)
 
     check()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from typing import Any
+
 import pytest
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
-from shared.errors import Conflict, ValidationFailed
+from shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import PhasedStep, VmActionRun
@@ -15,6 +19,7 @@ from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT
 from tests.unit.test_lifecycle import provisioned
+from triggers.http_responses import error_response
 
 
 def arranged() -> tuple[EnginePorts, Fakes, CloudPc]:
@@ -177,3 +182,48 @@ def test_a_bulk_summary_from_its_items() -> None:
     pending = [BulkActionItem(cloud_pc_id=str(n)) for n in range(25)]
     chunks = bulk_actions.chunks_to_run([*items[:4], *pending])  # settled items are not run again
     assert [len(c) for c in chunks] == [10, 10, 5] and {i.status for c in chunks for i in c} == {"running"}
+
+
+class OtherWorkAtEveryRead:
+    """The Cloud PC store with other work of the app writing the row just after each of the first `times` reads
+    (an action's orchestration noting the power state), so the action's etag-checked write meets it."""
+
+    def __init__(self, fakes: Fakes, times: int) -> None:
+        self._store, self._left = fakes.cloud_pcs, times
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+        read = self._store.get_cloud_pc(tenant_id, cloud_pc_id)
+        if self._left > 0:
+            self._left -= 1
+            power = "poweredOff" if read.power_state == "running" else "running"
+            self._store.upsert_cloud_pc(read.model_copy(update={"power_state": power}))
+        return read
+
+
+def test_an_action_meeting_the_apps_own_write_is_applied_on_the_row_as_it_is_now() -> None:
+    ports, fakes, row = arranged()
+    racing = dataclasses.replace(ports, cloud_pcs=OtherWorkAtEveryRead(fakes, times=1))
+    performed = cloud_pc_actions.perform(racing, TENANT, row.id, "powerOn", request_id="r1")
+    assert performed.cloud_pc.last_request_id == "r1"
+    names = [e.name for e in fakes.cloud_pcs.list_events(TENANT, row.id)]
+    assert names[-1] == "powerOnRequested"
+
+
+def test_an_action_on_a_row_that_keeps_changing_is_a_conflict_saying_so_not_a_stale_if_match() -> None:
+    ports, fakes, row = arranged()
+    racing = dataclasses.replace(ports, cloud_pcs=OtherWorkAtEveryRead(fakes, times=100))
+    with pytest.raises(Conflict) as refused:
+        cloud_pc_actions.perform(racing, TENANT, row.id, "reboot", request_id="r1")
+    assert refused.value.code == "concurrentChange" and "under way" in refused.value.message
+
+
+def test_a_412_is_only_for_an_if_match_the_caller_sent() -> None:
+    stale = PreconditionFailed.stale("CloudPc", "cpc-1")
+    assert error_response(stale, if_match_sent=True).status_code == 412
+    answered = error_response(stale, if_match_sent=False)
+    error = json.loads(answered.get_body())["error"]
+    assert (answered.status_code, error["code"]) == (409, "concurrentChange")
+    assert "If-Match" not in error["message"] and "CloudPc 'cpc-1'" in error["message"]

@@ -3,6 +3,8 @@ agree with the validators, so what the document calls valid is accepted and what
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import random
 import re
 import unicodedata
@@ -11,17 +13,19 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from jsonschema_rs import Draft202012Validator
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic.json_schema import models_json_schema
 
+import shared.models
 from shared.models.access import RoleAssignmentCreate
-from shared.models.base import SKIP_TOKEN_PATTERN, Description, DisplayName
+from shared.models.base import SKIP_TOKEN_PATTERN, Description, DisplayName, InputModel
 from shared.models.cloud_pc_actions import BulkActionCreate
 from shared.models.connections import (
     ConnectionCreate,
     ConnectionUpdate,
 )
 from shared.models.directory_subscriptions import ChangeNotificationCollection
-from shared.models.json_schema import HIDDEN_CATEGORIES, ecma_pattern
+from shared.models.json_schema import HIDDEN_CATEGORIES, AppJsonSchema, ecma_pattern
 from shared.models.policies import (
     DomainJoinConfiguration,
     PolicyName,
@@ -309,3 +313,42 @@ def test_skip_tokens_are_described_as_what_the_server_signs(document: dict[str, 
         assert re.search(SKIP_TOKEN_PATTERN, token), token
     assert re.search(SKIP_TOKEN_PATTERN, "")  # empty: the first page
     assert not re.search(SKIP_TOKEN_PATTERN, "not-a-token")
+
+
+# --- strings trimmed before their length is checked ------------------------------------------------------------
+
+
+def _input_models() -> list[type[InputModel]]:
+    for module in pkgutil.iter_modules(shared.models.__path__):
+        importlib.import_module(f"shared.models.{module.name}")
+    found, todo = [], list(InputModel.__subclasses__())
+    while todo:
+        model = todo.pop()
+        todo.extend(model.__subclasses__())
+        if not model.__pydantic_generic_metadata__["parameters"]:
+            found.append(model)
+    return sorted(set(found), key=lambda m: m.__qualname__)
+
+
+def _too_short_at(model: type[InputModel], name: str, value: str) -> bool:
+    try:
+        model.model_validate({name: value})
+    except ValidationError as refused:
+        return any(e["loc"][:1] == (name,) and e["type"] == "string_too_short" for e in refused.errors())
+    return False
+
+
+def test_where_a_body_refuses_blank_text_as_too_short_the_document_refuses_it_too() -> None:
+    """Bodies trim surrounding whitespace before a length is checked, so spaces alone (or a value too short between
+    its spaces) are refused: the document's schema of each such field says so, so what it calls valid is accepted."""
+    checked = 0
+    for model in _input_models():
+        schemas = models_json_schema([(model, "validation")], schema_generator=AppJsonSchema)[1].get("$defs", {})
+        own = schemas[model.__name__]
+        for name, field in own["properties"].items():
+            for value in (" ", "\t \u3000", "  a "):
+                if _too_short_at(model, name, value):
+                    checked += 1
+                    validator = Draft202012Validator({**field, "$defs": schemas})
+                    assert not validator.is_valid(value), f"{model.__name__}.{name}: the document accepts {value!r}"
+    assert checked > 20  # every trimmed field with a minimum length, in every body

@@ -17,7 +17,13 @@ from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services.spot_pc import image_sets, spot_group_power, spot_groups
 from shared.services.spot_pc.image_builds import advance_build
 from shared.services.spot_pc.image_sets import QUIET
-from shared.services.spot_pc.spot_group_deployments import advance, host_runs, live_hosts, replacement_plan
+from shared.services.spot_pc.spot_group_deployments import (
+    advance,
+    awaits_turn,
+    host_runs,
+    live_hosts,
+    replacement_plan,
+)
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 
@@ -599,3 +605,66 @@ def test_session_hosts_show_their_live_sessions_and_as_recorded_while_the_pool_c
     fakes.script.fail("list_session_hosts", code="ServiceUnavailable")
     [recorded] = live_hosts(fakes.spot_group_ports(), group)
     assert recorded.session_count == 0 and recorded.status == "running"
+
+
+def test_a_cancelled_update_stops_the_hosts_not_yet_drained_and_ends_with_the_group_ready(fakes: Fakes) -> None:
+    group_id, update_run = windowed_update(fakes, license_count=7)  # two hosts, one at a time
+    assert update_run.image_update_id is not None
+    first, second = replacement_plan(update_run).batches
+    [replacing] = first
+    waiting = advance(fakes.spot_group_ports(), replacing)  # Monday 09:00 UTC: the window opens tonight
+    assert waiting.outcome is None and waiting.wait_seconds > 0
+    assert awaits_turn(waiting.run)  # the orchestrator listens for the cancel while it waits
+
+    update_id = update_run.image_update_id
+    cancelled, told = spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_id)
+    assert cancelled.status == "cancelling" and told == [0, 1]
+    with pytest.raises(Conflict) as twice:
+        spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_id)
+    assert twice.value.code == "wrongStatus"
+    hosts = fakes.spot_groups.list_hosts(TENANT, group_id)
+    assert advance(fakes.spot_group_ports(), waiting.run).outcome == "cancelled"  # asked again on the cancel's event
+    assert [drive(fakes, host) for host in second] == ["cancelled"]  # a later batch's host is never drained
+    assert not any(drained(fakes, host.name) for host in hosts)
+
+    ended = drive(fakes, update_run.model_copy(update={"stage": "finish", "update_outcome": "cancelled"}))
+    assert ended == "succeeded"
+    group = fakes.spot_groups.get_spot_group(TENANT, group_id)
+    assert (group.status, group.image_version) == ("ready", "0.0.0")
+    assert group.status_detail is not None and group.status_detail.code == "imageUpdateCancelled"
+    record = fakes.spot_groups.get_image_update(TENANT, group_id, update_id)
+    assert (record.status, record.replaced, record.remaining) == ("cancelled", 0, 2)
+    [line], _ = fakes.spot_group_schedules.list_events(TENANT, group_id)
+    assert line.action == "cancelImageUpdate" and "0 hosts run 0.0.1, 2 stay on 0.0.0" in line.reason
+    assert [h.image_version for h in fakes.spot_groups.list_hosts(TENANT, group_id)] == ["0.0.0", "0.0.0"]
+
+
+def test_an_update_that_ended_cannot_be_cancelled(fakes: Fakes) -> None:
+    group_id, update_run = windowed_update(fakes, license_count=1)
+    assert update_run.image_update_id is not None
+    fakes.clock.now = datetime(2026, 11, 2, 21, tzinfo=UTC)  # in the window, nobody signed in
+    assert deploy(fakes, update_run) == "succeeded"
+    with pytest.raises(Conflict) as refused:
+        spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_run.image_update_id)
+    assert refused.value.code == "wrongStatus"
+
+
+def test_a_failed_canary_is_rebuilt_on_the_old_version_even_when_the_update_is_cancelled_meanwhile(
+    fakes: Fakes,
+) -> None:
+    image_set_id = ready_image(fakes)
+    group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(image_set_id, licenseCount=12))
+    assert deploy(fakes, run) == "succeeded"
+    second_version(fakes, image_set_id)
+    _, update_run = update(fakes, group.id, imageVersion="0.0.1")
+    assert update_run is not None and update_run.image_update_id is not None and update_run.previous is not None
+    fakes.script.fail("register_session_host", code="AgentInstallFailed")  # the canary's new host
+    [canary] = replacement_plan(update_run).canary
+    assert drive(fakes, canary) == "failed"
+    spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group.id, update_run.image_update_id)
+    version, image_id = update_run.previous
+    old_image = {"image_version": version, "image_version_id": image_id, "maintenance_window": None}
+    back = canary.model_copy(update=old_image)
+    assert drive(fakes, back) == "succeeded"  # the repair goes on: the host runs again, on the old version
+    host = fakes.spot_groups.list_hosts(TENANT, group.id)[canary.host or 0]
+    assert (host.status, host.image_version) == ("running", "0.0.0")

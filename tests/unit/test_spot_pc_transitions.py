@@ -37,9 +37,11 @@ EXPECTED: dict[str, dict[str, tuple[set[str], str]]] = {
     "image update": {
         "awaitWindow": ({"running", "waitingForWindow"}, "waitingForWindow"),
         "resume": ({"running", "waitingForWindow"}, "running"),
-        "succeed": ({"running", "waitingForWindow", "succeeded"}, "succeeded"),
-        "fail": ({"running", "waitingForWindow", "failed"}, "failed"),
-        "rollBack": ({"running", "waitingForWindow", "rolledBack"}, "rolledBack"),
+        "cancel": ({"running", "waitingForWindow"}, "cancelling"),
+        "succeed": ({"running", "waitingForWindow", "cancelling", "succeeded"}, "succeeded"),
+        "fail": ({"running", "waitingForWindow", "cancelling", "failed"}, "failed"),
+        "rollBack": ({"running", "waitingForWindow", "cancelling", "rolledBack"}, "rolledBack"),
+        "stop": ({"running", "waitingForWindow", "cancelling", "cancelled"}, "cancelled"),
     },
     "image set version": {
         "await": ({"building", "awaitingCustomization"}, "awaitingCustomization"),

@@ -22,8 +22,10 @@ export const VERSION_UNDER_WAY = ['building', 'awaitingCustomization', 'capturin
 /** A Spot Group's states while a run brings Azure to it. */
 export const GROUP_BUSY = ['deploying', 'updating', 'deleting'];
 export const HOST_BUSY = ['creating', 'removing'];
-/** An image update's states before it ends: replacing hosts, or waiting for its next maintenance window. */
-export const UPDATE_UNDER_WAY = ['running', 'waitingForWindow'];
+/** An image update's states before it ends: replacing hosts, waiting for its next maintenance window, or cancelled and
+ * letting the hosts being replaced finish. The first two can be cancelled. */
+export const UPDATE_CANCELLABLE = ['running', 'waitingForWindow'];
+export const UPDATE_UNDER_WAY = [...UPDATE_CANCELLABLE, 'cancelling'];
 // what the service applies when the admin gives none (SpotGroupCreate's x-default-by-user-type)
 export const DEFAULT_SESSIONS = SPOT_GROUP_DEFAULTS.maxSessionsPerHost.pooled;
 export const DEFAULT_VM_SIZES = SPOT_GROUP_DEFAULTS.vmSize;

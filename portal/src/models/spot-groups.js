@@ -23,7 +23,7 @@ export const spotGroup = (tenantId, id) => resource(path(tenantId, id), async ()
 }, {
   // an update waiting for its maintenance window may wait days: read at the idle pace until the window opens
   active: ({ gone, group, hosts, updates }) => !gone && updates[0]?.status !== 'waitingForWindow' && (GROUP_BUSY.includes(group.status)
-    || hosts.some((host) => HOST_BUSY.includes(host.status)) || updates[0]?.status === 'running'),
+    || hosts.some((host) => HOST_BUSY.includes(host.status)) || ['running', 'cancelling'].includes(updates[0]?.status)),
   idleMs: 15_000, // sessions and power states change without any work of the app's
 });
 
@@ -33,5 +33,8 @@ export const createSpotGroup = (tenantId, body) => change(() => post(path(tenant
 /** A change (an image update too) from the version read; answers the API's answer: 202 when Azure follows it. */
 export const updateSpotGroup = (tenantId, group, body) => change(() => request('PATCH', path(tenantId, group.id), { body, etag: group.etag }),
   spotGroup(tenantId, group.id), spotGroupList(tenantId));
+/** Cancel an image update running or waiting for its window (202: `cancelling` until the hosts being replaced finish). */
+export const cancelImageUpdate = (tenantId, groupId, updateId) => change(
+  () => post(path(tenantId, groupId, 'imageUpdates', updateId, 'cancel'), {}), spotGroup(tenantId, groupId), spotGroupList(tenantId));
 export const deleteSpotGroup = (tenantId, id, drainTimeoutMinutes) => change(
   () => request('DELETE', path(tenantId, id), { query: { drainTimeoutMinutes } }), spotGroup(tenantId, id), spotGroupList(tenantId));

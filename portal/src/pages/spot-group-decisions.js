@@ -9,7 +9,7 @@ import { useResource } from '../models/resource.js';
 import { moreEvents, spotGroupEvents } from '../models/spot-schedules.js';
 
 const ACTION_WORDS = { start: 'Start', deallocate: 'Deallocate', drain: 'Drain', notify: 'Message users', logOff: 'Log off users',
-  balanceLoad: 'Place new users', hibernate: 'Hibernate' };
+  balanceLoad: 'Place new users', hibernate: 'Hibernate', cancelImageUpdate: 'Image update cancelled' };
 
 const outcome = (line) => html`<${StatusBadge} status=${line.outcome === 'done' ? 'succeeded' : 'failed'} label=${words(line.outcome)} />${line.error
   ? html` <code>${line.error}</code>` : null}`;

@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import { can } from '../access.js';
 import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm } from '../ui.js';
-import { GROUP_BUSY, UPDATE_UNDER_WAY, newerReadyVersions, rolloutProgress } from '../lib/spot-pc.js';
+import { GROUP_BUSY, UPDATE_CANCELLABLE, UPDATE_UNDER_WAY, newerReadyVersions, rolloutProgress } from '../lib/spot-pc.js';
 import {
   NOTIFY_MAX_MINUTES, WINDOW_FIELDS, WINDOW_MINUTES, rolloutBody, rolloutSummary, rolloutValues, shortestWindow, waitingText, warnedHosts, windowSummary,
 } from '../lib/maintenance-window.js';
@@ -10,7 +10,7 @@ import { dateTime, plural } from '../lib/format.js';
 import { versions as versionsOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
-import { updateSpotGroup } from '../models/spot-groups.js';
+import { cancelImageUpdate, updateSpotGroup } from '../models/spot-groups.js';
 import { Days } from './spot-group-schedule.js';
 
 const OUTCOME = {
@@ -18,15 +18,18 @@ const OUTCOME = {
   rolledBack: ['error', (update) => `Rolled back: a canary host failed on version ${update.toVersion}, so the canary was rebuilt on `
     + `${update.fromVersion} and the other hosts were never touched. The group stays on ${update.fromVersion}.`],
   failed: ['error', () => 'The update stopped: some hosts may run the new version and some the old one. Look at the failed hosts below.'],
+  cancelled: ['info', (update) => `Cancelled: ${plural(update.replaced, 'host')} kept version ${update.toVersion}, `
+    + `${plural(update.remaining, 'host')} stayed on ${update.fromVersion}. New hosts come on ${update.fromVersion}.`],
 };
 
 // a running update is work under way (the info colour), not an outcome; a waiting one is too, until its window opens
-const BADGE = { running: ['updating', 'Running'], waitingForWindow: ['waitingForWindow', 'Waiting for its window'] };
+const BADGE = { running: ['updating', 'Running'], waitingForWindow: ['waitingForWindow', 'Waiting for its window'],
+  cancelling: ['updating', 'Cancelling'] };
 const badge = (update) => html`<${StatusBadge} status=${BADGE[update.status]?.[0] || update.status} label=${BADGE[update.status]?.[1]} />`;
 const ZONES = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
 
 /** The newest update: from → to, its status, hosts replaced as a progress bar, the canary, and how it ended. */
-function Progress({ update, hosts }) {
+function Progress({ update, hosts, tenantId, groupId, onStarted }) {
   const { replaced, total } = rolloutProgress(update);
   const outcome = OUTCOME[update.status];
   const byName = new Map(hosts.map((host) => [host.name, host]));
@@ -51,8 +54,33 @@ function Progress({ update, hosts }) {
     ${timeWindow && html`<p>Only inside its maintenance window: ${windowSummary(timeWindow, update.rollout.notifyMinutesBefore)}</p>`}
     ${warned.length > 0 && html`<ul aria-label="Users warned of their host's drain">${warned.map((host) => html`<li key=${host.name}>
       ${host.name}: ${host.statusDetail.message}</li>`)}</ul>`}
+    ${update.status === 'cancelling' && html`<div class="banner info">${update.statusDetail?.message || 'Cancelling.'}</div>`}
+    ${UPDATE_CANCELLABLE.includes(update.status) && can('cancelImageUpdate', tenantId)
+      && html`<${CancelUpdate} update=${update} tenantId=${tenantId} groupId=${groupId} onCancelled=${onStarted} />`}
     ${outcome && html`<div class=${`banner ${outcome[0]}`}>${outcome[1](update)}
-      <${Failure} detail=${update.statusDetail} /></div>`}
+      ${update.status !== 'cancelled' && html`<${Failure} detail=${update.statusDetail} />`}</div>`}
+  </div>`;
+}
+
+/** Cancel the update, once confirmed: the hosts replaced keep the new version, the others the old one. */
+function CancelUpdate({ update, tenantId, groupId, onCancelled }) {
+  const form = useForm({});
+  const cancel = async () => {
+    form.clear();
+    const question = `Cancel the update to ${update.toVersion}? No more hosts are drained for it. Hosts already replaced keep `
+      + `${update.toVersion}; a host being replaced now finishes first; the others stay on ${update.fromVersion}. The group is then ready again.`;
+    if (!(await confirm(question, { title: 'Cancel the rolling update?', confirmLabel: 'Yes, cancel the update' }))) return;
+    try {
+      await cancelImageUpdate(tenantId, groupId, update.id);
+      onCancelled(`The update to ${update.toVersion} is being cancelled.`);
+    } catch (error) {
+      if (error.status === 409) error.message = 'The update has already ended; look at it again.';
+      form.fail(error);
+    }
+  };
+  return html`<div class="actions">
+    <${ErrorBanner} error=${form.errors.general} />
+    <${ActionButton} onClick=${cancel} busyLabel="Cancelling…">Cancel update</${ActionButton}>
   </div>`;
 }
 
@@ -135,7 +163,8 @@ export function ImageUpdates({ group, updates, hosts, tenantId, onStarted }) {
   return html`<section class="card wide" aria-labelledby="updates-heading">
     <h2 id="updates-heading">Rolling image update</h2>
     <p class="muted">Rebuilds every running host on a newer version of the image set, the canary hosts first.</p>
-    ${latest ? html`<${Progress} update=${latest} hosts=${hosts || []} />` : html`<p>No image update yet.</p>`}
+    ${latest ? html`<${Progress} update=${latest} hosts=${hosts || []} tenantId=${tenantId} groupId=${group.id} onStarted=${onStarted} />`
+    : html`<p>No image update yet.</p>`}
     ${earlier.length > 0 && html`<${DataTable} caption="Earlier image updates" columns=${columns} rows=${earlier} />`}
     ${can('updateSpotGroup', tenantId) && (busy
       ? html`<${Notice}>A new update can start once the group is ready (it is ${group.status} now).</${Notice}>`

@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
@@ -156,5 +161,5 @@ def _reading() -> Iterator[None]:
             arm_lro.raise_for(exc, STEP)
         except arm_lro.Throttled as throttled:
             raise CloudThrottled(STEP, throttled.retry_after_s, throttled.code) from exc
-    except ServiceRequestError as exc:
+    except (ServiceRequestError, ServiceResponseError) as exc:  # refused, reset or timed out: no answer at all
         raise CloudError(STEP, UNANSWERED, f"Azure Resource Manager did not answer: {exc}") from exc

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from azure.core.credentials import TokenCredential
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import (
     AzureAuthorityHosts,
     ClientAssertionCredential,
@@ -20,6 +23,11 @@ from shared.settings import Settings, setting_name
 # Entra's refusal of a token in a tenant where no admin consented to the app: no service principal there, or consent
 # not granted (https://learn.microsoft.com/entra/identity-platform/reference-error-codes)
 NOT_CONSENTED = ("AADSTS700016", "AADSTS65001")
+# how long Entra's "no consent" answer stands for a tenant before a token is asked of it again: every write to a tenant
+# nobody consented in would otherwise ask Entra (and log the refusal) again, while an admin who has just consented
+# retries within seconds (the consent check forgets the refusal at once)
+CONSENT_REFUSAL_KEPT_S = 5.0
+log = logging.getLogger(__name__)
 TOKEN_EXCHANGE_SCOPE = "api://AzureADTokenExchange/.default"  # the audience a federated identity credential trusts
 KNOWN_AUTHORITY_HOSTS = frozenset(
     {
@@ -45,8 +53,13 @@ class AzureCredentials:
     `entra_tenant_of(tenant_id)` maps the app's tenant id to the customer's Entra tenant id (None: not linked).
     """
 
-    def __init__(self, settings: Settings, entra_tenant_of: Callable[[str], str | None]) -> None:
+    def __init__(
+        self, settings: Settings, entra_tenant_of: Callable[[str], str | None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
         self._settings = settings
+        self._clock = clock
+        self._refused_until: dict[str, tuple[float, str]] = {}  # Entra tenant -> (until, Entra's refusal)
         self._entra_tenant_of = entra_tenant_of
         self._authority = authority_host(settings.azure_authority_host)
         self._options: dict[str, Any] = {"authority": self._authority}
@@ -80,16 +93,34 @@ class AzureCredentials:
         with self._lock:
             credential = self._by_entra_tenant.get(entra_tenant_id)
             if credential is None:
-                credential = self._by_entra_tenant[entra_tenant_id] = self._build(entra_tenant_id)
+                built = _ConsentRefusalKept(self._build(entra_tenant_id), entra_tenant_id, self)
+                credential = self._by_entra_tenant[entra_tenant_id] = built
             return credential
 
     def forget(self, entra_tenant_id: str) -> None:
-        """The tenant's next credential starts with no token (its clients ask for it again)."""
+        """The tenant's next credential starts with no token (its clients ask for it again), and a refusal for want
+        of consent is no longer answered from memory: the consent check calls this once the app has a token there."""
         with self._lock:
             credential = self._by_entra_tenant.pop(entra_tenant_id, None)
+            self._refused_until.pop(entra_tenant_id, None)
         close = getattr(credential, "close", None)
         if close is not None:
             close()
+
+    def refused_consent(self, entra_tenant_id: str) -> str | None:
+        """Entra's recent refusal of a token in the tenant for want of consent, while it stands, else None."""
+        with self._lock:
+            until, refusal = self._refused_until.get(entra_tenant_id, (0.0, ""))
+            if until > self._clock():
+                return refusal
+            self._refused_until.pop(entra_tenant_id, None)
+            return None
+
+    def keep_refusal(self, entra_tenant_id: str, refusal: str) -> None:
+        with self._lock:
+            self._refused_until[entra_tenant_id] = (self._clock() + CONSENT_REFUSAL_KEPT_S, refusal)
+        log.info("No consent in Entra tenant %s: no token is asked there for %g s", entra_tenant_id,
+                 CONSENT_REFUSAL_KEPT_S)  # fmt: skip
 
     def uncached(self, entra_tenant_id: str) -> TokenCredential:
         """A credential of its own, with no token yet: what the tenant grants now, not when a cached token was made."""
@@ -119,6 +150,30 @@ class AzureCredentials:
             close = getattr(credential, "close", None)
             if close is not None:
                 close()
+
+
+class _ConsentRefusalKept:
+    """A tenant's credential that answers Entra's refusal for want of consent from memory while it stands
+    (AzureCredentials.refused_consent), so the writes to a tenant nobody consented in ask Entra once, not each."""
+
+    def __init__(self, inner: TokenCredential, entra_tenant_id: str, credentials: AzureCredentials) -> None:
+        self._inner, self._entra, self._credentials = inner, entra_tenant_id, credentials
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        refusal = self._credentials.refused_consent(self._entra)
+        if refusal is not None:
+            raise ClientAuthenticationError(message=refusal)
+        try:
+            return self._inner.get_token(*scopes, **kwargs)
+        except ClientAuthenticationError as exc:
+            if any(code in str(exc) for code in NOT_CONSENTED):
+                self._credentials.keep_refusal(self._entra, str(exc))
+            raise
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
 
 
 def check_credentials(settings: Settings, environ: Mapping[str, str]) -> list[str]:

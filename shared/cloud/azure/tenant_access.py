@@ -43,8 +43,12 @@ class AzureTenantAccess:
         # read, not verified: the token is the app's own, fresh from Entra, and only its claims are wanted here
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        if self._graph is not None:  # an admin reads this after granting: the app's own calls use the grant at once
+        # an admin reads this after granting: the app's own calls use the grant at once, and a refusal for want of
+        # consent the app still remembered is forgotten
+        if self._graph is not None:
             self._graph.renew(entra_tenant_id)
+        else:
+            self._credentials.forget(entra_tenant_id)
         return sorted(str(role) for role in claims.get("roles", []))
 
     def missing_actions(

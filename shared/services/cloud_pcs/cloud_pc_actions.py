@@ -28,7 +28,7 @@ from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.provisioning_steps import placement_of, post_script, vm_name
-from shared.services.cloud_pcs.timeline import save
+from shared.services.cloud_pcs.timeline import save, save_move
 from shared.services.engine import phased
 from shared.services.engine.windows365_refusals import refused_as_conflict
 
@@ -92,16 +92,15 @@ def perform(
         plan = SERVICE_PLANS_BY_ID[target_service_plan_id]
         slot = sum(1 for c in ports.cloud_pcs.list_users_cloud_pcs(tenant_id, cloud_pc.user_id)
                    if c.service_plan_id == plan.id)  # fmt: skip
-        moved = machine.move(
-            cloud_pc, "resize", ports.clock(), request_id=request_id,
-            message=f"{cloud_pc.service_plan_name} -> {plan.display_name}",
+        cloud_pc = save_move(ports, cloud_pc, lambda current: machine.move(
+            current, "resize", ports.clock(), request_id=request_id,
+            message=f"{current.service_plan_name} -> {plan.display_name}",
             service_plan_id=plan.id, service_plan_name=plan.display_name, slot_index=slot,
-            resize_from_service_plan_id=cloud_pc.service_plan_id,
-        )  # fmt: skip
-        cloud_pc = save(ports, moved, if_match=cloud_pc.etag)
+            resize_from_service_plan_id=current.service_plan_id,
+        ), doing=action)  # fmt: skip
     else:
-        moved = machine.move(cloud_pc, action, ports.clock(), request_id=request_id)
-        cloud_pc = save(ports, moved, if_match=cloud_pc.etag)
+        cloud_pc = save_move(ports, cloud_pc, lambda current: machine.move(
+            current, action, ports.clock(), request_id=request_id), doing=action)  # fmt: skip
     return _work_of(cloud_pc, action, request_id, target_service_plan_id)
 
 
@@ -119,9 +118,9 @@ def _by_windows365(
     with refused_as_conflict(f"{action} Cloud PC '{cloud_pc.display_name}'", "status"):
         ports.windows365.act(cloud_pc.tenant_id, cloud_pc.windows365_id, WINDOWS365_ACTIONS[action], body)
     # the request's own line; the status is Windows 365's to change, and the follower brings it in
-    moved = machine.move(cloud_pc, "mirror", ports.clock(), request_id=request_id,
-                         message=f"{asked} asked of Windows 365")  # fmt: skip
-    return Performed(save(ports, moved, if_match=cloud_pc.etag), follow_windows365=True)
+    saved = save_move(ports, cloud_pc, lambda current: machine.move(current, "mirror", ports.clock(),
+                      request_id=request_id, message=f"{asked} asked of Windows 365"), doing=action)  # fmt: skip
+    return Performed(saved, follow_windows365=True)
 
 
 def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
@@ -211,9 +210,9 @@ def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: s
     machine.check(cloud_pc, "rename")
     if cloud_pc.windows365_id is not None:  # Windows 365 keeps the name
         ports.windows365.act(tenant_id, cloud_pc.windows365_id, "rename", {"displayName": display_name})
-    moved = machine.move(cloud_pc, "rename", ports.clock(), display_name=display_name,
-                         message=f"'{cloud_pc.display_name}' -> '{display_name}'")  # fmt: skip
-    return save(ports, moved, if_match=cloud_pc.etag)
+    return save_move(ports, cloud_pc, lambda current: machine.move(current, "rename", ports.clock(),
+                     display_name=display_name, message=f"'{current.display_name}' -> '{display_name}'"),
+                     doing="rename")  # fmt: skip
 
 
 def restore_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, snapshot_id: str, request_id: str
@@ -242,9 +241,9 @@ def _windows365_only(
     verb = "restore" if body else "take a restore point of"
     with refused_as_conflict(f"{verb} Cloud PC '{cloud_pc.display_name}'", "snapshotId" if body else "status"):
         ports.windows365.act(tenant_id, cloud_pc.windows365_id, graph_action, body)
-    moved = machine.move(cloud_pc, action, ports.clock(), request_id=request_id,
-                         message=f"{what} asked of Windows 365")  # fmt: skip
-    return Performed(save(ports, moved, if_match=cloud_pc.etag), follow_windows365=True)
+    saved = save_move(ports, cloud_pc, lambda current: machine.move(current, action, ports.clock(),
+                      request_id=request_id, message=f"{what} asked of Windows 365"), doing=action)  # fmt: skip
+    return Performed(saved, follow_windows365=True)
 
 
 # --- the Azure work of a VM action -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from shared.ports.cloud import CloudError, Progress
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
-from shared.services.cloud_pcs.timeline import save, timeline_event
+from shared.services.cloud_pcs.timeline import save, save_move, timeline_event
 from shared.services.engine.refused_work import watched
 
 log = logging.getLogger(__name__)
@@ -280,5 +280,5 @@ def new_run(
             "warnings": [],
         }
         message = "VM deleted; a new one follows from the policy's current settings"
-    moved = machine.move(cloud_pc, action, ports.clock(), message=message, request_id=request_id, **fresh)
-    return save(ports, moved, if_match=cloud_pc.etag)
+    return save_move(ports, cloud_pc, lambda current: machine.move(current, action, ports.clock(), message=message,
+                     request_id=request_id, **fresh), doing=action)  # fmt: skip

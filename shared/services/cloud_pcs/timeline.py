@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from shared.errors import Conflict, PreconditionFailed
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
 from shared.models.provisioning import CloudPcJob
 from shared.ports.cloud import REQUEST_BUDGET, UNANSWERED
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs.provisioning_steps import ORDER, STAGE_OF
+from shared.services.engine.updates import ATTEMPTS
 
 # milestones of one attempt, placed among its steps; other milestones belong to the run (lifecycle)
 ATTEMPT_MILESTONES = {"provisioningStarted": 0, "attemptFailed": 90, "attemptCleanedUp": 91}
@@ -95,6 +98,24 @@ def save(ports: EnginePorts, moved: Moved, *, if_match: str | None, line_first: 
     if not line_first and moved.event is not None:
         ports.cloud_pcs.upsert_event(saved.tenant_id, moved.event)
     return saved
+
+
+def save_move(ports: EnginePorts, cloud_pc: CloudPc, make: Callable[[CloudPc], Moved], *, doing: str) -> CloudPc:
+    """Write the move `make` makes of the Cloud PC as read. The app's own work may write the row meanwhile (an
+    action's orchestration notes the power state): the move is then made again from the row as it is now, the state
+    machine's checks included, since no caller asked for the row as it was; a row that keeps changing is a 409 that
+    says so, never a 412 naming an If-Match nobody sent."""
+    for _ in range(ATTEMPTS):
+        try:
+            return save(ports, make(cloud_pc), if_match=cloud_pc.etag)
+        except PreconditionFailed:
+            cloud_pc = ports.cloud_pcs.get_cloud_pc(cloud_pc.tenant_id, cloud_pc.id)
+    raise Conflict(
+        f"Cloud PC '{cloud_pc.display_name}' kept changing while {doing} was being applied: work on it is under way "
+        f"(status {cloud_pc.status}); try again shortly.",
+        code="concurrentChange",
+        target="status",
+    )
 
 
 def record(ports: EnginePorts, cloud_pc: CloudPc, name: str, **details: Any) -> None:

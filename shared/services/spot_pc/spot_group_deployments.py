@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from shared.models.failures import StepDetail
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
 from shared.models.sites import Site
-from shared.models.spot_groups import SessionHost, SessionHostCounts, SpotGroup
+from shared.models.spot_group_records import SpotGroupEvent
+from shared.models.spot_groups import ImageUpdate, SessionHost, SessionHostCounts, SpotGroup
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud import (
     SESSION_GONE,
@@ -39,6 +40,7 @@ from shared.services.spot_pc.spot_groups import names_scope
 from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_UPDATES,
     OUTCOMES,
+    RUNNING_UPDATE,
     SESSION_HOSTS,
     SPOT_GROUPS,
     SpotGroupAction,
@@ -87,6 +89,15 @@ def host_runs(run: SpotGroupRun) -> list[SpotGroupRun]:
     for kind, indexes in kinds:
         runs += [run.model_copy(update={**fresh, "host": index, "host_work": kind}) for index in indexes]
     return runs
+
+
+def awaits_turn(run: SpotGroupRun) -> bool:
+    """Whether a host's run, as it waits, may be waiting for its turn in an image update's maintenance window: then
+    the update's cancel ends the wait (the orchestrator listens for it), and the host's next call ends its run."""
+    return (
+        run.stage == "host" and run.host_work == "replace" and run.maintenance_window is not None
+        and HOST_STEPS["replace"][run.phase] == "drainHost"
+    )  # fmt: skip
 
 
 def replacement_plan(run: SpotGroupRun) -> RolloutPlan[SpotGroupRun]:
@@ -148,6 +159,8 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
         if phase == "awaitSignOut" and host is not None:
             waited = ports.clock() - (now.started_at or ports.clock())
             return _signed_out(ports, group, site, host, now, waited)
+        if phase == "drainHost" and now.host_work == "replace" and _cancelled(ports, group, now):
+            return PhasedStep(outcome="cancelled", run=now)  # not drained: the host stays on the old version
         if phase == "drainHost" and host is not None and now.maintenance_window is not None:
             waiting = _await_turn(ports, group, site, host, now)
             if waiting is not None:
@@ -194,6 +207,17 @@ def _signed_out(
         return Progress(done=True)
     sessions = _sessions(ports, group, site, host)
     return Progress(done=True) if sessions == 0 else Progress(done=False, retry_after_s=SIGN_OUT_POLL_S)
+
+
+def _cancelled(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> bool:
+    """Whether the image update a host is replaced for was cancelled: read before the host is drained, the one step
+    a cancel stops (a host past it is rebuilt to the end, so nothing is left half done). A failed canary rebuilt on
+    the old version is not stopped: that is a repair, not the update going on."""
+    rolling_back = run.previous is not None and run.image_version_id == run.previous[1]  # a failed canary's repair
+    if run.image_update_id is None or rolling_back:
+        return False
+    update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
+    return update.status not in RUNNING_UPDATE
 
 
 def _await_turn(
@@ -253,6 +277,8 @@ def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, t
     if run.image_update_id is None or run.maintenance_window is None:
         return
     update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
+    if update.status not in RUNNING_UPDATE:  # cancelled meanwhile: its status is the cancel's
+        return
     if turn.window_start > now:
         detail = StepDetail(code="waitingForWindow", step="maintenanceWindow", message=(
             f"The next maintenance window opens at {opening_words(run.maintenance_window, turn.window_start)}; "
@@ -353,18 +379,38 @@ def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
     if run.image_update_id is not None:
         update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
         outcome = run.update_outcome or "succeeded"
-        if outcome == "rolledBack" and run.previous is not None:
+        if outcome in ("rolledBack", "cancelled") and run.previous is not None:  # new hosts come on the old version
             fields["image_version"], fields["image_version_id"] = run.previous
-        if outcome != "succeeded":
+        on_new = sum(h.status == "running" and h.image_version == update.to_version for h in hosts)
+        remaining = sum(h.status == "running" for h in hosts) - on_new
+        if outcome == "cancelled":
+            fields["status_detail"] = _cancelled_line(ports, group, update, on_new, remaining)
+        elif outcome != "succeeded":
             fields["status_detail"] = StepDetail(
                 code="imageUpdateRolledBack" if outcome == "rolledBack" else "imageUpdateFailed", step="imageUpdate",
                 message=f"The update to {update.to_version} did not complete ({outcome}); see imageUpdates.",
             )  # fmt: skip
-        on_new = sum(h.status == "running" and h.image_version == update.to_version for h in hosts)
-        remaining = sum(h.status == "running" for h in hosts) - on_new
-        ended = IMAGE_UPDATES.move(update, OUTCOMES[outcome], replaced=on_new, remaining=remaining)
+        ended = IMAGE_UPDATES.move(
+            update, OUTCOMES[outcome], replaced=on_new, remaining=remaining, next_window_date_time=None,
+            **({"status_detail": fields["status_detail"]} if outcome == "cancelled" else {}),
+        )  # fmt: skip
         ports.spot_groups.put_image_update(ended, if_match=update.etag)
     _record(ports, group, action, **fields)
+
+
+def _cancelled_line(
+    ports: SpotGroupPorts, group: SpotGroup, update: ImageUpdate, on_new: int, remaining: int
+) -> StepDetail:
+    """A cancelled update in words, on the group and its timeline: which hosts run which version now."""
+    message = (f"The update to {update.to_version} was cancelled: {on_new} hosts run {update.to_version}, {remaining} "
+               f"stay on {update.from_version}; new hosts come on {update.from_version}.")  # fmt: skip
+    now = ports.clock()
+    line = SpotGroupEvent(
+        id=f"{update.id}-cancelled", date_time=now, host=group.host_pool_name, action="cancelImageUpdate",
+        reason=message, outcome="done",
+    )  # fmt: skip
+    ports.schedules.put_events(group.tenant_id, group.id, update.last_modified_date_time, [line])
+    return StepDetail(code="imageUpdateCancelled", step="imageUpdate", message=message)
 
 
 def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
+from shared.models.failures import StepDetail
 from shared.models.image_sets import ImageSetVersion
 from shared.models.orchestrations import SpotGroupRun
 from shared.models.regions import AVD_METADATA_REGIONS
@@ -30,9 +31,10 @@ from shared.models.spot_groups import (
     UserType,
 )
 from shared.ports.admin_ports import AdminPorts
+from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc.rollout import plan_rollout, replaceable
 from shared.services.spot_pc.session_limits import merged_settings, starts_on_connect
-from shared.services.spot_pc.spot_pc_transitions import SPOT_GROUPS, UPDATE_UNDER_WAY, WORKING_GROUP
+from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROUPS, UPDATE_UNDER_WAY, WORKING_GROUP
 
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
@@ -230,6 +232,35 @@ def _update_image(
         previous=(group.image_version, group.image_version_id),
     )  # fmt: skip
     return saved, run
+
+
+def cancel_image_update(
+    ports: AdminPorts, tenant_id: str, spot_group_id: str, update_id: str
+) -> tuple[ImageUpdate, list[int]]:
+    """Cancel an image update that is running or waiting for its maintenance window: it is `cancelling` until its
+    run ends, at once for the hosts still waiting for their turn (the indexes answered: their runs are told), after
+    the hosts already being replaced are done. Those keep the new version, the others the old one, and the group is
+    `ready` again. 409 wrongStatus for an update that already ended or is being cancelled."""
+    ports.spot_groups.get_spot_group(tenant_id, spot_group_id)  # 404 for an unknown group first
+    now = ports.clock()
+
+    def cancel(update: ImageUpdate) -> ImageUpdate:
+        detail = StepDetail(code="imageUpdateCancelling", step="imageUpdate", message=(
+            f"Cancelled at {now:%Y-%m-%d %H:%M} UTC: the hosts being replaced finish on {update.to_version}, the "
+            f"others stay on {update.from_version}."))  # fmt: skip
+        return IMAGE_UPDATES.move(update, "cancel", status_detail=detail, next_window_date_time=None,
+                                  last_modified_date_time=now)  # fmt: skip
+
+    # the update's own run writes it too (waitingForWindow, running): a change meanwhile is read again, not a 412
+    cancelled = update_with_etag(
+        lambda: ports.spot_groups.get_image_update(tenant_id, spot_group_id, update_id),
+        cancel,
+        lambda update, etag: ports.spot_groups.put_image_update(update, if_match=etag),
+        if_match=None,
+    )
+    hosts = ports.spot_groups.list_hosts(tenant_id, spot_group_id)
+    waiting = [h.index for h in hosts if h.status == "running" and h.image_version != cancelled.to_version]
+    return with_progress(cancelled, hosts), waiting
 
 
 def names_scope(tenant_id: str) -> str:

@@ -32,7 +32,8 @@ SpotGroupAction = Literal[
 ImageUpdateAction = Literal[
     "awaitWindow",  # the hosts left wait for the next maintenance window
     "resume",  # the window opened: hosts are drained again
-    "succeed", "fail", "rollBack",  # how it ended
+    "cancel",  # the admin cancelled it: no host is drained for it any more
+    "succeed", "fail", "rollBack", "stop",  # how it ended (stop: cancelled)
 ]  # fmt: skip
 VersionAction = Literal[
     "await",  # the build VM waits for the admin's customization
@@ -55,7 +56,8 @@ VERSION_STATUSES: tuple[VersionStatus, ...] = get_args(VersionStatus)
 BUILDING = {"building", "awaitingCustomization", "capturing", "replicating"}  # the build's steps, in order
 SETTLED_GROUP = {"ready", "failed"}  # no work under way: the admin may change or delete it
 WORKING_GROUP = {"deploying", "updating", "deleting"}  # an orchestration is at work on it
-UPDATE_UNDER_WAY = {"running", "waitingForWindow"}  # an image update not yet ended
+RUNNING_UPDATE = {"running", "waitingForWindow"}  # an image update that drains hosts as their turns come
+UPDATE_UNDER_WAY = RUNNING_UPDATE | {"cancelling"}  # an image update not yet ended
 
 SPOT_GROUPS: StateMachine[SpotGroup, SpotGroupAction] = StateMachine(
     "Spot Group",
@@ -81,14 +83,19 @@ IMAGE_UPDATES: StateMachine[ImageUpdate, ImageUpdateAction] = StateMachine(
     "image update",
     UPDATE_STATUSES,
     table(UPDATE_STATUSES, {  # each also from where it leads: the settle that records it may run again
-        "awaitWindow": (UPDATE_UNDER_WAY, "waitingForWindow"),
-        "resume": (UPDATE_UNDER_WAY, "running"),
+        "awaitWindow": (RUNNING_UPDATE, "waitingForWindow"),
+        "resume": (RUNNING_UPDATE, "running"),
+        "cancel": (RUNNING_UPDATE, "cancelling"),
+        # a cancel that came as the last hosts finished: the update ended as it did
         "succeed": (UPDATE_UNDER_WAY | {"succeeded"}, "succeeded"),
         "fail": (UPDATE_UNDER_WAY | {"failed"}, "failed"),
         "rollBack": (UPDATE_UNDER_WAY | {"rolledBack"}, "rolledBack"),
+        "stop": (UPDATE_UNDER_WAY | {"cancelled"}, "cancelled"),
     }),
 )  # fmt: skip
-OUTCOMES: dict[str, ImageUpdateAction] = {"succeeded": "succeed", "failed": "fail", "rolledBack": "rollBack"}
+OUTCOMES: dict[str, ImageUpdateAction] = {
+    "succeeded": "succeed", "failed": "fail", "rolledBack": "rollBack", "cancelled": "stop",
+}  # fmt: skip
 # a build records its progress forward only (a restarted build replays its phases): each step also from itself
 IMAGE_SET_VERSIONS: StateMachine[ImageSetVersion, VersionAction] = StateMachine(
     "image set version",
