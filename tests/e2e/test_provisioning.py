@@ -243,7 +243,7 @@ def test_an_outage_and_a_throttle_are_waited_out_on_the_timeline_without_spendin
     held = {e["code"]: e for e in events if e["name"] == "heldByAzure"}
     assert sorted(held) == ["InternalServerError", "TooManyRequests"]  # one line per wait, not per request
     assert {e["stage"] for e in held.values()} == {"core"}
-    assert all(e["message"].startswith("createVm: Azure said not now") for e in held.values())
+    assert all(e["message"].startswith("createVm: Azure Resource Manager said not now") for e in held.values())
     assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == []
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.cloud.azure.graph_client import GraphClients, GraphError, error_of, odata_string, retry_after
+from shared.cloud.azure.graph_client import GraphClients, GraphError, error_of, odata_string
 from shared.ports.cloud import CloudError, Progress
 
 WRITE_MAX_WAIT_S = 5.0  # longer Retry-After advice goes back to the orchestrator
@@ -19,7 +19,8 @@ MANAGED_DEVICE_FIELDS = "id,deviceName,userId,complianceState"
 
 
 def _later(exc: GraphError) -> Progress:
-    return Progress(done=False, retry_after_s=exc.retry_after_s or THROTTLE_DEFAULT_S)
+    """Graph's throttle, held: the timeline says Graph holds the step."""
+    return Progress(done=False, retry_after_s=exc.retry_after_s or THROTTLE_DEFAULT_S, held=exc.code, reason=exc.reason)
 
 
 class GraphDevices:
@@ -90,7 +91,7 @@ class GraphDevices:
                 return _later(exc)
             raise
         if response.status_code == 429:
-            return Progress(done=False, retry_after_s=retry_after(response) or THROTTLE_DEFAULT_S)
+            return _later(error_of(step, response))
         if response.status_code >= 400 and response.status_code != 404:  # 404: deleted meanwhile
             raise error_of(step, response)
         return Progress(done=True, resource_id=object_id)
