@@ -65,7 +65,7 @@ def hand_back(step: str) -> Callable[[F], F]:
                 except HttpResponseError as exc:
                     raise_for(exc, step)
                 except TIMEOUTS as exc:  # a hung service: waited out like an outage, never on a thread
-                    raise Throttled(DEFAULT_POLL_S, NOT_ANSWERING, ARM_PATIENCE.not_answering()) from exc
+                    raise Throttled(DEFAULT_POLL_S, NOT_ANSWERING, ARM_PATIENCE.not_answering(exc)) from exc
                 except (ServiceRequestError, ServiceResponseError) as exc:  # an outage: waited out like a throttle
                     raise Throttled(DEFAULT_POLL_S, UNANSWERED, f"{ARM_PATIENCE.service} did not answer") from exc
             except Throttled as exc:

@@ -181,7 +181,7 @@ class GraphClient:
         try:
             response = self._client.send_request(request, **options)
         except TIMEOUTS as exc:
-            silent = GRAPH_PATIENCE.not_answering()
+            silent = GRAPH_PATIENCE.not_answering(exc)
             raise CloudError(step, NOT_ANSWERING, silent, reason=silent) from exc
         except (ServiceRequestError, ServiceResponseError) as exc:
             unanswered = f"{GRAPH_PATIENCE.service} did not answer"

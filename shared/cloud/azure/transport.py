@@ -35,8 +35,10 @@ class Patience:
         once more), and a connection is tried twice at most."""
         return {"retry_read": 0, "retry_connect": 1}
 
-    def not_answering(self) -> str:
-        return f"{self.service} did not answer within {self.read_s:g} s"
+    def not_answering(self, timeout: Exception) -> str:
+        """The words of a call past one of its timeouts (a connection not taken, or a request not answered)."""
+        waited = self.connect_s if isinstance(timeout, ServiceRequestTimeoutError) else self.read_s
+        return f"{self.service} did not answer within {waited:g} s"
 
 
 # Azure Resource Manager answers a request at once and runs anything long as an operation to poll (202 with
