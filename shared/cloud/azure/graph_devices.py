@@ -11,7 +11,9 @@ from typing import Any
 from shared.cloud.azure.graph_client import GraphClients, GraphError, error_of, odata_string
 from shared.ports.cloud import CloudError, Progress
 
-WRITE_MAX_WAIT_S = 5.0  # longer Retry-After advice goes back to the orchestrator
+# longer Retry-After advice goes back to the caller (a step's to its orchestrator's timer, and the timeline), for reads
+# too: a device read waits in a provisioning step, and a throttle slept through there holds a worker thread unseen
+MAX_WAIT_S = 5.0
 THROTTLE_DEFAULT_S = 10.0
 DEVICES, MANAGED_DEVICES = "devices", "deviceManagement/managedDevices"
 DEVICE_FIELDS = "id,displayName,accountEnabled,trustType"  # what troubleshooting reads; the waits need only ids
@@ -36,7 +38,8 @@ class GraphDevices:
         """The first object of `collection` whose `field` is `name`, with the `select`ed properties."""
         step = "findDevice" if collection == DEVICES else "findManagedDevice"
         params = {"$filter": f"{field} eq {odata_string(name)}", "$select": select}
-        page = self._clients.client(tenant_id).call("GET", collection, step=step, params=params)
+        client = self._clients.client(tenant_id)
+        page = client.call("GET", collection, step=step, params=params, retry_max_wait=MAX_WAIT_S)
         items = (page or {}).get("value") or []
         return dict(items[0]) if items else None
 
@@ -84,7 +87,7 @@ class GraphDevices:
             if object_id is None:
                 return Progress(done=True)  # never made, or already gone
             response = self._clients.client(tenant_id).send(
-                "DELETE", f"{collection}/{object_id}", step=step, retry_max_wait=WRITE_MAX_WAIT_S
+                "DELETE", f"{collection}/{object_id}", step=step, retry_max_wait=MAX_WAIT_S
             )
         except GraphError as exc:
             if exc.status == 429:
@@ -111,7 +114,7 @@ class GraphDevices:
                 step=step,
                 body=reference,
                 version="beta",
-                retry_max_wait=WRITE_MAX_WAIT_S,
+                retry_max_wait=MAX_WAIT_S,
             )
         except GraphError as exc:
             if exc.status == 429:
