@@ -3,8 +3,12 @@ says), the gate it passes, its span, and its handler's result as the answer."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,6 +24,19 @@ from triggers.http_request import ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse, error_response, json_response
 
 ROUTE_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\??\}")
+
+
+def _worker_thread_count() -> int | None:
+    """PYTHON_THREADPOOL_THREAD_COUNT as the worker reads it (None: the pool's default)."""
+    text = (os.environ.get("PYTHON_THREADPOOL_THREAD_COUNT") or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
+
+
+# The API's requests run on a pool of their own, as large as the worker's: activities and queue triggers share the
+# worker's threads, and each may wait on Azure up to its call's read timeout (shared/cloud/azure/transport.py), so a
+# read of the app's own state must never queue behind them. Each request is an async function to the host (the
+# worker runs those on its event loop, off its pool), which hands the request to this pool.
+API_POOL = ThreadPoolExecutor(_worker_thread_count(), thread_name_prefix="api")
 
 
 @dataclass(frozen=True)
@@ -127,12 +144,16 @@ class Routes:
                 bp.function_name(operation.name)(route(bp.durable_client_input(client_name="client")(durable_function)))
                 return handler
 
-            # `context` is the host's: its span of this request (the worker checks the annotation is exactly Context)
-            def function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+            def exchanged(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
                 with Exchange(gate, operation, ApiRequest(req), context) as exchange:
                     if exchange.admitted:
                         exchange.answer(handler(exchange.request))
                 return exchange.response
+
+            # `context` is the host's: its span of this request (the worker checks the annotation is exactly Context)
+            async def function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
+                run = contextvars.copy_context().run  # the invocation's context (its trace, its logging) goes along
+                return await asyncio.get_running_loop().run_in_executor(API_POOL, run, exchanged, req, context)
 
             function.__name__ = operation.name
             bp.function_name(operation.name)(route(function))

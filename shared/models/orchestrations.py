@@ -95,6 +95,9 @@ class PhasedRun(Looped):
     operation: str | None = None  # the Azure operation the current phase waits for
     started_at: datetime | None = None  # when the current phase started
     held: str | None = None  # what Azure holds the current phase with (a throttle's or an outage's code), if it does
+    # why, in words naming the service (as the adapter said), for the timeline's line: written in the call the hold
+    # begins, so never carried between calls (the orchestration's state stays as it was)
+    held_reason: str | None = Field(default=None, exclude=True)
 
 
 Run = TypeVar("Run", bound=PhasedRun)

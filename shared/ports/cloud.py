@@ -21,8 +21,11 @@ PERMISSION_DENIED = frozenset(
 # the code of a request the app holds back itself, ARM's budget of the subscription (reads, writes or deletes) being
 # nearly spent
 REQUEST_BUDGET = "subscriptionRequestBudget"
-# the code of a call that got no answer at all (connection refused, reset or timed out): an outage, waited out
+# the code of a call that got no answer at all (connection refused or reset): an outage, waited out
 UNANSWERED = "serviceUnavailable"
+# the code of a call the service took and did not answer within the call's timeout (a hung service): waited out as an
+# outage, and never waited on for longer than that timeout (shared/cloud/azure/transport.py)
+NOT_ANSWERING = "serviceNotAnswering"
 # the code of an action on a user session that is no longer there (signed out, logged off, or its host gone)
 SESSION_GONE = "sessionNotFound"
 # Refusals the same request meets however often it is sent, so another provisioning attempt cannot help: a full
@@ -57,12 +60,14 @@ class CloudError(Exception):
     status: int | None = None  # the HTTP status of the answer, where the call was answered
     retry_after_s: float | None = None  # when the service said to ask again
 
-    def __init__(self, step: str, code: str, message: str) -> None:
+    def __init__(self, step: str, code: str, message: str, reason: str | None = None) -> None:
         if code in PERMISSION_DENIED and ONBOARDING_HINT not in message:
             message = f"{message} {ONBOARDING_HINT}"
         super().__init__(message)
         self.step = step
         self.code = code
+        # a transient one: why it holds the call, in words naming the service (the timeline's heldByAzure line)
+        self.reason = reason
 
     @property
     def permission_denied(self) -> bool:
@@ -73,15 +78,17 @@ class CloudError(Exception):
         """Worth asking again as it was: a throttle, the service's own failure, or no answer at all. Anything else
         is the service's refusal or a failed operation, which the same call would meet again."""
         if self.status is None:
-            return self.code.casefold() == UNANSWERED.casefold()
+            return self.code.casefold() in (UNANSWERED.casefold(), NOT_ANSWERING.casefold())
         return self.status == 429 or self.status >= 500
 
 
 class CloudThrottled(CloudError):
     """The cloud throttled a call that answers no Progress (a read): ask again after `retry_after_s`."""
 
-    def __init__(self, step: str, retry_after_s: float, code: str = "TooManyRequests") -> None:
-        super().__init__(step, code, f"{step}: Azure said not now ({code}); retry after {retry_after_s:g} s")
+    def __init__(
+        self, step: str, retry_after_s: float, code: str = "TooManyRequests", reason: str | None = None
+    ) -> None:
+        super().__init__(step, code, f"{step}: Azure said not now ({code}); retry after {retry_after_s:g} s", reason)
         self.status = 429
         self.retry_after_s = retry_after_s
 
@@ -562,9 +569,13 @@ class Progress:
     retry_after_s: float = 0.0
     resource_id: str | None = None  # the ARM/Graph id of what the call created, once done
     operation: str | None = None  # not done: what to pass back as `operation` on the next call
-    # not done because Azure said not now (its code: a throttle, a busy resource, an outage), not because the
-    # operation is still running: the wait is held, spends no attempt, and the timeline says why
+    # not done because Azure said not now (its code: a throttle, a busy resource, an outage, a service not
+    # answering), not because the operation is still running: the wait is held, spends no attempt, and the timeline
+    # says why
     held: str | None = None
+    # not done: why, in words (what held the call, naming the service, or what runs on in Azure); every "not yet"
+    # of an adapter says it (tests/unit/test_not_yet_reasons.py), and a held one's is its timeline line
+    reason: str | None = None
 
 
 # How a Run Command that takes several steps reports each: a line `STEP_OUTCOME <step> succeeded`, or

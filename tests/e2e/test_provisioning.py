@@ -243,8 +243,23 @@ def test_an_outage_and_a_throttle_are_waited_out_on_the_timeline_without_spendin
     held = {e["code"]: e for e in events if e["name"] == "heldByAzure"}
     assert sorted(held) == ["InternalServerError", "TooManyRequests"]  # one line per wait, not per request
     assert {e["stage"] for e in held.values()} == {"core"}
-    assert all(e["message"].startswith("createVm: Azure said not now") for e in held.values())
+    assert all(e["message"].startswith("createVm: Azure Resource Manager said not now") for e in held.values())
     assert [e["attempt"] for e in events if e["name"] == "attemptFailed"] == []
+
+
+def test_graph_throttles_hold_their_steps_on_the_timeline(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    # Intune throttles the read that waits for the enrolled device, and the primary user's write, for longer than a
+    # step waits in its call: each is handed back to a durable timer, and the timeline says who held it
+    tenant.controls.throttle_next("listManagedDevices", retry_after_s=6)
+    tenant.controls.throttle_next("assignPrimaryUser", retry_after_s=6)
+    cloud_pc = provision_one(api, tenant)
+    assert (cloud_pc["status"], cloud_pc["attempt"]) == ("provisioned", 1)
+    held = [e for e in timeline(api, tenant, cloud_pc) if e["name"] == "heldByAzure"]
+    assert sorted((e["code"], e["message"].split(";")[0]) for e in held) == [
+        ("TooManyRequests", "assignPrimaryUser: Microsoft Graph said not now (TooManyRequests)"),
+        ("TooManyRequests", "enrollIntune: Microsoft Graph said not now (TooManyRequests)"),
+    ]
 
 
 def test_a_post_provisioning_fault_only_warns(api: ApiClient) -> None:

@@ -78,8 +78,10 @@ def _callable_in_process(function: Any) -> Any:
     if not inspect.iscoroutinefunction(function):
         return function
 
+    durable = {"client": DURABLE_CLIENT} if "client" in inspect.signature(function).parameters else {}
+
     def run(req: Any, context: Any) -> Any:  # the host's context too, as every HTTP function takes it
-        return asyncio.run(function(req, client=DURABLE_CLIENT, context=context))
+        return asyncio.run(function(req, context=context, **durable))
 
     return run
 

@@ -37,6 +37,8 @@ from tests.utils.graph_admin import GraphAdmin
 from tests.utils.onboarding import grant_app
 from tests.utils.progress import until_done
 
+THROTTLED = "Azure Resource Manager said not now (TooManyRequests)"  # a 429's reason, for the timeline
+
 APP_TENANT = "cloud-pc-actions"
 REGION, RG = "westeurope", "rg-cloudpcs"
 GALLERY_IMAGE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365"
@@ -264,14 +266,15 @@ def test_a_429_is_progress_not_done_with_azures_retry_after_and_a_throttled_read
     ops, placement = cloud.ops, cloud.placement
     cloud.controls.throttle_next("getVm", 17)
     assert ops.resize_vm(APP_TENANT, placement, name, "Standard_D4s_v5") == Progress(
-        done=False, retry_after_s=17.0, held="TooManyRequests")  # fmt: skip
+        done=False, retry_after_s=17.0, held="TooManyRequests", reason=THROTTLED)  # fmt: skip
     assert cloud.sent("resizeVm") == []
     cloud.controls.latency("deallocateVm", 30)
     started = ops.power_vm(APP_TENANT, placement, name, "deallocate")
     assert not started.done and started.operation
     cloud.controls.throttle_next("pollOperation", 23)
     polled = ops.power_vm(APP_TENANT, placement, name, "deallocate", started.operation)
-    kept = Progress(done=False, retry_after_s=23.0, operation=started.operation, held="TooManyRequests")
+    kept = Progress(done=False, retry_after_s=23.0, operation=started.operation, held="TooManyRequests",
+                    reason=THROTTLED)  # fmt: skip
     assert polled == kept, "the operation is kept"
     cloud.controls.throttle_next("getVm", 41)
     with pytest.raises(CloudThrottled) as read:

@@ -35,6 +35,8 @@ from tests.utils.graph_admin import GraphAdmin
 from tests.utils.onboarding import grant_app
 from tests.utils.progress import marketplace_vm, until_done
 
+THROTTLED = "Azure Resource Manager said not now (TooManyRequests)"  # a 429's reason, for the timeline
+
 APP_TENANT = "spot-groups"
 REGION, RG = "westeurope", "rg-spot"
 NS = "Microsoft.DesktopVirtualization"
@@ -320,12 +322,12 @@ def test_a_429_is_progress_not_done_with_azures_retry_after(cloud: Cloud) -> Non
     avd, placement = cloud.avd, cloud.placement
     cloud.controls.throttle_next("createHostPool", 17)
     assert avd.ensure_host_pool(APP_TENANT, cloud.spec()) == Progress(
-        done=False, retry_after_s=17.0, held="TooManyRequests")  # fmt: skip
+        done=False, retry_after_s=17.0, held="TooManyRequests", reason=THROTTLED)  # fmt: skip
     assert cloud.get(cloud.id("hostPools", "hp-sales")).status_code == 404
     assert cloud.ensure(cloud.spec()).done
     cloud.controls.throttle_next("retrieveRegistrationToken", 19)
     assert avd.register_session_host(APP_TENANT, placement, "hp-sales", "spot-any") == Progress(
-        done=False, retry_after_s=19.0, held="TooManyRequests")  # fmt: skip
+        done=False, retry_after_s=19.0, held="TooManyRequests", reason=THROTTLED)  # fmt: skip
     cloud.controls.throttle_next("listSessionHosts", 23)
     with pytest.raises(CloudThrottled) as throttled:
         avd.list_session_hosts(APP_TENANT, placement, "hp-sales")

@@ -16,6 +16,7 @@ from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.arm_clients import ArmClients, vm_id
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_image_building import AzureImageBuilding
+from shared.cloud.azure.arm_lro import RUNNING
 from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
@@ -25,6 +26,8 @@ from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.onboarding import grant_app
 from tests.utils.progress import marketplace_vm, until_done
+
+THROTTLED = "Azure Resource Manager said not now (TooManyRequests)"  # a 429's reason, for the timeline
 
 APP_TENANT = "image-sets"
 REGION, REPLICA, RG = "westeurope", "northeurope", "rg-images"
@@ -201,17 +204,17 @@ def test_a_429_is_progress_not_done_with_azures_retry_after_and_the_operation_is
     cloud.controls.throttle_next("getGalleryImage", 17)
     held = "TooManyRequests"  # what held it, for the timeline
     assert images.ensure_image_definition(APP_TENANT, image, MARKETPLACE) == Progress(
-        done=False, retry_after_s=17.0, held=held)  # fmt: skip
+        done=False, retry_after_s=17.0, held=held, reason=THROTTLED)  # fmt: skip
     assert cloud.sent("createGallery") == []
     cloud.controls.throttle_next("generalizeVm", 19)
     assert images.generalize_vm(APP_TENANT, placement, "build-any") == Progress(
-        done=False, retry_after_s=19.0, held=held)  # fmt: skip
+        done=False, retry_after_s=19.0, held=held, reason=THROTTLED)  # fmt: skip
     cloud.controls.latency("createGallery", 30)
     started = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE)
     assert not started.done and started.operation and started.operation.startswith("gallery https://")
     cloud.controls.throttle_next("pollOperation", 23)
     polled = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE, started.operation)
-    kept = Progress(done=False, retry_after_s=23.0, operation=started.operation, held=held)
+    kept = Progress(done=False, retry_after_s=23.0, operation=started.operation, held=held, reason=THROTTLED)
     assert polled == kept, "the operation is kept"
     waiting = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE, started.operation)
     assert not waiting.done and waiting.operation == started.operation
@@ -254,5 +257,6 @@ def test_azure_still_counting_a_just_deleted_version_is_not_done_yet_rather_than
     first = images.delete_image_definition(APP_TENANT, image)
     assert not first.done and first.operation
     lagging = images.delete_image_definition(APP_TENANT, image, first.operation)
-    assert lagging == Progress(done=False, retry_after_s=5.0), "no version is left: asked again, not failed"
+    not_yet = Progress(done=False, retry_after_s=5.0, reason=RUNNING)
+    assert lagging == not_yet, "no version is left: asked again, not failed"
     assert images.delete_image_definition(APP_TENANT, image, lagging.operation) == Progress(done=True)

@@ -4,6 +4,7 @@ the sampler and exporter the Azure Monitor path sets up, and nothing configured 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -211,7 +212,7 @@ def test_an_api_operations_span_is_an_internal_child_of_the_hosts_request_span(s
     request = func.HttpRequest("GET", "http://127.0.0.1/api/tenants/t1", headers={"traceparent": CALLER},
                                route_params={"tenantId": "t1"}, body=b"")  # fmt: skip
     host_span = host_trace(request.headers)  # the host's request span, continuing the caller's
-    assert function(request, context=invocation(*host_span)).status_code == 200
+    assert asyncio.run(function(request, context=invocation(*host_span))).status_code == 200  # on the API's pool
     [operation] = spans.get_finished_spans()
     assert operation.kind == trace.SpanKind.INTERNAL  # the host reports the request; the worker does not again
     assert operation.parent is not None and (operation.context.trace_id, operation.parent.span_id) == parent_of(

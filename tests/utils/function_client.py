@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import re
@@ -83,6 +84,8 @@ class FunctionClient:
                 if "context" in inspect.signature(function).parameters:  # as the host hands it: its span's trace
                     extra["context"] = InvocationContext(str(uuid.uuid4()), "", "", host_trace(sent_headers))
                 response = function(req, **extra)
+                if inspect.iscoroutine(response):  # an async function, which the host runs on its event loop
+                    response = asyncio.run(response)
                 return Reply(response.status_code, dict(response.headers), response.get_body().decode())
         raise AssertionError(f"no function serves {method} {path}")
 

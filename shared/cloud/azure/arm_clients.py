@@ -32,7 +32,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.network import NetworkManagementClient
 
-from shared.cloud.azure.transport import close_all, http_transport
+from shared.cloud.azure.transport import ARM_PATIENCE, close_all, http_transport
 from shared.ports.cloud import REQUEST_BUDGET, CloudError, CloudThrottled, Placement
 
 MAX_RETRY_WAIT_S = 5.0
@@ -204,10 +204,11 @@ class ArmClients:
         with self._lock:
             client = self._clients.get(cache_key)
             if client is None:
-                policy = HandBackThrottlingPolicy(retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4)
+                policy = HandBackThrottlingPolicy(retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4,
+                                                  **ARM_PATIENCE.retry_options())  # fmt: skip
                 client = factory(
                     _CurrentCredential(self._credentials, tenant_id), subscription_id, base_url=self.endpoint,
-                    retry_policy=policy, transport=http_transport(),
+                    retry_policy=policy, transport=http_transport(ARM_PATIENCE),
                     per_retry_policies=[BudgetPolicy(self.budget, tenant_id, subscription_id, self.sleep)],
                 )  # fmt: skip
                 self._clients[cache_key] = client

@@ -81,7 +81,7 @@ class RunCommands:
                 return Progress(done=True, resource_id=command_id)
             if state == "Failed":
                 raise self._failure(tenant_id, placement, vm_name, name, step, None, existing)
-            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S, reason=arm_lro.RUNNING)
         body = {
             "location": placement.region_name,
             "properties": {
@@ -148,7 +148,7 @@ class RunCommands:
                 message = outcome.group("message") or f"{step} failed"
                 raise CloudError(step, outcome.group("code") or "StepFailed", message[:MESSAGE_LIMIT])
         if state in RUNNING or str(view.get("executionState") or "").lower() in RUNNING - {""}:
-            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S, reason=arm_lro.RUNNING)
         if state == "failed":
             raise self._failure(tenant_id, placement, vm_name, name, step, None, found)
         raise CloudError(step, "StepNotRun", f"The Run Command {name} ended without taking {step}.")

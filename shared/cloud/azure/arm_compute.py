@@ -195,7 +195,8 @@ class AzureProvisioningCompute:
         line = _line(placement)
         wait = held_for(lambda: self._turns.admit(line, vm_name), self.clients.sleep)
         if wait > 0:
-            return Progress(done=False, retry_after_s=wait, operation=THROTTLED)
+            return Progress(done=False, retry_after_s=wait, operation=THROTTLED,
+                            reason="its turn among the region's VM creates, which the app paces, is ahead")  # fmt: skip
         compute = self.clients.compute(tenant_id, placement.subscription_id)
         machine = compute_models.VirtualMachine(body)
         try:
@@ -209,7 +210,8 @@ class AzureProvisioningCompute:
         except (arm_lro.Throttled, CloudThrottled) as refused:  # Azure's 429 teaches the line; the write budget,
             by_azure = isinstance(refused, arm_lro.Throttled)  # keeping its room for work under way, does not
             turn = self._turns.throttled(line, vm_name, refused.retry_after_s or 0.0, by_azure=by_azure)
-            return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=refused.code)
+            return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=refused.code,
+                            reason=refused.reason)  # fmt: skip
         self._turns.done(line, vm_name)
         if isinstance(started, arm_lro.Later):
             return arm_lro.progress(started, "vm")
@@ -228,7 +230,7 @@ class AzureProvisioningCompute:
             view = compute.virtual_machines.instance_view(placement.resource_group, vm_name)
             code = arm_lro.failure_code(view.get("statuses"))
             raise CloudError(step, code, f"The VM {vm_name} failed to provision ({code}).")
-        return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+        return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S, reason=arm_lro.RUNNING)
 
     # --- network ----------------------------------------------------------------------------------------
     def ensure_hosted_network(self, tenant_id: str, placement: Placement, step: str) -> Progress | None:
@@ -244,7 +246,7 @@ class AzureProvisioningCompute:
             found = network.virtual_networks.get(placement.resource_group, name)
             state = str(found["properties"].get("provisioningState") or "").lower()
             if state != "succeeded":
-                return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+                return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S, reason=arm_lro.RUNNING)
             self._networks.add(known)
             return None
         except HttpResponseError as exc:
@@ -273,7 +275,7 @@ class AzureProvisioningCompute:
         addresses = [c.get("properties", {}).get("privateIPAddress") for c in props.get("ipConfigurations") or []]
         if props.get("virtualMachine") and any(addresses):
             return Progress(done=True, resource_id=str(nic["id"]))
-        return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+        return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S, reason=arm_lro.RUNNING)
 
     # --- run command and deletes ------------------------------------------------------------------------
     @arm_lro.hand_back("runCommand")
@@ -319,7 +321,8 @@ class AzureProvisioningCompute:
         except CloudError as exc:
             if exc.code != NIC_RESERVED:
                 raise
-            return Progress(done=False, retry_after_s=NIC_RESERVED_RETRY_S)
+            return Progress(done=False, retry_after_s=NIC_RESERVED_RETRY_S, held=NIC_RESERVED,
+                            reason="Azure keeps the NIC reserved for its former VM a while")  # fmt: skip
 
     def _delete(self, tenant_id: str, placement: Placement, step: str, operation: str | None, call: Any) -> Progress:
         _, url = arm_lro.decode(operation)

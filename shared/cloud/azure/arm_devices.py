@@ -169,10 +169,11 @@ class AzureDevices:
         except CloudError as exc:
             if exc.status == 429:
                 return Progress(done=False, retry_after_s=getattr(exc, "retry_after_s", None) or wait_s,
-                                operation="device")  # fmt: skip
+                                operation="device", held=exc.code, reason=exc.reason)  # fmt: skip
             raise
         if object_id is None:
-            return Progress(done=False, retry_after_s=wait_s, operation="device")
+            return Progress(done=False, retry_after_s=wait_s, operation="device",
+                            reason="Microsoft Graph does not show the device yet")  # fmt: skip
         return Progress(done=True, resource_id=object_id)
 
     # --- sign-in role -----------------------------------------------------------------------------------
@@ -198,7 +199,8 @@ class AzureDevices:
             if exc.status_code == 409 and arm_lro.error_code(exc) == "RoleAssignmentExists":
                 return Progress(done=True, resource_id=assignment_id)
             if arm_lro.error_code(exc) == "PrincipalNotFound":  # a new user takes a while to reach ARM
-                return Progress(done=False, retry_after_s=ENTRA_SYNC_WAIT_S)
+                return Progress(done=False, retry_after_s=ENTRA_SYNC_WAIT_S, held=arm_lro.PRINCIPAL_NOT_FOUND,
+                                reason=arm_lro.NOT_REPLICATED)  # fmt: skip
             arm_lro.raise_for(exc, step)
         return Progress(done=True, resource_id=assignment_id)
 

@@ -147,7 +147,7 @@ class AzureImageBuilding:
         except CloudError as exc:
             if exc.code != NESTED_RESOURCES or self._has_versions(tenant_id, image, step):
                 raise
-            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+            return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S, reason=arm_lro.RUNNING)
 
     def _has_versions(self, tenant_id: str, image: GalleryImage, step: str) -> bool:
         versions = self.clients.compute(tenant_id, image.placement.subscription_id).gallery_image_versions
@@ -229,4 +229,4 @@ def _settled(resource: Any, resource_id: str, step: str) -> Progress:
         return Progress(done=True, resource_id=resource_id)
     if state in arm_lro.TERMINAL_FAILURES:
         raise CloudError(step, "ProvisioningFailed", f"{resource_id} ended {state}.")
-    return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S)
+    return Progress(done=False, retry_after_s=arm_lro.DEFAULT_POLL_S, reason=arm_lro.RUNNING)

@@ -4,9 +4,9 @@
 `Azure-AsyncOperation` (else `Location`) URL to poll and the Retry-After to wait. `poll` GETs that URL once
 through the same client pipeline. The URL travels in `Progress.operation` as `"<phase> <url>"`, the phase
 naming which step of a multi-step call (network, NIC, VM...) it belongs to. ARM errors become CloudError with
-Azure's error code and HTTP status; a 429, a busy resource, a 5xx or no answer at all raises `Throttled`, which
-`hand_back` turns into a held Progress: not done, the operation still the one polled, asked again after
-Retry-After, with the code that held it for the timeline.
+Azure's error code and HTTP status; a 429, a busy resource, a 5xx or no answer at all (or none in time) raises
+`Throttled`, which `hand_back` turns into a held Progress: not done, the operation still the one polled, asked again
+after Retry-After, with the code that held it and why in words for the timeline.
 """
 
 from __future__ import annotations
@@ -21,9 +21,14 @@ from typing import Any, NoReturn, TypeVar
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
 from shared.cloud.azure.arm_clients import ArmClients, retry_after_s
-from shared.ports.cloud import UNANSWERED, CloudError, Progress
+from shared.cloud.azure.transport import ARM_PATIENCE, TIMEOUTS
+from shared.ports.cloud import NOT_ANSWERING, UNANSWERED, CloudError, Progress
 
 DEFAULT_POLL_S = 5.0  # Azure asks for ~4-5 s between polls of one operation when it does not say
+RUNNING = "Azure's operation is still running"  # the reason of a "not yet" that polls an operation
+# ARM's refusal of a role for a user or group it does not know yet (Entra replicates new principals within minutes)
+PRINCIPAL_NOT_FOUND = "PrincipalNotFound"
+NOT_REPLICATED = "Azure Resource Manager does not know the new principal yet (PrincipalNotFound)"
 BUSY_CODES = {"AnotherOperationInProgress", "RetryableError", "OperationPreempted", "Conflict"}
 TERMINAL_FAILURES = {"failed", "canceled", "cancelled"}
 FAILED_STATUS = re.compile(r"^ProvisioningState/failed/(?P<code>[^/]+)$", re.IGNORECASE)
@@ -35,12 +40,14 @@ T = TypeVar("T")
 
 class Throttled(Exception):
     """ARM said not now (429, another operation on the resource in progress, its own failure) or did not answer:
-    ask again later. `code` is what held the call (ARM's error code, or UNANSWERED)."""
+    ask again later. `code` is what held the call (ARM's error code, UNANSWERED or NOT_ANSWERING), `reason` why in
+    words, naming the service."""
 
-    def __init__(self, retry_after_s: float, code: str = "TooManyRequests") -> None:
+    def __init__(self, retry_after_s: float, code: str = "TooManyRequests", reason: str | None = None) -> None:
         super().__init__(f"{code}; retry after {retry_after_s:g} s")
         self.retry_after_s = retry_after_s
         self.code = code
+        self.reason = reason or f"{ARM_PATIENCE.service} said not now ({code})"
 
 
 def hand_back(step: str) -> Callable[[F], F]:
@@ -57,11 +64,14 @@ def hand_back(step: str) -> Callable[[F], F]:
                     return method(*args, **kwargs)
                 except HttpResponseError as exc:
                     raise_for(exc, step)
+                except TIMEOUTS as exc:  # a hung service: waited out like an outage, never on a thread
+                    raise Throttled(DEFAULT_POLL_S, NOT_ANSWERING, ARM_PATIENCE.not_answering(exc)) from exc
                 except (ServiceRequestError, ServiceResponseError) as exc:  # an outage: waited out like a throttle
-                    raise Throttled(DEFAULT_POLL_S, UNANSWERED) from exc
+                    raise Throttled(DEFAULT_POLL_S, UNANSWERED, f"{ARM_PATIENCE.service} did not answer") from exc
             except Throttled as exc:
                 operation = signature.bind(*args, **kwargs).arguments.get("operation")
-                return Progress(done=False, retry_after_s=exc.retry_after_s, operation=operation, held=exc.code)
+                return Progress(done=False, retry_after_s=exc.retry_after_s, operation=operation, held=exc.code,
+                                reason=exc.reason)  # fmt: skip
 
         return wrapper  # type: ignore[return-value]
 
@@ -189,7 +199,7 @@ def decode(operation: str | None) -> tuple[str | None, str | None]:
 
 def progress(result: Later, phase: str, resource_id: str | None = None) -> Progress:
     return Progress(done=False, retry_after_s=result.retry_after_s, operation=encode(phase, result.url),
-                    resource_id=resource_id)  # fmt: skip
+                    resource_id=resource_id, reason=RUNNING)  # fmt: skip
 
 
 def _json(response: Any) -> dict[str, Any]:

@@ -154,7 +154,8 @@ class AzureDesktopVirtualization:
                 if exc.status_code == 409 and arm_lro.error_code(exc) == "RoleAssignmentExists":
                     continue
                 if arm_lro.error_code(exc) == "PrincipalNotFound":
-                    return Progress(done=False, retry_after_s=PRINCIPAL_WAIT_S)
+                    return Progress(done=False, retry_after_s=PRINCIPAL_WAIT_S, held=arm_lro.PRINCIPAL_NOT_FOUND,
+                                    reason=arm_lro.NOT_REPLICATED)  # fmt: skip
                 raise
         return None
 
@@ -183,7 +184,8 @@ class AzureDesktopVirtualization:
                 return ran
         host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
         if host is None:
-            return Progress(done=False, retry_after_s=REGISTER_WAIT_S, operation=LISTED)
+            return Progress(done=False, retry_after_s=REGISTER_WAIT_S, operation=LISTED,
+                            reason="the session host has not registered with its host pool yet")  # fmt: skip
         return Progress(done=True, resource_id=host.id)
 
     def _registration_token(

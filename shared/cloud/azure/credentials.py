@@ -17,6 +17,7 @@ from azure.identity import (
     DefaultAzureCredential,
 )
 
+from shared.cloud.azure.transport import ENTRA_PATIENCE
 from shared.ports.cloud import CloudError
 from shared.settings import Settings, setting_name
 
@@ -62,7 +63,11 @@ class AzureCredentials:
         self._refused_until: dict[str, tuple[float, str]] = {}  # Entra tenant -> (until, Entra's refusal)
         self._entra_tenant_of = entra_tenant_of
         self._authority = authority_host(settings.azure_authority_host)
-        self._options: dict[str, Any] = {"authority": self._authority}
+        # a token request waits no longer than Entra's patience: the transport azure-identity builds takes the timeouts
+        self._options: dict[str, Any] = {
+            "authority": self._authority, "connection_timeout": ENTRA_PATIENCE.connect_s,
+            "read_timeout": ENTRA_PATIENCE.read_s,
+        }  # fmt: skip
         if not is_known_authority(self._authority):
             # MSAL validates an authority it does not know by asking login.microsoftonline.com's instance
             # discovery, which cannot vouch for a private cloud, Azure Stack or a local emulator: such a host

@@ -13,6 +13,7 @@ import jwt
 import requests
 from jwt.algorithms import RSAAlgorithm
 
+from shared.cloud.azure.transport import ENTRA_PATIENCE
 from shared.errors import ErrorDetail, Unauthenticated, Unavailable
 from shared.models.access import Caller
 from shared.models.base import is_guid
@@ -142,7 +143,7 @@ class EntraTokenValidator:
         return keys
 
     def _get(self, url: str) -> dict[str, Any]:
-        reply = self._session.get(url, timeout=10)
+        reply = self._session.get(url, timeout=(ENTRA_PATIENCE.connect_s, ENTRA_PATIENCE.read_s))
         reply.raise_for_status()
         body: dict[str, Any] = reply.json()
         return body

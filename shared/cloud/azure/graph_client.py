@@ -26,8 +26,8 @@ from azure.core.rest import HttpRequest, HttpResponse
 
 from shared.catalog.app_access import graph_permissions_for
 from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
-from shared.cloud.azure.transport import close_all, http_transport
-from shared.ports.cloud import NO_CONSENT, UNANSWERED, CloudError
+from shared.cloud.azure.transport import GRAPH_PATIENCE, TIMEOUTS, close_all, http_transport
+from shared.ports.cloud import NO_CONSENT, NOT_ANSWERING, UNANSWERED, CloudError
 
 MAX_BATCH = 20  # Graph's JSON batching limit
 DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors
@@ -41,7 +41,9 @@ class GraphError(CloudError):
     """A Graph call failed: `code` is Graph's error code, `status` the HTTP status, `retry_after_s` its advice."""
 
     def __init__(self, step: str, code: str, message: str, status: int, retry_after_s: float | None = None) -> None:
-        super().__init__(step, code, message)
+        # a throttle or Graph's own failure holds the call (CloudError.transient): the timeline names Graph
+        held = status == 429 or status >= 500
+        super().__init__(step, code, message, f"{GRAPH_PATIENCE.service} said not now ({code})" if held else None)
         self.status = status
         self.retry_after_s = retry_after_s
 
@@ -146,13 +148,15 @@ class GraphClient:
         policies = [
             HeadersPolicy({"Accept": "application/json"}),
             UserAgentPolicy(sdk_moniker="cloudpc-provisioning"),
-            GraphRetryPolicy(DIRECTORY_MAX_WAIT_S, retry_total=5, retry_backoff_factor=0.5),
+            GraphRetryPolicy(
+                DIRECTORY_MAX_WAIT_S, retry_total=5, retry_backoff_factor=0.5, **GRAPH_PATIENCE.retry_options()
+            ),
             RenewedOnRefusal(credential, scope),
             DistributedTracingPolicy(),  # a span per Graph request when tracing is on (shared/telemetry.py)
             HttpLoggingPolicy(),
         ]
         self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
-            self.endpoint, policies=policies, **{"transport": http_transport(), **pipeline}
+            self.endpoint, policies=policies, **{"transport": http_transport(GRAPH_PATIENCE), **pipeline}
         )
         self._headers: dict[str, str] = {}
 
@@ -176,15 +180,20 @@ class GraphClient:
         version: str = "v1.0",
         **options: Any,
     ) -> HttpResponse:
-        """The response of any status; transport failures become CloudError `serviceUnavailable`."""
+        """The response of any status; no answer in time becomes CloudError NOT_ANSWERING, and a refused or broken
+        connection UNANSWERED (both waited out as an outage)."""
         url = path if path.startswith(self.endpoint + "/") else self.url(path, version)
         if params:  # azure-core would put values in the URL unescaped: a `&` or `#` in a search would end the filter
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True, safe=ODATA_SAFE, quote_via=quote)
         request = HttpRequest(method, url, json=body, headers=self._headers or None)
         try:
             response = self._client.send_request(request, **options)
+        except TIMEOUTS as exc:
+            silent = GRAPH_PATIENCE.not_answering(exc)
+            raise CloudError(step, NOT_ANSWERING, silent, reason=silent) from exc
         except (ServiceRequestError, ServiceResponseError) as exc:
-            raise CloudError(step, UNANSWERED, f"Microsoft Graph did not answer: {exc}") from exc
+            unanswered = f"{GRAPH_PATIENCE.service} did not answer"
+            raise CloudError(step, UNANSWERED, f"{unanswered}: {exc}", reason=unanswered) from exc
         except ClientAuthenticationError as exc:
             if not any(code in str(exc) for code in NOT_CONSENTED):
                 raise

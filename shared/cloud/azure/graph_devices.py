@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.cloud.azure.graph_client import GraphClients, GraphError, error_of, odata_string, retry_after
+from shared.cloud.azure.graph_client import GraphClients, GraphError, error_of, odata_string
 from shared.ports.cloud import CloudError, Progress
 
-WRITE_MAX_WAIT_S = 5.0  # longer Retry-After advice goes back to the orchestrator
+# longer Retry-After advice goes back to the caller (a step's to its orchestrator's timer, and the timeline), for reads
+# too: a device read waits in a provisioning step, and a throttle slept through there holds a worker thread unseen
+MAX_WAIT_S = 5.0
 THROTTLE_DEFAULT_S = 10.0
 DEVICES, MANAGED_DEVICES = "devices", "deviceManagement/managedDevices"
 DEVICE_FIELDS = "id,displayName,accountEnabled,trustType"  # what troubleshooting reads; the waits need only ids
@@ -19,7 +21,8 @@ MANAGED_DEVICE_FIELDS = "id,deviceName,userId,complianceState"
 
 
 def _later(exc: GraphError) -> Progress:
-    return Progress(done=False, retry_after_s=exc.retry_after_s or THROTTLE_DEFAULT_S)
+    """Graph's throttle, held: the timeline says Graph holds the step."""
+    return Progress(done=False, retry_after_s=exc.retry_after_s or THROTTLE_DEFAULT_S, held=exc.code, reason=exc.reason)
 
 
 class GraphDevices:
@@ -35,7 +38,8 @@ class GraphDevices:
         """The first object of `collection` whose `field` is `name`, with the `select`ed properties."""
         step = "findDevice" if collection == DEVICES else "findManagedDevice"
         params = {"$filter": f"{field} eq {odata_string(name)}", "$select": select}
-        page = self._clients.client(tenant_id).call("GET", collection, step=step, params=params)
+        client = self._clients.client(tenant_id)
+        page = client.call("GET", collection, step=step, params=params, retry_max_wait=MAX_WAIT_S)
         items = (page or {}).get("value") or []
         return dict(items[0]) if items else None
 
@@ -83,14 +87,14 @@ class GraphDevices:
             if object_id is None:
                 return Progress(done=True)  # never made, or already gone
             response = self._clients.client(tenant_id).send(
-                "DELETE", f"{collection}/{object_id}", step=step, retry_max_wait=WRITE_MAX_WAIT_S
+                "DELETE", f"{collection}/{object_id}", step=step, retry_max_wait=MAX_WAIT_S
             )
         except GraphError as exc:
             if exc.status == 429:
                 return _later(exc)
             raise
         if response.status_code == 429:
-            return Progress(done=False, retry_after_s=retry_after(response) or THROTTLE_DEFAULT_S)
+            return _later(error_of(step, response))
         if response.status_code >= 400 and response.status_code != 404:  # 404: deleted meanwhile
             raise error_of(step, response)
         return Progress(done=True, resource_id=object_id)
@@ -110,7 +114,7 @@ class GraphDevices:
                 step=step,
                 body=reference,
                 version="beta",
-                retry_max_wait=WRITE_MAX_WAIT_S,
+                retry_max_wait=MAX_WAIT_S,
             )
         except GraphError as exc:
             if exc.status == 429:

@@ -37,7 +37,7 @@ class GraphLicenses:
                 client.call("POST", f"users/{user_id}/assignLicense", step=STEP, body=body)
         except GraphError as exc:
             if exc.status == 429:
-                return Progress(done=False, retry_after_s=exc.retry_after_s or 1.0)
+                return Progress(done=False, retry_after_s=exc.retry_after_s or 1.0, held=exc.code, reason=exc.reason)
             # Graph words a sold-out SKU as a plain 400: the count, not the wording, says whether that was it
             if exc.status == 400 and self.free_licenses(tenant_id, add_plan) < 1:
                 raise CloudError(STEP, "noFreeLicense", "The tenant has no free license of the target plan.") from exc

@@ -13,7 +13,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.keyvault.secrets import SecretClient
 
 from shared.cloud.azure.credentials import AzureCredentials
-from shared.cloud.azure.transport import http_transport
+from shared.cloud.azure.transport import KEY_VAULT_PATIENCE, http_transport
 from shared.errors import NotFound
 from shared.ports.cloud import CloudError
 from shared.settings import Settings, SettingsError, setting_name
@@ -55,9 +55,9 @@ class KeyVaultSecretStore:
     def __init__(self, settings: Settings, credentials: AzureCredentials, **client_options: object) -> None:
         if not settings.key_vault_url:
             raise SettingsError(f"{setting_name('key_vault_url')} is not set: secrets need a Key Vault.")
-        self._client = SecretClient(
-            settings.key_vault_url, credentials.app_credential, **{"transport": http_transport(), **client_options}
-        )
+        patience = KEY_VAULT_PATIENCE
+        options = {"transport": http_transport(patience), **patience.retry_options(), **client_options}
+        self._client = SecretClient(settings.key_vault_url, credentials.app_credential, **options)
 
     def set_secret(self, name: str, value: str) -> None:
         key = vault_name(name)

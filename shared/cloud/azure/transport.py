@@ -1,5 +1,5 @@
-"""The HTTP transport of every Azure and Graph client (the environment's CA bundle and proxies read once), and the
-closing of a cache of clients.
+"""The HTTP transport of every Azure and Graph client (the environment's CA bundle and proxies read once, each
+service's connect and read timeouts), and the closing of a cache of clients.
 
 requests re-reads the environment (proxies, no_proxy, netrc, CA bundle) on every request when `trust_env` is on;
 profiling put that at about a sixth of the app's CPU per Azure call. The settings are read once here instead,
@@ -11,19 +11,56 @@ from __future__ import annotations
 import os
 import threading
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 import requests
+from azure.core.exceptions import ServiceRequestTimeoutError, ServiceResponseTimeoutError
 from azure.core.pipeline.transport import RequestsTransport
 
 
-def http_transport() -> RequestsTransport:
-    """A transport of its own for one client (each client closes its own)."""
+@dataclass(frozen=True)
+class Patience:
+    """How long the app waits on one service: to connect, and for an answer once a request is sent. azure-core waits
+    300 s for each by default, and a call that waits holds one of the worker's few threads (activities and queue
+    triggers share them), so a hung service would hold every thread for minutes. A call that is not answered in time
+    is handed back as held (NOT_ANSWERING), and the timeline names the service that did not answer."""
+
+    service: str  # the service's name, as the timeline gives it
+    connect_s: float
+    read_s: float
+
+    def retry_options(self) -> dict[str, Any]:
+        """A client's RetryPolicy options: an unanswered read is not sent again in the call (it would hold the thread
+        once more), and a connection is tried twice at most."""
+        return {"retry_read": 0, "retry_connect": 1}
+
+    def not_answering(self, timeout: Exception) -> str:
+        """The words of a call past one of its timeouts (a connection not taken, or a request not answered)."""
+        waited = self.connect_s if isinstance(timeout, ServiceRequestTimeoutError) else self.read_s
+        return f"{self.service} did not answer within {waited:g} s"
+
+
+# Azure Resource Manager answers a request at once and runs anything long as an operation to poll (202 with
+# Azure-AsyncOperation), and Graph, Key Vault and Entra answer their requests in well under a second when well: a
+# service silent for longer is not answering, and its caller goes on as for an outage
+ARM_PATIENCE = Patience("Azure Resource Manager", connect_s=5.0, read_s=20.0)
+GRAPH_PATIENCE = Patience("Microsoft Graph", connect_s=5.0, read_s=20.0)
+KEY_VAULT_PATIENCE = Patience("Azure Key Vault", connect_s=5.0, read_s=10.0)
+ENTRA_PATIENCE = Patience("Microsoft Entra ID", connect_s=5.0, read_s=10.0)
+TIMEOUTS = (ServiceRequestTimeoutError, ServiceResponseTimeoutError)  # what azure-core raises past a timeout
+
+
+def http_transport(patience: Patience) -> RequestsTransport:
+    """A transport of its own for one client (each client closes its own), with the service's timeouts."""
     session = requests.Session()
     session.trust_env = False
     session.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-    return RequestsTransport(session=session, session_owner=True, connection_verify=bundle or True)
+    return RequestsTransport(
+        session=session, session_owner=True, connection_verify=bundle or True,
+        connection_timeout=patience.connect_s, read_timeout=patience.read_s,
+    )  # fmt: skip
 
 
 def close_all(lock: threading.Lock, clients: dict[Any, Any]) -> None:

@@ -202,7 +202,8 @@ def take_steps(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]
         line(taken.run, job.steps[taken.run.phase], "running")
     held = taken.run.held if taken.outcome is None else None
     if held is not None and not (waited_before and start.held == held):  # a hold says so once, not per request
-        timeline.append(held_line(job, attempt, job.steps[taken.run.phase], held, taken.wait_seconds, ports.clock()))
+        timeline.append(held_line(job, attempt, job.steps[taken.run.phase], held, taken.wait_seconds, ports.clock(),
+                                  taken.run.held_reason))  # fmt: skip
     reached = state.model_copy(update={
         "completed": taken.run.phase, "resume": _resume_of(job.steps, taken), "warnings": warnings,
         "resources": resources, "failure": failure[0] if failure else None,

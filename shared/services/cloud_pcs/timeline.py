@@ -72,14 +72,17 @@ def timeline_event(
     )
 
 
-def held_line(job: CloudPcJob, attempt: int, step: str, code: str, wait_s: float, now: datetime) -> CloudPcEvent:
-    """The one line of a step that Azure holds (a throttle, a busy resource, an outage): what held it, and that the
-    wait spends no attempt. Keyed by the step and code, so the same hold again within the attempt rewrites its line."""
-    what = {
-        UNANSWERED.casefold(): "Azure did not answer",
-        REQUEST_BUDGET.casefold(): "the subscription's ARM request budget is nearly spent, so the app waits before "
-        "Azure would refuse",
-    }.get(code.casefold(), f"Azure said not now ({code})")
+def held_line(
+    job: CloudPcJob, attempt: int, step: str, code: str, wait_s: float, now: datetime, reason: str | None = None
+) -> CloudPcEvent:
+    """The one line of a step that Azure holds (a throttle, a busy resource, an outage, a service not answering): what
+    held it (the adapter's `reason`, naming the service), and that the wait spends no attempt. Keyed by the step and
+    code, so the same hold again within the attempt rewrites its line."""
+    if code.casefold() == REQUEST_BUDGET.casefold():  # the app's own hold, before Azure would refuse
+        what = "the subscription's ARM request budget is nearly spent, so the app waits before Azure would refuse"
+    else:
+        what = reason or ("Azure did not answer" if code.casefold() == UNANSWERED.casefold() else
+                          f"Azure said not now ({code})")  # fmt: skip
     return timeline_event(
         job.cloud_pc_id, job.run, job.generation, "heldByAzure", now, attempt=attempt, within=step, code=code,
         message=f"{step}: {what}; the app asks again in {wait_s:g} s and goes on by itself, spending no attempt.",

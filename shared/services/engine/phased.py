@@ -57,7 +57,7 @@ def drive(
         except CloudError as exc:
             if exc.transient:
                 taken = Progress(done=False, retry_after_s=exc.retry_after_s or HOLD_WAIT_S, operation=run.operation,
-                                 held=exc.code)  # fmt: skip
+                                 held=exc.code, reason=exc.reason)  # fmt: skip
             else:
                 handled = on_fail(run, phase, exc)
                 if isinstance(handled, PhasedStep):
@@ -70,7 +70,9 @@ def drive(
             run, taken = taken
         if not taken.done:
             wait = max(taken.retry_after_s, MIN_WAIT_S)
-            later = run.model_copy(update={"operation": taken.operation, "started_at": started, "held": taken.held})
+            held_reason = taken.reason if taken.held is not None else None
+            later = run.model_copy(update={"operation": taken.operation, "started_at": started, "held": taken.held,
+                                           "held_reason": held_reason})  # fmt: skip
             # the wait counts from Azure's answer, not from before the call: a poll timed from before would come
             # back as much too early as the call took, find the operation still running and cost another call
             return PhasedStep(run=later, wait_seconds=wait, resume_at=clock() + timedelta(seconds=wait))
@@ -79,4 +81,6 @@ def drive(
 
 
 def next_phase(run: Run) -> Run:
-    return run.model_copy(update={"phase": run.phase + 1, "operation": None, "started_at": None, "held": None})
+    return run.model_copy(
+        update={"phase": run.phase + 1, "operation": None, "started_at": None, "held": None, "held_reason": None}
+    )

@@ -1,0 +1,59 @@
+"""A call the service takes and does not answer in time: held as NOT_ANSWERING, naming the service and the timeout,
+and written so on the step's timeline line; a refused connection stays an outage (UNANSWERED)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import cast
+
+import pytest
+from azure.core.exceptions import ServiceRequestError, ServiceRequestTimeoutError, ServiceResponseTimeoutError
+
+from shared.cloud.azure import arm_lro
+from shared.cloud.azure.transport import ARM_PATIENCE, GRAPH_PATIENCE, KEY_VAULT_PATIENCE, http_transport
+from shared.models.provisioning import CloudPcJob
+from shared.ports.cloud import NOT_ANSWERING, UNANSWERED, CloudError, Progress
+from shared.services.cloud_pcs.timeline import held_line
+
+ARM = "Azure Resource Manager"
+
+
+@arm_lro.hand_back("createVm")
+def _calling(error: Exception, operation: str | None = None) -> Progress:
+    raise error
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "reason"),
+    [
+        (ServiceResponseTimeoutError("read timed out"), NOT_ANSWERING, f"{ARM} did not answer within 20 s"),
+        (ServiceRequestTimeoutError("connect timed out"), NOT_ANSWERING, f"{ARM} did not answer within 5 s"),
+        (ServiceRequestError("connection refused"), UNANSWERED, f"{ARM} did not answer"),
+    ],
+)
+def test_an_arm_call_not_answered_is_held_naming_the_service(error: Exception, code: str, reason: str) -> None:
+    assert _calling(error, "vm https://arm/op") == Progress(
+        done=False, retry_after_s=arm_lro.DEFAULT_POLL_S, operation="vm https://arm/op", held=code, reason=reason
+    )
+
+
+def test_a_call_not_answering_is_waited_out_as_an_outage() -> None:
+    assert CloudError("findDevice", NOT_ANSWERING, "Microsoft Graph did not answer within 20 s").transient
+
+
+def test_every_service_has_timeouts_far_below_azure_cores_300_s() -> None:
+    for patience in (ARM_PATIENCE, GRAPH_PATIENCE, KEY_VAULT_PATIENCE):
+        config = http_transport(patience).connection_config
+        assert (config.timeout, config.read_timeout) == (patience.connect_s, patience.read_s)
+        assert patience.connect_s + patience.read_s <= 30
+        assert patience.retry_options()["retry_read"] == 0  # an unanswered read is not sent again in the call
+
+
+def test_the_timeline_line_says_which_service_did_not_answer() -> None:
+    job = cast(CloudPcJob, SimpleNamespace(cloud_pc_id="c1", run=1, generation=1))  # what a line is keyed by
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    line = held_line(job, 1, "createVm", NOT_ANSWERING, 5, now, "Azure Resource Manager did not answer within 20 s")
+    assert (line.name, line.code) == ("heldByAzure", NOT_ANSWERING)
+    assert line.message is not None
+    assert line.message.startswith("createVm: Azure Resource Manager did not answer within 20 s; the app asks again")
