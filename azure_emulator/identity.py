@@ -36,10 +36,10 @@ from urllib.parse import parse_qsl
 
 from azure_emulator.consent import consent_of
 from azure_emulator.development_issuer import APP_API_AUDIENCE, HOME_TENANT_ID, LIFETIME_S, issuer_url
-from azure_emulator.graph.common import PUBLIC_GRAPH
 from azure_emulator.launcher import IDENTITY_HEADER, IDENTITY_PATH
 from azure_emulator.server import ApiError, Context, Request, Response
 
+PUBLIC_GRAPH = "https://graph.microsoft.com"  # the audience and host of Microsoft Graph
 MANAGED_IDENTITY_CLIENT_ID = "7e0e0a5e-3d1c-4c4f-9a7e-0000000000c1"
 MANAGED_IDENTITY_PRINCIPAL_ID = "7e0e0a5e-3d1c-4c4f-9a7e-0000000000b1"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"

@@ -82,6 +82,7 @@ MIRROR_WINDOWS365_CLOUD_PCS = "mirror_windows365_cloud_pcs"  # the orchestration
 READ_WINDOWS365_CLOUD_PCS = "read_windows365_cloud_pcs"
 
 
-def windows365_mirror_instance_id(tenant_id: str) -> str:
-    """One follower per tenant: a second start while it reads collapses into it."""
-    return f"w365-{tenant_id}"
+def windows365_mirror_instance_id(tenant_id: str, asked: str | None = None) -> str:
+    """One follower per tenant: a second start while it reads collapses into it. With `asked` (the id of a change
+    asked of Windows 365), the change's own follower, started when the tenant's was already under way."""
+    return f"w365-{tenant_id}" if asked is None else f"w365-{tenant_id}-{asked}"

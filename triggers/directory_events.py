@@ -9,11 +9,11 @@ import azure.durable_functions as df
 import azure.functions as func
 from opentelemetry.trace import SpanKind
 
-from orchestrators import names
-from orchestrators.starting import start_orchestration, start_provisioning
+from orchestrators.starting import follow_windows365, start_provisioning
 from shared import telemetry
 from shared.events import DirectoryEvent
-from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
+from shared.models.base import new_id
+from shared.models.orchestrations import ProvisionInput
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import EventPublisher
 from shared.ports.stores import TenantStore
@@ -45,9 +45,7 @@ def blueprint(
             tenant = await asyncio.to_thread(tenants.find_tenant, event.tenant_id)
             if tenant is not None and tenant.by_windows365:
                 # Windows 365 acts on the directory itself: the app follows its Cloud PCs (one follower a tenant)
-                run = Windows365MirrorRun(tenant_id=event.tenant_id)
-                instance = names.windows365_mirror_instance_id(event.tenant_id)
-                await start_orchestration(client, names.MIRROR_WINDOWS365_CLOUD_PCS, instance, run)
+                await follow_windows365(client, event.tenant_id, message.id or new_id())
                 return
             outcome = await asyncio.to_thread(reconcile_watched, ports, event, full=event.full)
             to_start = outcome.to_provision

@@ -12,7 +12,7 @@ import azure.functions as func
 from opentelemetry.trace import SpanKind
 
 from orchestrators import names
-from orchestrators.starting import start_all, start_orchestration, start_provisioning
+from orchestrators.starting import follow_windows365, start_all, start_provisioning
 from shared import telemetry
 from shared.events import BulkActionMessage
 from shared.models.base import Page, new_id
@@ -26,7 +26,7 @@ from shared.models.cloud_pc_actions import (
     RestoreRequest,
 )
 from shared.models.cloud_pcs import CloudPc
-from shared.models.orchestrations import ProvisionInput, Windows365MirrorRun
+from shared.models.orchestrations import ProvisionInput
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import BulkActionQueue
 from shared.ports.stores import BulkActionStore
@@ -69,9 +69,7 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
     if actions:
         await start_all(client, names.RUN_CLOUD_PC_ACTION, actions)
     for tenant_id in followed:  # Windows 365 carries the actions out: its follower brings in what it reports
-        run = Windows365MirrorRun(tenant_id=tenant_id)
-        await start_orchestration(client, names.MIRROR_WINDOWS365_CLOUD_PCS,
-                                  names.windows365_mirror_instance_id(tenant_id), run)  # fmt: skip
+        await follow_windows365(client, tenant_id, new_id())
 
 
 def blueprint(

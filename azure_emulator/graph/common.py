@@ -12,11 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from azure_emulator.graph import permissions, throttling
+from azure_emulator.identity import PUBLIC_GRAPH
 from azure_emulator.server import ApiError, Context, Handler, Kind, Request, Response
 
 VERSIONS = ("v1.0", "beta")
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-PUBLIC_GRAPH = "https://graph.microsoft.com"
 ERRORS = "https://learn.microsoft.com/graph/errors"
 
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from azure_emulator.identity import PUBLIC_GRAPH
 from azure_emulator.server import ApiError, Request
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -36,7 +37,6 @@ ENDSWITH_PROPERTIES = {"mail", "othermails", "userprincipalname", "proxyaddresse
 # parameters"): a filter's `in` is held to 15 expressions by default, an advanced query to a 2,048-character URL.
 MAX_OR_CLAUSES = 15
 MAX_ADVANCED_URL = 2048
-PUBLIC_GRAPH = "https://graph.microsoft.com"
 
 
 def unsupported(message: str = "Unsupported Query.") -> ApiError:

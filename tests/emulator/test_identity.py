@@ -126,7 +126,7 @@ def test_app_credentials_act_in_the_customer_tenant(emulator_env: EmulatorProces
         credential = credentials.for_tenant("app-tenant")
         assert credentials.for_tenant("app-tenant") is credential  # one per Entra tenant
         kind = ClientSecretCredential if with_secret else ClientAssertionCredential
-        assert isinstance(credential, kind)
+        assert isinstance(credential.inner, kind)  # type: ignore[attr-defined]
         found = claims(credential.get_token(GRAPH_SCOPE).token)
         assert (found["tid"], found["appid"]) == (entra, settings.app_client_id)
         with consented(emulator_env, HOME_TENANT_ID, settings.app_client_id):  # the app's own tenant

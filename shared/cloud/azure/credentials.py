@@ -164,6 +164,11 @@ class _ConsentRefusalKept:
     def __init__(self, inner: TokenCredential, entra_tenant_id: str, credentials: AzureCredentials) -> None:
         self._inner, self._entra, self._credentials = inner, entra_tenant_id, credentials
 
+    @property
+    def inner(self) -> TokenCredential:
+        """The credential that asks Entra (a secret's or a federated assertion's)."""
+        return self._inner
+
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         refusal = self._credentials.refused_consent(self._entra)
         if refusal is not None:

@@ -1,0 +1,49 @@
+"""A change asked of Windows 365 is always followed: when the tenant's follower is under way (perhaps on its last read,
+made before the change), the change gets a follower of its own; a repeat of the same change collapses into it."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import azure.durable_functions as df
+
+from orchestrators import names
+from orchestrators.starting import follow_windows365
+
+
+class Host:
+    """The durable client's start and status, as the host answers them: a running instance refuses a second start."""
+
+    def __init__(self, running: set[str]) -> None:
+        self.running, self.started = set(running), []
+
+    async def start_new(self, name: str, instance_id: str, payload: Any) -> str:
+        if instance_id in self.running:
+            raise Exception("An instance with ID already exists.")  # the host's words decide nothing
+        self.running.add(instance_id)
+        self.started.append(instance_id)
+        return instance_id
+
+    async def get_status(self, instance_id: str) -> Any:
+        running = instance_id in self.running
+        return SimpleNamespace(runtime_status=df.OrchestrationRuntimeStatus.Running if running else None)
+
+
+def follow(host: Host, asked: str) -> bool:
+    return asyncio.run(follow_windows365(host, "t1", asked))  # type: ignore[arg-type]
+
+
+def test_the_tenant_s_follower_is_started_when_none_reads() -> None:
+    host = Host(running=set())
+    assert follow(host, "req-1")
+    assert host.started == [names.windows365_mirror_instance_id("t1")]
+
+
+def test_a_change_met_by_a_follower_under_way_gets_one_of_its_own_and_a_repeat_collapses() -> None:
+    host = Host(running={names.windows365_mirror_instance_id("t1")})
+    assert follow(host, "req-1")
+    assert host.started == [names.windows365_mirror_instance_id("t1", "req-1")]
+    assert not follow(host, "req-1")  # the same message again: its follower is under way
+    assert host.started == [names.windows365_mirror_instance_id("t1", "req-1")]
