@@ -25,8 +25,8 @@ ERRORS = {
     "413": "The body is larger than 1 MiB.",
     "415": "The body is not JSON.",
     "500": "Unexpected failure; the message names an incident id.",
-    "503": "A service the app depends on (Storage, Azure, Graph, Key Vault, Entra) did not answer; the message names it "
-    "and Retry-After says when to try again.",
+    "503": "A service the app depends on (Storage, Azure, Graph, Key Vault, Entra) did not answer; the message names "
+    "it and Retry-After says when to try again.",
 }
 
 
