@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,7 +84,10 @@ def test_a_hung_azure_holds_no_api_read_and_shows_on_the_timeline(
     with frozen(azure_emulator):
         # read until the stall is on a timeline: every activity thread waits on Azure meanwhile
         eventually(stalled, timeout_s=STALL_S + 60.0, interval_s=0.5)  # a bound for a loaded machine
-    assert max(reads) < 1.0, f"the app's own reads took up to {max(reads):.1f} s while Azure did not answer"
+    # a read never waits on Azure: as quick as ever (under a second), and on a machine busy with other work too never
+    # near a call's timeout, as one would be that queued behind the threads Azure holds (they took 9.7 to 58.9 s)
+    took = f"the app's own reads took {statistics.median(reads):.2f} s (median), up to {max(reads):.1f} s"
+    assert statistics.median(reads) < 1.0 and max(reads) < 5.0, took
 
     def settled() -> list[dict[str, Any]]:
         found = api.get(f"{tenant.path}/cloudPCs?top=100").json()["value"]
