@@ -63,7 +63,7 @@ def response_to(request: HttpRequest, headers: dict[str, str]) -> PipelineRespon
         def __init__(self) -> None:
             self.headers = headers
 
-    return PipelineResponse(request, Answer(), PipelineContext(None))  # type: ignore[arg-type]
+    return PipelineResponse(request, Answer(), PipelineContext(None))
 
 
 def test_the_policy_learns_an_operations_vm_and_holds_its_polls_until_the_vm_may_be_polled() -> None:
@@ -84,3 +84,36 @@ def test_the_policy_learns_an_operations_vm_and_holds_its_polls_until_the_vm_may
     assert held.value.retry_after_s == pytest.approx(60 / PER_VM["GetOperation"][0] + MARGIN_S)  # every 4 s
     assert held.value.code == "TooManyRequests"
     policy.on_request(PipelineRequest(HttpRequest("GET", ARM), PipelineContext(None)))  # a read is not a poll
+
+
+def test_a_bucket_spent_long_ago_is_full_again_and_a_request_never_sent_gives_its_token_back() -> None:
+    now = [0.0]
+    limits = VmLimits(clock=lambda: now[0])
+    key = ("t", "s", VM, "UpdateVM")
+    limits.observe(key, 12)
+    assert all(limits.admit(key) == 0.0 for _ in range(12))
+    assert limits.admit(key) > 0
+    now[0] += 600  # ten minutes on: Compute refilled it to its 12
+    assert all(limits.admit(key) == 0.0 for _ in range(12))
+    limits.refund(key)  # one of them was held by the write budget after it was admitted here
+    assert limits.admit(key) == 0.0 and limits.admit(key) > 0
+
+
+def test_a_request_held_further_on_gives_its_token_back_and_one_that_failed_on_the_wire_does_not() -> None:
+    limits = VmLimits(clock=lambda: 0.0)
+    policy = VmPacingPolicy(limits, "t", "s", held_for=lambda admit: admit())
+    key = ("t", "s", VM, "UpdateVM")
+    limits.observe(key, 1)
+    restart = PipelineRequest(HttpRequest("POST", f"{ARM}/restart"), PipelineContext(None))
+    policy.on_request(restart)
+    try:
+        raise CloudThrottled("armWrites", 1.0, "subscriptionRequestBudget")
+    except CloudThrottled:
+        policy.on_exception(restart)
+    assert limits.wait(key) == 0.0, "the token is back"
+    policy.on_request(restart)
+    try:
+        raise ConnectionError("reset")
+    except ConnectionError:
+        policy.on_exception(restart)
+    assert limits.wait(key) > 0, "sent, perhaps received: spent"

@@ -9,8 +9,8 @@ Operation (the status of the VM's operations) 15 from 45. Compute says on every 
 have left (`x-ms-ratelimit-remaining-resource`, `Microsoft.Compute/<policy>Resource;<count>` for the VM's), and
 refuses a request on an empty bucket with 429 and a Retry-After of up to a refill interval (15 s for an update).
 
-`VmLimits` keeps, per tenant, subscription, VM and policy, what the last answer said and what this process has sent
-since, as the request budget does for ARM's buckets; `VmPacingPolicy` asks it before each request on a VM and tells it
+`VmLimits` keeps, per tenant, subscription, VM and policy, what the last answer said, refilled as Compute refills it
+and less what this process has sent since; `VmPacingPolicy` asks it before each request on a VM and tells it
 each answer. A poll carries no VM in its URL: the VM of an operation is learned from the answer that started it
 (Azure-AsyncOperation, Location), and an operation started in another process is paced by its own URL, the poll's
 answers saying what its VM has left. A request held back raises CloudThrottled with the wait until a token is there,
@@ -19,6 +19,7 @@ which the adapters and the phased driver hand back as a wait on a durable timer,
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -46,6 +47,7 @@ THROTTLED = "TooManyRequests"  # a hold says what Azure's 429 would have said
 MARGIN_S = 0.1
 OPERATIONS_KEPT = 20_000  # operations whose VM is known (about a fan-out's worth of VMs, a few operations each)
 VM_MARKER = "/providers/microsoft.compute/virtualmachines/"
+ADMITTED = "vm_pacing_admitted"  # the request context's note of the bucket a request took its token from
 
 
 def charge_of(method: str, url: str) -> tuple[str, str] | None:
@@ -86,12 +88,13 @@ def remaining(headers: Any) -> dict[str, float]:
 
 
 class VmLimits:
-    """What Compute last said each VM's buckets have left, and what this process has sent since; thread-safe."""
+    """What each VM's buckets hold by estimate: what Compute's last answer said, refilled as Compute refills it and
+    less what this process has sent since; thread-safe."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._seen: dict[tuple[str, ...], list[float]] = {}  # (tenant, subscription, vm, policy) -> [left, when, sent]
+        self._seen: dict[tuple[str, ...], list[float]] = {}  # (tenant, subscription, vm, policy) -> [tokens, when]
         self._operations: OrderedDict[str, str] = OrderedDict()  # an operation's URL path -> its VM
 
     def vm_of(self, url: str) -> str:
@@ -101,23 +104,31 @@ class VmLimits:
             return self._operations.get(path, path)
 
     def started(self, url: str, vm: str) -> None:
+        path = urlsplit(url).path.lower()
         with self._lock:
-            self._operations[urlsplit(url).path.lower()] = vm
-            self._operations.move_to_end(urlsplit(url).path.lower())
+            self._operations[path] = vm
+            self._operations.move_to_end(path)
             while len(self._operations) > OPERATIONS_KEPT:
                 self._operations.popitem(last=False)
 
     def observe(self, key: tuple[str, ...], left: float) -> None:
         with self._lock:
-            self._seen[key] = [left, self._clock(), 0.0]
+            self._seen[key] = [left, self._clock()]
 
     def admit(self, key: tuple[str, ...]) -> float:
-        """0 (the request counted) while the VM's bucket has a token by estimate, else the seconds until it has."""
+        """0 (its token taken) while the VM's bucket has a token by estimate, else the seconds until it has."""
         return self._wait(key, take=True)
 
     def wait(self, key: tuple[str, ...]) -> float:
-        """The seconds until the bucket has a token by estimate (0: it has), nothing counted."""
+        """The seconds until the bucket has a token by estimate (0: it has), nothing taken."""
         return self._wait(key, take=False)
+
+    def refund(self, key: tuple[str, ...]) -> None:
+        """A request admitted but never sent (held further on) gives its token back."""
+        with self._lock:
+            seen = self._seen.get(key)
+            if seen is not None:
+                seen[0] = min(PER_VM[key[-1]][1], seen[0] + 1)
 
     def _wait(self, key: tuple[str, ...], *, take: bool) -> float:
         with self._lock:
@@ -125,13 +136,12 @@ class VmLimits:
             if seen is None:
                 return 0.0
             per_minute, bucket = PER_VM[key[-1]]
-            left, when, sent = seen
-            refill = per_minute / 60.0
-            estimate = min(bucket, left + (self._clock() - when) * refill) - sent
-            if estimate >= 1:
-                seen[2] += 1 if take else 0
+            refill, now = per_minute / 60.0, self._clock()
+            seen[0], seen[1] = min(bucket, seen[0] + (now - seen[1]) * refill), now  # refilled as Compute does
+            if seen[0] >= 1:
+                seen[0] -= 1 if take else 0
                 return 0.0
-            return (1 - estimate) / refill + MARGIN_S
+            return (1 - seen[0]) / refill + MARGIN_S
 
 
 class VmPacingPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
@@ -152,12 +162,20 @@ class VmPacingPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
         return self._tenant, self._subscription, vm or self._limits.vm_of(request.url), policy
 
     def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
+        request.context.pop(ADMITTED, None)  # a retry's own note only
         key = self._key(request.http_request)
         if key is None:
             return
         wait = self._held_for(lambda: self._limits.admit(key))
         if wait > 0:
             raise CloudThrottled(f"compute{key[-1]}", wait, THROTTLED)
+        request.context[ADMITTED] = key
+
+    def on_exception(self, request: PipelineRequest[HttpRequest]) -> None:
+        """A request the write budget held back after it was admitted here was never sent: its token goes back."""
+        key = request.context.get(ADMITTED)
+        if key is not None and isinstance(sys.exc_info()[1], CloudThrottled):
+            self._limits.refund(key)
 
     def on_response(self, request: PipelineRequest[HttpRequest], response: PipelineResponse[Any, Any]) -> None:
         key = self._key(request.http_request)
