@@ -84,6 +84,8 @@ def charge_of(ctx: Context, request: Request) -> Charge | None:
     if "virtualmachines" not in rest:
         return None
     after = rest[rest.index("virtualmachines") + 1 :]
+    if "providers" in after:  # another provider's resource on the VM (a role assignment): not Compute's request
+        return None
     region = rest[1] if rest[:1] == ["locations"] else ""
     if not after:  # a list of VMs: in a group, the subscription or a region
         return Charge(HIGH_COST_GET, None, subscription, region) if method == "GET" else None

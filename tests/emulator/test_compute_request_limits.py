@@ -59,6 +59,7 @@ def test_each_answer_says_what_the_vm_and_the_subscription_have_left_of_its_poli
     listed = admin.call("GET", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines"))
     assert set(left(listed)) == {"HighCostGetSubscription"}  # a list has the subscription's bucket only
     assert HEADER not in admin.call("GET", admin.group_id("rg")).headers  # not Compute's
+    assert HEADER not in admin.call("GET", f"{vm}/providers/Microsoft.Authorization/roleAssignments").headers
 
 
 def test_a_vm_read_past_its_bucket_is_refused_and_the_other_vm_is_not(

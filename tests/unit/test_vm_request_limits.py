@@ -35,6 +35,8 @@ def test_a_poll_is_a_get_operation_and_other_requests_are_not_charged() -> None:
     assert charge_of("GET", POLL) == ("", "GetOperation")
     assert charge_of("GET", "https://arm.example/subscriptions/s/resourceGroups/rg") is None
     assert charge_of("PUT", "https://arm.example/subscriptions/s/providers/Microsoft.Network/nics/n") is None
+    role = f"{ARM}/providers/Microsoft.Authorization/roleAssignments/r1"
+    assert charge_of("PUT", role) is None, "a role assignment on the VM is Authorization's request, not Compute's"
 
 
 def test_the_header_says_what_each_of_the_vms_buckets_has_left() -> None:

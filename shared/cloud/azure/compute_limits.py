@@ -65,6 +65,8 @@ def charge_of(method: str, url: str) -> tuple[str, str] | None:
         return None
     vm = path[: at + len(VM_MARKER) + len(name)]
     action = child.split("/", 1)[0]
+    if action == "providers":  # another provider's resource on the VM (a role assignment): not Compute's request
+        return None
     if method == "GET":
         return vm, "LowCostGet"
     if method == "DELETE":
