@@ -102,6 +102,7 @@ class Controls:
         self.requests: Counter[tuple[str, str, str, str]] = Counter()
         self.statuses: Counter[int] = Counter()
         self.throttled: Counter[tuple[str, str, str, str]] = Counter()  # the requests answered 429, by the same key
+        self.throttled_by: Counter[str] = Counter()  # the requests answered 429, by the bucket that was empty
         self.log: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         # (tenant, principal, api, action or operation) -> the scopes checked, and how often granted and refused
         self.access: dict[tuple[str, str, str, str], dict[str, Any]] = {}
@@ -138,6 +139,8 @@ class Controls:
         if fault is not None:
             code = fault.code
             headers = {"Retry-After": str(max(1, math.ceil(fault.retry_after_s)))} if fault.status == 429 else None
+            if fault.status == 429:
+                self.throttled_for("injected")
             raise ApiError(fault.status, code, fault_message(operation, code), headers)
 
     # --- latency and throttles ----------------------------------------------------------------------
@@ -198,6 +201,12 @@ class Controls:
             if status == 429:
                 self.throttled[(api, kind, operation, method)] += 1
 
+    def throttled_for(self, bucket: str) -> None:
+        """A request was answered 429 because `bucket` (ARM's `subscription-writes`, Compute's `UpdateVMResource`...)
+        was empty."""
+        with self._lock:
+            self.throttled_by[bucket] += 1
+
     def counts(self) -> dict[str, Any]:
         with self._lock:
             rows = [
@@ -205,13 +214,15 @@ class Controls:
                  "throttled": self.throttled[(api, kind, op, method)]}
                 for (api, kind, op, method), n in sorted(self.requests.items())
             ]
-            return {"value": rows, "total": sum(self.requests.values()), "statuses": dict(self.statuses)}
+            return {"value": rows, "total": sum(self.requests.values()), "statuses": dict(self.statuses),
+                    "throttledBy": dict(self.throttled_by)}  # fmt: skip
 
     def reset_counts(self) -> None:
         with self._lock:
             self.requests.clear()
             self.statuses.clear()
             self.throttled.clear()
+            self.throttled_by.clear()
             self.log.clear()
 
     # --- request log (what an API module chose to record; secrets masked) -------------------------------

@@ -12,13 +12,14 @@ class ApiError(Exception):
 
     def __init__(
         self, status: int, code: str, message: str, headers: dict[str, str] | None = None, inner: str | None = None,
-        target: str | None = None,
+        target: str | None = None, details: list[dict[str, Any]] | None = None,
     ) -> None:  # fmt: skip
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
         self.inner = inner  # Key Vault's innererror code (ForbiddenByRbac, ...)
         self.target = target  # ARM's error.target: the property a refusal is about
+        self.details = details  # ARM's error.details: the inner errors (a throttle's policy and its figures)
 
 
 @dataclass

@@ -179,6 +179,8 @@ def error_response(exc: ApiError) -> Response:
         body["error"]["target"] = exc.target
     if exc.inner:
         body["error"]["innererror"] = {"code": exc.inner}
+    if exc.details:
+        body["error"]["details"] = exc.details
     return Response(exc.status, body, dict(exc.headers))
 
 

@@ -1,9 +1,11 @@
 """Provisioning benchmark: N licensed users assigned at once, through devhost and the Azure emulator.
 
 Run: .venv/bin/python -m bench.provisioning [--users 100 1000] [--latency 0] [--vm-rate 500] [--vm-burst 1500]
+[--reboots N]
 The app runs its production adapters against the emulator. Prints what costs money per Cloud PC: activity
 invocations, orchestration episodes, history events replayed and Table transactions; ARM writes, reads and deletes
-and Graph calls (from the emulator's counts), and ARM's 429s (in all, and the writes' share); and CPU milliseconds
+and Graph calls (from the emulator's counts), and ARM's 429s (in all, and the writes' share), and the 429s per 1,000
+Cloud PCs by the bucket that was empty (ARM's, Compute's VM creates, Compute's per VM); and CPU milliseconds
 by process (the bench with devhost's engine, the Python workers, Azurite, the emulator). With --latency every
 long-running Azure operation takes that long, and it prints the ratio to the critical-path bound: the larger of the
 VM-create limit, (N - burst) / rate, and ARM's write budget, (N x writes per Cloud PC - 200) / 10 a second, plus the
@@ -36,6 +38,7 @@ from tests.utils.onboarding import grant_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMELINE_S = 10
+REBOOTS_LIMIT_S = 300  # --reboots: the runs still going by then are counted as they are
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 # the long-running operations of one Cloud PC after its VM: the join extension and the post-provisioning Run Command
@@ -124,7 +127,10 @@ def app_host(azurite: Azurite, emulator: EmulatorProcess, tag: str, workdir: Pat
 
 
 def runs_ended(engine: DurableEngine, tenant: str) -> int:
-    prefix = names.cloud_pc_instance_prefix(tenant)
+    return instances_ended(engine, names.cloud_pc_instance_prefix(tenant))
+
+
+def instances_ended(engine: DurableEngine, prefix: str) -> int:
     return sum(1 for i in list(engine.instances.values()) if i.instance_id.startswith(prefix) and i.status in TERMINAL)
 
 
@@ -149,7 +155,10 @@ def cloud_requests(emulator: EmulatorProcess, detail: bool) -> Counter[str]:
     """The emulator's request counts since the last reset: ARM's as ARM counts them against its buckets (arm_writes,
     arm_reads, arm_deletes), Graph's and Key Vault's in all, and with `detail` by operation too (arm.read.getVm)."""
     counts: Counter[str] = Counter()
-    for row in emulator.session().get(f"{emulator.base_url}/emulator/requests").json()["value"]:
+    answered = emulator.session().get(f"{emulator.base_url}/emulator/requests").json()
+    for bucket, refused in answered.get("throttledBy", {}).items():  # ARM's buckets, and Compute's per VM
+        counts[f"429_{bucket}"] += refused
+    for row in answered["value"]:
         if row["api"] == "arm":
             kind = ARM_KIND.get(row["method"].upper(), "writes")
             counts[f"arm_{kind}"] += row["count"]
@@ -248,11 +257,13 @@ def run(
         wall = time.monotonic() - started
         cpu = cpu_by_process() - cpu_before
         cloud = cloud_requests(emulator, args.detail)
+        refused = Counter({name: count for name, count in cloud.items() if name.startswith("429_")})
         found = statuses(api, tenant)
         activities = engine.stats.activities - before[0]
         replayed = engine.stats.events_replayed - before[1]
         table_requests = RequestCounter.count - before[2]
         episodes = engine.stats.episodes - before[3]
+        rebooted = reboots(args, api, engine, emulator, tenant, users) if args.reboots else None
     finally:
         host.stop()
     result: dict[str, Any] = {
@@ -263,7 +274,11 @@ def run(
         "episodes_per_cloud_pc": episodes / users,
         "events_replayed_per_cloud_pc": replayed / users,
         "table_transactions_per_cloud_pc": table_requests / users,
-        **{f"{name}_per_cloud_pc": count / users for name, count in sorted(cloud.items())},
+        **{f"{name}_per_cloud_pc": count / users for name, count in sorted(cloud.items()) if name not in refused},
+        # the 429s per 1,000 Cloud PCs by the bucket that was empty: ARM's (subscription-writes...), Compute's VM
+        # creates (PutVMSubscription) and Compute's per VM (UpdateVMResource, GetOperationResource...)
+        "429s_per_1000": sum(refused.values()) * 1000 / users,
+        **{f"{name}_per_1000": count * 1000 / users for name, count in sorted(refused.items())},
         **{f"cpu_ms_{kind}_per_cloud_pc": seconds * 1000 / users for kind, seconds in sorted(cpu.items())},
         "arm_429s": cloud["arm_writes_429"] + cloud["arm_reads_429"] + cloud["arm_deletes_429"],
         "arm_write_429s_share": cloud["arm_writes_429"] / max(cloud["arm_writes"], 1),
@@ -278,7 +293,51 @@ def run(
         result["critical_path_bound_s"] = bound
         result["bound_by"] = "armWrites" if writes > vm_creates else "vmCreates"
         result["ratio_to_bound"] = wall / bound
+    if rebooted is not None:
+        result.update(rebooted)
     return result
+
+
+def reboots(
+    args: argparse.Namespace, api: Api, engine: DurableEngine, emulator: EmulatorProcess, tenant: str, users: int
+) -> dict[str, Any]:
+    """--reboots N: N bulk reboots of every Cloud PC at once, each VM restarted N times (Compute's update bucket of a
+    VM holds 12, refilled 4 a minute): the wall time until every restart ended, and the 429s per 1,000 Cloud PCs by
+    the bucket that was empty."""
+    control = emulator.session()
+    control.delete(f"{emulator.base_url}/emulator/requests")
+    ids: list[str] = []
+    link: str | None = f"/tenants/{tenant}/cloudPCs?top=1000"
+    while link:
+        body = api.call("GET", link)
+        ids += [c["id"] for c in body["value"] if c["status"] == "provisioned"]
+        link = body.get("nextLink", "").split("/api", 1)[-1] or None
+    prefix = names.cloud_pc_action_instance_id(tenant, "", "").removesuffix("-")  # every action's of the tenant
+    started = time.monotonic()
+    accepted = 0
+    for _ in range(args.reboots):  # one after another: two at once would race for the same Cloud PCs' rows
+        bulk = api.call("POST", f"/tenants/{tenant}/bulkActions", {"action": "reboot", "cloudPcIds": ids})["id"]
+        while (done := api.call("GET", f"/tenants/{tenant}/bulkActions/{bulk}"))["status"] == "running":
+            time.sleep(0.2)
+        accepted += done["counts"]["succeeded"]
+    while instances_ended(engine, prefix) < accepted:  # each accepted reboot's run ended
+        time.sleep(0.5)
+        if time.monotonic() - started > REBOOTS_LIMIT_S:
+            states = Counter(i.status for i in list(engine.instances.values()) if i.instance_id.startswith(prefix))
+            print(f"reboots: {accepted} accepted, runs {dict(states)} after {REBOOTS_LIMIT_S} s", flush=True)
+            break
+    wall = time.monotonic() - started
+    cloud = cloud_requests(emulator, detail=True)
+    refused = {name: count for name, count in cloud.items() if name.startswith("429_")}
+    return {
+        "reboots_wall_s": wall,
+        "reboots_accepted_per_cloud_pc": accepted / max(len(ids), 1),
+        "reboots_restarts_per_cloud_pc": cloud["arm.write.restartVm"] / max(len(ids), 1),
+        "reboots_429s_per_1000": sum(refused.values()) * 1000 / users,
+        **{f"reboots_{name}_per_1000": count * 1000 / users for name, count in sorted(refused.items())},
+        **({f"reboots_{name}_per_cloud_pc": count / users for name, count in sorted(cloud.items())
+            if name.startswith("arm.")} if args.detail else {}),
+    }
 
 
 def main() -> None:
@@ -288,6 +347,8 @@ def main() -> None:
     parser.add_argument("--vm-rate", type=int, default=500, help="VM creates per minute (subscription and region)")
     parser.add_argument("--vm-burst", type=int, default=1500, help="VM creates allowed before the refill rate")
     parser.add_argument("--detail", action="store_true", help="count Azure requests by operation too")
+    parser.add_argument("--reboots", type=int, default=0,
+                        help="then N bulk reboots of every Cloud PC at once (Compute's limits per VM)")
     parser.add_argument("--timeline", action="store_true", help=f"ARM's writes and 429s a second, every {TIMELINE_S} s")
     parser.add_argument(
         "--no-graph-limits", action="store_true", help="lift Graph's throttling (Intune writes: 10 a second per tenant)"

@@ -240,6 +240,7 @@ def register(ctx: Context) -> None:
                            f"in location '{location}'.")  # fmt: skip
         wait = ctx.controls.throttle("createVm", f"{sub}/{location}".lower(), default=DEFAULT_THROTTLE)
         if wait > 0:
+            ctx.controls.throttled_for("PutVMSubscription")
             raise ApiError(429, "OperationNotAllowed", "The server rejected the request because too many requests "
                            "have been received for this subscription.",
                            {"Retry-After": str(max(1, math.ceil(wait))),

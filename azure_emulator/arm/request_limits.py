@@ -57,6 +57,7 @@ def admit(ctx: Context, request: Request) -> dict[str, str]:
     if len(remaining) > 1:
         headers[f"x-ms-ratelimit-remaining-subscription-global-{kind}"] = str(remaining[1])
     if wait > 0:
+        ctx.controls.throttled_for(scope if remaining[0] < 1 else f"subscription-global-{kind}")
         raise ApiError(
             429, "TooManyRequests",
             f"The request is throttled: the {scope.replace('-', ' ')} limit is reached. Retry after the time the "

@@ -1,11 +1,11 @@
 """ARM's request pipeline for every provider's routes: ARM's request limits, the api-version, the caller's permission,
-the resource type's rules, operations settled first, faults, and the request logged."""
+the resource type's rules, operations settled first, Compute's limits on a VM, faults, and the request logged."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from azure_emulator.arm import common, operations, rbac, request_limits, resource_types
+from azure_emulator.arm import common, compute_limits, operations, rbac, request_limits, resource_types
 from azure_emulator.controls import unanswered
 from azure_emulator.server import ApiError, Context, Kind, Request, Response
 
@@ -54,6 +54,8 @@ def route(
                         request, lambda: _acting_location(ctx, request), lambda: _group_exists(ctx, request)
                     )
                     operations.settle_due(ctx)
+                    # Compute's own limits on a VM, once ARM let the request through to the provider
+                    limits.update(compute_limits.admit(ctx, request))
                     # a write whose faults are its operation's end still meets a throttle or an outage at the door
                     ctx.controls.raise_fault(request.operation, None if faults else unanswered)
                     response = handler(request)

@@ -32,6 +32,7 @@ from azure.mgmt.compute import ComputeManagementClient
 from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.network import NetworkManagementClient
 
+from shared.cloud.azure.compute_limits import VmLimits, VmPacingPolicy
 from shared.cloud.azure.transport import ARM_PATIENCE, close_all, http_transport
 from shared.ports.cloud import REQUEST_BUDGET, CloudError, CloudThrottled, Placement
 
@@ -198,6 +199,7 @@ class ArmClients:
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
         self.budget = RequestBudget(clock)
+        self.vm_limits = VmLimits(clock)
 
     def _client(self, kind: str, factory: Any, tenant_id: str, subscription_id: str) -> Any:
         cache_key = (kind, tenant_id, subscription_id.lower())
@@ -209,7 +211,10 @@ class ArmClients:
                 client = factory(
                     _CurrentCredential(self._credentials, tenant_id), subscription_id, base_url=self.endpoint,
                     retry_policy=policy, transport=http_transport(ARM_PATIENCE),
-                    per_retry_policies=[BudgetPolicy(self.budget, tenant_id, subscription_id, self.sleep)],
+                    per_retry_policies=[  # a VM's own limit first: a request it holds spends none of the budget
+                        VmPacingPolicy(self.vm_limits, tenant_id, subscription_id, self._held_for),
+                        BudgetPolicy(self.budget, tenant_id, subscription_id, self.sleep),
+                    ],
                 )  # fmt: skip
                 self._clients[cache_key] = client
             return client
@@ -243,6 +248,14 @@ class ArmClients:
         response: HttpResponse = self.compute(tenant_id, subscription_id).send_request(HttpRequest("GET", url))
         response.read()
         return response
+
+    def _held_for(self, admit: Callable[[], float]) -> float:
+        return held_for(admit, self.sleep)
+
+    def poll_wait(self, tenant_id: str, subscription_id: str, url: str) -> float:
+        """How long until the operation's VM may be polled again by what Compute last said it has left (0: now)."""
+        vm = self.vm_limits.vm_of(url)
+        return self.vm_limits.wait((tenant_id, subscription_id.lower(), vm, "GetOperation"))
 
     def on_endpoint(self, url: str) -> bool:
         """Whether `url` is on this ARM endpoint (the only place the tenant's token is sent)."""

@@ -156,6 +156,10 @@ def poll(clients: ArmClients, tenant_id: str, subscription_id: str, url: str, st
     response = clients.get_url(tenant_id, subscription_id, url, step)
     body = _json(response)
     wait = retry_after_s(response)
+    # never sooner than the operation's VM may be polled again (Compute's limit per VM: compute_limits.py)
+    paced = clients.poll_wait(tenant_id, subscription_id, url)
+    if paced > 0:
+        wait = max(wait if wait is not None else DEFAULT_POLL_S, paced)
     if response.status_code == 429 or response.status_code >= 500:
         code = (body.get("error") or {}).get("code") or f"Http{response.status_code}"
         raise Throttled(max(1.0, wait if wait is not None else DEFAULT_POLL_S), str(code))
