@@ -17,7 +17,7 @@ class Host:
     """The durable client's start and status, as the host answers them: a running instance refuses a second start."""
 
     def __init__(self, running: set[str]) -> None:
-        self.running, self.started = set(running), []
+        self.running, self.started = set(running), list[str]()
 
     async def start_new(self, name: str, instance_id: str, payload: Any) -> str:
         if instance_id in self.running:
@@ -32,7 +32,7 @@ class Host:
 
 
 def follow(host: Host, asked: str) -> bool:
-    return asyncio.run(follow_windows365(host, "t1", asked))  # type: ignore[arg-type]
+    return asyncio.run(follow_windows365(host, "t1", asked))
 
 
 def test_the_tenant_s_follower_is_started_when_none_reads() -> None:
