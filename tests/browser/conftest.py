@@ -22,7 +22,7 @@ WAIT_MS = 90_000  # the longest a test waits for work it watches (provisioning t
 DESKTOP, LAPTOP, PHONE = (1440, 900), (1366, 768), (390, 844)  # the default viewport, and the two held to
 # Playwright's assertions wait 5 s unless told: a heading that follows an API answer on a busy machine takes longer.
 # They follow the state they wait for, so a longer bound costs nothing when the page is quick.
-STEP_MS = 30_000
+STEP_MS = 60_000
 expect.set_options(timeout=STEP_MS)
 
 
