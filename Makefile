@@ -51,10 +51,12 @@ infra-check: .venv-tools/.installed
 
 # the tiers in TEST_WORKERS parallel workers, a test file each at a time (its module fixtures stay on one worker): a
 # worker has its own Azurite, Azure emulator and app host on free loopback ports, and spends most of a test waiting
-# on Azure's long-running operations and the app's durable timers, so more workers than cores still pays
+# on Azure's long-running operations and the app's durable timers, so more workers than cores still pays. Files go
+# out in the order of testpaths (pyproject.toml), the slowest tiers first, so the unit tier fills the workers' last
+# minutes; xdist's own order (most tests first) would start the few long browser and fuzz tests last
 TEST_WORKERS ?= 4
 test: deps browser lint typecheck infra-check portal-test
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # the unit tier alone (no I/O, about 10 s); schemathesis' plugin is the fuzz tier's and costs a second to load
 unit: $(VENV)/.installed

@@ -46,6 +46,7 @@ from devhost.invocation import (
     process_count_setting,
     was_logged,
 )
+from devhost.loop_watch import LoopWatch
 from devhost.ncrontab import parse_schedule
 from devhost.queues import QueueListener, QueueOptions, check_queue_name
 from devhost.routing import Router, join_prefix
@@ -216,6 +217,7 @@ class DevHost:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        watch = LoopWatch(self._loop).start()
         invoker = self.invoker = Invoker(
             str(self.app_dir),
             worker_processes=process_count_setting(),
@@ -261,6 +263,7 @@ class DevHost:
             self._error = exc
         finally:
             await self._shutdown(runners, engine, invoker)
+            watch.stop()
 
     async def _serve_rpc(self, engine: DurableEngine, runners: list[web.AppRunner]) -> None:
         """The Durable client API on a loopback-only port, without keys, for the SDK inside functions.

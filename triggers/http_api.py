@@ -39,6 +39,11 @@ def _worker_thread_count() -> int | None:
 API_POOL = ThreadPoolExecutor(_worker_thread_count(), thread_name_prefix="api")
 
 
+async def _on_api_pool(exchanged: Callable[..., func.HttpResponse], *args: Any) -> func.HttpResponse:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(API_POOL, contextvars.copy_context().run, exchanged, *args, loop)
+
+
 @dataclass(frozen=True)
 class Operation:
     """One route: what the Functions host registers and what the OpenAPI document describes."""
@@ -130,33 +135,33 @@ class Routes:
         def register(handler: Handler) -> Handler:
             # the app checks its callers' Entra tokens itself; host-level function keys would lock a portal out
             route = bp.route(route=operation.route, methods=[operation.method], auth_level=func.AuthLevel.ANONYMOUS)
-            if operation.durable:
 
-                async def durable_function(
-                    req: func.HttpRequest, client: Any, context: func.Context
-                ) -> func.HttpResponse:
-                    with Exchange(gate, operation, ApiRequest(req, client), context) as exchange:
-                        if exchange.admitted:
-                            exchange.answer(await handler(exchange.request))
-                    return exchange.response
-
-                durable_function.__name__ = operation.name
-                bp.function_name(operation.name)(route(bp.durable_client_input(client_name="client")(durable_function)))
-                return handler
-
-            def exchanged(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-                with Exchange(gate, operation, ApiRequest(req), context) as exchange:
+            def exchanged(
+                req: func.HttpRequest, context: func.Context, client: Any, loop: asyncio.AbstractEventLoop
+            ) -> func.HttpResponse:
+                with Exchange(gate, operation, ApiRequest(req, client), context) as exchange:
                     if exchange.admitted:
-                        exchange.answer(handler(exchange.request))
+                        result = handler(exchange.request)
+                        if operation.durable:  # it awaits the Durable client: on the loop every trigger shares
+                            result = asyncio.run_coroutine_threadsafe(result, loop).result()
+                        exchange.answer(result)
                 return exchange.response
 
-            # `context` is the host's: its span of this request (the worker checks the annotation is exactly Context)
+            # the gate, the audit and the handler's reads and writes of storage run on the API's pool, never on the
+            # loop; `context` is the host's: its span of this request (the worker checks the annotation is exactly
+            # Context), and the invocation's context (its trace, its logging) goes along
             async def function(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-                run = contextvars.copy_context().run  # the invocation's context (its trace, its logging) goes along
-                return await asyncio.get_running_loop().run_in_executor(API_POOL, run, exchanged, req, context)
+                return await _on_api_pool(exchanged, req, context, None)
 
-            function.__name__ = operation.name
-            bp.function_name(operation.name)(route(function))
+            async def durable_function(req: func.HttpRequest, client: Any, context: func.Context) -> func.HttpResponse:
+                return await _on_api_pool(exchanged, req, context, client)
+
+            if operation.durable:
+                durable_function.__name__ = operation.name
+                bp.function_name(operation.name)(route(bp.durable_client_input(client_name="client")(durable_function)))
+            else:
+                function.__name__ = operation.name
+                bp.function_name(operation.name)(route(function))
             return handler
 
         return register
