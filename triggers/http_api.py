@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -41,7 +42,8 @@ API_POOL = ThreadPoolExecutor(_worker_thread_count(), thread_name_prefix="api")
 
 async def _on_api_pool(exchanged: Callable[..., func.HttpResponse], *args: Any) -> func.HttpResponse:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(API_POOL, contextvars.copy_context().run, exchanged, *args, loop)
+    call = functools.partial(exchanged, *args, loop)
+    return await loop.run_in_executor(API_POOL, contextvars.copy_context().run, call)
 
 
 @dataclass(frozen=True)
