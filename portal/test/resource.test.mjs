@@ -79,23 +79,43 @@ test('it is followed every intervalMs while active, every idleMs otherwise, and 
   const { clock, reads, store } = setUp({ active: (data) => data.busy, intervalMs: 100, idleMs: 1000 });
   const stop = store.watch();
   clock.advance(5000);
-  assert.equal(reads.length, 6, 'idle before the first answer: every idleMs');
+  assert.equal(reads.length, 1, 'the first read is still under way: no poll sends another');
   reads.at(-1).answer({ busy: true });
   await answered();
   assert.equal(store.running.value, true);
   clock.advance(100);
-  assert.equal(reads.length, 7);
+  assert.equal(reads.length, 2);
   reads.at(-1).answer({ busy: false });
   await answered();
   assert.equal(store.running.value, false);
   clock.advance(999);
-  assert.equal(reads.length, 7);
+  assert.equal(reads.length, 2);
   clock.advance(1);
-  assert.equal(reads.length, 8);
+  assert.equal(reads.length, 3);
   stop();
   assert.equal(clock.timers.size, 0);
   clock.advance(10_000);
-  assert.equal(reads.length, 8);
+  assert.equal(reads.length, 3);
+});
+
+test('a poll waits for a slow read rather than sending more, and sends anew once a read is out past patienceMs', async () => {
+  const { clock, reads, store } = setUp({ active: () => true, intervalMs: 100, patienceMs: 1000 });
+  store.watch();
+  reads[0].answer('provisioning');
+  await answered();
+  clock.advance(100);
+  assert.equal(reads.length, 2);
+  clock.advance(500);
+  assert.equal(reads.length, 2, 'five polls came while the read was out: none sent another');
+  reads[1].answer('provisioned');
+  await answered();
+  assert.equal(store.data.value, 'provisioned', 'the slow answer is shown, not superseded');
+  clock.advance(100);
+  assert.equal(reads.length, 3);
+  clock.advance(1000);
+  assert.equal(reads.length, 4, 'a read out for patienceMs is given up for a new one');
+  store.refresh();
+  assert.equal(reads.length, 5, 'asked by hand, it reads at once');
 });
 
 test('without idleMs an idle store is read only when shown or refreshed', async () => {
@@ -182,7 +202,10 @@ test('after an action it is followed as if work ran for the time given', async (
   assert.equal(store.running.value, false);
   store.keepPolling(250);
   assert.equal(store.running.value, true);
-  clock.advance(200);
+  clock.advance(100);
+  reads[1].answer('provisioned');
+  await answered();
+  clock.advance(100);
   assert.equal(reads.length, 3);
   reads[2].answer('provisioned');
   await answered();

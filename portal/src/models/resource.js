@@ -15,13 +15,15 @@ const browserClock = {
  * `data`, `error`, `loading` and `asOf` (when `data` was read) as signals, and `running` while `active(data)` holds.
  * A store is read when something starts showing it (`watch()`) unless a read is under way, every `intervalMs` while
  * running and every `idleMs` otherwise (when given), and no more once nothing shows it; a `fixed` one (a list the API
- * keeps while it runs, a name) is read once, until invalidated. `clock` ({now, every}) is the browser's unless a test
- * drives time by hand.
+ * keeps while it runs, a name) is read once, until invalidated. A poll waits for the read under way, unless that read
+ * has been out for `patienceMs`: a busy API that answers slower than the interval is not sent more reads (each one
+ * superseding the last, none would ever be shown). `clock` ({now, every}) is the browser's unless a test drives time
+ * by hand.
  */
 export function createResources(clock = browserClock) {
   const stores = new Map();
 
-  function make(key, load, { active = () => false, intervalMs = 2500, idleMs = null, fixed = false }) {
+  function make(key, load, { active = () => false, intervalMs = 2500, idleMs = null, fixed = false, patienceMs = 30_000 }) {
     const data = signal(null);
     const error = signal(null);
     const loading = signal(true);
@@ -32,9 +34,11 @@ export function createResources(clock = browserClock) {
     const running = computed(() => asOf.value !== null && data.value !== null && (active(data.value) || clock.now() < until.value));
     let asked = 0;
     let answered = 0;
+    let askedAt = 0;
     let stale = false;
     const refresh = () => {
       const ticket = ++asked;
+      askedAt = clock.now();
       stale = false;
       loading.value = true;
       const settle = (change) => {
@@ -58,7 +62,8 @@ export function createResources(clock = browserClock) {
     effect(() => {
       if (!shown.value) return undefined;
       const every = running.value ? intervalMs : idleMs;
-      return every ? clock.every(every, refresh) : undefined;
+      const poll = () => (asked === answered || clock.now() - askedAt >= patienceMs ? refresh() : undefined);
+      return every ? clock.every(every, poll) : undefined;
     });
     return {
       key, data, error, loading, asOf, running, refresh,
