@@ -90,6 +90,10 @@ class Azurite:
             "127.0.0.1",
             "--tablePort",
             str(table),
+            # Azurite closes a connection idle for 5 s (Node's default): a client whose poll comes every 5 s reuses
+            # it just as it closes, and a write (POST, PATCH: not retried by the SDKs) fails 'connection reset'.
+            # Azure's front ends keep idle connections minutes; so does this one, for a period no poller here has
+            *[option for service in ("blob", "queue", "table") for option in (f"--{service}KeepAliveTimeout", "250")],
         ]
         if self.oauth_tls is not None:
             args += ["--oauth", "basic", "--cert", str(self.oauth_tls[0]), "--key", str(self.oauth_tls[1])]

@@ -154,6 +154,34 @@ def test_a_vm_delete_azure_holds_is_asked_again_soon_not_at_the_clean_up() -> No
     assert clean_ups(fakes) != []
 
 
+def test_a_clean_up_whose_vm_azure_has_not_deleted_yet_waits_without_a_failure() -> None:
+    fakes = Fakes()
+    ports = fakes.engine_ports()
+    grace = in_grace(ports, fakes)
+    fakes.script.fail("delete_vm", times=None, code="TooManyRequests", status=429, retry_after_s=3600)
+    lifecycle.end_grace_period(ports, TENANT, grace.id)  # its VM's delete is held past the clean-up's time
+    fakes.clock.advance(ports.cleanup_delay)
+    lifecycle.sweep(ports)
+    assert clean_ups(fakes) == [fakes.clock() + timedelta(seconds=60)]  # NicInUse: not done yet, asked rarely
+    assert fakes.compute.nic_names(TENANT) != []
+    assert "cleanUpRefused" not in timeline(fakes, grace.id)
+
+
+def test_a_due_work_that_fails_is_tried_again_a_minute_later_not_at_every_sweep() -> None:
+    fakes = Fakes()
+    ports = fakes.engine_ports()
+    lifecycle.end_grace_period(ports, TENANT, in_grace(ports, fakes).id)
+    fakes.script.fail("delete_nic", times=1, code="SomethingNew", status=400)
+    fakes.clock.advance(ports.cleanup_delay)
+    lifecycle.sweep(ports)
+    assert clean_ups(fakes) == [fakes.clock() + lifecycle.FAILED_DUE_RETRY]
+    assert lifecycle.sweep(ports) == 0  # not at the next sweep
+
+    fakes.clock.advance(lifecycle.FAILED_DUE_RETRY)
+    lifecycle.sweep(ports)
+    assert clean_ups(fakes) == [] and fakes.compute.nic_names(TENANT) == []
+
+
 # retry and reprovision are one service function, lifecycle.new_run, during the state machine refactor
 def retry(ports: EnginePorts, cloud_pc_id: str) -> CloudPc:
     return lifecycle.new_run(ports, TENANT, cloud_pc_id, "retry")

@@ -26,6 +26,10 @@ LIVE = frozenset({"pendingProvision", "provisioning", "provisioned", "provisione
                   "resizing"})  # fmt: skip
 # a clean-up refused for want of a permission waits this long before it asks again, rather than at every sweep
 REFUSED_RETRY = timedelta(hours=1)
+NIC_IN_USE = "NicInUse"  # Azure's refusal to delete a NIC that a VM still has
+NIC_IN_USE_RETRY = timedelta(minutes=1)
+# a due work that failed in a way no rule here knows is tried again after this, not at every sweep
+FAILED_DUE_RETRY = timedelta(minutes=1)
 
 
 def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list[str]]:
@@ -172,7 +176,14 @@ def clean_up(ports: EnginePorts, work: DueWork) -> Progress:
     if build is not None:
         placement = placement_of(build)
         for name in work.nic_names:
-            nic = ports.compute.delete_nic(tenant, placement, name)
+            try:
+                nic = ports.compute.delete_nic(tenant, placement, name)
+            except CloudError as exc:
+                if exc.code != NIC_IN_USE:
+                    raise
+                # its VM is not deleted yet (its delete held by the subscription's delete budget): asked again
+                # rarely, so as not to spend the budget that delete waits for
+                return Progress(done=False, retry_after_s=NIC_IN_USE_RETRY.total_seconds(), held=NIC_IN_USE)
             if not nic.done:  # a delete is asked again until the NIC is gone; no operation to keep
                 return Progress(done=False, retry_after_s=nic.retry_after_s)
     current = ports.cloud_pcs.find_cloud_pc(tenant, work.cloud_pc_id)
@@ -229,6 +240,16 @@ def _due_again(ports: EnginePorts, work: DueWork, progress: Progress) -> None:
         ports.due.upsert_due(work.model_copy(update={"due_date_time": later, "operation": progress.operation}))
 
 
+def _failed_due_later(ports: EnginePorts, work: DueWork) -> None:
+    """A failure that would fail again at once (a refusal this code does not know) is not tried at every sweep,
+    each try a call to Azure more; what cannot even be moved (storage down) stays due as it is."""
+    try:
+        _due_again(ports, work, Progress(done=False, retry_after_s=FAILED_DUE_RETRY.total_seconds()))
+        ports.due.delete_due(work)
+    except Exception:
+        log.warning("Due %s of Cloud PC %s stays due as it is", work.kind, work.cloud_pc_id, exc_info=True)
+
+
 def sweep(ports: EnginePorts, *, limit: int = 1000) -> int:
     """Everything due by now, oldest first; safe to run twice at once, and a crashed run's work stays due."""
     done = 0
@@ -240,9 +261,10 @@ def sweep(ports: EnginePorts, *, limit: int = 1000) -> int:
         for work in batch:
             try:
                 process_due(ports, work)
-            except Exception:  # this one stays due and is tried again next time; the others go on
+            except Exception:  # this one stays due, tried again a while later; the others go on
                 log.exception("Due %s of Cloud PC %s failed; it stays due", work.kind, work.cloud_pc_id)
                 failed += 1
+                _failed_due_later(ports, work)
         done += len(batch)
         if failed == len(batch):
             break  # nothing moved: leave the rest for the next sweep rather than spin
