@@ -99,8 +99,8 @@ def blueprint(
     async def recheck_connections(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
         """Every connection's checks run again (every 6 hours by default), as Windows 365 does."""
         started = 0
-        for connection in ports.connections.list_all_connections():
-            run = connections.request_health_checks(ports, connection.tenant_id, connection.id)
+        for connection in await asyncio.to_thread(ports.connections.list_all_connections):
+            run = await asyncio.to_thread(connections.request_health_checks, ports, connection.tenant_id, connection.id)
             await start_orchestration(
                 client,
                 names.CONNECTION_HEALTH_CHECK,
