@@ -9,12 +9,12 @@ from typing import Any
 import azure.durable_functions as df
 
 from shared.models.orchestrations import Looped, PhasedStep
+from shared.services.engine.phased import TIMED_OUT
 
 # Storage or cloud hiccups inside an activity are retried; a step's own failure is an answer, not an error.
 TRANSIENT = df.RetryOptions(first_retry_interval_in_milliseconds=1000, max_number_of_attempts=4)
 MAX_CALLS = 5000  # with ~5 s between polls: hours of waiting before a run is declared stuck
 CALLS_PER_EXECUTION = 3  # then continue as new, so a long wait never builds a long history to replay (by default)
-TIMED_OUT = "timedOut"
 
 Orchestration = Generator[Any, Any, Any]
 
