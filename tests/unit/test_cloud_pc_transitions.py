@@ -73,6 +73,21 @@ def test_each_status_and_action_is_allowed_or_refused(status: str, action: machi
     assert before.status == status  # the original is untouched
 
 
+def test_a_refusal_names_the_cloud_pc_the_action_and_the_states_it_needs() -> None:
+    with pytest.raises(Conflict) as refused:
+        machine.check(cloud_pc("failed"), "endGracePeriod")
+    assert (refused.value.code, refused.value.target, refused.value.message) == (
+        "wrongStatus", "status",
+        "Cannot end the grace period of Cloud PC 'Ann's PC': it is failed; endGracePeriod needs inGracePeriod.",
+    )  # fmt: skip
+    with pytest.raises(Conflict) as refused:
+        machine.move(cloud_pc("deprovisioning"), "powerOff", T1)
+    assert refused.value.message == (
+        "Cannot power off Cloud PC 'Ann's PC': it is deprovisioning; powerOff needs provisioned or "
+        "provisionedWithWarnings."
+    )
+
+
 def test_finish_with_warnings_and_its_line() -> None:
     moved = machine.move(
         cloud_pc("provisioning"), "finish", T1, with_warnings=True, line_attempt=2, attempt=2, message="m"

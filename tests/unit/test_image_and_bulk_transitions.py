@@ -31,6 +31,7 @@ def test_an_import_settles_once_ready_or_failed_and_never_again() -> None:
             with pytest.raises(Conflict) as refused:
                 DEVICE_IMAGES.move(settled, action)
             assert refused.value.code == "wrongStatus"
+    assert refused.value.message == "Cannot fail the device image: it is failed; fail needs pending."
 
 
 def test_a_bulk_item_is_started_again_after_a_crash_and_keeps_its_result() -> None:
@@ -44,6 +45,6 @@ def test_a_bulk_item_is_started_again_after_a_crash_and_keeps_its_result() -> No
 
 def test_a_bulk_actions_status_follows_its_items() -> None:
     bulk = BulkAction(id="b1", tenant_id="t", action="reboot", created_date_time=T0, last_modified_date_time=T0)
-    assert BULK_ACTIONS.follow(bulk, "summarize", "partiallySucceeded").status == "partiallySucceeded"
+    assert BULK_ACTIONS.move(bulk, "summarize", "partiallySucceeded").status == "partiallySucceeded"
     with pytest.raises(ValueError, match="not 'done'"):
-        BULK_ACTIONS.follow(bulk, "summarize", "done")
+        BULK_ACTIONS.move(bulk, "summarize", "done")

@@ -73,11 +73,11 @@ def test_an_image_set_follows_its_latest_version_except_while_it_is_removed() ->
         current = item.model_copy(update={"status": status})
         if status == "deleting":
             with pytest.raises(Conflict):
-                MACHINES["image set"].follow(current, "follow", "ready")
+                MACHINES["image set"].move(current, "follow", "ready")
         else:
-            assert MACHINES["image set"].follow(current, "follow", "replicating").status == "replicating"
+            assert MACHINES["image set"].move(current, "follow", "replicating").status == "replicating"
     with pytest.raises(ValueError, match="not 'sleeping'"):
-        MACHINES["image set"].follow(item.model_copy(update={"status": "ready"}), "follow", "sleeping")
+        MACHINES["image set"].move(item.model_copy(update={"status": "ready"}), "follow", "sleeping")
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,12 @@ BULK_STATUSES: tuple[str, ...] = get_args(BulkAction.model_fields["status"].anno
 BULK_ITEMS: StateMachine[BulkActionItem, BulkItemAction] = StateMachine(
     "bulk action item",
     ITEM_STATUSES,
-    table(ITEM_STATUSES, {
+    table({
         "start": ({"pending", "running"}, "running"),
         "succeed": ({"pending", "running", "succeeded"}, "succeeded"),
         "fail": ({"pending", "running", "failed"}, "failed"),
     }),
 )  # fmt: skip
 BULK_ACTIONS: StateMachine[BulkAction, BulkSummaryAction] = StateMachine(
-    "bulk action", BULK_STATUSES, table(BULK_STATUSES, {"summarize": (set(BULK_STATUSES), FOLLOW)})
+    "bulk action", BULK_STATUSES, table({"summarize": (set(BULK_STATUSES), FOLLOW)})
 )

@@ -74,7 +74,7 @@ def summarized(bulk: BulkAction, items: list[BulkActionItem]) -> BulkAction:
         status = "succeeded"
     else:
         status = "failed" if not counts.succeeded else "partiallySucceeded"
-    return BULK_ACTIONS.follow(bulk, "summarize", status, counts=counts, results=items)
+    return BULK_ACTIONS.move(bulk, "summarize", status, counts=counts, results=items)
 
 
 def _failed(cloud_pc_id: str, error: Exception) -> BulkActionItem:

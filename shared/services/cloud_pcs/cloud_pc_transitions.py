@@ -1,10 +1,11 @@
 """The Cloud PC state machine: every action, the states it is allowed from, the status it leaves, its timeline line.
 
-This is the only module that assigns a Cloud PC's `status`. Services ask it to `move` a Cloud PC; it refuses
-an action in the wrong state with `409 wrongStatus` (the same answer for one Cloud PC or a bulk action's
-item), sets the status and the fields the caller passes, and makes the action's timeline line, so the
-names of the milestones live here too. Actions that change no status (power, rename, troubleshoot) are
-in the table as well: which states allow them is the same kind of rule.
+The table runs on the one mechanism (shared/services/engine/state_machines.py), which nothing else moves a Cloud PC
+through. Services ask this module to `move` a Cloud PC; it is refused in the wrong state with `409 wrongStatus` (the
+same answer for one Cloud PC or a bulk action's item), given its status and the fields the caller passes, and the
+action's timeline line, so the names of the milestones live here too, with what only a Cloud PC keeps: the status
+an interruption returns to, the request that moved it last. Actions that change no status (power, rename,
+troubleshoot) are in the table as well: which states allow them is the same kind of rule.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from shared.errors import Conflict
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, Moved, PowerState
 from shared.services.cloud_pcs.timeline import timeline_event
+from shared.services.engine.state_machines import StateMachine, Transition
 
 Action = Literal[
     "begin",  # a run takes the Cloud PC (pendingProvision; again when the run's first call is repeated)
@@ -51,57 +52,68 @@ INTERRUPTIONS = frozenset({"inGracePeriod", "resizing"})  # states a Cloud PC le
 
 
 @dataclass(frozen=True)
-class Transition:
-    allowed_from: frozenset[str]
-    to: str  # a status, or SAME, BEFORE or SETTLED
-    verb: str  # "Cannot {verb} Cloud PC ..."
-    milestone: str | None = None  # the timeline line it writes
+class Milestone:
+    """The timeline line an action writes."""
+
+    name: str
     outcome: str = "info"
     repeatable: bool = False  # may happen several times in one run: its line is keyed by time too
 
 
-TRANSITIONS: dict[Action, Transition] = {
+# a line written once per run, and one that may come again in the same run
+def _once(name: str, outcome: str = "info") -> Milestone:
+    return Milestone(name, outcome)
+
+
+def _again(name: str, outcome: str = "info") -> Milestone:
+    return Milestone(name, outcome, repeatable=True)
+
+
+TRANSITIONS: dict[Action, Transition[Milestone]] = {
+    # action: (allowed from, status it leaves, "Cannot {verb} Cloud PC ...", its line)
     "begin": Transition(frozenset({"pendingProvision", "provisioning"}), "provisioning", "provision",
-                        "provisioningStarted"),
-    "finish": Transition(frozenset({"provisioning"}), SETTLED, "finish provisioning", "provisioned", "succeeded"),
-    "fail": Transition(
-        frozenset({"pendingProvision", "provisioning"}), "failed", "fail", "provisioningFailed", "failed"
-    ),
-    "enterGrace": Transition(WORKING, "inGracePeriod", "start the grace period of", "gracePeriodStarted",
-                             repeatable=True),
-    "restore": Transition(frozenset({"inGracePeriod"}), BEFORE, "restore", "gracePeriodCancelled", repeatable=True),
-    "deprovision": Transition(
-        frozenset({"inGracePeriod", "failed", "deprovisioning"}), "deprovisioning", "deprovision",
-        "deprovisioningStarted",
-    ),
-    "endGracePeriod": Transition(
-        frozenset({"inGracePeriod"}), "deprovisioning", "end the grace period of", "deprovisioningStarted"
-    ),
-    "retry": Transition(frozenset({"failed"}), "pendingProvision", "retry", "retryRequested"),
-    "reprovision": Transition(
-        WORKING | {"failed"}, "pendingProvision", "reprovision", "reprovisionRequested"
-    ),
-    "resize": Transition(WORKING, "resizing", "resize", "resizeRequested"),
-    "finishResize": Transition(frozenset({"resizing"}), BEFORE, "finish resizing", "resized", "succeeded",
-                               repeatable=True),
-    "failResize": Transition(frozenset({"resizing"}), BEFORE, "fail resizing", "resizeFailed", "failed",
-                             repeatable=True),
-    "reboot": Transition(WORKING, SAME, "reboot", "rebootRequested", repeatable=True),
-    "powerOn": Transition(WORKING, SAME, "power on", "powerOnRequested", repeatable=True),
-    "powerOff": Transition(WORKING, SAME, "power off", "powerOffRequested", repeatable=True),
-    "rename": Transition(frozenset(STATUSES) - {"deprovisioning"}, SAME, "rename", "renamed", repeatable=True),
-    "troubleshoot": Transition(WORKING | {"inGracePeriod"}, SAME, "troubleshoot", "troubleshootStarted",
-                               repeatable=True),
-    "restoreSnapshot": Transition(WORKING, SAME, "restore", "restoreRequested", repeatable=True),
-    "createSnapshot": Transition(WORKING, SAME, "take a restore point of", "restorePointRequested", repeatable=True),
-    "mirror": Transition(frozenset(STATUSES), REPORTED, "mirror", "windows365StatusChanged", repeatable=True),
+                        _once("provisioningStarted")),
+    "finish": Transition(frozenset({"provisioning"}), SETTLED, "finish provisioning",
+                         _once("provisioned", "succeeded")),
+    "fail": Transition(frozenset({"pendingProvision", "provisioning"}), "failed", "fail",
+                       _once("provisioningFailed", "failed")),
+    "enterGrace": Transition(WORKING, "inGracePeriod", "start the grace period of", _again("gracePeriodStarted")),
+    "restore": Transition(frozenset({"inGracePeriod"}), BEFORE, "restore", _again("gracePeriodCancelled")),
+    "deprovision": Transition(frozenset({"inGracePeriod", "failed", "deprovisioning"}), "deprovisioning",
+                              "deprovision", _once("deprovisioningStarted")),
+    "endGracePeriod": Transition(frozenset({"inGracePeriod"}), "deprovisioning", "end the grace period of",
+                                 _once("deprovisioningStarted")),
+    "retry": Transition(frozenset({"failed"}), "pendingProvision", "retry", _once("retryRequested")),
+    "reprovision": Transition(WORKING | {"failed"}, "pendingProvision", "reprovision", _once("reprovisionRequested")),
+    "resize": Transition(WORKING, "resizing", "resize", _once("resizeRequested")),
+    "finishResize": Transition(frozenset({"resizing"}), BEFORE, "finish resizing", _again("resized", "succeeded")),
+    "failResize": Transition(frozenset({"resizing"}), BEFORE, "fail resizing", _again("resizeFailed", "failed")),
+    "reboot": Transition(WORKING, SAME, "reboot", _again("rebootRequested")),
+    "powerOn": Transition(WORKING, SAME, "power on", _again("powerOnRequested")),
+    "powerOff": Transition(WORKING, SAME, "power off", _again("powerOffRequested")),
+    "rename": Transition(frozenset(STATUSES) - {"deprovisioning"}, SAME, "rename", _again("renamed")),
+    "troubleshoot": Transition(WORKING | {"inGracePeriod"}, SAME, "troubleshoot", _again("troubleshootStarted")),
+    "restoreSnapshot": Transition(WORKING, SAME, "restore", _again("restoreRequested")),
+    "createSnapshot": Transition(WORKING, SAME, "take a restore point of", _again("restorePointRequested")),
+    "mirror": Transition(frozenset(STATUSES), REPORTED, "mirror", _again("windows365StatusChanged")),
 }  # fmt: skip
+CLOUD_PCS: StateMachine[CloudPc, Action] = StateMachine(
+    "Cloud PC",
+    STATUSES,
+    TRANSITIONS,
+    relative={
+        SAME: lambda cloud_pc, _: cloud_pc.status,
+        BEFORE: lambda cloud_pc, _: cloud_pc.status_before or "provisioned",
+        SETTLED: lambda _, named: named or "provisioned",  # the caller names provisionedWithWarnings
+        REPORTED: lambda cloud_pc, named: named or cloud_pc.status,
+    },
+    name_of=lambda cloud_pc: f"Cloud PC '{cloud_pc.display_name}'",
+)
+allows = CLOUD_PCS.allows
+check = CLOUD_PCS.check
+
 # the outcome of a line that follows Windows 365, by the status it reported
 REPORTED_OUTCOMES = {"provisioned": "succeeded", "provisionedWithWarnings": "warning", "failed": "failed"}
-
-
-def allows(action: Action, status: str) -> bool:
-    return status in TRANSITIONS[action].allowed_from
 
 
 # what a power action leaves the VM in, and so what is not worth offering again: powering on a running VM does
@@ -112,22 +124,6 @@ POWER_AFTER: dict[str, PowerState] = {"powerOn": "running", "reboot": "running",
 def worth_offering(action: str, cloud_pc: CloudPc) -> bool:
     """An action its status allows that would change something: not power on a running VM, nor off a stopped one."""
     return not (action in ("powerOn", "powerOff") and POWER_AFTER[action] == cloud_pc.power_state)
-
-
-def wrong_status(cloud_pc: CloudPc, action: Action) -> Conflict:
-    rule = TRANSITIONS[action]
-    return Conflict(
-        f"Cannot {rule.verb} Cloud PC '{cloud_pc.display_name}': it is {cloud_pc.status}; "
-        f"{action} needs {' or '.join(sorted(rule.allowed_from))}.",
-        code="wrongStatus",
-        target="status",
-    )
-
-
-def check(cloud_pc: CloudPc, action: Action) -> None:
-    """Raise `409 wrongStatus` unless the action is allowed from the Cloud PC's status."""
-    if not allows(action, cloud_pc.status):
-        raise wrong_status(cloud_pc, action)
 
 
 def move(
@@ -149,23 +145,18 @@ def move(
     The line belongs to the run and generation the Cloud PC has AFTER the action (a retry's line opens the
     new run), except for the line of a run's own end, which closes the run it ends.
     """
-    check(cloud_pc, action)
-    if "status" in changes:
-        raise ValueError("the state machine decides the status")
     rule = TRANSITIONS[action]
-    if reported is not None and reported not in STATUSES:
-        raise ValueError(f"'{reported}' is no Cloud PC status")
-    status = reported if rule.to == REPORTED and reported is not None else _next_status(cloud_pc, rule, with_warnings)
-    update: dict[str, Any] = {**changes, "status": status, "last_modified_date_time": now}
+    named = "provisionedWithWarnings" if with_warnings else reported
+    update: dict[str, Any] = {**changes, "last_modified_date_time": now}
     if request_id is not None:  # kept until another request moves it: a repeated request finds it applied
         update["last_request_id"] = request_id
-    if rule.to not in (SAME, BEFORE) and status in INTERRUPTIONS:
+    if rule.to not in (SAME, BEFORE) and CLOUD_PCS.destination(cloud_pc, action, named) in INTERRUPTIONS:
         update["status_before"] = cloud_pc.status  # where it returns to when the interruption ends
     elif rule.to == BEFORE:
         update["status_before"] = None
     if action == "restore":
         update["grace_period_end_date_time"] = None
-    moved = cloud_pc.model_copy(update=update)
+    moved = CLOUD_PCS.move(cloud_pc, action, named, **update)
     return Moved(moved, line(moved, action, now, with_warnings=with_warnings, attempt=line_attempt, code=code,
                              message=message, key=line_key))  # fmt: skip
 
@@ -185,23 +176,11 @@ def line(
     code: str | None = None, message: str | None = None, key: str | None = None,
 ) -> CloudPcEvent | None:  # fmt: skip
     """The timeline line of `action` on the Cloud PC as it is after it (the same line when made again)."""
-    rule = TRANSITIONS[action]
-    if rule.milestone is None:
+    milestone = TRANSITIONS[action].about
+    if milestone is None:
         return None
     return timeline_event(
-        cloud_pc.id, cloud_pc.run, cloud_pc.generation, rule.milestone, at,
-        outcome="warning" if with_warnings else rule.outcome, attempt=attempt, code=code, message=message,
-        repeatable=rule.repeatable, key=key if rule.repeatable else None,
+        cloud_pc.id, cloud_pc.run, cloud_pc.generation, milestone.name, at,
+        outcome="warning" if with_warnings else milestone.outcome, attempt=attempt, code=code, message=message,
+        repeatable=milestone.repeatable, key=key if milestone.repeatable else None,
     )  # fmt: skip
-
-
-def _next_status(cloud_pc: CloudPc, rule: Transition, with_warnings: bool) -> str:
-    if rule.to == SAME:
-        return cloud_pc.status
-    if rule.to == SETTLED:
-        return "provisionedWithWarnings" if with_warnings else "provisioned"
-    if rule.to == BEFORE:
-        return cloud_pc.status_before or "provisioned"
-    if rule.to == REPORTED:
-        return cloud_pc.status
-    return rule.to

@@ -14,5 +14,5 @@ IMAGE_STATUSES: tuple[str, ...] = get_args(ImageStatus)
 DEVICE_IMAGES: StateMachine[DeviceImage, DeviceImageAction] = StateMachine(
     "device image",
     IMAGE_STATUSES,
-    table(IMAGE_STATUSES, {"import": ({"pending"}, "ready"), "fail": ({"pending"}, "failed")}),
+    table({"import": ({"pending"}, "ready"), "fail": ({"pending"}, "failed")}),
 )

@@ -184,7 +184,7 @@ def _point_set_at(store: ImageSetStore, tenant_id: str, image_set_id: str, versi
         image_set = store.get_image_set(tenant_id, image_set_id)
         if image_set.status == "deleting" or tuple(int(p) for p in image_set.latest_version.split(".")) > key:
             return
-        changed = IMAGE_SETS.follow(image_set, "follow", version.status, latest_version=version.version)
+        changed = IMAGE_SETS.move(image_set, "follow", version.status, latest_version=version.version)
         try:
             store.put_image_set(changed, if_match=image_set.etag)
             return

@@ -62,7 +62,7 @@ UPDATE_UNDER_WAY = RUNNING_UPDATE | {"cancelling"}  # an image update not yet en
 SPOT_GROUPS: StateMachine[SpotGroup, SpotGroupAction] = StateMachine(
     "Spot Group",
     GROUP_STATUSES,
-    table(GROUP_STATUSES, {
+    table({
         "update": (SETTLED_GROUP, "updating"),
         "updateImage": (SETTLED_GROUP, "updating"),
         "delete": (SETTLED_GROUP | {"updating", "deleting"}, "deleting"),  # a deployment under way is awaited
@@ -73,7 +73,7 @@ SPOT_GROUPS: StateMachine[SpotGroup, SpotGroupAction] = StateMachine(
 SESSION_HOSTS: StateMachine[SessionHost, SessionHostAction] = StateMachine(
     "session host",
     HOST_STATUSES,
-    table(HOST_STATUSES, {
+    table({
         "register": ({"creating", "removing", "running"}, "running"),  # removing: a replaced host comes back
         "drain": (set(HOST_STATUSES), "removing"),  # a group's removal takes every host, failed ones too
         "fail": (set(HOST_STATUSES), "failed"),
@@ -82,7 +82,7 @@ SESSION_HOSTS: StateMachine[SessionHost, SessionHostAction] = StateMachine(
 IMAGE_UPDATES: StateMachine[ImageUpdate, ImageUpdateAction] = StateMachine(
     "image update",
     UPDATE_STATUSES,
-    table(UPDATE_STATUSES, {  # each also from where it leads: the settle that records it may run again
+    table({  # each also from where it leads: the settle that records it may run again
         "awaitWindow": (RUNNING_UPDATE, "waitingForWindow"),
         "resume": (RUNNING_UPDATE, "running"),
         "cancel": (RUNNING_UPDATE, "cancelling"),
@@ -100,7 +100,7 @@ OUTCOMES: dict[str, ImageUpdateAction] = {
 IMAGE_SET_VERSIONS: StateMachine[ImageSetVersion, VersionAction] = StateMachine(
     "image set version",
     VERSION_STATUSES,
-    table(VERSION_STATUSES, {
+    table({
         "await": ({"building", "awaitingCustomization"}, "awaitingCustomization"),
         "capture": ({"building", "awaitingCustomization", "capturing"}, "capturing"),
         "replicate": (BUILDING, "replicating"),
@@ -112,7 +112,7 @@ IMAGE_SET_VERSIONS: StateMachine[ImageSetVersion, VersionAction] = StateMachine(
 IMAGE_SETS: StateMachine[ImageSet, ImageSetAction] = StateMachine(
     "image set",
     VERSION_STATUSES,
-    table(VERSION_STATUSES, {
+    table({
         "follow": (set(VERSION_STATUSES) - {"deleting"}, FOLLOW),
         "delete": (set(VERSION_STATUSES), "deleting"),
         "fail": ({"deleting", "failed"}, "failed"),
