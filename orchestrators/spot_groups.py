@@ -1,7 +1,7 @@
 """The orchestrator of a Spot Group's deployment or removal: the group's phases, then every host's in parallel
 (one sub-orchestration each, so hundreds of hosts take about as long as one), then the group's again. A rolling
-image update replaces hosts in batches instead: the canary first, rolled back if one of it fails; a cancel stops it
-at the hosts not yet drained (their runs end `cancelled`), and no batch starts after."""
+image update replaces hosts in batches instead, as shared/services/spot_pc/rollout.py decides after each: a cancel
+stops it at the hosts not yet drained (their runs end `cancelled`), and no batch starts after."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import azure.durable_functions as df
 from orchestrators import names
 from orchestrators.phases import take_phases, timer
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
+from shared.services.spot_pc.rollout import after_batch
 from shared.services.spot_pc.spot_group_deployments import awaits_turn, host_runs, replacement_plan
 
 Orchestration = Generator[Any, Any, Any]
@@ -36,26 +37,15 @@ def run_hosts(
 
 
 def replace_hosts(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orchestration:
-    """An image update's outcome: succeeded, failed (a batch after the canary failed) or rolledBack."""
+    """An image update's outcome: the canary, then each batch, until rollout.after_batch ends it."""
     plan = replacement_plan(run)
-    canary, rest = plan.canary, plan.batches
-    outcomes = yield from run_hosts(context, run, canary)
-    if "cancelled" in outcomes:  # the hosts replaced keep the new version; the rest, the old
-        return "cancelled"
-    if any(outcome != "succeeded" for outcome in outcomes):
-        assert run.previous is not None
-        version, image_id = run.previous
-        # at once, window or not: a canary host that failed on the new image is of no use to its users
-        old_image = {"image_version": version, "image_version_id": image_id, "maintenance_window": None}
-        back = [host.model_copy(update=old_image) for host in canary]
-        yield from run_hosts(context, run, back, again="-back")
-        return "rolledBack"
-    for batch in rest:
+    for index, batch in enumerate([plan.canary, *plan.batches]):
         outcomes = yield from run_hosts(context, run, batch)
-        if "cancelled" in outcomes:
-            return "cancelled"
-        if any(outcome != "succeeded" for outcome in outcomes):
-            return "failed"  # the hosts replaced so far stay on the new version; the rest on the old
+        verdict = after_batch(run, batch, outcomes, canary=index == 0)
+        if verdict.back:
+            yield from run_hosts(context, run, verdict.back, again="-back")
+        if verdict.ends is not None:
+            return verdict.ends
     return "succeeded"
 
 

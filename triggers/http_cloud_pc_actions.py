@@ -73,7 +73,10 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
 
 
 def blueprint(
-    api: Api, settings: Settings, ports: EnginePorts, bulks: BulkActionStore,
+    api: Api,
+    settings: Settings,
+    ports: EnginePorts,
+    bulks: BulkActionStore,
     queue: BulkActionQueue,
 ) -> df.Blueprint:
     bp = df.Blueprint()
@@ -120,9 +123,7 @@ def blueprint(
     )  # fmt: skip
     def rename(req: ApiRequest) -> CloudPc:
         tenant_id = req.param("tenantId")
-        return cloud_pc_actions.rename(
-            ports, tenant_id, req.param("cloudPcId"), req.body(RenameRequest).display_name
-        )
+        return cloud_pc_actions.rename(ports, tenant_id, req.param("cloudPcId"), req.body(RenameRequest).display_name)
 
     @routes.post(
         f"{CLOUD_PC}/restore", "restoreCloudPc",
@@ -190,7 +191,7 @@ def blueprint(
     async def run_bulk_action(
         message: func.QueueMessage, client: df.DurableOrchestrationClient, context: func.Context
     ) -> None:
-        """Apply the items without a result, a chunk at a time, saving each result; then the summary."""
+        """Run the bulk action's items without a result (bulk_actions.run), and queue it again when it says so."""
         request = BulkActionMessage.model_validate_json(message.get_body())
         with telemetry.span(f"process {settings.bulk_actions_queue}", kind=SpanKind.CONSUMER,
                             parent=request.traceparent, invocation=context,
@@ -198,23 +199,14 @@ def blueprint(
             await _run_bulk_action(request, client)
 
     async def _run_bulk_action(request: BulkActionMessage, client: df.DurableOrchestrationClient) -> None:
-        bulk = bulks.get_bulk_action(request.tenant_id, request.bulk_action_id)
-        items = bulks.list_items(bulk.tenant_id, bulk.id)
-        for chunk in bulk_actions.chunks_to_run(items):
-            for item in chunk:
-                bulks.save_item(bulk.tenant_id, bulk.id, item)
-            results = await asyncio.gather(
-                *(asyncio.to_thread(bulk_actions.apply_item, ports, bulk, item) for item in chunk)
-            )
-            await start_work(client, [performed for _, performed in results if performed is not None])
-            for result, _ in results:
-                bulks.save_item(bulk.tenant_id, bulk.id, result)
-        items = bulks.list_items(bulk.tenant_id, bulk.id)
-        done = bulk_actions.summarized(bulk, items)
-        bulks.update_bulk_action(done.model_copy(update={"last_modified_date_time": ports.clock()}))
-        if done.counts.running:  # items Azure held: the same message again, once Azure may take them
-            queue.enqueue_bulk_action(bulk.tenant_id, bulk.id, bulk_actions.HELD_AGAIN_S)
-        log.info("Bulk %s %s: %s", bulk.action, bulk.id, done.counts.model_dump())
+        loop = asyncio.get_running_loop()
+
+        def start(performed: list[Performed]) -> None:  # from the service's thread: the client is the loop's
+            asyncio.run_coroutine_threadsafe(start_work(client, performed), loop).result()
+
+        ran = await asyncio.to_thread(bulk_actions.run, ports, bulks, request.tenant_id, request.bulk_action_id, start)
+        if ran.again_in_s is not None:
+            queue.enqueue_bulk_action(request.tenant_id, request.bulk_action_id, ran.again_in_s)
+        log.info("Bulk %s %s: %s", ran.summary.action, ran.summary.id, ran.summary.counts.model_dump())
 
     return bp
-

@@ -49,9 +49,9 @@ MAX_LENGTHS = {
 # the portal's groupings: file, constant, the generated list each is drawn from, and whether it must name all of it
 # (a filter offers every status, in the portal's order)
 GROUPINGS = [
-    ("pages/cloud-pcs.js", "TRANSIENT", "CLOUD_PC_STATUSES", False),
-    ("pages/cloud-pcs.js", "ATTENTION", "CLOUD_PC_STATUSES", False),
-    ("pages/cloud-pcs.js", "ALWAYS_TILED", "CLOUD_PC_STATUSES", False),
+    ("lib/cloud-pcs.js", "TRANSIENT", "CLOUD_PC_STATUSES", False),
+    ("lib/cloud-pcs.js", "ATTENTION", "CLOUD_PC_STATUSES", False),
+    ("lib/cloud-pcs.js", "ALWAYS_TILED", "CLOUD_PC_STATUSES", False),
     ("lib/spot-pc.js", "VERSION_UNDER_WAY", "IMAGE_VERSION_STATUSES", False),
     ("lib/spot-pc.js", "GROUP_BUSY", "SPOT_GROUP_STATUSES", False),
     ("lib/spot-pc.js", "HOST_BUSY", "SESSION_HOST_STATUSES", False),

@@ -13,9 +13,11 @@ from shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import PhasedStep, VmActionRun
+from shared.ports.cloud import UNANSWERED, CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
+from shared.storage.bulk_actions import BulkActionRepository
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT
 from tests.unit.test_lifecycle import provisioned
@@ -74,8 +76,10 @@ def test_resize_moves_the_license_deallocates_resizes_grows_and_starts() -> None
     done = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id)
     big = SERVICE_PLANS_BY_ID[BIG_PLAN]
     assert (done.status, done.service_plan_id, done.resize_from_service_plan_id) == ("provisioned", BIG_PLAN, None)
-    assert done.build is not None and (done.build.vm_size, done.build.os_disk_size_gb) == (big.vm_size,
-                                                                                            big.storage_in_gb)
+    assert done.build is not None and (done.build.vm_size, done.build.os_disk_size_gb) == (
+        big.vm_size,
+        big.storage_in_gb,
+    )
     vm = vm_name(row.id, row.run, 1)
     assert fakes.operations.sizes[(TENANT, vm)] == (big.vm_size, big.storage_in_gb)
     assert fakes.operations.power[(TENANT, vm)] == "running"
@@ -182,6 +186,49 @@ def test_a_bulk_summary_from_its_items() -> None:
     pending = [BulkActionItem(cloud_pc_id=str(n)) for n in range(25)]
     chunks = bulk_actions.chunks_to_run([*items[:4], *pending])  # settled items are not run again
     assert [len(c) for c in chunks] == [10, 10, 5] and {i.status for c in chunks for i in c} == {"running"}
+
+
+class AzureHolds:
+    """The Cloud PC store with Azure not answering for one Cloud PC (an item the bulk run must leave running)."""
+
+    def __init__(self, fakes: Fakes, held: str) -> None:
+        self._store, self._held = fakes.cloud_pcs, held
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+        if cloud_pc_id == self._held:
+            raise CloudError("getCloudPc", UNANSWERED, "Azure did not answer")
+        return self._store.get_cloud_pc(tenant_id, cloud_pc_id)
+
+
+def test_a_bulk_run_starts_each_chunks_work_before_its_results_are_saved_and_runs_again_for_items_held() -> None:
+    ports, fakes, row = arranged()
+    fakes.cloud_pcs.upsert_cloud_pc(row.model_copy(update={"status": "failed"}))
+    bulks = BulkActionRepository(fakes.storage)
+    gone = [f"x-gone-{n:02}" for n in range(10)]
+    ids = [row.id, *gone, "z-held"]  # in the order the items are listed
+    bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
+                      action="retry")  # fmt: skip
+    bulks.create_bulk_action(bulk, [BulkActionItem(cloud_pc_id=i) for i in ids])
+    started: list[tuple[list[str], list[str]]] = []  # per chunk: the work started, the items then still running
+
+    def start(performed: list[cloud_pc_actions.Performed]) -> None:
+        running = [i.cloud_pc_id for i in bulks.list_items(TENANT, "b1") if i.status == "running"]
+        started.append(([p.cloud_pc.id for p in performed], running))
+
+    held = dataclasses.replace(ports, cloud_pcs=AzureHolds(fakes, "z-held"))
+    ran = bulk_actions.run(held, bulks, TENANT, "b1", start)
+    assert started == [([row.id], ids[:10]), ([], ids[10:])]
+    assert (ran.summary.status, ran.summary.counts.model_dump()) == (
+        "running", {"succeeded": 1, "failed": 10, "running": 1}
+    )  # fmt: skip
+    assert ran.again_in_s == bulk_actions.HELD_AGAIN_S
+    assert bulks.get_bulk_action(TENANT, "b1").counts == ran.summary.counts
+    again = bulk_actions.run(ports, bulks, TENANT, "b1", start)  # Azure answers now; the rest is not run again
+    assert started[2:] == [([], ["z-held"])] and again.again_in_s is None
+    assert again.summary.counts.model_dump() == {"succeeded": 1, "failed": 11, "running": 0}
 
 
 class OtherWorkAtEveryRead:

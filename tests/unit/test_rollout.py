@@ -1,9 +1,11 @@
-"""The rolling image update's rule: the canary first and alone, then batches; only running hosts are rebuilt."""
+"""The rolling image update's rule: the canary first and alone, then batches; only running hosts are rebuilt; a
+failed canary rolled back to the image it had, a failed batch after it ending the update, a cancel ending it."""
 
 from __future__ import annotations
 
+from shared.models.orchestrations import SpotGroupRun
 from shared.models.spot_groups import SessionHost
-from shared.services.spot_pc.rollout import plan_rollout, replaceable
+from shared.services.spot_pc.rollout import BatchVerdict, after_batch, plan_rollout, replaceable
 
 
 def host(index: int, status: str = "running") -> SessionHost:
@@ -41,3 +43,35 @@ def test_failed_and_unfinished_hosts_are_not_rebuilt_and_the_canary_is_the_first
     assert [h.index for h in running] == [1, 3, 5]
     plan = plan_rollout(running, canary_count=1, batch_size=5)
     assert [h.index for h in plan.canary] == [1] and [[h.index for h in b] for b in plan.batches] == [[3, 5]]
+
+
+UPDATE = SpotGroupRun(tenant_id="t", spot_group_id="g", work="deploy", replace=[0, 1, 2], previous=("1.0.0", "img-1"))
+
+
+def host_run(index: int) -> SpotGroupRun:
+    return UPDATE.model_copy(update={"stage": "host", "host": index, "host_work": "replace",
+                                     "image_version": "2.0.0", "image_version_id": "img-2"})  # fmt: skip
+
+
+def test_a_canary_that_succeeded_or_a_batch_goes_on() -> None:
+    canary = [host_run(0), host_run(1)]
+    assert after_batch(UPDATE, canary, ["succeeded", "succeeded"], canary=True) == BatchVerdict()
+    assert after_batch(UPDATE, [host_run(2)], ["succeeded"], canary=False) == BatchVerdict()
+
+
+def test_a_canary_host_that_failed_takes_the_whole_canary_back_to_the_previous_image_at_once() -> None:
+    canary = [host_run(0), host_run(1)]
+    verdict = after_batch(UPDATE, canary, ["succeeded", "failed"], canary=True)
+    assert verdict.ends == "rolledBack"
+    assert [(r.host, r.image_version, r.image_version_id, r.maintenance_window) for r in verdict.back] == [
+        (0, "1.0.0", "img-1", None), (1, "1.0.0", "img-1", None),
+    ]  # fmt: skip
+
+
+def test_a_batch_that_failed_after_the_canary_ends_the_update_failed_and_nothing_goes_back() -> None:
+    assert after_batch(UPDATE, [host_run(2)], ["failed"], canary=False) == BatchVerdict("failed")
+
+
+def test_a_cancel_ends_the_update_where_it_is_even_beside_a_failure() -> None:
+    verdict = after_batch(UPDATE, [host_run(0), host_run(1)], ["failed", "cancelled"], canary=True)
+    assert verdict == BatchVerdict("cancelled")

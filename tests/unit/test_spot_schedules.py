@@ -1,11 +1,8 @@
 """Spot Group schedules on a fake clock (explicit instants): the phase at an instant across midnight, daylight saving
-and holidays; the rule's starts, drains, log-offs and deallocations; the default schedule as today's optimizer; and
-each refused schedule's error at its field."""
+and holidays; the rule's starts, drains, log-offs and deallocations; and each refused schedule's error at its field."""
 
 from __future__ import annotations
 
-import math
-import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,10 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from shared.models.spot_groups import SessionHost, SpotGroup
-from shared.models.spot_schedules import OPTIMIZER_PHASE, SpotGroupSchedule, default_schedule
+from shared.models.spot_groups import SessionHost
+from shared.models.spot_schedules import SpotGroupSchedule
 from shared.ports.cloud import SessionHostRecord
-from shared.services.spot_pc import spot_group_power
 from shared.services.spot_pc.spot_schedules import Decision, phase_at, placement_order, plan
 from triggers.http_responses import validation_details
 
@@ -242,47 +238,6 @@ def test_pre_staging_runs_its_hosts_from_its_minutes_before_a_ramp_up_until_it_s
     assert starts(at(MONDAY, "07:00")) == 1  # ramp-up's own rule from its start
     assert starts(at(MONDAY + timedelta(days=6), "06:45")) == 1  # Sunday: no ramp-up
     assert starts(at(MONDAY + timedelta(days=7), "06:45")) == 1  # the Monday off: no ramp-up
-
-
-# --- the default schedule ----------------------------------------------------------------------------------------
-
-
-def todays_plan_power(max_sessions: int, hosts: list[SessionHost], live: dict[str, SessionHostRecord]) -> tuple:
-    """spot_group_power.plan_power as it was before schedules, word for word."""
-    usable = [h for h in sorted(hosts, key=lambda h: h.index) if h.status == "running" and h.allow_new_session]
-    if not usable:
-        return [], []
-    sessions = sum(live[h.name].sessions for h in usable if h.name in live)
-    buffer = max(1, math.ceil(0.10 * len(usable)))
-    wanted = min(len(usable), math.ceil(sessions / max_sessions) + buffer)
-    on = [h for h in usable if h.power_state != "deallocated"]
-    off = [h for h in usable if h.power_state == "deallocated"]
-    start = [h.name for h in off[: max(0, wanted - len(on))]]
-    idle = [h for h in reversed(on) if not (h.name in live and live[h.name].sessions)]
-    stop = [h.name for h in idle[: max(0, len(on) - wanted)]]
-    return start, stop
-
-
-def test_the_default_schedule_is_todays_optimizer_at_every_instant() -> None:
-    always = phase_at(default_schedule(), utc(2026, 3, 29, 1))
-    assert (always.name, always.phase, always.started, always.next_change) == ("offPeak", OPTIMIZER_PHASE, None, None)
-    rng = random.Random(34)
-    for _ in range(600):
-        max_sessions = rng.randint(1, 6)
-        states = [rng.choice(["off", "on", "on", "drained"]) for _ in range(rng.randint(0, 30))]
-        hosts, live = pool(*(s if s == "off" else f"{s}:{rng.randint(0, max_sessions)}" for s in states))
-        rng.shuffle(hosts)
-        for host in rng.sample(hosts, k=len(hosts) // 5):
-            host.status = rng.choice(["creating", "failed", "removing"])
-        for name in rng.sample(sorted(live), k=len(live) // 6):
-            del live[name]  # not in the pool's list (yet)
-        start, stop = todays_plan_power(max_sessions, hosts, live)
-        decisions = plan(default_schedule(), utc(2026, 1, 1) + timedelta(hours=rng.randint(0, 9000)), hosts, live,
-                         max_sessions)  # fmt: skip
-        assert actions(decisions) == [("start", n) for n in start] + [("deallocate", n) for n in stop]
-        pooled: dict[str, Any] = {"user_type": "pooled", "max_sessions_per_host": max_sessions}
-        group = SpotGroup.model_construct(**pooled)  # only what plan_power reads
-        assert spot_group_power.plan_power(group, hosts, live) == spot_group_power.PowerPlan(start, stop)
 
 
 # --- a refused schedule says which field ---------------------------------------------------------------------------

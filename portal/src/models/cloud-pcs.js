@@ -1,6 +1,6 @@
 // A tenant's Cloud PCs: a page of the list with its status counts, one with its timeline, restore points and explanation, and the actions.
 import { get, getAll, getValue, post, tenantPath } from '../api.js';
-import { TRANSIENT } from '../pages/cloud-pcs.js'; // the Cloud PC area's vocabulary
+import { TRANSIENT } from '../lib/cloud-pcs.js';
 import { change, resource } from './resource.js';
 
 const PAGE_SIZE = 50;

@@ -3,12 +3,12 @@ import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import { href, page } from '../router.js';
 import { AsOf, DataTable, Details, ErrorBanner, Failure, Page, StatusBadge } from '../ui.js';
+import { actionLabel } from '../lib/cloud-pcs.js';
 import { dateTime, plural } from '../lib/format.js';
 import { bulkAction, bulkActionList } from '../models/bulk-actions.js';
 import { servicePlans } from '../models/catalog.js';
 import { cloudPcName } from '../models/cloud-pcs.js';
 import { useResource } from '../models/resource.js';
-import { actionLabel } from './cloud-pcs.js';
 
 const NAMED_AT_MOST = 200; // names are read one Cloud PC at a time: a huge bulk action shows ids past these
 

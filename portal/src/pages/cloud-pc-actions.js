@@ -3,12 +3,12 @@ import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { ActionButton, ErrorBanner, Field, Notice, confirm, useForm } from '../ui.js';
+import { ACTIONS, allowedActions, warning } from '../lib/cloud-pcs.js';
 import { words } from '../lib/format.js';
 import { resizeTargets } from '../lib/service-plans.js';
 import { servicePlans } from '../models/catalog.js';
 import { act } from '../models/cloud-pcs.js';
 import { useResource } from '../models/resource.js';
-import { ACTIONS, allowedActions, warning } from './cloud-pcs.js';
 
 const BUTTONS = ['reboot', 'powerOn', 'powerOff', 'troubleshoot', 'retry', 'reprovision', 'endGracePeriod'];
 const DONE = {

@@ -4,10 +4,10 @@ import { useState } from 'preact/hooks';
 import { go } from '../router.js';
 import { ActionButton, ErrorBanner, confirm } from '../ui.js';
 import { confirmation, reviewHeadline, splitReview } from '../lib/bulk-review.js';
+import { ACTIONS, BULK_ACTIONS, actionLabel, warning } from '../lib/cloud-pcs.js';
 import { plural } from '../lib/format.js';
 import { resizeTargets } from '../lib/service-plans.js';
 import { reviewBulkAction, startBulkAction } from '../models/bulk-actions.js';
-import { ACTIONS, BULK_ACTIONS, actionLabel, warning } from './cloud-pcs.js';
 
 const count = (n) => plural(n, 'Cloud PC');
 

@@ -6,13 +6,13 @@ import { can } from '../access.js';
 import { href, page, setQuery } from '../router.js';
 import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, failureLine } from '../ui.js';
 import { skipTokenOf } from '../lib/bulk-review.js';
+import { ALWAYS_TILED, ATTENTION, STATUSES } from '../lib/cloud-pcs.js';
 import { dateTime, words } from '../lib/format.js';
 import { servicePlans } from '../models/catalog.js';
 import { cloudPcPage } from '../models/cloud-pcs.js';
 import { policyList } from '../models/policies.js';
 import { useResource } from '../models/resource.js';
 import { BulkBar } from './cloud-pc-bulk.js';
-import { ALWAYS_TILED, ATTENTION, STATUSES } from './cloud-pcs.js';
 
 const LIST = '/tenants/:tenantId/cloudPCs';
 

@@ -2,9 +2,9 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { Failure, ScrollRegion, StatusBadge } from '../ui.js';
+import { outcomeBadge } from '../lib/cloud-pcs.js';
 import { dateTime, duration, time, words } from '../lib/format.js';
 import { OUTCOMES, layoutTimeline } from '../lib/timeline.js';
-import { outcomeBadge } from './cloud-pcs.js';
 
 const OUTCOME_WORDS = { succeeded: 'succeeded', failed: 'failed', warning: 'with warnings', running: 'running', info: 'noted' };
 

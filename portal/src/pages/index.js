@@ -7,7 +7,6 @@ import './connections.js';
 import './images.js';
 import './policies.js';
 import './user-settings.js';
-import './cloud-pcs.js';
 import './cloud-pc-list.js';
 import './cloud-pc-detail.js';
 import './bulk-actions.js';

@@ -145,7 +145,7 @@ class AzureProvisioningCompute:
             body = self._vm_body(spec, subnet_id)
             if spec.hibernation and self._hibernation_supported(tenant_id, spec):
                 body["properties"]["additionalCapabilities"] = {"hibernationEnabled": True}
-            return self.start_vm(tenant_id, placement, spec.name, body, step)
+            return self.put_vm(tenant_id, placement, spec.name, body, step)
         except CloudError as exc:
             # the VM exists already (a repeated call whose first PUT went through, or another instance's): its PUT
             # carried a new random password, which Azure refuses for an existing VM, and changed nothing; the VM is
@@ -190,7 +190,7 @@ class AzureProvisioningCompute:
         return any(str(f.get("name")) == "IsHibernateSupported" and str(f.get("value")).lower() == "true"
                    for f in features)  # fmt: skip
 
-    def start_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
+    def put_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
         """PUT the VM (the body's password goes to Azure only); done, or the operation to poll."""
         line = _line(placement)
         wait = held_for(lambda: self._turns.admit(line, vm_name), self.clients.sleep)

@@ -51,7 +51,7 @@ class ProbeVms:
             os_disk_gb=None, computer_name=probe.computer_name,
             network=arm_vm.own_nic(probe.nic_name, subnet_id), tags={"purpose": "cloudpc-probe"}, license_type=None,
         )  # fmt: skip
-        return self._compute.start_vm(tenant_id, placement, probe.vm_name, body, step)
+        return self._compute.put_vm(tenant_id, placement, probe.vm_name, body, step)
 
     def remove(self, tenant_id: str, placement: Placement, probe: Probe, operation: str | None) -> Progress:
         """The probe VM, with its NIC and disk; done once gone. A NIC left by a VM that was never made goes too."""

@@ -3,12 +3,16 @@
 A bulk action is saved with all its items pending and run from a queue message; items are applied a
 chunk at a time and each result is saved as it comes, so progress shows while it runs, and a run that
 crashes resumes from the items without a result. An item a crashed run had applied is found applied
-(its request id is on the Cloud PC), never refused for the state it put the Cloud PC in.
+(its request id is on the Cloud PC), never refused for the state it put the Cloud PC in. The work an item
+leaves is started before its result is saved, so no item is on record succeeded with its work never started.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from shared.errors import DomainError, ErrorDetail, NotFound, ValidationFailed
 from shared.models.cloud_pc_actions import (
@@ -21,6 +25,7 @@ from shared.models.cloud_pc_actions import (
 )
 from shared.ports.cloud import CloudError
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
 from shared.services.cloud_pcs.cloud_pc_actions import Performed
@@ -109,6 +114,39 @@ def chunks_to_run(items: list[BulkActionItem]) -> list[list[BulkActionItem]]:
     crash leaves it to be found applied)."""
     todo = [BULK_ITEMS.move(i, "start") for i in items if BULK_ITEMS.allows("start", i.status)]
     return [todo[first : first + CHUNK] for first in range(0, len(todo), CHUNK)]
+
+
+@dataclass(frozen=True)
+class BulkRun:
+    """What one run of a bulk action left: its summary (saved), and when to run it again (None: it is finished)."""
+
+    summary: BulkAction
+    again_in_s: float | None
+
+
+def run(
+    ports: EnginePorts,
+    bulks: BulkActionStore,
+    tenant_id: str,
+    bulk_id: str,
+    start: Callable[[list[Performed]], None],
+) -> BulkRun:
+    """The items without a result, a chunk at a time: saved running, applied side by side, the work they leave
+    given to `start`, their results saved; then the summary. Items Azure held make it run again HELD_AGAIN_S later."""
+    bulk = bulks.get_bulk_action(tenant_id, bulk_id)
+    with ThreadPoolExecutor(max_workers=CHUNK) as pool:
+        for chunk in chunks_to_run(bulks.list_items(tenant_id, bulk_id)):
+            for item in chunk:
+                bulks.save_item(tenant_id, bulk_id, item)
+            # each item in a copy of the caller's context, so its calls to Azure are traced under the run
+            applying = [pool.submit(contextvars.copy_context().run, apply_item, ports, bulk, item) for item in chunk]
+            results = [applied.result() for applied in applying]
+            start([performed for _, performed in results if performed is not None])
+            for result, _ in results:
+                bulks.save_item(tenant_id, bulk_id, result)
+    summary = summarized(bulk, bulks.list_items(tenant_id, bulk_id))
+    bulks.update_bulk_action(summary.model_copy(update={"last_modified_date_time": ports.clock()}))
+    return BulkRun(summary, HELD_AGAIN_S if summary.counts.running else None)
 
 
 def new_bulk_action(

@@ -4,6 +4,6 @@ schedules and sessions.
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
 __all__ = [
-    "group_schedules", "image_builds", "image_sets", "personal_power", "spot_group_deployments", "spot_group_power",
-    "spot_group_sessions", "spot_groups", "spot_schedules",
+    "group_schedules", "image_builds", "image_sets", "personal_power", "rollout", "spot_group_deployments",
+    "spot_group_power", "spot_group_sessions", "spot_groups", "spot_schedules",
 ]  # fmt: skip

@@ -28,7 +28,6 @@ from shared.services.spot_pc.spot_group_deployments import OFF, count_hosts, pla
 from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan
 
 log = logging.getLogger(__name__)
-ANY_TIME = datetime(2026, 1, 1, tzinfo=UTC)  # the default schedule is the same at every instant
 STARTED, STOPPED = "running", "deallocated"
 SLOT = timedelta(minutes=5)  # the optimization's period: a run repeated within one writes over its own lines
 NOTICE_TITLE = "This desktop is closing"  # the ramp-down notice's title; its text is the schedule's logOff message
@@ -39,16 +38,6 @@ class PowerPlan:
     start: list[str]  # VM names, lowest index first
     stop: list[str]  # highest index first
     drain: list[str] = field(default_factory=list)
-
-
-def plan_power(group: SpotGroup, hosts: list[SessionHost], live: dict[str, SessionHostRecord]) -> PowerPlan:
-    """Which hosts to start and which to deallocate so the running ones cover the sessions plus the buffer: the
-    rule of a group without a schedule (spot_schedules.plan with default_schedule)."""
-    if group.user_type != "pooled":
-        return PowerPlan([], [])
-    decisions = plan(default_schedule(), ANY_TIME, hosts, live, group.max_sessions_per_host)
-    return PowerPlan([d.host for d in decisions if d.action == "start"],
-                     [d.host for d in decisions if d.action == "deallocate"])  # fmt: skip
 
 
 def slot_of(now: datetime) -> datetime:

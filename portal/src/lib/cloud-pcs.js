@@ -1,4 +1,4 @@
-// The Cloud PC area's vocabulary: statuses, what each action is called, needs and warns of; the pages import it.
+// The Cloud PC area's vocabulary: statuses, what each action is called, needs and warns of (pages and model share it).
 
 import { BULK_ACTIONS as API_BULK_ACTIONS, CLOUD_PC_STATUSES } from '../vocabulary.js';
 
