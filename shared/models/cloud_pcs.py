@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from shared.models.base import ApiModel, Resource
 from shared.models.cloud_pc_actions import TroubleshootResult
 from shared.models.failures import CodedFailure, Explained
+from shared.models.json_schema import status_subsets
 from shared.models.languages import DEFAULT_LANGUAGE
 
 CloudPcStatus = Literal[
@@ -28,8 +29,14 @@ CloudPcStatus = Literal[
     "resizePendingLicense",
     "preparing",
 ]
-SETTLED: frozenset[str] = frozenset({"provisioned", "provisionedWithWarnings", "failed"})
-IN_FLIGHT: frozenset[str] = frozenset({"pendingProvision", "provisioning"})
+# the subsets of the statuses that rules name, each once (also in the document: the portal's vocabulary.js has them)
+PROVISIONED = frozenset({"provisioned", "provisionedWithWarnings"})  # the user has a working Cloud PC
+# work under way that ends by itself (the app's or Windows 365's): whoever shows a Cloud PC in one reads it again
+UNDER_WAY = frozenset({"notProvisioned", "pendingProvision", "provisioning", "deprovisioning", "resizing", "restoring",
+                       "preparing", "movingRegion", "resizePendingLicense"})  # fmt: skip
+# its device is in use: a clean-up leaves it alone, as a retry may be using its name again
+LIVE = frozenset({"pendingProvision", "provisioning", "inGracePeriod", "resizing"}) | PROVISIONED
+ATTENTION = frozenset({"failed", "inGracePeriod"})  # the admin is wanted: a failure, or a user about to lose it
 
 
 class StatusDetail(CodedFailure):
@@ -75,7 +82,12 @@ class CloudPc(Resource):
     provisioning_policy_name: str
     target_group_id: str | None = None
     image_display_name: str | None = None
-    status: CloudPcStatus = "pendingProvision"
+    status: CloudPcStatus = Field(
+        default="pendingProvision",
+        json_schema_extra=status_subsets(
+            get_args(CloudPcStatus), provisioned=PROVISIONED, underWay=UNDER_WAY, live=LIVE, attention=ATTENTION
+        ),
+    )
     status_detail: StatusDetail | None = None
     grace_period_end_date_time: datetime | None = None
     status_before: CloudPcStatus | None = Field(

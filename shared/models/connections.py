@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, SecretStr, model_validator
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from shared.models.base import ApiModel, DisplayName, InputModel, Resource
-from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
+from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, status_subsets
 from shared.models.sites import SubnetId
 from shared.models.tenants import CloudPcBackend
 
 # a health check's state, as Windows 365 reports its own checks (cloudPcOnPremisesConnectionStatus)
 CheckStatus = Literal["pending", "running", "passed", "failed", "warning", "informational"]
+# the subsets of the statuses that rules name, each once (also in the document: the portal's vocabulary.js has them)
+CHECKING = frozenset({"pending", "running"})  # its checks are under way
+USABLE = frozenset({"passed", "warning", "informational"})  # its checks let a policy use it
 ConnectionType = Literal["hybridAzureADJoin", "azureADJoin"]
 FQDN = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 UPN = re.compile(r"^[^@\s\\/]{1,64}@[A-Za-z0-9.-]{1,253}$")
@@ -63,7 +66,6 @@ OrganizationalUnit = Annotated[
     ),
 ]
 Password = Annotated[SecretStr, Field(min_length=1, max_length=256)]
-USABLE = ("passed", "warning", "informational")
 HYBRID_FIELDS = ("ad_domain_name", "ad_domain_username", "ad_domain_password")
 
 
@@ -159,7 +161,9 @@ class Connection(Resource):
     region_name: str
     virtual_network_id: str | None = None
     subnet_id: str | None = None
-    health_check_status: CheckStatus = "pending"
+    health_check_status: CheckStatus = Field(
+        default="pending", json_schema_extra=status_subsets(get_args(CheckStatus), checking=CHECKING, usable=USABLE)
+    )
     health_check_status_detail: HealthCheckStatusDetail = HealthCheckStatusDetail()
     health_check_run: int = Field(
         default=0, description="Bumped for every requested run; older runs' results are ignored."

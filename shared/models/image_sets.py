@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
@@ -11,11 +11,14 @@ from pydantic_core import PydanticCustomError
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
 from shared.models.failures import StepDetail
 from shared.models.images import ImageVersion
+from shared.models.json_schema import status_subsets
 
 Use = Literal["personal", "pooled"]
 # building -> (awaitingCustomization) -> capturing -> (replicating, global only) -> ready, or failed; and
 # deleting while its gallery image version is removed (a set: while its versions and definition are)
 VersionStatus = Literal["building", "awaitingCustomization", "capturing", "replicating", "ready", "failed", "deleting"]
+BUILDING = frozenset({"building", "awaitingCustomization", "capturing", "replicating"})  # the build's steps, in order
+VERSION_UNDER_WAY = BUILDING | {"deleting"}  # Azure works on it: it is followed until it is ready or failed (or gone)
 FIRST_VERSION = "0.0.0"
 
 
@@ -114,7 +117,10 @@ class ImageSetVersion(Resource):
     tenant_id: str
     image_set_id: str
     version: str
-    status: VersionStatus = "building"
+    status: VersionStatus = Field(
+        default="building",
+        json_schema_extra=status_subsets(get_args(VersionStatus), building=BUILDING, underWay=VERSION_UNDER_WAY),
+    )
     notes: str | None = None
     base_version: str | None = None  # None: built straight from the marketplace image
     image_version_id: str | None = None  # the gallery image version, once captured

@@ -244,3 +244,10 @@ class AppJsonSchema(GenerateJsonSchema):
         if least and trimmed and "pattern" not in json_schema:
             json_schema["pattern"] = trimmed_length_pattern(least)
         return json_schema
+
+
+def status_subsets(statuses: tuple[str, ...], **subsets: frozenset[str]) -> dict[str, Any]:
+    """A status field's named subsets, in the document as `x-subsets` (in the statuses' order) for a client to share."""
+    return {
+        "x-subsets": {name: [status for status in statuses if status in subset] for name, subset in subsets.items()}
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -13,7 +13,7 @@ from shared.models.base import ApiModel, Description, DisplayName, InputModel, R
 from shared.models.failures import StepDetail
 from shared.models.image_sets import Notes
 from shared.models.images import ImageVersion
-from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable
+from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, status_subsets
 from shared.models.policies import GroupId
 from shared.models.session_policies import PersonalPower, SessionLimits
 from shared.models.spot_schedules import ClockTime, FieldError, TimeZoneName, Weekday, refuse_fields
@@ -21,6 +21,10 @@ from shared.models.spot_schedules import ClockTime, FieldError, TimeZoneName, We
 UserType = Literal["pooled", "personal"]
 SpotGroupStatus = Literal["deploying", "updating", "ready", "failed", "deleting"]
 HostStatus = Literal["creating", "running", "failed", "removing"]
+# the subsets of the statuses that rules name, each once (also in the document: the portal's vocabulary.js has them)
+GROUP_SETTLED = frozenset({"ready", "failed"})  # no work under way: the admin may change or delete it
+GROUP_BUSY = frozenset({"deploying", "updating", "deleting"})  # an orchestration is at work on it
+HOST_BUSY = frozenset({"creating", "removing"})  # Azure is making or removing the host
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,22}[a-z0-9])$")
 # \\server\share or \\server\share\folder: where FSLogix keeps the users' profile containers
 PROFILE_PATH = re.compile(r"^\\\\[A-Za-z0-9.-]{1,253}(?:\\[^\\/:*?\"<>|\x00-\x1f]{1,255}){1,20}$")
@@ -188,6 +192,8 @@ REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_cou
 ImageUpdateStatus = Literal[
     "running", "waitingForWindow", "cancelling", "succeeded", "failed", "rolledBack", "cancelled"
 ]
+UPDATE_RUNNING = frozenset({"running", "waitingForWindow"})  # it drains hosts as their turns come: it may be cancelled
+UPDATE_UNDER_WAY = UPDATE_RUNNING | {"cancelling"}  # not yet ended
 
 
 class ImageUpdate(Resource):
@@ -199,7 +205,12 @@ class ImageUpdate(Resource):
     to_version: str
     from_image_version_id: str
     to_image_version_id: str
-    status: ImageUpdateStatus = "running"
+    status: ImageUpdateStatus = Field(
+        default="running",
+        json_schema_extra=status_subsets(
+            get_args(ImageUpdateStatus), running=UPDATE_RUNNING, underWay=UPDATE_UNDER_WAY
+        ),
+    )
     rollout: Rollout
     canary: list[str]  # the hosts replaced first
     replaced: int = 0
@@ -227,7 +238,9 @@ class SessionHost(ApiModel):
 
     name: str  # the VM's name, which is also its computer name
     index: int
-    status: HostStatus = "creating"
+    status: HostStatus = Field(
+        default="creating", json_schema_extra=status_subsets(get_args(HostStatus), busy=HOST_BUSY)
+    )
     power_state: str = "unknown"
     image_version: str
     profile_path: str | None = None  # the profile path it was configured with
@@ -267,7 +280,10 @@ class SpotGroup(Resource):
     host_pool_name: str
     session_limits: SessionLimits | None = None
     personal_power: PersonalPower | None = None
-    status: SpotGroupStatus = "deploying"
+    status: SpotGroupStatus = Field(
+        default="deploying",
+        json_schema_extra=status_subsets(get_args(SpotGroupStatus), settled=GROUP_SETTLED, busy=GROUP_BUSY),
+    )
     status_detail: StepDetail | None = None
     revision: int = 0  # how many times Azure was asked to follow a change (create, update, delete)
     session_host_counts: SessionHostCounts = Field(default_factory=SessionHostCounts)

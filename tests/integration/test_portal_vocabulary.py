@@ -1,6 +1,6 @@
 """The portal speaks the API's vocabulary: portal/src/vocabulary.js is generated from the served OpenAPI document,
-and the portal's own groupings of it (statuses that refresh a page, that need attention, ...) name only what the API
-has.
+with the subsets of each record kind's statuses that the service names (x-subsets: under way, busy, ...); the portal
+keeps no status set of its own, and its orderings of statuses name only what the API has.
 
 A stale vocabulary.js fails here; `PORTAL_VOCABULARY=write` renews it from the document:
     PORTAL_VOCABULARY=write .venv/bin/python -m pytest tests/integration/test_portal_vocabulary.py
@@ -28,6 +28,7 @@ ENUMS = {
     "TIMELINE_OUTCOMES": ("CloudPcEvent", "outcome"),
     "SPOT_GROUP_STATUSES": ("SpotGroup", "status"),
     "SESSION_HOST_STATUSES": ("SessionHost", "status"),
+    "IMAGE_UPDATE_STATUSES": ("ImageUpdate", "status"),
     "IMAGE_VERSION_STATUSES": ("ImageSetVersion", "status"),
     "DEVICE_IMAGE_STATUSES": ("DeviceImage", "status"),
     "CONNECTION_STATUSES": ("Connection", "healthCheckStatus"),
@@ -40,25 +41,33 @@ ENUMS = {
     "SESSION_STATES": ("SpotGroupSession", "state"),
     "SESSION_ACTIONS": ("SessionBulkActionCreate", "action"),
 }
+# each record kind whose status field names its subsets (x-subsets): CLOUD_PC_UNDER_WAY is CloudPc's `underWay`
+SUBSETS = {
+    "CLOUD_PC": ("CloudPc", "status"),
+    "SPOT_GROUP": ("SpotGroup", "status"),
+    "SESSION_HOST": ("SessionHost", "status"),
+    "IMAGE_UPDATE": ("ImageUpdate", "status"),
+    "IMAGE_VERSION": ("ImageSetVersion", "status"),
+    "CONNECTION": ("Connection", "healthCheckStatus"),
+}
 DEFAULTS = {"SPOT_GROUP_DEFAULTS": ("SpotGroupCreate", ("vmSize", "maxSessionsPerHost"))}
 # the longest text a field takes, which a form shows beside it (schema, fields)
 MAX_LENGTHS = {
     "SESSION_MESSAGE_MAX_LENGTHS": ("SessionMessage", ("title", "message")),
     "LOG_OFF_MAX_LENGTHS": ("LogOff", ("message",)),
 }
-# the portal's groupings: file, constant, the generated list each is drawn from, and whether it must name all of it
-# (a filter offers every status, in the portal's order)
+# the portal's orderings: file, constant, the generated list each is drawn from, and whether it must name all of it
+# (a filter offers every status, in the portal's order; the tiles always shown are an order, not a rule)
 GROUPINGS = [
-    ("lib/cloud-pcs.js", "TRANSIENT", "CLOUD_PC_STATUSES", False),
-    ("lib/cloud-pcs.js", "ATTENTION", "CLOUD_PC_STATUSES", False),
     ("lib/cloud-pcs.js", "ALWAYS_TILED", "CLOUD_PC_STATUSES", False),
-    ("lib/spot-pc.js", "VERSION_UNDER_WAY", "IMAGE_VERSION_STATUSES", False),
-    ("lib/spot-pc.js", "GROUP_BUSY", "SPOT_GROUP_STATUSES", False),
-    ("lib/spot-pc.js", "HOST_BUSY", "SESSION_HOST_STATUSES", False),
     ("lib/timeline.js", "OUTCOMES", "TIMELINE_OUTCOMES", False),
     ("pages/spot-groups.js", "STATUSES", "SPOT_GROUP_STATUSES", True),
     ("pages/connections.js", "STATUSES", "CONNECTION_STATUSES", True),
 ]
+
+
+# a status set of its own: a list of two or more statuses of one record kind, every string of it one
+STATUS_LIST = re.compile(r"\[\s*'[^'\]]*'(?:\s*,\s*'[^'\]]*')+\s*,?\s*\]")
 
 
 def enum_of(schema: dict[str, Any]) -> list[str]:
@@ -80,6 +89,9 @@ def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {
         name: enum_of(schemas[model]["properties"][field]) for name, (model, field) in ENUMS.items()
     }
+    for kind, (model, field) in SUBSETS.items():
+        for subset, statuses in schemas[model]["properties"][field]["x-subsets"].items():
+            found[f"{kind}_{re.sub(r'(?<!^)(?=[A-Z])', '_', subset).upper()}"] = statuses
     for name, (model, fields) in DEFAULTS.items():
         properties = schemas[model]["properties"]
         found[name] = {field: properties[field]["x-default-by-user-type"] for field in fields}
@@ -126,3 +138,23 @@ def test_the_portal_names_only_what_the_api_has(
     named, api = portal_list(file, constant), set(generated[source])
     assert named and set(named) <= api, f"{file} {constant} names what the API does not have: {set(named) - api}"
     assert not whole or set(named) == api, f"{file} {constant} leaves out {api - set(named)}"
+
+
+def test_the_portal_takes_its_status_sets_from_the_vocabulary(generated: dict[str, Any]) -> None:
+    """A subset of a record kind's statuses is the API's (x-subsets, in vocabulary.js), never the portal's own copy."""
+    kinds = [set(values) for name, values in generated.items() if name.endswith("_STATUSES")]
+    orderings = {(file, constant) for file, constant, _, _ in GROUPINGS}
+    outcomes = set(generated["TIMELINE_OUTCOMES"])  # a timeline line's outcome shares words with statuses
+    own = []
+    for path in sorted(PORTAL.rglob("*.js")):
+        if path == GENERATED:
+            continue
+        file, source = path.relative_to(PORTAL).as_posix(), path.read_text()
+        for found in STATUS_LIST.finditer(source):
+            named = set(re.findall(r"'([^']*)'", found.group()))
+            constant = re.search(r"\bconst (\w+) = $", source[: found.start()])
+            if (file, constant and constant.group(1)) in orderings or named <= outcomes:
+                continue
+            if any(named <= kind for kind in kinds):
+                own.append(f"{file}:{source.count(chr(10), 0, found.start()) + 1} {found.group()}")
+    assert not own, f"status sets of the portal's own, not from vocabulary.js: {own}"

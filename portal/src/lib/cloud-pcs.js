@@ -5,9 +5,6 @@ import { BULK_ACTIONS as API_BULK_ACTIONS, CLOUD_PC_STATUSES } from '../vocabula
 // the statuses a list always shows a tile for, in this order; the API's others follow, in its order
 export const ALWAYS_TILED = ['provisioned', 'provisionedWithWarnings', 'pendingProvision', 'provisioning', 'failed', 'inGracePeriod'];
 export const STATUSES = [...ALWAYS_TILED, ...CLOUD_PC_STATUSES.filter((status) => !ALWAYS_TILED.includes(status))];
-// work under way: a Cloud PC in one of these is followed on its own (models/cloud-pcs.js)
-export const TRANSIENT = ['pendingProvision', 'provisioning', 'resizing', 'deprovisioning', 'restoring', 'preparing', 'movingRegion'];
-export const ATTENTION = ['failed', 'inGracePeriod'];
 
 /**
  * Every action: its button, the operation the caller's role must allow, and

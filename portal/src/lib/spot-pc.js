@@ -1,6 +1,6 @@
 // Spot PC image sets and Spot Groups as plain data: version order, request bodies, host counts, rollout progress.
 
-import { SPOT_GROUP_DEFAULTS } from '../vocabulary.js';
+import { IMAGE_VERSION_UNDER_WAY, SPOT_GROUP_DEFAULTS } from '../vocabulary.js';
 import { policyBody, policyPatch, stopsHosts } from './session-policies.js';
 
 /** A marketplace image as a readable line: its name and whether hosts can share it. */
@@ -17,15 +17,6 @@ export function placeLabel(imageSet, sites) {
   return site ? `${site.displayName} (${site.regionName})` : 'A site that is no longer listed';
 }
 
-/** A version's states while Azure works on it: the page follows it until it is ready or failed (or gone). */
-export const VERSION_UNDER_WAY = ['building', 'awaitingCustomization', 'capturing', 'replicating', 'deleting'];
-/** A Spot Group's states while a run brings Azure to it. */
-export const GROUP_BUSY = ['deploying', 'updating', 'deleting'];
-export const HOST_BUSY = ['creating', 'removing'];
-/** An image update's states before it ends: replacing hosts, waiting for its next maintenance window, or cancelled and
- * letting the hosts being replaced finish. The first two can be cancelled. */
-export const UPDATE_CANCELLABLE = ['running', 'waitingForWindow'];
-export const UPDATE_UNDER_WAY = [...UPDATE_CANCELLABLE, 'cancelling'];
 // what the service applies when the admin gives none (SpotGroupCreate's x-default-by-user-type)
 export const DEFAULT_SESSIONS = SPOT_GROUP_DEFAULTS.maxSessionsPerHost.pooled;
 export const DEFAULT_VM_SIZES = SPOT_GROUP_DEFAULTS.vmSize;
@@ -42,7 +33,7 @@ export function compareVersions(a, b) {
   return 0;
 }
 
-export const versionsUnderWay = (versions) => (versions || []).some((version) => VERSION_UNDER_WAY.includes(version.status));
+export const versionsUnderWay = (versions) => (versions || []).some((version) => IMAGE_VERSION_UNDER_WAY.includes(version.status));
 
 /** The ready versions, newest first; with `region`, only those replicated there (where a Spot Group can use them). */
 export function readyVersions(versions, region = null) {
@@ -58,7 +49,7 @@ export const newerReadyVersions = (versions, current, region = null) =>
 /** Why a version cannot be deleted now, or null: the server refuses the same (409), this only explains first. */
 export function versionDeleteBlock(version, imageSet) {
   if (version.version === imageSet.latestVersion) return 'Kept: the latest version';
-  if (VERSION_UNDER_WAY.includes(version.status)) return `Not while ${version.status}`;
+  if (IMAGE_VERSION_UNDER_WAY.includes(version.status)) return `Not while ${version.status}`;
   return null;
 }
 

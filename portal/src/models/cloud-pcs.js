@@ -1,6 +1,6 @@
 // A tenant's Cloud PCs: a page of the list with its status counts, one with its timeline, restore points and explanation, and the actions.
 import { get, getAll, getValue, post, tenantPath } from '../api.js';
-import { TRANSIENT } from '../lib/cloud-pcs.js';
+import { CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
 import { change, resource } from './resource.js';
 
 const PAGE_SIZE = 50;
@@ -15,8 +15,8 @@ export const cloudPcPage = (tenantId, filters, skipToken) => resource(`${path(te
   ]);
   return { list, summary };
 }, {
-  active: ({ list, summary }) => list.value.some((cloudPc) => TRANSIENT.includes(cloudPc.status))
-    || TRANSIENT.some((status) => summary?.cloudPcs?.byStatus?.[status]),
+  active: ({ list, summary }) => list.value.some((cloudPc) => CLOUD_PC_UNDER_WAY.includes(cloudPc.status))
+    || CLOUD_PC_UNDER_WAY.some((status) => summary?.cloudPcs?.byStatus?.[status]),
   idleMs: 15_000, // Cloud PCs appear when a policy is assigned or a user licensed elsewhere
 });
 
@@ -28,7 +28,7 @@ export const cloudPc = (tenantId, id) => resource(path(tenantId, id), async () =
   ]);
   return { cloudPc: found, events };
 }, {
-  active: ({ cloudPc: found, events }) => (found ? TRANSIENT.includes(found.status) : false) || events.some((event) => event.outcome === 'running'),
+  active: ({ cloudPc: found, events }) => (found ? CLOUD_PC_UNDER_WAY.includes(found.status) : false) || events.some((event) => event.outcome === 'running'),
 });
 
 export const snapshots = (tenantId, id) => resource(path(tenantId, id, 'snapshots'), getValue, { idleMs: 60_000 });

@@ -1,9 +1,9 @@
 // A tenant's Azure network connections: the list with their health, one connection as its checks run, and what is done to them.
 import { del, get, getAll, patch, post, tenantPath } from '../api.js';
+import { CONNECTION_CHECKING } from '../vocabulary.js';
 import { change, resource } from './resource.js';
 
-export const CHECKING = ['pending', 'running'];
-const checking = (connection) => CHECKING.includes(connection.healthCheckStatus);
+const checking = (connection) => CONNECTION_CHECKING.includes(connection.healthCheckStatus);
 const path = (tenantId, ...parts) => tenantPath(tenantId, 'connections', ...parts);
 
 export const connectionList = (tenantId) => resource(path(tenantId), getAll, { active: (list) => list.some(checking), idleMs: 30_000 });

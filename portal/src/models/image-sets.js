@@ -1,12 +1,13 @@
 // A tenant's Spot PC image sets: the list, one set with its versions as they build, their marketplace images, and changes to them.
 import { del, get, getAll, getValue, patch, post, request, tenantPath } from '../api.js';
-import { VERSION_UNDER_WAY, versionsUnderWay } from '../lib/spot-pc.js';
+import { versionsUnderWay } from '../lib/spot-pc.js';
+import { IMAGE_VERSION_UNDER_WAY } from '../vocabulary.js';
 import { change, resource } from './resource.js';
 
 const path = (tenantId, ...parts) => tenantPath(tenantId, 'imageSets', ...parts);
 
 export const imageSetList = (tenantId) => resource(path(tenantId), getAll, {
-  active: (list) => list.some((set) => VERSION_UNDER_WAY.includes(set.status)),
+  active: (list) => list.some((set) => IMAGE_VERSION_UNDER_WAY.includes(set.status)),
   idleMs: 30_000,
 });
 export const imageSet = (tenantId, id) => resource(path(tenantId, id), get);

@@ -1,12 +1,12 @@
 // A tenant's Spot Groups: the list, one group with its session hosts and image updates as Azure works, and changes to them.
 import { get, getAll, getValue, post, request, tenantPath } from '../api.js';
-import { GROUP_BUSY, HOST_BUSY } from '../lib/spot-pc.js';
+import { IMAGE_UPDATE_UNDER_WAY, SESSION_HOST_BUSY, SPOT_GROUP_BUSY } from '../vocabulary.js';
 import { change, resource } from './resource.js';
 
 const path = (tenantId, ...parts) => tenantPath(tenantId, 'spotGroups', ...parts);
 
 export const spotGroupList = (tenantId) => resource(path(tenantId), getAll, {
-  active: (list) => list.some((group) => GROUP_BUSY.includes(group.status)),
+  active: (list) => list.some((group) => SPOT_GROUP_BUSY.includes(group.status)),
   idleMs: 30_000,
 });
 /** `{group, hosts, updates}`, or `{gone: true}` once the group is deleted. */
@@ -22,8 +22,8 @@ export const spotGroup = (tenantId, id) => resource(path(tenantId, id), async ()
   }
 }, {
   // an update waiting for its maintenance window may wait days: read at the idle pace until the window opens
-  active: ({ gone, group, hosts, updates }) => !gone && updates[0]?.status !== 'waitingForWindow' && (GROUP_BUSY.includes(group.status)
-    || hosts.some((host) => HOST_BUSY.includes(host.status)) || ['running', 'cancelling'].includes(updates[0]?.status)),
+  active: ({ gone, group, hosts, updates }) => !gone && updates[0]?.status !== 'waitingForWindow' && (SPOT_GROUP_BUSY.includes(group.status)
+    || hosts.some((host) => SESSION_HOST_BUSY.includes(host.status)) || IMAGE_UPDATE_UNDER_WAY.includes(updates[0]?.status)),
   idleMs: 15_000, // sessions and power states change without any work of the app's
 });
 

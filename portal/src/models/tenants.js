@@ -1,10 +1,8 @@
 // Tenants: the list (the tenant switcher's too), the overview's summary of each, and adding, renaming and deleting one.
 import { noteTenants } from '../access.js';
 import { get, getAll, patch, post, del, tenantPath } from '../api.js';
+import { CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
 import { change, resource } from './resource.js';
-
-// Cloud PC statuses of work under way: the overview follows a tenant with any
-export const WORKING = ['pendingProvision', 'provisioning', 'deprovisioning', 'resizing'];
 
 export const tenantList = resource('tenants', async () => {
   const list = await getAll('tenants');
@@ -17,7 +15,7 @@ export const summaries = resource('tenants#summaries', async () => {
   const list = await getAll('tenants');
   return Promise.all(list.map((tenant) => get(tenantPath(tenant.id, 'summary'))
     .catch((error) => ({ tenantId: tenant.id, displayName: tenant.displayName, error }))));
-}, { active: (rows) => rows.some((row) => WORKING.some((status) => row.cloudPcs?.byStatus?.[status])), idleMs: 30_000 });
+}, { active: (rows) => rows.some((row) => CLOUD_PC_UNDER_WAY.some((status) => row.cloudPcs?.byStatus?.[status])), idleMs: 30_000 });
 
 export const createTenant = (body) => change(() => post('tenants', body), tenantList);
 export const renameTenant = (tenant, displayName) => change(() => patch(tenantPath(tenant.id), { displayName }, tenant.etag), tenantList);

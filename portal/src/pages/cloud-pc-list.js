@@ -6,12 +6,13 @@ import { can } from '../access.js';
 import { href, page, setQuery } from '../router.js';
 import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, failureLine } from '../ui.js';
 import { skipTokenOf } from '../lib/bulk-review.js';
-import { ALWAYS_TILED, ATTENTION, STATUSES } from '../lib/cloud-pcs.js';
+import { ALWAYS_TILED, STATUSES } from '../lib/cloud-pcs.js';
 import { dateTime, words } from '../lib/format.js';
 import { servicePlans } from '../models/catalog.js';
 import { cloudPcPage } from '../models/cloud-pcs.js';
 import { policyList } from '../models/policies.js';
 import { useResource } from '../models/resource.js';
+import { CLOUD_PC_ATTENTION } from '../vocabulary.js';
 import { BulkBar } from './cloud-pc-bulk.js';
 
 const LIST = '/tenants/:tenantId/cloudPCs';
@@ -21,7 +22,7 @@ function StatusTiles({ tenantId, summary, query }) {
   const { total, byStatus } = summary.cloudPcs;
   const shown = STATUSES.filter((status) => ALWAYS_TILED.includes(status) || byStatus[status]);
   const current = query.status || '';
-  const tile = (status, label, value) => html`<li key=${status || 'all'} class=${`tile${current === status ? ' current' : ''}${ATTENTION.includes(status) && value ? ' attention' : ''}${value ? '' : ' zero'}`}>
+  const tile = (status, label, value) => html`<li key=${status || 'all'} class=${`tile${current === status ? ' current' : ''}${CLOUD_PC_ATTENTION.includes(status) && value ? ' attention' : ''}${value ? '' : ' zero'}`}>
     <a href=${href(LIST, { tenantId }, { ...query, status, skipToken: '', page: '' })} aria-current=${current === status ? 'true' : undefined}>
       <span class="tile-value">${value.toLocaleString()}</span> ${label}</a></li>`;
   return html`<ul class="tiles cloud-pc-tiles" aria-label="Cloud PCs by status; each filters the list">

@@ -6,8 +6,9 @@ import { go, href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
 import { HYBRID, JOIN_TYPES, credentialPatch, shortResourceId } from '../lib/configuration.js';
 import { dateTime, time } from '../lib/format.js';
-import { CHECKING, connection as connectionOf, deleteConnection, runHealthChecks, updateConnection } from '../models/connections.js';
+import { connection as connectionOf, deleteConnection, runHealthChecks, updateConnection } from '../models/connections.js';
 import { useResource } from '../models/resource.js';
+import { CONNECTION_CHECKING } from '../vocabulary.js';
 
 const VERDICT = {
   passed: ['success', 'Every check passed: provisioning policies can use this connection.'],
@@ -30,8 +31,8 @@ function HealthChecks({ connection, tenantId, onSaved }) {
   const [error, setError] = useState(null);
   const detail = connection.healthCheckStatusDetail || {};
   const checks = detail.healthChecks || [];
-  const done = checks.filter((check) => !CHECKING.includes(check.status)).length;
-  const checking = CHECKING.includes(connection.healthCheckStatus);
+  const done = checks.filter((check) => !CONNECTION_CHECKING.includes(check.status)).length;
+  const checking = CONNECTION_CHECKING.includes(connection.healthCheckStatus);
   const verdict = VERDICT[connection.healthCheckStatus];
   const byWindows365 = connection.cloudPcBackend === 'windows365';  // Graph lets no app start its checks
   const retry = async () => {

@@ -4,9 +4,8 @@ import { href, page } from '../router.js';
 import { AsOf, DataTable, ErrorBanner, Page } from '../ui.js';
 import { words } from '../lib/format.js';
 import { useResource } from '../models/resource.js';
-import { WORKING, summaries } from '../models/tenants.js';
-
-const ATTENTION = ['failed', 'inGracePeriod'];
+import { summaries } from '../models/tenants.js';
+import { CLOUD_PC_ATTENTION, CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
 
 function count(link, value, label) {
   if (!value) return html`<span class="count zero" aria-label=${`0 ${label}`}>0</span>`;
@@ -21,8 +20,8 @@ function Overview() {
     { label: 'Tenant', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId })}>${row.displayName}</a>` },
     { label: 'Cloud PCs', class: 'number', render: (row) => count(cloudPcs(row.tenantId), row.cloudPcs?.total, 'Cloud PCs') },
     { label: 'Provisioned', class: 'number', render: (row) => count(cloudPcs(row.tenantId, 'provisioned'), row.cloudPcs?.byStatus?.provisioned, 'provisioned') },
-    { label: 'In progress', class: 'number', render: (row) => WORKING.reduce((sum, status) => sum + (row.cloudPcs?.byStatus?.[status] || 0), 0).toLocaleString() },
-    ...ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs?.byStatus?.[status], words(status).toLowerCase()) })),
+    { label: 'In progress', class: 'number', render: (row) => CLOUD_PC_UNDER_WAY.reduce((sum, status) => sum + (row.cloudPcs?.byStatus?.[status] || 0), 0).toLocaleString() },
+    ...CLOUD_PC_ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs?.byStatus?.[status], words(status).toLowerCase()) })),
     { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections?.notHealthy, 'connections not healthy') },
     { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups?.notReady, 'Spot Groups not ready') },
     { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork?.length, 'work refused for want of a permission') },

@@ -11,12 +11,12 @@ import { languages, regions } from '../models/catalog.js';
 import { connectionList } from '../models/connections.js';
 import { deviceImages, galleryImages } from '../models/images.js';
 import { useResource } from '../models/resource.js';
+import { CONNECTION_USABLE } from '../vocabulary.js';
 
 const { join: JOIN, connection: CONNECTION, region: REGION } = POLICY_FIELDS;
 export const GENERAL_FIELDS = ['displayName', 'description', JOIN, 'network', CONNECTION, REGION, 'cloudPcNamingTemplate', 'localAdminEnabled', 'enableSingleSignOn'];
 export const IMAGE_FIELDS = ['imageType', 'imageId'];
 export const CONFIGURATION_FIELDS = ['windowsSetting.locale'];
-const USABLE = ['passed', 'warning', 'informational'];
 
 /** What the General fields require: a name, and a connection or a region as the join type asks. */
 export function generalRequired(values) {
@@ -56,7 +56,7 @@ export function NetworkFields({ form, choices, tenantId }) {
         ...connections.map((connection) => ({
           value: connection.id,
           label: `${connection.displayName} (${connection.regionName}, health ${words(connection.healthCheckStatus).toLowerCase()})`,
-          disabled: !USABLE.includes(connection.healthCheckStatus),
+          disabled: !CONNECTION_USABLE.includes(connection.healthCheckStatus),
         }))]} />
       ${choices && !connections.length && html`<p class="hint"><a href=${href('/tenants/:tenantId/connections/new', { tenantId })}>Create a connection</a> first.</p>`}`}
     ${!viaConnection && html`<${Field} form=${form} name=${REGION} label="Region" type="select" required

@@ -5,7 +5,7 @@ import { can } from '../access.js';
 import { GroupName, GroupPicker } from '../groups.js';
 import { href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
-import { GROUP_BUSY, HOST_BUSY, UPDATE_UNDER_WAY, deleteQuestion, followedByAzure, hostCount, notesPatch, savedMessage, spotGroupPatch } from '../lib/spot-pc.js';
+import { deleteQuestion, followedByAzure, hostCount, notesPatch, savedMessage, spotGroupPatch } from '../lib/spot-pc.js';
 import { personalPowerText, policyValues, sessionLimitsText } from '../lib/session-policies.js';
 import { dateTime, plural, words } from '../lib/format.js';
 import { firstGroups } from '../models/directory.js';
@@ -15,6 +15,7 @@ import { siteList } from '../models/sites.js';
 import { deleteSpotGroup, spotGroup, updateSpotGroup } from '../models/spot-groups.js';
 import { Decisions } from './spot-group-decisions.js';
 import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
+import { IMAGE_UPDATE_UNDER_WAY, SESSION_HOST_BUSY, SPOT_GROUP_BUSY } from '../vocabulary.js';
 import { ImageUpdates } from './spot-group-update.js';
 
 const WORK = {
@@ -25,7 +26,7 @@ const WORK = {
 
 function Status({ group, hosts }) {
   const counts = group.sessionHostCounts || {};
-  const settled = (hosts || []).filter((host) => !HOST_BUSY.includes(host.status)).length;
+  const settled = (hosts || []).filter((host) => !SESSION_HOST_BUSY.includes(host.status)).length;
   const total = hosts?.length || 0;
   return html`<section class="card wide" aria-labelledby="status-heading">
     <div class="section-header"><h2 id="status-heading">Status</h2> <${StatusBadge} status=${group.status} /></div>
@@ -207,9 +208,9 @@ export function SpotGroupPage({ params, query }) {
   const { group, hosts, updates } = data;
   seen.current = group;
   const site = sites.data?.find((entry) => entry.id === group.siteId);
-  const running = UPDATE_UNDER_WAY.includes(updates[0]?.status) ? new Set(updates[0].canary) : new Set();
+  const running = IMAGE_UPDATE_UNDER_WAY.includes(updates[0]?.status) ? new Set(updates[0].canary) : new Set();
   const changed = setSaved;
-  const busy = GROUP_BUSY.includes(group.status);
+  const busy = SPOT_GROUP_BUSY.includes(group.status);
   const mayEdit = can('updateSpotGroup', tenantId);
   return html`<${Page} title=${group.friendlyName} subtitle=${`${group.name} · ${words(group.userType)} · host pool ${group.hostPoolName}`}
       actions=${html`<${AsOf} poll=${poll} />`}>

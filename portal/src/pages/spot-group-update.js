@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import { can } from '../access.js';
 import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm } from '../ui.js';
-import { GROUP_BUSY, UPDATE_CANCELLABLE, UPDATE_UNDER_WAY, newerReadyVersions, rolloutProgress } from '../lib/spot-pc.js';
+import { newerReadyVersions, rolloutProgress } from '../lib/spot-pc.js';
 import {
   NOTIFY_MAX_MINUTES, WINDOW_FIELDS, WINDOW_MINUTES, rolloutBody, rolloutSummary, rolloutValues, shortestWindow, waitingText, warnedHosts, windowSummary,
 } from '../lib/maintenance-window.js';
@@ -11,6 +11,7 @@ import { versions as versionsOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
 import { cancelImageUpdate, updateSpotGroup } from '../models/spot-groups.js';
+import { IMAGE_UPDATE_RUNNING, IMAGE_UPDATE_UNDER_WAY, SPOT_GROUP_BUSY } from '../vocabulary.js';
 import { Days } from './spot-group-schedule.js';
 
 const OUTCOME = {
@@ -34,7 +35,7 @@ function Progress({ update, hosts, tenantId, groupId, onStarted }) {
   const outcome = OUTCOME[update.status];
   const byName = new Map(hosts.map((host) => [host.name, host]));
   const id = `image-update-${update.id}`;
-  const underWay = UPDATE_UNDER_WAY.includes(update.status);
+  const underWay = IMAGE_UPDATE_UNDER_WAY.includes(update.status);
   const warned = underWay ? warnedHosts(hosts) : [];
   const timeWindow = update.rollout.maintenanceWindow;
   return html`<div class="image-update">
@@ -55,7 +56,7 @@ function Progress({ update, hosts, tenantId, groupId, onStarted }) {
     ${warned.length > 0 && html`<ul aria-label="Users warned of their host's drain">${warned.map((host) => html`<li key=${host.name}>
       ${host.name}: ${host.statusDetail.message}</li>`)}</ul>`}
     ${update.status === 'cancelling' && html`<div class="banner info">${update.statusDetail?.message || 'Cancelling.'}</div>`}
-    ${UPDATE_CANCELLABLE.includes(update.status) && can('cancelImageUpdate', tenantId)
+    ${IMAGE_UPDATE_RUNNING.includes(update.status) && can('cancelImageUpdate', tenantId)
       && html`<${CancelUpdate} update=${update} tenantId=${tenantId} groupId=${groupId} onCancelled=${onStarted} />`}
     ${outcome && html`<div class=${`banner ${outcome[0]}`}>${outcome[1](update)}
       ${update.status !== 'cancelled' && html`<${Failure} detail=${update.statusDetail} />`}</div>`}
@@ -159,7 +160,7 @@ export function ImageUpdates({ group, updates, hosts, tenantId, onStarted }) {
     { label: 'Canary', render: (update) => update.canary.join(', ') || '—' },
     { label: 'Started', render: (update) => dateTime(update.createdDateTime) },
   ];
-  const busy = GROUP_BUSY.includes(group.status);
+  const busy = SPOT_GROUP_BUSY.includes(group.status);
   return html`<section class="card wide" aria-labelledby="updates-heading">
     <h2 id="updates-heading">Rolling image update</h2>
     <p class="muted">Rebuilds every running host on a newer version of the image set, the canary hosts first.</p>

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, Moved, PowerState
+from shared.models.cloud_pcs import PROVISIONED, CloudPc, CloudPcEvent, CloudPcStatus, Moved, PowerState
 from shared.services.cloud_pcs.timeline import timeline_event
 from shared.services.engine.state_machines import StateMachine, Transition
 
@@ -43,7 +43,6 @@ Action = Literal[
 ACTIONS: tuple[Action, ...] = get_args(Action)
 STATUSES: tuple[CloudPcStatus, ...] = get_args(CloudPcStatus)
 
-WORKING = frozenset({"provisioned", "provisionedWithWarnings"})
 SAME = "same"  # the action leaves the status as it is
 BEFORE = "before"  # back to the status the Cloud PC had before (grace, resize)
 SETTLED = "settled"  # provisioned, or provisionedWithWarnings when the caller says there were warnings
@@ -77,24 +76,25 @@ TRANSITIONS: dict[Action, Transition[Milestone]] = {
                          _once("provisioned", "succeeded")),
     "fail": Transition(frozenset({"pendingProvision", "provisioning"}), "failed", "fail",
                        _once("provisioningFailed", "failed")),
-    "enterGrace": Transition(WORKING, "inGracePeriod", "start the grace period of", _again("gracePeriodStarted")),
+    "enterGrace": Transition(PROVISIONED, "inGracePeriod", "start the grace period of", _again("gracePeriodStarted")),
     "restore": Transition(frozenset({"inGracePeriod"}), BEFORE, "restore", _again("gracePeriodCancelled")),
     "deprovision": Transition(frozenset({"inGracePeriod", "failed", "deprovisioning"}), "deprovisioning",
                               "deprovision", _once("deprovisioningStarted")),
     "endGracePeriod": Transition(frozenset({"inGracePeriod"}), "deprovisioning", "end the grace period of",
                                  _once("deprovisioningStarted")),
     "retry": Transition(frozenset({"failed"}), "pendingProvision", "retry", _once("retryRequested")),
-    "reprovision": Transition(WORKING | {"failed"}, "pendingProvision", "reprovision", _once("reprovisionRequested")),
-    "resize": Transition(WORKING, "resizing", "resize", _once("resizeRequested")),
+    "reprovision": Transition(PROVISIONED | {"failed"}, "pendingProvision", "reprovision",
+                              _once("reprovisionRequested")),
+    "resize": Transition(PROVISIONED, "resizing", "resize", _once("resizeRequested")),
     "finishResize": Transition(frozenset({"resizing"}), BEFORE, "finish resizing", _again("resized", "succeeded")),
     "failResize": Transition(frozenset({"resizing"}), BEFORE, "fail resizing", _again("resizeFailed", "failed")),
-    "reboot": Transition(WORKING, SAME, "reboot", _again("rebootRequested")),
-    "powerOn": Transition(WORKING, SAME, "power on", _again("powerOnRequested")),
-    "powerOff": Transition(WORKING, SAME, "power off", _again("powerOffRequested")),
+    "reboot": Transition(PROVISIONED, SAME, "reboot", _again("rebootRequested")),
+    "powerOn": Transition(PROVISIONED, SAME, "power on", _again("powerOnRequested")),
+    "powerOff": Transition(PROVISIONED, SAME, "power off", _again("powerOffRequested")),
     "rename": Transition(frozenset(STATUSES) - {"deprovisioning"}, SAME, "rename", _again("renamed")),
-    "troubleshoot": Transition(WORKING | {"inGracePeriod"}, SAME, "troubleshoot", _again("troubleshootStarted")),
-    "restoreSnapshot": Transition(WORKING, SAME, "restore", _again("restoreRequested")),
-    "createSnapshot": Transition(WORKING, SAME, "take a restore point of", _again("restorePointRequested")),
+    "troubleshoot": Transition(PROVISIONED | {"inGracePeriod"}, SAME, "troubleshoot", _again("troubleshootStarted")),
+    "restoreSnapshot": Transition(PROVISIONED, SAME, "restore", _again("restoreRequested")),
+    "createSnapshot": Transition(PROVISIONED, SAME, "take a restore point of", _again("restorePointRequested")),
     "mirror": Transition(frozenset(STATUSES), REPORTED, "mirror", _again("windows365StatusChanged")),
 }  # fmt: skip
 CLOUD_PCS: StateMachine[CloudPc, Action] = StateMachine(

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from shared.errors import PreconditionFailed
-from shared.models.cloud_pcs import CloudPc
+from shared.models.cloud_pcs import LIVE, CloudPc
 from shared.models.lifecycle import DueWork
 from shared.ports.cloud import CloudError, Progress
 from shared.ports.engine_ports import EnginePorts
@@ -22,9 +22,6 @@ from shared.services.engine.phased import HOLD_WAIT_S
 from shared.services.engine.refused_work import watched
 
 log = logging.getLogger(__name__)
-# a clean-up leaves the device of a Cloud PC in these states alone: a retry may be using its name again
-LIVE = frozenset({"pendingProvision", "provisioning", "provisioned", "provisionedWithWarnings", "inGracePeriod",
-                  "resizing"})  # fmt: skip
 # a clean-up refused for want of a permission waits this long before it asks again, rather than at every sweep
 REFUSED_RETRY = timedelta(hours=1)
 NIC_IN_USE = "NicInUse"  # Azure's refusal to delete a NIC that a VM still has

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TypeGuard
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
-from shared.models.cloud_pcs import CloudPc, CloudPcStatus, StatusDetail
+from shared.models.cloud_pcs import PROVISIONED, UNDER_WAY, CloudPc, CloudPcStatus, StatusDetail
 from shared.models.orchestrations import PhasedStep, Windows365MirrorRun
 from shared.models.policies import ProvisioningPolicy
 from shared.ports.cloud import CloudError, Progress, Windows365CloudPc
@@ -29,12 +29,6 @@ from shared.services.cloud_pcs.windows365_audit import graph_time, import_audit_
 from shared.services.engine import phased
 from shared.services.engine.refused_work import watched
 
-# statuses Windows 365 leaves by itself: while any Cloud PC is in one, its Cloud PCs are read again
-IN_FLIGHT = frozenset(
-    {"notProvisioned", "pendingProvision", "provisioning", "deprovisioning", "resizing", "restoring", "preparing",
-     "movingRegion", "resizePendingLicense"}
-)  # fmt: skip
-WORKING = frozenset({"provisioned", "provisionedWithWarnings"})
 NAMING_WINDOW = timedelta(minutes=10)
 FOLLOWED_FOR = timedelta(hours=12)  # then the run ends; the hourly reconcile starts another while work goes on
 READ = ("read",)  # following is one phase, read again while Windows 365 works
@@ -160,7 +154,7 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
         elif (current.windows365_status or current.status) != pc.status or current.status_detail != detail or (
             plan is not None and plan.id != current.service_plan_id
         ):
-            if status in WORKING and current.provisioned_date_time is None:
+            if status in PROVISIONED and current.provisioned_date_time is None:
                 changes["provisioned_date_time"] = now
             moved = machine.follow(current, status, now, _line(pc), pc.status_code, key=_report_key(pc, current),
                                    **changes)  # fmt: skip
@@ -175,4 +169,4 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
     # a Cloud PC named by its UPN only is read again for a while: the app's record of its assignment is on its way
     naming = unnamed and any("@" in pc.user_id and now - pc.created_date_time < NAMING_WINDOW
                              for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id))  # fmt: skip
-    return Mirrored(changed, naming or any(pc.status in IN_FLIGHT or not _known(pc.status) for pc in reported))
+    return Mirrored(changed, naming or any(pc.status in UNDER_WAY or not _known(pc.status) for pc in reported))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.connections import (
+    CHECKING,
     Connection,
     ConnectionCreate,
     ConnectionUpdate,
@@ -427,7 +428,7 @@ def mirror_windows365_checks(ports: AdminPorts, tenant_id: str, connection_id: s
                               "and make it again.")  # fmt: skip
         record_checks(ports, tenant_id, connection_id, run, [lost])
         return None
-    if state.health_check_status in ("pending", "running"):
+    if state.health_check_status in CHECKING:
         return WINDOWS365_WAIT_S
     results = [_mirrored(check) for check in state.checks]
     detail = HealthCheckStatusDetail.model_validate(

@@ -14,6 +14,7 @@ from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.image_sets import (
     FIRST_VERSION,
+    VERSION_UNDER_WAY,
     CustomizationScript,
     ImageSet,
     ImageSetCreate,
@@ -27,7 +28,6 @@ from shared.ports.admin_ports import AdminPorts
 from shared.ports.stores import ImageSetStore, SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
 from shared.services.spot_pc.spot_pc_transitions import (
-    BUILDING,
     IMAGE_SET_VERSIONS,
     IMAGE_SETS,
     ImageSetAction,
@@ -227,7 +227,7 @@ def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number
 
 def _refuse_under_way(versions: list[ImageSetVersion], what: str) -> None:
     """A version being built or removed has Azure work under way that needs its records until it ends."""
-    busy = [v for v in versions if v.status in BUILDING or v.status == "deleting"]
+    busy = [v for v in versions if v.status in VERSION_UNDER_WAY]
     if busy:
         raise Conflict(
             f"Version {busy[0].version} is {busy[0].status}; {what} once it is ready or failed.",
@@ -298,7 +298,7 @@ def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[ImageBu
     between the two leaves one `building` or `deleting` with nothing running. Starting one under way is a no-op
     (one instance per version or set); one that finished without recording its end starts afresh, its phases
     being idempotent."""
-    sets, versions = ports.image_sets.list_quiet(quiet_since, BUILDING | {"deleting"})
+    sets, versions = ports.image_sets.list_quiet(quiet_since, VERSION_UNDER_WAY)
     runs: list[ImageBuildRun | ImageRemovalRun] = []
     for version in versions:
         ids = {"tenant_id": version.tenant_id, "image_set_id": version.image_set_id}

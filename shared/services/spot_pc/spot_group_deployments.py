@@ -20,7 +20,7 @@ from shared.models.failures import StepDetail
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
 from shared.models.sites import Site
 from shared.models.spot_group_records import SpotGroupEvent
-from shared.models.spot_groups import ImageUpdate, SessionHost, SessionHostCounts, SpotGroup
+from shared.models.spot_groups import UPDATE_RUNNING, ImageUpdate, SessionHost, SessionHostCounts, SpotGroup
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud import (
     SESSION_GONE,
@@ -40,7 +40,6 @@ from shared.services.spot_pc.spot_groups import names_scope
 from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_UPDATES,
     OUTCOMES,
-    RUNNING_UPDATE,
     SESSION_HOSTS,
     SPOT_GROUPS,
     SpotGroupAction,
@@ -217,7 +216,7 @@ def _cancelled(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> bo
     if run.image_update_id is None or rolling_back:
         return False
     update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
-    return update.status not in RUNNING_UPDATE
+    return update.status not in UPDATE_RUNNING
 
 
 def _await_turn(
@@ -277,7 +276,7 @@ def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, t
     if run.image_update_id is None or run.maintenance_window is None:
         return
     update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
-    if update.status not in RUNNING_UPDATE:  # cancelled meanwhile: its status is the cancel's
+    if update.status not in UPDATE_RUNNING:  # cancelled meanwhile: its status is the cancel's
         return
     if turn.window_start > now:
         detail = StepDetail(code="waitingForWindow", step="maintenanceWindow", message=(

@@ -19,6 +19,8 @@ from shared.models.regions import AVD_METADATA_REGIONS
 from shared.models.spot_groups import (
     DEFAULT_SESSIONS,
     DEFAULT_VM_SIZES,
+    GROUP_BUSY,
+    UPDATE_UNDER_WAY,
     ImageUpdate,
     Rollout,
     SessionHost,
@@ -34,7 +36,7 @@ from shared.ports.admin_ports import AdminPorts
 from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc.rollout import plan_rollout, replaceable
 from shared.services.spot_pc.session_limits import merged_settings, starts_on_connect
-from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROUPS, UPDATE_UNDER_WAY, WORKING_GROUP
+from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROUPS
 
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
@@ -154,7 +156,7 @@ def update_spot_group(
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)
     changes = patch.model_dump(exclude_unset=True, by_alias=False, exclude={"rollout"})
-    if group.status in WORKING_GROUP:
+    if group.status in GROUP_BUSY:
         # an image update may wait days for its maintenance window: what Azure does not follow is saved meanwhile
         if group.status == "deleting" or set(changes) - SAVED_AT_ONCE:
             raise Conflict(f"The Spot Group is {group.status}; change it once that is done (description and notes "
@@ -297,7 +299,7 @@ def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[SpotGro
     """Deployments and removals to start again, as image_sets.unfinished_work does for image sets: a crash
     between saving a group (or its delete) and starting the orchestration leaves it with nothing running."""
     runs = []
-    for group in ports.spot_groups.list_quiet(quiet_since, WORKING_GROUP):
+    for group in ports.spot_groups.list_quiet(quiet_since, GROUP_BUSY):
         hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
         ids = {"tenant_id": group.tenant_id, "spot_group_id": group.id, "revision": group.revision}
         if group.status == "deleting":

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
+from shared.models.image_sets import BUILDING, ImageSet, ImageSetVersion, VersionStatus
 from shared.models.spot_groups import (
+    GROUP_BUSY,
+    GROUP_SETTLED,
+    UPDATE_RUNNING,
+    UPDATE_UNDER_WAY,
     HostStatus,
     ImageUpdate,
     ImageUpdateStatus,
@@ -53,21 +57,16 @@ GROUP_STATUSES: tuple[SpotGroupStatus, ...] = get_args(SpotGroupStatus)
 HOST_STATUSES: tuple[HostStatus, ...] = get_args(HostStatus)
 UPDATE_STATUSES: tuple[ImageUpdateStatus, ...] = get_args(ImageUpdateStatus)
 VERSION_STATUSES: tuple[VersionStatus, ...] = get_args(VersionStatus)
-BUILDING = {"building", "awaitingCustomization", "capturing", "replicating"}  # the build's steps, in order
-SETTLED_GROUP = {"ready", "failed"}  # no work under way: the admin may change or delete it
-WORKING_GROUP = {"deploying", "updating", "deleting"}  # an orchestration is at work on it
-RUNNING_UPDATE = {"running", "waitingForWindow"}  # an image update that drains hosts as their turns come
-UPDATE_UNDER_WAY = RUNNING_UPDATE | {"cancelling"}  # an image update not yet ended
 
 SPOT_GROUPS: StateMachine[SpotGroup, SpotGroupAction] = StateMachine(
     "Spot Group",
     GROUP_STATUSES,
     table({
-        "update": (SETTLED_GROUP, "updating"),
-        "updateImage": (SETTLED_GROUP, "updating"),
-        "delete": (SETTLED_GROUP | {"updating", "deleting"}, "deleting"),  # a deployment under way is awaited
+        "update": (GROUP_SETTLED, "updating"),
+        "updateImage": (GROUP_SETTLED, "updating"),
+        "delete": (GROUP_SETTLED | {"updating", "deleting"}, "deleting"),  # a deployment under way is awaited
         "finish": ({"deploying", "updating", "ready"}, "ready"),
-        "fail": (WORKING_GROUP | {"failed"}, "failed"),
+        "fail": (GROUP_BUSY | {"failed"}, "failed"),
     }),
 )  # fmt: skip
 SESSION_HOSTS: StateMachine[SessionHost, SessionHostAction] = StateMachine(
@@ -83,9 +82,9 @@ IMAGE_UPDATES: StateMachine[ImageUpdate, ImageUpdateAction] = StateMachine(
     "image update",
     UPDATE_STATUSES,
     table({  # each also from where it leads: the settle that records it may run again
-        "awaitWindow": (RUNNING_UPDATE, "waitingForWindow"),
-        "resume": (RUNNING_UPDATE, "running"),
-        "cancel": (RUNNING_UPDATE, "cancelling"),
+        "awaitWindow": (UPDATE_RUNNING, "waitingForWindow"),
+        "resume": (UPDATE_RUNNING, "running"),
+        "cancel": (UPDATE_RUNNING, "cancelling"),
         # a cancel that came as the last hosts finished: the update ended as it did
         "succeed": (UPDATE_UNDER_WAY | {"succeeded"}, "succeeded"),
         "fail": (UPDATE_UNDER_WAY | {"failed"}, "failed"),
