@@ -11,8 +11,9 @@ from shared.errors import Conflict, NotFound, Unavailable
 from shared.models.base import is_guid
 from shared.models.directory import DirectoryGroup, DirectoryGroupList
 from shared.models.tenants import Tenant
-from shared.ports.cloud import NO_CONSENT, CloudError, Directory
-from shared.ports.cloud import DirectoryGroup as DirectoryGroupFound
+from shared.ports.cloud_errors import NO_CONSENT, CloudError
+from shared.ports.directory import Directory
+from shared.ports.directory import DirectoryGroup as DirectoryGroupFound
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest, QueryParam
 

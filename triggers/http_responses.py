@@ -29,7 +29,7 @@ from shared.errors import (
     Unavailable,
     ValidationFailed,
 )
-from shared.ports.cloud import NO_CONSENT, CloudError
+from shared.ports.cloud_errors import NO_CONSENT, CloudError
 
 log = logging.getLogger(__name__)
 STATUS_OF: dict[type[DomainError], int] = {

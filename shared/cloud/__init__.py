@@ -1,1 +1,1 @@
-"""The production adapters of the cloud ports (shared/ports/cloud.py): over the Azure SDKs, Graph and Key Vault."""
+"""The production adapters of the cloud ports (shared/ports/): over the Azure SDKs, Graph and Key Vault."""

@@ -6,17 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.ports.azure_inventory import AzureInventory
 from shared.ports.bundles import TenantWatch
-from shared.ports.cloud import (
-    AzureInventory,
-    Directory,
-    ImageSources,
-    NetworkChecks,
-    SecretStore,
-    Windows365Network,
-    Windows365Provisioning,
-)
+from shared.ports.directory import Directory
+from shared.ports.image_sources import ImageSources
+from shared.ports.network_checks import NetworkChecks
 from shared.ports.queues import EventPublisher
+from shared.ports.secret_store import SecretStore
 from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,
@@ -30,6 +26,7 @@ from shared.ports.stores import (
     UniqueValueStore,
     UserSettingStore,
 )
+from shared.ports.windows365 import Windows365Network, Windows365Provisioning
 
 
 @dataclass(frozen=True)

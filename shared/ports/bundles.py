@@ -9,14 +9,11 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.models.tenants import Tenant
-from shared.ports.cloud import (
-    CloudPcOperations,
-    DesktopVirtualization,
-    DeviceDirectory,
-    ImageBuilding,
-    ProvisioningCompute,
-    TenantAccess,
-)
+from shared.ports.cloud_pc_operations import CloudPcOperations
+from shared.ports.compute import ProvisioningCompute
+from shared.ports.desktop_virtualization import DesktopVirtualization
+from shared.ports.devices import DeviceDirectory
+from shared.ports.image_building import ImageBuilding
 from shared.ports.queues import EventPublisher
 from shared.ports.stores import (
     AuditEventStore,
@@ -32,6 +29,7 @@ from shared.ports.stores import (
     TenantStore,
     UniqueValueStore,
 )
+from shared.ports.tenant_access import TenantAccess
 
 
 class TenantWatch(Protocol):

@@ -8,15 +8,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.models.access import AuditRecord
-from shared.ports.cloud import (
-    CloudPcOperations,
-    DeviceDirectory,
-    DeviceManagement,
-    Directory,
-    LicenseAssignment,
-    ProvisioningCompute,
-    Windows365Provisioning,
-)
+from shared.ports.cloud_pc_operations import CloudPcOperations
+from shared.ports.compute import ProvisioningCompute
+from shared.ports.devices import DeviceDirectory, DeviceManagement
+from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.queues import EventPublisher
 from shared.ports.stores import (
     CloudPcStore,
@@ -27,6 +22,7 @@ from shared.ports.stores import (
     RefusedWorkStore,
     SiteStore,
 )
+from shared.ports.windows365 import Windows365Provisioning
 
 
 class AuditLog(Protocol):

@@ -14,7 +14,7 @@ from azure.identity import ClientAssertionCredential, ClientSecretCredential, Ma
 from azure_emulator.identity import HOME_TENANT_ID, MANAGED_IDENTITY_CLIENT_ID
 from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.credentials import AzureCredentials, check_credentials, is_known_authority
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 from shared.settings import Settings
 from tests.utils.arm_admin import Controls
 

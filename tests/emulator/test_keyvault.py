@@ -24,7 +24,7 @@ from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, vault_name
 from shared.errors import NotFound
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin
 from tests.utils.inprocess_emulator import inprocess_emulator

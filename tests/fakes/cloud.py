@@ -15,31 +15,18 @@ from datetime import datetime
 
 from shared.errors import NotFound
 from shared.models.spot_schedules import LoadBalancing
-from shared.ports.cloud import (
-    SESSION_GONE,
-    CheckOutcome,
-    CloudError,
-    DeviceRecord,
-    DirectoryGroup,
-    DirectoryUser,
-    GalleryImage,
-    GroupLicense,
-    HostPoolSpec,
-    ImageChoice,
-    JoinSpec,
-    ManagedDeviceRecord,
-    ManagedImage,
-    NetworkTarget,
-    Placement,
-    PowerAction,
-    Progress,
-    ResourceGroupChoice,
-    SessionHostRecord,
-    SubnetChoice,
-    SubscriptionChoice,
-    UserSessionRecord,
-    VmInspection,
-    VmSpec,
+from shared.ports.azure_inventory import ImageChoice, ResourceGroupChoice, SubnetChoice, SubscriptionChoice
+from shared.ports.cloud_errors import SESSION_GONE, CloudError
+from shared.ports.cloud_pc_operations import PowerAction, VmInspection
+from shared.ports.compute import Placement, VmSpec
+from shared.ports.desktop_virtualization import HostPoolSpec, SessionHostRecord, UserSessionRecord
+from shared.ports.devices import DeviceRecord, JoinSpec, ManagedDeviceRecord
+from shared.ports.directory import DirectoryGroup, DirectoryUser, GroupLicense
+from shared.ports.image_building import GalleryImage
+from shared.ports.image_sources import ManagedImage
+from shared.ports.network_checks import CheckOutcome, NetworkTarget
+from shared.ports.progress import Progress
+from shared.ports.windows365 import (
     Windows365AuditEvent,
     Windows365CloudPc,
     Windows365ConnectionSpec,

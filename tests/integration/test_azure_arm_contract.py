@@ -17,7 +17,10 @@ from shared.cloud.azure.arm_clients import NEW_WORK_RESERVE, RESERVE, ArmClients
 from shared.cloud.azure.arm_compute import USAGES_CACHE_S, AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN, AzureDevices
 from shared.models.cloud_pcs import BuildSettings
-from shared.ports.cloud import REQUEST_BUDGET, CloudError, CloudThrottled, JoinSpec, Placement, Progress, VmSpec
+from shared.ports.cloud_errors import REQUEST_BUDGET, CloudError, CloudThrottled
+from shared.ports.compute import Placement, VmSpec
+from shared.ports.devices import JoinSpec
+from shared.ports.progress import Progress
 from shared.services.cloud_pcs.provisioning_steps import POST_COMMAND, post_command, post_steps
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials, emulator_token
 from tests.utils.graph_admin import GraphAdmin

@@ -20,16 +20,11 @@ from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
-from shared.ports.cloud import (
-    CloudError,
-    CloudThrottled,
-    DeviceRecord,
-    JoinSpec,
-    Placement,
-    Progress,
-    VmInspection,
-    VmSpec,
-)
+from shared.ports.cloud_errors import CloudError, CloudThrottled
+from shared.ports.cloud_pc_operations import VmInspection
+from shared.ports.compute import Placement, VmSpec
+from shared.ports.devices import DeviceRecord, JoinSpec
+from shared.ports.progress import Progress
 from shared.services.cloud_pcs.provisioning_steps import nic_name, vm_name
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls

@@ -20,15 +20,10 @@ from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.avd import DEPLOYMENT_MARGIN, AzureDesktopVirtualization
 from shared.cloud.azure.credentials import AzureCredentials
-from shared.ports.cloud import (
-    SESSION_GONE,
-    CloudError,
-    CloudThrottled,
-    DesktopVirtualization,
-    HostPoolSpec,
-    Placement,
-    Progress,
-)
+from shared.ports.cloud_errors import SESSION_GONE, CloudError, CloudThrottled
+from shared.ports.compute import Placement
+from shared.ports.desktop_virtualization import DesktopVirtualization, HostPoolSpec
+from shared.ports.progress import Progress
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.graph_admin import GraphAdmin

@@ -18,7 +18,8 @@ from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients, GraphError
 from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
-from shared.ports.cloud import CloudError, DirectoryGroup, GroupLicense
+from shared.ports.cloud_errors import CloudError
+from shared.ports.directory import DirectoryGroup, GroupLicense
 from shared.settings import Settings
 from tests.utils.graph_admin import GraphAdmin
 from tests.utils.inprocess_emulator import LocalEmulator, inprocess_emulator

@@ -7,7 +7,8 @@ from __future__ import annotations
 import uuid
 
 from shared.cloud.azure.arm_clients import vm_id
-from shared.ports.cloud import Progress, VmSpec
+from shared.ports.compute import VmSpec
+from shared.ports.progress import Progress
 from tests.integration.test_azure_cloud_pc_operations import APP_TENANT, REGION, RG, Cloud, cloud
 from tests.utils.progress import until_done
 

@@ -21,7 +21,10 @@ from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
-from shared.ports.cloud import CloudError, GalleryImage, Placement, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import Placement
+from shared.ports.image_building import GalleryImage
+from shared.ports.progress import Progress
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.onboarding import grant_app

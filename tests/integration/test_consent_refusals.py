@@ -15,7 +15,7 @@ from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.credentials import CONSENT_REFUSAL_KEPT_S, AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.tenant_access import AzureTenantAccess
-from shared.ports.cloud import NO_CONSENT, CloudError
+from shared.ports.cloud_errors import NO_CONSENT, CloudError
 from shared.settings import Settings
 from tests.utils.onboarding import grant_app
 

@@ -16,7 +16,7 @@ from shared.catalog.app_access import WINDOWS_365_NETWORK_INTERFACE_CONTRIBUTOR 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
-from shared.ports.cloud import (
+from shared.ports.windows365 import (
     Windows365ConnectionSpec,
     Windows365Join,
     Windows365PolicySpec,

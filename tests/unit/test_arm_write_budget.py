@@ -17,7 +17,7 @@ from shared.cloud.azure.arm_clients import (
     BudgetPolicy,
     RequestBudget,
 )
-from shared.ports.cloud import CloudThrottled
+from shared.ports.cloud_errors import CloudThrottled
 
 KEY = ("tenant", "subscription", "writes")
 

@@ -13,7 +13,7 @@ from shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import PhasedStep, VmActionRun
-from shared.ports.cloud import UNANSWERED, CloudError
+from shared.ports.cloud_errors import UNANSWERED, CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name

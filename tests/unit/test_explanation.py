@@ -10,7 +10,7 @@ import pytest
 from shared.errors import NotFound
 from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import ProvisioningPolicy
-from shared.ports.cloud import DirectoryUser, GroupLicense
+from shared.ports.directory import DirectoryUser, GroupLicense
 from shared.services.cloud_pcs.explanation import explain
 from shared.services.configuration.targeting import winning_policies
 from tests.fakes.seed import policy_row

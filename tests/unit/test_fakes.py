@@ -9,7 +9,8 @@ import pytest
 
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.models.lifecycle import DueWork
-from shared.ports.cloud import CloudError, Placement, VmSpec
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import Placement, VmSpec
 from shared.services.cloud_pcs.timeline import timeline_event
 from tests.fakes import T0, Fakes
 from tests.fakes.seed import TENANT, cloud_pc, policy, site, tenant

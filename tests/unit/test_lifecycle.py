@@ -8,7 +8,7 @@ import pytest
 
 from shared.errors import Conflict
 from shared.models.cloud_pcs import BuildSettings, CloudPc
-from shared.ports.cloud import VmSpec
+from shared.ports.compute import VmSpec
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name

@@ -13,7 +13,8 @@ from azure.core.exceptions import ServiceRequestError, ServiceRequestTimeoutErro
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.transport import ARM_PATIENCE, GRAPH_PATIENCE, KEY_VAULT_PATIENCE, http_transport
 from shared.models.provisioning import CloudPcJob
-from shared.ports.cloud import NOT_ANSWERING, UNANSWERED, CloudError, Progress
+from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
+from shared.ports.progress import Progress
 from shared.services.cloud_pcs.timeline import held_line
 
 ARM = "Azure Resource Manager"

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from shared.models.orchestrations import PhasedStep, VmActionRun
-from shared.ports.cloud import CloudError, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.progress import Progress
 from shared.services.engine import phased
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import Conflict
-from shared.ports.cloud import Windows365Snapshot
+from shared.ports.windows365 import Windows365Snapshot
 from shared.services.cloud_pcs.cloud_pc_actions import create_snapshot, restore_snapshot
 from shared.services.cloud_pcs.restore_points import restore_points
 from tests.fakes import Fakes

@@ -13,7 +13,7 @@ from shared.catalog.service_plans import (
     SERVICE_PLANS_BY_SKU,  # fmt: skip
 )
 from shared.cloud.azure.graph_directory import plans_of
-from shared.ports.cloud import DirectoryUser
+from shared.ports.directory import DirectoryUser
 from shared.services.configuration.targeting import license_slots
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

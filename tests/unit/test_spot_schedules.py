@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from shared.models.spot_groups import SessionHost
 from shared.models.spot_schedules import SpotGroupSchedule
-from shared.ports.cloud import SessionHostRecord
+from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc.spot_schedules import Decision, phase_at, placement_order, plan
 from triggers.http_responses import validation_details
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import ProvisioningPolicy
-from shared.ports.cloud import DirectoryUser
+from shared.ports.directory import DirectoryUser
 from shared.services.cloud_pcs.reconcile import affected_users, cloud_pc_id
 from shared.services.configuration.targeting import Slot, desired_slots, license_slots, winning_policies
 from tests.fakes.seed import policy_row

@@ -11,7 +11,7 @@ from azure.core.pipeline import PipelineContext, PipelineRequest, PipelineRespon
 from azure.core.rest import HttpRequest
 
 from shared.cloud.azure.compute_limits import MARGIN_S, PER_VM, VmLimits, VmPacingPolicy, charge_of, remaining
-from shared.ports.cloud import CloudThrottled
+from shared.ports.cloud_errors import CloudThrottled
 
 ARM = "https://arm.example/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/cpc-1"
 VM = ARM.removeprefix("https://arm.example").lower()

@@ -6,7 +6,8 @@ import time
 import uuid
 from collections.abc import Callable
 
-from shared.ports.cloud import Placement, Progress, ProvisioningCompute, VmSpec
+from shared.ports.compute import Placement, ProvisioningCompute, VmSpec
+from shared.ports.progress import Progress
 
 
 def until_done(call: Callable[[str | None], Progress], progress: Progress | None = None, limit: int = 40) -> Progress:

@@ -1,1 +1,1 @@
-"""Production adapters: the Azure SDKs and Microsoft Graph behind the ports of shared.ports.cloud."""
+"""Production adapters: the Azure SDKs and Microsoft Graph behind the cloud ports of shared.ports."""

@@ -34,7 +34,8 @@ from azure.mgmt.network import NetworkManagementClient
 
 from shared.cloud.azure.compute_limits import VmLimits, VmPacingPolicy
 from shared.cloud.azure.transport import ARM_PATIENCE, close_all, http_transport
-from shared.ports.cloud import REQUEST_BUDGET, CloudError, CloudThrottled, Placement
+from shared.ports.cloud_errors import REQUEST_BUDGET, CloudError, CloudThrottled
+from shared.ports.compute import Placement
 
 MAX_RETRY_WAIT_S = 5.0
 RETRIES = 3

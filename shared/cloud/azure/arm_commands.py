@@ -24,7 +24,9 @@ from azure.mgmt.compute import models as compute_models
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, vm_id
-from shared.ports.cloud import STEP_OUTCOME, CloudError, Placement, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import STEP_OUTCOME, Placement
+from shared.ports.progress import Progress
 
 PHASE = "command"
 TIMEOUT_S = 3600

@@ -34,7 +34,9 @@ from shared.cloud.azure.arm_clients import (
     vnet_id,
 )
 from shared.cloud.azure.arm_commands import RunCommands
-from shared.ports.cloud import CloudError, CloudThrottled, Placement, Progress, VmSpec
+from shared.ports.cloud_errors import CloudError, CloudThrottled
+from shared.ports.compute import Placement, VmSpec
+from shared.ports.progress import Progress
 
 THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its network is made)
 STALE_TURN_S = 600.0  # a line no caller has come to for this long is gone: Azure's bucket has refilled meanwhile
@@ -62,7 +64,7 @@ NIC_RESERVED_RETRY_S = 30.0  # a part of Azure's 180 s reservation: the NIC is d
 
 
 class AzureProvisioningCompute:
-    """The ProvisioningCompute port (shared.ports.cloud) on the Compute and Network resource providers."""
+    """The ProvisioningCompute port (shared.ports.compute) on the Compute and Network resource providers."""
 
     def __init__(self, clients: ArmClients, clock: Any = time.monotonic) -> None:
         self.clients = clients

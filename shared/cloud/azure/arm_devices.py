@@ -31,7 +31,11 @@ from shared.cloud.azure.arm_clients import ArmClients, vm_id
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_probe import Probe, ProbeVms
-from shared.ports.cloud import CloudError, JoinSpec, Placement, Progress, SecretStore
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import Placement
+from shared.ports.devices import JoinSpec
+from shared.ports.progress import Progress
+from shared.ports.secret_store import SecretStore
 
 INTUNE_MDM_ID = "0000000a-0000-0000-c000-000000000000"
 USER_LOGIN, ADMIN_LOGIN = VM_USER_LOGIN, VM_ADMIN_LOGIN
@@ -66,7 +70,7 @@ def assignment_name(scope: str, user_id: str, role: str) -> str:
 
 
 class AzureDevices:
-    """Implements DeviceDirectory and DeviceManagement (shared.ports.cloud)."""
+    """Implements DeviceDirectory and DeviceManagement (shared.ports.devices)."""
 
     def __init__(self, compute: AzureProvisioningCompute, graph: GraphDeviceObjects, secrets: SecretStore) -> None:
         self._clients: ArmClients = compute.clients

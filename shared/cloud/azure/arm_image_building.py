@@ -21,14 +21,17 @@ from azure.mgmt.compute import models as compute_models
 
 from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_clients import ArmClients, group_id, vm_id
-from shared.ports.cloud import CloudError, GalleryImage, Placement, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import Placement
+from shared.ports.image_building import GalleryImage
+from shared.ports.progress import Progress
 
 NOT_FOUND = {"ResourceNotFound", "NotFound", "ResourceGroupNotFound", "ParentResourceNotFound"}
 NESTED_RESOURCES = "CannotDeleteResource"  # Azure's answer to deleting a definition that still has versions
 
 
 class AzureImageBuilding:
-    """The ImageBuilding port (shared.ports.cloud) on Microsoft.Compute galleries and virtual machines."""
+    """The ImageBuilding port (shared.ports.image_building) on Microsoft.Compute galleries and virtual machines."""
 
     def __init__(self, clients: ArmClients) -> None:
         self.clients = clients

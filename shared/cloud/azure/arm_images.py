@@ -13,14 +13,15 @@ from azure.core.exceptions import HttpResponseError
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
-from shared.ports.cloud import CloudError, ManagedImage
+from shared.ports.cloud_errors import CloudError
+from shared.ports.image_sources import ManagedImage
 
 STEP = "getManagedImage"
 UNREADABLE = {403, 404}
 
 
 class AzureImages:
-    """Implements ImageSources (shared.ports.cloud): `get_managed_image`."""
+    """Implements ImageSources (shared.ports.image_sources): `get_managed_image`."""
 
     def __init__(self, clients: ArmClients) -> None:
         self._clients = clients

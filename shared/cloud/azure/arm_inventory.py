@@ -16,15 +16,8 @@ from azure.core.exceptions import (
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.credentials import NOT_CONSENTED
-from shared.ports.cloud import (
-    UNANSWERED,
-    CloudError,
-    CloudThrottled,
-    ImageChoice,
-    ResourceGroupChoice,
-    SubnetChoice,
-    SubscriptionChoice,
-)
+from shared.ports.azure_inventory import ImageChoice, ResourceGroupChoice, SubnetChoice, SubscriptionChoice
+from shared.ports.cloud_errors import UNANSWERED, CloudError, CloudThrottled
 
 RESOURCES_API = "2021-04-01"  # Microsoft.Resources' resource groups
 SUBSCRIPTIONS_API = "2022-12-01"  # Microsoft.Resources' subscriptions (SubscriptionClient)

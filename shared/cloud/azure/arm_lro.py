@@ -22,7 +22,8 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError, Servic
 
 from shared.cloud.azure.arm_clients import ArmClients, retry_after_s
 from shared.cloud.azure.transport import ARM_PATIENCE, TIMEOUTS
-from shared.ports.cloud import NOT_ANSWERING, UNANSWERED, CloudError, Progress
+from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
+from shared.ports.progress import Progress
 
 DEFAULT_POLL_S = 5.0  # Azure asks for ~4-5 s between polls of one operation when it does not say
 RUNNING = "Azure's operation is still running"  # the reason of a "not yet" that polls an operation

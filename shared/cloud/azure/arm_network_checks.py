@@ -23,7 +23,11 @@ from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_probe import Probe, ProbeVms
 from shared.models.regions import REGION_NAMES
-from shared.ports.cloud import CheckOutcome, CloudError, NetworkTarget, Placement, Progress, SecretStore
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import Placement
+from shared.ports.network_checks import CheckOutcome, NetworkTarget
+from shared.ports.progress import Progress
+from shared.ports.secret_store import SecretStore
 
 MIN_FREE_ADDRESSES = 1
 GROUP_ACTIONS = (
@@ -36,7 +40,7 @@ NOT_FOUND = {"ResourceGroupNotFound": "resourceAvailabilityCheckResourceGroupInv
 
 
 class AzureNetworkChecks:
-    """Implements NetworkChecks (shared.ports.cloud)."""
+    """Implements NetworkChecks (shared.ports.network_checks)."""
 
     def __init__(self, clients: ArmClients, secrets: SecretStore) -> None:
         self._clients = clients

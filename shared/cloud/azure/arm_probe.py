@@ -12,7 +12,8 @@ import hashlib
 
 from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
-from shared.ports.cloud import Placement, Progress
+from shared.ports.compute import Placement
+from shared.ports.progress import Progress
 
 PROBE_SIZE = "Standard_D2s_v5"
 PROBE_IMAGE = "MicrosoftWindowsServer_WindowsServer_2022-datacenter-azure-edition-core-smalldisk"

@@ -17,7 +17,7 @@ import secrets
 import string
 from typing import Any
 
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 
 ADMIN_USERNAME = "cpcadmin"
 HOSTED_VNET_PREFIX = "vnet-cloudpcs-"

@@ -22,16 +22,11 @@ from shared.cloud.azure.arm_clients import ArmClients, parse_id, vm_id
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN
 from shared.cloud.azure.graph_client import GraphError, odata_string
 from shared.cloud.azure.graph_devices import THROTTLE_DEFAULT_S, GraphDevices
-from shared.ports.cloud import (
-    CloudError,
-    CloudThrottled,
-    DeviceRecord,
-    ManagedDeviceRecord,
-    Placement,
-    PowerAction,
-    Progress,
-    VmInspection,
-)
+from shared.ports.cloud_errors import CloudError, CloudThrottled
+from shared.ports.cloud_pc_operations import PowerAction, VmInspection
+from shared.ports.compute import Placement
+from shared.ports.devices import DeviceRecord, ManagedDeviceRecord
+from shared.ports.progress import Progress
 
 POWER_ACTIONS = ("start", "restart", "deallocate", "hibernate")
 SIGN_IN_ROLES = {USER_LOGIN, ADMIN_LOGIN}
@@ -40,7 +35,8 @@ POWER_STATE = "PowerState/"
 
 
 class AzureCloudPcOperations:
-    """The CloudPcOperations port (shared.ports.cloud) on Microsoft.Compute, Microsoft.Authorization and Graph."""
+    """The CloudPcOperations port (shared.ports.cloud_pc_operations) on Microsoft.Compute, Microsoft.Authorization
+    and Graph."""
 
     def __init__(self, clients: ArmClients, graph: GraphDevices) -> None:
         self.clients = clients

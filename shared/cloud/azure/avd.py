@@ -42,16 +42,10 @@ from shared.cloud.azure.arm_commands import PHASE as COMMAND_PHASE
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.cloud.azure.arm_devices import assignment_name
 from shared.models.spot_schedules import LoadBalancing
-from shared.ports.cloud import (
-    SESSION_GONE,
-    CloudError,
-    CloudThrottled,
-    HostPoolSpec,
-    Placement,
-    Progress,
-    SessionHostRecord,
-    UserSessionRecord,
-)
+from shared.ports.cloud_errors import SESSION_GONE, CloudError, CloudThrottled
+from shared.ports.compute import Placement
+from shared.ports.desktop_virtualization import HostPoolSpec, SessionHostRecord, UserSessionRecord
+from shared.ports.progress import Progress
 
 DESKTOP_USER = DESKTOP_VIRTUALIZATION_USER
 COMMAND = "registerSessionHost"
@@ -71,7 +65,8 @@ T = TypeVar("T")
 
 
 class AzureDesktopVirtualization:
-    """The DesktopVirtualization port (shared.ports.cloud) on Microsoft.DesktopVirtualization and Authorization."""
+    """The DesktopVirtualization port (shared.ports.desktop_virtualization) on Microsoft.DesktopVirtualization and
+    Authorization."""
 
     def __init__(self, clients: ArmClients) -> None:
         self.clients = clients

@@ -31,7 +31,7 @@ from azure.core.pipeline import PipelineRequest, PipelineResponse
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 
-from shared.ports.cloud import CloudThrottled
+from shared.ports.cloud_errors import CloudThrottled
 
 # (refilled a minute, bucket) per VM, by Compute's policy
 PER_VM = {

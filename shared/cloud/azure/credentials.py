@@ -18,7 +18,7 @@ from azure.identity import (
 )
 
 from shared.cloud.azure.transport import ENTRA_PATIENCE
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 from shared.settings import Settings, setting_name
 
 # Entra's refusal of a token in a tenant where no admin consented to the app: no service principal there, or consent

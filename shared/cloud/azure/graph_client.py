@@ -27,7 +27,7 @@ from azure.core.rest import HttpRequest, HttpResponse
 from shared.catalog.app_access import graph_permissions_for
 from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
 from shared.cloud.azure.transport import GRAPH_PATIENCE, TIMEOUTS, close_all, http_transport
-from shared.ports.cloud import NO_CONSENT, NOT_ANSWERING, UNANSWERED, CloudError
+from shared.ports.cloud_errors import NO_CONSENT, NOT_ANSWERING, UNANSWERED, CloudError
 
 MAX_BATCH = 20  # Graph's JSON batching limit
 DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.cloud.azure.graph_client import GraphClients, GraphError, error_of, odata_string
-from shared.ports.cloud import CloudError, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.progress import Progress
 
 # longer Retry-After advice goes back to the caller (a step's to its orchestrator's timer, and the timeline), for reads
 # too: a device read waits in a provisioning step, and a throttle slept through there holds a worker thread unseen

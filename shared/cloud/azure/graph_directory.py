@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_SKU
 from shared.cloud.azure.graph_client import GraphClient, GraphClients, GraphError, error_of, odata_string
-from shared.ports.cloud import DirectoryGroup, DirectoryUser, GroupLicense
+from shared.ports.directory import DirectoryGroup, DirectoryUser, GroupLicense
 
 STEP = "directory"
 # licenseAssignmentStates tells which licenses groups assign (assignedLicenses holds them all), and is returned

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.cloud.azure.graph_client import GraphClients, GraphError
-from shared.ports.cloud import CloudError, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.progress import Progress
 
 STEP = "switchLicense"
 

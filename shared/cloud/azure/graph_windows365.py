@@ -18,8 +18,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from shared.cloud.azure.graph_client import GraphClients, GraphError
-from shared.ports.cloud import (
-    CheckStatus,
+from shared.models.connections import CheckStatus
+from shared.ports.windows365 import (
     Windows365AuditEvent,
     Windows365Check,
     Windows365CloudPc,

@@ -15,7 +15,7 @@ from azure.keyvault.secrets import SecretClient
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.transport import KEY_VAULT_PATIENCE, http_transport
 from shared.errors import NotFound
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 from shared.settings import Settings, SettingsError, setting_name
 
 VALID_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")

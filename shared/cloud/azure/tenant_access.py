@@ -18,13 +18,13 @@ from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import permissions_allow
 from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 
 PERMISSIONS_API = "2022-04-01"
 
 
 class AzureTenantAccess:
-    """Implements TenantAccess (shared.ports.cloud)."""
+    """Implements TenantAccess (shared.ports.tenant_access)."""
 
     def __init__(
         self, credentials: AzureCredentials, clients: ArmClients, graph_endpoint: str, graph: GraphClients | None = None

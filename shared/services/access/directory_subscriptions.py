@@ -29,7 +29,8 @@ from shared.catalog.app_access import subscription_permission
 from shared.models.base import utc_now
 from shared.models.directory_subscriptions import DirectorySubscription, SubscribedResource
 from shared.models.tenants import Tenant
-from shared.ports.cloud import CloudError, SubscriptionApi
+from shared.ports.cloud_errors import CloudError
+from shared.ports.directory import SubscriptionApi
 from shared.ports.queues import SubscriptionLifecycleQueue
 from shared.ports.stores import RefusedWorkStore
 from shared.services.engine import refused_work

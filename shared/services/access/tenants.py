@@ -18,7 +18,7 @@ from shared.models.sites import (
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 from shared.ports.stores import RoleAssignmentStore
 from shared.services.engine.updates import merge_patch, update_with_etag
 

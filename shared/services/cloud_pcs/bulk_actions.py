@@ -23,7 +23,7 @@ from shared.models.cloud_pc_actions import (
     BulkActionItem,
     BulkActionReview,
 )
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import cloud_pc_actions

@@ -23,8 +23,10 @@ from shared.models.cloud_pc_actions import (
 )
 from shared.models.cloud_pcs import CloudPc, PowerState, StatusDetail
 from shared.models.orchestrations import PhasedStep, VmActionRun
-from shared.ports.cloud import CloudError, PowerAction, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.cloud_pc_operations import PowerAction
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.progress import Progress
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.provisioning_steps import placement_of, post_script, vm_name

@@ -22,7 +22,7 @@ from shared.models.explanations import (
     ProvisioningExplanation,
 )
 from shared.models.policies import ProvisioningPolicy
-from shared.ports.cloud import DirectoryUser
+from shared.ports.directory import DirectoryUser
 from shared.ports.engine_ports import EnginePorts
 from shared.services.configuration.targeting import Slot, Winner, desired_slots, license_slots, winning_policies
 

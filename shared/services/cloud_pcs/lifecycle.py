@@ -13,8 +13,9 @@ from typing import Any, Literal
 from shared.errors import PreconditionFailed
 from shared.models.cloud_pcs import LIVE, CloudPc
 from shared.models.lifecycle import DueWork
-from shared.ports.cloud import CloudError, Progress
+from shared.ports.cloud_errors import CloudError
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.progress import Progress
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move, timeline_event

@@ -15,8 +15,9 @@ from typing import Any
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
 from shared.models.orchestrations import PhasedRun, PhasedStep
 from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepWait
-from shared.ports.cloud import CloudError, Progress, refused_for_good
+from shared.ports.cloud_errors import CloudError, refused_for_good
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.progress import Progress
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.build_settings import ProvisioningFailed, build_settings, claim_device_name
 from shared.services.cloud_pcs.lifecycle import recheck_if_asked, schedule_clean_up

@@ -9,8 +9,10 @@ from datetime import timedelta
 
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.languages import DEFAULT_LANGUAGE
-from shared.ports.cloud import STEP_OUTCOME, JoinSpec, Placement, Progress, VmSpec
+from shared.ports.compute import STEP_OUTCOME, Placement, VmSpec
+from shared.ports.devices import JoinSpec
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.progress import Progress
 
 CORE_STEPS = ("allocateCapacity", "createVm", "attachNetwork", "joinEntra", "enrollIntune", "assignPrimaryUser")
 POST_STEPS = (

@@ -18,7 +18,8 @@ from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWorkKind
-from shared.ports.cloud import CloudError, DirectoryUser
+from shared.ports.cloud_errors import CloudError
+from shared.ports.directory import DirectoryUser
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle

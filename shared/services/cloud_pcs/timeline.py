@@ -9,7 +9,7 @@ from typing import Any
 from shared.errors import Conflict, PreconditionFailed
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
 from shared.models.provisioning import CloudPcJob
-from shared.ports.cloud import REQUEST_BUDGET, UNANSWERED
+from shared.ports.cloud_errors import REQUEST_BUDGET, UNANSWERED
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs.provisioning_steps import ORDER, STAGE_OF
 from shared.services.engine.updates import ATTEMPTS

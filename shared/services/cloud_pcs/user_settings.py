@@ -7,7 +7,8 @@ from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.policies import Assignment, AssignRequest
 from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.cloud import CloudError, Windows365UserSettingSpec
+from shared.ports.cloud_errors import CloudError
+from shared.ports.windows365 import Windows365UserSettingSpec
 from shared.services.engine.updates import merge_patch, update_with_etag
 from shared.services.engine.windows365_refusals import refused_against_field, refused_as_conflict
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from shared.models.access import AuditActor, AuditRecord
-from shared.ports.cloud import Windows365AuditEvent
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.windows365 import Windows365AuditEvent
 from shared.services.cloud_pcs.timeline import timeline_event
 
 LOOKBACK = timedelta(days=1)  # how far back a follower that starts afresh reads (events are upserted: no doubles)

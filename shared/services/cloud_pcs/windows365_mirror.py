@@ -21,8 +21,10 @@ from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
 from shared.models.cloud_pcs import PROVISIONED, UNDER_WAY, CloudPc, CloudPcStatus, StatusDetail
 from shared.models.orchestrations import PhasedStep, Windows365MirrorRun
 from shared.models.policies import ProvisioningPolicy
-from shared.ports.cloud import CloudError, Progress, Windows365CloudPc
+from shared.ports.cloud_errors import CloudError
 from shared.ports.engine_ports import EnginePorts
+from shared.ports.progress import Progress
+from shared.ports.windows365 import Windows365CloudPc
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save
 from shared.services.cloud_pcs.windows365_audit import graph_time, import_audit_events

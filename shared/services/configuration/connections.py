@@ -9,6 +9,7 @@ from datetime import datetime
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.connections import (
     CHECKING,
+    CheckStatus,
     Connection,
     ConnectionCreate,
     ConnectionUpdate,
@@ -17,15 +18,10 @@ from shared.models.connections import (
 )
 from shared.models.sites import SUBNET_ID
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.cloud import (
-    CheckOutcome,
-    CheckStatus,
-    CloudError,
-    NetworkTarget,
-    Progress,
-    Windows365Check,
-    Windows365ConnectionSpec,
-)
+from shared.ports.cloud_errors import CloudError
+from shared.ports.network_checks import CheckOutcome, NetworkTarget
+from shared.ports.progress import Progress
+from shared.ports.windows365 import Windows365Check, Windows365ConnectionSpec
 from shared.services.configuration.health_checks import (
     CHECKS,
     CHECKS_BY_NAME,

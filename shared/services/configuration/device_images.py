@@ -11,7 +11,10 @@ from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
 from shared.models.orchestrations import ImageImport, PhasedStep
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.cloud import CloudError, ManagedImage, Progress, Windows365GalleryImage
+from shared.ports.cloud_errors import CloudError
+from shared.ports.image_sources import ManagedImage
+from shared.ports.progress import Progress
+from shared.ports.windows365 import Windows365GalleryImage
 from shared.services.configuration.device_image_transitions import DEVICE_IMAGES
 from shared.services.engine import phased
 from shared.services.engine.windows365_refusals import refused_as_conflict

@@ -13,7 +13,8 @@ from datetime import timedelta
 from shared.models.connections import HealthCheck
 from shared.models.orchestrations import HealthCheckRun, PhasedStep, RecordedCheck
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.cloud import CloudError, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.progress import Progress
 from shared.services.configuration import connections
 from shared.services.configuration.connections import CheckWait
 from shared.services.configuration.health_checks import in_network

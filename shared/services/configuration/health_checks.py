@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shared.models.connections import HealthCheck
-from shared.ports.cloud import CheckStatus
+from shared.models.connections import CheckStatus, HealthCheck
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from shared.models.policies import (
     ProvisioningPolicyUpdate,
 )
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.cloud import CloudError, Windows365Join, Windows365PolicySpec, Windows365Provisioning
+from shared.ports.cloud_errors import CloudError
+from shared.ports.windows365 import Windows365Join, Windows365PolicySpec, Windows365Provisioning
 from shared.services.configuration.device_images import gallery
 from shared.services.configuration.image_rules import ImageRefused, resolve_image
 from shared.services.configuration.naming import DEFAULT_TEMPLATE, parse_template

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.models.policies import ProvisioningPolicy
-from shared.ports.cloud import DirectoryUser
+from shared.ports.directory import DirectoryUser
 
 
 @dataclass(frozen=True, order=True)

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from shared.models.orchestrations import PhasedRun, PhasedStep
-from shared.ports.cloud import CloudError, Progress
+from shared.ports.cloud_errors import CloudError
+from shared.ports.progress import Progress
 
 MIN_WAIT_S = 0.5  # never ask again sooner, whatever Azure said
 HOLD_WAIT_S = 5.0  # a throttle or an outage that did not say when to come back: Azure's usual polling interval

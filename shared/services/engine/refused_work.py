@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from shared.models.refused_work import RefusedWork, RefusedWorkKind
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 from shared.ports.stores import RefusedWorkStore
 
 T = TypeVar("T")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
-from shared.ports.cloud import CloudError
+from shared.ports.cloud_errors import CloudError
 
 
 @contextmanager

@@ -21,13 +21,10 @@ from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
 from shared.models.sites import Site
 from shared.ports.bundles import ImageBuildPorts
-from shared.ports.cloud import (
-    CloudError,
-    GalleryImage,
-    Placement,
-    Progress,
-    VmSpec,
-)
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import Placement, VmSpec
+from shared.ports.image_building import GalleryImage
+from shared.ports.progress import Progress
 from shared.ports.stores import ImageSetStore
 from shared.services.engine import phased
 from shared.services.spot_pc.image_sets import record_set_status, record_status

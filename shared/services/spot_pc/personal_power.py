@@ -23,7 +23,9 @@ from shared.models.session_policies import PersonalPower
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SessionHost, SpotGroup
 from shared.ports.bundles import SpotGroupPorts
-from shared.ports.cloud import CloudError, Placement, UserSessionRecord
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import Placement
+from shared.ports.desktop_virtualization import UserSessionRecord
 from shared.services.spot_pc.spot_group_deployments import count_hosts, live_hosts, placement_of
 from shared.services.spot_pc.spot_group_power import slot_of
 

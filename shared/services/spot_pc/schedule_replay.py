@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from shared.models.schedule_replays import LoadPoint, ReplayFigures
 from shared.models.spot_groups import SessionHost
 from shared.models.spot_schedules import LoadBalancing, SpotGroupSchedule
-from shared.ports.cloud import SessionHostRecord
+from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc.spot_pc_transitions import SESSION_HOSTS
 from shared.services.spot_pc.spot_schedules import DEALLOCATED, Decision, phase_at, placement_order, plan
 

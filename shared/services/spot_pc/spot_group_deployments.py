@@ -22,15 +22,11 @@ from shared.models.sites import Site
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import UPDATE_RUNNING, ImageUpdate, SessionHost, SessionHostCounts, SpotGroup
 from shared.ports.bundles import SpotGroupPorts
-from shared.ports.cloud import (
-    SESSION_GONE,
-    CloudError,
-    HostPoolSpec,
-    JoinSpec,
-    Placement,
-    Progress,
-    VmSpec,
-)
+from shared.ports.cloud_errors import SESSION_GONE, CloudError
+from shared.ports.compute import Placement, VmSpec
+from shared.ports.desktop_virtualization import HostPoolSpec
+from shared.ports.devices import JoinSpec
+from shared.ports.progress import Progress
 from shared.services.engine import phased
 from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words

@@ -22,7 +22,10 @@ from shared.models.spot_group_records import DecisionOutcome, LoadSample, SpotGr
 from shared.models.spot_groups import SessionHost, SpotGroup
 from shared.models.spot_schedules import RampDownPhase, SpotGroupSchedule, default_schedule
 from shared.ports.bundles import SpotGroupPorts
-from shared.ports.cloud import SESSION_GONE, CloudError, Placement, Progress, SessionHostRecord, UserSessionRecord
+from shared.ports.cloud_errors import SESSION_GONE, CloudError
+from shared.ports.compute import Placement
+from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRecord
+from shared.ports.progress import Progress
 from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.spot_group_deployments import OFF, count_hosts, placement_of
 from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan

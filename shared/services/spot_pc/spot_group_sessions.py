@@ -19,7 +19,9 @@ from shared.models.spot_sessions import (
     session_id_of,
 )
 from shared.ports.bundles import SpotGroupPorts
-from shared.ports.cloud import SESSION_GONE, CloudError, Placement, UserSessionRecord
+from shared.ports.cloud_errors import SESSION_GONE, CloudError
+from shared.ports.compute import Placement
+from shared.ports.desktop_virtualization import UserSessionRecord
 from shared.services.spot_pc.spot_group_deployments import placement_of
 
 

@@ -26,7 +26,7 @@ from shared.models.spot_schedules import (
     SpotGroupSchedule,
     WeekdaySet,
 )
-from shared.ports.cloud import SessionHostRecord
+from shared.ports.desktop_virtualization import SessionHostRecord
 
 Action = Literal["start", "deallocate", "drain", "notify", "logOff"]
 WORDS: dict[PhaseName, str] = {"rampUp": "ramp-up", "peak": "peak", "rampDown": "ramp-down", "offPeak": "off-peak"}

@@ -1,0 +1,27 @@
+"""What a customer tenant lets the app do: Graph permissions and Azure roles, as Entra and ARM tell it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class TenantAccess(Protocol):
+    """What a customer tenant lets the app do, as Entra and ARM tell the app itself (read-only)."""
+
+    def graph_permissions(self, entra_tenant_id: str) -> list[str] | None:
+        """The Graph application permissions granted; None when no admin has consented to the app there."""
+        ...
+
+    def missing_actions(
+        self, tenant_id: str, subscription_id: str, resource_group: str | None, actions: tuple[str, ...]
+    ) -> list[str] | None:
+        """Those of `actions` the app's role assignments do not grant on the resource group (None: on the
+        subscription); None: not known (no such group)."""
+        ...
+
+    def service_role_held(
+        self, tenant_id: str, subscription_id: str, scope: str, app_id: str, role_definition_id: str
+    ) -> bool | None:
+        """Whether another service's principal in the tenant (by its app id) holds the built-in role on the scope (in
+        the subscription), assigned there or above; False when it has no principal there; None: not known."""
+        ...
