@@ -17,6 +17,7 @@ from shared.ports.cloud_errors import UNANSWERED, CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
+from shared.services.engine.phased import HOLD_WAIT_S
 from shared.storage.bulk_actions import BulkActionRepository
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT
@@ -224,7 +225,7 @@ def test_a_bulk_run_starts_each_chunks_work_before_its_results_are_saved_and_run
     assert (ran.summary.status, ran.summary.counts.model_dump()) == (
         "running", {"succeeded": 1, "failed": 10, "running": 1}
     )  # fmt: skip
-    assert ran.again_in_s == bulk_actions.HELD_AGAIN_S
+    assert ran.again_in_s == HOLD_WAIT_S
     assert bulks.get_bulk_action(TENANT, "b1").counts == ran.summary.counts
     again = bulk_actions.run(ports, bulks, TENANT, "b1", start)  # Azure answers now; the rest is not run again
     assert started[2:] == [([], ["z-held"])] and again.again_in_s is None

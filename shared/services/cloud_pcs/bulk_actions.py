@@ -29,9 +29,9 @@ from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
 from shared.services.cloud_pcs.cloud_pc_actions import Performed
+from shared.services.engine.phased import HOLD_WAIT_S
 
 CHUNK = 10  # items applied at once: enough to be quick, few enough to leave the host's workers to others
-HELD_AGAIN_S = 5.0  # when the items Azure held (throttled, or did not answer) are tried again
 
 
 def request_id_of(bulk_id: str) -> str:
@@ -132,7 +132,8 @@ def run(
     start: Callable[[list[Performed]], None],
 ) -> BulkRun:
     """The items without a result, a chunk at a time: saved running, applied side by side, the work they leave
-    given to `start`, their results saved; then the summary. Items Azure held make it run again HELD_AGAIN_S later."""
+    given to `start`, their results saved; then the summary. Items Azure held (throttled, or
+    not answering) make it run again HOLD_WAIT_S later, the phased driver's wait for a hold."""
     bulk = bulks.get_bulk_action(tenant_id, bulk_id)
     with ThreadPoolExecutor(max_workers=CHUNK) as pool:
         for chunk in chunks_to_run(bulks.list_items(tenant_id, bulk_id)):
@@ -146,7 +147,7 @@ def run(
                 bulks.save_item(tenant_id, bulk_id, result)
     summary = summarized(bulk, bulks.list_items(tenant_id, bulk_id))
     bulks.update_bulk_action(summary.model_copy(update={"last_modified_date_time": ports.clock()}))
-    return BulkRun(summary, HELD_AGAIN_S if summary.counts.running else None)
+    return BulkRun(summary, HOLD_WAIT_S if summary.counts.running else None)
 
 
 def new_bulk_action(
