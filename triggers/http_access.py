@@ -10,7 +10,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 from shared.models.access import Role
-from shared.models.tenants import CloudPcBackend
 
 
 class Audience(StrEnum):
@@ -138,15 +137,6 @@ ACCESS: dict[str, Access] = {
     "listBulkActions": READER,
     "getBulkAction": READER,
 }
-
-
-# operations only one backend serves; on a tenant of the other they are refused (409 backendNotServed) with nothing
-# made: user settings are Windows 365's (on the azure backend local admin is a policy field). A Cloud PC's actions
-# are checked Cloud PC by Cloud PC (shared/services/cloud_pcs/cloud_pc_actions.py).
-SERVED_ONLY_BY: dict[str, CloudPcBackend] = {
-    name: "windows365" for name in ("createUserSetting", "listUserSettings", "getUserSetting", "updateUserSetting",
-                                    "assignUserSetting", "deleteUserSetting")
-}  # fmt: skip
 
 
 def access_of(operation_name: str) -> Access:

@@ -19,7 +19,8 @@ from shared.ports.bundles import AccessPorts, AuditPorts
 from shared.services.access import audit
 from shared.services.access import roles as access_service
 from shared.services.access.audit import Target
-from triggers.http_access import SERVED_ONLY_BY, Audience
+from shared.services.backends.backend_choice import SERVED_ONLY_BY, backend_of
+from triggers.http_access import Audience
 from triggers.http_api import ROUTE_PARAM, Operation
 from triggers.http_request import ApiRequest
 
@@ -137,8 +138,8 @@ class HttpGate:
                     self._denied(caller, target_of(operation, req), refusal.code)
                 raise refusal
             role, tenant = standing
-            served_by = SERVED_ONLY_BY.get(operation.name, tenant.cloud_pc_backend)
-            if served_by != tenant.cloud_pc_backend:
+            served_by = SERVED_ONLY_BY.get(operation.name)
+            if served_by is not None and operation.name not in backend_of(tenant).serves:
                 unserved = Conflict(
                     f"Tenant '{tenant_id}' has its Cloud PCs provisioned by {tenant.cloud_pc_backend}; "
                     f"{operation.name} is served for {served_by} tenants only. Nothing was changed.",
@@ -168,4 +169,3 @@ class HttpGate:
 
 def _validate_only(req: ApiRequest) -> bool:
     return (req.query("validateOnly") or "").lower() == "true"
-

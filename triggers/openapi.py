@@ -10,7 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from shared.models.base import ApiModel, Review
 from shared.models.json_schema import AppJsonSchema
-from triggers.http_access import SERVED_ONLY_BY, describe
+from shared.services.backends.backend_choice import SERVED_ONLY_BY
+from triggers.http_access import describe
 from triggers.http_api import Operation
 from triggers.http_request import VALIDATE_ONLY
 
@@ -50,7 +51,9 @@ Mode = Literal["validation", "serialization"]
 # path parameters whose shape is Azure's, not the app's own ids (those are looked up: an unknown one is 404)
 PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "subscriptionId": {
-        "type": "string", "format": "uuid", "pattern": "^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"
+        "type": "string",
+        "format": "uuid",
+        "pattern": "^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$",
     },
 }
 

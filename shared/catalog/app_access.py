@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from shared.models.tenants import CloudPcBackend
+from shared.models.tenants import BackendName
 
 ActionScope = Literal["subscription", "resourceGroup", "network"]
 ServiceRoleScope = Literal["subscription", "resourceGroup", "virtualNetwork"]  # where another service's role is held
@@ -38,7 +38,7 @@ CUSTOM_ROLE_NAME = "Cloud PC provisioning"
 CUSTOM_ROLE_DESCRIPTION = "What the Cloud PC provisioning service does in a customer's subscription, and no more."
 
 
-BOTH: tuple[CloudPcBackend, ...] = ("azure", "windows365")
+BOTH: tuple[BackendName, ...] = ("azure", "windows365")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class GraphPermission:
     reason: str
     # the Graph calls the app makes with it: `METHOD path`, `{id}` for any one segment, a final `**` for any rest
     calls: tuple[str, ...]
-    backends: tuple[CloudPcBackend, ...] = BOTH  # the tenants' backends it is needed for
+    backends: tuple[BackendName, ...] = BOTH  # the tenants' backends it is needed for
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
 )  # fmt: skip
 
 
-def graph_permissions(backend: CloudPcBackend) -> tuple[GraphPermission, ...]:
+def graph_permissions(backend: BackendName) -> tuple[GraphPermission, ...]:
     """What a tenant of this backend grants the app in Graph."""
     return tuple(permission for permission in GRAPH_PERMISSIONS if backend in permission.backends)
 

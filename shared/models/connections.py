@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 from shared.models.base import ApiModel, DisplayName, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, status_subsets
 from shared.models.sites import SubnetId
-from shared.models.tenants import CloudPcBackend
+from shared.models.tenants import BackendName
 
 # a health check's state, as Windows 365 reports its own checks (cloudPcOnPremisesConnectionStatus)
 CheckStatus = Literal["pending", "running", "passed", "failed", "warning", "informational"]
@@ -169,7 +169,7 @@ class Connection(Resource):
         default=0, description="Bumped for every requested run; older runs' results are ignored."
     )
     in_use: bool = False
-    cloud_pc_backend: CloudPcBackend = Field(
+    cloud_pc_backend: BackendName = Field(
         default="azure",
         description="Whose connection it is: the app's own (`azure`, its checks run by the app) or Windows 365's "
         "(`windows365`, checked by Windows 365 and mirrored here), as its tenant's backend was when it was made.",

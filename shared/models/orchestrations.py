@@ -12,7 +12,7 @@ from shared.models.cloud_pc_actions import VmActionName
 from shared.models.connections import Connection, HealthCheck
 from shared.models.provisioning import RunState
 from shared.models.spot_groups import MaintenanceWindow
-from shared.models.tenants import CloudPcBackend
+from shared.models.tenants import BackendName
 
 T = TypeVar("T", bound="Contract")
 
@@ -138,7 +138,7 @@ class HealthCheckRun(ConnectionRun, PhasedRun):
     is made of, who runs them, and what it has found so far (shared/services/configuration/health_check_runs.py)."""
 
     checks: list[str]
-    backend: CloudPcBackend = "azure"  # windows365: Windows 365 checks; the run sends it the connection and mirrors
+    backend: BackendName = "azure"  # windows365: Windows 365 checks; the run sends it the connection and mirrors
     push: bool = True  # windows365: send the connection's settings first (not on a scheduled re-read)
     results: list[RecordedCheck] = []  # the checks finished so far
     probe: dict[str, str] | None = None  # where its probe VM goes: kept, so it is removed even if the connection goes

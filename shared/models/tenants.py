@@ -11,7 +11,7 @@ from shared.models.json_schema import omittable
 
 # who provisions the tenant's Cloud PCs: the app itself, as VMs in the customer's Azure subscription, or Microsoft's
 # Windows 365 service, which the app drives through Graph's Cloud PC API
-CloudPcBackend = Literal["azure", "windows365"]
+BackendName = Literal["azure", "windows365"]
 BACKEND_DESCRIPTION = (
     "Who provisions the tenant's Cloud PCs: `azure`, the app itself as VMs in the customer's Azure subscription; "
     "`windows365`, Microsoft's Windows 365 service for the licenses the customer holds, driven through Graph. "
@@ -22,7 +22,7 @@ BACKEND_DESCRIPTION = (
 class TenantCreate(InputModel):
     display_name: DisplayName
     entra_tenant_id: Guid | None = Field(default=None, description="The customer's Microsoft Entra tenant id.")
-    cloud_pc_backend: CloudPcBackend = Field(default="azure", description=BACKEND_DESCRIPTION)
+    cloud_pc_backend: BackendName = Field(default="azure", description=BACKEND_DESCRIPTION)
 
 
 class TenantUpdate(InputModel):
@@ -30,13 +30,13 @@ class TenantUpdate(InputModel):
 
     display_name: DisplayName | None = omittable()
     entra_tenant_id: Guid | None = None
-    cloud_pc_backend: CloudPcBackend | None = omittable(description=BACKEND_DESCRIPTION)
+    cloud_pc_backend: BackendName | None = omittable(description=BACKEND_DESCRIPTION)
 
 
 class Tenant(Resource):
     display_name: str
     entra_tenant_id: str | None = None
-    cloud_pc_backend: CloudPcBackend = "azure"  # tenants saved before the choice existed are the app's own
+    cloud_pc_backend: BackendName = "azure"  # tenants saved before the choice existed are the app's own
 
     @property
     def by_windows365(self) -> bool:

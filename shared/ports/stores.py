@@ -270,9 +270,7 @@ class ImageSetStore(Protocol):
 
     def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None: ...
 
-    def list_quiet(
-        self, before: datetime, statuses: Iterable[str]
-    ) -> tuple[list[ImageSet], list[ImageSetVersion]]: ...
+    def list_quiet(self, before: datetime, statuses: Iterable[str]) -> tuple[list[ImageSet], list[ImageSetVersion]]: ...
 
 
 class SpotGroupStore(Protocol):

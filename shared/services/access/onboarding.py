@@ -27,6 +27,7 @@ from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
 from shared.ports.bundles import OnboardingPorts
+from shared.ports.cloud_pc_backend import ServiceRoleCheck
 
 
 def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | None:
@@ -49,17 +50,6 @@ class ScopeCheck:
     missing: list[str] | None = None
 
 
-@dataclass(frozen=True)
-class ServiceRoleCheck:
-    """A role another service's principal needs at a scope (a subscription, a resource group, a virtual network), and
-    whether it holds it (None: not known)."""
-
-    role: ServiceRole
-    subscription_id: str
-    scope: str
-    held: bool | None = None
-
-
 @dataclass
 class _Word:
     """What a service last said of its principal's role at one scope: (when, held) from each of its verdicts."""
@@ -72,6 +62,16 @@ class _Word:
     def check(self) -> ServiceRoleCheck:
         latest = max(self.said, key=lambda word: word[0], default=None)
         return ServiceRoleCheck(self.role, self.subscription_id, self.scope, None if latest is None else latest[1])
+
+
+def asked_of_azure(ports: OnboardingPorts, tenant_id: str, sites: list[Site], *, consented: bool
+                   ) -> list[ServiceRoleCheck]:  # fmt: skip
+    """The service roles the app's own Cloud PCs need, each held or not as ARM answers (not known without consent)."""
+    return [
+        replace(check, held=None if not consented else ports.access.service_role_held(
+            tenant_id, check.subscription_id, check.scope, check.role.app_id, check.role.role_definition_id))
+        for check in service_role_scopes(ports, tenant_id, sites)
+    ]  # fmt: skip
 
 
 def service_role_scopes(ports: OnboardingPorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
@@ -184,17 +184,14 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
     # listed where its connections and images are
     sites = ports.sites.list_all_sites(tenant.id)
     scopes = scopes_of(sites, _connection_subnets(ports, tenant.id))
+    backend = ports.backends.of_tenant(tenant).access
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
         replace(check, missing=None if granted is None else ports.access.missing_actions(
             tenant.id, check.subscription_id, check.resource_group, check.actions))
-        for check in (scopes if tenant.cloud_pc_backend == "azure" else [])
+        for check in (scopes if backend.app_needs_azure_roles else [])
     ]  # fmt: skip
-    service_roles = [
-        replace(check, held=None if granted is None else ports.access.service_role_held(
-            tenant.id, check.subscription_id, check.scope, check.role.app_id, check.role.role_definition_id))
-        for check in service_role_scopes(ports, tenant.id, sites)
-    ] if tenant.cloud_pc_backend == "azure" else windows365_role_checks(ports, tenant.id, sites)  # fmt: skip
+    service_roles = backend.service_role_checks(ports, tenant.id, sites, consented=granted is not None)
     consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
     report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles)
     if ports.refusals is not None:

@@ -1,0 +1,88 @@
+"""The port for what differs between the two backends that provision a tenant's Cloud PCs: the app itself in the
+customer's Azure subscription (`azure`), or Windows 365 driven through Graph's Cloud PC API (`windows365`).
+
+Services ask `BackendChoice` for a tenant's backend and call it; they never ask which one it is. Each facet holds one
+domain's differences; an adapter of each backend implements every facet (shared/services/backends)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from shared.catalog.app_access import ServiceRole
+from shared.models.tenants import BackendName, Tenant
+
+if TYPE_CHECKING:  # the port bundles name the backend choice in turn
+    from shared.models.sites import Site
+    from shared.ports.bundles import OnboardingPorts
+
+
+@dataclass(frozen=True)
+class ServiceRoleCheck:
+    """A role another service's principal needs at a scope (a subscription, a resource group, a virtual network), and
+    whether it holds it (None: not known)."""
+
+    role: ServiceRole
+    subscription_id: str
+    scope: str
+    held: bool | None = None
+
+
+class ConfigurationBackend(Protocol):
+    """Connections, device images and provisioning policies: what each backend takes, and where a change goes."""
+
+
+class CloudPcWork(Protocol):
+    """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points."""
+
+
+class AccessBackend(Protocol):
+    """What a tenant must grant for its backend to work in its Azure."""
+
+    def service_role_checks(
+        self, ports: OnboardingPorts, tenant_id: str, sites: list[Site], *, consented: bool
+    ) -> list[ServiceRoleCheck]:
+        """The Azure roles services other than the app need, and where: each held, not held, or not known yet (the app
+        gets no token in a tenant that has not consented, so what only Azure could say is not known then)."""
+        ...
+
+    @property
+    def app_needs_azure_roles(self) -> bool:
+        """Whether the app itself works in the tenant's Azure (and so needs roles on its sites' resource groups)."""
+        ...
+
+
+class CloudPcBackend(Protocol):
+    @property
+    def name(self) -> BackendName: ...
+
+    @property
+    def serves(self) -> frozenset[str]:
+        """The API operations only this backend serves: a tenant of the other is refused them (409 backendNotServed),
+        and the OpenAPI document marks them `x-served-only-by`."""
+        ...
+
+    @property
+    def configuration(self) -> ConfigurationBackend: ...
+
+    @property
+    def cloud_pcs(self) -> CloudPcWork: ...
+
+    @property
+    def access(self) -> AccessBackend: ...
+
+
+class BackendChoice(Protocol):
+    """The one place a tenant's backend is picked (shared/services/backends/backend_choice.py)."""
+
+    def of(self, tenant_id: str) -> CloudPcBackend:
+        """The tenant's backend; NotFound for a tenant that does not exist."""
+        ...
+
+    def of_tenant(self, tenant: Tenant) -> CloudPcBackend:
+        """The backend of a tenant already read."""
+        ...
+
+    def named(self, name: BackendName) -> CloudPcBackend:
+        """The backend a record names (a run started on it keeps it)."""
+        ...

@@ -1,0 +1,31 @@
+"""The `azure` backend: the app builds a tenant's Cloud PCs itself, in the customer's Azure subscription."""
+
+from __future__ import annotations
+
+from shared.models.sites import Site
+from shared.models.tenants import BackendName
+from shared.ports.bundles import OnboardingPorts
+from shared.ports.cloud_pc_backend import ServiceRoleCheck
+from shared.services.access import onboarding
+from shared.services.backends.azure_cloud_pcs import AzureCloudPcWork
+from shared.services.backends.azure_configuration import AzureConfiguration
+
+
+class AzureAccess:
+    app_needs_azure_roles = True  # the app makes the VMs, disks and network interfaces on the sites' resource groups
+
+    def service_role_checks(
+        self, ports: OnboardingPorts, tenant_id: str, sites: list[Site], *, consented: bool
+    ) -> list[ServiceRoleCheck]:
+        return onboarding.asked_of_azure(ports, tenant_id, sites, consented=consented)
+
+
+class AzureBackend:
+    name: BackendName = "azure"
+    serves: frozenset[str] = frozenset()  # all it does, the other backend does too
+    configuration: AzureConfiguration = AzureConfiguration()
+    cloud_pcs: AzureCloudPcWork = AzureCloudPcWork()
+    access: AzureAccess = AzureAccess()
+
+
+AZURE = AzureBackend()

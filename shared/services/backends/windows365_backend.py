@@ -1,0 +1,38 @@
+"""The `windows365` backend: Windows 365 provisions a tenant's Cloud PCs, and the app drives and mirrors it through
+Graph's Cloud PC API."""
+
+from __future__ import annotations
+
+from shared.models.sites import Site
+from shared.models.tenants import BackendName
+from shared.ports.bundles import OnboardingPorts
+from shared.ports.cloud_pc_backend import ServiceRoleCheck
+from shared.services.access import onboarding
+from shared.services.backends.windows365_cloud_pcs import Windows365CloudPcWork
+from shared.services.backends.windows365_configuration import Windows365Configuration
+
+# user settings are Windows 365's (on the azure backend local admin is a policy field)
+USER_SETTING_OPERATIONS = frozenset({"createUserSetting", "listUserSettings", "getUserSetting", "updateUserSetting",
+                                     "assignUserSetting", "deleteUserSetting"})  # fmt: skip
+
+
+class Windows365Access:
+    # Windows 365 works in the customer's Azure as itself (its own service principal, which its connections' health
+    # checks verify), never as the app
+    app_needs_azure_roles = False
+
+    def service_role_checks(
+        self, ports: OnboardingPorts, tenant_id: str, sites: list[Site], *, consented: bool
+    ) -> list[ServiceRoleCheck]:
+        return onboarding.windows365_role_checks(ports, tenant_id, sites)  # Windows 365's own verdicts, consent or not
+
+
+class Windows365Backend:
+    name: BackendName = "windows365"
+    serves: frozenset[str] = USER_SETTING_OPERATIONS
+    configuration: Windows365Configuration = Windows365Configuration()
+    cloud_pcs: Windows365CloudPcWork = Windows365CloudPcWork()
+    access: Windows365Access = Windows365Access()
+
+
+WINDOWS365 = Windows365Backend()
