@@ -1,6 +1,7 @@
 """The portal speaks the API's vocabulary: portal/src/vocabulary.js is generated from the served OpenAPI document,
 with the subsets of each record kind's statuses that the service names (x-subsets: under way, busy, ...); the portal
-keeps no status set of its own, and its orderings of statuses name only what the API has.
+keeps no status set of its own, and its orderings of statuses name only what the API has. The number fields' ranges
+and defaults (minimum, maximum, default) come the same way: the portal writes none of its own.
 
 A stale vocabulary.js fails here; `PORTAL_VOCABULARY=write` renews it from the document:
     PORTAL_VOCABULARY=write .venv/bin/python -m pytest tests/integration/test_portal_vocabulary.py
@@ -9,6 +10,7 @@ A stale vocabulary.js fails here; `PORTAL_VOCABULARY=write` renews it from the d
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -51,6 +53,18 @@ SUBSETS = {
     "CONNECTION": ("Connection", "healthCheckStatus"),
 }
 DEFAULTS = {"SPOT_GROUP_DEFAULTS": ("SpotGroupCreate", ("vmSize", "maxSessionsPerHost"))}
+# the number fields a form shows the range (and the default) of: each schema's whole numbers
+RANGES = {
+    "ROLLOUT_RANGES": "Rollout",
+    "MAINTENANCE_WINDOW_RANGES": "MaintenanceWindow",
+    "SESSION_LIMIT_RANGES": "SessionLimits",
+    "PERSONAL_POWER_RANGES": "PersonalPower",
+    "PRE_STAGING_RANGES": "PreStaging",
+    "LOG_OFF_RANGES": "LogOff",
+    "SPOT_GROUP_RANGES": "SpotGroupCreate",
+}
+# and an operation's number parameters: (path, method)
+PARAMETER_RANGES = {"SPOT_GROUP_DELETE_RANGES": ("/tenants/{tenantId}/spotGroups/{spotGroupId}", "delete")}
 # the longest text a field takes, which a form shows beside it (schema, fields)
 MAX_LENGTHS = {
     "SESSION_MESSAGE_MAX_LENGTHS": ("SessionMessage", ("title", "message")),
@@ -66,6 +80,16 @@ GROUPINGS = [
 ]
 
 
+# a range written out in words or a hint: 1-240 (not a date's 2026-11-02 nor a time's 07:00-09:00)
+WRITTEN_RANGE = re.compile(r"(?<![\d:.-])(?P<low>\d+)-(?P<high>\d+)(?![\d:-])")
+# a constant or key set to a number, which its name may say is a bound or a default: `max: 22 * 60`,
+# `NOTIFY_DEFAULT_MINUTES = 15`
+BOUND_CONSTANT = re.compile(r"\b(?P<name>\w+)\s*[:=]\s*(?P<value>\d+(?:\s*\*\s*\d+)*)(?![\w.(])")
+NAME_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")  # NOTIFY_MAX_MINUTES, maxUnavailable
+BOUND_WORDS = {"min": "min", "minimum": "min", "max": "max", "maximum": "max", "default": "default"}
+# what the vocabulary does not carry yet: a list's length (customizationScripts' maxItems), and a parameter's default
+# that the document says only in words (drainTimeoutMinutes of a group's delete)
+NOT_RANGES = {("pages/image-set-versions.js", "MAX_SCRIPTS"), ("pages/spot-group-page.js", "DRAIN_DEFAULT_MINUTES")}
 # a status set of its own: a list of two or more statuses of one record kind, every string of it one
 STATUS_LIST = re.compile(r"\[\s*'[^'\]]*'(?:\s*,\s*'[^'\]]*')+\s*,?\s*\]")
 
@@ -84,6 +108,25 @@ def max_length_of(schema: dict[str, Any]) -> int:
     return next(int(option["maxLength"]) for option in schema.get("anyOf", []) if "maxLength" in option)
 
 
+def range_of(schema: dict[str, Any]) -> dict[str, int] | None:
+    """A whole number's minimum, maximum and default (one that is not null), or None for a field of another kind."""
+    number = next((option for option in [schema, *schema.get("anyOf", [])] if option.get("type") == "integer"), None)
+    if number is None or "minimum" not in number or "maximum" not in number:
+        return None
+    found = {"minimum": number["minimum"], "maximum": number["maximum"]}
+    return found if schema.get("default") is None else {**found, "default": schema["default"]}
+
+
+def document_ranges(document: dict[str, Any]) -> dict[tuple[int, int], list[str]]:
+    """Every whole number's range in the document, with the fields that have it."""
+    found: dict[tuple[int, int], list[str]] = {}
+    for model, schema in document["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            if (bounds := range_of(prop)) is not None:
+                found.setdefault((bounds["minimum"], bounds["maximum"]), []).append(f"{model}.{field}")
+    return found
+
+
 def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document["components"]["schemas"]
     found: dict[str, Any] = {
@@ -95,6 +138,12 @@ def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
     for name, (model, fields) in DEFAULTS.items():
         properties = schemas[model]["properties"]
         found[name] = {field: properties[field]["x-default-by-user-type"] for field in fields}
+    for name, model in RANGES.items():
+        ranges = {field: range_of(prop) for field, prop in schemas[model]["properties"].items()}
+        found[name] = {field: bounds for field, bounds in ranges.items() if bounds is not None}
+    for name, (path, method) in PARAMETER_RANGES.items():
+        parameters = {p["name"]: range_of(p["schema"]) for p in document["paths"][path][method].get("parameters", [])}
+        found[name] = {parameter: bounds for parameter, bounds in parameters.items() if bounds is not None}
     for name, (model, texts) in MAX_LENGTHS.items():
         properties = schemas[model]["properties"]
         found[name] = {field: max_length_of(properties[field]) for field in texts}
@@ -111,6 +160,10 @@ def render(found: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def line_of(source: str, found: re.Match[str]) -> int:
+    return source.count("\n", 0, found.start()) + 1
+
+
 def portal_list(file: str, constant: str) -> list[str]:
     """The strings of `export const CONSTANT = [...]` (or `const`) in a portal module."""
     source = (PORTAL / file).read_text()
@@ -120,8 +173,13 @@ def portal_list(file: str, constant: str) -> list[str]:
 
 
 @pytest.fixture
-def generated(client: FunctionClient) -> dict[str, Any]:
-    return vocabulary(client.get("/api/openapi.json").json())
+def document(client: FunctionClient) -> dict[str, Any]:
+    return client.get("/api/openapi.json").json()
+
+
+@pytest.fixture
+def generated(document: dict[str, Any]) -> dict[str, Any]:
+    return vocabulary(document)
 
 
 def test_the_portals_vocabulary_is_the_served_documents(generated: dict[str, Any]) -> None:
@@ -156,5 +214,29 @@ def test_the_portal_takes_its_status_sets_from_the_vocabulary(generated: dict[st
             if (file, constant and constant.group(1)) in orderings or named <= outcomes:
                 continue
             if any(named <= kind for kind in kinds):
-                own.append(f"{file}:{source.count(chr(10), 0, found.start()) + 1} {found.group()}")
+                own.append(f"{file}:{line_of(source, found)} {found.group()}")
     assert not own, f"status sets of the portal's own, not from vocabulary.js: {own}"
+
+
+def test_the_portal_takes_its_ranges_from_the_vocabulary(document: dict[str, Any]) -> None:
+    """A field's range written out ('1-240') or a bound or default kept as a constant of the portal's own
+    (`max: 22 * 60`, `NOTIFY_DEFAULT_MINUTES = 15`) is the API's, in vocabulary.js's *_RANGES, never a copy."""
+    ranges = document_ranges(document)
+    bounds = {"min": {low for low, _ in ranges}, "max": {high for _, high in ranges}, "default": set()}
+    for name in RANGES:
+        bounds["default"] |= {found["default"] for found in vocabulary(document)[name].values() if "default" in found}
+    own = []
+    for path in sorted(PORTAL.rglob("*.js")):
+        if path == GENERATED:
+            continue
+        file, source = path.relative_to(PORTAL).as_posix(), path.read_text()
+        for found in WRITTEN_RANGE.finditer(source):
+            if (fields := ranges.get((int(found["low"]), int(found["high"])))) is not None:
+                own.append(f"{file}:{line_of(source, found)} {found.group()} is {', '.join(fields)}")
+        for found in BOUND_CONSTANT.finditer(source):
+            named = map(str.lower, NAME_WORD.findall(found["name"]))
+            words = {BOUND_WORDS[word] for word in named if word in BOUND_WORDS}
+            value = math.prod(int(factor) for factor in found["value"].split("*"))
+            if (file, found["name"]) not in NOT_RANGES and any(value in bounds[word] for word in words):
+                own.append(f"{file}:{line_of(source, found)} {found.group()}")
+    assert not own, f"ranges of the portal's own, not from vocabulary.js: {own}"

@@ -33,6 +33,9 @@ export function words(value) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** A number field's range as a hint says it: {minimum: 2, maximum: 9} -> '2-9'. */
+export const span = (range) => `${range.minimum}-${range.maximum}`;
+
 export function plural(count, one, many = `${one}s`) {
   return `${count} ${count === 1 ? one : many}`;
 }

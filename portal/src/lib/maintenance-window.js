@@ -1,11 +1,8 @@
 // A rolling image update's rollout and maintenance window as plain data: the form's fields, the body, and the window in words.
-import { WEEKDAYS } from '../vocabulary.js';
+import { MAINTENANCE_WINDOW_RANGES, ROLLOUT_RANGES, WEEKDAYS } from '../vocabulary.js';
 import { clock, DAY_MINUTES, minutesOf } from './schedule.js';
 
-// the server's ranges (Rollout and MaintenanceWindow in shared/models/spot_groups.py)
-export const WINDOW_MINUTES = { min: 30, max: 22 * 60 };
-export const NOTIFY_MAX_MINUTES = 240;
-export const NOTIFY_DEFAULT_MINUTES = 15;
+const NOTIFY_DEFAULT_MINUTES = ROLLOUT_RANGES.notifyMinutesBefore.default;
 
 const WINDOW = 'rollout.maintenanceWindow';
 /** The form's field names, as the server's error targets name them (`rollout.maintenanceWindow.durationMinutes`). */
@@ -20,7 +17,8 @@ export const WINDOW_FIELDS = {
 /** The update form's first values: the rollout's defaults, and a window (off until asked for) on weekend nights. */
 export function rolloutValues(timeZone) {
   return {
-    imageVersion: '', 'rollout.canaryCount': 1, 'rollout.maxUnavailable': 1, 'rollout.drainTimeoutMinutes': 60,
+    imageVersion: '',
+    ...Object.fromEntries(['canaryCount', 'maxUnavailable', 'drainTimeoutMinutes'].map((name) => [`rollout.${name}`, ROLLOUT_RANGES[name].default])),
     inWindow: false,
     [WINDOW_FIELDS.days]: ['saturday', 'sunday'],
     [WINDOW_FIELDS.start]: '22:00',
@@ -41,7 +39,7 @@ export function rolloutBody(values) {
   };
   if (!values.inWindow) return rollout;
   const notify = typed(values[WINDOW_FIELDS.notify]);
-  if (notify !== null) rollout.notifyMinutesBefore = notify; // empty: the server's 15
+  if (notify !== null) rollout.notifyMinutesBefore = notify; // empty: the server's default
   const chosen = values[WINDOW_FIELDS.days] || [];
   rollout.maintenanceWindow = {
     daysOfWeek: WEEKDAYS.filter((day) => chosen.includes(day)),
@@ -56,7 +54,7 @@ export function rolloutBody(values) {
 export function shortestWindow(values) {
   const notify = typed(values[WINDOW_FIELDS.notify]) ?? NOTIFY_DEFAULT_MINUTES;
   const drain = typed(values['rollout.drainTimeoutMinutes']) ?? 0;
-  return Math.max(WINDOW_MINUTES.min, Number(notify) + Number(drain));
+  return Math.max(MAINTENANCE_WINDOW_RANGES.durationMinutes.minimum, Number(notify) + Number(drain));
 }
 
 const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);

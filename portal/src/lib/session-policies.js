@@ -1,8 +1,5 @@
 // A Spot Group's session time limits and a personal group's power rules as plain data: form fields, bodies, patches and words.
 
-// the server's ranges (shared/models/session_policies.py): the RDS limits' 1 minute to 5 days; a week for a host's user away
-export const LIMIT_MAX_MINUTES = 5 * 24 * 60;
-export const AWAY_MAX_MINUTES = 7 * 24 * 60;
 export const LIMIT_NAMES = ['idleMinutes', 'disconnectedMinutes', 'activeMinutes'];
 const AWAY = 'deallocateWhenDisconnectedMinutes';
 const POWER_NAMES = [AWAY, 'deallocateOnSignOut', 'hibernate'];

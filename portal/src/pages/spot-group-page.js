@@ -7,7 +7,7 @@ import { href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
 import { deleteQuestion, followedByAzure, hostCount, notesPatch, savedMessage, spotGroupPatch } from '../lib/spot-pc.js';
 import { personalPowerText, policyValues, sessionLimitsText } from '../lib/session-policies.js';
-import { dateTime, plural, words } from '../lib/format.js';
+import { dateTime, plural, span, words } from '../lib/format.js';
 import { firstGroups } from '../models/directory.js';
 import { imageSet as imageSetOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
@@ -15,7 +15,10 @@ import { siteList } from '../models/sites.js';
 import { deleteSpotGroup, spotGroup, updateSpotGroup } from '../models/spot-groups.js';
 import { Decisions } from './spot-group-decisions.js';
 import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
-import { IMAGE_UPDATE_UNDER_WAY, SESSION_HOST_BUSY, SPOT_GROUP_BUSY } from '../vocabulary.js';
+import { IMAGE_UPDATE_UNDER_WAY, SESSION_HOST_BUSY, SPOT_GROUP_BUSY, SPOT_GROUP_DELETE_RANGES } from '../vocabulary.js';
+
+// the server's default for the query parameter, which the document says only in words (not yet in the vocabulary)
+const DRAIN_DEFAULT_MINUTES = 60;
 import { ImageUpdates } from './spot-group-update.js';
 
 const WORK = {
@@ -155,7 +158,7 @@ function EditNotes({ group, tenantId, onSaved }) {
 }
 
 function Delete({ group, tenantId, onDeleted }) {
-  const form = useForm({ drainTimeoutMinutes: 60 });
+  const form = useForm({ drainTimeoutMinutes: DRAIN_DEFAULT_MINUTES });
   const [error, setError] = useState(null);
   const remove = async () => {
     const minutes = form.values.drainTimeoutMinutes;
@@ -176,7 +179,7 @@ function Delete({ group, tenantId, onDeleted }) {
       its application group and workspace.</p>
     <${ErrorBanner} error=${error} title="Not deleted" />
     <form class="inline-form" onSubmit=${(event) => { event.preventDefault(); remove(); }}>
-      <${Field} form=${form} name="drainTimeoutMinutes" label="Drain timeout (minutes)" type="number" hint="0-1440; default 60." />
+      <${Field} form=${form} name="drainTimeoutMinutes" label="Drain timeout (minutes)" type="number" hint=${`${span(SPOT_GROUP_DELETE_RANGES.drainTimeoutMinutes)}; default ${DRAIN_DEFAULT_MINUTES}.`} />
       <${ActionButton} type="submit" kind="danger" onClick=${remove} busyLabel="Deleting…">Delete Spot Group</${ActionButton}>
     </form>
   </section>`;

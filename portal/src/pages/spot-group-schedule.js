@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { href } from '../router.js';
 import { ActionButton, ErrorBanner, Field, Notice, Page, confirm, useForm } from '../ui.js';
-import { dateTime, plural, words } from '../lib/format.js';
+import { dateTime, plural, span, words } from '../lib/format.js';
 import {
   PHASE_WORDS, atFields, draftOf, fieldNames, flatten, newWeekdaySet, parseLoadCurve, sampleDay, scheduleBody, setAt, weekLayout,
 } from '../lib/schedule.js';
@@ -13,7 +13,7 @@ import { lengthNote } from '../lib/spot-sessions.js';
 import { useResource } from '../models/resource.js';
 import { removeSchedule, replaySchedule, saveSchedule, spotGroupSchedule } from '../models/spot-schedules.js';
 import { spotGroup } from '../models/spot-groups.js';
-import { LOAD_BALANCING, LOG_OFF_MAX_LENGTHS, SCHEDULE_PHASES, WEEKDAYS } from '../vocabulary.js';
+import { LOAD_BALANCING, LOG_OFF_MAX_LENGTHS, LOG_OFF_RANGES, PRE_STAGING_RANGES, SCHEDULE_PHASES, WEEKDAYS } from '../vocabulary.js';
 import { ReplayChart, ReplayHours, ReplayTotals, WeekChart } from './spot-schedule-charts.js';
 
 const MAX_SETS = 7;
@@ -66,7 +66,7 @@ function WeekdaySet({ form, index, set, hosts, onDays, onRemove }) {
         options=${Object.entries(POLICY_WORDS).map(([value, label]) => ({ value, label }))}
         hint="A host with users is drained (no new sessions) and deallocated once they are gone." />
       ${notify && html`<${Field} form=${form} name=${`${prefix}.rampDown.logOff.delayMinutes`} label="Log off after (minutes)" type="number" required
-          hint="1-1440 minutes after the message, never sooner." />
+          hint=${`${span(LOG_OFF_RANGES.delayMinutes)} minutes after the message, never sooner.`} />
         <${Field} form=${form} name=${`${prefix}.rampDown.logOff.message`} label="Message" type="textarea" rows="2" required
           maxLength=${LOG_OFF_MAX_LENGTHS.message} hint=${`What the users see. ${lengthNote(message, LOG_OFF_MAX_LENGTHS.message)}.`} />`}
     </fieldset>
@@ -205,8 +205,8 @@ function Editor({ tenantId, groupId, saved, hosts, perHost, onNotice }) {
       <${Field} form=${view} name="preStaging.enabled" label="Start hosts before each ramp-up" type="checkbox"
         hint="So the first users find hosts already started." />
       ${draft.preStaging.enabled && html`<div class="inline-fields">
-        <${Field} form=${view} name="preStaging.hosts" label="Hosts" type="number" required hint=${`1-500; the group has ${plural(hosts, 'host')}.`} />
-        <${Field} form=${view} name="preStaging.minutesBefore" label="Minutes before ramp-up" type="number" required hint="1-240." />
+        <${Field} form=${view} name="preStaging.hosts" label="Hosts" type="number" required hint=${`${span(PRE_STAGING_RANGES.hosts)}; the group has ${plural(hosts, 'host')}.`} />
+        <${Field} form=${view} name="preStaging.minutesBefore" label="Minutes before ramp-up" type="number" required hint=${`${span(PRE_STAGING_RANGES.minutesBefore)}.`} />
       </div>`}
     </section>
     </fieldset>

@@ -4,14 +4,14 @@ import { can } from '../access.js';
 import { ActionButton, DataTable, ErrorBanner, Failure, Field, Notice, StatusBadge, confirm, useForm } from '../ui.js';
 import { newerReadyVersions, rolloutProgress } from '../lib/spot-pc.js';
 import {
-  NOTIFY_MAX_MINUTES, WINDOW_FIELDS, WINDOW_MINUTES, rolloutBody, rolloutSummary, rolloutValues, shortestWindow, waitingText, warnedHosts, windowSummary,
+  WINDOW_FIELDS, rolloutBody, rolloutSummary, rolloutValues, shortestWindow, waitingText, warnedHosts, windowSummary,
 } from '../lib/maintenance-window.js';
-import { dateTime, plural } from '../lib/format.js';
+import { dateTime, plural, span } from '../lib/format.js';
 import { versions as versionsOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
 import { cancelImageUpdate, updateSpotGroup } from '../models/spot-groups.js';
-import { IMAGE_UPDATE_RUNNING, IMAGE_UPDATE_UNDER_WAY, SPOT_GROUP_BUSY } from '../vocabulary.js';
+import { IMAGE_UPDATE_RUNNING, IMAGE_UPDATE_UNDER_WAY, MAINTENANCE_WINDOW_RANGES, ROLLOUT_RANGES, SPOT_GROUP_BUSY } from '../vocabulary.js';
 import { Days } from './spot-group-schedule.js';
 
 const OUTCOME = {
@@ -125,10 +125,10 @@ function StartUpdate({ group, tenantId, onStarted }) {
     <fieldset>
       <legend>Rollout</legend>
       <${Field} form=${form} name="rollout.canaryCount" label="Canary hosts" type="number"
-        hint="0-10 hosts replaced first; if one fails, they go back to the current version and the update stops." />
-      <${Field} form=${form} name="rollout.maxUnavailable" label="Hosts replaced at a time" type="number" hint="1-50, after the canary." />
+        hint=${`${span(ROLLOUT_RANGES.canaryCount)} hosts replaced first; if one fails, they go back to the current version and the update stops.`} />
+      <${Field} form=${form} name="rollout.maxUnavailable" label="Hosts replaced at a time" type="number" hint=${`${span(ROLLOUT_RANGES.maxUnavailable)}, after the canary.`} />
       <${Field} form=${form} name="rollout.drainTimeoutMinutes" label="Drain timeout (minutes)" type="number"
-        hint="0-1440: how long a host's users have to sign out before it is rebuilt." />
+        hint=${`${span(ROLLOUT_RANGES.drainTimeoutMinutes)}: how long a host's users have to sign out before it is rebuilt.`} />
     </fieldset>
     <${Field} form=${form} name="inWindow" label="Only inside a maintenance window" type="checkbox"
       hint="Drain hosts only at the times you choose, and warn their users first. Without a window, hosts are drained as they are reached." />
@@ -138,12 +138,12 @@ function StartUpdate({ group, tenantId, onStarted }) {
         onChange=${(days) => form.set(WINDOW_FIELDS.days, days)} />
       <${Field} form=${form} name=${WINDOW_FIELDS.start} label="Starts at" type="time" hint="When the window opens on each of its days." />
       <${Field} form=${form} name=${WINDOW_FIELDS.duration} label="Length (minutes)" type="number"
-        hint=${`${WINDOW_MINUTES.min}-${WINDOW_MINUTES.max}, and at least the warning and the drain timeout together (${shortestWindow(form.values)} minutes now), so a host's users are warned, drained and signed out inside it. It may run past midnight.`} />
+        hint=${`${span(MAINTENANCE_WINDOW_RANGES.durationMinutes)}, and at least the warning and the drain timeout together (${shortestWindow(form.values)} minutes now), so a host's users are warned, drained and signed out inside it. It may run past midnight.`} />
       <${Field} form=${form} name=${WINDOW_FIELDS.timeZone} label="Time zone" list="window-time-zones" autocomplete="off"
         hint="An IANA time zone, such as Europe/Amsterdam: the start is in it, daylight saving included." />
       <datalist id="window-time-zones">${ZONES.map((zone) => html`<option key=${zone} value=${zone} />`)}</datalist>
       <${Field} form=${form} name=${WINDOW_FIELDS.notify} label="Warn users (minutes before)" type="number"
-        hint=${`0-${NOTIFY_MAX_MINUTES}; 0: no message. Each user on a host is told this long before it is drained, before the window opens if need be.`} />
+        hint=${`${span(ROLLOUT_RANGES.notifyMinutesBefore)}; 0: no message. Each user on a host is told this long before it is drained, before the window opens if need be.`} />
       <p class="muted">${rolloutSummary(form.values)}</p>
     </fieldset>`}
     <${ActionButton} type="submit" kind="primary" onClick=${start} busyLabel="Starting…">Start rolling update</${ActionButton}>

@@ -8,7 +8,8 @@ import { RadioGroup, WizardFrame, useWizard } from '../wizard-ui.js';
 import { DEFAULT_SESSIONS, DEFAULT_VM_SIZES, hostCount, imageLabel, imageMismatch, readyVersions, spotGroupBody, versionsUnderWay } from '../lib/spot-pc.js';
 import { POLICY_FIELDS, personalPowerText, policyValues, sessionLimitsText } from '../lib/session-policies.js';
 import { fail, isLast, next, setValues } from '../lib/wizard.js';
-import { plural } from '../lib/format.js';
+import { plural, span } from '../lib/format.js';
+import { SPOT_GROUP_RANGES } from '../vocabulary.js';
 import { imageSetList, marketplaceImages, versions as versionsOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
@@ -51,7 +52,7 @@ function BasicsStep({ form }) {
       <${Field} form=${form} name="vmSize" label="VM size" placeholder=${DEFAULT_VM_SIZES[userType]}
         hint=${`An Azure VM size. Empty: ${DEFAULT_VM_SIZES[userType]}.`} />
       ${userType === 'pooled' && html`<${Field} form=${form} name="maxSessionsPerHost" label="Maximum sessions per host" type="number"
-        placeholder=${String(DEFAULT_SESSIONS)} hint=${`1-50. Empty: ${DEFAULT_SESSIONS}. The next host starts once the running ones are full.`} />`}
+        placeholder=${String(DEFAULT_SESSIONS)} hint=${`${span(SPOT_GROUP_RANGES.maxSessionsPerHost)}. Empty: ${DEFAULT_SESSIONS}. The next host starts once the running ones are full.`} />`}
     </fieldset>
     ${hosts > 0 && html`<p class="muted">${plural(hosts, 'session host')} for ${plural(Number(licenseCount), 'license')}.</p>`}`;
 }
