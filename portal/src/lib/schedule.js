@@ -142,38 +142,51 @@ export function atFields(error, known, curveLines = []) {
   return { status: error.status, code: error.code, message: error.message, target: error.target, details: moved };
 }
 
-/** One day's phase starts from its set, in the order of the day, with what is wrong with them (an unfinished field
- * is left out of the chart until it is a time). */
+/** One day's phase starts from its set, in the order of the day (an unfinished field is left out of the chart until
+ * it is a time). */
 function startsOf(set, setIndex) {
-  const starts = [];
-  for (const name of SCHEDULE_PHASES) {
-    const at = minutesOf(set[name].start);
-    if (at !== null) starts.push({ at, phase: name, set: setIndex });
-  }
-  const inOrder = starts.every((start, index) => index === 0 || start.at > starts[index - 1].at);
-  return { starts: [...starts].sort((a, b) => a.at - b.at), inOrder };
+  const starts = SCHEDULE_PHASES.map((name) => ({ at: minutesOf(set[name].start), phase: name, set: setIndex }));
+  return starts.filter((start) => start.at !== null).sort((a, b) => a.at - b.at);
+}
+
+/** What the server refuses in a set's phases, each where it says it: a start not after the one before it. */
+function phaseProblems(set, setIndex) {
+  return SCHEDULE_PHASES.slice(1).flatMap((name, index) => {
+    const before = SCHEDULE_PHASES[index];
+    const [earlier, at] = [minutesOf(set[before].start), minutesOf(set[name].start)];
+    if (earlier === null || at === null || at > earlier) return [];
+    return [{
+      target: `weekdaySets[${setIndex}].${name}.start`, code: 'phasesOverlap',
+      message: `Weekday set ${setIndex + 1}: ${PHASE_WORDS[name].toLowerCase()} must start after ${PHASE_WORDS[before].toLowerCase()} (${clock(earlier)}): a day runs ramp-up, peak, ramp-down, off-peak.`,
+    }];
+  });
+}
+
+/** A day of a later set that an earlier one has already, where the server says it (the days as the body lists them). */
+function dayProblems(sets, setOfDay) {
+  return sets.flatMap((set, setIndex) => WEEKDAYS.filter((day) => (set.days || []).includes(day)).flatMap((day, index) => {
+    const first = setOfDay[WEEKDAYS.indexOf(day)];
+    return first === setIndex ? [] : [{
+      target: `weekdaySets[${setIndex}].days[${index}]`, code: 'dayInTwoSets',
+      message: `${capital(day)} is already in weekday set ${first + 1}: a day follows one set.`,
+    }];
+  }));
 }
 
 /**
  * The week as the rule runs it, Monday to Sunday in the schedule's own time: each day's segments `{from, to, phase,
  * set, carried}` (minutes from its midnight; `carried`: the phase goes on from an earlier day, `set` null: no weekday
  * set at all, the built-in rule), the pre-staging windows before each ramp-up (which may begin the evening before),
- * and what the server will refuse. A day in no set goes on in the phase the last day in a set ended in.
+ * and what the server will refuse (`{target, code, message}`, as its 400 names them). A day in no set goes on in the
+ * phase the last day in a set ended in. portal/test/schedule-phases.test.mjs holds it to the server's rule.
  */
 export function weekLayout(schedule) {
   const sets = schedule.weekdaySets || [];
   const setOfDay = WEEKDAYS.map((day) => sets.findIndex((set) => (set.days || []).includes(day)));
-  const problems = [];
-  const perSet = sets.map((set, index) => {
-    const found = startsOf(set, index);
-    if (!found.inOrder) problems.push(`Weekday set ${index + 1}: its phases must start in the order of a day: ramp-up, peak, ramp-down, off-peak.`);
-    return found.starts;
-  });
-  sets.forEach((set, index) => {
-    for (const day of set.days || []) {
-      if (setOfDay[WEEKDAYS.indexOf(day)] !== index) problems.push(`${capital(day)} is in weekday sets ${setOfDay[WEEKDAYS.indexOf(day)] + 1} and ${index + 1}: the first one counts.`);
-    }
-  });
+  const perSet = sets.map(startsOf);
+  const problems = sets.flatMap(phaseProblems);
+  // as the server: the days of the sets are checked once each set is valid on its own
+  if (!problems.length) problems.push(...dayProblems(sets, setOfDay));
   const startsOn = (dayIndex) => (setOfDay[dayIndex] === -1 ? [] : perSet[setOfDay[dayIndex]]);
   const carriedInto = (dayIndex) => {
     for (let back = 1; back <= 7; back += 1) {

@@ -185,7 +185,7 @@ function Editor({ tenantId, groupId, saved, hosts, perHost, onNotice }) {
       <h2 id="week-heading">The week</h2>
       <p class="muted">Drawn from the fields below as you change them. A day in no weekday set goes on in the off-peak of the last day in one.</p>
       ${layout.problems.length > 0 && html`<div class="banner warning"><strong>The server will refuse this</strong>
-        ${layout.problems.map((problem) => html`<p key=${problem}>${problem}</p>`)}</div>`}
+        ${layout.problems.map((problem) => html`<p key=${problem.target}>${problem.message}</p>`)}</div>`}
       <${WeekChart} layout=${layout} timeZone=${draft.timeZone || 'UTC'} />
     </section>
     <section class="card wide" aria-labelledby="sets-heading">
