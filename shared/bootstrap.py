@@ -22,7 +22,8 @@ from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
 from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
-from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
+from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
+from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
