@@ -28,7 +28,8 @@ from bench.provisioning import Api, app_host
 from devhost.azurite import Azurite
 from shared.models.cloud_pcs import CloudPc
 from shared.storage.account import table_storage
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 from tests.utils.portal_browser import launch, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent

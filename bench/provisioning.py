@@ -33,7 +33,7 @@ from devhost.durable.instance import TERMINAL
 from devhost.host import DevHost
 from orchestrators import names
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
-from shared.storage.tables import RequestCounter
+from shared.storage.table_service import RequestCounter
 from tests.utils.onboarding import grant_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,8 +45,15 @@ SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 SLOW_OPERATIONS = ("createVm", "joinEntra", "runCommand")
 STEPS_AFTER_CREATE_VM = 1 + 1
 ARM_WRITE_BUCKET, ARM_WRITE_REFILL_S = 200, 10.0  # ARM's writes per subscription and principal: bucket, refill a second
-GRAPH_BUDGETS = ("graph", "graphWrites", "graphAppResourceUnits", "graphAppWrites", "graphTenantWrites", "graphGlobal",
-                 "graphIntuneWrites")  # the names of azure_emulator/graph/throttling.py's budgets
+GRAPH_BUDGETS = (
+    "graph",
+    "graphWrites",
+    "graphAppResourceUnits",
+    "graphAppWrites",
+    "graphTenantWrites",
+    "graphGlobal",
+    "graphIntuneWrites",
+)  # the names of azure_emulator/graph/throttling.py's budgets
 ARM_KIND = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}  # every other method is a write
 
 
@@ -335,8 +342,15 @@ def reboots(
         "reboots_restarts_per_cloud_pc": cloud["arm.write.restartVm"] / max(len(ids), 1),
         "reboots_429s_per_1000": sum(refused.values()) * 1000 / users,
         **{f"reboots_{name}_per_1000": count * 1000 / users for name, count in sorted(refused.items())},
-        **({f"reboots_{name}_per_cloud_pc": count / users for name, count in sorted(cloud.items())
-            if name.startswith("arm.")} if args.detail else {}),
+        **(
+            {
+                f"reboots_{name}_per_cloud_pc": count / users
+                for name, count in sorted(cloud.items())
+                if name.startswith("arm.")
+            }
+            if args.detail
+            else {}
+        ),
     }
 
 
@@ -347,8 +361,9 @@ def main() -> None:
     parser.add_argument("--vm-rate", type=int, default=500, help="VM creates per minute (subscription and region)")
     parser.add_argument("--vm-burst", type=int, default=1500, help="VM creates allowed before the refill rate")
     parser.add_argument("--detail", action="store_true", help="count Azure requests by operation too")
-    parser.add_argument("--reboots", type=int, default=0,
-                        help="then N bulk reboots of every Cloud PC at once (Compute's limits per VM)")
+    parser.add_argument(
+        "--reboots", type=int, default=0, help="then N bulk reboots of every Cloud PC at once (Compute's limits per VM)"
+    )
     parser.add_argument("--timeline", action="store_true", help=f"ARM's writes and 429s a second, every {TIMELINE_S} s")
     parser.add_argument(
         "--no-graph-limits", action="store_true", help="lift Graph's throttling (Intune writes: 10 a second per tenant)"

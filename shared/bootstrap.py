@@ -41,6 +41,7 @@ from shared.storage.audit_events import AuditEventRepository
 from shared.storage.bulk_actions import BulkActionRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository
+from shared.storage.continuation_tokens import ContinuationTokens
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
 from shared.storage.image_sets import ImageSetRepository
 from shared.storage.images import DeviceImageRepository
@@ -51,7 +52,7 @@ from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
 from shared.storage.spot_groups import SpotGroupRepository
-from shared.storage.tables import ContinuationTokens, TableStorage
+from shared.storage.table_service import TableStorage
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
 from shared.storage.user_settings import UserSettingRepository
