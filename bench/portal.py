@@ -24,7 +24,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.provisioning import Api, app_host
+from bench.scenario import Api, app_host
 from devhost.azurite import Azurite
 from shared.models.cloud_pcs import CloudPc
 from shared.storage.account import table_storage
