@@ -1,5 +1,5 @@
-"""HTTP load benchmark (one benchmark: its setup, clients and report): C concurrent clients for S seconds on read
-and on write routes, through devhost.
+"""HTTP load benchmark (its setup, runs and report; the clients in load_generator.py): C concurrent clients for S
+seconds on read and on write routes, through devhost.
 
 Run: .venv/bin/python -m bench.load [--mode baseline|concurrent|both] [--seconds 60] [--clients 200]
      [--processes 2] [--threads N] [--warmup 3] [--rounds 3]
@@ -13,7 +13,7 @@ pool's default when unset). Per mode there are two phases, each slice after --wa
   reads:  GET /api/tenants/{t}, GET /api/tenants/{t}/sites, GET /api/tenants/{t}/provisioningPolicies/{p}, in turn;
   writes: PATCH /api/tenants/{w}/sites/{s} with a new displayName (each client its own site, no If-Match) and
           POST /api/tenants/{w}/sites?validateOnly=true, in turn (a PATCH is audited; a validateOnly run is not).
-The clients run in a separate process (asyncio + aiohttp, keep-alive connections, no think time). Prints per mode
+The clients run in a separate process (bench/load_generator.py). Prints per mode
 and phase (its slices added up; p99 and max the worst slice's): requests, requests/s, p50, p99, max, errors (a
 status other than 200, or an exception), each route's own line, the CPU time per request of devhost, its worker
 processes, Azurite and the load generator (with what other processes on the machine used meanwhile: they skew every
@@ -24,12 +24,10 @@ median) and the acceptance (>= 3 x 67 reads/s, p99 < 1 s). Exits 1 if a request 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import ipaddress
 import json
 import logging
-import math
 import os
 import statistics
 import subprocess
@@ -39,7 +37,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -47,143 +44,16 @@ from urllib.parse import urlsplit
 import requests
 
 from azure_emulator.launcher import EmulatorProcess
+from bench.load_generator import PHASES, REQUEST_TIMEOUT_S, SLICE_S, SUBSCRIPTION
 from devhost.azurite import Azurite, free_port
 from devhost.host import DevHost
 from devhost.invocation import PROCESS_COUNT_SETTING, THREAD_COUNT_SETTING
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 IMAGE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365"
 MAX_CLIENTS, MAX_SECONDS = 1000, 600.0
-REQUEST_TIMEOUT_S = 60.0
-SLICE_S = 5.0  # requests/s is also shown by slices of the window this long: a dip shows what stalled it
 OLD_READS_PER_S = 67.0  # the old devhost (one invocation at a time) on the 2-core development machine
 READ_TARGET_RATIO, READ_P99_BOUND_S = 3.0, 1.0  # the tracker's acceptance for the concurrent mode's reads
-
-
-# ---- the load generator (a child process) ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Call:
-    route: str  # the name it is reported under
-    method: str
-    path: str
-    body: dict[str, Any] | None = None
-
-
-def read_calls(spec: dict[str, Any], _client: int) -> Iterator[Call]:
-    tenant, policy = spec["tenant"], spec["policy"]
-    calls = [
-        Call("getTenant", "GET", f"/api/tenants/{tenant}"),
-        Call("listSites", "GET", f"/api/tenants/{tenant}/sites"),
-        Call("getProvisioningPolicy", "GET", f"/api/tenants/{tenant}/provisioningPolicies/{policy}"),
-    ]
-    n = _client  # clients start at different routes, so every route is loaded at every moment
-    while True:
-        yield calls[n % len(calls)]
-        n += 1
-
-
-def write_calls(spec: dict[str, Any], client: int) -> Iterator[Call]:
-    tenant, sites = spec["write_tenant"], spec["write_sites"]
-    site = sites[client % len(sites)]
-    review = {
-        "displayName": f"Review {client}",
-        "regionName": "westeurope",
-        "resourceGroupName": "rg-cloudpcs",
-        "subscriptionId": SUBSCRIPTION,
-    }
-    n = client
-    while True:
-        if n % 2 == 0:
-            yield Call("updateSite", "PATCH", f"/api/tenants/{tenant}/sites/{site}", {"displayName": f"S{client}-{n}"})
-        else:
-            yield Call("createSite?validateOnly", "POST", f"/api/tenants/{tenant}/sites?validateOnly=true", review)
-        n += 1
-
-
-PHASES = {"reads": read_calls, "writes": write_calls}
-
-
-def percentile(ordered: list[float], q: float) -> float:
-    """The nearest-rank percentile of sorted values (0 for none)."""
-    if not ordered:
-        return 0.0
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
-def summary(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
-    ordered = sorted(latencies)
-    return {
-        "requests": len(ordered),
-        "per_s": len(ordered) / seconds,
-        "p50_ms": percentile(ordered, 50) * 1000,
-        "p99_ms": percentile(ordered, 99) * 1000,
-        "max_ms": (ordered[-1] if ordered else 0.0) * 1000,
-        "errors": errors,
-    }
-
-
-async def generate(spec: dict[str, Any]) -> dict[str, Any]:
-    """Closed-loop clients; the requests begun inside the measured window count (those still running at its end
-    included), and a failure counts whenever it happens (in the warm-up too)."""
-    import aiohttp
-
-    clients, seconds, warmup = int(spec["clients"]), float(spec["seconds"]), float(spec["warmup"])
-    calls_of = PHASES[spec["phase"]]
-    latencies: dict[str, list[float]] = {}
-    errors: dict[str, int] = {}
-    samples: list[str] = []  # the first few failures, for the report
-    slices = [0] * max(1, math.ceil(seconds / SLICE_S))  # requests begun in each slice of the window
-    start = time.perf_counter()
-    window = (start + warmup, start + warmup + seconds)
-    connector = aiohttp.TCPConnector(limit=clients, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
-    headers = {"Authorization": f"Bearer {spec['token']}"}
-
-    def failed(route: str, text: str) -> None:
-        errors[route] = errors.get(route, 0) + 1
-        if len(samples) < 5:
-            samples.append(f"{route}: {text}")
-
-    async def client(session: aiohttp.ClientSession, index: int) -> None:
-        for call in calls_of(spec, index):
-            began = time.perf_counter()
-            if began >= window[1]:
-                return
-            try:
-                async with session.request(call.method, spec["base"] + call.path, json=call.body) as reply:
-                    body = await reply.read()
-                    status = reply.status
-            except Exception as exc:
-                failed(call.route, repr(exc))
-                continue
-            ended = time.perf_counter()
-            if status != 200:
-                failed(call.route, f"{status} {body[:300]!r}")
-            elif began >= window[0]:
-                latencies.setdefault(call.route, []).append(ended - began)
-                slices[min(int((began - window[0]) / SLICE_S), len(slices) - 1)] += 1
-
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers) as session:
-        await asyncio.gather(*(client(session, i) for i in range(clients)))
-    routes = sorted(set(latencies) | set(errors))
-    return {
-        "total": summary([v for r in routes for v in latencies.get(r, [])], sum(errors.values()), seconds),
-        "routes": {r: summary(latencies.get(r, []), errors.get(r, 0), seconds) for r in routes},
-        "samples": samples,
-        "per_s_by_slice": [n / min(SLICE_S, seconds - i * SLICE_S) for i, n in enumerate(slices)],
-    }
-
-
-def client_main(spec_file: str) -> None:
-    spec = json.loads(Path(spec_file).read_text())
-    print(json.dumps(asyncio.run(generate(spec))), flush=True)
-
-
-# ---- the benchmark (the parent process) ------------------------------------------------------------------
 
 
 class Api:
@@ -258,7 +128,7 @@ def run_phase(spec: dict[str, Any], pids: dict[str, list[int]], workdir: Path) -
     spec_file = workdir / f"load-{uuid.uuid4().hex}.json"
     spec_file.write_text(json.dumps(spec))
     child = subprocess.Popen(
-        [sys.executable, "-m", "bench.load", "--client", str(spec_file)],
+        [sys.executable, "-m", "bench.load_generator", str(spec_file)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -431,9 +301,6 @@ def bounded(kind: type, low: float, high: float) -> Any:
 
 
 def main() -> int:
-    if sys.argv[1:2] == ["--client"]:  # the load generator's own process
-        client_main(sys.argv[2])
-        return 0
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--mode", choices=("baseline", "concurrent", "both"), default="both")
     parser.add_argument("--seconds", type=bounded(float, 1, MAX_SECONDS), default=60.0, help="measured, per phase")

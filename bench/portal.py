@@ -24,11 +24,12 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.provisioning import Api, app_host
+from bench.scenario import Api, app_host
 from devhost.azurite import Azurite
 from shared.models.cloud_pcs import CloudPc
 from shared.storage.account import table_storage
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 from tests.utils.portal_browser import launch, sign_in
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,106 +24,31 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import requests
 
 from azure_emulator.launcher import EmulatorProcess
-from devhost.azurite import Azurite, free_port
+from bench.scenario import ROOT, SUBSCRIPTION, Api, app_host, directory, resource_group
+from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
-from devhost.host import DevHost
 from orchestrators import names
-from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
-from shared.storage.tables import RequestCounter
-from tests.utils.onboarding import grant_app
+from shared.storage.table_service import RequestCounter
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMELINE_S = 10
 REBOOTS_LIMIT_S = 300  # --reboots: the runs still going by then are counted as they are
-PLAN = "w365-enterprise-2vcpu-8gb-128gb"
-SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 # the long-running operations of one Cloud PC after its VM: the join extension and the post-provisioning Run Command
 SLOW_OPERATIONS = ("createVm", "joinEntra", "runCommand")
 STEPS_AFTER_CREATE_VM = 1 + 1
 ARM_WRITE_BUCKET, ARM_WRITE_REFILL_S = 200, 10.0  # ARM's writes per subscription and principal: bucket, refill a second
-GRAPH_BUDGETS = ("graph", "graphWrites", "graphAppResourceUnits", "graphAppWrites", "graphTenantWrites", "graphGlobal",
-                 "graphIntuneWrites")  # the names of azure_emulator/graph/throttling.py's budgets
+GRAPH_BUDGETS = (
+    "graph",
+    "graphWrites",
+    "graphAppResourceUnits",
+    "graphAppWrites",
+    "graphTenantWrites",
+    "graphGlobal",
+    "graphIntuneWrites",
+)  # the names of azure_emulator/graph/throttling.py's budgets
 ARM_KIND = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}  # every other method is a write
-
-
-class Api:
-    def __init__(self, base: str, session: requests.Session | None = None, token: str | None = None) -> None:
-        self.base, self.session = base, session or requests.Session()
-        if token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        reply = self.session.request(method, f"{self.base}{path}", json=body, timeout=120)
-        while reply.status_code == 429:  # Graph throttles an admin's script too: it waits as told
-            time.sleep(float(reply.headers.get("Retry-After") or 1))
-            reply = self.session.request(method, f"{self.base}{path}", json=body, timeout=120)
-        if reply.status_code >= 300:
-            raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text}")
-        return reply.json() if reply.text else None
-
-
-def directory(emulator: EmulatorProcess, entra_tenant: str, users: int) -> str:
-    """What the customer's admin has in Entra ID: N users, each with the plan's license, in one group."""
-    session = emulator.session()
-    token = session.post(f"{emulator.base_url}/emulator/token", json={"tenantId": entra_tenant}).json()
-    graph = Api(f"{emulator.base_url}/graph/v1.0", session, token["access_token"])
-    sku = SERVICE_PLANS_BY_ID[PLAN].sku_id
-    everyone = {"displayName": "Everyone", "mailNickname": "everyone", "mailEnabled": False, "securityEnabled": True}
-    group = graph.call("POST", "/groups", everyone)
-    for n in range(users):
-        user = graph.call(
-            "POST",
-            "/users",
-            {
-                "displayName": f"User {n}",
-                "userPrincipalName": f"user{n:05d}@contoso.com",
-                "mailNickname": f"user{n:05d}",
-                "accountEnabled": True,
-                "usageLocation": "US",
-                "passwordProfile": {"password": f"Bench-{uuid.uuid4().hex}", "forceChangePasswordNextSignIn": True},
-            },
-        )
-        graph.call(
-            "POST", f"/users/{user['id']}/assignLicense", {"addLicenses": [{"skuId": sku}], "removeLicenses": []}
-        )
-        graph.call(
-            "POST",
-            f"/groups/{group['id']}/members/$ref",
-            {"@odata.id": f"{emulator.base_url}/graph/v1.0/directoryObjects/{user['id']}"},
-        )
-    return str(group["id"])
-
-
-def resource_group(emulator: EmulatorProcess, entra_tenant: str) -> None:
-    """The tenant's resource group for Cloud PCs, and the app onboarded in the tenant."""
-    session = emulator.session()
-    token = session.post(
-        f"{emulator.base_url}/emulator/token",
-        json={"tenantId": entra_tenant, "audience": "https://management.azure.com"},
-    ).json()
-    arm = Api(f"{emulator.base_url}/arm", session, token["access_token"])
-    arm.call("PUT", f"/subscriptions/{SUBSCRIPTION}/resourcegroups/rg-cloudpcs?api-version=2021-04-01",
-             {"location": "westeurope"})  # fmt: skip
-    grant_app(emulator, entra_tenant, SUBSCRIPTION)  # the tenant's admin has onboarded the app: consent, its role
-
-
-def app_host(azurite: Azurite, emulator: EmulatorProcess, tag: str, workdir: Path) -> DevHost:
-    """The app on devhost, its tables and queues named by `tag`, pointed at this Azurite and emulator; started."""
-    port = free_port()
-    env = {
-        **emulator.app_settings(f"http://127.0.0.1:{port}/api/directoryNotifications"),
-        "AzureWebJobsStorage": azurite.connection_string,
-        "TABLE_NAME_PREFIX": tag,
-        "DIRECTORY_EVENTS_QUEUE": f"bench-{tag}",
-        "BULK_ACTIONS_QUEUE": f"bench-bulk-{tag}",
-    }
-    host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
-    host.start()
-    return host
 
 
 def runs_ended(engine: DurableEngine, tenant: str) -> int:
@@ -335,8 +260,15 @@ def reboots(
         "reboots_restarts_per_cloud_pc": cloud["arm.write.restartVm"] / max(len(ids), 1),
         "reboots_429s_per_1000": sum(refused.values()) * 1000 / users,
         **{f"reboots_{name}_per_1000": count * 1000 / users for name, count in sorted(refused.items())},
-        **({f"reboots_{name}_per_cloud_pc": count / users for name, count in sorted(cloud.items())
-            if name.startswith("arm.")} if args.detail else {}),
+        **(
+            {
+                f"reboots_{name}_per_cloud_pc": count / users
+                for name, count in sorted(cloud.items())
+                if name.startswith("arm.")
+            }
+            if args.detail
+            else {}
+        ),
     }
 
 
@@ -347,8 +279,9 @@ def main() -> None:
     parser.add_argument("--vm-rate", type=int, default=500, help="VM creates per minute (subscription and region)")
     parser.add_argument("--vm-burst", type=int, default=1500, help="VM creates allowed before the refill rate")
     parser.add_argument("--detail", action="store_true", help="count Azure requests by operation too")
-    parser.add_argument("--reboots", type=int, default=0,
-                        help="then N bulk reboots of every Cloud PC at once (Compute's limits per VM)")
+    parser.add_argument(
+        "--reboots", type=int, default=0, help="then N bulk reboots of every Cloud PC at once (Compute's limits per VM)"
+    )
     parser.add_argument("--timeline", action="store_true", help=f"ARM's writes and 429s a second, every {TIMELINE_S} s")
     parser.add_argument(
         "--no-graph-limits", action="store_true", help="lift Graph's throttling (Intune writes: 10 a second per tenant)"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.provisioning import SUBSCRIPTION, Api, app_host, directory, resource_group
+from bench.scenario import SUBSCRIPTION, Api, app_host, directory, resource_group
 from devhost.azurite import Azurite
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,41 +1,37 @@
 """DevHost: indexes an app and serves it (HTTP, timers, queues, Durable) on a background loop; one concern, the host's
-lifecycle, which starts and stops the parts that live in modules of their own."""
+lifecycle, which starts and stops the parts that live in modules of their own (trigger_wiring.py and durable_wiring.py
+connect the functions to their triggers)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import ipaddress
+import itertools
 import logging
 import os
 import socket
 import sys
 import threading
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from azure.functions.queue import QueueMessage as FunctionMessage
-from azure.functions.timer import TimerRequest
 
-from devhost import durable_wiring
+from devhost import durable_wiring, trigger_wiring
 from devhost.bindings import (
     REASON_HTTP,
     Dispatcher,
     is_disabled,
-    manual_queue_message,
-    queue_argument,
 )
 from devhost.durable.binding import WEBHOOK_PATH
 from devhost.durable.engine import DurableEngine
 from devhost.host_json import function_timeout_s, load_host_json
 from devhost.host_keys import HostKeys, host_key_required, is_loopback, key_middleware, load_host_keys
-from devhost.http_server import MAX_BODY, AdminCall, HttpFront
+from devhost.http_server import MAX_BODY, HttpFront
 from devhost.indexing import (
     HTTP_TRIGGER,
-    QUEUE_TRIGGER,
-    TIMER_TRIGGER,
     FunctionInfo,
     index_app,
 )
@@ -47,17 +43,12 @@ from devhost.invocation import (
     was_logged,
 )
 from devhost.loop_watch import LoopWatch
-from devhost.ncrontab import parse_schedule
-from devhost.queues import QueueListener, QueueOptions, check_queue_name
-from devhost.routing import Router, join_prefix
+from devhost.queues import QueueOptions
 from devhost.settings import (
     EnvironmentPatch,
     extension_section,
     load_local_settings,
-    resolve,
-    storage_connection_string,
 )
-from devhost.timers import ScheduleMonitor, TimerListener
 
 log = logging.getLogger("devhost")
 KEYS_NOTICE = (
@@ -240,10 +231,12 @@ class DevHost:
             app = web.Application(client_max_size=MAX_BODY, middlewares=guards)
             if engine is not None:
                 engine.add_routes(app)
+            router, routes = trigger_wiring.http_router(self.functions, self.host_json)
+            self.routes.update(routes)
             HttpFront(
-                self._router(dispatcher),
+                router,
                 lambda i, r: dispatcher.run(i, r, REASON_HTTP),
-                self._admin_calls(dispatcher),
+                trigger_wiring.admin_calls(self.functions, dispatcher),
                 self._spawn,
             ).install(app)
             if engine is not None:  # resume stored instances before anyone can call in
@@ -253,8 +246,11 @@ class DevHost:
             await runner.setup()
             assert self._sock is not None
             await web.SockSite(runner, self._sock).start()
-            self._start_timers(dispatcher)
-            self._start_queues(dispatcher, queue_options)
+            for listener in itertools.chain(
+                trigger_wiring.timer_listeners(self.functions, dispatcher, self.state_dir),
+                trigger_wiring.queue_listeners(self.functions, dispatcher, queue_options),
+            ):
+                self._spawn(listener, quiet=False)
             log.info("%s", KEYS_NOTICE)
             self._log_key_mode()
             self._ready.set()
@@ -340,64 +336,3 @@ class DevHost:
         task = asyncio.get_running_loop().create_task(guarded())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def _router(self, dispatcher: Dispatcher) -> Router:
-        prefix = extension_section(self.host_json, "http").get("routePrefix", "api")
-        router = Router()
-        for info in self.functions:
-            if info.trigger_type == HTTP_TRIGGER:
-                template = join_prefix(str(prefix), str(info.attribute("route", info.name)))
-                router.add(template, info.http_methods, info)
-                self.routes[info.name] = template
-        return router
-
-    def _admin_calls(self, dispatcher: Dispatcher) -> Mapping[str, tuple[FunctionInfo, AdminCall]]:
-        async def timer(info: FunctionInfo, _text: str) -> None:
-            await dispatcher.run(info, TimerRequest(past_due=False), "Manually invoked")
-
-        async def queue(info: FunctionInfo, text: str) -> None:
-            message = manual_queue_message(text)
-            await dispatcher.run(info, queue_argument(info, message), "Manually invoked")
-
-        calls: dict[str, AdminCall] = {TIMER_TRIGGER: timer, QUEUE_TRIGGER: queue}
-        return {i.name: (i, calls[i.trigger_type]) for i in self.functions if i.trigger_type in calls}
-
-    def _start_timers(self, dispatcher: Dispatcher) -> None:
-        monitor = ScheduleMonitor(self.state_dir / "timers" if self.state_dir else None)
-        for info in self.functions:
-            if info.trigger_type != TIMER_TRIGGER:
-                continue
-            schedule = parse_schedule(resolve(str(info.attribute("schedule"))))
-
-            async def invoke(request: TimerRequest, info: FunctionInfo = info) -> Any:
-                return await dispatcher.run(info, request, "Timer fired")
-
-            listener = TimerListener(
-                info.name,
-                schedule,
-                run_on_startup=bool(info.attribute("run_on_startup", False)),
-                use_monitor=bool(info.attribute("use_monitor", True)),
-                monitor=monitor,
-                invoke=invoke,
-            )
-            self._spawn(listener.run(), quiet=False)
-
-    def _start_queues(self, dispatcher: Dispatcher, options: QueueOptions) -> None:
-        for info in self.functions:
-            if info.trigger_type != QUEUE_TRIGGER:
-                continue
-            queue_name = check_queue_name(resolve(str(info.attribute("queue_name"))))
-            connection = storage_connection_string(info.attribute("connection"))
-
-            async def invoke(message: FunctionMessage, info: FunctionInfo = info, queue_name: str = queue_name) -> Any:
-                reason = f"New queue message detected on '{queue_name}'."
-                return await dispatcher.run(info, queue_argument(info, message), reason)
-
-            listener = QueueListener(info.name, connection, queue_name, options, invoke)
-            self._spawn(self._run_queue(listener), quiet=False)
-
-    async def _run_queue(self, listener: QueueListener) -> None:
-        try:
-            await listener.run()
-        finally:
-            await listener.close()

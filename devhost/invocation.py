@@ -9,9 +9,6 @@ import contextvars
 import functools
 import logging
 import os
-import re
-import secrets
-import threading
 import time
 import typing
 import uuid
@@ -21,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
-from azure.functions import _abc as func_abc
 
 from devhost.host_json import format_timespan
 from devhost.indexing import FunctionInfo
+from devhost.invocation_context import InvocationContext, host_trace
 from devhost.worker import REMOTE_NOTE, OutValue
 
 if TYPE_CHECKING:
@@ -33,99 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("devhost")
 THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
 PROCESS_COUNT_SETTING = "FUNCTIONS_WORKER_PROCESS_COUNT"
-
-
-TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
-
-
-def host_trace(headers: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """The W3C traceparent and tracestate of the host's span of an invocation, as the host hands them to a function.
-
-    The host's span of an HTTP request continues the caller's `traceparent` (same trace, a span of its own, the
-    caller's sampling flag); any other invocation begins a trace, sampled, since devhost keeps every trace.
-    devhost exports no span of its own: the function's spans name this one as their parent, as they do in Azure,
-    where the host's span is exported by the host.
-    """
-    lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
-    given = TRACEPARENT.match(lowered.get("traceparent", "").strip().lower())
-    span_id = secrets.token_hex(8)
-    whole = given is not None and (given[1] != "00" or len(lowered["traceparent"].strip()) == 55)
-    if given and whole and given[1] != "ff" and int(given[2], 16) and int(given[3], 16):
-        return f"00-{given[2]}-{span_id}-{given[4]}", lowered.get("tracestate", "")
-    return f"00-{secrets.token_hex(16)}-{span_id}-01", ""
-
-
-class _TraceContext(func_abc.TraceContext):
-    def __init__(self, trace_parent: str, trace_state: str) -> None:
-        self._parent, self._state = trace_parent, trace_state
-
-    @property
-    def trace_state(self) -> str:
-        return self._state
-
-    @property
-    def trace_parent(self) -> str:
-        return self._parent
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        return {}
-
-
-class _RetryContext(func_abc.RetryContext):
-    @property
-    def retry_count(self) -> int:
-        return 0
-
-    @property
-    def max_retry_count(self) -> int:
-        return 0
-
-    @property
-    def exception(self) -> Any:
-        return None
-
-
-class InvocationContext(func.Context):
-    """What a function's `context` parameter receives."""
-
-    _local = threading.local()
-
-    def __init__(
-        self,
-        invocation_id: str,
-        function_name: str,
-        function_directory: str,
-        trace: tuple[str, str] | None = None,
-    ) -> None:
-        self._invocation_id = invocation_id
-        self._function_name = function_name
-        self._function_directory = function_directory
-        self._trace = trace or host_trace()
-
-    @property
-    def invocation_id(self) -> str:
-        return self._invocation_id
-
-    @property
-    def thread_local_storage(self) -> Any:
-        return self._local
-
-    @property
-    def function_name(self) -> str:
-        return self._function_name
-
-    @property
-    def function_directory(self) -> str:
-        return self._function_directory
-
-    @property
-    def trace_context(self) -> func_abc.TraceContext:
-        return _TraceContext(*self._trace)
-
-    @property
-    def retry_context(self) -> func_abc.RetryContext:
-        return _RetryContext()
 
 
 def mark_logged(error: BaseException) -> None:

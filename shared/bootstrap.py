@@ -22,7 +22,8 @@ from shared.cloud.azure.graph_devices import GraphDevices
 from shared.cloud.azure.graph_directory import GraphDirectory
 from shared.cloud.azure.graph_licenses import GraphLicenses
 from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
-from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
+from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
+from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
@@ -40,6 +41,7 @@ from shared.storage.audit_events import AuditEventRepository
 from shared.storage.bulk_actions import BulkActionRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository
+from shared.storage.continuation_tokens import ContinuationTokens
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
 from shared.storage.image_sets import ImageSetRepository
 from shared.storage.images import DeviceImageRepository
@@ -50,7 +52,7 @@ from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
 from shared.storage.spot_groups import SpotGroupRepository
-from shared.storage.tables import ContinuationTokens, TableStorage
+from shared.storage.table_service import TableStorage
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
 from shared.storage.user_settings import UserSettingRepository

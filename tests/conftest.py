@@ -13,7 +13,7 @@ import pytest
 from azure_emulator.development_issuer import user_object_id
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from devhost.azurite import Azurite
-from shared.catalog.app_access import GRAPH_PERMISSIONS
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = PROJECT_ROOT / "test-artefacts"

@@ -14,18 +14,16 @@ from shared import telemetry
 from shared.events import DirectoryEvent
 from shared.models.base import new_id
 from shared.models.orchestrations import ProvisionInput
+from shared.ports.access_stores import TenantStore
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import EventPublisher
-from shared.ports.stores import TenantStore
 from shared.services.cloud_pcs.reconcile import reconcile_watched, started
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def blueprint(
-    settings: Settings, ports: EnginePorts, tenants: TenantStore, events: EventPublisher
-) -> df.Blueprint:
+def blueprint(settings: Settings, ports: EnginePorts, tenants: TenantStore, events: EventPublisher) -> df.Blueprint:
     bp = df.Blueprint()
 
     @bp.function_name("directoryEvents")

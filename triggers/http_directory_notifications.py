@@ -19,8 +19,8 @@ from opentelemetry.trace import SpanKind
 from shared import telemetry
 from shared.events import SubscriptionLifecycleMessage
 from shared.models.directory_subscriptions import ChangeNotificationCollection
+from shared.ports.access_stores import TenantStore
 from shared.ports.queues import EventPublisher
-from shared.ports.stores import TenantStore
 from shared.services.access.directory_subscriptions import DirectorySubscriptions
 from shared.settings import Settings
 from triggers.http_api import Api

@@ -11,8 +11,8 @@ from pydantic import TypeAdapter, ValidationError
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.access import AuditEvent, Me, RoleAssignment, RoleAssignmentCreate
 from shared.models.base import Page
+from shared.ports.access_stores import AuditEventStore
 from shared.ports.bundles import AccessPorts
-from shared.ports.stores import AuditEventStore
 from shared.services.access import roles as service
 from shared.services.access.audit import public
 from triggers.http_api import Api, page_of

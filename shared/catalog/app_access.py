@@ -1,11 +1,11 @@
-"""What the app needs in a customer's tenant: Graph application permissions and Azure actions, each with its reason.
+"""What the app needs in a customer's Azure: its custom role's actions, each with its reason, and others' roles.
 
 One list, read by the onboarding report (`shared/services/access/onboarding.py`), by the custom role it offers, and
-said in the README's onboarding section. Each Azure action names the scope it is needed at: the subscription of a site
-(capacity reads and the polling of long-running operations, which ARM serves at subscription scope), a site's
-resource group (everything the app makes), and the resource group of a connection's virtual network (joining its
-subnet, and the health checks' reads). Action names are Microsoft's resource provider operations
-(https://learn.microsoft.com/azure/role-based-access-control/resource-provider-operations).
+said in the README's onboarding section; what it needs of Graph is in graph_permissions.py. Each Azure action names
+the scope it is needed at: the subscription of a site (capacity reads and the polling of long-running operations,
+which ARM serves at subscription scope), a site's resource group (everything the app makes), and the resource group
+of a connection's virtual network (joining its subnet, and the health checks' reads). Action names are Microsoft's
+resource provider operations (https://learn.microsoft.com/azure/role-based-access-control/resource-provider-operations).
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
-
-from shared.models.tenants import BackendName
 
 ActionScope = Literal["subscription", "resourceGroup", "network"]
 ServiceRoleScope = Literal["subscription", "resourceGroup", "virtualNetwork"]  # where another service's role is held
@@ -36,18 +34,6 @@ WINDOWS_365_NETWORK_USER = "7eabc9a4-85f7-4f71-b8ab-75daaccc1033"
 WINDOWS_365_APP_ID = "0af06dc6-e4b5-4f28-818e-e78e62d137a5"
 CUSTOM_ROLE_NAME = "Cloud PC provisioning"
 CUSTOM_ROLE_DESCRIPTION = "What the Cloud PC provisioning service does in a customer's subscription, and no more."
-
-
-BOTH: tuple[BackendName, ...] = ("azure", "windows365")
-
-
-@dataclass(frozen=True)
-class GraphPermission:
-    name: str  # an application permission (app role) of Microsoft Graph
-    reason: str
-    # the Graph calls the app makes with it: `METHOD path`, `{id}` for any one segment, a final `**` for any rest
-    calls: tuple[str, ...]
-    backends: tuple[BackendName, ...] = BOTH  # the tenants' backends it is needed for
 
 
 @dataclass(frozen=True)
@@ -81,82 +67,6 @@ class BuiltInRole:
     role_definition_id: str  # the built-in role's GUID
     scope: ActionScope
     over_grants: str  # what it allows beyond the app's actions, from Microsoft's published definition
-
-
-GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
-    GraphPermission(
-        "User.Read.All", "reads the users in assigned groups and the licenses they hold, and follows their changes",
-        ("GET users", "GET users/{id}", "POST subscriptions (users)", "PATCH subscriptions/{id}",
-         "DELETE subscriptions/{id}"),
-    ),
-    GraphPermission(
-        "Group.Read.All",
-        "reads the groups policies are assigned to and their members, names the group a license comes from, and "
-        "follows the groups' changes (Graph takes no less for a subscription on groups)",
-        ("GET groups", "GET groups/{id}", "GET groups/{id}/members", "POST users/{id}/checkMemberGroups",
-         "POST subscriptions (groups)"),
-    ),
-    GraphPermission(
-        "Directory.Read.All",
-        "confirms that a user is a direct member of an assigned group, reads the tenant's licenses (Graph answers a "
-        "user's memberOf to an app only with this permission), and finds Azure Virtual Desktop's service principal to "
-        "check its role",
-        ("GET users/{id}/memberOf", "GET subscribedSkus", "GET servicePrincipals"),
-    ),
-    GraphPermission(
-        "Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes",
-        ("GET devices", "DELETE devices/{id}"), ("azure",),
-    ),
-    GraphPermission(
-        "DeviceManagementManagedDevices.ReadWrite.All", "enrolls Cloud PCs in Intune and retires them when they go",
-        ("GET deviceManagement/managedDevices", "DELETE deviceManagement/managedDevices/{id}",
-         "POST deviceManagement/managedDevices/{id}/users/$ref"), ("azure",),
-    ),
-    GraphPermission(
-        "LicenseAssignment.ReadWrite.All", "moves a user's Windows 365 license when a Cloud PC is resized",
-        ("POST users/{id}/assignLicense",), ("azure",),
-    ),
-    # Windows 365 provisions, resizes and retires its own Cloud PCs, devices and licenses: the app drives it with
-    # one permission (https://learn.microsoft.com/graph/api/resources/virtualendpoint)
-    GraphPermission(
-        "CloudPC.ReadWrite.All",
-        "drives Windows 365: its network connections, images, provisioning policies and their assignments, user "
-        "settings, and the Cloud PCs with their actions and audit events",
-        ("GET deviceManagement/virtualEndpoint/**", "POST deviceManagement/virtualEndpoint/**",
-         "PATCH deviceManagement/virtualEndpoint/**", "DELETE deviceManagement/virtualEndpoint/**"), ("windows365",),
-    ),
-)  # fmt: skip
-
-
-def graph_permissions(backend: BackendName) -> tuple[GraphPermission, ...]:
-    """What a tenant of this backend grants the app in Graph."""
-    return tuple(permission for permission in GRAPH_PERMISSIONS if backend in permission.backends)
-
-
-def graph_permissions_for(method: str, path: str) -> list[str]:
-    """The permissions of this list that the app holds for a Graph call (`GET`, `users/{id}/memberOf`)."""
-    segments = [part for part in path.split("?", 1)[0].strip("/").split("/") if part]
-
-    def matches(call: str) -> bool:
-        verb, shape = call.split(" ", 1)
-        pattern = shape.split(" (", 1)[0].split("/")
-        if pattern[-1] == "**":  # any rest, one segment at least
-            pattern = pattern[:-1]
-            if len(segments) <= len(pattern):
-                return False
-        elif len(pattern) != len(segments):
-            return False
-        return verb == method.upper() and all(
-            want == "{id}" or want.lower() == got.lower() for want, got in zip(pattern, segments, strict=False)
-        )
-
-    return [permission.name for permission in GRAPH_PERMISSIONS if any(matches(c) for c in permission.calls)]
-
-
-def subscription_permission(resource: str) -> str:
-    """The permission of this list that lets the app follow a resource's changes (`users`, `groups`)."""
-    [name] = [p.name for p in GRAPH_PERMISSIONS if f"POST subscriptions ({resource})" in p.calls]
-    return name
 
 
 def _actions(scope: ActionScope, reason: str, *actions: str) -> tuple[AzureAction, ...]:

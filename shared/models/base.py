@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 from shared.models.json_schema import HIDDEN_CATEGORIES, JsonSchemaKeywords, name_pattern, text_pattern
 
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
-# a list's skipToken, as shared/storage/tables.py's ContinuationTokens issues it: base64url JSON, a period, a
+# a list's skipToken, as shared/storage/continuation_tokens.py issues it: base64url JSON, a period, a
 # base64url HMAC of 18 bytes (or nothing: the first page)
 SKIP_TOKEN_PATTERN = r"^(?:[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{24})?$"
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.ports.access_stores import TenantStore, UniqueValueStore
 from shared.ports.azure_inventory import AzureInventory
 from shared.ports.bundles import TenantWatch
 from shared.ports.cloud_pc_backend import BackendChoice
@@ -14,17 +15,14 @@ from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
 from shared.ports.queues import EventPublisher
 from shared.ports.secret_store import SecretStore
+from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
 from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,
     DeviceImageStore,
-    ImageSetStore,
     ListPages,
     PolicyStore,
     SiteStore,
-    SpotGroupStore,
-    TenantStore,
-    UniqueValueStore,
     UserSettingStore,
 )
 from shared.ports.windows365 import Windows365Network, Windows365Provisioning

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.models.tenants import Tenant
+from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
 from shared.ports.cloud_pc_backend import BackendChoice
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
@@ -16,20 +17,8 @@ from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
 from shared.ports.image_building import ImageBuilding
 from shared.ports.queues import EventPublisher
-from shared.ports.stores import (
-    AuditEventStore,
-    CloudPcStore,
-    ConnectionStore,
-    DeviceImageStore,
-    ImageSetStore,
-    RefusedWorkStore,
-    RoleAssignmentStore,
-    SiteStore,
-    SpotGroupScheduleStore,
-    SpotGroupStore,
-    TenantStore,
-    UniqueValueStore,
-)
+from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
+from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, RefusedWorkStore, SiteStore
 from shared.ports.tenant_access import TenantAccess
 
 

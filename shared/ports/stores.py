@@ -1,30 +1,25 @@
-"""The storage ports the services and triggers depend on, read in one place: one small Protocol per repository.
+"""The storage ports of Cloud PCs, their configuration and the engine's due work: one small Protocol per repository.
 
 Each lists only the methods a service or trigger calls, with the Table Storage repository's signature, so the
-repositories in shared/storage satisfy them structurally and unit tests can pass in-memory fakes instead.
+repositories in shared/storage satisfy them structurally and unit tests can pass in-memory fakes instead; the
+ports of tenants and their access are in access_stores.py, Spot PC's in spot_pc_stores.py, written the same way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
-from shared.models.access import AuditRecord, RoleAssignment
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.connections import Connection
-from shared.models.image_sets import ImageSet, ImageSetVersion
 from shared.models.images import DeviceImage
 from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWork, RefusedWorkKind
 from shared.models.sites import Site
-from shared.models.spot_group_records import LoadSample, SavedSchedule, SpotGroupEvent
-from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
-from shared.models.tenants import Tenant
 from shared.models.user_settings import UserSetting
-from shared.storage.change_capture import Intent
 
 T = TypeVar("T")
 
@@ -241,109 +236,6 @@ class DeviceImageStore(Protocol):
     def delete_image(self, tenant_id: str, image_id: str, *, if_match: str | None = None) -> None: ...
 
 
-class ImageSetStore(Protocol):
-    def get_image_set(self, tenant_id: str, image_set_id: str) -> ImageSet: ...
-
-    def find_image_set(self, tenant_id: str, image_set_id: str) -> ImageSet | None: ...
-
-    def list_image_sets(
-        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
-    ) -> tuple[list[ImageSet], str | None]: ...
-
-    def any_in_site(self, tenant_id: str, site_id: str) -> bool: ...
-
-    def put_image_set(
-        self, image_set: ImageSet, *, if_match: str | None = None, if_none_match: bool = False
-    ) -> ImageSet: ...
-
-    def delete_image_set(self, tenant_id: str, image_set_id: str) -> None: ...
-
-    def get_version(self, tenant_id: str, image_set_id: str, version: str) -> ImageSetVersion: ...
-
-    def find_version(self, tenant_id: str, image_set_id: str, version: str) -> ImageSetVersion | None: ...
-
-    def list_versions(self, tenant_id: str, image_set_id: str) -> list[ImageSetVersion]: ...
-
-    def put_version(
-        self, version: ImageSetVersion, *, if_match: str | None = None, if_none_match: bool = False
-    ) -> ImageSetVersion: ...
-
-    def delete_version(self, tenant_id: str, image_set_id: str, version: str) -> None: ...
-
-    def list_quiet(self, before: datetime, statuses: Iterable[str]) -> tuple[list[ImageSet], list[ImageSetVersion]]: ...
-
-
-class SpotGroupStore(Protocol):
-    def get_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup: ...
-
-    def find_spot_group(self, tenant_id: str, spot_group_id: str) -> SpotGroup | None: ...
-
-    def list_spot_groups(
-        self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
-    ) -> tuple[list[SpotGroup], str | None]: ...
-
-    def count_spot_groups_by_status(self, tenant_id: str) -> dict[str, int]:
-        """The tenant's Spot Groups counted by status, reading the status column only."""
-        ...
-
-    def any_in_site(self, tenant_id: str, site_id: str) -> bool: ...
-
-    def using_image_set(self, tenant_id: str, image_set_id: str) -> list[SpotGroup]: ...
-
-    def put_spot_group(
-        self, spot_group: SpotGroup, *, if_match: str | None = None, if_none_match: bool = False
-    ) -> SpotGroup: ...
-
-    def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None: ...
-
-    def list_quiet(self, before: datetime, statuses: Iterable[str]) -> list[SpotGroup]: ...
-
-    def list_ready(self) -> list[SpotGroup]: ...
-
-    def put_image_update(self, update: ImageUpdate, *, if_match: str | None = None) -> ImageUpdate: ...
-
-    def get_image_update(self, tenant_id: str, spot_group_id: str, update_id: str) -> ImageUpdate: ...
-
-    def list_image_updates(self, tenant_id: str, spot_group_id: str) -> list[ImageUpdate]: ...
-
-    def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]: ...
-
-    def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost: ...
-
-    def delete_host(self, tenant_id: str, spot_group_id: str, index: int) -> None: ...
-
-
-class SpotGroupScheduleStore(Protocol):
-    """A pooled Spot Group's saved schedule, the timeline of its decisions and the load recorded at each run."""
-
-    def find_schedule(self, tenant_id: str, spot_group_id: str) -> SavedSchedule | None: ...
-
-    def put_schedule(self, schedule: SavedSchedule, *, if_match: str | None = None) -> SavedSchedule: ...
-
-    def delete_schedule(self, tenant_id: str, spot_group_id: str, *, if_match: str | None = None) -> None: ...
-
-    def put_events(self, tenant_id: str, spot_group_id: str, slot: datetime, events: list[SpotGroupEvent]) -> None:
-        """One run's lines: written again, a line of the same slot, host and action replaces its first writing."""
-        ...
-
-    def list_events(
-        self, tenant_id: str, spot_group_id: str, *, top: int = 100, skip_token: str | None = None
-    ) -> tuple[list[SpotGroupEvent], str | None]:
-        """Newest first."""
-        ...
-
-    def record_load(self, tenant_id: str, spot_group_id: str, slot: datetime, sample: LoadSample,
-                    *, keep_since: datetime) -> None:  # fmt: skip
-        """One run's sample (a repeat in the slot replaces it), the ones before `keep_since` pruned."""
-        ...
-
-    def list_loads(self, tenant_id: str, spot_group_id: str, since: datetime) -> list[LoadSample]:
-        """Oldest first."""
-        ...
-
-    def forget_group(self, tenant_id: str, spot_group_id: str) -> None: ...
-
-
 class DueWorkStore(Protocol):
     """Grace expiries and clean-ups, read in due-time order."""
 
@@ -366,73 +258,3 @@ class RefusedWorkStore(Protocol):
     def put_refused(self, item: RefusedWork) -> None: ...
 
     def delete_refused(self, tenant_id: str, work: RefusedWorkKind) -> None: ...
-
-
-class TenantStore(Protocol):
-    def get_tenant(self, tenant_id: str) -> Tenant: ...
-
-    def find_tenant(self, tenant_id: str, *, max_age: float = 0.0) -> Tenant | None:
-        """None when there is none; with `max_age`, the tenant as this process read it at most that many seconds ago
-        will do (a change made here is seen at once)."""
-
-    def list_tenants(self, *, top: int = 100, skip_token: str | None = None) -> tuple[list[Tenant], str | None]: ...
-
-    def list_tenants_among(
-        self, tenant_ids: Iterable[str], *, top: int = 100, skip_token: str | None = None
-    ) -> tuple[list[Tenant], str | None]: ...
-
-    def iter_tenants(self) -> Iterator[Tenant]: ...
-
-    def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None: ...
-
-    def upsert_tenant(self, tenant: Tenant, *, if_match: str | None = None, if_none_match: bool = False) -> Tenant: ...
-
-    def delete_tenant(self, tenant_id: str, *, if_match: str | None = None) -> None: ...
-
-
-class UniqueValueStore(Protocol):
-    def claim(self, scope: str, value: str, owner_id: str, *, holds: Callable[[str], bool]) -> str: ...
-
-    def release(self, scope: str, value: str, owner_id: str) -> None: ...
-
-
-class AuditEventStore(Protocol):
-    def insert_pending(self, record: AuditRecord) -> None: ...
-
-    def note_intent(self, record: AuditRecord, intent: Intent) -> None: ...
-
-    def settle(self, pending: AuditRecord, settled: AuditRecord) -> None: ...
-
-    def insert_event(self, record: AuditRecord) -> None: ...
-
-    def list_pending(self, *, older_than: datetime) -> list[AuditRecord]: ...
-
-    def row_at(self, location: list[str]) -> dict[str, Any] | None: ...
-
-    def list_events(
-        self,
-        tenant_id: str,
-        *,
-        actor_id: str | None = None,
-        resource_type: str | None = None,
-        since: datetime | None = None,
-        top: int = 100,
-        skip_token: str | None = None,
-    ) -> tuple[list[AuditRecord], str | None]: ...
-
-
-class RoleAssignmentStore(Protocol):
-    def find_role_assignment(self, tenant_id: str, principal_id: str, *, max_age: float = 0.0) -> RoleAssignment | None:
-        """The principal's role assignment on the tenant, if any; `max_age` as in TenantStore.find_tenant."""
-
-    def get_role_assignment(self, tenant_id: str, assignment_id: str) -> RoleAssignment: ...
-
-    def list_role_assignments(self, tenant_id: str) -> list[RoleAssignment]: ...
-
-    def list_principal_assignments(self, principal_id: str) -> list[RoleAssignment]: ...
-
-    def insert_role_assignment(self, assignment: RoleAssignment) -> RoleAssignment: ...
-
-    def delete_role_assignment(self, assignment: RoleAssignment, *, keep_owner: RoleAssignment | None) -> None: ...
-
-    def delete_tenant_assignments(self, tenant_id: str) -> int: ...

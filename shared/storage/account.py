@@ -21,7 +21,7 @@ from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 from shared.settings import Settings, SettingsError, setting_name
-from shared.storage.tables import RequestCounter, TableStorage
+from shared.storage.table_service import RequestCounter, TableStorage
 
 # Azurite's well-known development account (public and documented; not a secret).
 _DEV_ACCOUNT = "devstoreaccount1"

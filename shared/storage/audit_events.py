@@ -11,7 +11,8 @@ from azure.data.tables import EntityProperty
 
 from shared.models.access import AuditRecord
 from shared.storage.change_capture import Intent
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 # pending events of a tenant: a partition of their own, so no one partition takes every write of every tenant,
 # and all of them one key range at the end of the table (`~` sorts after tenant ids, which are GUIDs)

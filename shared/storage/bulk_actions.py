@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 
 class BulkActionRepository:

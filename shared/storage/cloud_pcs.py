@@ -11,7 +11,8 @@ from shared.models.base import ApiModel
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent
 from shared.models.names import DeviceNameClaim
 from shared.storage.prefix_search import MAX_COMPARISONS, key_ranges, range_filter, starts_with
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 LINES_PER_ROW = 40  # a row's JSON stays far below the 64 KiB a property may hold
 SEARCHED = ("user_principal_name", "display_name", "managed_device_name")  # what `search` looks at

@@ -8,7 +8,8 @@ from typing import Any
 
 from shared.errors import NotFound
 from shared.models.image_sets import ImageSet, ImageSetVersion
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 
 def version_row(image_set_id: str, version: str) -> str:
@@ -71,9 +72,7 @@ class ImageSetRepository:
         row = version_row(version.image_set_id, version.version)
         return self._versions.put(version, version.tenant_id, row, if_match=if_match, if_none_match=if_none_match)
 
-    def list_quiet(
-        self, before: datetime, statuses: Iterable[str]
-    ) -> tuple[list[ImageSet], list[ImageSetVersion]]:
+    def list_quiet(self, before: datetime, statuses: Iterable[str]) -> tuple[list[ImageSet], list[ImageSetVersion]]:
         """In every tenant: sets being removed, and versions in one of `statuses`, unwritten since `before`
         (Table Storage's own Timestamp: every status change is a write). A few rows: builds are rare."""
         busy = sorted(statuses)

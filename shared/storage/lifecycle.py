@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.models.lifecycle import DueWork
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 PARTITION = "due"
 

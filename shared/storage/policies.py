@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from shared.models.policies import ProvisioningPolicy
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 
 class PolicyRepository:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from shared.models.refused_work import RefusedWork, RefusedWorkKind
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 
 class RefusedWorkRepository:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from shared.errors import Conflict
 from shared.models.access import Role, RoleAssignment
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 
 class RoleAssignmentRepository:

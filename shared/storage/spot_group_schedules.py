@@ -11,7 +11,8 @@ from datetime import datetime
 
 from shared.errors import NotFound, PreconditionFailed
 from shared.models.spot_group_records import LoadSample, SavedSchedule, SpotGroupEvent
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 # a timeline row key holds its minute subtracted from this, so rows list newest first (good for 19,000 years)
 NEWEST_FIRST = 10**10

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 
 def host_row(spot_group_id: str, index: int) -> str:

@@ -1,21 +1,13 @@
-"""Generic Table Storage pieces every repository reuses (codec, paging, etags, batches): one concern, the table
-layer under every repository, whose pieces call one another."""
+"""One table of one model, as every repository reuses it: reads, conditional writes (etags, create-only), merges,
+paging and batches, each write announced to the audit's change capture. The entity codec, the continuation tokens and
+the table service are in entity_codec.py, continuation_tokens.py and table_service.py."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 import re
-import secrets
-import threading
-import typing
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from azure.core import MatchConditions
@@ -26,175 +18,25 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 from azure.data.tables import (
-    EdmType,
     EntityProperty,
     TableClient,
-    TableServiceClient,
     TableTransactionError,
     TransactionOperation,
     UpdateMode,
 )
 from pydantic import BaseModel
 
-from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from shared.errors import ErrorDetail as Detail
+from shared.errors import Conflict, NotFound, PreconditionFailed
 from shared.storage import change_capture
 from shared.storage.change_capture import STAMP
+from shared.storage.continuation_tokens import ContinuationTokens
+from shared.storage.entity_codec import ETAG_FIELD, EntityCodec
 from shared.storage.recent_rows import RecentRows
+from shared.storage.table_service import TableStorage
 
 M = TypeVar("M", bound=BaseModel)
-T = TypeVar("T")
 MAX_BATCH = 100  # Table Storage: at most 100 operations per transaction, one partition each
 MAX_PAGE = 1000  # Table Storage answers at most 1,000 entities per query page
-ETAG_FIELD = "etag"
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
-
-
-class RequestCounter:
-    """Counts storage round trips (benchmarks report Table transactions per Cloud PC)."""
-
-    count = 0
-
-    @classmethod
-    def hook(cls, request: Any) -> None:
-        cls.count += 1
-
-
-class TableStorage:
-    """The account's table service; creates each table once, on first use."""
-
-    def __init__(self, service: TableServiceClient, prefix: str = "") -> None:
-        self.service = service
-        self._prefix = prefix
-        # signs the continuation tokens callers get; bootstrap gives it the app's key (in Key Vault)
-        self.continuations = PROCESS_TOKENS
-        self._ready: dict[str, TableClient] = {}
-        self._lock = threading.Lock()
-
-    def table(self, name: str) -> TableClient:
-        full_name = f"{self._prefix}{name}"
-        with self._lock:
-            client = self._ready.get(full_name)
-            if client is None:
-                self.service.create_table_if_not_exists(full_name)
-                client = self.service.get_table_client(full_name)
-                self._ready[full_name] = client
-            return client
-
-    def ping(self) -> None:
-        """One cheap round trip, without retries; raises when storage does not answer."""
-        pages = self.service.list_tables(results_per_page=1, retry_total=0, connection_timeout=3).by_page()
-        next(pages, None)
-
-
-def _is_complex(annotation: Any) -> bool:
-    origin = typing.get_origin(annotation)
-    if origin in (list, dict, tuple, set, frozenset):
-        return True
-    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
-        return any(_is_complex(arg) for arg in typing.get_args(annotation) if arg is not type(None))
-    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
-
-
-class EntityCodec(Generic[M]):
-    """Maps a pydantic model to a table entity: scalars as properties, nested values as JSON text."""
-
-    def __init__(self, model: type[M]) -> None:
-        self.model = model
-        self._complex = {
-            (field.alias or name) for name, field in model.model_fields.items() if _is_complex(field.annotation)
-        }
-
-    def to_entity(self, item: M, partition_key: str, row_key: str) -> dict[str, Any]:
-        entity: dict[str, Any] = {"PartitionKey": partition_key, "RowKey": row_key}
-        # what the API derives on the way out (a failure's catalogue words) is not stored: today's words show
-        native = item.model_dump(by_alias=True, exclude={ETAG_FIELD}, exclude_computed_fields=True)
-        wire = item.model_dump(by_alias=True, exclude={ETAG_FIELD}, mode="json", exclude_computed_fields=True)
-        for key, value in native.items():
-            if value is None:
-                continue
-            if key in self._complex:
-                entity[key] = json.dumps(wire[key], separators=(",", ":"))
-            elif isinstance(value, datetime):
-                entity[key] = value
-            elif isinstance(value, Enum):
-                entity[key] = value.value
-            elif isinstance(value, int) and not isinstance(value, bool) and not INT32_MIN <= value <= INT32_MAX:
-                entity[key] = EntityProperty(value, EdmType.INT64)
-            else:
-                entity[key] = wire[key]
-        return entity
-
-    def from_entity(self, entity: Mapping[str, Any]) -> M:
-        data: dict[str, Any] = {}
-        for key, value in entity.items():
-            if key in ("PartitionKey", "RowKey", "Timestamp", STAMP):
-                continue
-            if isinstance(value, EntityProperty):
-                value = value.value
-            data[key] = json.loads(value) if key in self._complex and isinstance(value, str) else value
-        etag = getattr(entity, "metadata", {}).get("etag")
-        if ETAG_FIELD in self.model.model_fields:
-            data[ETAG_FIELD] = etag
-        return self.model.model_validate(data)
-
-
-class ContinuationTokens:
-    """Continuation tokens as callers see them: Table Storage's continuation, signed (HMAC-SHA256), so a token
-    this service did not issue is refused with 400 instead of being passed to storage."""
-
-    def __init__(self, key: Callable[[], bytes]) -> None:
-        self._key_source = key  # read on first use: the key lives in the app's Key Vault
-        self._key: bytes | None = None
-        self._lock = threading.Lock()
-
-    def _signature(self, payload: str) -> str:
-        with self._lock:
-            if self._key is None:
-                self._key = self._key_source()
-            key = self._key
-        digest = hmac.new(key, payload.encode(), hashlib.sha256).digest()[:18]
-        return base64.urlsafe_b64encode(digest).decode()
-
-    def encode(self, token: Any) -> str | None:
-        if not token:
-            return None
-        raw = json.dumps(token, separators=(",", ":"), sort_keys=True).encode()
-        payload = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        return f"{payload}.{self._signature(payload)}"
-
-    def decode(self, token: str | None) -> Any:
-        if not token:
-            return None
-        payload, _, signature = token.partition(".")
-        decoded = None
-        # compared as bytes: compare_digest refuses non-ASCII text, and a forged token may hold any
-        if signature and hmac.compare_digest(signature.encode(), self._signature(payload).encode()):
-            try:
-                decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-            except (ValueError, binascii.Error):
-                decoded = None
-        if not isinstance(decoded, dict):
-            raise ValidationFailed.of(
-                Detail(
-                    "invalidSkipToken", "skipToken is not one this service issued; start the list again.", "skipToken"
-                )
-            )
-        return decoded
-
-    def page(self, ordered: Sequence[T], *, top: int, skip_token: str | None) -> tuple[list[T], str | None]:
-        """One page of a list read whole (a principal's few tenants, what Azure lists), by its position: an item
-        added or removed between two pages may shift the rest by one, which a list read whole each time allows."""
-        offset = (self.decode(skip_token) or {}).get("offset", 0)
-        if not isinstance(offset, int) or offset < 0:
-            offset = len(ordered)
-        rest = offset + top
-        return list(ordered[offset:rest]), self.encode({"offset": rest}) if rest < len(ordered) else None
-
-
-# for repositories that hold no key (the tests' in-memory fakes): signed with a key made for this process
-PROCESS_TOKENS = ContinuationTokens(lambda: secrets.token_bytes(32))
-encode_skip_token, decode_skip_token = PROCESS_TOKENS.encode, PROCESS_TOKENS.decode
 
 
 class EntityRepository(Generic[M]):

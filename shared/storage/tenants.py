@@ -7,7 +7,8 @@ from contextlib import contextmanager
 
 from shared.errors import NotFound, PreconditionFailed
 from shared.models.tenants import Tenant
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 TENANT_ROW = "tenant"
 

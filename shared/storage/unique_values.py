@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 from shared.errors import Conflict, PreconditionFailed
 from shared.models.base import ApiModel
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 ATTEMPTS = 5
 # a claim younger than this may belong to a request still saving its owner (functionTimeout is 10 minutes)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from shared.models.user_settings import UserSetting
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 
 
 class UserSettingRepository:

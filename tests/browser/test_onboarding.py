@@ -8,7 +8,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from azure_emulator.launcher import APP_CLIENT_ID
-from shared.catalog.app_access import GRAPH_PERMISSIONS
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from tests.browser.conftest import WAIT_MS
 from tests.utils.api_client import ApiClient
 from tests.utils.onboarding import apply_fixes

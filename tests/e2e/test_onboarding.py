@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from azure_emulator.launcher import APP_CLIENT_ID
-from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, GRAPH_PERMISSIONS, actions_at
+from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, actions_at
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from tests.e2e.test_lifecycle import one_cloud_pc, status_becomes
 from tests.e2e.test_provisioning import BIG_PLAN, PLAN
 from tests.utils.api_client import ApiClient, eventually
@@ -113,8 +114,6 @@ def test_work_refused_for_want_of_an_action_fails_at_once_naming_it(api: ApiClie
     events = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events").json()["value"]
     assert {e["attempt"] for e in events if e["kind"] == "step"} == {1}  # never retried as transient
     assert "could not be removed either" in message  # nor could its VM be: the clean-up sweep takes it later
-
-
 
 
 def failed_cloud_pcs(api: ApiClient, tenant: Tenant) -> list[dict[str, Any]]:

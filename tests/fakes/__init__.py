@@ -24,6 +24,7 @@ from shared.services.backends.backend_choice import TenantBackends
 from shared.storage.audit_events import AuditEventRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository
+from shared.storage.continuation_tokens import PROCESS_TOKENS
 from shared.storage.image_sets import ImageSetRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
@@ -32,7 +33,6 @@ from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
 from shared.storage.spot_groups import SpotGroupRepository
-from shared.storage.tables import PROCESS_TOKENS
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
 from shared.storage.user_settings import UserSettingRepository

@@ -28,7 +28,7 @@ from azure.data.tables import (
 from azure.data.tables._deserialize import _convert_to_entity
 from azure.data.tables._serialize import _add_entity_properties, _parameter_filter_substitution
 
-from shared.storage.tables import TableStorage
+from shared.storage.table_service import TableStorage
 from tests.fakes.odata_filter import Predicate, parse_filter
 
 MAX_PAGE = 1000  # the service's own limit per query page

@@ -12,7 +12,8 @@ from shared.models.cloud_pcs import CloudPc
 from shared.storage.account import table_storage
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.prefix_search import MAX_COMPARISONS
-from shared.storage.tables import EntityRepository, RequestCounter, TableStorage
+from shared.storage.table_service import RequestCounter, TableStorage
+from shared.storage.tables import EntityRepository
 from tests.utils.factories import unique_table_prefix
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

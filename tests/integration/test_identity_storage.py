@@ -21,7 +21,7 @@ from shared.models.base import utc_now
 from shared.models.tenants import Tenant
 from shared.settings import Settings
 from shared.storage.account import StorageAccount, storage_account
-from shared.storage.tables import TableStorage
+from shared.storage.table_service import TableStorage
 from shared.storage.tenants import TenantRepository
 from tests.conftest import PROJECT_ROOT
 
@@ -38,9 +38,7 @@ def oauth_azurite(azure_emulator: EmulatorProcess) -> Iterator[Azurite]:
 
 
 @pytest.fixture
-def account(
-    oauth_azurite: Azurite, azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch
-) -> StorageAccount:
+def account(oauth_azurite: Azurite, azure_emulator: EmulatorProcess, monkeypatch: pytest.MonkeyPatch) -> StorageAccount:
     """What the app builds from identity-based settings, its identity the emulator's App Service managed identity."""
     for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
         monkeypatch.setenv(name, azure_emulator.app_settings()[name])

@@ -12,7 +12,7 @@ from azure.data.tables import TableServiceClient
 from shared.errors import PreconditionFailed
 from shared.models.spot_group_records import LoadSample, SavedSchedule, SpotGroupEvent
 from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
-from shared.storage.tables import TableStorage
+from shared.storage.table_service import TableStorage
 from tests.fakes.tables import MemoryTableService, memory_storage
 from tests.utils.factories import unique_table_prefix
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from shared.models.base import ApiModel
-from shared.storage.tables import EntityRepository, TableStorage
+from shared.storage.table_service import TableStorage
+from shared.storage.tables import EntityRepository
 from tests.fakes.tables import MemoryTableService, memory_storage
 from tests.utils.factories import unique_table_prefix
 

@@ -15,7 +15,8 @@ from shared.catalog.app_access import READER, WINDOWS_365_APP_ID, WINDOWS_365_NE
 from shared.catalog.app_access import WINDOWS_365_NETWORK_INTERFACE_CONTRIBUTOR as NETWORK_INTERFACES
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
 from shared.cloud.azure.graph_client import GraphClients
-from shared.cloud.azure.graph_windows365 import GraphWindows365Network, GraphWindows365Provisioning
+from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
+from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.ports.windows365 import (
     Windows365ConnectionSpec,
     Windows365Join,

@@ -13,7 +13,7 @@ from shared.models.cloud_pcs import StatusDetail
 from shared.models.failures import CATALOGUE, StepDetail, words_for
 from shared.models.images import DeviceImage
 from shared.services.configuration.health_checks import RECOMMENDED_ACTIONS
-from shared.storage.tables import EntityCodec
+from shared.storage.entity_codec import EntityCodec
 
 ROOT = Path(__file__).resolve().parents[2]
 # ApiError(409, <code>, ...) and the codes the emulator gives a fault armed without one

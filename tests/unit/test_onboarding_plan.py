@@ -5,13 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from shared.catalog.app_access import (
-    AZURE_ACTIONS,
-    CUSTOM_ROLE_NAME,
-    GRAPH_PERMISSIONS,
-    SERVICE_ROLES,
-    graph_permissions,
-)
+from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, SERVICE_ROLES
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS, graph_permissions
 from shared.models.onboarding import OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from shared.catalog.app_access import (
-    AZURE_ACTIONS,
-    BUILT_IN_ROLES,
-    GRAPH_PERMISSIONS,
-    SERVICE_ROLES,
-    WINDOWS365_ROLES,
-)
+from shared.catalog.app_access import AZURE_ACTIONS, BUILT_IN_ROLES, SERVICE_ROLES, WINDOWS365_ROLES
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from shared.settings import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ from shared.services.access import roles as access
 from shared.storage.change_capture import ChangeCapture, capturing
 from shared.storage.recent_rows import RecentRows
 from shared.storage.role_assignments import RoleAssignmentRepository
-from shared.storage.tables import TableStorage
+from shared.storage.table_service import TableStorage
 from shared.storage.tenants import TenantRepository
 from tests.fakes.tables import MemoryTableService, memory_storage
 

@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from devhost.invocation import InvocationContext, host_trace
+from devhost.invocation_context import InvocationContext, host_trace
 from shared import telemetry
 from shared.events import QueueEventPublisher
 from shared.models.orchestrations import FailCall, ProvisionInput

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import azure.functions as func
 
-from devhost.invocation import InvocationContext, host_trace
+from devhost.invocation_context import InvocationContext, host_trace
 
 BASE = "http://127.0.0.1:7071"
 

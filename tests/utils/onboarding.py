@@ -15,13 +15,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
-from shared.catalog.app_access import (
-    GRAPH_PERMISSIONS,
-    SERVICE_ROLES,
-    WINDOWS365_ROLES,
-    assignment_condition,
-    custom_role,
-)
+from shared.catalog.app_access import SERVICE_ROLES, WINDOWS365_ROLES, assignment_condition, custom_role
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from tests.utils.api_client import ApiClient
 from tests.utils.arm_admin import API, emulator_token
 
@@ -101,7 +96,6 @@ def main() -> int:
     found = apply_fixes(api, tenant_path, emulator, entra)
     print(json.dumps({"ready": found["ready"], "missing": [i for i in found["items"] if i["status"] != "present"]}))
     return 0 if found["ready"] else 1
-
 
 
 def grant_app(emulator: EmulatorProcess, entra_id: str, subscription_id: str | None = None) -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
-from shared.catalog.app_access import GRAPH_PERMISSIONS, WINDOWS365_ROLES, WINDOWS_365_APP_ID
+from shared.catalog.app_access import WINDOWS365_ROLES, WINDOWS_365_APP_ID
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.arm_admin import ArmAdmin, Controls
 from tests.utils.factories import site_body
@@ -39,7 +40,11 @@ class Tenant:
     """
 
     def __init__(
-        self, api: ApiClient, onboard: bool = True, withhold: tuple[str, ...] = (), backend: str = "azure",
+        self,
+        api: ApiClient,
+        onboard: bool = True,
+        withhold: tuple[str, ...] = (),
+        backend: str = "azure",
         windows365_roles: bool = True,
     ) -> None:
         self.api = api
@@ -158,7 +163,8 @@ class Tenant:
             "networkInterfaces": self.arm.nics(CLOUD_PC_RG),
             # those the app made: not the onboarding's own assignment of the app's role, at the subscription
             "roleAssignments": [
-                a for a in self.arm.role_assignments(CLOUD_PC_RG)
+                a
+                for a in self.arm.role_assignments(CLOUD_PC_RG)
                 if not a["properties"]["scope"].endswith(self.arm.subscription_id)
             ],
             "runCommands": run_commands,

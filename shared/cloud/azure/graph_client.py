@@ -24,7 +24,7 @@ from azure.core.pipeline.policies import (
 )
 from azure.core.rest import HttpRequest, HttpResponse
 
-from shared.catalog.app_access import graph_permissions_for
+from shared.catalog.graph_permissions import graph_permissions_for
 from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
 from shared.cloud.azure.transport import GRAPH_PATIENCE, TIMEOUTS, close_all, http_transport
 from shared.ports.cloud_errors import NO_CONSENT, NOT_ANSWERING, UNANSWERED, CloudError

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.catalog.app_access import subscription_permission
+from shared.catalog.graph_permissions import subscription_permission
 from shared.models.base import utc_now
 from shared.models.directory_subscriptions import DirectorySubscription, SubscribedResource
 from shared.models.tenants import Tenant

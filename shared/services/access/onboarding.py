@@ -19,8 +19,8 @@ from shared.catalog.app_access import (
     assignment_condition,
     custom_role,
     custom_role_command,
-    graph_permissions,
 )
+from shared.catalog.graph_permissions import graph_permissions
 from shared.models.connections import Connection
 from shared.models.onboarding import BuiltInAlternative, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES

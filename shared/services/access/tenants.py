@@ -17,9 +17,9 @@ from shared.models.sites import (
     SiteUpdate,
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
+from shared.ports.access_stores import RoleAssignmentStore
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.cloud_errors import CloudError
-from shared.ports.stores import RoleAssignmentStore
 from shared.services.engine.updates import merge_patch, update_with_etag
 
 ENTRA_TENANT = "entraTenantId"  # the scope of unique Entra tenant ids
@@ -214,7 +214,12 @@ def _check_resource_group(ports: AdminPorts, site: Site) -> None:
 
 
 def site_subnets(
-    ports: AdminPorts, tenant_id: str, site_id: str, *, search: str | None = None, top: int = 100,
+    ports: AdminPorts,
+    tenant_id: str,
+    site_id: str,
+    *,
+    search: str | None = None,
+    top: int = 100,
     skip_token: str | None = None,
 ) -> tuple[list[SiteSubnet], str | None]:
     """The subnets a connection of the site can use: the site's subscription's, in the site's region; with `search`,
@@ -245,7 +250,12 @@ def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: st
 
 
 def site_images(
-    ports: AdminPorts, tenant_id: str, site_id: str, *, search: str | None = None, top: int = 100,
+    ports: AdminPorts,
+    tenant_id: str,
+    site_id: str,
+    *,
+    search: str | None = None,
+    top: int = 100,
     skip_token: str | None = None,
 ) -> tuple[list[SiteImage], str | None]:
     """The images a device image of the site can come from: the site's subscription's managed images and gallery
@@ -280,7 +290,12 @@ def azure_subscriptions(
 
 
 def azure_resource_groups(
-    ports: AdminPorts, tenant_id: str, subscription_id: str, *, search: str | None = None, top: int = 100,
+    ports: AdminPorts,
+    tenant_id: str,
+    subscription_id: str,
+    *,
+    search: str | None = None,
+    top: int = 100,
     skip_token: str | None = None,
 ) -> tuple[list[AzureResourceGroup], str | None]:
     """A subscription's resource groups, by name: the site form's pick list once the subscription is chosen."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shared.models.tenants import BackendName, Tenant
+from shared.ports.access_stores import TenantStore
 from shared.ports.cloud_pc_backend import CloudPcBackend
-from shared.ports.stores import TenantStore
 from shared.services.backends.azure_backend import AZURE
 from shared.services.backends.windows365_backend import WINDOWS365
 

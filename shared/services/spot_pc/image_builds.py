@@ -25,7 +25,7 @@ from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement, VmSpec
 from shared.ports.image_building import GalleryImage
 from shared.ports.progress import Progress
-from shared.ports.stores import ImageSetStore
+from shared.ports.spot_pc_stores import ImageSetStore
 from shared.services.engine import phased
 from shared.services.spot_pc.image_sets import record_set_status, record_status
 from shared.services.spot_pc.spot_pc_transitions import PROGRESS_ACTIONS

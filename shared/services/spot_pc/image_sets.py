@@ -25,7 +25,8 @@ from shared.models.image_sets import (
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.stores import ImageSetStore, SiteStore
+from shared.ports.spot_pc_stores import ImageSetStore
+from shared.ports.stores import SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
 from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_SET_VERSIONS,

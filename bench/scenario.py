@@ -1,0 +1,97 @@
+"""What the benchmarks stand on: the customer's tenant in the emulator (licensed users in a group, the Cloud PCs'
+resource group, the app onboarded), the app on devhost pointed at it, and a client of either's API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from azure_emulator.launcher import EmulatorProcess
+from devhost.azurite import Azurite, free_port
+from devhost.host import DevHost
+from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from tests.utils.onboarding import grant_app
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN = "w365-enterprise-2vcpu-8gb-128gb"
+SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
+
+
+class Api:
+    def __init__(self, base: str, session: requests.Session | None = None, token: str | None = None) -> None:
+        self.base, self.session = base, session or requests.Session()
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        reply = self.session.request(method, f"{self.base}{path}", json=body, timeout=120)
+        while reply.status_code == 429:  # Graph throttles an admin's script too: it waits as told
+            time.sleep(float(reply.headers.get("Retry-After") or 1))
+            reply = self.session.request(method, f"{self.base}{path}", json=body, timeout=120)
+        if reply.status_code >= 300:
+            raise RuntimeError(f"{method} {path}: {reply.status_code} {reply.text}")
+        return reply.json() if reply.text else None
+
+
+def directory(emulator: EmulatorProcess, entra_tenant: str, users: int) -> str:
+    """What the customer's admin has in Entra ID: N users, each with the plan's license, in one group."""
+    session = emulator.session()
+    token = session.post(f"{emulator.base_url}/emulator/token", json={"tenantId": entra_tenant}).json()
+    graph = Api(f"{emulator.base_url}/graph/v1.0", session, token["access_token"])
+    sku = SERVICE_PLANS_BY_ID[PLAN].sku_id
+    everyone = {"displayName": "Everyone", "mailNickname": "everyone", "mailEnabled": False, "securityEnabled": True}
+    group = graph.call("POST", "/groups", everyone)
+    for n in range(users):
+        user = graph.call(
+            "POST",
+            "/users",
+            {
+                "displayName": f"User {n}",
+                "userPrincipalName": f"user{n:05d}@contoso.com",
+                "mailNickname": f"user{n:05d}",
+                "accountEnabled": True,
+                "usageLocation": "US",
+                "passwordProfile": {"password": f"Bench-{uuid.uuid4().hex}", "forceChangePasswordNextSignIn": True},
+            },
+        )
+        graph.call(
+            "POST", f"/users/{user['id']}/assignLicense", {"addLicenses": [{"skuId": sku}], "removeLicenses": []}
+        )
+        graph.call(
+            "POST",
+            f"/groups/{group['id']}/members/$ref",
+            {"@odata.id": f"{emulator.base_url}/graph/v1.0/directoryObjects/{user['id']}"},
+        )
+    return str(group["id"])
+
+
+def resource_group(emulator: EmulatorProcess, entra_tenant: str) -> None:
+    """The tenant's resource group for Cloud PCs, and the app onboarded in the tenant."""
+    session = emulator.session()
+    token = session.post(
+        f"{emulator.base_url}/emulator/token",
+        json={"tenantId": entra_tenant, "audience": "https://management.azure.com"},
+    ).json()
+    arm = Api(f"{emulator.base_url}/arm", session, token["access_token"])
+    arm.call("PUT", f"/subscriptions/{SUBSCRIPTION}/resourcegroups/rg-cloudpcs?api-version=2021-04-01",
+             {"location": "westeurope"})  # fmt: skip
+    grant_app(emulator, entra_tenant, SUBSCRIPTION)  # the tenant's admin has onboarded the app: consent, its role
+
+
+def app_host(azurite: Azurite, emulator: EmulatorProcess, tag: str, workdir: Path) -> DevHost:
+    """The app on devhost, its tables and queues named by `tag`, pointed at this Azurite and emulator; started."""
+    port = free_port()
+    env = {
+        **emulator.app_settings(f"http://127.0.0.1:{port}/api/directoryNotifications"),
+        "AzureWebJobsStorage": azurite.connection_string,
+        "TABLE_NAME_PREFIX": tag,
+        "DIRECTORY_EVENTS_QUEUE": f"bench-{tag}",
+        "BULK_ACTIONS_QUEUE": f"bench-bulk-{tag}",
+    }
+    host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
+    host.start()
+    return host

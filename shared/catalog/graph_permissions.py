@@ -1,0 +1,95 @@
+"""What the app needs of Microsoft Graph in a customer's tenant: its application permissions, each with its reason and
+the calls it is held for; app_access.py lists the Azure side, and both are read by the onboarding report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.models.tenants import BackendName
+
+BOTH: tuple[BackendName, ...] = ("azure", "windows365")
+
+
+@dataclass(frozen=True)
+class GraphPermission:
+    name: str  # an application permission (app role) of Microsoft Graph
+    reason: str
+    # the Graph calls the app makes with it: `METHOD path`, `{id}` for any one segment, a final `**` for any rest
+    calls: tuple[str, ...]
+    backends: tuple[BackendName, ...] = BOTH  # the tenants' backends it is needed for
+
+
+GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
+    GraphPermission(
+        "User.Read.All", "reads the users in assigned groups and the licenses they hold, and follows their changes",
+        ("GET users", "GET users/{id}", "POST subscriptions (users)", "PATCH subscriptions/{id}",
+         "DELETE subscriptions/{id}"),
+    ),
+    GraphPermission(
+        "Group.Read.All",
+        "reads the groups policies are assigned to and their members, names the group a license comes from, and "
+        "follows the groups' changes (Graph takes no less for a subscription on groups)",
+        ("GET groups", "GET groups/{id}", "GET groups/{id}/members", "POST users/{id}/checkMemberGroups",
+         "POST subscriptions (groups)"),
+    ),
+    GraphPermission(
+        "Directory.Read.All",
+        "confirms that a user is a direct member of an assigned group, reads the tenant's licenses (Graph answers a "
+        "user's memberOf to an app only with this permission), and finds Azure Virtual Desktop's service principal to "
+        "check its role",
+        ("GET users/{id}/memberOf", "GET subscribedSkus", "GET servicePrincipals"),
+    ),
+    GraphPermission(
+        "Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes",
+        ("GET devices", "DELETE devices/{id}"), ("azure",),
+    ),
+    GraphPermission(
+        "DeviceManagementManagedDevices.ReadWrite.All", "enrolls Cloud PCs in Intune and retires them when they go",
+        ("GET deviceManagement/managedDevices", "DELETE deviceManagement/managedDevices/{id}",
+         "POST deviceManagement/managedDevices/{id}/users/$ref"), ("azure",),
+    ),
+    GraphPermission(
+        "LicenseAssignment.ReadWrite.All", "moves a user's Windows 365 license when a Cloud PC is resized",
+        ("POST users/{id}/assignLicense",), ("azure",),
+    ),
+    # Windows 365 provisions, resizes and retires its own Cloud PCs, devices and licenses: the app drives it with
+    # one permission (https://learn.microsoft.com/graph/api/resources/virtualendpoint)
+    GraphPermission(
+        "CloudPC.ReadWrite.All",
+        "drives Windows 365: its network connections, images, provisioning policies and their assignments, user "
+        "settings, and the Cloud PCs with their actions and audit events",
+        ("GET deviceManagement/virtualEndpoint/**", "POST deviceManagement/virtualEndpoint/**",
+         "PATCH deviceManagement/virtualEndpoint/**", "DELETE deviceManagement/virtualEndpoint/**"), ("windows365",),
+    ),
+)  # fmt: skip
+
+
+def graph_permissions(backend: BackendName) -> tuple[GraphPermission, ...]:
+    """What a tenant of this backend grants the app in Graph."""
+    return tuple(permission for permission in GRAPH_PERMISSIONS if backend in permission.backends)
+
+
+def graph_permissions_for(method: str, path: str) -> list[str]:
+    """The permissions of this list that the app holds for a Graph call (`GET`, `users/{id}/memberOf`)."""
+    segments = [part for part in path.split("?", 1)[0].strip("/").split("/") if part]
+
+    def matches(call: str) -> bool:
+        verb, shape = call.split(" ", 1)
+        pattern = shape.split(" (", 1)[0].split("/")
+        if pattern[-1] == "**":  # any rest, one segment at least
+            pattern = pattern[:-1]
+            if len(segments) <= len(pattern):
+                return False
+        elif len(pattern) != len(segments):
+            return False
+        return verb == method.upper() and all(
+            want == "{id}" or want.lower() == got.lower() for want, got in zip(pattern, segments, strict=False)
+        )
+
+    return [permission.name for permission in GRAPH_PERMISSIONS if any(matches(c) for c in permission.calls)]
+
+
+def subscription_permission(resource: str) -> str:
+    """The permission of this list that lets the app follow a resource's changes (`users`, `groups`)."""
+    [name] = [p.name for p in GRAPH_PERMISSIONS if f"POST subscriptions ({resource})" in p.calls]
+    return name
