@@ -128,9 +128,9 @@ def test_the_schedule_editor_draws_tries_refuses_saves_and_removes_a_schedule(
     expect(day_row(page, "Monday")).to_contain_text("(from Friday)")  # over the weekend
     expect(day_row(page, "Saturday")).to_contain_text(f"Off-peak {span('00:00', '24:00')} (from Friday)")  # in no set
     label(group_of(working, "Off-peak"), "Starts at").fill("00:00")  # before ramp-up: out of order, said at once
-    expect(page.get_by_text("its phases must start in the order of a day")).to_be_visible()
+    expect(page.get_by_text("off-peak must start after ramp-down")).to_be_visible()
     label(group_of(working, "Off-peak"), "Starts at").fill("19:00")
-    expect(page.get_by_text("its phases must start in the order of a day")).to_have_count(0)
+    expect(page.get_by_text("off-peak must start after ramp-down")).to_have_count(0)
     working.get_by_label("Log-off policy").select_option("notifyThenLogOff")
     expect(label(working, "Log off after (minutes)")).to_have_value("30")
     page.get_by_role("button", name="Add a date").click()
