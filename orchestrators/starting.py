@@ -66,16 +66,18 @@ async def _start(client: df.DurableOrchestrationClient, name: str, instance_id: 
     return True
 
 
-async def follow_windows365(client: df.DurableOrchestrationClient, tenant_id: str, asked: str) -> bool:
-    """Follow a windows365 tenant's Cloud PCs after a change was asked of Windows 365 (`asked`: the request's or the
-    message's id); True if a follower began.
+async def follow_backend(client: df.DurableOrchestrationClient, tenant_id: str, asked: str) -> bool:
+    """Follow a tenant's Cloud PCs after a change was asked of a backend that carries it out on its own, as Windows
+    365 does, whose Cloud PCs its mirror follows (`asked`: the request's or the message's id); True if a follower began.
 
     One follower a tenant reads for all; but one under way may be on its last read, made before the change, and end
     without seeing it. So when the tenant's follower is under way, the change gets one of its own, which reads from
     now on (its id is the change's, so a repeat of the same message collapses into it)."""
     run = Windows365MirrorRun(tenant_id=tenant_id)
-    for instance in (names.windows365_mirror_instance_id(tenant_id),
-                     names.windows365_mirror_instance_id(tenant_id, asked)):
+    for instance in (
+        names.windows365_mirror_instance_id(tenant_id),
+        names.windows365_mirror_instance_id(tenant_id, asked),
+    ):
         if await start_orchestration(client, names.MIRROR_WINDOWS365_CLOUD_PCS, instance, run):
             return True
     return False

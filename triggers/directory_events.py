@@ -9,7 +9,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from opentelemetry.trace import SpanKind
 
-from orchestrators.starting import follow_windows365, start_provisioning
+from orchestrators.starting import follow_backend, start_provisioning
 from shared import telemetry
 from shared.events import DirectoryEvent
 from shared.models.base import new_id
@@ -17,7 +17,7 @@ from shared.models.orchestrations import ProvisionInput
 from shared.ports.access_stores import TenantStore
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import EventPublisher
-from shared.services.cloud_pcs.reconcile import reconcile_watched, started
+from shared.services.cloud_pcs.reconcile import directory_changed, started
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,8 @@ def blueprint(settings: Settings, ports: EnginePorts, tenants: TenantStore, even
     async def directory_events(
         message: func.QueueMessage, client: df.DurableOrchestrationClient, context: func.Context
     ) -> None:
-        """A hint that users or groups changed: re-read them, create what is missing, start provisioning.
+        """A hint that users or groups changed: the tenant's backend says what to start (the provisioning of what
+        it created, or following the backend, which acts on the directory itself).
 
         A malformed message raises, so after maxDequeueCount it rests in the poison queue for an operator.
         """
@@ -40,12 +41,9 @@ def blueprint(settings: Settings, ports: EnginePorts, tenants: TenantStore, even
         with telemetry.span(f"process {settings.directory_events_queue}", kind=SpanKind.CONSUMER,
                             parent=event.traceparent, invocation=context,
                             ids={"tenantId": event.tenant_id}):  # fmt: skip
-            tenant = await asyncio.to_thread(tenants.find_tenant, event.tenant_id)
-            if tenant is not None and tenant.by_windows365:
-                # Windows 365 acts on the directory itself: the app follows its Cloud PCs (one follower a tenant)
-                await follow_windows365(client, event.tenant_id, message.id or new_id())
-                return
-            outcome = await asyncio.to_thread(reconcile_watched, ports, event, full=event.full)
+            outcome = await asyncio.to_thread(directory_changed, ports, event)
+            if outcome.follow_backend:  # one follower a tenant
+                await follow_backend(client, event.tenant_id, message.id or new_id())
             to_start = outcome.to_provision
             runs = [ProvisionInput.starting(event.tenant_id, str(item["cloudPcId"]), int(str(item["run"])))
                     for item in to_start]  # fmt: skip

@@ -12,11 +12,12 @@ import azure.functions as func
 from opentelemetry.trace import SpanKind
 
 from orchestrators import names
-from orchestrators.starting import follow_windows365, start_all, start_provisioning
+from orchestrators.starting import follow_backend, start_all, start_provisioning
 from shared import telemetry
 from shared.events import BulkActionMessage
 from shared.models.base import Page, new_id
 from shared.models.cloud_pc_actions import (
+    ActionName,
     BulkAction,
     BulkActionCreate,
     BulkActionItem,
@@ -25,13 +26,13 @@ from shared.models.cloud_pc_actions import (
     ResizeRequest,
     RestoreRequest,
 )
+from shared.models.cloud_pc_work import Performed
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import ProvisionInput
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import BulkActionQueue
 from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
-from shared.services.cloud_pcs.cloud_pc_actions import ActionName, Performed
 from shared.settings import Settings
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
@@ -56,7 +57,7 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
     """Start what the applied actions left to run; deterministic instance ids make a repeated start a no-op."""
     runs, actions, followed = [], [], set()
     for done in performed:
-        if done.follow_windows365:
+        if done.follow_backend:
             followed.add(done.cloud_pc.tenant_id)
         if done.provisioning_run is not None:
             c = done.cloud_pc
@@ -68,8 +69,8 @@ async def start_work(client: df.DurableOrchestrationClient, performed: Iterable[
         await start_provisioning(client, runs)
     if actions:
         await start_all(client, names.RUN_CLOUD_PC_ACTION, actions)
-    for tenant_id in followed:  # Windows 365 carries the actions out: its follower brings in what it reports
-        await follow_windows365(client, tenant_id, new_id())
+    for tenant_id in followed:  # the backend carries the actions out: its follower brings in what it reports
+        await follow_backend(client, tenant_id, new_id())
 
 
 def blueprint(

@@ -11,8 +11,7 @@ from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel, Page
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, RestorePointList
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs.cloud_pc_actions import ActionName, served
-from shared.services.cloud_pcs.cloud_pc_transitions import allows, worth_offering
+from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.restore_points import restore_points
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, ApiRequest, QueryParam
@@ -40,12 +39,8 @@ class CloudPcView(CloudPc):
     )
 
 
-def view_of(cloud_pc: CloudPc) -> CloudPcView:
-    actions = [
-        action for action in (*get_args(ActionName), "rename")
-        if allows(action, cloud_pc.status) and served(cloud_pc, action) and worth_offering(action, cloud_pc)
-    ]  # fmt: skip
-    return CloudPcView(**dict(cloud_pc), allowed_actions=actions)
+def view_of(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPcView:
+    return CloudPcView(**dict(cloud_pc), allowed_actions=cloud_pc_actions.offered(ports, cloud_pc))
 
 
 class CloudPcTimeline(ApiModel):
@@ -72,7 +67,7 @@ def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
     @routes.get(CLOUD_PC, "getCloudPc", "Get a Cloud PC", response=CloudPcView)
     def get_cloud_pc(req: ApiRequest) -> CloudPcView:
         tenant_id = req.param("tenantId")
-        return view_of(ports.cloud_pcs.get_cloud_pc(tenant_id, req.param("cloudPcId")))
+        return view_of(ports, ports.cloud_pcs.get_cloud_pc(tenant_id, req.param("cloudPcId")))
 
     @routes.get(f"{CLOUD_PC}/snapshots", "listCloudPcSnapshots", "A Windows 365 Cloud PC's restore points",
                 response=RestorePointList)  # fmt: skip

@@ -10,6 +10,9 @@ from pydantic import ConfigDict, Field
 from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
 from shared.models.failures import CodedFailure
 
+ActionName = Literal[
+    "reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize", "troubleshoot"
+]
 BulkActionName = Literal["reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize"]
 VmActionName = Literal["reboot", "powerOn", "powerOff", "resize", "troubleshoot"]
 MAX_BULK_ITEMS = 1000

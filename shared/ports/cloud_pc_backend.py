@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from shared.catalog.app_access import ServiceRole
+from shared.models.cloud_pc_actions import ActionName
+from shared.models.cloud_pc_work import Performed, ReconcileOutcome
+from shared.models.cloud_pcs import CloudPc, RestorePoint
 from shared.models.tenants import BackendName, Tenant
 
 if TYPE_CHECKING:  # the port bundles name the backend choice in turn
+    from shared.events import DirectoryEvent
     from shared.models.sites import Site
     from shared.ports.bundles import OnboardingPorts
+    from shared.ports.engine_ports import EnginePorts
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,50 @@ class ConfigurationBackend(Protocol):
 
 class CloudPcWork(Protocol):
     """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points."""
+
+    def directory_changed(self, ports: EnginePorts, event: DirectoryEvent) -> ReconcileOutcome:
+        """What a change of the tenant's users or groups comes to: the Cloud PCs to provision, or the backend to
+        follow while it acts on the directory itself."""
+        ...
+
+    def carries_out(self, action: str) -> bool:
+        """Whether the backend carries out the admin's `action` (or `rename`) on its Cloud PCs."""
+        ...
+
+    def check(
+        self, ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None
+    ) -> None:
+        """Every reason the backend refuses an action the Cloud PC's status allows, without changing anything."""
+        ...
+
+    def perform(
+        self, ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
+        target_service_plan_id: str | None,
+    ) -> Performed:  # fmt: skip
+        """Carry out a checked action, and say what it leaves to run."""
+        ...
+
+    def work_of(
+        self, cloud_pc: CloudPc, action: ActionName, request_id: str, target_service_plan_id: str | None
+    ) -> Performed:
+        """What an action this request applied already leaves to run (a repeated request starts it again)."""
+        ...
+
+    def rename(self, ports: EnginePorts, cloud_pc: CloudPc, display_name: str) -> None:
+        """Give the backend the friendly name the app is about to keep."""
+        ...
+
+    def restore_points(self, ports: EnginePorts, cloud_pc: CloudPc) -> list[RestorePoint]:
+        """The Cloud PC's restore points, newest first; `409 backendNotServed` where the backend keeps none."""
+        ...
+
+    def restore(self, ports: EnginePorts, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
+        """Restore the Cloud PC to one of its restore points; `409 backendNotServed` where the backend keeps none."""
+        ...
+
+    def take_restore_point(self, ports: EnginePorts, cloud_pc: CloudPc, request_id: str) -> Performed:
+        """Take a restore point now; `409 backendNotServed` where the backend keeps none."""
+        ...
 
 
 class AccessBackend(Protocol):

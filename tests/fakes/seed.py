@@ -9,7 +9,7 @@ from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import Assignment, ProvisioningPolicy
 from shared.models.sites import Site
-from shared.models.tenants import Tenant
+from shared.models.tenants import BackendName, Tenant
 from tests.fakes import Fakes
 
 TENANT = "contoso"
@@ -20,9 +20,10 @@ SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 GALLERY_IMAGE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365"
 
 
-def tenant(fakes: Fakes, tenant_id: str = TENANT) -> Tenant:
+def tenant(fakes: Fakes, tenant_id: str = TENANT, backend: BackendName = "azure") -> Tenant:
     now = fakes.clock()
-    row = Tenant(id=tenant_id, display_name=tenant_id.title(), created_date_time=now, last_modified_date_time=now)
+    row = Tenant(id=tenant_id, display_name=tenant_id.title(), created_date_time=now, last_modified_date_time=now,
+                 cloud_pc_backend=backend)  # fmt: skip
     return fakes.tenants.upsert_tenant(row)
 
 

@@ -11,6 +11,7 @@ import pytest
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
+from shared.models.cloud_pc_work import Performed
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import PhasedStep, VmActionRun
 from shared.ports.cloud_errors import UNANSWERED, CloudError
@@ -20,13 +21,14 @@ from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
 from shared.services.engine.phased import HOLD_WAIT_S
 from shared.storage.bulk_actions import BulkActionRepository
 from tests.fakes import Fakes
-from tests.fakes.seed import BIG_PLAN, PLAN, TENANT
+from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, tenant
 from tests.unit.test_lifecycle import provisioned
 from triggers.http_responses import error_response
 
 
 def arranged() -> tuple[EnginePorts, Fakes, CloudPc]:
     fakes = Fakes()
+    tenant(fakes)
     fakes.directory.add_user(TENANT, "ann", PLAN)
     row = provisioned(fakes)
     ports = fakes.engine_ports()
@@ -36,7 +38,7 @@ def arranged() -> tuple[EnginePorts, Fakes, CloudPc]:
     return ports, fakes, row
 
 
-def run_to_the_end(ports: EnginePorts, performed: cloud_pc_actions.Performed) -> PhasedStep[VmActionRun]:
+def run_to_the_end(ports: EnginePorts, performed: Performed) -> PhasedStep[VmActionRun]:
     """What the orchestration does: call the activity until it answers an outcome (waits are not waited)."""
     assert performed.vm_action is not None
     step = cloud_pc_actions.advance_vm_action(ports, performed.vm_action)
@@ -215,7 +217,7 @@ def test_a_bulk_run_starts_each_chunks_work_before_its_results_are_saved_and_run
     bulks.create_bulk_action(bulk, [BulkActionItem(cloud_pc_id=i) for i in ids])
     started: list[tuple[list[str], list[str]]] = []  # per chunk: the work started, the items then still running
 
-    def start(performed: list[cloud_pc_actions.Performed]) -> None:
+    def start(performed: list[Performed]) -> None:
         running = [i.cloud_pc_id for i in bulks.list_items(TENANT, "b1") if i.status == "running"]
         started.append(([p.cloud_pc.id for p in performed], running))
 

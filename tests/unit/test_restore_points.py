@@ -9,11 +9,12 @@ from shared.ports.windows365 import Windows365Snapshot
 from shared.services.cloud_pcs.cloud_pc_actions import create_snapshot, restore_snapshot
 from shared.services.cloud_pcs.restore_points import restore_points
 from tests.fakes import Fakes
-from tests.fakes.seed import TENANT, cloud_pc
+from tests.fakes.seed import TENANT, cloud_pc, tenant
 
 
 def test_windows_365_s_restore_points_are_listed_newest_first() -> None:
     fakes = Fakes()
+    tenant(fakes, backend="windows365")
     cloud_pc(fakes, "adele", status="provisioned", windows365_id="w365-pc")
     fakes.windows365.snapshots["w365-pc"] = [
         Windows365Snapshot("older", "2026-11-02T09:00:00Z", "automatic", "ready"),
@@ -26,6 +27,7 @@ def test_windows_365_s_restore_points_are_listed_newest_first() -> None:
 
 def test_a_cloud_pc_the_app_provisions_has_none_to_list_take_or_restore() -> None:
     fakes = Fakes()
+    tenant(fakes)
     cloud_pc(fakes, "ben", status="provisioned")
     ports = fakes.engine_ports()
     for attempt in (lambda: restore_points(ports, TENANT, "cpc-ben"),
@@ -39,7 +41,8 @@ def test_a_cloud_pc_the_app_provisions_has_none_to_list_take_or_restore() -> Non
 
 def test_a_restore_is_asked_of_windows_365_and_followed() -> None:
     fakes = Fakes()
+    tenant(fakes, backend="windows365")
     cloud_pc(fakes, "adele", status="provisioned", windows365_id="w365-pc")
     performed = restore_snapshot(fakes.engine_ports(), TENANT, "cpc-adele", "s1", "r1")
-    assert performed.follow_windows365 and fakes.windows365.acted == [("w365-pc", "restore")]
+    assert performed.follow_backend and fakes.windows365.acted == [("w365-pc", "restore")]
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").status == "provisioned"  # Windows 365 reports the rest

@@ -10,7 +10,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
-from orchestrators.starting import follow_windows365
+from orchestrators.starting import follow_backend
 
 
 class Host:
@@ -32,7 +32,7 @@ class Host:
 
 
 def follow(host: Host, asked: str) -> bool:
-    return asyncio.run(follow_windows365(host, "t1", asked))
+    return asyncio.run(follow_backend(host, "t1", asked))
 
 
 def test_the_tenant_s_follower_is_started_when_none_reads() -> None:

@@ -23,12 +23,12 @@ from shared.models.cloud_pc_actions import (
     BulkActionItem,
     BulkActionReview,
 )
+from shared.models.cloud_pc_work import Performed
 from shared.ports.cloud_errors import CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
-from shared.services.cloud_pcs.cloud_pc_actions import Performed
 from shared.services.engine.phased import HOLD_WAIT_S
 
 CHUNK = 10  # items applied at once: enough to be quick, few enough to leave the host's workers to others

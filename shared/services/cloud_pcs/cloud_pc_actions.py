@@ -1,4 +1,5 @@
-"""Admin actions on one Cloud PC: the checks, the state change, and the Azure work they leave to an orchestration.
+"""Admin actions on one Cloud PC: the checks, the tenant's backend carrying them out, and the Azure work the app's own
+backend leaves to an orchestration.
 
 `perform` is the one entry for a single action and a bulk action's item alike, so both refuse and succeed
 for the same reasons. It is idempotent per request id: an item a crashed bulk run applied already is
@@ -9,18 +10,14 @@ answers done or "ask again after N seconds", as provisioning steps do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, get_args
 
 from shared.catalog.marketplace_images import os_disk_size_gb
-from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
+from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID
 from shared.errors import Conflict, DomainError, ErrorDetail, PreconditionFailed, ValidationFailed
-from shared.models.cloud_pc_actions import (
-    TroubleshootCheck,
-    TroubleshootResult,
-    VmActionName,
-)
+from shared.models.cloud_pc_actions import ActionName, TroubleshootCheck, TroubleshootResult, VmActionName
+from shared.models.cloud_pc_work import Performed
 from shared.models.cloud_pcs import CloudPc, PowerState, StatusDetail
 from shared.models.orchestrations import PhasedStep, VmActionRun
 from shared.ports.cloud_errors import CloudError
@@ -32,11 +29,7 @@ from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.provisioning_steps import placement_of, post_script, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move
 from shared.services.engine import phased
-from shared.services.engine.windows365_refusals import refused_as_conflict
 
-ActionName = Literal[
-    "reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize", "troubleshoot"
-]
 PHASE_TIMEOUT = timedelta(minutes=30)
 # The Azure work of each VM action, in order. A resize switches the user's license first (Windows 365 moves
 # a directly assigned license itself; one a group assigns only the group can move, so such a resize is refused),
@@ -52,24 +45,14 @@ POWER: dict[str, PowerAction] = {"restartVm": "restart", "startVm": "start", "de
 DONE_LINE = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredOff", "troubleshoot": "troubleshot"}
 
 
-@dataclass(frozen=True)
-class Performed:
-    """An action applied (or found applied by the same request), and the background work it needs started."""
-
-    cloud_pc: CloudPc
-    provisioning_run: int | None = None  # start this provisioning run (retry, reprovision)
-    vm_action: VmActionRun | None = None  # start this VM action
-    follow_windows365: bool = False  # Windows 365 carries it out: follow the tenant's Cloud PCs until it is done
-
-
-# what Windows 365 does of the admin's actions, by Graph's name of each (https://learn.microsoft.com/graph/api/resources/cloudpc)
-WINDOWS365_ACTIONS: dict[str, str] = {"reboot": "reboot", "reprovision": "reprovision", "resize": "resize",
-                                      "endGracePeriod": "endGracePeriod", "troubleshoot": "troubleshoot"}  # fmt: skip
-
-
-def served(cloud_pc: CloudPc, action: str) -> bool:
-    """Whether the Cloud PC's backend carries out `action`: Windows 365 has its own set (and its rename)."""
-    return cloud_pc.windows365_id is None or action in WINDOWS365_ACTIONS or action == "rename"
+def offered(ports: EnginePorts, cloud_pc: CloudPc) -> list[str]:
+    """The actions the Cloud PC's status allows now and its backend carries out (the caller's role is apart)."""
+    backend = ports.backends.of(cloud_pc.tenant_id).cloud_pcs
+    return [
+        action for action in (*get_args(ActionName), "rename")
+        if machine.allows(action, cloud_pc.status) and backend.carries_out(action)
+        and machine.worth_offering(action, cloud_pc)
+    ]  # fmt: skip
 
 
 def perform(
@@ -78,70 +61,17 @@ def perform(
 ) -> Performed:  # fmt: skip
     """Apply `action` to the Cloud PC; `409 wrongStatus` (or another DomainError) when it cannot be."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    backend = ports.backends.of(tenant_id).cloud_pcs
     if cloud_pc.last_request_id == request_id:  # this request applied it already (a repeated bulk item)
-        if cloud_pc.windows365_id is not None:
-            return Performed(cloud_pc, follow_windows365=True)
-        return _work_of(cloud_pc, action, request_id, target_service_plan_id)
+        return backend.work_of(cloud_pc, action, request_id, target_service_plan_id)
     check(ports, cloud_pc, action, target_service_plan_id)
-    if cloud_pc.windows365_id is not None:
-        return _by_windows365(ports, cloud_pc, action, request_id, target_service_plan_id)
-    if action in ("retry", "reprovision"):
-        cloud_pc = lifecycle.new_run(ports, tenant_id, cloud_pc_id, action, request_id=request_id)
-    elif action == "endGracePeriod":
-        cloud_pc = lifecycle.end_grace_period(ports, tenant_id, cloud_pc_id)
-    elif action == "resize":
-        assert target_service_plan_id is not None
-        plan = SERVICE_PLANS_BY_ID[target_service_plan_id]
-        slot = sum(1 for c in ports.cloud_pcs.list_users_cloud_pcs(tenant_id, cloud_pc.user_id)
-                   if c.service_plan_id == plan.id)  # fmt: skip
-        cloud_pc = save_move(ports, cloud_pc, lambda current: machine.move(
-            current, "resize", ports.clock(), request_id=request_id,
-            message=f"{current.service_plan_name} -> {plan.display_name}",
-            service_plan_id=plan.id, service_plan_name=plan.display_name, slot_index=slot,
-            resize_from_service_plan_id=current.service_plan_id,
-        ), doing=action)  # fmt: skip
-    else:
-        cloud_pc = save_move(ports, cloud_pc, lambda current: machine.move(
-            current, action, ports.clock(), request_id=request_id), doing=action)  # fmt: skip
-    return _work_of(cloud_pc, action, request_id, target_service_plan_id)
-
-
-def _by_windows365(
-    ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, request_id: str, target_service_plan_id: str | None
-) -> Performed:
-    """Windows 365 is asked to do it; the app records the request, and follows what Windows 365 then reports."""
-    assert cloud_pc.windows365_id is not None
-    body: dict[str, str] | None = None
-    asked: str = action
-    if action == "resize":  # Windows 365 names the size by its own service plan id
-        assert target_service_plan_id is not None
-        body = {"targetServicePlanId": WINDOWS365_ID_BY_PLAN_ID[target_service_plan_id]}
-        asked = f"resize to {SERVICE_PLANS_BY_ID[target_service_plan_id].display_name}"
-    with refused_as_conflict(f"{action} Cloud PC '{cloud_pc.display_name}'", "status"):
-        ports.windows365.act(cloud_pc.tenant_id, cloud_pc.windows365_id, WINDOWS365_ACTIONS[action], body)
-    # the request's own line; the status is Windows 365's to change, and the follower brings it in
-    saved = save_move(ports, cloud_pc, lambda current: machine.move(current, "mirror", ports.clock(),
-                      request_id=request_id, message=f"{asked} asked of Windows 365"), doing=action)  # fmt: skip
-    return Performed(saved, follow_windows365=True)
+    return backend.perform(ports, cloud_pc, action, request_id, target_service_plan_id)
 
 
 def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
     """Every reason the action would be refused, without changing anything (bulk `validateOnly` uses it)."""
     machine.check(cloud_pc, action)
-    if cloud_pc.windows365_id is not None:
-        if not served(cloud_pc, action):
-            raise Conflict(f"Windows 365 offers no {action} for Cloud PC '{cloud_pc.display_name}' through this "
-                           "service yet.", code="backendNotServed", target="action")  # fmt: skip
-        if action == "resize":
-            check_resize(ports, cloud_pc, target_service_plan_id)
-            if target_service_plan_id not in WINDOWS365_ID_BY_PLAN_ID:
-                raise ValidationFailed.of(ErrorDetail(
-                    "invalidServicePlan", "Windows 365 provisions no Cloud PC of this plan.", "targetServicePlanId"))
-        return
-    if action in ("reboot", "powerOn", "powerOff", "resize", "troubleshoot") and cloud_pc.build is None:
-        raise Conflict(f"Cloud PC '{cloud_pc.display_name}' has no VM yet.", code="wrongStatus", target="status")
-    if action == "resize":
-        check_resize(ports, cloud_pc, target_service_plan_id)
+    ports.backends.of(cloud_pc.tenant_id).cloud_pcs.check(ports, cloud_pc, action, target_service_plan_id)
 
 
 def check_resize(ports: EnginePorts, cloud_pc: CloudPc, target_service_plan_id: str | None) -> None:
@@ -194,24 +124,11 @@ def _group_name(ports: EnginePorts, tenant_id: str, group_id: str) -> str:
     return f"'{group.display_name}' ({group_id})" if group is not None else group_id
 
 
-def _work_of(cloud_pc: CloudPc, action: ActionName, request_id: str, target: str | None) -> Performed:
-    if action in ("retry", "reprovision"):
-        return Performed(cloud_pc, provisioning_run=cloud_pc.run if cloud_pc.status == "pendingProvision" else None)
-    if action in PHASES:
-        run = VmActionRun(
-            tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id, action=action, request_id=request_id,
-            from_service_plan_id=cloud_pc.resize_from_service_plan_id if action == "resize" else None,
-        )  # fmt: skip
-        return Performed(cloud_pc, vm_action=run)
-    return Performed(cloud_pc)
-
-
 def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: str) -> CloudPc:
     """The friendly name only: the device name, which Windows and Intune know the Cloud PC by, never changes."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "rename")
-    if cloud_pc.windows365_id is not None:  # Windows 365 keeps the name
-        ports.windows365.act(tenant_id, cloud_pc.windows365_id, "rename", {"displayName": display_name})
+    ports.backends.of(tenant_id).cloud_pcs.rename(ports, cloud_pc, display_name)
     return save_move(ports, cloud_pc, lambda current: machine.move(current, "rename", ports.clock(),
                      display_name=display_name, message=f"'{current.display_name}' -> '{display_name}'"),
                      doing="rename")  # fmt: skip
@@ -219,33 +136,15 @@ def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: s
 
 def restore_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, snapshot_id: str, request_id: str
                      ) -> Performed:  # fmt: skip
-    """Windows 365 restores the Cloud PC to one of its restore points (cloudpc-restore): it is `restoring`, then
-    provisioned again, which the follower brings in."""
-    return _windows365_only(ports, tenant_id, cloud_pc_id, "restoreSnapshot", request_id, "restore",
-                            {"cloudPcSnapshotId": snapshot_id}, f"restore to restore point {snapshot_id}")  # fmt: skip
+    """The backend restores the Cloud PC to one of its restore points."""
+    cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
+    return ports.backends.of(tenant_id).cloud_pcs.restore(ports, cloud_pc, snapshot_id, request_id)
 
 
 def create_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, request_id: str) -> Performed:
-    """Windows 365 takes a restore point now (cloudpc-createsnapshot), beside its scheduled ones."""
-    return _windows365_only(ports, tenant_id, cloud_pc_id, "createSnapshot", request_id, "createSnapshot", None,
-                            "a restore point")  # fmt: skip
-
-
-def _windows365_only(
-    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, action: machine.Action, request_id: str, graph_action: str,
-    body: dict[str, str] | None, what: str,
-) -> Performed:  # fmt: skip
+    """The backend takes a restore point now, beside its scheduled ones."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    if cloud_pc.windows365_id is None:
-        raise Conflict(f"Cloud PC '{cloud_pc.display_name}' is not provisioned by Windows 365, which keeps restore "
-                       "points.", code="backendNotServed", target="cloudPcId")  # fmt: skip
-    machine.check(cloud_pc, action)
-    verb = "restore" if body else "take a restore point of"
-    with refused_as_conflict(f"{verb} Cloud PC '{cloud_pc.display_name}'", "snapshotId" if body else "status"):
-        ports.windows365.act(tenant_id, cloud_pc.windows365_id, graph_action, body)
-    saved = save_move(ports, cloud_pc, lambda current: machine.move(current, action, ports.clock(),
-                      request_id=request_id, message=f"{what} asked of Windows 365"), doing=action)  # fmt: skip
-    return Performed(saved, follow_windows365=True)
+    return ports.backends.of(tenant_id).cloud_pcs.take_restore_point(ports, cloud_pc, request_id)
 
 
 # --- the Azure work of a VM action -------------------------------------------------------------------------

@@ -10,11 +10,12 @@ the pending-start sweep (shared/services/cloud_pcs/pending_starts.py) finds the 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from shared.errors import NotFound
 from shared.events import DirectoryEvent
+from shared.models.cloud_pc_work import ReconcileOutcome
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWorkKind
@@ -39,18 +40,6 @@ def cloud_pc_id(tenant_id: str, slot: Slot, policy_id: str) -> str:
     """
     key = f"{tenant_id}/{slot.user_id}/{slot.service_plan_id}/{slot.index}/{policy_id}"
     return str(uuid.uuid5(CLOUD_PC_NAMESPACE, key))
-
-
-@dataclass
-class ReconcileOutcome:
-    tenant_id: str
-    users_considered: int = 0
-    created: list[str] = field(default_factory=list)
-    to_provision: list[dict[str, object]] = field(default_factory=list)  # [{cloudPcId, run}] still pendingProvision
-    untargeted: list[str] = field(default_factory=list)  # Cloud PCs whose slot is no longer desired
-    entered_grace: list[str] = field(default_factory=list)
-    restored: list[str] = field(default_factory=list)
-    start_check: str | None = None  # remove it (`started`) once every run in `to_provision` is started
 
 
 def new_cloud_pc(
@@ -181,6 +170,16 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
     for cloud_pc in license_room(ports, tenant_id, [*waiting, *created]):
         outcome.to_provision.append({"cloudPcId": cloud_pc.id, "run": cloud_pc.run})
     return outcome
+
+
+def directory_changed(ports: EnginePorts, event: DirectoryEvent) -> ReconcileOutcome:
+    """What a change of the tenant's users or groups comes to, the tenant's backend says; nothing for a tenant
+    removed since."""
+    try:
+        backend = ports.backends.of(event.tenant_id)
+    except NotFound:
+        return ReconcileOutcome(tenant_id=event.tenant_id)
+    return backend.cloud_pcs.directory_changed(ports, event)
 
 
 def reconcile_watched(ports: EnginePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
