@@ -17,7 +17,12 @@ from shared.models.tenants import BackendName, Tenant
 
 if TYPE_CHECKING:  # the port bundles name the backend choice in turn
     from shared.events import DirectoryEvent
+    from shared.models.connections import Connection
+    from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
+    from shared.models.orchestrations import HealthCheckRun, PhasedStep
+    from shared.models.policies import PolicyFields, ProvisioningPolicy
     from shared.models.sites import Site
+    from shared.ports.admin_ports import AdminPorts
     from shared.ports.bundles import OnboardingPorts
     from shared.ports.engine_ports import EnginePorts
 
@@ -35,6 +40,68 @@ class ServiceRoleCheck:
 
 class ConfigurationBackend(Protocol):
     """Connections, device images and provisioning policies: what each backend takes, and where a change goes."""
+
+    # connections and their health checks
+    @property
+    def checks_every_change(self) -> bool:
+        """Whether any change of a connection starts a new health-check run (not only a change of credentials)."""
+        ...
+
+    def check_admin_may_run_checks(self) -> None:
+        """Refuses (Conflict) an admin's request for a new health-check run the backend does not let an app start."""
+        ...
+
+    def advance_health_checks(self, ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+        """Take a connection's health-check run as far as it goes (shared/services/configuration/health_check_runs)."""
+        ...
+
+    def connection_deleted(self, ports: AdminPorts, connection: Connection) -> None:
+        """Before the app forgets the connection (Conflict: the backend refused)."""
+        ...
+
+    # device images
+    @property
+    def image_kinds(self) -> frozenset[str]:
+        """The kinds of a site's images (azure_inventory's) a device image may come from."""
+        ...
+
+    def gallery(self, ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
+        """The gallery images a policy of the tenant may name."""
+        ...
+
+    def check_image_source(self, data: DeviceImageCreate) -> None:
+        """Refuses (ValidationFailed) a source the backend does not take."""
+        ...
+
+    def import_image(self, ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
+        """One step of a pending image's import: the image after it (still pending: ask again), None when deleted.
+        A throttle or an outage raises, for the retries."""
+        ...
+
+    def image_deleted(self, ports: AdminPorts, image: DeviceImage) -> None:
+        """Before the app forgets the image (Conflict: the backend refused)."""
+        ...
+
+    # provisioning policies
+    def check_policy(self, fields: PolicyFields, before: ProvisioningPolicy | None) -> None:
+        """Refuses (ValidationFailed) what the backend does not take in a new policy, or in a change of `before`."""
+        ...
+
+    def policy_made(self, ports: AdminPorts, policy: ProvisioningPolicy) -> ProvisioningPolicy:
+        """The new policy as the app keeps it, once the backend holds it."""
+        ...
+
+    def policy_changed(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+        """Before a change is saved (ValidationFailed: the backend refused)."""
+        ...
+
+    def policy_deleted(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+        """Before the app forgets the policy (Conflict: the backend refused)."""
+        ...
+
+    def policy_assigned(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+        """Before new assignments are saved (ValidationFailed: the backend refused)."""
+        ...
 
 
 class CloudPcWork(Protocol):

@@ -13,6 +13,7 @@ from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.orchestrations import PROVISIONING_CALLS_PER_EXECUTION, HealthCheckRun, ProvisionInput
 from shared.models.provisioning import CloudPcJob, RunState
+from shared.services.backends.windows365_configuration import health_check_phases
 from shared.services.configuration import health_check_runs
 from shared.services.configuration.health_check_runs import COULD_NOT_RUN, RAN_TOO_LONG
 from shared.services.configuration.health_checks import checks_for
@@ -149,16 +150,16 @@ def test_a_health_check_run_that_cannot_go_on_records_its_unfinished_checks_as_f
 
 def test_a_health_check_run_is_its_checks_outside_the_network_then_the_probe_and_those_inside() -> None:
     hybrid = HealthCheckRun.model_validate({**CHECK_RUN, "checks": [c.name for c in checks_for("hybridAzureADJoin")]})
-    assert health_check_runs.phases(hybrid) == [
+    assert health_check_runs.own_phases(hybrid) == [
         "markRunning", "subnetIpUsage", "virtualNetworkReadiness", "subscriptionPermissions", "prepareProbe",
         "dnsResolution", "adDomainJoin", "endpointConnectivity", "entraDeviceSync", "record", "removeProbe",
     ]  # fmt: skip
     outside = hybrid.model_copy(update={"checks": ["subnetIpUsage"]})
-    assert health_check_runs.phases(outside) == ["markRunning", "subnetIpUsage", "record"]  # no probe to make
+    assert health_check_runs.own_phases(outside) == ["markRunning", "subnetIpUsage", "record"]  # no probe to make
     windows365 = hybrid.model_copy(update={"backend": "windows365"})
-    assert health_check_runs.phases(windows365) == ["markRunning", "pushToWindows365", "mirrorWindows365Checks"]
+    assert health_check_phases(windows365) == ["markRunning", "pushToWindows365", "mirrorWindows365Checks"]
     reread = windows365.model_copy(update={"push": False})  # a scheduled run only reads Windows 365's results
-    assert health_check_runs.phases(reread) == ["markRunning", "mirrorWindows365Checks"]
+    assert health_check_phases(reread) == ["markRunning", "mirrorWindows365Checks"]
 
 
 IMAGE = {"tenantId": "t1", "imageId": "img1"}

@@ -259,18 +259,18 @@ def site_images(
     skip_token: str | None = None,
 ) -> tuple[list[SiteImage], str | None]:
     """The images a device image of the site can come from: the site's subscription's managed images and gallery
-    image versions that VMs can be made from in the site's region (Windows 365 uploads managed images only)."""
+    image versions that VMs can be made from in the site's region, of the kinds the tenant's backend takes."""
     site = ports.sites.get_site(tenant_id, site_id)
     with _reading_azure("the subscription's images"):
         choices = ports.inventory.images(tenant_id, site.subscription_id)
-    only_managed = ports.tenants.get_tenant(tenant_id).by_windows365
+    kinds = ports.backends.of(tenant_id).configuration.image_kinds
     wanted = (search or "").casefold()
     found = [
         SiteImage(id=c.id, name=c.name, kind=c.kind, resource_group_name=c.resource_group,
                   hyper_v_generation=c.hyper_v_generation)
         for c in choices
         if site.region_name in c.regions and wanted in f"{c.name}\n{c.resource_group}".casefold()
-        and not (only_managed and c.kind != "managedImage")
+        and c.kind in kinds
     ]  # fmt: skip
     return ports.pages.page(found, top=top, skip_token=skip_token)
 

@@ -3,6 +3,334 @@ to it through Graph."""
 
 from __future__ import annotations
 
+from typing import get_args
+
+from shared.errors import Conflict, ErrorDetail, ValidationFailed
+from shared.models.connections import CHECKING, Connection, HealthCheck, HealthCheckStatusDetail
+from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
+from shared.models.orchestrations import HealthCheckRun, PhasedStep
+from shared.models.policies import PolicyFields, ProvisioningPolicy
+from shared.ports.admin_ports import AdminPorts
+from shared.ports.cloud_errors import CloudError
+from shared.ports.progress import Progress
+from shared.ports.windows365 import (
+    Windows365Check,
+    Windows365ConnectionSpec,
+    Windows365GalleryImage,
+    Windows365Join,
+    Windows365PolicySpec,
+)
+from shared.services.configuration import connections, health_check_runs
+from shared.services.configuration.device_images import fail_import, imported
+from shared.services.configuration.health_check_runs import MARK, PHASE_TIMEOUT, RAN_TOO_LONG
+from shared.services.configuration.health_checks import (
+    CHECKS,
+    DEFAULT_ACTION,
+    RECOMMENDED_ACTIONS,
+    WINDOWS365_CHECK_NAMES,
+)
+from shared.services.engine import phased
+from shared.services.engine.windows365_refusals import refused_against_field, refused_as_conflict
+
+MANAGED_IMAGE = "/providers/microsoft.compute/images/"
+PUSH, MIRROR = "pushToWindows365", "mirrorWindows365Checks"  # a health-check run's phases, after MARK
+WINDOWS365_WAIT_S = 15.0  # between reads of checks Windows 365 is still running (they take minutes)
+WINDOWS365_CHECK = "windows365Connection"  # the stand-in check of a connection Windows 365 refused or lost
+NAMES_BY_DISPLAY_NAME = {name.lower(): check for name, check in
+                         [*((c.display_name, c.name) for c in CHECKS), *WINDOWS365_CHECK_NAMES.items()]}  # fmt: skip
+
 
 class Windows365Configuration:
-    pass
+    # Windows 365 is sent every change of a connection, by the health-check run
+    checks_every_change = True
+    image_kinds = frozenset({"managedImage"})  # Windows 365 uploads managed images only
+
+    def check_admin_may_run_checks(self) -> None:
+        raise Conflict(
+            "Windows 365 runs this connection's health checks itself, when it is made or changed and every 6 "
+            "hours, and lets no app start them (Graph's runHealthChecks takes no application permission); its "
+            "latest results are shown here.", code="checkedByWindows365", target="connectionId",
+        )  # fmt: skip
+
+    def advance_health_checks(self, ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+        return _advance_checks(ports, run)
+
+    def connection_deleted(self, ports: AdminPorts, connection: Connection) -> None:
+        if connection.windows365_id:
+            with refused_as_conflict(f"delete connection '{connection.display_name}'", "connectionId"):
+                ports.windows365.delete_connection(connection.tenant_id, connection.windows365_id)
+
+    def gallery(self, ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
+        # the ones Windows 365 offers the tenant, all single-session: Windows 365's Cloud PCs are personal
+        return [_offered(image) for image in ports.windows365_provisioning.list_gallery_images(tenant_id)]
+
+    def check_image_source(self, data: DeviceImageCreate) -> None:
+        # virtualendpoint-post-deviceimages takes "Microsoft.Compute/images/{name}"
+        if MANAGED_IMAGE not in data.source_image_resource_id.lower():
+            raise ValidationFailed.of(ErrorDetail(
+                "notTakenByBackend", "Windows 365 uploads managed images only, not gallery image versions.",
+                "sourceImageResourceId",
+            ))  # fmt: skip
+
+    def import_image(self, ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
+        return _import(ports, image)
+
+    def image_deleted(self, ports: AdminPorts, image: DeviceImage) -> None:
+        if image.windows365_id is not None:
+            with refused_as_conflict(f"delete device image '{image.display_name}'", "imageId"):
+                ports.windows365_provisioning.delete_image(image.tenant_id, image.windows365_id)
+
+    def check_policy(self, fields: PolicyFields, before: ProvisioningPolicy | None) -> None:
+        _check_fields(fields)
+        if before is not None and fields.cloud_pc_naming_template != before.cloud_pc_naming_template:
+            raise ValidationFailed.of(ErrorDetail(  # Graph's update does not take it
+                "notTakenByBackend", "Windows 365 keeps a policy's naming template as it was made: create a new "
+                "policy for another one.", "cloudPcNamingTemplate",
+            ))  # fmt: skip
+
+    def policy_made(self, ports: AdminPorts, policy: ProvisioningPolicy) -> ProvisioningPolicy:
+        windows365, spec = ports.windows365_provisioning, policy_spec(ports, policy)
+        try:  # one made by an earlier attempt whose answer was lost is adopted, not made twice
+            remote = (windows365.find_policy(policy.tenant_id, spec.display_name)
+                      or windows365.create_policy(policy.tenant_id, spec))  # fmt: skip
+        except CloudError as exc:
+            raise _refused(exc) from exc
+        return policy.model_copy(update={"windows365_id": remote})
+
+    def policy_changed(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+        if policy.windows365_id:
+            try:
+                ports.windows365_provisioning.update_policy(policy.tenant_id, policy.windows365_id,
+                                                            policy_spec(ports, policy))  # fmt: skip
+            except CloudError as exc:
+                raise _refused(exc) from exc
+
+    def policy_deleted(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+        if policy.windows365_id:
+            with refused_as_conflict(f"delete policy '{policy.display_name}'", "policyId"):
+                ports.windows365_provisioning.delete_policy(policy.tenant_id, policy.windows365_id)
+
+    def policy_assigned(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+        if policy.windows365_id:  # Windows 365 provisions from its own assignments
+            groups = [a.group_id for a in policy.assignments]
+            try:
+                ports.windows365_provisioning.assign_policy(policy.tenant_id, policy.windows365_id, groups)
+            except CloudError as exc:
+                raise _refused(exc) from exc
+
+
+# --- a connection's health-check run: Windows 365 checks, the app sends it the connection and mirrors its checks ---
+
+
+def health_check_phases(run: HealthCheckRun) -> list[str]:
+    """A scheduled run (no `push`) only reads Windows 365's latest results."""
+    return [MARK, *([PUSH] if run.push else []), MIRROR]
+
+
+def _advance_checks(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+    tenant, connection, number = run.tenant_id, run.connection_id, run.run
+
+    def take(now: HealthCheckRun, phase: str) -> phased.Taken[HealthCheckRun]:
+        if phase == MARK:
+            marked = connections.mark_checks_running(ports, tenant, connection, number)
+            return phased.DONE if marked else PhasedStep(outcome="superseded", run=now)
+        if phase == PUSH:
+            pushed = push_to_windows365(ports, tenant, connection, number)
+            return phased.DONE if pushed == "pushed" else PhasedStep(outcome=pushed, run=now)
+        wait = mirror_windows365_checks(ports, tenant, connection, number)
+        return phased.DONE if wait is None else Progress(done=False, retry_after_s=wait)
+
+    def failed(now: HealthCheckRun, phase: str, exc: CloudError) -> PhasedStep[HealthCheckRun]:
+        if phase != MIRROR or exc.code != phased.TIMED_OUT:
+            raise exc  # storage, or Windows 365 out of reach: the activity's retries, then the orchestrator's record
+        recorded = health_check_runs.record(ports, now, RAN_TOO_LONG)
+        return PhasedStep(outcome="recorded" if recorded else "superseded", run=now)
+
+    return phased.drive(
+        run,
+        health_check_phases(run),
+        take,
+        clock=ports.clock,
+        limit=PHASE_TIMEOUT,
+        on_fail=failed,
+        finish=health_check_runs.finished,
+    )
+
+
+def connection_spec(ports: AdminPorts, connection: Connection) -> Windows365ConnectionSpec:
+    """The connection as Windows 365 takes it: its network interfaces go in the site's resource group, as the app's
+    own Cloud PCs' do."""
+    site = ports.sites.find_site(connection.tenant_id, connection.site_id)
+    group = site.resource_group_name if site is not None else connection.resource_group_name
+    return Windows365ConnectionSpec(
+        display_name=connection.display_name,
+        connection_type=connection.connection_type,
+        subscription_id=connection.subscription_id,
+        resource_group_id=f"/subscriptions/{connection.subscription_id}/resourceGroups/{group}",
+        virtual_network_id=connection.virtual_network_id or "",
+        subnet_id=connection.subnet_id or "",
+        ad_domain_name=connection.ad_domain_name,
+        ad_domain_username=connection.ad_domain_username,
+        organizational_unit=connection.organizational_unit,
+    )
+
+
+def _refused_check(code: str, message: str) -> HealthCheck:
+    return HealthCheck(
+        name=WINDOWS365_CHECK, display_name="Azure network connection in Windows 365", status="failed",
+        error_type=code, recommended_action=message,
+    )  # fmt: skip
+
+
+def push_to_windows365(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> str:
+    """Windows 365 holds the connection as the app does now: made once (or adopted, when an earlier attempt made it
+    and was lost before its id was kept), else updated. `pushed`, `superseded`, or `refused` (recorded as the run's
+    failed check with Windows 365's words). A throttle or an outage raises, for the activity's retries."""
+    connection = ports.connections.find_connection(tenant_id, connection_id)
+    if connection is None or connection.health_check_run != run:
+        return "superseded"
+    windows365 = ports.windows365
+    spec = connection_spec(ports, connection)
+    hybrid = connection.connection_type == "hybridAzureADJoin"
+    password = ports.secrets.get_secret(connection.password_secret_name) if hybrid else None
+    try:
+        known = connection.windows365_id and windows365.read_connection(tenant_id, connection.windows365_id)
+        if known:
+            windows365.update_connection(tenant_id, known.id, spec, password)
+            return "pushed"
+        made = windows365.find_connection(tenant_id, spec.display_name, spec.subnet_id)
+        if made is None:
+            made = windows365.create_connection(tenant_id, spec, password)
+    except CloudError as exc:
+        if exc.transient:
+            raise
+        connections.record_checks(ports, tenant_id, connection_id, run, [_refused_check(exc.code, str(exc))])
+        return "refused"
+    keep = {"windows365_id": made.id}
+    connections.apply_to_run(ports, tenant_id, connection_id, lambda current: current.model_copy(update=keep))
+    return "pushed"
+
+
+def _mirrored(check: Windows365Check) -> HealthCheck:
+    status, error_type = check.status, check.error_type
+    action = check.recommended_action
+    if status in ("failed", "warning") and error_type and not action:
+        action = RECOMMENDED_ACTIONS.get(error_type, DEFAULT_ACTION)
+    return HealthCheck(
+        name=NAMES_BY_DISPLAY_NAME.get(check.display_name.lower(), check.display_name),
+        display_name=check.display_name,
+        status=status,
+        start_date_time=check.start_date_time,  # pydantic parses Graph's ISO 8601
+        end_date_time=check.end_date_time,
+        error_type=error_type if status in ("failed", "warning") else None,
+        recommended_action=action if status in ("failed", "warning") else None,
+    )
+
+
+def mirror_windows365_checks(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> float | None:
+    """Windows 365's latest checks written on the app's connection once they are finished: None when done (or
+    superseded), else the seconds to wait before reading again."""
+    connection = ports.connections.find_connection(tenant_id, connection_id)
+    if connection is None or connection.health_check_run != run:
+        return None
+    state = ports.windows365.read_connection(tenant_id, connection.windows365_id) if connection.windows365_id else None
+    if state is None:
+        lost = _refused_check("connectionNotFound", "Windows 365 has no such connection any more: delete it here "
+                              "and make it again.")  # fmt: skip
+        connections.record_checks(ports, tenant_id, connection_id, run, [lost])
+        return None
+    if state.health_check_status in CHECKING:
+        return WINDOWS365_WAIT_S
+    results = [_mirrored(check) for check in state.checks]
+    detail = HealthCheckStatusDetail.model_validate(
+        {"startDateTime": state.start_date_time, "endDateTime": state.end_date_time, "healthChecks": results}
+    )
+    connections.record_checks(ports, tenant_id, connection_id, run, results, detail, state.health_check_status)
+    return None
+
+
+# --- device images: uploaded to Windows 365, which validates them ---
+
+
+def _offered(image: Windows365GalleryImage) -> GalleryImage:
+    status = image.status if image.status in get_args(GalleryStatus) else "supportedWithWarning"  # a new member
+    return GalleryImage(id=image.id, display_name=image.display_name, publisher_name=image.publisher_name,
+                        offer_name=image.offer_name, sku_name=image.sku_name, status=status,
+                        recommended_for=["personal"])  # fmt: skip
+
+
+def _import(ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
+    """Uploaded once (an upload an earlier attempt made is found by name and version), then read: still `pending`
+    while Windows 365 validates it, for the orchestrator to ask again; settled as Windows 365 settles it. Windows
+    365's refusal of the upload fails the image with its words; a throttle or an outage raises, for the retries."""
+    windows365, tenant_id = ports.windows365_provisioning, image.tenant_id
+    try:
+        if image.windows365_id is None:
+            remote = windows365.upload_image(tenant_id, image.display_name, image.version,
+                                             image.source_image_resource_id)  # fmt: skip
+            image = ports.images.upsert_image(image.model_copy(update={"windows365_id": remote}), if_match=image.etag)
+        assert image.windows365_id is not None
+        state = windows365.read_image(tenant_id, image.windows365_id)
+    except CloudError as exc:
+        if exc.transient:
+            raise
+        return fail_import(ports, tenant_id, image.id, "internalServerError", f"Windows 365 refused the upload: {exc}")
+    if state is None:
+        return fail_import(ports, tenant_id, image.id, "internalServerError", "Windows 365 no longer has the image.")
+    if state.status == "failed":
+        code = state.error_code if state.error_code in get_args(ImageErrorCode) else None
+        code = code or "internalServerError"
+        return fail_import(ports, tenant_id, image.id, code, f"Windows 365 could not use the image: {code}.")
+    if state.status != "ready":
+        return image
+    return imported(ports, image, os_version=state.operating_system)
+
+
+# --- policies: Windows 365 holds them, every change is sent to it ---
+
+# the policy's fields as Graph names them, to show Graph's refusal against the field it names
+GRAPH_FIELDS = {
+    "displayName": "displayName", "description": "description", "imageId": "imageId", "imageType": "imageType",
+    "domainJoinConfigurations": "domainJoinConfigurations", "cloudPcNamingTemplate": "cloudPcNamingTemplate",
+    "windowsSetting": "windowsSetting", "enableSingleSignOn": "enableSingleSignOn",
+}  # fmt: skip
+
+
+def _check_fields(fields: PolicyFields) -> None:
+    """What Windows 365 does not take in a policy: refused with the field named, never ignored."""
+    problems = []
+    if fields.local_admin_enabled:
+        problems.append(ErrorDetail(
+            "notTakenByBackend", "Windows 365 makes a user a local administrator through user settings "
+            "(cloudPcUserSetting), not through the provisioning policy.", "localAdminEnabled",
+        ))  # fmt: skip
+    if problems:
+        raise ValidationFailed.of(*problems)
+
+
+def policy_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365PolicySpec:
+    joins = []
+    for index, config in enumerate(policy.domain_join_configurations):
+        remote = None
+        if config.on_premises_connection_id:
+            connection = ports.connections.get_connection(policy.tenant_id, config.on_premises_connection_id)
+            if connection.windows365_id is None:
+                raise ValidationFailed.of(ErrorDetail(
+                    "connectionNotInWindows365", f"Connection '{connection.display_name}' is not in Windows 365 yet.",
+                    f"domainJoinConfigurations[{index}].onPremisesConnectionId",
+                ))  # fmt: skip
+            remote = connection.windows365_id
+        joins.append(Windows365Join(config.domain_join_type, remote, config.region_name))
+    image_id = policy.image_id
+    if policy.image_type == "custom":  # Windows 365 names the image by its own id (the references check made it ready)
+        image_id = ports.images.get_image(policy.tenant_id, policy.image_id).windows365_id or policy.image_id
+    return Windows365PolicySpec(
+        display_name=policy.display_name, description=policy.description, image_type=policy.image_type,
+        image_id=image_id, image_display_name=policy.image_display_name, joins=tuple(joins),
+        naming_template=policy.cloud_pc_naming_template, enable_single_sign_on=policy.enable_single_sign_on,
+        locale=policy.windows_setting.locale,
+    )  # fmt: skip
+
+
+def _refused(exc: CloudError) -> Exception:
+    return refused_against_field(exc, "policy", GRAPH_FIELDS)

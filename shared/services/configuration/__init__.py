@@ -3,4 +3,13 @@ with their naming, image rules and assignment planning.
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["connections", "device_images", "health_check_runs", "image_rules", "naming", "policies", "targeting"]
+__all__ = [
+    "connections",
+    "device_images",
+    "health_check_runs",
+    "health_checks",
+    "image_rules",
+    "naming",
+    "policies",
+    "targeting",
+]

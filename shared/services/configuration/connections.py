@@ -8,7 +8,6 @@ from datetime import datetime
 
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.connections import (
-    CHECKING,
     CheckStatus,
     Connection,
     ConnectionCreate,
@@ -21,19 +20,8 @@ from shared.ports.admin_ports import AdminPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.network_checks import CheckOutcome, NetworkTarget
 from shared.ports.progress import Progress
-from shared.ports.windows365 import Windows365Check, Windows365ConnectionSpec
-from shared.services.configuration.health_checks import (
-    CHECKS,
-    CHECKS_BY_NAME,
-    DEFAULT_ACTION,
-    RECOMMENDED_ACTIONS,
-    WINDOWS365_CHECK_NAMES,
-    finish_check,
-    overall_status,
-    pending_checks,
-)
+from shared.services.configuration.health_checks import CHECKS_BY_NAME, finish_check, overall_status, pending_checks
 from shared.services.engine.updates import update_with_etag
-from shared.services.engine.windows365_refusals import refused_as_conflict
 
 MAX_CONNECTIONS_PER_TENANT = 10
 
@@ -144,8 +132,9 @@ def update_connection(
             ):
                 alias = ConnectionUpdate.model_fields[required].alias or required
                 raise ValidationFailed.of(ErrorDetail("missing", f"{alias} cannot be removed.", alias))
-        if patch.changes_credentials or current.cloud_pc_backend == "windows365":
-            fields |= _new_run(current)  # Windows 365 is sent every change, by the run
+        backend = ports.backends.named(current.cloud_pc_backend).configuration
+        if patch.changes_credentials or backend.checks_every_change:
+            fields |= _new_run(current)
         return current.model_copy(update={**fields, "last_modified_date_time": ports.clock()})
 
     def save(connection: Connection, etag: str | None) -> Connection:
@@ -174,16 +163,12 @@ def _new_run(current: Connection) -> dict[str, object]:
 def request_health_checks(
     ports: AdminPorts, tenant_id: str, connection_id: str, *, by_admin: bool = False
 ) -> Connection:
-    """Queue a new run: the connection goes back to pending; older runs' results will be ignored. An admin cannot
-    have Windows 365 check one of its connections: Graph gives an app no permission for it."""
+    """Queue a new run: the connection goes back to pending; older runs' results will be ignored. An admin's
+    request is refused where the backend lets no app start the checks."""
 
     def change(current: Connection) -> Connection:
-        if by_admin and current.cloud_pc_backend == "windows365":
-            raise Conflict(
-                "Windows 365 runs this connection's health checks itself, when it is made or changed and every 6 "
-                "hours, and lets no app start them (Graph's runHealthChecks takes no application permission); its "
-                "latest results are shown here.", code="checkedByWindows365", target="connectionId",
-            )  # fmt: skip
+        if by_admin:
+            ports.backends.named(current.cloud_pc_backend).configuration.check_admin_may_run_checks()
         return current.model_copy(update={**_new_run(current), "last_modified_date_time": ports.clock()})
 
     return update_with_etag(
@@ -202,9 +187,7 @@ def delete_connection(ports: AdminPorts, tenant_id: str, connection_id: str, *, 
             code="inUse",
             target="connectionId",
         )
-    if connection.windows365_id:
-        with refused_as_conflict(f"delete connection '{connection.display_name}'", "connectionId"):
-            ports.windows365.delete_connection(tenant_id, connection.windows365_id)
+    ports.backends.named(connection.cloud_pc_backend).configuration.connection_deleted(ports, connection)
     ports.connections.delete_connection(tenant_id, connection_id, if_match=if_match or connection.etag)
     ports.secrets.delete_secret(connection.password_secret_name)
 
@@ -222,7 +205,7 @@ def mark_checks_running(ports: AdminPorts, tenant_id: str, connection_id: str, r
         detail = HealthCheckStatusDetail(start_date_time=now, health_checks=pending_checks(current.connection_type))
         return current.model_copy(update={"health_check_status": "running", "health_check_status_detail": detail})
 
-    return _apply_to_run(ports, tenant_id, connection_id, change)
+    return apply_to_run(ports, tenant_id, connection_id, change)
 
 
 @dataclass(frozen=True)
@@ -314,7 +297,7 @@ def record_checks(
     ports: AdminPorts, tenant_id: str, connection_id: str, run: int, results: list[HealthCheck],
     mirrored: HealthCheckStatusDetail | None = None, status: CheckStatus | None = None,
 ) -> bool:  # fmt: skip
-    """The run's results, unless a newer run superseded it; `mirrored` and `status` as Windows 365 gave them."""
+    """The run's results, unless a newer run superseded it; `mirrored` and `status` as the backend gave them."""
     now = ports.clock()
 
     def change(current: Connection) -> Connection:
@@ -329,118 +312,17 @@ def record_checks(
             update={"health_check_status": status or overall_status(results), "health_check_status_detail": detail}
         )
 
-    return _apply_to_run(ports, tenant_id, connection_id, change)
-
-
-# --- a Windows 365 connection's run (called by activities): Windows 365 checks, the app sends and mirrors --------
-
-WINDOWS365_WAIT_S = 15.0  # between reads of checks Windows 365 is still running (they take minutes)
-WINDOWS365_CHECK = "windows365Connection"  # the stand-in check of a connection Windows 365 refused or lost
-NAMES_BY_DISPLAY_NAME = {name.lower(): check for name, check in
-                         [*((c.display_name, c.name) for c in CHECKS), *WINDOWS365_CHECK_NAMES.items()]}  # fmt: skip
-
-
-def connection_spec(ports: AdminPorts, connection: Connection) -> Windows365ConnectionSpec:
-    """The connection as Windows 365 takes it: its network interfaces go in the site's resource group, as the app's
-    own Cloud PCs' do."""
-    site = ports.sites.find_site(connection.tenant_id, connection.site_id)
-    group = site.resource_group_name if site is not None else connection.resource_group_name
-    return Windows365ConnectionSpec(
-        display_name=connection.display_name,
-        connection_type=connection.connection_type,
-        subscription_id=connection.subscription_id,
-        resource_group_id=f"/subscriptions/{connection.subscription_id}/resourceGroups/{group}",
-        virtual_network_id=connection.virtual_network_id or "",
-        subnet_id=connection.subnet_id or "",
-        ad_domain_name=connection.ad_domain_name,
-        ad_domain_username=connection.ad_domain_username,
-        organizational_unit=connection.organizational_unit,
-    )
-
-
-def _refused_check(code: str, message: str) -> HealthCheck:
-    return HealthCheck(
-        name=WINDOWS365_CHECK, display_name="Azure network connection in Windows 365", status="failed",
-        error_type=code, recommended_action=message,
-    )  # fmt: skip
-
-
-def push_to_windows365(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> str:
-    """Windows 365 holds the connection as the app does now: made once (or adopted, when an earlier attempt made it
-    and was lost before its id was kept), else updated. `pushed`, `superseded`, or `refused` (recorded as the run's
-    failed check with Windows 365's words). A throttle or an outage raises, for the activity's retries."""
-    connection = ports.connections.find_connection(tenant_id, connection_id)
-    if connection is None or connection.health_check_run != run:
-        return "superseded"
-    windows365 = ports.windows365
-    spec = connection_spec(ports, connection)
-    hybrid = connection.connection_type == "hybridAzureADJoin"
-    password = ports.secrets.get_secret(connection.password_secret_name) if hybrid else None
-    try:
-        known = connection.windows365_id and windows365.read_connection(tenant_id, connection.windows365_id)
-        if known:
-            windows365.update_connection(tenant_id, known.id, spec, password)
-            return "pushed"
-        made = windows365.find_connection(tenant_id, spec.display_name, spec.subnet_id)
-        if made is None:
-            made = windows365.create_connection(tenant_id, spec, password)
-    except CloudError as exc:
-        if exc.transient:
-            raise
-        record_checks(ports, tenant_id, connection_id, run, [_refused_check(exc.code, str(exc))])
-        return "refused"
-    keep = {"windows365_id": made.id}
-    _apply_to_run(ports, tenant_id, connection_id, lambda current: current.model_copy(update=keep))
-    return "pushed"
-
-
-def _mirrored(check: Windows365Check) -> HealthCheck:
-    status, error_type = check.status, check.error_type
-    action = check.recommended_action
-    if status in ("failed", "warning") and error_type and not action:
-        action = RECOMMENDED_ACTIONS.get(error_type, DEFAULT_ACTION)
-    return HealthCheck(
-        name=NAMES_BY_DISPLAY_NAME.get(check.display_name.lower(), check.display_name),
-        display_name=check.display_name,
-        status=status,
-        start_date_time=check.start_date_time,  # pydantic parses Graph's ISO 8601
-        end_date_time=check.end_date_time,
-        error_type=error_type if status in ("failed", "warning") else None,
-        recommended_action=action if status in ("failed", "warning") else None,
-    )
-
-
-def mirror_windows365_checks(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> float | None:
-    """Windows 365's latest checks written on the app's connection once they are finished: None when done (or
-    superseded), else the seconds to wait before reading again."""
-    connection = ports.connections.find_connection(tenant_id, connection_id)
-    if connection is None or connection.health_check_run != run:
-        return None
-    state = (
-        ports.windows365.read_connection(tenant_id, connection.windows365_id) if connection.windows365_id else None
-    )
-    if state is None:
-        lost = _refused_check("connectionNotFound", "Windows 365 has no such connection any more: delete it here "
-                              "and make it again.")  # fmt: skip
-        record_checks(ports, tenant_id, connection_id, run, [lost])
-        return None
-    if state.health_check_status in CHECKING:
-        return WINDOWS365_WAIT_S
-    results = [_mirrored(check) for check in state.checks]
-    detail = HealthCheckStatusDetail.model_validate(
-        {"startDateTime": state.start_date_time, "endDateTime": state.end_date_time, "healthChecks": results}
-    )
-    record_checks(ports, tenant_id, connection_id, run, results, detail, state.health_check_status)
-    return None
+    return apply_to_run(ports, tenant_id, connection_id, change)
 
 
 class _Superseded(Exception):
     pass
 
 
-def _apply_to_run(
+def apply_to_run(
     ports: AdminPorts, tenant_id: str, connection_id: str, change: Callable[[Connection], Connection]
 ) -> bool:
+    """`change` saved on the connection; False when the connection is gone, or `change` found its run superseded."""
     if ports.connections.find_connection(tenant_id, connection_id) is None:
         return False
     try:

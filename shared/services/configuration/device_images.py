@@ -1,46 +1,32 @@
-"""Custom device images: the wizard's rules and the import that validates the source image (the app itself on an
-azure tenant; Windows 365, to which the image is uploaded, on a windows365 tenant)."""
+"""Custom device images: the wizard's rules and the import that validates the source image, as the tenant's backend
+does it."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import get_args
+from typing import Any
 
-from shared.catalog.gallery_images import GALLERY_IMAGES
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
-from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
+from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import ImageImport, PhasedStep
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.image_sources import ManagedImage
 from shared.ports.progress import Progress
-from shared.ports.windows365 import Windows365GalleryImage
 from shared.services.configuration.device_image_transitions import DEVICE_IMAGES
 from shared.services.engine import phased
-from shared.services.engine.windows365_refusals import refused_as_conflict
 
 MAX_IMAGES_PER_TENANT = 20
 MAX_OS_DISK_GB = 64
-MANAGED_IMAGE = "/providers/microsoft.compute/images/"
-IMPORT_PHASES = ("validate",)  # an import is one phase, asked again while Windows 365 still validates the upload
+IMPORT_PHASES = ("validate",)  # an import is one phase, asked again while the backend still validates the image
 IMPORT_TIMEOUT = timedelta(hours=1)
-UPLOAD_WAIT_S = 5.0  # between reads of an upload Windows 365 is still validating
+IMPORT_WAIT_S = 5.0  # between steps of an import the backend still validates
 UNREADABLE = "internalServerError"
 
 
 def gallery(ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
-    """The gallery images a policy of the tenant may name: the ones Windows 365 offers the tenant, read from it, on a
-    windows365 tenant (all single-session: Windows 365's Cloud PCs are personal); the catalog on an azure one."""
-    if not ports.tenants.get_tenant(tenant_id).by_windows365:
-        return list(GALLERY_IMAGES)
-    return [_offered(image) for image in ports.windows365_provisioning.list_gallery_images(tenant_id)]
-
-
-def _offered(image: Windows365GalleryImage) -> GalleryImage:
-    status = image.status if image.status in get_args(GalleryStatus) else "supportedWithWarning"  # a new member
-    return GalleryImage(id=image.id, display_name=image.display_name, publisher_name=image.publisher_name,
-                        offer_name=image.offer_name, sku_name=image.sku_name, status=status,
-                        recommended_for=["personal"])  # fmt: skip
+    """The gallery images a policy of the tenant may name, as its backend offers them."""
+    return ports.backends.of(tenant_id).configuration.gallery(ports, tenant_id)
 
 
 def with_usage(ports: AdminPorts, images: list[DeviceImage]) -> list[DeviceImage]:
@@ -59,11 +45,7 @@ def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, 
         raise ValidationFailed.of(
             ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
         )
-    if ports.tenants.get_tenant(tenant_id).by_windows365 and MANAGED_IMAGE not in data.source_image_resource_id.lower():
-        raise ValidationFailed.of(ErrorDetail(  # virtualendpoint-post-deviceimages: "Microsoft.Compute/images/{name}"
-            "notTakenByBackend", "Windows 365 uploads managed images only, not gallery image versions.",
-            "sourceImageResourceId",
-        ))  # fmt: skip
+    ports.backends.of(tenant_id).configuration.check_image_source(data)
     existing = ports.images.list_all_images(tenant_id)
     if any(_name_of(i) == _name_of(data) for i in existing):
         raise _taken(data)
@@ -118,9 +100,7 @@ def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: 
             code="inUse",
             target="imageId",
         )
-    if image.windows365_id is not None:
-        with refused_as_conflict(f"delete device image '{image.display_name}'", "imageId"):
-            ports.windows365_provisioning.delete_image(tenant_id, image.windows365_id)
+    ports.backends.of(tenant_id).configuration.image_deleted(ports, image)
     ports.images.delete_image(tenant_id, image_id, if_match=if_match or image.etag)
     ports.unique.release(_scope(tenant_id), _name_of(image), image.id)
 
@@ -150,7 +130,7 @@ def advance_import(ports: AdminPorts, run: ImageImport) -> PhasedStep[ImageImpor
     def take(now: ImageImport, phase: str) -> Progress | PhasedStep[ImageImport]:
         settled = import_image(ports, now.tenant_id, now.image_id)
         if settled is not None and settled.status == "pending":
-            return Progress(done=False, retry_after_s=UPLOAD_WAIT_S, operation=settled.windows365_id)
+            return Progress(done=False, retry_after_s=IMPORT_WAIT_S, operation=settled.windows365_id)
         return PhasedStep(outcome=settled.status if settled else "deleted", run=now)
 
     def failed(now: ImageImport, phase: str, exc: CloudError) -> PhasedStep[ImageImport]:
@@ -167,48 +147,17 @@ def give_up(ports: AdminPorts, run: ImageImport, reason: str, error_code: str = 
 
 
 def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage | None:
-    """Validate the source through the compute port and settle the image `ready` or `failed`.
-
-    A cloud error propagates so the orchestrator can retry; `fail_import` settles it after the last try.
-    """
+    """One step of the import by the tenant's backend: the image after it (still `pending`: ask again), None when
+    deleted. A cloud error propagates so the orchestrator can retry; `fail_import` settles it after the last try."""
     image = ports.images.find_image(tenant_id, image_id)
     if image is None or image.status != "pending":
         return image  # deleted meanwhile, or already settled by an earlier delivery
-    if ports.tenants.get_tenant(tenant_id).by_windows365:
-        return _import_by_windows365(ports, image)
-    problem = source_image_problem(ports.image_sources.get_managed_image(tenant_id, image.source_image_resource_id))
-    if problem is not None:
-        return fail_import(ports, tenant_id, image_id, *problem)
-    ready = DEVICE_IMAGES.move(image, "import", last_modified_date_time=ports.clock())
-    return ports.images.upsert_image(ready, if_match=image.etag)
+    return ports.backends.of(tenant_id).configuration.import_image(ports, image)
 
 
-def _import_by_windows365(ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
-    """Uploaded once (an upload an earlier attempt made is found by name and version), then read: still `pending`
-    while Windows 365 validates it, for the orchestrator to ask again; settled as Windows 365 settles it. Windows
-    365's refusal of the upload fails the image with its words; a throttle or an outage raises, for the retries."""
-    windows365, tenant_id = ports.windows365_provisioning, image.tenant_id
-    try:
-        if image.windows365_id is None:
-            remote = windows365.upload_image(tenant_id, image.display_name, image.version,
-                                             image.source_image_resource_id)  # fmt: skip
-            image = ports.images.upsert_image(image.model_copy(update={"windows365_id": remote}), if_match=image.etag)
-        assert image.windows365_id is not None
-        state = windows365.read_image(tenant_id, image.windows365_id)
-    except CloudError as exc:
-        if exc.transient:
-            raise
-        return fail_import(ports, tenant_id, image.id, "internalServerError", f"Windows 365 refused the upload: {exc}")
-    if state is None:
-        return fail_import(ports, tenant_id, image.id, "internalServerError", "Windows 365 no longer has the image.")
-    if state.status == "failed":
-        code = state.error_code if state.error_code in get_args(ImageErrorCode) else None
-        code = code or "internalServerError"
-        return fail_import(ports, tenant_id, image.id, code, f"Windows 365 could not use the image: {code}.")
-    if state.status != "ready":
-        return image
-    ready = DEVICE_IMAGES.move(image, "import", os_version=state.operating_system,
-                               last_modified_date_time=ports.clock())  # fmt: skip
+def imported(ports: AdminPorts, image: DeviceImage, **found: Any) -> DeviceImage:
+    """The pending image settled `ready`, with what the import `found` out about it."""
+    ready = DEVICE_IMAGES.move(image, "import", **found, last_modified_date_time=ports.clock())
     return ports.images.upsert_image(ready, if_match=image.etag)
 
 

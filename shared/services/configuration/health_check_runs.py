@@ -1,9 +1,8 @@
-"""A connection's health-check run as phased work: its phases, and one function that takes each.
+"""A connection's health-check run as phased work, taken by the backend the run names; the app's own run here.
 
 The app's own run marks the checks running, takes the checks outside the network one by one, makes a probe VM in
 the connection's subnet for the checks inside it (Azure runs one Run Command at a time on a VM), records the
-results and removes the probe. A Windows 365 connection's run sends Windows 365 the connection and mirrors the
-checks Windows 365 runs. A check that cannot finish counts as failed, never as stuck.
+results and removes the probe. A check that cannot finish counts as failed, never as stuck.
 """
 
 from __future__ import annotations
@@ -25,29 +24,30 @@ RAN_TOO_LONG = "internalServerErrorVMDeploymentTimeout"
 COULD_NOT_RUN = "internalServerError"
 NO_PROBE = "internalServerErrorAllocateResourceFailed"
 MARK, PREPARE_PROBE, RECORD, REMOVE_PROBE = "markRunning", "prepareProbe", "record", "removeProbe"
-PUSH, MIRROR = "pushToWindows365", "mirrorWindows365Checks"
 
 
-def phases(run: HealthCheckRun) -> list[str]:
-    """The run's phases; a check's phase is its name."""
-    if run.backend == "windows365":
-        return [MARK, *([PUSH] if run.push else []), MIRROR]
+def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+    """Take the run's phases as far as they go; a phase still running answers when to ask again."""
+    return ports.backends.named(run.backend).configuration.advance_health_checks(ports, run)
+
+
+def own_phases(run: HealthCheckRun) -> list[str]:
+    """The phases of a run of the app's own checks; a check's phase is its name."""
     inside = [check for check in run.checks if in_network(check)]
     outside = [check for check in run.checks if not in_network(check)]
     probed = [PREPARE_PROBE, *inside] if inside else []
     return [MARK, *outside, *probed, RECORD, *([REMOVE_PROBE] if inside else [])]
 
 
-def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
-    """Take the run's phases as far as they go; a phase still running answers when to ask again."""
+def advance_own_checks(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
     tenant, connection, number = run.tenant_id, run.connection_id, run.run
-    table = phases(run)
+    table = own_phases(run)
 
     def take(now: HealthCheckRun, phase: str) -> phased.Taken[HealthCheckRun]:
         if phase == MARK:
             if not connections.mark_checks_running(ports, tenant, connection, number):
                 return PhasedStep(outcome="superseded", run=now)
-            if now.backend == "windows365" or not any(in_network(check) for check in now.checks):
+            if PREPARE_PROBE not in table:
                 return phased.DONE
             probe = connections.probe_of(ports, tenant, connection, number)  # kept: removed even if the connection goes
             return now.model_copy(update={"probe": probe}), phased.DONE
@@ -57,12 +57,6 @@ def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun
             return now.model_copy(update={"superseded": not record(ports, now)}), phased.DONE
         if phase == REMOVE_PROBE:
             return connections.remove_probe(ports, tenant, now.probe or {}, now.operation)
-        if phase == PUSH:
-            pushed = connections.push_to_windows365(ports, tenant, connection, number)
-            return phased.DONE if pushed == "pushed" else PhasedStep(outcome=pushed, run=now)
-        if phase == MIRROR:
-            wait = connections.mirror_windows365_checks(ports, tenant, connection, number)
-            return phased.DONE if wait is None else Progress(done=False, retry_after_s=wait)
         result = connections.run_check(ports, tenant, connection, number, phase, now.operation, now.started_at)
         if isinstance(result, CheckWait):
             return Progress(done=False, retry_after_s=result.retry_after_s, operation=result.operation)
@@ -70,13 +64,10 @@ def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun
 
     def failed(now: HealthCheckRun, phase: str, exc: CloudError) -> PhasedStep[HealthCheckRun] | HealthCheckRun:
         error_type = RAN_TOO_LONG if exc.code == phased.TIMED_OUT else COULD_NOT_RUN
-        if phase in (MARK, RECORD, PUSH) or (phase == MIRROR and exc.code != phased.TIMED_OUT):
-            raise exc  # storage, or Windows 365 out of reach: the activity's retries, then the orchestrator's record
-        if phase == MIRROR:
-            recorded = record(ports, now, error_type)
-            return PhasedStep(outcome="recorded" if recorded else "superseded", run=now)
+        if phase in (MARK, RECORD):
+            raise exc  # storage out of reach: the activity's retries, then the orchestrator's record
         if phase == REMOVE_PROBE:  # the probe is left behind; the results are recorded all the same
-            return finish(now)
+            return finished(now)
         if phase == PREPARE_PROBE:  # the checks that need the probe fail; the run goes on to record
             error_type = RAN_TOO_LONG if exc.code == phased.TIMED_OUT else NO_PROBE
             inside = [RecordedCheck(name=check, error_type=error_type) for check in now.checks if in_network(check)]
@@ -85,10 +76,12 @@ def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun
         unfinished = RecordedCheck(name=phase, error_type=error_type)
         return phased.next_phase(now.model_copy(update={"results": [*now.results, unfinished]}))
 
-    def finish(now: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
-        return PhasedStep(outcome="superseded" if now.superseded else "recorded", run=now)
+    return phased.drive(run, table, take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed, finish=finished)
 
-    return phased.drive(run, table, take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed, finish=finish)
+
+def finished(run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+    """The answer of a run that took its last phase."""
+    return PhasedStep(outcome="superseded" if run.superseded else "recorded", run=run)
 
 
 def record(ports: AdminPorts, run: HealthCheckRun, error_type: str = COULD_NOT_RUN) -> bool:

@@ -17,14 +17,11 @@ from shared.models.policies import (
     ProvisioningPolicyUpdate,
 )
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.cloud_errors import CloudError
-from shared.ports.windows365 import Windows365Join, Windows365PolicySpec, Windows365Provisioning
 from shared.services.configuration.device_images import gallery
 from shared.services.configuration.image_rules import ImageRefused, resolve_image
 from shared.services.configuration.naming import DEFAULT_TEMPLATE, parse_template
 from shared.services.configuration.targeting import license_slots, winning_policies
 from shared.services.engine.updates import merge_patch, update_with_etag
-from shared.services.engine.windows365_refusals import refused_against_field, refused_as_conflict
 
 PlanAction = Literal["provision", "servedByEarlierPolicy", "noLicense", "lose"]
 
@@ -104,69 +101,11 @@ def _check_references(ports: AdminPorts, tenant_id: str, fields: PolicyFields) -
     return image_name, template_text
 
 
-# --- a windows365 tenant's policies are Windows 365's: every change is sent to it through Graph ----------------
-
-# the policy's fields as Graph names them, to show Graph's refusal against the field it names
-GRAPH_FIELDS = {
-    "displayName": "displayName", "description": "description", "imageId": "imageId", "imageType": "imageType",
-    "domainJoinConfigurations": "domainJoinConfigurations", "cloudPcNamingTemplate": "cloudPcNamingTemplate",
-    "windowsSetting": "windowsSetting", "enableSingleSignOn": "enableSingleSignOn",
-}  # fmt: skip
-
-
-def _on_windows365(ports: AdminPorts, tenant_id: str) -> Windows365Provisioning | None:
-    """Windows 365, when it provisions this tenant's Cloud PCs."""
-    if not ports.tenants.get_tenant(tenant_id).by_windows365:
-        return None
-    return ports.windows365_provisioning
-
-
-def _check_windows365_fields(fields: PolicyFields) -> None:
-    """What Windows 365 does not take in a policy: refused with the field named, never ignored."""
-    problems = []
-    if fields.local_admin_enabled:
-        problems.append(ErrorDetail(
-            "notTakenByBackend", "Windows 365 makes a user a local administrator through user settings "
-            "(cloudPcUserSetting), not through the provisioning policy.", "localAdminEnabled",
-        ))  # fmt: skip
-    if problems:
-        raise ValidationFailed.of(*problems)
-
-
-def policy_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365PolicySpec:
-    joins = []
-    for index, config in enumerate(policy.domain_join_configurations):
-        remote = None
-        if config.on_premises_connection_id:
-            connection = ports.connections.get_connection(policy.tenant_id, config.on_premises_connection_id)
-            if connection.windows365_id is None:
-                raise ValidationFailed.of(ErrorDetail(
-                    "connectionNotInWindows365", f"Connection '{connection.display_name}' is not in Windows 365 yet.",
-                    f"domainJoinConfigurations[{index}].onPremisesConnectionId",
-                ))  # fmt: skip
-            remote = connection.windows365_id
-        joins.append(Windows365Join(config.domain_join_type, remote, config.region_name))
-    image_id = policy.image_id
-    if policy.image_type == "custom":  # Windows 365 names the image by its own id (the references check made it ready)
-        image_id = ports.images.get_image(policy.tenant_id, policy.image_id).windows365_id or policy.image_id
-    return Windows365PolicySpec(
-        display_name=policy.display_name, description=policy.description, image_type=policy.image_type,
-        image_id=image_id, image_display_name=policy.image_display_name, joins=tuple(joins),
-        naming_template=policy.cloud_pc_naming_template, enable_single_sign_on=policy.enable_single_sign_on,
-        locale=policy.windows_setting.locale,
-    )  # fmt: skip
-
-
-def refused_by_windows365(exc: CloudError) -> Exception:
-    return refused_against_field(exc, "policy", GRAPH_FIELDS)
-
-
 def create_policy(
     ports: AdminPorts, tenant_id: str, data: ProvisioningPolicyCreate, *, dry_run: bool = False
 ) -> ProvisioningPolicy:
-    windows365 = _on_windows365(ports, tenant_id)
-    if windows365 is not None:
-        _check_windows365_fields(data)
+    backend = ports.backends.of(tenant_id).configuration
+    backend.check_policy(data, None)
     image_name, template = _check_references(ports, tenant_id, data)
     now = ports.clock()
     policy = ProvisioningPolicy.model_validate(
@@ -184,14 +123,7 @@ def create_policy(
     )
     if dry_run:
         return policy
-    if windows365 is not None:
-        spec = policy_spec(ports, policy)
-        try:  # one made by an earlier attempt whose answer was lost is adopted, not made twice
-            remote = windows365.find_policy(tenant_id, spec.display_name) or windows365.create_policy(tenant_id, spec)
-        except CloudError as exc:
-            raise refused_by_windows365(exc) from exc
-        policy = policy.model_copy(update={"windows365_id": remote})
-    return ports.policies.upsert_policy(policy, if_none_match=True)
+    return ports.policies.upsert_policy(backend.policy_made(ports, policy), if_none_match=True)
 
 
 def update_policy(
@@ -205,26 +137,17 @@ def update_policy(
 ) -> ProvisioningPolicy:
     """Not retroactive: Cloud PCs already provisioned keep the settings they were built with."""
 
-    windows365 = _on_windows365(ports, tenant_id)
+    backend = ports.backends.of(tenant_id).configuration
 
     def change(current: ProvisioningPolicy) -> ProvisioningPolicy:
         updated = merge_patch(current, patch, ProvisioningPolicyCreate, ports.clock())
         image_name, template = _check_references(ports, tenant_id, updated_fields(updated))
-        if windows365 is not None:
-            _check_windows365_fields(updated_fields(updated))
-            if template != current.cloud_pc_naming_template:  # Graph's update does not take it
-                raise ValidationFailed.of(ErrorDetail(
-                    "notTakenByBackend", "Windows 365 keeps a policy's naming template as it was made: create a new "
-                    "policy for another one.", "cloudPcNamingTemplate",
-                ))  # fmt: skip
-        return updated.model_copy(update={"image_display_name": image_name, "cloud_pc_naming_template": template})
+        updated = updated.model_copy(update={"image_display_name": image_name, "cloud_pc_naming_template": template})
+        backend.check_policy(updated_fields(updated), current)
+        return updated
 
     def save(policy: ProvisioningPolicy, etag: str | None) -> ProvisioningPolicy:
-        if windows365 is not None and policy.windows365_id:
-            try:
-                windows365.update_policy(tenant_id, policy.windows365_id, policy_spec(ports, policy))
-            except CloudError as exc:
-                raise refused_by_windows365(exc) from exc
+        backend.policy_changed(ports, policy)
         return ports.policies.upsert_policy(policy, if_match=etag)
 
     return update_with_etag(
@@ -245,10 +168,7 @@ def delete_policy(ports: AdminPorts, tenant_id: str, policy_id: str, *, if_match
             code="policyAssigned",
             target="assignments",
         )
-    windows365 = _on_windows365(ports, tenant_id)
-    if windows365 is not None and policy.windows365_id:
-        with refused_as_conflict(f"delete policy '{policy.display_name}'", "policyId"):
-            windows365.delete_policy(tenant_id, policy.windows365_id)
+    ports.backends.of(tenant_id).configuration.policy_deleted(ports, policy)
     ports.policies.delete_policy(tenant_id, policy_id, if_match=if_match or policy.etag)
 
 
@@ -291,14 +211,10 @@ def assign_policy(
         before_groups[:] = [a.group_id for a in current.assignments]
         return current
 
-    windows365 = _on_windows365(ports, tenant_id)
+    backend = ports.backends.of(tenant_id).configuration
 
     def save(updated: ProvisioningPolicy, etag: str | None) -> ProvisioningPolicy:
-        if windows365 is not None and updated.windows365_id:  # Windows 365 provisions from its own assignments
-            try:
-                windows365.assign_policy(tenant_id, updated.windows365_id, [a.group_id for a in updated.assignments])
-            except CloudError as exc:
-                raise refused_by_windows365(exc) from exc
+        backend.policy_assigned(ports, updated)
         return ports.policies.upsert_policy(updated, if_match=etag)
 
     policy = update_with_etag(load, change, save, if_match=None, dry_run=dry_run)
