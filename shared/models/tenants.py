@@ -37,8 +37,3 @@ class Tenant(Resource):
     display_name: str
     entra_tenant_id: str | None = None
     cloud_pc_backend: BackendName = "azure"  # tenants saved before the choice existed are the app's own
-
-    @property
-    def by_windows365(self) -> bool:
-        """Windows 365 provisions the tenant's Cloud PCs: the app drives and mirrors it."""
-        return self.cloud_pc_backend == "windows365"
