@@ -34,7 +34,7 @@ from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import BulkActionQueue, EventPublisher
 from shared.ports.stores import BulkActionStore
 from shared.services.access.directory_subscriptions import DirectorySubscriptions
-from shared.services.backends.backend_choice import TenantBackends
+from shared.services.backends.backend_choice import TenantBackends, access_of, cloud_pc_work_of, configuration_of
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
 from shared.storage.audit_events import AuditEventRepository
@@ -132,7 +132,6 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         refusals=refusals,
         lifecycle_queue=QueueSubscriptionLifecycle(account.queue(settings.directory_subscriptions_queue)),
     )
-    backends = TenantBackends(tenants)
     admin = AdminPorts(
         tenants=tenants,
         cloud_pcs=cloud_pcs,
@@ -157,7 +156,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         windows365_provisioning=windows365,
         user_settings=UserSettingRepository(storage),
         pages=storage.continuations,
-        backends=backends,
+        backends=TenantBackends(tenants, configuration_of),
     )
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
@@ -181,7 +180,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         windows365=windows365,
         audit_log=audit_events,
         windows365_poll=settings.windows365_poll,
-        backends=backends,
+        backends=TenantBackends(tenants, cloud_pc_work_of),
     )
     image_builds = ImageBuildPorts(
         image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,
@@ -208,7 +207,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         onboarding=OnboardingPorts(
             sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
             app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
-            graph_endpoint=settings.graph_endpoint, backends=backends, directory_subscriptions=subscriptions,
+            graph_endpoint=settings.graph_endpoint, backends=TenantBackends(tenants, access_of),
+            directory_subscriptions=subscriptions,
             connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
             images=admin.images,
         ),

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 
 from shared.ports.access_stores import TenantStore, UniqueValueStore
 from shared.ports.azure_inventory import AzureInventory
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import ConfigurationBackend
 from shared.ports.bundles import TenantWatch
-from shared.ports.cloud_pc_backend import BackendChoice
 from shared.ports.directory import Directory
 from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
@@ -51,6 +52,6 @@ class AdminPorts:
     windows365_provisioning: Windows365Provisioning
     user_settings: UserSettingStore  # Windows 365's user settings, on windows365 tenants
     pages: ListPages  # pages of the lists read whole from Azure (the pick lists)
-    backends: BackendChoice  # what differs between the backends, the tenant's picked
+    backends: BackendChoice[ConfigurationBackend[AdminPorts]]  # what differs between the backends, the tenant's picked
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: TenantWatch | None = None  # Graph change notifications for linked tenants

@@ -10,7 +10,8 @@ from typing import Protocol
 
 from shared.models.tenants import Tenant
 from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
-from shared.ports.cloud_pc_backend import BackendChoice
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import AccessBackend
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.desktop_virtualization import DesktopVirtualization
@@ -49,7 +50,7 @@ class OnboardingPorts:
     app_client_id: str | None
     authority_host: str  # Entra's host: login.microsoftonline.com, or a sovereign cloud's
     graph_endpoint: str
-    backends: BackendChoice  # the roles a tenant grants depend on its backend
+    backends: BackendChoice[AccessBackend[OnboardingPorts]]  # the roles a tenant grants depend on its backend
     directory_subscriptions: TenantWatch | None = None
     connections: ConnectionStore | None = None  # their networks are checked too, where they are not their site's
     refusals: RefusedWorkStore | None = None

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.models.access import AuditRecord
-from shared.ports.cloud_pc_backend import BackendChoice
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.devices import DeviceDirectory, DeviceManagement
@@ -51,7 +52,7 @@ class EnginePorts:
     clock: Callable[[], datetime]
     windows365: Windows365Provisioning  # for the tenants whose Cloud PCs Windows 365 provisions
     audit_log: AuditLog  # Windows 365's audit events join the tenant's audit view
-    backends: BackendChoice  # what differs between the backends, the tenant's picked
+    backends: BackendChoice[CloudPcWork[EnginePorts]]  # what differs between the backends, the tenant's picked
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

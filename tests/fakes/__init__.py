@@ -20,7 +20,7 @@ from shared.models.lifecycle import DueWork
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import ImageBuildPorts, SpotGroupPorts
 from shared.ports.engine_ports import EnginePorts
-from shared.services.backends.backend_choice import TenantBackends
+from shared.services.backends.backend_choice import TenantBackends, cloud_pc_work_of, configuration_of
 from shared.storage.audit_events import AuditEventRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository
@@ -168,7 +168,7 @@ class Fakes:
             clock=self.clock,
             windows365=self.windows365,
             audit_log=self.audit_log,
-            backends=TenantBackends(self.tenants),
+            backends=TenantBackends(self.tenants, cloud_pc_work_of),
         )
         return replace(ports, **overrides)
 
@@ -208,7 +208,7 @@ class Fakes:
             windows365_provisioning=self.windows365,
             user_settings=self.user_settings,
             pages=PROCESS_TOKENS,
-            backends=TenantBackends(self.tenants),
+            backends=TenantBackends(self.tenants, configuration_of),
         )
         return replace(ports, **overrides)
 

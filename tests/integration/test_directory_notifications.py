@@ -27,7 +27,7 @@ from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.ports.admin_ports import AdminPorts
 from shared.services.access import tenants as tenant_service
 from shared.services.access.directory_subscriptions import DirectorySubscriptions, digest
-from shared.services.backends.backend_choice import TenantBackends
+from shared.services.backends.backend_choice import TenantBackends, configuration_of
 from shared.settings import Settings
 from shared.storage.account import table_storage
 from shared.storage.directory_subscriptions import DirectorySubscriptionRepository
@@ -342,7 +342,7 @@ def _ports(app: App) -> AdminPorts:
         secrets=unused, directory=unused, network=unused, image_sources=unused, inventory=unused, events=app.events,
         clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=app.unique, image_sets=unused,
         spot_groups=unused, cloud_pcs=unused, windows365=unused, windows365_provisioning=unused,
-        user_settings=unused, pages=unused, backends=TenantBackends(app.tenants),
+        user_settings=unused, pages=unused, backends=TenantBackends(app.tenants, configuration_of),
         directory_subscriptions=app.subscriptions,
     )  # fmt: skip
 

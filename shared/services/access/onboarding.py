@@ -26,8 +26,8 @@ from shared.models.onboarding import BuiltInAlternative, OnboardingItem, Onboard
 from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
+from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.bundles import OnboardingPorts
-from shared.ports.cloud_pc_backend import ServiceRoleCheck
 
 
 def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | None:
@@ -184,7 +184,7 @@ def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingRepor
     # listed where its connections and images are
     sites = ports.sites.list_all_sites(tenant.id)
     scopes = scopes_of(sites, _connection_subnets(ports, tenant.id))
-    backend = ports.backends.of_tenant(tenant).access
+    backend = ports.backends.of_tenant(tenant)
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
         replace(check, missing=None if granted is None else ports.access.missing_actions(

@@ -263,7 +263,7 @@ def site_images(
     site = ports.sites.get_site(tenant_id, site_id)
     with _reading_azure("the subscription's images"):
         choices = ports.inventory.images(tenant_id, site.subscription_id)
-    kinds = ports.backends.of(tenant_id).configuration.image_kinds
+    kinds = ports.backends.of(tenant_id).image_kinds
     wanted = (search or "").casefold()
     found = [
         SiteImage(id=c.id, name=c.name, kind=c.kind, resource_group_name=c.resource_group,

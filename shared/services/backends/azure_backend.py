@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from shared.models.sites import Site
 from shared.models.tenants import BackendName
+from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.bundles import OnboardingPorts
-from shared.ports.cloud_pc_backend import ServiceRoleCheck
 from shared.services.access import onboarding
 from shared.services.backends.azure_cloud_pcs import AzureCloudPcWork
 from shared.services.backends.azure_configuration import AzureConfiguration

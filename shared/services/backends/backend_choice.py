@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
 from shared.models.tenants import BackendName, Tenant
 from shared.ports.access_stores import TenantStore
+from shared.ports.admin_ports import AdminPorts
+from shared.ports.backend_facets import AccessBackend, CloudPcWork, ConfigurationBackend
+from shared.ports.bundles import OnboardingPorts
 from shared.ports.cloud_pc_backend import CloudPcBackend
+from shared.ports.engine_ports import EnginePorts
 from shared.services.backends.azure_backend import AZURE
 from shared.services.backends.windows365_backend import WINDOWS365
 
@@ -17,17 +24,32 @@ def backend_of(tenant: Tenant) -> CloudPcBackend:
     return BACKENDS[tenant.cloud_pc_backend]
 
 
-class TenantBackends:
-    """The `BackendChoice` port over the tenant store."""
+F = TypeVar("F")
 
-    def __init__(self, tenants: TenantStore) -> None:
-        self._tenants = tenants
 
-    def of(self, tenant_id: str) -> CloudPcBackend:
-        return backend_of(self._tenants.get_tenant(tenant_id))
+class TenantBackends(Generic[F]):
+    """The `BackendChoice` port over the tenant store, answering with one facet of the backend (`facet`)."""
 
-    def of_tenant(self, tenant: Tenant) -> CloudPcBackend:
-        return backend_of(tenant)
+    def __init__(self, tenants: TenantStore, facet: Callable[[CloudPcBackend], F]) -> None:
+        self._tenants, self._facet = tenants, facet
 
-    def named(self, name: BackendName) -> CloudPcBackend:
-        return BACKENDS[name]
+    def of(self, tenant_id: str) -> F:
+        return self.of_tenant(self._tenants.get_tenant(tenant_id))
+
+    def of_tenant(self, tenant: Tenant) -> F:
+        return self._facet(backend_of(tenant))
+
+    def named(self, name: BackendName) -> F:
+        return self._facet(BACKENDS[name])
+
+
+def configuration_of(backend: CloudPcBackend) -> ConfigurationBackend[AdminPorts]:
+    return backend.configuration
+
+
+def cloud_pc_work_of(backend: CloudPcBackend) -> CloudPcWork[EnginePorts]:
+    return backend.cloud_pcs
+
+
+def access_of(backend: CloudPcBackend) -> AccessBackend[OnboardingPorts]:
+    return backend.access

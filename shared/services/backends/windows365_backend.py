@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from shared.models.sites import Site
 from shared.models.tenants import BackendName
+from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.bundles import OnboardingPorts
-from shared.ports.cloud_pc_backend import ServiceRoleCheck
 from shared.services.access import onboarding
 from shared.services.backends.windows365_cloud_pcs import Windows365CloudPcWork
 from shared.services.backends.windows365_configuration import Windows365Configuration

@@ -47,7 +47,7 @@ DONE_LINE = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredO
 
 def offered(ports: EnginePorts, cloud_pc: CloudPc) -> list[str]:
     """The actions the Cloud PC's status allows now and its backend carries out (the caller's role is apart)."""
-    backend = ports.backends.of(cloud_pc.tenant_id).cloud_pcs
+    backend = ports.backends.of(cloud_pc.tenant_id)
     return [
         action for action in (*get_args(ActionName), "rename")
         if machine.allows(action, cloud_pc.status) and backend.carries_out(action)
@@ -61,7 +61,7 @@ def perform(
 ) -> Performed:  # fmt: skip
     """Apply `action` to the Cloud PC; `409 wrongStatus` (or another DomainError) when it cannot be."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    backend = ports.backends.of(tenant_id).cloud_pcs
+    backend = ports.backends.of(tenant_id)
     if cloud_pc.last_request_id == request_id:  # this request applied it already (a repeated bulk item)
         return backend.work_of(cloud_pc, action, request_id, target_service_plan_id)
     check(ports, cloud_pc, action, target_service_plan_id)
@@ -71,7 +71,7 @@ def perform(
 def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
     """Every reason the action would be refused, without changing anything (bulk `validateOnly` uses it)."""
     machine.check(cloud_pc, action)
-    ports.backends.of(cloud_pc.tenant_id).cloud_pcs.check(ports, cloud_pc, action, target_service_plan_id)
+    ports.backends.of(cloud_pc.tenant_id).check(ports, cloud_pc, action, target_service_plan_id)
 
 
 def check_resize(ports: EnginePorts, cloud_pc: CloudPc, target_service_plan_id: str | None) -> None:
@@ -128,7 +128,7 @@ def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: s
     """The friendly name only: the device name, which Windows and Intune know the Cloud PC by, never changes."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "rename")
-    ports.backends.of(tenant_id).cloud_pcs.rename(ports, cloud_pc, display_name)
+    ports.backends.of(tenant_id).rename(ports, cloud_pc, display_name)
     return save_move(ports, cloud_pc, lambda current: machine.move(current, "rename", ports.clock(),
                      display_name=display_name, message=f"'{current.display_name}' -> '{display_name}'"),
                      doing="rename")  # fmt: skip
@@ -138,13 +138,13 @@ def restore_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, snaps
                      ) -> Performed:  # fmt: skip
     """The backend restores the Cloud PC to one of its restore points."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    return ports.backends.of(tenant_id).cloud_pcs.restore(ports, cloud_pc, snapshot_id, request_id)
+    return ports.backends.of(tenant_id).restore(ports, cloud_pc, snapshot_id, request_id)
 
 
 def create_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, request_id: str) -> Performed:
     """The backend takes a restore point now, beside its scheduled ones."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    return ports.backends.of(tenant_id).cloud_pcs.take_restore_point(ports, cloud_pc, request_id)
+    return ports.backends.of(tenant_id).take_restore_point(ports, cloud_pc, request_id)
 
 
 # --- the Azure work of a VM action -------------------------------------------------------------------------

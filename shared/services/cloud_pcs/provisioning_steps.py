@@ -36,7 +36,6 @@ ORDER = {step: index for index, step in enumerate((*CORE_STEPS, *POST_STEPS, *AS
 POST_COMMAND = "postProvisioning"
 
 
-
 def post_steps(build: BuildSettings) -> list[str]:
     """The post-provisioning steps this build runs: a local admin only where the policy makes one, and a language
     only where the policy asks for another than the images' own (every gallery image is en-US)."""
@@ -104,8 +103,8 @@ def post_command(build: BuildSettings, user_principal_name: str) -> list[str]:
     lines = [
         "$ErrorActionPreference = 'Stop'",
         "function Invoke-CloudPcStep([string]$Name, [scriptblock]$Body) {",
-        f"    try {{ & $Body | Out-Null; \"{STEP_OUTCOME} $Name succeeded\" }}",
-        f"    catch {{ \"{STEP_OUTCOME} $Name failed ERRORTYPE=StepFailed $($_.Exception.Message)\" }}",
+        f'    try {{ & $Body | Out-Null; "{STEP_OUTCOME} $Name succeeded" }}',
+        f'    catch {{ "{STEP_OUTCOME} $Name failed ERRORTYPE=StepFailed $($_.Exception.Message)" }}',
         "}",
     ]
     for step in post_steps(build):

@@ -179,7 +179,7 @@ def directory_changed(ports: EnginePorts, event: DirectoryEvent) -> ReconcileOut
         backend = ports.backends.of(event.tenant_id)
     except NotFound:
         return ReconcileOutcome(tenant_id=event.tenant_id)
-    return backend.cloud_pcs.directory_changed(ports, event)
+    return backend.directory_changed(ports, event)
 
 
 def reconcile_watched(ports: EnginePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:

@@ -10,4 +10,4 @@ from shared.ports.engine_ports import EnginePorts
 def restore_points(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> list[RestorePoint]:
     """Newest first; `409 backendNotServed` for a Cloud PC the app provisions itself, which has none."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
-    return ports.backends.of(tenant_id).cloud_pcs.restore_points(ports, cloud_pc)
+    return ports.backends.of(tenant_id).restore_points(ports, cloud_pc)

@@ -153,8 +153,10 @@ def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
                 ports.cloud_pcs.upsert_event(tenant_id, moved.event)
             if ports.cloud_pcs.insert_cloud_pcs([moved.cloud_pc]):
                 changed += 1
-        elif (current.windows365_status or current.status) != pc.status or current.status_detail != detail or (
-            plan is not None and plan.id != current.service_plan_id
+        elif (
+            (current.windows365_status or current.status) != pc.status
+            or current.status_detail != detail
+            or (plan is not None and plan.id != current.service_plan_id)
         ):
             if status in PROVISIONED and current.provisioned_date_time is None:
                 changes["provisioned_date_time"] = now

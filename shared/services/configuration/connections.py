@@ -132,7 +132,7 @@ def update_connection(
             ):
                 alias = ConnectionUpdate.model_fields[required].alias or required
                 raise ValidationFailed.of(ErrorDetail("missing", f"{alias} cannot be removed.", alias))
-        backend = ports.backends.named(current.cloud_pc_backend).configuration
+        backend = ports.backends.named(current.cloud_pc_backend)
         if patch.changes_credentials or backend.checks_every_change:
             fields |= _new_run(current)
         return current.model_copy(update={**fields, "last_modified_date_time": ports.clock()})
@@ -168,7 +168,7 @@ def request_health_checks(
 
     def change(current: Connection) -> Connection:
         if by_admin:
-            ports.backends.named(current.cloud_pc_backend).configuration.check_admin_may_run_checks()
+            ports.backends.named(current.cloud_pc_backend).check_admin_may_run_checks()
         return current.model_copy(update={**_new_run(current), "last_modified_date_time": ports.clock()})
 
     return update_with_etag(
@@ -187,7 +187,7 @@ def delete_connection(ports: AdminPorts, tenant_id: str, connection_id: str, *, 
             code="inUse",
             target="connectionId",
         )
-    ports.backends.named(connection.cloud_pc_backend).configuration.connection_deleted(ports, connection)
+    ports.backends.named(connection.cloud_pc_backend).connection_deleted(ports, connection)
     ports.connections.delete_connection(tenant_id, connection_id, if_match=if_match or connection.etag)
     ports.secrets.delete_secret(connection.password_secret_name)
 

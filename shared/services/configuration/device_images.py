@@ -26,7 +26,7 @@ UNREADABLE = "internalServerError"
 
 def gallery(ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
     """The gallery images a policy of the tenant may name, as its backend offers them."""
-    return ports.backends.of(tenant_id).configuration.gallery(ports, tenant_id)
+    return ports.backends.of(tenant_id).gallery(ports, tenant_id)
 
 
 def with_usage(ports: AdminPorts, images: list[DeviceImage]) -> list[DeviceImage]:
@@ -45,7 +45,7 @@ def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, 
         raise ValidationFailed.of(
             ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
         )
-    ports.backends.of(tenant_id).configuration.check_image_source(data)
+    ports.backends.of(tenant_id).check_image_source(data)
     existing = ports.images.list_all_images(tenant_id)
     if any(_name_of(i) == _name_of(data) for i in existing):
         raise _taken(data)
@@ -100,7 +100,7 @@ def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: 
             code="inUse",
             target="imageId",
         )
-    ports.backends.of(tenant_id).configuration.image_deleted(ports, image)
+    ports.backends.of(tenant_id).image_deleted(ports, image)
     ports.images.delete_image(tenant_id, image_id, if_match=if_match or image.etag)
     ports.unique.release(_scope(tenant_id), _name_of(image), image.id)
 
@@ -152,7 +152,7 @@ def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImag
     image = ports.images.find_image(tenant_id, image_id)
     if image is None or image.status != "pending":
         return image  # deleted meanwhile, or already settled by an earlier delivery
-    return ports.backends.of(tenant_id).configuration.import_image(ports, image)
+    return ports.backends.of(tenant_id).import_image(ports, image)
 
 
 def imported(ports: AdminPorts, image: DeviceImage, **found: Any) -> DeviceImage:

@@ -28,7 +28,7 @@ MARK, PREPARE_PROBE, RECORD, REMOVE_PROBE = "markRunning", "prepareProbe", "reco
 
 def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
     """Take the run's phases as far as they go; a phase still running answers when to ask again."""
-    return ports.backends.named(run.backend).configuration.advance_health_checks(ports, run)
+    return ports.backends.named(run.backend).advance_health_checks(ports, run)
 
 
 def own_phases(run: HealthCheckRun) -> list[str]:

@@ -24,7 +24,10 @@ class ImageRefused(Exception):
 
 
 def resolve_image(
-    find_image: Callable[[str, str], DeviceImage | None], tenant_id: str, image_type: str, image_id: str,
+    find_image: Callable[[str, str], DeviceImage | None],
+    tenant_id: str,
+    image_type: str,
+    image_id: str,
     gallery_images: Mapping[str, GalleryImage] = GALLERY_IMAGES_BY_ID,
 ) -> PolicyImage:
     """A gallery image still supported (of the catalog, or of the gallery Windows 365 offers the tenant), or a

@@ -104,7 +104,7 @@ def _check_references(ports: AdminPorts, tenant_id: str, fields: PolicyFields) -
 def create_policy(
     ports: AdminPorts, tenant_id: str, data: ProvisioningPolicyCreate, *, dry_run: bool = False
 ) -> ProvisioningPolicy:
-    backend = ports.backends.of(tenant_id).configuration
+    backend = ports.backends.of(tenant_id)
     backend.check_policy(data, None)
     image_name, template = _check_references(ports, tenant_id, data)
     now = ports.clock()
@@ -137,7 +137,7 @@ def update_policy(
 ) -> ProvisioningPolicy:
     """Not retroactive: Cloud PCs already provisioned keep the settings they were built with."""
 
-    backend = ports.backends.of(tenant_id).configuration
+    backend = ports.backends.of(tenant_id)
 
     def change(current: ProvisioningPolicy) -> ProvisioningPolicy:
         updated = merge_patch(current, patch, ProvisioningPolicyCreate, ports.clock())
@@ -168,7 +168,7 @@ def delete_policy(ports: AdminPorts, tenant_id: str, policy_id: str, *, if_match
             code="policyAssigned",
             target="assignments",
         )
-    ports.backends.of(tenant_id).configuration.policy_deleted(ports, policy)
+    ports.backends.of(tenant_id).policy_deleted(ports, policy)
     ports.policies.delete_policy(tenant_id, policy_id, if_match=if_match or policy.etag)
 
 
@@ -211,7 +211,7 @@ def assign_policy(
         before_groups[:] = [a.group_id for a in current.assignments]
         return current
 
-    backend = ports.backends.of(tenant_id).configuration
+    backend = ports.backends.of(tenant_id)
 
     def save(updated: ProvisioningPolicy, etag: str | None) -> ProvisioningPolicy:
         backend.policy_assigned(ports, updated)

@@ -1,0 +1,162 @@
+"""The facets of the backend port (shared/ports/cloud_pc_backend.py), one per domain that the two backends serve
+differently: configuration, a Cloud PC's work, and what a tenant grants. Each is generic in the ports its caller hands
+it, so a port bundle can carry its facet's choice without the facet naming the bundle back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from shared.catalog.app_access import ServiceRole
+from shared.models.cloud_pc_actions import ActionName
+from shared.models.cloud_pc_work import Performed, ReconcileOutcome
+from shared.models.cloud_pcs import CloudPc, RestorePoint
+
+if TYPE_CHECKING:
+    from shared.events import DirectoryEvent
+    from shared.models.connections import Connection
+    from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
+    from shared.models.orchestrations import HealthCheckRun, PhasedStep
+    from shared.models.policies import PolicyFields, ProvisioningPolicy
+    from shared.models.sites import Site
+
+P = TypeVar("P", contravariant=True)  # the ports the caller hands the facet
+
+
+@dataclass(frozen=True)
+class ServiceRoleCheck:
+    """A role another service's principal needs at a scope (a subscription, a resource group, a virtual network), and
+    whether it holds it (None: not known)."""
+
+    role: ServiceRole
+    subscription_id: str
+    scope: str
+    held: bool | None = None
+
+
+class ConfigurationBackend(Protocol[P]):
+    """Connections, device images and provisioning policies: what each backend takes, and where a change goes."""
+
+    # connections and their health checks
+    @property
+    def checks_every_change(self) -> bool:
+        """Whether any change of a connection starts a new health-check run (not only a change of credentials)."""
+        ...
+
+    def check_admin_may_run_checks(self) -> None:
+        """Refuses (Conflict) an admin's request for a new health-check run the backend does not let an app start."""
+        ...
+
+    def advance_health_checks(self, ports: P, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+        """Take a connection's health-check run as far as it goes (shared/services/configuration/health_check_runs)."""
+        ...
+
+    def connection_deleted(self, ports: P, connection: Connection) -> None:
+        """Before the app forgets the connection (Conflict: the backend refused)."""
+        ...
+
+    # device images
+    @property
+    def image_kinds(self) -> frozenset[str]:
+        """The kinds of a site's images (azure_inventory's) a device image may come from."""
+        ...
+
+    def gallery(self, ports: P, tenant_id: str) -> list[GalleryImage]:
+        """The gallery images a policy of the tenant may name."""
+        ...
+
+    def check_image_source(self, data: DeviceImageCreate) -> None:
+        """Refuses (ValidationFailed) a source the backend does not take."""
+        ...
+
+    def import_image(self, ports: P, image: DeviceImage) -> DeviceImage | None:
+        """One step of a pending image's import: the image after it (still pending: ask again), None when deleted.
+        A throttle or an outage raises, for the retries."""
+        ...
+
+    def image_deleted(self, ports: P, image: DeviceImage) -> None:
+        """Before the app forgets the image (Conflict: the backend refused)."""
+        ...
+
+    # provisioning policies
+    def check_policy(self, fields: PolicyFields, before: ProvisioningPolicy | None) -> None:
+        """Refuses (ValidationFailed) what the backend does not take in a new policy, or in a change of `before`."""
+        ...
+
+    def policy_made(self, ports: P, policy: ProvisioningPolicy) -> ProvisioningPolicy:
+        """The new policy as the app keeps it, once the backend holds it."""
+        ...
+
+    def policy_changed(self, ports: P, policy: ProvisioningPolicy) -> None:
+        """Before a change is saved (ValidationFailed: the backend refused)."""
+        ...
+
+    def policy_deleted(self, ports: P, policy: ProvisioningPolicy) -> None:
+        """Before the app forgets the policy (Conflict: the backend refused)."""
+        ...
+
+    def policy_assigned(self, ports: P, policy: ProvisioningPolicy) -> None:
+        """Before new assignments are saved (ValidationFailed: the backend refused)."""
+        ...
+
+
+class CloudPcWork(Protocol[P]):
+    """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points."""
+
+    def directory_changed(self, ports: P, event: DirectoryEvent) -> ReconcileOutcome:
+        """What a change of the tenant's users or groups comes to: the Cloud PCs to provision, or the backend to
+        follow while it acts on the directory itself."""
+        ...
+
+    def carries_out(self, action: str) -> bool:
+        """Whether the backend carries out the admin's `action` (or `rename`) on its Cloud PCs."""
+        ...
+
+    def check(self, ports: P, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
+        """Every reason the backend refuses an action the Cloud PC's status allows, without changing anything."""
+        ...
+
+    def perform(
+        self, ports: P, cloud_pc: CloudPc, action: ActionName, request_id: str,
+        target_service_plan_id: str | None,
+    ) -> Performed:  # fmt: skip
+        """Carry out a checked action, and say what it leaves to run."""
+        ...
+
+    def work_of(
+        self, cloud_pc: CloudPc, action: ActionName, request_id: str, target_service_plan_id: str | None
+    ) -> Performed:
+        """What an action this request applied already leaves to run (a repeated request starts it again)."""
+        ...
+
+    def rename(self, ports: P, cloud_pc: CloudPc, display_name: str) -> None:
+        """Give the backend the friendly name the app is about to keep."""
+        ...
+
+    def restore_points(self, ports: P, cloud_pc: CloudPc) -> list[RestorePoint]:
+        """The Cloud PC's restore points, newest first; `409 backendNotServed` where the backend keeps none."""
+        ...
+
+    def restore(self, ports: P, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
+        """Restore the Cloud PC to one of its restore points; `409 backendNotServed` where the backend keeps none."""
+        ...
+
+    def take_restore_point(self, ports: P, cloud_pc: CloudPc, request_id: str) -> Performed:
+        """Take a restore point now; `409 backendNotServed` where the backend keeps none."""
+        ...
+
+
+class AccessBackend(Protocol[P]):
+    """What a tenant must grant for its backend to work in its Azure."""
+
+    def service_role_checks(
+        self, ports: P, tenant_id: str, sites: list[Site], *, consented: bool
+    ) -> list[ServiceRoleCheck]:
+        """The Azure roles services other than the app need, and where: each held, not held, or not known yet (the app
+        gets no token in a tenant that has not consented, so what only Azure could say is not known then)."""
+        ...
+
+    @property
+    def app_needs_azure_roles(self) -> bool:
+        """Whether the app itself works in the tenant's Azure (and so needs roles on its sites' resource groups)."""
+        ...
