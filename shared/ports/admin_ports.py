@@ -52,6 +52,6 @@ class AdminPorts:
     windows365_provisioning: Windows365Provisioning
     user_settings: UserSettingStore  # Windows 365's user settings, on windows365 tenants
     pages: ListPages  # pages of the lists read whole from Azure (the pick lists)
-    backends: BackendChoice[ConfigurationBackend[AdminPorts]]  # what differs between the backends, the tenant's picked
+    backends: BackendChoice[ConfigurationBackend]  # what differs between the backends, the tenant's picked
     grace_period: timedelta = timedelta(days=7)
     directory_subscriptions: TenantWatch | None = None  # Graph change notifications for linked tenants

@@ -1,6 +1,7 @@
 """The facets of the backend port (shared/ports/cloud_pc_backend.py), one per domain that the two backends serve
-differently: configuration, a Cloud PC's work, and what a tenant grants. Each is generic in the ports its caller hands
-it, so a port bundle can carry its facet's choice without the facet naming the bundle back."""
+differently: configuration, a Cloud PC's work, and what a tenant grants. A facet never names a port bundle back, so a
+bundle can carry its facet's choice: the configuration facet's methods each take the least of the ports they read
+(shared/ports/configuration_ports.py), the others are generic in the ports their caller hands them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from shared.catalog.app_access import ServiceRole
 from shared.models.cloud_pc_actions import ActionName
 from shared.models.cloud_pc_work import Performed, ReconcileOutcome
 from shared.models.cloud_pcs import CloudPc, RestorePoint
+from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
 
 if TYPE_CHECKING:
     from shared.events import DirectoryEvent
@@ -34,8 +36,9 @@ class ServiceRoleCheck:
     held: bool | None = None
 
 
-class ConfigurationBackend(Protocol[P]):
-    """Connections, device images and provisioning policies: what each backend takes, and where a change goes."""
+class ConfigurationBackend(Protocol):
+    """Connections, device images and provisioning policies: what each backend takes, and where a change goes. Each
+    method takes the least of the ports it reads (shared/ports/configuration_ports.py), which the caller's satisfy."""
 
     # connections and their health checks
     @property
@@ -47,11 +50,11 @@ class ConfigurationBackend(Protocol[P]):
         """Refuses (Conflict) an admin's request for a new health-check run the backend does not let an app start."""
         ...
 
-    def advance_health_checks(self, ports: P, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+    def advance_health_checks(self, ports: HealthCheckRunPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
         """Take a connection's health-check run as far as it goes (shared/services/configuration/health_check_runs)."""
         ...
 
-    def connection_deleted(self, ports: P, connection: Connection) -> None:
+    def connection_deleted(self, ports: Windows365Ports, connection: Connection) -> None:
         """Before the app forgets the connection (Conflict: the backend refused)."""
         ...
 
@@ -61,7 +64,7 @@ class ConfigurationBackend(Protocol[P]):
         """The kinds of a site's images (azure_inventory's) a device image may come from."""
         ...
 
-    def gallery(self, ports: P, tenant_id: str) -> list[GalleryImage]:
+    def gallery(self, ports: Windows365Ports, tenant_id: str) -> list[GalleryImage]:
         """The gallery images a policy of the tenant may name."""
         ...
 
@@ -69,12 +72,12 @@ class ConfigurationBackend(Protocol[P]):
         """Refuses (ValidationFailed) a source the backend does not take."""
         ...
 
-    def import_image(self, ports: P, image: DeviceImage) -> DeviceImage | None:
+    def import_image(self, ports: ImageImportPorts, image: DeviceImage) -> DeviceImage | None:
         """One step of a pending image's import: the image after it (still pending: ask again), None when deleted.
         A throttle or an outage raises, for the retries."""
         ...
 
-    def image_deleted(self, ports: P, image: DeviceImage) -> None:
+    def image_deleted(self, ports: Windows365Ports, image: DeviceImage) -> None:
         """Before the app forgets the image (Conflict: the backend refused)."""
         ...
 
@@ -83,19 +86,19 @@ class ConfigurationBackend(Protocol[P]):
         """Refuses (ValidationFailed) what the backend does not take in a new policy, or in a change of `before`."""
         ...
 
-    def policy_made(self, ports: P, policy: ProvisioningPolicy) -> ProvisioningPolicy:
+    def policy_made(self, ports: PolicySyncPorts, policy: ProvisioningPolicy) -> ProvisioningPolicy:
         """The new policy as the app keeps it, once the backend holds it."""
         ...
 
-    def policy_changed(self, ports: P, policy: ProvisioningPolicy) -> None:
+    def policy_changed(self, ports: PolicySyncPorts, policy: ProvisioningPolicy) -> None:
         """Before a change is saved (ValidationFailed: the backend refused)."""
         ...
 
-    def policy_deleted(self, ports: P, policy: ProvisioningPolicy) -> None:
+    def policy_deleted(self, ports: Windows365Ports, policy: ProvisioningPolicy) -> None:
         """Before the app forgets the policy (Conflict: the backend refused)."""
         ...
 
-    def policy_assigned(self, ports: P, policy: ProvisioningPolicy) -> None:
+    def policy_assigned(self, ports: Windows365Ports, policy: ProvisioningPolicy) -> None:
         """Before new assignments are saved (ValidationFailed: the backend refused)."""
         ...
 

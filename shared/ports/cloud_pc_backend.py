@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.models.tenants import BackendName
-from shared.ports.admin_ports import AdminPorts
 from shared.ports.backend_facets import AccessBackend, CloudPcWork, ConfigurationBackend
 from shared.ports.bundles import OnboardingPorts
 from shared.ports.engine_ports import EnginePorts
@@ -27,7 +26,7 @@ class CloudPcBackend(Protocol):
         ...
 
     @property
-    def configuration(self) -> ConfigurationBackend[AdminPorts]: ...
+    def configuration(self) -> ConfigurationBackend: ...
 
     @property
     def cloud_pcs(self) -> CloudPcWork[EnginePorts]: ...

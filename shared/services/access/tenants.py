@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from typing import Protocol
 
 from shared.errors import Conflict, ErrorDetail, Unavailable, ValidationFailed
 from shared.models.base import is_guid
@@ -17,15 +19,91 @@ from shared.models.sites import (
     SiteUpdate,
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
-from shared.ports.access_stores import RoleAssignmentStore
-from shared.ports.admin_ports import AdminPorts
+from shared.ports.access_stores import RoleAssignmentStore, TenantStore, UniqueValueStore
+from shared.ports.azure_inventory import AzureInventory
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import ConfigurationBackend
+from shared.ports.bundles import TenantWatch
 from shared.ports.cloud_errors import CloudError
+from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
+from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, ListPages, PolicyStore, SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
 
 ENTRA_TENANT = "entraTenantId"  # the scope of unique Entra tenant ids
 
 
-def _claim_entra_id(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+class TenantPorts(Protocol):
+    """A tenant's registration: its Entra tenant claimed once, its backend changed only while nothing is made on it."""
+
+    @property
+    def tenants(self) -> TenantStore: ...
+
+    @property
+    def unique(self) -> UniqueValueStore: ...
+
+    @property
+    def directory_subscriptions(self) -> TenantWatch | None: ...
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...
+
+    @property
+    def connections(self) -> ConnectionStore: ...
+
+    @property
+    def images(self) -> DeviceImageStore: ...
+
+    @property
+    def policies(self) -> PolicyStore: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+
+class SitePorts(Protocol):
+    """A tenant's sites, and the pick lists of its Azure they are chosen from."""
+
+    @property
+    def tenants(self) -> TenantStore: ...
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def inventory(self) -> AzureInventory: ...
+
+    @property
+    def pages(self) -> ListPages: ...
+
+    @property
+    def backends(self) -> BackendChoice[ConfigurationBackend]: ...  # the kinds of image the tenant's takes
+
+    @property
+    def connections(self) -> ConnectionStore: ...
+
+    @property
+    def images(self) -> DeviceImageStore: ...
+
+    @property
+    def image_sets(self) -> ImageSetStore: ...
+
+    @property
+    def spot_groups(self) -> SpotGroupStore: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+
+def _claim_entra_id(ports: TenantPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
     """One app tenant per Entra tenant, claimed atomically (two racing registrations cannot both win)."""
     if not entra_tenant_id:
         return
@@ -43,12 +121,12 @@ def _claim_entra_id(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: s
         )
 
 
-def _release_entra_id(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+def _release_entra_id(ports: TenantPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
     if entra_tenant_id:
         ports.unique.release(ENTRA_TENANT, entra_tenant_id, tenant_id)
 
 
-def _check_entra_free(ports: AdminPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
+def _check_entra_free(ports: TenantPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
     """For validateOnly: the same answer without claiming."""
     other = ports.tenants.find_tenant_by_entra_id(entra_tenant_id) if entra_tenant_id else None
     if other is not None and other.id != tenant_id:
@@ -59,7 +137,7 @@ def _check_entra_free(ports: AdminPorts, entra_tenant_id: str | None, tenant_id:
         )
 
 
-def _entra_link_changed(ports: AdminPorts, tenant: Tenant, previous: str | None) -> None:
+def _entra_link_changed(ports: TenantPorts, tenant: Tenant, previous: str | None) -> None:
     """Graph change notifications follow the link; best effort (never raises), the renewal timer catches up."""
     if ports.directory_subscriptions is None or tenant.entra_tenant_id == previous:
         return
@@ -69,7 +147,7 @@ def _entra_link_changed(ports: AdminPorts, tenant: Tenant, previous: str | None)
         ports.directory_subscriptions.tenant_removed(tenant.id)
 
 
-def _check_backend_free(ports: AdminPorts, current: Tenant, updated: Tenant) -> None:
+def _check_backend_free(ports: TenantPorts, current: Tenant, updated: Tenant) -> None:
     """A tenant's backend changes only while nothing was made with it: its Cloud PCs, connections, device images and
     policies each live in one backend (VMs in the customer's subscription, or Windows 365's own objects) and would be
     stranded by the other."""
@@ -92,7 +170,7 @@ def _check_backend_free(ports: AdminPorts, current: Tenant, updated: Tenant) -> 
         )
 
 
-def create_tenant(ports: AdminPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
+def create_tenant(ports: TenantPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
     now = ports.clock()
     tenant = Tenant(id=ports.new_id(), created_date_time=now, last_modified_date_time=now, **data.model_dump())
     if dry_run:
@@ -109,7 +187,7 @@ def create_tenant(ports: AdminPorts, data: TenantCreate, *, dry_run: bool = Fals
 
 
 def update_tenant(
-    ports: AdminPorts, tenant_id: str, patch: TenantUpdate, *, if_match: str | None, dry_run: bool = False
+    ports: TenantPorts, tenant_id: str, patch: TenantUpdate, *, if_match: str | None, dry_run: bool = False
 ) -> Tenant:
     previous: list[str | None] = []
 
@@ -143,7 +221,7 @@ def update_tenant(
     return saved
 
 
-def delete_tenant(ports: AdminPorts, tenant: Tenant, *, if_match: str | None, roles: RoleAssignmentStore) -> None:
+def delete_tenant(ports: TenantPorts, tenant: Tenant, *, if_match: str | None, roles: RoleAssignmentStore) -> None:
     """A tenant without sites; its role assignments go with it, so nobody keeps access to what is gone."""
     tenant_id = tenant.id
     if ports.sites.any_sites(tenant_id):
@@ -155,7 +233,7 @@ def delete_tenant(ports: AdminPorts, tenant: Tenant, *, if_match: str | None, ro
         ports.directory_subscriptions.tenant_removed(tenant_id)
 
 
-def create_site(ports: AdminPorts, tenant_id: str, data: SiteCreate, *, dry_run: bool = False) -> Site:
+def create_site(ports: SitePorts, tenant_id: str, data: SiteCreate, *, dry_run: bool = False) -> Site:
     now = ports.clock()
     site = Site(
         id=ports.new_id(),
@@ -171,7 +249,7 @@ def create_site(ports: AdminPorts, tenant_id: str, data: SiteCreate, *, dry_run:
 
 
 def update_site(
-    ports: AdminPorts,
+    ports: SitePorts,
     tenant_id: str,
     site_id: str,
     patch: SiteUpdate,
@@ -197,7 +275,7 @@ def update_site(
     )
 
 
-def _check_resource_group(ports: AdminPorts, site: Site) -> None:
+def _check_resource_group(ports: SitePorts, site: Site) -> None:
     """A site's resource group must exist, when the app can read the subscription already: ARM's 404 is certain,
     while a refusal (no role yet, before onboarding) or an unlinked tenant says nothing, and the site is kept."""
     try:
@@ -214,7 +292,7 @@ def _check_resource_group(ports: AdminPorts, site: Site) -> None:
 
 
 def site_subnets(
-    ports: AdminPorts,
+    ports: SitePorts,
     tenant_id: str,
     site_id: str,
     *,
@@ -237,7 +315,7 @@ def site_subnets(
     return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
-def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:
+def delete_site(ports: SitePorts, tenant_id: str, site_id: str, *, if_match: str | None) -> None:
     site = ports.sites.get_site(tenant_id, site_id)
     users = (ports.connections, ports.images, ports.image_sets, ports.spot_groups)
     if any(store.any_in_site(tenant_id, site_id) for store in users):
@@ -250,7 +328,7 @@ def delete_site(ports: AdminPorts, tenant_id: str, site_id: str, *, if_match: st
 
 
 def site_images(
-    ports: AdminPorts,
+    ports: SitePorts,
     tenant_id: str,
     site_id: str,
     *,
@@ -276,7 +354,7 @@ def site_images(
 
 
 def azure_subscriptions(
-    ports: AdminPorts, tenant_id: str, *, search: str | None = None, top: int = 100, skip_token: str | None = None
+    ports: SitePorts, tenant_id: str, *, search: str | None = None, top: int = 100, skip_token: str | None = None
 ) -> tuple[list[AzureSubscription], str | None]:
     """The subscriptions the tenant's identity sees (a role at the subscription or in it), by name or id: the site
     form's pick list. Empty until the customer's admin grants the app a role in one."""
@@ -290,7 +368,7 @@ def azure_subscriptions(
 
 
 def azure_resource_groups(
-    ports: AdminPorts,
+    ports: SitePorts,
     tenant_id: str,
     subscription_id: str,
     *,

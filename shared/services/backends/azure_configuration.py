@@ -7,7 +7,7 @@ from shared.models.connections import Connection
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import HealthCheckRun, PhasedStep
 from shared.models.policies import PolicyFields, ProvisioningPolicy
-from shared.ports.admin_ports import AdminPorts
+from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
 from shared.services.configuration import device_images, health_check_runs
 
 
@@ -18,39 +18,39 @@ class AzureConfiguration:
     def check_admin_may_run_checks(self) -> None:
         pass
 
-    def advance_health_checks(self, ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+    def advance_health_checks(self, ports: HealthCheckRunPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
         return health_check_runs.advance_own_checks(ports, run)
 
-    def connection_deleted(self, ports: AdminPorts, connection: Connection) -> None:
+    def connection_deleted(self, ports: Windows365Ports, connection: Connection) -> None:
         pass
 
-    def gallery(self, ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
+    def gallery(self, ports: Windows365Ports, tenant_id: str) -> list[GalleryImage]:
         return list(GALLERY_IMAGES)
 
     def check_image_source(self, data: DeviceImageCreate) -> None:
         pass  # the import reads the source, managed image or gallery image version
 
-    def import_image(self, ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
+    def import_image(self, ports: ImageImportPorts, image: DeviceImage) -> DeviceImage | None:
         source = ports.image_sources.get_managed_image(image.tenant_id, image.source_image_resource_id)
         problem = device_images.source_image_problem(source)
         if problem is not None:
             return device_images.fail_import(ports, image.tenant_id, image.id, *problem)
         return device_images.imported(ports, image)
 
-    def image_deleted(self, ports: AdminPorts, image: DeviceImage) -> None:
+    def image_deleted(self, ports: Windows365Ports, image: DeviceImage) -> None:
         pass
 
     def check_policy(self, fields: PolicyFields, before: ProvisioningPolicy | None) -> None:
         pass
 
-    def policy_made(self, ports: AdminPorts, policy: ProvisioningPolicy) -> ProvisioningPolicy:
+    def policy_made(self, ports: PolicySyncPorts, policy: ProvisioningPolicy) -> ProvisioningPolicy:
         return policy
 
-    def policy_changed(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+    def policy_changed(self, ports: PolicySyncPorts, policy: ProvisioningPolicy) -> None:
         pass
 
-    def policy_deleted(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+    def policy_deleted(self, ports: Windows365Ports, policy: ProvisioningPolicy) -> None:
         pass
 
-    def policy_assigned(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+    def policy_assigned(self, ports: Windows365Ports, policy: ProvisioningPolicy) -> None:
         pass

@@ -7,7 +7,6 @@ from typing import Generic, TypeVar
 
 from shared.models.tenants import BackendName, Tenant
 from shared.ports.access_stores import TenantStore
-from shared.ports.admin_ports import AdminPorts
 from shared.ports.backend_facets import AccessBackend, CloudPcWork, ConfigurationBackend
 from shared.ports.bundles import OnboardingPorts
 from shared.ports.cloud_pc_backend import CloudPcBackend
@@ -43,7 +42,7 @@ class TenantBackends(Generic[F]):
         return self._facet(BACKENDS[name])
 
 
-def configuration_of(backend: CloudPcBackend) -> ConfigurationBackend[AdminPorts]:
+def configuration_of(backend: CloudPcBackend) -> ConfigurationBackend:
     return backend.configuration
 
 

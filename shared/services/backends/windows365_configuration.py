@@ -10,8 +10,8 @@ from shared.models.connections import CHECKING, Connection, HealthCheck, HealthC
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, GalleryStatus, ImageErrorCode
 from shared.models.orchestrations import HealthCheckRun, PhasedStep
 from shared.models.policies import PolicyFields, ProvisioningPolicy
-from shared.ports.admin_ports import AdminPorts
 from shared.ports.cloud_errors import CloudError
+from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
 from shared.ports.progress import Progress
 from shared.ports.windows365 import (
     Windows365Check,
@@ -52,15 +52,15 @@ class Windows365Configuration:
             "latest results are shown here.", code="checkedByWindows365", target="connectionId",
         )  # fmt: skip
 
-    def advance_health_checks(self, ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+    def advance_health_checks(self, ports: HealthCheckRunPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
         return _advance_checks(ports, run)
 
-    def connection_deleted(self, ports: AdminPorts, connection: Connection) -> None:
+    def connection_deleted(self, ports: Windows365Ports, connection: Connection) -> None:
         if connection.windows365_id:
             with refused_as_conflict(f"delete connection '{connection.display_name}'", "connectionId"):
                 ports.windows365.delete_connection(connection.tenant_id, connection.windows365_id)
 
-    def gallery(self, ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
+    def gallery(self, ports: Windows365Ports, tenant_id: str) -> list[GalleryImage]:
         # the ones Windows 365 offers the tenant, all single-session: Windows 365's Cloud PCs are personal
         return [_offered(image) for image in ports.windows365_provisioning.list_gallery_images(tenant_id)]
 
@@ -72,10 +72,10 @@ class Windows365Configuration:
                 "sourceImageResourceId",
             ))  # fmt: skip
 
-    def import_image(self, ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
+    def import_image(self, ports: ImageImportPorts, image: DeviceImage) -> DeviceImage | None:
         return _import(ports, image)
 
-    def image_deleted(self, ports: AdminPorts, image: DeviceImage) -> None:
+    def image_deleted(self, ports: Windows365Ports, image: DeviceImage) -> None:
         if image.windows365_id is not None:
             with refused_as_conflict(f"delete device image '{image.display_name}'", "imageId"):
                 ports.windows365_provisioning.delete_image(image.tenant_id, image.windows365_id)
@@ -88,7 +88,7 @@ class Windows365Configuration:
                 "policy for another one.", "cloudPcNamingTemplate",
             ))  # fmt: skip
 
-    def policy_made(self, ports: AdminPorts, policy: ProvisioningPolicy) -> ProvisioningPolicy:
+    def policy_made(self, ports: PolicySyncPorts, policy: ProvisioningPolicy) -> ProvisioningPolicy:
         windows365, spec = ports.windows365_provisioning, policy_spec(ports, policy)
         try:  # one made by an earlier attempt whose answer was lost is adopted, not made twice
             remote = (windows365.find_policy(policy.tenant_id, spec.display_name)
@@ -97,7 +97,7 @@ class Windows365Configuration:
             raise _refused(exc) from exc
         return policy.model_copy(update={"windows365_id": remote})
 
-    def policy_changed(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+    def policy_changed(self, ports: PolicySyncPorts, policy: ProvisioningPolicy) -> None:
         if policy.windows365_id:
             try:
                 ports.windows365_provisioning.update_policy(policy.tenant_id, policy.windows365_id,
@@ -105,12 +105,12 @@ class Windows365Configuration:
             except CloudError as exc:
                 raise _refused(exc) from exc
 
-    def policy_deleted(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+    def policy_deleted(self, ports: Windows365Ports, policy: ProvisioningPolicy) -> None:
         if policy.windows365_id:
             with refused_as_conflict(f"delete policy '{policy.display_name}'", "policyId"):
                 ports.windows365_provisioning.delete_policy(policy.tenant_id, policy.windows365_id)
 
-    def policy_assigned(self, ports: AdminPorts, policy: ProvisioningPolicy) -> None:
+    def policy_assigned(self, ports: Windows365Ports, policy: ProvisioningPolicy) -> None:
         if policy.windows365_id:  # Windows 365 provisions from its own assignments
             groups = [a.group_id for a in policy.assignments]
             try:
@@ -127,7 +127,7 @@ def health_check_phases(run: HealthCheckRun) -> list[str]:
     return [MARK, *([PUSH] if run.push else []), MIRROR]
 
 
-def _advance_checks(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+def _advance_checks(ports: HealthCheckRunPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
     tenant, connection, number = run.tenant_id, run.connection_id, run.run
 
     def take(now: HealthCheckRun, phase: str) -> phased.Taken[HealthCheckRun]:
@@ -157,7 +157,7 @@ def _advance_checks(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[Health
     )
 
 
-def connection_spec(ports: AdminPorts, connection: Connection) -> Windows365ConnectionSpec:
+def connection_spec(ports: HealthCheckRunPorts, connection: Connection) -> Windows365ConnectionSpec:
     """The connection as Windows 365 takes it: its network interfaces go in the site's resource group, as the app's
     own Cloud PCs' do."""
     site = ports.sites.find_site(connection.tenant_id, connection.site_id)
@@ -182,7 +182,7 @@ def _refused_check(code: str, message: str) -> HealthCheck:
     )  # fmt: skip
 
 
-def push_to_windows365(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> str:
+def push_to_windows365(ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int) -> str:
     """Windows 365 holds the connection as the app does now: made once (or adopted, when an earlier attempt made it
     and was lost before its id was kept), else updated. `pushed`, `superseded`, or `refused` (recorded as the run's
     failed check with Windows 365's words). A throttle or an outage raises, for the activity's retries."""
@@ -227,7 +227,7 @@ def _mirrored(check: Windows365Check) -> HealthCheck:
     )
 
 
-def mirror_windows365_checks(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> float | None:
+def mirror_windows365_checks(ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int) -> float | None:
     """Windows 365's latest checks written on the app's connection once they are finished: None when done (or
     superseded), else the seconds to wait before reading again."""
     connection = ports.connections.find_connection(tenant_id, connection_id)
@@ -259,7 +259,7 @@ def _offered(image: Windows365GalleryImage) -> GalleryImage:
                         recommended_for=["personal"])  # fmt: skip
 
 
-def _import(ports: AdminPorts, image: DeviceImage) -> DeviceImage | None:
+def _import(ports: ImageImportPorts, image: DeviceImage) -> DeviceImage | None:
     """Uploaded once (an upload an earlier attempt made is found by name and version), then read: still `pending`
     while Windows 365 validates it, for the orchestrator to ask again; settled as Windows 365 settles it. Windows
     365's refusal of the upload fails the image with its words; a throttle or an outage raises, for the retries."""
@@ -308,7 +308,7 @@ def _check_fields(fields: PolicyFields) -> None:
         raise ValidationFailed.of(*problems)
 
 
-def policy_spec(ports: AdminPorts, policy: ProvisioningPolicy) -> Windows365PolicySpec:
+def policy_spec(ports: PolicySyncPorts, policy: ProvisioningPolicy) -> Windows365PolicySpec:
     joins = []
     for index, config in enumerate(policy.domain_join_configurations):
         remote = None

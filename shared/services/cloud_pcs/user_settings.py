@@ -3,12 +3,17 @@ deleted there first, so that what the admin sees is what Windows 365 applies).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.policies import Assignment, AssignRequest
 from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
-from shared.ports.admin_ports import AdminPorts
 from shared.ports.cloud_errors import CloudError
-from shared.ports.windows365 import Windows365UserSettingSpec
+from shared.ports.directory import Directory
+from shared.ports.stores import UserSettingStore
+from shared.ports.windows365 import Windows365Provisioning, Windows365UserSettingSpec
 from shared.services.engine.updates import merge_patch, update_with_etag
 from shared.services.engine.windows365_refusals import refused_against_field, refused_as_conflict
 
@@ -16,6 +21,25 @@ from shared.services.engine.windows365_refusals import refused_against_field, re
 GRAPH_FIELDS = {"displayName": "displayName", "localAdminEnabled": "localAdminEnabled",
                 "resetEnabled": "resetEnabled", "restorePointSetting": "restorePointSetting",
                 "frequencyType": "restorePointSetting.frequencyType"}  # fmt: skip
+
+
+class UserSettingPorts(Protocol):
+    """A windows365 tenant's user settings: kept here, held by Windows 365, assigned to its directory's groups."""
+
+    @property
+    def user_settings(self) -> UserSettingStore: ...
+
+    @property
+    def windows365_provisioning(self) -> Windows365Provisioning: ...
+
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
 
 
 def setting_spec(setting: UserSetting) -> Windows365UserSettingSpec:
@@ -31,7 +55,7 @@ def _refused(exc: CloudError) -> Exception:
 
 
 def create_user_setting(
-    ports: AdminPorts, tenant_id: str, data: UserSettingCreate, *, dry_run: bool = False
+    ports: UserSettingPorts, tenant_id: str, data: UserSettingCreate, *, dry_run: bool = False
 ) -> UserSetting:
     now = ports.clock()
     setting = UserSetting.model_validate({
@@ -54,7 +78,7 @@ def create_user_setting(
 
 
 def update_user_setting(
-    ports: AdminPorts, tenant_id: str, setting_id: str, patch: UserSettingUpdate, *, if_match: str | None,
+    ports: UserSettingPorts, tenant_id: str, setting_id: str, patch: UserSettingUpdate, *, if_match: str | None,
     dry_run: bool = False,
 ) -> UserSetting:  # fmt: skip
     def change(current: UserSetting) -> UserSetting:
@@ -74,7 +98,7 @@ def update_user_setting(
 
 
 def assign_user_setting(
-    ports: AdminPorts, tenant_id: str, setting_id: str, request: AssignRequest, *, dry_run: bool = False
+    ports: UserSettingPorts, tenant_id: str, setting_id: str, request: AssignRequest, *, dry_run: bool = False
 ) -> UserSetting:
     """Replace the groups the setting applies to; groups that stay keep their assignment. Windows 365 applies the
     setting to the Cloud PCs of their members."""
@@ -105,7 +129,7 @@ def assign_user_setting(
                             if_match=None, dry_run=dry_run)  # fmt: skip
 
 
-def delete_user_setting(ports: AdminPorts, tenant_id: str, setting_id: str, *, if_match: str | None) -> None:
+def delete_user_setting(ports: UserSettingPorts, tenant_id: str, setting_id: str, *, if_match: str | None) -> None:
     """Only an unassigned one, as with policies: what its users may do does not change by a deletion."""
     setting = ports.user_settings.get_user_setting(tenant_id, setting_id)
     if setting.assignments:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.connections import (
@@ -16,14 +17,34 @@ from shared.models.connections import (
     HealthCheckStatusDetail,
 )
 from shared.models.sites import SUBNET_ID
-from shared.ports.admin_ports import AdminPorts
+from shared.ports.access_stores import TenantStore
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import ConfigurationBackend
 from shared.ports.cloud_errors import CloudError
+from shared.ports.configuration_ports import HealthCheckRunPorts
 from shared.ports.network_checks import CheckOutcome, NetworkTarget
 from shared.ports.progress import Progress
+from shared.ports.stores import PolicyStore
 from shared.services.configuration.health_checks import CHECKS_BY_NAME, finish_check, overall_status, pending_checks
 from shared.services.engine.updates import update_with_etag
 
 MAX_CONNECTIONS_PER_TENANT = 10
+
+
+class ConnectionPorts(HealthCheckRunPorts, Protocol):
+    """What the admin's changes of a connection read, besides what its health-check runs do."""
+
+    @property
+    def tenants(self) -> TenantStore: ...
+
+    @property
+    def policies(self) -> PolicyStore: ...  # a connection a policy uses stays
+
+    @property
+    def backends(self) -> BackendChoice[ConfigurationBackend]: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
 
 
 def _referenced_site_missing(target: str, site_id: str) -> ValidationFailed:
@@ -32,7 +53,7 @@ def _referenced_site_missing(target: str, site_id: str) -> ValidationFailed:
     )
 
 
-def with_usage(ports: AdminPorts, connections: list[Connection]) -> list[Connection]:
+def with_usage(ports: ConnectionPorts, connections: list[Connection]) -> list[Connection]:
     """Set `inUse` from the tenant's policies (a handful per tenant, read once)."""
     if not connections:
         return connections
@@ -42,12 +63,12 @@ def with_usage(ports: AdminPorts, connections: list[Connection]) -> list[Connect
     return [c.model_copy(update={"in_use": c.id in used}) for c in connections]
 
 
-def get_connection(ports: AdminPorts, tenant_id: str, connection_id: str) -> Connection:
+def get_connection(ports: ConnectionPorts, tenant_id: str, connection_id: str) -> Connection:
     return with_usage(ports, [ports.connections.get_connection(tenant_id, connection_id)])[0]
 
 
 def create_connection(
-    ports: AdminPorts, tenant_id: str, data: ConnectionCreate, *, dry_run: bool = False
+    ports: ConnectionPorts, tenant_id: str, data: ConnectionCreate, *, dry_run: bool = False
 ) -> Connection:
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
@@ -104,7 +125,7 @@ def create_connection(
 
 
 def update_connection(
-    ports: AdminPorts,
+    ports: ConnectionPorts,
     tenant_id: str,
     connection_id: str,
     patch: ConnectionUpdate,
@@ -161,7 +182,7 @@ def _new_run(current: Connection) -> dict[str, object]:
 
 
 def request_health_checks(
-    ports: AdminPorts, tenant_id: str, connection_id: str, *, by_admin: bool = False
+    ports: ConnectionPorts, tenant_id: str, connection_id: str, *, by_admin: bool = False
 ) -> Connection:
     """Queue a new run: the connection goes back to pending; older runs' results will be ignored. An admin's
     request is refused where the backend lets no app start the checks."""
@@ -179,7 +200,7 @@ def request_health_checks(
     )
 
 
-def delete_connection(ports: AdminPorts, tenant_id: str, connection_id: str, *, if_match: str | None) -> None:
+def delete_connection(ports: ConnectionPorts, tenant_id: str, connection_id: str, *, if_match: str | None) -> None:
     connection = get_connection(ports, tenant_id, connection_id)
     if connection.in_use:
         raise Conflict(
@@ -195,7 +216,7 @@ def delete_connection(ports: AdminPorts, tenant_id: str, connection_id: str, *, 
 # --- the health-check run (called by activities) ------------------------------------------------
 
 
-def mark_checks_running(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> bool:
+def mark_checks_running(ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int) -> bool:
     """Move the run to `running`; False when a newer run superseded it or the connection is gone."""
     now = ports.clock()
 
@@ -218,7 +239,7 @@ class CheckWait:
     started: datetime
 
 
-def check_target(ports: AdminPorts, connection: Connection, run: int) -> NetworkTarget:
+def check_target(ports: HealthCheckRunPorts, connection: Connection, run: int) -> NetworkTarget:
     """What one run's checks look at. The run's probe VM goes where the Cloud PCs' VMs go, the site's resource
     group (in the network's subscription and region), so the checks need no role the Cloud PCs do not."""
     site = ports.sites.find_site(connection.tenant_id, connection.site_id)
@@ -238,7 +259,7 @@ def check_target(ports: AdminPorts, connection: Connection, run: int) -> Network
 
 
 def run_check(
-    ports: AdminPorts, tenant_id: str, connection_id: str, run: int, check: str,
+    ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int, check: str,
     operation: str | None = None, started: datetime | None = None,
 ) -> HealthCheck | CheckWait:  # fmt: skip
     """One call of one check: its result, or how to ask again. Cloud errors become a failed check."""
@@ -263,20 +284,22 @@ def run_check(
     )
 
 
-def probe_of(ports: AdminPorts, tenant_id: str, connection_id: str, run: int) -> dict[str, str]:
+def probe_of(ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int) -> dict[str, str]:
     """Where the run's probe VM is (kept by the orchestration, so it is removed even if the connection goes)."""
     target = check_target(ports, ports.connections.get_connection(tenant_id, connection_id), run)
     return {"subscriptionId": target.subscription_id, "resourceGroup": target.resource_group,
             "regionName": target.region_name, "probeKey": target.probe_key}  # fmt: skip
 
 
-def prepare_probe(ports: AdminPorts, tenant_id: str, connection_id: str, run: int, operation: str | None) -> Progress:
+def prepare_probe(
+    ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int, operation: str | None
+) -> Progress:
     """The run's probe VM in the connection's subnet, for the checks inside the network (CloudError: cannot)."""
     target = check_target(ports, ports.connections.get_connection(tenant_id, connection_id), run)
     return ports.network.prepare_probe(tenant_id, target, operation)
 
 
-def remove_probe(ports: AdminPorts, tenant_id: str, probe: dict[str, str], operation: str | None) -> Progress:
+def remove_probe(ports: HealthCheckRunPorts, tenant_id: str, probe: dict[str, str], operation: str | None) -> Progress:
     target = NetworkTarget(
         connection_type="", region_name=probe["regionName"], subscription_id=probe["subscriptionId"],
         resource_group=probe["resourceGroup"], virtual_network_id=None, subnet_id=None, probe_key=probe["probeKey"],
@@ -294,7 +317,7 @@ def could_not_run(check: str, error_type: str) -> HealthCheck:
 
 
 def record_checks(
-    ports: AdminPorts, tenant_id: str, connection_id: str, run: int, results: list[HealthCheck],
+    ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int, results: list[HealthCheck],
     mirrored: HealthCheckStatusDetail | None = None, status: CheckStatus | None = None,
 ) -> bool:  # fmt: skip
     """The run's results, unless a newer run superseded it; `mirrored` and `status` as the backend gave them."""
@@ -320,7 +343,7 @@ class _Superseded(Exception):
 
 
 def apply_to_run(
-    ports: AdminPorts, tenant_id: str, connection_id: str, change: Callable[[Connection], Connection]
+    ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, change: Callable[[Connection], Connection]
 ) -> bool:
     """`change` saved on the connection; False when the connection is gone, or `change` found its run superseded."""
     if ports.connections.find_connection(tenant_id, connection_id) is None:

@@ -3,16 +3,21 @@ does it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import ImageImport, PhasedStep
-from shared.ports.admin_ports import AdminPorts
+from shared.ports.access_stores import UniqueValueStore
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import ConfigurationBackend
 from shared.ports.cloud_errors import CloudError
+from shared.ports.configuration_ports import ImageImportPorts, Windows365Ports
 from shared.ports.image_sources import ManagedImage
 from shared.ports.progress import Progress
+from shared.ports.stores import PolicyStore, SiteStore
 from shared.services.configuration.device_image_transitions import DEVICE_IMAGES
 from shared.services.engine import phased
 
@@ -24,23 +29,48 @@ IMPORT_WAIT_S = 5.0  # between steps of an import the backend still validates
 UNREADABLE = "internalServerError"
 
 
-def gallery(ports: AdminPorts, tenant_id: str) -> list[GalleryImage]:
+class GalleryPorts(Windows365Ports, Protocol):
+    """The gallery images a tenant's backend offers."""
+
+    @property
+    def backends(self) -> BackendChoice[ConfigurationBackend]: ...
+
+
+class DeviceImagePorts(ImageImportPorts, GalleryPorts, Protocol):
+    """A tenant's device images: the wizard's rules, and the import by the tenant's backend."""
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def policies(self) -> PolicyStore: ...  # an image a policy uses stays
+
+    @property
+    def unique(self) -> UniqueValueStore: ...  # one image per name and version
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+
+def gallery(ports: GalleryPorts, tenant_id: str) -> list[GalleryImage]:
     """The gallery images a policy of the tenant may name, as its backend offers them."""
     return ports.backends.of(tenant_id).gallery(ports, tenant_id)
 
 
-def with_usage(ports: AdminPorts, images: list[DeviceImage]) -> list[DeviceImage]:
+def with_usage(ports: DeviceImagePorts, images: list[DeviceImage]) -> list[DeviceImage]:
     if not images:
         return images
     used = {p.image_id for p in ports.policies.list_all_policies(images[0].tenant_id) if p.image_type == "custom"}
     return [image.model_copy(update={"in_use": image.id in used}) for image in images]
 
 
-def get_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage:
+def get_image(ports: DeviceImagePorts, tenant_id: str, image_id: str) -> DeviceImage:
     return with_usage(ports, [ports.images.get_image(tenant_id, image_id)])[0]
 
 
-def create_image(ports: AdminPorts, tenant_id: str, data: DeviceImageCreate, *, dry_run: bool = False) -> DeviceImage:
+def create_image(
+    ports: DeviceImagePorts, tenant_id: str, data: DeviceImageCreate, *, dry_run: bool = False
+) -> DeviceImage:
     if ports.sites.find_site(tenant_id, data.site_id) is None:
         raise ValidationFailed.of(
             ErrorDetail("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
@@ -92,7 +122,7 @@ def _taken(data: DeviceImageCreate) -> Conflict:
     )
 
 
-def delete_image(ports: AdminPorts, tenant_id: str, image_id: str, *, if_match: str | None) -> None:
+def delete_image(ports: DeviceImagePorts, tenant_id: str, image_id: str, *, if_match: str | None) -> None:
     image = get_image(ports, tenant_id, image_id)
     if image.in_use:
         raise Conflict(
@@ -122,7 +152,7 @@ def source_image_problem(image: ManagedImage | None) -> tuple[str, str] | None:
     return None
 
 
-def advance_import(ports: AdminPorts, run: ImageImport) -> PhasedStep[ImageImport]:
+def advance_import(ports: DeviceImagePorts, run: ImageImport) -> PhasedStep[ImageImport]:
     """The import as phased work: settled (its outcome the image's status, or deleted), or when to read again. A
     throttle or an outage raises, for the activity's retries; any other refusal, or an hour of validation, fails
     the image."""
@@ -139,14 +169,14 @@ def advance_import(ports: AdminPorts, run: ImageImport) -> PhasedStep[ImageImpor
     return phased.drive(run, IMPORT_PHASES, take, clock=ports.clock, limit=IMPORT_TIMEOUT, on_fail=failed)
 
 
-def give_up(ports: AdminPorts, run: ImageImport, reason: str, error_code: str = UNREADABLE) -> str:
+def give_up(ports: ImageImportPorts, run: ImageImport, reason: str, error_code: str = UNREADABLE) -> str:
     """An import that could not go on fails the image: its status after (or deleted)."""
     failed = fail_import(ports, run.tenant_id, run.image_id, error_code,
                          f"The source image could not be read: {reason[:300]}")  # fmt: skip
     return failed.status if failed else "deleted"
 
 
-def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImage | None:
+def import_image(ports: DeviceImagePorts, tenant_id: str, image_id: str) -> DeviceImage | None:
     """One step of the import by the tenant's backend: the image after it (still `pending`: ask again), None when
     deleted. A cloud error propagates so the orchestrator can retry; `fail_import` settles it after the last try."""
     image = ports.images.find_image(tenant_id, image_id)
@@ -155,13 +185,15 @@ def import_image(ports: AdminPorts, tenant_id: str, image_id: str) -> DeviceImag
     return ports.backends.of(tenant_id).import_image(ports, image)
 
 
-def imported(ports: AdminPorts, image: DeviceImage, **found: Any) -> DeviceImage:
+def imported(ports: ImageImportPorts, image: DeviceImage, **found: Any) -> DeviceImage:
     """The pending image settled `ready`, with what the import `found` out about it."""
     ready = DEVICE_IMAGES.move(image, "import", **found, last_modified_date_time=ports.clock())
     return ports.images.upsert_image(ready, if_match=image.etag)
 
 
-def fail_import(ports: AdminPorts, tenant_id: str, image_id: str, error_code: str, details: str) -> DeviceImage | None:
+def fail_import(
+    ports: ImageImportPorts, tenant_id: str, image_id: str, error_code: str, details: str
+) -> DeviceImage | None:
     image = ports.images.find_image(tenant_id, image_id)
     if image is None or image.status != "pending":
         return image

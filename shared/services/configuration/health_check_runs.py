@@ -8,11 +8,14 @@ results and removes the probe. A check that cannot finish counts as failed, neve
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Protocol
 
 from shared.models.connections import HealthCheck
 from shared.models.orchestrations import HealthCheckRun, PhasedStep, RecordedCheck
-from shared.ports.admin_ports import AdminPorts
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import ConfigurationBackend
 from shared.ports.cloud_errors import CloudError
+from shared.ports.configuration_ports import HealthCheckRunPorts
 from shared.ports.progress import Progress
 from shared.services.configuration import connections
 from shared.services.configuration.connections import CheckWait
@@ -26,7 +29,14 @@ NO_PROBE = "internalServerErrorAllocateResourceFailed"
 MARK, PREPARE_PROBE, RECORD, REMOVE_PROBE = "markRunning", "prepareProbe", "record", "removeProbe"
 
 
-def advance(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+class HealthCheckPorts(HealthCheckRunPorts, Protocol):
+    """A run, and the backend it names to take it."""
+
+    @property
+    def backends(self) -> BackendChoice[ConfigurationBackend]: ...
+
+
+def advance(ports: HealthCheckPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
     """Take the run's phases as far as they go; a phase still running answers when to ask again."""
     return ports.backends.named(run.backend).advance_health_checks(ports, run)
 
@@ -39,7 +49,7 @@ def own_phases(run: HealthCheckRun) -> list[str]:
     return [MARK, *outside, *probed, RECORD, *([REMOVE_PROBE] if inside else [])]
 
 
-def advance_own_checks(ports: AdminPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
+def advance_own_checks(ports: HealthCheckRunPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
     tenant, connection, number = run.tenant_id, run.connection_id, run.run
     table = own_phases(run)
 
@@ -84,7 +94,7 @@ def finished(run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
     return PhasedStep(outcome="superseded" if run.superseded else "recorded", run=run)
 
 
-def record(ports: AdminPorts, run: HealthCheckRun, error_type: str = COULD_NOT_RUN) -> bool:
+def record(ports: HealthCheckRunPorts, run: HealthCheckRun, error_type: str = COULD_NOT_RUN) -> bool:
     """The run's results in the run's order, a check without one failed with `error_type`; False when a newer run
     superseded it. Also what the orchestrator records for a run that could not go on at all."""
     by_name = {check.name: check for check in run.results}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 from pydantic import Field
 
@@ -16,14 +18,43 @@ from shared.models.policies import (
     ProvisioningPolicyCreate,
     ProvisioningPolicyUpdate,
 )
-from shared.ports.admin_ports import AdminPorts
-from shared.services.configuration.device_images import gallery
+from shared.ports.configuration_ports import PolicySyncPorts
+from shared.ports.directory import Directory
+from shared.ports.queues import EventPublisher
+from shared.ports.stores import PolicyStore
+from shared.services.configuration.device_images import GalleryPorts, gallery
 from shared.services.configuration.image_rules import ImageRefused, resolve_image
 from shared.services.configuration.naming import DEFAULT_TEMPLATE, parse_template
 from shared.services.configuration.targeting import license_slots, winning_policies
 from shared.services.engine.updates import merge_patch, update_with_etag
 
 PlanAction = Literal["provision", "servedByEarlierPolicy", "noLicense", "lose"]
+
+
+class AssignmentPlanPorts(Protocol):
+    """Who the tenant's policies serve, and who their groups hold."""
+
+    @property
+    def policies(self) -> PolicyStore: ...
+
+    @property
+    def directory(self) -> Directory: ...
+
+
+class PolicyPorts(AssignmentPlanPorts, GalleryPorts, PolicySyncPorts, Protocol):
+    """A tenant's provisioning policies: their references checked, the backend told, reconciliation started."""
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+    @property
+    def grace_period(self) -> timedelta: ...
+
+    @property
+    def events(self) -> EventPublisher: ...
 
 
 class PlanEntry(ApiModel):
@@ -55,7 +86,7 @@ class AssignmentPlan(ApiModel):
     users: list[PlanEntry] = Field(default_factory=list)
 
 
-def _check_references(ports: AdminPorts, tenant_id: str, fields: PolicyFields) -> tuple[str, str]:
+def _check_references(ports: PolicyPorts, tenant_id: str, fields: PolicyFields) -> tuple[str, str]:
     """Every rule that needs a lookup; returns the image's display name and the naming template."""
     problems: list[ErrorDetail] = []
     for index, config in enumerate(fields.domain_join_configurations):
@@ -102,7 +133,7 @@ def _check_references(ports: AdminPorts, tenant_id: str, fields: PolicyFields) -
 
 
 def create_policy(
-    ports: AdminPorts, tenant_id: str, data: ProvisioningPolicyCreate, *, dry_run: bool = False
+    ports: PolicyPorts, tenant_id: str, data: ProvisioningPolicyCreate, *, dry_run: bool = False
 ) -> ProvisioningPolicy:
     backend = ports.backends.of(tenant_id)
     backend.check_policy(data, None)
@@ -127,7 +158,7 @@ def create_policy(
 
 
 def update_policy(
-    ports: AdminPorts,
+    ports: PolicyPorts,
     tenant_id: str,
     policy_id: str,
     patch: ProvisioningPolicyUpdate,
@@ -159,7 +190,7 @@ def updated_fields(policy: ProvisioningPolicy) -> PolicyFields:
     return PolicyFields.model_validate(policy.model_dump(by_alias=True, include=set(PolicyFields.model_fields)))
 
 
-def delete_policy(ports: AdminPorts, tenant_id: str, policy_id: str, *, if_match: str | None) -> None:
+def delete_policy(ports: PolicyPorts, tenant_id: str, policy_id: str, *, if_match: str | None) -> None:
     policy = ports.policies.get_policy(tenant_id, policy_id)
     if policy.assignments:
         groups = ", ".join(a.group_id for a in policy.assignments)
@@ -173,7 +204,7 @@ def delete_policy(ports: AdminPorts, tenant_id: str, policy_id: str, *, if_match
 
 
 def assign_policy(
-    ports: AdminPorts, tenant_id: str, policy_id: str, request: AssignRequest, *, dry_run: bool = False
+    ports: PolicyPorts, tenant_id: str, policy_id: str, request: AssignRequest, *, dry_run: bool = False
 ) -> tuple[ProvisioningPolicy, AssignmentPlan]:
     """Replace the policy's assignments; groups that stay keep their original assignment time."""
     ports.policies.get_policy(tenant_id, policy_id)  # an unknown policy is a 404 before the directory is asked
@@ -226,7 +257,7 @@ def assign_policy(
 
 
 def plan_assignment(
-    ports: AdminPorts,
+    ports: AssignmentPlanPorts,
     tenant_id: str,
     before: ProvisioningPolicy,
     after: ProvisioningPolicy,

@@ -8,7 +8,9 @@ so two admins adding versions at once get two numbers, never one version twice. 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
@@ -24,8 +26,7 @@ from shared.models.image_sets import (
 )
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
-from shared.ports.admin_ports import AdminPorts
-from shared.ports.spot_pc_stores import ImageSetStore
+from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
 from shared.ports.stores import SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
 from shared.services.spot_pc.spot_pc_transitions import (
@@ -41,8 +42,27 @@ ATTEMPTS = 5  # a version number taken by a concurrent request is tried again wi
 QUIET = timedelta(minutes=10)
 
 
+class ImageSetPorts(Protocol):
+    """A tenant's image sets, kept in its sites, and the Spot Groups that hold their versions."""
+
+    @property
+    def image_sets(self) -> ImageSetStore: ...
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def spot_groups(self) -> SpotGroupStore: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+
 def create_image_set(
-    ports: AdminPorts, tenant_id: str, data: ImageSetCreate, *, dry_run: bool = False
+    ports: ImageSetPorts, tenant_id: str, data: ImageSetCreate, *, dry_run: bool = False
 ) -> tuple[ImageSet, ImageSetVersion]:
     """The set and its version 0.0.0, to be built straight from the marketplace image."""
     if data.source_image_id not in MARKETPLACE_IMAGES_BY_ID:
@@ -68,7 +88,7 @@ def create_image_set(
     return ports.image_sets.put_image_set(image_set, if_none_match=True), version
 
 
-def _home_and_regions(ports: AdminPorts, tenant_id: str, data: ImageSetCreate) -> tuple[Site, list[str]]:
+def _home_and_regions(ports: ImageSetPorts, tenant_id: str, data: ImageSetCreate) -> tuple[Site, list[str]]:
     """The site a set is built and kept in, and the regions its versions are replicated to: its site's region,
     or for a global set every region the tenant has a site in (the home site's first)."""
     if data.site_id is not None:
@@ -100,7 +120,7 @@ def _new_version(
 
 
 def update_image_set(
-    ports: AdminPorts, tenant_id: str, image_set_id: str, patch: ImageSetUpdate, *, if_match: str | None,
+    ports: ImageSetPorts, tenant_id: str, image_set_id: str, patch: ImageSetUpdate, *, if_match: str | None,
     dry_run: bool = False,
 ) -> ImageSet:  # fmt: skip
     return update_with_etag(
@@ -113,7 +133,7 @@ def update_image_set(
 
 
 def create_version(
-    ports: AdminPorts, tenant_id: str, image_set_id: str, data: ImageSetVersionCreate, *, dry_run: bool = False
+    ports: ImageSetPorts, tenant_id: str, image_set_id: str, data: ImageSetVersionCreate, *, dry_run: bool = False
 ) -> ImageSetVersion:
     """The set's next version (0.0.1 after 0.0.0), built from `base_version` (default: the newest ready one)."""
     for _ in range(ATTEMPTS):
@@ -210,7 +230,7 @@ def record_set_status(store: ImageSetStore, image_set: ImageSet, action: ImageSe
     return store.put_image_set(IMAGE_SETS.move(image_set, action), if_match=image_set.etag)
 
 
-def request_capture(ports: AdminPorts, tenant_id: str, image_set_id: str, number: str) -> ImageSetVersion:
+def request_capture(ports: ImageSetPorts, tenant_id: str, image_set_id: str, number: str) -> ImageSetVersion:
     """The admin has customized the build VM: `capturing` now, so a second request is refused (409)."""
     version = ports.image_sets.get_version(tenant_id, image_set_id, number)
     if version.status != "awaitingCustomization":
@@ -237,7 +257,7 @@ def _refuse_under_way(versions: list[ImageSetVersion], what: str) -> None:
 
 
 def delete_version(
-    ports: AdminPorts, tenant_id: str, image_set_id: str, number: str, *, if_match: str | None
+    ports: ImageSetPorts, tenant_id: str, image_set_id: str, number: str, *, if_match: str | None
 ) -> tuple[ImageSetVersion, ImageRemovalRun | None]:
     """Remove a version: at once when it never got a gallery image, else `deleting` while the removal runs.
 
@@ -268,7 +288,7 @@ def delete_version(
 
 
 def delete_image_set(
-    ports: AdminPorts, tenant_id: str, image_set_id: str, *, if_match: str | None
+    ports: ImageSetPorts, tenant_id: str, image_set_id: str, *, if_match: str | None
 ) -> tuple[ImageSet, ImageRemovalRun]:
     """`deleting` while its gallery image versions and definition are removed; then its records go."""
     image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
@@ -294,7 +314,7 @@ def delete_image_set(
     return deleting, ImageRemovalRun(tenant_id=tenant_id, image_set_id=image_set_id, versions=with_image)
 
 
-def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[ImageBuildRun | ImageRemovalRun]:
+def unfinished_work(ports: ImageSetPorts, *, quiet_since: datetime) -> list[ImageBuildRun | ImageRemovalRun]:
     """The builds and removals to start again: each saved before its orchestration was started, so a crash
     between the two leaves one `building` or `deleting` with nothing running. Starting one under way is a no-op
     (one instance per version or set); one that finished without recording its end starts afresh, its phases

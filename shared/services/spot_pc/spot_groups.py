@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
@@ -32,7 +34,10 @@ from shared.models.spot_groups import (
     SpotGroupUser,
     UserType,
 )
-from shared.ports.admin_ports import AdminPorts
+from shared.ports.access_stores import UniqueValueStore
+from shared.ports.directory import Directory
+from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
+from shared.ports.stores import SiteStore
 from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc.rollout import plan_rollout, replaceable
 from shared.services.spot_pc.session_limits import merged_settings, starts_on_connect
@@ -41,12 +46,37 @@ from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROU
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
 
+class SpotGroupPorts(Protocol):
+    """A tenant's Spot Groups: built from its image sets' versions in its sites, for its directory's groups."""
+
+    @property
+    def spot_groups(self) -> SpotGroupStore: ...
+
+    @property
+    def image_sets(self) -> ImageSetStore: ...
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def unique(self) -> UniqueValueStore: ...  # one group per name
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+
+
 def _refused(code: str, message: str, target: str) -> ValidationFailed:
     return ValidationFailed.of(ErrorDetail(code, message, target))
 
 
 def _version(
-    ports: AdminPorts, tenant_id: str, image_set_id: str, number: str, user_type: UserType, region: str
+    ports: SpotGroupPorts, tenant_id: str, image_set_id: str, number: str, user_type: UserType, region: str
 ) -> ImageSetVersion:
     """The ready image version hosts are built from, replicated to the site's region, for the group's user type."""
     image_set = ports.image_sets.find_image_set(tenant_id, image_set_id)
@@ -78,7 +108,7 @@ def _check_metadata_region(region: str) -> None:
                        "siteId")  # fmt: skip
 
 
-def plan(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
+def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
     """Every check a create makes, and what it would build: the group (not saved) and its review."""
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
@@ -124,7 +154,7 @@ def host_name(group: SpotGroup, index: int) -> str:
     return f"sp{hashlib.sha256(group.id.encode()).hexdigest()[:8]}{index:03d}"
 
 
-def create_spot_group(ports: AdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupRun]:
+def create_spot_group(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupRun]:
     """Save the group `deploying` with its hosts `creating`; the run deploys them."""
     group, _ = plan(ports, tenant_id, data)
 
@@ -148,7 +178,7 @@ SAVED_AT_ONCE = {"description", "notes"}
 
 
 def update_spot_group(
-    ports: AdminPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
+    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
 ) -> tuple[SpotGroup, SpotGroupRun | None]:
     """Apply the patch; when Azure has to follow (the pool's name, groups or Start VM on Connect, the profile path or
     session limits, the number of hosts) the group is `updating` and the run brings the pool and hosts to it."""
@@ -196,7 +226,7 @@ def update_spot_group(
 
 
 def _update_image(
-    ports: AdminPorts, group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, object]
+    ports: SpotGroupPorts, group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, object]
 ) -> tuple[SpotGroup, SpotGroupRun]:
     """A rolling image update: every running host rebuilt on the new version, the canary first."""
     if set(changes) - {"image_version", "description", "notes"}:
@@ -237,7 +267,7 @@ def _update_image(
 
 
 def cancel_image_update(
-    ports: AdminPorts, tenant_id: str, spot_group_id: str, update_id: str
+    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, update_id: str
 ) -> tuple[ImageUpdate, list[int]]:
     """Cancel an image update that is running or waiting for its maintenance window: it is `cancelling` until its
     run ends, at once for the hosts still waiting for their turn (the indexes answered: their runs are told), after
@@ -271,7 +301,7 @@ def names_scope(tenant_id: str) -> str:
 
 
 def delete_spot_group(
-    ports: AdminPorts,
+    ports: SpotGroupPorts,
     tenant_id: str,
     spot_group_id: str,
     *,
@@ -295,7 +325,7 @@ def delete_spot_group(
     return group, run
 
 
-def unfinished_work(ports: AdminPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
+def unfinished_work(ports: SpotGroupPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
     """Deployments and removals to start again, as image_sets.unfinished_work does for image sets: a crash
     between saving a group (or its delete) and starting the orchestration leaves it with nothing running."""
     runs = []

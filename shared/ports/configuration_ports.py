@@ -1,0 +1,69 @@
+"""The least of the ports each method of a backend's configuration facet reads: a service hands its own on to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from shared.ports.image_sources import ImageSources
+from shared.ports.network_checks import NetworkChecks
+from shared.ports.secret_store import SecretStore
+from shared.ports.stores import ConnectionStore, DeviceImageStore, SiteStore
+from shared.ports.windows365 import Windows365Network, Windows365Provisioning
+
+# read-only members (properties): the bundles that satisfy these are frozen dataclasses
+
+
+class Windows365Ports(Protocol):
+    """Windows 365 through Graph, which the windows365 backend tells of every change (connection_deleted, gallery,
+    image_deleted, policy_deleted, policy_assigned)."""
+
+    @property
+    def windows365(self) -> Windows365Network: ...
+
+    @property
+    def windows365_provisioning(self) -> Windows365Provisioning: ...
+
+
+class HealthCheckRunPorts(Windows365Ports, Protocol):
+    """A connection's health-check run (advance_health_checks): the app's own checks, or Windows 365's mirrored."""
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def connections(self) -> ConnectionStore: ...
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def network(self) -> NetworkChecks: ...
+
+    @property
+    def secrets(self) -> SecretStore: ...
+
+
+class ImageImportPorts(Windows365Ports, Protocol):
+    """A step of a device image's import (import_image): the source read, or the upload to Windows 365."""
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def images(self) -> DeviceImageStore: ...
+
+    @property
+    def image_sources(self) -> ImageSources: ...
+
+
+class PolicySyncPorts(Windows365Ports, Protocol):
+    """A policy made or changed (policy_made, policy_changed): Windows 365 names its connections and images by its
+    own ids."""
+
+    @property
+    def connections(self) -> ConnectionStore: ...
+
+    @property
+    def images(self) -> DeviceImageStore: ...
