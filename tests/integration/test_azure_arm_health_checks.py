@@ -19,6 +19,7 @@ from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import AzureNetworkChecks
 from shared.models.connections import Connection, HealthCheck
 from shared.ports.admin_ports import AdminPorts
+from shared.services.backends.backend_choice import TenantBackends, configuration_of
 from shared.services.configuration.health_checks import checks_for
 from tests.utils.arm_admin import ArmAdmin, Controls, EmulatorCredentials
 from tests.utils.orchestration import All, Call, Context
@@ -56,8 +57,11 @@ class Run:
         self.ports = cast(
             AdminPorts,
             SimpleNamespace(
-                connections=self.repo, network=AzureNetworkChecks(clients, store), clock=lambda: datetime.now(UTC),
+                connections=self.repo,
+                network=AzureNetworkChecks(clients, store),
+                clock=lambda: datetime.now(UTC),
                 sites=SimpleNamespace(find_site=lambda t, s: None),  # no site: the probe goes in the network's group
+                backends=TenantBackends(cast(Any, None), configuration_of),  # a run names its backend: no tenant read
             ),
         )
         self.connection = connection
