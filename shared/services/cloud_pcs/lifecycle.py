@@ -19,7 +19,7 @@ from shared.ports.progress import Progress
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move, timeline_event
-from shared.services.engine.phased import HOLD_WAIT_S
+from shared.services.engine.phased import held_wait
 from shared.services.engine.refused_work import watched
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def remove_vms(ports: EnginePorts, work: DueWork) -> Progress:
         except CloudError as exc:
             if not exc.transient:
                 raise
-            deleting = Progress(done=False, retry_after_s=exc.retry_after_s or HOLD_WAIT_S, held=exc.code)
+            deleting = Progress(done=False, retry_after_s=held_wait(exc), held=exc.code)
         if deleting.held is not None:  # only Azure's "not now" is waited for here: a running delete goes on alone
             waits.append(deleting.retry_after_s)
     return Progress(done=not waits, retry_after_s=max(waits, default=0.0))
