@@ -54,6 +54,7 @@ def image_build_instance_id(tenant_id: str, image_set_id: str, version: str) -> 
     """One orchestration per image-set version: a repeated start collapses into the build under way."""
     return f"imgbuild-{tenant_id}-{image_set_id}-{version}"
 
+
 REMOVE_IMAGE_SET_RESOURCES = "remove_image_set_resources"
 ADVANCE_IMAGE_REMOVAL = "advance_image_removal"
 
@@ -61,6 +62,7 @@ ADVANCE_IMAGE_REMOVAL = "advance_image_removal"
 def image_removal_instance_id(tenant_id: str, image_set_id: str, version: str | None) -> str:
     """One removal per set, or per version of it: a repeated delete collapses into the removal under way."""
     return f"imgremove-{tenant_id}-{image_set_id}-{version or 'set'}"
+
 
 RUN_SPOT_GROUP_WORK = "run_spot_group_work"
 ADVANCE_SPOT_GROUP = "advance_spot_group"
@@ -71,6 +73,15 @@ IMAGE_UPDATE_CANCELLED = "imageUpdateCancelled"
 def spot_group_instance_id(tenant_id: str, spot_group_id: str, work: str) -> str:
     """One deployment and one removal per group: a repeated request collapses into the one under way."""
     return f"spotgroup-{tenant_id}-{spot_group_id}-{work}"
+
+
+FOLLOW_HOST_POWER = "follow_host_power"
+ADVANCE_HOST_POWER = "advance_host_power"
+
+
+def host_power_instance_id(tenant_id: str, spot_group_id: str, event_id: str) -> str:
+    """One per timeline line: a run repeated in its slot, which asks again, collapses into the one under way."""
+    return f"hostpower-{tenant_id}-{spot_group_id}-{event_id}"
 
 
 def spot_group_host_instance_id(run_instance_id: str, revision: int, host: int) -> str:

@@ -12,7 +12,7 @@ import azure.durable_functions as df
 
 from orchestrators import names
 from orchestrators.phases import take_phases, timer
-from shared.models.orchestrations import PhasedStep, SpotGroupRun
+from shared.models.orchestrations import HostPowerRun, PhasedStep, SpotGroupRun
 from shared.services.spot_pc.rollout import after_batch
 from shared.services.spot_pc.spot_group_deployments import awaits_turn, host_runs, replacement_plan
 
@@ -88,5 +88,11 @@ def blueprint() -> df.Blueprint:
     def run_spot_group_work(context: df.DurableOrchestrationContext) -> Orchestration:
         """Input SpotGroupRun; the work's outcome: succeeded, failed or superseded."""
         return (yield from run_work(context, SpotGroupRun.model_validate(context.get_input())))
+
+    @bp.orchestration_trigger(context_name="context", orchestration=names.FOLLOW_HOST_POWER)
+    def follow_host_power(context: df.DurableOrchestrationContext) -> Orchestration:
+        """Input HostPowerRun; the power action's outcome: succeeded, failed or superseded."""
+        run = HostPowerRun.model_validate(context.get_input())
+        return (yield from take_phases(context, names.ADVANCE_HOST_POWER, run))
 
     return bp

@@ -77,19 +77,27 @@ def blueprint(
 
     @bp.function_name("optimizeSpotGroups")
     @bp.timer_trigger(arg_name="timer", schedule=settings.spot_optimize_schedule, run_on_startup=False)
-    def optimize_spot_groups(timer: func.TimerRequest) -> None:
+    @bp.durable_client_input(client_name="client")
+    async def optimize_spot_groups(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
         """Spot Groups at the time this run read once for every group: a pooled group's hosts started, drained and
-        deallocated as its schedule and sessions ask; a personal group's hosts stopped once their users are away."""
+        deallocated as its schedule and sessions ask; a personal group's hosts stopped once their users are away.
+        Each power action Azure took is followed to its end."""
         started = stopped = 0
         now = spot_groups_ports.clock()
-        for group in spot_groups_ports.spot_groups.list_ready():
+        for group in await asyncio.to_thread(spot_groups_ports.spot_groups.list_ready):
             try:
-                plan = spot_group_power.optimize(spot_groups_ports, group, now)
-                stopped += len(personal_power.apply_personal_power(spot_groups_ports, group, now).decisions)
+                plan = await asyncio.to_thread(spot_group_power.optimize, spot_groups_ports, group, now)
+                personal = await asyncio.to_thread(personal_power.apply_personal_power, spot_groups_ports, group, now)
             except Exception:  # this group waits for the next sweep; the others go on
                 log.exception("Spot Group %s could not be optimized now", group.name)
                 continue
-            started, stopped = started + len(plan.start), stopped + len(plan.stop)
+            started, stopped = started + len(plan.start), stopped + len(plan.stop) + len(personal.decisions)
+            for run in [*plan.follow, *personal.follow]:
+                instance_id = names.host_power_instance_id(run.tenant_id, run.spot_group_id, run.event.id)
+                try:
+                    await start_orchestration(client, names.FOLLOW_HOST_POWER, instance_id, run)
+                except Exception:  # its line stays as Azure took it; the next run decides again
+                    log.exception("The %s of %s could not be followed", run.event.action, run.event.host)
         if started or stopped:
             log.info("Spot Groups optimized: %d hosts started, %d deallocated", started, stopped)
 

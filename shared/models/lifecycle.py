@@ -8,7 +8,7 @@ from typing import Literal
 from shared.models.base import ApiModel
 from shared.models.cloud_pcs import BuildSettings
 
-DueKind = Literal["graceExpiry", "cleanUp", "removeVms"]  # removeVms: deletes Azure held (throttled, outage)
+DueKind = Literal["graceExpiry", "cleanUp", "removeVms"]  # removeVms: VM deletes followed to their end
 
 
 class DueWork(ApiModel):
@@ -25,8 +25,9 @@ class DueWork(ApiModel):
     vm_names: list[str] = []
     nic_names: list[str] = []
     # the long-running operation a clean-up's last step handed back (the AD account's probe VM, its Run Command, its
-    # removal), so the next try polls it instead of starting that step again
+    # removal), or a VM's delete (`<vm name> <operation>`), so the next try polls it instead of starting it again
     operation: str | None = None
+    since: datetime | None = None  # removeVms: when the deletes were asked (its timeline line's start)
 
     @property
     def key(self) -> str:

@@ -11,6 +11,7 @@ from shared.models.base import ApiModel
 from shared.models.cloud_pc_actions import VmActionName
 from shared.models.connections import Connection, HealthCheck
 from shared.models.provisioning import RunState
+from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import MaintenanceWindow
 from shared.models.tenants import BackendName
 
@@ -246,6 +247,17 @@ class SpotGroupRun(PhasedRun):
     stage: Literal["prepare", "host", "finish"] = "prepare"
     host: int | None = None  # stage `host`: which one
     host_work: Literal["add", "reconfigure", "remove", "replace"] | None = None
+
+
+class HostPowerRun(PhasedRun):
+    """What the `follow_host_power` orchestration carries: a Spot Group host's start, deallocation or hibernation
+    that Azure took, followed to its end (shared/services/spot_pc/host_power.py); `event` is its timeline line, kept
+    by the optimization's `slot`, and `operation` Azure's from the first answer."""
+
+    tenant_id: str
+    spot_group_id: str
+    slot: datetime
+    event: SpotGroupEvent
 
 
 class Windows365MirrorRun(PhasedRun):

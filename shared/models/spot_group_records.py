@@ -16,7 +16,8 @@ from shared.models.spot_schedules import PhaseName, SpotGroupSchedule
 DecisionAction = Literal[
     "start", "deallocate", "drain", "notify", "logOff", "balanceLoad", "hibernate", "cancelImageUpdate"
 ]
-# done: Azure was asked; failed: Azure refused (error says why), the next run decides again
+# done: Azure took it (a power action is followed to its end: host_power.py); failed: Azure refused it, or failed it
+# when it ended (error says why), and the next run decides again
 DecisionOutcome = Literal["done", "failed"]
 
 

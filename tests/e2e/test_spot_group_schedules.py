@@ -1,6 +1,7 @@
 """A pooled Spot Group's schedule through the HTTP API on devhost and the Azure emulator: saved, read back, refused
 field by field with nothing saved, removed back to the default, replayed against a load curve, and followed by the
-optimization timer, whose decisions land on the group's timeline with their reasons."""
+optimization timer, whose decisions land on the group's timeline with their reasons, and a host start Azure fails
+after taking it there as failed, with Azure's code and words."""
 
 from __future__ import annotations
 
@@ -150,6 +151,31 @@ def test_the_timer_follows_the_schedule_and_puts_each_decision_with_its_reason_o
     replayed = api.post(f"{group}/schedule?validateOnly=true", schedule())  # against what the timer recorded
     assert replayed.status_code == 200, replayed.text
     assert (replayed.json()["source"], replayed.json()["currentIsDefault"]) == ("recordedSessions", False)
+
+
+def test_a_host_start_azure_fails_after_taking_it_is_on_the_timeline_as_failed_with_its_reason(
+    api: ApiClient, pooled: tuple[Tenant, str]
+) -> None:
+    tenant, group = pooled
+    api.delete(f"{group}/schedule")  # the default: nobody signed in, so one host (the buffer) stays on
+    run_optimization(api)
+    eventually(lambda: _powered(tenant, running=1), timeout_s=60)
+
+    # Azure accepts the next start and fails it when it ends, as it does for want of capacity
+    tenant.fault("startVm", 1, "AllocationFailed")
+    assert api.put(f"{group}/schedule", schedule(minimum=100)).status_code == 200
+    run_optimization(api)
+
+    def failed_start() -> dict[str, Any]:
+        lines = [e for e in api.get(f"{group}/events").json()["value"] if e["action"] == "start"]
+        failed = [e for e in lines if e["outcome"] == "failed"]
+        assert len(failed) == 1, lines
+        return failed[0]
+
+    failed = eventually(failed_start, timeout_s=60)
+    assert failed["error"] == "AllocationFailed"
+    assert "Azure failed it" in failed["reason"] and "AllocationFailed" in failed["reason"], failed
+    eventually(lambda: _powered(tenant, running=2), timeout_s=60)  # the other start went through
 
 
 def _running(api: ApiClient, group: str) -> int:

@@ -18,7 +18,7 @@ from shared.ports.cloud_errors import UNANSWERED, CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
 from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
-from shared.services.engine.phased import HOLD_WAIT_S
+from shared.services.engine.phased import HOLD_WAIT_S, MIN_WAIT_S
 from shared.storage.bulk_actions import BulkActionRepository
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, tenant
@@ -162,15 +162,15 @@ def test_a_bulk_item_applied_before_a_crash_is_found_applied_not_refused() -> No
     bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
                       action="retry")  # fmt: skip
     item = BulkActionItem(cloud_pc_id=row.id, status="running")
-    first, performed = bulk_actions.apply_item(ports, bulk, item)
-    again, performed_again = bulk_actions.apply_item(ports, bulk, item)  # the redelivered message
+    first, performed, _ = bulk_actions.apply_item(ports, bulk, item)
+    again, performed_again, _ = bulk_actions.apply_item(ports, bulk, item)  # the redelivered message
     assert first.status == again.status == "succeeded"
     assert performed is not None and performed_again is not None
     assert performed.provisioning_run == performed_again.provisioning_run == row.run + 1
     other = bulk.model_copy(update={"id": "b2"})  # another request finds it pendingProvision: refused
-    refused, _ = bulk_actions.apply_item(ports, other, item)
+    refused = bulk_actions.apply_item(ports, other, item).item
     assert refused.status == "failed" and refused.error is not None and refused.error.code == "wrongStatus"
-    gone, _ = bulk_actions.apply_item(ports, bulk, BulkActionItem(cloud_pc_id="nope"))
+    gone = bulk_actions.apply_item(ports, bulk, BulkActionItem(cloud_pc_id="nope")).item
     assert gone.error is not None and gone.error.code == "notFound"
 
 
@@ -194,15 +194,17 @@ def test_a_bulk_summary_from_its_items() -> None:
 class AzureHolds:
     """The Cloud PC store with Azure not answering for one Cloud PC (an item the bulk run must leave running)."""
 
-    def __init__(self, fakes: Fakes, held: str) -> None:
-        self._store, self._held = fakes.cloud_pcs, held
+    def __init__(self, fakes: Fakes, held: str, retry_after_s: float | None = None) -> None:
+        self._store, self._held, self._retry_after_s = fakes.cloud_pcs, held, retry_after_s
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     def get_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> CloudPc:
         if cloud_pc_id == self._held:
-            raise CloudError("getCloudPc", UNANSWERED, "Azure did not answer")
+            held = CloudError("getCloudPc", UNANSWERED, "Azure did not answer")
+            held.retry_after_s = self._retry_after_s
+            raise held
         return self._store.get_cloud_pc(tenant_id, cloud_pc_id)
 
 
@@ -277,3 +279,15 @@ def test_a_412_is_only_for_an_if_match_the_caller_sent() -> None:
     error = json.loads(answered.get_body())["error"]
     assert (answered.status_code, error["code"]) == (409, "concurrentChange")
     assert "If-Match" not in error["message"] and "CloudPc 'cpc-1'" in error["message"]
+
+
+def test_a_bulk_run_held_by_azure_runs_again_when_azure_asked_by_the_one_rule() -> None:
+    ports, fakes, _ = arranged()
+    bulks = BulkActionRepository(fakes.storage)
+    bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
+                      action="reboot")  # fmt: skip
+    bulks.create_bulk_action(bulk, [BulkActionItem(cloud_pc_id="z-held")])
+    held = dataclasses.replace(ports, cloud_pcs=AzureHolds(fakes, "z-held", retry_after_s=12.0))
+    assert bulk_actions.run(held, bulks, TENANT, "b1", lambda performed: None).again_in_s == 12.0
+    briefly = dataclasses.replace(ports, cloud_pcs=AzureHolds(fakes, "z-held", retry_after_s=0.1))
+    assert bulk_actions.run(briefly, bulks, TENANT, "b1", lambda performed: None).again_in_s == MIN_WAIT_S

@@ -233,3 +233,29 @@ def test_an_action_from_a_state_that_does_not_allow_it_is_refused_and_changes_no
     assert status in refused.value.message
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, before.id) == before
     assert fakes.scheduled() == [] and fakes.events.published == []
+
+
+def test_a_vm_delete_is_followed_to_its_end_on_the_timeline_and_one_azure_fails_is_tried_again() -> None:
+    fakes = Fakes()
+    ports = fakes.engine_ports()
+    grace = in_grace(ports, fakes)
+    fakes.script.wait("delete_vm", times=1, retry_after_s=10)  # Azure takes the delete and runs it
+    lifecycle.end_grace_period(ports, TENANT, grace.id)
+
+    def line() -> tuple[str, str | None]:
+        [found] = [e for e in fakes.cloud_pcs.list_events(TENANT, grace.id) if e.name == "deleteVms"]
+        return found.outcome, found.code
+
+    assert line() == ("running", None)
+    [removal] = [w for w in fakes.scheduled() if w.kind == "removeVms"]
+    assert removal.operation is not None and removal.operation.startswith(vm_name(grace.id, grace.run, 1))
+    fakes.script.fail("delete_vm", times=1, code="OperationNotAllowed")  # it fails when it ends
+    fakes.clock.advance(seconds=10)
+    lifecycle.sweep(ports)
+    assert line() == ("failed", "OperationNotAllowed")
+    assert len(fakes.compute.vm_names(TENANT)) == 1
+    fakes.clock.advance(lifecycle.FAILED_DUE_RETRY)
+    lifecycle.sweep(ports)  # asked again: this time it goes
+    assert line() == ("succeeded", None) and fakes.compute.vm_names(TENANT) == []
+    names = timeline(fakes, grace.id)
+    assert names.index("deleteVms") < names.index("deprovisioned")

@@ -14,7 +14,7 @@ from shared.errors import Conflict, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersionCreate
 from shared.models.orchestrations import ImageBuildRun, PhasedStep, SpotGroupRun
 from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
-from shared.services.spot_pc import image_sets, spot_group_power, spot_groups
+from shared.services.spot_pc import host_power, image_sets, spot_group_power, spot_groups
 from shared.services.spot_pc.image_builds import advance_build
 from shared.services.spot_pc.image_sets import QUIET
 from shared.services.spot_pc.spot_group_deployments import (
@@ -565,8 +565,9 @@ def test_personal_groups_are_left_as_they_are(fakes: Fakes) -> None:
         fakes.admin_ports(), TENANT, body(ready_image(fakes, PERSONAL_IMAGE), userType="personal", licenseCount=3)
     )
     assert deploy(fakes, run) == "succeeded"
-    plan = spot_group_power.optimize(fakes.spot_group_ports(), fakes.spot_groups.get_spot_group(TENANT, group.id),
-                                    fakes.clock())
+    plan = spot_group_power.optimize(
+        fakes.spot_group_ports(), fakes.spot_groups.get_spot_group(TENANT, group.id), fakes.clock()
+    )
     assert (plan.start, plan.stop) == ([], [])
 
 
@@ -668,3 +669,46 @@ def test_a_failed_canary_is_rebuilt_on_the_old_version_even_when_the_update_is_c
     assert drive(fakes, back) == "succeeded"  # the repair goes on: the host runs again, on the old version
     host = fakes.spot_groups.list_hosts(TENANT, group.id)[canary.host or 0]
     assert (host.status, host.image_version) == ("running", "0.0.0")
+
+
+def test_a_host_start_azure_fails_later_turns_its_timeline_line_failed_and_the_host_back_off(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=4, maxSessionsPerHost=2)  # two hosts
+    group = fakes.spot_groups.get_spot_group(TENANT, group_id)
+    names = [h.name for h in fakes.spot_groups.list_hosts(TENANT, group_id)]
+    sessions(fakes, group_id)
+    assert spot_group_power.optimize(fakes.spot_group_ports(), group, fakes.clock()).stop == names[1:]
+
+    sessions(fakes, group_id, h0=2)  # the second host starts: Azure takes the start and has not finished it
+    fakes.script.wait("start")
+    plan = spot_group_power.optimize(fakes.spot_group_ports(), group, fakes.clock())
+    [run] = plan.follow
+    assert (run.event.host, run.event.action, run.event.outcome) == (names[1], "start", "done")
+    step = host_power.follow(fakes.spot_group_ports(), run.model_copy(update={"operation": None}))
+    assert step.outcome == "succeeded"  # a start that ends well leaves its line as it was
+
+    fakes.script.fail("start", code="AllocationFailed", message="No capacity for the size in the zone.")
+    step = host_power.follow(fakes.spot_group_ports(), run)
+    assert step.outcome == "failed"
+    [line] = [e for e in fakes.spot_group_schedules.list_events(TENANT, group_id)[0] if e.action == "start"]
+    assert (line.outcome, line.error) == ("failed", "AllocationFailed")
+    assert "No capacity for the size in the zone." in line.reason
+    host = next(h for h in fakes.spot_groups.list_hosts(TENANT, group_id) if h.name == names[1])
+    assert (host.power_state, host.running_since) == ("deallocated", None)
+    assert fakes.spot_groups.get_spot_group(TENANT, group_id).session_host_counts.stopped == 1
+
+
+def test_a_power_action_still_under_way_past_the_time_limit_fails_as_timed_out(fakes: Fakes) -> None:
+    group_id = deployed(fakes, licenseCount=4, maxSessionsPerHost=2)
+    group = fakes.spot_groups.get_spot_group(TENANT, group_id)
+    sessions(fakes, group_id)
+    fakes.script.wait("deallocate")
+    [run] = spot_group_power.optimize(fakes.spot_group_ports(), group, fakes.clock()).follow
+    fakes.script.wait("deallocate", None)
+    step = host_power.follow(fakes.spot_group_ports(), run)
+    assert step.outcome is None and step.wait_seconds > 0
+    fakes.clock.advance(host_power.POWER_TIMEOUT + timedelta(minutes=1))
+    assert host_power.follow(fakes.spot_group_ports(), step.run).outcome == "failed"
+    [line] = fakes.spot_group_schedules.list_events(TENANT, group_id)[0]
+    assert (line.action, line.outcome, line.error) == ("deallocate", "failed", "timedOut")
+    [_, host] = fakes.spot_groups.list_hosts(TENANT, group_id)
+    assert host.power_state == "running"

@@ -232,7 +232,9 @@ class GraphClient:
             page = self.call("GET", link, step=step)
 
     def batch(self, requests: list[dict[str, Any]], *, step: str) -> dict[str, dict[str, Any]]:
-        """JSON batching, 20 requests a call; throttled or failed-transiently items are sent again.
+        """JSON batching, 20 requests a call. Items Graph failed on its side without saying when to come back are
+        sent again at once; a throttle (an item with Retry-After) is handed back to the caller, never slept out here,
+        as a GraphError 429 with the longest wait: phased work holds its step by the one driver's rule.
 
         Each request is `{id, method, url, body?}`; the answer maps ids to `{status, headers, body}`.
         """
@@ -241,21 +243,22 @@ class GraphClient:
             pending = requests[start : start + MAX_BATCH]
             for attempt in range(BATCH_ATTEMPTS):
                 reply = self.call("POST", "$batch", step=step, body={"requests": pending})
-                retry, wait = [], 0.0
+                retry: list[dict[str, Any]] = []
+                wait: float | None = None  # the longest Retry-After of the items throttled
                 by_id = {item["id"]: item for item in pending}
                 for answer in reply.get("responses", []):
                     status = int(answer.get("status", 500))
                     if (status == 429 or status >= 500) and attempt < BATCH_ATTEMPTS - 1:
                         retry.append(by_id[answer["id"]])
                         advice = seconds(header(answer.get("headers"), "Retry-After"))
-                        wait = max(wait, advice if advice is not None else 2.0**attempt)
+                        if advice is not None:
+                            wait = max(wait or 0.0, advice)
                     else:
                         answers[answer["id"]] = answer
+                if wait is not None:
+                    raise GraphError(step, "TooManyRequests", "Graph throttled a batch.", 429, wait)
                 if not retry:
                     break
-                if wait > DIRECTORY_MAX_WAIT_S:
-                    raise GraphError(step, "TooManyRequests", "Graph throttled a batch for too long.", 429, wait)
-                time.sleep(wait)
                 pending = retry
         return answers
 

@@ -13,6 +13,7 @@ import contextvars
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.errors import DomainError, ErrorDetail, NotFound, ValidationFailed
 from shared.models.cloud_pc_actions import (
@@ -29,7 +30,7 @@ from shared.ports.engine_ports import EnginePorts
 from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
-from shared.services.engine.phased import HOLD_WAIT_S
+from shared.services.engine.phased import HOLD_WAIT_S, held_wait
 
 CHUNK = 10  # items applied at once: enough to be quick, few enough to leave the host's workers to others
 
@@ -88,8 +89,14 @@ def _failed(cloud_pc_id: str, error: Exception) -> BulkActionItem:
     return BULK_ITEMS.move(BulkActionItem(cloud_pc_id=cloud_pc_id), "fail", error=refused)
 
 
-def apply_item(ports: EnginePorts, bulk: BulkAction, item: BulkActionItem) -> tuple[BulkActionItem, Performed | None]:
-    """One item, exactly as the single action; its result, and the work to start when it succeeded."""
+class Applied(NamedTuple):
+    item: BulkActionItem  # its result, or still running while Azure holds it
+    performed: Performed | None = None  # the work to start, when it succeeded
+    held_for_s: float | None = None  # Azure held it: how long it waits by the one rule (phased.held_wait)
+
+
+def apply_item(ports: EnginePorts, bulk: BulkAction, item: BulkActionItem) -> Applied:
+    """One item, exactly as the single action."""
     try:
         performed = cloud_pc_actions.perform(
             ports, bulk.tenant_id, item.cloud_pc_id, bulk.action, request_id=request_id_of(bulk.id),
@@ -98,15 +105,15 @@ def apply_item(ports: EnginePorts, bulk: BulkAction, item: BulkActionItem) -> tu
     except NotFound as gone:
         if item.status == "running" and bulk.action == "endGracePeriod":
             # a run that crashed had ended it: the deprovisioned Cloud PC is gone, as the action meant
-            return BULK_ITEMS.move(item, "succeed"), None
-        return _failed(item.cloud_pc_id, gone), None
+            return Applied(BULK_ITEMS.move(item, "succeed"))
+        return Applied(_failed(item.cloud_pc_id, gone))
     except CloudError as exc:
         if exc.transient:  # Azure said not now (a throttle, an outage): the item stays running, tried again later
-            return item, None
-        return _failed(item.cloud_pc_id, exc), None
+            return Applied(item, held_for_s=held_wait(exc))
+        return Applied(_failed(item.cloud_pc_id, exc))
     except Exception as refused:  # each item answers for itself; the others go on
-        return _failed(item.cloud_pc_id, refused), None
-    return BULK_ITEMS.move(item, "succeed", error=None), performed
+        return Applied(_failed(item.cloud_pc_id, refused))
+    return Applied(BULK_ITEMS.move(item, "succeed", error=None), performed)
 
 
 def chunks_to_run(items: list[BulkActionItem]) -> list[list[BulkActionItem]]:
@@ -132,9 +139,11 @@ def run(
     start: Callable[[list[Performed]], None],
 ) -> BulkRun:
     """The items without a result, a chunk at a time: saved running, applied side by side, the work they leave
-    given to `start`, their results saved; then the summary. Items Azure held (throttled, or
-    not answering) make it run again HOLD_WAIT_S later, the phased driver's wait for a hold."""
+    given to `start`, their results saved; then the summary. Items Azure held (throttled, or not answering) make it
+    run again as the longest of their waits, by the phased driver's one rule for a hold. The bulk action stays a
+    queue-driven loop: each item's own work is the single action's orchestration, followed to its end there."""
     bulk = bulks.get_bulk_action(tenant_id, bulk_id)
+    holds: list[float] = []
     with ThreadPoolExecutor(max_workers=CHUNK) as pool:
         for chunk in chunks_to_run(bulks.list_items(tenant_id, bulk_id)):
             for item in chunk:
@@ -142,12 +151,14 @@ def run(
             # each item in a copy of the caller's context, so its calls to Azure are traced under the run
             applying = [pool.submit(contextvars.copy_context().run, apply_item, ports, bulk, item) for item in chunk]
             results = [applied.result() for applied in applying]
-            start([performed for _, performed in results if performed is not None])
-            for result, _ in results:
-                bulks.save_item(tenant_id, bulk_id, result)
+            start([r.performed for r in results if r.performed is not None])
+            for result in results:
+                bulks.save_item(tenant_id, bulk_id, result.item)
+                if result.held_for_s is not None:
+                    holds.append(result.held_for_s)
     summary = summarized(bulk, bulks.list_items(tenant_id, bulk_id))
     bulks.update_bulk_action(summary.model_copy(update={"last_modified_date_time": ports.clock()}))
-    return BulkRun(summary, HOLD_WAIT_S if summary.counts.running else None)
+    return BulkRun(summary, max(holds, default=HOLD_WAIT_S) if summary.counts.running else None)
 
 
 def new_bulk_action(

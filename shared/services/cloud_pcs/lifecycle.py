@@ -6,6 +6,7 @@ meet the same due work, or a sweep that runs again after a crash, do it once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -19,7 +20,7 @@ from shared.ports.progress import Progress
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move, timeline_event
-from shared.services.engine.phased import HOLD_WAIT_S
+from shared.services.engine.phased import DONE, held_wait
 from shared.services.engine.refused_work import watched
 
 log = logging.getLogger(__name__)
@@ -112,30 +113,57 @@ def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
 
 
 def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
-    """Start deleting the VMs of the Cloud PC's run; clean-up later waits until they are gone. A delete Azure holds
-    (a throttle, an outage, the subscription's write budget) is asked again by due work a moment later, so a VM
-    the admin let go never runs on until the clean-up."""
+    """Start deleting the VMs of the Cloud PC's run, followed to their end by due work (deleteVms on the timeline,
+    running until Azure has deleted them): a delete Azure holds (a throttle, an outage, the subscription's write
+    budget) is asked again a moment later, so a VM the admin let go never runs on until the clean-up."""
     if cloud_pc.build is None:
         return
-    removal = due_work(ports, cloud_pc, "removeVms", ports.clock())
-    _due_again(ports, removal, remove_vms(ports, removal))
+    now = ports.clock()
+    _remove_vms(ports, due_work(ports, cloud_pc, "removeVms", now).model_copy(update={"since": now}))
 
 
 def remove_vms(ports: EnginePorts, work: DueWork) -> Progress:
-    """Ask Azure to delete each VM `work` names (deleting, or gone, is done); not done while Azure holds one."""
+    """Delete each VM `work` names in turn (one gone already is done), following a delete under way to its end:
+    not done while Azure holds one or is deleting it, the operation kept with the VM it is of. A delete Azure
+    fails raises its CloudError."""
     if work.build is None:
-        return Progress(done=True)
-    waits = []
+        return DONE
+    deleting_vm, _, operation = (work.operation or "").partition(" ")
     for name in work.vm_names:
         try:
-            deleting = ports.compute.delete_vm(work.tenant_id, placement_of(work.build), name)
+            deleting = ports.compute.delete_vm(work.tenant_id, placement_of(work.build), name,
+                                               operation if name == deleting_vm else None)  # fmt: skip
         except CloudError as exc:
             if not exc.transient:
                 raise
-            deleting = Progress(done=False, retry_after_s=exc.retry_after_s or HOLD_WAIT_S, held=exc.code)
-        if deleting.held is not None:  # only Azure's "not now" is waited for here: a running delete goes on alone
-            waits.append(deleting.retry_after_s)
-    return Progress(done=not waits, retry_after_s=max(waits, default=0.0))
+            deleting = Progress(done=False, retry_after_s=held_wait(exc), held=exc.code, reason=exc.reason)
+        if not deleting.done:
+            kept = f"{name} {deleting.operation}" if deleting.operation else None
+            return dataclasses.replace(deleting, operation=kept)
+    return DONE
+
+
+def _remove_vms(ports: EnginePorts, work: DueWork) -> None:
+    """remove_vms, its line on the timeline (running, then succeeded or failed with Azure's code), due again while
+    not done; a failure is raised on, for the sweep to try again later."""
+    try:
+        progress = remove_vms(ports, work)
+    except CloudError as exc:
+        _vms_line(ports, work, "failed", code=exc.code, message=str(exc))
+        raise
+    if progress.done:
+        _vms_line(ports, work, "succeeded", message="VMs deleted")
+    elif progress.held is not None:
+        _vms_line(ports, work, "running", code=progress.held, message=f"Azure holds the delete ({progress.held})")
+    elif work.operation is None:  # the first answer: the line says it runs; the polls after it need not again
+        _vms_line(ports, work, "running", message="Azure is deleting the VMs")
+    _due_again(ports, work, progress)
+
+
+def _vms_line(ports: EnginePorts, work: DueWork, outcome: str, *, code: str | None = None, message: str) -> None:
+    line = timeline_event(work.cloud_pc_id, work.run, work.generation, "deleteVms", ports.clock(), outcome=outcome,
+                          start=work.since, code=code, message=message)  # fmt: skip
+    ports.cloud_pcs.upsert_event(work.tenant_id, line)
 
 
 def deprovision(
@@ -160,7 +188,7 @@ def deprovision(
         ids_of(cloud_pc),
         "deprovisioned",
         outcome="succeeded",
-        message="VM deleted; clean-up follows",
+        message="VM deletion asked (deleteVms follows it); clean-up follows",
     )
     ports.cloud_pcs.delete_cloud_pc(tenant_id, cloud_pc_id)
     ports.events.publish_directory_event(tenant_id, full=True)  # a freed license may let a waiting Cloud PC start
@@ -221,7 +249,7 @@ def process_due(ports: EnginePorts, work: DueWork) -> None:
         ):
             deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
     elif work.kind == "removeVms":
-        _due_again(ports, work, remove_vms(ports, work))
+        _remove_vms(ports, work)
     else:
         progress = watched(ports.refusals, work.tenant_id, "cleanUp", ports.clock, lambda: clean_up(ports, work))
         if isinstance(progress, CloudError):  # refused for want of a permission: said once, tried again much later

@@ -25,6 +25,12 @@ Phase = TypeVar("Phase")
 Taken = Progress | tuple[Run, Progress] | PhasedStep[Run]
 
 
+def held_wait(exc: CloudError) -> float:
+    """How long work Azure held back with `exc` (a throttle, an outage) waits: as Azure asked, else HOLD_WAIT_S;
+    never under MIN_WAIT_S. The one rule for every wait on a hold, phased or not (a bulk action's queue message)."""
+    return max(exc.retry_after_s or HOLD_WAIT_S, MIN_WAIT_S)
+
+
 def drive(
     run: Run,
     phases: Sequence[Phase],
@@ -57,7 +63,7 @@ def drive(
             taken = take(run, phase)
         except CloudError as exc:
             if exc.transient:
-                taken = Progress(done=False, retry_after_s=exc.retry_after_s or HOLD_WAIT_S, operation=run.operation,
+                taken = Progress(done=False, retry_after_s=held_wait(exc), operation=run.operation,
                                  held=exc.code, reason=exc.reason)  # fmt: skip
             else:
                 handled = on_fail(run, phase, exc)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from shared.models.orchestrations import HostPowerRun
 from shared.models.session_policies import PersonalPower
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SessionHost, SpotGroup
@@ -26,6 +27,8 @@ from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import UserSessionRecord
+from shared.services.engine.phased import DONE
+from shared.services.spot_pc import host_power
 from shared.services.spot_pc.spot_group_deployments import count_hosts, live_hosts, placement_of
 from shared.services.spot_pc.spot_group_power import slot_of
 
@@ -46,6 +49,7 @@ class PersonalPowerPlan:
     # each host whose row changes, with when its user was first seen away (None: cleared, they are back or it is off)
     away: dict[str, datetime | None] = field(default_factory=dict)
     decisions: list[PowerDecision] = field(default_factory=list)
+    follow: list[HostPowerRun] = field(default_factory=list)  # the power actions Azure took and has not finished
 
 
 def plan_personal_power(
@@ -96,8 +100,8 @@ def _minutes(count: int) -> str:
 
 def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PersonalPowerPlan:
     """Read the pool's hosts and sessions, keep the away times, and deallocate or hibernate the hosts
-    `plan_personal_power` says, each with its reason on the group's timeline; Azure finishes the power actions on its
-    own."""
+    `plan_personal_power` says, each with its reason on the group's timeline; the power actions Azure has not finished
+    are the plan's to `follow`."""
     power = group.personal_power
     site = ports.sites.find_site(group.tenant_id, group.site_id)
     if group.user_type != "personal" or power is None or not power.stops_hosts or site is None:
@@ -113,10 +117,11 @@ def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime)
     stopped: set[str] = set()
     slot = slot_of(now)
     events: list[SpotGroupEvent] = []
+    follow: list[HostPowerRun] = []
     for decision in plan.decisions:
-        error = None
+        error, taken = None, DONE
         try:
-            ports.operations.power_vm(group.tenant_id, placement, decision.host, decision.action)
+            taken = ports.operations.power_vm(group.tenant_id, placement, decision.host, decision.action)
             stopped.add(decision.host)
         except CloudError as exc:  # this host waits for the next sweep (its away time kept); the others go on
             log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, exc.code)
@@ -125,6 +130,8 @@ def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime)
             id=f"{slot:%Y%m%dT%H%MZ}.{decision.host}.{decision.action}", date_time=now, host=decision.host,
             action=decision.action, reason=decision.reason, outcome="failed" if error else "done", error=error,
         ))  # fmt: skip
+        if (run := host_power.following(group, slot, events[-1], taken)) is not None:
+            follow.append(run)
     if events:  # on the group's timeline, as the pooled groups' decisions
         ports.schedules.put_events(group.tenant_id, group.id, slot, events)
     for name, since in plan.away.items():
@@ -139,7 +146,7 @@ def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime)
         counts = count_hosts(list(by_name.values()))
         ports.spot_groups.put_spot_group(current.model_copy(update={"session_host_counts": counts}),
                                          if_match=current.etag)  # fmt: skip
-    return PersonalPowerPlan(plan.away, [d for d in plan.decisions if d.host in stopped])
+    return PersonalPowerPlan(plan.away, [d for d in plan.decisions if d.host in stopped], follow)
 
 
 def _hibernation_enabled(ports: SpotGroupPorts, group: SpotGroup, placement: Placement, vm_name: str) -> bool:

@@ -4,9 +4,9 @@ The rule is spot_schedules.plan with the group's saved schedule. Without one it 
 Spot PC documentation describes the optimization: hosts are filled in order, the next one starts once the running
 ones reach their session limit, and about 10% of capacity (one host at least) is kept online as a buffer. A host
 with a session is never stopped, and a drained one counts for nothing. Each decision lands on the group's timeline
-with its reason, and each run records the group's load for the replay. Ramp-down's notices and log-offs reach the
-users' sessions through AVD. Personal groups are left as they are: each
-host belongs to one user, who starts it by signing in.
+with its reason, and each run records the group's load for the replay; a start or deallocation Azure has not finished
+is followed to its end (host_power.py). Ramp-down's notices and log-offs reach the users' sessions through AVD.
+Personal groups are left as they are: each host belongs to one user, who starts it by signing in.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared.models.orchestrations import HostPowerRun
 from shared.models.schedule_replays import REPLAY_SPAN
 from shared.models.spot_group_records import DecisionOutcome, LoadSample, SpotGroupEvent
 from shared.models.spot_groups import SessionHost, SpotGroup
@@ -26,7 +27,8 @@ from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRecord
 from shared.ports.progress import Progress
-from shared.services.spot_pc import host_hours
+from shared.services.engine.phased import DONE
+from shared.services.spot_pc import host_hours, host_power
 from shared.services.spot_pc.spot_group_deployments import OFF, count_hosts, placement_of
 from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan
 
@@ -41,6 +43,7 @@ class PowerPlan:
     start: list[str]  # VM names, lowest index first
     stop: list[str]  # highest index first
     drain: list[str] = field(default_factory=list)
+    follow: list[HostPowerRun] = field(default_factory=list)  # the power actions Azure took and has not finished
 
 
 def slot_of(now: datetime) -> datetime:
@@ -51,8 +54,8 @@ def slot_of(now: datetime) -> datetime:
 
 def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPlan:
     """Read the pool's sessions, record them, and carry out what the schedule's rule decides at `now` (the timer's
-    time), each decision on the group's timeline; Azure finishes the power actions on its own, and the hosts' rows
-    say what was asked."""
+    time), each decision on the group's timeline, and the hosts' rows say what was asked; the power actions Azure has
+    not finished are the plan's to `follow`."""
     if group.user_type != "pooled":
         return PowerPlan([], [])
     site = ports.sites.find_site(group.tenant_id, group.site_id)
@@ -78,15 +81,18 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
     users = _Users(ports, group, placement, log_off.message if log_off is not None else None)
     by_name = {h.name: h for h in hosts}
     events: list[SpotGroupEvent] = [balanced] if balanced is not None else []
+    follow: list[HostPowerRun] = []
     for decision in decisions:
         before = by_name[decision.host]
-        after, outcome, error = _carry_out(ports, group, placement, before, decision.action, now, users)
+        after, outcome, error, taken = _carry_out(ports, group, placement, before, decision.action, now, users)
         if after is not before:
             by_name[decision.host] = ports.spot_groups.put_host(group.tenant_id, group.id, after)
         events.append(SpotGroupEvent(
             id=f"{slot:%Y%m%dT%H%MZ}.{decision.host}.{decision.action}", date_time=now, host=decision.host,
             action=decision.action, phase=phase.name, reason=decision.reason, outcome=outcome, error=error,
         ))  # fmt: skip
+        if (run := host_power.following(group, slot, events[-1], taken)) is not None:
+            follow.append(run)
         if outcome == "failed":
             log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, error)
     ports.schedules.put_events(group.tenant_id, group.id, slot, events)
@@ -96,7 +102,7 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
         ports.spot_groups.put_spot_group(current.model_copy(update={"session_host_counts": counts}),
                                          if_match=current.etag)  # fmt: skip
     start, stop, drain = ([d.host for d in decisions if d.action == a] for a in ("start", "deallocate", "drain"))
-    return PowerPlan(start, stop, drain)
+    return PowerPlan(start, stop, drain, follow)
 
 
 def _balance_load(
@@ -168,37 +174,39 @@ class _Users:
 def _carry_out(
     ports: SpotGroupPorts, group: SpotGroup, placement: Placement, host: SessionHost, action: Action, now: datetime,
     users: _Users,
-) -> tuple[SessionHost, DecisionOutcome, str | None]:  # fmt: skip
-    """The one place a decision becomes a call to Azure: the host's row after it, the outcome and Azure's error."""
+) -> tuple[SessionHost, DecisionOutcome, str | None, Progress]:  # fmt: skip
+    """The one place a decision becomes a call to Azure: the host's row after it, the outcome, Azure's error and
+    what Azure answered (a power action it has not finished is followed)."""
     tenant, pool, vm = group.tenant_id, group.host_pool_name, host.name
     try:
         if action == "notify":  # the log-off comes delayMinutes after this moment (spot_schedules.plan), never sooner
             message = users.message or ""
             users.each(vm, lambda s: ports.avd.send_session_message(tenant, placement, pool, vm, s.session_id,
                                                                     NOTICE_TITLE, message))  # fmt: skip
-            return host.model_copy(update={"notified_at": now}), "done", None
+            return host.model_copy(update={"notified_at": now}), "done", None, DONE
         if action == "logOff":
             users.each(vm, lambda s: ports.avd.log_off_session(tenant, placement, pool, vm, s.session_id))
-            return host, "done", None
+            return host, "done", None, DONE
         if action == "start":
             if host.drained_at is not None:  # the schedule drained it: wanted again, it takes sessions again.
                 # Allowed first, while it is deallocated: AVD gives no session to a host that is not Available, and
                 # a start that then fails leaves an ordinary deallocated host for the next run to start
                 _asked(ports.avd.undrain_session_host(tenant, placement, pool, vm), "undrainSessionHost")
                 host = host.model_copy(update={"allow_new_session": True, "drained_at": None, "notified_at": None})
-            _asked(ports.operations.power_vm(tenant, placement, vm, "start"), "powerVm")
-            return host_hours.started(host.model_copy(update={"power_state": STARTED}), now), "done", None
+            taken = _asked(ports.operations.power_vm(tenant, placement, vm, "start"), "powerVm")
+            return host_hours.started(host.model_copy(update={"power_state": STARTED}), now), "done", None, taken
         if action == "deallocate":  # a host drained by the schedule stays so: started again, it is undrained
-            _asked(ports.operations.power_vm(tenant, placement, vm, "deallocate"), "powerVm")
+            taken = _asked(ports.operations.power_vm(tenant, placement, vm, "deallocate"), "powerVm")
             stopped = host.model_copy(update={"power_state": STOPPED, "notified_at": None})
-            return host_hours.stopped(stopped, now), "done", None
+            return host_hours.stopped(stopped, now), "done", None, taken
         _asked(ports.avd.drain_session_host(tenant, placement, pool, vm), "drainSessionHost")
-        return host.model_copy(update={"allow_new_session": False, "drained_at": now}), "done", None
+        return host.model_copy(update={"allow_new_session": False, "drained_at": now}), "done", None, DONE
     except CloudError as exc:  # this host waits for the next run, which decides again; the others go on
-        return host, "failed", exc.code
+        return host, "failed", exc.code, DONE
 
 
-def _asked(progress: Progress, step: str) -> None:
-    """Azure took the call (a long-running one finishes on its own), or held it back: then it failed for now."""
+def _asked(progress: Progress, step: str) -> Progress:
+    """Azure took the call (a long-running one is followed to its end), or held it back: then it failed for now."""
     if progress.held:
         raise CloudError(step, progress.held, f"Azure held the call back ({progress.held})")
+    return progress
