@@ -3,5 +3,6 @@ lifecycle, user settings and restore points, and the mirror of Windows 365's own
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["bulk_actions", "cloud_pc_actions", "cloud_pc_transitions", "explanation", "lifecycle", "pending_starts",
-    "provisioning", "reconcile", "restore_points", "timeline", "user_settings", "windows365_mirror"]  # fmt: skip
+__all__ = ["bulk_actions", "cloud_pc_actions", "cloud_pc_transitions", "desktop_brokering", "explanation",
+    "lifecycle", "pending_starts", "provisioning", "reconcile", "restore_points", "timeline", "user_settings",
+    "windows365_mirror"]  # fmt: skip
