@@ -1,7 +1,8 @@
 """The facets of the backend port (shared/ports/cloud_pc_backend.py), one per domain that the two backends serve
 differently: configuration, a Cloud PC's work, and what a tenant grants. A facet never names a port bundle back, so a
-bundle can carry its facet's choice: the configuration facet's methods each take the least of the ports they read
-(shared/ports/configuration_ports.py), the others are generic in the ports their caller hands them."""
+bundle can carry its facet's choice: the configuration and Cloud PC work facets' methods each take the least of the
+ports they read (shared/ports/configuration_ports.py, shared/ports/cloud_pc_work_ports.py), the access facet is generic
+in the ports its caller hands it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from shared.catalog.app_access import ServiceRole
 from shared.models.cloud_pc_actions import ActionName
 from shared.models.cloud_pc_work import Performed, ReconcileOutcome
 from shared.models.cloud_pcs import CloudPc, RestorePoint
+from shared.ports.cloud_pc_work_ports import (
+    ActionCheckPorts,
+    ActionPorts,
+    DirectoryChangePorts,
+    RestorePointPorts,
+    Windows365CloudPcPorts,
+)
 from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
 
 if TYPE_CHECKING:
@@ -103,10 +111,11 @@ class ConfigurationBackend(Protocol):
         ...
 
 
-class CloudPcWork(Protocol[P]):
-    """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points."""
+class CloudPcWork(Protocol):
+    """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points. Each method takes
+    the least of the ports it reads (shared/ports/cloud_pc_work_ports.py), which the caller's satisfy."""
 
-    def directory_changed(self, ports: P, event: DirectoryEvent) -> ReconcileOutcome:
+    def directory_changed(self, ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
         """What a change of the tenant's users or groups comes to: the Cloud PCs to provision, or the backend to
         follow while it acts on the directory itself."""
         ...
@@ -115,12 +124,14 @@ class CloudPcWork(Protocol[P]):
         """Whether the backend carries out the admin's `action` (or `rename`) on its Cloud PCs."""
         ...
 
-    def check(self, ports: P, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
+    def check(
+        self, ports: ActionCheckPorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None
+    ) -> None:
         """Every reason the backend refuses an action the Cloud PC's status allows, without changing anything."""
         ...
 
     def perform(
-        self, ports: P, cloud_pc: CloudPc, action: ActionName, request_id: str,
+        self, ports: ActionPorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
         target_service_plan_id: str | None,
     ) -> Performed:  # fmt: skip
         """Carry out a checked action, and say what it leaves to run."""
@@ -132,19 +143,19 @@ class CloudPcWork(Protocol[P]):
         """What an action this request applied already leaves to run (a repeated request starts it again)."""
         ...
 
-    def rename(self, ports: P, cloud_pc: CloudPc, display_name: str) -> None:
+    def rename(self, ports: Windows365CloudPcPorts, cloud_pc: CloudPc, display_name: str) -> None:
         """Give the backend the friendly name the app is about to keep."""
         ...
 
-    def restore_points(self, ports: P, cloud_pc: CloudPc) -> list[RestorePoint]:
+    def restore_points(self, ports: Windows365CloudPcPorts, cloud_pc: CloudPc) -> list[RestorePoint]:
         """The Cloud PC's restore points, newest first; `409 backendNotServed` where the backend keeps none."""
         ...
 
-    def restore(self, ports: P, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
+    def restore(self, ports: RestorePointPorts, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
         """Restore the Cloud PC to one of its restore points; `409 backendNotServed` where the backend keeps none."""
         ...
 
-    def take_restore_point(self, ports: P, cloud_pc: CloudPc, request_id: str) -> Performed:
+    def take_restore_point(self, ports: RestorePointPorts, cloud_pc: CloudPc, request_id: str) -> Performed:
         """Take a restore point now; `409 backendNotServed` where the backend keeps none."""
         ...
 

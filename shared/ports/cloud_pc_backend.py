@@ -12,7 +12,6 @@ from typing import Protocol
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import AccessBackend, CloudPcWork, ConfigurationBackend
 from shared.ports.bundles import OnboardingPorts
-from shared.ports.engine_ports import EnginePorts
 
 
 class CloudPcBackend(Protocol):
@@ -29,7 +28,7 @@ class CloudPcBackend(Protocol):
     def configuration(self) -> ConfigurationBackend: ...
 
     @property
-    def cloud_pcs(self) -> CloudPcWork[EnginePorts]: ...
+    def cloud_pcs(self) -> CloudPcWork: ...
 
     @property
     def access(self) -> AccessBackend[OnboardingPorts]: ...

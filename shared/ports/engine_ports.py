@@ -52,7 +52,7 @@ class EnginePorts:
     clock: Callable[[], datetime]
     windows365: Windows365Provisioning  # for the tenants whose Cloud PCs Windows 365 provisions
     audit_log: AuditLog  # Windows 365's audit events join the tenant's audit view
-    backends: BackendChoice[CloudPcWork[EnginePorts]]  # what differs between the backends, the tenant's picked
+    backends: BackendChoice[CloudPcWork]  # what differs between the backends, the tenant's picked
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

@@ -1,6 +1,7 @@
 """A service function names the ports it uses, a Protocol the composition root's bundle satisfies, never the bundle.
 
-The configuration services and their backends' facet are held to it here; the users of EnginePorts are next."""
+The configuration services, the Cloud PC engine's, and the backends' configuration and Cloud PC work facets are held
+to it here."""
 
 from __future__ import annotations
 
@@ -10,13 +11,28 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLES = {"AdminPorts"}
+BUNDLES = {"AdminPorts", "EnginePorts"}
 NARROWED = [
     "shared/ports/backend_facets.py",
     "shared/services/access/tenants.py",
+    "shared/services/backends/azure_cloud_pcs.py",
     "shared/services/backends/azure_configuration.py",
+    "shared/services/backends/windows365_cloud_pcs.py",
     "shared/services/backends/windows365_configuration.py",
+    "shared/services/cloud_pcs/build_settings.py",
+    "shared/services/cloud_pcs/bulk_actions.py",
+    "shared/services/cloud_pcs/cloud_pc_actions.py",
+    "shared/services/cloud_pcs/explanation.py",
+    "shared/services/cloud_pcs/lifecycle.py",
+    "shared/services/cloud_pcs/pending_starts.py",
+    "shared/services/cloud_pcs/provisioning.py",
+    "shared/services/cloud_pcs/provisioning_steps.py",
+    "shared/services/cloud_pcs/reconcile.py",
+    "shared/services/cloud_pcs/restore_points.py",
+    "shared/services/cloud_pcs/timeline.py",
     "shared/services/cloud_pcs/user_settings.py",
+    "shared/services/cloud_pcs/windows365_audit.py",
+    "shared/services/cloud_pcs/windows365_mirror.py",
     "shared/services/configuration/connections.py",
     "shared/services/configuration/device_images.py",
     "shared/services/configuration/health_check_runs.py",

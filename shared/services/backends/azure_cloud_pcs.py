@@ -9,7 +9,13 @@ from shared.models.cloud_pc_actions import ActionName
 from shared.models.cloud_pc_work import Performed, ReconcileOutcome
 from shared.models.cloud_pcs import CloudPc, RestorePoint
 from shared.models.orchestrations import VmActionRun
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.cloud_pc_work_ports import (
+    ActionCheckPorts,
+    ActionPorts,
+    DirectoryChangePorts,
+    RestorePointPorts,
+    Windows365CloudPcPorts,
+)
 from shared.services.cloud_pcs import cloud_pc_actions, lifecycle, reconcile
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save_move
@@ -18,14 +24,14 @@ NEEDS_VM = frozenset({"reboot", "powerOn", "powerOff", "resize", "troubleshoot"}
 
 
 class AzureCloudPcWork:
-    def directory_changed(self, ports: EnginePorts, event: DirectoryEvent) -> ReconcileOutcome:
+    def directory_changed(self, ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
         return reconcile.reconcile_watched(ports, event, full=event.full)
 
     def carries_out(self, action: str) -> bool:
         return True
 
     def check(
-        self, ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None
+        self, ports: ActionCheckPorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None
     ) -> None:
         if action in NEEDS_VM and cloud_pc.build is None:
             raise Conflict(f"Cloud PC '{cloud_pc.display_name}' has no VM yet.", code="wrongStatus", target="status")
@@ -33,7 +39,7 @@ class AzureCloudPcWork:
             cloud_pc_actions.check_resize(ports, cloud_pc, target_service_plan_id)
 
     def perform(
-        self, ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
+        self, ports: ActionPorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
         target_service_plan_id: str | None,
     ) -> Performed:  # fmt: skip
         tenant_id = cloud_pc.tenant_id
@@ -70,17 +76,17 @@ class AzureCloudPcWork:
             return Performed(cloud_pc, vm_action=run)
         return Performed(cloud_pc)
 
-    def rename(self, ports: EnginePorts, cloud_pc: CloudPc, display_name: str) -> None:
+    def rename(self, ports: Windows365CloudPcPorts, cloud_pc: CloudPc, display_name: str) -> None:
         pass  # the friendly name is the app's alone
 
-    def restore_points(self, ports: EnginePorts, cloud_pc: CloudPc) -> list[RestorePoint]:
+    def restore_points(self, ports: Windows365CloudPcPorts, cloud_pc: CloudPc) -> list[RestorePoint]:
         raise Conflict(f"Cloud PC '{cloud_pc.display_name}' is not provisioned by Windows 365: it has no restore "
                        "points.", code="backendNotServed", target="cloudPcId")  # fmt: skip
 
-    def restore(self, ports: EnginePorts, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
+    def restore(self, ports: RestorePointPorts, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
         raise _keeps_no_restore_points(cloud_pc)
 
-    def take_restore_point(self, ports: EnginePorts, cloud_pc: CloudPc, request_id: str) -> Performed:
+    def take_restore_point(self, ports: RestorePointPorts, cloud_pc: CloudPc, request_id: str) -> Performed:
         raise _keeps_no_restore_points(cloud_pc)
 
 

@@ -10,7 +10,6 @@ from shared.ports.access_stores import TenantStore
 from shared.ports.backend_facets import AccessBackend, CloudPcWork, ConfigurationBackend
 from shared.ports.bundles import OnboardingPorts
 from shared.ports.cloud_pc_backend import CloudPcBackend
-from shared.ports.engine_ports import EnginePorts
 from shared.services.backends.azure_backend import AZURE
 from shared.services.backends.windows365_backend import WINDOWS365
 
@@ -46,7 +45,7 @@ def configuration_of(backend: CloudPcBackend) -> ConfigurationBackend:
     return backend.configuration
 
 
-def cloud_pc_work_of(backend: CloudPcBackend) -> CloudPcWork[EnginePorts]:
+def cloud_pc_work_of(backend: CloudPcBackend) -> CloudPcWork:
     return backend.cloud_pcs
 
 

@@ -10,7 +10,13 @@ from shared.events import DirectoryEvent
 from shared.models.cloud_pc_actions import ActionName
 from shared.models.cloud_pc_work import Performed, ReconcileOutcome
 from shared.models.cloud_pcs import CloudPc, RestorePoint
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.cloud_pc_work_ports import (
+    ActionCheckPorts,
+    ActionPorts,
+    DirectoryChangePorts,
+    RestorePointPorts,
+    Windows365CloudPcPorts,
+)
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save_move
@@ -22,7 +28,7 @@ WINDOWS365_ACTIONS: dict[str, str] = {"reboot": "reboot", "reprovision": "reprov
 
 
 class Windows365CloudPcWork:
-    def directory_changed(self, ports: EnginePorts, event: DirectoryEvent) -> ReconcileOutcome:
+    def directory_changed(self, ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
         # Windows 365 acts on the directory itself: the app follows its Cloud PCs (one follower a tenant)
         return ReconcileOutcome(tenant_id=event.tenant_id, follow_backend=True)
 
@@ -30,7 +36,7 @@ class Windows365CloudPcWork:
         return action in WINDOWS365_ACTIONS or action == "rename"  # Windows 365 has its own set, and its rename
 
     def check(
-        self, ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None
+        self, ports: ActionCheckPorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None
     ) -> None:
         if not self.carries_out(action):
             raise Conflict(f"Windows 365 offers no {action} for Cloud PC '{cloud_pc.display_name}' through this "
@@ -42,7 +48,7 @@ class Windows365CloudPcWork:
                 raise ValidationFailed.of(ErrorDetail("invalidServicePlan", unknown, "targetServicePlanId"))
 
     def perform(
-        self, ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
+        self, ports: ActionPorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
         target_service_plan_id: str | None,
     ) -> Performed:  # fmt: skip
         """Windows 365 is asked to do it; the app records the request, and follows what Windows 365 then reports."""
@@ -64,22 +70,22 @@ class Windows365CloudPcWork:
     ) -> Performed:
         return Performed(cloud_pc, follow_backend=True)
 
-    def rename(self, ports: EnginePorts, cloud_pc: CloudPc, display_name: str) -> None:
+    def rename(self, ports: Windows365CloudPcPorts, cloud_pc: CloudPc, display_name: str) -> None:
         # Windows 365 keeps the name
         ports.windows365.act(cloud_pc.tenant_id, _id_of(cloud_pc), "rename", {"displayName": display_name})
 
-    def restore_points(self, ports: EnginePorts, cloud_pc: CloudPc) -> list[RestorePoint]:
+    def restore_points(self, ports: Windows365CloudPcPorts, cloud_pc: CloudPc) -> list[RestorePoint]:
         # they change on Windows 365's schedule, so nothing of them is stored
         snapshots = ports.windows365.list_snapshots(cloud_pc.tenant_id, _id_of(cloud_pc))
         found = [RestorePoint.model_validate(asdict(snapshot)) for snapshot in snapshots]
         return sorted(found, key=lambda point: point.created_date_time, reverse=True)
 
-    def restore(self, ports: EnginePorts, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
+    def restore(self, ports: RestorePointPorts, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
         """It is `restoring` (cloudpc-restore), then provisioned again, which the follower brings in."""
         return _asked(ports, cloud_pc, "restoreSnapshot", request_id, "restore", {"cloudPcSnapshotId": snapshot_id},
                       f"restore to restore point {snapshot_id}")  # fmt: skip
 
-    def take_restore_point(self, ports: EnginePorts, cloud_pc: CloudPc, request_id: str) -> Performed:
+    def take_restore_point(self, ports: RestorePointPorts, cloud_pc: CloudPc, request_id: str) -> Performed:
         """Beside Windows 365's scheduled ones (cloudpc-createsnapshot)."""
         return _asked(ports, cloud_pc, "createSnapshot", request_id, "createSnapshot", None, "a restore point")
 
@@ -90,7 +96,7 @@ def _id_of(cloud_pc: CloudPc) -> str:
 
 
 def _asked(
-    ports: EnginePorts, cloud_pc: CloudPc, action: machine.Action, request_id: str, graph_action: str,
+    ports: RestorePointPorts, cloud_pc: CloudPc, action: machine.Action, request_id: str, graph_action: str,
     body: dict[str, str] | None, what: str,
 ) -> Performed:  # fmt: skip
     machine.check(cloud_pc, action)

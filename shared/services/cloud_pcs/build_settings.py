@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
 from shared.models.cloud_pcs import BuildSettings, CloudPc
 from shared.models.languages import DEFAULT_LANGUAGE
 from shared.models.policies import DomainJoinConfiguration
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, PolicyStore, SiteStore
 from shared.services.configuration.image_rules import ImageRefused, resolve_image
 from shared.services.configuration.naming import expand_template, parse_template
 
 NAME_ATTEMPTS = 20
+
+
+class BuildSettingsPorts(Protocol):
+    """The policy, its connections, sites and images a Cloud PC is built from, and the device names taken."""
+
+    @property
+    def policies(self) -> PolicyStore: ...
+
+    @property
+    def connections(self) -> ConnectionStore: ...
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def images(self) -> DeviceImageStore: ...
+
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...  # a device name is claimed there
 
 
 class ProvisioningFailed(Exception):
@@ -23,7 +44,9 @@ class ProvisioningFailed(Exception):
         self.step, self.code = step, code
 
 
-def _network(ports: EnginePorts, cloud_pc: CloudPc, configs: list[DomainJoinConfiguration]) -> dict[str, str | None]:
+def _network(
+    ports: BuildSettingsPorts, cloud_pc: CloudPc, configs: list[DomainJoinConfiguration]
+) -> dict[str, str | None]:
     """The first usable domain-join configuration: a healthy connection, or a region of the hosted network."""
     for config in configs:
         if config.region_name:
@@ -63,7 +86,7 @@ def _network(ports: EnginePorts, cloud_pc: CloudPc, configs: list[DomainJoinConf
     raise ProvisioningFailed("attachNetwork", "connectionNotHealthy", "Azure network connection isn't healthy")
 
 
-def build_settings(ports: EnginePorts, cloud_pc: CloudPc) -> BuildSettings:
+def build_settings(ports: BuildSettingsPorts, cloud_pc: CloudPc) -> BuildSettings:
     """The policy's CURRENT settings, resolved: the first healthy connection, the image, the plan's size."""
     try:
         policy = ports.policies.get_policy(cloud_pc.tenant_id, cloud_pc.provisioning_policy_id)
@@ -97,7 +120,7 @@ def build_settings(ports: EnginePorts, cloud_pc: CloudPc) -> BuildSettings:
     )
 
 
-def claim_device_name(ports: EnginePorts, cloud_pc: CloudPc, template_text: str) -> str:
+def claim_device_name(ports: BuildSettingsPorts, cloud_pc: CloudPc, template_text: str) -> str:
     """A device name from the naming template, claimed atomically so no two Cloud PCs of a tenant share it."""
     template, problems = parse_template(template_text)
     if template is None:

@@ -26,7 +26,6 @@ from shared.models.cloud_pc_actions import (
 )
 from shared.models.cloud_pc_work import Performed
 from shared.ports.cloud_errors import CloudError
-from shared.ports.engine_ports import EnginePorts
 from shared.ports.stores import BulkActionStore
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.bulk_action_transitions import BULK_ACTIONS, BULK_ITEMS
@@ -50,7 +49,7 @@ def checked_request(request: BulkActionCreate) -> list[str]:
     return list(dict.fromkeys(request.cloud_pc_ids))
 
 
-def review(ports: EnginePorts, tenant_id: str, request: BulkActionCreate) -> BulkActionReview:
+def review(ports: cloud_pc_actions.CloudPcActionPorts, tenant_id: str, request: BulkActionCreate) -> BulkActionReview:
     """What `validateOnly` answers: for each Cloud PC, whether the action would be refused and why."""
     items = []
     for cloud_pc_id in checked_request(request):
@@ -95,7 +94,7 @@ class Applied(NamedTuple):
     held_for_s: float | None = None  # Azure held it: how long it waits by the one rule (phased.held_wait)
 
 
-def apply_item(ports: EnginePorts, bulk: BulkAction, item: BulkActionItem) -> Applied:
+def apply_item(ports: cloud_pc_actions.CloudPcActionPorts, bulk: BulkAction, item: BulkActionItem) -> Applied:
     """One item, exactly as the single action."""
     try:
         performed = cloud_pc_actions.perform(
@@ -132,7 +131,7 @@ class BulkRun:
 
 
 def run(
-    ports: EnginePorts,
+    ports: cloud_pc_actions.CloudPcActionPorts,
     bulks: BulkActionStore,
     tenant_id: str,
     bulk_id: str,
@@ -162,7 +161,7 @@ def run(
 
 
 def new_bulk_action(
-    tenant_id: str, request: BulkActionCreate, new_id: Callable[[], str], ports: EnginePorts
+    tenant_id: str, request: BulkActionCreate, new_id: Callable[[], str], ports: cloud_pc_actions.CloudPcActionPorts
 ) -> BulkAction:
     now = ports.clock()
     return BulkAction(

@@ -11,7 +11,7 @@ answers done or "ask again after N seconds", as provisioning steps do.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, get_args
+from typing import Any, Protocol, get_args
 
 from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID
@@ -20,9 +20,12 @@ from shared.models.cloud_pc_actions import ActionName, TroubleshootCheck, Troubl
 from shared.models.cloud_pc_work import Performed
 from shared.models.cloud_pcs import CloudPc, PowerState, StatusDetail
 from shared.models.orchestrations import PhasedStep, VmActionRun
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
-from shared.ports.cloud_pc_operations import PowerAction
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.cloud_pc_operations import CloudPcOperations, PowerAction
+from shared.ports.cloud_pc_work_ports import ActionCheckPorts, ActionPorts, DirectoryEventPorts, TimelinePorts
+from shared.ports.compute import ProvisioningCompute
 from shared.ports.progress import Progress
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle
@@ -45,7 +48,25 @@ POWER: dict[str, PowerAction] = {"restartVm": "restart", "startVm": "start", "de
 DONE_LINE = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredOff", "troubleshoot": "troubleshot"}
 
 
-def offered(ports: EnginePorts, cloud_pc: CloudPc) -> list[str]:
+class CloudPcActionPorts(ActionPorts, ActionCheckPorts, Protocol):
+    """The admin's actions on a Cloud PC, checked and carried out by the tenant's backend."""
+
+    @property
+    def backends(self) -> BackendChoice[CloudPcWork]: ...
+
+
+class VmActionPorts(ActionCheckPorts, TimelinePorts, DirectoryEventPorts, Protocol):
+    """The Azure work a VM action leaves to its orchestration (advance_vm_action): the VM's power and size, the
+    user's license, and what a troubleshoot reads."""
+
+    @property
+    def compute(self) -> ProvisioningCompute: ...
+
+    @property
+    def operations(self) -> CloudPcOperations: ...
+
+
+def offered(ports: CloudPcActionPorts, cloud_pc: CloudPc) -> list[str]:
     """The actions the Cloud PC's status allows now and its backend carries out (the caller's role is apart)."""
     backend = ports.backends.of(cloud_pc.tenant_id)
     return [
@@ -56,7 +77,7 @@ def offered(ports: EnginePorts, cloud_pc: CloudPc) -> list[str]:
 
 
 def perform(
-    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, action: ActionName, *, request_id: str,
+    ports: CloudPcActionPorts, tenant_id: str, cloud_pc_id: str, action: ActionName, *, request_id: str,
     target_service_plan_id: str | None = None,
 ) -> Performed:  # fmt: skip
     """Apply `action` to the Cloud PC; `409 wrongStatus` (or another DomainError) when it cannot be."""
@@ -68,13 +89,13 @@ def perform(
     return backend.perform(ports, cloud_pc, action, request_id, target_service_plan_id)
 
 
-def check(ports: EnginePorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
+def check(ports: CloudPcActionPorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None) -> None:
     """Every reason the action would be refused, without changing anything (bulk `validateOnly` uses it)."""
     machine.check(cloud_pc, action)
     ports.backends.of(cloud_pc.tenant_id).check(ports, cloud_pc, action, target_service_plan_id)
 
 
-def check_resize(ports: EnginePorts, cloud_pc: CloudPc, target_service_plan_id: str | None) -> None:
+def check_resize(ports: ActionCheckPorts, cloud_pc: CloudPc, target_service_plan_id: str | None) -> None:
     plan = SERVICE_PLANS_BY_ID.get(target_service_plan_id or "")
     if plan is None or plan not in SERVICE_PLANS:
         raise ValidationFailed.of(
@@ -100,7 +121,7 @@ def check_resize(ports: EnginePorts, cloud_pc: CloudPc, target_service_plan_id: 
         )
 
 
-def license_held_by_group(ports: EnginePorts, tenant_id: str, user_id: str, service_plan_id: str) -> str | None:
+def license_held_by_group(ports: ActionCheckPorts, tenant_id: str, user_id: str, service_plan_id: str) -> str | None:
     """Why the user's license of the plan cannot be moved, when a group assigns it; None when it can.
 
     In Entra group-based licensing a license a group assigns is the group's to change: Graph refuses to remove it
@@ -119,12 +140,12 @@ def license_held_by_group(ports: EnginePorts, tenant_id: str, user_id: str, serv
     )
 
 
-def _group_name(ports: EnginePorts, tenant_id: str, group_id: str) -> str:
+def _group_name(ports: ActionCheckPorts, tenant_id: str, group_id: str) -> str:
     group = ports.directory.get_group(tenant_id, group_id)
     return f"'{group.display_name}' ({group_id})" if group is not None else group_id
 
 
-def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: str) -> CloudPc:
+def rename(ports: CloudPcActionPorts, tenant_id: str, cloud_pc_id: str, display_name: str) -> CloudPc:
     """The friendly name only: the device name, which Windows and Intune know the Cloud PC by, never changes."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "rename")
@@ -134,14 +155,14 @@ def rename(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, display_name: s
                      doing="rename")  # fmt: skip
 
 
-def restore_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, snapshot_id: str, request_id: str
+def restore_snapshot(ports: CloudPcActionPorts, tenant_id: str, cloud_pc_id: str, snapshot_id: str, request_id: str
                      ) -> Performed:  # fmt: skip
     """The backend restores the Cloud PC to one of its restore points."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     return ports.backends.of(tenant_id).restore(ports, cloud_pc, snapshot_id, request_id)
 
 
-def create_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, request_id: str) -> Performed:
+def create_snapshot(ports: CloudPcActionPorts, tenant_id: str, cloud_pc_id: str, request_id: str) -> Performed:
     """The backend takes a restore point now, beside its scheduled ones."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     return ports.backends.of(tenant_id).take_restore_point(ports, cloud_pc, request_id)
@@ -150,7 +171,7 @@ def create_snapshot(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, reques
 # --- the Azure work of a VM action -------------------------------------------------------------------------
 
 
-def advance_vm_action(ports: EnginePorts, run: VmActionRun) -> PhasedStep[VmActionRun]:
+def advance_vm_action(ports: VmActionPorts, run: VmActionRun) -> PhasedStep[VmActionRun]:
     """Take the action's phases as far as they go; a phase still in progress answers when to ask again."""
     cloud_pc = ports.cloud_pcs.find_cloud_pc(run.tenant_id, run.cloud_pc_id)
     if cloud_pc is None or cloud_pc.last_request_id != run.request_id or cloud_pc.build is None:
@@ -164,7 +185,7 @@ def advance_vm_action(ports: EnginePorts, run: VmActionRun) -> PhasedStep[VmActi
     )  # fmt: skip
 
 
-def _phase(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) -> Progress:
+def _phase(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) -> Progress:
     assert cloud_pc.build is not None
     tenant, placement = cloud_pc.tenant_id, placement_of(cloud_pc.build)
     vm = vm_name(cloud_pc.id, cloud_pc.run, cloud_pc.attempt)
@@ -193,7 +214,7 @@ def _phase(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) 
     raise ValueError(f"unknown phase {phase}")
 
 
-def _succeeded(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
+def _succeeded(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
     if run.action == "troubleshoot":
         return "succeeded"  # its line carries the checks' outcome
     if run.action != "resize":
@@ -218,7 +239,7 @@ def _succeeded(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun) -> str:
     return "succeeded"
 
 
-def _note_power(ports: EnginePorts, cloud_pc: CloudPc, power: PowerState | None) -> None:
+def _note_power(ports: VmActionPorts, cloud_pc: CloudPc, power: PowerState | None) -> None:
     """Keep what the VM was left in; a record changed meanwhile is read again (the power state is not its status)."""
     for _ in range(3):
         if power is None or cloud_pc.power_state == power:
@@ -233,7 +254,7 @@ def _note_power(ports: EnginePorts, cloud_pc: CloudPc, power: PowerState | None)
             cloud_pc = found
 
 
-def _failed(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str, exc: CloudError) -> str:
+def _failed(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun, phase: str, exc: CloudError) -> str:
     message = f"{run.action} failed at {phase}: {exc}"
     if run.action != "resize":
         lifecycle.lifecycle_event(ports, cloud_pc.tenant_id, lifecycle.ids_of(cloud_pc), DONE_LINE[run.action],
@@ -255,7 +276,7 @@ def _failed(ports: EnginePorts, cloud_pc: CloudPc, run: VmActionRun, phase: str,
     return "failed"
 
 
-def troubleshoot(ports: EnginePorts, cloud_pc: CloudPc) -> TroubleshootResult:
+def troubleshoot(ports: VmActionPorts, cloud_pc: CloudPc) -> TroubleshootResult:
     """Read-only checks of what a working Cloud PC needs; the result is kept on the Cloud PC and its timeline."""
     assert cloud_pc.build is not None and cloud_pc.managed_device_name is not None
     ops, tenant, device = ports.operations, cloud_pc.tenant_id, cloud_pc.managed_device_name

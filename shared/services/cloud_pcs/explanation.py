@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Protocol
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
@@ -22,12 +23,25 @@ from shared.models.explanations import (
     ProvisioningExplanation,
 )
 from shared.models.policies import ProvisioningPolicy
-from shared.ports.directory import DirectoryUser
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.directory import Directory, DirectoryUser
+from shared.ports.stores import CloudPcStore, PolicyStore
 from shared.services.configuration.targeting import Slot, Winner, desired_slots, license_slots, winning_policies
 
 
-def explain_user(ports: EnginePorts, tenant_id: str, user_id: str) -> ProvisioningExplanation:
+class ExplanationPorts(Protocol):
+    """What decides whether a user gets a Cloud PC: the directory, the tenant's policies and its Cloud PCs."""
+
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def policies(self) -> PolicyStore: ...
+
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...
+
+
+def explain_user(ports: ExplanationPorts, tenant_id: str, user_id: str) -> ProvisioningExplanation:
     """Reads the user, the policies, which assigned groups hold the user and the user's Cloud PCs, then explains."""
     user = _find_user(ports, tenant_id, user_id)
     if user is None:
@@ -47,7 +61,7 @@ def explain_user(ports: EnginePorts, tenant_id: str, user_id: str) -> Provisioni
 MAX_NAMED_GROUPS = 20
 
 
-def _find_user(ports: EnginePorts, tenant_id: str, user_id: str) -> DirectoryUser | None:
+def _find_user(ports: ExplanationPorts, tenant_id: str, user_id: str) -> DirectoryUser | None:
     try:
         uuid.UUID(user_id)
     except ValueError:

@@ -9,14 +9,24 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from shared.errors import PreconditionFailed
 from shared.models.cloud_pcs import LIVE, CloudPc
 from shared.models.lifecycle import DueWork
 from shared.ports.cloud_errors import CloudError
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.cloud_pc_work_ports import (
+    DeprovisionPorts,
+    DirectoryEventPorts,
+    GracePorts,
+    NewRunPorts,
+    ScheduledWorkPorts,
+    TimelinePorts,
+    VmRemovalPorts,
+)
+from shared.ports.devices import DeviceDirectory, DeviceManagement
 from shared.ports.progress import Progress
+from shared.ports.stores import RefusedWorkStore
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move, timeline_event
@@ -32,6 +42,19 @@ NIC_IN_USE_RETRY = timedelta(minutes=1)
 FAILED_DUE_RETRY = timedelta(minutes=1)
 
 
+class DueWorkPorts(DeprovisionPorts, Protocol):
+    """The sweep of due work: grace expiries, VM removals, and clean-ups of devices a run left."""
+
+    @property
+    def devices(self) -> DeviceDirectory: ...
+
+    @property
+    def intune(self) -> DeviceManagement: ...
+
+    @property
+    def refusals(self) -> RefusedWorkStore: ...  # a clean-up refused for want of a permission, for the admin
+
+
 def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list[str]]:
     """The VM and NIC names every attempt of the Cloud PC's current run may have made."""
     attempts = range(1, max(max_attempts, cloud_pc.attempt) + 1)
@@ -40,7 +63,7 @@ def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list
     ]
 
 
-def due_work(ports: EnginePorts, cloud_pc: CloudPc, kind: str, at: datetime) -> DueWork:
+def due_work(ports: ScheduledWorkPorts, cloud_pc: CloudPc, kind: str, at: datetime) -> DueWork:
     vms, nics = run_resources(ports.max_attempts, cloud_pc)
     return DueWork.model_validate(
         {
@@ -58,19 +81,19 @@ def due_work(ports: EnginePorts, cloud_pc: CloudPc, kind: str, at: datetime) -> 
     )
 
 
-def schedule_clean_up(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+def schedule_clean_up(ports: VmRemovalPorts, cloud_pc: CloudPc) -> None:
     """Devices and NICs go CLOUDPC_CLEANUP_DELAY later, as Windows 365 does after a failure or deprovision."""
     ports.due.upsert_due(due_work(ports, cloud_pc, "cleanUp", ports.clock() + ports.cleanup_delay))
 
 
-def recheck_if_asked(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+def recheck_if_asked(ports: DirectoryEventPorts, cloud_pc: CloudPc) -> None:
     """A reconcile found the user untargeted mid-run; now that the run settled, let it decide again."""
     if cloud_pc.recheck_when_settled:
         ports.events.publish_directory_event(cloud_pc.tenant_id, user_ids=[cloud_pc.user_id])
 
 
 def lifecycle_event(
-    ports: EnginePorts,
+    ports: TimelinePorts,
     tenant_id: str,
     ids: tuple[str, int, int],
     name: str,
@@ -92,7 +115,7 @@ def ids_of(cloud_pc: CloudPc) -> tuple[str, int, int]:
     return cloud_pc.id, cloud_pc.run, cloud_pc.generation
 
 
-def enter_grace(ports: EnginePorts, cloud_pc: CloudPc, reason: str) -> CloudPc:
+def enter_grace(ports: GracePorts, cloud_pc: CloudPc, reason: str) -> CloudPc:
     now = ports.clock()
     end = now + ports.grace_period
     moved = machine.move(
@@ -103,7 +126,7 @@ def enter_grace(ports: EnginePorts, cloud_pc: CloudPc, reason: str) -> CloudPc:
     return save(ports, moved, if_match=cloud_pc.etag)
 
 
-def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
+def restore_from_grace(ports: TimelinePorts, cloud_pc: CloudPc) -> CloudPc:
     """Targeted and licensed again in time: back as it was, VM untouched.
 
     Its grace-expiry entry stays due, and finds nothing to do when it comes.
@@ -112,7 +135,7 @@ def restore_from_grace(ports: EnginePorts, cloud_pc: CloudPc) -> CloudPc:
     return save(ports, moved, if_match=cloud_pc.etag)
 
 
-def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
+def delete_vms(ports: VmRemovalPorts, cloud_pc: CloudPc) -> None:
     """Start deleting the VMs of the Cloud PC's run, followed to their end by due work (deleteVms on the timeline,
     running until Azure has deleted them): a delete Azure holds (a throttle, an outage, the subscription's write
     budget) is asked again a moment later, so a VM the admin let go never runs on until the clean-up."""
@@ -122,7 +145,7 @@ def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
     _remove_vms(ports, due_work(ports, cloud_pc, "removeVms", now).model_copy(update={"since": now}))
 
 
-def remove_vms(ports: EnginePorts, work: DueWork) -> Progress:
+def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
     """Delete each VM `work` names in turn (one gone already is done), following a delete under way to its end:
     not done while Azure holds one or is deleting it, the operation kept with the VM it is of. A delete Azure
     fails raises its CloudError."""
@@ -143,7 +166,7 @@ def remove_vms(ports: EnginePorts, work: DueWork) -> Progress:
     return DONE
 
 
-def _remove_vms(ports: EnginePorts, work: DueWork) -> None:
+def _remove_vms(ports: VmRemovalPorts, work: DueWork) -> None:
     """remove_vms, its line on the timeline (running, then succeeded or failed with Azure's code), due again while
     not done; a failure is raised on, for the sweep to try again later."""
     try:
@@ -160,14 +183,14 @@ def _remove_vms(ports: EnginePorts, work: DueWork) -> None:
     _due_again(ports, work, progress)
 
 
-def _vms_line(ports: EnginePorts, work: DueWork, outcome: str, *, code: str | None = None, message: str) -> None:
+def _vms_line(ports: TimelinePorts, work: DueWork, outcome: str, *, code: str | None = None, message: str) -> None:
     line = timeline_event(work.cloud_pc_id, work.run, work.generation, "deleteVms", ports.clock(), outcome=outcome,
                           start=work.since, code=code, message=message)  # fmt: skip
     ports.cloud_pcs.upsert_event(work.tenant_id, line)
 
 
 def deprovision(
-    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str,
+    ports: DeprovisionPorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str,
     action: Literal["deprovision", "endGracePeriod"] = "deprovision",
 ) -> bool:  # fmt: skip
     """Delete the VM and the Cloud PC (GET answers 404 after; its timeline stays); clean-up follows later."""
@@ -195,7 +218,7 @@ def deprovision(
     return True
 
 
-def clean_up(ports: EnginePorts, work: DueWork) -> Progress:
+def clean_up(ports: DueWorkPorts, work: DueWork) -> Progress:
     """Delete NICs and the Intune and Entra devices; disable (never delete) the AD computer account; keep NSGs.
 
     Not done while Azure is still deleting something: the work then stays due until it is."""
@@ -237,7 +260,7 @@ def clean_up(ports: EnginePorts, work: DueWork) -> Progress:
     return Progress(done=True)
 
 
-def process_due(ports: EnginePorts, work: DueWork) -> None:
+def process_due(ports: DueWorkPorts, work: DueWork) -> None:
     if work.kind == "graceExpiry":
         cloud_pc = ports.cloud_pcs.find_cloud_pc(work.tenant_id, work.cloud_pc_id)
         now = ports.clock()
@@ -260,14 +283,14 @@ def process_due(ports: EnginePorts, work: DueWork) -> None:
     ports.due.delete_due(work)
 
 
-def _due_again(ports: EnginePorts, work: DueWork, progress: Progress) -> None:
+def _due_again(ports: ScheduledWorkPorts, work: DueWork, progress: Progress) -> None:
     """Work not done yet is due again once Azure has had the time it asked for, polling what is under way."""
     if not progress.done:
         later = ports.clock() + timedelta(seconds=max(progress.retry_after_s, 1.0))
         ports.due.upsert_due(work.model_copy(update={"due_date_time": later, "operation": progress.operation}))
 
 
-def _failed_due_later(ports: EnginePorts, work: DueWork) -> None:
+def _failed_due_later(ports: ScheduledWorkPorts, work: DueWork) -> None:
     """A failure that would fail again at once (a refusal this code does not know) is not tried at every sweep,
     each try a call to Azure more; what cannot even be moved (storage down) stays due as it is."""
     try:
@@ -277,7 +300,7 @@ def _failed_due_later(ports: EnginePorts, work: DueWork) -> None:
         log.warning("Due %s of Cloud PC %s stays due as it is", work.kind, work.cloud_pc_id, exc_info=True)
 
 
-def sweep(ports: EnginePorts, *, limit: int = 1000) -> int:
+def sweep(ports: DueWorkPorts, *, limit: int = 1000) -> int:
     """Everything due by now, oldest first; safe to run twice at once, and a crashed run's work stays due."""
     done = 0
     while done < limit:
@@ -298,7 +321,7 @@ def sweep(ports: EnginePorts, *, limit: int = 1000) -> int:
     return done
 
 
-def end_grace_period(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+def end_grace_period(ports: DeprovisionPorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "endGracePeriod")
     deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin", "endGracePeriod")
@@ -306,7 +329,7 @@ def end_grace_period(ports: EnginePorts, tenant_id: str, cloud_pc_id: str) -> Cl
 
 
 def new_run(
-    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, action: Literal["retry", "reprovision"],
+    ports: NewRunPorts, tenant_id: str, cloud_pc_id: str, action: Literal["retry", "reprovision"],
     request_id: str | None = None,
 ) -> CloudPc:  # fmt: skip
     """Start the Cloud PC afresh under a new run: `retry` a failed one with the same device name, or

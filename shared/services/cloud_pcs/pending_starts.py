@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from shared.models.orchestrations import ProvisionInput
-from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs.reconcile import START_GRACE, license_room
+from shared.ports.cloud_pc_work_ports import DirectoryEventPorts
+from shared.services.cloud_pcs.reconcile import START_GRACE, LicenseRoomPorts, license_room
 
 log = logging.getLogger(__name__)
 CHECKS_PER_SWEEP = 1000
+
+
+class PendingStartPorts(LicenseRoomPorts, DirectoryEventPorts, Protocol):
+    """The start checks a reconcile left, and the runs they name started again."""
 
 
 @dataclass
@@ -34,7 +39,7 @@ class TenantStarts:
     reconcile_again: bool = False
 
 
-def due_starts(ports: EnginePorts, *, top: int = CHECKS_PER_SWEEP) -> list[TenantStarts]:
+def due_starts(ports: PendingStartPorts, *, top: int = CHECKS_PER_SWEEP) -> list[TenantStarts]:
     """Per tenant with a due start check: its pendingProvision Cloud PCs older than the grace, as runs to start.
 
     A tenant whose Cloud PCs cannot be read now is left out; its checks stay due for the next sweep.
@@ -64,7 +69,7 @@ def due_starts(ports: EnginePorts, *, top: int = CHECKS_PER_SWEEP) -> list[Tenan
     return ready
 
 
-def settle(ports: EnginePorts, starts: TenantStarts) -> bool:
+def settle(ports: PendingStartPorts, starts: TenantStarts) -> bool:
     """After its runs were started: queue the reconcile a dead one owed, and remove the checks; False if they stay.
 
     While a Cloud PC of the tenant is younger than the grace, a reconcile may be creating or starting Cloud PCs

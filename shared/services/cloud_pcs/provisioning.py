@@ -10,22 +10,28 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
 from shared.models.orchestrations import PhasedRun, PhasedStep
 from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepWait
 from shared.ports.cloud_errors import CloudError, refused_for_good
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.cloud_pc_work_ports import DirectoryEventPorts, VmRemovalPorts
 from shared.ports.progress import Progress
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
-from shared.services.cloud_pcs.build_settings import ProvisioningFailed, build_settings, claim_device_name
+from shared.services.cloud_pcs.build_settings import (
+    BuildSettingsPorts,
+    ProvisioningFailed,
+    build_settings,
+    claim_device_name,
+)
 from shared.services.cloud_pcs.lifecycle import recheck_if_asked, schedule_clean_up
 from shared.services.cloud_pcs.provisioning_steps import (
     ASSIGNMENT_STEPS,
     CORE_STEPS,
     DEFAULT_STEP_TIMEOUT,
     STEP_TIMEOUT,
+    ProvisioningStepPorts,
     call_step,
     nic_name,
     placement_of,
@@ -38,6 +44,11 @@ from shared.services.engine import phased
 REMOVE_VM, REMOVE_NIC = "removeVm", "removeNic"  # the phases of removing a failed attempt
 REMOVAL = (REMOVE_VM, REMOVE_NIC)
 RESOURCE_OF = {"createVm": "virtual_machine_id", "attachNetwork": "network_interface_id"}  # what a step made
+
+
+class ProvisioningPorts(BuildSettingsPorts, ProvisioningStepPorts, VmRemovalPorts, DirectoryEventPorts, Protocol):
+    """A provisioning run: built from its policy's settings, step by step; a failed attempt's VM removed, a failed
+    run's clean-up scheduled."""
 
 
 class Steps(PhasedRun):
@@ -82,7 +93,7 @@ def _job(cloud_pc: CloudPc) -> CloudPcJob:
 
 
 def begin(
-    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, timeline: list[CloudPcEvent]
+    ports: ProvisioningPorts, tenant_id: str, cloud_pc_id: str, run: int, timeline: list[CloudPcEvent]
 ) -> RunState | str:
     """Take ownership for `run`: resolve the build settings and the device name, move to `provisioning`.
 
@@ -115,7 +126,7 @@ def begin(
 
 
 def advance(
-    ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, max_attempts: int, state: RunState | None
+    ports: ProvisioningPorts, tenant_id: str, cloud_pc_id: str, run: int, max_attempts: int, state: RunState | None
 ) -> Advanced:
     """Take the run as far as it goes in one call: begin, the attempt's steps, finish; one timeline write.
 
@@ -157,7 +168,9 @@ def _waiting(state: RunState, step: PhasedStep[Steps]) -> Advanced:
     return Advanced(state=state, wait_seconds=step.wait_seconds, resume_at=step.resume_at)
 
 
-def take_steps(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]) -> tuple[RunState, PhasedStep[Steps]]:
+def take_steps(
+    ports: ProvisioningPorts, state: RunState, timeline: list[CloudPcEvent]
+) -> tuple[RunState, PhasedStep[Steps]]:
     """The attempt's steps from where it stands, until one must be waited for, one fails the attempt (`failed`,
     its failure on the state), or none is left (`succeeded`); their lines join `timeline`. A failed
     post-provisioning step becomes a warning and the next one runs. The state as far as the steps took it."""
@@ -212,7 +225,7 @@ def take_steps(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]
     return reached, taken
 
 
-def _remove_attempt(ports: EnginePorts, state: RunState) -> PhasedStep[Steps]:
+def _remove_attempt(ports: ProvisioningPorts, state: RunState) -> PhasedStep[Steps]:
     """Remove a failed attempt's VM, then its NIC (in use until the VM is gone), then record it: the next
     attempt starts clean, with a new NIC and address. `succeeded` once removed, waiting as Azure asks, or
     what refused it (a missing permission, another refusal, or its time limit) as the outcome."""
@@ -241,7 +254,7 @@ def _remove_attempt(ports: EnginePorts, state: RunState) -> PhasedStep[Steps]:
                         on_done=removed)  # fmt: skip
 
 
-def _record_removal(ports: EnginePorts, state: RunState) -> None:
+def _record_removal(ports: ProvisioningPorts, state: RunState) -> None:
     job, attempt, failure = state.job, state.attempt, state.failure
     now = ports.clock()
     ids = (job.cloud_pc_id, job.run, job.generation)
@@ -262,7 +275,7 @@ def _stub(job: CloudPcJob, fields: dict[str, Any]) -> CloudPc:
     return CloudPc.model_construct(id=job.cloud_pc_id, tenant_id=job.tenant_id, **fields)
 
 
-def finish(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]) -> str:
+def finish(ports: ProvisioningPorts, state: RunState, timeline: list[CloudPcEvent]) -> str:
     """Settle a run whose steps are all taken; the timeline is written before the status says so."""
     job = state.job
     cloud_pc = ports.cloud_pcs.get_cloud_pc(job.tenant_id, job.cloud_pc_id)
@@ -286,7 +299,9 @@ def finish(ports: EnginePorts, state: RunState, timeline: list[CloudPcEvent]) ->
     return settled.status
 
 
-def fail(ports: EnginePorts, tenant_id: str, cloud_pc_id: str, run: int, step: str, code: str, message: str) -> str:
+def fail(
+    ports: ProvisioningPorts, tenant_id: str, cloud_pc_id: str, run: int, step: str, code: str, message: str
+) -> str:
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     if cloud_pc.run != run or not machine.allows("fail", cloud_pc.status):
         return cloud_pc.status  # another run took over, or a repeated call: the Cloud PC has settled

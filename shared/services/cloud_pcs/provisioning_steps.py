@@ -6,12 +6,12 @@ This is the one home of the step names; the run loop (provisioning.py), the time
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Protocol
 
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.languages import DEFAULT_LANGUAGE
-from shared.ports.compute import STEP_OUTCOME, Placement, VmSpec
-from shared.ports.devices import JoinSpec
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.compute import STEP_OUTCOME, Placement, ProvisioningCompute, VmSpec
+from shared.ports.devices import DeviceDirectory, DeviceManagement, JoinSpec
 from shared.ports.progress import Progress
 
 CORE_STEPS = ("allocateCapacity", "createVm", "attachNetwork", "joinEntra", "enrollIntune", "assignPrimaryUser")
@@ -25,6 +25,8 @@ POST_STEPS = (
     "resizeOsDisk",
 )
 ASSIGNMENT_STEPS = ("assignUser",)
+
+
 STAGE_OF = {
     **{s: "core" for s in CORE_STEPS},
     **{s: "postProvisioning" for s in POST_STEPS},
@@ -34,6 +36,19 @@ ORDER = {step: index for index, step in enumerate((*CORE_STEPS, *POST_STEPS, *AS
 # the one Run Command that takes every post-provisioning step: one ARM write for all of them, against ARM's write
 # budget of the subscription; each step still has its own outcome, line and warning (run_steps)
 POST_COMMAND = "postProvisioning"
+
+
+class ProvisioningStepPorts(Protocol):
+    """Where a step's cloud call goes: the VM and its network in Azure, the device in Entra and in Intune."""
+
+    @property
+    def compute(self) -> ProvisioningCompute: ...
+
+    @property
+    def devices(self) -> DeviceDirectory: ...
+
+    @property
+    def intune(self) -> DeviceManagement: ...
 
 
 def post_steps(build: BuildSettings) -> list[str]:
@@ -139,7 +154,7 @@ def join_spec(build: BuildSettings, device_name: str) -> JoinSpec:
 
 
 def call_step(
-    ports: EnginePorts,
+    ports: ProvisioningStepPorts,
     step: str,
     *,
     tenant_id: str,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
@@ -19,9 +20,11 @@ from shared.models.cloud_pc_work import ReconcileOutcome
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWorkKind
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
-from shared.ports.directory import DirectoryUser
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.cloud_pc_work_ports import DirectoryChangePorts, TimelinePorts
+from shared.ports.directory import Directory, DirectoryUser
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle
 from shared.services.configuration.targeting import Slot, Winner, desired_slots, winning_policies
@@ -30,6 +33,20 @@ from shared.services.engine.refused_work import watched
 CLOUD_PC_NAMESPACE = uuid.UUID("5b0f2a52-6c8e-4d57-9a53-0c6f3f0e9d11")
 # how long a reconcile has to start the Cloud PCs it made before the sweep may start them instead
 START_GRACE = timedelta(seconds=30)
+
+
+class DirectoryFollowPorts(DirectoryChangePorts, Protocol):
+    """A directory change handed to the tenant's backend, which says what it comes to."""
+
+    @property
+    def backends(self) -> BackendChoice[CloudPcWork]: ...
+
+
+class LicenseRoomPorts(TimelinePorts, Protocol):
+    """The tenant's licenses of a plan against the Cloud PCs that hold them."""
+
+    @property
+    def directory(self) -> Directory: ...
 
 
 def cloud_pc_id(tenant_id: str, slot: Slot, policy_id: str) -> str:
@@ -81,7 +98,7 @@ def affected_users(
 
 
 def group_members(
-    ports: EnginePorts, event: DirectoryEvent, group_ids: list[str], *, full: bool
+    ports: DirectoryChangePorts, event: DirectoryEvent, group_ids: list[str], *, full: bool
 ) -> dict[str, list[str]]:
     """The groups' members, or for a hint about users only, which of those users each group holds.
 
@@ -97,7 +114,7 @@ def group_members(
     return members
 
 
-def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
+def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
     tenant_id = event.tenant_id
     # The Cloud PCs are read before the policies and the directory, never after: a row another reconcile made
     # after this one read its inputs could then be judged by inputs older than that reconcile's, and a
@@ -172,7 +189,7 @@ def reconcile_tenant(ports: EnginePorts, event: DirectoryEvent, *, full: bool = 
     return outcome
 
 
-def directory_changed(ports: EnginePorts, event: DirectoryEvent) -> ReconcileOutcome:
+def directory_changed(ports: DirectoryFollowPorts, event: DirectoryEvent) -> ReconcileOutcome:
     """What a change of the tenant's users or groups comes to, the tenant's backend says; nothing for a tenant
     removed since."""
     try:
@@ -182,7 +199,7 @@ def directory_changed(ports: EnginePorts, event: DirectoryEvent) -> ReconcileOut
     return backend.directory_changed(ports, event)
 
 
-def reconcile_watched(ports: EnginePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
+def reconcile_watched(ports: DirectoryChangePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
     """`reconcile_tenant`, with a refusal for want of a Graph permission kept for the admin rather than raised: the
     message's retries cannot help, and the drift reconcile (or the admin's next onboarding check) comes back.
 
@@ -194,7 +211,7 @@ def reconcile_watched(ports: EnginePorts, event: DirectoryEvent, *, full: bool =
     return ReconcileOutcome(tenant_id=event.tenant_id) if isinstance(outcome, CloudError) else outcome
 
 
-def started(ports: EnginePorts, outcome: ReconcileOutcome) -> None:
+def started(ports: TimelinePorts, outcome: ReconcileOutcome) -> None:
     """Every run of `outcome.to_provision` is started (or under way): its start check has nothing left to watch."""
     if outcome.start_check is not None:
         ports.cloud_pcs.delete_start_check(outcome.start_check)
@@ -213,7 +230,7 @@ def untargeted_reason(cloud_pc: CloudPc, user: DirectoryUser | None, winner: Win
     return "The user is no longer in a group the policy is assigned to"
 
 
-def license_room(ports: EnginePorts, tenant_id: str, candidates: list[CloudPc]) -> list[CloudPc]:
+def license_room(ports: LicenseRoomPorts, tenant_id: str, candidates: list[CloudPc]) -> list[CloudPc]:
     """The Cloud PCs that may start now: a Cloud PC in grace keeps its license until the grace period ends."""
     if not candidates:
         return []
@@ -237,7 +254,7 @@ def license_room(ports: EnginePorts, tenant_id: str, candidates: list[CloudPc]) 
     return allowed
 
 
-def note_waiting_for_license(ports: EnginePorts, cloud_pc: CloudPc, held: int) -> None:
+def note_waiting_for_license(ports: TimelinePorts, cloud_pc: CloudPc, held: int) -> None:
     if cloud_pc.status_detail is not None and cloud_pc.status_detail.code == "waitingForLicense":
         return
     detail = StatusDetail(

@@ -10,7 +10,7 @@ from shared.errors import Conflict, PreconditionFailed
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
 from shared.models.provisioning import CloudPcJob
 from shared.ports.cloud_errors import REQUEST_BUDGET, UNANSWERED
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.cloud_pc_work_ports import TimelinePorts
 from shared.services.cloud_pcs.provisioning_steps import ORDER, STAGE_OF
 from shared.services.engine.updates import ATTEMPTS
 
@@ -89,7 +89,7 @@ def held_line(
     )  # fmt: skip
 
 
-def save(ports: EnginePorts, moved: Moved, *, if_match: str | None, line_first: bool = False) -> CloudPc:
+def save(ports: TimelinePorts, moved: Moved, *, if_match: str | None, line_first: bool = False) -> CloudPc:
     """Write a state-machine move: the row (etag-checked) and its timeline line.
 
     `line_first` when a crash between the two must leave the line (it repeats under the same id) rather
@@ -103,7 +103,7 @@ def save(ports: EnginePorts, moved: Moved, *, if_match: str | None, line_first: 
     return saved
 
 
-def save_move(ports: EnginePorts, cloud_pc: CloudPc, make: Callable[[CloudPc], Moved], *, doing: str) -> CloudPc:
+def save_move(ports: TimelinePorts, cloud_pc: CloudPc, make: Callable[[CloudPc], Moved], *, doing: str) -> CloudPc:
     """Write the move `make` makes of the Cloud PC as read. The app's own work may write the row meanwhile (an
     action's orchestration notes the power state): the move is then made again from the row as it is now, the state
     machine's checks included, since no caller asked for the row as it was; a row that keeps changing is a 409 that
@@ -121,7 +121,7 @@ def save_move(ports: EnginePorts, cloud_pc: CloudPc, make: Callable[[CloudPc], M
     )
 
 
-def record(ports: EnginePorts, cloud_pc: CloudPc, name: str, **details: Any) -> None:
+def record(ports: TimelinePorts, cloud_pc: CloudPc, name: str, **details: Any) -> None:
     """Write one milestone line of the Cloud PC's current run now."""
     event = timeline_event(cloud_pc.id, cloud_pc.run, cloud_pc.generation, name, ports.clock(), **details)
     ports.cloud_pcs.upsert_event(cloud_pc.tenant_id, event)

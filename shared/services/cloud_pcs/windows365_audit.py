@@ -8,13 +8,28 @@ policies in Windows 365 names it; another keeps the type Graph gives, if any."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from shared.models.access import AuditActor, AuditRecord
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.cloud_pc_work_ports import TimelinePorts, Windows365CloudPcPorts
+from shared.ports.engine_ports import AuditLog
+from shared.ports.stores import PolicyStore
 from shared.ports.windows365 import Windows365AuditEvent
 from shared.services.cloud_pcs.timeline import timeline_event
 
 LOOKBACK = timedelta(days=1)  # how far back a follower that starts afresh reads (events are upserted: no doubles)
+
+
+class AuditImportPorts(Windows365CloudPcPorts, TimelinePorts, Protocol):
+    """Windows 365's audit events, joined to the tenant's audit log and its Cloud PCs' timelines."""
+
+    @property
+    def audit_log(self) -> AuditLog: ...
+
+    @property
+    def policies(self) -> PolicyStore: ...
+
+
 TIMELINE_NAME = "windows365Audit"
 
 
@@ -35,7 +50,7 @@ def _record(tenant_id: str, event: Windows365AuditEvent, at: datetime, kinds: di
     )  # fmt: skip
 
 
-def import_audit_events(ports: EnginePorts, tenant_id: str, since: datetime | None) -> datetime:
+def import_audit_events(ports: AuditImportPorts, tenant_id: str, since: datetime | None) -> datetime:
     """Read Windows 365's events from `since` (a day back when None) into the audit view and the timelines; the
     time to read from next (the latest event's: read again, it is upserted, so none is lost at the boundary)."""
     start = since or ports.clock() - LOOKBACK

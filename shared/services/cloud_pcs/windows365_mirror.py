@@ -15,25 +15,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeGuard
+from typing import Protocol, TypeGuard
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
 from shared.models.cloud_pcs import PROVISIONED, UNDER_WAY, CloudPc, CloudPcStatus, StatusDetail
 from shared.models.orchestrations import PhasedStep, Windows365MirrorRun
 from shared.models.policies import ProvisioningPolicy
 from shared.ports.cloud_errors import CloudError
-from shared.ports.engine_ports import EnginePorts
+from shared.ports.directory import Directory
 from shared.ports.progress import Progress
+from shared.ports.stores import RefusedWorkStore
 from shared.ports.windows365 import Windows365CloudPc
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save
-from shared.services.cloud_pcs.windows365_audit import graph_time, import_audit_events
+from shared.services.cloud_pcs.windows365_audit import AuditImportPorts, graph_time, import_audit_events
 from shared.services.engine import phased
 from shared.services.engine.refused_work import watched
 
 NAMING_WINDOW = timedelta(minutes=10)
 FOLLOWED_FOR = timedelta(hours=12)  # then the run ends; the hourly reconcile starts another while work goes on
 READ = ("read",)  # following is one phase, read again while Windows 365 works
+
+
+class MirrorPorts(AuditImportPorts, Protocol):
+    """A windows365 tenant's Cloud PCs followed: Windows 365's read into the app's, their users found by name."""
+
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def refusals(self) -> RefusedWorkStore: ...  # a read refused for want of a permission, for the admin
+
+    @property
+    def windows365_poll(self) -> timedelta: ...
 
 
 @dataclass(frozen=True)
@@ -44,7 +58,7 @@ class Mirrored:
     audit_since: datetime | None = None  # where the next read of Windows 365's audit log starts
 
 
-def _users_by_upn(ports: EnginePorts, tenant_id: str, policies: list[ProvisioningPolicy]) -> dict[str, str]:
+def _users_by_upn(ports: MirrorPorts, tenant_id: str, policies: list[ProvisioningPolicy]) -> dict[str, str]:
     """The ids of the users the policies target, by user principal name (Windows 365 names a Cloud PC's user so)."""
     members: set[str] = set()
     for policy in policies:
@@ -89,7 +103,7 @@ def _new_record(
     })  # fmt: skip
 
 
-def follow(ports: EnginePorts, run: Windows365MirrorRun) -> PhasedStep[Windows365MirrorRun]:
+def follow(ports: MirrorPorts, run: Windows365MirrorRun) -> PhasedStep[Windows365MirrorRun]:
     """Phased work of one phase: read, `settled` once Windows 365 works on none of the tenant's Cloud PCs, else read
     again after the poll interval, its audit log read on from where this read ended."""
 
@@ -108,7 +122,7 @@ def follow(ports: EnginePorts, run: Windows365MirrorRun) -> PhasedStep[Windows36
                         finish=lambda done: PhasedStep(outcome="settled", run=done))  # fmt: skip
 
 
-def mirror(ports: EnginePorts, tenant_id: str, audit_since: datetime | None = None) -> Mirrored:
+def mirror(ports: MirrorPorts, tenant_id: str, audit_since: datetime | None = None) -> Mirrored:
     """One read of Windows 365's Cloud PCs, written on the app's records, and of its audit log since `audit_since`."""
 
     def read() -> Mirrored:
@@ -119,7 +133,7 @@ def mirror(ports: EnginePorts, tenant_id: str, audit_since: datetime | None = No
     return Mirrored(0, False, outcome, audit_since) if isinstance(outcome, CloudError) else outcome
 
 
-def _mirror(ports: EnginePorts, tenant_id: str) -> Mirrored:
+def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
     reported = ports.windows365.list_cloud_pcs(tenant_id)
     policies = ports.policies.list_all_policies(tenant_id)
     by_remote_id = {policy.windows365_id: policy for policy in policies if policy.windows365_id}
