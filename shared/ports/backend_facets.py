@@ -1,13 +1,13 @@
 """The facets of the backend port (shared/ports/cloud_pc_backend.py), one per domain that the two backends serve
 differently: configuration, a Cloud PC's work, and what a tenant grants. A facet never names a port bundle back, so a
-bundle can carry its facet's choice: the configuration and Cloud PC work facets' methods each take the least of the
-ports they read (shared/ports/configuration_ports.py, shared/ports/cloud_pc_work_ports.py), the access facet is generic
-in the ports its caller hands it."""
+bundle can carry its facet's choice: each method takes the least of the ports it reads
+(shared/ports/configuration_ports.py, shared/ports/cloud_pc_work_ports.py, shared/ports/service_role_ports.py), which
+the caller's satisfy."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol
 
 from shared.catalog.app_access import ServiceRole
 from shared.models.cloud_pc_actions import ActionName
@@ -21,6 +21,7 @@ from shared.ports.cloud_pc_work_ports import (
     Windows365CloudPcPorts,
 )
 from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
+from shared.ports.service_role_ports import ServiceRolePorts
 
 if TYPE_CHECKING:
     from shared.events import DirectoryEvent
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from shared.models.orchestrations import HealthCheckRun, PhasedStep
     from shared.models.policies import PolicyFields, ProvisioningPolicy
     from shared.models.sites import Site
-
-P = TypeVar("P", contravariant=True)  # the ports the caller hands the facet
 
 
 @dataclass(frozen=True)
@@ -160,11 +159,11 @@ class CloudPcWork(Protocol):
         ...
 
 
-class AccessBackend(Protocol[P]):
+class AccessBackend(Protocol):
     """What a tenant must grant for its backend to work in its Azure."""
 
     def service_role_checks(
-        self, ports: P, tenant_id: str, sites: list[Site], *, consented: bool
+        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
     ) -> list[ServiceRoleCheck]:
         """The Azure roles services other than the app need, and where: each held, not held, or not known yet (the app
         gets no token in a tenant that has not consented, so what only Azure could say is not known then)."""

@@ -11,7 +11,6 @@ from typing import Protocol
 
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import AccessBackend, CloudPcWork, ConfigurationBackend
-from shared.ports.bundles import OnboardingPorts
 
 
 class CloudPcBackend(Protocol):
@@ -31,4 +30,4 @@ class CloudPcBackend(Protocol):
     def cloud_pcs(self) -> CloudPcWork: ...
 
     @property
-    def access(self) -> AccessBackend[OnboardingPorts]: ...
+    def access(self) -> AccessBackend: ...

@@ -1,7 +1,7 @@
 """A service function names the ports it uses, a Protocol the composition root's bundle satisfies, never the bundle.
 
-The configuration services, the Cloud PC engine's, and the backends' configuration and Cloud PC work facets are held
-to it here."""
+The configuration services, the Cloud PC engine's, onboarding, and the backends' three facets (configuration, Cloud PC
+work, access) are held to it here."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BUNDLES = {"AdminPorts", "EnginePorts"}
+BUNDLES = {"AdminPorts", "EnginePorts", "OnboardingPorts"}
 NARROWED = [
     "shared/ports/backend_facets.py",
+    "shared/services/access/onboarding.py",
     "shared/services/access/tenants.py",
+    "shared/services/backends/azure_backend.py",
     "shared/services/backends/azure_cloud_pcs.py",
     "shared/services/backends/azure_configuration.py",
+    "shared/services/backends/windows365_backend.py",
     "shared/services/backends/windows365_cloud_pcs.py",
     "shared/services/backends/windows365_configuration.py",
     "shared/services/cloud_pcs/build_settings.py",

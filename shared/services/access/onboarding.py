@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 from urllib.parse import urlencode
 
 from shared.catalog.app_access import (
@@ -26,11 +27,47 @@ from shared.models.onboarding import BuiltInAlternative, OnboardingItem, Onboard
 from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
-from shared.ports.backend_facets import ServiceRoleCheck
-from shared.ports.bundles import OnboardingPorts
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import AccessBackend, ServiceRoleCheck
+from shared.ports.bundles import TenantWatch
+from shared.ports.queues import EventPublisher
+from shared.ports.service_role_ports import ServiceRolePorts
+from shared.ports.stores import RefusedWorkStore, SiteStore
 
 
-def admin_consent_url(ports: OnboardingPorts, entra_tenant_id: str) -> str | None:
+class ConsentPorts(Protocol):
+    """Where the tenant's admin consents to the app (admin_consent_url)."""
+
+    @property
+    def app_client_id(self) -> str | None: ...
+
+    @property
+    def authority_host(self) -> str: ...
+
+    @property
+    def graph_endpoint(self) -> str: ...
+
+
+class OnboardingReportPorts(ServiceRolePorts, ConsentPorts, Protocol):
+    """What the app needs in a tenant, as Entra and ARM answer, and the refused work a fix lets go on."""
+
+    @property
+    def sites(self) -> SiteStore: ...
+
+    @property
+    def backends(self) -> BackendChoice[AccessBackend]: ...
+
+    @property
+    def directory_subscriptions(self) -> TenantWatch | None: ...
+
+    @property
+    def refusals(self) -> RefusedWorkStore | None: ...
+
+    @property
+    def events(self) -> EventPublisher | None: ...
+
+
+def admin_consent_url(ports: ConsentPorts, entra_tenant_id: str) -> str | None:
     """Entra's admin consent endpoint for the app: one sign-in by the customer's admin grants what it lists."""
     if not ports.app_client_id:
         return None
@@ -64,7 +101,7 @@ class _Word:
         return ServiceRoleCheck(self.role, self.subscription_id, self.scope, None if latest is None else latest[1])
 
 
-def asked_of_azure(ports: OnboardingPorts, tenant_id: str, sites: list[Site], *, consented: bool
+def asked_of_azure(ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
                    ) -> list[ServiceRoleCheck]:  # fmt: skip
     """The service roles the app's own Cloud PCs need, each held or not as ARM answers (not known without consent)."""
     return [
@@ -74,7 +111,7 @@ def asked_of_azure(ports: OnboardingPorts, tenant_id: str, sites: list[Site], *,
     ]  # fmt: skip
 
 
-def service_role_scopes(ports: OnboardingPorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
+def service_role_scopes(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
     """Where a service's role is needed: Start VM on Connect's at the group of each site that holds a personal Spot
     Group whose personal power stops hosts."""
     if ports.spot_groups is None:
@@ -95,7 +132,7 @@ def _group(subscription_id: str, resource_group: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 
 
-def windows365_role_checks(ports: OnboardingPorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
+def windows365_role_checks(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
     """Windows 365's roles where a `windows365` tenant's connections and custom images are, each held or not as
     Windows 365 itself last found it: the app cannot read another principal's role assignments there (it has no Azure
     role in such a tenant), and Windows 365's own verdicts are what the Cloud PCs meet. A connection's finished health
@@ -134,7 +171,7 @@ def windows365_role_checks(ports: OnboardingPorts, tenant_id: str, sites: list[S
     return [word.check() for word in words.values()]
 
 
-def _connections(ports: OnboardingPorts, tenant_id: str) -> Iterable[Connection]:
+def _connections(ports: ServiceRolePorts, tenant_id: str) -> Iterable[Connection]:
     token = None
     while ports.connections is not None:
         page, token = ports.connections.list_connections(tenant_id, top=100, skip_token=token)
@@ -167,11 +204,11 @@ def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck
     return [wanted[key] for key in sorted(wanted)]
 
 
-def _connection_subnets(ports: OnboardingPorts, tenant_id: str) -> list[str]:
+def _connection_subnets(ports: ServiceRolePorts, tenant_id: str) -> list[str]:
     return [connection.subnet_id for connection in _connections(ports, tenant_id) if connection.subnet_id]
 
 
-def onboarding_report(ports: OnboardingPorts, tenant: Tenant) -> OnboardingReport:
+def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> OnboardingReport:
     if not tenant.entra_tenant_id:
         return plan_onboarding(tenant, None, None, [], ports.app_client_id)
     granted = ports.access.graph_permissions(tenant.entra_tenant_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from shared.models.sites import Site
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import ServiceRoleCheck
-from shared.ports.bundles import OnboardingPorts
+from shared.ports.service_role_ports import ServiceRolePorts
 from shared.services.access import onboarding
 from shared.services.backends.azure_cloud_pcs import AzureCloudPcWork
 from shared.services.backends.azure_configuration import AzureConfiguration
@@ -15,7 +15,7 @@ class AzureAccess:
     app_needs_azure_roles = True  # the app makes the VMs, disks and network interfaces on the sites' resource groups
 
     def service_role_checks(
-        self, ports: OnboardingPorts, tenant_id: str, sites: list[Site], *, consented: bool
+        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
     ) -> list[ServiceRoleCheck]:
         return onboarding.asked_of_azure(ports, tenant_id, sites, consented=consented)
 

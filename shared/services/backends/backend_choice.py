@@ -8,7 +8,6 @@ from typing import Generic, TypeVar
 from shared.models.tenants import BackendName, Tenant
 from shared.ports.access_stores import TenantStore
 from shared.ports.backend_facets import AccessBackend, CloudPcWork, ConfigurationBackend
-from shared.ports.bundles import OnboardingPorts
 from shared.ports.cloud_pc_backend import CloudPcBackend
 from shared.services.backends.azure_backend import AZURE
 from shared.services.backends.windows365_backend import WINDOWS365
@@ -49,5 +48,5 @@ def cloud_pc_work_of(backend: CloudPcBackend) -> CloudPcWork:
     return backend.cloud_pcs
 
 
-def access_of(backend: CloudPcBackend) -> AccessBackend[OnboardingPorts]:
+def access_of(backend: CloudPcBackend) -> AccessBackend:
     return backend.access

@@ -6,7 +6,7 @@ from __future__ import annotations
 from shared.models.sites import Site
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import ServiceRoleCheck
-from shared.ports.bundles import OnboardingPorts
+from shared.ports.service_role_ports import ServiceRolePorts
 from shared.services.access import onboarding
 from shared.services.backends.windows365_cloud_pcs import Windows365CloudPcWork
 from shared.services.backends.windows365_configuration import Windows365Configuration
@@ -22,7 +22,7 @@ class Windows365Access:
     app_needs_azure_roles = False
 
     def service_role_checks(
-        self, ports: OnboardingPorts, tenant_id: str, sites: list[Site], *, consented: bool
+        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
     ) -> list[ServiceRoleCheck]:
         return onboarding.windows365_role_checks(ports, tenant_id, sites)  # Windows 365's own verdicts, consent or not
 
