@@ -59,7 +59,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 class HostTrace(Protocol):
     @property
     def trace_parent(self) -> str: ...
-
     @property
     def trace_state(self) -> str: ...
 

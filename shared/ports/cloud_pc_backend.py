@@ -16,7 +16,6 @@ from shared.ports.backend_facets import AccessBackend, CloudPcWork, Configuratio
 class CloudPcBackend(Protocol):
     @property
     def name(self) -> BackendName: ...
-
     @property
     def serves(self) -> frozenset[str]:
         """The API operations only this backend serves: a tenant of the other is refused them (409 backendNotServed),
@@ -25,9 +24,7 @@ class CloudPcBackend(Protocol):
 
     @property
     def configuration(self) -> ConfigurationBackend: ...
-
     @property
     def cloud_pcs(self) -> CloudPcWork: ...
-
     @property
     def access(self) -> AccessBackend: ...

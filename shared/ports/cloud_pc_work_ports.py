@@ -21,7 +21,6 @@ class TimelinePorts(Protocol):
 
     @property
     def cloud_pcs(self) -> CloudPcStore: ...
-
     @property
     def clock(self) -> Callable[[], datetime]: ...
 
@@ -39,7 +38,6 @@ class ScheduledWorkPorts(TimelinePorts, Protocol):
 
     @property
     def due(self) -> DueWorkStore: ...
-
     @property
     def max_attempts(self) -> int: ...
 
@@ -56,7 +54,6 @@ class VmRemovalPorts(ScheduledWorkPorts, Protocol):
 
     @property
     def compute(self) -> ProvisioningCompute: ...
-
     @property
     def cleanup_delay(self) -> timedelta: ...
 
@@ -77,10 +74,8 @@ class DirectoryChangePorts(DeprovisionPorts, GracePorts, Protocol):
 
     @property
     def directory(self) -> Directory: ...
-
     @property
     def policies(self) -> PolicyStore: ...
-
     @property
     def refusals(self) -> RefusedWorkStore: ...
 
@@ -90,7 +85,6 @@ class ActionCheckPorts(Protocol):
 
     @property
     def licenses(self) -> LicenseAssignment: ...
-
     @property
     def directory(self) -> Directory: ...
 

@@ -21,7 +21,6 @@ class Windows365Ports(Protocol):
 
     @property
     def windows365(self) -> Windows365Network: ...
-
     @property
     def windows365_provisioning(self) -> Windows365Provisioning: ...
 
@@ -31,16 +30,12 @@ class HealthCheckRunPorts(Windows365Ports, Protocol):
 
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
     @property
     def connections(self) -> ConnectionStore: ...
-
     @property
     def sites(self) -> SiteStore: ...
-
     @property
     def network(self) -> NetworkChecks: ...
-
     @property
     def secrets(self) -> SecretStore: ...
 
@@ -50,10 +45,8 @@ class ImageImportPorts(Windows365Ports, Protocol):
 
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
     @property
     def images(self) -> DeviceImageStore: ...
-
     @property
     def image_sources(self) -> ImageSources: ...
 
@@ -64,6 +57,5 @@ class PolicySyncPorts(Windows365Ports, Protocol):
 
     @property
     def connections(self) -> ConnectionStore: ...
-
     @property
     def images(self) -> DeviceImageStore: ...

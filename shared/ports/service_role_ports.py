@@ -17,7 +17,6 @@ class ServiceRolePorts(Protocol):
 
     @property
     def access(self) -> TenantAccess: ...
-
     @property
     def spot_groups(self) -> SpotGroupStore | None: ...  # personal groups' sites need Start VM on Connect's role
 

@@ -53,10 +53,8 @@ class StartCheckView(Protocol):
 
     @property
     def key(self) -> str: ...
-
     @property
     def tenant_id(self) -> str: ...
-
     @property
     def creating(self) -> bool: ...
 

@@ -40,10 +40,8 @@ class ConsentPorts(Protocol):
 
     @property
     def app_client_id(self) -> str | None: ...
-
     @property
     def authority_host(self) -> str: ...
-
     @property
     def graph_endpoint(self) -> str: ...
 
@@ -53,16 +51,12 @@ class OnboardingReportPorts(ServiceRolePorts, ConsentPorts, Protocol):
 
     @property
     def sites(self) -> SiteStore: ...
-
     @property
     def backends(self) -> BackendChoice[AccessBackend]: ...
-
     @property
     def directory_subscriptions(self) -> TenantWatch | None: ...
-
     @property
     def refusals(self) -> RefusedWorkStore | None: ...
-
     @property
     def events(self) -> EventPublisher | None: ...
 

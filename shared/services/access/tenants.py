@@ -37,31 +37,22 @@ class TenantPorts(Protocol):
 
     @property
     def tenants(self) -> TenantStore: ...
-
     @property
     def unique(self) -> UniqueValueStore: ...
-
     @property
     def directory_subscriptions(self) -> TenantWatch | None: ...
-
     @property
     def sites(self) -> SiteStore: ...
-
     @property
     def cloud_pcs(self) -> CloudPcStore: ...
-
     @property
     def connections(self) -> ConnectionStore: ...
-
     @property
     def images(self) -> DeviceImageStore: ...
-
     @property
     def policies(self) -> PolicyStore: ...
-
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
     @property
     def new_id(self) -> Callable[[], str]: ...
 
@@ -71,34 +62,25 @@ class SitePorts(Protocol):
 
     @property
     def tenants(self) -> TenantStore: ...
-
     @property
     def sites(self) -> SiteStore: ...
-
     @property
     def inventory(self) -> AzureInventory: ...
-
     @property
     def pages(self) -> ListPages: ...
-
     @property
     def backends(self) -> BackendChoice[ConfigurationBackend]: ...  # the kinds of image the tenant's takes
 
     @property
     def connections(self) -> ConnectionStore: ...
-
     @property
     def images(self) -> DeviceImageStore: ...
-
     @property
     def image_sets(self) -> ImageSetStore: ...
-
     @property
     def spot_groups(self) -> SpotGroupStore: ...
-
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
     @property
     def new_id(self) -> Callable[[], str]: ...
 

@@ -22,16 +22,12 @@ class BuildSettingsPorts(Protocol):
 
     @property
     def policies(self) -> PolicyStore: ...
-
     @property
     def connections(self) -> ConnectionStore: ...
-
     @property
     def sites(self) -> SiteStore: ...
-
     @property
     def images(self) -> DeviceImageStore: ...
-
     @property
     def cloud_pcs(self) -> CloudPcStore: ...  # a device name is claimed there
 

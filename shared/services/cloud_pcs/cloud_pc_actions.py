@@ -61,7 +61,6 @@ class VmActionPorts(ActionCheckPorts, TimelinePorts, DirectoryEventPorts, Protoc
 
     @property
     def compute(self) -> ProvisioningCompute: ...
-
     @property
     def operations(self) -> CloudPcOperations: ...
 

@@ -33,10 +33,8 @@ class ExplanationPorts(Protocol):
 
     @property
     def directory(self) -> Directory: ...
-
     @property
     def policies(self) -> PolicyStore: ...
-
     @property
     def cloud_pcs(self) -> CloudPcStore: ...
 

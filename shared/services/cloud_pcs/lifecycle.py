@@ -47,10 +47,8 @@ class DueWorkPorts(DeprovisionPorts, Protocol):
 
     @property
     def devices(self) -> DeviceDirectory: ...
-
     @property
     def intune(self) -> DeviceManagement: ...
-
     @property
     def refusals(self) -> RefusedWorkStore: ...  # a clean-up refused for want of a permission, for the admin
 

@@ -43,10 +43,8 @@ class ProvisioningStepPorts(Protocol):
 
     @property
     def compute(self) -> ProvisioningCompute: ...
-
     @property
     def devices(self) -> DeviceDirectory: ...
-
     @property
     def intune(self) -> DeviceManagement: ...
 

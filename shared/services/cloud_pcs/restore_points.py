@@ -17,7 +17,6 @@ class RestorePointListPorts(Windows365CloudPcPorts, Protocol):
 
     @property
     def cloud_pcs(self) -> CloudPcStore: ...
-
     @property
     def backends(self) -> BackendChoice[CloudPcWork]: ...
 

@@ -28,16 +28,12 @@ class UserSettingPorts(Protocol):
 
     @property
     def user_settings(self) -> UserSettingStore: ...
-
     @property
     def windows365_provisioning(self) -> Windows365Provisioning: ...
-
     @property
     def directory(self) -> Directory: ...
-
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
     @property
     def new_id(self) -> Callable[[], str]: ...
 

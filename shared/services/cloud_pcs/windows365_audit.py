@@ -25,7 +25,6 @@ class AuditImportPorts(Windows365CloudPcPorts, TimelinePorts, Protocol):
 
     @property
     def audit_log(self) -> AuditLog: ...
-
     @property
     def policies(self) -> PolicyStore: ...
 

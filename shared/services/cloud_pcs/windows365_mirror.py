@@ -42,7 +42,6 @@ class MirrorPorts(AuditImportPorts, Protocol):
 
     @property
     def directory(self) -> Directory: ...
-
     @property
     def refusals(self) -> RefusedWorkStore: ...  # a read refused for want of a permission, for the admin
 

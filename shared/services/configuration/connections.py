@@ -36,13 +36,11 @@ class ConnectionPorts(HealthCheckRunPorts, Protocol):
 
     @property
     def tenants(self) -> TenantStore: ...
-
     @property
     def policies(self) -> PolicyStore: ...  # a connection a policy uses stays
 
     @property
     def backends(self) -> BackendChoice[ConfigurationBackend]: ...
-
     @property
     def new_id(self) -> Callable[[], str]: ...
 

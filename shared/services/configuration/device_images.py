@@ -41,7 +41,6 @@ class DeviceImagePorts(ImageImportPorts, GalleryPorts, Protocol):
 
     @property
     def sites(self) -> SiteStore: ...
-
     @property
     def policies(self) -> PolicyStore: ...  # an image a policy uses stays
 

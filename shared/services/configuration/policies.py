@@ -36,7 +36,6 @@ class AssignmentPlanPorts(Protocol):
 
     @property
     def policies(self) -> PolicyStore: ...
-
     @property
     def directory(self) -> Directory: ...
 
@@ -46,13 +45,10 @@ class PolicyPorts(AssignmentPlanPorts, GalleryPorts, PolicySyncPorts, Protocol):
 
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
     @property
     def new_id(self) -> Callable[[], str]: ...
-
     @property
     def grace_period(self) -> timedelta: ...
-
     @property
     def events(self) -> EventPublisher: ...
 

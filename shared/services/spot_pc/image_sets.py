@@ -47,16 +47,12 @@ class ImageSetPorts(Protocol):
 
     @property
     def image_sets(self) -> ImageSetStore: ...
-
     @property
     def sites(self) -> SiteStore: ...
-
     @property
     def spot_groups(self) -> SpotGroupStore: ...
-
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
     @property
     def new_id(self) -> Callable[[], str]: ...
 

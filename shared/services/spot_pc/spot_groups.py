@@ -51,22 +51,17 @@ class SpotGroupPorts(Protocol):
 
     @property
     def spot_groups(self) -> SpotGroupStore: ...
-
     @property
     def image_sets(self) -> ImageSetStore: ...
-
     @property
     def sites(self) -> SiteStore: ...
-
     @property
     def directory(self) -> Directory: ...
-
     @property
     def unique(self) -> UniqueValueStore: ...  # one group per name
 
     @property
     def clock(self) -> Callable[[], datetime]: ...
-
     @property
     def new_id(self) -> Callable[[], str]: ...
 
