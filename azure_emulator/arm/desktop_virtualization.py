@@ -121,11 +121,11 @@ def _registration(doc: Doc, with_token: bool) -> dict[str, Any]:
 def pool_view(ctx: Context, doc: Doc, with_token: bool = False) -> dict[str, Any]:
     shown = common.shown(doc)
     shown["properties"]["registrationInfo"] = _registration(doc, with_token)
-    shown["properties"]["applicationGroupReferences"] = [g["resource"]["id"] for g in _app_groups(ctx, doc)]
+    shown["properties"]["applicationGroupReferences"] = [g["resource"]["id"] for g in app_groups(ctx, doc)]
     return shown
 
 
-def _app_groups(ctx: Context, pool: Doc) -> list[Doc]:
+def app_groups(ctx: Context, pool: Doc) -> list[Doc]:
     _, _, sub, _, rg, *_ = pool["resource"]["id"].split("/")
     pool_key = common.key(pool["resource"]["id"])
     return [g for g in common.in_group(ctx, sub, rg, NS, "applicationGroups")
@@ -217,7 +217,7 @@ def _register_host_pools(ctx: Context) -> None:
         if gone is not None:
             return gone
         doc = common.require(ctx, pool_id, "host pool")
-        if _app_groups(ctx, doc):
+        if app_groups(ctx, doc):
             raise ApiError(400, "BadRequest", f"The host pool {request.params['pool']} still has application "
                            "groups: delete them first.")  # fmt: skip
         hosts = common.children(ctx, pool_id, "sessionHosts")
@@ -231,11 +231,17 @@ def _register_host_pools(ctx: Context) -> None:
 # --- session hosts ------------------------------------------------------------------------------------------
 
 
+def host_status(ctx: Context, doc: Doc) -> str:
+    """What AVD shows of the host's agent: Available while its VM runs, Shutdown when it does not, Unavailable once
+    it is gone; only an Available host takes a connection."""
+    vm = common.get(ctx, doc["resource"]["properties"]["resourceId"])
+    power = vm["meta"].get("power") if vm is not None else None
+    return "Unavailable" if vm is None else "Available" if power == "running" else "Shutdown"
+
+
 def _host_view(ctx: Context, doc: Doc) -> dict[str, Any]:
     shown = common.shown(doc)
-    vm = common.get(ctx, shown["properties"]["resourceId"])
-    power = vm["meta"].get("power") if vm is not None else None
-    shown["properties"]["status"] = "Unavailable" if vm is None else "Available" if power == "running" else "Shutdown"
+    shown["properties"]["status"] = host_status(ctx, doc)
     shown["properties"]["statusTimestamp"] = common.now_iso(ctx.clock)
     shown["properties"]["sessions"] = len(common.children(ctx, shown["id"], "userSessions"))
     return shown
@@ -403,7 +409,7 @@ def _register_app_groups(ctx: Context) -> None:
             if common.key(before["hostPoolArmPath"]) != common.key(pool_path) or before["applicationGroupType"] != kind:
                 raise ApiError(400, "InvalidParameter", "An application group's host pool and type cannot change.")
         elif kind == "Desktop" and any(g["resource"]["properties"]["applicationGroupType"] == "Desktop"
-                                       for g in _app_groups(ctx, pool)):  # fmt: skip
+                                       for g in app_groups(ctx, pool)):  # fmt: skip
             raise ApiError(400, "InvalidParameter", "The host pool already has a Desktop application group.")
         workspace = ((existing or {}).get("resource") or {}).get("properties", {}).get("workspaceArmPath")
         doc: Doc = {

@@ -11,20 +11,32 @@ random do on average, the rule of the schedule replay), GET `sessionCounters` (s
 refused for want of a free session, sign-outs, log-offs, the sessions lost to a VM that stopped, messages) and
 `messages` (what sendMessage delivered). `POST /emulator/sessions {hostName, userId, action: signIn|signOut}` is the
 API contract's form, for one session host named in any pool and a user by object id or UPN.
+`GET /emulator/avd/feed?tenantId=&userPrincipalName=` answers the user's feed (avd_feed.py): `{workspaces: [{id,
+name, desktops: [{applicationGroupId, hostPoolId, friendlyName, assignedSessionHost}]}]}`, 404 for a user the
+tenant's directory lacks.
+
+Every sign-in and connection of a named user is checked as AVD checks it: the user, a user of the pool's directory,
+holds Desktop Virtualization User on the pool's published desktop, else 403 ConnectionFailedUserNotAuthorized
+(user_sessions.py). The load control's users `userNNNN@<domain>` are not directory objects (10,000 of them would
+be): they stand for members of a group that holds the role on the pool's published desktop, so a load is refused
+(each sign-in counted in refusedSignIns and refusedNotAuthorized) unless such a group exists, as Spot Groups'
+user groups are granted it. The rule is no kinder: a pool nobody may use gets no load.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.arm import common, desktop_virtualization, operations, start_on_connect
+from azure_emulator.arm import avd_feed, common, desktop_virtualization, operations, start_on_connect
 from azure_emulator.arm.user_sessions import (
     MESSAGES,
+    REFUSALS,
     count,
     counters,
     end_session,
     pool_id_of,
     pool_sessions,
+    refuse,
     session_of,
     set_state,
     short_name,
@@ -72,7 +84,8 @@ def _leaving(sessions: list[Doc], count: int, how: str) -> list[Doc]:
 
 def _load(ctx: Context, pool: Doc, wanted: int, domain: str, sign_out: str = "newest") -> dict[str, Any]:
     """Sign users in or out until `wanted` are signed in: the ones `_leaving` picks go; new sign-ins are the
-    lowest-numbered `userNNNN@domain` not signed in, each tried once (a refusal is counted)."""
+    lowest-numbered `userNNNN@domain` not signed in, members of a group entitled to the pool's desktop, each tried
+    once (a refusal is counted)."""
     pool_id = pool["resource"]["id"]
     current = pool_sessions(ctx, pool_id)
     signed_in = signed_out = refused = 0
@@ -81,16 +94,21 @@ def _load(ctx: Context, pool: Doc, wanted: int, domain: str, sign_out: str = "ne
             end_session(ctx, session, "signOuts")
             signed_out += 1
     present = {str(s["resource"]["properties"]["userPrincipalName"]).lower() for s in current}
+    entitled = avd_feed.a_group_may_connect(ctx, pool)
     number = 0
     for _ in range(wanted - len(current)):
         number += 1
         while f"user{number:04d}@{domain}".lower() in present:
             number += 1
+        upn = f"user{number:04d}@{domain}"
         try:
-            sign_in(ctx, pool, f"user{number:04d}@{domain}")
+            if not entitled:
+                refuse(ctx, pool_id, "refusedNotAuthorized", ApiError(403, avd_feed.NOT_AUTHORIZED, f"{upn}: no group "
+                       "holds Desktop Virtualization User on the pool's published desktop."))  # fmt: skip
+            sign_in(ctx, pool, upn, entitled=True)
             signed_in += 1
         except ApiError as exc:
-            if exc.code != "NoFreeSession":
+            if exc.code not in REFUSALS:
                 raise
             refused += 1
     return {"signedInUsers": len(pool_sessions(ctx, pool_id)), "signedIn": signed_in, "signedOut": signed_out,
@@ -110,6 +128,16 @@ def register(ctx: Context) -> None:
         if session is None:
             raise ApiError(404, "NotFound", f"{upn} has no session in {pool['resource']['name']}.")
         return session
+
+    @r.route("GET", r"/emulator/avd/feed", operation="emulatorControl", api="emulator", auth=False)
+    def get_feed(request: Request) -> Response:
+        tenant, upn = (request.q("tenantId") or "").strip(), (request.q("userPrincipalName") or "").strip()
+        if not tenant or not upn:
+            raise ApiError(400, "InvalidRequestContent", "'tenantId' and 'userPrincipalName' are both required.")
+        with ctx.store.transaction():
+            if find_user(ctx.store, tenant, upn) is None:
+                raise ApiError(404, "NotFound", f"The directory of tenant {tenant} has no user {upn}.")
+            return Response(200, avd_feed.feed(ctx, tenant, upn))
 
     @r.route("POST", POOL_CONTROL + r"/signIns", operation="emulatorControl", api="emulator", auth=False)
     def post_sign_in(request: Request) -> Response:

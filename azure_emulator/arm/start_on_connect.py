@@ -9,6 +9,7 @@ Azure's rules, each with its source (https://learn.microsoft.com/azure/virtual-d
   Contributor, assigned on the VMs' resource group or above (any role granting the action does; rbac.py decides).
   The check is made when the user connects, so an assignment made or removed since counts at once.
 - A hibernated VM resumes (its sessions, kept on its disk, come back; vm_actions.py); a deallocated one boots.
+- Only a user who may use the desktop (avd_feed.py) has their VM started: the right is checked first.
 - Refused, the user's connection fails. Which of AVD's connection errors a refused start reports is not published:
   the emulator answers ConnectionFailedNoHealthyRdshAvailable, AVD's code for a connection whose session host is not
   healthy ("Identify and diagnose issues", https://learn.microsoft.com/azure/virtual-desktop/diagnostics-role-service),
@@ -22,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from azure_emulator.arm import common, rbac
-from azure_emulator.arm.user_sessions import count, short_name, sign_in
+from azure_emulator.arm.user_sessions import authorize, count, short_name, sign_in
 from azure_emulator.consent import AZURE_VIRTUAL_DESKTOP_APP_ID
 from azure_emulator.server import ApiError, Context
 from azure_emulator.tokens import principal_id
@@ -54,13 +55,14 @@ def may_start(ctx: Context, pool: Doc, vm_id: str) -> bool:
 def connect(ctx: Context, pool: Doc, upn: str) -> Doc:
     """The user connects to the pool: their session (resumed or new), their VM started first where AVD may do so;
     409 with AVD's connection error, counted, where it may not."""
+    authorize(ctx, pool, upn)  # a user who may not use the desktop wakes nothing
     props = pool["resource"]["properties"]
     host = None
     if props["hostPoolType"] == "Personal":
         host = _own_host(pool, common.children(ctx, pool["resource"]["id"], "sessionHosts"), upn)
     vm = common.get(ctx, host["resource"]["properties"]["resourceId"]) if host is not None else None
     if host is None or vm is None or vm["meta"].get("power") == "running":
-        return sign_in(ctx, pool, upn, short_name(host) if host is not None else None)
+        return sign_in(ctx, pool, upn, short_name(host) if host is not None else None, entitled=True)
     pool_id = pool["resource"]["id"]
     if not props.get("startVMOnConnect") or not may_start(ctx, pool, vm["resource"]["id"]):
         count(ctx, pool_id, "refusedSignIns")
@@ -76,4 +78,4 @@ def connect(ctx: Context, pool: Doc, upn: str) -> Doc:
     vm["meta"]["power"], vm["meta"]["hibernated"] = "running", False
     common.put(ctx, vm)
     count(ctx, pool_id, "startsOnConnect")
-    return sign_in(ctx, pool, upn, short_name(host))
+    return sign_in(ctx, pool, upn, short_name(host), entitled=True)

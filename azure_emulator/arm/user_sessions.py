@@ -34,8 +34,19 @@ Azure's rules, each with its source:
   (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume). A sign-in to a host whose VM is off is
   refused, as a pooled user is when no host has room (both counted); a connection through Start VM on Connect starts
   the personal user's VM first where AVD may (start_on_connect.py).
-- Not modelled: the Desktop Virtualization User role a user needs on the application group to connect; session
-  time limits; RemoteApp sessions (every session is Desktop).
+- Who may connect, and to what (avd_feed.py): a user who holds Desktop Virtualization User on the pool's Desktop
+  application group (published in a workspace), themselves or through a group, else 403
+  ConnectionFailedUserNotAuthorized. Of the connection error codes AVD publishes ("Identify and diagnose issues",
+  https://learn.microsoft.com/azure/virtual-desktop/diagnostics-role-service), a user whose session is on a host
+  that is not running gets ConnectionFailedUserHasValidSessionButRdshIsUnhealthy, and a personal user whose own host
+  is not `Available` (its VM off or gone: "Session host statuses and health checks",
+  https://learn.microsoft.com/azure/virtual-desktop/troubleshoot-statuses-checks, only an Available host takes
+  connections) ConnectionFailedNoHealthyRdshAvailable. A personal user of a Direct-assignment pool with no host
+  assigned has no desktop to start ("users must be assigned to a personal desktop to start their session",
+  configure-host-pool-personal-desktop-assignment-type above); which code AVD gives that is not published: the
+  emulator answers ConnectionFailedNoHealthyRdshAvailable, saying why. Each refusal is counted in refusedSignIns
+  and in its own counter (refusedNotAuthorized, refusedUnassigned, refusedUnavailableHosts).
+- Not modelled: session time limits; RemoteApp sessions (every session is Desktop).
 
 The emulator's controls that sign simulated users in and out are in session_controls.py.
 """
@@ -44,9 +55,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
-from azure_emulator.arm import common, desktop_virtualization, routing
+from azure_emulator.arm import avd_feed, common, desktop_virtualization, routing
 from azure_emulator.graph.users import find_user
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -57,7 +68,11 @@ SESSION = SESSIONS + r"/(?P<session>[^/]+)"
 READ = "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/read"
 COUNTERS, MESSAGES = "avd.sessionCounters", "avd.message"
 COUNTER_NAMES = ("signIns", "refusedSignIns", "signOuts", "disconnects", "loggedOff", "lostSessions", "messagesSent",
-                 "startsOnConnect", "refusedStarts")  # fmt: skip
+                 "startsOnConnect", "refusedStarts", "refusedNotAuthorized", "refusedUnassigned",
+                 "refusedUnavailableHosts")  # fmt: skip
+UNHEALTHY_WITH_SESSION = "ConnectionFailedUserHasValidSessionButRdshIsUnhealthy"
+NO_HEALTHY_HOST = "ConnectionFailedNoHealthyRdshAvailable"
+REFUSALS = ("NoFreeSession", avd_feed.NOT_AUTHORIZED, NO_HEALTHY_HOST, UNHEALTHY_WITH_SESSION)  # a sign-in refused
 FILTER_TERM = re.compile(r"^\s*(\w+)\s+eq\s+'([^']*)'\s*$", re.IGNORECASE)
 FILTERED = {"userprincipalname": "userPrincipalName", "sessionstate": "sessionState"}
 
@@ -195,25 +210,59 @@ def set_state(ctx: Context, session: Doc, state: str) -> Doc:
     return common.put(ctx, session)
 
 
-def sign_in(ctx: Context, pool: Doc, upn: str, host_name: str | None = None) -> Doc:
+def refuse(ctx: Context, pool_id: str, counter: str | None, error: ApiError) -> NoReturn:
+    """A refused sign-in, counted in refusedSignIns and in its own counter."""
+    count(ctx, pool_id, "refusedSignIns")
+    if counter is not None:
+        count(ctx, pool_id, counter)
+    raise error
+
+
+def authorize(ctx: Context, pool: Doc, upn: str) -> None:
+    """403 ConnectionFailedUserNotAuthorized (counted) unless the user may use the pool's published desktop."""
+    if not avd_feed.may_connect(ctx, pool, upn):
+        refuse(ctx, pool["resource"]["id"], "refusedNotAuthorized", ApiError(
+            403, avd_feed.NOT_AUTHORIZED, f"{upn} does not hold Desktop Virtualization User on a Desktop application "
+            f"group of {pool['resource']['name']} that a workspace publishes."))  # fmt: skip
+
+
+def _check_personal(ctx: Context, pool: Doc, upn: str) -> None:
+    """A personal user needs a host assigned (or Automatic assignment to get one), and their host Available."""
+    pool_id, props = pool["resource"]["id"], pool["resource"]["properties"]
+    own = avd_feed.assigned_host(ctx, pool, upn)
+    if own is None and props.get("personalDesktopAssignmentType") == "Direct":
+        refuse(ctx, pool_id, "refusedUnassigned", ApiError(409, NO_HEALTHY_HOST, f"{upn} is assigned no session host "
+               f"of {pool['resource']['name']}, a personal host pool with Direct assignment."))  # fmt: skip
+    status = desktop_virtualization.host_status(ctx, own) if own is not None else "Available"
+    if own is not None and status != "Available":
+        refuse(ctx, pool_id, "refusedUnavailableHosts", ApiError(409, NO_HEALTHY_HOST, f"The session host "
+               f"{short_name(own)} of {upn} is {status}, not Available."))  # fmt: skip
+
+
+def sign_in(ctx: Context, pool: Doc, upn: str, host_name: str | None = None, entitled: bool = False) -> Doc:
     """The user's session: the one they have in the pool (reconnected), else a new one where AVD would place it;
-    409 NoFreeSession (counted) when no host takes them."""
+    refused (counted) when the user may not connect, their session's host is not running, a personal user has no
+    Available host of their own, or no host takes them (409 NoFreeSession). `entitled`: the caller has checked the
+    user's right already."""
     pool_id = pool["resource"]["id"]
+    if not entitled:
+        authorize(ctx, pool, upn)
     existing = session_of(ctx, pool_id, upn)
     if existing is not None:
         host = common.get(ctx, common.parent_of(existing["resource"]["id"]))
         if host is not None and _runs(ctx, host):
             return set_state(ctx, existing, "Active")
-        count(ctx, pool_id, "refusedSignIns")  # a hibernated host's session waits for its VM to be started
-        raise ApiError(409, "NoFreeSession", f"The session host of {upn}'s session in {pool['resource']['name']} is "
-                       "not running.")  # fmt: skip
+        refuse(ctx, pool_id, None, ApiError(409, UNHEALTHY_WITH_SESSION, f"The session host of {upn}'s session in "
+               f"{pool['resource']['name']} is not running."))  # fmt: skip
+    if pool["resource"]["properties"]["hostPoolType"] == "Personal":
+        _check_personal(ctx, pool, upn)
     hosts = common.children(ctx, pool_id, "sessionHosts")
     if host_name is not None:
         hosts = [h for h in hosts if short_name(h).lower() == host_name.lower()]
     chosen = _place(ctx, pool, hosts, upn)
     if chosen is None:
-        count(ctx, pool_id, "refusedSignIns")
-        raise ApiError(409, "NoFreeSession", f"No session host of {pool['resource']['name']} can take {upn} now.")
+        refuse(ctx, pool_id, None, ApiError(409, "NoFreeSession", f"No session host of {pool['resource']['name']} "
+               f"can take {upn} now."))  # fmt: skip
     count(ctx, pool_id, "signIns")
     return _new_session(ctx, pool, chosen, upn)
 

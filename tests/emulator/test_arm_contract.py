@@ -29,6 +29,7 @@ REGION = "westeurope"
 PASSWORD = "Pa55w0rd!Pa55w0rd!"
 AVD = "2024-04-03"
 VM_USER_LOGIN = "fb879df8-f326-4884-b1cf-06f3ad86be52"
+DESKTOP_VIRTUALIZATION_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"
 AGENT_SCRIPT = "param([string]$RegistrationToken)\nmsiexec /i agent.msi /quiet REGISTRATIONTOKEN=$RegistrationToken"
 PENDING_S = 300  # an operation given this latency is still running while the test looks at its first answer
 
@@ -199,10 +200,16 @@ class World:
 
     @cached_property
     def user_session(self) -> str:
-        """A user signed in to the session host (the emulator's control, as a user connecting): the session's id."""
-        _ = self.session_host
+        """A user signed in to the session host (the emulator's control, as a user connecting): the session's id.
+        The user holds Desktop Virtualization User on the pool's desktop, published in the workspace, as AVD needs."""
+        _ = self.session_host, self.workspace
+        name = str(uuid.uuid4())
+        body = {"properties": {"roleDefinitionId": self.role_id.replace(VM_USER_LOGIN, DESKTOP_VIRTUALIZATION_USER),
+                               "principalId": self.user, "principalType": "User"}}  # fmt: skip
+        self.put(f"{self.app_group}/providers/Microsoft.Authorization/roleAssignments/{name}", body)
+        upn = self.directory.user(self.user)["userPrincipalName"]
         url = f"{self.admin.emulator.base_url}/emulator/avd{self.pool}/signIns"
-        reply = self.admin.session.post(url, json={"userPrincipalName": "ann@contoso.com"}, timeout=30)
+        reply = self.admin.session.post(url, json={"userPrincipalName": upn}, timeout=30)
         assert reply.status_code == 201, reply.text
         return str(reply.json()["name"]).rsplit("/", 1)[-1]
 

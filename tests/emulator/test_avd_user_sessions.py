@@ -14,20 +14,40 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.mgmt.desktopvirtualization import DesktopVirtualizationMgmtClient
 from azure.mgmt.desktopvirtualization.models import SendMessage
 
-from tests.emulator.test_arm_rbac import consented_app, refusal
-from tests.emulator.test_desktop_virtualization import AVD, call, host_pool, install_agent, new_token, vm
+from tests.emulator.test_arm_rbac import assign, consented_app, refusal
+from tests.emulator.test_desktop_virtualization import AVD, NS, REGION, call, host_pool, install_agent, new_token, vm
 from tests.utils.arm_admin import ArmAdmin, StaticCredential
+from tests.utils.graph_admin import GraphAdmin, GraphAdminError
 
 DV_READER = "49a72310-ab8d-41df-bbb0-79b649203868"  # Desktop Virtualization Reader
 DV_CONTRIBUTOR = "082f0a83-3be5-4ba1-904c-961cca79b387"  # Desktop Virtualization Contributor
+DV_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"  # Desktop Virtualization User
+
+
+def desktop_published(admin: ArmAdmin, pool_id: str) -> str:
+    """The pool's Desktop application group, in a workspace of its own: what a user's feed offers."""
+    name = pool_id.rsplit("/", 1)[1]
+    group = call(admin, "PUT", admin.resource_id("rg", NS, "applicationGroups", f"{name}-dag"), {
+        "location": REGION, "properties": {"applicationGroupType": "Desktop", "hostPoolArmPath": pool_id,
+                                           "friendlyName": f"{name} desktop"}})  # fmt: skip
+    assert group.status_code in (200, 201), group.text
+    workspace = call(admin, "PUT", admin.resource_id("rg", NS, "workspaces", f"{name}-ws"), {
+        "location": REGION, "properties": {"applicationGroupReferences": [group.json()["id"]]}})  # fmt: skip
+    assert workspace.status_code in (200, 201), workspace.text
+    return str(group.json()["id"])
 
 
 class Pool:
-    """A host pool with registered session hosts, and the emulator's controls of its users."""
+    """A host pool with registered session hosts, its desktop published in a workspace to a group granted Desktop
+    Virtualization User (as a Spot Group's is), and the emulator's controls of its users, who join that group."""
 
     def __init__(self, admin: ArmAdmin, name: str, hosts: int, **props: Any) -> None:
         self.admin, self.name = admin, name
         self.id = host_pool(admin, name, **props)
+        self.app_group = desktop_published(admin, self.id)
+        self.directory = GraphAdmin(admin.emulator, admin.tenant_id)
+        self.users_group = self.directory.create_group(f"{name}-users")
+        assign(admin, self.users_group, DV_USER, self.app_group, "Group")
         token = new_token(admin, self.id)
         self.vms = []
         for index in range(hosts):
@@ -39,7 +59,27 @@ class Pool:
     def host(self, index: int) -> str:
         return f"{self.name.upper()}-{index}"
 
-    def sign_in(self, upn: str, host: str | None = None) -> requests.Response:
+    def user(self, upn: str) -> str:
+        """The directory's user of that name (made the first time), by object id."""
+        try:
+            return str(self.directory.call("GET", f"{self.directory.graph}/users/{upn}")["id"])
+        except GraphAdminError:
+            local = upn.split("@", 1)[0]
+            return str(self.directory.call("POST", f"{self.directory.graph}/users", {
+                "accountEnabled": True, "displayName": local, "mailNickname": local, "userPrincipalName": upn,
+                "passwordProfile": {"password": uuid.uuid4().hex + "Aa1!"},
+            })["id"])  # fmt: skip
+
+    def entitle(self, upn: str) -> str:
+        """The user, a member of the group that may use the pool's desktop."""
+        user_id = self.user(upn)
+        if user_id not in self.directory.members(self.users_group):
+            self.directory.add_member(self.users_group, user_id)
+        return user_id
+
+    def sign_in(self, upn: str, host: str | None = None, entitled: bool = True) -> requests.Response:
+        if entitled:
+            self.entitle(upn)
         body = {"userPrincipalName": upn, **({"sessionHostName": host} if host else {})}
         return self.admin.session.post(f"{self.control}/signIns", json=body, timeout=30)
 
@@ -48,7 +88,9 @@ class Pool:
         assert reply.status_code == 201, reply.text
         return dict(reply.json())
 
-    def control_post(self, what: str, upn: str) -> requests.Response:
+    def control_post(self, what: str, upn: str, entitled: bool = True) -> requests.Response:
+        if entitled and what in ("signIns", "connections"):
+            self.entitle(upn)
         return self.admin.session.post(f"{self.control}/{what}", json={"userPrincipalName": upn}, timeout=30)
 
     def load(self, users: int, **more: Any) -> dict[str, Any]:
@@ -224,6 +266,7 @@ def test_the_load_control_can_spread_sign_outs_over_the_hosts_in_proportion_to_t
 def test_the_contracts_session_control_signs_a_user_in_to_a_named_host(admin: ArmAdmin) -> None:
     pool = Pool(admin, f"hpn{uuid.uuid4().hex[:6]}", 2)  # the control finds the host by its name, in any pool
     sessions = f"{admin.emulator.base_url}/emulator/sessions"
+    pool.entitle("ann@contoso.com")
     body = {"hostName": pool.host(1), "userId": "ann@contoso.com", "action": "signIn"}
     assert admin.session.post(sessions, json=body, timeout=30).status_code == 201
     assert pool.where() == {"ann@contoso.com": pool.host(1)}

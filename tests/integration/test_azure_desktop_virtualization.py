@@ -88,7 +88,14 @@ class Cloud:
         return until_done(lambda op: self.avd.register_session_host(APP_TENANT, self.placement, pool, vm, op))
 
     def sign_in(self, pool: str, upn: str) -> None:
-        """A user connects (the emulator's control: AVD places them as its load balancing does)."""
+        """A user of Sales, which the pool's desktop is granted to, connects (the emulator's control: AVD places them
+        as its load balancing does)."""
+        directory = GraphAdmin(self.admin.emulator, self.admin.tenant_id)
+        local = upn.split("@", 1)[0]
+        user = directory.call("POST", f"{directory.graph}/users", {
+            "accountEnabled": True, "displayName": local, "mailNickname": local, "userPrincipalName": upn,
+            "passwordProfile": {"password": uuid.uuid4().hex + "Aa1!"}})  # fmt: skip
+        directory.add_member(self.sales, str(user["id"]))
         url = f"{self.admin.emulator.base_url}/emulator/avd{self.id('hostPools', pool)}/signIns"
         reply = self.admin.session.post(url, json={"userPrincipalName": upn}, timeout=30)
         assert reply.status_code == 201, reply.text
@@ -250,7 +257,8 @@ def test_a_vm_is_registered_with_a_token_that_shows_up_nowhere_then_drained_list
     assert avd.undrain_session_host(APP_TENANT, placement, "hp-sales", vm) == done
     assert avd.undrain_session_host(APP_TENANT, placement, "hp-sales", vm) == done
     assert [e["body"]["properties"] for e in cloud.sent("updateSessionHost")] == [
-        {"allowNewSession": False}, {"allowNewSession": True}
+        {"allowNewSession": False},
+        {"allowNewSession": True},
     ], "each once"
     allowed = {r.vm_name: r.allow_new_session for r in avd.list_session_hosts(APP_TENANT, placement, "hp-sales")}
     assert allowed == {vm: True, second: True}
