@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from shared.catalog.app_access import ServiceRole
 from shared.models.cloud_pc_actions import ActionName
 from shared.models.cloud_pc_work import Performed, ReconcileOutcome
-from shared.models.cloud_pcs import CloudPc, RestorePoint
+from shared.models.cloud_pcs import CloudPc, CloudPcLaunchInfo, RestorePoint
 from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
 
 if TYPE_CHECKING:
@@ -104,7 +104,8 @@ class ConfigurationBackend(Protocol):
 
 
 class CloudPcWork(Protocol[P]):
-    """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points."""
+    """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points, where its user
+    connects."""
 
     def directory_changed(self, ports: P, event: DirectoryEvent) -> ReconcileOutcome:
         """What a change of the tenant's users or groups comes to: the Cloud PCs to provision, or the backend to
@@ -146,6 +147,10 @@ class CloudPcWork(Protocol[P]):
 
     def take_restore_point(self, ports: P, cloud_pc: CloudPc, request_id: str) -> Performed:
         """Take a restore point now; `409 backendNotServed` where the backend keeps none."""
+        ...
+
+    def launch_info(self, ports: P, cloud_pc: CloudPc) -> CloudPcLaunchInfo:
+        """Where the user of a provisioned Cloud PC connects to it."""
         ...
 
 
