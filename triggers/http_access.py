@@ -119,6 +119,7 @@ ACCESS: dict[str, Access] = {
     "getCloudPc": READER,
     "listCloudPcEvents": READER,
     "listCloudPcSnapshots": READER,
+    "getCloudPcLaunchInfo": READER,
     "getProvisioningExplanation": READER,
     "listDirectoryGroups": READER,
     "getDirectoryGroup": READER,

@@ -1,4 +1,5 @@
-"""HTTP routes of Cloud PCs: list with filters, get, the timeline (the actions are in http_cloud_pc_actions)."""
+"""HTTP routes of Cloud PCs: list with filters, get, where its user connects, the timeline (the actions are in
+http_cloud_pc_actions)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pydantic import Field
 
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.base import ApiModel, Page
-from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcStatus, RestorePointList
+from shared.models.cloud_pcs import CloudPc, CloudPcEvent, CloudPcLaunchInfo, CloudPcStatus, RestorePointList
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import cloud_pc_actions
+from shared.services.cloud_pcs import cloud_pc_actions, desktop_brokering
 from shared.services.cloud_pcs.restore_points import restore_points
 from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, ApiRequest, QueryParam
@@ -73,6 +74,12 @@ def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
                 response=RestorePointList)  # fmt: skip
     def list_snapshots(req: ApiRequest) -> RestorePointList:
         return RestorePointList(value=restore_points(ports, req.param("tenantId"), req.param("cloudPcId")))
+
+    @routes.get(f"{CLOUD_PC}/launchInfo", "getCloudPcLaunchInfo", "Where a Cloud PC's user connects",
+                response=CloudPcLaunchInfo)  # fmt: skip
+    def get_launch_info(req: ApiRequest) -> CloudPcLaunchInfo:
+        """409 wrongStatus until it is provisioned, and in its grace period."""
+        return desktop_brokering.launch_info(ports, req.param("tenantId"), req.param("cloudPcId"))
 
     @routes.get(f"{CLOUD_PC}/events", "listCloudPcEvents", "A Cloud PC's timeline", response=CloudPcTimeline)
     def list_events(req: ApiRequest) -> CloudPcTimeline:

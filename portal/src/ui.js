@@ -144,6 +144,13 @@ export function ActionButton({ onClick, children, kind = 'secondary', busyLabel,
   </button>`;
 }
 
+/** Copies `text` to the clipboard, and says whether it did (a browser may refuse outside a secure context). */
+export function CopyButton({ text, label }) {
+  const [outcome, setOutcome] = useState(null);
+  const copy = () => navigator.clipboard.writeText(text).then(() => setOutcome('Copied'), () => setOutcome('Not copied: select the text'));
+  return html`<${ActionButton} kind="subtle" label=${label} onClick=${copy}>Copy</${ActionButton}>${outcome && html` <span class="muted" role="status">${outcome}</span>`}`;
+}
+
 /** A table of rows; with `selection` (a Set signal) a checkbox per row and one for the page. */
 export function DataTable({ caption, columns, rows, rowKey = (row) => row.id, selection, empty = 'Nothing here yet.', rowLabel }) {
   if (!rows) return html`<p class="muted">Loading…</p>`;

@@ -156,6 +156,33 @@ class RestorePointList(ApiModel):
     value: list[RestorePoint]
 
 
+class CloudPcLaunchInfo(ApiModel):
+    """Where a Cloud PC's user connects to it, on either backend."""
+
+    cloud_pc_id: str
+    feed_url: str = Field(
+        description="Where the Windows App and the Remote Desktop clients subscribe to the user's feed, which lists "
+        "this Cloud PC."
+    )
+    web_client_url: str = Field(description="Where the user connects from a browser.")
+    host_pool_id: str | None = Field(
+        description="The Azure Virtual Desktop personal host pool the Cloud PC is a session host of (an Azure "
+        "resource id); null where Windows 365 hosts it."
+    )
+    workspace_id: str | None = Field(
+        description="The host pool's workspace (an Azure resource id); null where Windows 365 hosts it."
+    )
+    application_group_id: str | None = Field(
+        description="The host pool's desktop application group, which assigns the desktop to its user (an Azure "
+        "resource id); null where Windows 365 hosts it."
+    )
+    starts_on_connect: bool = Field(
+        description="Whether the user's client starts the Cloud PC when it is asleep (Start VM on Connect). false for "
+        "now on both backends: the app's Cloud PCs have no power rules yet, and Windows 365 Enterprise Cloud PCs do "
+        "not sleep."
+    )
+
+
 @dataclass(frozen=True)
 class Moved:
     """A Cloud PC after a state machine's action (not yet saved) and the timeline line that records it."""

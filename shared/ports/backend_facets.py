@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from shared.catalog.app_access import ServiceRole
 from shared.models.cloud_pc_actions import ActionName
 from shared.models.cloud_pc_work import Performed, ReconcileOutcome
-from shared.models.cloud_pcs import CloudPc, RestorePoint
+from shared.models.cloud_pcs import CloudPc, CloudPcLaunchInfo, RestorePoint
 from shared.ports.cloud_pc_work_ports import (
     ActionCheckPorts,
     ActionPorts,
@@ -111,8 +111,9 @@ class ConfigurationBackend(Protocol):
 
 
 class CloudPcWork(Protocol):
-    """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points. Each method takes
-    the least of the ports it reads (shared/ports/cloud_pc_work_ports.py), which the caller's satisfy."""
+    """A Cloud PC's work: provisioning after a directory change, the admin's actions, restore points, where its user
+    connects. Each method takes the least of the ports it reads (shared/ports/cloud_pc_work_ports.py), which the
+    caller's satisfy."""
 
     def directory_changed(self, ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
         """What a change of the tenant's users or groups comes to: the Cloud PCs to provision, or the backend to
@@ -156,6 +157,10 @@ class CloudPcWork(Protocol):
 
     def take_restore_point(self, ports: RestorePointPorts, cloud_pc: CloudPc, request_id: str) -> Performed:
         """Take a restore point now; `409 backendNotServed` where the backend keeps none."""
+        ...
+
+    def launch_info(self, cloud_pc: CloudPc) -> CloudPcLaunchInfo:
+        """Where the user of a provisioned Cloud PC connects to it."""
         ...
 
 

@@ -52,3 +52,18 @@ export function outcomeBadge(outcome) {
   const status = { succeeded: 'succeeded', failed: 'failed', warning: 'warning', running: 'provisioning' }[outcome] || null;
   return { status, label: { info: 'Recorded' }[outcome] || (outcome ? outcome.charAt(0).toUpperCase() + outcome.slice(1) : '—') };
 }
+
+/**
+ * Where a Cloud PC's user connects (the API's launchInfo), as rows of the page's connection panel: `[label, value,
+ * copyable]`; an address or an Azure resource id is copyable, the resource ids only where the app hosts the desktop.
+ */
+export function connectionRows(info) {
+  return [
+    ['Feed (Windows App, Remote Desktop client)', info.feedUrl, true],
+    ['Web client', info.webClientUrl, true],
+    info.hostPoolId && ['Host pool', info.hostPoolId, true],
+    info.workspaceId && ['Workspace', info.workspaceId, true],
+    info.applicationGroupId && ['Desktop application group', info.applicationGroupId, true],
+    ['Starts when the user connects', info.startsOnConnect ? 'Yes' : 'No', false],
+  ].filter(Boolean);
+}

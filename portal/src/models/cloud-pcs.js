@@ -1,4 +1,4 @@
-// A tenant's Cloud PCs: a page of the list with its status counts, one with its timeline, restore points and explanation, and the actions.
+// A tenant's Cloud PCs: a page of the list with its status counts, one with its timeline, restore points, where its user connects and explanation, and the actions.
 import { get, getAll, getValue, post, tenantPath } from '../api.js';
 import { CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
 import { change, resource } from './resource.js';
@@ -32,6 +32,9 @@ export const cloudPc = (tenantId, id) => resource(path(tenantId, id), async () =
 });
 
 export const snapshots = (tenantId, id) => resource(path(tenantId, id, 'snapshots'), getValue, { idleMs: 60_000 });
+
+/** Where the user connects: read once while shown (it changes only with a reprovision or the policy's power rules). */
+export const launchInfo = (tenantId, id) => resource(path(tenantId, id, 'launchInfo'), get);
 
 /** Why the user has the Cloud PCs they have; `version` (the Cloud PC's last change) reads it again when that moves on. */
 export const explanation = (tenantId, userId, version) => resource(`${tenantPath(tenantId, 'users', userId, 'provisioningExplanation')}@${version}`,

@@ -1,17 +1,19 @@
-// One Cloud PC: every field, what it was built with, its actions, its last troubleshooting, its timeline and its user's explanation.
+// One Cloud PC: every field, where its user connects, what it was built with, its actions, its last troubleshooting, its timeline and its user's explanation.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { can } from '../access.js';
 import { tenantPath } from '../api.js';
 import { href, page } from '../router.js';
-import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, NameOf, Notice, Page, StatusBadge, confirm } from '../ui.js';
+import { ActionButton, AsOf, CopyButton, DataTable, Details, ErrorBanner, Failure, NameOf, Notice, Page, StatusBadge, confirm } from '../ui.js';
 import { JOIN_TYPES } from '../lib/configuration.js';
+import { connectionRows } from '../lib/cloud-pcs.js';
+import { CLOUD_PC_PROVISIONED } from '../vocabulary.js';
 import { GroupName } from '../groups.js';
 import { dateTime, words } from '../lib/format.js';
 import { CloudPcActions } from './cloud-pc-actions.js';
 import { Explanation } from './cloud-pc-explanation.js';
 import { Timeline } from './cloud-pc-timeline.js';
-import { cloudPc as cloudPcOf, restore as restoreTo, snapshots, takeSnapshot } from '../models/cloud-pcs.js';
+import { cloudPc as cloudPcOf, launchInfo, restore as restoreTo, snapshots, takeSnapshot } from '../models/cloud-pcs.js';
 import { useResource } from '../models/resource.js';
 
 const yesNo = (value) => (value ? 'Yes' : 'No');
@@ -70,6 +72,18 @@ function Build({ cloudPc }) {
       <dt>Virtual machine</dt><dd><code>${cloudPc.virtualMachineId}</code></dd>
       ${cloudPc.networkInterfaceId && html`<dt>Network interface</dt><dd><code>${cloudPc.networkInterfaceId}</code></dd>`}
     </dl>`}
+  </section>`;
+}
+
+// the addresses an admin hands the user, each to copy; the API answers only while the Cloud PC is provisioned
+function Connection({ tenantId, cloudPc }) {
+  const poll = useResource(launchInfo(tenantId, cloudPc.id));
+  const items = (poll.data ? connectionRows(poll.data) : []).map(([label, value, copyable]) => [label, copyable
+    ? html`<code>${value}</code> <${CopyButton} text=${value} label=${`Copy the ${label.toLowerCase()}`} />` : value]);
+  return html`<section class="card wide" aria-labelledby="connect-heading">
+    <div class="section-header"><h2 id="connect-heading">Where the user connects</h2><${AsOf} poll=${poll} /></div>
+    <${ErrorBanner} error=${poll.error} title="Where the user connects could not be read" />
+    ${poll.data ? html`<${Details} items=${items} />` : !poll.error && html`<p class="muted">Loading…</p>`}
   </section>`;
 }
 
@@ -135,6 +149,7 @@ function CloudPcPage({ params }) {
     ${poll.data && !cloudPc && html`<${Notice}>This Cloud PC was deprovisioned: only its timeline remains.</${Notice}>`}
     ${cloudPc && html`<${Overview} tenantId=${tenantId} cloudPc=${cloudPc} />`}
     ${cloudPc && html`<${CloudPcActions} tenantId=${tenantId} cloudPc=${cloudPc} />`}
+    ${CLOUD_PC_PROVISIONED.includes(cloudPc?.status) && can('getCloudPcLaunchInfo', tenantId) && html`<${Connection} tenantId=${tenantId} cloudPc=${cloudPc} />`}
     ${poll.data && html`<section class="card wide" aria-labelledby="timeline-heading">
       <h2 id="timeline-heading">Timeline</h2>
       <${Timeline} events=${poll.data.events} asOf=${poll.asOf} />

@@ -7,7 +7,7 @@ from shared.errors import Conflict
 from shared.events import DirectoryEvent
 from shared.models.cloud_pc_actions import ActionName
 from shared.models.cloud_pc_work import Performed, ReconcileOutcome
-from shared.models.cloud_pcs import CloudPc, RestorePoint
+from shared.models.cloud_pcs import CloudPc, CloudPcLaunchInfo, RestorePoint
 from shared.models.orchestrations import VmActionRun
 from shared.ports.cloud_pc_work_ports import (
     ActionCheckPorts,
@@ -16,7 +16,7 @@ from shared.ports.cloud_pc_work_ports import (
     RestorePointPorts,
     Windows365CloudPcPorts,
 )
-from shared.services.cloud_pcs import cloud_pc_actions, lifecycle, reconcile
+from shared.services.cloud_pcs import cloud_pc_actions, desktop_brokering, lifecycle, reconcile
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save_move
 
@@ -88,6 +88,9 @@ class AzureCloudPcWork:
 
     def take_restore_point(self, ports: RestorePointPorts, cloud_pc: CloudPc, request_id: str) -> Performed:
         raise _keeps_no_restore_points(cloud_pc)
+
+    def launch_info(self, cloud_pc: CloudPc) -> CloudPcLaunchInfo:
+        return desktop_brokering.avd_launch_info(cloud_pc)
 
 
 def _keeps_no_restore_points(cloud_pc: CloudPc) -> Conflict:

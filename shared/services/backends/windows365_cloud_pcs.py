@@ -9,7 +9,7 @@ from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.events import DirectoryEvent
 from shared.models.cloud_pc_actions import ActionName
 from shared.models.cloud_pc_work import Performed, ReconcileOutcome
-from shared.models.cloud_pcs import CloudPc, RestorePoint
+from shared.models.cloud_pcs import CloudPc, CloudPcLaunchInfo, RestorePoint
 from shared.ports.cloud_pc_work_ports import (
     ActionCheckPorts,
     ActionPorts,
@@ -19,12 +19,18 @@ from shared.ports.cloud_pc_work_ports import (
 )
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
+from shared.services.cloud_pcs.desktop_brokering import FEED_URL
 from shared.services.cloud_pcs.timeline import save_move
 from shared.services.engine.windows365_refusals import refused_as_conflict
 
 # what Windows 365 does of the admin's actions, by Graph's name of each (https://learn.microsoft.com/graph/api/resources/cloudpc)
 WINDOWS365_ACTIONS: dict[str, str] = {"reboot": "reboot", "reprovision": "reprovision", "resize": "resize",
                                       "endGracePeriod": "endGracePeriod", "troubleshoot": "troubleshoot"}  # fmt: skip
+# where a Windows 365 user connects from a browser; its clients list the Cloud PCs in the same feed as Azure Virtual
+# Desktop's (https://learn.microsoft.com/windows-365/end-user-access-cloud-pc). Graph's per-Cloud PC launch URL
+# (retrieveCloudPcLaunchDetail, which replaced getCloudPcLaunchInfo) is served to the signed-in user only: its
+# Application permission is "Not supported" (https://learn.microsoft.com/graph/api/cloudpc-retrievecloudpclaunchdetail)
+WINDOWS365_WEB_URL = "https://windows365.microsoft.com"
 
 
 class Windows365CloudPcWork:
@@ -88,6 +94,11 @@ class Windows365CloudPcWork:
     def take_restore_point(self, ports: RestorePointPorts, cloud_pc: CloudPc, request_id: str) -> Performed:
         """Beside Windows 365's scheduled ones (cloudpc-createsnapshot)."""
         return _asked(ports, cloud_pc, "createSnapshot", request_id, "createSnapshot", None, "a restore point")
+
+    def launch_info(self, cloud_pc: CloudPc) -> CloudPcLaunchInfo:
+        return CloudPcLaunchInfo(cloud_pc_id=cloud_pc.id, feed_url=FEED_URL, web_client_url=WINDOWS365_WEB_URL,
+                                 host_pool_id=None, workspace_id=None, application_group_id=None,
+                                 starts_on_connect=False)  # fmt: skip
 
 
 def _id_of(cloud_pc: CloudPc) -> str:
