@@ -102,7 +102,7 @@ def test_the_schedule_editor_draws_tries_refuses_saves_and_removes_a_schedule(
     first_host = hosts.get_by_role("link", name=re.compile(r"^1 session on ")).first
     host_name = str(first_host.get_attribute("aria-label")).removeprefix("1 session on ")
     first_host.click()
-    expect(page.get_by_label("Session host")).to_have_value(host_name)
+    expect(page.get_by_label("Session host", exact=True)).to_have_value(host_name)
     expect(page.get_by_role("table", name="Sessions").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_role("table", name="Sessions")).to_contain_text(host_name)
     page.go_back()
