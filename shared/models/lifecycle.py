@@ -24,6 +24,7 @@ class DueWork(ApiModel):
     build: BuildSettings | None = None  # where its resources live and how it joined
     vm_names: list[str] = []
     nic_names: list[str] = []
+    host_pool: str | None = None  # removeVms: the Azure Virtual Desktop pool its VMs are session hosts of
     # the long-running operation a clean-up's last step handed back (the AD account's probe VM, its Run Command, its
     # removal), or a VM's delete (`<vm name> <operation>`), so the next try polls it instead of starting it again
     operation: str | None = None

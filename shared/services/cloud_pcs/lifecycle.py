@@ -18,6 +18,7 @@ from shared.ports.cloud_errors import CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.progress import Progress
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
+from shared.services.cloud_pcs.desktop_brokering import host_pool_name
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move, timeline_event
 from shared.services.engine.phased import DONE, held_wait
@@ -54,6 +55,7 @@ def due_work(ports: EnginePorts, cloud_pc: CloudPc, kind: str, at: datetime) -> 
             "build": cloud_pc.build,
             "vm_names": vms,
             "nic_names": nics,
+            "host_pool": host_pool_name(cloud_pc.provisioning_policy_id, cloud_pc.build) if cloud_pc.build else None,
         }
     )
 
@@ -124,14 +126,21 @@ def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
 
 def remove_vms(ports: EnginePorts, work: DueWork) -> Progress:
     """Delete each VM `work` names in turn (one gone already is done), following a delete under way to its end:
-    not done while Azure holds one or is deleting it, the operation kept with the VM it is of. A delete Azure
-    fails raises its CloudError."""
+    not done while Azure holds one or is deleting it, the operation kept with the VM it is of. Before any delete,
+    each VM's session host leaves its pool, and its user's assignment with it (rename and resize keep the VM, and
+    so the host; the pool stays for the policy's other Cloud PCs). A delete Azure fails raises its CloudError."""
     if work.build is None:
         return DONE
+    placement = placement_of(work.build)
+    if work.operation is None and work.host_pool:
+        for name in work.vm_names:
+            leaving = ports.avd.remove_session_host(work.tenant_id, placement, work.host_pool, name)
+            if not leaving.done:
+                return leaving
     deleting_vm, _, operation = (work.operation or "").partition(" ")
     for name in work.vm_names:
         try:
-            deleting = ports.compute.delete_vm(work.tenant_id, placement_of(work.build), name,
+            deleting = ports.compute.delete_vm(work.tenant_id, placement, name,
                                                operation if name == deleting_vm else None)  # fmt: skip
         except CloudError as exc:
             if not exc.transient:

@@ -13,6 +13,7 @@ from shared.ports.compute import STEP_OUTCOME, Placement, VmSpec
 from shared.ports.devices import JoinSpec
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.progress import Progress
+from shared.services.cloud_pcs.desktop_brokering import broker_session_host
 
 CORE_STEPS = ("allocateCapacity", "createVm", "attachNetwork", "joinEntra", "enrollIntune", "assignPrimaryUser")
 POST_STEPS = (
@@ -24,7 +25,8 @@ POST_STEPS = (
     "setLanguage",
     "resizeOsDisk",
 )
-ASSIGNMENT_STEPS = ("assignUser",)
+# a Cloud PC its user cannot reach is not provisioned: its session host fails the attempt, as its sign-in role does
+ASSIGNMENT_STEPS = ("assignUser", "registerSessionHost")
 STAGE_OF = {
     **{s: "core" for s in CORE_STEPS},
     **{s: "postProvisioning" for s in POST_STEPS},
@@ -144,6 +146,7 @@ def call_step(
     *,
     tenant_id: str,
     cloud_pc_id: str,
+    policy_id: str,
     run: int,
     attempt: int,
     device_name: str,
@@ -181,6 +184,9 @@ def call_step(
             return ports.intune.set_primary_user(tenant_id, device_name, user_id)
         case "assignUser":
             return ports.intune.assign_user(tenant_id, placement, vm, user_id, build.local_admin_enabled)
+        case "registerSessionHost":
+            return broker_session_host(ports, tenant_id, placement, policy_id, build, vm, user_principal_name,
+                                       operation)  # fmt: skip
         case _ if step in POST_STEPS:
             script = post_command(build, user_principal_name)
             return ports.compute.run_steps(tenant_id, placement, vm, POST_COMMAND, script, step, operation)
