@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from shared.models.spot_schedules import LoadBalancing
@@ -15,6 +15,8 @@ HostPoolType = Literal["pooled", "personal"]
 # how a personal pool's hosts meet their users (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type):
 # Automatic, a free host on a user's first sign-in; Direct, only the host assigned to them
 AssignmentType = Literal["Automatic", "Direct"]
+# a Spot Group's hosts register through a whole deployment with the token its pool was ensured with
+DEPLOYMENT_WINDOW = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class HostPoolSpec:
     user_group_ids: tuple[str, ...]  # Entra groups given Desktop Virtualization User on the application group
     start_vm_on_connect: bool = False  # AVD starts a user's deallocated host when they connect
     assignment: AssignmentType = "Automatic"  # personal pools only
+    # how long hosts may register after the pool is ensured: a registration token that would expire sooner is
+    # renewed, and a renewal replaces the token that hosts registering side by side are using
+    registration_window: timedelta = DEPLOYMENT_WINDOW
 
 
 @dataclass(frozen=True)

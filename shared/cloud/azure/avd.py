@@ -54,9 +54,9 @@ DESKTOP_USER = DESKTOP_VIRTUALIZATION_USER
 COMMAND = "registerSessionHost"
 TOKEN_PARAMETER = "RegistrationToken"
 # The pool's one registration token is made or renewed when the pool is ensured, before any host registers, to
-# last a whole deployment: a new token replaces the old, so hosts registering side by side must not renew it.
+# last the spec's registration window: a new token replaces the old, so hosts registering side by side must not
+# renew it.
 TOKEN_LIFETIME = dt.timedelta(hours=24)
-DEPLOYMENT_MARGIN = dt.timedelta(hours=12)  # ensuring the pool renews a token that would expire sooner
 TOKEN_MARGIN = dt.timedelta(minutes=15)  # a registration renews only a token this close to expiry (an install's time)
 LISTED = "listed"  # the operation phase of waiting for the registered host to show in the pool
 REGISTER_WAIT_S = 10.0
@@ -120,7 +120,7 @@ class AzureDesktopVirtualization:
         waiting = self._grant_access(tenant_id, placement, app_group_id, spec.user_group_ids)
         if waiting is not None:
             return waiting
-        self._registration_token(tenant_id, placement, spec.host_pool, step, renew_within=DEPLOYMENT_MARGIN)
+        self._registration_token(tenant_id, placement, spec.host_pool, step, renew_within=spec.registration_window)
         return Progress(done=True, resource_id=pool_id)
 
     def _grant_access(

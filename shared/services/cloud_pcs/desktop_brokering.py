@@ -5,6 +5,7 @@ through."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Protocol
 
 from shared.errors import NotFound
@@ -25,6 +26,10 @@ STEP = "registerSessionHost"
 # the step's phases, carried in its operation as `<phase> <the phase's own operation>`: a call after a wait goes on
 # from where it stood, and a first call (or a lost operation) starts again from the pool, which costs reads only
 ENSURE_POOL, REGISTER, ASSIGN = "hostPool", "register", "assign"
+# a Cloud PC's registration follows the pool's ensuring at once, while the policy's other Cloud PCs register side by
+# side: ensuring renews only a token that would expire within the minutes one registration takes, never one that
+# theirs are using (a renewal replaces it, and fails them)
+REGISTRATION_WINDOW = timedelta(minutes=15)
 
 
 class BrokeringPorts(Protocol):
@@ -74,7 +79,8 @@ def _pool_spec(ports: BrokeringPorts, tenant_id: str, placement: Placement, poli
         raise CloudError(STEP, "policyNotFound", "The provisioning policy no longer exists.") from None
     groups = tuple(sorted({assignment.group_id for assignment in policy.assignments}))
     return HostPoolSpec(placement=placement, host_pool=pool, pool_type="personal", max_sessions=1,
-                        friendly_name=policy.display_name, user_group_ids=groups, assignment="Direct")  # fmt: skip
+                        friendly_name=policy.display_name, user_group_ids=groups, assignment="Direct",
+                        registration_window=REGISTRATION_WINDOW)  # fmt: skip
 
 
 def _in(phase: str, progress: Progress) -> Progress:
