@@ -56,6 +56,7 @@ def due_work(ports: EnginePorts, cloud_pc: CloudPc, kind: str, at: datetime) -> 
             "vm_names": vms,
             "nic_names": nics,
             "host_pool": host_pool_name(cloud_pc.provisioning_policy_id, cloud_pc.build) if cloud_pc.build else None,
+            "session_host_vm": cloud_pc.virtual_machine_id.rsplit("/", 1)[-1] if cloud_pc.virtual_machine_id else None,
         }
     )
 
@@ -127,16 +128,15 @@ def delete_vms(ports: EnginePorts, cloud_pc: CloudPc) -> None:
 def remove_vms(ports: EnginePorts, work: DueWork) -> Progress:
     """Delete each VM `work` names in turn (one gone already is done), following a delete under way to its end:
     not done while Azure holds one or is deleting it, the operation kept with the VM it is of. Before any delete,
-    each VM's session host leaves its pool, and its user's assignment with it (rename and resize keep the VM, and
+    the settled VM's session host leaves its pool, and its user's assignment with it (rename and resize keep the VM, and
     so the host; the pool stays for the policy's other Cloud PCs). A delete Azure fails raises its CloudError."""
     if work.build is None:
         return DONE
     placement = placement_of(work.build)
-    if work.operation is None and work.host_pool:
-        for name in work.vm_names:
-            leaving = ports.avd.remove_session_host(work.tenant_id, placement, work.host_pool, name)
-            if not leaving.done:
-                return leaving
+    if work.operation is None and work.host_pool and work.session_host_vm:
+        leaving = ports.avd.remove_session_host(work.tenant_id, placement, work.host_pool, work.session_host_vm)
+        if not leaving.done:
+            return leaving
     deleting_vm, _, operation = (work.operation or "").partition(" ")
     for name in work.vm_names:
         try:
