@@ -158,6 +158,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         pages=storage.continuations,
         backends=TenantBackends(tenants, configuration_of),
     )
+    avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
         policies=admin.policies,
@@ -181,6 +182,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         audit_log=audit_events,
         windows365_poll=settings.windows365_poll,
         backends=TenantBackends(tenants, cloud_pc_work_of),
+        avd=avd,
     )
     image_builds = ImageBuildPorts(
         image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,
@@ -188,7 +190,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     )  # fmt: skip
     spot_group_work = SpotGroupPorts(
         spot_groups=admin.spot_groups, sites=admin.sites, compute=compute, devices=devices,
-        avd=AzureDesktopVirtualization(arm), operations=engine.operations, unique=admin.unique, clock=utc_now,
+        avd=avd, operations=engine.operations, unique=admin.unique, clock=utc_now,
         schedules=SpotGroupScheduleRepository(storage),
     )  # fmt: skip
     return Services(

@@ -24,6 +24,10 @@ class DueWork(ApiModel):
     build: BuildSettings | None = None  # where its resources live and how it joined
     vm_names: list[str] = []
     nic_names: list[str] = []
+    # removeVms: the Azure Virtual Desktop pool the run's settled VM is a session host of, and that VM (a failed
+    # attempt's host left the pool with its attempt)
+    host_pool: str | None = None
+    session_host_vm: str | None = None
     # the long-running operation a clean-up's last step handed back (the AD account's probe VM, its Run Command, its
     # removal), or a VM's delete (`<vm name> <operation>`), so the next try polls it instead of starting it again
     operation: str | None = None

@@ -13,6 +13,7 @@ class CloudPcJob(ApiModel):
 
     tenant_id: str
     cloud_pc_id: str
+    policy_id: str = ""  # its host pool's (runs begun before Cloud PCs were brokered through AVD have none)
     run: int
     generation: int
     device_name: str

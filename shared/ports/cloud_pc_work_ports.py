@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.ports.compute import ProvisioningCompute
+from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.queues import EventPublisher
 from shared.ports.stores import CloudPcStore, DueWorkStore, PolicyStore, RefusedWorkStore
@@ -50,10 +51,12 @@ class GracePorts(ScheduledWorkPorts, Protocol):
 
 
 class VmRemovalPorts(ScheduledWorkPorts, Protocol):
-    """A run's VMs deleted, and its devices and NICs cleaned up later."""
+    """A run's VMs deleted (each session host out of its pool first), and its devices and NICs cleaned up later."""
 
     @property
     def compute(self) -> ProvisioningCompute: ...
+    @property
+    def avd(self) -> DesktopVirtualization: ...
     @property
     def cleanup_delay(self) -> timedelta: ...
 

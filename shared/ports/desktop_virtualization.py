@@ -1,9 +1,9 @@
-"""Azure Virtual Desktop as Spot Groups use it: host pools, their session hosts and the users' sessions."""
+"""Azure Virtual Desktop as Spot Groups and Cloud PCs use it: host pools, their session hosts, the users' sessions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from shared.models.spot_schedules import LoadBalancing
@@ -12,20 +12,29 @@ from shared.ports.compute import Placement
 from shared.ports.progress import Progress
 
 HostPoolType = Literal["pooled", "personal"]
+# how a personal pool's hosts meet their users (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type):
+# Automatic, a free host on a user's first sign-in; Direct, only the host assigned to them
+AssignmentType = Literal["Automatic", "Direct"]
+# a Spot Group's hosts register through a whole deployment with the token its pool was ensured with
+DEPLOYMENT_WINDOW = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
 class HostPoolSpec:
-    """A Spot Group's Azure Virtual Desktop environment: a host pool, its desktop application group (named
-    `<host_pool>-dag`) and a workspace (`<host_pool>-ws`) holding that application group."""
+    """An Azure Virtual Desktop environment (a Spot Group's, or a policy's Cloud PCs'): a host pool, its desktop
+    application group (named `<host_pool>-dag`) and a workspace (`<host_pool>-ws`) holding that application group."""
 
     placement: Placement
     host_pool: str
-    pool_type: HostPoolType  # pooled: BreadthFirst load balancing; personal: Automatic assignment
+    pool_type: HostPoolType  # pooled: BreadthFirst load balancing; personal: `assignment`
     max_sessions: int  # per session host (pooled); 1 for personal
     friendly_name: str
     user_group_ids: tuple[str, ...]  # Entra groups given Desktop Virtualization User on the application group
     start_vm_on_connect: bool = False  # AVD starts a user's deallocated host when they connect
+    assignment: AssignmentType = "Automatic"  # personal pools only
+    # how long hosts may register after the pool is ensured: a registration token that would expire sooner is
+    # renewed, and a renewal replaces the token that hosts registering side by side are using
+    registration_window: timedelta = DEPLOYMENT_WINDOW
 
 
 @dataclass(frozen=True)
@@ -36,7 +45,7 @@ class SessionHostRecord:
     status: str  # AVD's: Available, Unavailable, Shutdown, NeedsAssistance, Upgrading, ...
     allow_new_session: bool
     sessions: int
-    assigned_user_id: str | None = None  # personal pools: the user it is assigned to
+    assigned_user_id: str | None = None  # personal pools: the user it is assigned to (their UPN, as AVD says it)
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,7 @@ class UserSessionRecord:
 
 
 class DesktopVirtualization(Protocol):
-    """Azure Virtual Desktop (Microsoft.DesktopVirtualization) as Spot Groups use it."""
+    """Azure Virtual Desktop (Microsoft.DesktopVirtualization) as Spot Groups and Cloud PCs use it."""
 
     def ensure_host_pool(self, tenant_id: str, spec: HostPoolSpec, operation: str | None = None) -> Progress:
         """The host pool, the application group with the groups' role on it, and the workspace; changes to the
@@ -63,6 +72,13 @@ class DesktopVirtualization(Protocol):
     ) -> Progress:
         """Install the AVD agent on the running, joined VM with a registration token of the host pool (a protected
         Run Command parameter: never stored, shown or logged); done once the host pool lists the session host."""
+        ...
+
+    def assign_session_host(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str
+    ) -> Progress:
+        """A personal pool's host assigned to the user (`assignedUser`: Direct assignment); done when it is so
+        already. A host not in the pool raises CloudError."""
         ...
 
     def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:

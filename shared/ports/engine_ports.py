@@ -12,6 +12,7 @@ from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
+from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory, DeviceManagement
 from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.queues import EventPublisher
@@ -53,6 +54,7 @@ class EnginePorts:
     windows365: Windows365Provisioning  # for the tenants whose Cloud PCs Windows 365 provisions
     audit_log: AuditLog  # Windows 365's audit events join the tenant's audit view
     backends: BackendChoice[CloudPcWork]  # what differs between the backends, the tenant's picked
+    avd: DesktopVirtualization  # where an azure-backend Cloud PC meets its user
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

@@ -169,6 +169,7 @@ class Fakes:
             windows365=self.windows365,
             audit_log=self.audit_log,
             backends=TenantBackends(self.tenants, cloud_pc_work_of),
+            avd=self.avd,
         )
         return replace(ports, **overrides)
 

@@ -691,6 +691,20 @@ class FakeDesktopVirtualization:
         pool.hosts.setdefault(vm_name, SessionHostRecord(vm_name, "Available", True, 0))
         return DONE
 
+    def assign_session_host(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str
+    ) -> Progress:
+        waiting = self.script.enter("assign_session_host")
+        if waiting:
+            return waiting
+        pool = self._pool(tenant_id, host_pool, "assignSessionHost")
+        if vm_name not in pool.hosts:
+            raise CloudError(
+                "assignSessionHost", "sessionHostNotFound", f"{vm_name} is not a session host of {host_pool}."
+            )
+        pool.hosts[vm_name] = replace(pool.hosts[vm_name], assigned_user_id=user_principal_name)
+        return DONE
+
     def balance_load(self, tenant_id: str, placement: Placement, host_pool: str, order: LoadBalancing) -> bool:
         self.script.enter("balance_load")
         pool = self.pools.get((tenant_id, host_pool))

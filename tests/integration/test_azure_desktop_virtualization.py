@@ -18,11 +18,11 @@ import pytest
 from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
-from shared.cloud.azure.avd import DEPLOYMENT_MARGIN, AzureDesktopVirtualization
+from shared.cloud.azure.avd import AzureDesktopVirtualization
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.ports.cloud_errors import SESSION_GONE, CloudError, CloudThrottled
 from shared.ports.compute import Placement
-from shared.ports.desktop_virtualization import DesktopVirtualization, HostPoolSpec
+from shared.ports.desktop_virtualization import DEPLOYMENT_WINDOW, DesktopVirtualization, HostPoolSpec
 from shared.ports.progress import Progress
 from shared.settings import Settings
 from tests.utils.arm_admin import ArmAdmin, Controls
@@ -160,7 +160,7 @@ def test_the_host_pool_its_desktop_group_and_workspace_are_made_once_and_a_repea
     # made once, before any host registers, to last a deployment: hosts registering side by side never renew it
     # (a new token replaces the old, so a renewal would fail the registrations in flight)
     expires = datetime.fromisoformat(token["body"]["properties"]["registrationInfo"]["expirationTime"])
-    assert expires - datetime.now(UTC) > DEPLOYMENT_MARGIN
+    assert expires - datetime.now(UTC) > DEPLOYMENT_WINDOW
     assert patch["body"] == {"properties": {"friendlyName": "Sales", "maxSessionLimit": 12}}, "only what differs"
     assert cloud.access("hp-sales") == {cloud.sales: "Group"}, "the group no longer in the spec lost its access"
     assert len(cloud.sent("createHostPool")) == 1 and len(cloud.sent("createApplicationGroup")) == 1
@@ -184,6 +184,25 @@ def test_a_personal_pool_assigns_automatically_and_keeps_a_users_host(cloud: Clo
     cloud.admin.call("PATCH", host["id"], {"properties": {"assignedUser": "ann@contoso.com"}}, api_version=AVD_API)
     [record] = cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-personal")
     assert (record.vm_name, record.assigned_user_id) == (vm, "ann@contoso.com")
+
+
+def test_a_direct_pools_host_is_assigned_to_its_user_once_and_a_host_not_in_the_pool_is_refused(cloud: Cloud) -> None:
+    spec = cloud.spec("hp-direct", pool_type="personal", max_sessions=1, assignment="Direct")
+    assert cloud.ensure(spec).done
+    [put] = cloud.sent("createHostPool")
+    assert put["body"]["properties"]["personalDesktopAssignmentType"] == "Direct"
+    vm = cloud.vm()
+    assert cloud.register("hp-direct", vm).done
+    assign = cloud.avd.assign_session_host
+    assert assign(APP_TENANT, cloud.placement, "hp-direct", vm, "ann@contoso.com").done
+    assert assign(APP_TENANT, cloud.placement, "hp-direct", vm, "ann@contoso.com").done
+    [patch] = cloud.sent("updateSessionHost")  # a repeat only reads
+    assert patch["body"] == {"properties": {"assignedUser": "ann@contoso.com"}}
+    [record] = cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-direct")
+    assert (record.vm_name, record.assigned_user_id) == (vm, "ann@contoso.com")
+    with pytest.raises(CloudError) as missing:
+        assign(APP_TENANT, cloud.placement, "hp-direct", "cpc-nosuch", "ann@contoso.com")
+    assert (missing.value.step, missing.value.code) == ("assignSessionHost", "sessionHostNotFound")
 
 
 def test_start_vm_on_connect_is_turned_on_once_the_personal_pool_exists_and_off_again(cloud: Cloud) -> None:

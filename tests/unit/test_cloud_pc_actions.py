@@ -22,7 +22,7 @@ from shared.services.engine.phased import HOLD_WAIT_S, MIN_WAIT_S
 from shared.storage.bulk_actions import BulkActionRepository
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, tenant
-from tests.unit.test_lifecycle import provisioned
+from tests.unit.test_lifecycle import in_grace, provisioned
 from triggers.http_responses import error_response
 
 
@@ -291,3 +291,20 @@ def test_a_bulk_run_held_by_azure_runs_again_when_azure_asked_by_the_one_rule() 
     assert bulk_actions.run(held, bulks, TENANT, "b1", lambda performed: None).again_in_s == 12.0
     briefly = dataclasses.replace(ports, cloud_pcs=AzureHolds(fakes, "z-held", retry_after_s=0.1))
     assert bulk_actions.run(briefly, bulks, TENANT, "b1", lambda performed: None).again_in_s == MIN_WAIT_S
+
+
+def test_an_end_of_grace_asked_again_while_its_cloud_pc_goes_is_found_applied_not_refused() -> None:
+    """A bulk item run twice (its queue message delivered again while the first run still works) meets the Cloud PC
+    deprovisioning: the same request finds it applied."""
+    fakes = Fakes()
+    tenant(fakes)
+    ports = fakes.engine_ports()
+    row = in_grace(ports, fakes)
+    fakes.script.fail("delete_vm", code="Conflict")  # the first run stops after the move, the Cloud PC still there
+    with pytest.raises(CloudError):
+        cloud_pc_actions.perform(ports, TENANT, row.id, "endGracePeriod", request_id="r1")
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, row.id).status == "deprovisioning"
+    again = cloud_pc_actions.perform(ports, TENANT, row.id, "endGracePeriod", request_id="r1")
+    assert again.cloud_pc.status == "deprovisioning"
+    with pytest.raises(Conflict, match="deprovisioning"):  # another request is refused for the status, as before
+        cloud_pc_actions.perform(ports, TENANT, row.id, "endGracePeriod", request_id="r2")

@@ -241,6 +241,9 @@ class ArmAdmin:
     def disks(self, rg: str) -> list[dict[str, Any]]:
         return self._list(self.resource_id(rg, "Microsoft.Compute", "disks"))
 
+    def host_pools(self, rg: str) -> list[dict[str, Any]]:
+        return self._list(self.resource_id(rg, "Microsoft.DesktopVirtualization", "hostPools"))
+
     def virtual_networks(self, rg: str) -> list[dict[str, Any]]:
         return self._list(self.resource_id(rg, "Microsoft.Network", "virtualNetworks"))
 

@@ -1,4 +1,5 @@
-"""DesktopVirtualization over ARM, one Azure API as one port needs it: a Spot Group's Azure Virtual Desktop host pool,
+"""DesktopVirtualization over ARM, one Azure API as one port needs it: a Spot Group's (or a policy's Cloud PCs')
+Azure Virtual Desktop host pool,
 its desktop application group and workspace, the groups' access, and the session hosts its VMs become
 (azure-mgmt-desktopvirtualization, api-version 2024-04-03).
 
@@ -17,7 +18,9 @@ reads first, so a repeated call with the same spec costs reads only.
   agent to report itself registered. AVD names a session host `<host pool>/<the VM's host name or FQDN>`, which is
   neither the VM's ARM name nor known before registration, so session hosts are found by `properties.resourceId`,
   the VM's ARM id; `SessionHostRecord.vm_name` is that id's last segment.
-- `assignedUser` of a personal pool's session host is the user's UPN as AVD reports it (not an object id).
+- `assignedUser` of a personal pool's session host is the user's UPN as AVD reports it (not an object id); a
+  PATCH of it assigns the host directly
+  (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type).
 - User sessions are read for the whole pool at once (userSessions of the host pool) and named by their session
   host's VM; an action on one finds its session host by the VM first. Azure answers a log-off of a session that is
   not there 204, and the other actions 404: both are SESSION_GONE. A log-off is forced: the admin asked for it.
@@ -51,9 +54,9 @@ DESKTOP_USER = DESKTOP_VIRTUALIZATION_USER
 COMMAND = "registerSessionHost"
 TOKEN_PARAMETER = "RegistrationToken"
 # The pool's one registration token is made or renewed when the pool is ensured, before any host registers, to
-# last a whole deployment: a new token replaces the old, so hosts registering side by side must not renew it.
+# last the spec's registration window: a new token replaces the old, so hosts registering side by side must not
+# renew it.
 TOKEN_LIFETIME = dt.timedelta(hours=24)
-DEPLOYMENT_MARGIN = dt.timedelta(hours=12)  # ensuring the pool renews a token that would expire sooner
 TOKEN_MARGIN = dt.timedelta(minutes=15)  # a registration renews only a token this close to expiry (an install's time)
 LISTED = "listed"  # the operation phase of waiting for the registered host to show in the pool
 REGISTER_WAIT_S = 10.0
@@ -117,7 +120,7 @@ class AzureDesktopVirtualization:
         waiting = self._grant_access(tenant_id, placement, app_group_id, spec.user_group_ids)
         if waiting is not None:
             return waiting
-        self._registration_token(tenant_id, placement, spec.host_pool, step, renew_within=DEPLOYMENT_MARGIN)
+        self._registration_token(tenant_id, placement, spec.host_pool, step, renew_within=spec.registration_window)
         return Progress(done=True, resource_id=pool_id)
 
     def _grant_access(
@@ -207,6 +210,21 @@ class AzureDesktopVirtualization:
         if not token:
             raise CloudError(step, "registrationTokenUnavailable", f"The host pool {host_pool} gave no token.")
         return str(token)
+
+    @arm_lro.hand_back("assignSessionHost")
+    def assign_session_host(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str
+    ) -> Progress:
+        step = "assignSessionHost"
+        host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+        if host is None:
+            raise CloudError(step, "sessionHostNotFound", f"{vm_name} is not a session host of {host_pool}.")
+        if not _same(host.assigned_user, user_principal_name):
+            self._avd(tenant_id, placement).session_hosts.update(
+                placement.resource_group, host_pool, _host_name(host),
+                session_host=avd_models.SessionHostPatch(assigned_user=user_principal_name),
+            )  # fmt: skip
+        return Progress(done=True, resource_id=host.id)
 
     @arm_lro.hand_back("drainSessionHost")
     def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:
@@ -384,10 +402,11 @@ def _pool_settings(spec: HostPoolSpec) -> dict[str, Any]:
     settings: dict[str, Any] = {"friendly_name": spec.friendly_name, "preferred_app_group_type": "Desktop"}
     if spec.pool_type == "pooled":
         settings.update(load_balancer_type="BreadthFirst", max_session_limit=spec.max_sessions)
-    else:  # a user gets a desktop of their own on first sign-in, and keeps it; AVD starts it when they connect, if
-        # the group's personal power stops it (Start VM on Connect: the pool's property, and the role its service
-        # principal needs, which the onboarding report lists)
-        settings.update(load_balancer_type="Persistent", personal_desktop_assignment_type="Automatic",
+    else:  # a user gets a desktop of their own (a free one on first sign-in, Automatic; the one assigned them,
+        # Direct), and keeps it; AVD starts it when they connect, if the group's personal power stops it (Start VM
+        # on Connect: the pool's property, and the role its service principal needs, which the onboarding report
+        # lists)
+        settings.update(load_balancer_type="Persistent", personal_desktop_assignment_type=spec.assignment,
                         start_vm_on_connect=spec.start_vm_on_connect)  # fmt: skip
     return settings
 

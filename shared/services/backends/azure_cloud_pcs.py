@@ -46,7 +46,7 @@ class AzureCloudPcWork:
         if action in ("retry", "reprovision"):
             cloud_pc = lifecycle.new_run(ports, tenant_id, cloud_pc.id, action, request_id=request_id)
         elif action == "endGracePeriod":
-            cloud_pc = lifecycle.end_grace_period(ports, tenant_id, cloud_pc.id)
+            cloud_pc = lifecycle.end_grace_period(ports, tenant_id, cloud_pc.id, request_id)
         elif action == "resize":
             assert target_service_plan_id is not None
             plan = SERVICE_PLANS_BY_ID[target_service_plan_id]

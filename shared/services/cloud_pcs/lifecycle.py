@@ -28,6 +28,7 @@ from shared.ports.devices import DeviceDirectory, DeviceManagement
 from shared.ports.progress import Progress
 from shared.ports.stores import RefusedWorkStore
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
+from shared.services.cloud_pcs.desktop_brokering import host_pool_name
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move, timeline_event
 from shared.services.engine.phased import DONE, held_wait
@@ -75,6 +76,8 @@ def due_work(ports: ScheduledWorkPorts, cloud_pc: CloudPc, kind: str, at: dateti
             "build": cloud_pc.build,
             "vm_names": vms,
             "nic_names": nics,
+            "host_pool": host_pool_name(cloud_pc.provisioning_policy_id, cloud_pc.build) if cloud_pc.build else None,
+            "session_host_vm": cloud_pc.virtual_machine_id.rsplit("/", 1)[-1] if cloud_pc.virtual_machine_id else None,
         }
     )
 
@@ -145,14 +148,20 @@ def delete_vms(ports: VmRemovalPorts, cloud_pc: CloudPc) -> None:
 
 def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
     """Delete each VM `work` names in turn (one gone already is done), following a delete under way to its end:
-    not done while Azure holds one or is deleting it, the operation kept with the VM it is of. A delete Azure
-    fails raises its CloudError."""
+    not done while Azure holds one or is deleting it, the operation kept with the VM it is of. Before any delete,
+    the settled VM's session host leaves its pool, and its user's assignment with it (rename and resize keep the VM, and
+    so the host; the pool stays for the policy's other Cloud PCs). A delete Azure fails raises its CloudError."""
     if work.build is None:
         return DONE
+    placement = placement_of(work.build)
+    if work.operation is None and work.host_pool and work.session_host_vm:
+        leaving = ports.avd.remove_session_host(work.tenant_id, placement, work.host_pool, work.session_host_vm)
+        if not leaving.done:
+            return leaving
     deleting_vm, _, operation = (work.operation or "").partition(" ")
     for name in work.vm_names:
         try:
-            deleting = ports.compute.delete_vm(work.tenant_id, placement_of(work.build), name,
+            deleting = ports.compute.delete_vm(work.tenant_id, placement, name,
                                                operation if name == deleting_vm else None)  # fmt: skip
         except CloudError as exc:
             if not exc.transient:
@@ -189,15 +198,17 @@ def _vms_line(ports: TimelinePorts, work: DueWork, outcome: str, *, code: str | 
 
 def deprovision(
     ports: DeprovisionPorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str,
-    action: Literal["deprovision", "endGracePeriod"] = "deprovision",
+    action: Literal["deprovision", "endGracePeriod"] = "deprovision", request_id: str | None = None,
 ) -> bool:  # fmt: skip
-    """Delete the VM and the Cloud PC (GET answers 404 after; its timeline stays); clean-up follows later."""
+    """Delete the VM and the Cloud PC (GET answers 404 after; its timeline stays); clean-up follows later. The admin's
+    request is kept on the Cloud PC while it goes, so the same request made again (a bulk item run twice) finds it
+    applied rather than refused for the status it put the Cloud PC in."""
     cloud_pc = ports.cloud_pcs.find_cloud_pc(tenant_id, cloud_pc_id)
     if cloud_pc is None or cloud_pc.run != run or not machine.allows(action, cloud_pc.status):
         return False  # already gone, restored, or taken over by a retry or reprovision
     if cloud_pc.status != "deprovisioning":
         try:
-            moved = machine.move(cloud_pc, action, ports.clock(), message=reason)
+            moved = machine.move(cloud_pc, action, ports.clock(), message=reason, request_id=request_id)
             cloud_pc = save(ports, moved, if_match=cloud_pc.etag)
         except PreconditionFailed:  # someone else moved first (another sweep, or a restore): follow them
             return deprovision(ports, tenant_id, cloud_pc_id, run, reason)
@@ -319,10 +330,13 @@ def sweep(ports: DueWorkPorts, *, limit: int = 1000) -> int:
     return done
 
 
-def end_grace_period(ports: DeprovisionPorts, tenant_id: str, cloud_pc_id: str) -> CloudPc:
+def end_grace_period(
+    ports: DeprovisionPorts, tenant_id: str, cloud_pc_id: str, request_id: str | None = None
+) -> CloudPc:
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "endGracePeriod")
-    deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin", "endGracePeriod")
+    deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin", "endGracePeriod",
+                request_id)  # fmt: skip
     return cloud_pc
 
 

@@ -25,6 +25,7 @@ from shared.services.cloud_pcs.build_settings import (
     build_settings,
     claim_device_name,
 )
+from shared.services.cloud_pcs.desktop_brokering import host_pool_name
 from shared.services.cloud_pcs.lifecycle import recheck_if_asked, schedule_clean_up
 from shared.services.cloud_pcs.provisioning_steps import (
     ASSIGNMENT_STEPS,
@@ -41,8 +42,9 @@ from shared.services.cloud_pcs.provisioning_steps import (
 from shared.services.cloud_pcs.timeline import held_line, save, timeline_event
 from shared.services.engine import phased
 
-REMOVE_VM, REMOVE_NIC = "removeVm", "removeNic"  # the phases of removing a failed attempt
-REMOVAL = (REMOVE_VM, REMOVE_NIC)
+# the phases of removing a failed attempt: its session host first, so no assignment outlives the VM
+REMOVE_SESSION_HOST, REMOVE_VM, REMOVE_NIC = "removeSessionHost", "removeVm", "removeNic"
+REMOVAL = (REMOVE_SESSION_HOST, REMOVE_VM, REMOVE_NIC)
 RESOURCE_OF = {"createVm": "virtual_machine_id", "attachNetwork": "network_interface_id"}  # what a step made
 
 
@@ -80,6 +82,7 @@ def _job(cloud_pc: CloudPc) -> CloudPcJob:
     return CloudPcJob(
         tenant_id=cloud_pc.tenant_id,
         cloud_pc_id=cloud_pc.id,
+        policy_id=cloud_pc.provisioning_policy_id,
         run=cloud_pc.run,
         generation=cloud_pc.generation,
         device_name=cloud_pc.managed_device_name,
@@ -160,7 +163,7 @@ def advance(
         return Advanced(outcome=finish(ports, state, timeline))
     ports.cloud_pcs.upsert_events(tenant_id, timeline)
     if state.failure is not None:  # removal starts on the next call, after the failure is on record
-        return Advanced(state=state.model_copy(update={"resume": StepWait(step=REMOVE_VM)}))
+        return Advanced(state=state.model_copy(update={"resume": StepWait(step=REMOVAL[0])}))
     return _waiting(state, taken)
 
 
@@ -189,9 +192,9 @@ def take_steps(
     def take(now: Steps, step: str) -> Progress:
         begun[step] = ports.clock()
         return call_step(
-            ports, step, tenant_id=job.tenant_id, cloud_pc_id=job.cloud_pc_id, run=job.run, attempt=attempt,
-            device_name=job.device_name, user_id=job.user_id, user_principal_name=job.user_principal_name,
-            build=job.build, operation=now.operation,
+            ports, step, tenant_id=job.tenant_id, cloud_pc_id=job.cloud_pc_id, policy_id=job.policy_id, run=job.run,
+            attempt=attempt, device_name=job.device_name, user_id=job.user_id,
+            user_principal_name=job.user_principal_name, build=job.build, operation=now.operation,
         )  # fmt: skip
 
     def failed(now: Steps, step: str, exc: CloudError) -> PhasedStep[Steps] | Steps:
@@ -226,18 +229,21 @@ def take_steps(
 
 
 def _remove_attempt(ports: ProvisioningPorts, state: RunState) -> PhasedStep[Steps]:
-    """Remove a failed attempt's VM, then its NIC (in use until the VM is gone), then record it: the next
-    attempt starts clean, with a new NIC and address. `succeeded` once removed, waiting as Azure asks, or
-    what refused it (a missing permission, another refusal, or its time limit) as the outcome."""
+    """Remove a failed attempt's session host (a read only, before its step), its VM, then its NIC (in use until
+    the VM is gone), then record it: the next attempt starts clean, with a new NIC and address. `succeeded` once
+    removed, waiting as Azure asks, or what refused it (a missing permission, another refusal, or its time limit)
+    as the outcome."""
     job, attempt = state.job, state.attempt
     placement = placement_of(job.build)
-    resume = state.resume or StepWait(step=REMOVE_VM)
+    resume = state.resume or StepWait(step=REMOVAL[0])
     start = _steps_from(REMOVAL, REMOVAL.index(resume.step) if resume.step in REMOVAL else 0, resume)
+    vm = vm_name(job.cloud_pc_id, job.run, attempt)
 
     def take(now: Steps, phase: str) -> Progress:
+        if phase == REMOVE_SESSION_HOST:
+            return ports.avd.remove_session_host(job.tenant_id, placement, host_pool_name(job.policy_id, job.build), vm)
         if phase == REMOVE_VM:
-            return ports.compute.delete_vm(job.tenant_id, placement, vm_name(job.cloud_pc_id, job.run, attempt),
-                                           now.operation)  # fmt: skip
+            return ports.compute.delete_vm(job.tenant_id, placement, vm, now.operation)
         return ports.compute.delete_nic(job.tenant_id, placement, nic_name(job.cloud_pc_id, job.run, attempt),
                                         now.operation)  # fmt: skip
 
@@ -264,7 +270,7 @@ def _record_removal(ports: ProvisioningPorts, state: RunState) -> None:
             timeline_event(*ids, "attemptFailed", now, outcome="failed", attempt=attempt,
                            message=f"{failure.step}: {failure.message}" if failure else None),
             timeline_event(*ids, "attemptCleanedUp", now, attempt=attempt,
-                           message="VM and network interface removed"),
+                           message="Session host, VM and network interface removed"),
         ],
     )  # fmt: skip
     ports.cloud_pcs.merge_cloud_pc(_stub(job, {"attempt": attempt}), ["attempt"])

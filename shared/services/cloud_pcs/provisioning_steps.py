@@ -13,6 +13,7 @@ from shared.models.languages import DEFAULT_LANGUAGE
 from shared.ports.compute import STEP_OUTCOME, Placement, ProvisioningCompute, VmSpec
 from shared.ports.devices import DeviceDirectory, DeviceManagement, JoinSpec
 from shared.ports.progress import Progress
+from shared.services.cloud_pcs.desktop_brokering import BrokeringPorts, broker_session_host
 
 CORE_STEPS = ("allocateCapacity", "createVm", "attachNetwork", "joinEntra", "enrollIntune", "assignPrimaryUser")
 POST_STEPS = (
@@ -24,7 +25,8 @@ POST_STEPS = (
     "setLanguage",
     "resizeOsDisk",
 )
-ASSIGNMENT_STEPS = ("assignUser",)
+# a Cloud PC its user cannot reach is not provisioned: its session host fails the attempt, as its sign-in role does
+ASSIGNMENT_STEPS = ("assignUser", "registerSessionHost")
 
 
 STAGE_OF = {
@@ -38,7 +40,7 @@ ORDER = {step: index for index, step in enumerate((*CORE_STEPS, *POST_STEPS, *AS
 POST_COMMAND = "postProvisioning"
 
 
-class ProvisioningStepPorts(Protocol):
+class ProvisioningStepPorts(BrokeringPorts, Protocol):
     """Where a step's cloud call goes: the VM and its network in Azure, the device in Entra and in Intune."""
 
     @property
@@ -157,6 +159,7 @@ def call_step(
     *,
     tenant_id: str,
     cloud_pc_id: str,
+    policy_id: str,
     run: int,
     attempt: int,
     device_name: str,
@@ -194,6 +197,9 @@ def call_step(
             return ports.intune.set_primary_user(tenant_id, device_name, user_id)
         case "assignUser":
             return ports.intune.assign_user(tenant_id, placement, vm, user_id, build.local_admin_enabled)
+        case "registerSessionHost":
+            return broker_session_host(ports, tenant_id, placement, policy_id, build, vm, user_principal_name,
+                                       operation)  # fmt: skip
         case _ if step in POST_STEPS:
             script = post_command(build, user_principal_name)
             return ports.compute.run_steps(tenant_id, placement, vm, POST_COMMAND, script, step, operation)
