@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -16,7 +16,7 @@ from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import PhasedStep, VmActionRun
 from shared.ports.cloud_errors import UNANSWERED, CloudError
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions
+from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions, lifecycle
 from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
 from shared.services.engine.phased import HOLD_WAIT_S, MIN_WAIT_S
 from shared.storage.bulk_actions import BulkActionRepository
@@ -293,18 +293,39 @@ def test_a_bulk_run_held_by_azure_runs_again_when_azure_asked_by_the_one_rule() 
     assert bulk_actions.run(briefly, bulks, TENANT, "b1", lambda performed: None).again_in_s == MIN_WAIT_S
 
 
-def test_an_end_of_grace_asked_again_while_its_cloud_pc_goes_is_found_applied_not_refused() -> None:
-    """A bulk item run twice (its queue message delivered again while the first run still works) meets the Cloud PC
-    deprovisioning: the same request finds it applied."""
+def test_an_end_of_grace_cut_short_is_found_applied_by_its_request_and_finished_by_the_sweep() -> None:
+    """A bulk item run twice (its queue message delivered again while the first run still works, or after it died)
+    meets the Cloud PC deprovisioning: the same request finds it applied, and the next sweep finishes it."""
     fakes = Fakes()
     tenant(fakes)
     ports = fakes.engine_ports()
     row = in_grace(ports, fakes)
-    fakes.script.fail("delete_vm", code="Conflict")  # the first run stops after the move, the Cloud PC still there
-    with pytest.raises(CloudError):
-        cloud_pc_actions.perform(ports, TENANT, row.id, "endGracePeriod", request_id="r1")
+
+    class Dying:  # the store, for a run that dies before the Cloud PC is deleted
+        def __getattr__(self, name: str) -> Any:
+            return getattr(fakes.cloud_pcs, name)
+
+        def delete_cloud_pc(self, tenant_id: str, cloud_pc_id: str) -> None:
+            raise RuntimeError("the host died")
+
+    dying = dataclasses.replace(ports, cloud_pcs=cast(Any, Dying()))
+    with pytest.raises(RuntimeError):
+        cloud_pc_actions.perform(dying, TENANT, row.id, "endGracePeriod", request_id="r1")
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, row.id).status == "deprovisioning"
     again = cloud_pc_actions.perform(ports, TENANT, row.id, "endGracePeriod", request_id="r1")
     assert again.cloud_pc.status == "deprovisioning"
     with pytest.raises(Conflict, match="deprovisioning"):  # another request is refused for the status, as before
         cloud_pc_actions.perform(ports, TENANT, row.id, "endGracePeriod", request_id="r2")
+    lifecycle.sweep(ports)
+    assert fakes.cloud_pcs.find_cloud_pc(TENANT, row.id) is None
+
+
+def test_a_first_vm_delete_azure_refuses_does_not_stop_the_deprovision() -> None:
+    fakes = Fakes()
+    tenant(fakes)
+    ports = fakes.engine_ports()
+    row = in_grace(ports, fakes)
+    fakes.script.fail("delete_vm", code="Conflict")
+    cloud_pc_actions.perform(ports, TENANT, row.id, "endGracePeriod", request_id="r1")
+    assert fakes.cloud_pcs.find_cloud_pc(TENANT, row.id) is None
+    assert [w.kind for w in fakes.scheduled() if w.cloud_pc_id == row.id and w.kind == "removeVms"] == ["removeVms"]

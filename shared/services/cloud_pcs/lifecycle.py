@@ -143,7 +143,11 @@ def delete_vms(ports: VmRemovalPorts, cloud_pc: CloudPc) -> None:
     if cloud_pc.build is None:
         return
     now = ports.clock()
-    _remove_vms(ports, due_work(ports, cloud_pc, "removeVms", now).model_copy(update={"since": now}))
+    work = due_work(ports, cloud_pc, "removeVms", now).model_copy(update={"since": now})
+    try:
+        _remove_vms(ports, work)
+    except CloudError:  # the first try, made at once, failed: the sweep tries again, and the deprovision goes on
+        _failed_due_later(ports, work)
 
 
 def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
@@ -155,7 +159,12 @@ def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
         return DONE
     placement = placement_of(work.build)
     if work.operation is None and work.host_pool and work.session_host_vm:
-        leaving = ports.avd.remove_session_host(work.tenant_id, placement, work.host_pool, work.session_host_vm)
+        try:
+            leaving = ports.avd.remove_session_host(work.tenant_id, placement, work.host_pool, work.session_host_vm)
+        except CloudError as exc:
+            if not exc.transient:
+                raise
+            leaving = Progress(done=False, retry_after_s=held_wait(exc), held=exc.code, reason=exc.reason)
         if not leaving.done:
             return leaving
     deleting_vm, _, operation = (work.operation or "").partition(" ")
@@ -276,9 +285,10 @@ def process_due(ports: DueWorkPorts, work: DueWork) -> None:
         if (
             cloud_pc is not None
             and cloud_pc.run == work.run
-            and cloud_pc.status in ("inGracePeriod", "deprovisioning")  # not a failed one a retry may take
-            and (cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)
-        ):
+            # not a failed one a retry may take; a deprovision under way (an interrupted end of grace) is finished
+            and (cloud_pc.status == "deprovisioning" or (cloud_pc.status == "inGracePeriod" and (
+                cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)))
+        ):  # fmt: skip
             deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
     elif work.kind == "removeVms":
         _remove_vms(ports, work)
@@ -333,8 +343,11 @@ def sweep(ports: DueWorkPorts, *, limit: int = 1000) -> int:
 def end_grace_period(
     ports: DeprovisionPorts, tenant_id: str, cloud_pc_id: str, request_id: str | None = None
 ) -> CloudPc:
+    """The grace period ends now: its expiry is made due at once first, so a deprovision cut short (a crash, a
+    storage outage) is finished by the next sweep."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "endGracePeriod")
+    ports.due.upsert_due(due_work(ports, cloud_pc, "graceExpiry", ports.clock()))
     deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin", "endGracePeriod",
                 request_id)  # fmt: skip
     return cloud_pc
