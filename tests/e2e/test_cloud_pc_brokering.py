@@ -29,6 +29,16 @@ def connect(tenant: Tenant, pool_id: str, upn: str) -> str:
     return str(reply.json()["name"]).split("/")[1].lower()
 
 
+def feed(tenant: Tenant, upn: str) -> list[tuple[str, str | None]]:
+    """The desktops the user's Windows App lists (the emulator's view of AVD's feed): each one's host pool, lower case,
+    and the session host assigned to them."""
+    asked = {"tenantId": tenant.entra_id, "userPrincipalName": upn}
+    reply = tenant.arm.session.get(f"{tenant.arm.emulator.base_url}/emulator/avd/feed", params=asked, timeout=30)
+    assert reply.status_code == 200, reply.text
+    return [(d["hostPoolId"].lower(), d["assignedSessionHost"] and d["assignedSessionHost"].lower())
+            for w in reply.json()["workspaces"] for d in w["desktops"]]  # fmt: skip
+
+
 def test_each_users_cloud_pc_is_a_session_host_assigned_to_them_and_their_connection_lands_there(
     api: ApiClient,
 ) -> None:
@@ -58,8 +68,10 @@ def test_each_users_cloud_pc_is_a_session_host_assigned_to_them_and_their_connec
     roles = [(a["principalId"], a["roleDefinitionId"].rsplit("/", 1)[-1]) for a in access]
     assert roles == [(tenant.gid("finance"), DESKTOP_VIRTUALIZATION_USER)]
 
-    for cloud_pc in provisioned:  # each on their own Cloud PC, never another's
-        assert connect(tenant, pool["id"], cloud_pc["userPrincipalName"]) == cloud_pc["managedDeviceName"].lower()
+    for cloud_pc in provisioned:  # each feed lists exactly their desktop; each lands on their own Cloud PC
+        host = cloud_pc["managedDeviceName"].lower()
+        assert feed(tenant, cloud_pc["userPrincipalName"]) == [(pool["id"].lower(), host)]
+        assert connect(tenant, pool["id"], cloud_pc["userPrincipalName"]) == host
 
     # end of grace: the session host, and the user's assignment with it, goes with the VM; the pool stays
     leaving: dict[str, Any] = next(c for c in provisioned if tenant.name_of(c["userId"]) == "u1")
@@ -69,3 +81,8 @@ def test_each_users_cloud_pc_is_a_session_host_assigned_to_them_and_their_connec
     gone(api, tenant, leaving["id"])
     staying = [c for c in provisioned if c is not leaving]
     assert session_hosts(tenant, pool["id"]) == {c["virtualMachineId"].lower(): upn[c["userId"]] for c in staying}
+    # still in the group, u1 sees the policy's desktop with no Cloud PC behind it, and cannot connect
+    assert feed(tenant, leaving["userPrincipalName"]) == [(pool["id"].lower(), None)]
+    control = f"{tenant.arm.emulator.base_url}/emulator/avd{pool['id']}/connections"
+    refused = tenant.arm.session.post(control, json={"userPrincipalName": leaving["userPrincipalName"]}, timeout=30)
+    assert refused.status_code == 409, refused.text
