@@ -102,6 +102,9 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     built = page.get_by_role("region", name="Built with")
     expect(built).to_contain_text("Microsoft Entra join")  # the join type in the wizard's words
     expect(built).not_to_contain_text("adjoin")
+    connects = page.get_by_role("region", name="Where the user connects")  # launchInfo: the feed and the host pool
+    expect(connects).to_contain_text("https://rdweb.wvd.microsoft.com/api/arm/feeddiscovery")
+    expect(connects.get_by_role("button", name=re.compile(r"^Copy the "))).not_to_have_count(0)
     tab.shot("a Cloud PC, its timeline and explanation")
     # close up, the README's picture of a timeline
     page.get_by_role("region", name="Timeline").screenshot(path=str(ARTEFACTS / "cloud-pc-timeline.png"))
