@@ -97,6 +97,15 @@ class CloudPc(Resource):
     power_state: PowerState | None = Field(
         default=None, description="running or poweredOff as the app last left its VM; absent when not known."
     )
+    last_connected_date_time: datetime | None = Field(
+        default=None,
+        description="When its user was last seen connected to it; absent: never, as far as the app has seen.",
+    )
+    user_away_since: datetime | None = Field(
+        default=None,
+        description="Since when its user has been seen disconnected or signed out while it runs (its policy's power "
+        "rules count from this); absent while they are connected or it is asleep.",
+    )
     run: int = Field(default=1, description="Bumped by retry and reprovision: the orchestration run that owns it.")
     attempt: int = 0
     generation: int = Field(default=1, description="Bumped by reprovision: each generation gets new resources.")
