@@ -212,7 +212,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             graph_endpoint=settings.graph_endpoint, backends=TenantBackends(tenants, access_of),
             directory_subscriptions=subscriptions,
             connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
-            images=admin.images,
+            images=admin.images, policies=admin.policies,
         ),
         directory_subscriptions=subscriptions,
     )  # fmt: skip

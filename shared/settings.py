@@ -129,6 +129,11 @@ class Settings(BaseSettings):
         description="NCRONTAB of the Spot Group optimization: pooled hosts started and deallocated as sessions need.",
     )
     health_check_schedule: str = "0 0 */6 * * *"
+    use_watch_schedule: str = Field(
+        default="0 */5 * * * *",
+        description="NCRONTAB of the watch over the azure backend's Cloud PCs: who is connected, and which sleep or "
+        "wake by their policies' power rules.",
+    )
     subscription_renewal_schedule: str = Field(
         default="0 0 */6 * * *", description="NCRONTAB of the timer renewing Graph change-notification subscriptions."
     )
@@ -206,6 +211,7 @@ class Settings(BaseSettings):
         "spot_optimize_schedule",
         "health_check_schedule",
         "subscription_renewal_schedule",
+        "use_watch_schedule",
     )
     @classmethod
     def _ncrontab(cls, value: str) -> str:

@@ -9,7 +9,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from orchestrators import names
-from orchestrators.starting import start_background_work, start_orchestration, start_provisioning
+from orchestrators.starting import start_all, start_background_work, start_orchestration, start_provisioning
 from shared.models.orchestrations import HealthCheckRun
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import AuditPorts, SpotGroupPorts
@@ -101,6 +101,26 @@ def blueprint(
         if started or stopped:
             log.info("Spot Groups optimized: %d hosts started, %d deallocated", started, stopped)
 
+    @bp.function_name("watchCloudPcUse")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.use_watch_schedule, run_on_startup=False)
+    @bp.durable_client_input(client_name="client")
+    async def watch_cloud_pc_use(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
+        """Each tenant's Cloud PCs at the time this run read: whose user is connected, and which its policy's power
+        rules put to sleep (each sleep followed to its end by its VM action) or found woken."""
+        now, asleep, woken = engine.clock(), 0, 0
+        for tenant_id in await asyncio.to_thread(_tenant_ids, ports):
+            try:
+                watch = await asyncio.to_thread(engine.backends.of(tenant_id).watch_use, engine, tenant_id, now)
+                await start_all(client, names.RUN_CLOUD_PC_ACTION, [
+                    (names.cloud_pc_action_instance_id(r.tenant_id, r.cloud_pc_id, r.request_id), r)
+                    for r in watch.sleeps])  # fmt: skip
+            except Exception:  # this tenant waits for the next run; the others go on
+                log.exception("The use of tenant %s's Cloud PCs could not be watched now", tenant_id)
+                continue
+            asleep, woken = asleep + len(watch.sleeps), woken + watch.woken
+        if asleep or woken:
+            log.info("Cloud PCs watched: %d put to sleep, %d found awake", asleep, woken)
+
     @bp.function_name("recheckConnections")
     @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)
     @bp.durable_client_input(client_name="client")
@@ -119,3 +139,12 @@ def blueprint(
         log.info("Health checks started for %d connections", started)
 
     return bp
+
+
+def _tenant_ids(ports: AdminPorts) -> list[str]:
+    found, token = [], None
+    while True:
+        page, token = ports.tenants.list_tenants(top=100, skip_token=token)
+        found += [tenant.id for tenant in page]
+        if token is None:
+            return found

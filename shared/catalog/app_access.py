@@ -192,8 +192,9 @@ SERVICE_ROLES: tuple[ServiceRole, ...] = (
     ServiceRole(
         "Desktop Virtualization Power On Contributor", POWER_ON_CONTRIBUTOR, AZURE_VIRTUAL_DESKTOP_APP_ID,
         "Azure Virtual Desktop", "resourceGroup",
-        "lets Azure Virtual Desktop start a personal Spot Group's host when its user connects (Start VM on Connect), "
-        "once the group's personal power has deallocated it; needed on the resource group of each site that holds one",
+        "lets Azure Virtual Desktop start a personal desktop when its user connects (Start VM on Connect) once power "
+        "rules have put it to sleep: a personal Spot Group's host, or a Cloud PC of a policy with power rules; needed "
+        "on the resource group of each site that holds one",
     ),
 )  # fmt: skip
 # Windows 365's, asked of a `windows365` tenant where its connections (and its sites' networks, which a connection

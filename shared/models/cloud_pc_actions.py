@@ -14,7 +14,8 @@ ActionName = Literal[
     "reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize", "troubleshoot"
 ]
 BulkActionName = Literal["reprovision", "retry", "endGracePeriod", "reboot", "powerOn", "powerOff", "resize"]
-VmActionName = Literal["reboot", "powerOn", "powerOff", "resize", "troubleshoot"]
+# the admin's, and the app's own: a policy's power rules put a Cloud PC to sleep (deallocated, or hibernated)
+VmActionName = Literal["reboot", "powerOn", "powerOff", "resize", "troubleshoot", "sleep", "hibernate"]
 MAX_BULK_ITEMS = 1000
 
 

@@ -1,5 +1,5 @@
-"""What a Cloud PC's work leaves the triggers to start: provisioning runs, VM actions, or following the tenant's
-backend where it works on its own."""
+"""What a Cloud PC's work leaves the triggers to start: provisioning runs, VM actions (an admin's, or a sleep its
+policy's power rules began), or following the tenant's backend where it works on its own."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ class Performed:
     provisioning_run: int | None = None  # start this provisioning run (retry, reprovision)
     vm_action: VmActionRun | None = None  # start this VM action
     follow_backend: bool = False  # the backend carries it out: follow the tenant's Cloud PCs until it is done
+
+
+@dataclass(frozen=True)
+class UseWatch:
+    """One watch of a tenant's Cloud PCs' use: the sleeps it began (each for a VM action to follow), the wakes it
+    recorded, and how many Cloud PCs' users it saw connected."""
+
+    sleeps: list[VmActionRun] = field(default_factory=list)
+    woken: int = 0
+    connected: int = 0
 
 
 @dataclass

@@ -67,6 +67,9 @@ class BuildSettings(ApiModel):
     local_admin_enabled: bool = False
     naming_template: str
     locale: str = DEFAULT_LANGUAGE  # the Windows language and region (Cloud PCs built before it was kept: en-US)
+    # made with hibernation enabled (its policy's power rules hibernate), where the size allows: only such a VM can
+    # hibernate (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume)
+    hibernation: bool = False
 
 
 class CloudPc(Resource):
@@ -186,9 +189,10 @@ class CloudPcLaunchInfo(ApiModel):
         "resource id); null where Windows 365 hosts it."
     )
     starts_on_connect: bool = Field(
-        description="Whether the user's client starts the Cloud PC when it is asleep (Start VM on Connect). false for "
-        "now on both backends: the app's Cloud PCs have no power rules yet, and Windows 365 Enterprise Cloud PCs do "
-        "not sleep."
+        description="Whether the user's connection starts the Cloud PC when it is asleep or powered off (Azure "
+        "Virtual Desktop's Start VM on Connect, on in the host pool of every Cloud PC the app provisions itself; it "
+        "works once Azure Virtual Desktop holds the role the onboarding report lists). false for Windows 365 "
+        "Enterprise Cloud PCs, which do not sleep."
     )
 
 

@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, without_chars_pattern
 from shared.models.languages import DEFAULT_LANGUAGE, LANGUAGES
+from shared.models.session_policies import PersonalPower
 from shared.models.sites import RegionName
 
 # a naming template's limits: names of 5-15 characters (Windows' computer names end at 15), at most 10 of them
@@ -176,6 +177,11 @@ class PolicyFields(InputModel):
     local_admin_enabled: StrictBool = False
     enable_single_sign_on: StrictBool = False
     windows_setting: WindowsSetting | None = None
+    power_rules: PersonalPower | None = Field(
+        default=None,
+        description="`azure` backend: its Cloud PCs asleep (deallocated, or hibernated) while their users are away, "
+        "woken by Azure Virtual Desktop's Start VM on Connect when they connect.",
+    )
 
 
 class ProvisioningPolicyCreate(PolicyFields):
@@ -194,6 +200,7 @@ class ProvisioningPolicyUpdate(InputModel):
     local_admin_enabled: StrictBool | None = omittable()
     enable_single_sign_on: StrictBool | None = omittable()
     windows_setting: WindowsSetting | None = None
+    power_rules: PersonalPower | None = None  # null: clears them (Cloud PCs asleep stay so until their users connect)
 
 
 class AssignmentTarget(InputModel):
@@ -222,6 +229,7 @@ class ProvisioningPolicy(Resource):
     local_admin_enabled: bool = False
     enable_single_sign_on: bool = False
     windows_setting: WindowsSetting = WindowsSetting()
+    power_rules: PersonalPower | None = None
     provisioning_type: Literal["dedicated"] = "dedicated"
     grace_period_in_hours: int = 168
     assignments: list[Assignment] = []

@@ -25,10 +25,11 @@ class SessionLimits(InputModel):
 
 
 class PersonalPower(InputModel):
-    """A personal group's hosts stopped while their users are away, and started by Azure Virtual Desktop's Start VM
-    on Connect when they come back. deallocateWhenDisconnectedMinutes: after the user has been disconnected this
-    long (null: never for that); deallocateOnSignOut: once the user has signed out; hibernate: hibernate instead,
-    where the VM size supports it (the user's open apps come back as they were)."""
+    """Personal desktops (a personal Spot Group's hosts, a policy's Cloud PCs) stopped while their users are away,
+    and started by Azure Virtual Desktop's Start VM on Connect when they come back. deallocateWhenDisconnectedMinutes:
+    after the user has been disconnected this long (null: never for that); deallocateOnSignOut: once the user has
+    signed out; hibernate: hibernate instead, where the VM size supports it (the user's open apps come back as they
+    were)."""
 
     deallocate_when_disconnected_minutes: int | None = Field(default=None, ge=1, le=MAX_AWAY_MINUTES)
     deallocate_on_sign_out: bool = False

@@ -260,6 +260,11 @@ class SessionHost(ApiModel):
     drained_at: datetime | None = None  # when its group's schedule drained it (None: the schedule did not)
     notified_at: datetime | None = None  # when its users were told they are to be logged off
 
+    @property
+    def running(self) -> bool:
+        """Deployed, and its VM running as the pool last said."""
+        return self.status == "running" and self.power_state == "running"
+
 
 class SpotGroup(Resource):
     tenant_id: str

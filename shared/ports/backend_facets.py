@@ -11,19 +11,22 @@ from typing import TYPE_CHECKING, Protocol
 
 from shared.catalog.app_access import ServiceRole
 from shared.models.cloud_pc_actions import ActionName
-from shared.models.cloud_pc_work import Performed, ReconcileOutcome
+from shared.models.cloud_pc_work import Performed, ReconcileOutcome, UseWatch
 from shared.models.cloud_pcs import CloudPc, CloudPcLaunchInfo, RestorePoint
 from shared.ports.cloud_pc_work_ports import (
     ActionCheckPorts,
     ActionPorts,
     DirectoryChangePorts,
     RestorePointPorts,
+    UsePorts,
     Windows365CloudPcPorts,
 )
 from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
 from shared.ports.service_role_ports import ServiceRolePorts
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from shared.events import DirectoryEvent
     from shared.models.connections import Connection
     from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
@@ -161,6 +164,10 @@ class CloudPcWork(Protocol):
 
     def launch_info(self, cloud_pc: CloudPc) -> CloudPcLaunchInfo:
         """Where the user of a provisioned Cloud PC connects to it."""
+        ...
+
+    def watch_use(self, ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
+        """Who was seen connected, and the Cloud PCs put to sleep or found awake, at a watch of the tenant's use."""
         ...
 
 

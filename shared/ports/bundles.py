@@ -19,7 +19,14 @@ from shared.ports.devices import DeviceDirectory
 from shared.ports.image_building import ImageBuilding
 from shared.ports.queues import EventPublisher
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
-from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, RefusedWorkStore, SiteStore
+from shared.ports.stores import (
+    CloudPcStore,
+    ConnectionStore,
+    DeviceImageStore,
+    PolicyStore,
+    RefusedWorkStore,
+    SiteStore,
+)  # fmt: skip
 from shared.ports.tenant_access import TenantAccess
 
 
@@ -57,6 +64,7 @@ class OnboardingPorts:
     events: EventPublisher | None = None  # a refused directory read is tried again once nothing is missing
     spot_groups: SpotGroupStore | None = None  # personal groups' sites need Start VM on Connect's role
     images: DeviceImageStore | None = None  # a windows365 tenant's uploads tell whether Windows 365 could read them
+    policies: PolicyStore | None = None  # policies with power rules: their sites need Start VM on Connect's role
 
 
 @dataclass(frozen=True)

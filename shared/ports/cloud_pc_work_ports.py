@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.directory import Directory, LicenseAssignment
@@ -105,3 +106,15 @@ class RestorePointPorts(Windows365CloudPcPorts, TimelinePorts, Protocol):
 
 class ActionPorts(NewRunPorts, DeprovisionPorts, RestorePointPorts, Protocol):
     """A checked action carried out (perform): by the app itself, or asked of Windows 365."""
+
+
+class UsePorts(TimelinePorts, Protocol):
+    """A watch of a tenant's Cloud PCs' use (watch_use): its policies and Cloud PCs, AVD's pools and sessions, and
+    the VMs it may put to sleep."""
+
+    @property
+    def policies(self) -> PolicyStore: ...
+    @property
+    def avd(self) -> DesktopVirtualization: ...
+    @property
+    def operations(self) -> CloudPcOperations: ...

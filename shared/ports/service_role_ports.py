@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from shared.ports.spot_pc_stores import SpotGroupStore
-from shared.ports.stores import ConnectionStore, DeviceImageStore
+from shared.ports.stores import ConnectionStore, DeviceImageStore, PolicyStore
 from shared.ports.tenant_access import TenantAccess
 
 # read-only members (properties): the bundles that satisfy these are frozen dataclasses
@@ -25,3 +25,6 @@ class ServiceRolePorts(Protocol):
 
     @property
     def images(self) -> DeviceImageStore | None: ...  # Windows 365's uploads tell whether it could read them
+
+    @property
+    def policies(self) -> PolicyStore | None: ...  # so do the sites of policies whose power rules stop Cloud PCs

@@ -39,7 +39,7 @@ def test_an_azure_cloud_pc_is_reached_through_its_policy_s_host_pool_until_its_g
         "cloudPcId": cloud_pc["id"], "feedUrl": FEED_URL,
         "webClientUrl": "https://client.wvd.microsoft.com/arm/webclient/index.html",
         "hostPoolId": f"{provider}/hostPools/{pool}", "workspaceId": f"{provider}/workspaces/{pool}-ws",
-        "applicationGroupId": f"{provider}/applicationGroups/{pool}-dag", "startsOnConnect": False,
+        "applicationGroupId": f"{provider}/applicationGroups/{pool}-dag", "startsOnConnect": True,
     }  # fmt: skip
     tenant.group("pilot", [])
     refused(api, tenant, status_becomes(api, tenant, cloud_pc["id"], "inGracePeriod"), "inGracePeriod")

@@ -32,6 +32,8 @@ EXPECTED: dict[str, tuple[set[str], str | None]] = {
     "reboot": (WORKING, None),
     "powerOn": (WORKING, None),
     "powerOff": (WORKING, None),
+    "sleep": (WORKING, None),
+    "wake": (WORKING, None),
     "rename": ({str(s) for s in machine.STATUSES} - {"deprovisioning"}, None),
     "troubleshoot": (WORKING | {"inGracePeriod"}, None),
     "restoreSnapshot": (WORKING, None),  # Windows 365's own work follows through "mirror"

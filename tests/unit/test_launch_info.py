@@ -29,7 +29,7 @@ def test_an_azure_cloud_pc_is_reached_through_its_policy_s_host_pool_in_its_site
     assert info.model_dump() == {  # camelCase on the wire
         "cloudPcId": "cpc-ann", "feedUrl": FEED_URL, "webClientUrl": WEB_CLIENT_URL,
         "hostPoolId": f"{provider}/hostPools/{pool}", "workspaceId": f"{provider}/workspaces/{pool}-ws",
-        "applicationGroupId": f"{provider}/applicationGroups/{pool}-dag", "startsOnConnect": False,
+        "applicationGroupId": f"{provider}/applicationGroups/{pool}-dag", "startsOnConnect": True,
     }  # fmt: skip
 
 

@@ -107,19 +107,37 @@ def asked_of_azure(ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *
 
 def service_role_scopes(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
     """Where a service's role is needed: Start VM on Connect's at the group of each site that holds a personal Spot
-    Group whose personal power stops hosts."""
-    if ports.spot_groups is None:
-        return []
+    Group whose personal power stops hosts, or Cloud PCs of a policy whose power rules put them to sleep."""
     wanted, token = set(), None
-    while True:
+    while ports.spot_groups is not None:
         page, token = ports.spot_groups.list_spot_groups(tenant_id, top=100, skip_token=token)
         wanted |= {g.site_id for g in page if g.personal_power is not None and g.personal_power.stops_hosts
                    and g.user_type == "personal"}  # fmt: skip
         if token is None:
             break
+    wanted |= _sleeping_policies_sites(ports, tenant_id, sites)
     groups = {(site.subscription_id, site.resource_group_name.lower()): site for site in sites if site.id in wanted}
     return [ServiceRoleCheck(role, site.subscription_id, _group(site.subscription_id, site.resource_group_name))
             for site in groups.values() for role in SERVICE_ROLES]  # fmt: skip
+
+
+def _sleeping_policies_sites(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> set[str]:
+    """The sites a policy with power rules provisions in: its connections' sites, and its hosted regions' (a Cloud PC
+    on the hosted network is made in the tenant's first site of its region, build_settings.py)."""
+    if ports.policies is None:
+        return set()
+    found: set[str] = set()
+    for policy in ports.policies.list_all_policies(tenant_id):
+        if policy.power_rules is None or not policy.power_rules.stops_hosts:
+            continue
+        for config in policy.domain_join_configurations:
+            if config.region_name:
+                first = next((s.id for s in sites if s.region_name == config.region_name), None)
+                found |= {first} if first is not None else set()
+            elif ports.connections is not None and config.on_premises_connection_id:
+                connection = ports.connections.find_connection(tenant_id, config.on_premises_connection_id)
+                found |= {connection.site_id} if connection is not None else set()
+    return found
 
 
 def _group(subscription_id: str, resource_group: str) -> str:

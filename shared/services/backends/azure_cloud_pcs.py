@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import Conflict
 from shared.events import DirectoryEvent
 from shared.models.cloud_pc_actions import ActionName
-from shared.models.cloud_pc_work import Performed, ReconcileOutcome
+from shared.models.cloud_pc_work import Performed, ReconcileOutcome, UseWatch
 from shared.models.cloud_pcs import CloudPc, CloudPcLaunchInfo, RestorePoint
 from shared.models.orchestrations import VmActionRun
 from shared.ports.cloud_pc_work_ports import (
@@ -14,9 +16,10 @@ from shared.ports.cloud_pc_work_ports import (
     ActionPorts,
     DirectoryChangePorts,
     RestorePointPorts,
+    UsePorts,
     Windows365CloudPcPorts,
 )
-from shared.services.cloud_pcs import cloud_pc_actions, desktop_brokering, lifecycle, reconcile
+from shared.services.cloud_pcs import cloud_pc_actions, cloud_pc_sleep, desktop_brokering, lifecycle, reconcile
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save_move
 
@@ -91,6 +94,9 @@ class AzureCloudPcWork:
 
     def launch_info(self, cloud_pc: CloudPc) -> CloudPcLaunchInfo:
         return desktop_brokering.avd_launch_info(cloud_pc)
+
+    def watch_use(self, ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
+        return cloud_pc_sleep.watch_use(ports, tenant_id, now)
 
 
 def _keeps_no_restore_points(cloud_pc: CloudPc) -> Conflict:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
 from shared.events import DirectoryEvent
 from shared.models.cloud_pc_actions import ActionName
-from shared.models.cloud_pc_work import Performed, ReconcileOutcome
+from shared.models.cloud_pc_work import Performed, ReconcileOutcome, UseWatch
 from shared.models.cloud_pcs import CloudPc, CloudPcLaunchInfo, RestorePoint
 from shared.ports.cloud_pc_work_ports import (
     ActionCheckPorts,
     ActionPorts,
     DirectoryChangePorts,
     RestorePointPorts,
+    UsePorts,
     Windows365CloudPcPorts,
 )
 from shared.services.cloud_pcs import cloud_pc_actions
@@ -99,6 +101,9 @@ class Windows365CloudPcWork:
         return CloudPcLaunchInfo(cloud_pc_id=cloud_pc.id, feed_url=FEED_URL, web_client_url=WINDOWS365_WEB_URL,
                                  host_pool_id=None, workspace_id=None, application_group_id=None,
                                  starts_on_connect=False)  # fmt: skip
+
+    def watch_use(self, ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
+        return UseWatch()  # Windows 365 keeps its Cloud PCs running, and reports their use itself
 
 
 def _id_of(cloud_pc: CloudPc) -> str:

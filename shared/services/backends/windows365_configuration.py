@@ -304,6 +304,11 @@ def _check_fields(fields: PolicyFields) -> None:
             "notTakenByBackend", "Windows 365 makes a user a local administrator through user settings "
             "(cloudPcUserSetting), not through the provisioning policy.", "localAdminEnabled",
         ))  # fmt: skip
+    if fields.power_rules is not None:
+        problems.append(ErrorDetail(
+            "notTakenByBackend", "Windows 365 Enterprise Cloud PCs run whether used or not: power rules are for "
+            "Cloud PCs the app provisions itself (the azure backend).", "powerRules",
+        ))  # fmt: skip
     if problems:
         raise ValidationFailed.of(*problems)
 

@@ -113,6 +113,7 @@ def build_settings(ports: BuildSettingsPorts, cloud_pc: CloudPc) -> BuildSetting
         local_admin_enabled=policy.local_admin_enabled,
         naming_template=policy.cloud_pc_naming_template,
         locale=policy.windows_setting.locale if policy.windows_setting else DEFAULT_LANGUAGE,
+        hibernation=policy.power_rules is not None and policy.power_rules.stops_hosts and policy.power_rules.hibernate,
     )
 
 

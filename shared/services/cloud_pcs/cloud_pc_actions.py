@@ -43,9 +43,13 @@ PHASES: dict[VmActionName, tuple[str, ...]] = {
     "powerOff": ("deallocateVm",),
     "resize": ("switchLicense", "deallocateVm", "resizeVm", "growOsDisk", "startVm", "extendPartition"),
     "troubleshoot": ("troubleshoot",),
+    "sleep": ("deallocateVm",),
+    "hibernate": ("hibernateVm",),
 }
-POWER: dict[str, PowerAction] = {"restartVm": "restart", "startVm": "start", "deallocateVm": "deallocate"}
-DONE_LINE = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredOff", "troubleshoot": "troubleshot"}
+POWER: dict[str, PowerAction] = {"restartVm": "restart", "startVm": "start", "deallocateVm": "deallocate",
+                                 "hibernateVm": "hibernate"}  # fmt: skip
+DONE_LINE = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredOff", "troubleshoot": "troubleshot",
+             "sleep": "asleep", "hibernate": "asleep"}  # fmt: skip
 
 
 class CloudPcActionPorts(ActionPorts, ActionCheckPorts, Protocol):

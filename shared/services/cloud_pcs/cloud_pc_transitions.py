@@ -34,6 +34,8 @@ Action = Literal[
     "reboot",
     "powerOn",
     "powerOff",
+    "sleep",  # its policy's power rules stop it while its user is away (cloud_pc_sleep.py)
+    "wake",  # it runs again: its user's connection started it (Start VM on Connect), or someone did
     "rename",
     "troubleshoot",
     "restoreSnapshot",  # Windows 365 restores one of its Cloud PCs to a restore point
@@ -91,6 +93,8 @@ TRANSITIONS: dict[Action, Transition[Milestone]] = {
     "reboot": Transition(PROVISIONED, SAME, "reboot", _again("rebootRequested")),
     "powerOn": Transition(PROVISIONED, SAME, "power on", _again("powerOnRequested")),
     "powerOff": Transition(PROVISIONED, SAME, "power off", _again("powerOffRequested")),
+    "sleep": Transition(PROVISIONED, SAME, "put to sleep", _again("sleepStarted")),
+    "wake": Transition(PROVISIONED, SAME, "wake", _again("awake", "succeeded")),
     "rename": Transition(frozenset(STATUSES) - {"deprovisioning"}, SAME, "rename", _again("renamed")),
     "troubleshoot": Transition(PROVISIONED | {"inGracePeriod"}, SAME, "troubleshoot", _again("troubleshootStarted")),
     "restoreSnapshot": Transition(PROVISIONED, SAME, "restore", _again("restoreRequested")),
@@ -118,7 +122,13 @@ REPORTED_OUTCOMES = {"provisioned": "succeeded", "provisionedWithWarnings": "war
 
 # what a power action leaves the VM in, and so what is not worth offering again: powering on a running VM does
 # nothing (Azure answers it as done), and the portal should not offer it as if it did
-POWER_AFTER: dict[str, PowerState] = {"powerOn": "running", "reboot": "running", "powerOff": "poweredOff"}
+POWER_AFTER: dict[str, PowerState] = {
+    "powerOn": "running",
+    "reboot": "running",
+    "powerOff": "poweredOff",
+    "sleep": "poweredOff",
+    "hibernate": "poweredOff",
+}
 
 
 def worth_offering(action: str, cloud_pc: CloudPc) -> bool:

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from shared.errors import Conflict, NotFound
 from shared.models.cloud_pcs import PROVISIONED, BuildSettings, CloudPc, CloudPcLaunchInfo
+from shared.models.policies import ProvisioningPolicy
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
@@ -79,7 +80,7 @@ def avd_launch_info(cloud_pc: CloudPc) -> CloudPcLaunchInfo:
         cloud_pc_id=cloud_pc.id, feed_url=FEED_URL, web_client_url=WEB_CLIENT_URL,
         host_pool_id=f"{provider}/hostPools/{pool}", workspace_id=f"{provider}/workspaces/{pool}-ws",
         application_group_id=f"{provider}/applicationGroups/{pool}-dag",
-        starts_on_connect=False,  # Start VM on Connect comes with the policies' power rules
+        starts_on_connect=True,  # the pool's Start VM on Connect (_pool_spec)
     )  # fmt: skip
 
 
@@ -111,10 +112,16 @@ def _pool_spec(ports: BrokeringPorts, tenant_id: str, placement: Placement, poli
         policy = ports.policies.get_policy(tenant_id, policy_id)
     except NotFound:
         raise CloudError("ensureHostPool", "policyNotFound", "The provisioning policy no longer exists.") from None
+    return pool_spec(policy, placement, pool)
+
+
+def pool_spec(policy: ProvisioningPolicy, placement: Placement, pool: str) -> HostPoolSpec:
+    """Start VM on Connect is on in every policy's pool, power rules or not: a Cloud PC asleep, or one an admin
+    powered off, starts when its user connects (and one put to sleep before its policy's rules were cleared too)."""
     groups = tuple(sorted({assignment.group_id for assignment in policy.assignments}))
     return HostPoolSpec(placement=placement, host_pool=pool, pool_type="personal", max_sessions=1,
                         friendly_name=policy.display_name, user_group_ids=groups, assignment="Direct",
-                        registration_window=REGISTRATION_WINDOW)  # fmt: skip
+                        registration_window=REGISTRATION_WINDOW, start_vm_on_connect=True)  # fmt: skip
 
 
 def _in(phase: str, progress: Progress) -> Progress:

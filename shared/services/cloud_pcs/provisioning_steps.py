@@ -185,6 +185,7 @@ def call_step(
                 image_id=build.image_id,
                 os_disk_size_gb=build.os_disk_size_gb,
                 subnet_id=build.subnet_id,
+                hibernation=build.hibernation,
             )
             return ports.compute.create_vm(tenant_id, spec, operation)
         case "attachNetwork":

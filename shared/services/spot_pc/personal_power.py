@@ -1,6 +1,7 @@
-"""Personal Spot Group hosts stopped while their users are away: deallocated (or hibernated) once the user has been
-disconnected for the group's limit, or has signed out; Azure Virtual Desktop's Start VM on Connect starts the host
-again when they connect (the host pool's property, set by the deployment; the role, on the onboarding list).
+"""Personal desktops stopped while their users are away: deallocated (or hibernated) once the user has been
+disconnected for the limit, or has signed out; Azure Virtual Desktop's Start VM on Connect starts the desktop again
+when they connect (the host pool's property; the role, on the onboarding list). The rule (`plan_personal_power`) is
+the one for a personal Spot Group's hosts, applied here, and for a policy's Cloud PCs (cloud_pcs/cloud_pc_sleep.py).
 
 AVD says whether a user is active or disconnected, not since when: the optimization that runs every 5 minutes keeps,
 on the host's row, when it first saw the user disconnected or signed out, and clears it once they are active again.
@@ -15,14 +16,15 @@ https://learn.microsoft.com/azure/virtual-machines/hibernate-resume), which keep
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from shared.models.orchestrations import HostPowerRun
 from shared.models.session_policies import PersonalPower
 from shared.models.spot_group_records import SpotGroupEvent
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
@@ -37,11 +39,23 @@ RUNNING = "running"
 STOPPED = "deallocated"  # a hibernated VM is deallocated too, its memory kept on its disk
 
 
+class PersonalDesktop(Protocol):
+    """A desktop one user has: a personal Spot Group's host, or a Cloud PC."""
+
+    @property
+    def name(self) -> str: ...  # its VM's
+    @property
+    def running(self) -> bool: ...  # deployed, and its VM running
+    @property
+    def user_away_since(self) -> datetime | None: ...  # when its user was first seen away (None: not seen so)
+
+
 @dataclass(frozen=True)
 class PowerDecision:
     host: str  # the VM's name
     action: Literal["deallocate", "hibernate"]
     reason: str  # "deallocated host-3 at 18:05: its user disconnected 30 minutes ago (limit 30)"
+    why: str = ""  # the reason's cause alone: "its user disconnected 30 minutes ago (limit 30)"
 
 
 @dataclass(frozen=True)
@@ -53,11 +67,11 @@ class PersonalPowerPlan:
 
 
 def plan_personal_power(
-    power: PersonalPower, hosts: list[SessionHost], sessions: list[UserSessionRecord], now: datetime,
+    power: PersonalPower, hosts: Sequence[PersonalDesktop], sessions: list[UserSessionRecord], now: datetime,
     hibernatable: frozenset[str] = frozenset(),
 ) -> PersonalPowerPlan:  # fmt: skip
-    """Pure: which hosts to stop now, each with its reason, and the away times to keep. `hosts` carry their live power
-    state; `hibernatable`: the hosts whose VMs were made with hibernation enabled."""
+    """Pure: which desktops to stop now, each with its reason, and the away times to keep. `hosts` carry their live
+    power state; `hibernatable`: the desktops whose VMs were made with hibernation enabled."""
     by_host: dict[str, list[UserSessionRecord]] = {}
     for session in sessions:
         by_host.setdefault(session.vm_name, []).append(session)
@@ -65,7 +79,7 @@ def plan_personal_power(
     decisions = []
     for host in hosts:
         on = by_host.get(host.name, [])
-        if host.status != "running" or host.power_state != RUNNING or any(s.state == "active" for s in on):
+        if not host.running or any(s.state == "active" for s in on):
             if host.user_away_since is not None:
                 away[host.name] = None
             continue
@@ -78,7 +92,7 @@ def plan_personal_power(
         action: Literal["deallocate", "hibernate"] = "hibernate" if power.hibernate and host.name in hibernatable \
             else "deallocate"  # fmt: skip
         done = "hibernated" if action == "hibernate" else "deallocated"
-        decisions.append(PowerDecision(host.name, action, f"{done} {host.name} at {now:%H:%M}: {why}"))
+        decisions.append(PowerDecision(host.name, action, f"{done} {host.name} at {now:%H:%M}: {why}", why))
         away[host.name] = None  # it stops: its user's next sighting starts a new count
     return PersonalPowerPlan(away, decisions)
 

@@ -1,0 +1,183 @@
+"""Cloud PCs asleep while their users are away and awake when they come back, and when each user was last seen
+connected: the `azure` backend's watch over its policies' personal host pools, every few minutes.
+
+Azure Virtual Desktop says, per host pool, which sessions there are and whether each is active or disconnected, and
+whether each session host is Available (its VM runs and its agent answers); it keeps no "last connected" a
+background app can read without Log Analytics. So the watch keeps on the Cloud PC what it sees: a user with an active
+session is connected now; a disconnected session means they were (when it began); a Cloud PC nobody has been seen on
+is "never connected". A connection shorter than one watch may go unseen: the marker is "not seen", said so.
+
+A policy's power rules are a personal Spot Group's (spot_pc/personal_power.py has the one rule): a Cloud PC is put to
+sleep (deallocated, or hibernated where its VM was made so) once its user has been away for the limit, through the
+Cloud PC's own VM-action orchestration, so the sleep is followed to its end like an admin's power off and an admin's
+action supersedes it. The host pool's Start VM on Connect (on in every policy's pool, desktop_brokering.py) starts it
+when its user connects; the watch then sees it running while the app left it off, and writes the wake with its
+reason. Only Cloud PCs the app left running are put to sleep: one an admin powered off stays off.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.errors import Conflict
+from shared.models.cloud_pc_work import UseWatch
+from shared.models.cloud_pcs import PROVISIONED, CloudPc
+from shared.models.orchestrations import VmActionRun
+from shared.models.policies import ProvisioningPolicy
+from shared.ports.cloud_errors import CloudError
+from shared.ports.cloud_pc_work_ports import UsePorts
+from shared.ports.compute import Placement
+from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRecord
+from shared.services.cloud_pcs import cloud_pc_transitions as machine
+from shared.services.cloud_pcs.desktop_brokering import host_pool_name, pool_spec
+from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
+from shared.services.cloud_pcs.timeline import save_move
+from shared.services.spot_pc.personal_power import PowerDecision, plan_personal_power
+
+log = logging.getLogger(__name__)
+AVAILABLE = "Available"  # the only session host status that takes connections: its VM runs and its agent answers
+WOKEN_BY_USER = "its user connected, and Azure Virtual Desktop started it (Start VM on Connect)"
+WOKEN_OTHERWISE = "its VM was started outside the app (no session of its user yet)"
+
+
+@dataclass(frozen=True)
+class _Desktop:
+    """A Cloud PC as the power rule sees it."""
+
+    name: str  # its VM's
+    running: bool
+    user_away_since: datetime | None
+
+
+def watch_use(ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
+    """Every provisioned Cloud PC of the tenant, pool by pool; a pool AVD cannot answer for waits for the next."""
+    policies = {policy.id: policy for policy in ports.policies.list_all_policies(tenant_id)}
+    pools: dict[tuple[str, str], list[CloudPc]] = {}
+    for status in sorted(PROVISIONED):
+        for cloud_pc in ports.cloud_pcs.list_cloud_pcs_in_status(tenant_id, status):
+            if cloud_pc.build is not None:
+                key = (cloud_pc.provisioning_policy_id, host_pool_name(cloud_pc.provisioning_policy_id, cloud_pc.build))
+                pools.setdefault(key, []).append(cloud_pc)
+    sleeps: list[VmActionRun] = []
+    woken = connected = 0
+    for (policy_id, pool), members in sorted(pools.items()):
+        assert members[0].build is not None
+        placement = placement_of(members[0].build)
+        try:
+            hosts = {host.vm_name: host for host in ports.avd.list_session_hosts(tenant_id, placement, pool)}
+            sessions = ports.avd.list_user_sessions(tenant_id, placement, pool)
+        except CloudError as exc:
+            log.warning(
+                "Host pool %s could not be read (%s): its Cloud PCs are watched at the next run", pool, exc.code
+            )
+            continue
+        watched = _watch_pool(ports, policies.get(policy_id), placement, pool, members, hosts, sessions, now)
+        sleeps += watched.sleeps
+        woken, connected = woken + watched.woken, connected + watched.connected
+    return UseWatch(sleeps, woken, connected)
+
+
+def _watch_pool(
+    ports: UsePorts, policy: ProvisioningPolicy | None, placement: Placement, pool: str, members: list[CloudPc],
+    hosts: dict[str, SessionHostRecord], sessions: list[UserSessionRecord], now: datetime,
+) -> UseWatch:  # fmt: skip
+    on: dict[str, list[UserSessionRecord]] = {}
+    for session in sessions:
+        on.setdefault(session.vm_name, []).append(session)
+    by_vm = {vm_name(c.id, c.run, c.attempt): c for c in members}
+    woken = connected = 0
+    desktops = []
+    for vm, cloud_pc in sorted(by_vm.items()):
+        host = hosts.get(vm)
+        running = host is not None and host.status == AVAILABLE
+        theirs = on.get(vm, [])
+        seen = _last_seen(theirs, now)
+        if seen is not None and (cloud_pc.last_connected_date_time is None or seen > cloud_pc.last_connected_date_time):
+            ports.cloud_pcs.merge_cloud_pc(cloud_pc.model_copy(update={"last_connected_date_time": seen}),
+                                           ["last_connected_date_time"])  # fmt: skip
+            connected += 1
+        if running and cloud_pc.power_state == "poweredOff":  # it was left off, and runs
+            woken += _wake(ports, cloud_pc, now, WOKEN_BY_USER if theirs else WOKEN_OTHERWISE)
+        desktops.append(_Desktop(vm, running and cloud_pc.power_state != "poweredOff", cloud_pc.user_away_since))
+    rules = policy.power_rules if policy is not None else None
+    if policy is None or rules is None or not rules.stops_hosts:  # nothing counts the time away
+        _keep_away(ports, by_vm, {d.name: None for d in desktops if d.user_away_since is not None})
+        return UseWatch([], woken, connected)
+    plan = plan_personal_power(rules, desktops, sessions, now)
+    if rules.hibernate and plan.decisions:  # only the VMs to stop are read, to learn which may hibernate
+        enabled = [d.host for d in plan.decisions if _may_hibernate(ports, placement, by_vm[d.host])]
+        plan = plan_personal_power(rules, desktops, sessions, now, frozenset(enabled))
+    sleeps = []
+    if plan.decisions and _wakes_on_connect(ports, policy, placement, pool):
+        sleeps = [run for d in plan.decisions if (run := _sleep(ports, by_vm[d.host], d, now)) is not None]
+    asleep = {run.cloud_pc_id for run in sleeps}
+    # a Cloud PC that was to sleep and did not keeps its user's away time: the next watch tries again
+    kept = {d.host for d in plan.decisions if by_vm[d.host].id not in asleep}
+    _keep_away(ports, by_vm, {name: since for name, since in plan.away.items() if name not in kept})
+    return UseWatch(sleeps, woken, connected)
+
+
+def _last_seen(sessions: list[UserSessionRecord], now: datetime) -> datetime | None:
+    """Connected now (an active session), or when the disconnected session they left began."""
+    if any(s.state == "active" for s in sessions):
+        return now
+    started = [s.started for s in sessions if s.started is not None]
+    return max(started) if started else (now if sessions else None)
+
+
+def _keep_away(ports: UsePorts, by_vm: dict[str, CloudPc], away: dict[str, datetime | None]) -> None:
+    for name, since in away.items():
+        cloud_pc = by_vm[name]
+        if cloud_pc.user_away_since != since:
+            ports.cloud_pcs.merge_cloud_pc(cloud_pc.model_copy(update={"user_away_since": since}), ["user_away_since"])
+
+
+def _wakes_on_connect(ports: UsePorts, policy: ProvisioningPolicy, placement: Placement, pool: str) -> bool:
+    """The pool has Start VM on Connect before any of its Cloud PCs is put to sleep (a pool made before it was on in
+    every pool gets it now); while AVD has not taken it, nothing sleeps."""
+    try:
+        return ports.avd.ensure_host_pool(policy.tenant_id, pool_spec(policy, placement, pool)).done
+    except CloudError as exc:
+        log.warning("Start VM on Connect could not be set on %s (%s): nothing sleeps there yet", pool, exc.code)
+        return False
+
+
+def _may_hibernate(ports: UsePorts, placement: Placement, cloud_pc: CloudPc) -> bool:
+    """Its policy asked for hibernation when it was built, and Azure made its VM so (only where the size allows)."""
+    if cloud_pc.build is None or not cloud_pc.build.hibernation:
+        return False
+    try:
+        found = ports.operations.inspect_vm(cloud_pc.tenant_id, placement, vm_name(cloud_pc.id, cloud_pc.run,
+                                                                                   cloud_pc.attempt))  # fmt: skip
+    except CloudError as exc:  # not known now: deallocated, which every VM can be
+        log.warning("Cloud PC %s could not be read (%s)", cloud_pc.id, exc.code)
+        return False
+    return found is not None and found.hibernation_enabled
+
+
+def _sleep(ports: UsePorts, cloud_pc: CloudPc, decision: PowerDecision, now: datetime) -> VmActionRun | None:
+    """The Cloud PC moved to sleep, with its reason on its timeline; None when it moved on meanwhile."""
+    request_id = f"sleep-{now:%Y%m%dT%H%M%S}"
+    doing = "Hibernating" if decision.action == "hibernate" else "Deallocating"
+    try:
+        save_move(ports, cloud_pc, lambda current: machine.move(
+            current, "sleep", now, request_id=request_id, message=f"{doing}: {decision.why}",
+            user_away_since=None,
+        ), doing="sleep")  # fmt: skip
+    except Conflict as exc:  # left provisioned meanwhile (a grace period, a reprovision): nothing to put to sleep
+        log.info("Cloud PC %s is not put to sleep: %s", cloud_pc.id, exc)
+        return None
+    return VmActionRun(tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id, request_id=request_id,
+                       action="hibernate" if decision.action == "hibernate" else "sleep")  # fmt: skip
+
+
+def _wake(ports: UsePorts, cloud_pc: CloudPc, now: datetime, why: str) -> int:
+    try:
+        save_move(ports, cloud_pc, lambda current: machine.move(current, "wake", now, message=why,
+                                                                power_state="running"), doing="wake")  # fmt: skip
+    except Conflict as exc:
+        log.info("Cloud PC %s: its wake is not recorded: %s", cloud_pc.id, exc)
+        return 0
+    return 1
