@@ -116,6 +116,10 @@ def test_what_windows_365_does_not_take_is_refused_naming_the_field(api: ApiClie
     assert refused.status_code == 400
     [detail] = refused.json()["error"]["details"]
     assert detail["target"] == "localAdminEnabled" and detail["code"] == "notTakenByBackend"
+    asleep = api.post(f"{tenant.path}/provisioningPolicies",
+                      tenant.policy_body(powerRules={"deallocateOnSignOut": True}))  # fmt: skip
+    [refusal] = asleep.json()["error"]["details"]  # Windows 365 Enterprise Cloud PCs do not sleep
+    assert (refusal["target"], refusal["code"]) == ("powerRules", "notTakenByBackend")
     assert api.get(f"{tenant.path}/provisioningPolicies").json()["value"] == []
     assert tenant.graph.call("GET", f"{tenant.graph.graph}/{POLICIES}")["value"] == []
     # Graph's own refusal is shown against the field it names
