@@ -13,7 +13,11 @@ As in Azure, every write here is synchronous (200/201, deletes 200, or 204 when 
   installs the agent (`REGISTRATIONTOKEN=` in the script, the msiexec property of the agent installer) with the
   token as the protected parameter `RegistrationToken`: only a digest of the token is kept with the command (Azure
   keeps no protected parameter), and when the command completes the token must still be the live, unexpired one of
-  a host pool, else the script fails. The session host is named `<host pool>/<computer name>`, with the AD domain
+  a host pool, else the script fails with the agent's reason as the install script reports it (`ERRORTYPE=<reason>`
+  from the agent's event 3277 in the Application log: INVALID_REGISTRATION_TOKEN, or EXPIRED_MACHINE_TOKEN,
+  https://learn.microsoft.com/azure/virtual-desktop/troubleshoot-agent). A fault armed under `registerAgent` makes
+  the agent refuse a live token so (its errorCode, if given, is the reason), failing a registration as AVD does
+  without waiting out a token's hour. The session host is named `<host pool>/<computer name>`, with the AD domain
   appended (its FQDN) for a domain-joined VM; `properties.resourceId` names the VM. Its status follows the VM:
   Available while it runs, Shutdown when it does not, Unavailable once it is gone. `sessions` counts its user
   sessions (user_sessions.py), active and disconnected; a session host with sessions is deleted only with
@@ -47,6 +51,7 @@ HOST_POOL_TYPE = f"{NS}/hostPools"
 SESSION_HOST_TYPE = f"{HOST_POOL_TYPE}/sessionHosts"
 TOKEN_PARAMETER = "registrationtoken"
 AGENT_INSTALL = re.compile(r"REGISTRATIONTOKEN=", re.IGNORECASE)
+AGENT_FAULT = "registerAgent"
 MIN_TOKEN_S, MAX_TOKEN_S = 3600, 30 * 86400
 LOAD_BALANCERS = {"Pooled": ("BreadthFirst", "DepthFirst"), "Personal": ("Persistent",)}
 POOL_FIELDS = ("friendlyName", "description", "maxSessionLimit", "loadBalancerType", "personalDesktopAssignmentType",
@@ -334,9 +339,12 @@ def register_agent(ctx: Context, vm: Doc, command: Doc) -> list[str]:
         return []
     pools = ctx.store.scan(common.RESOURCE, "/subscriptions/", where=lambda d: d["resource"]["type"] == HOST_POOL_TYPE)
     pool = next((p for p in pools if digest and (p["meta"].get("registration") or {}).get("digest") == digest), None)
-    if pool is None or pool["meta"]["registration"]["expiresAt"] <= ctx.clock():
-        raise ApiError(400, "VMExtensionProvisioningError", "The Azure Virtual Desktop agent did not register: "
-                       "INVALID_REGISTRATION_TOKEN (the token is not valid, or has expired).")  # fmt: skip
+    live = pool is not None and pool["meta"]["registration"]["expiresAt"] > ctx.clock()
+    refused = ctx.controls.take_fault(AGENT_FAULT) if live else None
+    if pool is None or not live or refused is not None:
+        reason = (refused.error_code if refused else None) or "INVALID_REGISTRATION_TOKEN"
+        raise ApiError(400, "VMExtensionProvisioningError", f"ERRORTYPE={reason} The Azure Virtual Desktop agent did "
+                       f"not register: {reason} (the registration token is not valid, or has expired).")  # fmt: skip
     vm_id = vm["resource"]["id"]
     for other in hosts_of_vm(ctx, vm_id):
         _delete_tree(ctx, other["resource"]["id"])  # an agent serves one host pool: registering again moves it

@@ -181,6 +181,12 @@ _CATALOGUE: dict[str, Words] = {
     "unmanagedOsDisk": Words("The VM's OS disk is not a managed disk.", "Reprovision the Cloud PC."),
     "registrationTokenUnavailable": Words("The host pool gave no registration token for a new session host.",
                                           _RETRY),
+    # the AVD agent's reasons (learn.microsoft.com/azure/virtual-desktop/troubleshoot-agent)
+    "INVALID_REGISTRATION_TOKEN": Words("The VM's Azure Virtual Desktop agent could not register: AVD did "
+                                        "not take the host pool's registration token.", _RETRY),
+    "EXPIRED_MACHINE_TOKEN": Words("The VM's Azure Virtual Desktop agent could not register: its machine "
+                                   "token had expired.", _RETRY),
+    "SessionHostNotRegistered": Words("The VM's Azure Virtual Desktop agent did not register in time.", _RETRY),
     "NoFreeSession": Words("No session host could take the user: every running host is full or drained.",
                            "Start another host, or raise the group's sessions per host."),
     "sessionNotFound": Words("The user session is gone: the user signed out, or was logged off.",

@@ -187,6 +187,26 @@ def test_an_unknown_or_revoked_token_fails_the_script_and_registers_nothing(admi
     assert hosts(admin, pool_id) == []
 
 
+def test_an_agent_refusing_its_token_fails_the_script_with_avds_reason_once_per_fault(
+    admin: ArmAdmin, azure_emulator: EmulatorProcess
+) -> None:
+    pool_id = host_pool(admin)
+    vm_id = vm(admin)
+    token = new_token(admin, pool_id)
+    controls = Controls(azure_emulator, admin.tenant_id)
+    controls.fault("registerAgent", 1)
+    controls.fault("registerAgent", 1, "EXPIRED_MACHINE_TOKEN")  # a second fault replaces the first
+    failed = install_agent(admin, vm_id, token)
+    view = failed["properties"]["instanceView"]
+    assert view["executionState"] == "Failed" and "ERRORTYPE=EXPIRED_MACHINE_TOKEN" in view["error"]
+    assert hosts(admin, pool_id) == []
+    controls.fault("registerAgent", 1)
+    refused = install_agent(admin, vm_id, token)["properties"]["instanceView"]
+    assert "ERRORTYPE=INVALID_REGISTRATION_TOKEN" in refused["error"], "AVD's reason when the fault names none"
+    assert install_agent(admin, vm_id, token)["properties"]["provisioningState"] == "Succeeded", "spent: it registers"
+    assert len(hosts(admin, pool_id)) == 1
+
+
 def test_a_forced_host_pool_delete_takes_its_session_hosts_and_a_personal_host_gets_a_user(admin: ArmAdmin) -> None:
     pool_id = host_pool(admin, "personal1", kind="Personal", balancer="Persistent",
                         personalDesktopAssignmentType="Automatic")  # fmt: skip

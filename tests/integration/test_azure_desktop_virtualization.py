@@ -305,7 +305,7 @@ def test_a_token_revoked_while_the_agent_installs_fails_the_registration(
     with pytest.raises(CloudError) as failed:
         until_done(lambda op: cloud.avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, op),
                    started)  # fmt: skip
-    assert failed.value.step == "registerSessionHost" and "INVALID_REGISTRATION_TOKEN" in str(failed.value)
+    assert (failed.value.step, failed.value.code) == ("registerSessionHost", "INVALID_REGISTRATION_TOKEN")
     assert token not in str(failed.value) and token not in caplog.text
     assert cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-sales") == []
 

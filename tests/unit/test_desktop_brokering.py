@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from shared.ports.desktop_virtualization import SessionHostRecord
-from shared.services.cloud_pcs import lifecycle
+from shared.services.cloud_pcs import cloud_pc_actions, lifecycle
 from shared.services.cloud_pcs.desktop_brokering import host_pool_name
 from shared.services.cloud_pcs.provisioning import advance
 from shared.services.cloud_pcs.provisioning_steps import vm_name
 from tests.fakes import Fakes
 from tests.fakes.cloud import FakeHostPool
-from tests.fakes.seed import TENANT, cloud_pc
+from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, cloud_pc, tenant
 from tests.unit.test_advance import arranged, drive, lines
+from tests.unit.test_cloud_pc_actions import run_to_the_end
 
 
 def pool_of(fakes: Fakes, pc: str) -> FakeHostPool:
@@ -96,3 +97,22 @@ def test_end_of_grace_and_reprovision_take_the_session_host_out_with_the_vm_and_
     lifecycle.new_run(ports, TENANT, bob, "reprovision")
     assert pool.hosts == {} and fakes.compute.vm_names(TENANT) == []
     assert fakes.avd.pools[(TENANT, pool.spec.host_pool)] is pool  # the pool stays for the policy's next Cloud PCs
+
+
+def test_resize_and_a_restore_from_grace_keep_the_same_vm_registered_and_assigned() -> None:
+    ports, fakes, ann = arranged()
+    tenant(fakes)
+    fakes.directory.add_user(TENANT, "ann", PLAN)
+    assert drive(ports, fakes, ann)[0] == "provisioned"
+    registered = dict(hosts(fakes, ann))
+    assert [host.assigned_user_id for host in registered.values()] == ["ann@contoso.com"]
+    # a resize deallocates, resizes and starts the same VM: its session host stays, and its user with it
+    performed = cloud_pc_actions.perform(ports, TENANT, ann, "resize", request_id="r1", target_service_plan_id=BIG_PLAN)
+    assert run_to_the_end(ports, performed).outcome == "succeeded"
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, ann).service_plan_id == BIG_PLAN
+    assert hosts(fakes, ann) == registered
+    # the grace period and a restore from it leave the VM, and so its registration, untouched
+    in_grace = lifecycle.enter_grace(ports, fakes.cloud_pcs.get_cloud_pc(TENANT, ann), "The user lost the license")
+    lifecycle.restore_from_grace(ports, in_grace)
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, ann).status == "provisioned"
+    assert hosts(fakes, ann) == registered

@@ -30,7 +30,7 @@ from shared.ports.progress import Progress
 
 PHASE = "command"
 TIMEOUT_S = 3600
-MARKER = re.compile(r"ERRORTYPE=([A-Za-z][A-Za-z0-9]*)")
+MARKER = re.compile(r"ERRORTYPE=([A-Za-z][A-Za-z0-9_]*)")  # AVD agent reasons are upper snake case
 MESSAGE_LIMIT = 500
 OUTCOME = re.compile(
     rf"^{STEP_OUTCOME} (?P<step>\S+) (?P<outcome>succeeded|failed)(?: ERRORTYPE=(?P<code>\S+))?\s*(?P<message>.*)$"

@@ -15,9 +15,12 @@ reads first, so a repeated call with the same spec costs reads only.
   is none or it expires within the hour) goes to the VM only as the protected Run Command parameter
   `RegistrationToken`: never in the script, a Progress, an error or a log line. The script installs the AVD agent
   and boot loader, or hands an installed agent the new token (AVD's documented re-registration), and waits for the
-  agent to report itself registered. AVD names a session host `<host pool>/<the VM's host name or FQDN>`, which is
-  neither the VM's ARM name nor known before registration, so session hosts are found by `properties.resourceId`,
-  the VM's ARM id; `SessionHostRecord.vm_name` is that id's last segment.
+  agent to report itself registered; an agent that refused the token fails it with the agent's reason, which its
+  event 3277 in the Application log names (INVALID_REGISTRATION_TOKEN or EXPIRED_MACHINE_TOKEN,
+  https://learn.microsoft.com/azure/virtual-desktop/troubleshoot-agent), as the step's code. AVD names a session
+  host `<host pool>/<the VM's host name or FQDN>`, which is neither the VM's ARM name nor known before registration,
+  so session hosts are found by `properties.resourceId`, the VM's ARM id; `SessionHostRecord.vm_name` is that id's
+  last segment.
 - `assignedUser` of a personal pool's session host is the user's UPN as AVD reports it (not an object id); a
   PATCH of it assigns the host directly
   (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type).
@@ -480,6 +483,7 @@ AGENT_SCRIPT = "\n".join(
     [
         f"param([string]${TOKEN_PARAMETER})",
         "$ErrorActionPreference = 'Stop'",
+        "$started = Get-Date",
         "$agentKey = 'HKLM:\\SOFTWARE\\Microsoft\\RDInfraAgent'",
         "if (Get-Service -Name RDAgentBootLoader -ErrorAction SilentlyContinue) {",
         f"    Set-ItemProperty -Path $agentKey -Name RegistrationToken -Value ${TOKEN_PARAMETER}",
@@ -502,6 +506,11 @@ AGENT_SCRIPT = "\n".join(
         "    $state = Get-ItemProperty -Path $agentKey -Name IsRegistered -ErrorAction SilentlyContinue",
         "    if ($state -and $state.IsRegistered -eq 1) { 'registered'; exit 0 }",
         "    Start-Sleep -Seconds 5",
+        "}",
+        "$refusal = Get-WinEvent -FilterHashtable @{LogName = 'Application'; Id = 3277; StartTime = $started} "
+        "-MaxEvents 1 -ErrorAction SilentlyContinue",
+        "if ($refusal -and $refusal.Message -match '(INVALID_REGISTRATION_TOKEN|EXPIRED_MACHINE_TOKEN)') {",
+        '    "ERRORTYPE=$($Matches[1])"; exit 1',
         "}",
         "'ERRORTYPE=SessionHostNotRegistered'",
         "exit 1",
