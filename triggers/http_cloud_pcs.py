@@ -32,6 +32,12 @@ SEARCH = QueryParam(
     "Combines with the other filters and with paging.",
     {"type": "string", "maxLength": 100},
 )
+NEVER_CONNECTED = QueryParam(
+    "neverConnected",
+    "true: only the provisioned Cloud PCs nobody was seen connected to (lastConnectedDateTime absent). Combines with "
+    "the other filters, search and paging.",
+    {"type": "boolean"},
+)
 
 
 class CloudPcView(CloudPc):
@@ -52,7 +58,8 @@ def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Cloud PCs")
 
-    @routes.get(CLOUD_PCS, "listCloudPcs", "List Cloud PCs", response=Page[CloudPc], query=(*FILTERS, SEARCH, *PAGING))
+    @routes.get(CLOUD_PCS, "listCloudPcs", "List Cloud PCs", response=Page[CloudPc],
+                query=(*FILTERS, SEARCH, NEVER_CONNECTED, *PAGING))  # fmt: skip
     def list_cloud_pcs(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
         filters = {f.name: value for f in FILTERS if (value := req.query(f.name)) is not None}
@@ -61,8 +68,9 @@ def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
                 ErrorDetail("invalidQueryParameter", f"status must be one of {', '.join(sorted(STATUSES))}.", "status")
             )
         found = ports.cloud_pcs.list_cloud_pcs(
-            tenant_id, filters, search=req.query(SEARCH.name), top=req.top, skip_token=req.skip_token
-        )
+            tenant_id, filters, search=req.query(SEARCH.name), never_connected=req.flag(NEVER_CONNECTED.name),
+            top=req.top, skip_token=req.skip_token,
+        )  # fmt: skip
         return page_of(req, *found)
 
     @routes.get(CLOUD_PC, "getCloudPc", "Get a Cloud PC", response=CloudPcView)

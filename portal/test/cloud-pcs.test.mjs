@@ -1,7 +1,7 @@
 // The Cloud PC page's connection panel: the rows it shows of the API's launchInfo on each backend.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectionRows } from '../src/lib/cloud-pcs.js';
+import { connectionRows, lastConnected, neverConnected } from '../src/lib/cloud-pcs.js';
 
 const FEED = 'https://rdweb.wvd.microsoft.com/api/arm/feeddiscovery';
 const POOL = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.DesktopVirtualization/hostPools/cpc-p-westeurope';
@@ -26,4 +26,13 @@ test('a Windows 365 Cloud PC shows only the addresses: Windows 365 hosts it', ()
     ['Feed (Windows App, Remote Desktop client)', FEED], ['Web client', 'https://windows365.microsoft.com'],
     ['Starts when the user connects', 'No'],
   ]);
+});
+
+test('a provisioned Cloud PC nobody was seen connected to is never connected; one being built is not yet marked', () => {
+  assert.equal(neverConnected({ status: 'provisioned' }), true);
+  assert.equal(neverConnected({ status: 'provisionedWithWarnings', lastConnectedDateTime: null }), true);
+  assert.equal(neverConnected({ status: 'provisioned', lastConnectedDateTime: '2026-11-02T10:15:00Z' }), false);
+  assert.equal(neverConnected({ status: 'provisioning' }), false);
+  assert.equal(lastConnected({ status: 'provisioned' }), 'Never connected');
+  assert.match(lastConnected({ status: 'provisioned', lastConnectedDateTime: '2026-11-02T10:15:00Z' }), /^Last connected .*2026/);
 });

@@ -19,6 +19,9 @@ READY = "ready"  # a Spot Group in any other status is being changed, has failed
 class CloudPcCounts(ApiModel):
     total: int = Field(description="Every Cloud PC of the tenant.")
     by_status: dict[CloudPcStatus, int] = Field(description="Every Cloud PC status, with 0 where none is in it.")
+    never_connected: int = Field(
+        default=0, description="Provisioned Cloud PCs nobody was seen connected to (lastConnectedDateTime absent)."
+    )
 
 
 class ConnectionCounts(ApiModel):

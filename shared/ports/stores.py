@@ -72,15 +72,21 @@ class CloudPcStore(Protocol):
         filters: dict[str, str],
         *,
         search: str | None = None,
+        never_connected: bool = False,
         top: int = 100,
         skip_token: str | None = None,
     ) -> tuple[list[CloudPc], str | None]:
         """`filters`: stored property names and the values they must equal; `search`: a prefix of the user
-        principal name, display name or device name, in any case."""
+        principal name, display name or device name, in any case; `never_connected`: only the provisioned ones
+        nobody was seen connected to."""
         ...
 
     def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
         """The tenant's Cloud PCs counted by status, reading the status column only."""
+        ...
+
+    def count_never_connected(self, tenant_id: str) -> int:
+        """The tenant's provisioned Cloud PCs nobody was seen connected to."""
         ...
 
     def list_all_cloud_pcs(self, tenant_id: str) -> list[CloudPc]: ...

@@ -116,6 +116,7 @@ class Windows365CloudPc:
     status_message: str | None = None
     grace_period_end_date_time: str | None = None
     last_modified_date_time: str | None = None  # ISO 8601, as Graph gives it: when Windows 365 last changed it
+    last_login_date_time: str | None = None  # ISO 8601: when its user last signed in to it; None: never, to Graph
 
 
 @dataclass(frozen=True)

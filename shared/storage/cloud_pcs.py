@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from shared.errors import Conflict, NotFound
 from shared.models.base import ApiModel
-from shared.models.cloud_pcs import CloudPc, CloudPcEvent
+from shared.models.cloud_pcs import PROVISIONED, CloudPc, CloudPcEvent
 from shared.models.names import DeviceNameClaim
 from shared.storage.prefix_search import MAX_COMPARISONS, key_ranges, range_filter, starts_with
 from shared.storage.table_service import TableStorage
@@ -16,6 +16,8 @@ from shared.storage.tables import EntityRepository
 
 LINES_PER_ROW = 40  # a row's JSON stays far below the 64 KiB a property may hold
 SEARCHED = ("user_principal_name", "display_name", "managed_device_name")  # what `search` looks at
+PROVISIONED_PARAMETERS = {f"provisioned{n}": status for n, status in enumerate(PROVISIONED)}
+PROVISIONED_CLAUSE = f"( {' or '.join(f'status eq @{name}' for name in PROVISIONED_PARAMETERS)} )"
 
 
 def found(cloud_pc: CloudPc, search: str) -> bool:
@@ -64,28 +66,43 @@ class CloudPcRepository:
         filters: dict[str, str],
         *,
         search: str | None = None,
+        never_connected: bool = False,
         top: int = 100,
         skip_token: str | None = None,
     ) -> tuple[list[CloudPc], str | None]:
-        """A page of the tenant's Cloud PCs whose stored properties equal `filters` and, with `search`, whose
-        user principal name, display name or device name starts with it in any case (see prefix_search)."""
+        """A page of the tenant's Cloud PCs whose stored properties equal `filters`, with `never_connected` only the
+        provisioned ones nobody was seen connected to, and, with `search`, whose user principal name, display name
+        or device name starts with it in any case (see prefix_search)."""
         clauses = ["PartitionKey eq @tenant"] + [f"{name} eq @{name}" for name in sorted(filters)]
         parameters = {"tenant": tenant_id, **filters}
-        if not search:
-            return self._rows.page(" and ".join(clauses), parameters, top=top, skip_token=skip_token)
-        columns = [CloudPc.model_fields[name].alias or name for name in SEARCHED]
-        ranges = key_ranges(search, len(columns), MAX_COMPARISONS - len(clauses))
-        if ranges:
-            narrowing, bounds = range_filter(columns, ranges)
-            clauses.append(f"( {narrowing} )")
-            parameters |= bounds
-        return self._rows.page(
-            " and ".join(clauses), parameters, top=top, skip_token=skip_token, keep=lambda pc: found(pc, search)
-        )
+        keeps: list[Callable[[CloudPc], bool]] = []
+        comparisons = len(clauses)
+        if never_connected:  # a property's absence is no Table filter: the rows are judged as they are read
+            clauses.append(PROVISIONED_CLAUSE)
+            parameters |= PROVISIONED_PARAMETERS
+            comparisons += len(PROVISIONED)
+            keeps.append(lambda pc: pc.last_connected_date_time is None)
+        if search:
+            columns = [CloudPc.model_fields[name].alias or name for name in SEARCHED]
+            ranges = key_ranges(search, len(columns), MAX_COMPARISONS - comparisons)
+            if ranges:
+                narrowing, bounds = range_filter(columns, ranges)
+                clauses.append(f"( {narrowing} )")
+                parameters |= bounds
+            keeps.append(lambda pc: found(pc, search))
+        return self._rows.page(" and ".join(clauses), parameters, top=top, skip_token=skip_token,
+                               keep=(lambda pc: all(k(pc) for k in keeps)) if keeps else None)  # fmt: skip
 
     def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
         """How many of the tenant's Cloud PCs are in each status they are in (one query reading only `status`)."""
         return dict(self._rows.count_by("status", "PartitionKey eq @tenant", {"tenant": tenant_id}))
+
+    def count_never_connected(self, tenant_id: str) -> int:
+        """How many of the tenant's provisioned Cloud PCs nobody was seen connected to (one query reading only
+        when their user last connected)."""
+        column = CloudPc.model_fields["last_connected_date_time"].alias or "last_connected_date_time"
+        query = f"PartitionKey eq @tenant and {PROVISIONED_CLAUSE}"
+        return self._rows.count_by(column, query, {"tenant": tenant_id, **PROVISIONED_PARAMETERS})[None]
 
     def list_all_cloud_pcs(self, tenant_id: str) -> list[CloudPc]:
         return list(self._rows.scan("PartitionKey eq @tenant", {"tenant": tenant_id}))

@@ -51,6 +51,8 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     expect(table.locator(".badge", has_text=re.compile("^Provisioned$"))).to_have_count(3, timeout=WAIT_MS)
     tiles = page.get_by_role("list", name="Cloud PCs by status; each filters the list")
     expect(tiles.get_by_role("link", name="3 provisioned")).to_be_visible(timeout=WAIT_MS)
+    # nobody has connected yet: each row says so, with when it was provisioned
+    expect(table.locator(".never-connected", has_text=re.compile(r"^Never connected · provisioned "))).to_have_count(3)
     tab.shot("three Cloud PCs provisioned without a reload")
     tab.assert_accessible("All Cloud PCs")
 
@@ -60,8 +62,15 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     tenant_row = overview.get_by_role("row").filter(has=page.get_by_role("link", name=tenant.display_name, exact=True))
     # the overview reads every tenant's summary (one request each), and polls them while work runs
     expect(tenant_row.get_by_role("link", name="3 provisioned")).to_be_visible(timeout=WAIT_MS)
+    never = tenant_row.get_by_role("link", name="3 never connected to")  # its name starts with its text (axe)
+    expect(never).to_have_text("3")
     tab.shot("the organization overview")
     tab.assert_accessible("the overview")
+    never.click()
+    expect(page.get_by_text("Provisioned, never connected to")).to_be_visible()
+    assert "neverConnected=true" in page.url
+    expect(cloud_pc_rows(page)).to_have_count(3)
+    tab.open("/")
     tenant_row.get_by_role("link", name="3 provisioned").click()
     expect(page.get_by_role("heading", name="All Cloud PCs")).to_be_visible()
     assert "status=provisioned" in page.url
@@ -105,7 +114,11 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     connects = page.get_by_role("region", name="Where the user connects")  # launchInfo: the feed and the host pool
     expect(connects).to_contain_text("https://rdweb.wvd.microsoft.com/api/arm/feeddiscovery")
     expect(connects.get_by_role("button", name=re.compile(r"^Copy the "))).not_to_have_count(0)
+    expect(connects).to_contain_text("Never connected")  # no user session seen on it yet
     tab.shot("a Cloud PC, its timeline and explanation")
+    # close up, the README's picture of where a user connects
+    connects.screenshot(path=str(ARTEFACTS / "cloud-pc-connection.png"))
+    tab.assert_keyboard_reachable("a Cloud PC")  # the copy buttons among them
     # close up, the README's picture of a timeline
     page.get_by_role("region", name="Timeline").screenshot(path=str(ARTEFACTS / "cloud-pc-timeline.png"))
     tab.assert_accessible("a Cloud PC")

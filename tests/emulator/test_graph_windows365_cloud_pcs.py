@@ -235,3 +235,24 @@ def test_a_resize_moves_a_direct_license_itself_and_waits_for_the_admin_to_move_
     w365.admin.assign_group_licenses(licensed, BIG_PLAN)
     done = {pc["id"]: pc for pc in cloud_pcs(w365)}[group_pc["id"]]
     assert (done["status"], done["servicePlanId"]) == ("provisioned", big)
+
+
+def test_a_user_s_sign_in_is_the_cloud_pc_s_last_login_result_read_on_select_from_beta_only(w365: Windows365) -> None:
+    group = w365.admin.create_group()
+    member(w365, group, PLAN)
+    assign(w365, policy(w365)["id"], group)
+    [pc] = settled(w365, 1)
+    base = f"{w365.emulator.base_url}/graph"
+    selected = f"{CLOUD_PCS}/{pc['id']}?$select=id,lastLoginResult"
+    assert "lastLoginResult" not in pc  # not among the default properties
+    assert w365.session.get(f"{base}/beta{selected}", timeout=30).json()["lastLoginResult"] is None  # never
+    controls = f"{w365.emulator.base_url}/emulator/tenants/{w365.tenant_id}/cloudPCs"
+    sign_in = f"{controls}/{pc['id']}/signIns"
+    assert w365.session.post(f"{controls}/nope/signIns", timeout=30).status_code == 404
+    assert w365.session.post(sign_in, timeout=30).status_code == 200
+    login = w365.session.get(f"{base}/beta{selected}", timeout=30).json()["lastLoginResult"]
+    assert set(login) == {"time"} and login["time"].endswith("Z")
+    assert "lastLoginResult" not in cloud_pcs(w365)[0]
+    assert "lastLoginResult" not in w365.session.get(f"{base}/v1.0{selected}", timeout=30).json()
+    assert _service_work(w365, pc["id"], "movingRegion", 600).status_code == 200
+    assert w365.session.post(sign_in, timeout=30).status_code == 409  # only a provisioned one is reached

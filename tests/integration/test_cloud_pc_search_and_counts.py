@@ -122,3 +122,15 @@ def test_counting_by_status_reads_only_the_status_column_in_one_query(
     assert counts == {"provisioned": 1100, "failed": 30, "inGracePeriod": 7}
     assert [q["select"] for q in queries] == [["status"]]  # one query, one column
     assert RequestCounter.count - before == 2  # its two pages: storage answers at most 1,000 rows a request
+
+
+def test_the_provisioned_cloud_pcs_nobody_connected_to_are_listed_and_counted_as_azurite_stores_them(
+    repo: CloudPcRepository,
+) -> None:
+    ben = repo.get_cloud_pc(TENANT, "cpc-ben")
+    repo.upsert_cloud_pc(ben.model_copy(update={"last_connected_date_time": T0}))
+    assert repo.count_never_connected(TENANT) == 3  # adele, zoë, bada: failed and pending ones are not built
+    page, _ = repo.list_cloud_pcs(TENANT, {}, never_connected=True)
+    assert sorted(pc.user_id for pc in page) == ["adele", "bada", "zoë"]
+    page, _ = repo.list_cloud_pcs(TENANT, {}, search="B", never_connected=True)
+    assert [pc.user_id for pc in page] == ["bada"]  # ben connected

@@ -53,7 +53,7 @@ def test_an_empty_tenant_counts_zero_in_every_status() -> None:
     assert summary == {
         "tenantId": TENANT,
         "displayName": "Contoso",
-        "cloudPcs": {"total": 0, "byStatus": dict.fromkeys(get_args(CloudPcStatus), 0)},
+        "cloudPcs": {"total": 0, "byStatus": dict.fromkeys(get_args(CloudPcStatus), 0), "neverConnected": 0},
         "connections": {"total": 0, "notHealthy": 0},
         "spotGroups": {"total": 0, "notReady": 0},
         "refusedWork": [],
@@ -76,6 +76,22 @@ def test_cloud_pcs_are_counted_by_status_and_only_the_tenants() -> None:
     }
     assert list(counts.by_status) == list(get_args(CloudPcStatus))  # every status, in the model's order
     assert counts.by_status["pendingProvision"] == 0
+
+
+def test_the_provisioned_cloud_pcs_nobody_was_seen_connected_to_are_counted() -> None:
+    fakes = Fakes()
+    tenant(fakes)
+    seen = fakes.clock()
+    cloud_pc(fakes, "ann", status="provisioned")
+    cloud_pc(fakes, "bob", status="provisioned", last_connected_date_time=seen)
+    cloud_pc(fakes, "cid", status="provisionedWithWarnings")
+    cloud_pc(fakes, "dee", status="provisioning")  # not built yet: not counted
+    cloud_pc(fakes, "eve", tenant_id="fabrikam", status="provisioned")
+    assert tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).cloud_pcs.never_connected == 2
+    page, _ = fakes.cloud_pcs.list_cloud_pcs(TENANT, {}, never_connected=True)
+    assert sorted(pc.user_principal_name.split("@")[0] for pc in page) == ["ann", "cid"]
+    page, _ = fakes.cloud_pcs.list_cloud_pcs(TENANT, {}, search="c", never_connected=True)
+    assert [pc.user_principal_name.split("@")[0] for pc in page] == ["cid"]
 
 
 @pytest.mark.parametrize(

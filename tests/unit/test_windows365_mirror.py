@@ -96,3 +96,20 @@ def test_a_failure_s_line_is_written_before_its_status_and_once_when_the_write_i
     mirror(ports, TENANT)
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").status == "failed"
     assert followed(fakes) == [("failed", "Windows 365 reports failed: Intune enrollment failed")]
+
+
+def test_a_sign_in_windows_365_reports_is_when_its_user_last_connected_and_no_status_line() -> None:
+    fakes = seeded()
+    fakes.windows365.cloud_pcs[REMOTE] = reported("provisioned", "2026-11-02T09:00:05Z")
+    mirror(fakes.engine_ports(), TENANT)
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").last_connected_date_time is None  # never, to Graph
+    lines = followed(fakes)
+    fakes.windows365.cloud_pcs[REMOTE] = reported("provisioned", "2026-11-02T09:00:05Z",
+                                                  last_login_date_time="2026-11-02T10:15:00.1234567Z")  # fmt: skip
+    assert mirror(fakes.engine_ports(), TENANT).changed == 1
+    seen = fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").last_connected_date_time
+    assert seen is not None and seen.isoformat() == "2026-11-02T10:15:00.123456+00:00"
+    assert followed(fakes) == lines  # a sign-in changes no status
+    fakes.windows365.cloud_pcs[REMOTE] = reported("provisioned", "2026-11-02T09:00:05Z")
+    assert mirror(fakes.engine_ports(), TENANT).changed == 0  # Graph without it forgets nothing the app saw
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").last_connected_date_time == seen

@@ -20,6 +20,12 @@ is evaluated whenever a tenant's Cloud PCs are read, from the times it began (no
   `provisioned` on the target plan, the user's license swapped for one of the target's (a free unit is needed when
   it is asked). A license a group assigns is the admin's to move: the Cloud PC waits in `resizePendingLicense` until
   the user holds the target's license and no longer the source's.
+- a user signs in to their Cloud PC by the control `POST /emulator/tenants/{tid}/cloudPCs/{id}/signIns` (404 for
+  an unknown Cloud PC, 409 unless it is provisioned: "can be accessed by end users", cloudPcStatus): its
+  `lastLoginResult` becomes `{time: now}` (https://learn.microsoft.com/graph/api/resources/cloudpcloginresult). It is
+  beta's, and only on `$select`: a read without one leaves it out, as Graph's default properties do
+  (https://learn.microsoft.com/graph/api/cloudpc-get?view=graph-rest-beta, examples 1 and 2); selected on a Cloud PC
+  nobody signed in to, it is null.
 Graph v1.0's cloudPC shows no `status` (its published schema lists none), so a client reads the status from beta.
 cloudPcStatus is an evolvable enum: the members it lists after `unknownFutureValue` reach only a request that prefers
 `include-unknown-enum-members` (graph/common.py `evolvable`).
@@ -53,7 +59,8 @@ UPDATABLE_POLICY_FIELDS = ("displayName", "description", "imageId", "imageType",
                            "domainJoinConfigurations", "enableSingleSignOn", "windowsSetting")  # fmt: skip
 IMAGE_TYPES, JOIN_TYPES = ("gallery", "custom"), ("azureADJoin", "hybridAzureADJoin")
 FORBIDDEN_NAME = set('<>&|"^')
-BETA_ONLY = ("status", "statusDetail")  # not in v1.0's published cloudPC
+BETA_ONLY = ("status", "statusDetail", "lastLoginResult")  # not in v1.0's published cloudPC
+ONLY_ON_SELECT = ("lastLoginResult",)  # not among beta's default properties
 WORKING = ("provisioned", "provisionedWithWarnings")
 STATUSES_RENAMABLE = ("provisioned", "provisionedWithWarnings", "provisioning", "failed", "inGracePeriod")
 # cloudPcStatus (https://learn.microsoft.com/graph/api/resources/cloudpc?view=graph-rest-beta, and beta's
@@ -307,7 +314,7 @@ def assigned_view(doc: dict[str, Any], fields: list[str] | None, expand: bool) -
 
 
 def _cloud_pc_view(request: Request, doc: dict[str, Any]) -> dict[str, Any]:
-    shown = project(doc, selected(request))
+    shown = project(doc, selected(request), only_on_select=ONLY_ON_SELECT)
     if request.params.get("version") == "v1.0":
         for field in BETA_ONLY:
             shown.pop(field, None)
@@ -475,5 +482,18 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         now = ctx.clock()
         doc |= {"status": status, "_workBefore": doc["status"], "_due": now + float(seconds),
                 "lastModifiedDateTime": _iso(now)}  # fmt: skip
+        store.put(records.CLOUD_PC, records.key(tenant, doc["id"]), doc)
+        return Response(200, project(doc, None))
+
+    @ctx.router.route("POST", r"/emulator/tenants/(?P<tid>[^/]+)/cloudPCs/(?P<id>[^/]+)/signIns",
+                      operation="emulatorControl", api="emulator", auth=False)  # fmt: skip
+    def sign_in(request: Request) -> Response:
+        """The Cloud PC's user signs in to it now (from the Windows App or windows365.microsoft.com)."""
+        tenant = request.params["tid"]
+        service(tenant).reconcile()
+        doc = _get(ctx, records.CLOUD_PC, tenant, request.params["id"], "Cloud PC")
+        if doc["status"] not in WORKING:
+            raise ApiError(409, "Conflict", f"The Cloud PC is {doc['status']}: its user cannot sign in to it.")
+        doc |= {"lastLoginResult": {"time": iso_now(ctx)}}
         store.put(records.CLOUD_PC, records.key(tenant, doc["id"]), doc)
         return Response(200, project(doc, None))

@@ -1,6 +1,7 @@
 // The Cloud PC area's vocabulary: statuses, what each action is called, needs and warns of (pages and model share it).
 
-import { BULK_ACTIONS as API_BULK_ACTIONS, CLOUD_PC_STATUSES } from '../vocabulary.js';
+import { BULK_ACTIONS as API_BULK_ACTIONS, CLOUD_PC_PROVISIONED, CLOUD_PC_STATUSES } from '../vocabulary.js';
+import { dateTime } from './format.js';
 
 // the statuses a list always shows a tile for, in this order; the API's others follow, in its order
 export const ALWAYS_TILED = ['provisioned', 'provisionedWithWarnings', 'pendingProvision', 'provisioning', 'failed', 'inGracePeriod'];
@@ -66,4 +67,14 @@ export function connectionRows(info) {
     info.applicationGroupId && ['Desktop application group', info.applicationGroupId, true],
     ['Starts when the user connects', info.startsOnConnect ? 'Yes' : 'No', false],
   ].filter(Boolean);
+}
+
+/** A provisioned Cloud PC its user has never been seen connected to (absent `lastConnectedDateTime`: never seen). */
+export function neverConnected(cloudPc) {
+  return CLOUD_PC_PROVISIONED.includes(cloudPc.status) && !cloudPc.lastConnectedDateTime;
+}
+
+/** When its user last connected, as the connection panel says it. */
+export function lastConnected(cloudPc) {
+  return cloudPc.lastConnectedDateTime ? `Last connected ${dateTime(cloudPc.lastConnectedDateTime)}` : 'Never connected';
 }

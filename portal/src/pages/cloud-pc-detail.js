@@ -6,7 +6,7 @@ import { tenantPath } from '../api.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, CopyButton, DataTable, Details, ErrorBanner, Failure, NameOf, Notice, Page, StatusBadge, confirm } from '../ui.js';
 import { JOIN_TYPES } from '../lib/configuration.js';
-import { connectionRows } from '../lib/cloud-pcs.js';
+import { connectionRows, lastConnected } from '../lib/cloud-pcs.js';
 import { CLOUD_PC_PROVISIONED } from '../vocabulary.js';
 import { GroupName } from '../groups.js';
 import { dateTime, words } from '../lib/format.js';
@@ -82,6 +82,7 @@ function Connection({ tenantId, cloudPc }) {
     ? html`<code>${value}</code> <${CopyButton} text=${value} label=${`Copy the ${label.toLowerCase()}`} />` : value]);
   return html`<section class="card wide" aria-labelledby="connect-heading">
     <div class="section-header"><h2 id="connect-heading">Where the user connects</h2><${AsOf} poll=${poll} /></div>
+    <p class="last-connected">${lastConnected(cloudPc)}</p>
     <${ErrorBanner} error=${poll.error} title="Where the user connects could not be read" />
     ${poll.data ? html`<${Details} items=${items} />` : !poll.error && html`<p class="muted">Loading…</p>`}
   </section>`;

@@ -6,7 +6,7 @@ import { can } from '../access.js';
 import { href, page, setQuery } from '../router.js';
 import { AsOf, DataTable, ErrorBanner, Page, StatusBadge, failureLine } from '../ui.js';
 import { skipTokenOf } from '../lib/bulk-review.js';
-import { ALWAYS_TILED, STATUSES } from '../lib/cloud-pcs.js';
+import { ALWAYS_TILED, STATUSES, neverConnected } from '../lib/cloud-pcs.js';
 import { dateTime, words } from '../lib/format.js';
 import { servicePlans } from '../models/catalog.js';
 import { cloudPcPage } from '../models/cloud-pcs.js';
@@ -34,7 +34,7 @@ function StatusTiles({ tenantId, summary, query }) {
 function Filters({ tenantId, query, policies, userName }) {
   const [search, setSearch] = useState(query.search || '');
   const apply = (changes) => setQuery({ ...query, ...changes, skipToken: '', page: '' });
-  const filtered = query.search || query.status || query.provisioningPolicyId || query.userId;
+  const filtered = query.search || query.status || query.provisioningPolicyId || query.userId || query.neverConnected;
   return html`<div class="toolbar cloud-pc-filters">
     <form role="search" aria-label="Cloud PCs" class="search-form" onSubmit=${(event) => { event.preventDefault(); apply({ search: search.trim() }); }}>
       <div class="field">
@@ -61,6 +61,8 @@ function Filters({ tenantId, query, policies, userName }) {
     </div>
     ${query.userId && html`<p class="filter-chip">User: ${userName || query.userId}
       <button type="button" class="button subtle" onClick=${() => apply({ userId: '' })}>Remove user filter</button></p>`}
+    ${query.neverConnected === 'true' && html`<p class="filter-chip">Provisioned, never connected to
+      <button type="button" class="button subtle" onClick=${() => apply({ neverConnected: '' })}>Remove never-connected filter</button></p>`}
     ${filtered && html`<a class="button subtle" href=${href(LIST, { tenantId })}>Clear filters</a>`}
   </div>`;
 }
@@ -81,7 +83,8 @@ function CloudPcs({ params, query }) {
   // one selection for the page's life: it stays while the list refreshes, filters change or pages turn
   const selection = useMemo(() => signal(new Set()), [tenantId]);
   const seen = useRef(new Map()); // id -> Cloud PC: names for the review of a selection that spans pages
-  const filters = { status: query.status, search: query.search, provisioningPolicyId: query.provisioningPolicyId, userId: query.userId };
+  const filters = { status: query.status, search: query.search, provisioningPolicyId: query.provisioningPolicyId, userId: query.userId,
+    neverConnected: query.neverConnected === 'true' ? 'true' : undefined };
   const poll = useResource(cloudPcPage(tenantId, filters, query.skipToken));
   const policies = useResource(policyList(tenantId)).data;
   const plans = useResource(servicePlans).data;
@@ -94,7 +97,8 @@ function CloudPcs({ params, query }) {
       ${row.managedDeviceName && html`<span class="muted cell-line">${row.managedDeviceName}</span>`}` },
     { label: 'User', render: (row) => html`<a href=${href(LIST, { tenantId }, { userId: row.userId })} title="This user's Cloud PCs">${row.userPrincipalName}</a>` },
     { label: 'Status', render: (row) => html`<span title=${row.statusDetail?.recommendedAction}><${StatusBadge} status=${row.status} /></span>
-      ${row.statusDetail && html`<span class="muted cell-line status-detail">${failureLine(row.statusDetail)}</span>`}` },
+      ${row.statusDetail && html`<span class="muted cell-line status-detail">${failureLine(row.statusDetail)}</span>`}
+      ${neverConnected(row) && html`<span class="cell-line never-connected">Never connected<span class="muted">${row.provisionedDateTime ? ` · provisioned ${dateTime(row.provisionedDateTime)}` : ''}</span></span>`}` },
     { label: 'Provisioning policy', render: (row) => row.provisioningPolicyName },
     { label: 'Plan', render: (row) => row.servicePlanName },
     { label: 'Last modified', render: (row) => dateTime(row.lastModifiedDateTime) },

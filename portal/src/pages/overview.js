@@ -7,9 +7,11 @@ import { useResource } from '../models/resource.js';
 import { summaries } from '../models/tenants.js';
 import { CLOUD_PC_ATTENTION, CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
 
+// a count's accessible name starts with the number as shown (axe's label-content-name-mismatch: 1,234 read as 1,234)
 function count(link, value, label) {
   if (!value) return html`<span class="count zero" aria-label=${`0 ${label}`}>0</span>`;
-  return html`<a class="count" href=${link} aria-label=${`${value} ${label}`}>${value.toLocaleString()}</a>`;
+  const shown = value.toLocaleString();
+  return html`<a class="count" href=${link} aria-label=${`${shown} ${label}`}>${shown}</a>`;
 }
 
 function Overview() {
@@ -20,6 +22,7 @@ function Overview() {
     { label: 'Tenant', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId })}>${row.displayName}</a>` },
     { label: 'Cloud PCs', class: 'number', render: (row) => count(cloudPcs(row.tenantId), row.cloudPcs?.total, 'Cloud PCs') },
     { label: 'Provisioned', class: 'number', render: (row) => count(cloudPcs(row.tenantId, 'provisioned'), row.cloudPcs?.byStatus?.provisioned, 'provisioned') },
+    { label: 'Never connected', class: 'number', render: (row) => count(href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId }, { neverConnected: 'true' }), row.cloudPcs?.neverConnected, 'never connected to') },
     { label: 'In progress', class: 'number', render: (row) => CLOUD_PC_UNDER_WAY.reduce((sum, status) => sum + (row.cloudPcs?.byStatus?.[status] || 0), 0).toLocaleString() },
     ...CLOUD_PC_ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs?.byStatus?.[status], words(status).toLowerCase()) })),
     { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections?.notHealthy, 'connections not healthy') },

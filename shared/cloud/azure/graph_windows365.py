@@ -36,8 +36,12 @@ GALLERY_IMAGES = "deviceManagement/virtualEndpoint/galleryImages"
 BETA_ACTIONS = frozenset({"createSnapshot"})  # https://learn.microsoft.com/graph/api/cloudpc-createsnapshot
 FIXED_POLICY_FIELDS = frozenset({"provisioningType", "cloudPcNamingTemplate"})
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
+# lastLoginResult ({time}: the user's last sign-in to it) is beta's, and only on $select: Graph's default properties
+# leave it out (https://learn.microsoft.com/graph/api/cloudpc-get?view=graph-rest-beta, examples 1 and 2); v1.0 has
+# no sign-in time of a Cloud PC, and its reports of connections are beta's too
 CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
-                   "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime,lastModifiedDateTime")  # fmt: skip
+                   "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime,lastModifiedDateTime,"
+                   "lastLoginResult")  # fmt: skip
 EVERY_ENUM_MEMBER = {"Prefer": "include-unknown-enum-members"}
 
 
@@ -127,6 +131,7 @@ def _cloud_pc(body: dict[str, Any]) -> Windows365CloudPc:
         status_message=detail.get("message"),
         grace_period_end_date_time=body.get("gracePeriodEndDateTime"),
         last_modified_date_time=body.get("lastModifiedDateTime"),
+        last_login_date_time=(body.get("lastLoginResult") or {}).get("time"),
     )
 
 

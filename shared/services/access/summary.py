@@ -22,7 +22,8 @@ CLOUD_PC_STATUSES: tuple[str, ...] = get_args(CloudPcStatus)
 def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
     """The tenant's counts as of now.
 
-    - Cloud PCs: the total, and the number in every status (0 where there is none).
+    - Cloud PCs: the total, the number in every status (0 where there is none), and the provisioned ones nobody was
+      seen connected to.
     - Connections: the total, and how many are not healthy: a healthCheckStatus other than passed or
       informational (HEALTHY_CHECKS), that is failed, warning, or checks still pending or running.
     - Spot Groups: the total, and how many are not ready: any status but ready (deploying, updating, failed,
@@ -39,6 +40,7 @@ def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
         cloud_pcs=CloudPcCounts(
             total=sum(by_status.values()),  # a row in a status this version does not know still counts
             by_status={status: by_status.get(status, 0) for status in CLOUD_PC_STATUSES},
+            never_connected=ports.cloud_pcs.count_never_connected(tenant_id),
         ),
         connections=ConnectionCounts(
             total=sum(by_health.values()),

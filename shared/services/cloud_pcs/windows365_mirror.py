@@ -79,6 +79,13 @@ def _line(pc: Windows365CloudPc) -> str:
     return f"{said}: {pc.status_message or pc.status_code}" if pc.status_code or pc.status_message else said
 
 
+def _last_connected(pc: Windows365CloudPc, current: CloudPc | None) -> datetime | None:
+    """When Windows 365 last saw its user sign in to it; a time the app saw once stays when Graph has none."""
+    seen = graph_time(pc.last_login_date_time) if pc.last_login_date_time else None
+    known = current.last_connected_date_time if current is not None else None
+    return max(filter(None, (seen, known)), default=None)
+
+
 def _report_key(pc: Windows365CloudPc, before: CloudPc) -> str:
     """What makes one report of Windows 365 one line: the status left and the one reported, and when Windows 365
     changed the Cloud PC (the app's own record's time where Graph gives none)."""
@@ -148,12 +155,13 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
         detail = StatusDetail(code=code, message=pc.status_message or code) if code else None
         plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
         grace = pc.grace_period_end_date_time
+        current = mine.pop(pc.id, None)
         changes = {"status_detail": detail, "grace_period_end_date_time": graph_time(grace) if grace else None,
                    "display_name": pc.display_name, "managed_device_name": pc.managed_device_name,
-                   "windows365_status": pc.status}  # fmt: skip
+                   "windows365_status": pc.status,
+                   "last_connected_date_time": _last_connected(pc, current)}  # fmt: skip
         if plan is not None:  # a resize moves it to another plan
             changes |= {"service_plan_id": plan.id, "service_plan_name": plan.display_name}
-        current = mine.pop(pc.id, None)
         found_user = current is not None and "@" in current.user_id and pc.user_principal_name.lower() in upns
         if current is not None and found_user:
             current = current.model_copy(update={"user_id": upns[pc.user_principal_name.lower()]})
@@ -177,8 +185,9 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
                                    **changes)  # fmt: skip
             save(ports, moved, if_match=current.etag, line_first=True)
             changed += 1
-        elif found_user:
-            ports.cloud_pcs.upsert_cloud_pc(current, if_match=current.etag)
+        elif found_user or current.last_connected_date_time != changes["last_connected_date_time"]:
+            seen = current.model_copy(update={"last_connected_date_time": changes["last_connected_date_time"]})
+            ports.cloud_pcs.upsert_cloud_pc(seen, if_match=current.etag)  # no line: a sign-in is no change of status
             changed += 1
     for gone in mine.values():  # Windows 365 has it no more: deprovisioned there
         ports.cloud_pcs.delete_cloud_pc(tenant_id, gone.id, if_match=gone.etag)
