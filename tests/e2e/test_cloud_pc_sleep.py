@@ -3,7 +3,8 @@ rules, its host pool's Start VM on Connect, the 5-minute watch (run by the host'
 timer) that sees the user connected and then away; run again past the limit (the watch is given that later time
 in-process, on the app's own tables and Azure: no test waits 30 minutes) it puts the Cloud PC to sleep, followed to its
 end by the VM action's activity; the user's connection is then refused until Azure Virtual Desktop's principal holds
-the role the onboarding report names, and then starts it, which the next watch records with its reason."""
+the role the onboarding report names, and then starts it, which the next watch records with its reason; the role
+withdrawn, the report names it missing again."""
 
 from __future__ import annotations
 
@@ -93,9 +94,8 @@ def test_a_cloud_pc_sleeps_after_its_user_disconnects_and_their_connection_wakes
 
     role = f"/subscriptions/{tenant.arm.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/" \
         f"{POWER_ON_CONTRIBUTOR}"  # fmt: skip
-    tenant.arm.assign(
-        tenant.arm.group_id(CLOUD_PC_RG), role, tenant.arm.service_principal(AZURE_VIRTUAL_DESKTOP_APP_ID)
-    )
+    avd = tenant.arm.service_principal(AZURE_VIRTUAL_DESKTOP_APP_ID)  # Azure Virtual Desktop's, in every tenant
+    granted = tenant.arm.assign(tenant.arm.group_id(CLOUD_PC_RG), role, avd)
     assert onboarding_item(api, tenant)["status"] == "present"
     assert connect(tenant, pool["id"], upn) == host  # Start VM on Connect started it, and ann signs in
     assert power(tenant, vm) == "PowerState/running"
@@ -109,3 +109,6 @@ def test_a_cloud_pc_sleeps_after_its_user_disconnects_and_their_connection_wakes
     assert eventually(woken, timeout_s=60)["message"] == WOKEN_BY_USER
     body = api.get(path).json()
     assert body["powerState"] == "running" and body.get("userAwaySince") is None
+
+    tenant.arm.ok("DELETE", granted["id"])  # the customer withdraws it: the report says so again
+    assert onboarding_item(api, tenant)["status"] == "missing"
