@@ -4,7 +4,8 @@ timer) that sees the user connected and then away; run again past the limit (the
 in-process, on the app's own tables and Azure: no test waits 30 minutes) it puts the Cloud PC to sleep, followed to its
 end by the VM action's activity; the user's connection is then refused until Azure Virtual Desktop's principal holds
 the role the onboarding report names, and then starts it, which the next watch records with its reason; the role
-withdrawn, the report names it missing again."""
+withdrawn, the report names it missing again. A sign-out puts it to sleep at the timer's own next watch, the sleep
+followed by the Cloud PC action orchestration."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def test_a_cloud_pc_sleeps_after_its_user_disconnects_and_their_connection_wakes
     tenant = Tenant(api)
     tenant.user("ann", [PLAN])
     tenant.group("finance", ["ann"])
-    policy = tenant.policy(powerRules={"deallocateWhenDisconnectedMinutes": 30})
+    policy = tenant.policy(powerRules={"deallocateWhenDisconnectedMinutes": 30, "deallocateOnSignOut": True})
     assert policy["powerRules"]["deallocateWhenDisconnectedMinutes"] == 30
     assign(api, tenant, policy, "finance")
     [cloud_pc] = settled_cloud_pcs(api, tenant, 1)
@@ -109,6 +110,22 @@ def test_a_cloud_pc_sleeps_after_its_user_disconnects_and_their_connection_wakes
     assert eventually(woken, timeout_s=60)["message"] == WOKEN_BY_USER
     body = api.get(path).json()
     assert body["powerState"] == "running" and body.get("userAwaySince") is None
+
+    # ann signs out: the timer's watch puts it to sleep at once, and its orchestration follows the deallocation
+    signed_out = tenant.arm.session.post(f"{control}/signOuts", json={"userPrincipalName": upn}, timeout=30)
+    assert signed_out.status_code == 200, signed_out.text
+    run_watch(api)
+
+    def asleep_again() -> None:
+        assert [e["outcome"] for e in lines(api, path, "asleep")] == ["succeeded", "succeeded"]
+        assert api.get(path).json()["powerState"] == "poweredOff"
+
+    eventually(asleep_again, timeout_s=60)
+    assert {e["message"] for e in lines(api, path, "sleepStarted")} == {
+        "Deallocating: its user disconnected 31 minutes ago (limit 30)",
+        "Deallocating: its user signed out",
+    }
+    assert power(tenant, vm) == "PowerState/deallocated"
 
     tenant.arm.ok("DELETE", granted["id"])  # the customer withdraws it: the report says so again
     assert onboarding_item(api, tenant)["status"] == "missing"
