@@ -39,7 +39,7 @@ from shared.services.spot_pc.personal_power import PowerDecision, plan_personal_
 log = logging.getLogger(__name__)
 AVAILABLE = "Available"  # the only session host status that takes connections: its VM runs and its agent answers
 WOKEN_BY_USER = "its user connected, and Azure Virtual Desktop started it (Start VM on Connect)"
-WOKEN_OTHERWISE = "its VM was started outside the app (no session of its user yet)"
+WOKEN_OTHERWISE = "its VM runs again with no session of its user yet: an admin's power on, or a start outside the app"
 
 
 @dataclass(frozen=True)
