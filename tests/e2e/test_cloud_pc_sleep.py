@@ -12,25 +12,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
-from devhost.azurite import Azurite
-from shared.bootstrap import Services, build_services
+from shared.bootstrap import Services
 from shared.catalog.app_access import AZURE_VIRTUAL_DESKTOP_APP_ID, POWER_ON_CONTRIBUTOR
 from shared.services.cloud_pcs.cloud_pc_actions import advance_vm_action
 from shared.services.cloud_pcs.cloud_pc_sleep import WOKEN_BY_USER, watch_use
-from shared.settings import Settings
 from tests.e2e.test_cloud_pc_brokering import connect
 from tests.e2e.test_provisioning import PLAN, assign, settled_cloud_pcs
 from tests.e2e.test_spot_group_personal_power import onboarding_item, power
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
-
-
-@pytest.fixture
-def app_services(azurite: Azurite, table_prefix: str, azure_environment: dict[str, str]) -> Services:
-    """The app's own ports on the tables and Azure the devhost app uses: the watch run with a time a test gives."""
-    return build_services(Settings(storage_connection_string=azurite.connection_string, table_name_prefix=table_prefix))
 
 
 def run_watch(api: ApiClient) -> None:

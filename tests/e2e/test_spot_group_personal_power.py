@@ -9,25 +9,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
-from devhost.azurite import Azurite
-from shared.bootstrap import Services, build_services
+from shared.bootstrap import Services
 from shared.catalog.app_access import AZURE_VIRTUAL_DESKTOP_APP_ID, POWER_ON_CONTRIBUTOR
 from shared.services.spot_pc.personal_power import apply_personal_power
-from shared.settings import Settings
 from tests.e2e.test_spot_group_sessions import Users
 from tests.e2e.test_spot_groups import DV, group_body, ready_version, run_optimization, settled
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 POWER_ON = "Desktop Virtualization Power On Contributor"
-
-
-@pytest.fixture
-def app_services(azurite: Azurite, table_prefix: str, azure_environment: dict[str, str]) -> Services:
-    """The app's own ports on the tables and Azure the devhost app uses: the rule run with a time a test gives."""
-    return build_services(Settings(storage_connection_string=azurite.connection_string, table_name_prefix=table_prefix))
 
 
 def power(tenant: Tenant, vm: str) -> str:
