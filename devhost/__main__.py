@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from azure_emulator.launcher import EmulatorProcess
-from devhost.azurite import DEFAULT_PORTS, Azurite, development_connection_string, port_open
+from devhost.azurite import DEFAULT_PORTS, Azurite, answers_http, development_connection_string, port_open
 from devhost.host import DevHost, connect_url
 from devhost.settings import SettingsError, local_http_port
 from devhost.state_lock import FolderHeld, holding
@@ -85,7 +85,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _start_azurite(app_dir: Path) -> Azurite | None:
-    if all(port_open(port) for port in DEFAULT_PORTS):
+    if all(answers_http(port) for port in DEFAULT_PORTS):
         log.info("Azurite already answers on ports %s; using it", DEFAULT_PORTS)
         return None
     root = REPO_ROOT if (REPO_ROOT / "node_modules").is_dir() else app_dir
