@@ -6,7 +6,9 @@ provisioning is not what is measured), signs in through the emulator's page as a
 navigation to a page (a hash change, as a click on the navigation does) until what an admin waits for is on screen:
 the first rows and status counts of All Cloud PCs, the totals of the overview. Prints min, median and max over the
 runs, the two API calls the list makes, and the portal's gzipped size; --screenshots saves both pages (the README's
-picture of the overview comes from here).
+picture of the overview comes from here). Also a signed-in reload of the Tenants page, from the reload until its first
+data request (anything but the portal's files, its configuration and `me`) is answered, and the OpenAPI document's
+size on the wire (gzipped) and as JSON.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import logging
 import statistics
 import tempfile
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, Request, sync_playwright
 
 from azure_emulator.launcher import EmulatorProcess
 from bench.scenario import Api, app_host
@@ -89,6 +92,34 @@ def seed(storage: TableStorage, tenant: str, count: int) -> None:
     rows.put_many(made)
 
 
+# what the portal asks before it can show a page; every other API call of a page reads its data
+STARTING = ("/api/portal/", "/api/portal/configuration", "/api/me", "/api/openapi.json")
+
+
+def first_data(request: Request) -> bool:
+    path = request.url.split("://", 1)[1].split("/", 1)[1].split("?")[0]
+    return f"/{path}".startswith("/api/") and not any(f"/{path}".startswith(start) for start in STARTING)
+
+
+def reload_ms(page: Page) -> float:
+    """A signed-in reload of the page shown, until its first data request is answered (its body read)."""
+    began = time.monotonic()
+    with page.expect_response(lambda response: first_data(response.request)) as answered:
+        page.reload()
+    answered.value.finished()
+    return (time.monotonic() - began) * 1000
+
+
+def document_sizes(base_url: str) -> tuple[int, int]:
+    """The OpenAPI document's bytes on the wire to a browser (gzip) and as JSON."""
+    sizes = []
+    for encoding in ("gzip", "identity"):
+        asked = urllib.request.Request(f"{base_url}/api/openapi.json", headers={"Accept-Encoding": encoding})
+        with urllib.request.urlopen(asked, timeout=30) as answer:  # urllib leaves the body as sent
+            sizes.append(len(answer.read()))
+    return sizes[0], sizes[1]
+
+
 def bundle_kb() -> float:
     shipped = [*BUILD.glob("assets/*.js"), *BUILD.glob("assets/*.css"), BUILD / "index.html"]
     return sum(len(gzip.compress(path.read_bytes(), 9)) for path in shipped) / 1024
@@ -134,7 +165,12 @@ def main() -> None:
                 portal = f"{host.base_url}/api/portal/"
                 sign_in(page, portal, "admin")
                 page.set_viewport_size({"width": 1440, "height": 900})
-                shown, overview = [], []
+                shown, overview, reloads = [], [], []
+                page.evaluate("() => { location.hash = '#/tenants'; }")
+                page.get_by_role("heading", name="Tenants").wait_for()
+                for _ in range(args.runs):
+                    reloads.append(reload_ms(page))
+                    page.get_by_role("heading", name="Tenants").wait_for()
                 for _ in range(args.runs):
                     page.evaluate("() => { location.hash = '#/tenants'; }")
                     page.get_by_role("heading", name="Tenants").wait_for()
@@ -146,10 +182,13 @@ def main() -> None:
                 if args.screenshots:
                     page.screenshot(path=str(args.screenshots / "overview.png"))
                 browser.close()
+            wire, whole = document_sizes(host.base_url)
         finally:
             host.stop()
             emulator.stop()
             azurite.stop()
+    timed("Signed-in reload of Tenants: its first data request answered", reloads)
+    print(f"OpenAPI document: {wire / 1024:.1f} KB on the wire (gzip), {whole / 1024:.1f} KB as JSON", flush=True)
     timed(f"All Cloud PCs page, {args.cloud_pcs} Cloud PCs: first rows and counts shown", shown)
     timed(f"Overview, {len(counts)} tenants, {sum(counts)} Cloud PCs: totals shown", overview)
     print(f"portal bundle (script, styles, page): {bundle_kb():.1f} KB gzipped", flush=True)

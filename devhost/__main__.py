@@ -18,13 +18,16 @@ from pathlib import Path
 from types import FrameType
 
 from azure_emulator.launcher import EmulatorProcess
-from devhost.azurite import DEFAULT_PORTS, Azurite, development_connection_string, port_open
+from devhost.azurite import DEFAULT_PORTS, Azurite, answers_http, development_connection_string, port_open
 from devhost.host import DevHost, connect_url
 from devhost.settings import SettingsError, local_http_port
+from devhost.state_lock import FolderHeld, holding
 
 log = logging.getLogger("devhost")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EMULATOR_PORT = 7443
+AZURITE_FOLDER = ".azurite"  # in the app's folder: Azurite's data, when this run starts Azurite
+EMULATOR_FOLDER = ".azure-emulator"  # the emulator's state, when this run starts the emulator
 
 
 class _UtcFormatter(logging.Formatter):
@@ -82,18 +85,18 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _start_azurite(app_dir: Path) -> Azurite | None:
-    if all(port_open(port) for port in DEFAULT_PORTS):
+    if all(answers_http(port) for port in DEFAULT_PORTS):
         log.info("Azurite already answers on ports %s; using it", DEFAULT_PORTS)
         return None
     root = REPO_ROOT if (REPO_ROOT / "node_modules").is_dir() else app_dir
-    log.info("Starting Azurite on ports %s (data in %s)", DEFAULT_PORTS, app_dir / ".azurite")
-    return Azurite(project_root=root, ports=DEFAULT_PORTS, location=app_dir / ".azurite", own_session=True).start()
+    log.info("Starting Azurite on ports %s (data in %s)", DEFAULT_PORTS, app_dir / AZURITE_FOLDER)
+    return Azurite(project_root=root, ports=DEFAULT_PORTS, location=app_dir / AZURITE_FOLDER, own_session=True).start()
 
 
 def _start_azure_emulator(app_dir: Path) -> EmulatorProcess:
     """The emulator that keeps its state in <app-dir>/.azure-emulator: the one running there already, else a new
     one. Never a second over the same state: the app's in-flight work holds that one's operation URLs."""
-    state = app_dir / ".azure-emulator"
+    state = app_dir / EMULATOR_FOLDER
     running = EmulatorProcess.running(state)
     if running is not None and running.answers():
         log.info("The Azure emulator of %s already answers at %s; using it", state, running.base_url)
@@ -122,7 +125,18 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    kept = [(AZURITE_FOLDER, args.start_azurite), (EMULATOR_FOLDER, args.start_azure_emulator)]
+    try:
+        with holding(*(app_dir / folder for folder, started in kept if started)):
+            return _serve(args, app_dir, port, store, state_dir, stop)
+    except FolderHeld as exc:
+        log.error("Not started: %s", exc)
+        return 1
 
+
+def _serve(
+    args: argparse.Namespace, app_dir: Path, port: int, store: Path | None, state_dir: Path, stop: threading.Event
+) -> int:
     azurite: Azurite | None = None
     emulator: EmulatorProcess | None = None
     env: dict[str, str] = {}

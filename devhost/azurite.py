@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 DEV_ACCOUNT_NAME = "devstoreaccount1"
 DEV_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 DEFAULT_PORTS = (10000, 10001, 10002)
+SERVICES = ("blob service", "queue service", "table service")  # in the order of the ports
 
 
 def development_connection_string(host: str = "127.0.0.1", ports: tuple[int, int, int] = DEFAULT_PORTS) -> str:
@@ -37,6 +39,20 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
         return sock.connect_ex((host, port)) == 0
+
+
+def answers_http(port: int, host: str = "127.0.0.1", timeout_s: float = 1.0) -> bool:
+    """Whether the server on `port` answers an HTTP request, whatever its status (an anonymous one is refused): an
+    open port alone is a listener that may not serve yet, and a request sent then waits or fails."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    try:
+        connection.request("GET", f"/{DEV_ACCOUNT_NAME}?restype=service&comp=properties")
+        connection.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
 
 
 def find_azurite(project_root: Path) -> str:
@@ -110,15 +126,20 @@ class Azurite:
             start_new_session=self.own_session,
         )
         deadline = time.monotonic() + timeout_s
-        while not all(port_open(port) for port in self.ports):
+        while slow := [f"{name} on port {port}" for name, port in zip(SERVICES, self.ports, strict=True)
+                       if not self._serves(port)]:  # fmt: skip
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
                 raise RuntimeError(f"Azurite exited with code {self.process.returncode}: {err.strip()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"Azurite did not open ports {self.ports} within {timeout_s:.0f} s")
+                raise TimeoutError(f"Azurite did not answer within {timeout_s:.0f} s: its {', '.join(slow)}")
             time.sleep(0.1)
         return self
+
+    def _serves(self, port: int) -> bool:
+        # an HTTPS Azurite is probed by its port: its certificate is the test's own, not one to trust here
+        return port_open(port) if self.oauth_tls is not None else answers_http(port)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from typing import Any
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -19,7 +19,7 @@ from shared.models.regions import REGIONS
 from shared.models.sites import Region, RegionList
 from triggers.http_api import ROUTE_PARAM, Api
 from triggers.http_request import ApiRequest
-from triggers.http_responses import ApiResponse, error_body, json_response
+from triggers.http_responses import ApiResponse, FixedDocument, error_body, json_response
 from triggers.openapi import build_openapi
 
 log = logging.getLogger(__name__)
@@ -50,9 +50,14 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
             return ApiResponse(503, report, {"Retry-After": "5"})
         return ApiResponse(200, report)
 
+    # built on the first request, when every blueprint has declared its operations; the same until the code changes
+    @functools.cache
+    def document() -> FixedDocument:
+        return FixedDocument.of(build_openapi(api.operations, title="Cloud PC provisioning API", version=APP_VERSION))
+
     @meta.get("openapi.json", "openApiDocument", "This API as an OpenAPI 3.1 document")
-    def openapi(req: ApiRequest) -> dict[str, Any]:
-        return build_openapi(api.operations, title="Cloud PC provisioning API", version=APP_VERSION)
+    def openapi(req: ApiRequest) -> func.HttpResponse:
+        return document().answer(req.raw.headers)
 
     @meta.get("servicePlans", "listServicePlans", "Windows 365 plans and their VM sizes", response=ServicePlanList)
     def service_plans(req: ApiRequest) -> ServicePlanList:

@@ -13,7 +13,7 @@ from shared.models.base import ApiModel
 from shared.settings import Settings
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest
-from triggers.http_responses import error_body, json_response
+from triggers.http_responses import error_body, json_response, takes_gzip
 
 PORTAL_BUILD = Path(__file__).resolve().parent.parent / "portal" / "dist"  # `make portal` writes it
 DOCS_FOLDER = "docs"  # Swagger UI, copied from npm by the same build
@@ -74,16 +74,14 @@ def static_file(root: Path, path: str, req: func.HttpRequest, csp: str) -> func.
         return json_response(404, error_body("notFound", f"No portal file at /{path.strip('/')}."))
     headers = {
         "Content-Type": TYPES.get(wanted.suffix) or mimetypes.guess_type(wanted.name)[0] or "application/octet-stream",
-        "Cache-Control": "public, max-age=31536000, immutable"
-        if wanted.parent.name == HASHED_FOLDER
-        else "no-cache",
+        "Cache-Control": "public, max-age=31536000, immutable" if wanted.parent.name == HASHED_FOLDER else "no-cache",
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": csp,
         "Vary": "Accept-Encoding",
     }
     packed = wanted.with_name(wanted.name + ".gz")
-    if packed.is_file() and "gzip" in (req.headers.get("Accept-Encoding") or ""):
+    if packed.is_file() and takes_gzip(req.headers):
         headers["Content-Encoding"] = "gzip"
         return func.HttpResponse(packed.read_bytes(), status_code=200, headers=headers)
     return func.HttpResponse(wanted.read_bytes(), status_code=200, headers=headers)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +71,41 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         mimetype="application/json" if text else None,
         charset="utf-8",
     )
+
+
+def takes_gzip(headers: Mapping[str, str]) -> bool:
+    """Whether the client's Accept-Encoding takes gzip (named, or `*`, without q=0)."""
+    for offer in (headers.get("Accept-Encoding") or "").lower().split(","):
+        coding, _, params = offer.strip().partition(";")
+        if coding.strip() in ("gzip", "*") and params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class FixedDocument:
+    """A JSON body that changes only with the code: serialized, compressed and hashed once, then answered with a
+    strong ETag a browser revalidates with (304, no body), gzipped to a client that takes it."""
+
+    text: bytes
+    packed: bytes
+    etag: str
+    cache_control: str = "public, max-age=300"
+
+    @classmethod
+    def of(cls, body: Any) -> FixedDocument:
+        text = json.dumps(body, separators=(",", ":")).encode()
+        return cls(text, gzip.compress(text, 9, mtime=0), f'"{hashlib.sha256(text).hexdigest()[:32]}"')
+
+    def answer(self, headers: Mapping[str, str]) -> func.HttpResponse:
+        validators = {"ETag": self.etag, "Cache-Control": self.cache_control, "Vary": "Accept-Encoding"}
+        sent = [tag.strip().removeprefix("W/") for tag in (headers.get("If-None-Match") or "").split(",")]
+        if self.etag in sent or "*" in sent:
+            return func.HttpResponse(status_code=304, headers=validators)
+        if takes_gzip(headers):
+            return func.HttpResponse(self.packed, status_code=200, headers={**validators, "Content-Encoding": "gzip"},
+                                     mimetype="application/json")  # fmt: skip
+        return func.HttpResponse(self.text, status_code=200, headers=validators, mimetype="application/json")
 
 
 def error_body(

@@ -1,27 +1,17 @@
 // Which controls a caller sees: the role each operation needs (the API's own OpenAPI `x-access`) against the
 // caller's role on the tenant (`GET /me`), and the backend an operation is served for (`x-served-only-by`) against
-// the tenant's. The server enforces the same tables; this only hides what would fail.
+// the tenant's. The server enforces the same tables; this only hides what would fail. Both tables are built into
+// the bundle (vocabulary.js), so a page waits only for `me`, never for the OpenAPI document.
 import { signal } from '@preact/signals';
 import { roleAllows } from './lib/roles.js';
+import { OPERATION_ACCESS, SERVED_ONLY_BY } from './vocabulary.js';
 
 export const me = signal(null);
-const needs = signal({});
-const servedBy = signal({});
 const backends = signal({}); // tenant id -> its cloudPcBackend, from the tenants the caller reads
 
+/** Reads who the caller is: the one request the portal makes before it shows a page. */
 export async function loadAccess(get) {
-  const [caller, document] = await Promise.all([get('me'), get('openapi.json')]);
-  const found = {};
-  const served = {};
-  for (const methods of Object.values(document.paths)) {
-    for (const operation of Object.values(methods)) {
-      found[operation.operationId] = operation['x-access'];
-      if (operation['x-served-only-by']) served[operation.operationId] = operation['x-served-only-by'];
-    }
-  }
-  needs.value = found;
-  servedBy.value = served;
-  me.value = caller;
+  me.value = await get('me');
 }
 
 export function roleOn(tenantId) {
@@ -43,19 +33,19 @@ export function backendOf(tenantId) {
 
 /** The tenant's backend serves `operationId` (true while the tenant's backend is not known yet). */
 export function servedOn(operationId, tenantId) {
-  const only = servedBy.value[operationId];
+  const only = SERVED_ONLY_BY[operationId];
   const backend = backends.value[tenantId];
   return !only || !backend || only === backend;
 }
 
 /** The backend that alone serves `operationId` ('azure' or 'windows365'), or undefined when both do. */
 export function onlyServedBy(operationId) {
-  return servedBy.value[operationId];
+  return SERVED_ONLY_BY[operationId];
 }
 
 /** The role `operationId` needs (the OpenAPI's x-access), for telling a caller what would let them. */
 export function roleNeeded(operationId) {
-  return needs.value[operationId];
+  return OPERATION_ACCESS[operationId];
 }
 
 /** Whether the caller's access has been read yet (until then, nothing is refused or offered on a guess). */
@@ -66,5 +56,5 @@ export function accessKnown() {
 /** May the caller run `operationId` on `tenantId`? */
 export function can(operationId, tenantId) {
   return servedOn(operationId, tenantId)
-    && roleAllows(needs.value[operationId], roleOn(tenantId), Boolean(me.value?.organizationOwner));
+    && roleAllows(OPERATION_ACCESS[operationId], roleOn(tenantId), Boolean(me.value?.organizationOwner));
 }

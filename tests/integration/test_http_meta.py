@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+
 from devhost.azurite import development_connection_string, free_port
 from shared.bootstrap import build_services
 from shared.settings import Settings
@@ -96,3 +99,21 @@ def test_service_plans_map_to_vm_sizes(client: FunctionClient) -> None:
         assert set(plan) == fields
         assert plan["skuPartNumber"].startswith(("CPC_E_", "CPC_B_", "Windows_365_"))  # the license's Graph SKU
         assert plan["vmSize"].startswith("Standard_")
+
+
+def test_the_openapi_document_is_served_gzipped_with_a_validator_a_browser_revalidates(client: FunctionClient) -> None:
+    plain = client.get("/api/openapi.json")
+    etag = plain.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")  # strong: the bytes are the same for the same code
+    assert "max-age" in plain.headers["Cache-Control"]
+    assert "Content-Encoding" not in plain.headers
+    packed = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["ETag"] == etag
+    assert json.loads(gzip.decompress(packed.content)) == plain.json()
+    assert len(packed.content) * 4 < len(plain.content)
+    refused = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers
+    unchanged = client.get("/api/openapi.json", headers={"If-None-Match": etag})
+    assert (unchanged.status, unchanged.content, unchanged.headers["ETag"]) == (304, b"", etag)
+    assert client.get("/api/openapi.json", headers={"If-None-Match": '"other"'}).status == 200

@@ -1,7 +1,9 @@
 """The portal speaks the API's vocabulary: portal/src/vocabulary.js is generated from the served OpenAPI document,
 with the subsets of each record kind's statuses that the service names (x-subsets: under way, busy, ...); the portal
 keeps no status set of its own, and its orderings of statuses name only what the API has. The number fields' ranges
-and defaults (minimum, maximum, default) come the same way: the portal writes none of its own.
+and defaults (minimum, maximum, default) come the same way: the portal writes none of its own. So do the role each
+operation needs (x-access) and the backend that alone serves one (x-served-only-by): the portal never fetches the
+document to start.
 
 A stale vocabulary.js fails here; `PORTAL_VOCABULARY=write` renews it from the document:
     PORTAL_VOCABULARY=write .venv/bin/python -m pytest tests/integration/test_portal_vocabulary.py
@@ -147,6 +149,15 @@ def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
     for name, (model, texts) in MAX_LENGTHS.items():
         properties = schemas[model]["properties"]
         found[name] = {field: max_length_of(properties[field]) for field in texts}
+    # who may call each operation, and the backend that alone serves it: the portal hides what would fail without
+    # waiting for the document at start
+    operations = [operation for methods in document["paths"].values() for operation in methods.values()]
+    found["OPERATION_ACCESS"] = {operation["operationId"]: operation["x-access"] for operation in operations}
+    found["SERVED_ONLY_BY"] = {
+        operation["operationId"]: operation["x-served-only-by"]
+        for operation in operations
+        if "x-served-only-by" in operation
+    }
     return found
 
 

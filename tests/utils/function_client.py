@@ -22,7 +22,11 @@ BASE = "http://127.0.0.1:7071"
 class Reply:
     status: int
     headers: dict[str, str]
-    text: str
+    content: bytes  # as sent: gzipped when the answer says Content-Encoding: gzip
+
+    @property
+    def text(self) -> str:
+        return self.content.decode()
 
     def json(self) -> Any:
         return json.loads(self.text) if self.text else None
@@ -86,7 +90,7 @@ class FunctionClient:
                 response = function(req, **extra)
                 if inspect.iscoroutine(response):  # an async function, which the host runs on its event loop
                     response = asyncio.run(response)
-                return Reply(response.status_code, dict(response.headers), response.get_body().decode())
+                return Reply(response.status_code, dict(response.headers), response.get_body())
         raise AssertionError(f"no function serves {method} {path}")
 
     def get(self, path: str, **kwargs: Any) -> Reply:
