@@ -10,6 +10,7 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from shared.models.base import ApiModel
+from shared.services.access.onboarding import CONSENT_RETURN
 from shared.settings import Settings
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest
@@ -107,7 +108,11 @@ def blueprint(api: Api, settings: Settings, build: Path = PORTAL_BUILD) -> df.Bl
     @bp.function_name("portalFiles")
     @bp.route(route="portal/{*path}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
     def portal_files(req: func.HttpRequest) -> func.HttpResponse:
-        return static_file(build, req.route_params.get("path") or "", req, portal_csp)
+        path = req.route_params.get("path") or ""
+        if path.strip("/") == CONSENT_RETURN:  # admin consent's answer, for the portal at its own address
+            query = urlsplit(req.url).query
+            return func.HttpResponse(status_code=303, headers={"Location": f"./{'?' + query if query else ''}"})
+        return static_file(build, path, req, portal_csp)
 
     @bp.function_name("apiDocs")
     @bp.route(route="docs/{*path}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

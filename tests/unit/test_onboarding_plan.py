@@ -158,7 +158,7 @@ def test_admin_consent_comes_back_to_the_portal_with_the_apps_tenant_as_its_stat
     assert admin_consent_url(Consent(), TENANT) == (
         f"https://login.microsoftonline.com/{ENTRA}/v2.0/adminconsent?client_id=app-1"
         "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
-        "&redirect_uri=https%3A%2F%2Fcloudpcs.azurewebsites.net%2Fapi%2Fportal%2F&state=t1"
+        "&redirect_uri=https%3A%2F%2Fcloudpcs.azurewebsites.net%2Fapi%2Fportal%2Fconsent&state=t1"
     )
     assert "redirect_uri" not in str(
         admin_consent_url(Consent(portal_url=None), TENANT)

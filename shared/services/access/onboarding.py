@@ -63,13 +63,23 @@ class OnboardingReportPorts(ServiceRolePorts, ConsentPorts, Protocol):
     def events(self) -> EventPublisher | None: ...
 
 
+# Where admin consent returns: a Web redirect URI of its own beside the portal, not the portal's address, which is the
+# registration's single-page-application sign-in redirect URI (a Web redirect is a plain browser redirect, answered by
+# the portal's server: triggers/http_portal.py sends it on to the portal with its query)
+CONSENT_RETURN = "consent"
+
+
+def consent_return_url(portal_url: str) -> str:
+    return f"{portal_url}{CONSENT_RETURN}"
+
+
 def admin_consent_url(ports: ConsentPorts, tenant: Tenant) -> str | None:
     """Entra's admin consent endpoint for the app: one sign-in by the customer's admin grants what it lists, and
     Entra sends them back to the portal with the outcome and the app's tenant id as the state."""
     if not ports.app_client_id or not tenant.entra_tenant_id:
         return None
     asked = {"client_id": ports.app_client_id, "scope": f"{ports.graph_endpoint.rstrip('/')}/.default"}
-    back = {"redirect_uri": ports.portal_url, "state": tenant.id} if ports.portal_url else {}
+    back = {"redirect_uri": consent_return_url(ports.portal_url), "state": tenant.id} if ports.portal_url else {}
     query = urlencode(asked | back)
     entra_tenant_id = tenant.entra_tenant_id
     return f"https://{ports.authority_host}/{entra_tenant_id}/v2.0/adminconsent?{query}"
