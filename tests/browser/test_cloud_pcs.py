@@ -252,6 +252,10 @@ def test_a_failed_cloud_pc_reads_in_an_admins_words_with_what_to_do(portal: Any,
     tab.assert_accessible("a failed Cloud PC")
 
 
+def assert_woken(api: ApiClient, path: str) -> None:
+    assert any(event["name"] == "awake" for event in api.get(f"{path}/events").json()["value"]), "not woken yet"
+
+
 def test_a_cloud_pc_put_to_sleep_while_its_user_is_away_wakes_when_they_connect_and_says_why(
     portal: Any,
     owner_api: ApiClient,
@@ -269,7 +273,13 @@ def test_a_cloud_pc_put_to_sleep_while_its_user_is_away_wakes_when_they_connect_
     disconnected = tenant.arm.session.post(f"{control}/disconnects", json={"userPrincipalName": upn}, timeout=30)
     assert disconnected.status_code == 200, disconnected.text
     run_watch(owner_api)
-    seen = eventually(lambda: datetime.fromisoformat(owner_api.get(path).json()["userAwaySince"]), timeout_s=60)
+
+    def away_since() -> datetime:
+        away = owner_api.get(path).json().get("userAwaySince")
+        assert away, "the watch has not seen eve away yet"
+        return datetime.fromisoformat(away)
+
+    seen = eventually(away_since, timeout_s=60)
 
     tab = portal("admin")
     page = tab.page
@@ -285,6 +295,7 @@ def test_a_cloud_pc_put_to_sleep_while_its_user_is_away_wakes_when_they_connect_
     step = advance_vm_action(app_services.engine, sleep)
     while step.outcome is None:
         step = advance_vm_action(app_services.engine, step.run)
+    page.reload()  # a settled Cloud PC's page is not polled: read again
     steps = page.get_by_role("table", name="Every step and milestone")
     slept = steps.get_by_role("row").filter(has_text="Put to sleep")
     expect(slept).to_contain_text("Deallocating: its user disconnected 31 minutes ago (limit 30)", timeout=WAIT_MS)
@@ -298,6 +309,8 @@ def test_a_cloud_pc_put_to_sleep_while_its_user_is_away_wakes_when_they_connect_
     )
     connect(tenant, pool["id"], upn)
     run_watch(owner_api)
+    eventually(lambda: assert_woken(owner_api, path), timeout_s=60)
+    page.reload()
     expect(steps.get_by_role("row").filter(has_text="Woke up")).to_contain_text(WOKEN_BY_USER, timeout=WAIT_MS)
     expect(connects.locator(".last-connected")).not_to_contain_text("User away since", timeout=WAIT_MS)
     tab.shot("put to sleep and woken, each with its reason")
