@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  personalPowerText, policyBody, policyPatch, policyValues, sessionLimitsText, stopsHosts,
+  personalPowerText, policyBody, policyPatch, policyValues, powerRulesText, sessionLimitsText, stopsHosts,
 } from '../src/lib/session-policies.js';
+import { policyBody as provisioningPolicyBody, policyPatch as provisioningPolicyPatch, policyValues as provisioningPolicyValues } from '../src/lib/configuration.js';
 
 const LIMITS = { idleMinutes: 60, disconnectedMinutes: 120, activeMinutes: null };
 const POWER = { deallocateWhenDisconnectedMinutes: 30, deallocateOnSignOut: true, hibernate: false };
@@ -74,4 +75,36 @@ test('the power rules read as a sentence', () => {
   assert.match(personalPowerText({ deallocateWhenDisconnectedMinutes: null, deallocateOnSignOut: false, hibernate: true }), /no rule stops a host/);
   assert.equal(stopsHosts(POWER), true);
   assert.equal(stopsHosts({ hibernate: true }), false);
+});
+
+const POLICY = {
+  displayName: 'Finance', domainJoinConfigurations: [{ domainJoinType: 'azureADJoin', regionName: 'westeurope' }],
+  imageType: 'gallery', imageId: 'img', cloudPcNamingTemplate: 'CPC-%RAND:5%', localAdminEnabled: false, enableSingleSignOn: false,
+  windowsSetting: { locale: 'en-US' }, powerRules: null,
+};
+
+test('a provisioning policy carries power rules only when asked for any', () => {
+  const values = provisioningPolicyValues(POLICY);
+  assert.equal(values['powerRules.deallocateWhenDisconnectedMinutes'], '');
+  assert.equal('powerRules' in provisioningPolicyBody(values), false); // so a windows365 tenant, which hides them, never sends them
+  const asked = { ...values, 'powerRules.deallocateWhenDisconnectedMinutes': 30, 'powerRules.hibernate': true };
+  assert.deepEqual(provisioningPolicyBody(asked).powerRules, { deallocateWhenDisconnectedMinutes: 30, hibernate: true });
+});
+
+test('a policy\'s power rules change whole, as the server replaces them, and clear with null', () => {
+  const ruled = { ...POLICY, powerRules: { deallocateWhenDisconnectedMinutes: 30, deallocateOnSignOut: false, hibernate: false } };
+  const values = provisioningPolicyValues(ruled);
+  assert.deepEqual(provisioningPolicyPatch(ruled, values), {});
+  assert.deepEqual(provisioningPolicyPatch(ruled, { ...values, 'powerRules.deallocateOnSignOut': true }),
+    { powerRules: { deallocateWhenDisconnectedMinutes: 30, deallocateOnSignOut: true, hibernate: false } });
+  assert.deepEqual(provisioningPolicyPatch(ruled, { ...values, 'powerRules.deallocateWhenDisconnectedMinutes': Number.NaN }), { powerRules: null });
+  assert.deepEqual(provisioningPolicyPatch(POLICY, provisioningPolicyValues(POLICY)), {});
+});
+
+test('a policy\'s power rules read in a line', () => {
+  assert.equal(powerRulesText({ deallocateWhenDisconnectedMinutes: 30, deallocateOnSignOut: true, hibernate: false }),
+    'Deallocated after 30 minutes disconnected; on sign-out');
+  assert.equal(powerRulesText({ deallocateWhenDisconnectedMinutes: null, deallocateOnSignOut: true, hibernate: true }),
+    'Hibernated where the size allows, else deallocated, on sign-out');
+  assert.equal(powerRulesText(null), 'Never: Cloud PCs keep running while their users are away');
 });

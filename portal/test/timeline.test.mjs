@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatOffset, layoutTimeline, ticksFor } from '../src/lib/timeline.js';
+import { formatOffset, layoutTimeline, lineName, ticksFor } from '../src/lib/timeline.js';
 
 const at = (seconds) => new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + seconds * 1000).toISOString();
 let next = 0;
@@ -137,4 +137,10 @@ test('offsets read as a person would say them', () => {
   assert.equal(formatOffset(90_000), '+1 min 30 s');
   assert.equal(formatOffset(120_000), '+2 min');
   assert.equal(formatOffset(5_400_000), '+1 h 30 min');
+});
+
+test('the sleep and wake lines read in an admin\'s words; every other line as its name made words', () => {
+  assert.deepEqual(['sleepStarted', 'asleep', 'awake'].map(lineName), ['Put to sleep', 'Asleep', 'Woke up']);
+  assert.equal(lineName('createVm'), 'Create VM');
+  assert.equal(lineName('provisioningStarted'), 'Provisioning started');
 });

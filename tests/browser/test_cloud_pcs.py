@@ -1,17 +1,25 @@
-"""Cloud PCs as an admin watches and acts on them: the list, one Cloud PC's timeline and explanation, a bulk restart."""
+"""Cloud PCs as an admin watches and acts on them: the list, one Cloud PC's timeline and explanation, a bulk restart,
+where its user connects, and a Cloud PC put to sleep while its user is away and woken by their connection."""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from shared.bootstrap import Services
+from shared.catalog.app_access import AZURE_VIRTUAL_DESKTOP_APP_ID, POWER_ON_CONTRIBUTOR
+from shared.services.cloud_pcs.cloud_pc_actions import advance_vm_action
+from shared.services.cloud_pcs.cloud_pc_sleep import WOKEN_BY_USER, watch_use
 from tests.browser.conftest import ARTEFACTS, WAIT_MS
 from tests.conftest import Tokens
-from tests.e2e.test_provisioning import PLAN
-from tests.utils.api_client import ApiClient
-from tests.utils.wizard import Tenant
+from tests.e2e.test_cloud_pc_brokering import connect
+from tests.e2e.test_cloud_pc_sleep import app_services, run_watch  # noqa: F401 (app_services: a fixture)
+from tests.e2e.test_provisioning import PLAN, settled_cloud_pcs
+from tests.utils.api_client import ApiClient, eventually
+from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 USERS = ("ann", "ben", "cid")
 
@@ -113,11 +121,12 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     expect(built).not_to_contain_text("adjoin")
     connects = page.get_by_role("region", name="Where the user connects")  # launchInfo: the feed and the host pool
     expect(connects).to_contain_text("https://rdweb.wvd.microsoft.com/api/arm/feeddiscovery")
-    expect(connects.get_by_role("button", name=re.compile(r"^Copy the "))).not_to_have_count(0)
+    expect(connects).to_contain_text(f"cpc-{policy['id']}-westeurope")  # the host pool by its name...
+    expect(connects).not_to_contain_text("/subscriptions/")
+    expect(connects.get_by_role("button", name="Copy the host pool's resource id")).to_be_visible()  # ...its id copied
+    expect(connects).to_contain_text("Yes: Start VM on Connect")
     expect(connects).to_contain_text("Never connected")  # no user session seen on it yet
     tab.shot("a Cloud PC, its timeline and explanation")
-    # close up, the README's picture of where a user connects
-    connects.screenshot(path=str(ARTEFACTS / "cloud-pc-connection.png"))
     tab.assert_keyboard_reachable("a Cloud PC")  # the copy buttons among them
     # close up, the README's picture of a timeline
     page.get_by_role("region", name="Timeline").screenshot(path=str(ARTEFACTS / "cloud-pc-timeline.png"))
@@ -241,3 +250,69 @@ def test_a_failed_cloud_pc_reads_in_an_admins_words_with_what_to_do(portal: Any,
     tab.shot("a failed Cloud PC: what happened, what to do, and Azure's own message")
     details.screenshot(path=str(ARTEFACTS / "cloud-pc-failure.png"))  # the README's picture of a failure
     tab.assert_accessible("a failed Cloud PC")
+
+
+def assert_woken(api: ApiClient, path: str) -> None:
+    assert any(event["name"] == "awake" for event in api.get(f"{path}/events").json()["value"]), "not woken yet"
+
+
+def test_a_cloud_pc_put_to_sleep_while_its_user_is_away_wakes_when_they_connect_and_says_why(
+    portal: Any,
+    owner_api: ApiClient,
+    app_services: Services,  # noqa: F811
+) -> None:
+    tenant = Tenant(owner_api)
+    tenant.user("eve", [PLAN])
+    tenant.group("finance", ["eve"])
+    tenant.assign(tenant.policy(powerRules={"deallocateWhenDisconnectedMinutes": 30}), "finance")
+    [cloud_pc] = settled_cloud_pcs(owner_api, tenant, 1)
+    path, upn = f"{tenant.path}/cloudPCs/{cloud_pc['id']}", cloud_pc["userPrincipalName"]
+    [pool] = tenant.arm.host_pools(CLOUD_PC_RG)
+    control = f"{tenant.arm.emulator.base_url}/emulator/avd{pool['id']}"
+    connect(tenant, pool["id"], upn)
+    disconnected = tenant.arm.session.post(f"{control}/disconnects", json={"userPrincipalName": upn}, timeout=30)
+    assert disconnected.status_code == 200, disconnected.text
+    run_watch(owner_api)
+
+    def away_since() -> datetime:
+        away = owner_api.get(path).json().get("userAwaySince")
+        assert away, "the watch has not seen eve away yet"
+        return datetime.fromisoformat(away)
+
+    seen = eventually(away_since, timeout_s=60)
+
+    tab = portal("admin")
+    page = tab.page
+    tab.open(f"/tenants/{tenant.id}/cloudPCs/{cloud_pc['id']}")
+    connects = page.get_by_role("region", name="Where the user connects")
+    expect(connects.locator(".last-connected")).to_contain_text(re.compile(r"Last connected .*User away since "))
+    expect(connects).to_contain_text("Yes: Start VM on Connect")
+    tab.shot("where the user connects, and since when they are away")
+    connects.screenshot(path=str(ARTEFACTS / "cloud-pc-connection.png"))  # the README's picture of it
+
+    # past the limit the watch puts it to sleep, followed to its end as a power off is
+    [sleep] = watch_use(app_services.engine, tenant.id, seen + timedelta(minutes=31)).sleeps
+    step = advance_vm_action(app_services.engine, sleep)
+    while step.outcome is None:
+        step = advance_vm_action(app_services.engine, step.run)
+    page.reload()  # a settled Cloud PC's page is not polled: read again
+    steps = page.get_by_role("table", name="Every step and milestone")
+    slept = steps.get_by_role("row").filter(has_text="Put to sleep")
+    expect(slept).to_contain_text("Deallocating: its user disconnected 31 minutes ago (limit 30)", timeout=WAIT_MS)
+    expect(steps.get_by_role("row").filter(has_text=re.compile(r"\bAsleep\b"))).to_contain_text("Succeeded")
+
+    # AVD holds the role that Start VM on Connect needs: eve's connection starts it, and the next watch says so
+    role = f"/subscriptions/{tenant.arm.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/" \
+        f"{POWER_ON_CONTRIBUTOR}"  # fmt: skip
+    tenant.arm.assign(
+        tenant.arm.group_id(CLOUD_PC_RG), role, tenant.arm.service_principal(AZURE_VIRTUAL_DESKTOP_APP_ID)
+    )
+    connect(tenant, pool["id"], upn)
+    run_watch(owner_api)
+    eventually(lambda: assert_woken(owner_api, path), timeout_s=60)
+    page.reload()
+    expect(steps.get_by_role("row").filter(has_text="Woke up")).to_contain_text(WOKEN_BY_USER, timeout=WAIT_MS)
+    expect(connects.locator(".last-connected")).not_to_contain_text("User away since", timeout=WAIT_MS)
+    tab.shot("put to sleep and woken, each with its reason")
+    tab.assert_accessible("a Cloud PC that slept and woke")
+    tab.assert_keyboard_reachable("a Cloud PC that slept and woke")

@@ -214,6 +214,18 @@ def test_a_policy_is_created_in_the_wizard_and_assigned_after_its_plan_is_review
     language = page.get_by_label("Language and region")
     expect(language.locator("option:checked")).to_have_text("English (United States)")  # Windows 365's default
     language.select_option(label="German (Germany)")
+    sleep = page.get_by_role("group", name=re.compile("^Sleep while users are away"))  # an azure tenant's Cloud PCs
+    expect(sleep).to_contain_text("Cloud PCs asleep cost only their disk")
+    expect(sleep.get_by_role("link", name="Onboarding page")).to_be_visible()
+    sleep.get_by_label("Deallocate after disconnected (minutes)").fill("0")
+    page.get_by_role("button", name="Next").click()
+    minutes = sleep.get_by_label("Deallocate after disconnected (minutes)")
+    expect(minutes).to_have_attribute("aria-invalid", "true")  # the server's refusal, at its field
+    expect(sleep).to_contain_text("greater than or equal to 1")
+    tab.shot("the server refuses a power rule at its field")
+    minutes.fill("30")
+    sleep.get_by_label("Deallocate when the user signs out").check()
+    tab.shot("power rules: asleep while users are away")
     page.get_by_role("button", name="Next").click()
 
     step(tab, "Assignments")
@@ -228,6 +240,7 @@ def test_a_policy_is_created_in_the_wizard_and_assigned_after_its_plan_is_review
     expect(wizard).to_contain_text("Microsoft-hosted network, westeurope")
     expect(wizard).to_contain_text("Golden Windows 11")
     expect(wizard).to_contain_text("German (Germany)")
+    expect(wizard).to_contain_text("Deallocated after 30 minutes disconnected; on sign-out")
     page.get_by_role("button", name="Create and review the assignment").click()
     plan = page.get_by_role("table", name="Who gets, keeps or loses a Cloud PC")
     expect(plan.locator("tbody tr")).to_have_count(3)
@@ -246,8 +259,21 @@ def test_a_policy_is_created_in_the_wizard_and_assigned_after_its_plan_is_review
     expect(page.get_by_role("link", name="Cloud PCs of this policy")).to_have_attribute(
         "href", re.compile(r"cloudPCs\?provisioningPolicyId=")
     )
+    settings = page.get_by_role("region", name="Settings")
+    expect(settings).to_contain_text("Deallocated after 30 minutes disconnected; on sign-out")
+    created = next(
+        p
+        for p in owner_api.get(f"{tenant.path}/provisioningPolicies").json()["value"]
+        if p["displayName"] == "Finance EU"
+    )
+    assert created["powerRules"] == {
+        "deallocateWhenDisconnectedMinutes": 30,
+        "deallocateOnSignOut": True,
+        "hibernate": False,
+    }
     tab.shot("the policy, assigned")
     tab.assert_accessible("a policy")
+    tab.assert_keyboard_reachable("a policy")
 
     page.get_by_role("button", name="Delete").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
@@ -269,11 +295,24 @@ def test_a_policy_is_created_in_the_wizard_and_assigned_after_its_plan_is_review
     expect(page.get_by_label("Golden Windows 11 1.0.0")).to_be_checked()
     tab.shot("editing a policy")
     tab.assert_accessible("editing a policy")
+    expect(page.get_by_label("Deallocate after disconnected (minutes)")).to_have_value("30")
     page.get_by_label(NAME).fill("Finance Europe")
+    page.get_by_label("Deallocate when the user signs out").uncheck()
+    page.get_by_label("Hibernate instead of deallocating").check()
     page.get_by_role("button", name="Save changes").click()
     expect(page.get_by_role("heading", name="Finance Europe", level=1)).to_be_visible()
     expect(page.get_by_text("Saved. Cloud PCs provisioned from now on use the new settings.")).to_be_visible()
-    tab.shot("renamed: not retroactive")
+    expect(settings).to_contain_text(
+        "Hibernated where the size allows, else deallocated, after 30 minutes disconnected"
+    )
+    tab.shot("renamed, and asleep by hibernation: not retroactive")
+    page.get_by_role("button", name="Edit").click()
+    page.get_by_label("Deallocate after disconnected (minutes)").fill("")
+    page.get_by_label("Hibernate instead of deallocating").uncheck()
+    page.get_by_role("button", name="Save changes").click()
+    expect(settings).to_contain_text("Never: Cloud PCs keep running while their users are away")
+    renamed = owner_api.get(f"{tenant.path}/provisioningPolicies/{created['id']}").json()
+    assert renamed["powerRules"] is None  # every rule cleared: null in the merge patch
 
     page.get_by_role("link", name="Provisioning policies", exact=True).click()
     policies = page.get_by_role("table", name="Provisioning policies")

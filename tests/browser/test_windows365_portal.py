@@ -83,6 +83,7 @@ def test_a_windows_365_tenant_is_configured_in_the_same_wizards_and_its_cloud_pc
     page.get_by_label("Golden Windows 11 1.0.0").check()
     page.get_by_role("button", name="Next").click()
     step(tab, "Configuration")
+    expect(page.get_by_role("group", name=re.compile("^Sleep while users are away"))).to_have_count(0)  # azure's alone
     page.get_by_label("Language and region").select_option(label="French (Canada)")
     page.get_by_role("button", name="Next").click()
     step(tab, "Assignments")

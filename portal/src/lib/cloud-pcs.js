@@ -54,18 +54,23 @@ export function outcomeBadge(outcome) {
   return { status, label: { info: 'Recorded' }[outcome] || (outcome ? outcome.charAt(0).toUpperCase() + outcome.slice(1) : '—') };
 }
 
+/** An Azure resource by its name, the last segment of its id: 'cpc-p-westeurope'. */
+export const resourceName = (id) => id.split('/').filter(Boolean).at(-1);
+
 /**
- * Where a Cloud PC's user connects (the API's launchInfo), as rows of the page's connection panel: `[label, value,
- * copyable]`; an address or an Azure resource id is copyable, the resource ids only where the app hosts the desktop.
+ * Where a Cloud PC's user connects (the API's launchInfo), as rows of the page's connection panel: `[label, shown,
+ * copied]`, `copied` what its copy button copies (null: none): an address as it is, an Azure resource (only where
+ * the app hosts the desktop) shown by its name and copied as its full id.
  */
 export function connectionRows(info) {
+  const resource = (label, id) => id && [label, resourceName(id), id];
   return [
-    ['Feed (Windows App, Remote Desktop client)', info.feedUrl, true],
-    ['Web client', info.webClientUrl, true],
-    info.hostPoolId && ['Host pool', info.hostPoolId, true],
-    info.workspaceId && ['Workspace', info.workspaceId, true],
-    info.applicationGroupId && ['Desktop application group', info.applicationGroupId, true],
-    ['Starts when the user connects', info.startsOnConnect ? 'Yes' : 'No', false],
+    ['Feed (Windows App, Remote Desktop client)', info.feedUrl, info.feedUrl],
+    ['Web client', info.webClientUrl, info.webClientUrl],
+    resource('Host pool', info.hostPoolId),
+    resource('Workspace', info.workspaceId),
+    resource('Desktop application group', info.applicationGroupId),
+    ['Starts when the user connects', info.startsOnConnect ? 'Yes: Start VM on Connect' : 'No', null],
   ].filter(Boolean);
 }
 
@@ -77,4 +82,9 @@ export function neverConnected(cloudPc) {
 /** When its user last connected, as the connection panel says it. */
 export function lastConnected(cloudPc) {
   return cloudPc.lastConnectedDateTime ? `Last connected ${dateTime(cloudPc.lastConnectedDateTime)}` : 'Never connected';
+}
+
+/** Since when its user has been away (the power rules count from then), or null while they are connected or unseen. */
+export function userAway(cloudPc) {
+  return cloudPc.userAwaySince ? `User away since ${dateTime(cloudPc.userAwaySince)}` : null;
 }

@@ -1,4 +1,5 @@
 // The request bodies of the Windows 365 configuration forms (connections, policies), built from their flat values.
+import { powerBody, powerOf, powerPatch, powerValues } from './session-policies.js';
 
 export const HYBRID = 'hybridAzureADJoin';
 export const ENTRA = 'azureADJoin';
@@ -9,6 +10,7 @@ const REGION = 'domainJoinConfigurations.0.regionName';
 const LOCALE = 'windowsSetting.locale';
 export const DEFAULT_LOCALE = 'en-US'; // Windows 365's own default (a policy without a windowsSetting)
 export const POLICY_FIELDS = { join: JOIN, connection: CONNECTION, region: REGION, locale: LOCALE };
+export const POWER_RULES = 'powerRules'; // the `azure` backend's alone: a form on a windows365 tenant leaves them unset
 
 const text = (value) => (typeof value === 'string' ? value.trim() : value);
 const given = (value) => value !== undefined && value !== null && text(value) !== '';
@@ -54,12 +56,14 @@ function domainJoin(values) {
 
 /** POST .../provisioningPolicies from the wizard's values (assignments go to `assign` afterwards). */
 export function policyBody(values) {
+  const power = powerBody(values, POWER_RULES);
   return {
     ...only([['displayName', values.displayName], ['description', values.description], ['imageType', values.imageType], ['imageId', values.imageId], ['cloudPcNamingTemplate', values.cloudPcNamingTemplate]]),
     domainJoinConfigurations: domainJoin(values),
     localAdminEnabled: Boolean(values.localAdminEnabled),
     enableSingleSignOn: Boolean(values.enableSingleSignOn),
     ...(given(values[LOCALE]) ? { windowsSetting: { locale: values[LOCALE] } } : {}),
+    ...(power ? { [POWER_RULES]: power } : {}),
   };
 }
 
@@ -79,20 +83,27 @@ export function policyValues(policy) {
     localAdminEnabled: Boolean(policy.localAdminEnabled),
     enableSingleSignOn: Boolean(policy.enableSingleSignOn),
     [LOCALE]: policy.windowsSetting?.locale || DEFAULT_LOCALE,
+    ...powerValues(policy.powerRules, POWER_RULES),
   };
 }
 
 const UNSET = { domainJoinConfigurations: [], windowsSetting: { locale: DEFAULT_LOCALE } }; // what a missing field means
 
-/** PATCH .../provisioningPolicies/{id}: only what the edit changed (an emptied description is cleared). */
+/**
+ * PATCH .../provisioningPolicies/{id}: only what the edit changed (an emptied description is cleared); power rules
+ * changed go whole, as the server replaces them whole, or null when none is left.
+ */
 export function policyPatch(policy, values) {
   const wanted = policyBody(values);
+  delete wanted[POWER_RULES];
   const patch = {};
   for (const [name, value] of Object.entries(wanted)) {
     if (JSON.stringify(value) !== JSON.stringify(policy[name] ?? UNSET[name])) patch[name] = value;
   }
   if (policy.description && !given(values.description)) patch.description = null;
   if (patch.domainJoinConfigurations && sameJoin(policy.domainJoinConfigurations, patch.domainJoinConfigurations)) delete patch.domainJoinConfigurations;
+  const power = powerPatch(policy.powerRules, values, POWER_RULES);
+  if (power !== undefined) patch[POWER_RULES] = power && powerOf(values, POWER_RULES);
   return patch;
 }
 

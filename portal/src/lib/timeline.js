@@ -1,9 +1,15 @@
 // A Cloud PC's timeline as a chart: one row per attempt of a run, one bar per step (x = time), milestones as marks.
+import { words } from './format.js';
 
 export const OUTCOMES = ['succeeded', 'warning', 'failed', 'running', 'info']; // of the API's (vocabulary.js)
 // milestones that belong to one attempt (drawn on its row) and those that end a run (drawn on its last row)
 const ATTEMPT_MILESTONES = new Set(['provisioningStarted', 'attemptFailed', 'attemptCleanedUp']);
 const RUN_RESULTS = new Set(['provisioned', 'provisioningFailed']);
+// the lines whose names do not read as an admin says them when made words (the power rules' sleep and wake)
+const LINE_WORDS = { sleepStarted: 'Put to sleep', asleep: 'Asleep', awake: 'Woke up' };
+
+/** A step's or a milestone's name in an admin's words: 'createVm' -> 'Create VM', 'awake' -> 'Woke up'. */
+export const lineName = (name) => LINE_WORDS[name] || words(name);
 // tick spacings a reader counts in: sub-second for the emulator's instant steps, up to a day for a stuck join
 const SECOND = 1000;
 const MIN_SPAN = 100; // instant steps (the emulator's) still spread over a readable axis

@@ -6,7 +6,7 @@ import { tenantPath } from '../api.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, CopyButton, DataTable, Details, ErrorBanner, Failure, NameOf, Notice, Page, StatusBadge, confirm } from '../ui.js';
 import { JOIN_TYPES } from '../lib/configuration.js';
-import { connectionRows, lastConnected } from '../lib/cloud-pcs.js';
+import { connectionRows, lastConnected, userAway } from '../lib/cloud-pcs.js';
 import { CLOUD_PC_PROVISIONED } from '../vocabulary.js';
 import { GroupName } from '../groups.js';
 import { dateTime, words } from '../lib/format.js';
@@ -78,11 +78,14 @@ function Build({ cloudPc }) {
 // the addresses an admin hands the user, each to copy; the API answers only while the Cloud PC is provisioned
 function Connection({ tenantId, cloudPc }) {
   const poll = useResource(launchInfo(tenantId, cloudPc.id));
-  const items = (poll.data ? connectionRows(poll.data) : []).map(([label, value, copyable]) => [label, copyable
-    ? html`<code>${value}</code> <${CopyButton} text=${value} label=${`Copy the ${label.toLowerCase()}`} />` : value]);
+  const copyLabel = (label, shown, copied) => `Copy the ${label.toLowerCase()}${copied === shown ? '' : '\'s resource id'}`;
+  const items = (poll.data ? connectionRows(poll.data) : []).map(([label, shown, copied]) => [label, copied
+    ? html`<code title=${copied === shown ? undefined : copied}>${shown}</code> <${CopyButton} text=${copied} label=${copyLabel(label, shown, copied)} />`
+    : shown]);
+  const away = userAway(cloudPc);
   return html`<section class="card wide" aria-labelledby="connect-heading">
     <div class="section-header"><h2 id="connect-heading">Where the user connects</h2><${AsOf} poll=${poll} /></div>
-    <p class="last-connected">${lastConnected(cloudPc)}</p>
+    <p class="last-connected">${lastConnected(cloudPc)}${away && html`<br />${away}`}</p>
     <${ErrorBanner} error=${poll.error} title="Where the user connects could not be read" />
     ${poll.data ? html`<${Details} items=${items} />` : !poll.error && html`<p class="muted">Loading…</p>`}
   </section>`;

@@ -4,20 +4,20 @@ import { useState } from 'preact/hooks';
 import { Failure, ScrollRegion, StatusBadge } from '../ui.js';
 import { outcomeBadge } from '../lib/cloud-pcs.js';
 import { dateTime, duration, time, words } from '../lib/format.js';
-import { OUTCOMES, layoutTimeline } from '../lib/timeline.js';
+import { OUTCOMES, layoutTimeline, lineName } from '../lib/timeline.js';
 
 const OUTCOME_WORDS = { succeeded: 'succeeded', failed: 'failed', warning: 'with warnings', running: 'running', info: 'noted' };
 
 function describe(bar) {
   const took = bar.running ? `running for ${duration(bar.end - bar.start)}` : `took ${duration(bar.end - bar.start)}`;
-  return `${words(bar.name)} (${words(bar.stage)}): ${OUTCOME_WORDS[bar.outcome] || bar.outcome}, ${took}${bar.message ? `. ${bar.message}` : ''}`;
+  return `${lineName(bar.name)} (${words(bar.stage)}): ${OUTCOME_WORDS[bar.outcome] || bar.outcome}, ${took}${bar.message ? `. ${bar.message}` : ''}`;
 }
 
 function Marker({ marker }) {
   const size = 6;
   const points = `${marker.x},${marker.y - size} ${marker.x + size},${marker.y} ${marker.x},${marker.y + size} ${marker.x - size},${marker.y}`;
   return html`<polygon points=${points} class=${`mark mark-${marker.outcome}`}>
-    <title>${`${words(marker.name)} at ${time(marker.time)}${marker.message ? `. ${marker.message}` : ''}`}</title></polygon>`;
+    <title>${`${lineName(marker.name)} at ${time(marker.time)}${marker.message ? `. ${marker.message}` : ''}`}</title></polygon>`;
 }
 
 function Chart({ layout }) {
@@ -66,7 +66,7 @@ function EventTable({ events, run }) {
         <td>${dateTime(event.startDateTime || event.dateTime)}</td>
         ${manyRuns && html`<td class="number">${event.run}</td>`}
         <td class="number">${event.attempt || '—'}</td>
-        <td>${words(event.name)}${event.kind === 'milestone' ? html` <span class="muted">(milestone)</span>` : ''}</td>
+        <td>${lineName(event.name)}${event.kind === 'milestone' ? html` <span class="muted">(milestone)</span>` : ''}</td>
         <td>${words(event.stage)}</td>
         <td><${StatusBadge} status=${badge.status} label=${badge.label} /></td>
         <td class="number">${took}</td>

@@ -8,8 +8,9 @@ import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Pag
 import { DEFAULT_LOCALE, JOIN_TYPES, networkOf, policyPatch, policyValues } from '../lib/configuration.js';
 import { dateTime, plural } from '../lib/format.js';
 import {
-  ConfigurationFields, ImageFields, NetworkFields, PlanReview, SettingsFields, policyStatusBadge, usePolicyChoices,
+  ConfigurationFields, ImageFields, NetworkFields, PlanReview, SettingsFields, policyStatusBadge, sleepsCloudPcs, usePolicyChoices,
 } from './policy-parts.js';
+import { powerRulesText } from '../lib/session-policies.js';
 import { LanguageName } from '../catalog-names.js';
 import { usersServedBy } from '../models/cloud-pcs.js';
 import { connectionList } from '../models/connections.js';
@@ -99,7 +100,7 @@ function EditPolicy({ policy, tenantId, onSaved, onCancel }) {
     <${NetworkFields} form=${form} choices=${choices} tenantId=${tenantId} />
     <${ImageFields} form=${form} choices=${choices} tenantId=${tenantId} />
     <${SettingsFields} form=${form} tenantId=${tenantId} />
-    <${ConfigurationFields} form=${form} choices=${choices} />
+    <${ConfigurationFields} form=${form} choices=${choices} tenantId=${tenantId} />
     <div class="wizard-actions">
       <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
       <button type="button" class="button secondary" onClick=${onCancel}>Cancel</button>
@@ -162,6 +163,7 @@ export function PolicyPage({ params, query }) {
         ['Single sign-on', policy.enableSingleSignOn ? 'Yes' : 'No'],
         ['Language and region', html`<${LanguageName} locale=${policy.windowsSetting?.locale || DEFAULT_LOCALE} />`],
         ['Grace period', `${policy.gracePeriodInHours} hours`],
+        sleepsCloudPcs(tenantId) && ['Sleep while users are away', powerRulesText(policy.powerRules)],
         ['Groups', plural(policy.assignments.length, 'group')],
         ['Created', dateTime(policy.createdDateTime)],
         ['Modified', dateTime(policy.lastModifiedDateTime)],

@@ -5,18 +5,21 @@ import { href } from '../router.js';
 import { DataTable, Field, Notice, StatusBadge } from '../ui.js';
 import { RadioGroup } from '../wizard-ui.js';
 import { OUTCOMES, describePlan, planHeadline } from '../lib/assignment-plan.js';
-import { ENTRA, HYBRID, JOIN_TYPES, POLICY_FIELDS, regionOption, usesConnection } from '../lib/configuration.js';
+import { ENTRA, HYBRID, JOIN_TYPES, POLICY_FIELDS, POWER_RULES, regionOption, usesConnection } from '../lib/configuration.js';
+import { powerFields } from '../lib/session-policies.js';
 import { plural, words } from '../lib/format.js';
 import { languages, regions } from '../models/catalog.js';
 import { connectionList } from '../models/connections.js';
 import { deviceImages, galleryImages } from '../models/images.js';
 import { useResource } from '../models/resource.js';
 import { CONNECTION_USABLE } from '../vocabulary.js';
+import { PersonalPowerFields } from './spot-group-policies.js';
 
 const { join: JOIN, connection: CONNECTION, region: REGION } = POLICY_FIELDS;
 export const GENERAL_FIELDS = ['displayName', 'description', JOIN, 'network', CONNECTION, REGION, 'cloudPcNamingTemplate', 'localAdminEnabled', 'enableSingleSignOn'];
 export const IMAGE_FIELDS = ['imageType', 'imageId'];
 export const CONFIGURATION_FIELDS = ['windowsSetting.locale'];
+export const POWER_RULE_FIELDS = powerFields(POWER_RULES);
 
 /** What the General fields require: a name, and a connection or a region as the join type asks. */
 export function generalRequired(values) {
@@ -117,8 +120,8 @@ function PooledImageWarning({ image }) {
     A Cloud PC belongs to one user: choose a Windows 11 Enterprise image unless you mean to run multi-session Windows.</${Notice}>`;
 }
 
-/** The language and region new Cloud PCs are set up in (the policy's windowsSetting), by name. */
-export function ConfigurationFields({ form, choices }) {
+/** The language and region new Cloud PCs are set up in (the policy's windowsSetting), by name; on `azure`, their power rules. */
+export function ConfigurationFields({ form, choices, tenantId }) {
   const languages = choices?.languages || [];
   const chosen = form.values['windowsSetting.locale'];
   const options = languages.length ? languages.map((language) => ({ value: language.locale, label: language.displayName }))
@@ -127,8 +130,14 @@ export function ConfigurationFields({ form, choices }) {
     <legend>Windows settings</legend>
     <${Field} form=${form} name="windowsSetting.locale" label="Language and region" type="select" required options=${options}
       hint="Windows is set up in this language: display language, regional formats, and features such as speech and handwriting. Users can add others later; existing Cloud PCs keep theirs until reprovisioned." />
-  </fieldset>`;
+  </fieldset>
+  ${sleepsCloudPcs(tenantId) && html`<${PersonalPowerFields} form=${form} setting=${POWER_RULES} what="Cloud PC" legend="Sleep while users are away" optional
+    intro=${html`Cloud PCs asleep cost only their disk; the user's connection wakes them (Start VM on Connect) once Azure Virtual Desktop
+      holds the role the <a href=${href('/tenants/:tenantId/onboarding', { tenantId })}>Onboarding page</a> lists.`} />`}`;
 }
+
+/** Only the `azure` backend puts Cloud PCs to sleep (Windows 365 refuses power rules): not offered until the backend is known. */
+export const sleepsCloudPcs = (tenantId) => backendOf(tenantId) === 'azure';
 
 const OUTCOME_BADGE = { gain: 'ready', keep: null, lose: 'failed', other: 'pending', none: 'warning' };
 

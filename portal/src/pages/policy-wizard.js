@@ -5,12 +5,13 @@ import { GroupPicker } from '../groups.js';
 import { go, href } from '../router.js';
 import { ActionButton, Details, Field, Notice, Page } from '../ui.js';
 import { WizardFrame, useWizard } from '../wizard-ui.js';
-import { DEFAULT_LOCALE, ENTRA, JOIN_TYPES, POLICY_FIELDS, networkOf, policyBody } from '../lib/configuration.js';
+import { DEFAULT_LOCALE, ENTRA, JOIN_TYPES, POLICY_FIELDS, POWER_RULES, networkOf, policyBody } from '../lib/configuration.js';
 import { plural } from '../lib/format.js';
+import { powerRulesText, powerValues } from '../lib/session-policies.js';
 import { fail, isLast, next } from '../lib/wizard.js';
 import {
-  CONFIGURATION_FIELDS, ConfigurationFields, GENERAL_FIELDS, IMAGE_FIELDS, ImageFields, NetworkFields, PlanReview, SettingsFields,
-  generalRequired, usePolicyChoices,
+  CONFIGURATION_FIELDS, ConfigurationFields, GENERAL_FIELDS, IMAGE_FIELDS, ImageFields, NetworkFields, POWER_RULE_FIELDS, PlanReview,
+  SettingsFields, generalRequired, sleepsCloudPcs, usePolicyChoices,
 } from './policy-parts.js';
 import { languageName } from '../catalog-names.js';
 import { assignPolicy, checkAssignment, checkPolicy, createPolicy } from '../models/policies.js';
@@ -18,7 +19,7 @@ import { assignPolicy, checkAssignment, checkPolicy, createPolicy } from '../mod
 const STEPS = [
   { id: 'general', title: 'General', fields: GENERAL_FIELDS, required: generalRequired },
   { id: 'image', title: 'Image', fields: IMAGE_FIELDS, required: ['imageType', 'imageId'] },
-  { id: 'configuration', title: 'Configuration', fields: CONFIGURATION_FIELDS, required: CONFIGURATION_FIELDS },
+  { id: 'configuration', title: 'Configuration', fields: [...CONFIGURATION_FIELDS, ...POWER_RULE_FIELDS], required: CONFIGURATION_FIELDS },
   { id: 'assignments', title: 'Assignments', fields: ['assignments'] },
   { id: 'review', title: 'Review + create', fields: [] },
 ];
@@ -26,10 +27,10 @@ const STEPS = [
 const INITIAL = {
   displayName: '', description: '', [POLICY_FIELDS.join]: ENTRA, network: 'microsoftHosted', [POLICY_FIELDS.connection]: '',
   [POLICY_FIELDS.region]: 'westeurope', imageType: 'gallery', imageId: '', cloudPcNamingTemplate: '', localAdminEnabled: false,
-  enableSingleSignOn: false, [POLICY_FIELDS.locale]: DEFAULT_LOCALE, assignments: [],
+  enableSingleSignOn: false, [POLICY_FIELDS.locale]: DEFAULT_LOCALE, assignments: [], ...powerValues(null, POWER_RULES),
 };
 
-function PolicySummary({ review, choices, groups }) {
+function PolicySummary({ review, choices, groups, tenantId }) {
   const connections = Object.fromEntries((choices?.connections || []).map((connection) => [connection.id, connection]));
   const join = review.domainJoinConfigurations[0];
   return html`<h3>The policy</h3>
@@ -44,6 +45,7 @@ function PolicySummary({ review, choices, groups }) {
       ['Local administrator', review.localAdminEnabled ? 'Yes' : 'No'],
       ['Single sign-on', review.enableSingleSignOn ? 'Yes' : 'No'],
       ['Grace period', `${review.gracePeriodInHours} hours`],
+      sleepsCloudPcs(tenantId) && ['Sleep while users are away', powerRulesText(review.powerRules)],
       ['Groups', groups.length ? groups.map((group) => group.displayName || group.id).join(', ') : 'None yet'],
     ]} />`;
 }
@@ -124,11 +126,11 @@ export function PolicyWizard({ params }) {
         <${NetworkFields} form=${form} choices=${choices} tenantId=${tenantId} />
         <${SettingsFields} form=${form} tenantId=${tenantId} />`}
       ${!created && step === 'image' && html`<${ImageFields} form=${form} choices=${choices} tenantId=${tenantId} />`}
-      ${!created && step === 'configuration' && html`<${ConfigurationFields} form=${form} choices=${choices} />`}
+      ${!created && step === 'configuration' && html`<${ConfigurationFields} form=${form} choices=${choices} tenantId=${tenantId} />`}
       ${step === 'assignments' && html`<${AssignmentsStep} form=${form} tenantId=${tenantId} />`}
       ${step === 'review' && !created && (review
         ? html`<p>Every check passed. ${groups.length ? 'Creating the policy assigns nothing yet: next you review who gets a Cloud PC.' : 'Without groups, no Cloud PC is made until the policy is assigned.'}</p>
-          <${PolicySummary} review=${review} choices=${choices} groups=${groups} />`
+          <${PolicySummary} review=${review} choices=${choices} groups=${groups} tenantId=${tenantId} />`
         : html`<p class="muted">Checking…</p>`)}
       ${step === 'review' && created && html`<h3>Assignment plan</h3>
         ${plan ? html`<${PlanReview} plan=${plan} served=${new Set()} groupNames=${Object.fromEntries(groups.map((group) => [group.id, group.displayName]))} />` : html`<p class="muted">Working out who gets a Cloud PC…</p>`}`}

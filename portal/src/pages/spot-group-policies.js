@@ -1,4 +1,4 @@
-// A Spot Group's session time limits and a personal group's power while users are away: the fieldsets the edit form and the wizard share.
+// A Spot Group's session time limits and personal desktops' power while users are away: the fieldsets the edit forms and the wizards share.
 import { html } from 'htm/preact';
 import { Field } from '../ui.js';
 import { span } from '../lib/format.js';
@@ -22,17 +22,23 @@ export function SessionLimitFields({ form, optional = false }) {
   </fieldset>`;
 }
 
-/** A personal group's hosts stopped while their users are away, and hibernated instead where they can be. */
-export function PersonalPowerFields({ form, optional = false }) {
+/**
+ * Personal desktops stopped while their users are away, and hibernated instead where they can be: a personal
+ * group's hosts (`personalPower`), or a policy's Cloud PCs (`setting` powerRules, `what` 'Cloud PC', its own `legend` and `intro`).
+ */
+export function PersonalPowerFields({
+  form, optional = false, setting = 'personalPower', what = 'host', legend = 'Power while users are away',
+  intro = html`Each user's own session host can be stopped while they are away, and Azure starts it again when they connect
+      (Start VM on Connect).`,
+}) {
   return html`<fieldset>
-    <legend>Power while users are away${optional ? ' (optional)' : ''}</legend>
-    <p class="muted">Each user's own session host can be stopped while they are away, and Azure starts it again when they connect
-      (Start VM on Connect). The rules are checked every 5 minutes; a host with an active session is never stopped.</p>
-    <${Field} form=${form} name=${powerField('deallocateWhenDisconnectedMinutes')} label="Deallocate after disconnected (minutes)" type="number"
-      hint=${`Stop a host once its user has been disconnected (or signed out) this long. ${span(PERSONAL_POWER_RANGES.deallocateWhenDisconnectedMinutes)}; empty: not for this.`} />
-    <${Field} form=${form} name=${powerField('deallocateOnSignOut')} label="Deallocate when the user signs out" type="checkbox"
-      hint="Stop a host at the next check after its user has signed out." />
-    <${Field} form=${form} name=${powerField('hibernate')} label="Hibernate instead of deallocating" type="checkbox"
-      hint="The user's session comes back as they left it. Only where the VM size and the image support hibernation; hosts made before this was turned on are deallocated instead." />
+    <legend>${legend}${optional ? ' (optional)' : ''}</legend>
+    <p class="muted">${intro} The rules are checked every 5 minutes; a ${what} with an active session is never stopped.</p>
+    <${Field} form=${form} name=${powerField('deallocateWhenDisconnectedMinutes', setting)} label="Deallocate after disconnected (minutes)" type="number"
+      hint=${`Stop a ${what} once its user has been disconnected (or signed out) this long. ${span(PERSONAL_POWER_RANGES.deallocateWhenDisconnectedMinutes)}; empty: not for this.`} />
+    <${Field} form=${form} name=${powerField('deallocateOnSignOut', setting)} label="Deallocate when the user signs out" type="checkbox"
+      hint=${`Stop a ${what} at the next check after its user has signed out.`} />
+    <${Field} form=${form} name=${powerField('hibernate', setting)} label="Hibernate instead of deallocating" type="checkbox"
+      hint=${`The user's session comes back as they left it. Only where the VM size and the image support hibernation; ${what}s made before this was turned on are deallocated instead.`} />
   </fieldset>`;
 }
