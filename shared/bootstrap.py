@@ -151,6 +151,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         image_sets=ImageSetRepository(storage),
         spot_groups=SpotGroupRepository(storage),
         grace_period=settings.cloudpc_grace_period,
+        windows365_checks_poll=settings.windows365_checks_poll,
         directory_subscriptions=subscriptions,
         windows365=GraphWindows365Network(graph),
         windows365_provisioning=windows365,

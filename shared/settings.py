@@ -117,6 +117,10 @@ class Settings(BaseSettings):
         default=timedelta(minutes=1),
         description="How often a windows365 tenant's Cloud PCs are read again while Windows 365 works on any.",
     )
+    windows365_checks_poll: timedelta = Field(
+        default=timedelta(seconds=15),
+        description="How often a connection's health checks are read again while Windows 365 runs them.",
+    )
     provisioning_max_attempts: int = Field(default=3, ge=1, le=10)
     lifecycle_sweep_schedule: str = "0 */5 * * * *"
     pending_sweep_schedule: str = Field(
@@ -196,14 +200,16 @@ class Settings(BaseSettings):
             if not issuer.startswith("https://"):
                 raise SettingsError(f"AUTH_ISSUERS: {issuer!r} is not an https URL.")
 
-    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", "windows365_poll", mode="before")
+    @field_validator(
+        "cloudpc_grace_period", "cloudpc_cleanup_delay", "windows365_poll", "windows365_checks_poll", mode="before"
+    )
     @classmethod
     def _iso_duration(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip().upper().startswith("P"):
             raise ValueError(f"must be an ISO-8601 duration such as P7D or PT3H, not {value!r}")
         return value
 
-    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", "windows365_poll")
+    @field_validator("cloudpc_grace_period", "cloudpc_cleanup_delay", "windows365_poll", "windows365_checks_poll")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):

@@ -54,4 +54,5 @@ class AdminPorts:
     pages: ListPages  # pages of the lists read whole from Azure (the pick lists)
     backends: BackendChoice[ConfigurationBackend]  # what differs between the backends, the tenant's picked
     grace_period: timedelta = timedelta(days=7)
+    windows365_checks_poll: timedelta = timedelta(seconds=15)
     directory_subscriptions: TenantWatch | None = None  # Graph change notifications for linked tenants

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.ports.image_sources import ImageSources
@@ -38,6 +38,8 @@ class HealthCheckRunPorts(Windows365Ports, Protocol):
     def network(self) -> NetworkChecks: ...
     @property
     def secrets(self) -> SecretStore: ...
+    @property
+    def windows365_checks_poll(self) -> timedelta: ...
 
 
 class ImageImportPorts(Windows365Ports, Protocol):

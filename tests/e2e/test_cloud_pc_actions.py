@@ -220,19 +220,22 @@ def test_troubleshoot_records_its_checks(api: ApiClient) -> None:
     assert {c["name"]: c["status"] for c in again["checks"]}["virtualMachine"] == "failed"
 
 
-def test_a_bulk_end_grace_of_200_reports_each_item(api: ApiClient) -> None:
+BULK_USERS = 110  # more items than one table transaction (100) holds
+
+
+def test_a_bulk_end_grace_of_more_than_a_transaction_reports_each_item(api: ApiClient) -> None:
     tenant = Tenant(api)
-    names = [f"u{n:03d}" for n in range(200)]
+    names = [f"u{n:03d}" for n in range(BULK_USERS)]
     for name in names:
         tenant.user(name, [PLAN])
     tenant.group("all", names)
     tenant.assign(tenant.policy(), "all")
-    provisioned = settled_cloud_pcs(api, tenant, 200)
-    tenant.group("all", names[:3])  # 197 leave: their Cloud PCs enter the grace period, 3 stay provisioned
+    provisioned = settled_cloud_pcs(api, tenant, BULK_USERS)
+    tenant.group("all", names[:3])  # the others leave: their Cloud PCs enter the grace period, 3 stay provisioned
 
     def in_grace() -> list[dict[str, Any]]:
         found = cloud_pcs(api, tenant, "&status=inGracePeriod")
-        assert len(found) == 197
+        assert len(found) == BULK_USERS - 3
         return found
 
     eventually(in_grace, timeout_s=120)
@@ -240,8 +243,8 @@ def test_a_bulk_end_grace_of_200_reports_each_item(api: ApiClient) -> None:
 
     review = api.post(f"{tenant.path}/bulkActions?validateOnly=true", body)
     assert review.status_code == 200, review.text
-    assert review.json()["counts"] == {"succeeded": 0, "failed": 3, "running": 197}
-    assert len(cloud_pcs(api, tenant, "&status=inGracePeriod")) == 197  # nothing was done
+    assert review.json()["counts"] == {"succeeded": 0, "failed": 3, "running": BULK_USERS - 3}
+    assert len(cloud_pcs(api, tenant, "&status=inGracePeriod")) == BULK_USERS - 3  # nothing was done
 
     started = api.post(f"{tenant.path}/bulkActions", body)
     assert started.status_code == 202, started.text
@@ -257,7 +260,7 @@ def test_a_bulk_end_grace_of_200_reports_each_item(api: ApiClient) -> None:
     bulk = eventually(finished, timeout_s=120)
     assert location.endswith(f"/bulkActions/{bulk_id}")
     assert bulk["status"] == "partiallySucceeded"
-    assert bulk["counts"] == {"succeeded": 197, "failed": 3, "running": 0}
+    assert bulk["counts"] == {"succeeded": BULK_USERS - 3, "failed": 3, "running": 0}
     refused = [r for r in bulk["results"] if r["status"] == "failed"]
     assert {tenant.name_of(c["userId"]) for c in provisioned if c["id"] in {r["cloudPcId"] for r in refused}} == set(
         names[:3]

@@ -17,7 +17,7 @@ from tests.utils.api_client import ApiClient, eventually
 from tests.utils.host_process import HostProcess, isolated_env
 from tests.utils.wizard import Tenant
 
-USERS = 200
+USERS = 100
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 
 
@@ -81,7 +81,7 @@ def test_a_crash_mid_fan_out_loses_and_duplicates_nothing(host: HostProcess) -> 
     assert len({c["managedDeviceName"] for c in cloud_pcs}) == USERS
 
 
-SWEPT_USERS = 300
+SWEPT_USERS = 150
 
 
 @pytest.fixture

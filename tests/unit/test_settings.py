@@ -23,6 +23,7 @@ def test_defaults_match_the_contract() -> None:
     settings = Settings()
     assert settings.cloudpc_grace_period == timedelta(days=7)
     assert settings.cloudpc_cleanup_delay == timedelta(hours=3)
+    assert settings.windows365_checks_poll == timedelta(seconds=15)
     assert settings.provisioning_max_attempts == 3
     assert settings.lifecycle_sweep_schedule == "0 */5 * * * *"
 
@@ -30,9 +31,11 @@ def test_defaults_match_the_contract() -> None:
 def test_iso_durations_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOUDPC_GRACE_PERIOD", "PT5S")
     monkeypatch.setenv("CLOUDPC_CLEANUP_DELAY", "P1DT2H")
+    monkeypatch.setenv("WINDOWS365_CHECKS_POLL", "PT1S")
     settings = load_settings()
     assert settings.cloudpc_grace_period == timedelta(seconds=5)
     assert settings.cloudpc_cleanup_delay == timedelta(days=1, hours=2)
+    assert settings.windows365_checks_poll == timedelta(seconds=1)
 
 
 @pytest.mark.parametrize(

@@ -73,6 +73,7 @@ def app_host(
         # grace periods stay long (tests act within them); clean-up comes at once, swept every second
         "CLOUDPC_CLEANUP_DELAY": "PT1S",
         "WINDOWS365_POLL": "PT1S",  # Windows 365 in the emulator works in moments
+        "WINDOWS365_CHECKS_POLL": "PT1S",
         "LIFECYCLE_SWEEP_SCHEDULE": "* * * * * *",
         # host power is the optimization's only when a test asks for it (a sweep would stop idle hosts mid-test)
         "SPOT_OPTIMIZE_SCHEDULE": "0 0 0 1 1 *",

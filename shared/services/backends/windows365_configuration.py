@@ -34,7 +34,6 @@ from shared.services.engine.windows365_refusals import refused_against_field, re
 
 MANAGED_IMAGE = "/providers/microsoft.compute/images/"
 PUSH, MIRROR = "pushToWindows365", "mirrorWindows365Checks"  # a health-check run's phases, after MARK
-WINDOWS365_WAIT_S = 15.0  # between reads of checks Windows 365 is still running (they take minutes)
 WINDOWS365_CHECK = "windows365Connection"  # the stand-in check of a connection Windows 365 refused or lost
 NAMES_BY_DISPLAY_NAME = {name.lower(): check for name, check in
                          [*((c.display_name, c.name) for c in CHECKS), *WINDOWS365_CHECK_NAMES.items()]}  # fmt: skip
@@ -240,7 +239,7 @@ def mirror_windows365_checks(ports: HealthCheckRunPorts, tenant_id: str, connect
         connections.record_checks(ports, tenant_id, connection_id, run, [lost])
         return None
     if state.health_check_status in CHECKING:
-        return WINDOWS365_WAIT_S
+        return ports.windows365_checks_poll.total_seconds()
     results = [_mirrored(check) for check in state.checks]
     detail = HealthCheckStatusDetail.model_validate(
         {"startDateTime": state.start_date_time, "endDateTime": state.end_date_time, "healthChecks": results}
