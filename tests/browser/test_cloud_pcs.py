@@ -16,7 +16,7 @@ from shared.services.cloud_pcs.cloud_pc_sleep import WOKEN_BY_USER, watch_use
 from tests.browser.conftest import ARTEFACTS, WAIT_MS
 from tests.conftest import Tokens
 from tests.e2e.test_cloud_pc_brokering import connect
-from tests.e2e.test_cloud_pc_sleep import app_services, run_watch  # noqa: F401 (app_services: a fixture)
+from tests.e2e.test_cloud_pc_sleep import run_watch
 from tests.e2e.test_provisioning import PLAN, settled_cloud_pcs
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
@@ -259,7 +259,7 @@ def assert_woken(api: ApiClient, path: str) -> None:
 def test_a_cloud_pc_put_to_sleep_while_its_user_is_away_wakes_when_they_connect_and_says_why(
     portal: Any,
     owner_api: ApiClient,
-    app_services: Services,  # noqa: F811
+    app_services: Services,
 ) -> None:
     tenant = Tenant(owner_api)
     tenant.user("eve", [PLAN])
