@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TenantInformation:
+    """What Entra tells anyone of a tenant found by one of its domain names."""
+
+    tenant_id: str
+    display_name: str
+    default_domain_name: str
+    federation_brand_name: str | None = None
 
 
 class TenantAccess(Protocol):
@@ -17,6 +28,10 @@ class TenantAccess(Protocol):
     ) -> list[str] | None:
         """Those of `actions` the app's role assignments do not grant on the resource group (None: on the
         subscription); None: not known (no such group)."""
+        ...
+
+    def find_tenant(self, domain_name: str) -> TenantInformation | None:
+        """The Entra tenant a domain name is verified in, as the app's own tenant's Graph answers; None: none."""
         ...
 
     def service_role_held(

@@ -3,6 +3,7 @@ Entra and ARM as the app itself sees them, and planned into a checklist with the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -22,8 +23,9 @@ from shared.catalog.app_access import (
     custom_role_command,
 )
 from shared.catalog.graph_permissions import graph_permissions
+from shared.errors import ErrorDetail, NotFound, ValidationFailed
 from shared.models.connections import Connection
-from shared.models.onboarding import BuiltInAlternative, OnboardingItem, OnboardingReport
+from shared.models.onboarding import BuiltInAlternative, FoundTenant, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
@@ -33,6 +35,10 @@ from shared.ports.bundles import TenantWatch
 from shared.ports.queues import EventPublisher
 from shared.ports.service_role_ports import ServiceRolePorts
 from shared.ports.stores import RefusedWorkStore, SiteStore
+from shared.ports.tenant_access import TenantAccess
+
+# a DNS name of two labels at least, as Entra verifies them
+DOMAIN_NAME = re.compile(r"(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class ConsentPorts(Protocol):
@@ -59,6 +65,27 @@ class OnboardingReportPorts(ServiceRolePorts, ConsentPorts, Protocol):
     def refusals(self) -> RefusedWorkStore | None: ...
     @property
     def events(self) -> EventPublisher | None: ...
+
+
+def find_customer(access: TenantAccess, domain_name: str) -> FoundTenant:
+    """The customer's Entra tenant by one of its domain names, so that nobody types its id."""
+    name = domain_name.strip().rstrip(".").lower()
+    if not DOMAIN_NAME.fullmatch(name):
+        raise ValidationFailed.of(ErrorDetail(
+            "invalidDomainName",
+            f"'{domain_name}' is not a domain name: give one of the customer's, such as contoso.com.", "domainName",
+        ))  # fmt: skip
+    found = access.find_tenant(name)
+    if found is None:
+        raise NotFound(
+            f"Microsoft Entra knows no tenant with the domain name {name}: check its spelling, or ask the customer "
+            "for a domain verified in their tenant (their sign-in names end with one).",
+            code="tenantNotFound", target="domainName",
+        )  # fmt: skip
+    return FoundTenant(
+        tenant_id=found.tenant_id, display_name=found.display_name, default_domain_name=found.default_domain_name,
+        federation_brand_name=found.federation_brand_name,
+    )  # fmt: skip
 
 
 def admin_consent_url(ports: ConsentPorts, entra_tenant_id: str) -> str | None:
@@ -192,9 +219,10 @@ def _connections(ports: ServiceRolePorts, tenant_id: str) -> Iterable[Connection
             return
 
 
-def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck]:
-    """Where the app works for these sites: each subscription, each site's group, and the group of each network it
-    places VMs in (the sites' and the connections' `subnets`)."""
+def scopes_of(sites: list[Site], subnets: Sequence[str] = (), subscriptions: Sequence[str] = ()) -> list[ScopeCheck]:
+    """Where the app works for these sites: each subscription (the sites' and those the tenant names before any site
+    is there, so that the site wizard can list them), each site's group, and the group of each network it places VMs
+    in (the sites' and the connections' `subnets`)."""
     wanted: dict[str, ScopeCheck] = {}  # by lower-cased scope: ARM scopes are case-insensitive
 
     def need(kind: ActionScope, subscription_id: str, resource_group: str | None) -> None:
@@ -207,6 +235,8 @@ def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck
             reasons=tuple(dict.fromkeys([*found.reasons, *(item.reason for item in items)])),
         )
 
+    for subscription_id in subscriptions:
+        need("subscription", subscription_id, None)
     for site in sites:
         need("subscription", site.subscription_id, None)
         need("resourceGroup", site.subscription_id, site.resource_group_name)
@@ -232,7 +262,7 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
     # checks verify), never as the app: the app needs Azure roles only where it provisions, and Windows 365's are
     # listed where its connections and images are
     sites = ports.sites.list_all_sites(tenant.id)
-    scopes = scopes_of(sites, _connection_subnets(ports, tenant.id))
+    scopes = scopes_of(sites, _connection_subnets(ports, tenant.id), tenant.subscription_ids)
     backend = ports.backends.of_tenant(tenant)
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
@@ -260,8 +290,8 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
 def _absent_scope_fix(check: ScopeCheck) -> str:
     """A scope ARM does not know, asked with consent given: the group (or subscription) is not there to hold a role."""
     if check.resource_group is None:
-        return (f"Azure shows the app no subscription {check.subscription_id}: check the site's subscription id, and "
-                "that the subscription is in this customer's tenant.")  # fmt: skip
+        return (f"Azure shows the app no subscription {check.subscription_id}: check the subscription id, and that "
+                "the subscription is in this customer's tenant.")  # fmt: skip
     return (
         f"Azure knows no resource group {check.resource_group} in subscription {check.subscription_id}: create it "
         f"(az group create --name {check.resource_group} --subscription {check.subscription_id} --location "
