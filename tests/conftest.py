@@ -43,7 +43,7 @@ def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
     requested = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
     emulator.session().put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested, timeout=30)
     # and, in the provider's own tenant, its admin consented to what the app asks there (the tenant lookup by domain)
-    own = {"consented": True, "graphPermissions": [p.name for p in GRAPH_PERMISSIONS if not p.backends]}
+    own: dict[str, Any] = {"consented": True, "graphPermissions": [p.name for p in GRAPH_PERMISSIONS if not p.backends]}
     emulator.session().put(f"{emulator.base_url}/emulator/tenants/{HOME_TENANT_ID}/apps/{APP_CLIENT_ID}", json=own,
                            timeout=30)  # fmt: skip
     # long-running operations take the emulator's default latency, as Azure's take time, so every tier polls; a test

@@ -75,7 +75,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         for domain in domains:
             owner = tenant_of(ctx, domain)
             if owner is not None and owner != tid:
-                raise ApiError(409, "DomainVerified", f"{domain} is verified in tenant {owner} already.")
+                raise ApiError(400, "InvalidRequestContent", f"{domain} is verified in tenant {owner} already.")
         for domain in now["domains"]:
             ctx.store.delete(DOMAIN, domain)
         for domain in domains:

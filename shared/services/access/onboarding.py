@@ -235,11 +235,11 @@ def scopes_of(sites: list[Site], subnets: Sequence[str] = (), subscriptions: Seq
             reasons=tuple(dict.fromkeys([*found.reasons, *(item.reason for item in items)])),
         )
 
-    for subscription_id in subscriptions:
-        need("subscription", subscription_id, None)
     for site in sites:
         need("subscription", site.subscription_id, None)
         need("resourceGroup", site.subscription_id, site.resource_group_name)
+    for subscription_id in subscriptions:  # after the sites: a subscription keeps its sites' spelling
+        need("subscription", subscription_id, None)
     for subnet in [*(site.subnet_id for site in sites if site.subnet_id), *subnets]:
         parts = str(subnet).strip("/").split("/")
         need("network", parts[1], parts[3])
