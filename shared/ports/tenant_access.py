@@ -16,7 +16,13 @@ class TenantInformation:
     federation_brand_name: str | None = None
 
 
-class TenantAccess(Protocol):
+class TenantLookup(Protocol):
+    def find_tenant(self, domain_name: str) -> TenantInformation | None:
+        """The Entra tenant a domain name is verified in, as the app's own tenant's Graph answers; None: none."""
+        ...
+
+
+class TenantAccess(TenantLookup, Protocol):
     """What a customer tenant lets the app do, as Entra and ARM tell the app itself (read-only)."""
 
     def graph_permissions(self, entra_tenant_id: str) -> list[str] | None:
@@ -28,10 +34,6 @@ class TenantAccess(Protocol):
     ) -> list[str] | None:
         """Those of `actions` the app's role assignments do not grant on the resource group (None: on the
         subscription); None: not known (no such group)."""
-        ...
-
-    def find_tenant(self, domain_name: str) -> TenantInformation | None:
-        """The Entra tenant a domain name is verified in, as the app's own tenant's Graph answers; None: none."""
         ...
 
     def service_role_held(

@@ -8,12 +8,13 @@ from dataclasses import replace
 import pytest
 from pydantic import ValidationError
 
-from shared.catalog.app_access import actions_at
+from shared.catalog.app_access import WINDOWS365_ROLES, actions_at
 from shared.catalog.graph_permissions import GRAPH_PERMISSIONS, graph_permissions
 from shared.errors import NotFound, ValidationFailed
 from shared.models.tenants import TenantCreate, TenantUpdate
+from shared.ports.bundles import OnboardingPorts
 from shared.ports.tenant_access import TenantInformation
-from shared.services.access.onboarding import find_customer, plan_onboarding, scopes_of
+from shared.services.access.onboarding import find_customer, plan_onboarding, scopes_of, windows365_role_checks
 from tests.unit.test_onboarding_plan import ALL_GRAPH, CHECKS, SITE, SUB, TENANT, statuses
 
 OTHER = "0b5e7c8d-2222-4333-8444-a55566667777"
@@ -24,7 +25,8 @@ class Entra:
     """What Graph's tenant lookup answers, by domain; the names it was asked."""
 
     def __init__(self, **tenants: TenantInformation) -> None:
-        self.tenants, self.asked = {name.replace("_", "."): found for name, found in tenants.items()}, []
+        self.tenants = {name.replace("_", "."): found for name, found in tenants.items()}
+        self.asked: list[str] = []
 
     def find_tenant(self, domain_name: str) -> TenantInformation | None:
         self.asked.append(domain_name)
@@ -80,3 +82,10 @@ def test_the_tenant_lookup_permission_is_asked_of_no_customer() -> None:
     [own] = [permission for permission in GRAPH_PERMISSIONS if not permission.backends]
     assert own.name == "CrossTenantInformation.ReadBasic.All"
     assert all(own not in graph_permissions(backend) for backend in ("azure", "windows365"))
+
+
+def test_a_windows_365_tenant_s_named_subscription_asks_for_windows_365_s_reader_there() -> None:
+    ports = OnboardingPorts(sites=None, access=None, app_client_id=None, authority_host="",  # type: ignore[arg-type]
+                            graph_endpoint="", backends=None)  # type: ignore[arg-type]  # fmt: skip
+    [check] = windows365_role_checks(ports, "t", [], [OTHER])
+    assert (check.role, check.scope, check.held) == (WINDOWS365_ROLES[0], f"/subscriptions/{OTHER}", None)

@@ -35,7 +35,7 @@ from shared.ports.bundles import TenantWatch
 from shared.ports.queues import EventPublisher
 from shared.ports.service_role_ports import ServiceRolePorts
 from shared.ports.stores import RefusedWorkStore, SiteStore
-from shared.ports.tenant_access import TenantAccess
+from shared.ports.tenant_access import TenantLookup
 
 # a DNS name of two labels at least, as Entra verifies them
 DOMAIN_NAME = re.compile(r"(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
@@ -67,7 +67,7 @@ class OnboardingReportPorts(ServiceRolePorts, ConsentPorts, Protocol):
     def events(self) -> EventPublisher | None: ...
 
 
-def find_customer(access: TenantAccess, domain_name: str) -> FoundTenant:
+def find_customer(access: TenantLookup, domain_name: str) -> FoundTenant:
     """The customer's Entra tenant by one of its domain names, so that nobody types its id."""
     name = domain_name.strip().rstrip(".").lower()
     if not DOMAIN_NAME.fullmatch(name):
@@ -171,7 +171,9 @@ def _group(subscription_id: str, resource_group: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 
 
-def windows365_role_checks(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
+def windows365_role_checks(
+    ports: ServiceRolePorts, tenant_id: str, sites: list[Site], subscriptions: Sequence[str] = ()
+) -> list[ServiceRoleCheck]:
     """Windows 365's roles where a `windows365` tenant's connections and custom images are, each held or not as
     Windows 365 itself last found it: the app cannot read another principal's role assignments there (it has no Azure
     role in such a tenant), and Windows 365's own verdicts are what the Cloud PCs meet. A connection's finished health
@@ -207,6 +209,10 @@ def windows365_role_checks(ports: ServiceRolePorts, tenant_id: str, sites: list[
         sub = image.source_image_resource_id.split("/")[2]
         held = True if image.status == "ready" else False if image.error_code == "sourceImageNotFound" else None
         said(reader, sub, f"/subscriptions/{sub}", image.last_modified_date_time, held)
+    for (
+        sub
+    ) in subscriptions:  # named before any connection: Reader there is asked for, not known until Windows 365 says
+        said(reader, sub, f"/subscriptions/{sub}", None, None)
     return [word.check() for word in words.values()]
 
 
@@ -270,7 +276,9 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
             tenant.id, check.subscription_id, check.resource_group, check.actions))
         for check in (scopes if backend.app_needs_azure_roles else [])
     ]  # fmt: skip
-    service_roles = backend.service_role_checks(ports, tenant.id, sites, consented=granted is not None)
+    service_roles = backend.service_role_checks(
+        ports, tenant.id, sites, consented=granted is not None, subscriptions=tenant.subscription_ids
+    )
     consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
     report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles)
     if ports.refusals is not None:
