@@ -10,9 +10,10 @@ from pydantic import ValidationError
 
 from shared.catalog.app_access import WINDOWS365_ROLES, actions_at
 from shared.catalog.graph_permissions import GRAPH_PERMISSIONS, graph_permissions
-from shared.errors import NotFound, ValidationFailed
+from shared.errors import NotFound, Unavailable, ValidationFailed
 from shared.models.tenants import TenantCreate, TenantUpdate
 from shared.ports.bundles import OnboardingPorts
+from shared.ports.cloud_errors import NO_CONSENT, CloudError
 from shared.ports.tenant_access import TenantInformation
 from shared.services.access.onboarding import find_customer, plan_onboarding, scopes_of, windows365_role_checks
 from tests.unit.test_onboarding_plan import ALL_GRAPH, CHECKS, SITE, SUB, TENANT, statuses
@@ -89,3 +90,13 @@ def test_a_windows_365_tenant_s_named_subscription_asks_for_windows_365_s_reader
                             graph_endpoint="", backends=None)  # type: ignore[arg-type]  # fmt: skip
     [check] = windows365_role_checks(ports, "t", [], [OTHER])
     assert (check.role, check.scope, check.held) == (WINDOWS365_ROLES[0], f"/subscriptions/{OTHER}", None)
+
+
+def test_a_lookup_the_app_s_own_tenant_refuses_says_where_to_grant_it() -> None:
+    class Refusing:
+        def find_tenant(self, domain_name: str) -> TenantInformation | None:
+            raise CloudError("findTenant", NO_CONSENT, "No administrator has consented.")
+
+    with pytest.raises(Unavailable) as refused:
+        find_customer(Refusing(), "contoso.com")
+    assert refused.value.code == "tenantLookupNotGranted" and "provider's tenant" in str(refused.value)

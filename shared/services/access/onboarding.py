@@ -23,7 +23,7 @@ from shared.catalog.app_access import (
     custom_role_command,
 )
 from shared.catalog.graph_permissions import graph_permissions
-from shared.errors import ErrorDetail, NotFound, ValidationFailed
+from shared.errors import ErrorDetail, NotFound, Unavailable, ValidationFailed
 from shared.models.connections import Connection
 from shared.models.onboarding import BuiltInAlternative, FoundTenant, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES
@@ -32,6 +32,7 @@ from shared.models.tenants import Tenant
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, ServiceRoleCheck
 from shared.ports.bundles import TenantWatch
+from shared.ports.cloud_errors import CloudError
 from shared.ports.queues import EventPublisher
 from shared.ports.service_role_ports import ServiceRolePorts
 from shared.ports.stores import RefusedWorkStore, SiteStore
@@ -75,7 +76,18 @@ def find_customer(access: TenantLookup, domain_name: str) -> FoundTenant:
             "invalidDomainName",
             f"'{domain_name}' is not a domain name: give one of the customer's, such as contoso.com.", "domainName",
         ))  # fmt: skip
-    found = access.find_tenant(name)
+    try:
+        found = access.find_tenant(name)
+    except CloudError as exc:
+        if not exc.permission_denied:
+            raise
+        # the provider's own tenant refused, not the customer's: no customer's onboarding fixes it
+        raise Unavailable(
+            "The app's own Entra tenant has not granted it CrossTenantInformation.ReadBasic.All, which finds a "
+            "customer by its domain name: an admin of the provider's tenant grants it there once (admin consent). "
+            "Meanwhile, give the customer's Entra tenant id.",
+            code="tenantLookupNotGranted",
+        ) from exc
     if found is None:
         raise NotFound(
             f"Microsoft Entra knows no tenant with the domain name {name}: check its spelling, or ask the customer "
