@@ -7,11 +7,24 @@ exactly the application permissions the app's registration requests (its `requir
 (https://learn.microsoft.com/entra/identity-platform/v2-admin-consent); a consented app's Graph token carries them
 in `roles`. A new tenant grants nothing. Azure roles are not consent: they are role assignments (arm/rbac.py).
 
-- `PUT /emulator/applications/{appId}` `{"graphPermissions": [...]}`: the app registration's requested Microsoft
-  Graph application permissions (what its owner set under "API permissions" in the provider's own tenant).
-- `GET /{tenant}/v2.0/adminconsent?client_id=...&scope=...[&redirect_uri=...]` with the tenant administrator's
-  token (`POST /emulator/token` stands in for the admin signing in): consents; redirects to `redirect_uri` with
-  `admin_consent=True` and the tenant, as Entra does, or answers the grant as JSON.
+- `PUT /emulator/applications/{appId}` `{"graphPermissions"?: [...], "redirectUris"?: [...], "displayName"?: str}`:
+  the app registration, as its owner set it in the provider's own tenant: the Microsoft Graph application permissions
+  it requests ("API permissions"), its Web redirect URIs and its name. What a body leaves out stays as it was.
+- `GET|POST /{tenant}/v2.0/adminconsent?client_id&redirect_uri&scope&state`, as Entra's admin consent endpoint
+  (https://learn.microsoft.com/entra/identity-platform/v2-admin-consent):
+  - `redirect_uri` must match one of the registration's redirect URIs exactly ("must exactly match one of the
+    redirect URIs you registered"), else Entra's own error page, AADSTS50011, and no redirect; so for a missing
+    `client_id` (AADSTS900144). A scope other than a resource's `/.default` goes back as `error=invalid_scope`
+    ("to request app permissions, you must use the /.default value").
+  - In a browser (no bearer token): "Microsoft Entra ID requires a tenant administrator to sign in": a sign-in
+    page, then the permissions the registration requests, with their descriptions, and Accept or Cancel. Only the
+    tenant's Global Administrator (`administrator_upn`; the emulator models no other directory role) may consent:
+    anyone else of the tenant gets AADSTS90094, a user of another tenant AADSTS50020, an unknown one AADSTS50034,
+    on the sign-in page. Accept redirects with `admin_consent=True&tenant&scope&state` (the doc's "successful
+    response"); Cancel with `error=access_denied&error_subcode=cancel&error_description=AADSTS65004: ...&state`, what
+    Entra sends when the admin declines (the doc shows its error response as `error=permission_denied`).
+  - With the tenant administrator's token (`POST /emulator/token` stands in for the admin signing in, for scripts):
+    consents at once; redirects as Accept does when `redirect_uri` is given, else answers the grant as JSON.
 - `PUT /emulator/tenants/{tid}/apps/{appId}` `{"consented"?: bool, "graphPermissions"?: [...]}`: what an admin
   changes afterwards in the tenant's Enterprise applications (revoke consent, remove a permission); `GET` reads it.
 Store kinds: `identity.application` `{appId}` -> requested permissions; `identity.consent` `{tid}/{appId}` -> grant.
@@ -19,10 +32,12 @@ Store kinds: `identity.application` `{appId}` -> requested permissions; `identit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from azure_emulator import consent_pages
 from azure_emulator.server import ApiError, Context, Request, Response
 from azure_emulator.store import Store
 from azure_emulator.tokens import principal_id
@@ -73,9 +88,32 @@ def service_principals(store: Store, tenant_id: str) -> set[str]:
     } | {principal_id(tenant_id, app).lower() for app in FIRST_PARTY_APPS}
 
 
+@dataclass(frozen=True)
+class Registration:
+    """An app registration as the provider's owner set it (`PUT /emulator/applications/{appId}`)."""
+
+    graph_permissions: tuple[str, ...] = ()
+    redirect_uris: tuple[str, ...] = ()
+    display_name: str = ""
+
+    def document(self, app_id: str) -> dict[str, Any]:
+        return {"appId": app_id, "displayName": self.display_name or app_id,
+                "graphPermissions": list(self.graph_permissions), "redirectUris": list(self.redirect_uris)}  # fmt: skip
+
+
+def registration_of(store: Store, app_id: str) -> Registration:
+    found = store.get(APPLICATION, app_id.lower()) or {}
+    return Registration(tuple(found.get("graphPermissions", ())), tuple(found.get("redirectUris", ())),
+                        str(found.get("displayName", "")))  # fmt: skip
+
+
 def requested_permissions(store: Store, app_id: str) -> tuple[str, ...]:
-    found = store.get(APPLICATION, app_id.lower())
-    return tuple(found["graphPermissions"]) if found else ()
+    return registration_of(store, app_id).graph_permissions
+
+
+def administrator_upn(tenant_id: str) -> str:
+    """The tenant's Global Administrator, whom `POST /emulator/token`'s tokens stand for, as they sign in."""
+    return f"admin@{tenant_id[:8].lower()}.onmicrosoft.example"
 
 
 def _save(store: Store, tenant_id: str, app_id: str, consent: Consent) -> None:
@@ -121,37 +159,124 @@ def register(ctx: Context) -> None:
 
     @ctx.router.route("PUT", registration, operation="emulatorControl", api="emulator", auth=False)
     def set_registration(request: Request) -> Response:
-        app = request.params["app"]
-        permissions = _strings(_object(request), "graphPermissions", ())
-        ctx.store.put(APPLICATION, app.lower(), {"graphPermissions": list(permissions)})
-        return Response(200, {"appId": app, "graphPermissions": list(permissions)})
+        app, body = request.params["app"], _object(request)
+        now = registration_of(ctx.store, app)
+        name = body.get("displayName", now.display_name)
+        if not isinstance(name, str):
+            raise ApiError(400, "InvalidRequestContent", "'displayName' must be a string.")
+        changed = Registration(_strings(body, "graphPermissions", now.graph_permissions),
+                               _strings(body, "redirectUris", now.redirect_uris), name)  # fmt: skip
+        document = changed.document(app)
+        ctx.store.put(APPLICATION, app.lower(), {key: document[key] for key in ("graphPermissions", "redirectUris")}
+                      | {"displayName": name})  # fmt: skip
+        return Response(200, document)
 
     @ctx.router.route("GET", registration, operation="emulatorControl", api="emulator", auth=False)
     def get_registration(request: Request) -> Response:
         app = request.params["app"]
-        return Response(200, {"appId": app, "graphPermissions": list(requested_permissions(ctx.store, app))})
+        return Response(200, registration_of(ctx.store, app).document(app))
 
-    @ctx.router.route("GET", r"/(?P<tenant>[^/]+)/v2\.0/adminconsent", operation="adminConsent", api="identity")
-    def admin_consent(request: Request) -> Response:
-        tenant, claims = request.params["tenant"], request.claims or {}
-        if claims.get("idtyp") == "app" or str(claims.get("tid")) != tenant:
-            raise ApiError(403, "AccessDenied", "Only an administrator of the tenant can grant admin consent.")
-        app = request.q("client_id") or ""
+    consent_path = r"/(?P<tenant>[^/]+)/v2\.0/adminconsent"
+
+    def refused(params: Mapping[str, str]) -> str | None:
+        """Entra's error for a request it answers on its own page, never at the redirect URI."""
+        app = params.get("client_id", "")
         if not app:
-            raise ApiError(400, "invalid_request", "AADSTS900144: The request must contain 'client_id'.")
+            return "AADSTS900144: The request body must contain the following parameter: 'client_id'."
+        redirect = params.get("redirect_uri", "")
+        if redirect not in registration_of(ctx.store, app).redirect_uris:
+            return (f"AADSTS50011: The redirect URI '{redirect}' specified in the request does not match the "
+                    f"redirect URIs configured for the application '{app}'.")  # fmt: skip
+        return None
+
+    def resource_of(scope: str) -> str | None:
         from azure_emulator.graph.common import accepted_audiences  # the graph package imports this module
 
-        scope = request.q("scope") or ""
         resource = scope.removesuffix("/.default")
-        if not scope.endswith("/.default") or resource not in accepted_audiences(ctx):
+        return resource if scope.endswith("/.default") and resource in accepted_audiences(ctx) else None
+
+    def granted(tenant: str, params: Mapping[str, str]) -> Consent:
+        consent = Consent(True, requested_permissions(ctx.store, params["client_id"]))
+        _save(ctx.store, tenant, params["client_id"], consent)
+        return consent
+
+    def back(params: Mapping[str, str], **answer: str) -> Response:
+        redirect = params["redirect_uri"]
+        query = urlencode({**answer, "state": params.get("state", "")})
+        return Response(302, None, {"Location": f"{redirect}{'&' if '?' in redirect else '?'}{query}"})
+
+    def who_may_not_consent(tenant: str, upn: str) -> str | None:
+        """Entra's refusal of `upn` at this tenant's admin consent, or None for its administrator."""
+        if upn.lower() == administrator_upn(tenant):
+            return None
+        from azure_emulator.graph.directory_rows import UPN  # the graph package imports this module
+
+        owners = {key.split("/", 1)[0] for key in ctx.store.keys(UPN) if key.split("/", 1)[1] == upn.lower()}
+        if tenant.lower() in owners:
+            return (f"AADSTS90094: {upn} is not an administrator of this organization: an administrator of "
+                    f"{tenant} must consent to the permissions this app asks for.")  # fmt: skip
+        if owners or upn.lower().startswith("admin@"):
+            return (f"AADSTS50020: User account '{upn}' from another tenant does not exist in tenant '{tenant}' "
+                    "and cannot consent for it.")  # fmt: skip
+        return f"AADSTS50034: The user account {upn} does not exist in the {tenant} directory."
+
+    def in_browser(request: Request, params: Mapping[str, str]) -> Response:
+        problem = refused(params)
+        if problem is not None:
+            return consent_pages.refused(problem)
+        scope = params.get("scope", "")
+        if resource_of(scope) is None:
+            return back(params, error="invalid_scope", error_description="AADSTS70011: The provided value for the "
+                        "input parameter 'scope' is not valid: app permissions are asked with /.default.")  # fmt: skip
+        tenant, app = request.params["tenant"], params["client_id"]
+        action = f"/{tenant}/v2.0/adminconsent"
+        forwarded = {key: params.get(key, "") for key in ("client_id", "redirect_uri", "scope", "state")}
+        registration = registration_of(ctx.store, app)
+        name = registration.display_name or app
+        upn = params.get("username", "").strip()
+        if request.method == "GET" or not upn:
+            return consent_pages.sign_in(action, forwarded, app=name, administrator=administrator_upn(tenant))
+        error = who_may_not_consent(tenant, upn)
+        if error is not None:
+            return consent_pages.sign_in(action, forwarded, app=name, administrator=administrator_upn(tenant),
+                                         upn=upn, error=error)  # fmt: skip
+        decision = params.get("decision")
+        if decision == "accept":
+            granted(tenant, params)
+            return back(params, admin_consent="True", tenant=tenant, scope=scope)
+        if decision == "cancel":
+            return back(params, error="access_denied", error_subcode="cancel",
+                        error_description="AADSTS65004: User declined to consent to access the app.")  # fmt: skip
+        return consent_pages.consent(action, forwarded, app=name, upn=upn, permissions=registration.graph_permissions)
+
+    def by_token(request: Request) -> Response:
+        """A script signed in as the tenant's administrator: consent at once."""
+        tenant, claims = request.params["tenant"], request.claims
+        if claims is None:
+            raise ApiError(401, "InvalidAuthenticationToken", "A valid bearer token is required.")
+        if claims.get("idtyp") == "app" or str(claims.get("tid")) != tenant:
+            raise ApiError(403, "AccessDenied", "Only an administrator of the tenant can grant admin consent.")
+        if not request.q("client_id"):
+            raise ApiError(400, "invalid_request", "AADSTS900144: The request must contain 'client_id'.")
+        if request.q("redirect_uri") and refused(request.query) is not None:
+            raise ApiError(400, "invalid_request", str(refused(request.query)))
+        scope = request.q("scope") or ""
+        if resource_of(scope) is None:
             raise ApiError(400, "invalid_scope", "AADSTS70011: Application permissions are requested with the "
                            "resource's /.default scope (https://graph.microsoft.com/.default).")  # fmt: skip
-        granted = Consent(True, requested_permissions(ctx.store, app))
-        _save(ctx.store, tenant, app, granted)
-        redirect = request.q("redirect_uri")
-        if redirect:
-            query = urlencode(
-                {"admin_consent": "True", "tenant": tenant, "scope": scope, "state": request.q("state") or ""}
-            )
-            return Response(302, None, {"Location": f"{redirect}?{query}"})
-        return Response(200, granted.document(tenant, app))
+        consent = granted(tenant, request.query)
+        if request.q("redirect_uri"):
+            return back(request.query, admin_consent="True", tenant=tenant, scope=scope)
+        return Response(200, consent.document(tenant, request.q("client_id") or ""))
+
+    @ctx.router.route("GET", consent_path, operation="adminConsent", api="identity", auth=False)
+    def admin_consent(request: Request) -> Response:
+        if "authorization" in request.headers:
+            return by_token(request)
+        return in_browser(request, request.query)
+
+    @ctx.router.route("POST", consent_path, operation="adminConsent", api="identity", auth=False, faults=False)
+    def admin_consent_form(request: Request) -> Response:
+        from azure_emulator.identity import form_of  # identity imports this module
+
+        return in_browser(request, form_of(request))

@@ -136,6 +136,15 @@ class EmulatorProcess:
             settings["NOTIFICATION_URL"] = notification_url
         return settings
 
+    def register_app(self, redirect_uri: str, display_name: str, app_id: str = APP_CLIENT_ID) -> None:
+        """The app registration lists `redirect_uri` among its Web redirect URIs and bears `display_name`, as its
+        owner sets them in Entra's portal (what the admin consent pages show and where they return)."""
+        with self.session() as session:
+            registration = f"{self.base_url}/emulator/applications/{app_id}"
+            listed = session.get(registration, timeout=30).json()["redirectUris"]
+            changed = {"redirectUris": sorted({*listed, redirect_uri}), "displayName": display_name}
+            session.put(registration, json=changed, timeout=30).raise_for_status()
+
     def session(self) -> requests.Session:
         """A requests session that trusts the emulator's CA (for tests and scripts)."""
         session = requests.Session()

@@ -1,4 +1,5 @@
-"""The development issuer's HTML: the sign-in page, a refused request and the signed-out page, every value escaped."""
+"""The development issuer's HTML: the sign-in page, a refused request and the signed-out page, every value escaped;
+the page frame admin consent's pages share."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ CSS = (
 )
 
 
-def _document(status: int, title: str, body: str) -> Response:
+def document(status: int, title: str, body: str) -> Response:
     page = (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -66,7 +67,7 @@ def sign_in(action: str, forwarded: Mapping[str, str], name: str, error: str | N
         f"<fieldset>\n<legend>Or sign in as a well-known user</legend>\n<ul>\n{quick}</ul>\n</fieldset>\n"
         "</form>\n"
     )
-    return _document(400 if error else 200, "Sign in to the Azure emulator", body)
+    return document(400 if error else 200, "Sign in to the Azure emulator", body)
 
 
 def refused(problem: str) -> Response:
@@ -76,7 +77,7 @@ def refused(problem: str) -> Response:
         "<p>Nothing was sent back to the app. The emulator only returns to an absolute http(s) address on a "
         "loopback host (127.0.0.1, localhost or [::1]).</p>\n"
     )
-    return _document(400, "Sign-in request refused", body)
+    return document(400, "Sign-in request refused", body)
 
 
 def signed_out(not_followed: str | None) -> Response:
@@ -87,4 +88,4 @@ def signed_out(not_followed: str | None) -> Response:
             f"<p>The emulator did not go back to <code>{escape(not_followed)}</code>: it only returns to an absolute "
             "http(s) address on a loopback host.</p>\n"
         )
-    return _document(200, "You are signed out", body)
+    return document(200, "You are signed out", body)

@@ -147,6 +147,8 @@ def _serve(
         if args.start_azure_emulator:
             emulator = _start_azure_emulator(app_dir)
             env.update(emulator.app_settings(f"{connect_url(args.host, port)}/api/directoryNotifications"))
+            env["PORTAL_URL"] = f"{connect_url(args.host, port)}/api/portal/"  # where admin consent comes back
+            emulator.register_app(env["PORTAL_URL"], "Cloud PC provisioning")
             log.info("Azure emulator: EMULATOR=%s (trust %s)", emulator.base_url, emulator.ca_bundle)
         host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir, host=args.host)
         try:

@@ -233,6 +233,7 @@ var appSettings = {
   AUTH_ISSUERS: authIssuers
   AUTH_BOOTSTRAP_ADMINS: authBootstrapAdmins
   PORTAL_CLIENT_ID: empty(portalClientId) ? appClientId : portalClientId
+  PORTAL_URL: 'https://${appName}.azurewebsites.net/api/portal/'
   CLOUDPC_GRACE_PERIOD: 'P7D'
   CLOUDPC_CLEANUP_DELAY: 'PT3H'
   PROVISIONING_MAX_ATTEMPTS: '3'

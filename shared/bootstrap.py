@@ -209,7 +209,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         onboarding=OnboardingPorts(
             sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
             app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
-            graph_endpoint=settings.graph_endpoint, backends=TenantBackends(tenants, access_of),
+            graph_endpoint=settings.graph_endpoint, portal_url=settings.portal_url,
+            backends=TenantBackends(tenants, access_of),
             directory_subscriptions=subscriptions,
             connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
             images=admin.images, policies=admin.policies,

@@ -163,6 +163,12 @@ class Settings(BaseSettings):
     portal_scope: str | None = Field(
         default=None, description="The API scope the portal asks for; unset: <first AUTH_AUDIENCE>/access_as_user."
     )
+    portal_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^?#]+/$",
+        description="The portal's public address (https://<app>/api/portal/): where a customer's admin comes back "
+        "after admin consent, one of the app registration's Web redirect URIs.",
+    )
 
     @property
     def audiences(self) -> list[str]:

@@ -9,6 +9,7 @@ function redirectUri() {
 }
 
 export async function startSignIn(config) {
+  const states = new WebStorageStateStore({ store: window.sessionStorage });
   manager = new UserManager({
     authority: config.authority,
     client_id: config.clientId,
@@ -21,10 +22,11 @@ export async function startSignIn(config) {
     automaticSilentRenew: true,
     // tokens live in this tab's session storage only, never in a URL or a cookie the server sees
     userStore: new WebStorageStateStore({ store: window.sessionStorage }),
-    stateStore: new WebStorageStateStore({ store: window.sessionStorage }),
+    stateStore: states,
   });
   const query = new URLSearchParams(location.search);
-  if (query.has('code') || query.has('error')) {
+  // a sign-in's return carries a state this tab stored; admin consent's comes back to the same address with its own
+  if (query.has('code') || (query.has('error') && (await states.get(query.get('state') || '')))) {
     const user = await manager.signinRedirectCallback();
     // the code leaves the address bar at once; the page the admin was on comes back from the state
     history.replaceState(null, '', `${location.pathname}${user.state?.hash || '#/'}`);

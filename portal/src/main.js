@@ -4,6 +4,10 @@ import { html } from 'htm/preact';
 import { loadAccess } from './access.js';
 import { get } from './api.js';
 import { signIn, startSignIn } from './auth.js';
+import { consentReturn } from './lib/consent-return.js';
+import { consentOutcome } from './models/onboarding.js';
+import { location$ } from './router.js';
+import { parseHash } from './lib/routes.js';
 import { Shell } from './shell.js';
 import { ErrorBanner, keepFocus } from './ui.js';
 import './pages/index.js';
@@ -25,10 +29,20 @@ function Failed({ error }) {
     <button type="button" class="button primary" onClick=${() => location.reload()}>Try again</button></main>`;
 }
 
+// back from the customer's admin consent: its query leaves the address bar and the tenant's onboarding shows it
+function showConsentReturn() {
+  const returned = consentReturn(location.search);
+  if (!returned) return;
+  history.replaceState(null, '', `${location.pathname}#/tenants/${encodeURIComponent(returned.tenantId)}/onboarding`);
+  location$.value = parseHash(location.hash);
+  consentOutcome.value = returned;
+}
+
 async function start() {
   try {
     const config = await get('portal/configuration');
     const user = await startSignIn(config);
+    showConsentReturn();
     if (!user) {
       render(html`<${SignIn} />`, root);
       return;

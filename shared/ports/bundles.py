@@ -57,6 +57,7 @@ class OnboardingPorts:
     app_client_id: str | None
     authority_host: str  # Entra's host: login.microsoftonline.com, or a sovereign cloud's
     graph_endpoint: str
+    portal_url: str | None  # where the customer's admin comes back after consent
     backends: BackendChoice[AccessBackend]  # the roles a tenant grants depend on its backend
     directory_subscriptions: TenantWatch | None = None
     connections: ConnectionStore | None = None  # their networks are checked too, where they are not their site's

@@ -66,3 +66,60 @@ def test_work_refused_for_want_of_a_permission_shows_on_the_overview_and_the_onb
     expect(table).to_contain_text("it needs the application permission User.Read.All")
     tab.shot("work refused, and the permission it needs")
     tab.assert_accessible("onboarding, work refused")
+
+
+def consent_as_the_customers_admin(tab: Any, tenant: Tenant, decision: str) -> None:
+    """From the Onboarding page, through the emulator's Entra pages as the tenant's Global Administrator."""
+    page = tab.page
+    tab.open(f"/tenants/{tenant.id}/onboarding")
+    page.get_by_role("link", name="the admin consent page").click()
+    expect(page.get_by_role("heading", name="Sign in to your organization", level=1)).to_be_visible()
+    tab.shot("Entra's sign-in, as the customer's admin meets it")
+    tab.assert_accessible("admin consent, sign-in")
+    page.get_by_label("Email or user principal name").fill(f"admin@{tenant.entra_id[:8]}.onmicrosoft.example")
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Permissions requested", level=1)).to_be_visible()
+    asked = page.get_by_role("list", name="Permissions requested")
+    expect(asked).to_contain_text("Read all users' full profiles")
+    expect(asked).to_contain_text("CloudPC.ReadWrite.All")
+    tab.shot("the permissions the app asks for, Accept or Cancel")
+    tab.assert_accessible("admin consent, permissions")
+    page.get_by_role("button", name=decision).click()
+    expect(page.get_by_role("heading", name="Onboarding", level=1)).to_be_visible()
+    # Entra's answer leaves the address bar; the page is the tenant's, named by the state the link sent
+    expect(page).to_have_url(re.compile(rf"/api/portal/#/tenants/{tenant.id}/onboarding$"))
+
+
+def test_the_customers_admin_consents_on_entras_pages_and_the_portal_says_so(portal: Any, owner_api: ApiClient) -> None:
+    tenant = Tenant(owner_api, onboard=False)
+    tab = portal("admin")
+    page = tab.page
+    consent_as_the_customers_admin(tab, tenant, "Accept")
+    expect(
+        page.get_by_role("status").filter(has_text="Consent granted by the customer's administrator.")
+    ).to_be_visible()
+    consent = (
+        page.get_by_role("table", name="Checklist")
+        .get_by_role("row")
+        .filter(has=page.get_by_text("Admin consent", exact=True))
+    )
+    expect(consent.locator(".badge")).to_have_text("Present", timeout=WAIT_MS)
+    tab.shot("back on the Onboarding page: consent granted")
+    tab.assert_accessible("onboarding, consent granted")
+
+
+def test_an_admin_who_cancels_is_heard_in_their_words(portal: Any, owner_api: ApiClient) -> None:
+    tenant = Tenant(owner_api, onboard=False)
+    tab = portal("admin")
+    page = tab.page
+    consent_as_the_customers_admin(tab, tenant, "Cancel")
+    declined = "The customer's administrator declined: User declined to consent to access the app."
+    expect(page.get_by_role("status").filter(has_text=declined)).to_be_visible()
+    consent = (
+        page.get_by_role("table", name="Checklist")
+        .get_by_role("row")
+        .filter(has=page.get_by_text("Admin consent", exact=True))
+    )
+    expect(consent.locator(".badge")).to_have_text("Missing", timeout=WAIT_MS)
+    tab.shot("back on the Onboarding page: the admin declined")
+    tab.assert_accessible("onboarding, consent declined")

@@ -87,7 +87,7 @@ def test_the_tenant_lookup_permission_is_asked_of_no_customer() -> None:
 
 def test_a_windows_365_tenant_s_named_subscription_asks_for_windows_365_s_reader_there() -> None:
     ports = OnboardingPorts(sites=None, access=None, app_client_id=None, authority_host="",  # type: ignore[arg-type]
-                            graph_endpoint="", backends=None)  # type: ignore[arg-type]  # fmt: skip
+                            graph_endpoint="", portal_url=None, backends=None)  # type: ignore[arg-type]  # fmt: skip
     [check] = windows365_role_checks(ports, "t", [], [OTHER])
     assert (check.role, check.scope, check.held) == (WINDOWS365_ROLES[0], f"/subscriptions/{OTHER}", None)
 

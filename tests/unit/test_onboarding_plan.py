@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from shared.catalog.app_access import AZURE_ACTIONS, CUSTOM_ROLE_NAME, SERVICE_ROLES
@@ -10,7 +10,7 @@ from shared.catalog.graph_permissions import GRAPH_PERMISSIONS, graph_permission
 from shared.models.onboarding import OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
-from shared.services.access.onboarding import ServiceRoleCheck, plan_onboarding, scopes_of
+from shared.services.access.onboarding import ServiceRoleCheck, admin_consent_url, plan_onboarding, scopes_of
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 ENTRA = "0e6c1d2a-1111-4222-8333-944455556666"
@@ -144,3 +144,24 @@ def test_azure_virtual_desktop_s_role_is_asked_where_a_personal_group_stops_host
         'az role assignment create --assignee 9cdead84-a844-4324-93f2-b2e6bb768d07 --role "Desktop Virtualization '
         f'Power On Contributor" --scope /subscriptions/{SUB}/resourceGroups/rg-cloudpcs'
     )
+
+
+@dataclass(frozen=True)
+class Consent:
+    app_client_id: str | None = "app-1"
+    authority_host: str = "login.microsoftonline.com"
+    graph_endpoint: str = "https://graph.microsoft.com/"
+    portal_url: str | None = "https://cloudpcs.azurewebsites.net/api/portal/"
+
+
+def test_admin_consent_comes_back_to_the_portal_with_the_apps_tenant_as_its_state() -> None:
+    assert admin_consent_url(Consent(), TENANT) == (
+        f"https://login.microsoftonline.com/{ENTRA}/v2.0/adminconsent?client_id=app-1"
+        "&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"
+        "&redirect_uri=https%3A%2F%2Fcloudpcs.azurewebsites.net%2Fapi%2Fportal%2F&state=t1"
+    )
+    assert "redirect_uri" not in str(
+        admin_consent_url(Consent(portal_url=None), TENANT)
+    )  # a script's, answered in JSON
+    assert admin_consent_url(Consent(app_client_id=None), TENANT) is None
+    assert admin_consent_url(Consent(), TENANT.model_copy(update={"entra_tenant_id": None})) is None

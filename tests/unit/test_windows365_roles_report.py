@@ -52,7 +52,7 @@ def image(status: str, error_code: str | None, at: datetime) -> DeviceImage:
 
 def checks(listed: Listed) -> dict[str, tuple[str, bool | None]]:
     ports = OnboardingPorts(sites=None, access=None, app_client_id=None, authority_host="",  # type: ignore[arg-type]
-                            graph_endpoint="", backends=None, connections=listed, images=listed)  # type: ignore[arg-type]  # fmt: skip
+                            graph_endpoint="", portal_url=None, backends=None, connections=listed, images=listed)  # type: ignore[arg-type]  # fmt: skip
     return {check.role.name: (check.scope, check.held) for check in windows365_role_checks(ports, "t", [])}
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from azure_emulator.launcher import EmulatorProcess
 from devhost.azurite import Azurite, free_port
 from tests.conftest import PROJECT_ROOT
 from tests.utils.api_client import ApiClient
@@ -51,13 +52,20 @@ def table_prefix() -> str:
 
 @pytest.fixture(scope="session")
 def app_host(
-    azurite: Azurite, azure_environment: dict[str, str], table_prefix: str, app_logs: Collected
+    azurite: Azurite,
+    azure_emulator: EmulatorProcess,
+    azure_environment: dict[str, str],
+    table_prefix: str,
+    app_logs: Collected,
 ) -> Iterator[DevHost]:
-    port = free_port()  # known before the start, for the Graph subscriptions' notification URL
+    port = free_port()  # known before the start, for the Graph subscriptions' notification URL and the portal's
+    portal_url = f"http://127.0.0.1:{port}/api/portal/"
+    azure_emulator.register_app(portal_url, "Cloud PC provisioning")  # where a customer's admin returns from consent
     env = {
         "AzureWebJobsStorage": azurite.connection_string,
         "TABLE_NAME_PREFIX": table_prefix,
         "NOTIFICATION_URL": f"http://127.0.0.1:{port}/api/directoryNotifications",
+        "PORTAL_URL": portal_url,
         "DIRECTORY_EVENTS_QUEUE": f"events-{table_prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{table_prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{table_prefix}",

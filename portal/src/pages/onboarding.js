@@ -1,10 +1,11 @@
 // A customer tenant's onboarding checklist: admin consent, Graph permissions and Azure roles, each with its fix.
 import { html } from 'htm/preact';
+import { useEffect } from 'preact/hooks';
 import { can } from '../access.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, useForm } from '../ui.js';
 import { dateTime } from '../lib/format.js';
-import { onboarding } from '../models/onboarding.js';
+import { consentOutcome, onboarding } from '../models/onboarding.js';
 import { useResource } from '../models/resource.js';
 import { setSubscriptions, tenantList } from '../models/tenants.js';
 
@@ -75,6 +76,8 @@ function Onboarding({ params }) {
   const { tenantId } = params;
   const poll = useResource(onboarding(tenantId));
   const report = poll.data;
+  const returned = consentOutcome.value?.tenantId === tenantId ? consentOutcome.value : null;
+  useEffect(() => () => { consentOutcome.value = null; }, []); // said once: gone when the admin leaves the page
   const columns = [
     { label: 'Needed', render: (item) => html`<strong>${item.name}</strong><br /><span class="muted">${KINDS[item.kind]}</span>` },
     { label: 'Where', render: (item) => (item.scope ? html`<code>${item.scope}</code>` : html`<span class="muted">The tenant</span>`) },
@@ -85,11 +88,12 @@ function Onboarding({ params }) {
   const missing = report ? report.items.filter((item) => item.fix).length : 0; // missing, or not there to check
   const noConsent = report?.items.some((item) => item.kind === 'consent' && item.status === 'missing');
   return html`<${Page} title="Onboarding" subtitle="What the app needs in this customer's tenant, as the app itself finds it there." actions=${html`<${AsOf} poll=${poll} />`}>
+    ${returned && html`<${Notice} kind=${returned.granted ? 'success' : 'warning'}>${returned.message}</${Notice}>`}
     <${ErrorBanner} error=${poll.error} />
     ${report && (report.ready
       ? html`<${Notice}>Ready: the app can do everything it does in this tenant. Next: <a href=${href('/tenants/:tenantId/sites', { tenantId })}>its sites</a>.</${Notice}>`
       : html`<${Notice} kind="warning">${missing} ${missing === 1 ? 'item needs' : 'items need'} the customer's admin.${noConsent && report.adminConsentUrl
-        ? html` Their admin consents in one step at <a href=${report.adminConsentUrl} rel="noopener noreferrer" target="_blank">the admin consent page</a>.` : null}</${Notice}>`)}
+        ? html` Their admin consents in one step at <a href=${report.adminConsentUrl}>the admin consent page</a>, and come back here.` : null}</${Notice}>`)}
     <${DataTable} caption="Checklist" columns=${columns} rows=${report?.items} rowKey=${(item) => `${item.kind}/${item.name}/${item.scope || ''}`} />
     ${report?.entraTenantId && html`<${Subscriptions} tenantId=${tenantId} />`}
     ${report?.refusedWork?.length > 0 && html`<${DataTable} caption="Work refused for want of a permission"

@@ -51,6 +51,8 @@ class ConsentPorts(Protocol):
     def authority_host(self) -> str: ...
     @property
     def graph_endpoint(self) -> str: ...
+    @property
+    def portal_url(self) -> str | None: ...
 
 
 class OnboardingReportPorts(ServiceRolePorts, ConsentPorts, Protocol):
@@ -100,11 +102,15 @@ def find_customer(access: TenantLookup, domain_name: str) -> FoundTenant:
     )  # fmt: skip
 
 
-def admin_consent_url(ports: ConsentPorts, entra_tenant_id: str) -> str | None:
-    """Entra's admin consent endpoint for the app: one sign-in by the customer's admin grants what it lists."""
-    if not ports.app_client_id:
+def admin_consent_url(ports: ConsentPorts, tenant: Tenant) -> str | None:
+    """Entra's admin consent endpoint for the app: one sign-in by the customer's admin grants what it lists, and
+    Entra sends them back to the portal with the outcome and the app's tenant id as the state."""
+    if not ports.app_client_id or not tenant.entra_tenant_id:
         return None
-    query = urlencode({"client_id": ports.app_client_id, "scope": f"{ports.graph_endpoint.rstrip('/')}/.default"})
+    asked = {"client_id": ports.app_client_id, "scope": f"{ports.graph_endpoint.rstrip('/')}/.default"}
+    back = {"redirect_uri": ports.portal_url, "state": tenant.id} if ports.portal_url else {}
+    query = urlencode(asked | back)
+    entra_tenant_id = tenant.entra_tenant_id
     return f"https://{ports.authority_host}/{entra_tenant_id}/v2.0/adminconsent?{query}"
 
 
@@ -291,7 +297,7 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
     service_roles = backend.service_role_checks(
         ports, tenant.id, sites, consented=granted is not None, subscriptions=tenant.subscription_ids
     )
-    consent_url = admin_consent_url(ports, tenant.entra_tenant_id)
+    consent_url = admin_consent_url(ports, tenant)
     report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles)
     if ports.refusals is not None:
         refused = ports.refusals.list_refused(tenant.id)
