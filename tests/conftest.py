@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from azure_emulator.development_issuer import user_object_id
-from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
+from azure_emulator.launcher import APP_CLIENT_ID, HOME_TENANT_ID, EmulatorProcess
 from devhost.azurite import Azurite
 from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 
@@ -42,6 +42,10 @@ def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulato
     # the app's registration asks for the Graph permissions its onboarding lists, as its deployer sets it up
     requested = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
     emulator.session().put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested, timeout=30)
+    # and, in the provider's own tenant, its admin consented to what the app asks there (the tenant lookup by domain)
+    own: dict[str, Any] = {"consented": True, "graphPermissions": [p.name for p in GRAPH_PERMISSIONS if not p.backends]}
+    emulator.session().put(f"{emulator.base_url}/emulator/tenants/{HOME_TENANT_ID}/apps/{APP_CLIENT_ID}", json=own,
+                           timeout=30)  # fmt: skip
     # long-running operations take the emulator's default latency, as Azure's take time, so every tier polls; a test
     # module that reads a call's first answer asks for the instant mode for its own tenant, and says why
     try:

@@ -38,6 +38,7 @@ ACCESS: dict[str, Access] = {
     "getMe": Audience.SIGNED_IN,
     # tenants
     "createTenant": Audience.ORGANIZATION_OWNER,
+    "findTenantByDomainName": Audience.ORGANIZATION_OWNER,  # what createTenant is given
     "listTenants": Audience.SIGNED_IN,  # only the caller's tenants
     "getTenant": READER,
     "getTenantSummary": READER,

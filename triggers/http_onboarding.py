@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import azure.durable_functions as df
 
-from shared.models.onboarding import OnboardingReport
+from shared.models.onboarding import FoundTenant, OnboardingReport
 from shared.ports.bundles import OnboardingPorts
-from shared.services.access.onboarding import onboarding_report
+from shared.services.access.onboarding import find_customer, onboarding_report
 from triggers.http_api import Api
-from triggers.http_request import ApiRequest
+from triggers.http_request import ApiRequest, QueryParam
+
+DOMAIN_NAME = QueryParam(
+    "domainName",
+    "One of the customer's domain names, such as contoso.com.",
+    {"type": "string", "maxLength": 253},
+    required=True,
+)
 
 
 def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
@@ -25,5 +32,18 @@ def blueprint(api: Api, ports: OnboardingPorts) -> df.Blueprint:
     def get_onboarding(req: ApiRequest) -> OnboardingReport:
         """Read-only: Entra and ARM are asked as the app itself, so the report is what the app would meet."""
         return onboarding_report(ports, req.tenant)
+
+    @routes.get(
+        "tenantLookup",
+        "findTenantByDomainName",
+        "Find a customer's Microsoft Entra tenant by one of its domain names",
+        description="Entra's answer to anyone (Graph's findTenantInformationByDomainName, asked in the app's own "
+        "tenant): the tenant's id, to be the new tenant's `entraTenantId`, and its name, to confirm before adding "
+        "it. 404 tenantNotFound when no tenant has verified the domain.",
+        response=FoundTenant,
+        query=(DOMAIN_NAME,),
+    )
+    def find_tenant(req: ApiRequest) -> FoundTenant:
+        return find_customer(ports.access, req.query("domainName") or "")
 
     return bp

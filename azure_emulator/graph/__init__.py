@@ -1,4 +1,5 @@
-"""Microsoft Graph at `/graph/v1.0` and `/graph/beta`: directory, licenses, devices, batching, change notifications.
+"""Microsoft Graph at `/graph/v1.0` and `/graph/beta`: directory, licenses, devices, batching, change notifications,
+tenants found by a domain name.
 
 State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Errors are Graph's
 `{"error": {"code", "message", "innerError"}}`; throttling answers 429 with `Retry-After`, directory requests costing
@@ -11,7 +12,17 @@ roles.
 
 from __future__ import annotations
 
-from azure_emulator.graph import batch, devices, groups, notifications, service_principals, skus, users, windows365
+from azure_emulator.graph import (
+    batch,
+    devices,
+    groups,
+    notifications,
+    service_principals,
+    skus,
+    tenant_information,
+    users,
+    windows365,
+)
 from azure_emulator.graph.common import GraphRoutes, register_unserved
 from azure_emulator.server import Context
 
@@ -25,6 +36,7 @@ def register(ctx: Context) -> None:
     groups.register(ctx, routes, notifier.changed)
     devices.register(ctx, routes)
     service_principals.register(ctx, routes)
+    tenant_information.register(ctx, routes)
     windows365.register(ctx, notifier.changed)
     batch.register(ctx, routes)
     notifications.register(ctx, routes, notifier)

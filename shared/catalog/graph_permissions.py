@@ -16,7 +16,7 @@ class GraphPermission:
     reason: str
     # the Graph calls the app makes with it: `METHOD path`, `{id}` for any one segment, a final `**` for any rest
     calls: tuple[str, ...]
-    backends: tuple[BackendName, ...] = BOTH  # the tenants' backends it is needed for
+    backends: tuple[BackendName, ...] = BOTH  # the tenants' backends it is needed for (none: the app's own tenant's)
 
 
 GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
@@ -60,6 +60,13 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         "settings, and the Cloud PCs with their actions and audit events",
         ("GET deviceManagement/virtualEndpoint/**", "POST deviceManagement/virtualEndpoint/**",
          "PATCH deviceManagement/virtualEndpoint/**", "DELETE deviceManagement/virtualEndpoint/**"), ("windows365",),
+    ),
+    # asked in the app's own tenant, not a customer's: Entra answers any tenant's public facts to a caller holding it
+    GraphPermission(
+        "CrossTenantInformation.ReadBasic.All",
+        "finds a new customer's Entra tenant by one of its domain names, so nobody types a tenant id (granted in the "
+        "app's own tenant only)",
+        ("GET tenantRelationships/findTenantInformationByDomainName(domainName={id})",), (),
     ),
 )  # fmt: skip
 

@@ -24,6 +24,15 @@ class OnboardingItem(ApiModel):
     )
 
 
+class FoundTenant(ApiModel):
+    """A customer's Entra tenant found by one of its domain names: what Entra tells anyone of it."""
+
+    tenant_id: str = Field(description="The Entra tenant id: a tenant's `entraTenantId`.")
+    display_name: str = Field(description="The organization's name in Entra.")
+    default_domain_name: str
+    federation_brand_name: str | None = None
+
+
 class BuiltInAlternative(ApiModel):
     """A built-in role an admin may assign instead of the custom role, and what it grants beyond the app's actions."""
 

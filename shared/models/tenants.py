@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -17,12 +17,18 @@ BACKEND_DESCRIPTION = (
     "`windows365`, Microsoft's Windows 365 service for the licenses the customer holds, driven through Graph. "
     "It cannot change while the tenant has Cloud PCs, connections, device images or provisioning policies."
 )
+SUBSCRIPTIONS_DESCRIPTION = (
+    "The customer's Azure subscriptions the app will work in, named before any site: the onboarding report asks for "
+    "the app's role at each, so that they can be picked once granted."
+)
+SubscriptionIds = Annotated[list[Guid], Field(max_length=50)]
 
 
 class TenantCreate(InputModel):
     display_name: DisplayName
     entra_tenant_id: Guid | None = Field(default=None, description="The customer's Microsoft Entra tenant id.")
     cloud_pc_backend: BackendName = Field(default="azure", description=BACKEND_DESCRIPTION)
+    subscription_ids: SubscriptionIds = Field(default_factory=list, description=SUBSCRIPTIONS_DESCRIPTION)
 
 
 class TenantUpdate(InputModel):
@@ -31,9 +37,11 @@ class TenantUpdate(InputModel):
     display_name: DisplayName | None = omittable()
     entra_tenant_id: Guid | None = None
     cloud_pc_backend: BackendName | None = omittable(description=BACKEND_DESCRIPTION)
+    subscription_ids: SubscriptionIds | None = omittable(description=SUBSCRIPTIONS_DESCRIPTION)
 
 
 class Tenant(Resource):
     display_name: str
     entra_tenant_id: str | None = None
     cloud_pc_backend: BackendName = "azure"  # tenants saved before the choice existed are the app's own
+    subscription_ids: list[str] = Field(default_factory=list, description=SUBSCRIPTIONS_DESCRIPTION)

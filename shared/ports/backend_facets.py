@@ -6,6 +6,7 @@ the caller's satisfy."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -175,10 +176,12 @@ class AccessBackend(Protocol):
     """What a tenant must grant for its backend to work in its Azure."""
 
     def service_role_checks(
-        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
-    ) -> list[ServiceRoleCheck]:
-        """The Azure roles services other than the app need, and where: each held, not held, or not known yet (the app
-        gets no token in a tenant that has not consented, so what only Azure could say is not known then)."""
+        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool,
+        subscriptions: Sequence[str] = (),
+    ) -> list[ServiceRoleCheck]:  # fmt: skip
+        """The Azure roles services other than the app need, and where (the sites', and the `subscriptions` the tenant
+        names before any site): each held, not held, or not known yet (the app gets no token in a tenant that has not
+        consented, so what only Azure could say is not known then)."""
         ...
 
     @property

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 
-class TenantAccess(Protocol):
+@dataclass(frozen=True)
+class TenantInformation:
+    """What Entra tells anyone of a tenant found by one of its domain names."""
+
+    tenant_id: str
+    display_name: str
+    default_domain_name: str
+    federation_brand_name: str | None = None
+
+
+class TenantLookup(Protocol):
+    def find_tenant(self, domain_name: str) -> TenantInformation | None:
+        """The Entra tenant a domain name is verified in, as the app's own tenant's Graph answers; None: none."""
+        ...
+
+
+class TenantAccess(TenantLookup, Protocol):
     """What a customer tenant lets the app do, as Entra and ARM tell the app itself (read-only)."""
 
     def graph_permissions(self, entra_tenant_id: str) -> list[str] | None:

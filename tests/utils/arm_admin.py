@@ -364,6 +364,12 @@ class Controls:
         assert reply.status_code == 200, reply.text
         return dict(reply.json())
 
+    def organization(self, **body: Any) -> dict[str, Any]:
+        """This tenant's name and verified domains, as Graph's tenant lookup tells them (tenant_information.py)."""
+        reply = self.session.put(f"{self.base}/tenants/{self.tenant_id}/organization", json=body, timeout=30)
+        assert reply.status_code == 200, reply.text
+        return dict(reply.json())
+
     def throttle(self, name: str, per_minute: float, burst: float) -> None:
         body = {"perMinute": per_minute, "burst": burst}
         assert self.session.put(f"{self.base}/throttles/{name}", json=body, timeout=30).status_code == 200

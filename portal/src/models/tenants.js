@@ -17,6 +17,12 @@ export const summaries = resource('tenants#summaries', async () => {
     .catch((error) => ({ tenantId: tenant.id, displayName: tenant.displayName, error }))));
 }, { active: (rows) => rows.some((row) => CLOUD_PC_UNDER_WAY.some((status) => row.cloudPcs?.byStatus?.[status])), idleMs: 30_000 });
 
+/** A customer's Entra tenant by one of its domain names: `{tenantId, displayName, defaultDomainName}`. */
+export const findTenant = (domainName) => get('tenantLookup', { domainName });
+
 export const createTenant = (body) => change(() => post('tenants', body), tenantList);
 export const renameTenant = (tenant, displayName) => change(() => patch(tenantPath(tenant.id), { displayName }, tenant.etag), tenantList);
+/** The subscriptions the customer will use, named before any site so that onboarding asks for the app's role there. */
+export const setSubscriptions = (tenant, subscriptionIds, ...reread) => change(
+  () => patch(tenantPath(tenant.id), { subscriptionIds }, tenant.etag), tenantList, ...reread);
 export const deleteTenant = (tenant) => change(() => del(tenantPath(tenant.id), tenant.etag), tenantList);

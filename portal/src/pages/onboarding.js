@@ -1,11 +1,13 @@
 // A customer tenant's onboarding checklist: admin consent, Graph permissions and Azure roles, each with its fix.
 import { html } from 'htm/preact';
 import { useEffect } from 'preact/hooks';
-import { page } from '../router.js';
-import { AsOf, DataTable, ErrorBanner, Notice, Page, StatusBadge } from '../ui.js';
+import { can } from '../access.js';
+import { href, page } from '../router.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, useForm } from '../ui.js';
 import { dateTime } from '../lib/format.js';
 import { consentOutcome, onboarding } from '../models/onboarding.js';
 import { useResource } from '../models/resource.js';
+import { setSubscriptions, tenantList } from '../models/tenants.js';
 
 const KINDS = { link: 'Link', consent: 'Consent', graphPermission: 'Microsoft Graph permission', azureRole: 'Azure role' };
 
@@ -37,6 +39,39 @@ const REFUSED_COLUMNS = [
   { label: 'Since', render: (item) => dateTime(item.firstRefusedDateTime) },
 ];
 
+// named before the first site: the checklist asks for the app's role at each, and the site form lists them once granted
+function Subscriptions({ tenantId }) {
+  const tenant = useResource(tenantList).data?.find((one) => one.id === tenantId);
+  const form = useForm({ subscriptionId: '' });
+  if (!tenant) return null;
+  const named = tenant.subscriptionIds || [];
+  const editable = can('updateTenant', tenantId);
+  const save = async (subscriptionIds) => {
+    form.clear();
+    try {
+      await setSubscriptions(tenant, subscriptionIds, onboarding(tenantId));
+      form.setValues({ subscriptionId: '' });
+    } catch (error) {
+      form.fail(error);
+    }
+  };
+  const add = () => save([...named, form.values.subscriptionId.trim()]);
+  return html`<section class="card" aria-labelledby="subscriptions">
+    <h2 id="subscriptions">Subscriptions the customer will use</h2>
+    <p>Named here before the first site, each gets its line in the checklist, where the app's role there is checked;
+      once the customer's admin grants it, the site form lists the subscription by its name.</p>
+    <${ErrorBanner} error=${form.errors.general} title="Not changed" />
+    ${named.length ? html`<ul aria-label="Subscriptions named">${named.map((id) => html`<li key=${id}><code>${id}</code>
+      ${editable && html` <${ActionButton} kind="subtle" label=${`Remove the subscription ${id}`} onClick=${() => save(named.filter((other) => other !== id))}
+        busyLabel="Removing…">Remove</${ActionButton}>`}</li>`)}</ul>` : html`<p class="muted">None named yet.</p>`}
+    ${editable && html`<form onSubmit=${(event) => { event.preventDefault(); add(); }} aria-label="Name a subscription">
+      <${Field} form=${form} name="subscriptionId" label="Subscription id" required placeholder="00000000-0000-0000-0000-000000000000"
+        hint="As the customer's admin gives it (Azure portal, Subscriptions): the app cannot see the customer's subscriptions before it holds a role there." />
+      <${ActionButton} type="submit" onClick=${add} busyLabel="Adding…">Add subscription</${ActionButton}>
+    </form>`}
+  </section>`;
+}
+
 function Onboarding({ params }) {
   const { tenantId } = params;
   const poll = useResource(onboarding(tenantId));
@@ -56,10 +91,11 @@ function Onboarding({ params }) {
     ${returned && html`<${Notice} kind=${returned.granted ? 'success' : 'warning'}>${returned.message}</${Notice}>`}
     <${ErrorBanner} error=${poll.error} />
     ${report && (report.ready
-      ? html`<${Notice}>Ready: the app can do everything it does in this tenant.</${Notice}>`
+      ? html`<${Notice}>Ready: the app can do everything it does in this tenant. Next: <a href=${href('/tenants/:tenantId/sites', { tenantId })}>its sites</a>.</${Notice}>`
       : html`<${Notice} kind="warning">${missing} ${missing === 1 ? 'item needs' : 'items need'} the customer's admin.${noConsent && report.adminConsentUrl
         ? html` Their admin consents in one step at <a href=${report.adminConsentUrl}>the admin consent page</a>, and come back here.` : null}</${Notice}>`)}
     <${DataTable} caption="Checklist" columns=${columns} rows=${report?.items} rowKey=${(item) => `${item.kind}/${item.name}/${item.scope || ''}`} />
+    ${report?.entraTenantId && html`<${Subscriptions} tenantId=${tenantId} />`}
     ${report?.refusedWork?.length > 0 && html`<${DataTable} caption="Work refused for want of a permission"
       columns=${REFUSED_COLUMNS} rows=${report.refusedWork} rowKey=${(item) => item.work} />`}
     ${report?.customRoleCommand && html`<section aria-labelledby="custom-role">

@@ -11,7 +11,7 @@ import { PickOrType } from '../pick-list.js';
 import { regions } from '../models/catalog.js';
 import { useResource } from '../models/resource.js';
 import { createSite, deleteSite, renameSite, resourceGroups, siteList, subscriptions } from '../models/sites.js';
-import { createTenant, deleteTenant, renameTenant, tenantList } from '../models/tenants.js';
+import { createTenant, deleteTenant, findTenant, renameTenant, tenantList } from '../models/tenants.js';
 
 // who provisions a tenant's Cloud PCs (the tenant's cloudPcBackend), in the words an admin chooses by
 export const BACKENDS = [
@@ -20,14 +20,36 @@ export const BACKENDS = [
 ];
 const backendLabel = (value) => BACKENDS.find((backend) => backend.value === value)?.label ?? value;
 
+const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
+
+// the customer is named by one of its domain names (found in Entra, and shown to be confirmed) or its tenant id
 function CreateTenant({ onCreated }) {
-  const form = useForm({ displayName: '', entraTenantId: '', cloudPcBackend: 'azure' });
+  const form = useForm({ customer: '', displayName: '', cloudPcBackend: 'azure' });
+  const [found, setFound] = useState(null); // { domain, tenant } once Entra answered for the domain typed
+  const customer = form.values.customer.trim();
+  const byDomain = customer && !GUID.test(customer);
+  const confirmed = byDomain && found?.domain === customer.toLowerCase();
+  const lookUp = async () => {
+    form.clear();
+    setFound(null);
+    try {
+      const tenant = await findTenant(customer);
+      setFound({ domain: customer.toLowerCase(), tenant });
+      if (!form.values.displayName.trim()) form.set('displayName', tenant.displayName);
+    } catch (error) {
+      form.fail(error);
+    }
+  };
   const submit = async () => {
+    if (byDomain && !confirmed) return lookUp(); // the admin sees whom the domain names before adding it
     form.clear();
     try {
-      const { displayName, entraTenantId, cloudPcBackend } = form.values;
+      const { displayName, cloudPcBackend } = form.values;
+      const entraTenantId = byDomain ? found.tenant.tenantId : customer;
       const body = { displayName, cloudPcBackend, ...(entraTenantId ? { entraTenantId } : {}) };
       onCreated(await createTenant(body));
+      setFound(null);
+      form.setValues({ customer: '', displayName: '', cloudPcBackend });
     } catch (error) {
       form.fail(error);
     }
@@ -35,11 +57,14 @@ function CreateTenant({ onCreated }) {
   return html`<form class="card" onSubmit=${(event) => { event.preventDefault(); submit(); }} aria-labelledby="new-tenant">
     <h2 id="new-tenant">Add a tenant</h2>
     <${ErrorBanner} error=${form.errors.general} />
+    <${Field} form=${form} name="customer" label="Customer's domain name" placeholder="contoso.com"
+      hint="One of the customer's domain names (their people's sign-in names end with it), or their Microsoft Entra tenant id. Linked, the app follows the customer's users, groups and licenses; it can be linked later." />
+    ${byDomain && html`<button type="button" class="button secondary" onClick=${lookUp}>Find the customer</button>`}
+    ${confirmed && html`<${Notice}>Found in Microsoft Entra: <strong>${found.tenant.displayName}</strong> (${found.tenant.defaultDomainName}).</${Notice}>`}
     <${Field} form=${form} name="displayName" label="Display name" required />
-    <${Field} form=${form} name="entraTenantId" label="Entra tenant id" hint="The customer's Microsoft Entra tenant (a GUID). Linked, the app follows its users, groups and licenses." />
     <${Field} form=${form} name="cloudPcBackend" label="Cloud PCs provisioned by" type="select" options=${BACKENDS}
       hint="Windows 365 provisions the Cloud PCs the customer's Windows 365 licenses pay for; this app provisions them itself in the customer's subscription. It can change only while the tenant has no Cloud PCs, connections, images or policies." />
-    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">Add tenant</${ActionButton}>
+    <${ActionButton} type="submit" kind="primary" onClick=${submit} busyLabel="Adding…">${byDomain && !confirmed ? 'Find and add' : 'Add tenant'}</${ActionButton}>
   </form>`;
 }
 
@@ -109,24 +134,22 @@ function Tenants() {
   return html`<${Page} title="Tenants" subtitle="Each tenant is one customer organization.">
     <${ErrorBanner} error=${poll.error} />
     ${edits.banners}
-    ${added && html`<${Notice} kind="success">Tenant ${added.displayName} added. <a href=${href('/tenants/:tenantId/sites', { tenantId: added.id })}>Add its first site</a>.</${Notice}>`}
+    ${added && html`<${Notice} kind="success">Tenant ${added.displayName} added. <a href=${href('/tenants/:tenantId/onboarding', { tenantId: added.id })}>Next: onboarding</a>, where the customer's admin gives the app what it needs; then <a href=${href('/tenants/:tenantId/sites', { tenantId: added.id })}>Add its first site</a>.</${Notice}>`}
     <${DataTable} caption="Tenants" columns=${columns} rows=${poll.data} empty="No tenants yet." />
     ${can('createTenant') && html`<${CreateTenant} onCreated=${setAdded} />`}
   </${Page}>`;
 }
 
-const GUID = /^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
-
 /** The subscription and resource group a site is in, picked from what the tenant's identity sees in Azure. */
 function AzurePlace({ tenantId, form }) {
   const subscriptionId = form.values.subscriptionId;
   const subscription = (one) => ({
-    value: one.subscriptionId, label: `${one.displayName} · ${one.subscriptionId}${one.state === 'Enabled' ? '' : ` (${one.state})`}`,
+    value: one.subscriptionId, label: `${one.displayName}${one.state === 'Enabled' ? '' : ` (${one.state})`}`,
   });
   const group = (one) => ({ value: one.name, label: `${one.name} · ${one.regionName}` });
   return html`<${PickOrType} form=${form} name="subscriptionId" label="Subscription" typedLabel="id" list=${subscriptions(tenantId)} choice=${subscription}
       first=${{ label: 'Choose a subscription', disabled: true }} required placeholder="00000000-0000-0000-0000-000000000000"
-      hint="The subscriptions the app holds a role in. A new customer's may not be listed until its admin grants the app a role there: then type its id."
+      hint=${html`The subscriptions the app holds a role in. A new customer's are listed once its admin grants the app's role there: <a href=${href('/tenants/:tenantId/onboarding', { tenantId })}>Onboarding</a> names them and says how.`}
       typedHint="The GUID of the customer's Azure subscription." />
     <${PickOrType} form=${form} name="resourceGroupName" label="Resource group" typedLabel="name"
       list=${GUID.test(subscriptionId) ? resourceGroups(tenantId, subscriptionId) : null} choice=${group}

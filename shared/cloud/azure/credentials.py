@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import threading
 import time
@@ -37,6 +39,12 @@ KNOWN_AUTHORITY_HOSTS = frozenset(
         AzureAuthorityHosts.AZURE_CHINA,
     }
 )
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, read and not verified: only for the app's own tokens, fresh from Entra."""
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
 def authority_host(value: str) -> str:
@@ -77,6 +85,7 @@ class AzureCredentials:
         # emulator's managed-identity endpoint, so the same chain finds a "managed identity" there
         self.app_credential: TokenCredential = DefaultAzureCredential(**self._options)
         self._by_entra_tenant: dict[str, TokenCredential] = {}
+        self._own_entra_tenant_id: str | None = None
         self._lock = threading.Lock()
 
     def entra_tenant_id(self, tenant_id: str) -> str:
@@ -89,6 +98,14 @@ class AzureCredentials:
                 f"Tenant '{tenant_id}' has no entraTenantId: link it to its Microsoft Entra tenant first.",
             )
         return entra
+
+    def own_entra_tenant_id(self) -> str:
+        """The app's own Entra tenant: its managed identity's, which is the app registration's too (a federated
+        identity credential trusts only an identity of its registration's tenant)."""
+        if self._own_entra_tenant_id is None:
+            token = self.app_credential.get_token(TOKEN_EXCHANGE_SCOPE).token
+            self._own_entra_tenant_id = str(token_claims(token)["tid"])
+        return self._own_entra_tenant_id
 
     def for_tenant(self, tenant_id: str) -> TokenCredential:
         """The app registration acting in the customer's tenant (one credential, and token cache, per tenant)."""

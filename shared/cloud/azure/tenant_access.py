@@ -7,8 +7,6 @@ answers what the app's role assignments let it do on a scope. Both are what the 
 
 from __future__ import annotations
 
-import base64
-import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,9 +14,10 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_network_checks import permissions_allow
-from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
-from shared.cloud.azure.graph_client import GraphClients
+from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials, token_claims
+from shared.cloud.azure.graph_client import GraphClients, odata_string
 from shared.ports.cloud_errors import CloudError
+from shared.ports.tenant_access import TenantInformation
 
 PERMISSIONS_API = "2022-04-01"
 
@@ -40,9 +39,7 @@ class AzureTenantAccess:
             if any(code in str(exc) for code in NOT_CONSENTED):
                 return None
             raise
-        # read, not verified: the token is the app's own, fresh from Entra, and only its claims are wanted here
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        claims = token_claims(token)
         # an admin reads this after granting: the app's own calls use the grant at once, and a refusal for want of
         # consent the app still remembered is forgotten
         if self._graph is not None:
@@ -50,6 +47,23 @@ class AzureTenantAccess:
         else:
             self._credentials.forget(entra_tenant_id)
         return sorted(str(role) for role in claims.get("roles", []))
+
+    def find_tenant(self, domain_name: str) -> TenantInformation | None:
+        """Graph's tenant lookup by domain, asked in the app's own tenant, where the app holds
+        CrossTenantInformation.ReadBasic.All (https://learn.microsoft.com/graph/api/
+        tenantrelationship-findtenantinformationbydomainname)."""
+        if self._graph is None:
+            return None
+        own = self._graph.client_for_entra(self._credentials.own_entra_tenant_id())
+        path = f"tenantRelationships/findTenantInformationByDomainName(domainName={odata_string(domain_name)})"
+        found = own.get_or_none(path, step="findTenant")
+        if found is None:
+            return None
+        return TenantInformation(
+            tenant_id=str(found["tenantId"]), display_name=str(found.get("displayName") or ""),
+            default_domain_name=str(found.get("defaultDomainName") or domain_name),
+            federation_brand_name=found.get("federationBrandName"),
+        )  # fmt: skip
 
     def missing_actions(
         self, tenant_id: str, subscription_id: str, resource_group: str | None, actions: tuple[str, ...]

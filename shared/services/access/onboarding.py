@@ -3,6 +3,7 @@ Entra and ARM as the app itself sees them, and planned into a checklist with the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -22,17 +23,23 @@ from shared.catalog.app_access import (
     custom_role_command,
 )
 from shared.catalog.graph_permissions import graph_permissions
+from shared.errors import ErrorDetail, NotFound, Unavailable, ValidationFailed
 from shared.models.connections import Connection
-from shared.models.onboarding import BuiltInAlternative, OnboardingItem, OnboardingReport
+from shared.models.onboarding import BuiltInAlternative, FoundTenant, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, ServiceRoleCheck
 from shared.ports.bundles import TenantWatch
+from shared.ports.cloud_errors import CloudError
 from shared.ports.queues import EventPublisher
 from shared.ports.service_role_ports import ServiceRolePorts
 from shared.ports.stores import RefusedWorkStore, SiteStore
+from shared.ports.tenant_access import TenantLookup
+
+# a DNS name of two labels at least, as Entra verifies them
+DOMAIN_NAME = re.compile(r"(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class ConsentPorts(Protocol):
@@ -71,6 +78,38 @@ CONSENT_RETURN = "consent"
 
 def consent_return_url(portal_url: str) -> str:
     return f"{portal_url}{CONSENT_RETURN}"
+
+
+def find_customer(access: TenantLookup, domain_name: str) -> FoundTenant:
+    """The customer's Entra tenant by one of its domain names, so that nobody types its id."""
+    name = domain_name.strip().rstrip(".").lower()
+    if not DOMAIN_NAME.fullmatch(name):
+        raise ValidationFailed.of(ErrorDetail(
+            "invalidDomainName",
+            f"'{domain_name}' is not a domain name: give one of the customer's, such as contoso.com.", "domainName",
+        ))  # fmt: skip
+    try:
+        found = access.find_tenant(name)
+    except CloudError as exc:
+        if not exc.permission_denied:
+            raise
+        # the provider's own tenant refused, not the customer's: no customer's onboarding fixes it
+        raise Unavailable(
+            "The app's own Entra tenant has not granted it CrossTenantInformation.ReadBasic.All, which finds a "
+            "customer by its domain name: an admin of the provider's tenant grants it there once (admin consent). "
+            "Meanwhile, give the customer's Entra tenant id.",
+            code="tenantLookupNotGranted",
+        ) from exc
+    if found is None:
+        raise NotFound(
+            f"Microsoft Entra knows no tenant with the domain name {name}: check its spelling, or ask the customer "
+            "for a domain verified in their tenant (their sign-in names end with one).",
+            code="tenantNotFound", target="domainName",
+        )  # fmt: skip
+    return FoundTenant(
+        tenant_id=found.tenant_id, display_name=found.display_name, default_domain_name=found.default_domain_name,
+        federation_brand_name=found.federation_brand_name,
+    )  # fmt: skip
 
 
 def admin_consent_url(ports: ConsentPorts, tenant: Tenant) -> str | None:
@@ -160,7 +199,9 @@ def _group(subscription_id: str, resource_group: str) -> str:
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 
 
-def windows365_role_checks(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
+def windows365_role_checks(
+    ports: ServiceRolePorts, tenant_id: str, sites: list[Site], subscriptions: Sequence[str] = ()
+) -> list[ServiceRoleCheck]:
     """Windows 365's roles where a `windows365` tenant's connections and custom images are, each held or not as
     Windows 365 itself last found it: the app cannot read another principal's role assignments there (it has no Azure
     role in such a tenant), and Windows 365's own verdicts are what the Cloud PCs meet. A connection's finished health
@@ -196,6 +237,10 @@ def windows365_role_checks(ports: ServiceRolePorts, tenant_id: str, sites: list[
         sub = image.source_image_resource_id.split("/")[2]
         held = True if image.status == "ready" else False if image.error_code == "sourceImageNotFound" else None
         said(reader, sub, f"/subscriptions/{sub}", image.last_modified_date_time, held)
+    for (
+        sub
+    ) in subscriptions:  # named before any connection: Reader there is asked for, not known until Windows 365 says
+        said(reader, sub, f"/subscriptions/{sub}", None, None)
     return [word.check() for word in words.values()]
 
 
@@ -208,9 +253,10 @@ def _connections(ports: ServiceRolePorts, tenant_id: str) -> Iterable[Connection
             return
 
 
-def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck]:
-    """Where the app works for these sites: each subscription, each site's group, and the group of each network it
-    places VMs in (the sites' and the connections' `subnets`)."""
+def scopes_of(sites: list[Site], subnets: Sequence[str] = (), subscriptions: Sequence[str] = ()) -> list[ScopeCheck]:
+    """Where the app works for these sites: each subscription (the sites' and those the tenant names before any site
+    is there, so that the site wizard can list them), each site's group, and the group of each network it places VMs
+    in (the sites' and the connections' `subnets`)."""
     wanted: dict[str, ScopeCheck] = {}  # by lower-cased scope: ARM scopes are case-insensitive
 
     def need(kind: ActionScope, subscription_id: str, resource_group: str | None) -> None:
@@ -226,6 +272,8 @@ def scopes_of(sites: list[Site], subnets: Sequence[str] = ()) -> list[ScopeCheck
     for site in sites:
         need("subscription", site.subscription_id, None)
         need("resourceGroup", site.subscription_id, site.resource_group_name)
+    for subscription_id in subscriptions:  # after the sites: a subscription keeps its sites' spelling
+        need("subscription", subscription_id, None)
     for subnet in [*(site.subnet_id for site in sites if site.subnet_id), *subnets]:
         parts = str(subnet).strip("/").split("/")
         need("network", parts[1], parts[3])
@@ -248,7 +296,7 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
     # checks verify), never as the app: the app needs Azure roles only where it provisions, and Windows 365's are
     # listed where its connections and images are
     sites = ports.sites.list_all_sites(tenant.id)
-    scopes = scopes_of(sites, _connection_subnets(ports, tenant.id))
+    scopes = scopes_of(sites, _connection_subnets(ports, tenant.id), tenant.subscription_ids)
     backend = ports.backends.of_tenant(tenant)
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
@@ -256,7 +304,9 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
             tenant.id, check.subscription_id, check.resource_group, check.actions))
         for check in (scopes if backend.app_needs_azure_roles else [])
     ]  # fmt: skip
-    service_roles = backend.service_role_checks(ports, tenant.id, sites, consented=granted is not None)
+    service_roles = backend.service_role_checks(
+        ports, tenant.id, sites, consented=granted is not None, subscriptions=tenant.subscription_ids
+    )
     consent_url = admin_consent_url(ports, tenant)
     report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles)
     if ports.refusals is not None:
@@ -276,8 +326,8 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
 def _absent_scope_fix(check: ScopeCheck) -> str:
     """A scope ARM does not know, asked with consent given: the group (or subscription) is not there to hold a role."""
     if check.resource_group is None:
-        return (f"Azure shows the app no subscription {check.subscription_id}: check the site's subscription id, and "
-                "that the subscription is in this customer's tenant.")  # fmt: skip
+        return (f"Azure shows the app no subscription {check.subscription_id}: check the subscription id, and that "
+                "the subscription is in this customer's tenant.")  # fmt: skip
     return (
         f"Azure knows no resource group {check.resource_group} in subscription {check.subscription_id}: create it "
         f"(az group create --name {check.resource_group} --subscription {check.subscription_id} --location "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from shared.models.sites import Site
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import ServiceRoleCheck
@@ -15,8 +17,10 @@ class AzureAccess:
     app_needs_azure_roles = True  # the app makes the VMs, disks and network interfaces on the sites' resource groups
 
     def service_role_checks(
-        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
-    ) -> list[ServiceRoleCheck]:
+        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool,
+        subscriptions: Sequence[str] = (),
+    ) -> list[ServiceRoleCheck]:  # fmt: skip
+        # Start VM on Connect's role is wanted at sites' groups only: a subscription named alone asks nothing of it
         return onboarding.asked_of_azure(ports, tenant_id, sites, consented=consented)
 
 

@@ -3,6 +3,8 @@ Graph's Cloud PC API."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from shared.models.sites import Site
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import ServiceRoleCheck
@@ -22,9 +24,11 @@ class Windows365Access:
     app_needs_azure_roles = False
 
     def service_role_checks(
-        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
-    ) -> list[ServiceRoleCheck]:
-        return onboarding.windows365_role_checks(ports, tenant_id, sites)  # Windows 365's own verdicts, consent or not
+        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool,
+        subscriptions: Sequence[str] = (),
+    ) -> list[ServiceRoleCheck]:  # fmt: skip
+        # Windows 365's own verdicts, consent or not
+        return onboarding.windows365_role_checks(ports, tenant_id, sites, subscriptions)
 
 
 class Windows365Backend:
