@@ -112,8 +112,11 @@ def requested_permissions(store: Store, app_id: str) -> tuple[str, ...]:
 
 
 def administrator_upn(tenant_id: str) -> str:
-    """The tenant's Global Administrator, whom `POST /emulator/token`'s tokens stand for, as they sign in."""
-    return f"admin@{tenant_id[:8].lower()}.onmicrosoft.example"
+    """The tenant's Global Administrator, whom `POST /emulator/token`'s tokens stand for, as they sign in: a user of
+    the tenant's default domain, as the first administrator of a new Entra tenant is."""
+    from azure_emulator.graph.tenant_information import default_domain  # the graph package imports this module
+
+    return f"admin@{default_domain(tenant_id)}"
 
 
 def _save(store: Store, tenant_id: str, app_id: str, consent: Consent) -> None:

@@ -18,11 +18,11 @@ from pathlib import Path
 from types import FrameType
 
 from azure_emulator.launcher import EmulatorProcess
+from devhost.app_registration import register_app
 from devhost.azurite import DEFAULT_PORTS, Azurite, answers_http, development_connection_string, port_open
 from devhost.host import DevHost, connect_url
 from devhost.settings import SettingsError, local_http_port
 from devhost.state_lock import FolderHeld, holding
-from shared.services.access.onboarding import consent_return_url
 
 log = logging.getLogger("devhost")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +149,7 @@ def _serve(
             emulator = _start_azure_emulator(app_dir)
             env.update(emulator.app_settings(f"{connect_url(args.host, port)}/api/directoryNotifications"))
             env["PORTAL_URL"] = f"{connect_url(args.host, port)}/api/portal/"  # where admin consent comes back
-            emulator.register_app(consent_return_url(env["PORTAL_URL"]), "Cloud PC provisioning")
+            register_app(emulator, env["PORTAL_URL"])  # as its deployer sets it up in Entra
             log.info("Azure emulator: EMULATOR=%s (trust %s)", emulator.base_url, emulator.ca_bundle)
         host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir, host=args.host)
         try:

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from azure_emulator.development_issuer import user_object_id
-from azure_emulator.launcher import APP_CLIENT_ID, HOME_TENANT_ID, EmulatorProcess
+from azure_emulator.launcher import EmulatorProcess
+from devhost.app_registration import register_app
 from devhost.azurite import Azurite
-from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTEFACTS = PROJECT_ROOT / "test-artefacts"
@@ -39,13 +39,7 @@ def storage_connection_string(azurite: Azurite) -> str:
 def azure_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     """One in-memory Azure emulator (ARM, Graph, Key Vault, tokens) for the whole test session."""
     emulator = EmulatorProcess(state_dir=tmp_path_factory.mktemp("azure-emulator")).start()
-    # the app's registration asks for the Graph permissions its onboarding lists, as its deployer sets it up
-    requested = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
-    emulator.session().put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested, timeout=30)
-    # and, in the provider's own tenant, its admin consented to what the app asks there (the tenant lookup by domain)
-    own: dict[str, Any] = {"consented": True, "graphPermissions": [p.name for p in GRAPH_PERMISSIONS if not p.backends]}
-    emulator.session().put(f"{emulator.base_url}/emulator/tenants/{HOME_TENANT_ID}/apps/{APP_CLIENT_ID}", json=own,
-                           timeout=30)  # fmt: skip
+    register_app(emulator)  # the Graph permissions it asks, and the provider tenant's consent
     # long-running operations take the emulator's default latency, as Azure's take time, so every tier polls; a test
     # module that reads a call's first answer asks for the instant mode for its own tenant, and says why
     try:

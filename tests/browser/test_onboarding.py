@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from azure_emulator.consent import administrator_upn
 from azure_emulator.launcher import APP_CLIENT_ID
 from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from tests.browser.conftest import WAIT_MS
@@ -76,7 +77,7 @@ def consent_as_the_customers_admin(tab: Any, tenant: Tenant, decision: str) -> N
     expect(page.get_by_role("heading", name="Sign in to your organization", level=1)).to_be_visible()
     tab.shot("Entra's sign-in, as the customer's admin meets it")
     tab.assert_accessible("admin consent, sign-in")
-    page.get_by_label("Email or user principal name").fill(f"admin@{tenant.entra_id[:8]}.onmicrosoft.example")
+    page.get_by_label("Email or user principal name").fill(administrator_upn(tenant.entra_id))
     page.get_by_role("button", name="Next").click()
     expect(page.get_by_role("heading", name="Permissions requested", level=1)).to_be_visible()
     asked = page.get_by_role("list", name="Permissions requested")

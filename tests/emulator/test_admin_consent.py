@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from azure_emulator.consent import administrator_upn
 from azure_emulator.launcher import EmulatorProcess
 from tests.utils.graph_admin import GraphAdmin
 
@@ -34,7 +35,7 @@ class Consenting:
 
     @property
     def administrator(self) -> str:
-        return f"admin@{self.tenant[:8]}.onmicrosoft.example"
+        return administrator_upn(self.tenant)
 
     def open(self, redirect_uri: str = RETURN) -> requests.Response:
         query = {"client_id": self.app, "scope": GRAPH_SCOPE, "redirect_uri": redirect_uri, "state": "t-1"}
@@ -108,7 +109,7 @@ def test_only_the_tenants_administrator_may_consent(consenting: Consenting) -> N
     other_tenant = str(uuid.uuid4())
     refusals = {
         f"carol@{consenting.tenant[:8]}.onmicrosoft.example": "AADSTS90094",  # a user of the tenant, not an admin
-        f"admin@{other_tenant[:8]}.onmicrosoft.example": "AADSTS50020",  # another tenant's administrator
+        administrator_upn(other_tenant): "AADSTS50020",  # another tenant's administrator
         "nobody@example.com": "AADSTS50034",
     }
     for upn, code in refusals.items():

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from azure_emulator.launcher import EmulatorProcess
+from devhost.app_registration import register_app
 from devhost.azurite import Azurite, free_port
-from shared.services.access.onboarding import consent_return_url
 from tests.conftest import PROJECT_ROOT
 from tests.utils.api_client import ApiClient
 from tests.utils.factories import unique_table_prefix
@@ -61,7 +61,7 @@ def app_host(
 ) -> Iterator[DevHost]:
     port = free_port()  # known before the start, for the Graph subscriptions' notification URL and the portal's
     portal_url = f"http://127.0.0.1:{port}/api/portal/"
-    azure_emulator.register_app(consent_return_url(portal_url), "Cloud PC provisioning")
+    register_app(azure_emulator, portal_url)
     env = {
         "AzureWebJobsStorage": azurite.connection_string,
         "TABLE_NAME_PREFIX": table_prefix,

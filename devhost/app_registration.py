@@ -1,0 +1,27 @@
+"""The app's registration in the emulator, as its deployer sets it up in Entra (README, "Behind Entra ID"): the Graph
+permissions it asks of a customer, the provider tenant's consent to what it asks there, and where admin consent
+returns. `make run` and the test stack set it up alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure_emulator.launcher import APP_CLIENT_ID, HOME_TENANT_ID, EmulatorProcess
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
+from shared.services.access.onboarding import consent_return_url
+
+DISPLAY_NAME = "Cloud PC provisioning"
+
+
+def register_app(emulator: EmulatorProcess, portal_url: str | None = None) -> None:
+    with emulator.session() as session:
+        requested = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
+        session.put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested,
+                    timeout=30).raise_for_status()  # fmt: skip
+        # the provider's own admin consented to what the app asks in its own tenant (the tenant lookup by domain)
+        asked_there = [permission.name for permission in GRAPH_PERMISSIONS if not permission.backends]
+        own: dict[str, Any] = {"consented": True, "graphPermissions": asked_there}
+        session.put(f"{emulator.base_url}/emulator/tenants/{HOME_TENANT_ID}/apps/{APP_CLIENT_ID}", json=own,
+                    timeout=30).raise_for_status()  # fmt: skip
+    if portal_url is not None:
+        emulator.register_app(consent_return_url(portal_url), DISPLAY_NAME)
