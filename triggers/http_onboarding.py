@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import azure.durable_functions as df
 
+from shared.models.json_schema import ecma_pattern
 from shared.models.onboarding import FoundTenant, OnboardingReport
 from shared.ports.bundles import OnboardingPorts
+from shared.services.access.onboarding import DOMAIN_NAME as DOMAIN_NAME_RULE
 from shared.services.access.onboarding import find_customer, onboarding_report
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest, QueryParam
@@ -13,7 +15,7 @@ from triggers.http_request import ApiRequest, QueryParam
 DOMAIN_NAME = QueryParam(
     "domainName",
     "One of the customer's domain names, such as contoso.com.",
-    {"type": "string", "maxLength": 253},
+    {"type": "string", "maxLength": 254, "pattern": ecma_pattern(DOMAIN_NAME_RULE)},
     required=True,
 )
 

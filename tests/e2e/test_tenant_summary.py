@@ -58,6 +58,7 @@ def test_the_summary_counts_every_status_connection_and_spot_group(admin_api: Ap
     assert summary["cloudPcs"] == {
         "total": 2,
         "byStatus": {status: {"failed": 1, "provisioned": 1}.get(status, 0) for status in STATUSES},
+        "neverConnected": 1,  # the provisioned one: its user has not been seen on it
     }
     assert summary["connections"] == {"total": 1, "notHealthy": 0}
     assert summary["spotGroups"] == {"total": 0, "notReady": 0}
@@ -72,7 +73,7 @@ def test_a_connection_whose_checks_failed_is_not_healthy(admin_api: ApiClient) -
     fresh.healthy_connection(displayName="Contoso branch")
     summary = admin_api.get(f"{fresh.path}/summary").json()
     assert summary["connections"] == {"total": 2, "notHealthy": 1}
-    assert summary["cloudPcs"] == {"total": 0, "byStatus": dict.fromkeys(STATUSES, 0)}
+    assert summary["cloudPcs"] == {"total": 0, "byStatus": dict.fromkeys(STATUSES, 0), "neverConnected": 0}
 
 
 @pytest.mark.parametrize("tenant_id", ["3f1d2c4b-9a8e-4f7d-b6c5-1e2d3c4b5a69", "not-a-tenant"])  # no tenant has it

@@ -39,7 +39,9 @@ from shared.ports.stores import RefusedWorkStore, SiteStore
 from shared.ports.tenant_access import TenantLookup
 
 # a DNS name of two labels at least, as Entra verifies them
-DOMAIN_NAME = re.compile(r"(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+# a DNS name of labels and a top-level domain of letters, in either case, with or without its root dot (the OpenAPI
+# document's pattern for the lookup's query, so what it offers is what is taken)
+DOMAIN_NAME = re.compile(r"^(?=.{3,253}\.?$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$")
 
 
 class ConsentPorts(Protocol):
