@@ -1,5 +1,6 @@
 """A new admin's first customer in the portal: found by its domain name, onboarded at the subscription it will use
-before any site, and its first site made by picking the subscription and resource group, with no id typed there."""
+before any site (the customer's admin consenting on Entra's pages, then granting the role the report names), and its
+first site made by picking the subscription and resource group, with no id typed there."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from azure_emulator.launcher import APP_CLIENT_ID
-from shared.catalog.graph_permissions import graph_permissions
+from azure_emulator.consent import administrator_upn
 from tests.browser.conftest import WAIT_MS
 from tests.utils.api_client import ApiClient
 from tests.utils.arm_admin import ArmAdmin, Controls
@@ -51,9 +51,18 @@ def test_a_new_admin_adds_a_customer_by_domain_and_its_first_site_after_onboardi
     expect(role).to_contain_text("Cloud PC provisioning", timeout=WAIT_MS)  # asked for before any site
     tab.shot("onboarding asks for the app's role at the subscription named")
 
-    # the customer's admin consents, as the other tests have them do: the role is then missing, and says how to grant
-    controls.app_access(APP_CLIENT_ID, consented=True, graphPermissions=[p.name for p in graph_permissions("azure")])
-    page.get_by_role("button", name="Refresh").click()
+    # the customer's admin consents on Entra's pages, and comes back here: the role is then missing, with its fix
+    page.get_by_role("link", name="the admin consent page").click()
+    expect(page.get_by_role("heading", name="Sign in to your organization", level=1)).to_be_visible()
+    page.get_by_label("Email or user principal name").fill(administrator_upn(entra))
+    page.get_by_role("button", name="Next").click()
+    expect(page.get_by_role("heading", name="Permissions requested", level=1)).to_be_visible()
+    tab.shot("the customer's admin asked to consent")
+    page.get_by_role("button", name="Accept").click()
+    expect(page.get_by_role("heading", name="Onboarding", level=1)).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Consent granted by the customer's administrator.")
+    ).to_be_visible()
     expect(role.locator(".badge")).to_have_text("Missing", timeout=WAIT_MS)
     expect(role).to_contain_text(f"--scope /subscriptions/{arm.subscription_id}")
     tab.assert_accessible("onboarding, the role missing at a subscription named")
