@@ -166,6 +166,15 @@ class SiteImage(ApiModel):
 
 
 
+class SiteVmSize(ApiModel):
+    """A VM size a Spot Group's session hosts can have in the site: offered there, and booting the image."""
+
+    name: str
+    vcpus: int
+    memory_gb: float = Field(description="Memory in GiB, as Azure's SKU list gives it.")
+
+
+
 class AzureSubscription(ApiModel):
     """A subscription the tenant's app identity sees: one it holds a role in, at the subscription or below."""
 
