@@ -57,7 +57,7 @@ export function ZonePicker({ form, name, label, hint, required }) {
   return html`<div class=${`field zone-picker${error ? ' invalid' : ''}`}>
     <label for=${id}>${label}${required ? html`<span aria-hidden="true" class="required"> *</span>` : null}</label>
     ${hint && html`<p class="hint" id=${`${id}-hint`}>${hint}</p>`}
-    <input id=${id} name=${name} value=${value} required=${required} autocomplete="off" spellcheck="false"
+    <input id=${id} name=${name} value=${value} required=${required} autocomplete="off" spellcheck=${false}
       role="combobox" aria-autocomplete="list" aria-expanded=${shown ? 'true' : 'false'} aria-controls=${`${id}-list`}
       aria-activedescendant=${shown && active >= 0 ? `${id}-${active}` : undefined}
       aria-invalid=${error ? 'true' : undefined} aria-describedby=${describedBy}
