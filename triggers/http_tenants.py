@@ -29,6 +29,8 @@ from triggers.http_responses import ApiResponse
 TENANT = "tenants/{tenantId}"
 SITES = "tenants/{tenantId}/sites"
 SITE = "tenants/{tenantId}/sites/{siteId}"
+
+
 def choices(what: str, searched: str) -> tuple[QueryParam, ...]:
     """A pick list's query: `search` in the names people know it by, and the pages of what is found."""
     return (
