@@ -58,6 +58,7 @@ ACCESS: dict[str, Access] = {
     "listAzureResourceGroups": READER,
     "listSiteSubnets": READER,
     "listSiteImages": READER,
+    "listSiteVmSizes": READER,
     "updateSite": ADMINISTRATOR,
     "deleteSite": ADMINISTRATOR,
     "createConnection": ADMINISTRATOR,

@@ -15,6 +15,7 @@ from shared.models.sites import (
     SiteImage,
     SiteSubnet,
     SiteUpdate,
+    SiteVmSize,
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.ports.admin_ports import AdminPorts
@@ -28,6 +29,8 @@ from triggers.http_responses import ApiResponse
 TENANT = "tenants/{tenantId}"
 SITES = "tenants/{tenantId}/sites"
 SITE = "tenants/{tenantId}/sites/{siteId}"
+
+
 def choices(what: str, searched: str) -> tuple[QueryParam, ...]:
     """A pick list's query: `search` in the names people know it by, and the pages of what is found."""
     return (
@@ -133,6 +136,32 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
     def list_site_images(req: ApiRequest) -> dict[str, Any]:
         return page_of(req, *service.site_images(
             ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"), top=req.top,
+            skip_token=req.skip_token,
+        ))  # fmt: skip
+
+    @sites.get(
+        f"{SITE}/vmSizes",
+        "listSiteVmSizes",
+        "List the VM sizes a Spot Group's session hosts can have in the site",
+        description="The VM sizes of Azure's resource SKUs in the site's region that the site's subscription may "
+        "deploy (none restricted for it there), each with its vCPUs and memory, fewest vCPUs first, read with the "
+        "tenant's identity: the Spot Group wizard's pick list. With `imageSetId`, only the sizes that boot the Hyper-V "
+        "generation of the set's `imageVersion` (its latest without one). In pages of `top` with a nextLink while "
+        "more remain (narrow it with `search`). 409 azureNotReadable when the app has no role there yet (see the "
+        "onboarding page); 503 azureUnavailable when Azure throttles or fails.",
+        response=Page[SiteVmSize],
+        query=(
+            QueryParam("imageSetId", "Only sizes that boot this image set's image.", {"type": "string",
+                       "maxLength": 64}),
+            QueryParam("imageVersion", "The version of `imageSetId` whose image is meant (default: its latest).",
+                       {"type": "string", "maxLength": 32}),
+            *choices("sizes", "name"),
+        ),
+    )  # fmt: skip
+    def list_site_vm_sizes(req: ApiRequest) -> dict[str, Any]:
+        return page_of(req, *service.site_vm_sizes(
+            ports, req.param("tenantId"), req.param("siteId"), image_set_id=req.query("imageSetId"),
+            image_version=req.query("imageVersion"), search=req.query("search"), top=req.top,
             skip_token=req.skip_token,
         ))  # fmt: skip
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import {
   GLOBAL, compareVersions, deleteQuestion, followedByAzure, hostCount, hostCountsText, imageMismatch, imageSetBody,
   newerReadyVersions, notesPatch, readyVersions, rolloutProgress, savedMessage, spotGroupBody, spotGroupPatch, versionBody, versionDeleteBlock,
-  versionsUnderWay,
+  versionsUnderWay, vmSizeLabel,
 } from '../src/lib/spot-pc.js';
 import { policyValues } from '../src/lib/session-policies.js';
 
@@ -166,4 +166,9 @@ test('while a run is at work, only the description and notes are patched: what c
   assert.deepEqual(notesPatch(group, { description: 'desks', notes: '' }), {});
   assert.deepEqual(notesPatch(group, { description: '  ', notes: ' waiting for Saturday ' }), { description: null, notes: 'waiting for Saturday' });
   assert.deepEqual(notesPatch(group, { description: 'desks', friendlyName: 'Other', licenseCount: 9 }), {});
+});
+
+test('a VM size reads with its vCPUs and memory', () => {
+  assert.equal(vmSizeLabel({ name: 'Standard_D4s_v5', vcpus: 4, memoryGb: 16 }), 'Standard_D4s_v5 · 4 vCPUs, 16 GiB');
+  assert.equal(vmSizeLabel({ name: 'Standard_B1ms', vcpus: 1, memoryGb: 2 }), 'Standard_B1ms · 1 vCPU, 2 GiB');
 });

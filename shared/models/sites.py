@@ -154,7 +154,6 @@ class SiteSubnet(ApiModel):
     free_addresses: int | None = Field(default=None, description="Addresses left once Azure's 5 and those in use.")
 
 
-
 class SiteImage(ApiModel):
     """A managed image or a gallery image version of the site's subscription that a device image can come from."""
 
@@ -165,6 +164,13 @@ class SiteImage(ApiModel):
     hyper_v_generation: str | None = None
 
 
+class SiteVmSize(ApiModel):
+    """A VM size a Spot Group's session hosts can have in the site: offered there, and booting the image."""
+
+    name: str
+    vcpus: int
+    memory_gb: float = Field(description="Memory in GiB, as Azure's SKU list gives it.")
+
 
 class AzureSubscription(ApiModel):
     """A subscription the tenant's app identity sees: one it holds a role in, at the subscription or below."""
@@ -174,11 +180,9 @@ class AzureSubscription(ApiModel):
     state: str = Field(description="Enabled, Warned, PastDue, Disabled or Deleted, as Azure says.")
 
 
-
 class AzureResourceGroup(ApiModel):
     name: str
     region_name: str
-
 
 
 class Region(ApiModel):

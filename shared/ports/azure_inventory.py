@@ -1,4 +1,4 @@
-"""What an admin picks from in the customer's Azure: subscriptions, resource groups, subnets and images."""
+"""What an admin picks from in the customer's Azure: subscriptions, resource groups, subnets, images and VM sizes."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ class ImageChoice:
 
 
 @dataclass(frozen=True)
+class VmSizeChoice:
+    """A VM size the subscription may deploy in a region: what it has, and the image generations it boots."""
+
+    name: str
+    vcpus: int
+    memory_gb: float
+    hyper_v_generations: tuple[str, ...]  # V1, V2: the SKU's HyperVGenerations
+
+
+@dataclass(frozen=True)
 class SubscriptionChoice:
     """A subscription the tenant's identity sees: one it holds a role in, at the subscription or below."""
 
@@ -57,7 +67,12 @@ class AzureInventory(Protocol):
     def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool: ...
 
     def subnets(self, tenant_id: str, subscription_id: str, region: str) -> list[SubnetChoice]:
-        """Every subnet of the subscription's virtual networks in `region`."""
+        """Every subnet of the customer's virtual networks of the subscription in `region`: not the app's own network
+        for Microsoft-hosted Cloud PCs, which no connection uses."""
+        ...
+
+    def vm_sizes(self, tenant_id: str, subscription_id: str, region: str) -> list[VmSizeChoice]:
+        """The VM sizes of Azure's resource SKUs in `region`, but those restricted for the subscription there."""
         ...
 
     def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:

@@ -12,7 +12,7 @@ from tests.browser.conftest import WAIT_MS
 from tests.e2e.test_provisioning import PLAN
 from tests.e2e.test_spot_groups import ready_version
 from tests.utils.api_client import ApiClient
-from tests.utils.wizard import Tenant
+from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 TABS = 80  # more than any page has controls before the one wanted
 
@@ -32,6 +32,9 @@ def step_heading(page: Page, title: str) -> Locator:
 
 def test_the_connection_wizard_by_keyboard_alone(portal: Any, owner_api: ApiClient) -> None:
     tenant = Tenant(owner_api)  # its site has a subnet; the wizard lists the subscription's subnets to pick from
+    # the app's own network for Microsoft-hosted Cloud PCs, its subnet named as the customer's: never offered
+    tenant.arm.virtual_network(CLOUD_PC_RG, "vnet-cloudpcs-westeurope", address_space="10.200.0.0/16",
+                               subnets={"cloudpcs": "10.200.0.0/16"})  # fmt: skip
     tab = portal("admin")
     page, keyboard = tab.page, tab.page.keyboard
     tab.open(f"/tenants/{tenant.id}/connections/new")
@@ -151,6 +154,13 @@ def test_the_spot_group_wizard_by_keyboard_alone(portal: Any, owner_api: ApiClie
     keyboard.press("Enter")
     expect(step_heading(page, "Placement and image")).to_be_focused()
     expect(page.get_by_label("Image version")).to_have_value("0.0.0", timeout=WAIT_MS)  # the newest ready, chosen
+    size = page.get_by_role("combobox", name="VM size")
+    expect(size.locator("option[value='Standard_D4s_v5']")).to_have_text("Standard_D4s_v5 · 4 vCPUs, 16 GiB")
+    expect(size.locator("option[value='Standard_D2_v2']")).to_have_count(0)  # Generation 1 only: not the image's
+    tab_to(page, size)
+    keyboard.press("ArrowDown")  # from the default to the smallest size Azure offers here
+    expect(size.locator("option:checked")).to_have_text(re.compile(r"^Standard_B1ms · 1 vCPU, 2 GiB"))
+    tab.assert_accessible("the VM size picked from Azure's list")
     tab_to(page, page.get_by_role("button", name="Next"))
     keyboard.press("Enter")
     expect(step_heading(page, "Access")).to_be_focused()
@@ -169,8 +179,33 @@ def test_the_spot_group_wizard_by_keyboard_alone(portal: Any, owner_api: ApiClie
     keyboard.press("Enter")
     expect(step_heading(page, "Review + create")).to_be_focused()
     expect(page.get_by_role("heading", name="Who gets access (1)")).to_be_visible()
+    expect(page.locator("form.wizard")).to_contain_text("1 \u00d7 Standard_B1ms")  # hosts times size
 
     tab_to(page, page.get_by_role("button", name="Create Spot Group"))
     keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Keyboard desks", level=1)).to_be_focused()
     tab.shot("the Spot Group made by keyboard")
+
+    # its schedule's time zone, found by part of a place's name and picked with the arrows
+    tab_to(page, page.get_by_role("navigation", name="This Spot Group").get_by_role("link", name="Schedule"))
+    keyboard.press("Enter")
+    zone = page.get_by_role("combobox", name=re.compile("^Time zone"))
+    tab_to(page, zone)
+    keyboard.press("ControlOrMeta+a")
+    keyboard.type("amster")
+    zones = page.get_by_role("listbox", name="Time zone: the zones that match")
+    expect(zones.get_by_role("option")).to_have_text(["Europe/Amsterdam"])
+    keyboard.press("ArrowDown")
+    expect(zone).to_have_attribute("aria-activedescendant", str(zones.get_by_role("option").get_attribute("id")))
+    keyboard.press("Enter")  # picks it, and sends nothing
+    expect(zone).to_have_value("Europe/Amsterdam")
+    expect(zones).to_be_hidden()
+    expect(page.get_by_role("img", name=re.compile(r"runs all week, in Europe\/Amsterdam"))).to_be_visible()
+    own = str(page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone"))
+    keyboard.press("ArrowDown")  # a zone named in full: every zone again, this browser's first
+    expect(zones.get_by_role("option").first).to_have_text(f"{own.replace('_', ' ')} (this browser's)")
+    tab.shot("the time zones listed")
+    keyboard.press("Escape")
+    expect(zones).to_be_hidden()
+    keyboard.press("ArrowDown")
+    tab.assert_accessible("the time zones listed")  # with the list open, then every control reached by Tab

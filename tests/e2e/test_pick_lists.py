@@ -1,5 +1,6 @@
-"""What an admin picks from instead of typing ids: the regions by display name, a site's subnets as Azure lists them
-with the tenant's identity, and a site's resource group checked against the subscription when it is saved."""
+"""What an admin picks from instead of typing ids: the regions by display name, a site's subnets and VM sizes as Azure
+lists them with the tenant's identity, and a site's resource group checked against the subscription when it is
+saved."""
 
 from __future__ import annotations
 
@@ -34,11 +35,16 @@ def test_a_sites_subnets_are_listed_with_their_free_addresses_in_the_sites_regio
                                subnets={"desks": "10.8.0.0/28", "servers": "10.8.1.0/24"})  # fmt: skip
     tenant.arm.virtual_network("rg-us", "vnet-us", location="eastus", address_space="10.9.0.0/16",
                                subnets={"desks": "10.9.0.0/24"})  # fmt: skip
+    # the app's own network for Microsoft-hosted Cloud PCs, its subnet named as the customer's: never a choice
+    tenant.arm.virtual_network(CLOUD_PC_RG, "vnet-cloudpcs-westeurope", address_space="10.200.0.0/16",
+                               subnets={"cloudpcs": "10.200.0.0/16"})  # fmt: skip
 
     found = subnets(api, tenant)
     assert [(s["virtualNetworkName"], s["name"]) for s in found] == [
-        ("vnet-branch", "desks"), ("vnet-branch", "servers"), ("vnet-eu", "cloudpcs"),
-    ]  # every network of the site's region, none of East US
+        ("vnet-branch", "desks"),
+        ("vnet-branch", "servers"),
+        ("vnet-eu", "cloudpcs"),
+    ]  # every network of the customer's in the site's region, none of East US, not the app's own
     [home] = [s for s in found if s["name"] == "cloudpcs"]
     assert home == {
         "id": tenant.subnet_id, "name": "cloudpcs", "virtualNetworkName": "vnet-eu", "resourceGroupName": NETWORK_RG,
@@ -118,6 +124,43 @@ def test_a_sites_images_are_its_subscriptions_managed_images_and_gallery_version
     assert [i["id"] for i in reply.json()["value"]] == [version, golden]
     searched = api.get(f"{tenant.path}/sites/{tenant.site['id']}/images", params={"search": "GOLDEN"}).json()
     assert [i["name"] for i in searched["value"]] == ["win11-golden"]
+
+
+def vm_sizes(api: ApiClient, tenant: Tenant, site_id: str, **query: Any) -> list[dict[str, Any]]:
+    reply = api.get(f"{tenant.path}/sites/{site_id}/vmSizes", params=query)
+    assert reply.status_code == 200, reply.text
+    return list(reply.json()["value"])
+
+
+def test_a_sites_vm_sizes_are_those_azure_offers_its_subscription_there_that_boot_the_image(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    offered = vm_sizes(api, tenant, tenant.site["id"])
+    assert {"name": "Standard_D4s_v5", "vcpus": 4, "memoryGb": 16} in offered
+    assert {"name": "Standard_D2_v2", "vcpus": 2, "memoryGb": 7} in offered  # Generation 1 only: no image chosen yet
+    assert [s["vcpus"] for s in offered] == sorted(s["vcpus"] for s in offered)  # fewest vCPUs first
+    assert [s["name"] for s in vm_sizes(api, tenant, tenant.site["id"], search="D16S")] == ["Standard_D16s_v5"]
+
+    # a size restricted for the subscription in a region is not offered there (NotAvailableForSubscription)
+    elsewhere = api.created(f"{tenant.path}/sites", site_body(
+        displayName="West Central US", regionName="westcentralus", subscriptionId=tenant.arm.subscription_id,
+        resourceGroupName=CLOUD_PC_RG,
+    ))  # fmt: skip
+    assert "Standard_D16s_v5" not in [s["name"] for s in vm_sizes(api, tenant, elsewhere["id"])]
+
+    # the image set's versions are Generation 2 images: a size that boots Generation 1 only is left out
+    image_set = api.created(f"{tenant.path}/imageSets", {"displayName": "Pooled", "siteId": tenant.site["id"],
+                            "sourceImageId": "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"})  # fmt: skip
+    version = f"{tenant.path}/imageSets/{image_set['id']}/versions/0.0.0"
+
+    def ready() -> None:
+        assert api.get(version).json()["status"] == "ready"
+
+    eventually(ready, timeout_s=120)
+    bootable = [s["name"] for s in vm_sizes(api, tenant, tenant.site["id"], imageSetId=image_set["id"])]
+    assert "Standard_D2_v2" not in bootable and {"Standard_D2s_v6", "Standard_D4s_v5"} <= set(bootable)
+    assert vm_sizes(api, tenant, tenant.site["id"], imageSetId=image_set["id"], imageVersion="0.0.0") == [
+        s for s in offered if s["name"] in bootable
+    ]
 
 
 def test_a_site_is_placed_from_the_subscriptions_and_resource_groups_the_tenants_identity_sees(api: ApiClient) -> None:

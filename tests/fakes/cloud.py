@@ -15,7 +15,13 @@ from datetime import datetime
 
 from shared.errors import NotFound
 from shared.models.spot_schedules import LoadBalancing
-from shared.ports.azure_inventory import ImageChoice, ResourceGroupChoice, SubnetChoice, SubscriptionChoice
+from shared.ports.azure_inventory import (
+    ImageChoice,
+    ResourceGroupChoice,
+    SubnetChoice,
+    SubscriptionChoice,
+    VmSizeChoice,
+)
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.cloud_pc_operations import PowerAction, VmInspection
 from shared.ports.compute import Placement, VmSpec
@@ -523,6 +529,7 @@ class FakeAzureInventory:
         self.subnet_choices: list[SubnetChoice] = []
         self.image_choices: list[ImageChoice] = []
         self.subscription_choices: list[SubscriptionChoice] = []
+        self.vm_size_choices: list[VmSizeChoice] = []
 
     def subscriptions(self, tenant_id: str) -> list[SubscriptionChoice]:
         self.script.enter("subscriptions")
@@ -544,6 +551,10 @@ class FakeAzureInventory:
     def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:
         self.script.enter("images")
         return list(self.image_choices)
+
+    def vm_sizes(self, tenant_id: str, subscription_id: str, region: str) -> list[VmSizeChoice]:
+        self.script.enter("vm_sizes")
+        return list(self.vm_size_choices)
 
 
 class FakeNetworkChecks:

@@ -1,12 +1,18 @@
 // Spot PC image sets and Spot Groups as plain data: version order, request bodies, host counts, rollout progress.
 
 import { IMAGE_VERSION_UNDER_WAY, SPOT_GROUP_DEFAULTS } from '../vocabulary.js';
+import { plural } from './format.js';
 import { policyBody, policyPatch, stopsHosts } from './session-policies.js';
 
 /** A marketplace image as a readable line: its name and whether hosts can share it. */
 export function imageLabel(image) {
   if (!image) return '';
   return `${image.displayName} (${image.multiSession ? 'multi-session' : 'single-session'})`;
+}
+
+/** A VM size as a pick list reads it: 'Standard_D4s_v5 · 4 vCPUs, 16 GiB'. */
+export function vmSizeLabel(size) {
+  return `${size.name} · ${plural(size.vcpus, 'vCPU')}, ${size.memoryGb} GiB`;
 }
 
 /** Where a set is kept: its site, or every site's region. */

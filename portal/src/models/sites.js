@@ -17,3 +17,9 @@ export const resourceGroups = (tenantId, subscriptionId) => resource(
 export const subnets = (tenantId, siteId) => resource(tenantPath(tenantId, 'sites', siteId, 'subnets'), getAll);
 /** The managed images and gallery image versions of a site's subscription usable in its region. */
 export const siteImages = (tenantId, siteId) => resource(tenantPath(tenantId, 'sites', siteId, 'images'), getAll);
+/** The VM sizes Azure offers a site's subscription in its region that boot an image set's version. */
+export const vmSizes = (tenantId, siteId, imageSetId, imageVersion) => {
+  const path = tenantPath(tenantId, 'sites', siteId, 'vmSizes');
+  const query = Object.fromEntries(Object.entries({ imageSetId, imageVersion }).filter(([, value]) => value));
+  return resource(`${path}?${new URLSearchParams(query)}`, () => getAll(path, query));
+};

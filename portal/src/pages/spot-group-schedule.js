@@ -15,11 +15,11 @@ import { removeSchedule, replaySchedule, saveSchedule, spotGroupSchedule } from 
 import { spotGroup } from '../models/spot-groups.js';
 import { LOAD_BALANCING, LOG_OFF_MAX_LENGTHS, LOG_OFF_RANGES, PRE_STAGING_RANGES, SCHEDULE_PHASES, WEEKDAYS } from '../vocabulary.js';
 import { ReplayChart, ReplayHours, ReplayTotals, WeekChart } from './spot-schedule-charts.js';
+import { ZonePicker } from '../zone-picker.js';
 
 const MAX_SETS = 7;
 const BALANCING_WORDS = { breadthFirst: 'Breadth-first', depthFirst: 'Depth-first' };
 const POLICY_WORDS = { waitForSignOut: 'Wait for them to sign out', notifyThenLogOff: 'Send a message, then log them off' };
-const ZONES = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
 
 /** A set's days (a maintenance window's too): a checkbox a weekday, and the server's message for the days under them. */
 export function Days({ form, name, days, onChange, legend = 'Days' }) {
@@ -177,9 +177,8 @@ function Editor({ tenantId, groupId, saved, hosts, perHost, onNotice }) {
       <h2 id="zone-heading">Status and time zone</h2>
       <p>${saved.isDefault ? 'No schedule is saved: the built-in rule runs at every hour (hosts start as sessions fill them, 10% spare).'
         : `Saved ${dateTime(saved.lastModifiedDateTime)}. The optimization follows it every 5 minutes.`}</p>
-      <${Field} form=${view} name="timeZone" label="Time zone" required list="time-zones" autocomplete="off"
-        hint="An IANA time zone, such as Europe/Amsterdam: every start and date below is in it, daylight saving included." />
-      <datalist id="time-zones">${ZONES.map((zone) => html`<option key=${zone} value=${zone} />`)}</datalist>
+      <${ZonePicker} form=${view} name="timeZone" label="Time zone" required
+        hint="Type part of a place's name, or press the down arrow for the list (this browser's zone first): every start and date below is in it, daylight saving included." />
     </section>
     <section class="card wide" aria-labelledby="week-heading">
       <h2 id="week-heading">The week</h2>

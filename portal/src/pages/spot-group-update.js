@@ -13,6 +13,7 @@ import { siteList } from '../models/sites.js';
 import { cancelImageUpdate, updateSpotGroup } from '../models/spot-groups.js';
 import { IMAGE_UPDATE_RUNNING, IMAGE_UPDATE_UNDER_WAY, MAINTENANCE_WINDOW_RANGES, ROLLOUT_RANGES, SPOT_GROUP_BUSY } from '../vocabulary.js';
 import { Days } from './spot-group-schedule.js';
+import { ZonePicker } from '../zone-picker.js';
 
 const OUTCOME = {
   succeeded: ['success', (update) => `Every host now runs version ${update.toVersion}.`],
@@ -27,7 +28,6 @@ const OUTCOME = {
 const BADGE = { running: ['updating', 'Running'], waitingForWindow: ['waitingForWindow', 'Waiting for its window'],
   cancelling: ['updating', 'Cancelling'] };
 const badge = (update) => html`<${StatusBadge} status=${BADGE[update.status]?.[0] || update.status} label=${BADGE[update.status]?.[1]} />`;
-const ZONES = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
 
 /** The newest update: from → to, its status, hosts replaced as a progress bar, the canary, and how it ended. */
 function Progress({ update, hosts, tenantId, groupId, onStarted }) {
@@ -139,9 +139,8 @@ function StartUpdate({ group, tenantId, onStarted }) {
       <${Field} form=${form} name=${WINDOW_FIELDS.start} label="Starts at" type="time" hint="When the window opens on each of its days." />
       <${Field} form=${form} name=${WINDOW_FIELDS.duration} label="Length (minutes)" type="number"
         hint=${`${span(MAINTENANCE_WINDOW_RANGES.durationMinutes)}, and at least the warning and the drain timeout together (${shortestWindow(form.values)} minutes now), so a host's users are warned, drained and signed out inside it. It may run past midnight.`} />
-      <${Field} form=${form} name=${WINDOW_FIELDS.timeZone} label="Time zone" list="window-time-zones" autocomplete="off"
-        hint="An IANA time zone, such as Europe/Amsterdam: the start is in it, daylight saving included." />
-      <datalist id="window-time-zones">${ZONES.map((zone) => html`<option key=${zone} value=${zone} />`)}</datalist>
+      <${ZonePicker} form=${form} name=${WINDOW_FIELDS.timeZone} label="Time zone"
+        hint="Type part of a place's name, or press the down arrow for the list (this browser's zone first): the start is in it, daylight saving included." />
       <${Field} form=${form} name=${WINDOW_FIELDS.notify} label="Warn users (minutes before)" type="number"
         hint=${`${span(ROLLOUT_RANGES.notifyMinutesBefore)}; 0: no message. Each user on a host is told this long before it is drained, before the window opens if need be.`} />
       <p class="muted">${rolloutSummary(form.values)}</p>

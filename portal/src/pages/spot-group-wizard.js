@@ -2,17 +2,18 @@
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { GroupPicker } from '../groups.js';
+import { PickOrType } from '../pick-list.js';
 import { go, href } from '../router.js';
 import { ActionButton, Details, ErrorBanner, Field, Notice, Page } from '../ui.js';
 import { RadioGroup, WizardFrame, useWizard } from '../wizard-ui.js';
-import { DEFAULT_SESSIONS, DEFAULT_VM_SIZES, hostCount, imageLabel, imageMismatch, readyVersions, spotGroupBody, versionsUnderWay } from '../lib/spot-pc.js';
+import { DEFAULT_SESSIONS, DEFAULT_VM_SIZES, hostCount, imageLabel, imageMismatch, readyVersions, spotGroupBody, versionsUnderWay, vmSizeLabel } from '../lib/spot-pc.js';
 import { POLICY_FIELDS, personalPowerText, policyValues, sessionLimitsText } from '../lib/session-policies.js';
 import { fail, isLast, next, setValues } from '../lib/wizard.js';
 import { plural, span } from '../lib/format.js';
 import { SPOT_GROUP_RANGES } from '../vocabulary.js';
 import { imageSetList, marketplaceImages, versions as versionsOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
-import { siteList } from '../models/sites.js';
+import { siteList, vmSizes } from '../models/sites.js';
 import { checkSpotGroup, createSpotGroup } from '../models/spot-groups.js';
 import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
 
@@ -20,10 +21,10 @@ const STEPS = [
   {
     id: 'basics',
     title: 'Basics',
-    fields: ['name', 'friendlyName', 'description', 'notes', 'userType', 'licenseCount', 'vmSize', 'maxSessionsPerHost'],
+    fields: ['name', 'friendlyName', 'description', 'notes', 'userType', 'licenseCount', 'maxSessionsPerHost'],
     required: ['name', 'friendlyName', 'userType', 'licenseCount'],
   },
-  { id: 'placement', title: 'Placement and image', fields: ['siteId', 'imageSetId', 'imageVersion'], required: ['siteId', 'imageSetId', 'imageVersion'] },
+  { id: 'placement', title: 'Placement and image', fields: ['siteId', 'imageSetId', 'imageVersion', 'vmSize'], required: ['siteId', 'imageSetId', 'imageVersion'] },
   { id: 'access', title: 'Access', fields: ['groupIds', 'profilePath', ...POLICY_FIELDS], required: ['groupIds', 'profilePath'] },
   { id: 'review', title: 'Review + create', fields: [] },
 ];
@@ -47,13 +48,8 @@ function BasicsStep({ form }) {
     ]} />
     <${Field} form=${form} name="licenseCount" label="License count" type="number" required
       hint="How many users get access: the first members of the groups, in order." />
-    <fieldset>
-      <legend>Session hosts (optional)</legend>
-      <${Field} form=${form} name="vmSize" label="VM size" placeholder=${DEFAULT_VM_SIZES[userType]}
-        hint=${`An Azure VM size. Empty: ${DEFAULT_VM_SIZES[userType]}.`} />
-      ${userType === 'pooled' && html`<${Field} form=${form} name="maxSessionsPerHost" label="Maximum sessions per host" type="number"
-        placeholder=${String(DEFAULT_SESSIONS)} hint=${`${span(SPOT_GROUP_RANGES.maxSessionsPerHost)}. Empty: ${DEFAULT_SESSIONS}. The next host starts once the running ones are full.`} />`}
-    </fieldset>
+    ${userType === 'pooled' && html`<${Field} form=${form} name="maxSessionsPerHost" label="Maximum sessions per host" type="number"
+      placeholder=${String(DEFAULT_SESSIONS)} hint=${`Optional: ${span(SPOT_GROUP_RANGES.maxSessionsPerHost)}. Empty: ${DEFAULT_SESSIONS}. The next host starts once the running ones are full.`} />`}
     ${hosts > 0 && html`<p class="muted">${plural(hosts, 'session host')} for ${plural(Number(licenseCount), 'license')}.</p>`}`;
 }
 
@@ -78,7 +74,19 @@ function PlacementStep({ form, sites, sets, images, versions, tenantId }) {
         : [{ value: '', label: 'No ready version here', disabled: true }]}
       hint=${`Ready versions replicated to ${site?.regionName || 'the site\'s region'}, newest first.`} />`}
     ${versions && !usable.length && html`<${Notice} kind="warning">No version of this set is ready in ${site?.regionName}.
-      ${versionsUnderWay(versions) ? ' One is being built: this list follows it.' : ' Choose a set kept in this site, or a global one.'}</${Notice}>`}`;
+      ${versionsUnderWay(versions) ? ' One is being built: this list follows it.' : ' Choose a set kept in this site, or a global one.'}</${Notice}>`}
+    ${site && html`<${VmSizePicker} form=${form} tenantId=${tenantId} site=${site} />`}`;
+}
+
+/** The session hosts' size, from those Azure offers the site that boot the chosen image (or typed by its name). */
+function VmSizePicker({ form, tenantId, site }) {
+  const { userType, imageSetId, imageVersion } = form.values;
+  const fallback = DEFAULT_VM_SIZES[userType];
+  return html`<${PickOrType} form=${form} name="vmSize" label="VM size" typedLabel="name"
+    list=${vmSizes(tenantId, site.id, imageSetId, imageVersion)} choice=${(size) => ({ value: size.name, label: vmSizeLabel(size) })}
+    first=${{ label: `The default for a ${userType} group, ${fallback}` }} placeholder=${fallback}
+    hint=${`The sizes Azure offers the site's subscription in ${site.regionName} that boot the chosen image, fewest vCPUs first.`}
+    typedHint=${`An Azure VM size, such as ${fallback}.`} />`;
 }
 
 function AccessStep({ form, tenantId }) {

@@ -85,7 +85,7 @@ class AzureProvisioningCompute:
         except HttpResponseError as exc:
             arm_lro.raise_for(exc, step)
         sku = offered.get(vm_size.lower())
-        if sku is None or _restricted(sku, region):
+        if sku is None or sku_restricted(sku, region):
             raise CloudError(step, "SkuNotAvailable", f"The VM size {vm_size} is not available in {region}.")
         vcpus = int(next((c["value"] for c in sku.get("capabilities", []) if c["name"] == "vCPUs"), "0"))
         for quota in (str(sku.get("family") or ""), "cores"):
@@ -470,7 +470,8 @@ def _capability(sku: dict[str, Any], name: str) -> bool:
     return any(c.get("name") == name and str(c.get("value")).lower() == "true" for c in sku.get("capabilities") or [])
 
 
-def _restricted(sku: dict[str, Any], region: str) -> bool:
+def sku_restricted(sku: dict[str, Any], region: str) -> bool:
+    """The SKU may not be deployed in the region by this subscription (NotAvailableForSubscription, and the like)."""
     for restriction in sku.get("restrictions") or []:
         if restriction.get("type") == "Location" and region in [v.lower() for v in restriction.get("values") or []]:
             return True

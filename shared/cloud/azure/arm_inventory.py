@@ -1,10 +1,11 @@
-"""The customer's Azure as pick lists: subscriptions, resource groups, subnets and images, read with the tenant's
-identity."""
+"""The customer's Azure as pick lists: subscriptions, resource groups, subnets, images and VM sizes, read with the
+tenant's identity."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from azure.core.exceptions import (
     ClientAuthenticationError,
@@ -13,10 +14,17 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from shared.cloud.azure import arm_lro
+from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
+from shared.cloud.azure.arm_compute import sku_restricted
 from shared.cloud.azure.credentials import NOT_CONSENTED
-from shared.ports.azure_inventory import ImageChoice, ResourceGroupChoice, SubnetChoice, SubscriptionChoice
+from shared.ports.azure_inventory import (
+    ImageChoice,
+    ResourceGroupChoice,
+    SubnetChoice,
+    SubscriptionChoice,
+    VmSizeChoice,
+)
 from shared.ports.cloud_errors import UNANSWERED, CloudError, CloudThrottled
 
 RESOURCES_API = "2021-04-01"  # Microsoft.Resources' resource groups
@@ -76,10 +84,15 @@ class AzureInventory:
     def subnets(self, tenant_id: str, subscription_id: str, region: str) -> list[SubnetChoice]:
         network = self._clients.network(tenant_id, subscription_id)
         found: list[SubnetChoice] = []
+        # the app's own network, made in a site's resource group for Microsoft-hosted Cloud PCs, is no choice: its
+        # subnet is named as a customer's often is, and a connection there would be one to the app's network
+        own = arm_vm.hosted_vnet_name(region)
         with _reading():
             for listed in network.virtual_networks.list_all():
                 vnet = dict(listed)  # the SDK's models read as the wire's JSON (properties nested)
                 if str(vnet.get("location") or "").lower() != region.lower() or not vnet.get("id"):
+                    continue
+                if str(vnet.get("name")).lower() == own:
                     continue
                 group, name = parse_id(vnet["id"])["resourcegroups"], str(vnet.get("name"))
                 # one usage read per network: what each of its subnets holds against its size (Azure keeps 5)
@@ -97,6 +110,22 @@ class AzureInventory:
                         region=region.lower(), address_prefix=prefix, free_addresses=free.get(subnet_id.lower()),
                     ))  # fmt: skip
         return sorted(found, key=lambda s: (s.virtual_network.lower(), s.name.lower()))
+
+    def vm_sizes(self, tenant_id: str, subscription_id: str, region: str) -> list[VmSizeChoice]:
+        compute = self._clients.compute(tenant_id, subscription_id)
+        region = region.lower()
+        with _reading():
+            skus = [dict(listed) for listed in compute.resource_skus.list(filter=f"location eq '{region}'")]
+        found = [
+            VmSizeChoice(
+                name=str(sku["name"]), vcpus=int(_capability(sku, "vCPUs") or 0),
+                memory_gb=float(_capability(sku, "MemoryGB") or 0),
+                hyper_v_generations=tuple((_capability(sku, "HyperVGenerations") or "V1").split(",")),
+            )
+            for sku in skus
+            if sku.get("resourceType") == "virtualMachines" and sku.get("name") and not sku_restricted(sku, region)
+        ]  # fmt: skip
+        return sorted(found, key=lambda s: (s.vcpus, s.memory_gb, s.name.lower()))
 
     def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:
         compute = self._clients.compute(tenant_id, subscription_id)
@@ -130,6 +159,11 @@ class AzureInventory:
                             regions=tuple(_region(r.get("name")) for r in regions), hyper_v_generation=generation,
                         ))  # fmt: skip
         return sorted(found, key=lambda i: (i.kind, i.name.lower()))
+
+
+def _capability(sku: dict[str, Any], name: str) -> str | None:
+    """A SKU's capability as Azure writes it (a string), or None when it names none."""
+    return next((str(c.get("value")) for c in sku.get("capabilities") or [] if c.get("name") == name), None)
 
 
 def _region(display: object) -> str:

@@ -17,6 +17,7 @@ from shared.models.sites import (
     SiteImage,
     SiteSubnet,
     SiteUpdate,
+    SiteVmSize,
 )
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.ports.access_stores import RoleAssignmentStore, TenantStore, UniqueValueStore
@@ -25,6 +26,7 @@ from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import ConfigurationBackend
 from shared.ports.bundles import TenantWatch
 from shared.ports.cloud_errors import CloudError
+from shared.ports.image_sources import ImageSources
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
 from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, ListPages, PolicyStore, SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
@@ -66,6 +68,8 @@ class SitePorts(Protocol):
     def sites(self) -> SiteStore: ...
     @property
     def inventory(self) -> AzureInventory: ...
+    @property
+    def image_sources(self) -> ImageSources: ...  # an image's Hyper-V generation, which a VM size must boot
     @property
     def pages(self) -> ListPages: ...
     @property
@@ -333,6 +337,45 @@ def site_images(
         and c.kind in kinds
     ]  # fmt: skip
     return ports.pages.page(found, top=top, skip_token=skip_token)
+
+
+def site_vm_sizes(
+    ports: SitePorts,
+    tenant_id: str,
+    site_id: str,
+    *,
+    image_set_id: str | None = None,
+    image_version: str | None = None,
+    search: str | None = None,
+    top: int = 100,
+    skip_token: str | None = None,
+) -> tuple[list[SiteVmSize], str | None]:
+    """The VM sizes a Spot Group's session hosts can have in the site: those Azure offers the site's subscription in
+    its region, fewest vCPUs first; with an image set, only those that boot its version's Hyper-V generation (its
+    latest without `image_version`); with `search`, those whose name contains it."""
+    site = ports.sites.get_site(tenant_id, site_id)
+    generation = _image_generation(ports, tenant_id, image_set_id, image_version) if image_set_id else None
+    with _reading_azure("the VM sizes of the site's region"):
+        choices = ports.inventory.vm_sizes(tenant_id, site.subscription_id, site.region_name)
+    wanted = (search or "").casefold()
+    found = [
+        SiteVmSize(name=c.name, vcpus=c.vcpus, memory_gb=c.memory_gb)
+        for c in choices
+        if wanted in c.name.casefold() and (generation is None or generation in c.hyper_v_generations)
+    ]
+    return ports.pages.page(found, top=top, skip_token=skip_token)
+
+
+def _image_generation(ports: SitePorts, tenant_id: str, image_set_id: str, version: str | None) -> str | None:
+    """The Hyper-V generation of an image set's version as Azure has its image (None before it is captured: no
+    size is ruled out for an image not made yet)."""
+    image_set = ports.image_sets.get_image_set(tenant_id, image_set_id)
+    found = ports.image_sets.get_version(tenant_id, image_set_id, version or image_set.latest_version)
+    if not found.image_version_id:
+        return None
+    with _reading_azure("the image set's image", target="imageSetId"):
+        image = ports.image_sources.get_managed_image(tenant_id, found.image_version_id)
+    return image.hyper_v_generation.upper() if image else None
 
 
 def azure_subscriptions(
