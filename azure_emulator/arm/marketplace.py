@@ -198,7 +198,7 @@ def register(ctx: Context) -> None:
     def get_version(request: Request) -> Response:
         image = listed(request, 3)[0]
         wanted = request.params["version"]
-        if wanted.lower() not in (image.version, "latest"):
+        if wanted.lower() != image.version:
             raise ApiError(404, "NotFound", NOT_FOUND)
         return Response(200, with_properties(rows(request, [image.version], path_of(image))[0], image))
 

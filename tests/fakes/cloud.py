@@ -14,6 +14,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from shared.catalog.gallery_images import GALLERY_IMAGES
 from shared.catalog.marketplace_images import DESKTOP, RECOMMENDED
 from shared.errors import NotFound
 from shared.models.image_sets import PlatformImage
@@ -526,11 +527,15 @@ class FakeAzureInventory:
         self.subnet_choices: list[SubnetChoice] = []
         self.image_choices: list[ImageChoice] = []
         self.subscription_choices: list[SubscriptionChoice] = []
-        # every region's marketplace: Spot PC's recommended images, and a Pro image that suits no Cloud PC
+        # every region's marketplace: Spot PC's recommended images, Windows 365's gallery (those it no longer
+        # supports as Generation 1), and a Pro image that suits no Cloud PC
+        retired = {i.id for i in GALLERY_IMAGES if i.status == "notSupported"}
+        named = dict.fromkeys([*RECOMMENDED, *(i.id for i in GALLERY_IMAGES), f"{DESKTOP}_windows-11_win11-24h2-pro"])
         self.marketplace: list[PlatformImage] = [
-            PlatformImage(publisher=p, offer=o, sku=s, version="26100.1.1", hyper_v_generation="V2")
-            for p, o, s in (i.split("_", 2) for i in [*RECOMMENDED, f"{DESKTOP}_windows-11_win11-24h2-pro"])
-        ]
+            PlatformImage(publisher=p, offer=o, sku=s, version="26100.1.1",
+                          hyper_v_generation="V1" if f"{p}_{o}_{s}" in retired else "V2")
+            for p, o, s in (i.split("_", 2) for i in named)
+        ]  # fmt: skip
         self.regions_read: list[str] = []
         self.marketplace_refusal: CloudError | None = None  # raised by every read while set
 

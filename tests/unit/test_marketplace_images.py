@@ -1,6 +1,6 @@
 """The marketplace images an image set can start from: which Windows desktop images suit Cloud PCs and session hosts
-(shared/catalog/marketplace_images.py), and the list read per region and kept a day
-(shared/services/spot_pc/marketplace_images.py), on the fakes."""
+(shared/catalog/marketplace_images.py), the list read per region and kept a day
+(shared/services/spot_pc/marketplace_images.py), and the azure backend's gallery made from it, on the fakes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 
+from shared.catalog.gallery_images import known_gallery_image
 from shared.catalog.marketplace_images import DESKTOP, RECOMMENDED, marketplace_image, offered, suits
 from shared.errors import ValidationFailed
 from shared.models.image_sets import ImageSetCreate, PlatformImage
 from shared.ports.cloud_errors import CloudError
+from shared.services.configuration import device_images
 from shared.services.spot_pc import image_sets
 from shared.services.spot_pc.marketplace_images import marketplace_images, refresh_regions
 from tests.fakes import Fakes
@@ -157,3 +159,27 @@ def test_an_image_set_starts_only_from_an_image_its_sites_region_has(fakes: Fake
     fakes.clock.advance(timedelta(days=1))
     image_set, _ = image_sets.create_image_set(fakes.admin_ports(), TENANT, ImageSetCreate.model_validate(body))
     assert image_set.source_image_id == newest
+
+
+# --- the azure backend's gallery: the same marketplace, with Windows 365's word on each image -------------------
+
+
+def test_the_azure_backends_gallery_is_the_marketplace_of_its_regions_with_windows_365s_word(fakes: Fakes) -> None:
+    fakes.inventory.marketplace.append(image("windows-11", "win11-26h1-ent"))
+    offered_now = {i.id: i for i in device_images.gallery(fakes.admin_ports(), TENANT)}
+    newest = offered_now[f"{DESKTOP}_windows-11_win11-26h1-ent"]
+    assert (newest.status, newest.recommended_for) == ("supported", ["personal"])
+    assert newest.display_name == "Windows 11 Enterprise 26H1"
+    assert offered_now[f"{DESKTOP}_windows-11_win11-24h2-avd"].recommended_for == ["pooled"]
+    warned = offered_now[f"{DESKTOP}_windows-ent-cpc_win10-22h2-ent-cpc-m365"]
+    assert warned.status == "supportedWithWarning"  # as Windows 365's gallery says
+    # Generation 1, so not on the marketplace's list, but named: a policy naming it is told it is not supported
+    assert offered_now[f"{DESKTOP}_windows-10_win10-21h2-ent"].status == "notSupported"
+    assert f"{DESKTOP}_windows-11_win11-24h2-pro" not in offered_now
+
+
+def test_a_gallery_image_is_known_when_windows_365_or_the_marketplace_rule_names_it() -> None:
+    assert known_gallery_image(f"{DESKTOP}_windows-ent-cpc_win11-24h2-ent-cpc-m365") is not None
+    known = known_gallery_image(f"{DESKTOP}_windows-11_win11-26h1-ent")
+    assert known is not None and known.status == "supported"
+    assert known_gallery_image(f"{DESKTOP}_windows-11_win11-26h1-pro") is None

@@ -37,7 +37,7 @@ class MarketplacePorts(Protocol):
 
 
 def marketplace_images(ports: MarketplacePorts, tenant_id: str, use: Use | None = None) -> list[MarketplaceImage]:
-    """The images of every region the tenant has a site in (those recommended for `use`, given one), by name."""
+    """The images of every region the tenant has a site in (those recommended for `use`, given one), by id."""
     sites = sorted(ports.sites.list_all_sites(tenant_id), key=lambda s: (s.created_date_time, s.id))
     first_of_region = {site.region_name: site for site in reversed(sites)}
     found: dict[str, MarketplaceImage] = {}
