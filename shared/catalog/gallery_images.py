@@ -58,9 +58,13 @@ def gallery_image(image: MarketplaceImage) -> GalleryImage:
 def gallery_of(images: list[MarketplaceImage]) -> list[GalleryImage]:
     """The gallery of a marketplace's images, and the images Windows 365 no longer supports (named, so that a policy
     naming one is told why it is refused)."""
-    listed = [gallery_image(image) for image in images]
-    ids = {image.id for image in listed}
-    return listed + [image for image in GALLERY_IMAGES if image.status == "notSupported" and image.id not in ids]
+    listed = {image.id: gallery_image(image) for image in images}
+    # Windows 365's gallery first, in its order (its Cloud PC images lead), then the others by name
+    named = [image for image in GALLERY_IMAGES if image.id in listed or image.status == "notSupported"]
+    others = sorted(
+        (image for image in listed.values() if image.id not in GALLERY_IMAGES_BY_ID), key=lambda i: i.display_name
+    )
+    return named + others
 
 
 def known_gallery_image(image_id: str) -> GalleryImage | None:
