@@ -46,6 +46,7 @@ from shared.storage.directory_subscriptions import DirectorySubscriptionReposito
 from shared.storage.image_sets import ImageSetRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
+from shared.storage.marketplace_images import RegionImageRepository
 from shared.storage.policies import PolicyRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.role_assignments import RoleAssignmentRepository
@@ -149,6 +150,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         new_id=new_id,
         unique=UniqueValues(storage, utc_now),
         image_sets=ImageSetRepository(storage),
+        region_images=RegionImageRepository(storage),
         spot_groups=SpotGroupRepository(storage),
         grace_period=settings.cloudpc_grace_period,
         windows365_checks_poll=settings.windows365_checks_poll,

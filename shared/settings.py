@@ -133,6 +133,9 @@ class Settings(BaseSettings):
         description="NCRONTAB of the Spot Group optimization: pooled hosts started and deallocated as sessions need.",
     )
     health_check_schedule: str = "0 0 */6 * * *"
+    marketplace_refresh_schedule: str = Field(
+        default="0 30 3 * * *", description="NCRONTAB of the daily read of each region's marketplace images."
+    )
     use_watch_schedule: str = Field(
         default="0 */5 * * * *",
         description="NCRONTAB of the watch over the azure backend's Cloud PCs: who is connected, and which sleep or "
@@ -222,6 +225,7 @@ class Settings(BaseSettings):
         "drift_reconcile_schedule",
         "spot_optimize_schedule",
         "health_check_schedule",
+        "marketplace_refresh_schedule",
         "subscription_renewal_schedule",
         "use_watch_schedule",
     )

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import azure.durable_functions as df
 
 from orchestrators import names
 from orchestrators.starting import start_image_work
-from shared.catalog.marketplace_images import MARKETPLACE_IMAGES
 from shared.models.base import Page, Review
 from shared.models.image_sets import (
     ImageSet,
@@ -19,10 +18,12 @@ from shared.models.image_sets import (
     ImageSetVersionCreate,
     ImageSetVersionList,
     MarketplaceImageList,
+    Use,
 )
 from shared.models.orchestrations import ImageBuildRun
 from shared.ports.admin_ports import AdminPorts
 from shared.services.spot_pc import image_sets as service
+from shared.services.spot_pc.marketplace_images import marketplace_images
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse
@@ -52,7 +53,7 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     )  # fmt: skip
     def list_marketplace_images(req: ApiRequest) -> MarketplaceImageList:
         use = req.query("recommendedFor")
-        return MarketplaceImageList(value=[i for i in MARKETPLACE_IMAGES if use is None or use in i.recommended_for])
+        return MarketplaceImageList(value=marketplace_images(ports, req.param("tenantId"), cast(Use | None, use)))
 
     @routes.post(
         SETS, "createImageSet", "Create an image set; its version 0.0.0 is built from the marketplace image",

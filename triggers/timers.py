@@ -1,4 +1,5 @@
-"""Timer triggers: periodic work no request starts (lifecycle sweeps, pending starts, connection health re-checks)."""
+"""Timer triggers: periodic work no request starts (lifecycle sweeps, pending starts, connection health re-checks,
+the marketplace images read again)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from shared.ports.engine_ports import EnginePorts
 from shared.services.access import audit
 from shared.services.cloud_pcs import lifecycle, pending_starts
 from shared.services.configuration import connections
-from shared.services.spot_pc import image_sets, personal_power, spot_group_power, spot_groups
+from shared.services.spot_pc import image_sets, marketplace_images, personal_power, spot_group_power, spot_groups
 from shared.services.spot_pc.image_sets import QUIET
 from shared.settings import Settings
 
@@ -137,6 +138,12 @@ def blueprint(
             )
             started += 1
         log.info("Health checks started for %d connections", started)
+
+    @bp.function_name("refreshMarketplaceImages")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.marketplace_refresh_schedule, run_on_startup=False)
+    def refresh_marketplace_images(timer: func.TimerRequest) -> None:
+        """Each region's marketplace images read again once a day, so a list asked for is rarely a day old."""
+        log.info("Marketplace images read again in %d regions", marketplace_images.refresh_regions(ports))
 
     return bp
 

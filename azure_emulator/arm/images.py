@@ -31,7 +31,7 @@ def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, A
     if not image_id:
         if not all(reference.get(k) for k in ("publisher", "offer", "sku")):
             raise ApiError(400, "InvalidParameter", "imageReference needs an id, or publisher, offer and sku.")
-        found = marketplace.require(reference["publisher"], reference["offer"], reference["sku"],
+        found = marketplace.require(ctx, reference["publisher"], reference["offer"], reference["sku"],
                                     str(reference.get("version") or "latest"))  # fmt: skip
         return {"osType": "Windows", "hyperVGeneration": found.hyper_v_generation, "diskSizeGB": found.disk_gb,
                 "osState": "Generalized", "hibernation": False}  # fmt: skip

@@ -181,6 +181,11 @@ TYPES: dict[str, ResourceType] = {
     "microsoft.compute/disks": ResourceType(DISK),
     "microsoft.compute/skus": ResourceType(SKUS),
     "microsoft.compute/locations/usages": ResourceType(COMPUTE),
+    # the VM image lists of a region (marketplace.py)
+    "microsoft.compute/locations/publishers": ResourceType(COMPUTE),
+    "microsoft.compute/locations/publishers/artifacttypes/offers": ResourceType(COMPUTE),
+    "microsoft.compute/locations/publishers/artifacttypes/offers/skus": ResourceType(COMPUTE),
+    "microsoft.compute/locations/publishers/artifacttypes/offers/skus/versions": ResourceType(COMPUTE),
     # the status URLs of every Compute operation, galleries' and disks' too, carry the operation's own api-version
     "microsoft.compute/locations/operations": ResourceType(COMPUTE | GALLERY | DISK),
     "microsoft.compute/locations/operationresults": ResourceType(COMPUTE | GALLERY | DISK),

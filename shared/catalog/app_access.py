@@ -94,6 +94,10 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.Compute/galleries/images/versions/read",
     ),
     *_actions(
+        "subscription", "lists the marketplace images of a site's region an image set can start from",
+        "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
+    ),
+    *_actions(
         "resourceGroup", "creates, resizes, restarts and deletes the VMs of Cloud PCs and session hosts",
         "Microsoft.Resources/subscriptions/resourceGroups/read",
         "Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/write",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Literal, get_args
 
 from pydantic import ConfigDict, Field, StrictBool, model_validator
@@ -34,6 +35,27 @@ class MarketplaceImage(ApiModel):
 
 class MarketplaceImageList(ApiModel):
     value: list[MarketplaceImage]
+
+
+class PlatformImage(ApiModel):
+    """A marketplace image as Compute's VM image lists give it in a region: its newest version's facts."""
+
+    publisher: str
+    offer: str
+    sku: str
+    version: str
+    hyper_v_generation: str | None = None  # V1 or V2, where the version says it
+    os_disk_size_gb: int | None = None
+
+
+class RegionImages(ApiModel):
+    """A region's marketplace images as last read, and whose identity read them (a refresh reads with it again)."""
+
+    region: str
+    tenant_id: str
+    subscription_id: str
+    read_at: datetime
+    images: list[PlatformImage]
 
 
 Notes = Description  # the why of a change: the same characters and length as a description

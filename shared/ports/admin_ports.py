@@ -16,7 +16,7 @@ from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
 from shared.ports.queues import EventPublisher
 from shared.ports.secret_store import SecretStore
-from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
+from shared.ports.spot_pc_stores import ImageSetStore, RegionImageStore, SpotGroupStore
 from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,
@@ -46,6 +46,7 @@ class AdminPorts:
     new_id: Callable[[], str]
     unique: UniqueValueStore
     image_sets: ImageSetStore
+    region_images: RegionImageStore  # the marketplace images last read in each region
     spot_groups: SpotGroupStore
     cloud_pcs: CloudPcStore  # read only: what holds a tenant to its backend
     windows365: Windows365Network  # Windows 365 itself, for the tenants whose backend it is

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
+
+from shared.models.image_sets import PlatformImage
 
 
 @dataclass(frozen=True)
@@ -77,4 +80,17 @@ class AzureInventory(Protocol):
 
     def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:
         """Every managed image and gallery image version of the subscription."""
+        ...
+
+    def marketplace_images(
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        region: str,
+        publisher: str,
+        offers: Collection[str],
+        wanted: Callable[[str, str], bool],
+    ) -> list[PlatformImage]:
+        """Azure Marketplace's images of `publisher` in `region` among `offers`, those whose (offer, sku) is
+        `wanted`, each as its newest version says."""
         ...

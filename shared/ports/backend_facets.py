@@ -22,7 +22,13 @@ from shared.ports.cloud_pc_work_ports import (
     UsePorts,
     Windows365CloudPcPorts,
 )
-from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
+from shared.ports.configuration_ports import (
+    GallerySourcePorts,
+    HealthCheckRunPorts,
+    ImageImportPorts,
+    PolicySyncPorts,
+    Windows365Ports,
+)
 from shared.ports.service_role_ports import ServiceRolePorts
 
 if TYPE_CHECKING:
@@ -75,7 +81,7 @@ class ConfigurationBackend(Protocol):
         """The kinds of a site's images (azure_inventory's) a device image may come from."""
         ...
 
-    def gallery(self, ports: Windows365Ports, tenant_id: str) -> list[GalleryImage]:
+    def gallery(self, ports: GallerySourcePorts, tenant_id: str) -> list[GalleryImage]:
         """The gallery images a policy of the tenant may name."""
         ...
 

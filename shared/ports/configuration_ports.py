@@ -6,9 +6,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from shared.ports.azure_inventory import AzureInventory
 from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
 from shared.ports.secret_store import SecretStore
+from shared.ports.spot_pc_stores import RegionImageStore
 from shared.ports.stores import ConnectionStore, DeviceImageStore, SiteStore
 from shared.ports.windows365 import Windows365Network, Windows365Provisioning
 
@@ -23,6 +25,19 @@ class Windows365Ports(Protocol):
     def windows365(self) -> Windows365Network: ...
     @property
     def windows365_provisioning(self) -> Windows365Provisioning: ...
+
+
+class GallerySourcePorts(Windows365Ports, Protocol):
+    """Where a backend's gallery comes from: Windows 365's, or the marketplace of the tenant's sites' regions."""
+
+    @property
+    def sites(self) -> SiteStore: ...
+    @property
+    def inventory(self) -> AzureInventory: ...
+    @property
+    def region_images(self) -> RegionImageStore: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 class HealthCheckRunPorts(Windows365Ports, Protocol):

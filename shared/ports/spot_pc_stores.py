@@ -6,9 +6,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from shared.models.image_sets import ImageSet, ImageSetVersion
+from shared.models.image_sets import ImageSet, ImageSetVersion, RegionImages
 from shared.models.spot_group_records import LoadSample, SavedSchedule, SpotGroupEvent
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
+
+
+class RegionImageStore(Protocol):
+    """The marketplace images last read in each region: one list a region, whatever tenant read it."""
+
+    def find_region_images(self, region: str) -> RegionImages | None: ...
+
+    def list_region_images(self) -> list[RegionImages]: ...
+
+    def put_region_images(self, images: RegionImages) -> RegionImages: ...
 
 
 class ImageSetStore(Protocol):

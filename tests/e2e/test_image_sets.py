@@ -8,11 +8,13 @@ from typing import Any
 import pytest
 
 from tests.utils.api_client import ApiClient, eventually
+from tests.utils.factories import site_body
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 SOURCE = "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"
 CLOUD_PC_SOURCE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc"
 UNDER_WAY = ("building", "capturing", "replicating")
+REGION_OF_ITS_OWN = "swedencentral"  # no other test's site is there
 
 
 def settled(api: ApiClient, tenant: Tenant, image_set_id: str, version: str) -> dict[str, Any]:
@@ -43,6 +45,49 @@ def test_marketplace_images_are_listed_and_filtered_by_use(api: ApiClient) -> No
     assert api.get(f"{tenant.path}/marketplaceImages?recommendedFor=shared").status_code == 400
 
 
+def test_the_list_follows_the_marketplace_of_the_sites_region_with_no_change_to_the_app(
+    api: ApiClient, app_host: object
+) -> None:
+    """A Windows release Azure publishes after the app was built is listed once the day's refresh has read it, and
+    an image set can start from it; one Azure withdraws leaves the list the same way."""
+    tenant = Tenant(api)
+    # a region of its own: the refresh reads each region with the identity that read it last, this tenant's here
+    site = api.created(f"{tenant.path}/sites", site_body(
+        displayName="Sweden", regionName=REGION_OF_ITS_OWN, subscriptionId=tenant.arm.subscription_id,
+        resourceGroupName=CLOUD_PC_RG))  # fmt: skip
+    newest, sku = "microsoftwindowsdesktop_windows-11_win11-26h1-avd", "win11-26h1-avd"
+    published = f"{tenant.controls.base}/marketplace/microsoftwindowsdesktop/windows-11/{sku}"
+    session, base = tenant.controls.session, api.base_url.removesuffix("/api")
+    body = {"displayName": "Next Windows", "siteId": site["id"], "sourceImageId": newest}
+
+    def listed() -> list[dict[str, Any]]:
+        return list(api.get(f"{tenant.path}/marketplaceImages").json()["value"])
+
+    def refreshed(wanted: bool) -> None:
+        invoked = session.post(f"{base}/admin/functions/refreshMarketplaceImages", json={"input": ""}, timeout=60)
+        assert invoked.status_code == 202, invoked.text
+
+        def check() -> None:
+            assert (newest in {i["id"] for i in listed()}) == wanted
+
+        eventually(check)
+
+    assert newest not in {i["id"] for i in listed()}
+    assert api.post(f"{tenant.path}/imageSets?validateOnly=true", body).status_code == 400
+    try:
+        reply = session.put(published, json={"hyperVGeneration": "V2", "osDiskSizeGb": 127}, timeout=30)
+        assert reply.status_code == 200, reply.text
+        refreshed(True)
+        image = next(i for i in listed() if i["id"] == newest)
+        assert image["displayName"] == "Windows 11 Enterprise multi-session 26H1" and image["multiSession"]
+        assert image["recommendedFor"] == []  # listed, not recommended: the marks are Spot PC's
+        accepted = api.post(f"{tenant.path}/imageSets?validateOnly=true", body)
+        assert accepted.status_code == 200, accepted.text
+    finally:
+        session.delete(published, timeout=30)
+    refreshed(False)
+
+
 def test_an_image_set_builds_its_versions_and_leaves_no_build_vm(api: ApiClient) -> None:
     tenant = Tenant(api)
     image_set = new_set(api, tenant, notes="first cut")
@@ -53,6 +98,7 @@ def test_an_image_set_builds_its_versions_and_leaves_no_build_vm(api: ApiClient)
     assert first["baseVersion"] is None and first["regions"] == [tenant.site["regionName"]]
     gallery_version = tenant.arm.ok("GET", first["imageVersionId"])
     assert gallery_version["properties"]["provisioningState"] == "Succeeded"
+
     def set_ready() -> None:  # the set's own row follows its version's a moment later
         assert api.get(f"{tenant.path}/imageSets/{image_set['id']}").json()["status"] == "ready"
 

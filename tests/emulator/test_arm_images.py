@@ -153,15 +153,15 @@ def test_arm_state_survives_a_restart(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_every_catalogue_image_is_a_marketplace_image_the_emulator_knows_with_the_same_disk() -> None:
     from azure_emulator.arm import marketplace
     from shared.catalog.gallery_images import GALLERY_IMAGES
-    from shared.catalog.marketplace_images import IMAGE_OS_DISK_GB, MARKETPLACE_IMAGES
+    from shared.catalog.marketplace_images import IMAGE_OS_DISK_GB, RECOMMENDED
 
-    ids = [image.id for image in MARKETPLACE_IMAGES] + [image.id for image in GALLERY_IMAGES]
+    ids = [*RECOMMENDED, *(image.id for image in GALLERY_IMAGES)]
     for image_id in ids:
         known = marketplace.find(*image_id.split("_", 2))
         assert known is not None, f"{image_id} is not a marketplace image"
         assert IMAGE_OS_DISK_GB[image_id] == known.disk_gb, image_id
-    for image in MARKETPLACE_IMAGES:  # the app's VMs are Trusted Launch: Generation 2 images only
-        assert marketplace.find(image.publisher, image.offer, image.sku).hyper_v_generation == "V2", image.id  # type: ignore[union-attr]
+    for image_id in RECOMMENDED:  # the app's VMs are Trusted Launch: Generation 2 images only
+        assert marketplace.find(*image_id.split("_", 2)).hyper_v_generation == "V2", image_id  # type: ignore[union-attr]
 
 
 def _vm(
@@ -229,3 +229,41 @@ def test_a_size_boots_only_the_hyper_v_generations_it_lists(admin: ArmAdmin, sdk
     assert refused.status_code == 400 and "Generation '1'" in refused.json()["error"]["message"]
     made = admin.ok("PUT", vm_id, _vm(_nic(admin, "nic3"), gen1, "Standard_D2_v2"))
     assert made["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_the_vm_image_lists_answer_as_the_rest_specification_has_them(admin: ArmAdmin) -> None:
+    """VirtualMachineImages_ListPublishers, _ListOffers, _ListSkus, _List and _Get: bare arrays of {name, location,
+    id}; a version's properties with `$expand=properties` or on its own; 404 NotFound for a name that is not there."""
+    base = f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/locations/{REGION}/publishers"
+    publishers = admin.call("GET", base).json()
+    assert {"microsoftwindowsdesktop", "microsoftwindowsserver"} <= {p["name"] for p in publishers}
+    offers = admin.call("GET", f"{base}/MicrosoftWindowsDesktop/artifacttypes/vmimage/offers").json()
+    assert {o["name"] for o in offers} == {"windows-ent-cpc", "office-365", "windows-11", "windows-10"}
+    assert offers[0]["location"] == REGION and offers[0]["id"].startswith(f"/Subscriptions/{admin.subscription_id}/")
+    skus_path = f"{base}/microsoftwindowsdesktop/artifacttypes/vmimage/offers/windows-11/skus"
+    assert "win11-24h2-ent" in {s["name"] for s in admin.call("GET", skus_path).json()}
+    versions_path = f"{skus_path}/win11-24h2-ent/versions"
+    [version] = admin.call("GET", versions_path).json()
+    assert "properties" not in version and version["id"].endswith(f"/Skus/win11-24h2-ent/Versions/{version['name']}")
+    [expanded] = admin.call("GET", f"{versions_path}?$expand=properties&$top=1&$orderby=name desc").json()
+    assert expanded["properties"]["hyperVGeneration"] == "V2"
+    assert expanded["properties"]["osDiskImage"] == {"operatingSystem": "Windows", "sizeInGb": 127}
+    one = admin.call("GET", f"{versions_path}/{version['name']}").json()
+    assert one["properties"] == expanded["properties"]
+    for missing in (f"{skus_path}/win11-24h2-entt/versions", f"{versions_path}/1.2.3"):
+        reply = admin.call("GET", missing)
+        assert reply.status_code == 404 and reply.json()["error"]["code"] == "NotFound", reply.text
+
+
+def test_a_test_publishes_and_withdraws_marketplace_images(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> None:
+    control = f"{azure_emulator.base_url}/emulator/marketplace/microsoftwindowsdesktop/windows-11"
+    session, sku = azure_emulator.session(), f"win11-24h2-ent-{uuid.uuid4().hex[:6]}"
+    skus = (f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/locations/{REGION}/publishers/"
+            "microsoftwindowsdesktop/artifacttypes/vmimage/offers/windows-11/skus")  # fmt: skip
+    assert session.put(f"{control}/{sku}", json={"hyperVGeneration": "V3", "osDiskSizeGb": 1}).status_code == 400
+    reply = session.put(f"{control}/{sku}", json={"hyperVGeneration": "V2", "osDiskSizeGb": 64})
+    assert reply.status_code == 200 and reply.json()["version"].startswith("26100."), reply.text
+    assert sku in {s["name"] for s in admin.call("GET", skus).json()}
+    assert session.delete(f"{control}/{sku}").status_code == 204
+    assert sku not in {s["name"] for s in admin.call("GET", skus).json()}
+    assert session.delete(f"{control}/{sku}").status_code == 404

@@ -28,6 +28,7 @@ from shared.storage.continuation_tokens import PROCESS_TOKENS
 from shared.storage.image_sets import ImageSetRepository
 from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
+from shared.storage.marketplace_images import RegionImageRepository
 from shared.storage.policies import PolicyRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.sites import SiteRepository
@@ -121,6 +122,7 @@ class Fakes:
         self.connections = ConnectionRepository(storage)
         self.images = DeviceImageRepository(storage)
         self.image_sets = ImageSetRepository(storage)
+        self.region_images = RegionImageRepository(storage)
         self.spot_groups = SpotGroupRepository(storage)
         self.spot_group_schedules = SpotGroupScheduleRepository(storage)
         self.policies = PolicyRepository(storage)
@@ -203,6 +205,7 @@ class Fakes:
             new_id=self.new_id,
             unique=self.unique,
             image_sets=self.image_sets,
+            region_images=self.region_images,
             spot_groups=self.spot_groups,
             cloud_pcs=self.cloud_pcs,
             windows365=self.windows365,

@@ -10,10 +10,14 @@ apply in the order they were added. Unscripted, every call succeeds and changes 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from shared.catalog.gallery_images import GALLERY_IMAGES
+from shared.catalog.marketplace_images import DESKTOP, RECOMMENDED
 from shared.errors import NotFound
+from shared.models.image_sets import PlatformImage
 from shared.models.spot_schedules import LoadBalancing
 from shared.ports.azure_inventory import (
     ImageChoice,
@@ -530,6 +534,32 @@ class FakeAzureInventory:
         self.image_choices: list[ImageChoice] = []
         self.subscription_choices: list[SubscriptionChoice] = []
         self.vm_size_choices: list[VmSizeChoice] = []
+        # every region's marketplace: Spot PC's recommended images, Windows 365's gallery (those it no longer
+        # supports as Generation 1), and a Pro image that suits no Cloud PC
+        retired = {i.id for i in GALLERY_IMAGES if i.status == "notSupported"}
+        named = dict.fromkeys([*RECOMMENDED, *(i.id for i in GALLERY_IMAGES), f"{DESKTOP}_windows-11_win11-24h2-pro"])
+        self.marketplace: list[PlatformImage] = [
+            PlatformImage(publisher=p, offer=o, sku=s, version="26100.1.1",
+                          hyper_v_generation="V1" if f"{p}_{o}_{s}" in retired else "V2")
+            for p, o, s in (i.split("_", 2) for i in named)
+        ]  # fmt: skip
+        self.regions_read: list[str] = []
+        self.marketplace_refusal: CloudError | None = None  # raised by every read while set
+
+    def marketplace_images(
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        region: str,
+        publisher: str,
+        offers: Collection[str],
+        wanted: Callable[[str, str], bool],
+    ) -> list[PlatformImage]:
+        self.regions_read.append(region)
+        if self.marketplace_refusal is not None:
+            raise self.marketplace_refusal
+        return [i for i in self.marketplace
+                if i.publisher == publisher and i.offer in offers and wanted(i.offer, i.sku)]  # fmt: skip
 
     def subscriptions(self, tenant_id: str) -> list[SubscriptionChoice]:
         self.script.enter("subscriptions")

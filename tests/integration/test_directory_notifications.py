@@ -341,7 +341,7 @@ def _ports(app: App) -> AdminPorts:
         tenants=app.tenants, sites=_NoSites(), connections=unused, images=unused, policies=unused,  # type: ignore[arg-type]
         secrets=unused, directory=unused, network=unused, image_sources=unused, inventory=unused, events=app.events,
         clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=app.unique, image_sets=unused,
-        spot_groups=unused, cloud_pcs=unused, windows365=unused, windows365_provisioning=unused,
+        region_images=unused, spot_groups=unused, cloud_pcs=unused, windows365=unused, windows365_provisioning=unused,
         user_settings=unused, pages=unused, backends=TenantBackends(app.tenants, configuration_of),
         directory_subscriptions=app.subscriptions,
     )  # fmt: skip

@@ -1,9 +1,9 @@
-"""The customer's Azure as pick lists: subscriptions, resource groups, subnets, images and VM sizes, read with the
-tenant's identity."""
+"""The customer's Azure as pick lists: subscriptions, resource groups, subnets, images, VM sizes and the
+marketplace's images, read with the tenant's identity."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,6 +18,7 @@ from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.arm_compute import sku_restricted
 from shared.cloud.azure.credentials import NOT_CONSENTED
+from shared.models.image_sets import PlatformImage
 from shared.ports.azure_inventory import (
     ImageChoice,
     ResourceGroupChoice,
@@ -159,6 +160,41 @@ class AzureInventory:
                             regions=tuple(_region(r.get("name")) for r in regions), hyper_v_generation=generation,
                         ))  # fmt: skip
         return sorted(found, key=lambda i: (i.kind, i.name.lower()))
+
+    def marketplace_images(
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        region: str,
+        publisher: str,
+        offers: Collection[str],
+        wanted: Callable[[str, str], bool],
+    ) -> list[PlatformImage]:
+        # Compute's VM image lists (VirtualMachineImages_ListOffers, _ListSkus, then _List with $expand=properties
+        # for the newest version's generation and disk): one request per offer, then one per wanted SKU
+        images = self._clients.compute(tenant_id, subscription_id).virtual_machine_images
+        found: list[PlatformImage] = []
+        with _reading():
+            present = {o.name.lower() for o in images.list_offers(region, publisher)} & {o.lower() for o in offers}
+            for offer in sorted(present):
+                for sku in sorted(s.name for s in images.list_skus(region, publisher, offer) if wanted(offer, s.name)):
+                    newest = images.list_with_properties(region, publisher, offer, sku, expand="properties", top=1,
+                                                         orderby="name desc")  # fmt: skip
+                    if newest:
+                        found.append(_platform_image(publisher, offer, sku, newest[0]))
+        return found
+
+
+def _platform_image(publisher: str, offer: str, sku: str, version: Any) -> PlatformImage:
+    # read as the answer's JSON: the SDK's OSDiskImage model has no field for osDiskImage.sizeInGb
+    answer = dict(version)
+    props = answer.get("properties") or {}
+    size = (props.get("osDiskImage") or {}).get("sizeInGb")
+    return PlatformImage(
+        publisher=publisher.lower(), offer=offer.lower(), sku=sku.lower(), version=str(answer.get("name") or ""),
+        hyper_v_generation=props.get("hyperVGeneration") or None,
+        os_disk_size_gb=size if isinstance(size, int) else None,
+    )  # fmt: skip
 
 
 def _capability(sku: dict[str, Any], name: str) -> str | None:

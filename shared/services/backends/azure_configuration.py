@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from shared.catalog.gallery_images import GALLERY_IMAGES
+from shared.catalog.gallery_images import gallery_of
 from shared.models.connections import Connection
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import HealthCheckRun, PhasedStep
 from shared.models.policies import PolicyFields, ProvisioningPolicy
-from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
+from shared.ports.configuration_ports import (
+    GallerySourcePorts,
+    HealthCheckRunPorts,
+    ImageImportPorts,
+    PolicySyncPorts,
+    Windows365Ports,
+)
 from shared.services.configuration import device_images, health_check_runs
+from shared.services.spot_pc import marketplace_images
 
 
 class AzureConfiguration:
@@ -24,8 +31,9 @@ class AzureConfiguration:
     def connection_deleted(self, ports: Windows365Ports, connection: Connection) -> None:
         pass
 
-    def gallery(self, ports: Windows365Ports, tenant_id: str) -> list[GalleryImage]:
-        return list(GALLERY_IMAGES)
+    def gallery(self, ports: GallerySourcePorts, tenant_id: str) -> list[GalleryImage]:
+        # Azure Marketplace's images of the tenant's regions: what its VMs can be made from
+        return gallery_of(marketplace_images.marketplace_images(ports, tenant_id))
 
     def check_image_source(self, data: DeviceImageCreate) -> None:
         pass  # the import reads the source, managed image or gallery image version

@@ -11,7 +11,13 @@ from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage, G
 from shared.models.orchestrations import HealthCheckRun, PhasedStep
 from shared.models.policies import PolicyFields, ProvisioningPolicy
 from shared.ports.cloud_errors import CloudError
-from shared.ports.configuration_ports import HealthCheckRunPorts, ImageImportPorts, PolicySyncPorts, Windows365Ports
+from shared.ports.configuration_ports import (
+    GallerySourcePorts,
+    HealthCheckRunPorts,
+    ImageImportPorts,
+    PolicySyncPorts,
+    Windows365Ports,
+)
 from shared.ports.progress import Progress
 from shared.ports.windows365 import (
     Windows365Check,
@@ -59,7 +65,7 @@ class Windows365Configuration:
             with refused_as_conflict(f"delete connection '{connection.display_name}'", "connectionId"):
                 ports.windows365.delete_connection(connection.tenant_id, connection.windows365_id)
 
-    def gallery(self, ports: Windows365Ports, tenant_id: str) -> list[GalleryImage]:
+    def gallery(self, ports: GallerySourcePorts, tenant_id: str) -> list[GalleryImage]:
         # the ones Windows 365 offers the tenant, all single-session: Windows 365's Cloud PCs are personal
         return [_offered(image) for image in ports.windows365_provisioning.list_gallery_images(tenant_id)]
 

@@ -14,7 +14,7 @@ from shared.ports.access_stores import UniqueValueStore
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import ConfigurationBackend
 from shared.ports.cloud_errors import CloudError
-from shared.ports.configuration_ports import ImageImportPorts, Windows365Ports
+from shared.ports.configuration_ports import GallerySourcePorts, ImageImportPorts
 from shared.ports.image_sources import ManagedImage
 from shared.ports.progress import Progress
 from shared.ports.stores import PolicyStore, SiteStore
@@ -29,7 +29,7 @@ IMPORT_WAIT_S = 5.0  # between steps of an import the backend still validates
 UNREADABLE = "internalServerError"
 
 
-class GalleryPorts(Windows365Ports, Protocol):
+class GalleryPorts(GallerySourcePorts, Protocol):
     """The gallery images a tenant's backend offers."""
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from shared.catalog.gallery_images import GALLERY_IMAGES_BY_ID
+from shared.catalog.gallery_images import known_gallery_image
 from shared.models.images import DeviceImage, GalleryImage
 
 
@@ -28,12 +28,12 @@ def resolve_image(
     tenant_id: str,
     image_type: str,
     image_id: str,
-    gallery_images: Mapping[str, GalleryImage] = GALLERY_IMAGES_BY_ID,
+    gallery_images: Mapping[str, GalleryImage] | None = None,
 ) -> PolicyImage:
-    """A gallery image still supported (of the catalog, or of the gallery Windows 365 offers the tenant), or a
-    tenant's device image that is ready; else `ImageRefused`."""
+    """A gallery image still supported (of the gallery the tenant's backend offers; without it, any the app knows
+    by its name), or a tenant's device image that is ready; else `ImageRefused`."""
     if image_type == "gallery":
-        gallery = gallery_images.get(image_id)
+        gallery = gallery_images.get(image_id) if gallery_images is not None else known_gallery_image(image_id)
         if gallery is None:
             raise ImageRefused("referenceNotFound", f"'{image_id}' is not a gallery image.")
         if gallery.status == "notSupported":

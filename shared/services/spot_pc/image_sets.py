@@ -12,7 +12,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.image_sets import (
     FIRST_VERSION,
@@ -26,9 +25,11 @@ from shared.models.image_sets import (
 )
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
-from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
+from shared.ports.azure_inventory import AzureInventory
+from shared.ports.spot_pc_stores import ImageSetStore, RegionImageStore, SpotGroupStore
 from shared.ports.stores import SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
+from shared.services.spot_pc.marketplace_images import images_in
 from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_SET_VERSIONS,
     IMAGE_SETS,
@@ -52,6 +53,10 @@ class ImageSetPorts(Protocol):
     @property
     def spot_groups(self) -> SpotGroupStore: ...
     @property
+    def inventory(self) -> AzureInventory: ...
+    @property
+    def region_images(self) -> RegionImageStore: ...
+    @property
     def clock(self) -> Callable[[], datetime]: ...
     @property
     def new_id(self) -> Callable[[], str]: ...
@@ -60,16 +65,18 @@ class ImageSetPorts(Protocol):
 def create_image_set(
     ports: ImageSetPorts, tenant_id: str, data: ImageSetCreate, *, dry_run: bool = False
 ) -> tuple[ImageSet, ImageSetVersion]:
-    """The set and its version 0.0.0, to be built straight from the marketplace image."""
-    if data.source_image_id not in MARKETPLACE_IMAGES_BY_ID:
+    """The set and its version 0.0.0, to be built straight from the marketplace image, which must be offered in
+    the region of the site it is built in."""
+    home, regions = _home_and_regions(ports, tenant_id, data)
+    if data.source_image_id.lower() not in {image.id for image in images_in(ports, tenant_id, home)}:
         raise ValidationFailed.of(
             ErrorDetail(
                 "referenceNotFound",
-                f"'{data.source_image_id}' is not a marketplace image this service offers; see marketplaceImages.",
+                f"'{data.source_image_id}' is not a marketplace image this service offers in {home.region_name}; "
+                "see marketplaceImages.",
                 "sourceImageId",
             )
         )
-    home, regions = _home_and_regions(ports, tenant_id, data)
     now = ports.clock()
     image_set = ImageSet(
         id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from shared.catalog.marketplace_images import MARKETPLACE_IMAGES_BY_ID
+from shared.catalog.marketplace_images import marketplace_image
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.failures import StepDetail
 from shared.models.image_sets import ImageSetVersion
@@ -86,7 +86,7 @@ def _version(
     if region not in version.regions:
         raise _refused("imageNotInRegion", f"Version {number} is not replicated to {region}, the site's region.",
                        "imageVersion")  # fmt: skip
-    source = MARKETPLACE_IMAGES_BY_ID.get(image_set.source_image_id)
+    source = marketplace_image(image_set.source_image_id)
     if user_type == "pooled" and source is not None and not source.multi_session:
         raise _refused("imageNotMultiSession", f"'{source.display_name}' takes one user at a time; pooled hosts "
                        "need a multi-session image.", "imageSetId")  # fmt: skip
