@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Protocol
 
 from shared.errors import Conflict, ErrorDetail, Unavailable, ValidationFailed
@@ -27,6 +26,7 @@ from shared.ports.backend_facets import ConfigurationBackend
 from shared.ports.bundles import TenantWatch
 from shared.ports.cloud_errors import CloudError
 from shared.ports.image_sources import ImageSources
+from shared.ports.new_records import NewRecordPorts
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
 from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, ListPages, PolicyStore, SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
@@ -34,7 +34,7 @@ from shared.services.engine.updates import merge_patch, update_with_etag
 ENTRA_TENANT = "entraTenantId"  # the scope of unique Entra tenant ids
 
 
-class TenantPorts(Protocol):
+class TenantPorts(NewRecordPorts, Protocol):
     """A tenant's registration: its Entra tenant claimed once, its backend changed only while nothing is made on it."""
 
     @property
@@ -53,13 +53,9 @@ class TenantPorts(Protocol):
     def images(self) -> DeviceImageStore: ...
     @property
     def policies(self) -> PolicyStore: ...
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
-    @property
-    def new_id(self) -> Callable[[], str]: ...
 
 
-class SitePorts(Protocol):
+class SitePorts(NewRecordPorts, Protocol):
     """A tenant's sites, and the pick lists of its Azure they are chosen from."""
 
     @property
@@ -83,10 +79,6 @@ class SitePorts(Protocol):
     def image_sets(self) -> ImageSetStore: ...
     @property
     def spot_groups(self) -> SpotGroupStore: ...
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
-    @property
-    def new_id(self) -> Callable[[], str]: ...
 
 
 def _claim_entra_id(ports: TenantPorts, entra_tenant_id: str | None, tenant_id: str) -> None:

@@ -3,8 +3,6 @@ deleted there first, so that what the admin sees is what Windows 365 applies).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Protocol
 
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
@@ -12,6 +10,7 @@ from shared.models.policies import Assignment, AssignRequest
 from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 from shared.ports.cloud_errors import CloudError
 from shared.ports.directory import Directory
+from shared.ports.new_records import NewRecordPorts
 from shared.ports.stores import UserSettingStore
 from shared.ports.windows365 import Windows365Provisioning, Windows365UserSettingSpec
 from shared.services.engine.updates import merge_patch, update_with_etag
@@ -23,7 +22,7 @@ GRAPH_FIELDS = {"displayName": "displayName", "localAdminEnabled": "localAdminEn
                 "frequencyType": "restorePointSetting.frequencyType"}  # fmt: skip
 
 
-class UserSettingPorts(Protocol):
+class UserSettingPorts(NewRecordPorts, Protocol):
     """A windows365 tenant's user settings: kept here, held by Windows 365, assigned to its directory's groups."""
 
     @property
@@ -32,10 +31,6 @@ class UserSettingPorts(Protocol):
     def windows365_provisioning(self) -> Windows365Provisioning: ...
     @property
     def directory(self) -> Directory: ...
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
-    @property
-    def new_id(self) -> Callable[[], str]: ...
 
 
 def setting_spec(setting: UserSetting) -> Windows365UserSettingSpec:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Literal, Protocol
 
 from pydantic import Field
@@ -20,6 +19,7 @@ from shared.models.policies import (
 )
 from shared.ports.configuration_ports import PolicySyncPorts
 from shared.ports.directory import Directory
+from shared.ports.new_records import NewRecordPorts
 from shared.ports.queues import EventPublisher
 from shared.ports.stores import PolicyStore
 from shared.services.configuration.device_images import GalleryPorts, gallery
@@ -40,13 +40,9 @@ class AssignmentPlanPorts(Protocol):
     def directory(self) -> Directory: ...
 
 
-class PolicyPorts(AssignmentPlanPorts, GalleryPorts, PolicySyncPorts, Protocol):
+class PolicyPorts(AssignmentPlanPorts, GalleryPorts, PolicySyncPorts, NewRecordPorts, Protocol):
     """A tenant's provisioning policies: their references checked, the backend told, reconciliation started."""
 
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
-    @property
-    def new_id(self) -> Callable[[], str]: ...
     @property
     def grace_period(self) -> timedelta: ...
     @property

@@ -8,7 +8,6 @@ so two admins adding versions at once get two numbers, never one version twice. 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -26,6 +25,7 @@ from shared.models.image_sets import (
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
 from shared.ports.azure_inventory import AzureInventory
+from shared.ports.new_records import NewRecordPorts
 from shared.ports.spot_pc_stores import ImageSetStore, RegionImageStore, SpotGroupStore
 from shared.ports.stores import SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
@@ -43,7 +43,7 @@ ATTEMPTS = 5  # a version number taken by a concurrent request is tried again wi
 QUIET = timedelta(minutes=10)
 
 
-class ImageSetPorts(Protocol):
+class ImageSetPorts(NewRecordPorts, Protocol):
     """A tenant's image sets, kept in its sites, and the Spot Groups that hold their versions."""
 
     @property
@@ -56,10 +56,6 @@ class ImageSetPorts(Protocol):
     def inventory(self) -> AzureInventory: ...
     @property
     def region_images(self) -> RegionImageStore: ...
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
-    @property
-    def new_id(self) -> Callable[[], str]: ...
 
 
 def create_image_set(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -36,6 +35,7 @@ from shared.models.spot_groups import (
 )
 from shared.ports.access_stores import UniqueValueStore
 from shared.ports.directory import Directory
+from shared.ports.new_records import NewRecordPorts
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
 from shared.ports.stores import SiteStore
 from shared.services.engine.updates import update_with_etag
@@ -46,7 +46,7 @@ from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROU
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
 
-class SpotGroupPorts(Protocol):
+class SpotGroupPorts(NewRecordPorts, Protocol):
     """A tenant's Spot Groups: built from its image sets' versions in its sites, for its directory's groups."""
 
     @property
@@ -59,11 +59,6 @@ class SpotGroupPorts(Protocol):
     def directory(self) -> Directory: ...
     @property
     def unique(self) -> UniqueValueStore: ...  # one group per name
-
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
-    @property
-    def new_id(self) -> Callable[[], str]: ...
 
 
 def _refused(code: str, message: str, target: str) -> ValidationFailed:
