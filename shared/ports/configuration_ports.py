@@ -27,8 +27,8 @@ class Windows365Ports(Protocol):
     def windows365_provisioning(self) -> Windows365Provisioning: ...
 
 
-class GallerySourcePorts(Windows365Ports, Protocol):
-    """Where a backend's gallery comes from: Windows 365's, or the marketplace of the tenant's sites' regions."""
+class MarketplacePorts(Protocol):
+    """The marketplace images of the tenant's sites' regions, as Azure lists them, kept a day per region."""
 
     @property
     def sites(self) -> SiteStore: ...
@@ -38,6 +38,10 @@ class GallerySourcePorts(Windows365Ports, Protocol):
     def region_images(self) -> RegionImageStore: ...
     @property
     def clock(self) -> Callable[[], datetime]: ...
+
+
+class GallerySourcePorts(Windows365Ports, MarketplacePorts, Protocol):
+    """Where a backend's gallery comes from: Windows 365's, or the marketplace of the tenant's sites' regions."""
 
 
 class HealthCheckRunPorts(Windows365Ports, Protocol):

@@ -9,31 +9,16 @@ when asked for after a day. A region Azure cannot be read in (no role there yet)
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Protocol
+from datetime import timedelta
 
 from shared.catalog.marketplace_images import DESKTOP, OFFERS, marketplace_image, offered, suits
 from shared.models.image_sets import MarketplaceImage, RegionImages, Use
 from shared.models.sites import Site
-from shared.ports.azure_inventory import AzureInventory
 from shared.ports.cloud_errors import CloudError
-from shared.ports.spot_pc_stores import RegionImageStore
-from shared.ports.stores import SiteStore
+from shared.ports.configuration_ports import MarketplacePorts
 
 log = logging.getLogger(__name__)
 MAX_AGE = timedelta(days=1)
-
-
-class MarketplacePorts(Protocol):
-    @property
-    def sites(self) -> SiteStore: ...
-    @property
-    def inventory(self) -> AzureInventory: ...
-    @property
-    def region_images(self) -> RegionImageStore: ...
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
 
 
 def marketplace_images(ports: MarketplacePorts, tenant_id: str, use: Use | None = None) -> list[MarketplaceImage]:
