@@ -13,17 +13,23 @@ function describe(bar) {
   return `${lineName(bar.name)} (${words(bar.stage)}): ${OUTCOME_WORDS[bar.outcome] || bar.outcome}, ${took}${bar.message ? `. ${bar.message}` : ''}`;
 }
 
+function describeMarker(marker) {
+  return `${lineName(marker.name)} at ${time(marker.time)}${marker.message ? `. ${marker.message}` : ''}`;
+}
+
 function Marker({ marker, onChoose }) {
   const size = 6;
   const points = `${marker.x},${marker.y - size} ${marker.x + size},${marker.y} ${marker.x},${marker.y + size} ${marker.x - size},${marker.y}`;
-  const line = `${lineName(marker.name)} at ${time(marker.time)}${marker.message ? `. ${marker.message}` : ''}`;
-  return html`<polygon points=${points} class=${`mark mark-${marker.outcome}`} onClick=${() => onChoose(line)}><title>${line}</title></polygon>`;
+  return html`<polygon points=${points} class=${`mark mark-${marker.outcome}`} onClick=${() => onChoose(marker.key)}>
+    <title>${describeMarker(marker)}</title></polygon>`;
 }
 
-// a touch screen has no hover: a tap on a bar or a mark shows the line its tooltip holds under the chart (pointer
-// only: the keyboard and a screen reader have the same lines in the table below)
+// a touch screen has no hover: a tap on a bar or a mark shows the line its tooltip holds under the chart, kept up to
+// date as the chart refreshes (pointer only: the keyboard and a screen reader have the same lines in the table below)
 function Chart({ layout, narrow }) {
   const [chosen, setChosen] = useState(null);
+  const chosenBar = layout.bars.find((bar) => bar.key === chosen);
+  const chosenMarker = layout.markers.find((marker) => marker.key === chosen);
   const attempts = layout.rows.length;
   const failed = layout.rows.filter((row) => row.outcome === 'failed').length;
   const summary = `Run ${layout.run}: ${attempts} attempt${attempts === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''}, ${layout.bars.length} steps from ${time(layout.start)}. The table below lists the same steps.`;
@@ -41,7 +47,7 @@ function Chart({ layout, narrow }) {
         ${narrow ? html`<tspan class="row-outcome" x="0" dy="14">${words(OUTCOME_WORDS[row.outcome])}</tspan>`
           : html`<tspan class="row-outcome"> · ${words(OUTCOME_WORDS[row.outcome])}</tspan>`}</text>`)}
       ${layout.bars.map((bar) => html`<rect key=${bar.key} x=${bar.x} y=${bar.y} width=${bar.width} height=${bar.height} rx="2"
-        class=${`bar bar-${bar.outcome}${chosen === describe(bar) ? ' chosen' : ''}`} onClick=${() => setChosen(describe(bar))}><title>${describe(bar)}</title></rect>`)}
+        class=${`bar bar-${bar.outcome}${bar === chosenBar ? ' chosen' : ''}`} onClick=${() => setChosen(bar.key)}><title>${describe(bar)}</title></rect>`)}
       ${layout.markers.map((marker) => html`<${Marker} key=${marker.key} marker=${marker} onChoose=${setChosen} />`)}
     </svg>
     <figcaption class="legend">
@@ -50,7 +56,7 @@ function Chart({ layout, narrow }) {
       <span><svg width="14" height="14" aria-hidden="true"><polygon points="7,1 13,7 7,13 1,7" class="mark mark-info" /></svg> Milestone</span>
       <span class="muted">Time from ${time(layout.start)}; tap or hover a bar for its step.</span>
     </figcaption>
-    <p class="timeline-line" aria-live="polite">${chosen}</p>
+    <p class="timeline-line" aria-live="polite">${chosenBar ? describe(chosenBar) : chosenMarker ? describeMarker(chosenMarker) : ''}</p>
   </figure>`;
 }
 
