@@ -151,7 +151,9 @@ export function CopyButton({ text, label }) {
   return html`<${ActionButton} kind="subtle" label=${label} onClick=${copy}>Copy</${ActionButton}>${outcome && html` <span class="muted" role="status">${outcome}</span>`}`;
 }
 
-/** A table of rows; with `selection` (a Set signal) a checkbox per row and one for the page. */
+/** A table of rows; with `selection` (a Set signal) a checkbox per row and one for the page. Below 600 px each row is a
+ * card (styles.css, from each cell's `data-label`); the explicit roles keep it a table to a screen reader, which some
+ * browsers forget once a table is not displayed as one. */
 export function DataTable({ caption, columns, rows, rowKey = (row) => row.id, selection, empty = 'Nothing here yet.', rowLabel }) {
   if (!rows) return html`<p class="muted">Loading…</p>`;
   const keys = rows.map(rowKey);
@@ -168,18 +170,18 @@ export function DataTable({ caption, columns, rows, rowKey = (row) => row.id, se
     for (const key of keys) allOn ? next.delete(key) : next.add(key);
     selection.value = next;
   };
-  return html`<${ScrollRegion} label=${caption || 'List'}><table>
+  return html`<${ScrollRegion} label=${caption || 'List'}><table class="list" role="table">
     <caption class=${caption ? '' : 'visually-hidden'}>${caption || 'List'}</caption>
-    <thead><tr>
-      ${selection && html`<th scope="col" class="select"><input type="checkbox" aria-label="Select every row on this page" checked=${allOn} onChange=${toggleAll} /></th>`}
-      ${columns.map((column) => html`<th scope="col" class=${column.class}>${column.label}</th>`)}
+    <thead role="rowgroup"><tr role="row">
+      ${selection && html`<th scope="col" role="columnheader" class="select"><input type="checkbox" aria-label="Select every row on this page" checked=${allOn} onChange=${toggleAll} /></th>`}
+      ${columns.map((column) => html`<th scope="col" role="columnheader" class=${column.class}>${column.label}</th>`)}
     </tr></thead>
-    <tbody>
-      ${rows.length === 0 && html`<tr><td colspan=${columns.length + (selection ? 1 : 0)} class="empty">${empty}</td></tr>`}
-      ${rows.map((row, index) => html`<tr key=${keys[index]} class=${selected.has(keys[index]) ? 'selected' : ''}>
-        ${selection && html`<td class="select"><input type="checkbox" aria-label=${`Select ${rowLabel ? rowLabel(row) : keys[index]}`}
+    <tbody role="rowgroup">
+      ${rows.length === 0 && html`<tr role="row"><td role="cell" colspan=${columns.length + (selection ? 1 : 0)} class="empty">${empty}</td></tr>`}
+      ${rows.map((row, index) => html`<tr role="row" key=${keys[index]} class=${selected.has(keys[index]) ? 'selected' : ''}>
+        ${selection && html`<td role="cell" class="select"><input type="checkbox" aria-label=${`Select ${rowLabel ? rowLabel(row) : keys[index]}`}
           checked=${selected.has(keys[index])} onChange=${() => toggle(keys[index])} /></td>`}
-        ${columns.map((column) => html`<td class=${column.class}>${column.render ? column.render(row) : row[column.key] ?? '—'}</td>`)}
+        ${columns.map((column) => html`<td role="cell" class=${column.class} data-label=${column.label}>${column.render ? column.render(row) : row[column.key] ?? '—'}</td>`)}
       </tr>`)}
     </tbody>
   </table></${ScrollRegion}>`;

@@ -130,6 +130,12 @@ test('axis ticks fall on round offsets from the start and never repeat a label',
   assert.equal(ticksFor(4 * 3600_000).step, 3600_000);
 });
 
+test('a phone-wide chart keeps its tick labels apart: fewer ticks, each at least 72 px from the next', () => {
+  const layout = layoutTimeline([step('createVm', 1, 0, 90)], { width: 340, labelWidth: 96, minBar: 4 });
+  assert.ok(layout.ticks.length >= 2 && layout.ticks.length <= 3, `${layout.ticks.length} ticks`);
+  layout.ticks.slice(1).forEach((tick, index) => assert.ok(tick.x - layout.ticks[index].x >= 72 - 1e-6));
+});
+
 test('offsets read as a person would say them', () => {
   assert.equal(formatOffset(0), '0');
   assert.equal(formatOffset(500), '+500 ms');

@@ -90,9 +90,9 @@ export function layoutTimeline(events, options = {}) {
   const times = attempts.flatMap((row) => [...row.steps.flatMap((step) => [step.start, step.end]), ...row.marks.map((mark) => mark.time)]).filter((time) => time !== null);
   const start = Math.min(...times);
   const span = Math.max(Math.max(...times) - start, MIN_SPAN);
-  const { step, ticks } = ticksFor(span);
-  const end = start + span;
   const plot = width - labelWidth - minBar - 2;
+  const { step, ticks } = ticksFor(span, Math.min(7, Math.max(3, Math.floor(plot / 72)))); // a label is up to 72 px wide
+  const end = start + span;
   const x = (time) => labelWidth + ((time - start) / (end - start)) * plot;
 
   const rows = [];

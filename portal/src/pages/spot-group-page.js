@@ -51,7 +51,7 @@ function SessionHosts({ hosts, canary, tenantId, spotGroupId, personal }) {
   const sessionsOf = (host) => href('/tenants/:tenantId/spotGroups/:spotGroupId/sessions', { tenantId, spotGroupId }, { host: host.name });
   // a host's sessions are a link to them, for a role that may read them
   const sessions = (host) => (host.sessionCount && can('listSessionHostSessions', tenantId)
-    ? html`<a href=${sessionsOf(host)} aria-label=${`${plural(host.sessionCount, 'session')} on ${host.name}`}>${host.sessionCount}</a>` : host.sessionCount);
+    ? html`<a class="count" href=${sessionsOf(host)} aria-label=${`${plural(host.sessionCount, 'session')} on ${host.name}`}>${host.sessionCount}</a>` : host.sessionCount);
   const columns = [
     { label: 'Name', render: (host) => html`${host.name}${canary.has(host.name) ? html` <span class="badge">Canary</span>` : null}` },
     { label: 'Status', render: (host) => html`<${StatusBadge} status=${host.status} /><${Failure} detail=${host.statusDetail} compact />` },
