@@ -3,7 +3,8 @@ import { html } from 'htm/preact';
 import { signal } from '@preact/signals';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { errorsByField } from './lib/errors.js';
-import { time, words } from './lib/format.js';
+import { forReaders, time, words } from './lib/format.js';
+import { lineName } from './lib/timeline.js';
 import { nameOf } from './models/names.js';
 import { useResource } from './models/resource.js';
 
@@ -38,7 +39,7 @@ export function ErrorBanner({ error, title = 'That did not work' }) {
 
 /** One line for a failure in a table cell: the catalogue's sentence, else the provider's message. */
 export function failureLine(detail) {
-  return detail ? detail.summary || detail.message || words(detail.code) : '';
+  return detail ? detail.summary || forReaders(detail.message) || words(detail.code) : '';
 }
 
 /**
@@ -48,13 +49,12 @@ export function failureLine(detail) {
 export function Failure({ detail, compact = false }) {
   if (!detail) return null;
   const said = failureLine(detail);
-  const step = detail.step && html`<span class="muted">${words(detail.step)}: </span>`;
+  const step = detail.step && html`<span class="muted">${lineName(detail.step)}: </span>`;
   const theirs = detail.summary && detail.message && detail.message !== detail.summary && detail.message;
-  return html`<div class="failure detail">
+  return html`<div class=${`failure detail${compact ? ' compact' : ''}`}>
     <p>${step}${said}${detail.code && html` <code>${detail.code}</code>`}</p>
     ${detail.recommendedAction && html`<p class="recommended"><strong>What to do:</strong> ${detail.recommendedAction}</p>`}
-    ${theirs && (compact ? html`<p class="muted">${theirs}</p>`
-      : html`<details><summary>The service's own message</summary><p>${theirs}</p></details>`)}
+    ${theirs && html`<details><summary>The service's own message</summary><p>${forReaders(theirs)}</p></details>`}
   </div>`;
 }
 

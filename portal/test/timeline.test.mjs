@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatOffset, layoutTimeline, lineName, ticksFor } from '../src/lib/timeline.js';
+import { formatOffset, layoutTimeline, lineMessage, lineName, ticksFor } from '../src/lib/timeline.js';
 
 const at = (seconds) => new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + seconds * 1000).toISOString();
 let next = 0;
@@ -147,6 +147,10 @@ test('offsets read as a person would say them', () => {
 
 test('the sleep and wake lines read in an admin\'s words; every other line as its name made words', () => {
   assert.deepEqual(['sleepStarted', 'asleep', 'awake'].map(lineName), ['Put to sleep', 'Asleep', 'Woke up']);
-  assert.equal(lineName('createVm'), 'Create VM');
+  assert.equal(lineName('createVm'), 'Create the VM');
+  assert.equal(lineName('runScript:0'), 'Run script 1');
+  assert.equal(lineMessage('createVm: Azure did not answer'), 'Create the VM: Azure did not answer');
+  assert.equal(lineMessage('Note: nothing'), 'Note: nothing');
+  assert.equal(lineName('deleteImageVersion:1.0.0'), 'Delete image version 1.0.0');
   assert.equal(lineName('provisioningStarted'), 'Provisioning started');
 });

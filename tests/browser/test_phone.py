@@ -112,12 +112,25 @@ def pages(owner_api: ApiClient) -> dict[str, str]:
         return list(found)
 
     [cloud_pc] = eventually(provisioned, timeout_s=WAIT_MS / 1000)
+    # a second user's Cloud PC fails every attempt at Intune's enrolment: a failure with the catalogue's words
+    tenant.user("quinn", [PLAN])
+    tenant.group("blocked", ["quinn"])
+    tenant.fault("enrollIntune", 3, "EnrollmentBlocked")
+    tenant.assign(policy, "phones", "blocked")
+
+    def failed() -> dict[str, Any]:
+        found = [c for c in owner_api.get(f"{tenant.path}/cloudPCs").json()["value"] if c["id"] != cloud_pc["id"]]
+        assert [c["status"] for c in found] == ["failed"]
+        return dict(found[0])
+
+    failed_pc = eventually(failed, timeout_s=WAIT_MS / 1000)
     bulk = owner_api.post(f"{tenant.path}/bulkActions", {"action": "reboot", "cloudPcIds": [cloud_pc["id"]]})
     assert bulk.status_code == 202, bulk.text
     t = f"/tenants/{tenant.id}"
     return {
         "overview": "/", "your access": "/me", "tenants": "/tenants", "sites": f"{t}/sites",
         "Cloud PCs": f"{t}/cloudPCs", "a Cloud PC": f"{t}/cloudPCs/{cloud_pc['id']}",
+        "a failed Cloud PC": f"{t}/cloudPCs/{failed_pc['id']}",
         "bulk actions": f"{t}/bulkActions", "a bulk action": f"{t}/bulkActions/{bulk.json()['id']}",
         "policies": f"{t}/policies", "a policy": f"{t}/policies/{policy['id']}",
         "the policy wizard": f"{t}/policies/new",

@@ -36,6 +36,20 @@ export function words(value) {
 /** A number field's range as a hint says it: {minimum: 2, maximum: 9} -> '2-9'. */
 export const span = (range) => `${range.minimum}-${range.maximum}`;
 
+/** A subnet by the names an admin gave it: '/subscriptions/…/virtualNetworks/corp/subnets/cloudpcs' -> 'corp / cloudpcs'. */
+export function subnetName(id) {
+  const found = /\/virtualNetworks\/([^/]+)\/subnets\/([^/]+)\/?$/i.exec(id || '');
+  return found ? `${found[1]} / ${found[2]}` : id || '—';
+}
+
+const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g;
+
+/** A server's message as a page shows it: its times in the reader's zone and locale, and the API path it gives scripts
+ * left to them ('… (GET /api/tenants/{tenantId}/onboarding, the portal's Onboarding page)' -> '… (the portal's Onboarding page)'). */
+export const forReaders = (message) => String(message ?? '')
+  .replace(/\((?:GET|POST|PATCH|PUT|DELETE) \/api\/[^,)]*, ([^)]*)\)/g, '($1)')
+  .replace(ISO_TIME, (found) => dateTime(found));
+
 export function plural(count, one, many = `${one}s`) {
   return `${count} ${count === 1 ? one : many}`;
 }

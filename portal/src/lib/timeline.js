@@ -5,11 +5,57 @@ export const OUTCOMES = ['succeeded', 'warning', 'failed', 'running', 'info']; /
 // milestones that belong to one attempt (drawn on its row) and those that end a run (drawn on its last row)
 const ATTEMPT_MILESTONES = new Set(['provisioningStarted', 'attemptFailed', 'attemptCleanedUp']);
 const RUN_RESULTS = new Set(['provisioned', 'provisioningFailed']);
-// the lines whose names do not read as an admin says them when made words (the power rules' sleep and wake)
-const LINE_WORDS = { sleepStarted: 'Put to sleep', asleep: 'Asleep', awake: 'Woke up' };
+// Every name the engine gives a step, a phase or a timeline line, in an admin's words. The server's names are held
+// to this map by tests/unit/test_portal_step_words.py, so a new step cannot reach a page unnamed.
+// step-words:begin
+export const STEP_WORDS = {
+  // a Cloud PC's provisioning steps (shared/services/cloud_pcs/provisioning_steps.py)
+  allocateCapacity: 'Reserve capacity', createVm: 'Create the VM', attachNetwork: 'Connect the network',
+  joinEntra: 'Join Microsoft Entra ID', enrollIntune: 'Enroll in Intune', assignPrimaryUser: 'Set the primary user',
+  hideStartMenuPowerIcons: 'Hide the power buttons', disableWindowsReset: 'Turn off Windows reset',
+  addLocalAdmin: 'Make the user a local administrator', setTeamsVdiMode: 'Set up Teams for virtual desktops',
+  enableTimeZoneRedirection: 'Follow the user\'s time zone', setLanguage: 'Set the language',
+  resizeOsDisk: 'Extend the OS disk', assignUser: 'Give the user access', registerSessionHost: 'Register with Azure Virtual Desktop',
+  // a Cloud PC's milestones (the state machine's lines and the lifecycle's)
+  provisioningStarted: 'Provisioning started', attemptFailed: 'Attempt failed', attemptCleanedUp: 'Failed attempt removed',
+  provisioned: 'Provisioned', provisioningFailed: 'Provisioning failed', gracePeriodStarted: 'Grace period started',
+  gracePeriodCancelled: 'Grace period cancelled', deprovisioningStarted: 'Deprovisioning started',
+  retryRequested: 'Retry asked', reprovisionRequested: 'Reprovision asked', resizeRequested: 'Resize asked',
+  resized: 'Resized', resizeFailed: 'Resize failed', rebootRequested: 'Restart asked', powerOnRequested: 'Start asked',
+  powerOffRequested: 'Shut-down asked', sleepStarted: 'Put to sleep', awake: 'Woke up', renamed: 'Renamed',
+  troubleshootStarted: 'Troubleshooting started', restoreRequested: 'Restore asked',
+  restorePointRequested: 'Restore point asked', windows365StatusChanged: 'Windows 365 reported a status',
+  rebooted: 'Restarted', poweredOn: 'Started', poweredOff: 'Shut down', troubleshot: 'Troubleshooting done',
+  asleep: 'Asleep', heldByAzure: 'Held by Azure', deleteVms: 'Delete the VMs', deprovisioned: 'Deprovisioned',
+  cleanedUp: 'Cleaned up', cleanUpRefused: 'Clean-up refused', windows365Audit: 'Windows 365 audit',
+  // an image set version's build and removal (shared/services/spot_pc/image_builds.py)
+  createBuildVm: 'Create the build VM', 'runScript:': 'Run script', awaitCustomization: 'Wait for your changes',
+  sysprep: 'Generalize Windows (Sysprep)', deallocateVm: 'Stop the build VM', generalizeVm: 'Mark the VM generalized',
+  ensureImageDefinition: 'Make the image definition', createImageVersion: 'Capture the image version',
+  deleteBuildVm: 'Delete the build VM', deleteBuildNic: 'Delete the build VM\'s network card',
+  'deleteImageVersion:': 'Delete image version', deleteImageDefinition: 'Delete the image definition',
+  forget: 'Forget the records',
+  // a Spot Group's and its hosts' phases (shared/services/spot_pc/spot_group_deployments.py, host_power.py)
+  ensureHostPool: 'Make the host pool', settle: 'Settle', deleteHostPool: 'Delete the host pool',
+  joinDevice: 'Join the directory', configureProfile: 'Set up the user profiles', registerHost: 'Register the host',
+  drainHost: 'Drain the host', awaitSignOut: 'Wait for users to sign out', removeHost: 'Remove the host',
+  deleteVm: 'Delete the VM', deleteNic: 'Delete the network card', deleteDevice: 'Delete the device',
+  forgetHost: 'Forget the host', removeHosts: 'Remove the hosts', maintenanceWindow: 'Maintenance window',
+  deploy: 'Deploy', imageUpdate: 'Image update', powerVm: 'Start or stop the VM',
+};
+// step-words:end
 
-/** A step's or a milestone's name in an admin's words: 'createVm' -> 'Create VM', 'awake' -> 'Woke up'. */
-export const lineName = (name) => LINE_WORDS[name] || words(name);
+/** A step's, a phase's or a line's name in an admin's words: 'createVm' -> 'Create the VM', 'runScript:0' ->
+ * 'Run script 1' (a name with a part after its colon: the script's place, the version's number). */
+export function lineName(name) {
+  if (!name) return '';
+  if (STEP_WORDS[name]) return STEP_WORDS[name];
+  const [head, rest] = String(name).split(/:(.*)/s);
+  if (rest !== undefined && STEP_WORDS[`${head}:`]) return `${STEP_WORDS[`${head}:`]} ${/^\d+$/.test(rest) ? Number(rest) + 1 : rest}`;
+  return words(name);
+}
+/** A line's message with the step it opens with in words: 'createVm: Azure did not answer' -> 'Create the VM: Azure …'. */
+export const lineMessage = (message) => String(message ?? '').replace(/^([a-zA-Z]+(?::\w+)?): /, (whole, name) => (STEP_WORDS[name] || STEP_WORDS[`${name.split(':')[0]}:`] ? `${lineName(name)}: ` : whole));
 // tick spacings a reader counts in: sub-second for the emulator's instant steps, up to a day for a stuck join
 const SECOND = 1000;
 const MIN_SPAN = 100; // instant steps (the emulator's) still spread over a readable axis

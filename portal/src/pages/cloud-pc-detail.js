@@ -9,7 +9,8 @@ import { JOIN_TYPES } from '../lib/configuration.js';
 import { connectionRows, lastConnected, userAway } from '../lib/cloud-pcs.js';
 import { CLOUD_PC_PROVISIONED } from '../vocabulary.js';
 import { GroupName } from '../groups.js';
-import { dateTime, words } from '../lib/format.js';
+import { dateTime, subnetName, words } from '../lib/format.js';
+import { RegionName } from '../catalog-names.js';
 import { CloudPcActions } from './cloud-pc-actions.js';
 import { Explanation } from './cloud-pc-explanation.js';
 import { Timeline } from './cloud-pc-timeline.js';
@@ -35,13 +36,18 @@ function Overview({ tenantId, cloudPc }) {
       c.gracePeriodEndDateTime && ['Grace period ends', dateTime(c.gracePeriodEndDateTime)],
       c.statusBefore && ['Returns to', words(c.statusBefore)],
       c.resizeFromServicePlanId && ['Resizing from plan', c.resizeFromServicePlanId],
-      ['Run · attempt · generation', `${c.run} · ${c.attempt} · ${c.generation}`],
       ['Created', dateTime(c.createdDateTime)],
       ['Last modified', dateTime(c.lastModifiedDateTime)],
-      c.lastRequestId && ['Last request', html`<code>${c.lastRequestId}</code>`],
       c.targetGroupId && ['Through group', html`<${GroupName} tenantId=${tenantId} groupId=${c.targetGroupId} />`],
-      ['Cloud PC id', html`<code>${c.id}</code>`],
     ]} />
+    <details class="support-details"><summary>Details</summary>
+      <p class="muted">What support asks for: the engine's counters and the ids of the last request.</p>
+      <${Details} items=${[
+        ['Run', c.run], ['Attempt', c.attempt], ['Generation', c.generation],
+        c.lastRequestId && ['Last request', html`<code>${c.lastRequestId}</code>`],
+        ['Cloud PC id', html`<code>${c.id}</code>`],
+      ]} />
+    </details>
     ${c.warnings?.length > 0 && html`<div class="banner warning" role="status"><strong>Provisioned with warnings</strong>
       <ul>${c.warnings.map((text) => html`<li>${text}</li>`)}</ul></div>`}
   </section>`;
@@ -57,7 +63,7 @@ function Build({ cloudPc }) {
       ['Image', `${b.imageDisplayName} (${b.imageType})`],
       ['Join', JOIN_TYPES[b.domainJoinType] || b.domainJoinType],
       b.onPremisesConnectionId && ['Connection', html`<a href=${href('/tenants/:tenantId/connections/:connectionId', { tenantId: cloudPc.tenantId, connectionId: b.onPremisesConnectionId })}><${NameOf} path=${tenantPath(cloudPc.tenantId, 'connections', b.onPremisesConnectionId)} id=${b.onPremisesConnectionId} kind="Connection" /></a>`],
-      ['Region', b.regionName],
+      ['Region', html`<${RegionName} name=${b.regionName} />`],
       ['VM size', b.vmSize],
       ['OS disk', `${b.osDiskSizeGb} GB`],
       ['Local administrator', yesNo(b.localAdminEnabled)],
@@ -66,7 +72,7 @@ function Build({ cloudPc }) {
       b.organizationalUnit && ['Organizational unit', b.organizationalUnit],
       b.subscriptionId && ['Subscription', html`<code>${b.subscriptionId}</code>`],
       b.resourceGroup && ['Resource group', b.resourceGroup],
-      b.subnetId && ['Subnet', html`<code>${b.subnetId}</code>`],
+      b.subnetId && ['Subnet', html`<span title=${b.subnetId}>${subnetName(b.subnetId)}</span>`],
     ]} />`}
     ${cloudPc.virtualMachineId && html`<h3>Azure resources</h3><dl class="resource-ids">
       <dt>Virtual machine</dt><dd><code>${cloudPc.virtualMachineId}</code></dd>

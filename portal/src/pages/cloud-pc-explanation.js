@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import { href } from '../router.js';
 import { ErrorBanner, StatusBadge } from '../ui.js';
-import { dateTime } from '../lib/format.js';
+import { dateTime, forReaders } from '../lib/format.js';
 import { explanation } from '../models/cloud-pcs.js';
 import { useResource } from '../models/resource.js';
 
@@ -19,14 +19,14 @@ export function Explanation({ tenantId, userId, cloudPcId, version }) {
     <${ErrorBanner} error=${poll.error} title="The explanation could not be read" />
     ${!found && !poll.error && html`<p class="muted">Reading the user's groups, licenses and policies…</p>`}
     ${found && html`
-      <p class="explanation-reason">${found.reason}</p>
+      <p class="explanation-reason">${forReaders(found.reason)}</p>
       <h3>Policies that target ${found.displayName || found.userPrincipalName}</h3>
       ${found.candidates.length === 0 ? html`<p>No assigned policy's groups hold this user.</p>` : html`<ol class="candidates">
         ${found.candidates.map((candidate) => html`<li key=${candidate.policyId}>
           ${policyLink(candidate.policyId, candidate.policyName)}
           ${' '}<${StatusBadge} status=${candidate.wins ? 'succeeded' : null} label=${candidate.wins ? 'Wins' : 'Does not win'} />
           <span class="muted"> · assigned ${dateTime(candidate.assignedDateTime)}</span>
-          <p>${candidate.reason}</p></li>`)}
+          <p>${forReaders(candidate.reason)}</p></li>`)}
       </ol>`}
       <h3>Windows 365 licenses</h3>
       ${found.licenses.length === 0 ? html`<p>The user holds no Windows 365 license: no Cloud PC is provisioned for them.</p>` : html`<ul>
@@ -36,13 +36,13 @@ export function Explanation({ tenantId, userId, cloudPcId, version }) {
       ${found.cloudPcs.length === 0 ? html`<p>None.</p>` : html`<ul>
         ${found.cloudPcs.map((held) => html`<li key=${held.id}>${cloudPcLink(held.id, held.displayName)}
           ${' '}<${StatusBadge} status=${held.status} /> ${held.servicePlanName}, from ${held.provisioningPolicyName}.
-          ${' '}${held.expected ? '' : html`<strong>Not wanted by the targeting rule. </strong>`}${held.note}</li>`)}
+          ${' '}${held.expected ? '' : html`<strong>Not wanted by the targeting rule. </strong>`}${forReaders(held.note)}</li>`)}
       </ul>`}
       <h3>Cloud PCs the user should have</h3>
       ${found.expected.length === 0 ? html`<p>None: no policy provisions for this user now.</p>` : html`<ul>
         ${found.expected.map((expected) => html`<li key=${`${expected.servicePlanId}.${expected.slotIndex}`}>
           ${expected.servicePlanName} (license ${expected.slotIndex + 1}) from ${expected.provisioningPolicyName}:
-          ${' '}${expected.existingCloudPcId ? cloudPcLink(expected.existingCloudPcId, 'has it') : 'not made yet'}. ${expected.note}</li>`)}
+          ${' '}${expected.existingCloudPcId ? cloudPcLink(expected.existingCloudPcId, 'has it') : 'not made yet'}. ${forReaders(expected.note)}</li>`)}
       </ul>`}`}
   </section>`;
 }

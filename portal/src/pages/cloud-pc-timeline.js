@@ -4,17 +4,17 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Failure, ScrollRegion, StatusBadge } from '../ui.js';
 import { outcomeBadge } from '../lib/cloud-pcs.js';
 import { dateTime, duration, time, words } from '../lib/format.js';
-import { OUTCOMES, layoutTimeline, lineName } from '../lib/timeline.js';
+import { OUTCOMES, layoutTimeline, lineMessage, lineName } from '../lib/timeline.js';
 
 const OUTCOME_WORDS = { succeeded: 'succeeded', failed: 'failed', warning: 'with warnings', running: 'running', info: 'noted' };
 
 function describe(bar) {
   const took = bar.running ? `running for ${duration(bar.end - bar.start)}` : `took ${duration(bar.end - bar.start)}`;
-  return `${lineName(bar.name)} (${words(bar.stage)}): ${OUTCOME_WORDS[bar.outcome] || bar.outcome}, ${took}${bar.message ? `. ${bar.message}` : ''}`;
+  return `${lineName(bar.name)} (${words(bar.stage)}): ${OUTCOME_WORDS[bar.outcome] || bar.outcome}, ${took}${bar.message ? `. ${lineMessage(bar.message)}` : ''}`;
 }
 
 function describeMarker(marker) {
-  return `${lineName(marker.name)} at ${time(marker.time)}${marker.message ? `. ${marker.message}` : ''}`;
+  return `${lineName(marker.name)} at ${time(marker.time)}${marker.message ? `. ${lineMessage(marker.message)}` : ''}`;
 }
 
 function Marker({ marker, onChoose }) {
@@ -81,7 +81,7 @@ function EventTable({ events, run }) {
         <td>${words(event.stage)}</td>
         <td><${StatusBadge} status=${badge.status} label=${badge.label} /></td>
         <td class="number">${took}</td>
-        <td>${event.summary ? html`<${Failure} detail=${event} compact />` : html`${event.message || ''}${event.code ? html` <code>${event.code}</code>` : ''}`}</td>
+        <td>${event.summary ? html`<${Failure} detail=${event} compact />` : html`${lineMessage(event.message)}${event.code ? html` <code>${event.code}</code>` : ''}`}</td>
       </tr>`;
     })}</tbody>
   </table></${ScrollRegion}>`;

@@ -5,9 +5,10 @@ import { can } from '../access.js';
 import { go, href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
 import { HYBRID, JOIN_TYPES, credentialPatch, shortResourceId } from '../lib/configuration.js';
-import { dateTime, time } from '../lib/format.js';
+import { dateTime, subnetName, time } from '../lib/format.js';
 import { connection as connectionOf, deleteConnection, runHealthChecks, updateConnection } from '../models/connections.js';
 import { useResource } from '../models/resource.js';
+import { RegionName } from '../catalog-names.js';
 import { CONNECTION_CHECKING } from '../vocabulary.js';
 
 const VERDICT = {
@@ -146,7 +147,7 @@ export function ConnectionPage({ params, query }) {
     }
   };
   const hybrid = connection.connectionType === HYBRID;
-  return html`<${Page} title=${connection.displayName} subtitle=${`${JOIN_TYPES[connection.connectionType]} · ${connection.regionName}`}
+  return html`<${Page} title=${connection.displayName} subtitle=${html`${JOIN_TYPES[connection.connectionType]} · <${RegionName} name=${connection.regionName} />`}
       actions=${html`<${AsOf} poll=${poll} />
         ${can('deleteConnection', tenantId) && html`<${ActionButton} kind="danger" onClick=${remove} busyLabel="Deleting…">Delete</${ActionButton}>`}`}>
     <p><a href=${list}>All connections</a></p>
@@ -160,11 +161,11 @@ export function ConnectionPage({ params, query }) {
       <h2 id="details-heading">Details</h2>
       <${Details} items=${[
         ['Join type', JOIN_TYPES[connection.connectionType]],
-        ['Region', connection.regionName],
+        ['Region', html`<${RegionName} name=${connection.regionName} />`],
         ['Subscription', html`<code>${connection.subscriptionId}</code>`],
         ['Resource group', connection.resourceGroupName],
         ['Virtual network', shortResourceId(connection.virtualNetworkId, 1)],
-        ['Subnet', shortResourceId(connection.subnetId, 1)],
+        ['Subnet', connection.subnetId ? html`<span title=${connection.subnetId}>${subnetName(connection.subnetId)}</span>` : '—'],
         hybrid && ['AD domain', connection.adDomainName],
         hybrid && ['AD domain username', connection.adDomainUsername],
         hybrid && ['Organizational unit', connection.organizationalUnit || 'Default computers container'],

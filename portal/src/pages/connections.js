@@ -3,8 +3,9 @@ import { html } from 'htm/preact';
 import { can } from '../access.js';
 import { href, page, setQuery } from '../router.js';
 import { AsOf, DataTable, ErrorBanner, Page, StatusBadge } from '../ui.js';
-import { JOIN_TYPES, shortResourceId } from '../lib/configuration.js';
-import { dateTime, words } from '../lib/format.js';
+import { JOIN_TYPES } from '../lib/configuration.js';
+import { RegionName } from '../catalog-names.js';
+import { dateTime, subnetName, words } from '../lib/format.js';
 import { connectionList } from '../models/connections.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
@@ -37,8 +38,8 @@ function Connections({ params, query }) {
   const columns = [
     { label: 'Name', render: (c) => html`<a href=${href('/tenants/:tenantId/connections/:connectionId', { tenantId, connectionId: c.id })}>${c.displayName}</a>` },
     { label: 'Join type', render: (c) => JOIN_TYPES[c.connectionType] || c.connectionType },
-    { label: 'Site', render: (c) => `${siteName(c.siteId)} (${c.regionName})` },
-    { label: 'Subnet', render: (c) => shortResourceId(c.subnetId) },
+    { label: 'Site', render: (c) => html`${siteName(c.siteId)} (<${RegionName} name=${c.regionName} />)` },
+    { label: 'Subnet', render: (c) => (c.subnetId ? html`<span title=${c.subnetId}>${subnetName(c.subnetId)}</span>` : '—') },
     { label: 'Health', render: (c) => html`<${StatusBadge} status=${c.healthCheckStatus} />` },
     { label: 'In use', render: (c) => (c.inUse ? 'Yes, by a policy' : 'No') },
     { label: 'Last checked', render: (c) => dateTime(c.healthCheckStatusDetail?.endDateTime) },

@@ -4,7 +4,7 @@ import { useEffect } from 'preact/hooks';
 import { can } from '../access.js';
 import { href, page } from '../router.js';
 import { ActionButton, AsOf, DataTable, ErrorBanner, Field, Notice, Page, StatusBadge, useForm } from '../ui.js';
-import { dateTime } from '../lib/format.js';
+import { dateTime, forReaders } from '../lib/format.js';
 import { consentOutcome, onboarding } from '../models/onboarding.js';
 import { useResource } from '../models/resource.js';
 import { setSubscriptions, tenantList } from '../models/tenants.js';
@@ -35,7 +35,7 @@ const REFUSED_WORK = {
 };
 const REFUSED_COLUMNS = [
   { label: 'Work', render: (item) => html`<strong>${REFUSED_WORK[item.work] || item.work}</strong>` },
-  { label: 'Refused', render: (item) => html`<code>${item.code}</code> ${item.message}` },
+  { label: 'Refused', render: (item) => html`<code>${item.code}</code> ${forReaders(item.message)}` },
   { label: 'Since', render: (item) => dateTime(item.firstRefusedDateTime) },
 ];
 

@@ -7,11 +7,14 @@ import { useResource } from '../models/resource.js';
 import { summaries } from '../models/tenants.js';
 import { CLOUD_PC_ATTENTION, CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
 
-// a count's accessible name starts with the number as shown (axe's label-content-name-mismatch: 1,234 read as 1,234)
+// a count's accessible name starts with the number as shown (axe's label-content-name-mismatch: 1,234 read as 1,234),
+// and names what it counts in the singular for one (`label`, or [one, many] where the two differ)
 function count(link, value, label) {
-  if (!value) return html`<span class="count zero" aria-label=${`0 ${label}`}>0</span>`;
+  const [one, many] = Array.isArray(label) ? label : [label, label];
+  const named = (shown) => `${shown} ${value === 1 ? one : many}`;
+  if (!value) return html`<span class="count zero" aria-label=${named('0')}>0</span>`;
   const shown = value.toLocaleString();
-  return html`<a class="count" href=${link} aria-label=${`${shown} ${label}`}>${shown}</a>`;
+  return html`<a class="count" href=${link} aria-label=${named(shown)}>${shown}</a>`;
 }
 
 function Overview() {
@@ -20,14 +23,14 @@ function Overview() {
   const cloudPcs = (tenantId, status) => href('/tenants/:tenantId/cloudPCs', { tenantId }, { status });
   const columns = [
     { label: 'Tenant', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId })}>${row.displayName}</a>` },
-    { label: 'Cloud PCs', class: 'number', render: (row) => count(cloudPcs(row.tenantId), row.cloudPcs?.total, 'Cloud PCs') },
+    { label: 'Cloud PCs', class: 'number', render: (row) => count(cloudPcs(row.tenantId), row.cloudPcs?.total, ['Cloud PC', 'Cloud PCs']) },
     { label: 'Provisioned', class: 'number', render: (row) => count(cloudPcs(row.tenantId, 'provisioned'), row.cloudPcs?.byStatus?.provisioned, 'provisioned') },
     { label: 'Never connected', class: 'number', render: (row) => count(href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId }, { neverConnected: 'true' }), row.cloudPcs?.neverConnected, 'never connected to') },
     { label: 'In progress', class: 'number', render: (row) => CLOUD_PC_UNDER_WAY.reduce((sum, status) => sum + (row.cloudPcs?.byStatus?.[status] || 0), 0).toLocaleString() },
     ...CLOUD_PC_ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs?.byStatus?.[status], words(status).toLowerCase()) })),
-    { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections?.notHealthy, 'connections not healthy') },
-    { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups?.notReady, 'Spot Groups not ready') },
-    { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork?.length, 'work refused for want of a permission') },
+    { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections?.notHealthy, ['connection not healthy', 'connections not healthy']) },
+    { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups?.notReady, ['Spot Group not ready', 'Spot Groups not ready']) },
+    { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork?.length, ['piece of work refused for want of a permission', 'pieces of work refused for want of a permission']) },
   ];
   const totals = (rows || []).reduce((sum, row) => ({
     cloudPcs: sum.cloudPcs + (row.cloudPcs?.total || 0),

@@ -230,7 +230,7 @@ export function SpotGroupPage({ params, query }) {
       <${Details} items=${[
         ['User type', words(group.userType)],
         ['License count', group.licenseCount],
-        ['Site', site ? `${site.displayName} (${site.regionName})` : group.siteId],
+        ['Site', site ? html`${site.displayName} (<${RegionName} name=${site.regionName} />)` : group.siteId],
         ['Image', html`<a href=${href('/tenants/:tenantId/imageSets/:imageSetId', { tenantId, imageSetId: group.imageSetId })}>${imageSet.data?.displayName || 'Image set'}</a>, version ${group.imageVersion}${running.size ? ' (rolling out)' : ''}`],
         ['VM size', group.vmSize],
         group.userType === 'pooled' && ['Sessions per host', group.maxSessionsPerHost],

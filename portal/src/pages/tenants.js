@@ -3,7 +3,7 @@ import { html } from 'htm/preact';
 import { can } from '../access.js';
 import { go, href, page } from '../router.js';
 import { ActionButton, DataTable, ErrorBanner, Field, Notice, Page, confirm, useForm } from '../ui.js';
-import { dateTime } from '../lib/format.js';
+import { dateTime, subnetName } from '../lib/format.js';
 import { useState } from 'preact/hooks';
 import { regionOption } from '../lib/configuration.js';
 import { RegionName } from '../catalog-names.js';
@@ -187,6 +187,9 @@ function CreateSite({ tenantId }) {
 function Sites({ params }) {
   const { tenantId } = params;
   const poll = useResource(siteList(tenantId));
+  // the subscriptions' names as Azure gives them to the app; an id only where its role there is gone
+  const named = useResource(subscriptions(tenantId)).data;
+  const subscriptionName = (id) => named?.find((one) => one.subscriptionId === id)?.displayName;
   const edits = useRowEdits({
     kind: 'site', rename: (site, name) => renameSite(tenantId, site, name), remove: (site) => deleteSite(tenantId, site),
     deleteQuestion: (site) => `Delete the site ${site.displayName}? A site that still holds connections, images, image sets or Spot Groups is not deleted.`,
@@ -194,9 +197,9 @@ function Sites({ params }) {
   const columns = [
     { label: 'Name', key: 'displayName' },
     { label: 'Region', render: (site) => html`<${RegionName} name=${site.regionName} />` },
-    { label: 'Subscription', render: (site) => html`<code>${site.subscriptionId}</code>` },
+    { label: 'Subscription', render: (site) => subscriptionName(site.subscriptionId) || html`<code>${site.subscriptionId}</code>` },
     { label: 'Resource group', key: 'resourceGroupName' },
-    { label: 'Network', render: (site) => site.subnetId ? site.subnetId.split('/').slice(-3).join('/') : 'Microsoft-hosted' },
+    { label: 'Network', render: (site) => (site.subnetId ? html`<span title=${site.subnetId}>${subnetName(site.subnetId)}</span>` : 'Microsoft-hosted') },
     { label: 'Actions', render: (site) => edits.actions(site, can('updateSite', tenantId), can('deleteSite', tenantId)) },
   ];
   return html`<${Page} title="Sites">

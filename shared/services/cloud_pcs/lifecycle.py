@@ -229,7 +229,7 @@ def deprovision(
         ids_of(cloud_pc),
         "deprovisioned",
         outcome="succeeded",
-        message="VM deletion asked (deleteVms follows it); clean-up follows",
+        message="VM deletion asked (the next line follows it); clean-up follows",
     )
     ports.cloud_pcs.delete_cloud_pc(tenant_id, cloud_pc_id)
     ports.events.publish_directory_event(tenant_id, full=True)  # a freed license may let a waiting Cloud PC start

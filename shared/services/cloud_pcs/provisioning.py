@@ -267,8 +267,9 @@ def _record_removal(ports: ProvisioningPorts, state: RunState) -> None:
     ports.cloud_pcs.upsert_events(
         job.tenant_id,
         [
+            # the failed step's own line, just before, names the step; this one carries the code the catalogue words
             timeline_event(*ids, "attemptFailed", now, outcome="failed", attempt=attempt,
-                           message=f"{failure.step}: {failure.message}" if failure else None),
+                           code=failure.code if failure else None, message=failure.message if failure else None),
             timeline_event(*ids, "attemptCleanedUp", now, attempt=attempt,
                            message="Session host, VM and network interface removed"),
         ],
