@@ -20,6 +20,7 @@ import { IMAGE_UPDATE_UNDER_WAY, SESSION_HOST_BUSY, SPOT_GROUP_BUSY, SPOT_GROUP_
 // the server's default for the query parameter, which the document says only in words (not yet in the vocabulary)
 const DRAIN_DEFAULT_MINUTES = 60;
 import { ImageUpdates } from './spot-group-update.js';
+import { RegionName } from '../catalog-names.js';
 
 const WORK = {
   deploying: 'Deploying: the host pool, its desktop application group and workspace are made, then every session host in parallel.',
