@@ -77,7 +77,7 @@ def test_every_page_speaks_an_admins_words(portal: Any, pages: dict[str, str]) -
             # the catalogue's sentence and what to do, the failed attempts' lines in words, engine details folded
             expect(page.get_by_text("An Intune enrolment restriction blocked the device.").first).to_be_visible()
             expect(page.get_by_text("What to do:").first).to_be_visible()
-            expect(page.get_by_role("cell", name="Enroll in Intune").first).to_be_visible()
+            expect(page.get_by_role("cell", name="Create the VM", exact=True).first).to_be_visible()
             details = page.locator("details.support-details")
             expect(details.locator("summary")).to_have_text("Details")
             tab.shot("a failed Cloud PC in words")

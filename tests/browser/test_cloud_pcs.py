@@ -110,7 +110,7 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
         [re.compile("Attempt 1 · Failed"), re.compile("Attempt 2 · Succeeded")]
     )
     steps = page.get_by_role("table", name="Every step and milestone")
-    expect(steps.get_by_role("row").filter(has_text="Create VM")).to_have_count(2)
+    expect(steps.get_by_role("row").filter(has_text="Create the VM")).to_have_count(2)
     expect(steps).to_contain_text("AllocationFailed")
     explanation = page.get_by_role("region", name="Why this user has this Cloud PC")
     expect(explanation).to_contain_text(policy["displayName"])
@@ -236,7 +236,7 @@ def test_a_failed_cloud_pc_reads_in_an_admins_words_with_what_to_do(portal: Any,
     expect(details).to_contain_text("Azure has no room for this VM size in the region right now.")
     expect(details).to_contain_text("What to do: Retry later, or choose another size or region in the policy.")
     details.get_by_text("The service's own message").click()  # Azure's message, once, folded away
-    expect(details.locator("details p")).to_have_text("The operation createVm failed with AllocationFailed.")
+    expect(details.locator(".failure details p")).to_have_text("The operation createVm failed with AllocationFailed.")
     explanation = page.get_by_role("region", name="Why this user has this Cloud PC")
     expect(explanation).to_contain_text("Provisioning failed: Azure has no room for this VM size in the region")
     expect(explanation).to_contain_text("(group 'sales' at")  # the group by its name, not its id

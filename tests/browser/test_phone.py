@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTEFACTS, LAPTOP, PHONE, WAIT_MS
 from tests.browser.test_spot_pc import SOURCE, _ready
-from tests.e2e.test_provisioning import PLAN
+from tests.e2e.test_provisioning import PLAN, settled_cloud_pcs
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import Tenant
 
@@ -90,11 +90,18 @@ IDS_SHOWN = r"""() => {
 def pages(owner_api: ApiClient) -> dict[str, str]:
     """One tenant with one of everything a page shows, and each page's address (the wizards' first steps too)."""
     tenant = Tenant(owner_api)
-    tenant.user("pat", [PLAN])
-    tenant.group("phones", ["pat"])
+    # first, quinn's Cloud PC fails every attempt at Intune's enrolment: a failure with the catalogue's words
+    tenant.fault("enrollIntune", 3, "EnrollmentBlocked")
+    tenant.user("quinn", [PLAN])
+    tenant.group("blocked", ["quinn"])
     connection = tenant.connection()
     policy = tenant.policy()
-    tenant.assign(policy, "phones")
+    tenant.assign(policy, "blocked")
+    [failed] = settled_cloud_pcs(owner_api, tenant, 1)
+    assert failed["status"] == "failed", failed
+    tenant.user("pat", [PLAN])
+    tenant.group("phones", ["pat"])
+    tenant.assign(policy, "blocked", "phones")
     image_set = owner_api.created(
         f"{tenant.path}/imageSets", {"displayName": "Pooled", "siteId": tenant.site["id"], "sourceImageId": SOURCE}
     )
@@ -107,30 +114,18 @@ def pages(owner_api: ApiClient) -> dict[str, str]:
     })  # fmt: skip
 
     def provisioned() -> list[dict[str, Any]]:
-        found = owner_api.get(f"{tenant.path}/cloudPCs").json()["value"]
+        found = [c for c in owner_api.get(f"{tenant.path}/cloudPCs").json()["value"] if c["id"] != failed["id"]]
         assert [c["status"] for c in found] == ["provisioned"]
         return list(found)
 
     [cloud_pc] = eventually(provisioned, timeout_s=WAIT_MS / 1000)
-    # a second user's Cloud PC fails every attempt at Intune's enrolment: a failure with the catalogue's words
-    tenant.user("quinn", [PLAN])
-    tenant.group("blocked", ["quinn"])
-    tenant.fault("enrollIntune", 3, "EnrollmentBlocked")
-    tenant.assign(policy, "phones", "blocked")
-
-    def failed() -> dict[str, Any]:
-        found = [c for c in owner_api.get(f"{tenant.path}/cloudPCs").json()["value"] if c["id"] != cloud_pc["id"]]
-        assert [c["status"] for c in found] == ["failed"]
-        return dict(found[0])
-
-    failed_pc = eventually(failed, timeout_s=WAIT_MS / 1000)
     bulk = owner_api.post(f"{tenant.path}/bulkActions", {"action": "reboot", "cloudPcIds": [cloud_pc["id"]]})
     assert bulk.status_code == 202, bulk.text
     t = f"/tenants/{tenant.id}"
     return {
         "overview": "/", "your access": "/me", "tenants": "/tenants", "sites": f"{t}/sites",
         "Cloud PCs": f"{t}/cloudPCs", "a Cloud PC": f"{t}/cloudPCs/{cloud_pc['id']}",
-        "a failed Cloud PC": f"{t}/cloudPCs/{failed_pc['id']}",
+        "a failed Cloud PC": f"{t}/cloudPCs/{failed['id']}",
         "bulk actions": f"{t}/bulkActions", "a bulk action": f"{t}/bulkActions/{bulk.json()['id']}",
         "policies": f"{t}/policies", "a policy": f"{t}/policies/{policy['id']}",
         "the policy wizard": f"{t}/policies/new",

@@ -2,7 +2,7 @@
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { go } from '../router.js';
-import { ActionButton, ErrorBanner, confirm } from '../ui.js';
+import { ActionButton, ErrorBanner, confirm, failureLine } from '../ui.js';
 import { confirmation, reviewHeadline, splitReview } from '../lib/bulk-review.js';
 import { ACTIONS, BULK_ACTIONS, actionLabel, warning } from '../lib/cloud-pcs.js';
 import { plural } from '../lib/format.js';
@@ -73,7 +73,7 @@ export function BulkBar({ tenantId, selection, seen, plans }) {
     ${current && html`<div class="bulk-review" role="status">
       <p><strong>${reviewHeadline(actionLabel(action), current)}</strong></p>
       ${current.refused.length > 0 && html`<ul class="refused">${current.refused.map((item) => html`<li key=${item.cloudPcId}>
-        <strong>${name(item.cloudPcId)}</strong>: ${item.error?.message || 'refused'}</li>`)}</ul>`}
+        <strong>${name(item.cloudPcId)}</strong>: ${failureLine(item.error) || 'refused'}</li>`)}</ul>`}
       ${current.accepted.length > 0 && html`<${ActionButton} kind=${ACTIONS[action].warn ? 'danger' : 'primary'} onClick=${run}
         busyLabel="Starting…">${actionLabel(action)} ${count(current.accepted.length)}…</${ActionButton}>`}
     </div>`}

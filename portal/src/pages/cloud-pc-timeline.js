@@ -3,7 +3,7 @@ import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Failure, ScrollRegion, StatusBadge } from '../ui.js';
 import { outcomeBadge } from '../lib/cloud-pcs.js';
-import { dateTime, duration, time, words } from '../lib/format.js';
+import { dateTime, duration, plural, time, words } from '../lib/format.js';
 import { OUTCOMES, layoutTimeline, lineMessage, lineName } from '../lib/timeline.js';
 
 const OUTCOME_WORDS = { succeeded: 'succeeded', failed: 'failed', warning: 'with warnings', running: 'running', info: 'noted' };
@@ -32,7 +32,7 @@ function Chart({ layout, narrow }) {
   const chosenMarker = layout.markers.find((marker) => marker.key === chosen);
   const attempts = layout.rows.length;
   const failed = layout.rows.filter((row) => row.outcome === 'failed').length;
-  const summary = `Run ${layout.run}: ${attempts} attempt${attempts === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''}, ${layout.bars.length} steps from ${time(layout.start)}. The table below lists the same steps.`;
+  const summary = `Run ${layout.run}: ${attempts} attempt${attempts === 1 ? '' : 's'}${failed ? `, ${failed} failed` : ''}, ${plural(layout.bars.length, 'step')} from ${time(layout.start)}. The table below lists the same steps.`;
   return html`<figure class="timeline-chart">
     <svg viewBox=${`0 0 ${layout.width} ${layout.height}`} width=${layout.width} height=${layout.height} role="img" aria-label=${summary}>
       <defs>

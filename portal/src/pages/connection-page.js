@@ -5,7 +5,7 @@ import { can } from '../access.js';
 import { go, href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
 import { HYBRID, JOIN_TYPES, credentialPatch, shortResourceId } from '../lib/configuration.js';
-import { dateTime, subnetName, time } from '../lib/format.js';
+import { dateTime, plural, subnetName, time } from '../lib/format.js';
 import { connection as connectionOf, deleteConnection, runHealthChecks, updateConnection } from '../models/connections.js';
 import { useResource } from '../models/resource.js';
 import { RegionName } from '../catalog-names.js';
@@ -61,7 +61,7 @@ function HealthChecks({ connection, tenantId, onSaved }) {
     </div>
     ${byWindows365 && html`<p class="muted">Windows 365 checks this connection itself: when it is made or changed, and every 6 hours. This page shows its latest results.</p>`}
     <${ErrorBanner} error=${error} />
-    ${checking && html`<label class="progress-label" for="checks-progress">${done} of ${checks.length} checks done</label>
+    ${checking && html`<label class="progress-label" for="checks-progress">${done} of ${plural(checks.length, 'check')} done</label>
       <progress id="checks-progress" max=${checks.length || 1} value=${done}></progress>`}
     ${verdict && html`<div class=${`banner ${verdict[0]}`}>${verdict[1]}</div>`}
     <p class="muted">Run ${connection.healthCheckRun} · started ${dateTime(detail.startDateTime)} · ended ${dateTime(detail.endDateTime)}</p>

@@ -30,7 +30,7 @@ function Overview() {
     ...CLOUD_PC_ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs?.byStatus?.[status], words(status).toLowerCase()) })),
     { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections?.notHealthy, ['connection not healthy', 'connections not healthy']) },
     { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups?.notReady, ['Spot Group not ready', 'Spot Groups not ready']) },
-    { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork?.length, ['piece of work refused for want of a permission', 'pieces of work refused for want of a permission']) },
+    { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork?.length, 'work refused for want of a permission') },
   ];
   const totals = (rows || []).reduce((sum, row) => ({
     cloudPcs: sum.cloudPcs + (row.cloudPcs?.total || 0),

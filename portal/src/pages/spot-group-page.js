@@ -42,8 +42,8 @@ function Status({ group, hosts }) {
       <${Failure} detail=${group.statusDetail} /></div>`}
     <ul class="tiles" aria-label="Session hosts by state">
       ${['total', 'running', 'stopped', 'draining', 'failed'].map((name) => html`<li class=${`tile${name === 'failed' && counts[name] ? ' attention' : ''}`}>
-        <span class="tile-value">${counts[name] || 0}</span> ${name === 'total' ? 'session hosts' : name}</li>`)}
-      <li class="tile"><span class="tile-value">${group.assignedUserCount}</span> of ${group.licenseCount} licenses assigned</li>
+        <span class="tile-value">${counts[name] || 0}</span> ${name === 'total' ? (counts.total === 1 ? 'session host' : 'session hosts') : name}</li>`)}
+      <li class="tile"><span class="tile-value">${group.assignedUserCount}</span> of ${plural(group.licenseCount, 'license')} assigned</li>
     </ul>
   </section>`;
 }
