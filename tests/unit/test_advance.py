@@ -118,6 +118,9 @@ def test_an_attempt_that_failed_is_removed_and_the_next_one_provisions() -> None
     (vm,) = fakes.compute.vm_names(TENANT)
     assert vm.endswith("-a2") and len(fakes.compute.nic_names(TENANT)) == 1
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, pc).attempt == 2
+    # the attempt's line carries the step's code, which the catalogue words; the step's own line names the step
+    [failed] = [e for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name == "attemptFailed"]
+    assert failed.code == "AllocationFailed" and failed.message and not failed.message.startswith("createVm:")
 
 
 def test_a_step_not_done_yet_ends_the_call_with_a_wait_and_the_next_call_resumes_it() -> None:
