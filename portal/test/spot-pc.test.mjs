@@ -172,3 +172,11 @@ test('a VM size reads with its vCPUs and memory', () => {
   assert.equal(vmSizeLabel({ name: 'Standard_D4s_v5', vcpus: 4, memoryGb: 16 }), 'Standard_D4s_v5 · 4 vCPUs, 16 GiB');
   assert.equal(vmSizeLabel({ name: 'Standard_B1ms', vcpus: 1, memoryGb: 2 }), 'Standard_B1ms · 1 vCPU, 2 GiB');
 });
+
+test('a set is kept in its site, the region by its display name once the regions are read', async () => {
+  const { placeLabel } = await import('../src/lib/spot-pc.js');
+  const sites = [{ id: 's1', displayName: 'HQ', regionName: 'westeurope' }];
+  assert.equal(placeLabel({ siteId: 's1' }, sites, [{ name: 'westeurope', displayName: 'West Europe' }]), 'HQ (West Europe)');
+  assert.equal(placeLabel({ siteId: 's1' }, sites), 'HQ (westeurope)');
+  assert.equal(placeLabel({ siteId: 'gone' }, sites), 'A site that is no longer listed');
+});

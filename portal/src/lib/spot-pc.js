@@ -15,12 +15,13 @@ export function vmSizeLabel(size) {
   return `${size.name} · ${plural(size.vcpus, 'vCPU')}, ${size.memoryGb} GiB`;
 }
 
-/** Where a set is kept: its site, or every site's region. */
-export function placeLabel(imageSet, sites) {
+/** Where a set is kept: its site with its region's display name (from GET /regions, once read), or every site's region. */
+export function placeLabel(imageSet, sites, regions = null) {
   if (imageSet.global) return 'Global: every site\'s region';
   if (!sites) return '…'; // the sites are still being read: a name, not an id, comes
   const site = sites.find((entry) => entry.id === imageSet.siteId);
-  return site ? `${site.displayName} (${site.regionName})` : 'A site that is no longer listed';
+  const region = site && (regions?.find((one) => one.name === site.regionName)?.displayName || site.regionName);
+  return site ? `${site.displayName} (${region})` : 'A site that is no longer listed';
 }
 
 // what the service applies when the admin gives none (SpotGroupCreate's x-default-by-user-type)

@@ -9,6 +9,7 @@ import { dateTime } from '../lib/format.js';
 import { deleteImageSet, imageSetPage, marketplaceImages, updateImageSet } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
+import { regions } from '../models/catalog.js';
 import { AddVersion, Refusal, VersionsTable } from './image-set-versions.js';
 
 function EditNotes({ imageSet, tenantId, onSaved }) {
@@ -43,6 +44,7 @@ export function ImageSetPage({ params, query }) {
   const poll = useResource(imageSetPage(tenantId, imageSetId));
   const seen = useRef(null); // the set as last read, to name it once it is gone
   const sites = useResource(siteList(tenantId));
+  const regionList = useResource(regions).data;
   const images = useResource(marketplaceImages(tenantId));
   const [saved, setSaved] = useState(query.created ? 'Image set created: its version 0.0.0 is built from the marketplace image first.' : null);
   const [deleteError, setDeleteError] = useState(null);
@@ -75,7 +77,7 @@ export function ImageSetPage({ params, query }) {
     }
   };
   const deleting = imageSet.status === 'deleting';
-  return html`<${Page} title=${imageSet.displayName} subtitle=${`${placeLabel(imageSet, sites.data)} · from ${image?.displayName || (images.data ? imageSet.sourceImageId : '…')}`}
+  return html`<${Page} title=${imageSet.displayName} subtitle=${`${placeLabel(imageSet, sites.data, regionList)} · from ${image?.displayName || (images.data ? imageSet.sourceImageId : '…')}`}
       actions=${html`<${AsOf} poll=${poll} />
         ${can('deleteImageSet', tenantId) && !deleting && html`<${ActionButton} kind="danger" onClick=${remove} busyLabel="Deleting…">Delete image set</${ActionButton}>`}`}>
     <p><a href=${list}>All image sets</a></p>
@@ -90,8 +92,8 @@ export function ImageSetPage({ params, query }) {
       <${Details} items=${[
         ['Status', html`<${StatusBadge} status=${imageSet.status} />`],
         ['Latest version', imageSet.latestVersion],
-        ['Kept in', placeLabel(imageSet, sites.data)],
-        imageSet.global && ['Built in', placeLabel({ siteId: imageSet.homeSiteId }, sites.data)],
+        ['Kept in', placeLabel(imageSet, sites.data, regionList)],
+        imageSet.global && ['Built in', placeLabel({ siteId: imageSet.homeSiteId }, sites.data, regionList)],
         ['Source image', image ? imageLabel(image) : imageSet.sourceImageId],
         ['Description', imageSet.description],
         ['Notes', imageSet.notes],

@@ -9,6 +9,7 @@ import { dateTime, words } from '../lib/format.js';
 import { checkImageSet, createImageSet, imageSetList, marketplaceImages } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
+import { regions } from '../models/catalog.js';
 import { ImageSetPage } from './image-set-page.js';
 
 /** A global set's error names `global`; on this form that is the place field, `siteId`. */
@@ -88,6 +89,7 @@ function ImageSets({ params, query }) {
   const { tenantId } = params;
   const poll = useResource(imageSetList(tenantId));
   const sites = useResource(siteList(tenantId));
+  const regionList = useResource(regions).data;
   const images = useResource(marketplaceImages(tenantId));
   // an id shows as one (in <code>) until the names are read
   const imageName = (id) => images.data?.find((image) => image.id === id)?.displayName || html`<code>${id}</code>`;
@@ -97,7 +99,7 @@ function ImageSets({ params, query }) {
   const rows = all && (query.status ? all.filter((set) => set.status === query.status) : all);
   const columns = [
     { label: 'Name', render: (set) => html`<a href=${href('/tenants/:tenantId/imageSets/:imageSetId', { tenantId, imageSetId: set.id })}>${set.displayName}</a>` },
-    { label: 'Kept in', render: (set) => placeLabel(set, sites.data) },
+    { label: 'Kept in', render: (set) => placeLabel(set, sites.data, regionList) },
     { label: 'Source image', render: (set) => imageName(set.sourceImageId) },
     { label: 'Latest version', key: 'latestVersion' },
     { label: 'Status', render: (set) => html`<${StatusBadge} status=${set.status} />` },
