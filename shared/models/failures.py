@@ -132,6 +132,8 @@ _CATALOGUE: dict[str, Words] = {
     "AccessDenied": Words("The app's identity is not allowed to do this.", _ONBOARDING),
     "Authorization_RequestDenied": Words("The app lacks a Microsoft Graph permission for this.", _ONBOARDING),
     "Unauthorized": Words("The service did not accept the app's sign-in.", _ONBOARDING),
+    "appNotConsented": Words("The customer's administrator has not consented to the app in their tenant.",
+                             _ONBOARDING),
     "InvalidAuthenticationToken": Words("The service did not accept the app's sign-in.", _ONBOARDING),
     "unauthenticated": Words("The app could not sign in to the customer's tenant.", _ONBOARDING),
     "invalid_scope": Words("Entra ID refused the app's sign-in for this service.", _ONBOARDING),
@@ -229,23 +231,34 @@ def words_for(code: str | None) -> Words | None:
     return CATALOGUE.get(code.casefold()) if code else None
 
 
-class Explained(ApiModel):
-    """Anything the API shows with a failure code: the catalogue's words for it ride along, read-only."""
+class Worded(ApiModel):
+    """Anything the API shows with a failure code, in whichever field holds it (`_failure_code`): the catalogue's
+    words for the code ride along, read-only."""
 
-    code: str | None = None
+    def _failure_code(self) -> str | None:
+        raise NotImplementedError
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def summary(self) -> str | None:
         """What happened, in an admin's words; absent for a code the catalogue does not know (read `message`)."""
-        words = words_for(self.code)
+        words = words_for(self._failure_code())
         return words.summary if words else None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def recommended_action(self) -> str | None:
-        words = words_for(self.code)
+        words = words_for(self._failure_code())
         return words.action if words else None
+
+
+class Explained(Worded):
+    """Anything the API shows with a failure code in `code`."""
+
+    code: str | None = None
+
+    def _failure_code(self) -> str | None:
+        return self.code
 
 
 class CodedFailure(Explained):

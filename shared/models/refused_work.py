@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.models.base import ApiModel
+from shared.models.failures import CodedFailure
 
 # the tenant's work that has no Cloud PC, image or Spot Group of its own to carry a status detail
 RefusedWorkKind = Literal[
@@ -16,7 +16,7 @@ RefusedWorkKind = Literal[
 RECONCILES: tuple[RefusedWorkKind, ...] = ("directoryReconcile", "userReconcile")
 
 
-class RefusedWork(ApiModel):
+class RefusedWork(CodedFailure):
     tenant_id: str
     work: RefusedWorkKind = Field(
         description="directoryReconcile: reading the assigned groups' members and their licenses; userReconcile: "

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from shared.models.base import ApiModel
+from shared.models.failures import Worded
 from shared.models.spot_schedules import PhaseName, SpotGroupSchedule
 
 # spot_schedules.Action, for the API; the host pool's load balancing set to the phase's (host: the host pool);
@@ -31,7 +32,7 @@ class SavedSchedule(SpotGroupSchedule):
     etag: str | None = Field(default=None, description="Pass back in If-Match to update safely.")
 
 
-class SpotGroupEvent(ApiModel):
+class SpotGroupEvent(Worded):
     """A line of a Spot Group's timeline: one decision of the schedule's rule (or, in a personal group, of its
     personal power), what was done, and why."""
 
@@ -43,6 +44,9 @@ class SpotGroupEvent(ApiModel):
     reason: str
     outcome: DecisionOutcome
     error: str | None = None  # a failed one: Azure's error code
+
+    def _failure_code(self) -> str | None:
+        return self.error
 
 
 class LoadSample(ApiModel):

@@ -35,7 +35,7 @@ const REFUSED_WORK = {
 };
 const REFUSED_COLUMNS = [
   { label: 'Work', render: (item) => html`<strong>${REFUSED_WORK[item.work] || item.work}</strong>` },
-  { label: 'Refused', render: (item) => html`<code>${item.code}</code> ${forReaders(item.message)}` },
+  { label: 'Refused', render: (item) => html`${item.summary && html`${item.summary} `}${forReaders(item.message)} <code>${item.code}</code>` },
   { label: 'Since', render: (item) => dateTime(item.firstRefusedDateTime) },
 ];
 

@@ -12,7 +12,7 @@ const ACTION_WORDS = { start: 'Start', deallocate: 'Deallocate', drain: 'Drain',
   balanceLoad: 'Place new users', hibernate: 'Hibernate', cancelImageUpdate: 'Image update cancelled' };
 
 const outcome = (line) => html`<${StatusBadge} status=${line.outcome === 'done' ? 'succeeded' : 'failed'} label=${words(line.outcome)} />${line.error
-  ? html` <code>${line.error}</code>` : null}`;
+  ? html` ${line.summary || ''} <code>${line.error}</code>` : null}`;
 
 export function Decisions({ tenantId, groupId }) {
   const poll = useResource(spotGroupEvents(tenantId, groupId));
