@@ -11,7 +11,7 @@ from shared.errors import Conflict, NotFound, Unavailable
 from shared.models.base import is_guid
 from shared.models.directory import DirectoryGroup, DirectoryGroupList
 from shared.models.tenants import Tenant
-from shared.ports.cloud_errors import NO_CONSENT, CloudError
+from shared.ports.cloud_errors import NO_CONSENT, NOT_LINKED, CloudError
 from shared.ports.directory import Directory
 from shared.ports.directory import DirectoryGroup as DirectoryGroupFound
 from triggers.http_api import Api
@@ -56,7 +56,7 @@ def reading_directory() -> Iterator[None]:
     try:
         yield
     except CloudError as exc:
-        if exc.code in ("tenantNotLinked", NO_CONSENT):  # a state for the admin to fix: error_response answers 409
+        if exc.code in (NOT_LINKED, NO_CONSENT):  # a state for the admin to fix: error_response answers 409
             raise
         message = f"Microsoft Graph could not be read ({exc.code}): {exc}"
         raise Unavailable(message, code="directoryUnavailable") from exc

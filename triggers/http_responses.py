@@ -31,7 +31,7 @@ from shared.errors import (
     Unavailable,
     ValidationFailed,
 )
-from shared.ports.cloud_errors import NO_CONSENT, CloudError
+from shared.ports.cloud_errors import NO_CONSENT, NOT_LINKED, CloudError
 
 log = logging.getLogger(__name__)
 STATUS_OF: dict[type[DomainError], int] = {
@@ -208,7 +208,7 @@ def _as_domain_error(exc: Exception) -> Exception:
     if isinstance(exc, ValidationError):
         return ValidationFailed.of(*validation_details(exc))
     if isinstance(exc, CloudError):  # Azure or Graph refused or failed a call a request needed
-        if exc.code == "tenantNotLinked":
+        if exc.code == NOT_LINKED:
             return Conflict(str(exc), code="tenantNotLinked", target="entraTenantId")
         if exc.code == NO_CONSENT:  # a state of the tenant for its admin to fix, as an unlinked one is
             return Conflict(str(exc), code=NO_CONSENT, target="entraTenantId")

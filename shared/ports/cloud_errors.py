@@ -6,6 +6,8 @@ from __future__ import annotations
 # only the customer's admin can, by following the onboarding report
 # (and the app's own code for a tenant whose admin never consented to it: Entra gives it no token at all)
 NO_CONSENT = "appNotConsented"
+# the app's own code for a tenant not linked to its Entra tenant yet: there is nobody to ask for a token
+NOT_LINKED = "tenantNotLinked"
 PERMISSION_DENIED = frozenset(
     {"AuthorizationFailed", "LinkedAuthorizationFailed", "Authorization_RequestDenied", NO_CONSENT}
 )

@@ -5,6 +5,7 @@ way is left alone."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable, Generator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,15 +13,18 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from azure_emulator.launcher import EmulatorProcess
 from orchestrators import names
 from shared.bootstrap import Services
 from shared.models.image_sets import ImageSetCreate
 from shared.models.spot_groups import SpotGroup
 from shared.services.spot_pc import image_sets
 from tests.integration.conftest import create_app
+from tests.utils.arm_admin import ArmAdmin
 from tests.utils.durable_session import durable_engine, orchestrators_of
 from tests.utils.factories import site_body
 from tests.utils.function_client import FunctionClient
+from tests.utils.onboarding import grant_app
 
 SWEEP = "resumeQuietWork"  # the timer function
 UNDER_WAY = (df.OrchestrationRuntimeStatus.Pending, df.OrchestrationRuntimeStatus.Running)
@@ -46,10 +50,14 @@ def run_spot_group_work(context: df.DurableOrchestrationContext) -> Generator[An
 
 
 def test_builds_and_removals_with_nothing_running_are_started_once(
-    services: Services, client: FunctionClient, make_tenant: Callable[..., str]
+    services: Services, client: FunctionClient, make_tenant: Callable[..., str], azure_emulator: EmulatorProcess
 ) -> None:
-    tenant_id = make_tenant()
-    reply = client.post(f"/api/tenants/{tenant_id}/sites", site_body())
+    entra = str(uuid.uuid4())  # onboarded: an image set's source is checked against its site region's marketplace
+    arm = ArmAdmin(azure_emulator, entra)
+    arm.resource_group("rg-cloudpcs")
+    grant_app(azure_emulator, entra, arm.subscription_id)
+    tenant_id = make_tenant(entraTenantId=entra)
+    reply = client.post(f"/api/tenants/{tenant_id}/sites", site_body(subscriptionId=arm.subscription_id))
     assert reply.status == 201, reply.text
     site_id = reply.json()["id"]
     now = datetime.now(UTC)

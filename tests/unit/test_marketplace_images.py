@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.catalog.gallery_images import known_gallery_image
+from shared.catalog.gallery_images import GALLERY_IMAGES, known_gallery_image
 from shared.catalog.marketplace_images import DESKTOP, RECOMMENDED, marketplace_image, offered, suits
 from shared.errors import ValidationFailed
 from shared.models.image_sets import ImageSetCreate, PlatformImage
@@ -176,6 +176,16 @@ def test_the_azure_backends_gallery_is_the_marketplace_of_its_regions_with_windo
     # Generation 1, so not on the marketplace's list, but named: a policy naming it is told it is not supported
     assert offered_now[f"{DESKTOP}_windows-10_win10-21h2-ent"].status == "notSupported"
     assert f"{DESKTOP}_windows-11_win11-24h2-pro" not in offered_now
+
+
+def test_until_the_app_can_read_the_tenants_marketplace_its_gallery_is_windows_365s(fakes: Fakes) -> None:
+    tenant(fakes, "bare")  # no site yet: no region to read
+    assert device_images.gallery(fakes.admin_ports(), "bare") == list(GALLERY_IMAGES)
+    fakes.inventory.marketplace_refusal = CloudError("readAzure", "AuthorizationFailed", "no role")
+    assert device_images.gallery(fakes.admin_ports(), TENANT) == list(GALLERY_IMAGES)  # onboarding not done
+    fakes.inventory.marketplace_refusal = CloudError("readAzure", "serviceUnavailable", "down")
+    with pytest.raises(CloudError):  # an outage is said as one, not hidden behind another list
+        device_images.gallery(fakes.admin_ports(), TENANT)
 
 
 def test_a_gallery_image_is_known_when_windows_365_or_the_marketplace_rule_names_it() -> None:

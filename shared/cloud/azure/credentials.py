@@ -20,7 +20,7 @@ from azure.identity import (
 )
 
 from shared.cloud.azure.transport import ENTRA_PATIENCE
-from shared.ports.cloud_errors import CloudError
+from shared.ports.cloud_errors import NOT_LINKED, CloudError
 from shared.settings import Settings, setting_name
 
 # Entra's refusal of a token in a tenant where no admin consented to the app: no service principal there, or consent
@@ -94,7 +94,7 @@ class AzureCredentials:
         if not entra:
             raise CloudError(
                 "directory",
-                "tenantNotLinked",
+                NOT_LINKED,
                 f"Tenant '{tenant_id}' has no entraTenantId: link it to its Microsoft Entra tenant first.",
             )
         return entra

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from shared.catalog.gallery_images import gallery_of
+from shared.catalog.gallery_images import GALLERY_IMAGES, gallery_of
 from shared.models.connections import Connection
 from shared.models.images import DeviceImage, DeviceImageCreate, GalleryImage
 from shared.models.orchestrations import HealthCheckRun, PhasedStep
 from shared.models.policies import PolicyFields, ProvisioningPolicy
+from shared.ports.cloud_errors import NOT_LINKED, CloudError
 from shared.ports.configuration_ports import (
     GallerySourcePorts,
     HealthCheckRunPorts,
@@ -32,8 +33,16 @@ class AzureConfiguration:
         pass
 
     def gallery(self, ports: GallerySourcePorts, tenant_id: str) -> list[GalleryImage]:
-        # Azure Marketplace's images of the tenant's regions: what its VMs can be made from
-        return gallery_of(marketplace_images.marketplace_images(ports, tenant_id))
+        # Azure Marketplace's images of the tenant's regions: what its VMs can be made from. Until the app can read
+        # them (no site yet, the tenant not linked or consented, its role not granted), Windows 365's gallery stands
+        # in, which every region offers: a policy can be made while onboarding goes on
+        try:
+            images = marketplace_images.marketplace_images(ports, tenant_id)
+        except CloudError as exc:
+            if exc.code != NOT_LINKED and not exc.permission_denied:
+                raise
+            images = []
+        return gallery_of(images) if images else list(GALLERY_IMAGES)
 
     def check_image_source(self, data: DeviceImageCreate) -> None:
         pass  # the import reads the source, managed image or gallery image version
