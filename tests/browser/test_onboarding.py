@@ -91,6 +91,12 @@ def consent_as_the_customers_admin(tab: Any, tenant: Tenant, decision: str) -> N
     expect(page).to_have_url(re.compile(rf"/api/portal/#/tenants/{tenant.id}/onboarding$"))
 
 
+def consent_row(page: Any) -> Any:
+    """The Onboarding checklist's admin consent line."""
+    checklist = page.get_by_role("table", name="Checklist")
+    return checklist.get_by_role("row").filter(has=page.get_by_text("Admin consent", exact=True))
+
+
 def test_the_customers_admin_consents_on_entras_pages_and_the_portal_says_so(portal: Any, owner_api: ApiClient) -> None:
     tenant = Tenant(owner_api, onboard=False)
     tab = portal("admin")
@@ -99,11 +105,7 @@ def test_the_customers_admin_consents_on_entras_pages_and_the_portal_says_so(por
     expect(
         page.get_by_role("status").filter(has_text="Consent granted by the customer's administrator.")
     ).to_be_visible()
-    consent = (
-        page.get_by_role("table", name="Checklist")
-        .get_by_role("row")
-        .filter(has=page.get_by_text("Admin consent", exact=True))
-    )
+    consent = consent_row(page)
     expect(consent.locator(".badge")).to_have_text("Present", timeout=WAIT_MS)
     tab.shot("back on the Onboarding page: consent granted")
     tab.assert_accessible("onboarding, consent granted")
@@ -116,11 +118,7 @@ def test_an_admin_who_cancels_is_heard_in_their_words(portal: Any, owner_api: Ap
     consent_as_the_customers_admin(tab, tenant, "Cancel")
     declined = "The customer's administrator declined: User declined to consent to access the app."
     expect(page.get_by_role("status").filter(has_text=declined)).to_be_visible()
-    consent = (
-        page.get_by_role("table", name="Checklist")
-        .get_by_role("row")
-        .filter(has=page.get_by_text("Admin consent", exact=True))
-    )
+    consent = consent_row(page)
     expect(consent.locator(".badge")).to_have_text("Missing", timeout=WAIT_MS)
     tab.shot("back on the Onboarding page: the admin declined")
     tab.assert_accessible("onboarding, consent declined")

@@ -87,24 +87,23 @@ def _watch_pool(
     for session in sessions:
         on.setdefault(session.vm_name, []).append(session)
     by_vm = {vm_name(c.id, c.run, c.attempt): c for c in members}
-    woken = connected = 0
+    woken = 0
     desktops = []
+    seen_at: dict[str, datetime] = {}  # the Cloud PCs whose user was seen connected later than kept
     for vm, cloud_pc in sorted(by_vm.items()):
         host = hosts.get(vm)
         running = host is not None and host.status == AVAILABLE
         theirs = on.get(vm, [])
         seen = _last_seen(theirs, now)
         if seen is not None and (cloud_pc.last_connected_date_time is None or seen > cloud_pc.last_connected_date_time):
-            ports.cloud_pcs.merge_cloud_pc(cloud_pc.model_copy(update={"last_connected_date_time": seen}),
-                                           ["last_connected_date_time"])  # fmt: skip
-            connected += 1
+            seen_at[vm] = seen
         if running and cloud_pc.power_state == "poweredOff":  # it was left off, and runs
             woken += _wake(ports, cloud_pc, now, WOKEN_BY_USER if theirs else WOKEN_OTHERWISE)
         desktops.append(_Desktop(vm, running and cloud_pc.power_state != "poweredOff", cloud_pc.user_away_since))
     rules = policy.power_rules if policy is not None else None
     if policy is None or rules is None or not rules.stops_hosts:  # nothing counts the time away
-        _keep_away(ports, by_vm, {d.name: None for d in desktops if d.user_away_since is not None})
-        return UseWatch([], woken, connected)
+        _keep(ports, by_vm, seen_at, {d.name: None for d in desktops})
+        return UseWatch([], woken, len(seen_at))
     plan = plan_personal_power(rules, desktops, sessions, now)
     if rules.hibernate and plan.decisions:  # only the VMs to stop are read, to learn which may hibernate
         enabled = [d.host for d in plan.decisions if _may_hibernate(ports, placement, by_vm[d.host])]
@@ -115,8 +114,8 @@ def _watch_pool(
     asleep = {run.cloud_pc_id for run in sleeps}
     # a Cloud PC that was to sleep and did not keeps its user's away time: the next watch tries again
     kept = {d.host for d in plan.decisions if by_vm[d.host].id not in asleep}
-    _keep_away(ports, by_vm, {name: since for name, since in plan.away.items() if name not in kept})
-    return UseWatch(sleeps, woken, connected)
+    _keep(ports, by_vm, seen_at, {name: since for name, since in plan.away.items() if name not in kept})
+    return UseWatch(sleeps, woken, len(seen_at))
 
 
 def _last_seen(sessions: list[UserSessionRecord], now: datetime) -> datetime | None:
@@ -127,11 +126,18 @@ def _last_seen(sessions: list[UserSessionRecord], now: datetime) -> datetime | N
     return max(started) if started else (now if sessions else None)
 
 
-def _keep_away(ports: UsePorts, by_vm: dict[str, CloudPc], away: dict[str, datetime | None]) -> None:
-    for name, since in away.items():
-        cloud_pc = by_vm[name]
-        if cloud_pc.user_away_since != since:
-            ports.cloud_pcs.merge_cloud_pc(cloud_pc.model_copy(update={"user_away_since": since}), ["user_away_since"])
+def _keep(
+    ports: UsePorts, by_vm: dict[str, CloudPc], seen_at: dict[str, datetime], away: dict[str, datetime | None]
+) -> None:
+    """One merge a Cloud PC, of what changed: when its user was last seen connected, since when they are away."""
+    for name, cloud_pc in by_vm.items():
+        update: dict[str, object] = {}
+        if name in seen_at:
+            update["last_connected_date_time"] = seen_at[name]
+        if name in away and cloud_pc.user_away_since != away[name]:
+            update["user_away_since"] = away[name]
+        if update:
+            ports.cloud_pcs.merge_cloud_pc(cloud_pc.model_copy(update=update), list(update))
 
 
 def _wakes_on_connect(ports: UsePorts, policy: ProvisioningPolicy, placement: Placement, pool: str) -> bool:
