@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Annotated, Literal, get_args
@@ -19,6 +20,8 @@ from shared.models.session_policies import PersonalPower, SessionLimits
 from shared.models.spot_schedules import ClockTime, FieldError, TimeZoneName, Weekday, refuse_fields
 
 UserType = Literal["pooled", "personal"]
+SpotEviction = Literal["Deallocate", "Delete"]
+HostPriority = Literal["Regular", "Spot"]
 SpotGroupStatus = Literal["deploying", "updating", "ready", "failed", "deleting"]
 HostStatus = Literal["creating", "running", "failed", "removing"]
 # the subsets of the statuses that rules name, each once (also in the document: the portal's vocabulary.js has them)
@@ -60,13 +63,66 @@ VmSize = Annotated[
 ]
 
 
+def license_bound(license_count: int, max_sessions_per_host: int) -> int:
+    """Enough hosts for every licensed user at the session limit: a group never needs more."""
+    return math.ceil(license_count / max_sessions_per_host)
+
+
+class HostScaling(InputModel):
+    """A pooled group's hosts made and deleted as the load asks, not a fixed set. baseHosts always exist; beyond
+    them the optimization makes hosts when the schedule wants more running than exist or the sessions in use and
+    bufferSessions free ones need more, never above maxHosts (the ceiling; left out, the licenses at the sessions
+    per host), and deletes a host deallocated or drained with no session for deleteAfterMinutes, never below the
+    base. spotSharePercent of the hosts above the base run on Azure Spot VMs, at a fraction of the price, which
+    Azure may take back (evict) when it needs the capacity: spotEvictionPolicy says whether an evicted VM is kept
+    deallocated or deleted, and spotMaxPrice (US dollars an hour) whether Azure also evicts it once its price rises
+    above that (left out: never for price, up to the on-demand price)."""
+
+    base_hosts: int = Field(default=1, ge=0, le=MAX_LICENSES)
+    buffer_sessions: int = Field(default=0, ge=0, le=1000)
+    max_hosts: int | None = Field(default=None, ge=1, le=MAX_LICENSES)
+    delete_after_minutes: int = Field(default=30, ge=5, le=1440)
+    spot_share_percent: int = Field(default=0, ge=0, le=100)
+    spot_eviction_policy: SpotEviction = "Deallocate"
+    spot_max_price: float | None = Field(default=None, ge=0)  # None: Azure's -1, evicted for capacity only
+
+    def ceiling(self, license_count: int, max_sessions_per_host: int) -> int:
+        """The most hosts the group may have: maxHosts, or the licenses at the sessions per host."""
+        bound = license_bound(license_count, max_sessions_per_host)
+        return bound if self.max_hosts is None else min(self.max_hosts, bound)
+
+    def refusals(self, license_count: int, max_sessions_per_host: int) -> list[FieldError]:
+        """What the group's licenses refuse (located under `scaling`): a ceiling above them, a base above it."""
+        bound = license_bound(license_count, max_sessions_per_host)
+        ceiling = self.ceiling(license_count, max_sessions_per_host)
+        errors: list[FieldError] = []
+        if self.max_hosts is not None and self.max_hosts > bound:
+            errors.append((("scaling", "maxHosts"), "aboveLicenses", f"must be at most {bound}: {license_count} "
+                           f"licenses at {max_sessions_per_host} sessions per host fill no more hosts (the license "
+                           "count is the cap)", self.max_hosts))  # fmt: skip
+        if self.base_hosts > ceiling:
+            errors.append((("scaling", "baseHosts"), "baseAboveCeiling", f"must be at most the ceiling, {ceiling} "
+                           "hosts (maxHosts, or the licenses at the sessions per host)", self.base_hosts))  # fmt: skip
+        return errors
+
+    def refusals_for_personal(self) -> list[FieldError]:
+        """Each field given refused (or `scaling` itself, given empty): a personal group has no scaling."""
+        message = "scaling and Spot VMs are for pooled groups; a personal host is one user's desktop"
+        given = [name for name in type(self).model_fields if name in self.model_fields_set]
+        if not given:
+            return [(("scaling",), "notAllowed", message, {})]
+        return [(("scaling", type(self).model_fields[name].alias or name), "notAllowed", message,
+                 getattr(self, name)) for name in given]  # fmt: skip
+
+
 class SpotGroupCreate(InputModel):
-    """maxSessionsPerHost is for pooled groups only (a personal host has one user), personalPower for personal ones."""
+    """maxSessionsPerHost and scaling are for pooled groups only (a personal host has one user), personalPower for
+    personal ones."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "if": {"properties": {"userType": {"const": "personal"}}},
-            "then": {"properties": {"maxSessionsPerHost": {"type": "null"}}},
+            "then": {"properties": {"maxSessionsPerHost": {"type": "null"}, "scaling": {"type": "null"}}},
             "else": {"properties": {"personalPower": {"type": "null"}}},
         }
     )
@@ -91,6 +147,7 @@ class SpotGroupCreate(InputModel):
     )
     session_limits: SessionLimits | None = None
     personal_power: PersonalPower | None = None
+    scaling: HostScaling | None = None  # None: a fixed set of hosts, enough for every licensed user
 
     @field_validator("personal_power")
     @classmethod
@@ -105,6 +162,15 @@ class SpotGroupCreate(InputModel):
         if self.user_type == "personal" and self.max_sessions_per_host is not None:
             message = "maxSessionsPerHost is for pooled groups: a personal host has one user"
             raise PydanticCustomError("notAllowed", message)
+        return self
+
+    @model_validator(mode="after")
+    def _scaling_within_the_licenses(self) -> SpotGroupCreate:
+        scaling, sessions = self.scaling, self.max_sessions_per_host or DEFAULT_SESSIONS
+        if scaling is not None:
+            personal = self.user_type == "personal"
+            refuse_fields("SpotGroupCreate", scaling.refusals_for_personal() if personal
+                          else scaling.refusals(self.license_count, sessions))  # fmt: skip
         return self
 
 
@@ -165,7 +231,9 @@ class SpotGroupUpdate(InputModel):
     personalPower to the host pool (Start VM on Connect) and the optimization; licenseCount adds or removes session
     hosts; imageVersion (with rollout, on its own) replaces every host in a rolling update. Fields left out stay;
     description, notes, sessionLimits and personalPower take null (cleared), the others not; a limit or power
-    setting left out of sessionLimits or personalPower stays as it was."""
+    setting left out of sessionLimits or personalPower stays as it was. scaling (pooled groups only) is merged the
+    same way and saved for the optimization, but it cannot be cleared: a group whose hosts scale keeps a fixed number
+    with baseHosts equal to maxHosts."""
 
     friendly_name: DisplayName | None = omittable()
     description: Description | None = None
@@ -177,6 +245,7 @@ class SpotGroupUpdate(InputModel):
     rollout: Rollout | None = None  # with imageVersion: how hosts are replaced (the defaults when left out)
     session_limits: SessionLimits | None = None
     personal_power: PersonalPower | None = None
+    scaling: HostScaling | None = omittable()
 
     @model_validator(mode="after")
     def _no_nulls(self) -> SpotGroupUpdate:
@@ -186,7 +255,7 @@ class SpotGroupUpdate(InputModel):
         return self
 
 
-REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_count", "image_version")
+REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_count", "image_version", "scaling")
 # waitingForWindow: the hosts left wait for the rollout's next maintenance window
 # cancelling: the admin cancelled it; the hosts being replaced finish, the others stay, then it is cancelled
 ImageUpdateStatus = Literal[
@@ -259,6 +328,15 @@ class SessionHost(ApiModel):
     hours_run: float | None = None  # in a list only: hoursAccumulated and the current run up to now; never stored
     drained_at: datetime | None = None  # when its group's schedule drained it (None: the schedule did not)
     notified_at: datetime | None = None  # when its users were told they are to be logged off
+    priority: HostPriority = "Regular"  # Spot: an Azure Spot VM, which Azure may evict
+    unneeded_since: datetime | None = Field(
+        default=None, description="When the optimization first found this host unneeded (deallocated, or drained "
+        "with no session); cleared once it is needed again. A group with scaling deletes it after deleteAfterMinutes.",
+    )  # fmt: skip
+    spot_refused: bool = Field(
+        default=False, description="Made on demand because Azure had no Spot capacity; tried as Spot again when it "
+        "is next replaced.",
+    )  # fmt: skip
 
     @property
     def running(self) -> bool:
@@ -285,6 +363,7 @@ class SpotGroup(Resource):
     host_pool_name: str
     session_limits: SessionLimits | None = None
     personal_power: PersonalPower | None = None
+    scaling: HostScaling | None = None  # None: a fixed set of hosts, enough for every licensed user
     status: SpotGroupStatus = Field(
         default="deploying",
         json_schema_extra=status_subsets(get_args(SpotGroupStatus), settled=GROUP_SETTLED, busy=GROUP_BUSY),
@@ -314,3 +393,5 @@ class SpotGroupReview(ApiModel):
     image_version_id: str
     users_with_access: list[SpotGroupUser]
     users_without_access: list[SpotGroupUser]
+    ceiling: int | None = None  # with scaling: the most hosts the group may have
+    base_hosts: int | None = None  # with scaling: the hosts that always exist

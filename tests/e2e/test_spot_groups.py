@@ -128,6 +128,24 @@ def test_bad_spot_group_input_is_refused_and_nothing_is_saved(
     assert api.get(f"{tenant.path}/spotGroups").json()["value"] == []
 
 
+def test_bad_scaling_is_refused_naming_each_field_and_nothing_is_saved(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.group("sales", ["ann"])
+    image_set_id = ready_version(api, tenant)
+    personal = {"userType": "personal", "maxSessionsPerHost": None}
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"scaling": {"baseHosts": 3}}, "scaling.baseHosts", "baseAboveCeiling"),  # 3 licenses at 2: 2 hosts
+        ({"scaling": {"bufferSessions": -1}}, "scaling.bufferSessions", "greaterThanEqual"),
+        ({**personal, "scaling": {"spotSharePercent": 50}}, "scaling.spotSharePercent", "notAllowed"),
+        ({"scaling": {"spotMaxPrice": -0.5}}, "scaling.spotMaxPrice", "greaterThanEqual"),
+    ]
+    for fields, target, code in cases:
+        reply = api.post(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, **fields))
+        assert reply.status_code == 400, reply.text
+        assert [(d["target"], d["code"]) for d in reply.json()["error"]["details"]] == [(target, code)], reply.text
+    assert api.get(f"{tenant.path}/spotGroups").json()["value"] == []
+
+
 def test_a_rolling_image_update_replaces_the_hosts_canary_first(api: ApiClient) -> None:
     tenant = Tenant(api)
     tenant.group("sales", ["ann", "bob", "cat"])

@@ -39,6 +39,9 @@ UNSTATABLE_RULES = {
     "scriptsTooLong": "customization scripts longer together than one stored property holds",
     # a rollout's maintenance window must hold its notice and drain timeout: JSON Schema cannot add two values
     "windowShorterThanDrain": "a maintenance window shorter than notifyMinutesBefore + drainTimeoutMinutes",
+    # a Spot Group's scaling must fit its licenses: JSON Schema cannot divide licenseCount by maxSessionsPerHost
+    "aboveLicenses": "maxHosts above the licenses at the sessions per host",
+    "baseAboveCeiling": "baseHosts above maxHosts or the licenses at the sessions per host",
 }
 
 # Graph's validation handshake: with this query parameter the webhooks echo it (200 text/plain) and read no body,

@@ -64,6 +64,7 @@ RANGES = {
     "PRE_STAGING_RANGES": "PreStaging",
     "LOG_OFF_RANGES": "LogOff",
     "SPOT_GROUP_RANGES": "SpotGroupCreate",
+    "HOST_SCALING_RANGES": "HostScaling",
 }
 # and an operation's number parameters: (path, method)
 PARAMETER_RANGES = {"SPOT_GROUP_DELETE_RANGES": ("/tenants/{tenantId}/spotGroups/{spotGroupId}", "delete")}

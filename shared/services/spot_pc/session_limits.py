@@ -1,5 +1,5 @@
 """A Spot Group's session settings as its hosts and host pool take them: the RDS time limits by Run Command, and a
-PATCH's partial sessionLimits or personalPower merged into what the group has.
+PATCH's partial sessionLimits, personalPower or scaling merged into what the group has.
 
 The limits are the Remote Desktop Session Host "Session Time Limits" computer policies, written where Group Policy
 writes them: DWORD values in milliseconds under HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services,
@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from shared.models.session_policies import PersonalPower, SessionLimits
-from shared.models.spot_groups import SpotGroup
+from shared.models.spot_groups import HostScaling, SpotGroup
 
 POLICY_KEY = r"HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
 # each limit's registry value (its ADMX mapping, in the page above)
@@ -40,10 +42,12 @@ def session_limit_script(limits: SessionLimits | None) -> list[str]:
 
 
 def merged_settings(group: SpotGroup, changes: dict[str, Any]) -> dict[str, Any]:
-    """A merge patch's sessionLimits and personalPower as the group's new values: the fields the patch names change,
-    the others stay (RFC 7396), and null clears the whole setting."""
+    """A merge patch's sessionLimits, personalPower and scaling as the group's new values: the fields the patch names
+    change, the others stay (RFC 7396), and null clears the whole setting (scaling refuses null)."""
     merged = dict(changes)
-    for name, model in (("session_limits", SessionLimits), ("personal_power", PersonalPower)):
+    settings: tuple[tuple[str, type[BaseModel]], ...] = (
+        ("session_limits", SessionLimits), ("personal_power", PersonalPower), ("scaling", HostScaling))  # fmt: skip
+    for name, model in settings:
         if name not in changes:
             continue
         current = getattr(group, name)

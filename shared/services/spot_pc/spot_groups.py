@@ -7,9 +7,8 @@ orchestration deploys them (shared/services/spot_pc/spot_group_deployments.py); 
 from __future__ import annotations
 
 import hashlib
-import math
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.catalog.marketplace_images import marketplace_image
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
@@ -22,6 +21,7 @@ from shared.models.spot_groups import (
     DEFAULT_VM_SIZES,
     GROUP_BUSY,
     UPDATE_UNDER_WAY,
+    HostScaling,
     ImageUpdate,
     Rollout,
     SessionHost,
@@ -32,6 +32,7 @@ from shared.models.spot_groups import (
     SpotGroupUpdate,
     SpotGroupUser,
     UserType,
+    license_bound,
 )
 from shared.ports.access_stores import UniqueValueStore
 from shared.ports.directory import Directory
@@ -122,7 +123,7 @@ def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[
         image_set_id=data.image_set_id, image_version=version.version, image_version_id=version.image_version_id,
         description=data.description, notes=data.notes, vm_size=data.vm_size or DEFAULT_VM_SIZES[data.user_type],
         max_sessions_per_host=sessions, host_pool_name=f"spotpc-{data.name}", session_limits=data.session_limits,
-        personal_power=data.personal_power,
+        personal_power=data.personal_power, scaling=data.scaling,
         assigned_user_count=min(len(members), data.license_count),
     )  # fmt: skip
     review = SpotGroupReview(
@@ -130,13 +131,21 @@ def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[
         session_host_count=host_count(group), vm_size=group.vm_size, max_sessions_per_host=sessions,
         image_version_id=version.image_version_id or "", users_with_access=shown[: data.license_count],
         users_without_access=shown[data.license_count :],
+        ceiling=ceiling(group) if data.scaling else None, base_hosts=data.scaling.base_hosts if data.scaling else None,
     )  # fmt: skip
     return group, review
 
 
 def host_count(group: SpotGroup) -> int:
     """Pooled: enough hosts for every licensed user at the session limit; personal: one host per license."""
-    return math.ceil(group.license_count / group.max_sessions_per_host)
+    return license_bound(group.license_count, group.max_sessions_per_host)
+
+
+def ceiling(group: SpotGroup) -> int:
+    """The most hosts a group may have: its scaling's maxHosts, or enough for every licensed user."""
+    if group.scaling is None:
+        return host_count(group)
+    return group.scaling.ceiling(group.license_count, group.max_sessions_per_host)
 
 
 def host_name(group: SpotGroup, index: int) -> str:
@@ -191,6 +200,7 @@ def update_spot_group(
         raise _refused("notAllowed", "personalPower is for personal groups: pooled hosts are started and stopped by "
                        "the optimization.", "personalPower")  # fmt: skip
     changes = merged_settings(group, changes)
+    _check_scaling(group, patch, changes)
     for group_id in changes.get("group_ids") or []:
         if ports.directory.list_group_members(tenant_id, group_id) is None:
             raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
@@ -213,6 +223,21 @@ def update_spot_group(
     run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
                        add=add, remove=remove, reconfigure=reconfigure)  # fmt: skip
     return saved, run
+
+
+def _check_scaling(group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, Any]) -> None:
+    """The create's checks of scaling (SpotGroupCreate) on the group as the patch leaves it: none on a personal
+    group, and within its licenses, which a lower licenseCount may now refuse."""
+    if patch.scaling is not None and group.user_type == "personal":
+        errors = patch.scaling.refusals_for_personal()
+    else:
+        scaling: HostScaling | None = changes.get("scaling", group.scaling)
+        licenses: int = changes.get("license_count", group.license_count)
+        errors = scaling.refusals(licenses, group.max_sessions_per_host) if scaling else []
+    targets = [(".".join(map(str, loc)), code, message) for loc, code, message, _ in errors]
+    if targets:
+        raise ValidationFailed.of(*(ErrorDetail(code, f"{target}: {message}", target)
+                                    for target, code, message in targets))  # fmt: skip
 
 
 def _update_image(

@@ -201,7 +201,8 @@ def _staging(schedule: SpotGroupSchedule, timeline: list[_Start], now: dt.dateti
 def _wanted(
     phase: Phase, sessions: int, on: int, pool: int, max_sessions: int, staging: tuple[int, str] | None
 ) -> tuple[int, str]:
-    """How many hosts should run, and why: the largest of the phase's lower bounds (the first of equals says)."""
+    """How many hosts should run, and why: the largest of the phase's lower bounds (the first of equals says), which
+    may be more than the pool has."""
     threshold, minimum, buffer = phase.capacity_threshold_percent, phase.minimum_hosts_percent, phase.buffer_percent
     usage = f"sessions at {sessions * 100 // (on * max_sessions)}% of capacity" if on else f"{sessions} sessions"
     bounds = [  # the next host starts once the sessions reach the threshold of the running hosts' capacity
@@ -213,8 +214,7 @@ def _wanted(
         bounds.append((full + spare, f"{sessions} sessions fill {full} hosts, {spare} spare (buffer {buffer}%)"))
     if staging:
         bounds.append(staging)
-    hosts, why = max(bounds, key=lambda bound: bound[0])
-    return min(pool, hosts), why
+    return max(bounds, key=lambda bound: bound[0])
 
 
 def _logged_off(
@@ -226,6 +226,58 @@ def _logged_off(
         return []
     delay = dt.timedelta(minutes=log_off.delay_minutes)
     return [h for h in draining if (told := (notified or {}).get(h.name)) is not None and now - told >= delay]
+
+
+@dataclass(frozen=True)
+class _Demand:
+    """The phase at an instant, the hosts it counts, and how many it wants running (not capped by the pool)."""
+
+    at: PhaseAt
+    pool: list[SessionHost]  # the running-status hosts that take sessions or that this rule drained, by index
+    on: list[SessionHost]  # of those, the ones that take sessions and are not deallocated
+    draining: list[SessionHost]  # this rule's drained hosts not deallocated, highest index first
+    logging_off: list[SessionHost]  # of those, the ones whose users are logged off now
+    wanted: int
+    why: str
+
+
+def _demand(
+    schedule: SpotGroupSchedule,
+    now: dt.datetime,
+    hosts: list[SessionHost],
+    live: Mapping[str, SessionHostRecord],
+    max_sessions_per_host: int,
+    drained: Collection[str],
+    notified: Mapping[str, dt.datetime] | None,
+) -> _Demand:
+    timeline = _timeline(schedule, now)
+    at = _phase_at(timeline, now)
+    pool = sorted((h for h in hosts if h.status == "running" and (h.allow_new_session or h.name in drained)),
+                  key=lambda h: h.index)  # fmt: skip
+    on = [h for h in pool if h.allow_new_session and h.power_state != DEALLOCATED]
+    draining = [h for h in reversed(pool) if not h.allow_new_session and h.power_state != DEALLOCATED]
+    # a drained host's users are leaving, save those this run logs off: they sign in again on the hosts that stay
+    logging_off = _logged_off(at, draining, now, notified)
+    sessions = sum(_sessions(live, h) for h in pool if h.allow_new_session or h in logging_off)
+    staging = _staging(schedule, timeline, now)
+    wanted, why = _wanted(at.phase, sessions, len(on), len(pool), max_sessions_per_host, staging)
+    return _Demand(at, pool, on, draining, logging_off, wanted, why)
+
+
+def wanted_hosts(
+    schedule: SpotGroupSchedule,
+    now: dt.datetime,
+    hosts: list[SessionHost],
+    live: Mapping[str, SessionHostRecord],
+    max_sessions_per_host: int,
+    *,
+    drained: Collection[str] = (),
+    notified: Mapping[str, dt.datetime] | None = None,
+) -> tuple[int, str]:
+    """How many hosts the phase at `now` wants running, and why, as `plan` counts them but not capped by the hosts
+    the group has: a group that scales (host_scaling.plan_scaling) makes those it lacks."""
+    demand = _demand(schedule, now, hosts, live, max_sessions_per_host, drained, notified)
+    return demand.wanted, demand.why
 
 
 def plan(
@@ -246,20 +298,12 @@ def plan(
     never deallocated: in ramp-down one beyond the need is drained, and with notifyThenLogOff its users are notified,
     then logged off once delayMinutes have passed since.
     """
-    timeline = _timeline(schedule, now)
-    at = _phase_at(timeline, now)
-    pool = sorted((h for h in hosts if h.status == "running" and (h.allow_new_session or h.name in drained)),
-                  key=lambda h: h.index)  # fmt: skip
+    demand = _demand(schedule, now, hosts, live, max_sessions_per_host, drained, notified)
+    at, pool, on, draining, logging_off = demand.at, demand.pool, demand.on, demand.draining, demand.logging_off
     if not pool:
         return []
-    on = [h for h in pool if h.allow_new_session and h.power_state != DEALLOCATED]
     off = [h for h in pool if h.power_state == DEALLOCATED]
-    draining = [h for h in reversed(pool) if not h.allow_new_session and h.power_state != DEALLOCATED]
-    # a drained host's users are leaving, save those this run logs off: they sign in again on the hosts that stay
-    logging_off = _logged_off(at, draining, now, notified)
-    sessions = sum(_sessions(live, h) for h in pool if h.allow_new_session or h in logging_off)
-    staging = _staging(schedule, timeline, now)
-    wanted, why = _wanted(at.phase, sessions, len(on), len(pool), max_sessions_per_host, staging)
+    wanted, why = min(len(pool), demand.wanted), demand.why
 
     zone = ZoneInfo(schedule.time_zone)
     when = f"at {now.astimezone(zone):%H:%M}: {WORDS[at.name]}" + (f" ({at.why})" if at.exception else "")

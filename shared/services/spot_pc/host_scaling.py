@@ -1,0 +1,133 @@
+"""A pooled Spot Group that scales: which hosts to create and which to delete, as one pure rule (the clock passed in).
+
+The schedule (spot_schedules.plan) starts, drains and deallocates the hosts that exist; this rule changes how many
+exist. A host exists while it is `creating` or `running`, deallocated and drained ones included: a deallocated host is
+the schedule's to start, so none is created while one could be started. Each host's VM is named after its index
+(spot_groups.host_name), so a failed or `removing` host keeps its index until its record is gone, and a new host takes
+the lowest index no record holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from shared.models.spot_groups import HostPriority, HostScaling, SessionHost
+from shared.services.spot_pc.spot_schedules import DEALLOCATED
+
+EXISTING = frozenset({"creating", "running"})
+
+
+@dataclass(frozen=True)
+class ScaleDecision:
+    action: Literal["create", "delete"]
+    host: int | None  # create: the index the new host takes (lowest free index); delete: the host's index
+    priority: HostPriority  # create: Regular or Spot; delete: the host's
+    reason: str  # for the admin, with the numbers that decided it
+
+
+def _unneeded(host: SessionHost, sessions: Mapping[str, int]) -> bool:
+    """Deployed and of no use now: deallocated, or drained with its users gone."""
+    drained_and_empty = not host.allow_new_session and not sessions.get(host.name, 0)
+    return host.status == "running" and (host.power_state == DEALLOCATED or drained_and_empty)
+
+
+def mark_unneeded(hosts: list[SessionHost], sessions: Mapping[str, int], now: datetime) -> list[SessionHost]:
+    """The hosts whose `unneeded_since` changes: set to `now` where first found unneeded, cleared where needed again."""
+    changed = []
+    for host in hosts:
+        unneeded = _unneeded(host, sessions)
+        if unneeded and host.unneeded_since is None:
+            changed.append(host.model_copy(update={"unneeded_since": now}))
+        elif not unneeded and host.unneeded_since is not None:
+            changed.append(host.model_copy(update={"unneeded_since": None}))
+    return changed
+
+
+def _ceil(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
+
+
+def _need(scaling: HostScaling, ceiling: int, in_use: int, max_sessions: int, wanted_running: int) -> tuple[int, str]:
+    """How many hosts should exist, and why: the largest of the base, the schedule's and the load's (the first of
+    equals says), never above the ceiling."""
+    by_load = _ceil(in_use + scaling.buffer_sessions, max_sessions)
+    bounds = [
+        (by_load, f"{in_use} sessions + buffer {scaling.buffer_sessions} need {by_load} hosts"),
+        (wanted_running, f"the schedule wants {wanted_running} running"),
+        (scaling.base_hosts, f"the base is {scaling.base_hosts} hosts"),
+    ]
+    need, why = max(bounds, key=lambda bound: bound[0])
+    return (ceiling, f"{why}, capped at the ceiling") if need > ceiling else (need, why)
+
+
+def _priorities(scaling: HostScaling, existing: list[SessionHost], new: list[int]) -> list[HostPriority]:
+    """Each new host's priority, lowest index first: Regular in the base (the lowest baseHosts indexes of the hosts
+    that will exist), then Spot while fewer hosts above the base hold a Spot place than spotSharePercent of them
+    (rounded half up). A host made on demand because Azure had no Spot capacity holds a Spot place: it is tried as
+    Spot when it is replaced, rather than a new host asking Azure again."""
+    every = sorted([*(h.index for h in existing), *new])
+    base = set(every[: scaling.base_hosts])
+    share = (scaling.spot_share_percent * (len(every) - len(base)) + 50) // 100
+    spot = sum(h.index not in base and (h.priority == "Spot" or h.spot_refused) for h in existing)
+    priorities: list[HostPriority] = []
+    for index in new:
+        priority: HostPriority = "Spot" if index not in base and spot < share else "Regular"
+        spot += priority == "Spot"
+        priorities.append(priority)
+    return priorities
+
+
+def _free_indexes(hosts: list[SessionHost], count: int) -> list[int]:
+    taken = {h.index for h in hosts}
+    free: list[int] = []
+    index = 0
+    while len(free) < count:
+        if index not in taken:
+            free.append(index)
+        index += 1
+    return free
+
+
+def plan_scaling(
+    scaling: HostScaling,
+    ceiling: int,
+    hosts: list[SessionHost],
+    sessions: Mapping[str, int],
+    max_sessions: int,
+    wanted_running: int,
+    now: datetime,
+) -> list[ScaleDecision]:
+    """The hosts to create and delete: a failed host is deleted (and replaced when needed); hosts are created until
+    as many exist as are needed, never above the ceiling; a host unneeded for deleteAfterMinutes with no session is
+    deleted while more exist than the base and the need, the highest index first, a deallocated one before a drained
+    one.
+
+    `sessions`: each host's sessions in use, by name; `wanted_running`: how many hosts the schedule wants running
+    (spot_schedules.wanted_hosts); `ceiling`: spot_groups.ceiling.
+    """
+    existing = sorted((h for h in hosts if h.status in EXISTING), key=lambda h: h.index)
+    in_use = sum(sessions.get(h.name, 0) for h in existing)
+    need, why = _need(scaling, ceiling, in_use, max_sessions, wanted_running)
+    state = f"{len(existing)} exist (ceiling {ceiling})"
+    decisions = [ScaleDecision("delete", h.index, h.priority, f"deleted host {h.index}: it failed"
+                               + (f" ({h.status_detail.code})" if h.status_detail else ""))
+                 for h in hosts if h.status == "failed"]  # fmt: skip
+    new = _free_indexes(hosts, max(0, need - len(existing)))
+    decisions += [ScaleDecision("create", index, priority, f"created host {index} ({priority}): {why}, {state}")
+                  for index, priority in zip(new, _priorities(scaling, existing, new), strict=True)]  # fmt: skip
+    floor = max(scaling.base_hosts, need)
+    delay = scaling.delete_after_minutes
+    idle = [h for h in existing if h.unneeded_since is not None and _unneeded(h, sessions)
+            and not sessions.get(h.name, 0) and now - h.unneeded_since >= timedelta(minutes=delay)]  # fmt: skip
+    idle.sort(key=lambda h: (h.power_state != DEALLOCATED, -h.index))
+    for host in idle[: max(0, len(existing) - floor)]:
+        assert host.unneeded_since is not None
+        state_word = "deallocated" if host.power_state == DEALLOCATED else "drained"
+        minutes = int((now - host.unneeded_since).total_seconds() // 60)
+        reason = (f"deleted host {host.index}: {state_word} and unneeded for {minutes} min (after {delay} min); "
+                  f"{floor} needed ({why}, base {scaling.base_hosts}), {state}")  # fmt: skip
+        decisions.append(ScaleDecision("delete", host.index, host.priority, reason))
+    return decisions
