@@ -84,6 +84,12 @@ def host_power_instance_id(tenant_id: str, spot_group_id: str, event_id: str) ->
     return f"hostpower-{tenant_id}-{spot_group_id}-{event_id}"
 
 
+def host_scaling_instance_id(tenant_id: str, spot_group_id: str, host: int, host_work: str) -> str:
+    """One per host and kind (made, deleted): the optimization starting it again while it runs collapses into it,
+    and once it ended a later host of the same index (made again) starts afresh."""
+    return f"spotgroup-{tenant_id}-{spot_group_id}-scale-{host_work}-h{host}"
+
+
 def spot_group_host_instance_id(run_instance_id: str, revision: int, host: int) -> str:
     """A host's run within its group's: one per change of the group, so a later change never meets an old one."""
     return f"{run_instance_id}-r{revision}-h{host}"

@@ -116,8 +116,12 @@ async def start_image_work(client: df.DurableOrchestrationClient, run: ImageBuil
 
 
 async def start_spot_group_work(client: df.DurableOrchestrationClient, run: SpotGroupRun) -> bool:
-    """A group's deployment or removal under its one instance id; True if this call began it."""
-    instance = names.spot_group_instance_id(run.tenant_id, run.spot_group_id, run.work)
+    """A group's deployment or removal, or a host its scaling makes or deletes, under its one instance id; True if
+    this call began it."""
+    instance = (
+        names.host_scaling_instance_id(run.tenant_id, run.spot_group_id, run.host or 0, run.host_work or "add")
+        if run.work == "scale" else names.spot_group_instance_id(run.tenant_id, run.spot_group_id, run.work)
+    )  # fmt: skip
     return await start_orchestration(client, names.RUN_SPOT_GROUP_WORK, instance, run)
 
 

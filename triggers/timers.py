@@ -10,7 +10,13 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from orchestrators import names
-from orchestrators.starting import start_all, start_background_work, start_orchestration, start_provisioning
+from orchestrators.starting import (
+    start_all,
+    start_background_work,
+    start_orchestration,
+    start_provisioning,
+    start_spot_group_work,
+)
 from shared.models.orchestrations import HealthCheckRun
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import AuditPorts, SpotGroupPorts
@@ -81,7 +87,8 @@ def blueprint(
     @bp.durable_client_input(client_name="client")
     async def optimize_spot_groups(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
         """Spot Groups at the time this run read once for every group: a pooled group's hosts started, drained and
-        deallocated as its schedule and sessions ask; a personal group's hosts stopped once their users are away.
+        deallocated as its schedule and sessions ask (and made and deleted, when it scales); a personal group's hosts
+        stopped once their users are away.
         Each power action Azure took is followed to its end."""
         started = stopped = 0
         now = spot_groups_ports.clock()
@@ -93,6 +100,12 @@ def blueprint(
                 log.exception("Spot Group %s could not be optimized now", group.name)
                 continue
             started, stopped = started + len(plan.start), stopped + len(plan.stop) + len(personal.decisions)
+            for scaling in plan.scale:
+                try:
+                    await start_spot_group_work(client, scaling)
+                except Exception:  # the host stays as it is; the next run starts its run again
+                    log.exception("The %s of host %s of %s could not be started", scaling.host_work, scaling.host,
+                                  group.name)  # fmt: skip
             for run in [*plan.follow, *personal.follow]:
                 instance_id = names.host_power_instance_id(run.tenant_id, run.spot_group_id, run.event.id)
                 try:

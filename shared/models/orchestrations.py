@@ -223,11 +223,13 @@ class SpotGroupRun(PhasedRun):
     """What the `run_spot_group_work` orchestration carries: a group's deployment (at its creation or after an
     update: the host pool brought to the group, then the hosts named by index added, reconfigured or removed),
     or its removal (every host, then the host pool). It goes in stages: `prepare` (the group's own phases
-    first), one `host` run per host (sub-orchestrations, in parallel), then `finish`."""
+    first), one `host` run per host (sub-orchestrations, in parallel), then `finish`. A pooled group that scales
+    has a host made or deleted as the optimization decides (`scale`): one `host` run on its own, while the group
+    stays ready."""
 
     tenant_id: str
     spot_group_id: str
-    work: Literal["deploy", "remove"]
+    work: Literal["deploy", "remove", "scale"]
     revision: int = 0  # the group's change count: host runs of one change have instance ids of their own
     add: list[int] = []
     reconfigure: list[int] = []  # hosts to configure again for a new profile path

@@ -30,12 +30,13 @@ SESSIONS = 5  # per host
 
 
 def host(index: int, state: str = "on", **fields: Any) -> SessionHost:
-    """host-<index>: "on", "off" (deallocated), "drained" (running, taking no new session), "creating", "failed"
-    or "removing"."""
+    """host-<index>: "on", "off" (deallocated), "drained" (by the schedule: running, taking no new session),
+    "creating", "failed" or "removing"."""
     status = state if state in ("creating", "failed", "removing") else "running"
+    drained = {"drained_at": T0 - timedelta(hours=1)} if state == "drained" else {}
     return SessionHost(name=f"host-{index}", index=index, status=status, image_version="0.0.0",
                        power_state="deallocated" if state == "off" else "running",
-                       allow_new_session=state != "drained", **fields)  # fmt: skip
+                       allow_new_session=state != "drained", **drained, **fields)  # fmt: skip
 
 
 def scaling(**fields: Any) -> HostScaling:
@@ -123,6 +124,11 @@ def test_deallocated_hosts_are_started_before_new_ones_are_created() -> None:
 
 
 # --- shrinkage ---------------------------------------------------------------------------------------------------
+
+
+def test_a_host_an_admin_drained_is_theirs_to_keep_not_unneeded() -> None:
+    kept = host(1, "on").model_copy(update={"allow_new_session": False})  # drained, but not by the schedule
+    assert mark_unneeded([kept], {}, T0) == []
 
 
 def test_a_falling_load_drains_then_deletes_down_to_the_base_after_the_delay() -> None:

@@ -1,4 +1,4 @@
-// A Spot Group's decision timeline: what the optimization started, drained, deallocated, hibernated, notified and logged off, and why.
+// A Spot Group's decision timeline: what the optimization created, started, drained, deallocated, deleted, hibernated, notified and logged off, and why.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
 import { ActionButton, AsOf, DataTable, ErrorBanner, StatusBadge } from '../ui.js';
@@ -9,7 +9,8 @@ import { useResource } from '../models/resource.js';
 import { moreEvents, spotGroupEvents } from '../models/spot-schedules.js';
 
 const ACTION_WORDS = { start: 'Start', deallocate: 'Deallocate', drain: 'Drain', notify: 'Message users', logOff: 'Log off users',
-  balanceLoad: 'Place new users', hibernate: 'Hibernate', cancelImageUpdate: 'Image update cancelled' };
+  balanceLoad: 'Place new users', hibernate: 'Hibernate', cancelImageUpdate: 'Image update cancelled', create: 'Create host',
+  delete: 'Delete host' };
 
 const outcome = (line) => html`<${StatusBadge} status=${line.outcome === 'done' ? 'succeeded' : 'failed'} label=${words(line.outcome)} />${line.error
   ? html` ${line.summary || ''} <code>${line.error}</code>` : null}`;

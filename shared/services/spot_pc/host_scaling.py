@@ -29,8 +29,9 @@ class ScaleDecision:
 
 
 def _unneeded(host: SessionHost, sessions: Mapping[str, int]) -> bool:
-    """Deployed and of no use now: deallocated, or drained with its users gone."""
-    drained_and_empty = not host.allow_new_session and not sessions.get(host.name, 0)
+    """Deployed and of no use now: deallocated, or drained by the schedule with its users gone (one an admin drained
+    is theirs to keep)."""
+    drained_and_empty = host.drained_at is not None and not host.allow_new_session and not sessions.get(host.name, 0)
     return host.status == "running" and (host.power_state == DEALLOCATED or drained_and_empty)
 
 

@@ -28,6 +28,7 @@ from shared.ports.desktop_virtualization import HostPoolSpec
 from shared.ports.devices import JoinSpec
 from shared.ports.progress import Progress
 from shared.services.engine import phased
+from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
@@ -68,6 +69,9 @@ WINDOW_WAIT = timedelta(days=15)
 OFF = ("deallocated", "stopped")  # power states of a host that takes no session until started
 
 
+# the group's statuses a run's work goes on in: a host its scaling makes or deletes while the group is ready, or
+# while an admin's change that Azure follows is under way (which leaves scaled hosts to the optimization)
+WORKING = {"deploy": ("deploying", "updating"), "remove": ("deleting",), "scale": ("ready", "updating")}
 REPLACE_HOST = (*REMOVE_HOST, *DEPLOY_HOST)
 HOST_STEPS = {
     "add": DEPLOY_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost"),
@@ -121,7 +125,7 @@ def placement_of(site: Site) -> Placement:
 def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun]:
     """Take the work's phases as far as they go; a phase still in progress answers when to ask again."""
     found = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
-    working = ("deploying", "updating") if run.work == "deploy" else ("deleting",)
+    working = WORKING[run.work]
     if found is None or found.status not in working:
         return PhasedStep(outcome="superseded", run=run)  # removed, or a repeated call after the end
     group = found
@@ -178,6 +182,8 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
             latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, recorded)
         if host is not None and phase == "forgetHost":
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
+        if run.work == "scale" and phase in ("registerHost", "forgetHost"):  # no settle follows a host of its own
+            recount(ports, group)
         return now
 
     def limit(step: HostPhase) -> timedelta:  # a drained host waits for its users as long as the update gives them
@@ -365,7 +371,8 @@ def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
     hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
     counts = count_hosts(hosts)
     failed = [h.name for h in hosts if h.status == "failed"]
-    action: SpotGroupAction = "finish" if counts.running else "fail"
+    # a scaling group may have no host while nobody needs one (a base of 0)
+    action: SpotGroupAction = "finish" if counts.running or (group.scaling is not None and not failed) else "fail"
     fields: dict[str, object] = {"status_detail": None, "session_host_counts": counts}
     if failed:
         fields["status_detail"] = StepDetail(code="sessionHostsFailed", step="deploy",
@@ -406,6 +413,18 @@ def _cancelled_line(
     )  # fmt: skip
     ports.schedules.put_events(group.tenant_id, group.id, update.last_modified_date_time, [line])
     return StepDetail(code="imageUpdateCancelled", step="imageUpdate", message=message)
+
+
+def recount(ports: SpotGroupPorts, group: SpotGroup) -> SpotGroup:
+    """The group's host counts from its hosts' rows as they are now (hosts made or deleted side by side write it
+    too: one refused for a stale etag reads again)."""
+    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    return update_with_etag(
+        lambda: ports.spot_groups.get_spot_group(group.tenant_id, group.id),
+        lambda current: current.model_copy(update={"session_host_counts": count_hosts(hosts)}),
+        lambda changed, etag: ports.spot_groups.put_spot_group(changed, if_match=etag),
+        if_match=None,
+    )
 
 
 def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.models.orchestrations import HostPowerRun
+from shared.models.orchestrations import HostPowerRun, SpotGroupRun
 from shared.models.schedule_replays import REPLAY_SPAN
 from shared.models.spot_group_records import DecisionOutcome, LoadSample, SpotGroupEvent
 from shared.models.spot_groups import SessionHost, SpotGroup
@@ -28,9 +28,10 @@ from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRecord
 from shared.ports.progress import Progress
 from shared.services.engine.phased import DONE
-from shared.services.spot_pc import host_hours, host_power
-from shared.services.spot_pc.spot_group_deployments import OFF, count_hosts, placement_of
-from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan
+from shared.services.spot_pc import host_hours, host_power, spot_group_scaling
+from shared.services.spot_pc.spot_group_deployments import OFF, placement_of, recount
+from shared.services.spot_pc.spot_group_scaling import Scaled
+from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan, wanted_hosts
 
 log = logging.getLogger(__name__)
 STARTED, STOPPED = "running", "deallocated"
@@ -44,6 +45,9 @@ class PowerPlan:
     stop: list[str]  # highest index first
     drain: list[str] = field(default_factory=list)
     follow: list[HostPowerRun] = field(default_factory=list)  # the power actions Azure took and has not finished
+    # a scaling group's hosts being made or deleted, each its own run: started again while unfinished, as the
+    # timer's start of one under way is nothing (spot_group_scaling.py)
+    scale: list[SpotGroupRun] = field(default_factory=list)
 
 
 def slot_of(now: datetime) -> datetime:
@@ -55,7 +59,7 @@ def slot_of(now: datetime) -> datetime:
 def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPlan:
     """Read the pool's sessions, record them, and carry out what the schedule's rule decides at `now` (the timer's
     time), each decision on the group's timeline, and the hosts' rows say what was asked; the power actions Azure has
-    not finished are the plan's to `follow`."""
+    not finished are the plan's to `follow`. A group that scales has hosts made and deleted too: the plan's `scale`."""
     if group.user_type != "pooled":
         return PowerPlan([], [])
     site = ports.sites.find_site(group.tenant_id, group.site_id)
@@ -73,15 +77,11 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
     phase = phase_at(schedule, now)
     # without a schedule the pool places users as it was made (breadth-first), as before schedules
     balanced = _balance_load(ports, group, placement, schedule, phase, now, slot) if saved is not None else None
-    if not decisions:
-        if balanced is not None:
-            ports.schedules.put_events(group.tenant_id, group.id, slot, [balanced])
-        return PowerPlan([], [])
+    events: list[SpotGroupEvent] = [balanced] if balanced is not None else []
+    by_name = {h.name: h for h in hosts}
+    follow: list[HostPowerRun] = []
     log_off = phase.phase.log_off if isinstance(phase.phase, RampDownPhase) else None
     users = _Users(ports, group, placement, log_off.message if log_off is not None else None)
-    by_name = {h.name: h for h in hosts}
-    events: list[SpotGroupEvent] = [balanced] if balanced is not None else []
-    follow: list[HostPowerRun] = []
     for decision in decisions:
         before = by_name[decision.host]
         after, outcome, error, taken = _carry_out(ports, group, placement, before, decision.action, now, users)
@@ -95,14 +95,17 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
             follow.append(run)
         if outcome == "failed":
             log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, error)
-    ports.schedules.put_events(group.tenant_id, group.id, slot, events)
-    if any(event.outcome == "done" for event in events):
-        current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
-        counts = count_hosts(list(by_name.values()))
-        ports.spot_groups.put_spot_group(current.model_copy(update={"session_host_counts": counts}),
-                                         if_match=current.etag)  # fmt: skip
+    scaled = Scaled([], [], list(by_name.values()))
+    if group.scaling is not None:  # on the hosts as the power decisions left them: one just started is needed
+        wanted, _ = wanted_hosts(schedule, now, hosts, live, group.max_sessions_per_host, drained=drained)
+        scaled = spot_group_scaling.scale(ports, group, scaled.hosts, live, wanted, phase.name, now, slot)
+        events += scaled.events
+    if events:
+        ports.schedules.put_events(group.tenant_id, group.id, slot, events)
+    if any(event.outcome == "done" and event.action != "balanceLoad" for event in events):
+        recount(ports, group)
     start, stop, drain = ([d.host for d in decisions if d.action == a] for a in ("start", "deallocate", "drain"))
-    return PowerPlan(start, stop, drain, follow)
+    return PowerPlan(start, stop, drain, follow, scaled.runs)
 
 
 def _balance_load(

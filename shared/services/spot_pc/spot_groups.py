@@ -137,14 +137,17 @@ def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[
 
 
 def host_count(group: SpotGroup) -> int:
-    """Pooled: enough hosts for every licensed user at the session limit; personal: one host per license."""
+    """The hosts a group is deployed with. Pooled: enough for every licensed user at the session limit, or its base
+    when it scales (the optimization makes the others as the load asks); personal: one per license."""
+    if group.scaling is not None:
+        return group.scaling.base_hosts
     return license_bound(group.license_count, group.max_sessions_per_host)
 
 
 def ceiling(group: SpotGroup) -> int:
     """The most hosts a group may have: its scaling's maxHosts, or enough for every licensed user."""
     if group.scaling is None:
-        return host_count(group)
+        return license_bound(group.license_count, group.max_sessions_per_host)
     return group.scaling.ceiling(group.license_count, group.max_sessions_per_host)
 
 
@@ -209,7 +212,7 @@ def update_spot_group(
         members = {m for g in changed.group_ids for m in ports.directory.list_group_members(tenant_id, g) or []}
         changed = changed.model_copy(update={"assigned_user_count": min(len(members), changed.license_count)})
     hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
-    add = list(range(len(hosts), host_count(changed)))
+    add = [] if changed.scaling is not None else list(range(len(hosts), host_count(changed)))
     _, reconfigure, remove = host_work(changed, hosts)
     pool_changed = (changed.friendly_name, changed.group_ids, starts_on_connect(changed)) != (
         group.friendly_name, group.group_ids, starts_on_connect(group))  # fmt: skip
@@ -358,13 +361,17 @@ def unfinished_work(ports: SpotGroupPorts, *, quiet_since: datetime) -> list[Spo
 def host_work(group: SpotGroup, hosts: list[SessionHost]) -> tuple[list[int], list[int], list[int]]:
     """What brings the hosts to the group: (add, reconfigure, remove) by index. Hosts beyond the group's count go;
     the others not yet running are deployed; running ones with another profile path or other session limits are
-    configured again."""
-    target = host_count(group)
-    keep = [h for h in hosts if h.index < target]
-    add = [h.index for h in keep if h.status == "creating"]
+    configured again. A scaling group's hosts are the optimization's to make and delete, once it is deployed."""
+    if group.scaling is not None:
+        keep, remove = hosts, []
+        add = [h.index for h in hosts if h.status == "creating"] if group.status == "deploying" else []
+    else:
+        target = host_count(group)
+        keep, remove = [h for h in hosts if h.index < target], [h.index for h in hosts if h.index >= target]
+        add = [h.index for h in keep if h.status == "creating"]
     configured = (group.profile_path, group.session_limits)
     reconfigure = [h.index for h in keep if h.status == "running" and (h.profile_path, h.session_limits) != configured]
-    return add, reconfigure, [h.index for h in hosts if h.index >= target]
+    return add, reconfigure, remove
 
 
 def with_progress(update: ImageUpdate, hosts: list[SessionHost]) -> ImageUpdate:
