@@ -18,6 +18,7 @@ from azure_emulator.arm import (
     resources,
     role_definitions,
     session_controls,
+    spot,
     user_sessions,
     vm_actions,
 )
@@ -51,6 +52,7 @@ def register(ctx: Context) -> None:
         desktop_virtualization,
         user_sessions,
         session_controls,
+        spot,
         lists,  # last: its pattern takes any namespace and type, so the routes above come first
     ):
         module.register(ctx)

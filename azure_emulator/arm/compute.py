@@ -1,5 +1,6 @@
 """Microsoft.Compute virtual machines, one resource type: create-or-update (throttled, quota-checked), GET with
-instanceView, delete with the OS disk and NICs per deleteOption (power actions, generalize and disks: vm_actions).
+instanceView, delete with the OS disk and NICs per deleteOption (power actions, generalize and disks: vm_actions;
+Spot priority, eviction policy and max price: spot).
 
 The admin password is validated and dropped (ARM never shows it; a digest tells a changed one). A re-PUT of an
 existing VM creates nothing: a changed fixed property (FIXED_PROPERTIES, the admin password) is refused, a new
@@ -27,6 +28,7 @@ from azure_emulator.arm import (
     operations,
     rbac,
     routing,
+    spot,
     user_sessions,
 )
 from azure_emulator.server import ApiError, Context, Request, Response
@@ -246,6 +248,7 @@ def register(ctx: Context) -> None:
                            {"Retry-After": str(max(1, math.ceil(wait))),
                             "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/PutVM3Min;0"})  # fmt: skip
         os_profile = _os_profile(props)
+        priority = spot.check_create(ctx, props, size, location, common.tid_of(request))
         storage, disk = _storage(ctx, props, sub, rg, name, location, size)
         vm_id = vm_id_of(request)
         network_profile = props.get("networkProfile") or {}
@@ -274,6 +277,7 @@ def register(ctx: Context) -> None:
                     if k in ("networkInterfaceConfigurations", "networkApiVersion")}},
             },
         }  # fmt: skip
+        resource["properties"].update(priority)
         for optional in ("securityProfile", "licenseType", "diagnosticsProfile", "additionalCapabilities"):
             if props.get(optional) is not None:
                 resource["properties"][optional] = props[optional]
@@ -405,6 +409,7 @@ def _update(ctx: Context, request: Request, existing: dict[str, Any], props: dic
 def _created(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
     vm = common.get(ctx, resource_id)
     if vm is not None:
+        spot.check_allocation(ctx, vm)  # a Spot VM's allocation fails here, as Azure fails it: after the PUT
         vm["meta"]["power"] = "running"
         common.put(ctx, vm)
 

@@ -238,10 +238,12 @@ def _register_host_pools(ctx: Context) -> None:
 
 def host_status(ctx: Context, doc: Doc) -> str:
     """What AVD shows of the host's agent: Available while its VM runs, Shutdown when it does not, Unavailable once
-    it is gone; only an Available host takes a connection."""
+    it is gone or was evicted (a Spot VM taken away, not shut down: spot.py); only an Available host takes a
+    connection."""
     vm = common.get(ctx, doc["resource"]["properties"]["resourceId"])
-    power = vm["meta"].get("power") if vm is not None else None
-    return "Unavailable" if vm is None else "Available" if power == "running" else "Shutdown"
+    if vm is None or vm["meta"].get("evicted"):
+        return "Unavailable"
+    return "Available" if vm["meta"].get("power") == "running" else "Shutdown"
 
 
 def _host_view(ctx: Context, doc: Doc) -> dict[str, Any]:

@@ -109,6 +109,28 @@ def respond(
     return Response(202, None, headers)
 
 
+def schedule(ctx: Context, resource_id: str, action: str, location: str, completes_at: float) -> str:
+    """An operation Azure itself starts on the resource (no request: a Spot eviction), its hook run once
+    `completes_at` has come, or earlier by finish_now; its id."""
+    op: dict[str, Any] = {
+        "id": str(uuid.uuid4()), "resourceId": resource_id, "action": action,
+        "subscription": resource_id.split("/")[2], "namespace": _namespace(resource_id), "location": location,
+        "startTime": common.now_iso(ctx.clock), "completesAt": completes_at, "status": "InProgress", "detail": {},
+    }  # fmt: skip
+    ctx.store.put(OPERATION, op["id"], op)
+    ctx.store.put(PENDING, op["id"], {"completesAt": completes_at})
+    return str(op["id"])
+
+
+def finish_now(ctx: Context, op_id: str) -> None:
+    """Complete a pending operation before its time (the caller holds the store's lock)."""
+    ctx.store.delete(PENDING, op_id)
+    op = ctx.store.get(OPERATION, op_id)
+    if op is not None and op["status"] == "InProgress":
+        finish(ctx, op)
+        ctx.store.put(OPERATION, op_id, op)
+
+
 def mark_transitional(ctx: Context, resource_id: str, action: str) -> None:
     state = TRANSITIONAL.get(action)
     doc = common.get(ctx, resource_id)
@@ -172,11 +194,7 @@ def settle_due(ctx: Context) -> None:
         pending = ctx.store.get(PENDING, op_id)
         if pending is None or pending["completesAt"] > now:
             continue
-        op = ctx.store.get(OPERATION, op_id)
-        ctx.store.delete(PENDING, op_id)
-        if op is not None and op["status"] == "InProgress":
-            finish(ctx, op)
-            ctx.store.put(OPERATION, op_id, op)
+        finish_now(ctx, op_id)
 
 
 def _namespace(resource_id: str) -> str:

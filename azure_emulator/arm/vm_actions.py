@@ -6,13 +6,16 @@ ended but wait, disconnected, for it to be started again.
 
 A disk grows with a PATCH of `diskSizeGB` (never shrinks); as in Azure, only while it is unattached or its VM
 is deallocated: the disk of a running or stopped VM is refused with 409 OperationNotAllowed.
+
+A deallocated Spot VM (an evicted one too) starts only where Spot capacity is and its max price is not below the
+Spot price, else its start fails with Azure's code (spot.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from azure_emulator.arm import common, hibernation, operations, routing, user_sessions
+from azure_emulator.arm import common, hibernation, operations, routing, spot, user_sessions
 from azure_emulator.arm.compute import NS, VM, VM_TYPE, vm_id_of
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -115,8 +118,11 @@ def _register_action(ctx: Context, action: str) -> None:
     def apply(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
         vm = common.get(ctx, resource_id)
         if vm is not None:
+            if action == "start" and vm["meta"].get("power") == "deallocated":
+                spot.check_allocation(ctx, vm)  # a deallocated Spot VM starts only where Spot capacity is
             hibernated = bool((op.get("detail") or {}).get("hibernate"))
             vm["meta"]["power"], vm["meta"]["hibernated"] = ACTIONS[action], hibernated
+            vm["meta"].pop("evicted", None)
             common.put(ctx, vm)
             if hibernated:
                 user_sessions.suspend_sessions_of_vm(ctx, resource_id)

@@ -39,6 +39,15 @@ _CATALOGUE: dict[str, Words] = {
                                               "Retry later, or choose another size or region in the policy."),
     "SkuNotAvailable": Words("This VM size is not offered to the subscription in the region.",
                              "Choose another size or region, or ask Azure support to enable the size."),
+    # Azure Spot VMs (https://learn.microsoft.com/azure/virtual-machines/error-codes-spot)
+    "SpotPriceGreaterThanProvidedMaxPrice": Words("Azure's Spot price for this size is above the group's max price.",
+                                                  "Raise the max price, or let the host run on demand."),
+    "MaxPriceValueInvalid": Words("The max price is neither -1 nor a price above zero with at most five decimals.",
+                                  "Set a max price of -1 or a positive price in USD with five decimals at most."),
+    "EvictionPolicyCanBeSetOnlyOnAzureSpotVirtualMachines": Words(
+        "An eviction policy was sent for a VM that is not a Spot VM.", "Report it: the app sent a wrong request."),
+    "MaxPriceIsSupportedOnlyForAzureSpotVirtualMachines": Words(
+        "A max price was sent for a VM that is not a Spot VM.", "Report it: the app sent a wrong request."),
     "QuotaExceeded": Words("The subscription's vCPU quota for this size in the region is used up.",
                            "Request more quota (Azure portal, Subscriptions, Usage + quotas) or free unused VMs."),
     "OperationNotAllowed": Words("Azure does not allow this with these settings (for example a quota reached or a "

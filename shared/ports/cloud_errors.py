@@ -34,6 +34,16 @@ REFUSED_FOR_GOOD = frozenset(
     )
 )  # fmt: skip
 
+# Azure's refusals of a Spot VM for want of Spot capacity, or at the max price given, now: made on demand instead, and
+# tried as Spot again later. SkuNotAvailable and SpotPriceGreaterThanProvidedMaxPrice are the Spot page's
+# (https://learn.microsoft.com/azure/virtual-machines/error-codes-spot); the allocation failures are Compute's for any
+# VM (https://learn.microsoft.com/troubleshoot/azure/virtual-machines/windows/allocation-failure), for a Spot VM its
+# want of Spot capacity.
+SPOT_CAPACITY_REFUSED = frozenset(
+    {"SkuNotAvailable", "SpotPriceGreaterThanProvidedMaxPrice", "AllocationFailed", "ZonalAllocationFailed",
+     "OverconstrainedAllocationRequest", "OverconstrainedZonalAllocationRequest"}
+)  # fmt: skip
+
 
 def refused_for_good(code: str) -> bool:
     """Whether a refusal with this code would meet the same refusal again (REFUSED_FOR_GOOD)."""

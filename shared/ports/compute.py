@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from shared.ports.progress import Progress
 
@@ -35,6 +35,12 @@ class VmSpec:
     # hibernation enabled, where the size and the image support it (the adapter reads both); only a VM made so can
     # be hibernated, and VmInspection.hibernation_enabled says whether it was
     hibernation: bool = False
+    # an Azure Spot VM (https://learn.microsoft.com/azure/virtual-machines/spot-vms): evicted when Azure needs the
+    # capacity back, under its eviction policy (None: Azure's, Deallocate); max_price in USD an hour, None for -1,
+    # up to the on-demand price and never evicted for price. Azure refuses both on a Regular VM.
+    priority: Literal["Regular", "Spot"] = "Regular"
+    eviction_policy: Literal["Deallocate", "Delete"] | None = None
+    max_price: float | None = None
 
 
 class ProvisioningCompute(Protocol):

@@ -147,6 +147,7 @@ class AzureProvisioningCompute:
             body = self._vm_body(spec, subnet_id)
             if spec.hibernation and self._hibernation_supported(tenant_id, spec):
                 body["properties"]["additionalCapabilities"] = {"hibernationEnabled": True}
+            body["properties"].update(arm_vm.priority(spec))
             return self.put_vm(tenant_id, placement, spec.name, body, step)
         except CloudError as exc:
             # the VM exists already (a repeated call whose first PUT went through, or another instance's): its PUT

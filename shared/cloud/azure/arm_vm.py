@@ -7,6 +7,8 @@
   (`networkInterfaceConfigurations`: one ARM write fewer than a NIC PUT first, against ARM's write budget); disk and
   NIC go when the VM is deleted (`deleteOption: Delete`), so a deleted VM never leaves a NIC holding an address in
   the customer's subnet.
+- A Spot VM says so (`priority`, `evictionPolicy`, `billingProfile.maxPrice`, -1 for none); a Regular VM sends none
+  of them, Azure refusing an eviction policy or a max price on it.
 - The local administrator's password is random per VM and never kept: nobody signs in with it (users sign
   in with Entra ID; the app reaches the VM through Run Command), and Azure never shows it again.
 """
@@ -18,6 +20,7 @@ import string
 from typing import Any
 
 from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import VmSpec
 
 ADMIN_USERNAME = "cpcadmin"
 HOSTED_VNET_PREFIX = "vnet-cloudpcs-"
@@ -117,3 +120,16 @@ def vm_body(
     if license_type:
         body["properties"]["licenseType"] = license_type
     return body
+
+
+def priority(spec: VmSpec) -> dict[str, Any]:
+    """The VM's Spot properties: none for a Regular VM."""
+    if spec.priority != "Spot":
+        return {}
+    found: dict[str, Any] = {
+        "priority": "Spot",
+        "billingProfile": {"maxPrice": -1 if spec.max_price is None else spec.max_price},
+    }
+    if spec.eviction_policy is not None:
+        found["evictionPolicy"] = spec.eviction_policy
+    return found
