@@ -200,6 +200,19 @@ def test_a_host_that_fails_creation_is_replaced_without_exceeding_the_ceiling() 
     assert decided(plan_scaling(rule, 3, hosts, load, 2, 9, T0)) == [("delete", 3), ("create", 2)]
 
 
+def test_a_spot_host_azure_had_no_capacity_for_is_replaced_on_demand_and_keeps_its_spot_place() -> None:
+    rule = scaling(baseHosts=1, spotSharePercent=100, maxHosts=3)
+    refused = StepDetail(code="SkuNotAvailable", step="createVm", message="No Spot capacity.")
+    hosts = [host(0), host(1, priority="Spot"), host(2, "failed", priority="Spot", status_detail=refused)]
+    decisions = plan_scaling(rule, 3, hosts, {}, SESSIONS, 3, T0)
+    assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [
+        ("delete", 2, "Spot", False), ("create", 3, "Regular", True)]  # fmt: skip
+    assert "on demand: Azure had no Spot capacity for host 2" in decisions[1].reason
+    # made on demand, it holds its Spot place: the next host above the base is not asked as Spot in its stead
+    made = [host(0), host(1, priority="Spot"), host(3, spot_refused=True)]
+    assert plan_scaling(rule, 3, made, {}, SESSIONS, 3, T0) == []
+
+
 def test_a_new_host_takes_the_lowest_index_no_host_holds() -> None:
     rule = scaling(baseHosts=0)
     hosts = [host(0), host(3), host(5, "removing")]

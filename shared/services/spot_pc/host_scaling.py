@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from shared.models.spot_groups import HostPriority, HostScaling, SessionHost
+from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED
 from shared.services.spot_pc.spot_schedules import DEALLOCATED
 
 EXISTING = frozenset({"creating", "running"})
@@ -26,6 +27,7 @@ class ScaleDecision:
     host: int | None  # create: the index the new host takes (lowest free index); delete: the host's index
     priority: HostPriority  # create: Regular or Spot; delete: the host's
     reason: str  # for the admin, with the numbers that decided it
+    spot_refused: bool = False  # create: made on demand because Azure had no Spot capacity for the host it replaces
 
 
 def _unneeded(host: SessionHost, sessions: Mapping[str, int]) -> bool:
@@ -117,8 +119,18 @@ def plan_scaling(
                                + (f" ({h.status_detail.code})" if h.status_detail else ""))
                  for h in hosts if h.status == "failed"]  # fmt: skip
     new = _free_indexes(hosts, max(0, need - len(existing)))
-    decisions += [ScaleDecision("create", index, priority, f"created host {index} ({priority}): {why}, {state}")
-                  for index, priority in zip(new, _priorities(scaling, existing, new), strict=True)]  # fmt: skip
+    # Azure had no Spot capacity for these: as many Spot places go on demand now, and are tried as Spot when replaced
+    refused = [h.index for h in hosts if h.status == "failed" and h.priority == "Spot" and h.status_detail is not None
+               and h.status_detail.code in SPOT_CAPACITY_REFUSED]  # fmt: skip
+    for index, priority in zip(new, _priorities(scaling, existing, new), strict=True):
+        if priority == "Spot" and refused:
+            reason = (f"created host {index} (Regular, on demand: Azure had no Spot capacity for host {refused.pop(0)})"
+                      f": {why}, {state}")  # fmt: skip
+            decisions.append(ScaleDecision("create", index, "Regular", reason, spot_refused=True))
+        else:
+            decisions.append(
+                ScaleDecision("create", index, priority, f"created host {index} ({priority}): {why}, {state}")
+            )
     floor = max(scaling.base_hosts, need)
     delay = scaling.delete_after_minutes
     idle = [h for h in existing if h.unneeded_since is not None and _unneeded(h, sessions)

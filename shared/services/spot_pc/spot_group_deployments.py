@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.models.failures import StepDetail
@@ -321,7 +322,7 @@ def _phase(
         spec = VmSpec(
             name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
             image_type="custom", image_id=image_version_id or group.image_version_id, os_disk_size_gb=HOST_DISK_GB,
-            subnet_id=site.subnet_id, hibernation=hibernates(group),
+            subnet_id=site.subnet_id, hibernation=hibernates(group), **spot_terms(group, host),
         )  # fmt: skip
         return ports.compute.create_vm(tenant, spec, operation)
     if phase == "joinDevice":
@@ -345,6 +346,14 @@ def _phase(
     if phase == "forgetHost":
         return Progress(done=True)  # its row goes once the phase is done (advance)
     raise ValueError(f"unknown phase {phase}")
+
+
+def spot_terms(group: SpotGroup, host: SessionHost) -> dict[str, Any]:
+    """A Spot host's VM terms from its group's scaling (a Regular host has none)."""
+    if host.priority != "Spot" or group.scaling is None:
+        return {}
+    scaling = group.scaling
+    return {"priority": "Spot", "eviction_policy": scaling.spot_eviction_policy, "max_price": scaling.spot_max_price}
 
 
 def fslogix_script(group: SpotGroup) -> list[str]:

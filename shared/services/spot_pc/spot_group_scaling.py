@@ -51,7 +51,8 @@ def scale(
         assert decision.host is not None
         if decision.action == "create":
             host = SessionHost(name=host_name(group, decision.host), index=decision.host,
-                               image_version=group.image_version, priority=decision.priority)  # fmt: skip
+                               image_version=group.image_version, priority=decision.priority,
+                               spot_refused=decision.spot_refused)  # fmt: skip
         else:  # no new session from now on: its run removes it
             host = SESSION_HOSTS.move(by_index[decision.host], "drain", allow_new_session=False)
         by_index[decision.host] = ports.spot_groups.put_host(tenant, group.id, host)
