@@ -13,10 +13,12 @@ from shared.models.spot_schedules import PhaseName, SpotGroupSchedule
 
 # spot_schedules.Action, for the API; the host pool's load balancing set to the phase's (host: the host pool);
 # a personal host hibernated while its user is away (personal_power.py); an admin's cancel of an image update,
-# once its run ended (host: the host pool); a host made or deleted as a scaling group's load asks (host_scaling.py)
+# once its run ended (host: the host pool); a host made or deleted as a scaling group's load asks (host_scaling.py);
+# a Spot host Azure evicts (its users told, a replacement made); an unhealthy host drained and replaced (pooled), or
+# repaired in place (personal: restarted, its agent reinstalled)
 DecisionAction = Literal[
     "start", "deallocate", "drain", "notify", "logOff", "balanceLoad", "hibernate", "cancelImageUpdate", "create",
-    "delete",
+    "delete", "evict", "heal", "repair",
 ]
 # done: Azure took it (a power action is followed to its end: host_power.py); failed: Azure refused it, or failed it
 # when it ended (error says why), and the next run decides again

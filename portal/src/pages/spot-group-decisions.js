@@ -10,7 +10,7 @@ import { moreEvents, spotGroupEvents } from '../models/spot-schedules.js';
 
 const ACTION_WORDS = { start: 'Start', deallocate: 'Deallocate', drain: 'Drain', notify: 'Message users', logOff: 'Log off users',
   balanceLoad: 'Place new users', hibernate: 'Hibernate', cancelImageUpdate: 'Image update cancelled', create: 'Create host',
-  delete: 'Delete host' };
+  delete: 'Delete host', evict: 'Evicted by Azure', heal: 'Replace unhealthy host', repair: 'Repair host' };
 
 const outcome = (line) => html`<${StatusBadge} status=${line.outcome === 'done' ? 'succeeded' : 'failed'} label=${words(line.outcome)} />${line.error
   ? html` ${line.summary || ''} <code>${line.error}</code>` : null}`;
