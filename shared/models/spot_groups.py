@@ -337,6 +337,11 @@ class SessionHost(ApiModel):
         default=False, description="Made on demand because Azure had no Spot capacity; tried as Spot again when it "
         "is next replaced.",
     )  # fmt: skip
+    unhealthy_since: datetime | None = Field(
+        default=None, description="When the optimization first found this host unhealthy while it should take "
+        "sessions (its agent not Available, or the host gone from its pool); cleared once it is healthy again. A "
+        "pooled host unhealthy for 15 minutes is drained, its users told, and replaced.",
+    )  # fmt: skip
 
     @property
     def running(self) -> bool:

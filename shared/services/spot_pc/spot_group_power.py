@@ -28,9 +28,8 @@ from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRecord
 from shared.ports.progress import Progress
 from shared.services.engine.phased import DONE
-from shared.services.spot_pc import host_hours, host_power, spot_group_scaling
+from shared.services.spot_pc import host_hours, host_power, spot_group_hosts
 from shared.services.spot_pc.spot_group_deployments import OFF, placement_of, recount
-from shared.services.spot_pc.spot_group_scaling import Scaled
 from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan, wanted_hosts
 
 log = logging.getLogger(__name__)
@@ -45,8 +44,8 @@ class PowerPlan:
     stop: list[str]  # highest index first
     drain: list[str] = field(default_factory=list)
     follow: list[HostPowerRun] = field(default_factory=list)  # the power actions Azure took and has not finished
-    # a scaling group's hosts being made or deleted, each its own run: started again while unfinished, as the
-    # timer's start of one under way is nothing (spot_group_scaling.py)
+    # the hosts being made, deleted or replaced, each its own run: started again while unfinished, as the timer's
+    # start of one under way is nothing (spot_group_hosts.py)
     scale: list[SpotGroupRun] = field(default_factory=list)
 
 
@@ -95,17 +94,21 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
             follow.append(run)
         if outcome == "failed":
             log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, error)
-    scaled = Scaled([], [], list(by_name.values()))
-    if group.scaling is not None:  # on the hosts as the power decisions left them: one just started is needed
+    # on the hosts as the power decisions left them (one just started is needed); a broken host replaced first,
+    # so that a group that scales makes its replacement at once
+    changed = spot_group_hosts.heal(ports, group, placement, list(by_name.values()), live, users.tell, phase.name,
+                                    now, slot, acted={d.host for d in decisions})  # fmt: skip
+    events += changed.events
+    if group.scaling is not None:
         wanted, _ = wanted_hosts(schedule, now, hosts, live, group.max_sessions_per_host, drained=drained)
-        scaled = spot_group_scaling.scale(ports, group, scaled.hosts, live, wanted, phase.name, now, slot)
-        events += scaled.events
+        changed = spot_group_hosts.scale(ports, group, changed.hosts, live, wanted, phase.name, now, slot)
+        events += changed.events
     if events:
         ports.schedules.put_events(group.tenant_id, group.id, slot, events)
     if any(event.outcome == "done" and event.action != "balanceLoad" for event in events):
         recount(ports, group)
     start, stop, drain = ([d.host for d in decisions if d.action == a] for a in ("start", "deallocate", "drain"))
-    return PowerPlan(start, stop, drain, follow, scaled.runs)
+    return PowerPlan(start, stop, drain, follow, spot_group_hosts.runs_under_way(group, changed.hosts))
 
 
 def _balance_load(
@@ -163,6 +166,18 @@ class _Users:
             group = self._group
             self._sessions = self._ports.avd.list_user_sessions(group.tenant_id, self._placement, group.host_pool_name)
         return [s for s in self._sessions if s.vm_name == vm_name]
+
+    def tell(self, vm_name: str, title: str, text: str) -> int:
+        """A message to each user of the host; how many got it."""
+        told = [0]
+
+        def send(session: UserSessionRecord) -> None:
+            self._ports.avd.send_session_message(self._group.tenant_id, self._placement, self._group.host_pool_name,
+                                                 vm_name, session.session_id, title, text)  # fmt: skip
+            told[0] += 1
+
+        self.each(vm_name, send)
+        return told[0]
 
     def each(self, vm_name: str, act: Callable[[UserSessionRecord], None]) -> None:
         """`act` on each session of the host; one that ended meanwhile (signed out) needs nothing more."""

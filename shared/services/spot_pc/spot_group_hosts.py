@@ -1,0 +1,131 @@
+"""A pooled group's hosts made, deleted and replaced by the optimization: their rows, timeline lines and runs.
+
+Scaling (host_scaling.plan_scaling): a host to make gets its row (`creating`, at the lowest free index, Regular or
+Spot) and a run that deploys it as a group's deployment deploys its hosts; a host to delete is drained at once
+(`removing`) and its run removes it with its VM, disks, NIC and device. Healing (host_health.plan_healing): a broken
+host is drained, its users told, and replaced: in place in a group of fixed size, by the scaling rule's new host in
+one that scales. The group stays ready meanwhile, so it goes on being optimized. Every host still being made,
+deleted or replaced is answered again at each run, so a run the timer failed to start (a crash between the row and
+the start) is started by the next, and one under way is left alone (its instance id is the host's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.models.failures import StepDetail
+from shared.models.orchestrations import SpotGroupRun
+from shared.models.spot_group_records import DecisionOutcome, SpotGroupEvent
+from shared.models.spot_groups import HOST_BUSY, SessionHost, SpotGroup
+from shared.models.spot_schedules import PhaseName
+from shared.ports.bundles import SpotGroupPorts
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import Placement
+from shared.ports.desktop_virtualization import SessionHostRecord
+from shared.services.spot_pc.host_health import HOST_UNHEALTHY, mark_unhealthy, plan_healing
+from shared.services.spot_pc.host_scaling import mark_unneeded, plan_scaling
+from shared.services.spot_pc.spot_groups import ceiling, host_name
+from shared.services.spot_pc.spot_pc_transitions import SESSION_HOSTS
+
+DRAIN_TIMEOUT_S = 3600.0  # a host deleted as unneeded has no session; one that took one meanwhile has an hour
+HEAL_SIGN_OUT_S = 900.0  # a broken host's users have 15 minutes to save their work and sign out
+HEAL_TITLE = "This desktop is being replaced"
+HEAL_TEXT = ("This desktop has a problem and is being replaced. Save your work and sign out within 15 minutes; "
+             "sign in again to continue on a healthy desktop.")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Changed:
+    events: list[SpotGroupEvent]
+    hosts: list[SessionHost]  # the group's hosts as they are now
+
+
+def _line(slot: datetime, now: datetime, host: str, action: str, phase: PhaseName | None, reason: str,
+          outcome: DecisionOutcome = "done", error: str | None = None) -> SpotGroupEvent:  # fmt: skip
+    return SpotGroupEvent.model_validate({
+        "id": f"{slot:%Y%m%dT%H%MZ}.{host}.{action}", "date_time": now, "host": host, "action": action,
+        "phase": phase, "reason": reason, "outcome": outcome, "error": error,
+    })  # fmt: skip
+
+
+def scale(
+    ports: SpotGroupPorts, group: SpotGroup, hosts: list[SessionHost], live: Mapping[str, SessionHostRecord],
+    wanted_running: int, phase: PhaseName | None, now: datetime, slot: datetime,
+) -> Changed:  # fmt: skip
+    """Mark the hosts found unneeded (or needed again), then make and delete hosts as the rule decides at `now`."""
+    assert group.scaling is not None
+    tenant = group.tenant_id
+    sessions = {name: record.sessions for name, record in live.items()}
+    by_index = {host.index: host for host in hosts}
+    for marked in mark_unneeded(hosts, sessions, now):
+        by_index[marked.index] = ports.spot_groups.put_host(tenant, group.id, marked)
+    decisions = plan_scaling(group.scaling, ceiling(group), list(by_index.values()), sessions,
+                             group.max_sessions_per_host, wanted_running, now)  # fmt: skip
+    events = []
+    for decision in decisions:
+        assert decision.host is not None
+        if decision.action == "create":
+            host = SessionHost(name=host_name(group, decision.host), index=decision.host,
+                               image_version=group.image_version, priority=decision.priority,
+                               spot_refused=decision.spot_refused)  # fmt: skip
+        else:  # no new session from now on: its run removes it
+            host = SESSION_HOSTS.move(by_index[decision.host], "drain", allow_new_session=False)
+        by_index[decision.host] = ports.spot_groups.put_host(tenant, group.id, host)
+        events.append(_line(slot, now, host.name, decision.action, phase, decision.reason))
+    return Changed(events, list(by_index.values()))
+
+
+def heal(
+    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, hosts: list[SessionHost],
+    live: Mapping[str, SessionHostRecord], tell: Callable[[str, str, str], int], phase: PhaseName | None, now: datetime,
+    slot: datetime, acted: Collection[str] = (),
+) -> Changed:  # fmt: skip
+    """Mark the hosts found unhealthy (or healthy again); drain each one due, tell its users (`tell(vm, title, text)`
+    answers how many were told) and hand it to its run. One the pool refuses to drain waits for the next run. The
+    hosts this run `acted` on (a start not yet finished) are judged at the next."""
+    tenant = group.tenant_id
+    by_name = {host.name: host for host in hosts}
+    for marked in mark_unhealthy([h for h in hosts if h.name not in acted], live, now):
+        by_name[marked.name] = ports.spot_groups.put_host(tenant, group.id, marked)
+    decisions, held = plan_healing([h for h in by_name.values() if h.name not in acted], live, now)
+    events = []
+    for decision in decisions:
+        how = "a new host is made in its stead" if group.scaling is not None else "it is rebuilt in place"
+        try:
+            ports.avd.drain_session_host(tenant, placement, group.host_pool_name, decision.host)
+            told = tell(decision.host, HEAL_TITLE, HEAL_TEXT)
+        except CloudError as exc:
+            events.append(_line(slot, now, decision.host, "heal", phase, decision.reason, "failed", exc.code))
+            continue
+        reason = f"{decision.reason}; drained, {told} users told to save their work and sign out, {how}"
+        detail = StepDetail(code=HOST_UNHEALTHY, step="heal", message=reason)
+        host = SESSION_HOSTS.move(by_name[decision.host], "drain", allow_new_session=False, status_detail=detail)
+        by_name[decision.host] = ports.spot_groups.put_host(tenant, group.id, host)
+        events.append(_line(slot, now, decision.host, "heal", phase, reason))
+    if held is not None:  # one line an episode, kept under the time its first host was found unhealthy
+        since = min(h.unhealthy_since for h in by_name.values() if h.unhealthy_since is not None)
+        line = _line(since, now, group.host_pool_name, "heal", phase, held, "failed", "replacementsHeld")
+        ports.schedules.put_events(tenant, group.id, since, [line])
+    return Changed(events, list(by_name.values()))
+
+
+def runs_under_way(group: SpotGroup, hosts: list[SessionHost]) -> list[SpotGroupRun]:
+    """A run for each host being made, deleted or replaced (the timer starts each; one under way is left alone)."""
+
+    def work(host: SessionHost) -> str:
+        if host.status == "creating":
+            return "add"
+        healing = host.status_detail is not None and host.status_detail.code == HOST_UNHEALTHY
+        return "replace" if healing and group.scaling is None else "remove"
+
+    return [
+        SpotGroupRun.model_validate({
+            "tenant_id": group.tenant_id, "spot_group_id": group.id, "work": "scale", "stage": "host",
+            "host": host.index, "host_work": work(host),
+            "drain_timeout_s": HEAL_SIGN_OUT_S if host.status_detail is not None
+            and host.status_detail.code == HOST_UNHEALTHY else DRAIN_TIMEOUT_S,
+        })
+        for host in sorted(hosts, key=lambda h: h.index) if host.status in HOST_BUSY
+    ]  # fmt: skip
