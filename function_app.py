@@ -71,7 +71,9 @@ def create_app(services: Services) -> df.DFApp:
         ),
         http_users.blueprint(api, services.engine),
         http_directory.blueprint(api, services.admin.directory),
-        directory_events.blueprint(services.settings, services.engine, services.admin.tenants, services.events),
+        directory_events.blueprint(
+            services.settings, services.engine, services.admin.tenants, services.events, services.spot_group_work
+        ),
         http_directory_notifications.blueprint(
             api, services.settings, services.directory_subscriptions, services.admin.tenants, services.events
         ),

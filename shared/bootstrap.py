@@ -194,7 +194,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     spot_group_work = SpotGroupPorts(
         spot_groups=admin.spot_groups, sites=admin.sites, compute=compute, devices=devices,
         avd=avd, operations=engine.operations, unique=admin.unique, clock=utc_now,
-        schedules=SpotGroupScheduleRepository(storage),
+        schedules=SpotGroupScheduleRepository(storage), directory=admin.directory,
     )  # fmt: skip
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,

@@ -18,12 +18,17 @@ from shared.ports.access_stores import TenantStore
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import EventPublisher
 from shared.services.cloud_pcs.reconcile import directory_changed, started
+from shared.services.spot_pc import spot_group_access
+from shared.services.spot_pc.spot_group_access import SpotGroupAccessPorts
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def blueprint(settings: Settings, ports: EnginePorts, tenants: TenantStore, events: EventPublisher) -> df.Blueprint:
+def blueprint(
+    settings: Settings, ports: EnginePorts, tenants: TenantStore, events: EventPublisher,
+    spot_groups: SpotGroupAccessPorts,
+) -> df.Blueprint:  # fmt: skip
     bp = df.Blueprint()
 
     @bp.function_name("directoryEvents")
@@ -33,7 +38,8 @@ def blueprint(settings: Settings, ports: EnginePorts, tenants: TenantStore, even
         message: func.QueueMessage, client: df.DurableOrchestrationClient, context: func.Context
     ) -> None:
         """A hint that users or groups changed: the tenant's backend says what to start (the provisioning of what
-        it created, or following the backend, which acts on the directory itself).
+        it created, or following the backend, which acts on the directory itself), and the Spot Groups that use a
+        changed group give their desktop to whom the license count now says.
 
         A malformed message raises, so after maxDequeueCount it rests in the poison queue for an operator.
         """
@@ -49,18 +55,21 @@ def blueprint(settings: Settings, ports: EnginePorts, tenants: TenantStore, even
                     for item in to_start]  # fmt: skip
             begun = await start_provisioning(client, runs)
             await asyncio.to_thread(started, ports, outcome)  # had it died, the pending-start sweep would start them
+            spot_groups_looked = await asyncio.to_thread(spot_group_access.directory_changed, spot_groups, event)
             log.info(
-                "Reconciled tenant %s: %d users, %d Cloud PCs created, %d started",
+                "Reconciled tenant %s: %d users, %d Cloud PCs created, %d started, %d Spot Groups' access",
                 event.tenant_id,
                 outcome.users_considered,
                 len(outcome.created),
                 begun,
+                spot_groups_looked,
             )
 
     @bp.function_name("driftReconcile")
     @bp.timer_trigger(arg_name="timer", schedule=settings.drift_reconcile_schedule, run_on_startup=False)
     def drift_reconcile(timer: func.TimerRequest) -> None:
-        """Notifications can be late or lost: every tenant gets a full reconcile through the same queue."""
+        """Notifications can be late or lost: every tenant gets a full reconcile through the same queue (its Spot
+        Groups' access too)."""
         count = 0
         for tenant in tenants.iter_tenants():
             events.publish_directory_event(tenant.id, full=True)

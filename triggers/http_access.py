@@ -83,6 +83,7 @@ ACCESS: dict[str, Access] = {
     "listSpotGroups": READER,
     "getSpotGroup": READER,
     "listSessionHosts": READER,
+    "listSpotGroupUsers": READER,
     "updateSpotGroup": ADMINISTRATOR,
     "listImageUpdates": READER,
     "getImageUpdate": READER,

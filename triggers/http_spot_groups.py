@@ -18,12 +18,14 @@ from shared.models.spot_groups import (
     SessionHostList,
     SpotGroup,
     SpotGroupCreate,
+    SpotGroupMemberList,
     SpotGroupReview,
     SpotGroupUpdate,
 )
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import SpotGroupPorts
 from shared.services.spot_pc import spot_groups as service
+from shared.services.spot_pc.spot_group_access import members_with_access, reconcile_access
 from shared.services.spot_pc.spot_group_deployments import live_hosts
 from triggers.http_api import Api, created, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
@@ -72,6 +74,15 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
     def list_session_hosts(req: ApiRequest) -> SessionHostList:
         group = ports.spot_groups.get_spot_group(req.param("tenantId"), req.param("spotGroupId"))
         return SessionHostList(value=live_hosts(cloud, group))
+
+    @routes.get(
+        f"{GROUP}/users", "listSpotGroupUsers",
+        "The members of a Spot Group's groups in order: who holds the desktop (at most licenseCount) and who waits "
+        "for a license", response=SpotGroupMemberList,
+    )  # fmt: skip
+    def list_spot_group_users(req: ApiRequest) -> SpotGroupMemberList:
+        group = ports.spot_groups.get_spot_group(req.param("tenantId"), req.param("spotGroupId"))
+        return SpotGroupMemberList(value=members_with_access(cloud, group))
 
     @routes.get(
         f"{GROUP}/imageUpdates", "listImageUpdates", "A Spot Group's rolling image updates, newest first",
@@ -123,6 +134,9 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         patch = req.body(SpotGroupUpdate)
         group, run = service.update_spot_group(ports, tenant_id, group_id, patch, if_match=req.if_match)
         if run is None:
+            if "license_count" in patch.model_fields_set:  # the hosts stay: the desktop's holders follow here
+                await asyncio.to_thread(reconcile_access, cloud, group)
+                group = ports.spot_groups.get_spot_group(tenant_id, group_id)
             return ApiResponse(200, group, {"ETag": group.etag or ""})
         await start_spot_group_work(req.durable, run)
         location = req.url(GROUP.format(tenantId=tenant_id, spotGroupId=group_id))

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from azure_emulator.arm import common, desktop_virtualization, rbac
-from azure_emulator.graph.directory_rows import GROUP, transitive_groups
+from azure_emulator.graph.directory_rows import GROUP, USER, transitive_groups
 from azure_emulator.graph.users import find_user
 from azure_emulator.server import Context
 
@@ -63,13 +63,15 @@ def may_connect(ctx: Context, pool: Doc, upn: str) -> bool:
     return any(may_use(ctx, principals, group_id) for group_id in _published_desktops(ctx, pool))
 
 
-def a_group_may_connect(ctx: Context, pool: Doc) -> bool:
-    """Some group of the directory holds the right on the pool's published desktop: what the load control's
-    simulated users, members of it, need (session_controls.py)."""
+def someone_may_connect(ctx: Context, pool: Doc) -> bool:
+    """Some group or user of the directory holds the right on the pool's published desktop: what the load control's
+    simulated users, members of such a group or users like such a user, need (session_controls.py)."""
     tenant = str(pool["meta"].get("tid") or "")
     principals = {entry.split("/", 1)[0] for entry in ctx.store.keys(rbac.ASSIGNMENT_INDEX)}
-    groups = sorted(p for p in principals if ctx.store.get(GROUP, f"{tenant}/{p}"))
-    return any(may_use(ctx, groups, group_id) for group_id in _published_desktops(ctx, pool))
+    found = sorted(
+        p for p in principals if ctx.store.get(GROUP, f"{tenant}/{p}") or ctx.store.get(USER, f"{tenant}/{p}")
+    )
+    return any(may_use(ctx, found, group_id) for group_id in _published_desktops(ctx, pool))
 
 
 def assigned_host(ctx: Context, pool: Doc, upn: str) -> Doc | None:

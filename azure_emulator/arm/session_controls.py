@@ -18,9 +18,9 @@ tenant's directory lacks.
 Every sign-in and connection of a named user is checked as AVD checks it: the user, a user of the pool's directory,
 holds Desktop Virtualization User on the pool's published desktop, else 403 ConnectionFailedUserNotAuthorized
 (user_sessions.py). The load control's users `userNNNN@<domain>` are not directory objects (10,000 of them would
-be): they stand for members of a group that holds the role on the pool's published desktop, so a load is refused
-(each sign-in counted in refusedSignIns and refusedNotAuthorized) unless such a group exists, as Spot Groups'
-user groups are granted it. The rule is no kinder: a pool nobody may use gets no load.
+be): they stand for members of a group, or users like a user, that holds the role on the pool's published desktop,
+so a load is refused (each sign-in counted in refusedSignIns and refusedNotAuthorized) unless such a group or user
+exists, as a Spot Group's users are granted it. The rule is no kinder: a pool nobody may use gets no load.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def _load(ctx: Context, pool: Doc, wanted: int, domain: str, sign_out: str = "ne
             end_session(ctx, session, "signOuts")
             signed_out += 1
     present = {str(s["resource"]["properties"]["userPrincipalName"]).lower() for s in current}
-    entitled = avd_feed.a_group_may_connect(ctx, pool)
+    entitled = avd_feed.someone_may_connect(ctx, pool)
     number = 0
     for _ in range(wanted - len(current)):
         number += 1

@@ -388,6 +388,18 @@ class SpotGroupUser(ApiModel):
     display_name: str | None = None
 
 
+class SpotGroupMember(SpotGroupUser):
+    """A member of the group's Entra groups: granted holds the desktop (one of licenseCount), waiting does not."""
+
+    access: Literal["granted", "waiting"]
+
+
+class SpotGroupMemberList(ApiModel):
+    """The members of the group's Entra groups in the groups' order, each once, as the review lists them."""
+
+    value: list[SpotGroupMember]
+
+
 class SpotGroupReview(ApiModel):
     """What saving would build, and who would get access: the first licenseCount members of the groups."""
 

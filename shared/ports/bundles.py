@@ -16,6 +16,7 @@ from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
+from shared.ports.directory import Directory
 from shared.ports.image_building import ImageBuilding
 from shared.ports.queues import EventPublisher
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
@@ -79,6 +80,7 @@ class SpotGroupPorts:
     unique: UniqueValueStore
     clock: Callable[[], datetime]
     schedules: SpotGroupScheduleStore  # with the timeline of the optimization's decisions and its recorded load
+    directory: Directory  # the groups' members, of whom the license count holds the desktop
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,15 @@ class HostPoolSpec:
 
 
 @dataclass(frozen=True)
+class DesktopAccess:
+    """Who holds Desktop Virtualization User on a pool's desktop application group by an assignment the app made
+    (object ids, lowercase): users directly, and Entra groups."""
+
+    users: frozenset[str]
+    groups: frozenset[str]
+
+
+@dataclass(frozen=True)
 class SessionHostRecord:
     """A session host as the host pool reports it."""
 
@@ -65,6 +74,20 @@ class DesktopVirtualization(Protocol):
     def ensure_host_pool(self, tenant_id: str, spec: HostPoolSpec, operation: str | None = None) -> Progress:
         """The host pool, the application group with the groups' role on it, and the workspace; changes to the
         spec (max sessions, friendly name, groups) are applied to ones that exist; resource_id: the host pool's."""
+        ...
+
+    def desktop_access(self, tenant_id: str, placement: Placement, host_pool: str) -> DesktopAccess | None:
+        """Who holds the pool's desktop by the app's assignments; None when its application group does not exist."""
+        ...
+
+    def grant_desktop_access(self, tenant_id: str, placement: Placement, host_pool: str, user_id: str) -> bool:
+        """Desktop Virtualization User for the user on the pool's desktop application group (done also when they
+        hold it); False when Azure does not know the user yet (a new one takes a while to reach it)."""
+        ...
+
+    def revoke_desktop_access(self, tenant_id: str, placement: Placement, host_pool: str, principal_id: str) -> None:
+        """The app's assignment of the user or group on the pool's desktop application group removed (done also
+        when there is none); an admin's own assignment stays."""
         ...
 
     def register_session_host(

@@ -185,7 +185,7 @@ class Fakes:
         return SpotGroupPorts(
             spot_groups=self.spot_groups, sites=self.sites, compute=self.compute, devices=self.devices,
             avd=self.avd, operations=self.operations, unique=self.unique, clock=self.clock,
-            schedules=self.spot_group_schedules,
+            schedules=self.spot_group_schedules, directory=self.directory,
         )  # fmt: skip
 
     def admin_ports(self, **overrides: Any) -> AdminPorts:

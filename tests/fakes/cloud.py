@@ -29,7 +29,7 @@ from shared.ports.azure_inventory import (
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.cloud_pc_operations import PowerAction, VmInspection
 from shared.ports.compute import Placement, VmSpec
-from shared.ports.desktop_virtualization import HostPoolSpec, SessionHostRecord, UserSessionRecord
+from shared.ports.desktop_virtualization import DesktopAccess, HostPoolSpec, SessionHostRecord, UserSessionRecord
 from shared.ports.devices import DeviceRecord, JoinSpec, ManagedDeviceRecord
 from shared.ports.directory import DirectoryGroup, DirectoryUser, GroupLicense
 from shared.ports.image_building import GalleryImage
@@ -702,6 +702,7 @@ class FakeHostPool:
     sessions: dict[tuple[str, str], UserSessionRecord] = field(default_factory=dict)  # by (VM name, session id)
     messages: list[SentMessage] = field(default_factory=list)
     load_balancing: str = "breadthFirst"  # how a pooled pool places new users (as it is made)
+    users: set[str] = field(default_factory=set)  # those given Desktop Virtualization User directly
 
 
 class FakeDesktopVirtualization:
@@ -720,6 +721,26 @@ class FakeDesktopVirtualization:
         pool.spec = spec
         return Progress(done=True, resource_id=_arm_id(spec.placement, "Microsoft.DesktopVirtualization/hostPools",
                                                        spec.host_pool))  # fmt: skip
+
+    def desktop_access(self, tenant_id: str, placement: Placement, host_pool: str) -> DesktopAccess | None:
+        self.script.enter("desktop_access")
+        pool = self.pools.get((tenant_id, host_pool))
+        if pool is None:
+            return None
+        return DesktopAccess(users=frozenset(pool.users), groups=frozenset(g.lower() for g in pool.spec.user_group_ids))
+
+    def grant_desktop_access(self, tenant_id: str, placement: Placement, host_pool: str, user_id: str) -> bool:
+        self.script.enter("grant_desktop_access")
+        self._pool(tenant_id, host_pool, "grantDesktopAccess").users.add(user_id.lower())
+        return True
+
+    def revoke_desktop_access(self, tenant_id: str, placement: Placement, host_pool: str, principal_id: str) -> None:
+        self.script.enter("revoke_desktop_access")
+        pool = self.pools.get((tenant_id, host_pool))
+        if pool is not None:
+            pool.users.discard(principal_id.lower())
+            groups = tuple(g for g in pool.spec.user_group_ids if g.lower() != principal_id.lower())
+            pool.spec = replace(pool.spec, user_group_ids=groups)
 
     def register_session_host(
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None

@@ -166,6 +166,26 @@ def test_the_host_pool_its_desktop_group_and_workspace_are_made_once_and_a_repea
     assert len(cloud.sent("createHostPool")) == 1 and len(cloud.sent("createApplicationGroup")) == 1
 
 
+def test_users_are_given_the_desktop_directly_listed_and_revoked_and_a_repeat_changes_nothing(cloud: Cloud) -> None:
+    avd, placement = cloud.avd, cloud.placement
+    assert avd.desktop_access(APP_TENANT, placement, "hp-users") is None, "no application group yet"
+    assert cloud.ensure(cloud.spec("hp-users", user_group_ids=(cloud.sales,))).done
+    directory = GraphAdmin(cloud.admin.emulator, cloud.admin.tenant_id)
+    ann, bob = directory.create_user("ann"), directory.create_user("bob")
+    assert avd.grant_desktop_access(APP_TENANT, placement, "hp-users", ann)
+    assert avd.grant_desktop_access(APP_TENANT, placement, "hp-users", bob)
+    assert avd.grant_desktop_access(APP_TENANT, placement, "hp-users", ann), "held already: done"
+    assert cloud.access("hp-users") == {cloud.sales: "Group", ann: "User", bob: "User"}
+    found = avd.desktop_access(APP_TENANT, placement, "hp-users")
+    assert found is not None and (found.users, found.groups) == (frozenset({ann, bob}), frozenset({cloud.sales}))
+
+    avd.revoke_desktop_access(APP_TENANT, placement, "hp-users", bob)
+    avd.revoke_desktop_access(APP_TENANT, placement, "hp-users", cloud.sales)
+    avd.revoke_desktop_access(APP_TENANT, placement, "hp-users", bob)  # gone already: done
+    assert cloud.access("hp-users") == {ann: "User"}
+    assert not avd.grant_desktop_access(APP_TENANT, placement, "hp-users", str(uuid.uuid4())), "unknown to Azure"
+
+
 def test_a_personal_pool_assigns_automatically_and_keeps_a_users_host(cloud: Cloud) -> None:
     spec = cloud.spec("hp-personal", pool_type="personal", max_sessions=1, user_group_ids=(cloud.sales,))
     assert cloud.ensure(spec).done

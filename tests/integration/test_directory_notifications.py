@@ -139,7 +139,8 @@ def app(local: LocalEmulator, storage_connection_string: str) -> Iterator[App]:
             functions.register_functions(
                 http_directory_notifications.blueprint(Api(AnonymousOnly()), settings, subscriptions, tenants, events)
             )
-            functions.register_functions(directory_events.blueprint(settings, cast(Any, None), tenants, events))
+            functions.register_functions(directory_events.blueprint(settings, cast(Any, None), tenants, events,
+                                                                        cast(Any, None)))  # fmt: skip
             return functions
 
         def function(name: str) -> Any:

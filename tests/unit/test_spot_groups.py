@@ -110,7 +110,7 @@ def test_the_review_sizes_the_pool_and_says_who_gets_access(fakes: Fakes) -> Non
     # members of the groups in order, each once; the first licenseCount get access
     assert [u.id for u in review.users_with_access] == ["ann", "bob", "cat"]
     assert [(u.id, u.display_name) for u in review.users_without_access] == [("dan", "Dan")]
-    assert group.assigned_user_count == 3
+    assert group.assigned_user_count == 0, "nobody holds the desktop before it is made"
 
 
 def test_a_personal_group_has_a_host_per_license(fakes: Fakes) -> None:
@@ -180,7 +180,8 @@ def test_a_group_deploys_its_host_pool_and_every_session_host(fakes: Fakes) -> N
     assert stored.status == "ready" and stored.status_detail is None
     assert (stored.session_host_counts.total, stored.session_host_counts.running) == (2, 2)
     pool = fakes.avd.pools[(TENANT, "spotpc-sales-desktops")]
-    assert pool.spec.user_group_ids == ("sales", "support") and pool.spec.max_sessions == 6
+    assert pool.spec.user_group_ids == () and pool.spec.max_sessions == 6
+    assert pool.users == {"ann", "bob", "cat", "dan"} and stored.assigned_user_count == 4, "the members, directly"
     assert sorted(pool.hosts) == sorted(h.name for h in hosts)
     for host in hosts:  # FSLogix configured on each, from the image set's gallery version
         vm = fakes.compute.vms[(TENANT, host.name)]
@@ -292,7 +293,7 @@ def test_a_new_profile_path_reconfigures_every_host_and_groups_go_to_the_pool(fa
     assert {h.profile_path for h in hosts} == {r"\\files2\profiles"}
     for host in hosts:
         assert fakes.compute.vms[(TENANT, host.name)].commands == ["configureFslogix", "configureFslogix"]
-    assert fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].spec.user_group_ids == ("support",)
+    assert fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].users == {"cat", "dan"}, "who left the groups lost it"
     assert fakes.spot_groups.get_spot_group(TENANT, group_id).assigned_user_count == 2
 
 

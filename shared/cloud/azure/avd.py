@@ -8,9 +8,10 @@ poll, only the registration's Run Command is long-running (its status URL goes b
 RunCommands does it). A 429 (or a busy resource) is `Progress(done=False, retry_after_s=Retry-After)`. Each write
 reads first, so a repeated call with the same spec costs reads only.
 
-- Access: the built-in role Desktop Virtualization User for each Entra group on the application group, under a
-  role-assignment GUID derived from (application group, group, role); only assignments of that derived name are
-  removed when a group leaves the spec, so one an admin made by hand stays.
+- Access: the built-in role Desktop Virtualization User on the application group, for each Entra group of the spec
+  or (a Spot Group's, whose license count caps who holds it) for each user directly, under a role-assignment GUID
+  derived from (application group, principal, role); only assignments of that derived name are listed as the app's
+  and removed, so one an admin made by hand stays.
 - Registration: the host pool's registration token (retrieveRegistrationToken; a new one, valid 2 hours, when there
   is none or it expires within the hour) goes to the VM only as the protected Run Command parameter
   `RegistrationToken`: never in the script, a Progress, an error or a log line. The script installs the AVD agent
@@ -50,7 +51,7 @@ from shared.cloud.azure.arm_devices import assignment_name
 from shared.models.spot_schedules import LoadBalancing
 from shared.ports.cloud_errors import SESSION_GONE, CloudError, CloudThrottled
 from shared.ports.compute import Placement
-from shared.ports.desktop_virtualization import HostPoolSpec, SessionHostRecord, UserSessionRecord
+from shared.ports.desktop_virtualization import DesktopAccess, HostPoolSpec, SessionHostRecord, UserSessionRecord
 from shared.ports.progress import Progress
 
 DESKTOP_USER = DESKTOP_VIRTUALIZATION_USER
@@ -131,34 +132,52 @@ class AzureDesktopVirtualization:
     ) -> Progress | None:
         """Desktop Virtualization User for exactly these groups (among the assignments made here); None when so."""
         authorization = self.clients.authorization(tenant_id, placement.subscription_id)
-        found = [
-            a
-            for a in authorization.role_assignments.list_for_scope(scope, filter="atScope()")
-            if str(a.scope or "").lower() == scope.lower() and _role_of(a.role_definition_id) == DESKTOP_USER
-        ]
+        found = self._desktop_users(authorization, scope)
         present = {str(a.principal_id).lower() for a in found}
         wanted = {g.lower() for g in group_ids}
         for assignment in found:
             principal = str(assignment.principal_id).lower()
             if principal not in wanted and assignment.name == assignment_name(scope, principal, DESKTOP_USER):
                 authorization.role_assignments.delete(scope, str(assignment.name))
-        role = f"/subscriptions/{placement.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
         for principal in sorted(wanted - present):
-            parameters = RoleAssignmentCreateParameters(
-                role_definition_id=role + DESKTOP_USER, principal_id=principal, principal_type="Group"
-            )
-            try:
-                authorization.role_assignments.create(
-                    scope, assignment_name(scope, principal, DESKTOP_USER), parameters
-                )
-            except HttpResponseError as exc:
-                if exc.status_code == 409 and arm_lro.error_code(exc) == "RoleAssignmentExists":
-                    continue
-                if arm_lro.error_code(exc) == "PrincipalNotFound":
-                    return Progress(done=False, retry_after_s=PRINCIPAL_WAIT_S, held=arm_lro.PRINCIPAL_NOT_FOUND,
-                                    reason=arm_lro.NOT_REPLICATED)  # fmt: skip
-                raise
+            if not _assign(authorization, placement, scope, principal, "Group"):
+                return Progress(done=False, retry_after_s=PRINCIPAL_WAIT_S, held=arm_lro.PRINCIPAL_NOT_FOUND,
+                                reason=arm_lro.NOT_REPLICATED)  # fmt: skip
         return None
+
+    @staticmethod
+    def _desktop_users(authorization: Any, scope: str) -> list[Any]:
+        """The Desktop Virtualization User assignments at the scope itself (not those inherited from above it)."""
+        return [
+            a
+            for a in authorization.role_assignments.list_for_scope(scope, filter="atScope()")
+            if str(a.scope or "").lower() == scope.lower() and _role_of(a.role_definition_id) == DESKTOP_USER
+        ]
+
+    def desktop_access(self, tenant_id: str, placement: Placement, host_pool: str) -> DesktopAccess | None:
+        step = "desktopAccess"
+        avd, rg, scope = self._avd(tenant_id, placement), placement.resource_group, _app_group_id(placement, host_pool)
+        if arm_lro.found(lambda: avd.application_groups.get(rg, f"{host_pool}-dag"), step) is None:
+            return None
+        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        made = [a for a in self._desktop_users(authorization, scope)
+                if a.name == assignment_name(scope, str(a.principal_id), DESKTOP_USER)]  # fmt: skip
+        users = {str(a.principal_id).lower() for a in made if _same(a.principal_type, "User")}
+        groups = {str(a.principal_id).lower() for a in made if _same(a.principal_type, "Group")}
+        return DesktopAccess(users=frozenset(users), groups=frozenset(groups))
+
+    def grant_desktop_access(self, tenant_id: str, placement: Placement, host_pool: str, user_id: str) -> bool:
+        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        return _assign(authorization, placement, _app_group_id(placement, host_pool), user_id.lower(), "User")
+
+    def revoke_desktop_access(self, tenant_id: str, placement: Placement, host_pool: str, principal_id: str) -> None:
+        scope = _app_group_id(placement, host_pool)
+        authorization = self.clients.authorization(tenant_id, placement.subscription_id)
+        name = assignment_name(scope, principal_id.lower(), DESKTOP_USER)
+        # read first: the role's condition lets the app delete only assignments of the roles it gives, which ARM
+        # checks against the assignment, so a delete of one that is gone is refused (AuthorizationFailed), not done
+        if arm_lro.found(lambda: authorization.role_assignments.get(scope, name), "revokeDesktopAccess") is not None:
+            _absent_is_fine(lambda: authorization.role_assignments.delete(scope, name))
 
     # --- session hosts ------------------------------------------------------------------------------
     @arm_lro.hand_back("registerSessionHost")
@@ -455,6 +474,24 @@ def _gone(step: str, vm_name: str, session_id: str) -> CloudError:
     gone = CloudError(step, SESSION_GONE, f"{what} is not there.")
     gone.status = 404
     return gone
+
+
+def _assign(authorization: Any, placement: Placement, scope: str, principal: str, principal_type: str) -> bool:
+    """Desktop Virtualization User for the principal at the scope, under the name derived from both; False when ARM
+    does not know the principal yet (a new one takes a while to reach it)."""
+    role = f"/subscriptions/{placement.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
+    parameters = RoleAssignmentCreateParameters(
+        role_definition_id=role + DESKTOP_USER, principal_id=principal, principal_type=principal_type
+    )
+    try:
+        authorization.role_assignments.create(scope, assignment_name(scope, principal, DESKTOP_USER), parameters)
+    except HttpResponseError as exc:
+        if exc.status_code == 409 and arm_lro.error_code(exc) == "RoleAssignmentExists":
+            return True
+        if arm_lro.error_code(exc) == "PrincipalNotFound":
+            return False
+        raise
+    return True
 
 
 def _role_of(role_definition_id: Any) -> str:

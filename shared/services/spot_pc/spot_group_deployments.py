@@ -1,6 +1,6 @@
 """A Spot Group in Azure, one orchestration's phases: deploying its host pool and session hosts, and removing them.
 
-Deploying: the host pool with its application group, the groups' access and a workspace; then each session host
+Deploying: the host pool with its application group, its users' access and a workspace; then each session host
 in turn: a VM from the image set's gallery version in the site, Entra join, FSLogix profile containers at the
 group's profile path, and registration with the host pool. A host that fails is marked so and the next one goes
 on; the group ends `ready` while at least one host runs. Removing: each host drained, taken out of the pool and
@@ -34,6 +34,7 @@ from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_pc.session_limits import hibernates, session_limit_script, starts_on_connect
+from shared.services.spot_pc.spot_group_access import reconcile_access
 from shared.services.spot_pc.spot_groups import names_scope
 from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_UPDATES,
@@ -310,10 +311,12 @@ def _phase(
     if phase == "ensureHostPool":
         pool_spec = HostPoolSpec(
             placement=placement, host_pool=pool, pool_type=group.user_type, max_sessions=group.max_sessions_per_host,
-            friendly_name=group.friendly_name, user_group_ids=tuple(group.group_ids),
-            start_vm_on_connect=starts_on_connect(group),
+            friendly_name=group.friendly_name, user_group_ids=(), start_vm_on_connect=starts_on_connect(group),
         )  # fmt: skip
-        return ports.avd.ensure_host_pool(tenant, pool_spec, operation)
+        ensured = ports.avd.ensure_host_pool(tenant, pool_spec, operation)
+        if ensured.done:  # the license count's users, not the groups, hold the desktop
+            reconcile_access(ports, group)
+        return ensured
     if phase == "deleteHostPool":
         return ports.avd.delete_host_pool(tenant, placement, pool, operation)
     assert host is not None

@@ -42,6 +42,7 @@ from shared.ports.stores import SiteStore
 from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc.rollout import plan_rollout, replaceable
 from shared.services.spot_pc.session_limits import merged_settings, starts_on_connect
+from shared.services.spot_pc.spot_group_access import holders, in_order
 from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROUPS
 
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
@@ -106,12 +107,12 @@ def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[
         raise _refused("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
     _check_metadata_region(site.region_name)
     version = _version(ports, tenant_id, data.image_set_id, data.image_version, data.user_type, site.region_name)
-    members: list[str] = []
-    for group_id in data.group_ids:
-        found = ports.directory.list_group_members(tenant_id, group_id)
-        if found is None:
-            raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
-        members += [m for m in found if m not in members]
+    found = {group_id: ports.directory.list_group_members(tenant_id, group_id) for group_id in data.group_ids}
+    missing = next((g for g, m in found.items() if m is None), None)
+    if missing is not None:
+        raise _refused("referenceNotFound", f"Group '{missing}' does not exist in the directory.", "groupIds")
+    members = in_order(found.values())
+    first = set(holders(members, (), data.license_count))  # the first licenseCount: nobody holds the desktop yet
     users = ports.directory.get_users(tenant_id, members)
     shown = [SpotGroupUser(id=m, display_name=users[m].display_name if m in users else None) for m in members]
     sessions = 1 if data.user_type == "personal" else data.max_sessions_per_host or DEFAULT_SESSIONS
@@ -124,13 +125,12 @@ def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[
         description=data.description, notes=data.notes, vm_size=data.vm_size or DEFAULT_VM_SIZES[data.user_type],
         max_sessions_per_host=sessions, host_pool_name=f"spotpc-{data.name}", session_limits=data.session_limits,
         personal_power=data.personal_power, scaling=data.scaling,
-        assigned_user_count=min(len(members), data.license_count),
     )  # fmt: skip
     review = SpotGroupReview(
         host_pool_type="Pooled" if data.user_type == "pooled" else "Personal",
         session_host_count=host_count(group), vm_size=group.vm_size, max_sessions_per_host=sessions,
-        image_version_id=version.image_version_id or "", users_with_access=shown[: data.license_count],
-        users_without_access=shown[data.license_count :],
+        image_version_id=version.image_version_id or "", users_with_access=[u for u in shown if u.id in first],
+        users_without_access=[u for u in shown if u.id not in first],
         ceiling=ceiling(group) if data.scaling else None, base_hosts=data.scaling.base_hosts if data.scaling else None,
     )  # fmt: skip
     return group, review
@@ -183,7 +183,8 @@ def update_spot_group(
     ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
 ) -> tuple[SpotGroup, SpotGroupRun | None]:
     """Apply the patch; when Azure has to follow (the pool's name, groups or Start VM on Connect, the profile path or
-    session limits, the number of hosts) the group is `updating` and the run brings the pool and hosts to it."""
+    session limits, the number of hosts) the group is `updating` and the run brings the pool and hosts to it. Who
+    holds the desktop follows the groups and the license count (spot_group_access.py), through the run if any."""
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)
@@ -208,9 +209,6 @@ def update_spot_group(
         if ports.directory.list_group_members(tenant_id, group_id) is None:
             raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
     changed = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
-    if "group_ids" in changes or "license_count" in changes:
-        members = {m for g in changed.group_ids for m in ports.directory.list_group_members(tenant_id, g) or []}
-        changed = changed.model_copy(update={"assigned_user_count": min(len(members), changed.license_count)})
     hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
     add = [] if changed.scaling is not None else list(range(len(hosts), host_count(changed)))
     _, reconfigure, remove = host_work(changed, hosts)
