@@ -236,17 +236,27 @@ def _register_host_pools(ctx: Context) -> None:
 # --- session hosts ------------------------------------------------------------------------------------------
 
 
+# what a broken agent reports while its VM runs, as a control sets it (session_controls.py): the session host
+# statuses of https://learn.microsoft.com/azure/virtual-desktop/troubleshoot-statuses-checks
+AGENT_FAULTS = ("Unavailable", "NeedsAssistance", "NoHeartbeat", "UpgradeFailed", "FSLogixNotHealthy",
+                "SxSStackListenerNotReady")  # fmt: skip
+# the statuses AVD still routes new connections to: NeedsAssistance's issues "are not fatal" (the same page)
+ROUTED = ("Available", "NeedsAssistance")
+
+
 def host_status(ctx: Context, doc: Doc) -> str:
     """What AVD shows of the host's agent: Available while its VM runs, Shutdown when it does not, Unavailable once
-    it is gone or was evicted (a Spot VM taken away, not shut down: spot.py); only an Available host takes a
-    connection."""
+    it is gone or was evicted (a Spot VM taken away, not shut down: spot.py), or the fault a control gave its agent
+    while the VM runs; only an Available host takes a connection."""
     vm = common.get(ctx, doc["resource"]["properties"]["resourceId"])
     if vm is None or vm["meta"].get("evicted"):
         return "Unavailable"
-    return "Available" if vm["meta"].get("power") == "running" else "Shutdown"
+    if vm["meta"].get("power") != "running":
+        return "Shutdown"
+    return str(doc["meta"].get("agentStatus") or "Available")
 
 
-def _host_view(ctx: Context, doc: Doc) -> dict[str, Any]:
+def host_view(ctx: Context, doc: Doc) -> dict[str, Any]:
     shown = common.shown(doc)
     shown["properties"]["status"] = host_status(ctx, doc)
     shown["properties"]["statusTimestamp"] = common.now_iso(ctx.clock)
@@ -268,7 +278,7 @@ def _register_session_hosts(ctx: Context) -> None:
     def list_hosts(request: Request) -> Response:
         common.require(ctx, _pool_id(request), "host pool")
         hosts = common.children(ctx, _pool_id(request), "sessionHosts")
-        return common.listing(ctx, request, hosts, lambda doc: _host_view(ctx, doc))
+        return common.listing(ctx, request, hosts, lambda doc: host_view(ctx, doc))
 
     @routing.route(
         ctx,
@@ -278,7 +288,7 @@ def _register_session_hosts(ctx: Context) -> None:
         action="Microsoft.DesktopVirtualization/hostpools/sessionhosts/read",
     )
     def get_host(request: Request) -> Response:
-        return Response(200, _host_view(ctx, common.require(ctx, host_id(request), "session host")))
+        return Response(200, host_view(ctx, common.require(ctx, host_id(request), "session host")))
 
     @routing.route(
         ctx,
@@ -302,7 +312,7 @@ def _register_session_hosts(ctx: Context) -> None:
         if "friendlyName" in props:
             doc["resource"]["properties"]["friendlyName"] = props["friendlyName"]
         common.put(ctx, doc)
-        return Response(200, _host_view(ctx, doc))
+        return Response(200, host_view(ctx, doc))
 
     @routing.route(
         ctx,

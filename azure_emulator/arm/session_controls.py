@@ -9,7 +9,9 @@ signed in, now: no clock runs it, so a test or a replay drives a day's curve ste
 when there are fewer: `newest`, the default, or `spread`, in proportion to each host's sessions as users leaving at
 random do on average, the rule of the schedule replay), GET `sessionCounters` (sign-ins, the ones
 refused for want of a free session, sign-outs, log-offs, the sessions lost to a VM that stopped, messages) and
-`messages` (what sendMessage delivered). `POST /emulator/sessions {hostName, userId, action: signIn|signOut}` is the
+`messages` (what sendMessage delivered), PUT `sessionHosts/<name>/agent` {status} (the host's agent reports a fault
+while its VM runs, or Available again: desktop_virtualization.AGENT_FAULTS; a host that is not routed to takes no
+new session). `POST /emulator/sessions {hostName, userId, action: signIn|signOut}` is the
 API contract's form, for one session host named in any pool and a user by object id or UPN.
 `GET /emulator/avd/feed?tenantId=&userPrincipalName=` answers the user's feed (avd_feed.py): `{workspaces: [{id,
 name, desktops: [{applicationGroupId, hostPoolId, friendlyName, assignedSessionHost}]}]}`, 404 for a user the
@@ -186,6 +188,24 @@ def register(ctx: Context) -> None:
         with ctx.store.transaction():
             pool_id = pool_of(request)["resource"]["id"]
             return Response(200, {**counters(ctx, pool_id), "sessions": len(pool_sessions(ctx, pool_id))})
+
+    @r.route("PUT", POOL_CONTROL + r"/sessionHosts/(?P<host>[^/]+)/agent", operation="emulatorControl",
+             api="emulator", auth=False)  # fmt: skip
+    def put_agent(request: Request) -> Response:
+        """The host's agent breaks (or recovers) while its VM runs: {status: one of AGENT_FAULTS, or Available}."""
+        status = request.json().get("status")
+        if status not in (*desktop_virtualization.AGENT_FAULTS, "Available"):
+            raise ApiError(400, "InvalidRequestContent",
+                           f"'status' must be Available or one of {', '.join(desktop_virtualization.AGENT_FAULTS)}.")
+        with ctx.store.transaction():
+            pool_id = pool_of(request)["resource"]["id"]
+            docs = [d for d in common.children(ctx, pool_id, "sessionHosts") if _named(d, request.params["host"])]
+            if not docs:
+                raise ApiError(404, "NotFound", f"No session host {request.params['host']} in the pool.")
+            doc = docs[0]
+            doc["meta"]["agentStatus"] = None if status == "Available" else status
+            common.put(ctx, doc)
+            return Response(200, desktop_virtualization.host_view(ctx, doc))
 
     @r.route("GET", POOL_CONTROL + r"/messages", operation="emulatorControl", api="emulator", auth=False)
     def get_messages(request: Request) -> Response:

@@ -150,7 +150,9 @@ def _runs(ctx: Context, host: Doc) -> bool:
 
 
 def _takes_new(ctx: Context, host: Doc) -> bool:
-    return _runs(ctx, host) and host["resource"]["properties"].get("allowNewSession") is not False
+    """Running, not drained, and healthy enough for AVD to route a connection to it (desktop_virtualization.ROUTED)."""
+    routed = desktop_virtualization.host_status(ctx, host) in desktop_virtualization.ROUTED
+    return routed and host["resource"]["properties"].get("allowNewSession") is not False
 
 
 def _place(ctx: Context, pool: Doc, hosts: list[Doc], upn: str) -> Doc | None:

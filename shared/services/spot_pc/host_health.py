@@ -72,9 +72,9 @@ def plan_healing(
     if len(deployed) >= OUTAGE_POOL and len(broken) == len(deployed):
         return [], (f"all {len(deployed)} hosts are unhealthy at once: an outage of the pool, not broken hosts; "
                     "none is replaced until some recover")  # fmt: skip
-    at_once = max(1, len(deployed) // 3)
     being_replaced = sum(h.status == "removing" and h.status_detail is not None
                          and h.status_detail.code == HOST_UNHEALTHY for h in hosts)  # fmt: skip
+    at_once = max(1, (len(deployed) + being_replaced) // 3)  # a third of the pool, the ones being replaced in it
     room = max(0, at_once - being_replaced)
     held = None if room >= len(due) else f"{len(due) - room} more wait: {at_once} hosts are replaced at once at most"
     return due[:room], held

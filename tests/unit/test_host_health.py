@@ -1,0 +1,60 @@
+"""The healing rule: which pooled hosts are broken, for how long, and how many are replaced at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from shared.models.failures import StepDetail
+from shared.models.spot_groups import SessionHost
+from shared.ports.desktop_virtualization import SessionHostRecord
+from shared.services.spot_pc.host_health import HEAL_AFTER, HOST_UNHEALTHY, mark_unhealthy, plan_healing
+
+T0 = datetime(2026, 6, 15, 9, tzinfo=UTC)
+
+
+def host(index: int, power: str = "running", since: datetime | None = None, status: str = "running") -> SessionHost:
+    return SessionHost(name=f"h{index}", index=index, status=status, power_state=power, image_version="1",
+                       unhealthy_since=since)  # fmt: skip
+
+
+def live(**statuses: str) -> dict[str, SessionHostRecord]:
+    return {name: SessionHostRecord(name, status, True, 0) for name, status in statuses.items()}
+
+
+def test_a_host_is_unhealthy_while_it_should_run_and_its_agent_or_pool_says_otherwise() -> None:
+    hosts = [host(0), host(1), host(2), host(3, "deallocated"), host(4)]
+    pool = live(h0="Available", h1="NeedsAssistance", h3="Shutdown", h4="Upgrading")  # h2 is not listed
+    assert [(h.name, h.unhealthy_since) for h in mark_unhealthy(hosts, pool, T0)] == [("h1", T0), ("h2", T0)]
+    # healthy again: the mark goes
+    marked = [host(1, since=T0)]
+    assert [h.unhealthy_since for h in mark_unhealthy(marked, live(h1="Available"), T0 + HEAL_AFTER)] == [None]
+
+
+def test_a_host_unhealthy_for_the_delay_is_replaced_with_the_reason() -> None:
+    hosts = [host(0), host(1, since=T0), host(2)]
+    pool = live(h0="Available", h1="NoHeartbeat", h2="Available")
+    assert plan_healing(hosts, pool, T0 + HEAL_AFTER - timedelta(seconds=1)) == ([], None)
+    decisions, held = plan_healing(hosts, pool, T0 + HEAL_AFTER)
+    assert [(d.host, d.reason) for d in decisions] == [("h1", "replaced h1: its agent reports NoHeartbeat for 15 min")]
+    assert held is None
+
+
+def test_at_most_a_third_of_the_pool_is_replaced_at_once() -> None:
+    hosts = [host(i, since=T0) for i in range(4)] + [host(i) for i in range(4, 9)]
+    pool = live(**{f"h{i}": "Unavailable" for i in range(4)}, **{f"h{i}": "Available" for i in range(4, 9)})
+    decisions, held = plan_healing(hosts, pool, T0 + HEAL_AFTER)
+    assert [d.host for d in decisions] == ["h0", "h1", "h2"] and held is not None and "1 more wait" in held
+    # one already being replaced takes a place
+    detail = StepDetail(code=HOST_UNHEALTHY, step="heal", message="replaced")
+    replacing = hosts[0].model_copy(update={"status": "removing", "status_detail": detail})
+    decisions, _ = plan_healing([replacing, *hosts[1:]], pool, T0 + HEAL_AFTER)
+    assert [d.host for d in decisions] == ["h1", "h2"]
+
+
+def test_a_pool_wide_outage_replaces_nothing_and_says_why() -> None:
+    hosts = [host(i, since=T0) for i in range(3)]
+    decisions, held = plan_healing(hosts, live(), T0 + HEAL_AFTER)  # the pool lists none of them
+    assert decisions == [] and held is not None and "outage" in held
+    # a pool of one broken host is healed: there is nothing to tell an outage from
+    decisions, held = plan_healing(hosts[:1], live(), T0 + HEAL_AFTER)
+    assert [d.host for d in decisions] == ["h0"] and held is None
