@@ -83,6 +83,7 @@ ACCESS: dict[str, Access] = {
     "listSpotGroups": READER,
     "getSpotGroup": READER,
     "listSessionHosts": READER,
+    "replaceSessionHost": OPERATOR,  # a personal host rebuilt, as its user agreed
     "listSpotGroupUsers": READER,
     "updateSpotGroup": ADMINISTRATOR,
     "listImageUpdates": READER,

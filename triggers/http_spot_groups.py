@@ -13,8 +13,10 @@ from orchestrators import names
 from orchestrators.starting import start_spot_group_work
 from shared.models.base import Page
 from shared.models.spot_groups import (
+    HostReplacement,
     ImageUpdate,
     ImageUpdateList,
+    SessionHost,
     SessionHostList,
     SpotGroup,
     SpotGroupCreate,
@@ -27,6 +29,7 @@ from shared.ports.bundles import SpotGroupPorts
 from shared.services.spot_pc import spot_groups as service
 from shared.services.spot_pc.spot_group_access import members_with_access, reconcile_access
 from shared.services.spot_pc.spot_group_deployments import live_hosts
+from shared.services.spot_pc.spot_group_hosts import replace_with_consent
 from triggers.http_api import Api, created, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse
@@ -74,6 +77,21 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
     def list_session_hosts(req: ApiRequest) -> SessionHostList:
         group = ports.spot_groups.get_spot_group(req.param("tenantId"), req.param("spotGroupId"))
         return SessionHostList(value=live_hosts(cloud, group))
+
+    @routes.post(
+        f"{GROUP}/sessionHosts/{{sessionHostName}}/replace", "replaceSessionHost",
+        "Rebuild a personal group's host from the group's image, with its user's consent (userConsented: true): the "
+        "app repairs a broken personal host in place (restart, then its agent installed again) and asks for this "
+        "only when that did not help; a pooled group's broken hosts it replaces itself",
+        body=HostReplacement, response=SessionHost, status=202, durable=True,
+    )  # fmt: skip
+    async def replace_session_host(req: ApiRequest) -> ApiResponse:
+        tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
+        host, run = replace_with_consent(cloud, tenant_id, group_id, req.param("sessionHostName"),
+                                         req.body(HostReplacement))  # fmt: skip
+        await start_spot_group_work(req.durable, run)
+        location = req.url(f"{GROUP}/sessionHosts".format(tenantId=tenant_id, spotGroupId=group_id))
+        return ApiResponse(202, host, {"Location": location})
 
     @routes.get(
         f"{GROUP}/users", "listSpotGroupUsers",

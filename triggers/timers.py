@@ -24,7 +24,14 @@ from shared.ports.engine_ports import EnginePorts
 from shared.services.access import audit
 from shared.services.cloud_pcs import lifecycle, pending_starts
 from shared.services.configuration import connections
-from shared.services.spot_pc import image_sets, marketplace_images, personal_power, spot_group_power, spot_groups
+from shared.services.spot_pc import (
+    image_sets,
+    marketplace_images,
+    personal_power,
+    spot_group_hosts,
+    spot_group_power,
+    spot_groups,
+)
 from shared.services.spot_pc.image_sets import QUIET
 from shared.settings import Settings
 
@@ -96,15 +103,17 @@ def blueprint(
             try:
                 plan = await asyncio.to_thread(spot_group_power.optimize, spot_groups_ports, group, now)
                 personal = await asyncio.to_thread(personal_power.apply_personal_power, spot_groups_ports, group, now)
+                repairing = await asyncio.to_thread(spot_group_hosts.repair, spot_groups_ports, group, now,
+                                                    spot_group_power.slot_of(now))  # fmt: skip
             except Exception:  # this group waits for the next sweep; the others go on
                 log.exception("Spot Group %s could not be optimized now", group.name)
                 continue
             started, stopped = started + len(plan.start), stopped + len(plan.stop) + len(personal.decisions)
-            for scaling in plan.scale:
+            for host_run in [*plan.scale, *repairing]:  # hosts made, deleted or replaced
                 try:
-                    await start_spot_group_work(client, scaling)
+                    await start_spot_group_work(client, host_run)
                 except Exception:  # the host stays as it is; the next run starts its run again
-                    log.exception("The %s of host %s of %s could not be started", scaling.host_work, scaling.host,
+                    log.exception("The %s of host %s of %s could not be started", host_run.host_work, host_run.host,
                                   group.name)  # fmt: skip
             for run in [*plan.follow, *personal.follow]:
                 instance_id = names.host_power_instance_id(run.tenant_id, run.spot_group_id, run.event.id)

@@ -358,10 +358,15 @@ def register_agent(ctx: Context, vm: Doc, command: Doc) -> list[str]:
         raise ApiError(400, "VMExtensionProvisioningError", f"ERRORTYPE={reason} The Azure Virtual Desktop agent did "
                        f"not register: {reason} (the registration token is not valid, or has expired).")  # fmt: skip
     vm_id = vm["resource"]["id"]
-    for other in hosts_of_vm(ctx, vm_id):
-        _delete_tree(ctx, other["resource"]["id"])  # an agent serves one host pool: registering again moves it
     name = _host_name(ctx, vm)
     pool_id = pool["resource"]["id"]
+    for other in hosts_of_vm(ctx, vm_id):
+        if other["resource"]["id"] == f"{pool_id}/sessionHosts/{name}":  # installed again: the same host, its
+            other["meta"].pop("agentStatus", None)  # assignment and sessions kept, its agent healthy again
+            other["resource"]["properties"]["lastHeartBeat"] = common.now_iso(ctx.clock)
+            common.put(ctx, other)
+            return [f"{name}: registered again to host pool {pool['resource']['name']}"]
+        _delete_tree(ctx, other["resource"]["id"])  # an agent serves one host pool: registering again moves it
     doc = {
         "resource": {
             "id": f"{pool_id}/sessionHosts/{name}", "name": f"{pool['resource']['name']}/{name}",

@@ -340,13 +340,24 @@ class SessionHost(ApiModel):
     unhealthy_since: datetime | None = Field(
         default=None, description="When the optimization first found this host unhealthy while it should take "
         "sessions (its agent not Available, or the host gone from its pool); cleared once it is healthy again. A "
-        "pooled host unhealthy for 15 minutes is drained, its users told, and replaced.",
+        "pooled host unhealthy for 15 minutes is drained, its users told, and replaced; a personal one is repaired.",
+    )  # fmt: skip
+    repairs: int = Field(
+        default=0, description="A personal host's repairs while it stays unhealthy: 1 restarted, 2 its agent "
+        "installed again; after both, it is replaced only with its user's consent (POST .../replace).",
     )  # fmt: skip
 
     @property
     def running(self) -> bool:
         """Deployed, and its VM running as the pool last said."""
         return self.status == "running" and self.power_state == "running"
+
+
+class HostReplacement(InputModel):
+    """A personal host rebuilt from its group's image, with its user's consent: their desktop's disk goes with it."""
+
+    user_consented: bool = Field(description="The host's user agreed to the replacement (required to be true).")
+    reason: str | None = Field(default=None, max_length=500, description="Why, for the timeline (e.g. the ticket).")
 
 
 class SpotGroup(Resource):

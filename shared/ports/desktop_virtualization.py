@@ -91,10 +91,12 @@ class DesktopVirtualization(Protocol):
         ...
 
     def register_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None
-    ) -> Progress:
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
+        *, reinstall: bool = False,
+    ) -> Progress:  # fmt: skip
         """Install the AVD agent on the running, joined VM with a registration token of the host pool (a protected
-        Run Command parameter: never stored, shown or logged); done once the host pool lists the session host."""
+        Run Command parameter: never stored, shown or logged); done once the host pool lists the session host.
+        `reinstall`: installed again even where the pool lists the host already (a broken agent's repair)."""
         ...
 
     def assign_session_host(

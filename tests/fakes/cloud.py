@@ -743,14 +743,18 @@ class FakeDesktopVirtualization:
             pool.spec = replace(pool.spec, user_group_ids=groups)
 
     def register_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None
-    ) -> Progress:
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
+        *, reinstall: bool = False,
+    ) -> Progress:  # fmt: skip
         waiting = self.script.enter("register_session_host", operation=operation)
         if waiting:
             return waiting
         self.compute.vm(tenant_id, vm_name, "registerSessionHost")
         pool = self._pool(tenant_id, host_pool, "registerSessionHost")
-        pool.hosts.setdefault(vm_name, SessionHostRecord(vm_name, "Available", True, 0))
+        known = pool.hosts.get(vm_name)
+        if known is None or reinstall:  # an agent installed again reports Available
+            pool.hosts[vm_name] = replace(known, status="Available") if known else SessionHostRecord(
+                vm_name, "Available", True, 0)  # fmt: skip
         return DONE
 
     def assign_session_host(

@@ -7,7 +7,14 @@ from datetime import UTC, datetime, timedelta
 from shared.models.failures import StepDetail
 from shared.models.spot_groups import SessionHost
 from shared.ports.desktop_virtualization import SessionHostRecord
-from shared.services.spot_pc.host_health import HEAL_AFTER, HOST_UNHEALTHY, mark_unhealthy, plan_healing
+from shared.services.spot_pc.host_health import (
+    HEAL_AFTER,
+    HOST_UNHEALTHY,
+    NEEDS_REPLACEMENT,
+    mark_unhealthy,
+    plan_healing,
+    plan_repairs,
+)
 
 T0 = datetime(2026, 6, 15, 9, tzinfo=UTC)
 
@@ -58,3 +65,25 @@ def test_a_pool_wide_outage_replaces_nothing_and_says_why() -> None:
     # a pool of one broken host is healed: there is nothing to tell an outage from
     decisions, held = plan_healing(hosts[:1], live(), T0 + HEAL_AFTER)
     assert [d.host for d in decisions] == ["h0"] and held is None
+
+
+def test_a_broken_personal_host_is_restarted_then_its_agent_installed_again_then_its_users_consent_asked() -> None:
+    pool = live(h0="NoHeartbeat", h1="Shutdown")  # h1's user is away: its VM off is its rest, not a fault
+    hosts = [host(0, since=T0), host(1, "deallocated", since=None)]
+    assert [h.name for h in mark_unhealthy(hosts, pool, T0, personal=True)] == []  # h0 marked already, h1 fine
+    assert plan_repairs(hosts, pool, T0 + HEAL_AFTER - timedelta(seconds=1)) == []
+    steps = []
+    repairs, since = 0, T0
+    for _ in range(4):
+        now = since + HEAL_AFTER
+        decisions = plan_repairs([host(0, since=since).model_copy(update={"repairs": repairs, "status_detail": (
+            StepDetail(code=NEEDS_REPLACEMENT, step="repair", message="asked") if repairs > 2 else None)})],
+            pool, now)  # fmt: skip
+        steps += [d.step for d in decisions]
+        repairs, since = repairs + 1, now
+    assert steps == ["restart", "reinstallAgent", "askConsent"]  # and asked once, not at every run after
+    # healthy again: the mark, the repairs and the request for consent go
+    asked = host(0, since=T0).model_copy(update={"repairs": 2, "status_detail": StepDetail(
+        code=NEEDS_REPLACEMENT, step="repair", message="asked")})  # fmt: skip
+    (cleared,) = mark_unhealthy([asked], live(h0="Available"), T0, personal=True)
+    assert (cleared.unhealthy_since, cleared.repairs, cleared.status_detail) == (None, 0, None)

@@ -39,7 +39,7 @@ export const STEP_WORDS = {
   ensureHostPool: 'Make the host pool', settle: 'Settle', deleteHostPool: 'Delete the host pool',
   joinDevice: 'Join the directory', configureProfile: 'Set up the user profiles', registerHost: 'Register the host',
   drainHost: 'Drain the host', awaitSignOut: 'Wait for users to sign out', removeHost: 'Remove the host',
-  heal: 'Replace the unhealthy host',
+  heal: 'Replace the unhealthy host', repair: 'Repair the host',
   deleteVm: 'Delete the VM', deleteNic: 'Delete the network card', deleteDevice: 'Delete the device',
   forgetHost: 'Forget the host', removeHosts: 'Remove the hosts', maintenanceWindow: 'Maintenance window',
   deploy: 'Deploy', imageUpdate: 'Image update', powerVm: 'Start or stop the VM',

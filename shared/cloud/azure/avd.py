@@ -182,8 +182,9 @@ class AzureDesktopVirtualization:
     # --- session hosts ------------------------------------------------------------------------------
     @arm_lro.hand_back("registerSessionHost")
     def register_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None
-    ) -> Progress:
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
+        *, reinstall: bool = False,
+    ) -> Progress:  # fmt: skip
         """Phases: the Run Command (`command <url>`), then waiting for the host to be listed (`listed`)."""
         step = "registerSessionHost"
         phase, _ = arm_lro.decode(operation)
@@ -193,7 +194,7 @@ class AzureDesktopVirtualization:
             if not ran.done:
                 return ran
         elif phase != LISTED:  # a first call, or Azure forgot the operation: a host already there is done
-            host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+            host = None if reinstall else self._session_host(tenant_id, placement, host_pool, vm_name, step)
             if host is not None:
                 return Progress(done=True, resource_id=host.id)
             token = self._registration_token(tenant_id, placement, host_pool, step)

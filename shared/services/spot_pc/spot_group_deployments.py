@@ -58,7 +58,7 @@ HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun, datetime
     "registerHost": lambda host, group, run, now: SESSION_HOSTS.move(
         host, "register", power_state="running", allow_new_session=True, status_detail=None,
         image_version=run.image_version or group.image_version, drained_at=None, notified_at=None,
-        unhealthy_since=None, unneeded_since=None,
+        unhealthy_since=None, unneeded_since=None, repairs=0,
     ),
     "drainHost": lambda host, group, run, now: SESSION_HOSTS.move(host, "drain", allow_new_session=False),
     "deleteVm": lambda host, group, run, now: host_hours.stopped(host, now),

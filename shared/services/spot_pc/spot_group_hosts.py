@@ -15,22 +15,32 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from shared.models.failures import StepDetail
 from shared.models.orchestrations import SpotGroupRun
 from shared.models.spot_group_records import DecisionOutcome, SpotGroupEvent
-from shared.models.spot_groups import HOST_BUSY, SessionHost, SpotGroup
+from shared.models.spot_groups import HOST_BUSY, HostReplacement, SessionHost, SpotGroup
 from shared.models.spot_schedules import PhaseName
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord
-from shared.services.spot_pc.host_health import HOST_UNHEALTHY, mark_unhealthy, plan_healing
+from shared.services.spot_pc.host_health import (
+    HOST_UNHEALTHY,
+    NEEDS_REPLACEMENT,
+    mark_unhealthy,
+    plan_healing,
+    plan_repairs,
+)
 from shared.services.spot_pc.host_scaling import mark_unneeded, plan_scaling
+from shared.services.spot_pc.spot_group_deployments import placement_of
 from shared.services.spot_pc.spot_groups import ceiling, host_name
 from shared.services.spot_pc.spot_pc_transitions import SESSION_HOSTS
 
 DRAIN_TIMEOUT_S = 3600.0  # a host deleted as unneeded has no session; one that took one meanwhile has an hour
-HEAL_SIGN_OUT_S = 900.0  # a broken host's users have 15 minutes to save their work and sign out
+HEAL_SIGN_OUT_S = 900.0  # a host replaced (broken, or as its user agreed): its users have 15 minutes to sign out
+REPLACING_WITH_CONSENT = "replacingWithConsent"  # a personal host's status detail while its user's replacement runs
+REPLACED = frozenset({HOST_UNHEALTHY, REPLACING_WITH_CONSENT})  # a fixed group's host rebuilt in place, not deleted
 HEAL_TITLE = "This desktop is being replaced"
 HEAL_TEXT = ("This desktop has a problem and is being replaced. Save your work and sign out within 15 minutes; "
              "sign in again to continue on a healthy desktop.")  # fmt: skip
@@ -111,21 +121,87 @@ def heal(
     return Changed(events, list(by_name.values()))
 
 
+def repair(ports: SpotGroupPorts, group: SpotGroup, now: datetime, slot: datetime) -> list[SpotGroupRun]:
+    """A personal group's broken hosts repaired in place as host_health.plan_repairs says, each step on the timeline;
+    the runs of hosts being replaced with their users' consent (the timer starts each again: one under way is left
+    alone)."""
+    site = ports.sites.find_site(group.tenant_id, group.site_id)
+    if group.user_type != "personal" or site is None:
+        return []
+    tenant, placement, pool = group.tenant_id, placement_of(site), group.host_pool_name
+    live = {record.vm_name: record for record in ports.avd.list_session_hosts(tenant, placement, pool)}
+    by_name = {host.name: host for host in ports.spot_groups.list_hosts(tenant, group.id)}
+    for marked in mark_unhealthy(list(by_name.values()), live, now, personal=True):
+        by_name[marked.name] = ports.spot_groups.put_host(tenant, group.id, marked)
+    events = []
+    for decision in plan_repairs(list(by_name.values()), live, now):
+        host = by_name[decision.host]
+        try:
+            if decision.step == "restart":
+                ports.operations.power_vm(tenant, placement, host.name, "restart")
+            elif decision.step == "reinstallAgent":
+                ports.avd.register_session_host(tenant, placement, pool, host.name, reinstall=True)
+        except CloudError as exc:  # tried again at the next run
+            events.append(_line(slot, now, host.name, "repair", None, decision.reason, "failed", exc.code))
+            continue
+        if decision.step == "askConsent":
+            detail = StepDetail(code=NEEDS_REPLACEMENT, step="repair", message=decision.reason)
+            changed = host.model_copy(update={"status_detail": detail})
+            events.append(_line(slot, now, host.name, "repair", None, decision.reason, "failed", NEEDS_REPLACEMENT))
+        else:  # judged again HEAL_AFTER from now
+            changed = host.model_copy(update={"repairs": host.repairs + 1, "unhealthy_since": now})
+            events.append(_line(slot, now, host.name, "repair", None, decision.reason))
+        by_name[host.name] = ports.spot_groups.put_host(tenant, group.id, changed)
+    if events:
+        ports.schedules.put_events(tenant, group.id, slot, events)
+    return runs_under_way(group, list(by_name.values()))
+
+
+def replace_with_consent(
+    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, host_name: str, consent: HostReplacement
+) -> tuple[SessionHost, SpotGroupRun]:
+    """A personal host rebuilt from the group's image, as its user agreed (their desktop's disk goes with it):
+    drained and marked at once, its run removes and deploys it again. 400 without the user's consent; 409 for a
+    pooled group's host (the app replaces those itself) or one being made or removed; 404 for an unknown one."""
+    group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
+    host = next((h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.name == host_name), None)
+    if host is None:
+        raise NotFound.resource("Session host", host_name, "sessionHostName")
+    if group.user_type != "personal":
+        raise Conflict("A pooled group's broken hosts are replaced by the app; only a personal host, its user's own "
+                       "desktop, is replaced on request.", code="notAllowed", target="sessionHostName")  # fmt: skip
+    if host.status in HOST_BUSY:
+        raise Conflict(f"The session host is {host.status}; ask again once that is done.", code="wrongStatus",
+                       target="sessionHostName")  # fmt: skip
+    if not consent.user_consented:
+        message = "The user's consent is needed: their desktop is rebuilt, and what is on its disk is lost."
+        raise ValidationFailed.of(ErrorDetail("consentRequired", message, "userConsented"))
+    message = "Replaced with its user's consent" + (f": {consent.reason}" if consent.reason else ".")
+    detail = StepDetail(code=REPLACING_WITH_CONSENT, step="repair", message=message)
+    moved = SESSION_HOSTS.move(host, "drain", allow_new_session=False, status_detail=detail)
+    saved = ports.spot_groups.put_host(tenant_id, group.id, moved)
+    now = ports.clock()
+    line = _line(now, now, host.name, "repair", None, f"{host.name}: {message[0].lower()}{message[1:]}")
+    ports.schedules.put_events(tenant_id, group.id, now, [line])
+    return saved, runs_under_way(group, [saved])[0]
+
+
 def runs_under_way(group: SpotGroup, hosts: list[SessionHost]) -> list[SpotGroupRun]:
     """A run for each host being made, deleted or replaced (the timer starts each; one under way is left alone)."""
+
+    def code(host: SessionHost) -> str | None:
+        return host.status_detail.code if host.status_detail is not None else None
 
     def work(host: SessionHost) -> str:
         if host.status == "creating":
             return "add"
-        healing = host.status_detail is not None and host.status_detail.code == HOST_UNHEALTHY
-        return "replace" if healing and group.scaling is None else "remove"
+        return "replace" if code(host) in REPLACED and group.scaling is None else "remove"
 
     return [
         SpotGroupRun.model_validate({
             "tenant_id": group.tenant_id, "spot_group_id": group.id, "work": "scale", "stage": "host",
             "host": host.index, "host_work": work(host),
-            "drain_timeout_s": HEAL_SIGN_OUT_S if host.status_detail is not None
-            and host.status_detail.code == HOST_UNHEALTHY else DRAIN_TIMEOUT_S,
+            "drain_timeout_s": HEAL_SIGN_OUT_S if code(host) in REPLACED else DRAIN_TIMEOUT_S,
         })
         for host in sorted(hosts, key=lambda h: h.index) if host.status in HOST_BUSY
     ]  # fmt: skip
