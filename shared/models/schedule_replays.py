@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from shared.models.base import ApiModel, InputModel
-from shared.models.spot_groups import MAX_LICENSES
+from shared.models.spot_groups import MAX_LICENSES, HostScaling
 from shared.models.spot_schedules import FieldError, SpotGroupSchedule, refuse_fields
 
 REPLAY_SPAN = timedelta(days=14)  # as far back as sessions are recorded, and as long as a curve may run
@@ -27,8 +27,10 @@ class LoadPoint(InputModel):
 
 class ScheduleTrial(SpotGroupSchedule):
     """A proposed schedule, replayed against loadCurve, or without one against the group's recorded sessions of the
-    last 14 days."""
+    last 14 days; with scaling, the base, buffer, ceiling and delay proposed for the group's hosts (left out: the
+    group's own, if it scales)."""
 
+    scaling: HostScaling | None = None
     load_curve: list[LoadPoint] | None = Field(default=None, min_length=1, max_length=MAX_LOAD_POINTS)
 
     @model_validator(mode="after")
@@ -47,13 +49,19 @@ class ScheduleTrial(SpotGroupSchedule):
         return self
 
     def schedule(self) -> SpotGroupSchedule:
-        return SpotGroupSchedule.model_validate(self.model_dump(exclude={"load_curve"}))
+        return SpotGroupSchedule.model_validate(self.model_dump(exclude={"load_curve", "scaling"}))
 
 
 class ReplayFigures(ApiModel):
-    host_hours: float = Field(description="Hours the hosts ran, added up.")
+    host_hours: float = Field(description="Hours the hosts ran, added up (a host being made runs).")
+    disk_hours: float = Field(
+        description="Hours the hosts existed, added up, running or not: each keeps its OS disk while it exists. A "
+        "fixed set of hosts: the hosts times the span."
+    )
     peak_hosts_running: int
     failed_sign_ins: int = Field(description="Sign-ins that found no host taking a session (tried every 5 minutes).")
+    hosts_created: int = Field(description="Hosts the group's scaling made (0 for a fixed set of hosts).")
+    hosts_deleted: int = Field(description="Hosts the group's scaling deleted, unneeded past its delay.")
 
 
 class ReplayHour(ApiModel):
@@ -73,6 +81,7 @@ class ScheduleReplay(ApiModel):
     max_sessions_per_host: int
     step_minutes: int
     start_delay_minutes: int
+    create_delay_minutes: int = Field(description="How long a host made takes before it takes sessions.")
     current_is_default: bool
     proposed: ReplayFigures
     current: ReplayFigures

@@ -98,8 +98,9 @@ def test_a_schedule_is_replayed_against_a_load_curve_beside_the_current_one_and_
     assert reply.status_code == 200, reply.text
     replay = reply.json()
     assert (replay["source"], replay["sessionHosts"], replay["currentIsDefault"]) == ("loadCurve", 3, True)
-    assert replay["proposed"] == {"hostHours": 5.5, "peakHostsRunning": 3, "failedSignIns": 0}
-    assert replay["current"] == {"hostHours": 4.917, "peakHostsRunning": 3, "failedSignIns": 1}
+    fixed = {"diskHours": 9.0, "hostsCreated": 0, "hostsDeleted": 0}  # 3 hosts for 3 hours, none made or deleted
+    assert replay["proposed"] == {"hostHours": 5.5, "peakHostsRunning": 3, "failedSignIns": 0, **fixed}
+    assert replay["current"] == {"hostHours": 4.917, "peakHostsRunning": 3, "failedSignIns": 1, **fixed}
     assert [(h["start"], h["peakSessions"], h["proposed"]["hostHours"], h["current"]["failedSignIns"])
             for h in replay["hours"]] == [("2026-11-02T00:00:00Z", 0, 1.5, 0), ("2026-11-02T01:00:00Z", 3, 3.0, 1),
                                           ("2026-11-02T02:00:00Z", 0, 1.0, 0)]  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.errors import Conflict, PreconditionFailed
+from shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from shared.models.schedule_replays import ScheduleTrial
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SessionHost
@@ -255,6 +255,26 @@ def test_the_replay_reads_the_load_each_run_recorded_and_keeps_two_weeks_of_it(f
     optimize_at(fakes, group_id, later)
     loads = fakes.spot_group_schedules.list_loads(TENANT, group_id, first - timedelta(days=1))
     assert [s.date_time for s in loads] == [first + timedelta(minutes=10), first + timedelta(minutes=15), later]
+
+
+def test_a_proposed_scaling_is_replayed_beside_the_groups_own(fakes: Fakes) -> None:
+    """A group of base 1, no buffer, ceiling 3 (2 sessions a host): users coming one every 5 minutes fail while its
+    hosts are made; the proposed buffer of 4 makes them before the users come, at a cost in host-hours."""
+    group_id = deployed(fakes, licenseCount=6, maxSessionsPerHost=2, scaling={"baseHosts": 1, "maxHosts": 3})
+    group = group_schedules.pooled_group(fakes.spot_group_ports(), TENANT, group_id)
+    curve = [{"dateTime": (MONDAY + n * timedelta(minutes=5)).isoformat(), "sessions": min(n, 6)} for n in range(12)]
+    trial = ScheduleTrial.model_validate({"timeZone": "UTC", "loadCurve": curve,
+                                          "scaling": {"baseHosts": 1, "maxHosts": 3, "bufferSessions": 4}})  # fmt: skip
+    replayed = group_schedules.try_schedule(fakes.spot_group_ports(), group, trial)
+    assert (replayed.session_hosts, replayed.create_delay_minutes) == (1, 15)
+    assert replayed.current.failed_sign_ins > 0 and replayed.proposed.failed_sign_ins == 0
+    assert replayed.proposed.host_hours > replayed.current.host_hours
+    assert (replayed.proposed.hosts_created, replayed.current.hosts_created) == (1, 2)
+
+    too_big = ScheduleTrial.model_validate({"timeZone": "UTC", "loadCurve": curve, "scaling": {"baseHosts": 4}})
+    with pytest.raises(ValidationFailed) as refused:
+        group_schedules.try_schedule(fakes.spot_group_ports(), group, too_big)
+    assert [(d.target, d.code) for d in refused.value.details] == [("scaling.baseHosts", "baseAboveCeiling")]
 
 
 def test_a_host_made_before_hours_were_kept_counts_them_from_the_first_run_that_sees_it(fakes: Fakes) -> None:

@@ -11,7 +11,8 @@ from shared.models.spot_group_records import SavedSchedule, SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
 from shared.models.spot_schedules import SpotGroupSchedule, default_schedule
 from shared.ports.bundles import SpotGroupPorts
-from shared.services.spot_pc.schedule_replay import START_DELAY, STEP, replay
+from shared.services.spot_pc.schedule_replay import CREATE_DELAY, START_DELAY, STEP, Scaling, replay
+from shared.services.spot_pc.spot_groups import ceiling, refuse_scaling
 
 MINUTE = timedelta(minutes=1)
 
@@ -53,12 +54,16 @@ def delete_schedule(ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, *
 
 
 def try_schedule(ports: SpotGroupPorts, group: SpotGroup, trial: ScheduleTrial) -> ScheduleReplay:
-    """The proposed schedule and the current one replayed over the trial's load curve, or over the sessions the
-    optimization recorded in the last 14 days, on a pooled group's hosts. Nothing is saved."""
+    """The proposed schedule (with the proposed scaling, or the group's) and the current one (with the group's
+    scaling) replayed over the trial's load curve, or over the sessions the optimization recorded in the last 14
+    days, on a pooled group's hosts. Nothing is saved."""
     tenant_id = group.tenant_id
+    if trial.scaling is not None:
+        refuse_scaling(trial.scaling.refusals(group.license_count, group.max_sessions_per_host))
+    proposing = group if trial.scaling is None else group.model_copy(update={"scaling": trial.scaling})
     hosts = sorted((h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.status == "running"),
                    key=lambda h: h.index)  # fmt: skip
-    if not hosts:
+    if not hosts and group.scaling is None and proposing.scaling is None:
         raise Conflict("The Spot Group has no session host running yet to replay a schedule on.",
                        code="noSessionHosts", target="spotGroupId")  # fmt: skip
     curve = trial.load_curve
@@ -70,9 +75,10 @@ def try_schedule(ports: SpotGroupPorts, group: SpotGroup, trial: ScheduleTrial) 
             raise Conflict("No sessions were recorded for this Spot Group in the last 14 days: give a loadCurve.",
                            code="noRecordedSessions", target="loadCurve")  # fmt: skip
     saved = ports.schedules.find_schedule(tenant_id, group.id)
-    names = [h.name for h in hosts]
-    proposed = replay(trial.schedule(), curve, names, group.max_sessions_per_host)
-    current = replay(saved or default_schedule(), curve, names, group.max_sessions_per_host, saved=saved is not None)
+    names, most = [h.name for h in hosts], group.max_sessions_per_host
+    proposed = replay(trial.schedule(), curve, names, most, scaling=_scaling(proposing))
+    current = replay(saved or default_schedule(), curve, names, most, saved=saved is not None,
+                     scaling=_scaling(group))  # fmt: skip
     hours = [  # both stepped over the same times: the same hours
         ReplayHour(start=mine.start, peak_sessions=mine.peak_sessions, proposed=mine.figures, current=theirs.figures)
         for mine, theirs in zip(proposed.hours, current.hours, strict=True)
@@ -82,9 +88,13 @@ def try_schedule(ports: SpotGroupPorts, group: SpotGroup, trial: ScheduleTrial) 
         from_date_time=curve[0].date_time, to_date_time=proposed.end or curve[-1].date_time,
         session_hosts=len(hosts), max_sessions_per_host=group.max_sessions_per_host,
         step_minutes=STEP // MINUTE, start_delay_minutes=START_DELAY // MINUTE,
-        current_is_default=saved is None,
+        create_delay_minutes=CREATE_DELAY // MINUTE, current_is_default=saved is None,
         proposed=proposed.total, current=current.total, hours=hours,
     )  # fmt: skip
+
+
+def _scaling(group: SpotGroup) -> Scaling | None:
+    return Scaling(group.scaling, ceiling(group)) if group.scaling is not None else None
 
 
 def list_events(

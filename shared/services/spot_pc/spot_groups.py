@@ -34,6 +34,7 @@ from shared.models.spot_groups import (
     UserType,
     license_bound,
 )
+from shared.models.spot_schedules import FieldError
 from shared.ports.access_stores import UniqueValueStore
 from shared.ports.directory import Directory
 from shared.ports.new_records import NewRecordPorts
@@ -235,6 +236,11 @@ def _check_scaling(group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, 
         scaling: HostScaling | None = changes.get("scaling", group.scaling)
         licenses: int = changes.get("license_count", group.license_count)
         errors = scaling.refusals(licenses, group.max_sessions_per_host) if scaling else []
+    refuse_scaling(errors)
+
+
+def refuse_scaling(errors: list[FieldError]) -> None:
+    """400 with one detail at each field a scaling's check refused."""
     targets = [(".".join(map(str, loc)), code, message) for loc, code, message, _ in errors]
     if targets:
         raise ValidationFailed.of(*(ErrorDetail(code, f"{target}: {message}", target)
