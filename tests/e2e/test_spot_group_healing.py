@@ -9,22 +9,19 @@ timer calls, given a `now` past the delay, and the timer's next run starts the r
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.services.spot_pc import spot_group_power
 from shared.services.spot_pc.host_health import HEAL_AFTER
 from shared.services.spot_pc.spot_group_hosts import HEAL_TITLE
 from tests.e2e.test_spot_group_day import Pool
+from tests.e2e.test_spot_group_scaling import hosts_of
 from tests.e2e.test_spot_groups import group_body, ready_version, run_optimization, settled
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 if TYPE_CHECKING:
     from shared.bootstrap import Services
-
-
-def hosts_of(api: ApiClient, group: str) -> dict[str, dict[str, Any]]:
-    return {h["name"]: h for h in api.get(f"{group}/sessionHosts").json()["value"]}
 
 
 def test_a_broken_host_is_drained_its_user_told_and_rebuilt_and_takes_sessions_again(
