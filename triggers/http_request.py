@@ -131,6 +131,19 @@ class ApiRequest:
             elif len(value) > param.schema.get("maxLength", len(value)):
                 raise _bad_query(param.name, f"{param.name} may have at most {param.schema['maxLength']} characters.")
 
+    def choices(self, name: str, allowed: Sequence[str]) -> frozenset[str] | None:
+        """A comma-separated list of known values (`action=start,deallocate`), or None when the parameter is absent;
+        a value not in `allowed` is a 400 naming the parameter."""
+        raw = self.query(name)
+        if raw is None:
+            return None
+        asked = frozenset(value.strip() for value in raw.split(","))
+        unknown = sorted(asked - set(allowed))
+        if unknown:
+            raise _bad_query(name, f"{name} has no {', '.join(repr(value) for value in unknown)}: one or more of "
+                             f"{', '.join(allowed)}, comma-separated.")  # fmt: skip
+        return asked
+
     @property
     def validate_only(self) -> bool:
         return self.flag("validateOnly")
@@ -203,6 +216,12 @@ class ApiRequest:
         query = {k: v for k, v in self.raw.params.items() if k != "skipToken"}
         query["skipToken"] = skip_token
         return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def choice_list(name: str, description: str, allowed: Sequence[str]) -> QueryParam:
+    """A parameter naming one or more of `allowed`, comma-separated (read with ApiRequest.choices)."""
+    one = "|".join(re.escape(value) for value in allowed)
+    return QueryParam(name, description, {"type": "string", "pattern": f"^({one})(,({one}))*$"})
 
 
 def _aware_time(value: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Protocol
 
@@ -107,9 +107,15 @@ class SpotGroupScheduleStore(Protocol):
         ...
 
     def list_events(
-        self, tenant_id: str, spot_group_id: str, *, top: int = 100, skip_token: str | None = None
+        self,
+        tenant_id: str,
+        spot_group_id: str,
+        *,
+        top: int = 100,
+        skip_token: str | None = None,
+        actions: Collection[str] | None = None,
     ) -> tuple[list[SpotGroupEvent], str | None]:
-        """Newest first."""
+        """Newest first; with `actions`, only the lines of those actions."""
         ...
 
     def record_load(self, tenant_id: str, spot_group_id: str, slot: datetime, sample: LoadSample,

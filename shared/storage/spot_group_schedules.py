@@ -7,7 +7,9 @@ up by row key first, and keys that recur in every group's partition (a time) wou
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from shared.errors import NotFound, PreconditionFailed
 from shared.models.spot_group_records import LoadSample, SavedSchedule, SpotGroupEvent
@@ -61,12 +63,23 @@ class SpotGroupScheduleRepository:
             self._timeline.put(event, partition, event_row(spot_group_id, slot, event.host, event.action))
 
     def list_events(
-        self, tenant_id: str, spot_group_id: str, *, top: int = 100, skip_token: str | None = None
+        self,
+        tenant_id: str,
+        spot_group_id: str,
+        *,
+        top: int = 100,
+        skip_token: str | None = None,
+        actions: Collection[str] | None = None,
     ) -> tuple[list[SpotGroupEvent], str | None]:
-        """Newest first."""
-        bounds = {"p": f"{tenant_id}_{spot_group_id}", "first": f"{spot_group_id}.",
-                  "end": f"{spot_group_id}.{AFTER_DIGITS}"}  # fmt: skip
+        """Newest first; with `actions`, only their lines (filtered by storage, so each page is full but the last)."""
+        bounds: dict[str, Any] = {"p": f"{tenant_id}_{spot_group_id}", "first": f"{spot_group_id}.",
+                                  "end": f"{spot_group_id}.{AFTER_DIGITS}"}  # fmt: skip
         query = "PartitionKey eq @p and RowKey ge @first and RowKey lt @end"
+        if actions:
+            chosen = sorted(actions)
+            bounds |= {f"a{i}": action for i, action in enumerate(chosen)}
+            # the SDK finds parameters between spaces: the parentheses stand apart from them
+            query += " and ( " + " or ".join(f"action eq @a{i}" for i in range(len(chosen))) + " )"
         return self._timeline.page(query, bounds, top=top, skip_token=skip_token)
 
     # --- the load ----------------------------------------------------------------------------------------------------

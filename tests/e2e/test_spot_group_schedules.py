@@ -147,6 +147,16 @@ def test_the_timer_follows_the_schedule_and_puts_each_decision_with_its_reason_o
     assert len(first["value"]) == 3 and "nextLink" in first
     rest = api.get(first["nextLink"]).json()
     assert len(rest["value"]) == lines - 3 and "nextLink" not in rest
+    # the lines of some actions alone, paged through them (the portal's timeline by kind)
+    starts = api.get(f"{group}/events?action=start&top=1").json()
+    assert [e["action"] for e in starts["value"]] == ["start"] and "nextLink" in starts
+    assert [e["action"] for e in api.get(starts["nextLink"]).json()["value"]] == ["start"]
+    power = api.get(f"{group}/events?action=start,deallocate").json()["value"]
+    assert sorted(e["action"] for e in power) == ["deallocate", "deallocate", "start", "start"]
+    unknown = api.get(f"{group}/events?action=start,reboot")
+    assert unknown.status_code == 400, unknown.text
+    details = unknown.json()["error"]["details"]
+    assert [(d["code"], d["target"]) for d in details] == [("invalidQueryParameter", "action")]
     assert all(h["hoursRun"] >= 0 for h in api.get(f"{group}/sessionHosts").json()["value"])
 
     replayed = api.post(f"{group}/schedule?validateOnly=true", schedule())  # against what the timer recorded

@@ -69,6 +69,20 @@ def test_the_timeline_lists_newest_slot_first_in_pages_and_a_repeated_slot_write
     assert (rest[0].outcome, rest[0].error) == ("done", None)  # the whole line written over, not merged
 
 
+def test_the_timeline_of_some_actions_pages_through_their_lines_alone(repo: SpotGroupScheduleRepository) -> None:
+    for step in range(4):
+        at = T0 + step * 5 * MINUTES
+        repo.put_events("t1", "g1", at, [event(at, "h1", "start"), event(at, "h2", "create"), event(at, "h3", "evict")])
+    pages: list[list[SpotGroupEvent]] = []
+    token: str | None = None
+    while not pages or token:
+        page, token = repo.list_events("t1", "g1", top=3, skip_token=token, actions={"create", "evict"})
+        pages.append(page)
+    assert [len(page) for page in pages] == [3, 3, 2]  # full pages but the last: storage filters, not the caller
+    assert [e.action for page in pages for e in page] == ["create", "evict"] * 4
+    assert [e.host for e in repo.list_events("t1", "g1", actions={"start"})[0]] == ["h1"] * 4
+
+
 def test_the_load_is_kept_from_keep_since_on_and_everything_goes_with_the_group(
     repo: SpotGroupScheduleRepository,
 ) -> None:

@@ -3,6 +3,7 @@
 import { IMAGE_VERSION_UNDER_WAY, SPOT_GROUP_DEFAULTS } from '../vocabulary.js';
 import { plural } from './format.js';
 import { policyBody, policyPatch, stopsHosts } from './session-policies.js';
+import { scalingBody, scalingPatch } from './scaling.js';
 
 /** A marketplace image as a readable line: its name and whether hosts can share it. */
 export function imageLabel(image) {
@@ -92,7 +93,8 @@ export function spotGroupBody(values) {
   if (given(values.licenseCount)) body.licenseCount = Number(values.licenseCount);
   if (values.userType !== 'personal' && given(values.maxSessionsPerHost)) body.maxSessionsPerHost = Number(values.maxSessionsPerHost);
   if (values.groupIds?.length) body.groupIds = values.groupIds.map((group) => (typeof group === 'string' ? group : group.id));
-  return { ...body, ...policyBody(values) };
+  const scaling = scalingBody(values);
+  return { ...body, ...policyBody(values), ...(scaling ? { scaling } : {}) };
 }
 
 /** How many session hosts a group gets: pooled, enough for every license at the session limit; personal, one each. */
@@ -123,7 +125,8 @@ export function spotGroupPatch(group, values) {
   const ids = (values.groupIds || []).map((entry) => (typeof entry === 'string' ? entry : entry.id));
   const had = group.groupIds || [];
   if (ids.length !== had.length || ids.some((id) => !had.includes(id))) patch.groupIds = ids;
-  return { ...patch, ...policyPatch(group, values) };
+  const scaling = group.userType === 'pooled' ? scalingPatch(group.scaling, values) : undefined;
+  return { ...patch, ...policyPatch(group, values), ...(scaling ? { scaling } : {}) };
 }
 
 export const followedByAzure = (patch) => FOLLOWED.some((name) => name in patch);
@@ -149,6 +152,7 @@ function changedFields(group, values, names) {
 export function savedMessage(group, patch, followed) {
   const said = [followed ? 'Saved. Azure follows the change: the group shows Updating until its host pool and hosts match.' : 'Saved.'];
   if (followed && 'sessionLimits' in patch) said.push('The session time limits are applied again to every session host.');
+  if ('scaling' in patch) said.push('The optimization makes and deletes hosts by the new scaling from its next run, within 5 minutes.');
   if ('personalPower' in patch) {
     const before = stopsHosts(group.personalPower);
     const after = patch.personalPower !== null && stopsHosts({ ...group.personalPower, ...patch.personalPower });

@@ -38,3 +38,14 @@ export const cancelImageUpdate = (tenantId, groupId, updateId) => change(
   () => post(path(tenantId, groupId, 'imageUpdates', updateId, 'cancel'), {}), spotGroup(tenantId, groupId), spotGroupList(tenantId));
 export const deleteSpotGroup = (tenantId, id, drainTimeoutMinutes) => change(
   () => request('DELETE', path(tenantId, id), { query: { drainTimeoutMinutes } }), spotGroup(tenantId, id), spotGroupList(tenantId));
+
+/** A group's Spot evictions, every page: `{evictions}`, or `{missing: true}` where the service has no such list
+ * (an older one answers 404): the page then shows nothing of them. */
+export const spotGroupEvictions = (tenantId, id) => resource(path(tenantId, id, 'evictions'), async (key) => {
+  try {
+    return { evictions: await getAll(key) };
+  } catch (error) {
+    if (error.status === 404) return { missing: true };
+    throw error;
+  }
+}, { idleMs: 60_000 });

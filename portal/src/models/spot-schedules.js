@@ -25,8 +25,12 @@ export const removeSchedule = (tenantId, groupId, etag) => change(
 /** The replay: `body` (a schedule and an optional loadCurve) beside the current schedule; nothing is saved. */
 export const replaySchedule = (tenantId, groupId, body) => post(path(tenantId, groupId, 'schedule'), body, { validateOnly: true });
 
-/** The timeline's newest page, read again every half minute while shown (the optimization runs every 5 minutes). */
-export const spotGroupEvents = (tenantId, groupId) => resource(path(tenantId, groupId, 'events'),
-  (key) => get(key, { top: EVENTS_PAGE }), { idleMs: 30_000 });
+/** The timeline's newest page, read again every half minute while shown (the optimization runs every 5 minutes);
+ * with `actions`, only their lines, filtered by the server so that every page after it is theirs too. */
+export const spotGroupEvents = (tenantId, groupId, actions = null) => {
+  const query = { top: EVENTS_PAGE, ...(actions ? { action: actions.join(',') } : {}) };
+  return resource(`${path(tenantId, groupId, 'events')}?${new URLSearchParams(query)}`,
+    () => get(path(tenantId, groupId, 'events'), query), { idleMs: 30_000 });
+};
 /** The page after one read: `{value, nextLink}`. */
 export const moreEvents = async (nextLink) => (await request('GET', nextLink)).body;

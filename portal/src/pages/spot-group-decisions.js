@@ -1,9 +1,10 @@
-// A Spot Group's decision timeline: what the optimization created, started, drained, deallocated, deleted, hibernated, notified and logged off, and why.
+// A Spot Group's decision timeline, all of it or one kind (power, scaling, sessions, health, other): what the optimization did to the hosts, and why.
 import { html } from 'htm/preact';
 import { useState } from 'preact/hooks';
-import { ActionButton, AsOf, DataTable, ErrorBanner, StatusBadge } from '../ui.js';
+import { ActionButton, AsOf, DataTable, ErrorBanner, Field, StatusBadge } from '../ui.js';
 import { dateTime, words } from '../lib/format.js';
 import { PHASE_WORDS } from '../lib/schedule.js';
+import { ACTION_KINDS, kindActions } from '../lib/scaling.js';
 import { mergePages } from '../lib/spot-sessions.js';
 import { useResource } from '../models/resource.js';
 import { moreEvents, spotGroupEvents } from '../models/spot-schedules.js';
@@ -15,8 +16,23 @@ const ACTION_WORDS = { start: 'Start', deallocate: 'Deallocate', drain: 'Drain',
 const outcome = (line) => html`<${StatusBadge} status=${line.outcome === 'done' ? 'succeeded' : 'failed'} label=${words(line.outcome)} />${line.error
   ? html` ${line.summary || ''} <code>${line.error}</code>` : null}`;
 
+const KIND_OPTIONS = [{ value: '', label: 'Every decision' },
+  ...ACTION_KINDS.map((kind) => ({ value: kind.id, label: `${kind.label}: ${kind.actions.map((action) => ACTION_WORDS[action] || words(action)).join(', ')}` }))];
+
+/** The timeline, filtered by kind on the server (so "Load more" pages through that kind alone). */
 export function Decisions({ tenantId, groupId }) {
-  const poll = useResource(spotGroupEvents(tenantId, groupId));
+  const [kind, setKind] = useState('');
+  const chooser = { values: { kind }, set: (_, value) => setKind(value), errors: { fields: {} } };
+  return html`<section class="card wide" aria-labelledby="decisions-heading">
+    <div class="section-header"><h2 id="decisions-heading">Decisions</h2></div>
+    <p class="muted">What the optimization did to the hosts every 5 minutes, by the schedule's phase (a pooled group) or while their users were away (a personal group), newest first, each with its reason.</p>
+    <${Field} form=${chooser} name="kind" label="Show" type="select" options=${KIND_OPTIONS} />
+    <${DecisionLines} key=${kind} tenantId=${tenantId} groupId=${groupId} actions=${kindActions(kind)} />
+  </section>`;
+}
+
+function DecisionLines({ tenantId, groupId, actions }) {
+  const poll = useResource(spotGroupEvents(tenantId, groupId, actions));
   const [more, setMore] = useState({ lines: [], nextLink: null, read: false }); // the pages read after the first
   const [error, setError] = useState(null);
   const lines = poll.data && mergePages(poll.data.value, more.lines);
@@ -38,12 +54,12 @@ export function Decisions({ tenantId, groupId }) {
     { label: 'Reason', key: 'reason' },
     { label: 'Outcome', class: 'nowrap', render: outcome },
   ];
-  return html`<section class="card wide" aria-labelledby="decisions-heading">
-    <div class="section-header"><h2 id="decisions-heading">Decisions</h2> <${AsOf} poll=${poll} /></div>
-    <p class="muted">What the optimization did to the hosts every 5 minutes, by the schedule's phase (a pooled group) or while their users were away (a personal group), newest first, each with its reason.</p>
+  return html`<div class="decision-lines">
+    <${AsOf} poll=${poll} />
     <${ErrorBanner} error=${poll.error || error} title="The timeline could not be read" />
     <${DataTable} caption="Decisions, newest first" columns=${columns} rows=${lines} rowKey=${(line) => line.id}
-      empty="No decisions yet: the optimization writes a line each time it starts, drains, deallocates or logs off a host." />
+      empty=${actions ? 'No decisions of this kind yet.'
+        : 'No decisions yet: the optimization writes a line each time it starts, drains, deallocates or logs off a host.'} />
     ${nextLink && html`<${ActionButton} onClick=${loadMore} busyLabel="Loading…">Load more</${ActionButton}>`}
-  </section>`;
+  </div>`;
 }

@@ -15,6 +15,8 @@ import { siteList } from '../models/sites.js';
 import { deleteSpotGroup, spotGroup, updateSpotGroup } from '../models/spot-groups.js';
 import { Decisions } from './spot-group-decisions.js';
 import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
+import { Evictions, HostsByPriority, ScalingFields, ScalingReplay } from './spot-group-scaling.js';
+import { SCALING_ON, scalingText, scalingValues } from '../lib/scaling.js';
 import { IMAGE_UPDATE_UNDER_WAY, SESSION_HOST_BUSY, SPOT_GROUP_BUSY, SPOT_GROUP_DELETE_RANGES } from '../vocabulary.js';
 
 // the server's default for the query parameter, which the document says only in words (not yet in the vocabulary)
@@ -62,13 +64,17 @@ function SessionHosts({ hosts, canary, tenantId, spotGroupId, personal }) {
     { label: 'Sessions', class: 'number', render: sessions },
     { label: 'New sessions', render: (host) => (host.allowNewSession ? 'Allowed' : 'Drain mode') },
     { label: 'Hours run', class: 'number', render: (host) => (host.hoursRun === null || host.hoursRun === undefined ? '—' : host.hoursRun.toFixed(1)) },
+    // a pooled host may be an Azure Spot VM; one made on demand for want of Spot capacity is tried as Spot again
+    !personal && { label: 'Priority', render: (host) => (host.spotRefused ? 'Regular (no Spot capacity)' : host.priority || 'Regular') },
     // a personal host's user as the power rules last saw them: disconnected or signed out since then
     personal && { label: 'User away since', render: (host) => (host.userAwaySince ? dateTime(host.userAwaySince) : '—') },
   ].filter(Boolean);
   return html`<section class="card wide" aria-labelledby="hosts-heading">
     <h2 id="hosts-heading">Session hosts</h2>
     <p class="muted">Status, power state and sessions are read live from the host pool; a host's session count leads to its sessions.
-      ${personal ? ' User away since: when the power rules first saw the host\'s user disconnected or signed out (checked every 5 minutes).' : ''}</p>
+      ${personal ? ' User away since: when the power rules first saw the host\'s user disconnected or signed out (checked every 5 minutes).'
+        : ' Priority: Regular hosts are on demand; Spot hosts cost a fraction of that, and Azure may evict them.'}</p>
+    ${!personal && html`<${HostsByPriority} hosts=${hosts} />`}
     <${DataTable} caption="Session hosts" columns=${columns} rows=${hosts} rowKey=${(host) => host.name} empty="No session hosts." />
   </section>`;
 }
@@ -113,7 +119,7 @@ function Edit({ group, tenantId, known, onSaved }) {
   const form = useForm({
     friendlyName: group.friendlyName, description: group.description || '', notes: group.notes || '',
     licenseCount: group.licenseCount, profilePath: group.profilePath, groupIds: group.groupIds.map((id) => ({ id, displayName: nameIn(known, id) })),
-    ...policyValues(group),
+    ...policyValues(group), ...scalingValues(group.scaling),
   });
   useEffect(() => {
     // the names arrive after the form is made: fill in those it could not show yet
@@ -140,6 +146,10 @@ function Edit({ group, tenantId, known, onSaved }) {
     <${Field} form=${form} name="profilePath" label="Profile path" required hint="A UNC path; every host is configured with it again." />
     <${SessionLimitFields} form=${form} />
     ${group.userType === 'personal' && html`<${PersonalPowerFields} form=${form} />`}
+    ${group.userType === 'pooled' && html`<div class="scaling-beside">
+      <${ScalingFields} form=${form} bound=${hosts} fixed=${Boolean(group.scaling)} />
+      ${(group.scaling || form.values[SCALING_ON]) && html`<${ScalingReplay} tenantId=${tenantId} group=${group} form=${form} />`}
+    </div>`}
     <${ActionButton} type="submit" kind="primary" onClick=${save} busyLabel="Saving…">Save changes</${ActionButton}>
   </form>`;
 }
@@ -224,6 +234,7 @@ export function SpotGroupPage({ params, query }) {
     <${ErrorBanner} error=${poll.error} title="The Spot Group could not be read again" />
     <${Status} group=${group} hosts=${hosts} />
     <${SessionHosts} hosts=${hosts} canary=${running} tenantId=${tenantId} spotGroupId=${group.id} personal=${group.userType === 'personal'} />
+    ${group.userType === 'pooled' && html`<${Evictions} tenantId=${tenantId} groupId=${group.id} />`}
     ${can('listSpotGroupEvents', tenantId) && html`<${Decisions} tenantId=${tenantId} groupId=${group.id} />`}
     <${ImageUpdates} group=${group} updates=${updates} hosts=${hosts} tenantId=${tenantId} onStarted=${changed} />
     <section class="card wide" aria-labelledby="group-details-heading">
@@ -235,6 +246,7 @@ export function SpotGroupPage({ params, query }) {
         ['Image', html`<a href=${href('/tenants/:tenantId/imageSets/:imageSetId', { tenantId, imageSetId: group.imageSetId })}>${imageSet.data?.displayName || 'Image set'}</a>, version ${group.imageVersion}${running.size ? ' (rolling out)' : ''}`],
         ['VM size', group.vmSize],
         group.userType === 'pooled' && ['Sessions per host', group.maxSessionsPerHost],
+        group.userType === 'pooled' && ['Scaling', scalingText(group.scaling, hostCount('pooled', group.licenseCount, group.maxSessionsPerHost))],
         ['Profile path', html`<code>${group.profilePath}</code>`],
         ['Session time limits', sessionLimitsText(group.sessionLimits)],
         group.userType === 'personal' && ['Power while users are away', personalPowerText(group.personalPower)],

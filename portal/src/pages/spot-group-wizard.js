@@ -16,12 +16,14 @@ import { useResource } from '../models/resource.js';
 import { siteList, vmSizes } from '../models/sites.js';
 import { checkSpotGroup, createSpotGroup } from '../models/spot-groups.js';
 import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
+import { SCALING_FIELDS, scalingText, scalingValues } from '../lib/scaling.js';
+import { ScalingFields } from './spot-group-scaling.js';
 
 const STEPS = [
   {
     id: 'basics',
     title: 'Basics',
-    fields: ['name', 'friendlyName', 'description', 'notes', 'userType', 'licenseCount', 'maxSessionsPerHost'],
+    fields: ['name', 'friendlyName', 'description', 'notes', 'userType', 'licenseCount', 'maxSessionsPerHost', ...SCALING_FIELDS],
     required: ['name', 'friendlyName', 'userType', 'licenseCount'],
   },
   { id: 'placement', title: 'Placement and image', fields: ['siteId', 'imageSetId', 'imageVersion', 'vmSize'], required: ['siteId', 'imageSetId', 'imageVersion'] },
@@ -31,7 +33,7 @@ const STEPS = [
 
 const INITIAL = {
   name: '', friendlyName: '', description: '', notes: '', userType: 'pooled', licenseCount: '', vmSize: '', maxSessionsPerHost: '',
-  siteId: '', imageSetId: '', imageVersion: '', groupIds: [], profilePath: '', ...policyValues(),
+  siteId: '', imageSetId: '', imageVersion: '', groupIds: [], profilePath: '', ...policyValues(), ...scalingValues(null),
 };
 
 function BasicsStep({ form }) {
@@ -50,7 +52,8 @@ function BasicsStep({ form }) {
       hint="How many users get access: the first members of the groups, in order." />
     ${userType === 'pooled' && html`<${Field} form=${form} name="maxSessionsPerHost" label="Maximum sessions per host" type="number"
       placeholder=${String(DEFAULT_SESSIONS)} hint=${`Optional: ${span(SPOT_GROUP_RANGES.maxSessionsPerHost)}. Empty: ${DEFAULT_SESSIONS}. The next host starts once the running ones are full.`} />`}
-    ${hosts > 0 && html`<p class="muted">${plural(hosts, 'session host')} for ${plural(Number(licenseCount), 'license')}.</p>`}`;
+    ${hosts > 0 && html`<p class="muted">${plural(hosts, 'session host')} for ${plural(Number(licenseCount), 'license')}.</p>`}
+    ${userType === 'pooled' && html`<${ScalingFields} form=${form} bound=${hosts} />`}`;
 }
 
 function PlacementStep({ form, sites, sets, images, versions, tenantId }) {
@@ -121,7 +124,13 @@ function ReviewStep({ review, values, sites, sets }) {
       ['License count', values.licenseCount],
       ['Session time limits', sessionLimitsText(body.sessionLimits)],
       values.userType === 'personal' && ['Power while users are away', personalPowerText(body.personalPower)],
+      review.hostPoolType === 'Pooled' && ['Scaling', scalingText(body.scaling, review.ceiling)],
+      review.ceiling !== null && review.ceiling !== undefined && ['Ceiling', plural(review.ceiling, 'host')],
+      review.baseHosts !== null && review.baseHosts !== undefined && ['Base hosts', plural(review.baseHosts, 'host')],
     ]} />
+    ${body.scaling && html`<p class="muted" id="scaling-figures-note">The replay's figures for these choices (host-hours, disk-hours, sign-ins with no
+      free session, hosts created and deleted) come from the sessions a group records as it runs: a group not yet made has none. Once it runs,
+      its Edit form tries scaling choices against its last 14 days.</p>`}
     <h3>Who gets access (${review.usersWithAccess.length})</h3>
     ${review.usersWithAccess.length ? html`<ul class="user-list" aria-label="Users who get access">${review.usersWithAccess.map((user) => html`<li key=${user.id}>${who(user)}</li>`)}</ul>`
       : html`<p>Nobody yet: the groups have no members.</p>`}

@@ -3,6 +3,7 @@ against a load before it is saved, and the timeline of what the optimization dec
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 
 from shared.errors import Conflict
@@ -98,8 +99,14 @@ def _scaling(group: SpotGroup) -> Scaling | None:
 
 
 def list_events(
-    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, *, top: int, skip_token: str | None
+    ports: SpotGroupPorts,
+    tenant_id: str,
+    spot_group_id: str,
+    *,
+    top: int,
+    skip_token: str | None,
+    actions: Collection[str] | None = None,
 ) -> tuple[list[SpotGroupEvent], str | None]:
-    """The group's timeline, newest first (any group: a personal one's is empty)."""
+    """The group's timeline, newest first (any group: a personal one's is empty); with `actions`, their lines only."""
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
-    return ports.schedules.list_events(tenant_id, group.id, top=top, skip_token=skip_token)
+    return ports.schedules.list_events(tenant_id, group.id, top=top, skip_token=skip_token, actions=actions)
