@@ -69,6 +69,14 @@ class OnboardingPorts:
 
 
 @dataclass(frozen=True)
+class EvictionWatch:
+    """Where a Spot host's watcher posts its Scheduled Events, and the audience of the VM's token it sends along."""
+
+    events_url: str
+    audience: str
+
+
+@dataclass(frozen=True)
 class SpotGroupPorts:
     spot_groups: SpotGroupStore
     sites: SiteStore
@@ -79,6 +87,7 @@ class SpotGroupPorts:
     unique: UniqueValueStore
     clock: Callable[[], datetime]
     schedules: SpotGroupScheduleStore  # with the timeline of the optimization's decisions and its recorded load
+    eviction_watch: EvictionWatch | None = None  # None: the app's public address is unknown, no watcher is installed
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,10 @@
 """Spot PC: image sets, the marketplace images they start from and their builds, Spot Groups, their deployments,
-rollouts, power (pooled and personal, each action followed to its end), schedules and sessions.
+rollouts, power (pooled and personal, each action followed to its end), schedules, sessions and Spot hosts' evictions.
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
 __all__ = [
-    "group_schedules", "host_power", "image_builds", "image_sets", "marketplace_images", "personal_power", "rollout",
-    "spot_group_deployments", "spot_group_power", "spot_group_sessions", "spot_groups", "spot_schedules",
+    "group_schedules", "host_evictions", "host_power", "image_builds", "image_sets", "marketplace_images",
+    "personal_power", "rollout", "spot_group_deployments", "spot_group_power", "spot_group_sessions", "spot_groups",
+    "spot_schedules",
 ]  # fmt: skip
