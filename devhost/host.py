@@ -136,9 +136,6 @@ class DevHost:
         try:
             # AzureFunctionsJobHost__* app settings override host.json, from the environment or local settings
             self.host_json = load_host_json(self.app_dir, os.environ)
-            self.functions = [f for f in index_app(self.app_dir) if not is_disabled(f.name)]
-            # after the settings are applied: DEVHOST_MASTER_KEY may come from local.settings.json
-            self.host_keys = load_host_keys(self.state_dir, os.environ) if self.host_key_required else None
             family, _, _, _, address = socket.getaddrinfo(
                 self.bind_host or None, self.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
             )[0]
@@ -146,6 +143,11 @@ class DevHost:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self._sock.bind(address)
             self.port = int(self._sock.getsockname()[1])
+            # the app's host name and port, as Azure Functions and Core Tools set it: known before the app is read
+            self._env.set_default("WEBSITE_HOSTNAME", f"{url_host(self.bind_host)}:{self.port}")
+            self.functions = [f for f in index_app(self.app_dir) if not is_disabled(f.name)]
+            # after the settings are applied: DEVHOST_MASTER_KEY may come from local.settings.json
+            self.host_keys = load_host_keys(self.state_dir, os.environ) if self.host_key_required else None
             self._ready.clear()
             self._thread = threading.Thread(target=self._thread_main, name="devhost", daemon=True)
             self._thread.start()

@@ -29,7 +29,14 @@ from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
 from shared.models.base import new_id, utc_now
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.bundles import AccessPorts, AuditPorts, ImageBuildPorts, OnboardingPorts, SpotGroupPorts
+from shared.ports.bundles import (
+    AccessPorts,
+    AuditPorts,
+    EvictionWatch,
+    ImageBuildPorts,
+    OnboardingPorts,
+    SpotGroupPorts,
+)
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import BulkActionQueue, EventPublisher
 from shared.ports.stores import BulkActionStore
@@ -101,6 +108,13 @@ class EntraTenantIds:
                 return None
             known = self._known[tenant_id] = str(tenant.entra_tenant_id)
         return known
+
+
+def eviction_watch(settings: Settings) -> EvictionWatch | None:
+    """Spot hosts post their Scheduled Events to the app's public address, with a token for the app's API."""
+    if settings.public_url is None or not settings.audiences:
+        return None
+    return EvictionWatch(f"{settings.public_url}/api/scheduledEvents", settings.audiences[0])
 
 
 def build_services(settings: Settings, environ: Mapping[str, str] | None = None) -> Services:
@@ -195,12 +209,14 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         spot_groups=admin.spot_groups, sites=admin.sites, compute=compute, devices=devices,
         avd=avd, operations=engine.operations, unique=admin.unique, clock=utc_now,
         schedules=SpotGroupScheduleRepository(storage), directory=admin.directory,
+        eviction_watch=eviction_watch(settings),
     )  # fmt: skip
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,
         bulk_actions=BulkActionRepository(storage),
         bulk_queue=QueueBulkActions(account.queue(settings.bulk_actions_queue)),
-        tokens=EntraTokenValidator(settings.issuers, settings.audiences, settings.organization_owners),
+        tokens=EntraTokenValidator(settings.issuers, settings.audiences, settings.organization_owners,
+                                   authority_host=settings.azure_authority_host),
         access=AccessPorts(
             role_assignments=RoleAssignmentRepository(storage), tenants=tenants,
             organization_owners=settings.organization_owners, clock=utc_now, recent_reads=RECENT_READS_S,

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
         le=1.0,
         description="The share of traces begun in the app that are kept (1: all); a trace is kept or dropped whole.",
     )
+    website_hostname: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9.\-\[\]:]+$",
+        description="The app's host name (and port), as Azure Functions and Core Tools set it: Spot hosts post their "
+        "Scheduled Events to https://<it>/api/scheduledEvents (http:// on a loopback address, as Core Tools serves).",
+    )  # fmt: skip
     notification_url: str | None = Field(
         default=None, description="The public URL of POST /api/directoryNotifications, given to Graph subscriptions."
     )
@@ -180,6 +185,15 @@ class Settings(BaseSettings):
     @property
     def audiences(self) -> list[str]:
         return _listed(self.auth_audience)
+
+    @property
+    def public_url(self) -> str | None:
+        """Where the app is reached from outside (None: the host did not say): Azure serves https only."""
+        if not self.website_hostname:
+            return None
+        host = self.website_hostname.rsplit(":", 1)[0].strip("[]").lower()
+        local = host == "localhost" or host.startswith("127.") or host == "::1"
+        return f"{'http' if local else 'https'}://{self.website_hostname}"
 
     @property
     def issuers(self) -> list[str]:

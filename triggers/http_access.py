@@ -16,6 +16,7 @@ class Audience(StrEnum):
     ANYONE = "anyone"  # no token: health, the OpenAPI document, Graph's notification webhooks
     SIGNED_IN = "signedIn"  # any valid token; what it answers depends on the caller's roles
     ORGANIZATION_OWNER = "organizationOwner"  # the principals in AUTH_BOOTSTRAP_ADMINS
+    SPOT_HOST = "spotHost"  # a VM's managed identity, from a tenant the app serves: its Spot hosts' watchers
 
 
 Access = Role | Audience
@@ -28,6 +29,7 @@ ACCESS: dict[str, Access] = {
     "openApiDocument": Audience.ANYONE,
     "directoryNotifications": Audience.ANYONE,  # Graph calls it; it checks the handshake and clientState
     "directoryLifecycleNotifications": Audience.ANYONE,
+    "postScheduledEvents": Audience.SPOT_HOST,  # the VM must then be one of the tenant's Spot hosts
     "unmatchedRoute": Audience.ANYONE,
     "getPortalConfiguration": Audience.ANYONE,  # read before anyone signs in
     "portalFiles": Audience.ANYONE,  # the portal's static files; its API calls carry the user's token
@@ -102,6 +104,7 @@ ACCESS: dict[str, Access] = {
     "deleteSpotGroupSchedule": ADMINISTRATOR,
     "replaySpotGroupSchedule": ADMINISTRATOR,  # saves nothing, but is the review of setSpotGroupSchedule
     "listSpotGroupEvents": READER,
+    "listSpotGroupEvictions": READER,
     "createDeviceImage": ADMINISTRATOR,
     "listDeviceImages": READER,
     "getDeviceImage": READER,
@@ -160,4 +163,5 @@ def describe(access: Access) -> str:
         Audience.ANYONE: "Needs no token.",
         Audience.SIGNED_IN: "Needs any valid token.",
         Audience.ORGANIZATION_OWNER: "Needs an organization owner (AUTH_BOOTSTRAP_ADMINS).",
+        Audience.SPOT_HOST: "Needs a token of a Spot host's managed identity, from its tenant, for this app's API.",
     }[access]

@@ -6,14 +6,14 @@ import contextlib
 import itertools
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import azure.functions as func
 
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.models.access import AuditRecord, Caller, Role
+from shared.models.access import AuditRecord, Caller, ManagedIdentity, Role
 from shared.models.base import is_guid
 from shared.ports.bundles import AccessPorts, AuditPorts
 from shared.services.access import audit
@@ -30,6 +30,10 @@ ORGANIZATION = "organization"  # the audit partition of what happens outside any
 
 class TokenValidator(Protocol):
     def caller(self, authorization: str | None) -> Caller: ...
+
+    def managed_identity(self, authorization: str | None, serves: Callable[[str], bool]) -> ManagedIdentity:
+        """The Azure resource whose managed identity sent the token, from an Entra tenant the app `serves`."""
+        ...
 
 
 class OpenPassage:
@@ -116,6 +120,8 @@ class HttpGate:
         needed = operation.access
         if needed is Audience.ANYONE:
             return OpenPassage()
+        if needed is Audience.SPOT_HOST:  # a VM, not a person: what it tells is on its group's timeline, not audited
+            return self._managed_identity(req)
         caller = self.tokens.caller(req.raw.headers.get("authorization"))
         req.caller = caller
         audited = operation.method != "GET" and not _validate_only(req)
@@ -157,6 +163,17 @@ class HttpGate:
             return OpenPassage()
         pending, capture = audit.begin(self.audit, caller, target_of(operation, req))
         return _Audited(self.audit, pending, capture)
+
+    def _managed_identity(self, req: ApiRequest) -> OpenPassage:
+        tenants = self.access.tenants
+        identity = self.tokens.managed_identity(
+            req.raw.headers.get("authorization"), lambda tid: tenants.find_tenant_by_entra_id(tid) is not None
+        )
+        tenant = tenants.find_tenant_by_entra_id(identity.entra_tenant_id)
+        if tenant is None:  # unlinked in the moment between the two reads
+            raise Forbidden("The token's tenant is not one this app serves.", code="forbidden")
+        req.identity, req.tenant = identity, tenant
+        return OpenPassage()
 
     def _denied(self, caller: Caller, target: Target, code: str) -> None:
         if target.tenant_id != ORGANIZATION and not is_guid(target.tenant_id):

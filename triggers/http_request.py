@@ -19,7 +19,7 @@ from shared.errors import (
     PreconditionFailed,
     ValidationFailed,
 )
-from shared.models.access import Caller, Role
+from shared.models.access import Caller, ManagedIdentity, Role
 from shared.models.base import SKIP_TOKEN_PATTERN
 from shared.models.tenants import Tenant
 from triggers.http_responses import HttpError
@@ -62,6 +62,7 @@ class ApiRequest:
         self._caller: Caller | None = None
         self.role: Role | None = None  # the caller's role on the route's tenant, once authorized
         self._tenant: Tenant | None = None
+        self.identity: ManagedIdentity | None = None  # an Azure resource calling with its managed identity
 
     @property
     def caller(self) -> Caller:

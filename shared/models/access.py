@@ -36,6 +36,15 @@ class Caller(ApiModel):
     organization_owner: bool = False
 
 
+class ManagedIdentity(ApiModel):
+    """An Azure resource's managed identity, as a validated token of it names it: its Entra tenant, its principal
+    (`oid`) and the resource it belongs to (`xms_mirid`, an ARM id)."""
+
+    entra_tenant_id: str
+    principal_id: str
+    resource_id: str
+
+
 class RoleAssignmentCreate(InputModel):
     principal_id: Guid = Field(description="The Entra object id of the user, group member or app.")
     principal_name: DisplayName | None = Field(default=None, description="A name to show; not checked.")

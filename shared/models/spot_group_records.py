@@ -1,11 +1,12 @@
-"""What a pooled Spot Group keeps beside its hosts: its saved schedule, the decisions on its timeline, its load."""
+"""What a pooled Spot Group keeps beside its hosts: schedule, timeline, load, evictions (and the notice of one)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_pascal
 
 from shared.models.base import ApiModel
 from shared.models.failures import Worded
@@ -58,3 +59,46 @@ class LoadSample(ApiModel):
     date_time: datetime
     sessions: int
     running_hosts: int
+
+
+class HostEviction(ApiModel):
+    """A Spot host Azure evicted, as the app heard of it from the host's Scheduled Events: when the notice came and
+    when Azure takes the VM, who was on it and how many were told, and the replacement with how long it took to
+    take sessions (null until it has)."""
+
+    id: str = Field(description="The Preempt event's EventId: one record per eviction, however often it is posted.")
+    host: str
+    policy: Literal["Deallocate", "Delete"]  # what Azure does with the VM: the group's spotEvictionPolicy
+    notice_date_time: datetime  # when the app heard of it
+    evicts_at_date_time: datetime  # the event's NotBefore
+    users: list[str] = Field(default_factory=list, description="The user principal names signed in on the host.")
+    users_told: int = 0  # how many of their sessions were shown the group's evictionMessage
+    replacement_host: str | None = None
+    replacement_took_sessions_date_time: datetime | None = None
+    seconds_to_replacement: float | None = None  # from the notice to the replacement taking sessions
+
+
+class HostEvictions(ApiModel):
+    value: list[HostEviction]
+
+
+class ScheduledEvent(BaseModel):
+    """One event of Azure's Scheduled Events document, in its own field names (IMDS api-version 2020-07-01)."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="ignore")
+
+    event_id: str = Field(min_length=1, max_length=100)
+    event_type: str = Field(max_length=50)  # Preempt: a Spot VM's eviction; Reboot, Redeploy, Freeze, ...
+    resource_type: str = Field(default="VirtualMachine", max_length=50)
+    resources: list[Annotated[str, StringConstraints(max_length=100)]] = Field(max_length=1000)  # the VMs' names
+    event_status: str = Field(default="Scheduled", max_length=50)
+    not_before: str = Field(default="", max_length=100)  # an RFC 1123 date; empty once the event has started
+
+
+class ScheduledEvents(BaseModel):
+    """The Scheduled Events document a Spot host's watcher posts, as IMDS gives it."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="ignore")
+
+    document_incarnation: int
+    events: list[ScheduledEvent] = Field(max_length=100)

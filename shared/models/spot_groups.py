@@ -17,7 +17,7 @@ from shared.models.images import ImageVersion
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, status_subsets
 from shared.models.policies import GroupId
 from shared.models.session_policies import PersonalPower, SessionLimits
-from shared.models.spot_schedules import ClockTime, FieldError, TimeZoneName, Weekday, refuse_fields
+from shared.models.spot_schedules import ClockTime, FieldError, Message, TimeZoneName, Weekday, refuse_fields
 
 UserType = Literal["pooled", "personal"]
 SpotEviction = Literal["Deallocate", "Delete"]
@@ -34,6 +34,10 @@ PROFILE_PATH = re.compile(r"^\\\\[A-Za-z0-9.-]{1,253}(?:\\[^\\/:*?\"<>|\x00-\x1f
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]{2,40}$")
 MAX_LICENSES = 500
 DEFAULT_SESSIONS = 6  # the Spot PC documentation's example threshold: the next host starts at 6 sessions
+EVICTION_MESSAGE = (
+    "Azure is taking this desktop back: save your work now, it closes in 30 seconds. Sign in again to continue on "
+    "another one."
+)
 DEFAULT_VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # when none is asked for
 
 
@@ -76,7 +80,8 @@ class HostScaling(InputModel):
     base. spotSharePercent of the hosts above the base run on Azure Spot VMs, at a fraction of the price, which
     Azure may take back (evict) when it needs the capacity: spotEvictionPolicy says whether an evicted VM is kept
     deallocated or deleted, and spotMaxPrice (US dollars an hour) whether Azure also evicts it once its price rises
-    above that (left out: never for price, up to the on-demand price)."""
+    above that (left out: never for price, up to the on-demand price). A Spot host Azure evicts is drained at once,
+    each user on it is shown evictionMessage (Azure gives 30 seconds' notice), and a replacement is made."""
 
     base_hosts: int = Field(default=1, ge=0, le=MAX_LICENSES)
     buffer_sessions: int = Field(default=0, ge=0, le=1000)
@@ -85,6 +90,7 @@ class HostScaling(InputModel):
     spot_share_percent: int = Field(default=0, ge=0, le=100)
     spot_eviction_policy: SpotEviction = "Deallocate"
     spot_max_price: float | None = Field(default=None, ge=0)  # None: Azure's -1, evicted for capacity only
+    eviction_message: Message = EVICTION_MESSAGE
 
     def ceiling(self, license_count: int, max_sessions_per_host: int) -> int:
         """The most hosts the group may have: maxHosts, or the licenses at the sessions per host."""
@@ -345,6 +351,9 @@ class SessionHost(ApiModel):
     repairs: int = Field(
         default=0, description="A personal host's repairs while it stays unhealthy: 1 restarted, 2 its agent "
         "installed again; after both, it is replaced only with its user's consent (POST .../replace).",
+    )  # fmt: skip
+    replaces_eviction: str | None = Field(
+        default=None, description="The eviction (its Scheduled Events EventId) this host was made to replace.",
     )  # fmt: skip
 
     @property

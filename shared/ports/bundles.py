@@ -70,6 +70,14 @@ class OnboardingPorts:
 
 
 @dataclass(frozen=True)
+class EvictionWatch:
+    """Where a Spot host's watcher posts its Scheduled Events, and the audience of the VM's token it sends along."""
+
+    events_url: str
+    audience: str
+
+
+@dataclass(frozen=True)
 class SpotGroupPorts:
     spot_groups: SpotGroupStore
     sites: SiteStore
@@ -81,6 +89,7 @@ class SpotGroupPorts:
     clock: Callable[[], datetime]
     schedules: SpotGroupScheduleStore  # with the timeline of the optimization's decisions and its recorded load
     directory: Directory  # the groups' members, of whom the license count holds the desktop
+    eviction_watch: EvictionWatch | None = None  # None: the app's public address is unknown, no watcher is installed
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -66,8 +67,10 @@ class ProvisioningCompute(Protocol):
         command: str,
         script: list[str],
         operation: str | None = None,
+        parameters: Mapping[str, str] | None = None,
     ) -> Progress:
-        """Run Command `command` on the VM; a failed script raises CloudError."""
+        """Run Command `command` on the VM, given `parameters` (the script's named parameters, which Azure keeps and
+        shows: no secret); a failed script raises CloudError."""
         ...
 
     def run_steps(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.models.image_sets import ImageSet, ImageSetVersion, RegionImages
-from shared.models.spot_group_records import LoadSample, SavedSchedule, SpotGroupEvent
+from shared.models.spot_group_records import HostEviction, LoadSample, SavedSchedule, SpotGroupEvent
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
 
 
@@ -88,13 +88,18 @@ class SpotGroupStore(Protocol):
 
     def list_hosts(self, tenant_id: str, spot_group_id: str) -> list[SessionHost]: ...
 
+    def find_host_group(self, tenant_id: str, vm_name: str) -> str | None:
+        """The id of the tenant's group that has a host of this VM name (None: no group has)."""
+        ...
+
     def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost: ...
 
     def delete_host(self, tenant_id: str, spot_group_id: str, index: int) -> None: ...
 
 
 class SpotGroupScheduleStore(Protocol):
-    """A pooled Spot Group's saved schedule, the timeline of its decisions and the load recorded at each run."""
+    """A pooled Spot Group's saved schedule, the timeline of its decisions, the load recorded at each run and its
+    hosts' evictions."""
 
     def find_schedule(self, tenant_id: str, spot_group_id: str) -> SavedSchedule | None: ...
 
@@ -125,6 +130,22 @@ class SpotGroupScheduleStore(Protocol):
 
     def list_loads(self, tenant_id: str, spot_group_id: str, since: datetime) -> list[LoadSample]:
         """Oldest first."""
+        ...
+
+    def create_eviction(self, tenant_id: str, spot_group_id: str, eviction: HostEviction) -> HostEviction:
+        """Create-only: Conflict when the eviction (its EventId) is recorded already."""
+        ...
+
+    def find_eviction(self, tenant_id: str, spot_group_id: str, eviction_id: str) -> HostEviction | None: ...
+
+    def put_eviction(self, tenant_id: str, spot_group_id: str, eviction: HostEviction) -> HostEviction: ...
+
+    def delete_eviction(self, tenant_id: str, spot_group_id: str, eviction: HostEviction) -> None: ...
+
+    def list_evictions(
+        self, tenant_id: str, spot_group_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[HostEviction], str | None]:
+        """Newest first (by the time Azure takes the VM)."""
         ...
 
     def forget_group(self, tenant_id: str, spot_group_id: str) -> None: ...

@@ -1,5 +1,5 @@
 """A pooled Spot Group's schedule (partition = tenant), and what following it leaves (partition = tenant and group): the
-timeline of its decisions and the load recorded at each optimization.
+timeline of its decisions, the load recorded at each optimization and its hosts' evictions.
 
 Row keys start with the group id, as the Cloud PC timeline's repeat the Cloud PC id: the local emulator looks rows
 up by row key first, and keys that recur in every group's partition (a time) would make each write scan them all.
@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.errors import NotFound, PreconditionFailed
-from shared.models.spot_group_records import LoadSample, SavedSchedule, SpotGroupEvent
+from shared.models.spot_group_records import HostEviction, LoadSample, SavedSchedule, SpotGroupEvent
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
 
@@ -30,6 +30,12 @@ def event_row(spot_group_id: str, slot: datetime, host: str, action: str) -> str
     return f"{spot_group_id}.{NEWEST_FIRST - _minutes(slot):010d}.{host}.{action}"
 
 
+def eviction_row(spot_group_id: str, eviction: HostEviction) -> str:
+    """Newest first by the time Azure takes the VM, which every delivery of its notice gives alike."""
+    seconds = NEWEST_FIRST * 60 - int(eviction.evicts_at_date_time.timestamp())
+    return f"{spot_group_id}.{seconds:012d}.{eviction.id}"
+
+
 def sample_row(spot_group_id: str, slot: datetime) -> str:
     return f"{spot_group_id}.{slot:{SAMPLE_MINUTE}}"
 
@@ -39,6 +45,7 @@ class SpotGroupScheduleRepository:
         self._schedules = EntityRepository(storage, "SpotGroupSchedules", SavedSchedule, kind="Schedule")
         self._timeline = EntityRepository(storage, "SpotGroupTimelines", SpotGroupEvent, kind="Spot Group event")
         self._loads = EntityRepository(storage, "SpotGroupLoads", LoadSample, kind="Load sample")
+        self._evictions = EntityRepository(storage, "SpotGroupEvictions", HostEviction, kind="Host eviction")
 
     # --- the schedule ----------------------------------------------------------------------------------------------
     def find_schedule(self, tenant_id: str, spot_group_id: str) -> SavedSchedule | None:
@@ -99,11 +106,35 @@ class SpotGroupScheduleRepository:
                   "end": f"{spot_group_id}.{AFTER_DIGITS}"}  # fmt: skip
         return list(self._loads.scan("PartitionKey eq @p and RowKey ge @first and RowKey lt @end", bounds))
 
+    # --- the hosts' evictions ----------------------------------------------------------------------------------------
+    def create_eviction(self, tenant_id: str, spot_group_id: str, eviction: HostEviction) -> HostEviction:
+        partition = f"{tenant_id}_{spot_group_id}"
+        return self._evictions.put(eviction, partition, eviction_row(spot_group_id, eviction), if_none_match=True)
+
+    def find_eviction(self, tenant_id: str, spot_group_id: str, eviction_id: str) -> HostEviction | None:
+        query = "PartitionKey eq @p and id eq @id"
+        return next(self._evictions.scan(query, {"p": f"{tenant_id}_{spot_group_id}", "id": eviction_id}), None)
+
+    def put_eviction(self, tenant_id: str, spot_group_id: str, eviction: HostEviction) -> HostEviction:
+        partition = f"{tenant_id}_{spot_group_id}"
+        return self._evictions.put(eviction, partition, eviction_row(spot_group_id, eviction))
+
+    def delete_eviction(self, tenant_id: str, spot_group_id: str, eviction: HostEviction) -> None:
+        self._evictions.delete(f"{tenant_id}_{spot_group_id}", eviction_row(spot_group_id, eviction))
+
+    def list_evictions(
+        self, tenant_id: str, spot_group_id: str, *, top: int = 100, skip_token: str | None = None
+    ) -> tuple[list[HostEviction], str | None]:
+        bounds = {"p": f"{tenant_id}_{spot_group_id}", "first": f"{spot_group_id}.",
+                  "end": f"{spot_group_id}.{AFTER_DIGITS}"}  # fmt: skip
+        query = "PartitionKey eq @p and RowKey ge @first and RowKey lt @end"
+        return self._evictions.page(query, bounds, top=top, skip_token=skip_token)
+
     # --- a removed group ---------------------------------------------------------------------------------------------
     def forget_group(self, tenant_id: str, spot_group_id: str) -> None:
-        """Its schedule, timeline and samples, in transactions of 100."""
+        """Its schedule, timeline, samples and evictions, in transactions of 100."""
         self._schedules.delete(tenant_id, spot_group_id)
         partition = f"{tenant_id}_{spot_group_id}"
-        for rows in (self._timeline, self._loads):
+        for rows in (self._timeline, self._loads, self._evictions):
             keys = list(rows.row_keys("PartitionKey eq @p", {"p": partition}))
             rows.delete_many(partition, keys)

@@ -66,6 +66,12 @@ class SpotGroupRepository:
         bounds = {"t": tenant_id, "first": f"{spot_group_id}_", "end": f"{spot_group_id}`"}  # '`' follows '_'
         return list(self._hosts.scan("PartitionKey eq @t and RowKey ge @first and RowKey lt @end", bounds))
 
+    def find_host_group(self, tenant_id: str, vm_name: str) -> str | None:
+        """The id of the tenant's group with a host of this VM name (a host's name is its group's and index's)."""
+        for key in self._hosts.row_keys("PartitionKey eq @t and name eq @n", {"t": tenant_id, "n": vm_name}):
+            return key.rsplit("_", 1)[0]
+        return None
+
     def put_host(self, tenant_id: str, spot_group_id: str, host: SessionHost) -> SessionHost:
         kept = host.model_copy(update={"hours_run": None})  # a list's figure up to its time, not the host's
         return self._hosts.put(kept, tenant_id, host_row(spot_group_id, host.index))

@@ -114,3 +114,26 @@ def test_two_apps_in_turn_and_environment_restored(tmp_path: Path, monkeypatch: 
         assert call("GET", f"{host.base_url}/api/second").text == "explicit"
     assert os.environ["TINY_SETTING"] == "from the real environment"
     assert "OTHER" not in os.environ
+
+
+NAMED_APP = """
+import os
+import azure.functions as func
+
+AT_IMPORT = os.environ["WEBSITE_HOSTNAME"]
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+@app.route(route="named")
+def probe(req: func.HttpRequest) -> str:
+    return AT_IMPORT
+"""
+
+
+def test_the_app_knows_its_host_name_as_core_tools_tells_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WEBSITE_HOSTNAME, as Azure Functions and Core Tools set it, is there when the app is imported."""
+    monkeypatch.delenv("WEBSITE_HOSTNAME", raising=False)
+    app = _write_app(tmp_path / "named", "named")
+    (app / "function_app.py").write_text(NAMED_APP)
+    with DevHost(app) as host:
+        assert f"http://{call('GET', f'{host.base_url}/api/named').text}" == host.base_url
+    assert "WEBSITE_HOSTNAME" not in os.environ

@@ -10,7 +10,7 @@ apply in the order they were added. Unscripted, every call succeeds and changes 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -211,6 +211,7 @@ class FakeVm:
     spec: VmSpec
     commands: list[str] = field(default_factory=list)  # Run Commands run on it, in order
     scripts: list[list[str]] = field(default_factory=list)  # their scripts, in the same order
+    parameters: dict[str, dict[str, str]] = field(default_factory=dict)  # each Run Command's, by its name
     hibernation_enabled: bool = False  # asked for, and its size supports it (FakeProvisioningCompute)
     sign_in: dict[str, bool] = field(default_factory=dict)  # user id -> administrator (role assignments on the VM)
 
@@ -253,7 +254,7 @@ class FakeProvisioningCompute:
 
     def run_command(
         self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
-        operation: str | None = None,
+        operation: str | None = None, parameters: Mapping[str, str] | None = None,
     ) -> Progress:  # fmt: skip
         waiting = self.script.enter("run_command", command, operation=operation)
         if waiting:
@@ -261,6 +262,7 @@ class FakeProvisioningCompute:
         vm = self.vm(tenant_id, vm_name, command)
         vm.commands.append(command)
         vm.scripts.append(list(script))
+        vm.parameters[command] = dict(parameters or {})
         return DONE
 
     def run_steps(

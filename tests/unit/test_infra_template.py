@@ -78,6 +78,7 @@ FLEX_DEPRECATED_PROPERTIES = (  # the table names them properties.<name>; they a
 )
 # settings with no working default that a deployment may still leave unset, and why
 OPTIONAL = {
+    "website_hostname": "Azure Functions sets it to the app's host name",
     "app_client_secret": "unset, the app federates its managed identity with the app registration",
     "portal_authority": "unset, the first AUTH_ISSUERS",
     "portal_scope": "unset, <first AUTH_AUDIENCE>/access_as_user",

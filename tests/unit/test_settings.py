@@ -81,3 +81,16 @@ def test_environment_wins_over_local_settings(monkeypatch: pytest.MonkeyPatch, t
 def test_overrides_win_over_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROVISIONING_MAX_ATTEMPTS", "2")
     assert Settings(provisioning_max_attempts=4).provisioning_max_attempts == 4
+
+
+@pytest.mark.parametrize(
+    ("hostname", "public_url"),
+    [
+        (None, None),
+        ("spot-pc.azurewebsites.net", "https://spot-pc.azurewebsites.net"),  # Azure serves https only
+        ("localhost:7071", "http://localhost:7071"),  # Core Tools
+        ("127.0.0.1:50123", "http://127.0.0.1:50123"),  # devhost
+    ],
+)
+def test_the_public_address_is_the_host_name_functions_gives(hostname: str | None, public_url: str | None) -> None:
+    assert Settings(website_hostname=hostname).public_url == public_url

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,13 +284,13 @@ class AzureProvisioningCompute:
     @arm_lro.hand_back("runCommand")
     def run_command(
         self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
-        operation: str | None = None,
+        operation: str | None = None, parameters: Mapping[str, str] | None = None,
     ) -> Progress:  # fmt: skip
         # the post-provisioning scripts are idempotent: a repeated call may run one again rather than every
         # call paying a read first
         return self._commands.run(
             tenant_id, placement, vm_name, command, "\n".join(script), step=command, operation=operation,
-            create_only=False,
+            create_only=False, parameters=dict(parameters or {}),
         )  # fmt: skip
 
     @arm_lro.hand_back("runCommand")

@@ -15,7 +15,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from shared.cloud.azure.transport import ENTRA_PATIENCE
 from shared.errors import ErrorDetail, Unauthenticated, Unavailable
-from shared.models.access import Caller
+from shared.models.access import Caller, ManagedIdentity
 from shared.models.base import is_guid
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,16 @@ REFETCH_AFTER_S = 60  # an unknown key id fetches the keys again, at most this o
 def _refused(reason: str) -> Unauthenticated:
     message = f"The access token was refused: {reason}."
     return Unauthenticated(message, code="unauthenticated", details=[ErrorDetail("invalidToken", message)])
+
+
+def _bearer(authorization: str | None) -> str:
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated(
+            "Sign in: send a Microsoft Entra ID access token as 'Authorization: Bearer <token>'.",
+            code="unauthenticated",
+        )
+    return token.strip()
 
 
 class _IssuerKeys:
@@ -47,10 +57,13 @@ class EntraTokenValidator:
         audiences: Sequence[str],
         organization_owners: frozenset[str],
         *,
+        authority_host: str = "login.microsoftonline.com",
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._issuers = {issuer.rstrip("/"): _IssuerKeys(issuer.rstrip("/")) for issuer in issuers}
+        self._authority = authority_host.strip().removeprefix("https://").rstrip("/").lower()
+        self._tenant_issuers: dict[str, _IssuerKeys] = {}  # the served tenants' own, for their managed identities
         self._audiences = list(audiences)
         self._owners = organization_owners
         self._session = session or requests.Session()
@@ -59,13 +72,7 @@ class EntraTokenValidator:
 
     def caller(self, authorization: str | None) -> Caller:
         """The caller an `Authorization` header names; Unauthenticated for anything less than a valid token."""
-        scheme, _, token = (authorization or "").strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated(
-                "Sign in: send a Microsoft Entra ID access token as 'Authorization: Bearer <token>'.",
-                code="unauthenticated",
-            )
-        claims = self._claims(token.strip())
+        claims = self._claims(_bearer(authorization), self._issuers.get)
         principal = claims.get("oid")
         if not isinstance(principal, str) or not is_guid(principal):
             raise _refused("it names no principal (oid)")
@@ -79,7 +86,28 @@ class EntraTokenValidator:
             organization_owner=principal.lower() in self._owners,
         )
 
-    def _claims(self, token: str) -> dict[str, Any]:
+    def managed_identity(self, authorization: str | None, serves: Callable[[str], bool]) -> ManagedIdentity:
+        """The Azure resource whose managed identity sent the token: one for this app's API, issued on the app's
+        authority by the Entra tenant it names (`tid`), a tenant the app `serves`; Unauthenticated otherwise."""
+        token = _bearer(authorization)
+        try:
+            tenant = str(jwt.decode(token, options={"verify_signature": False}).get("tid") or "")
+        except jwt.PyJWTError:
+            raise _refused("it is not a JSON Web Token") from None
+        if not is_guid(tenant) or not serves(tenant):
+            raise _refused("its tenant is not one this app serves")
+        issuer = f"https://{self._authority}/{tenant}/v2.0"
+        with self._lock:  # one issuer a served tenant: their number is the app's tenants'
+            keys = self._tenant_issuers.setdefault(issuer, _IssuerKeys(issuer))
+        claims = self._claims(token, {issuer: keys}.get)
+        principal, resource = claims.get("oid"), claims.get("xms_mirid")
+        if not isinstance(principal, str) or not is_guid(principal):
+            raise _refused("it names no principal (oid)")
+        if not isinstance(resource, str) or not resource.lower().startswith("/subscriptions/"):
+            raise _refused("it is no Azure resource's managed identity (xms_mirid)")
+        return ManagedIdentity(entra_tenant_id=tenant, principal_id=principal.lower(), resource_id=resource)
+
+    def _claims(self, token: str, trusted: Callable[[str], _IssuerKeys | None]) -> dict[str, Any]:
         try:
             # header and claims in one parse; the signature is checked below, once the issuer's key is known
             parsed = jwt.decode_complete(token, options={"verify_signature": False})
@@ -89,7 +117,7 @@ class EntraTokenValidator:
         if header.get("alg") not in ALGORITHMS:
             raise _refused(f"it is not signed with {', '.join(ALGORITHMS)}")
         issuer = str(unverified.get("iss", "")).rstrip("/")
-        keys = self._issuers.get(issuer)
+        keys = trusted(issuer)
         if keys is None:
             raise _refused("its issuer is not trusted")
         key = self._key(keys, str(header.get("kid", "")))

@@ -83,7 +83,8 @@ def _priorities(scaling: HostScaling, existing: list[SessionHost], new: list[int
     return priorities
 
 
-def _free_indexes(hosts: list[SessionHost], count: int) -> list[int]:
+def free_indexes(hosts: list[SessionHost], count: int) -> list[int]:
+    """The `count` lowest indexes no host's record holds (a new host's, so its VM's name)."""
     taken = {h.index for h in hosts}
     free: list[int] = []
     index = 0
@@ -118,7 +119,7 @@ def plan_scaling(
     decisions = [ScaleDecision("delete", h.index, h.priority, f"deleted host {h.index}: it failed"
                                + (f" ({h.status_detail.code})" if h.status_detail else ""))
                  for h in hosts if h.status == "failed"]  # fmt: skip
-    new = _free_indexes(hosts, max(0, need - len(existing)))
+    new = free_indexes(hosts, max(0, need - len(existing)))
     # Azure had no Spot capacity for these: as many Spot places go on demand now, and are tried as Spot when replaced
     refused = [h.index for h in hosts if h.status == "failed" and h.priority == "Spot" and h.status_detail is not None
                and h.status_detail.code in SPOT_CAPACITY_REFUSED]  # fmt: skip

@@ -2,11 +2,12 @@
 
 Deploying: the host pool with its application group, its users' access and a workspace; then each session host
 in turn: a VM from the image set's gallery version in the site, Entra join, FSLogix profile containers at the
-group's profile path, and registration with the host pool. A host that fails is marked so and the next one goes
-on; the group ends `ready` while at least one host runs. Removing: each host drained, taken out of the pool and
-deleted with its Entra device, then the host pool; then the records. An image update with a maintenance window
-drains a host only in its turn there (shared/services/spot_pc/maintenance_windows.py). Every phase is an idempotent
-call answering Progress, so a repeated activity call does no harm.
+group's profile path, and registration with the host pool (and a Spot host's eviction watcher: host_evictions.py).
+A host that fails is marked so and the next one goes on; the group ends `ready` while at least one host runs.
+Removing: each host drained, taken out of the pool and deleted with its Entra device, then the host pool; then the
+records. An image update with a maintenance window drains a host only in its turn there
+(shared/services/spot_pc/maintenance_windows.py). Every phase is an idempotent call answering Progress, so a
+repeated activity call does no harm.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from shared.ports.devices import JoinSpec
 from shared.ports.progress import Progress
 from shared.services.engine import phased
 from shared.services.engine.updates import update_with_etag
-from shared.services.spot_pc import host_hours
+from shared.services.spot_pc import host_evictions, host_hours
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_pc.session_limits import hibernates, session_limit_script, starts_on_connect
@@ -115,6 +116,9 @@ def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[HostPhase]:
     if run.stage == "host":
         host = next((h for h in hosts if h.index == run.host), None)
         steps = HOST_STEPS[run.host_work or "add"] if host is not None else ()
+        if host is not None and host.priority == "Spot":  # once it takes sessions, its evictions are heard
+            steps = tuple(watched for step in steps
+                          for watched in ((step, "watchEvictions") if step == "registerHost" else (step,)))  # fmt: skip
         return [(step, host) for step in steps]
     if run.stage == "prepare":
         return [("ensureHostPool", None)] if run.work == "deploy" else []
@@ -187,6 +191,8 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
         if run.work == "scale" and phase in ("registerHost", "forgetHost"):  # no settle follows a host of its own
             recount(ports, group)
+        if host is not None and phase == "registerHost" and host.replaces_eviction is not None:
+            host_evictions.replacement_took_sessions(ports, group, host, ports.clock())
         return now
 
     def limit(step: HostPhase) -> timedelta:  # a drained host waits for its users as long as the update gives them
@@ -337,6 +343,8 @@ def _phase(
         return ports.compute.run_command(tenant, placement, vm, "configureFslogix", script, operation)
     if phase == "registerHost":
         return ports.avd.register_session_host(tenant, placement, pool, vm, operation)
+    if phase == "watchEvictions":
+        return host_evictions.install_watcher(ports, tenant, placement, vm, operation)
     if phase == "drainHost":
         return ports.avd.drain_session_host(tenant, placement, pool, vm)
     if phase == "removeHost":

@@ -1,0 +1,206 @@
+"""A Spot host Azure evicts, end to end: the emulator posts the host's Scheduled Events Preempt notice through the
+watcher the app installed (with the VM's managed identity), the app drains the host, tells both its users before
+their sessions end, and replaces it; the replacement takes sessions, the eviction is listed with the seconds it took,
+and the timeline has both lines. Azure with no Spot capacity: the replacement fails as Spot and the next optimization
+makes it on demand. A token of another audience, another tenant or a VM that is not a Spot host is refused and does
+nothing; a repeated delivery changes nothing.
+
+Sessions lost: the emulator counts the sessions each eviction ended (`GET /emulator/spot/evictions`). The app cannot
+save a session Azure takes the VM of, only warn it: the two users on the evicted host lose their sessions (2 of 2),
+each told first, and nobody else loses one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from tests.e2e.test_spot_group_day import Pool, host_vm
+from tests.e2e.test_spot_group_scaling import hosts_of
+from tests.e2e.test_spot_groups import group_body, ready_version, run_optimization, settled
+from tests.utils.api_client import ApiClient, eventually
+from tests.utils.wizard import CLOUD_PC_RG, Tenant
+
+if TYPE_CHECKING:
+    from azure_emulator.launcher import EmulatorProcess
+
+# a free session kept: the load alone asks for the second host, whatever the default schedule's phase at the time
+SCALING = {"baseHosts": 1, "bufferSessions": 1, "maxHosts": 2, "spotSharePercent": 100,
+           "spotEvictionPolicy": "Deallocate"}  # fmt: skip
+MESSAGE = "Azure needs this desktop back: save your work now. Sign in again to go on."
+TITLE = "This desktop is closing"
+
+
+def vm_id(tenant: Tenant, name: str) -> str:
+    return tenant.arm.resource_id(CLOUD_PC_RG, "Microsoft.Compute", "virtualMachines", name)
+
+
+def spot_control(tenant: Tenant, verb: str, what: str, body: dict[str, Any] | None = None) -> Any:
+    reply = tenant.arm.session.request(verb, f"{tenant.arm.emulator.base_url}/emulator/spot/{what}", json=body,
+                                       timeout=30)  # fmt: skip
+    assert reply.status_code < 300, reply.text
+    return reply.json() if reply.content else None
+
+
+def notice_seconds(tenant: Tenant, seconds: int) -> None:
+    """The Preempt's notice for this tenant's VMs: long, so that only completeEviction ends it."""
+    body: dict[str, Any] = {"seconds": seconds, "tenantId": tenant.entra_id}
+    reply = tenant.arm.session.put(f"{tenant.arm.emulator.base_url}/emulator/timers/spotEvictionNotice", json=body,
+                                   timeout=30)  # fmt: skip
+    assert reply.status_code < 300, reply.text
+
+
+def group_with_a_spot_host(api: ApiClient, tenant: Tenant) -> tuple[str, str, str, Pool]:
+    """A scaling group whose load of 3 users made a Spot host: (its path, the base host, the Spot host, its pool)."""
+    tenant.group("sales", ["ann"])
+    body = group_body(tenant, ready_version(api, tenant), licenseCount=4, scaling={**SCALING,
+                      "evictionMessage": MESSAGE})  # fmt: skip
+    made = api.created(f"{tenant.path}/spotGroups", body)
+    group = f"{tenant.path}/spotGroups/{made['id']}"
+    assert settled(api, group)["status"] == "ready"
+    (base,) = hosts_of(api, group)
+    pool = Pool(tenant, "spotpc-sales-desktops")
+    assert pool.load(3)["refused"] == 1
+    run_optimization(api)
+
+    def grown() -> str:
+        hosts = hosts_of(api, group)
+        assert len(hosts) == 2 and all(h["status"] == "running" for h in hosts.values()), hosts
+        (spot,) = set(hosts) - {base}
+        return spot
+
+    spot = eventually(grown, timeout_s=180)
+    assert hosts_of(api, group)[spot]["priority"] == "Spot"
+    assert tenant.arm.vm(CLOUD_PC_RG, spot)["properties"]["priority"] == "Spot"  # type: ignore[index]
+    watcher = tenant.arm.run_commands(CLOUD_PC_RG, spot)
+    assert [c["name"] for c in watcher if c["name"] == "watchScheduledEvents"], watcher
+    return group, base, spot, pool
+
+
+def evict(tenant: Tenant, spot: str) -> dict[str, Any]:
+    """Azure's Preempt notice for the VM, once the watcher has delivered it to the app."""
+    notice: dict[str, Any] = spot_control(tenant, "POST", "evict", {"vmId": vm_id(tenant, spot)})
+
+    def delivered() -> None:
+        attempts = spot_control(tenant, "GET", f"deliveries?vmId={vm_id(tenant, spot)}")["value"]
+        assert [a["status"] for a in attempts] == [202], attempts
+
+    eventually(delivered, timeout_s=60)
+    return notice
+
+
+def test_an_evicted_spot_host_warns_its_users_stops_taking_sessions_and_is_replaced(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    group, base, spot, pool = group_with_a_spot_host(api, tenant)
+    assert pool.load(4)["refused"] == 0  # 2 on each host
+    on_spot = {user for user, host in pool.sessions().items() if host == spot}
+    assert len(on_spot) == 2, pool.sessions()
+    notice_seconds(tenant, 3600)
+    (event,) = evict(tenant, spot)["Events"]
+
+    # at once, before Azure takes the VM: both users told, and the host takes no new session
+    def told() -> set[str]:
+        messages = [m for m in pool.messages() if host_vm(m["sessionHostName"]) == spot]
+        assert {m["userPrincipalName"] for m in messages} == on_spot, messages
+        assert {(m["messageTitle"], m["messageBody"]) for m in messages} == {(TITLE, MESSAGE)}
+        return {m["userPrincipalName"] for m in messages}
+
+    warned = eventually(told, timeout_s=30)
+    assert hosts_of(api, group)[spot]["allowNewSession"] is False
+    assert set(pool.sessions().values()) == {base, spot}, "nobody has lost a session yet"
+
+    spot_control(tenant, "POST", "completeEviction", {"vmId": vm_id(tenant, spot)})
+    evictions = spot_control(tenant, "GET", f"evictions?tenantId={tenant.entra_id}")
+    assert evictions["sessionsLost"] == 2, evictions  # the figure in the README
+    (lost,) = evictions["value"]
+    assert set(lost["users"]) <= warned and len(lost["users"]) == 2, (lost, warned)
+
+    # the replacement takes sessions; the evicted host goes
+    def replaced() -> str:
+        hosts = hosts_of(api, group)
+        assert spot not in hosts, hosts
+        (new,) = set(hosts) - {base}
+        assert hosts[new]["status"] == "running" and hosts[new]["priority"] == "Spot", hosts
+        return new
+
+    replacement = eventually(replaced, timeout_s=240)
+    assert pool.load(3)["refused"] == 0  # the two evicted users are gone: one signs in again
+    assert replacement in set(pool.sessions().values())
+
+    (record,) = api.get(f"{group}/evictions").json()["value"]
+    assert (record["id"], record["host"], record["policy"]) == (event["EventId"], spot, "Deallocate")
+    assert (set(record["users"]), record["usersTold"], record["replacementHost"]) == (on_spot, 2, replacement)
+    assert record["secondsToReplacement"] > 0 and record["replacementTookSessionsDateTime"], record
+    lines = {e["id"]: e for e in api.get(f"{group}/events").json()["value"] if e["action"] == "evict"}
+    assert set(lines) == {event["EventId"], f"{event['EventId']}.replaced"}, lines
+    assert all(user in lines[event["EventId"]]["reason"] for user in on_spot)
+    assert "2 of 2 users told" in lines[event["EventId"]]["reason"] and replacement in lines[event["EventId"]]["reason"]
+    assert f"{record['secondsToReplacement']:.0f} s" in lines[f"{event['EventId']}.replaced"]["reason"]
+
+
+def test_with_no_spot_capacity_the_replacement_is_made_on_demand(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    group, base, spot, pool = group_with_a_spot_host(api, tenant)
+    spot_control(tenant, "PUT", "capacity/westeurope/*", {"available": False, "tenantId": tenant.entra_id})
+    evict(tenant, spot)
+    spot_control(tenant, "POST", "completeEviction", {"vmId": vm_id(tenant, spot)})
+
+    def refused() -> str:
+        hosts = hosts_of(api, group)
+        (new,) = set(hosts) - {base, spot}
+        assert hosts[new]["status"] == "failed", hosts
+        return new
+
+    eventually(refused, timeout_s=180)
+    assert pool.load(3)["refused"] == 1, "the base host is full"
+    run_optimization(api)  # the failed Spot host is deleted and its place made on demand
+
+    def on_demand() -> str:  # it may take the evicted host's index, and so its name, once that host is gone
+        hosts = hosts_of(api, group)
+        assert len(hosts) == 2, hosts  # the evicted host and the failed replacement are gone
+        (new,) = set(hosts) - {base}
+        assert (hosts[new]["status"], hosts[new]["priority"], hosts[new]["spotRefused"]) == ("running", "Regular", True)
+        return new
+
+    replacement = eventually(on_demand, timeout_s=240)
+    assert pool.load(3)["refused"] == 0
+    assert replacement in set(pool.sessions().values())
+
+
+def test_only_a_spot_hosts_own_identity_is_heard_and_a_repeated_notice_changes_nothing(
+    api: ApiClient, azure_emulator: EmulatorProcess
+) -> None:
+    tenant = Tenant(api)
+    group, base, spot, _ = group_with_a_spot_host(api, tenant)
+    notice_seconds(tenant, 3600)
+    document = evict(tenant, spot)
+    (record,) = api.get(f"{group}/evictions").json()["value"]
+    hosts, lines = hosts_of(api, group), api.get(f"{group}/events").json()["value"]
+    url = f"{api.base_url}/scheduledEvents"
+
+    def token(vm: str, **options: Any) -> str:
+        claims = {"xms_mirid": vm_id(tenant, vm), "idtyp": "app", "scp": None}
+        return azure_emulator.user_token(f"vm-{vm}", **{"tenant_id": tenant.entra_id, "claims": claims, **options})
+
+    def post(bearer: str, body: Any = document) -> Any:
+        headers = {"Authorization": f"Bearer {bearer}"}
+        return api.session.post(url, json=body, headers=headers, timeout=30)
+
+    refused = {
+        "another audience": (post(token(spot, audience="api://another-app")), 401),
+        "another tenant": (post(token(spot, tenant_id="0f0e0d0c-0000-4000-8000-000000000001")), 401),
+        "no token": (requests.post(url, json=document, timeout=30), 401),
+        "a person's": (api.session.post(url, json=document, timeout=30), 401),
+        "a VM that is no Spot host": (post(token(base)), 403),
+    }
+    for case, (reply, status) in refused.items():
+        assert reply.status_code == status, (case, reply.text)
+        assert reply.json()["error"]["code"] in ("unauthenticated", "notSpotHost"), (case, reply.text)
+    assert post(token(spot), body={"Events": "none"}).status_code == 400
+
+    again = post(token(spot))
+    assert again.status_code == 202 and again.json() == {"value": []}, again.text
+    assert api.get(f"{group}/evictions").json()["value"] == [record]
+    assert hosts_of(api, group).keys() == hosts.keys()
+    assert api.get(f"{group}/events").json()["value"] == lines
