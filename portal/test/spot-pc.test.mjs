@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  GLOBAL, compareVersions, deleteQuestion, followedByAzure, hostCount, hostCountsText, imageMismatch, imageSetBody,
+  GLOBAL, compareVersions, deleteQuestion, followedByAzure, hostCount, hostCountsText, imageMismatch, imageSetBody, licenseHolders,
   newerReadyVersions, notesPatch, readyVersions, rolloutProgress, savedMessage, spotGroupBody, spotGroupPatch, versionBody, versionDeleteBlock,
   versionsUnderWay, vmSizeLabel,
 } from '../src/lib/spot-pc.js';
@@ -179,4 +179,14 @@ test('a set is kept in its site, the region by its display name once the regions
   assert.equal(placeLabel({ siteId: 's1' }, sites, [{ name: 'westeurope', displayName: 'West Europe' }]), 'HQ (West Europe)');
   assert.equal(placeLabel({ siteId: 's1' }, sites), 'HQ (westeurope)');
   assert.equal(placeLabel({ siteId: 'gone' }, sites), 'A site that is no longer listed');
+});
+
+test('the holders of a group\'s licenses are counted, and the members shown are the first in order', () => {
+  const members = ['ann', 'ben', 'cid', 'dan'].map((id, at) => ({ id, access: at < 3 ? 'granted' : 'waiting' }));
+  assert.deepEqual(licenseHolders(members, 3, 2), { summary: '3 of 3 licenses held; 1 waiting', rows: members.slice(0, 2), more: 2 });
+  assert.equal(licenseHolders(members.slice(0, 1), 1).summary, '1 of 1 license held; nobody waiting');
+  assert.equal(licenseHolders(members, 5).more, 0);
+  const hundreds = Array.from({ length: 120 }, (_, at) => ({ id: `u${at}`, access: 'waiting' })); // no desktop yet
+  const shown = licenseHolders(hundreds, 100);
+  assert.deepEqual([shown.summary, shown.rows.length, shown.rows[49].id, shown.more], ['0 of 100 licenses held; 120 waiting', 50, 'u49', 70]);
 });

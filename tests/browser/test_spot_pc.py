@@ -1,5 +1,6 @@
 """Spot PC in the portal: an image set built before the admin's eyes, a version with a script, a Spot Group made
-through its wizard (with the server's messages next to their fields), its hosts live, and a rolling image update."""
+through its wizard (with the server's messages next to their fields), its hosts live, who holds its licenses and who
+waits, and a rolling image update."""
 
 from __future__ import annotations
 
@@ -235,6 +236,15 @@ def test_a_version_waits_for_its_capture_and_one_in_use_is_kept(portal: Any, own
     status = page.get_by_role("region", name="Status")
     expect(status.locator(".badge")).to_have_text("Ready", timeout=WAIT_MS)
     expect(page.get_by_role("table", name="Session hosts").locator("tbody tr")).to_have_count(1)
+    # two members for one license: one holds the desktop and the other waits, each by name
+    users = page.get_by_role("region", name="Users and licenses")
+    expect(users).to_contain_text("1 of 1 license held; 1 waiting", timeout=WAIT_MS)
+    access = page.get_by_role("table", name="Users and their access").locator("tbody tr")
+    expect(access.filter(has_text="Has the desktop")).to_have_count(1)
+    expect(access.filter(has_text="Waiting for a license")).to_have_count(1)
+    assert sorted(access.locator("td:first-child").all_inner_texts()) == ["ann", "ben"]
+    tab.shot("one member holds the license, the other waits")
+    tab.assert_accessible("a Spot Group with a member waiting")
     label(page, "License count").fill("2")
     page.get_by_label("Notes").fill("a second analyst")
     expect(field(page, "License count")).to_contain_text("2 session hosts for this count (1 now)")
@@ -245,6 +255,8 @@ def test_a_version_waits_for_its_capture_and_one_in_use_is_kept(portal: Any, own
     )
     expect(status.locator(".badge")).to_have_text("Ready", timeout=WAIT_MS)
     expect(page.get_by_role("region", name="Details")).to_contain_text("a second analyst")
+    expect(users).to_contain_text("2 of 2 licenses held; nobody waiting", timeout=WAIT_MS)  # the new one to the waiter
+    expect(access.filter(has_text="Has the desktop")).to_have_count(2)
     tab.shot("a host more after the edit")
     tab.assert_accessible("a Spot Group after its edit")
 

@@ -184,3 +184,17 @@ export function hostCountsText(counts) {
   const parts = ['running', 'stopped', 'draining', 'failed'].filter((name) => counts[name]).map((name) => `${counts[name]} ${name}`);
   return [...parts, `${counts.total || 0} in all`].join(' · ');
 }
+
+export const MEMBERS_SHOWN = 50;
+
+/** A group's members as its page shows them: who holds how many of the licenses and who waits, in words, and the
+ * first `shown` members in the groups' order (a group may have hundreds) with how many more there are. */
+export function licenseHolders(members, licenseCount, shown = MEMBERS_SHOWN) {
+  const held = members.filter((member) => member.access === 'granted').length;
+  const waiting = members.length - held;
+  return {
+    summary: `${held} of ${plural(licenseCount, 'license')} held; ${waiting ? `${waiting} waiting` : 'nobody waiting'}`,
+    rows: members.slice(0, shown),
+    more: Math.max(0, members.length - shown),
+  };
+}

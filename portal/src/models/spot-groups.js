@@ -1,4 +1,4 @@
-// A tenant's Spot Groups: the list, one group with its session hosts and image updates as Azure works, and changes to them.
+// A tenant's Spot Groups: the list, one group with its hosts and image updates as Azure works, who holds its licenses, and changes.
 import { get, getAll, getValue, post, request, tenantPath } from '../api.js';
 import { IMAGE_UPDATE_UNDER_WAY, SESSION_HOST_BUSY, SPOT_GROUP_BUSY } from '../vocabulary.js';
 import { change, resource } from './resource.js';
@@ -38,6 +38,10 @@ export const cancelImageUpdate = (tenantId, groupId, updateId) => change(
   () => post(path(tenantId, groupId, 'imageUpdates', updateId, 'cancel'), {}), spotGroup(tenantId, groupId), spotGroupList(tenantId));
 export const deleteSpotGroup = (tenantId, id, drainTimeoutMinutes) => change(
   () => request('DELETE', path(tenantId, id), { query: { drainTimeoutMinutes } }), spotGroup(tenantId, id), spotGroupList(tenantId));
+
+/** The members of a group's Entra groups in the groups' order, each with its `access`: `granted` (holds the desktop,
+ * one of the licenses) or `waiting` (for a license). */
+export const spotGroupUsers = (tenantId, id) => resource(path(tenantId, id, 'users'), getValue, { idleMs: 30_000 });
 
 /** A group's Spot evictions, every page: `{evictions}`, or `{missing: true}` where the service has no such list
  * (an older one answers 404): the page then shows nothing of them. */

@@ -5,14 +5,14 @@ import { can } from '../access.js';
 import { GroupName, GroupPicker } from '../groups.js';
 import { href } from '../router.js';
 import { ActionButton, AsOf, DataTable, Details, ErrorBanner, Failure, Field, Notice, Page, StatusBadge, confirm, useForm } from '../ui.js';
-import { deleteQuestion, followedByAzure, hostCount, notesPatch, savedMessage, spotGroupPatch } from '../lib/spot-pc.js';
+import { deleteQuestion, followedByAzure, hostCount, licenseHolders, notesPatch, savedMessage, spotGroupPatch } from '../lib/spot-pc.js';
 import { personalPowerText, policyValues, sessionLimitsText } from '../lib/session-policies.js';
 import { dateTime, plural, span, words } from '../lib/format.js';
 import { firstGroups } from '../models/directory.js';
 import { imageSet as imageSetOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
-import { deleteSpotGroup, spotGroup, updateSpotGroup } from '../models/spot-groups.js';
+import { deleteSpotGroup, spotGroup, spotGroupUsers, updateSpotGroup } from '../models/spot-groups.js';
 import { Decisions } from './spot-group-decisions.js';
 import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
 import { Evictions, HostsByPriority, ScalingFields, ScalingReplay } from './spot-group-scaling.js';
@@ -76,6 +76,38 @@ function SessionHosts({ hosts, canary, tenantId, spotGroupId, personal }) {
         : ' Priority: Regular hosts are on demand; Spot hosts cost a fraction of that, and Azure may evict them.'}</p>
     ${!personal && html`<${HostsByPriority} hosts=${hosts} />`}
     <${DataTable} caption="Session hosts" columns=${columns} rows=${hosts} rowKey=${(host) => host.name} empty="No session hosts." />
+  </section>`;
+}
+
+const ACCESS = { granted: 'Has the desktop', waiting: 'Waiting for a license' };
+
+/** Who holds the group's licenses and who waits, in the order the licenses go. */
+function UsersAndLicenses({ tenantId, group }) {
+  const store = spotGroupUsers(tenantId, group.id);
+  const read = useResource(store);
+  // the holders change when Azure has followed a new count or new groups: read them again when the group says so
+  const holding = `${group.assignedUserCount} ${group.licenseCount} ${group.groupIds}`;
+  const seen = useRef(holding);
+  useEffect(() => {
+    if (seen.current !== holding) store.invalidate();
+    seen.current = holding;
+  }, [holding]);
+  const members = read.data && licenseHolders(read.data, group.licenseCount);
+  const columns = [
+    { label: 'User', render: (member) => member.displayName || member.id },
+    { label: 'Access', render: (member) => ACCESS[member.access] },
+  ];
+  return html`<section class="card wide" aria-labelledby="users-heading">
+    <h2 id="users-heading">Users and licenses</h2>
+    <p class="muted">The members of the group's Entra groups, in the groups' order. Each license gives one of them the desktop, kept while
+      they are members (a lower count takes it from the last holders); a license freed, or a count raised, goes to the first one waiting.
+      Until the host pool is made, everyone waits.</p>
+    <${ErrorBanner} error=${read.error} title="The users could not be read" />
+    ${members && html`<p>${members.summary}</p>`}
+    ${(members || !read.error) && html`<${DataTable} caption="Users and their access" columns=${columns} rows=${members?.rows}
+      empty="Nobody: the group's Entra groups have no members." />`}
+    ${members?.more > 0 && html`<p class="muted">The first ${members.rows.length} of ${read.data.length} members are shown; ${members.more} more
+      are in the groups.</p>`}
   </section>`;
 }
 
@@ -234,6 +266,7 @@ export function SpotGroupPage({ params, query }) {
     <${ErrorBanner} error=${poll.error} title="The Spot Group could not be read again" />
     <${Status} group=${group} hosts=${hosts} />
     <${SessionHosts} hosts=${hosts} canary=${running} tenantId=${tenantId} spotGroupId=${group.id} personal=${group.userType === 'personal'} />
+    ${can('listSpotGroupUsers', tenantId) && html`<${UsersAndLicenses} tenantId=${tenantId} group=${group} />`}
     ${group.userType === 'pooled' && html`<${Evictions} tenantId=${tenantId} groupId=${group.id} />`}
     ${can('listSpotGroupEvents', tenantId) && html`<${Decisions} tenantId=${tenantId} groupId=${group.id} />`}
     <${ImageUpdates} group=${group} updates=${updates} hosts=${hosts} tenantId=${tenantId} onStarted=${changed} />
