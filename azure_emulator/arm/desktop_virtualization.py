@@ -237,10 +237,11 @@ def _register_host_pools(ctx: Context) -> None:
 
 
 # what a broken agent reports while its VM runs, as a control sets it (session_controls.py): the session host
-# statuses of https://learn.microsoft.com/azure/virtual-desktop/troubleshoot-statuses-checks
+# statuses AVD's API knows (https://learn.microsoft.com/javascript/api/@azure/arm-desktopvirtualization/knownstatus)
 AGENT_FAULTS = ("Unavailable", "NeedsAssistance", "NoHeartbeat", "UpgradeFailed", "FSLogixNotHealthy",
                 "SxSStackListenerNotReady")  # fmt: skip
-# the statuses AVD still routes new connections to: NeedsAssistance's issues "are not fatal" (the same page)
+# the statuses AVD still routes new connections to: NeedsAssistance's issues are not fatal to connections (the same
+# page; Unavailable is a host the service cannot route connections to)
 ROUTED = ("Available", "NeedsAssistance")
 
 

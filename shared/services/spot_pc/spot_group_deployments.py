@@ -436,10 +436,10 @@ def _cancelled_line(
     return StepDetail(code="imageUpdateCancelled", step="imageUpdate", message=message)
 
 
-def recount(ports: SpotGroupPorts, group: SpotGroup) -> SpotGroup:
-    """The group's host counts from its hosts' rows as they are now (hosts made or deleted side by side write it
-    too: one refused for a stale etag reads again)."""
-    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+def recount(ports: SpotGroupPorts, group: SpotGroup, hosts: list[SessionHost] | None = None) -> SpotGroup:
+    """The group's host counts from its hosts' rows as they are now (read, unless the caller holds them); hosts made
+    or deleted side by side write it too: one refused for a stale etag reads again."""
+    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id) if hosts is None else hosts
     return update_with_etag(
         lambda: ports.spot_groups.get_spot_group(group.tenant_id, group.id),
         lambda current: current.model_copy(update={"session_host_counts": count_hosts(hosts)}),

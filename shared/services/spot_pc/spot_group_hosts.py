@@ -101,8 +101,8 @@ def heal(
         by_name[marked.name] = ports.spot_groups.put_host(tenant, group.id, marked)
     decisions, held = plan_healing([h for h in by_name.values() if h.name not in acted], live, now)
     events = []
+    how = "a new host is made in its stead" if group.scaling is not None else "it is rebuilt in place"
     for decision in decisions:
-        how = "a new host is made in its stead" if group.scaling is not None else "it is rebuilt in place"
         try:
             ports.avd.drain_session_host(tenant, placement, group.host_pool_name, decision.host)
             told = tell(decision.host, HEAL_TITLE, HEAL_TEXT)

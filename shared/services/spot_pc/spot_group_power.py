@@ -106,7 +106,7 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
     if events:
         ports.schedules.put_events(group.tenant_id, group.id, slot, events)
     if any(event.outcome == "done" and event.action != "balanceLoad" for event in events):
-        recount(ports, group)
+        recount(ports, group, changed.hosts)
     start, stop, drain = ([d.host for d in decisions if d.action == a] for a in ("start", "deallocate", "drain"))
     return PowerPlan(start, stop, drain, follow, spot_group_hosts.runs_under_way(group, changed.hosts))
 
