@@ -109,6 +109,11 @@ class CloudPc(Resource):
         description="Since when its user has been seen disconnected or signed out while it runs (its policy's power "
         "rules count from this); absent while they are connected or it is asleep.",
     )
+    reclaim_announced_date_time: datetime | None = Field(
+        default=None,
+        description="When the tenant's reclaim rule announced it unused: it enters its grace period the rule's days "
+        "later unless its user connects first; absent when not announced.",
+    )
     run: int = Field(default=1, description="Bumped by retry and reprovision: the orchestration run that owns it.")
     attempt: int = 0
     generation: int = Field(default=1, description="Bumped by reprovision: each generation gets new resources.")

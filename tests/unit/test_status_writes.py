@@ -24,6 +24,8 @@ AGGREGATES = {
     "DeviceImage": "configuration/device_image_transitions.py",
     "BulkAction": "cloud_pcs/bulk_action_transitions.py",
     "BulkActionItem": "cloud_pcs/bulk_action_transitions.py",
+    "Alert": "monitoring/alert_transitions.py",
+    "ChannelDelivery": "monitoring/alert_transitions.py",
 }
 BUILDERS = {"model_copy", "model_validate", "model_construct", "merge_cloud_pc"}
 # the models whose status is an outcome made once with the record (a check's, a result's, a view's), never moved:
@@ -38,6 +40,7 @@ RESULTS = {
     "RestorePoint": "a restore point as Windows 365 reports it",
     "SessionActionResult": "one session's part of a bulk session action, answered at once and never stored",
     "SessionBulkAction": "a bulk session action's outcome, answered at once and never stored",
+    "AlertNotice": "what a channel is told of an alert, its status copied from the alert",
 }
 SCANNED = ("shared/services", "shared/storage", "activities", "orchestrators", "triggers")
 # a `status` that is no model's: each with why

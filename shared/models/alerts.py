@@ -1,0 +1,171 @@
+"""Alert rules a tenant sets, the alerts they raise, and the notices their channels carry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+
+# What a rule watches. Each kind is a condition over what the app already stores, so an alert is raised while the
+# condition holds and resolved when it clears; `threshold` is what the kinds in THRESHOLD_UNITS need.
+AlertRuleKind = Literal[
+    "provisioningFailed",  # Cloud PCs of a policy that failed provisioning, grouped by policy and error code
+    "provisionedWithWarnings",  # provisioned, with post-provisioning warnings, grouped by policy and warning code
+    "connectionUnhealthy",  # a connection whose last health check failed
+    "imageBuildFailed",  # a device image's or an image set version's build failed
+    "spotGroupRolledBack",  # a Spot Group's last update rolled back
+    "spotHostUnhealthy",  # a Spot Group's session host unhealthy (per group)
+    "spotHostEvicted",  # Spot hosts evicted within the last `threshold` hours (per group)
+    "licensesLow",  # a service plan with fewer than `threshold` licenses free
+    "graceEndingSoon",  # Cloud PCs whose grace period ends within `threshold` hours
+    "onboardingNotReady",  # the tenant's onboarding report no longer ready (a consent or role withdrawn)
+    "reclaimAnnounced",  # Cloud PCs announced for reclaim: unused for the tenant's reclaim days
+]
+THRESHOLD_UNITS: dict[str, str] = {"licensesLow": "licenses", "graceEndingSoon": "hours", "spotHostEvicted": "hours"}
+Severity = Literal["critical", "warning", "informational"]
+AlertStatus = Literal["active", "acknowledged", "resolved"]
+AlertEvent = Literal["raised", "resolved"]  # what a channel is told
+
+HttpsUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=9, max_length=2048)]
+Mailbox = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)]
+
+
+class WebhookChannel(InputModel):
+    """An HTTPS endpoint of the tenant's: each notice is POSTed as JSON, signed with HMAC-SHA256 over the body."""
+
+    kind: Literal["webhook"]
+    url: HttpsUrl
+    secret: str | None = Field(
+        default=None, min_length=16, max_length=256, description="Write-only: kept in Key Vault, never returned."
+    )
+
+
+class TeamsChannel(InputModel):
+    """A Microsoft Teams incoming webhook: each notice is posted as a card."""
+
+    kind: Literal["teams"]
+    url: HttpsUrl
+
+
+class EmailChannel(InputModel):
+    """E-mail sent through Graph's sendMail from a mailbox of the tenant's own."""
+
+    kind: Literal["email"]
+    mailbox: Mailbox  # the sender: a user or shared mailbox in the customer's tenant
+    to: list[Mailbox] = Field(min_length=1, max_length=20)
+
+
+AlertChannel = Annotated[WebhookChannel | TeamsChannel | EmailChannel, Field(discriminator="kind")]
+
+
+class AlertRuleFields(InputModel):
+    display_name: DisplayName
+    description: Description = ""
+    kind: AlertRuleKind
+    severity: Severity = "warning"
+    threshold: int | None = Field(default=None, ge=0, le=100_000)
+    enabled: bool = True
+    channels: list[AlertChannel] = Field(default_factory=list, max_length=10)
+
+
+class AlertRuleCreate(AlertRuleFields):
+    pass
+
+
+class AlertRuleUpdate(InputModel):
+    display_name: DisplayName | None = None
+    description: Description | None = None
+    severity: Severity | None = None
+    threshold: int | None = Field(default=None, ge=0, le=100_000)
+    enabled: bool | None = None
+    channels: list[AlertChannel] | None = Field(default=None, max_length=10)
+
+
+class StoredChannel(ApiModel):
+    """A channel as kept and returned: a webhook's secret lives in Key Vault under `secret_name`, never here."""
+
+    kind: Literal["webhook", "teams", "email"]
+    url: str | None = None
+    mailbox: str | None = None
+    to: list[str] = Field(default_factory=list)
+    secret_set: bool = False
+    secret_name: str | None = Field(default=None, exclude=True)
+
+
+class AlertRule(Resource):
+    tenant_id: str
+    display_name: str
+    description: str = ""
+    kind: AlertRuleKind
+    severity: Severity
+    threshold: int | None = None
+    enabled: bool = True
+    channels: list[StoredChannel] = Field(default_factory=list)
+
+
+class ChannelDelivery(ApiModel):
+    """How one channel's notice of one event fared."""
+
+    channel: int  # its index in the rule's channels
+    kind: Literal["webhook", "teams", "email"]
+    event: AlertEvent
+    status: Literal["pending", "delivered", "failed"] = "pending"
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_date_time: datetime | None = None
+    delivered_date_time: datetime | None = None
+
+
+class Alert(Resource):
+    """One occurrence of a rule's condition for one subject: raised once, repeated sightings counted, acknowledged by
+    an admin, resolved when the condition clears. A new occurrence after resolution is a new alert."""
+
+    tenant_id: str
+    rule_id: str
+    kind: AlertRuleKind
+    severity: Severity
+    subject: str  # what the condition is about, the deduplication key with the rule (e.g. `policy:<id>:QuotaExceeded`)
+    subject_name: str  # the subject in an admin's words
+    summary: str  # one sentence, in an admin's words
+    count: int = 1  # how many items the subject covers now (Cloud PCs, hosts, licenses short)
+    items: list[str] = Field(default_factory=list, max_length=50)  # ids of some of them
+    status: AlertStatus = "active"
+    raised_date_time: datetime
+    last_seen_date_time: datetime
+    acknowledged_date_time: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_date_time: datetime | None = None
+    deliveries: list[ChannelDelivery] = Field(default_factory=list)
+
+
+class AlertNotice(ApiModel):
+    """What a channel is told of an alert: the body a webhook receives, and the content of a card or an e-mail."""
+
+    event: AlertEvent
+    tenant_id: str
+    alert_id: str
+    rule_id: str
+    rule_name: str
+    kind: AlertRuleKind
+    severity: Severity
+    subject: str
+    subject_name: str
+    summary: str
+    count: int
+    status: AlertStatus
+    raised_date_time: datetime
+    resolved_date_time: datetime | None = None
+    portal_url: str | None = None  # the alert in the portal, where the app knows its address
+
+
+class AlertDelivery(ApiModel):
+    """The queue message that carries one notice to one channel; a failed one is sent again later, with backoff."""
+
+    tenant_id: str
+    alert_id: str
+    channel: int
+    event: AlertEvent
+    attempt: int = 1

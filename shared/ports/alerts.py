@@ -1,0 +1,54 @@
+"""The alert ports: rules and alerts kept in tables, the queue that carries notices, and the channels that send them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from shared.models.alerts import Alert, AlertDelivery, AlertRule, AlertStatus
+
+
+class AlertStore(Protocol):
+    def get_alert_rule(self, tenant_id: str, rule_id: str) -> AlertRule: ...
+
+    def list_alert_rules(
+        self, tenant_id: str, *, top: int | None = None, skip_token: str | None = None
+    ) -> tuple[list[AlertRule], str | None]: ...
+
+    def put_alert_rule(
+        self, rule: AlertRule, *, if_match: str | None = None, if_none_match: bool = False
+    ) -> AlertRule: ...
+
+    def delete_alert_rule(self, tenant_id: str, rule_id: str, *, if_match: str | None = None) -> None: ...
+
+    def get_alert(self, tenant_id: str, alert_id: str) -> Alert: ...
+
+    def list_alerts(
+        self,
+        tenant_id: str,
+        *,
+        status: AlertStatus | None = None,
+        top: int | None = None,
+        skip_token: str | None = None,
+    ) -> tuple[list[Alert], str | None]: ...
+
+    def open_alerts(self, tenant_id: str, rule_id: str) -> list[Alert]:
+        """The rule's alerts not yet resolved: the ones a new sighting deduplicates against."""
+        ...
+
+    def put_alert(self, alert: Alert, *, if_match: str | None = None, if_none_match: bool = False) -> Alert: ...
+
+
+class AlertDeliveryQueue(Protocol):
+    def enqueue_alert_delivery(self, delivery: AlertDelivery, delay_s: float = 0.0) -> None: ...
+
+
+class NoticeSender(Protocol):
+    """Sends a notice out of the app: an HTTPS POST to a webhook (a tenant's endpoint or a Teams incoming webhook),
+    or an e-mail through Graph from a mailbox of the customer's. Each raises a CloudError on refusal or failure."""
+
+    def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None: ...
+
+    def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None: ...
+
+    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool: ...
