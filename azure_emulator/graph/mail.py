@@ -5,11 +5,12 @@ tests to read, and the control `GET /emulator/graph/sentMail?tenantId=` that lis
 `ErrorInvalidUser`; a message without `toRecipients` is 400 `ErrorInvalidRecipients`; an app-only token needs the
 Mail.Send application permission (permissions.json), else 403 as every route. Every user has a mailbox here.
 
-Store kind: `graph.sentMail` `{tid}/{time}/{id}` -> `{from, to, subject, body, contentType, saveToSentItems, time}`.
+Store kind: `graph.sentMail` `{tid}/{ns}/{id}` -> `{from, to, subject, body, contentType, saveToSentItems, time}`.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -52,7 +53,8 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
             "saveToSentItems": body.get("saveToSentItems", True) is not False,
             "time": now_iso(),
         }
-        store.put(SENT, f"{request.tenant}/{sent['time']}/{uuid.uuid4()}", sent)
+        # listed in the order sent: nanoseconds, with an id for two in the same one
+        store.put(SENT, f"{request.tenant}/{time.time_ns():020d}/{uuid.uuid4()}", sent)
         return Response(202)
 
     @ctx.router.route("GET", r"/emulator/graph/sentMail", operation="emulatorControl", api="emulator", auth=False)

@@ -50,8 +50,8 @@ def mail_message(to: list[str], subject: str, html: str) -> dict[str, Any]:
 
 class AlertNotices:
     """Webhooks through a pipeline of its own, with no retry policy (a failed notice is retried by the delivery's
-    backoff) and no redirects followed (a signed notice goes only where the rule says); mail through Graph,
-    app-only, with the Mail.Send application permission."""
+    backoff), no redirects followed (a signed notice goes only where the rule says) and no tracing policy (its span
+    would carry the URL); mail through Graph, app-only, with the Mail.Send application permission."""
 
     def __init__(self, graph: GraphClients, **pipeline: Any) -> None:
         self._graph = graph
