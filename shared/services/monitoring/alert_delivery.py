@@ -134,6 +134,8 @@ def deliver(ports: AlertDeliveryPorts, message: AlertDelivery) -> ChannelDeliver
         return given_up
     retried = CHANNEL_DELIVERIES.move(row, "retry", attempts=attempts, last_error=failure.error,
                                       next_attempt_date_time=ports.clock() + timedelta(seconds=wait))  # fmt: skip
-    _record(ports, message, retried)
+    # queued before it is recorded: had the record failed, this message comes back and sends again (a receiver
+    # dedupes on the delivery id); the other way round, a failed enqueue would leave the notice pending for ever
     ports.queue.enqueue_alert_delivery(message.model_copy(update={"attempt": attempts + 1}), wait)
+    _record(ports, message, retried)
     return retried
