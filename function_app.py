@@ -21,6 +21,7 @@ from shared import telemetry
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
 from triggers import (
+    alert_deliveries,
     directory_events,
     http_cloud_pc_actions,
     http_cloud_pcs,
@@ -93,6 +94,8 @@ def create_app(services: Services) -> df.DFApp:
         windows365_orchestrators.blueprint(),
         windows365_activities.blueprint(services.engine),
     ]
+    if services.alert_deliveries is not None:
+        blueprints.append(alert_deliveries.blueprint(services.settings, services.alert_deliveries))
     for blueprint in blueprints:
         app.register_functions(blueprint)
     return app

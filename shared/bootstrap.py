@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.cloud.azure.alert_notices import AlertNotices
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import AzureDevices
@@ -26,11 +27,13 @@ from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
-from shared.events import QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
+from shared.events import QueueAlertDeliveries, QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
 from shared.models.base import new_id, utc_now
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.alerts import AlertStore
 from shared.ports.bundles import (
     AccessPorts,
+    AlertDeliveryBundle,
     AuditPorts,
     EvictionWatch,
     ImageBuildPorts,
@@ -91,6 +94,7 @@ class Services:
     spot_group_work: SpotGroupPorts
     onboarding: OnboardingPorts
     directory_subscriptions: DirectorySubscriptions
+    alert_deliveries: AlertDeliveryBundle | None  # None until the app keeps alerts: nothing to deliver
 
 
 class EntraTenantIds:
@@ -175,6 +179,12 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         pages=storage.continuations,
         backends=TenantBackends(tenants, configuration_of),
     )
+    alerts: AlertStore | None = None  # the alert rules' and alerts' tables (#50's other half)
+    alert_deliveries = None if alerts is None else AlertDeliveryBundle(
+        alerts=alerts, notices=AlertNotices(graph), secrets=secrets,
+        queue=QueueAlertDeliveries(account.queue(settings.alert_deliveries_queue)), clock=utc_now,
+        portal_url=settings.portal_url,
+    )  # fmt: skip
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
@@ -232,7 +242,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             backends=TenantBackends(tenants, access_of),
             directory_subscriptions=subscriptions,
             connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
-            images=admin.images, policies=admin.policies,
+            images=admin.images, policies=admin.policies, alerts=alerts,
         ),
         directory_subscriptions=subscriptions,
+        alert_deliveries=alert_deliveries,
     )  # fmt: skip

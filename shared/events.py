@@ -1,5 +1,5 @@
 """Queue messages the app sends itself: directory changes (`directory-events`), Graph lifecycle events to act on
-(`directory-subscriptions`) and bulk actions to run (ids only)."""
+(`directory-subscriptions`), bulk actions to run (ids only) and alert notices to send (`alert-deliveries`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import Field
 
 from shared import telemetry
+from shared.models.alerts import AlertDelivery
 from shared.models.base import InputModel
 
 MAX_IDS_PER_MESSAGE = 500  # keeps a message well under the 64 KiB queue limit
@@ -108,3 +109,8 @@ class QueueSubscriptionLifecycle(_Queue):
             tenant_id=tenant_id, subscription_id=subscription_id, lifecycle_event=lifecycle_event
         )
         self.send(message.model_dump_json(by_alias=True, exclude_none=True))
+
+
+class QueueAlertDeliveries(_Queue):
+    def enqueue_alert_delivery(self, delivery: AlertDelivery, delay_s: float = 0.0) -> None:
+        self.send(delivery.model_dump_json(by_alias=True), delay_s)

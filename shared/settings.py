@@ -154,6 +154,7 @@ class Settings(BaseSettings):
     directory_subscriptions_queue: str = Field(
         default="directory-subscriptions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
     )
+    alert_deliveries_queue: str = Field(default="alert-deliveries", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     table_name_prefix: str = Field(default="", pattern=r"^[A-Za-z]?[A-Za-z0-9]{0,20}$")
     auth_audience: str = Field(
         default="", description="Comma-separated: the audiences (the app registration's API) a token must name."

@@ -1,5 +1,5 @@
 """The narrow bundles of ports some services take, built once by the composition root (shared/bootstrap.py): roles,
-the audit log, onboarding, the tenant summary, image builds and Spot Group work."""
+the audit log, onboarding, the tenant summary, image builds, Spot Group work and alert notices."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Protocol
 
 from shared.models.tenants import Tenant
 from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
+from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend
 from shared.ports.cloud_pc_operations import CloudPcOperations
@@ -19,6 +20,7 @@ from shared.ports.devices import DeviceDirectory
 from shared.ports.directory import Directory
 from shared.ports.image_building import ImageBuilding
 from shared.ports.queues import EventPublisher
+from shared.ports.secret_store import SecretStore
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
 from shared.ports.stores import (
     CloudPcStore,
@@ -67,6 +69,7 @@ class OnboardingPorts:
     spot_groups: SpotGroupStore | None = None  # personal groups' sites need Start VM on Connect's role
     images: DeviceImageStore | None = None  # a windows365 tenant's uploads tell whether Windows 365 could read them
     policies: PolicyStore | None = None  # policies with power rules: their sites need Start VM on Connect's role
+    alerts: AlertStore | None = None  # a rule that e-mails asks for Mail.Send
 
 
 @dataclass(frozen=True)
@@ -116,3 +119,15 @@ class ImageBuildPorts:
     operations: CloudPcOperations
     building: ImageBuilding
     clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class AlertDeliveryBundle:
+    """What carries an alert's notices to its rule's channels (shared/services/monitoring/alert_delivery.py)."""
+
+    alerts: AlertStore
+    notices: NoticeSender
+    secrets: SecretStore  # a webhook's signing secret, read at each send
+    queue: AlertDeliveryQueue  # a failed notice's next attempt, later
+    clock: Callable[[], datetime]
+    portal_url: str | None  # the cards' and e-mails' link to the alert
