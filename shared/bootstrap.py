@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,17 +27,25 @@ from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
-from shared.events import QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
+from shared.events import (
+    QueueAlertDeliveries,
+    QueueAlertEvaluations,
+    QueueBulkActions,
+    QueueEventPublisher,
+    QueueSubscriptionLifecycle,
+)
 from shared.models.base import new_id, utc_now
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import (
     AccessPorts,
+    AlertPorts,
     AuditPorts,
     EvictionWatch,
     ImageBuildPorts,
     OnboardingPorts,
     SpotGroupPorts,
 )
+from shared.ports.cloud_errors import CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import BulkActionQueue, EventPublisher
 from shared.ports.stores import BulkActionStore
@@ -44,6 +53,7 @@ from shared.services.access.directory_subscriptions import DirectorySubscription
 from shared.services.backends.backend_choice import TenantBackends, access_of, cloud_pc_work_of, configuration_of
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
+from shared.storage.alerts import AlertRepository
 from shared.storage.audit_events import AuditEventRepository
 from shared.storage.bulk_actions import BulkActionRepository
 from shared.storage.cloud_pcs import CloudPcRepository
@@ -91,6 +101,7 @@ class Services:
     spot_group_work: SpotGroupPorts
     onboarding: OnboardingPorts
     directory_subscriptions: DirectorySubscriptions
+    alerts: AlertPorts
 
 
 class EntraTenantIds:
@@ -108,6 +119,28 @@ class EntraTenantIds:
                 return None
             known = self._known[tenant_id] = str(tenant.entra_tenant_id)
         return known
+
+
+def host_addresses(host: str) -> list[str]:
+    """The addresses a host name resolves to now (an alert webhook's host is judged by each of them)."""
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)})
+
+
+class NoticesNotWired:
+    """Stands for the NoticeSender adapter (Graph sendMail and the webhooks' HTTPS posts) until it is wired here:
+    every call fails as a cloud call that was not answered, so nothing pretends to have been sent or checked."""
+
+    def _refuse(self) -> CloudError:
+        return CloudError("sendNotice", "notAnswering", "The app cannot send alert notices yet.")
+
+    def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        raise self._refuse()
+
+    def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None:
+        raise self._refuse()
+
+    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool:
+        raise self._refuse()
 
 
 def eviction_watch(settings: Settings) -> EvictionWatch | None:
@@ -211,6 +244,24 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         schedules=SpotGroupScheduleRepository(storage), directory=admin.directory,
         eviction_watch=eviction_watch(settings),
     )  # fmt: skip
+    onboarding = OnboardingPorts(
+        sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
+        app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
+        graph_endpoint=settings.graph_endpoint, portal_url=settings.portal_url,
+        backends=TenantBackends(tenants, access_of),
+        directory_subscriptions=subscriptions,
+        connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
+        images=admin.images, policies=admin.policies,
+    )  # fmt: skip
+    alerts = AlertPorts(
+        alerts=AlertRepository(storage), secrets=secrets, notices=NoticesNotWired(),
+        deliveries=QueueAlertDeliveries(account.queue(settings.alert_deliveries_queue)),
+        evaluations=QueueAlertEvaluations(account.queue(settings.alert_evaluations_queue)),
+        tenants=tenants, cloud_pcs=cloud_pcs, connections=admin.connections, images=admin.images,
+        image_sets=admin.image_sets, spot_groups=admin.spot_groups, schedules=spot_group_work.schedules,
+        directory=directory, licenses=engine.licenses, onboarding=onboarding, clock=utc_now, new_id=new_id,
+        resolve_host=host_addresses, private_networks=settings.webhook_private_networks,
+    )  # fmt: skip
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,
         bulk_actions=BulkActionRepository(storage),
@@ -225,14 +276,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         audit_events=audit_events,
         image_builds=image_builds,
         spot_group_work=spot_group_work,
-        onboarding=OnboardingPorts(
-            sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
-            app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
-            graph_endpoint=settings.graph_endpoint, portal_url=settings.portal_url,
-            backends=TenantBackends(tenants, access_of),
-            directory_subscriptions=subscriptions,
-            connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
-            images=admin.images, policies=admin.policies,
-        ),
+        onboarding=onboarding,
         directory_subscriptions=subscriptions,
+        alerts=alerts,
     )  # fmt: skip
