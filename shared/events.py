@@ -1,5 +1,6 @@
 """Queue messages the app sends itself: directory changes (`directory-events`), Graph lifecycle events to act on
-(`directory-subscriptions`), bulk actions to run (ids only) and alert notices to send (`alert-deliveries`)."""
+(`directory-subscriptions`), bulk actions to run (ids only), tenants whose alert rules to evaluate
+(`alert-evaluations`) and alert notices to deliver (`alert-deliveries`)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,13 @@ class BulkActionMessage(InputModel):
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
 
+class AlertEvaluationMessage(InputModel):
+    """`{"tenantId"}`: evaluate the tenant's enabled alert rules now."""
+
+    tenant_id: str = Field(min_length=1, max_length=64)
+    traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
+
+
 class _Queue:
     """One queue, created on first use, sent base64-encoded JSON (what the Functions queue trigger expects)."""
 
@@ -109,6 +117,11 @@ class QueueSubscriptionLifecycle(_Queue):
             tenant_id=tenant_id, subscription_id=subscription_id, lifecycle_event=lifecycle_event
         )
         self.send(message.model_dump_json(by_alias=True, exclude_none=True))
+
+
+class QueueAlertEvaluations(_Queue):
+    def enqueue_alert_evaluation(self, tenant_id: str) -> None:
+        self.send(AlertEvaluationMessage(tenant_id=tenant_id).model_dump_json(by_alias=True, exclude_none=True))
 
 
 class QueueAlertDeliveries(_Queue):

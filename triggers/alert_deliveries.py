@@ -12,14 +12,14 @@ from opentelemetry.trace import SpanKind
 
 from shared import telemetry
 from shared.models.alerts import AlertDelivery
-from shared.ports.bundles import AlertDeliveryBundle
+from shared.ports.bundles import AlertPorts
 from shared.services.monitoring import alert_delivery
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def blueprint(settings: Settings, ports: AlertDeliveryBundle) -> df.Blueprint:
+def blueprint(settings: Settings, ports: AlertPorts) -> df.Blueprint:
     bp = df.Blueprint()
 
     @bp.function_name("alertDeliveries")

@@ -1,11 +1,12 @@
 """The narrow bundles of ports some services take, built once by the composition root (shared/bootstrap.py): roles,
-the audit log, onboarding, the tenant summary, image builds, Spot Group work and alert notices."""
+the audit log, onboarding, the tenant summary, image builds, Spot Group work and alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network
 from typing import Protocol
 
 from shared.models.tenants import Tenant
@@ -17,9 +18,9 @@ from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
-from shared.ports.directory import Directory
+from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.image_building import ImageBuilding
-from shared.ports.queues import EventPublisher
+from shared.ports.queues import AlertEvaluationQueue, EventPublisher
 from shared.ports.secret_store import SecretStore
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
 from shared.ports.stores import (
@@ -102,6 +103,7 @@ class SummaryPorts:
     spot_groups: SpotGroupStore
     refusals: RefusedWorkStore
     clock: Callable[[], datetime]
+    alerts: AlertStore | None = None  # its open alerts counted
 
 
 @dataclass(frozen=True)
@@ -122,12 +124,27 @@ class ImageBuildPorts:
 
 
 @dataclass(frozen=True)
-class AlertDeliveryBundle:
-    """What carries an alert's notices to its rule's channels (shared/services/monitoring/alert_delivery.py)."""
+class AlertPorts:
+    """Alert rules kept (a webhook's secret in the secret store, an e-mail channel's mailbox asked of Graph), and
+    their evaluation: the rows each kind watches, the alerts, and the queues of evaluations and notices."""
 
     alerts: AlertStore
+    secrets: SecretStore
     notices: NoticeSender
-    secrets: SecretStore  # a webhook's signing secret, read at each send
-    queue: AlertDeliveryQueue  # a failed notice's next attempt, later
+    deliveries: AlertDeliveryQueue
+    evaluations: AlertEvaluationQueue
+    tenants: TenantStore
+    cloud_pcs: CloudPcStore
+    connections: ConnectionStore
+    images: DeviceImageStore
+    image_sets: ImageSetStore
+    spot_groups: SpotGroupStore
+    schedules: SpotGroupScheduleStore
+    directory: Directory
+    licenses: LicenseAssignment
+    onboarding: OnboardingPorts
     clock: Callable[[], datetime]
+    new_id: Callable[[], str]
     portal_url: str | None  # the cards' and e-mails' link to the alert
+    resolve_host: Callable[[str], list[str]]  # a webhook host's addresses, as DNS answers now
+    private_networks: Sequence[IPv4Network | IPv6Network] = ()  # ALERT_WEBHOOK_PRIVATE_NETWORKS

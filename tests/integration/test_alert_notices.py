@@ -112,7 +112,7 @@ def test_a_500_then_a_200_is_delivered_on_the_second_attempt_signed_both_times(
     receiver.answer(500)
     first = alert_delivery.deliver(ports, message())
     assert first is not None and first.status == "pending" and "500" in (first.last_error or "")
-    [(again, delay)] = ports.queue.sent
+    [(again, delay)] = ports.deliveries.sent
     assert delay == alert_delivery.BACKOFF_S[0]
     second = alert_delivery.deliver(ports, again)
     assert second is not None and second.status == "delivered" and second.attempts == 2

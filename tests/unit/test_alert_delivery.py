@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.errors import NotFound, PreconditionFailed
-from shared.models.alerts import Alert, AlertDelivery, AlertRule, AlertStatus, StoredChannel
+from shared.models.alerts import Alert, AlertDelivery, AlertRule, AlertStatus, StoredChannel, webhook_secret_name
 from shared.ports.cloud_errors import CloudError
 from shared.services.monitoring import alert_channels, alert_delivery
 from shared.services.monitoring.alert_delivery import BACKOFF_S, MAX_ATTEMPTS, backoff_s
@@ -18,7 +18,7 @@ from shared.services.monitoring.alert_delivery import BACKOFF_S, MAX_ATTEMPTS, b
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 SECRET = "a-secret-of-sixteen-or-more"
 CHANNELS = [
-    StoredChannel(kind="webhook", url="https://hooks.example/a", secret_set=True, secret_name="alert-rule-1-0"),
+    StoredChannel(kind="webhook", url="https://hooks.example/a", secret_set=True),
     StoredChannel(kind="teams", url="https://teams.example/webhookb2/token"),
     StoredChannel(kind="email", mailbox="alerts@contoso.example", to=["ops@contoso.example"]),
 ]
@@ -109,7 +109,10 @@ class Sender:
 
 @dataclass
 class Secrets:
-    values: dict[str, str] = field(default_factory=lambda: {"alert-rule-1-0": SECRET})
+    # the name the rule gives its webhook's secret
+    values: dict[str, str] = field(
+        default_factory=lambda: {webhook_secret_name("t1", "rule-1", "https://hooks.example/a"): SECRET}
+    )
 
     def get_secret(self, name: str) -> str:
         if name not in self.values:
@@ -136,7 +139,7 @@ class Ports:
     alerts: Alerts = field(default_factory=Alerts)
     notices: Sender = field(default_factory=Sender)
     secrets: Secrets = field(default_factory=Secrets)
-    queue: Queue = field(default_factory=Queue)
+    deliveries: Queue = field(default_factory=Queue)
     now: list[datetime] = field(default_factory=lambda: [NOW])
     portal_url: str | None = "https://app.example/api/portal/"
 
@@ -176,7 +179,7 @@ def test_a_webhook_notice_is_signed_with_the_rules_secret_and_recorded_delivered
     assert url == "https://hooks.example/a" and alert_channels.signed_by(SECRET, body, headers["X-CloudPC-Signature"])
     assert row is not None and row.status == "delivered" and row.attempts == 1 and row.delivered_date_time == NOW
     [stored] = ports.alerts.alerts["alert-1"].deliveries
-    assert stored == row and ports.queue.sent == []
+    assert stored == row and ports.deliveries.sent == []
 
 
 def test_a_duplicate_message_of_a_delivered_notice_does_nothing(ports: Ports) -> None:
@@ -192,25 +195,25 @@ def test_a_transient_failure_is_retried_later_with_the_next_attempt_queued(ports
     assert row is not None and row.status == "pending" and row.attempts == 1
     assert row.last_error is not None and "503" in row.last_error
     assert row.next_attempt_date_time == NOW + timedelta(seconds=BACKOFF_S[0])
-    assert ports.queue.sent == [(message(attempt=2), BACKOFF_S[0])]
+    assert ports.deliveries.sent == [(message(attempt=2), BACKOFF_S[0])]
     assert alert_delivery.deliver(ports, message(attempt=1)) is None  # the failed attempt's message seen again
     ports.now[0] = NOW + timedelta(seconds=30)
     row = alert_delivery.deliver(ports, message(attempt=2))
     assert row is not None and row.status == "delivered" and row.attempts == 2 and row.last_error is None
-    assert len(ports.notices.posts) == 1 and len(ports.queue.sent) == 1
+    assert len(ports.notices.posts) == 1 and len(ports.deliveries.sent) == 1
 
 
 def test_a_throttle_waits_as_long_as_its_retry_after_says(ports: Ports) -> None:
     ports.notices.failures = [failure(429, retry_after_s=300)]
     alert_delivery.deliver(ports, message())
-    assert ports.queue.sent == [(message(attempt=2), 300.0)]
+    assert ports.deliveries.sent == [(message(attempt=2), 300.0)]
 
 
 def test_a_refusal_fails_the_notice_at_once(ports: Ports) -> None:
     ports.notices.failures = [failure(404)]
     row = alert_delivery.deliver(ports, message())
     assert row is not None and row.status == "failed" and row.attempts == 1 and "404" in (row.last_error or "")
-    assert ports.queue.sent == []
+    assert ports.deliveries.sent == []
 
 
 def test_a_notice_whose_attempts_run_out_fails(ports: Ports) -> None:
@@ -220,7 +223,7 @@ def test_a_notice_whose_attempts_run_out_fails(ports: Ports) -> None:
         assert row is not None and row.status == "pending"
         row = alert_delivery.deliver(ports, message(attempt=attempt))
     assert row is not None and row.status == "failed" and row.attempts == MAX_ATTEMPTS
-    assert [delay for _, delay in ports.queue.sent] == list(BACKOFF_S)
+    assert [delay for _, delay in ports.deliveries.sent] == list(BACKOFF_S)
     assert ports.notices.posts == []
 
 

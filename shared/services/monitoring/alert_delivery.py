@@ -11,7 +11,7 @@ from typing import Protocol
 
 from shared.errors import DomainError, NotFound
 from shared.models.alerts import Alert, AlertDelivery, AlertRule, ChannelDelivery, StoredChannel
-from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
+from shared.ports.alerts import AlertDeliveryQueue, NoticeSender
 from shared.ports.cloud_errors import CloudError
 from shared.ports.secret_store import SecretStore
 from shared.services.engine.updates import update_with_etag
@@ -26,15 +26,25 @@ MAX_ATTEMPTS = len(BACKOFF_S) + 1
 ERROR_MAX = 300  # what is kept of a failure's words
 
 
+class DeliveredAlerts(Protocol):
+    """What a delivery reads and writes of the alert store: the alert, its rule, the alert again on its etag."""
+
+    def get_alert(self, tenant_id: str, alert_id: str) -> Alert: ...
+
+    def get_alert_rule(self, tenant_id: str, rule_id: str) -> AlertRule: ...
+
+    def put_alert(self, alert: Alert, *, if_match: str | None = None, if_none_match: bool = False) -> Alert: ...
+
+
 class AlertDeliveryPorts(Protocol):
     @property
-    def alerts(self) -> AlertStore: ...
+    def alerts(self) -> DeliveredAlerts: ...
     @property
     def notices(self) -> NoticeSender: ...
     @property
     def secrets(self) -> SecretStore: ...
     @property
-    def queue(self) -> AlertDeliveryQueue: ...
+    def deliveries(self) -> AlertDeliveryQueue: ...
     @property
     def clock(self) -> Callable[[], datetime]: ...
     @property
@@ -136,6 +146,6 @@ def deliver(ports: AlertDeliveryPorts, message: AlertDelivery) -> ChannelDeliver
                                       next_attempt_date_time=ports.clock() + timedelta(seconds=wait))  # fmt: skip
     # queued before it is recorded: had the record failed, this message comes back and sends again (a receiver
     # dedupes on the delivery id); the other way round, a failed enqueue would leave the notice pending for ever
-    ports.queue.enqueue_alert_delivery(message.model_copy(update={"attempt": attempts + 1}), wait)
+    ports.deliveries.enqueue_alert_delivery(message.model_copy(update={"attempt": attempts + 1}), wait)
     _record(ports, message, retried)
     return retried
