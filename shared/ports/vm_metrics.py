@@ -26,6 +26,7 @@ class VmUsage:
     cpu_p95_percent: float | None  # the 95th percentile of the hourly averages: load that lasts, not a spike
     cpu_maximum_percent: float | None
     memory_available_average_bytes: float | None
+    memory_available_p05_bytes: float | None  # the 5th percentile of the hourly averages: how low it stays for long
     memory_available_minimum_bytes: float | None
 
 

@@ -59,6 +59,7 @@ def usage_of(resource_id: str, series: dict[str, list[Any]]) -> VmUsage:
         cpu_p95_percent=percentile([p.average for p in cpu], 0.95) if cpu else None,
         cpu_maximum_percent=max(p.maximum if p.maximum is not None else p.average for p in cpu) if cpu else None,
         memory_available_average_bytes=sum(p.average for p in memory) / len(memory) if memory else None,
+        memory_available_p05_bytes=percentile([p.average for p in memory], 0.05) if memory else None,
         memory_available_minimum_bytes=(
             min(p.minimum if p.minimum is not None else p.average for p in memory) if memory else None
         ),
