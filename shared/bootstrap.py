@@ -25,6 +25,7 @@ from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
+from shared.cloud.azure.monitor_metrics import AzureVmMetrics
 from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
 from shared.models.base import new_id, utc_now
@@ -35,6 +36,7 @@ from shared.ports.bundles import (
     EvictionWatch,
     ImageBuildPorts,
     OnboardingPorts,
+    RightSizingPorts,
     SpotGroupPorts,
 )
 from shared.ports.engine_ports import EnginePorts
@@ -91,6 +93,7 @@ class Services:
     spot_group_work: SpotGroupPorts
     onboarding: OnboardingPorts
     directory_subscriptions: DirectorySubscriptions
+    right_sizing: RightSizingPorts
 
 
 class EntraTenantIds:
@@ -235,4 +238,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             images=admin.images, policies=admin.policies,
         ),
         directory_subscriptions=subscriptions,
+        right_sizing=RightSizingPorts(
+            cloud_pcs=cloud_pcs, metrics=AzureVmMetrics(credentials, settings.metrics_endpoint),
+            pages=storage.continuations, clock=utc_now,
+        ),
     )  # fmt: skip

@@ -24,11 +24,13 @@ from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,
     DeviceImageStore,
+    ListPages,
     PolicyStore,
     RefusedWorkStore,
     SiteStore,
 )  # fmt: skip
 from shared.ports.tenant_access import TenantAccess
+from shared.ports.vm_metrics import VmMetrics
 
 
 class TenantWatch(Protocol):
@@ -98,6 +100,14 @@ class SummaryPorts:
     connections: ConnectionStore
     spot_groups: SpotGroupStore
     refusals: RefusedWorkStore
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class RightSizingPorts:
+    cloud_pcs: CloudPcStore
+    metrics: VmMetrics
+    pages: ListPages
     clock: Callable[[], datetime]
 
 

@@ -98,7 +98,11 @@ def test_batches_are_of_one_subscription_and_region_and_50_ids_at_most() -> None
     vms = [vm("s1", n) for n in range(120)] + [vm("s2", n) for n in range(3)] + [vm("s1", 200, "NorthEurope")]
     found = batches(vms)
     assert [(region, len(ids)) for region, ids in found] == [
-        ("northeurope", 1), ("westeurope", 50), ("westeurope", 50), ("westeurope", 20), ("westeurope", 3)
+        ("northeurope", 1),
+        ("westeurope", 50),
+        ("westeurope", 50),
+        ("westeurope", 20),
+        ("westeurope", 3),
     ]
     assert all(len({i.split("/")[2] for i in ids}) == 1 for _, ids in found)
     assert sorted(i for _, ids in found for i in ids) == sorted(v.resource_id for v in vms)
