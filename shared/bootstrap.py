@@ -27,6 +27,7 @@ from shared.cloud.azure.graph_subscriptions import GraphSubscriptionsApi
 from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
+from shared.cloud.azure.monitor_metrics import AzureVmMetrics
 from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import (
     QueueAlertDeliveries,
@@ -44,6 +45,7 @@ from shared.ports.bundles import (
     EvictionWatch,
     ImageBuildPorts,
     OnboardingPorts,
+    RightSizingPorts,
     SpotGroupPorts,
 )
 from shared.ports.engine_ports import EnginePorts
@@ -102,6 +104,7 @@ class Services:
     onboarding: OnboardingPorts
     directory_subscriptions: DirectorySubscriptions
     alerts: AlertPorts
+    right_sizing: RightSizingPorts
 
 
 class EntraTenantIds:
@@ -263,4 +266,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         onboarding=onboarding,
         directory_subscriptions=subscriptions,
         alerts=alerts,
+        right_sizing=RightSizingPorts(
+            cloud_pcs=cloud_pcs, metrics=AzureVmMetrics(credentials, settings.metrics_endpoint),
+            pages=storage.continuations, clock=utc_now,
+        ),
     )  # fmt: skip

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     )
     arm_endpoint: str = Field(default="https://management.azure.com", pattern=r"^https://")
     graph_endpoint: str = Field(default="https://graph.microsoft.com", pattern=r"^https://")
+    metrics_endpoint: str = Field(
+        default="https://{region}.metrics.monitor.azure.com",
+        pattern=r"^https://.*\{region\}",
+        description="Azure Monitor's regional metrics endpoint, `{region}` filled in per batch of VMs.",
+    )
     key_vault_url: str | None = Field(default=None, pattern=r"^https://", description="The app's Key Vault.")
     azure_authority_host: str = Field(
         default="login.microsoftonline.com", description="Entra ID's host (a custom one for a private cloud)."

@@ -44,6 +44,7 @@ ACCESS: dict[str, Access] = {
     "listTenants": Audience.SIGNED_IN,  # only the caller's tenants
     "getTenant": READER,
     "getTenantSummary": READER,
+    "getRightSizingReport": READER,
     "getTenantOnboarding": READER,
     "updateTenant": ADMINISTRATOR,
     "deleteTenant": OWNER,

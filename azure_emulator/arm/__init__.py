@@ -12,6 +12,7 @@ from azure_emulator.arm import (
     images,
     lists,
     marketplace,
+    metrics,
     network,
     nics,
     operation_status,
@@ -53,6 +54,7 @@ def register(ctx: Context) -> None:
         user_sessions,
         session_controls,
         spot,
+        metrics,
         lists,  # last: its pattern takes any namespace and type, so the routes above come first
     ):
         module.register(ctx)

@@ -106,6 +106,10 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.Compute/virtualMachines/deallocate/action", "Microsoft.Compute/disks/write",
     ),
     *_actions(
+        "resourceGroup", "reads each Cloud PC VM's CPU and free memory (Azure Monitor) for the right-sizing report",
+        "Microsoft.Insights/metrics/read",
+    ),
+    *_actions(
         "resourceGroup", "joins VMs to the domain, enrolls them and configures them after provisioning",
         "Microsoft.Compute/virtualMachines/extensions/write",
         "Microsoft.Compute/virtualMachines/runCommands/read", "Microsoft.Compute/virtualMachines/runCommands/write",

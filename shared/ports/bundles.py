@@ -27,11 +27,13 @@ from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,
     DeviceImageStore,
+    ListPages,
     PolicyStore,
     RefusedWorkStore,
     SiteStore,
 )  # fmt: skip
 from shared.ports.tenant_access import TenantAccess
+from shared.ports.vm_metrics import VmMetrics
 
 
 class TenantWatch(Protocol):
@@ -104,6 +106,14 @@ class SummaryPorts:
     refusals: RefusedWorkStore
     clock: Callable[[], datetime]
     alerts: AlertStore | None = None  # its open alerts counted
+
+
+@dataclass(frozen=True)
+class RightSizingPorts:
+    cloud_pcs: CloudPcStore
+    metrics: VmMetrics
+    pages: ListPages
+    clock: Callable[[], datetime]
 
 
 @dataclass(frozen=True)

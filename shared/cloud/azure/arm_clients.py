@@ -165,7 +165,7 @@ def retry_after_s(response: Any) -> float | None:
         return None
 
 
-class _CurrentCredential:
+class CurrentCredential:
     """The tenant's credential as it is at each token request. A client outlives a credential: when the directory
     renews a tenant's token (its admin granted more), the old credential is closed, and its clients ask the new one."""
 
@@ -210,7 +210,7 @@ class ArmClients:
                 policy = HandBackThrottlingPolicy(retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4,
                                                   **ARM_PATIENCE.retry_options())  # fmt: skip
                 client = factory(
-                    _CurrentCredential(self._credentials, tenant_id), subscription_id, base_url=self.endpoint,
+                    CurrentCredential(self._credentials, tenant_id), subscription_id, base_url=self.endpoint,
                     retry_policy=policy, transport=http_transport(ARM_PATIENCE),
                     per_retry_policies=[  # a VM's own limit first: a request it holds spends none of the budget
                         VmPacingPolicy(self.vm_limits, tenant_id, subscription_id, self._held_for),

@@ -59,7 +59,7 @@ class AzureInventory:
         """Every item of an ARM list, page by page through its nextLink (`subscription_id` "" for a tenant's)."""
         rows: list[dict[str, object]] = []
         next_url: str | None = url
-        with _reading():
+        with reading_azure():
             for _ in range(MAX_PAGES):
                 if not next_url:
                     break
@@ -75,7 +75,7 @@ class AzureInventory:
             f"{self._clients.endpoint}/subscriptions/{subscription_id}/resourcegroups/{name}"
             f"?api-version={RESOURCES_API}"
         )
-        with _reading():
+        with reading_azure():
             response = self._clients.get_url(tenant_id, subscription_id, url, STEP)
             if response.status_code == 404:
                 return False
@@ -88,7 +88,7 @@ class AzureInventory:
         # the app's own network, made in a site's resource group for Microsoft-hosted Cloud PCs, is no choice: its
         # subnet is named as a customer's often is, and a connection there would be one to the app's network
         own = arm_vm.hosted_vnet_name(region)
-        with _reading():
+        with reading_azure():
             for listed in network.virtual_networks.list_all():
                 vnet = dict(listed)  # the SDK's models read as the wire's JSON (properties nested)
                 if str(vnet.get("location") or "").lower() != region.lower() or not vnet.get("id"):
@@ -115,7 +115,7 @@ class AzureInventory:
     def vm_sizes(self, tenant_id: str, subscription_id: str, region: str) -> list[VmSizeChoice]:
         compute = self._clients.compute(tenant_id, subscription_id)
         region = region.lower()
-        with _reading():
+        with reading_azure():
             skus = [dict(listed) for listed in compute.resource_skus.list(filter=f"location eq '{region}'")]
         found = [
             VmSizeChoice(
@@ -131,7 +131,7 @@ class AzureInventory:
     def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:
         compute = self._clients.compute(tenant_id, subscription_id)
         found: list[ImageChoice] = []
-        with _reading():
+        with reading_azure():
             for managed in compute.images.list():
                 image = dict(managed)
                 found.append(ImageChoice(
@@ -174,7 +174,7 @@ class AzureInventory:
         # for the newest version's generation and disk): one request per offer, then one per wanted SKU
         images = self._clients.compute(tenant_id, subscription_id).virtual_machine_images
         found: list[PlatformImage] = []
-        with _reading():
+        with reading_azure():
             present = {o.name.lower() for o in images.list_offers(region, publisher)} & {o.lower() for o in offers}
             for offer in sorted(present):
                 for sku in sorted(s.name for s in images.list_skus(region, publisher, offer) if wanted(offer, s.name)):
@@ -208,7 +208,7 @@ def _region(display: object) -> str:
 
 
 @contextmanager
-def _reading() -> Iterator[None]:
+def reading_azure() -> Iterator[None]:
     """ARM's answer as the port's CloudError: throttled, refused with its code, or no token for the tenant yet."""
     try:
         yield

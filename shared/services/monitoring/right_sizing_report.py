@@ -1,0 +1,53 @@
+"""The right-sizing report of a tenant: its provisioned Cloud PCs a page at a time, each classed over the window with
+its VM's metrics read in batches (azure backend) or from its connections alone (windows365)."""
+
+from __future__ import annotations
+
+from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
+from shared.errors import Conflict, Unavailable
+from shared.models.cloud_pcs import PROVISIONED, CloudPc
+from shared.models.right_sizing import CloudPcRightSizing
+from shared.models.tenants import Tenant
+from shared.ports.bundles import RightSizingPorts
+from shared.ports.cloud_errors import CloudError
+from shared.ports.vm_metrics import MeteredVm, VmUsage
+from shared.services.monitoring.right_sizing import WINDOW, classify
+
+
+def _metered(cloud_pc: CloudPc) -> MeteredVm | None:
+    """The VM the app made for it in the customer's subscription; none for one Windows 365 made (its VM is not the
+    customer's to read)."""
+    if cloud_pc.virtual_machine_id and cloud_pc.build is not None:
+        return MeteredVm(cloud_pc.virtual_machine_id, cloud_pc.build.region_name)
+    return None
+
+
+def right_sizing_report(
+    ports: RightSizingPorts, tenant: Tenant, *, top: int = 100, skip_token: str | None = None
+) -> tuple[list[CloudPcRightSizing], str | None]:
+    """A page of the tenant's provisioned Cloud PCs, by name, each with its class, recommended plan and evidence.
+    On windows365 no VM is the tenant's to read: Windows 365's own recommendation report (Graph beta,
+    retrieveCloudPcRecommendationReports) is not read yet, so those Cloud PCs are classed by their connections."""
+    now = ports.clock()
+    provisioned = sorted(
+        (c for c in ports.cloud_pcs.list_all_cloud_pcs(tenant.id)
+         if c.status in PROVISIONED and c.service_plan_id in SERVICE_PLANS_BY_ID),
+        key=lambda c: (c.display_name.casefold(), c.id),
+    )  # fmt: skip
+    page, next_token = ports.pages.page(provisioned, top=top, skip_token=skip_token)
+    metered = [vm for vm in map(_metered, page) if vm]
+    usage: dict[str, VmUsage] = {}
+    if metered:
+        try:
+            usage = ports.metrics.usage(tenant.id, metered, now - WINDOW, now)
+        except CloudError as exc:  # throttled or failing: ask again shortly; refused: the onboarding report's role
+            if exc.transient:
+                raise Unavailable(f"Azure Monitor could not be read ({exc.code}): {exc}",
+                                  code="azureUnavailable") from exc  # fmt: skip
+            raise Conflict(f"The app cannot read the Cloud PCs' metrics ({exc.code}): {exc}",
+                           code="azureNotReadable") from exc  # fmt: skip
+    return [
+        classify(c, SERVICE_PLANS_BY_ID[c.service_plan_id], now,
+                 usage=usage.get((c.virtual_machine_id or "").lower()))
+        for c in page
+    ], next_token  # fmt: skip
