@@ -31,6 +31,7 @@ from shared.errors import (
     Unavailable,
     ValidationFailed,
 )
+from shared.models.base import UNION_TAGS
 from shared.ports.cloud_errors import NO_CONSENT, NOT_LINKED, CloudError
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,9 @@ def error_body(
 
 def _pydantic_target(loc: Sequence[int | str]) -> str:
     target = ""
-    for part in loc:
+    for index, part in enumerate(loc):
+        if part in UNION_TAGS and index + 1 < len(loc):  # a union member's tag, not a field of the caller's
+            continue
         target += f"[{part}]" if isinstance(part, int) else (f".{part}" if target else str(part))
     return target
 

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, union_tags
+from shared.models.json_schema import JsonSchemaKeywords
 
 # What a rule watches. Each kind is a condition over what the app already stores, so an alert is raised while the
 # condition holds and resolved when it clears; `threshold` is what the kinds in THRESHOLD_UNITS need.
@@ -30,7 +31,14 @@ Severity = Literal["critical", "warning", "informational"]
 AlertStatus = Literal["active", "acknowledged", "resolved"]
 AlertEvent = Literal["raised", "resolved"]  # what a channel is told
 
-HttpsUrl = Annotated[str, StringConstraints(strip_whitespace=True, min_length=9, max_length=2048)]
+HTTPS_URL = r"^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?([/?#]|$)"
+
+
+# stated in the schema, so a client knows before it sends; the rules service judges it with the rule's other problems
+# (alert_rules._url_problems), and the host's addresses as DNS answers when the rule is saved
+HttpsUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=9, max_length=2048), JsonSchemaKeywords(pattern=HTTPS_URL)
+]
 Mailbox = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)]
 
 
@@ -60,6 +68,7 @@ class EmailChannel(InputModel):
 
 
 AlertChannel = Annotated[WebhookChannel | TeamsChannel | EmailChannel, Field(discriminator="kind")]
+union_tags(WebhookChannel, TeamsChannel, EmailChannel, by="kind")
 
 
 class AlertRuleFields(InputModel):
@@ -67,7 +76,7 @@ class AlertRuleFields(InputModel):
     description: Description = ""
     kind: AlertRuleKind
     severity: Severity = "warning"
-    threshold: int | None = Field(default=None, ge=0, le=100_000)
+    threshold: int | None = Field(default=None, ge=0, le=100_000, strict=True)
     enabled: bool = True
     channels: list[AlertChannel] = Field(default_factory=list, max_length=10)
 
@@ -80,7 +89,7 @@ class AlertRuleUpdate(InputModel):
     display_name: DisplayName | None = None
     description: Description | None = None
     severity: Severity | None = None
-    threshold: int | None = Field(default=None, ge=0, le=100_000)
+    threshold: int | None = Field(default=None, ge=0, le=100_000, strict=True)
     enabled: bool | None = None
     channels: list[AlertChannel] | None = Field(default=None, max_length=10)
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -92,6 +92,17 @@ Description = Annotated[
     JsonSchemaKeywords(pattern=text_pattern),
 ]
 Guid = Annotated[str, AfterValidator(_guid), JsonSchemaKeywords(format="uuid")]
+
+
+# the tags of the discriminated unions: pydantic names a member's tag in an error's location, where the caller's
+# field path has none (`channels[0].webhook.url` is `channels[0].url` to them); triggers/http_responses.py drops it
+UNION_TAGS: set[str] = set()
+
+
+def union_tags(*members: type[BaseModel], by: str) -> None:
+    """Register the tags of a discriminated union's members (the values of their `by` field's Literal)."""
+    for member in members:
+        UNION_TAGS.update(str(tag) for tag in get_args(member.model_fields[by].annotation))
 
 
 def utc_now() -> datetime:

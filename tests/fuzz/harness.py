@@ -46,6 +46,14 @@ UNSTATABLE_RULES = {
     "notTakenByBackend": "a field the tenant's backend does not take",
     # Windows 365 (the emulator's Graph) refused it for the tenant's state, e.g. a tenant not yet linked to Entra
     "refusedByWindows365": "Windows 365 refused it for the tenant's state",
+    # an alert rule's threshold and a webhook's secret depend on its kind and, in a PATCH, on the stored rule
+    "thresholdRequired": "a rule of a kind that counts against a threshold, without one",
+    "thresholdNotAllowed": "a threshold on a rule of a kind that takes none",
+    "secretRequired": "a new webhook without its signing secret (an update keeps the stored one)",
+    # where a URL's host resolves, and which mailboxes a tenant has, are DNS's and the directory's state
+    "hostNotFound": "a webhook host that does not resolve",
+    "privateAddress": "a webhook host that resolves to a private, loopback or link-local address",
+    "mailboxNotFound": "a mailbox the tenant does not have",
 }
 
 # Graph's validation handshake: with this query parameter the webhooks echo it (200 text/plain) and read no body,

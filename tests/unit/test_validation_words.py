@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pytest
 from pydantic import ValidationError
 
+from shared.models.alerts import AlertRuleCreate
 from shared.models.policies import ProvisioningPolicyCreate
 from shared.models.user_settings import UserSettingCreate
 from triggers.http_responses import validation_details
@@ -29,3 +30,12 @@ def test_a_list_with_too_few_items_says_how_many_it_needs() -> None:
     assert _messages(ProvisioningPolicyCreate, body)["domainJoinConfigurations"] == (
         "domainJoinConfigurations: needs at least 1 item"
     )
+
+
+def test_a_field_of_a_union_member_is_named_by_the_callers_path_without_the_members_tag() -> None:
+    channel = {"kind": "webhook", "url": "https://hooks.example.com/x", "secret": "short"}
+    found = _messages(AlertRuleCreate, {"displayName": "Failures", "kind": "provisioningFailed", "channels": [channel]})
+    assert list(found) == ["channels[0].secret"]
+    assert list(_messages(AlertRuleCreate, {"displayName": "x", "kind": "provisioningFailed", "channels": [{}]})) == [
+        "channels[0]"
+    ]

@@ -4,6 +4,7 @@ secret kept in the secret store, and an alert acknowledged by an admin."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.alerts import (
+    HTTPS_URL,
     THRESHOLD_UNITS,
     Alert,
     AlertChannel,
@@ -168,10 +170,9 @@ def _threshold_problems(kind: AlertRuleKind, threshold: int | None) -> list[Erro
 def _url_problems(ports: RulePorts, url: str, target: str) -> list[ErrorDetail]:
     """An https URL whose host is public: a rule must not make the app call into its own network (SSRF), unless
     that network is one the settings allow; a name is judged by every address it resolves to now."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        return [ErrorDetail("httpsRequired", "The URL must be https://, with a host.", target)]
-    host = parts.hostname
+    if not re.match(HTTPS_URL, url):  # the pattern the schema states
+        return [ErrorDetail("httpsRequired", "The URL must be https://, with a host name.", target)]
+    host = urlsplit(url).hostname or ""
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
