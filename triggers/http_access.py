@@ -44,6 +44,9 @@ ACCESS: dict[str, Access] = {
     "listTenants": Audience.SIGNED_IN,  # only the caller's tenants
     "getTenant": READER,
     "getTenantSummary": READER,
+    "listCloudPcUsage": READER,
+    "listUserUsage": READER,
+    "listDailyUsage": READER,
     "getTenantOnboarding": READER,
     "updateTenant": ADMINISTRATOR,
     "deleteTenant": OWNER,

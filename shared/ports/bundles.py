@@ -1,5 +1,5 @@
 """The narrow bundles of ports some services take, built once by the composition root (shared/bootstrap.py): roles,
-the audit log, onboarding, the tenant summary, image builds and Spot Group work."""
+the audit log, onboarding, the tenant summary and usage, image builds and Spot Group work."""
 
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,
     DeviceImageStore,
+    ListPages,
     PolicyStore,
     RefusedWorkStore,
     SiteStore,
+    UsageStore,
 )  # fmt: skip
 from shared.ports.tenant_access import TenantAccess
 
@@ -98,6 +100,14 @@ class SummaryPorts:
     connections: ConnectionStore
     spot_groups: SpotGroupStore
     refusals: RefusedWorkStore
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class UsagePorts:
+    cloud_pcs: CloudPcStore
+    usage: UsageStore
+    pages: ListPages  # the reports are made whole, then paged
     clock: Callable[[], datetime]
 
 
