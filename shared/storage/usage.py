@@ -4,11 +4,13 @@ key range of the tenant's partition."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 
 from shared.models.usage import UsageDay
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
+
+AFTER_IDS = "~"  # sorts after "_" and every character of an id: "<day>~" bounds that day's keys from above
 
 
 class UsageRepository:
@@ -23,7 +25,7 @@ class UsageRepository:
         """The tenant's rows from `first` to `last`, both included, by day."""
         return list(self._rows.scan(
             "PartitionKey eq @t and RowKey ge @first and RowKey lt @after",
-            {"t": tenant_id, "first": first.isoformat(), "after": (last + timedelta(days=1)).isoformat()},
+            {"t": tenant_id, "first": first.isoformat(), "after": f"{last.isoformat()}{AFTER_IDS}"},
         ))  # fmt: skip
 
 

@@ -42,6 +42,9 @@ UNSTATABLE_RULES = {
     # a Spot Group's scaling must fit its licenses: JSON Schema cannot divide licenseCount by maxSessionsPerHost
     "aboveLicenses": "maxHosts above the licenses at the sessions per host",
     "baseAboveCeiling": "baseHosts above maxHosts or the licenses at the sessions per host",
+    # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
+    "rangeReversed": "a range whose from is after its to",
+    "rangeTooLong": "a range of more days than a report covers",
 }
 
 # Graph's validation handshake: with this query parameter the webhooks echo it (200 text/plain) and read no body,

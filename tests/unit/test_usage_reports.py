@@ -53,12 +53,14 @@ def test_the_watch_writes_each_day_once_per_run_and_the_reports_read_it() -> Non
 def test_the_range_defaults_to_the_last_30_days_and_holds_at_most_90() -> None:
     assert day_range(None, None, TODAY) == DayRange(TODAY - timedelta(days=29), TODAY)
     assert day_range("2026-09-01", "2026-11-29", TODAY) == DayRange(date(2026, 9, 1), date(2026, 11, 29))
+    assert day_range(None, "0001-01-02", TODAY) == DayRange(date(1, 1, 1), date(1, 1, 2))  # as far back as dates go
     refused_ranges = [
         (("2026-11-21", "2026-11-20"), "from"),
         (("2026-08-01", "2026-11-20"), "to"),
         (("yesterday", None), "from"),
         ((None, "2026-11-31"), "to"),
         ((None, "20261120"), "to"),
+        (("2026-11-01", "9999-12-31"), "to"),
     ]
     for asked, field in refused_ranges:
         with pytest.raises(ValidationFailed) as refused:

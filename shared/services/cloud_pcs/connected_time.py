@@ -1,4 +1,5 @@
-"""The rule that turns what each run of the use watch sees into connected time per Cloud PC per UTC day (pure).
+"""The rules that turn what the app sees of connections into connected time per Cloud PC per UTC day (pure): the
+azure backend's use watch, run after run, and the windows365 backend's report of whole connections.
 
 Azure Virtual Desktop tells a background reader only the sessions there are now, each Active or Disconnected, with
 when it was made (`createTime`): not when a user connected, disconnected or signed out. So a run counts, for an
@@ -12,7 +13,7 @@ counted: the figures are true to the watch's period (WATCH_PERIOD, the default s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from shared.models.usage import ConnectedDay, ConnectedTally
@@ -51,13 +52,28 @@ def count_connected(
         begin = min(_counted_from(s, previous_run, now) for s in active)  # every span ends now: their union is one span
         for start, end in _split_at_midnight(begin, now):
             day = _day(start, days)
-            day.connected_minutes += (end - start).total_seconds() / 60
-            day.first_connected_date_time = min(filter(None, (day.first_connected_date_time, start)))
-            day.last_connected_date_time = max(filter(None, (day.last_connected_date_time, end)))
+            _add(day, start, end)
             changed.add(day.day)
     today = _day(now, days)
     kept = ConnectedTally(**today.model_dump(), watched_date_time=now, connected=bool(active))
     return kept, [days[d] for d in sorted(changed)]
+
+
+def connected_days(connections: Iterable[tuple[datetime, datetime]]) -> list[ConnectedDay]:
+    """The days of connections whose sign-in and sign-out are known (Windows 365's report): each cut at midnight, and
+    counted as a session on the day it began."""
+    days: dict[date, ConnectedDay] = {}
+    for signed_in, signed_out in connections:
+        _day(signed_in, days).sessions += 1
+        for start, end in _split_at_midnight(signed_in, signed_out):
+            _add(_day(start, days), start, end)
+    return [days[d] for d in sorted(days)]
+
+
+def _add(day: ConnectedDay, start: datetime, end: datetime) -> None:
+    day.connected_minutes += (end - start).total_seconds() / 60
+    day.first_connected_date_time = min(filter(None, (day.first_connected_date_time, start)))
+    day.last_connected_date_time = max(filter(None, (day.last_connected_date_time, end)))
 
 
 def _counted_from(session: UserSessionRecord, previous_run: datetime, now: datetime) -> datetime:

@@ -40,11 +40,12 @@ class DayRange:
 def day_range(asked_from: str | None, asked_to: str | None, today: date) -> DayRange:
     """`from` and `to` as dates, both included: by default the last 30 days to today, at most 90."""
     last = _date("to", asked_to) if asked_to else today
-    first = _date("from", asked_from) if asked_from else last - timedelta(days=DEFAULT_DAYS - 1)
+    first = _date("from", asked_from) if asked_from else date.fromordinal(max(1, last.toordinal() - DEFAULT_DAYS + 1))
     if first > last:
-        raise _bad("from", f"from ({first}) must not be after to ({last}).")
+        raise _bad("from", f"from ({first}) must not be after to ({last}).", "rangeReversed")
     if (last - first).days + 1 > MAX_DAYS:
-        raise _bad("to", f"The range from {first} to {last} has {(last - first).days + 1} days: at most {MAX_DAYS}.")
+        raise _bad("to", f"The range from {first} to {last} has {(last - first).days + 1} days: at most {MAX_DAYS}.",
+                   "rangeTooLong")  # fmt: skip
     return DayRange(first, last)
 
 
@@ -121,14 +122,15 @@ def _by(items: Sequence[V], key: Callable[[V], K]) -> dict[K, list[V]]:
 
 def _date(name: str, value: str) -> date:
     try:
-        return date.fromisoformat(value) if len(value) == 10 else _refuse(name, value)
+        found = date.fromisoformat(value) if len(value) == 10 else _refuse(name, value)
     except ValueError:
         return _refuse(name, value)
+    return found
 
 
 def _refuse(name: str, value: str) -> date:
     raise _bad(name, f"{name} must be a date such as 2026-01-31, not '{value}'.")
 
 
-def _bad(name: str, message: str) -> ValidationFailed:
-    return ValidationFailed.of(ErrorDetail("invalidQueryParameter", message, name))
+def _bad(name: str, message: str, code: str = "invalidQueryParameter") -> ValidationFailed:
+    return ValidationFailed.of(ErrorDetail(code, message, name))
