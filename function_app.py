@@ -21,7 +21,10 @@ from shared import telemetry
 from shared.bootstrap import Services, build_services
 from shared.settings import load_settings
 from triggers import (
+    alert_deliveries,
+    alert_evaluations,
     directory_events,
+    http_alerts,
     http_cloud_pc_actions,
     http_cloud_pcs,
     http_connections,
@@ -57,7 +60,7 @@ def create_app(services: Services) -> df.DFApp:
         http_portal.blueprint(api, services.settings),
         http_identity.blueprint(api, services.access, services.audit_events),
         http_tenants.blueprint(api, services.admin, services.access),
-        http_summary.blueprint(api, services.admin, services.engine),
+        http_summary.blueprint(api, services.admin, services.engine, services.alerts.alerts),
         http_usage.blueprint(api, services.admin, services.engine),
         http_onboarding.blueprint(api, services.onboarding),
         http_connections.blueprint(api, services.admin),
@@ -69,6 +72,7 @@ def create_app(services: Services) -> df.DFApp:
         http_spot_evictions.blueprint(api, services.spot_group_work),
         http_policies.blueprint(api, services.admin),
         http_user_settings.blueprint(api, services.admin),
+        http_alerts.blueprint(api, services.alerts),
         http_cloud_pcs.blueprint(api, services.engine),
         http_cloud_pc_actions.blueprint(
             api, services.settings, services.engine, services.bulk_actions, services.bulk_queue
@@ -82,6 +86,8 @@ def create_app(services: Services) -> df.DFApp:
             api, services.settings, services.directory_subscriptions, services.admin.tenants, services.events
         ),
         timers.blueprint(services.settings, services.admin, services.engine, services.audit, services.spot_group_work),
+        alert_evaluations.blueprint(services.settings, services.alerts),
+        alert_deliveries.blueprint(services.settings, services.alerts),
         configuration_orchestrators.blueprint(),
         configuration_activities.blueprint(services.admin),
         provisioning_orchestrators.blueprint(),

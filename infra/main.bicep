@@ -240,6 +240,8 @@ var appSettings = {
   DIRECTORY_EVENTS_QUEUE: 'directory-events'
   BULK_ACTIONS_QUEUE: 'bulk-actions'
   DIRECTORY_SUBSCRIPTIONS_QUEUE: 'directory-subscriptions'
+  ALERT_EVALUATIONS_QUEUE: 'alert-evaluations'
+  ALERT_DELIVERIES_QUEUE: 'alert-deliveries'
   // the Python worker exports its own OpenTelemetry to Application Insights (host.json telemetryMode OpenTelemetry)
   PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'
 }

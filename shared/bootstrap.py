@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from shared.cloud.azure.alert_notices import AlertNotices
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import AzureDevices
@@ -26,11 +28,18 @@ from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.tenant_access import AzureTenantAccess
-from shared.events import QueueBulkActions, QueueEventPublisher, QueueSubscriptionLifecycle
+from shared.events import (
+    QueueAlertDeliveries,
+    QueueAlertEvaluations,
+    QueueBulkActions,
+    QueueEventPublisher,
+    QueueSubscriptionLifecycle,
+)
 from shared.models.base import new_id, utc_now
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import (
     AccessPorts,
+    AlertPorts,
     AuditPorts,
     EvictionWatch,
     ImageBuildPorts,
@@ -44,6 +53,7 @@ from shared.services.access.directory_subscriptions import DirectorySubscription
 from shared.services.backends.backend_choice import TenantBackends, access_of, cloud_pc_work_of, configuration_of
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
+from shared.storage.alerts import AlertRepository
 from shared.storage.audit_events import AuditEventRepository
 from shared.storage.bulk_actions import BulkActionRepository
 from shared.storage.cloud_pcs import CloudPcRepository
@@ -92,6 +102,7 @@ class Services:
     spot_group_work: SpotGroupPorts
     onboarding: OnboardingPorts
     directory_subscriptions: DirectorySubscriptions
+    alerts: AlertPorts
 
 
 class EntraTenantIds:
@@ -109,6 +120,11 @@ class EntraTenantIds:
                 return None
             known = self._known[tenant_id] = str(tenant.entra_tenant_id)
         return known
+
+
+def host_addresses(host: str) -> list[str]:
+    """The addresses a host name resolves to now (an alert webhook's host is judged by each of them)."""
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)})
 
 
 def eviction_watch(settings: Settings) -> EvictionWatch | None:
@@ -176,6 +192,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         pages=storage.continuations,
         backends=TenantBackends(tenants, configuration_of),
     )
+    alert_store = AlertRepository(storage)
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
@@ -213,6 +230,24 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         schedules=SpotGroupScheduleRepository(storage), directory=admin.directory,
         eviction_watch=eviction_watch(settings),
     )  # fmt: skip
+    onboarding = OnboardingPorts(
+        sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
+        app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
+        graph_endpoint=settings.graph_endpoint, portal_url=settings.portal_url,
+        backends=TenantBackends(tenants, access_of),
+        directory_subscriptions=subscriptions,
+        connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
+        images=admin.images, policies=admin.policies, alerts=alert_store,
+    )  # fmt: skip
+    alerts = AlertPorts(
+        alerts=alert_store, secrets=secrets, notices=AlertNotices(graph), portal_url=settings.portal_url,
+        deliveries=QueueAlertDeliveries(account.queue(settings.alert_deliveries_queue)),
+        evaluations=QueueAlertEvaluations(account.queue(settings.alert_evaluations_queue)),
+        tenants=tenants, cloud_pcs=cloud_pcs, connections=admin.connections, images=admin.images,
+        image_sets=admin.image_sets, spot_groups=admin.spot_groups, schedules=spot_group_work.schedules,
+        directory=directory, licenses=engine.licenses, onboarding=onboarding, clock=utc_now, new_id=new_id,
+        resolve_host=host_addresses, private_networks=settings.webhook_private_networks,
+    )  # fmt: skip
     return Services(
         settings=settings, storage=storage, events=events, admin=admin, engine=engine, credentials=credentials,
         bulk_actions=BulkActionRepository(storage),
@@ -227,14 +262,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         audit_events=audit_events,
         image_builds=image_builds,
         spot_group_work=spot_group_work,
-        onboarding=OnboardingPorts(
-            sites=admin.sites, access=AzureTenantAccess(credentials, arm, settings.graph_endpoint, graph),
-            app_client_id=settings.app_client_id, authority_host=settings.azure_authority_host,
-            graph_endpoint=settings.graph_endpoint, portal_url=settings.portal_url,
-            backends=TenantBackends(tenants, access_of),
-            directory_subscriptions=subscriptions,
-            connections=admin.connections, refusals=refusals, events=events, spot_groups=admin.spot_groups,
-            images=admin.images, policies=admin.policies,
-        ),
+        onboarding=onboarding,
         directory_subscriptions=subscriptions,
+        alerts=alerts,
     )  # fmt: skip

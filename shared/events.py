@@ -1,5 +1,6 @@
 """Queue messages the app sends itself: directory changes (`directory-events`), Graph lifecycle events to act on
-(`directory-subscriptions`) and bulk actions to run (ids only)."""
+(`directory-subscriptions`), bulk actions to run (ids only), tenants whose alert rules to evaluate
+(`alert-evaluations`) and alert notices to deliver (`alert-deliveries`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from opentelemetry.trace import SpanKind
 from pydantic import Field
 
 from shared import telemetry
+from shared.models.alerts import AlertDelivery
 from shared.models.base import InputModel
 
 MAX_IDS_PER_MESSAGE = 500  # keeps a message well under the 64 KiB queue limit
@@ -54,6 +56,13 @@ class BulkActionMessage(InputModel):
 
     tenant_id: str = Field(min_length=1, max_length=64)
     bulk_action_id: str = Field(min_length=1, max_length=64)
+    traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
+
+
+class AlertEvaluationMessage(InputModel):
+    """`{"tenantId"}`: evaluate the tenant's enabled alert rules now."""
+
+    tenant_id: str = Field(min_length=1, max_length=64)
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
 
@@ -108,3 +117,13 @@ class QueueSubscriptionLifecycle(_Queue):
             tenant_id=tenant_id, subscription_id=subscription_id, lifecycle_event=lifecycle_event
         )
         self.send(message.model_dump_json(by_alias=True, exclude_none=True))
+
+
+class QueueAlertEvaluations(_Queue):
+    def enqueue_alert_evaluation(self, tenant_id: str) -> None:
+        self.send(AlertEvaluationMessage(tenant_id=tenant_id).model_dump_json(by_alias=True, exclude_none=True))
+
+
+class QueueAlertDeliveries(_Queue):
+    def enqueue_alert_delivery(self, delivery: AlertDelivery, delay_s: float = 0.0) -> None:
+        self.send(delivery.model_dump_json(by_alias=True), delay_s)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,16 @@ class Settings(BaseSettings):
     subscription_renewal_schedule: str = Field(
         default="0 0 */6 * * *", description="NCRONTAB of the timer renewing Graph change-notification subscriptions."
     )
+    alert_evaluation_schedule: str = Field(
+        default="0 */5 * * * *", description="NCRONTAB of the timer evaluating every tenant's enabled alert rules."
+    )
+    alert_evaluations_queue: str = Field(default="alert-evaluations", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    alert_deliveries_queue: str = Field(default="alert-deliveries", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    alert_webhook_private_networks: str = Field(
+        default="",
+        description="Comma-separated CIDRs an alert webhook may reach although they are private, loopback or "
+        "link-local (empty in production: a rule cannot make the app call into its own network).",
+    )
     directory_events_queue: str = Field(default="directory-events", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     bulk_actions_queue: str = Field(default="bulk-actions", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     directory_subscriptions_queue: str = Field(
@@ -201,6 +212,10 @@ class Settings(BaseSettings):
         return f"{'http' if local else 'https'}://{self.website_hostname}"
 
     @property
+    def webhook_private_networks(self) -> list[IPv4Network | IPv6Network]:
+        return [ip_network(value, strict=False) for value in _listed(self.alert_webhook_private_networks)]
+
+    @property
     def issuers(self) -> list[str]:
         return _listed(self.auth_issuers)
 
@@ -238,6 +253,16 @@ class Settings(BaseSettings):
             raise ValueError("must not be negative")
         return value
 
+    @field_validator("alert_webhook_private_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in _listed(value):
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not a network such as 10.0.0.0/8 or 127.0.0.0/8") from None
+        return value
+
     @field_validator(
         "lifecycle_sweep_schedule",
         "pending_sweep_schedule",
@@ -248,6 +273,7 @@ class Settings(BaseSettings):
         "subscription_renewal_schedule",
         "use_watch_schedule",
         "usage_report_schedule",
+        "alert_evaluation_schedule",
     )
     @classmethod
     def _ncrontab(cls, value: str) -> str:

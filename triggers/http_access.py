@@ -124,6 +124,15 @@ ACCESS: dict[str, Access] = {
     "updateUserSetting": ADMINISTRATOR,
     "assignUserSetting": ADMINISTRATOR,
     "deleteUserSetting": ADMINISTRATOR,
+    # alerts: rules are configuration; an alert is acknowledged by whoever may act on the Cloud PCs it is about
+    "createAlertRule": ADMINISTRATOR,
+    "listAlertRules": READER,
+    "getAlertRule": READER,
+    "updateAlertRule": ADMINISTRATOR,
+    "deleteAlertRule": ADMINISTRATOR,
+    "listAlerts": READER,
+    "getAlert": READER,
+    "acknowledgeAlert": OPERATOR,
     # Cloud PCs
     "listCloudPcs": READER,
     "getCloudPc": READER,

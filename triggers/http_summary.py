@@ -6,6 +6,7 @@ import azure.durable_functions as df
 
 from shared.models.summary import TenantSummary
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.alerts import AlertStore
 from shared.ports.bundles import SummaryPorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.access.summary import tenant_summary
@@ -13,10 +14,10 @@ from triggers.http_api import Api
 from triggers.http_request import ApiRequest
 
 
-def blueprint(api: Api, admin: AdminPorts, engine: EnginePorts) -> df.Blueprint:
+def blueprint(api: Api, admin: AdminPorts, engine: EnginePorts, alerts: AlertStore) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Tenants")
-    ports = SummaryPorts(engine.cloud_pcs, admin.connections, admin.spot_groups, engine.refusals, admin.clock)
+    ports = SummaryPorts(engine.cloud_pcs, admin.connections, admin.spot_groups, engine.refusals, admin.clock, alerts)
 
     @routes.get(
         "tenants/{tenantId}/summary",

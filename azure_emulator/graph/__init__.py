@@ -1,5 +1,5 @@
 """Microsoft Graph at `/graph/v1.0` and `/graph/beta`: directory, licenses, devices, batching, change notifications,
-tenants found by a domain name.
+tenants found by a domain name, mail sent as a user.
 
 State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Errors are Graph's
 `{"error": {"code", "message", "innerError"}}`; throttling answers 429 with `Retry-After`, directory requests costing
@@ -16,6 +16,7 @@ from azure_emulator.graph import (
     batch,
     devices,
     groups,
+    mail,
     notifications,
     service_principals,
     skus,
@@ -37,6 +38,7 @@ def register(ctx: Context) -> None:
     devices.register(ctx, routes)
     service_principals.register(ctx, routes)
     tenant_information.register(ctx, routes)
+    mail.register(ctx, routes)
     windows365.register(ctx, notifier.changed)
     batch.register(ctx, routes)
     notifications.register(ctx, routes, notifier)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from shared.models.tenants import BackendName
 
 BOTH: tuple[BackendName, ...] = ("azure", "windows365")
+EMAIL = "email"  # the tenant's alerts (or its reclaim notices) are e-mailed from a mailbox of its own
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class GraphPermission:
     # the Graph calls the app makes with it: `METHOD path`, `{id}` for any one segment, a final `**` for any rest
     calls: tuple[str, ...]
     backends: tuple[BackendName, ...] = BOTH  # the tenants' backends it is needed for (none: the app's own tenant's)
+    only_for: str | None = None  # a use only some tenants make of the app (EMAIL), asked only of those
 
 
 GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
@@ -61,6 +63,13 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         ("GET deviceManagement/virtualEndpoint/**", "POST deviceManagement/virtualEndpoint/**",
          "PATCH deviceManagement/virtualEndpoint/**", "DELETE deviceManagement/virtualEndpoint/**"), ("windows365",),
     ),
+    # an application permission lets the app send as any mailbox of the tenant unless its admin scopes it with an
+    # application access policy (https://learn.microsoft.com/graph/auth-limit-mailbox-access): asked only of a tenant
+    # that e-mails
+    GraphPermission(
+        "Mail.Send", "sends the tenant's alerts by e-mail from the mailbox its alert rules name",
+        ("POST users/{id}/sendMail",), only_for=EMAIL,
+    ),
     # asked in the app's own tenant, not a customer's: Entra answers any tenant's public facts to a caller holding it
     GraphPermission(
         "CrossTenantInformation.ReadBasic.All",
@@ -71,9 +80,13 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
 )  # fmt: skip
 
 
-def graph_permissions(backend: BackendName) -> tuple[GraphPermission, ...]:
-    """What a tenant of this backend grants the app in Graph."""
-    return tuple(permission for permission in GRAPH_PERMISSIONS if backend in permission.backends)
+def graph_permissions(backend: BackendName, uses: frozenset[str] = frozenset()) -> tuple[GraphPermission, ...]:
+    """What a tenant of this backend, making these `uses` of the app (EMAIL), grants the app in Graph."""
+    return tuple(
+        permission
+        for permission in GRAPH_PERMISSIONS
+        if backend in permission.backends and (permission.only_for is None or permission.only_for in uses)
+    )
 
 
 def graph_permissions_for(method: str, path: str) -> list[str]:

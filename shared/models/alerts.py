@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
 
@@ -84,8 +85,15 @@ class AlertRuleUpdate(InputModel):
     channels: list[AlertChannel] | None = Field(default=None, max_length=10)
 
 
+def webhook_secret_name(tenant_id: str, rule_id: str, url: str) -> str:
+    """Where a webhook's secret is kept in Key Vault: one per rule and URL, so a rule saved again with the same URL
+    and no secret keeps it, wherever the channel moved in the list (Key Vault names: letters, digits and dashes)."""
+    return f"alert-{tenant_id}-{rule_id}-{hashlib.sha256(url.encode()).hexdigest()[:16]}"
+
+
 class StoredChannel(ApiModel):
-    """A channel as kept and returned: a webhook's secret lives in Key Vault under `secret_name`, never here."""
+    """A channel as kept and returned: a webhook's secret lives in Key Vault under `secret_name` (set by its rule
+    from its URL whenever `secret_set`), never here."""
 
     kind: Literal["webhook", "teams", "email"]
     url: str | None = None
@@ -105,6 +113,13 @@ class AlertRule(Resource):
     enabled: bool = True
     channels: list[StoredChannel] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _secret_names(self) -> AlertRule:
+        for channel in self.channels:
+            if channel.secret_set and channel.url:
+                channel.secret_name = webhook_secret_name(self.tenant_id, self.id, channel.url)
+        return self
+
 
 class ChannelDelivery(ApiModel):
     """How one channel's notice of one event fared."""
@@ -117,6 +132,16 @@ class ChannelDelivery(ApiModel):
     last_error: str | None = None
     next_attempt_date_time: datetime | None = None
     delivered_date_time: datetime | None = None
+
+
+NEWEST_FIRST_MS = 10**13  # past the year 2286 in milliseconds: an alert id's first 13 digits count down to it
+
+
+def alert_id(raised: datetime, unique: str) -> str:
+    """An alert's id, which sorts a tenant's alerts newest first: the milliseconds left until NEWEST_FIRST_MS, then
+    what keeps two raised in the same millisecond apart."""
+    millis = int(raised.astimezone(UTC).timestamp() * 1000)
+    return f"{NEWEST_FIRST_MS - millis:013d}-{unique.replace('-', '')[-12:]}"
 
 
 class Alert(Resource):

@@ -43,6 +43,7 @@ class TenantSummary(ApiModel):
     cloud_pcs: CloudPcCounts
     connections: ConnectionCounts
     spot_groups: SpotGroupCounts
+    active_alerts: int = Field(default=0, description="The tenant's alerts not resolved: active or acknowledged.")
     refused_work: list[RefusedWork] = Field(
         default_factory=list,
         description="Background work refused for want of a permission; the onboarding report says what to grant.",

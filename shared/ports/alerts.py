@@ -15,6 +15,12 @@ class AlertStore(Protocol):
         self, tenant_id: str, *, top: int | None = None, skip_token: str | None = None
     ) -> tuple[list[AlertRule], str | None]: ...
 
+    def list_all_alert_rules(self, tenant_id: str) -> list[AlertRule]: ...
+
+    def tenants_with_enabled_rules(self) -> list[str]:
+        """The tenants with an enabled rule, reading the rules' keys only."""
+        ...
+
     def put_alert_rule(
         self, rule: AlertRule, *, if_match: str | None = None, if_none_match: bool = False
     ) -> AlertRule: ...
@@ -36,7 +42,14 @@ class AlertStore(Protocol):
         """The rule's alerts not yet resolved: the ones a new sighting deduplicates against."""
         ...
 
-    def put_alert(self, alert: Alert, *, if_match: str | None = None, if_none_match: bool = False) -> Alert: ...
+    def count_open_alerts(self, tenant_id: str) -> int:
+        """Active and acknowledged alerts, in one query."""
+        ...
+
+    def put_alert(self, alert: Alert, *, if_match: str | None = None, if_none_match: bool = False) -> Alert:
+        """Create-only (`if_none_match`) raises it: Conflict when its rule and subject have an open alert already,
+        so two evaluations at once raise it once; a write that resolves it lets the next sighting raise a new one."""
+        ...
 
 
 class AlertDeliveryQueue(Protocol):

@@ -1,24 +1,27 @@
 """The narrow bundles of ports some services take, built once by the composition root (shared/bootstrap.py): roles,
-the audit log, onboarding, the tenant summary and usage, image builds and Spot Group work."""
+the audit log, onboarding, the tenant summary and usage, image builds, Spot Group work and alerts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from ipaddress import IPv4Network, IPv6Network
 from typing import Protocol
 
 from shared.models.tenants import Tenant
 from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
+from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
-from shared.ports.directory import Directory
+from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.image_building import ImageBuilding
-from shared.ports.queues import EventPublisher
+from shared.ports.queues import AlertEvaluationQueue, EventPublisher
+from shared.ports.secret_store import SecretStore
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
 from shared.ports.stores import (
     CloudPcStore,
@@ -69,6 +72,7 @@ class OnboardingPorts:
     spot_groups: SpotGroupStore | None = None  # personal groups' sites need Start VM on Connect's role
     images: DeviceImageStore | None = None  # a windows365 tenant's uploads tell whether Windows 365 could read them
     policies: PolicyStore | None = None  # policies with power rules: their sites need Start VM on Connect's role
+    alerts: AlertStore | None = None  # a rule that e-mails asks for Mail.Send
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ class SummaryPorts:
     spot_groups: SpotGroupStore
     refusals: RefusedWorkStore
     clock: Callable[[], datetime]
+    alerts: AlertStore | None = None  # its open alerts counted
 
 
 @dataclass(frozen=True)
@@ -126,3 +131,30 @@ class ImageBuildPorts:
     operations: CloudPcOperations
     building: ImageBuilding
     clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class AlertPorts:
+    """Alert rules kept (a webhook's secret in the secret store, an e-mail channel's mailbox asked of Graph), and
+    their evaluation: the rows each kind watches, the alerts, and the queues of evaluations and notices."""
+
+    alerts: AlertStore
+    secrets: SecretStore
+    notices: NoticeSender
+    deliveries: AlertDeliveryQueue
+    evaluations: AlertEvaluationQueue
+    tenants: TenantStore
+    cloud_pcs: CloudPcStore
+    connections: ConnectionStore
+    images: DeviceImageStore
+    image_sets: ImageSetStore
+    spot_groups: SpotGroupStore
+    schedules: SpotGroupScheduleStore
+    directory: Directory
+    licenses: LicenseAssignment
+    onboarding: OnboardingPorts
+    clock: Callable[[], datetime]
+    new_id: Callable[[], str]
+    portal_url: str | None  # the cards' and e-mails' link to the alert
+    resolve_host: Callable[[str], list[str]]  # a webhook host's addresses, as DNS answers now
+    private_networks: Sequence[IPv4Network | IPv6Network] = ()  # ALERT_WEBHOOK_PRIVATE_NETWORKS

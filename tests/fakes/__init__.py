@@ -13,14 +13,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from shared.events import DirectoryEvent
 from shared.models.lifecycle import DueWork
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.bundles import ImageBuildPorts, SpotGroupPorts
+from shared.ports.bundles import AlertPorts, ImageBuildPorts, OnboardingPorts, SpotGroupPorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.backends.backend_choice import TenantBackends, cloud_pc_work_of, configuration_of
+from shared.storage.alerts import AlertRepository
 from shared.storage.audit_events import AuditEventRepository
 from shared.storage.cloud_pcs import CloudPcRepository
 from shared.storage.connections import ConnectionRepository
@@ -38,6 +39,7 @@ from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
 from shared.storage.usage import UsageRepository
 from shared.storage.user_settings import UserSettingRepository
+from tests.fakes.alerts import FakeNotices, RecordingAlertQueues
 from tests.fakes.cloud import (
     FakeAzureInventory,
     FakeCloudPcOperations,
@@ -133,6 +135,9 @@ class Fakes:
         self.due = DueWorkRepository(storage)
         self.refusals = RefusedWorkRepository(storage)
         self.audit_log = AuditEventRepository(storage)
+        self.alerts = AlertRepository(storage)
+        self.notices = FakeNotices()
+        self.alert_queues = RecordingAlertQueues()
         self.directory = FakeDirectory(self.script)
         self.compute = FakeProvisioningCompute(self.script)
         self.devices = FakeDeviceDirectory(self.script, self.compute)
@@ -190,6 +195,19 @@ class Fakes:
             avd=self.avd, operations=self.operations, unique=self.unique, clock=self.clock,
             schedules=self.spot_group_schedules, directory=self.directory,
         )  # fmt: skip
+
+    def alert_ports(self, **overrides: Any) -> AlertPorts:
+        """AlertPorts on these fakes; a webhook host resolves to a public address unless `resolve_host` says
+        otherwise, and the onboarding report is a test's to give (`onboarding`)."""
+        ports = AlertPorts(
+            alerts=self.alerts, secrets=self.secrets, notices=self.notices, deliveries=self.alert_queues,
+            evaluations=self.alert_queues, tenants=self.tenants, cloud_pcs=self.cloud_pcs,
+            connections=self.connections, images=self.images, image_sets=self.image_sets,
+            spot_groups=self.spot_groups, schedules=self.spot_group_schedules, directory=self.directory,
+            licenses=self.licenses, onboarding=cast(OnboardingPorts, None), clock=self.clock, new_id=self.new_id,
+            portal_url=None, resolve_host=lambda host: ["52.178.17.2"],
+        )  # fmt: skip
+        return replace(ports, **overrides)
 
     def admin_ports(self, **overrides: Any) -> AdminPorts:
         ports = AdminPorts(

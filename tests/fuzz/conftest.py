@@ -96,6 +96,8 @@ def fuzz_host(azurite: Azurite, azure_environment: dict[str, str]) -> Iterator[D
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{prefix}",
+        "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{prefix}",
+        "ALERT_DELIVERIES_QUEUE": f"alert-deliveries-{prefix}",
     }
     host = DevHost(PROJECT_ROOT, env=env, port=port)
     host.start()

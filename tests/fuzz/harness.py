@@ -42,6 +42,10 @@ UNSTATABLE_RULES = {
     # a Spot Group's scaling must fit its licenses: JSON Schema cannot divide licenseCount by maxSessionsPerHost
     "aboveLicenses": "maxHosts above the licenses at the sessions per host",
     "baseAboveCeiling": "baseHosts above maxHosts or the licenses at the sessions per host",
+    # a field only the other backend takes (powerRules on windows365, ...): a tenant's backend is state, not shape
+    "notTakenByBackend": "a field the tenant's backend does not take",
+    # Windows 365 (the emulator's Graph) refused it for the tenant's state, e.g. a tenant not yet linked to Entra
+    "refusedByWindows365": "Windows 365 refused it for the tenant's state",
     # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
     "rangeReversed": "a range whose from is after its to",
     "rangeTooLong": "a range of more days than a report covers",

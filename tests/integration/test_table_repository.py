@@ -10,7 +10,9 @@ from azure.data.tables import TableServiceClient
 from pydantic import BaseModel
 
 from shared.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from shared.models.alerts import Alert, AlertRule, alert_id
 from shared.models.base import ApiModel
+from shared.storage.alerts import AlertRepository
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
 from tests.fakes.tables import MemoryTableService, memory_storage
@@ -205,3 +207,58 @@ def test_keys_storage_refuses_are_rows_that_do_not_exist(repo: EntityRepository[
     for key in ("a/b", "a#b", "a?b", "tab\tb"):
         assert repo.find("p", key) is None
         repo.delete("p", key)
+
+
+# --- the alert store: its open-alert markers are transactions with the alert, on either table service ------------
+
+
+@pytest.fixture(params=["azurite", "memory"])
+def alerts(request: pytest.FixtureRequest) -> AlertRepository:
+    if request.param == "azurite":
+        service = TableServiceClient.from_connection_string(request.getfixturevalue("storage_connection_string"))
+        return AlertRepository(TableStorage(service, unique_table_prefix()))
+    return AlertRepository(memory_storage(MemoryTableService()))
+
+
+def _alert(rule_id: str, subject: str, minute: int, unique: str = "a") -> Alert:
+    raised = datetime(2026, 11, 21, 10, minute, tzinfo=UTC)
+    return Alert(id=alert_id(raised, unique), tenant_id="t1", rule_id=rule_id, kind="provisioningFailed",
+                 severity="warning", subject=subject, subject_name=subject, summary="s", raised_date_time=raised,
+                 last_seen_date_time=raised, created_date_time=raised, last_modified_date_time=raised)  # fmt: skip
+
+
+def test_an_open_alert_of_a_rule_and_subject_is_raised_once(alerts: AlertRepository) -> None:
+    first = alerts.put_alert(_alert("r1", "policy:p:E", 0), if_none_match=True)
+    with pytest.raises(Conflict):
+        alerts.put_alert(_alert("r1", "policy:p:E", 1, "b"), if_none_match=True)
+    alerts.put_alert(_alert("r2", "policy:p:E", 2), if_none_match=True)  # another rule's is its own
+    assert [a.id for a in alerts.open_alerts("t1", "r1")] == [first.id]
+    assert [a.id for a in alerts.list_alerts("t1")[0]] == [alert_id(datetime(2026, 11, 21, 10, 2, tzinfo=UTC), "a"),
+                                                        first.id]  # fmt: skip
+    assert alerts.count_open_alerts("t1") == 2
+
+
+def test_resolving_an_alert_lets_its_subject_raise_a_new_one(alerts: AlertRepository) -> None:
+    first = alerts.put_alert(_alert("r1", "policy:p:E", 0), if_none_match=True)
+    seen = alerts.put_alert(first.model_copy(update={"count": 3}), if_match=first.etag)
+    with pytest.raises(PreconditionFailed):
+        alerts.put_alert(first.model_copy(update={"status": "resolved"}), if_match=first.etag)
+    assert alerts.open_alerts("t1", "r1")[0].count == 3
+    alerts.put_alert(seen.model_copy(update={"status": "resolved"}), if_match=seen.etag)
+    assert alerts.open_alerts("t1", "r1") == [] and alerts.count_open_alerts("t1") == 0
+    second = alerts.put_alert(_alert("r1", "policy:p:E", 5, "b"), if_none_match=True)
+    assert [a.id for a in alerts.list_alerts("t1", status="resolved")[0]] == [first.id]
+    assert [a.id for a in alerts.list_alerts("t1", status="active")[0]] == [second.id]
+    assert alerts.get_alert("t1", first.id).status == "resolved"
+    with pytest.raises(NotFound):
+        alerts.get_alert("t1", "~open|r1|x")
+
+
+def test_tenants_with_enabled_rules_are_read_from_the_rules_keys(alerts: AlertRepository) -> None:
+    now = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    for tenant_id, rule_id, enabled in (("t2", "a", True), ("t1", "b", False), ("t3", "c", True), ("t3", "d", True)):
+        alerts.put_alert_rule(AlertRule(id=rule_id, tenant_id=tenant_id, display_name=rule_id, kind="licensesLow",
+                                        severity="warning", threshold=1, enabled=enabled, created_date_time=now,
+                                        last_modified_date_time=now))  # fmt: skip
+    assert alerts.tenants_with_enabled_rules() == ["t2", "t3"]
+    assert [r.id for r in alerts.list_all_alert_rules("t3")] == ["c", "d"]

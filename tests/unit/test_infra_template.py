@@ -90,6 +90,7 @@ OPTIONAL = {
     "storage_client_id": "given as the host's AzureWebJobsStorage__clientId",
     "otel_exporter_otlp_endpoint": "Application Insights is the deployment's telemetry",
     "otel_exporter_otlp_traces_endpoint": "Application Insights is the deployment's telemetry",
+    "alert_webhook_private_networks": "empty is the production value: no webhook reaches a private network",
 }
 
 

@@ -49,6 +49,7 @@ NOT_A_MODEL = {
     "triggers/http_meta.py": "the liveness report of GET /health",
 }
 HTTP_ROUTES = {"get", "post", "patch", "put", "delete"}  # a route's `status=` is its HTTP status code
+READS = {"list_alerts": "the status a list is filtered on"}  # a `status=` that writes nothing: each with why
 
 
 def _called(node: ast.Call) -> str:
@@ -93,7 +94,7 @@ def test_only_the_state_machines_write_a_status() -> None:
                 continue
             for line, called in status_writes(path):
                 routed = where.startswith("triggers/") and called in HTTP_ROUTES
-                if called not in RESULTS and not routed:
+                if called not in RESULTS and called not in READS and not routed:
                     offenders.append(f"{where}:{line} ({called})")
     assert offenders == [], "move it through its state machine, or name the model a result"
 

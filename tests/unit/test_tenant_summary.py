@@ -6,17 +6,21 @@ from typing import Any, get_args
 
 import pytest
 
+from shared.models.alerts import Alert, alert_id
 from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.connections import Connection
 from shared.models.spot_groups import SpotGroup
 from shared.ports.bundles import SummaryPorts
 from shared.services.access.summary import tenant_summary
+from shared.services.monitoring.alert_transitions import ALERTS
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, cloud_pc, tenant
 
 
 def ports(fakes: Fakes) -> SummaryPorts:
-    return SummaryPorts(fakes.cloud_pcs, fakes.connections, fakes.spot_groups, fakes.refusals, fakes.clock)
+    return SummaryPorts(
+        fakes.cloud_pcs, fakes.connections, fakes.spot_groups, fakes.refusals, fakes.clock, fakes.alerts
+    )
 
 
 def connection(fakes: Fakes, connection_id: str, health: str, tenant_id: str = TENANT) -> None:
@@ -56,6 +60,7 @@ def test_an_empty_tenant_counts_zero_in_every_status() -> None:
         "cloudPcs": {"total": 0, "byStatus": dict.fromkeys(get_args(CloudPcStatus), 0), "neverConnected": 0},
         "connections": {"total": 0, "notHealthy": 0},
         "spotGroups": {"total": 0, "notReady": 0},
+        "activeAlerts": 0,
         "refusedWork": [],
         "asOfDateTime": "2026-11-02T09:00:00Z",
     }
@@ -124,3 +129,19 @@ def test_every_spot_group_status_but_ready_is_not_ready() -> None:
     spot_group(fakes, "elsewhere", "failed", tenant_id="fabrikam")
     counts = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).spot_groups
     assert (counts.total, counts.not_ready) == (6, 4)
+
+
+def test_open_alerts_are_counted_and_resolved_ones_are_not() -> None:
+    fakes = Fakes()
+    tenant(fakes)
+    now = fakes.clock()
+    for n in range(3):  # active, acknowledged, resolved
+        raised = Alert(id=alert_id(now, str(n)), tenant_id=TENANT, rule_id="r", kind="provisioningFailed",
+                       severity="warning", subject=f"s{n}", subject_name="s", summary="s", raised_date_time=now,
+                       last_seen_date_time=now, created_date_time=now, last_modified_date_time=now)  # fmt: skip
+        saved = fakes.alerts.put_alert(raised, if_none_match=True)
+        if n == 1:
+            saved = fakes.alerts.put_alert(ALERTS.move(saved, "acknowledge"), if_match=saved.etag)
+        if n == 2:
+            fakes.alerts.put_alert(ALERTS.move(saved, "resolve"), if_match=saved.etag)
+    assert tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).active_alerts == 2

@@ -70,6 +70,9 @@ def app_host(
         "DIRECTORY_EVENTS_QUEUE": f"events-{table_prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{table_prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{table_prefix}",
+        "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{table_prefix}",
+        "ALERT_DELIVERIES_QUEUE": f"alert-deliveries-{table_prefix}",
+        "ALERT_WEBHOOK_PRIVATE_NETWORKS": "127.0.0.0/8",  # the tests' webhook receivers listen on loopback
         # grace periods stay long (tests act within them); clean-up comes at once, swept every second
         "CLOUDPC_CLEANUP_DELAY": "PT1S",
         "WINDOWS365_POLL": "PT1S",  # Windows 365 in the emulator works in moments

@@ -24,6 +24,8 @@ def isolated_env(connection_string: str, **settings: str) -> dict[str, str]:
         "DIRECTORY_EVENTS_QUEUE": f"events-{prefix}",
         "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{prefix}",
+        "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{prefix}",
+        "ALERT_DELIVERIES_QUEUE": f"alert-deliveries-{prefix}",
         **settings,
     }
 

@@ -22,13 +22,14 @@ from shared.catalog.app_access import (
     custom_role,
     custom_role_command,
 )
-from shared.catalog.graph_permissions import graph_permissions
+from shared.catalog.graph_permissions import EMAIL, graph_permissions
 from shared.errors import ErrorDetail, NotFound, Unavailable, ValidationFailed
 from shared.models.connections import Connection
 from shared.models.onboarding import BuiltInAlternative, FoundTenant, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
+from shared.ports.alerts import AlertStore
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, ServiceRoleCheck
 from shared.ports.bundles import TenantWatch
@@ -70,6 +71,8 @@ class OnboardingReportPorts(ServiceRolePorts, ConsentPorts, Protocol):
     def refusals(self) -> RefusedWorkStore | None: ...
     @property
     def events(self) -> EventPublisher | None: ...
+    @property
+    def alerts(self) -> AlertStore | None: ...
 
 
 # Where admin consent returns: a Web redirect URI of its own beside the portal, not the portal's address, which is the
@@ -286,6 +289,20 @@ def _connection_subnets(ports: ServiceRolePorts, tenant_id: str) -> list[str]:
     return [connection.subnet_id for connection in _connections(ports, tenant_id) if connection.subnet_id]
 
 
+def uses_email(ports: OnboardingReportPorts, tenant: Tenant) -> bool:
+    """Whether the app sends mail from the tenant's mailboxes: an enabled alert rule with an e-mail channel (the place
+    for any other use of e-mail, such as the reclaim rule's notices to users)."""
+    if ports.alerts is None:
+        return False
+    skip_token: str | None = None
+    while True:
+        rules, skip_token = ports.alerts.list_alert_rules(tenant.id, skip_token=skip_token)
+        if any(rule.enabled and any(c.kind == "email" for c in rule.channels) for rule in rules):
+            return True
+        if skip_token is None:
+            return False
+
+
 def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> OnboardingReport:
     if not tenant.entra_tenant_id:
         return plan_onboarding(tenant, None, None, [], ports.app_client_id)
@@ -310,7 +327,8 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
         ports, tenant.id, sites, consented=granted is not None, subscriptions=tenant.subscription_ids
     )
     consent_url = admin_consent_url(ports, tenant)
-    report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles)
+    uses = frozenset({EMAIL}) if uses_email(ports, tenant) else frozenset()
+    report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles, uses)
     if ports.refusals is not None:
         refused = ports.refusals.list_refused(tenant.id)
         if report.ready and ports.events is not None and any(item.work in RECONCILES for item in refused):
@@ -344,9 +362,11 @@ def plan_onboarding(
     checks: list[ScopeCheck],
     app_client_id: str | None,
     service_roles: Sequence[ServiceRoleCheck] = (),
+    uses: frozenset[str] = frozenset(),
 ) -> OnboardingReport:
     """The checklist: pure, from what was read. `granted` None: not consented; a scope's `missing` None: not known;
-    `service_roles`: the roles other services' principals need, each held, not held or not known."""
+    `service_roles`: the roles other services' principals need, each held, not held or not known; `uses`: what the
+    tenant makes of the app that only some tenants need permissions for (EMAIL)."""
     items: list[OnboardingItem] = []
     if not tenant.entra_tenant_id:
         items.append(OnboardingItem(
@@ -362,7 +382,7 @@ def plan_onboarding(
         fix=consent_fix if granted is None else None,
     ))  # fmt: skip
     held = {name.lower() for name in granted or []}
-    for permission in graph_permissions(tenant.cloud_pc_backend):
+    for permission in graph_permissions(tenant.cloud_pc_backend, uses):
         status = "unknown" if granted is None else "present" if permission.name.lower() in held else "missing"
         items.append(OnboardingItem(
             kind="graphPermission", name=permission.name, status=status, reason=permission.reason,

@@ -28,6 +28,7 @@ def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
       informational (HEALTHY_CHECKS), that is failed, warning, or checks still pending or running.
     - Spot Groups: the total, and how many are not ready: any status but ready (deploying, updating, failed,
       deleting).
+    - Alerts: how many are open (active or acknowledged), counting their open markers' keys.
     """
     tenant_id = tenant.id
     as_of = ports.clock()  # read before the counts: whatever changed before it is in them
@@ -50,6 +51,7 @@ def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
             total=sum(by_group_status.values()),
             not_ready=sum(n for status, n in by_group_status.items() if status != READY),
         ),
+        active_alerts=ports.alerts.count_open_alerts(tenant_id) if ports.alerts is not None else 0,
         refused_work=ports.refusals.list_refused(tenant_id),
         as_of_date_time=as_of,
     )

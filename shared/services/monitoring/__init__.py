@@ -2,4 +2,4 @@
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["alert_transitions"]
+__all__ = ["alert_channels", "alert_delivery", "alert_evaluation", "alert_rules", "alert_transitions"]

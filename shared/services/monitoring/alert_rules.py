@@ -1,0 +1,214 @@
+"""Alert rules a tenant keeps: checked whole before anything is saved (each error naming its field), a webhook's
+secret kept in the secret store, and an alert acknowledged by an admin."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from shared.errors import ErrorDetail, ValidationFailed
+from shared.models.alerts import (
+    THRESHOLD_UNITS,
+    Alert,
+    AlertChannel,
+    AlertRule,
+    AlertRuleCreate,
+    AlertRuleKind,
+    AlertRuleUpdate,
+    StoredChannel,
+    WebhookChannel,
+    webhook_secret_name,
+)
+from shared.ports.alerts import AlertStore, NoticeSender
+from shared.ports.secret_store import SecretStore
+from shared.services.engine.updates import update_with_etag
+from shared.services.monitoring.alert_transitions import ALERTS
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class RulePorts(Protocol):
+    @property
+    def alerts(self) -> AlertStore: ...
+    @property
+    def secrets(self) -> SecretStore: ...  # a webhook's secret, write-only
+    @property
+    def notices(self) -> NoticeSender: ...  # whether an e-mail channel's mailbox exists
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def new_id(self) -> Callable[[], str]: ...
+    @property
+    def resolve_host(self) -> Callable[[str], list[str]]: ...  # a webhook host's addresses (DNS)
+    @property
+    def private_networks(self) -> Sequence[Network]: ...  # ALERT_WEBHOOK_PRIVATE_NETWORKS
+
+
+def create_alert_rule(ports: RulePorts, tenant_id: str, data: AlertRuleCreate, *, dry_run: bool = False) -> AlertRule:
+    now = ports.clock()
+    rule_id = ports.new_id()
+    channels = _checked(ports, tenant_id, rule_id, data.kind, data.threshold, data.channels, [])
+    rule = AlertRule(
+        id=rule_id, created_date_time=now, last_modified_date_time=now, tenant_id=tenant_id,
+        **data.model_dump(exclude={"channels"}), channels=channels,
+    )  # fmt: skip
+    if dry_run:
+        return rule
+    _keep_secrets(ports, rule, data.channels)
+    return ports.alerts.put_alert_rule(rule, if_none_match=True)
+
+
+def update_alert_rule(
+    ports: RulePorts, tenant_id: str, rule_id: str, patch: AlertRuleUpdate, *, if_match: str | None, dry_run: bool
+) -> AlertRule:
+    """A merge patch: `channels`, when present, replaces the list; a webhook named again by its URL without a
+    secret keeps the one it had. A secret no channel uses any more is deleted once the rule is saved."""
+    fields = patch.model_dump(exclude_unset=True, exclude={"channels"})
+    if "display_name" in fields and fields["display_name"] is None:
+        raise ValidationFailed.of(ErrorDetail("missing", "displayName cannot be removed.", "displayName"))
+    defaults = {name: AlertRule.model_fields[name].get_default() for name in ("description", "severity", "enabled")}
+    fields = {name: defaults[name] if value is None and name in defaults else value for name, value in fields.items()}
+    before: list[StoredChannel] = []
+
+    def change(current: AlertRule) -> AlertRule:
+        before[:] = current.channels
+        threshold = fields.get("threshold", current.threshold)
+        given = (patch.channels or []) if "channels" in patch.model_fields_set else None
+        channels = _checked(ports, tenant_id, rule_id, current.kind, threshold, given, current.channels)
+        return current.model_copy(update={**fields, "channels": channels, "last_modified_date_time": ports.clock()})
+
+    def save(rule: AlertRule, etag: str | None) -> AlertRule:
+        _keep_secrets(ports, rule, patch.channels or [])
+        return ports.alerts.put_alert_rule(rule, if_match=etag)
+
+    rule = update_with_etag(lambda: ports.alerts.get_alert_rule(tenant_id, rule_id), change, save,
+                            if_match=if_match, dry_run=dry_run)  # fmt: skip
+    if not dry_run:
+        _forget_secrets(ports, rule, before)
+    return rule
+
+
+def delete_alert_rule(ports: RulePorts, tenant_id: str, rule_id: str, *, if_match: str | None) -> None:
+    """The rule, its webhooks' secrets, and its open alerts resolved: no channel is left to tell of them."""
+    rule = ports.alerts.get_alert_rule(tenant_id, rule_id)
+    ports.alerts.delete_alert_rule(tenant_id, rule_id, if_match=if_match or rule.etag)
+    _forget_secrets(ports, rule.model_copy(update={"channels": []}), rule.channels)
+    now = ports.clock()
+    for alert in ports.alerts.open_alerts(tenant_id, rule_id):
+        resolved = ALERTS.move(alert, "resolve", resolved_date_time=now, last_modified_date_time=now)
+        ports.alerts.put_alert(resolved, if_match=alert.etag)
+
+
+def acknowledge_alert(ports: RulePorts, tenant_id: str, alert_id: str, *, by: str) -> Alert:
+    """An admin has seen it: it stays open until its condition clears (a resolved alert cannot be acknowledged)."""
+
+    def change(current: Alert) -> Alert:
+        now = ports.clock()
+        return ALERTS.move(current, "acknowledge", acknowledged_by=by, acknowledged_date_time=now,
+                           last_modified_date_time=now)  # fmt: skip
+
+    def save(alert: Alert, etag: str | None) -> Alert:
+        return ports.alerts.put_alert(alert, if_match=etag)
+
+    return update_with_etag(lambda: ports.alerts.get_alert(tenant_id, alert_id), change, save, if_match=None)
+
+
+def _checked(
+    ports: RulePorts,
+    tenant_id: str,
+    rule_id: str,
+    kind: AlertRuleKind,
+    threshold: int | None,
+    channels: list[AlertChannel] | None,
+    stored: list[StoredChannel],
+) -> list[StoredChannel]:
+    """The channels as they will be kept (`channels` None: the stored ones), once every rule holds; else one
+    ValidationFailed naming each field that breaks one."""
+    problems = _threshold_problems(kind, threshold)
+    if channels is None:
+        if problems:
+            raise ValidationFailed.of(*problems)
+        return stored
+    secrets = {channel.url for channel in stored if channel.kind == "webhook" and channel.secret_set}
+    kept = []
+    for index, channel in enumerate(channels):
+        where = f"channels[{index}]"
+        if channel.kind == "email":
+            if not ports.notices.mailbox_exists(tenant_id, channel.mailbox):
+                problems.append(ErrorDetail("mailboxNotFound", f"No mailbox '{channel.mailbox}' in the tenant: "
+                                            "e-mail is sent from a user or shared mailbox of its own.",
+                                            f"{where}.mailbox"))  # fmt: skip
+            kept.append(StoredChannel(kind="email", mailbox=channel.mailbox, to=channel.to))
+            continue
+        problems += _url_problems(ports, channel.url, f"{where}.url")
+        if isinstance(channel, WebhookChannel) and channel.secret is None and channel.url not in secrets:
+            problems.append(ErrorDetail("secretRequired", "A new webhook needs a secret: each notice is signed with "
+                                        "it (HMAC-SHA256).", f"{where}.secret"))  # fmt: skip
+        kept.append(StoredChannel(kind=channel.kind, url=channel.url, secret_set=channel.kind == "webhook"))
+    if problems:
+        raise ValidationFailed.of(*problems)
+    return kept
+
+
+def _threshold_problems(kind: AlertRuleKind, threshold: int | None) -> list[ErrorDetail]:
+    unit = THRESHOLD_UNITS.get(kind)
+    if unit is not None and threshold is None:
+        return [ErrorDetail("thresholdRequired", f"A {kind} rule needs a threshold, in {unit}.", "threshold")]
+    if unit is None and threshold is not None:
+        takers = ", ".join(sorted(THRESHOLD_UNITS))
+        return [ErrorDetail("thresholdNotAllowed", f"A {kind} rule takes no threshold (only {takers} do).",
+                            "threshold")]  # fmt: skip
+    return []
+
+
+def _url_problems(ports: RulePorts, url: str, target: str) -> list[ErrorDetail]:
+    """An https URL whose host is public: a rule must not make the app call into its own network (SSRF), unless
+    that network is one the settings allow; a name is judged by every address it resolves to now."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        return [ErrorDetail("httpsRequired", "The URL must be https://, with a host.", target)]
+    host = parts.hostname
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(address.split("%")[0]) for address in ports.resolve_host(host)]
+        except OSError:
+            addresses = []
+        if not addresses:
+            return [ErrorDetail("hostNotFound", f"The URL's host '{host}' does not resolve.", target)]
+    refused = [address for address in addresses if _internal(address) and not _allowed(ports, address)]
+    if refused:
+        return [ErrorDetail("privateAddress", f"The URL's host '{host}' is a private, loopback or link-local address "
+                            f"({refused[0]}): the app sends notices only to public endpoints.", target)]  # fmt: skip
+    return []
+
+
+def _internal(address: IpAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return _internal(address.ipv4_mapped)
+    return (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+            or address.is_unspecified or address.is_multicast)  # fmt: skip
+
+
+def _allowed(ports: RulePorts, address: IpAddress) -> bool:
+    return any(address.version == network.version and address in network for network in ports.private_networks)
+
+
+def _keep_secrets(ports: RulePorts, rule: AlertRule, given: list[AlertChannel]) -> None:
+    """Each webhook secret given, under the name its rule and URL have (a secret is never logged or returned)."""
+    for channel in given:
+        if isinstance(channel, WebhookChannel) and channel.secret is not None:
+            ports.secrets.set_secret(webhook_secret_name(rule.tenant_id, rule.id, channel.url), channel.secret)
+
+
+def _forget_secrets(ports: RulePorts, rule: AlertRule, before: list[StoredChannel]) -> None:
+    """The secrets of the webhooks `before` had and `rule` has no more."""
+    still = {channel.url for channel in rule.channels if channel.secret_set}
+    for channel in before:
+        if channel.secret_set and channel.url and channel.url not in still:
+            ports.secrets.delete_secret(webhook_secret_name(rule.tenant_id, rule.id, channel.url))

@@ -1,0 +1,40 @@
+"""Fakes of the alert ports that are not tables: the notices' sender (which mailboxes exist, what was sent) and the
+queues of evaluations and notices, each keeping what was sent to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.models.alerts import AlertDelivery
+
+
+class FakeNotices:
+    """The NoticeSender: `mailboxes` exist (per tenant); posts and mails are kept, never sent."""
+
+    def __init__(self) -> None:
+        self.mailboxes: set[tuple[str, str]] = set()
+        self.posted: list[tuple[str, bytes, dict[str, str]]] = []
+        self.mailed: list[tuple[str, str, list[str], str, str]] = []
+
+    def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        self.posted.append((url, body, dict(headers)))
+
+    def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None:
+        self.mailed.append((tenant_id, mailbox, to, subject, html))
+
+    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool:
+        return (tenant_id, mailbox.lower()) in self.mailboxes
+
+
+class RecordingAlertQueues:
+    """The AlertDeliveryQueue and the AlertEvaluationQueue: each message kept as the queue would carry it."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[AlertDelivery] = []
+        self.evaluations: list[str] = []
+
+    def enqueue_alert_delivery(self, delivery: AlertDelivery, delay_s: float = 0.0) -> None:
+        self.deliveries.append(delivery)
+
+    def enqueue_alert_evaluation(self, tenant_id: str) -> None:
+        self.evaluations.append(tenant_id)

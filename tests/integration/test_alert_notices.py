@@ -1,0 +1,180 @@
+"""The NoticeSender over the wire: notices POSTed to an HTTPS receiver the app trusts as it trusts Azure (retried by
+the delivery's backoff when it fails), e-mail through the emulator's Graph sendMail, and Mail.Send in the onboarding
+report only for a tenant that e-mails."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import requests
+
+from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
+from shared.bootstrap import Services
+from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
+from shared.cloud.azure.alert_notices import AlertNotices
+from shared.cloud.azure.credentials import AzureCredentials
+from shared.cloud.azure.graph_client import GraphClients
+from shared.models.tenants import Tenant
+from shared.ports.cloud_errors import CloudError
+from shared.services.access.onboarding import onboarding_report
+from shared.services.monitoring import alert_channels, alert_delivery
+from shared.settings import Settings
+from tests.unit.test_alert_delivery import SECRET, Ports, message
+from tests.unit.test_onboarding_email import EMAILED, HOOKED, Rules, rule
+from tests.utils.graph_admin import GraphAdmin
+from tests.utils.onboarding import grant_app
+from tests.utils.webhook_receiver import WebhookReceiver
+
+APP_TENANT = "alerting-tenant"
+
+
+@dataclass
+class Customer:
+    entra: str
+    notices: AlertNotices
+    admin: GraphAdmin
+    emulator: EmulatorProcess
+
+    def grant(self, permissions: list[str]) -> None:
+        """What the tenant's admin left the app in Graph (Enterprise applications, Permissions)."""
+        reply = self.emulator.session().put(
+            f"{self.emulator.base_url}/emulator/tenants/{self.entra}/apps/{APP_CLIENT_ID}",
+            json={"consented": True, "graphPermissions": permissions}, timeout=30,
+        )  # fmt: skip
+        assert reply.status_code == 200, reply.text
+
+    def sent_mail(self) -> list[dict[str, object]]:
+        reply = requests.get(f"{self.emulator.base_url}/emulator/graph/sentMail", params={"tenantId": self.entra},
+                             timeout=10)  # fmt: skip
+        reply.raise_for_status()
+        return list(reply.json()["value"])
+
+
+@pytest.fixture
+def customer(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) -> Iterator[Customer]:
+    entra = str(uuid.uuid4())
+    grant_app(azure_emulator, entra)
+    settings = Settings()  # the environment points the app at the emulator, and trusts its CA
+    credentials = AzureCredentials(settings, {APP_TENANT: entra}.get)
+    graph = GraphClients(credentials, settings.graph_endpoint)
+    notices = AlertNotices(graph)
+    yield Customer(entra, notices, GraphAdmin(azure_emulator, entra), azure_emulator)
+    notices.close()
+    graph.close()
+    credentials.close()
+
+
+@pytest.fixture
+def receiver(azure_emulator: EmulatorProcess) -> Iterator[WebhookReceiver]:
+    with WebhookReceiver.of(azure_emulator) as started:
+        yield started
+
+
+def test_a_notice_is_posted_as_given(customer: Customer, receiver: WebhookReceiver) -> None:
+    headers = {"Content-Type": "application/json", "X-CloudPC-Delivery-Id": "x.raised.0"}
+    customer.notices.post_json(receiver.url("/hooks/a"), b'{"a":1}', headers)
+    [received] = receiver.requests
+    assert received.path == "/hooks/a" and received.body == b'{"a":1}'
+    assert received.headers["content-type"] == "application/json" and received.headers["x-cloudpc-delivery-id"]
+
+
+def test_a_failing_endpoint_is_transient_with_its_retry_after_and_a_refusal_is_not(
+    customer: Customer, receiver: WebhookReceiver
+) -> None:
+    receiver.answer(503, retry_after_s=120)
+    receiver.answer(404, body=b"no such hook here")
+    with pytest.raises(CloudError) as held:
+        customer.notices.post_json(receiver.url(), b"{}", {})
+    assert held.value.transient and held.value.status == 503 and held.value.retry_after_s == 120
+    with pytest.raises(CloudError) as refused:
+        customer.notices.post_json(receiver.url("/secret-path"), b"{}", {})
+    assert not refused.value.transient and refused.value.status == 404
+    assert "no such hook here" in str(refused.value) and "secret-path" not in str(refused.value)
+
+
+def test_an_endpoint_that_is_not_there_is_transient(customer: Customer) -> None:
+    with pytest.raises(CloudError) as unanswered:
+        customer.notices.post_json("https://127.0.0.1:9/hook", b"{}", {})
+    assert unanswered.value.transient and "127.0.0.1" not in str(unanswered.value)
+
+
+def test_a_500_then_a_200_is_delivered_on_the_second_attempt_signed_both_times(
+    customer: Customer, receiver: WebhookReceiver
+) -> None:
+    ports = Ports()
+    ports.alerts.add()
+    ports.alerts.rule.channels[0].url = receiver.url()
+    ports = dataclasses.replace(ports, notices=customer.notices)  # type: ignore[arg-type]
+    receiver.answer(500)
+    first = alert_delivery.deliver(ports, message())
+    assert first is not None and first.status == "pending" and "500" in (first.last_error or "")
+    [(again, delay)] = ports.deliveries.sent
+    assert delay == alert_delivery.BACKOFF_S[0]
+    second = alert_delivery.deliver(ports, again)
+    assert second is not None and second.status == "delivered" and second.attempts == 2
+    assert len(receiver.requests) == 2
+    for received in receiver.requests:
+        assert alert_channels.signed_by(SECRET, received.body, received.headers["x-cloudpc-signature"])
+    assert len({r.headers["x-cloudpc-delivery-id"] for r in receiver.requests}) == 1  # one notice, deduplicable
+
+
+def test_mail_is_sent_as_the_tenants_mailbox_and_recorded(customer: Customer) -> None:
+    sender = customer.admin.user(customer.admin.create_user())["userPrincipalName"]
+    customer.notices.send_mail(APP_TENANT, sender, ["ops@contoso.example"], "[critical] it broke", "<p>it &amp; it</p>")
+    [sent] = customer.sent_mail()
+    assert sent["from"] == sender and sent["to"] == ["ops@contoso.example"]
+    assert sent["subject"] == "[critical] it broke" and sent["body"] == "<p>it &amp; it</p>"
+    assert sent["contentType"] == "HTML" and sent["saveToSentItems"] is False
+
+
+def test_mail_from_a_mailbox_that_does_not_exist_is_refused_for_good(customer: Customer) -> None:
+    with pytest.raises(CloudError) as refused:
+        customer.notices.send_mail(APP_TENANT, "nobody@contoso.example", ["ops@contoso.example"], "s", "b")
+    assert refused.value.status == 404 and refused.value.code == "ErrorInvalidUser" and not refused.value.transient
+    assert customer.sent_mail() == []
+
+
+def test_mail_without_mail_send_is_refused_naming_the_permission(customer: Customer) -> None:
+    customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "Mail.Send"])
+    sender = customer.admin.user(customer.admin.create_user())["userPrincipalName"]
+    with pytest.raises(CloudError) as refused:
+        customer.notices.send_mail(APP_TENANT, sender, ["ops@contoso.example"], "s", "b")
+    assert refused.value.status == 403 and refused.value.permission_denied and "Mail.Send" in str(refused.value)
+    assert customer.sent_mail() == []
+
+
+def test_a_mailbox_exists_or_not(customer: Customer) -> None:
+    user_id = customer.admin.create_user()
+    sender = customer.admin.user(user_id)["userPrincipalName"]
+    assert customer.notices.mailbox_exists(APP_TENANT, sender)
+    assert customer.notices.mailbox_exists(APP_TENANT, user_id)
+    assert not customer.notices.mailbox_exists(APP_TENANT, "nobody@contoso.example")
+
+
+def test_the_onboarding_report_asks_mail_send_only_of_a_tenant_that_emails(
+    services: Services, azure_emulator: EmulatorProcess
+) -> None:
+    entra = str(uuid.uuid4())
+    tenant = Tenant.model_validate({
+        "id": str(uuid.uuid4()), "displayName": "Contoso", "entraTenantId": entra, "cloudPcBackend": "windows365",
+        "createdDateTime": "2026-11-26T00:00:00Z", "lastModifiedDateTime": "2026-11-26T00:00:00Z",
+    })  # fmt: skip
+    grant_app(azure_emulator, entra)
+    customer = Customer(entra, None, None, azure_emulator)  # type: ignore[arg-type]
+    customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "Mail.Send"])
+    # the rules' store (#50's alert tables) stood in for by what its list answers
+    hooked = dataclasses.replace(services.onboarding, alerts=Rules([rule("a", HOOKED)]))  # type: ignore[arg-type]
+    emailing = dataclasses.replace(services.onboarding, alerts=Rules([rule("a", HOOKED), rule("b", EMAILED)]))  # type: ignore[arg-type]
+
+    def mail_send(ports: object) -> str | None:
+        report = onboarding_report(ports, tenant)  # type: ignore[arg-type]
+        return next((item.status for item in report.items if item.name == "Mail.Send"), None)
+
+    assert mail_send(hooked) is None
+    assert mail_send(emailing) == "missing"
+    customer.grant([p.name for p in GRAPH_PERMISSIONS])  # the admin consents again, to what the report lists
+    assert mail_send(emailing) == "present"
