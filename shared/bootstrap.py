@@ -75,6 +75,7 @@ from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.table_service import TableStorage
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
+from shared.storage.usage import UsageRepository
 from shared.storage.user_settings import UserSettingRepository
 
 APP_VERSION = "0.2.0"
@@ -220,6 +221,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         windows365_poll=settings.windows365_poll,
         backends=TenantBackends(tenants, cloud_pc_work_of),
         avd=avd,
+        usage=UsageRepository(storage),
     )
     image_builds = ImageBuildPorts(
         image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,

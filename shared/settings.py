@@ -152,6 +152,11 @@ class Settings(BaseSettings):
         description="NCRONTAB of the watch over the azure backend's Cloud PCs: who is connected, and which sleep or "
         "wake by their policies' power rules.",
     )
+    usage_report_schedule: str = Field(
+        default="0 15 2 * * *",
+        description="NCRONTAB of the daily read of Windows 365's remote connection report into the windows365 "
+        "backend's usage.",
+    )
     subscription_renewal_schedule: str = Field(
         default="0 0 */6 * * *", description="NCRONTAB of the timer renewing Graph change-notification subscriptions."
     )
@@ -272,6 +277,7 @@ class Settings(BaseSettings):
         "marketplace_refresh_schedule",
         "subscription_renewal_schedule",
         "use_watch_schedule",
+        "usage_report_schedule",
         "alert_evaluation_schedule",
     )
     @classmethod

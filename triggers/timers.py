@@ -144,6 +144,19 @@ def blueprint(
         if asleep or woken:
             log.info("Cloud PCs watched: %d put to sleep, %d found awake", asleep, woken)
 
+    @bp.function_name("importCloudPcUsage")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.usage_report_schedule, run_on_startup=False)
+    def import_cloud_pc_usage(timer: func.TimerRequest) -> None:
+        """Each tenant's connections from its backend's own report (Windows 365's), once a day, into its usage."""
+        now, written = engine.clock(), 0
+        for tenant_id in _tenant_ids(ports):
+            try:
+                written += engine.backends.of(tenant_id).import_usage(engine, tenant_id, now)
+            except Exception:  # this tenant waits for the next run; the others go on
+                log.exception("The usage of tenant %s's Cloud PCs could not be read now", tenant_id)
+        if written:
+            log.info("Usage read from the backends' reports: %d Cloud PC days", written)
+
     @bp.function_name("recheckConnections")
     @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)
     @bp.durable_client_input(client_name="client")

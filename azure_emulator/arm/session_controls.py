@@ -1,9 +1,10 @@
 """The emulator's controls of simulated Azure Virtual Desktop users (not Azure's), under `/emulator/avd/<a host
 pool's ARM id>`: POST `signIns` {userPrincipalName, sessionHostName?} (placed as user_sessions.py says AVD places
-them; 409 NoFreeSession, counted, when no host takes them), POST `connections` {userPrincipalName} (the user opens
-their desktop in a Remote Desktop client: as a sign-in, but a personal user's VM that is off is started first by
-Start VM on Connect where AVD may, else 409 with AVD's connection error, counted: start_on_connect.py), POST
-`signOuts` and `disconnects` {userPrincipalName},
+them; 409 NoFreeSession, counted, when no host takes them), POST `connections` {userPrincipalName, createTime?} (the
+user opens their desktop in a Remote Desktop client: as a sign-in, but a personal user's VM that is off is started
+first by Start VM on Connect where AVD may, else 409 with AVD's connection error, counted: start_on_connect.py; a
+`createTime` dates a new session, for a test that simulates days of use), POST `signOuts` and `disconnects`
+{userPrincipalName},
 PUT `load` {signedInUsers, domain?, signOut?} (signs users `user0001@<domain>`... in or out until that many are
 signed in, now: no clock runs it, so a test or a replay drives a day's curve step by step; `signOut` says who leaves
 when there are fewer: `newest`, the default, or `spread`, in proportion to each host's sessions as users leaving at
@@ -27,6 +28,7 @@ exists, as a Spot Group's users are granted it. The rule is no kinder: a pool no
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from azure_emulator.arm import avd_feed, common, desktop_virtualization, operations, start_on_connect
@@ -62,6 +64,16 @@ def _text(request: Request, name: str, required: bool = True) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise ApiError(400, "InvalidRequestContent", f"'{name}' must be a text that is not empty.")
     return value.strip()
+
+
+def _time(request: Request, name: str) -> str | None:
+    value = _text(request, name, required=False)
+    if value is not None:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ApiError(400, "InvalidRequestContent", f"'{name}' must be an ISO 8601 time.") from None
+    return value
 
 
 def _leaving(sessions: list[Doc], count: int, how: str) -> list[Doc]:
@@ -153,7 +165,12 @@ def register(ctx: Context) -> None:
     def post_connection(request: Request) -> Response:
         with ctx.store.transaction():
             pool = pool_of(request)
-            session = start_on_connect.connect(ctx, pool, str(_text(request, "userPrincipalName")))
+            upn, made_at = str(_text(request, "userPrincipalName")), _time(request, "createTime")
+            new = session_of(ctx, pool["resource"]["id"], upn) is None
+            session = start_on_connect.connect(ctx, pool, upn)
+            if new and made_at is not None:  # a test's simulated day: the session dated then, as AVD would show it
+                session["resource"]["properties"]["createTime"] = made_at
+                session = common.put(ctx, session)
             return Response(201, common.shown(session))
 
     @r.route("POST", POOL_CONTROL + r"/signOuts", operation="emulatorControl", api="emulator", auth=False)

@@ -13,6 +13,7 @@ from shared.models.cloud_pc_actions import TroubleshootResult
 from shared.models.failures import CodedFailure, Explained
 from shared.models.json_schema import status_subsets
 from shared.models.languages import DEFAULT_LANGUAGE
+from shared.models.usage import ConnectedTally
 
 CloudPcStatus = Literal[
     "notProvisioned",
@@ -108,6 +109,11 @@ class CloudPc(Resource):
         default=None,
         description="Since when its user has been seen disconnected or signed out while it runs (its policy's power "
         "rules count from this); absent while they are connected or it is asleep.",
+    )
+    connected_today: ConnectedTally | None = Field(
+        default=None,
+        description="The azure backend's use watch: its user's connected time on the day it last counted, and that "
+        "count's time (the usage API reports the days).",
     )
     reclaim_announced_date_time: datetime | None = Field(
         default=None,

@@ -19,6 +19,7 @@ from shared.ports.cloud_pc_work_ports import (
     ActionPorts,
     DirectoryChangePorts,
     RestorePointPorts,
+    UsageImportPorts,
     UsePorts,
     Windows365CloudPcPorts,
 )
@@ -175,6 +176,11 @@ class CloudPcWork(Protocol):
 
     def watch_use(self, ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
         """Who was seen connected, and the Cloud PCs put to sleep or found awake, at a watch of the tenant's use."""
+        ...
+
+    def import_usage(self, ports: UsageImportPorts, tenant_id: str, now: datetime) -> int:
+        """The usage rows the backend's own report of connections gives (the daily import); 0 where the use watch
+        counts them as it goes."""
         ...
 
 

@@ -1,5 +1,5 @@
 """The narrow bundles of ports some services take, built once by the composition root (shared/bootstrap.py): roles,
-the audit log, onboarding, the tenant summary, image builds, Spot Group work and alerts."""
+the audit log, onboarding, the tenant summary and usage, image builds, Spot Group work and alerts."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from shared.ports.stores import (
     PolicyStore,
     RefusedWorkStore,
     SiteStore,
+    UsageStore,
 )  # fmt: skip
 from shared.ports.tenant_access import TenantAccess
 from shared.ports.vm_metrics import VmMetrics
@@ -113,6 +114,14 @@ class RightSizingPorts:
     cloud_pcs: CloudPcStore
     metrics: VmMetrics
     pages: ListPages
+    clock: Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class UsagePorts:
+    cloud_pcs: CloudPcStore
+    usage: UsageStore
+    pages: ListPages  # the reports are made whole, then paged
     clock: Callable[[], datetime]
 
 

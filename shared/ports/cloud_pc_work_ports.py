@@ -12,7 +12,7 @@ from shared.ports.compute import ProvisioningCompute
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.queues import EventPublisher
-from shared.ports.stores import CloudPcStore, DueWorkStore, PolicyStore, RefusedWorkStore
+from shared.ports.stores import CloudPcStore, DueWorkStore, PolicyStore, RefusedWorkStore, UsageStore
 from shared.ports.windows365 import Windows365Provisioning
 
 # read-only members (properties): the bundles that satisfy these are frozen dataclasses
@@ -109,8 +109,8 @@ class ActionPorts(NewRunPorts, DeprovisionPorts, RestorePointPorts, Protocol):
 
 
 class UsePorts(TimelinePorts, Protocol):
-    """A watch of a tenant's Cloud PCs' use (watch_use): its policies and Cloud PCs, AVD's pools and sessions, and
-    the VMs it may put to sleep."""
+    """A watch of a tenant's Cloud PCs' use (watch_use): its policies and Cloud PCs, AVD's pools and sessions, the
+    VMs it may put to sleep, and the connected time it counts."""
 
     @property
     def policies(self) -> PolicyStore: ...
@@ -118,3 +118,14 @@ class UsePorts(TimelinePorts, Protocol):
     def avd(self) -> DesktopVirtualization: ...
     @property
     def operations(self) -> CloudPcOperations: ...
+    @property
+    def usage(self) -> UsageStore: ...
+
+
+class UsageImportPorts(Windows365CloudPcPorts, Protocol):
+    """A tenant's connections read from its backend's report into the usage rows (import_usage)."""
+
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...
+    @property
+    def usage(self) -> UsageStore: ...

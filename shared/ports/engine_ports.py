@@ -24,6 +24,7 @@ from shared.ports.stores import (
     PolicyStore,
     RefusedWorkStore,
     SiteStore,
+    UsageStore,
 )
 from shared.ports.windows365 import Windows365Provisioning
 
@@ -55,6 +56,7 @@ class EnginePorts:
     audit_log: AuditLog  # Windows 365's audit events join the tenant's audit view
     backends: BackendChoice[CloudPcWork]  # what differs between the backends, the tenant's picked
     avd: DesktopVirtualization  # where an azure-backend Cloud PC meets its user
+    usage: UsageStore  # Cloud PCs' connected time per day, which the use watch keeps
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

@@ -8,7 +8,7 @@ ports of tenants and their access are in access_stores.py, Spot PC's in spot_pc_
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, TypeVar
 
 from shared.models.cloud_pc_actions import BulkAction, BulkActionItem
@@ -19,6 +19,7 @@ from shared.models.lifecycle import DueWork
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWork, RefusedWorkKind
 from shared.models.sites import Site
+from shared.models.usage import UsageDay
 from shared.models.user_settings import UserSetting
 
 T = TypeVar("T")
@@ -154,6 +155,14 @@ class PolicyStore(Protocol):
     ) -> ProvisioningPolicy: ...
 
     def delete_policy(self, tenant_id: str, policy_id: str, *, if_match: str | None = None) -> None: ...
+
+
+class UsageStore(Protocol):
+    """Cloud PCs' connected time, a row per Cloud PC per UTC day (partition = tenant)."""
+
+    def put_usage_days(self, days: Iterable[UsageDay]) -> int: ...
+
+    def list_usage_days(self, tenant_id: str, first: date, last: date) -> list[UsageDay]: ...
 
 
 class UserSettingStore(Protocol):

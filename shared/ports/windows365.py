@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from shared.models.connections import CheckStatus
@@ -130,6 +131,14 @@ class Windows365Image:
 
 
 @dataclass(frozen=True)
+class Windows365Connection:
+    """One remote connection to a Cloud PC, as Windows 365's remote connection report lists it; times in UTC."""
+
+    sign_in_date_time: datetime
+    sign_out_date_time: datetime | None  # None: not signed out yet
+
+
+@dataclass(frozen=True)
 class Windows365Snapshot:
     """A restore point Windows 365 took of a Cloud PC (Graph's cloudPcSnapshot); times in ISO 8601, as Graph gives."""
 
@@ -235,6 +244,10 @@ class Windows365Provisioning(Protocol):
 
     def list_audit_events(self, tenant_id: str, since: str) -> list[Windows365AuditEvent]:
         """Windows 365's audit log from `since` (ISO 8601) on, oldest first."""
+        ...
+
+    def list_remote_connections(self, tenant_id: str, cloud_pc_id: str, since: datetime) -> list[Windows365Connection]:
+        """The connections to the Cloud PC signed in at or after `since`, oldest first."""
         ...
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:

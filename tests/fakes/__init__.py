@@ -37,6 +37,7 @@ from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
 from shared.storage.spot_groups import SpotGroupRepository
 from shared.storage.tenants import TenantRepository
 from shared.storage.unique_values import UniqueValues
+from shared.storage.usage import UsageRepository
 from shared.storage.user_settings import UserSettingRepository
 from tests.fakes.alerts import FakeNotices, RecordingAlertQueues
 from tests.fakes.cloud import (
@@ -129,6 +130,7 @@ class Fakes:
         self.spot_group_schedules = SpotGroupScheduleRepository(storage)
         self.policies = PolicyRepository(storage)
         self.user_settings = UserSettingRepository(storage)
+        self.usage = UsageRepository(storage)
         self.cloud_pcs = CloudPcRepository(storage)
         self.due = DueWorkRepository(storage)
         self.refusals = RefusedWorkRepository(storage)
@@ -177,6 +179,7 @@ class Fakes:
             audit_log=self.audit_log,
             backends=TenantBackends(self.tenants, cloud_pc_work_of),
             avd=self.avd,
+            usage=self.usage,
         )
         return replace(ports, **overrides)
 

@@ -39,6 +39,7 @@ from shared.ports.progress import Progress
 from shared.ports.windows365 import (
     Windows365AuditEvent,
     Windows365CloudPc,
+    Windows365Connection,
     Windows365ConnectionSpec,
     Windows365ConnectionState,
     Windows365GalleryImage,
@@ -893,6 +894,7 @@ class FakeWindows365:
         self.images: dict[str, Windows365Image] = {}  # a test settles one by replacing it
         self.snapshots: dict[str, list[Windows365Snapshot]] = {}  # by Windows 365's Cloud PC id
         self.audit_events: list[Windows365AuditEvent] = []
+        self.remote_connections: dict[str, list[Windows365Connection]] = {}  # by Windows 365's Cloud PC id
         self.gallery: list[Windows365GalleryImage] = []
         self.assignments: dict[str, list[str]] = {}
         self.cloud_pcs: dict[str, Windows365CloudPc] = {}
@@ -1006,6 +1008,11 @@ class FakeWindows365:
     def list_audit_events(self, tenant_id: str, since: str) -> list[Windows365AuditEvent]:
         self.script.enter("list_audit_events")
         return [event for event in self.audit_events if event.activity_date_time >= since]
+
+    def list_remote_connections(self, tenant_id: str, cloud_pc_id: str, since: datetime) -> list[Windows365Connection]:
+        self.script.enter("list_remote_connections")
+        found = self.remote_connections.get(cloud_pc_id, [])
+        return sorted((c for c in found if c.sign_in_date_time >= since), key=lambda c: c.sign_in_date_time)
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         self.script.enter("act", f"act.{action}")

@@ -54,6 +54,9 @@ UNSTATABLE_RULES = {
     "hostNotFound": "a webhook host that does not resolve",
     "privateAddress": "a webhook host that resolves to a private, loopback or link-local address",
     "mailboxNotFound": "a mailbox the tenant does not have",
+    # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
+    "rangeReversed": "a range whose from is after its to",
+    "rangeTooLong": "a range of more days than a report covers",
 }
 
 # Graph's validation handshake: with this query parameter the webhooks echo it (200 text/plain) and read no body,

@@ -6,18 +6,22 @@ required ones). A property Graph does not take on that call, a wrong type or a m
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from shared.catalog.app_access import READER, WINDOWS_365_APP_ID, WINDOWS_365_NETWORK_USER
 from shared.catalog.app_access import WINDOWS_365_NETWORK_INTERFACE_CONTRIBUTOR as NETWORK_INTERFACES
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
+from shared.cloud.azure import graph_windows365
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.ports.windows365 import (
+    Windows365Connection,
     Windows365ConnectionSpec,
     Windows365Join,
     Windows365PolicySpec,
@@ -33,7 +37,7 @@ __all__ = ["clients", "entra", "local"]  # the Graph contract tests' fixtures, s
 
 DOCUMENTED = json.loads((Path(__file__).parent / "fixtures" / "windows365_request_bodies.json").read_text())
 PLAN, BIG_PLAN = "w365-enterprise-2vcpu-8gb-128gb", "w365-enterprise-4vcpu-16gb-256gb"
-JSON_TYPES = {"string": str, "boolean": bool}
+JSON_TYPES = {"string": str, "boolean": bool, "integer": int}
 
 
 def _spec(name: str) -> dict[str, Any]:
@@ -72,7 +76,7 @@ def problems(value: Any, spec: Any, where: str) -> list[str]:
 
 
 def test_every_windows_365_request_body_is_one_graph_documents(
-    clients: GraphClients, local: LocalEmulator, entra: str
+    clients: GraphClients, local: LocalEmulator, entra: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     network, service = GraphWindows365Network(clients), GraphWindows365Provisioning(clients)
     arm, admin = ArmAdmin(local.handle, entra), GraphAdmin(local.handle, entra)
@@ -130,6 +134,15 @@ def test_every_windows_365_request_body_is_one_graph_documents(
         return pc.id
 
     cloud_pc = eventually(provisioned, timeout_s=30)
+    connections(local, entra, cloud_pc)
+    monkeypatch.setattr(graph_windows365, "REPORT_PAGE", 2)  # the report read page by page
+    since = datetime(2026, 11, 3, tzinfo=UTC)
+    assert service.list_remote_connections(TENANT, cloud_pc, since) == [
+        Windows365Connection(datetime(2026, 11, 3, 23, tzinfo=UTC), datetime(2026, 11, 4, 1, tzinfo=UTC)),
+        Windows365Connection(datetime(2026, 11, 5, 8, tzinfo=UTC), datetime(2026, 11, 5, 8, 15, tzinfo=UTC)),
+        Windows365Connection(datetime(2026, 11, 6, 8, tzinfo=UTC), datetime(2026, 11, 6, 9, tzinfo=UTC)),
+    ]  # fmt: skip
+    assert [e["body"]["skip"] for e in request_log(local, "getRemoteConnectionHistoricalReports")] == [0, 2]
     service.act(TENANT, cloud_pc, "rename", {"displayName": "Adele's desk"})
     service.act(TENANT, cloud_pc, "reboot")
     service.act(TENANT, cloud_pc, "troubleshoot")
@@ -154,6 +167,17 @@ def test_every_windows_365_request_body_is_one_graph_documents(
             else:
                 found += problems(body, spec, operation)
     assert found == [], "\n".join(found)
+
+
+def connections(local: LocalEmulator, entra: str, cloud_pc: str) -> None:
+    """Its user's connections, recorded by the emulator's sign-in control for the remote connection report."""
+    control = f"{local.base_url}/emulator/tenants/{entra}/cloudPCs/{cloud_pc}/signIns"
+    for signed_in, signed_out in [("2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z"),
+                                  ("2026-11-03T23:00:00Z", "2026-11-04T01:00:00Z"),
+                                  ("2026-11-05T08:00:00Z", "2026-11-05T08:15:00Z"),
+                                  ("2026-11-06T08:00:00Z", "2026-11-06T09:00:00Z")]:  # fmt: skip
+        reply = requests.post(control, json={"signInDateTime": signed_in, "signOutDateTime": signed_out}, timeout=10)
+        assert reply.status_code == 200, reply.text
 
 
 def _assert_status(service: GraphWindows365Provisioning, status: str) -> None:

@@ -80,6 +80,8 @@ def app_host(
         "LIFECYCLE_SWEEP_SCHEDULE": "* * * * * *",
         # host power is the optimization's only when a test asks for it (a sweep would stop idle hosts mid-test)
         "SPOT_OPTIMIZE_SCHEDULE": "0 0 0 1 1 *",
+        # the use watch too (tests run it, at real or simulated times: a run of its own would count a simulated day)
+        "USE_WATCH_SCHEDULE": "0 0 0 1 1 *",
     }
     from devhost.host import DevHost
 

@@ -22,7 +22,9 @@ is evaluated whenever a tenant's Cloud PCs are read, from the times it began (no
   the user holds the target's license and no longer the source's.
 - a user signs in to their Cloud PC by the control `POST /emulator/tenants/{tid}/cloudPCs/{id}/signIns` (404 for
   an unknown Cloud PC, 409 unless it is provisioned: "can be accessed by end users", cloudPcStatus): its
-  `lastLoginResult` becomes `{time: now}` (https://learn.microsoft.com/graph/api/resources/cloudpcloginresult). It is
+  `lastLoginResult` becomes `{time: now}` (https://learn.microsoft.com/graph/api/resources/cloudpcloginresult); with
+  `{signInDateTime, signOutDateTime}` (UTC, Z) the control records a whole connection then, which the remote
+  connection report lists (reports.py), and the later sign-in is the last login. It is
   beta's, and only on `$select`: a read without one leaves it out, as Graph's default properties do
   (https://learn.microsoft.com/graph/api/cloudpc-get?view=graph-rest-beta, examples 1 and 2); selected on a Cloud PC
   nobody signed in to, it is null.
@@ -298,6 +300,17 @@ def assigned_groups(ctx: Context, request: Request, doc: dict[str, Any]) -> list
     return assignments
 
 
+def _iso_time(value: Any) -> bool:
+    """A time as the control takes it: ISO 8601 in UTC with its Z, so that the texts compare as the times do."""
+    if not isinstance(value, str) or not value.endswith("Z"):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.removesuffix("Z"))
+    except ValueError:
+        return False
+    return True
+
+
 def iso_now(ctx: Context) -> str:
     return _iso(ctx.clock())
 
@@ -494,6 +507,15 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         doc = _get(ctx, records.CLOUD_PC, tenant, request.params["id"], "Cloud PC")
         if doc["status"] not in WORKING:
             raise ApiError(409, "Conflict", f"The Cloud PC is {doc['status']}: its user cannot sign in to it.")
-        doc |= {"lastLoginResult": {"time": iso_now(ctx)}}
+        body = request.json()
+        signed_in, signed_out = body.get("signInDateTime"), body.get("signOutDateTime")
+        if signed_out is not None:  # a whole connection, for the remote connection report (reports.py)
+            if not _iso_time(signed_in) or not _iso_time(signed_out) or signed_out < signed_in:
+                raise ApiError(400, "InvalidRequestContent", "'signInDateTime' and 'signOutDateTime' must be ISO 8601 "
+                               "UTC times (Z), the sign-out not before the sign-in.")  # fmt: skip
+            doc["_connections"] = [*(doc.get("_connections") or []), [signed_in, signed_out]]
+        at = signed_in if signed_out is not None else iso_now(ctx)
+        if at >= ((doc.get("lastLoginResult") or {}).get("time") or ""):
+            doc["lastLoginResult"] = {"time": at}
         store.put(records.CLOUD_PC, records.key(tenant, doc["id"]), doc)
         return Response(200, project(doc, None))

@@ -14,12 +14,14 @@ a member the app does not know yet is its readers' to take as in progress, never
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.cloud.azure.graph_client import GraphClients, GraphError
 from shared.ports.windows365 import (
     Windows365AuditEvent,
     Windows365CloudPc,
+    Windows365Connection,
     Windows365GalleryImage,
     Windows365Image,
     Windows365PolicySpec,
@@ -43,6 +45,12 @@ CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePl
                    "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime,lastModifiedDateTime,"
                    "lastLoginResult")  # fmt: skip
 EVERY_ENUM_MEMBER = {"Prefer": "include-unknown-enum-members"}
+# beta only, CloudPC.Read.All (https://learn.microsoft.com/graph/api/cloudpcreports-getremoteconnectionhistoricalreports):
+# a Cloud PC's connections, each with its sign-in and sign-out, as a report: Schema (columns) and Values (rows), paged
+# by top and skip; its filter must name the Cloud PC
+CONNECTION_REPORT = "deviceManagement/virtualEndpoint/reports/getRemoteConnectionHistoricalReports"
+CONNECTION_COLUMNS = ["SignInDateTime", "SignOutDateTime"]
+REPORT_PAGE = 1000
 
 
 def _policy_body(spec: Windows365PolicySpec) -> dict[str, Any]:
@@ -106,6 +114,14 @@ def _audit_event(body: dict[str, Any]) -> Windows365AuditEvent:
         actor_id=str(actor.get("userId") or actor.get("applicationId") or "windows365"), actor_name=who,
         resources=resources,
     )  # fmt: skip
+
+
+def _report_time(value: Any) -> datetime | None:
+    """The report's DateTime columns carry no offset (`2022-09-06T05:28:52`): they are UTC."""
+    if not value:
+        return None
+    found = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 def _snapshot(body: dict[str, Any]) -> Windows365Snapshot:
@@ -243,6 +259,28 @@ class GraphWindows365Provisioning:
         )
         found = [_audit_event(body) for body in pages]
         return sorted(found, key=lambda event: event.activity_date_time)
+
+    def list_remote_connections(self, tenant_id: str, cloud_pc_id: str, since: datetime) -> list[Windows365Connection]:
+        """The remote connection report's rows of the Cloud PC, page by page until its TotalRowCount."""
+        asked = {"filter": f"CloudPcId eq '{cloud_pc_id}' and SignInDateTime ge datetime'{since:%Y-%m-%dT%H:%M:%SZ}'",
+                 "select": CONNECTION_COLUMNS, "orderBy": ["SignInDateTime"], "top": REPORT_PAGE}  # fmt: skip
+        found: list[Windows365Connection] = []
+        while True:
+            report = self._clients.client(tenant_id).call(
+                "POST",
+                CONNECTION_REPORT,
+                step="readWindows365Connections",
+                body={**asked, "skip": len(found)},
+                version="beta",
+            )
+            columns = [column["Column"] for column in report.get("Schema") or []]
+            rows = [dict(zip(columns, values, strict=False)) for values in report.get("Values") or []]
+            for row in rows:
+                signed_in = _report_time(row.get("SignInDateTime"))
+                if signed_in is not None:
+                    found.append(Windows365Connection(signed_in, _report_time(row.get("SignOutDateTime"))))
+            if not rows or len(found) >= int(report.get("TotalRowCount") or 0):
+                return sorted(found, key=lambda c: c.sign_in_date_time)
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         """POST cloudPCs/{id}/{action} (v1.0: https://learn.microsoft.com/graph/api/resources/cloudpc lists them;

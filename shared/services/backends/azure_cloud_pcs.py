@@ -16,6 +16,7 @@ from shared.ports.cloud_pc_work_ports import (
     ActionPorts,
     DirectoryChangePorts,
     RestorePointPorts,
+    UsageImportPorts,
     UsePorts,
     Windows365CloudPcPorts,
 )
@@ -97,6 +98,9 @@ class AzureCloudPcWork:
 
     def watch_use(self, ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
         return cloud_pc_sleep.watch_use(ports, tenant_id, now)
+
+    def import_usage(self, ports: UsageImportPorts, tenant_id: str, now: datetime) -> int:
+        return 0  # the use watch counts each connection as it sees it: there is no report to read
 
 
 def _keeps_no_restore_points(cloud_pc: CloudPc) -> Conflict:

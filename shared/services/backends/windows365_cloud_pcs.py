@@ -16,9 +16,11 @@ from shared.ports.cloud_pc_work_ports import (
     ActionPorts,
     DirectoryChangePorts,
     RestorePointPorts,
+    UsageImportPorts,
     UsePorts,
     Windows365CloudPcPorts,
 )
+from shared.services.backends import windows365_usage
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.desktop_brokering import FEED_URL
@@ -104,6 +106,9 @@ class Windows365CloudPcWork:
 
     def watch_use(self, ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
         return UseWatch()  # Windows 365 keeps its Cloud PCs running, and reports their use itself
+
+    def import_usage(self, ports: UsageImportPorts, tenant_id: str, now: datetime) -> int:
+        return windows365_usage.import_usage(ports, tenant_id, now)
 
 
 def _id_of(cloud_pc: CloudPc) -> str:

@@ -5,7 +5,8 @@ Azure Virtual Desktop says, per host pool, which sessions there are and whether 
 whether each session host is Available (its VM runs and its agent answers); it keeps no "last connected" a
 background app can read without Log Analytics. So the watch keeps on the Cloud PC what it sees: a user with an active
 session is connected now; a disconnected session means they were (when it began); a Cloud PC nobody has been seen on
-is "never connected". A connection shorter than one watch may go unseen: the marker is "not seen", said so.
+is "never connected". A connection shorter than one watch may go unseen: the marker is "not seen", said so. Each run
+also adds the time it saw each user connected to their Cloud PC's usage of the day (connected_time.py has the rule).
 
 A policy's power rules are a personal Spot Group's (spot_pc/personal_power.py has the one rule): a Cloud PC is put to
 sleep (deallocated, or hibernated where its VM was made so) once its user has been away for the limit, through the
@@ -26,11 +27,13 @@ from shared.models.cloud_pc_work import UseWatch
 from shared.models.cloud_pcs import PROVISIONED, CloudPc
 from shared.models.orchestrations import VmActionRun
 from shared.models.policies import ProvisioningPolicy
+from shared.models.usage import ConnectedTally, UsageDay
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import UsePorts
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRecord
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
+from shared.services.cloud_pcs.connected_time import count_connected
 from shared.services.cloud_pcs.desktop_brokering import host_pool_name, pool_spec
 from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
 from shared.services.cloud_pcs.timeline import save_move
@@ -90,19 +93,28 @@ def _watch_pool(
     woken = 0
     desktops = []
     seen_at: dict[str, datetime] = {}  # the Cloud PCs whose user was seen connected later than kept
+    tallies: dict[str, ConnectedTally] = {}  # the Cloud PCs whose connected time this run counted
+    usage: list[UsageDay] = []
     for vm, cloud_pc in sorted(by_vm.items()):
         host = hosts.get(vm)
         running = host is not None and host.status == AVAILABLE
         theirs = on.get(vm, [])
         seen = _last_seen(theirs, now)
+        tally, days = count_connected(cloud_pc.connected_today, theirs, now)
+        if tally is not None:
+            tallies[vm] = tally
+            usage += [UsageDay(**d.model_dump(), tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id,
+                               user_id=cloud_pc.user_id) for d in days]  # fmt: skip
         if seen is not None and (cloud_pc.last_connected_date_time is None or seen > cloud_pc.last_connected_date_time):
             seen_at[vm] = seen
         if running and cloud_pc.power_state == "poweredOff":  # it was left off, and runs
             woken += _wake(ports, cloud_pc, now, WOKEN_BY_USER if theirs else WOKEN_OTHERWISE)
         desktops.append(_Desktop(vm, running and cloud_pc.power_state != "poweredOff", cloud_pc.user_away_since))
+    if usage:  # before the tallies: a tally not kept counts the same span again, and the rows are replaced whole
+        ports.usage.put_usage_days(usage)
     rules = policy.power_rules if policy is not None else None
     if policy is None or rules is None or not rules.stops_hosts:  # nothing counts the time away
-        _keep(ports, by_vm, seen_at, {d.name: None for d in desktops})
+        _keep(ports, by_vm, seen_at, tallies, {d.name: None for d in desktops})
         return UseWatch([], woken, len(seen_at))
     plan = plan_personal_power(rules, desktops, sessions, now)
     if rules.hibernate and plan.decisions:  # only the VMs to stop are read, to learn which may hibernate
@@ -114,7 +126,7 @@ def _watch_pool(
     asleep = {run.cloud_pc_id for run in sleeps}
     # a Cloud PC that was to sleep and did not keeps its user's away time: the next watch tries again
     kept = {d.host for d in plan.decisions if by_vm[d.host].id not in asleep}
-    _keep(ports, by_vm, seen_at, {name: since for name, since in plan.away.items() if name not in kept})
+    _keep(ports, by_vm, seen_at, tallies, {name: since for name, since in plan.away.items() if name not in kept})
     return UseWatch(sleeps, woken, len(seen_at))
 
 
@@ -127,11 +139,15 @@ def _last_seen(sessions: list[UserSessionRecord], now: datetime) -> datetime | N
 
 
 def _keep(
-    ports: UsePorts, by_vm: dict[str, CloudPc], seen_at: dict[str, datetime], away: dict[str, datetime | None]
-) -> None:
-    """One merge a Cloud PC, of what changed: when its user was last seen connected, since when they are away."""
+    ports: UsePorts, by_vm: dict[str, CloudPc], seen_at: dict[str, datetime], tallies: dict[str, ConnectedTally],
+    away: dict[str, datetime | None],
+) -> None:  # fmt: skip
+    """One merge a Cloud PC, of what changed: when its user was last seen connected, their connected time counted,
+    since when they are away."""
     for name, cloud_pc in by_vm.items():
         update: dict[str, object] = {}
+        if name in tallies:
+            update["connected_today"] = tallies[name]
         if name in seen_at:
             update["last_connected_date_time"] = seen_at[name]
         if name in away and cloud_pc.user_away_since != away[name]:
