@@ -147,6 +147,10 @@ class Settings(BaseSettings):
     marketplace_refresh_schedule: str = Field(
         default="0 30 3 * * *", description="NCRONTAB of the daily read of each region's marketplace images."
     )
+    reclaim_schedule: str = Field(
+        default="0 0 * * * *",
+        description="NCRONTAB of the reclaim rule's run over the tenants that turned it on (reclaimUnused).",
+    )
     use_watch_schedule: str = Field(
         default="0 */5 * * * *",
         description="NCRONTAB of the watch over the azure backend's Cloud PCs: who is connected, and which sleep or "
@@ -279,6 +283,7 @@ class Settings(BaseSettings):
         "use_watch_schedule",
         "usage_report_schedule",
         "alert_evaluation_schedule",
+        "reclaim_schedule",
     )
     @classmethod
     def _ncrontab(cls, value: str) -> str:

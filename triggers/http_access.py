@@ -50,6 +50,7 @@ ACCESS: dict[str, Access] = {
     "listDailyUsage": READER,
     "getTenantOnboarding": READER,
     "updateTenant": ADMINISTRATOR,
+    "previewReclaimRule": READER,
     "deleteTenant": OWNER,
     # access to a tenant, and its audit log
     "listRoleAssignments": OWNER,

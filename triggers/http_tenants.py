@@ -17,11 +17,13 @@ from shared.models.sites import (
     SiteUpdate,
     SiteVmSize,
 )
-from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
+from shared.models.tenants import ReclaimPreview, ReclaimRule, Tenant, TenantCreate, TenantUpdate
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import AccessPorts
+from shared.ports.engine_ports import EnginePorts
 from shared.services.access import roles as access
 from shared.services.access import tenants as service
+from shared.services.cloud_pcs import reclaim
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam
 from triggers.http_responses import ApiResponse
@@ -47,7 +49,7 @@ PICK_LIST = (
 )
 
 
-def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blueprint:
+def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
     tenants = api.section(bp, "Tenants")
     sites = api.section(bp, "Sites")
@@ -85,6 +87,19 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts) -> df.Blue
             ports, req.param("tenantId"), patch, if_match=req.if_match, dry_run=req.validate_only
         )
         return updated(req, tenant)
+
+    @tenants.post(
+        f"{TENANT}/reclaim/preview",
+        "previewReclaimRule",
+        "Count what a reclaim rule would take now",
+        description="How many of the tenant's Cloud PCs the rule in the body would announce unused, and how many "
+        "announced ones would enter their grace period, if it ran now; nothing is saved or changed. Cloud PCs whose "
+        "license a group assigns are not counted: the rule leaves them.",
+        body=ReclaimRule,
+        response=ReclaimPreview,
+    )
+    def preview_reclaim_rule(req: ApiRequest) -> ReclaimPreview:
+        return reclaim.preview(engine, req.tenant.id, req.body(ReclaimRule))
 
     @tenants.delete(TENANT, "deleteTenant", "Delete a tenant that has no sites left")
     def delete_tenant(req: ApiRequest) -> ApiResponse:

@@ -18,11 +18,12 @@ from orchestrators.starting import (
     start_spot_group_work,
 )
 from shared.models.orchestrations import HealthCheckRun
+from shared.models.tenants import Tenant
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import AuditPorts, SpotGroupPorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.access import audit
-from shared.services.cloud_pcs import lifecycle, pending_starts
+from shared.services.cloud_pcs import lifecycle, pending_starts, reclaim
 from shared.services.configuration import connections
 from shared.services.spot_pc import (
     image_sets,
@@ -157,6 +158,22 @@ def blueprint(
         if written:
             log.info("Usage read from the backends' reports: %d Cloud PC days", written)
 
+    @bp.function_name("reclaimUnused")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.reclaim_schedule, run_on_startup=False)
+    def reclaim_unused(timer: func.TimerRequest) -> None:
+        """The tenants' reclaim rules, one tenant after another (a run is a query per status and a few writes, as the
+        use watch's loop is): unused Cloud PCs announced, put in their grace period, or kept on a connection."""
+        for tenant in _tenants(ports):
+            if tenant.reclaim is None or not tenant.reclaim.enabled:
+                continue
+            try:
+                done = reclaim.reclaim_unused(engine, tenant)
+            except Exception:  # this tenant waits for the next run; the others go on
+                log.exception("The reclaim rule of tenant %s could not run now", tenant.id)
+                continue
+            if any(done.values()):
+                log.info("Reclaim rule of tenant %s: %s", tenant.id, done)
+
     @bp.function_name("recheckConnections")
     @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)
     @bp.durable_client_input(client_name="client")
@@ -184,9 +201,13 @@ def blueprint(
 
 
 def _tenant_ids(ports: AdminPorts) -> list[str]:
+    return [tenant.id for tenant in _tenants(ports)]
+
+
+def _tenants(ports: AdminPorts) -> list[Tenant]:
     found, token = [], None
     while True:
         page, token = ports.tenants.list_tenants(top=100, skip_token=token)
-        found += [tenant.id for tenant in page]
+        found += page
         if token is None:
             return found

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from shared.models.base import DisplayName, Guid, InputModel, Resource
+from shared.models.alerts import Mailbox
+from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
 from shared.models.json_schema import omittable
+from shared.models.spot_schedules import refuse_fields
 
 # who provisions the tenant's Cloud PCs: the app itself, as VMs in the customer's Azure subscription, or Microsoft's
 # Windows 365 service, which the app drives through Graph's Cloud PC API
@@ -22,6 +24,35 @@ SUBSCRIPTIONS_DESCRIPTION = (
     "the app's role at each, so that they can be picked once granted."
 )
 SubscriptionIds = Annotated[list[Guid], Field(max_length=50)]
+RECLAIM_DESCRIPTION = (
+    "The tenant's rule for Cloud PCs nobody uses (off when absent): one not connected to for `unusedDays` is "
+    "announced to its user and admins, enters its grace period `noticeDays` later unless its user connects first, "
+    "and is deprovisioned when the grace period ends; its user's directly assigned license is freed for the next user."
+)
+
+
+class ReclaimRule(InputModel):
+    """When an unused Cloud PC is taken back (shared/services/cloud_pcs/reclaim.py applies it)."""
+
+    enabled: bool = False
+    unused_days: int = Field(default=30, ge=7, le=365, description="Days without a connection before it is announced.")
+    notice_days: int = Field(default=14, ge=1, le=90, description="Days from the announcement to its grace period.")
+    email_user: bool = Field(default=False, description="The announcement is e-mailed to the user from `mailbox`.")
+    mailbox: Mailbox | None = Field(default=None, description="The sender, a mailbox of the customer's tenant.")
+
+    @model_validator(mode="after")
+    def _mailbox_to_send_from(self) -> ReclaimRule:
+        if self.email_user and not self.mailbox:
+            refuse_fields("ReclaimRule", [(("mailbox",), "required", "emailUser needs the mailbox to send from",
+                                           self.mailbox)])  # fmt: skip
+        return self
+
+
+class ReclaimPreview(ApiModel):
+    """What the rule would do if it ran now."""
+
+    to_announce: int = Field(description="Cloud PCs it would announce unused now.")
+    to_reclaim: int = Field(description="Cloud PCs announced long enough ago that would enter their grace period now.")
 
 
 class TenantCreate(InputModel):
@@ -29,6 +60,7 @@ class TenantCreate(InputModel):
     entra_tenant_id: Guid | None = Field(default=None, description="The customer's Microsoft Entra tenant id.")
     cloud_pc_backend: BackendName = Field(default="azure", description=BACKEND_DESCRIPTION)
     subscription_ids: SubscriptionIds = Field(default_factory=list, description=SUBSCRIPTIONS_DESCRIPTION)
+    reclaim: ReclaimRule | None = Field(default=None, description=RECLAIM_DESCRIPTION)
 
 
 class TenantUpdate(InputModel):
@@ -38,6 +70,7 @@ class TenantUpdate(InputModel):
     entra_tenant_id: Guid | None = None
     cloud_pc_backend: BackendName | None = omittable(description=BACKEND_DESCRIPTION)
     subscription_ids: SubscriptionIds | None = omittable(description=SUBSCRIPTIONS_DESCRIPTION)
+    reclaim: ReclaimRule | None = Field(default=None, description=RECLAIM_DESCRIPTION)
 
 
 class Tenant(Resource):
@@ -45,3 +78,4 @@ class Tenant(Resource):
     entra_tenant_id: str | None = None
     cloud_pc_backend: BackendName = "azure"  # tenants saved before the choice existed are the app's own
     subscription_ids: list[str] = Field(default_factory=list, description=SUBSCRIPTIONS_DESCRIPTION)
+    reclaim: ReclaimRule | None = Field(default=None, description=RECLAIM_DESCRIPTION)

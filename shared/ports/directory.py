@@ -81,8 +81,9 @@ class LicenseAssignment(Protocol):
         """Licenses of the plan's SKU the tenant has and no user holds."""
         ...
 
-    def switch_license(self, tenant_id: str, user_id: str, add_plan: str, remove_plan: str | None) -> Progress:
-        """The user holds `add_plan`'s license and no longer `remove_plan`'s; CloudError `noFreeLicense` if none."""
+    def switch_license(self, tenant_id: str, user_id: str, add_plan: str | None, remove_plan: str | None) -> Progress:
+        """The user holds `add_plan`'s license and no longer `remove_plan`'s (either may be None: a license only
+        given, or only taken back); CloudError `noFreeLicense` if none is free."""
         ...
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.models.access import AuditRecord
+from shared.ports.alerts import NoticeSender
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
@@ -57,6 +58,7 @@ class EnginePorts:
     backends: BackendChoice[CloudPcWork]  # what differs between the backends, the tenant's picked
     avd: DesktopVirtualization  # where an azure-backend Cloud PC meets its user
     usage: UsageStore  # Cloud PCs' connected time per day, which the use watch keeps
+    notices: NoticeSender | None = None  # e-mail to a user (the reclaim rule's announcement), when a sender is wired
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

@@ -475,13 +475,13 @@ class FakeLicenses:
         held = self.directory.count_licenses(tenant_id).get(service_plan_id, 0)
         return max(self.bought.get((tenant_id, service_plan_id), 10_000) - held, 0)
 
-    def switch_license(self, tenant_id: str, user_id: str, add_plan: str, remove_plan: str | None) -> Progress:
+    def switch_license(self, tenant_id: str, user_id: str, add_plan: str | None, remove_plan: str | None) -> Progress:
         waiting = self.script.enter("switch_license")
         if waiting:
             return waiting
         user = self.directory.get_users(tenant_id, [user_id])[user_id]
         licenses = list(user.licenses)
-        if add_plan not in licenses:
+        if add_plan is not None and add_plan not in licenses:
             if self.free_licenses(tenant_id, add_plan) < 1:
                 raise CloudError("switchLicense", "noFreeLicense", "no free license of the target plan")
             licenses.append(add_plan)

@@ -28,6 +28,7 @@ export const STEP_WORDS = {
   rebooted: 'Restarted', poweredOn: 'Started', poweredOff: 'Shut down', troubleshot: 'Troubleshooting done',
   asleep: 'Asleep', heldByAzure: 'Held by Azure', deleteVms: 'Delete the VMs', deprovisioned: 'Deprovisioned',
   cleanedUp: 'Cleaned up', cleanUpRefused: 'Clean-up refused', windows365Audit: 'Windows 365 audit',
+  reclaimAnnounced: 'Announced unused', reclaimCancelled: 'Kept: its user connected',
   // an image set version's build and removal (shared/services/spot_pc/image_builds.py)
   createBuildVm: 'Create the build VM', 'runScript:': 'Run script', awaitCustomization: 'Wait for your changes',
   sysprep: 'Generalize Windows (Sysprep)', deallocateVm: 'Stop the build VM', generalizeVm: 'Mark the VM generalized',

@@ -23,15 +23,15 @@ class GraphLicenses:
                 return max(enabled - int(sku.get("consumedUnits") or 0), 0)
         return 0
 
-    def switch_license(self, tenant_id: str, user_id: str, add_plan: str, remove_plan: str | None) -> Progress:
+    def switch_license(self, tenant_id: str, user_id: str, add_plan: str | None, remove_plan: str | None) -> Progress:
         """The user holds `add_plan`'s license and not `remove_plan`'s; done at once when so already."""
         client = self._clients.client(tenant_id)
-        add = SERVICE_PLANS_BY_ID[add_plan].sku_id
+        add = SERVICE_PLANS_BY_ID[add_plan].sku_id if add_plan else None
         remove = SERVICE_PLANS_BY_ID[remove_plan].sku_id if remove_plan else None
         try:
             user = client.call("GET", f"users/{user_id}", step=STEP, params={"$select": "id,assignedLicenses"})
             held = {str(lic.get("skuId", "")).lower() for lic in user.get("assignedLicenses") or []}
-            adds = [{"skuId": add, "disabledPlans": []}] if add not in held else []
+            adds = [{"skuId": add, "disabledPlans": []}] if add and add not in held else []
             removes = [remove] if remove and remove in held else []
             if adds or removes:
                 body = {"addLicenses": adds, "removeLicenses": removes}
@@ -40,7 +40,7 @@ class GraphLicenses:
             if exc.status == 429:
                 return Progress(done=False, retry_after_s=exc.retry_after_s or 1.0, held=exc.code, reason=exc.reason)
             # Graph words a sold-out SKU as a plain 400: the count, not the wording, says whether that was it
-            if exc.status == 400 and self.free_licenses(tenant_id, add_plan) < 1:
+            if exc.status == 400 and add_plan and self.free_licenses(tenant_id, add_plan) < 1:
                 raise CloudError(STEP, "noFreeLicense", "The tenant has no free license of the target plan.") from exc
             raise
         return Progress(done=True)

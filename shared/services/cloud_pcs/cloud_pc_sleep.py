@@ -58,9 +58,9 @@ def watch_use(ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
     """Every provisioned Cloud PC of the tenant, pool by pool; a pool AVD cannot answer for waits for the next."""
     policies = {policy.id: policy for policy in ports.policies.list_all_policies(tenant_id)}
     pools: dict[tuple[str, str], list[CloudPc]] = {}
-    for status in sorted(PROVISIONED):
+    for status in [*sorted(PROVISIONED), "inGracePeriod"]:  # a reclaimed one is watched for its user's connection
         for cloud_pc in ports.cloud_pcs.list_cloud_pcs_in_status(tenant_id, status):
-            if cloud_pc.build is not None:
+            if cloud_pc.build is not None and (status != "inGracePeriod" or cloud_pc.reclaim_announced_date_time):
                 key = (cloud_pc.provisioning_policy_id, host_pool_name(cloud_pc.provisioning_policy_id, cloud_pc.build))
                 pools.setdefault(key, []).append(cloud_pc)
     sleeps: list[VmActionRun] = []
@@ -107,6 +107,8 @@ def _watch_pool(
                                user_id=cloud_pc.user_id) for d in days]  # fmt: skip
         if seen is not None and (cloud_pc.last_connected_date_time is None or seen > cloud_pc.last_connected_date_time):
             seen_at[vm] = seen
+        if cloud_pc.status not in PROVISIONED:  # in its grace period: only its user's connection is kept
+            continue
         if running and cloud_pc.power_state == "poweredOff":  # it was left off, and runs
             woken += _wake(ports, cloud_pc, now, WOKEN_BY_USER if theirs else WOKEN_OTHERWISE)
         desktops.append(_Desktop(vm, running and cloud_pc.power_state != "poweredOff", cloud_pc.user_away_since))

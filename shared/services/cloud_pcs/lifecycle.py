@@ -116,23 +116,30 @@ def ids_of(cloud_pc: CloudPc) -> tuple[str, int, int]:
     return cloud_pc.id, cloud_pc.run, cloud_pc.generation
 
 
-def enter_grace(ports: GracePorts, cloud_pc: CloudPc, reason: str) -> CloudPc:
+def enter_grace(ports: GracePorts, cloud_pc: CloudPc, reason: str, *, reclaim: bool = False) -> CloudPc:
+    """Its grace period starts; one the reclaim rule starts keeps its announcement, which marks it reclaimed."""
     now = ports.clock()
     end = now + ports.grace_period
+    announced = cloud_pc.reclaim_announced_date_time if reclaim else None
     moved = machine.move(
-        cloud_pc, "enterGrace", now, grace_period_end_date_time=end, message=f"{reason}; ends {end:%Y-%m-%dT%H:%M:%SZ}"
+        cloud_pc,
+        "enterGrace",
+        now,
+        grace_period_end_date_time=end,
+        reclaim_announced_date_time=announced,
+        message=f"{reason}; ends {end:%Y-%m-%dT%H:%M:%SZ}",
     )
     # its expiry first: a grace period on record always has one (an expiry that finds none does nothing)
     ports.due.upsert_due(due_work(ports, moved.cloud_pc, "graceExpiry", end))
     return save(ports, moved, if_match=cloud_pc.etag)
 
 
-def restore_from_grace(ports: TimelinePorts, cloud_pc: CloudPc) -> CloudPc:
-    """Targeted and licensed again in time: back as it was, VM untouched.
+def restore_from_grace(ports: TimelinePorts, cloud_pc: CloudPc, why: str = "Targeted and licensed again") -> CloudPc:
+    """Targeted and licensed again in time (or, reclaimed, its user connected): back as it was, VM untouched.
 
     Its grace-expiry entry stays due, and finds nothing to do when it comes.
     """
-    moved = machine.move(cloud_pc, "restore", ports.clock(), message="Targeted and licensed again")
+    moved = machine.move(cloud_pc, "restore", ports.clock(), message=why, reclaim_announced_date_time=None)
     return save(ports, moved, if_match=cloud_pc.etag)
 
 

@@ -151,7 +151,8 @@ def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent, *, full
             missing.append(
                 new_cloud_pc(tenant_id, slot, winner, directory_users[slot.user_id], policies[winner.policy_id], now)
             )
-        elif current.status == "inGracePeriod":
+        elif current.status == "inGracePeriod" and current.reclaim_announced_date_time is None:
+            # a reclaimed one comes back only by its user's connection (reclaim.py), not by the targeting
             lifecycle.restore_from_grace(ports, current)
             outcome.restored.append(current.id)
         elif current.status == "pendingProvision":

@@ -1,0 +1,205 @@
+"""The reclaim rule on fakes with a fake clock over its whole timeline: announced after N days unused, cancelled by a
+connection, in its grace period M days later with its license freed, deprovisioned by the due work at the grace
+period's end, the license to the next user's waiting Cloud PC; and every run idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from shared.events import DirectoryEvent
+from shared.models.cloud_pcs import CloudPc
+from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
+from shared.ports.engine_ports import EnginePorts
+from shared.services.cloud_pcs import lifecycle
+from shared.services.cloud_pcs.reclaim import plan_reclaim, preview, reclaim_unused
+from shared.services.cloud_pcs.reconcile import reconcile_tenant
+from tests.fakes import Fakes
+from tests.fakes.seed import PLAN, TENANT, policy
+
+GROUP = "g-finance"
+RULE = ReclaimRule(enabled=True, unused_days=30, notice_days=14, email_user=True, mailbox="it@contoso.com")
+NOTHING = {"announce": 0, "cancel": 0, "reclaim": 0, "restore": 0}
+
+
+@dataclass
+class Mails:
+    """The NoticeSender's e-mail, kept."""
+
+    sent: list[tuple[str, list[str], str]] = field(default_factory=list)
+
+    def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None:
+        self.sent.append((mailbox, to, subject))
+
+    def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        raise AssertionError("the reclaim rule posts to no webhook")
+
+    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool:
+        return True
+
+
+def tenant(rule: ReclaimRule = RULE) -> Tenant:
+    return Tenant.model_validate({"id": TENANT, "created_date_time": "2026-01-01T00:00:00Z",
+                                  "last_modified_date_time": "2026-01-01T00:00:00Z", "display_name": "Contoso",
+                                  "reclaim": rule.model_dump()})  # fmt: skip
+
+
+def arranged() -> tuple[EnginePorts, Fakes, Mails]:
+    """Ann and Bob hold the plan's two licenses directly and have provisioned Cloud PCs; Cat, in the same group,
+    has no license: there is none left."""
+    fakes, mails = Fakes(), Mails()
+    policy(fakes, "finance", GROUP)
+    fakes.directory.add_user(TENANT, "ann", PLAN)
+    fakes.directory.add_user(TENANT, "bob", PLAN)
+    fakes.directory.add_user(TENANT, "cat")
+    fakes.directory.add_group(TENANT, GROUP, "ann", "bob", "cat")
+    fakes.licenses.bought[(TENANT, PLAN)] = 2
+    ports = fakes.engine_ports(notices=mails)
+    reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, group_ids=[GROUP]))
+    for cloud_pc in fakes.cloud_pcs.list_all_cloud_pcs(TENANT):
+        done = {"status": "provisioned", "provisioned_date_time": fakes.clock()}
+        fakes.cloud_pcs.upsert_cloud_pc(cloud_pc.model_copy(update=done))
+    return ports, fakes, mails
+
+
+def of(fakes: Fakes, user_id: str) -> CloudPc:
+    (cloud_pc,) = fakes.cloud_pcs.list_users_cloud_pcs(TENANT, user_id)
+    return cloud_pc
+
+
+def connects(fakes: Fakes, user_id: str) -> None:
+    """What the use watch keeps when it sees the user's session."""
+    cloud_pc = of(fakes, user_id)
+    seen = cloud_pc.model_copy(update={"last_connected_date_time": fakes.clock()})
+    fakes.cloud_pcs.merge_cloud_pc(seen, ["last_connected_date_time"])
+
+
+def lines(fakes: Fakes, cloud_pc_id: str, name: str) -> list[str]:
+    return [e.message or "" for e in fakes.cloud_pcs.list_events(TENANT, cloud_pc_id) if e.name == name]
+
+
+def test_an_unused_cloud_pc_is_announced_reclaimed_and_its_license_goes_to_the_next_user() -> None:
+    ports, fakes, mails = arranged()
+    ann = of(fakes, "ann")
+    fakes.clock.advance(days=20)
+    connects(fakes, "bob")
+    fakes.clock.advance(days=9, hours=23)
+    assert reclaim_unused(ports, tenant()) == NOTHING  # a day short of 30
+
+    fakes.clock.advance(hours=1)
+    announced_at = fakes.clock()
+    assert reclaim_unused(ports, tenant()) == {**NOTHING, "announce": 1}
+    assert of(fakes, "ann").reclaim_announced_date_time == announced_at
+    assert of(fakes, "bob").reclaim_announced_date_time is None  # connected ten days ago
+    [line] = lines(fakes, ann.id, "reclaimAnnounced")
+    assert line.startswith("Not connected to for 30 days: it enters its grace period on ")
+    assert mails.sent == [("it@contoso.com", ["ann@contoso.com"], f"Your Cloud PC {ann.display_name} will be removed")]
+    assert reclaim_unused(ports, tenant()) == NOTHING  # the same hour again: nothing more
+    assert len(lines(fakes, ann.id, "reclaimAnnounced")) == 1 and len(mails.sent) == 1
+
+    fakes.clock.advance(days=14)
+    assert preview(ports, TENANT, RULE).to_reclaim == 1
+    assert reclaim_unused(ports, tenant()) == {**NOTHING, "reclaim": 1}
+    graced = of(fakes, "ann")
+    assert graced.status == "inGracePeriod" and graced.reclaim_announced_date_time == announced_at
+    [started] = lines(fakes, ann.id, "gracePeriodStarted")
+    assert started.startswith("Not connected to for 44 days: reclaimed by the tenant's rule")
+    assert fakes.directory.get_users(TENANT, ["ann"])["ann"].licenses == ()  # directly assigned: freed
+    [audited], _ = fakes.audit_log.list_events(TENANT)
+    assert (audited.activity, audited.resource_id) == ("reclaimCloudPc", ann.id)
+    assert any(c.new_value == "Not connected to for 44 days: reclaimed by the tenant's rule" for c in audited.changes)
+    assert reclaim_unused(ports, tenant()) == NOTHING
+
+    # the admin gives Cat the freed license: Cat's Cloud PC waits while Ann's grace period holds it
+    fakes.directory.set_licenses(TENANT, "cat", PLAN)
+    outcome = reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, user_ids=["ann", "cat"]))
+    assert outcome.to_provision == [] and outcome.restored == []  # and Ann's is not restored by the targeting
+    cats = of(fakes, "cat")
+    assert cats.status_detail is not None and cats.status_detail.code == "waitingForLicense"
+
+    fakes.clock.advance(ports.grace_period)
+    assert lifecycle.sweep(ports) == 1
+    assert fakes.cloud_pcs.find_cloud_pc(TENANT, ann.id) is None
+    (freed,) = [e for e in fakes.events.published if e.full]
+    assert reconcile_tenant(ports, freed, full=True).to_provision == [{"cloudPcId": cats.id, "run": 1}]
+    assert fakes.cloud_pcs.list_users_cloud_pcs(TENANT, "ann") == []  # no license: no new Cloud PC for Ann
+
+
+def test_a_connection_after_the_announcement_cancels_it() -> None:
+    ports, fakes, _ = arranged()
+    fakes.clock.advance(days=30)
+    assert reclaim_unused(ports, tenant())["announce"] == 2
+    fakes.clock.advance(days=5)
+    connects(fakes, "ann")
+    seen = fakes.clock()
+    fakes.clock.advance(hours=1)
+    assert reclaim_unused(ports, tenant()) == {**NOTHING, "cancel": 1}
+    ann = of(fakes, "ann")
+    assert ann.reclaim_announced_date_time is None and ann.status == "provisioned"
+    assert lines(fakes, ann.id, "reclaimCancelled") == [f"Its user connected at {seen:%Y-%m-%dT%H:%M:%SZ}: it is kept"]
+    fakes.clock.advance(days=9)
+    assert reclaim_unused(ports, tenant()) == {**NOTHING, "reclaim": 1}  # Bob's, never connected
+    assert of(fakes, "ann").status == "provisioned"
+
+
+def test_a_connection_in_the_grace_period_restores_it_with_its_license() -> None:
+    ports, fakes, _ = arranged()
+    fakes.clock.advance(days=30)
+    reclaim_unused(ports, tenant())
+    fakes.clock.advance(days=14)
+    reclaim_unused(ports, tenant())
+    fakes.clock.advance(days=1)
+    connects(fakes, "ann")
+    assert reclaim_unused(ports, tenant())["restore"] == 1
+    ann = of(fakes, "ann")
+    assert (ann.status, ann.reclaim_announced_date_time) == ("provisioned", None)
+    assert fakes.directory.get_users(TENANT, ["ann"])["ann"].licenses == (PLAN,)
+    assert lines(fakes, ann.id, "gracePeriodCancelled")[0].startswith("Its user connected at ")
+
+
+def test_a_cloud_pc_a_group_licenses_is_left_alone() -> None:
+    ports, fakes, _ = arranged()
+    fakes.directory.set_licenses(TENANT, "ann")
+    fakes.directory.inherit_license(TENANT, "ann", PLAN, "g-licenses")
+    fakes.clock.advance(days=31)
+    assert preview(ports, TENANT, RULE).to_announce == 1  # Bob's only
+    assert reclaim_unused(ports, tenant())["announce"] == 1
+    assert of(fakes, "ann").reclaim_announced_date_time is None
+
+
+def test_a_rule_turned_off_does_nothing_and_a_cloud_pc_not_provisioned_is_not_counted() -> None:
+    ports, fakes, _ = arranged()
+    fakes.clock.advance(days=100)
+    assert reclaim_unused(ports, tenant(RULE.model_copy(update={"enabled": False}))) == NOTHING
+    failed = of(fakes, "ann").model_copy(update={"status": "failed"})
+    assert [d.action for d in plan_reclaim(RULE, fakes.clock(), [failed, of(fakes, "bob")])] == ["announce"]
+
+
+@pytest.mark.parametrize(
+    ("rule", "field_path"),
+    [
+        ({"unusedDays": 6}, ("reclaim", "unusedDays")),
+        ({"unusedDays": 366}, ("reclaim", "unusedDays")),
+        ({"noticeDays": 0}, ("reclaim", "noticeDays")),
+        ({"noticeDays": 91}, ("reclaim", "noticeDays")),
+        ({"emailUser": True}, ("reclaim", "mailbox")),
+        ({"enabled": True, "typo": 1}, ("reclaim", "typo")),
+    ],
+)
+def test_a_bad_rule_is_refused_naming_its_field(rule: dict[str, object], field_path: tuple[str, ...]) -> None:
+    with pytest.raises(ValidationError) as refused:
+        TenantUpdate.model_validate({"reclaim": rule})
+    assert [tuple(error["loc"]) for error in refused.value.errors() if error["loc"]] == [field_path]
+
+
+def test_the_rule_is_off_by_default_and_cleared_by_null() -> None:
+    assert tenant().reclaim == RULE
+    assert Tenant.model_validate({"id": "t", "created_date_time": "2026-01-01T00:00:00Z",
+                                  "last_modified_date_time": "2026-01-01T00:00:00Z",
+                                  "display_name": "Contoso"}).reclaim is None  # fmt: skip
+    assert TenantUpdate.model_validate({"reclaim": None}).model_dump(exclude_unset=True) == {"reclaim": None}
+    assert timedelta(days=RULE.unused_days) > timedelta(days=RULE.notice_days)
