@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from shared.models.alerts import Mailbox
 from shared.models.base import ApiModel, DisplayName, Guid, InputModel, Resource
 from shared.models.json_schema import omittable
-from shared.models.spot_schedules import refuse_fields
 
 # who provisions the tenant's Cloud PCs: the app itself, as VMs in the customer's Azure subscription, or Microsoft's
 # Windows 365 service, which the app drives through Graph's Cloud PC API
@@ -38,14 +38,16 @@ class ReclaimRule(InputModel):
     unused_days: int = Field(default=30, ge=7, le=365, description="Days without a connection before it is announced.")
     notice_days: int = Field(default=14, ge=1, le=90, description="Days from the announcement to its grace period.")
     email_user: bool = Field(default=False, description="The announcement is e-mailed to the user from `mailbox`.")
-    mailbox: Mailbox | None = Field(default=None, description="The sender, a mailbox of the customer's tenant.")
+    mailbox: Mailbox | None = Field(
+        default=None, validate_default=True, description="The sender, a mailbox of the customer's tenant."
+    )
 
-    @model_validator(mode="after")
-    def _mailbox_to_send_from(self) -> ReclaimRule:
-        if self.email_user and not self.mailbox:
-            refuse_fields("ReclaimRule", [(("mailbox",), "required", "emailUser needs the mailbox to send from",
-                                           self.mailbox)])  # fmt: skip
-        return self
+    @field_validator("mailbox")
+    @classmethod
+    def _mailbox_to_send_from(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("email_user") and not value:  # checked beside the other fields, each named once
+            raise PydanticCustomError("required", "emailUser needs the mailbox to send from")
+        return value
 
 
 class ReclaimPreview(ApiModel):

@@ -312,3 +312,25 @@ def test_bad_validate_only_flag_is_400(client: FunctionClient) -> None:
     reply = client.post("/api/tenants?validateOnly=yes", tenant_body())
     assert reply.status == 400
     assert reply.json()["error"]["target"] == "validateOnly"
+
+
+def test_the_reclaim_rule_is_set_checked_and_previewed(client: FunctionClient, make_tenant: Callable[..., str]) -> None:
+    tenant_id = make_tenant()
+    path = f"/api/tenants/{tenant_id}"
+    assert client.get(path).json().get("reclaim") is None  # off by default
+    bad = {"enabled": True, "unusedDays": 6, "noticeDays": 91, "emailUser": True}
+    refused = client.patch(path, {"reclaim": bad})
+    assert refused.status == 400
+    details = refused.json()["error"]["details"]
+    assert sorted(d["target"] for d in details) == ["reclaim.mailbox", "reclaim.noticeDays", "reclaim.unusedDays"]
+    assert client.get(path).json().get("reclaim") is None  # nothing saved
+    rule = {"enabled": True, "unusedDays": 30, "noticeDays": 14, "emailUser": True, "mailbox": "it@contoso.com"}
+    saved = client.patch(path, {"reclaim": rule})
+    assert saved.status == 200, saved.text
+    assert saved.json()["reclaim"] == rule
+    assert client.patch(path, {"displayName": "Contoso Ltd"}).json()["reclaim"] == rule  # a patch keeps it
+    previewed = client.post(f"{path}/reclaim/preview", {**rule, "unusedDays": 7})
+    assert previewed.status == 200, previewed.text
+    assert previewed.json() == {"toAnnounce": 0, "toReclaim": 0}
+    assert client.post(f"{path}/reclaim/preview", {"noticeDays": 0}).status == 400
+    assert client.patch(path, {"reclaim": None}).json().get("reclaim") is None
