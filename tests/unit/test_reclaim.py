@@ -203,3 +203,14 @@ def test_the_rule_is_off_by_default_and_cleared_by_null() -> None:
                                   "display_name": "Contoso"}).reclaim is None  # fmt: skip
     assert TenantUpdate.model_validate({"reclaim": None}).model_dump(exclude_unset=True) == {"reclaim": None}
     assert timedelta(days=RULE.unused_days) > timedelta(days=RULE.notice_days)
+
+
+def test_the_targeting_does_not_restore_a_reclaimed_cloud_pc_only_its_users_connection_does() -> None:
+    ports, fakes, _ = arranged()
+    fakes.clock.advance(days=30)
+    reclaim_unused(ports, tenant())
+    fakes.clock.advance(days=14)
+    reclaim_unused(ports, tenant())
+    fakes.directory.set_licenses(TENANT, "ann", PLAN)  # licensed again, still in the group
+    outcome = reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, user_ids=["ann"]))
+    assert outcome.restored == [] and of(fakes, "ann").status == "inGracePeriod"
