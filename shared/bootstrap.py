@@ -197,6 +197,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     )
     alert_store = AlertRepository(storage)
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
+    notices = AlertNotices(graph)  # one sender: the alerts' notices and the reclaim rule's e-mail to users
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
         policies=admin.policies,
@@ -222,6 +223,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         backends=TenantBackends(tenants, cloud_pc_work_of),
         avd=avd,
         usage=UsageRepository(storage),
+        notices=notices,
     )
     image_builds = ImageBuildPorts(
         image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,
@@ -243,7 +245,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         images=admin.images, policies=admin.policies, alerts=alert_store,
     )  # fmt: skip
     alerts = AlertPorts(
-        alerts=alert_store, secrets=secrets, notices=AlertNotices(graph), portal_url=settings.portal_url,
+        alerts=alert_store, secrets=secrets, notices=notices, portal_url=settings.portal_url,
         deliveries=QueueAlertDeliveries(account.queue(settings.alert_deliveries_queue)),
         evaluations=QueueAlertEvaluations(account.queue(settings.alert_evaluations_queue)),
         tenants=tenants, cloud_pcs=cloud_pcs, connections=admin.connections, images=admin.images,

@@ -58,7 +58,7 @@ class EnginePorts:
     backends: BackendChoice[CloudPcWork]  # what differs between the backends, the tenant's picked
     avd: DesktopVirtualization  # where an azure-backend Cloud PC meets its user
     usage: UsageStore  # Cloud PCs' connected time per day, which the use watch keeps
-    notices: NoticeSender | None = None  # e-mail to a user (the reclaim rule's announcement), when a sender is wired
+    notices: NoticeSender  # e-mail to a user: the reclaim rule's announcement
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

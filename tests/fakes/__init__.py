@@ -180,6 +180,7 @@ class Fakes:
             backends=TenantBackends(self.tenants, cloud_pc_work_of),
             avd=self.avd,
             usage=self.usage,
+            notices=self.notices,
         )
         return replace(ports, **overrides)
 

@@ -1,5 +1,5 @@
 """Mail.Send is asked of a tenant only while the app e-mails from its mailboxes: an enabled alert rule with an e-mail
-channel."""
+channel, or a reclaim rule that e-mails users."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from shared.catalog.graph_permissions import EMAIL, graph_permissions, graph_permissions_for
 from shared.models.alerts import AlertRule, StoredChannel
-from shared.models.tenants import Tenant
+from shared.models.tenants import ReclaimRule, Tenant
 from shared.services.access.onboarding import plan_onboarding, uses_email
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
@@ -46,6 +46,13 @@ def test_only_an_enabled_rule_with_an_email_channel_uses_email() -> None:
     assert not uses_email(Ports(None), TENANT)  # type: ignore[arg-type]
     assert not uses_email(Ports(Rules([rule("a", HOOKED), rule("b", EMAILED, enabled=False)])), TENANT)  # type: ignore[arg-type]
     assert uses_email(Ports(Rules([rule("a", HOOKED), rule("b"), rule("c", HOOKED, EMAILED)])), TENANT)  # type: ignore[arg-type]
+
+
+def test_a_reclaim_rule_that_emails_users_uses_email() -> None:
+    emailing = ReclaimRule(enabled=True, email_user=True, mailbox="it@contoso.example")
+    assert uses_email(Ports(None), TENANT.model_copy(update={"reclaim": emailing}))  # type: ignore[arg-type]
+    quiet = [emailing.model_copy(update={"enabled": False}), ReclaimRule(enabled=True)]
+    assert not any(uses_email(Ports(None), TENANT.model_copy(update={"reclaim": r})) for r in quiet)  # type: ignore[arg-type]
 
 
 def test_the_report_lists_mail_send_only_for_a_tenant_that_emails() -> None:

@@ -4,8 +4,6 @@ period's end, the license to the next user's waiting Cloud PC; and every run ide
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -19,27 +17,12 @@ from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.reclaim import plan_reclaim, preview, reclaim_unused
 from shared.services.cloud_pcs.reconcile import reconcile_tenant
 from tests.fakes import Fakes
+from tests.fakes.alerts import FakeNotices
 from tests.fakes.seed import PLAN, TENANT, policy
 
 GROUP = "g-finance"
 RULE = ReclaimRule(enabled=True, unused_days=30, notice_days=14, email_user=True, mailbox="it@contoso.com")
 NOTHING = {"announce": 0, "cancel": 0, "reclaim": 0, "restore": 0}
-
-
-@dataclass
-class Mails:
-    """The NoticeSender's e-mail, kept."""
-
-    sent: list[tuple[str, list[str], str]] = field(default_factory=list)
-
-    def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None:
-        self.sent.append((mailbox, to, subject))
-
-    def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
-        raise AssertionError("the reclaim rule posts to no webhook")
-
-    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool:
-        return True
 
 
 def tenant(rule: ReclaimRule = RULE) -> Tenant:
@@ -48,22 +31,22 @@ def tenant(rule: ReclaimRule = RULE) -> Tenant:
                                   "reclaim": rule.model_dump()})  # fmt: skip
 
 
-def arranged() -> tuple[EnginePorts, Fakes, Mails]:
+def arranged() -> tuple[EnginePorts, Fakes, FakeNotices]:
     """Ann and Bob hold the plan's two licenses directly and have provisioned Cloud PCs; Cat, in the same group,
     has no license: there is none left."""
-    fakes, mails = Fakes(), Mails()
+    fakes = Fakes()
     policy(fakes, "finance", GROUP)
     fakes.directory.add_user(TENANT, "ann", PLAN)
     fakes.directory.add_user(TENANT, "bob", PLAN)
     fakes.directory.add_user(TENANT, "cat")
     fakes.directory.add_group(TENANT, GROUP, "ann", "bob", "cat")
     fakes.licenses.bought[(TENANT, PLAN)] = 2
-    ports = fakes.engine_ports(notices=mails)
+    ports = fakes.engine_ports()
     reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, group_ids=[GROUP]))
     for cloud_pc in fakes.cloud_pcs.list_all_cloud_pcs(TENANT):
         done = {"status": "provisioned", "provisioned_date_time": fakes.clock()}
         fakes.cloud_pcs.upsert_cloud_pc(cloud_pc.model_copy(update=done))
-    return ports, fakes, mails
+    return ports, fakes, fakes.notices
 
 
 def of(fakes: Fakes, user_id: str) -> CloudPc:
@@ -97,9 +80,14 @@ def test_an_unused_cloud_pc_is_announced_reclaimed_and_its_license_goes_to_the_n
     assert of(fakes, "bob").reclaim_announced_date_time is None  # connected ten days ago
     [line] = lines(fakes, ann.id, "reclaimAnnounced")
     assert line.startswith("Not connected to for 30 days: it enters its grace period on ")
-    assert mails.sent == [("it@contoso.com", ["ann@contoso.com"], f"Your Cloud PC {ann.display_name} will be removed")]
+    [(_, sender, to, subject, _)] = mails.mailed
+    assert (sender, to, subject) == (
+        "it@contoso.com",
+        ["ann@contoso.com"],
+        f"Your Cloud PC {ann.display_name} will be removed",
+    )
     assert reclaim_unused(ports, tenant()) == NOTHING  # the same hour again: nothing more
-    assert len(lines(fakes, ann.id, "reclaimAnnounced")) == 1 and len(mails.sent) == 1
+    assert len(lines(fakes, ann.id, "reclaimAnnounced")) == 1 and len(mails.mailed) == 1
 
     fakes.clock.advance(days=14)
     assert preview(ports, TENANT, RULE).to_reclaim == 1

@@ -290,8 +290,10 @@ def _connection_subnets(ports: ServiceRolePorts, tenant_id: str) -> list[str]:
 
 
 def uses_email(ports: OnboardingReportPorts, tenant: Tenant) -> bool:
-    """Whether the app sends mail from the tenant's mailboxes: an enabled alert rule with an e-mail channel (the place
-    for any other use of e-mail, such as the reclaim rule's notices to users)."""
+    """Whether the app sends mail from the tenant's mailboxes: the reclaim rule e-mailing users, or an enabled alert
+    rule with an e-mail channel."""
+    if tenant.reclaim is not None and tenant.reclaim.enabled and tenant.reclaim.email_user:
+        return True
     if ports.alerts is None:
         return False
     skip_token: str | None = None

@@ -48,7 +48,7 @@ class ReclaimPorts(GracePorts, Protocol):
     @property
     def audit_log(self) -> AuditLog: ...
     @property
-    def notices(self) -> NoticeSender | None: ...  # None until a sender is wired: the e-mail is then left out
+    def notices(self) -> NoticeSender: ...
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def _announce(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> Non
                f"unless its user connects before (the tenant's rule: {rule.unused_days} days unused, "
                f"{rule.notice_days} days' notice)")  # fmt: skip
     record(ports, saved, "reclaimAnnounced", message=message, repeatable=True, key=f"{now:%Y%m%dT%H%M%S}")
-    if rule.email_user and rule.mailbox and ports.notices is not None:
+    if rule.email_user and rule.mailbox:
         subject = f"Your Cloud PC {cloud_pc.display_name} will be removed"
         ports.notices.send_mail(cloud_pc.tenant_id, rule.mailbox, [cloud_pc.user_principal_name], subject,
                                 _mail(cloud_pc, message))  # fmt: skip
