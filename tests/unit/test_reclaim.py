@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
 from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
+from shared.ports.cloud_errors import CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.reclaim import plan_reclaim, preview, reclaim_unused
@@ -80,6 +81,7 @@ def test_an_unused_cloud_pc_is_announced_reclaimed_and_its_license_goes_to_the_n
     assert of(fakes, "bob").reclaim_announced_date_time is None  # connected ten days ago
     [line] = lines(fakes, ann.id, "reclaimAnnounced")
     assert line.startswith("Not connected to for 30 days: it enters its grace period on ")
+    assert line.endswith("; its user was e-mailed from it@contoso.com")
     [(_, sender, to, subject, _)] = mails.mailed
     assert (sender, to, subject) == (
         "it@contoso.com",
@@ -202,3 +204,18 @@ def test_the_targeting_does_not_restore_a_reclaimed_cloud_pc_only_its_users_conn
     fakes.directory.set_licenses(TENANT, "ann", PLAN)  # licensed again, still in the group
     outcome = reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, user_ids=["ann"]))
     assert outcome.restored == [] and of(fakes, "ann").status == "inGracePeriod"
+
+
+class RefusingMail(FakeNotices):
+    def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None:
+        raise CloudError("sendMail", "ErrorInvalidUser", "The requested user 'it@contoso.com' is invalid.")
+
+
+def test_an_e_mail_graph_refuses_leaves_the_announcement_and_says_so_on_the_timeline() -> None:
+    _, fakes, _ = arranged()
+    ports = fakes.engine_ports(notices=RefusingMail())
+    fakes.clock.advance(days=30)
+    assert reclaim_unused(ports, tenant())["announce"] == 2
+    [line] = lines(fakes, of(fakes, "ann").id, "reclaimAnnounced")
+    assert line.endswith("; the e-mail to its user from it@contoso.com failed (ErrorInvalidUser)")
+    assert reclaim_unused(ports, tenant()) == NOTHING  # announced once: never e-mailed twice

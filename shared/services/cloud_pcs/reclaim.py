@@ -15,6 +15,7 @@ hour finds everything decided and changes nothing more.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -145,6 +146,8 @@ def reclaim_unused(ports: ReclaimPorts, tenant: Tenant) -> dict[Action, int]:
 
 
 def _announce(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> None:
+    """Saved first, then the user e-mailed, then the line, which says whether the e-mail went: a run that fails
+    between finds it announced and never e-mails twice."""
     cloud_pc, now = decision.cloud_pc, ports.clock()
     grace_on = now + timedelta(days=rule.notice_days)
     saved = ports.cloud_pcs.upsert_cloud_pc(
@@ -153,16 +156,22 @@ def _announce(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> Non
     message = (f"Not connected to for {decision.unused_days} days: it enters its grace period on {grace_on:%Y-%m-%d} "
                f"unless its user connects before (the tenant's rule: {rule.unused_days} days unused, "
                f"{rule.notice_days} days' notice)")  # fmt: skip
-    record(ports, saved, "reclaimAnnounced", message=message, repeatable=True, key=f"{now:%Y%m%dT%H%M%S}")
     if rule.email_user and rule.mailbox:
-        subject = f"Your Cloud PC {cloud_pc.display_name} will be removed"
-        ports.notices.send_mail(cloud_pc.tenant_id, rule.mailbox, [cloud_pc.user_principal_name], subject,
-                                _mail(cloud_pc, message))  # fmt: skip
+        message += "; " + _email(ports, rule.mailbox, cloud_pc, message)
+    record(ports, saved, "reclaimAnnounced", message=message, repeatable=True, key=f"{now:%Y%m%dT%H%M%S}")
 
 
-def _mail(cloud_pc: CloudPc, why: str) -> str:
-    return (f"<p>Your Cloud PC <b>{cloud_pc.display_name}</b> has not been used for a while. {why}.</p>"
-            "<p>Connect to it to keep it.</p>")  # fmt: skip
+def _email(ports: ReclaimPorts, mailbox: str, cloud_pc: CloudPc, why: str) -> str:
+    """The user told from the tenant's mailbox: what became of it, in words for the timeline."""
+    name = html.escape(cloud_pc.display_name)
+    body = f"<p>Your Cloud PC <b>{name}</b> has not been used for a while. {html.escape(why)}.</p>" \
+           "<p>Connect to it to keep it.</p>"  # fmt: skip
+    subject = f"Your Cloud PC {cloud_pc.display_name} will be removed"
+    try:
+        ports.notices.send_mail(cloud_pc.tenant_id, mailbox, [cloud_pc.user_principal_name], subject, body)
+    except CloudError as exc:
+        return f"the e-mail to its user from {mailbox} failed ({exc.code})"
+    return f"its user was e-mailed from {mailbox}"
 
 
 def _cancel(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> None:
