@@ -17,7 +17,15 @@ from shared.models.sites import (
     SiteUpdate,
     SiteVmSize,
 )
-from shared.models.tenants import ReclaimPreview, ReclaimRule, Tenant, TenantCreate, TenantUpdate
+from shared.models.tenants import (
+    NOTICE_DAYS,
+    UNUSED_DAYS,
+    ReclaimPreview,
+    ReclaimRule,
+    Tenant,
+    TenantCreate,
+    TenantUpdate,
+)
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import AccessPorts
 from shared.ports.engine_ports import EnginePorts
@@ -88,18 +96,24 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         )
         return updated(req, tenant)
 
-    @tenants.post(
-        f"{TENANT}/reclaim/preview",
+    @tenants.get(
+        f"{TENANT}/reclaimPreview",
         "previewReclaimRule",
         "Count what a reclaim rule would take now",
-        description="How many of the tenant's Cloud PCs the rule in the body would announce unused, and how many "
-        "announced ones would enter their grace period, if it ran now; nothing is saved or changed. Cloud PCs whose "
-        "license a group assigns are not counted: the rule leaves them.",
-        body=ReclaimRule,
+        description="How many of the tenant's Cloud PCs a reclaim rule with these days would announce unused, and how "
+        "many announced ones would enter their grace period, if it ran now; nothing is saved or changed. Cloud PCs "
+        "whose license a group assigns are not counted: the rule leaves them.",
         response=ReclaimPreview,
-    )
+        query=(
+            QueryParam("unusedDays", "The rule's days without a connection before a Cloud PC is announced.",
+                       {"type": "integer", "minimum": UNUSED_DAYS[0], "maximum": UNUSED_DAYS[1]}, required=True),
+            QueryParam("noticeDays", "The rule's days from the announcement to the grace period.",
+                       {"type": "integer", "minimum": NOTICE_DAYS[0], "maximum": NOTICE_DAYS[1]}, required=True),
+        ),
+    )  # fmt: skip
     def preview_reclaim_rule(req: ApiRequest) -> ReclaimPreview:
-        return reclaim.preview(engine, req.tenant.id, req.body(ReclaimRule))
+        days = {"unused_days": int(req.query("unusedDays") or 0), "notice_days": int(req.query("noticeDays") or 0)}
+        return reclaim.preview(engine, req.tenant.id, ReclaimRule(enabled=True, **days))
 
     @tenants.delete(TENANT, "deleteTenant", "Delete a tenant that has no sites left")
     def delete_tenant(req: ApiRequest) -> ApiResponse:

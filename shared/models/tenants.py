@@ -31,12 +31,19 @@ RECLAIM_DESCRIPTION = (
 )
 
 
+# the days a rule may count, each bound written once: the rule's fields and the preview's query take them
+UNUSED_DAYS = (7, 365)
+NOTICE_DAYS = (1, 90)
+
+
 class ReclaimRule(InputModel):
     """When an unused Cloud PC is taken back (shared/services/cloud_pcs/reclaim.py applies it)."""
 
     enabled: bool = False
-    unused_days: int = Field(default=30, ge=7, le=365, description="Days without a connection before it is announced.")
-    notice_days: int = Field(default=14, ge=1, le=90, description="Days from the announcement to its grace period.")
+    unused_days: int = Field(default=30, ge=UNUSED_DAYS[0], le=UNUSED_DAYS[1],
+                             description="Days without a connection before it is announced.")  # fmt: skip
+    notice_days: int = Field(default=14, ge=NOTICE_DAYS[0], le=NOTICE_DAYS[1],
+                             description="Days from the announcement to its grace period.")  # fmt: skip
     email_user: bool = Field(default=False, description="The announcement is e-mailed to the user from `mailbox`.")
     mailbox: Mailbox | None = Field(
         default=None, validate_default=True, description="The sender, a mailbox of the customer's tenant."

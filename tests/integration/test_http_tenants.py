@@ -329,8 +329,10 @@ def test_the_reclaim_rule_is_set_checked_and_previewed(client: FunctionClient, m
     assert saved.status == 200, saved.text
     assert saved.json()["reclaim"] == rule
     assert client.patch(path, {"displayName": "Contoso Ltd"}).json()["reclaim"] == rule  # a patch keeps it
-    previewed = client.post(f"{path}/reclaim/preview", {**rule, "unusedDays": 7})
+    previewed = client.get(f"{path}/reclaimPreview?unusedDays=7&noticeDays=1")
     assert previewed.status == 200, previewed.text
     assert previewed.json() == {"toAnnounce": 0, "toReclaim": 0}
-    assert client.post(f"{path}/reclaim/preview", {"noticeDays": 0}).status == 400
+    for query, target in [("unusedDays=7&noticeDays=0", "noticeDays"), ("noticeDays=3", "unusedDays")]:
+        refused = client.get(f"{path}/reclaimPreview?{query}")
+        assert refused.status == 400 and refused.json()["error"]["target"] == target, refused.text
     assert client.patch(path, {"reclaim": None}).json().get("reclaim") is None
