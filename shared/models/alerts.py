@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, union_tags
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, WholeNumber, union_tags
 from shared.models.json_schema import JsonSchemaKeywords
 
 # What a rule watches. Each kind is a condition over what the app already stores, so an alert is raised while the
@@ -31,7 +31,8 @@ Severity = Literal["critical", "warning", "informational"]
 AlertStatus = Literal["active", "acknowledged", "resolved"]
 AlertEvent = Literal["raised", "resolved"]  # what a channel is told
 
-HTTPS_URL = r"^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?([/?#]|$)"
+# a host name of DNS labels (each 1-63 letters, digits or inner hyphens), an optional port, then a path or nothing
+HTTPS_URL = r"^https://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?([/?#]|$)"
 
 
 # stated in the schema, so a client knows before it sends; the rules service judges it with the rule's other problems
@@ -76,7 +77,7 @@ class AlertRuleFields(InputModel):
     description: Description = ""
     kind: AlertRuleKind
     severity: Severity = "warning"
-    threshold: int | None = Field(default=None, ge=0, le=100_000, strict=True)
+    threshold: WholeNumber | None = Field(default=None, ge=0, le=100_000)
     enabled: bool = True
     channels: list[AlertChannel] = Field(default_factory=list, max_length=10)
 
@@ -89,7 +90,7 @@ class AlertRuleUpdate(InputModel):
     display_name: DisplayName | None = None
     description: Description | None = None
     severity: Severity | None = None
-    threshold: int | None = Field(default=None, ge=0, le=100_000, strict=True)
+    threshold: WholeNumber | None = Field(default=None, ge=0, le=100_000)
     enabled: bool | None = None
     channels: list[AlertChannel] | None = Field(default=None, max_length=10)
 

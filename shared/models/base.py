@@ -11,6 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -92,6 +93,15 @@ Description = Annotated[
     JsonSchemaKeywords(pattern=text_pattern),
 ]
 Guid = Annotated[str, AfterValidator(_guid), JsonSchemaKeywords(format="uuid")]
+
+
+def _not_a_truth_value(value: Any) -> Any:
+    if isinstance(value, bool):  # pydantic reads false as 0; JSON's true and false are no numbers
+        raise PydanticCustomError("intType", "must be a whole number")
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_not_a_truth_value)]
 
 
 # the tags of the discriminated unions: pydantic names a member's tag in an error's location, where the caller's

@@ -39,3 +39,9 @@ def test_a_field_of_a_union_member_is_named_by_the_callers_path_without_the_memb
     assert list(_messages(AlertRuleCreate, {"displayName": "x", "kind": "provisioningFailed", "channels": [{}]})) == [
         "channels[0]"
     ]
+
+
+def test_true_and_false_are_no_whole_numbers() -> None:
+    body = {"displayName": "Few licenses", "kind": "licensesLow", "threshold": False}
+    assert _messages(AlertRuleCreate, body) == {"threshold": "threshold: must be a whole number"}
+    assert AlertRuleCreate.model_validate({**body, "threshold": 618.0}).threshold == 618  # JSON Schema's integer

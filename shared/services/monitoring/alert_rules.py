@@ -178,7 +178,7 @@ def _url_problems(ports: RulePorts, url: str, target: str) -> list[ErrorDetail]:
     except ValueError:
         try:
             addresses = [ipaddress.ip_address(address.split("%")[0]) for address in ports.resolve_host(host)]
-        except OSError:
+        except (OSError, UnicodeError):  # no such name, or one DNS cannot encode (a name over 253 characters)
             addresses = []
         if not addresses:
             return [ErrorDetail("hostNotFound", f"The URL's host '{host}' does not resolve.", target)]
