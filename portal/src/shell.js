@@ -13,6 +13,7 @@ import { tenantList } from './models/tenants.js';
 const TENANT_NAV = [
   ['Cloud PCs', '/tenants/:tenantId/cloudPCs', 'listCloudPcs'],
   ['Bulk actions', '/tenants/:tenantId/bulkActions', 'listBulkActions'],
+  ['Usage', '/tenants/:tenantId/usage', 'listCloudPcUsage'],
   ['Provisioning policies', '/tenants/:tenantId/policies', 'listProvisioningPolicies'],
   ['Connections', '/tenants/:tenantId/connections', 'listConnections'],
   ['Device images', '/tenants/:tenantId/images', 'listDeviceImages'],

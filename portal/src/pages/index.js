@@ -10,5 +10,6 @@ import './user-settings.js';
 import './cloud-pc-list.js';
 import './cloud-pc-detail.js';
 import './bulk-actions.js';
+import './usage.js';
 import './image-sets.js';
 import './spot-groups.js';
