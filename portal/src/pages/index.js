@@ -12,3 +12,5 @@ import './cloud-pc-detail.js';
 import './bulk-actions.js';
 import './image-sets.js';
 import './spot-groups.js';
+import './alerts.js';
+import './alert-rules.js';
