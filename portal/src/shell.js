@@ -6,12 +6,14 @@ import { signOut, signedInUser } from './auth.js';
 import { current, href, location$ } from './router.js';
 import { ConfirmHost } from './ui.js';
 import { words } from './lib/format.js';
+import { tenantSummary } from './models/alerts.js';
 import { useResource } from './models/resource.js';
 import { tenantList } from './models/tenants.js';
 
 // what a tenant's navigation offers, each shown only to a role that may call the operation that lists it
 const TENANT_NAV = [
   ['Cloud PCs', '/tenants/:tenantId/cloudPCs', 'listCloudPcs'],
+  ['Alerts', '/tenants/:tenantId/alerts', 'listAlerts'],
   ['Bulk actions', '/tenants/:tenantId/bulkActions', 'listBulkActions'],
   ['Usage', '/tenants/:tenantId/usage', 'listCloudPcUsage'],
   ['Provisioning policies', '/tenants/:tenantId/policies', 'listProvisioningPolicies'],
@@ -42,6 +44,15 @@ function TenantSwitcher({ tenantId }) {
       ${list.map((tenant) => html`<option value=${tenant.id}>${tenant.displayName}</option>`)}
     </select>
   </label>`;
+}
+
+/** The open tenant's alerts not resolved (its summary's activeAlerts), as a link to its Alerts page. */
+function AlertCount({ tenantId }) {
+  const count = useResource(tenantSummary(tenantId)).data?.activeAlerts;
+  if (count === undefined) return null;
+  // the words stay in the link's name where a phone's header shows only the number
+  return html`<a class=${`alert-count${count ? ' raised' : ''}`} href=${href('/tenants/:tenantId/alerts', { tenantId })}>
+    <span class="alert-count-number">${count.toLocaleString()}</span><span class="alert-count-words">${count === 1 ? ' active alert' : ' active alerts'}</span></a>`;
 }
 
 function isCurrent(pattern, tenantId) {
@@ -123,6 +134,7 @@ export function Shell() {
     <header class="top-bar">
       <a class="brand" href="#/">Cloud PC provisioning</a>
       <${TenantSwitcher} tenantId=${tenantId} />
+      ${tenantId && can('listAlerts', tenantId) && can('getTenantSummary', tenantId) && html`<${AlertCount} key=${tenantId} tenantId=${tenantId} />`}
       <div class="user">
         <a class="user-name" href="#/me" title="Your principal id and roles">${user?.name || user?.preferred_username || me.value?.name || 'Signed in'}</a>
         ${role && html`<span class="role-badge" title="Your role on this tenant">${words(role)}</span>`}

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from shared.bootstrap import Services
 from tests.browser.conftest import ARTEFACTS, LAPTOP, PHONE, WAIT_MS
+from tests.browser.test_alerts import UNANSWERED_HOOK, in_grace, open_alert
 from tests.browser.test_spot_pc import SOURCE, _ready
 from tests.e2e.test_provisioning import PLAN, settled_cloud_pcs
 from tests.utils.api_client import ApiClient, eventually
@@ -87,7 +89,7 @@ IDS_SHOWN = r"""() => {
 
 
 @pytest.fixture(scope="module")
-def pages(owner_api: ApiClient) -> dict[str, str]:
+def pages(owner_api: ApiClient, app_services: Services) -> dict[str, str]:
     """One tenant with one of everything a page shows, and each page's address (the wizards' first steps too)."""
     tenant = Tenant(owner_api)
     # first, quinn's Cloud PC fails every attempt at Intune's enrolment: a failure with the catalogue's words
@@ -121,6 +123,11 @@ def pages(owner_api: ApiClient) -> dict[str, str]:
     [cloud_pc] = eventually(provisioned, timeout_s=WAIT_MS / 1000)
     bulk = owner_api.post(f"{tenant.path}/bulkActions", {"action": "reboot", "cloudPcIds": [cloud_pc["id"]]})
     assert bulk.status_code == 202, bulk.text
+    hook = {"kind": "webhook", "url": UNANSWERED_HOOK, "secret": "a-webhook-secret-of-the-tenant"}
+    rule = owner_api.created(f"{tenant.path}/alertRules", {"displayName": "Grace ending", "kind": "graceEndingSoon",
+                                                           "threshold": 24, "channels": [hook]})  # fmt: skip
+    in_grace(app_services, tenant.id)
+    alert = open_alert(owner_api, tenant.id)
     t = f"/tenants/{tenant.id}"
     return {
         "overview": "/", "your access": "/me", "tenants": "/tenants", "sites": f"{t}/sites",
@@ -137,6 +144,8 @@ def pages(owner_api: ApiClient) -> dict[str, str]:
         "a Spot Group's schedule": f"{t}/spotGroups/{spot_group['id']}/schedule",
         "a Spot Group's sessions": f"{t}/spotGroups/{spot_group['id']}/sessions",
         "the Spot Group wizard": f"{t}/spotGroups/new", "user settings": f"{t}/userSettings",
+        "alerts": f"{t}/alerts", "an alert": f"{t}/alerts/{alert['id']}", "alert rules": f"{t}/alertRules",
+        "an alert rule": f"{t}/alertRules/{rule['id']}", "the alert rule form": f"{t}/alertRules/new",
         "onboarding": f"{t}/onboarding", "role assignments": f"{t}/roleAssignments", "the audit log": f"{t}/audit",
     }  # fmt: skip
 

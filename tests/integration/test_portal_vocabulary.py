@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from shared.models.alerts import THRESHOLD_UNITS
 from tests.utils.function_client import FunctionClient
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal" / "src"
@@ -44,6 +45,10 @@ ENUMS = {
     "DECISION_OUTCOMES": ("SpotGroupEvent", "outcome"),
     "SESSION_STATES": ("SpotGroupSession", "state"),
     "SESSION_ACTIONS": ("SessionBulkActionCreate", "action"),
+    "ALERT_RULE_KINDS": ("AlertRuleCreate", "kind"),
+    "ALERT_SEVERITIES": ("AlertRuleCreate", "severity"),
+    "ALERT_STATUSES": ("Alert", "status"),
+    "ALERT_DELIVERY_STATUSES": ("ChannelDelivery", "status"),
 }
 # each record kind whose status field names its subsets (x-subsets): CLOUD_PC_UNDER_WAY is CloudPc's `underWay`
 SUBSETS = {
@@ -65,6 +70,7 @@ RANGES = {
     "LOG_OFF_RANGES": "LogOff",
     "SPOT_GROUP_RANGES": "SpotGroupCreate",
     "HOST_SCALING_RANGES": "HostScaling",
+    "ALERT_RULE_RANGES": "AlertRuleCreate",
 }
 # and an operation's number parameters: (path, method)
 PARAMETER_RANGES = {"SPOT_GROUP_DELETE_RANGES": ("/tenants/{tenantId}/spotGroups/{spotGroupId}", "delete")}
@@ -154,6 +160,9 @@ def vocabulary(document: dict[str, Any]) -> dict[str, Any]:
     # waiting for the document at start
     operations = [operation for methods in document["paths"].values() for operation in methods.values()]
     found["OPERATION_ACCESS"] = {operation["operationId"]: operation["x-access"] for operation in operations}
+    # the unit of each rule kind that takes a threshold: the rules service's own table (the document says only that
+    # a threshold is a whole number), so the form asks for it where the server will
+    found["ALERT_THRESHOLD_UNITS"] = THRESHOLD_UNITS
     found["SERVED_ONLY_BY"] = {
         operation["operationId"]: operation["x-served-only-by"]
         for operation in operations

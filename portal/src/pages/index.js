@@ -13,3 +13,5 @@ import './bulk-actions.js';
 import './usage.js';
 import './image-sets.js';
 import './spot-groups.js';
+import './alerts.js';
+import './alert-rules.js';
