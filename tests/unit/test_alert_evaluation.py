@@ -60,7 +60,10 @@ def test_failed_cloud_pcs_are_one_condition_per_policy_and_error_code() -> None:
         ("policy:finance:QuotaExceeded", 2, ("cpc-ann", "cpc-bob")),
         ("policy:sales:QuotaExceeded", 1, ("cpc-di",)),
     ]
-    assert found[1].summary == "2 Cloud PCs of policy 'Finance' failed to provision (QuotaExceeded)."
+    # in the failure catalogue's words, the code kept in the subject
+    quota = "The subscription's vCPU quota for this size in the region is used up."
+    assert found[1].summary == f"2 Cloud PCs of policy 'Finance' failed to provision: {quota}"
+    assert found[1].subject_name == "Policy 'Finance'"
 
 
 def test_warnings_group_per_policy_and_warning() -> None:

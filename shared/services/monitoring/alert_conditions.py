@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from shared.models.cloud_pcs import CloudPc
 from shared.models.connections import Connection
+from shared.models.failures import words_for
 from shared.models.image_sets import ImageSet
 from shared.models.images import DeviceImage
 from shared.models.onboarding import OnboardingReport
@@ -47,12 +48,19 @@ def provisioning_failed(failed: Iterable[CloudPc]) -> list[Condition]:
     return [
         _condition(
             f"policy:{policy_id}:{code}",
-            f"{pcs[0].provisioning_policy_name}: {code}",
-            f"{_cloud_pcs(len(pcs))} of policy '{pcs[0].provisioning_policy_name}' failed to provision ({code}).",
+            f"Policy '{pcs[0].provisioning_policy_name}'",
+            f"{_cloud_pcs(len(pcs))} of policy '{pcs[0].provisioning_policy_name}' failed to provision: "
+            f"{_reason(code)}",
             [pc.id for pc in pcs],
         )
         for (policy_id, code), pcs in sorted(groups.items())
     ]
+
+
+def _reason(code: str) -> str:
+    """The failure catalogue's sentence for a code (the code itself stays in the alert's subject)."""
+    words = words_for(code)
+    return words.summary if words else f"the service answered {code}, which the app has no words for yet."
 
 
 def provisioned_with_warnings(warned: Iterable[CloudPc]) -> list[Condition]:
