@@ -17,7 +17,8 @@ from triggers.http_api import Api, page_of
 from triggers.http_request import PAGING, ApiRequest, QueryParam
 
 USAGE = "tenants/{tenantId}/usage"
-DAY = {"type": "string", "format": "date"}
+# a date, or empty: an empty query value is the default, as everywhere in the API (ApiRequest.query)
+DAY = {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]}
 RANGE = (
     QueryParam("from", f"The first UTC day counted, e.g. 2026-01-01 (default: {usage_reports.DEFAULT_DAYS - 1} days "
                "before `to`).", DAY),

@@ -6,9 +6,9 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StringConstraints, model_validator
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, WholeNumber, union_tags
+from shared.models.base import NOT_A_TRUTH_VALUE, ApiModel, Description, DisplayName, InputModel, Resource, union_tags
 from shared.models.json_schema import JsonSchemaKeywords
 
 # What a rule watches. Each kind is a condition over what the app already stores, so an alert is raised while the
@@ -37,10 +37,21 @@ HTTPS_URL = r"^https://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]
 
 # stated in the schema, so a client knows before it sends; the rules service judges it with the rule's other problems
 # (alert_rules._url_problems), and the host's addresses as DNS answers when the rule is saved
+Threshold = Annotated[int, Field(ge=0, le=100_000), NOT_A_TRUTH_VALUE]
+# neither is trimmed (the request bodies' default): the schema's pattern is the whole rule, spaces included
 HttpsUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=9, max_length=2048), JsonSchemaKeywords(pattern=HTTPS_URL)
+    str, StringConstraints(strip_whitespace=False, min_length=9, max_length=2048), JsonSchemaKeywords(pattern=HTTPS_URL)
 ]
-Mailbox = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)]
+# a user principal name or e-mail address: a mailbox of the customer's tenant, as Graph's sendMail takes it
+Mailbox = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=False,
+        min_length=3,
+        max_length=256,
+        pattern=r"^[A-Za-z0-9._%+'#-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+    ),
+]
 
 
 class WebhookChannel(InputModel):
@@ -77,8 +88,8 @@ class AlertRuleFields(InputModel):
     description: Description = ""
     kind: AlertRuleKind
     severity: Severity = "warning"
-    threshold: WholeNumber | None = Field(default=None, ge=0, le=100_000)
-    enabled: bool = True
+    threshold: Threshold | None = None
+    enabled: StrictBool = True
     channels: list[AlertChannel] = Field(default_factory=list, max_length=10)
 
 
@@ -90,8 +101,8 @@ class AlertRuleUpdate(InputModel):
     display_name: DisplayName | None = None
     description: Description | None = None
     severity: Severity | None = None
-    threshold: WholeNumber | None = Field(default=None, ge=0, le=100_000)
-    enabled: bool | None = None
+    threshold: Threshold | None = None
+    enabled: StrictBool | None = None
     channels: list[AlertChannel] | None = Field(default=None, max_length=10)
 
 
@@ -120,7 +131,7 @@ class AlertRule(Resource):
     kind: AlertRuleKind
     severity: Severity
     threshold: int | None = None
-    enabled: bool = True
+    enabled: StrictBool = True
     channels: list[StoredChannel] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -101,7 +101,8 @@ def _not_a_truth_value(value: Any) -> Any:
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_not_a_truth_value)]
+# put after a number's bounds (Annotated[int, Field(ge=...), NOT_A_TRUTH_VALUE]): before them, the schema loses them
+NOT_A_TRUTH_VALUE = BeforeValidator(_not_a_truth_value)
 
 
 # the tags of the discriminated unions: pydantic names a member's tag in an error's location, where the caller's

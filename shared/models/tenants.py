@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from shared.models.alerts import Mailbox
@@ -39,12 +39,14 @@ NOTICE_DAYS = (1, 90)
 class ReclaimRule(InputModel):
     """When an unused Cloud PC is taken back (shared/services/cloud_pcs/reclaim.py applies it)."""
 
-    enabled: bool = False
+    enabled: StrictBool = False
     unused_days: int = Field(default=30, ge=UNUSED_DAYS[0], le=UNUSED_DAYS[1],
                              description="Days without a connection before it is announced.")  # fmt: skip
     notice_days: int = Field(default=14, ge=NOTICE_DAYS[0], le=NOTICE_DAYS[1],
                              description="Days from the announcement to its grace period.")  # fmt: skip
-    email_user: bool = Field(default=False, description="The announcement is e-mailed to the user from `mailbox`.")
+    email_user: StrictBool = Field(
+        default=False, description="The announcement is e-mailed to the user from `mailbox`."
+    )
     mailbox: Mailbox | None = Field(
         default=None, validate_default=True, description="The sender, a mailbox of the customer's tenant."
     )
@@ -53,7 +55,7 @@ class ReclaimRule(InputModel):
     @classmethod
     def _mailbox_to_send_from(cls, value: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("email_user") and not value:  # checked beside the other fields, each named once
-            raise PydanticCustomError("required", "emailUser needs the mailbox to send from")
+            raise PydanticCustomError("mailboxRequired", "emailUser needs the mailbox to send from")
         return value
 
 
