@@ -272,6 +272,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         alerts=alerts,
         right_sizing=RightSizingPorts(
             cloud_pcs=cloud_pcs, metrics=AzureVmMetrics(credentials, settings.metrics_endpoint),
+            backends=TenantBackends(tenants, cloud_pc_work_of), windows365=windows365,
             pages=storage.continuations, clock=utc_now,
         ),
     )  # fmt: skip

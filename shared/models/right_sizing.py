@@ -11,8 +11,9 @@ from shared.models.base import ApiModel
 
 RightSizingClass = Literal["neverUsed", "underused", "undersized", "oversized", "rightSized", "notEnoughData"]
 # where a figure came from: the app's own Cloud PC record (its last connection, when it was provisioned), Azure
-# Monitor's platform metrics of its VM (azure backend), or the usage data of the connections (issue #50's usage rows)
-FigureSource = Literal["cloudPcRecord", "azureMonitor", "connectionUsage"]
+# Monitor's platform metrics of its VM (azure backend), the usage data of the connections (issue #50's usage rows), or
+# Windows 365's own recommendation report (windows365 backend, whose VMs are not the tenant's to read)
+FigureSource = Literal["cloudPcRecord", "azureMonitor", "connectionUsage", "windows365Report"]
 
 
 class RightSizingEvidence(ApiModel):
@@ -24,8 +25,14 @@ class RightSizingEvidence(ApiModel):
     connected_days: int | None = Field(default=None, description="Days of the window its user connected on.")
     connected_hours: float | None = Field(default=None, description="Hours its user was connected in the window.")
     metrics_source: FigureSource | None = Field(
-        default=None, description="azureMonitor where its VM's CPU and memory were read; absent: not read."
-    )
+        default=None, description="azureMonitor where its VM's CPU and memory were read, windows365Report where "
+        "Windows 365 judged them itself; absent: not read.",
+    )  # fmt: skip
+    usage_category: str | None = Field(
+        default=None, description="Windows 365's own category of it (Undersized, Oversized, Rightsized, "
+        "Underutilized), from its recommendation report.",
+    )  # fmt: skip
+    recommended_plan_name: str | None = Field(default=None, description="Windows 365's name of the plan it recommends.")
     hours_with_metrics: int = 0
     cpu_average_percent: float | None = None
     cpu_p95_percent: float | None = Field(default=None, description="95th percentile of the hourly averages.")
@@ -47,6 +54,7 @@ class CloudPcRightSizing(ApiModel):
     reason: str = Field(description="Which threshold the figures crossed, in an admin's words.")
     recommended_service_plan_id: str | None = Field(
         default=None, description="One step up (undersized) or down (oversized) in the plans of its edition; the "
-        "bulk resize's targetServicePlanId.",
+        "bulk resize's targetServicePlanId. On windows365, the plan Windows 365 recommends (its servicePlanId where "
+        "the app's catalogue does not have the plan).",
     )  # fmt: skip
     evidence: RightSizingEvidence

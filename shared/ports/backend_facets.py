@@ -31,6 +31,7 @@ from shared.ports.configuration_ports import (
     Windows365Ports,
 )
 from shared.ports.service_role_ports import ServiceRolePorts
+from shared.ports.windows365 import Windows365Recommendation
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -181,6 +182,13 @@ class CloudPcWork(Protocol):
     def import_usage(self, ports: UsageImportPorts, tenant_id: str, now: datetime) -> int:
         """The usage rows the backend's own report of connections gives (the daily import); 0 where the use watch
         counts them as it goes."""
+        ...
+
+    def size_recommendations(
+        self, ports: Windows365CloudPcPorts, tenant_id: str, cloud_pcs: Sequence[CloudPc]
+    ) -> dict[str, Windows365Recommendation]:
+        """The backend's own verdict on the Cloud PCs' sizes, by the app's id: none where the app judges them by
+        their VMs' metrics."""
         ...
 
 

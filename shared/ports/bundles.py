@@ -13,7 +13,7 @@ from shared.models.tenants import Tenant
 from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
 from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
 from shared.ports.backend_choice import BackendChoice
-from shared.ports.backend_facets import AccessBackend
+from shared.ports.backend_facets import AccessBackend, CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.desktop_virtualization import DesktopVirtualization
@@ -35,6 +35,7 @@ from shared.ports.stores import (
 )  # fmt: skip
 from shared.ports.tenant_access import TenantAccess
 from shared.ports.vm_metrics import VmMetrics
+from shared.ports.windows365 import Windows365Provisioning
 
 
 class TenantWatch(Protocol):
@@ -113,6 +114,8 @@ class SummaryPorts:
 class RightSizingPorts:
     cloud_pcs: CloudPcStore
     metrics: VmMetrics
+    backends: BackendChoice[CloudPcWork]  # what the backend itself says of its Cloud PCs' sizes
+    windows365: Windows365Provisioning
     pages: ListPages
     clock: Callable[[], datetime]
 

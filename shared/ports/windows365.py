@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -139,6 +140,16 @@ class Windows365Connection:
 
 
 @dataclass(frozen=True)
+class Windows365Recommendation:
+    """A Cloud PC's row of Windows 365's usage category report, in the report's words."""
+
+    cloud_pc_id: str
+    usage_category: str  # UsageCategory: Undersized, Oversized, Rightsized or Underutilized on the page
+    recommended_plan_id: str | None = None  # RecommendedPlanId, a servicePlanId: none for a Rightsized one
+    recommended_plan_name: str | None = None  # RecommendedPlanName
+
+
+@dataclass(frozen=True)
 class Windows365Snapshot:
     """A restore point Windows 365 took of a Cloud PC (Graph's cloudPcSnapshot); times in ISO 8601, as Graph gives."""
 
@@ -248,6 +259,11 @@ class Windows365Provisioning(Protocol):
 
     def list_remote_connections(self, tenant_id: str, cloud_pc_id: str, since: datetime) -> list[Windows365Connection]:
         """The connections to the Cloud PC signed in at or after `since`, oldest first."""
+        ...
+
+    def list_recommendations(self, tenant_id: str, cloud_pc_ids: Sequence[str]) -> list[Windows365Recommendation]:
+        """The usage category report's rows of these Cloud PCs (Windows 365's ids); one it has not judged yet has
+        none."""
         ...
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:

@@ -10,7 +10,7 @@ apply in the order they were added. Unscripted, every call succeeds and changes 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -45,6 +45,7 @@ from shared.ports.windows365 import (
     Windows365GalleryImage,
     Windows365Image,
     Windows365PolicySpec,
+    Windows365Recommendation,
     Windows365Snapshot,
     Windows365UserSettingSpec,
 )
@@ -895,6 +896,7 @@ class FakeWindows365:
         self.snapshots: dict[str, list[Windows365Snapshot]] = {}  # by Windows 365's Cloud PC id
         self.audit_events: list[Windows365AuditEvent] = []
         self.remote_connections: dict[str, list[Windows365Connection]] = {}  # by Windows 365's Cloud PC id
+        self.recommendations: dict[str, Windows365Recommendation] = {}  # by Windows 365's Cloud PC id
         self.gallery: list[Windows365GalleryImage] = []
         self.assignments: dict[str, list[str]] = {}
         self.cloud_pcs: dict[str, Windows365CloudPc] = {}
@@ -1013,6 +1015,10 @@ class FakeWindows365:
         self.script.enter("list_remote_connections")
         found = self.remote_connections.get(cloud_pc_id, [])
         return sorted((c for c in found if c.sign_in_date_time >= since), key=lambda c: c.sign_in_date_time)
+
+    def list_recommendations(self, tenant_id: str, cloud_pc_ids: Sequence[str]) -> list[Windows365Recommendation]:
+        self.script.enter("list_recommendations")
+        return [self.recommendations[i] for i in cloud_pc_ids if i in self.recommendations]
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         self.script.enter("act", f"act.{action}")

@@ -25,6 +25,7 @@ from shared.ports.windows365 import (
     Windows365ConnectionSpec,
     Windows365Join,
     Windows365PolicySpec,
+    Windows365Recommendation,
     Windows365UserSettingSpec,
 )
 from tests.integration.test_azure_graph_contract import TENANT, clients, entra, local, request_log
@@ -143,6 +144,9 @@ def test_every_windows_365_request_body_is_one_graph_documents(
         Windows365Connection(datetime(2026, 11, 6, 8, tzinfo=UTC), datetime(2026, 11, 6, 9, tzinfo=UTC)),
     ]  # fmt: skip
     assert [e["body"]["skip"] for e in request_log(local, "getRemoteConnectionHistoricalReports")] == [0, 2]
+    unknown = "0f4e5c3d-0000-4000-8000-000000000000"  # a Cloud PC the report has no row of
+    judged = service.list_recommendations(TENANT, [cloud_pc.upper(), unknown])
+    assert judged == [Windows365Recommendation(cloud_pc, "Underutilized")]  # a few hours in 28 days
     service.act(TENANT, cloud_pc, "rename", {"displayName": "Adele's desk"})
     service.act(TENANT, cloud_pc, "reboot")
     service.act(TENANT, cloud_pc, "troubleshoot")

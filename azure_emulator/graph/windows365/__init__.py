@@ -1,7 +1,7 @@
 """Windows 365 as Graph serves it under `deviceManagement/virtualEndpoint`, one module per concern: the Azure network
 connections, the gallery and custom images, the service's policies and Cloud PCs, the user settings, restore points,
-the remote connection report and the audit log. Nothing here imports the app: it behaves as Microsoft's service does,
-its rules cited."""
+the remote connection and recommendation reports and the audit log. Nothing here imports the app: it behaves as
+Microsoft's service does, its rules cited."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from azure_emulator.graph.windows365 import (
     connections,
     device_images,
     gallery_images,
+    recommendation_report,
     reports,
     snapshots,
     user_settings,
@@ -29,3 +30,4 @@ def register(ctx: Context, notify: Notify) -> None:
     gallery_images.register(ctx, routes)
     snapshots.register(ctx, routes, notify)
     reports.register(ctx, routes, notify)
+    recommendation_report.register(ctx, routes, notify)

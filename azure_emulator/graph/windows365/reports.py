@@ -34,7 +34,7 @@ COMPARE = {"eq": lambda a, b: a == b, "gt": lambda a, b: a > b, "ge": lambda a, 
            "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}  # fmt: skip
 
 
-def _time(value: str) -> dt.datetime:
+def report_time(value: str) -> dt.datetime:
     try:
         found = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -61,7 +61,7 @@ def _filter(text: Any) -> tuple[str, list[tuple[str, str, dt.datetime]]]:
         if column == "CloudPcId" and op == "eq":
             cloud_pc = value.lower()
         elif column in ("SignInDateTime", "SignOutDateTime"):
-            bounds.append((column, op, _time(value)))
+            bounds.append((column, op, report_time(value)))
         else:
             raise bad_request(f"The report cannot be filtered on '{column} {op}'.", "BadRequest")
     if cloud_pc is None:
@@ -69,7 +69,7 @@ def _filter(text: Any) -> tuple[str, list[tuple[str, str, dt.datetime]]]:
     return cloud_pc, bounds
 
 
-def _count(body: dict[str, Any], name: str, default: int) -> int:
+def whole_number(body: dict[str, Any], name: str, default: int) -> int:
     value = body.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise bad_request(f"'{name}' must be a whole number of at least 0.", "BadRequest")
@@ -84,12 +84,12 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
         columns = body.get("select") or list(COLUMNS)
         if not isinstance(columns, list) or any(c not in COLUMNS for c in columns):
             raise bad_request(f"'select' must name columns of the report: {', '.join(COLUMNS)}.", "BadRequest")
-        top, skip = _count(body, "top", 1000), _count(body, "skip", 0)
+        top, skip = whole_number(body, "top", 1000), whole_number(body, "skip", 0)
         Service(ctx, request.tenant, notify).reconcile()  # the service's work up to now, as any read
         pc = ctx.store.get(records.CLOUD_PC, records.key(request.tenant, cloud_pc)) or {}
         rows = []
         for signed_in_s, signed_out_s in pc.get("_connections") or []:
-            signed_in, signed_out = _time(signed_in_s), _time(signed_out_s)
+            signed_in, signed_out = report_time(signed_in_s), report_time(signed_out_s)
             moments = {"SignInDateTime": signed_in, "SignOutDateTime": signed_out}
             if all(COMPARE[op](moments[column], bound) for column, op, bound in bounds):
                 rows.append({"SignInDateTime": _shown(signed_in), "SignOutDateTime": _shown(signed_out),

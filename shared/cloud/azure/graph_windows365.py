@@ -14,6 +14,7 @@ a member the app does not know yet is its readers' to take as in progress, never
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from shared.ports.windows365 import (
     Windows365GalleryImage,
     Windows365Image,
     Windows365PolicySpec,
+    Windows365Recommendation,
     Windows365Snapshot,
     Windows365UserSettingSpec,
 )
@@ -50,6 +52,13 @@ EVERY_ENUM_MEMBER = {"Prefer": "include-unknown-enum-members"}
 # by top and skip; its filter must name the Cloud PC
 CONNECTION_REPORT = "deviceManagement/virtualEndpoint/reports/getRemoteConnectionHistoricalReports"
 CONNECTION_COLUMNS = ["SignInDateTime", "SignOutDateTime"]
+# beta (https://learn.microsoft.com/graph/api/cloudpcreport-retrievecloudpcrecommendationreports?view=graph-rest-beta),
+# which replaced cloudPcReports' getCloudPcRecommendationReports: under `report`, not `reports`. Its Application row
+# names CloudPC.ReadWrite.All alone, though the app only reads. Each Cloud PC's UsageCategory and the plan recommended
+# (a servicePlanId and its name), Schema and Values as the connection report, paged by top and skip; the filter takes
+# `or` and `eq`, so one request asks for a page of Cloud PCs
+RECOMMENDATION_REPORT = "deviceManagement/virtualEndpoint/report/retrieveCloudPcRecommendationReports"
+RECOMMENDATION_COLUMNS = ["CloudPcId", "UsageCategory", "RecommendedPlanId", "RecommendedPlanName"]
 REPORT_PAGE = 1000
 
 
@@ -261,26 +270,38 @@ class GraphWindows365Provisioning:
         return sorted(found, key=lambda event: event.activity_date_time)
 
     def list_remote_connections(self, tenant_id: str, cloud_pc_id: str, since: datetime) -> list[Windows365Connection]:
-        """The remote connection report's rows of the Cloud PC, page by page until its TotalRowCount."""
         asked = {"filter": f"CloudPcId eq '{cloud_pc_id}' and SignInDateTime ge datetime'{since:%Y-%m-%dT%H:%M:%SZ}'",
-                 "select": CONNECTION_COLUMNS, "orderBy": ["SignInDateTime"], "top": REPORT_PAGE}  # fmt: skip
-        found: list[Windows365Connection] = []
+                 "select": CONNECTION_COLUMNS, "orderBy": ["SignInDateTime"]}  # fmt: skip
+        rows = self._report(tenant_id, CONNECTION_REPORT, "readWindows365Connections", asked)
+        found = [Windows365Connection(signed_in, _report_time(row.get("SignOutDateTime")))
+                 for row in rows if (signed_in := _report_time(row.get("SignInDateTime"))) is not None]  # fmt: skip
+        return sorted(found, key=lambda c: c.sign_in_date_time)
+
+    def list_recommendations(self, tenant_id: str, cloud_pc_ids: Sequence[str]) -> list[Windows365Recommendation]:
+        if not cloud_pc_ids:
+            return []
+        asked = {"reportName": "cloudPcUsageCategoryReport", "select": RECOMMENDATION_COLUMNS,
+                 "filter": " or ".join(f"CloudPcId eq '{cloud_pc_id}'" for cloud_pc_id in cloud_pc_ids)}  # fmt: skip
+        rows = self._report(tenant_id, RECOMMENDATION_REPORT, "readWindows365Recommendations", asked)
+        return [Windows365Recommendation(
+            cloud_pc_id=str(row["CloudPcId"]), usage_category=str(row.get("UsageCategory") or ""),
+            recommended_plan_id=row.get("RecommendedPlanId") or None,
+            recommended_plan_name=row.get("RecommendedPlanName") or None,
+        ) for row in rows if row.get("CloudPcId")]  # fmt: skip
+
+    def _report(self, tenant_id: str, path: str, step: str, asked: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row of one of beta's reports (Schema: the columns, Values: the rows), each by its column's name, page
+        by page until its TotalRowCount."""
+        rows: list[dict[str, Any]] = []
         while True:
             report = self._clients.client(tenant_id).call(
-                "POST",
-                CONNECTION_REPORT,
-                step="readWindows365Connections",
-                body={**asked, "skip": len(found)},
-                version="beta",
+                "POST", path, step=step, body={**asked, "top": REPORT_PAGE, "skip": len(rows)}, version="beta"
             )
             columns = [column["Column"] for column in report.get("Schema") or []]
-            rows = [dict(zip(columns, values, strict=False)) for values in report.get("Values") or []]
-            for row in rows:
-                signed_in = _report_time(row.get("SignInDateTime"))
-                if signed_in is not None:
-                    found.append(Windows365Connection(signed_in, _report_time(row.get("SignOutDateTime"))))
-            if not rows or len(found) >= int(report.get("TotalRowCount") or 0):
-                return sorted(found, key=lambda c: c.sign_in_date_time)
+            page = [dict(zip(columns, values, strict=False)) for values in report.get("Values") or []]
+            rows += page
+            if not page or len(rows) >= int(report.get("TotalRowCount") or 0):
+                return rows
 
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         """POST cloudPCs/{id}/{action} (v1.0: https://learn.microsoft.com/graph/api/resources/cloudpc lists them;

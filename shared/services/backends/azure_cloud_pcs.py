@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
@@ -20,6 +21,7 @@ from shared.ports.cloud_pc_work_ports import (
     UsePorts,
     Windows365CloudPcPorts,
 )
+from shared.ports.windows365 import Windows365Recommendation
 from shared.services.cloud_pcs import cloud_pc_actions, cloud_pc_sleep, desktop_brokering, lifecycle, reconcile
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save_move
@@ -101,6 +103,11 @@ class AzureCloudPcWork:
 
     def import_usage(self, ports: UsageImportPorts, tenant_id: str, now: datetime) -> int:
         return 0  # the use watch counts each connection as it sees it: there is no report to read
+
+    def size_recommendations(
+        self, ports: Windows365CloudPcPorts, tenant_id: str, cloud_pcs: Sequence[CloudPc]
+    ) -> dict[str, Windows365Recommendation]:
+        return {}  # the app reads its own VMs' metrics, and judges them itself
 
 
 def _keeps_no_restore_points(cloud_pc: CloudPc) -> Conflict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 
@@ -20,6 +21,7 @@ from shared.ports.cloud_pc_work_ports import (
     UsePorts,
     Windows365CloudPcPorts,
 )
+from shared.ports.windows365 import Windows365Recommendation
 from shared.services.backends import windows365_usage
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
@@ -109,6 +111,15 @@ class Windows365CloudPcWork:
 
     def import_usage(self, ports: UsageImportPorts, tenant_id: str, now: datetime) -> int:
         return windows365_usage.import_usage(ports, tenant_id, now)
+
+    def size_recommendations(
+        self, ports: Windows365CloudPcPorts, tenant_id: str, cloud_pcs: Sequence[CloudPc]
+    ) -> dict[str, Windows365Recommendation]:
+        """Windows 365's recommendation report: its own view of each Cloud PC's CPU and memory, which only it can
+        read."""
+        ours = {_id_of(cloud_pc).lower(): cloud_pc.id for cloud_pc in cloud_pcs}
+        rows = ports.windows365.list_recommendations(tenant_id, [_id_of(cloud_pc) for cloud_pc in cloud_pcs])
+        return {ours[row.cloud_pc_id.lower()]: row for row in rows if row.cloud_pc_id.lower() in ours}
 
 
 def _id_of(cloud_pc: CloudPc) -> str:

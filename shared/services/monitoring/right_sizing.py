@@ -1,9 +1,11 @@
 """Right-sizing: a provisioned Cloud PC's class over a window, from its connections and its VM's CPU and memory.
 
-Pure: the figures come in (the Cloud PC record, the usage rows, the VM's metrics), a class, a reason and the plan one
-step up or down come out. The thresholds are Windows 365's own right-sizing categories' in spirit (undersized,
-oversized, underutilized: https://learn.microsoft.com/windows-365/enterprise/report-cloud-pc-recommendations), with
-figures an admin can check against Azure Monitor's charts.
+Pure: the figures come in (the Cloud PC record, the usage rows, the VM's metrics or Windows 365's own verdict), a
+class, a reason and the plan one step up or down come out. The thresholds are Windows 365's own right-sizing
+categories' in spirit (undersized, oversized, underutilized:
+https://learn.microsoft.com/windows-365/enterprise/report-cloud-pc-recommendations), with figures an admin can check
+against Azure Monitor's charts; where Windows 365 itself judged a Cloud PC (its recommendation report), its verdict
+and its plan are kept.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.catalog.service_plans import SERVICE_PLANS, ServicePlan
+from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_WINDOWS365_ID, ServicePlan
 from shared.models.cloud_pcs import CloudPc
 from shared.models.right_sizing import CloudPcRightSizing, RightSizingClass, RightSizingEvidence
 from shared.ports.vm_metrics import VmUsage
+from shared.ports.windows365 import Windows365Recommendation
 
 WINDOW = timedelta(days=14)  # two working weeks: a holiday or a busy week alone does not decide the class
 # never connected and provisioned this long ago: its user has had the whole window to sign in once
@@ -28,6 +31,13 @@ CPU_UNDERSIZED_PERCENT, CPU_OVERSIZED_PERCENT = 80.0, 20.0
 # over 60% even the busy hours use well under half of it
 MEMORY_UNDERSIZED_FREE, MEMORY_OVERSIZED_FREE = 0.10, 0.60
 MIN_HOURS_OF_METRICS = 8  # a working day of points at least before a size is judged
+# Windows 365's usage categories (its recommendation report's UsageCategory,
+# https://learn.microsoft.com/graph/api/cloudpcreport-retrievecloudpcrecommendationreports?view=graph-rest-beta) as the
+# app's classes; Underutilized is "less than 40 hours of active connected time over a 28 day period" (the Intune page
+# above), used rarely or not at all
+WINDOWS365_CATEGORIES: dict[str, RightSizingClass] = {
+    "Undersized": "undersized", "Oversized": "oversized", "Rightsized": "rightSized", "Underutilized": "underused",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,10 +75,12 @@ def classify(
     *,
     usage: VmUsage | None = None,
     connected: ConnectedTime | None = None,
+    recommendation: Windows365Recommendation | None = None,
     window: timedelta = WINDOW,
 ) -> CloudPcRightSizing:
-    """The Cloud PC's class over the window ending `now`: never used, underused, undersized, oversized, right-sized,
-    or not enough data (no metrics to judge its size by), first match in that order."""
+    """The Cloud PC's class over the window ending `now`: never used, underused, then Windows 365's verdict where it
+    gave one, else undersized, oversized, right-sized, or not enough data (no metrics to judge its size by), first
+    match in that order."""
     start = now - window
     plan_memory = plan.ram_in_gb * 1024**3
     evidence = RightSizingEvidence(
@@ -86,12 +98,18 @@ def classify(
             "memory_available_p05_bytes": usage.memory_available_p05_bytes,
             "memory_available_minimum_bytes": usage.memory_available_minimum_bytes,
         })  # fmt: skip
+    if recommendation is not None:
+        evidence = evidence.model_copy(update={
+            "metrics_source": "windows365Report", "usage_category": recommendation.usage_category,
+            "recommended_plan_name": recommendation.recommended_plan_name,
+        })  # fmt: skip
 
-    def judged(kind: RightSizingClass, reason: str, recommended: ServicePlan | None = None) -> CloudPcRightSizing:
+    def judged(kind: RightSizingClass, reason: str, recommended: ServicePlan | str | None = None) -> CloudPcRightSizing:
         return CloudPcRightSizing(
             cloud_pc_id=cloud_pc.id, display_name=cloud_pc.display_name,
             user_principal_name=cloud_pc.user_principal_name, service_plan_id=plan.id, classification=kind,
-            reason=reason, recommended_service_plan_id=recommended.id if recommended else None, evidence=evidence,
+            reason=reason, evidence=evidence,
+            recommended_service_plan_id=recommended.id if isinstance(recommended, ServicePlan) else recommended,
         )  # fmt: skip
 
     provisioned = cloud_pc.provisioned_date_time
@@ -103,6 +121,14 @@ def classify(
     if connected is not None and (connected.days < UNDERUSED_DAYS or connected.hours < UNDERUSED_HOURS):
         return judged("underused", f"Connected to on {connected.days} days, {connected.hours:g} hours, of the "
                       f"last {window.days}.")  # fmt: skip
+    if recommendation is not None:
+        category, recommended = recommendation.usage_category, recommendation.recommended_plan_id
+        kind = WINDOWS365_CATEGORIES.get(category, "notEnoughData")
+        if kind == "notEnoughData":  # an evolvable list: a category named after this was written
+            return judged(kind, f"Windows 365 classes it '{category}', which the app does not know yet.")
+        named = f", and recommends {recommendation.recommended_plan_name or recommended}" if recommended else ""
+        return judged(kind, f"Windows 365's recommendation report classes it {category}{named}.",
+                      SERVICE_PLANS_BY_WINDOWS365_ID.get((recommended or "").lower()) or recommended)  # fmt: skip
     cpu, free = evidence.cpu_p95_percent, evidence.memory_available_p05_bytes
     if usage is None or cpu is None or free is None or usage.hours_with_data < MIN_HOURS_OF_METRICS:
         return judged("notEnoughData", "Its VM's CPU and memory were not read for long enough to judge its size.")

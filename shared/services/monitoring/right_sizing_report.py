@@ -1,5 +1,5 @@
 """The right-sizing report of a tenant: its provisioned Cloud PCs a page at a time, each classed over the window with
-its VM's metrics read in batches (azure backend) or from its connections alone (windows365)."""
+its VM's metrics read in batches (azure backend) or by Windows 365's own recommendation report (windows365)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def right_sizing_report(
     ports: RightSizingPorts, tenant: Tenant, *, top: int = 100, skip_token: str | None = None
 ) -> tuple[list[CloudPcRightSizing], str | None]:
     """A page of the tenant's provisioned Cloud PCs, by name, each with its class, recommended plan and evidence.
-    On windows365 no VM is the tenant's to read: Windows 365's own recommendation report (Graph beta,
-    retrieveCloudPcRecommendationReports) is not read yet, so those Cloud PCs are classed by their connections."""
+    On windows365 no VM is the tenant's to read: the backend's own verdict (Windows 365's recommendation report)
+    sizes them, and one it has not judged yet is classed by its connections."""
     now = ports.clock()
     provisioned = sorted(
         (c for c in ports.cloud_pcs.list_all_cloud_pcs(tenant.id)
@@ -35,6 +35,7 @@ def right_sizing_report(
         key=lambda c: (c.display_name.casefold(), c.id),
     )  # fmt: skip
     page, next_token = ports.pages.page(provisioned, top=top, skip_token=skip_token)
+    verdicts = ports.backends.of_tenant(tenant).size_recommendations(ports, tenant.id, page) if page else {}
     metered = [vm for vm in map(_metered, page) if vm]
     usage: dict[str, VmUsage] = {}
     if metered:
@@ -48,6 +49,6 @@ def right_sizing_report(
                            code="azureNotReadable") from exc  # fmt: skip
     return [
         classify(c, SERVICE_PLANS_BY_ID[c.service_plan_id], now,
-                 usage=usage.get((c.virtual_machine_id or "").lower()))
+                 usage=usage.get((c.virtual_machine_id or "").lower()), recommendation=verdicts.get(c.id))
         for c in page
     ], next_token  # fmt: skip
