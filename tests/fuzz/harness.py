@@ -54,6 +54,8 @@ UNSTATABLE_RULES = {
     "hostNotFound": "a webhook host that does not resolve",
     "privateAddress": "a webhook host that resolves to a private, loopback or link-local address",
     "mailboxNotFound": "a mailbox the tenant does not have",
+    # the organization's rules take a tenant rule's body (one schema, one form): e-mail is a tenant's mailbox alone
+    "channelNotForOrganization": "an e-mail channel on an organization rule",
     # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
     "rangeReversed": "a range whose from is after its to",
     "rangeTooLong": "a range of more days than a report covers",
