@@ -74,7 +74,7 @@ def create_app(services: Services) -> df.DFApp:
         http_spot_evictions.blueprint(api, services.spot_group_work),
         http_policies.blueprint(api, services.admin),
         http_user_settings.blueprint(api, services.admin),
-        http_alerts.blueprint(api, services.alerts),
+        http_alerts.blueprint(api, services.alerts, services.access),
         http_cloud_pcs.blueprint(api, services.engine),
         http_cloud_pc_actions.blueprint(
             api, services.settings, services.engine, services.bulk_actions, services.bulk_queue

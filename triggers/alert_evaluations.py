@@ -1,5 +1,5 @@
-"""The timer that fans alert evaluation out, one queue message per tenant with an enabled rule, and the queue trigger
-that evaluates a tenant's rules."""
+"""The timer that fans alert evaluation out, one queue message per tenant with an enabled rule (every tenant when the
+organization has one), and the queue trigger that evaluates a tenant's rules and the organization's."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def blueprint(settings: Settings, ports: AlertPorts) -> df.Blueprint:
     @bp.timer_trigger(arg_name="timer", schedule=settings.alert_evaluation_schedule, run_on_startup=False)
     def evaluate_alerts(timer: func.TimerRequest) -> None:
         """Each tenant's evaluation is its own message, so a slow or failing tenant holds up no other."""
-        tenants = ports.alerts.tenants_with_enabled_rules()
+        tenants = alert_evaluation.tenants_to_evaluate(ports)
         for tenant_id in tenants:
             ports.evaluations.enqueue_alert_evaluation(tenant_id)
         if tenants:

@@ -135,6 +135,13 @@ ACCESS: dict[str, Access] = {
     "listAlerts": READER,
     "getAlert": READER,
     "acknowledgeAlert": OPERATOR,
+    # the organization's rules apply to every tenant; the alerts across tenants are those of the caller's tenants
+    "createOrganizationAlertRule": Audience.ORGANIZATION_OWNER,
+    "listOrganizationAlertRules": Audience.ORGANIZATION_OWNER,
+    "getOrganizationAlertRule": Audience.ORGANIZATION_OWNER,
+    "updateOrganizationAlertRule": Audience.ORGANIZATION_OWNER,
+    "deleteOrganizationAlertRule": Audience.ORGANIZATION_OWNER,
+    "listAlertsAcrossTenants": Audience.SIGNED_IN,
     # Cloud PCs
     "listCloudPcs": READER,
     "getCloudPc": READER,

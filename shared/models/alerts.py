@@ -26,6 +26,9 @@ AlertRuleKind = Literal[
     "onboardingNotReady",  # the tenant's onboarding report no longer ready (a consent or role withdrawn)
     "reclaimAnnounced",  # Cloud PCs announced for reclaim: unused for the tenant's reclaim days
 ]
+# the tenantId (and partition) of the organization's rules, which apply to every tenant and keep their alerts in each
+# tenant's own; no tenant has it, as a tenant's id is a GUID
+ORGANIZATION = "~organization"
 THRESHOLD_UNITS: dict[str, str] = {"licensesLow": "licenses", "graceEndingSoon": "hours", "spotHostEvicted": "hours"}
 Severity = Literal["critical", "warning", "informational"]
 AlertStatus = Literal["active", "acknowledged", "resolved"]
@@ -125,7 +128,9 @@ class StoredChannel(ApiModel):
 
 
 class AlertRule(Resource):
-    tenant_id: str
+    tenant_id: str = Field(
+        description=f"The tenant's id; `{ORGANIZATION}` for an organization's rule, which applies to every tenant."
+    )
     display_name: str
     description: str = ""
     kind: AlertRuleKind
@@ -185,6 +190,12 @@ class Alert(Resource):
     acknowledged_by: str | None = None
     resolved_date_time: datetime | None = None
     deliveries: list[ChannelDelivery] = Field(default_factory=list)
+
+
+class TenantAlert(Alert):
+    """An alert listed among other tenants' alerts: with its tenant's name."""
+
+    tenant_name: str
 
 
 class AlertNotice(ApiModel):

@@ -18,7 +18,7 @@ class AlertStore(Protocol):
     def list_all_alert_rules(self, tenant_id: str) -> list[AlertRule]: ...
 
     def tenants_with_enabled_rules(self) -> list[str]:
-        """The tenants with an enabled rule, reading the rules' keys only."""
+        """The tenants with an enabled rule (ORGANIZATION: an organization rule), reading the rules' keys only."""
         ...
 
     def put_alert_rule(
@@ -37,6 +37,17 @@ class AlertStore(Protocol):
         top: int | None = None,
         skip_token: str | None = None,
     ) -> tuple[list[Alert], str | None]: ...
+
+    def list_alerts_of(
+        self,
+        tenant_ids: list[str],
+        *,
+        status: AlertStatus | None = None,
+        top: int | None = None,
+        skip_token: str | None = None,
+    ) -> tuple[list[Alert], str | None]:
+        """The alerts of these tenants together, newest first."""
+        ...
 
     def open_alerts(self, tenant_id: str, rule_id: str) -> list[Alert]:
         """The rule's alerts not yet resolved: the ones a new sighting deduplicates against."""

@@ -4,6 +4,8 @@ row `~open|<rule>|<subject digest>` holds its id, written and removed in one tra
 from __future__ import annotations
 
 import hashlib
+import heapq
+from itertools import islice
 
 from azure.core import MatchConditions
 from azure.data.tables import TableTransactionError, TransactionOperation, UpdateMode
@@ -12,7 +14,7 @@ from shared.errors import Conflict, PreconditionFailed
 from shared.models.alerts import Alert, AlertRule, AlertStatus
 from shared.models.base import ApiModel
 from shared.storage.table_service import TableStorage
-from shared.storage.tables import EntityRepository
+from shared.storage.tables import MAX_PAGE, EntityRepository
 
 # after every alert id (they begin with digits): a key range below it holds alerts only, one from it markers only
 OPEN = "~open|"
@@ -76,6 +78,29 @@ class AlertRepository:
         query = f"{IN_PARTITION} and RowKey lt @open" + (" and status eq @s" if status else "")
         parameters = {"t": tenant_id, "open": OPEN, **({"s": status} if status else {})}
         return self._alerts.page(query, parameters, top=top or 100, skip_token=skip_token)
+
+    def list_alerts_of(
+        self,
+        tenant_ids: list[str],
+        *,
+        status: AlertStatus | None = None,
+        top: int | None = None,
+        skip_token: str | None = None,
+    ) -> tuple[list[Alert], str | None]:
+        """Newest first across the tenants, as ids sort alike in every partition: one query per tenant, merged,
+        each reading on only while its alerts are taken; the token holds the last id given."""
+        top = top or 100
+        after = self._alerts.continuations.decode(skip_token) or {}
+        query = f"{IN_PARTITION} and RowKey gt @after and RowKey lt @open" + (" and status eq @s" if status else "")
+        parameters = {"after": str(after.get("after", "")), "open": OPEN, **({"s": status} if status else {})}
+        newest = (
+            self._alerts.scan(query, {**parameters, "t": tenant_id}, per_page=min(top + 1, MAX_PAGE))
+            for tenant_id in tenant_ids
+        )
+        taken = list(islice(heapq.merge(*newest, key=lambda alert: alert.id), top + 1))
+        if len(taken) <= top:
+            return taken, None
+        return taken[:top], self._alerts.continuations.encode({"after": taken[top - 1].id})
 
     def open_alerts(self, tenant_id: str, rule_id: str) -> list[Alert]:
         """The rule's alerts not yet resolved: its markers' key range, then each alert by its key."""

@@ -191,9 +191,11 @@ class EntityRepository(Generic[M]):
             if not token or len(items) >= top:
                 return items, self._storage.continuations.encode(token)
 
-    def scan(self, query_filter: str | None = None, parameters: dict[str, Any] | None = None) -> Iterator[M]:
-        """Every matching item, following continuation tokens."""
-        for entity in self._query(query_filter, parameters, MAX_PAGE):
+    def scan(
+        self, query_filter: str | None = None, parameters: dict[str, Any] | None = None, *, per_page: int = MAX_PAGE
+    ) -> Iterator[M]:
+        """Every matching item, following continuation tokens (a page of `per_page` read when the last is spent)."""
+        for entity in self._query(query_filter, parameters, per_page):
             yield self.codec.from_entity(entity)
 
     def count_by(self, column: str, query_filter: str, parameters: dict[str, Any] | None = None) -> Counter[Any]:

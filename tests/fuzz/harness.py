@@ -56,6 +56,8 @@ UNSTATABLE_RULES = {
     "mailboxNotFound": "a mailbox the tenant does not have",
     # a reclaim rule that e-mails its users names the mailbox it sends from: one field's need of another
     "mailboxRequired": "a reclaim rule e-mailing users without its sender mailbox",
+    # the organization's rules take a tenant rule's body (one schema, one form): e-mail is a tenant's mailbox alone
+    "channelNotForOrganization": "an e-mail channel on an organization rule",
     # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
     "rangeReversed": "a range whose from is after its to",
     "rangeTooLong": "a range of more days than a report covers",

@@ -1,8 +1,10 @@
 """Alert rules and alerts over HTTP on Azurite: CRUD with If-Match and validateOnly, bad input refused naming each
-field with nothing saved, alerts listed by status and acknowledged by the caller, and the summary's count."""
+field with nothing saved, alerts listed by status and acknowledged by the caller, and the summary's count; the
+organization's rules, its owner's alone, and the alerts across the tenants a caller holds a role on."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import replace
 from ipaddress import ip_network
@@ -12,6 +14,7 @@ import pytest
 
 from shared.bootstrap import Services
 from shared.services.monitoring.alert_evaluation import evaluate_tenant
+from tests.conftest import Tokens
 from tests.fakes.alerts import FakeNotices
 from tests.integration.conftest import create_app
 from tests.utils.function_client import FunctionClient
@@ -122,3 +125,80 @@ def test_alerts_are_listed_by_status_acknowledged_by_the_caller_and_counted(
     assert acked.json()["status"] == "acknowledged" and acked.json()["acknowledgedBy"]
     assert alert_client.get(f"{alerts}/{alert['id']}").json()["status"] == "acknowledged"
     assert alert_client.get(f"{alerts}/nope").error_code == "notFound"
+
+
+def grace_ending(services: Services, tenant_id: str) -> None:
+    """A Cloud PC whose grace period ends now: what a graceEndingSoon rule sees."""
+    from shared.models.cloud_pcs import CloudPc
+
+    now = services.alerts.clock()
+    services.alerts.cloud_pcs.upsert_cloud_pc(CloudPc(
+        id="cpc-1", tenant_id=tenant_id, display_name="PC", user_id="u", user_principal_name="u@x.com",
+        service_plan_id="p", service_plan_name="P", provisioning_policy_id="pol", provisioning_policy_name="Pol",
+        status="inGracePeriod", created_date_time=now, last_modified_date_time=now, grace_period_end_date_time=now,
+    ))  # fmt: skip
+
+
+def as_principal(client: FunctionClient, token: str) -> FunctionClient:
+    other = copy.copy(client)
+    other.token = token
+    return other
+
+
+def test_organization_rules_are_the_organization_owners_and_their_alerts_each_tenants(
+    alert_client: FunctionClient, make_tenant: Callable[..., str], alert_services: Services, tokens: Tokens
+) -> None:
+    contoso, fabrikam = make_tenant(displayName="Contoso"), make_tenant(displayName="Fabrikam")
+    assignment = {"principalId": tokens.principal_id("alerts-admin"), "principalName": "alerts-admin",
+                  "role": "administrator"}  # fmt: skip
+    assert alert_client.post(f"/api/tenants/{contoso}/roleAssignments", assignment).status == 201
+    tenant_admin = as_principal(alert_client, tokens("alerts-admin"))
+    webhook = {"kind": "webhook", "url": HOOK, "secret": "a-webhook-secret-of-some-length"}
+    body = rule_body(kind="graceEndingSoon", threshold=24, channels=[webhook])
+
+    assert tenant_admin.post("/api/alertRules", body).error_code == "forbidden"
+    assert tenant_admin.get("/api/alertRules").error_code == "forbidden"
+    email = alert_client.post("/api/alertRules", rule_body(channels=[
+        {"kind": "email", "mailbox": "alerts@contoso.com", "to": ["ops@contoso.com"]}]))  # fmt: skip
+    assert email.status == 400, email.text
+    assert [(d["code"], d["target"]) for d in email.json()["error"]["details"]] == [
+        ("channelNotForOrganization", "channels[0].kind")
+    ]
+    created = alert_client.post("/api/alertRules", body)
+    assert created.status == 201, created.text
+    rule = created.json()
+    assert created.headers["Location"].endswith(f"/api/alertRules/{rule['id']}")
+    assert rule["tenantId"] == "~organization" and rule["channels"][0]["secretSet"] is True
+    assert alert_client.get("/api/alertRules").json()["value"] == [rule]
+    assert alert_client.get(f"/api/alertRules/{rule['id']}").json() == rule
+    assert alert_client.get(f"/api/tenants/{contoso}/alertRules").json()["value"] == []
+    assert tenant_admin.get(f"/api/alertRules/{rule['id']}").error_code == "forbidden"
+    assert tenant_admin.patch(f"/api/alertRules/{rule['id']}", {"enabled": False}).error_code == "forbidden"
+    assert tenant_admin.delete(f"/api/alertRules/{rule['id']}").error_code == "forbidden"
+
+    for tenant_id in (contoso, fabrikam):
+        grace_ending(alert_services, tenant_id)
+        assert evaluate_tenant(alert_services.alerts, tenant_id).raised == 1
+    everything = alert_client.get("/api/alerts?status=active&top=1")
+    assert everything.status == 200, everything.text
+    first = everything.json()
+    second = alert_client.get(first["nextLink"]).json()
+    listed = [*first["value"], *second["value"]]
+    assert "nextLink" not in second and [a["ruleId"] for a in listed] == [rule["id"]] * 2
+    assert sorted((a["tenantId"], a["tenantName"]) for a in listed) == sorted(
+        [(contoso, "Contoso"), (fabrikam, "Fabrikam")]
+    )
+    assert listed[0]["id"] < listed[1]["id"]  # newest first: ids count down from the year 2286
+    [own] = tenant_admin.get("/api/alerts").json()["value"]
+    assert (own["tenantId"], own["tenantName"], own["subject"]) == (contoso, "Contoso", "tenant:graceEndingSoon")
+    assert tenant_admin.get(f"/api/tenants/{contoso}/alerts/{own['id']}").json()["ruleId"] == rule["id"]
+    assert as_principal(alert_client, tokens("alerts-nobody")).get("/api/alerts").json()["value"] == []
+    assert alert_client.get("/api/alerts?status=gone").status == 400
+    assert alert_client.get("/api/alerts?skipToken=forged").json()["error"]["target"] == "skipToken"
+
+    changed = alert_client.patch(f"/api/alertRules/{rule['id']}", {"severity": "critical"},
+                                 headers={"If-Match": rule["etag"]})  # fmt: skip
+    assert changed.status == 200 and changed.json()["severity"] == "critical"
+    assert alert_client.delete(f"/api/alertRules/{rule['id']}").status == 204
+    assert alert_client.get("/api/alerts?status=active").json()["value"] == []
+    assert alert_client.get(f"/api/alertRules/{rule['id']}").error_code == "notFound"

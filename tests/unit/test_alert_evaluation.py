@@ -246,8 +246,8 @@ def test_two_evaluations_at_once_raise_the_alert_once() -> None:
     tenant(fakes)
     the_rule = rule(fakes)
     found = [Condition("policy:finance:QuotaExceeded", "Finance: QuotaExceeded", "Failed.", 1)]
-    first = reconcile(the_rule, [], found, fakes.clock(), fakes.new_id)
-    second = reconcile(the_rule, [], found, fakes.clock(), fakes.new_id)  # read before the first one saved
+    first = reconcile(TENANT, the_rule, [], found, fakes.clock(), fakes.new_id)
+    second = reconcile(TENANT, the_rule, [], found, fakes.clock(), fakes.new_id)  # read before the first one saved
     the_ports = fakes.alert_ports()
     assert apply(the_ports, first, fakes.clock()) == (1, 0)
     assert apply(the_ports, second, fakes.clock()) == (0, 0)
@@ -260,7 +260,7 @@ def test_a_notice_whose_message_was_lost_is_queued_again_once() -> None:
     the_rule = rule(fakes)
     failed(fakes, "ann")
     found = conditions.provisioning_failed(fakes.cloud_pcs.list_cloud_pcs_in_status(TENANT, "failed"))
-    [alert] = reconcile(the_rule, [], found, fakes.clock(), fakes.new_id).raised
+    [alert] = reconcile(TENANT, the_rule, [], found, fakes.clock(), fakes.new_id).raised
     fakes.alerts.put_alert(alert, if_none_match=True)  # saved, then the process died before queueing
     fakes.clock.advance(LOST_AFTER - timedelta(minutes=1))
     evaluate(fakes)

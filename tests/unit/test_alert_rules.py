@@ -143,7 +143,7 @@ def test_deleting_a_rule_deletes_its_secrets_and_resolves_its_open_alerts() -> N
     the_ports = ports(fakes)
     rule = alert_rules.create_alert_rule(the_ports, TENANT, rule_body(channels=[
         {"kind": "webhook", "url": HOOK, "secret": SECRET}]))  # fmt: skip
-    apply(the_ports, reconcile(rule, [], [Condition("policy:p:E", "P: E", "Failed.", 1)], fakes.clock(),
+    apply(the_ports, reconcile(TENANT, rule, [], [Condition("policy:p:E", "P: E", "Failed.", 1)], fakes.clock(),
                                fakes.new_id), fakes.clock())  # fmt: skip
     alert_rules.delete_alert_rule(the_ports, TENANT, rule.id, if_match=None)
     assert fakes.secrets.secrets == {}
@@ -156,7 +156,7 @@ def test_an_alert_is_acknowledged_with_who_did_and_a_resolved_one_cannot_be() ->
     the_ports = ports(fakes)
     rule = alert_rules.create_alert_rule(the_ports, TENANT, rule_body())
     condition = Condition("policy:p:E", "P: E", "Failed.", 1)
-    apply(the_ports, reconcile(rule, [], [condition], fakes.clock(), fakes.new_id), fakes.clock())
+    apply(the_ports, reconcile(TENANT, rule, [], [condition], fakes.clock(), fakes.new_id), fakes.clock())
     [alert] = fakes.alerts.open_alerts(TENANT, rule.id)
     fakes.clock.advance(minutes=3)
     acked = alert_rules.acknowledge_alert(the_ports, TENANT, alert.id, by="ann@contoso.com")
@@ -166,7 +166,7 @@ def test_an_alert_is_acknowledged_with_who_did_and_a_resolved_one_cannot_be() ->
         fakes.clock(),
     )
     assert fakes.alerts.count_open_alerts(TENANT) == 1
-    apply(the_ports, reconcile(rule, [fakes.alerts.get_alert(TENANT, alert.id)], [], fakes.clock(), fakes.new_id),
-          fakes.clock())  # fmt: skip
+    still_open = [fakes.alerts.get_alert(TENANT, alert.id)]
+    apply(the_ports, reconcile(TENANT, rule, still_open, [], fakes.clock(), fakes.new_id), fakes.clock())
     with pytest.raises(Conflict):
         alert_rules.acknowledge_alert(the_ports, TENANT, alert.id, by="ann@contoso.com")

@@ -41,6 +41,7 @@ RESULTS = {
     "SessionActionResult": "one session's part of a bulk session action, answered at once and never stored",
     "SessionBulkAction": "a bulk session action's outcome, answered at once and never stored",
     "AlertNotice": "what a channel is told of an alert, its status copied from the alert",
+    "TenantAlert": "an alert listed among other tenants' alerts, its status copied from the alert",
 }
 SCANNED = ("shared/services", "shared/storage", "activities", "orchestrators", "triggers")
 # a `status` that is no model's: each with why
@@ -49,7 +50,8 @@ NOT_A_MODEL = {
     "triggers/http_meta.py": "the liveness report of GET /health",
 }
 HTTP_ROUTES = {"get", "post", "patch", "put", "delete"}  # a route's `status=` is its HTTP status code
-READS = {"list_alerts": "the status a list is filtered on"}  # a `status=` that writes nothing: each with why
+# a `status=` that writes nothing: each with why
+READS = {"list_alerts": "the status a list is filtered on", "list_alerts_of": "the status a list is filtered on"}
 
 
 def _called(node: ast.Call) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.errors import DomainError, NotFound
-from shared.models.alerts import Alert, AlertDelivery, AlertRule, ChannelDelivery, StoredChannel
+from shared.models.alerts import ORGANIZATION, Alert, AlertDelivery, AlertRule, ChannelDelivery, StoredChannel
 from shared.ports.alerts import AlertDeliveryQueue, NoticeSender
 from shared.ports.cloud_errors import CloudError
 from shared.ports.secret_store import SecretStore
@@ -109,12 +109,20 @@ def _record(ports: AlertDeliveryPorts, message: AlertDelivery, moved: ChannelDel
     )  # fmt: skip
 
 
+def _rule_of(alerts: DeliveredAlerts, alert: Alert) -> AlertRule:
+    """The tenant's own rule, else the organization's: an organization rule's alerts are kept in each tenant."""
+    try:
+        return alerts.get_alert_rule(alert.tenant_id, alert.rule_id)
+    except NotFound:
+        return alerts.get_alert_rule(ORGANIZATION, alert.rule_id)
+
+
 def deliver(ports: AlertDeliveryPorts, message: AlertDelivery) -> ChannelDelivery | None:
     """Send the notice the message names, once: a delivered (or given up) one, or a message of an attempt already
     made, does nothing. Never raises for the channel's failure. The row as recorded, None when nothing was done."""
     try:
         alert = ports.alerts.get_alert(message.tenant_id, message.alert_id)
-        rule = ports.alerts.get_alert_rule(message.tenant_id, alert.rule_id)
+        rule = _rule_of(ports.alerts, alert)
     except NotFound:
         log.info("Alert %s or its rule is gone: its notice is not sent", message.alert_id)
         return None

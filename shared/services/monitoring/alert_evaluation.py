@@ -1,5 +1,5 @@
-"""A tenant's alert rules evaluated: each rule's conditions read, reconciled with its open alerts (raised, seen again,
-resolved), saved, and only then their notices queued.
+"""A tenant's alert rules, and the organization's, evaluated on the tenant's rows: each rule's conditions read,
+reconciled with its open alerts in the tenant (raised, seen again, resolved), saved, and only then their notices queued.
 
 Two evaluations at once raise an alert once: raising is create-only on the open alert's key (its rule and subject,
 see shared/storage/alerts.py), so the second one's raise is a Conflict it skips. A notice queued is recorded in the
@@ -19,7 +19,15 @@ from typing import Protocol
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import Conflict, NotFound, PreconditionFailed
-from shared.models.alerts import Alert, AlertDelivery, AlertEvent, AlertRule, ChannelDelivery, alert_id
+from shared.models.alerts import (
+    ORGANIZATION,
+    Alert,
+    AlertDelivery,
+    AlertEvent,
+    AlertRule,
+    ChannelDelivery,
+    alert_id,
+)
 from shared.models.cloud_pcs import PROVISIONED, CloudPc
 from shared.models.onboarding import OnboardingReport
 from shared.models.spot_group_records import HostEviction
@@ -84,11 +92,16 @@ class Reconciled:
 
 
 def reconcile(
-    rule: AlertRule, open_alerts: list[Alert], found: list[Condition], now: datetime, new_id: Callable[[], str]
+    tenant_id: str,
+    rule: AlertRule,
+    open_alerts: list[Alert],
+    found: list[Condition],
+    now: datetime,
+    new_id: Callable[[], str],
 ) -> Reconciled:
-    """A condition without an open alert raises one (a notice per channel); one with an open alert counts and dates
-    it, sending nothing; an open alert whose condition is gone is resolved (a notice per channel). A disabled rule
-    holds no condition."""
+    """In the tenant (an organization rule's alerts are each tenant's own): a condition without an open alert raises
+    one (a notice per channel); one with an open alert counts and dates it, sending nothing; an open alert whose
+    condition is gone is resolved (a notice per channel). A disabled rule holds no condition."""
     by_subject = {alert.subject: alert for alert in open_alerts}
     holding = {condition.subject: condition for condition in found} if rule.enabled else {}
     result = Reconciled()
@@ -99,7 +112,7 @@ def reconcile(
         if alert is None:
             result.raised.append(Alert(
                 id=alert_id(now, new_id()), created_date_time=now, last_modified_date_time=now,
-                tenant_id=rule.tenant_id, rule_id=rule.id, kind=rule.kind, severity=rule.severity, subject=subject,
+                tenant_id=tenant_id, rule_id=rule.id, kind=rule.kind, severity=rule.severity, subject=subject,
                 raised_date_time=now, deliveries=_notices(rule, "raised", now), **sightings,
             ))  # fmt: skip
         else:
@@ -138,18 +151,28 @@ class Evaluation:
     failed_rules: list[str] = field(default_factory=list)
 
 
+def tenants_to_evaluate(ports: EvaluationPorts) -> list[str]:
+    """The tenants with an enabled rule; every tenant once the organization has one."""
+    with_rules = ports.alerts.tenants_with_enabled_rules()
+    if ORGANIZATION in with_rules:
+        return sorted(tenant.id for tenant in ports.tenants.iter_tenants())
+    return with_rules
+
+
 def evaluate_tenant(ports: EvaluationPorts, tenant_id: str) -> Evaluation:
-    """Every rule of the tenant; one rule's failure is logged and the next rule goes on."""
+    """Every rule of the tenant and of the organization; one rule's failure is logged and the next rule goes on."""
     outcome = Evaluation(tenant_id)
     tenant = ports.tenants.find_tenant(tenant_id)
     if tenant is None:
         return outcome
     now = ports.clock()
     reads = Reads(ports, tenant, now)
-    for rule in ports.alerts.list_all_alert_rules(tenant_id):
+    rules = [*ports.alerts.list_all_alert_rules(tenant_id), *ports.alerts.list_all_alert_rules(ORGANIZATION)]
+    for rule in rules:
         try:
             found = reads.conditions(rule) if rule.enabled else []
-            changes = reconcile(rule, ports.alerts.open_alerts(tenant_id, rule.id), found, now, ports.new_id)
+            open_alerts = ports.alerts.open_alerts(tenant_id, rule.id)
+            changes = reconcile(tenant_id, rule, open_alerts, found, now, ports.new_id)
             raised, resolved = apply(ports, changes, now)
         except Exception:
             log.exception("Alert rule %s of tenant %s could not be evaluated; the next goes on", rule.id, tenant_id)

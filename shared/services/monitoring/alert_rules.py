@@ -1,11 +1,12 @@
-"""Alert rules a tenant keeps: checked whole before anything is saved (each error naming its field), a webhook's
-secret kept in the secret store, and an alert acknowledged by an admin."""
+"""Alert rules a tenant or the organization keeps: checked whole before anything is saved (each error naming its
+field), a webhook's secret kept in the secret store; an alert acknowledged by an admin, and the alerts of the tenants a
+caller may read listed together."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.alerts import (
     HTTPS_URL,
+    ORGANIZATION,
     THRESHOLD_UNITS,
     Alert,
     AlertChannel,
@@ -20,10 +22,13 @@ from shared.models.alerts import (
     AlertRuleCreate,
     AlertRuleKind,
     AlertRuleUpdate,
+    AlertStatus,
     StoredChannel,
+    TenantAlert,
     WebhookChannel,
     webhook_secret_name,
 )
+from shared.ports.access_stores import TenantStore
 from shared.ports.alerts import AlertStore, NoticeSender
 from shared.ports.secret_store import SecretStore
 from shared.services.engine.updates import update_with_etag
@@ -36,6 +41,8 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 class RulePorts(Protocol):
     @property
     def alerts(self) -> AlertStore: ...
+    @property
+    def tenants(self) -> TenantStore: ...  # where an organization rule's alerts are
     @property
     def secrets(self) -> SecretStore: ...  # a webhook's secret, write-only
     @property
@@ -100,9 +107,11 @@ def delete_alert_rule(ports: RulePorts, tenant_id: str, rule_id: str, *, if_matc
     ports.alerts.delete_alert_rule(tenant_id, rule_id, if_match=if_match or rule.etag)
     _forget_secrets(ports, rule.model_copy(update={"channels": []}), rule.channels)
     now = ports.clock()
-    for alert in ports.alerts.open_alerts(tenant_id, rule_id):
-        resolved = ALERTS.move(alert, "resolve", resolved_date_time=now, last_modified_date_time=now)
-        ports.alerts.put_alert(resolved, if_match=alert.etag)
+    holders = [tenant.id for tenant in ports.tenants.iter_tenants()] if tenant_id == ORGANIZATION else [tenant_id]
+    for holder in holders:
+        for alert in ports.alerts.open_alerts(holder, rule_id):
+            resolved = ALERTS.move(alert, "resolve", resolved_date_time=now, last_modified_date_time=now)
+            ports.alerts.put_alert(resolved, if_match=alert.etag)
 
 
 def acknowledge_alert(ports: RulePorts, tenant_id: str, alert_id: str, *, by: str) -> Alert:
@@ -117,6 +126,15 @@ def acknowledge_alert(ports: RulePorts, tenant_id: str, alert_id: str, *, by: st
         return ports.alerts.put_alert(alert, if_match=etag)
 
     return update_with_etag(lambda: ports.alerts.get_alert(tenant_id, alert_id), change, save, if_match=None)
+
+
+def alerts_of_tenants(
+    alerts: AlertStore, tenant_names: Mapping[str, str], status: AlertStatus | None, *, top: int, skip_token: str | None
+) -> tuple[list[TenantAlert], str | None]:
+    """The alerts of the tenants named (id to name), newest first, each with its tenant's name."""
+    page, token = alerts.list_alerts_of(list(tenant_names), status=status, top=top, skip_token=skip_token)
+    named = [TenantAlert(**dict(alert), tenant_name=tenant_names[alert.tenant_id]) for alert in page]
+    return named, token
 
 
 def _checked(
@@ -140,7 +158,11 @@ def _checked(
     for index, channel in enumerate(channels):
         where = f"channels[{index}]"
         if channel.kind == "email":
-            if not ports.notices.mailbox_exists(tenant_id, channel.mailbox):
+            if tenant_id == ORGANIZATION:  # a customer's mailbox is the customer's, not the provider's to send from
+                problems.append(ErrorDetail("channelNotForOrganization", "An organization rule notifies through "
+                                            "webhooks and Teams only: e-mail is sent from a mailbox of a tenant's "
+                                            "own.", f"{where}.kind"))  # fmt: skip
+            elif not ports.notices.mailbox_exists(tenant_id, channel.mailbox):
                 problems.append(ErrorDetail("mailboxNotFound", f"No mailbox '{channel.mailbox}' in the tenant: "
                                             "e-mail is sent from a user or shared mailbox of its own.",
                                             f"{where}.mailbox"))  # fmt: skip
