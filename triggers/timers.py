@@ -164,7 +164,7 @@ def blueprint(
         """The tenants' reclaim rules, one tenant after another (a run is a query per status and a few writes, as the
         use watch's loop is): unused Cloud PCs announced, put in their grace period, or kept on a connection."""
         for tenant in _tenants(ports):
-            if tenant.reclaim is None or not tenant.reclaim.enabled:
+            if not tenant.reclaiming:
                 continue
             try:
                 done = reclaim.reclaim_unused(engine, tenant)

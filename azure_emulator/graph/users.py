@@ -1,4 +1,5 @@
-"""Graph users and their licenses: create, read, list, update, delete, assignLicense, licenseDetails.
+"""Graph users and their licenses: create, read, list, update, delete, assignLicense, reprocessLicenseAssignment,
+licenseDetails.
 
 Store kinds (state is per Entra tenant, the token's `tid`; each SKU's units and their use: `skus`):
 - `graph.user`     `{tid}/{id}`            the user; `licenseAssignmentStates` (direct and inherited from groups) and
@@ -204,6 +205,21 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             direct.update(adds)
             for sku_id in remove_ids:
                 direct.pop(sku_id, None)
+            changed = licensing.relicense(store, tid, user, direct, direct_groups(store, tid, user["id"]))
+            store.put(USER, f"{tid}/{user['id']}", user)
+        if changed:
+            notify(tid, "users", "updated", user["id"])
+        shown = select(user, None, DEFAULT_PROPERTIES)
+        return Response(200, {"@odata.context": odata_context(request, "users/$entity"), **shown})
+
+    @routes.route("POST", rf"/users/(?P<user>{ID})/reprocessLicenseAssignment", "reprocessLicenseAssignment")
+    def reprocess_license_assignment(request: Request) -> Response:
+        """The user's group licenses applied again: a CountViolation takes a unit freed since (Entra retries none by
+        itself). https://learn.microsoft.com/graph/api/user-reprocesslicenseassignment: no body, 200 with the user."""
+        tid = request.tenant
+        with store.transaction():
+            user = get_user(store, tid, request.params["user"])
+            direct = licensing.direct_licenses(user)
             changed = licensing.relicense(store, tid, user, direct, direct_groups(store, tid, user["id"]))
             store.put(USER, f"{tid}/{user['id']}", user)
         if changed:

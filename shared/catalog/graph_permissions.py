@@ -9,6 +9,7 @@ from shared.models.tenants import BackendName
 
 BOTH: tuple[BackendName, ...] = ("azure", "windows365")
 EMAIL = "email"  # the tenant's alerts (or its reclaim notices) are e-mailed from a mailbox of its own
+RECLAIM = "reclaim"  # the tenant's reclaim rule is on: a freed license goes to the next user in line
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,14 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         "LicenseAssignment.ReadWrite.All", "moves a user's Windows 365 license when a Cloud PC is resized",
         ("POST users/{id}/assignLicense",), ("azure",),
     ),
+    # Graph offers reprocessLicenseAssignment to nothing less (https://learn.microsoft.com/graph/api/
+    # user-reprocesslicenseassignment), and it writes any user's properties too: asked only of a tenant whose reclaim
+    # rule is on
+    GraphPermission(
+        "User.ReadWrite.All",
+        "hands a license the reclaim rule frees to the next user in line: Entra applies their group's license again",
+        ("POST users/{id}/reprocessLicenseAssignment",), ("azure",), only_for=RECLAIM,
+    ),
     # Windows 365 provisions, resizes and retires its own Cloud PCs, devices and licenses: the app drives it with
     # one permission (https://learn.microsoft.com/graph/api/resources/virtualendpoint)
     GraphPermission(
@@ -81,7 +90,7 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
 
 
 def graph_permissions(backend: BackendName, uses: frozenset[str] = frozenset()) -> tuple[GraphPermission, ...]:
-    """What a tenant of this backend, making these `uses` of the app (EMAIL), grants the app in Graph."""
+    """What a tenant of this backend, making these `uses` of the app (EMAIL, RECLAIM), grants the app in Graph."""
     return tuple(
         permission
         for permission in GRAPH_PERMISSIONS

@@ -90,3 +90,8 @@ class Tenant(Resource):
     cloud_pc_backend: BackendName = "azure"  # tenants saved before the choice existed are the app's own
     subscription_ids: list[str] = Field(default_factory=list, description=SUBSCRIPTIONS_DESCRIPTION)
     reclaim: ReclaimRule | None = Field(default=None, description=RECLAIM_DESCRIPTION)
+
+    @property
+    def reclaiming(self) -> bool:
+        """Its reclaim rule is on."""
+        return self.reclaim is not None and self.reclaim.enabled

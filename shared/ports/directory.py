@@ -14,13 +14,15 @@ class GroupLicense:
     """A Windows 365 license a group assigns the user (Entra group-based licensing): only the group can take it away.
 
     `state` is Entra's (Active, ActiveWithError, Disabled, Error) and `error` its reason when the group's license
-    could not be applied (CountViolation when the tenant had no free unit), else None.
+    could not be applied (CountViolation when the tenant had no free unit), else None; `since` when the state last
+    changed (Entra's lastUpdatedDateTime): for a CountViolation, since when the user has been waiting for a unit.
     """
 
     service_plan_id: str
     group_id: str
     state: str = "Active"
     error: str | None = None
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,11 @@ class Directory(Protocol):
         """Direct members' user ids (nested groups are not expanded); None if the group does not exist."""
         ...
 
+    def group_members_with_licenses(self, tenant_id: str, group_id: str) -> list[DirectoryUser] | None:
+        """Direct members that are users, each with their licenses and their group licenses' states, in one read of
+        the group (Graph: its members with $select); None if the group does not exist."""
+        ...
+
     def member_groups(self, tenant_id: str, user_id: str, group_ids: list[str]) -> list[str]:
         """Which of `group_ids` the user is a direct member of (Graph: checkMemberGroups), without listing groups."""
         ...
@@ -75,7 +82,8 @@ class Directory(Protocol):
 
 
 class LicenseAssignment(Protocol):
-    """The users' Windows 365 licenses, as a resize moves them (Graph subscribedSkus and assignLicense)."""
+    """The users' Windows 365 licenses, as a resize or the reclaim rule moves them (Graph subscribedSkus,
+    assignLicense and reprocessLicenseAssignment)."""
 
     def free_licenses(self, tenant_id: str, service_plan_id: str) -> int:
         """Licenses of the plan's SKU the tenant has and no user holds."""
@@ -84,6 +92,11 @@ class LicenseAssignment(Protocol):
     def switch_license(self, tenant_id: str, user_id: str, add_plan: str | None, remove_plan: str | None) -> Progress:
         """The user holds `add_plan`'s license and no longer `remove_plan`'s (either may be None: a license only
         given, or only taken back); CloudError `noFreeLicense` if none is free."""
+        ...
+
+    def reprocess_group_licenses(self, tenant_id: str, user_id: str) -> None:
+        """Entra applies the user's group licenses again (a CountViolation takes a unit freed since): Entra never
+        retries one by itself (Graph: reprocessLicenseAssignment)."""
         ...
 
 

@@ -1,5 +1,6 @@
 """Group-based licensing in the emulator's Graph: a group's licenses reach its direct user members, show in their
-assignedLicenses and licenseAssignmentStates, cannot be removed from the user, and take one unit per user."""
+assignedLicenses and licenseAssignmentStates, cannot be removed from the user, and take one unit per user; one that
+found no unit is applied when the user is reprocessed, never by itself."""
 
 from __future__ import annotations
 
@@ -155,3 +156,46 @@ def test_assigning_a_groups_licenses_needs_license_assignment_permission(azure_e
     assert_denied(app.call("POST", f"/groups/{group}/assignLicense", body))
     app.grant("LicenseAssignment.ReadWrite.All")
     assert app.call("POST", f"/groups/{group}/assignLicense", body).status_code == 202
+
+
+def test_reprocessing_a_user_applies_a_group_license_that_found_no_unit_once_one_is_free(
+    admin: GraphAdmin, receiver: Receiver
+) -> None:
+    admin.set_enabled_units(PLAN, 1)
+    group, ann, cat = admin.create_group(), admin.create_user(), admin.create_user()
+    admin.assign_licenses(ann, PLAN)  # the one unit
+    admin.add_member(group, cat)
+    admin.assign_group_licenses(group, PLAN)
+    [waited] = admin.license_states(cat)
+    assert (waited["state"], waited["error"]) == ("Error", "CountViolation")
+    admin.remove_licenses(ann, PLAN)
+    assert sources(admin, cat) == [(SKU, group, "Error", "CountViolation")]  # Entra retries none by itself
+    users = subscribe(admin, receiver, "users", changeType="updated")
+
+    reply = admin.session.post(f"{admin.graph}/users/{cat}/reprocessLicenseAssignment")
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["id"] == cat and "licenseAssignmentStates" not in reply.json()  # the user, default properties
+    assert sources(admin, cat) == [(SKU, group, "Active", "None")]
+    assert admin.licensed_plans(cat) == [PLAN] and consumed(admin, PLAN) == 1
+    [active] = admin.license_states(cat)
+    assert active["lastUpdatedDateTime"] >= waited["lastUpdatedDateTime"]
+
+    def cat_updated() -> list[dict[str, Any]]:
+        return [i for i in receiver.items("/hook") if i["subscriptionId"] == users["id"]]
+
+    assert {(i["changeType"], i["resourceData"]["id"]) for i in wait_for(cat_updated)} == {("updated", cat)}
+    # with no unit free, it stays an error; an unknown user is 404
+    dan = admin.create_user()
+    admin.add_member(group, dan)
+    assert admin.session.post(f"{admin.graph}/users/{dan}/reprocessLicenseAssignment").status_code == 200
+    assert sources(admin, dan) == [(SKU, group, "Error", "CountViolation")]
+    assert admin.session.post(f"{admin.graph}/users/{uuid.uuid4()}/reprocessLicenseAssignment").status_code == 404
+
+
+def test_reprocessing_needs_user_read_write_all(azure_emulator: EmulatorProcess) -> None:
+    app = App(azure_emulator)
+    user = app.admin.create_user()
+    app.grant("User.Read.All", "LicenseAssignment.ReadWrite.All")
+    assert_denied(app.call("POST", f"/users/{user}/reprocessLicenseAssignment"))
+    app.grant("User.ReadWrite.All")
+    assert app.call("POST", f"/users/{user}/reprocessLicenseAssignment").status_code == 200

@@ -148,12 +148,14 @@ class FakeDirectory:
         self.users[tenant_id][user_id] = replace(self.users[tenant_id][user_id], licenses=licenses)
 
     def inherit_license(
-        self, tenant_id: str, user_id: str, plan_id: str, group_id: str, error: str | None = None
-    ) -> None:
-        """The user gets `plan_id` through the group's license assignment; with an `error`, Entra could not apply it."""
+        self, tenant_id: str, user_id: str, plan_id: str, group_id: str, error: str | None = None,
+        since: datetime | None = None,
+    ) -> None:  # fmt: skip
+        """The user gets `plan_id` through the group's license assignment; with an `error`, Entra could not apply it
+        (`since` then)."""
         user = self.users[tenant_id][user_id]
         licenses = user.licenses if error or plan_id in user.licenses else (*user.licenses, plan_id)
-        assigned = GroupLicense(plan_id, group_id, "Error" if error else "Active", error)
+        assigned = GroupLicense(plan_id, group_id, "Error" if error else "Active", error, since)
         inherited = (*user.group_licenses, assigned)
         self.users[tenant_id][user_id] = replace(user, licenses=licenses, group_licenses=inherited)
 
@@ -185,6 +187,12 @@ class FakeDirectory:
         self.script.enter("list_group_members")
         members = self.groups.get(tenant_id, {}).get(group_id)
         return None if members is None else list(members)
+
+    def group_members_with_licenses(self, tenant_id: str, group_id: str) -> list[DirectoryUser] | None:
+        self.script.enter("group_members_with_licenses")
+        members = self.groups.get(tenant_id, {}).get(group_id)
+        known = self.users.get(tenant_id, {})
+        return None if members is None else [known[u] for u in members if u in known]
 
     def member_groups(self, tenant_id: str, user_id: str, group_ids: list[str]) -> list[str]:
         self.script.enter("member_groups")
@@ -490,6 +498,19 @@ class FakeLicenses:
             licenses.remove(remove_plan)
         self.directory.set_licenses(tenant_id, user_id, *licenses)
         return DONE
+
+    def reprocess_group_licenses(self, tenant_id: str, user_id: str) -> None:
+        """Each group license that found no free unit takes one now if there is one, as Entra's reprocessing does."""
+        self.script.enter("reprocess_group_licenses")
+        states = []
+        for state in self.directory.users[tenant_id][user_id].group_licenses:
+            plan, held = state.service_plan_id, self.directory.users[tenant_id][user_id].licenses
+            if state.error is not None and (plan in held or self.free_licenses(tenant_id, plan) >= 1):
+                self.directory.set_licenses(tenant_id, user_id, *dict.fromkeys((*held, plan)))
+                state = replace(state, state="Active", error=None)
+            states.append(state)
+        user = self.directory.users[tenant_id][user_id]
+        self.directory.users[tenant_id][user_id] = replace(user, group_licenses=tuple(states))
 
 
 class FakeSecretStore:

@@ -1,10 +1,11 @@
 """The reclaim rule on fakes with a fake clock over its whole timeline: announced after N days unused, cancelled by a
-connection, in its grace period M days later with its license freed, deprovisioned by the due work at the grace
-period's end, the license to the next user's waiting Cloud PC; and every run idempotent."""
+connection, in its grace period M days later with its license freed and handed to the next user in line (Entra's
+group license reprocessed), deprovisioned by the due work at the grace period's end, the license to the next user's
+waiting Cloud PC; who is next in line; and every run idempotent."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -13,15 +14,18 @@ from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
 from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
 from shared.ports.cloud_errors import CloudError
+from shared.ports.directory import DirectoryUser, GroupLicense
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import lifecycle
-from shared.services.cloud_pcs.reclaim import plan_reclaim, preview, reclaim_unused
+from shared.services.cloud_pcs.reclaim import in_line, plan_reclaim, preview, reclaim_unused
 from shared.services.cloud_pcs.reconcile import reconcile_tenant
 from tests.fakes import Fakes
 from tests.fakes.alerts import FakeNotices
+from tests.fakes.cloud import FakeLicenses
 from tests.fakes.seed import PLAN, TENANT, policy
 
 GROUP = "g-finance"
+LICENSING = "g-licenses"  # a group that assigns the plan's license (Entra group-based licensing)
 RULE = ReclaimRule(enabled=True, unused_days=30, notice_days=14, email_user=True, mailbox="it@contoso.com")
 NOTHING = {"announce": 0, "cancel": 0, "reclaim": 0, "restore": 0}
 
@@ -34,13 +38,15 @@ def tenant(rule: ReclaimRule = RULE) -> Tenant:
 
 def arranged() -> tuple[EnginePorts, Fakes, FakeNotices]:
     """Ann and Bob hold the plan's two licenses directly and have provisioned Cloud PCs; Cat, in the same group,
-    has no license: there is none left."""
+    has no license: the licensing group's found none left (CountViolation)."""
     fakes = Fakes()
     policy(fakes, "finance", GROUP)
     fakes.directory.add_user(TENANT, "ann", PLAN)
     fakes.directory.add_user(TENANT, "bob", PLAN)
     fakes.directory.add_user(TENANT, "cat")
     fakes.directory.add_group(TENANT, GROUP, "ann", "bob", "cat")
+    fakes.directory.add_group(TENANT, LICENSING, "cat")
+    fakes.directory.inherit_license(TENANT, "cat", PLAN, LICENSING, "CountViolation", fakes.clock())
     fakes.licenses.bought[(TENANT, PLAN)] = 2
     ports = fakes.engine_ports()
     reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, group_ids=[GROUP]))
@@ -96,16 +102,21 @@ def test_an_unused_cloud_pc_is_announced_reclaimed_and_its_license_goes_to_the_n
     assert reclaim_unused(ports, tenant()) == {**NOTHING, "reclaim": 1}
     graced = of(fakes, "ann")
     assert graced.status == "inGracePeriod" and graced.reclaim_announced_date_time == announced_at
+    why = ("Not connected to for 44 days: reclaimed by the tenant's rule; its license went to cat@contoso.com: "
+           "Entra's group license for them is reprocessed")  # fmt: skip
     [started] = lines(fakes, ann.id, "gracePeriodStarted")
-    assert started.startswith("Not connected to for 44 days: reclaimed by the tenant's rule")
+    assert started.startswith(f"{why}; ends ")
     assert fakes.directory.get_users(TENANT, ["ann"])["ann"].licenses == ()  # directly assigned: freed
     [audited], _ = fakes.audit_log.list_events(TENANT)
     assert (audited.activity, audited.resource_id) == ("reclaimCloudPc", ann.id)
-    assert any(c.new_value == "Not connected to for 44 days: reclaimed by the tenant's rule" for c in audited.changes)
+    assert any(c.new_value == why for c in audited.changes)
+    # nobody gave Cat a license: Entra applied her group's again, on the unit Ann's freed
+    cat = fakes.directory.get_users(TENANT, ["cat"])["cat"]
+    assert cat.licenses == (PLAN,) and cat.groups_assigning(PLAN) == [LICENSING]
+    assert fakes.script.calls["reprocess_group_licenses"] == 1
     assert reclaim_unused(ports, tenant()) == NOTHING
 
-    # the admin gives Cat the freed license: Cat's Cloud PC waits while Ann's grace period holds it
-    fakes.directory.set_licenses(TENANT, "cat", PLAN)
+    # Graph's change notification of Cat's license: her Cloud PC waits while Ann's grace period holds it
     outcome = reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, user_ids=["ann", "cat"]))
     assert outcome.to_provision == [] and outcome.restored == []  # and Ann's is not restored by the targeting
     cats = of(fakes, "cat")
@@ -219,3 +230,76 @@ def test_an_e_mail_graph_refuses_leaves_the_announcement_and_says_so_on_the_time
     [line] = lines(fakes, of(fakes, "ann").id, "reclaimAnnounced")
     assert line.endswith("; the e-mail to its user from it@contoso.com failed (ErrorInvalidUser)")
     assert reclaim_unused(ports, tenant()) == NOTHING  # announced once: never e-mailed twice
+
+
+def waiting(user_id: str, *licenses: GroupLicense) -> DirectoryUser:
+    return DirectoryUser(user_id, f"{user_id}@contoso.com", group_licenses=licenses)
+
+
+def test_next_in_line_are_the_users_a_group_license_of_the_plan_found_no_unit_for_longest_waiting_first() -> None:
+    day = datetime(2026, 11, 1, tzinfo=UTC)
+    members = [
+        waiting("dan", GroupLicense(PLAN, LICENSING, "Error", "CountViolation", day + timedelta(days=2))),
+        waiting("eve", GroupLicense(PLAN, LICENSING, "Error", "CountViolation", day)),
+        waiting("fay", GroupLicense(PLAN, LICENSING)),  # licensed by the group: not waiting
+        waiting("gus", GroupLicense("other-plan", LICENSING, "Error", "CountViolation", day)),  # another SKU
+        waiting("hal", GroupLicense(PLAN, LICENSING, "Error", "MutuallyExclusiveViolation", day)),  # not a unit
+        waiting("ida", GroupLicense(PLAN, LICENSING, "Error", "CountViolation")),  # no time: last
+        waiting("eve", GroupLicense(PLAN, LICENSING, "Error", "CountViolation", day)),  # in two groups: once
+    ]
+    assert [user.id for user in in_line(members, PLAN)] == ["eve", "dan", "ida"]
+
+
+def test_the_license_goes_to_the_longest_waiting_member_of_the_policys_groups_one_each() -> None:
+    ports, fakes, _ = arranged()
+    for user_id, waited in (("dan", 3), ("eve", 2), ("outsider", 9)):
+        fakes.directory.add_user(TENANT, user_id)
+        fakes.directory.add_members(TENANT, LICENSING, user_id)
+        fakes.directory.inherit_license(TENANT, user_id, PLAN, LICENSING, "CountViolation",
+                                        fakes.clock() - timedelta(days=waited))  # fmt: skip
+    fakes.directory.add_members(TENANT, GROUP, "dan", "eve")  # the outsider waits longest, but for no Cloud PC here
+    fakes.clock.advance(days=30)
+    reclaim_unused(ports, tenant())
+    fakes.clock.advance(days=14)
+    assert reclaim_unused(ports, tenant())["reclaim"] == 2  # Ann's and Bob's: two units, two users
+    licensed = {u.id for u in fakes.directory.get_users(TENANT, ["cat", "dan", "eve", "outsider"]).values()
+                if u.licenses}  # fmt: skip
+    assert licensed == {"dan", "eve"}
+    went = [line.split("; ")[1] for c in (of(fakes, "ann"), of(fakes, "bob"))
+            for line in lines(fakes, c.id, "gracePeriodStarted")]  # fmt: skip
+    assert sorted(went) == [f"its license went to {u}@contoso.com: Entra's group license for them is reprocessed"
+                            for u in ("dan", "eve")]  # fmt: skip
+
+
+class SlowEntra(FakeLicenses):
+    """Entra's reprocessing in the background: the user still shows the error when the call returns."""
+
+    def reprocess_group_licenses(self, tenant_id: str, user_id: str) -> None:
+        self.script.enter("reprocess_group_licenses")
+
+
+def test_a_user_handed_a_license_is_not_handed_another_while_entra_still_applies_it() -> None:
+    _, fakes, _ = arranged()
+    ports = fakes.engine_ports(licenses=SlowEntra(fakes.script, fakes.directory))
+    fakes.clock.advance(days=30)
+    reclaim_unused(ports, tenant())
+    fakes.clock.advance(days=14)
+    assert reclaim_unused(ports, tenant())["reclaim"] == 2
+    went = sorted(line.split("; ")[1] for c in (of(fakes, "ann"), of(fakes, "bob"))
+                  for line in lines(fakes, c.id, "gracePeriodStarted"))  # fmt: skip
+    assert went == ["its license went to cat@contoso.com: Entra's group license for them is reprocessed",
+                    "its user's license is freed: nobody was waiting for one"]  # fmt: skip
+
+
+def test_a_reprocessing_graph_refuses_still_reclaims_and_says_the_license_is_free() -> None:
+    ports, fakes, _ = arranged()
+    fakes.script.fail("reprocess_group_licenses", None, code="Authorization_RequestDenied", status=403)
+    fakes.clock.advance(days=30)
+    reclaim_unused(ports, tenant())
+    fakes.clock.advance(days=14)
+    assert reclaim_unused(ports, tenant())["reclaim"] == 2
+    ann = of(fakes, "ann")
+    assert ann.status == "inGracePeriod"
+    [started] = lines(fakes, ann.id, "gracePeriodStarted")
+    assert "; its user's license is freed, but not handed on to the next user in line: " in started
+    assert "onboarding" in started  # a refusal for want of a permission says where the fix is

@@ -3,6 +3,7 @@ counts."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,8 +44,10 @@ def group_licenses_of(user: dict[str, Any]) -> tuple[GroupLicense, ...]:
             continue
         # the page documents null for no error; Graph's answers say "None"
         error = state.get("error")
+        since = state.get("lastUpdatedDateTime")
         found.append(GroupLicense(plan.id, str(group_id), str(state.get("state") or "Active"),
-                                  None if error in (None, "", "None") else str(error)))  # fmt: skip
+                                  None if error in (None, "", "None") else str(error),
+                                  datetime.fromisoformat(since) if since else None))  # fmt: skip
     return tuple(found)
 
 
@@ -102,8 +105,16 @@ class GraphDirectory:
         return found
 
     def list_group_members(self, tenant_id: str, group_id: str) -> list[str] | None:
+        members = self._user_members(tenant_id, group_id, "id")
+        return None if members is None else [m["id"] for m in members]
+
+    def group_members_with_licenses(self, tenant_id: str, group_id: str) -> list[DirectoryUser] | None:
+        members = self._user_members(tenant_id, group_id, USER_FIELDS)
+        return None if members is None else [_user(m) for m in members]
+
+    def _user_members(self, tenant_id: str, group_id: str, fields: str) -> list[dict[str, Any]] | None:
         client = self._clients.client(tenant_id)
-        params = {"$select": "id", "$top": "999"}
+        params = {"$select": fields, "$top": "999"}
         try:
             members = list(client.pages(f"groups/{group_id}/members", step=STEP, params=params))
         except GraphError as exc:
@@ -111,7 +122,7 @@ class GraphDirectory:
                 return None
             raise
         # direct members that are users: nested groups are not expanded (Windows 365 doesn't)
-        return [m["id"] for m in members if m.get("@odata.type") == USER_TYPE]
+        return [m for m in members if m.get("@odata.type") == USER_TYPE]
 
     def member_groups(self, tenant_id: str, user_id: str, group_ids: list[str]) -> list[str]:
         wanted = list(dict.fromkeys(group_ids))

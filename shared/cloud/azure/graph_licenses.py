@@ -1,4 +1,5 @@
-"""Windows 365 licenses in Graph: how many of a plan's SKU are free, and moving a user from one plan's to another's."""
+"""Windows 365 licenses in Graph: how many of a plan's SKU are free, moving a user from one plan's to another's, and
+a user's group licenses applied again."""
 
 from __future__ import annotations
 
@@ -44,3 +45,7 @@ class GraphLicenses:
                 raise CloudError(STEP, "noFreeLicense", "The tenant has no free license of the target plan.") from exc
             raise
         return Progress(done=True)
+
+    def reprocess_group_licenses(self, tenant_id: str, user_id: str) -> None:
+        # https://learn.microsoft.com/graph/api/user-reprocesslicenseassignment (User.ReadWrite.All)
+        self._clients.client(tenant_id).call("POST", f"users/{user_id}/reprocessLicenseAssignment", step=STEP)

@@ -22,7 +22,7 @@ from shared.catalog.app_access import (
     custom_role,
     custom_role_command,
 )
-from shared.catalog.graph_permissions import EMAIL, graph_permissions
+from shared.catalog.graph_permissions import EMAIL, RECLAIM, graph_permissions
 from shared.errors import ErrorDetail, NotFound, Unavailable, ValidationFailed
 from shared.models.connections import Connection
 from shared.models.onboarding import BuiltInAlternative, FoundTenant, OnboardingItem, OnboardingReport
@@ -329,7 +329,7 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
         ports, tenant.id, sites, consented=granted is not None, subscriptions=tenant.subscription_ids
     )
     consent_url = admin_consent_url(ports, tenant)
-    uses = frozenset({EMAIL}) if uses_email(ports, tenant) else frozenset()
+    uses = frozenset([*([EMAIL] if uses_email(ports, tenant) else []), *([RECLAIM] if tenant.reclaiming else [])])
     report = plan_onboarding(tenant, consent_url, granted, checks, ports.app_client_id, service_roles, uses)
     if ports.refusals is not None:
         refused = ports.refusals.list_refused(tenant.id)
@@ -368,7 +368,7 @@ def plan_onboarding(
 ) -> OnboardingReport:
     """The checklist: pure, from what was read. `granted` None: not consented; a scope's `missing` None: not known;
     `service_roles`: the roles other services' principals need, each held, not held or not known; `uses`: what the
-    tenant makes of the app that only some tenants need permissions for (EMAIL)."""
+    tenant makes of the app that only some tenants need permissions for (EMAIL, RECLAIM)."""
     items: list[OnboardingItem] = []
     if not tenant.entra_tenant_id:
         items.append(OnboardingItem(

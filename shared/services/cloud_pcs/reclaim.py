@@ -6,8 +6,11 @@ from provisioning for a Cloud PC never seen connected. A Cloud PC asleep, or pow
 provisioned and counts as unused: its user's connection would start it. The license is the one thing that keeps a
 reclaimed user from a new Cloud PC at the next reconcile, so only a Cloud PC whose license is assigned to its user
 directly is taken back: a group's license only the group can take away (the rule leaves those, and says so in the
-log). The license goes when the grace period starts, so the next user can be licensed at once; their Cloud PC then
-waits for the reclaimed one's grace period to end, as for any license freed from a Cloud PC in grace.
+log). The license goes when the grace period starts, to the next user in line: a member of the policy's groups whose
+group license of the plan found no free unit (CountViolation), the longest waiting first. Entra never retries such a
+license by itself, so the rule has it reprocess that user; the license change reaches the reconcile as any directory
+change does (Graph's change notification, or the drift reconcile), and their Cloud PC waits for the reclaimed one's
+grace period to end, as for any license freed from a Cloud PC in grace.
 
 Every run decides from what it reads and writes each change conditional on the etag read, so a second run in the same
 hour finds everything decided and changes nothing more.
@@ -17,9 +20,10 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Literal, Protocol
 
 from shared.errors import PreconditionFailed
@@ -32,6 +36,7 @@ from shared.ports.cloud_pc_work_ports import GracePorts
 from shared.ports.directory import Directory, DirectoryUser, LicenseAssignment
 from shared.ports.engine_ports import AuditLog
 from shared.ports.progress import Progress
+from shared.ports.stores import PolicyStore
 from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.timeline import record
 
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 ACTOR = AuditActor(principal_id="reclaimUnused", name="The tenant's reclaim rule")
 
 Action = Literal["announce", "cancel", "reclaim", "restore"]
+NO_FREE_UNIT = "CountViolation"  # Entra's error on a group license that found no free unit
 
 
 class ReclaimPorts(GracePorts, Protocol):
@@ -50,6 +56,8 @@ class ReclaimPorts(GracePorts, Protocol):
     def audit_log(self) -> AuditLog: ...
     @property
     def notices(self) -> NoticeSender: ...
+    @property
+    def policies(self) -> PolicyStore: ...
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,26 @@ def plan_reclaim(rule: ReclaimRule, now: datetime, cloud_pcs: Iterable[CloudPc])
     return decisions
 
 
+def in_line(members: Iterable[DirectoryUser], plan: str) -> list[DirectoryUser]:
+    """The users a group assigns the plan's license that found no free unit, the longest waiting first (a state
+    without its time last)."""
+    waiting: dict[str, tuple[datetime, DirectoryUser]] = {}
+    for user in members:
+        since = [g.since or datetime.max.replace(tzinfo=UTC) for g in user.group_licenses
+                 if g.service_plan_id == plan and g.error == NO_FREE_UNIT]  # fmt: skip
+        if since:
+            waiting[user.id] = (min(since), user)
+    return [user for _, user in sorted(waiting.values(), key=lambda waited: (waited[0], waited[1].id))]
+
+
+def next_in_line(ports: ReclaimPorts, cloud_pc: CloudPc) -> list[DirectoryUser]:
+    """Who waits for the Cloud PC's plan among its policy's groups' members: one read of each group."""
+    policy = ports.policies.find_policy(cloud_pc.tenant_id, cloud_pc.provisioning_policy_id)
+    groups = dict.fromkeys(a.group_id for a in policy.assignments) if policy is not None else {}
+    members = [m for g in groups for m in ports.directory.group_members_with_licenses(cloud_pc.tenant_id, g) or []]
+    return in_line(members, cloud_pc.service_plan_id)
+
+
 def considered(ports: ReclaimPorts, tenant_id: str) -> list[CloudPc]:
     statuses = [*sorted(PROVISIONED), "inGracePeriod"]
     return [c for status in statuses for c in ports.cloud_pcs.list_cloud_pcs_in_status(tenant_id, status)]
@@ -131,13 +159,15 @@ def reclaim_unused(ports: ReclaimPorts, tenant: Tenant) -> dict[Action, int]:
         return done
     decisions = plan_reclaim(rule, ports.clock(), considered(ports, tenant.id))
     kept = licensed_by_group(ports, tenant.id, decisions)
+    # Entra reprocesses in the background: a user handed a license this run may still look in line
+    steps: dict[Action, Step] = {**STEPS, "reclaim": partial(_reclaim, handed=set())}
     for decision in decisions:
         if decision.cloud_pc.id in kept:
             log.info("Cloud PC %s is unused but a group assigns its license: only the group can take it back",
                      decision.cloud_pc.id)  # fmt: skip
             continue
         try:
-            STEPS[decision.action](ports, rule, decision)
+            steps[decision.action](ports, rule, decision)
         except (PreconditionFailed, CloudError) as exc:  # it moved meanwhile, or Graph refused: the next run decides
             log.warning("Reclaim %s of Cloud PC %s not done now: %s", decision.action, decision.cloud_pc.id, exc)
             continue
@@ -185,14 +215,28 @@ def _cancel(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> None:
            repeatable=True, key=f"{seen:%Y%m%dT%H%M%S}")  # fmt: skip
 
 
-def _reclaim(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> None:
+def _reclaim(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision, *, handed: set[str]) -> None:
     cloud_pc = decision.cloud_pc
-    reason = f"Not connected to for {decision.unused_days} days: reclaimed by the tenant's rule"
     _done(ports.licenses.switch_license(cloud_pc.tenant_id, cloud_pc.user_id, None, cloud_pc.service_plan_id))
-    moved = lifecycle.enter_grace(
-        ports, cloud_pc, f"{reason}; its user's license is freed for the next user", reclaim=True
-    )
+    reason = (f"Not connected to for {decision.unused_days} days: reclaimed by the tenant's rule; "
+              f"{_hand_on(ports, cloud_pc, handed)}")  # fmt: skip
+    moved = lifecycle.enter_grace(ports, cloud_pc, reason, reclaim=True)
     ports.audit_log.insert_event(_audit(ports, moved, "reclaimCloudPc", reason))
+
+
+def _hand_on(ports: ReclaimPorts, cloud_pc: CloudPc, handed: set[str]) -> str:
+    """The freed license to the next user in line not handed one already, in words for the timeline and audit. The
+    Cloud PC is reclaimed whatever becomes of it: the license is free, and an admin can hand it on."""
+    try:
+        line = [user for user in next_in_line(ports, cloud_pc) if user.id not in handed]
+        if not line:
+            return "its user's license is freed: nobody was waiting for one"
+        ports.licenses.reprocess_group_licenses(cloud_pc.tenant_id, line[0].id)
+    except CloudError as exc:
+        log.warning("The license of reclaimed Cloud PC %s not handed on: %s", cloud_pc.id, exc)
+        return f"its user's license is freed, but not handed on to the next user in line: {exc}"
+    handed.add(line[0].id)
+    return f"its license went to {line[0].user_principal_name}: Entra's group license for them is reprocessed"
 
 
 def _restore(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> None:
@@ -211,7 +255,8 @@ def _done(progress: Progress) -> None:
         raise CloudError("reclaim", progress.held or "throttled", progress.reason or "Graph holds the license change")
 
 
-STEPS = {"announce": _announce, "cancel": _cancel, "reclaim": _reclaim, "restore": _restore}
+Step = Callable[[ReclaimPorts, ReclaimRule, Decision], None]
+STEPS: dict[Action, Step] = {"announce": _announce, "cancel": _cancel, "restore": _restore}
 
 
 def _audit(ports: ReclaimPorts, cloud_pc: CloudPc, activity: str, reason: str) -> AuditRecord:
