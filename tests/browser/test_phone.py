@@ -136,6 +136,7 @@ def pages(owner_api: ApiClient) -> dict[str, str]:
         "a Spot Group's schedule": f"{t}/spotGroups/{spot_group['id']}/schedule",
         "a Spot Group's sessions": f"{t}/spotGroups/{spot_group['id']}/sessions",
         "the Spot Group wizard": f"{t}/spotGroups/new", "user settings": f"{t}/userSettings",
+        "tenant settings": f"{t}/settings",
         "onboarding": f"{t}/onboarding", "role assignments": f"{t}/roleAssignments", "the audit log": f"{t}/audit",
     }  # fmt: skip
 

@@ -65,6 +65,7 @@ RANGES = {
     "LOG_OFF_RANGES": "LogOff",
     "SPOT_GROUP_RANGES": "SpotGroupCreate",
     "HOST_SCALING_RANGES": "HostScaling",
+    "RECLAIM_RANGES": "ReclaimRule",
 }
 # and an operation's number parameters: (path, method)
 PARAMETER_RANGES = {"SPOT_GROUP_DELETE_RANGES": ("/tenants/{tenantId}/spotGroups/{spotGroupId}", "delete")}
