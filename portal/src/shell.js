@@ -23,6 +23,7 @@ const TENANT_NAV = [
   ['Image sets', '/tenants/:tenantId/imageSets', 'listImageSets'],
   ['Spot Groups', '/tenants/:tenantId/spotGroups', 'listSpotGroups'],
   ['Sites', '/tenants/:tenantId/sites', 'listSites'],
+  ['Settings', '/tenants/:tenantId/settings', 'getTenant'],
   ['Onboarding', '/tenants/:tenantId/onboarding', 'getTenantOnboarding'],
   ['Role assignments', '/tenants/:tenantId/roleAssignments', 'listRoleAssignments'],
   ['Audit log', '/tenants/:tenantId/audit', 'listAuditEvents'],

@@ -46,6 +46,7 @@ export const LOG_OFF_RANGES = {"delayMinutes": {"minimum": 1, "maximum": 1440}};
 export const SPOT_GROUP_RANGES = {"licenseCount": {"minimum": 1, "maximum": 500}, "maxSessionsPerHost": {"minimum": 1, "maximum": 50}};
 export const HOST_SCALING_RANGES = {"baseHosts": {"minimum": 0, "maximum": 500, "default": 1}, "bufferSessions": {"minimum": 0, "maximum": 1000, "default": 0}, "maxHosts": {"minimum": 1, "maximum": 500}, "deleteAfterMinutes": {"minimum": 5, "maximum": 1440, "default": 30}, "spotSharePercent": {"minimum": 0, "maximum": 100, "default": 0}};
 export const ALERT_RULE_RANGES = {"threshold": {"minimum": 0, "maximum": 100000}};
+export const RECLAIM_RANGES = {"unusedDays": {"minimum": 7, "maximum": 365, "default": 30}, "noticeDays": {"minimum": 1, "maximum": 90, "default": 14}};
 export const SPOT_GROUP_DELETE_RANGES = {"drainTimeoutMinutes": {"minimum": 0, "maximum": 1440}};
 export const SESSION_MESSAGE_MAX_LENGTHS = {"title": 100, "message": 1000};
 export const LOG_OFF_MAX_LENGTHS = {"message": 1024};

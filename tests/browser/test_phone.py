@@ -146,6 +146,7 @@ def pages(owner_api: ApiClient, app_services: Services) -> dict[str, str]:
         "the Spot Group wizard": f"{t}/spotGroups/new", "user settings": f"{t}/userSettings",
         "alerts": f"{t}/alerts", "an alert": f"{t}/alerts/{alert['id']}", "alert rules": f"{t}/alertRules",
         "an alert rule": f"{t}/alertRules/{rule['id']}", "the alert rule form": f"{t}/alertRules/new",
+        "tenant settings": f"{t}/settings",
         "onboarding": f"{t}/onboarding", "role assignments": f"{t}/roleAssignments", "the audit log": f"{t}/audit",
     }  # fmt: skip
 

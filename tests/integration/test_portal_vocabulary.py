@@ -71,6 +71,7 @@ RANGES = {
     "SPOT_GROUP_RANGES": "SpotGroupCreate",
     "HOST_SCALING_RANGES": "HostScaling",
     "ALERT_RULE_RANGES": "AlertRuleCreate",
+    "RECLAIM_RANGES": "ReclaimRule",
 }
 # and an operation's number parameters: (path, method)
 PARAMETER_RANGES = {"SPOT_GROUP_DELETE_RANGES": ("/tenants/{tenantId}/spotGroups/{spotGroupId}", "delete")}

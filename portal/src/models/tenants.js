@@ -1,4 +1,4 @@
-// Tenants: the list (the tenant switcher's too), the overview's summary of each, and adding, renaming and deleting one.
+// Tenants: the list (the tenant switcher's too), the overview's summary of each, one with its settings, and adding, renaming and deleting one.
 import { noteTenants } from '../access.js';
 import { get, getAll, patch, post, del, tenantPath } from '../api.js';
 import { CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
@@ -26,3 +26,11 @@ export const renameTenant = (tenant, displayName) => change(() => patch(tenantPa
 export const setSubscriptions = (tenant, subscriptionIds, ...reread) => change(
   () => patch(tenantPath(tenant.id), { subscriptionIds }, tenant.etag), tenantList, ...reread);
 export const deleteTenant = (tenant) => change(() => del(tenantPath(tenant.id), tenant.etag), tenantList);
+
+/** One tenant as `GET /tenants/{id}` answers it, with the etag its settings are changed from. */
+export const tenantOf = (tenantId) => resource(tenantPath(tenantId), () => get(tenantPath(tenantId)));
+/** The tenant's reclaim rule, conditionally on the etag the page read. */
+export const setReclaimRule = (tenant, reclaim) => change(
+  () => patch(tenantPath(tenant.id), { reclaim }, tenant.etag), tenantOf(tenant.id), tenantList);
+/** What a rule with these days would do now: `{toAnnounce, toReclaim}`; nothing is saved. */
+export const previewReclaim = (tenantId, query) => get(tenantPath(tenantId, 'reclaimPreview'), query);

@@ -1,6 +1,7 @@
 // Every page module registers its routes when imported; the order here is the order routes are matched.
 import './overview.js';
 import './tenants.js';
+import './tenant-settings.js';
 import './onboarding.js';
 import './access.js';
 import './connections.js';
