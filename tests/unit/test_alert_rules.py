@@ -151,6 +151,19 @@ def test_deleting_a_rule_deletes_its_secrets_and_resolves_its_open_alerts() -> N
     assert fakes.alerts.count_open_alerts(TENANT) == 0
 
 
+def test_turning_a_rule_off_resolves_its_open_alerts_at_once() -> None:
+    """No evaluation looks at a tenant whose rules are all off, so the update resolves them itself."""
+    fakes = Fakes()
+    the_ports = ports(fakes)
+    rule = alert_rules.create_alert_rule(the_ports, TENANT, rule_body())
+    apply(the_ports, reconcile(TENANT, rule, [], [Condition("policy:p:E", "P: E", "Failed.", 1)], fakes.clock(),
+                               fakes.new_id), fakes.clock())  # fmt: skip
+    alert_rules.update_alert_rule(the_ports, TENANT, rule.id, AlertRuleUpdate(enabled=False), if_match=None,
+                                  dry_run=False)  # fmt: skip
+    assert [a.status for a in fakes.alerts.list_alerts(TENANT)[0]] == ["resolved"]
+    assert fakes.alerts.count_open_alerts(TENANT) == 0
+
+
 def test_an_alert_is_acknowledged_with_who_did_and_a_resolved_one_cannot_be() -> None:
     fakes = Fakes()
     the_ports = ports(fakes)

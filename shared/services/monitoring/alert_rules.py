@@ -98,6 +98,8 @@ def update_alert_rule(
                             if_match=if_match, dry_run=dry_run)  # fmt: skip
     if not dry_run:
         _forget_secrets(ports, rule, before)
+        if not rule.enabled:  # no evaluation looks at a tenant whose rules are all off: resolve its alerts now
+            _resolve_open(ports, tenant_id, rule_id)
     return rule
 
 
@@ -106,6 +108,12 @@ def delete_alert_rule(ports: RulePorts, tenant_id: str, rule_id: str, *, if_matc
     rule = ports.alerts.get_alert_rule(tenant_id, rule_id)
     ports.alerts.delete_alert_rule(tenant_id, rule_id, if_match=if_match or rule.etag)
     _forget_secrets(ports, rule.model_copy(update={"channels": []}), rule.channels)
+    _resolve_open(ports, tenant_id, rule_id)
+
+
+def _resolve_open(ports: RulePorts, tenant_id: str, rule_id: str) -> None:
+    """A rule's open alerts resolved without a notice (the rule is gone or off: its admin asked for quiet); an
+    organization rule's in every tenant."""
     now = ports.clock()
     holders = [tenant.id for tenant in ports.tenants.iter_tenants()] if tenant_id == ORGANIZATION else [tenant_id]
     for holder in holders:
