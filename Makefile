@@ -54,7 +54,7 @@ infra-check: .venv-tools/.installed
 # on Azure's long-running operations and the app's durable timers, so more workers than cores still pays. Files go
 # out in the order of testpaths (pyproject.toml), the slowest tiers first, so the unit tier fills the workers' last
 # minutes; xdist's own order (most tests first) would start the few long browser and fuzz tests last
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 5
 # the installs go side by side (pip, npm and checkov's own environment each wait mostly on the registry), then the
 # static checks run beside pytest, whose workers wait mostly on timers; their output follows pytest's, and any
 # failure fails the target (about a minute off a fresh clone's run)

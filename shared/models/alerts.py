@@ -141,9 +141,13 @@ class AlertRule(Resource):
 
     @model_validator(mode="after")
     def _secret_names(self) -> AlertRule:
-        for channel in self.channels:
-            if channel.secret_set and channel.url:
-                channel.secret_name = webhook_secret_name(self.tenant_id, self.id, channel.url)
+        # copies, never the channels given: a caller's objects (a list shared between rules) keep their own names
+        self.channels = [
+            channel.model_copy(update={"secret_name": webhook_secret_name(self.tenant_id, self.id, channel.url)})
+            if channel.secret_set and channel.url
+            else channel
+            for channel in self.channels
+        ]
         return self
 
 
