@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, StrictBool, StringConstraints, model_validator
 
@@ -115,9 +116,18 @@ def webhook_secret_name(tenant_id: str, rule_id: str, url: str) -> str:
     return f"alert-{tenant_id}-{rule_id}-{hashlib.sha256(url.encode()).hexdigest()[:16]}"
 
 
+def masked_url(url: str) -> str:
+    """How a Teams incoming webhook's address is kept and shown: its host and a short digest. The address itself is
+    a credential (whoever holds it can post to the channel), so it lives in Key Vault; the digest tells two apart,
+    and a masked address sent back unchanged keeps the one stored."""
+    host = urlsplit(url).hostname or ""
+    return f"https://{host}/…{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+
+
 class StoredChannel(ApiModel):
-    """A channel as kept and returned: a webhook's secret lives in Key Vault under `secret_name` (set by its rule
-    from its URL whenever `secret_set`), never here."""
+    """A channel as kept and returned: a webhook's signing secret, and a Teams channel's whole address (its `url`
+    here is masked_url), live in Key Vault under `secret_name` (set by its rule from `url` whenever `secret_set`),
+    never here."""
 
     kind: Literal["webhook", "teams", "email"]
     url: str | None = None

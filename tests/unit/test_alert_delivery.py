@@ -10,16 +10,25 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.errors import NotFound, PreconditionFailed
-from shared.models.alerts import Alert, AlertDelivery, AlertRule, AlertStatus, StoredChannel, webhook_secret_name
+from shared.models.alerts import (
+    Alert,
+    AlertDelivery,
+    AlertRule,
+    AlertStatus,
+    StoredChannel,
+    masked_url,
+    webhook_secret_name,
+)
 from shared.ports.cloud_errors import CloudError
 from shared.services.monitoring import alert_channels, alert_delivery
 from shared.services.monitoring.alert_delivery import BACKOFF_S, MAX_ATTEMPTS, backoff_s
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 SECRET = "a-secret-of-sixteen-or-more"
+TEAMS = "https://teams.example/webhookb2/token"  # a credential: kept in Key Vault, masked on the rule
 CHANNELS = [
     StoredChannel(kind="webhook", url="https://hooks.example/a", secret_set=True),
-    StoredChannel(kind="teams", url="https://teams.example/webhookb2/token"),
+    StoredChannel(kind="teams", url=masked_url(TEAMS), secret_set=True),
     StoredChannel(kind="email", mailbox="alerts@contoso.example", to=["ops@contoso.example"]),
 ]
 
@@ -111,7 +120,10 @@ class Sender:
 class Secrets:
     # the name the rule gives its webhook's secret
     values: dict[str, str] = field(
-        default_factory=lambda: {webhook_secret_name("t1", "rule-1", "https://hooks.example/a"): SECRET}
+        default_factory=lambda: {
+            webhook_secret_name("t1", "rule-1", "https://hooks.example/a"): SECRET,
+            webhook_secret_name("t1", "rule-1", masked_url(TEAMS)): TEAMS,
+        }
     )
 
     def get_secret(self, name: str) -> str:
@@ -246,7 +258,7 @@ def test_teams_gets_the_card_and_email_goes_through_graph(ports: Ports) -> None:
     alert_delivery.deliver(ports, message(channel=1))
     alert_delivery.deliver(ports, message(channel=2))
     [(url, body, headers)] = ports.notices.posts
-    assert url.startswith("https://teams.example/") and b"AdaptiveCard" in body and "X-CloudPC-Signature" not in headers
+    assert url == TEAMS and b"AdaptiveCard" in body and "X-CloudPC-Signature" not in headers
     [(tenant, mailbox, to, subject, html)] = ports.notices.mails
     assert (tenant, mailbox, to) == ("t1", "alerts@contoso.example", ["ops@contoso.example"])
     assert subject == "[critical] 3 Cloud PCs failed" and "3 Cloud PCs failed" in html

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shared.errors import Conflict, ValidationFailed
-from shared.models.alerts import AlertRuleCreate, AlertRuleUpdate, webhook_secret_name
+from shared.models.alerts import AlertRuleCreate, AlertRuleUpdate, masked_url, webhook_secret_name
 from shared.ports.bundles import AlertPorts
 from shared.services.monitoring import alert_rules
 from shared.services.monitoring.alert_conditions import Condition
@@ -124,8 +124,17 @@ def test_an_update_without_a_secret_keeps_it_and_a_dropped_webhook_loses_it() ->
     patch = AlertRuleUpdate.model_validate({"channels": [{"kind": "teams", "url": "https://teams.example.com/x"},
                                                          {"kind": "webhook", "url": HOOK}]})  # fmt: skip
     updated = alert_rules.update_alert_rule(ports(fakes), TENANT, rule.id, patch, if_match=None, dry_run=False)
-    assert [(c.kind, c.secret_set) for c in updated.channels] == [("teams", False), ("webhook", True)]
-    assert fakes.secrets.secrets == {webhook_secret_name(TENANT, rule.id, HOOK): SECRET}
+    assert [(c.kind, c.secret_set) for c in updated.channels] == [("teams", True), ("webhook", True)]
+    teams = masked_url("https://teams.example.com/x")  # the address is a credential: shown masked, kept in Key Vault
+    assert updated.channels[0].url == teams and teams.startswith("https://teams.example.com/…")
+    assert fakes.secrets.secrets == {
+        webhook_secret_name(TENANT, rule.id, HOOK): SECRET,
+        webhook_secret_name(TENANT, rule.id, teams): "https://teams.example.com/x",
+    }
+    again = AlertRuleUpdate.model_validate({"channels": [{"kind": "teams", "url": teams}]})  # sent back as shown
+    kept = alert_rules.update_alert_rule(ports(fakes), TENANT, rule.id, again, if_match=None, dry_run=False)
+    assert [c.url for c in kept.channels] == [teams]
+    assert fakes.secrets.secrets == {webhook_secret_name(TENANT, rule.id, teams): "https://teams.example.com/x"}
 
 
 def test_an_update_checks_the_threshold_against_the_kind_it_keeps() -> None:

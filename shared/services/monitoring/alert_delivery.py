@@ -83,11 +83,16 @@ def _send(ports: AlertDeliveryPorts, alert: Alert, rule: AlertRule, message: Ale
         mail = alert_channels.email(notice)
         ports.notices.send_mail(alert.tenant_id, str(channel.mailbox), channel.to, mail.subject, mail.html)
         return
+    # a secret (a webhook's signing key, a Teams channel's address) is read at each send, so a changed one applies
+    # at once; it is never logged
+    secret = ports.secrets.get_secret(channel.secret_name) if channel.secret_name else None
     if channel.kind == "teams":
-        request = alert_channels.teams_request(notice, message.channel)
-    else:  # the secret is read at each send, so a changed one applies at once; it is never logged
-        secret = ports.secrets.get_secret(channel.secret_name) if channel.secret_name else None
-        request = alert_channels.webhook_request(notice, message.channel, secret, ports.clock())
+        if secret is None:
+            raise NotFound("The Teams channel's address is not in Key Vault.", code="notFound", target="url")
+        card = alert_channels.teams_request(notice, message.channel)
+        ports.notices.post_json(secret, card.body, card.headers)
+        return
+    request = alert_channels.webhook_request(notice, message.channel, secret, ports.clock())
     ports.notices.post_json(str(channel.url), request.body, request.headers)
 
 

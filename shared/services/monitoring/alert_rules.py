@@ -26,6 +26,7 @@ from shared.models.alerts import (
     StoredChannel,
     TenantAlert,
     WebhookChannel,
+    masked_url,
     webhook_secret_name,
 )
 from shared.ports.access_stores import TenantStore
@@ -162,6 +163,7 @@ def _checked(
             raise ValidationFailed.of(*problems)
         return stored
     secrets = {channel.url for channel in stored if channel.kind == "webhook" and channel.secret_set}
+    teams = {channel.url for channel in stored if channel.kind == "teams" and channel.secret_set}
     kept = []
     for index, channel in enumerate(channels):
         where = f"channels[{index}]"
@@ -176,11 +178,16 @@ def _checked(
                                             f"{where}.mailbox"))  # fmt: skip
             kept.append(StoredChannel(kind="email", mailbox=channel.mailbox, to=channel.to))
             continue
+        if channel.kind == "teams":  # its address is its secret: a masked one sent back keeps the one stored
+            if channel.url not in teams:
+                problems += _url_problems(ports, channel.url, f"{where}.url")
+            kept.append(StoredChannel(kind="teams", url=_masked(channel.url, teams), secret_set=True))
+            continue
         problems += _url_problems(ports, channel.url, f"{where}.url")
         if isinstance(channel, WebhookChannel) and channel.secret is None and channel.url not in secrets:
             problems.append(ErrorDetail("secretRequired", "A new webhook needs a secret: each notice is signed with "
                                         "it (HMAC-SHA256).", f"{where}.secret"))  # fmt: skip
-        kept.append(StoredChannel(kind=channel.kind, url=channel.url, secret_set=channel.kind == "webhook"))
+        kept.append(StoredChannel(kind="webhook", url=channel.url, secret_set=True))
     if problems:
         raise ValidationFailed.of(*problems)
     return kept
@@ -230,11 +237,20 @@ def _allowed(ports: RulePorts, address: IpAddress) -> bool:
     return any(address.version == network.version and address in network for network in ports.private_networks)
 
 
+def _masked(url: str, stored: set[str | None]) -> str:
+    return url if url in stored else masked_url(url)
+
+
 def _keep_secrets(ports: RulePorts, rule: AlertRule, given: list[AlertChannel]) -> None:
-    """Each webhook secret given, under the name its rule and URL have (a secret is never logged or returned)."""
+    """Each webhook secret and new Teams address given, under the name its rule and (masked) URL have; neither is
+    ever logged or returned."""
+    stored = {channel.url for channel in rule.channels}
     for channel in given:
         if isinstance(channel, WebhookChannel) and channel.secret is not None:
             ports.secrets.set_secret(webhook_secret_name(rule.tenant_id, rule.id, channel.url), channel.secret)
+        elif channel.kind == "teams" and masked_url(channel.url) in stored:
+            ports.secrets.set_secret(webhook_secret_name(rule.tenant_id, rule.id, masked_url(channel.url)),
+                                     channel.url)  # fmt: skip
 
 
 def _forget_secrets(ports: RulePorts, rule: AlertRule, before: list[StoredChannel]) -> None:
