@@ -18,6 +18,7 @@ from shared.ports.access_stores import TenantStore
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import EventPublisher
 from shared.services.cloud_pcs.reconcile import directory_changed, started
+from shared.services.cloud_pcs.reconcile import drift_reconcile as drift_reconcile_of
 from shared.services.spot_pc import spot_group_access
 from shared.services.spot_pc.spot_group_access import SpotGroupAccessPorts
 from shared.settings import Settings
@@ -68,12 +69,7 @@ def blueprint(
     @bp.function_name("driftReconcile")
     @bp.timer_trigger(arg_name="timer", schedule=settings.drift_reconcile_schedule, run_on_startup=False)
     def drift_reconcile(timer: func.TimerRequest) -> None:
-        """Notifications can be late or lost: every tenant gets a full reconcile through the same queue (its Spot
-        Groups' access too)."""
-        count = 0
-        for tenant in tenants.iter_tenants():
-            events.publish_directory_event(tenant.id, full=True)
-            count += 1
-        log.info("Drift reconcile queued for %d tenants", count)
+        """A full reconcile of each linked tenant (its Spot Groups' access too), through the same queue."""
+        log.info("Drift reconcile queued for %d linked tenants", drift_reconcile_of(tenants.iter_tenants(), events))
 
     return bp

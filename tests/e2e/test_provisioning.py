@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -148,6 +149,8 @@ def test_duplicate_messages_and_a_drift_reconcile_create_nothing_new(api: ApiCli
     send_raw(app_host, queue, {"tenantId": tenant.id, "groupIds": [tenant.gid("ops")]})
     send_raw(app_host, queue, {"tenantId": tenant.id, "groupIds": [tenant.gid("ops")]})
     send_raw(app_host, queue, {"tenantId": tenant.id, "userIds": [tenant.uid("ann"), tenant.uid("bob")]})
+    # a customer added but not linked to Entra yet: the drift reconcile leaves it alone (its message could only fail)
+    api.created("/tenants", {"displayName": f"Not linked {uuid.uuid4().hex[:6]}"})
     base = api.base_url.removesuffix("/api")
     assert api.session.post(f"{base}/admin/functions/driftReconcile", json={"input": ""}, timeout=60).status_code == 202
     send_raw(app_host, queue, {"tenantId": tenant.id, "full": True})

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import ProvisioningPolicy
+from shared.models.tenants import Tenant
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import lifecycle
-from shared.services.cloud_pcs.reconcile import reconcile_tenant
+from shared.services.cloud_pcs.reconcile import drift_reconcile, reconcile_tenant
 from shared.storage.policies import PolicyRepository
-from tests.fakes import Fakes
+from tests.fakes import Fakes, RecordingEvents
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, policy
 
 GROUP = "g-finance"
@@ -208,3 +209,15 @@ def test_a_policy_no_longer_serving_the_user_puts_its_cloud_pc_in_grace_beside_t
 
 def group_event_of(*groups: str) -> DirectoryEvent:
     return DirectoryEvent(tenant_id=TENANT, group_ids=list(groups))
+
+
+def test_the_drift_reconcile_queues_a_full_reconcile_of_each_linked_tenant_only() -> None:
+    """A customer added but not linked to Entra has no directory to read: its message could only fail to the poison
+    queue, every hour (the fresh suite found the drift reconcile's messages of such tenants stuck in retries)."""
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    linked = (("a", "e-a"), ("b", None), ("c", "e-c"))
+    tenants = [Tenant(id=tid, display_name=tid, entra_tenant_id=entra, created_date_time=now,
+                      last_modified_date_time=now) for tid, entra in linked]  # fmt: skip
+    events = RecordingEvents()
+    assert drift_reconcile(tenants, events) == 2
+    assert [(e.tenant_id, e.full) for e in events.published] == [("a", True), ("c", True)]

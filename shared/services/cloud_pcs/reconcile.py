@@ -10,6 +10,7 @@ the pending-start sweep (shared/services/cloud_pcs/pending_starts.py) finds the 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -20,11 +21,13 @@ from shared.models.cloud_pc_work import ReconcileOutcome
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWorkKind
+from shared.models.tenants import Tenant
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import DirectoryChangePorts, TimelinePorts
 from shared.ports.directory import Directory, DirectoryUser
+from shared.ports.queues import EventPublisher
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle
 from shared.services.configuration.targeting import Slot, Winner, desired_slots, winning_policies
@@ -188,6 +191,16 @@ def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent, *, full
     for cloud_pc in license_room(ports, tenant_id, [*waiting, *created]):
         outcome.to_provision.append({"cloudPcId": cloud_pc.id, "run": cloud_pc.run})
     return outcome
+
+
+def drift_reconcile(tenants: Iterable[Tenant], events: EventPublisher) -> int:
+    """Notifications can be late or lost: each tenant linked to its Entra tenant gets a full reconcile through the
+    directory events' queue. One not linked yet has no directory to read: its message could only fail five times
+    and rest in the poison queue, every hour. How many were queued."""
+    linked = [tenant.id for tenant in tenants if tenant.entra_tenant_id]
+    for tenant_id in linked:
+        events.publish_directory_event(tenant_id, full=True)
+    return len(linked)
 
 
 def directory_changed(ports: DirectoryFollowPorts, event: DirectoryEvent) -> ReconcileOutcome:
