@@ -144,7 +144,7 @@ class DevHost:
             self._sock.bind(address)
             self.port = int(self._sock.getsockname()[1])
             # the app's host name and port, as Azure Functions and Core Tools set it: known before the app is read
-            self._env.set_default("WEBSITE_HOSTNAME", f"{url_host(self.bind_host)}:{self.port}")
+            self._env.set_host_name(f"{url_host(self.bind_host)}:{self.port}")
             self.functions = [f for f in index_app(self.app_dir) if not is_disabled(f.name)]
             # after the settings are applied: DEVHOST_MASTER_KEY may come from local.settings.json
             self.host_keys = load_host_keys(self.state_dir, os.environ) if self.host_key_required else None

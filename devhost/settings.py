@@ -47,6 +47,11 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+# the WEBSITE_HOSTNAME values devhost set itself: a host started while another of this process runs sets its own,
+# since that value is the other host's name, not the real environment's
+HOST_NAMES_SET: set[str] = set()
+
+
 class EnvironmentPatch:
     """Applies settings to os.environ and can put back what was there before."""
 
@@ -62,6 +67,12 @@ class EnvironmentPatch:
         """Set only when the real environment does not already define it (environment wins)."""
         if name not in os.environ:
             self.set(name, value)
+
+    def set_host_name(self, value: str) -> None:
+        """WEBSITE_HOSTNAME, as Azure Functions and Core Tools set it, unless the real environment names another."""
+        if os.environ.get("WEBSITE_HOSTNAME") in (None, *HOST_NAMES_SET):
+            self.set("WEBSITE_HOSTNAME", value)
+            HOST_NAMES_SET.add(value)
 
     def apply(self, explicit: Mapping[str, str], local_values: Mapping[str, str]) -> None:
         for name, value in explicit.items():

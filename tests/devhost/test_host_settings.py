@@ -137,3 +137,14 @@ def test_the_app_knows_its_host_name_as_core_tools_tells_it(tmp_path: Path, monk
     with DevHost(app) as host:
         assert f"http://{call('GET', f'{host.base_url}/api/named').text}" == host.base_url
     assert "WEBSITE_HOSTNAME" not in os.environ
+
+
+def test_a_second_host_of_the_process_knows_its_own_host_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two hosts in one process (a tier's own beside the session's): the second's name is its own, not the one the
+    first devhost set (a Spot host's watcher posted to the other host, whose tables lack the tenant)."""
+    monkeypatch.delenv("WEBSITE_HOSTNAME", raising=False)
+    app = _write_app(tmp_path / "named", "named")
+    (app / "function_app.py").write_text(NAMED_APP)
+    with DevHost(app) as first, DevHost(app) as second:
+        assert f"http://{call('GET', f'{second.base_url}/api/named').text}" == second.base_url != first.base_url
+    assert "WEBSITE_HOSTNAME" not in os.environ

@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from azure_emulator.launcher import EmulatorProcess
+from tests.emulator.test_graph_windows365_connections import Windows365
 from tests.utils.arm_admin import ArmAdmin, Sdk
 from tests.utils.graph_admin import GraphAdmin
 
@@ -26,3 +27,12 @@ def sdk(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> Sdk:
 def directory(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> GraphAdmin:
     """The admin's Entra tenant in Graph: where the users and groups role assignments name are made."""
     return GraphAdmin(azure_emulator, admin.tenant_id)
+
+
+@pytest.fixture
+def w365(azure_emulator: EmulatorProcess) -> Windows365:
+    """Windows 365 as the app sees it in a fresh tenant, provisioning in 0.2 s (the connections' tests keep theirs)."""
+    app = Windows365(azure_emulator)
+    app.grant("CloudPC.ReadWrite.All")
+    app.controls.latency("cloudPcProvisioning", 0.2)
+    return app

@@ -5,21 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from azure_emulator.launcher import EmulatorProcess
 from tests.emulator.test_graph_windows365_cloud_pcs import CLOUD_PCS, PLAN, assign, member, policy, settled
 from tests.emulator.test_graph_windows365_connections import Windows365
 
 AUDIT_EVENTS = "/deviceManagement/virtualEndpoint/auditEvents"
-
-
-@pytest.fixture
-def w365(azure_emulator: EmulatorProcess) -> Windows365:
-    app = Windows365(azure_emulator)
-    app.grant("CloudPC.ReadWrite.All")
-    app.controls.latency("cloudPcProvisioning", 0.2)
-    return app
 
 
 def events(w365: Windows365, version: str) -> list[dict[str, Any]]:

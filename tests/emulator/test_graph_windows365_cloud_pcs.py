@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from azure_emulator.launcher import EmulatorProcess
 from tests.emulator.test_graph_windows365_connections import Windows365
 from tests.utils.api_client import eventually
 
@@ -16,14 +15,6 @@ CLOUD_PCS = "/deviceManagement/virtualEndpoint/cloudPCs"
 PLAN, BIG_PLAN = "w365-enterprise-2vcpu-8gb-128gb", "w365-enterprise-4vcpu-16gb-256gb"
 GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 INCLUDE_UNKNOWN = "include-unknown-enum-members"
-
-
-@pytest.fixture
-def w365(azure_emulator: EmulatorProcess) -> Windows365:
-    app = Windows365(azure_emulator)
-    app.grant("CloudPC.ReadWrite.All")
-    app.controls.latency("cloudPcProvisioning", 0.2)
-    return app
 
 
 def policy(w365: Windows365, name: str = "Finance", **overrides: Any) -> dict[str, Any]:

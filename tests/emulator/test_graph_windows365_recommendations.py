@@ -23,14 +23,6 @@ SERVICE_PLAN = "3efff3fe-528a-4fc5-b1ba-845802cc764f"  # PLAN's service plan
 UP, DOWN = "2de9c682-ca3f-4f2b-b360-dfc4775db133", "545e3611-3af8-49a5-9a0a-b7867968f4b0"  # 4C/16GB, 2C/4GB; 128 GB
 
 
-@pytest.fixture
-def w365(azure_emulator: EmulatorProcess) -> Windows365:
-    app = Windows365(azure_emulator)
-    app.grant("CloudPC.ReadWrite.All")
-    app.controls.latency("cloudPcProvisioning", 0.2)
-    return app
-
-
 def report(w365: Windows365, body: dict[str, Any]) -> Any:
     return w365.session.post(f"{w365.emulator.base_url}/graph/beta{REPORT}", json=body, timeout=30)
 

@@ -18,14 +18,6 @@ CONNECTIONS = [("2026-11-02T09:00:00Z", "2026-11-02T10:30:00Z"), ("2026-11-03T23
                ("2026-11-05T08:00:00Z", "2026-11-05T08:15:00Z")]  # fmt: skip
 
 
-@pytest.fixture
-def w365(azure_emulator: EmulatorProcess) -> Windows365:
-    app = Windows365(azure_emulator)
-    app.grant("CloudPC.ReadWrite.All")
-    app.controls.latency("cloudPcProvisioning", 0.2)
-    return app
-
-
 def report(w365: Windows365, body: dict[str, Any]) -> Any:
     return w365.session.post(f"{w365.emulator.base_url}/graph/beta{REPORT}", json=body, timeout=30)
 
