@@ -207,6 +207,10 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
                 direct.pop(sku_id, None)
             changed = licensing.relicense(store, tid, user, direct, direct_groups(store, tid, user["id"]))
             store.put(USER, f"{tid}/{user['id']}", user)
+        return relicensed(request, tid, user, changed)
+
+    def relicensed(request: Request, tid: str, user: dict[str, Any], changed: bool) -> Response:
+        """What a license change answers: the user, and a change notification when its licenses moved."""
         if changed:
             notify(tid, "users", "updated", user["id"])
         shown = select(user, None, DEFAULT_PROPERTIES)
@@ -222,10 +226,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             direct = licensing.direct_licenses(user)
             changed = licensing.relicense(store, tid, user, direct, direct_groups(store, tid, user["id"]))
             store.put(USER, f"{tid}/{user['id']}", user)
-        if changed:
-            notify(tid, "users", "updated", user["id"])
-        shown = select(user, None, DEFAULT_PROPERTIES)
-        return Response(200, {"@odata.context": odata_context(request, "users/$entity"), **shown})
+        return relicensed(request, tid, user, changed)
 
     @routes.route("GET", rf"/users/(?P<user>{ID})/licenseDetails", "listLicenseDetails")
     def license_details(request: Request) -> Response:

@@ -29,6 +29,17 @@ def settled(tenant: Tenant, count: int, status: str = "provisioned") -> list[dic
     return eventually(check, timeout_s=90)
 
 
+def adele_and_ben(api: ApiClient) -> tuple[Tenant, dict[str, dict[str, Any]]]:
+    """A windows365 tenant whose finance group, Adele and Ben with a license each, holds a provisioned Cloud PC each
+    (by user name)."""
+    tenant = Tenant(api, backend="windows365")
+    tenant.user("adele", [PLAN])
+    tenant.user("ben", [PLAN])
+    tenant.group("finance", ["adele", "ben"])
+    tenant.assign(tenant.policy(), "finance")
+    return tenant, {tenant.name_of(pc["userId"]): pc for pc in settled(tenant, 2)}
+
+
 def finance(tenant: Tenant) -> dict[str, Any]:
     """Three licensed members (one holding two licenses) and one without a license, and a policy for them."""
     tenant.user("adele", [PLAN])
@@ -82,12 +93,7 @@ def test_a_failed_provisioning_shows_windows_365_s_status_detail(api: ApiClient)
 
 
 def test_a_member_removed_from_the_group_enters_windows_365_s_grace_period(api: ApiClient) -> None:
-    tenant = Tenant(api, backend="windows365")
-    tenant.user("adele", [PLAN])
-    tenant.user("ben", [PLAN])
-    tenant.group("finance", ["adele", "ben"])
-    tenant.assign(tenant.policy(), "finance")
-    settled(tenant, 2)
+    tenant, _ = adele_and_ben(api)
     tenant.group("finance", ["ben"])  # the app hears of it from Graph's change notification
 
     def adele_in_grace() -> dict[str, Any]:
@@ -293,12 +299,7 @@ def _followed(api: ApiClient, tenant: Tenant, cloud_pc_id: str) -> list[str]:
 def test_windows_365_s_own_work_is_followed_until_it_settles_even_in_a_status_the_app_does_not_know(
     api: ApiClient,
 ) -> None:
-    tenant = Tenant(api, backend="windows365")
-    tenant.user("adele", [PLAN])
-    tenant.user("ben", [PLAN])
-    tenant.group("finance", ["adele", "ben"])
-    tenant.assign(tenant.policy(), "finance")
-    found = {tenant.name_of(pc["userId"]): pc for pc in settled(tenant, 2)}
+    tenant, found = adele_and_ben(api)
     adele, ben = found["adele"], found["ben"]
     # Windows 365 at its own work: adele's awaits a license (a status Graph lists after unknownFutureValue), ben's is
     # in one the app's vocabulary does not have; a new member is what the app hears of, and its follower starts

@@ -7,18 +7,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.test_windows365_provisioning import PLAN, settled
+from tests.e2e.test_windows365_provisioning import adele_and_ben
 from tests.utils.api_client import ApiClient
-from tests.utils.wizard import Tenant
 
 
 def test_windows_365_s_recommendation_report_classes_the_cloud_pcs(api: ApiClient) -> None:
-    tenant = Tenant(api, backend="windows365")
-    tenant.user("adele", [PLAN])
-    tenant.user("ben", [PLAN])
-    tenant.group("finance", ["adele", "ben"])
-    tenant.assign(tenant.policy(), "finance")
-    pcs = {tenant.name_of(pc["userId"]): pc for pc in settled(tenant, 2)}
+    tenant, pcs = adele_and_ben(api)
     base = f"{tenant.arm.emulator.base_url}/emulator/tenants/{tenant.entra_id}/cloudPCs"
     signed_in = datetime.now(UTC) - timedelta(days=7)
     for name, hours in (("adele", 45), ("ben", 2)):  # Intune's line: 40 hours in 28 days

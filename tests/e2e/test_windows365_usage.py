@@ -10,9 +10,8 @@ from typing import Any
 
 from shared.bootstrap import Services
 from shared.services.cloud_pcs.windows365_mirror import mirror
-from tests.e2e.test_windows365_provisioning import PLAN, settled
+from tests.e2e.test_windows365_provisioning import adele_and_ben
 from tests.utils.api_client import ApiClient, eventually
-from tests.utils.wizard import Tenant
 
 
 def run_report_timer(api: ApiClient) -> None:
@@ -22,12 +21,7 @@ def run_report_timer(api: ApiClient) -> None:
 
 
 def test_windows_365_s_connection_report_reaches_the_usage_api(api: ApiClient, app_services: Services) -> None:
-    tenant = Tenant(api, backend="windows365")
-    tenant.user("adele", [PLAN])
-    tenant.user("ben", [PLAN])
-    tenant.group("finance", ["adele", "ben"])
-    tenant.assign(tenant.policy(), "finance")
-    pcs = {tenant.name_of(pc["userId"]): pc for pc in settled(tenant, 2)}
+    tenant, pcs = adele_and_ben(api)
     adele, ben = pcs["adele"], pcs["ben"]
     today = datetime.now(UTC).date()
     two_days_ago, yesterday = today - timedelta(days=2), today - timedelta(days=1)
