@@ -31,7 +31,7 @@ def _imports(path: Path) -> list[tuple[str, str]]:
 
 
 def test_every_module_lives_in_a_domain_package() -> None:
-    assert PACKAGES == ["access", "backends", "cloud_pcs", "configuration", "engine", "monitoring", "spot_pc"]
+    assert PACKAGES == ["access", "backends", "cloud_pcs", "configuration", "costs", "engine", "monitoring", "spot_pc"]
     assert [p.name for p in SERVICES.glob("*.py")] == ["__init__.py"]
 
 

@@ -1,0 +1,5 @@
+"""Costs: the power records the app's VMs are metered from, Azure's list prices, and the costs and savings made of them.
+
+The face: the modules named here are what the rest of the app may import; the others are this package's own."""
+
+__all__ = ["metering", "power_records"]
