@@ -15,6 +15,7 @@ from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
+from shared.ports.costs import PowerRecordStore, PriceStore
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
@@ -170,3 +171,20 @@ class AlertPorts:
     portal_url: str | None  # the cards' and e-mails' link to the alert
     resolve_host: Callable[[str], list[str]]  # a webhook host's addresses, as DNS answers now
     private_networks: Sequence[IPv4Network | IPv6Network] = ()  # ALERT_WEBHOOK_PRIVATE_NETWORKS
+
+
+@dataclass(frozen=True)
+class CostPorts:
+    """What the cost reports read: the power records and prices, and the rows that name what was metered."""
+
+    power_records: PowerRecordStore
+    prices: PriceStore
+    tenants: TenantStore
+    cloud_pcs: CloudPcStore
+    spot_groups: SpotGroupStore
+    image_sets: ImageSetStore
+    sites: SiteStore
+    usage: UsageStore  # the users' measured hours: the per-user comparison
+    pages: ListPages
+    clock: Callable[[], datetime]
+    currencies: Sequence[str] = ("USD",)  # the COST_CURRENCIES setting: the first is the default
