@@ -15,8 +15,8 @@ from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
-from shared.ports.costs import PowerRecordStore, PriceStore
 from shared.ports.compute import ProvisioningCompute
+from shared.ports.costs import PowerRecordStore, PriceStore
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
 from shared.ports.directory import Directory, LicenseAssignment
