@@ -38,8 +38,9 @@ def cost_query(
     """The query with its defaults (to: today; from: the 1st of `to`'s month; by day; the first of the currencies),
     every bad field refused at once, one detail each."""
     details: list[ErrorDetail] = []
+    first = _date("from", asked_from, details) if asked_from else None
     last = _date("to", asked_to, details) if asked_to else today
-    first = _date("from", asked_from, details) if asked_from else (last or today).replace(day=1)
+    first = first if asked_from else (last or today).replace(day=1)
     if first and last and first > last:
         details.append(ErrorDetail("rangeReversed", f"from ({first}) must not be after to ({last}).", "from"))
     elif first and last and last >= _months_after(first, MAX_MONTHS):
