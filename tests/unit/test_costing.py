@@ -233,6 +233,7 @@ def test_the_report_reads_once_filters_to_a_spot_group_and_shows_builds_left_wai
     assert (waiting.version, waiting.vm_size, waiting.hours_waiting, waiting.cost_so_far, waiting.warning) == (
         "1.0.1", SIZE, 25.0, 10.78, True)  # fmt: skip
     assert tenant_report(ports, "contoso", DAY1, DAY2).waiting_builds == []  # a range ended before now
+    assert tenant_report(ports, "contoso", date(9999, 12, 1), date.max).total.actual == 0  # a range yet to come
 
 
 def test_the_csv_has_the_json_s_rows_and_total() -> None:
@@ -267,6 +268,7 @@ def test_the_query_defaults_to_this_month_by_day_in_the_first_currency() -> None
     assert query(asked_from="2025-10-21", group_by="site", currency="EUR") == CostQuery(
         date(2025, 10, 21), TODAY, "site", "EUR")  # fmt: skip
     assert query(asked_from="2025-01-31", asked_to="2026-02-27").last == date(2026, 2, 27)  # 13 months at most
+    assert query(asked_from="9999-12-01", asked_to="9999-12-31").last == date.max  # as far as dates go
 
 
 def test_the_query_refuses_every_bad_field_at_once() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from calendar import monthrange
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from shared.errors import ErrorDetail, ValidationFailed
@@ -43,10 +44,9 @@ def cost_query(
     first = first if asked_from else (last or today).replace(day=1)
     if first and last and first > last:
         details.append(ErrorDetail("rangeReversed", f"from ({first}) must not be after to ({last}).", "from"))
-    elif first and last and last >= _months_after(first, MAX_MONTHS):
+    elif first and last and last > (latest := _last_day_allowed(first)):
         details.append(ErrorDetail("rangeTooLong", f"The range from {first} to {last} is longer than {MAX_MONTHS} "
-                                   f"months: to may be {_months_after(first, MAX_MONTHS) - timedelta(days=1)} at the "
-                                   "latest.", "to"))  # fmt: skip
+                                   f"months: to may be {latest} at the latest.", "to"))  # fmt: skip
     if group_by is not None and group_by not in GROUP_BYS:
         details.append(_bad("groupBy", f"groupBy must be one of {', '.join(GROUP_BYS)}, not '{group_by}'."))
     if currency is not None and currency not in currencies:
@@ -66,7 +66,7 @@ def tenant_report(
     now = ports.clock()
     currency = currency or ports.currencies[0]
     start = datetime.combine(first, time(), tzinfo=UTC)
-    end = min(datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC), now)
+    end = now if last >= now.date() else datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
     records = ports.power_records.list_power_records(tenant_id, end) if start < end else []
     if spot_group_id is not None:
         records = [r for r in records if r.spot_group_id == spot_group_id]
@@ -154,16 +154,13 @@ def _every(page: Callable[[str | None], tuple[list[T], str | None]]) -> Iterator
             return
 
 
-def _months_after(day: date, months: int) -> date:
-    """The same day `months` later, or that month's last day."""
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last_day in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last_day))
-        except ValueError:
-            continue
-    raise AssertionError("every month has 28 days")
+def _last_day_allowed(first: date) -> date:
+    """The day before the same day MAX_MONTHS later (or before that month's last day), at most the last date."""
+    month = first.month - 1 + MAX_MONTHS
+    year, month = first.year + month // 12, month % 12 + 1
+    if year > MAXYEAR:
+        return date.max
+    return date(year, month, min(first.day, monthrange(year, month)[1])) - timedelta(days=1)
 
 
 def _date(name: str, value: str, details: list[ErrorDetail]) -> date | None:
