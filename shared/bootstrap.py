@@ -28,6 +28,7 @@ from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.monitor_metrics import AzureVmMetrics
+from shared.cloud.azure.retail_prices import AzureRetailPrices
 from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import (
     QueueAlertDeliveries,
@@ -45,6 +46,7 @@ from shared.ports.bundles import (
     EvictionWatch,
     ImageBuildPorts,
     OnboardingPorts,
+    PricePorts,
     RightSizingPorts,
     SpotGroupPorts,
 )
@@ -67,6 +69,8 @@ from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.marketplace_images import RegionImageRepository
 from shared.storage.policies import PolicyRepository
+from shared.storage.power_records import PowerRecordRepository
+from shared.storage.prices import PriceRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
@@ -106,6 +110,7 @@ class Services:
     directory_subscriptions: DirectorySubscriptions
     alerts: AlertPorts
     right_sizing: RightSizingPorts
+    prices: PricePorts
 
 
 class EntraTenantIds:
@@ -198,6 +203,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     alert_store = AlertRepository(storage)
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
     notices = AlertNotices(graph)  # one sender: the alerts' notices and the reclaim rule's e-mail to users
+    power_records = PowerRecordRepository(storage)
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
         policies=admin.policies,
@@ -224,15 +230,16 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         avd=avd,
         usage=UsageRepository(storage),
         notices=notices,
+        power_records=power_records,
     )
     image_builds = ImageBuildPorts(
         image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,
-        building=AzureImageBuilding(arm), clock=utc_now,
+        building=AzureImageBuilding(arm), clock=utc_now, power_records=power_records,
     )  # fmt: skip
     spot_group_work = SpotGroupPorts(
         spot_groups=admin.spot_groups, sites=admin.sites, compute=compute, devices=devices,
         avd=avd, operations=engine.operations, unique=admin.unique, clock=utc_now,
-        schedules=SpotGroupScheduleRepository(storage), directory=admin.directory,
+        schedules=SpotGroupScheduleRepository(storage), directory=admin.directory, power_records=power_records,
         eviction_watch=eviction_watch(settings),
     )  # fmt: skip
     onboarding = OnboardingPorts(
@@ -274,5 +281,10 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             cloud_pcs=cloud_pcs, metrics=AzureVmMetrics(credentials, settings.metrics_endpoint),
             backends=TenantBackends(tenants, cloud_pc_work_of), windows365=windows365,
             pages=storage.continuations, clock=utc_now,
+        ),
+        prices=PricePorts(
+            tenants=tenants, sites=admin.sites, spot_groups=admin.spot_groups, prices=PriceRepository(storage),
+            retail_prices=AzureRetailPrices(settings.retail_prices_endpoint, lambda: utc_now().date()),
+            currencies=settings.currencies,
         ),
     )  # fmt: skip
