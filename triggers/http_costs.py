@@ -65,7 +65,7 @@ def blueprint(api: Api, ports: CostPorts) -> df.Blueprint:
     def export_tenant_costs(req: ApiRequest) -> func.HttpResponse:
         found = report(req)
         name = f"costs-{found.tenant_id}-{found.from_}-{found.to}-{found.group_by}.csv"
-        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'}
         return func.HttpResponse(cost_reports.report_csv(found), status_code=200, headers=headers,
                                  mimetype="text/csv", charset="utf-8")  # fmt: skip
 
