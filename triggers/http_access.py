@@ -48,6 +48,8 @@ ACCESS: dict[str, Access] = {
     "listCloudPcUsage": READER,
     "listUserUsage": READER,
     "listDailyUsage": READER,
+    "getTenantCosts": READER,
+    "exportTenantCosts": READER,
     "getTenantOnboarding": READER,
     "updateTenant": ADMINISTRATOR,
     "previewReclaimRule": READER,
