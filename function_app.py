@@ -28,6 +28,7 @@ from triggers import (
     http_cloud_pc_actions,
     http_cloud_pcs,
     http_connections,
+    http_cost_comparisons,
     http_costs,
     http_directory,
     http_directory_notifications,
@@ -77,6 +78,7 @@ def create_app(services: Services) -> df.DFApp:
         http_policies.blueprint(api, services.admin),
         http_user_settings.blueprint(api, services.admin),
         http_alerts.blueprint(api, services.alerts, services.access),
+        http_cost_comparisons.blueprint(api, services.costs, services.access),
         http_cloud_pcs.blueprint(api, services.engine),
         http_cloud_pc_actions.blueprint(
             api, services.settings, services.engine, services.bulk_actions, services.bulk_queue

@@ -293,6 +293,6 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         costs=CostPorts(
             power_records=power_records, prices=prices, tenants=tenants, cloud_pcs=cloud_pcs,
             spot_groups=admin.spot_groups, image_sets=admin.image_sets, sites=admin.sites, usage=engine.usage,
-            pages=storage.continuations, clock=utc_now, currencies=settings.currencies,
+            policies=admin.policies, pages=storage.continuations, clock=utc_now, currencies=settings.currencies,
         ),
     )  # fmt: skip

@@ -159,7 +159,7 @@ def priced_day(app_host: DevHost, admin_token: str, app_services: Services) -> P
         power_records=ports.power_records, prices=app_services.prices.prices, tenants=app_services.admin.tenants,
         cloud_pcs=app_services.engine.cloud_pcs, spot_groups=ports.spot_groups,
         image_sets=app_services.admin.image_sets, sites=app_services.admin.sites, usage=app_services.engine.usage,
-        pages=app_services.admin.pages, clock=lambda: end,
+        policies=app_services.admin.policies, pages=app_services.admin.pages, clock=lambda: end,
     )  # fmt: skip
     return PricedDay(tenant.id, made["id"], hosts, day, tenant.site["regionName"], made["vmSize"],
                      ports.power_records.list_power_records(tenant.id, end), costs)  # fmt: skip

@@ -197,7 +197,8 @@ class Prices:
 def report_ports(fakes: Fakes, records: list[PowerRecord], prices: Prices) -> tuple[CostPorts, Records]:
     store = Records(records)
     ports = CostPorts(store, prices, fakes.tenants, fakes.cloud_pcs, fakes.spot_groups, fakes.image_sets,
-                      fakes.sites, fakes.usage, PROCESS_TOKENS, fakes.clock, ("USD", "EUR"))  # fmt: skip
+                      fakes.sites, fakes.usage, fakes.policies, PROCESS_TOKENS, fakes.clock,
+                      ("USD", "EUR"))  # fmt: skip
     return ports, store
 
 

@@ -4,16 +4,32 @@ is said so."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pytest
 
+from shared.catalog.windows365_prices import WINDOWS365_PRICES
+from shared.errors import ValidationFailed
 from shared.models.cloud_pcs import CloudPc
-from shared.models.costs import CostOption, DiskPrice, VmPrice, Windows365Price
+from shared.models.costs import CostOption, DiskPrice, PowerRecord, PriceList, VmPrice, Windows365Price
 from shared.models.session_policies import PersonalPower
 from shared.models.usage import UsageDay
-from shared.services.costs.user_costs import Desktop, Pooled, Prices, compare, desktops, pooled_seat, running_hours
-from tests.fakes.seed import BIG_PLAN, PLAN, REGION, TENANT
+from shared.ports.bundles import CostPorts
+from shared.services.costs.user_costs import (
+    Desktop,
+    Pooled,
+    Prices,
+    compare,
+    desktops,
+    pooled_seat,
+    running_hours,
+    user_costs,
+)
+from shared.storage.continuation_tokens import PROCESS_TOKENS
+from tests.fakes import Fakes
+from tests.fakes.seed import BIG_PLAN, PLAN, REGION, TENANT, cloud_pc, policy, site, tenant
+from tests.unit.test_tenant_summary import spot_group
 
 DAY = date(2026, 11, 1)
 DAYS = 30  # 720 hours: a month of 730 is 730/720 of the range
@@ -131,3 +147,77 @@ def test_a_user_with_two_cloud_pcs_is_compared_on_the_plan_of_the_one_they_use_m
     assert found == Desktop(user_id="adele", user_principal_name="adele@contoso.com", service_plan_id=BIG_PLAN,
                             region=REGION, power_rules=SLEEPS, connected_hours=3, sessions=3,
                             cloud_pc_count=2)  # fmt: skip
+
+
+# ---- the report over the tenant's rows ---------------------------------------------------------------------------
+
+
+@dataclass
+class StoredPrices:
+    vms: list[VmPrice] = field(default_factory=list)
+    disks: list[DiskPrice] = field(default_factory=list)
+
+    def put_prices(self, prices: PriceList) -> None:
+        self.vms += prices.vms
+        self.disks += prices.disks
+
+    def list_prices(self, currency: str) -> tuple[list[VmPrice], list[DiskPrice]]:
+        return [p for p in self.vms if p.currency == currency], [p for p in self.disks if p.currency == currency]
+
+
+@dataclass
+class StoredRecords:
+    rows: list[PowerRecord] = field(default_factory=list)
+
+    def record_power(self, record: PowerRecord) -> None:
+        self.rows.append(record)
+
+    def list_power_records(self, tenant_id: str, until: datetime) -> list[PowerRecord]:
+        return [r for r in self.rows if r.tenant_id == tenant_id and r.date_time < until]
+
+
+def cost_ports(fakes: Fakes, prices: StoredPrices, records: StoredRecords | None = None) -> CostPorts:
+    return CostPorts(power_records=records or StoredRecords(), prices=prices, tenants=fakes.tenants,
+                     cloud_pcs=fakes.cloud_pcs, spot_groups=fakes.spot_groups, image_sets=fakes.image_sets,
+                     sites=fakes.sites, usage=fakes.usage, policies=fakes.policies, pages=PROCESS_TOKENS,
+                     clock=fakes.clock, currencies=("USD", "EUR"))  # fmt: skip
+
+
+def test_the_tenants_users_are_compared_over_the_last_30_days_by_name_a_page_at_a_time() -> None:
+    fakes = Fakes(datetime(2026, 11, 30, 12, tzinfo=UTC))
+    tenant(fakes, backend="windows365")
+    site(fakes)  # no Cloud PC built here: they are priced in the site's region
+    policy(fakes, "finance", power_rules=SLEEPS)
+    spot_group(fakes, "pool", "ready")  # pooled, 4 sessions a host
+    for user in ("ben", "adele"):
+        cloud_pc(fakes, user)
+    fakes.usage.put_usage_days([
+        UsageDay(tenant_id=TENANT, cloud_pc_id="cpc-adele", user_id="adele", day=date(2026, 11, 10),
+                 connected_minutes=432, sessions=6),
+        UsageDay(tenant_id=TENANT, cloud_pc_id="cpc-ben", user_id="ben", day=date(2026, 10, 31),
+                 connected_minutes=600, sessions=2),  # before the range
+    ])  # fmt: skip
+    stored = StoredPrices(
+        [VmPrice(region=REGION, vm_size=size, currency="USD", linux_hourly=rate, windows_hourly=1, as_of=day)
+         for size, rate, day in (("Standard_D2s_v5", 0.5, date(2026, 10, 1)), ("Standard_D2s_v5", 0.1, DAY),
+                                 ("Standard_D4s_v5", 0.2, DAY))],
+        [DiskPrice(region=REGION, tier="P10", currency="USD", monthly=20.0, as_of=DAY)],
+    )  # fmt: skip
+    ports = cost_ports(fakes, stored)
+
+    [adele], token = user_costs(ports, TENANT, None, None, None, top=1, skip_token=None)
+    # as in the first test, at the day's price (0.10, not October's 0.50); a seat: (0.20 x 7.3 + 20.00) / 4 = 5.365
+    licence = WINDOWS365_PRICES[PLAN].monthly
+    assert (adele.user_id, adele.connected_hours_per_month, adele.windows365_monthly) == ("adele", 7.3, licence)
+    assert (adele.azure_monthly, adele.pooled_monthly, adele.cheapest) == (21.0342, 5.365, "pooled")
+    assert adele.recommendation is not None and adele.recommendation.endswith(f"against the {licence:.2f} USD licence")
+    [ben], token = user_costs(ports, TENANT, None, None, None, top=1, skip_token=token)
+    assert (ben.connected_hours_per_month, ben.azure_monthly, ben.pooled_monthly, token) == (0, 20.0, 5.0, None)
+
+    [adele, ben] = user_costs(ports, TENANT, "2026-10-31", "2026-11-29", "EUR", top=10, skip_token=None)[0]
+    assert (ben.connected_hours_per_month, ben.windows365_monthly, ben.azure_monthly) == (10.14, None, None)
+    assert "no EUR price for westeurope/Standard_D2s_v5 or westeurope/P10" in ben.evidence
+
+    with pytest.raises(ValidationFailed) as refused:
+        user_costs(ports, TENANT, "2026-11-31", None, "XYZ", top=10, skip_token=None)
+    assert [d.target for d in refused.value.details] == ["from", "currency"]

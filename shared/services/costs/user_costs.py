@@ -8,20 +8,59 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, ServicePlan
+from shared.catalog.windows365_prices import WINDOWS365_PRICES
 from shared.models.cloud_pcs import CloudPc
 from shared.models.costs import CostOption, DiskPrice, UserCostComparison, VmPrice, Windows365Price
 from shared.models.session_policies import PersonalPower
-from shared.models.spot_groups import DEFAULT_SESSIONS, DEFAULT_VM_SIZES
+from shared.models.spot_groups import DEFAULT_SESSIONS, DEFAULT_VM_SIZES, HOST_DISK_GB, SpotGroup
 from shared.models.usage import UsageDay
+from shared.ports.bundles import CostPorts
+from shared.services.costs.cost_reports import cost_query
+from shared.services.costs.costing import HOURS_PER_MONTH, PriceBook
 from shared.services.costs.power_records import premium_ssd_tier
 
-HOURS_PER_MONTH = 730  # Azure's month
+DEFAULT_DAYS = 30
 SIGN_OUT_MINUTES = 5  # a rule that only acts on sign-out stops the desktop at the use watch's next 5-minute sweep
 # a cheaper option is recommended when it saves at least this share of what the user has now, and this much money
 RECOMMEND_SHARE = 0.3
 RECOMMEND_AMOUNT = 10.0
-WINDOWS365_CURRENCY = "USD"  # Microsoft publishes Windows 365's list prices in USD
 OPTIONS: tuple[CostOption, ...] = ("windows365", "azure", "pooled")  # ties go to the first
+HELD = {"windows365": "the {} licence", "azure": "{} for their azure Cloud PC", "pooled": "{} for their pooled seat"}
+
+
+def user_costs(
+    ports: CostPorts, tenant_id: str, asked_from: str | None, asked_to: str | None, asked_currency: str | None, *,
+    top: int, skip_token: str | None,
+) -> tuple[list[UserCostComparison], str | None]:  # fmt: skip
+    """Each user with a Cloud PC, by name, over the range asked (by default the last 30 days to today), their
+    tenant's backend being what they have now."""
+    today = ports.clock().date()
+    query = cost_query(asked_from, asked_to, None, asked_currency, today=today, currencies=ports.currencies)
+    first = query.first if asked_from else date.fromordinal(max(1, query.last.toordinal() - DEFAULT_DAYS + 1))
+    tenant = ports.tenants.get_tenant(tenant_id)
+    sites = sorted(ports.sites.list_all_sites(tenant_id), key=lambda site: (site.created_date_time, site.id))
+    policies = {policy.id: policy for policy in ports.policies.list_all_policies(tenant_id)}
+    book = PriceBook.of(*ports.prices.list_prices(query.currency))
+    prices = Prices(query.currency, lambda region, size: book.vm(region, size, today),
+                    lambda region, tier: book.disk(region, tier, today), WINDOWS365_PRICES)  # fmt: skip
+    pooled = pooled_seat([group.max_sessions_per_host for group in _pooled_groups(ports, tenant_id)], HOST_DISK_GB)
+    found = desktops(
+        ports.cloud_pcs.list_all_cloud_pcs(tenant_id), ports.usage.list_usage_days(tenant_id, first, query.last),
+        lambda pc: policy.power_rules if (policy := policies.get(pc.provisioning_policy_id)) else None,
+        sites[0].region_name if sites else None,
+    )  # fmt: skip
+    days = range_days(first, query.last)
+    compared = [compare(desktop, days, tenant.cloud_pc_backend, pooled, prices) for desktop in found]
+    return ports.pages.page(compared, top=top, skip_token=skip_token)
+
+
+def _pooled_groups(ports: CostPorts, tenant_id: str) -> list[SpotGroup]:
+    found, token = [], None
+    while True:
+        page, token = ports.spot_groups.list_spot_groups(tenant_id, top=100, skip_token=token)
+        found += [group for group in page if group.user_type == "pooled"]
+        if not token:
+            return found
 
 
 @dataclass(frozen=True)
@@ -193,8 +232,7 @@ def _recommendation(
         "azure": "an azure Cloud PC that sleeps when unused" if sleeps else "an azure Cloud PC",
         "pooled": "a seat in a pooled Spot Group",
     }[cheapest]
-    against = f"the {now:.2f} {prices.currency} licence" if current == "windows365" else (
-        f"{now:.2f} {prices.currency} for their azure Cloud PC")  # fmt: skip
+    against = HELD[current].format(f"{now:.2f} {prices.currency}")
     return (
         f"{round(hours, 1):g} h connected a month: {instead} would cost {best:.2f} {prices.currency} against {against}"
     )
@@ -230,7 +268,7 @@ def _money(figure: float | None) -> float | None:
 
 def pooled_seat(sessions_per_host: Sequence[int], host_disk_gb: int) -> Pooled:
     """A pooled seat as the tenant would get one: the pooled default size, the fewest sessions per host among its
-    pooled groups (the dearer seat; none: the model's default)."""
+    pooled groups (the dearer seat; none: the model's default), and the host's disk."""
     return Pooled(
         DEFAULT_VM_SIZES["pooled"], premium_ssd_tier(host_disk_gb), min(sessions_per_host, default=DEFAULT_SESSIONS)
     )
