@@ -227,7 +227,7 @@ def test_the_report_reads_once_filters_to_a_spot_group_and_shows_builds_left_wai
                                                  version="1.0.1", status="awaitingCustomization",
                                                  created_date_time=now, last_modified_date_time=now))  # fmt: skip
     store.rows += vm("imgbuild-1", ("created", at(DAY1, 12)), kind="imageBuild", image_set_id="set",
-                     display_name="Finance desktop 1.0.1", disk_tier="P10")  # fmt: skip
+                     image_version="1.0.1", display_name="Finance desktop 1.0.1", disk_tier="P10")  # fmt: skip
     fakes.clock.advance(hours=25)  # waiting since the version was written: 25 h; the VM made 24 h before that
     [waiting] = tenant_report(ports, "contoso", DAY1, DAY2 + timedelta(days=1)).waiting_builds
     # 49 h running at 0.2 with its disk at 0.02 an hour

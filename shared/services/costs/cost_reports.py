@@ -136,9 +136,7 @@ def _waiting_builds(
 
 
 def _is_build(record: PowerRecord, image_set: ImageSet, version: str) -> bool:
-    """The version's build VM's records: image_builds.metered names it '<set's name> <version>'."""
-    return record.kind == "imageBuild" and record.image_set_id == image_set.id and \
-        record.display_name.rsplit(" ", 1)[-1] == version  # fmt: skip
+    return record.kind == "imageBuild" and (record.image_set_id, record.image_version) == (image_set.id, version)
 
 
 def _actual(found: Costing) -> float:
