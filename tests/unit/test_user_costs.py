@@ -97,6 +97,22 @@ def test_a_heavy_user_keeps_their_licence_or_is_told_to_take_one(
     assert found.recommendation == recommendation
 
 
+def test_a_pooled_seat_is_recommended_to_a_light_user_only_a_heavier_one_to_their_own_cheaper_desktop() -> None:
+    """A pooled seat is a shared desktop: cheapest for nearly everyone, it is recommended only up to LIGHT_USE_HOURS
+    a month; above, the cheaper desktop of their own (or none)."""
+    heavy = compare(desktop(144, 22, None), DAYS, "azure", POOLED, prices())
+    # pooled: (0.20 x 146 h + 20.00) / 6 = 8.20, the cheapest; not recommended to 146 h a month: the licence is
+    assert (heavy.cheapest, heavy.pooled_monthly) == ("pooled", 8.2)
+    assert heavy.recommendation == (
+        "146 h connected a month: a Windows 365 licence would cost 41.00 USD against 93.00 USD for their azure Cloud PC"
+    )
+    # 39.4 h a month, in an azure tenant without rules (93.00): a pooled seat, (0.20 x 39.4 h + 20.00) / 6 = 4.65
+    light = compare(desktop(38.86, 6, None), DAYS, "azure", POOLED, prices())
+    assert (
+        light.recommendation is not None and "a seat in a pooled Spot Group would cost 4.65 USD" in light.recommendation
+    )
+
+
 def test_windows365_has_no_figure_in_another_currency_and_says_so() -> None:
     found = compare(desktop(7.2, 6), DAYS, "windows365", POOLED, prices("EUR"))
     assert (found.windows365_monthly, found.azure_monthly, found.pooled_monthly) == (None, 21.0342, 3.5767)

@@ -25,6 +25,9 @@ SIGN_OUT_MINUTES = 5  # a rule that only acts on sign-out stops the desktop at t
 RECOMMEND_SHARE = 0.3
 RECOMMEND_AMOUNT = 10.0
 OPTIONS: tuple[CostOption, ...] = ("windows365", "azure", "pooled")  # ties go to the first
+# a pooled seat is a shared desktop, not one kept for the user: it is recommended only to a light user (about two
+# hours a working day or less), for whom a desktop of their own mostly waits; to others, the cheaper own desktop
+LIGHT_USE_HOURS = 40.0
 HELD = {"windows365": "the {} licence", "azure": "{} for their azure Cloud PC", "pooled": "{} for their pooled seat"}
 
 
@@ -219,6 +222,9 @@ def _recommendation(
     desktop: Desktop,
     prices: Prices,
 ) -> str | None:
+    if hours > LIGHT_USE_HOURS:
+        own = [(figure, option) for option in OPTIONS[:2] if (figure := monthly[option]) is not None]
+        cheapest = min(own, key=lambda found: found[0])[1] if own else None
     if cheapest is None or cheapest == current:
         return None
     now, best = monthly[current], monthly[cheapest]
