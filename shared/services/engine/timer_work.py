@@ -1,7 +1,5 @@
-"""A timer's work fanned out: the timer queues one message per Spot Group, connection or tenant that is due, and each
-is done on its own, as at the timer's tick (a failing one is retried, then rests in the poison queue; the others go
-on). A message taken once its timer has ticked again is dropped: that tick queued its own share, so late work never
-runs twice and a backlog drains."""
+"""A timer's work fanned out: one message per Spot Group, connection or tenant due, each done as at the timer's tick,
+and dropped once its timer has ticked again (that tick queued its own)."""
 
 from __future__ import annotations
 
