@@ -49,6 +49,7 @@ from triggers import (
     http_usage,
     http_user_settings,
     http_users,
+    timer_work,
     timers,
 )
 from triggers.http_api import Api
@@ -91,13 +92,9 @@ def create_app(services: Services) -> df.DFApp:
         http_directory_notifications.blueprint(
             api, services.settings, services.directory_subscriptions, services.admin.tenants, services.events
         ),
-        timers.blueprint(
-            services.settings,
-            services.admin,
-            services.engine,
-            services.audit,
-            services.spot_group_work,
-            services.prices,
+        timers.blueprint(services.settings, services.admin, services.engine, services.audit, services.prices),
+        timer_work.blueprint(
+            services.settings, services.timer_work, services.admin, services.engine, services.spot_group_work
         ),
         alert_evaluations.blueprint(services.settings, services.alerts),
         alert_deliveries.blueprint(services.settings, services.alerts),

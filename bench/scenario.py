@@ -82,8 +82,11 @@ def resource_group(emulator: EmulatorProcess, entra_tenant: str) -> None:
     grant_app(emulator, entra_tenant, SUBSCRIPTION)  # the tenant's admin has onboarded the app: consent, its role
 
 
-def app_host(azurite: Azurite, emulator: EmulatorProcess, tag: str, workdir: Path) -> DevHost:
-    """The app on devhost, its tables and queues named by `tag`, pointed at this Azurite and emulator; started."""
+def app_host(
+    azurite: Azurite, emulator: EmulatorProcess, tag: str, workdir: Path, settings: dict[str, str] | None = None
+) -> DevHost:
+    """The app on devhost, its tables and queues named by `tag`, pointed at this Azurite and emulator, with any
+    other `settings`; started."""
     port = free_port()
     env = {
         **emulator.app_settings(f"http://127.0.0.1:{port}/api/directoryNotifications"),
@@ -91,6 +94,7 @@ def app_host(azurite: Azurite, emulator: EmulatorProcess, tag: str, workdir: Pat
         "TABLE_NAME_PREFIX": tag,
         "DIRECTORY_EVENTS_QUEUE": f"bench-{tag}",
         "BULK_ACTIONS_QUEUE": f"bench-bulk-{tag}",
+        **(settings or {}),
     }
     host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
     host.start()

@@ -23,6 +23,7 @@ from devhost.azurite import DEFAULT_PORTS, Azurite, answers_http, development_co
 from devhost.host import DevHost, connect_url
 from devhost.settings import SettingsError, local_http_port
 from devhost.state_lock import FolderHeld, holding
+from shared.schedules import ScheduleError
 
 log = logging.getLogger("devhost")
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +155,7 @@ def _serve(
         host = DevHost(app_dir, env=env, port=port, durable_store_path=store, state_dir=state_dir, host=args.host)
         try:
             host.start()
-        except SettingsError as exc:  # host.json or an app setting: the message says which and where
+        except (SettingsError, ScheduleError) as exc:  # host.json or an app setting: the message says which
             log.error("%s", exc)
             return 1
         try:

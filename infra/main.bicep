@@ -241,6 +241,7 @@ var appSettings = {
   BULK_ACTIONS_QUEUE: 'bulk-actions'
   DIRECTORY_SUBSCRIPTIONS_QUEUE: 'directory-subscriptions'
   ALERT_EVALUATIONS_QUEUE: 'alert-evaluations'
+  TIMER_WORK_QUEUE: 'timer-work'
   ALERT_DELIVERIES_QUEUE: 'alert-deliveries'
   // the Python worker exports its own OpenTelemetry to Application Insights (host.json telemetryMode OpenTelemetry)
   PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: 'true'

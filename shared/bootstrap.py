@@ -36,6 +36,7 @@ from shared.events import (
     QueueBulkActions,
     QueueEventPublisher,
     QueueSubscriptionLifecycle,
+    QueueTimerWork,
 )
 from shared.models.base import new_id, utc_now
 from shared.ports.admin_ports import AdminPorts
@@ -50,6 +51,7 @@ from shared.ports.bundles import (
     PricePorts,
     RightSizingPorts,
     SpotGroupPorts,
+    TimerWorkPorts,
 )
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import BulkActionQueue, EventPublisher
@@ -113,6 +115,7 @@ class Services:
     right_sizing: RightSizingPorts
     prices: PricePorts
     costs: CostPorts
+    timer_work: TimerWorkPorts
 
 
 class EntraTenantIds:
@@ -294,5 +297,9 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             power_records=power_records, prices=prices, tenants=tenants, cloud_pcs=cloud_pcs,
             spot_groups=admin.spot_groups, image_sets=admin.image_sets, sites=admin.sites, usage=engine.usage,
             policies=admin.policies, pages=storage.continuations, clock=utc_now, currencies=settings.currencies,
+        ),
+        timer_work=TimerWorkPorts(
+            spot_groups=admin.spot_groups, tenants=tenants, connections=admin.connections,
+            queue=QueueTimerWork(account.queue(settings.timer_work_queue)),
         ),
     )  # fmt: skip

@@ -1,11 +1,14 @@
 """Queue messages the app sends itself: directory changes (`directory-events`), Graph lifecycle events to act on
 (`directory-subscriptions`), bulk actions to run (ids only), tenants whose alert rules to evaluate
-(`alert-evaluations`) and alert notices to deliver (`alert-deliveries`)."""
+(`alert-evaluations`), alert notices to deliver (`alert-deliveries`) and a timer's work for one group, connection or
+tenant (`timer-work`)."""
 
 from __future__ import annotations
 
 import json
 import math
+from datetime import datetime
+from typing import Literal
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient
@@ -63,6 +66,20 @@ class AlertEvaluationMessage(InputModel):
     """`{"tenantId"}`: evaluate the tenant's enabled alert rules now."""
 
     tenant_id: str = Field(min_length=1, max_length=64)
+    traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
+
+
+TimerWorkName = Literal["optimizeSpotGroup", "watchCloudPcUse", "reclaimUnused", "recheckConnection"]
+
+
+class TimerWork(InputModel):
+    """`{"work", "tenantId", "subjectId", "tick"}`: one group's, connection's (`subjectId`) or tenant's share of a
+    timer's run, done as at the timer's `tick`."""
+
+    work: TimerWorkName
+    tenant_id: str = Field(min_length=1, max_length=64)
+    subject_id: str | None = Field(default=None, min_length=1, max_length=64)
+    tick: datetime
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
 
@@ -127,3 +144,9 @@ class QueueAlertEvaluations(_Queue):
 class QueueAlertDeliveries(_Queue):
     def enqueue_alert_delivery(self, delivery: AlertDelivery, delay_s: float = 0.0) -> None:
         self.send(delivery.model_dump_json(by_alias=True), delay_s)
+
+
+class QueueTimerWork(_Queue):
+    def enqueue_timer_work(self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime) -> None:
+        message = TimerWork.model_validate({"work": work, "tenantId": tenant_id, "subjectId": subject_id, "tick": tick})
+        self.send(message.model_dump_json(by_alias=True, exclude_none=True))

@@ -183,6 +183,11 @@ class Settings(BaseSettings):
     )
     alert_evaluations_queue: str = Field(default="alert-evaluations", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     alert_deliveries_queue: str = Field(default="alert-deliveries", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+    timer_work_queue: str = Field(
+        default="timer-work",
+        description="Queue of the timers' work, one message per Spot Group, connection or tenant due.",
+        pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$",
+    )
     alert_webhook_private_networks: str = Field(
         default="",
         description="Comma-separated CIDRs an alert webhook may reach although they are private, loopback or "

@@ -1,5 +1,5 @@
-"""Timer triggers: periodic work no request starts (lifecycle sweeps, pending starts, connection health re-checks,
-the marketplace images and the list prices read again)."""
+"""Timer triggers: periodic work no request starts (lifecycle sweeps, pending starts, quiet work resumed, the usage
+reports, the marketplace images and the list prices read again); those that fan out are in timer_work.py."""
 
 from __future__ import annotations
 
@@ -10,31 +10,15 @@ import threading
 import azure.durable_functions as df
 import azure.functions as func
 
-from orchestrators import names
-from orchestrators.starting import (
-    start_all,
-    start_background_work,
-    start_orchestration,
-    start_provisioning,
-    start_spot_group_work,
-)
-from shared.models.orchestrations import HealthCheckRun
+from orchestrators.starting import start_background_work, start_provisioning
 from shared.models.tenants import Tenant
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.bundles import AuditPorts, PricePorts, SpotGroupPorts
+from shared.ports.bundles import AuditPorts, PricePorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.access import audit
-from shared.services.cloud_pcs import lifecycle, pending_starts, reclaim
-from shared.services.configuration import connections
+from shared.services.cloud_pcs import lifecycle, pending_starts
 from shared.services.costs import price_refresh
-from shared.services.spot_pc import (
-    image_sets,
-    marketplace_images,
-    personal_power,
-    spot_group_hosts,
-    spot_group_power,
-    spot_groups,
-)
+from shared.services.spot_pc import image_sets, marketplace_images, spot_groups
 from shared.services.spot_pc.image_sets import QUIET
 from shared.settings import Settings
 
@@ -42,9 +26,8 @@ log = logging.getLogger(__name__)
 
 
 def blueprint(
-    settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_ports: AuditPorts,
-    spot_groups_ports: SpotGroupPorts, prices: PricePorts,
-) -> df.Blueprint:  # fmt: skip
+    settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_ports: AuditPorts, prices: PricePorts
+) -> df.Blueprint:
     bp = df.Blueprint()
     started = threading.Event()  # set by the first run in this worker: the host's start-up run
 
@@ -93,61 +76,6 @@ def blueprint(
         if begun:
             log.warning("Started %d image or Spot Group runs that had nothing running", begun)
 
-    @bp.function_name("optimizeSpotGroups")
-    @bp.timer_trigger(arg_name="timer", schedule=settings.spot_optimize_schedule, run_on_startup=False)
-    @bp.durable_client_input(client_name="client")
-    async def optimize_spot_groups(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
-        """Spot Groups at the time this run read once for every group: a pooled group's hosts started, drained and
-        deallocated as its schedule and sessions ask (and made and deleted, when it scales); a personal group's hosts
-        stopped once their users are away.
-        Each power action Azure took is followed to its end."""
-        started = stopped = 0
-        now = spot_groups_ports.clock()
-        for group in await asyncio.to_thread(spot_groups_ports.spot_groups.list_ready):
-            try:
-                plan = await asyncio.to_thread(spot_group_power.optimize, spot_groups_ports, group, now)
-                personal = await asyncio.to_thread(personal_power.apply_personal_power, spot_groups_ports, group, now)
-                repairing = await asyncio.to_thread(spot_group_hosts.repair, spot_groups_ports, group, now,
-                                                    spot_group_power.slot_of(now))  # fmt: skip
-            except Exception:  # this group waits for the next sweep; the others go on
-                log.exception("Spot Group %s could not be optimized now", group.name)
-                continue
-            started, stopped = started + len(plan.start), stopped + len(plan.stop) + len(personal.decisions)
-            for host_run in [*plan.scale, *repairing]:  # hosts made, deleted or replaced
-                try:
-                    await start_spot_group_work(client, host_run)
-                except Exception:  # the host stays as it is; the next run starts its run again
-                    log.exception("The %s of host %s of %s could not be started", host_run.host_work, host_run.host,
-                                  group.name)  # fmt: skip
-            for run in [*plan.follow, *personal.follow]:
-                instance_id = names.host_power_instance_id(run.tenant_id, run.spot_group_id, run.event.id)
-                try:
-                    await start_orchestration(client, names.FOLLOW_HOST_POWER, instance_id, run)
-                except Exception:  # its line stays as Azure took it; the next run decides again
-                    log.exception("The %s of %s could not be followed", run.event.action, run.event.host)
-        if started or stopped:
-            log.info("Spot Groups optimized: %d hosts started, %d deallocated", started, stopped)
-
-    @bp.function_name("watchCloudPcUse")
-    @bp.timer_trigger(arg_name="timer", schedule=settings.use_watch_schedule, run_on_startup=False)
-    @bp.durable_client_input(client_name="client")
-    async def watch_cloud_pc_use(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
-        """Each tenant's Cloud PCs at the time this run read: whose user is connected, and which its policy's power
-        rules put to sleep (each sleep followed to its end by its VM action) or found woken."""
-        now, asleep, woken = engine.clock(), 0, 0
-        for tenant_id in await asyncio.to_thread(_tenant_ids, ports):
-            try:
-                watch = await asyncio.to_thread(engine.backends.of(tenant_id).watch_use, engine, tenant_id, now)
-                await start_all(client, names.RUN_CLOUD_PC_ACTION, [
-                    (names.cloud_pc_action_instance_id(r.tenant_id, r.cloud_pc_id, r.request_id), r)
-                    for r in watch.sleeps])  # fmt: skip
-            except Exception:  # this tenant waits for the next run; the others go on
-                log.exception("The use of tenant %s's Cloud PCs could not be watched now", tenant_id)
-                continue
-            asleep, woken = asleep + len(watch.sleeps), woken + watch.woken
-        if asleep or woken:
-            log.info("Cloud PCs watched: %d put to sleep, %d found awake", asleep, woken)
-
     @bp.function_name("importCloudPcUsage")
     @bp.timer_trigger(arg_name="timer", schedule=settings.usage_report_schedule, run_on_startup=False)
     def import_cloud_pc_usage(timer: func.TimerRequest) -> None:
@@ -160,39 +88,6 @@ def blueprint(
                 log.exception("The usage of tenant %s's Cloud PCs could not be read now", tenant_id)
         if written:
             log.info("Usage read from the backends' reports: %d Cloud PC days", written)
-
-    @bp.function_name("reclaimUnused")
-    @bp.timer_trigger(arg_name="timer", schedule=settings.reclaim_schedule, run_on_startup=False)
-    def reclaim_unused(timer: func.TimerRequest) -> None:
-        """The tenants' reclaim rules, one tenant after another (a run is a query per status and a few writes, as the
-        use watch's loop is): unused Cloud PCs announced, put in their grace period, or kept on a connection."""
-        for tenant in _tenants(ports):
-            if not tenant.reclaiming:
-                continue
-            try:
-                done = reclaim.reclaim_unused(engine, tenant)
-            except Exception:  # this tenant waits for the next run; the others go on
-                log.exception("The reclaim rule of tenant %s could not run now", tenant.id)
-                continue
-            if any(done.values()):
-                log.info("Reclaim rule of tenant %s: %s", tenant.id, done)
-
-    @bp.function_name("recheckConnections")
-    @bp.timer_trigger(arg_name="timer", schedule=settings.health_check_schedule, run_on_startup=False)
-    @bp.durable_client_input(client_name="client")
-    async def recheck_connections(timer: func.TimerRequest, client: df.DurableOrchestrationClient) -> None:
-        """Every connection's checks run again (every 6 hours by default), as Windows 365 does."""
-        started = 0
-        for connection in await asyncio.to_thread(ports.connections.list_all_connections):
-            run = await asyncio.to_thread(connections.request_health_checks, ports, connection.tenant_id, connection.id)
-            await start_orchestration(
-                client,
-                names.CONNECTION_HEALTH_CHECK,
-                names.health_check_instance_id(run.tenant_id, run.id, run.health_check_run),
-                HealthCheckRun.of(run, push=False),  # Windows 365 re-checks its own: its results are only read
-            )
-            started += 1
-        log.info("Health checks started for %d connections", started)
 
     @bp.function_name("refreshMarketplaceImages")
     @bp.timer_trigger(arg_name="timer", schedule=settings.marketplace_refresh_schedule, run_on_startup=False)

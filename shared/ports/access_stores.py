@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from shared.models.access import AuditRecord, RoleAssignment
-from shared.models.tenants import Tenant
+from shared.models.tenants import BackendName, Tenant
 from shared.storage.change_capture import Intent
 
 
@@ -25,6 +25,14 @@ class TenantStore(Protocol):
     ) -> tuple[list[Tenant], str | None]: ...
 
     def iter_tenants(self) -> Iterator[Tenant]: ...
+
+    def ids_of_backend(self, backend: BackendName) -> list[str]:
+        """The ids of the tenants of `backend`, reading only that column."""
+        ...
+
+    def ids_reclaiming(self) -> list[str]:
+        """The ids of the tenants whose reclaim rule is on, reading only the rule."""
+        ...
 
     def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None: ...
 

@@ -21,7 +21,7 @@ from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
 from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.image_building import ImageBuilding
-from shared.ports.queues import AlertEvaluationQueue, EventPublisher
+from shared.ports.queues import AlertEvaluationQueue, EventPublisher, TimerWorkQueue
 from shared.ports.secret_store import SecretStore
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
 from shared.ports.stores import (
@@ -203,3 +203,13 @@ class PricePorts:
     retail_prices: RetailPrices
     prices: PriceStore
     currencies: Sequence[str] = ("USD",)  # the COST_CURRENCIES setting
+
+
+@dataclass(frozen=True)
+class TimerWorkPorts:
+    """What the timers that fan out read to learn what is due, and the queue each share of their work goes on."""
+
+    spot_groups: SpotGroupStore
+    tenants: TenantStore
+    connections: ConnectionStore
+    queue: TimerWorkQueue

@@ -1,9 +1,14 @@
-"""The queues the app sends itself work on: directory changes, Graph lifecycle events, bulk actions and the tenants
-whose alert rules to evaluate (their adapters and messages are in shared/events.py; alert notices' is in alerts.py)."""
+"""The queues the app sends itself work on: directory changes, Graph lifecycle events, bulk actions, the tenants
+whose alert rules to evaluate and the timers' work (their adapters and messages are in shared/events.py; alert
+notices' is in alerts.py)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from shared.events import TimerWorkName
 
 
 class EventPublisher(Protocol):
@@ -29,3 +34,9 @@ class BulkActionQueue(Protocol):
 
 class AlertEvaluationQueue(Protocol):
     def enqueue_alert_evaluation(self, tenant_id: str) -> None: ...
+
+
+class TimerWorkQueue(Protocol):
+    def enqueue_timer_work(self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime) -> None:
+        """One group's, connection's (`subject_id`) or tenant's share of the `work` of a timer's run at `tick`."""
+        ...

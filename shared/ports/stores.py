@@ -188,8 +188,9 @@ class ConnectionStore(Protocol):
         self, tenant_id: str, *, top: int = 100, skip_token: str | None = None
     ) -> tuple[list[Connection], str | None]: ...
 
-    def list_all_connections(self) -> list[Connection]:
-        """Every tenant's connections (the health-check timer)."""
+    def keys_unchanged_since(self, before: datetime) -> list[tuple[str, str]]:
+        """In every tenant: the (tenant, connection) ids of those last changed before `before` (the health-check
+        timer's due ones)."""
         ...
 
     def count_connections(self, tenant_id: str) -> int: ...

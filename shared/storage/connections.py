@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from shared.models.connections import Connection
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
@@ -22,8 +24,11 @@ class ConnectionRepository:
     ) -> tuple[list[Connection], str | None]:
         return self._rows.page("PartitionKey eq @t", {"t": tenant_id}, top=top, skip_token=skip_token)
 
-    def list_all_connections(self) -> list[Connection]:
-        return list(self._rows.scan())
+    def keys_unchanged_since(self, before: datetime) -> list[tuple[str, str]]:
+        """In every tenant: the (tenant, connection) ids of the connections last changed before `before`, reading
+        only the keys."""
+        rows = self._rows.columns(["PartitionKey", "RowKey"], "lastModifiedDateTime lt @before", {"before": before})
+        return [(row["PartitionKey"], row["RowKey"]) for row in rows]
 
     def count_connections(self, tenant_id: str) -> int:
         return sum(1 for _ in self._rows.scan("PartitionKey eq @t", {"t": tenant_id}))

@@ -55,9 +55,11 @@ class SpotGroupRepository:
         query = f"( {either} ) and Timestamp lt @before"  # the SDK finds parameters between spaces
         return list(self._groups.scan(query, {**{s: s for s in wanted}, "before": before}))
 
-    def list_ready(self) -> list[SpotGroup]:
-        """In every tenant: the groups with no change under way (the optimization's to look after)."""
-        return list(self._groups.scan("status eq @s", {"s": "ready"}))
+    def ready_keys(self) -> list[tuple[str, str]]:
+        """In every tenant: the (tenant, group) ids of the groups with no change under way (the optimization's to
+        look after), reading only the keys."""
+        rows = self._groups.columns(["PartitionKey", "RowKey"], "status eq @s", {"s": "ready"})
+        return [(row["PartitionKey"], row["RowKey"]) for row in rows]
 
     def delete_spot_group(self, tenant_id: str, spot_group_id: str) -> None:
         self._groups.delete(tenant_id, spot_group_id)

@@ -6,11 +6,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from shared.errors import NotFound, PreconditionFailed
-from shared.models.tenants import Tenant
+from shared.models.tenants import BackendName, ReclaimRule, Tenant
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
 
 TENANT_ROW = "tenant"
+BACKEND, RECLAIM = "cloudPcBackend", "reclaim"  # Tenant's fields as stored
+DEFAULT_BACKEND: BackendName = Tenant.model_fields["cloud_pc_backend"].default  # rows saved before the choice existed
 
 
 class TenantRepository:
@@ -39,6 +41,15 @@ class TenantRepository:
 
     def iter_tenants(self) -> Iterator[Tenant]:
         return self._rows.scan()
+
+    def ids_of_backend(self, backend: BackendName) -> list[str]:
+        rows = self._rows.columns(["PartitionKey", BACKEND])
+        return [row["PartitionKey"] for row in rows if (row[BACKEND] or DEFAULT_BACKEND) == backend]
+
+    def ids_reclaiming(self) -> list[str]:
+        rows = self._rows.columns(["PartitionKey", RECLAIM])
+        return [row["PartitionKey"] for row in rows
+                if row[RECLAIM] is not None and ReclaimRule.model_validate_json(row[RECLAIM]).enabled]  # fmt: skip
 
     def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None:
         found = self._rows.scan("entraTenantId eq @entra", {"entra": entra_tenant_id})

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from azure.data.tables import TableServiceClient
 
 from devhost.azurite import Azurite
+from shared.bootstrap import Services
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore
 from shared.settings import load_settings
@@ -191,9 +194,16 @@ def test_the_password_is_never_returned_logged_or_stored_in_plain_text(
     assert not [entry for entry in tenant.controls.log() if PASSWORD in str(entry)], "the emulator's log masks it"
 
 
-def test_the_periodic_timer_runs_every_connections_checks_again(api: ApiClient, app_host: object) -> None:
+def test_the_periodic_timer_runs_the_checks_of_each_connection_unchanged_since_the_last_tick_again(
+    api: ApiClient, app_services: Services
+) -> None:
     tenant = Tenant(api)
     connection = tenant.healthy_connection()
+    fresh = tenant.healthy_connection(displayName="Contoso branch")
+    stored = app_services.admin.connections.get_connection(tenant.id, connection["id"])
+    checked_long_ago = stored.last_modified_date_time - timedelta(hours=6)  # a tick ago (HEALTH_CHECK_SCHEDULE)
+    app_services.admin.connections.upsert_connection(stored.model_copy(update={
+        "last_modified_date_time": checked_long_ago}))  # fmt: skip
     tenant.fault("endpointConnectivity", 1, "endpointConnectivityCheckUrlNotAllowListed")
     base = api.base_url.removesuffix("/api")
     invoked = api.session.post(f"{base}/admin/functions/recheckConnections", json={"input": ""}, timeout=60)
@@ -206,3 +216,4 @@ def test_the_periodic_timer_runs_every_connections_checks_again(api: ApiClient, 
 
     rerun = eventually(rerun_finished)
     assert rerun["healthCheckStatus"] == "failed"
+    assert tenant.settled_connection(fresh["id"])["healthCheckRun"] == fresh["healthCheckRun"]  # checked this tick

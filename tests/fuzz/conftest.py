@@ -97,6 +97,7 @@ def fuzz_host(azurite: Azurite, azure_environment: dict[str, str]) -> Iterator[D
         "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{prefix}",
         "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{prefix}",
+        "TIMER_WORK_QUEUE": f"timer-work-{prefix}",
         "ALERT_DELIVERIES_QUEUE": f"alert-deliveries-{prefix}",
     }
     host = DevHost(PROJECT_ROOT, env=env, port=port)

@@ -71,6 +71,7 @@ def app_host(
         "BULK_ACTIONS_QUEUE": f"bulk-{table_prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{table_prefix}",
         "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{table_prefix}",
+        "TIMER_WORK_QUEUE": f"timer-work-{table_prefix}",
         "ALERT_DELIVERIES_QUEUE": f"alert-deliveries-{table_prefix}",
         "ALERT_WEBHOOK_PRIVATE_NETWORKS": "127.0.0.0/8",  # the tests' webhook receivers listen on loopback
         # grace periods stay long (tests act within them); clean-up comes at once, swept every second

@@ -25,6 +25,7 @@ def isolated_env(connection_string: str, **settings: str) -> dict[str, str]:
         "BULK_ACTIONS_QUEUE": f"bulk-{prefix}",
         "DIRECTORY_SUBSCRIPTIONS_QUEUE": f"subscriptions-{prefix}",
         "ALERT_EVALUATIONS_QUEUE": f"alert-evaluations-{prefix}",
+        "TIMER_WORK_QUEUE": f"timer-work-{prefix}",
         "ALERT_DELIVERIES_QUEUE": f"alert-deliveries-{prefix}",
         **settings,
     }

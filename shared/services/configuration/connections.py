@@ -198,6 +198,17 @@ def request_health_checks(
     )
 
 
+def recheck(
+    ports: ConnectionPorts, tenant_id: str, connection_id: str, *, unchanged_since: datetime
+) -> Connection | None:
+    """The periodic run of the checks, requested unless the connection changed since `unchanged_since` (this tick's
+    request already made, by a message delivered before, or an admin's since): then None."""
+    connection = ports.connections.find_connection(tenant_id, connection_id)
+    if connection is None or connection.last_modified_date_time >= unchanged_since:
+        return None
+    return request_health_checks(ports, tenant_id, connection_id)
+
+
 def delete_connection(ports: ConnectionPorts, tenant_id: str, connection_id: str, *, if_match: str | None) -> None:
     connection = get_connection(ports, tenant_id, connection_id)
     if connection.in_use:

@@ -1,0 +1,58 @@
+"""A timer's work fanned out: one message per Spot Group, connection or tenant due, each done as at the timer's tick,
+and dropped once its timer has ticked again (that tick queued its own)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from shared.events import TimerWorkName
+from shared.ports.bundles import TimerWorkPorts
+from shared.schedules import CronSchedule
+
+Due = Sequence[tuple[str, str | None]]  # (tenant id, group or connection id; None for the tenant's own work)
+
+
+def queue_due(ports: TimerWorkPorts, work: TimerWorkName, tick: datetime, schedule: str) -> int:
+    """The `work` due at `tick` of the timer on `schedule`, one message each; how many were queued."""
+    due = _DUE[work](ports, tick, schedule)
+    for tenant_id, subject_id in due:
+        ports.queue.enqueue_timer_work(work, tenant_id, subject_id, tick)
+    return len(due)
+
+
+def is_stale(tick: datetime, schedule: str, now: datetime) -> bool:
+    """Its timer has ticked since `tick`."""
+    return now >= CronSchedule.parse(schedule).next_after(tick)
+
+
+def recheck_before(tick: datetime, schedule: str) -> datetime:
+    """A connection unchanged since before this is due a health check: half a period before the tick, so that the
+    previous tick's run, whose results are written after it, does not hold the connection off until the next."""
+    timer = CronSchedule.parse(schedule)
+    following = timer.next_after(tick)  # a tick run by hand may fall between two: the period is the next one's
+    return tick - (timer.next_after(following) - following) / 2
+
+
+def _ready_groups(ports: TimerWorkPorts, tick: datetime, schedule: str) -> Due:
+    return ports.spot_groups.ready_keys()
+
+
+def _azure_tenants(ports: TimerWorkPorts, tick: datetime, schedule: str) -> Due:
+    return [(tenant_id, None) for tenant_id in ports.tenants.ids_of_backend("azure")]  # Windows 365 watches its own
+
+
+def _reclaiming_tenants(ports: TimerWorkPorts, tick: datetime, schedule: str) -> Due:
+    return [(tenant_id, None) for tenant_id in ports.tenants.ids_reclaiming()]
+
+
+def _unchecked_connections(ports: TimerWorkPorts, tick: datetime, schedule: str) -> Due:
+    return ports.connections.keys_unchanged_since(recheck_before(tick, schedule))
+
+
+_DUE: dict[TimerWorkName, Callable[[TimerWorkPorts, datetime, str], Due]] = {
+    "optimizeSpotGroup": _ready_groups,
+    "watchCloudPcUse": _azure_tenants,
+    "reclaimUnused": _reclaiming_tenants,
+    "recheckConnection": _unchecked_connections,
+}
