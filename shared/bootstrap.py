@@ -67,6 +67,7 @@ from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.marketplace_images import RegionImageRepository
 from shared.storage.policies import PolicyRepository
+from shared.storage.power_records import PowerRecordRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
@@ -198,6 +199,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     alert_store = AlertRepository(storage)
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
     notices = AlertNotices(graph)  # one sender: the alerts' notices and the reclaim rule's e-mail to users
+    power_records = PowerRecordRepository(storage)
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
         policies=admin.policies,
@@ -224,15 +226,16 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         avd=avd,
         usage=UsageRepository(storage),
         notices=notices,
+        power_records=power_records,
     )
     image_builds = ImageBuildPorts(
         image_sets=admin.image_sets, sites=admin.sites, compute=compute, operations=engine.operations,
-        building=AzureImageBuilding(arm), clock=utc_now,
+        building=AzureImageBuilding(arm), clock=utc_now, power_records=power_records,
     )  # fmt: skip
     spot_group_work = SpotGroupPorts(
         spot_groups=admin.spot_groups, sites=admin.sites, compute=compute, devices=devices,
         avd=avd, operations=engine.operations, unique=admin.unique, clock=utc_now,
-        schedules=SpotGroupScheduleRepository(storage), directory=admin.directory,
+        schedules=SpotGroupScheduleRepository(storage), directory=admin.directory, power_records=power_records,
         eviction_watch=eviction_watch(settings),
     )  # fmt: skip
     onboarding = OnboardingPorts(

@@ -15,8 +15,8 @@ from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
-from shared.ports.costs import PowerRecordStore, PriceStore
 from shared.ports.compute import ProvisioningCompute
+from shared.ports.costs import PowerRecordStore, PriceStore
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
 from shared.ports.directory import Directory, LicenseAssignment
@@ -98,6 +98,7 @@ class SpotGroupPorts:
     clock: Callable[[], datetime]
     schedules: SpotGroupScheduleStore  # with the timeline of the optimization's decisions and its recorded load
     directory: Directory  # the groups' members, of whom the license count holds the desktop
+    power_records: PowerRecordStore  # each host's VM made, started, stopped and deleted: what the cost view meters
     eviction_watch: EvictionWatch | None = None  # None: the app's public address is unknown, no watcher is installed
 
 
@@ -144,6 +145,7 @@ class ImageBuildPorts:
     operations: CloudPcOperations
     building: ImageBuilding
     clock: Callable[[], datetime]
+    power_records: PowerRecordStore  # the build VM made, deallocated and deleted
 
 
 @dataclass(frozen=True)

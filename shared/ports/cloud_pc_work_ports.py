@@ -9,10 +9,11 @@ from typing import Protocol
 
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
+from shared.ports.costs import PowerRecordStore
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.queues import EventPublisher
-from shared.ports.stores import CloudPcStore, DueWorkStore, PolicyStore, RefusedWorkStore, UsageStore
+from shared.ports.stores import CloudPcStore, DueWorkStore, PolicyStore, RefusedWorkStore, SiteStore, UsageStore
 from shared.ports.windows365 import Windows365Provisioning
 
 # read-only members (properties): the bundles that satisfy these are frozen dataclasses
@@ -34,6 +35,15 @@ class DirectoryEventPorts(Protocol):
     def events(self) -> EventPublisher: ...
 
 
+class PowerRecordPorts(Protocol):
+    """An azure-backend Cloud PC's VM made, started, stopped and deleted, for the cost view, with its site."""
+
+    @property
+    def power_records(self) -> PowerRecordStore: ...
+    @property
+    def sites(self) -> SiteStore: ...
+
+
 class ScheduledWorkPorts(TimelinePorts, Protocol):
     """A Cloud PC's due work (its grace expiry, its VMs' removal, its clean-up), which names every VM and NIC its
     run's attempts may have made."""
@@ -51,7 +61,7 @@ class GracePorts(ScheduledWorkPorts, Protocol):
     def grace_period(self) -> timedelta: ...
 
 
-class VmRemovalPorts(ScheduledWorkPorts, Protocol):
+class VmRemovalPorts(ScheduledWorkPorts, PowerRecordPorts, Protocol):
     """A run's VMs deleted (each session host out of its pool first), and its devices and NICs cleaned up later."""
 
     @property
@@ -108,7 +118,7 @@ class ActionPorts(NewRunPorts, DeprovisionPorts, RestorePointPorts, Protocol):
     """A checked action carried out (perform): by the app itself, or asked of Windows 365."""
 
 
-class UsePorts(TimelinePorts, Protocol):
+class UsePorts(TimelinePorts, PowerRecordPorts, Protocol):
     """A watch of a tenant's Cloud PCs' use (watch_use): its policies and Cloud PCs, AVD's pools and sessions, the
     VMs it may put to sleep, and the connected time it counts."""
 

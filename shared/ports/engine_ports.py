@@ -13,6 +13,7 @@ from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
+from shared.ports.costs import PowerRecordStore
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory, DeviceManagement
 from shared.ports.directory import Directory, LicenseAssignment
@@ -59,6 +60,7 @@ class EnginePorts:
     avd: DesktopVirtualization  # where an azure-backend Cloud PC meets its user
     usage: UsageStore  # Cloud PCs' connected time per day, which the use watch keeps
     notices: NoticeSender  # e-mail to a user: the reclaim rule's announcement
+    power_records: PowerRecordStore  # an azure-backend Cloud PC's VM made, started, stopped and deleted
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

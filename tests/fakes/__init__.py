@@ -31,6 +31,7 @@ from shared.storage.images import DeviceImageRepository
 from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.marketplace_images import RegionImageRepository
 from shared.storage.policies import PolicyRepository
+from shared.storage.power_records import PowerRecordRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
@@ -136,6 +137,7 @@ class Fakes:
         self.refusals = RefusedWorkRepository(storage)
         self.audit_log = AuditEventRepository(storage)
         self.alerts = AlertRepository(storage)
+        self.power_records = PowerRecordRepository(storage)
         self.notices = FakeNotices()
         self.alert_queues = RecordingAlertQueues()
         self.directory = FakeDirectory(self.script)
@@ -181,20 +183,21 @@ class Fakes:
             avd=self.avd,
             usage=self.usage,
             notices=self.notices,
+            power_records=self.power_records,
         )
         return replace(ports, **overrides)
 
     def image_build_ports(self) -> ImageBuildPorts:
         return ImageBuildPorts(
             image_sets=self.image_sets, sites=self.sites, compute=self.compute, operations=self.operations,
-            building=self.building, clock=self.clock,
+            building=self.building, clock=self.clock, power_records=self.power_records,
         )  # fmt: skip
 
     def spot_group_ports(self) -> SpotGroupPorts:
         return SpotGroupPorts(
             spot_groups=self.spot_groups, sites=self.sites, compute=self.compute, devices=self.devices,
             avd=self.avd, operations=self.operations, unique=self.unique, clock=self.clock,
-            schedules=self.spot_group_schedules, directory=self.directory,
+            schedules=self.spot_group_schedules, directory=self.directory, power_records=self.power_records,
         )  # fmt: skip
 
     def alert_ports(self, **overrides: Any) -> AlertPorts:

@@ -117,6 +117,29 @@ def test_a_cloud_pc_sleeps_after_its_user_has_been_away_for_the_limit_and_wakes_
     assert (stored(fakes, row).power_state, stored(fakes, row).last_connected_date_time) == ("running", woke)
 
 
+def test_a_cloud_pcs_vm_is_metered_made_asleep_and_awake() -> None:
+    ports, fakes, row = provisioned()
+    made = fakes.clock()
+    connect(fakes, row, "disconnected")
+    watch_use(ports, TENANT, made)
+    [run] = watch_use(ports, TENANT, made + timedelta(minutes=31)).sleeps
+    fakes.clock.advance(minutes=32)
+    assert finish(ports, run) == "succeeded"
+    host_status(pool_of(fakes, row.id), vm_of(row), "Available")  # Start VM on Connect started it for its user
+    connect(fakes, row)
+    woke = made + timedelta(hours=2)
+    watch_use(ports, TENANT, woke)
+    records = fakes.power_records.list_power_records(TENANT, woke + timedelta(seconds=1))
+    assert [(r.change, r.date_time) for r in records] == [
+        ("created", made),
+        ("stopped", made + timedelta(minutes=32)),
+        ("started", woke),
+    ]
+    assert {(r.kind, r.cloud_pc_id, r.user_id, r.vm_size, r.site_id) for r in records} == {
+        ("cloudPc", row.id, row.user_id, row.build.vm_size if row.build else None, "site-westeurope")
+    }
+
+
 def test_a_cloud_pc_its_admin_powered_off_is_not_put_to_sleep_and_one_that_moved_on_is_left() -> None:
     ports, fakes, row = provisioned(PersonalPower(deallocate_on_sign_out=True))
     fakes.cloud_pcs.upsert_cloud_pc(stored(fakes, row).model_copy(update={"power_state": "poweredOff"}))

@@ -127,6 +127,26 @@ def test_a_preempt_drains_tells_and_replaces_the_host_once(fakes: Fakes) -> None
     assert "2 of 2 users told (ann@contoso.com, bob@contoso.com)" in first.reason and hosts[2].name in first.reason
 
 
+def test_a_preempt_meters_the_spot_host_stopped_when_azure_takes_it_and_its_removal_deleted(fakes: Fakes) -> None:
+    group, spot = with_a_spot_host(fakes)
+    ports = ports_of(fakes)
+    made = fakes.clock()
+    heard = host_evictions.hear(ports, TENANT, identity(spot.name), preempt(fakes, spot.name))
+    evicted = made + timedelta(seconds=30)  # its NotBefore
+    fakes.clock.advance(minutes=3)
+    assert drive(ports, heard.runs[0]) == "succeeded"  # its removal
+    records = [r for r in fakes.power_records.list_power_records(TENANT, fakes.clock() + timedelta(seconds=1))
+               if r.display_name == spot.name]  # fmt: skip
+    assert [(r.change, r.date_time) for r in records] == [
+        ("created", made),
+        ("stopped", evicted),
+        ("deleted", fakes.clock()),
+    ]
+    assert {(r.kind, r.priority, r.spot_group_id, r.site_id, r.disk_tier) for r in records} == {
+        ("sessionHost", "spot", group.id, group.site_id, "P10")
+    }
+
+
 def test_only_a_spot_host_of_the_tenant_in_its_site_is_heard(fakes: Fakes) -> None:
     group, spot = with_a_spot_host(fakes)
     ports = ports_of(fakes)

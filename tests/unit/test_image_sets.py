@@ -15,6 +15,7 @@ from shared.models.image_sets import ImageSetCreate, ImageSetVersion, ImageSetVe
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
 from shared.services.spot_pc import image_sets
 from shared.services.spot_pc.image_builds import (
+    BUILD_VM_SIZE,
     CUSTOMIZATION_WINDOW,
     advance_build,
     advance_removal,
@@ -131,6 +132,17 @@ def test_version_0_0_0_is_built_from_the_marketplace_image_and_ends_ready(fakes:
     order = [name for name, _ in fakes.script.log]
     assert order == ["create_vm", "sysprep", "deallocate", "generalize_vm", "ensure_image_definition",
                      "create_image_version", "delete_vm", "delete_nic"]  # fmt: skip
+
+
+def test_the_build_vm_is_metered_from_its_making_to_its_deletion(fakes: Fakes) -> None:
+    image_set_id, _ = create_set(fakes)
+    assert build(fakes, image_set_id, "0.0.0").outcome == "succeeded"
+    records = fakes.power_records.list_power_records(TENANT, fakes.clock() + timedelta(seconds=1))
+    assert sorted(r.change for r in records) == ["created", "deleted", "stopped"]  # the fakes' clock stands still
+    image_set = fakes.image_sets.get_image_set(TENANT, image_set_id)
+    assert {(r.kind, r.image_set_id, r.display_name, r.vm_size, r.site_id) for r in records} == {
+        ("imageBuild", image_set_id, f"{image_set.display_name} 0.0.0", BUILD_VM_SIZE, image_set.home_site_id)
+    }
 
 
 def test_a_phase_not_done_yet_hands_back_its_operation_and_the_wait(fakes: Fakes) -> None:

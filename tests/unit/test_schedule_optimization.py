@@ -4,6 +4,7 @@ each host runs; the schedule saved, read and removed (group_schedules.py) and re
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from shared.models.schedule_replays import ScheduleTrial
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SessionHost
 from shared.models.spot_schedules import SpotGroupSchedule
+from shared.services.costs.metering import meter
 from shared.services.spot_pc import group_schedules, host_hours, spot_group_power, spot_groups
 from shared.services.spot_pc.spot_group_deployments import live_hosts
 from tests.fakes import Fakes
@@ -204,6 +206,23 @@ def test_each_host_keeps_the_hours_it_ran_through_the_optimization_and_its_rebui
     optimize_at(fakes, group_id, local(MONDAY, "09:00"))  # 08:00 UTC: h3 started again, 11 hours after h0's start
     fakes.clock.now = local(MONDAY, "09:30")
     assert host_hours.hours_run(hosts(fakes, group_id)["h3"], fakes.clock()) == 2.5
+
+
+def test_each_hosts_power_records_meter_the_hours_it_ran(fakes: Fakes) -> None:
+    group_id = four_hosts(fakes)
+    optimize_at(fakes, group_id, SUNDAY_EVENING + timedelta(hours=2))  # h1-h3 deallocated
+    optimize_at(fakes, group_id, SUNDAY_EVENING + timedelta(hours=2))  # a run repeated: no record counts twice
+    optimize_at(fakes, group_id, local(MONDAY, "09:00"))  # started again
+    end = local(MONDAY, "09:30")
+    records = [r for r in fakes.power_records.list_power_records(TENANT, end) if r.kind == "sessionHost"]
+    ran: dict[str, float] = defaultdict(float)
+    for day in meter(records, SUNDAY_EVENING, end):
+        ran[day.resource.display_name] += day.running_hours
+    assert ran == {h.name: host_hours.hours_run(h, end) for h in hosts(fakes, group_id).values()}
+    site_id = fakes.spot_groups.get_spot_group(TENANT, group_id).site_id
+    assert {(r.kind, r.spot_group_id, r.site_id, r.priority, r.windows_licence) for r in records} == {
+        ("sessionHost", group_id, site_id, "regular", "customer")
+    }
 
 
 def test_a_schedule_is_saved_over_its_etag_only_and_removed_back_to_the_default(fakes: Fakes) -> None:

@@ -18,17 +18,24 @@ from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID
 from shared.errors import Conflict, DomainError, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.cloud_pc_actions import ActionName, TroubleshootCheck, TroubleshootResult, VmActionName
 from shared.models.cloud_pc_work import Performed
-from shared.models.cloud_pcs import CloudPc, PowerState, StatusDetail
+from shared.models.cloud_pcs import BuildSettings, CloudPc, PowerState, StatusDetail
+from shared.models.costs import PowerChange
 from shared.models.orchestrations import PhasedStep, VmActionRun
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_operations import CloudPcOperations, PowerAction
-from shared.ports.cloud_pc_work_ports import ActionCheckPorts, ActionPorts, DirectoryEventPorts, TimelinePorts
+from shared.ports.cloud_pc_work_ports import (
+    ActionCheckPorts,
+    ActionPorts,
+    DirectoryEventPorts,
+    PowerRecordPorts,
+    TimelinePorts,
+)
 from shared.ports.compute import ProvisioningCompute
 from shared.ports.progress import Progress
+from shared.services.cloud_pcs import cloud_pc_metering, lifecycle
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
-from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.provisioning_steps import placement_of, post_script, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move
 from shared.services.engine import phased
@@ -48,6 +55,7 @@ PHASES: dict[VmActionName, tuple[str, ...]] = {
 }
 POWER: dict[str, PowerAction] = {"restartVm": "restart", "startVm": "start", "deallocateVm": "deallocate",
                                  "hibernateVm": "hibernate"}  # fmt: skip
+METERED: dict[str, PowerChange] = {"startVm": "started", "deallocateVm": "stopped", "hibernateVm": "stopped"}
 DONE_LINE = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredOff", "troubleshoot": "troubleshot",
              "sleep": "asleep", "hibernate": "asleep"}  # fmt: skip
 
@@ -59,7 +67,7 @@ class CloudPcActionPorts(ActionPorts, ActionCheckPorts, Protocol):
     def backends(self) -> BackendChoice[CloudPcWork]: ...
 
 
-class VmActionPorts(ActionCheckPorts, TimelinePorts, DirectoryEventPorts, Protocol):
+class VmActionPorts(ActionCheckPorts, TimelinePorts, DirectoryEventPorts, PowerRecordPorts, Protocol):
     """The Azure work a VM action leaves to its orchestration (advance_vm_action): the VM's power and size, the
     user's license, and what a troubleshoot reads."""
 
@@ -184,8 +192,18 @@ def advance_vm_action(ports: VmActionPorts, run: VmActionRun) -> PhasedStep[VmAc
         run, PHASES[run.action], lambda now, phase: _phase(ports, known, now, phase),
         clock=ports.clock, limit=PHASE_TIMEOUT,
         on_fail=lambda now, phase, exc: PhasedStep(outcome=_failed(ports, known, now, phase, exc), run=now),
+        on_done=lambda now, phase, _: _powered(ports, known, now, phase),
         finish=lambda done: PhasedStep(outcome=_succeeded(ports, known, done), run=done),
     )  # fmt: skip
+
+
+def _powered(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) -> VmActionRun:
+    """A start or a stop the VM finished, for the cost view; a resize's start is at its new size."""
+    change = METERED.get(phase)
+    if change is not None:
+        build = _resized(cloud_pc) if run.action == "resize" else None
+        cloud_pc_metering.record_power(ports, cloud_pc, change, ports.clock(), build)
+    return run
 
 
 def _phase(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) -> Progress:
@@ -227,10 +245,8 @@ def _succeeded(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun) -> str
         return "succeeded"
     if not machine.allows("finishResize", cloud_pc.status):
         return "succeeded"  # a repeated call: the resize is on record
-    assert cloud_pc.build is not None
     plan = SERVICE_PLANS_BY_ID[cloud_pc.service_plan_id]
-    disk_gb = os_disk_size_gb(cloud_pc.build.image_id, plan.storage_in_gb)  # never less than the image's
-    build = cloud_pc.build.model_copy(update={"vm_size": plan.vm_size, "os_disk_size_gb": disk_gb})
+    build = _resized(cloud_pc)
     detail = cloud_pc.status_detail  # the warnings of its provisioning stay; an earlier resize's failure goes
     if detail is not None and detail.code == "resizeFailed":
         detail = None
@@ -240,6 +256,14 @@ def _succeeded(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun) -> str
     save(ports, moved, if_match=cloud_pc.etag)
     lifecycle.recheck_if_asked(ports, cloud_pc)
     return "succeeded"
+
+
+def _resized(cloud_pc: CloudPc) -> BuildSettings:
+    """Its build at its plan's size and disk (the plan it is resized to)."""
+    assert cloud_pc.build is not None
+    plan = SERVICE_PLANS_BY_ID[cloud_pc.service_plan_id]
+    disk_gb = os_disk_size_gb(cloud_pc.build.image_id, plan.storage_in_gb)  # never less than the image's
+    return cloud_pc.build.model_copy(update={"vm_size": plan.vm_size, "os_disk_size_gb": disk_gb})
 
 
 def _note_power(ports: VmActionPorts, cloud_pc: CloudPc, power: PowerState | None) -> None:

@@ -32,6 +32,7 @@ from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import UsePorts
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRecord
+from shared.services.cloud_pcs import cloud_pc_metering
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.connected_time import count_connected
 from shared.services.cloud_pcs.desktop_brokering import host_pool_name, pool_spec
@@ -198,6 +199,7 @@ def _sleep(ports: UsePorts, cloud_pc: CloudPc, decision: PowerDecision, now: dat
 
 
 def _wake(ports: UsePorts, cloud_pc: CloudPc, now: datetime, why: str) -> int:
+    cloud_pc_metering.record_power(ports, cloud_pc, "started", now)  # Azure started it: the app sees it now
     try:
         save_move(ports, cloud_pc, lambda current: machine.move(current, "wake", now, message=why,
                                                                 power_state="running"), doing="wake")  # fmt: skip

@@ -27,6 +27,7 @@ from shared.ports.cloud_pc_work_ports import (
 from shared.ports.devices import DeviceDirectory, DeviceManagement
 from shared.ports.progress import Progress
 from shared.ports.stores import RefusedWorkStore
+from shared.services.cloud_pcs import cloud_pc_metering
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.desktop_brokering import host_pool_name
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
@@ -186,6 +187,8 @@ def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
         if not deleting.done:
             kept = f"{name} {deleting.operation}" if deleting.operation else None
             return dataclasses.replace(deleting, operation=kept)
+        cloud_pc_metering.record_vm(ports, work.tenant_id, work.cloud_pc_id, None, work.device_name or name,
+                                    work.build, name, "deleted", ports.clock())  # fmt: skip
     return DONE
 
 

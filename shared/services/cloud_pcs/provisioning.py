@@ -13,11 +13,13 @@ from functools import partial
 from typing import Any, Protocol
 
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, StatusDetail
+from shared.models.costs import PowerChange
 from shared.models.orchestrations import PhasedRun, PhasedStep
 from shared.models.provisioning import Advanced, CloudPcJob, RunState, StepFailure, StepWait
 from shared.ports.cloud_errors import CloudError, refused_for_good
 from shared.ports.cloud_pc_work_ports import DirectoryEventPorts, VmRemovalPorts
 from shared.ports.progress import Progress
+from shared.services.cloud_pcs import cloud_pc_metering
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.build_settings import (
     BuildSettingsPorts,
@@ -208,6 +210,8 @@ def take_steps(
         return PhasedStep(outcome="failed", run=now)
 
     def made(now: Steps, step: str, progress: Progress) -> Steps:
+        if step == "createVm":
+            metered_vm(ports, job, attempt, "created")
         line(now, step, "succeeded")
         if progress.resource_id and step in RESOURCE_OF:
             resources[RESOURCE_OF[step]] = progress.resource_id
@@ -252,12 +256,20 @@ def _remove_attempt(ports: ProvisioningPorts, state: RunState) -> PhasedStep[Ste
         return PhasedStep(outcome=f"{exc.step}: {exc.code}", run=now)
 
     def removed(now: Steps, phase: str, progress: Progress) -> Steps:
+        if phase == REMOVE_VM:
+            metered_vm(ports, job, attempt, "deleted")
         if phase == REMOVE_NIC:
             _record_removal(ports, state)
         return now
 
     return phased.drive(start, REMOVAL, take, clock=ports.clock, limit=DEFAULT_STEP_TIMEOUT, on_fail=refused,
                         on_done=removed)  # fmt: skip
+
+
+def metered_vm(ports: ProvisioningPorts, job: CloudPcJob, attempt: int, change: PowerChange) -> None:
+    vm = vm_name(job.cloud_pc_id, job.run, attempt)
+    cloud_pc_metering.record_vm(ports, job.tenant_id, job.cloud_pc_id, job.user_id, job.device_name, job.build, vm,
+                                change, ports.clock())  # fmt: skip
 
 
 def _record_removal(ports: ProvisioningPorts, state: RunState) -> None:

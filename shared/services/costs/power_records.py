@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.models.costs import MeteredResource, PowerChange, PowerRecord
+from shared.ports.compute import Placement
 from shared.ports.costs import PowerRecordStore
 
 # Premium SSD managed disk tiers by the size they bill as (a disk bills as the least tier that holds it)
@@ -15,6 +16,12 @@ PREMIUM_SSD_TIERS = ((4, "P1"), (8, "P2"), (16, "P3"), (32, "P4"), (64, "P6"), (
 
 def premium_ssd_tier(size_gb: int) -> str:
     return next((tier for most, tier in PREMIUM_SSD_TIERS if size_gb <= most), PREMIUM_SSD_TIERS[-1][1])
+
+
+def vm_resource_id(placement: Placement, vm_name: str) -> str:
+    """A VM's ARM id, lower case as its records key it (Azure's ids are case-insensitive)."""
+    return (f"/subscriptions/{placement.subscription_id}/resourceGroups/{placement.resource_group}"
+            f"/providers/Microsoft.Compute/virtualMachines/{vm_name}").lower()  # fmt: skip
 
 
 def record(store: PowerRecordStore, resource: MeteredResource, change: PowerChange, at: datetime) -> None:

@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 
 from shared.errors import Conflict, Forbidden
 from shared.models.access import ManagedIdentity
+from shared.models.costs import PowerChange
 from shared.models.orchestrations import SpotGroupRun
 from shared.models.sites import Site
 from shared.models.spot_group_records import HostEviction, ScheduledEvent, ScheduledEvents, SpotGroupEvent
@@ -26,6 +27,7 @@ from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
 from shared.ports.progress import Progress
+from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.host_scaling import free_indexes
 from shared.services.spot_pc.spot_groups import host_name
 from shared.services.spot_pc.spot_pc_transitions import SESSION_HOSTS
@@ -201,6 +203,8 @@ def _act(
             told += 1
         except CloudError as exc:
             log.warning("%s on %s was not told of its eviction (%s)", session.user_principal_name, vm, exc.code)
+    taken_as: PowerChange = "deleted" if eviction.policy == "Delete" else "stopped"  # by Azure, when it said
+    host_hours.record_power(ports.power_records, group, placement, host, taken_as, eviction.evicts_at_date_time)
     ports.spot_groups.put_host(tenant, group.id, SESSION_HOSTS.move(host, "drain", allow_new_session=False))
     (index,) = free_indexes(ports.spot_groups.list_hosts(tenant, group.id), 1)
     replacement = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version,

@@ -1,12 +1,18 @@
-"""The hours a session host runs: its current run's start, and the runs that ended added up, as the cost view needs."""
+"""The hours a session host runs: its current run's start, and the runs that ended added up, and its VM's power
+records, as the cost view needs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from shared.models.spot_groups import SessionHost
+from shared.models.costs import MeteredResource, PowerChange
+from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.ports.compute import Placement
+from shared.ports.costs import PowerRecordStore
+from shared.services.costs import power_records
 
 HOUR_S = 3600.0
+HOST_DISK_GB = 128  # each host's OS disk, as it is made and billed
 
 
 def started(host: SessionHost, at: datetime) -> SessionHost:
@@ -29,3 +35,20 @@ def hours_run(host: SessionHost, now: datetime) -> float:
 
 def with_hours(host: SessionHost, now: datetime) -> SessionHost:
     return host.model_copy(update={"hours_run": hours_run(host, now)})
+
+
+def metered(group: SpotGroup, placement: Placement, host: SessionHost) -> MeteredResource:
+    return MeteredResource(
+        tenant_id=group.tenant_id, resource_id=power_records.vm_resource_id(placement, host.name), kind="sessionHost",
+        display_name=host.name, vm_size=group.vm_size, region=placement.region_name,
+        priority="spot" if host.priority == "Spot" else "regular",
+        disk_tier=power_records.premium_ssd_tier(HOST_DISK_GB), spot_group_id=group.id, site_id=group.site_id,
+    )  # fmt: skip
+
+
+def record_power(
+    store: PowerRecordStore, group: SpotGroup, placement: Placement, host: SessionHost, change: PowerChange,
+    at: datetime,
+) -> None:  # fmt: skip
+    """The host's VM made, started, stopped or deleted at `at`, for the cost view (power_records.record)."""
+    power_records.record(store, metered(group, placement, host), change, at)

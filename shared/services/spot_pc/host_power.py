@@ -45,7 +45,7 @@ def follow(ports: SpotGroupPorts, run: HostPowerRun) -> PhasedStep[HostPowerRun]
     placement, known = placement_of(site), group
     return phased.drive(
         run, PHASES, lambda now, _: _power(ports, placement, now), clock=ports.clock, limit=POWER_TIMEOUT,
-        on_fail=lambda now, _, exc: PhasedStep(outcome=_failed(ports, known, now, exc), run=now),
+        on_fail=lambda now, _, exc: PhasedStep(outcome=_failed(ports, known, placement, now, exc), run=now),
     )  # fmt: skip
 
 
@@ -55,7 +55,7 @@ def _power(ports: SpotGroupPorts, placement: Placement, run: HostPowerRun) -> Pr
                                      run.operation)  # fmt: skip
 
 
-def _failed(ports: SpotGroupPorts, group: SpotGroup, run: HostPowerRun, exc: CloudError) -> str:
+def _failed(ports: SpotGroupPorts, group: SpotGroup, placement: Placement, run: HostPowerRun, exc: CloudError) -> str:
     event = run.event
     line = event.model_copy(update={"outcome": "failed", "error": exc.code,
                                     "reason": f"{event.reason}; Azure failed it: {exc}"})  # fmt: skip
@@ -65,8 +65,11 @@ def _failed(ports: SpotGroupPorts, group: SpotGroup, run: HostPowerRun, exc: Clo
         if host.name != event.host:
             continue
         if event.action == "start":  # it never ran: no hours, and off as before
+            host_hours.record_power(ports.power_records, group, placement, host, "stopped", event.date_time)
             kept = host.model_copy(update={"power_state": STOPPED, "running_since": None})
-        else:  # still running: its hours count on from the failed stop
+        else:  # still running: its hours count on from the failed stop; metered from now, as a stop and a start
+            # at one instant read as a stop
+            host_hours.record_power(ports.power_records, group, placement, host, "started", ports.clock())
             kept = host_hours.started(host.model_copy(update={"power_state": RUNNING}), event.date_time)
         hosts[index] = ports.spot_groups.put_host(group.tenant_id, group.id, kept)
     current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)

@@ -16,6 +16,7 @@ import logging
 from datetime import timedelta
 
 from shared.catalog.marketplace_images import os_disk_size_gb
+from shared.models.costs import MeteredResource, PowerChange
 from shared.models.failures import StepDetail
 from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
@@ -26,6 +27,7 @@ from shared.ports.compute import Placement, VmSpec
 from shared.ports.image_building import GalleryImage
 from shared.ports.progress import Progress
 from shared.ports.spot_pc_stores import ImageSetStore
+from shared.services.costs import power_records
 from shared.services.engine import phased
 from shared.services.spot_pc.image_sets import record_set_status, record_status
 from shared.services.spot_pc.spot_pc_transitions import PROGRESS_ACTIONS
@@ -41,6 +43,7 @@ SYSPREP = [r"& $env:windir\System32\Sysprep\sysprep.exe /generalize /oobe /quit 
 CLEAN_UP = ("deleteBuildVm", "deleteBuildNic")
 PROGRESS = ("building", "awaitingCustomization", "capturing", "replicating", "ready", "failed", "deleting")
 AWAIT = "awaitCustomization"
+METERED: dict[str, PowerChange] = {"createBuildVm": "created", "deallocateVm": "stopped", "deleteBuildVm": "deleted"}
 SCRIPT = "runScript:"
 
 
@@ -72,6 +75,22 @@ def build_names(image_set_id: str, version: str) -> tuple[str, str, str]:
 
 def gallery_image(site: Site, image_set_id: str) -> GalleryImage:
     return GalleryImage(placement_of(site), GALLERY, f"imageset-{image_set_id}")
+
+
+def metered(image_set: ImageSet, version: ImageSetVersion, site: Site) -> MeteredResource:
+    """The build VM, as its power records name it."""
+    vm, _, _ = build_names(image_set.id, version.version)
+    return MeteredResource(
+        tenant_id=image_set.tenant_id, resource_id=power_records.vm_resource_id(placement_of(site), vm),
+        kind="imageBuild", display_name=f"{image_set.display_name} {version.version}", vm_size=BUILD_VM_SIZE,
+        region=site.region_name, disk_tier=power_records.premium_ssd_tier(_disk_gb(image_set)), site_id=site.id,
+        image_set_id=image_set.id,
+    )  # fmt: skip
+
+
+def _disk_gb(image_set: ImageSet) -> int:
+    # a later version's base descends from the same marketplace image, so has its disk size too
+    return os_disk_size_gb(image_set.source_image_id, BUILD_DISK_GB)
 
 
 def placement_of(site: Site) -> Placement:
@@ -121,6 +140,8 @@ def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> PhasedStep[Imag
 
     def made(now: ImageBuildRun, phase: str, progress: Progress) -> ImageBuildRun:
         nonlocal version
+        if phase in METERED and site is not None:
+            power_records.record(ports.power_records, metered(image_set, version, site), METERED[phase], ports.clock())
         if phase == "createBuildVm":
             return now.model_copy(update={"build_vm_id": progress.resource_id})
         if phase == "createImageVersion":
@@ -189,9 +210,7 @@ def _build_vm(ports: ImageBuildPorts, image_set: ImageSet, version: ImageSetVers
         image_type, image_id = "custom", base.image_version_id
     return VmSpec(
         name=vm, nic_name=nic, computer_name=computer, placement=placement_of(site), vm_size=BUILD_VM_SIZE,
-        image_type=image_type, image_id=image_id, subnet_id=site.subnet_id,
-        # a later version's base descends from the same marketplace image, so has its disk size too
-        os_disk_size_gb=os_disk_size_gb(image_set.source_image_id, BUILD_DISK_GB),
+        image_type=image_type, image_id=image_id, subnet_id=site.subnet_id, os_disk_size_gb=_disk_gb(image_set),
     )  # fmt: skip
 
 

@@ -30,7 +30,7 @@ from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import UserSessionRecord
 from shared.services.engine.phased import DONE
-from shared.services.spot_pc import host_power
+from shared.services.spot_pc import host_hours, host_power
 from shared.services.spot_pc.spot_group_deployments import count_hosts, live_hosts, placement_of
 from shared.services.spot_pc.spot_group_power import slot_of
 
@@ -136,6 +136,7 @@ def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime)
         error, taken = None, DONE
         try:
             taken = ports.operations.power_vm(group.tenant_id, placement, decision.host, decision.action)
+            host_hours.record_power(ports.power_records, group, placement, by_name[decision.host], "stopped", now)
             stopped.add(decision.host)
         except CloudError as exc:  # this host waits for the next sweep (its away time kept); the others go on
             log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, exc.code)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from shared.models.costs import PowerChange
 from shared.models.failures import StepDetail
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
 from shared.models.sites import Site
@@ -46,7 +47,6 @@ from shared.services.spot_pc.spot_pc_transitions import (
 )
 
 log = logging.getLogger(__name__)
-HOST_DISK_GB = 128
 PHASE_TIMEOUT = timedelta(hours=1)
 DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
 # drained, and its users given the run's drain timeout to sign out, before a host goes
@@ -64,6 +64,7 @@ HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun, datetime
     "drainHost": lambda host, group, run, now: SESSION_HOSTS.move(host, "drain", allow_new_session=False),
     "deleteVm": lambda host, group, run, now: host_hours.stopped(host, now),
 }  # fmt: skip
+METERED: dict[str, PowerChange] = {"createVm": "created", "deleteVm": "deleted"}  # the VM's power records
 SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
 # a host waiting for its window looks again at least this often: a durable timer of days is not on every backend
 WINDOW_POLL_S = 6 * 3600.0
@@ -184,8 +185,11 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
 
     def made(now: SpotGroupRun, step: HostPhase, progress: Progress) -> SpotGroupRun:
         phase, host = current(step)
+        at = ports.clock()
+        if host is not None and site is not None and phase in METERED:  # before its row: a retry writes it again
+            host_hours.record_power(ports.power_records, group, placement_of(site), host, METERED[phase], at)
         if host is not None and phase in HOST_RECORDS:
-            recorded = HOST_RECORDS[phase](host, group, now, ports.clock())
+            recorded = HOST_RECORDS[phase](host, group, now, at)
             latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, recorded)
         if host is not None and phase == "forgetHost":
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
@@ -290,9 +294,14 @@ def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, t
     if update.status not in UPDATE_RUNNING:  # cancelled meanwhile: its status is the cancel's
         return
     if turn.window_start > now:
-        detail = StepDetail(code="waitingForWindow", step="maintenanceWindow", message=(
-            f"The next maintenance window opens at {opening_words(run.maintenance_window, turn.window_start)}; "
-            "the hosts not yet drained wait for it."))
+        detail = StepDetail(
+            code="waitingForWindow",
+            step="maintenanceWindow",
+            message=(
+                f"The next maintenance window opens at {opening_words(run.maintenance_window, turn.window_start)}; "
+                "the hosts not yet drained wait for it."
+            ),
+        )
         if (update.status, update.status_detail) != ("waitingForWindow", detail):
             waiting = IMAGE_UPDATES.move(
                 update, "awaitWindow", status_detail=detail, next_window_date_time=turn.window_start,
@@ -331,8 +340,9 @@ def _phase(
     if phase == "createVm":
         spec = VmSpec(
             name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
-            image_type="custom", image_id=image_version_id or group.image_version_id, os_disk_size_gb=HOST_DISK_GB,
-            subnet_id=site.subnet_id, hibernation=hibernates(group), **spot_terms(group, host),
+            image_type="custom", image_id=image_version_id or group.image_version_id,
+            os_disk_size_gb=host_hours.HOST_DISK_GB, subnet_id=site.subnet_id, hibernation=hibernates(group),
+            **spot_terms(group, host),
         )  # fmt: skip
         return ports.compute.create_vm(tenant, spec, operation)
     if phase == "joinDevice":

@@ -66,7 +66,9 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
         return PowerPlan([], [])
     placement = placement_of(site)
     live = {r.vm_name: r for r in ports.avd.list_session_hosts(group.tenant_id, placement, group.host_pool_name)}
-    hosts = [_counted(ports, group, host, now) for host in ports.spot_groups.list_hosts(group.tenant_id, group.id)]
+    hosts = [
+        _counted(ports, group, placement, host, now) for host in ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    ]
     saved = ports.schedules.find_schedule(group.tenant_id, group.id)
     schedule, slot = saved if saved is not None else default_schedule(), slot_of(now)
     _record_load(ports, group, hosts, live, now, slot)
@@ -135,10 +137,13 @@ def _balance_load(
     )  # fmt: skip
 
 
-def _counted(ports: SpotGroupPorts, group: SpotGroup, host: SessionHost, now: datetime) -> SessionHost:
+def _counted(
+    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, host: SessionHost, now: datetime
+) -> SessionHost:
     """A host running with no start recorded (made before hours were kept) counts its hours from this run on."""
     if host.status != "running" or host.power_state in OFF or host.running_since is not None:
         return host
+    host_hours.record_power(ports.power_records, group, placement, host, "started", now)
     return ports.spot_groups.put_host(group.tenant_id, group.id, host_hours.started(host, now))
 
 
@@ -212,9 +217,11 @@ def _carry_out(
                 _asked(ports.avd.undrain_session_host(tenant, placement, pool, vm), "undrainSessionHost")
                 host = host.model_copy(update={"allow_new_session": True, "drained_at": None, "notified_at": None})
             taken = _asked(ports.operations.power_vm(tenant, placement, vm, "start"), "powerVm")
+            host_hours.record_power(ports.power_records, group, placement, host, "started", now)
             return host_hours.started(host.model_copy(update={"power_state": STARTED}), now), "done", None, taken
         if action == "deallocate":  # a host drained by the schedule stays so: started again, it is undrained
             taken = _asked(ports.operations.power_vm(tenant, placement, vm, "deallocate"), "powerVm")
+            host_hours.record_power(ports.power_records, group, placement, host, "stopped", now)
             stopped = host.model_copy(update={"power_state": STOPPED, "notified_at": None})
             return host_hours.stopped(stopped, now), "done", None, taken
         _asked(ports.avd.drain_session_host(tenant, placement, pool, vm), "drainSessionHost")
