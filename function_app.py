@@ -87,7 +87,14 @@ def create_app(services: Services) -> df.DFApp:
         http_directory_notifications.blueprint(
             api, services.settings, services.directory_subscriptions, services.admin.tenants, services.events
         ),
-        timers.blueprint(services.settings, services.admin, services.engine, services.audit, services.spot_group_work),
+        timers.blueprint(
+            services.settings,
+            services.admin,
+            services.engine,
+            services.audit,
+            services.spot_group_work,
+            services.prices,
+        ),
         alert_evaluations.blueprint(services.settings, services.alerts),
         alert_deliveries.blueprint(services.settings, services.alerts),
         configuration_orchestrators.blueprint(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
-from azure_emulator import arm, consent, control_routes, graph, identity, keyvault, sign_in
+from azure_emulator import arm, consent, control_routes, graph, identity, keyvault, retail_prices, sign_in
 from azure_emulator.controls import Controls
 from azure_emulator.development_issuer import DevelopmentIssuer
 from azure_emulator.server import Context, EmulatorServer, Router
@@ -25,7 +25,7 @@ def build_context(state_dir: Path | None) -> Context:
         router=Router(),
         state_dir=state_dir,
     )
-    for module in (control_routes, consent, identity, sign_in, graph, keyvault, arm):
+    for module in (control_routes, consent, identity, sign_in, graph, keyvault, retail_prices, arm):
         module.register(ctx)
     return ctx
 

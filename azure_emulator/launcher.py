@@ -119,6 +119,7 @@ class EmulatorProcess:
             "ARM_ENDPOINT": f"{self.base_url}/arm",
             "GRAPH_ENDPOINT": f"{self.base_url}/graph",
             "METRICS_ENDPOINT": f"{self.base_url}/metrics/{{region}}",
+            "RETAIL_PRICES_ENDPOINT": f"{self.base_url}/prices",
             "KEY_VAULT_URL": f"{self.base_url}/keyvault",
             "AZURE_AUTHORITY_HOST": host,
             "APP_CLIENT_ID": APP_CLIENT_ID,

@@ -28,7 +28,7 @@ from azure_emulator.tokens import TokenIssuer
 
 log = logging.getLogger("azure_emulator")
 
-Api = Literal["arm", "monitor", "graph", "keyvault", "identity", "emulator"]
+Api = Literal["arm", "monitor", "graph", "keyvault", "identity", "prices", "emulator"]
 Kind = Literal["read", "write", "poll"]
 # a browser may only send these names in Access-Control-Request-Headers; anything else is not echoed back
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")

@@ -28,6 +28,7 @@ from shared.cloud.azure.graph_windows365 import GraphWindows365Provisioning
 from shared.cloud.azure.graph_windows365_network import GraphWindows365Network
 from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.monitor_metrics import AzureVmMetrics
+from shared.cloud.azure.retail_prices import AzureRetailPrices
 from shared.cloud.azure.tenant_access import AzureTenantAccess
 from shared.events import (
     QueueAlertDeliveries,
@@ -45,6 +46,7 @@ from shared.ports.bundles import (
     EvictionWatch,
     ImageBuildPorts,
     OnboardingPorts,
+    PricePorts,
     RightSizingPorts,
     SpotGroupPorts,
 )
@@ -68,6 +70,7 @@ from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.marketplace_images import RegionImageRepository
 from shared.storage.policies import PolicyRepository
 from shared.storage.power_records import PowerRecordRepository
+from shared.storage.prices import PriceRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.sites import SiteRepository
@@ -107,6 +110,7 @@ class Services:
     directory_subscriptions: DirectorySubscriptions
     alerts: AlertPorts
     right_sizing: RightSizingPorts
+    prices: PricePorts
 
 
 class EntraTenantIds:
@@ -277,5 +281,10 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             cloud_pcs=cloud_pcs, metrics=AzureVmMetrics(credentials, settings.metrics_endpoint),
             backends=TenantBackends(tenants, cloud_pc_work_of), windows365=windows365,
             pages=storage.continuations, clock=utc_now,
+        ),
+        prices=PricePorts(
+            tenants=tenants, sites=admin.sites, spot_groups=admin.spot_groups, prices=PriceRepository(storage),
+            retail_prices=AzureRetailPrices(settings.retail_prices_endpoint, lambda: utc_now().date()),
+            currencies=settings.currencies,
         ),
     )  # fmt: skip

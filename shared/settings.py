@@ -13,6 +13,8 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from shared.models.costs import CURRENCIES
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NCRONTAB_FIELD = re.compile(r"^[0-9A-Za-z*/,\-?]+$")
 
@@ -86,6 +88,10 @@ class Settings(BaseSettings):
         pattern=r"^https://.*\{region\}",
         description="Azure Monitor's regional metrics endpoint, `{region}` filled in per batch of VMs.",
     )
+    retail_prices_endpoint: str = Field(
+        default="https://prices.azure.com", pattern=r"^https://",
+        description="The Azure Retail Prices API's host (no credentials): `/api/retail/prices` is asked under it.",
+    )  # fmt: skip
     key_vault_url: str | None = Field(default=None, pattern=r"^https://", description="The app's Key Vault.")
     azure_authority_host: str = Field(
         default="login.microsoftonline.com", description="Entra ID's host (a custom one for a private cloud)."
@@ -166,6 +172,14 @@ class Settings(BaseSettings):
     )
     alert_evaluation_schedule: str = Field(
         default="0 */5 * * * *", description="NCRONTAB of the timer evaluating every tenant's enabled alert rules."
+    )
+    price_refresh_schedule: str = Field(
+        default="0 45 1 * * *", description="NCRONTAB of the daily read of Azure's list prices into the price cache."
+    )
+    cost_currencies: str = Field(
+        default="USD",
+        description="Comma-separated currencies the prices are read and the costs reported in (the first is the "
+        "reports' default), each one the Azure Retail Prices API offers; USD is Microsoft's own.",
     )
     alert_evaluations_queue: str = Field(default="alert-evaluations", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
     alert_deliveries_queue: str = Field(default="alert-deliveries", pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -284,6 +298,7 @@ class Settings(BaseSettings):
         "usage_report_schedule",
         "alert_evaluation_schedule",
         "reclaim_schedule",
+        "price_refresh_schedule",
     )
     @classmethod
     def _ncrontab(cls, value: str) -> str:
@@ -294,6 +309,21 @@ class Settings(BaseSettings):
                 f"day-of-week), not {value!r}"
             )
         return value
+
+    @field_validator("cost_currencies")
+    @classmethod
+    def _currencies(cls, value: str) -> str:
+        listed = _listed(value)
+        unknown = [item for item in listed if item not in CURRENCIES]
+        if not listed or unknown:
+            named = ", ".join(unknown) or repr(value)
+            raise ValueError(f"must name one or more of {', '.join(CURRENCIES)}, comma-separated; not {named}")
+        return ",".join(dict.fromkeys(listed))
+
+    @property
+    def currencies(self) -> list[str]:
+        """COST_CURRENCIES in order, once each: the first is the cost reports' default."""
+        return _listed(self.cost_currencies)
 
     @classmethod
     def settings_customise_sources(

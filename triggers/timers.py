@@ -1,10 +1,11 @@
 """Timer triggers: periodic work no request starts (lifecycle sweeps, pending starts, connection health re-checks,
-the marketplace images read again)."""
+the marketplace images and the list prices read again)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -20,11 +21,12 @@ from orchestrators.starting import (
 from shared.models.orchestrations import HealthCheckRun
 from shared.models.tenants import Tenant
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.bundles import AuditPorts, SpotGroupPorts
+from shared.ports.bundles import AuditPorts, PricePorts, SpotGroupPorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.access import audit
 from shared.services.cloud_pcs import lifecycle, pending_starts, reclaim
 from shared.services.configuration import connections
+from shared.services.costs import price_refresh
 from shared.services.spot_pc import (
     image_sets,
     marketplace_images,
@@ -41,9 +43,10 @@ log = logging.getLogger(__name__)
 
 def blueprint(
     settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_ports: AuditPorts,
-    spot_groups_ports: SpotGroupPorts,
+    spot_groups_ports: SpotGroupPorts, prices: PricePorts,
 ) -> df.Blueprint:  # fmt: skip
     bp = df.Blueprint()
+    started = threading.Event()  # set by the first run in this worker: the host's start-up run
 
     @bp.function_name("lifecycleSweep")
     @bp.timer_trigger(arg_name="timer", schedule=settings.lifecycle_sweep_schedule, run_on_startup=False)
@@ -196,6 +199,18 @@ def blueprint(
     def refresh_marketplace_images(timer: func.TimerRequest) -> None:
         """Each region's marketplace images read again once a day, so a list asked for is rarely a day old."""
         log.info("Marketplace images read again in %d regions", marketplace_images.refresh_regions(ports))
+
+    @bp.function_name("refreshPrices")
+    @bp.timer_trigger(arg_name="timer", schedule=settings.price_refresh_schedule, run_on_startup=True)
+    def refresh_prices(timer: func.TimerRequest) -> None:
+        """Azure's list prices read once a day into the cache, and at the host's start when it holds none yet (the
+        cost reports would have no price until the first daily run). A run whose reads partly failed raises after
+        the rest, so the host's telemetry shows it; the failed ones keep the days before."""
+        first = not started.is_set()
+        started.set()
+        outcome = price_refresh.refresh_prices(prices, only_when_empty=first)
+        if outcome.read:
+            log.info("List prices read: %s", ", ".join(outcome.read))
 
     return bp
 

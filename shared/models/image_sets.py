@@ -21,6 +21,7 @@ VersionStatus = Literal["building", "awaitingCustomization", "capturing", "repli
 BUILDING = frozenset({"building", "awaitingCustomization", "capturing", "replicating"})  # the build's steps, in order
 VERSION_UNDER_WAY = BUILDING | {"deleting"}  # Azure works on it: it is followed until it is ready or failed (or gone)
 FIRST_VERSION = "0.0.0"
+BUILD_VM_SIZE = "Standard_D4s_v5"  # a version's build VM (the admin customizes it before its capture)
 
 
 class MarketplaceImage(ApiModel):

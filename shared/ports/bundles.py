@@ -16,7 +16,7 @@ from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, CloudPcWork
 from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import ProvisioningCompute
-from shared.ports.costs import PowerRecordStore, PriceStore
+from shared.ports.costs import PowerRecordStore, PriceStore, RetailPrices
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
 from shared.ports.directory import Directory, LicenseAssignment
@@ -190,3 +190,15 @@ class CostPorts:
     pages: ListPages
     clock: Callable[[], datetime]
     currencies: Sequence[str] = ("USD",)  # the COST_CURRENCIES setting: the first is the default
+
+
+@dataclass(frozen=True)
+class PricePorts:
+    """What the daily read of list prices uses: where the tenants' VMs are, Azure's public price list, the cache."""
+
+    tenants: TenantStore
+    sites: SiteStore
+    spot_groups: SpotGroupStore
+    retail_prices: RetailPrices
+    prices: PriceStore
+    currencies: Sequence[str] = ("USD",)  # the COST_CURRENCIES setting

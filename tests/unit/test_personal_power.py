@@ -4,6 +4,7 @@ Start VM on Connect, and what a create or PATCH of personalPower accepts."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -168,3 +169,29 @@ def test_personal_power_is_refused_for_a_pooled_group_and_out_of_its_bounds(fake
     with pytest.raises(ValidationFailed) as patched:
         update(fakes, pooled.id, personalPower={"deallocateOnSignOut": True})
     assert [d.target for d in patched.value.details] == ["personalPower"]
+
+
+def test_a_host_avd_starts_for_its_user_s_connection_is_metered_from_the_sweep_that_sees_it(fakes: Fakes) -> None:
+    """The app did not start it (Start VM on Connect did): the first sweep that sees it running with a session
+    records its start, so its hours and its cost count from then, not from its next stop."""
+    group = personal(fakes, personalPower={"deallocateWhenDisconnectedMinutes": 30})
+    pool = fakes.avd.pools[(TENANT, POOL)]
+    first = next(h.name for h in fakes.spot_groups.list_hosts(TENANT, group.id))
+    fakes.avd.sign_in(TENANT, POOL, first, "ann@contoso.com")
+    fakes.avd.disconnect_session(TENANT, None, POOL, first, "1")  # type: ignore[arg-type]
+    apply_personal_power(fakes.spot_group_ports(), group, T0)
+    apply_personal_power(fakes.spot_group_ports(), group, T0 + timedelta(minutes=30))  # deallocated
+    pool.sessions.clear()  # as AVD: the VM is off, its sessions gone, its status Shutdown
+    pool.hosts[first] = replace(pool.hosts[first], status="Shutdown")
+    apply_personal_power(fakes.spot_group_ports(), group, T0 + timedelta(minutes=45))
+    pool.hosts[first] = replace(pool.hosts[first], status="Available")  # Ann connects: AVD starts it
+    fakes.avd.sign_in(TENANT, POOL, first, "ann@contoso.com")
+    apply_personal_power(fakes.spot_group_ports(), group, T0 + timedelta(minutes=60))
+
+    records = [r for r in fakes.power_records.list_power_records(TENANT, T0 + timedelta(days=1))
+               if r.display_name == first and r.date_time >= T0]  # fmt: skip
+    assert [(r.change, r.date_time) for r in records] == [
+        ("stopped", T0 + timedelta(minutes=30)), ("started", T0 + timedelta(minutes=60)),
+    ]  # fmt: skip
+    row = {h.name: h for h in fakes.spot_groups.list_hosts(TENANT, group.id)}[first]
+    assert row.running_since == T0 + timedelta(minutes=60)

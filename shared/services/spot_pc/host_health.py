@@ -124,4 +124,3 @@ def plan_healing(
     room = max(0, at_once - being_replaced)
     held = None if room >= len(due) else f"{len(due) - room} more wait: {at_once} hosts are replaced at once at most"
     return due[:room], held
-

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from shared.models.costs import MeteredResource, PowerChange
 from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.ports.bundles import SpotGroupPorts
 from shared.ports.compute import Placement
 from shared.ports.costs import PowerRecordStore
 from shared.services.costs import power_records
@@ -52,3 +53,14 @@ def record_power(
 ) -> None:  # fmt: skip
     """The host's VM made, started, stopped or deleted at `at`, for the cost view (power_records.record)."""
     power_records.record(store, metered(group, placement, host), change, at)
+
+
+def counted(
+    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, host: SessionHost, now: datetime, *, running: bool
+) -> SessionHost:
+    """A host seen `running` with no run recorded counts from `now`: one made before hours were kept, or a personal
+    host Azure Virtual Desktop started for its user's connection (Start VM on Connect), which the app did not start."""
+    if host.status != "running" or not running or host.running_since is not None:
+        return host
+    record_power(ports.power_records, group, placement, host, "started", now)
+    return ports.spot_groups.put_host(group.tenant_id, group.id, started(host, now))

@@ -18,7 +18,7 @@ from datetime import timedelta
 from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.models.costs import MeteredResource, PowerChange
 from shared.models.failures import StepDetail
-from shared.models.image_sets import ImageSet, ImageSetVersion, VersionStatus
+from shared.models.image_sets import BUILD_VM_SIZE, ImageSet, ImageSetVersion, VersionStatus
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
 from shared.models.sites import Site
 from shared.ports.bundles import ImageBuildPorts
@@ -33,7 +33,6 @@ from shared.services.spot_pc.image_sets import record_set_status, record_status
 from shared.services.spot_pc.spot_pc_transitions import PROGRESS_ACTIONS
 
 log = logging.getLogger(__name__)
-BUILD_VM_SIZE = "Standard_D4s_v5"
 BUILD_DISK_GB = 64  # the least a build VM's disk is; its source image's own size when that is larger
 GALLERY = "spotpc_images"  # one Compute Gallery per site resource group; each image set is a definition in it
 CUSTOMIZATION_WINDOW = timedelta(days=7)  # a build VM left waiting this long is removed: it bills meanwhile

@@ -122,7 +122,12 @@ def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime)
         return PersonalPowerPlan()
     placement = placement_of(site)
     sessions = ports.avd.list_user_sessions(group.tenant_id, placement, group.host_pool_name)
-    hosts = live_hosts(ports, group)  # each with its power state as the pool reports it
+    # each with its power state as the pool reports it; one AVD started for its user's connection (it runs with a
+    # session, and no run is recorded) counts from now on: the app did not start it
+    hosts = [
+        host_hours.counted(ports, group, placement, h, now, running=h.power_state == RUNNING and h.session_count > 0)
+        for h in live_hosts(ports, group)
+    ]
     plan = plan_personal_power(power, hosts, sessions, now)
     if power.hibernate and plan.decisions:  # only the VMs to stop are read, to learn which may hibernate
         enabled = [d.host for d in plan.decisions if _hibernation_enabled(ports, group, placement, d.host)]
@@ -155,7 +160,10 @@ def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime)
         update: dict[str, object] = {"user_away_since": since}
         if name in stopped:
             update["power_state"] = STOPPED
-        by_name[name] = ports.spot_groups.put_host(group.tenant_id, group.id, by_name[name].model_copy(update=update))
+        kept = by_name[name].model_copy(update=update)
+        if name in stopped:  # its run ends: its hours stop counting, as its power record says
+            kept = host_hours.stopped(kept, now)
+        by_name[name] = ports.spot_groups.put_host(group.tenant_id, group.id, kept)
     if stopped:
         current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
         counts = count_hosts(list(by_name.values()))

@@ -66,9 +66,8 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
         return PowerPlan([], [])
     placement = placement_of(site)
     live = {r.vm_name: r for r in ports.avd.list_session_hosts(group.tenant_id, placement, group.host_pool_name)}
-    hosts = [
-        _counted(ports, group, placement, host, now) for host in ports.spot_groups.list_hosts(group.tenant_id, group.id)
-    ]
+    stored = ports.spot_groups.list_hosts(group.tenant_id, group.id)
+    hosts = [host_hours.counted(ports, group, placement, h, now, running=h.power_state not in OFF) for h in stored]
     saved = ports.schedules.find_schedule(group.tenant_id, group.id)
     schedule, slot = saved if saved is not None else default_schedule(), slot_of(now)
     _record_load(ports, group, hosts, live, now, slot)
@@ -135,16 +134,6 @@ def _balance_load(
         id=f"{slot:%Y%m%dT%H%MZ}.{pool}.balanceLoad", date_time=now, host=pool, action="balanceLoad",
         phase=phase.name, reason=reason, outcome=outcome, error=error,
     )  # fmt: skip
-
-
-def _counted(
-    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, host: SessionHost, now: datetime
-) -> SessionHost:
-    """A host running with no start recorded (made before hours were kept) counts its hours from this run on."""
-    if host.status != "running" or host.power_state in OFF or host.running_since is not None:
-        return host
-    host_hours.record_power(ports.power_records, group, placement, host, "started", now)
-    return ports.spot_groups.put_host(group.tenant_id, group.id, host_hours.started(host, now))
 
 
 def _record_load(
