@@ -55,9 +55,8 @@ def costed_tenant(api: ApiClient, services: Services) -> tuple[Tenant, dict[str,
     })  # fmt: skip
     region = tenant.site["regionName"]
     day = last_month_second_day()
-    costs = services.costs
     read_on = day - timedelta(days=1)
-    costs.prices.put_prices(PriceList(currency="USD", region=region, vms=[VmPrice(
+    services.prices.prices.put_prices(PriceList(currency="USD", region=region, vms=[VmPrice(
         region=region, vm_size=SIZE, currency="USD", linux_hourly=HOURLY, windows_hourly=0.38,
         spot_linux_hourly=SPOT_HOURLY, spot_windows_hourly=0.09, as_of=read_on)],
         disks=[DiskPrice(region=region, tier=TIER, currency="USD", monthly=DISK_MONTHLY, as_of=read_on)],
@@ -75,7 +74,8 @@ def costed_tenant(api: ApiClient, services: Services) -> tuple[Tenant, dict[str,
     regular, spot = host("finance-0", "regular"), host("finance-1", "spot")
     for resource, change, hour in ((regular, "created", 8), (regular, "stopped", 18), (regular, "deleted", 24),
                                    (spot, "created", 8), (spot, "deleted", 12)):  # fmt: skip
-        costs.power_records.record_power(PowerRecord(**resource.model_dump(), change=change, date_time=at(hour)))
+        record = PowerRecord(**resource.model_dump(), change=change, date_time=at(hour))
+        services.spot_group_work.power_records.record_power(record)
     return tenant, group, day
 
 
