@@ -28,6 +28,8 @@ from triggers import (
     http_cloud_pc_actions,
     http_cloud_pcs,
     http_connections,
+    http_cost_comparisons,
+    http_costs,
     http_directory,
     http_directory_notifications,
     http_identity,
@@ -64,6 +66,7 @@ def create_app(services: Services) -> df.DFApp:
         http_summary.blueprint(api, services.admin, services.engine, services.alerts.alerts),
         http_right_sizing.blueprint(api, services.right_sizing),
         http_usage.blueprint(api, services.admin, services.engine),
+        http_costs.blueprint(api, services.costs),
         http_onboarding.blueprint(api, services.onboarding),
         http_connections.blueprint(api, services.admin),
         http_images.blueprint(api, services.admin),
@@ -75,6 +78,7 @@ def create_app(services: Services) -> df.DFApp:
         http_policies.blueprint(api, services.admin),
         http_user_settings.blueprint(api, services.admin),
         http_alerts.blueprint(api, services.alerts, services.access),
+        http_cost_comparisons.blueprint(api, services.costs, services.access),
         http_cloud_pcs.blueprint(api, services.engine),
         http_cloud_pc_actions.blueprint(
             api, services.settings, services.engine, services.bulk_actions, services.bulk_queue

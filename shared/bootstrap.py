@@ -43,6 +43,7 @@ from shared.ports.bundles import (
     AccessPorts,
     AlertPorts,
     AuditPorts,
+    CostPorts,
     EvictionWatch,
     ImageBuildPorts,
     OnboardingPorts,
@@ -111,6 +112,7 @@ class Services:
     alerts: AlertPorts
     right_sizing: RightSizingPorts
     prices: PricePorts
+    costs: CostPorts
 
 
 class EntraTenantIds:
@@ -204,6 +206,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
     notices = AlertNotices(graph)  # one sender: the alerts' notices and the reclaim rule's e-mail to users
     power_records = PowerRecordRepository(storage)
+    prices = PriceRepository(storage)
     engine = EnginePorts(
         cloud_pcs=cloud_pcs,
         policies=admin.policies,
@@ -283,8 +286,13 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
             pages=storage.continuations, clock=utc_now,
         ),
         prices=PricePorts(
-            tenants=tenants, sites=admin.sites, spot_groups=admin.spot_groups, prices=PriceRepository(storage),
+            tenants=tenants, sites=admin.sites, spot_groups=admin.spot_groups, prices=prices,
             retail_prices=AzureRetailPrices(settings.retail_prices_endpoint, lambda: utc_now().date()),
             currencies=settings.currencies,
+        ),
+        costs=CostPorts(
+            power_records=power_records, prices=prices, tenants=tenants, cloud_pcs=cloud_pcs,
+            spot_groups=admin.spot_groups, image_sets=admin.image_sets, sites=admin.sites, usage=engine.usage,
+            policies=admin.policies, pages=storage.continuations, clock=utc_now, currencies=settings.currencies,
         ),
     )  # fmt: skip

@@ -45,9 +45,12 @@ ACCESS: dict[str, Access] = {
     "getTenant": READER,
     "getTenantSummary": READER,
     "getRightSizingReport": READER,
+    "listUserCosts": READER,
     "listCloudPcUsage": READER,
     "listUserUsage": READER,
     "listDailyUsage": READER,
+    "getTenantCosts": READER,
+    "exportTenantCosts": READER,
     "getTenantOnboarding": READER,
     "updateTenant": ADMINISTRATOR,
     "previewReclaimRule": READER,
@@ -142,6 +145,7 @@ ACCESS: dict[str, Access] = {
     "updateOrganizationAlertRule": Audience.ORGANIZATION_OWNER,
     "deleteOrganizationAlertRule": Audience.ORGANIZATION_OWNER,
     "listAlertsAcrossTenants": Audience.SIGNED_IN,
+    "listTenantCosts": Audience.SIGNED_IN,  # the costs of the caller's tenants only
     # Cloud PCs
     "listCloudPcs": READER,
     "getCloudPc": READER,

@@ -47,7 +47,8 @@ class MeteredResource(ApiModel):
     cloud_pc_id: str | None = None
     user_id: str | None = None
     site_id: str | None = None
-    image_set_id: str | None = None  # an image build's
+    image_set_id: str | None = None  # an image build's set
+    image_version: str | None = None  # and the version it builds
 
 
 class PowerRecord(MeteredResource):

@@ -39,6 +39,7 @@ EVICTION_MESSAGE = (
     "another one."
 )
 DEFAULT_VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # when none is asked for
+HOST_DISK_GB = 128  # each host's OS disk, as it is made and billed (and a pooled seat's share is priced)
 
 
 def _checked(pattern: re.Pattern[str], code: str, message: str) -> AfterValidator:

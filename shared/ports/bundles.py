@@ -187,6 +187,7 @@ class CostPorts:
     image_sets: ImageSetStore
     sites: SiteStore
     usage: UsageStore  # the users' measured hours: the per-user comparison
+    policies: PolicyStore  # their power rules: the hours an azure Cloud PC would run
     pages: ListPages
     clock: Callable[[], datetime]
     currencies: Sequence[str] = ("USD",)  # the COST_CURRENCIES setting: the first is the default

@@ -2,4 +2,4 @@
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["metering", "power_records", "price_refresh"]
+__all__ = ["cost_reports", "costing", "metering", "power_records", "price_refresh", "tenant_costs", "user_costs"]

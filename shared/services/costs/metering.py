@@ -83,19 +83,53 @@ def peak_hosts(records: Sequence[PowerRecord], start: datetime, end: datetime) -
         if span.end > start and span.start < end:
             group = str(span.resource.spot_group_id)
             changes[group] += [(max(span.start, start), 1), (span.end, -1)]
-    peaks = {}
-    for group, moves in changes.items():
-        level = peak = 0
-        for _, move in sorted(moves, key=lambda m: (m[0], m[1])):  # an end before a start at the same instant
-            level += move
-            peak = max(peak, level)
-        peaks[group] = peak
-    return peaks
+    return {group: _peak(moves) for group, moves in changes.items()}
 
 
 def _by_day(start: datetime, end: datetime) -> Iterator[tuple[date, float]]:
+    for part_start, part_end in _day_parts(start, end):
+        yield part_start.date(), (part_end - part_start).total_seconds() / HOUR_S
+
+
+@dataclass(frozen=True)
+class PoolDay:
+    """A Spot Group's UTC day as its baseline pool sees it: the most hosts that existed at once, and the day's hours
+    in the range since its first host was made (what that many hosts would have run 24x7)."""
+
+    spot_group_id: str
+    day: date
+    peak_hosts: int
+    hours: float
+
+
+def pool_days(records: Sequence[PowerRecord], start: datetime, end: datetime) -> list[PoolDay]:
+    """Each Spot Group's days in [start, end) on which it had hosts, its spans read once for the whole range."""
+    host_spans = list(spans([r for r in records if r.kind == "sessionHost" and r.spot_group_id], end))
+    first_made: dict[str, datetime] = {}
+    moves: dict[tuple[str, date], list[tuple[datetime, int]]] = defaultdict(list)
+    for span in host_spans:
+        group = str(span.resource.spot_group_id)
+        first_made[group] = min(first_made.get(group, span.start), span.start)
+        for part_start, part_end in _day_parts(max(span.start, start), min(span.end, end)):
+            moves[group, part_start.date()] += [(part_start, 1), (part_end, -1)]
+    found = []
+    for (group, day), day_moves in sorted(moves.items()):
+        since = max(start, first_made[group], datetime.combine(day, time(), tzinfo=UTC))
+        until = min(end, datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC))
+        found.append(PoolDay(group, day, _peak(day_moves), (until - since).total_seconds() / HOUR_S))
+    return found
+
+
+def _peak(moves: list[tuple[datetime, int]]) -> int:
+    level = peak = 0
+    for _, move in sorted(moves):  # an end (-1) before a start at the same instant
+        level += move
+        peak = max(peak, level)
+    return peak
+
+
+def _day_parts(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
     while start < end:
-        midnight = datetime.combine(start.date() + timedelta(days=1), time(), tzinfo=UTC)
-        part_end = min(end, midnight)
-        yield start.date(), (part_end - start).total_seconds() / HOUR_S
+        part_end = min(end, datetime.combine(start.date() + timedelta(days=1), time(), tzinfo=UTC))
+        yield start, part_end
         start = part_end

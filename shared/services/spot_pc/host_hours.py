@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.models.costs import MeteredResource, PowerChange
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import HOST_DISK_GB, SessionHost, SpotGroup
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.compute import Placement
 from shared.ports.costs import PowerRecordStore
 from shared.services.costs import power_records
 
 HOUR_S = 3600.0
-HOST_DISK_GB = 128  # each host's OS disk, as it is made and billed
 
 
 def started(host: SessionHost, at: datetime) -> SessionHost:

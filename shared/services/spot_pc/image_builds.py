@@ -83,7 +83,7 @@ def metered(image_set: ImageSet, version: ImageSetVersion, site: Site) -> Metere
         tenant_id=image_set.tenant_id, resource_id=power_records.vm_resource_id(placement_of(site), vm),
         kind="imageBuild", display_name=f"{image_set.display_name} {version.version}", vm_size=BUILD_VM_SIZE,
         region=site.region_name, disk_tier=power_records.premium_ssd_tier(_disk_gb(image_set)), site_id=site.id,
-        image_set_id=image_set.id,
+        image_set_id=image_set.id, image_version=version.version,
     )  # fmt: skip
 
 

@@ -23,7 +23,14 @@ from shared.models.failures import StepDetail
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
 from shared.models.sites import Site
 from shared.models.spot_group_records import SpotGroupEvent
-from shared.models.spot_groups import UPDATE_RUNNING, ImageUpdate, SessionHost, SessionHostCounts, SpotGroup
+from shared.models.spot_groups import (
+    HOST_DISK_GB,
+    UPDATE_RUNNING,
+    ImageUpdate,
+    SessionHost,
+    SessionHostCounts,
+    SpotGroup,
+)
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.compute import Placement, VmSpec
@@ -341,7 +348,7 @@ def _phase(
         spec = VmSpec(
             name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
             image_type="custom", image_id=image_version_id or group.image_version_id,
-            os_disk_size_gb=host_hours.HOST_DISK_GB, subnet_id=site.subnet_id, hibernation=hibernates(group),
+            os_disk_size_gb=HOST_DISK_GB, subnet_id=site.subnet_id, hibernation=hibernates(group),
             **spot_terms(group, host),
         )  # fmt: skip
         return ports.compute.create_vm(tenant, spec, operation)
