@@ -34,7 +34,7 @@ function TenantCosts() {
       ${rows.map((row) => html`<li class="tile cost-tile" key=${row.tenantId}>
         <a class="tile-name" href=${href('/tenants/:tenantId/costs', { tenantId: row.tenantId })}>${row.displayName}</a>
         <span class="tile-value">${money(row.current.actual, row.currency)}</span>
-        <span>${money(row.current.savings, row.currency)} saved</span>
+        <span>cost, ${money(row.current.savings, row.currency)} saved</span>
         <span class="muted cell-line">${monthName(monthBefore(row.month))}: ${figures(row, row.previous)}</span>
       </li>`)}
     </ul>` : html`<p class="muted">No tenant's costs to show.</p>`)}
