@@ -21,13 +21,12 @@ function url(path, query) {
   return found;
 }
 
-/** `etag`: the version the change was made from (If-Match); a 412 means someone changed it in between. */
-export async function request(method, path, { body, query, headers, etag } = {}) {
+async function send(method, path, { body, query, headers, etag, accept = 'application/json' } = {}) {
   const token = accessToken();
   const response = await fetch(path.startsWith('http') ? path : url(path, query), {
     method,
     headers: {
-      Accept: 'application/json',
+      Accept: accept,
       ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       ...(token ? { Authorization: `Bearer ${token}` } : {}),
       ...(etag ? { 'If-Match': etag } : {}),
@@ -39,11 +38,19 @@ export async function request(method, path, { body, query, headers, etag } = {})
     await renewSignIn();
     throw new ApiError(401, { code: 'unauthenticated', message: 'Your sign-in ran out; signing in again.' });
   }
-  const text = await response.text();
-  const parsed = text ? safeJson(text) : null;
-  if (!response.ok) throw new ApiError(response.status, parsed?.error);
-  return { status: response.status, body: parsed, headers: response.headers };
+  if (!response.ok) throw new ApiError(response.status, safeJson(await response.text())?.error);
+  return response;
 }
+
+/** `etag`: the version the change was made from (If-Match); a 412 means someone changed it in between. */
+export async function request(method, path, options = {}) {
+  const response = await send(method, path, options);
+  const text = await response.text();
+  return { status: response.status, body: text ? safeJson(text) : null, headers: response.headers };
+}
+
+/** A file the API answers (an export in `accept`'s type) as a Blob, read with the caller's token. */
+export const getFile = async (path, query, accept) => (await send('GET', path, { query, accept })).blob();
 
 function safeJson(text) {
   try {

@@ -16,6 +16,7 @@ const TENANT_NAV = [
   ['Alerts', '/tenants/:tenantId/alerts', 'listAlerts'],
   ['Bulk actions', '/tenants/:tenantId/bulkActions', 'listBulkActions'],
   ['Usage', '/tenants/:tenantId/usage', 'listCloudPcUsage'],
+  ['Costs', '/tenants/:tenantId/costs', 'getTenantCosts'],
   ['Provisioning policies', '/tenants/:tenantId/policies', 'listProvisioningPolicies'],
   ['Connections', '/tenants/:tenantId/connections', 'listConnections'],
   ['Device images', '/tenants/:tenantId/images', 'listDeviceImages'],

@@ -23,6 +23,7 @@ export const ALERT_RULE_KINDS = ["provisioningFailed", "provisionedWithWarnings"
 export const ALERT_SEVERITIES = ["critical", "warning", "informational"];
 export const ALERT_STATUSES = ["active", "acknowledged", "resolved"];
 export const ALERT_DELIVERY_STATUSES = ["pending", "delivered", "failed"];
+export const COST_CURRENCIES = ["USD", "AUD", "BRL", "CAD", "CHF", "CNY", "DKK", "EUR", "GBP", "INR", "JPY", "KRW", "NOK", "NZD", "RUB", "SEK", "TWD"];
 export const CLOUD_PC_ATTENTION = ["inGracePeriod", "failed"];
 export const CLOUD_PC_LIVE = ["provisioning", "provisioned", "inGracePeriod", "provisionedWithWarnings", "resizing", "pendingProvision"];
 export const CLOUD_PC_PROVISIONED = ["provisioned", "provisionedWithWarnings"];

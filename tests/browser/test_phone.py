@@ -134,7 +134,7 @@ def pages(owner_api: ApiClient, app_services: Services) -> dict[str, str]:
         "Cloud PCs": f"{t}/cloudPCs", "a Cloud PC": f"{t}/cloudPCs/{cloud_pc['id']}",
         "a failed Cloud PC": f"{t}/cloudPCs/{failed['id']}",
         "bulk actions": f"{t}/bulkActions", "a bulk action": f"{t}/bulkActions/{bulk.json()['id']}",
-        "usage": f"{t}/usage",
+        "usage": f"{t}/usage", "costs": f"{t}/costs",
         "policies": f"{t}/policies", "a policy": f"{t}/policies/{policy['id']}",
         "the policy wizard": f"{t}/policies/new",
         "connections": f"{t}/connections", "a connection": f"{t}/connections/{connection['id']}",

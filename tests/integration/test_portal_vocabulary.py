@@ -49,6 +49,7 @@ ENUMS = {
     "ALERT_SEVERITIES": ("AlertRuleCreate", "severity"),
     "ALERT_STATUSES": ("Alert", "status"),
     "ALERT_DELIVERY_STATUSES": ("ChannelDelivery", "status"),
+    "COST_CURRENCIES": ("CostReport", "currency"),
 }
 # each record kind whose status field names its subsets (x-subsets): CLOUD_PC_UNDER_WAY is CloudPc's `underWay`
 SUBSETS = {

@@ -43,34 +43,41 @@ export const DAILY_SERIES = [
 ];
 
 /**
- * The daily usage (`GET .../usage/daily`'s `value`) laid out in px: a panel per series (its bars, its ticks and where
- * its plot starts and ends) over a shared axis of days, named every `dayStep` days.
+ * Daily figures (`GET .../usage/daily`'s `value`, or any list of days) laid out in px: a panel per entry of `panels`
+ * (DAILY_SERIES unless given: `{key, title, whole}`, or with `series: [{key, title}]` to draw several figures side by
+ * side in one panel) with its bars, its ticks and where its plot starts and ends, over a shared axis of days named
+ * every `dayStep` days; `dayOf(entry)` is an entry's UTC day.
  */
 export function layoutDaily(daily, options = {}) {
-  const { width = 880, panel = 130, gap = 40, left = 48, right = 12, top = 28, bottom = 32, locale } = options;
+  const {
+    width = 880, panel = 130, gap = 40, left = 48, right = 12, top = 28, bottom = 32, locale,
+    panels: wanted = DAILY_SERIES, dayOf = (entry) => entry.date,
+  } = options;
   const plotWidth = width - left - right;
   const slot = plotWidth / Math.max(1, daily.length);
   const x = (index) => left + index * slot;
   const label = dayLabeller(locale);
-  const panels = DAILY_SERIES.map((series, index) => {
-    const values = daily.map((entry) => entry[series.key] || 0);
-    const ticks = niceTicks(Math.max(0, ...values), { whole: series.whole });
+  const panels = wanted.map((shown, index) => {
+    const series = shown.series || [{ key: shown.key, title: shown.title }];
+    const values = (key) => daily.map((entry) => entry[key] || 0);
+    const ticks = niceTicks(Math.max(0, ...series.flatMap((one) => values(one.key))), { whole: shown.whole });
     const most = ticks[ticks.length - 1];
     const plotTop = top + index * (panel + gap);
     const baseline = plotTop + panel;
     const y = (value) => baseline - (value / most) * panel;
+    const barWidth = (slot * 0.7) / series.length;
     return {
-      ...series, top: plotTop, baseline,
+      ...shown, series, top: plotTop, baseline,
       yTicks: ticks.map((value) => ({ value, y: y(value) })),
-      bars: values.map((value, at) => ({
-        x: x(at) + slot * 0.15, width: Math.max(1, slot * 0.7), y: y(value), height: baseline - y(value), value,
-        day: daily[at].date, label: label(daily[at].date),
-      })),
+      bars: series.flatMap((one, order) => values(one.key).map((value, at) => ({
+        series: one.key, x: x(at) + slot * 0.15 + order * barWidth, width: Math.max(1, barWidth), y: y(value),
+        height: baseline - y(value), value, day: dayOf(daily[at]), label: label(dayOf(daily[at])),
+      }))),
     };
   });
   const step = dayStep(daily.length);
   const xTicks = [];
-  for (let index = 0; index < daily.length; index += step) xTicks.push({ x: x(index) + slot / 2, label: label(daily[index].date) });
+  for (let index = 0; index < daily.length; index += step) xTicks.push({ x: x(index) + slot / 2, label: label(dayOf(daily[index])) });
   const baseline = panels[panels.length - 1].baseline;
   return { width, height: baseline + bottom, left, right, plotWidth, panels, xTicks, axisY: baseline };
 }

@@ -12,6 +12,7 @@ import './cloud-pc-list.js';
 import './cloud-pc-detail.js';
 import './bulk-actions.js';
 import './usage.js';
+import './costs.js';
 import './image-sets.js';
 import './spot-groups.js';
 import './alerts.js';

@@ -1,8 +1,11 @@
-// The organization overview: every tenant the caller looks after, its Cloud PCs by status and what needs attention.
+// The organization overview: every tenant the caller looks after, its Cloud PCs by status, what needs attention, and its costs this month beside the month before.
 import { html } from 'htm/preact';
+import { can } from '../access.js';
 import { href, page } from '../router.js';
 import { AsOf, DataTable, ErrorBanner, Page } from '../ui.js';
+import { money, monthBefore, monthName } from '../lib/costs.js';
 import { words } from '../lib/format.js';
+import { costsAcrossTenants } from '../models/costs.js';
 import { useResource } from '../models/resource.js';
 import { summaries } from '../models/tenants.js';
 import { CLOUD_PC_ATTENTION, CLOUD_PC_UNDER_WAY } from '../vocabulary.js';
@@ -15,6 +18,27 @@ function count(link, value, label) {
   if (!value) return html`<span class="count zero" aria-label=${named('0')}>0</span>`;
   const shown = value.toLocaleString();
   return html`<a class="count" href=${link} aria-label=${named(shown)}>${shown}</a>`;
+}
+
+/** A tile per tenant: this month's actual cost and savings, the month before's beside them; one request for all. */
+function TenantCosts() {
+  const poll = useResource(costsAcrossTenants());
+  const rows = poll.data && [...poll.data].sort((a, b) => (a.displayName || '').localeCompare(b.displayName || ''));
+  const figures = (row, of) => `${money(of.actual, row.currency)} cost, ${money(of.savings, row.currency)} saved`;
+  return html`<section class="overview-costs" aria-labelledby="overview-costs">
+    <h2 id="overview-costs">Costs this month${rows?.length ? html`, ${monthName(rows[0].month)}` : ''}</h2>
+    <p class="muted">Estimates from Azure's list prices, pay as you go, for the VMs and disks each tenant's Cloud PCs and Spot Groups use;
+      saved: against the same VMs on demand and running 24x7.</p>
+    <${ErrorBanner} error=${poll.error} title="The costs could not be read" />
+    ${rows && (rows.length ? html`<ul class="tiles cost-tiles" aria-label="Each tenant's costs this month">
+      ${rows.map((row) => html`<li class="tile cost-tile" key=${row.tenantId}>
+        <a class="tile-name" href=${href('/tenants/:tenantId/costs', { tenantId: row.tenantId })}>${row.displayName}</a>
+        <span class="tile-value">${money(row.current.actual, row.currency)}</span>
+        <span>cost, ${money(row.current.savings, row.currency)} saved</span>
+        <span class="muted cell-line">${monthName(monthBefore(row.month))}: ${figures(row, row.previous)}</span>
+      </li>`)}
+    </ul>` : html`<p class="muted">No tenant's costs to show.</p>`)}
+  </section>`;
 }
 
 function Overview() {
@@ -47,6 +71,7 @@ function Overview() {
     </ul>`}
     <${DataTable} caption="Tenants" columns=${columns} rows=${rows} rowKey=${(row) => row.tenantId}
       empty=${html`No tenants yet. <a href="#/tenants">Add a tenant</a>.`} />
+    ${can('listTenantCosts') && html`<${TenantCosts} />`}
   </${Page}>`;
 }
 

@@ -13,6 +13,7 @@ import { imageSet as imageSetOf } from '../models/image-sets.js';
 import { useResource } from '../models/resource.js';
 import { siteList } from '../models/sites.js';
 import { deleteSpotGroup, spotGroup, spotGroupUsers, updateSpotGroup } from '../models/spot-groups.js';
+import { SpotGroupCosts } from './cost-parts.js';
 import { Decisions } from './spot-group-decisions.js';
 import { PersonalPowerFields, SessionLimitFields } from './spot-group-policies.js';
 import { Evictions, HostsByPriority, ScalingFields, ScalingReplay } from './spot-group-scaling.js';
@@ -266,6 +267,7 @@ export function SpotGroupPage({ params, query }) {
     <${ErrorBanner} error=${poll.error} title="The Spot Group could not be read again" />
     <${Status} group=${group} hosts=${hosts} />
     <${SessionHosts} hosts=${hosts} canary=${running} tenantId=${tenantId} spotGroupId=${group.id} personal=${group.userType === 'personal'} />
+    ${can('getTenantCosts', tenantId) && html`<${SpotGroupCosts} tenantId=${tenantId} groupId=${group.id} />`}
     ${can('listSpotGroupUsers', tenantId) && html`<${UsersAndLicenses} tenantId=${tenantId} group=${group} />`}
     ${group.userType === 'pooled' && html`<${Evictions} tenantId=${tenantId} groupId=${group.id} />`}
     ${can('listSpotGroupEvents', tenantId) && html`<${Decisions} tenantId=${tenantId} groupId=${group.id} />`}
