@@ -204,6 +204,10 @@ class CostReport(ApiModel):
     value: list[CostGroup]
     prices: PricesUsed
     waiting_builds: list[WaitingBuild] = Field(default_factory=list)
+    currencies: list[Currency] = Field(
+        default_factory=lambda: list[Currency](["USD"]), description="The currencies the app prices in (its COST_CURRENCIES): the "
+        "`currency` a report may ask for.",
+    )  # fmt: skip
 
 
 CostOption = Literal["windows365", "azure", "pooled"]

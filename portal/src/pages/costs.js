@@ -13,16 +13,16 @@ import { CostChart, CostTotals, PricesNote, refusals } from './cost-parts.js';
 
 const hours = (value) => Number((value || 0).toFixed(1)).toLocaleString();
 
-function RangePicker({ range, currency, query }) {
+function RangePicker({ range, currency, currencies, query }) {
   const change = (name) => (event) => setQuery({ ...query, [name]: event.currentTarget.value });
   return html`<div class="cost-range">
     <div class="field"><label for="costs-from">From</label>
       <input id="costs-from" type="date" value=${range.from} onChange=${change('from')} /></div>
     <div class="field"><label for="costs-to">To</label>
       <input id="costs-to" type="date" value=${range.to} onChange=${change('to')} /></div>
-    ${COST_CURRENCIES.length > 1 && html`<div class="field"><label for="costs-currency">Currency</label>
+    ${(currencies.length > 1 || !currencies.includes(currency)) && html`<div class="field"><label for="costs-currency">Currency</label>
       <select id="costs-currency" value=${currency} onChange=${change('currency')}>
-        ${COST_CURRENCIES.map((code) => html`<option value=${code}>${code}</option>`)}
+        ${currencies.map((code) => html`<option value=${code}>${code}</option>`)}
       </select></div>`}
   </div>`;
 }
@@ -119,7 +119,7 @@ function Costs({ params, query }) {
   const shownIn = report?.currency || currency || COST_CURRENCIES[0];
   const groupLink = (row) => (row.kind === 'spotGroup' ? href('/tenants/:tenantId/spotGroups/:spotGroupId', { tenantId, spotGroupId: row.key }) : null);
   return html`<${Page} title="Costs" subtitle="What the tenant's VMs and disks cost at list prices, against the same VMs on demand and running 24x7, and what that saved."
-    actions=${html`<${RangePicker} range=${range} currency=${shownIn} query=${query} />
+    actions=${html`<${RangePicker} range=${range} currency=${shownIn} currencies=${report?.currencies || COST_CURRENCIES} query=${query} />
       <${ActionButton} onClick=${download} busyLabel="Downloading…">Download CSV</${ActionButton}>
       <${AsOf} poll=${{ ...days, refresh }} />`}>
     <${ErrorBanner} error=${refusals(days.error || groups.error || sites.error)} title="The costs could not be read" />

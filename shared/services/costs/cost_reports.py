@@ -79,6 +79,7 @@ def tenant_report(
         tenant_id=tenant_id, from_=first, to=last, currency=currency, group_by=group_by,
         total=found.total().figures(), value=rows(found, group_by, days, names),
         prices=PricesUsed(as_of=prices.as_of, missing=sorted(found.missing)), waiting_builds=waiting,
+        currencies=list(ports.currencies),
     )  # fmt: skip
 
 
