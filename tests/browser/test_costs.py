@@ -20,10 +20,10 @@ from playwright.sync_api import Locator, expect
 
 from shared.bootstrap import Services
 from shared.models.costs import DiskPrice, MeteredResource, PowerRecord, PriceList, VmPrice
-from tests.browser.conftest import ARTEFACTS, WAIT_MS
-from tests.browser.test_spot_pc import SOURCE, _ready
+from tests.browser.conftest import ARTEFACTS
 from tests.conftest import PROJECT_ROOT
-from tests.utils.api_client import ApiClient, eventually
+from tests.e2e.test_spot_groups import group_body, ready_version
+from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
 
 SIZE, TIER = "Standard_D4s_v5", "P10"
@@ -43,16 +43,10 @@ def costed_tenant(api: ApiClient, services: Services) -> tuple[Tenant, dict[str,
     tenant = Tenant(api)
     tenant.user("ann", [])
     tenant.group("pool", ["ann"])
-    image_set = api.created(
-        f"{tenant.path}/imageSets", {"displayName": "Pooled", "siteId": tenant.site["id"], "sourceImageId": SOURCE}
-    )
-    eventually(lambda: _ready(api, f"{tenant.path}/imageSets/{image_set['id']}/versions/0.0.0"),
-               timeout_s=WAIT_MS / 1000)  # fmt: skip
-    group = api.created(f"{tenant.path}/spotGroups", {
-        "name": "finance", "friendlyName": "Finance pool", "profilePath": r"\\files.contoso.com\profiles",
-        "userType": "pooled", "licenseCount": 1, "maxSessionsPerHost": 1, "siteId": tenant.site["id"],
-        "groupIds": [tenant.gid("pool")], "imageSetId": image_set["id"], "imageVersion": "0.0.0",
-    })  # fmt: skip
+    group = api.created(f"{tenant.path}/spotGroups", group_body(
+        tenant, ready_version(api, tenant), name="finance", friendlyName="Finance pool", licenseCount=1,
+        maxSessionsPerHost=1, groupIds=[tenant.gid("pool")],
+    ))  # fmt: skip
     region = tenant.site["regionName"]
     day = last_month_second_day()
     read_on = day - timedelta(days=1)

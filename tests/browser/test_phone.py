@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from shared.bootstrap import Services
 from tests.browser.conftest import ARTEFACTS, LAPTOP, PHONE, WAIT_MS
 from tests.browser.test_alerts import UNANSWERED_HOOK, in_grace, open_alert
-from tests.browser.test_spot_pc import SOURCE, _ready
 from tests.e2e.test_provisioning import PLAN, settled_cloud_pcs
+from tests.e2e.test_spot_groups import group_body, ready_version
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import Tenant
 
@@ -104,16 +104,11 @@ def pages(owner_api: ApiClient, app_services: Services) -> dict[str, str]:
     tenant.user("pat", [PLAN])
     tenant.group("phones", ["pat"])
     tenant.assign(policy, "blocked", "phones")
-    image_set = owner_api.created(
-        f"{tenant.path}/imageSets", {"displayName": "Pooled", "siteId": tenant.site["id"], "sourceImageId": SOURCE}
-    )
-    eventually(lambda: _ready(owner_api, f"{tenant.path}/imageSets/{image_set['id']}/versions/0.0.0"),
-               timeout_s=WAIT_MS / 1000)  # fmt: skip
-    spot_group = owner_api.created(f"{tenant.path}/spotGroups", {
-        "name": "phones", "friendlyName": "Phones", "profilePath": r"\\files.contoso.com\profiles",
-        "userType": "pooled", "licenseCount": 1, "maxSessionsPerHost": 1, "siteId": tenant.site["id"],
-        "groupIds": [tenant.gid("phones")], "imageSetId": image_set["id"], "imageVersion": "0.0.0",
-    })  # fmt: skip
+    image_set_id = ready_version(owner_api, tenant)
+    spot_group = owner_api.created(f"{tenant.path}/spotGroups", group_body(
+        tenant, image_set_id, name="phones", friendlyName="Phones", licenseCount=1,
+        maxSessionsPerHost=1, groupIds=[tenant.gid("phones")],
+    ))  # fmt: skip
 
     def provisioned() -> list[dict[str, Any]]:
         found = [c for c in owner_api.get(f"{tenant.path}/cloudPCs").json()["value"] if c["id"] != failed["id"]]
@@ -139,7 +134,7 @@ def pages(owner_api: ApiClient, app_services: Services) -> dict[str, str]:
         "the policy wizard": f"{t}/policies/new",
         "connections": f"{t}/connections", "a connection": f"{t}/connections/{connection['id']}",
         "the connection wizard": f"{t}/connections/new", "device images": f"{t}/images",
-        "image sets": f"{t}/imageSets", "an image set": f"{t}/imageSets/{image_set['id']}",
+        "image sets": f"{t}/imageSets", "an image set": f"{t}/imageSets/{image_set_id}",
         "Spot Groups": f"{t}/spotGroups", "a Spot Group": f"{t}/spotGroups/{spot_group['id']}",
         "a Spot Group's schedule": f"{t}/spotGroups/{spot_group['id']}/schedule",
         "a Spot Group's sessions": f"{t}/spotGroups/{spot_group['id']}/sessions",

@@ -28,9 +28,11 @@ def ready_version(api: ApiClient, tenant: Tenant) -> str:
 
 
 def group_body(tenant: Tenant, image_set_id: str, **fields: Any) -> dict[str, Any]:
+    """A pooled group of the tenant's "sales" group, unless `groupIds` names others."""
+    group_ids = fields.pop("groupIds", None) or [tenant.gid("sales")]
     return {
         "name": "sales-desktops", "friendlyName": "Sales desktops", "profilePath": r"\\files.contoso.com\profiles",
-        "userType": "pooled", "licenseCount": 3, "siteId": tenant.site["id"], "groupIds": [tenant.gid("sales")],
+        "userType": "pooled", "licenseCount": 3, "siteId": tenant.site["id"], "groupIds": group_ids,
         "imageSetId": image_set_id, "imageVersion": "0.0.0", "maxSessionsPerHost": 2, **fields,
     }  # fmt: skip
 

@@ -10,6 +10,7 @@ fakes.clock.advance(minutes=5)
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any, cast
 from shared.events import DirectoryEvent
 from shared.models.lifecycle import DueWork
 from shared.ports.admin_ports import AdminPorts
-from shared.ports.bundles import AlertPorts, ImageBuildPorts, OnboardingPorts, SpotGroupPorts
+from shared.ports.bundles import AlertPorts, CostPorts, ImageBuildPorts, OnboardingPorts, SpotGroupPorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.backends.backend_choice import TenantBackends, cloud_pc_work_of, configuration_of
 from shared.storage.alerts import AlertRepository
@@ -32,6 +33,7 @@ from shared.storage.lifecycle import DueWorkRepository
 from shared.storage.marketplace_images import RegionImageRepository
 from shared.storage.policies import PolicyRepository
 from shared.storage.power_records import PowerRecordRepository
+from shared.storage.prices import PriceRepository
 from shared.storage.refused_work import RefusedWorkRepository
 from shared.storage.sites import SiteRepository
 from shared.storage.spot_group_schedules import SpotGroupScheduleRepository
@@ -138,6 +140,7 @@ class Fakes:
         self.audit_log = AuditEventRepository(storage)
         self.alerts = AlertRepository(storage)
         self.power_records = PowerRecordRepository(storage)
+        self.prices = PriceRepository(storage)
         self.notices = FakeNotices()
         self.alert_queues = RecordingAlertQueues()
         self.directory = FakeDirectory(self.script)
@@ -199,6 +202,15 @@ class Fakes:
             avd=self.avd, operations=self.operations, unique=self.unique, clock=self.clock,
             schedules=self.spot_group_schedules, directory=self.directory, power_records=self.power_records,
         )  # fmt: skip
+
+    def cost_ports(self, **overrides: Any) -> CostPorts:
+        """CostPorts on these fakes, pricing in USD and EUR."""
+        ports = CostPorts(
+            power_records=self.power_records, prices=self.prices, tenants=self.tenants, cloud_pcs=self.cloud_pcs,
+            spot_groups=self.spot_groups, image_sets=self.image_sets, sites=self.sites, usage=self.usage,
+            policies=self.policies, pages=PROCESS_TOKENS, clock=self.clock, currencies=("USD", "EUR"),
+        )  # fmt: skip
+        return dataclasses.replace(ports, **overrides)
 
     def alert_ports(self, **overrides: Any) -> AlertPorts:
         """AlertPorts on these fakes; a webhook host resolves to a public address unless `resolve_host` says

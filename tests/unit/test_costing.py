@@ -18,7 +18,6 @@ from shared.ports.bundles import CostPorts
 from shared.services.costs import cost_reports
 from shared.services.costs.cost_reports import CostQuery, cost_query, report_csv, tenant_report
 from shared.services.costs.costing import Names, PriceBook, costing, rows
-from shared.storage.continuation_tokens import PROCESS_TOKENS
 from tests.fakes import Fakes
 
 DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
@@ -181,30 +180,21 @@ class Records:
         return [r for r in self.rows if r.tenant_id == tenant_id and r.date_time < until]
 
 
-@dataclass
-class Prices:
-    vms: list[VmPrice] = field(default_factory=list)
-    disks: list[DiskPrice] = field(default_factory=list)
-
-    def put_prices(self, prices: PriceList) -> None:
-        self.vms += prices.vms
-        self.disks += prices.disks
-
-    def list_prices(self, currency: str) -> tuple[list[VmPrice], list[DiskPrice]]:
-        return [p for p in self.vms if p.currency == currency], [p for p in self.disks if p.currency == currency]
-
-
-def report_ports(fakes: Fakes, records: list[PowerRecord], prices: Prices) -> tuple[CostPorts, Records]:
+def report_ports(
+    fakes: Fakes, records: list[PowerRecord], vms: list[VmPrice], disks: list[DiskPrice]
+) -> tuple[CostPorts, Records]:
+    """The fakes' ports, the records read through a spy that counts the reads."""
     store = Records(records)
-    ports = CostPorts(store, prices, fakes.tenants, fakes.cloud_pcs, fakes.spot_groups, fakes.image_sets,
-                      fakes.sites, fakes.usage, fakes.policies, PROCESS_TOKENS, fakes.clock,
-                      ("USD", "EUR"))  # fmt: skip
-    return ports, store
+    for vm in vms:
+        fakes.prices.put_prices(PriceList(currency=vm.currency, region=vm.region, vms=[vm], disks=[]))
+    for disk in disks:
+        fakes.prices.put_prices(PriceList(currency=disk.currency, region=disk.region, vms=[], disks=[disk]))
+    return fakes.cost_ports(power_records=store), store
 
 
 def test_the_report_reads_once_filters_to_a_spot_group_and_shows_builds_left_waiting() -> None:
     fakes = Fakes(at(DAY2, 12))
-    ports, store = report_ports(fakes, a_month_of_everything(), Prices([vm_price(0.2, spot=0.04)], [disk_price(14.6)]))
+    ports, store = report_ports(fakes, a_month_of_everything(), [vm_price(0.2, spot=0.04)], [disk_price(14.6)])
     report = tenant_report(ports, "contoso", DAY1, date(2026, 3, 31))
     assert store.reads == [at(DAY2, 12)]  # up to now
     assert [r.key for r in report.value][:3] == ["2026-03-01", "2026-03-02", "2026-03-03"] and len(report.value) == 31
@@ -239,7 +229,7 @@ def test_the_report_reads_once_filters_to_a_spot_group_and_shows_builds_left_wai
 
 def test_the_csv_has_the_json_s_rows_and_total() -> None:
     fakes = Fakes(at(DAY2, 12))
-    ports, _ = report_ports(fakes, a_month_of_everything(), Prices([vm_price(0.2, spot=0.04)], [disk_price(14.6)]))
+    ports, _ = report_ports(fakes, a_month_of_everything(), [vm_price(0.2, spot=0.04)], [disk_price(14.6)])
     report = tenant_report(ports, "contoso", DAY1, DAY2, group_by="site")
     lines = report_csv(report).splitlines()
     assert lines[0] == ",".join(cost_reports.CSV_COLUMNS)

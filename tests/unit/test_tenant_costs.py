@@ -8,11 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from shared.errors import ValidationFailed
-from shared.models.costs import PowerRecord, VmPrice
+from shared.models.costs import PowerRecord, PriceList, VmPrice
 from shared.services.costs.tenant_costs import MonthQuery, month_query, tenant_costs
 from tests.fakes import Fakes
 from tests.fakes.seed import REGION
-from tests.unit.test_user_costs import StoredPrices, StoredRecords, cost_ports
 
 TODAY = date(2026, 11, 30)
 
@@ -37,7 +36,9 @@ def test_each_tenant_has_its_month_and_the_month_before_in_the_order_given() -> 
                        date_time=datetime(2026, 10, 31, tzinfo=UTC))  # fmt: skip
     price = VmPrice(region=REGION, vm_size="Standard_D2s_v5", currency="USD", linux_hourly=0.1, windows_hourly=0.2,
                     as_of=date(2026, 10, 1))  # fmt: skip
-    ports = cost_ports(fakes, StoredPrices([price]), StoredRecords([made]))
+    fakes.prices.put_prices(PriceList(currency="USD", region=REGION, vms=[price], disks=[]))
+    fakes.power_records.record_power(made)
+    ports = fakes.cost_ports()
     query = MonthQuery(date(2026, 11, 1), "USD")
 
     contoso, fabrikam = tenant_costs(ports, {"contoso": "Contoso", "fabrikam": "Fabrikam"}, query)

@@ -4,7 +4,6 @@ is said so."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,10 +11,9 @@ import pytest
 from shared.catalog.windows365_prices import WINDOWS365_PRICES
 from shared.errors import ValidationFailed
 from shared.models.cloud_pcs import CloudPc
-from shared.models.costs import CostOption, DiskPrice, PowerRecord, PriceList, VmPrice, Windows365Price
+from shared.models.costs import CostOption, DiskPrice, PriceList, VmPrice, Windows365Price
 from shared.models.session_policies import PersonalPower
 from shared.models.usage import UsageDay
-from shared.ports.bundles import CostPorts
 from shared.services.costs.user_costs import (
     Desktop,
     Pooled,
@@ -26,7 +24,6 @@ from shared.services.costs.user_costs import (
     running_hours,
     user_costs,
 )
-from shared.storage.continuation_tokens import PROCESS_TOKENS
 from tests.fakes import Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, REGION, TENANT, cloud_pc, policy, site, tenant
 from tests.unit.test_tenant_summary import spot_group
@@ -168,37 +165,6 @@ def test_a_user_with_two_cloud_pcs_is_compared_on_the_plan_of_the_one_they_use_m
 # ---- the report over the tenant's rows ---------------------------------------------------------------------------
 
 
-@dataclass
-class StoredPrices:
-    vms: list[VmPrice] = field(default_factory=list)
-    disks: list[DiskPrice] = field(default_factory=list)
-
-    def put_prices(self, prices: PriceList) -> None:
-        self.vms += prices.vms
-        self.disks += prices.disks
-
-    def list_prices(self, currency: str) -> tuple[list[VmPrice], list[DiskPrice]]:
-        return [p for p in self.vms if p.currency == currency], [p for p in self.disks if p.currency == currency]
-
-
-@dataclass
-class StoredRecords:
-    rows: list[PowerRecord] = field(default_factory=list)
-
-    def record_power(self, record: PowerRecord) -> None:
-        self.rows.append(record)
-
-    def list_power_records(self, tenant_id: str, until: datetime) -> list[PowerRecord]:
-        return [r for r in self.rows if r.tenant_id == tenant_id and r.date_time < until]
-
-
-def cost_ports(fakes: Fakes, prices: StoredPrices, records: StoredRecords | None = None) -> CostPorts:
-    return CostPorts(power_records=records or StoredRecords(), prices=prices, tenants=fakes.tenants,
-                     cloud_pcs=fakes.cloud_pcs, spot_groups=fakes.spot_groups, image_sets=fakes.image_sets,
-                     sites=fakes.sites, usage=fakes.usage, policies=fakes.policies, pages=PROCESS_TOKENS,
-                     clock=fakes.clock, currencies=("USD", "EUR"))  # fmt: skip
-
-
 def test_the_tenants_users_are_compared_over_the_last_30_days_by_name_a_page_at_a_time() -> None:
     fakes = Fakes(datetime(2026, 11, 30, 12, tzinfo=UTC))
     tenant(fakes, backend="windows365")
@@ -213,13 +179,14 @@ def test_the_tenants_users_are_compared_over_the_last_30_days_by_name_a_page_at_
         UsageDay(tenant_id=TENANT, cloud_pc_id="cpc-ben", user_id="ben", day=date(2026, 10, 31),
                  connected_minutes=600, sessions=2),  # before the range
     ])  # fmt: skip
-    stored = StoredPrices(
-        [VmPrice(region=REGION, vm_size=size, currency="USD", linux_hourly=rate, windows_hourly=1, as_of=day)
-         for size, rate, day in (("Standard_D2s_v5", 0.5, date(2026, 10, 1)), ("Standard_D2s_v5", 0.1, DAY),
-                                 ("Standard_D4s_v5", 0.2, DAY))],
-        [DiskPrice(region=REGION, tier="P10", currency="USD", monthly=20.0, as_of=DAY)],
-    )  # fmt: skip
-    ports = cost_ports(fakes, stored)
+    fakes.prices.put_prices(PriceList(
+        currency="USD", region=REGION,
+        vms=[VmPrice(region=REGION, vm_size=size, currency="USD", linux_hourly=rate, windows_hourly=1, as_of=day)
+             for size, rate, day in (("Standard_D2s_v5", 0.5, date(2026, 10, 1)), ("Standard_D2s_v5", 0.1, DAY),
+                                     ("Standard_D4s_v5", 0.2, DAY))],
+        disks=[DiskPrice(region=REGION, tier="P10", currency="USD", monthly=20.0, as_of=DAY)],
+    ))  # fmt: skip
+    ports = fakes.cost_ports()
 
     [adele], token = user_costs(ports, TENANT, None, None, None, top=1, skip_token=None)
     # as in the first test, at the day's price (0.10, not October's 0.50); a seat: (0.20 x 7.3 + 20.00) / 4 = 5.365
