@@ -10,11 +10,17 @@ BENCHMARKS = (
     ["bench.provisioning", "--users", "100", "1000"],
     # every long-running operation takes 2 s and VM creates trickle in at one a second: the rate limit is the bound
     ["bench.provisioning", "--users", "100", "--latency", "2", "--vm-rate", "60", "--vm-burst", "1"],
+    # three tenants at once, each with its own subscription; one tenant's burst of 200 beside ten of 20 each
+    # (the acceptance runs: `--tenants 20 --users 50 --latency 2 --vm-rate 300`, and `--fairness` with 1,000)
+    ["bench.provisioning", "--tenants", "3", "--users", "10", "--latency", "2", "--vm-rate", "300"],
+    ["bench.provisioning", "--fairness", "--fairness-big", "200", "--latency", "2", "--vm-rate", "300"],
     # 200 clients on reads then writes, one invocation at a time and then on worker processes: 15 s a phase here
     # (the acceptance run is `python -m bench.load`, 60 s a phase)
     ["bench.load", "--seconds", "15"],
     # the All Cloud PCs page of a 5,000 Cloud PC tenant and the overview of six, in Chromium; the bundle size
     ["bench.portal", "--cloud-pcs", "5000"],
+    # what the overview asks of the API across 100 tenants
+    ["bench.overview", "--tenants", "100"],
     # one tick of the Spot Group optimization over 50 groups in 5 tenants; a sweep's read among 10,000 Cloud PCs
     # (the acceptance run is `python -m bench.timer_ticks`: 500 groups in 50 tenants, 100,000 Cloud PCs)
     ["bench.timer_ticks", "--tenants", "5", "--groups", "50", "--cloud-pcs", "10000"],

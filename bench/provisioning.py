@@ -1,7 +1,7 @@
 """Provisioning benchmark: N licensed users assigned at once, through devhost and the Azure emulator.
 
 Run: .venv/bin/python -m bench.provisioning [--users 100 1000] [--latency 0] [--vm-rate 500] [--vm-burst 1500]
-[--reboots N]
+[--reboots N]; many tenants at once: [--tenants N --users M] or [--fairness] (bench/tenants.py)
 The app runs its production adapters against the emulator. Prints what costs money per Cloud PC: activity
 invocations, orchestration episodes, history events replayed and Table transactions; ARM writes, reads and deletes
 and Graph calls (from the emulator's counts), and ARM's 429s (in all, and the writes' share), and the 429s per 1,000
@@ -286,12 +286,22 @@ def main() -> None:
     parser.add_argument(
         "--no-graph-limits", action="store_true", help="lift Graph's throttling (Intune writes: 10 a second per tenant)"
     )
+    parser.add_argument("--tenants", type=int, default=0, help="N tenants of --users each, all at once")
+    parser.add_argument("--fairness", action="store_true", help="a big tenant's burst beside small tenants'")
+    parser.add_argument("--fairness-big", type=int, default=1000, help="--fairness: the big tenant's users")
+    parser.add_argument("--fairness-small", type=int, default=20, help="--fairness: each small tenant's users")
+    parser.add_argument("--fairness-tenants", type=int, default=10, help="--fairness: the small tenants")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
         azurite = Azurite(project_root=ROOT).start()
         emulator = EmulatorProcess(Path(tmp) / "emulator").start()
         try:
+            if args.tenants or args.fairness:
+                from bench import tenants  # which imports this module
+
+                (tenants.fairness if args.fairness else tenants.many)(args, azurite, emulator, Path(tmp))
+                return
             for users in args.users:
                 result = run(args, users, azurite, emulator, Path(tmp))
                 print(

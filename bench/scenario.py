@@ -69,17 +69,17 @@ def directory(emulator: EmulatorProcess, entra_tenant: str, users: int) -> str:
     return str(group["id"])
 
 
-def resource_group(emulator: EmulatorProcess, entra_tenant: str) -> None:
-    """The tenant's resource group for Cloud PCs, and the app onboarded in the tenant."""
+def resource_group(emulator: EmulatorProcess, entra_tenant: str, subscription: str = SUBSCRIPTION) -> None:
+    """The tenant's resource group for Cloud PCs in its subscription, and the app onboarded in the tenant."""
     session = emulator.session()
     token = session.post(
         f"{emulator.base_url}/emulator/token",
         json={"tenantId": entra_tenant, "audience": "https://management.azure.com"},
     ).json()
     arm = Api(f"{emulator.base_url}/arm", session, token["access_token"])
-    arm.call("PUT", f"/subscriptions/{SUBSCRIPTION}/resourcegroups/rg-cloudpcs?api-version=2021-04-01",
+    arm.call("PUT", f"/subscriptions/{subscription}/resourcegroups/rg-cloudpcs?api-version=2021-04-01",
              {"location": "westeurope"})  # fmt: skip
-    grant_app(emulator, entra_tenant, SUBSCRIPTION)  # the tenant's admin has onboarded the app: consent, its role
+    grant_app(emulator, entra_tenant, subscription)  # the tenant's admin has onboarded the app: consent, its role
 
 
 def app_host(

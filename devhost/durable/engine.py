@@ -41,6 +41,7 @@ from devhost.durable import history as h
 from devhost.durable.activities import ActivityFunction, run_activity
 from devhost.durable.client_api import add_routes as add_client_routes
 from devhost.durable.episode import run_episode
+from devhost.durable.fair_slots import FairSlots, party_of
 from devhost.durable.instance import DEDUPE_STATUSES, TERMINAL, Instance, Message, new_row
 from devhost.durable.management import ManagementMixin
 from devhost.durable.store import DurableStore, WorkKey
@@ -93,8 +94,8 @@ class DurableEngine(ManagementMixin):
         self.instances: dict[str, Instance] = {}
         self._activity_pool = ThreadPoolExecutor(max_concurrent_activities, "durable-activity")
         self._orchestrator_pool = ThreadPoolExecutor(max_concurrent_orchestrations, "durable-orchestrator")
-        self._activity_slots = asyncio.Semaphore(max_concurrent_activities)
-        self._orchestrator_slots = asyncio.Semaphore(max_concurrent_orchestrations)
+        self._activity_slots = FairSlots(max_concurrent_activities)
+        self._orchestrator_slots = FairSlots(max_concurrent_orchestrations)
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[tuple[str, str, int], asyncio.TimerHandle] = {}
         self._waiters: dict[str, list[asyncio.Future[dict[str, Any]]]] = {}
@@ -157,7 +158,7 @@ class DurableEngine(ManagementMixin):
 
     async def _drive(self, instance: Instance) -> None:
         while not self._stopping:
-            async with self._orchestrator_slots, instance.lock:
+            async with self._orchestrator_slots.slot(party_of(instance.instance_id)), instance.lock:
                 batch, dropped = self._take_batch(instance)
                 if not batch:
                     if dropped:
@@ -214,7 +215,7 @@ class DurableEngine(ManagementMixin):
         self.spawn(self._activity(key, name, input_text))
 
     async def _activity(self, key: WorkKey, name: str, input_text: str | None) -> None:
-        async with self._activity_slots:
+        async with self._activity_slots.slot(party_of(key.instance_id)):
             if self._stopping:
                 return
             self.stats.activities += 1
