@@ -205,9 +205,9 @@ class CostReport(ApiModel):
     prices: PricesUsed
     waiting_builds: list[WaitingBuild] = Field(default_factory=list)
     currencies: list[Currency] = Field(
-        default_factory=lambda: list[Currency](["USD"]), description="The currencies the app prices in (its COST_CURRENCIES): the "
-        "`currency` a report may ask for.",
-    )  # fmt: skip
+        default_factory=lambda: list[Currency](["USD"]),
+        description="The currencies the app prices in (its COST_CURRENCIES): the `currency` a report may ask for.",
+    )
 
 
 CostOption = Literal["windows365", "azure", "pooled"]
