@@ -318,8 +318,8 @@ class AzureDesktopVirtualization:
     def _session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str) -> Any:
         """The VM's session host in the pool, found by the VM's ARM id (AVD names it after the VM's host name); None
         when there is none, or no pool. The list is read as JSON and only the host found made the SDK's model: the
-        list grows with the pool, and a model of each host, at each of its hosts' registrations, was half the
-        host process's CPU for a policy of 1,000 Cloud PCs."""
+        list grows with the pool, and a model of each host, at each of its hosts' registrations, was a quarter of
+        the host process's CPU for a policy of 200 Cloud PCs, more with more (README, "Performance")."""
         wanted = vm_id(placement, vm_name).lower()
         url: str | None = (f"{self.clients.endpoint}{_pool_id(placement, host_pool)}/sessionHosts"
                            f"?api-version={self._avd(tenant_id, placement)._config.api_version}")  # fmt: skip
