@@ -61,8 +61,9 @@ def format_ts_seconds(value: datetime) -> str:
 
 
 def parse_ts(text: str) -> datetime:
-    """Parse the timestamps this module writes and the SDK's `fireAt` (same format), as UTC."""
-    return datetime.fromisoformat(text.rstrip("Z")).replace(tzinfo=UTC)
+    """Parse the timestamps this module writes and the SDK's `fireAt` (same format); one without an offset is UTC."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def make(event_type: int, timestamp: datetime, event_id: int = -1, **fields: Any) -> Event:
