@@ -207,6 +207,7 @@ def _commit(
     own_posts: list[tuple[int, Message]] = []
     children: list[tuple[Instance, int, Message]] = []
     to_parent: tuple[str, int, Message] | None = None
+    texts = [h.text(e) for e in executed.appended] if not executed.continue_as_new else []
     with engine.store.transaction() as tx:
         tx.consume(consumed)
         if restarted or executed.continue_as_new:
@@ -216,7 +217,7 @@ def _commit(
             start: Message = {"type": "start"}
             own_posts.append((tx.post(instance_id, start), start))
         else:
-            tx.append_history(instance_id, 0 if restarted else len(instance.history), executed.appended)
+            tx.append_history(instance_id, 0 if restarted else len(instance.history), texts)
         if running and result is not None:
             for activity in result.activities:
                 tx.add_activity(WorkKey(instance_id, execution_id, activity.task_id), activity.name, activity.input)
@@ -247,7 +248,7 @@ def _commit(
     if restarted or executed.continue_as_new:
         instance.reset_history()
     if not executed.continue_as_new:
-        instance.extend_history(executed.appended)
+        instance.extend_history(executed.appended, texts)
         instance.live_waits = json.loads(row["waits"] or "{}")
     for child, row_id, message in children:
         engine.instances[child.instance_id] = child

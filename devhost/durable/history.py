@@ -61,13 +61,9 @@ def format_ts_seconds(value: datetime) -> str:
 
 
 def parse_ts(text: str) -> datetime:
-    """Parse the timestamps this module writes and the SDK's `fireAt` (same format)."""
-    cleaned = text.rstrip("Z")
-    if "." not in cleaned:
-        cleaned += ".0"
-    head, frac = cleaned.split(".", 1)
-    frac = (frac + "000000")[:6]
-    return datetime.strptime(f"{head}.{frac}", "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=UTC)
+    """Parse the timestamps this module writes and the SDK's `fireAt` (same format); one without an offset is UTC."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def make(event_type: int, timestamp: datetime, event_id: int = -1, **fields: Any) -> Event:
@@ -98,10 +94,14 @@ def execution_started(
     )
 
 
-def encode(event: Event, played: bool) -> str:
-    """JSON text of one event with its IsPlayed flag (kept out of the stored form)."""
-    body = json.dumps(event, separators=(",", ":"))
-    return ('{"IsPlayed":true,' if played else '{"IsPlayed":false,') + body[1:]
+def text(event: Event) -> str:
+    """The stored form of one event: its JSON text, made once and kept for the store and each replay."""
+    return json.dumps(event, separators=(",", ":"))
+
+
+def encode(event: Event, played: bool, body: str | None = None) -> str:
+    """JSON text of one event with its IsPlayed flag (kept out of the stored form); `body`: its `text`, when made."""
+    return ('{"IsPlayed":true,' if played else '{"IsPlayed":false,') + (body or text(event))[1:]
 
 
 def readable(event: Event) -> dict[str, Any]:

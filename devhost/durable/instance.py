@@ -54,11 +54,14 @@ class Instance:
         text = self.row.get("parent")
         return json.loads(text) if text else None
 
-    def extend_history(self, events: list[h.Event]) -> None:
+    def extend_history(self, events: list[h.Event], texts: list[str] | None = None) -> None:
+        """`texts`: the events' stored form (history.text), when the caller made it already."""
         self.history.extend(events)
-        self.played.extend(h.encode(e, True) for e in events)
+        bodies = texts or [h.text(e) for e in events]
+        self.played.extend(h.encode(e, True, body) for e, body in zip(events, bodies, strict=True))
         if events:
-            self.last_ts = max(self.last_ts or h.parse_ts(events[-1]["Timestamp"]), h.parse_ts(events[-1]["Timestamp"]))
+            last = h.parse_ts(events[-1]["Timestamp"])
+            self.last_ts = max(self.last_ts or last, last)
 
     def reset_history(self) -> None:
         self.history = []

@@ -127,7 +127,7 @@ class ManagementMixin:
             notice = parent_message(instance, now, False, f"Orchestration '{instance_id}' was terminated: {reason}")
             with self.store.transaction() as tx:
                 tx.consume([row_id for row_id, _ in instance.inbox])
-                tx.append_history(instance_id, len(instance.history), [event])
+                tx.append_history(instance_id, len(instance.history), [h.text(event)])
                 tx.drop_work(instance_id)
                 posted = None
                 if notice is not None and instance.parent is not None:

@@ -134,10 +134,11 @@ class Transaction:
     def reset_history(self, instance_id: str) -> None:
         self._db.execute("DELETE FROM history WHERE instance_id = ?", (instance_id,))
 
-    def append_history(self, instance_id: str, start_seq: int, events: Iterable[dict[str, Any]]) -> None:
+    def append_history(self, instance_id: str, start_seq: int, texts: Iterable[str]) -> None:
+        """`texts`: each event's JSON text (history.text)."""
         self._db.executemany(
             "INSERT INTO history (instance_id, seq, event) VALUES (?, ?, ?)",
-            [(instance_id, start_seq + i, json.dumps(e)) for i, e in enumerate(events)],
+            [(instance_id, start_seq + i, text) for i, text in enumerate(texts)],
         )
 
     def post(self, instance_id: str, message: dict[str, Any]) -> int:

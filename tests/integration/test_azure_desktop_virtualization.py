@@ -277,6 +277,12 @@ def test_a_vm_is_registered_with_a_token_that_shows_up_nowhere_then_drained_list
     assert avd.register_session_host(APP_TENANT, placement, "hp-sales", vm) == done, "a repeat finds it there"
     second = cloud.vm()
     assert cloud.register("hp-sales", second).done
+    cloud.controls.page_size("listSessionHosts", 1)  # a host is looked for page by page, through the nextLinks
+    try:
+        assert avd.register_session_host(APP_TENANT, placement, "hp-sales", second).done
+        assert avd.register_session_host(APP_TENANT, placement, "hp-sales", vm) == done
+    finally:
+        cloud.controls.page_size("listSessionHosts", None)
     assert len(cloud.sent("runCommand")) == 2
     assert len(cloud.sent("updateHostPool")) == 1, "the second registration reuses the token"
 

@@ -316,10 +316,25 @@ class AzureDesktopVirtualization:
         return arm_lro.found(lambda: list(sessions.list(placement.resource_group, host_pool)), step) or []
 
     def _session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str) -> Any:
-        """The VM's session host in the pool, found by the VM's ARM id (AVD names it after the VM's host name)."""
+        """The VM's session host in the pool, found by the VM's ARM id (AVD names it after the VM's host name); None
+        when there is none, or no pool. The list is read as JSON and only the host found made the SDK's model: the
+        list grows with the pool, and a model of each host, at each of its hosts' registrations, was a quarter of
+        the host process's CPU for a policy of 200 Cloud PCs, more with more (README, "Performance")."""
         wanted = vm_id(placement, vm_name).lower()
-        hosts = self._session_hosts(tenant_id, placement, host_pool, step)
-        return next((h for h in hosts if str(h.resource_id or "").lower() == wanted), None)
+        url: str | None = (f"{self.clients.endpoint}{_pool_id(placement, host_pool)}/sessionHosts"
+                           f"?api-version={self._avd(tenant_id, placement)._config.api_version}")  # fmt: skip
+        while url:
+            response = self.clients.get_url(tenant_id, placement.subscription_id, url, step)
+            if response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                arm_lro.raise_for(HttpResponseError(response=response), step)
+            page = response.json()
+            for host in page.get("value") or []:
+                if str((host.get("properties") or {}).get("resourceId") or "").lower() == wanted:
+                    return avd_models.SessionHost.deserialize(host)
+            url = page.get("nextLink")
+        return None
 
     # --- user sessions ------------------------------------------------------------------------------
     def list_user_sessions(self, tenant_id: str, placement: Placement, host_pool: str) -> list[UserSessionRecord]:
