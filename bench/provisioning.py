@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import requests
 
 from azure_emulator.launcher import EmulatorProcess
 from bench.scenario import ROOT, SUBSCRIPTION, Api, app_host, directory, resource_group
@@ -133,19 +134,25 @@ def cpu_by_process() -> Counter[str]:
     return found
 
 
-def run(
-    args: argparse.Namespace, users: int, azurite: Azurite, emulator: EmulatorProcess, workdir: Path
-) -> dict[str, Any]:
+def pace_azure(args: argparse.Namespace, emulator: EmulatorProcess) -> requests.Session:
+    """Azure's pace as asked (each slow operation's latency, VM creates a subscription and region), and Graph's own
+    limits (Intune writes: 200 per 20 s per tenant) lifted while the directory is made, which is not what is
+    measured (kept lifted with --no-graph-limits, for the app's own cost); the emulator's control session."""
     control = emulator.session()
     for operation in SLOW_OPERATIONS:
         control.put(f"{emulator.base_url}/emulator/latency/{operation}", json={"seconds": args.latency})
     control.put(
         f"{emulator.base_url}/emulator/throttles/createVm", json={"perMinute": args.vm_rate, "burst": args.vm_burst}
     )
-    # Graph's own limits (Intune writes: 200 per 20 s per tenant) are lifted while the directory is made, which is
-    # not what is measured, and kept lifted with --no-graph-limits, for the app's own cost
     for name in GRAPH_BUDGETS:
         control.put(f"{emulator.base_url}/emulator/throttles/{name}", json={"perMinute": 10**6, "burst": 10**6})
+    return control
+
+
+def run(
+    args: argparse.Namespace, users: int, azurite: Azurite, emulator: EmulatorProcess, workdir: Path
+) -> dict[str, Any]:
+    control = pace_azure(args, emulator)
     entra_tenant = str(uuid.uuid4())
     group = directory(emulator, entra_tenant, users)
     resource_group(emulator, entra_tenant)

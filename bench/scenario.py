@@ -99,3 +99,8 @@ def app_host(
     host = DevHost(ROOT, env=env, port=port, durable_store_path=workdir / f"durable-{tag}.sqlite")
     host.start()
     return host
+
+
+def print_result(result: dict[str, Any]) -> None:
+    """A benchmark's figures on one line, `name=value`, floats to two places."""
+    print("  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()), flush=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.scenario import SUBSCRIPTION, Api, app_host, directory, resource_group
+from bench.scenario import SUBSCRIPTION, Api, app_host, directory, print_result, resource_group
 from devhost.azurite import Azurite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,8 +93,7 @@ def main() -> None:
         try:
             for hosts in args.hosts:
                 result = run(hosts, args.latency, azurite, emulator, Path(tmp))
-                print("  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()),
-                      flush=True)  # fmt: skip
+                print_result(result)
         finally:
             emulator.stop()
             azurite.stop()

@@ -27,10 +27,10 @@ from bench.provisioning import (
     ARM_WRITE_BUCKET,
     ARM_WRITE_REFILL_S,
     GRAPH_BUDGETS,
-    SLOW_OPERATIONS,
     STEPS_AFTER_CREATE_VM,
     cloud_requests,
     cpu_by_process,
+    pace_azure,
 )
 from bench.scenario import Api, app_host, directory, resource_group
 from devhost.azurite import Azurite
@@ -64,14 +64,7 @@ def cores() -> int:
 def prepare(args: argparse.Namespace, emulator: EmulatorProcess, sizes: list[int]) -> list[Customer]:
     """Azure's pace as asked (latency, VM creates a subscription and region), and each customer's Entra tenant,
     licensed users and subscription, made with Graph's limits lifted (not what is measured) and restored after."""
-    control = emulator.session()
-    for operation in SLOW_OPERATIONS:
-        control.put(f"{emulator.base_url}/emulator/latency/{operation}", json={"seconds": args.latency})
-    control.put(
-        f"{emulator.base_url}/emulator/throttles/createVm", json={"perMinute": args.vm_rate, "burst": args.vm_burst}
-    )
-    for name in GRAPH_BUDGETS:
-        control.put(f"{emulator.base_url}/emulator/throttles/{name}", json={"perMinute": 10**6, "burst": 10**6})
+    control = pace_azure(args, emulator)
     customers = [Customer(users, str(uuid.uuid4()), str(uuid.uuid4())) for users in sizes]
 
     def made(customer: Customer) -> None:

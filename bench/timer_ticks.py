@@ -27,7 +27,7 @@ from typing import Any
 import requests
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.scenario import app_host
+from bench.scenario import app_host, print_result
 from devhost.azurite import Azurite
 from shared.bootstrap import Services, build_services
 from shared.models.lifecycle import DueWork
@@ -175,8 +175,7 @@ def main() -> None:
         try:
             for result in (sweep_read(args.cloud_pcs, args.due, azurite),
                            optimization_tick(args.tenants, args.groups, azurite, emulator, Path(tmp))):  # fmt: skip
-                print("  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()),
-                      flush=True)  # fmt: skip
+                print_result(result)
         finally:
             emulator.stop()
             azurite.stop()
