@@ -174,8 +174,11 @@ def test_the_day_is_metered_and_priced_as_the_hand_computation_has_it(priced_day
     # the cache holds the emulator's prices, as the app's refresh read them today
     expected = list_prices(d.region, d.vm_size)
     vms, disks = d.costs.prices.list_prices("USD")
-    (vm,) = [p for p in vms if (p.region, p.vm_size) == (d.region, d.vm_size)]
-    (disk,) = [p for p in disks if (p.region, p.tier) == (d.region, HOST_DISK_TIER)]
+    # the day's: read last on or before it (other tests may have kept prices of other days in the session's tables)
+    vm = max((p for p in vms if (p.region, p.vm_size) == (d.region, d.vm_size) and p.as_of <= d.day),
+             key=lambda p: p.as_of)  # fmt: skip
+    disk = max((p for p in disks if (p.region, p.tier) == (d.region, HOST_DISK_TIER) and p.as_of <= d.day),
+               key=lambda p: p.as_of)  # fmt: skip
     assert (vm.linux_hourly, vm.spot_linux_hourly, disk.monthly / HOURS_A_MONTH) == (
         expected.on_demand, expected.spot, expected.disk)  # fmt: skip
     assert vm.as_of <= d.day and disk.as_of <= d.day  # read before D: D's prices

@@ -180,7 +180,10 @@ def dispatcher(monkeypatch: pytest.MonkeyPatch, now: datetime) -> tuple[Any, Rec
     engine = SimpleNamespace(clock=lambda: now, backends=SimpleNamespace(of_tenant=lambda tenant: backend))
     ports = SimpleNamespace(tenants=SimpleNamespace(find_tenant=lambda tenant_id: tenant(tenant_id)))
     spot_groups = SimpleNamespace(spot_groups=SimpleNamespace(find_spot_group=lambda t, g: group))
-    bp = timer_work_trigger.blueprint(Settings(), ports, SimpleNamespace(), engine, spot_groups)  # type: ignore[arg-type]
+    # the timers' schedules as the test knows them, whatever another test left in the environment
+    settings = Settings(spot_optimize_schedule="0 */5 * * * *", use_watch_schedule="0 */5 * * * *",
+                        reclaim_schedule="0 0 * * * *", health_check_schedule="0 0 */6 * * *")  # fmt: skip
+    bp = timer_work_trigger.blueprint(settings, ports, SimpleNamespace(), engine, spot_groups)  # type: ignore[arg-type]
     app = df.DFApp()
     app.register_functions(bp)
     [handler] = [f.get_user_function() for f in app.get_functions() if f.get_function_name() == "timerWork"]
