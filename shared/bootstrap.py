@@ -57,7 +57,13 @@ from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import BulkActionQueue, EventPublisher
 from shared.ports.stores import BulkActionStore
 from shared.services.access.directory_subscriptions import DirectorySubscriptions
-from shared.services.backends.backend_choice import TenantBackends, access_of, cloud_pc_work_of, configuration_of
+from shared.services.backends.backend_choice import (
+    BACKENDS,
+    TenantBackends,
+    access_of,
+    cloud_pc_work_of,
+    configuration_of,
+)
 from shared.settings import Settings, SettingsError
 from shared.storage.account import storage_account
 from shared.storage.alerts import AlertRepository
@@ -301,5 +307,6 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         timer_work=TimerWorkPorts(
             spot_groups=admin.spot_groups, tenants=tenants, connections=admin.connections,
             queue=QueueTimerWork(account.queue(settings.timer_work_queue)),
+            watched_backends=[name for name, backend in BACKENDS.items() if backend.cloud_pcs.watches_use],
         ),
     )  # fmt: skip

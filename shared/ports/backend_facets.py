@@ -175,6 +175,11 @@ class CloudPcWork(Protocol):
         """Where the user of a provisioned Cloud PC connects to it."""
         ...
 
+    @property
+    def watches_use(self) -> bool:
+        """Whether the app watches the tenant's use (the use watch's timer queues only such tenants)."""
+        ...
+
     def watch_use(self, ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
         """Who was seen connected, and the Cloud PCs put to sleep or found awake, at a watch of the tenant's use."""
         ...

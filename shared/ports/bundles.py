@@ -9,7 +9,7 @@ from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network
 from typing import Protocol
 
-from shared.models.tenants import Tenant
+from shared.models.tenants import BackendName, Tenant
 from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
 from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
 from shared.ports.backend_choice import BackendChoice
@@ -213,3 +213,4 @@ class TimerWorkPorts:
     tenants: TenantStore
     connections: ConnectionStore
     queue: TimerWorkQueue
+    watched_backends: Sequence[BackendName]  # the backends whose use the app watches (the backends say)

@@ -18,6 +18,7 @@ from shared.events import TimerWork, TimerWorkName
 from shared.models.connections import Connection
 from shared.models.tenants import ReclaimRule, Tenant
 from shared.ports.bundles import TimerWorkPorts
+from shared.services.backends.backend_choice import BACKENDS
 from shared.services.configuration import connections
 from shared.services.engine.timer_work import is_stale, queue_due, recheck_before
 from shared.settings import Settings
@@ -56,7 +57,8 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Tables:
     storage = memory_storage(MemoryTableService())
     queue = ListQueue()
     ports = TimerWorkPorts(spot_groups=SpotGroupRepository(storage), tenants=TenantRepository(storage),
-                           connections=ConnectionRepository(storage), queue=queue)  # fmt: skip
+                           connections=ConnectionRepository(storage), queue=queue,
+                           watched_backends=["azure"])  # fmt: skip
     selected: list[list[str] | None] = []
     for name in ("query_entities", "list_entities"):
         read = getattr(MemoryTable, name)
@@ -95,6 +97,8 @@ def test_the_optimization_queues_each_ready_group_reading_only_keys(tables: Tabl
 def test_the_use_watch_queues_each_azure_tenant_and_the_reclaim_rule_each_tenant_that_turned_it_on(
     tables: Tables,
 ) -> None:
+    # the backends say whose use the app watches: azure's (Windows 365 keeps its own running)
+    assert [name for name, backend in BACKENDS.items() if backend.cloud_pcs.watches_use] == ["azure"]
     repo = TenantRepository(tables.storage)
     repo.upsert_tenant(tenant("a1", reclaim=RULE_ON))
     repo.upsert_tenant(tenant("a2", reclaim=RULE_ON.model_copy(update={"enabled": False})))

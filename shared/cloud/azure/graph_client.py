@@ -26,8 +26,8 @@ from azure.core.rest import HttpRequest, HttpResponse
 
 from shared.catalog.graph_permissions import graph_permissions_for
 from shared.cloud.azure.credentials import NOT_CONSENTED, AzureCredentials
-from shared.cloud.azure.transport import GRAPH_PATIENCE, TIMEOUTS, close_all, http_transport
-from shared.ports.cloud_errors import NO_CONSENT, NOT_ANSWERING, UNANSWERED, CloudError
+from shared.cloud.azure.transport import GRAPH_PATIENCE, close_all, http_transport
+from shared.ports.cloud_errors import NO_CONSENT, CloudError
 
 MAX_BATCH = 20  # Graph's JSON batching limit
 DIRECTORY_MAX_WAIT_S = 30.0  # a throttled read may wait this long in-process; longer waits surface as errors
@@ -188,12 +188,8 @@ class GraphClient:
         request = HttpRequest(method, url, json=body, headers=self._headers or None)
         try:
             response = self._client.send_request(request, **options)
-        except TIMEOUTS as exc:
-            silent = GRAPH_PATIENCE.not_answering(exc)
-            raise CloudError(step, NOT_ANSWERING, silent, reason=silent) from exc
-        except (ServiceRequestError, ServiceResponseError) as exc:
-            unanswered = f"{GRAPH_PATIENCE.service} did not answer"
-            raise CloudError(step, UNANSWERED, f"{unanswered}: {exc}", reason=unanswered) from exc
+        except (ServiceRequestError, ServiceResponseError) as exc:  # the timeouts too
+            raise GRAPH_PATIENCE.unanswered(step, exc) from exc
         except ClientAuthenticationError as exc:
             if not any(code in str(exc) for code in NOT_CONSENTED):
                 raise

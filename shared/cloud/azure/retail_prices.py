@@ -21,9 +21,9 @@ from azure.core.pipeline.policies import HeadersPolicy, HttpLoggingPolicy, Retry
 from azure.core.rest import HttpRequest, HttpResponse
 
 from shared.cloud.azure.graph_client import ODATA_SAFE, odata_string, retry_after
-from shared.cloud.azure.transport import TIMEOUTS, Patience, http_transport
+from shared.cloud.azure.transport import Patience, http_transport
 from shared.models.costs import DiskPrice, PriceList, PriceQuery, VmPrice
-from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
+from shared.ports.cloud_errors import CloudError
 
 API_VERSION = "2023-01-01-preview"
 PATH = "/api/retail/prices"
@@ -136,12 +136,8 @@ class AzureRetailPrices:
     def _page(self, url: str) -> dict[str, Any]:
         try:
             response = self._client.send_request(HttpRequest("GET", url))
-        except TIMEOUTS as exc:
-            silent = RETAIL_PRICES_PATIENCE.not_answering(exc)
-            raise CloudError(STEP, NOT_ANSWERING, silent, reason=silent) from exc
-        except (ServiceRequestError, ServiceResponseError) as exc:
-            unanswered = f"{RETAIL_PRICES_PATIENCE.service} did not answer"
-            raise CloudError(STEP, UNANSWERED, f"{unanswered}: {exc}", reason=unanswered) from exc
+        except (ServiceRequestError, ServiceResponseError) as exc:  # the timeouts too
+            raise RETAIL_PRICES_PATIENCE.unanswered(STEP, exc) from exc
         response.read()
         if response.status_code != 200:
             raise error_of(response)

@@ -18,6 +18,8 @@ import requests
 from azure.core.exceptions import ServiceRequestTimeoutError, ServiceResponseTimeoutError
 from azure.core.pipeline.transport import RequestsTransport
 
+from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
+
 
 @dataclass(frozen=True)
 class Patience:
@@ -39,6 +41,15 @@ class Patience:
         """The words of a call past one of its timeouts (a connection not taken, or a request not answered)."""
         waited = self.connect_s if isinstance(timeout, ServiceRequestTimeoutError) else self.read_s
         return f"{self.service} did not answer within {waited:g} s"
+
+    def unanswered(self, step: str, exc: Exception) -> CloudError:
+        """A call's CloudError when the service was silent past a timeout (NOT_ANSWERING) or its connection was
+        refused or broken (UNANSWERED): both are waited out as an outage."""
+        if isinstance(exc, TIMEOUTS):
+            silent = self.not_answering(exc)
+            return CloudError(step, NOT_ANSWERING, silent, reason=silent)
+        unanswered = f"{self.service} did not answer"
+        return CloudError(step, UNANSWERED, f"{unanswered}: {exc}", reason=unanswered)
 
 
 # Azure Resource Manager answers a request at once and runs anything long as an operation to poll (202 with

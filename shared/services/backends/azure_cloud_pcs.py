@@ -30,6 +30,8 @@ NEEDS_VM = frozenset({"reboot", "powerOn", "powerOff", "resize", "troubleshoot"}
 
 
 class AzureCloudPcWork:
+    watches_use = True  # the app's own use watch puts Cloud PCs to sleep and counts their connected time
+
     def directory_changed(self, ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
         return reconcile.reconcile_watched(ports, event, full=event.full)
 

@@ -40,6 +40,8 @@ WINDOWS365_WEB_URL = "https://windows365.microsoft.com"
 
 
 class Windows365CloudPcWork:
+    watches_use = False  # Windows 365 keeps its Cloud PCs running and reports their use itself
+
     def directory_changed(self, ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
         # Windows 365 acts on the directory itself: the app follows its Cloud PCs (one follower a tenant)
         return ReconcileOutcome(tenant_id=event.tenant_id, follow_backend=True)

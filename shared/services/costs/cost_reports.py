@@ -65,8 +65,7 @@ def tenant_report(
     group's hosts alone. Waiting builds are the tenant's now, so a range that ends before today shows none."""
     now = ports.clock()
     currency = currency or ports.currencies[0]
-    start = datetime.combine(first, time(), tzinfo=UTC)
-    end = now if last >= now.date() else datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
+    start, end = _window(first, last, now)
     records = ports.power_records.list_power_records(tenant_id, end) if start < end else []
     if spot_group_id is not None:
         records = [r for r in records if r.spot_group_id == spot_group_id]
@@ -81,6 +80,24 @@ def tenant_report(
         prices=PricesUsed(as_of=prices.as_of, missing=sorted(found.missing)), waiting_builds=waiting,
         currencies=list(ports.currencies),
     )  # fmt: skip
+
+
+def tenant_totals(
+    ports: CostPorts, tenant_id: str, ranges: Sequence[tuple[date, date]], prices: PriceBook
+) -> list[CostFigures]:
+    """The tenant's total over each range (first and last day, up to now), its records read once for them all and
+    the prices, the same for every tenant, read by the caller."""
+    now = ports.clock()
+    windows = [_window(first, last, now) for first, last in ranges]
+    until = max((end for start, end in windows if start < end), default=None)
+    records = ports.power_records.list_power_records(tenant_id, until) if until else []
+    return [costing(records, start, end, prices).total().figures() for start, end in windows]
+
+
+def _window(first: date, last: date, now: datetime) -> tuple[datetime, datetime]:
+    """[start, end) of the days from `first` to `last`, ending now at the latest."""
+    start = datetime.combine(first, time(), tzinfo=UTC)
+    return start, now if last >= now.date() else datetime.combine(last + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def report_csv(report: CostReport) -> str:

@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.costs import TenantCosts
 from shared.ports.bundles import CostPorts
-from shared.services.costs.cost_reports import cost_query, tenant_report
+from shared.services.costs.cost_reports import cost_query, tenant_totals
+from shared.services.costs.costing import PriceBook
 
 # a month whose month before is a date too: from 0001-02 on
 MONTH = re.compile(r"^(?!0000|0001-01)([0-9]{4})-(0[1-9]|1[0-2])$")
@@ -42,12 +43,11 @@ def month_query(
 def tenant_costs(ports: CostPorts, tenants: Mapping[str, str], query: MonthQuery) -> list[TenantCosts]:
     """Each tenant (id: display name) in the order given, with the month's and the month before's totals."""
     previous = (query.month - timedelta(days=1)).replace(day=1)
+    months = [(first, _last_day(first)) for first in (query.month, previous)]
+    prices = PriceBook.of(*ports.prices.list_prices(query.currency))  # every tenant's, read once
     found = []
     for tenant_id, display_name in tenants.items():
-        current, before = (
-            tenant_report(ports, tenant_id, first, _last_day(first), group_by="day", currency=query.currency).total
-            for first in (query.month, previous)
-        )
+        current, before = tenant_totals(ports, tenant_id, months, prices)
         found.append(TenantCosts(tenant_id=tenant_id, display_name=display_name, month=f"{query.month:%Y-%m}",
                                  currency=query.currency, current=current, previous=before))  # fmt: skip
     return found

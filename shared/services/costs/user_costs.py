@@ -107,7 +107,9 @@ def desktops(
     default_region: str | None,
 ) -> list[Desktop]:
     """One per user with a Cloud PC: the plan, region and rules of their most used one, the use of all of them."""
-    used = {pc.id: [row for row in rows if row.cloud_pc_id == pc.id] for pc in cloud_pcs}
+    used: dict[str, list[UsageDay]] = {pc.id: [] for pc in cloud_pcs}
+    for row in rows:  # each row once, not once per Cloud PC
+        used.get(row.cloud_pc_id, []).append(row)
     theirs: dict[str, list[CloudPc]] = {}
     for pc in cloud_pcs:
         theirs.setdefault(pc.user_id, []).append(pc)

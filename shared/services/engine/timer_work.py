@@ -38,8 +38,8 @@ def _ready_groups(ports: TimerWorkPorts, tick: datetime, schedule: str) -> Due:
     return ports.spot_groups.ready_keys()
 
 
-def _azure_tenants(ports: TimerWorkPorts, tick: datetime, schedule: str) -> Due:
-    return [(tenant_id, None) for tenant_id in ports.tenants.ids_of_backend("azure")]  # Windows 365 watches its own
+def _watched_tenants(ports: TimerWorkPorts, tick: datetime, schedule: str) -> Due:
+    return [(tenant_id, None) for name in ports.watched_backends for tenant_id in ports.tenants.ids_of_backend(name)]
 
 
 def _reclaiming_tenants(ports: TimerWorkPorts, tick: datetime, schedule: str) -> Due:
@@ -52,7 +52,7 @@ def _unchecked_connections(ports: TimerWorkPorts, tick: datetime, schedule: str)
 
 _DUE: dict[TimerWorkName, Callable[[TimerWorkPorts, datetime, str], Due]] = {
     "optimizeSpotGroup": _ready_groups,
-    "watchCloudPcUse": _azure_tenants,
+    "watchCloudPcUse": _watched_tenants,
     "reclaimUnused": _reclaiming_tenants,
     "recheckConnection": _unchecked_connections,
 }
