@@ -64,7 +64,7 @@ def create_app(services: Services) -> df.DFApp:
         http_portal.blueprint(api, services.settings),
         http_identity.blueprint(api, services.access, services.audit_events),
         http_tenants.blueprint(api, services.admin, services.access, services.engine),
-        http_summary.blueprint(api, services.admin, services.engine, services.alerts.alerts),
+        http_summary.blueprint(api, services.admin, services.engine, services.alerts.alerts, services.access),
         http_right_sizing.blueprint(api, services.right_sizing),
         http_usage.blueprint(api, services.admin, services.engine),
         http_costs.blueprint(api, services.costs),

@@ -44,6 +44,7 @@ ACCESS: dict[str, Access] = {
     "listTenants": Audience.SIGNED_IN,  # only the caller's tenants
     "getTenant": READER,
     "getTenantSummary": READER,
+    "listTenantSummaries": Audience.SIGNED_IN,  # the summaries of the caller's tenants only
     "getRightSizingReport": READER,
     "listUserCosts": READER,
     "listCloudPcUsage": READER,

@@ -57,6 +57,10 @@ class AlertStore(Protocol):
         """Active and acknowledged alerts, in one query."""
         ...
 
+    def count_open_alerts_per_tenant(self) -> dict[str, int]:
+        """count_open_alerts of every tenant that has any, in one query across tenants."""
+        ...
+
     def put_alert(self, alert: Alert, *, if_match: str | None = None, if_none_match: bool = False) -> Alert:
         """Create-only (`if_none_match`) raises it: Conflict when its rule and subject have an open alert already,
         so two evaluations at once raise it once; a write that resolves it lets the next sighting raise a new one."""

@@ -18,6 +18,7 @@ LINES_PER_ROW = 40  # a row's JSON stays far below the 64 KiB a property may hol
 SEARCHED = ("user_principal_name", "display_name", "managed_device_name")  # what `search` looks at
 PROVISIONED_PARAMETERS = {f"provisioned{n}": status for n, status in enumerate(PROVISIONED)}
 PROVISIONED_CLAUSE = f"( {' or '.join(f'status eq @{name}' for name in PROVISIONED_PARAMETERS)} )"
+LAST_CONNECTED = CloudPc.model_fields["last_connected_date_time"].alias or "last_connected_date_time"
 
 
 def found(cloud_pc: CloudPc, search: str) -> bool:
@@ -100,9 +101,17 @@ class CloudPcRepository:
     def count_never_connected(self, tenant_id: str) -> int:
         """How many of the tenant's provisioned Cloud PCs nobody was seen connected to (one query reading only
         when their user last connected)."""
-        column = CloudPc.model_fields["last_connected_date_time"].alias or "last_connected_date_time"
         query = f"PartitionKey eq @tenant and {PROVISIONED_CLAUSE}"
-        return self._rows.count_by(column, query, {"tenant": tenant_id, **PROVISIONED_PARAMETERS})[None]
+        return self._rows.count_by(LAST_CONNECTED, query, {"tenant": tenant_id, **PROVISIONED_PARAMETERS})[None]
+
+    def count_cloud_pcs_by_status_per_tenant(self) -> dict[str, dict[str, int]]:
+        """count_cloud_pcs_by_status for every tenant, in one query across them."""
+        return {tenant: dict(counts) for tenant, counts in self._rows.count_by_partition("status").items()}
+
+    def count_never_connected_per_tenant(self) -> dict[str, int]:
+        """count_never_connected for every tenant, in one query across them."""
+        counts = self._rows.count_by_partition(LAST_CONNECTED, PROVISIONED_CLAUSE, PROVISIONED_PARAMETERS)
+        return {tenant: by_time[None] for tenant, by_time in counts.items()}
 
     def list_all_cloud_pcs(self, tenant_id: str) -> list[CloudPc]:
         return list(self._rows.scan("PartitionKey eq @tenant", {"tenant": tenant_id}))

@@ -37,6 +37,11 @@ class ConnectionRepository:
         """How many of the tenant's connections have each health-check status (one query reading only it)."""
         return dict(self._rows.count_by("healthCheckStatus", "PartitionKey eq @t", {"t": tenant_id}))
 
+    def count_connections_by_health_per_tenant(self) -> dict[str, dict[str, int]]:
+        """count_connections_by_health for every tenant, in one query across them."""
+        counts = self._rows.count_by_partition("healthCheckStatus")
+        return {tenant: dict(by_health) for tenant, by_health in counts.items()}
+
     def any_in_site(self, tenant_id: str, site_id: str) -> bool:
         return self._rows.exists("PartitionKey eq @t and siteId eq @s", {"t": tenant_id, "s": site_id})
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from shared.models.refused_work import RefusedWork, RefusedWorkKind
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
@@ -16,6 +18,13 @@ class RefusedWorkRepository:
 
     def list_refused(self, tenant_id: str) -> list[RefusedWork]:
         return list(self._rows.scan("PartitionKey eq @tenant", {"tenant": tenant_id}))
+
+    def list_refused_per_tenant(self) -> dict[str, list[RefusedWork]]:
+        """list_refused for every tenant, in one query across them (a tenant has a row per kind of work at most)."""
+        refused: defaultdict[str, list[RefusedWork]] = defaultdict(list)
+        for item in self._rows.scan():
+            refused[item.tenant_id].append(item)
+        return dict(refused)
 
     def put_refused(self, item: RefusedWork) -> None:
         self._rows.put(item, item.tenant_id, item.work)

@@ -36,6 +36,10 @@ class SpotGroupRepository:
         """How many of the tenant's Spot Groups are in each status (one query reading only `status`)."""
         return dict(self._groups.count_by("status", "PartitionKey eq @t", {"t": tenant_id}))
 
+    def count_spot_groups_by_status_per_tenant(self) -> dict[str, dict[str, int]]:
+        """count_spot_groups_by_status for every tenant, in one query across them."""
+        return {tenant: dict(counts) for tenant, counts in self._groups.count_by_partition("status").items()}
+
     def any_in_site(self, tenant_id: str, site_id: str) -> bool:
         return self._groups.exists("PartitionKey eq @t and siteId eq @s", {"t": tenant_id, "s": site_id})
 

@@ -203,6 +203,15 @@ class EntityRepository(Generic[M]):
         only that column, following continuation tokens: no entity is loaded whole."""
         return Counter(entity.get(column) for entity in self._query(query_filter, parameters, MAX_PAGE, [column]))
 
+    def count_by_partition(
+        self, column: str, query_filter: str | None = None, parameters: dict[str, Any] | None = None
+    ) -> dict[str, Counter[Any]]:
+        """`count_by` in every partition at once: one query that reads only the partition key and `column`."""
+        counts: defaultdict[str, Counter[Any]] = defaultdict(Counter)
+        for entity in self._query(query_filter, parameters, MAX_PAGE, ["PartitionKey", column]):
+            counts[entity["PartitionKey"]][entity.get(column)] += 1
+        return dict(counts)
+
     def row_keys(self, query_filter: str, parameters: dict[str, Any] | None = None) -> Iterator[str]:
         """The row key of every matching row, in one query that reads only that column (what a clean-up deletes)."""
         for entity in self._query(query_filter, parameters, MAX_PAGE, ["RowKey"]):

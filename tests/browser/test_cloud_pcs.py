@@ -68,7 +68,7 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     tab.open("/")
     overview = page.get_by_role("table", name="Tenants")
     tenant_row = overview.get_by_role("row").filter(has=page.get_by_role("link", name=tenant.display_name, exact=True))
-    # the overview reads every tenant's summary (one request each), and polls them while work runs
+    # the overview reads every tenant's summary (one request for all), and polls them while work runs
     expect(tenant_row.get_by_role("link", name="3 provisioned")).to_be_visible(timeout=WAIT_MS)
     never = tenant_row.get_by_role("link", name="3 never connected to")  # its name starts with its text (axe)
     expect(never).to_have_text("3")

@@ -174,6 +174,9 @@ def test_queries_compare_typed_properties_with_and_or_and_parentheses(repo: Enti
     assert query("when lt @t", t=when + timedelta(days=9)) == ["a", "b", "c", "d"]  # a row without it: no match
     assert repo.exists("count eq @c", {"c": 5}) and not repo.exists("count eq @c", {"c": 6})
     assert repo.count_by("enabled", "PartitionKey eq @p", {"p": "p"}) == {True: 2, False: 2}
+    assert repo.count_by_partition("enabled") == {"p": {True: 2, False: 2}, "q": {False: 1}}
+    assert repo.count_by_partition("enabled", "count ge @c", {"c": 3}) == {"p": {True: 1, False: 1}, "q": {False: 1}}
+    assert repo.count_by_partition("when")["q"] == {None: 1}  # a row without the column
 
 
 def test_the_timestamp_is_the_time_of_the_last_write(repo: EntityRepository[Sample]) -> None:
@@ -236,6 +239,8 @@ def test_an_open_alert_of_a_rule_and_subject_is_raised_once(alerts: AlertReposit
     assert [a.id for a in alerts.list_alerts("t1")[0]] == [alert_id(datetime(2026, 11, 21, 10, 2, tzinfo=UTC), "a"),
                                                         first.id]  # fmt: skip
     assert alerts.count_open_alerts("t1") == 2
+    alerts.put_alert(_alert("r1", "policy:p:E", 3).model_copy(update={"tenant_id": "t2"}), if_none_match=True)
+    assert alerts.count_open_alerts_per_tenant() == {"t1": 2, "t2": 1}
 
 
 def test_resolving_an_alert_lets_its_subject_raise_a_new_one(alerts: AlertRepository) -> None:
@@ -247,6 +252,7 @@ def test_resolving_an_alert_lets_its_subject_raise_a_new_one(alerts: AlertReposi
     alerts.put_alert(seen.model_copy(update={"status": "resolved"}), if_match=seen.etag)
     assert alerts.open_alerts("t1", "r1") == [] and alerts.count_open_alerts("t1") == 0
     second = alerts.put_alert(_alert("r1", "policy:p:E", 5, "b"), if_none_match=True)
+    assert alerts.count_open_alerts_per_tenant() == {"t1": 1}
     assert [a.id for a in alerts.list_alerts("t1", status="resolved")[0]] == [first.id]
     assert [a.id for a in alerts.list_alerts("t1", status="active")[0]] == [second.id]
     assert alerts.get_alert("t1", first.id).status == "resolved"

@@ -1,7 +1,9 @@
-"""The tenant summary's counts on the in-memory fakes: every Cloud PC status (zeros too), unhealthy and unready."""
+"""The tenant summary's counts on the in-memory fakes: every Cloud PC status (zeros too), unhealthy and unready, alike
+whether one tenant is counted in its partition or many across tenants."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, get_args
 
 import pytest
@@ -9,18 +11,36 @@ import pytest
 from shared.models.alerts import Alert, alert_id
 from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.connections import Connection
+from shared.models.refused_work import RefusedWork
 from shared.models.spot_groups import SpotGroup
+from shared.models.summary import TenantSummary
+from shared.models.tenants import Tenant
 from shared.ports.bundles import SummaryPorts
-from shared.services.access.summary import tenant_summary
+from shared.services.access.summary import tenant_summaries, tenant_summary
 from shared.services.monitoring.alert_transitions import ALERTS
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, cloud_pc, tenant
+from tests.fakes.tables import MemoryTable
 
 
 def ports(fakes: Fakes) -> SummaryPorts:
     return SummaryPorts(
         fakes.cloud_pcs, fakes.connections, fakes.spot_groups, fakes.refusals, fakes.clock, fakes.alerts
     )
+
+
+def alone(summary_ports: SummaryPorts, of: Tenant) -> TenantSummary:
+    return tenant_summary(summary_ports, of)
+
+
+def among_others(summary_ports: SummaryPorts, of: Tenant) -> TenantSummary:
+    """The tenant's summary as the list across tenants has it."""
+    (summary,) = tenant_summaries(summary_ports, [of])
+    return summary
+
+
+Summarize = Callable[[SummaryPorts, Tenant], TenantSummary]
+EITHER_READING = pytest.mark.parametrize("summarize", [alone, among_others])
 
 
 def connection(fakes: Fakes, connection_id: str, health: str, tenant_id: str = TENANT) -> None:
@@ -50,10 +70,11 @@ def spot_group(fakes: Fakes, spot_group_id: str, status: str, tenant_id: str = T
     fakes.spot_groups.put_spot_group(row)
 
 
-def test_an_empty_tenant_counts_zero_in_every_status() -> None:
+@EITHER_READING
+def test_an_empty_tenant_counts_zero_in_every_status(summarize: Summarize) -> None:
     fakes = Fakes()
     tenant(fakes)
-    summary = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).model_dump(mode="json", by_alias=True)
+    summary = summarize(ports(fakes), fakes.tenants.get_tenant(TENANT)).model_dump(mode="json", by_alias=True)
     assert summary == {
         "tenantId": TENANT,
         "displayName": "Contoso",
@@ -66,13 +87,14 @@ def test_an_empty_tenant_counts_zero_in_every_status() -> None:
     }
 
 
-def test_cloud_pcs_are_counted_by_status_and_only_the_tenants() -> None:
+@EITHER_READING
+def test_cloud_pcs_are_counted_by_status_and_only_the_tenants(summarize: Summarize) -> None:
     fakes = Fakes()
     tenant(fakes)
     for user, status in [("ann", "provisioned"), ("bob", "provisioned"), ("cid", "failed"), ("dee", "inGracePeriod")]:
         cloud_pc(fakes, user, status=status)
     cloud_pc(fakes, "eve", tenant_id="fabrikam", status="failed")
-    counts = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).cloud_pcs
+    counts = summarize(ports(fakes), fakes.tenants.get_tenant(TENANT)).cloud_pcs
     assert counts.total == 4
     assert {status: n for status, n in counts.by_status.items() if n} == {
         "provisioned": 2,
@@ -83,7 +105,8 @@ def test_cloud_pcs_are_counted_by_status_and_only_the_tenants() -> None:
     assert counts.by_status["pendingProvision"] == 0
 
 
-def test_the_provisioned_cloud_pcs_nobody_was_seen_connected_to_are_counted() -> None:
+@EITHER_READING
+def test_the_provisioned_cloud_pcs_nobody_was_seen_connected_to_are_counted(summarize: Summarize) -> None:
     fakes = Fakes()
     tenant(fakes)
     seen = fakes.clock()
@@ -92,13 +115,14 @@ def test_the_provisioned_cloud_pcs_nobody_was_seen_connected_to_are_counted() ->
     cloud_pc(fakes, "cid", status="provisionedWithWarnings")
     cloud_pc(fakes, "dee", status="provisioning")  # not built yet: not counted
     cloud_pc(fakes, "eve", tenant_id="fabrikam", status="provisioned")
-    assert tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).cloud_pcs.never_connected == 2
+    assert summarize(ports(fakes), fakes.tenants.get_tenant(TENANT)).cloud_pcs.never_connected == 2
     page, _ = fakes.cloud_pcs.list_cloud_pcs(TENANT, {}, never_connected=True)
     assert sorted(pc.user_principal_name.split("@")[0] for pc in page) == ["ann", "cid"]
     page, _ = fakes.cloud_pcs.list_cloud_pcs(TENANT, {}, search="c", never_connected=True)
     assert [pc.user_principal_name.split("@")[0] for pc in page] == ["cid"]
 
 
+@EITHER_READING
 @pytest.mark.parametrize(
     ("health", "healthy"),
     [
@@ -110,28 +134,30 @@ def test_the_provisioned_cloud_pcs_nobody_was_seen_connected_to_are_counted() ->
         ("running", False),
     ],
 )
-def test_a_connection_is_healthy_only_when_its_checks_passed(health: str, healthy: bool) -> None:
+def test_a_connection_is_healthy_only_when_its_checks_passed(health: str, healthy: bool, summarize: Summarize) -> None:
     fakes = Fakes()
     tenant(fakes)
     connection(fakes, "hq", health)
     connection(fakes, "branch", "passed")
     connection(fakes, "elsewhere", "failed", tenant_id="fabrikam")
-    counts = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).connections
+    counts = summarize(ports(fakes), fakes.tenants.get_tenant(TENANT)).connections
     assert (counts.total, counts.not_healthy) == (2, 0 if healthy else 1)
 
 
-def test_every_spot_group_status_but_ready_is_not_ready() -> None:
+@EITHER_READING
+def test_every_spot_group_status_but_ready_is_not_ready(summarize: Summarize) -> None:
     fakes = Fakes()
     tenant(fakes)
     statuses: list[Any] = ["ready", "ready", "deploying", "updating", "failed", "deleting"]
     for n, status in enumerate(statuses):
         spot_group(fakes, f"sg{n}", status)
     spot_group(fakes, "elsewhere", "failed", tenant_id="fabrikam")
-    counts = tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).spot_groups
+    counts = summarize(ports(fakes), fakes.tenants.get_tenant(TENANT)).spot_groups
     assert (counts.total, counts.not_ready) == (6, 4)
 
 
-def test_open_alerts_are_counted_and_resolved_ones_are_not() -> None:
+@EITHER_READING
+def test_open_alerts_are_counted_and_resolved_ones_are_not(summarize: Summarize) -> None:
     fakes = Fakes()
     tenant(fakes)
     now = fakes.clock()
@@ -144,4 +170,55 @@ def test_open_alerts_are_counted_and_resolved_ones_are_not() -> None:
             saved = fakes.alerts.put_alert(ALERTS.move(saved, "acknowledge"), if_match=saved.etag)
         if n == 2:
             fakes.alerts.put_alert(ALERTS.move(saved, "resolve"), if_match=saved.etag)
-    assert tenant_summary(ports(fakes), fakes.tenants.get_tenant(TENANT)).active_alerts == 2
+    assert summarize(ports(fakes), fakes.tenants.get_tenant(TENANT)).active_alerts == 2
+
+
+def refused(fakes: Fakes, tenant_id: str) -> None:
+    now = fakes.clock()
+    row = RefusedWork(tenant_id=tenant_id, work="cleanUp", code="AuthorizationFailed", message="m",
+                      first_refused_date_time=now, last_refused_date_time=now)  # fmt: skip
+    fakes.refusals.put_refused(row)
+
+
+def test_across_tenants_each_tenant_asked_has_its_own_summary_in_the_order_asked_and_no_other_tenant_is_there() -> None:
+    fakes = Fakes()
+    for tenant_id in ("contoso", "fabrikam", "tailspin"):
+        tenant(fakes, tenant_id)
+    cloud_pc(fakes, "ann", status="provisioned")
+    cloud_pc(fakes, "bob", tenant_id="fabrikam", status="failed")
+    cloud_pc(fakes, "cid", tenant_id="tailspin", status="failed")
+    connection(fakes, "hq", "failed", tenant_id="fabrikam")
+    spot_group(fakes, "sg", "deploying", tenant_id="tailspin")
+    refused(fakes, "fabrikam")
+    asked = [fakes.tenants.get_tenant("fabrikam"), fakes.tenants.get_tenant("contoso")]
+    summaries = tenant_summaries(ports(fakes), asked)
+    assert [summary.tenant_id for summary in summaries] == ["fabrikam", "contoso"]
+    assert summaries == [tenant_summary(ports(fakes), of) for of in asked]
+    assert [len(summary.refused_work) for summary in summaries] == [1, 0]
+
+
+def test_across_tenants_each_collection_is_read_in_one_query_whatever_the_number_of_tenants(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fakes = Fakes()
+    tenants = [tenant(fakes, f"t{n:02d}") for n in range(30)]
+    for n, of in enumerate(tenants):
+        cloud_pc(fakes, f"u{n}", tenant_id=of.id, status="provisioned")
+        connection(fakes, f"c{n}", "passed", tenant_id=of.id)
+        spot_group(fakes, f"sg{n}", "ready", tenant_id=of.id)
+        refused(fakes, of.id)
+    queried: list[str] = []
+    reads = {name: getattr(MemoryTable, name) for name in ("query_entities", "list_entities")}
+    for name, read in reads.items():
+
+        def recorded(table: MemoryTable, *args: Any, _read: Any = read, **kwargs: Any) -> Any:
+            queried.append(table.table_name)
+            return _read(table, *args, **kwargs)
+
+        monkeypatch.setattr(MemoryTable, name, recorded)
+    summaries = tenant_summaries(ports(fakes), tenants)
+    assert [summary.cloud_pcs.total for summary in summaries] == [1] * 30
+    assert sorted(queried) == sorted(["CloudPcs", "CloudPcs", "Connections", "SpotGroups", "Alerts", "RefusedWork"])
+    queried.clear()
+    assert tenant_summaries(ports(fakes), []) == []
+    assert queried == []

@@ -47,19 +47,19 @@ function Overview() {
   const cloudPcs = (tenantId, status) => href('/tenants/:tenantId/cloudPCs', { tenantId }, { status });
   const columns = [
     { label: 'Tenant', render: (row) => html`<a href=${href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId })}>${row.displayName}</a>` },
-    { label: 'Cloud PCs', class: 'number', render: (row) => count(cloudPcs(row.tenantId), row.cloudPcs?.total, ['Cloud PC', 'Cloud PCs']) },
-    { label: 'Provisioned', class: 'number', render: (row) => count(cloudPcs(row.tenantId, 'provisioned'), row.cloudPcs?.byStatus?.provisioned, 'provisioned') },
-    { label: 'Never connected', class: 'number', render: (row) => count(href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId }, { neverConnected: 'true' }), row.cloudPcs?.neverConnected, 'never connected to') },
-    { label: 'In progress', class: 'number', render: (row) => CLOUD_PC_UNDER_WAY.reduce((sum, status) => sum + (row.cloudPcs?.byStatus?.[status] || 0), 0).toLocaleString() },
-    ...CLOUD_PC_ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs?.byStatus?.[status], words(status).toLowerCase()) })),
-    { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections?.notHealthy, ['connection not healthy', 'connections not healthy']) },
-    { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups?.notReady, ['Spot Group not ready', 'Spot Groups not ready']) },
-    { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork?.length, 'work refused for want of a permission') },
+    { label: 'Cloud PCs', class: 'number', render: (row) => count(cloudPcs(row.tenantId), row.cloudPcs.total, ['Cloud PC', 'Cloud PCs']) },
+    { label: 'Provisioned', class: 'number', render: (row) => count(cloudPcs(row.tenantId, 'provisioned'), row.cloudPcs.byStatus.provisioned, 'provisioned') },
+    { label: 'Never connected', class: 'number', render: (row) => count(href('/tenants/:tenantId/cloudPCs', { tenantId: row.tenantId }, { neverConnected: 'true' }), row.cloudPcs.neverConnected, 'never connected to') },
+    { label: 'In progress', class: 'number', render: (row) => CLOUD_PC_UNDER_WAY.reduce((sum, status) => sum + row.cloudPcs.byStatus[status], 0).toLocaleString() },
+    ...CLOUD_PC_ATTENTION.map((status) => ({ label: words(status), class: 'number attention', render: (row) => count(cloudPcs(row.tenantId, status), row.cloudPcs.byStatus[status], words(status).toLowerCase()) })),
+    { label: 'Connections not healthy', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/connections', { tenantId: row.tenantId }), row.connections.notHealthy, ['connection not healthy', 'connections not healthy']) },
+    { label: 'Spot Groups not ready', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/spotGroups', { tenantId: row.tenantId }), row.spotGroups.notReady, ['Spot Group not ready', 'Spot Groups not ready']) },
+    { label: 'Work refused', class: 'number attention', render: (row) => count(href('/tenants/:tenantId/onboarding', { tenantId: row.tenantId }), row.refusedWork.length, 'work refused for want of a permission') },
   ];
   const totals = (rows || []).reduce((sum, row) => ({
-    cloudPcs: sum.cloudPcs + (row.cloudPcs?.total || 0),
-    failed: sum.failed + (row.cloudPcs?.byStatus?.failed || 0),
-    grace: sum.grace + (row.cloudPcs?.byStatus?.inGracePeriod || 0),
+    cloudPcs: sum.cloudPcs + row.cloudPcs.total,
+    failed: sum.failed + row.cloudPcs.byStatus.failed,
+    grace: sum.grace + row.cloudPcs.byStatus.inGracePeriod,
   }), { cloudPcs: 0, failed: 0, grace: 0 });
   return html`<${Page} title="Overview" subtitle="Every tenant you look after, and what needs attention." actions=${html`<${AsOf} poll=${poll} />`}>
     <${ErrorBanner} error=${poll.error} />

@@ -1,10 +1,14 @@
-"""Counting a tenant for its summary: one query per collection, reading only the column each count needs."""
+"""Counting tenants for their summaries: one query per collection, reading only the column each count needs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import get_args
 
 from shared.models.cloud_pcs import CloudPcStatus
+from shared.models.refused_work import RefusedWork
 from shared.models.summary import (
     HEALTHY_CHECKS,
     READY,
@@ -19,8 +23,63 @@ from shared.ports.bundles import SummaryPorts
 CLOUD_PC_STATUSES: tuple[str, ...] = get_args(CloudPcStatus)
 
 
+@dataclass(frozen=True)
+class TenantCounts:
+    """A tenant's rows counted by the column each count reads, as the stores answer."""
+
+    cloud_pcs_by_status: Mapping[str, int]
+    never_connected: int
+    connections_by_health: Mapping[str, int]
+    spot_groups_by_status: Mapping[str, int]
+    open_alerts: int
+    refused_work: list[RefusedWork]
+
+
 def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
-    """The tenant's counts as of now.
+    """The tenant's counts as of now, each collection read in the tenant's partition."""
+    as_of = ports.clock()  # read before the counts: whatever changed before it is in them
+    counts = TenantCounts(
+        cloud_pcs_by_status=ports.cloud_pcs.count_cloud_pcs_by_status(tenant.id),
+        never_connected=ports.cloud_pcs.count_never_connected(tenant.id),
+        connections_by_health=ports.connections.count_connections_by_health(tenant.id),
+        spot_groups_by_status=ports.spot_groups.count_spot_groups_by_status(tenant.id),
+        open_alerts=ports.alerts.count_open_alerts(tenant.id) if ports.alerts is not None else 0,
+        refused_work=ports.refusals.list_refused(tenant.id),
+    )
+    return summary_of(tenant, counts, as_of)
+
+
+def tenant_summaries(ports: SummaryPorts, tenants: list[Tenant]) -> list[TenantSummary]:
+    """The tenants' counts as of now, in their order: each collection read once across every tenant (whatever
+    their number), its counts grouped by tenant and kept for these tenants only."""
+    if not tenants:
+        return []
+    as_of = ports.clock()
+    by_status = ports.cloud_pcs.count_cloud_pcs_by_status_per_tenant()
+    never_connected = ports.cloud_pcs.count_never_connected_per_tenant()
+    by_health = ports.connections.count_connections_by_health_per_tenant()
+    by_group_status = ports.spot_groups.count_spot_groups_by_status_per_tenant()
+    open_alerts = ports.alerts.count_open_alerts_per_tenant() if ports.alerts is not None else {}
+    refused = ports.refusals.list_refused_per_tenant()
+    return [
+        summary_of(
+            tenant,
+            TenantCounts(
+                cloud_pcs_by_status=by_status.get(tenant.id, {}),
+                never_connected=never_connected.get(tenant.id, 0),
+                connections_by_health=by_health.get(tenant.id, {}),
+                spot_groups_by_status=by_group_status.get(tenant.id, {}),
+                open_alerts=open_alerts.get(tenant.id, 0),
+                refused_work=refused.get(tenant.id, []),
+            ),
+            as_of,
+        )
+        for tenant in tenants
+    ]
+
+
+def summary_of(tenant: Tenant, counts: TenantCounts, as_of: datetime) -> TenantSummary:
+    """The summary of a tenant's counts.
 
     - Cloud PCs: the total, the number in every status (0 where there is none), and the provisioned ones nobody was
       seen connected to.
@@ -30,28 +89,24 @@ def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
       deleting).
     - Alerts: how many are open (active or acknowledged), counting their open markers' keys.
     """
-    tenant_id = tenant.id
-    as_of = ports.clock()  # read before the counts: whatever changed before it is in them
-    by_status = ports.cloud_pcs.count_cloud_pcs_by_status(tenant_id)
-    by_health = ports.connections.count_connections_by_health(tenant_id)
-    by_group_status = ports.spot_groups.count_spot_groups_by_status(tenant_id)
+    by_status = counts.cloud_pcs_by_status
     return TenantSummary(
         tenant_id=tenant.id,
         display_name=tenant.display_name,
         cloud_pcs=CloudPcCounts(
             total=sum(by_status.values()),  # a row in a status this version does not know still counts
             by_status={status: by_status.get(status, 0) for status in CLOUD_PC_STATUSES},
-            never_connected=ports.cloud_pcs.count_never_connected(tenant_id),
+            never_connected=counts.never_connected,
         ),
         connections=ConnectionCounts(
-            total=sum(by_health.values()),
-            not_healthy=sum(n for health, n in by_health.items() if health not in HEALTHY_CHECKS),
+            total=sum(counts.connections_by_health.values()),
+            not_healthy=sum(n for health, n in counts.connections_by_health.items() if health not in HEALTHY_CHECKS),
         ),
         spot_groups=SpotGroupCounts(
-            total=sum(by_group_status.values()),
-            not_ready=sum(n for status, n in by_group_status.items() if status != READY),
+            total=sum(counts.spot_groups_by_status.values()),
+            not_ready=sum(n for status, n in counts.spot_groups_by_status.items() if status != READY),
         ),
-        active_alerts=ports.alerts.count_open_alerts(tenant_id) if ports.alerts is not None else 0,
-        refused_work=ports.refusals.list_refused(tenant_id),
+        active_alerts=counts.open_alerts,
+        refused_work=counts.refused_work,
         as_of_date_time=as_of,
     )
