@@ -11,6 +11,8 @@ from dataclasses import dataclass
 # state carries it, and the next call passes it back as `operation`, so the adapter polls instead of
 # starting again.
 
+MIN_WAIT_S = 0.5  # the shortest wait between two asks, whatever Azure said (shared/services/engine/phased.py)
+
 
 @dataclass(frozen=True)
 class Progress:

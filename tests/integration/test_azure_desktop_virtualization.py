@@ -18,7 +18,7 @@ import pytest
 from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.arm_clients import ArmClients
 from shared.cloud.azure.arm_compute import AzureProvisioningCompute
-from shared.cloud.azure.avd import AzureDesktopVirtualization
+from shared.cloud.azure.avd import KEPT_S, AzureDesktopVirtualization
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.ports.cloud_errors import SESSION_GONE, CloudError, CloudThrottled
 from shared.ports.compute import Placement
@@ -47,6 +47,7 @@ class Cloud:
     admin: ArmAdmin
     controls: Controls
     placement: Placement
+    clients: ArmClients
     sales: str  # two Entra groups of the tenant (ARM assigns roles only to principals that exist)
     support: str
 
@@ -124,6 +125,7 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
         admin=admin,
         controls=Controls(azure_emulator, entra),
         placement=Placement(admin.subscription_id, RG, REGION),
+        clients=arm,
         sales=GraphAdmin(azure_emulator, entra).create_group("Sales"),
         support=GraphAdmin(azure_emulator, entra).create_group("Support"),
     )
@@ -336,6 +338,31 @@ def test_a_token_revoked_while_the_agent_installs_fails_the_registration(
     assert cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-sales") == []
 
 
+def test_the_process_trusts_a_pool_it_ensured_and_its_token_for_a_minute(cloud: Cloud) -> None:
+    clock = [1000.0]
+    avd = AzureDesktopVirtualization(cloud.clients, clock=lambda: clock[0])
+    spec = cloud.spec()
+    assert until_done(lambda op: avd.ensure_host_pool(APP_TENANT, spec, op)).done
+    sent = len(cloud.sent())
+    assert avd.ensure_host_pool(APP_TENANT, spec).done and len(cloud.sent()) == sent, "ensured: nothing is read"
+    vm = cloud.vm()
+    assert until_done(lambda op: avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, op)).done
+    assert len(cloud.sent("retrieveRegistrationToken")) == 1, "the token read when the pool was ensured is used"
+    assert avd.ensure_host_pool(APP_TENANT, replace(spec, max_sessions=9)).done, "another spec is ensured at once"
+    pool = cloud.id("hostPools", "hp-sales")
+    renamed = {"properties": {"friendlyName": "changed by hand"}}
+    assert cloud.admin.call("PATCH", pool, renamed, api_version=AVD_API).ok
+    assert avd.ensure_host_pool(APP_TENANT, replace(spec, max_sessions=9)).done
+    assert cloud.get(pool).json()["properties"]["friendlyName"] == "changed by hand", "within the minute"
+    clock[0] += KEPT_S
+    assert avd.ensure_host_pool(APP_TENANT, replace(spec, max_sessions=9)).done
+    assert cloud.get(pool).json()["properties"]["friendlyName"] == "Sales desktops", "repaired a minute on"
+    assert len(cloud.sent("retrieveRegistrationToken")) == 2, "and the token read again"
+    assert avd.delete_host_pool(APP_TENANT, cloud.placement, "hp-sales").done
+    assert until_done(lambda op: avd.ensure_host_pool(APP_TENANT, spec, op)).done, "made again once deleted"
+    assert cloud.get(pool).status_code == 200
+
+
 def test_deleting_the_host_pool_takes_workspace_group_access_and_hosts_and_a_repeat_is_done(cloud: Cloud) -> None:
     assert cloud.ensure(cloud.spec()).done
     assert cloud.register("hp-sales", cloud.vm()).done
@@ -374,7 +401,8 @@ def test_a_429_is_progress_not_done_with_azures_retry_after(cloud: Cloud) -> Non
     assert cloud.get(cloud.id("hostPools", "hp-sales")).status_code == 404
     assert cloud.ensure(cloud.spec()).done
     cloud.controls.throttle_next("retrieveRegistrationToken", 19)
-    assert avd.register_session_host(APP_TENANT, placement, "hp-sales", "spot-any") == Progress(
+    another_process = AzureDesktopVirtualization(cloud.clients)  # keeps no token of the pool yet
+    assert another_process.register_session_host(APP_TENANT, placement, "hp-sales", "spot-any") == Progress(
         done=False, retry_after_s=19.0, held="TooManyRequests", reason=THROTTLED)  # fmt: skip
     cloud.controls.throttle_next("listSessionHosts", 23)
     with pytest.raises(CloudThrottled) as throttled:

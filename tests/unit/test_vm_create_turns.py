@@ -18,6 +18,7 @@ from shared.cloud.azure.arm_compute import (
     WRITE_ROOM_S,
     Turns,
 )
+from shared.ports.progress import MIN_WAIT_S
 
 LINE = "sub/westeurope"
 
@@ -103,6 +104,9 @@ def test_a_short_wait_is_slept_in_the_call_and_a_longer_one_handed_back() -> Non
     assert held_for(lambda: next(waits), clock.sleep) == 0.0
     assert clock.now == pytest.approx(100.0 + INLINE_WAIT_S * 0.75)
     assert held_for(lambda: 5.0, clock.sleep) == 5.0 and clock.now == pytest.approx(100.0 + INLINE_WAIT_S * 0.75)
+    waits = iter([INLINE_WAIT_S * 0.75, MIN_WAIT_S * 0.9, MIN_WAIT_S * 0.9])  # a last wait shorter than a hand-back's
+    assert held_for(lambda: next(waits), clock.sleep) == pytest.approx(MIN_WAIT_S * 0.9), "slept once, then handed"
+    assert clock.now == pytest.approx(100.0 + INLINE_WAIT_S * 1.5 + MIN_WAIT_S * 0.9), "back: the call slept enough"
     turns = Turns(clock)
     turns.throttled(LINE, "vm0", 1.0)
     turns.throttled(LINE, "vm1", 1.0)
@@ -138,7 +142,9 @@ def test_a_hold_by_the_write_budget_keeps_the_callers_place_and_teaches_the_spac
     assert turns.admit(LINE, "vm2") == pytest.approx(2 * FIRST_SPACING)
     clock.now += 0.5  # vm1 and vm2 come late, when vm0's hold is over
     assert turns.admit(LINE, "vm1") == 0.0 and turns.admit(LINE, "vm2") == pytest.approx(FIRST_SPACING)
-    assert turns.admit(LINE, "vm0") == pytest.approx(FIRST_SPACING), "its place kept: not behind vm2's moment"
+    assert turns.admit(LINE, "vm0") == pytest.approx(2 * FIRST_SPACING), "not sent to the end of the line: the moment"
+    clock.now += 2 * FIRST_SPACING  # after the last given (vm2's), none shared, so the two never come back together
+    assert turns.admit(LINE, "vm0") == 0.0
 
 
 def test_turns_come_no_closer_than_the_write_budget_carries_new_vms_once_its_room_is_spent() -> None:
@@ -189,3 +195,20 @@ def test_late_callers_filling_the_line_past_a_calls_sleep_send_the_next_late_one
         assert wait <= INLINE_WAIT_S
         clock.now += wait
         assert turns.admit(LINE, name) == 0.0
+
+
+def test_callers_the_write_budget_held_alike_come_back_each_at_a_moment_of_its_own() -> None:
+    clock = Clock()
+    turns = Turns(clock)
+    turns.throttled(LINE, "vm0", 1.0)
+    clock.now = 101.0
+    names = [f"vm{i}" for i in range(5)]
+    for name in names:  # each let go at its turn, and held back by the write budget until the same moment
+        while (wait := turns.admit(LINE, name)) > 0:
+            clock.now += wait
+        turns.throttled(LINE, name, 3.0, by_azure=False)
+    clock.now = 105.0  # all five come back together
+    waits = sorted(turns.admit(LINE, name) for name in names)
+    assert waits[0] == 0.0
+    gaps = [later - earlier for earlier, later in pairwise(waits)]
+    assert min(gaps) >= FIRST_SPACING - 1e-9, "no two share a moment: none comes back only to be pushed again"

@@ -36,6 +36,7 @@ from shared.cloud.azure.compute_limits import VmLimits, VmPacingPolicy
 from shared.cloud.azure.transport import ARM_PATIENCE, close_all, http_transport
 from shared.ports.cloud_errors import REQUEST_BUDGET, CloudError, CloudThrottled
 from shared.ports.compute import Placement
+from shared.ports.progress import MIN_WAIT_S
 
 MAX_RETRY_WAIT_S = 5.0
 RETRIES = 3
@@ -49,8 +50,9 @@ RESERVE = 10  # what the budget keeps back: other processes and the app's own po
 # Cloud PC begun is finished before more are begun, and its writes are not each held in turn
 NEW_WORK, NEW_WORK_RESERVE = "budget_new_work", 60
 # a hold this short is slept in the call: handed back, it would cost the orchestration a durable timer, an episode
-# and a call, and come back no sooner (the orchestrations wait half a second at least: MIN_WAIT_S of
-# shared/services/engine/phased.py); kept short, since a sleeping call holds one of the worker's few threads
+# and a call, and come back no sooner (the orchestrations wait MIN_WAIT_S at least); kept short, since a sleeping
+# call holds one of the worker's few threads. A last hold shorter than MIN_WAIT_S is slept too, once the call has
+# slept less than this: handed back, it would come back no sooner than MIN_WAIT_S, for an episode and a call more
 INLINE_WAIT_S = 0.5
 
 class TenantCredentials(Protocol):
@@ -147,9 +149,10 @@ class BudgetPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
 
 def held_for(admit: Callable[[], float], sleep: Callable[[float], None]) -> float:
     """What `admit()` answers once it lets the call go (0), asked again after sleeping through its waits while they
-    add up to INLINE_WAIT_S at most; else the wait still ahead, for the caller to hand back."""
+    add up to INLINE_WAIT_S at most (and a last one shorter than MIN_WAIT_S); else the wait still ahead, for the
+    caller to hand back."""
     slept, wait = 0.0, admit()
-    while wait > 0 and slept + wait <= INLINE_WAIT_S:
+    while wait > 0 and (slept + wait <= INLINE_WAIT_S or (slept < INLINE_WAIT_S and wait < MIN_WAIT_S)):
         sleep(wait)
         slept += wait
         wait = admit()

@@ -392,8 +392,10 @@ class Turns:
                     return turn - now  # a call sleeps: then a new turn at the end, and the turns given keep theirs
                 turn = line.turns[caller] = line.reserved = moment
                 line.sending.add(caller)
-            turn = max(turn, line.sent + line.spacing)  # and never within the spacing of the create sent before
-            if turn - now >= PUNCTUAL_S:
+            if line.sent + line.spacing - turn >= PUNCTUAL_S:  # never within the spacing of the create sent before:
+                turn = line.turns[caller] = line.reserved = max(line.sent, line.reserved) + line.spacing  # pushed, a
+                line.sending.add(caller)  # moment of its own after those given, or the callers pushed alike would
+            if turn - now >= PUNCTUAL_S:  # come back together, again and again (a herd of short waits)
                 return turn - now
             del line.turns[caller]
             line.sending.discard(caller)

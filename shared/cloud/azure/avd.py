@@ -34,6 +34,7 @@ reads first, so a repeated call with the same spec costs reads only.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -62,6 +63,11 @@ TOKEN_PARAMETER = "RegistrationToken"
 # renew it.
 TOKEN_LIFETIME = dt.timedelta(hours=24)
 TOKEN_MARGIN = dt.timedelta(minutes=15)  # a registration renews only a token this close to expiry (an install's time)
+# what this process made sure of in a pool (its settings and access, its token) is trusted this long: a burst of
+# registrations into one policy's pool ensures it and reads its token about once a minute rather than once each (five
+# reads and a write a Cloud PC), and a pool changed by hand is repaired, or a token renewed by another instance
+# read, within a minute. A registration that fails forgets both, so its retry reads them again.
+KEPT_S = 60.0
 LISTED = "listed"  # the operation phase of waiting for the registered host to show in the pool
 REGISTER_WAIT_S = 10.0
 PRINCIPAL_WAIT_S = 10.0  # a new group takes a while to reach ARM
@@ -75,9 +81,20 @@ class AzureDesktopVirtualization:
     """The DesktopVirtualization port (shared.ports.desktop_virtualization) on Microsoft.DesktopVirtualization and
     Authorization."""
 
-    def __init__(self, clients: ArmClients) -> None:
+    def __init__(self, clients: ArmClients, clock: Callable[[], float] = time.monotonic) -> None:
         self.clients = clients
         self._commands = RunCommands(clients)
+        self._clock = clock
+        self._ensured: dict[str, tuple[HostPoolSpec, float]] = {}  # pool -> the spec ensured, and when
+        self._tokens: dict[str, tuple[str, dt.datetime, float]] = {}  # pool -> its token, its expiry, when read
+
+    def _kept(self, kept: tuple[Any, ...] | None) -> bool:
+        return kept is not None and self._clock() - kept[-1] < KEPT_S
+
+    def _forget(self, tenant_id: str, placement: Placement, host_pool: str) -> None:
+        key = _pool_key(tenant_id, placement, host_pool)
+        self._ensured.pop(key, None)
+        self._tokens.pop(key, None)
 
     def _avd(self, tenant_id: str, placement: Placement) -> DesktopVirtualizationMgmtClient:
         return self.clients.desktop_virtualization(tenant_id, placement.subscription_id)
@@ -88,6 +105,10 @@ class AzureDesktopVirtualization:
         step, placement = "ensureHostPool", spec.placement
         avd, rg = self._avd(tenant_id, placement), placement.resource_group
         pool_id, app_group_id = _pool_id(placement, spec.host_pool), _app_group_id(placement, spec.host_pool)
+        key = _pool_key(tenant_id, placement, spec.host_pool)
+        ensured = self._ensured.get(key)
+        if operation is None and ensured is not None and ensured[0] == spec and self._kept(ensured):
+            return Progress(done=True, resource_id=pool_id)
         wanted = _pool_settings(spec)
         pool = arm_lro.found(lambda: avd.host_pools.get(rg, spec.host_pool), step)
         if pool is None:  # Start VM on Connect is set on a pool that exists: by a PATCH once it is made
@@ -125,6 +146,7 @@ class AzureDesktopVirtualization:
         if waiting is not None:
             return waiting
         self._registration_token(tenant_id, placement, spec.host_pool, step, renew_within=spec.registration_window)
+        self._ensured[key] = (spec, self._clock())
         return Progress(done=True, resource_id=pool_id)
 
     def _grant_access(
@@ -187,6 +209,16 @@ class AzureDesktopVirtualization:
     ) -> Progress:  # fmt: skip
         """Phases: the Run Command (`command <url>`), then waiting for the host to be listed (`listed`)."""
         step = "registerSessionHost"
+        try:
+            return self._register(tenant_id, placement, host_pool, vm_name, operation, reinstall, step)
+        except CloudError:  # its token refused, the pool gone: what this process kept of the pool is read again
+            self._forget(tenant_id, placement, host_pool)
+            raise
+
+    def _register(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None,
+        reinstall: bool, step: str,
+    ) -> Progress:  # fmt: skip
         phase, _ = arm_lro.decode(operation)
         if phase == COMMAND_PHASE:
             ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
@@ -214,24 +246,30 @@ class AzureDesktopVirtualization:
         renew_within: dt.timedelta = TOKEN_MARGIN,
     ) -> str:  # fmt: skip
         avd, rg = self._avd(tenant_id, placement), placement.resource_group
-        now = dt.datetime.now(dt.UTC)
+        now, key = dt.datetime.now(dt.UTC), _pool_key(tenant_id, placement, host_pool)
+        kept = self._tokens.get(key)
+        if kept is not None and self._kept(kept) and kept[1] > now + renew_within:
+            return kept[0]
         try:
             info = avd.host_pools.retrieve_registration_token(rg, host_pool)
-            if info.token and _aware(info.expiration_time) > now + renew_within:
-                return str(info.token)
-            renewal = avd_models.RegistrationInfoPatch(
-                expiration_time=now + TOKEN_LIFETIME, registration_token_operation="Update"
-            )
-            updated = avd.host_pools.update(rg, host_pool, avd_models.HostPoolPatch(registration_info=renewal))
-            token = updated.registration_info.token if updated.registration_info else None
-            # the PATCH answers the new token; should it not, the action does
-            token = token or avd.host_pools.retrieve_registration_token(rg, host_pool).token
+            token, expires = info.token, _aware(info.expiration_time)
+            if not (token and expires > now + renew_within):
+                renewal = avd_models.RegistrationInfoPatch(
+                    expiration_time=now + TOKEN_LIFETIME, registration_token_operation="Update"
+                )
+                updated = avd.host_pools.update(rg, host_pool, avd_models.HostPoolPatch(registration_info=renewal))
+                token = updated.registration_info.token if updated.registration_info else None
+                # the PATCH answers the new token; should it not, the action does
+                token = token or avd.host_pools.retrieve_registration_token(rg, host_pool).token
+                expires = now + TOKEN_LIFETIME
         except HttpResponseError as exc:
             if arm_lro.is_not_found(exc):
+                self._forget(tenant_id, placement, host_pool)
                 raise CloudError(step, "hostPoolNotFound", f"The host pool {host_pool} does not exist.") from exc
             raise
         if not token:
             raise CloudError(step, "registrationTokenUnavailable", f"The host pool {host_pool} gave no token.")
+        self._tokens[key] = (str(token), expires, self._clock())
         return str(token)
 
     @arm_lro.hand_back("assignSessionHost")
@@ -420,6 +458,7 @@ class AzureDesktopVirtualization:
         """The workspace and application group first: Azure deletes no host pool that still has application groups.
         `force` deletes its session hosts with it; the role assignments on the application group go with it."""
         avd, rg = self._avd(tenant_id, placement), placement.resource_group
+        self._forget(tenant_id, placement, host_pool)
         _absent_is_fine(lambda: avd.workspaces.delete(rg, f"{host_pool}-ws"))
         _absent_is_fine(lambda: avd.application_groups.delete(rg, f"{host_pool}-dag"))
         _absent_is_fine(lambda: avd.host_pools.delete(rg, host_pool, force=True))
@@ -459,6 +498,10 @@ def _same(found: Any, wanted: Any) -> bool:
 
 def _pool_id(placement: Placement, host_pool: str) -> str:
     return f"{group_id(placement)}/providers/Microsoft.DesktopVirtualization/hostPools/{host_pool}"
+
+
+def _pool_key(tenant_id: str, placement: Placement, host_pool: str) -> str:
+    return f"{tenant_id}{_pool_id(placement, host_pool)}".lower()
 
 
 def _app_group_id(placement: Placement, host_pool: str) -> str:

@@ -13,9 +13,8 @@ from typing import TypeVar
 
 from shared.models.orchestrations import PhasedRun, PhasedStep
 from shared.ports.cloud_errors import CloudError
-from shared.ports.progress import Progress
+from shared.ports.progress import MIN_WAIT_S, Progress
 
-MIN_WAIT_S = 0.5  # never ask again sooner, whatever Azure said
 HOLD_WAIT_S = 5.0  # a throttle or an outage that did not say when to come back: Azure's usual polling interval
 TIMED_OUT = "timedOut"  # the code of a phase whose Azure operation ran past the time limit
 DONE = Progress(done=True)  # a phase that finished at once (nothing to wait for in Azure)
