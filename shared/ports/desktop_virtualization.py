@@ -92,18 +92,20 @@ class DesktopVirtualization(Protocol):
 
     def register_session_host(
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
-        *, reinstall: bool = False,
+        *, reinstall: bool = False, host_name: str | None = None,
     ) -> Progress:  # fmt: skip
         """Install the AVD agent on the running, joined VM with a registration token of the host pool (a protected
         Run Command parameter: never stored, shown or logged); done once the host pool lists the session host.
-        `reinstall`: installed again even where the pool lists the host already (a broken agent's repair)."""
+        `reinstall`: installed again even where the pool lists the host already (a broken agent's repair).
+        `host_name`: the name AVD will give the host, where the caller knows it (read by it, not looked for)."""
         ...
 
     def assign_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str
-    ) -> Progress:
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str,
+        host_name: str | None = None,
+    ) -> Progress:  # fmt: skip
         """A personal pool's host assigned to the user (`assignedUser`: Direct assignment); done when it is so
-        already. A host not in the pool raises CloudError."""
+        already. A host not in the pool raises CloudError. `host_name` as register_session_host's."""
         ...
 
     def drain_session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Progress:

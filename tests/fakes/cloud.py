@@ -769,7 +769,7 @@ class FakeDesktopVirtualization:
 
     def register_session_host(
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
-        *, reinstall: bool = False,
+        *, reinstall: bool = False, host_name: str | None = None,
     ) -> Progress:  # fmt: skip
         waiting = self.script.enter("register_session_host", operation=operation)
         if waiting:
@@ -783,8 +783,9 @@ class FakeDesktopVirtualization:
         return DONE
 
     def assign_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str
-    ) -> Progress:
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str,
+        host_name: str | None = None,
+    ) -> Progress:  # fmt: skip
         waiting = self.script.enter("assign_session_host")
         if waiting:
             return waiting

@@ -345,9 +345,15 @@ def test_the_process_trusts_a_pool_it_ensured_and_its_token_for_a_minute(cloud: 
     assert until_done(lambda op: avd.ensure_host_pool(APP_TENANT, spec, op)).done
     sent = len(cloud.sent())
     assert avd.ensure_host_pool(APP_TENANT, spec).done and len(cloud.sent()) == sent, "ensured: nothing is read"
-    vm = cloud.vm()
-    assert until_done(lambda op: avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, op)).done
+    vm, name = cloud.vm(), "WRONG-NAME"  # a host named otherwise than the caller said is looked for in the list
+    assert until_done(lambda op: avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, op,
+                                                           host_name=name)).done  # fmt: skip
     assert len(cloud.sent("retrieveRegistrationToken")) == 1, "the token read when the pool was ensured is used"
+    assert len(cloud.sent("listSessionHosts")) == 1, "looked for by its name first, then in the list once"
+    second = cloud.vm()  # named as the caller says (AVD names it after the VM's computer name): never listed
+    assert until_done(lambda op: avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", second, op,
+                                                           host_name=second[:15].upper())).done  # fmt: skip
+    assert len(cloud.sent("listSessionHosts")) == 1 and len(cloud.sent("getSessionHost")) == 4
     assert avd.ensure_host_pool(APP_TENANT, replace(spec, max_sessions=9)).done, "another spec is ensured at once"
     pool = cloud.id("hostPools", "hp-sales")
     renamed = {"properties": {"friendlyName": "changed by hand"}}

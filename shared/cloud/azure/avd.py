@@ -205,19 +205,19 @@ class AzureDesktopVirtualization:
     @arm_lro.hand_back("registerSessionHost")
     def register_session_host(
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
-        *, reinstall: bool = False,
+        *, reinstall: bool = False, host_name: str | None = None,
     ) -> Progress:  # fmt: skip
         """Phases: the Run Command (`command <url>`), then waiting for the host to be listed (`listed`)."""
         step = "registerSessionHost"
         try:
-            return self._register(tenant_id, placement, host_pool, vm_name, operation, reinstall, step)
+            return self._register(tenant_id, placement, host_pool, vm_name, operation, reinstall, step, host_name)
         except CloudError:  # its token refused, the pool gone: what this process kept of the pool is read again
             self._forget(tenant_id, placement, host_pool)
             raise
 
     def _register(
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None,
-        reinstall: bool, step: str,
+        reinstall: bool, step: str, host_name: str | None,
     ) -> Progress:  # fmt: skip
         phase, _ = arm_lro.decode(operation)
         if phase == COMMAND_PHASE:
@@ -226,7 +226,10 @@ class AzureDesktopVirtualization:
             if not ran.done:
                 return ran
         elif phase != LISTED:  # a first call, or Azure forgot the operation: a host already there is done
-            host = None if reinstall else self._session_host(tenant_id, placement, host_pool, vm_name, step)
+            # a first call: the host is looked for only by its name, where known (one missed was named otherwise,
+            # and the install, which is idempotent, runs again)
+            host = None if reinstall else self._session_host(tenant_id, placement, host_pool, vm_name, step,
+                                                             host_name, named_only=True)  # fmt: skip
             if host is not None:
                 return Progress(done=True, resource_id=host.id)
             token = self._registration_token(tenant_id, placement, host_pool, step)
@@ -235,7 +238,7 @@ class AzureDesktopVirtualization:
                                      protected={TOKEN_PARAMETER: token}, create_only=False)  # fmt: skip
             if not ran.done:
                 return ran
-        host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+        host = self._session_host(tenant_id, placement, host_pool, vm_name, step, host_name)
         if host is None:
             return Progress(done=False, retry_after_s=REGISTER_WAIT_S, operation=LISTED,
                             reason="the session host has not registered with its host pool yet")  # fmt: skip
@@ -274,10 +277,11 @@ class AzureDesktopVirtualization:
 
     @arm_lro.hand_back("assignSessionHost")
     def assign_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str
-    ) -> Progress:
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str,
+        host_name: str | None = None,
+    ) -> Progress:  # fmt: skip
         step = "assignSessionHost"
-        host = self._session_host(tenant_id, placement, host_pool, vm_name, step)
+        host = self._session_host(tenant_id, placement, host_pool, vm_name, step, host_name)
         if host is None:
             raise CloudError(step, "sessionHostNotFound", f"{vm_name} is not a session host of {host_pool}.")
         if not _same(host.assigned_user, user_principal_name):
@@ -353,12 +357,24 @@ class AzureDesktopVirtualization:
         sessions = self._avd(tenant_id, placement).session_hosts
         return arm_lro.found(lambda: list(sessions.list(placement.resource_group, host_pool)), step) or []
 
-    def _session_host(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str) -> Any:
+    def _session_host(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str,
+        host_name: str | None = None, *, named_only: bool = False,
+    ) -> Any:  # fmt: skip
         """The VM's session host in the pool, found by the VM's ARM id (AVD names it after the VM's host name); None
-        when there is none, or no pool. The list is read as JSON and only the host found made the SDK's model: the
-        list grows with the pool, and a model of each host, at each of its hosts' registrations, was a quarter of
-        the host process's CPU for a policy of 200 Cloud PCs, more with more (README, "Performance")."""
+        when there is none, or no pool. With `host_name` it is read by that name first, and the pool's list read
+        only where that host is not the VM's (a name guessed wrong costs a list, never a registration), unless
+        `named_only`. The list grows with the pool, so looking in it at each of its hosts' registrations costs each
+        Cloud PC in proportion to the pool: read as JSON, only the host found made the SDK's model (a model of each
+        was a quarter of the host process's CPU for a policy of 200 Cloud PCs; README, "Performance")."""
         wanted = vm_id(placement, vm_name).lower()
+        if host_name:
+            sessions = self._avd(tenant_id, placement).session_hosts
+            named = arm_lro.found(lambda: sessions.get(placement.resource_group, host_pool, host_name), step)
+            if named is not None and str(named.resource_id or "").lower() == wanted:
+                return named
+            if named_only:
+                return None
         url: str | None = (f"{self.clients.endpoint}{_pool_id(placement, host_pool)}/sessionHosts"
                            f"?api-version={self._avd(tenant_id, placement)._config.api_version}")  # fmt: skip
         while url:

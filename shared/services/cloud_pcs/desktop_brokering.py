@@ -86,7 +86,7 @@ def avd_launch_info(cloud_pc: CloudPc) -> CloudPcLaunchInfo:
 
 def broker_session_host(
     ports: BrokeringPorts, tenant_id: str, placement: Placement, policy_id: str, build: BuildSettings, vm_name: str,
-    user_principal_name: str, operation: str | None,
+    device_name: str, user_principal_name: str, operation: str | None,
 ) -> Progress:  # fmt: skip
     """The policy's personal host pool ensured (Direct assignment, the policy's name, its assigned groups given
     Desktop Virtualization User), the VM registered as its session host, and the host assigned to its user: the one
@@ -98,13 +98,23 @@ def broker_session_host(
         ensured = ports.avd.ensure_host_pool(tenant_id, spec, inner or None)
         if not ensured.done:
             return _in(ENSURE_POOL, ensured)
+    host = session_host_name(device_name, build)
     if phase != ASSIGN:
         registered = ports.avd.register_session_host(tenant_id, placement, pool, vm_name,
-                                                     inner if phase == REGISTER and inner else None)  # fmt: skip
+                                                     inner if phase == REGISTER and inner else None,
+                                                     host_name=host)  # fmt: skip
         if not registered.done:
             return _in(REGISTER, registered)
-    assigned = ports.avd.assign_session_host(tenant_id, placement, pool, vm_name, user_principal_name)
+    assigned = ports.avd.assign_session_host(tenant_id, placement, pool, vm_name, user_principal_name, host)
     return assigned if assigned.done else _in(ASSIGN, assigned)
+
+
+def session_host_name(device_name: str, build: BuildSettings) -> str:
+    """The name AVD gives the Cloud PC's session host, after the VM's host name: its computer name (the device
+    name), with the AD domain's for a hybrid-joined one. The adapter checks it against the VM's id."""
+    if build.domain_join_type == "hybridAzureADJoin" and build.ad_domain_name:
+        return f"{device_name}.{build.ad_domain_name}"
+    return device_name
 
 
 def _pool_spec(ports: BrokeringPorts, tenant_id: str, placement: Placement, policy_id: str, pool: str) -> HostPoolSpec:
