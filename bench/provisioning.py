@@ -31,6 +31,7 @@ from bench.scenario import ROOT, SUBSCRIPTION, Api, app_host, directory, resourc
 from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
+from devhost.invocation import PROCESS_COUNT_SETTING
 from orchestrators import names
 from shared.storage.table_service import RequestCounter
 
@@ -159,7 +160,8 @@ def run(
     if not args.no_graph_limits:
         for name in GRAPH_BUDGETS:
             control.delete(f"{emulator.base_url}/emulator/throttles/{name}")
-    host = app_host(azurite, emulator, f"b{users}l{int(args.latency * 1000)}", workdir)
+    host = app_host(azurite, emulator, f"b{users}l{int(args.latency * 1000)}", workdir,
+                    {PROCESS_COUNT_SETTING: str(args.processes)})  # fmt: skip
     try:
         api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))  # the development organization owner
         tenant = api.call("POST", "/tenants", {"displayName": f"Bench {users}", "entraTenantId": entra_tenant})["id"]
@@ -293,6 +295,8 @@ def main() -> None:
     parser.add_argument(
         "--no-graph-limits", action="store_true", help="lift Graph's throttling (Intune writes: 10 a second per tenant)"
     )
+    parser.add_argument("--processes", type=int, default=1, help="the app's worker processes (as in Azure, beside "
+                        "the host's; 1: the app runs in the host process, devhost's default)")  # fmt: skip
     parser.add_argument("--tenants", type=int, default=0, help="N tenants of --users each, all at once")
     parser.add_argument("--fairness", action="store_true", help="a big tenant's burst beside small tenants'")
     parser.add_argument("--fairness-big", type=int, default=1000, help="--fairness: the big tenant's users")

@@ -36,6 +36,7 @@ from bench.scenario import Api, app_host, directory, resource_group
 from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
+from devhost.invocation import PROCESS_COUNT_SETTING
 from orchestrators import names
 
 SETUP_THREADS = 4  # tenants made in Entra and Azure side by side (not measured)
@@ -159,7 +160,7 @@ def run(
     args: argparse.Namespace, sizes: list[int], azurite: Azurite, emulator: EmulatorProcess, workdir: Path, tag: str
 ) -> tuple[dict[str, Any], list[Customer]]:
     customers = prepare(args, emulator, sizes)
-    host = app_host(azurite, emulator, tag, workdir)
+    host = app_host(azurite, emulator, tag, workdir, {PROCESS_COUNT_SETTING: str(args.processes)})
     try:
         token = emulator.user_token("admin")
         api = Api(f"{host.base_url}/api", token=token)
