@@ -16,7 +16,7 @@ from shared.models.spot_groups import SpotGroup
 from shared.models.summary import TenantSummary
 from shared.models.tenants import Tenant
 from shared.ports.bundles import SummaryPorts
-from shared.services.access.summary import tenant_summaries, tenant_summary
+from shared.services.access.summary import ACROSS_FROM, tenant_summaries, tenant_summary
 from shared.services.monitoring.alert_transitions import ALERTS
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, cloud_pc, tenant
@@ -34,8 +34,9 @@ def alone(summary_ports: SummaryPorts, of: Tenant) -> TenantSummary:
 
 
 def among_others(summary_ports: SummaryPorts, of: Tenant) -> TenantSummary:
-    """The tenant's summary as the list across tenants has it."""
-    (summary,) = tenant_summaries(summary_ports, [of])
+    """The tenant's summary as the list across tenants has it (a page of enough tenants to be read across them)."""
+    others = [of.model_copy(update={"id": f"other-{n}"}) for n in range(ACROSS_FROM - 1)]
+    summary, *_ = tenant_summaries(summary_ports, [of, *others])
     return summary
 
 
@@ -222,3 +223,6 @@ def test_across_tenants_each_collection_is_read_in_one_query_whatever_the_number
     queried.clear()
     assert tenant_summaries(ports(fakes), []) == []
     assert queried == []
+    few = tenants[: ACROSS_FROM - 1]  # a page of a few: each read in its own partitions, no other tenant's rows
+    assert tenant_summaries(ports(fakes), few) == [tenant_summary(ports(fakes), of) for of in few]
+    assert len(queried) == 2 * 6 * len(few), "six queries a tenant (and the summaries above, as many again)"
