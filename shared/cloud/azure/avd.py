@@ -12,16 +12,16 @@ reads first, so a repeated call with the same spec costs reads only.
   or (a Spot Group's, whose license count caps who holds it) for each user directly, under a role-assignment GUID
   derived from (application group, principal, role); only assignments of that derived name are listed as the app's
   and removed, so one an admin made by hand stays.
-- Registration: the host pool's registration token (retrieveRegistrationToken; a new one, valid 2 hours, when there
-  is none or it expires within the hour) goes to the VM only as the protected Run Command parameter
-  `RegistrationToken`: never in the script, a Progress, an error or a log line. The script installs the AVD agent
-  and boot loader, or hands an installed agent the new token (AVD's documented re-registration), and waits for the
-  agent to report itself registered; an agent that refused the token fails it with the agent's reason, which its
-  event 3277 in the Application log names (INVALID_REGISTRATION_TOKEN or EXPIRED_MACHINE_TOKEN,
-  https://learn.microsoft.com/azure/virtual-desktop/troubleshoot-agent), as the step's code. AVD names a session
-  host `<host pool>/<the VM's host name or FQDN>`, which is neither the VM's ARM name nor known before registration,
-  so session hosts are found by `properties.resourceId`, the VM's ARM id; `SessionHostRecord.vm_name` is that id's
-  last segment.
+- Registration: the host pool's registration token (retrieveRegistrationToken, at most once a minute per process and
+  pool: KEPT_S; a new one when there is none or it expires within TOKEN_MARGIN) goes to the VM only as the protected
+  Run Command parameter `RegistrationToken`: never in the script, a Progress, an error or a log line. The script
+  installs the AVD agent and boot loader, or hands an installed agent the new token (AVD's documented
+  re-registration), and waits for the agent to report itself registered; an agent that refused the token fails it with
+  the agent's reason, which its event 3277 in the Application log names (INVALID_REGISTRATION_TOKEN or
+  EXPIRED_MACHINE_TOKEN, https://learn.microsoft.com/azure/virtual-desktop/troubleshoot-agent), as the step's code.
+  AVD names a session host `<host pool>/<the VM's host name or FQDN>`, which is neither the VM's ARM name nor known
+  before registration, so session hosts are found by `properties.resourceId`, the VM's ARM id (read by the name a
+  caller gives where it knows it, and checked); `SessionHostRecord.vm_name` is that id's last segment.
 - `assignedUser` of a personal pool's session host is the user's UPN as AVD reports it (not an object id); a
   PATCH of it assigns the host directly
   (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type).
@@ -211,8 +211,9 @@ class AzureDesktopVirtualization:
         step = "registerSessionHost"
         try:
             return self._register(tenant_id, placement, host_pool, vm_name, operation, reinstall, step, host_name)
-        except CloudError:  # its token refused, the pool gone: what this process kept of the pool is read again
-            self._forget(tenant_id, placement, host_pool)
+        except CloudError as exc:  # its token refused, the pool gone: what this process kept of it is read again
+            if not exc.transient:  # (a throttle is no reason to ask for the token again: that is a write)
+                self._forget(tenant_id, placement, host_pool)
             raise
 
     def _register(
