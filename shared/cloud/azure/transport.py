@@ -3,8 +3,7 @@ once, each service's connect and read timeouts), and the closing of a cache of c
 
 requests re-reads the environment (proxies, no_proxy, netrc, CA bundle) on every request when `trust_env` is on;
 profiling put that at about a sixth of the app's CPU per Azure call. The settings are read once here instead,
-so a corporate CA (REQUESTS_CA_BUNDLE) or proxy (HTTPS_PROXY) still applies, at no cost per call. And a request is
-handed to requests' adapter directly (AzureSession), past what no Azure SDK uses.
+so a corporate CA (REQUESTS_CA_BUNDLE) or proxy (HTTPS_PROXY) still applies, at no cost per call.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from typing import Any
 import requests
 from azure.core.exceptions import ServiceRequestTimeoutError, ServiceResponseTimeoutError
 from azure.core.pipeline.transport import RequestsTransport
-from requests.structures import CaseInsensitiveDict
 
 from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
 
@@ -64,40 +62,12 @@ ENTRA_PATIENCE = Patience("Microsoft Entra ID", connect_s=5.0, read_s=10.0)
 TIMEOUTS = (ServiceRequestTimeoutError, ServiceResponseTimeoutError)  # what azure-core raises past a timeout
 
 
-class AzureSession(requests.Session):
-    """requests' Session as azure-core's transport uses it: the environment read once, and each request prepared and
-    handed to the adapter here. Session.request would merge the session's settings into each request (with type
-    checks against typing's Protocols), keep and send cookies, and dispatch hooks: no Azure SDK call uses any of
-    them (azure-core sends its own headers and follows redirects itself), and together they were about a twentieth
-    of the app's CPU per Cloud PC (README, "Performance"). A call that asks for one of them goes requests' way."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.trust_env = False
-        self.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
-
-    def request(  # type: ignore[override]
-        self, method: str, url: str, params: Any = None, data: Any = None, headers: Any = None, cookies: Any = None,
-        files: Any = None, auth: Any = None, timeout: Any = None, allow_redirects: bool = True, proxies: Any = None,
-        hooks: Any = None, stream: bool | None = None, verify: Any = None, cert: Any = None, json: Any = None,
-    ) -> requests.Response:  # fmt: skip
-        if params or cookies or auth or hooks or allow_redirects or json is not None:
-            return super().request(method, url, params, data, headers, cookies, files, auth, timeout,
-                                   allow_redirects, proxies, hooks, stream, verify, cert, json)  # fmt: skip
-        prepared = requests.PreparedRequest()
-        prepared.prepare_method(method)
-        prepared.prepare_url(url, None)
-        merged = CaseInsensitiveDict(self.headers)
-        merged.update(headers or {})
-        prepared.prepare_headers({name: value for name, value in merged.items() if value is not None})
-        prepared.prepare_body(data, files)
-        response = self.get_adapter(url).send(
-            prepared, stream=bool(stream), timeout=timeout, verify=self.verify if verify is None else verify,
-            cert=cert or self.cert, proxies=proxies or self.proxies,
-        )  # fmt: skip
-        if not stream:
-            response.content  # noqa: B018 - read whole, as requests does: the connection goes back to its pool
-        return response
+def azure_session() -> requests.Session:
+    """A requests Session that reads the environment's proxies once, here, rather than at each request."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
+    return session
 
 
 def ca_bundle() -> str | bool:
@@ -108,7 +78,7 @@ def ca_bundle() -> str | bool:
 def http_transport(patience: Patience) -> RequestsTransport:
     """A transport of its own for one client (each client closes its own), with the service's timeouts."""
     return RequestsTransport(
-        session=AzureSession(), session_owner=True, connection_verify=ca_bundle(),
+        session=azure_session(), session_owner=True, connection_verify=ca_bundle(),
         connection_timeout=patience.connect_s, read_timeout=patience.read_s,
     )  # fmt: skip
 
