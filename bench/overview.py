@@ -15,19 +15,15 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import requests
 
-from azure_emulator.launcher import EmulatorProcess
 from bench.portal import seed
-from bench.scenario import ROOT, Api, app_host
-from devhost.azurite import Azurite
+from bench.scenario import Api, app_host, storage_and_azure
 from devhost.invocation import PROCESS_COUNT_SETTING
 from shared.storage.account import table_storage
 from shared.storage.table_service import RequestCounter
@@ -84,11 +80,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=1, help="the app's worker processes")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        azurite = Azurite(project_root=ROOT).start()
-        emulator = EmulatorProcess(Path(tmp) / "emulator").start()
+    with storage_and_azure() as (azurite, emulator, workdir):
         tag = f"overview{args.tenants}"
-        host = app_host(azurite, emulator, tag, Path(tmp), {PROCESS_COUNT_SETTING: str(args.processes)})
+        host = app_host(azurite, emulator, tag, workdir, {PROCESS_COUNT_SETTING: str(args.processes)})
         try:
             token = emulator.user_token("admin")
             clients = [Api(f"{host.base_url}/api", requests.Session(), token) for _ in range(BROWSER_CONNECTIONS)]
@@ -106,8 +100,6 @@ def main() -> None:
             requests_before = table_requests(lambda: per_tenant(clients))
         finally:
             host.stop()
-            emulator.stop()
-            azurite.stop()
     counted = (f"; Table requests {requests_now}, before {requests_before}"
                if args.processes == 1 else "")  # counted in this process  # fmt: skip
     print(

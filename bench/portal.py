@@ -17,7 +17,6 @@ import argparse
 import gzip
 import logging
 import statistics
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -26,9 +25,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, Request, sync_playwright
 
-from azure_emulator.launcher import EmulatorProcess
-from bench.scenario import Api, app_host
-from devhost.azurite import Azurite
+from bench.scenario import Api, app_host, storage_and_azure
 from shared.models.cloud_pcs import CloudPc
 from shared.storage.account import table_storage
 from shared.storage.table_service import TableStorage
@@ -135,11 +132,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     if not (BUILD / "index.html").is_file():
         raise SystemExit("the portal is not built: make portal")
-    with tempfile.TemporaryDirectory() as tmp:
-        azurite = Azurite(project_root=ROOT).start()
-        emulator = EmulatorProcess(Path(tmp) / "emulator").start()
+    with storage_and_azure() as (azurite, emulator, workdir):
         tag = f"portal{args.cloud_pcs}"
-        host = app_host(azurite, emulator, tag, Path(tmp))
+        host = app_host(azurite, emulator, tag, workdir)
         try:
             api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))
             storage = table_storage(azurite.connection_string, prefix=tag)
@@ -185,8 +180,6 @@ def main() -> None:
             wire, whole = document_sizes(host.base_url)
         finally:
             host.stop()
-            emulator.stop()
-            azurite.stop()
     timed("Signed-in reload of Tenants: its first data request answered", reloads)
     print(f"OpenAPI document: {wire / 1024:.1f} KB on the wire (gzip), {whole / 1024:.1f} KB as JSON", flush=True)
     timed(f"All Cloud PCs page, {args.cloud_pcs} Cloud PCs: first rows and counts shown", shown)

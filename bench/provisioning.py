@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -27,7 +26,7 @@ import psutil
 import requests
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.scenario import ROOT, SUBSCRIPTION, Api, app_host, directory, resource_group
+from bench.scenario import SUBSCRIPTION, Api, app_host, directory, print_result, resource_group, storage_and_azure
 from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
@@ -304,24 +303,14 @@ def main() -> None:
     parser.add_argument("--fairness-tenants", type=int, default=10, help="--fairness: the small tenants")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        azurite = Azurite(project_root=ROOT).start()
-        emulator = EmulatorProcess(Path(tmp) / "emulator").start()
-        try:
-            if args.tenants or args.fairness:
-                from bench import tenants  # which imports this module
+    with storage_and_azure() as (azurite, emulator, workdir):
+        if args.tenants or args.fairness:
+            from bench import tenants  # which imports this module
 
-                (tenants.fairness if args.fairness else tenants.many)(args, azurite, emulator, Path(tmp))
-                return
-            for users in args.users:
-                result = run(args, users, azurite, emulator, Path(tmp))
-                print(
-                    "  ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in result.items()),
-                    flush=True,
-                )
-        finally:
-            emulator.stop()
-            azurite.stop()
+            (tenants.fairness if args.fairness else tenants.many)(args, azurite, emulator, workdir)
+            return
+        for users in args.users:
+            print_result(run(args, users, azurite, emulator, workdir))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@ resource group, the app onboarded), the app on devhost pointed at it, and a clie
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +83,17 @@ def resource_group(emulator: EmulatorProcess, entra_tenant: str, subscription: s
     arm.call("PUT", f"/subscriptions/{subscription}/resourcegroups/rg-cloudpcs?api-version=2021-04-01",
              {"location": "westeurope"})  # fmt: skip
     grant_app(emulator, entra_tenant, subscription)  # the tenant's admin has onboarded the app: consent, its role
+
+
+@contextmanager
+def storage_and_azure() -> Iterator[tuple[Azurite, EmulatorProcess, Path]]:
+    """A benchmark's Azurite and Azure emulator, and a scratch folder; both stopped at the end, whatever happened."""
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        azurite = Azurite(project_root=ROOT).start()
+        stack.callback(azurite.stop)
+        emulator = EmulatorProcess(Path(tmp) / "emulator").start()
+        stack.callback(emulator.stop)
+        yield azurite, emulator, Path(tmp)
 
 
 def app_host(

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.scenario import SUBSCRIPTION, Api, app_host, directory, print_result, resource_group
+from bench.scenario import SUBSCRIPTION, Api, app_host, directory, print_result, resource_group, storage_and_azure
 from devhost.azurite import Azurite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,16 +86,10 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=2.0, help="seconds each long-running Azure operation takes")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        azurite = Azurite(project_root=ROOT).start()
-        emulator = EmulatorProcess(Path(tmp) / "emulator").start()
-        try:
-            for hosts in args.hosts:
-                result = run(hosts, args.latency, azurite, emulator, Path(tmp))
-                print_result(result)
-        finally:
-            emulator.stop()
-            azurite.stop()
+    with storage_and_azure() as (azurite, emulator, workdir):
+        for hosts in args.hosts:
+            result = run(hosts, args.latency, azurite, emulator, workdir)
+            print_result(result)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,7 @@ from typing import Any
 import requests
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.scenario import app_host, print_result
+from bench.scenario import app_host, print_result, storage_and_azure
 from devhost.azurite import Azurite
 from shared.bootstrap import Services, build_services
 from shared.models.lifecycle import DueWork
@@ -168,17 +167,11 @@ def main() -> None:
     parser.add_argument("--due", type=int, default=100, help="of them, whose grace period has expired")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with tempfile.TemporaryDirectory() as tmp:
-        azurite = Azurite(project_root=ROOT).start()
-        emulator = EmulatorProcess(Path(tmp) / "emulator").start()
+    with storage_and_azure() as (azurite, emulator, workdir):
         os.environ.update(emulator.app_settings())  # the app's adapters in this process, as on the host
-        try:
-            for result in (sweep_read(args.cloud_pcs, args.due, azurite),
-                           optimization_tick(args.tenants, args.groups, azurite, emulator, Path(tmp))):  # fmt: skip
-                print_result(result)
-        finally:
-            emulator.stop()
-            azurite.stop()
+        for result in (sweep_read(args.cloud_pcs, args.due, azurite),
+                       optimization_tick(args.tenants, args.groups, azurite, emulator, workdir)):  # fmt: skip
+            print_result(result)
 
 
 if __name__ == "__main__":

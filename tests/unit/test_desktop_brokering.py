@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.cloud_pcs import cloud_pc_actions, lifecycle
-from shared.services.cloud_pcs.desktop_brokering import host_pool_name
+from shared.services.cloud_pcs.desktop_brokering import host_pool_name, session_host_name
 from shared.services.cloud_pcs.provisioning import advance
 from shared.services.cloud_pcs.provisioning_steps import vm_name
 from tests.fakes import Fakes
@@ -12,6 +12,7 @@ from tests.fakes.cloud import FakeHostPool
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, cloud_pc, tenant
 from tests.unit.test_advance import arranged, drive, lines
 from tests.unit.test_cloud_pc_actions import run_to_the_end
+from tests.unit.test_launch_info import BUILD
 
 
 def pool_of(fakes: Fakes, pc: str) -> FakeHostPool:
@@ -116,3 +117,9 @@ def test_resize_and_a_restore_from_grace_keep_the_same_vm_registered_and_assigne
     lifecycle.restore_from_grace(ports, in_grace)
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, ann).status == "provisioned"
     assert hosts(fakes, ann) == registered
+
+
+def test_a_cloud_pcs_session_host_is_named_as_avd_names_it_after_the_vms_host_name() -> None:
+    assert session_host_name("CPC-ANN-1A2B3", BUILD) == "CPC-ANN-1A2B3", "Entra-joined: the computer name"
+    hybrid = BUILD.model_copy(update={"domain_join_type": "hybridAzureADJoin", "ad_domain_name": "corp.contoso.com"})
+    assert session_host_name("CPC-ANN-1A2B3", hybrid) == "CPC-ANN-1A2B3.corp.contoso.com", "hybrid-joined: its FQDN"
