@@ -1,0 +1,32 @@
+"""The Durable SDK's history events read their timestamps when asked, not when made.
+
+Each episode the SDK builds every event of the history, and each event parsed its `Timestamp` with dateutil's
+general parser (about 70 microseconds on a slow core), though the replay reads only the timestamps of the
+`OrchestratorStarted` events (a quarter of them): the orchestration's clock. Here the text is kept as it came and
+parsed by the same parser the first time it is read, so every value read is the SDK's own; `install` is idempotent,
+and tests/unit/test_history_timestamps.py holds it to the pinned SDK's shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import Any
+
+from dateutil.parser import parse as dt_parse
+
+# the module (the package's attribute of the same name is its class)
+history_event = importlib.import_module("azure.durable_functions.models.history.HistoryEvent")
+
+
+def _read(event: Any) -> dt.datetime:
+    moment = event._timestamp
+    if isinstance(moment, str):
+        moment = event._timestamp = dt_parse(moment)
+    return moment
+
+
+def install() -> None:
+    """The SDK's constructor keeps the text (its module's `dt_parse` made the identity), its `timestamp` parses."""
+    history_event.dt_parse = str  # type: ignore[attr-defined]
+    history_event.HistoryEvent.timestamp = property(_read)
