@@ -26,7 +26,16 @@ import psutil
 import requests
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.scenario import SUBSCRIPTION, Api, app_host, directory, print_result, resource_group, storage_and_azure
+from bench.scenario import (
+    SUBSCRIPTION,
+    Api,
+    app_host,
+    cpu_calibration_ms,
+    directory,
+    print_result,
+    resource_group,
+    storage_and_azure,
+)
 from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
@@ -218,6 +227,7 @@ def run(
         "arm_writes_taken_per_cloud_pc": (cloud["arm_writes"] - cloud["arm_writes_429"]) / users,  # 429s aside
         "provisioned": found.get("provisioned", 0),
         "failed": found.get("failed", 0),
+        "cpu_calibration_ms": cpu_calibration_ms(),
     }
     if args.latency:
         vm_creates = max(users - args.vm_burst, 0) / (args.vm_rate / 60)

@@ -32,7 +32,7 @@ from bench.provisioning import (
     cpu_by_process,
     pace_azure,
 )
-from bench.scenario import Api, app_host, directory, resource_group
+from bench.scenario import Api, app_host, cpu_calibration_ms, directory, resource_group
 from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
@@ -230,6 +230,7 @@ def run(
         "arm_writes_per_cloud_pc": writes_per_cloud_pc,
         "arm_429s": cloud["arm_writes_429"] + cloud["arm_reads_429"] + cloud["arm_deletes_429"],
         **{name: outcomes[name] for name in ("lost", "duplicated", "vms_without_cloud_pc", "failed")},
+        "cpu_calibration_ms": cpu_calibration_ms(),
     }
     return result, customers
 
