@@ -10,6 +10,7 @@ connections (`DirectSession`): requests' own layer above urllib3 was about a sev
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import urllib.request
@@ -67,10 +68,11 @@ TIMEOUTS = (ServiceRequestTimeoutError, ServiceResponseTimeoutError)  # what azu
 
 class DirectSession(requests.Session):
     """A requests Session that hands a plain request (a body of bytes, text or none, sent to no proxy) straight to
-    urllib3's connection pool of its mounted adapter, with the adapter's TLS settings and retries, and gives back
-    requests' Response as its adapter would. Skipped: the request's preparation (URL re-quoting, the merging of the
-    session's settings, auth and hooks) and cookies, which no Azure API this app calls needs. Anything else (a form,
-    files, a proxy, an option azure-core does not send) goes through requests as before."""
+    urllib3's connection pool of its mounted adapter, with the TLS settings the adapter would give it and no retry
+    of its own (azure-core's policies retry), and gives back requests' Response as its adapter would. Skipped: the
+    request's preparation (URL re-quoting, the merging of the session's settings, auth and hooks) and cookies,
+    which no Azure API this app calls needs. Anything else (a form, files, a proxy, an option azure-core does not
+    send) goes through requests as before."""
 
     def request(  # type: ignore[override]
         self, method: str, url: str, *, headers: Any = None, data: Any = None, files: Any = None,
@@ -86,15 +88,15 @@ class DirectSession(requests.Session):
         if not isinstance(adapter, requests.adapters.HTTPAdapter):
             return super().request(method, url, headers=headers, data=data, verify=verify, timeout=timeout, cert=cert,
                                    allow_redirects=False, stream=stream)  # fmt: skip
-        sent = urllib3.HTTPHeaderDict(self.headers)
-        for name, value in (headers or {}).items():
-            if value is not None:
-                sent[name] = value
-        if data is None and method not in ("GET", "HEAD"):
+        headers = headers or {}
+        named = {name.lower() for name in headers}  # the session's own headers where the request names none alike
+        sent = {name: value for name, value in self.headers.items() if name.lower() not in named}
+        sent.update((name, value) for name, value in headers.items() if value is not None)  # None: none sent
+        if data is None and method not in ("GET", "HEAD") and "content-length" not in named:
             sent["Content-Length"] = "0"  # as requests says of an empty body
         target = urllib3.util.parse_url(url)
         pool = adapter.poolmanager.connection_from_host(
-            target.host, port=target.port, scheme=target.scheme or "https", pool_kwargs=_tls_options(verify, cert)
+            target.host, port=target.port, scheme=target.scheme or "https", pool_kwargs=dict(_tls_options(verify, cert))
         )
         connect_s, read_s = timeout if isinstance(timeout, tuple) else (timeout, timeout)
         try:
@@ -123,6 +125,7 @@ class DirectSession(requests.Session):
         return response
 
 
+@functools.lru_cache(maxsize=16)
 def _tls_options(verify: Any, cert: Any) -> dict[str, Any]:
     """The TLS part of a connection pool's key, as requests' adapter makes it (a CA bundle file or folder, else
     requests' own bundle; a client certificate and its key)."""
