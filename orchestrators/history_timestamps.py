@@ -3,13 +3,15 @@
 Each episode the SDK builds every event of the history, and each event parsed its `Timestamp` with dateutil's
 general parser (about 70 microseconds on a slow core), though the replay reads only the timestamps of the
 `OrchestratorStarted` events (a quarter of them): the orchestration's clock. Here the text is kept as it came and
-parsed by the same parser the first time it is read, so every value read is the SDK's own; `install` is idempotent,
+parsed by the same parser the first time it is read, so every value read is the SDK's own; and as each episode
+replays the same events again, a text parsed once is remembered (a datetime is immutable). `install` is idempotent,
 and tests/unit/test_history_timestamps.py holds it to the pinned SDK's shape.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import importlib
 from typing import Any
 
@@ -19,10 +21,16 @@ from dateutil.parser import parse as dt_parse
 history_event = importlib.import_module("azure.durable_functions.models.history.HistoryEvent")
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> dt.datetime:
+    moment: dt.datetime = dt_parse(text)
+    return moment
+
+
 def _read(event: Any) -> dt.datetime:
     moment = event._timestamp
     if isinstance(moment, str):
-        moment = event._timestamp = dt_parse(moment)
+        moment = event._timestamp = _parsed(moment)
     return moment
 
 

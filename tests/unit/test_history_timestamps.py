@@ -32,6 +32,8 @@ def test_an_event_parses_its_timestamp_when_read_and_reads_what_the_sdk_read() -
     assert event.timestamp == parse(STARTED)
     assert event.timestamp.utcoffset() == parse(STARTED).utcoffset()
     assert event.timestamp is event.timestamp  # parsed once
+    replayed = HistoryEvent(EventType=12, EventId=-1, IsPlayed=True, Timestamp=STARTED)
+    assert replayed.timestamp is event.timestamp  # and once for every replay of the same event
 
 
 def test_the_orchestrations_clock_is_the_sdks_and_only_its_started_events_are_parsed() -> None:
