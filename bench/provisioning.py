@@ -186,6 +186,7 @@ def run(
         assert engine is not None
         control.delete(f"{emulator.base_url}/emulator/requests")
         before = (engine.stats.activities, engine.stats.events_replayed, RequestCounter.count, engine.stats.episodes)
+        calibrated = cpu_calibration_ms()
         cpu_before = cpu_by_process()
         started = time.monotonic()
         api.call("POST", f"/tenants/{tenant}/provisioningPolicies/{policy['id']}/assign",
@@ -227,7 +228,8 @@ def run(
         "arm_writes_taken_per_cloud_pc": (cloud["arm_writes"] - cloud["arm_writes_429"]) / users,  # 429s aside
         "provisioned": found.get("provisioned", 0),
         "failed": found.get("failed", 0),
-        "cpu_calibration_ms": cpu_calibration_ms(),
+        # before the run and after it: the machine's own speed drifts
+        "cpu_calibration_ms_before": calibrated, "cpu_calibration_ms_after": cpu_calibration_ms(),
     }
     if args.latency:
         vm_creates = max(users - args.vm_burst, 0) / (args.vm_rate / 60)

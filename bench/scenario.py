@@ -118,8 +118,10 @@ def app_host(
 
 def cpu_calibration_ms() -> float:
     """The CPU a fixed piece of pure Python (JSON and dicts, as the app's work) takes on this machine, in ms: the
-    median of five. Figures of CPU per Cloud PC from two machines compare as multiples of it: sessions are not always
-    given the same machine, and one was twice as fast as the next."""
+    median of five. Figures of CPU per Cloud PC from two machines compare roughly as multiples of it (sessions are not
+    always given the same machine, and one was about twice as fast as the next), and it shows the machine's own
+    drift: taken before and after one run, it has differed by a third. Changes are compared in turns on one
+    machine (A B A B), never by one run against a figure of another day."""
     document = {f"field{i}": {"id": str(i), "values": list(range(20)), "on": i % 2 == 0} for i in range(200)}
     taken = []
     for _ in range(5):
