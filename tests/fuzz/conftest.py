@@ -156,7 +156,13 @@ def fuzz_config(*, base_url: str, token: str, tenant: FuzzTenant) -> Schemathesi
     return SchemathesisConfig.from_dict(settings)
 
 
+SCHEMA_WAIT_S = 300
+
+
 @pytest.fixture(scope="session")
 def fuzz_schema(fuzz_host: DevHost, admin_token: str, fuzz_tenant: FuzzTenant) -> BaseSchema:
     config = fuzz_config(base_url=f"{fuzz_host.base_url}/api", token=admin_token, tenant=fuzz_tenant)
-    return schemathesis.openapi.from_url(f"{fuzz_host.base_url}/api/openapi.json", config=config)
+    # the app builds its OpenAPI document at the first request (every route's models): on a loaded 2-core machine
+    # that took longer than schemathesis' 10 s, so the whole tier errored; the document is waited for, not timed
+    return schemathesis.openapi.from_url(f"{fuzz_host.base_url}/api/openapi.json", config=config,
+                                         timeout=SCHEMA_WAIT_S)  # fmt: skip

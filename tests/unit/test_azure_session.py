@@ -120,6 +120,7 @@ def test_a_request_to_a_proxy_goes_through_requests_as_before(echo: str) -> None
     session = azure_session()
     session.proxies = {"http": echo}  # the loopback service stands for the proxy: it is asked for the whole URL
     transport = RequestsTransport(session=session, session_owner=True)
-    with PipelineClient("http://service.example", transport=transport) as client:
+    client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient("http://service.example", transport=transport)
+    with client:
         said = client.send_request(HttpRequest("GET", "http://service.example/things")).json()
     assert said["path"] == "http://service.example/things"
