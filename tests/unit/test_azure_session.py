@@ -79,7 +79,7 @@ def echo() -> Iterator[str]:
     _Echo.silence.clear()
 
 
-def _client(endpoint: str, *, read_s: float = 5.0) -> PipelineClient[HttpRequest, HttpResponse]:
+def _client(endpoint: str, *, read_s: float = 60.0) -> PipelineClient[HttpRequest, HttpResponse]:
     session = azure_session()
     transport = RequestsTransport(session=session, session_owner=True, connection_timeout=5, read_timeout=read_s)
     return PipelineClient(endpoint, transport=transport, per_retry_policies=[], retry_policy=RetryPolicy(total=0))

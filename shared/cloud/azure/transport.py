@@ -79,15 +79,13 @@ class DirectSession(requests.Session):
         verify: Any = True, timeout: Any = None, cert: Any = None, allow_redirects: bool = True,
         proxies: Any = None, stream: bool = False, **kwargs: Any,
     ) -> requests.Response:  # fmt: skip
-        if files or kwargs or proxies or self.proxies or allow_redirects or not isinstance(data, str | bytes | None):
+        adapter = self.get_adapter(url)
+        if (not isinstance(adapter, requests.adapters.HTTPAdapter) or not isinstance(data, str | bytes | None)
+                or files or kwargs or proxies or self.proxies or allow_redirects):  # fmt: skip
             return super().request(
                 method, url, headers=headers, data=data, files=files, verify=verify, timeout=timeout, cert=cert,
                 allow_redirects=allow_redirects, proxies=proxies, stream=stream, **kwargs,
             )  # fmt: skip
-        adapter = self.get_adapter(url)
-        if not isinstance(adapter, requests.adapters.HTTPAdapter):
-            return super().request(method, url, headers=headers, data=data, verify=verify, timeout=timeout, cert=cert,
-                                   allow_redirects=False, stream=stream)  # fmt: skip
         headers = headers or {}
         named = {name.lower() for name in headers}  # the session's own headers where the request names none alike
         sent = {name: value for name, value in self.headers.items() if name.lower() not in named}
