@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from azure.durable_functions.models.DurableOrchestrationContext import DurableOrchestrationContext
 from azure.durable_functions.models.history import HistoryEvent
 from dateutil.parser import parse
@@ -44,3 +45,12 @@ def test_the_orchestrations_clock_is_the_sdks_and_only_its_started_events_are_pa
     }))  # fmt: skip
     assert context.current_utc_datetime == parse(STARTED)
     assert [type(event._timestamp) for event in context.histories][1:] == [str, str]
+
+
+@pytest.mark.parametrize("text", [
+    STARTED, "2026-11-27T00:55:03Z", "2026-11-27T00:55:03.12+01:00", "2026-11-27T00:55:03.1234567",
+    "Fri, 27 Nov 2026 00:55:03 GMT",  # no ISO 8601: dateutil's, as the SDK read it
+])  # fmt: skip
+def test_each_text_reads_as_the_instant_dateutil_reads(text: str) -> None:
+    read = history_timestamps._parsed(text)
+    assert read == parse(text) and read.utcoffset() == parse(text).utcoffset()
