@@ -20,7 +20,6 @@ from orchestrators import spot_groups as spot_group_orchestrators
 from orchestrators import windows365 as windows365_orchestrators
 from shared import telemetry
 from shared.bootstrap import Services, build_services
-from shared.cloud.azure import response_headers
 from shared.settings import load_settings
 from triggers import (
     alert_deliveries,
@@ -60,7 +59,6 @@ from triggers.http_gate import HttpGate
 
 def create_app(services: Services) -> df.DFApp:
     history_timestamps.install()  # the orchestrations' replays parse only the timestamps they read
-    response_headers.install()  # an HTTP answer's plain header block is read in one pass
     app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)  # the gate checks every caller's Entra token
     api = Api(HttpGate(services.tokens, services.access, services.audit))
     blueprints = [
