@@ -16,9 +16,9 @@ FUZZ_SEED = os.environ.get("FUZZ_SEED") or None
 FUZZ_FAIL_FAST = os.environ.get("FUZZ_FAIL_FAST", "") not in ("", "0")
 FUZZ_REPORT = os.environ.get("FUZZ_REPORT") or None
 # The whole fuzzing phase is one test item (every operation's cases are its subtests), so pytest's per-test cap
-# bounds all of it at once: about a second a case over the document's 130-odd operations, six times what the phase
-# takes alone on a slow 2-core machine, as the other tiers' workers may load it that much (a busy machine is not a
-# failure). A request that hangs is caught on its own, by REQUEST_TIMEOUT_S, and named.
+# bounds all of it at once: about a second a case over the document's 130-odd operations, eight times what the phase
+# takes alone on a slow 2-core machine (7.5 min), as the other tiers' workers load it several times over (a busy
+# machine is not a failure). A request that hangs is caught on its own, by REQUEST_TIMEOUT_S, and named.
 SECONDS_PER_EXAMPLE = 150
 FUZZ_TIMEOUT_S = int(os.environ.get("FUZZ_TIMEOUT") or SECONDS_PER_EXAMPLE * FUZZ_EXAMPLES)
 REQUEST_TIMEOUT_S = 120.0
@@ -182,7 +182,7 @@ STATS = FuzzStats()
 
 class CountingSession(requests.Session):
     """Every request of the tier, the checks' own follow-up requests included, is counted here, and each waits at
-    most REQUEST_TIMEOUT_S for its answer (schemathesis sends none of its own)."""
+    most REQUEST_TIMEOUT_S for its answer where it is sent with no time limit of its own."""
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
