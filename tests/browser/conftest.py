@@ -22,7 +22,6 @@ AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 # every table frame that scrolls sideways is a keyboard stop (assert_accessible waits for it)
 SCROLLERS_STOPS = """() => [...document.querySelectorAll('.table-wrap')]
   .every((frame) => frame.scrollWidth <= frame.clientWidth + 1 || frame.hasAttribute('tabindex'))"""
-SETTLE_MS = 10_000
 WAIT_MS = 90_000  # the longest a test waits for work it watches (provisioning through the emulator)
 DESKTOP, LAPTOP, PHONE = (1440, 900), (1366, 768), (390, 844)  # the default viewport, and the two held to
 # Playwright's assertions wait 5 s unless told: a heading that follows an API answer on a busy machine takes longer.
@@ -118,7 +117,7 @@ class Portal:
         # a table frame that has just come to scroll sideways is made a keyboard stop at the next frame (ScrollRegion
         # in ui.js watches its size): axe looks at the page once that is done; should it never be, axe says so
         try:
-            page.wait_for_function(SCROLLERS_STOPS, timeout=SETTLE_MS)
+            page.wait_for_function(SCROLLERS_STOPS, timeout=WAIT_MS)
         except PlaywrightTimeoutError:
             pass
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
