@@ -140,7 +140,9 @@ def test_a_registration_the_agent_refuses_fails_its_attempt_with_avds_reason_and
     api: ApiClient,
 ) -> None:
     tenant = Tenant(api)
-    tenant.fault("registerAgent", 1)  # the first attempt's agent refuses its token, as AVD refuses an invalid one
+    # the first attempt's agent refuses its token, as AVD refuses an invalid one, and the pool's live token it is given
+    # once more (a token another instance replaced meanwhile would be taken)
+    tenant.fault("registerAgent", 2)
     cloud_pc = provision_one(api, tenant)
     assert (cloud_pc["status"], cloud_pc["attempt"]) == ("provisioned", 2), cloud_pc.get("statusDetail")
     events = timeline(api, tenant, cloud_pc)

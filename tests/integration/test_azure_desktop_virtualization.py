@@ -6,14 +6,18 @@ gone one said so. Throttling comes back as Progress (or CloudThrottled for what 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from azure.mgmt.desktopvirtualization.operations import HostPoolsOperations
 
 from azure_emulator.launcher import EmulatorProcess
 from shared.cloud.azure.arm_clients import ArmClients
@@ -318,7 +322,7 @@ def test_a_vm_is_registered_with_a_token_that_shows_up_nowhere_then_drained_list
     assert cloud.admin.vm(RG, vm) is not None, "the VM is not touched"
 
 
-def test_a_token_revoked_while_the_agent_installs_fails_the_registration(
+def test_a_token_replaced_while_the_agent_installs_is_given_once_more_and_a_second_refusal_fails(
     cloud: Cloud, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -327,15 +331,59 @@ def test_a_token_revoked_while_the_agent_installs_fails_the_registration(
     cloud.controls.latency("registerSessionHost", 1)
     started = cloud.avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm)
     assert not started.done and started.operation and started.operation.startswith("command https://")
-    token = cloud.token("hp-sales")
+    sent = cloud.token("hp-sales")
+    # another instance (its own cache) or an admin makes a new token: the one the agent was given stops working
+    expires = datetime.now(UTC) + timedelta(days=2)
+    renewal = {"properties": {"registrationInfo": {"registrationTokenOperation": "Update",
+                                                   "expirationTime": f"{expires:%Y-%m-%dT%H:%M:%SZ}"}}}
+    assert cloud.admin.call("PATCH", cloud.id("hostPools", "hp-sales"), renewal, api_version=AVD_API).ok
+    live = cloud.token("hp-sales")
+    steps: list[Progress] = []
+
+    def register(operation: str | None) -> Progress:
+        steps.append(cloud.avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, operation))
+        return steps[-1]
+
+    assert until_done(register, started).done, "installed once more, with the pool's live token"
+    assert any(s.operation and s.operation.startswith("installAgain https://") for s in steps)
+    assert [h.vm_name for h in cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-sales")] == [vm]
+    assert len(cloud.sent("runCommand")) == 2
+    assert all(t not in caplog.text for t in (sent, live))
+
+    second = cloud.vm()
+    cloud.controls.fault("registerAgent", 2)  # its agent refuses the pool's live token, and again
+    with pytest.raises(CloudError) as failed:
+        cloud.register("hp-sales", second)
+    assert (failed.value.step, failed.value.code) == ("registerSessionHost", "INVALID_REGISTRATION_TOKEN")
+    assert len(cloud.sent("runCommand")) == 4, "once more, then the step fails"
+    assert live not in str(failed.value) and live not in caplog.text
+    assert [h.vm_name for h in cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-sales")] == [vm]
+
+
+def test_callers_side_by_side_in_one_process_renew_a_pools_token_once(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = cloud.spec()
+    assert cloud.ensure(spec).done
     revoke = {"properties": {"registrationInfo": {"registrationTokenOperation": "Delete"}}}
     assert cloud.admin.call("PATCH", cloud.id("hostPools", "hp-sales"), revoke, api_version=AVD_API).ok
-    with pytest.raises(CloudError) as failed:
-        until_done(lambda op: cloud.avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, op),
-                   started)  # fmt: skip
-    assert (failed.value.step, failed.value.code) == ("registerSessionHost", "INVALID_REGISTRATION_TOKEN")
-    assert token not in str(failed.value) and token not in caplog.text
-    assert cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-sales") == []
+    before = len(cloud.sent("updateHostPool"))
+    # each caller that read there is no token waits (a while at most) for another to read it too, before it renews
+    met, read = threading.Barrier(2, timeout=2), HostPoolsOperations.retrieve_registration_token
+
+    def read_then_meet(self: HostPoolsOperations, *args: Any, **kwargs: Any) -> Any:
+        found = read(self, *args, **kwargs)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            met.wait()
+        return found
+
+    monkeypatch.setattr(HostPoolsOperations, "retrieve_registration_token", read_then_meet)
+    process = AzureDesktopVirtualization(cloud.clients)  # another process, which has not ensured the pool yet
+    with ThreadPoolExecutor(max_workers=3) as threads:
+        ensured = list(threads.map(lambda _: process.ensure_host_pool(APP_TENANT, spec).done, range(3)))
+    assert ensured == [True, True, True]
+    renewals = [e for e in cloud.sent("updateHostPool")[before:] if "registrationInfo" in str(e.get("body"))]
+    assert len(renewals) == 1, "a second renewal would end the token the first caller's host installs with"
 
 
 def test_the_process_trusts_a_pool_it_ensured_and_its_token_for_a_minute(cloud: Cloud) -> None:

@@ -3,6 +3,7 @@ arrives, and a change's timeline line is written before the status it explains, 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -65,35 +66,49 @@ def test_a_license_awaited_for_a_resize_is_in_progress() -> None:
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").status == "resizePendingLicense"
 
 
-class RefusedOnce:
-    """The Cloud PC store, whose first status write is refused (another writer changed the row meanwhile)."""
+class Refused:
+    """The Cloud PC store, whose first `times` record writes are refused (another writer changed the row meanwhile)."""
 
-    def __init__(self, fakes: Fakes) -> None:
-        self._store, self.refused, self.lines_then = fakes.cloud_pcs, False, 0
-        self._fakes = fakes
+    def __init__(self, fakes: Fakes, times: int) -> None:
+        self._store, self._fakes, self.left, self.lines_then = fakes.cloud_pcs, fakes, times, 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     def upsert_cloud_pc(self, cloud_pc: CloudPc, if_match: str | None = None) -> CloudPc:
-        if not self.refused:
-            self.refused, self.lines_then = True, len(followed(self._fakes))
+        if self.left:
+            self.left, self.lines_then = self.left - 1, len(followed(self._fakes))
             raise PreconditionFailed.stale("cloudPc", cloud_pc.id)
         return self._store.upsert_cloud_pc(cloud_pc, if_match=if_match)
 
 
-def test_a_failure_s_line_is_written_before_its_status_and_once_when_the_write_is_made_again() -> None:
-    fakes = seeded("provisioning")
+def failed_report(fakes: Fakes) -> None:
     fakes.windows365.cloud_pcs[REMOTE] = reported("failed", "2026-11-02T09:00:05Z", status_code="intuneEnrollFailed",
                                                   status_message="Intune enrollment failed")  # fmt: skip
-    store = RefusedOnce(fakes)
-    ports = fakes.engine_ports(cloud_pcs=store)
-    with pytest.raises(PreconditionFailed):
-        mirror(ports, TENANT)
+
+
+def test_a_failure_s_line_is_written_before_its_status_and_once_when_the_write_is_made_again() -> None:
+    fakes = seeded("provisioning")
+    failed_report(fakes)
+    store = Refused(fakes, times=1)
+    assert mirror(fakes.engine_ports(cloud_pcs=store), TENANT).changed == 1  # read again, written on what it is now
     assert store.lines_then == 1  # the reason was there before the status was written
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").status == "failed"
+    assert followed(fakes) == [("failed", "Windows 365 reports failed: Intune enrollment failed")]
+
+
+def test_a_record_another_writer_keeps_changing_waits_for_the_next_read_and_the_others_are_written() -> None:
+    fakes = seeded("provisioning")
+    cloud_pc(fakes, "ben", status="provisioning", windows365_id="remote-ben")
+    failed_report(fakes)
+    fakes.windows365.cloud_pcs["remote-ben"] = replace(reported("provisioned", "2026-11-02T09:00:05Z"),
+                                                       id="remote-ben", user_principal_name="ben@contoso.com")
+    contended = mirror(fakes.engine_ports(cloud_pcs=Refused(fakes, times=3)), TENANT)
+    assert contended.in_flight and contended.changed == 1  # adele's three tries refused: read again later, no error
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").status == "provisioning"
-    fakes.clock.advance(seconds=2)  # the activity's retry, a moment later
-    mirror(ports, TENANT)
+    assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-ben").status == "provisioned"
+    fakes.clock.advance(seconds=30)
+    assert mirror(fakes.engine_ports(), TENANT).changed == 1
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").status == "failed"
     assert followed(fakes) == [("failed", "Windows 365 reports failed: Intune enrollment failed")]
 

@@ -19,6 +19,10 @@ reads first, so a repeated call with the same spec costs reads only.
   re-registration), and waits for the agent to report itself registered; an agent that refused the token fails it with
   the agent's reason, which its event 3277 in the Application log names (INVALID_REGISTRATION_TOKEN or
   EXPIRED_MACHINE_TOKEN, https://learn.microsoft.com/azure/virtual-desktop/troubleshoot-agent), as the step's code.
+  A new token ends the one before, and another instance (its own cache), or an admin, may make one while an install
+  runs: an agent that refused its token as invalid is given the pool's live one once more (INSTALL_AGAIN) before
+  the step fails, rather than an attempt's VM being made again. Within one process a pool's token is renewed by one
+  caller at a time, the others reading what it made.
   AVD names a session host `<host pool>/<the VM's host name or FQDN>`, which is neither the VM's ARM name nor known
   before registration, so session hosts are found by `properties.resourceId`, the VM's ARM id (read by the name a
   caller gives where it knows it, and checked); `SessionHostRecord.vm_name` is that id's last segment.
@@ -34,8 +38,10 @@ reads first, so a repeated call with the same spec costs reads only.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from azure.core.exceptions import HttpResponseError
@@ -69,6 +75,8 @@ TOKEN_MARGIN = dt.timedelta(minutes=15)  # a registration renews only a token th
 # read, within a minute. A registration that fails forgets both, so its retry reads them again.
 KEPT_S = 60.0
 LISTED = "listed"  # the operation phase of waiting for the registered host to show in the pool
+INSTALL_AGAIN = "installAgain"  # the operation phase of the install run once more, with the pool's live token
+REFUSED_TOKEN = "INVALID_REGISTRATION_TOKEN"  # the agent's reason for a token that is not the pool's live one
 REGISTER_WAIT_S = 10.0
 PRINCIPAL_WAIT_S = 10.0  # a new group takes a while to reach ARM
 AGENT_URI = "https://query.prod.cms.rt.microsoft.com/cms/api/am/binary/RWrmXv"
@@ -87,6 +95,8 @@ class AzureDesktopVirtualization:
         self._clock = clock
         self._ensured: dict[str, tuple[HostPoolSpec, float]] = {}  # pool -> the spec ensured, and when
         self._tokens: dict[str, tuple[str, dt.datetime, float]] = {}  # pool -> its token, its expiry, when read
+        self._renewing: dict[str, threading.Lock] = {}  # pool -> held while its token is read and renewed
+        self._renewing_guard = threading.Lock()
 
     def _kept(self, kept: tuple[Any, ...] | None) -> bool:
         return kept is not None and self._clock() - kept[-1] < KEPT_S
@@ -221,9 +231,8 @@ class AzureDesktopVirtualization:
         reinstall: bool, step: str, host_name: str | None,
     ) -> Progress:  # fmt: skip
         phase, _ = arm_lro.decode(operation)
-        if phase == COMMAND_PHASE:
-            ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
-                                     operation=operation, create_only=False)  # fmt: skip
+        if phase in (COMMAND_PHASE, INSTALL_AGAIN):
+            ran = self._install(tenant_id, placement, host_pool, vm_name, step, operation, again=phase == INSTALL_AGAIN)
             if not ran.done:
                 return ran
         elif phase != LISTED:  # a first call, or Azure forgot the operation: a host already there is done
@@ -233,10 +242,7 @@ class AzureDesktopVirtualization:
                                                              host_name, named_only=True)  # fmt: skip
             if host is not None:
                 return Progress(done=True, resource_id=host.id)
-            token = self._registration_token(tenant_id, placement, host_pool, step)
-            # the agent install is idempotent (an installed agent is given the new token), so it may run again
-            ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
-                                     protected={TOKEN_PARAMETER: token}, create_only=False)  # fmt: skip
+            ran = self._install(tenant_id, placement, host_pool, vm_name, step, None, again=False)
             if not ran.done:
                 return ran
         host = self._session_host(tenant_id, placement, host_pool, vm_name, step, host_name)
@@ -245,12 +251,46 @@ class AzureDesktopVirtualization:
                             reason="the session host has not registered with its host pool yet")  # fmt: skip
         return Progress(done=True, resource_id=host.id)
 
+    def _install(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str, operation: str | None,
+        *, again: bool,
+    ) -> Progress:  # fmt: skip
+        """The agent's install started with the pool's token (`operation` None) or polled; `again` for the one run
+        more after the agent refused a token that was no longer the pool's live one."""
+        try:
+            if operation is None:
+                token = self._registration_token(tenant_id, placement, host_pool, step)
+                # the agent install is idempotent (an installed agent is given the new token), so it may run again
+                ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
+                                         protected={TOKEN_PARAMETER: token}, create_only=False)  # fmt: skip
+            else:
+                ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
+                                         operation=operation, create_only=False)  # fmt: skip
+        except CloudError as exc:
+            if again or exc.code != REFUSED_TOKEN:
+                raise
+            self._tokens.pop(_pool_key(tenant_id, placement, host_pool), None)  # replaced meanwhile: read it again
+            return self._install(tenant_id, placement, host_pool, vm_name, step, None, again=True)
+        _, url = arm_lro.decode(ran.operation)
+        if again and url:  # the phase says the one run more is spent
+            return replace(ran, operation=arm_lro.encode(INSTALL_AGAIN, url))
+        return ran
+
     def _registration_token(
         self, tenant_id: str, placement: Placement, host_pool: str, step: str,
         renew_within: dt.timedelta = TOKEN_MARGIN,
     ) -> str:  # fmt: skip
+        key = _pool_key(tenant_id, placement, host_pool)
+        with self._renewing_guard:
+            renewing = self._renewing.setdefault(key, threading.Lock())
+        with renewing:  # side by side, the first renews and the others read its token: a second would end the first
+            return self._live_token(tenant_id, placement, host_pool, step, renew_within, key)
+
+    def _live_token(
+        self, tenant_id: str, placement: Placement, host_pool: str, step: str, renew_within: dt.timedelta, key: str,
+    ) -> str:  # fmt: skip
         avd, rg = self._avd(tenant_id, placement), placement.resource_group
-        now, key = dt.datetime.now(dt.UTC), _pool_key(tenant_id, placement, host_pool)
+        now = dt.datetime.now(dt.UTC)
         kept = self._tokens.get(key)
         if kept is not None and self._kept(kept) and kept[1] > now + renew_within:
             return kept[0]

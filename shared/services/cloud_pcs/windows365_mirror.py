@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeGuard
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_WINDOWS365_ID
+from shared.errors import PreconditionFailed
 from shared.models.cloud_pcs import PROVISIONED, UNDER_WAY, CloudPc, CloudPcStatus, StatusDetail
 from shared.models.orchestrations import PhasedStep, Windows365MirrorRun
 from shared.models.policies import ProvisioningPolicy
@@ -35,6 +36,7 @@ from shared.services.engine.refused_work import watched
 NAMING_WINDOW = timedelta(minutes=10)
 FOLLOWED_FOR = timedelta(hours=12)  # then the run ends; the hourly reconcile starts another while work goes on
 READ = ("read",)  # following is one phase, read again while Windows 365 works
+WRITE_ATTEMPTS = 3
 
 
 class MirrorPorts(AuditImportPorts, Protocol):
@@ -148,14 +150,15 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
     # assignment) is named by its UPN until a later read finds the user's id
     unnamed = any(pc.id not in mine or "@" in mine[pc.id].user_id for pc in reported)
     upns = _users_by_upn(ports, tenant_id, policies) if unnamed else {}
-    now, changed = ports.clock(), 0
-    for pc in reported:
+    now = ports.clock()
+
+    def write(pc: Windows365CloudPc, current: CloudPc | None) -> bool:
+        """Make the app's record of one Cloud PC match Windows 365's report; whether it changed."""
         status = pc.status if _known(pc.status) else None  # one this app does not know yet: the status stays
         code = pc.status_code
         detail = StatusDetail(code=code, message=pc.status_message or code) if code else None
         plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
         grace = pc.grace_period_end_date_time
-        current = mine.pop(pc.id, None)
         changes = {"status_detail": detail, "grace_period_end_date_time": graph_time(grace) if grace else None,
                    "display_name": pc.display_name, "managed_device_name": pc.managed_device_name,
                    "windows365_status": pc.status,
@@ -172,9 +175,8 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
                                    **changes)  # fmt: skip
             if moved.event is not None:  # the line first: a reader never finds the status without it
                 ports.cloud_pcs.upsert_event(tenant_id, moved.event)
-            if ports.cloud_pcs.insert_cloud_pcs([moved.cloud_pc]):
-                changed += 1
-        elif (
+            return bool(ports.cloud_pcs.insert_cloud_pcs([moved.cloud_pc]))
+        if (
             (current.windows365_status or current.status) != pc.status
             or current.status_detail != detail
             or (plan is not None and plan.id != current.service_plan_id)
@@ -184,15 +186,34 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
             moved = machine.follow(current, status, now, _line(pc), pc.status_code, key=_report_key(pc, current),
                                    **changes)  # fmt: skip
             save(ports, moved, if_match=current.etag, line_first=True)
-            changed += 1
-        elif found_user or current.last_connected_date_time != changes["last_connected_date_time"]:
+            return True
+        if found_user or current.last_connected_date_time != changes["last_connected_date_time"]:
             seen = current.model_copy(update={"last_connected_date_time": changes["last_connected_date_time"]})
             ports.cloud_pcs.upsert_cloud_pc(seen, if_match=current.etag)  # no line: a sign-in is no change of status
-            changed += 1
+            return True
+        return False
+
+    changed, contended = 0, False
+    for pc in reported:
+        current = mine.pop(pc.id, None)
+        # another read may write the record first (the timer's beside a run that follows Windows 365's work): the
+        # record is read again and the report applied to it as it is now; one that keeps changing waits for the next
+        for _ in range(WRITE_ATTEMPTS):
+            try:
+                changed += write(pc, current)
+                break
+            except PreconditionFailed:
+                current = ports.cloud_pcs.find_cloud_pc(tenant_id, current.id) if current else None
+        else:
+            contended = True
     for gone in mine.values():  # Windows 365 has it no more: deprovisioned there
-        ports.cloud_pcs.delete_cloud_pc(tenant_id, gone.id, if_match=gone.etag)
-        changed += 1
+        try:
+            ports.cloud_pcs.delete_cloud_pc(tenant_id, gone.id, if_match=gone.etag)
+            changed += 1
+        except PreconditionFailed:
+            contended = True  # written since it was read: the next read sees whether it is still gone
     # a Cloud PC named by its UPN only is read again for a while: the app's record of its assignment is on its way
     naming = unnamed and any("@" in pc.user_id and now - pc.created_date_time < NAMING_WINDOW
                              for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id))  # fmt: skip
-    return Mirrored(changed, naming or any(pc.status in UNDER_WAY or not _known(pc.status) for pc in reported))
+    working = any(pc.status in UNDER_WAY or not _known(pc.status) for pc in reported)
+    return Mirrored(changed, contended or naming or working)
