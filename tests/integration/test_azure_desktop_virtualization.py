@@ -328,8 +328,11 @@ def test_a_token_replaced_while_the_agent_installs_is_given_once_more_and_a_seco
     caplog.set_level(logging.DEBUG)
     assert cloud.ensure(cloud.spec()).done
     vm = cloud.vm()
-    cloud.controls.latency("registerSessionHost", 1)
+    # the install runs for a while, so the token is replaced before it ends however busy the machine; the one run
+    # more after it (Azure's latency then) ends quickly
+    cloud.controls.latency("registerSessionHost", 10)
     started = cloud.avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm)
+    cloud.controls.latency("registerSessionHost", 1)
     assert not started.done and started.operation and started.operation.startswith("command https://")
     sent = cloud.token("hp-sales")
     # another instance (its own cache) or an admin makes a new token: the one the agent was given stops working

@@ -258,14 +258,12 @@ class AzureDesktopVirtualization:
         """The agent's install started with the pool's token (`operation` None) or polled; `again` for the one run
         more after the agent refused a token that was no longer the pool's live one."""
         try:
-            if operation is None:
-                token = self._registration_token(tenant_id, placement, host_pool, step)
-                # the agent install is idempotent (an installed agent is given the new token), so it may run again
-                ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
-                                         protected={TOKEN_PARAMETER: token}, create_only=False)  # fmt: skip
-            else:
-                ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
-                                         operation=operation, create_only=False)  # fmt: skip
+            # polled by its operation, else started with the token; the agent install is idempotent (an installed
+            # agent is given the new token), so it may run again
+            protected = None if operation else {
+                TOKEN_PARAMETER: self._registration_token(tenant_id, placement, host_pool, step)}
+            ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
+                                     protected=protected, operation=operation, create_only=False)  # fmt: skip
         except CloudError as exc:
             if again or exc.code != REFUSED_TOKEN:
                 raise

@@ -32,11 +32,11 @@ from shared.services.cloud_pcs.timeline import save
 from shared.services.cloud_pcs.windows365_audit import AuditImportPorts, graph_time, import_audit_events
 from shared.services.engine import phased
 from shared.services.engine.refused_work import watched
+from shared.services.engine.updates import ATTEMPTS
 
 NAMING_WINDOW = timedelta(minutes=10)
 FOLLOWED_FOR = timedelta(hours=12)  # then the run ends; the hourly reconcile starts another while work goes on
 READ = ("read",)  # following is one phase, read again while Windows 365 works
-WRITE_ATTEMPTS = 3
 
 
 class MirrorPorts(AuditImportPorts, Protocol):
@@ -198,7 +198,7 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
         current = mine.pop(pc.id, None)
         # another read may write the record first (the timer's beside a run that follows Windows 365's work): the
         # record is read again and the report applied to it as it is now; one that keeps changing waits for the next
-        for _ in range(WRITE_ATTEMPTS):
+        for _ in range(ATTEMPTS):
             try:
                 changed += write(pc, current)
                 break
