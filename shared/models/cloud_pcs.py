@@ -58,6 +58,9 @@ class BuildSettings(ApiModel):
     region_name: str
     subscription_id: str = ""
     resource_group: str = ""
+    # the site (a region's resource group) it is built in, found once here so its VM's power records need not look
+    # for it; None for a Cloud PC built before it was kept (found then by subscription and resource group)
+    site_id: str | None = None
     subnet_id: str | None = None
     ad_domain_name: str | None = None
     ad_domain_username: str | None = None

@@ -342,9 +342,15 @@ def test_one_run_command_takes_several_steps_each_with_its_own_outcome(arm: Arm)
     arm.controls.latency(POST_COMMAND, 1)
     arm.controls.fault("setTeamsVdiMode", 1, "ScriptTimeout")
 
+    calls: list[str] = []
+    polled = arm.sent("pollOperation")
+
     def step(name: str) -> Progress:
-        return until_done(lambda op: arm.compute.run_steps(APP_TENANT, arm.placement, "vm1", POST_COMMAND, script,
-                                                           name, op))  # fmt: skip
+        def call(op: str | None) -> Progress:
+            calls.append(name)
+            return arm.compute.run_steps(APP_TENANT, arm.placement, "vm1", POST_COMMAND, script, name, op)
+
+        return until_done(call)
 
     for name in steps:
         if name == "setTeamsVdiMode":
@@ -354,7 +360,11 @@ def test_one_run_command_takes_several_steps_each_with_its_own_outcome(arm: Arm)
         else:
             assert step(name).done
     [sent] = arm.sent("runCommand")  # one ARM write for every step; the others read its output
-    assert len(arm.sent("getRunCommand")) == 2, "before it was made, and its output once it ended: not once a step"
+    # read before it was made, then at each of the first step's calls after (the command read, not its operation
+    # polled), until it ended with the output: not once a step
+    assert calls[: calls.count(steps[0])] == [steps[0]] * calls.count(steps[0]) and calls.count(steps[0]) >= 2
+    assert len(arm.sent("getRunCommand")) == calls.count(steps[0])
+    assert arm.sent("pollOperation") == polled, "the command is read, not its operation polled"
     assert sent["path"].endswith(f"/virtualMachines/vm1/runCommands/{POST_COMMAND}")
     assert all(f"Invoke-CloudPcStep '{name}'" in sent["body"]["properties"]["source"]["script"] for name in steps)
 

@@ -217,15 +217,26 @@ def test_a_direct_pools_host_is_assigned_to_its_user_once_and_a_host_not_in_the_
     assert cloud.ensure(spec).done
     [put] = cloud.sent("createHostPool")
     assert put["body"]["properties"]["personalDesktopAssignmentType"] == "Direct"
-    vm = cloud.vm()
+    vm, other = cloud.vm(), cloud.vm()
+    assert cloud.register("hp-direct", other).done
     assert cloud.register("hp-direct", vm).done
     assign = cloud.avd.assign_session_host
+
+    def host_reads() -> int:
+        return sum(1 for e in cloud.sent() if e["method"] == "GET" and "/sessionhosts" in e["path"].lower())
+
+    read = host_reads()
     assert assign(APP_TENANT, cloud.placement, "hp-direct", vm, "ann@contoso.com").done
+    assert host_reads() == read, "the host its registration has just read is assigned as read"
     assert assign(APP_TENANT, cloud.placement, "hp-direct", vm, "ann@contoso.com").done
-    [patch] = cloud.sent("updateSessionHost")  # a repeat only reads
+    assert host_reads() == read + 1, "once: a repeat reads it, and finds it assigned"
+    assert assign(APP_TENANT, cloud.placement, "hp-direct", other, "bob@contoso.com").done
+    assert host_reads() == read + 2, "a host registered before the last one is read"
+    [patch, _] = cloud.sent("updateSessionHost")  # a repeat only reads
     assert patch["body"] == {"properties": {"assignedUser": "ann@contoso.com"}}
-    [record] = cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-direct")
-    assert (record.vm_name, record.assigned_user_id) == (vm, "ann@contoso.com")
+    assigned = {r.vm_name: r.assigned_user_id for r in cloud.avd.list_session_hosts(APP_TENANT, cloud.placement,
+                                                                                    "hp-direct")}  # fmt: skip
+    assert assigned == {vm: "ann@contoso.com", other: "bob@contoso.com"}
     with pytest.raises(CloudError) as missing:
         assign(APP_TENANT, cloud.placement, "hp-direct", "cpc-nosuch", "ann@contoso.com")
     assert (missing.value.step, missing.value.code) == ("assignSessionHost", "sessionHostNotFound")

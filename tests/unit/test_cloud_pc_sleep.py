@@ -6,13 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
+
 from shared.models.cloud_pc_work import UseWatch
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import VmActionRun
 from shared.models.session_policies import PersonalPower
+from shared.models.sites import Site
 from shared.ports.desktop_virtualization import UserSessionRecord
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import cloud_pc_actions
+from shared.services.cloud_pcs import cloud_pc_actions, cloud_pc_metering
 from shared.services.cloud_pcs.cloud_pc_sleep import WOKEN_BY_USER, watch_use
 from shared.services.cloud_pcs.provisioning_steps import vm_name
 from tests.fakes import Fakes
@@ -138,6 +141,28 @@ def test_a_cloud_pcs_vm_is_metered_made_asleep_and_awake() -> None:
     assert {(r.kind, r.cloud_pc_id, r.user_id, r.vm_size, r.site_id) for r in records} == {
         ("cloudPc", row.id, row.user_id, row.build.vm_size if row.build else None, "site-westeurope")
     }
+
+
+def test_a_cloud_pcs_build_keeps_its_site_for_its_power_records_and_an_older_build_is_found_by_its_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ports, fakes, row = provisioned()
+    assert row.build is not None and row.build.site_id == "site-westeurope"
+    listed = fakes.sites.list_all_sites
+
+    def not_listed(tenant_id: str) -> list[Site]:
+        raise AssertionError("a build that keeps its site needs no list of the sites")
+
+    monkeypatch.setattr(fakes.sites, "list_all_sites", not_listed)
+    at = fakes.clock() + timedelta(minutes=5)
+    cloud_pc_metering.record_power(ports, row, "stopped", at)
+    monkeypatch.setattr(fakes.sites, "list_all_sites", listed)
+    older = row.build.model_copy(update={"site_id": None})  # a Cloud PC built before the build kept its site
+    cloud_pc_metering.record_power(ports, row, "started", at + timedelta(minutes=1), older)
+    records = fakes.power_records.list_power_records(TENANT, at + timedelta(minutes=2))
+    assert [(r.change, r.site_id) for r in records] == [
+        ("created", "site-westeurope"), ("stopped", "site-westeurope"), ("started", "site-westeurope")
+    ]
 
 
 def test_a_cloud_pc_its_admin_powered_off_is_not_put_to_sleep_and_one_that_moved_on_is_left() -> None:

@@ -8,7 +8,8 @@ operation, so a failure arrives as Azure's error; a script may name its own erro
 Azure neither stores nor shows them, and they are never logged here.
 
 A command may take several steps (`run_step`): its script writes each step's outcome as a STEP_OUTCOME line, the
-first step's call makes the command, and every step reads its own line from the command's output once it ended. An
+first step's call makes the command, which is then read (not its operation polled) until it ended, and every step
+reads its own line from the command's output. An
 ended command's output never changes (it is made once and never run again), so it is read once per process and the
 other steps take their lines from that read: a Cloud PC's post-provisioning costs one read, not one a step.
 """
@@ -112,21 +113,13 @@ class RunCommands:
         return Progress(done=True, resource_id=command_id)
 
     def run_step(
-        self, tenant_id: str, placement: Placement, vm_name: str, name: str, script: str, *, step: str,
-        operation: str | None = None,
-    ) -> Progress:  # fmt: skip
+        self, tenant_id: str, placement: Placement, vm_name: str, name: str, script: str, *, step: str
+    ) -> Progress:
         """`step` of the command `name` whose script takes several: the command is made if it is not there yet, then
-        the step's STEP_OUTCOME line in its output is the answer (done, or CloudError with the step's own code)."""
-        _, url = arm_lro.decode(operation)
-        if url:
-            try:
-                polled = arm_lro.poll(self._clients, tenant_id, placement.subscription_id, url, step)
-            except CloudError as exc:  # the command as a whole failed: its output still says how far each step got
-                if exc.transient:
-                    raise
-                polled = None
-            if isinstance(polled, arm_lro.Later):
-                return arm_lro.progress(polled, PHASE)
+        the step's STEP_OUTCOME line in its output is the answer (done, or CloudError with the step's own code).
+        Once made, the command itself is read at each call rather than its operation polled: its instanceView says
+        whether the script still runs and, once it ended, carries the output (one read a poll, not two at the end;
+        a failed command's output too says how far each step got)."""
         key = (tenant_id, placement.subscription_id, placement.resource_group, vm_name, name)
         with self._lock:
             found = self._ended.get(key)

@@ -298,9 +298,8 @@ class AzureProvisioningCompute:
         self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str], step: str,
         operation: str | None = None,
     ) -> Progress:  # fmt: skip
-        return self._commands.run_step(
-            tenant_id, placement, vm_name, command, "\n".join(script), step=step, operation=operation
-        )
+        # the command's own state is read at each call (RunCommands.run_step): its operation is not needed
+        return self._commands.run_step(tenant_id, placement, vm_name, command, "\n".join(script), step=step)
 
     @arm_lro.hand_back("deleteVm")
     def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:

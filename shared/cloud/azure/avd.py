@@ -28,7 +28,8 @@ reads first, so a repeated call with the same spec costs reads only.
   caller gives where it knows it, and checked); `SessionHostRecord.vm_name` is that id's last segment.
 - `assignedUser` of a personal pool's session host is the user's UPN as AVD reports it (not an object id); a
   PATCH of it assigns the host directly
-  (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type).
+  (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type). An
+  assignment that follows a registration in the same call (and thread) takes the host that registration read.
 - User sessions are read for the whole pool at once (userSessions of the host pool) and named by their session
   host's VM; an action on one finds its session host by the VM first. Azure answers a log-off of a session that is
   not there 204, and the other actions 404: both are SESSION_GONE. A log-off is forced: the admin asked for it.
@@ -97,6 +98,9 @@ class AzureDesktopVirtualization:
         self._tokens: dict[str, tuple[str, dt.datetime, float]] = {}  # pool -> its token, its expiry, when read
         self._renewing: dict[str, threading.Lock] = {}  # pool -> held while its token is read and renewed
         self._renewing_guard = threading.Lock()
+        # the session host this thread's registration last found: the assignment that follows it in the same call
+        # takes it as read, rather than read it again (an ARM read a Cloud PC, from the subscription's read budget)
+        self._found = threading.local()
 
     def _kept(self, kept: tuple[Any, ...] | None) -> bool:
         return kept is not None and self._clock() - kept[-1] < KEPT_S
@@ -241,7 +245,7 @@ class AzureDesktopVirtualization:
             host = None if reinstall else self._session_host(tenant_id, placement, host_pool, vm_name, step,
                                                              host_name, named_only=True)  # fmt: skip
             if host is not None:
-                return Progress(done=True, resource_id=host.id)
+                return self._registered(tenant_id, placement, host_pool, vm_name, host)
             ran = self._install(tenant_id, placement, host_pool, vm_name, step, None, again=False)
             if not ran.done:
                 return ran
@@ -249,7 +253,18 @@ class AzureDesktopVirtualization:
         if host is None:
             return Progress(done=False, retry_after_s=REGISTER_WAIT_S, operation=LISTED,
                             reason="the session host has not registered with its host pool yet")  # fmt: skip
+        return self._registered(tenant_id, placement, host_pool, vm_name, host)
+
+    def _registered(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, host: Any) -> Progress:
+        self._found.host = (_pool_key(tenant_id, placement, host_pool), vm_name.lower(), host)
         return Progress(done=True, resource_id=host.id)
+
+    def _just_registered(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Any:
+        """The host this thread's registration of `vm_name` just found, once; None for any other."""
+        found, self._found.host = getattr(self._found, "host", None), None
+        if found is None or found[:2] != (_pool_key(tenant_id, placement, host_pool), vm_name.lower()):
+            return None
+        return found[2]
 
     def _install(
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str, operation: str | None,
@@ -320,7 +335,8 @@ class AzureDesktopVirtualization:
         host_name: str | None = None,
     ) -> Progress:  # fmt: skip
         step = "assignSessionHost"
-        host = self._session_host(tenant_id, placement, host_pool, vm_name, step, host_name)
+        host = (self._just_registered(tenant_id, placement, host_pool, vm_name)
+                or self._session_host(tenant_id, placement, host_pool, vm_name, step, host_name))  # fmt: skip
         if host is None:
             raise CloudError(step, "sessionHostNotFound", f"{vm_name} is not a session host of {host_pool}.")
         if not _same(host.assigned_user, user_principal_name):

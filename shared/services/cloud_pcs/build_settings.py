@@ -59,6 +59,7 @@ def _network(
             return {
                 "join": config.domain_join_type,
                 "region": config.region_name,
+                "site": site.id,
                 "subscription": site.subscription_id,
                 "resource_group": site.resource_group_name,
             }
@@ -69,6 +70,7 @@ def _network(
                 "join": config.domain_join_type,
                 "connection": connection.id,
                 "region": connection.region_name,
+                "site": site.id,
                 # the VM and its NIC go in the site's group, where the app holds its role; only the subnet is
                 # the network's (of the same subscription: a connection's subnet is checked to be the site's)
                 "subscription": connection.subscription_id,
@@ -103,6 +105,7 @@ def build_settings(ports: BuildSettingsPorts, cloud_pc: CloudPc) -> BuildSetting
         region_name=str(network["region"]),
         subscription_id=str(network["subscription"]),
         resource_group=str(network["resource_group"]),
+        site_id=network.get("site"),
         subnet_id=network.get("subnet"),
         ad_domain_name=network.get("domain"),
         ad_domain_username=network.get("username"),
