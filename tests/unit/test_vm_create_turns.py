@@ -138,13 +138,13 @@ def test_a_hold_by_the_write_budget_keeps_the_callers_place_and_teaches_the_spac
     clock.now = 101.0
     assert turns.admit(LINE, "vm0") == 0.0
     assert turns.throttled(LINE, "vm0", 0.5, by_azure=False) == pytest.approx(0.5), "back after the budget's wait"
-    assert turns.admit(LINE, "vm1") == pytest.approx(FIRST_SPACING), "the line neither paused nor wider"
-    assert turns.admit(LINE, "vm2") == pytest.approx(2 * FIRST_SPACING)
-    clock.now += 0.5  # vm1 and vm2 come late, when vm0's hold is over
+    # the turns after it come the spacing after its moment: the line neither paused nor wider
+    assert turns.admit(LINE, "vm1") == pytest.approx(0.5 + FIRST_SPACING)
+    assert turns.admit(LINE, "vm2") == pytest.approx(0.5 + 2 * FIRST_SPACING)
+    clock.now += 0.5  # vm0's hold is over
+    assert turns.admit(LINE, "vm0") == 0.0, "not sent to the end of the line: it goes"
+    clock.now += FIRST_SPACING
     assert turns.admit(LINE, "vm1") == 0.0 and turns.admit(LINE, "vm2") == pytest.approx(FIRST_SPACING)
-    assert turns.admit(LINE, "vm0") == pytest.approx(2 * FIRST_SPACING), "not sent to the end of the line: the moment"
-    clock.now += 2 * FIRST_SPACING  # after the last given (vm2's), none shared, so the two never come back together
-    assert turns.admit(LINE, "vm0") == 0.0
 
 
 def test_turns_come_no_closer_than_the_write_budget_carries_new_vms_once_its_room_is_spent() -> None:
@@ -203,12 +203,17 @@ def test_callers_the_write_budget_held_alike_come_back_each_at_a_moment_of_its_o
     turns.throttled(LINE, "vm0", 1.0)
     clock.now = 101.0
     names = [f"vm{i}" for i in range(5)]
-    for name in names:  # each let go at its turn, and held back by the write budget until the same moment
+    for name in names:  # each let go at its turn
         while (wait := turns.admit(LINE, name)) > 0:
             clock.now += wait
-        turns.throttled(LINE, name, 3.0, by_azure=False)
-    clock.now = 105.0  # all five come back together
-    waits = sorted(turns.admit(LINE, name) for name in names)
-    assert waits[0] == 0.0
-    gaps = [later - earlier for earlier, later in pairwise(waits)]
-    assert min(gaps) >= FIRST_SPACING - 1e-9, "no two share a moment: none comes back only to be pushed again"
+    # then all held back by the write budget for the same wait: each is given a moment of its own at once, so none
+    # comes back with the others only to be pushed apart, past a call's sleep, and handed back once more
+    moments = {name: clock.now + turns.throttled(LINE, name, 3.0, by_azure=False) for name in names}
+    given = sorted(moments.values())
+    assert given[0] == pytest.approx(clock.now + 3.0), "the first after the budget's wait"
+    gaps = [later - earlier for earlier, later in pairwise(given)]
+    assert min(gaps) >= FIRST_SPACING - 1e-9, "no two share a moment"
+    assert turns.admit(LINE, "vm5") > given[-1] - clock.now, "a caller after them comes after them"
+    for name in sorted(names, key=moments.__getitem__):
+        clock.now = moments[name]
+        assert turns.admit(LINE, name) == 0.0, "back at its moment, it goes"

@@ -47,12 +47,15 @@ MIN_SPACING_S = 0.02
 # the widest spacing is this much more than a Retry-After: a bucket refills one token a refill interval after
 # the last was taken, so a caller a few milliseconds less late than the one before it would find none yet
 TURN_MARGIN_S = 0.05
-# A new VM brings about this many ARM writes (itself, its join extension, its post-provisioning Run Command and its
-# role assignment): once the write bucket's room is spent, turns are given no closer than ARM refills those writes,
-# so the line's callers come back when the budget can take them, not to be held by it (each hold a durable timer
-# more), and the turns given are not spread wider than the budget asks. The room leaves the budget as much again
-# as the new-work reserve, for the writes of VMs under way to come in bunches without holding new ones.
-WRITES_PER_VM = 4
+# A new Cloud PC's VM brings six ARM writes (itself, its join extension, its post-provisioning Run Command, its
+# sign-in role, the AVD agent's Run Command and its session host's assignment): once the write bucket's room is
+# spent, turns are given about as close as ARM refills those writes, so the line's callers come back when the budget
+# can take them, not to be held by it (each hold a durable timer, two episodes and a call more). A little closer than
+# six: the writes of a VM trail its create by the minutes of its steps, and a line paced at the very refill lags the
+# budget (1.23 times ARM's bound at 200 Cloud PCs, 6.2 calls a Cloud PC); at five the budget holds about one create
+# in three and the run keeps its pace (1.14, 6.6 calls; at four, 1.14 and 8.2 calls, README "Performance"). The room
+# leaves the budget as much again as the new-work reserve, for the writes of VMs under way to come in bunches.
+WRITES_PER_VM = 5
 WRITE_PACE_S = WRITES_PER_VM / REFILL_PER_S
 WRITE_ROOM_S = (BUCKET["writes"] - 2 * NEW_WORK_RESERVE) / REFILL_PER_S
 SKU_CACHE_S = 600.0  # resource SKUs change rarely
@@ -414,10 +417,11 @@ class Turns:
                 line = self._lines[key] = _Line(spacing=retry_after_s * FIRST_SPACING, budget_at=now)
             line.used = now
             let_go = line.paced.pop(caller, None)
-            if not by_azure:  # its moment to send is the budget's now: it goes then, before those that came after
-                line.turns[caller] = now + retry_after_s
-                line.sending.add(caller)
-                return retry_after_s
+            if not by_azure:  # its moment to send is the budget's now, one of its own: it goes then, before those
+                moment = max(now + retry_after_s, line.reserved + line.spacing, line.sent + line.spacing)  # that came
+                line.turns[caller] = line.reserved = moment  # after, and callers held alike do not come back together
+                line.sending.add(caller)  # only to be pushed apart, past a call's sleep, and handed back once more
+                return moment - now
             line.sending.discard(caller)
             line.widest = max(line.widest, retry_after_s + TURN_MARGIN_S)
             if let_go is not None and let_go > line.widened:  # refused at its turn: turns too close (once: those
@@ -456,9 +460,11 @@ class _Line:
     sending: set[str] = field(default_factory=set)  # callers whose turn has come, each with its moment to send
 
     def next_turn(self, now: float) -> float:
-        """A new turn at the end of the line: the spacing after the last, and within what the write budget refills
-        (its room spent first: a turn up to WRITE_ROOM_S before the budget has refilled the turns before it)."""
-        self.last = max(now, self.last + self.spacing, self.paused_until, self.budget_at - WRITE_ROOM_S)
+        """A new turn at the end of the line: the spacing after the last turn and the last moment given, and within
+        what the write budget refills (its room spent first: a turn up to WRITE_ROOM_S before the budget has refilled
+        the turns before it)."""
+        self.last = max(now, self.last + self.spacing, self.reserved + self.spacing, self.paused_until,
+                        self.budget_at - WRITE_ROOM_S)  # fmt: skip
         self.budget_at = max(self.budget_at, self.last - WRITE_ROOM_S) + WRITE_PACE_S
         return self.last
 
