@@ -388,7 +388,7 @@ class Turns:
             if turn is None:
                 turn = line.turns[caller] = line.next_turn(now)
             if turn - now < PUNCTUAL_S and caller not in line.sending:  # its turn has come: a moment to send of its
-                moment = max(now, line.reserved + line.spacing, line.sent + line.spacing)  # own, in order (callers
+                moment = line.moment(now)  # own, in order (callers
                 if moment - now > INLINE_WAIT_S:  # late for their turns go one by one, none passed over), unless
                     turn = line.turns[caller] = line.next_turn(now)  # those before it fill the line for longer than
                     return turn - now  # a call sleeps: then a new turn at the end, and the turns given keep theirs
@@ -418,7 +418,7 @@ class Turns:
             line.used = now
             let_go = line.paced.pop(caller, None)
             if not by_azure:  # its moment to send is the budget's now, one of its own: it goes then, before those
-                moment = max(now + retry_after_s, line.reserved + line.spacing, line.sent + line.spacing)  # that came
+                moment = line.moment(now + retry_after_s)  # that came
                 line.turns[caller] = line.reserved = moment  # after, and callers held alike do not come back together
                 line.sending.add(caller)  # only to be pushed apart, past a call's sleep, and handed back once more
                 return moment - now
@@ -458,6 +458,10 @@ class _Line:
     turns: dict[str, float] = field(default_factory=dict)  # caller -> its turn
     paced: dict[str, float] = field(default_factory=dict)  # caller let go at its turn -> when, until Azure answered
     sending: set[str] = field(default_factory=set)  # callers whose turn has come, each with its moment to send
+
+    def moment(self, at: float) -> float:
+        """A moment to send, from `at` on: the spacing after the moment given last and after the create sent last."""
+        return max(at, self.reserved + self.spacing, self.sent + self.spacing)
 
     def next_turn(self, now: float) -> float:
         """A new turn at the end of the line: the spacing after the last turn and the last moment given, and within
