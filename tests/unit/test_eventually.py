@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
@@ -33,8 +33,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return fake
 
 
-def ready_after(calls: int) -> Any:
-    made = []
+def ready_after(calls: int) -> Callable[[], str]:
+    made: list[int] = []
 
     def check() -> str:
         made.append(1)

@@ -61,7 +61,7 @@ def eventually(check: Callable[[], T], *, timeout_s: float = 60.0, interval_s: f
     half as long again each time up to MAX_INTERVAL_S; a test that catches a moment asks at its own `interval_s`."""
     started = last_moved = time.monotonic()
     last_failure: str | None = None
-    pause = interval_s or FIRST_INTERVAL_S
+    pause = FIRST_INTERVAL_S if interval_s is None else interval_s
     while True:
         try:
             return check()
