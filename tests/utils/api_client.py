@@ -20,6 +20,8 @@ class ApiClient:
     def __init__(self, base_url: str, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = requests.Session()
+        # the app on loopback, over plain HTTP: no proxy or CA bundle to read from the environment at every request
+        self.session.trust_env = False
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
         self.seen: list[str] = []  # every response's headers and body, for "never returned" checks
