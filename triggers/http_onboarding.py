@@ -8,14 +8,20 @@ from shared.models.json_schema import ecma_pattern
 from shared.models.onboarding import FoundTenant, OnboardingReport
 from shared.ports.bundles import OnboardingPorts
 from shared.services.access.onboarding import DOMAIN_NAME as DOMAIN_NAME_RULE
-from shared.services.access.onboarding import find_customer, onboarding_report
+from shared.services.access.onboarding import MAX_DOMAIN_NAME, ROOTED_DOMAIN_NAME, find_customer, onboarding_report
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest, QueryParam
 
 DOMAIN_NAME = QueryParam(
     "domainName",
     "One of the customer's domain names, such as contoso.com.",
-    {"type": "string", "maxLength": 254, "pattern": ecma_pattern(DOMAIN_NAME_RULE)},
+    {
+        "type": "string",
+        "anyOf": [  # a name of at most 253 characters, or one more with its root dot
+            {"maxLength": MAX_DOMAIN_NAME, "pattern": ecma_pattern(DOMAIN_NAME_RULE)},
+            {"maxLength": MAX_DOMAIN_NAME + 1, "pattern": ecma_pattern(ROOTED_DOMAIN_NAME)},
+        ],
+    },
     required=True,
 )
 

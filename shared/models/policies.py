@@ -39,31 +39,36 @@ def _group_id(value: str) -> str:
     return value
 
 
-def _naming_template_pattern() -> str:
-    """parse_template's rules as a pattern: one alternative per pair of macro lengths, whose lookahead bounds the
-    template's length so that its fixed characters fit (widths are written plainly: no leading zeros)."""
+def _naming_template_branches() -> list[JsonDict]:
+    """parse_template's rules as JSON Schema: the empty template, then one branch per span of template lengths, whose
+    pattern takes each pair of macro widths that fits it (widths are written plainly: no leading zeros).
+
+    The length that lets a template's fixed characters fit is a branch's minLength and maxLength, not a lookahead in
+    one pattern: generators of matching text (schemathesis, Hypothesis) cannot follow a lookahead, so with one they
+    never offered a template at all."""
     letters = "[A-Za-z0-9-]"
-    alternatives = [""]  # empty: the default template
+    spans: dict[tuple[int, int], list[str]] = {}
     for rand in range(MIN_RAND, MAX_LENGTH + 1):
         for user in range(MAX_LENGTH - rand + 1):  # 0: no %USERNAME:X%
             most, least = min(MAX_LITERAL, MAX_LENGTH - user - rand), max(0, MIN_LENGTH - user - rand)
             rand_macro, user_macro = f"%RAND:{rand}%", f"%USERNAME:{user}%" if user else ""
             macros = len(rand_macro) + len(user_macro)
-            head = f"(?=.{{{least + macros},{most + macros}}}$){letters}*"
             if user:
-                alternatives.append(
-                    f"{head}(?:{user_macro}{letters}*{rand_macro}|{rand_macro}{letters}*{user_macro}){letters}*"
-                )
+                shape = f"{letters}*(?:{user_macro}{letters}*{rand_macro}|{rand_macro}{letters}*{user_macro}){letters}*"
             else:
-                alternatives.append(f"{head}{rand_macro}{letters}*")
-    return "^(?:" + "|".join(alternatives) + ")$"
+                shape = f"{letters}*{rand_macro}{letters}*"
+            spans.setdefault((least + macros, most + macros), []).append(shape)
+    branches: list[JsonDict] = [{"const": ""}]  # the default template
+    for (shortest, longest), shapes in sorted(spans.items()):
+        branches.append({"minLength": shortest, "maxLength": longest, "pattern": "^(?:" + "|".join(shapes) + ")$"})
+    return branches
 
 
 NamingTemplate = Annotated[
     str,
     StringConstraints(max_length=64),
     JsonSchemaKeywords(
-        pattern=_naming_template_pattern,
+        anyOf=_naming_template_branches,
         description=f"Letters, digits and hyphens (at most {MAX_LITERAL}) with %RAND:Y% once (Y at least "
         f"{MIN_RAND}) and %USERNAME:X% at most once, making names of {MIN_LENGTH}-{MAX_LENGTH} characters; "
         "empty or null: the default, CPC-%USERNAME:5%-%RAND:5%.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from jsonschema_rs import Draft202012Validator
 from pydantic import ValidationError
 
 from shared.catalog.app_access import WINDOWS365_ROLES, actions_at
@@ -17,6 +18,7 @@ from shared.ports.cloud_errors import NO_CONSENT, CloudError
 from shared.ports.tenant_access import TenantInformation
 from shared.services.access.onboarding import find_customer, plan_onboarding, scopes_of, windows365_role_checks
 from tests.unit.test_onboarding_plan import ALL_GRAPH, CHECKS, SITE, SUB, TENANT, statuses
+from triggers.http_onboarding import DOMAIN_NAME as DOMAIN_NAME_QUERY
 
 OTHER = "0b5e7c8d-2222-4333-8444-a55566667777"
 CONTOSO = TenantInformation("0e6c1d2a-1111-4222-8333-944455556666", "Contoso", "contoso.onmicrosoft.com")
@@ -69,6 +71,35 @@ def test_a_domain_nobody_verified_is_not_found_and_a_non_domain_never_asked() ->
             find_customer(entra, typed)
         assert refused.value.target == "domainName"
     assert entra.asked == ["fabrikam.com"]
+
+
+def test_the_lookup_takes_what_its_document_offers_up_to_253_characters_and_a_root_dot() -> None:
+    """The document states the length as a keyword beside each pattern (generators cannot follow a lookahead)."""
+    schema = DOMAIN_NAME_QUERY.schema
+    assert [branch["maxLength"] for branch in schema["anyOf"]] == [253, 254]
+    document = Draft202012Validator(schema)
+    longest = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 61])
+    too_long = ".".join(["a" * 63, "b" * 63, "c" * 63, "d" * 62])
+    assert (len(longest), len(too_long)) == (253, 254)
+    for typed, taken in (
+        (longest, True),
+        (longest + ".", True),
+        (too_long, False),
+        (too_long + ".", False),
+        ("contoso.com", True),
+        ("contoso.com.", True),
+        ("contoso", False),
+        ("contoso.com..", False),
+    ):
+        assert document.is_valid(typed) is taken, typed
+        entra = Entra()
+        if taken:
+            with pytest.raises(NotFound):
+                find_customer(entra, typed)
+            assert entra.asked == [typed.rstrip(".")]
+        elif typed != "contoso.com..":  # the server also drops every trailing dot and blank: it is kinder than that
+            with pytest.raises(ValidationFailed):
+                find_customer(entra, typed)
 
 
 def test_a_tenant_names_subscriptions_by_their_ids() -> None:

@@ -39,10 +39,13 @@ from shared.ports.service_role_ports import ServiceRolePorts
 from shared.ports.stores import RefusedWorkStore, SiteStore
 from shared.ports.tenant_access import TenantLookup
 
-# a DNS name of two labels at least, as Entra verifies them
-# a DNS name of labels and a top-level domain of letters, in either case, with or without its root dot (the OpenAPI
-# document's pattern for the lookup's query, so what it offers is what is taken)
-DOMAIN_NAME = re.compile(r"^(?=.{3,253}\.?$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?$")
+# a DNS name of labels and a top-level domain of letters, in either case, of at most 253 characters; its root dot
+# (one more) is taken and dropped. The lookup's query is documented from these, so what it offers is what is taken;
+# the length is a keyword of its own there, not a lookahead, which generators of matching text cannot follow.
+DOMAIN_LABELS = r"([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+DOMAIN_NAME = re.compile(rf"^{DOMAIN_LABELS}$")
+ROOTED_DOMAIN_NAME = re.compile(rf"^{DOMAIN_LABELS}\.$")
+MAX_DOMAIN_NAME = 253
 
 
 class ConsentPorts(Protocol):
@@ -88,7 +91,7 @@ def consent_return_url(portal_url: str) -> str:
 def find_customer(access: TenantLookup, domain_name: str) -> FoundTenant:
     """The customer's Entra tenant by one of its domain names, so that nobody types its id."""
     name = domain_name.strip().rstrip(".").lower()
-    if not DOMAIN_NAME.fullmatch(name):
+    if len(name) > MAX_DOMAIN_NAME or not DOMAIN_NAME.fullmatch(name):
         raise ValidationFailed.of(ErrorDetail(
             "invalidDomainName",
             f"'{domain_name}' is not a domain name: give one of the customer's, such as contoso.com.", "domainName",
