@@ -31,6 +31,20 @@ class DirectoryEvent(InputModel):
     full: bool = False  # every assigned group and every Cloud PC of the tenant (the drift reconcile)
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
+    @property
+    def reads_groups(self) -> bool:
+        """A full or group hint reads the groups' members; a hint about users alone reads each user's memberships."""
+        return self.full or bool(self.group_ids)
+
+    def merged(self, other: DirectoryEvent) -> DirectoryEvent:
+        """One hint of the same tenant and kind that says what both say (a full one says everything)."""
+        if self.full or other.full:
+            return self.model_copy(update={"full": True, "user_ids": [], "group_ids": []})
+        return self.model_copy(update={
+            "user_ids": list(dict.fromkeys([*self.user_ids, *other.user_ids])),
+            "group_ids": list(dict.fromkeys([*self.group_ids, *other.group_ids])),
+        })  # fmt: skip
+
 
 def directory_event_messages(
     tenant_id: str, user_ids: list[str] | None, group_ids: list[str] | None, full: bool = False

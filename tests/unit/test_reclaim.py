@@ -126,7 +126,7 @@ def test_an_unused_cloud_pc_is_announced_reclaimed_and_its_license_goes_to_the_n
     assert lifecycle.sweep(ports) == 1
     assert fakes.cloud_pcs.find_cloud_pc(TENANT, ann.id) is None
     (freed,) = [e for e in fakes.events.published if e.full]
-    assert reconcile_tenant(ports, freed, full=True).to_provision == [{"cloudPcId": cats.id, "run": 1}]
+    assert reconcile_tenant(ports, freed).to_provision == [{"cloudPcId": cats.id, "run": 1}]
     assert fakes.cloud_pcs.list_users_cloud_pcs(TENANT, "ann") == []  # no license: no new Cloud PC for Ann
 
 

@@ -77,7 +77,7 @@ def test_a_duplicate_event_creates_nothing_new() -> None:
     before = fakes.cloud_pcs.list_all_cloud_pcs(TENANT)
     again = reconcile_tenant(ports, group_event())
     by_user = reconcile_tenant(ports, user_event("ann", "bob"))
-    full = reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, full=True), full=True)
+    full = reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, full=True))
     assert again.created == by_user.created == full.created == []
     assert fakes.cloud_pcs.list_all_cloud_pcs(TENANT) == before
 
@@ -157,7 +157,7 @@ def test_a_license_held_in_grace_makes_a_new_cloud_pc_wait_until_it_is_freed() -
     fakes.clock.advance(hours=1)
     lifecycle.end_grace_period(ports, TENANT, bobs.id)
     (freed,) = [e for e in fakes.events.published if e.full]
-    assert reconcile_tenant(ports, freed, full=True).to_provision == [{"cloudPcId": cats.id, "run": 1}]
+    assert reconcile_tenant(ports, freed).to_provision == [{"cloudPcId": cats.id, "run": 1}]
 
 
 def test_a_grace_period_ends_on_time_after_a_license_is_removed() -> None:

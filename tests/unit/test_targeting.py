@@ -72,8 +72,9 @@ def test_a_group_hint_reaches_former_members_through_their_cloud_pcs() -> None:
     holder = held("gone", "g")
     other = held("elsewhere", "h")
     event = DirectoryEvent(tenant_id="t", group_ids=["g"])
-    assert affected_users(event, {"g": ["ann"]}, [holder, other], full=False) == {"ann", "gone"}
-    assert affected_users(DirectoryEvent(tenant_id="t", user_ids=["x"]), {"g": ["ann"]}, [holder], full=False) == {"x"}
-    assert affected_users(event, {"g": ["ann"], "h": ["bob"]}, [holder, other], full=True) == {
+    assert affected_users(event, {"g": ["ann"]}, [holder, other]) == {"ann", "gone"}
+    assert affected_users(DirectoryEvent(tenant_id="t", user_ids=["x"]), {"g": ["ann"]}, [holder]) == {"x"}
+    full = DirectoryEvent(tenant_id="t", full=True)
+    assert affected_users(full, {"g": ["ann"], "h": ["bob"]}, [holder, other]) == {
         "ann", "bob", "gone", "elsewhere",
     }  # fmt: skip

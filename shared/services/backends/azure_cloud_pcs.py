@@ -33,7 +33,7 @@ class AzureCloudPcWork:
     watches_use = True  # the app's own use watch puts Cloud PCs to sleep and counts their connected time
 
     def directory_changed(self, ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
-        return reconcile.reconcile_watched(ports, event, full=event.full)
+        return reconcile.reconcile_watched(ports, event)
 
     def carries_out(self, action: str) -> bool:
         return True

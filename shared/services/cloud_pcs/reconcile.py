@@ -86,11 +86,9 @@ def new_cloud_pc(
     )
 
 
-def affected_users(
-    event: DirectoryEvent, members: dict[str, list[str]], existing: list[CloudPc], full: bool
-) -> set[str]:
+def affected_users(event: DirectoryEvent, members: dict[str, list[str]], existing: list[CloudPc]) -> set[str]:
     """Whom a message is about: the named users, the groups' members, and whoever holds a Cloud PC through them."""
-    if full:
+    if event.full:
         return {u for group in members.values() for u in group} | {c.user_id for c in existing}
     groups = set(event.group_ids)
     users = set(event.user_ids)
@@ -100,15 +98,13 @@ def affected_users(
     return users
 
 
-def group_members(
-    ports: DirectoryChangePorts, event: DirectoryEvent, group_ids: list[str], *, full: bool
-) -> dict[str, list[str]]:
+def group_members(ports: DirectoryChangePorts, event: DirectoryEvent, group_ids: list[str]) -> dict[str, list[str]]:
     """The groups' members, or for a hint about users only, which of those users each group holds.
 
     A user hint must not cost a read of every assigned group: a thousand license changes would read a
     thousand-member group a thousand times.
     """
-    if full or event.group_ids:
+    if event.reads_groups:
         return {g: ports.directory.list_group_members(event.tenant_id, g) or [] for g in group_ids}
     members: dict[str, list[str]] = {g: [] for g in group_ids}
     for user_id in dict.fromkeys(event.user_ids):
@@ -117,13 +113,13 @@ def group_members(
     return members
 
 
-def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
+def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
     tenant_id = event.tenant_id
     # The Cloud PCs are read before the policies and the directory, never after: a row another reconcile made
     # after this one read its inputs could then be judged by inputs older than that reconcile's, and a
     # Cloud PC it just created (and is starting) be deleted as "no longer targeted". Read in this order, any row
     # seen here was made by a reconcile whose reads came before this one's, so this one's view is the newer.
-    if full or event.group_ids:
+    if event.reads_groups:
         existing = ports.cloud_pcs.list_all_cloud_pcs(tenant_id)
     else:  # a user hint needs only those users' Cloud PCs, not a scan of the tenant
         existing = [
@@ -134,8 +130,8 @@ def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent, *, full
     policies = {p.id: p for p in ports.policies.list_all_policies(tenant_id)}
     groups = {a.group_id for p in policies.values() for a in p.assignments}
     extra = [g for g in event.group_ids if g not in groups]  # unassigned groups: their former members matter
-    members = group_members(ports, event, [*groups, *extra], full=full)
-    users_in_scope = affected_users(event, members, existing, full)
+    members = group_members(ports, event, [*groups, *extra])
+    users_in_scope = affected_users(event, members, existing)
     assigned_members = {g: m for g, m in members.items() if g in groups}
     winners = {u: w for u, w in winning_policies(policies.values(), assigned_members).items() if u in users_in_scope}
     directory_users = ports.directory.get_users(tenant_id, sorted(users_in_scope))
@@ -213,15 +209,15 @@ def directory_changed(ports: DirectoryFollowPorts, event: DirectoryEvent) -> Rec
     return backend.directory_changed(ports, event)
 
 
-def reconcile_watched(ports: DirectoryChangePorts, event: DirectoryEvent, *, full: bool = False) -> ReconcileOutcome:
+def reconcile_watched(ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
     """`reconcile_tenant`, with a refusal for want of a Graph permission kept for the admin rather than raised: the
     message's retries cannot help, and the drift reconcile (or the admin's next onboarding check) comes back.
 
     A hint about users alone reads other things (each user's memberships) than a full or group reconcile (the
     groups' members), so each kind is kept apart: the success of one says nothing of the other."""
-    work: RefusedWorkKind = "userReconcile" if not (full or event.group_ids) else "directoryReconcile"
+    work: RefusedWorkKind = "directoryReconcile" if event.reads_groups else "userReconcile"
     outcome = watched(ports.refusals, event.tenant_id, work, ports.clock,
-                      lambda: reconcile_tenant(ports, event, full=full))  # fmt: skip
+                      lambda: reconcile_tenant(ports, event))  # fmt: skip
     return ReconcileOutcome(tenant_id=event.tenant_id) if isinstance(outcome, CloudError) else outcome
 
 

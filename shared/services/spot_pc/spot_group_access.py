@@ -107,7 +107,7 @@ def directory_changed(ports: SpotGroupAccessPorts, event: DirectoryEvent) -> int
     """The access of every Spot Group that uses a changed group (of every one, for the drift reconcile's full
     event) made good; the number looked at. A hint about users alone changes no membership: a user's deletion
     also changes their groups' members, which Graph notifies."""
-    if not (event.full or event.group_ids):
+    if not event.reads_groups:
         return 0
     changed = {g.lower() for g in event.group_ids}
     looked = 0
