@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
+import threading
+from typing import Any, cast
 
+import azure.durable_functions as df
+import azure.functions as func
 import pytest
 
+import triggers.directory_events as directory_events_trigger
 from shared.events import DirectoryEvent
+from shared.models.cloud_pc_work import ReconcileOutcome
 from shared.services.engine.coalescing import Coalescer, MergedRunFailed
+from shared.settings import Settings
 
 
 class Work:
@@ -195,3 +201,44 @@ def test_directory_hints_merge_to_what_both_say() -> None:
     assert (users.user_ids, users.reads_groups) == (["u1", "u2"], False)
     full = groups.merged(DirectoryEvent(tenant_id="t", full=True))
     assert (full.full, full.group_ids, full.reads_groups) == (True, [], True)
+
+
+def test_the_directory_trigger_runs_a_tenants_hints_of_one_kind_merged_and_keeps_the_kinds_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The queue trigger's use of it: users' hints that arrive while the tenant's users' reconcile runs are acted on
+    once, merged, after it; a group hint meanwhile is not held by it."""
+    entered, release = threading.Event(), threading.Event()
+    seen: list[DirectoryEvent] = []
+
+    def directory_changed(ports: Any, event: DirectoryEvent) -> ReconcileOutcome:
+        seen.append(event)
+        if event.user_ids == ["u1"]:
+            entered.set()
+            assert release.wait(timeout=60), "the test never let the first reconcile end"
+        return ReconcileOutcome(tenant_id=event.tenant_id)
+
+    monkeypatch.setattr(directory_events_trigger, "directory_changed", directory_changed)
+    monkeypatch.setattr(directory_events_trigger.spot_group_access, "directory_changed", lambda ports, event: 0)
+    bp = directory_events_trigger.blueprint(Settings(), *(cast(Any, None),) * 4)
+    app = df.DFApp()
+    app.register_functions(bp)
+    [wrapped] = [f.get_user_function() for f in app.get_functions() if f.get_function_name() == "directoryEvents"]
+    handler = getattr(wrapped, "__wrapped__", wrapped)  # without the Durable client's binding, which it never uses here
+
+    def deliver(**hint: Any) -> asyncio.Task[None]:
+        body = DirectoryEvent(tenant_id="t1", **hint).model_dump_json(by_alias=True).encode()
+        return asyncio.create_task(handler(message=func.QueueMessage(body=body), client=None, context=None))
+
+    async def test() -> None:
+        first = deliver(user_ids=["u1"])
+        assert await asyncio.to_thread(entered.wait, 60)
+        later = [deliver(user_ids=["u2"]), deliver(user_ids=["u3", "u2"])]
+        await settle()
+        await deliver(group_ids=["g1"])  # another kind: at once, beside the users' reconcile
+        assert not first.done() and not any(t.done() for t in later)
+        release.set()
+        await asyncio.gather(first, *later)
+
+    asyncio.run(test())
+    assert [(e.user_ids, e.group_ids) for e in seen] == [(["u1"], []), ([], ["g1"]), (["u2", "u3"], [])]

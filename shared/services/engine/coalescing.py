@@ -25,18 +25,22 @@ class MergedRunFailed(Exception):
     """The run that held this caller's item (with others') failed or was cancelled: the caller's work is not done."""
 
 
+def _future() -> asyncio.Future[None]:
+    return asyncio.get_running_loop().create_future()
+
+
 @dataclass(eq=False)
 class _Batch(Generic[T]):
     """Items that arrived while their key was busy, run together once it is free."""
 
     item: T
-    turn: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    turn: asyncio.Future[None] = field(default_factory=_future)
+    done: asyncio.Future[None] = field(default_factory=_future)
     waiting: int = 0  # callers still waiting for it: when none is left, no one runs it (their messages come again)
     claimed: bool = False
 
     def __post_init__(self) -> None:
-        self.done.add_done_callback(lambda f: f.cancelled() or f.exception())  # a batch's lone runner reads no one
+        self.done.add_done_callback(lambda f: f.exception())  # read, even when no other caller waits on it
 
 
 class Coalescer(Generic[K, T]):
@@ -48,15 +52,12 @@ class Coalescer(Generic[K, T]):
         """`work` run on `item`, or on a merge that holds it, begun after this call: True if this caller ran it.
 
         Raises what the run raised (`MergedRunFailed` for a caller whose item another ran)."""
-        if key not in self._next:
+        batch = self._next.get(key)
+        if key not in self._next:  # the key is free: this caller's turn is now
             self._next[key] = None
-            try:
-                await work(item)
-            finally:
-                self._pass_on(key)
-            return True
-        batch = self._next[key]
-        if batch is None:
+            batch = _Batch(item)
+            batch.turn.set_result(None)
+        elif batch is None:
             batch = self._next[key] = _Batch(item)
         else:
             batch.item = self._merge(batch.item, item)
