@@ -21,6 +21,7 @@ from shared.models.orchestrations import (
 )
 
 STARTS_AT_ONCE = 20
+START_TRIES = 3  # a start refused by an instance that then ended is tried again; one that keeps ending is an error
 TRACED_IDS = ("tenant_id", "cloud_pc_id", "spot_group_id", "image_set_id")
 INSTANCE = "cloudpc.instance_id"  # the span attribute naming the orchestration instance a start is for
 # The statuses in which the host refuses a second start with the same id (host.json's
@@ -42,7 +43,8 @@ async def start_orchestration(
 
     The start is tried first, so the usual case is one request. A refused start is only "already exists"
     when the instance's status says so: the SDK surfaces every refusal as a bare Exception whose text is
-    the host's, so its wording decides nothing here. Anything else - the host down, a bad name - is raised.
+    the host's, so its wording decides nothing here. An instance that ended between the refusal and the status read
+    is replaced now, so the start is tried again. Anything else - the host down, a bad name - is raised.
     """
     ids = telemetry.ids_of(payload.model_dump(by_alias=True, include=set(TRACED_IDS)))
     with telemetry.span(f"start {name}", kind=SpanKind.PRODUCER, ids=ids, attributes={INSTANCE: instance_id}):
@@ -52,18 +54,24 @@ async def start_orchestration(
 
 
 async def _start(client: df.DurableOrchestrationClient, name: str, instance_id: str, payload: Contract) -> bool:
-    try:
-        await client.start_new(name, instance_id, payload.model_dump(mode="json", by_alias=True))
-    except Exception as refused:
+    body = payload.model_dump(mode="json", by_alias=True)
+    tries = 1
+    while True:
         try:
-            existing = await client.get_status(instance_id)
-        except Exception:
-            raise refused from None  # the status could not be read either: the start's error is the one to see
-        # an unknown instance answers a status without a runtime status (404 with an empty body)
-        if getattr(existing, "runtime_status", None) in UNDER_WAY:
-            return False
-        raise
-    return True
+            await client.start_new(name, instance_id, body)
+            return True
+        except Exception as refused:
+            try:
+                existing = await client.get_status(instance_id)
+            except Exception:
+                raise refused from None  # the status could not be read either: the start's error is the one to see
+            # an unknown instance answers a status without a runtime status (404 with an empty body)
+            status = getattr(existing, "runtime_status", None)
+            if status in UNDER_WAY:
+                return False
+            if status is None or tries == START_TRIES:
+                raise
+            tries += 1  # it ended between the refusal and the read, so the host now replaces it: start again
 
 
 async def follow_backend(client: df.DurableOrchestrationClient, tenant_id: str, asked: str) -> bool:
