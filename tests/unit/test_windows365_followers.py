@@ -55,7 +55,7 @@ def test_a_change_met_by_a_follower_under_way_gets_one_of_its_own_and_a_repeat_c
 
 
 def test_a_follower_that_ends_between_refusing_the_start_and_its_status_read_is_started_again() -> None:
-    tenants = names.windows365_mirror_instance_id("t1")
-    host = Host(running={tenants}, ending={tenants})
+    tenant_follower = names.windows365_mirror_instance_id("t1")
+    host = Host(running={tenant_follower}, ending={tenant_follower})
     assert follow(host, "req-1")
-    assert host.started == [tenants]  # replaced, as the host does a finished instance; the request is not failed
+    assert host.started == [tenant_follower]  # replaced, as the host does an ended instance; the request is not failed
