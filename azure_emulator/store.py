@@ -11,6 +11,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# A document's value in an index (its resource type, the VM a session host is): None leaves it out of the index.
+IndexValue = Callable[[dict[str, Any]], str | None]
+
 
 class Store:
     """Documents keyed by (kind, key). Keys are compared as given: callers lower-case ARM names themselves.
@@ -22,6 +25,9 @@ class Store:
         self._lock = threading.RLock()
         self._docs: dict[str, dict[str, dict[str, Any]]] = {}
         self._sorted: dict[str, list[str]] = {}  # each kind's keys in order: a prefix is a range, not a full scan
+        # kind -> index name -> (the value of a document, value -> the keys that have it): a lookup by what a document
+        # is, where a scan would read every tenant's documents on each request
+        self._indexes: dict[str, dict[str, tuple[IndexValue, dict[str, set[str]]]]] = {}
         self._db: sqlite3.Connection | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,6 +40,36 @@ class Store:
             for kind, key, body in self._db.execute("SELECT kind, key, body FROM docs"):
                 self._docs.setdefault(kind, {})[key] = json.loads(body)
             self._sorted = {kind: sorted(docs) for kind, docs in self._docs.items()}
+
+    def add_index(self, kind: str, name: str, value_of: IndexValue) -> None:
+        """Keep the keys of `kind`'s documents by `value_of` (for `find`), as documents are written and deleted."""
+        with self._lock:
+            keys_by_value: dict[str, set[str]] = {}
+            self._indexes.setdefault(kind, {})[name] = (value_of, keys_by_value)
+            for key, doc in self._docs.get(kind, {}).items():
+                if (value := value_of(doc)) is not None:
+                    keys_by_value.setdefault(value, set()).add(key)
+
+    def find(
+        self, kind: str, name: str, value: str, where: Callable[[dict[str, Any]], bool] | None = None
+    ) -> list[dict[str, Any]]:
+        """Copies of the documents whose value in index `name` is `value` (and that `where` accepts), in key order."""
+        with self._lock:
+            docs = self._docs.get(kind, {})
+            keys = sorted(self._indexes[kind][name][1].get(value, ()))
+            return [json.loads(json.dumps(docs[k])) for k in keys if where is None or where(docs[k])]
+
+    def _unindex(self, kind: str, key: str, doc: dict[str, Any]) -> None:
+        for value_of, keys_by_value in self._indexes.get(kind, {}).values():
+            if (value := value_of(doc)) is not None and (keys := keys_by_value.get(value)) is not None:
+                keys.discard(key)
+                if not keys:
+                    del keys_by_value[value]
+
+    def _index(self, kind: str, key: str, doc: dict[str, Any]) -> None:
+        for value_of, keys_by_value in self._indexes.get(kind, {}).values():
+            if (value := value_of(doc)) is not None:
+                keys_by_value.setdefault(value, set()).add(key)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -49,9 +85,12 @@ class Store:
         body = json.dumps(doc)
         with self._lock:
             docs = self._docs.setdefault(kind, {})
-            if key not in docs:
+            if (old := docs.get(key)) is None:
                 bisect.insort(self._sorted.setdefault(kind, []), key)
+            else:
+                self._unindex(kind, key, old)
             docs[key] = json.loads(body)
+            self._index(kind, key, docs[key])
             if self._db is not None:
                 self._db.execute("INSERT OR REPLACE INTO docs VALUES (?, ?, ?)", (kind, key, body))
         return doc
@@ -66,8 +105,10 @@ class Store:
 
     def delete(self, kind: str, key: str) -> bool:
         with self._lock:
-            found = self._docs.get(kind, {}).pop(key, None) is not None
-            if found:
+            old = self._docs.get(kind, {}).pop(key, None)
+            found = old is not None
+            if old is not None:
+                self._unindex(kind, key, old)
                 keys = self._sorted[kind]
                 del keys[bisect.bisect_left(keys, key)]
             if found and self._db is not None:
@@ -84,9 +125,11 @@ class Store:
                 json.loads(json.dumps(docs[k])) for k in self._range(kind, prefix) if where is None or where(docs[k])
             ]
 
-    def keys(self, kind: str, prefix: str = "") -> list[str]:
+    def keys(self, kind: str, prefix: str = "", where: Callable[[dict[str, Any]], bool] | None = None) -> list[str]:
+        """The keys that start with `prefix` (of the documents `where` accepts: no copy is made to ask), in order."""
         with self._lock:
-            return list(self._range(kind, prefix))
+            docs = self._docs.get(kind, {})
+            return [k for k in self._range(kind, prefix) if where is None or where(docs[k])]
 
     def _range(self, kind: str, prefix: str) -> Iterator[str]:
         keys = self._sorted.get(kind, [])
@@ -99,6 +142,9 @@ class Store:
         with self._lock:
             self._docs.clear()
             self._sorted.clear()
+            for indexes in self._indexes.values():
+                for _value_of, keys_by_value in indexes.values():
+                    keys_by_value.clear()
             if self._db is not None:
                 self._db.execute("DELETE FROM docs")
 

@@ -6,6 +6,7 @@ from azure_emulator import controls
 from azure_emulator.arm import (
     authorization,
     capacity,
+    common,
     compute,
     desktop_virtualization,
     extensions,
@@ -37,6 +38,7 @@ OPERATION_NAMES = {
 
 def register(ctx: Context) -> None:
     controls.EXTRA_OPERATIONS.update(OPERATION_NAMES)
+    ctx.store.add_index(common.RESOURCE, common.BY_TYPE, common.type_of)
     for module in (
         operation_status,
         resources,

@@ -102,8 +102,7 @@ def _desktop(ctx: Context, group: Doc, upn: str) -> dict[str, Any] | None:
 def feed(ctx: Context, tenant: str, upn: str) -> dict[str, Any]:
     """Per workspace of the tenant, the desktops the user may use; a workspace with none is not listed."""
     principals = principals_of(ctx, tenant, upn)
-    workspaces = ctx.store.scan(common.RESOURCE, "/subscriptions/", where=lambda d: (
-        d["resource"]["type"] == WORKSPACE_TYPE and d["meta"].get("tid") == tenant))  # fmt: skip
+    workspaces = common.of_type(ctx, WORKSPACE_TYPE, where=lambda d: d["meta"].get("tid") == tenant)
     listed = []
     for workspace in sorted(workspaces, key=lambda w: common.key(w["resource"]["id"])):
         desktops = []

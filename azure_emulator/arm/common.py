@@ -28,6 +28,7 @@ RESOURCE = "arm.resource"
 SUB = r"/arm/subscriptions/(?P<sub>[^/]+)"
 RG = SUB + r"/resourceGroups/(?P<rg>[^/]+)"
 NAME = r"[^/]+"
+BY_TYPE = "resourceType"  # the store's index of resources by their lower-cased type (arm.register adds it)
 PAGE_SIZE = 1000  # ARM's page for most lists; `PUT /emulator/pageSize/{operation}` makes a smaller one
 
 Doc = dict[str, Any]
@@ -35,6 +36,16 @@ Doc = dict[str, Any]
 
 def now_iso(clock: Callable[[], float]) -> str:
     return dt.datetime.fromtimestamp(clock(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def type_of(doc: Doc) -> str:
+    return str(doc["resource"]["type"]).lower()
+
+
+def of_type(ctx: Context, resource_type: str, where: Callable[[Doc], bool] | None = None) -> list[Doc]:
+    """Every resource of a type in every subscription, in id order: found by the index, where a scan of every
+    resource would make each request's cost grow with every tenant's resources (Azure's does not)."""
+    return ctx.store.find(RESOURCE, BY_TYPE, resource_type.lower(), where)
 
 
 def key(resource_id: str) -> str:

@@ -49,6 +49,7 @@ APP_GROUP = PROVIDER + r"/applicationGroups/(?P<group>[^/]+)"
 WORKSPACE = PROVIDER + r"/workspaces/(?P<ws>[^/]+)"
 HOST_POOL_TYPE = f"{NS}/hostPools"
 SESSION_HOST_TYPE = f"{HOST_POOL_TYPE}/sessionHosts"
+HOSTS_BY_VM = "sessionHostsByVm"  # the store's index of session hosts by their VM's id
 TOKEN_PARAMETER = "registrationtoken"
 AGENT_INSTALL = re.compile(r"REGISTRATIONTOKEN=", re.IGNORECASE)
 AGENT_FAULT = "registerAgent"
@@ -350,7 +351,7 @@ def register_agent(ctx: Context, vm: Doc, command: Doc) -> list[str]:
     digest = command["meta"].get("agentToken")
     if digest is None:
         return []
-    pools = ctx.store.scan(common.RESOURCE, "/subscriptions/", where=lambda d: d["resource"]["type"] == HOST_POOL_TYPE)
+    pools = common.of_type(ctx, HOST_POOL_TYPE)
     pool = next((p for p in pools if digest and (p["meta"].get("registration") or {}).get("digest") == digest), None)
     live = pool is not None and pool["meta"]["registration"]["expiresAt"] > ctx.clock()
     refused = ctx.controls.take_fault(AGENT_FAULT) if live else None
@@ -387,14 +388,12 @@ def register_agent(ctx: Context, vm: Doc, command: Doc) -> list[str]:
 
 def hosts_of_vm(ctx: Context, vm_id: str) -> list[Doc]:
     """The session hosts (of any host pool) the VM is."""
-    return ctx.store.scan(common.RESOURCE, "/subscriptions/", where=lambda d: _is_host_of(d, vm_id))
+    return ctx.store.find(common.RESOURCE, HOSTS_BY_VM, common.key(vm_id))
 
 
-def _is_host_of(doc: Doc, vm_id: str) -> bool:
+def _vm_of_host(doc: Doc) -> str | None:
     resource = doc["resource"]
-    return bool(
-        resource["type"] == SESSION_HOST_TYPE and common.key(resource["properties"]["resourceId"]) == common.key(vm_id)
-    )
+    return common.key(resource["properties"]["resourceId"]) if resource["type"] == SESSION_HOST_TYPE else None
 
 
 def _host_name(ctx: Context, vm: Doc) -> str:
@@ -569,6 +568,7 @@ def _register_workspaces(ctx: Context) -> None:
 
 
 def register(ctx: Context) -> None:
+    ctx.store.add_index(common.RESOURCE, HOSTS_BY_VM, _vm_of_host)
     _register_host_pools(ctx)
     _register_session_hosts(ctx)
     _register_app_groups(ctx)

@@ -190,10 +190,7 @@ def set_state(ctx: Context, resource_id: str, state: str, error: dict[str, Any] 
 def settle_due(ctx: Context) -> None:
     """Finish every pending operation whose time has come (the caller holds the store's lock)."""
     now = ctx.clock()
-    for op_id in ctx.store.keys(PENDING):
-        pending = ctx.store.get(PENDING, op_id)
-        if pending is None or pending["completesAt"] > now:
-            continue
+    for op_id in ctx.store.keys(PENDING, where=lambda pending: pending["completesAt"] <= now):
         finish_now(ctx, op_id)
 
 

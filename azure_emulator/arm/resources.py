@@ -19,9 +19,8 @@ def visible_subscriptions(ctx: Context, request: Request) -> list[str]:
         found = {str(entry["scope"]).split("/")[2].lower() for entry in scopes if str(entry["scope"]).count("/") >= 2}
     else:
         tid = common.tid_of(request)
-        groups = ctx.store.scan(common.RESOURCE, "/subscriptions/",
-                                where=lambda d: d["resource"]["type"].endswith("resourceGroups")
-                                and d.get("meta", {}).get("tid") == tid)  # fmt: skip
+        groups = common.of_type(ctx, "Microsoft.Resources/resourceGroups",
+                                where=lambda d: d.get("meta", {}).get("tid") == tid)  # fmt: skip
         found = {str(d["resource"]["id"]).split("/")[2].lower() for d in groups}
     return sorted(found)
 

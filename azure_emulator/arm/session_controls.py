@@ -238,7 +238,7 @@ def register(ctx: Context) -> None:
             raise ApiError(400, "InvalidRequestContent", "'action' must be signIn or signOut.")
         with ctx.store.transaction():
             operations.settle_due(ctx)
-            hosts = ctx.store.scan(common.RESOURCE, "/subscriptions/", where=lambda d: _named(d, host_name))
+            hosts = common.of_type(ctx, desktop_virtualization.SESSION_HOST_TYPE, where=lambda d: _named(d, host_name))
             if not hosts:
                 raise ApiError(404, "NotFound", f"No session host is named {host_name}.")
             if len(hosts) > 1:
@@ -259,8 +259,6 @@ def register(ctx: Context) -> None:
 
 
 def _named(doc: Doc, host_name: str) -> bool:
-    resource = doc["resource"]
-    if resource["type"] != desktop_virtualization.SESSION_HOST_TYPE:
-        return False
+    """A session host answers to its short name and to its computer name without the domain."""
     short = short_name(doc).lower()
     return host_name.lower() in (short, short.split(".", 1)[0])
