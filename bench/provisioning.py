@@ -106,25 +106,32 @@ def cloud_requests(emulator: EmulatorProcess, detail: bool) -> Counter[str]:
 
 
 class Timeline:
-    """With --timeline: ARM's writes let through and refused, VM creates and Cloud PCs ended, a line per window of
-    TIMELINE_S seconds, to see where a run falls behind the write budget (10 writes a second once its 200 are spent)."""
+    """With --timeline: ARM's writes let through and refused, VM creates, runs ended, and the cores each process
+    kept busy, a line per window of TIMELINE_S seconds: to see where a run falls behind the write budget (10 writes a
+    second once its 200 are spent), or waits on one process while the others idle."""
+
+    KINDS = ("devhost", "workers", "azurite", "emulator")
 
     def __init__(self, emulator: EmulatorProcess, started: float) -> None:
         self._emulator, self._started, self._due = emulator, started, started + TIMELINE_S
         self._last: Counter[str] = Counter()
-        print(f"{'t_s':>6} {'writes/s':>9} {'429/s':>6} {'createVm/s':>10} {'ended':>6}", flush=True)
+        self._cpu = cpu_by_process()
+        cores = " ".join(f"{kind:>8}" for kind in self.KINDS)
+        print(f"{'t_s':>6} {'writes/s':>9} {'429/s':>6} {'createVm/s':>10} {'ended':>6} {cores}", flush=True)
 
     def sample(self, ended: int) -> None:
         now = time.monotonic()
         if now < self._due:
             return
         counts = cloud_requests(self._emulator, detail=True)
-        new = counts - self._last
+        cpu = cpu_by_process()
+        new, used = counts - self._last, cpu - self._cpu
         span = now - (self._due - TIMELINE_S)
         writes = new["arm_writes"] - new["arm_writes_429"]
+        cores = " ".join(f"{used[kind] / span:8.2f}" for kind in self.KINDS)
         print(f"{now - self._started:6.0f} {writes / span:9.1f} {new['arm_writes_429'] / span:6.1f} "
-              f"{new['arm.write.createVm'] / span:10.1f} {ended:6d}", flush=True)  # fmt: skip
-        self._last, self._due = counts, now + TIMELINE_S
+              f"{new['arm.write.createVm'] / span:10.1f} {ended:6d} {cores}", flush=True)  # fmt: skip
+        self._last, self._cpu, self._due = counts, cpu, now + TIMELINE_S
 
 
 def cpu_by_process() -> Counter[str]:
@@ -302,7 +309,9 @@ def main() -> None:
     parser.add_argument(
         "--reboots", type=int, default=0, help="then N bulk reboots of every Cloud PC at once (Compute's limits per VM)"
     )
-    parser.add_argument("--timeline", action="store_true", help=f"ARM's writes and 429s a second, every {TIMELINE_S} s")
+    parser.add_argument(
+        "--timeline", action="store_true", help=f"ARM's writes, 429s and each process's cores, every {TIMELINE_S} s"
+    )
     parser.add_argument(
         "--no-graph-limits", action="store_true", help="lift Graph's throttling (Intune writes: 10 a second per tenant)"
     )

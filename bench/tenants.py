@@ -28,6 +28,7 @@ from bench.provisioning import (
     ARM_WRITE_REFILL_S,
     GRAPH_BUDGETS,
     STEPS_AFTER_CREATE_VM,
+    Timeline,
     cloud_requests,
     cpu_by_process,
     pace_azure,
@@ -190,9 +191,12 @@ def run(
 
         with ThreadPoolExecutor(len(customers)) as pool:  # every assignment sent at once
             list(pool.map(assign, customers))
+        timeline = Timeline(emulator, started) if args.timeline else None
         waiting = list(customers)
         while waiting:
             time.sleep(POLL_S)
+            if timeline:
+                timeline.sample(sum(ended_by_tenant(engine, customers).values()))
             ended = ended_by_tenant(engine, waiting)
             for customer in [c for c in waiting if ended[c.tenant] >= c.users]:
                 if settled_now(api, customer.tenant):
