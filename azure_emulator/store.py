@@ -44,11 +44,10 @@ class Store:
     def add_index(self, kind: str, name: str, value_of: IndexValue) -> None:
         """Keep the keys of `kind`'s documents by `value_of` (for `find`), as documents are written and deleted."""
         with self._lock:
-            keys_by_value: dict[str, set[str]] = {}
-            self._indexes.setdefault(kind, {})[name] = (value_of, keys_by_value)
+            index: tuple[IndexValue, dict[str, set[str]]] = (value_of, {})
+            self._indexes.setdefault(kind, {})[name] = index
             for key, doc in self._docs.get(kind, {}).items():
-                if (value := value_of(doc)) is not None:
-                    keys_by_value.setdefault(value, set()).add(key)
+                _file(index, key, doc)
 
     def find(
         self, kind: str, name: str, value: str, where: Callable[[dict[str, Any]], bool] | None = None
@@ -67,9 +66,8 @@ class Store:
                     del keys_by_value[value]
 
     def _index(self, kind: str, key: str, doc: dict[str, Any]) -> None:
-        for value_of, keys_by_value in self._indexes.get(kind, {}).values():
-            if (value := value_of(doc)) is not None:
-                keys_by_value.setdefault(value, set()).add(key)
+        for index in self._indexes.get(kind, {}).values():
+            _file(index, key, doc)
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
@@ -106,14 +104,14 @@ class Store:
     def delete(self, kind: str, key: str) -> bool:
         with self._lock:
             old = self._docs.get(kind, {}).pop(key, None)
-            found = old is not None
-            if old is not None:
-                self._unindex(kind, key, old)
-                keys = self._sorted[kind]
-                del keys[bisect.bisect_left(keys, key)]
-            if found and self._db is not None:
+            if old is None:
+                return False
+            self._unindex(kind, key, old)
+            keys = self._sorted[kind]
+            del keys[bisect.bisect_left(keys, key)]
+            if self._db is not None:
                 self._db.execute("DELETE FROM docs WHERE kind = ? AND key = ?", (kind, key))
-            return found
+            return True
 
     def scan(
         self, kind: str, prefix: str = "", where: Callable[[dict[str, Any]], bool] | None = None
@@ -153,3 +151,10 @@ class Store:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+
+def _file(index: tuple[IndexValue, dict[str, set[str]]], key: str, doc: dict[str, Any]) -> None:
+    """File the document's key under its value in one index (a document without a value is left out)."""
+    value_of, keys_by_value = index
+    if (value := value_of(doc)) is not None:
+        keys_by_value.setdefault(value, set()).add(key)

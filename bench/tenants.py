@@ -195,9 +195,9 @@ def run(
         waiting = list(customers)
         while waiting:
             time.sleep(POLL_S)
+            ended = ended_by_tenant(engine, customers)
             if timeline:
-                timeline.sample(sum(ended_by_tenant(engine, customers).values()))
-            ended = ended_by_tenant(engine, waiting)
+                timeline.sample(sum(ended.values()))
             for customer in [c for c in waiting if ended[c.tenant] >= c.users]:
                 if settled_now(api, customer.tenant):
                     customer.wall_s = time.monotonic() - started
