@@ -40,12 +40,15 @@ class _UtcFormatter(logging.Formatter):
         return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
 
 
+# the storage SDK logs every request at INFO; the console keeps to invocations
+QUIET_LOGGERS = ("azure", "aiohttp.access", "urllib3")
+
+
 def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(_UtcFormatter("[%(asctime)s] %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    # the storage SDK logs every request at INFO; keep the console to invocations
-    for noisy in ("azure", "aiohttp.access", "urllib3"):
+    for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

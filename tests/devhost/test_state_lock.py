@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from devhost.__main__ import EMULATOR_FOLDER, main
+from devhost.__main__ import EMULATOR_FOLDER, QUIET_LOGGERS, main
 from devhost.state_lock import LOCK_NAME, FolderHeld, holding
+
+
+@contextmanager
+def logging_kept() -> Iterator[None]:
+    """`main` sets the process's logging up for a console (its handler on the stdout of the moment, here this test's
+    capture, and quieter SDK loggers); the test process's own is put back after it, or every later log of the process
+    would go to the closed capture ("Logging error" in the tests' output)."""
+    loggers = [logging.getLogger(), *(logging.getLogger(name) for name in QUIET_LOGGERS)]
+    kept = [(logger, list(logger.handlers), logger.level) for logger in loggers]
+    try:
+        yield
+    finally:
+        for logger, handlers, level in kept:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
 
 
 def test_a_second_holder_of_a_folder_is_refused_with_the_first_ones_pid(tmp_path: Path) -> None:
@@ -50,7 +68,7 @@ def test_make_run_over_a_held_emulator_folder_stops_before_starting_anything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(signal, "signal", lambda *_: None)  # the test process keeps its own handlers
-    with holding(tmp_path / EMULATOR_FOLDER):
+    with holding(tmp_path / EMULATOR_FOLDER), logging_kept():
         code = main(["--app-dir", str(tmp_path), "--start-azure-emulator", "--durable-store", "memory"])
     assert code == 1
     assert f"in use by process {os.getpid()}" in capsys.readouterr().out
