@@ -259,8 +259,11 @@ class DurableEngine(ManagementMixin):
     # -- completion waiters ----------------------------------------------------------------
 
     def notify_finished(self, instance: Instance) -> None:
+        waiters = self._waiters.pop(instance.instance_id, [])
+        if not waiters:
+            return  # the payload parses every value of the instance: made only for a waiter
         payload = instance.status_payload()
-        for future in self._waiters.pop(instance.instance_id, []):
+        for future in waiters:
             if not future.done():
                 future.set_result(payload)
 
