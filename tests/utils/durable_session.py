@@ -16,6 +16,7 @@ from azure.durable_functions.models.utils import http_utils
 
 from devhost.azurite import free_port
 from devhost.durable import DurableEngine, DurableStore
+from devhost.durable_wiring import release_sdk_session
 
 
 @contextmanager
@@ -57,7 +58,9 @@ async def durable_engine(
             try:
                 yield df.DurableOrchestrationClient(engine.client_binding_json()), engine.client_binding_json()
             finally:
-                await http_utils._close_session()
+                # the session the client made: the SDK's own, or this loop's once a devhost in this process has
+                # given the SDK a session per loop (durable_wiring), which the SDK's close would not reach
+                await release_sdk_session()
     finally:
         await engine.stop()
         await runner.cleanup()
