@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
-from azure.mgmt.compute import models as compute_models
+from azure.mgmt.compute import types as compute_json
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import ArmClients, vm_id
@@ -96,7 +96,7 @@ class RunCommands:
                 "timeoutInSeconds": TIMEOUT_S,
             },
         }
-        command = compute_models.VirtualMachineRunCommand(body)
+        command = cast(compute_json.VirtualMachineRunCommand, body)
         try:
             started = arm_lro.start(
                 lambda **kw: compute.virtual_machine_run_commands.begin_create_or_update(

@@ -15,10 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from azure.core.exceptions import HttpResponseError
-from azure.mgmt.compute import models as compute_models
+from azure.mgmt.compute import types as compute_json
 from azure.mgmt.network import models as network_models
 
 from shared.cloud.azure import arm_lro, arm_vm
@@ -204,7 +204,8 @@ class AzureProvisioningCompute:
             return Progress(done=False, retry_after_s=wait, operation=THROTTLED,
                             reason="its turn among the region's VM creates, which the app paces, is ahead")  # fmt: skip
         compute = self.clients.compute(tenant_id, placement.subscription_id)
-        machine = compute_models.VirtualMachine(body)
+        # the body goes as the SDK's JSON: made a model, it cost a fifth of a millisecond of CPU, for nothing read
+        machine = cast(compute_json.VirtualMachine, body)
         try:
             new_work: dict[str, Any] = {NEW_WORK: True}  # the request budget's option (arm_clients.BudgetPolicy)
             started = arm_lro.start(

@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from azure.core.exceptions import HttpResponseError
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
-from azure.mgmt.compute import models as compute_models
+from azure.mgmt.compute import types as compute_json
 
 from shared.catalog.app_access import VM_ADMIN_LOGIN, VM_USER_LOGIN
 from shared.cloud.azure import arm_lro
@@ -156,7 +156,7 @@ class AzureDevices:
         }  # fmt: skip
         if protected is not None:
             props["protectedSettings"] = protected()
-        extension = compute_models.VirtualMachineExtension({"location": placement.region_name, "properties": props})
+        extension = cast(compute_json.VirtualMachineExtension, {"location": placement.region_name, "properties": props})
         compute = self._clients.compute(tenant_id, placement.subscription_id)
         started = arm_lro.start(
             lambda **kw: compute.virtual_machine_extensions.begin_create_or_update(

@@ -1,6 +1,6 @@
 """Long-running ARM operations without waiting: start one, hand back its status URL, poll it once per call.
 
-`start` runs an SDK `begin_*` call with polling off and reads its first response: done, or the
+`start` runs an SDK `begin_*` call without polling and reads its first response: done, or the
 `Azure-AsyncOperation` (else `Location`) URL to poll and the Retry-After to wait. `poll` GETs that URL once
 through the same client pipeline. The URL travels in `Progress.operation` as `"<phase> <url>"`, the phase
 naming which step of a multi-step call (network, NIC, VM...) it belongs to. ARM errors become CloudError with
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
+from azure.core.polling import PollingMethod
 
 from shared.cloud.azure.arm_clients import ArmClients, retry_after_s
 from shared.cloud.azure.transport import ARM_PATIENCE, TIMEOUTS
@@ -130,11 +131,31 @@ def raise_for(exc: HttpResponseError, step: str) -> NoReturn:
     raise refused from exc
 
 
+class FirstAnswer(PollingMethod[Any]):
+    """An SDK `begin_*` call's first answer as it came, polled no further. The SDK's own `polling=False` hands that
+    answer to its deserialization callback, which makes a model of the whole resource before a `cls` sees it (for a
+    VM, 0.2 ms of CPU): `start` reads the answer's JSON and headers only."""
+
+    def initialize(self, client: Any, initial_response: Any, deserialization_callback: Any) -> None:
+        self._first = initial_response
+
+    def run(self) -> None:
+        return None
+
+    def status(self) -> str:
+        return "succeeded"
+
+    def finished(self) -> bool:
+        return True
+
+    def resource(self) -> Any:
+        return self._first
+
+
 def start(call: Callable[..., Any], step: str) -> Done | Later:
-    """Run `call(polling=False, cls=...)` (an SDK `begin_*`) and read the first response."""
+    """Run `call(polling=FirstAnswer())` (an SDK `begin_*`) and read the first response."""
     try:
-        poller = call(polling=False, cls=lambda response, deserialized, headers: response)
-        response = poller.result().http_response
+        response = call(polling=FirstAnswer()).result().http_response
     except HttpResponseError as exc:
         raise_for(exc, step)
     body = _json(response)
