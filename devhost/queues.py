@@ -9,6 +9,7 @@ import contextlib
 import logging
 import random
 import re
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,14 @@ class QueueOptions:
         )
 
 
+def queue_client(connection_string: str, queue_name: str) -> QueueClient:
+    """A queue's client. Its transport reads the environment (netrc, proxies) at every request only where the
+    environment names a proxy: otherwise each poll of each queue paid a netrc lookup on a thread and a walk of
+    every variable of the environment, for nothing."""
+    uses_proxy = bool(urllib.request.getproxies_environment())
+    return QueueClient.from_connection_string(connection_string, queue_name, use_env_settings=uses_proxy)
+
+
 def check_queue_name(name: str) -> str:
     if not _QUEUE_NAME.fullmatch(name):
         raise SettingsError(f"invalid queue name {name!r}: 3-63 lowercase letters, digits, dashes")
@@ -117,8 +126,8 @@ class QueueListener:
         self.lease_s = lease_s
         self.renewals = 0  # lease renewals so far, all messages together
         self._invoke = invoke
-        self._queue = QueueClient.from_connection_string(connection_string, queue_name)
-        self._poison = QueueClient.from_connection_string(connection_string, f"{queue_name}-poison")
+        self._queue = queue_client(connection_string, queue_name)
+        self._poison = queue_client(connection_string, f"{queue_name}-poison")
         self._in_flight: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
 
@@ -250,7 +259,7 @@ class QueueListener:
 
 async def send_messages(connection_string: str, queue_name: str, values: list[str | bytes], use_base64: bool) -> None:
     """What a `queue` output binding does with the values a function set."""
-    async with QueueClient.from_connection_string(connection_string, queue_name) as client:
+    async with queue_client(connection_string, queue_name) as client:
         with contextlib.suppress(ResourceExistsError):
             await client.create_queue()
         for value in values:
