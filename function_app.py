@@ -15,7 +15,7 @@ from activities import spot_groups as spot_group_activities
 from activities import windows365 as windows365_activities
 from orchestrators import cloud_pc_actions as cloud_pc_action_orchestrators
 from orchestrators import configuration as configuration_orchestrators
-from orchestrators import history_timestamps
+from orchestrators import executor_payload, history_timestamps
 from orchestrators import image_sets as image_set_orchestrators
 from orchestrators import provisioning as provisioning_orchestrators
 from orchestrators import spot_groups as spot_group_orchestrators
@@ -61,6 +61,7 @@ from triggers.http_gate import HttpGate
 
 def create_app(services: Services) -> df.DFApp:
     history_timestamps.install()  # the orchestrations' replays parse only the timestamps they read
+    executor_payload.install()  # and make the SDK's payload class once, not at every episode
     app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)  # the gate checks every caller's Entra token
     api = Api(HttpGate(services.tokens, services.access, services.audit))
     blueprints = [
