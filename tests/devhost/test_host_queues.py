@@ -7,11 +7,12 @@ import base64
 import uuid
 from typing import Any
 
+import pytest
 from azure.functions.queue import QueueMessage as FunctionMessage
 from azure.storage.queue.aio import QueueClient as AsyncQueueClient
 
 from devhost.host import DevHost
-from devhost.queues import QueueListener, QueueOptions
+from devhost.queues import QueueListener, QueueOptions, queue_client
 from tests.devhost.support import b64, call, eventually, peek_all, queue
 
 WORK_QUEUE = "sample-work"  # the sample app names it through %SAMPLE_QUEUE%
@@ -130,3 +131,16 @@ def test_a_message_stays_leased_while_its_function_runs(storage_connection_strin
     asyncio.run(scenario())
     assert seen == ["long job"]
     assert peek_all(storage_connection_string, name) == []
+
+
+def test_a_queue_client_reads_the_environment_at_each_request_only_where_it_names_a_proxy(
+    storage_connection_string: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    direct = queue_client(storage_connection_string, WORK_QUEUE)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    proxied = queue_client(storage_connection_string, WORK_QUEUE)
+    # the aiohttp transport's `trust_env`: netrc and the environment's proxies, looked up at every request
+    transports = [client._pipeline._transport for client in (direct, proxied)]
+    assert [transport._use_env_settings for transport in transports] == [False, True]  # type: ignore[attr-defined]
