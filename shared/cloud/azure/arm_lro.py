@@ -119,6 +119,18 @@ def found(read: Callable[[], T], step: str) -> T | None:
         raise_for(exc, step)
 
 
+def read_json(clients: ArmClients, tenant_id: str, subscription_id: str, url: str, step: str) -> dict[str, Any] | None:
+    """A resource's JSON as ARM answers a GET of `url` (its api-version included), None for a 404; any other refusal
+    raises as `raise_for` says. For reads of a few fields: the SDK's model of a session host, a NIC or a Run Command
+    cost 0.07 to 0.2 ms of CPU to make, more than the rest of the read's own work in the app."""
+    response = clients.get_url(tenant_id, subscription_id, url, step)
+    if response.status_code == 404:
+        return None
+    if response.status_code >= 400:
+        raise_for(HttpResponseError(response=response), step)
+    return _json(response)
+
+
 def raise_for(exc: HttpResponseError, step: str) -> NoReturn:
     """Throttled for a throttled, busy or failing (5xx) answer, which asking again later can mend; else the step's
     CloudError with Azure's code and the answer's status."""

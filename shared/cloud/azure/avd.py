@@ -41,8 +41,9 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from azure.core.exceptions import HttpResponseError
@@ -255,11 +256,15 @@ class AzureDesktopVirtualization:
                             reason="the session host has not registered with its host pool yet")  # fmt: skip
         return self._registered(tenant_id, placement, host_pool, vm_name, host)
 
-    def _registered(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, host: Any) -> Progress:
+    def _registered(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, host: FoundHost
+    ) -> Progress:
         self._found.host = (_pool_key(tenant_id, placement, host_pool), vm_name.lower(), host)
         return Progress(done=True, resource_id=host.id)
 
-    def _just_registered(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> Any:
+    def _just_registered(
+        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str
+    ) -> FoundHost | None:
         """The host this thread's registration of `vm_name` just found, once; None for any other."""
         found, self._found.host = getattr(self._found, "host", None), None
         if found is None or found[:2] != (_pool_key(tenant_id, placement, host_pool), vm_name.lower()):
@@ -415,23 +420,27 @@ class AzureDesktopVirtualization:
     def _session_host(
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str,
         host_name: str | None = None, *, named_only: bool = False,
-    ) -> Any:  # fmt: skip
+    ) -> FoundHost | None:  # fmt: skip
         """The VM's session host in the pool, found by the VM's ARM id (AVD names it after the VM's host name); None
         when there is none, or no pool. With `host_name` it is read by that name first, and the pool's list read
         only where that host is not the VM's (a name guessed wrong costs a list, never a registration), unless
         `named_only`. The list grows with the pool, so looking in it at each of its hosts' registrations costs each
-        Cloud PC in proportion to the pool: read as JSON, only the host found made the SDK's model (a model of each
-        was a quarter of the host process's CPU for a policy of 200 Cloud PCs; README, "Performance")."""
+        Cloud PC in proportion to the pool: both are read as JSON, and no host is made the SDK's model (a model of
+        each was a quarter of the host process's CPU for a policy of 200 Cloud PCs; README, "Performance")."""
         wanted = vm_id(placement, vm_name).lower()
+
+        def the_vms(body: dict[str, Any] | None) -> FoundHost | None:
+            host = FoundHost.of(body) if body is not None else None
+            return host if host is not None and host.resource_id.lower() == wanted else None
+
+        hosts = (f"{self.clients.endpoint}{_pool_id(placement, host_pool)}/sessionHosts",
+                 f"?api-version={self._avd(tenant_id, placement)._config.api_version}")  # fmt: skip
         if host_name:
-            sessions = self._avd(tenant_id, placement).session_hosts
-            named = arm_lro.found(lambda: sessions.get(placement.resource_group, host_pool, host_name), step)
-            if named is not None and str(named.resource_id or "").lower() == wanted:
+            named_url = f"{hosts[0]}/{urllib.parse.quote(host_name, safe='')}{hosts[1]}"
+            named = the_vms(arm_lro.read_json(self.clients, tenant_id, placement.subscription_id, named_url, step))
+            if named is not None or named_only:
                 return named
-            if named_only:
-                return None
-        url: str | None = (f"{self.clients.endpoint}{_pool_id(placement, host_pool)}/sessionHosts"
-                           f"?api-version={self._avd(tenant_id, placement)._config.api_version}")  # fmt: skip
+        url: str | None = "".join(hosts)
         while url:
             response = self.clients.get_url(tenant_id, placement.subscription_id, url, step)
             if response.status_code == 404:
@@ -439,9 +448,9 @@ class AzureDesktopVirtualization:
             if response.status_code >= 400:
                 arm_lro.raise_for(HttpResponseError(response=response), step)
             page = response.json()
-            for host in page.get("value") or []:
-                if str((host.get("properties") or {}).get("resourceId") or "").lower() == wanted:
-                    return avd_models.SessionHost.deserialize(host)
+            for body in page.get("value") or []:
+                if (found := the_vms(body)) is not None:
+                    return found
             url = page.get("nextLink")
         return None
 
@@ -557,6 +566,25 @@ def _pool_settings(spec: HostPoolSpec) -> dict[str, Any]:
         settings.update(load_balancer_type="Persistent", personal_desktop_assignment_type=spec.assignment,
                         start_vm_on_connect=spec.start_vm_on_connect)  # fmt: skip
     return settings
+
+
+@dataclass(frozen=True)
+class FoundHost:
+    """What the app reads of one session host, from ARM's JSON: its ARM id and name (`<pool>/<host>`), its VM's ARM
+    id, its assigned user and whether it takes new sessions."""
+
+    id: str
+    name: str
+    resource_id: str
+    assigned_user: str | None
+    allow_new_session: bool | None
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> FoundHost:
+        properties = body.get("properties") or {}
+        return cls(id=str(body.get("id") or ""), name=str(body.get("name") or ""),
+                   resource_id=str(properties.get("resourceId") or ""), assigned_user=properties.get("assignedUser"),
+                   allow_new_session=properties.get("allowNewSession"))  # fmt: skip
 
 
 def _same(found: Any, wanted: Any) -> bool:
