@@ -262,9 +262,7 @@ class AzureDesktopVirtualization:
         self._found.host = (_pool_key(tenant_id, placement, host_pool), vm_name.lower(), host)
         return Progress(done=True, resource_id=host.id)
 
-    def _just_registered(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str
-    ) -> FoundHost | None:
+    def _just_registered(self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str) -> FoundHost | None:
         """The host this thread's registration of `vm_name` just found, once; None for any other."""
         found, self._found.host = getattr(self._found, "host", None), None
         if found is None or found[:2] != (_pool_key(tenant_id, placement, host_pool), vm_name.lower()):
