@@ -194,6 +194,9 @@ def test_create_vm_puts_the_vm_with_its_own_nic_as_azure_documents_and_a_repeat_
     assert [put["status"] for put in arm.sent("createVm")] == [201, 409] and len(arm.admin.vms("rg-cloudpcs")) == 1
     attached = arm.compute.attached_nic(APP_TENANT, arm.placement, "vm1-nic")
     assert attached.done and attached.resource_id and attached.resource_id.endswith("/networkInterfaces/vm1-nic")
+    with pytest.raises(CloudError) as missing:
+        arm.compute.attached_nic(APP_TENANT, arm.placement, "no-such-nic")
+    assert (missing.value.step, missing.value.code) == ("attachNetwork", "NetworkInterfaceNotFound")
 
 
 def test_the_hosted_network_is_made_on_demand_and_custom_images_are_referenced_by_id(arm: Arm) -> None:

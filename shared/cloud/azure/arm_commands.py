@@ -160,9 +160,8 @@ class RunCommands:
     ) -> dict[str, Any] | None:
         """The run command with its instanceView (executionState, exitCode, output, error), None if absent."""
         compute = self._clients.compute(tenant_id, placement.subscription_id)
-        found = arm_lro.found(lambda: compute.virtual_machine_run_commands.get_by_virtual_machine(
-            placement.resource_group, vm_name, name, expand="instanceView"), step)  # fmt: skip
-        return dict(found) if found is not None else None
+        return arm_lro.found_json(lambda **kw: compute.virtual_machine_run_commands.get_by_virtual_machine(
+            placement.resource_group, vm_name, name, expand="instanceView", **kw), step)  # fmt: skip
 
     def _failure(
         self, tenant_id: str, placement: Placement, vm_name: str, name: str, step: str, error: CloudError | None,

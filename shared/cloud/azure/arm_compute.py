@@ -270,15 +270,11 @@ class AzureProvisioningCompute:
     def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
         step = "attachNetwork"
         network = self.clients.network(tenant_id, placement.subscription_id)
-        try:
-            nic = network.network_interfaces.get(placement.resource_group, nic_name)
-        except HttpResponseError as exc:
-            if arm_lro.is_not_found(exc):
-                raise CloudError(
-                    step, "NetworkInterfaceNotFound", f"The network interface {nic_name} does not exist."
-                ) from exc
-            arm_lro.raise_for(exc, step)
-        props = nic["properties"]
+        nic = arm_lro.found_json(lambda **kw: network.network_interfaces.get(placement.resource_group, nic_name, **kw),
+                                 step)  # fmt: skip
+        if nic is None:
+            raise CloudError(step, "NetworkInterfaceNotFound", f"The network interface {nic_name} does not exist.")
+        props = nic.get("properties") or {}
         addresses = [c.get("properties", {}).get("privateIPAddress") for c in props.get("ipConfigurations") or []]
         if props.get("virtualMachine") and any(addresses):
             return Progress(done=True, resource_id=str(nic["id"]))

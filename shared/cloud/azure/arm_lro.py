@@ -119,10 +119,22 @@ def found(read: Callable[[], T], step: str) -> T | None:
         raise_for(exc, step)
 
 
+def found_json(read: Callable[..., Any], step: str) -> dict[str, Any] | None:
+    """What `read(**options)` (a generated client's `get`) answers, as ARM's JSON rather than the SDK's model of it
+    (its answer streamed to a `cls`, so the SDK makes none); None for a 404, as `found` says."""
+
+    def as_json() -> dict[str, Any]:
+        response = read(stream=True, cls=lambda answer, _streamed, _headers: answer.http_response)
+        response.read()
+        return _json(response)
+
+    return found(as_json, step)
+
+
 def read_json(clients: ArmClients, tenant_id: str, subscription_id: str, url: str, step: str) -> dict[str, Any] | None:
     """A resource's JSON as ARM answers a GET of `url` (its api-version included), None for a 404; any other refusal
-    raises as `raise_for` says. For reads of a few fields: the SDK's model of a session host, a NIC or a Run Command
-    cost 0.07 to 0.2 ms of CPU to make, more than the rest of the read's own work in the app."""
+    raises as `raise_for` says. This and `found_json` are for reads of a few fields: the SDK's model of a session
+    host, a NIC or a Run Command cost 0.07 to 0.2 ms of CPU to make, more than the rest of the read's work here."""
     response = clients.get_url(tenant_id, subscription_id, url, step)
     if response.status_code == 404:
         return None
