@@ -204,7 +204,7 @@ class AzureProvisioningCompute:
             return Progress(done=False, retry_after_s=wait, operation=THROTTLED,
                             reason="its turn among the region's VM creates, which the app paces, is ahead")  # fmt: skip
         compute = self.clients.compute(tenant_id, placement.subscription_id)
-        # the body goes as the SDK's JSON: made a model, it cost a fifth of a millisecond of CPU, for nothing read
+        # the body goes as the SDK's JSON: made a model first, it cost 0.16 ms of CPU, only to be serialised back
         machine = cast(compute_json.VirtualMachine, body)
         try:
             new_work: dict[str, Any] = {NEW_WORK: True}  # the request budget's option (arm_clients.BudgetPolicy)

@@ -440,12 +440,9 @@ class AzureDesktopVirtualization:
                 return named
         url: str | None = "".join(hosts)
         while url:
-            response = self.clients.get_url(tenant_id, placement.subscription_id, url, step)
-            if response.status_code == 404:
+            page = arm_lro.read_json(self.clients, tenant_id, placement.subscription_id, url, step)
+            if page is None:  # no such pool
                 return None
-            if response.status_code >= 400:
-                arm_lro.raise_for(HttpResponseError(response=response), step)
-            page = response.json()
             for body in page.get("value") or []:
                 if (found := the_vms(body)) is not None:
                     return found
