@@ -129,7 +129,7 @@ def _execution_started(instance: Instance, row: dict[str, Any], now: datetime) -
     return h.execution_started(
         now,
         row["name"],
-        json.loads(row["input"]),
+        row["input"],
         instance.instance_id,
         row["execution_id"],
         parent["instance_id"] if parent else None,

@@ -44,15 +44,15 @@ EVENT_NAMES = {
     16: "ContinueAsNew",
 }
 
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
 def format_ts(value: datetime) -> str:
-    return value.astimezone(UTC).strftime(_TS_FORMAT)
+    """UTC to the microsecond with a Z (2026-01-31T08:00:00.000000Z); isoformat takes a third of strftime's CPU, and
+    every episode stamps several events."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def format_ts_seconds(value: datetime) -> str:
@@ -75,19 +75,19 @@ def make(event_type: int, timestamp: datetime, event_id: int = -1, **fields: Any
 def execution_started(
     ts: datetime,
     name: str,
-    input_value: Any,
+    input_text: str | None,
     instance_id: str,
     execution_id: str,
     parent_instance_id: str | None,
     version: str | None = None,
 ) -> Event:
-    # Input is the JSON text of the value the context's "input" receives; the SDK's context.version
-    # reads Version (the key must be there: the SDK reads it as an attribute)
+    # Input is the JSON text of the value the context's "input" receives (the instance's stored input, as it is);
+    # the SDK's context.version reads Version (the key must be there: the SDK reads it as an attribute)
     return make(
         EXECUTION_STARTED,
         ts,
         Name=name,
-        Input=json.dumps(input_value),
+        Input=input_text if input_text is not None else "null",
         Version=version or "",
         OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
         ParentInstance=parent_instance_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any, cast
 
@@ -85,6 +86,10 @@ def test_episodes_are_written_like_the_extension() -> None:
     # earlier episodes are played; the current one (OrchestratorStarted + completion) is new
     assert [x["IsPlayed"] for x in last] == [True] * 8 + [False, False]
     assert json.loads(seen[0])["input"] == '"hi"'
+    # the execution's Input is the instance's stored input as it is, the JSON text of the context's input
+    started = next(x for x in last if x["EventType"] == h.EXECUTION_STARTED)
+    assert json.loads(started["Input"]) == json.loads(seen[0])["input"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", x["Timestamp"]) for x in last)
 
 
 def test_ready_completions_are_batched_into_one_episode() -> None:
