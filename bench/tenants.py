@@ -31,6 +31,7 @@ from bench.provisioning import (
     Timeline,
     cloud_requests,
     cpu_by_process,
+    cpu_per_cloud_pc,
     pace_azure,
 )
 from bench.scenario import Api, app_host, cpu_calibration_ms, directory, resource_group
@@ -223,7 +224,7 @@ def run(
         "cloud_pcs_per_s": users / wall,
         "azure_bound_s": azure_bound,
         "azure_bound_by": bound_by,
-        **{f"cpu_ms_{kind}_per_cloud_pc": seconds * 1000 / users for kind, seconds in sorted(cpu.items())},
+        **cpu_per_cloud_pc(cpu, users),
         "cores": cores(),
         "host_bound_s": host_bound,
         "bound_by": "host" if host_bound > azure_bound else "azure",
