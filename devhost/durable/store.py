@@ -71,9 +71,10 @@ class DurableStore:
         self.path = str(path)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":
-            # WAL survives a killed process: what is written is the operating system's at once. Nothing is synced
-            # (OFF): the file is the local host's, and a power cut may cost it (delete it, as after any lost run),
-            # while the syncs NORMAL makes at each checkpoint were a fifth of the store's CPU (bench/durable_fanout)
+            # WAL keeps every commit through a killed process: the operating system holds what was written. Nothing
+            # is synced (OFF): a power cut may corrupt this local, scratch file (delete it then), while the syncs
+            # NORMAL made at each checkpoint were a fifth of the store's CPU (2.6 to 2.0 ms an orchestration of 13
+            # episodes, measured in turns)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=OFF")
         self._db.executescript(_SCHEMA)

@@ -86,7 +86,7 @@ def test_episodes_are_written_like_the_extension() -> None:
     # earlier episodes are played; the current one (OrchestratorStarted + completion) is new
     assert [x["IsPlayed"] for x in last] == [True] * 8 + [False, False]
     assert json.loads(seen[0])["input"] == '"hi"'
-    # the execution's Input is the instance's stored input as it is, the JSON text of the context's input
+    # the execution's Input is the JSON text of the context's input; every stamp is UTC to the microsecond
     started = next(x for x in last if x["EventType"] == h.EXECUTION_STARTED)
     assert json.loads(started["Input"]) == json.loads(seen[0])["input"]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", x["Timestamp"]) for x in last)
