@@ -431,14 +431,14 @@ class AzureDesktopVirtualization:
             host = FoundHost.of(body) if body is not None else None
             return host if host is not None and host.resource_id.lower() == wanted else None
 
-        hosts = (f"{self.clients.endpoint}{_pool_id(placement, host_pool)}/sessionHosts",
-                 f"?api-version={self._avd(tenant_id, placement)._config.api_version}")  # fmt: skip
+        listed = f"{self.clients.endpoint}{_pool_id(placement, host_pool)}/sessionHosts"
+        version = f"?api-version={self._avd(tenant_id, placement)._config.api_version}"
         if host_name:
-            named_url = f"{hosts[0]}/{urllib.parse.quote(host_name, safe='')}{hosts[1]}"
+            named_url = f"{listed}/{urllib.parse.quote(host_name, safe='')}{version}"
             named = the_vms(arm_lro.read_json(self.clients, tenant_id, placement.subscription_id, named_url, step))
             if named is not None or named_only:
                 return named
-        url: str | None = "".join(hosts)
+        url: str | None = listed + version
         while url:
             page = arm_lro.read_json(self.clients, tenant_id, placement.subscription_id, url, step)
             if page is None:  # no such pool
