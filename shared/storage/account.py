@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from azure.core.credentials import TokenCredential
-from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableServiceClient
 from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
+from shared.cloud.azure.direct_http import DirectTransport
 from shared.cloud.azure.transport import azure_session, ca_bundle
 from shared.settings import Settings, SettingsError, setting_name
 from shared.storage.table_service import RequestCounter, TableStorage
@@ -42,7 +42,7 @@ def resolve_connection_string(value: str) -> str:
 def client_options() -> dict[str, Any]:
     """Every storage client counts its requests, and sends them as the Azure clients do (shared/cloud/azure/
     transport.py): the environment's proxies and CA read once, not at each call (a fifth of each call's CPU)."""
-    transport = RequestsTransport(session=azure_session(), session_owner=False, connection_verify=ca_bundle())
+    transport = DirectTransport(session=azure_session(), session_owner=False, connection_verify=ca_bundle())
     return {"raw_request_hook": RequestCounter.hook, "transport": transport}
 
 

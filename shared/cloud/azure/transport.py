@@ -3,14 +3,12 @@ once, each service's connect and read timeouts), and the closing of a cache of c
 
 requests re-reads the environment (proxies, no_proxy, netrc, CA bundle) on every request when `trust_env` is on;
 profiling put that at about a sixth of the app's CPU per Azure call. The settings are read once here instead,
-so a corporate CA (REQUESTS_CA_BUNDLE) or proxy (HTTPS_PROXY) still applies, at no cost per call. And a plain
-request (a body of bytes or text, no proxy) goes from azure-core's transport straight to urllib3's pool of
-connections (`DirectSession`): requests' own layer above urllib3 was about a seventh of the app's CPU.
+so a corporate CA (REQUESTS_CA_BUNDLE) or proxy (HTTPS_PROXY) still applies, at no cost per call. A plain
+request (a body of bytes or text, no proxy) goes over kept connections of the app's own (direct_http.py).
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 import urllib.request
@@ -18,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-import urllib3
 from azure.core.exceptions import ServiceRequestTimeoutError, ServiceResponseTimeoutError
-from azure.core.pipeline.transport import RequestsTransport
 
+from shared.cloud.azure.direct_http import DirectTransport
 from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
 
 
@@ -66,82 +63,9 @@ ENTRA_PATIENCE = Patience("Microsoft Entra ID", connect_s=5.0, read_s=10.0)
 TIMEOUTS = (ServiceRequestTimeoutError, ServiceResponseTimeoutError)  # what azure-core raises past a timeout
 
 
-class DirectSession(requests.Session):
-    """A requests Session that hands a plain request (a body of bytes, text or none, sent to no proxy) straight to
-    urllib3's connection pool of its mounted adapter, with the TLS settings the adapter would give it and no retry
-    of its own (azure-core's policies retry), and gives back requests' Response as its adapter would. Skipped: the
-    request's preparation (URL re-quoting, the merging of the session's settings, auth and hooks) and cookies,
-    which no Azure API this app calls needs. Anything else (a form, files, a proxy, an option azure-core does not
-    send) goes through requests as before."""
-
-    def request(  # type: ignore[override]
-        self, method: str, url: str, *, headers: Any = None, data: Any = None, files: Any = None,
-        verify: Any = True, timeout: Any = None, cert: Any = None, allow_redirects: bool = True,
-        proxies: Any = None, stream: bool = False, **kwargs: Any,
-    ) -> requests.Response:  # fmt: skip
-        adapter = self.get_adapter(url)
-        if (not isinstance(adapter, requests.adapters.HTTPAdapter) or not isinstance(data, str | bytes | None)
-                or files or kwargs or proxies or self.proxies or allow_redirects):  # fmt: skip
-            return super().request(
-                method, url, headers=headers, data=data, files=files, verify=verify, timeout=timeout, cert=cert,
-                allow_redirects=allow_redirects, proxies=proxies, stream=stream, **kwargs,
-            )  # fmt: skip
-        headers = headers or {}
-        named = {name.lower() for name in headers}  # the session's own headers where the request names none alike
-        sent = {name: value for name, value in self.headers.items() if name.lower() not in named}
-        sent.update((name, value) for name, value in headers.items() if value is not None)  # None: none sent
-        if data is None and method not in ("GET", "HEAD") and "content-length" not in named:
-            sent["Content-Length"] = "0"  # as requests says of an empty body
-        target = urllib3.util.parse_url(url)
-        pool = adapter.poolmanager.connection_from_host(
-            target.host, port=target.port, scheme=target.scheme or "https", pool_kwargs=dict(_tls_options(verify, cert))
-        )
-        connect_s, read_s = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        try:
-            answer = pool.urlopen(
-                method, target.request_uri, body=data, headers=sent, redirect=False, assert_same_host=False,
-                preload_content=False, decode_content=False, retries=False,
-                timeout=urllib3.Timeout(connect=connect_s, read=read_s),
-            )  # fmt: skip
-        except urllib3.exceptions.ReadTimeoutError as exc:
-            raise requests.exceptions.ReadTimeout(exc) from exc
-        except urllib3.exceptions.SSLError as exc:
-            raise requests.exceptions.SSLError(exc) from exc
-        except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.NewConnectionError):
-            raise  # azure-core tells these apart itself (a connection refused, or not taken in time)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise requests.exceptions.ConnectionError(exc) from exc
-        response = requests.Response()
-        response.status_code = answer.status
-        response.headers = requests.structures.CaseInsensitiveDict(answer.headers)
-        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
-        response.raw = answer
-        response.reason = answer.reason or ""
-        response.url = url
-        if not stream:
-            response.content  # noqa: B018 -- read now, as requests does, so the connection goes back to the pool
-        return response
-
-
-@functools.lru_cache(maxsize=16)
-def _tls_options(verify: Any, cert: Any) -> dict[str, Any]:
-    """The TLS part of a connection pool's key, as requests' adapter makes it (a CA bundle file or folder, else
-    requests' own bundle; a client certificate and its key)."""
-    options: dict[str, Any] = {"cert_reqs": "CERT_NONE" if verify is False else "CERT_REQUIRED"}
-    if verify is True:
-        verify = requests.utils.DEFAULT_CA_BUNDLE_PATH
-    if isinstance(verify, str):
-        options["ca_cert_dir" if os.path.isdir(verify) else "ca_certs"] = verify
-    if isinstance(cert, tuple) and len(cert) == 2:
-        options["cert_file"], options["key_file"] = cert
-    elif cert is not None:
-        options["cert_file"] = cert
-    return options
-
-
 def azure_session() -> requests.Session:
     """A requests Session that reads the environment's proxies once, here, rather than at each request."""
-    session = DirectSession()
+    session = requests.Session()
     session.trust_env = False
     session.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
     return session
@@ -152,9 +76,9 @@ def ca_bundle() -> str | bool:
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
 
 
-def http_transport(patience: Patience) -> RequestsTransport:
+def http_transport(patience: Patience) -> DirectTransport:
     """A transport of its own for one client (each client closes its own), with the service's timeouts."""
-    return RequestsTransport(
+    return DirectTransport(
         session=azure_session(), session_owner=True, connection_verify=ca_bundle(),
         connection_timeout=patience.connect_s, read_timeout=patience.read_s,
     )  # fmt: skip

@@ -1,0 +1,246 @@
+"""The transport of every Azure, Graph and Table Storage client (shared/cloud/azure/direct_http.py): its session
+reads the environment's proxies once, when it is made, and never again at a request; the Table clients send through
+it as the Azure clients do. A plain request goes over the transport's kept connections and comes back to azure-core
+as requests would give it: its headers and body as sent, errors told apart as azure-core tells them. A connection is
+kept only once its answer is read to the end; one the service closed is never used, and a request it dropped as it
+was reused is sent again when that does no harm. TLS is verified against the bundle the transport is given."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+from azure.core import PipelineClient
+from azure.core.exceptions import (
+    IncompleteReadError,
+    ServiceRequestError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
+from azure.core.pipeline.policies import RetryPolicy
+from azure.core.rest import HttpRequest, HttpResponse
+
+from azure_emulator.tls import ensure_certificates
+from shared.cloud.azure.direct_http import DirectTransport
+from shared.cloud.azure.transport import azure_session
+from shared.storage.account import client_options
+
+
+def test_the_proxies_are_read_once_when_the_session_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp.example:3128")
+    monkeypatch.delenv("https_proxy", raising=False)
+    session = azure_session()
+    assert session.trust_env is False, "nothing read from the environment at a request"
+    assert session.proxies == {"https": "http://proxy.corp.example:3128"}
+
+
+def test_table_storage_sends_through_such_a_session_whatever_its_endpoint() -> None:
+    transport = client_options()["transport"]
+    assert transport.session.trust_env is False
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """A loopback service: answers each request with what it received (gzipped where asked); a path of /silent is
+    never answered while the test runs."""
+
+    protocol_version = "HTTP/1.1"
+    silence = threading.Event()
+
+    def _answer(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/silent":
+            self.silence.wait()
+            return
+        said = json.dumps({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                           "body": body.decode()}).encode()  # fmt: skip
+        zipped = self.path.startswith("/zipped")
+        payload = gzip.compress(said) if zipped else said
+        self.send_response(201, "Made")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        if zipped:
+            self.send_header("Content-Encoding", "gzip")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_PUT = do_DELETE = do_POST = _answer  # noqa: N815 -- the names http.server calls
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def echo() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    _Echo.silence.set()
+    server.shutdown()
+    server.server_close()
+    _Echo.silence.clear()
+
+
+def _client(endpoint: str, *, read_s: float = 60.0) -> PipelineClient[HttpRequest, HttpResponse]:
+    session = azure_session()
+    transport = DirectTransport(session=session, session_owner=True, connection_timeout=5, read_timeout=read_s)
+    return PipelineClient(endpoint, transport=transport, per_retry_policies=[], retry_policy=RetryPolicy(total=0))
+
+
+def test_a_request_goes_over_a_kept_connection_and_back_as_azure_core_sent_it(
+    echo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def prepared_by_requests(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a plain request is not handed to requests' own sending")
+
+    monkeypatch.setattr(requests.Session, "send", prepared_by_requests)
+    with _client(echo) as client:
+        answer = client.send_request(HttpRequest("PUT", f"{echo}/things/a?api-version=1", json={"name": "é"}))
+        assert (answer.status_code, answer.reason) == (201, "Made")
+        said = answer.json()
+        assert (said["method"], said["path"]) == ("PUT", "/things/a?api-version=1")
+        assert json.loads(said["body"]) == {"name": "é"}
+        assert said["headers"]["Content-Length"] == str(len(said["body"].encode()))
+        assert said["headers"]["Content-Type"] == "application/json"
+        assert said["headers"]["Accept-Encoding"] == "gzip, deflate"  # the session's own headers are sent too
+        assert answer.headers["content-type"] == "application/json"  # read without regard to case
+        # a compressed answer is given uncompressed, and a call without a body says its length is nought
+        zipped = client.send_request(HttpRequest("DELETE", f"{echo}/zipped")).json()
+        assert (zipped["path"], zipped["headers"]["Content-Length"]) == ("/zipped", "0")
+        assert client.send_request(HttpRequest("GET", f"{echo}/x")).json()["headers"].get("Content-Length") is None
+
+
+def test_a_service_that_does_not_answer_or_refuses_is_told_apart_as_azure_core_tells_it(echo: str) -> None:
+    with _client(echo, read_s=0.2) as client, pytest.raises(ServiceResponseTimeoutError):
+        client.send_request(HttpRequest("GET", f"{echo}/silent"))
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # bound, never listening: a connection is refused
+        with _client(f"http://127.0.0.1:{port}") as client, pytest.raises(ServiceRequestError):
+            client.send_request(HttpRequest("GET", f"http://127.0.0.1:{port}/x"))
+
+
+def test_a_request_to_a_proxy_goes_through_requests_as_before(echo: str) -> None:
+    session = azure_session()
+    session.proxies = {"http": echo}  # the loopback service stands for the proxy: it is asked for the whole URL
+    transport = DirectTransport(session=session, session_owner=True)
+    client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient("http://service.example", transport=transport)
+    with client:
+        said = client.send_request(HttpRequest("GET", "http://service.example/things")).json()
+    assert said["path"] == "http://service.example/things"
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    """A loopback service whose path says how it answers; it counts the connections it was given. /close answers,
+    then closes the connection without saying so first; /dies-on-reuse closes a connection used before without
+    answering; /short says 100 bytes and sends 10; /big sends 64 KiB."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+
+    def setup(self) -> None:
+        super().setup()
+        type(self).connections += 1
+        self.answered = 0
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path == "/dies-on-reuse" and self.answered:
+            self.close_connection = True
+            return
+        self.answered += 1
+        body = b"x" * 65536 if self.path == "/big" else b"0123456789"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "100" if self.path == "/short" else str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.close_connection = self.path in ("/close", "/short")
+
+    do_GET = do_POST = _answer  # noqa: N815 -- the names http.server calls
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted() -> Iterator[str]:
+    _Scripted.connections = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_connection_is_kept_for_the_next_request_once_its_answer_is_read(scripted: str) -> None:
+    with _client(scripted) as client:
+        for _ in range(3):
+            assert client.send_request(HttpRequest("GET", f"{scripted}/x")).read() == b"0123456789"
+        streamed = client.send_request(HttpRequest("GET", f"{scripted}/big"), stream=True)
+        assert b"".join(streamed.iter_bytes()) == b"x" * 65536
+        assert client.send_request(HttpRequest("GET", f"{scripted}/x")).read() == b"0123456789"
+    assert _Scripted.connections == 1
+
+
+def test_a_connection_whose_answer_was_not_read_to_its_end_is_not_used_again(scripted: str) -> None:
+    with _client(scripted) as client:
+        streamed = client.send_request(HttpRequest("GET", f"{scripted}/big"), stream=True)
+        assert next(streamed.iter_bytes())  # one block of the answer, then no more
+        streamed.close()
+        assert client.send_request(HttpRequest("GET", f"{scripted}/x")).read() == b"0123456789"
+    assert _Scripted.connections == 2
+
+
+def test_a_connection_the_service_closed_is_not_used_again(scripted: str) -> None:
+    with _client(scripted) as client:
+        for _ in range(3):
+            assert client.send_request(HttpRequest("GET", f"{scripted}/close")).read() == b"0123456789"
+    assert _Scripted.connections == 3
+
+
+def test_a_request_dropped_on_a_kept_connection_is_sent_again_when_that_does_no_harm(scripted: str) -> None:
+    with _client(scripted) as client:
+        client.send_request(HttpRequest("GET", f"{scripted}/x")).read()
+        assert client.send_request(HttpRequest("GET", f"{scripted}/dies-on-reuse")).read() == b"0123456789"
+        assert _Scripted.connections == 2  # the GET went again, on a new connection
+        client.send_request(HttpRequest("GET", f"{scripted}/x")).read()
+        with pytest.raises(ServiceResponseError):  # a POST twice could do its work twice: the caller decides
+            client.send_request(HttpRequest("POST", f"{scripted}/dies-on-reuse", content=b"once"))
+
+
+def test_a_body_cut_short_is_an_incomplete_read(scripted: str) -> None:
+    with _client(scripted) as client, pytest.raises(IncompleteReadError):
+        client.send_request(HttpRequest("GET", f"{scripted}/short"))
+
+
+def test_tls_is_verified_against_the_bundle_the_transport_is_given(tmp_path: Path) -> None:
+    certificates = ensure_certificates(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificates.cert, certificates.key)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        trusting = DirectTransport(session=azure_session(), connection_verify=str(certificates.ca))
+        trusted: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
+            endpoint, transport=trusting, retry_policy=RetryPolicy(total=0)
+        )
+        with trusted:
+            assert trusted.send_request(HttpRequest("GET", f"{endpoint}/x")).read() == b"0123456789"
+        with _client(endpoint) as client, pytest.raises(ServiceRequestError):  # the public CAs do not know it
+            client.send_request(HttpRequest("GET", f"{endpoint}/x"))
+    finally:
+        server.shutdown()
+        server.server_close()
