@@ -160,6 +160,8 @@ class _Scripted(BaseHTTPRequestHandler):
         body = b"x" * 65536 if self.path == "/big" else b"0123456789"
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
+        self.send_header("WWW-Authenticate", 'Bearer realm="a"')
+        self.send_header("WWW-Authenticate", 'PoP realm="b"')
         self.send_header("Content-Length", "100" if self.path == "/short" else str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -190,6 +192,18 @@ def test_a_connection_is_kept_for_the_next_request_once_its_answer_is_read(scrip
         assert b"".join(streamed.iter_bytes()) == b"x" * 65536
         assert client.send_request(HttpRequest("GET", f"{scripted}/x")).read() == b"0123456789"
     assert _Scripted.connections == 1
+
+
+def test_a_header_sent_twice_is_read_as_one_with_both_values(scripted: str) -> None:
+    with _client(scripted) as client:
+        answer = client.send_request(HttpRequest("GET", f"{scripted}/x"))
+    assert answer.headers["www-authenticate"] == 'Bearer realm="a", PoP realm="b"'
+
+
+def test_a_url_with_a_character_left_unquoted_goes_quoted_as_requests_sends_it(echo: str) -> None:
+    with _client(echo) as client:
+        said = client.send_request(HttpRequest("GET", f"{echo}/users?$filter=name eq 'Zoë'")).json()
+    assert said["path"] == "/users?$filter=name%20eq%20'Zo%C3%AB'"
 
 
 def test_a_connection_whose_answer_was_not_read_to_its_end_is_not_used_again(scripted: str) -> None:

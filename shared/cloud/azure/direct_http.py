@@ -73,7 +73,7 @@ class DirectTransport(RequestsTransport):
         target = urlsplit(request.url)
         rest = is_rest(request)  # a request of azure.core.rest's (every client here sends one), not the older kind
         if (not rest or kwargs or proxies or self.session.proxies or isinstance(connect_s, tuple)
-                or target.scheme not in ("http", "https") or not target.hostname
+                or target.scheme not in ("http", "https") or not target.hostname or not _sendable(request.url)
                 or request.files or not isinstance(request.data, str | bytes | None)):  # fmt: skip
             return super().send(request, proxies=proxies, stream=stream, connection_verify=verify,
                                 connection_cert=cert, connection_timeout=connect_s, read_timeout=read_s,
@@ -89,7 +89,7 @@ class DirectTransport(RequestsTransport):
         response = HttpResponseImpl(
             request=request, internal_response=_Answer(answer, connection, self._give_back, origin),
             block_size=self.connection_config.data_block_size, status_code=answer.status, reason=answer.reason or "",
-            headers=CaseInsensitiveDict(answer.getheaders()), content_type=answer.getheader("content-type"),
+            headers=_answer_headers(answer), content_type=answer.getheader("content-type"),
             stream_download_generator=_blocks,
         )  # fmt: skip
         if not stream:
@@ -169,6 +169,22 @@ def _connect(origin: Origin, connect_s: float) -> http.client.HTTPConnection:
         connection.close()
         raise ServiceRequestError(exc, error=exc) from exc
     return connection
+
+
+def _sendable(url: str) -> bool:
+    """Whether the URL can be written as it is: printable ASCII without spaces. One that is not (a character a
+    caller did not quote) goes through requests, which quotes it."""
+    return url.isascii() and url.isprintable() and " " not in url
+
+
+def _answer_headers(answer: http.client.HTTPResponse) -> CaseInsensitiveDict:
+    """The answer's headers by name in any case, a header sent more than once as one, its values joined by commas
+    (as requests and urllib3 give it: a second WWW-Authenticate challenge is not lost)."""
+    headers = CaseInsensitiveDict()
+    for name, value in answer.getheaders():
+        known = headers.get(name)
+        headers[name] = value if known is None else f"{known}, {value}"
+    return headers
 
 
 def _lower(headers: dict[str, str]) -> set[str]:
