@@ -81,10 +81,8 @@ class DirectTransport(RequestsTransport):
         origin: Origin = (target.scheme, target.hostname, target.port, *((verify, cert) if target.scheme == "https"
                                                                          else (None, None)))  # fmt: skip
         path = f"{target.path or '/'}?{target.query}" if target.query else target.path or "/"
-        headers = _headers(self.session.headers, request.headers)
         body = request.data.encode() if isinstance(request.data, str) else request.data
-        if body is None and request.method not in ("GET", "HEAD") and "content-length" not in _lower(headers):
-            headers["Content-Length"] = "0"  # as requests says of an empty body
+        headers = _headers(self.session.headers, request.headers, request.method, body)
         answer, connection = self._exchange(origin, request.method, path, body, headers, connect_s, read_s)
         response = HttpResponseImpl(
             request=request, internal_response=_Answer(answer, connection, self._give_back, origin),
@@ -187,17 +185,16 @@ def _answer_headers(answer: http.client.HTTPResponse) -> CaseInsensitiveDict:
     return headers
 
 
-def _lower(headers: dict[str, str]) -> set[str]:
-    return {name.lower() for name in headers}
-
-
-def _headers(session: Any, request: Any) -> dict[str, str]:
-    """The request's headers, with requests' default ones it names none alike (no value for None: none sent)."""
+def _headers(session: Any, request: Any, method: str, body: bytes | None) -> dict[str, str]:
+    """The request's headers, with requests' default ones it names none alike (no value for None: none sent), and
+    a length of nought for a method that carries a body but has none, as requests says it."""
     named = {name.lower() for name in request}
     sent = {name: value for name, value in session.items() if name.lower() not in named}
     if "accept-encoding" not in named:  # only what is decoded here: requests' default may name more
         sent["Accept-Encoding"] = ACCEPTED_ENCODINGS
     sent.update((name, value) for name, value in request.items() if value is not None)
+    if body is None and method not in ("GET", "HEAD") and "content-length" not in named:
+        sent["Content-Length"] = "0"
     return sent
 
 
