@@ -26,7 +26,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 APP_CLIENT_ID = "6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b"  # the app registration the emulator knows the app as
-APP_API_AUDIENCE = f"api://{APP_CLIENT_ID}"  # the app's API, as its registration's Application ID URI names it
+# A v2.0 access token's `aud` is the API's client id, never its Application ID URI (the `aud` row of
+# https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference); the URI only names scopes
+APP_API_AUDIENCE = APP_CLIENT_ID
+APP_ID_URI = f"api://{APP_CLIENT_ID}"  # the app registration's Application ID URI, as a scope names the API
 HOME_TENANT_ID = "7e0e0a5e-3d1c-4c4f-9a7e-000000000001"  # the emulator's own tenant: its managed identity's home
 KEY_FILE_NAME = "development-issuer-key.pem"
 LIFETIME_S = 3600  # Entra gives user access tokens 60-90 minutes
@@ -112,6 +115,8 @@ class DevelopmentIssuer:
         found: dict[str, Any] = {
             "aud": audience,
             "iss": issuer_url(base_url, tenant_id),
+            # `aio` and `rh` are opaque claims Entra puts in every v2.0 access token (access-token claims reference)
+            "aio": _b64url(secrets.token_bytes(24)),
             "iat": now,
             "nbf": now,
             "exp": now + lifetime_s,
@@ -120,6 +125,7 @@ class DevelopmentIssuer:
             "name": name,
             "oid": object_id,
             "preferred_username": f"{name}@{USERNAME_DOMAIN}",
+            "rh": f"0.{_b64url(secrets.token_bytes(24))}.",
             "scp": SCOPE,
             # Entra's `sub` is pairwise (per user and app) and differs from `oid`: an app that keys users by `sub`
             # instead of tid+oid shows up here as it would in Azure

@@ -28,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 
 from azure_emulator import sign_in_page
 from azure_emulator.authorizations import Authorizations, SignedIn
-from azure_emulator.development_issuer import APP_API_AUDIENCE, HOME_TENANT_ID, SCOPE, USERNAME_DOMAIN
+from azure_emulator.development_issuer import APP_API_AUDIENCE, APP_ID_URI, HOME_TENANT_ID, SCOPE, USERNAME_DOMAIN
 from azure_emulator.identity import TENANT, form_of, oauth_error
 from azure_emulator.server import Context, Request, Response
 
@@ -73,7 +73,10 @@ def resource_of(scope: str) -> tuple[str, str] | None:
         return None
     if not wanted:
         return APP_API_AUDIENCE, SCOPE
-    ((audience, names),) = wanted.items()
+    ((resource, names),) = wanted.items()
+    # a v2.0 token for the app's API names its client id whether the scope named its Application ID URI or the id
+    # (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference, `aud`)
+    audience = APP_API_AUDIENCE if resource.lower() in (APP_ID_URI.lower(), APP_API_AUDIENCE) else resource
     return audience, " ".join(name for name in names if name not in ("", ".default")) or SCOPE
 
 

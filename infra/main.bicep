@@ -42,7 +42,7 @@ param storageRedundancy string = 'LRS'
 @description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID): read access to tables, queues, secrets and the scheduler\'s dashboard. Empty: no user role.')
 param principalId string = ''
 
-@description('Audiences a caller\'s token must name: the API app registration (api://<client id>).')
+@description('Audiences a caller\'s token must name: the API app registration\'s client id, as Entra v2.0 tokens carry it.')
 param authAudience string
 
 @description('Issuers trusted: https://login.microsoftonline.com/<your tenant id>/v2.0.')

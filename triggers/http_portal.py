@@ -32,11 +32,18 @@ class PortalConfiguration(ApiModel):
 
 def portal_configuration(settings: Settings) -> PortalConfiguration:
     """Derived from the API's own trust settings unless set: an Entra v2.0 issuer is also the authority to sign in
-    at, and the portal asks for the scope of the first audience the API accepts."""
+    at, and the portal asks for the scope of the first audience the API accepts (by its Application ID URI)."""
     authority = settings.portal_authority or next(iter(settings.issuers), "")
     client_id = settings.portal_client_id or settings.app_client_id or ""
-    scope = settings.portal_scope or f"{next(iter(settings.audiences), '')}/access_as_user"
+    scope = settings.portal_scope or f"{application_id_uri(next(iter(settings.audiences), ''))}/access_as_user"
     return PortalConfiguration(authority=authority.rstrip("/"), client_id=client_id, scope=scope)
+
+
+def application_id_uri(audience: str) -> str:
+    """The URI a scope names the API by: a v2.0 audience is the bare client id, and a scope needs the API's
+    Application ID URI, `api://<client id>` by default
+    (https://learn.microsoft.com/entra/identity-platform/reference-app-manifest, `identifierUris`)."""
+    return audience if "://" in audience or not audience else f"api://{audience}"
 
 
 def content_security_policy(authority: str, *, docs: bool) -> str:

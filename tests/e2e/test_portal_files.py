@@ -71,7 +71,7 @@ def test_the_portal_learns_where_to_sign_in_without_a_token(
     assert configuration == {
         "authority": azure_environment["AUTH_ISSUERS"],
         "clientId": azure_environment["APP_CLIENT_ID"],
-        "scope": f"{azure_environment['AUTH_AUDIENCE']}/access_as_user",
+        "scope": f"api://{azure_environment['AUTH_AUDIENCE']}/access_as_user",
     }
 
 

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from azure_emulator.authorizations import CODE_LIFETIME_S, SESSION_LIFETIME_S, Authorizations, SignedIn
-from azure_emulator.development_issuer import APP_API_AUDIENCE, HOME_TENANT_ID, issuer_url, user_object_id
+from azure_emulator.development_issuer import APP_API_AUDIENCE, APP_ID_URI, HOME_TENANT_ID, issuer_url, user_object_id
 from azure_emulator.launcher import BOOTSTRAP_ADMIN, EmulatorProcess
 from shared.cloud.azure.entra_tokens import EntraTokenValidator
 from tests.emulator.test_development_issuer import openid_configuration, published_keys, verify
@@ -24,7 +24,7 @@ from tests.utils.arm_admin import Controls
 
 CLIENT_ID = "0f3c6a9e-2b7d-4e61-8a45-5d9c1e2f7a10"  # the portal's registration, as a single-page app
 REDIRECT_URI = "http://localhost:5173/auth/callback"
-API_SCOPE = f"{APP_API_AUDIENCE}/access_as_user"
+API_SCOPE = f"{APP_ID_URI}/access_as_user"  # a scope names the API by its Application ID URI
 SCOPE = f"{API_SCOPE} openid profile offline_access"
 TENANT = HOME_TENANT_ID
 

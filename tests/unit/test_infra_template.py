@@ -81,7 +81,7 @@ OPTIONAL = {
     "website_hostname": "Azure Functions sets it to the app's host name",
     "app_client_secret": "unset, the app federates its managed identity with the app registration",
     "portal_authority": "unset, the first AUTH_ISSUERS",
-    "portal_scope": "unset, <first AUTH_AUDIENCE>/access_as_user",
+    "portal_scope": "unset, api://<first AUTH_AUDIENCE>/access_as_user",
     "table_name_prefix": "empty is the production value",
     "storage_account_name": "the identity-based service URIs are given instead",
     "storage_table_service_uri": "given as the host's AzureWebJobsStorage__tableServiceUri",

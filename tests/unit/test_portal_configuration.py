@@ -16,6 +16,14 @@ def test_the_portal_signs_in_where_the_api_trusts_tokens_from() -> None:
     assert (found.authority, found.client_id, found.scope) == (ISSUER, "app-id", "api://app-id/access_as_user")
 
 
+def test_a_v2_audience_is_asked_for_by_its_application_id_uri() -> None:
+    # Entra's v2.0 tokens carry the bare client id as `aud`; the scope still names the API by api://<client id>
+    found = portal_configuration(
+        Settings(auth_issuers=ISSUER, auth_audience="app-id, api://app-id", app_client_id="app-id")
+    )
+    assert found.scope == "api://app-id/access_as_user"
+
+
 def test_a_portal_registration_of_its_own_wins() -> None:
     settings = Settings(
         auth_issuers=ISSUER,
