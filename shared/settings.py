@@ -217,7 +217,8 @@ class Settings(BaseSettings):
         default=None, pattern=r"^https://", description="Where the portal signs in; unset: the first AUTH_ISSUERS."
     )
     portal_scope: str | None = Field(
-        default=None, description="The API scope the portal asks for; unset: api://<first AUTH_AUDIENCE>/access_as_user."
+        default=None,
+        description="The API scope the portal asks for; unset: api://<first AUTH_AUDIENCE>/access_as_user.",
     )
     portal_url: str | None = Field(
         default=None,
