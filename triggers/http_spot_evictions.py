@@ -28,9 +28,9 @@ def blueprint(api: Api, ports: SpotGroupPorts) -> df.Blueprint:
     @routes.post(
         "scheduledEvents", "postScheduledEvents",
         "A Spot host's Scheduled Events, posted by its watcher with the VM's managed identity: a Preempt is acted on",
-        description="The host named by the token's xms_mirid is drained, its users are shown the group's "
-        "evictionMessage, and it is replaced, once per EventId; the answer lists the evictions recorded by this "
-        "delivery (none for a repeated one).",
+        description="The host whose VM's system-assigned identity is the token's oid is drained, its users are "
+        "shown the group's evictionMessage, and it is replaced, once per EventId; the answer lists the evictions "
+        "recorded by this delivery (none for a repeated one).",
         body=ScheduledEvents, response=HostEvictions, status=202, review=False, durable=True,
     )  # fmt: skip
     async def post_scheduled_events(req: ApiRequest) -> ApiResponse:

@@ -232,7 +232,9 @@ def _evicted(ctx: Context, vm_id: str, op: Doc) -> None:
 
 def _identity_token(ctx: Context, vm: Doc, audience: str) -> str:
     """What the VM's system-assigned identity gets for `audience` (an app's API): a token of the VM's tenant, whose
-    object is the identity (its `xms_mirid` the VM), signed with the keys the tenant publishes."""
+    object is the identity, signed with the keys the tenant publishes. Only a Microsoft resource's token names the VM
+    (`xms_mirid`): no Microsoft Learn page found lists which resources Entra adds it for; it is seen in tokens for
+    Azure's own services (ARM, Key Vault, Storage, Graph), so a customer's own API never gets it here."""
     resource, tid = vm["resource"], vm["meta"]["tid"]
     principal = (resource.get("identity") or {}).get("principalId")
     if not principal:
@@ -242,9 +244,21 @@ def _identity_token(ctx: Context, vm: Doc, audience: str) -> str:
     claims = {
         "aud": audience, "iss": issuer_url(ctx.base_url, tid), "iat": now, "nbf": now, "exp": now + 3600,
         "tid": tid, "oid": principal, "sub": principal, "azp": client_id, "appid": client_id, "idtyp": "app",
-        "xms_mirid": resource["id"], "ver": "2.0",
+        "ver": "2.0",
     }  # fmt: skip
+    if _microsoft_resource(audience):
+        claims["xms_mirid"] = resource["id"]
     return ctx.users.sign(claims)
+
+
+MICROSOFT_HOSTS = (".azure.com", ".azure.net", ".windows.net", ".microsoft.com")
+
+
+def _microsoft_resource(audience: str) -> bool:
+    """An audience of Azure's or Microsoft's own services (by their https host); an app's id or api:// URI is not."""
+    scheme, _, rest = audience.lower().partition("://")
+    host = rest.split("/", 1)[0]
+    return scheme == "https" and any(host.endswith(domain) or host == domain[1:] for domain in MICROSOFT_HOSTS)
 
 
 def _parameter(command: Doc, name: str) -> str:

@@ -37,12 +37,11 @@ class Caller(ApiModel):
 
 
 class ManagedIdentity(ApiModel):
-    """An Azure resource's managed identity, as a validated token of it names it: its Entra tenant, its principal
-    (`oid`) and the resource it belongs to (`xms_mirid`, an ARM id)."""
+    """An Azure resource's managed identity, as a validated token of it names it: its Entra tenant and its principal
+    (`oid`). A token for a customer's own API names no resource (Entra adds `xms_mirid` for Microsoft's only)."""
 
     entra_tenant_id: str
     principal_id: str
-    resource_id: str
 
 
 class RoleAssignmentCreate(InputModel):

@@ -336,6 +336,8 @@ class SessionHost(ApiModel):
     drained_at: datetime | None = None  # when its group's schedule drained it (None: the schedule did not)
     notified_at: datetime | None = None  # when its users were told they are to be logged off
     priority: HostPriority = "Regular"  # Spot: an Azure Spot VM, which Azure may evict
+    # its VM's system-assigned identity (object id): a token's `oid` when its eviction watcher calls the app
+    principal_id: str | None = None
     unneeded_since: datetime | None = Field(
         default=None, description="When the optimization first found this host unneeded (deallocated, or drained "
         "with no session); cleared once it is needed again. A group with scaling deletes it after deleteAfterMinutes.",

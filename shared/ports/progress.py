@@ -27,3 +27,5 @@ class Progress:
     # not done: why, in words (what held the call, naming the service, or what runs on in Azure); every "not yet"
     # of an adapter says it (tests/unit/test_not_yet_reasons.py), and a held one's is its timeline line
     reason: str | None = None
+    # a VM made: its system-assigned identity's object id (the PUT's `identity.principalId`), the `oid` of its tokens
+    principal_id: str | None = None

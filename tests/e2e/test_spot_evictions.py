@@ -190,7 +190,10 @@ def test_only_a_spot_hosts_own_identity_is_heard_and_a_repeated_notice_changes_n
     url = f"{api.base_url}/scheduledEvents"
 
     def token(vm: str, **options: Any) -> str:
-        claims = {"xms_mirid": vm_id(tenant, vm), "idtyp": "app", "scp": None}
+        """The VM's system-assigned identity's token as Entra issues it for a customer's API: `oid`, no `xms_mirid`."""
+        principal = tenant.arm.ok("GET", vm_id(tenant, vm))["identity"]["principalId"]
+        claims = {"oid": principal, "sub": principal, "idtyp": "app", "scp": None, "name": None,
+                  "preferred_username": None}  # fmt: skip
         return azure_emulator.user_token(f"vm-{vm}", **{"tenant_id": tenant.entra_id, "claims": claims, **options})
 
     def post(bearer: str, body: Any = document) -> Any:
@@ -203,6 +206,8 @@ def test_only_a_spot_hosts_own_identity_is_heard_and_a_repeated_notice_changes_n
         "no token": (requests.post(url, json=document, timeout=30), 401),
         "a person's": (api.session.post(url, json=document, timeout=30), 401),
         "a VM that is no Spot host": (post(token(base)), 403),
+        "a Spot host's name in xms_mirid, another's oid": (post(azure_emulator.user_token("vm-other",
+            tenant_id=tenant.entra_id, claims={"xms_mirid": vm_id(tenant, spot), "idtyp": "app", "scp": None})), 403),
     }
     for case, (reply, status) in refused.items():
         assert reply.status_code == status, (case, reply.text)

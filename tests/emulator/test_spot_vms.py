@@ -263,10 +263,20 @@ def test_the_watcher_delivers_the_preempt_document_with_the_vms_identity_token_r
     key = jwt.PyJWK(keys["keys"][0])
     claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=AUDIENCE)
     identity = admin.ok("GET", vm)["identity"]
-    assert (claims["tid"], claims["oid"], claims["xms_mirid"]) == (admin.tenant_id, identity["principalId"], vm)
+    assert (claims["tid"], claims["oid"]) == (admin.tenant_id, identity["principalId"])
+    assert "xms_mirid" not in claims  # Entra names the VM only in tokens for Microsoft's own resources
 
     deadline = time.monotonic() + 30  # the second attempt is recorded once its answer is read
     while len(deliveries := control(admin, "GET", f"/spot/deliveries?vmId={vm}")["value"]) < 2:
         assert time.monotonic() < deadline, deliveries
         time.sleep(0.1)
     assert [(d["attempt"], d["status"]) for d in deliveries] == [(1, 503), (2, 202)]
+
+
+def test_only_a_microsoft_resources_token_names_the_vm() -> None:
+    from azure_emulator.arm.spot import _microsoft_resource
+
+    assert all(map(_microsoft_resource, ["https://management.azure.com/", "https://vault.azure.net",
+                                         "https://graph.microsoft.com", "https://storage.azure.com/"]))  # fmt: skip
+    assert not any(map(_microsoft_resource, [AUDIENCE, "6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b",
+                                             "https://app.example.com", "https://evilazure.com"]))  # fmt: skip

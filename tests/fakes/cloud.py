@@ -9,6 +9,7 @@ apply in the order they were added. Unscripted, every call succeeds and changes 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -252,7 +253,8 @@ class FakeProvisioningCompute:
         self.nics[(tenant_id, spec.nic_name)] = spec.name
         hibernation = spec.hibernation and spec.vm_size.lower() in self.hibernation_sizes
         self.vms.setdefault((tenant_id, spec.name), FakeVm(spec, hibernation_enabled=hibernation))
-        return Progress(done=True, resource_id=_arm_id(spec.placement, "Microsoft.Compute/virtualMachines", spec.name))
+        vm_id = _arm_id(spec.placement, "Microsoft.Compute/virtualMachines", spec.name)
+        return Progress(done=True, resource_id=vm_id, principal_id=vm_principal(vm_id))
 
     def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
         waiting = self.script.enter("attached_nic")
@@ -1045,3 +1047,8 @@ class FakeWindows365:
     def act(self, tenant_id: str, cloud_pc_id: str, action: str, body: dict[str, str] | None = None) -> None:
         self.script.enter("act", f"act.{action}")
         self.acted.append((cloud_pc_id, action))
+
+
+def vm_principal(vm_id: str) -> str:
+    """The object id of a VM's system-assigned identity: Entra's, one per VM (here derived from its id)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, vm_id.lower()))

@@ -163,7 +163,8 @@ def test_create_vm_puts_the_vm_with_its_own_nic_as_azure_documents_and_a_repeat_
     spec = arm.spec()
     made = arm.compute.create_vm(APP_TENANT, spec)
     vm_id = arm.admin.resource_id("rg-cloudpcs", "Microsoft.Compute", "virtualMachines", "vm1")
-    assert made == Progress(done=True, resource_id=vm_id)
+    principal = arm.admin.call("GET", vm_id).json()["identity"]["principalId"]  # what its watcher's tokens name
+    assert made == Progress(done=True, resource_id=vm_id, principal_id=principal)
     assert arm.sent("createNic") == []  # one ARM write: the VM makes its NIC
     [vm_put] = arm.sent("createVm")
     assert (
@@ -214,7 +215,7 @@ def test_a_slow_vm_create_returns_at_once_and_is_polled_to_done(arm: Arm) -> Non
     arm.controls.latency("createVm", 30)
     first = arm.compute.create_vm(APP_TENANT, arm.spec())
     assert not first.done and first.retry_after_s >= 1 and first.operation
-    assert first.operation.startswith("vm https://")
+    assert first.operation.startswith("vm:")  # the identity the PUT's first answer named rides with the poll
     polls = arm.controls.count("pollOperation")
     still = arm.compute.create_vm(APP_TENANT, arm.spec(), first.operation)
     assert not still.done and still.operation == first.operation
@@ -224,6 +225,7 @@ def test_a_slow_vm_create_returns_at_once_and_is_polled_to_done(arm: Arm) -> Non
     arm.controls.latency("createNic", 1)
     done = until_done(lambda operation: arm.compute.create_vm(APP_TENANT, arm.spec("vm5"), operation))
     assert done.resource_id and done.resource_id.endswith("/virtualMachines/vm5")
+    assert done.principal_id == arm.admin.call("GET", done.resource_id).json()["identity"]["principalId"]
 
 
 def test_throttled_vm_creates_come_back_not_done_with_retry_after_and_make_no_duplicate(arm: Arm) -> None:

@@ -19,6 +19,7 @@ from shared.ports.bundles import EvictionWatch, SpotGroupPorts
 from shared.services.spot_pc import host_evictions, spot_groups
 from shared.services.spot_pc.spot_group_deployments import advance
 from tests.fakes import Fakes
+from tests.fakes.cloud import vm_principal
 from tests.fakes.seed import SUBSCRIPTION, TENANT, site, tenant
 from tests.unit.test_spot_groups import body, deploy, ready_image
 
@@ -68,8 +69,9 @@ def with_a_spot_host(fakes: Fakes) -> tuple[SpotGroup, SessionHost]:
 
 
 def identity(vm: str, subscription: str = SUBSCRIPTION) -> ManagedIdentity:
+    """The token of the VM's system-assigned identity, as Entra issues it for a customer's API: its `oid` only."""
     vm_id = f"/subscriptions/{subscription}/resourceGroups/rg-cloudpcs/providers/Microsoft.Compute/virtualMachines/{vm}"
-    return ManagedIdentity(entra_tenant_id="entra", principal_id="principal", resource_id=vm_id)
+    return ManagedIdentity(entra_tenant_id="entra", principal_id=vm_principal(vm_id))
 
 
 def preempt(fakes: Fakes, vm: str, event_id: str = "A1B2") -> ScheduledEvents:
@@ -155,11 +157,16 @@ def test_only_a_spot_host_of_the_tenant_in_its_site_is_heard(fakes: Fakes) -> No
         identity(base),  # a Regular host
         identity(spot.name, subscription="00000000-0000-0000-0000-000000000000"),  # the name, elsewhere
         identity("someothervm"),
-        ManagedIdentity(entra_tenant_id="entra", principal_id="p", resource_id=f"/subscriptions/{SUBSCRIPTION}"),
+        ManagedIdentity(entra_tenant_id="entra", principal_id="p"),
     ]
     for caller in refused:
         with pytest.raises(Forbidden):
             host_evictions.hear(ports, TENANT, caller, preempt(fakes, spot.name))
+    # a host recorded before the app kept its VM's identity is refused, clearly
+    fakes.spot_groups.put_host(TENANT, group.id, spot.model_copy(update={"principal_id": None}))
+    with pytest.raises(Forbidden, match="system-assigned identity"):
+        host_evictions.hear(ports, TENANT, identity(spot.name), preempt(fakes, spot.name))
+    fakes.spot_groups.put_host(TENANT, group.id, spot)
     # a VM speaks for itself only, and other events need nothing
     other = host_evictions.hear(ports, TENANT, identity(spot.name), preempt(fakes, base))
     assert other.evictions == [] and fakes.avd.pools[(TENANT, group.host_pool_name)].hosts[base].allow_new_session

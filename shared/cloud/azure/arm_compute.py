@@ -138,8 +138,9 @@ class AzureProvisioningCompute:
             polled = arm_lro.poll(self.clients, tenant_id, placement.subscription_id, url, step)
             if isinstance(polled, arm_lro.Later):
                 return arm_lro.progress(polled, phase or "vm")
-            if phase == "vm":
-                return Progress(done=True, resource_id=vm_id(placement, spec.name))
+            made, _, principal = (phase or "").partition(":")
+            if made == "vm":
+                return Progress(done=True, resource_id=vm_id(placement, spec.name), principal_id=principal or None)
         subnet_id = spec.subnet_id
         if subnet_id is None and phase != THROTTLED:  # a create refused for now had its network made before
             waiting = self.ensure_hosted_network(tenant_id, placement, step)
@@ -220,9 +221,10 @@ class AzureProvisioningCompute:
             return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=refused.code,
                             reason=refused.reason)  # fmt: skip
         self._turns.done(line, vm_name)
-        if isinstance(started, arm_lro.Later):
-            return arm_lro.progress(started, "vm")
-        return Progress(done=True, resource_id=vm_id(placement, vm_name))
+        principal = _principal_of(started.body)
+        if isinstance(started, arm_lro.Later):  # the identity, in the PUT's first answer only, rides in the operation
+            return arm_lro.progress(started, f"vm:{principal}" if principal else "vm")
+        return Progress(done=True, resource_id=vm_id(placement, vm_name), principal_id=principal)
 
     def vm_state(self, tenant_id: str, placement: Placement, vm_name: str, step: str) -> Progress | None:
         """What a VM that already exists says: done, still being made, or failed (None: there is none)."""
@@ -232,7 +234,7 @@ class AzureProvisioningCompute:
             return None
         state = str(vm["properties"].get("provisioningState") or "").lower()
         if state == "succeeded":
-            return Progress(done=True, resource_id=str(vm["id"]))
+            return Progress(done=True, resource_id=str(vm["id"]), principal_id=_principal_of(dict(vm)))
         if state == "failed":
             view = compute.virtual_machines.instance_view(placement.resource_group, vm_name)
             code = arm_lro.failure_code(view.get("statuses"))
@@ -485,3 +487,9 @@ def sku_restricted(sku: dict[str, Any], region: str) -> bool:
         if restriction.get("type") == "Location" and region in [v.lower() for v in restriction.get("values") or []]:
             return True
     return False
+
+
+def _principal_of(vm: dict[str, Any]) -> str | None:
+    """The VM's system-assigned identity's object id, as its PUT or GET answers it (`identity.principalId`)."""
+    principal = (vm.get("identity") or {}).get("principalId")
+    return str(principal).lower() if principal else None

@@ -15,7 +15,7 @@ import functools
 import inspect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
@@ -86,6 +86,8 @@ class Later:
 
     retry_after_s: float
     url: str | None = None
+    # the first answer's body: a PUT's resource as it is so far (a VM's identity is in it, and in no poll's answer)
+    body: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def start(call: Callable[..., Any], step: str) -> Done | Later:
     if state in TERMINAL_FAILURES:
         raise CloudError(step, "ProvisioningFailed", f"{step}: the resource ended {state}.")
     wait = retry_after_s(response)
-    return Later(wait if wait is not None else DEFAULT_POLL_S, url)
+    return Later(wait if wait is not None else DEFAULT_POLL_S, url, body)
 
 
 def poll(clients: ArmClients, tenant_id: str, subscription_id: str, url: str, step: str) -> Done | Later:

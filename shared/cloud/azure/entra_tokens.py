@@ -100,12 +100,12 @@ class EntraTokenValidator:
         with self._lock:  # one issuer a served tenant: their number is the app's tenants'
             keys = self._tenant_issuers.setdefault(issuer, _IssuerKeys(issuer))
         claims = self._claims(token, {issuer: keys}.get)
-        principal, resource = claims.get("oid"), claims.get("xms_mirid")
+        principal = claims.get("oid")
         if not isinstance(principal, str) or not is_guid(principal):
             raise _refused("it names no principal (oid)")
-        if not isinstance(resource, str) or not resource.lower().startswith("/subscriptions/"):
-            raise _refused("it is no Azure resource's managed identity (xms_mirid)")
-        return ManagedIdentity(entra_tenant_id=tenant, principal_id=principal.lower(), resource_id=resource)
+        if claims.get("idtyp") not in (None, "app") or claims.get("scp") is not None:
+            raise _refused("it is no application's token (a person's has scp)")
+        return ManagedIdentity(entra_tenant_id=tenant, principal_id=principal.lower())
 
     def _claims(self, token: str, trusted: Callable[[str], _IssuerKeys | None]) -> dict[str, Any]:
         try:

@@ -11,7 +11,6 @@ per eviction (its EventId, created once) holds what was done, and the replacemen
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -40,11 +39,6 @@ NOTICE = timedelta(seconds=30)  # a Preempt's least notice, when its NotBefore c
 # the removal waits for the host's users until Azure has taken the VM (their sessions end then), and a little more
 EVICTION_SLACK_S = 120.0
 REPLACEMENT_DRAIN_S = 3600.0  # a replacement is added, never drained: its run's drain time is never used
-ARM_VM = re.compile(
-    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<group>[^/]+)/providers/Microsoft\.Compute/"
-    r"virtualMachines/(?P<vm>[^/]+)$",
-    re.IGNORECASE,
-)
 IMDS = "http://169.254.169.254/metadata"
 
 # The watcher, run at start-up by a scheduled task as SYSTEM: IMDS's Scheduled Events read every second (the first
@@ -125,25 +119,24 @@ class _SpotHost:
 
 
 def spot_host(ports: SpotGroupPorts, tenant_id: str, identity: ManagedIdentity) -> _SpotHost:
-    """The Spot host whose VM's identity is calling: a VM the app made as a Spot host of one of the tenant's groups,
-    in its group's site. Forbidden for any other resource."""
-    refused = Forbidden(f"{identity.resource_id} is not a Spot host of this tenant's Spot Groups.",
-                        code="notSpotHost")  # fmt: skip
-    found = ARM_VM.match(identity.resource_id)
-    if found is None:
-        raise refused
-    vm = found["vm"].lower()  # the app names its VMs in lowercase (spot_groups.host_name)
-    group_id = ports.spot_groups.find_host_group(tenant_id, vm)
-    group = ports.spot_groups.find_spot_group(tenant_id, group_id) if group_id is not None else None
-    site = ports.sites.find_site(tenant_id, group.site_id) if group is not None else None
-    if group is None or site is None:
-        raise refused
-    host = next((h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.name == vm), None)
-    in_site = (found["subscription"].lower(), found["group"].lower()) == (
-        site.subscription_id.lower(), site.resource_group_name.lower())  # fmt: skip
-    if host is None or host.priority != "Spot" or not in_site:
-        raise refused
-    return _SpotHost(group, site, host)
+    """The Spot host whose VM's identity is calling (the token's `oid`, kept on the host's record when its VM was
+    made): a Spot host of one of the tenant's groups. Forbidden for any other principal, and for a host made before
+    the app kept its identity (its replacement, made at the next eviction or image update, is known)."""
+    principal = identity.principal_id.lower()
+    groups, skip = ports.spot_groups.list_spot_groups(tenant_id)
+    while True:
+        for group in groups:
+            host = next((h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.principal_id == principal),
+                        None)  # fmt: skip
+            site = ports.sites.find_site(tenant_id, group.site_id) if host is not None else None
+            if host is not None and site is not None and host.priority == "Spot":
+                return _SpotHost(group, site, host)
+        if skip is None:
+            break
+        groups, skip = ports.spot_groups.list_spot_groups(tenant_id, skip_token=skip)
+    raise Forbidden(f"The managed identity {principal} is no Spot host's of this tenant's Spot Groups (a host is "
+                    "known by its VM's system-assigned identity, kept when the app made it).",
+                    code="notSpotHost")  # fmt: skip
 
 
 def hear(ports: SpotGroupPorts, tenant_id: str, identity: ManagedIdentity, document: ScheduledEvents) -> Heard:

@@ -197,6 +197,8 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
             host_hours.record_power(ports.power_records, group, placement_of(site), host, METERED[phase], at)
         if host is not None and phase in HOST_RECORDS:
             recorded = HOST_RECORDS[phase](host, group, now, at)
+            if progress.principal_id is not None:  # the VM made: its identity is how its watcher is known
+                recorded = recorded.model_copy(update={"principal_id": progress.principal_id})
             latest[host.index] = ports.spot_groups.put_host(run.tenant_id, group.id, recorded)
         if host is not None and phase == "forgetHost":
             ports.spot_groups.delete_host(run.tenant_id, group.id, host.index)
