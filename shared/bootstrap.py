@@ -147,10 +147,13 @@ def host_addresses(host: str) -> list[str]:
 
 
 def eviction_watch(settings: Settings) -> EvictionWatch | None:
-    """Spot hosts post their Scheduled Events to the app's public address, with a token for the app's API."""
-    if settings.public_url is None or not settings.audiences:
+    """Spot hosts post their Scheduled Events to the app's public address, with a token for the application the
+    customer consented to (APP_CLIENT_ID): a managed identity gets a token only for an app with a service principal
+    in its own tenant (Entra's AADSTS500011 otherwise), and admin consent is what makes that one's."""
+    audience = settings.app_client_id or next(iter(settings.audiences), None)
+    if settings.public_url is None or audience is None:
         return None
-    return EvictionWatch(f"{settings.public_url}/api/scheduledEvents", settings.audiences[0])
+    return EvictionWatch(f"{settings.public_url}/api/scheduledEvents", audience)
 
 
 def build_services(settings: Settings, environ: Mapping[str, str] | None = None) -> Services:
@@ -277,7 +280,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         bulk_actions=BulkActionRepository(storage),
         bulk_queue=QueueBulkActions(account.queue(settings.bulk_actions_queue)),
         tokens=EntraTokenValidator(settings.issuers, settings.audiences, settings.organization_owners,
-                                   authority_host=settings.azure_authority_host),
+                                   authority_host=settings.azure_authority_host,
+                                   managed_identity_audience=settings.app_client_id),
         access=AccessPorts(
             role_assignments=RoleAssignmentRepository(storage), tenants=tenants,
             organization_owners=settings.organization_owners, clock=utc_now, recent_reads=RECENT_READS_S,

@@ -50,6 +50,7 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from azure_emulator import consent
 from azure_emulator.arm import capacity, common, desktop_virtualization, operations, user_sessions
 from azure_emulator.development_issuer import issuer_url
 from azure_emulator.server import ApiError, Context, Request, Response
@@ -251,6 +252,21 @@ def _identity_token(ctx: Context, vm: Doc, audience: str) -> str:
     return ctx.users.sign(claims)
 
 
+def _audience_refused(ctx: Context, vm: Doc, audience: str) -> str | None:
+    """Entra's refusal of a managed identity's token for `audience` whose application has no service principal in
+    the VM's tenant (AADSTS500011, InvalidResourceServicePrincipalNotFound, error `invalid_resource`:
+    https://learn.microsoft.com/entra/identity-platform/reference-error-codes); a customer's API has one once its
+    admin consented to the app. None: the token is issued."""
+    if _microsoft_resource(audience):
+        return None
+    tid = vm["meta"]["tid"]
+    app_id = audience.lower().removeprefix("api://").rstrip("/")
+    if consent.has_service_principal(ctx.store, tid, app_id):
+        return None
+    return (f"invalid_resource: AADSTS500011: The resource principal named {audience} was not found in the tenant "
+            f"named {tid}. The application has no service principal there: no administrator has consented to it.")
+
+
 MICROSOFT_HOSTS = (".azure.com", ".azure.net", ".windows.net", ".microsoft.com")
 
 
@@ -273,6 +289,10 @@ def _deliver_later(ctx: Context, vm: Doc, watcher: Doc, document: Doc) -> None:
     call the emulator back)."""
     vm_key = common.key(vm["resource"]["id"])
     url, audience = _parameter(watcher, "EventsUrl"), _parameter(watcher, "Audience")
+    refused = _audience_refused(ctx, vm, audience) if url and audience else None
+    if refused is not None:  # IMDS answers the watcher 400 with Entra's error, and it posts nothing
+        _record(ctx, vm_key, {"attempt": 0, "status": None, "error": refused})
+        return
     try:
         token = _identity_token(ctx, vm, audience) if url and audience else None
     except ApiError as exc:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from azure_emulator.development_issuer import APP_CLIENT_ID
 from tests.e2e.test_spot_group_day import Pool, host_vm
 from tests.e2e.test_spot_group_scaling import hosts_of
 from tests.e2e.test_spot_groups import group_body, ready_version, run_optimization, settled
@@ -219,3 +220,26 @@ def test_only_a_spot_hosts_own_identity_is_heard_and_a_repeated_notice_changes_n
     assert api.get(f"{group}/evictions").json()["value"] == [record]
     assert hosts_of(api, group).keys() == hosts.keys()
     assert api.get(f"{group}/events").json()["value"] == lines
+
+
+def test_without_the_customers_consent_the_watcher_gets_no_token_and_nothing_is_done(api: ApiClient) -> None:
+    """A managed identity gets a token only for an app with a service principal in its tenant: the watcher asks for
+    APP_CLIENT_ID's, which admin consent made; consent taken back, Entra refuses (AADSTS500011) and the notice is
+    never heard."""
+    tenant = Tenant(api)
+    group, _, spot, pool = group_with_a_spot_host(api, tenant)
+    notice_seconds(tenant, 3600)
+    emulator = tenant.arm.emulator.base_url
+    withdrawn = tenant.arm.session.put(f"{emulator}/emulator/tenants/{tenant.entra_id}/apps/{APP_CLIENT_ID}",
+                                       json={"consented": False}, timeout=30)  # fmt: skip
+    assert withdrawn.status_code < 300, withdrawn.text
+    spot_control(tenant, "POST", "evict", {"vmId": vm_id(tenant, spot)})
+
+    def refused() -> None:
+        attempts = spot_control(tenant, "GET", f"deliveries?vmId={vm_id(tenant, spot)}")["value"]
+        assert [(a["status"], a["error"].split(" ", 2)[:2]) for a in attempts] == [
+            (None, ["invalid_resource:", "AADSTS500011:"])], attempts  # fmt: skip
+
+    eventually(refused, timeout_s=60)
+    assert api.get(f"{group}/evictions").json()["value"] == []
+    assert [m for m in pool.messages() if host_vm(m["sessionHostName"]) == spot] == []

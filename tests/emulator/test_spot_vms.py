@@ -21,7 +21,7 @@ from tests.emulator.test_desktop_virtualization import REGION, call, install_age
 from tests.utils.arm_admin import ArmAdmin
 
 SIZE = "Standard_D2s_v5"
-AUDIENCE = "api://spot-events-test"
+AUDIENCE = "3c1d7f0e-5a2b-4c6d-8e9f-0a1b2c3d4e5f"  # the client id of the app the tenant consents to
 IMAGE = {"publisher": "microsoftwindowsdesktop", "offer": "windows-11", "sku": "win11-24h2-avd"}
 
 
@@ -248,6 +248,7 @@ def test_the_watcher_delivers_the_preempt_document_with_the_vms_identity_token_r
 ) -> None:
     admin.resource_group("rg")
     long_notice(admin)
+    control(admin, "PUT", f"/tenants/{admin.tenant_id}/apps/{AUDIENCE}", {"consented": True})
     vm = spot_vm(admin, "watched", "WATCHED")
     watcher = {"location": REGION, "properties": {
         "source": {"script": "param($EventsUrl, $Audience)\n# forwards IMDS scheduled events"},
@@ -280,3 +281,27 @@ def test_only_a_microsoft_resources_token_names_the_vm() -> None:
                                          "https://graph.microsoft.com", "https://storage.azure.com/"]))  # fmt: skip
     assert not any(map(_microsoft_resource, [AUDIENCE, "6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b",
                                              "https://app.example.com", "https://evilazure.com"]))  # fmt: skip
+
+
+def test_a_watcher_gets_no_token_for_an_app_without_a_service_principal_in_the_vms_tenant(
+    admin: ArmAdmin, receiver: Receiver
+) -> None:
+    admin.resource_group("rg")
+    long_notice(admin)
+    app = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
+    control(admin, "PUT", f"/tenants/{admin.tenant_id}/apps/{app}", {"consented": False})
+    vm = spot_vm(admin, "unconsented", "UNCONSENTED")
+    watcher = {"location": REGION, "properties": {
+        "source": {"script": "param($EventsUrl, $Audience)\n# forwards IMDS scheduled events"},
+        "parameters": [{"name": "EventsUrl", "value": receiver.url}, {"name": "Audience", "value": app}],
+    }}  # fmt: skip
+    admin.finished(admin.call("PUT", f"{vm}/runCommands/watchScheduledEvents", watcher))
+    control(admin, "POST", "/spot/evict", {"vmId": vm})
+
+    deadline = time.monotonic() + 30
+    while not (deliveries := control(admin, "GET", f"/spot/deliveries?vmId={vm}")["value"]):
+        assert time.monotonic() < deadline, deliveries
+        time.sleep(0.1)
+    ((delivery),) = deliveries
+    assert delivery["status"] is None and delivery["error"].startswith("invalid_resource: AADSTS500011:"), delivery
+    assert receiver.received == []  # Entra refused the token: nothing was posted

@@ -63,6 +63,7 @@ def test_no_consent_asks_for_it_and_knows_nothing_else() -> None:
     found = statuses(report)
     assert not report.ready and found["Admin consent"] == "missing"
     assert "https://consent" in (report.items[0].fix or "")
+    assert "eviction watcher" in report.items[0].reason  # a Spot host's token for the app's API needs the consent
     assert {status for name, status in found.items() if name != "Admin consent"} == {"unknown"}
     assert [item.fix for item in report.items if item.status == "unknown"] == [None] * (len(found) - 1)
 

@@ -60,11 +60,14 @@ class EntraTokenValidator:
         authority_host: str = "login.microsoftonline.com",
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
+        managed_identity_audience: str | None = None,
     ) -> None:
         self._issuers = {issuer.rstrip("/"): _IssuerKeys(issuer.rstrip("/")) for issuer in issuers}
         self._authority = authority_host.strip().removeprefix("https://").rstrip("/").lower()
         self._tenant_issuers: dict[str, _IssuerKeys] = {}  # the served tenants' own, for their managed identities
         self._audiences = list(audiences)
+        # a customer's managed identity asks for the app it consented to (APP_CLIENT_ID), whose principal is there
+        self._managed_identity_audiences = [managed_identity_audience] if managed_identity_audience else self._audiences
         self._owners = organization_owners
         self._session = session or requests.Session()
         self._clock = clock
@@ -99,7 +102,7 @@ class EntraTokenValidator:
         issuer = f"https://{self._authority}/{tenant}/v2.0"
         with self._lock:  # one issuer a served tenant: their number is the app's tenants'
             keys = self._tenant_issuers.setdefault(issuer, _IssuerKeys(issuer))
-        claims = self._claims(token, {issuer: keys}.get)
+        claims = self._claims(token, {issuer: keys}.get, self._managed_identity_audiences)
         principal = claims.get("oid")
         if not isinstance(principal, str) or not is_guid(principal):
             raise _refused("it names no principal (oid)")
@@ -107,7 +110,9 @@ class EntraTokenValidator:
             raise _refused("it is no application's token (a person's has scp)")
         return ManagedIdentity(entra_tenant_id=tenant, principal_id=principal.lower())
 
-    def _claims(self, token: str, trusted: Callable[[str], _IssuerKeys | None]) -> dict[str, Any]:
+    def _claims(
+        self, token: str, trusted: Callable[[str], _IssuerKeys | None], audiences: list[str] | None = None
+    ) -> dict[str, Any]:
         try:
             # header and claims in one parse; the signature is checked below, once the issuer's key is known
             parsed = jwt.decode_complete(token, options={"verify_signature": False})
@@ -126,7 +131,7 @@ class EntraTokenValidator:
                 token,
                 key,
                 algorithms=ALGORITHMS,
-                audience=self._audiences,
+                audience=audiences or self._audiences,
                 issuer=str(unverified.get("iss")),
                 leeway=LEEWAY_S,
                 options={"require": ["exp", "iss", "aud"]},

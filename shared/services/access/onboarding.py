@@ -383,7 +383,9 @@ def plan_onboarding(
     consent_fix = f"An admin of the customer's tenant opens {consent_url} and accepts." if consent_url else None
     items.append(OnboardingItem(
         kind="consent", name="Admin consent", status="missing" if granted is None else "present",
-        reason="gives the app a service principal in the tenant, holding the permissions below",
+        reason="gives the app a service principal in the tenant, holding the permissions below; a Spot host's "
+        "eviction watcher gets its token for the app's API from it (without it Entra refuses that token, "
+        "AADSTS500011, and an eviction is not heard until the next optimization run)",
         fix=consent_fix if granted is None else None,
     ))  # fmt: skip
     held = {name.lower() for name in granted or []}
