@@ -6,10 +6,10 @@ import re
 import secrets
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import azure.functions as func
-from azure.functions import _abc as func_abc
 
 TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 
@@ -31,35 +31,22 @@ def host_trace(headers: Mapping[str, str] | None = None) -> tuple[str, str]:
     return f"00-{secrets.token_hex(16)}-{span_id}-01", ""
 
 
-class _TraceContext(func_abc.TraceContext):
-    def __init__(self, trace_parent: str, trace_state: str) -> None:
-        self._parent, self._state = trace_parent, trace_state
+@dataclass(frozen=True)
+class HostTraceContext:
+    """The trace a function's context names, as the worker's (azure.functions keeps its abstract class private)."""
 
-    @property
-    def trace_state(self) -> str:
-        return self._state
-
-    @property
-    def trace_parent(self) -> str:
-        return self._parent
-
-    @property
-    def attributes(self) -> dict[str, str]:
-        return {}
+    trace_parent: str
+    trace_state: str
+    attributes: dict[str, str] = field(default_factory=dict)
 
 
-class _RetryContext(func_abc.RetryContext):
-    @property
-    def retry_count(self) -> int:
-        return 0
+@dataclass(frozen=True)
+class NoRetries:
+    """The retry context of an invocation devhost does not retry."""
 
-    @property
-    def max_retry_count(self) -> int:
-        return 0
-
-    @property
-    def exception(self) -> Any:
-        return None
+    retry_count: int = 0
+    max_retry_count: int = 0
+    exception: Any = None
 
 
 class InvocationContext(func.Context):
@@ -96,9 +83,9 @@ class InvocationContext(func.Context):
         return self._function_directory
 
     @property
-    def trace_context(self) -> func_abc.TraceContext:
-        return _TraceContext(*self._trace)
+    def trace_context(self) -> Any:
+        return HostTraceContext(*self._trace)
 
     @property
-    def retry_context(self) -> func_abc.RetryContext:
-        return _RetryContext()
+    def retry_context(self) -> Any:
+        return NoRetries()

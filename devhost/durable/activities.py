@@ -11,7 +11,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
-from azure.functions._durable_functions import df_dumps, df_loads
+from azure.durable_functions.models.utils.df_serialization import df_dumps, df_loads
 
 
 @dataclass(frozen=True)

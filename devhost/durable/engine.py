@@ -282,7 +282,7 @@ class DurableEngine(ManagementMixin):
 
     async def start_new(self, name: str, instance_id: str | None, input: Any, version: str | None = None) -> str:
         """Start `name` with `input` (any JSON-able value, encoded like the SDK client does)."""
-        from azure.functions._durable_functions import df_dumps
+        from azure.durable_functions.models.utils.df_serialization import df_dumps
 
         return self.create_instance(name, instance_id, df_dumps(input) if input is not None else None, version=version)
 

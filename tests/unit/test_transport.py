@@ -1,9 +1,7 @@
-"""The transport of every Azure, Graph and Table Storage client (shared/cloud/azure/direct_http.py): its session
-reads the environment's proxies once, when it is made, and never again at a request; the Table clients send through
-it as the Azure clients do. A plain request goes over the transport's kept connections and comes back to azure-core
-as requests would give it: its headers and body as sent, errors told apart as azure-core tells them. A connection is
-kept only once its answer is read to the end; one the service closed is never used, and a request it dropped as it
-was reused is sent again when that does no harm. TLS is verified against the bundle the transport is given."""
+"""The transport of every Azure, Graph and Table Storage client (shared/cloud/azure/transport.py): azure-core's own
+requests transport, whose session reads the environment's proxies once, when it is made, and honours NO_PROXY; the
+Table clients send through it as the Azure clients do. TLS is verified against the bundle the transport is given,
+through one context per bundle that every connection shares."""
 
 from __future__ import annotations
 
@@ -22,15 +20,14 @@ from azure.core import PipelineClient
 from azure.core.exceptions import (
     IncompleteReadError,
     ServiceRequestError,
-    ServiceResponseError,
     ServiceResponseTimeoutError,
 )
 from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
 
 from azure_emulator.tls import ensure_certificates
-from shared.cloud.azure.direct_http import DirectTransport
-from shared.cloud.azure.transport import azure_session
+from shared.cloud.azure.transport import AzureAdapter, Patience, azure_session, http_transport, tls_context
 from shared.storage.account import client_options
 
 
@@ -45,6 +42,7 @@ def test_the_proxies_are_read_once_when_the_session_is_made(monkeypatch: pytest.
 def test_table_storage_sends_through_such_a_session_whatever_its_endpoint() -> None:
     transport = client_options()["transport"]
     assert transport.session.trust_env is False
+    assert isinstance(transport.session.get_adapter("https://account.table.core.windows.net/"), AzureAdapter)
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -90,18 +88,11 @@ def echo() -> Iterator[str]:
 
 
 def _client(endpoint: str, *, read_s: float = 60.0) -> PipelineClient[HttpRequest, HttpResponse]:
-    session = azure_session()
-    transport = DirectTransport(session=session, session_owner=True, connection_timeout=5, read_timeout=read_s)
+    transport = http_transport(Patience("a service", connect_s=5, read_s=read_s))
     return PipelineClient(endpoint, transport=transport, per_retry_policies=[], retry_policy=RetryPolicy(total=0))
 
 
-def test_a_request_goes_over_a_kept_connection_and_back_as_azure_core_sent_it(
-    echo: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def prepared_by_requests(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a plain request is not handed to requests' own sending")
-
-    monkeypatch.setattr(requests.Session, "send", prepared_by_requests)
+def test_a_request_goes_and_comes_back_as_azure_core_sent_it(echo: str) -> None:
     with _client(echo) as client:
         answer = client.send_request(HttpRequest("PUT", f"{echo}/things/a?api-version=1", json={"name": "é"}))
         assert (answer.status_code, answer.reason) == (201, "Made")
@@ -128,20 +119,26 @@ def test_a_service_that_does_not_answer_or_refuses_is_told_apart_as_azure_core_t
             client.send_request(HttpRequest("GET", f"http://127.0.0.1:{port}/x"))
 
 
-def test_a_request_to_a_proxy_goes_through_requests_as_before(echo: str) -> None:
-    session = azure_session()
-    session.proxies = {"http": echo}  # the loopback service stands for the proxy: it is asked for the whole URL
-    transport = DirectTransport(session=session, session_owner=True)
-    client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient("http://service.example", transport=transport)
-    with client:
-        said = client.send_request(HttpRequest("GET", "http://service.example/things")).json()
-    assert said["path"] == "http://service.example/things"
+def test_a_request_goes_through_the_environments_proxy_unless_no_proxy_names_its_host(
+    echo: str, scripted: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the loopback echo stands for the proxy: asked for the whole URL, it says so; the scripted service is the target
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", echo)
+    monkeypatch.setenv("NO_PROXY", "169.254.169.254, 127.0.0.1")
+    with _client(scripted) as client:
+        assert client.send_request(HttpRequest("GET", f"{scripted}/x")).read() == b"0123456789"  # straight there
+        proxied = client.send_request(HttpRequest("GET", "http://service.example/things")).json()
+    assert proxied["path"] == "http://service.example/things"
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    with _client(scripted) as client:
+        assert client.send_request(HttpRequest("GET", f"{scripted}/x")).json()["path"] == f"{scripted}/x"
 
 
 class _Scripted(BaseHTTPRequestHandler):
     """A loopback service whose path says how it answers; it counts the connections it was given. /close answers,
-    then closes the connection without saying so first; /dies-on-reuse closes a connection used before without
-    answering; /short says 100 bytes and sends 10; /big sends 64 KiB."""
+    then closes the connection (saying so); /short says 100 bytes and sends 10; /big sends 64 KiB."""
 
     protocol_version = "HTTP/1.1"
     connections = 0
@@ -153,9 +150,6 @@ class _Scripted(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path == "/dies-on-reuse" and self.answered:
-            self.close_connection = True
-            return
         self.answered += 1
         body = b"x" * 65536 if self.path == "/big" else b"0123456789"
         self.send_response(200)
@@ -163,6 +157,8 @@ class _Scripted(BaseHTTPRequestHandler):
         self.send_header("WWW-Authenticate", 'Bearer realm="a"')
         self.send_header("WWW-Authenticate", 'PoP realm="b"')
         self.send_header("Content-Length", "100" if self.path == "/short" else str(len(body)))
+        if self.path == "/close":
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(body)
         self.close_connection = self.path in ("/close", "/short")
@@ -215,21 +211,11 @@ def test_a_connection_whose_answer_was_not_read_to_its_end_is_not_used_again(scr
     assert _Scripted.connections == 2
 
 
-def test_a_connection_the_service_closed_is_not_used_again(scripted: str) -> None:
+def test_a_connection_the_service_says_it_closes_is_not_used_again(scripted: str) -> None:
     with _client(scripted) as client:
         for _ in range(3):
             assert client.send_request(HttpRequest("GET", f"{scripted}/close")).read() == b"0123456789"
     assert _Scripted.connections == 3
-
-
-def test_a_request_dropped_on_a_kept_connection_is_sent_again_when_that_does_no_harm(scripted: str) -> None:
-    with _client(scripted) as client:
-        client.send_request(HttpRequest("GET", f"{scripted}/x")).read()
-        assert client.send_request(HttpRequest("GET", f"{scripted}/dies-on-reuse")).read() == b"0123456789"
-        assert _Scripted.connections == 2  # the GET went again, on a new connection
-        client.send_request(HttpRequest("GET", f"{scripted}/x")).read()
-        with pytest.raises(ServiceResponseError):  # a POST twice could do its work twice: the caller decides
-            client.send_request(HttpRequest("POST", f"{scripted}/dies-on-reuse", content=b"once"))
 
 
 def test_a_body_cut_short_is_an_incomplete_read(scripted: str) -> None:
@@ -241,18 +227,26 @@ def test_tls_is_verified_against_the_bundle_the_transport_is_given(tmp_path: Pat
     certificates = ensure_certificates(tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificates.cert, certificates.key)
+    _Scripted.connections = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     endpoint = f"https://127.0.0.1:{server.server_address[1]}"
     try:
-        trusting = DirectTransport(session=azure_session(), connection_verify=str(certificates.ca))
+        bundle = str(certificates.ca)
+        trusting = RequestsTransport(session=azure_session(), connection_verify=bundle)
         trusted: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
             endpoint, transport=trusting, retry_policy=RetryPolicy(total=0)
         )
         with trusted:
-            assert trusted.send_request(HttpRequest("GET", f"{endpoint}/x")).read() == b"0123456789"
+            for _ in range(3):  # a new connection each time, all made with the one context of the bundle
+                assert trusted.send_request(HttpRequest("GET", f"{endpoint}/close")).read() == b"0123456789"
+            asked = requests.Request("GET", f"{endpoint}/x").prepare()
+            pool = trusting.session.get_adapter(endpoint).get_connection_with_tls_context(asked, bundle)
+        assert (_Scripted.connections, pool.num_requests) == (3, 3)  # the pool the three requests went through
+        # every connection made with the bundle's one context, and the bundle not loaded into it again
+        assert (pool.conn_kw["ssl_context"], pool.ca_certs) == (tls_context(bundle), None)
         with _client(endpoint) as client, pytest.raises(ServiceRequestError):  # the public CAs do not know it
             client.send_request(HttpRequest("GET", f"{endpoint}/x"))
     finally:
