@@ -35,8 +35,11 @@ Severity = Literal["critical", "warning", "informational"]
 AlertStatus = Literal["active", "acknowledged", "resolved"]
 AlertEvent = Literal["raised", "resolved"]  # what a channel is told
 
-# a host name of DNS labels (each 1-63 letters, digits or inner hyphens), an optional port, then a path or nothing
-HTTPS_URL = r"^https://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?([/?#]|$)"
+# a host name of DNS labels (each 1-63 letters, digits or inner hyphens), an optional port, then a path or nothing:
+# anchored at both ends, no white space or control character anywhere (a NUL at the end included)
+HTTPS_URL = r"^https://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:[0-9]{1,5})?([/?#][^\s\x00-\x1f\x7f]*)?$"
+# a webhook's signing secret: no control character, and no white space at either end (a pasted one's would not sign)
+SECRET = r"^[^\s\x00-\x1f\x7f]([^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
 
 
 # stated in the schema, so a client knows before it sends; the rules service judges it with the rule's other problems
@@ -46,6 +49,8 @@ Threshold = Annotated[int, Field(ge=0, le=100_000), NOT_A_TRUTH_VALUE]
 HttpsUrl = Annotated[
     str, StringConstraints(strip_whitespace=False, min_length=9, max_length=2048), JsonSchemaKeywords(pattern=HTTPS_URL)
 ]
+# not trimmed either: a secret pasted with a space would be kept without it, and sign nothing the receiver checks
+WebhookSecret = Annotated[str, StringConstraints(strip_whitespace=False, min_length=16, max_length=256, pattern=SECRET)]
 # a user principal name or e-mail address: a mailbox of the customer's tenant, as Graph's sendMail takes it
 Mailbox = Annotated[
     str,
@@ -63,9 +68,7 @@ class WebhookChannel(InputModel):
 
     kind: Literal["webhook"]
     url: HttpsUrl
-    secret: str | None = Field(
-        default=None, min_length=16, max_length=256, description="Write-only: kept in Key Vault, never returned."
-    )
+    secret: WebhookSecret | None = Field(default=None, description="Write-only: kept in Key Vault, never returned.")
 
 
 class TeamsChannel(InputModel):

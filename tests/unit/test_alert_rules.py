@@ -7,6 +7,7 @@ from ipaddress import ip_network
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from shared.errors import Conflict, ValidationFailed
 from shared.models.alerts import AlertRuleCreate, AlertRuleUpdate, masked_url, webhook_secret_name
@@ -77,7 +78,17 @@ def test_a_threshold_on_a_kind_that_takes_none_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "addresses", [["127.0.0.1"], ["169.254.169.254"], ["52.178.17.3", "192.168.1.4"], ["::1"], ["::ffff:10.1.2.3"]]
+    "addresses",
+    [
+        ["127.0.0.1"],
+        ["169.254.169.254"],
+        ["52.178.17.3", "192.168.1.4"],
+        ["::1"],
+        ["::ffff:10.1.2.3"],
+        ["100.64.0.1"],  # the shared address space of carrier NAT
+        ["168.63.129.16"],  # Azure's platform address
+        ["::ffff:168.63.129.16"],
+    ],
 )
 def test_a_host_name_resolving_to_an_internal_address_is_refused(addresses: list[str]) -> None:
     body = rule_body(channels=[{"kind": "teams", "url": "https://teams.example.com/hook"}])
@@ -85,6 +96,21 @@ def test_a_host_name_resolving_to_an_internal_address_is_refused(addresses: list
     assert refusal(lambda: alert_rules.create_alert_rule(with_dns, TENANT, body)) == [
         ("privateAddress", "channels[0].url")
     ]
+
+
+@pytest.mark.parametrize("url", [f"{HOOK}\x00", f"{HOOK}\n", f"{HOOK}/a b", f"{HOOK}\x7f"])
+def test_a_url_is_judged_to_its_last_character(url: str) -> None:
+    body = rule_body(channels=[{"kind": "teams", "url": url}])
+    assert refusal(lambda: alert_rules.create_alert_rule(ports(Fakes()), TENANT, body)) == [
+        ("httpsRequired", "channels[0].url")
+    ]
+
+
+@pytest.mark.parametrize("secret", [f" {SECRET}", f"{SECRET}\t", f"{SECRET}\x00"])
+def test_a_secret_is_taken_as_given_or_refused(secret: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        rule_body(channels=[{"kind": "webhook", "url": HOOK, "secret": secret}])
+    assert [error["loc"][-1] for error in raised.value.errors()] == ["secret"]
 
 
 def test_the_networks_the_settings_allow_may_be_reached_and_no_other() -> None:

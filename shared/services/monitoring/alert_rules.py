@@ -204,10 +204,13 @@ def _threshold_problems(kind: AlertRuleKind, threshold: int | None) -> list[Erro
     return []
 
 
+AZURE_PLATFORM_ADDRESS = ipaddress.ip_address("168.63.129.16")
+
+
 def _url_problems(ports: RulePorts, url: str, target: str) -> list[ErrorDetail]:
     """An https URL whose host is public: a rule must not make the app call into its own network (SSRF), unless
     that network is one the settings allow; a name is judged by every address it resolves to now."""
-    if not re.match(HTTPS_URL, url):  # the pattern the schema states
+    if not re.fullmatch(HTTPS_URL, url):  # the pattern the schema states, to the last character
         return [ErrorDetail("httpsRequired", "The URL must be https://, with a host name.", target)]
     host = urlsplit(url).hostname or ""
     try:
@@ -221,16 +224,18 @@ def _url_problems(ports: RulePorts, url: str, target: str) -> list[ErrorDetail]:
             return [ErrorDetail("hostNotFound", f"The URL's host '{host}' does not resolve.", target)]
     refused = [address for address in addresses if _internal(address) and not _allowed(ports, address)]
     if refused:
-        return [ErrorDetail("privateAddress", f"The URL's host '{host}' is a private, loopback or link-local address "
+        return [ErrorDetail("privateAddress", f"The URL's host '{host}' is not a public address "
                             f"({refused[0]}): the app sends notices only to public endpoints.", target)]  # fmt: skip
     return []
 
 
 def _internal(address: IpAddress) -> bool:
+    """Not a public endpoint: any address not globally reachable (private, loopback, link-local, reserved, the
+    shared address space 100.64.0.0/10 of carrier NAT), multicast, and Azure's platform address, which answers only
+    from inside Azure (learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return _internal(address.ipv4_mapped)
-    return (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
-            or address.is_unspecified or address.is_multicast)  # fmt: skip
+    return not address.is_global or address.is_multicast or address == AZURE_PLATFORM_ADDRESS
 
 
 def _allowed(ports: RulePorts, address: IpAddress) -> bool:
