@@ -32,6 +32,10 @@ OPERATION = "retailPrices"
 PAGE_SIZE = 1000
 CASE_SENSITIVE_FROM = "2023-01-01-preview"  # api-versions sort by their date
 EFFECTIVE_START = "2024-01-01T00:00:00Z"
+# the API lists a region's meters twice where a meter is billed from another meter region too: that item names the
+# region with `isPrimaryMeterRegion` false, at a price of its own (learn.microsoft.com/rest/api/cost-management/
+# retail-prices/azure-retail-prices, the field's row: a reader keeps the primary meter region's)
+NON_PRIMARY_FACTOR = 1.08
 ITEM_NAMESPACE = uuid.UUID("7d4f3a0e-5b1c-4e8e-9a57-1c3b2f6d8e90")  # the items' meterIds, stable across runs
 FIELD_ALIASES = {"pricetype": "type"}
 TOKEN = re.compile(r"\s*(?:(?P<open>\()|(?P<close>\))|'(?P<string>(?:[^']|'')*)'|(?P<word>[A-Za-z_][A-Za-z0-9_]*))")
@@ -52,10 +56,10 @@ def price_items(data: dict[str, Any], currency: str) -> list[Item]:
 
         def item(
             service: str, product: str, sku: str, meter: str, usd: float, unit: str, arm_sku: str,
-            region: str = region, place: dict[str, Any] = place,
+            region: str = region, place: dict[str, Any] = place, primary: bool = True,
         ) -> Item:  # fmt: skip
-            price = round(usd * place["factor"] * rate, 6)
-            meter_id = str(uuid.uuid5(ITEM_NAMESPACE, f"{region}/{product}/{meter}"))
+            price = round(usd * place["factor"] * rate * (1 if primary else NON_PRIMARY_FACTOR), 6)
+            meter_id = str(uuid.uuid5(ITEM_NAMESPACE, f"{region}/{product}/{meter}" + ("" if primary else "/other")))
             product_id = "DZH" + uuid.uuid5(ITEM_NAMESPACE, product).hex[:9].upper()
             return {
                 "currencyCode": currency, "tierMinimumUnits": 0.0, "retailPrice": price, "unitPrice": price,
@@ -64,26 +68,30 @@ def price_items(data: dict[str, Any], currency: str) -> list[Item]:
                 "skuId": f"{product_id}/{meter_id[:4].upper()}", "availabilityId": None, "productName": product,
                 "skuName": sku, "serviceName": service, "serviceId": "DZH313Z7MMC8" if service == "Virtual Machines"
                 else "DZH317F1HKN0", "serviceFamily": "Compute" if service == "Virtual Machines" else "Storage",
-                "unitOfMeasure": unit, "type": "Consumption", "isPrimaryMeterRegion": True, "armSkuName": arm_sku,
+                "unitOfMeasure": unit, "type": "Consumption", "isPrimaryMeterRegion": primary, "armSkuName": arm_sku,
             }  # fmt: skip
+
+        def priced(*fields: Any) -> list[Item]:
+            """A meter's item, then the same meter billed from another meter region, listed under this one too."""
+            return [item(*fields), item(*fields, primary=False)]
 
         for size, vm in data["vmSizes"].items():
             product, short = f"Virtual Machines {vm['series']}", vm["meter"]
             for windows in (False, True):
                 os_product = f"{product} Windows" if windows else product
-                items.append(item("Virtual Machines", os_product, short, short,
-                                  vm["windows" if windows else "linux"], "1 Hour", size))  # fmt: skip
+                items += priced("Virtual Machines", os_product, short, short, vm["windows" if windows else "linux"],
+                                "1 Hour", size)  # fmt: skip
                 spot = vm["spotWindows" if windows else "spotLinux"]
                 if spot is not None:
                     spot_name = f"{short} Spot"
-                    items.append(item("Virtual Machines", os_product, spot_name, spot_name, spot, "1 Hour", size))
+                    items += priced("Virtual Machines", os_product, spot_name, spot_name, spot, "1 Hour", size)
                     # Azure lists the retired Low Priority meters beside Spot: a reader must tell them apart
                     low = f"{short} Low Priority"
                     items.append(item("Virtual Machines", os_product, low, low, spot, "1 Hour", size))
         for tier, disk in data["premiumSsdDisks"].items():
             sku = f"{tier} LRS"
-            items.append(item("Storage", "Premium SSD Managed Disks", sku, f"{sku} Disk", disk["monthly"], "1/Month",
-                              f"Premium_SSD_Managed_Disk_{tier}"))  # fmt: skip
+            items += priced("Storage", "Premium SSD Managed Disks", sku, f"{sku} Disk", disk["monthly"], "1/Month",
+                            f"Premium_SSD_Managed_Disk_{tier}")  # fmt: skip
     return items
 
 

@@ -5,7 +5,8 @@ prices?currencyCode='EUR'&$filter=...`, pages of up to 1,000 items linked by `Ne
 may hold no item and still link on). Filter values are case-sensitive from api-version 2023-01-01-preview, the one
 asked for. A VM size's items: `productName` ending " Windows" is the licence-included price, else the base (Linux)
 rate; `Spot` in `skuName` or `meterName` the Spot price; the retired "Low Priority" meters are left out. Prices per
-`1 Hour`; a disk tier's (`skuName` "P10 LRS", meter "P10 LRS Disk") per `1/Month`.
+`1 Hour`; a disk tier's (`skuName` "P10 LRS", meter "P10 LRS Disk") per `1/Month`. A meter billed from another
+meter region is listed under this one too, with `isPrimaryMeterRegion` false: only the primary item's price is kept.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def vm_prices(items: Sequence[dict[str, Any]], query: PriceQuery, day: date) -> 
         names = f"{item.get('skuName', '')} {item.get('meterName', '')}"
         if item.get("unitOfMeasure") != HOURLY or "Low Priority" in names or item.get("type") != "Consumption":
             continue
+        if item.get("isPrimaryMeterRegion") is False:  # the meter as billed from another region: its price is not ours
+            continue
         windows = str(item.get("productName", "")).endswith(" Windows")
         found.setdefault(str(item.get("armSkuName")), {})[(windows, "Spot" in names)] = float(item["unitPrice"])
     return [
@@ -82,6 +85,7 @@ def disk_prices(items: Sequence[dict[str, Any]], query: PriceQuery, day: date) -
         str(item.get("skuName", "")).removesuffix(" LRS"): float(item["unitPrice"])
         for item in items
         if item.get("unitOfMeasure") == MONTHLY and str(item.get("meterName", "")).endswith(" Disk")
+        and item.get("isPrimaryMeterRegion") is not False
     }
     return [
         DiskPrice(region=query.region, tier=tier, currency=query.currency, monthly=found[tier], as_of=day)
