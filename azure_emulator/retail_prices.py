@@ -56,7 +56,7 @@ def price_items(data: dict[str, Any], currency: str) -> list[Item]:
 
         def item(
             service: str, product: str, sku: str, meter: str, usd: float, unit: str, arm_sku: str,
-            region: str = region, place: dict[str, Any] = place, primary: bool = True,
+            region: str = region, place: dict[str, Any] = place, *, primary: bool = True,
         ) -> Item:  # fmt: skip
             price = round(usd * place["factor"] * rate * (1 if primary else NON_PRIMARY_FACTOR), 6)
             meter_id = str(uuid.uuid5(ITEM_NAMESPACE, f"{region}/{product}/{meter}" + ("" if primary else "/other")))

@@ -13,7 +13,7 @@ from typing import Literal
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import QueueClient
 from opentelemetry.trace import SpanKind
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from shared import telemetry
 from shared.models.alerts import AlertDelivery
@@ -28,7 +28,7 @@ class DirectoryEvent(InputModel):
     tenant_id: str = Field(min_length=1, max_length=64)
     user_ids: list[str] = Field(default=[], max_length=5000)
     group_ids: list[str] = Field(default=[], max_length=5000)
-    full: bool = False  # every assigned group and every Cloud PC of the tenant (the drift reconcile)
+    full: StrictBool = False  # every assigned group and every Cloud PC of the tenant (the drift reconcile)
     traceparent: str | None = Field(default=None, max_length=55)  # the sender's trace (shared/telemetry.py)
 
     @property

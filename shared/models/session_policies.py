@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from shared.models.base import InputModel
 
@@ -32,8 +32,8 @@ class PersonalPower(InputModel):
     were)."""
 
     deallocate_when_disconnected_minutes: int | None = Field(default=None, ge=1, le=MAX_AWAY_MINUTES)
-    deallocate_on_sign_out: bool = False
-    hibernate: bool = False
+    deallocate_on_sign_out: StrictBool = False
+    hibernate: StrictBool = False
 
     @property
     def stops_hosts(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from pydantic.alias_generators import to_pascal
 
 from shared.models.base import ApiModel
@@ -31,7 +31,7 @@ class SavedSchedule(SpotGroupSchedule):
 
     tenant_id: str
     spot_group_id: str
-    is_default: bool = False
+    is_default: StrictBool = False
     last_modified_date_time: datetime | None = None  # None: the default, never saved
     etag: str | None = Field(default=None, description="Pass back in If-Match to update safely.")
 

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
@@ -368,7 +368,7 @@ class SessionHost(ApiModel):
 class HostReplacement(InputModel):
     """A personal host rebuilt from its group's image, with its user's consent: their desktop's disk goes with it."""
 
-    user_consented: bool = Field(description="The host's user agreed to the replacement (required to be true).")
+    user_consented: StrictBool = Field(description="The host's user agreed to the replacement (required to be true).")
     reason: str | None = Field(default=None, max_length=500, description="Why, for the timeline (e.g. the ticket).")
 
 

@@ -60,7 +60,7 @@ def test_a_waiting_image_update_is_cancelled_and_the_group_is_ready_on_both_vers
     ended = api.get(update_path).json()
     assert (ended["status"], ended["replaced"], ended["remaining"]) == ("cancelled", 1, 1), ended
     [line] = [e for e in api.get(f"{path}/events").json()["value"] if e["action"] == "cancelImageUpdate"]
-    assert "1 hosts run 0.0.1, 1 stay on 0.0.0" in line["reason"]
+    assert "1 host runs 0.0.1, 1 stays on 0.0.0" in line["reason"]
 
     again = api.post(f"{update_path}/cancel", {})
     assert (again.status_code, again.json()["error"]["code"]) == (409, "wrongStatus")

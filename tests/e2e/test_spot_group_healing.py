@@ -58,7 +58,7 @@ def test_a_broken_host_is_drained_its_user_told_and_rebuilt_and_takes_sessions_a
     assert [m["sessionHostName"].split(".")[0].lower() for m in told] == [broken]  # its one user, before anything
     heal = [e for e in api.get(f"{group}/events").json()["value"] if e["action"] == "heal"]
     assert [e["host"] for e in heal] == [broken] and "NoHeartbeat" in heal[0]["reason"], heal
-    assert "1 users told" in heal[0]["reason"], heal
+    assert "1 user told" in heal[0]["reason"], heal
 
     user = next(upn for upn, host in pool.sessions().items() if host == broken)
     signed_out = pool.arm.session.post(f"{pool.control}/signOuts", json={"userPrincipalName": user}, timeout=30)

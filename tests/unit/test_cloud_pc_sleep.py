@@ -181,7 +181,7 @@ def test_a_signed_out_user_s_cloud_pc_sleeps_once_start_vm_on_connect_is_sure() 
     assert watch_use(ports, TENANT, now).sleeps == []  # Start VM on Connect could not be made sure of
     assert not any(e.name == "sleepStarted" for e in fakes.cloud_pcs.list_events(TENANT, row.id))
     [run] = watch_use(ports, TENANT, now + timedelta(minutes=5)).sleeps
-    assert line(fakes, row, "sleepStarted")[1] == "Deallocating: its user signed out"
+    assert line(fakes, row, "sleepStarted")[1] == "Deallocating: nobody is signed in to it"
     assert finish(ports, run) == "succeeded"
 
 

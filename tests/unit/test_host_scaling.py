@@ -143,7 +143,7 @@ def test_a_falling_load_drains_then_deletes_down_to_the_base_after_the_delay() -
     decisions = plan_scaling(rule, 4, hosts, sessions, SESSIONS, 1, later)
     assert decided(decisions) == [("delete", 3), ("delete", 2)]  # the highest index first
     assert decisions[0].reason == ("deleted host 3: deallocated and unneeded for 30 min (after 30 min); 1 needed "
-                                   "(2 sessions + buffer 0 need 1 hosts, base 1), 4 exist (ceiling 4)")  # fmt: skip
+                                   "(2 sessions + buffer 0 need 1 host, base 1), 4 exist (ceiling 4)")  # fmt: skip
     hosts = applied(hosts, decisions)
     # the drained host's user signs out: it waits its own delay, then goes; the base stays
     hosts = marked(hosts, {"host-0": 1}, later)

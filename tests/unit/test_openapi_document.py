@@ -8,7 +8,7 @@ import pkgutil
 import random
 import re
 import unicodedata
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -351,3 +351,28 @@ def test_where_a_body_refuses_blank_text_as_too_short_the_document_refuses_it_to
                     validator = Draft202012Validator({**field, "$defs": schemas})
                     assert not validator.is_valid(value), f"{model.__name__}.{name}: the document accepts {value!r}"
     assert checked > 20  # every trimmed field with a minimum length, in every body
+
+
+# --- a boolean field takes a boolean ---------------------------------------------------------------------------------
+
+
+def _refuses(model: type[InputModel], name: str, value: object) -> bool:
+    alias = model.model_fields[name].alias or name
+    try:
+        model.model_validate({alias: value})
+    except ValidationError as refused:
+        return any(e["loc"] == (alias,) for e in refused.errors())
+    return False
+
+
+def test_every_boolean_of_a_body_refuses_what_is_not_a_boolean() -> None:
+    """Bodies are strict: `"yes"`, `"true"` or `1` for a boolean is a 400 naming the field, never read as true."""
+    booleans = [
+        (model, name)
+        for model in _input_models()
+        for name, field in model.model_fields.items()
+        if bool in (field.annotation, *get_args(field.annotation))
+    ]
+    taken = [f"{m.__name__}.{n}={v!r}" for m, n in booleans for v in ("yes", "true", 1, 0) if not _refuses(m, n, v)]
+    assert not taken, "booleans that took what is not a boolean: " + ", ".join(taken)
+    assert len(booleans) >= 10

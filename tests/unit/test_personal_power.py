@@ -60,13 +60,15 @@ def test_the_away_time_is_kept_when_first_seen_and_cleared_when_the_user_is_back
                                [session("host-1"), session("host-2", "active")], T0)  # fmt: skip
     assert plan.decisions == [] and plan.away == {"host-1": T0, "host-2": None}
     reason = plan_personal_power(AFTER_30, [host("host-1", away=T0)], [], T0 + timedelta(minutes=45)).decisions
-    assert [d.reason for d in reason] == ["deallocated host-1 at 18:20: its user signed out 45 minutes ago (limit 30)"]
+    assert [d.reason for d in reason] == [
+        "deallocated host-1 at 18:20: nobody signed in to it for 45 minutes (limit 30)"
+    ]
 
 
 def test_a_signed_out_user_s_host_goes_at_the_next_sweep_when_the_group_says_so() -> None:
     power = PersonalPower(deallocate_on_sign_out=True)
     [decision] = plan_personal_power(power, [host("host-1")], [], T0).decisions
-    assert decision.reason == "deallocated host-1 at 17:35: its user signed out"
+    assert decision.reason == "deallocated host-1 at 17:35: nobody is signed in to it"
     assert plan_personal_power(power, [host("host-1")], [session("host-1")], T0 + timedelta(days=3)).decisions == []
 
 

@@ -19,6 +19,7 @@ from shared.models.images import DeviceImage
 from shared.models.onboarding import OnboardingReport
 from shared.models.spot_group_records import HostEviction
 from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
+from shared.models.words import counted
 
 MAX_ITEMS = 50  # an alert names at most this many of what it covers (Alert.items); its count says how many
 
@@ -37,7 +38,7 @@ def _condition(subject: str, subject_name: str, summary: str, items: list[str]) 
 
 
 def _cloud_pcs(count: int) -> str:
-    return "1 Cloud PC" if count == 1 else f"{count} Cloud PCs"
+    return counted(count, "Cloud PC")
 
 
 def provisioning_failed(failed: Iterable[CloudPc]) -> list[Condition]:

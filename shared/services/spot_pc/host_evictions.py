@@ -22,6 +22,7 @@ from shared.models.orchestrations import SpotGroupRun
 from shared.models.sites import Site
 from shared.models.spot_group_records import HostEviction, ScheduledEvent, ScheduledEvents, SpotGroupEvent
 from shared.models.spot_groups import EVICTION_MESSAGE, SessionHost, SpotGroup
+from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
@@ -206,7 +207,7 @@ def _act(
     users = [s.user_principal_name for s in sessions]
     eviction = ports.schedules.put_eviction(tenant, group.id, eviction.model_copy(update={
         "users": users, "users_told": told, "replacement_host": replacement.name}))  # fmt: skip
-    on_it = f"{told} of {len(users)} users told ({', '.join(users)})" if users else "no user on it"
+    on_it = f"{told} of {counted(len(users), 'user')} told ({', '.join(users)})" if users else "no user on it"
     line = SpotGroupEvent(
         id=eviction.id, date_time=now, host=vm, action="evict", reason=(
             f"Azure evicts {vm} (Spot, {eviction.policy}) at {eviction.evicts_at_date_time:%H:%M:%S} UTC: drained, "

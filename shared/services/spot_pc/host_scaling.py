@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from shared.models.spot_groups import HostPriority, HostScaling, SessionHost
+from shared.models.words import counted
 from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED
 from shared.services.spot_pc.spot_schedules import DEALLOCATED
 
@@ -58,9 +59,9 @@ def _need(scaling: HostScaling, ceiling: int, in_use: int, max_sessions: int, wa
     equals says), never above the ceiling."""
     by_load = _ceil(in_use + scaling.buffer_sessions, max_sessions)
     bounds = [
-        (by_load, f"{in_use} sessions + buffer {scaling.buffer_sessions} need {by_load} hosts"),
+        (by_load, f"{counted(in_use, 'session')} + buffer {scaling.buffer_sessions} need {counted(by_load, 'host')}"),
         (wanted_running, f"the schedule wants {wanted_running} running"),
-        (scaling.base_hosts, f"the base is {scaling.base_hosts} hosts"),
+        (scaling.base_hosts, f"the base is {counted(scaling.base_hosts, 'host')}"),
     ]
     need, why = max(bounds, key=lambda bound: bound[0])
     return (ceiling, f"{why}, capped at the ceiling") if need > ceiling else (need, why)

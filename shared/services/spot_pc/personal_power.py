@@ -25,6 +25,7 @@ from shared.models.orchestrations import HostPowerRun
 from shared.models.session_policies import PersonalPower
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
+from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
@@ -100,16 +101,14 @@ def plan_personal_power(
 def _why(power: PersonalPower, *, signed_out: bool, minutes: int) -> str | None:
     """Why the host stops now, or None. `minutes`: how long its user has been seen away."""
     limit = power.deallocate_when_disconnected_minutes
+    # no session: its user signed out, or has not signed in since it started (AVD keeps no sign-out time)
     if signed_out and power.deallocate_on_sign_out:
-        return "its user signed out" if minutes == 0 else f"its user signed out {_minutes(minutes)} ago"
+        return f"nobody signed in to it for {counted(minutes, 'minute')}" if minutes else "nobody is signed in to it"
     if limit is not None and minutes >= limit:
-        left = "signed out" if signed_out else "disconnected"
-        return f"its user {left} {_minutes(minutes)} ago (limit {limit})"
+        away = f"nobody signed in to it for {counted(minutes, 'minute')}" if signed_out \
+            else f"its user disconnected {counted(minutes, 'minute')} ago"  # fmt: skip
+        return f"{away} (limit {limit})"
     return None
-
-
-def _minutes(count: int) -> str:
-    return "1 minute" if count == 1 else f"{count} minutes"
 
 
 def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PersonalPowerPlan:

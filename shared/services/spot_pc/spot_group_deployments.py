@@ -31,6 +31,7 @@ from shared.models.spot_groups import (
     SessionHostCounts,
     SpotGroup,
 )
+from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.compute import Placement, VmSpec
@@ -275,7 +276,7 @@ def _notify_users(
     local = drain_at.astimezone(zone)
     minutes = round(run.drain_timeout_s / 60)
     text = (f"This desktop is updated to version {run.image_version} from {local:%H:%M} ({zone}). Save your work and "
-            f"sign out before then: you are signed out {minutes} minutes later.")  # fmt: skip
+            f"sign out before then: you are signed out {counted(minutes, 'minute')} later.")  # fmt: skip
     tenant, placement, pool, vm = group.tenant_id, placement_of(site), group.host_pool_name, host.name
     told = 0
     for session in ports.avd.list_user_sessions(tenant, placement, pool):
@@ -288,8 +289,9 @@ def _notify_users(
             if exc.code != SESSION_GONE:
                 raise
     detail = StepDetail(code="usersNotified", step="drainHost", message=(
-        f"{told} users told at {now:%Y-%m-%d %H:%M} UTC that the host is drained at {drain_at:%Y-%m-%d %H:%M} UTC "
-        f"for the update to {run.image_version}, and signed out {minutes} minutes later."))  # fmt: skip
+        f"{counted(told, 'user')} told at {now:%Y-%m-%d %H:%M} UTC that the host is drained at "
+        f"{drain_at:%Y-%m-%d %H:%M} UTC "
+        f"for the update to {run.image_version}, and signed out {counted(minutes, 'minute')} later."))  # fmt: skip
     ports.spot_groups.put_host(group.tenant_id, group.id, host.model_copy(update={"status_detail": detail}))
 
 
@@ -444,8 +446,10 @@ def _cancelled_line(
     ports: SpotGroupPorts, group: SpotGroup, update: ImageUpdate, on_new: int, remaining: int
 ) -> StepDetail:
     """A cancelled update in words, on the group and its timeline: which hosts run which version now."""
-    message = (f"The update to {update.to_version} was cancelled: {on_new} hosts run {update.to_version}, {remaining} "
-               f"stay on {update.from_version}; new hosts come on {update.from_version}.")  # fmt: skip
+    run = "runs" if on_new == 1 else "run"
+    stay = "stays" if remaining == 1 else "stay"
+    message = (f"The update to {update.to_version} was cancelled: {counted(on_new, 'host')} {run} {update.to_version}, "
+               f"{remaining} {stay} on {update.from_version}; new hosts come on {update.from_version}.")  # fmt: skip
     now = ports.clock()
     line = SpotGroupEvent(
         id=f"{update.id}-cancelled", date_time=now, host=group.host_pool_name, action="cancelImageUpdate",

@@ -21,6 +21,7 @@ from shared.models.orchestrations import SpotGroupRun
 from shared.models.spot_group_records import DecisionOutcome, SpotGroupEvent
 from shared.models.spot_groups import HOST_BUSY, HostReplacement, SessionHost, SpotGroup
 from shared.models.spot_schedules import PhaseName
+from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
@@ -109,7 +110,7 @@ def heal(
         except CloudError as exc:
             events.append(_line(slot, now, decision.host, "heal", phase, decision.reason, "failed", exc.code))
             continue
-        reason = f"{decision.reason}; drained, {told} users told to save their work and sign out, {how}"
+        reason = f"{decision.reason}; drained, {counted(told, 'user')} told to save their work and sign out, {how}"
         detail = StepDetail(code=HOST_UNHEALTHY, step="heal", message=reason)
         host = SESSION_HOSTS.move(by_name[decision.host], "drain", allow_new_session=False, status_detail=detail)
         by_name[decision.host] = ports.spot_groups.put_host(tenant, group.id, host)

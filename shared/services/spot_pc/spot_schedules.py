@@ -26,6 +26,7 @@ from shared.models.spot_schedules import (
     SpotGroupSchedule,
     WeekdaySet,
 )
+from shared.models.words import counted
 from shared.ports.desktop_virtualization import SessionHostRecord
 
 Action = Literal["start", "deallocate", "drain", "notify", "logOff"]
@@ -194,7 +195,7 @@ def _staging(schedule: SpotGroupSchedule, timeline: list[_Start], now: dt.dateti
     for start in timeline:
         if start.name == "rampUp" and start.at is not None and start.at - lead <= now < start.at:
             local = start.at.astimezone(ZoneInfo(schedule.time_zone))
-            return staging.hosts, f"pre-staging {staging.hosts} hosts for the ramp-up at {local:%H:%M}"
+            return staging.hosts, f"pre-staging {counted(staging.hosts, 'host')} for the ramp-up at {local:%H:%M}"
     return None
 
 
@@ -207,11 +208,12 @@ def _wanted(
     usage = f"sessions at {sessions * 100 // (on * max_sessions)}% of capacity" if on else f"{sessions} sessions"
     bounds = [  # the next host starts once the sessions reach the threshold of the running hosts' capacity
         (sessions * 100 // (threshold * max_sessions) + 1, f"{usage}, threshold {threshold}%"),
-        (_ceil(minimum * pool, 100), f"minimum {minimum}% of {pool} hosts"),
+        (_ceil(minimum * pool, 100), f"minimum {minimum}% of {counted(pool, 'host')}"),
     ]
     if buffer:  # beside the hosts the sessions fill, spare ones for the next users
         full, spare = _ceil(sessions, max_sessions), _ceil(buffer * pool, 100)
-        bounds.append((full + spare, f"{sessions} sessions fill {full} hosts, {spare} spare (buffer {buffer}%)"))
+        filled = f"{counted(sessions, 'session')} fill {counted(full, 'host')}"
+        bounds.append((full + spare, f"{filled}, {spare} spare (buffer {buffer}%)"))
     if staging:
         bounds.append(staging)
     return max(bounds, key=lambda bound: bound[0])
