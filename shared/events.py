@@ -137,9 +137,10 @@ class QueueEventPublisher(_Queue):
         user_ids: list[str] | None = None,
         group_ids: list[str] | None = None,
         full: bool = False,
+        delay_s: float = 0.0,
     ) -> None:
         for message in directory_event_messages(tenant_id, user_ids, group_ids, full):
-            self.send(message)
+            self.send(message, delay_s)
 
 
 class QueueSubscriptionLifecycle(_Queue):

@@ -19,7 +19,10 @@ class EventPublisher(Protocol):
         user_ids: list[str] | None = None,
         group_ids: list[str] | None = None,
         full: bool = False,
-    ) -> None: ...
+        delay_s: float = 0.0,
+    ) -> None:
+        """A hint to re-read the directory, acted on `delay_s` from now."""
+        ...
 
 
 class SubscriptionLifecycleQueue(Protocol):
