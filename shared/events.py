@@ -162,6 +162,8 @@ class QueueAlertDeliveries(_Queue):
 
 
 class QueueTimerWork(_Queue):
-    def enqueue_timer_work(self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime) -> None:
+    def enqueue_timer_work(
+        self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime, delay_s: float = 0.0
+    ) -> None:
         message = TimerWork.model_validate({"work": work, "tenantId": tenant_id, "subjectId": subject_id, "tick": tick})
-        self.send(message.model_dump_json(by_alias=True, exclude_none=True))
+        self.send(message.model_dump_json(by_alias=True, exclude_none=True), delay_s)
