@@ -137,9 +137,10 @@ class QueueEventPublisher(_Queue):
         user_ids: list[str] | None = None,
         group_ids: list[str] | None = None,
         full: bool = False,
+        delay_s: float = 0.0,
     ) -> None:
         for message in directory_event_messages(tenant_id, user_ids, group_ids, full):
-            self.send(message)
+            self.send(message, delay_s)
 
 
 class QueueSubscriptionLifecycle(_Queue):
@@ -161,6 +162,8 @@ class QueueAlertDeliveries(_Queue):
 
 
 class QueueTimerWork(_Queue):
-    def enqueue_timer_work(self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime) -> None:
+    def enqueue_timer_work(
+        self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime, delay_s: float = 0.0
+    ) -> None:
         message = TimerWork.model_validate({"work": work, "tenantId": tenant_id, "subjectId": subject_id, "tick": tick})
-        self.send(message.model_dump_json(by_alias=True, exclude_none=True))
+        self.send(message.model_dump_json(by_alias=True, exclude_none=True), delay_s)

@@ -15,9 +15,10 @@ from shared.events import DirectoryEvent
 from shared.models.base import new_id
 from shared.models.orchestrations import ProvisionInput
 from shared.ports.access_stores import TenantStore
+from shared.ports.cloud_errors import CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.ports.queues import EventPublisher
-from shared.services.cloud_pcs.reconcile import directory_changed, started
+from shared.services.cloud_pcs.reconcile import directory_changed, directory_held, started
 from shared.services.cloud_pcs.reconcile import drift_reconcile as drift_reconcile_of
 from shared.services.engine.coalescing import Coalescer
 from shared.services.spot_pc import spot_group_access
@@ -37,7 +38,19 @@ def blueprint(
     hints: Coalescer[tuple[str, bool], DirectoryEvent] = Coalescer(DirectoryEvent.merged)
 
     async def act_on(event: DirectoryEvent, message_id: str, client: df.DurableOrchestrationClient) -> None:
-        outcome = await asyncio.to_thread(directory_changed, ports, event)
+        try:
+            outcome = await asyncio.to_thread(directory_changed, ports, event)
+        except CloudError as exc:
+            if not exc.transient:
+                raise
+            # a throttle (or no answer) is waited out as the service said, on the queue rather than a thread: the
+            # change is sent again for then, and the tenant's activity says why, with no failure to retry
+            wait = await asyncio.to_thread(directory_held, ports, event, exc)
+            await asyncio.to_thread(events.publish_directory_event, event.tenant_id, user_ids=event.user_ids,
+                                    group_ids=event.group_ids, full=event.full, delay_s=wait)  # fmt: skip
+            log.warning("Directory change of tenant %s read again in %.0f s: %s (%s)", event.tenant_id, wait,
+                        exc.reason or exc.code, exc.step)  # fmt: skip
+            return
         if outcome.follow_backend:  # one follower a tenant
             await follow_backend(client, event.tenant_id, message_id)
         runs = [ProvisionInput.starting(event.tenant_id, str(item["cloudPcId"]), int(str(item["run"])))

@@ -6,9 +6,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import azure.durable_functions as df
 import azure.functions as func
+from azure.core.exceptions import (
+    AzureError,
+    ServiceRequestError,
+    ServiceRequestTimeoutError,
+    ServiceResponseError,
+    ServiceResponseTimeoutError,
+)
 from opentelemetry.trace import SpanKind
 
 from orchestrators import names
@@ -18,15 +26,26 @@ from shared.events import TimerWork, TimerWorkName
 from shared.models.orchestrations import HealthCheckRun
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import SpotGroupPorts, TimerWorkPorts
+from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs import reclaim
 from shared.services.configuration import connections
-from shared.services.engine.timer_work import is_stale, queue_due, recheck_before
+from shared.services.engine.timer_work import held, is_stale, queue_due, recheck_before
 from shared.services.spot_pc import personal_power, spot_group_hosts, spot_group_power
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TimerWork, df.DurableOrchestrationClient], Awaitable[None]]
+
+
+def unanswered(work: TimerWork, exc: AzureError) -> CloudError:
+    """An Azure SDK call that got no answer, as the CloudError its adapter would have made: naming the host that did
+    not answer, which the SDK's error keeps on the request it wraps."""
+    request = getattr(getattr(exc, "inner_exception", None), "request", None)
+    host = urlsplit(str(getattr(request, "url", "") or "")).hostname
+    silent = f"{host or 'A service'} did not answer"
+    code = NOT_ANSWERING if isinstance(exc, ServiceRequestTimeoutError | ServiceResponseTimeoutError) else UNANSWERED
+    return CloudError(work.work, code, f"{silent}: {exc}", reason=silent)
 
 
 def blueprint(
@@ -161,6 +180,16 @@ def blueprint(
                 log.warning("%s of %s %s at %s dropped: its timer has ticked since", work.work, work.tenant_id,
                             work.subject_id or "", work.tick.isoformat())  # fmt: skip
                 return
-            await handlers[work.work](work, client)
+            try:
+                await handlers[work.work](work, client)
+            except (CloudError, ServiceRequestError, ServiceResponseError) as exc:
+                held_by = exc if isinstance(exc, CloudError) else unanswered(work, exc)
+                if not held_by.transient:
+                    raise
+                # a throttle or a service that did not answer is no failure of the work: a warning naming it, and
+                # the share queued again for then (a failed invocation would log a traceback and retry at once)
+                again = await asyncio.to_thread(held, ports, work, held_by)
+                log.warning("%s of %s %s at %s held: %s", work.work, work.tenant_id, work.subject_id or "",
+                            work.tick.isoformat(), again)  # fmt: skip
 
     return bp

@@ -19,7 +19,10 @@ class EventPublisher(Protocol):
         user_ids: list[str] | None = None,
         group_ids: list[str] | None = None,
         full: bool = False,
-    ) -> None: ...
+        delay_s: float = 0.0,
+    ) -> None:
+        """A hint to re-read the directory, acted on `delay_s` from now."""
+        ...
 
 
 class SubscriptionLifecycleQueue(Protocol):
@@ -37,6 +40,9 @@ class AlertEvaluationQueue(Protocol):
 
 
 class TimerWorkQueue(Protocol):
-    def enqueue_timer_work(self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime) -> None:
-        """One group's, connection's (`subject_id`) or tenant's share of the `work` of a timer's run at `tick`."""
+    def enqueue_timer_work(
+        self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime, delay_s: float = 0.0
+    ) -> None:
+        """One group's, connection's (`subject_id`) or tenant's share of the `work` of a timer's run at `tick`, taken
+        `delay_s` from now."""
         ...

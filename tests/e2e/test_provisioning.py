@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.services.cloud_pcs.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
 from tests.utils.api_client import ApiClient, eventually
+from tests.utils.app_stack import Collected
 from tests.utils.wizard import Tenant
 
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
@@ -265,6 +266,35 @@ def test_graph_throttles_hold_their_steps_on_the_timeline(api: ApiClient) -> Non
         ("TooManyRequests", "assignPrimaryUser: Microsoft Graph said not now (TooManyRequests)"),
         ("TooManyRequests", "enrollIntune: Microsoft Graph said not now (TooManyRequests)"),
     ]
+
+
+def test_a_throttled_directory_read_waits_as_graph_says_on_the_tenants_activity_without_a_traceback(
+    api: ApiClient, app_host: Any, app_logs: Collected
+) -> None:
+    tenant = Tenant(api)
+    tenant.user("ann", [PLAN])
+    tenant.group("sales", ["ann"])
+    assign(api, tenant, tenant.policy(), "sales")
+    settled_cloud_pcs(api, tenant, 1)
+    tenant.controls.timer("graph.notificationLag", 4 * 3600)  # the change comes from the test's message alone
+    tenant.user("bob", [PLAN])
+    tenant.group("sales", ["ann", "bob"])
+    first_traceback = len(app_logs.tracebacks)
+    # Graph throttles the group's members for longer than a read waits in its call: the change waits on the queue
+    tenant.controls.throttle_next("listGroupMembers", retry_after_s=31)
+    send_raw(
+        app_host, app_host.env["DIRECTORY_EVENTS_QUEUE"], {"tenantId": tenant.id, "groupIds": [tenant.gid("sales")]}
+    )
+    after = settled_cloud_pcs(api, tenant, 2)
+    assert {tenant.name_of(c["userId"]) for c in after} == {"ann", "bob"}
+
+    reply = api.get(f"{tenant.path}/auditEvents")
+    assert reply.status_code == 200, reply.text
+    [held] = [e for e in reply.json()["value"] if e["activity"] == "readDirectory"]
+    assert (held["result"], held["errorCode"]) == ("failure", "TooManyRequests")
+    [reason] = [c["newValue"] for c in held["changes"] if c["field"] == "reason"]
+    assert reason == "Microsoft Graph said not now (TooManyRequests): the directory change is read again in 31 s"
+    assert [t for t in app_logs.tracebacks[first_traceback:] if "TooManyRequests" in t or "directoryEvents" in t] == []
 
 
 def test_a_post_provisioning_fault_only_warns(api: ApiClient) -> None:

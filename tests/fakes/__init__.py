@@ -91,6 +91,7 @@ class RecordingEvents:
         user_ids: list[str] | None = None,
         group_ids: list[str] | None = None,
         full: bool = False,
+        delay_s: float = 0.0,
     ) -> None:
         self.published.append(
             DirectoryEvent(

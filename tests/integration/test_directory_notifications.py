@@ -60,6 +60,7 @@ class RecordingPublisher:
         user_ids: list[str] | None = None,
         group_ids: list[str] | None = None,
         full: bool = False,
+        delay_s: float = 0.0,
     ) -> None:
         self.sent.append({"tenantId": tenant_id, "userIds": user_ids or [], "groupIds": group_ids or [], "full": full})
 

@@ -4,6 +4,7 @@ by), the work of a tick dropped once its timer has ticked again, and each messag
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -12,12 +13,15 @@ from typing import Any
 import azure.durable_functions as df
 import azure.functions as func
 import pytest
+import requests
+from azure.core.exceptions import ServiceResponseTimeoutError
 
 import triggers.timer_work as timer_work_trigger
 from shared.events import TimerWork, TimerWorkName
 from shared.models.connections import Connection
 from shared.models.tenants import ReclaimRule, Tenant
 from shared.ports.bundles import TimerWorkPorts
+from shared.ports.cloud_errors import CloudError, CloudThrottled
 from shared.services.backends.backend_choice import BACKENDS
 from shared.services.configuration import connections
 from shared.services.engine.timer_work import is_stale, queue_due, recheck_before
@@ -38,10 +42,14 @@ RULE_ON = ReclaimRule(enabled=True, unused_days=30, notice_days=14, email_user=F
 @dataclass
 class ListQueue:
     sent: list[tuple[str, str, str | None, datetime]] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)
 
-    def enqueue_timer_work(self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime) -> None:
+    def enqueue_timer_work(
+        self, work: TimerWorkName, tenant_id: str, subject_id: str | None, tick: datetime, delay_s: float = 0.0
+    ) -> None:
         TimerWork(work=work, tenant_id=tenant_id, subject_id=subject_id, tick=tick)  # what the queue's adapter sends
         self.sent.append((work, tenant_id, subject_id, tick))
+        self.delays.append(delay_s)
 
 
 @dataclass
@@ -150,6 +158,7 @@ def test_a_tick_is_stale_once_its_timer_has_ticked_again() -> None:
 class Recorded:
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     started: list[tuple[str, str]] = field(default_factory=list)
+    queue: ListQueue = field(default_factory=ListQueue)  # the shares queued again
 
 
 class RecordingClient:
@@ -182,7 +191,8 @@ def dispatcher(monkeypatch: pytest.MonkeyPatch, now: datetime) -> tuple[Any, Rec
     group = SimpleNamespace(status="ready", name="g1")
     backend = SimpleNamespace(watch_use=recorder("watch", SimpleNamespace(sleeps=[], woken=0)))
     engine = SimpleNamespace(clock=lambda: now, backends=SimpleNamespace(of_tenant=lambda tenant: backend))
-    ports = SimpleNamespace(tenants=SimpleNamespace(find_tenant=lambda tenant_id: tenant(tenant_id)))
+    ports = SimpleNamespace(tenants=SimpleNamespace(find_tenant=lambda tenant_id: tenant(tenant_id)),
+                            queue=recorded.queue)  # fmt: skip
     spot_groups = SimpleNamespace(spot_groups=SimpleNamespace(find_spot_group=lambda t, g: group))
     # the timers' schedules as the test knows them, whatever another test left in the environment
     settings = Settings(spot_optimize_schedule="0 */5 * * * *", use_watch_schedule="0 */5 * * * *",
@@ -226,6 +236,43 @@ def test_a_message_taken_after_its_timer_ticked_again_is_dropped(
         f"{work} of t1 {subject or ''} at {TICK.isoformat()} dropped: its timer has ticked since"
         for work, subject in [("optimizeSpotGroup", "g1"), ("watchCloudPcUse", None)]
     ]
+
+
+def test_a_service_that_did_not_answer_or_throttled_holds_the_share_with_a_warning_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    handler, recorded = dispatcher(monkeypatch, TICK + timedelta(minutes=1))
+    call = requests.Request("GET", "https://management.azure.com/subscriptions/s1/resources").prepare()
+    silent = ServiceResponseTimeoutError("Read timed out.", error=requests.exceptions.ReadTimeout(request=call))
+    throttled = CloudThrottled("reclaim", 45.0, reason="Microsoft Graph said not now (TooManyRequests)")
+    for raised in (silent, throttled):
+
+        def held(*args: Any, exc: Exception = raised) -> None:
+            raise exc
+
+        monkeypatch.setattr(timer_work_trigger.reclaim, "reclaim_unused", held)
+        deliver(handler, recorded, "reclaimUnused", None)  # no failure for the queue to retry at once
+    assert recorded.queue.sent == [("reclaimUnused", "t1", None, TICK)] * 2  # the same tick's share, later
+    assert recorded.queue.delays == [30.0, 45.0]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "held" in r.getMessage()]
+    assert [r.getMessage() for r in warnings] == [
+        f"reclaimUnused of t1  at {TICK.isoformat()} held: management.azure.com did not answer; tried again in 30 s",
+        f"reclaimUnused of t1  at {TICK.isoformat()} held: Microsoft Graph said not now (TooManyRequests); "
+        "tried again in 45 s",
+    ]
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_refusal_still_fails_the_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    handler, recorded = dispatcher(monkeypatch, TICK + timedelta(minutes=1))
+
+    def refused(*args: Any) -> None:
+        raise CloudError("reclaim", "Authorization_RequestDenied", "Insufficient privileges")
+
+    monkeypatch.setattr(timer_work_trigger.reclaim, "reclaim_unused", refused)
+    with pytest.raises(CloudError):
+        deliver(handler, recorded, "reclaimUnused", None)
+    assert recorded.queue.sent == []
 
 
 def test_a_connection_is_checked_once_for_a_tick_however_often_its_message_comes() -> None:

@@ -26,12 +26,18 @@ class Collected(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
+        self.tracebacks: list[str] = []  # each record logged with a traceback, as its message and traceback
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.lines.append(record.getMessage())
+            message = record.getMessage()
         except Exception:
-            self.lines.append(str(record.msg))
+            message = str(record.msg)
+        self.lines.append(message)
+        # a worker process's record arrives with its traceback already formatted (devhost/worker.py)
+        if record.exc_info or record.exc_text:
+            text = record.exc_text or logging.Formatter().formatException(record.exc_info)  # type: ignore[arg-type]
+            self.tracebacks.append(f"{message}\n{text}")
 
 
 @pytest.fixture(scope="session")

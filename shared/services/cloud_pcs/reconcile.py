@@ -10,13 +10,14 @@ the pending-start sweep (shared/services/cloud_pcs/pending_starts.py) finds the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
 from shared.events import DirectoryEvent
+from shared.models.access import AuditActor, AuditChange, AuditRecord
 from shared.models.cloud_pc_work import ReconcileOutcome
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
@@ -27,6 +28,7 @@ from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import DirectoryChangePorts, TimelinePorts
 from shared.ports.directory import Directory, DirectoryUser
+from shared.ports.engine_ports import AuditLog
 from shared.ports.queues import EventPublisher
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle
@@ -36,6 +38,9 @@ from shared.services.engine.refused_work import watched
 CLOUD_PC_NAMESPACE = uuid.UUID("5b0f2a52-6c8e-4d57-9a53-0c6f3f0e9d11")
 # how long a reconcile has to start the Cloud PCs it made before the sweep may start them instead
 START_GRACE = timedelta(seconds=30)
+# a held directory read with no Retry-After (no answer at all) is read again after this long
+HELD_READ_WAIT = timedelta(seconds=30)
+DIRECTORY_ACTOR = AuditActor(principal_id="directoryReconcile", name="The app's directory reconcile")
 
 
 class DirectoryFollowPorts(DirectoryChangePorts, Protocol):
@@ -219,6 +224,32 @@ def reconcile_watched(ports: DirectoryChangePorts, event: DirectoryEvent) -> Rec
     outcome = watched(ports.refusals, event.tenant_id, work, ports.clock,
                       lambda: reconcile_tenant(ports, event))  # fmt: skip
     return ReconcileOutcome(tenant_id=event.tenant_id) if isinstance(outcome, CloudError) else outcome
+
+
+class DirectoryHoldPorts(Protocol):
+    """Where a held directory read is told to the tenant's admin."""
+
+    @property
+    def audit_log(self) -> AuditLog: ...
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
+def directory_held(ports: DirectoryHoldPorts, event: DirectoryEvent, exc: CloudError) -> float:
+    """A directory read the service held (a throttle, or no answer): the seconds to wait before reading again (the
+    service's Retry-After, else HELD_READ_WAIT), said on the tenant's activity (its audit log) in words."""
+    wait = max(exc.retry_after_s or HELD_READ_WAIT.total_seconds(), 1.0)
+    now = ports.clock()
+    held = exc.reason or f"{exc.step}: {exc.code}"
+    reason = f"{held}: the directory change is read again in {wait:.0f} s"
+    ports.audit_log.insert_event(AuditRecord(
+        id=f"readDirectory-{now:%Y%m%dT%H%M%S%f}", tenant_id=event.tenant_id, activity_date_time=now,
+        actor=DIRECTORY_ACTOR, actor_id=DIRECTORY_ACTOR.principal_id, activity="readDirectory",
+        resource_type="tenant", resource_id=event.tenant_id, result="failure", error_code=exc.code,
+        changes=[AuditChange(field="reason", new_value=reason)],
+    ))  # fmt: skip
+    return wait
 
 
 def started(ports: TimelinePorts, outcome: ReconcileOutcome) -> None:

@@ -4,12 +4,14 @@ and dropped once its timer has ticked again (that tick queued its own)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from shared.events import TimerWorkName
+from shared.events import TimerWork, TimerWorkName
 from shared.ports.bundles import TimerWorkPorts
+from shared.ports.cloud_errors import CloudError
 from shared.schedules import CronSchedule
 
+HELD_RETRY = timedelta(seconds=30)  # a held share with no Retry-After (no answer at all) is tried again after this
 Due = Sequence[tuple[str, str | None]]  # (tenant id, group or connection id; None for the tenant's own work)
 
 
@@ -19,6 +21,14 @@ def queue_due(ports: TimerWorkPorts, work: TimerWorkName, tick: datetime, schedu
     for tenant_id, subject_id in due:
         ports.queue.enqueue_timer_work(work, tenant_id, subject_id, tick)
     return len(due)
+
+
+def held(ports: TimerWorkPorts, work: TimerWork, exc: CloudError) -> str:
+    """A share of a tick that a service held (a throttle, or no answer): queued again for when the service said
+    (HELD_RETRY without a word), at the same tick; what held it and when it is tried again, in words."""
+    wait = max(exc.retry_after_s or HELD_RETRY.total_seconds(), 1.0)
+    ports.queue.enqueue_timer_work(work.work, work.tenant_id, work.subject_id, work.tick, delay_s=wait)
+    return f"{exc.reason or exc.code}; tried again in {wait:.0f} s"
 
 
 def is_stale(tick: datetime, schedule: str, now: datetime) -> bool:
