@@ -310,7 +310,18 @@ def _register_session_hosts(ctx: Context) -> None:
             pool = common.require(ctx, _pool_id(request), "host pool")
             if pool["resource"]["properties"]["hostPoolType"] != "Personal":
                 raise ApiError(400, "InvalidParameter", "Only a Personal host pool's session hosts have users.")
-            doc["resource"]["properties"]["assignedUser"] = props["assignedUser"] or None
+            wanted, held = props["assignedUser"] or None, doc["resource"]["properties"].get("assignedUser")
+            # unassigning or reassigning a personal desktop takes `force=true` (SessionHosts_Update's query parameter,
+            # "Force flag to update assign, unassign or reassign personal desktop", specification/desktopvirtualization
+            # /resource-manager/Microsoft.DesktopVirtualization/stable/2024-04-03/desktopvirtualization.json; the
+            # unassign and reassign steps of https://learn.microsoft.com/azure/virtual-desktop/
+            # configure-host-pool-personal-desktop-assignment-type). AVD's exact error code for a PATCH without it
+            # was not found: the emulator answers the closest documented one, 400 BadRequest.
+            changes_hands = held is not None and (wanted or "").lower() != held.lower()
+            if changes_hands and (request.q("force") or "").lower() != "true":
+                raise ApiError(400, "BadRequest", f"The session host {request.params['host']} is assigned to "
+                               f"{held}: unassigning or reassigning it takes force=true.")  # fmt: skip
+            doc["resource"]["properties"]["assignedUser"] = wanted
         if "friendlyName" in props:
             doc["resource"]["properties"]["friendlyName"] = props["friendlyName"]
         common.put(ctx, doc)

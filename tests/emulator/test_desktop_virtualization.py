@@ -215,6 +215,13 @@ def test_a_forced_host_pool_delete_takes_its_session_hosts_and_a_personal_host_g
     [host] = hosts(admin, pool_id)
     assigned = call(admin, "PATCH", host["id"], {"properties": {"assignedUser": "ann@contoso.com"}})
     assert assigned.json()["properties"]["assignedUser"] == "ann@contoso.com"
+    assert call(admin, "PATCH", host["id"], {"properties": {"assignedUser": "ann@contoso.com"}}).status_code == 200
+    for change in ("bob@contoso.com", ""):
+        refused = call(admin, "PATCH", host["id"], {"properties": {"assignedUser": change}})
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "BadRequest", "without force"
+    forced = admin.session.patch(admin.url(host["id"], AVD) + "&force=true",
+                                 json={"properties": {"assignedUser": "bob@contoso.com"}}, timeout=30)  # fmt: skip
+    assert forced.status_code == 200 and forced.json()["properties"]["assignedUser"] == "bob@contoso.com"
     other_id = host_pool(admin, "hp2")
     assert install_agent(admin, vm_id, new_token(admin, other_id))["properties"]["provisioningState"] == "Succeeded"
     assert hosts(admin, pool_id) == [] and len(hosts(admin, other_id)) == 1, "registering again moves the host"
