@@ -237,10 +237,13 @@ def _register_host_pools(ctx: Context) -> None:
 # --- session hosts ------------------------------------------------------------------------------------------
 
 
-# what a broken agent reports while its VM runs, as a control sets it (session_controls.py): the session host
-# statuses AVD's API knows (https://learn.microsoft.com/javascript/api/@azure/arm-desktopvirtualization/knownstatus)
-AGENT_FAULTS = ("Unavailable", "NeedsAssistance", "NoHeartbeat", "UpgradeFailed", "FSLogixNotHealthy",
-                "SxSStackListenerNotReady")  # fmt: skip
+# what an agent reports other than Available while its VM runs, as a control sets it (session_controls.py): every
+# other member of the session host status enum (`Status` of SessionHostProperties, specification/desktopvirtualization
+# /resource-manager/Microsoft.DesktopVirtualization/stable/2024-04-03/desktopvirtualization.json;
+# https://learn.microsoft.com/javascript/api/@azure/arm-desktopvirtualization/knownstatus), so each can be reached
+AGENT_FAULTS = ("Unavailable", "Shutdown", "Disconnected", "Upgrading", "UpgradeFailed", "NoHeartbeat",
+                "NotJoinedToDomain", "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
+                "NeedsAssistance")  # fmt: skip
 # the statuses AVD still routes new connections to: NeedsAssistance's issues are not fatal to connections (the same
 # page; Unavailable is a host the service cannot route connections to)
 ROUTED = ("Available", "NeedsAssistance")

@@ -230,6 +230,23 @@ def test_a_forced_host_pool_delete_takes_its_session_hosts_and_a_personal_host_g
     assert call(admin, "GET", f"{other_id}/sessionHosts").status_code == 404
 
 
+# the session host status enum of the REST spec (SessionHostProperties.status, desktopvirtualization.json 2024-04-03)
+HOST_STATUSES = ("Available", "Unavailable", "Shutdown", "Disconnected", "Upgrading", "UpgradeFailed", "NoHeartbeat",
+                 "NotJoinedToDomain", "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
+                 "NeedsAssistance")  # fmt: skip
+
+
+def test_the_agent_control_reaches_every_session_host_status_of_the_api(admin: ArmAdmin) -> None:
+    pool_id = host_pool(admin, "hp-status")
+    assert install_agent(admin, vm(admin), new_token(admin, pool_id))["properties"]["provisioningState"] == "Succeeded"
+    [host] = hosts(admin, pool_id)
+    control = f"{admin.emulator.base_url}/emulator/avd{pool_id}/sessionHosts/{host['name'].split('/')[-1]}/agent"
+    for status in (*HOST_STATUSES[1:], "Available"):
+        assert admin.session.put(control, json={"status": status}, timeout=30).status_code == 200, status
+        assert call(admin, "GET", host["id"]).json()["properties"]["status"] == status
+    assert admin.session.put(control, json={"status": "Broken"}, timeout=30).status_code == 400
+
+
 @pytest.fixture
 def local(azure_emulator: EmulatorProcess) -> Iterator[LocalEmulator]:
     with pytest.MonkeyPatch.context() as patch, inprocess_emulator(azure_emulator, patch) as emulator:
