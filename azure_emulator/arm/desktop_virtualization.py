@@ -324,6 +324,18 @@ def _register_session_hosts(ctx: Context) -> None:
             if changes_hands and (request.q("force") or "").lower() != "true":
                 raise ApiError(400, "BadRequest", f"The session host {request.params['host']} is assigned to "
                                f"{held}: unassigning or reassigning it takes force=true.")  # fmt: skip
+            # a personal host pool gives a user at most one desktop ("a single user can only be assigned to a single
+            # personal desktop", https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-
+            # desktop-assignment-type; several per user is a preview whose api-version was not found, so it is not
+            # modelled). AVD's exact error code for it was not found either: the closest documented one, 400 BadRequest.
+            user = (wanted or "").lower()
+            others = [h for h in common.children(ctx, _pool_id(request), "sessionHosts")
+                      if h["resource"]["id"] != doc["resource"]["id"]
+                      and (h["resource"]["properties"].get("assignedUser") or "").lower() == user]  # fmt: skip
+            if wanted and others:
+                raise ApiError(400, "BadRequest", f"The user {wanted} is already assigned to the session host "
+                               f"{others[0]['resource']['name']} of this host pool: a user gets at most one personal "
+                               "desktop in a host pool.")  # fmt: skip
             doc["resource"]["properties"]["assignedUser"] = wanted
         if "friendlyName" in props:
             doc["resource"]["properties"]["friendlyName"] = props["friendlyName"]

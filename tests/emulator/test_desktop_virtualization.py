@@ -230,6 +230,26 @@ def test_a_forced_host_pool_delete_takes_its_session_hosts_and_a_personal_host_g
     assert call(admin, "GET", f"{other_id}/sessionHosts").status_code == 404
 
 
+def test_a_user_gets_at_most_one_personal_desktop_in_a_host_pool(admin: ArmAdmin) -> None:
+    pool_id = host_pool(admin, "personal-one", kind="Personal", balancer="Persistent",
+                        personalDesktopAssignmentType="Direct")  # fmt: skip
+    token = new_token(admin, pool_id)
+    for name, computer in (("vm-one", "AVD-HOST-01"), ("vm-two", "AVD-HOST-02")):
+        assert install_agent(admin, vm(admin, name, computer), token)["properties"]["provisioningState"] == "Succeeded"
+    first, second = sorted(hosts(admin, pool_id), key=lambda h: h["name"])
+    assert call(admin, "PATCH", first["id"], {"properties": {"assignedUser": "bob@contoso.com"}}).status_code == 200
+    twice = call(admin, "PATCH", second["id"], {"properties": {"assignedUser": "BOB@contoso.com"}})
+    assert twice.status_code == 400 and "at most one personal desktop" in twice.json()["error"]["message"]
+    assert call(admin, "PATCH", second["id"], {"properties": {"assignedUser": "cat@contoso.com"}}).status_code == 200
+    other_pool = host_pool(admin, "personal-two", kind="Personal", balancer="Persistent",
+                           personalDesktopAssignmentType="Direct")  # fmt: skip
+    third = vm(admin, "vm-three", "AVD-HOST-03")
+    assert install_agent(admin, third, new_token(admin, other_pool))["properties"]["provisioningState"] == "Succeeded"
+    [elsewhere] = hosts(admin, other_pool)
+    assigned = call(admin, "PATCH", elsewhere["id"], {"properties": {"assignedUser": "bob@contoso.com"}})
+    assert assigned.status_code == 200, "another pool takes the same user's second desktop"
+
+
 # the session host status enum of the REST spec (SessionHostProperties.status, desktopvirtualization.json 2024-04-03)
 HOST_STATUSES = ("Available", "Unavailable", "Shutdown", "Disconnected", "Upgrading", "UpgradeFailed", "NoHeartbeat",
                  "NotJoinedToDomain", "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
