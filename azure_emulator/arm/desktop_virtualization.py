@@ -237,10 +237,13 @@ def _register_host_pools(ctx: Context) -> None:
 # --- session hosts ------------------------------------------------------------------------------------------
 
 
-# what a broken agent reports while its VM runs, as a control sets it (session_controls.py): the session host
-# statuses AVD's API knows (https://learn.microsoft.com/javascript/api/@azure/arm-desktopvirtualization/knownstatus)
-AGENT_FAULTS = ("Unavailable", "NeedsAssistance", "NoHeartbeat", "UpgradeFailed", "FSLogixNotHealthy",
-                "SxSStackListenerNotReady")  # fmt: skip
+# what an agent reports other than Available while its VM runs, as a control sets it (session_controls.py): every
+# other member of the session host status enum (`Status` of SessionHostProperties, specification/desktopvirtualization
+# /resource-manager/Microsoft.DesktopVirtualization/stable/2024-04-03/desktopvirtualization.json;
+# https://learn.microsoft.com/javascript/api/@azure/arm-desktopvirtualization/knownstatus), so each can be reached
+AGENT_FAULTS = ("Unavailable", "Shutdown", "Disconnected", "Upgrading", "UpgradeFailed", "NoHeartbeat",
+                "NotJoinedToDomain", "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
+                "NeedsAssistance")  # fmt: skip
 # the statuses AVD still routes new connections to: NeedsAssistance's issues are not fatal to connections (the same
 # page; Unavailable is a host the service cannot route connections to)
 ROUTED = ("Available", "NeedsAssistance")
@@ -310,7 +313,30 @@ def _register_session_hosts(ctx: Context) -> None:
             pool = common.require(ctx, _pool_id(request), "host pool")
             if pool["resource"]["properties"]["hostPoolType"] != "Personal":
                 raise ApiError(400, "InvalidParameter", "Only a Personal host pool's session hosts have users.")
-            doc["resource"]["properties"]["assignedUser"] = props["assignedUser"] or None
+            wanted, held = props["assignedUser"] or None, doc["resource"]["properties"].get("assignedUser")
+            # unassigning or reassigning a personal desktop takes `force=true` (SessionHosts_Update's query parameter,
+            # "Force flag to update assign, unassign or reassign personal desktop", specification/desktopvirtualization
+            # /resource-manager/Microsoft.DesktopVirtualization/stable/2024-04-03/desktopvirtualization.json; the
+            # unassign and reassign steps of https://learn.microsoft.com/azure/virtual-desktop/
+            # configure-host-pool-personal-desktop-assignment-type). AVD's exact error code for a PATCH without it
+            # was not found: the emulator answers the closest documented one, 400 BadRequest.
+            changes_hands = held is not None and (wanted or "").lower() != held.lower()
+            if changes_hands and (request.q("force") or "").lower() != "true":
+                raise ApiError(400, "BadRequest", f"The session host {request.params['host']} is assigned to "
+                               f"{held}: unassigning or reassigning it takes force=true.")  # fmt: skip
+            # a personal host pool gives a user at most one desktop ("a single user can only be assigned to a single
+            # personal desktop", https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-
+            # desktop-assignment-type; several per user is a preview whose api-version was not found, so it is not
+            # modelled). AVD's exact error code for it was not found either: the closest documented one, 400 BadRequest.
+            user = (wanted or "").lower()
+            others = [h for h in common.children(ctx, _pool_id(request), "sessionHosts")
+                      if h["resource"]["id"] != doc["resource"]["id"]
+                      and (h["resource"]["properties"].get("assignedUser") or "").lower() == user]  # fmt: skip
+            if wanted and others:
+                raise ApiError(400, "BadRequest", f"The user {wanted} is already assigned to the session host "
+                               f"{others[0]['resource']['name']} of this host pool: a user gets at most one personal "
+                               "desktop in a host pool.")  # fmt: skip
+            doc["resource"]["properties"]["assignedUser"] = wanted
         if "friendlyName" in props:
             doc["resource"]["properties"]["friendlyName"] = props["friendlyName"]
         common.put(ctx, doc)

@@ -5,8 +5,11 @@ Azure's rules, each with its source (https://learn.microsoft.com/azure/virtual-d
 - It is the host pool's `startVMOnConnect` (desktop_virtualization.py). In a personal pool it turns on only the session
   host that is, or is about to be, the user's own.
 - AVD starts the VM as its own service principal (Azure Virtual Desktop, consent.py's first-party app), which needs
-  `Microsoft.Compute/virtualMachines/start/action` on the VM: the built-in role Desktop Virtualization Power On
-  Contributor, assigned on the VMs' resource group or above (any role granting the action does; rbac.py decides).
+  the built-in role Desktop Virtualization Power On Contributor on the VMs' resource group or above. The emulator
+  asks for the role's Compute actions as its page lists them (https://learn.microsoft.com/azure/role-based-access-
+  control/built-in-roles/compute#desktop-virtualization-power-on-contributor): `virtualMachines/start/action`, and
+  `virtualMachines/read` and `virtualMachines/instanceView/read`, which AVD reads the VM's power state with; a role
+  granting only the start action is not enough (any role granting all three is; rbac.py decides).
   The check is made when the user connects, so an assignment made or removed since counts at once.
 - A hibernated VM resumes (its sessions, kept on its disk, come back; vm_actions.py); a deallocated one boots.
 - Only a user who may use the desktop (avd_feed.py) has their VM started: the right is checked first.
@@ -29,6 +32,8 @@ from azure_emulator.server import ApiError, Context
 from azure_emulator.tokens import principal_id
 
 START = "Microsoft.Compute/virtualMachines/start/action"
+# what AVD does with the role on the VM: reads it and its power state, then starts it
+NEEDED = (START, "Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/instanceView/read")
 REFUSED = "ConnectionFailedNoHealthyRdshAvailable"
 
 Doc = dict[str, Any]
@@ -44,11 +49,16 @@ def _own_host(pool: Doc, hosts: list[Doc], upn: str) -> Doc | None:
 
 
 def may_start(ctx: Context, pool: Doc, vm_id: str) -> bool:
-    """AVD's service principal holds the start action on the VM (the access is recorded, as ARM's checks are)."""
+    """AVD's service principal holds the Power On Contributor role's Compute actions on the VM (each access is
+    recorded, as ARM's checks are)."""
     tenant = str(pool["meta"].get("tid") or "")
     avd = principal_id(tenant, AZURE_VIRTUAL_DESKTOP_APP_ID)
-    granted = rbac.grants(rbac.permissions_at(ctx, avd, vm_id), START)
-    ctx.controls.record_access(tenant, avd, "arm", START, vm_id, granted)
+    permissions = rbac.permissions_at(ctx, avd, vm_id)
+    granted = True
+    for action in NEEDED:
+        holds = rbac.grants(permissions, action)
+        ctx.controls.record_access(tenant, avd, "arm", action, vm_id, holds)
+        granted = granted and holds
     return granted
 
 
@@ -71,7 +81,8 @@ def connect(ctx: Context, pool: Doc, upn: str) -> Doc:
             "Start VM on Connect is off"
             if not props.get("startVMOnConnect")
             else (
-                "Azure Virtual Desktop may not start it (no role with Microsoft.Compute/virtualMachines/start/action)"
+                "Azure Virtual Desktop may not start it (no role with Microsoft.Compute/virtualMachines/start/action, "
+                "read and instanceView/read)"
             )
         )
         raise ApiError(409, REFUSED, f"The session host {short_name(host)} of {upn} is not running: {why}.")

@@ -74,6 +74,9 @@ class BuildSettings(ApiModel):
     # made with hibernation enabled (its policy's power rules hibernate), where the size allows: only such a VM can
     # hibernate (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume)
     hibernation: bool = False
+    # which of its user's Cloud PCs of the policy this is (1 for the first): AVD gives a user at most one personal
+    # desktop in a host pool, so the n-th goes in the policy's n-th pool of the site (desktop_brokering.host_pool_name)
+    desktop_slot: int = 1
 
 
 class CloudPc(Resource):

@@ -12,7 +12,7 @@ from devhost.host import DevHost
 from shared.catalog.app_access import DESKTOP_VIRTUALIZATION_USER
 from shared.services.cloud_pcs.provisioning_steps import nic_name, vm_name
 from tests.e2e.test_lifecycle import gone, status_becomes
-from tests.e2e.test_provisioning import PLAN, assign, provision_one, settled_cloud_pcs, timeline
+from tests.e2e.test_provisioning import BIG_PLAN, PLAN, assign, provision_one, settled_cloud_pcs, timeline
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
@@ -161,3 +161,31 @@ def test_a_registration_the_agent_refuses_fails_its_attempt_with_avds_reason_and
     assert [nic["name"] for nic in tenant.arm.nics(CLOUD_PC_RG)] == [nic_name(cloud_pc["id"], cloud_pc["run"], 2)]
     assert [disk["name"].split("_")[0] for disk in tenant.arm.disks(CLOUD_PC_RG)] == [second]
     reaches_own_cloud_pc(tenant, pool["id"], cloud_pc)
+
+
+def test_a_user_with_two_licenses_under_one_policy_gets_two_cloud_pcs_they_can_each_reach(api: ApiClient) -> None:
+    """AVD gives a user one personal desktop in a pool: the second Cloud PC goes in the policy's second pool."""
+    tenant = Tenant(api)
+    tenant.user("ann", [PLAN, BIG_PLAN])
+    tenant.group("design", ["ann"])
+    policy = tenant.policy()
+    assign(api, tenant, policy, "design")
+    provisioned = settled_cloud_pcs(api, tenant, 2)
+    assert {c["status"] for c in provisioned} == {"provisioned"}, [c.get("statusDetail") for c in provisioned]
+    pools = {p["name"]: p for p in tenant.arm.host_pools(CLOUD_PC_RG)}
+    region = next(iter(pools)).rsplit("-", 1)[-1]
+    assert sorted(pools) == [f"cpc-{policy['id']}-{region}", f"cpc2-{policy['id']}-{region}"]
+    upn = provisioned[0]["userPrincipalName"]
+    placed = {}
+    for pool in pools.values():
+        [(vm, user)] = session_hosts(tenant, pool["id"]).items()
+        assert user == upn
+        placed[vm] = pool["id"]
+    by_vm = {c["virtualMachineId"].lower(): c for c in provisioned}
+    assert set(placed) == set(by_vm), "each Cloud PC a session host of its own pool"
+    desktops = sorted(feed(tenant, upn))
+    assert desktops == sorted((placed[vm].lower(), by_vm[vm]["managedDeviceName"].lower()) for vm in placed)
+    for vm, pool_id in placed.items():  # each reachable: the connection lands on that Cloud PC
+        assert connect(tenant, pool_id, upn) == by_vm[vm]["managedDeviceName"].lower()
+        launch = api.get(f"{tenant.path}/cloudPCs/{by_vm[vm]['id']}/launchInfo").json()
+        assert launch["hostPoolId"].lower() == pool_id.lower()

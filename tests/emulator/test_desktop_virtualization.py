@@ -215,12 +215,56 @@ def test_a_forced_host_pool_delete_takes_its_session_hosts_and_a_personal_host_g
     [host] = hosts(admin, pool_id)
     assigned = call(admin, "PATCH", host["id"], {"properties": {"assignedUser": "ann@contoso.com"}})
     assert assigned.json()["properties"]["assignedUser"] == "ann@contoso.com"
+    assert call(admin, "PATCH", host["id"], {"properties": {"assignedUser": "ann@contoso.com"}}).status_code == 200
+    for change in ("bob@contoso.com", ""):
+        refused = call(admin, "PATCH", host["id"], {"properties": {"assignedUser": change}})
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "BadRequest", "without force"
+    forced = admin.session.patch(admin.url(host["id"], AVD) + "&force=true",
+                                 json={"properties": {"assignedUser": "bob@contoso.com"}}, timeout=30)  # fmt: skip
+    assert forced.status_code == 200 and forced.json()["properties"]["assignedUser"] == "bob@contoso.com"
     other_id = host_pool(admin, "hp2")
     assert install_agent(admin, vm_id, new_token(admin, other_id))["properties"]["provisioningState"] == "Succeeded"
     assert hosts(admin, pool_id) == [] and len(hosts(admin, other_id)) == 1, "registering again moves the host"
     reply = admin.session.delete(admin.url(other_id, AVD) + "&force=true", timeout=30)
     assert reply.status_code == 200
     assert call(admin, "GET", f"{other_id}/sessionHosts").status_code == 404
+
+
+def test_a_user_gets_at_most_one_personal_desktop_in_a_host_pool(admin: ArmAdmin) -> None:
+    pool_id = host_pool(admin, "personal-one", kind="Personal", balancer="Persistent",
+                        personalDesktopAssignmentType="Direct")  # fmt: skip
+    token = new_token(admin, pool_id)
+    for name, computer in (("vm-one", "AVD-HOST-01"), ("vm-two", "AVD-HOST-02")):
+        assert install_agent(admin, vm(admin, name, computer), token)["properties"]["provisioningState"] == "Succeeded"
+    first, second = sorted(hosts(admin, pool_id), key=lambda h: h["name"])
+    assert call(admin, "PATCH", first["id"], {"properties": {"assignedUser": "bob@contoso.com"}}).status_code == 200
+    twice = call(admin, "PATCH", second["id"], {"properties": {"assignedUser": "BOB@contoso.com"}})
+    assert twice.status_code == 400 and "at most one personal desktop" in twice.json()["error"]["message"]
+    assert call(admin, "PATCH", second["id"], {"properties": {"assignedUser": "cat@contoso.com"}}).status_code == 200
+    other_pool = host_pool(admin, "personal-two", kind="Personal", balancer="Persistent",
+                           personalDesktopAssignmentType="Direct")  # fmt: skip
+    third = vm(admin, "vm-three", "AVD-HOST-03")
+    assert install_agent(admin, third, new_token(admin, other_pool))["properties"]["provisioningState"] == "Succeeded"
+    [elsewhere] = hosts(admin, other_pool)
+    assigned = call(admin, "PATCH", elsewhere["id"], {"properties": {"assignedUser": "bob@contoso.com"}})
+    assert assigned.status_code == 200, "another pool takes the same user's second desktop"
+
+
+# the session host status enum of the REST spec (SessionHostProperties.status, desktopvirtualization.json 2024-04-03)
+HOST_STATUSES = ("Available", "Unavailable", "Shutdown", "Disconnected", "Upgrading", "UpgradeFailed", "NoHeartbeat",
+                 "NotJoinedToDomain", "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
+                 "NeedsAssistance")  # fmt: skip
+
+
+def test_the_agent_control_reaches_every_session_host_status_of_the_api(admin: ArmAdmin) -> None:
+    pool_id = host_pool(admin, "hp-status")
+    assert install_agent(admin, vm(admin), new_token(admin, pool_id))["properties"]["provisioningState"] == "Succeeded"
+    [host] = hosts(admin, pool_id)
+    control = f"{admin.emulator.base_url}/emulator/avd{pool_id}/sessionHosts/{host['name'].split('/')[-1]}/agent"
+    for status in (*HOST_STATUSES[1:], "Available"):
+        assert admin.session.put(control, json={"status": status}, timeout=30).status_code == 200, status
+        assert call(admin, "GET", host["id"]).json()["properties"]["status"] == status
+    assert admin.session.put(control, json={"status": "Broken"}, timeout=30).status_code == 400
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from azure_emulator.consent import AZURE_VIRTUAL_DESKTOP_APP_ID
-from tests.emulator.test_arm_rbac import assign
+from tests.emulator.test_arm_rbac import assign, custom_role
 from tests.emulator.test_avd_user_sessions import Pool
 from tests.emulator.test_desktop_virtualization import NS, REGION, call, host_pool, install_agent, new_token, pool_body
 from tests.utils.arm_admin import ArmAdmin
@@ -56,7 +56,15 @@ def test_a_connection_starts_the_users_deallocated_host_only_with_the_role_and_t
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "ConnectionFailedNoHealthyRdshAvailable")
     assert "start/action" in refused.json()["error"]["message"]
     avd = admin.service_principal(AVD_APP_ID)  # Azure Virtual Desktop's principal is in every tenant
-    assign(admin, avd, READER, admin.group_id("rg"), "ServicePrincipal")  # a role without the start action
+    reader = assign(admin, avd, READER, admin.group_id("rg"), "ServicePrincipal")  # a role without the start action
+    assert connect(pool, "ann@contoso.com").status_code == 409
+    assert power(admin, pool.vms[0]) == ["PowerState/deallocated"]
+    assert admin.call("DELETE", reader).status_code == 200
+
+    # the start action alone is not the role: AVD also reads the VM and its power state
+    made, start_only = custom_role(admin, ["Microsoft.Compute/virtualMachines/start/action"])
+    assert made.status_code == 201, made.text
+    assign(admin, avd, start_only, admin.group_id("rg"), "ServicePrincipal")
     assert connect(pool, "ann@contoso.com").status_code == 409
     assert power(admin, pool.vms[0]) == ["PowerState/deallocated"]
 
@@ -69,7 +77,7 @@ def test_a_connection_starts_the_users_deallocated_host_only_with_the_role_and_t
     again = connect(pool, "ann@contoso.com")  # her host runs: a connection is a sign-in back to her session
     assert again.status_code == 201 and again.json()["name"] == started.json()["name"]
     counted = pool.counters()
-    assert (counted["startsOnConnect"], counted["refusedStarts"], counted["refusedSignIns"]) == (1, 3, 3)
+    assert (counted["startsOnConnect"], counted["refusedStarts"], counted["refusedSignIns"]) == (1, 4, 4)
 
 
 def gallery_version(admin: ArmAdmin, name: str, hibernate: bool) -> str:

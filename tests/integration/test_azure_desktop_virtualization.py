@@ -237,6 +237,10 @@ def test_a_direct_pools_host_is_assigned_to_its_user_once_and_a_host_not_in_the_
     assigned = {r.vm_name: r.assigned_user_id for r in cloud.avd.list_session_hosts(APP_TENANT, cloud.placement,
                                                                                     "hp-direct")}  # fmt: skip
     assert assigned == {vm: "ann@contoso.com", other: "bob@contoso.com"}
+    assert assign(APP_TENANT, cloud.placement, "hp-direct", other, "cat@contoso.com").done, "changes hands: forced"
+    reassigned = cloud.sent("updateSessionHost")[-1]
+    assert str(reassigned["query"].get("force")).lower() == "true" and reassigned["status"] == 200
+    assert "force" not in patch["query"], "a free host is assigned without force"
     with pytest.raises(CloudError) as missing:
         assign(APP_TENANT, cloud.placement, "hp-direct", "cpc-nosuch", "ann@contoso.com")
     assert (missing.value.step, missing.value.code) == ("assignSessionHost", "sessionHostNotFound")

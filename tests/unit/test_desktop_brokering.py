@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.cloud_pcs import cloud_pc_actions, lifecycle
-from shared.services.cloud_pcs.desktop_brokering import host_pool_name, session_host_name
+from shared.services.cloud_pcs.desktop_brokering import desktop_slot, host_pool_name, session_host_name
 from shared.services.cloud_pcs.provisioning import advance
 from shared.services.cloud_pcs.provisioning_steps import vm_name
 from tests.fakes import Fakes
@@ -123,3 +123,28 @@ def test_a_cloud_pcs_session_host_is_named_as_avd_names_it_after_the_vms_host_na
     assert session_host_name("CPC-ANN-1A2B3", BUILD) == "CPC-ANN-1A2B3", "Entra-joined: the computer name"
     hybrid = BUILD.model_copy(update={"domain_join_type": "hybridAzureADJoin", "ad_domain_name": "corp.contoso.com"})
     assert session_host_name("CPC-ANN-1A2B3", hybrid) == "CPC-ANN-1A2B3.corp.contoso.com", "hybrid-joined: its FQDN"
+
+
+def test_a_users_second_cloud_pc_of_a_policy_goes_in_the_policys_second_pool_and_keeps_it() -> None:
+    ports, fakes, ann = arranged()
+    second = cloud_pc(fakes, "ann", id="cpc-ann-2", plan=BIG_PLAN).id
+    assert drive(ports, fakes, ann)[0] == drive(ports, fakes, second)[0] == "provisioned"
+    first_pool, second_pool = pool_of(fakes, ann), pool_of(fakes, second)
+    assert first_pool is not second_pool, "AVD takes one personal desktop of a user in a pool"
+    assert first_pool.spec.host_pool.startswith("cpc-finance-") and second_pool.spec.host_pool.startswith("cpc2-")
+    assert [h.assigned_user_id for h in second_pool.hosts.values()] == ["ann@contoso.com"]
+    stored = fakes.cloud_pcs.get_cloud_pc(TENANT, second)
+    assert desktop_slot(stored, fakes.cloud_pcs.list_users_cloud_pcs(TENANT, "ann")) == 2, "a reprovision keeps it"
+
+
+def test_cloud_pcs_not_built_yet_take_distinct_slots_by_rank_and_a_freed_slot_is_taken_again() -> None:
+    fakes = Fakes()
+    first, second = cloud_pc(fakes, "bob", id="b1"), cloud_pc(fakes, "bob", id="b2", plan=BIG_PLAN)
+    both = [first, second]
+    assert (desktop_slot(first, both), desktop_slot(second, both)) == (1, 2), "side by side, without a lock"
+    built = second.model_copy(update={"build": BUILD.model_copy(update={"desktop_slot": 2})})
+    assert desktop_slot(first, [first, built]) == 1
+    third = cloud_pc(fakes, "bob", id="b0")
+    assert desktop_slot(third, [third, built]) == 1, "slot 1 is free again once its Cloud PC is gone"
+    other_policy = cloud_pc(fakes, "bob", "sales", id="b9")
+    assert desktop_slot(other_policy, [*both, other_policy]) == 1, "slots are per policy"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from azure.mgmt.desktopvirtualization.models import Status
+
 from shared.models.failures import StepDetail
 from shared.models.spot_groups import SessionHost
 from shared.ports.desktop_virtualization import SessionHostRecord
@@ -17,6 +20,13 @@ from shared.services.spot_pc.host_health import (
 )
 
 T0 = datetime(2026, 6, 15, 9, tzinfo=UTC)
+# every session host status of AVD's API (SessionHostProperties.status of the REST spec), and whether a running host
+# reporting it is broken: only Available and Upgrading (the agent updating itself, back once done) take sessions;
+# Shutdown is a personal host's rest (its VM off while its user is away) but a fault of a pooled host meant to run
+PASSES = {"Available": (False, False), "Upgrading": (False, False), "Shutdown": (True, False)}
+BROKEN = ("Unavailable", "Disconnected", "UpgradeFailed", "NoHeartbeat", "NotJoinedToDomain",
+          "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
+          "NeedsAssistance")  # fmt: skip
 
 
 def host(index: int, power: str = "running", since: datetime | None = None, status: str = "running") -> SessionHost:
@@ -87,3 +97,20 @@ def test_a_broken_personal_host_is_restarted_then_its_agent_installed_again_then
         code=NEEDS_REPLACEMENT, step="repair", message="asked")})  # fmt: skip
     (cleared,) = mark_unhealthy([asked], live(h0="Available"), T0, personal=True)
     assert (cleared.unhealthy_since, cleared.repairs, cleared.status_detail) == (None, 0, None)
+
+
+def test_the_rule_reads_every_status_of_avds_enum_as_avd_means_it() -> None:
+    assert {s.value for s in Status} == set(PASSES) | set(BROKEN), "the enum and this table agree"
+    for status in [s.value for s in Status]:
+        pooled, personal = PASSES.get(status, (True, True))
+        for is_personal, broken in ((False, pooled), (True, personal)):
+            marked = mark_unhealthy([host(0)], live(h0=status), T0, personal=is_personal)
+            assert bool(marked) is broken, (status, is_personal)
+
+
+@pytest.mark.parametrize("status", BROKEN)
+def test_a_pooled_host_broken_so_is_replaced_and_a_personal_one_repaired(status: str) -> None:
+    decisions, _ = plan_healing([host(0, since=T0), host(1)], live(h0=status, h1="Available"), T0 + HEAL_AFTER)
+    assert [(d.host, d.reason) for d in decisions] == [("h0", f"replaced h0: its agent reports {status} for 15 min")]
+    [repair] = plan_repairs([host(0, since=T0)], live(h0=status), T0 + HEAL_AFTER)
+    assert (repair.host, repair.step) == ("h0", "restart")

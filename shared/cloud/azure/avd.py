@@ -343,9 +343,11 @@ class AzureDesktopVirtualization:
         if host is None:
             raise CloudError(step, "sessionHostNotFound", f"{vm_name} is not a session host of {host_pool}.")
         if not _same(host.assigned_user, user_principal_name):
+            # a host that changes hands (reprovisioned for another user, say) is reassigned only with `force`
             self._avd(tenant_id, placement).session_hosts.update(
                 placement.resource_group, host_pool, _host_name(host),
                 session_host=avd_models.SessionHostPatch(assigned_user=user_principal_name),
+                force=True if host.assigned_user else None,
             )  # fmt: skip
         return Progress(done=True, resource_id=host.id)
 

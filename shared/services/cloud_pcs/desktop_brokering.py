@@ -32,6 +32,9 @@ ENSURE_POOL, REGISTER, ASSIGN = "hostPool", "register", "assign"
 # side: ensuring renews only a token that would expire within the minutes one registration takes, never one that
 # theirs are using (a renewal replaces it, and fails them)
 REGISTRATION_WINDOW = timedelta(minutes=15)
+# the mark of a user's n-th pool of a policy in its name (index n; the first has none): one character, so that the
+# pool's names stay within AVD's 64
+SLOT_MARKS = "-123456789abcdefghijklmnopqrstuvwxyz"
 
 
 class BrokeringPorts(Protocol):
@@ -47,8 +50,27 @@ class BrokeringPorts(Protocol):
 def host_pool_name(policy_id: str, build: BuildSettings) -> str:
     """One personal host pool per policy and site: a site is a region's resource group, where the pool, its desktop
     application group (`-dag`) and workspace (`-ws`) are made beside the VMs (AVD names: at most 64 characters,
-    https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftdesktopvirtualization)."""
-    return f"cpc-{policy_id}-{build.region_name}".lower()  # at most 59: a GUID and the longest region name
+    https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftdesktopvirtualization).
+    AVD assigns a user at most one personal desktop in a pool
+    (https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-desktop-assignment-type), so a
+    user's n-th Cloud PC of the policy goes in the policy's n-th pool there, `cpc<n>-...`, one character more."""
+    slot = "" if build.desktop_slot == 1 else SLOT_MARKS[build.desktop_slot]
+    return f"cpc{slot}-{policy_id}-{build.region_name}".lower()  # at most 60: a GUID and the longest region name
+
+
+def desktop_slot(cloud_pc: CloudPc, users_cloud_pcs: list[CloudPc]) -> int | None:
+    """The slot of a Cloud PC about to be built: the one it had (a reprovision keeps its pool), else the k-th slot
+    that none of its user's built Cloud PCs of the policy holds, k its rank (by id) among those not built yet, so
+    that two built side by side take two slots without a lock. None past the last slot there is a name for."""
+    if cloud_pc.build is not None:
+        return cloud_pc.build.desktop_slot
+    same = [c for c in users_cloud_pcs if c.provisioning_policy_id == cloud_pc.provisioning_policy_id]
+    held = {c.build.desktop_slot for c in same if c.build is not None and c.id != cloud_pc.id}
+    waiting = sorted({c.id for c in same if c.build is None} | {cloud_pc.id})
+    free = (n for n in range(1, len(SLOT_MARKS)) if n not in held)
+    for _ in range(waiting.index(cloud_pc.id)):
+        next(free, None)
+    return next(free, None)
 
 
 class LaunchInfoPorts(Protocol):

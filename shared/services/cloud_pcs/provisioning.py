@@ -27,7 +27,7 @@ from shared.services.cloud_pcs.build_settings import (
     build_settings,
     claim_device_name,
 )
-from shared.services.cloud_pcs.desktop_brokering import host_pool_name
+from shared.services.cloud_pcs.desktop_brokering import SLOT_MARKS, desktop_slot, host_pool_name
 from shared.services.cloud_pcs.lifecycle import recheck_if_asked, schedule_clean_up
 from shared.services.cloud_pcs.provisioning_steps import (
     ASSIGNMENT_STEPS,
@@ -110,6 +110,12 @@ def begin(
     if cloud_pc.status != "provisioning" or cloud_pc.build is None:  # else a repeated call: the work is decided
         try:
             build = build_settings(ports, cloud_pc)
+            slot = desktop_slot(cloud_pc, ports.cloud_pcs.list_users_cloud_pcs(tenant_id, cloud_pc.user_id))
+            if slot is None:
+                most = len(SLOT_MARKS) - 1
+                raise ProvisioningFailed("begin", "tooManyDesktops", f"a user holds at most {most} Cloud PCs of a "
+                                         "policy: one personal desktop in each of its host pools")  # fmt: skip
+            build = build.model_copy(update={"desktop_slot": slot})
             device = cloud_pc.managed_device_name or claim_device_name(ports, cloud_pc, build.naming_template)
         except ProvisioningFailed as failure:
             fail(ports, tenant_id, cloud_pc_id, run, failure.step, failure.code, str(failure))
