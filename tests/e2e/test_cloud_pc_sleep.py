@@ -113,7 +113,7 @@ def test_a_cloud_pc_sleeps_after_its_user_disconnects_and_their_connection_wakes
     eventually(asleep_again, timeout_s=60)
     assert {e["message"] for e in lines(api, path, "sleepStarted")} == {
         "Deallocating: its user disconnected 31 minutes ago (limit 30)",
-        "Deallocating: its user signed out",
+        "Deallocating: nobody is signed in to it",
     }
     assert power(tenant, vm) == "PowerState/deallocated"
 
