@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def _name(common_name: str) -> x509.Name:
 def ensure_certificates(folder: Path) -> Certificates:
     """The CA and server certificate in `folder`, made on first use and kept (valid for ten years)."""
     found = Certificates(folder / "ca.pem", folder / "bundle.pem", folder / "server.pem", folder / "server-key.pem")
-    if found.ca.exists() and found.cert.exists() and found.key.exists() and found.bundle.exists():
+    if found.ca.exists() and found.cert.exists() and found.key.exists():
+        write_bundle(found)
         return found
     folder.mkdir(parents=True, exist_ok=True)
     now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
@@ -71,5 +73,27 @@ def ensure_certificates(folder: Path) -> Certificates:
     found.key.chmod(0o600)
     found.cert.write_bytes(cert.public_bytes(pem) + ca.public_bytes(pem))
     found.ca.write_bytes(ca.public_bytes(pem))
-    found.bundle.write_bytes(Path(certifi.where()).read_bytes() + b"\n" + ca.public_bytes(pem))
+    write_bundle(found)
     return found
+
+
+def users_bundles(bundle: Path) -> list[Path]:
+    """The CA files the user's own environment trusts (REQUESTS_CA_BUNDLE, SSL_CERT_FILE), other than the emulator's
+    bundle itself (which the app's settings name once the emulator has started)."""
+    named = {os.environ.get("REQUESTS_CA_BUNDLE"), os.environ.get("SSL_CERT_FILE")}
+    found = [Path(n) for n in named if n and Path(n).is_file()]
+    return sorted(p for p in found if p.resolve() != bundle.resolve())
+
+
+def write_bundle(found: Certificates) -> None:
+    """The bundle the app trusts: the public CAs, the emulator's CA, and the user's own CAs, so a service with the
+    user's certificate (a webhook receiver) is trusted under `make run` as it is outside it. Written at each start,
+    whole or not at all (a reader never sees half of it)."""
+    parts = [
+        Path(certifi.where()).read_bytes(),
+        found.ca.read_bytes(),
+        *(p.read_bytes() for p in users_bundles(found.bundle)),
+    ]
+    partial = found.bundle.with_name(f"{found.bundle.name}.{os.getpid()}.tmp")
+    partial.write_bytes(b"\n".join(part.rstrip(b"\n") + b"\n" for part in parts))
+    os.replace(partial, found.bundle)
