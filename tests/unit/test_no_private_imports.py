@@ -31,6 +31,14 @@ PUBLISHED_UNDERSCORED = {
     "opentelemetry.sdk._logs": "the logs SDK",
     "opentelemetry.exporter.otlp.proto.http._log_exporter": "the OTLP logs exporter",
 }
+# the local host's one patch of a dependency, and why: it runs only under `make run` and the tests, never in Azure
+PATCHED = {
+    # the Durable SDK's client keeps one aiohttp session per process and offers no way to give it one per event loop,
+    # which devhost's several loops need (devhost/durable_wiring.py)
+    ("devhost/durable_wiring.py", "http_utils._get_session"),
+    ("devhost/durable_wiring.py", "http_utils._client_session"),
+    ("devhost/durable_wiring.py", "http_utils._session_lock"),
+}
 
 
 def _private(dotted: str) -> bool:
@@ -67,19 +75,26 @@ def _reaches(source: ast.Module) -> Iterator[tuple[int, str]]:
             if not _dependency(node.module):
                 continue
             for alias in node.names:
+                dependencies.add(alias.asname or alias.name)  # a dependency's module or object, as named here
                 if _private(f"{node.module}.{alias.name}"):
                     yield node.lineno, f"{node.module}.{alias.name}"
     for node in ast.walk(source):
         match node:
-            case ast.Attribute(value=ast.Name(id=module), attr=attr) if module in dependencies and _private(attr):
-                yield node.lineno, f"{module}.{attr}"
+            case ast.Attribute(value=ast.Name(id=name), attr=attr) if name in dependencies and _private(attr):
+                yield node.lineno, f"{name}.{attr}"
+            case ast.Call(func=ast.Name(id="getattr" | "setattr" | "delattr"),
+                          args=[ast.Name(id=name), ast.Constant(value=str(attr)), *_]) if (
+                name in dependencies and _private(attr)
+            ):  # fmt: skip
+                yield node.lineno, f"{name}.{attr}"
 
 
 def test_no_module_reaches_a_dependencys_private_name() -> None:
     found = [
-        f"{path.relative_to(PROJECT_ROOT)}:{line}: {name}"
+        f"{where}:{line}: {name}"
         for path in _modules()
         for line, name in _reaches(ast.parse(path.read_text(), str(path)))
+        if ((where := str(path.relative_to(PROJECT_ROOT))), name) not in PATCHED
     ]
     assert not found, "private names of dependencies:\n" + "\n".join(found)
 
@@ -94,7 +109,10 @@ def test_the_check_sees_each_way_of_reaching_one() -> None:
         "import urllib3\n"
         "urllib3._collections\n"
         "from opentelemetry.sdk._logs import LoggerProvider\n"
+        "from azure.durable_functions.models.utils import http_utils\n"
+        "http_utils._client_session = None\n"
+        "getattr(http_utils, '_get_session')\n"
         "from shared import _own\n"
         "from typing import __all__\n"
     )
-    assert [line for line, _ in _reaches(source)] == [1, 2, 3, 7]
+    assert [line for line, _ in _reaches(source)] == [1, 2, 3, 7, 10, 11]
