@@ -243,3 +243,33 @@ def test_without_the_customers_consent_the_watcher_gets_no_token_and_nothing_is_
     eventually(refused, timeout_s=60)
     assert api.get(f"{group}/evictions").json()["value"] == []
     assert [m for m in pool.messages() if host_vm(m["sessionHostName"]) == spot] == []
+
+
+def test_a_deallocated_spot_host_azure_cannot_start_gives_its_place_to_an_on_demand_host(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    group, base, spot, pool = group_with_a_spot_host(api, tenant)
+    pool.load(0)  # everybody leaves: the Spot host is deallocated as idle
+    run_optimization(api)
+    pool.settled(spot, "deallocated")
+    spot_control(tenant, "PUT", "capacity/westeurope/*", {"available": False, "tenantId": tenant.entra_id})
+    assert pool.load(3)["refused"] == 1, "the base host is full and the Spot host is off"
+    run_optimization(api)  # the first run starts the Spot host for the waiting user; Azure cannot
+
+    def start_refused() -> None:
+        starts = [e for e in api.get(f"{group}/events").json()["value"] if e["action"] == "start" and e["host"] == spot]
+        assert [(e["outcome"], e["error"]) for e in starts] == [("failed", "SkuNotAvailable")], starts
+        assert api.get(group).json()["spotRefusedDateTime"], "the refusal is kept on the group"
+
+    eventually(start_refused, timeout_s=180)
+    run_optimization(api)  # the second run deletes it and makes its place on demand
+
+    def on_demand() -> str:
+        hosts = hosts_of(api, group)
+        assert set(hosts) - {base} and spot not in hosts, hosts  # the refused host gone, its place taken
+        (new,) = set(hosts) - {base}
+        assert (hosts[new]["status"], hosts[new]["priority"], hosts[new]["spotRefused"]) == ("running", "Regular", True)
+        return new
+
+    replacement = eventually(on_demand, timeout_s=240)
+    assert pool.load(3)["refused"] == 0
+    assert replacement in set(pool.sessions().values())

@@ -213,6 +213,30 @@ def test_a_spot_host_azure_had_no_capacity_for_is_replaced_on_demand_and_keeps_i
     assert plan_scaling(rule, 3, made, {}, SESSIONS, 3, T0) == []
 
 
+def test_a_deallocated_spot_host_azure_could_not_start_is_replaced_on_demand() -> None:
+    rule = scaling(baseHosts=1, spotSharePercent=100, maxHosts=3)
+    refused = StepDetail(code="SkuNotAvailable", step="powerVm", message="No Spot capacity.")
+    # the schedule wants two running: the deallocated Spot host cannot be, so it does not count as one
+    hosts = [host(0), host(1, "off", priority="Spot", status_detail=refused)]
+    decisions = plan_scaling(rule, 3, hosts, {"host-0": 5}, SESSIONS, 2, T0)
+    assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [
+        ("delete", 1, "Spot", False), ("create", 2, "Regular", True)]  # fmt: skip
+    assert "could not start it for want of Spot capacity (SkuNotAvailable)" in decisions[0].reason
+    # once it runs again (Azure found capacity), its old refusal says nothing
+    started = [host(0), host(1, priority="Spot", status_detail=refused)]
+    assert plan_scaling(rule, 3, started, {"host-0": 5}, SESSIONS, 2, T0) == []
+
+
+def test_the_groups_last_refusal_holds_its_spot_places_on_demand_for_an_hour() -> None:
+    rule = scaling(baseHosts=1, spotSharePercent=100, maxHosts=3)
+    refused_at = T0 - timedelta(minutes=59)
+    decisions = plan_scaling(rule, 3, [host(0)], {}, SESSIONS, 2, T0, spot_refused_at=refused_at)
+    assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [("create", 1, "Regular", True)]
+    assert "Azure had no Spot capacity at 08:01 UTC; Spot is tried again from 09:01" in decisions[0].reason
+    later = plan_scaling(rule, 3, [host(0)], {}, SESSIONS, 2, T0 + timedelta(minutes=1), spot_refused_at=refused_at)
+    assert [(d.host, d.priority) for d in later] == [(1, "Spot")]
+
+
 def test_a_new_host_takes_the_lowest_index_no_host_holds() -> None:
     rule = scaling(baseHosts=0)
     hosts = [host(0), host(3), host(5, "removing")]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import cast
 
+from shared.models.failures import StepDetail
 from shared.models.orchestrations import HostPowerRun, PhasedStep
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
@@ -21,7 +22,7 @@ from shared.ports.compute import Placement
 from shared.ports.progress import Progress
 from shared.services.engine import phased
 from shared.services.spot_pc import host_hours
-from shared.services.spot_pc.spot_group_deployments import count_hosts, placement_of
+from shared.services.spot_pc.spot_group_deployments import count_hosts, note_spot_capacity, placement_of
 
 POWER_TIMEOUT = timedelta(minutes=30)  # as a Cloud PC's power action: a VM's start or stop takes minutes
 PHASES = ["powerVm"]
@@ -64,9 +65,11 @@ def _failed(ports: SpotGroupPorts, group: SpotGroup, placement: Placement, run: 
     for index, host in enumerate(hosts):
         if host.name != event.host:
             continue
-        if event.action == "start":  # it never ran: no hours, and off as before
+        if event.action == "start":  # it never ran: no hours, and off as before, with Azure's reason kept
             host_hours.record_power(ports.power_records, group, placement, host, "stopped", event.date_time)
-            kept = host.model_copy(update={"power_state": STOPPED, "running_since": None})
+            detail = StepDetail(code=exc.code, step=PHASES[0], message=str(exc)[:500])
+            kept = host.model_copy(update={"power_state": STOPPED, "running_since": None, "status_detail": detail})
+            note_spot_capacity(ports, group, host, exc.code)
         else:  # still running: its hours count on from the failed stop; metered from now, as a stop and a start
             # at one instant read as a stop
             host_hours.record_power(ports.power_records, group, placement, host, "started", ports.clock())

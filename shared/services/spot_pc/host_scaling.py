@@ -20,6 +20,7 @@ from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED
 from shared.services.spot_pc.spot_schedules import DEALLOCATED
 
 EXISTING = frozenset({"creating", "running"})
+SPOT_RETRY = timedelta(hours=1)  # how long Azure's refusal of Spot capacity holds the group's Spot places on demand
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,14 @@ class ScaleDecision:
     priority: HostPriority  # create: Regular or Spot; delete: the host's
     reason: str  # for the admin, with the numbers that decided it
     spot_refused: bool = False  # create: made on demand because Azure had no Spot capacity for the host it replaces
+
+
+def spot_refusal(host: SessionHost) -> str | None:
+    """Azure's code where it refused this Spot host capacity: its create failed, or its start did (deallocated)."""
+    detail = host.status_detail
+    if host.priority != "Spot" or detail is None or detail.code not in SPOT_CAPACITY_REFUSED:
+        return None
+    return detail.code if host.status == "failed" or host.power_state == DEALLOCATED else None
 
 
 def _unneeded(host: SessionHost, sessions: Mapping[str, int]) -> bool:
@@ -104,30 +113,38 @@ def plan_scaling(
     max_sessions: int,
     wanted_running: int,
     now: datetime,
+    spot_refused_at: datetime | None = None,
 ) -> list[ScaleDecision]:
-    """The hosts to create and delete: a failed host is deleted (and replaced when needed); hosts are created until
-    as many exist as are needed, never above the ceiling; a host unneeded for deleteAfterMinutes with no session is
-    deleted while more exist than the base and the need, the highest index first, a deallocated one before a drained
-    one.
+    """The hosts to create and delete: a failed host is deleted (and replaced when needed), and so is a deallocated
+    Spot host Azure could not start for want of Spot capacity; hosts are created until as many exist as are needed,
+    never above the ceiling; a host unneeded for deleteAfterMinutes with no session is deleted while more exist than
+    the base and the need, the highest index first, a deallocated one before a drained one. Spot places go on demand
+    for each Spot host refused, and all of them for SPOT_RETRY after the group's last refusal (`spot_refused_at`).
 
     `sessions`: each host's sessions in use, by name; `wanted_running`: how many hosts the schedule wants running
     (spot_schedules.wanted_hosts); `ceiling`: spot_groups.ceiling.
     """
-    existing = sorted((h for h in hosts if h.status in EXISTING), key=lambda h: h.index)
+    refused = {h.index: code for h in hosts if h.status in {*EXISTING, "failed"} and (code := spot_refusal(h))}
+    existing = sorted((h for h in hosts if h.status in EXISTING and h.index not in refused), key=lambda h: h.index)
     in_use = sum(sessions.get(h.name, 0) for h in existing)
     need, why = _need(scaling, ceiling, in_use, max_sessions, wanted_running)
     state = f"{len(existing)} exist (ceiling {ceiling})"
-    decisions = [ScaleDecision("delete", h.index, h.priority, f"deleted host {h.index}: it failed"
-                               + (f" ({h.status_detail.code})" if h.status_detail else ""))
-                 for h in hosts if h.status == "failed"]  # fmt: skip
+    decisions = [
+        ScaleDecision("delete", h.index, h.priority, _deleted_for(h, refused.get(h.index)))
+        for h in hosts
+        if h.status == "failed" or (h.status in EXISTING and h.index in refused)
+    ]
     new = free_indexes(hosts, max(0, need - len(existing)))
     # Azure had no Spot capacity for these: as many Spot places go on demand now, and are tried as Spot when replaced
-    refused = [h.index for h in hosts if h.status == "failed" and h.priority == "Spot" and h.status_detail is not None
-               and h.status_detail.code in SPOT_CAPACITY_REFUSED]  # fmt: skip
+    replaced = list(refused)
+    retry_at = spot_refused_at + SPOT_RETRY if spot_refused_at is not None else None
+    holding = retry_at is not None and now < retry_at
     for index, priority in zip(new, _priorities(scaling, existing, new), strict=True):
-        if priority == "Spot" and refused:
-            reason = (f"created host {index} (Regular, on demand: Azure had no Spot capacity for host {refused.pop(0)})"
-                      f": {why}, {state}")  # fmt: skip
+        if priority == "Spot" and (replaced or holding):
+            instead = (f"Azure had no Spot capacity for host {replaced.pop(0)}" if replaced else
+                       f"Azure had no Spot capacity at {spot_refused_at:%H:%M} UTC; Spot is tried again from "
+                       f"{retry_at:%H:%M}")  # fmt: skip
+            reason = f"created host {index} (Regular, on demand: {instead}): {why}, {state}"
             decisions.append(ScaleDecision("create", index, "Regular", reason, spot_refused=True))
         else:
             decisions.append(
@@ -146,3 +163,9 @@ def plan_scaling(
                   f"{floor} needed ({why}, base {scaling.base_hosts}), {state}")  # fmt: skip
         decisions.append(ScaleDecision("delete", host.index, host.priority, reason))
     return decisions
+
+
+def _deleted_for(host: SessionHost, refused: str | None) -> str:
+    if host.status == "failed":
+        return f"deleted host {host.index}: it failed" + (f" ({host.status_detail.code})" if host.status_detail else "")
+    return f"deleted host {host.index}: Azure could not start it for want of Spot capacity ({refused})"

@@ -33,7 +33,7 @@ from shared.models.spot_groups import (
 )
 from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts
-from shared.ports.cloud_errors import SESSION_GONE, CloudError
+from shared.ports.cloud_errors import SESSION_GONE, SPOT_CAPACITY_REFUSED, CloudError
 from shared.ports.compute import Placement, VmSpec
 from shared.ports.desktop_virtualization import HostPoolSpec
 from shared.ports.devices import JoinSpec
@@ -187,6 +187,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
         detail = StepDetail(code=exc.code, step=phase, message=str(exc)[:500])
         if host is not None:  # this host stops here; the others go on in their own runs
             ports.spot_groups.put_host(run.tenant_id, group.id, SESSION_HOSTS.move(host, "fail", status_detail=detail))
+            note_spot_capacity(ports, group, host, exc.code)
         else:
             _record(ports, group, "fail", status_detail=detail)
         return PhasedStep(outcome="failed", run=now)
@@ -196,6 +197,8 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
         at = ports.clock()
         if host is not None and site is not None and phase in METERED:  # before its row: a retry writes it again
             host_hours.record_power(ports.power_records, group, placement_of(site), host, METERED[phase], at)
+        if host is not None and phase == "createVm":
+            note_spot_capacity(ports, group, host, None)  # a Spot host made: Azure has Spot capacity again
         if host is not None and phase in HOST_RECORDS:
             recorded = HOST_RECORDS[phase](host, group, now, at)
             if progress.principal_id is not None:  # the VM made: its identity is how its watcher is known
@@ -399,6 +402,18 @@ def fslogix_script(group: SpotGroup) -> list[str]:
         f"New-ItemProperty -Path '{key}' -Name VHDLocations -Value '{path}' -PropertyType MultiString -Force"
         " | Out-Null",
     ]
+
+
+def note_spot_capacity(ports: SpotGroupPorts, group: SpotGroup, host: SessionHost, code: str | None) -> None:
+    """Keep on the group's record when Azure refused a Spot host capacity (`code` one of SPOT_CAPACITY_REFUSED), and
+    clear it once a Spot host is made (`code` None): scaling makes Spot places on demand meanwhile."""
+    if host.priority != "Spot" or (code is not None and code not in SPOT_CAPACITY_REFUSED):
+        return
+    current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
+    at = ports.clock() if code is not None else None
+    if current.spot_refused_date_time != at:
+        ports.spot_groups.put_spot_group(current.model_copy(update={"spot_refused_date_time": at}),
+                                         if_match=current.etag)  # fmt: skip
 
 
 def _record(ports: SpotGroupPorts, group: SpotGroup, action: SpotGroupAction, **fields: object) -> SpotGroup:

@@ -73,7 +73,8 @@ def scale(
     for marked in mark_unneeded(hosts, sessions, now):
         by_index[marked.index] = ports.spot_groups.put_host(tenant, group.id, marked)
     decisions = plan_scaling(group.scaling, ceiling(group), list(by_index.values()), sessions,
-                             group.max_sessions_per_host, wanted_running, now)  # fmt: skip
+                             group.max_sessions_per_host, wanted_running, now,
+                             spot_refused_at=group.spot_refused_date_time)  # fmt: skip
     events = []
     for decision in decisions:
         assert decision.host is not None

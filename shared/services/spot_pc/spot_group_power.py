@@ -29,6 +29,7 @@ from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRe
 from shared.ports.progress import Progress
 from shared.services.engine.phased import DONE
 from shared.services.spot_pc import host_hours, host_power, spot_group_hosts
+from shared.services.spot_pc.host_scaling import spot_refusal
 from shared.services.spot_pc.spot_group_deployments import OFF, placement_of, recount
 from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan, wanted_hosts
 
@@ -74,6 +75,9 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
     drained = [h.name for h in hosts if h.drained_at is not None]
     notified = {h.name: h.notified_at for h in hosts if h.notified_at is not None}
     decisions = plan(schedule, now, hosts, live, group.max_sessions_per_host, drained=drained, notified=notified)
+    # a Spot host Azure could not start for want of capacity is not asked again: scaling replaces it on demand
+    refused = {h.name for h in hosts if spot_refusal(h)}
+    decisions = [d for d in decisions if not (d.action == "start" and d.host in refused)]
     phase = phase_at(schedule, now)
     # without a schedule the pool places users as it was made (breadth-first), as before schedules
     balanced = _balance_load(ports, group, placement, schedule, phase, now, slot) if saved is not None else None
