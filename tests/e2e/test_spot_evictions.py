@@ -91,6 +91,23 @@ def evict(tenant: Tenant, spot: str) -> dict[str, Any]:
     return notice
 
 
+def taken_on_demand(api: ApiClient, group: str, base: str, pool: Pool, gone: set[str]) -> str:
+    """The one host beside the base once the refused ones (and `gone`) are gone: made on demand in a Spot place, and
+    taking the user who waited."""
+
+    def on_demand() -> str:
+        hosts = hosts_of(api, group)
+        assert len(hosts) == 2 and not gone & set(hosts), hosts
+        (new,) = set(hosts) - {base}
+        assert (hosts[new]["status"], hosts[new]["priority"], hosts[new]["spotRefused"]) == ("running", "Regular", True)
+        return new
+
+    replacement: str = eventually(on_demand, timeout_s=240)
+    assert pool.load(3)["refused"] == 0
+    assert replacement in set(pool.sessions().values())
+    return replacement
+
+
 def test_an_evicted_spot_host_warns_its_users_stops_taking_sessions_and_is_replaced(api: ApiClient) -> None:
     tenant = Tenant(api)
     group, base, spot, pool = group_with_a_spot_host(api, tenant)
@@ -157,16 +174,8 @@ def test_with_no_spot_capacity_the_replacement_is_made_on_demand(api: ApiClient)
     assert pool.load(3)["refused"] == 1, "the base host is full"
     run_optimization(api)  # the failed Spot host is deleted and its place made on demand
 
-    def on_demand() -> str:  # it may take the evicted host's index, and so its name, once that host is gone
-        hosts = hosts_of(api, group)
-        assert len(hosts) == 2, hosts  # the evicted host and the failed replacement are gone
-        (new,) = set(hosts) - {base}
-        assert (hosts[new]["status"], hosts[new]["priority"], hosts[new]["spotRefused"]) == ("running", "Regular", True)
-        return new
-
-    replacement = eventually(on_demand, timeout_s=240)
-    assert pool.load(3)["refused"] == 0
-    assert replacement in set(pool.sessions().values())
+    # it may take the evicted host's index, and so its name, once that host is gone
+    taken_on_demand(api, group, base, pool, gone=set())
 
 
 def test_only_a_spot_hosts_own_identity_is_heard_and_a_repeated_notice_changes_nothing(
@@ -263,13 +272,4 @@ def test_a_deallocated_spot_host_azure_cannot_start_gives_its_place_to_an_on_dem
     eventually(start_refused, timeout_s=180)
     run_optimization(api)  # the second run deletes it and makes its place on demand
 
-    def on_demand() -> str:
-        hosts = hosts_of(api, group)
-        assert set(hosts) - {base} and spot not in hosts, hosts  # the refused host gone, its place taken
-        (new,) = set(hosts) - {base}
-        assert (hosts[new]["status"], hosts[new]["priority"], hosts[new]["spotRefused"]) == ("running", "Regular", True)
-        return new
-
-    replacement = eventually(on_demand, timeout_s=240)
-    assert pool.load(3)["refused"] == 0
-    assert replacement in set(pool.sessions().values())
+    taken_on_demand(api, group, base, pool, gone={spot})

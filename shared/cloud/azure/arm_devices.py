@@ -222,7 +222,7 @@ class AzureDevices:
         if not NETBIOS.match(join.device_name) or not DOMAIN.match(join.domain_name):
             raise CloudError(step, "InvalidName", "The device or domain name is not a valid AD name.")
         probe = Probe(f"disable/{join.domain_name}/{join.device_name}")
-        phase, _ = arm_lro.decode(operation)
+        phase = arm_lro.named(arm_lro.decode(operation)[0])
         if phase in (None, "nic", "vm"):
             ready = self._probes.ensure(tenant_id, placement, probe, subnet_id, step, operation)
             if not ready.done:

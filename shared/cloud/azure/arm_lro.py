@@ -249,6 +249,11 @@ def decode(operation: str | None) -> tuple[str | None, str | None]:
     return phase, url or None
 
 
+def named(phase: str | None) -> str | None:
+    """A phase's name, without what it may carry after a colon (a VM's create carries its identity: `vm:<id>`)."""
+    return phase.partition(":")[0] if phase else None
+
+
 def progress(result: Later, phase: str, resource_id: str | None = None) -> Progress:
     return Progress(done=False, retry_after_s=result.retry_after_s, operation=encode(phase, result.url),
                     resource_id=resource_id, reason=RUNNING)  # fmt: skip

@@ -42,7 +42,7 @@ class ProbeVms:
             polled = arm_lro.poll(self._compute.clients, tenant_id, placement.subscription_id, url, step)
             if isinstance(polled, arm_lro.Later):
                 return arm_lro.progress(polled, phase or "vm")
-            if phase == "vm":
+            if arm_lro.named(phase) == "vm":
                 return Progress(done=True)
         existing = self._compute.vm_state(tenant_id, placement, probe.vm_name, step)
         if existing is not None:
