@@ -61,6 +61,16 @@ def spot_capacity(admin: ArmAdmin, available: bool) -> None:
     control(admin, "PUT", f"/spot/capacity/{REGION}/{SIZE}", {"available": available, "tenantId": admin.tenant_id})
 
 
+def install_watcher(admin: ArmAdmin, vm: str, events_url: str, audience: str) -> None:
+    """The app's managed Run Command that forwards the VM's Scheduled Events to `events_url` with a token for
+    `audience`, which the emulator plays."""
+    watcher = {"location": REGION, "properties": {
+        "source": {"script": "param($EventsUrl, $Audience)\n# forwards IMDS scheduled events"},
+        "parameters": [{"name": "EventsUrl", "value": events_url}, {"name": "Audience", "value": audience}],
+    }}  # fmt: skip
+    admin.finished(admin.call("PUT", f"{vm}/runCommands/watchScheduledEvents", watcher))
+
+
 def long_notice(admin: ArmAdmin) -> None:
     """NotBefore an hour away: only completeEviction ends an eviction in these tests."""
     control(admin, "PUT", "/timers/spotEvictionNotice", {"seconds": 3600, "tenantId": admin.tenant_id})
@@ -250,11 +260,7 @@ def test_the_watcher_delivers_the_preempt_document_with_the_vms_identity_token_r
     long_notice(admin)
     control(admin, "PUT", f"/tenants/{admin.tenant_id}/apps/{AUDIENCE}", {"consented": True})
     vm = spot_vm(admin, "watched", "WATCHED")
-    watcher = {"location": REGION, "properties": {
-        "source": {"script": "param($EventsUrl, $Audience)\n# forwards IMDS scheduled events"},
-        "parameters": [{"name": "EventsUrl", "value": receiver.url}, {"name": "Audience", "value": AUDIENCE}],
-    }}  # fmt: skip
-    admin.finished(admin.call("PUT", f"{vm}/runCommands/watchScheduledEvents", watcher))
+    install_watcher(admin, vm, receiver.url, AUDIENCE)
     posted = control(admin, "POST", "/spot/evict", {"vmId": vm})
 
     assert receiver.two.wait(60), f"the watcher's retry never came: {receiver.received}"
@@ -291,11 +297,7 @@ def test_a_watcher_gets_no_token_for_an_app_without_a_service_principal_in_the_v
     app = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b"
     control(admin, "PUT", f"/tenants/{admin.tenant_id}/apps/{app}", {"consented": False})
     vm = spot_vm(admin, "unconsented", "UNCONSENTED")
-    watcher = {"location": REGION, "properties": {
-        "source": {"script": "param($EventsUrl, $Audience)\n# forwards IMDS scheduled events"},
-        "parameters": [{"name": "EventsUrl", "value": receiver.url}, {"name": "Audience", "value": app}],
-    }}  # fmt: skip
-    admin.finished(admin.call("PUT", f"{vm}/runCommands/watchScheduledEvents", watcher))
+    install_watcher(admin, vm, receiver.url, app)
     control(admin, "POST", "/spot/evict", {"vmId": vm})
 
     deadline = time.monotonic() + 30
