@@ -38,7 +38,12 @@ VM = common.RG + r"/providers/Microsoft\.Compute/virtualMachines/(?P<vm>[^/]+)"
 VM_TYPE = "microsoft.compute/virtualmachines"
 COMPUTER_NAME = re.compile(r"^(?!\d+$)[A-Za-z0-9-]{1,15}$")
 RESERVED_USERS = {"administrator", "admin", "user", "user1", "test", "guest", "root", "a", "sa", "owner"}
-POWER_DISPLAY = {"running": "VM running", "deallocated": "VM deallocated", "stopped": "VM stopped"}
+POWER_DISPLAY = {
+    "running": "VM running",
+    "starting": "VM starting",
+    "deallocated": "VM deallocated",
+    "stopped": "VM stopped",
+}
 DEFAULT_THROTTLE = (500.0, 1500.0)  # Azure: PUT VM per subscription and region, 500 a minute, bucket 1,500
 # What a later PUT or PATCH of a VM may not change: Azure answers 409 PropertyChangeNotAllowed naming the property.
 # The Compute REST spec (specification/compute/.../virtualMachine.json, OSProfile) says computerName and

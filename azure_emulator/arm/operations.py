@@ -109,13 +109,21 @@ def respond(
     return Response(202, None, headers)
 
 
-def schedule(ctx: Context, resource_id: str, action: str, location: str, completes_at: float) -> str:
-    """An operation Azure itself starts on the resource (no request: a Spot eviction), its hook run once
-    `completes_at` has come, or earlier by finish_now; its id."""
+def schedule(
+    ctx: Context,
+    resource_id: str,
+    action: str,
+    location: str,
+    completes_at: float,
+    detail: dict[str, Any] | None = None,
+) -> str:
+    """An operation Azure itself starts on the resource (no request: a Spot eviction, a boot for a connecting user),
+    its hook run once `completes_at` has come, or earlier by finish_now; its id."""
     op: dict[str, Any] = {
         "id": str(uuid.uuid4()), "resourceId": resource_id, "action": action,
         "subscription": resource_id.split("/")[2], "namespace": _namespace(resource_id), "location": location,
-        "startTime": common.now_iso(ctx.clock), "completesAt": completes_at, "status": "InProgress", "detail": {},
+        "startTime": common.now_iso(ctx.clock), "completesAt": completes_at, "status": "InProgress",
+        "detail": detail or {},
     }  # fmt: skip
     ctx.store.put(OPERATION, op["id"], op)
     ctx.store.put(PENDING, op["id"], {"completesAt": completes_at})

@@ -2,7 +2,8 @@
 pool's ARM id>`: POST `signIns` {userPrincipalName, sessionHostName?} (placed as user_sessions.py says AVD places
 them; 409 NoFreeSession, counted, when no host takes them), POST `connections` {userPrincipalName, createTime?} (the
 user opens their desktop in a Remote Desktop client: as a sign-in, but a personal user's VM that is off is started
-first by Start VM on Connect where AVD may, else 409 with AVD's connection error, counted: start_on_connect.py; a
+first by Start VM on Connect where AVD may, and the answer is 202 {state: Starting} while it boots, the session
+beginning once it has; else 409 with AVD's connection error, counted: start_on_connect.py; a
 `createTime` dates a new session, for a test that simulates days of use), POST `signOuts` and `disconnects`
 {userPrincipalName},
 PUT `load` {signedInUsers, domain?, signOut?} (signs users `user0001@<domain>`... in or out until that many are
@@ -12,7 +13,8 @@ random do on average, the rule of the schedule replay), GET `sessionCounters` (s
 refused for want of a free session, sign-outs, log-offs, the sessions lost to a VM that stopped, messages) and
 `messages` (what sendMessage delivered), PUT `sessionHosts/<name>/agent` {status} (the host's agent reports a fault
 while its VM runs, or Available again: desktop_virtualization.AGENT_FAULTS; a host that is not routed to takes no
-new session). `POST /emulator/sessions {hostName, userId, action: signIn|signOut}` is the
+new session), POST `sessionHosts/<name>/booted` (the host's VM, started for a connecting user, has booted: the
+boot's wait ends now). `POST /emulator/sessions {hostName, userId, action: signIn|signOut}` is the
 API contract's form, for one session host named in any pool and a user by object id or UPN.
 `GET /emulator/avd/feed?tenantId=&userPrincipalName=` answers the user's feed (avd_feed.py): `{workspaces: [{id,
 name, desktops: [{applicationGroupId, hostPoolId, friendlyName, assignedSessionHost}]}]}`, 404 for a user the
@@ -168,6 +170,8 @@ def register(ctx: Context) -> None:
             upn, made_at = str(_text(request, "userPrincipalName")), _time(request, "createTime")
             new = session_of(ctx, pool["resource"]["id"], upn) is None
             session = start_on_connect.connect(ctx, pool, upn)
+            if session is None:  # AVD started the user's VM: their client waits while it boots
+                return Response(202, {"userPrincipalName": upn, "state": "Starting"})
             if new and made_at is not None:  # a test's simulated day: the session dated then, as AVD would show it
                 session["resource"]["properties"]["createTime"] = made_at
                 session = common.put(ctx, session)
@@ -212,8 +216,11 @@ def register(ctx: Context) -> None:
         """The host's agent breaks (or recovers) while its VM runs: {status: one of AGENT_FAULTS, or Available}."""
         status = request.json().get("status")
         if status not in (*desktop_virtualization.AGENT_FAULTS, "Available"):
-            raise ApiError(400, "InvalidRequestContent",
-                           f"'status' must be Available or one of {', '.join(desktop_virtualization.AGENT_FAULTS)}.")
+            raise ApiError(
+                400,
+                "InvalidRequestContent",
+                f"'status' must be Available or one of {', '.join(desktop_virtualization.AGENT_FAULTS)}.",
+            )
         with ctx.store.transaction():
             pool_id = pool_of(request)["resource"]["id"]
             docs = [d for d in common.children(ctx, pool_id, "sessionHosts") if _named(d, request.params["host"])]
@@ -223,6 +230,19 @@ def register(ctx: Context) -> None:
             doc["meta"]["agentStatus"] = None if status == "Available" else status
             common.put(ctx, doc)
             return Response(200, desktop_virtualization.host_view(ctx, doc))
+
+    @r.route("POST", POOL_CONTROL + r"/sessionHosts/(?P<host>[^/]+)/booted", operation="emulatorControl",
+             api="emulator", auth=False)  # fmt: skip
+    def post_booted(request: Request) -> Response:
+        """The host's VM, started for a connecting user, has booted now: the user who waited signs in."""
+        with ctx.store.transaction():
+            pool_id = pool_of(request)["resource"]["id"]
+            docs = [d for d in common.children(ctx, pool_id, "sessionHosts") if _named(d, request.params["host"])]
+            if not docs:
+                raise ApiError(404, "NotFound", f"No session host {request.params['host']} in the pool.")
+            if not start_on_connect.boot_now(ctx, docs[0]["resource"]["properties"]["resourceId"]):
+                raise ApiError(409, "Conflict", f"The VM of {request.params['host']} is not booting.")
+            return Response(200, desktop_virtualization.host_view(ctx, docs[0]))
 
     @r.route("GET", POOL_CONTROL + r"/messages", operation="emulatorControl", api="emulator", auth=False)
     def get_messages(request: Request) -> Response:

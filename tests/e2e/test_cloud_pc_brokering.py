@@ -13,7 +13,7 @@ from shared.catalog.app_access import DESKTOP_VIRTUALIZATION_USER
 from shared.services.cloud_pcs.provisioning_steps import nic_name, vm_name
 from tests.e2e.test_lifecycle import gone, status_becomes
 from tests.e2e.test_provisioning import BIG_PLAN, PLAN, assign, provision_one, settled_cloud_pcs, timeline
-from tests.utils.api_client import ApiClient
+from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 DV = "Microsoft.DesktopVirtualization"
@@ -52,11 +52,16 @@ def session_hosts(tenant: Tenant, pool_id: str) -> dict[str, str | None]:
 
 
 def connect(tenant: Tenant, pool_id: str, upn: str) -> str:
-    """The user opens their desktop (the emulator's session control); the session host they land on, lower case."""
+    """The user opens their desktop (the emulator's session control), their client waiting while a VM Start VM on
+    Connect started boots (202); the session host they land on, lower case."""
     control = f"{tenant.arm.emulator.base_url}/emulator/avd{pool_id}/connections"
-    reply = tenant.arm.session.post(control, json={"userPrincipalName": upn}, timeout=30)
-    assert reply.status_code == 201, reply.text
-    return str(reply.json()["name"]).split("/")[1].lower()
+
+    def landed() -> str:
+        reply = tenant.arm.session.post(control, json={"userPrincipalName": upn}, timeout=30)
+        assert reply.status_code == 201, reply.text
+        return str(reply.json()["name"]).split("/")[1].lower()
+
+    return eventually(landed, timeout_s=60)
 
 
 def feed(tenant: Tenant, upn: str) -> list[tuple[str, str | None]]:

@@ -88,6 +88,14 @@ def test_a_cloud_pc_sleeps_after_its_user_disconnects_and_their_connection_wakes
     avd = tenant.arm.service_principal(AZURE_VIRTUAL_DESKTOP_APP_ID)  # Azure Virtual Desktop's, in every tenant
     granted = tenant.arm.assign(tenant.arm.group_id(CLOUD_PC_RG), role, avd)
     assert onboarding_item(api, tenant)["status"] == "present"
+    tenant.controls.latency("startVmOnConnect", 3600)  # Windows boots while ann's client waits
+    booting = tenant.arm.session.post(f"{control}/connections", json={"userPrincipalName": upn}, timeout=30)
+    assert booting.status_code == 202, booting.text
+    assert power(tenant, vm) == "PowerState/starting"
+    watched = watch_use(engine, tenant.id, seen + timedelta(minutes=40))  # a watch while it boots: not awake yet
+    assert (watched.sleeps, watched.woken) == ([], 0) and lines(api, path, "awake") == []
+    booted = tenant.arm.session.post(f"{control}/sessionHosts/{host.upper()}/booted", timeout=30)
+    assert booted.status_code == 200, booted.text
     assert connect(tenant, pool["id"], upn) == host  # Start VM on Connect started it, and ann signs in
     assert power(tenant, vm) == "PowerState/running"
     run_watch(api)

@@ -83,8 +83,12 @@ def test_a_disconnected_users_host_is_deallocated_after_the_limit_and_started_wh
     avd = tenant.arm.service_principal(AZURE_VIRTUAL_DESKTOP_APP_ID)  # Azure Virtual Desktop's, in every tenant
     tenant.arm.assign(tenant.arm.group_id(CLOUD_PC_RG), role, avd)
     assert onboarding_item(api, tenant)["status"] == "present"
-    started = tenant.arm.session.post(connect, json={"userPrincipalName": users.upn("ann")}, timeout=30)
-    assert started.status_code == 201, started.text
+
+    def started() -> None:  # her client waits while the VM boots (202), then her session begins
+        reply = tenant.arm.session.post(connect, json={"userPrincipalName": users.upn("ann")}, timeout=30)
+        assert reply.status_code == 201, reply.text
+
+    eventually(started, timeout_s=60)
     assert power(tenant, host) == "PowerState/running" and users.counters()["startsOnConnect"] == 1
     [session] = api.get(f"{path}/sessions").json()["value"]
     assert (session["userPrincipalName"], session["state"], session["sessionHostName"]) == (

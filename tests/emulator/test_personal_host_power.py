@@ -13,7 +13,7 @@ from azure_emulator.consent import AZURE_VIRTUAL_DESKTOP_APP_ID
 from tests.emulator.test_arm_rbac import assign, custom_role
 from tests.emulator.test_avd_user_sessions import Pool
 from tests.emulator.test_desktop_virtualization import NS, REGION, call, host_pool, install_agent, new_token, pool_body
-from tests.utils.arm_admin import ArmAdmin
+from tests.utils.arm_admin import ArmAdmin, Controls
 
 POWER_ON = "489581de-a3bd-480d-9518-53dea7416b33"  # Desktop Virtualization Power On Contributor
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
@@ -69,15 +69,44 @@ def test_a_connection_starts_the_users_deallocated_host_only_with_the_role_and_t
     assert power(admin, pool.vms[0]) == ["PowerState/deallocated"]
 
     assign(admin, avd, POWER_ON, admin.group_id("rg"), "ServicePrincipal")
-    started = connect(pool, "ann@contoso.com")
-    assert started.status_code == 201, started.text
-    assert started.json()["properties"]["sessionState"] == "Active"
+    Controls(admin.emulator, admin.tenant_id).latency(
+        "startVmOnConnect", 3600
+    )  # a boot no test waits for: the booted control ends it
+    booting = connect(pool, "ann@contoso.com")
+    assert (booting.status_code, booting.json()["state"]) == (202, "Starting"), booting.text
+    assert power(admin, pool.vms[0]) == ["PowerState/starting"]
+    assert pool.sessions() == [] and host_status(pool, 0) == "Shutdown", "her client waits while Windows boots"
+    assert connect(pool, "ann@contoso.com").status_code == 202, "a second try waits for the same boot"
+    booted = pool.admin.session.post(f"{pool.control}/sessionHosts/{pool.host(0)}/booted", timeout=30)
+    assert booted.status_code == 200 and booted.json()["properties"]["status"] == "Available", booted.text
     assert power(admin, pool.vms[0]) == ["PowerState/running"]
+    [started] = pool.sessions()
+    assert started["properties"]["sessionState"] == "Active"
     assert pool.where() == {"ann@contoso.com": pool.host(0)}
     again = connect(pool, "ann@contoso.com")  # her host runs: a connection is a sign-in back to her session
-    assert again.status_code == 201 and again.json()["name"] == started.json()["name"]
+    assert again.status_code == 201 and again.json()["name"] == started["name"]
     counted = pool.counters()
     assert (counted["startsOnConnect"], counted["refusedStarts"], counted["refusedSignIns"]) == (1, 4, 4)
+
+
+def test_a_vm_stopped_while_it_boots_gives_its_waiting_user_no_session(admin: ArmAdmin) -> None:
+    pool = Pool(admin, "hpb", 1, **PERSONAL)
+    pool.signed_in("ann@contoso.com")
+    pool.vm_action(0, "deallocate")
+    call(admin, "PATCH", pool.id, {"properties": {"startVMOnConnect": True}})
+    assign(admin, admin.service_principal(AVD_APP_ID), POWER_ON, admin.group_id("rg"), "ServicePrincipal")
+    Controls(admin.emulator, admin.tenant_id).latency("startVmOnConnect", 3600)
+    assert connect(pool, "ann@contoso.com").status_code == 202
+    pool.vm_action(0, "deallocate")  # an admin's power off while it boots
+    assert power(admin, pool.vms[0]) == ["PowerState/deallocated"]
+    late = pool.admin.session.post(f"{pool.control}/sessionHosts/{pool.host(0)}/booted", timeout=30)
+    assert late.status_code == 409, "nothing boots any more"
+    assert pool.sessions() == []
+
+
+def host_status(pool: Pool, index: int) -> str:
+    host = pool.admin.session.get(pool.admin.url(f"{pool.id}/sessionHosts/{pool.host(index)}"), timeout=30)
+    return str(host.json()["properties"]["status"])
 
 
 def gallery_version(admin: ArmAdmin, name: str, hibernate: bool) -> str:
@@ -152,6 +181,7 @@ def test_a_hibernated_host_keeps_its_session_for_its_user_who_starts_it_by_conne
     [kept] = pool.sessions()
     assert kept["properties"]["sessionState"] == "Disconnected" and pool.counters()["lostSessions"] == 0
     assert pool.sign_in("ann@contoso.com").status_code == 409, "her session's host is not running"
+    Controls(admin.emulator, admin.tenant_id).latency("startVmOnConnect", 0)  # resumed at once
     back = connect(pool, "ann@contoso.com")
     assert back.status_code == 201 and back.json()["name"] == first["name"], "the same session, resumed"
     assert back.json()["properties"]["sessionState"] == "Active"
