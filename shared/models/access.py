@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -120,3 +121,15 @@ class AuditRecord(AuditEvent):
     # saved before that write: how an event a crash left pending is settled (see shared/services/access/audit.py)
     written_at: list[str] | None = None
     intended: dict[str, str] | None = None
+
+
+RowKey = tuple[str, str, str]  # table, partition key, row key
+
+
+@dataclass(frozen=True)
+class Intent:
+    """Told before a request's first write, so a crash cannot hide it: where it goes and what it sets."""
+
+    key: RowKey
+    resource_id: str | None
+    fingerprint: dict[str, str]  # field -> digest of the value the write sets, for fields it changes

@@ -6,9 +6,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.models.access import AuditRecord, RoleAssignment
+from shared.models.access import AuditRecord, Intent, RoleAssignment
 from shared.models.tenants import BackendName, Tenant
-from shared.storage.change_capture import Intent
 
 
 class TenantStore(Protocol):

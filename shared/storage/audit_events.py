@@ -9,8 +9,7 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import EntityProperty
 
-from shared.models.access import AuditRecord
-from shared.storage.change_capture import Intent
+from shared.models.access import AuditRecord, Intent
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
 

@@ -11,18 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.models.access import Intent, RowKey
+
 STAMP = "AuditEventId"  # the property each write under a capture carries: which audited request wrote the row
-RowKey = tuple[str, str, str]  # table, partition key, row key
 Image = dict[str, Any]  # a row as its model's wire fields
-
-
-@dataclass(frozen=True)
-class Intent:
-    """Told before a request's first write, so a crash cannot hide it: where it goes and what it sets."""
-
-    key: RowKey
-    resource_id: str | None
-    fingerprint: dict[str, str]  # field -> digest of the value the write sets, for fields it changes
 
 
 @dataclass

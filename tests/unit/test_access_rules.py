@@ -8,12 +8,12 @@ import azure.functions as func
 import pytest
 
 from shared.errors import Conflict
-from shared.models.access import Caller, Role, RoleAssignment, RoleAssignmentCreate
+from shared.models.access import Caller, Role, RoleAssignment, RoleAssignmentCreate, RowKey
 from shared.models.tenants import Tenant
 from shared.ports.bundles import AccessPorts
 from shared.services.access import roles as access
 from shared.services.access.audit import MASK, changes_of, masked
-from shared.storage.change_capture import ChangeCapture, RowKey
+from shared.storage.change_capture import ChangeCapture
 from shared.storage.role_assignments import RoleAssignmentRepository
 from shared.storage.tenants import TenantRepository
 from tests.fakes.tables import MemoryTableService, memory_storage

@@ -76,3 +76,18 @@ def test_triggers_activities_and_orchestrators_reach_storage_and_the_cloud_only_
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(adapters)
     ]
     assert reached == []
+
+
+def test_the_models_and_ports_import_nothing_above_them() -> None:
+    """Models and ports are the floor every layer stands on: they name no adapter (storage, cloud) and no service, so
+    an arrow inside shared/ never runs back up."""
+    above = ("shared.storage", "shared.cloud", "shared.services", "shared.bootstrap")
+    floor = [ROOT / "shared" / "models", ROOT / "shared" / "ports", ROOT / "shared" / "catalog"]
+    reached = [
+        f"{path.relative_to(ROOT)} imports {node.module}"
+        for folder in floor
+        for path in folder.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(above)
+    ]
+    assert reached == []

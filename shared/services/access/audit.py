@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.models.access import AuditActor, AuditChange, AuditEvent, AuditRecord, AuditResult, Caller
+from shared.models.access import AuditActor, AuditChange, AuditEvent, AuditRecord, AuditResult, Caller, Intent, RowKey
 from shared.ports.bundles import AuditPorts
-from shared.storage.change_capture import STAMP, ChangeCapture, Image, Intent, RowKey, capturing, fingerprint
+from shared.storage.change_capture import STAMP, ChangeCapture, Image, capturing, fingerprint
 
 SECRET_FIELD = re.compile(r"password|secret|credential|token|privatekey|apikey", re.IGNORECASE)
 MASK = "***"
