@@ -10,7 +10,7 @@ from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import Windows365MirrorRun
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import windows365_mirror
+from shared.services.backends import windows365_mirror
 
 
 def blueprint(ports: EnginePorts) -> df.Blueprint:

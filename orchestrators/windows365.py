@@ -1,5 +1,5 @@
 """The orchestrator that follows a windows365 tenant's Cloud PCs: reads Windows 365 until it is done working, as
-phased work (shared/services/cloud_pcs/windows365_mirror.py `follow`) taken by orchestrators/phases.py."""
+phased work (shared/services/backends/windows365_mirror.py `follow`) taken by orchestrators/phases.py."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from shared.models.base import Page
 from shared.models.policies import AssignRequest
 from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
 from shared.ports.admin_ports import AdminPorts
-from shared.services.cloud_pcs import user_settings as service
+from shared.services.backends import user_settings as service
 from triggers.http_api import Api, created, page_of, updated
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest
 from triggers.http_responses import ApiResponse

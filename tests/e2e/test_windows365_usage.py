@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from shared.bootstrap import Services
-from shared.services.cloud_pcs.windows365_mirror import mirror
+from shared.services.backends.windows365_mirror import mirror
 from tests.e2e.test_windows365_provisioning import adele_and_ben
 from tests.utils.api_client import ApiClient, eventually
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import ast
 import re
 
-from shared.services.cloud_pcs import cloud_pc_actions, provisioning_steps, timeline, windows365_audit
+from shared.services.backends import windows365_audit
+from shared.services.cloud_pcs import cloud_pc_actions, provisioning_steps, timeline
 from shared.services.cloud_pcs.cloud_pc_transitions import TRANSITIONS
 from shared.services.spot_pc import host_power, image_builds, spot_group_deployments
 from tests.conftest import PROJECT_ROOT

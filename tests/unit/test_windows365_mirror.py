@@ -12,7 +12,7 @@ from shared.catalog.service_plans import WINDOWS365_ID_BY_PLAN_ID
 from shared.errors import PreconditionFailed
 from shared.models.cloud_pcs import CloudPc
 from shared.ports.windows365 import Windows365CloudPc
-from shared.services.cloud_pcs.windows365_mirror import mirror
+from shared.services.backends.windows365_mirror import mirror
 from tests.fakes import Fakes
 from tests.fakes.seed import PLAN, TENANT, cloud_pc
 

@@ -10,7 +10,7 @@ from shared.catalog.app_access import WINDOWS365_ROLES
 from shared.models.connections import Connection, HealthCheck, HealthCheckStatusDetail
 from shared.models.images import DeviceImage
 from shared.ports.bundles import OnboardingPorts
-from shared.services.access.onboarding import windows365_role_checks
+from shared.services.backends.windows365_roles import windows365_role_checks
 
 SUB = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 VNET = f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-eu"

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlencode
 
@@ -15,9 +14,7 @@ from shared.catalog.app_access import (
     BUILT_IN_ROLES,
     CUSTOM_ROLE_NAME,
     SERVICE_ROLES,
-    WINDOWS365_ROLES,
     ActionScope,
-    ServiceRole,
     assignment_condition,
     custom_role,
     custom_role_command,
@@ -144,20 +141,6 @@ class ScopeCheck:
     missing: list[str] | None = None
 
 
-@dataclass
-class _Word:
-    """What a service last said of its principal's role at one scope: (when, held) from each of its verdicts."""
-
-    role: ServiceRole
-    subscription_id: str
-    scope: str
-    said: list[tuple[datetime, bool]] = field(default_factory=list)
-
-    def check(self) -> ServiceRoleCheck:
-        latest = max(self.said, key=lambda word: word[0], default=None)
-        return ServiceRoleCheck(self.role, self.subscription_id, self.scope, None if latest is None else latest[1])
-
-
 def asked_of_azure(ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
                    ) -> list[ServiceRoleCheck]:  # fmt: skip
     """The service roles the app's own Cloud PCs need, each held or not as ARM answers (not known without consent)."""
@@ -180,8 +163,11 @@ def service_role_scopes(ports: ServiceRolePorts, tenant_id: str, sites: list[Sit
             break
     wanted |= _sleeping_policies_sites(ports, tenant_id, sites)
     groups = {(site.subscription_id, site.resource_group_name.lower()): site for site in sites if site.id in wanted}
-    return [ServiceRoleCheck(role, site.subscription_id, _group(site.subscription_id, site.resource_group_name))
-            for site in groups.values() for role in SERVICE_ROLES]  # fmt: skip
+    return [
+        ServiceRoleCheck(role, sub, resource_group_scope(sub, group))
+        for (sub, group) in ((site.subscription_id, site.resource_group_name) for site in groups.values())
+        for role in SERVICE_ROLES
+    ]
 
 
 def _sleeping_policies_sites(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> set[str]:
@@ -203,56 +189,13 @@ def _sleeping_policies_sites(ports: ServiceRolePorts, tenant_id: str, sites: lis
     return found
 
 
-def _group(subscription_id: str, resource_group: str) -> str:
+def resource_group_scope(subscription_id: str, resource_group: str) -> str:
+    """A resource group's id, the scope a role is held at."""
     return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
 
 
-def windows365_role_checks(
-    ports: ServiceRolePorts, tenant_id: str, sites: list[Site], subscriptions: Sequence[str] = ()
-) -> list[ServiceRoleCheck]:
-    """Windows 365's roles where a `windows365` tenant's connections and custom images are, each held or not as
-    Windows 365 itself last found it: the app cannot read another principal's role assignments there (it has no Azure
-    role in such a tenant), and Windows 365's own verdicts are what the Cloud PCs meet. A connection's finished health
-    checks tell of all three (its check of a role passed: held; failed with the role's errorType: not held); an
-    uploaded image tells of Reader on its source's subscription (ready: held; failed `sourceImageNotFound`: not, as
-    far as the app can tell). The latest word wins; none yet (a run or an upload still going): not known."""
-    reader, interfaces, network = WINDOWS365_ROLES
-    words: dict[tuple[str, str], _Word] = {}
-
-    def said(role: ServiceRole, subscription_id: str, scope: str, at: datetime | None, held: bool | None) -> None:
-        word = words.setdefault((role.name, scope.lower()), _Word(role, subscription_id, scope))
-        if at is not None and held is not None:
-            word.said.append((at, held))
-
-    groups = {site.id: site.resource_group_name for site in sites}
-    for connection in _connections(ports, tenant_id):
-        detail = connection.health_check_status_detail
-        sub = connection.subscription_id
-        # Windows 365 places the Cloud PCs' network interfaces in the site's resource group (connection_spec)
-        group = _group(sub, groups.get(connection.site_id, connection.resource_group_name))
-        for role, scope in ((reader, f"/subscriptions/{sub}"), (interfaces, group),
-                            (network, connection.virtual_network_id or "")):  # fmt: skip
-            found = next((c for c in detail.health_checks if c.display_name == role.checked_by), None)
-            held = None
-            if found is not None and found.status == "passed":
-                held = True
-            elif found is not None and found.status == "failed" and found.error_type == role.error_type:
-                held = False
-            said(role, sub, scope, (found and found.end_date_time) or detail.end_date_time, held)
-    for image in ports.images.list_all_images(tenant_id) if ports.images is not None else []:
-        if not image.windows365_id:
-            continue
-        sub = image.source_image_resource_id.split("/")[2]
-        held = True if image.status == "ready" else False if image.error_code == "sourceImageNotFound" else None
-        said(reader, sub, f"/subscriptions/{sub}", image.last_modified_date_time, held)
-    for (
-        sub
-    ) in subscriptions:  # named before any connection: Reader there is asked for, not known until Windows 365 says
-        said(reader, sub, f"/subscriptions/{sub}", None, None)
-    return [word.check() for word in words.values()]
-
-
-def _connections(ports: ServiceRolePorts, tenant_id: str) -> Iterable[Connection]:
+def connections_of(ports: ServiceRolePorts, tenant_id: str) -> Iterable[Connection]:
+    """Every connection of the tenant, page after page."""
     token = None
     while ports.connections is not None:
         page, token = ports.connections.list_connections(tenant_id, top=100, skip_token=token)
@@ -289,7 +232,7 @@ def scopes_of(sites: list[Site], subnets: Sequence[str] = (), subscriptions: Seq
 
 
 def _connection_subnets(ports: ServiceRolePorts, tenant_id: str) -> list[str]:
-    return [connection.subnet_id for connection in _connections(ports, tenant_id) if connection.subnet_id]
+    return [connection.subnet_id for connection in connections_of(ports, tenant_id) if connection.subnet_id]
 
 
 def uses_email(ports: OnboardingReportPorts, tenant: Tenant) -> bool:

@@ -9,9 +9,9 @@ from shared.models.sites import Site
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.service_role_ports import ServiceRolePorts
-from shared.services.access import onboarding
 from shared.services.backends.windows365_cloud_pcs import Windows365CloudPcWork
 from shared.services.backends.windows365_configuration import Windows365Configuration
+from shared.services.backends.windows365_roles import windows365_role_checks
 
 # user settings are Windows 365's (on the azure backend local admin is a policy field)
 USER_SETTING_OPERATIONS = frozenset({"createUserSetting", "listUserSettings", "getUserSetting", "updateUserSetting",
@@ -28,7 +28,7 @@ class Windows365Access:
         subscriptions: Sequence[str] = (),
     ) -> list[ServiceRoleCheck]:  # fmt: skip
         # Windows 365's own verdicts, consent or not
-        return onboarding.windows365_role_checks(ports, tenant_id, sites, subscriptions)
+        return windows365_role_checks(ports, tenant_id, sites, subscriptions)
 
 
 class Windows365Backend:

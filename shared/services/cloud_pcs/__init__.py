@@ -1,9 +1,9 @@
 """Cloud PCs from provisioning to clean-up: the reconcile, the provisioning run, the actions, bulk actions, the
-lifecycle, sleep while unused, connected time and usage reports, the reclaim of unused ones, user settings and
-restore points, and the mirror of Windows 365's own Cloud PCs.
+lifecycle, sleep while unused, connected time and usage reports, the reclaim of unused ones, and restore points
+(Windows 365's own user settings and the mirror of its Cloud PCs live with their backend: services/backends).
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
 __all__ = ["bulk_actions", "cloud_pc_actions", "cloud_pc_sleep", "cloud_pc_transitions", "connected_time",
     "desktop_brokering", "explanation", "lifecycle", "pending_starts", "provisioning", "reclaim", "reconcile",
-    "restore_points", "timeline", "usage_reports", "user_settings", "windows365_mirror"]  # fmt: skip
+    "restore_points", "timeline", "usage_reports"]  # fmt: skip

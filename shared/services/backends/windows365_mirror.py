@@ -27,9 +27,9 @@ from shared.ports.directory import Directory
 from shared.ports.progress import Progress
 from shared.ports.stores import RefusedWorkStore
 from shared.ports.windows365 import Windows365CloudPc
+from shared.services.backends.windows365_audit import AuditImportPorts, graph_time, import_audit_events
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save
-from shared.services.cloud_pcs.windows365_audit import AuditImportPorts, graph_time, import_audit_events
 from shared.services.engine import phased
 from shared.services.engine.refused_work import watched
 from shared.services.engine.updates import ATTEMPTS

@@ -1,0 +1,73 @@
+"""Windows 365's own roles in a `windows365` tenant's subscriptions, as Windows 365 last found them: the onboarding
+report's word on them (the app holds no Azure role there to read them itself)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shared.catalog.app_access import WINDOWS365_ROLES, ServiceRole
+from shared.models.sites import Site
+from shared.ports.backend_facets import ServiceRoleCheck
+from shared.ports.service_role_ports import ServiceRolePorts
+from shared.services.access.onboarding import connections_of, resource_group_scope
+
+
+@dataclass
+class _Word:
+    """What a service last said of its principal's role at one scope: (when, held) from each of its verdicts."""
+
+    role: ServiceRole
+    subscription_id: str
+    scope: str
+    said: list[tuple[datetime, bool]] = field(default_factory=list)
+
+    def check(self) -> ServiceRoleCheck:
+        latest = max(self.said, key=lambda word: word[0], default=None)
+        return ServiceRoleCheck(self.role, self.subscription_id, self.scope, None if latest is None else latest[1])
+
+
+def windows365_role_checks(
+    ports: ServiceRolePorts, tenant_id: str, sites: list[Site], subscriptions: Sequence[str] = ()
+) -> list[ServiceRoleCheck]:
+    """Windows 365's roles where a `windows365` tenant's connections and custom images are, each held or not as
+    Windows 365 itself last found it: the app cannot read another principal's role assignments there (it has no Azure
+    role in such a tenant), and Windows 365's own verdicts are what the Cloud PCs meet. A connection's finished health
+    checks tell of all three (its check of a role passed: held; failed with the role's errorType: not held); an
+    uploaded image tells of Reader on its source's subscription (ready: held; failed `sourceImageNotFound`: not, as
+    far as the app can tell). The latest word wins; none yet (a run or an upload still going): not known."""
+    reader, interfaces, network = WINDOWS365_ROLES
+    words: dict[tuple[str, str], _Word] = {}
+
+    def said(role: ServiceRole, subscription_id: str, scope: str, at: datetime | None, held: bool | None) -> None:
+        word = words.setdefault((role.name, scope.lower()), _Word(role, subscription_id, scope))
+        if at is not None and held is not None:
+            word.said.append((at, held))
+
+    groups = {site.id: site.resource_group_name for site in sites}
+    for connection in connections_of(ports, tenant_id):
+        detail = connection.health_check_status_detail
+        sub = connection.subscription_id
+        # Windows 365 places the Cloud PCs' network interfaces in the site's resource group (connection_spec)
+        group = resource_group_scope(sub, groups.get(connection.site_id, connection.resource_group_name))
+        for role, scope in ((reader, f"/subscriptions/{sub}"), (interfaces, group),
+                            (network, connection.virtual_network_id or "")):  # fmt: skip
+            found = next((c for c in detail.health_checks if c.display_name == role.checked_by), None)
+            held = None
+            if found is not None and found.status == "passed":
+                held = True
+            elif found is not None and found.status == "failed" and found.error_type == role.error_type:
+                held = False
+            said(role, sub, scope, (found and found.end_date_time) or detail.end_date_time, held)
+    for image in ports.images.list_all_images(tenant_id) if ports.images is not None else []:
+        if image.windows365_id is None:  # not uploaded yet: Windows 365 has not looked at its source
+            continue
+        sub = image.source_image_resource_id.split("/")[2]
+        held = True if image.status == "ready" else False if image.error_code == "sourceImageNotFound" else None
+        said(reader, sub, f"/subscriptions/{sub}", image.last_modified_date_time, held)
+    for (
+        sub
+    ) in subscriptions:  # named before any connection: Reader there is asked for, not known until Windows 365 says
+        said(reader, sub, f"/subscriptions/{sub}", None, None)
+    return [word.check() for word in words.values()]
