@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from shared.ports.cloud_errors import REQUEST_BUDGET
 from shared.services.cloud_pcs.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
 from tests.utils.api_client import ApiClient, eventually
 from tests.utils.app_stack import Collected
@@ -36,6 +38,9 @@ def settled_cloud_pcs(api: ApiClient, tenant: Tenant, count: int) -> list[dict[s
 
 def assign(api: ApiClient, tenant: Tenant, policy: dict[str, Any], *groups: str) -> None:
     tenant.assign(policy, *groups)
+
+
+FALSE_PRECISION = re.compile(r"(?<![\d.])\d+\.\d{2,}(?![\d.])")  # 1.33821 s, not an address
 
 
 def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> None:
@@ -87,6 +92,10 @@ def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> N
     lines = [(e["attempt"], e["name"], e["outcome"], e.get("code")) for e in timeline if e["kind"] == "step"]
     assert [line for line in lines if line[2] != "succeeded"] == []  # the summary of a failure names the odd ones
     assert timeline[-1]["name"] == "provisioned"
+    for cloud_pc in provisioned:  # a healthy provisioning speaks no engine words and no false precision
+        said = api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events").json()["value"]
+        assert [e for e in said if e["name"] == "heldByAzure" and e.get("code") == REQUEST_BUDGET] == []
+        assert [e["message"] for e in said if FALSE_PRECISION.search(e.get("message") or "")] == []
 
     only_u4 = cloud_pcs(api, tenant, f"&userId={tenant.uid('u4')}")
     assert len(only_u4) == 2

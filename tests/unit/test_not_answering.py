@@ -13,7 +13,8 @@ from azure.core.exceptions import ServiceRequestError, ServiceRequestTimeoutErro
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.transport import ARM_PATIENCE, GRAPH_PATIENCE, KEY_VAULT_PATIENCE, http_transport
 from shared.models.provisioning import CloudPcJob
-from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
+from shared.models.words import waited
+from shared.ports.cloud_errors import NOT_ANSWERING, REQUEST_BUDGET, UNANSWERED, CloudError
 from shared.ports.progress import Progress
 from shared.services.cloud_pcs.timeline import held_line
 
@@ -55,6 +56,28 @@ def test_the_timeline_line_says_which_service_did_not_answer() -> None:
     job = cast(CloudPcJob, SimpleNamespace(cloud_pc_id="c1", run=1, generation=1))  # what a line is keyed by
     now = datetime(2026, 1, 1, tzinfo=UTC)
     line = held_line(job, 1, "createVm", NOT_ANSWERING, 5, now, "Azure Resource Manager did not answer within 20 s")
-    assert (line.name, line.code) == ("heldByAzure", NOT_ANSWERING)
+    assert line is not None and (line.name, line.code) == ("heldByAzure", NOT_ANSWERING)
     assert line.message is not None
     assert line.message.startswith("createVm: Azure Resource Manager did not answer within 20 s; the app asks again")
+
+
+def test_the_apps_own_pacing_is_said_only_when_long_and_in_an_admins_words() -> None:
+    job = cast(CloudPcJob, SimpleNamespace(cloud_pc_id="c1", run=1, generation=1))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert held_line(job, 1, "createVm", REQUEST_BUDGET, 1.33821, now) is None, "a healthy provisioning meets it"
+    line = held_line(job, 1, "createVm", REQUEST_BUDGET, 95.5, now)
+    assert line is not None and line.message == (
+        "createVm: waiting its turn under the subscription's Azure request limit, so that Azure need not refuse; "
+        "the app asks again in 2 min and goes on by itself, spending no attempt."
+    )
+    held = held_line(job, 1, "createNic", "TooManyRequests", 2.4999, now)
+    assert held is not None and "asks again in 2 s" in str(held.message)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0.2, "1 s"), (1.33821, "1 s"), (59.6, "60 s"), (89, "89 s"), (95, "2 min"), (3599, "1 h"), (3900, "1 h 5 min"),
+     (7200, "2 h")],
+)  # fmt: skip
+def test_a_wait_is_said_in_whole_seconds_or_minutes(seconds: float, said: str) -> None:
+    assert waited(seconds) == said

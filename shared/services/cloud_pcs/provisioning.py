@@ -229,8 +229,10 @@ def take_steps(
         line(taken.run, job.steps[taken.run.phase], "running")
     held = taken.run.held if taken.outcome is None else None
     if held is not None and not (waited_before and start.held == held):  # a hold says so once, not per request
-        timeline.append(held_line(job, attempt, job.steps[taken.run.phase], held, taken.wait_seconds, ports.clock(),
-                                  taken.run.held_reason))  # fmt: skip
+        said = held_line(job, attempt, job.steps[taken.run.phase], held, taken.wait_seconds, ports.clock(),
+                         taken.run.held_reason)  # fmt: skip
+        if said is not None:
+            timeline.append(said)
     reached = state.model_copy(update={
         "completed": taken.run.phase, "resume": _resume_of(job.steps, taken), "warnings": warnings,
         "resources": resources, "failure": failure[0] if failure else None,

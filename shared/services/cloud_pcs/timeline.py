@@ -9,6 +9,7 @@ from typing import Any
 from shared.errors import Conflict, PreconditionFailed
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
 from shared.models.provisioning import CloudPcJob
+from shared.models.words import waited
 from shared.ports.cloud_errors import REQUEST_BUDGET, UNANSWERED
 from shared.ports.cloud_pc_work_ports import TimelinePorts
 from shared.services.cloud_pcs.provisioning_steps import ORDER, STAGE_OF
@@ -17,6 +18,7 @@ from shared.services.engine.updates import ATTEMPTS
 # milestones of one attempt, placed among its steps; other milestones belong to the run (lifecycle)
 ATTEMPT_MILESTONES = {"provisioningStarted": 0, "attemptFailed": 90, "attemptCleanedUp": 91}
 RUN_RESULTS = ("provisioned", "provisioningFailed")  # sort after every attempt of the run
+PACING_SAID_S = 30  # the app's own pacing shorter than this is no news on a Cloud PC's timeline
 
 
 def timeline_event(
@@ -74,18 +76,21 @@ def timeline_event(
 
 def held_line(
     job: CloudPcJob, attempt: int, step: str, code: str, wait_s: float, now: datetime, reason: str | None = None
-) -> CloudPcEvent:
+) -> CloudPcEvent | None:
     """The one line of a step that Azure holds (a throttle, a busy resource, an outage, a service not answering): what
     held it (the adapter's `reason`, naming the service), and that the wait spends no attempt. Keyed by the step and
-    code, so the same hold again within the attempt rewrites its line."""
+    code, so the same hold again within the attempt rewrites its line. The app's own pacing under the subscription's
+    request limit is said only when it is long: a short one is part of a healthy provisioning."""
     if code.casefold() == REQUEST_BUDGET.casefold():  # the app's own hold, before Azure would refuse
-        what = "the subscription's ARM request budget is nearly spent, so the app waits before Azure would refuse"
+        if wait_s < PACING_SAID_S:
+            return None
+        what = "waiting its turn under the subscription's Azure request limit, so that Azure need not refuse"
     else:
         what = reason or ("Azure did not answer" if code.casefold() == UNANSWERED.casefold() else
                           f"Azure said not now ({code})")  # fmt: skip
     return timeline_event(
         job.cloud_pc_id, job.run, job.generation, "heldByAzure", now, attempt=attempt, within=step, code=code,
-        message=f"{step}: {what}; the app asks again in {wait_s:g} s and goes on by itself, spending no attempt.",
+        message=f"{step}: {what}; the app asks again in {waited(wait_s)} and goes on by itself, spending no attempt.",
     )  # fmt: skip
 
 
