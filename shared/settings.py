@@ -174,7 +174,9 @@ class Settings(BaseSettings):
         default="0 */5 * * * *", description="NCRONTAB of the timer evaluating every tenant's enabled alert rules."
     )
     price_refresh_schedule: str = Field(
-        default="0 45 1 * * *", description="NCRONTAB of the daily read of Azure's list prices into the price cache."
+        default="0 45 * * * *",
+        description="NCRONTAB of the read of the list prices the price cache lacks: each region's once a day, a new "
+        "region's or size's at the next run.",
     )
     cost_currencies: str = Field(
         default="USD",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
+from datetime import UTC, datetime
 
 import azure.durable_functions as df
 import azure.functions as func
@@ -29,7 +29,6 @@ def blueprint(
     settings: Settings, ports: AdminPorts, engine: EnginePorts, audit_ports: AuditPorts, prices: PricePorts
 ) -> df.Blueprint:
     bp = df.Blueprint()
-    started = threading.Event()  # set by the first run in this worker: the host's start-up run
 
     @bp.function_name("lifecycleSweep")
     @bp.timer_trigger(arg_name="timer", schedule=settings.lifecycle_sweep_schedule, run_on_startup=False)
@@ -98,12 +97,10 @@ def blueprint(
     @bp.function_name("refreshPrices")
     @bp.timer_trigger(arg_name="timer", schedule=settings.price_refresh_schedule, run_on_startup=True)
     def refresh_prices(timer: func.TimerRequest) -> None:
-        """Azure's list prices read once a day into the cache, and at the host's start when it holds none yet (the
-        cost reports would have no price until the first daily run). A run whose reads partly failed raises after
-        the rest, so the host's telemetry shows it; the failed ones keep the days before."""
-        first = not started.is_set()
-        started.set()
-        outcome = price_refresh.refresh_prices(prices, only_when_empty=first)
+        """The list prices today lacks read into the cache (price_refresh.py): each region's once a day, a new
+        region's or size's at the next run. A run whose reads partly failed raises after the rest, so the host's
+        telemetry shows it; the failed ones keep the days before and are tried again at the next run."""
+        outcome = price_refresh.refresh_prices(prices, datetime.now(UTC).date())
         if outcome.read:
             log.info("List prices read: %s", ", ".join(outcome.read))
 

@@ -36,7 +36,7 @@ from shared.services.spot_pc import spot_group_power
 from tests.e2e.test_spot_group_day import Pool
 from tests.e2e.test_spot_groups import group_body, ready_version, run_optimization, settled
 from tests.utils.api_client import ApiClient, eventually
-from tests.utils.wizard import Tenant
+from tests.utils.wizard import CLOUD_PC_RG, Tenant
 
 if TYPE_CHECKING:
     from devhost.host import DevHost
@@ -141,7 +141,7 @@ def priced_day(app_host: DevHost, admin_token: str, app_services: Services) -> P
     hosts = eventually(grown, timeout_s=240)
     _, spot, regular = hosts
     assert api.put(f"{group}/schedule", SCHEDULE).status_code == 200
-    price_refresh.refresh_prices(app_services.prices)  # raises when a read failed
+    price_refresh.refresh_prices(app_services.prices, dt.datetime.now(dt.UTC).date())  # raises when one failed
 
     day = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     midnight, end = (dt.datetime.combine(d, dt.time(), dt.UTC) for d in (day, day + dt.timedelta(days=1)))
@@ -203,3 +203,24 @@ def test_the_days_cost_report_equals_the_hand_computed_costs_and_savings(priced_
     # the group alone: the same figures
     alone = cost_reports.tenant_report(d.costs, d.tenant_id, d.day, d.day, group_by="day", spot_group_id=d.group_id)
     assert figures(alone.total) == expected
+
+
+def test_a_new_sites_region_is_priced_by_the_next_run_of_the_price_timer(
+    api: ApiClient, app_services: Services
+) -> None:
+    tenant = Tenant(api)
+    region = "polandcentral"  # no other test's site: nothing has read its prices
+    cache = app_services.prices.prices
+    assert [p for p in cache.list_prices("USD")[0] if p.region == region] == []
+    site = {"displayName": "Warsaw", "regionName": region, "subscriptionId": tenant.arm.subscription_id,
+            "resourceGroupName": CLOUD_PC_RG}  # fmt: skip
+    api.created(f"{tenant.path}/sites", site)
+    base, day = api.base_url.removesuffix("/api"), dt.datetime.now(dt.UTC).date()
+    invoked = api.session.post(f"{base}/admin/functions/refreshPrices", json={"input": ""}, timeout=60)
+    assert invoked.status_code == 202, invoked.text
+
+    def priced() -> None:
+        vms = [p for p in cache.list_prices("USD")[0] if p.region == region]
+        assert vms and all(p.as_of >= day and p.windows_hourly > 0 for p in vms)
+
+    eventually(priced, timeout_s=60)

@@ -5,7 +5,7 @@ daily refresh over both, whose failed read leaves the day before in place."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import requests
@@ -99,14 +99,15 @@ def test_the_refresh_keeps_the_day_before_where_the_api_fails(
     seed.site(fakes, region="westeurope")
     ports = PricePorts(tenants=fakes.tenants, sites=fakes.sites, spot_groups=fakes.spot_groups,
                        retail_prices=prices, prices=store)  # fmt: skip
-    assert price_refresh.refresh_prices(ports).read == ["USD/westeurope"]
+    today = datetime.now(UTC).date()
+    assert price_refresh.refresh_prices(ports, today).read == ["USD/westeurope"]
     yesterday = store.list_prices("USD")
 
     fault: dict[str, int | str] = {"count": 1, "status": 400, "errorCode": "InvalidFilter"}
     requests.put(f"{azure_emulator.base_url}/emulator/faults/retailPrices", json=fault, timeout=10,
                  verify=azure_emulator.ca_bundle).raise_for_status()  # fmt: skip
-    with pytest.raises(price_refresh.PricesNotRead):
-        price_refresh.refresh_prices(ports)
+    with pytest.raises(price_refresh.PricesNotRead):  # the next day's read
+        price_refresh.refresh_prices(ports, today + timedelta(days=1))
 
     assert store.list_prices("USD") == yesterday
     assert {p.vm_size for p in yesterday[0]} >= {"Standard_D2s_v5", "Standard_D4s_v5", "Standard_B1ms"}

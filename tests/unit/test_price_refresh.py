@@ -12,6 +12,7 @@ from shared.catalog.service_plans import SERVICE_PLANS
 from shared.catalog.windows365_prices import WINDOWS365_PRICES
 from shared.cloud.azure.retail_prices import disk_filter, disk_prices, vm_filter, vm_prices
 from shared.models.costs import DiskPrice, PriceList, PriceQuery, VmPrice
+from shared.models.spot_groups import SpotGroup
 from shared.ports.bundles import PricePorts
 from shared.ports.cloud_errors import CloudError
 from shared.services.costs import price_refresh
@@ -57,7 +58,7 @@ def ports(fakes: Fakes, api: FakeRetailPrices, currencies: tuple[str, ...] = ("U
 
 def test_a_refresh_asks_each_currency_and_site_region_for_the_catalogues_sizes_and_disk_tiers(fakes: Fakes) -> None:
     api = FakeRetailPrices()
-    outcome = price_refresh.refresh_prices(ports(fakes, api, ("USD", "EUR")))
+    outcome = price_refresh.refresh_prices(ports(fakes, api, ("USD", "EUR")), YESTERDAY)
 
     assert outcome.read == ["USD/eastus", "USD/westeurope", "EUR/eastus", "EUR/westeurope"]
     query = api.asked[0]
@@ -70,11 +71,11 @@ def test_a_refresh_asks_each_currency_and_site_region_for_the_catalogues_sizes_a
 
 def test_a_refresh_whose_api_fails_leaves_yesterdays_prices_in_place_and_says_so(fakes: Fakes) -> None:
     api = FakeRetailPrices(day=YESTERDAY)
-    price_refresh.refresh_prices(ports(fakes, api))
+    price_refresh.refresh_prices(ports(fakes, api), YESTERDAY)
     api.day, api.failing = TODAY, {"westeurope"}
 
     with pytest.raises(price_refresh.PricesNotRead) as failed:
-        price_refresh.refresh_prices(ports(fakes, api))
+        price_refresh.refresh_prices(ports(fakes, api), TODAY)
 
     assert failed.value.failed == ["USD/westeurope"]
     vms, disks = PriceRepository(fakes.storage).list_prices("USD")
@@ -82,18 +83,37 @@ def test_a_refresh_whose_api_fails_leaves_yesterdays_prices_in_place_and_says_so
     assert kept == {("westeurope", YESTERDAY), ("eastus", YESTERDAY), ("eastus", TODAY)}
 
 
-def test_the_start_up_run_reads_only_into_an_empty_cache(fakes: Fakes) -> None:
-    api = FakeRetailPrices()
-    assert price_refresh.refresh_prices(ports(fakes, api), only_when_empty=True).read == [
-        "USD/eastus",
-        "USD/westeurope",
-    ]
-    api.asked.clear()
+def spot_group_of_size(fakes: Fakes, vm_size: str) -> None:
+    now = fakes.clock()
+    fakes.spot_groups.put_spot_group(SpotGroup.model_validate({
+        "id": "sg", "tenant_id": seed.TENANT, "name": "sg", "friendly_name": "sg", "profile_path": r"\\files\profiles",
+        "user_type": "pooled", "license_count": 2, "site_id": "site-eastus", "group_ids": ["g"], "image_set_id": "i",
+        "image_version": "0.0.1", "image_version_id": "v", "vm_size": vm_size, "max_sessions_per_host": 4,
+        "host_pool_name": "hp-sg", "status": "ready", "created_date_time": now, "last_modified_date_time": now,
+    }))  # fmt: skip
 
-    assert price_refresh.refresh_prices(ports(fakes, api), only_when_empty=True).read == []
+
+def test_a_run_reads_only_what_today_lacks_so_a_new_region_or_size_is_priced_at_the_next_run(fakes: Fakes) -> None:
+    api = FakeRetailPrices(day=TODAY)
+    assert price_refresh.refresh_prices(ports(fakes, api), TODAY).read == ["USD/eastus", "USD/westeurope"]
+    api.asked.clear()
+    assert price_refresh.refresh_prices(ports(fakes, api), TODAY).read == [], "the same day: nothing to read"
     assert api.asked == []
-    # a currency added to COST_CURRENCIES has no prices yet: the start-up run reads them
-    assert price_refresh.refresh_prices(ports(fakes, api, ("USD", "GBP")), only_when_empty=True).read
+
+    seed.site(fakes, region="northeurope")  # a new customer's first site
+    assert price_refresh.refresh_prices(ports(fakes, api), TODAY).read == ["USD/northeurope"]
+    # a currency added to COST_CURRENCIES has no prices yet: the next run reads them
+    assert price_refresh.refresh_prices(ports(fakes, api, ("USD", "GBP")), TODAY).read == [
+        "GBP/eastus", "GBP/northeurope", "GBP/westeurope",
+    ]  # fmt: skip
+    spot_group_of_size(fakes, "Standard_E4s_v5")  # a size no price was read for yet: every region asks for it
+    api.asked.clear()
+    assert price_refresh.refresh_prices(ports(fakes, api), TODAY).read == [
+        "USD/eastus", "USD/northeurope", "USD/westeurope",
+    ]  # fmt: skip
+    assert all("Standard_E4s_v5" in query.vm_sizes for query in api.asked)
+    api.day = date(2026, 3, 3)  # the next day: each region once more
+    assert len(price_refresh.refresh_prices(ports(fakes, api), api.day).read) == 3
 
 
 def test_the_filters_escape_a_quote_and_or_the_sizes_in_parentheses() -> None:

@@ -1,11 +1,13 @@
-"""The daily read of Azure's list prices into the price cache: what the app's VMs and disks may cost, per currency and
-region. A read that fails leaves the days before in place, so the cost reports price on the last day read."""
+"""Azure's list prices read into the price cache: what the app's VMs and disks may cost, per currency and region, read
+once a day and as soon as a new region or size needs them. A read that fails leaves the days before in place, so the
+cost reports price on the last day read."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from shared.catalog.service_plans import SERVICE_PLANS, VM_SIZES
@@ -72,24 +74,37 @@ def queries(ports: PriceRefreshPorts) -> list[PriceQuery]:
     ]  # fmt: skip
 
 
-def refresh_prices(ports: PriceRefreshPorts, *, only_when_empty: bool = False) -> RefreshOutcome:
-    """Each currency's and region's prices read and kept as today's; `only_when_empty`: only when no currency has any
-    yet (the host's start, before the first daily run). Raises PricesNotRead after the rest when any read failed."""
-    if only_when_empty and all(any(ports.prices.list_prices(c)) for c in ports.currencies):
-        return RefreshOutcome()
+def refresh_prices(ports: PriceRefreshPorts, today: date) -> RefreshOutcome:
+    """The prices today lacks, read and kept as today's: a currency and region with none of today's (the day's first
+    run, a new site's region, a new currency), or any with a Spot Group's size priced nowhere yet (a new size). So a
+    frequent timer reads each region once a day, and a new customer's costs are priced at its next run, not the
+    next day. Raises PricesNotRead after the rest when any read failed (they are tried again at the next run)."""
     outcome = RefreshOutcome()
-    for query in queries(ports):
-        name = f"{query.currency}/{query.region}"
-        try:
-            ports.prices.put_prices(ports.retail_prices.read_prices(query))
-        except CloudError:
-            log.warning("Prices of %s not read: the days before are kept", name, exc_info=True)
-            outcome.failed.append(name)
-            continue
-        outcome.read.append(name)
+    for currency, wanted in _by_currency(queries(ports)).items():
+        vms, disks = ports.prices.list_prices(currency)
+        fresh = {p.region for p in vms if p.as_of >= today} | {p.region for p in disks if p.as_of >= today}
+        priced = {price.vm_size for price in vms}
+        for query in wanted:
+            if query.region in fresh and priced.issuperset(query.vm_sizes):
+                continue
+            name = f"{query.currency}/{query.region}"
+            try:
+                ports.prices.put_prices(ports.retail_prices.read_prices(query))
+            except CloudError:
+                log.warning("Prices of %s not read: the days before are kept", name, exc_info=True)
+                outcome.failed.append(name)
+                continue
+            outcome.read.append(name)
     if outcome.failed:
         raise PricesNotRead(outcome.failed)
     return outcome
+
+
+def _by_currency(wanted: list[PriceQuery]) -> dict[str, list[PriceQuery]]:
+    grouped: dict[str, list[PriceQuery]] = {}
+    for query in wanted:
+        grouped.setdefault(query.currency, []).append(query)
+    return grouped
 
 
 def _spot_groups(store: SpotGroupStore, tenant_id: str) -> Iterator[SpotGroup]:
