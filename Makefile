@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 AS ?= admin
 
-.PHONY: deps portal portal-test browser run token test lint typecheck infra-check unit fuzz bench clean
+.PHONY: deps portal portal-test browser run token test lint typecheck infra-check docs docs-check unit fuzz bench clean
 
 deps: $(VENV)/.installed node_modules/.installed portal/dist/index.html
 
@@ -32,6 +32,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# the documentation site (MkDocs with the Material theme, mkdocs.yml): served here, built with --strict by `make test`
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs serve -a 127.0.0.1:8000
+
+docs-check: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict --quiet
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -62,11 +69,11 @@ TEST_WORKERS ?= 7
 test: browser
 	$(MAKE) --no-print-directory -j3 deps .venv-tools/.installed
 	@mkdir -p test-artefacts; \
-	$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck infra-check portal-test \
+	$(MAKE) --no-print-directory -j4 --output-sync=target lint typecheck infra-check portal-test docs-check \
 		> test-artefacts/checks.log 2>&1 & checks=$$!; \
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); tests=$$?; \
 	wait $$checks; checked=$$?; cat test-artefacts/checks.log; \
-	[ $$checked -eq 0 ] || echo "the static checks failed (ruff, mypy, checkov or the portal's node tests): see above"; \
+	[ $$checked -eq 0 ] || echo "the static checks failed (ruff, mypy, checkov, the portal's node tests or the docs): see above"; \
 	[ $$tests -eq 0 ] && [ $$checked -eq 0 ]
 
 # the unit tier alone (no I/O, about 10 s); schemathesis' plugin is the fuzz tier's and costs a second to load

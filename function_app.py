@@ -125,7 +125,7 @@ settings = load_settings()
 telemetry.configure(settings)  # before any client is made: the Azure SDK clients trace through what it sets
 app = create_app(build_services(settings))
 # What is made by now (the modules, their classes, the clients, the blueprints) lives as long as the worker: frozen,
-# it is left out of the collector's full passes, which then walk only what the work keeps (README, "Performance").
+# it is left out of the collector's full passes, which then walk only what the work keeps (docs/benchmarks.md).
 # Once a process: a process that composes the app again (devhost's tests) would keep each earlier app's cycles
 if not gc.get_freeze_count():
     gc.freeze()

@@ -5,7 +5,7 @@ Seeds N Cloud PC rows straight into the app's table of one tenant, and fewer int
 provisioning is not what is measured), signs in through the emulator's page as a person would, then times from the
 navigation to a page (a hash change, as a click on the navigation does) until what an admin waits for is on screen:
 the first rows and status counts of All Cloud PCs, the totals of the overview. Prints min, median and max over the
-runs, the two API calls the list makes, and the portal's gzipped size; --screenshots saves both pages (the README's
+runs, the two API calls the list makes, and the portal's gzipped size; --screenshots saves both pages (the docs'
 picture of the overview comes from here). Also a signed-in reload of the Tenants page, from the reload until its first
 data request (anything but the portal's files, its configuration and `me`) is answered, and the OpenAPI document's
 size on the wire (gzipped) and as JSON.

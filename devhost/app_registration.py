@@ -1,4 +1,4 @@
-"""The app's registration in the emulator, as its deployer sets it up in Entra (README, "Behind Entra ID"): the Graph
+"""The app's registration in the emulator, as its deployer sets it up in Entra (docs/entra.md): the Graph
 permissions it asks of a customer, the provider tenant's consent to what it asks there, and where admin consent
 returns. `make run` and the test stack set it up alike."""
 

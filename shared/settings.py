@@ -262,7 +262,7 @@ class Settings(BaseSettings):
         if missing:
             raise SettingsError(
                 f"{' and '.join(missing)} must be set: the API accepts only Entra ID tokens for this app "
-                "(see the README's 'Deploying behind Entra ID')."
+                "(see the documentation's 'Behind Entra ID', docs/entra.md)."
             )
         for issuer in self.issuers:
             if not issuer.startswith("https://"):

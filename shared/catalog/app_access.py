@@ -1,7 +1,7 @@
 """What the app needs in a customer's Azure: its custom role's actions, each with its reason, and others' roles.
 
 One list, read by the onboarding report (`shared/services/access/onboarding.py`), by the custom role it offers, and
-said in the README's onboarding section; what it needs of Graph is in graph_permissions.py. Each Azure action names
+said in docs/onboarding.md; what it needs of Graph is in graph_permissions.py. Each Azure action names
 the scope it is needed at: the subscription of a site (capacity reads and the polling of long-running operations,
 which ARM serves at subscription scope), a site's resource group (everything the app makes), and the resource group
 of a connection's virtual network (joining its subnet, and the health checks' reads). Action names are Microsoft's

@@ -52,7 +52,7 @@ class CloudPcRun(Traced):
 
 
 # a provisioning run continues as new after every call: each call then replays a history of at most a dozen events,
-# at the cost of one more episode per call (the bench's figures are in the README)
+# at the cost of one more episode per call (the bench's figures are in docs/benchmarks.md)
 PROVISIONING_CALLS_PER_EXECUTION = 1
 
 

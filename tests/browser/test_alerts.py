@@ -88,7 +88,7 @@ def test_a_rule_made_in_the_form_raises_an_alert_that_is_shown_counted_and_ackno
     expect(row).to_contain_text("Critical")
     expect(row).to_contain_text("Grace periods ending")
     expect(page.get_by_role("link", name="1 active alert", exact=True)).to_be_visible()
-    page.screenshot(path=str(ARTEFACTS / "alerts.png"))  # the README's picture
+    page.screenshot(path=str(ARTEFACTS / "alerts.png"))  # the documentation's picture
     tab.shot("an open alert")
     tab.assert_accessible("the alerts")
 

@@ -128,7 +128,7 @@ def test_an_admin_watches_cloud_pcs_provision_reads_one_and_restarts_two(
     expect(connects).to_contain_text("Never connected")  # no user session seen on it yet
     tab.shot("a Cloud PC, its timeline and explanation")
     tab.assert_keyboard_reachable("a Cloud PC")  # the copy buttons among them
-    # close up, the README's picture of a timeline
+    # close up, the documentation's picture of a timeline
     page.get_by_role("region", name="Timeline").screenshot(path=str(ARTEFACTS / "cloud-pc-timeline.png"))
     tab.assert_accessible("a Cloud PC")
 
@@ -248,7 +248,7 @@ def test_a_failed_cloud_pc_reads_in_an_admins_words_with_what_to_do(portal: Any,
     expect(main).not_to_contain_text("Provisioning failed: Provisioning failed")
     expect(main).not_to_contain_text("Traceback")
     tab.shot("a failed Cloud PC: what happened, what to do, and Azure's own message")
-    details.screenshot(path=str(ARTEFACTS / "cloud-pc-failure.png"))  # the README's picture of a failure
+    details.screenshot(path=str(ARTEFACTS / "cloud-pc-failure.png"))  # the documentation's picture of a failure
     tab.assert_accessible("a failed Cloud PC")
 
 
@@ -288,7 +288,7 @@ def test_a_cloud_pc_put_to_sleep_while_its_user_is_away_wakes_when_they_connect_
     expect(connects.locator(".last-connected")).to_contain_text(re.compile(r"Last connected .*User away since "))
     expect(connects).to_contain_text("Yes: Start VM on Connect")
     tab.shot("where the user connects, and since when they are away")
-    connects.screenshot(path=str(ARTEFACTS / "cloud-pc-connection.png"))  # the README's picture of it
+    connects.screenshot(path=str(ARTEFACTS / "cloud-pc-connection.png"))  # the documentation's picture of it
 
     # past the limit the watch puts it to sleep, followed to its end as a power off is
     [sleep] = watch_use(app_services.engine, tenant.id, seen + timedelta(minutes=31)).sleeps

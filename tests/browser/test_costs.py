@@ -29,7 +29,7 @@ from tests.utils.wizard import Tenant
 SIZE, TIER = "Standard_D4s_v5", "P10"
 HOURLY, SPOT_HOURLY, DISK_MONTHLY = 0.2, 0.05, 19.71  # pay as you go (base rate), Spot, the disk a month
 DISK = DISK_MONTHLY / 730  # a disk's hour
-SCREENSHOTS = PROJECT_ROOT / "portal" / "screenshots"
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"  # the documentation shows them
 
 
 def last_month_second_day() -> date:
@@ -141,7 +141,7 @@ def test_the_costs_page_draws_each_day_totals_groups_and_sites_and_downloads_the
     page.evaluate("() => document.activeElement.blur()")  # the picture without the last field's focus
     tab.shot("the costs page")
     page.screenshot(path=str(ARTEFACTS / "costs.png"), full_page=True)
-    shutil.copyfile(ARTEFACTS / "costs.png", SCREENSHOTS / "costs.png")  # the README's picture
+    shutil.copyfile(ARTEFACTS / "costs.png", SCREENSHOTS / "costs.png")  # the documentation's picture
     tab.assert_accessible("the costs page")
 
     # the CSV: named for the tenant and range, a line per day and the total, the page's figures to the cent

@@ -160,7 +160,7 @@ def test_every_page_fits_the_screen_passes_axe_and_is_walked_by_tab(
         small_targets.update({name: page.evaluate(SMALL_TARGETS)} if viewport == PHONE else {})
         tab.shot(name)
         if name == "a Cloud PC" and viewport == PHONE:
-            page.screenshot(path=str(ARTEFACTS / "phone-cloud-pc.png"))  # the README's picture: the first screen
+            page.screenshot(path=str(ARTEFACTS / "phone-cloud-pc.png"))  # the documentation's picture: the first screen
         # on a phone, WCAG 2.2's rules too, and axe clean at every impact, not only the serious and critical
         found = tab.assert_accessible(f"{name} at {width} px", WCAG22 if viewport == PHONE else WCAG21)
         if viewport == PHONE and found:

@@ -18,7 +18,7 @@ from tests.e2e.test_provisioning import provision_one
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
 
-SCREENSHOT = "reclaim-settings.png"  # the README's picture of the rule
+SCREENSHOT = "reclaim-settings.png"  # the documentation's picture of the rule
 NOTHING = "Saved now, this rule would announce no Cloud PC and put none in its grace period."
 
 
@@ -83,7 +83,7 @@ def test_the_reclaim_rule_shows_what_it_would_take_before_it_is_saved(
     expect(section).to_contain_text("announced to its user (by e-mail from it@contoso.com) and the tenant's admins")
     expect(preview).to_have_text("Saved now, this rule would announce 1 Cloud PC and put none in its grace period.")
     section.screenshot(path=str(ARTEFACTS / SCREENSHOT))
-    shutil.copyfile(ARTEFACTS / SCREENSHOT, PROJECT_ROOT / "portal" / "screenshots" / SCREENSHOT)
+    shutil.copyfile(ARTEFACTS / SCREENSHOT, PROJECT_ROOT / "docs" / "screenshots" / SCREENSHOT)
     # saved with days that take nothing now, so the hourly run, whenever it comes, leaves the preview as it is
     page.get_by_label("Days unused before it is announced").fill("60")
     expect(preview).to_have_text(NOTHING)

@@ -134,7 +134,7 @@ def test_a_scaling_groups_page_shows_hosts_by_priority_evictions_and_its_timelin
     lines = page.get_by_role("table", name="Decisions, newest first").locator("tbody tr")
     expect(lines).to_have_count(1)
     expect(lines).to_contain_text("Create host")
-    # the README's picture: the hosts by priority and the timeline's scaling kind, in one window
+    # the documentation's picture: the hosts by priority and the timeline's scaling kind, in one window
     page.evaluate("() => document.getElementById('hosts-heading').scrollIntoView()")
     page.screenshot(path=str(ARTEFACTS / "spot-group-scaling.png"))
     page.get_by_label("Show").select_option("health")

@@ -47,7 +47,7 @@ def span(start: str, end: str) -> str:
 
 
 def picture(tab: Portal, name: str, first: Locator, last: Locator) -> Path:
-    """The page from `first` down to `last`, a margin around them: the part a README picture shows."""
+    """The page from `first` down to `last`, a margin around them: the part a documentation picture shows."""
     box = tab.page.evaluate(
         """([a, b]) => { const top = a.getBoundingClientRect(), bottom = b.getBoundingClientRect();
           return {x: top.left - 16, y: top.top + scrollY - 16, width: top.width + 32,

@@ -120,7 +120,7 @@ def test_the_usage_page_draws_each_day_lists_each_cloud_pc_and_user_and_resizes_
     expect(idle).to_contain_text(f"Recommended: {plans[SMALLER]}")
     expect(idle).to_contain_text("Never connected (the Cloud PC record)")
     tab.shot("the usage page")
-    page.screenshot(path=str(ARTEFACTS / "usage.png"))  # the README's picture: the chart and its table
+    page.screenshot(path=str(ARTEFACTS / "usage.png"))  # the documentation's picture: the chart and its table
     tab.assert_accessible("the usage page")
 
     # a week: the chart and the table follow

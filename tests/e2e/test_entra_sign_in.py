@@ -1,4 +1,4 @@
-"""A caller signs in with the configuration the README documents and a token shaped exactly as Entra's v2.0 one."""
+"""A caller signs in with the configuration the documentation gives and a token shaped exactly as Entra's v2.0 one."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tests.conftest import Tokens
 def test_an_entra_v2_token_for_the_documented_audience_signs_in(
     app_host: DevHost, azure_environment: dict[str, str], tokens: Tokens
 ) -> None:
-    # the README: `AUTH_AUDIENCE` is the API's client id, `AUTH_ISSUERS` the tenant's v2.0 issuer
+    # the documentation: `AUTH_AUDIENCE` is the API's client id, `AUTH_ISSUERS` the tenant's v2.0 issuer
     assert azure_environment["AUTH_AUDIENCE"] == APP_CLIENT_ID
     assert azure_environment["AUTH_ISSUERS"].endswith(f"/{HOME_TENANT_ID}/v2.0")
     # every claim the access-token claims reference lists for a v2.0 user token, and none else

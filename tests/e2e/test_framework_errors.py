@@ -62,6 +62,6 @@ def test_a_declared_length_over_the_host_limit_is_refused_before_the_body_is_sen
 
 def test_requests_broken_at_the_protocol_level_are_refused_by_the_host_not_the_app(app_host: DevHost) -> None:
     """A request line over 8 KiB or a control character in a header never reaches the app, in Azure (Kestrel) as
-    here: the host answers 400 itself (documented in the README), and nothing fails."""
+    here: the host answers 400 itself (documented in docs/api.md), and nothing fails."""
     assert raw(app_host, get(b"/api/tenants/" + b"a" * 20000))[0] == 400
     assert raw(app_host, get(b"/api/tenants", b"X-Bad: a\x01b\r\n"))[0] == 400

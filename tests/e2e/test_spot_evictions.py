@@ -130,7 +130,7 @@ def test_an_evicted_spot_host_warns_its_users_stops_taking_sessions_and_is_repla
 
     spot_control(tenant, "POST", "completeEviction", {"vmId": vm_id(tenant, spot)})
     evictions = spot_control(tenant, "GET", f"evictions?tenantId={tenant.entra_id}")
-    assert evictions["sessionsLost"] == 2, evictions  # the figure in the README
+    assert evictions["sessionsLost"] == 2, evictions  # the figure in the documentation
     (lost,) = evictions["value"]
     assert set(lost["users"]) <= warned and len(lost["users"]) == 2, (lost, warned)
 

@@ -247,7 +247,7 @@ def test_a_working_day_follows_the_schedule_loses_no_session_and_the_replay_matc
     e2e = {"hostHours": round(e2e_hours, 3), "peakHostsRunning": max(len(s.running) for s in steps),
            "failedSignIns": counters["refusedSignIns"], "hostsCreated": 0, "hostsDeleted": 0,
            "diskHours": len(hosts) * ((end - start) / dt.timedelta(hours=1))}  # fmt: skip
-    print(f"e2e day: {e2e}, replay: {proposed}")  # the figures the README quotes (pytest -s)
+    print(f"e2e day: {e2e}, replay: {proposed}")  # the figures the documentation quotes (pytest -s)
     assert abs(proposed["hostHours"] - e2e_hours) <= 0.05 * e2e_hours, (proposed, e2e)
     assert {**proposed, "hostHours": e2e["hostHours"]} == e2e, (proposed, e2e)  # the peak and the refusals too
 

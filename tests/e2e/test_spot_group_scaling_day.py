@@ -129,6 +129,6 @@ def test_a_scaling_day_makes_and_deletes_hosts_and_the_replay_matches_its_host_h
     replayed = api.post(f"{group}/schedule?validateOnly=true", {"timeZone": "UTC", "loadCurve": curve})
     assert replayed.status_code == 200, replayed.text
     proposed: dict[str, Any] = replayed.json()["proposed"]
-    print(f"e2e day: {e2e}, replay: {proposed}")  # the figures the README quotes (pytest -s)
+    print(f"e2e day: {e2e}, replay: {proposed}")  # the figures the documentation quotes (pytest -s)
     assert abs(proposed["hostHours"] - e2e["hostHours"]) <= 0.05 * e2e["hostHours"], (proposed, e2e)
     assert {k: proposed[k] for k in e2e if k != "hostHours"} == {k: v for k, v in e2e.items() if k != "hostHours"}

@@ -87,7 +87,7 @@ def _intended(failure: Failure, case: Case, response: Response | None) -> str | 
     media = (response.headers.get("content-type") or [""])[0]
     if response.status_code == 400 and media.startswith("text/plain") and len(response.request.url or "") > 8190:
         # a request line over 8 KiB never reaches the app: the host refuses it, in Azure (Kestrel) as locally
-        # (README, "API conventions"); tests/e2e/test_framework_errors.py covers that answer
+        # (docs/api.md); tests/e2e/test_framework_errors.py covers that answer
         return "requestLineTooLong"
     if isinstance(failure, AcceptedNegativeData):
         media_type = (response.headers.get("content-type") or [""])[0]

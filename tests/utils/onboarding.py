@@ -1,7 +1,7 @@
 """What a customer's administrator does with the app's onboarding report: admin consent, then the custom role and
 its assignments, sent over REST as `az role definition create` and `az role assignment create` send them.
 
-Against `make run`: `.venv/bin/python -m tests.utils.onboarding <tenant id>` (the README's walk-through does).
+Against `make run`: `.venv/bin/python -m tests.utils.onboarding <tenant id>` (the documentation's walk-through does).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ const phase = (start, minimumHostsPercent, capacityThresholdPercent, name) => ({
   start, loadBalancing: BALANCING[name], minimumHostsPercent, capacityThresholdPercent, bufferPercent: 0,
 });
 
-/** A new weekday set: the working days no other set has, on office hours (README's example). */
+/** A new weekday set: the working days no other set has, on office hours (the documentation's example). */
 export function newWeekdaySet(sets = []) {
   const taken = new Set(sets.flatMap((set) => set.days));
   const free = WORKDAYS.filter((day) => !taken.has(day));

@@ -56,7 +56,7 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def signed_by(secret: str, body: bytes, header: str) -> bool:
-    """What a receiver checks (the README's recipe): the header is the body's signature, compared in constant time."""
+    """What a receiver checks (docs/alerts.md): the header is the body's signature, compared in constant time."""
     return hmac.compare_digest(signature(secret, body), header)
 
 
