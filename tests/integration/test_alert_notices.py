@@ -20,12 +20,15 @@ from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from shared.cloud.azure.alert_notices import ADDRESS_REFUSED, ANSWER_REFUSED, WEBHOOK_BODY_CAP, AlertNotices
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
+from shared.models.alerts import AlertRuleCreate
 from shared.models.tenants import Tenant
-from shared.ports.alerts import ResolveHost
 from shared.ports.cloud_errors import CloudError
 from shared.services.access.onboarding import onboarding_report
-from shared.services.monitoring import alert_channels, alert_delivery
+from shared.services.monitoring import alert_channels, alert_delivery, alert_rules
+from shared.services.monitoring.alert_evaluation import evaluate_tenant
 from shared.settings import Settings
+from tests.fakes import Fakes
+from tests.fakes.seed import cloud_pc, tenant
 from tests.unit.test_alert_delivery import SECRET, Ports, message
 from tests.unit.test_onboarding_email import EMAILED, HOOKED, Rules, rule
 from tests.utils.graph_admin import GraphAdmin
@@ -149,28 +152,32 @@ def test_a_receiver_that_answers_an_endless_body_is_refused_past_the_cap(
     asyncio.run(customer.notices.post_json(receiver.url(), b"{}", {}))  # the next notice is delivered as usual
 
 
-def rebinding(*answers: list[str]) -> ResolveHost:
-    """A name's DNS answers, one call after another: a public address when the rule was saved, a loopback later."""
-    given = list(answers)
-
-    async def resolve(host: str, port: int) -> list[str]:
-        return given.pop(0) if len(given) > 1 else given[0]
-
-    return resolve
+async def rebound(host: str, port: int) -> list[str]:
+    """DNS answering for a name that was public when its rule was saved: loopback now."""
+    return ["127.0.0.1"]
 
 
-def test_a_name_that_resolves_to_loopback_at_delivery_is_refused_then_with_the_reason_on_the_row(
+def test_a_name_public_when_its_rule_was_saved_and_loopback_at_delivery_fails_there_naming_the_address(
     customer: Customer, receiver: WebhookReceiver
 ) -> None:
     port = receiver.url().split(":")[2].split("/")[0]
-    notices = AlertNotices(customer.graph, resolve_host=rebinding(["127.0.0.1"]))
-    ports = Ports()
-    ports.alerts.add()
-    ports.alerts.rule.channels[0].url = f"https://localhost:{port}/hook"  # saved while it resolved to a public one
-    ports = dataclasses.replace(ports, notices=notices)  # type: ignore[arg-type]
-    row = asyncio.run(alert_delivery.deliver(ports, message()))
-    assert row is not None and row.status == "failed" and ports.deliveries.sent == []
-    assert "127.0.0.1, not a public address" in (row.last_error or "") and receiver.requests == []
+    fakes = Fakes()
+    tenant(fakes, "contoso")
+    cloud_pc(
+        fakes, "ann", tenant_id="contoso", status="failed", status_detail={"code": "QuotaExceeded", "message": "Q"}
+    )
+    saved = fakes.alert_ports(resolve_host=lambda host: ["20.50.2.1"])  # the name's DNS answer when the rule is saved
+    hook = {"kind": "webhook", "url": f"https://localhost:{port}/hook", "secret": SECRET}
+    body = AlertRuleCreate.model_validate({"displayName": "Failures", "kind": "provisioningFailed", "channels": [hook]})
+    alert_rules.create_alert_rule(saved, "contoso", body)
+    evaluate_tenant(fakes.alert_ports(), "contoso")
+    [raised] = fakes.alert_queues.deliveries
+    delivering = fakes.alert_ports(notices=AlertNotices(customer.graph, resolve_host=rebound))
+    row = asyncio.run(alert_delivery.deliver(delivering, raised))
+    assert row is not None and row.status == "failed" and receiver.requests == []
+    assert "resolved to 127.0.0.1, not a public address" in (row.last_error or "")
+    [alert] = fakes.alerts.list_alerts("contoso")[0]
+    assert alert.deliveries == [row]  # the reason is on the alert's delivery record
 
 
 def test_a_loopback_address_in_the_url_is_refused_unless_the_settings_allow_it(
