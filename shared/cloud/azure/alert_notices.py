@@ -1,5 +1,5 @@
-"""The NoticeSender port: a notice POSTed to a tenant's webhook or Teams over the app's HTTP transport, and e-mail sent
-through Graph's sendMail from a mailbox of the customer's."""
+"""The NoticeSender port: a notice POSTed to a tenant's webhook or Teams over aiohttp, on the event loop, to an address
+checked as it is connected to; and e-mail sent through Graph's sendMail from a mailbox of the customer's."""
 
 from __future__ import annotations
 
