@@ -216,7 +216,8 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     )
     alert_store = AlertRepository(storage)
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
-    notices = AlertNotices(graph)  # one sender: the alerts' notices and the reclaim rule's e-mail to users
+    # one sender: the alerts' notices and the reclaim rule's e-mail to users
+    notices = AlertNotices(graph, private_networks=settings.webhook_private_networks)
     power_records = PowerRecordRepository(storage)
     prices = PriceRepository(storage)
     engine = EnginePorts(

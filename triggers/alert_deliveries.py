@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -32,7 +31,7 @@ def blueprint(settings: Settings, ports: AlertPorts) -> df.Blueprint:
         with telemetry.span(f"process {settings.alert_deliveries_queue}", kind=SpanKind.CONSUMER,
                             parent=body.get(telemetry.TRACEPARENT), invocation=context,
                             ids={"tenantId": request.tenant_id}):  # fmt: skip
-            row = await asyncio.to_thread(alert_delivery.deliver, ports, request)
+            row = await alert_delivery.deliver(ports, request)
             if row is not None:
                 log.info("Alert %s's %s notice to channel %d: %s after %d attempts", request.alert_id, request.event,
                          request.channel, row.status, row.attempts)  # fmt: skip

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ipaddress
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from shared.models.alerts import Alert, AlertDelivery, AlertRule, AlertStatus
@@ -71,11 +72,37 @@ class AlertDeliveryQueue(Protocol):
     def enqueue_alert_delivery(self, delivery: AlertDelivery, delay_s: float = 0.0) -> None: ...
 
 
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# a host's addresses as DNS answers now (the port an address is for given too, as getaddrinfo takes it)
+ResolveHost = Callable[[str, int], Awaitable[list[str]]]
+AZURE_PLATFORM_ADDRESS = ipaddress.ip_address("168.63.129.16")
+
+
+def internal(address: IpAddress) -> bool:
+    """Not a public endpoint: any address not globally reachable (private, loopback, link-local, reserved, the
+    shared address space 100.64.0.0/10 of carrier NAT), multicast, and Azure's platform address, which answers only
+    from inside Azure (learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return internal(address.ipv4_mapped)
+    return not address.is_global or address.is_multicast or address == AZURE_PLATFORM_ADDRESS
+
+
+def webhook_may_reach(address: IpAddress, private_networks: Sequence[IpNetwork]) -> bool:
+    """The one rule of where a notice may go, when a rule is saved and at each delivery: a public address, or one of
+    the networks the settings allow (ALERT_WEBHOOK_PRIVATE_NETWORKS, empty in production)."""
+    allowed = any(address.version == network.version and address in network for network in private_networks)
+    return allowed or not internal(address)
+
+
 class NoticeSender(Protocol):
     """Sends a notice out of the app: an HTTPS POST to a webhook (a tenant's endpoint or a Teams incoming webhook),
     or an e-mail through Graph from a mailbox of the customer's. Each raises a CloudError on refusal or failure."""
 
-    def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None: ...
+    async def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+        """Within a total deadline, reading a capped part of the answer, and only to an address that
+        webhook_may_reach at the moment of connecting (a name is resolved again at each call)."""
+        ...
 
     def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None: ...
 

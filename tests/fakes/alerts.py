@@ -16,7 +16,7 @@ class FakeNotices:
         self.posted: list[tuple[str, bytes, dict[str, str]]] = []
         self.mailed: list[tuple[str, str, list[str], str, str]] = []
 
-    def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+    async def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
         self.posted.append((url, body, dict(headers)))
 
     def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None:

@@ -4,10 +4,12 @@ report only for a tenant that e-mails."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from ipaddress import ip_network
 
 import pytest
 import requests
@@ -15,14 +17,18 @@ import requests
 from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from shared.bootstrap import Services
 from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
-from shared.cloud.azure.alert_notices import AlertNotices
+from shared.cloud.azure.alert_notices import ADDRESS_REFUSED, ANSWER_REFUSED, WEBHOOK_BODY_CAP, AlertNotices
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
+from shared.models.alerts import AlertRuleCreate
 from shared.models.tenants import Tenant
 from shared.ports.cloud_errors import CloudError
 from shared.services.access.onboarding import onboarding_report
-from shared.services.monitoring import alert_channels, alert_delivery
+from shared.services.monitoring import alert_channels, alert_delivery, alert_rules
+from shared.services.monitoring.alert_evaluation import evaluate_tenant
 from shared.settings import Settings
+from tests.fakes import Fakes
+from tests.fakes.seed import cloud_pc, tenant
 from tests.unit.test_alert_delivery import SECRET, Ports, message
 from tests.unit.test_onboarding_email import EMAILED, HOOKED, Rules, rule
 from tests.utils.graph_admin import GraphAdmin
@@ -30,6 +36,7 @@ from tests.utils.onboarding import grant_app
 from tests.utils.webhook_receiver import WebhookReceiver
 
 APP_TENANT = "alerting-tenant"
+LOOPBACK = [ip_network("127.0.0.0/8")]
 
 
 @dataclass
@@ -38,6 +45,7 @@ class Customer:
     notices: AlertNotices
     admin: GraphAdmin
     emulator: EmulatorProcess
+    graph: GraphClients
 
     def grant(self, permissions: list[str]) -> None:
         """What the tenant's admin left the app in Graph (Enterprise applications, Permissions)."""
@@ -61,8 +69,8 @@ def customer(azure_environment: dict[str, str], azure_emulator: EmulatorProcess)
     settings = Settings()  # the environment points the app at the emulator, and trusts its CA
     credentials = AzureCredentials(settings, {APP_TENANT: entra}.get)
     graph = GraphClients(credentials, settings.graph_endpoint)
-    notices = AlertNotices(graph)
-    yield Customer(entra, notices, GraphAdmin(azure_emulator, entra), azure_emulator)
+    notices = AlertNotices(graph, private_networks=LOOPBACK)  # the tests' receivers listen on loopback
+    yield Customer(entra, notices, GraphAdmin(azure_emulator, entra), azure_emulator, graph)
     notices.close()
     graph.close()
     credentials.close()
@@ -76,7 +84,7 @@ def receiver(azure_emulator: EmulatorProcess) -> Iterator[WebhookReceiver]:
 
 def test_a_notice_is_posted_as_given(customer: Customer, receiver: WebhookReceiver) -> None:
     headers = {"Content-Type": "application/json", "X-CloudPC-Delivery-Id": "x.raised.0"}
-    customer.notices.post_json(receiver.url("/hooks/a"), b'{"a":1}', headers)
+    asyncio.run(customer.notices.post_json(receiver.url("/hooks/a"), b'{"a":1}', headers))
     [received] = receiver.requests
     assert received.path == "/hooks/a" and received.body == b'{"a":1}'
     assert received.headers["content-type"] == "application/json" and received.headers["x-cloudpc-delivery-id"]
@@ -88,17 +96,17 @@ def test_a_failing_endpoint_is_transient_with_its_retry_after_and_a_refusal_is_n
     receiver.answer(503, retry_after_s=120)
     receiver.answer(404, body=b"no such hook here")
     with pytest.raises(CloudError) as held:
-        customer.notices.post_json(receiver.url(), b"{}", {})
+        asyncio.run(customer.notices.post_json(receiver.url(), b"{}", {}))
     assert held.value.transient and held.value.status == 503 and held.value.retry_after_s == 120
     with pytest.raises(CloudError) as refused:
-        customer.notices.post_json(receiver.url("/secret-path"), b"{}", {})
+        asyncio.run(customer.notices.post_json(receiver.url("/secret-path"), b"{}", {}))
     assert not refused.value.transient and refused.value.status == 404
     assert "no such hook here" in str(refused.value) and "secret-path" not in str(refused.value)
 
 
 def test_an_endpoint_that_is_not_there_is_transient(customer: Customer) -> None:
     with pytest.raises(CloudError) as unanswered:
-        customer.notices.post_json("https://127.0.0.1:9/hook", b"{}", {})
+        asyncio.run(customer.notices.post_json("https://127.0.0.1:9/hook", b"{}", {}))
     assert unanswered.value.transient and "127.0.0.1" not in str(unanswered.value)
 
 
@@ -110,16 +118,93 @@ def test_a_500_then_a_200_is_delivered_on_the_second_attempt_signed_both_times(
     ports.alerts.rule.channels[0].url = receiver.url()
     ports = dataclasses.replace(ports, notices=customer.notices)  # type: ignore[arg-type]
     receiver.answer(500)
-    first = alert_delivery.deliver(ports, message())
+    first = asyncio.run(alert_delivery.deliver(ports, message()))
     assert first is not None and first.status == "pending" and "500" in (first.last_error or "")
     [(again, delay)] = ports.deliveries.sent
     assert delay == alert_delivery.BACKOFF_S[0]
-    second = alert_delivery.deliver(ports, again)
+    second = asyncio.run(alert_delivery.deliver(ports, again))
     assert second is not None and second.status == "delivered" and second.attempts == 2
     assert len(receiver.requests) == 2
     for received in receiver.requests:
         assert alert_channels.signed_by(SECRET, received.body, received.headers["x-cloudpc-signature"])
     assert len({r.headers["x-cloudpc-delivery-id"] for r in receiver.requests}) == 1  # one notice, deduplicable
+
+
+def test_a_receiver_that_answers_200_and_trickles_its_body_is_given_up_at_the_deadline(
+    customer: Customer, receiver: WebhookReceiver
+) -> None:
+    notices = AlertNotices(customer.graph, private_networks=LOOPBACK, deadline_s=2.0)
+    receiver.answer(200, flow="trickle")
+    with pytest.raises(CloudError) as stalled:
+        asyncio.run(notices.post_json(receiver.url(), b"{}", {}))
+    # past the deadline whether the status came first (as it does unless the machine is very slow) or not
+    assert "within 2 s" in str(stalled.value)
+
+
+def test_a_receiver_that_answers_an_endless_body_is_refused_past_the_cap(
+    customer: Customer, receiver: WebhookReceiver
+) -> None:
+    receiver.answer(200, flow="endless")
+    with pytest.raises(CloudError) as endless:
+        asyncio.run(customer.notices.post_json(receiver.url(), b"{}", {}))
+    assert endless.value.code == ANSWER_REFUSED and not endless.value.transient
+    assert f"over {WEBHOOK_BODY_CAP} bytes" in str(endless.value)
+    asyncio.run(customer.notices.post_json(receiver.url(), b"{}", {}))  # the next notice is delivered as usual
+
+
+async def rebound(host: str, port: int) -> list[str]:
+    """DNS answering for a name that was public when its rule was saved: loopback now."""
+    return ["127.0.0.1"]
+
+
+def test_a_name_public_when_its_rule_was_saved_and_loopback_at_delivery_fails_there_naming_the_address(
+    customer: Customer, receiver: WebhookReceiver
+) -> None:
+    port = receiver.url().split(":")[2].split("/")[0]
+    fakes = Fakes()
+    tenant(fakes, "contoso")
+    cloud_pc(
+        fakes, "ann", tenant_id="contoso", status="failed", status_detail={"code": "QuotaExceeded", "message": "Q"}
+    )
+    saved = fakes.alert_ports(resolve_host=lambda host: ["20.50.2.1"])  # the name's DNS answer when the rule is saved
+    hook = {"kind": "webhook", "url": f"https://localhost:{port}/hook", "secret": SECRET}
+    body = AlertRuleCreate.model_validate({"displayName": "Failures", "kind": "provisioningFailed", "channels": [hook]})
+    alert_rules.create_alert_rule(saved, "contoso", body)
+    evaluate_tenant(fakes.alert_ports(), "contoso")
+    [raised] = fakes.alert_queues.deliveries
+    delivering = fakes.alert_ports(notices=AlertNotices(customer.graph, resolve_host=rebound))
+    row = asyncio.run(alert_delivery.deliver(delivering, raised))
+    assert row is not None and row.status == "failed" and receiver.requests == []
+    assert "resolved to 127.0.0.1, not a public address" in (row.last_error or "")
+    [alert] = fakes.alerts.list_alerts("contoso")[0]
+    assert alert.deliveries == [row]  # the reason is on the alert's delivery record
+
+
+def test_a_loopback_address_in_the_url_is_refused_unless_the_settings_allow_it(
+    customer: Customer, receiver: WebhookReceiver
+) -> None:
+    refusing = AlertNotices(customer.graph)
+    with pytest.raises(CloudError) as refused:
+        asyncio.run(refusing.post_json(receiver.url(), b"{}", {}))
+    assert refused.value.code == ADDRESS_REFUSED and not refused.value.transient and receiver.requests == []
+    asyncio.run(customer.notices.post_json(receiver.url(), b"{}", {}))
+    assert len(receiver.requests) == 1
+
+
+def test_a_name_is_connected_to_at_the_address_its_resolver_checked(
+    customer: Customer, receiver: WebhookReceiver
+) -> None:
+    port = receiver.url().split(":")[2].split("/")[0]
+    asked: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["127.0.0.1"]
+
+    notices = AlertNotices(customer.graph, resolve_host=resolve, private_networks=LOOPBACK)
+    asyncio.run(notices.post_json(f"https://localhost:{port}/hook", b"{}", {}))
+    asyncio.run(notices.post_json(f"https://localhost:{port}/hook", b"{}", {}))
+    assert asked == ["localhost", "localhost"] and len(receiver.requests) == 2  # resolved again at each notice
 
 
 def test_mail_is_sent_as_the_tenants_mailbox_and_recorded(customer: Customer) -> None:
@@ -164,7 +249,7 @@ def test_the_onboarding_report_asks_mail_send_only_of_a_tenant_that_emails(
         "createdDateTime": "2026-11-26T00:00:00Z", "lastModifiedDateTime": "2026-11-26T00:00:00Z",
     })  # fmt: skip
     grant_app(azure_emulator, entra)
-    customer = Customer(entra, None, None, azure_emulator)  # type: ignore[arg-type]
+    customer = Customer(entra, None, None, azure_emulator, None)  # type: ignore[arg-type]
     customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "Mail.Send"])
     # the rules' store (#50's alert tables) stood in for by what its list answers
     hooked = dataclasses.replace(services.onboarding, alerts=Rules([rule("a", HOOKED)]))  # type: ignore[arg-type]

@@ -3,6 +3,7 @@ refusal or when its attempts are spent; never raising for the channel's failure.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -104,7 +105,7 @@ class Sender:
         if self.failures:
             raise self.failures.pop(0)
 
-    def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
+    async def post_json(self, url: str, body: bytes, headers: Mapping[str, str]) -> None:
         self._fail()
         self.posts.append((url, body, dict(headers)))
 
@@ -186,7 +187,7 @@ def test_the_backoff_waits_longer_each_time_and_a_longer_retry_after_wins() -> N
 
 
 def test_a_webhook_notice_is_signed_with_the_rules_secret_and_recorded_delivered(ports: Ports) -> None:
-    row = alert_delivery.deliver(ports, message())
+    row = asyncio.run(alert_delivery.deliver(ports, message()))
     [(url, body, headers)] = ports.notices.posts
     assert url == "https://hooks.example/a" and alert_channels.signed_by(SECRET, body, headers["X-CloudPC-Signature"])
     assert row is not None and row.status == "delivered" and row.attempts == 1 and row.delivered_date_time == NOW
@@ -195,45 +196,47 @@ def test_a_webhook_notice_is_signed_with_the_rules_secret_and_recorded_delivered
 
 
 def test_a_duplicate_message_of_a_delivered_notice_does_nothing(ports: Ports) -> None:
-    alert_delivery.deliver(ports, message())
+    asyncio.run(alert_delivery.deliver(ports, message()))
     writes = ports.alerts.writes
-    assert alert_delivery.deliver(ports, message()) is None
+    assert asyncio.run(alert_delivery.deliver(ports, message())) is None
     assert len(ports.notices.posts) == 1 and ports.alerts.writes == writes
 
 
 def test_a_transient_failure_is_retried_later_with_the_next_attempt_queued(ports: Ports) -> None:
     ports.notices.failures = [failure(503)]
-    row = alert_delivery.deliver(ports, message())
+    row = asyncio.run(alert_delivery.deliver(ports, message()))
     assert row is not None and row.status == "pending" and row.attempts == 1
     assert row.last_error is not None and "503" in row.last_error
     assert row.next_attempt_date_time == NOW + timedelta(seconds=BACKOFF_S[0])
     assert ports.deliveries.sent == [(message(attempt=2), BACKOFF_S[0])]
-    assert alert_delivery.deliver(ports, message(attempt=1)) is None  # the failed attempt's message seen again
+    assert (
+        asyncio.run(alert_delivery.deliver(ports, message(attempt=1))) is None
+    )  # the failed attempt's message seen again
     ports.now[0] = NOW + timedelta(seconds=30)
-    row = alert_delivery.deliver(ports, message(attempt=2))
+    row = asyncio.run(alert_delivery.deliver(ports, message(attempt=2)))
     assert row is not None and row.status == "delivered" and row.attempts == 2 and row.last_error is None
     assert len(ports.notices.posts) == 1 and len(ports.deliveries.sent) == 1
 
 
 def test_a_throttle_waits_as_long_as_its_retry_after_says(ports: Ports) -> None:
     ports.notices.failures = [failure(429, retry_after_s=300)]
-    alert_delivery.deliver(ports, message())
+    asyncio.run(alert_delivery.deliver(ports, message()))
     assert ports.deliveries.sent == [(message(attempt=2), 300.0)]
 
 
 def test_a_refusal_fails_the_notice_at_once(ports: Ports) -> None:
     ports.notices.failures = [failure(404)]
-    row = alert_delivery.deliver(ports, message())
+    row = asyncio.run(alert_delivery.deliver(ports, message()))
     assert row is not None and row.status == "failed" and row.attempts == 1 and "404" in (row.last_error or "")
     assert ports.deliveries.sent == []
 
 
 def test_a_notice_whose_attempts_run_out_fails(ports: Ports) -> None:
     ports.notices.failures = [failure(500) for _ in range(MAX_ATTEMPTS)]
-    row = alert_delivery.deliver(ports, message())
+    row = asyncio.run(alert_delivery.deliver(ports, message()))
     for attempt in range(2, MAX_ATTEMPTS + 1):
         assert row is not None and row.status == "pending"
-        row = alert_delivery.deliver(ports, message(attempt=attempt))
+        row = asyncio.run(alert_delivery.deliver(ports, message(attempt=attempt)))
     assert row is not None and row.status == "failed" and row.attempts == MAX_ATTEMPTS
     assert [delay for _, delay in ports.deliveries.sent] == list(BACKOFF_S)
     assert ports.notices.posts == []
@@ -241,22 +244,22 @@ def test_a_notice_whose_attempts_run_out_fails(ports: Ports) -> None:
 
 def test_a_failure_of_any_kind_never_raises_and_a_missing_secret_fails_for_good(ports: Ports) -> None:
     ports.notices.failures = [RuntimeError("connection reset")]
-    row = alert_delivery.deliver(ports, message())
+    row = asyncio.run(alert_delivery.deliver(ports, message()))
     assert row is not None and row.status == "pending" and "RuntimeError" in (row.last_error or "")
     ports.secrets.values.clear()
-    row = alert_delivery.deliver(ports, message(attempt=2))
+    row = asyncio.run(alert_delivery.deliver(ports, message(attempt=2)))
     assert row is not None and row.status == "failed"
 
 
 def test_the_secret_never_reaches_the_recorded_error(ports: Ports) -> None:
     ports.notices.failures = [failure(400)]
-    alert_delivery.deliver(ports, message())
+    asyncio.run(alert_delivery.deliver(ports, message()))
     assert SECRET not in ports.alerts.alerts["alert-1"].model_dump_json()
 
 
 def test_teams_gets_the_card_and_email_goes_through_graph(ports: Ports) -> None:
-    alert_delivery.deliver(ports, message(channel=1))
-    alert_delivery.deliver(ports, message(channel=2))
+    asyncio.run(alert_delivery.deliver(ports, message(channel=1)))
+    asyncio.run(alert_delivery.deliver(ports, message(channel=2)))
     [(url, body, headers)] = ports.notices.posts
     assert url == TEAMS and b"AdaptiveCard" in body and "X-CloudPC-Signature" not in headers
     [(tenant, mailbox, to, subject, html)] = ports.notices.mails
@@ -267,15 +270,15 @@ def test_teams_gets_the_card_and_email_goes_through_graph(ports: Ports) -> None:
 
 
 def test_another_channels_write_in_between_is_kept(ports: Ports) -> None:
-    alert_delivery.deliver(ports, message(channel=1))
+    asyncio.run(alert_delivery.deliver(ports, message(channel=1)))
     ports.alerts.interleave = lambda: ports.alerts.put_alert(ports.alerts.alerts["alert-1"].model_copy(
         update={"count": 4}))  # fmt: skip
-    alert_delivery.deliver(ports, message(channel=2))
+    asyncio.run(alert_delivery.deliver(ports, message(channel=2)))
     stored = ports.alerts.alerts["alert-1"]
     assert stored.count == 4 and {d.channel for d in stored.deliveries} == {1, 2}
 
 
 def test_an_alert_or_channel_that_is_gone_sends_nothing(ports: Ports) -> None:
-    assert alert_delivery.deliver(ports, message(channel=7)) is None
-    assert alert_delivery.deliver(ports, message().model_copy(update={"alert_id": "gone"})) is None
+    assert asyncio.run(alert_delivery.deliver(ports, message(channel=7))) is None
+    assert asyncio.run(alert_delivery.deliver(ports, message().model_copy(update={"alert_id": "gone"}))) is None
     assert ports.notices.posts == [] and ports.notices.mails == []

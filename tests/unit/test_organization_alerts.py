@@ -4,6 +4,7 @@ rule resolves its alerts everywhere, a notice finds its rule; and the alerts of 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -127,12 +128,12 @@ def test_a_notice_of_an_organization_rules_alert_is_sent_with_the_organizations_
     organization_rule(fakes)
     evaluate_tenant(fakes.alert_ports(), CONTOSO)
     [message] = fakes.alert_queues.deliveries
-    delivered = alert_delivery.deliver(fakes.alert_ports(), message)
+    delivered = asyncio.run(alert_delivery.deliver(fakes.alert_ports(), message))
     assert delivered is not None and delivered.status == "delivered"
     [(url, body, _)] = fakes.notices.posted
     assert url == HOOK and f'"tenantId":"{CONTOSO}"' in body.decode()
     gone = AlertDelivery(tenant_id=CONTOSO, alert_id="0000000000000-none", channel=0, event="raised")
-    assert alert_delivery.deliver(fakes.alert_ports(), gone) is None
+    assert asyncio.run(alert_delivery.deliver(fakes.alert_ports(), gone)) is None
 
 
 def test_the_alerts_of_many_tenants_are_listed_newest_first_in_pages_with_their_tenants_names() -> None:

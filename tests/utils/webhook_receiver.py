@@ -4,6 +4,7 @@ app's REQUESTS_CA_BUNDLE).
 
     with WebhookReceiver.of(emulator) as receiver:
         receiver.answer(500, 500)                  # the first two requests fail, the rest get 200
+        receiver.answer(200, flow="trickle")       # 200, then a byte of body now and then, until the caller leaves
         ... post to receiver.url("/hook") ...
         receiver.requests[0].headers["x-cloudpc-signature"], receiver.requests[0].body
 """
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import Literal, Protocol
 
 from azure_emulator.tls import ensure_certificates
 
@@ -40,6 +41,8 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: bytes = b""
+    # whole: the body at once; trickle: a byte at a time, slowly, never ending; endless: a body with no end, fast
+    flow: Literal["whole", "trickle", "endless"] = "whole"
 
 
 class WebhookReceiver:
@@ -50,6 +53,7 @@ class WebhookReceiver:
         self.requests: list[Received] = []
         self._answers: deque[Answer] = deque()
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,9 +65,24 @@ class WebhookReceiver:
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
+                if answer.flow != "whole":
+                    self._stream(answer.flow)
+                    return
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
                 self.wfile.write(answer.body)
+
+            def _stream(self, flow: str) -> None:
+                """A body with no end, until the caller closes the connection or the receiver stops."""
+                self.send_header("Content-Length", str(2**40))
+                self.end_headers()
+                chunk = b"." if flow == "trickle" else b"x" * 65536
+                try:
+                    while not receiver._closing.wait(0.5 if flow == "trickle" else 0):
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except OSError:
+                    return  # the caller left
 
             def log_message(self, format: str, *args: object) -> None:
                 return
@@ -80,11 +99,14 @@ class WebhookReceiver:
     def url(self, path: str = "/hook") -> str:
         return f"https://127.0.0.1:{self._server.server_address[1]}{path}"
 
-    def answer(self, *statuses: int, retry_after_s: int | None = None, body: bytes = b"") -> None:
-        """The next requests' statuses, in order (then 200 again); a Retry-After and a body on each, if given."""
+    def answer(
+        self, *statuses: int, retry_after_s: int | None = None, body: bytes = b"",
+        flow: Literal["whole", "trickle", "endless"] = "whole",
+    ) -> None:  # fmt: skip
+        """The next requests' statuses, in order (then 200 again); a Retry-After and a body (or a flow) on each."""
         headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else {}
         with self._lock:
-            self._answers.extend(Answer(status, headers, body) for status in statuses)
+            self._answers.extend(Answer(status, headers, body, flow) for status in statuses)
 
     def _record(self, received: Received) -> Answer:
         with self._lock:
@@ -98,6 +120,7 @@ class WebhookReceiver:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
+        self._closing.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

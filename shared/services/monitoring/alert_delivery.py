@@ -1,8 +1,12 @@
 """One channel's notice of one alert event carried out: sent, recorded on the alert, and on a transient failure sent
-again later by the app's own backoff (the queue's poison handling is for malformed messages only)."""
+again later by the app's own backoff (the queue's poison handling is for malformed messages only).
+
+A delivery is a coroutine: a webhook's POST is awaited on the event loop, so that a slow receiver holds no thread
+other work needs; the store, the vault and Graph's sendMail, which answer at once, are called on a thread each."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,24 +80,25 @@ def _failure(exc: Exception) -> Failure:
     return Failure(f"{type(exc).__name__}: {exc}"[:ERROR_MAX], True)
 
 
-def _send(ports: AlertDeliveryPorts, alert: Alert, rule: AlertRule, message: AlertDelivery) -> None:
+async def _send(ports: AlertDeliveryPorts, alert: Alert, rule: AlertRule, message: AlertDelivery) -> None:
     channel = rule.channels[message.channel]
     notice = alert_channels.notice_of(alert, rule, message.event, ports.portal_url)
     if channel.kind == "email":
         mail = alert_channels.email(notice)
-        ports.notices.send_mail(alert.tenant_id, str(channel.mailbox), channel.to, mail.subject, mail.html)
+        await asyncio.to_thread(ports.notices.send_mail, alert.tenant_id, str(channel.mailbox), channel.to,
+                                mail.subject, mail.html)  # fmt: skip
         return
     # a secret (a webhook's signing key, a Teams channel's address) is read at each send, so a changed one applies
     # at once; it is never logged
-    secret = ports.secrets.get_secret(channel.secret_name) if channel.secret_name else None
+    secret = await asyncio.to_thread(ports.secrets.get_secret, channel.secret_name) if channel.secret_name else None
     if channel.kind == "teams":
         if secret is None:
             raise NotFound("The Teams channel's address is not in Key Vault.", code="notFound", target="url")
         card = alert_channels.teams_request(notice, message.channel)
-        ports.notices.post_json(secret, card.body, card.headers)
+        await ports.notices.post_json(secret, card.body, card.headers)
         return
     request = alert_channels.webhook_request(notice, message.channel, secret, ports.clock())
-    ports.notices.post_json(str(channel.url), request.body, request.headers)
+    await ports.notices.post_json(str(channel.url), request.body, request.headers)
 
 
 def _row(alert: Alert, channel: StoredChannel, message: AlertDelivery) -> ChannelDelivery:
@@ -122,9 +127,25 @@ def _rule_of(alerts: DeliveredAlerts, alert: Alert) -> AlertRule:
         return alerts.get_alert_rule(ORGANIZATION, alert.rule_id)
 
 
-def deliver(ports: AlertDeliveryPorts, message: AlertDelivery) -> ChannelDelivery | None:
+async def deliver(ports: AlertDeliveryPorts, message: AlertDelivery) -> ChannelDelivery | None:
     """Send the notice the message names, once: a delivered (or given up) one, or a message of an attempt already
     made, does nothing. Never raises for the channel's failure. The row as recorded, None when nothing was done."""
+    found = await asyncio.to_thread(_found, ports, message)
+    if found is None:
+        return None
+    alert, rule, row = found
+    try:
+        await _send(ports, alert, rule, message)
+    except Exception as exc:  # every failure of the channel's is this rule's to retry or give up, never the queue's
+        return await asyncio.to_thread(_failed, ports, message, alert, row, _failure(exc))
+    delivered = CHANNEL_DELIVERIES.move(row, "deliver", attempts=row.attempts + 1, last_error=None,
+                                        next_attempt_date_time=None, delivered_date_time=ports.clock())  # fmt: skip
+    await asyncio.to_thread(_record, ports, message, delivered)
+    return delivered
+
+
+def _found(ports: AlertDeliveryPorts, message: AlertDelivery) -> tuple[Alert, AlertRule, ChannelDelivery] | None:
+    """The alert, its rule and the notice's row, when this message's attempt is still to make."""
     try:
         alert = ports.alerts.get_alert(message.tenant_id, message.alert_id)
         rule = _rule_of(ports.alerts, alert)
@@ -137,15 +158,13 @@ def deliver(ports: AlertDeliveryPorts, message: AlertDelivery) -> ChannelDeliver
     row = _row(alert, rule.channels[message.channel], message)
     if row.status != "pending" or message.attempt <= row.attempts:
         return None  # a duplicate message: this attempt was made, or the notice has its outcome
-    try:
-        _send(ports, alert, rule, message)
-    except Exception as exc:  # every failure of the channel's is this rule's to retry or give up, never the queue's
-        failure = _failure(exc)
-    else:
-        delivered = CHANNEL_DELIVERIES.move(row, "deliver", attempts=row.attempts + 1, last_error=None,
-                                            next_attempt_date_time=None, delivered_date_time=ports.clock())  # fmt: skip
-        _record(ports, message, delivered)
-        return delivered
+    return alert, rule, row
+
+
+def _failed(
+    ports: AlertDeliveryPorts, message: AlertDelivery, alert: Alert, row: ChannelDelivery, failure: Failure
+) -> ChannelDelivery:
+    """The failed attempt recorded: sent again after its backoff while it is transient and attempts are left."""
     attempts = row.attempts + 1
     wait = backoff_s(attempts, failure.retry_after_s) if failure.transient else None
     log.warning("Alert %s's %s notice to channel %d failed (attempt %d): %s", alert.id, message.event,

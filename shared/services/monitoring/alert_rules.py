@@ -30,13 +30,12 @@ from shared.models.alerts import (
     webhook_secret_name,
 )
 from shared.ports.access_stores import TenantStore
-from shared.ports.alerts import AlertStore, NoticeSender
+from shared.ports.alerts import AlertStore, NoticeSender, webhook_may_reach
 from shared.ports.secret_store import SecretStore
 from shared.services.engine.updates import update_with_etag
 from shared.services.monitoring.alert_transitions import ALERTS
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class RulePorts(Protocol):
@@ -204,9 +203,6 @@ def _threshold_problems(kind: AlertRuleKind, threshold: int | None) -> list[Erro
     return []
 
 
-AZURE_PLATFORM_ADDRESS = ipaddress.ip_address("168.63.129.16")
-
-
 def _url_problems(ports: RulePorts, url: str, target: str) -> list[ErrorDetail]:
     """An https URL whose host is public: a rule must not make the app call into its own network (SSRF), unless
     that network is one the settings allow; a name is judged by every address it resolves to now."""
@@ -222,24 +218,11 @@ def _url_problems(ports: RulePorts, url: str, target: str) -> list[ErrorDetail]:
             addresses = []
         if not addresses:
             return [ErrorDetail("hostNotFound", f"The URL's host '{host}' does not resolve.", target)]
-    refused = [address for address in addresses if _internal(address) and not _allowed(ports, address)]
+    refused = [address for address in addresses if not webhook_may_reach(address, ports.private_networks)]
     if refused:
         return [ErrorDetail("privateAddress", f"The URL's host '{host}' is not a public address "
                             f"({refused[0]}): the app sends notices only to public endpoints.", target)]  # fmt: skip
     return []
-
-
-def _internal(address: IpAddress) -> bool:
-    """Not a public endpoint: any address not globally reachable (private, loopback, link-local, reserved, the
-    shared address space 100.64.0.0/10 of carrier NAT), multicast, and Azure's platform address, which answers only
-    from inside Azure (learn.microsoft.com/azure/virtual-network/what-is-ip-address-168-63-129-16)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return _internal(address.ipv4_mapped)
-    return not address.is_global or address.is_multicast or address == AZURE_PLATFORM_ADDRESS
-
-
-def _allowed(ports: RulePorts, address: IpAddress) -> bool:
-    return any(address.version == network.version and address in network for network in ports.private_networks)
 
 
 def _masked(url: str, stored: set[str | None]) -> str:
