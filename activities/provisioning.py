@@ -22,7 +22,13 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
         """ProvisionInput -> Advanced. Max attempts come from the app's settings (via the ports), never the input."""
         advance = ProvisionInput.model_validate(call)
         advanced = provisioning.advance(
-            ports, advance.tenant_id, advance.cloud_pc_id, advance.run, ports.max_attempts, advance.state
+            ports,
+            advance.tenant_id,
+            advance.cloud_pc_id,
+            advance.run,
+            ports.max_attempts,
+            advance.state,
+            advance.asked_at,
         )
         return advanced.model_dump(mode="json", by_alias=True)
 

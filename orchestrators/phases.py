@@ -35,7 +35,10 @@ def take_phases(
     for _ in range(run.per_execution or CALLS_PER_EXECUTION):
         if run.calls >= MAX_CALLS:
             return TIMED_OUT
-        answer = yield context.call_activity_with_retry(activity, TRANSIENT, run.model_dump(mode="json", by_alias=True))
+        asked = run.model_copy(update={"asked_at": _utc(context.current_utc_datetime)})  # it says a long wait
+        answer = yield context.call_activity_with_retry(
+            activity, TRANSIENT, asked.model_dump(mode="json", by_alias=True)
+        )
         step = read(answer)
         if step.outcome is not None:
             return step.outcome
@@ -63,6 +66,11 @@ def timer(context: df.DurableOrchestrationContext, wait_seconds: float, resume_a
     now = context.current_utc_datetime
     wait = _like(now, resume_at) if resume_at is not None else now + timedelta(seconds=wait_seconds)
     return context.create_timer(max(wait, now))
+
+
+def _utc(moment: datetime) -> datetime:
+    """The engine's clock, which may be naive UTC, as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _like(now: datetime, moment: datetime) -> datetime:

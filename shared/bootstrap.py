@@ -30,6 +30,7 @@ from shared.cloud.azure.keyvault_secrets import KeyVaultSecretStore, app_key
 from shared.cloud.azure.monitor_metrics import AzureVmMetrics
 from shared.cloud.azure.retail_prices import AzureRetailPrices
 from shared.cloud.azure.tenant_access import AzureTenantAccess
+from shared.cloud.azure.transport import SILENCES
 from shared.events import (
     QueueAlertDeliveries,
     QueueAlertEvaluations,
@@ -236,6 +237,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         refusals=refusals,
         events=events,
         clock=utc_now,
+        silent_since=SILENCES.since,
         max_attempts=settings.provisioning_max_attempts,
         grace_period=settings.cloudpc_grace_period,
         cleanup_delay=settings.cloudpc_cleanup_delay,

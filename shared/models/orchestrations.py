@@ -64,6 +64,8 @@ class Looped(Traced):
 
     calls: int = 0
     per_execution: int | None = Field(default=None, exclude_if=lambda value: value is None)
+    # when the orchestration asked for this call (its replay-safe clock): the activity tells how long it waited
+    asked_at: datetime | None = Field(default=None, exclude_if=lambda value: value is None)
 
 
 class ProvisionInput(CloudPcRun, Looped):

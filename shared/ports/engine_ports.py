@@ -31,6 +31,11 @@ from shared.ports.stores import (
 from shared.ports.windows365 import Windows365Provisioning
 
 
+def no_silence(_since: datetime) -> list[str]:
+    """No service has left a call unanswered (the fakes' world)."""
+    return []
+
+
 class AuditLog(Protocol):
     """Where events of others' audit logs (Windows 365's) join the app's: an upsert, so a second import is harmless."""
 
@@ -61,6 +66,8 @@ class EnginePorts:
     usage: UsageStore  # Cloud PCs' connected time per day, which the use watch keeps
     notices: NoticeSender  # e-mail to a user: the reclaim rule's announcement
     power_records: PowerRecordStore  # an azure-backend Cloud PC's VM made, started, stopped and deleted
+    # the services that left one of this process's calls unanswered since a moment (a long wait for a thread says so)
+    silent_since: Callable[[datetime], list[str]] = no_silence
     max_attempts: int = 3
     grace_period: timedelta = timedelta(days=7)
     cleanup_delay: timedelta = timedelta(hours=3)

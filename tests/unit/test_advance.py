@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from shared.models.provisioning import RunState
+from shared.ports.cloud_errors import NOT_ANSWERING
 from shared.ports.engine_ports import EnginePorts
 from shared.services.cloud_pcs.provisioning import advance
 from shared.services.cloud_pcs.provisioning_steps import ASSIGNMENT_STEPS, CORE_STEPS, POST_STEPS
+from shared.services.cloud_pcs.timeline import WORKERS_BUSY
 from tests.fakes import T0, Fakes
 from tests.fakes.seed import TENANT, cloud_pc, policy, site
 
@@ -209,3 +211,37 @@ def test_a_refusal_another_attempt_would_meet_again_fails_at_once_with_its_reaso
     assert stored.status_detail is not None and stored.status_detail.code == "SubnetIsFull"
     assert "did not try again" in stored.status_detail.message
     assert [a for name, a, _ in lines(fakes, pc) if name == "attemptCleanedUp"] == [1]  # nothing left behind
+
+
+def test_a_call_that_waited_long_for_a_thread_says_by_what_on_the_step_it_resumes() -> None:
+    silent: list[str] = []
+    ports, fakes, pc = arranged(silent_since=lambda _since: list(silent))
+    fakes.script.wait("create_vm", times=3, retry_after_s=5)
+    first = advance(ports, TENANT, pc, 1, 3, None)
+    assert first.state is not None
+    asked = fakes.clock.advance(seconds=5)
+    fakes.clock.advance(seconds=10)  # a short wait for a thread is no news
+    second = advance(ports, TENANT, pc, 1, 3, first.state, asked)
+    assert [e for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name.startswith("held")] == []
+
+    assert second.state is not None
+    asked = fakes.clock.advance(seconds=5)
+    fakes.clock.advance(seconds=95)  # every thread waited on a silent ARM meanwhile
+    silent.append("Azure Resource Manager")
+    third = advance(ports, TENANT, pc, 1, 3, second.state, asked)
+    (held,) = [e for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name.startswith("held")]
+    assert (held.name, held.code, held.message) == ("heldByAzure", NOT_ANSWERING, (
+        "createVm: Azure Resource Manager did not answer, and the app's calls to it held every worker, so the step "
+        "waited 2 min for one; it goes on by itself, spending no attempt."
+    ))  # fmt: skip
+
+    assert third.state is not None
+    asked = fakes.clock.advance(seconds=5)
+    fakes.clock.advance(seconds=40)
+    silent.clear()  # the app's own work held the threads: said so, not blamed on a service
+    advance(ports, TENANT, pc, 1, 3, third.state, asked)
+    said = {e.code: e.message for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name.startswith("held")}
+    assert said[WORKERS_BUSY] == (
+        "createVm: every one of the app's workers was busy with other work, so the step waited 40 s for one; it goes "
+        "on by itself, spending no attempt."
+    )

@@ -20,6 +20,7 @@ from shared.services.configuration.health_checks import checks_for
 from tests.utils.orchestration import NOW, Call, Context, Timer
 
 RUN = {"tenantId": "t1", "cloudPcId": "cpc1", "run": 2}
+ASKED = {"askedAt": NOW.isoformat().replace("+00:00", "Z")}  # each call says when it was asked, so a long wait shows
 
 
 def finish(orchestration: Generator[Any, Any, Any], answer: Any) -> Any:
@@ -60,7 +61,7 @@ def test_a_run_that_finishes_in_one_call_returns_its_outcome() -> None:
     orchestration = provision_cloud_pc(context)
     call = next(orchestration)
     # the run itself is the payload (phased work); max attempts is the app's setting, never the input
-    assert call == Call(names.ADVANCE_PROVISIONING, {**RUN, "state": None, "calls": 0})
+    assert call == Call(names.ADVANCE_PROVISIONING, {**RUN, "state": None, "calls": 0, **ASKED})
     assert finish(orchestration, {"outcome": "provisioned", "state": None, "waitSeconds": 0}) == "provisioned"
 
 
@@ -96,7 +97,7 @@ def test_after_calls_per_execution_it_continues_as_new_with_the_state_and_calls(
     assert finish(orchestration, None) is None
     assert context.continued_with == {**RUN, "state": state({"step": "createVm"}), "calls": CALLS_PER_EXECUTION}
     resumed = provision_cloud_pc(Context(input=context.continued_with))
-    assert next(resumed) == Call(names.ADVANCE_PROVISIONING, context.continued_with)
+    assert next(resumed) == Call(names.ADVANCE_PROVISIONING, {**context.continued_with, **ASKED})
 
 
 def test_at_max_calls_the_cloud_pc_fails_as_timed_out_at_the_step_it_waited_for() -> None:
@@ -128,7 +129,7 @@ def test_a_health_check_run_takes_its_phases_waiting_as_its_activity_asks() -> N
     assert first == Call(names.ADVANCE_HEALTH_CHECK, {**CHECK_RUN, "backend": "azure", "push": True, "results": [],
                                                       "probe": None, "superseded": False, "phase": 0,
                                                       "operation": None, "startedAt": None, "held": None,
-                                                      "calls": 0})  # fmt: skip
+                                                      "calls": 0, **ASKED})  # fmt: skip
     waiting = {"run": {**CHECK_RUN, "phase": 3, "operation": "op-dns"}, "waitSeconds": 8}
     assert orchestration.send(waiting) == Timer(NOW + timedelta(seconds=8))
     again = orchestration.send(None)

@@ -18,6 +18,7 @@ from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_clients import ArmClients, parse_id
 from shared.cloud.azure.arm_compute import sku_restricted
 from shared.cloud.azure.credentials import NOT_CONSENTED
+from shared.cloud.azure.transport import ARM_PATIENCE
 from shared.models.image_sets import PlatformImage
 from shared.ports.azure_inventory import (
     ImageChoice,
@@ -225,4 +226,4 @@ def reading_azure() -> Iterator[None]:
         except arm_lro.Throttled as throttled:
             raise CloudThrottled(STEP, throttled.retry_after_s, throttled.code) from exc
     except (ServiceRequestError, ServiceResponseError) as exc:  # refused, reset or timed out: no answer at all
-        raise CloudError(STEP, UNANSWERED, f"Azure Resource Manager did not answer: {exc}") from exc
+        raise CloudError(STEP, UNANSWERED, f"{ARM_PATIENCE.did_not_answer()}: {exc}") from exc

@@ -69,7 +69,7 @@ def hand_back(step: str) -> Callable[[F], F]:
                 except TIMEOUTS as exc:  # a hung service: waited out like an outage, never on a thread
                     raise Throttled(DEFAULT_POLL_S, NOT_ANSWERING, ARM_PATIENCE.not_answering(exc)) from exc
                 except (ServiceRequestError, ServiceResponseError) as exc:  # an outage: waited out like a throttle
-                    raise Throttled(DEFAULT_POLL_S, UNANSWERED, f"{ARM_PATIENCE.service} did not answer") from exc
+                    raise Throttled(DEFAULT_POLL_S, UNANSWERED, ARM_PATIENCE.did_not_answer()) from exc
             except Throttled as exc:
                 operation = signature.bind(*args, **kwargs).arguments.get("operation")
                 return Progress(done=False, retry_after_s=exc.retry_after_s, operation=operation, held=exc.code,

@@ -16,6 +16,7 @@ import ssl
 import threading
 import urllib.request
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import certifi
@@ -27,6 +28,27 @@ from requests.utils import should_bypass_proxies
 from urllib3.util import Retry, create_urllib3_context
 
 from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
+
+
+class Silences:
+    """When each service last left one of this process's calls unanswered. Calls waiting on a silent service hold the
+    worker's threads, so a step that waited long for a thread can say which service held them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, datetime] = {}
+
+    def heard_nothing(self, service: str) -> None:
+        with self._lock:
+            self._last[service] = datetime.now(UTC)
+
+    def since(self, moment: datetime) -> list[str]:
+        """The services that left a call unanswered at or after `moment`."""
+        with self._lock:
+            return sorted(service for service, at in self._last.items() if at >= moment)
+
+
+SILENCES = Silences()  # the process's: its threads are what a silent service holds
 
 
 @dataclass(frozen=True)
@@ -47,8 +69,14 @@ class Patience:
 
     def not_answering(self, timeout: Exception) -> str:
         """The words of a call past one of its timeouts (a connection not taken, or a request not answered)."""
+        SILENCES.heard_nothing(self.service)
         waited = self.connect_s if isinstance(timeout, ServiceRequestTimeoutError) else self.read_s
         return f"{self.service} did not answer within {waited:g} s"
+
+    def did_not_answer(self) -> str:
+        """The words of a call whose connection was refused or broken."""
+        SILENCES.heard_nothing(self.service)
+        return f"{self.service} did not answer"
 
     def unanswered(self, step: str, exc: Exception) -> CloudError:
         """A call's CloudError when the service was silent past a timeout (NOT_ANSWERING) or its connection was
@@ -56,7 +84,7 @@ class Patience:
         if isinstance(exc, TIMEOUTS):
             silent = self.not_answering(exc)
             return CloudError(step, NOT_ANSWERING, silent, reason=silent)
-        unanswered = f"{self.service} did not answer"
+        unanswered = self.did_not_answer()
         return CloudError(step, UNANSWERED, f"{unanswered}: {exc}", reason=unanswered)
 
 

@@ -8,6 +8,7 @@ phased work: the one driver (shared/services/engine/phased.py) takes them, with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
@@ -41,7 +42,7 @@ from shared.services.cloud_pcs.provisioning_steps import (
     post_steps,
     vm_name,
 )
-from shared.services.cloud_pcs.timeline import held_line, save, timeline_event
+from shared.services.cloud_pcs.timeline import held_line, queued_line, save, timeline_event
 from shared.services.engine import phased
 
 # the phases of removing a failed attempt: its session host first, so no assignment outlives the VM
@@ -53,6 +54,9 @@ RESOURCE_OF = {"createVm": "virtual_machine_id", "attachNetwork": "network_inter
 class ProvisioningPorts(BuildSettingsPorts, ProvisioningStepPorts, VmRemovalPorts, DirectoryEventPorts, Protocol):
     """A provisioning run: built from its policy's settings, step by step; a failed attempt's VM removed, a failed
     run's clean-up scheduled."""
+
+    @property
+    def silent_since(self) -> Callable[[datetime], list[str]]: ...
 
 
 class Steps(PhasedRun):
@@ -137,13 +141,20 @@ def begin(
 
 
 def advance(
-    ports: ProvisioningPorts, tenant_id: str, cloud_pc_id: str, run: int, max_attempts: int, state: RunState | None
+    ports: ProvisioningPorts,
+    tenant_id: str,
+    cloud_pc_id: str,
+    run: int,
+    max_attempts: int,
+    state: RunState | None,
+    asked_at: datetime | None = None,
 ) -> Advanced:
     """Take the run as far as it goes in one call: begin, the attempt's steps, finish; one timeline write.
 
     A step still in progress ends the call with the time to wait. A failed attempt ends it too, and the
     next calls remove what that attempt made before the next attempt (or the failure) - so a repeated
-    call, after a crash, always starts from a state that was fully reached.
+    call, after a crash, always starts from a state that was fully reached. A call that waited long for a thread
+    since it was `asked_at` says by what on the step it resumes.
     """
     timeline: list[CloudPcEvent] = []
     if state is None:
@@ -166,6 +177,10 @@ def advance(
             return Advanced(outcome=settle(f"{failure.message} Azure refuses this for good ({failure.code}), so the "
                                            "app did not try again; fix the cause, then retry.",))  # fmt: skip
         state = RunState(job=state.job, attempt=state.attempt + 1)
+    elif asked_at is not None and state.completed < len(state.job.steps):
+        queued = queued_line(state.job, state.attempt, state.job.steps[state.completed], asked_at, ports.clock(),
+                             ports.silent_since(asked_at))  # fmt: skip
+        timeline.extend([queued] if queued is not None else [])
     state, taken = take_steps(ports, state, timeline)
     if taken.outcome == "succeeded":
         return Advanced(outcome=finish(ports, state, timeline))

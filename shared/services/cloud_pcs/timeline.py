@@ -10,7 +10,7 @@ from shared.errors import Conflict, PreconditionFailed
 from shared.models.cloud_pcs import CloudPc, CloudPcEvent, Moved
 from shared.models.provisioning import CloudPcJob
 from shared.models.words import waited
-from shared.ports.cloud_errors import REQUEST_BUDGET, UNANSWERED
+from shared.ports.cloud_errors import NOT_ANSWERING, REQUEST_BUDGET, UNANSWERED
 from shared.ports.cloud_pc_work_ports import TimelinePorts
 from shared.services.cloud_pcs.provisioning_steps import ORDER, STAGE_OF
 from shared.services.engine.updates import ATTEMPTS
@@ -19,6 +19,8 @@ from shared.services.engine.updates import ATTEMPTS
 ATTEMPT_MILESTONES = {"provisioningStarted": 0, "attemptFailed": 90, "attemptCleanedUp": 91}
 RUN_RESULTS = ("provisioned", "provisioningFailed")  # sort after every attempt of the run
 PACING_SAID_S = 30  # the app's own pacing shorter than this is no news on a Cloud PC's timeline
+QUEUED_SAID_S = 30  # a step that waited this long for one of the app's threads says by what
+WORKERS_BUSY = "workersBusy"  # a step waited for a thread, with no service silent meanwhile
 
 
 def timeline_event(
@@ -72,6 +74,30 @@ def timeline_event(
             "message": message,
         }
     )
+
+
+def queued_line(
+    job: CloudPcJob, attempt: int, step: str, asked_at: datetime, now: datetime, silent: list[str]
+) -> CloudPcEvent | None:
+    """The line of a step whose call waited long for one of the app's threads (asked at `asked_at`, taken `now`):
+    the threads wait on their own calls, so it names the services that left calls unanswered meanwhile (`silent`),
+    keyed as the step's own line of a service not answering, so a stall is said once. None for a short wait."""
+    queued_s = (now - asked_at).total_seconds()
+    if queued_s < QUEUED_SAID_S:
+        return None
+    if silent:
+        name, code, what = (
+            "heldByAzure",
+            NOT_ANSWERING,
+            f"{' and '.join(silent)} did not answer, and the app's calls to it held every worker",
+        )
+    else:
+        name, code, what = "heldByApp", WORKERS_BUSY, "every one of the app's workers was busy with other work"
+    return timeline_event(
+        job.cloud_pc_id, job.run, job.generation, name, now, attempt=attempt, within=step, code=code,
+        message=f"{step}: {what}, so the step waited {waited(queued_s)} for one; it goes on by itself, spending no "
+        "attempt.",
+    )  # fmt: skip
 
 
 def held_line(
