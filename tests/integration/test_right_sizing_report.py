@@ -50,6 +50,7 @@ def test_the_report_classes_two_vms_by_their_metrics(
     }
     for name, body in profiles.items():
         vm_id = str(admin.virtual_machine(f"rg-{name}", "vm", admin.virtual_network(f"rg-{name}", "vnet"))["id"])
+        body = body | {"timeCreated": "2025-01-01T00:00:00+00:00"}  # made long ago: the whole window has data
         put = azure_emulator.session().put(f"{azure_emulator.base_url}/emulator/metrics{vm_id}", json=body, timeout=30)
         assert put.ok, put.text
         provisioned(services, tenant_id, name, vm_id)
