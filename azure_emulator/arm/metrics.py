@@ -19,8 +19,9 @@ What the points say (the emulator has no guest to measure): the profile `PUT /em
 `{cpuPercent, availableMemoryBytes}` sets for the VM, flat over the window, while the VM runs; a running VM with no
 profile is idle (IDLE_CPU_PERCENT, IDLE_MEMORY_FREE of its size's memory); a grain that ends before the VM was
 created, or starts while it was deallocated, stopped or starting (its power log), has no data: Azure Monitor returns
-such a grain's point with its timeStamp alone (https://learn.microsoft.com/rest/api/monitor/metrics/list: a
-MetricValue's aggregations are optional; absent where the resource emitted nothing).
+such a grain's point with its timeStamp alone (https://learn.microsoft.com/rest/api/monitor/metrics/list and
+azure-rest-api-specs specification/monitor/resource-manager/Microsoft.Insights/stable/2018-01-01/metrics_API.json:
+a MetricValue requires only timeStamp, its aggregations absent where the resource emitted nothing).
 `DELETE` there takes the profile back. The profile's `timeCreated` (an ISO date and time, not after now) back-dates the
 VM's creation, so that a VM the test just made has a past to measure (a control: Azure has no such thing).
 """
