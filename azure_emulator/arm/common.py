@@ -38,6 +38,12 @@ def now_iso(clock: Callable[[], float]) -> str:
     return dt.datetime.fromtimestamp(clock(), dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def set_power(ctx: Context, vm: Doc, state: str) -> None:
+    """Set a VM's power state and log when: Azure Monitor has a VM's metrics only for the times it ran."""
+    vm["meta"]["power"] = state
+    vm["meta"].setdefault("powerLog", []).append([ctx.clock(), state])
+
+
 def type_of(doc: Doc) -> str:
     return str(doc["resource"]["type"]).lower()
 

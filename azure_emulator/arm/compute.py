@@ -415,7 +415,7 @@ def _created(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
     vm = common.get(ctx, resource_id)
     if vm is not None:
         spot.check_allocation(ctx, vm)  # a Spot VM's allocation fails here, as Azure fails it: after the PUT
-        vm["meta"]["power"] = "running"
+        common.set_power(ctx, vm, "running")
         common.put(ctx, vm)
 
 

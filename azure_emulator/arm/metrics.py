@@ -17,8 +17,13 @@ https://learn.microsoft.com/azure/azure-monitor/metrics/migrate-to-batch-api):
 
 What the points say (the emulator has no guest to measure): the profile `PUT /emulator/metrics/<a VM's ARM id>`
 `{cpuPercent, availableMemoryBytes}` sets for the VM, flat over the window, while the VM runs; a running VM with no
-profile is idle (IDLE_CPU_PERCENT, IDLE_MEMORY_FREE of its size's memory); a deallocated or stopped one has no data.
-`DELETE` there takes the profile back.
+profile is idle (IDLE_CPU_PERCENT, IDLE_MEMORY_FREE of its size's memory); a grain that ends before the VM was
+created, or starts while it was deallocated, stopped or starting (its power log), has no data: Azure Monitor returns
+such a grain's point with its timeStamp alone (https://learn.microsoft.com/rest/api/monitor/metrics/list and
+azure-rest-api-specs specification/monitor/resource-manager/Microsoft.Insights/stable/2018-01-01/metrics_API.json:
+a MetricValue requires only timeStamp, its aggregations absent where the resource emitted nothing).
+`DELETE` there takes the profile back. The profile's `timeCreated` (an ISO date and time, not after now) back-dates the
+VM's creation, so that a VM the test just made has a past to measure (a control: Azure has no such thing).
 """
 
 from __future__ import annotations
@@ -68,9 +73,19 @@ def _point(stamp: dt.datetime, value: float | None, aggregations: list[str]) -> 
     return point | {name: figures[name] for name in aggregations}
 
 
-def _levels(vm: common.Doc | None) -> dict[str, float | None]:
-    """What the VM's metrics read now: its profile while it runs, idle without one, nothing when it is off."""
-    if vm is None or vm["meta"].get("power", "running") != "running":
+def _ran(vm: common.Doc, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether the VM existed by the grain's end and ran at its start (the last power change before it says)."""
+    created = vm["resource"]["properties"].get("timeCreated")
+    if created and dt.datetime.fromisoformat(created.replace("Z", "+00:00")) >= end:
+        return False
+    log = vm["meta"].get("powerLog") or []
+    before = [state for stamp, state in log if stamp <= start.timestamp()]
+    return bool((before[-1] if before else "running") == "running")
+
+
+def _levels(vm: common.Doc | None, start: dt.datetime, step: dt.timedelta) -> dict[str, float | None]:
+    """What the VM's metrics read in a grain: its profile while it ran, idle without one, nothing when it was off."""
+    if vm is None or not _ran(vm, start, start + step):
         return {CPU: None, MEMORY: None}
     size = capacity.sku((vm["resource"]["properties"].get("hardwareProfile") or {}).get("vmSize") or "")
     memory = size.memory_gb * 1024**3 if size else 0.0
@@ -131,7 +146,6 @@ def register(ctx: Context) -> None:
         stamps = [first + step * n for n in range(int((end - first) / step)) if first + step * n < end]
         values = []
         for resource_id, vm in vms.items():
-            levels = _levels(vm)
             values.append({
                 "starttime": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "endtime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "interval": (request.q("interval") or "PT1M").upper(), "namespace": NAMESPACE,
@@ -141,7 +155,8 @@ def register(ctx: Context) -> None:
                     "type": "Microsoft.Insights/metrics", "name": {"value": name, "localizedValue": name},
                     "displayDescription": "", "unit": UNITS[name], "errorCode": "Success",
                     "timeseries": [{"metadatavalues": [],
-                                    "data": [_point(s, levels[name], aggregations) for s in stamps]}],
+                                    "data": [_point(s, _levels(vm, s, step)[name], aggregations)
+                                             for s in stamps]}],
                 } for name in names],
             })  # fmt: skip
         return Response(200, {"values": values})
@@ -149,8 +164,15 @@ def register(ctx: Context) -> None:
     @r.route("PUT", r"/emulator/metrics" + VM_ID, operation="emulatorControl", api="emulator", auth=False)
     def put_profile(request: Request) -> Response:
         body = request.json()
-        if not isinstance(body, dict) or set(body) - {"cpuPercent", "availableMemoryBytes"}:
-            raise _bad("The body takes cpuPercent (0-100) and availableMemoryBytes (0 or more).")
+        if not isinstance(body, dict) or set(body) - {"cpuPercent", "availableMemoryBytes", "timeCreated"}:
+            raise _bad("The body takes cpuPercent (0-100), availableMemoryBytes (0 or more) and timeCreated.")
+        made = body.pop("timeCreated", None)
+        try:
+            made_at = dt.datetime.fromisoformat(str(made).replace("Z", "+00:00")) if made is not None else None
+        except ValueError:
+            raise _bad("timeCreated must be an ISO 8601 date and time.") from None
+        if made_at is not None and (made_at.tzinfo is None or made_at.timestamp() > ctx.clock()):
+            raise _bad("timeCreated must be a date and time with its offset, not after now.")
         cpu, memory = body.get("cpuPercent", IDLE_CPU_PERCENT), body.get("availableMemoryBytes")
         if not isinstance(cpu, int | float) or not 0 <= cpu <= 100:
             raise _bad("cpuPercent must be a number from 0 to 100.")
@@ -159,6 +181,10 @@ def register(ctx: Context) -> None:
         with ctx.store.transaction():
             vm = common.require(ctx, request.params["vm"], "virtual machine")
             vm["meta"][PROFILE] = {k: v for k, v in body.items() if v is not None}
+            if made_at is not None:
+                vm["resource"]["properties"]["timeCreated"] = made_at.astimezone(dt.UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%fZ"
+                )
             common.put(ctx, vm)
         return Response(200, vm["meta"][PROFILE])
 

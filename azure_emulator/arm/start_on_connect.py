@@ -97,7 +97,8 @@ def connect(ctx: Context, pool: Doc, upn: str) -> Doc | None:
         )
         raise ApiError(409, REFUSED, f"The session host {short_name(host)} of {upn} is not running: {why}.")
     count(ctx, pool_id, "startsOnConnect")
-    vm["meta"]["power"], vm["meta"]["hibernated"] = "starting", False
+    common.set_power(ctx, vm, "starting")
+    vm["meta"]["hibernated"] = False
     common.put(ctx, vm)
     wait = {"pool": pool_id, "userPrincipalName": upn, "sessionHost": short_name(host)}
     boot = ctx.controls.latency(BOOT)
@@ -126,7 +127,8 @@ def _booted(ctx: Context, vm_id: str, op: Doc) -> None:
     vm = common.get(ctx, vm_id)
     if vm is None or vm["meta"].get("boot") != op["id"] or vm["meta"].get("power") not in ("starting", "running"):
         return  # gone, stopped while it booted, or booting again for a later connection
-    vm["meta"]["power"], vm["meta"]["boot"] = "running", None
+    common.set_power(ctx, vm, "running")
+    vm["meta"]["boot"] = None
     common.put(ctx, vm)
     wait = op["detail"]
     pool = common.get(ctx, wait["pool"])

@@ -121,7 +121,8 @@ def _register_action(ctx: Context, action: str) -> None:
             if action == "start" and vm["meta"].get("power") == "deallocated":
                 spot.check_allocation(ctx, vm)  # a deallocated Spot VM starts only where Spot capacity is
             hibernated = bool((op.get("detail") or {}).get("hibernate"))
-            vm["meta"]["power"], vm["meta"]["hibernated"] = ACTIONS[action], hibernated
+            common.set_power(ctx, vm, ACTIONS[action])
+            vm["meta"]["hibernated"] = hibernated
             vm["meta"].pop("evicted", None)
             common.put(ctx, vm)
             if hibernated:

@@ -61,7 +61,11 @@ def used_tenant(api: ApiClient, services: Services) -> tuple[Tenant, dict[str, A
     watch_use(services.engine, tenant.id, began + 6 * WATCH_PERIOD)
 
     # ann's VM works hard: its CPU above 80% for more than an hour in twenty
-    squeezed = {"cpuPercent": 93, "availableMemoryBytes": 3 * GB}
+    squeezed: dict[str, Any] = {
+        "cpuPercent": 93,
+        "availableMemoryBytes": 3 * GB,
+        "timeCreated": "2025-01-01T00:00:00+00:00",
+    }
     put = tenant.arm.session.put(f"{tenant.arm.emulator.base_url}/emulator/metrics{ann['virtualMachineId']}",
                                  json=squeezed, timeout=30)  # fmt: skip
     assert put.ok, put.text

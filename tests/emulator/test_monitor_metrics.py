@@ -1,8 +1,10 @@
 """Azure Monitor's metrics batch API in the emulator: its documented answer from each VM's profile, and its refusals
-(more than 50 ids, another subscription or region, an unknown metric, no metrics/read)."""
+(more than 50 ids, another subscription or region, an unknown metric, no metrics/read), and no data for the hours
+before a VM existed or while it was deallocated."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -15,14 +17,14 @@ REGION = "westeurope"
 MONITORING_READER = "43d0d8ad-25c7-4714-9337-8ba259a9fe05"
 QUERY = {
     "metricnamespace": "microsoft.compute/virtualMachines", "metricnames": "Percentage CPU,Available Memory Bytes",
-    "starttime": "2026-01-05T08:00:00Z", "endtime": "2026-01-05T11:00:00Z", "interval": "PT1H",
+    "interval": "PT1H",
     "aggregation": "average,maximum", "api-version": "2023-10-01",
 }  # fmt: skip
 
 
 def get_batch(
     admin: ArmAdmin, ids: list[str], region: str = REGION, subscription: str | None = None,
-    session: requests.Session | None = None, **query: str,
+    session: requests.Session | None = None, window: dict[str, str] | None = None, **query: str,
 ) -> requests.Response:  # fmt: skip
     sub = subscription or admin.subscription_id
     url = f"{admin.emulator.base_url}/metrics/{region}/subscriptions/{sub}/metrics:getBatch"
@@ -30,7 +32,30 @@ def get_batch(
         session = admin.emulator.session()
         token, _ = emulator_token(admin.emulator, admin.tenant_id, "https://metrics.monitor.azure.com")
         session.headers["Authorization"] = f"Bearer {token}"
-    return session.post(url, params={**QUERY, **query}, json={"resourceids": ids}, timeout=30)
+    return session.post(
+        url, params={**QUERY, **(window or hours_from(hour_now())), **query}, json={"resourceids": ids}, timeout=30
+    )
+
+
+def hour_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def hours_from(first: dt.datetime, count: int = 3) -> dict[str, str]:
+    """The query's window: `count` whole hours from `first`."""
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    return {"starttime": first.strftime(stamp), "endtime": (first + dt.timedelta(hours=count)).strftime(stamp)}
+
+
+def created_at(admin: ArmAdmin, vm_id: str) -> dt.datetime:
+    created = admin.call("GET", vm_id).json()["properties"]["timeCreated"]
+    return dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
+
+
+def cpu_points(reply: requests.Response) -> list[dict[str, Any]]:
+    assert reply.status_code == 200, reply.text
+    [value] = reply.json()["values"]
+    return list(value["value"][0]["timeseries"][0]["data"])
 
 
 def profile(admin: ArmAdmin, vm_id: str, **body: Any) -> None:
@@ -46,14 +71,17 @@ def refused(reply: requests.Response, status: int = 400) -> str:
 def test_a_batch_answers_each_vm_in_the_documented_shape_from_its_profile(admin: ArmAdmin) -> None:
     busy, idle = vm_in(admin, "rg-busy"), vm_in(admin, "rg-idle")
     profile(admin, busy, cpuPercent=91.5, availableMemoryBytes=300_000_000)
-    reply = get_batch(admin, [busy, idle])
+    first = hour_now()  # the VMs exist by then: every hour from it has data
+    reply = get_batch(admin, [busy, idle], window=hours_from(first))
     assert reply.status_code == 200, reply.text
     values = {v["resourceid"]: v for v in reply.json()["values"]}
     assert set(values) == {busy, idle}
     metrics = {m["name"]["value"]: m for m in values[busy]["value"]}
     assert metrics["Percentage CPU"]["id"] == f"{busy}/providers/Microsoft.Insights/metrics/Percentage CPU"
     points = metrics["Percentage CPU"]["timeseries"][0]["data"]
-    assert [p["timeStamp"] for p in points] == ["2026-01-05T08:00:00Z", "2026-01-05T09:00:00Z", "2026-01-05T10:00:00Z"]
+    assert [p["timeStamp"] for p in points] == [
+        (first + dt.timedelta(hours=n)).strftime("%Y-%m-%dT%H:%M:%SZ") for n in range(3)
+    ]
     assert {(p["average"], p["maximum"]) for p in points} == {(91.5, 91.5)}
     assert "minimum" not in points[0]  # only the aggregations asked for
     assert {p["average"] for p in metrics["Available Memory Bytes"]["timeseries"][0]["data"]} == {300_000_000}
@@ -64,9 +92,22 @@ def test_a_batch_answers_each_vm_in_the_documented_shape_from_its_profile(admin:
 def test_a_deallocated_vm_has_points_without_values(admin: ArmAdmin) -> None:
     vm_id = vm_in(admin, "rg")
     admin.finished(admin.call("POST", f"{vm_id}/deallocate"))
-    [value] = get_batch(admin, [vm_id]).json()["values"]
-    points = value["value"][0]["timeseries"][0]["data"]
+    points = cpu_points(get_batch(admin, [vm_id], window=hours_from(hour_now() + dt.timedelta(hours=1))))
     assert len(points) == 3 and all(set(p) == {"timeStamp"} for p in points)
+
+
+def test_hours_before_a_vm_existed_or_after_it_was_deallocated_have_no_data(admin: ArmAdmin) -> None:
+    vm_id = vm_in(admin, "rg")
+    creation_hour = created_at(admin, vm_id).replace(minute=0, second=0, microsecond=0)
+    admin.finished(admin.call("POST", f"{vm_id}/deallocate"))
+    after = hour_now() + dt.timedelta(hours=1)  # an hour that starts after the deallocation
+    first = creation_hour - dt.timedelta(hours=2)
+    count = int((after - first) / dt.timedelta(hours=1)) + 2
+    points = cpu_points(get_batch(admin, [vm_id], window=hours_from(first, count)))
+    assert len(points) == count
+    assert [set(p) for p in points[:2]] == [{"timeStamp"}] * 2  # before the VM existed
+    assert points[2]["average"] == 2.0  # the hour it was made in, running
+    assert all(set(p) == {"timeStamp"} for p in points[-2:])  # hours that start deallocated
 
 
 def test_a_batch_is_refused_beyond_50_ids_another_subscription_or_region_and_an_unknown_metric(

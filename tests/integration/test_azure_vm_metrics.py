@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -49,9 +50,10 @@ def test_two_vms_profiles_are_read_as_their_figures_over_the_window(
     metrics, admin = metered
     busy, quiet = vm(admin, "rg-busy"), vm(admin, "rg-quiet")
     session = azure_emulator.session()
+    made = {"timeCreated": (START - timedelta(days=1)).isoformat()}  # made before the window: all of it has data
     for vm_id, body in ((busy, {"cpuPercent": 92, "availableMemoryBytes": 400 * 2**20}),
                         (quiet, {"cpuPercent": 6, "availableMemoryBytes": 6 * 2**30})):  # fmt: skip
-        assert session.put(f"{azure_emulator.base_url}/emulator/metrics{vm_id}", json=body, timeout=30).ok
+        assert session.put(f"{azure_emulator.base_url}/emulator/metrics{vm_id}", json={**body, **made}, timeout=30).ok
     controls = Controls(azure_emulator, admin.tenant_id)
     sent_before = controls.count("getMetricsBatch", "POST")
     found = metrics.usage(APP_TENANT, [MeteredVm(busy, REGION), MeteredVm(quiet, REGION)], START, END)
@@ -87,3 +89,15 @@ def test_without_the_role_the_read_is_refused_for_want_of_a_permission(
     finally:
         metrics.close()
         credentials.close()
+
+
+def test_hours_before_a_vm_was_made_are_not_counted(
+    metered: tuple[AzureVmMetrics, ArmAdmin], azure_emulator: EmulatorProcess
+) -> None:
+    metrics, admin = metered
+    vm_id = vm(admin, "rg-new")
+    made = START + timedelta(days=13, hours=14)  # ten hours before the window ends
+    body: dict[str, Any] = {"cpuPercent": 50, "timeCreated": made.isoformat()}
+    assert azure_emulator.session().put(f"{azure_emulator.base_url}/emulator/metrics{vm_id}", json=body, timeout=30).ok
+    [usage] = metrics.usage(APP_TENANT, [MeteredVm(vm_id, REGION)], START, END).values()
+    assert usage.hours_with_data == 10

@@ -1,5 +1,6 @@
 """The right-sizing report over HTTP: two Cloud PCs whose VMs' metrics the emulator serves from set profiles are
-classed undersized and oversized through the real adapter, each with the plan one step away and its sources."""
+classed undersized and oversized through the real adapter, each with the plan one step away and its sources; a VM
+made hours ago, or one deallocated since, has too few hours with data to be judged."""
 
 from __future__ import annotations
 
@@ -44,12 +45,17 @@ def test_the_report_classes_two_vms_by_their_metrics(
     reply = client.post("/api/tenants", {"displayName": "Contoso", "entraTenantId": entra})
     assert reply.status == 201, reply.text
     tenant_id = str(reply.json()["id"])
+    long_ago = "2025-01-01T00:00:00+00:00"  # made before the window: all of it has data while it runs
     profiles: dict[str, dict[str, Any]] = {
-        "squeezed": {"cpuPercent": 93, "availableMemoryBytes": 3 * GB},
-        "roomy": {"cpuPercent": 7, "availableMemoryBytes": 12 * GB},
+        "squeezed": {"cpuPercent": 93, "availableMemoryBytes": 3 * GB, "timeCreated": long_ago},
+        "roomy": {"cpuPercent": 7, "availableMemoryBytes": 12 * GB, "timeCreated": long_ago},
+        "unread-new": {"cpuPercent": 93, "availableMemoryBytes": 3 * GB},  # made now: an hour of data at most
+        "unread-off": {"cpuPercent": 93, "availableMemoryBytes": 3 * GB},
     }
     for name, body in profiles.items():
         vm_id = str(admin.virtual_machine(f"rg-{name}", "vm", admin.virtual_network(f"rg-{name}", "vnet"))["id"])
+        if name == "unread-off":
+            admin.finished(admin.call("POST", f"{vm_id}/deallocate"))
         put = azure_emulator.session().put(f"{azure_emulator.base_url}/emulator/metrics{vm_id}", json=body, timeout=30)
         assert put.ok, put.text
         provisioned(services, tenant_id, name, vm_id)
@@ -66,3 +72,10 @@ def test_the_report_classes_two_vms_by_their_metrics(
     assert (evidence["metricsSource"], evidence["connectionSource"]) == ("azureMonitor", "cloudPcRecord")
     assert (evidence["cpuP95Percent"], evidence["memoryAvailableP05Bytes"]) == (93, 3 * GB)
     assert evidence["hoursWithMetrics"] >= 14 * 24 - 1
+    for name in (
+        "unread-new",
+        "unread-off",
+    ):  # its hours before it was made or since it was deallocated are not counted
+        assert rows[name]["classification"] == "notEnoughData", rows[name]
+        assert rows[name]["recommendedServicePlanId"] is None
+        assert rows[name]["evidence"].get("hoursWithMetrics", 0) <= 1
