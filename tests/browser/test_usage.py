@@ -69,6 +69,10 @@ def used_tenant(api: ApiClient, services: Services) -> tuple[Tenant, dict[str, A
     put = tenant.arm.session.put(f"{tenant.arm.emulator.base_url}/emulator/metrics{ann['virtualMachineId']}",
                                  json=squeezed, timeout=30)  # fmt: skip
     assert put.ok, put.text
+    # bob's VM idles, and has done so for the report's whole window: made long ago, as ann's
+    idle = tenant.arm.session.put(f"{tenant.arm.emulator.base_url}/emulator/metrics{bob['virtualMachineId']}",
+                                  json={"timeCreated": squeezed["timeCreated"]}, timeout=30)  # fmt: skip
+    assert idle.ok, idle.text
     return tenant, ann, bob
 
 
