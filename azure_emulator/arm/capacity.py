@@ -37,6 +37,12 @@ class VmSku:
     # (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume, supported VM sizes); no other size here
     hibernation: bool = False
 
+    @property
+    def spot(self) -> bool:
+        """Whether Azure runs Spot VMs of the size: not the B-series nor a Promo size
+        (https://learn.microsoft.com/azure/virtual-machines/spot-vms, Limitations)."""
+        return self.family != "standardBSFamily" and not self.name.lower().endswith("_promo")
+
 
 SKUS: dict[str, VmSku] = {
     s.name.lower(): s

@@ -14,6 +14,8 @@ Azure's rules, each with its source:
   MaxPriceValueInvalid), and one below the size's current Spot price is refused, SpotPriceGreaterThanProvidedMaxPrice
   (error-codes-spot; the prices are compared at create, and at a start, as the SDK's BillingProfile says).
   The statuses (400 for a value, 409 for the price and capacity) are not given by the pages.
+- B-series and Promo sizes run no Spot VM ("Use Azure Spot Virtual Machines", Limitations): refused
+  AzureSpotIsNotSupportedForThisVMSize (error-codes-spot), 400, the status not given by the pages.
 - A Spot VM cannot be made with hibernation enabled: the hibernation overview lists Spot VMs among the features it
   does not support (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume, "Limitations"); the code is
   Compute's OperationNotAllowed, its message the emulator's own.
@@ -112,6 +114,11 @@ def check_create(ctx: Context, props: Doc, size: capacity.VmSku, location: str, 
     if policy is not None and policy not in EVICTION_POLICIES:
         raise ApiError(400, "InvalidParameter", f"evictionPolicy '{policy}' is not Deallocate or Delete.",
                        target="evictionPolicy")  # fmt: skip
+    if not size.spot:
+        # B-series and Promo sizes run no Spot VM (spot-vms, Limitations); the code is error-codes-spot's, its
+        # status not given there
+        raise ApiError(400, "AzureSpotIsNotSupportedForThisVMSize", f"Azure Spot is not supported for the VM size "
+                       f"{size.name}.")  # fmt: skip
     price = _max_price(max_price if max_price is not None else -1)
     if (props.get("additionalCapabilities") or {}).get("hibernationEnabled"):
         raise ApiError(409, "OperationNotAllowed", "Hibernation is not supported on an Azure Spot VM.")

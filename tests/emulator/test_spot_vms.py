@@ -109,6 +109,12 @@ def test_priority_eviction_policy_and_max_price_are_checked_and_shown_as_azure_s
     assert hibernating == (409, "OperationNotAllowed"), "a Spot VM is never made with hibernation"
     assert refusal(admin, "r8", free_nic, priority="Spot", billingProfile={"maxPrice": 0.01}) == (
         409, "SpotPriceGreaterThanProvidedMaxPrice"), "below the default Spot price"  # fmt: skip
+    b_series = vm_body(free_nic, "R9", priority="Spot")
+    b_series["properties"]["hardwareProfile"]["vmSize"] = "Standard_B2ms"
+    reply = admin.call("PUT", vm_id(admin, "r9"), b_series)
+    assert (reply.status_code, reply.json()["error"]["code"]) == (400, "AzureSpotIsNotSupportedForThisVMSize")
+    del b_series["properties"]["priority"]
+    assert admin.ok("PUT", vm_id(admin, "r9"), b_series)["properties"]["provisioningState"] == "Succeeded"
 
     control(admin, "PUT", f"/spot/prices/{REGION}/{SIZE}", {"price": 0.00512, "tenantId": admin.tenant_id})
     priced = admin.ok("GET", spot_vm(admin, "priced", "PRICED", billingProfile={"maxPrice": 0.01}))["properties"]
