@@ -414,7 +414,7 @@ def _update(ctx: Context, request: Request, existing: dict[str, Any], props: dic
 def _created(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
     vm = common.get(ctx, resource_id)
     if vm is not None:
-        spot.check_allocation(ctx, vm)  # a Spot VM's allocation fails here, as Azure fails it: after the PUT
+        spot.check_allocation(ctx, vm)  # an allocation fails here, as Azure fails it: after the PUT
         vm["meta"]["power"] = "running"
         common.put(ctx, vm)
 

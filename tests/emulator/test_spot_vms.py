@@ -154,6 +154,28 @@ def test_spot_capacity_refused_fails_a_spot_create_and_a_start_while_a_regular_v
     assert power(admin, vm) == ["PowerState/running"]
 
 
+@pytest.mark.parametrize("code", ["AllocationFailed", "ZonalAllocationFailed", "OverconstrainedAllocationRequest"])
+@pytest.mark.parametrize("priority", ["Regular", "Spot"])
+def test_an_allocation_failure_fails_the_creates_operation_with_its_code_for_the_priority_asked(
+    admin: ArmAdmin, code: str, priority: str
+) -> None:
+    admin.resource_group("rg")
+    control(admin, "PUT", f"/spot/capacity/{REGION}/{SIZE}",
+            {"available": False, "code": code, "priority": priority, "tenantId": admin.tenant_id})  # fmt: skip
+    asked = {"priority": priority}
+    reply = admin.call("PUT", vm_id(admin, "nocap"), vm_body(nic(admin, "nocap"), "NOCAP", **asked))
+    assert reply.status_code == 201, "Azure takes the create and fails the allocation after"
+    status = admin.finished(reply)
+    assert (status["status"], status["error"]["code"]) == ("Failed", code)
+    assert admin.ok("GET", vm_id(admin, "nocap"))["properties"]["provisioningState"] == "Failed"
+    other = {"priority": "Spot" if priority == "Regular" else "Regular"}
+    made = admin.ok("PUT", vm_id(admin, "other"), vm_body(nic(admin, "other"), "OTHER", **other))
+    assert made["properties"]["provisioningState"] == "Succeeded", "only the priority the control names fails"
+    bad = admin.session.put(f"{admin.emulator.base_url}/emulator/spot/capacity/{REGION}/{SIZE}",
+                            json={"available": False, "code": "NoRoom"}, timeout=30)  # fmt: skip
+    assert bad.status_code == 400
+
+
 def spot_pool(admin: ArmAdmin, name: str, **props: Any) -> Pool:
     """A pooled host pool whose one session host is a Spot VM."""
     pool = Pool(admin, name, 0)
