@@ -176,6 +176,29 @@ def test_an_allocation_failure_fails_the_creates_operation_with_its_code_for_the
     assert bad.status_code == 400
 
 
+def usages(admin: ArmAdmin) -> dict[str, tuple[int, str]]:
+    path = f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/locations/{REGION}/usages"
+    rows = admin.ok("GET", path)["value"]
+    return {r["name"]["value"]: (r["currentValue"], r["name"]["localizedValue"]) for r in rows}
+
+
+def test_spot_vcpus_count_against_the_low_priority_quota_not_the_familys(admin: ArmAdmin) -> None:
+    admin.resource_group("rg")
+    before = usages(admin)
+    spot_vm(admin, "lp1", "LP1")
+    after = usages(admin)
+    assert after["lowPriorityCores"] == (before["lowPriorityCores"][0] + 2, "Total Regional Low-priority vCPUs")
+    assert after["standardDSv5Family"] == before["standardDSv5Family"] and after["cores"] == before["cores"]
+    region = f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/locations/{REGION}"
+    quota = f"{region}/providers/Microsoft.Quota/quotas/lowPriorityCores"
+    admin.ok("PUT", quota, {"properties": {"limit": {"value": after["lowPriorityCores"][0] + 1}}})
+    assert refusal(admin, "lp2", nic(admin, "lp2"), priority="Spot") == (409, "OperationNotAllowed")
+    made = admin.ok("PUT", vm_id(admin, "reg2"), vm_body(nic(admin, "reg2"), "REG2"))
+    assert made["properties"]["provisioningState"] == "Succeeded", "on demand uses the family's quota"
+    admin.finished(admin.call("DELETE", vm_id(admin, "lp1")))
+    assert usages(admin)["lowPriorityCores"][0] == before["lowPriorityCores"][0]
+
+
 def spot_pool(admin: ArmAdmin, name: str, **props: Any) -> Pool:
     """A pooled host pool whose one session host is a Spot VM."""
     pool = Pool(admin, name, 0)
