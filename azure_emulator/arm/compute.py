@@ -254,18 +254,19 @@ def register(ctx: Context) -> None:
                             "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/PutVM3Min;0"})  # fmt: skip
         os_profile = _os_profile(props)
         priority = spot.check_create(ctx, props, size, location, common.tid_of(request))
+        spot_vm = priority.get("priority") in spot.SPOT_PRIORITIES
         storage, disk = _storage(ctx, props, sub, rg, name, location, size)
         vm_id = vm_id_of(request)
         network_profile = props.get("networkProfile") or {}
         if network_profile.get("networkInterfaceConfigurations"):  # NICs the VM makes itself, once it may be made
             _linked_access(ctx, request, storage["imageReference"], [])
-            capacity.check_quota(ctx, sub, location, size)
+            capacity.check_quota(ctx, sub, location, size, spot=spot_vm)
             nic_refs = nics.inline(ctx, request, vm_id, location, network_profile) or []
         else:
             nic_refs = _nics(ctx, props, location, vm_id)
             _linked_access(ctx, request, storage["imageReference"], nic_refs)
             try:
-                capacity.check_quota(ctx, sub, location, size)
+                capacity.check_quota(ctx, sub, location, size, spot=spot_vm)
             except ApiError:  # refused once its NICs were taken in: Azure keeps them for this VM (nics.py)
                 for ref in nic_refs:
                     nics.reserve(ctx, ref["id"], vm_id)
@@ -294,7 +295,7 @@ def register(ctx: Context) -> None:
         meta = {"tid": tid, "power": "running", "generalized": False, "passwordSalt": salt, "passwordDigest": digest,
                 "hyperVGeneration": disk["properties"]["hyperVGeneration"]}  # fmt: skip
         common.put(ctx, {"resource": resource, "meta": meta})
-        capacity.record(ctx, sub, location, size, +1)
+        capacity.record(ctx, sub, location, size, +1, spot=spot_vm)
         common.put(ctx, {"resource": {**disk, "managedBy": vm_id}, "meta": {"tid": tid}})
         for ref in nic_refs:
             nics.attach(ctx, ref["id"], vm_id)
@@ -399,12 +400,13 @@ def _update(ctx: Context, request: Request, existing: dict[str, Any], props: dic
         raise ApiError(409, "SkuNotAvailable", f"The requested VM size {wanted} is not available here.")
     sub = resource["id"].split("/")[2]
     old = capacity.sku(current)
-    capacity.check_quota(ctx, sub, resource["location"], size, replacing=old)
+    spot_vm = spot.is_spot(existing)
+    capacity.check_quota(ctx, sub, resource["location"], size, replacing=old, spot=spot_vm)
     resource["properties"]["hardwareProfile"]["vmSize"] = size.name
     common.put(ctx, existing)
     if old is not None:
-        capacity.record(ctx, sub, resource["location"], old, -1)
-    capacity.record(ctx, sub, resource["location"], size, +1)
+        capacity.record(ctx, sub, resource["location"], old, -1, spot=spot_vm)
+    capacity.record(ctx, sub, resource["location"], size, +1, spot=spot_vm)
     return operations.respond(
         ctx, request, resource_id=resource["id"], action="update", names=("resizeVm",), sync_status=200,
         location=resource["location"],
@@ -414,7 +416,7 @@ def _update(ctx: Context, request: Request, existing: dict[str, Any], props: dic
 def _created(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
     vm = common.get(ctx, resource_id)
     if vm is not None:
-        spot.check_allocation(ctx, vm)  # a Spot VM's allocation fails here, as Azure fails it: after the PUT
+        spot.check_allocation(ctx, vm)  # an allocation fails here, as Azure fails it: after the PUT
         common.set_power(ctx, vm, "running")
         common.put(ctx, vm)
 
@@ -427,7 +429,7 @@ def _deleted(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
     props = vm["resource"]["properties"]
     size = capacity.sku(props["hardwareProfile"]["vmSize"])
     if size is not None:
-        capacity.record(ctx, resource_id.split("/")[2], vm["resource"]["location"], size, -1)
+        capacity.record(ctx, resource_id.split("/")[2], vm["resource"]["location"], size, -1, spot=spot.is_spot(vm))
     for ref in props["networkProfile"]["networkInterfaces"]:
         nic = common.get(ctx, ref["id"])
         if nic is not None and ref["properties"].get("deleteOption") == "Delete":

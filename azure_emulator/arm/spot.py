@@ -14,13 +14,18 @@ Azure's rules, each with its source:
   MaxPriceValueInvalid), and one below the size's current Spot price is refused, SpotPriceGreaterThanProvidedMaxPrice
   (error-codes-spot; the prices are compared at create, and at a start, as the SDK's BillingProfile says).
   The statuses (400 for a value, 409 for the price and capacity) are not given by the pages.
+- B-series and Promo sizes run no Spot VM ("Use Azure Spot Virtual Machines", Limitations): refused
+  AzureSpotIsNotSupportedForThisVMSize (error-codes-spot), 400, the status not given by the pages.
 - A Spot VM cannot be made with hibernation enabled: the hibernation overview lists Spot VMs among the features it
   does not support (https://learn.microsoft.com/azure/virtual-machines/hibernate-resume, "Limitations"); the code is
   Compute's OperationNotAllowed, its message the emulator's own.
 - No Spot capacity for the size in the region (the `capacity` control): the create is taken and then fails,
   SkuNotAvailable (error-codes-spot: not enough Spot capacity in the location), as an allocation fails in Azure, in
-  the operation's status and the VM's instance view; a Regular VM of the same size is made. A deallocated Spot VM is
-  started only when there is capacity (and its max price is not below the Spot price), else its start fails so.
+  the operation's status and the VM's instance view; a Regular VM of the same size is made. The control's `code`
+  (CAPACITY_CODES: also AllocationFailed, ZonalAllocationFailed, OverconstrainedAllocationRequest, the allocation-
+  failure page's) and `priority` (Spot, or Regular for on-demand VMs) choose which allocations fail and how. A
+  deallocated VM is started only when there is capacity (and a Spot VM's max price is not below the Spot price),
+  else its start fails so.
 - An eviction (the `evict` control) posts a Scheduled Events `Preempt` event for the VM, whose NotBefore is 30
   seconds away, the minimum notice of a Preempt ("Azure Metadata Service: Scheduled Events for Windows VMs",
   https://learn.microsoft.com/azure/virtual-machines/windows/scheduled-events, its document's fields and the
@@ -64,6 +69,11 @@ NOTICE_S = 30.0  # a Preempt's minimum notice (scheduled-events)
 NOTICE_TIMER = "spotEvictionNotice"
 WATCHER = "watchScheduledEvents"
 DELIVERY_ATTEMPTS = 3
+# How Azure fails an allocation for want of capacity: SkuNotAvailable for Spot (error-codes-spot), and for any VM
+# AllocationFailed, ZonalAllocationFailed and OverconstrainedAllocationRequest, each failing the create's or start's
+# long-running operation ("Troubleshoot allocation failures", https://learn.microsoft.com/troubleshoot/azure/
+# virtual-machines/windows/allocation-failure); the page gives no HTTP status for the failed operation's error.
+CAPACITY_CODES = ("SkuNotAvailable", "AllocationFailed", "ZonalAllocationFailed", "OverconstrainedAllocationRequest")
 CAPACITY, PRICES, EVENTS, DELIVERIES, EVICTIONS = (
     "arm.spot.capacity", "arm.spot.price", "arm.spot.events", "arm.spot.deliveries", "arm.spot.evictions",
 )  # fmt: skip
@@ -112,6 +122,11 @@ def check_create(ctx: Context, props: Doc, size: capacity.VmSku, location: str, 
     if policy is not None and policy not in EVICTION_POLICIES:
         raise ApiError(400, "InvalidParameter", f"evictionPolicy '{policy}' is not Deallocate or Delete.",
                        target="evictionPolicy")  # fmt: skip
+    if not size.spot:
+        # B-series and Promo sizes run no Spot VM (spot-vms, Limitations); the code is error-codes-spot's, its
+        # status not given there
+        raise ApiError(400, "AzureSpotIsNotSupportedForThisVMSize", f"Azure Spot is not supported for the VM size "
+                       f"{size.name}.")  # fmt: skip
     price = _max_price(max_price if max_price is not None else -1)
     if (props.get("additionalCapabilities") or {}).get("hibernationEnabled"):
         raise ApiError(409, "OperationNotAllowed", "Hibernation is not supported on an Azure Spot VM.")
@@ -142,18 +157,19 @@ def check_price(ctx: Context, size: str, region: str, tid: str, max_price: float
 
 
 def check_allocation(ctx: Context, vm: Doc) -> None:
-    """A Spot VM being allocated (made or started): Spot capacity for its size, and a max price not below the
-    price; ApiError fails the operation, as Azure fails an allocation."""
-    if not is_spot(vm):
-        return
+    """A VM being allocated (made or started): capacity for its size and priority, and a Spot VM's max price not
+    below the price; ApiError fails the operation, as Azure fails an allocation."""
     resource = vm["resource"]
     size, region, tid = resource["properties"]["hardwareProfile"]["vmSize"], resource["location"], vm["meta"]["tid"]
     found = _scoped(ctx, CAPACITY, region, size, tid)
-    if found is not None and not found["available"]:
-        sub = resource["id"].split("/")[2]
-        raise ApiError(409, "SkuNotAvailable", f"The requested size {size} for resource '{resource['name']}' has no "
-                       f"Azure Spot capacity in location '{region}' for subscription '{sub}' now; try another size "
-                       "or location.")  # fmt: skip
+    priority = "Spot" if is_spot(vm) else "Regular"
+    if found is not None and not found["available"] and found.get("priority", "Spot") == priority:
+        sub, code = resource["id"].split("/")[2], found.get("code", "SkuNotAvailable")
+        raise ApiError(409, code, f"Allocation failed ({code}): no {priority} capacity for size {size} of resource "
+                       f"'{resource['name']}' in location '{region}' for subscription '{sub}' now; try later, or "
+                       "another size or location.")  # fmt: skip
+    if not is_spot(vm):
+        return
     max_price = float((resource["properties"].get("billingProfile") or {}).get("maxPrice", -1))
     check_price(ctx, size, region, tid, max_price, "allocate")
 
@@ -356,10 +372,16 @@ def register(ctx: Context) -> None:
         if not valid:
             raise ApiError(400, "InvalidRequestContent", f"'{field}' must be " +
                            ("true or false." if what == "capacity" else "a price above zero."))  # fmt: skip
+        record: Doc = {field: value}
+        if what == "capacity":
+            record["code"], record["priority"] = body.get("code", "SkuNotAvailable"), body.get("priority", "Spot")
+            if record["code"] not in CAPACITY_CODES or record["priority"] not in ("Spot", "Regular"):
+                raise ApiError(400, "InvalidRequestContent", f"'code' must be one of {', '.join(CAPACITY_CODES)}; "
+                               "'priority' Spot or Regular.")  # fmt: skip
         tenant = body.get("tenantId") or "*"
         key = f"{tenant}/{request.params['region']}/{request.params['size']}".lower()
-        ctx.store.put(CAPACITY if what == "capacity" else PRICES, key, {field: value})
-        return Response(200, {"region": request.params["region"], "size": request.params["size"], field: value,
+        ctx.store.put(CAPACITY if what == "capacity" else PRICES, key, record)
+        return Response(200, {"region": request.params["region"], "size": request.params["size"], **record,
                               "tenantId": body.get("tenantId")})  # fmt: skip
 
     @r.route("DELETE", SCOPED, operation="emulatorControl", api="emulator", auth=False)

@@ -119,7 +119,7 @@ def _register_action(ctx: Context, action: str) -> None:
         vm = common.get(ctx, resource_id)
         if vm is not None:
             if action == "start" and vm["meta"].get("power") == "deallocated":
-                spot.check_allocation(ctx, vm)  # a deallocated Spot VM starts only where Spot capacity is
+                spot.check_allocation(ctx, vm)  # a deallocated VM starts only where capacity is
             hibernated = bool((op.get("detail") or {}).get("hibernate"))
             common.set_power(ctx, vm, ACTIONS[action])
             vm["meta"]["hibernated"] = hibernated

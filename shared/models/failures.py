@@ -42,6 +42,8 @@ _CATALOGUE: dict[str, Words] = {
     # Azure Spot VMs (https://learn.microsoft.com/azure/virtual-machines/error-codes-spot)
     "SpotPriceGreaterThanProvidedMaxPrice": Words("Azure's Spot price for this size is above the group's max price.",
                                                   "Raise the max price, or let the host run on demand."),
+    "AzureSpotIsNotSupportedForThisVMSize": Words("Azure runs no Spot VM of this size (B-series and Promo sizes).",
+                                                  "Nothing: the host runs on demand; choose another size for Spot."),
     "MaxPriceValueInvalid": Words("The max price is neither -1 nor a price above zero with at most five decimals.",
                                   "Set a max price of -1 or a positive price in USD with five decimals at most."),
     "EvictionPolicyCanBeSetOnlyOnAzureSpotVirtualMachines": Words(

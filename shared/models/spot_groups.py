@@ -68,6 +68,15 @@ VmSize = Annotated[
 ]
 
 
+# Sizes Azure runs no Spot VM on: the B-series and every Promo size ("Use Azure Spot Virtual Machines", Limitations,
+# https://learn.microsoft.com/azure/virtual-machines/spot-vms); Azure refuses them AzureSpotIsNotSupportedForThisVMSize
+SPOT_UNSUPPORTED = re.compile(r"^Standard_B\d|_Promo$", re.IGNORECASE)
+
+
+def spot_supported(vm_size: str) -> bool:
+    return SPOT_UNSUPPORTED.search(vm_size) is None
+
+
 def license_bound(license_count: int, max_sessions_per_host: int) -> int:
     """Enough hosts for every licensed user at the session limit: a group never needs more."""
     return math.ceil(license_count / max_sessions_per_host)
@@ -98,8 +107,9 @@ class HostScaling(InputModel):
         bound = license_bound(license_count, max_sessions_per_host)
         return bound if self.max_hosts is None else min(self.max_hosts, bound)
 
-    def refusals(self, license_count: int, max_sessions_per_host: int) -> list[FieldError]:
-        """What the group's licenses refuse (located under `scaling`): a ceiling above them, a base above it."""
+    def refusals(self, license_count: int, max_sessions_per_host: int, vm_size: str) -> list[FieldError]:
+        """What the group's licenses and size refuse (located under `scaling`): a ceiling above them, a base above
+        it, a Spot share on a size without Spot."""
         bound = license_bound(license_count, max_sessions_per_host)
         ceiling = self.ceiling(license_count, max_sessions_per_host)
         errors: list[FieldError] = []
@@ -110,6 +120,10 @@ class HostScaling(InputModel):
         if self.base_hosts > ceiling:
             errors.append((("scaling", "baseHosts"), "baseAboveCeiling", f"must be at most the ceiling, {ceiling} "
                            "hosts (maxHosts, or the licenses at the sessions per host)", self.base_hosts))  # fmt: skip
+        if self.spot_share_percent > 0 and not spot_supported(vm_size):
+            message = f"must be 0: Azure runs no Spot VM of size {vm_size} (B-series and Promo sizes)"
+            share = self.spot_share_percent
+            errors.append((("scaling", "spotSharePercent"), "spotNotSupportedForSize", message, share))
         return errors
 
     def refusals_for_personal(self) -> list[FieldError]:
@@ -177,7 +191,8 @@ class SpotGroupCreate(InputModel):
         if scaling is not None:
             personal = self.user_type == "personal"
             refuse_fields("SpotGroupCreate", scaling.refusals_for_personal() if personal
-                          else scaling.refusals(self.license_count, sessions))  # fmt: skip
+                          else scaling.refusals(self.license_count, sessions,
+                                                self.vm_size or DEFAULT_VM_SIZES[self.user_type]))  # fmt: skip
         return self
 
 

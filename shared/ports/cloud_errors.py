@@ -34,14 +34,17 @@ REFUSED_FOR_GOOD = frozenset(
     )
 )  # fmt: skip
 
-# Azure's refusals of a Spot VM for want of Spot capacity, or at the max price given, now: made on demand instead, and
-# tried as Spot again later. SkuNotAvailable and SpotPriceGreaterThanProvidedMaxPrice are the Spot page's
-# (https://learn.microsoft.com/azure/virtual-machines/error-codes-spot); the allocation failures are Compute's for any
-# VM (https://learn.microsoft.com/troubleshoot/azure/virtual-machines/windows/allocation-failure), for a Spot VM its
-# want of Spot capacity.
+# Azure's refusals of a Spot VM for want of Spot capacity or at the max price given now, or of Spot on its size: made on
+# demand instead, and tried as Spot again later. SkuNotAvailable, SpotPriceGreaterThanProvidedMaxPrice and
+# AzureSpotIsNotSupportedForThisVMSize are the Spot page's (https://learn.microsoft.com/azure/virtual-machines/
+# error-codes-spot; a size the Spot Group's save already refuses, so met only if Azure's list of such sizes grows);
+# the allocation failures are Compute's for any VM
+# (https://learn.microsoft.com/troubleshoot/azure/virtual-machines/windows/allocation-failure), for a Spot VM its want
+# of Spot capacity.
+SPOT_SIZE_REFUSED = "AzureSpotIsNotSupportedForThisVMSize"
 SPOT_CAPACITY_REFUSED = frozenset(
     {"SkuNotAvailable", "SpotPriceGreaterThanProvidedMaxPrice", "AllocationFailed", "ZonalAllocationFailed",
-     "OverconstrainedAllocationRequest", "OverconstrainedZonalAllocationRequest"}
+     "OverconstrainedAllocationRequest", "OverconstrainedZonalAllocationRequest", SPOT_SIZE_REFUSED}
 )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pytest
 import requests
 
 from azure_emulator.development_issuer import APP_CLIENT_ID
@@ -157,10 +158,14 @@ def test_an_evicted_spot_host_warns_its_users_stops_taking_sessions_and_is_repla
     assert f"{record['secondsToReplacement']:.0f} s" in lines[f"{event['EventId']}.replaced"]["reason"]
 
 
-def test_with_no_spot_capacity_the_replacement_is_made_on_demand(api: ApiClient) -> None:
+# each way Azure fails an allocation for want of capacity (error-codes-spot; the allocation-failure page)
+@pytest.mark.parametrize("code", ["SkuNotAvailable", "AllocationFailed", "ZonalAllocationFailed",
+                                  "OverconstrainedAllocationRequest"])  # fmt: skip
+def test_with_no_spot_capacity_the_replacement_is_made_on_demand(api: ApiClient, code: str) -> None:
     tenant = Tenant(api)
     group, base, spot, pool = group_with_a_spot_host(api, tenant)
-    spot_control(tenant, "PUT", "capacity/westeurope/*", {"available": False, "tenantId": tenant.entra_id})
+    refusal = {"available": False, "code": code, "tenantId": tenant.entra_id}
+    spot_control(tenant, "PUT", "capacity/westeurope/*", refusal)
     evict(tenant, spot)
     spot_control(tenant, "POST", "completeEviction", {"vmId": vm_id(tenant, spot)})
 
@@ -170,7 +175,8 @@ def test_with_no_spot_capacity_the_replacement_is_made_on_demand(api: ApiClient)
         assert hosts[new]["status"] == "failed", hosts
         return new
 
-    eventually(refused, timeout_s=180)
+    failed = eventually(refused, timeout_s=180)
+    assert hosts_of(api, group)[failed]["statusDetail"]["code"] == code
     assert pool.load(3)["refused"] == 1, "the base host is full"
     run_optimization(api)  # the failed Spot host is deleted and its place made on demand
 

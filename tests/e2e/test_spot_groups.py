@@ -140,6 +140,9 @@ def test_bad_scaling_is_refused_naming_each_field_and_nothing_is_saved(api: ApiC
         ({"scaling": {"bufferSessions": -1}}, "scaling.bufferSessions", "greaterThanEqual"),
         ({**personal, "scaling": {"spotSharePercent": 50}}, "scaling.spotSharePercent", "notAllowed"),
         ({"scaling": {"spotMaxPrice": -0.5}}, "scaling.spotMaxPrice", "greaterThanEqual"),
+        # Azure runs no Spot VM of a B-series size
+        ({"vmSize": "Standard_B2ms", "scaling": {"spotSharePercent": 50}}, "scaling.spotSharePercent",
+         "spotNotSupportedForSize"),
     ]
     for fields, target, code in cases:
         reply = api.post(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, **fields))

@@ -109,6 +109,12 @@ def test_priority_eviction_policy_and_max_price_are_checked_and_shown_as_azure_s
     assert hibernating == (409, "OperationNotAllowed"), "a Spot VM is never made with hibernation"
     assert refusal(admin, "r8", free_nic, priority="Spot", billingProfile={"maxPrice": 0.01}) == (
         409, "SpotPriceGreaterThanProvidedMaxPrice"), "below the default Spot price"  # fmt: skip
+    b_series = vm_body(free_nic, "R9", priority="Spot")
+    b_series["properties"]["hardwareProfile"]["vmSize"] = "Standard_B2ms"
+    reply = admin.call("PUT", vm_id(admin, "r9"), b_series)
+    assert (reply.status_code, reply.json()["error"]["code"]) == (400, "AzureSpotIsNotSupportedForThisVMSize")
+    del b_series["properties"]["priority"]
+    assert admin.ok("PUT", vm_id(admin, "r9"), b_series)["properties"]["provisioningState"] == "Succeeded"
 
     control(admin, "PUT", f"/spot/prices/{REGION}/{SIZE}", {"price": 0.00512, "tenantId": admin.tenant_id})
     priced = admin.ok("GET", spot_vm(admin, "priced", "PRICED", billingProfile={"maxPrice": 0.01}))["properties"]
@@ -146,6 +152,51 @@ def test_spot_capacity_refused_fails_a_spot_create_and_a_start_while_a_regular_v
     spot_capacity(admin, True)
     assert act(admin, vm, "start")["status"] == "Succeeded"
     assert power(admin, vm) == ["PowerState/running"]
+
+
+@pytest.mark.parametrize("code", ["AllocationFailed", "ZonalAllocationFailed", "OverconstrainedAllocationRequest"])
+@pytest.mark.parametrize("priority", ["Regular", "Spot"])
+def test_an_allocation_failure_fails_the_creates_operation_with_its_code_for_the_priority_asked(
+    admin: ArmAdmin, code: str, priority: str
+) -> None:
+    admin.resource_group("rg")
+    control(admin, "PUT", f"/spot/capacity/{REGION}/{SIZE}",
+            {"available": False, "code": code, "priority": priority, "tenantId": admin.tenant_id})  # fmt: skip
+    asked = {"priority": priority}
+    reply = admin.call("PUT", vm_id(admin, "nocap"), vm_body(nic(admin, "nocap"), "NOCAP", **asked))
+    assert reply.status_code == 201, "Azure takes the create and fails the allocation after"
+    status = admin.finished(reply)
+    assert (status["status"], status["error"]["code"]) == ("Failed", code)
+    assert admin.ok("GET", vm_id(admin, "nocap"))["properties"]["provisioningState"] == "Failed"
+    other = {"priority": "Spot" if priority == "Regular" else "Regular"}
+    made = admin.ok("PUT", vm_id(admin, "other"), vm_body(nic(admin, "other"), "OTHER", **other))
+    assert made["properties"]["provisioningState"] == "Succeeded", "only the priority the control names fails"
+    bad = admin.session.put(f"{admin.emulator.base_url}/emulator/spot/capacity/{REGION}/{SIZE}",
+                            json={"available": False, "code": "NoRoom"}, timeout=30)  # fmt: skip
+    assert bad.status_code == 400
+
+
+def usages(admin: ArmAdmin) -> dict[str, tuple[int, str]]:
+    path = f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/locations/{REGION}/usages"
+    rows = admin.ok("GET", path)["value"]
+    return {r["name"]["value"]: (r["currentValue"], r["name"]["localizedValue"]) for r in rows}
+
+
+def test_spot_vcpus_count_against_the_low_priority_quota_not_the_familys(admin: ArmAdmin) -> None:
+    admin.resource_group("rg")
+    before = usages(admin)
+    spot_vm(admin, "lp1", "LP1")
+    after = usages(admin)
+    assert after["lowPriorityCores"] == (before["lowPriorityCores"][0] + 2, "Total Regional Low-priority vCPUs")
+    assert after["standardDSv5Family"] == before["standardDSv5Family"] and after["cores"] == before["cores"]
+    region = f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/locations/{REGION}"
+    quota = f"{region}/providers/Microsoft.Quota/quotas/lowPriorityCores"
+    admin.ok("PUT", quota, {"properties": {"limit": {"value": after["lowPriorityCores"][0] + 1}}})
+    assert refusal(admin, "lp2", nic(admin, "lp2"), priority="Spot") == (409, "OperationNotAllowed")
+    made = admin.ok("PUT", vm_id(admin, "reg2"), vm_body(nic(admin, "reg2"), "REG2"))
+    assert made["properties"]["provisioningState"] == "Succeeded", "on demand uses the family's quota"
+    admin.finished(admin.call("DELETE", vm_id(admin, "lp1")))
+    assert usages(admin)["lowPriorityCores"][0] == before["lowPriorityCores"][0]
 
 
 def spot_pool(admin: ArmAdmin, name: str, **props: Any) -> Pool:

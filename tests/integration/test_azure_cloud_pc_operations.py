@@ -20,7 +20,8 @@ from shared.cloud.azure.arm_vm_operations import AzureCloudPcOperations
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
 from shared.cloud.azure.graph_devices import GraphDevices
-from shared.ports.cloud_errors import CloudError, CloudThrottled
+from shared.models.failures import words_for
+from shared.ports.cloud_errors import CloudError, CloudThrottled, refused_for_good
 from shared.ports.cloud_pc_operations import VmInspection
 from shared.ports.compute import Placement, VmSpec
 from shared.ports.devices import DeviceRecord, JoinSpec
@@ -283,3 +284,19 @@ def test_a_429_is_progress_not_done_with_azures_retry_after_and_a_throttled_read
     with pytest.raises(CloudThrottled) as graph:
         ops.find_device(APP_TENANT, device_name)
     assert (graph.value.step, graph.value.retry_after_s) == ("findDevice", 120.0)
+
+
+@pytest.mark.parametrize("code", ["AllocationFailed", "ZonalAllocationFailed", "OverconstrainedAllocationRequest"])
+def test_an_on_demand_create_azure_has_no_capacity_for_fails_worded_and_is_tried_again(cloud: Cloud, code: str) -> None:
+    tenant = cloud.admin.tenant_id
+    refusal: dict[str, Any] = {"available": False, "code": code, "priority": "Regular", "tenantId": tenant}
+    control = f"{cloud.admin.emulator.base_url}/emulator/spot/capacity/{REGION}/Standard_D2s_v5"
+    assert cloud.admin.session.put(control, json=refusal, timeout=30).status_code == 200
+    with pytest.raises(CloudError) as failed:  # the create is taken; its long-running operation fails
+        cloud.cloud_pc()
+    assert (failed.value.step, failed.value.code) == ("createVm", code)
+    assert not refused_for_good(code), "another attempt may land: provisioning tries again"
+    words = words_for(code)
+    assert words is not None and words.action.startswith("Retry later"), "the admin reads why, and what to do"
+    cloud.admin.session.delete(f"{control}?tenantId={tenant}", timeout=30)
+    assert cloud.cloud_pc()[0], "with capacity back the same create succeeds"

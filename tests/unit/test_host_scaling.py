@@ -213,6 +213,16 @@ def test_a_spot_host_azure_had_no_capacity_for_is_replaced_on_demand_and_keeps_i
     assert plan_scaling(rule, 3, made, {}, SESSIONS, 3, T0) == []
 
 
+def test_a_spot_host_azure_refused_for_its_size_is_replaced_on_demand_saying_so() -> None:
+    rule = scaling(baseHosts=1, spotSharePercent=100, maxHosts=3)
+    refused = StepDetail(code="AzureSpotIsNotSupportedForThisVMSize", step="createVm", message="No Spot here.")
+    hosts = [host(0), host(1, "failed", priority="Spot", status_detail=refused)]
+    decisions = plan_scaling(rule, 3, hosts, {}, SESSIONS, 2, T0)
+    assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [
+        ("delete", 1, "Spot", False), ("create", 2, "Regular", True)]  # fmt: skip
+    assert "on demand: Azure runs no Spot VM of its size for host 1" in decisions[1].reason
+
+
 def test_a_deallocated_spot_host_azure_could_not_start_is_replaced_on_demand() -> None:
     rule = scaling(baseHosts=1, spotSharePercent=100, maxHosts=3)
     refused = StepDetail(code="SkuNotAvailable", step="powerVm", message="No Spot capacity.")
@@ -290,6 +300,10 @@ def test_bad_scaling_is_refused_at_each_field() -> None:
         ("scaling.baseHosts", "notAllowed"), ("scaling.spotSharePercent", "notAllowed")]  # fmt: skip
     assert refused(userType="personal", scaling={}) == [("scaling", "notAllowed")]
     assert refused(scaling={"spotEvictionPolicy": "Stop"}) == [("scaling.spotEvictionPolicy", "literalError")]
+    for no_spot in ("Standard_B2ms", "Standard_D2_v2_Promo"):  # Azure runs no Spot VM of a B-series or Promo size
+        assert refused(vmSize=no_spot, scaling={"spotSharePercent": 50}) == [
+            ("scaling.spotSharePercent", "spotNotSupportedForSize")]  # fmt: skip
+    SpotGroupCreate.model_validate({**GROUP, "vmSize": "Standard_B2ms", "scaling": {"spotSharePercent": 0}})
     accepted = SpotGroupCreate.model_validate({**GROUP, "maxSessionsPerHost": 4, "scaling": {"baseHosts": 3}})
     assert accepted.scaling == HostScaling(base_hosts=3)
 
@@ -329,3 +343,13 @@ def test_a_personal_group_takes_no_scaling_on_a_patch(fakes: Fakes) -> None:
         update(fakes, group_id, scaling={"spotSharePercent": 20})
     assert [(d.target, d.code) for d in error.value.details] == [("scaling.spotSharePercent", "notAllowed")]
     assert fakes.spot_groups.get_spot_group(TENANT, group_id).scaling is None
+
+
+def test_a_patch_gives_no_spot_share_to_a_size_without_spot(fakes: Fakes) -> None:
+    group_id = deployed(fakes, vmSize="Standard_B4ms", scaling={"baseHosts": 1})
+    with pytest.raises(ValidationFailed) as error:
+        update(fakes, group_id, scaling={"spotSharePercent": 20})
+    assert [(d.target, d.code) for d in error.value.details] == [
+        ("scaling.spotSharePercent", "spotNotSupportedForSize")
+    ]
+    assert fakes.spot_groups.get_spot_group(TENANT, group_id).scaling == HostScaling(base_hosts=1)

@@ -60,7 +60,7 @@ def try_schedule(ports: SpotGroupPorts, group: SpotGroup, trial: ScheduleTrial) 
     days, on a pooled group's hosts. Nothing is saved."""
     tenant_id = group.tenant_id
     if trial.scaling is not None:
-        refuse_scaling(trial.scaling.refusals(group.license_count, group.max_sessions_per_host))
+        refuse_scaling(trial.scaling.refusals(group.license_count, group.max_sessions_per_host, group.vm_size))
     proposing = group if trial.scaling is None else group.model_copy(update={"scaling": trial.scaling})
     hosts = sorted((h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.status == "running"),
                    key=lambda h: h.index)  # fmt: skip

@@ -16,7 +16,7 @@ from typing import Literal
 
 from shared.models.spot_groups import HostPriority, HostScaling, SessionHost
 from shared.models.words import counted
-from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED
+from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED, SPOT_SIZE_REFUSED
 from shared.services.spot_pc.spot_schedules import DEALLOCATED
 
 EXISTING = frozenset({"creating", "running"})
@@ -141,7 +141,7 @@ def plan_scaling(
     holding = retry_at is not None and now < retry_at
     for index, priority in zip(new, _priorities(scaling, existing, new), strict=True):
         if priority == "Spot" and (replaced or holding):
-            instead = (f"Azure had no Spot capacity for host {replaced.pop(0)}" if replaced else
+            instead = (f"{_refused_for(refused[replaced[0]])} for host {replaced.pop(0)}" if replaced else
                        f"Azure had no Spot capacity at {spot_refused_at:%H:%M} UTC; Spot is tried again from "
                        f"{retry_at:%H:%M}")  # fmt: skip
             reason = f"created host {index} (Regular, on demand: {instead}): {why}, {state}"
@@ -163,6 +163,10 @@ def plan_scaling(
                   f"{floor} needed ({why}, base {scaling.base_hosts}), {state}")  # fmt: skip
         decisions.append(ScaleDecision("delete", host.index, host.priority, reason))
     return decisions
+
+
+def _refused_for(code: str) -> str:
+    return "Azure runs no Spot VM of its size" if code == SPOT_SIZE_REFUSED else "Azure had no Spot capacity"
 
 
 def _deleted_for(host: SessionHost, refused: str | None) -> str:

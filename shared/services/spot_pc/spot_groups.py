@@ -235,7 +235,7 @@ def _check_scaling(group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, 
     else:
         scaling: HostScaling | None = changes.get("scaling", group.scaling)
         licenses: int = changes.get("license_count", group.license_count)
-        errors = scaling.refusals(licenses, group.max_sessions_per_host) if scaling else []
+        errors = scaling.refusals(licenses, group.max_sessions_per_host, group.vm_size) if scaling else []
     refuse_scaling(errors)
 
 
