@@ -180,7 +180,8 @@ def advance(
     elif asked_at is not None and state.completed < len(state.job.steps):
         queued = queued_line(state.job, state.attempt, state.job.steps[state.completed], asked_at, ports.clock(),
                              ports.silent_since(asked_at))  # fmt: skip
-        timeline.extend([queued] if queued is not None else [])
+        if queued is not None:
+            timeline.append(queued)
     state, taken = take_steps(ports, state, timeline)
     if taken.outcome == "succeeded":
         return Advanced(outcome=finish(ports, state, timeline))
