@@ -30,6 +30,7 @@ from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import AccessPorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.access import roles as access
+from shared.services.access import sites as site_service
 from shared.services.access import tenants as service
 from shared.services.cloud_pcs import reclaim
 from triggers.http_api import Api, created, page_of, updated
@@ -123,7 +124,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
     @sites.post(SITES, "createSite", "Add a site", body=SiteCreate, response=Site, status=201, **writes)
     def create_site(req: ApiRequest) -> ApiResponse:
         tenant_id = req.param("tenantId")
-        site = service.create_site(ports, tenant_id, req.body(SiteCreate), dry_run=req.validate_only)
+        site = site_service.create_site(ports, tenant_id, req.body(SiteCreate), dry_run=req.validate_only)
         return created(req, site, f"tenants/{tenant_id}/sites/{site.id}")
 
     @sites.get(SITES, "listSites", "List a tenant's sites", response=Page[Site], query=PAGING)
@@ -147,7 +148,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("subnets", "name, virtual network or resource group"),
     )
     def list_site_subnets(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *service.site_subnets(
+        return page_of(req, *site_service.site_subnets(
             ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"), top=req.top,
             skip_token=req.skip_token,
         ))  # fmt: skip
@@ -163,7 +164,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("images", "name or resource group"),
     )
     def list_site_images(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *service.site_images(
+        return page_of(req, *site_service.site_images(
             ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"), top=req.top,
             skip_token=req.skip_token,
         ))  # fmt: skip
@@ -188,7 +189,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         ),
     )  # fmt: skip
     def list_site_vm_sizes(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *service.site_vm_sizes(
+        return page_of(req, *site_service.site_vm_sizes(
             ports, req.param("tenantId"), req.param("siteId"), image_set_id=req.query("imageSetId"),
             image_version=req.query("imageVersion"), search=req.query("search"), top=req.top,
             skip_token=req.skip_token,
@@ -205,7 +206,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("subscriptions", "name or id"),
     )
     def list_azure_subscriptions(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *service.azure_subscriptions(
+        return page_of(req, *site_service.azure_subscriptions(
             ports, req.param("tenantId"), search=req.query("search"), top=req.top, skip_token=req.skip_token
         ))  # fmt: skip
 
@@ -219,7 +220,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("resource groups", "name"),
     )
     def list_azure_resource_groups(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *service.azure_resource_groups(
+        return page_of(req, *site_service.azure_resource_groups(
             ports, req.param("tenantId"), req.param("subscriptionId"), search=req.query("search"), top=req.top,
             skip_token=req.skip_token,
         ))  # fmt: skip
@@ -228,12 +229,14 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
     def update_site(req: ApiRequest) -> ApiResponse:
         tenant_id, site_id = req.param("tenantId"), req.param("siteId")
         patch = req.body(SiteUpdate)
-        site = service.update_site(ports, tenant_id, site_id, patch, if_match=req.if_match, dry_run=req.validate_only)
+        site = site_service.update_site(
+            ports, tenant_id, site_id, patch, if_match=req.if_match, dry_run=req.validate_only
+        )
         return updated(req, site)
 
     @sites.delete(SITE, "deleteSite", "Delete a site")
     def delete_site(req: ApiRequest) -> ApiResponse:
-        service.delete_site(ports, req.param("tenantId"), req.param("siteId"), if_match=req.if_match)
+        site_service.delete_site(ports, req.param("tenantId"), req.param("siteId"), if_match=req.if_match)
         return ApiResponse(204)
 
     return bp

@@ -52,7 +52,8 @@ RAW_CALLS: dict[str, tuple[str, ...]] = {
     "tenant_access.py": (),
     # whether a site's resource group exists; the subscriptions and resource groups a site is placed in
     "arm_inventory.py": ("ResourceGroups_Get", "Subscriptions_List", "ResourceGroups_List"),
-    "avd_session_hosts.py": ("SessionHosts_List",),  # a pool's session hosts read as JSON, only the one wanted made a model
+    # a pool's session hosts read as JSON, only the one wanted made a model
+    "avd_session_hosts.py": ("SessionHosts_List",),
 }
 
 

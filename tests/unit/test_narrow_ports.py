@@ -15,6 +15,7 @@ BUNDLES = {"AdminPorts", "EnginePorts", "OnboardingPorts"}
 NARROWED = [
     "shared/ports/backend_facets.py",
     "shared/services/access/onboarding.py",
+    "shared/services/access/sites.py",
     "shared/services/access/tenants.py",
     "shared/services/backends/azure_backend.py",
     "shared/services/backends/azure_cloud_pcs.py",

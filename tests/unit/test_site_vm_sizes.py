@@ -9,7 +9,7 @@ from shared.errors import Conflict
 from shared.models.image_sets import ImageSetCreate
 from shared.ports.azure_inventory import VmSizeChoice
 from shared.ports.image_sources import ManagedImage
-from shared.services.access.tenants import site_vm_sizes
+from shared.services.access.sites import site_vm_sizes
 from shared.services.spot_pc import image_sets
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant

@@ -1,6 +1,6 @@
-"""Tenants and who may act in them: per-tenant roles, the audit log, onboarding a customer's tenant, its directory
-subscriptions and its summary.
+"""Tenants, their sites, and who may act in them: per-tenant roles, the audit log, onboarding a customer's tenant,
+its directory subscriptions and its summary.
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["audit", "directory_subscriptions", "onboarding", "roles", "summary", "tenants"]
+__all__ = ["audit", "directory_subscriptions", "onboarding", "roles", "sites", "summary", "tenants"]

@@ -237,7 +237,7 @@ def advance_removal(ports: ImageBuildPorts, run: ImageRemovalRun) -> PhasedStep[
         if phase == "forget":
             _forget(store, now)
             return phased.DONE
-        if site is None:  # sites that hold image sets are not deleted (shared/services/access/tenants.py)
+        if site is None:  # sites that hold image sets are not deleted (shared/services/access/sites.py)
             raise CloudError(phase, "siteNotFound", f"Site '{image_set.home_site_id}' was deleted.")
         image = gallery_image(site, image_set.id)
         if phase.startswith(DELETE_VERSION):

@@ -169,7 +169,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
         if phase == "forget":
             _forget(ports, group)
             return phased.DONE
-        if site is None:  # sites that hold Spot Groups are not deleted (shared/services/access/tenants.py)
+        if site is None:  # sites that hold Spot Groups are not deleted (shared/services/access/sites.py)
             raise CloudError(phase, "siteNotFound", f"Site '{group.site_id}' was deleted.")
         if phase == "awaitSignOut" and host is not None:
             waited = ports.clock() - (now.started_at or ports.clock())
