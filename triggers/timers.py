@@ -16,7 +16,7 @@ from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import AuditPorts, PricePorts
 from shared.ports.engine_ports import EnginePorts
 from shared.services.access import audit
-from shared.services.cloud_pcs import lifecycle, pending_starts
+from shared.services.cloud_pcs import due_sweep, pending_starts
 from shared.services.costs import price_refresh
 from shared.services.spot_pc import image_sets, marketplace_images, spot_groups
 from shared.services.spot_pc.image_sets import QUIET
@@ -34,7 +34,7 @@ def blueprint(
     @bp.timer_trigger(arg_name="timer", schedule=settings.lifecycle_sweep_schedule, run_on_startup=False)
     def lifecycle_sweep(timer: func.TimerRequest) -> None:
         """Expired grace periods are deprovisioned and due clean-ups done; only due work is read."""
-        done = lifecycle.sweep(engine)
+        done = due_sweep.sweep(engine)
         if done:
             log.info("Lifecycle sweep handled %d due items", done)
         settled = audit.settle_interrupted(audit_ports)

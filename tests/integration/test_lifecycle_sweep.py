@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from shared.bootstrap import Services
 from shared.models.cloud_pcs import CloudPc
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import lifecycle
+from shared.services.cloud_pcs import due_sweep, lifecycle
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 TENANT = "tenant-sweep"
@@ -51,7 +51,7 @@ def test_two_concurrent_sweeps_deprovision_each_expired_cloud_pc_once(services: 
     def sweep() -> None:
         start.wait()
         try:
-            lifecycle.sweep(later)
+            due_sweep.sweep(later)
         except BaseException as exc:
             errors.append(exc)
 
@@ -78,7 +78,7 @@ def test_a_sweep_that_crashed_mid_way_is_finished_by_the_next(services: Services
     assert len(later.due.list_due(later.clock())) == 1
     # the crashed run deprovisioned but died before it could mark the work done
     lifecycle.deprovision(later, TENANT, cloud_pc.id, cloud_pc.run, "Grace period ended")
-    assert lifecycle.sweep(later) == 1
+    assert due_sweep.sweep(later) == 1
     assert later.due.list_due(later.clock()) == []
     assert deprovision_lines(later, cloud_pc.id) == ["deprovisioned"]
 
@@ -88,5 +88,5 @@ def test_a_restored_cloud_pc_survives_its_old_grace_entry(services: Services) ->
     cloud_pc = lifecycle.enter_grace(then, provisioned(then, 2), "test")
     lifecycle.restore_from_grace(then, cloud_pc)
     later = at(services.engine, T0 + timedelta(days=8))
-    assert lifecycle.sweep(later) == 1
+    assert due_sweep.sweep(later) == 1
     assert later.cloud_pcs.get_cloud_pc(TENANT, cloud_pc.id).status == "provisioned"

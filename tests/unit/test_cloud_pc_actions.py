@@ -16,7 +16,7 @@ from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import PhasedStep, VmActionRun
 from shared.ports.cloud_errors import UNANSWERED, CloudError
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions, lifecycle
+from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions, due_sweep
 from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
 from shared.services.engine.phased import HOLD_WAIT_S, MIN_WAIT_S
 from shared.storage.bulk_actions import BulkActionRepository
@@ -316,7 +316,7 @@ def test_an_end_of_grace_cut_short_is_found_applied_by_its_request_and_finished_
     assert again.cloud_pc.status == "deprovisioning"
     with pytest.raises(Conflict, match="deprovisioning"):  # another request is refused for the status, as before
         cloud_pc_actions.perform(ports, TENANT, row.id, "endGracePeriod", request_id="r2")
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.cloud_pcs.find_cloud_pc(TENANT, row.id) is None
 
 

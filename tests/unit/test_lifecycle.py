@@ -10,7 +10,7 @@ from shared.errors import Conflict
 from shared.models.cloud_pcs import BuildSettings, CloudPc
 from shared.ports.compute import VmSpec
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import lifecycle
+from shared.services.cloud_pcs import due_sweep, lifecycle
 from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
 from tests.fakes import Fakes
 from tests.fakes.seed import GALLERY_IMAGE, REGION, SUBSCRIPTION, TENANT, cloud_pc
@@ -61,17 +61,17 @@ def test_a_sweep_deprovisions_an_expired_grace_period_and_schedules_the_clean_up
     ports = fakes.engine_ports()
     grace = in_grace(ports, fakes)
     fakes.clock.advance(ports.grace_period - timedelta(seconds=1))
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, grace.id).status == "inGracePeriod"
 
     fakes.clock.advance(seconds=2)
-    assert lifecycle.sweep(ports) == 1
+    assert due_sweep.sweep(ports) == 1
     assert fakes.cloud_pcs.find_cloud_pc(TENANT, grace.id) is None
     assert fakes.compute.vm_names(TENANT) == []
     assert [(w.kind, w.due_date_time) for w in fakes.scheduled()] == [("cleanUp", fakes.clock() + ports.cleanup_delay)]
     assert "deprovisioned" in timeline(fakes, grace.id)
     assert [(e.tenant_id, e.full) for e in fakes.events.published] == [(TENANT, True)]
-    assert lifecycle.sweep(ports) == 0  # nothing more is due until the clean-up
+    assert due_sweep.sweep(ports) == 0  # nothing more is due until the clean-up
 
 
 def test_the_clean_up_deletes_nics_and_devices_and_frees_the_device_name() -> None:
@@ -79,11 +79,11 @@ def test_the_clean_up_deletes_nics_and_devices_and_frees_the_device_name() -> No
     ports = fakes.engine_ports()
     grace = in_grace(ports, fakes)
     fakes.clock.advance(ports.grace_period + timedelta(seconds=1))
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.compute.nic_names(TENANT) != []  # NICs wait for the clean-up
 
     fakes.clock.advance(ports.cleanup_delay)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.compute.nic_names(TENANT) == []
     assert fakes.devices.devices == {} and fakes.intune.managed_devices == {}
     assert fakes.cloud_pcs.claim_device_name(TENANT, DEVICE, "someone-else")
@@ -97,7 +97,7 @@ def test_a_hybrid_joined_cloud_pcs_computer_account_is_disabled_never_deleted() 
     grace = in_grace(ports, fakes, "hybridAzureADJoin")
     lifecycle.end_grace_period(ports, TENANT, grace.id)
     fakes.clock.advance(ports.cleanup_delay)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.devices.computer_accounts == {(TENANT, DEVICE): "disabled"}
 
 
@@ -107,12 +107,12 @@ def test_a_clean_up_waits_while_azure_is_still_deleting() -> None:
     lifecycle.end_grace_period(ports, TENANT, in_grace(ports, fakes).id)
     fakes.script.wait("delete_nic", times=1, retry_after_s=60)
     fakes.clock.advance(ports.cleanup_delay)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert clean_ups(fakes) == [fakes.clock() + timedelta(seconds=60)]
     assert fakes.cloud_pcs.claim_device_name(TENANT, DEVICE, "someone-else") is False
 
     fakes.clock.advance(seconds=60)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert clean_ups(fakes) == [] and fakes.compute.nic_names(TENANT) == []
 
 
@@ -122,7 +122,7 @@ def test_a_restored_cloud_pc_survives_its_old_grace_expiry() -> None:
     grace = in_grace(ports, fakes)
     lifecycle.restore_from_grace(ports, grace)
     fakes.clock.advance(ports.grace_period + timedelta(days=1))
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, grace.id).status == "provisioned"
     assert fakes.compute.vm_names(TENANT) != [] and fakes.scheduled() == []
 
@@ -148,7 +148,7 @@ def test_a_vm_delete_azure_holds_is_asked_again_soon_not_at_the_clean_up() -> No
     [removal] = [w for w in fakes.scheduled() if w.kind == "removeVms"]
     assert removal.due_date_time == fakes.clock() + timedelta(seconds=7)
     fakes.clock.advance(seconds=7)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.compute.vm_names(TENANT) == []
     assert "removeVms" not in [w.kind for w in fakes.scheduled()]  # done; the clean-up still waits its time
     assert clean_ups(fakes) != []
@@ -161,7 +161,7 @@ def test_a_clean_up_whose_vm_azure_has_not_deleted_yet_waits_without_a_failure()
     fakes.script.fail("delete_vm", times=None, code="TooManyRequests", status=429, retry_after_s=3600)
     lifecycle.end_grace_period(ports, TENANT, grace.id)  # its VM's delete is held past the clean-up's time
     fakes.clock.advance(ports.cleanup_delay)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert clean_ups(fakes) == [fakes.clock() + timedelta(seconds=60)]  # NicInUse: not done yet, asked rarely
     assert fakes.compute.nic_names(TENANT) != []
     assert "cleanUpRefused" not in timeline(fakes, grace.id)
@@ -173,12 +173,12 @@ def test_a_due_work_that_fails_is_tried_again_a_minute_later_not_at_every_sweep(
     lifecycle.end_grace_period(ports, TENANT, in_grace(ports, fakes).id)
     fakes.script.fail("delete_nic", times=1, code="SomethingNew", status=400)
     fakes.clock.advance(ports.cleanup_delay)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert clean_ups(fakes) == [fakes.clock() + lifecycle.FAILED_DUE_RETRY]
-    assert lifecycle.sweep(ports) == 0  # not at the next sweep
+    assert due_sweep.sweep(ports) == 0  # not at the next sweep
 
     fakes.clock.advance(lifecycle.FAILED_DUE_RETRY)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert clean_ups(fakes) == [] and fakes.compute.nic_names(TENANT) == []
 
 
@@ -251,11 +251,11 @@ def test_a_vm_delete_is_followed_to_its_end_on_the_timeline_and_one_azure_fails_
     assert removal.operation is not None and removal.operation.startswith(vm_name(grace.id, grace.run, 1))
     fakes.script.fail("delete_vm", times=1, code="OperationNotAllowed")  # it fails when it ends
     fakes.clock.advance(seconds=10)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert line() == ("failed", "OperationNotAllowed")
     assert len(fakes.compute.vm_names(TENANT)) == 1
     fakes.clock.advance(lifecycle.FAILED_DUE_RETRY)
-    lifecycle.sweep(ports)  # asked again: this time it goes
+    due_sweep.sweep(ports)  # asked again: this time it goes
     assert line() == ("succeeded", None) and fakes.compute.vm_names(TENANT) == []
     names = timeline(fakes, grace.id)
     assert names.index("deleteVms") < names.index("deprovisioned")

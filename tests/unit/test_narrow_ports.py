@@ -28,6 +28,7 @@ NARROWED = [
     "shared/services/cloud_pcs/cloud_pc_actions.py",
     "shared/services/cloud_pcs/desktop_brokering.py",
     "shared/services/cloud_pcs/explanation.py",
+    "shared/services/cloud_pcs/due_sweep.py",
     "shared/services/cloud_pcs/lifecycle.py",
     "shared/services/cloud_pcs/pending_starts.py",
     "shared/services/cloud_pcs/provisioning.py",

@@ -16,7 +16,7 @@ from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
 from shared.ports.cloud_errors import CloudError
 from shared.ports.directory import DirectoryUser, GroupLicense
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import lifecycle
+from shared.services.cloud_pcs import due_sweep
 from shared.services.cloud_pcs.reclaim import in_line, plan_reclaim, preview, reclaim_unused
 from shared.services.cloud_pcs.reconcile import reconcile_tenant
 from tests.fakes import Fakes
@@ -123,7 +123,7 @@ def test_an_unused_cloud_pc_is_announced_reclaimed_and_its_license_goes_to_the_n
     assert cats.status_detail is not None and cats.status_detail.code == "waitingForLicense"
 
     fakes.clock.advance(ports.grace_period)
-    assert lifecycle.sweep(ports) == 1
+    assert due_sweep.sweep(ports) == 1
     assert fakes.cloud_pcs.find_cloud_pc(TENANT, ann.id) is None
     (freed,) = [e for e in fakes.events.published if e.full]
     assert reconcile_tenant(ports, freed).to_provision == [{"cloudPcId": cats.id, "run": 1}]

@@ -10,7 +10,7 @@ from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import ProvisioningPolicy
 from shared.models.tenants import Tenant
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import lifecycle
+from shared.services.cloud_pcs import due_sweep, lifecycle
 from shared.services.cloud_pcs.reconcile import drift_reconcile, reconcile_tenant
 from shared.storage.policies import PolicyRepository
 from tests.fakes import Fakes, RecordingEvents
@@ -167,10 +167,10 @@ def test_a_grace_period_ends_on_time_after_a_license_is_removed() -> None:
     fakes.directory.set_licenses(TENANT, "bob")
     reconcile_tenant(ports, user_event("bob"))
     fakes.clock.advance(ports.grace_period - timedelta(seconds=1))
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, bobs.id).status == "inGracePeriod"
     fakes.clock.advance(seconds=2)
-    lifecycle.sweep(ports)
+    due_sweep.sweep(ports)
     assert fakes.cloud_pcs.find_cloud_pc(TENANT, bobs.id) is None
 
 

@@ -4,6 +4,21 @@ lifecycle, sleep while unused, connected time and usage reports, the reclaim of 
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["bulk_actions", "cloud_pc_actions", "cloud_pc_sleep", "cloud_pc_transitions", "connected_time",
-    "desktop_brokering", "explanation", "lifecycle", "pending_starts", "provisioning", "reclaim", "reconcile",
-    "restore_points", "timeline", "usage_reports"]  # fmt: skip
+__all__ = [
+    "bulk_actions",
+    "cloud_pc_actions",
+    "cloud_pc_sleep",
+    "cloud_pc_transitions",
+    "connected_time",
+    "desktop_brokering",
+    "due_sweep",
+    "explanation",
+    "lifecycle",
+    "pending_starts",
+    "provisioning",
+    "reclaim",
+    "reconcile",
+    "restore_points",
+    "timeline",
+    "usage_reports",
+]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from shared.errors import PreconditionFailed
-from shared.models.cloud_pcs import LIVE, CloudPc
+from shared.models.cloud_pcs import CloudPc
 from shared.models.lifecycle import DueWork
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import (
@@ -24,35 +24,17 @@ from shared.ports.cloud_pc_work_ports import (
     TimelinePorts,
     VmRemovalPorts,
 )
-from shared.ports.devices import DeviceDirectory, DeviceManagement
 from shared.ports.progress import Progress
-from shared.ports.stores import RefusedWorkStore
 from shared.services.cloud_pcs import cloud_pc_metering
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.desktop_brokering import host_pool_name
-from shared.services.cloud_pcs.provisioning_steps import join_spec, nic_name, placement_of, vm_name
+from shared.services.cloud_pcs.provisioning_steps import nic_name, placement_of, vm_name
 from shared.services.cloud_pcs.timeline import save, save_move, timeline_event
 from shared.services.engine.phased import DONE, held_wait
-from shared.services.engine.refused_work import watched
 
 log = logging.getLogger(__name__)
-# a clean-up refused for want of a permission waits this long before it asks again, rather than at every sweep
-REFUSED_RETRY = timedelta(hours=1)
-NIC_IN_USE = "NicInUse"  # Azure's refusal to delete a NIC that a VM still has
-NIC_IN_USE_RETRY = timedelta(minutes=1)
 # a due work that failed in a way no rule here knows is tried again after this, not at every sweep
 FAILED_DUE_RETRY = timedelta(minutes=1)
-
-
-class DueWorkPorts(DeprovisionPorts, Protocol):
-    """The sweep of due work: grace expiries, VM removals, and clean-ups of devices a run left."""
-
-    @property
-    def devices(self) -> DeviceDirectory: ...
-    @property
-    def intune(self) -> DeviceManagement: ...
-    @property
-    def refusals(self) -> RefusedWorkStore: ...  # a clean-up refused for want of a permission, for the admin
 
 
 def run_resources(max_attempts: int, cloud_pc: CloudPc) -> tuple[list[str], list[str]]:
@@ -153,9 +135,9 @@ def delete_vms(ports: VmRemovalPorts, cloud_pc: CloudPc) -> None:
     now = ports.clock()
     work = due_work(ports, cloud_pc, "removeVms", now).model_copy(update={"since": now})
     try:
-        _remove_vms(ports, work)
+        remove_due_vms(ports, work)
     except CloudError:  # the first try, made at once, failed: the sweep tries again, and the deprovision goes on
-        _failed_due_later(ports, work)
+        failed_due_later(ports, work)
 
 
 def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
@@ -192,7 +174,7 @@ def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
     return DONE
 
 
-def _remove_vms(ports: VmRemovalPorts, work: DueWork) -> None:
+def remove_due_vms(ports: VmRemovalPorts, work: DueWork) -> None:
     """remove_vms, its line on the timeline (running, then succeeded or failed with Azure's code), due again while
     not done; a failure is raised on, for the sweep to try again later."""
     try:
@@ -206,7 +188,7 @@ def _remove_vms(ports: VmRemovalPorts, work: DueWork) -> None:
         _vms_line(ports, work, "running", code=progress.held, message=f"Azure holds the delete ({progress.held})")
     elif work.operation is None:  # the first answer: the line says it runs; the polls after it need not again
         _vms_line(ports, work, "running", message="Azure is deleting the VMs")
-    _due_again(ports, work, progress)
+    due_again(ports, work, progress)
 
 
 def _vms_line(ports: TimelinePorts, work: DueWork, outcome: str, *, code: str | None = None, message: str) -> None:
@@ -244,110 +226,6 @@ def deprovision(
     ports.cloud_pcs.delete_cloud_pc(tenant_id, cloud_pc_id)
     ports.events.publish_directory_event(tenant_id, full=True)  # a freed license may let a waiting Cloud PC start
     return True
-
-
-def clean_up(ports: DueWorkPorts, work: DueWork) -> Progress:
-    """Delete NICs and the Intune and Entra devices; disable (never delete) the AD computer account; keep NSGs.
-
-    Not done while Azure is still deleting something: the work then stays due until it is."""
-    tenant, build = work.tenant_id, work.build
-    if build is not None:
-        placement = placement_of(build)
-        for name in work.nic_names:
-            try:
-                nic = ports.compute.delete_nic(tenant, placement, name)
-            except CloudError as exc:
-                if exc.code != NIC_IN_USE:
-                    raise
-                # its VM is not deleted yet (its delete held by the subscription's delete budget): asked again
-                # rarely, so as not to spend the budget that delete waits for
-                return Progress(done=False, retry_after_s=NIC_IN_USE_RETRY.total_seconds(), held=NIC_IN_USE)
-            if not nic.done:  # a delete is asked again until the NIC is gone; no operation to keep
-                return Progress(done=False, retry_after_s=nic.retry_after_s)
-    current = ports.cloud_pcs.find_cloud_pc(tenant, work.cloud_pc_id)
-    device_in_use = current is not None and current.managed_device_name == work.device_name and current.status in LIVE
-    if work.device_name and not device_in_use:  # a retry may be using the same device name again
-        ports.intune.delete_managed_device(tenant, work.device_name)
-        ports.devices.delete_device(tenant, work.device_name)
-        if build is not None and build.domain_join_type == "hybridAzureADJoin":
-            join = join_spec(build, work.device_name)
-            account = ports.devices.disable_computer_account(
-                tenant, placement_of(build), join, build.subnet_id, work.operation
-            )
-            if not account.done:
-                return account
-        ports.cloud_pcs.release_device_name(tenant, work.device_name)
-    lifecycle_event(
-        ports,
-        tenant,
-        (work.cloud_pc_id, work.run, work.generation),
-        "cleanedUp",
-        outcome="succeeded",
-        message="Intune and Entra devices and NICs removed" + ("" if not device_in_use else " (device kept: in use)"),
-    )
-    return Progress(done=True)
-
-
-def process_due(ports: DueWorkPorts, work: DueWork) -> None:
-    if work.kind == "graceExpiry":
-        cloud_pc = ports.cloud_pcs.find_cloud_pc(work.tenant_id, work.cloud_pc_id)
-        now = ports.clock()
-        if (
-            cloud_pc is not None
-            and cloud_pc.run == work.run
-            # not a failed one a retry may take; a deprovision under way (an interrupted end of grace) is finished
-            and (cloud_pc.status == "deprovisioning" or (cloud_pc.status == "inGracePeriod" and (
-                cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)))
-        ):  # fmt: skip
-            deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
-    elif work.kind == "removeVms":
-        _remove_vms(ports, work)
-    else:
-        progress = watched(ports.refusals, work.tenant_id, "cleanUp", ports.clock, lambda: clean_up(ports, work))
-        if isinstance(progress, CloudError):  # refused for want of a permission: said once, tried again much later
-            lifecycle_event(ports, work.tenant_id, (work.cloud_pc_id, work.run, work.generation), "cleanUpRefused",
-                            outcome="failed", message=str(progress))  # fmt: skip
-            progress = Progress(done=False, retry_after_s=REFUSED_RETRY.total_seconds())
-        _due_again(ports, work, progress)
-    ports.due.delete_due(work)
-
-
-def _due_again(ports: ScheduledWorkPorts, work: DueWork, progress: Progress) -> None:
-    """Work not done yet is due again once Azure has had the time it asked for, polling what is under way."""
-    if not progress.done:
-        later = ports.clock() + timedelta(seconds=max(progress.retry_after_s, 1.0))
-        ports.due.upsert_due(work.model_copy(update={"due_date_time": later, "operation": progress.operation}))
-
-
-def _failed_due_later(ports: ScheduledWorkPorts, work: DueWork) -> None:
-    """A failure that would fail again at once (a refusal this code does not know) is not tried at every sweep,
-    each try a call to Azure more; what cannot even be moved (storage down) stays due as it is."""
-    try:
-        _due_again(ports, work, Progress(done=False, retry_after_s=FAILED_DUE_RETRY.total_seconds()))
-        ports.due.delete_due(work)
-    except Exception:
-        log.warning("Due %s of Cloud PC %s stays due as it is", work.kind, work.cloud_pc_id, exc_info=True)
-
-
-def sweep(ports: DueWorkPorts, *, limit: int = 1000) -> int:
-    """Everything due by now, oldest first; safe to run twice at once, and a crashed run's work stays due."""
-    done = 0
-    while done < limit:
-        batch = ports.due.list_due(ports.clock(), top=min(200, limit - done))
-        if not batch:
-            break
-        failed = 0
-        for work in batch:
-            try:
-                process_due(ports, work)
-            except Exception:  # this one stays due, tried again a while later; the others go on
-                log.exception("Due %s of Cloud PC %s failed; it stays due", work.kind, work.cloud_pc_id)
-                failed += 1
-                _failed_due_later(ports, work)
-        done += len(batch)
-        if failed == len(batch):
-            break  # nothing moved: leave the rest for the next sweep rather than spin
-    return done
 
 
 def end_grace_period(
@@ -389,3 +267,20 @@ def new_run(
         message = "VM deleted; a new one follows from the policy's current settings"
     return save_move(ports, cloud_pc, lambda current: machine.move(current, action, ports.clock(), message=message,
                      request_id=request_id, **fresh), doing=action)  # fmt: skip
+
+
+def due_again(ports: ScheduledWorkPorts, work: DueWork, progress: Progress) -> None:
+    """Work not done yet is due again once Azure has had the time it asked for, polling what is under way."""
+    if not progress.done:
+        later = ports.clock() + timedelta(seconds=max(progress.retry_after_s, 1.0))
+        ports.due.upsert_due(work.model_copy(update={"due_date_time": later, "operation": progress.operation}))
+
+
+def failed_due_later(ports: ScheduledWorkPorts, work: DueWork) -> None:
+    """A failure that would fail again at once (a refusal this code does not know) is not tried at every sweep,
+    each try a call to Azure more; what cannot even be moved (storage down) stays due as it is."""
+    try:
+        due_again(ports, work, Progress(done=False, retry_after_s=FAILED_DUE_RETRY.total_seconds()))
+        ports.due.delete_due(work)
+    except Exception:
+        log.warning("Due %s of Cloud PC %s stays due as it is", work.kind, work.cloud_pc_id, exc_info=True)
