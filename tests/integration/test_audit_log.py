@@ -15,7 +15,7 @@ from shared.models.connections import ConnectionCreate
 from shared.models.sites import Site
 from shared.services.access import audit
 from shared.services.access.audit import INTERRUPTED_AFTER, Target
-from shared.services.configuration import connections
+from shared.services.configuration import connections, health_check_runs
 from shared.storage.audit_events import PENDING_PREFIX
 from shared.storage.change_capture import STAMP, capturing
 from shared.storage.tenants import TENANT_ROW
@@ -176,7 +176,7 @@ def test_a_change_that_happened_stays_a_success_after_a_background_write_of_its_
     with capturing(capture):
         created = connections.create_connection(services.admin, tenant_id, ConnectionCreate.model_validate(body))
     # the crash: never settled; the health-check orchestration starts on the new row as it would after a create
-    assert connections.mark_checks_running(services.admin, tenant_id, created.id, created.health_check_run)
+    assert health_check_runs.mark_checks_running(services.admin, tenant_id, created.id, created.health_check_run)
     assert services.admin.connections.find_connection(tenant_id, created.id) is not None
 
     assert audit.settle_interrupted(services.audit, now=later()) == 1

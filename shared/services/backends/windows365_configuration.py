@@ -26,7 +26,7 @@ from shared.ports.windows365 import (
     Windows365Join,
     Windows365PolicySpec,
 )
-from shared.services.configuration import connections, health_check_runs
+from shared.services.configuration import health_check_runs
 from shared.services.configuration.device_images import fail_import, imported
 from shared.services.configuration.health_check_runs import MARK, PHASE_TIMEOUT, RAN_TOO_LONG
 from shared.services.configuration.health_checks import (
@@ -137,7 +137,7 @@ def _advance_checks(ports: HealthCheckRunPorts, run: HealthCheckRun) -> PhasedSt
 
     def take(now: HealthCheckRun, phase: str) -> phased.Taken[HealthCheckRun]:
         if phase == MARK:
-            marked = connections.mark_checks_running(ports, tenant, connection, number)
+            marked = health_check_runs.mark_checks_running(ports, tenant, connection, number)
             return phased.DONE if marked else PhasedStep(outcome="superseded", run=now)
         if phase == PUSH:
             pushed = push_to_windows365(ports, tenant, connection, number)
@@ -209,10 +209,10 @@ def push_to_windows365(ports: HealthCheckRunPorts, tenant_id: str, connection_id
     except CloudError as exc:
         if exc.transient:
             raise
-        connections.record_checks(ports, tenant_id, connection_id, run, [_refused_check(exc.code, str(exc))])
+        health_check_runs.record_checks(ports, tenant_id, connection_id, run, [_refused_check(exc.code, str(exc))])
         return "refused"
     keep = {"windows365_id": made.id}
-    connections.apply_to_run(ports, tenant_id, connection_id, lambda current: current.model_copy(update=keep))
+    health_check_runs.apply_to_run(ports, tenant_id, connection_id, lambda current: current.model_copy(update=keep))
     return "pushed"
 
 
@@ -242,7 +242,7 @@ def mirror_windows365_checks(ports: HealthCheckRunPorts, tenant_id: str, connect
     if state is None:
         lost = _refused_check("connectionNotFound", "Windows 365 has no such connection any more: delete it here "
                               "and make it again.")  # fmt: skip
-        connections.record_checks(ports, tenant_id, connection_id, run, [lost])
+        health_check_runs.record_checks(ports, tenant_id, connection_id, run, [lost])
         return None
     if state.health_check_status in CHECKING:
         return ports.windows365_checks_poll.total_seconds()
@@ -250,7 +250,7 @@ def mirror_windows365_checks(ports: HealthCheckRunPorts, tenant_id: str, connect
     detail = HealthCheckStatusDetail.model_validate(
         {"startDateTime": state.start_date_time, "endDateTime": state.end_date_time, "healthChecks": results}
     )
-    connections.record_checks(ports, tenant_id, connection_id, run, results, detail, state.health_check_status)
+    health_check_runs.record_checks(ports, tenant_id, connection_id, run, results, detail, state.health_check_status)
     return None
 
 
