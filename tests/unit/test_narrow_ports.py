@@ -23,6 +23,7 @@ NARROWED = [
     "shared/services/backends/windows365_backend.py",
     "shared/services/backends/windows365_cloud_pcs.py",
     "shared/services/backends/windows365_configuration.py",
+    "shared/services/backends/windows365_connection_checks.py",
     "shared/services/cloud_pcs/build_settings.py",
     "shared/services/cloud_pcs/bulk_actions.py",
     "shared/services/cloud_pcs/cloud_pc_actions.py",

@@ -13,7 +13,7 @@ from orchestrators.provisioning import provision_cloud_pc
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.orchestrations import PROVISIONING_CALLS_PER_EXECUTION, HealthCheckRun, ProvisionInput
 from shared.models.provisioning import CloudPcJob, RunState
-from shared.services.backends.windows365_configuration import health_check_phases
+from shared.services.backends.windows365_connection_checks import health_check_phases
 from shared.services.configuration import health_check_runs
 from shared.services.configuration.health_check_runs import COULD_NOT_RUN, RAN_TOO_LONG
 from shared.services.configuration.health_checks import checks_for

@@ -20,14 +20,7 @@ from azure.mgmt.desktopvirtualization import models as avd_models
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.avd_access import DesktopAccessGrants
-from shared.cloud.azure.avd_common import (
-    KEPT_S,
-    absent_is_fine,
-    app_group_id,
-    pool_id,
-    pool_key,
-    same,
-)
+from shared.cloud.azure.avd_common import KEPT_S, absent_is_fine, app_group_id, pool_id, pool_key, same
 from shared.cloud.azure.avd_registration import HostRegistration
 from shared.cloud.azure.avd_user_sessions import UserSessions
 from shared.models.spot_schedules import LoadBalancing

@@ -13,12 +13,7 @@ from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreatePara
 from shared.catalog.app_access import DESKTOP_VIRTUALIZATION_USER
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_devices import assignment_name
-from shared.cloud.azure.avd_common import (
-    AvdAdapter,
-    absent_is_fine,
-    app_group_id,
-    same,
-)
+from shared.cloud.azure.avd_common import AvdAdapter, absent_is_fine, app_group_id, same
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import DesktopAccess
 from shared.ports.progress import Progress

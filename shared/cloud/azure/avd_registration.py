@@ -27,12 +27,7 @@ from azure.mgmt.desktopvirtualization import models as avd_models
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_commands import PHASE as COMMAND_PHASE
-from shared.cloud.azure.avd_common import (
-    FoundHost,
-    pool_key,
-    same,
-    short_host_name,
-)
+from shared.cloud.azure.avd_common import FoundHost, pool_key, same, short_host_name
 from shared.cloud.azure.avd_session_hosts import SessionHosts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement

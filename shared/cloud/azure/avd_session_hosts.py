@@ -13,14 +13,7 @@ from azure.mgmt.desktopvirtualization import models as avd_models
 
 from shared.cloud.azure import arm_lro
 from shared.cloud.azure.arm_clients import vm_id
-from shared.cloud.azure.avd_common import (
-    AvdAdapter,
-    FoundHost,
-    absent_is_fine,
-    pool_id,
-    short_host_name,
-    vm_of,
-)
+from shared.cloud.azure.avd_common import AvdAdapter, FoundHost, absent_is_fine, pool_id, short_host_name, vm_of
 from shared.ports.cloud_errors import CloudThrottled
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord

@@ -13,11 +13,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.mgmt.desktopvirtualization import models as avd_models
 
 from shared.cloud.azure import arm_lro
-from shared.cloud.azure.avd_common import (
-    same,
-    short_host_name,
-    vm_of,
-)
+from shared.cloud.azure.avd_common import same, short_host_name, vm_of
 from shared.cloud.azure.avd_session_hosts import SessionHosts
 from shared.ports.cloud_errors import SESSION_GONE, CloudError, CloudThrottled
 from shared.ports.compute import Placement

@@ -12,9 +12,7 @@ from typing import Protocol
 from shared.models.cloud_pcs import LIVE
 from shared.models.lifecycle import DueWork
 from shared.ports.cloud_errors import CloudError
-from shared.ports.cloud_pc_work_ports import (
-    DeprovisionPorts,
-)
+from shared.ports.cloud_pc_work_ports import DeprovisionPorts
 from shared.ports.devices import DeviceDirectory, DeviceManagement
 from shared.ports.progress import Progress
 from shared.ports.stores import RefusedWorkStore

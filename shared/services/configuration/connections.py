@@ -7,12 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.errors import Conflict, ErrorDetail, ValidationFailed
-from shared.models.connections import (
-    Connection,
-    ConnectionCreate,
-    ConnectionUpdate,
-    HealthCheckStatusDetail,
-)
+from shared.models.connections import Connection, ConnectionCreate, ConnectionUpdate, HealthCheckStatusDetail
 from shared.models.sites import SUBNET_ID
 from shared.ports.access_stores import TenantStore
 from shared.ports.backend_choice import BackendChoice

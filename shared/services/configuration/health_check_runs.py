@@ -12,12 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.models.connections import (
-    CheckStatus,
-    Connection,
-    HealthCheck,
-    HealthCheckStatusDetail,
-)
+from shared.models.connections import CheckStatus, Connection, HealthCheck, HealthCheckStatusDetail
 from shared.models.orchestrations import HealthCheckRun, PhasedStep, RecordedCheck
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import ConfigurationBackend
