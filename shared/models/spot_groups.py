@@ -416,9 +416,9 @@ class SpotGroup(Resource):
     session_host_counts: SessionHostCounts = Field(default_factory=SessionHostCounts)
     assigned_user_count: int = 0
     spot_refused_date_time: datetime | None = Field(
-        default=None, description="When Azure last refused one of its Spot hosts for want of Spot capacity (a create "
-        "or a start); cleared once a Spot host is made. Meanwhile new hosts in Spot places are made on demand, and "
-        "Spot is tried again an hour after the refusal.",
+        default=None, description="When Azure last refused one of its Spot hosts for want of Spot capacity or Spot "
+        "quota (a create or a start); cleared once a Spot host is made. Meanwhile new hosts in Spot places are made "
+        "on demand, and Spot is tried again an hour after the refusal.",
     )  # fmt: skip
 
 
