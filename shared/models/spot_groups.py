@@ -358,8 +358,8 @@ class SessionHost(ApiModel):
         "with no session); cleared once it is needed again. A group with scaling deletes it after deleteAfterMinutes.",
     )  # fmt: skip
     spot_refused: bool = Field(
-        default=False, description="Made on demand because Azure had no Spot capacity; tried as Spot again when it "
-        "is next replaced.",
+        default=False, description="Made on demand because Azure had no Spot capacity or the Spot quota no room; "
+        "tried as Spot again when it is next replaced.",
     )  # fmt: skip
     unhealthy_since: datetime | None = Field(
         default=None, description="When the optimization first found this host unhealthy while it should take "

@@ -257,7 +257,7 @@ def test_the_groups_last_refusal_holds_its_spot_places_on_demand_for_an_hour() -
     refused_at = T0 - timedelta(minutes=59)
     decisions = plan_scaling(rule, 3, [host(0)], {}, SESSIONS, 2, T0, spot_refused_at=refused_at)
     assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [("create", 1, "Regular", True)]
-    assert "Azure had no Spot capacity at 08:01 UTC; Spot is tried again from 09:01" in decisions[0].reason
+    assert "a Spot host was refused at 08:01 UTC; Spot is tried again from 09:01" in decisions[0].reason
     later = plan_scaling(rule, 3, [host(0)], {}, SESSIONS, 2, T0 + timedelta(minutes=1), spot_refused_at=refused_at)
     assert [(d.host, d.priority) for d in later] == [(1, "Spot")]
 

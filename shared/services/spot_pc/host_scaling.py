@@ -143,7 +143,7 @@ def plan_scaling(
     for index, priority in zip(new, _priorities(scaling, existing, new), strict=True):
         if priority == "Spot" and (replaced or holding):
             instead = (_refused_for(refused[replaced.pop(0)]) if replaced else
-                       f"Azure had no Spot capacity at {spot_refused_at:%H:%M} UTC; Spot is tried again from "
+                       f"a Spot host was refused at {spot_refused_at:%H:%M} UTC; Spot is tried again from "
                        f"{retry_at:%H:%M}")  # fmt: skip
             reason = f"created host {index} (Regular, on demand: {instead}): {why}, {state}"
             decisions.append(ScaleDecision("create", index, "Regular", reason, spot_refused=True))
