@@ -486,9 +486,9 @@ def sku_restricted(sku: dict[str, Any], region: str) -> bool:
     return False
 
 
-# A Spot VM's vCPUs come from the region's Spot (low-priority) pool, not its family's nor the regional total (the FAQ of
-# https://learn.microsoft.com/azure/virtual-machines/spot-vms); the pool's usage name is not confirmed on a Microsoft
-# page found for this change (azure_emulator/arm/capacity.py says so too).
+# A Spot VM's vCPUs come from the region's Spot vCPU quota, across all families, not its family's nor the regional
+# total (https://learn.microsoft.com/azure/quotas/spot-quota); the usage's name is Azure's as a refusal quotes it
+# (azure_emulator/arm/capacity.py).
 SPOT_QUOTA = "lowPriorityCores"
 REGIONAL_QUOTA = "cores"
 
