@@ -18,10 +18,11 @@ from azure_emulator.server import ApiError, Context, Request, Response
 QUOTA, USAGE = "arm.quota", "arm.usage"
 DEFAULT_LIMIT = 5000
 TOTAL = "cores"
-# Spot and low-priority VMs use a quota pool of their own per region, not their family's nor the regional total (the
-# FAQ of "Use Azure Spot Virtual Machines", https://learn.microsoft.com/azure/virtual-machines/spot-vms). Its usage
-# name and display name, and the refusal beyond it (here the family quota's 409 OperationNotAllowed), were not
-# confirmed on a Microsoft page found for this change: the names are those the issue gives.
+# Spot and low-priority VMs use a quota pool of their own per region, across all families, not their family's nor the
+# regional total (https://learn.microsoft.com/azure/quotas/spot-quota; the FAQ of
+# https://learn.microsoft.com/azure/virtual-machines/spot-vms). Its usage name and the refusal beyond it (409
+# OperationNotAllowed, "exceeding approved LowPriorityCores quota") are Azure's as quoted in
+# scylladb/scylla-cluster-tests#4994, not on a Microsoft page; the display name is not confirmed anywhere found.
 LOW_PRIORITY = "lowPriorityCores"
 
 

@@ -50,7 +50,7 @@ _CATALOGUE: dict[str, Words] = {
         "An eviction policy was sent for a VM that is not a Spot VM.", "Report it: the app sent a wrong request."),
     "MaxPriceIsSupportedOnlyForAzureSpotVirtualMachines": Words(
         "A max price was sent for a VM that is not a Spot VM.", "Report it: the app sent a wrong request."),
-    "QuotaExceeded": Words("The subscription's vCPU quota for this size in the region is used up.",
+    "QuotaExceeded": Words("A vCPU quota of the subscription in the region is used up (the message names it).",
                            "Request more quota (Azure portal, Subscriptions, Usage + quotas) or free unused VMs."),
     "OperationNotAllowed": Words("Azure does not allow this with these settings (for example a quota reached or a "
                                  "disk smaller than its image).", _SETTING),

@@ -358,8 +358,8 @@ class SessionHost(ApiModel):
         "with no session); cleared once it is needed again. A group with scaling deletes it after deleteAfterMinutes.",
     )  # fmt: skip
     spot_refused: bool = Field(
-        default=False, description="Made on demand because Azure had no Spot capacity; tried as Spot again when it "
-        "is next replaced.",
+        default=False, description="Made on demand because Azure had no Spot capacity or the Spot quota no room; "
+        "tried as Spot again when it is next replaced.",
     )  # fmt: skip
     unhealthy_since: datetime | None = Field(
         default=None, description="When the optimization first found this host unhealthy while it should take "
@@ -416,9 +416,9 @@ class SpotGroup(Resource):
     session_host_counts: SessionHostCounts = Field(default_factory=SessionHostCounts)
     assigned_user_count: int = 0
     spot_refused_date_time: datetime | None = Field(
-        default=None, description="When Azure last refused one of its Spot hosts for want of Spot capacity (a create "
-        "or a start); cleared once a Spot host is made. Meanwhile new hosts in Spot places are made on demand, and "
-        "Spot is tried again an hour after the refusal.",
+        default=None, description="When Azure last refused one of its Spot hosts for want of Spot capacity or Spot "
+        "quota (a create or a start); cleared once a Spot host is made. Meanwhile new hosts in Spot places are made "
+        "on demand, and Spot is tried again an hour after the refusal.",
     )  # fmt: skip
 
 

@@ -40,11 +40,14 @@ REFUSED_FOR_GOOD = frozenset(
 # error-codes-spot; a size the Spot Group's save already refuses, so met only if Azure's list of such sizes grows);
 # the allocation failures are Compute's for any VM
 # (https://learn.microsoft.com/troubleshoot/azure/virtual-machines/windows/allocation-failure), for a Spot VM its want
-# of Spot capacity.
+# of Spot capacity. QuotaExceeded is the app's own capacity check's (ProvisioningCompute.allocate_capacity), which for
+# a Spot VM reads only the region's Spot pool: its Spot quota used up, on-demand quota may still have room.
 SPOT_SIZE_REFUSED = "AzureSpotIsNotSupportedForThisVMSize"
+SPOT_QUOTA_REFUSED = "QuotaExceeded"
 SPOT_CAPACITY_REFUSED = frozenset(
     {"SkuNotAvailable", "SpotPriceGreaterThanProvidedMaxPrice", "AllocationFailed", "ZonalAllocationFailed",
-     "OverconstrainedAllocationRequest", "OverconstrainedZonalAllocationRequest", SPOT_SIZE_REFUSED}
+     "OverconstrainedAllocationRequest", "OverconstrainedZonalAllocationRequest", SPOT_SIZE_REFUSED,
+     SPOT_QUOTA_REFUSED}
 )  # fmt: skip
 
 

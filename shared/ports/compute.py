@@ -11,6 +11,7 @@ from shared.ports.progress import Progress
 # How a Run Command that takes several steps reports each: a line `STEP_OUTCOME <step> succeeded`, or
 # `STEP_OUTCOME <step> failed ERRORTYPE=<code> <message>` (ProvisioningCompute.run_steps)
 STEP_OUTCOME = "CPCSTEP"
+VmPriority = Literal["Regular", "Spot"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class VmSpec:
     # an Azure Spot VM (https://learn.microsoft.com/azure/virtual-machines/spot-vms): evicted when Azure needs the
     # capacity back, under its eviction policy (None: Azure's, Deallocate); max_price in USD an hour, None for -1,
     # up to the on-demand price and never evicted for price. Azure refuses both on a Regular VM.
-    priority: Literal["Regular", "Spot"] = "Regular"
+    priority: VmPriority = "Regular"
     eviction_policy: Literal["Deallocate", "Delete"] | None = None
     max_price: float | None = None
 
@@ -47,8 +48,12 @@ class VmSpec:
 class ProvisioningCompute(Protocol):
     """Azure Compute and Network (ARM) as provisioning uses them."""
 
-    def allocate_capacity(self, tenant_id: str, placement: Placement, vm_size: str) -> Progress:
-        """The VM size is offered in the region (resource SKUs) and the regional vCPU quota has room (usages)."""
+    def allocate_capacity(
+        self, tenant_id: str, placement: Placement, vm_size: str, priority: VmPriority = "Regular"
+    ) -> Progress:
+        """The VM size is offered in the region (resource SKUs) and the vCPU quotas a VM of `priority` counts
+        against have room (usages): a Regular VM's family and regional total, a Spot VM's own pool. Refused with
+        QuotaExceeded, whose message names the quota that ran out with its numbers."""
         ...
 
     def create_vm(self, tenant_id: str, spec: VmSpec, operation: str | None = None) -> Progress:

@@ -2,7 +2,8 @@
 watcher the app installed (with the VM's managed identity), the app drains the host, tells both its users before
 their sessions end, and replaces it; the replacement takes sessions, the eviction is listed with the seconds it took,
 and the timeline has both lines. Azure with no Spot capacity: the replacement fails as Spot and the next optimization
-makes it on demand. A token of another audience, another tenant or a VM that is not a Spot host is refused and does
+makes it on demand, and so does a Spot quota used up (the host refused before its VM is made, the quota named with its
+numbers). A token of another audience, another tenant or a VM that is not a Spot host is refused and does
 nothing; a repeated delivery changes nothing.
 
 Sessions lost: the emulator counts the sessions each eviction ended (`GET /emulator/spot/evictions`). The app cannot
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 # a free session kept: the load alone asks for the second host, whatever the default schedule's phase at the time
 SCALING = {"baseHosts": 1, "bufferSessions": 1, "maxHosts": 2, "spotSharePercent": 100,
            "spotEvictionPolicy": "Deallocate"}  # fmt: skip
+VCPUS = 4  # of the group's size, Standard_D4s_v5
 MESSAGE = "Azure needs this desktop back: save your work now. Sign in again to go on."
 TITLE = "This desktop is closing"
 
@@ -182,6 +184,38 @@ def test_with_no_spot_capacity_the_replacement_is_made_on_demand(api: ApiClient,
 
     # it may take the evicted host's index, and so its name, once that host is gone
     taken_on_demand(api, group, base, pool, gone=set())
+
+
+def test_with_no_spot_quota_the_host_is_refused_naming_the_quota_and_its_place_made_on_demand(api: ApiClient) -> None:
+    tenant = Tenant(api)
+    tenant.arm.quota("westeurope", "lowPriorityCores", 1)  # Microsoft.Quota, before the app first reads the usages
+    tenant.group("sales", ["ann"])
+    made = api.created(f"{tenant.path}/spotGroups", group_body(tenant, ready_version(api, tenant), licenseCount=4,
+                                                               scaling=SCALING))  # fmt: skip
+    group = f"{tenant.path}/spotGroups/{made['id']}"
+    assert settled(api, group)["status"] == "ready", "the base host is on demand: the family's quota has room"
+    (base,) = hosts_of(api, group)
+    pool = Pool(tenant, "spotpc-sales-desktops")
+    assert pool.load(3)["refused"] == 1
+    run_optimization(api)  # the load asks for a Spot host; its quota check refuses it before its VM is made
+
+    def refused() -> str:
+        hosts = hosts_of(api, group)
+        assert len(hosts) == 2, hosts
+        (new,) = set(hosts) - {base}
+        assert (hosts[new]["status"], hosts[new]["priority"]) == ("failed", "Spot"), hosts
+        return new
+
+    spot = eventually(refused, timeout_s=180)
+    detail = hosts_of(api, group)[spot]["statusDetail"]
+    quota = f"Total Regional Low-priority vCPUs in westeurope: 0 of 1 in use, {VCPUS} more needed for {made['vmSize']}"
+    assert (detail["code"], detail["step"], detail["message"]) == ("QuotaExceeded", "allocateCapacity", f"{quota}.")
+    assert spot not in {vm["name"] for vm in tenant.arm.vms(CLOUD_PC_RG)}, "no VM was made"
+    run_optimization(api)  # the refused host is deleted and its place made on demand
+
+    replacement = taken_on_demand(api, group, base, pool, gone={spot})
+    lines = {e["host"]: e for e in api.get(f"{group}/events").json()["value"] if e["action"] == "create"}
+    assert f"on demand: the Spot quota had no room for host 1 ({quota})" in lines[replacement]["reason"], lines
 
 
 def test_only_a_spot_hosts_own_identity_is_heard_and_a_repeated_notice_changes_nothing(

@@ -29,7 +29,7 @@ from shared.ports.azure_inventory import (
 )
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.cloud_pc_operations import PowerAction, VmInspection
-from shared.ports.compute import Placement, VmSpec
+from shared.ports.compute import Placement, VmPriority, VmSpec
 from shared.ports.desktop_virtualization import DesktopAccess, HostPoolSpec, SessionHostRecord, UserSessionRecord
 from shared.ports.devices import DeviceRecord, JoinSpec, ManagedDeviceRecord
 from shared.ports.directory import DirectoryGroup, DirectoryUser, GroupLicense
@@ -243,8 +243,11 @@ class FakeProvisioningCompute:
     def nic_names(self, tenant_id: str) -> list[str]:
         return sorted(name for tenant, name in self.nics if tenant == tenant_id)
 
-    def allocate_capacity(self, tenant_id: str, placement: Placement, vm_size: str) -> Progress:
-        return self.script.enter("allocate_capacity") or DONE
+    def allocate_capacity(
+        self, tenant_id: str, placement: Placement, vm_size: str, priority: VmPriority = "Regular"
+    ) -> Progress:
+        """Scripted by priority too: `allocate_capacity.Spot` refuses only a Spot VM's quota."""
+        return self.script.enter("allocate_capacity", f"allocate_capacity.{priority}") or DONE
 
     def create_vm(self, tenant_id: str, spec: VmSpec, operation: str | None = None) -> Progress:
         waiting = self.script.enter("create_vm", operation=operation)

@@ -159,6 +159,27 @@ def test_capacity_reads_skus_and_usages_and_refuses_what_azure_would(arm: Arm) -
     assert len(arm.sent("listUsages")) == read + 2
 
 
+def test_capacity_for_a_spot_vm_reads_the_spot_pool_and_names_the_quota_that_ran_out(arm: Arm) -> None:
+    arm.admin.quota(REGION, "standardDSv5Family", 1)  # the family and the total are full: Spot does not take from them
+    arm.admin.quota(REGION, "cores", 1)
+    now = [0.0]
+    compute = AzureProvisioningCompute(arm.compute.clients, clock=lambda: now[0])
+    assert compute.allocate_capacity(APP_TENANT, arm.placement, "Standard_D2s_v5", "Spot").done
+    with pytest.raises(CloudError) as regular:
+        compute.allocate_capacity(APP_TENANT, arm.placement, "Standard_D2s_v5", "Regular")
+    assert (regular.value.code, str(regular.value)) == (
+        "QuotaExceeded",
+        f"Standard DSv5 Family vCPUs in {REGION}: 0 of 1 in use, 2 more needed for Standard_D2s_v5.",
+    )
+    arm.admin.quota(REGION, "lowPriorityCores", 1)
+    now[0] += USAGES_CACHE_S
+    with pytest.raises(CloudError) as spot:
+        compute.allocate_capacity(APP_TENANT, arm.placement, "Standard_D2s_v5", "Spot")
+    words = f"Total Regional Low-priority vCPUs in {REGION}: 0 of 1 in use, 2 more needed for Standard_D2s_v5."
+    assert (spot.value.code, spot.value.step, str(spot.value)) == ("QuotaExceeded", "allocateCapacity", words)
+    assert len(arm.sent("listUsages")) == 2, "the usages read again once their time is up"
+
+
 def test_create_vm_puts_the_vm_with_its_own_nic_as_azure_documents_and_a_repeat_creates_nothing(arm: Arm) -> None:
     spec = arm.spec()
     made = arm.compute.create_vm(APP_TENANT, spec)

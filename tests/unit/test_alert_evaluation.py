@@ -61,7 +61,7 @@ def test_failed_cloud_pcs_are_one_condition_per_policy_and_error_code() -> None:
         ("policy:sales:QuotaExceeded", 1, ("cpc-di",)),
     ]
     # in the failure catalogue's words, the code kept in the subject
-    quota = "The subscription's vCPU quota for this size in the region is used up."
+    quota = "A vCPU quota of the subscription in the region is used up (the message names it)."
     assert found[1].summary == f"2 Cloud PCs of policy 'Finance' failed to provision: {quota}"
     assert found[1].subject_name == "Policy 'Finance'"
 

@@ -223,6 +223,21 @@ def test_a_spot_host_azure_refused_for_its_size_is_replaced_on_demand_saying_so(
     assert "on demand: Azure runs no Spot VM of its size for host 1" in decisions[1].reason
 
 
+def test_a_spot_host_refused_for_its_spot_quota_is_replaced_on_demand_naming_the_quota() -> None:
+    rule = scaling(baseHosts=1, spotSharePercent=100, maxHosts=3)
+    words = "Total Regional Low-priority vCPUs in westeurope: 10 of 10 in use, 2 more needed for Standard_D2s_v5."
+    refused = StepDetail(code="QuotaExceeded", step="allocateCapacity", message=words)
+    hosts = [host(0), host(1, "failed", priority="Spot", status_detail=refused)]
+    decisions = plan_scaling(rule, 3, hosts, {}, SESSIONS, 2, T0)
+    assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [
+        ("delete", 1, "Spot", False), ("create", 2, "Regular", True)]  # fmt: skip
+    assert f"on demand: the Spot quota had no room for host 1 ({words[:-1]})" in decisions[1].reason
+    # a Regular host refused for its family's quota is only replaced: on demand is what was refused
+    regular = [host(0), host(1, "failed", status_detail=refused.model_copy(update={"message": "family"}))]
+    assert [(d.action, d.host, d.priority, d.spot_refused) for d in plan_scaling(rule, 3, regular, {}, SESSIONS, 2,
+            T0)] == [("delete", 1, "Regular", False), ("create", 2, "Spot", False)]  # fmt: skip
+
+
 def test_a_deallocated_spot_host_azure_could_not_start_is_replaced_on_demand() -> None:
     rule = scaling(baseHosts=1, spotSharePercent=100, maxHosts=3)
     refused = StepDetail(code="SkuNotAvailable", step="powerVm", message="No Spot capacity.")
@@ -242,7 +257,7 @@ def test_the_groups_last_refusal_holds_its_spot_places_on_demand_for_an_hour() -
     refused_at = T0 - timedelta(minutes=59)
     decisions = plan_scaling(rule, 3, [host(0)], {}, SESSIONS, 2, T0, spot_refused_at=refused_at)
     assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [("create", 1, "Regular", True)]
-    assert "Azure had no Spot capacity at 08:01 UTC; Spot is tried again from 09:01" in decisions[0].reason
+    assert "a Spot host was refused at 08:01 UTC; Spot is tried again from 09:01" in decisions[0].reason
     later = plan_scaling(rule, 3, [host(0)], {}, SESSIONS, 2, T0 + timedelta(minutes=1), spot_refused_at=refused_at)
     assert [(d.host, d.priority) for d in later] == [(1, "Spot")]
 

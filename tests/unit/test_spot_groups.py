@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from shared.errors import Conflict, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersionCreate
 from shared.models.orchestrations import ImageBuildRun, PhasedStep, SpotGroupRun
-from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
+from shared.models.spot_groups import SessionHost, SpotGroupCreate, SpotGroupUpdate
 from shared.services.spot_pc import host_power, image_sets, spot_group_power, spot_groups
 from shared.services.spot_pc.image_builds import advance_build
 from shared.services.spot_pc.image_sets import QUIET
@@ -201,6 +201,28 @@ def test_a_host_that_fails_is_marked_and_the_others_deploy(fakes: Fakes) -> None
     assert stored.status_detail.code == "sessionHostsFailed"
     assert (stored.session_host_counts.running, stored.session_host_counts.failed) == (1, 1)
     assert list(fakes.avd.pools[(TENANT, "spotpc-sales-desktops")].hosts) == [hosts[1].name]
+
+
+def test_a_spot_host_without_spot_quota_is_not_made_and_says_which_quota_ran_out(fakes: Fakes) -> None:
+    scaling = {"baseHosts": 1, "maxHosts": 2, "spotSharePercent": 100}
+    made, run = spot_groups.create_spot_group(
+        fakes.admin_ports(), TENANT, body(ready_image(fakes), licenseCount=4, maxSessionsPerHost=2, scaling=scaling)
+    )
+    assert deploy(fakes, run) == "succeeded"
+    assert fakes.script.calls["allocate_capacity.Regular"] == 1, "the base host's family quota was checked"
+    words = "Total Regional Low-priority vCPUs in westeurope: 4 of 4 in use, 4 more needed for Standard_D4s_v5."
+    fakes.script.fail("allocate_capacity.Spot", code="QuotaExceeded", message=words)
+    spot = SessionHost(name=spot_groups.host_name(made, 1), index=1, image_version="0.0.0", priority="Spot")
+    fakes.spot_groups.put_host(TENANT, made.id, spot)
+    add = SpotGroupRun(tenant_id=TENANT, spot_group_id=made.id, work="scale", stage="host", host=1, host_work="add")
+    assert drive(fakes, add) == "failed"
+    assert (TENANT, spot.name) not in fakes.compute.vms, "no VM is made beyond the quota"
+    refused = next(h for h in fakes.spot_groups.list_hosts(TENANT, made.id) if h.index == 1)
+    detail = refused.status_detail
+    assert refused.status == "failed" and detail is not None
+    assert (detail.code, detail.step, detail.message) == ("QuotaExceeded", "allocateCapacity", words)
+    group = fakes.spot_groups.get_spot_group(TENANT, made.id)
+    assert group.spot_refused_date_time == fakes.clock(), "the group's Spot places go on demand meanwhile"
 
 
 def test_a_host_pool_that_cannot_be_made_fails_the_group(fakes: Fakes) -> None:

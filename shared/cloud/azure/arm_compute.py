@@ -35,7 +35,7 @@ from shared.cloud.azure.arm_clients import (
 )
 from shared.cloud.azure.arm_commands import RunCommands
 from shared.ports.cloud_errors import CloudError, CloudThrottled
-from shared.ports.compute import Placement, VmSpec
+from shared.ports.compute import Placement, VmPriority, VmSpec
 from shared.ports.progress import Progress
 
 THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its network is made)
@@ -79,7 +79,9 @@ class AzureProvisioningCompute:
 
     # --- capacity ---------------------------------------------------------------------------------------
     @arm_lro.hand_back("allocateCapacity")
-    def allocate_capacity(self, tenant_id: str, placement: Placement, vm_size: str) -> Progress:
+    def allocate_capacity(
+        self, tenant_id: str, placement: Placement, vm_size: str, priority: VmPriority = "Regular"
+    ) -> Progress:
         step = "allocateCapacity"
         region = placement.region_name.lower()
         try:
@@ -91,15 +93,10 @@ class AzureProvisioningCompute:
         if sku is None or sku_restricted(sku, region):
             raise CloudError(step, "SkuNotAvailable", f"The VM size {vm_size} is not available in {region}.")
         vcpus = int(next((c["value"] for c in sku.get("capabilities", []) if c["name"] == "vCPUs"), "0"))
-        for quota in (str(sku.get("family") or ""), "cores"):
+        for quota in vcpu_quotas(str(sku.get("family") or ""), priority):
             usage = usages.get(quota.lower())
             if usage is not None and int(usage["currentValue"]) + vcpus > int(usage["limit"]):
-                raise CloudError(
-                    step,
-                    "QuotaExceeded",
-                    f"{quota} vCPU quota in {region} is {usage['limit']}, {usage['currentValue']} in use; "
-                    f"{vm_size} needs {vcpus} more.",
-                )
+                raise CloudError(step, "QuotaExceeded", quota_refusal(usage, region, vm_size, vcpus))
         return Progress(done=True)
 
     def _usages(self, tenant_id: str, subscription_id: str, region: str) -> dict[str, dict[str, Any]]:
@@ -487,6 +484,27 @@ def sku_restricted(sku: dict[str, Any], region: str) -> bool:
         if restriction.get("type") == "Location" and region in [v.lower() for v in restriction.get("values") or []]:
             return True
     return False
+
+
+# A Spot VM's vCPUs come from the region's Spot vCPU quota, across all families, not its family's nor the regional
+# total (https://learn.microsoft.com/azure/quotas/spot-quota); the usage's name is Azure's as a refusal quotes it
+# (azure_emulator/arm/capacity.py).
+SPOT_QUOTA = "lowPriorityCores"
+REGIONAL_QUOTA = "cores"
+
+
+def vcpu_quotas(family: str, priority: VmPriority) -> tuple[str, ...]:
+    """The usages (by name) a new VM of the size's `family` and `priority` takes vCPUs from."""
+    return (SPOT_QUOTA,) if priority == "Spot" else tuple(q for q in (family, REGIONAL_QUOTA) if q)
+
+
+def quota_refusal(usage: Mapping[str, Any], region: str, vm_size: str, vcpus: int) -> str:
+    """A quota that has no room for `vcpus` more, in the admin's words with its numbers: its name as the portal
+    shows it (e.g. "Total Regional Low-priority vCPUs in westeurope: 10 of 10 in use, 2 more needed for ...")."""
+    name = usage.get("name") or {}
+    shown = name.get("localizedValue") or name.get("value")
+    return (f"{shown} in {region}: {usage['currentValue']} of {usage['limit']} in use, {vcpus} more needed for "
+            f"{vm_size}.")  # fmt: skip
 
 
 def _principal_of(vm: dict[str, Any]) -> str | None:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from shared.models.spot_groups import HostPriority, HostScaling, SessionHost
 from shared.models.words import counted
-from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED, SPOT_SIZE_REFUSED
+from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED, SPOT_QUOTA_REFUSED, SPOT_SIZE_REFUSED
 from shared.services.spot_pc.spot_schedules import DEALLOCATED
 
 EXISTING = frozenset({"creating", "running"})
@@ -33,7 +33,8 @@ class ScaleDecision:
 
 
 def spot_refusal(host: SessionHost) -> str | None:
-    """Azure's code where it refused this Spot host capacity: its create failed, or its start did (deallocated)."""
+    """The code of this Spot host's refusal for want of Spot capacity or quota: its create (or its quota check)
+    failed, or its start did (deallocated)."""
     detail = host.status_detail
     if host.priority != "Spot" or detail is None or detail.code not in SPOT_CAPACITY_REFUSED:
         return None
@@ -124,13 +125,13 @@ def plan_scaling(
     `sessions`: each host's sessions in use, by name; `wanted_running`: how many hosts the schedule wants running
     (spot_schedules.wanted_hosts); `ceiling`: spot_groups.ceiling.
     """
-    refused = {h.index: code for h in hosts if h.status in {*EXISTING, "failed"} and (code := spot_refusal(h))}
+    refused = {h.index: h for h in hosts if h.status in {*EXISTING, "failed"} and spot_refusal(h)}
     existing = sorted((h for h in hosts if h.status in EXISTING and h.index not in refused), key=lambda h: h.index)
     in_use = sum(sessions.get(h.name, 0) for h in existing)
     need, why = _need(scaling, ceiling, in_use, max_sessions, wanted_running)
     state = f"{len(existing)} exist (ceiling {ceiling})"
     decisions = [
-        ScaleDecision("delete", h.index, h.priority, _deleted_for(h, refused.get(h.index)))
+        ScaleDecision("delete", h.index, h.priority, _deleted_for(h, spot_refusal(h)))
         for h in hosts
         if h.status == "failed" or (h.status in EXISTING and h.index in refused)
     ]
@@ -141,8 +142,8 @@ def plan_scaling(
     holding = retry_at is not None and now < retry_at
     for index, priority in zip(new, _priorities(scaling, existing, new), strict=True):
         if priority == "Spot" and (replaced or holding):
-            instead = (f"{_refused_for(refused[replaced[0]])} for host {replaced.pop(0)}" if replaced else
-                       f"Azure had no Spot capacity at {spot_refused_at:%H:%M} UTC; Spot is tried again from "
+            instead = (_refused_for(refused[replaced.pop(0)]) if replaced else
+                       f"a Spot host was refused at {spot_refused_at:%H:%M} UTC; Spot is tried again from "
                        f"{retry_at:%H:%M}")  # fmt: skip
             reason = f"created host {index} (Regular, on demand: {instead}): {why}, {state}"
             decisions.append(ScaleDecision("create", index, "Regular", reason, spot_refused=True))
@@ -165,8 +166,13 @@ def plan_scaling(
     return decisions
 
 
-def _refused_for(code: str) -> str:
-    return "Azure runs no Spot VM of its size" if code == SPOT_SIZE_REFUSED else "Azure had no Spot capacity"
+def _refused_for(host: SessionHost) -> str:
+    """Why a Spot place goes on demand: the refusal of the Spot host it replaces, a quota's with its numbers."""
+    code, detail = spot_refusal(host), host.status_detail
+    if code == SPOT_QUOTA_REFUSED and detail is not None:
+        return f"the Spot quota had no room for host {host.index} ({detail.message.rstrip('.')})"
+    why = "Azure runs no Spot VM of its size" if code == SPOT_SIZE_REFUSED else "Azure had no Spot capacity"
+    return f"{why} for host {host.index}"
 
 
 def _deleted_for(host: SessionHost, refused: str | None) -> str:

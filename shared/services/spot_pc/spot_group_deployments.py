@@ -86,8 +86,12 @@ OFF = ("deallocated", "stopped")  # power states of a host that takes no session
 # while an admin's change that Azure follows is under way (which leaves scaled hosts to the optimization)
 WORKING = {"deploy": ("deploying", "updating"), "remove": ("deleting",), "scale": ("ready", "updating")}
 REPLACE_HOST = (*REMOVE_HOST, *DEPLOY_HOST)
+# a new host's VM is made only where its quota has room (a Spot host's is the region's Spot pool): one refused fails
+# with the quota named, and a Spot host so refused is made on demand by the next run (note_spot_capacity). A host
+# replaced in place is not checked: the usages read may still count its own VM, deleted a moment before.
+ADD_HOST = ("allocateCapacity", *DEPLOY_HOST)
 HOST_STEPS = {
-    "add": DEPLOY_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost"),
+    "add": ADD_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost"),
     "replace": REPLACE_HOST,
 }  # fmt: skip
 
@@ -351,6 +355,8 @@ def _phase(
         return ports.avd.delete_host_pool(tenant, placement, pool, operation)
     assert host is not None
     vm = host.name
+    if phase == "allocateCapacity":
+        return ports.compute.allocate_capacity(tenant, placement, group.vm_size, host.priority)
     if phase == "createVm":
         spec = VmSpec(
             name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
