@@ -30,8 +30,9 @@ from bench.scenario import app_host, print_result, storage_and_azure
 from devhost.azurite import Azurite
 from shared.bootstrap import Services, build_services
 from shared.models.lifecycle import DueWork
+from shared.models.session_hosts import SessionHost
 from shared.models.sites import Site
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.models.tenants import Tenant
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import HostPoolSpec

@@ -12,18 +12,9 @@ import azure.durable_functions as df
 from orchestrators import names
 from orchestrators.starting import start_spot_group_work
 from shared.models.base import Page
-from shared.models.spot_groups import (
-    HostReplacement,
-    ImageUpdate,
-    ImageUpdateList,
-    SessionHost,
-    SessionHostList,
-    SpotGroup,
-    SpotGroupCreate,
-    SpotGroupMemberList,
-    SpotGroupReview,
-    SpotGroupUpdate,
-)
+from shared.models.image_updates import ImageUpdate, ImageUpdateList
+from shared.models.session_hosts import HostReplacement, SessionHost, SessionHostList
+from shared.models.spot_groups import SpotGroup, SpotGroupCreate, SpotGroupMemberList, SpotGroupReview, SpotGroupUpdate
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import SpotGroupPorts
 from shared.services.spot_pc import spot_groups as service

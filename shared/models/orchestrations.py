@@ -10,9 +10,9 @@ from pydantic import ConfigDict, Field
 from shared.models.base import ApiModel
 from shared.models.cloud_pc_actions import VmActionName
 from shared.models.connections import Connection, HealthCheck
+from shared.models.image_updates import MaintenanceWindow
 from shared.models.provisioning import RunState
 from shared.models.spot_group_records import SpotGroupEvent
-from shared.models.spot_groups import MaintenanceWindow
 from shared.models.tenants import BackendName
 
 T = TypeVar("T", bound="Contract")

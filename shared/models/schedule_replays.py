@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from shared.models.base import ApiModel, InputModel
-from shared.models.spot_groups import MAX_LICENSES, HostScaling
+from shared.models.host_scaling import MAX_LICENSES, HostScaling
 from shared.models.spot_schedules import FieldError, SpotGroupSchedule, refuse_fields
 
 REPLAY_SPAN = timedelta(days=14)  # as far back as sessions are recorded, and as long as a curve may run

@@ -1,45 +1,38 @@
-"""Spot Groups: pooled or personal session hosts on Azure Virtual Desktop, built from an image set's version."""
+"""Spot Groups: pooled or personal session hosts on Azure Virtual Desktop, built from an image set's version; their
+scaling, hosts and image updates have modules of their own (host_scaling.py, session_hosts.py, image_updates.py)."""
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
 from shared.models.failures import StepDetail
+from shared.models.host_scaling import MAX_LICENSES, HostScaling
 from shared.models.image_sets import Notes
+from shared.models.image_updates import Rollout
 from shared.models.images import ImageVersion
 from shared.models.json_schema import JsonSchemaKeywords, ecma_pattern, omittable, status_subsets
 from shared.models.policies import GroupId
+from shared.models.session_hosts import SessionHostCounts
 from shared.models.session_policies import PersonalPower, SessionLimits
-from shared.models.spot_schedules import ClockTime, FieldError, Message, TimeZoneName, Weekday, refuse_fields
+from shared.models.spot_schedules import refuse_fields
 
 UserType = Literal["pooled", "personal"]
-SpotEviction = Literal["Deallocate", "Delete"]
-HostPriority = Literal["Regular", "Spot"]
 SpotGroupStatus = Literal["deploying", "updating", "ready", "failed", "deleting"]
-HostStatus = Literal["creating", "running", "failed", "removing"]
 # the subsets of the statuses that rules name, each once (also in the document: the portal's vocabulary.js has them)
 GROUP_SETTLED = frozenset({"ready", "failed"})  # no work under way: the admin may change or delete it
 GROUP_BUSY = frozenset({"deploying", "updating", "deleting"})  # an orchestration is at work on it
-HOST_BUSY = frozenset({"creating", "removing"})  # Azure is making or removing the host
 NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,22}[a-z0-9])$")
 # \\server\share or \\server\share\folder: where FSLogix keeps the users' profile containers
 PROFILE_PATH = re.compile(r"^\\\\[A-Za-z0-9.-]{1,253}(?:\\[^\\/:*?\"<>|\x00-\x1f]{1,255}){1,20}$")
 VM_SIZE = re.compile(r"^Standard_[A-Za-z0-9_]{2,40}$")
-MAX_LICENSES = 500
 DEFAULT_SESSIONS = 6  # the Spot PC documentation's example threshold: the next host starts at 6 sessions
-EVICTION_MESSAGE = (
-    "Azure is taking this desktop back: save your work now, it closes in 30 seconds. Sign in again to continue on "
-    "another one."
-)
 DEFAULT_VM_SIZES = {"pooled": "Standard_D4s_v5", "personal": "Standard_D2s_v5"}  # when none is asked for
-HOST_DISK_GB = 128  # each host's OS disk, as it is made and billed (and a pooled seat's share is priced)
 
 
 def _checked(pattern: re.Pattern[str], code: str, message: str) -> AfterValidator:
@@ -66,74 +59,6 @@ VmSize = Annotated[
     _checked(VM_SIZE, "invalidVmSize", "must be an Azure VM size such as Standard_D4s_v5"),
     JsonSchemaKeywords(pattern=ecma_pattern(VM_SIZE), description="An Azure VM size, e.g. Standard_D4s_v5."),
 ]
-
-
-# Sizes Azure runs no Spot VM on: the B-series and every Promo size ("Use Azure Spot Virtual Machines", Limitations,
-# https://learn.microsoft.com/azure/virtual-machines/spot-vms); Azure refuses them AzureSpotIsNotSupportedForThisVMSize
-SPOT_UNSUPPORTED = re.compile(r"^Standard_B\d|_Promo$", re.IGNORECASE)
-
-
-def spot_supported(vm_size: str) -> bool:
-    return SPOT_UNSUPPORTED.search(vm_size) is None
-
-
-def license_bound(license_count: int, max_sessions_per_host: int) -> int:
-    """Enough hosts for every licensed user at the session limit: a group never needs more."""
-    return math.ceil(license_count / max_sessions_per_host)
-
-
-class HostScaling(InputModel):
-    """A pooled group's hosts made and deleted as the load asks, not a fixed set. baseHosts always exist; beyond
-    them the optimization makes hosts when the schedule wants more running than exist or the sessions in use and
-    bufferSessions free ones need more, never above maxHosts (the ceiling; left out, the licenses at the sessions
-    per host), and deletes a host deallocated or drained with no session for deleteAfterMinutes, never below the
-    base. spotSharePercent of the hosts above the base run on Azure Spot VMs, at a fraction of the price, which
-    Azure may take back (evict) when it needs the capacity: spotEvictionPolicy says whether an evicted VM is kept
-    deallocated or deleted, and spotMaxPrice (US dollars an hour) whether Azure also evicts it once its price rises
-    above that (left out: never for price, up to the on-demand price). A Spot host Azure evicts is drained at once,
-    each user on it is shown evictionMessage (Azure gives 30 seconds' notice), and a replacement is made."""
-
-    base_hosts: int = Field(default=1, ge=0, le=MAX_LICENSES)
-    buffer_sessions: int = Field(default=0, ge=0, le=1000)
-    max_hosts: int | None = Field(default=None, ge=1, le=MAX_LICENSES)
-    delete_after_minutes: int = Field(default=30, ge=5, le=1440)
-    spot_share_percent: int = Field(default=0, ge=0, le=100)
-    spot_eviction_policy: SpotEviction = "Deallocate"
-    spot_max_price: float | None = Field(default=None, ge=0)  # None: Azure's -1, evicted for capacity only
-    eviction_message: Message = EVICTION_MESSAGE
-
-    def ceiling(self, license_count: int, max_sessions_per_host: int) -> int:
-        """The most hosts the group may have: maxHosts, or the licenses at the sessions per host."""
-        bound = license_bound(license_count, max_sessions_per_host)
-        return bound if self.max_hosts is None else min(self.max_hosts, bound)
-
-    def refusals(self, license_count: int, max_sessions_per_host: int, vm_size: str) -> list[FieldError]:
-        """What the group's licenses and size refuse (located under `scaling`): a ceiling above them, a base above
-        it, a Spot share on a size without Spot."""
-        bound = license_bound(license_count, max_sessions_per_host)
-        ceiling = self.ceiling(license_count, max_sessions_per_host)
-        errors: list[FieldError] = []
-        if self.max_hosts is not None and self.max_hosts > bound:
-            errors.append((("scaling", "maxHosts"), "aboveLicenses", f"must be at most {bound}: {license_count} "
-                           f"licenses at {max_sessions_per_host} sessions per host fill no more hosts (the license "
-                           "count is the cap)", self.max_hosts))  # fmt: skip
-        if self.base_hosts > ceiling:
-            errors.append((("scaling", "baseHosts"), "baseAboveCeiling", f"must be at most the ceiling, {ceiling} "
-                           "hosts (maxHosts, or the licenses at the sessions per host)", self.base_hosts))  # fmt: skip
-        if self.spot_share_percent > 0 and not spot_supported(vm_size):
-            message = f"must be 0: Azure runs no Spot VM of size {vm_size} (B-series and Promo sizes)"
-            share = self.spot_share_percent
-            errors.append((("scaling", "spotSharePercent"), "spotNotSupportedForSize", message, share))
-        return errors
-
-    def refusals_for_personal(self) -> list[FieldError]:
-        """Each field given refused (or `scaling` itself, given empty): a personal group has no scaling."""
-        message = "scaling and Spot VMs are for pooled groups; a personal host is one user's desktop"
-        given = [name for name in type(self).model_fields if name in self.model_fields_set]
-        if not given:
-            return [(("scaling",), "notAllowed", message, {})]
-        return [(("scaling", type(self).model_fields[name].alias or name), "notAllowed", message,
-                 getattr(self, name)) for name in given]  # fmt: skip
 
 
 class SpotGroupCreate(InputModel):
@@ -196,58 +121,6 @@ class SpotGroupCreate(InputModel):
         return self
 
 
-# a day's window closes an hour at least before the next day's opens (a daylight-saving day takes an hour of the
-# two), so windows never run into each other
-MAX_WINDOW_MINUTES = 22 * 60
-
-
-class MaintenanceWindow(InputModel):
-    """When an image update may drain hosts: from startTime (local time in timeZone) on each of daysOfWeek, for
-    durationMinutes of elapsed time; a window may run past midnight into the next day."""
-
-    days_of_week: list[Weekday] = Field(min_length=1, max_length=7, json_schema_extra={"uniqueItems": True})
-    start_time: ClockTime
-    duration_minutes: int = Field(ge=30, le=MAX_WINDOW_MINUTES)
-    time_zone: TimeZoneName
-
-    @model_validator(mode="after")
-    def _each_day_once(self) -> MaintenanceWindow:
-        days = self.days_of_week
-        errors: list[FieldError] = [(("daysOfWeek", i), "duplicateDay", f"{day} is listed twice", day)
-                                    for i, day in enumerate(days) if day in days[:i]]  # fmt: skip
-        refuse_fields("MaintenanceWindow", errors)
-        return self
-
-
-class Rollout(InputModel):
-    """How an image update replaces hosts: the canary first (all of it back on the old image if one fails), then
-    maxUnavailable at a time; each host is drained and its users have drainTimeoutMinutes to sign out.
-
-    With a maintenanceWindow, a host is drained only inside it, and only where its users' drainTimeoutMinutes end
-    inside it too; users on a host are told notifyMinutesBefore ahead (0: no message), before the window opens if
-    need be. A host reached inside a window with no warning yet is warned, drained notifyMinutesBefore later, and
-    its users logged off drainTimeoutMinutes after that: so the window must be at least notifyMinutesBefore +
-    drainTimeoutMinutes long, or a host reached as it opens could never be drained in it. Without a window hosts
-    are drained as they are reached, with no message."""
-
-    canary_count: int = Field(default=1, ge=0, le=10)
-    max_unavailable: int = Field(default=1, ge=1, le=50)
-    drain_timeout_minutes: int = Field(default=60, ge=0, le=1440)
-    notify_minutes_before: int = Field(default=15, ge=0, le=240)
-    maintenance_window: MaintenanceWindow | None = None
-
-    @model_validator(mode="after")
-    def _drain_fits_the_window(self) -> Rollout:
-        window, delay = self.maintenance_window, self.notify_minutes_before + self.drain_timeout_minutes
-        if window is not None and window.duration_minutes < delay:
-            message = (f"must be at least notifyMinutesBefore + drainTimeoutMinutes ({self.notify_minutes_before} + "
-                       f"{self.drain_timeout_minutes} = {delay}): a host's users are told, drained and logged off "
-                       "inside the window")  # fmt: skip
-            refuse_fields("Rollout", [(("maintenanceWindow", "durationMinutes"), "windowShorterThanDrain", message,
-                                       window.duration_minutes)])  # fmt: skip
-        return self
-
-
 class SpotGroupUpdate(InputModel):
     """Merge patch. friendlyName and groupIds go to the host pool; profilePath and sessionLimits to every host;
     personalPower to the host pool (Start VM on Connect) and the optimization; licenseCount adds or removes session
@@ -278,113 +151,6 @@ class SpotGroupUpdate(InputModel):
 
 
 REQUIRED_ON_UPDATE = ("friendly_name", "group_ids", "profile_path", "license_count", "image_version", "scaling")
-# waitingForWindow: the hosts left wait for the rollout's next maintenance window
-# cancelling: the admin cancelled it; the hosts being replaced finish, the others stay, then it is cancelled
-ImageUpdateStatus = Literal[
-    "running", "waitingForWindow", "cancelling", "succeeded", "failed", "rolledBack", "cancelled"
-]
-UPDATE_RUNNING = frozenset({"running", "waitingForWindow"})  # it drains hosts as their turns come: it may be cancelled
-UPDATE_UNDER_WAY = UPDATE_RUNNING | {"cancelling"}  # not yet ended
-
-
-class ImageUpdate(Resource):
-    """A rolling image update of a Spot Group; replaced and remaining are counted from its hosts when read."""
-
-    tenant_id: str
-    spot_group_id: str
-    from_version: str
-    to_version: str
-    from_image_version_id: str
-    to_image_version_id: str
-    status: ImageUpdateStatus = Field(
-        default="running",
-        json_schema_extra=status_subsets(
-            get_args(ImageUpdateStatus), running=UPDATE_RUNNING, underWay=UPDATE_UNDER_WAY
-        ),
-    )
-    rollout: Rollout
-    canary: list[str]  # the hosts replaced first
-    replaced: int = 0
-    remaining: int = 0
-    status_detail: StepDetail | None = None
-    next_window_date_time: datetime | None = Field(
-        default=None, description="While waitingForWindow: when the maintenance window its hosts wait for opens."
-    )
-
-
-class ImageUpdateList(ApiModel):
-    value: list[ImageUpdate]
-
-
-class SessionHostCounts(ApiModel):
-    total: int = 0
-    running: int = 0
-    stopped: int = 0
-    draining: int = 0
-    failed: int = 0
-
-
-class SessionHost(ApiModel):
-    """A session host as the app keeps it; status and sessions are read live from the host pool when listed."""
-
-    name: str  # the VM's name, which is also its computer name
-    index: int
-    status: HostStatus = Field(
-        default="creating", json_schema_extra=status_subsets(get_args(HostStatus), busy=HOST_BUSY)
-    )
-    power_state: str = "unknown"
-    image_version: str
-    profile_path: str | None = None  # the profile path it was configured with
-    session_limits: SessionLimits | None = None  # the session time limits it was configured with
-    user_away_since: datetime | None = Field(
-        default=None, description="When the optimization first saw this personal host's user disconnected or "
-        "signed out (Azure Virtual Desktop keeps no such time); cleared once they are active again.",
-    )  # fmt: skip
-    assigned_user_id: str | None = None
-    session_count: int = 0
-    allow_new_session: bool = True
-    status_detail: StepDetail | None = None
-    # the hours it ran, which the cost view reads: each run from its start to its deallocation (or its VM's delete)
-    running_since: datetime | None = None  # when its VM started (None: not running)
-    hours_accumulated: float = 0.0  # the runs that ended
-    hours_run: float | None = None  # in a list only: hoursAccumulated and the current run up to now; never stored
-    drained_at: datetime | None = None  # when its group's schedule drained it (None: the schedule did not)
-    notified_at: datetime | None = None  # when its users were told they are to be logged off
-    priority: HostPriority = "Regular"  # Spot: an Azure Spot VM, which Azure may evict
-    # its VM's system-assigned identity (object id): a token's `oid` when its eviction watcher calls the app
-    principal_id: str | None = None
-    unneeded_since: datetime | None = Field(
-        default=None, description="When the optimization first found this host unneeded (deallocated, or drained "
-        "with no session); cleared once it is needed again. A group with scaling deletes it after deleteAfterMinutes.",
-    )  # fmt: skip
-    spot_refused: bool = Field(
-        default=False, description="Made on demand because Azure had no Spot capacity or the Spot quota no room; "
-        "tried as Spot again when it is next replaced.",
-    )  # fmt: skip
-    unhealthy_since: datetime | None = Field(
-        default=None, description="When the optimization first found this host unhealthy while it should take "
-        "sessions (its agent not Available, or the host gone from its pool); cleared once it is healthy again. A "
-        "pooled host unhealthy for 15 minutes is drained, its users told, and replaced; a personal one is repaired.",
-    )  # fmt: skip
-    repairs: int = Field(
-        default=0, description="A personal host's repairs while it stays unhealthy: 1 restarted, 2 its agent "
-        "installed again; after both, it is replaced only with its user's consent (POST .../replace).",
-    )  # fmt: skip
-    replaces_eviction: str | None = Field(
-        default=None, description="The eviction (its Scheduled Events EventId) this host was made to replace.",
-    )  # fmt: skip
-
-    @property
-    def running(self) -> bool:
-        """Deployed, and its VM running as the pool last said."""
-        return self.status == "running" and self.power_state == "running"
-
-
-class HostReplacement(InputModel):
-    """A personal host rebuilt from its group's image, with its user's consent: their desktop's disk goes with it."""
-
-    user_consented: StrictBool = Field(description="The host's user agreed to the replacement (required to be true).")
-    reason: str | None = Field(default=None, max_length=500, description="Why, for the timeline (e.g. the ticket).")
 
 
 class SpotGroup(Resource):
@@ -420,10 +186,6 @@ class SpotGroup(Resource):
         "quota (a create or a start); cleared once a Spot host is made. Meanwhile new hosts in Spot places are made "
         "on demand, and Spot is tried again an hour after the refusal.",
     )  # fmt: skip
-
-
-class SessionHostList(ApiModel):
-    value: list[SessionHost]
 
 
 class SpotGroupUser(ApiModel):

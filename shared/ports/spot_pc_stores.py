@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.models.image_sets import ImageSet, ImageSetVersion, RegionImages
+from shared.models.image_updates import ImageUpdate
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_group_records import HostEviction, LoadSample, SavedSchedule, SpotGroupEvent
-from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 
 
 class RegionImageStore(Protocol):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
+from shared.models.image_updates import ImageUpdate
+from shared.models.session_hosts import SessionHost
+from shared.models.spot_groups import SpotGroup
 from shared.storage.table_service import TableStorage
 from shared.storage.tables import EntityRepository
 

@@ -25,7 +25,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from orchestrators import names
-from shared.models.spot_groups import SessionHost
+from shared.models.session_hosts import SessionHost
 from shared.services.spot_pc import spot_group_power
 from shared.services.spot_pc.schedule_replay import CREATE_DELAY
 from tests.e2e.test_spot_group_day import Pool, simulated_day

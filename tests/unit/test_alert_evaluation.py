@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from shared.models.alerts import AlertRule, StoredChannel
 from shared.models.connections import Connection, HealthCheck, HealthCheckStatusDetail
 from shared.models.onboarding import OnboardingItem, OnboardingReport
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_group_records import HostEviction
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.services.monitoring import alert_conditions as conditions
 from shared.services.monitoring import alert_evaluation
 from shared.services.monitoring.alert_conditions import Condition

@@ -13,8 +13,9 @@ import pytest
 from shared.errors import Forbidden
 from shared.models.access import ManagedIdentity
 from shared.models.orchestrations import SpotGroupRun
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_group_records import ScheduledEvents
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.ports.bundles import EvictionWatch, SpotGroupPorts
 from shared.services.spot_pc import host_evictions, spot_groups
 from shared.services.spot_pc.spot_group_deployments import advance

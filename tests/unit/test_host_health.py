@@ -8,7 +8,7 @@ import pytest
 from azure.mgmt.desktopvirtualization.models import Status
 
 from shared.models.failures import StepDetail
-from shared.models.spot_groups import SessionHost
+from shared.models.session_hosts import SessionHost
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc.host_health import (
     HEAL_AFTER,

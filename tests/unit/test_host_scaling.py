@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from shared.errors import ValidationFailed
 from shared.models.failures import StepDetail
-from shared.models.spot_groups import HostScaling, SessionHost, SpotGroupCreate
+from shared.models.host_scaling import HostScaling
+from shared.models.session_hosts import SessionHost
+from shared.models.spot_groups import SpotGroupCreate
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc import spot_groups, spot_schedules
 from shared.services.spot_pc.host_scaling import ScaleDecision, mark_unneeded, plan_scaling

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from shared.models.spot_groups import MaintenanceWindow, Rollout
+from shared.models.image_updates import MaintenanceWindow, Rollout
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words, window_at
 from triggers.http_responses import validation_details
 

@@ -12,8 +12,8 @@ import pytest
 from pydantic import ValidationError
 
 from shared.errors import ValidationFailed
+from shared.models.session_hosts import SessionHost
 from shared.models.session_policies import PersonalPower
-from shared.models.spot_groups import SessionHost
 from shared.ports.desktop_virtualization import UserSessionRecord
 from shared.services.spot_pc import spot_groups
 from shared.services.spot_pc.personal_power import apply_personal_power, plan_personal_power

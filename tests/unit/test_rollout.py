@@ -4,7 +4,7 @@ failed canary rolled back to the image it had, a failed batch after it ending th
 from __future__ import annotations
 
 from shared.models.orchestrations import SpotGroupRun
-from shared.models.spot_groups import SessionHost
+from shared.models.session_hosts import SessionHost
 from shared.services.spot_pc.rollout import BatchVerdict, after_batch, plan_rollout, replaceable
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from shared.errors import Conflict, PreconditionFailed, ValidationFailed
 from shared.models.schedule_replays import ScheduleTrial
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_group_records import SpotGroupEvent
-from shared.models.spot_groups import SessionHost
 from shared.models.spot_schedules import SpotGroupSchedule
 from shared.services.costs.metering import meter
 from shared.services.spot_pc import group_schedules, host_hours, spot_group_power, spot_groups

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from shared.models.host_scaling import HostScaling
 from shared.models.schedule_replays import LoadPoint, ReplayFigures, ScheduleTrial
-from shared.models.spot_groups import HostScaling
 from shared.models.spot_schedules import SpotGroupSchedule, default_schedule
 from shared.services.spot_pc.schedule_replay import CREATE_DELAY, STEP, Scaling, replay, steps
 

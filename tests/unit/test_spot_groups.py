@@ -13,7 +13,8 @@ from pydantic import ValidationError
 from shared.errors import Conflict, ValidationFailed
 from shared.models.image_sets import ImageSetCreate, ImageSetVersionCreate
 from shared.models.orchestrations import ImageBuildRun, PhasedStep, SpotGroupRun
-from shared.models.spot_groups import SessionHost, SpotGroupCreate, SpotGroupUpdate
+from shared.models.session_hosts import SessionHost
+from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services.spot_pc import host_power, image_sets, spot_group_power, spot_groups
 from shared.services.spot_pc.image_builds import advance_build
 from shared.services.spot_pc.image_sets import QUIET

@@ -9,7 +9,7 @@ import pytest
 
 from shared.errors import Conflict
 from shared.models.image_sets import VersionStatus
-from shared.models.spot_groups import SessionHost
+from shared.models.session_hosts import SessionHost
 from shared.services.engine.state_machines import StateMachine
 from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_SET_VERSIONS,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from shared.models.spot_groups import SessionHost
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_schedules import SpotGroupSchedule
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc.spot_schedules import Decision, phase_at, placement_order, plan

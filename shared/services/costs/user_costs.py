@@ -11,8 +11,9 @@ from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, ServicePlan
 from shared.catalog.windows365_prices import WINDOWS365_PRICES
 from shared.models.cloud_pcs import CloudPc
 from shared.models.costs import CostOption, DiskPrice, UserCostComparison, VmPrice, Windows365Price
+from shared.models.session_hosts import HOST_DISK_GB
 from shared.models.session_policies import PersonalPower
-from shared.models.spot_groups import DEFAULT_SESSIONS, DEFAULT_VM_SIZES, HOST_DISK_GB, SpotGroup
+from shared.models.spot_groups import DEFAULT_SESSIONS, DEFAULT_VM_SIZES, SpotGroup
 from shared.models.usage import UsageDay
 from shared.ports.bundles import CostPorts
 from shared.services.costs.cost_reports import cost_query

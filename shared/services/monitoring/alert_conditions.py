@@ -15,10 +15,12 @@ from shared.models.cloud_pcs import CloudPc
 from shared.models.connections import Connection
 from shared.models.failures import words_for
 from shared.models.image_sets import ImageSet
+from shared.models.image_updates import ImageUpdate
 from shared.models.images import DeviceImage
 from shared.models.onboarding import OnboardingReport
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_group_records import HostEviction
-from shared.models.spot_groups import ImageUpdate, SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.models.words import counted
 
 MAX_ITEMS = 50  # an alert names at most this many of what it covers (Alert.items); its count says how many

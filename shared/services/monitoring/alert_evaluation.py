@@ -29,9 +29,10 @@ from shared.models.alerts import (
     alert_id,
 )
 from shared.models.cloud_pcs import PROVISIONED, CloudPc
+from shared.models.image_updates import ImageUpdate
 from shared.models.onboarding import OnboardingReport
 from shared.models.spot_group_records import HostEviction
-from shared.models.spot_groups import ImageUpdate, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.models.tenants import Tenant
 from shared.ports.access_stores import TenantStore
 from shared.ports.alerts import AlertDeliveryQueue, AlertStore

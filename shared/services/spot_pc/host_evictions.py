@@ -18,10 +18,12 @@ from email.utils import parsedate_to_datetime
 from shared.errors import Conflict, Forbidden
 from shared.models.access import ManagedIdentity
 from shared.models.costs import PowerChange
+from shared.models.host_scaling import EVICTION_MESSAGE
 from shared.models.orchestrations import SpotGroupRun
+from shared.models.session_hosts import SessionHost
 from shared.models.sites import Site
 from shared.models.spot_group_records import HostEviction, ScheduledEvent, ScheduledEvents, SpotGroupEvent
-from shared.models.spot_groups import EVICTION_MESSAGE, SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError

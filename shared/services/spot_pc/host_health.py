@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from shared.models.spot_groups import SessionHost
+from shared.models.session_hosts import SessionHost
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc.spot_group_deployments import OFF
 

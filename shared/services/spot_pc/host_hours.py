@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.models.costs import MeteredResource, PowerChange
-from shared.models.spot_groups import HOST_DISK_GB, SessionHost, SpotGroup
+from shared.models.session_hosts import HOST_DISK_GB, SessionHost
+from shared.models.spot_groups import SpotGroup
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.compute import Placement
 from shared.ports.costs import PowerRecordStore

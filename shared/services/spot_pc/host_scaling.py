@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from shared.models.spot_groups import HostPriority, HostScaling, SessionHost
+from shared.models.host_scaling import HostScaling
+from shared.models.session_hosts import HostPriority, SessionHost
 from shared.models.words import counted
 from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED, SPOT_QUOTA_REFUSED, SPOT_SIZE_REFUSED
 from shared.services.spot_pc.spot_schedules import DEALLOCATED

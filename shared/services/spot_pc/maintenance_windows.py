@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from shared.models.spot_groups import MaintenanceWindow
+from shared.models.image_updates import MaintenanceWindow
 from shared.models.spot_schedules import WEEKDAYS
 from shared.services.spot_pc.spot_schedules import local_instant
 

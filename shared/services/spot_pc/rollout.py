@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
 from shared.models.orchestrations import SpotGroupRun
-from shared.models.spot_groups import SessionHost
+from shared.models.session_hosts import SessionHost
 
 T = TypeVar("T")
 

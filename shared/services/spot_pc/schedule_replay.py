@@ -33,8 +33,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from shared.models.host_scaling import HostScaling
 from shared.models.schedule_replays import LoadPoint, ReplayFigures
-from shared.models.spot_groups import HostScaling, SessionHost
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_schedules import LoadBalancing, SpotGroupSchedule
 from shared.ports.desktop_virtualization import SessionHostRecord
 from shared.services.spot_pc.host_scaling import mark_unneeded, plan_scaling

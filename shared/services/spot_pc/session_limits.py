@@ -18,8 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.models.host_scaling import HostScaling
 from shared.models.session_policies import PersonalPower, SessionLimits
-from shared.models.spot_groups import HostScaling, SpotGroup
+from shared.models.spot_groups import SpotGroup
 
 POLICY_KEY = r"HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
 # each limit's registry value (its ADMX mapping, in the page above)

@@ -20,17 +20,12 @@ from zoneinfo import ZoneInfo
 
 from shared.models.costs import PowerChange
 from shared.models.failures import StepDetail
+from shared.models.image_updates import UPDATE_RUNNING, ImageUpdate
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
+from shared.models.session_hosts import HOST_DISK_GB, SessionHost, SessionHostCounts
 from shared.models.sites import Site
 from shared.models.spot_group_records import SpotGroupEvent
-from shared.models.spot_groups import (
-    HOST_DISK_GB,
-    UPDATE_RUNNING,
-    ImageUpdate,
-    SessionHost,
-    SessionHostCounts,
-    SpotGroup,
-)
+from shared.models.spot_groups import SpotGroup
 from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SESSION_GONE, SPOT_CAPACITY_REFUSED, CloudError

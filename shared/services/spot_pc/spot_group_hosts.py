@@ -18,8 +18,9 @@ from datetime import datetime
 from shared.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from shared.models.failures import StepDetail
 from shared.models.orchestrations import SpotGroupRun
+from shared.models.session_hosts import HOST_BUSY, HostReplacement, SessionHost
 from shared.models.spot_group_records import DecisionOutcome, SpotGroupEvent
-from shared.models.spot_groups import HOST_BUSY, HostReplacement, SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.models.spot_schedules import PhaseName
 from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 from shared.models.orchestrations import HostPowerRun, SpotGroupRun
 from shared.models.schedule_replays import REPLAY_SPAN
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_group_records import DecisionOutcome, LoadSample, SpotGroupEvent
-from shared.models.spot_groups import SessionHost, SpotGroup
+from shared.models.spot_groups import SpotGroup
 from shared.models.spot_schedules import RampDownPhase, SpotGroupSchedule, default_schedule
 from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SESSION_GONE, CloudError

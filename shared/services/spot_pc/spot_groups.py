@@ -13,26 +13,22 @@ from typing import Any, Protocol
 from shared.catalog.marketplace_images import marketplace_image
 from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.failures import StepDetail
+from shared.models.host_scaling import HostScaling, license_bound
 from shared.models.image_sets import ImageSetVersion
+from shared.models.image_updates import UPDATE_UNDER_WAY, ImageUpdate, Rollout
 from shared.models.orchestrations import SpotGroupRun
 from shared.models.regions import AVD_METADATA_REGIONS
+from shared.models.session_hosts import SessionHost, SessionHostCounts
 from shared.models.spot_groups import (
     DEFAULT_SESSIONS,
     DEFAULT_VM_SIZES,
     GROUP_BUSY,
-    UPDATE_UNDER_WAY,
-    HostScaling,
-    ImageUpdate,
-    Rollout,
-    SessionHost,
-    SessionHostCounts,
     SpotGroup,
     SpotGroupCreate,
     SpotGroupReview,
     SpotGroupUpdate,
     SpotGroupUser,
     UserType,
-    license_bound,
 )
 from shared.models.spot_schedules import FieldError
 from shared.ports.access_stores import UniqueValueStore

@@ -12,18 +12,9 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 from shared.models.image_sets import BUILDING, ImageSet, ImageSetVersion, VersionStatus
-from shared.models.spot_groups import (
-    GROUP_BUSY,
-    GROUP_SETTLED,
-    UPDATE_RUNNING,
-    UPDATE_UNDER_WAY,
-    HostStatus,
-    ImageUpdate,
-    ImageUpdateStatus,
-    SessionHost,
-    SpotGroup,
-    SpotGroupStatus,
-)
+from shared.models.image_updates import UPDATE_RUNNING, UPDATE_UNDER_WAY, ImageUpdate, ImageUpdateStatus
+from shared.models.session_hosts import HostStatus, SessionHost
+from shared.models.spot_groups import GROUP_BUSY, GROUP_SETTLED, SpotGroup, SpotGroupStatus
 from shared.services.engine.state_machines import FOLLOW, StateMachine, table
 
 SpotGroupAction = Literal[

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from shared.models.spot_groups import SessionHost
+from shared.models.session_hosts import SessionHost
 from shared.models.spot_schedules import (
     OPTIMIZER_PHASE,
     WEEKDAYS,
