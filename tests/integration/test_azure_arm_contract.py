@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from azure_emulator.launcher import EmulatorProcess
+from shared.cloud.azure.arm_capacity import USAGES_CACHE_S
 from shared.cloud.azure.arm_clients import NEW_WORK_RESERVE, RESERVE, ArmClients
-from shared.cloud.azure.arm_compute import USAGES_CACHE_S, AzureProvisioningCompute
+from shared.cloud.azure.arm_compute import AzureProvisioningCompute
 from shared.cloud.azure.arm_devices import ADMIN_LOGIN, USER_LOGIN, AzureDevices
 from shared.models.cloud_pcs import BuildSettings
 from shared.ports.cloud_errors import REQUEST_BUDGET, CloudError, CloudThrottled

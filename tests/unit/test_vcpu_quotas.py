@@ -1,10 +1,10 @@
 """Which vCPU quotas a new VM takes from, by its priority, and a quota without room in an admin's words
-(shared/cloud/azure/arm_compute.py): a Spot VM only the region's Spot pool, a Regular one its family and the
+(shared/cloud/azure/arm_capacity.py): a Spot VM only the region's Spot pool, a Regular one its family and the
 regional total."""
 
 from __future__ import annotations
 
-from shared.cloud.azure.arm_compute import quota_refusal, vcpu_quotas
+from shared.cloud.azure.arm_capacity import quota_refusal, vcpu_quotas
 
 
 def test_a_spot_vm_takes_from_the_spot_pool_only_a_regular_one_from_its_family_and_the_total() -> None:

@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 from shared.cloud.azure.arm_clients import INLINE_WAIT_S, held_for
-from shared.cloud.azure.arm_compute import (
+from shared.cloud.azure.arm_vm_turns import (
     FIRST_SPACING,
     NARROW,
     STALE_TURN_S,
