@@ -18,8 +18,8 @@ from shared.models.spot_groups import SpotGroup, SpotGroupCreate, SpotGroupMembe
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import SpotGroupPorts
 from shared.services.spot_pc import spot_groups as service
+from shared.services.spot_pc.host_records import live_hosts
 from shared.services.spot_pc.spot_group_access import members_with_access, reconcile_access
-from shared.services.spot_pc.spot_group_deployments import live_hosts
 from shared.services.spot_pc.spot_group_hosts import replace_with_consent
 from triggers.http_api import Api, created, page_of
 from triggers.http_request import PAGING, VALIDATE_ONLY, ApiRequest, QueryParam

@@ -17,7 +17,7 @@ from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_schedules import SpotGroupSchedule
 from shared.services.costs.metering import meter
 from shared.services.spot_pc import group_schedules, host_hours, spot_group_power, spot_groups
-from shared.services.spot_pc.spot_group_deployments import live_hosts
+from shared.services.spot_pc.host_records import live_hosts
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 from tests.unit.test_spot_groups import PERSONAL_IMAGE, body, deploy, ready_image, sessions

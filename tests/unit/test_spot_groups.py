@@ -16,15 +16,10 @@ from shared.models.orchestrations import ImageBuildRun, PhasedStep, SpotGroupRun
 from shared.models.session_hosts import SessionHost
 from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
 from shared.services.spot_pc import host_power, image_sets, spot_group_power, spot_groups
+from shared.services.spot_pc.host_records import live_hosts
 from shared.services.spot_pc.image_builds import advance_build
 from shared.services.spot_pc.image_sets import QUIET
-from shared.services.spot_pc.spot_group_deployments import (
-    advance,
-    awaits_turn,
-    host_runs,
-    live_hosts,
-    replacement_plan,
-)
+from shared.services.spot_pc.spot_group_deployments import advance, awaits_turn, host_runs, replacement_plan
 from tests.fakes import Fakes
 from tests.fakes.seed import TENANT, site, tenant
 

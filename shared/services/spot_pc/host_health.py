@@ -22,7 +22,7 @@ from typing import Literal
 
 from shared.models.session_hosts import SessionHost
 from shared.ports.desktop_virtualization import SessionHostRecord
-from shared.services.spot_pc.spot_group_deployments import OFF
+from shared.services.spot_pc.host_records import OFF
 
 HEAL_AFTER = timedelta(minutes=15)  # three optimization runs: a host starting or rebooting is not broken
 NOT_BROKEN = frozenset({"Available", "Upgrading"})

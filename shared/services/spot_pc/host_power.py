@@ -22,7 +22,7 @@ from shared.ports.compute import Placement
 from shared.ports.progress import Progress
 from shared.services.engine import phased
 from shared.services.spot_pc import host_hours
-from shared.services.spot_pc.spot_group_deployments import count_hosts, note_spot_capacity, placement_of
+from shared.services.spot_pc.host_records import count_hosts, note_spot_capacity, placement_of
 
 POWER_TIMEOUT = timedelta(minutes=30)  # as a Cloud PC's power action: a VM's start or stop takes minutes
 PHASES = ["powerVm"]

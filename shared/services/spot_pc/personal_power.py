@@ -32,7 +32,7 @@ from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import UserSessionRecord
 from shared.services.engine.phased import DONE
 from shared.services.spot_pc import host_hours, host_power
-from shared.services.spot_pc.spot_group_deployments import count_hosts, live_hosts, placement_of
+from shared.services.spot_pc.host_records import count_hosts, live_hosts, placement_of
 from shared.services.spot_pc.spot_group_power import slot_of
 
 log = logging.getLogger(__name__)

@@ -5,51 +5,39 @@ in turn: a VM from the image set's gallery version in the site, Entra join, FSLo
 group's profile path, and registration with the host pool (and a Spot host's eviction watcher: host_evictions.py).
 A host that fails is marked so and the next one goes on; the group ends `ready` while at least one host runs.
 Removing: each host drained, taken out of the pool and deleted with its Entra device, then the host pool; then the
-records. An image update with a maintenance window drains a host only in its turn there
-(shared/services/spot_pc/maintenance_windows.py). Every phase is an idempotent call answering Progress, so a
+records (spot_group_settling.py). A host is drained in its turn of an image update's maintenance window
+(host_drains.py). Every phase is an idempotent call answering Progress, so a
 repeated activity call does no harm.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from shared.models.costs import PowerChange
 from shared.models.failures import StepDetail
-from shared.models.image_updates import UPDATE_RUNNING, ImageUpdate
 from shared.models.orchestrations import PhasedStep, SpotGroupRun
-from shared.models.session_hosts import HOST_DISK_GB, SessionHost, SessionHostCounts
+from shared.models.session_hosts import HOST_DISK_GB, SessionHost
 from shared.models.sites import Site
-from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
-from shared.models.words import counted
 from shared.ports.bundles import SpotGroupPorts
-from shared.ports.cloud_errors import SESSION_GONE, SPOT_CAPACITY_REFUSED, CloudError
-from shared.ports.compute import Placement, VmSpec
+from shared.ports.cloud_errors import CloudError
+from shared.ports.compute import VmSpec
 from shared.ports.desktop_virtualization import HostPoolSpec
 from shared.ports.devices import JoinSpec
 from shared.ports.progress import Progress
 from shared.services.engine import phased
-from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc import host_evictions, host_hours
-from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words
+from shared.services.spot_pc.host_drains import WINDOW_WAIT, await_turn, cancelled, signed_out
+from shared.services.spot_pc.host_records import note_spot_capacity, placement_of, recount
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_pc.session_limits import hibernates, session_limit_script, starts_on_connect
 from shared.services.spot_pc.spot_group_access import reconcile_access
-from shared.services.spot_pc.spot_groups import names_scope
-from shared.services.spot_pc.spot_pc_transitions import (
-    IMAGE_UPDATES,
-    OUTCOMES,
-    SESSION_HOSTS,
-    SPOT_GROUPS,
-    SpotGroupAction,
-)
+from shared.services.spot_pc.spot_group_settling import forget, move_group, settle
+from shared.services.spot_pc.spot_pc_transitions import SESSION_HOSTS
 
-log = logging.getLogger(__name__)
 PHASE_TIMEOUT = timedelta(hours=1)
 DEPLOY_HOST = ("createVm", "joinDevice", "configureProfile", "registerHost")
 # drained, and its users given the run's drain timeout to sign out, before a host goes
@@ -68,13 +56,6 @@ HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun, datetime
     "deleteVm": lambda host, group, run, now: host_hours.stopped(host, now),
 }  # fmt: skip
 METERED: dict[str, PowerChange] = {"createVm": "created", "deleteVm": "deleted"}  # the VM's power records
-SIGN_OUT_POLL_S = 30.0  # how often a draining host's sessions are counted
-# a host waiting for its window looks again at least this often: a durable timer of days is not on every backend
-WINDOW_POLL_S = 6 * 3600.0
-UPDATE_NOTICE_TITLE = "Your desktop is being updated"  # the maintenance window's notice; its text says when
-# the next window is a week away at most; a host whose call came too late for its turn waits a week more
-WINDOW_WAIT = timedelta(days=15)
-OFF = ("deallocated", "stopped")  # power states of a host that takes no session until started
 
 
 # the group's statuses a run's work goes on in: a host its scaling makes or deletes while the group is ready, or
@@ -133,10 +114,6 @@ def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[HostPhase]:
     return [("settle", None)] if run.work == "deploy" else [("deleteHostPool", None), ("forget", None)]
 
 
-def placement_of(site: Site) -> Placement:
-    return Placement(site.subscription_id, site.resource_group_name, site.region_name)
-
-
 def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun]:
     """Take the work's phases as far as they go; a phase still in progress answers when to ask again."""
     found = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
@@ -154,7 +131,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
     def take(now: SpotGroupRun, step: HostPhase) -> phased.Taken[SpotGroupRun]:
         phase, host = current(step)
         if phase == "settle":
-            _settle(ports, group, now)
+            settle(ports, group, now)
             return phased.DONE
         failed = [h.name for h in hosts if h.status == "failed"]
         if phase == "deleteHostPool" and failed:  # a host still in Azure: pool and records stay for another delete
@@ -163,20 +140,20 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
                 step="removeHosts",
                 message=f"Not removed: {', '.join(failed[:10])}; delete the group again.",
             )
-            _record(ports, group, "fail", status_detail=detail)
+            move_group(ports, group, "fail", status_detail=detail)
             return PhasedStep(outcome="failed", run=now)
         if phase == "forget":
-            _forget(ports, group)
+            forget(ports, group)
             return phased.DONE
         if site is None:  # sites that hold Spot Groups are not deleted (shared/services/access/sites.py)
             raise CloudError(phase, "siteNotFound", f"Site '{group.site_id}' was deleted.")
         if phase == "awaitSignOut" and host is not None:
             waited = ports.clock() - (now.started_at or ports.clock())
-            return _signed_out(ports, group, site, host, now, waited)
-        if phase == "drainHost" and now.host_work == "replace" and _cancelled(ports, group, now):
+            return signed_out(ports, group, site, host, now, waited)
+        if phase == "drainHost" and now.host_work == "replace" and cancelled(ports, group, now):
             return PhasedStep(outcome="cancelled", run=now)  # not drained: the host stays on the old version
         if phase == "drainHost" and host is not None and now.maintenance_window is not None:
-            waiting = _await_turn(ports, group, site, host, now)
+            waiting = await_turn(ports, group, site, host, now)
             if waiting is not None:
                 return waiting
         return _phase(ports, group, site, host, phase, now.operation, now.image_version_id)
@@ -188,7 +165,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
             ports.spot_groups.put_host(run.tenant_id, group.id, SESSION_HOSTS.move(host, "fail", status_detail=detail))
             note_spot_capacity(ports, group, host, exc.code)
         else:
-            _record(ports, group, "fail", status_detail=detail)
+            move_group(ports, group, "fail", status_detail=detail)
         return PhasedStep(outcome="failed", run=now)
 
     def made(now: SpotGroupRun, step: HostPhase, progress: Progress) -> SpotGroupRun:
@@ -218,113 +195,6 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
 
     return phased.drive(run, phases(run, hosts), take, clock=ports.clock, limit=limit, on_fail=failed,
                         on_done=made, name=lambda step: step[0])  # fmt: skip
-
-
-def _sessions(ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost) -> int:
-    records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name)
-    return next((r.sessions for r in records if r.vm_name == host.name), 0)
-
-
-def _signed_out(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, waited: timedelta
-) -> Progress:
-    """Done once the drained host has no session, or its users' time to sign out is over."""
-    if waited.total_seconds() >= run.drain_timeout_s:
-        return Progress(done=True)
-    sessions = _sessions(ports, group, site, host)
-    return Progress(done=True) if sessions == 0 else Progress(done=False, retry_after_s=SIGN_OUT_POLL_S)
-
-
-def _cancelled(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> bool:
-    """Whether the image update a host is replaced for was cancelled: read before the host is drained, the one step
-    a cancel stops (a host past it is rebuilt to the end, so nothing is left half done). A failed canary rebuilt on
-    the old version is not stopped: that is a repair, not the update going on."""
-    rolling_back = run.previous is not None and run.image_version_id == run.previous[1]  # a failed canary's repair
-    if run.image_update_id is None or rolling_back:
-        return False
-    update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
-    return update.status not in UPDATE_RUNNING
-
-
-def _await_turn(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun
-) -> tuple[SpotGroupRun, Progress] | None:
-    """An image update's host waits for its turn in the maintenance window (None: drain it now); its users are told
-    first. The update shows waitingForWindow while its hosts wait for a window not yet open."""
-    assert run.maintenance_window is not None
-    now = ports.clock()
-    turn = host_turn(
-        run.maintenance_window, now, notice=timedelta(seconds=run.notify_before_s),
-        sign_out=timedelta(seconds=run.drain_timeout_s), has_sessions=_sessions(ports, group, site, host) > 0,
-        told_of=run.told_of,
-    )  # fmt: skip
-    _follow_window(ports, group, run, turn, now)
-    if turn.action == "drain":
-        return None
-    if turn.action == "notify":
-        _notify_users(ports, group, site, host, run, turn.drain_at, now)
-        run = run.model_copy(update={"told_of": turn.drain_at})
-    until = turn.until or turn.drain_at
-    return run, Progress(done=False, retry_after_s=min((until - now).total_seconds(), WINDOW_POLL_S))
-
-
-def _notify_users(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, drain_at: datetime,
-    now: datetime,
-) -> None:  # fmt: skip
-    """Tell each user on the host that it is drained at `drain_at` for the image update, and when they are logged
-    off; recorded on the host. A session gone meanwhile needs no message."""
-    zone = ZoneInfo(run.maintenance_window.time_zone) if run.maintenance_window is not None else UTC
-    local = drain_at.astimezone(zone)
-    minutes = round(run.drain_timeout_s / 60)
-    text = (f"This desktop is updated to version {run.image_version} from {local:%H:%M} ({zone}). Save your work and "
-            f"sign out before then: you are signed out {counted(minutes, 'minute')} later.")  # fmt: skip
-    tenant, placement, pool, vm = group.tenant_id, placement_of(site), group.host_pool_name, host.name
-    told = 0
-    for session in ports.avd.list_user_sessions(tenant, placement, pool):
-        if session.vm_name != vm:
-            continue
-        try:
-            ports.avd.send_session_message(tenant, placement, pool, vm, session.session_id, UPDATE_NOTICE_TITLE, text)
-            told += 1
-        except CloudError as exc:
-            if exc.code != SESSION_GONE:
-                raise
-    detail = StepDetail(code="usersNotified", step="drainHost", message=(
-        f"{counted(told, 'user')} told at {now:%Y-%m-%d %H:%M} UTC that the host is drained at "
-        f"{drain_at:%Y-%m-%d %H:%M} UTC "
-        f"for the update to {run.image_version}, and signed out {counted(minutes, 'minute')} later."))  # fmt: skip
-    ports.spot_groups.put_host(group.tenant_id, group.id, host.model_copy(update={"status_detail": detail}))
-
-
-def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, turn: Turn, now: datetime) -> None:
-    """The update waitingForWindow, saying when the window opens, while a host's turn is in one not yet open;
-    running again once one is. Hosts of a batch write it side by side: the one that writes second is refused
-    (if_match), and the activity's retry finds the update as it should be."""
-    if run.image_update_id is None or run.maintenance_window is None:
-        return
-    update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
-    if update.status not in UPDATE_RUNNING:  # cancelled meanwhile: its status is the cancel's
-        return
-    if turn.window_start > now:
-        detail = StepDetail(
-            code="waitingForWindow",
-            step="maintenanceWindow",
-            message=(
-                f"The next maintenance window opens at {opening_words(run.maintenance_window, turn.window_start)}; "
-                "the hosts not yet drained wait for it."
-            ),
-        )
-        if (update.status, update.status_detail) != ("waitingForWindow", detail):
-            waiting = IMAGE_UPDATES.move(
-                update, "awaitWindow", status_detail=detail, next_window_date_time=turn.window_start,
-                last_modified_date_time=now,
-            )  # fmt: skip
-            ports.spot_groups.put_image_update(waiting, if_match=update.etag)
-    elif update.status == "waitingForWindow":
-        opened = IMAGE_UPDATES.move(update, "resume", status_detail=None, next_window_date_time=None,
-                                    last_modified_date_time=now)  # fmt: skip
-        ports.spot_groups.put_image_update(opened, if_match=update.etag)
 
 
 def _phase(
@@ -403,127 +273,3 @@ def fslogix_script(group: SpotGroup) -> list[str]:
         f"New-ItemProperty -Path '{key}' -Name VHDLocations -Value '{path}' -PropertyType MultiString -Force"
         " | Out-Null",
     ]
-
-
-def note_spot_capacity(ports: SpotGroupPorts, group: SpotGroup, host: SessionHost, code: str | None) -> None:
-    """Keep on the group's record when Azure refused a Spot host capacity (`code` one of SPOT_CAPACITY_REFUSED), and
-    clear it once a Spot host is made (`code` None): scaling makes Spot places on demand meanwhile."""
-    if host.priority != "Spot" or (code is not None and code not in SPOT_CAPACITY_REFUSED):
-        return
-    current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
-    at = ports.clock() if code is not None else None
-    if current.spot_refused_date_time != at:
-        ports.spot_groups.put_spot_group(current.model_copy(update={"spot_refused_date_time": at}),
-                                         if_match=current.etag)  # fmt: skip
-
-
-def _record(ports: SpotGroupPorts, group: SpotGroup, action: SpotGroupAction, **fields: object) -> SpotGroup:
-    current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
-    changed = SPOT_GROUPS.move(current, action, **fields, last_modified_date_time=ports.clock())
-    return ports.spot_groups.put_spot_group(changed, if_match=current.etag)
-
-
-def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
-    """`ready` while a host runs, with the failed ones named; `failed` when none could be deployed. An image
-    update ends as the orchestrator saw it (a rolled-back one leaves the group on its old version)."""
-    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
-    counts = count_hosts(hosts)
-    failed = [h.name for h in hosts if h.status == "failed"]
-    # a scaling group may have no host while nobody needs one (a base of 0)
-    action: SpotGroupAction = "finish" if counts.running or (group.scaling is not None and not failed) else "fail"
-    fields: dict[str, object] = {"status_detail": None, "session_host_counts": counts}
-    if failed:
-        fields["status_detail"] = StepDetail(code="sessionHostsFailed", step="deploy",
-                                             message=f"{len(failed)} of {len(hosts)} session hosts failed: "
-                                             f"{', '.join(failed[:10])}.")  # fmt: skip
-    if run.image_update_id is not None:
-        update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
-        outcome = run.update_outcome or "succeeded"
-        if outcome in ("rolledBack", "cancelled") and run.previous is not None:  # new hosts come on the old version
-            fields["image_version"], fields["image_version_id"] = run.previous
-        on_new = sum(h.status == "running" and h.image_version == update.to_version for h in hosts)
-        remaining = sum(h.status == "running" for h in hosts) - on_new
-        if outcome == "cancelled":
-            fields["status_detail"] = _cancelled_line(ports, group, update, on_new, remaining)
-        elif outcome != "succeeded":
-            fields["status_detail"] = StepDetail(
-                code="imageUpdateRolledBack" if outcome == "rolledBack" else "imageUpdateFailed", step="imageUpdate",
-                message=f"The update to {update.to_version} did not complete ({outcome}); see imageUpdates.",
-            )  # fmt: skip
-        ended = IMAGE_UPDATES.move(
-            update, OUTCOMES[outcome], replaced=on_new, remaining=remaining, next_window_date_time=None,
-            **({"status_detail": fields["status_detail"]} if outcome == "cancelled" else {}),
-        )  # fmt: skip
-        ports.spot_groups.put_image_update(ended, if_match=update.etag)
-    _record(ports, group, action, **fields)
-
-
-def _cancelled_line(
-    ports: SpotGroupPorts, group: SpotGroup, update: ImageUpdate, on_new: int, remaining: int
-) -> StepDetail:
-    """A cancelled update in words, on the group and its timeline: which hosts run which version now."""
-    run = "runs" if on_new == 1 else "run"
-    stay = "stays" if remaining == 1 else "stay"
-    message = (f"The update to {update.to_version} was cancelled: {counted(on_new, 'host')} {run} {update.to_version}, "
-               f"{remaining} {stay} on {update.from_version}; new hosts come on {update.from_version}.")  # fmt: skip
-    now = ports.clock()
-    line = SpotGroupEvent(
-        id=f"{update.id}-cancelled", date_time=now, host=group.host_pool_name, action="cancelImageUpdate",
-        reason=message, outcome="done",
-    )  # fmt: skip
-    ports.schedules.put_events(group.tenant_id, group.id, update.last_modified_date_time, [line])
-    return StepDetail(code="imageUpdateCancelled", step="imageUpdate", message=message)
-
-
-def recount(ports: SpotGroupPorts, group: SpotGroup, hosts: list[SessionHost] | None = None) -> SpotGroup:
-    """The group's host counts from its hosts' rows as they are now (read, unless the caller holds them); hosts made
-    or deleted side by side write it too: one refused for a stale etag reads again."""
-    hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id) if hosts is None else hosts
-    return update_with_etag(
-        lambda: ports.spot_groups.get_spot_group(group.tenant_id, group.id),
-        lambda current: current.model_copy(update={"session_host_counts": count_hosts(hosts)}),
-        lambda changed, etag: ports.spot_groups.put_spot_group(changed, if_match=etag),
-        if_match=None,
-    )
-
-
-def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:
-    return SessionHostCounts(
-        total=len(hosts),
-        running=sum(h.status == "running" and h.allow_new_session and h.power_state not in OFF for h in hosts),
-        stopped=sum(h.status == "running" and h.power_state in OFF for h in hosts),
-        draining=sum(h.status == "running" and not h.allow_new_session for h in hosts),
-        failed=sum(h.status == "failed" for h in hosts),
-    )
-
-
-def _forget(ports: SpotGroupPorts, group: SpotGroup) -> None:
-    """The records of a removed group, and its name for another group to take."""
-    for host in ports.spot_groups.list_hosts(group.tenant_id, group.id):
-        ports.spot_groups.delete_host(group.tenant_id, group.id, host.index)
-    ports.schedules.forget_group(group.tenant_id, group.id)
-    ports.spot_groups.delete_spot_group(group.tenant_id, group.id)
-    ports.unique.release(names_scope(group.tenant_id), group.name, group.id)
-
-
-def live_hosts(ports: SpotGroupPorts, group: SpotGroup) -> list[SessionHost]:
-    """The group's hosts as recorded, with the hours each has run, and their sessions and state read live from the
-    host pool; as recorded while the pool cannot be read (better than no answer while AVD is unreachable)."""
-    now = ports.clock()
-    hosts = [host_hours.with_hours(host, now) for host in ports.spot_groups.list_hosts(group.tenant_id, group.id)]
-    site = ports.sites.find_site(group.tenant_id, group.site_id)
-    try:
-        records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name) \
-            if site is not None else []  # fmt: skip
-    except CloudError as exc:
-        log.warning("Session hosts of %s could not be read live (%s)", group.host_pool_name, exc.code)
-        return hosts
-    live = {record.vm_name: record for record in records}
-    return [
-        host.model_copy(update={
-            "session_count": record.sessions, "allow_new_session": record.allow_new_session,
-            "assigned_user_id": record.assigned_user_id,
-            "power_state": "running" if record.status == "Available" else record.status.lower(),
-        }) if (record := live.get(host.name)) is not None else host
-        for host in hosts
-    ]  # fmt: skip

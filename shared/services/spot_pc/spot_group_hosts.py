@@ -34,8 +34,8 @@ from shared.services.spot_pc.host_health import (
     plan_healing,
     plan_repairs,
 )
+from shared.services.spot_pc.host_records import placement_of
 from shared.services.spot_pc.host_scaling import mark_unneeded, plan_scaling
-from shared.services.spot_pc.spot_group_deployments import placement_of
 from shared.services.spot_pc.spot_groups import ceiling, host_name
 from shared.services.spot_pc.spot_pc_transitions import SESSION_HOSTS
 

@@ -30,8 +30,8 @@ from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRe
 from shared.ports.progress import Progress
 from shared.services.engine.phased import DONE
 from shared.services.spot_pc import host_hours, host_power, spot_group_hosts
+from shared.services.spot_pc.host_records import OFF, placement_of, recount
 from shared.services.spot_pc.host_scaling import spot_refusal
-from shared.services.spot_pc.spot_group_deployments import OFF, placement_of, recount
 from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan, wanted_hosts
 
 log = logging.getLogger(__name__)

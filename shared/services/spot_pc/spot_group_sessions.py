@@ -22,7 +22,7 @@ from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import UserSessionRecord
-from shared.services.spot_pc.spot_group_deployments import placement_of
+from shared.services.spot_pc.host_records import placement_of
 
 
 class _Group:
