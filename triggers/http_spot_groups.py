@@ -17,6 +17,7 @@ from shared.models.session_hosts import HostReplacement, SessionHost, SessionHos
 from shared.models.spot_groups import SpotGroup, SpotGroupCreate, SpotGroupMemberList, SpotGroupReview, SpotGroupUpdate
 from shared.ports.admin_ports import AdminPorts
 from shared.ports.bundles import SpotGroupPorts
+from shared.services.spot_pc import image_updates
 from shared.services.spot_pc import spot_groups as service
 from shared.services.spot_pc.host_records import live_hosts
 from shared.services.spot_pc.spot_group_access import members_with_access, reconcile_access
@@ -102,13 +103,13 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         group = ports.spot_groups.get_spot_group(tenant_id, req.param("spotGroupId"))
         hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
         updates = ports.spot_groups.list_image_updates(tenant_id, group.id)
-        return ImageUpdateList(value=[service.with_progress(u, hosts) for u in updates])
+        return ImageUpdateList(value=[image_updates.with_progress(u, hosts) for u in updates])
 
     @routes.get(f"{GROUP}/imageUpdates/{{updateId}}", "getImageUpdate", "A rolling image update", response=ImageUpdate)
     def get_image_update(req: ApiRequest) -> ImageUpdate:
         tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
         update = ports.spot_groups.get_image_update(tenant_id, group_id, req.param("updateId"))
-        return service.with_progress(update, ports.spot_groups.list_hosts(tenant_id, group_id))
+        return image_updates.with_progress(update, ports.spot_groups.list_hosts(tenant_id, group_id))
 
     @routes.post(
         f"{GROUP}/imageUpdates/{{updateId}}/cancel", "cancelImageUpdate",
@@ -118,7 +119,7 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
     )  # fmt: skip
     async def cancel_image_update(req: ApiRequest) -> ApiResponse:
         tenant_id, group_id, update_id = req.param("tenantId"), req.param("spotGroupId"), req.param("updateId")
-        update, waiting = service.cancel_image_update(ports, tenant_id, group_id, update_id)
+        update, waiting = image_updates.cancel_image_update(ports, tenant_id, group_id, update_id)
         group = ports.spot_groups.get_spot_group(tenant_id, group_id)
         run = names.spot_group_instance_id(tenant_id, group_id, "deploy")
         hosts = [names.spot_group_host_instance_id(run, group.revision, index) for index in waiting]

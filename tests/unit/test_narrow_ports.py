@@ -45,6 +45,8 @@ NARROWED = [
     "shared/services/configuration/health_check_runs.py",
     "shared/services/configuration/policies.py",
     "shared/services/spot_pc/image_sets.py",
+    "shared/services/spot_pc/image_updates.py",
+    "shared/services/spot_pc/spot_group_checks.py",
     "shared/services/spot_pc/spot_groups.py",
 ]
 

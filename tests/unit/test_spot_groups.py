@@ -15,7 +15,7 @@ from shared.models.image_sets import ImageSetCreate, ImageSetVersionCreate
 from shared.models.orchestrations import ImageBuildRun, PhasedStep, SpotGroupRun
 from shared.models.session_hosts import SessionHost
 from shared.models.spot_groups import SpotGroupCreate, SpotGroupUpdate
-from shared.services.spot_pc import host_power, image_sets, spot_group_power, spot_groups
+from shared.services.spot_pc import host_power, image_sets, image_updates, spot_group_power, spot_groups
 from shared.services.spot_pc.host_records import live_hosts
 from shared.services.spot_pc.image_builds import advance_build
 from shared.services.spot_pc.image_sets import QUIET
@@ -525,7 +525,7 @@ def test_inside_the_window_hosts_are_drained_and_one_not_reached_before_it_ends_
     assert "2026-11-09T21:00Z (Monday 22:00 Europe/Amsterdam)" in record.status_detail.message
     assert record.next_window_date_time == datetime(2026, 11, 9, 21, tzinfo=UTC)
     assert (record.replaced, record.remaining) == (0, 2)  # as stored; GET counts them from the hosts
-    shown = spot_groups.with_progress(record, fakes.spot_groups.list_hosts(TENANT, group_id))
+    shown = image_updates.with_progress(record, fakes.spot_groups.list_hosts(TENANT, group_id))
     assert (shown.replaced, shown.remaining) == (1, 1)
     while not drained(fakes, second.name):
         step = timer(fakes, step)
@@ -637,10 +637,10 @@ def test_a_cancelled_update_stops_the_hosts_not_yet_drained_and_ends_with_the_gr
     assert awaits_turn(waiting.run)  # the orchestrator listens for the cancel while it waits
 
     update_id = update_run.image_update_id
-    cancelled, told = spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_id)
+    cancelled, told = image_updates.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_id)
     assert cancelled.status == "cancelling" and told == [0, 1]
     with pytest.raises(Conflict) as twice:
-        spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_id)
+        image_updates.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_id)
     assert twice.value.code == "wrongStatus"
     hosts = fakes.spot_groups.list_hosts(TENANT, group_id)
     assert advance(fakes.spot_group_ports(), waiting.run).outcome == "cancelled"  # asked again on the cancel's event
@@ -665,7 +665,7 @@ def test_an_update_that_ended_cannot_be_cancelled(fakes: Fakes) -> None:
     fakes.clock.now = datetime(2026, 11, 2, 21, tzinfo=UTC)  # in the window, nobody signed in
     assert deploy(fakes, update_run) == "succeeded"
     with pytest.raises(Conflict) as refused:
-        spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_run.image_update_id)
+        image_updates.cancel_image_update(fakes.admin_ports(), TENANT, group_id, update_run.image_update_id)
     assert refused.value.code == "wrongStatus"
 
 
@@ -681,7 +681,7 @@ def test_a_failed_canary_is_rebuilt_on_the_old_version_even_when_the_update_is_c
     fakes.script.fail("register_session_host", code="AgentInstallFailed")  # the canary's new host
     [canary] = replacement_plan(update_run).canary
     assert drive(fakes, canary) == "failed"
-    spot_groups.cancel_image_update(fakes.admin_ports(), TENANT, group.id, update_run.image_update_id)
+    image_updates.cancel_image_update(fakes.admin_ports(), TENANT, group.id, update_run.image_update_id)
     version, image_id = update_run.previous
     old_image = {"image_version": version, "image_version_id": image_id, "maintenance_window": None}
     back = canary.model_copy(update=old_image)

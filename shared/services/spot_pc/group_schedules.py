@@ -13,7 +13,8 @@ from shared.models.spot_groups import SpotGroup
 from shared.models.spot_schedules import SpotGroupSchedule, default_schedule
 from shared.ports.bundles import SpotGroupPorts
 from shared.services.spot_pc.schedule_replay import CREATE_DELAY, START_DELAY, STEP, Scaling, replay
-from shared.services.spot_pc.spot_groups import ceiling, refuse_scaling
+from shared.services.spot_pc.spot_group_checks import refuse_scaling
+from shared.services.spot_pc.spot_groups import ceiling
 
 MINUTE = timedelta(minutes=1)
 

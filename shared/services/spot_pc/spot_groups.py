@@ -1,5 +1,8 @@
 """Spot Groups as admins manage them: the review and creation of a group, its session hosts, and its deletion.
 
+What a create or change is checked against is in spot_group_checks.py; an image version's change starts a rolling
+update (image_updates.py).
+
 A group is saved with one row per session host it will have, all `creating`, before the `run_spot_group_work`
 orchestration deploys them (shared/services/spot_pc/spot_group_deployments.py); a delete marks it `deleting` first.
 """
@@ -8,16 +11,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from shared.catalog.marketplace_images import marketplace_image
-from shared.errors import Conflict, ErrorDetail, PreconditionFailed, ValidationFailed
-from shared.models.failures import StepDetail
-from shared.models.host_scaling import HostScaling, license_bound
-from shared.models.image_sets import ImageSetVersion
-from shared.models.image_updates import UPDATE_UNDER_WAY, ImageUpdate, Rollout
+from shared.errors import Conflict, PreconditionFailed
+from shared.models.host_scaling import license_bound
 from shared.models.orchestrations import SpotGroupRun
-from shared.models.regions import AVD_METADATA_REGIONS
 from shared.models.session_hosts import SessionHost, SessionHostCounts
 from shared.models.spot_groups import (
     DEFAULT_SESSIONS,
@@ -28,19 +26,17 @@ from shared.models.spot_groups import (
     SpotGroupReview,
     SpotGroupUpdate,
     SpotGroupUser,
-    UserType,
 )
-from shared.models.spot_schedules import FieldError
 from shared.ports.access_stores import UniqueValueStore
 from shared.ports.directory import Directory
 from shared.ports.new_records import NewRecordPorts
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
 from shared.ports.stores import SiteStore
-from shared.services.engine.updates import update_with_etag
-from shared.services.spot_pc.rollout import plan_rollout, replaceable
+from shared.services.spot_pc.image_updates import update_image
 from shared.services.spot_pc.session_limits import merged_settings, starts_on_connect
 from shared.services.spot_pc.spot_group_access import holders, in_order
-from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROUPS
+from shared.services.spot_pc.spot_group_checks import check_metadata_region, check_scaling, ready_version, refused
+from shared.services.spot_pc.spot_pc_transitions import SPOT_GROUPS
 
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
@@ -60,54 +56,17 @@ class SpotGroupPorts(NewRecordPorts, Protocol):
     def unique(self) -> UniqueValueStore: ...  # one group per name
 
 
-def _refused(code: str, message: str, target: str) -> ValidationFailed:
-    return ValidationFailed.of(ErrorDetail(code, message, target))
-
-
-def _version(
-    ports: SpotGroupPorts, tenant_id: str, image_set_id: str, number: str, user_type: UserType, region: str
-) -> ImageSetVersion:
-    """The ready image version hosts are built from, replicated to the site's region, for the group's user type."""
-    image_set = ports.image_sets.find_image_set(tenant_id, image_set_id)
-    if image_set is None:
-        raise _refused("referenceNotFound", f"Image set '{image_set_id}' does not exist.", "imageSetId")
-    version = ports.image_sets.find_version(tenant_id, image_set.id, number)
-    if version is None:
-        raise _refused("referenceNotFound", f"Version {number} is not in the image set.", "imageVersion")
-    if version.status != "ready" or version.image_version_id is None:
-        raise Conflict(f"Version {number} is {version.status}; a Spot Group needs a ready version.",
-                       code="wrongStatus", target="imageVersion")  # fmt: skip
-    if region not in version.regions:
-        raise _refused("imageNotInRegion", f"Version {number} is not replicated to {region}, the site's region.",
-                       "imageVersion")  # fmt: skip
-    source = marketplace_image(image_set.source_image_id)
-    if user_type == "pooled" and source is not None and not source.multi_session:
-        raise _refused("imageNotMultiSession", f"'{source.display_name}' takes one user at a time; pooled hosts "
-                       "need a multi-session image.", "imageSetId")  # fmt: skip
-    return version
-
-
-def _check_metadata_region(region: str) -> None:
-    """The group's host pool, application group and workspace are made in its site's region, so that region must be
-    one where Azure Virtual Desktop keeps their metadata: refused here, before anything is deployed, rather than by
-    ARM (LocationNotAvailableForResourceType) once the deployment has started."""
-    if region.replace(" ", "").lower() not in AVD_METADATA_REGIONS:
-        raise _refused("regionNotSupported", f"Azure Virtual Desktop cannot keep a host pool in {region}, the site's "
-                       f"region; choose a site in one of {', '.join(sorted(AVD_METADATA_REGIONS))}.",
-                       "siteId")  # fmt: skip
-
-
 def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
     """Every check a create makes, and what it would build: the group (not saved) and its review."""
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
-        raise _refused("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
-    _check_metadata_region(site.region_name)
-    version = _version(ports, tenant_id, data.image_set_id, data.image_version, data.user_type, site.region_name)
+        raise refused("referenceNotFound", f"Site '{data.site_id}' does not exist in this tenant.", "siteId")
+    check_metadata_region(site.region_name)
+    version = ready_version(ports, tenant_id, data.image_set_id, data.image_version, data.user_type, site.region_name)
     found = {group_id: ports.directory.list_group_members(tenant_id, group_id) for group_id in data.group_ids}
     missing = next((g for g, m in found.items() if m is None), None)
     if missing is not None:
-        raise _refused("referenceNotFound", f"Group '{missing}' does not exist in the directory.", "groupIds")
+        raise refused("referenceNotFound", f"Group '{missing}' does not exist in the directory.", "groupIds")
     members = in_order(found.values())
     first = set(holders(members, (), data.license_count))  # the first licenseCount: nobody holds the desktop yet
     users = ports.directory.get_users(tenant_id, members)
@@ -195,16 +154,16 @@ def update_spot_group(
         noted = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
         return ports.spot_groups.put_spot_group(noted, if_match=group.etag), None
     if changes.get("image_version", group.image_version) != group.image_version:
-        return _update_image(ports, group, patch, changes)
+        return update_image(ports, group, patch, changes)
     changes.pop("image_version", None)
     if changes.get("personal_power") is not None and group.user_type == "pooled":
-        raise _refused("notAllowed", "personalPower is for personal groups: pooled hosts are started and stopped by "
+        raise refused("notAllowed", "personalPower is for personal groups: pooled hosts are started and stopped by "
                        "the optimization.", "personalPower")  # fmt: skip
     changes = merged_settings(group, changes)
-    _check_scaling(group, patch, changes)
+    check_scaling(group, patch, changes)
     for group_id in changes.get("group_ids") or []:
         if ports.directory.list_group_members(tenant_id, group_id) is None:
-            raise _refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
+            raise refused("referenceNotFound", f"Group '{group_id}' does not exist in the directory.", "groupIds")
     changed = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
     hosts = ports.spot_groups.list_hosts(tenant_id, group.id)
     add = [] if changed.scaling is not None else list(range(len(hosts), host_count(changed)))
@@ -221,96 +180,6 @@ def update_spot_group(
     run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
                        add=add, remove=remove, reconfigure=reconfigure)  # fmt: skip
     return saved, run
-
-
-def _check_scaling(group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, Any]) -> None:
-    """The create's checks of scaling (SpotGroupCreate) on the group as the patch leaves it: none on a personal
-    group, and within its licenses, which a lower licenseCount may now refuse."""
-    if patch.scaling is not None and group.user_type == "personal":
-        errors = patch.scaling.refusals_for_personal()
-    else:
-        scaling: HostScaling | None = changes.get("scaling", group.scaling)
-        licenses: int = changes.get("license_count", group.license_count)
-        errors = scaling.refusals(licenses, group.max_sessions_per_host, group.vm_size) if scaling else []
-    refuse_scaling(errors)
-
-
-def refuse_scaling(errors: list[FieldError]) -> None:
-    """400 with one detail at each field a scaling's check refused."""
-    targets = [(".".join(map(str, loc)), code, message) for loc, code, message, _ in errors]
-    if targets:
-        raise ValidationFailed.of(*(ErrorDetail(code, f"{target}: {message}", target)
-                                    for target, code, message in targets))  # fmt: skip
-
-
-def _update_image(
-    ports: SpotGroupPorts, group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, object]
-) -> tuple[SpotGroup, SpotGroupRun]:
-    """A rolling image update: every running host rebuilt on the new version, the canary first."""
-    if set(changes) - {"image_version", "description", "notes"}:
-        raise _refused("notAllowed", "Change imageVersion on its own (description and notes may come with it).",
-                       "imageVersion")  # fmt: skip
-    site = ports.sites.get_site(group.tenant_id, group.site_id)
-    number = str(changes["image_version"])
-    version = _version(ports, group.tenant_id, group.image_set_id, number, group.user_type, site.region_name)
-    assert version.image_version_id is not None  # _version refuses a version without one
-    rollout = patch.rollout or Rollout()
-    running = replaceable(ports.spot_groups.list_hosts(group.tenant_id, group.id))
-    plan = plan_rollout(running, rollout.canary_count, rollout.max_unavailable)
-    now = ports.clock()
-    update = ports.spot_groups.put_image_update(ImageUpdate(
-        id=ports.new_id(), tenant_id=group.tenant_id, created_date_time=now, last_modified_date_time=now,
-        spot_group_id=group.id, from_version=group.image_version, to_version=number,
-        from_image_version_id=group.image_version_id, to_image_version_id=version.image_version_id,
-        rollout=rollout, canary=[h.name for h in plan.canary], remaining=len(running),
-    ))  # fmt: skip
-    changed = SPOT_GROUPS.move(
-        group,
-        "updateImage",
-        **changes,
-        image_version_id=version.image_version_id,
-        revision=group.revision + 1,
-        last_modified_date_time=now,
-    )
-    saved = ports.spot_groups.put_spot_group(changed, if_match=group.etag)
-    run = SpotGroupRun(
-        tenant_id=group.tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
-        replace=[h.index for h in running], image_update_id=update.id, canary=len(plan.canary),
-        batch=rollout.max_unavailable, drain_timeout_s=rollout.drain_timeout_minutes * 60.0,
-        maintenance_window=rollout.maintenance_window, notify_before_s=rollout.notify_minutes_before * 60.0,
-        image_version=number, image_version_id=version.image_version_id,
-        previous=(group.image_version, group.image_version_id),
-    )  # fmt: skip
-    return saved, run
-
-
-def cancel_image_update(
-    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, update_id: str
-) -> tuple[ImageUpdate, list[int]]:
-    """Cancel an image update that is running or waiting for its maintenance window: it is `cancelling` until its
-    run ends, at once for the hosts still waiting for their turn (the indexes answered: their runs are told), after
-    the hosts already being replaced are done. Those keep the new version, the others the old one, and the group is
-    `ready` again. 409 wrongStatus for an update that already ended or is being cancelled."""
-    ports.spot_groups.get_spot_group(tenant_id, spot_group_id)  # 404 for an unknown group first
-    now = ports.clock()
-
-    def cancel(update: ImageUpdate) -> ImageUpdate:
-        detail = StepDetail(code="imageUpdateCancelling", step="imageUpdate", message=(
-            f"Cancelled at {now:%Y-%m-%d %H:%M} UTC: the hosts being replaced finish on {update.to_version}, the "
-            f"others stay on {update.from_version}."))  # fmt: skip
-        return IMAGE_UPDATES.move(update, "cancel", status_detail=detail, next_window_date_time=None,
-                                  last_modified_date_time=now)  # fmt: skip
-
-    # the update's own run writes it too (waitingForWindow, running): a change meanwhile is read again, not a 412
-    cancelled = update_with_etag(
-        lambda: ports.spot_groups.get_image_update(tenant_id, spot_group_id, update_id),
-        cancel,
-        lambda update, etag: ports.spot_groups.put_image_update(update, if_match=etag),
-        if_match=None,
-    )
-    hosts = ports.spot_groups.list_hosts(tenant_id, spot_group_id)
-    waiting = [h.index for h in hosts if h.status == "running" and h.image_version != cancelled.to_version]
-    return with_progress(cancelled, hosts), waiting
 
 
 def names_scope(tenant_id: str) -> str:
@@ -372,12 +241,3 @@ def host_work(group: SpotGroup, hosts: list[SessionHost]) -> tuple[list[int], li
     configured = (group.profile_path, group.session_limits)
     reconfigure = [h.index for h in keep if h.status == "running" and (h.profile_path, h.session_limits) != configured]
     return add, reconfigure, remove
-
-
-def with_progress(update: ImageUpdate, hosts: list[SessionHost]) -> ImageUpdate:
-    """Counts of an update under way, from its group's hosts as they are now (an ended one keeps its final counts)."""
-    if update.status not in UPDATE_UNDER_WAY:
-        return update
-    running = [h for h in hosts if h.status in ("running", "removing", "creating")]
-    replaced = sum(h.status == "running" and h.image_version == update.to_version for h in running)
-    return update.model_copy(update={"replaced": replaced, "remaining": len(running) - replaced})
