@@ -1,5 +1,7 @@
-"""Spot Groups: pooled or personal session hosts on Azure Virtual Desktop, built from an image set's version; their
-scaling, hosts and image updates have modules of their own (host_scaling.py, session_hosts.py, image_updates.py)."""
+"""Spot Groups: pooled or personal session hosts on Azure Virtual Desktop, built from an image set's version.
+
+Their scaling, hosts and image updates have modules of their own: host_scaling.py, session_hosts.py, image_updates.py.
+"""
 
 from __future__ import annotations
 

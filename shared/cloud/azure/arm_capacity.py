@@ -1,5 +1,6 @@
-"""A region's room for a new VM: its size offered there and not restricted, with vCPU quota to spare - each
-checked before a create Azure would refuse anyway."""
+"""A region's room for a new VM: its size offered and not restricted there, with vCPU quota to spare.
+
+Each is checked before a create that Azure would refuse anyway."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""ProvisioningCompute over ARM, the one port the provisioning steps call: capacity checks, the NIC and VM, Run
-Commands, deletes - each call a Progress (the capacity check in arm_capacity.py, the pacing of creates in
-arm_vm_turns.py).
+"""ProvisioningCompute over ARM, the one port the provisioning steps call: a VM, its network, Run Commands, deletes.
+
+Each call answers a Progress; the capacity check is in arm_capacity.py, the pacing of creates in arm_vm_turns.py.
 
 Every write is create-only by its deterministic name: a repeated activity finds its own work done (a VM's second
 create is refused by Azure, its new password not taken, and the VM read then; other writes read first), and a

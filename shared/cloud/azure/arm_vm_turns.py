@@ -1,5 +1,4 @@
-"""Client-side pacing of VM creates per subscription and region: a line of turns, once Azure (or the write budget)
-has held a create."""
+"""Client-side pacing of VM creates per subscription and region: a line of turns once a create was held."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""A host's drain: an image update's cancel heard first, its turn in the maintenance window with its users told,
-then their time to sign out.
+"""A host's drain in an image update: the cancel heard, its turn in the maintenance window, its users told.
 
 An image update with a maintenance window drains a host only in its turn there
-(shared/services/spot_pc/maintenance_windows.py).
+(shared/services/spot_pc/maintenance_windows.py); once drained, its users are given their time to sign out.
 """
 
 from __future__ import annotations

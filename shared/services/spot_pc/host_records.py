@@ -1,5 +1,4 @@
-"""A Spot Group's hosts as recorded and as read live: their counts on the group's record, where they run, and a
-Spot host's refused capacity noted."""
+"""A Spot Group's hosts as recorded and as read live: their counts, where they run, a Spot refusal noted."""
 
 from __future__ import annotations
 

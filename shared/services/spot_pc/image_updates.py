@@ -1,5 +1,4 @@
-"""A Spot Group's rolling image update: started by a change of its image version, cancelled, and its progress
-counted from its hosts."""
+"""A Spot Group's rolling image update: started by a new image version, cancelled, its progress counted."""
 
 from __future__ import annotations
 

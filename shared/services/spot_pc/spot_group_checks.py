@@ -1,5 +1,4 @@
-"""What a Spot Group's create or change is checked against: a ready image version in its site's region, a region
-Azure Virtual Desktop keeps host pools in, and scaling within its licenses."""
+"""What a Spot Group's create or change is checked against: its image version, its region, its scaling."""
 
 from __future__ import annotations
 

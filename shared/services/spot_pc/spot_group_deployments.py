@@ -6,8 +6,7 @@ group's profile path, and registration with the host pool (and a Spot host's evi
 A host that fails is marked so and the next one goes on; the group ends `ready` while at least one host runs.
 Removing: each host drained, taken out of the pool and deleted with its Entra device, then the host pool; then the
 records (spot_group_settling.py). A host is drained in its turn of an image update's maintenance window
-(host_drains.py). Every phase is an idempotent call answering Progress, so a
-repeated activity call does no harm.
+(host_drains.py). Every phase is an idempotent call answering Progress, so a repeated activity call does no harm.
 """
 
 from __future__ import annotations

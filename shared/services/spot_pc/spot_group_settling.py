@@ -1,5 +1,4 @@
-"""How a Spot Group's run ends on its record: settled `ready` or `failed` with its image update's outcome, or
-forgotten once removed."""
+"""How a Spot Group's run ends on its record: settled `ready` or `failed`, or forgotten once removed."""
 
 from __future__ import annotations
 
