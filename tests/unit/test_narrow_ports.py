@@ -33,6 +33,7 @@ NARROWED = [
     "shared/services/cloud_pcs/lifecycle.py",
     "shared/services/cloud_pcs/pending_starts.py",
     "shared/services/cloud_pcs/provisioning.py",
+    "shared/services/cloud_pcs/provisioning_attempts.py",
     "shared/services/cloud_pcs/provisioning_steps.py",
     "shared/services/cloud_pcs/reconcile.py",
     "shared/services/cloud_pcs/restore_points.py",
