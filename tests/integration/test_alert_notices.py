@@ -9,6 +9,7 @@ import dataclasses
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from ipaddress import ip_network
 
 import pytest
@@ -208,7 +209,7 @@ def test_a_name_is_connected_to_at_the_address_its_resolver_checked(
 
 
 def test_mail_is_sent_as_the_tenants_mailbox_and_recorded(customer: Customer) -> None:
-    sender = customer.admin.user(customer.admin.create_user())["userPrincipalName"]
+    _, sender = customer.admin.mailbox_user()
     customer.notices.send_mail(APP_TENANT, sender, ["ops@contoso.example"], "[critical] it broke", "<p>it &amp; it</p>")
     [sent] = customer.sent_mail()
     assert sent["from"] == sender and sent["to"] == ["ops@contoso.example"]
@@ -225,19 +226,35 @@ def test_mail_from_a_mailbox_that_does_not_exist_is_refused_for_good(customer: C
 
 def test_mail_without_mail_send_is_refused_naming_the_permission(customer: Customer) -> None:
     customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "Mail.Send"])
-    sender = customer.admin.user(customer.admin.create_user())["userPrincipalName"]
+    _, sender = customer.admin.mailbox_user()
     with pytest.raises(CloudError) as refused:
         customer.notices.send_mail(APP_TENANT, sender, ["ops@contoso.example"], "s", "b")
     assert refused.value.status == 403 and refused.value.permission_denied and "Mail.Send" in str(refused.value)
     assert customer.sent_mail() == []
 
 
-def test_a_mailbox_exists_or_not(customer: Customer) -> None:
-    user_id = customer.admin.create_user()
-    sender = customer.admin.user(user_id)["userPrincipalName"]
-    assert customer.notices.mailbox_exists(APP_TENANT, sender)
-    assert customer.notices.mailbox_exists(APP_TENANT, user_id)
-    assert not customer.notices.mailbox_exists(APP_TENANT, "nobody@contoso.example")
+def test_what_exchange_makes_of_a_sender_is_read_without_sending(customer: Customer) -> None:
+    """The mailbox's settings read: a mailbox, a user without one, one an access policy keeps the app from, nobody;
+    without MailboxSettings.Read, only whether the user exists."""
+    admin = customer.admin
+    inside, sender = admin.mailbox_user()
+    _, excluded = admin.mailbox_user()
+    bare = admin.user(admin.create_user())["userPrincipalName"]
+    standing = partial(customer.notices.sender_standing, APP_TENANT)
+    assert [standing(sender), standing(inside), standing(bare), standing("nobody@contoso.example")] == [
+        "canSend", "canSend", "noMailbox", "noUser"]  # fmt: skip
+    group = admin.create_group(mail_enabled=True)
+    admin.add_member(group, inside)
+    admin.restrict_app_to(APP_CLIENT_ID, group)
+    assert (standing(sender), standing(excluded)) == ("canSend", "policyExcludes")
+    with pytest.raises(CloudError) as refused:  # the send meets what the check read
+        customer.notices.send_mail(APP_TENANT, excluded, ["ops@contoso.example"], "s", "b")
+    assert (refused.value.status, refused.value.code) == (403, "ErrorAccessDenied") and not refused.value.transient
+    customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "MailboxSettings.Read"])
+    customer.graph.renew(customer.entra)  # a token without the permission at once
+    assert (standing(excluded), standing(bare), standing("nobody@contoso.example")) == (
+        "userExists", "userExists", "noUser")  # fmt: skip
+    assert customer.sent_mail() == []
 
 
 def test_the_onboarding_report_asks_mail_send_only_of_a_tenant_that_emails(
