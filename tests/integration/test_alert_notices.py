@@ -21,7 +21,7 @@ from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from shared.cloud.azure.alert_notices import ADDRESS_REFUSED, ANSWER_REFUSED, WEBHOOK_BODY_CAP, AlertNotices
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
-from shared.models.alerts import AlertRuleCreate
+from shared.models.alerts import AlertRuleCreate, StoredChannel
 from shared.models.tenants import Tenant
 from shared.ports.cloud_errors import CloudError
 from shared.services.access.onboarding import onboarding_report
@@ -280,3 +280,34 @@ def test_the_onboarding_report_asks_mail_send_only_of_a_tenant_that_emails(
     assert mail_send(emailing) == "missing"
     customer.grant([p.name for p in GRAPH_PERMISSIONS])  # the admin consents again, to what the report lists
     assert mail_send(emailing) == "present"
+
+
+def test_a_notice_from_a_sender_exchange_refuses_fails_at_once_saying_why_without_a_traceback(
+    customer: Customer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sender that lost its mailbox, or that a policy left out, since its rule was saved: the delivery is given up
+    at its first attempt (no retry can change Exchange's answer), its last error in the admin's words."""
+    admin = customer.admin
+    bare = admin.user(admin.create_user())["userPrincipalName"]
+    inside, _ = admin.mailbox_user()
+    _, excluded = admin.mailbox_user()
+    group = admin.create_group(mail_enabled=True)
+    admin.add_member(group, inside)
+    admin.restrict_app_to(APP_CLIENT_ID, group)
+    ports = dataclasses.replace(Ports(), notices=customer.notices)  # type: ignore[arg-type]
+    for mailbox, words in [
+        (bare, f"{bare} has no Exchange Online mailbox: license it for Exchange Online, or name a user that has one."),
+        (excluded, f"The app may not send as {excluded}: an application access policy excludes it."),
+    ]:
+        alert = ports.alerts.add()
+        ports.alerts.alerts[alert.id] = alert.model_copy(update={"tenant_id": APP_TENANT})
+        email = StoredChannel(kind="email", mailbox=mailbox, to=["ops@contoso.example"])
+        ports.alerts.rule = ports.alerts.rule.model_copy(update={"channels": [email]})
+        caplog.clear()
+        row = asyncio.run(alert_delivery.deliver(ports, message().model_copy(update={"tenant_id": APP_TENANT})))
+        assert row is not None and (row.status, row.attempts, row.next_attempt_date_time) == ("failed", 1, None)
+        assert (row.last_error or "").startswith(words), row.last_error
+        assert ports.alerts.alerts[alert.id].deliveries == [row]  # what the alert's API and the portal show
+        assert ports.deliveries.sent == []  # not sent again
+        assert [r for r in caplog.records if r.exc_info] == [] and any(words in r.getMessage() for r in caplog.records)
+    assert customer.sent_mail() == []

@@ -3,7 +3,7 @@ rule names one, and a send Exchange refuses for the mailbox told in the admin's 
 
 from __future__ import annotations
 
-from shared.errors import ErrorDetail
+from shared.errors import Conflict, ErrorDetail
 from shared.ports.alerts import NoticeSender, SenderStanding, mailbox_refusal
 from shared.ports.cloud_errors import CloudError
 
@@ -27,11 +27,9 @@ def sender_problems(notices: NoticeSender, tenant_id: str, mailbox: str, target:
     return [ErrorDetail(found[0], found[1], target)] if found else []
 
 
-def refused_sender(exc: CloudError, mailbox: str) -> CloudError | None:
-    """A send Exchange refused for its mailbox, as the admin reads it (never retried: only the admin can fix it);
-    None for any other failure."""
+def refused_sender(exc: CloudError, mailbox: str) -> Conflict | None:
+    """A send Exchange refused for its mailbox, in the admin's words: a state only the admin can change, so never
+    retried; None for any other failure."""
     standing = mailbox_refusal(exc.code, str(exc))
     found = why_not(standing, mailbox) if standing else None
-    if found is None:
-        return None
-    return CloudError(exc.step, *found)
+    return Conflict(found[1], code=found[0], target="mailbox") if found else None

@@ -72,8 +72,8 @@ def backoff_s(attempts: int, retry_after_s: float | None = None) -> float | None
 
 
 def _failure(exc: Exception) -> Failure:
-    """How a send failed: a CloudError as its status says, a missing secret for good, anything else (a vault that did
-    not answer) worth another attempt."""
+    """How a send failed: a CloudError as its status says; a missing secret, or a mailbox Exchange will not send
+    from, for good and in the admin's words; anything else (a vault that did not answer) worth another attempt."""
     if isinstance(exc, CloudError):
         return Failure(f"{exc.code}: {exc}"[:ERROR_MAX], exc.transient, exc.retry_after_s)
     if isinstance(exc, DomainError):
