@@ -59,6 +59,11 @@ LEGACY_SKU_IDS = {
     "0dbeb3ef-a61f-58c0-960a-4b82f06a18f3": "7818ca3e-73c8-4e49-bc34-1276a2d27918",
     "2968e9dd-bfb0-5509-b40e-273360d75f74": "9fb0ba5f-4825-4e84-b239-5167a3a5d4dc",
 }
+# the Exchange Online service plans of the SKUs above: a user holding one of them, not disabled, has an Exchange Online
+# mailbox (mailboxes.py). Microsoft's "Product names and service plan identifiers for licensing"
+# (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference) lists EXCHANGE_S_ENTERPRISE
+# (Exchange Online Plan 2) in Microsoft 365 E3; no Windows 365 SKU carries an Exchange plan.
+EXCHANGE_ONLINE_PLANS = frozenset({"efb87545-963c-4e0d-99df-69c6916d9eb0"})
 SKUS_BY_ID = {sku.sku_id: sku for sku in SKUS} | {
     old: next(sku for sku in SKUS if sku.sku_id == new) for old, new in LEGACY_SKU_IDS.items()
 }
