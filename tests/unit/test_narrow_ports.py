@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BUNDLES = {"AdminPorts", "EnginePorts", "OnboardingPorts"}
 NARROWED = [
     "shared/ports/backend_facets.py",
+    "shared/services/access/azure_scopes.py",
     "shared/services/access/onboarding.py",
     "shared/services/access/sites.py",
     "shared/services/access/tenants.py",
