@@ -23,6 +23,7 @@ def test_windows_365_s_recommendation_report_classes_the_cloud_pcs(api: ApiClien
         assert reply.status_code == 200, reply.text
         profile = {"cpuPercent": 95, "memoryPercent": 85}
         assert tenant.arm.session.put(f"{control}/usageProfile", json=profile, timeout=30).status_code == 200
+    tenant.controls.aggregate_windows365_reports()  # the report shows them from Windows 365's next aggregation
 
     reply = api.get(f"{tenant.path}/rightSizing")
     assert reply.status_code == 200, reply.text
