@@ -49,6 +49,11 @@ def test_a_connection_recorded_shows_from_the_next_aggregation_on(w365: Windows3
     w365.controls.aggregate_windows365_reports()
     assert report(w365, asked).json()["Values"][-1] == ["2026-11-06T09:00:00"]
 
+    w365.controls.timer("windows365.reportAggregation", 0)  # aggregated at every read: the reports live
+    latest = {"signInDateTime": "2026-11-07T09:00:00Z", "signOutDateTime": "2026-11-07T10:00:00Z"}
+    assert w365.session.post(control, json=latest, timeout=30).status_code == 200
+    assert report(w365, asked).json()["Values"][-1] == ["2026-11-07T09:00:00"]
+
 
 def test_the_report_lists_each_recorded_connection_in_the_documented_shape(w365: Windows365) -> None:
     pc = signed_in(w365)

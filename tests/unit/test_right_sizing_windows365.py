@@ -13,7 +13,7 @@ from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.ports.windows365 import Windows365Recommendation
 from shared.services.backends.azure_cloud_pcs import AzureCloudPcWork
 from shared.services.backends.windows365_cloud_pcs import Windows365CloudPcWork
-from shared.services.monitoring.right_sizing import WINDOWS365_AGGREGATION, classify
+from shared.services.monitoring.right_sizing import ALREADY_HAS_IT, WINDOWS365_AGGREGATION, classify
 from tests.fakes.cloud import FakeWindows365, Script
 from tests.unit.test_right_sizing import DAY, NOW, PLAN, cloud_pc, usage
 
@@ -63,6 +63,14 @@ def test_a_recommended_plan_with_a_smaller_disk_is_named_with_why_and_not_offere
     assert found.evidence.recommended_plan_name == "Cloud PC Enterprise 4vCPU/16GB/128GB"  # still named
     same_disk = classify(cloud_pc(), SERVICE_PLANS_BY_ID[PLAN], NOW, recommendation=verdict("Oversized", UNKNOWN_PLAN))
     assert same_disk.not_resizable_reason is None
+
+
+def test_a_plan_the_cloud_pc_already_has_is_not_offered_the_report_predating_its_resize() -> None:
+    graph = verdict("Undersized", EIGHT_CORES_256GB)  # aggregated before its resize to that very plan
+    eight = "w365-enterprise-8vcpu-32gb-256gb"
+    found = classify(cloud_pc(service_plan_id=eight), SERVICE_PLANS_BY_ID[eight], NOW, recommendation=graph)
+    assert found.recommended_service_plan_id is None
+    assert found.not_resizable_reason == ALREADY_HAS_IT
 
 
 def test_windows_365_s_figures_are_shown_as_aggregated_within_the_hour_before_they_were_read() -> None:

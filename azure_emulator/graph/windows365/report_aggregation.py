@@ -10,7 +10,8 @@ no page found names how often the reports are refreshed: the emulator aggregates
 A tenant's first aggregation is on the hour before its first report read or report-data control; each next one falls
 due the timer's length after the last. An aggregation keeps each Cloud PC's report inputs (its plan, status,
 connections and usage profile) as the store holds them when it is taken: when it falls due, before the next read or
-change of those inputs. `POST /emulator/tenants/{tid}/cloudPCReports/aggregate` takes one now, so no test waits.
+change of those inputs. `POST /emulator/tenants/{tid}/cloudPCReports/aggregate` takes one now, so no test waits; the
+timer set to 0 takes one at every read and change (reports as live as the emulator's were).
 """
 
 from __future__ import annotations

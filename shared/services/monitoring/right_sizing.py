@@ -44,6 +44,7 @@ MIN_HOURS_OF_METRICS = 8  # a working day of points at least before a size is ju
 # Windows 365's reports are aggregated ones (cloudPcReportName, https://learn.microsoft.com/graph/api/resources/cloudpcreportname):
 # no page found says how often; hourly, as issue #72 has it, so a figure read may be up to an hour old
 WINDOWS365_AGGREGATION = timedelta(hours=1)
+ALREADY_HAS_IT = "It already has the recommended plan: Windows 365 judged it before its last resize."
 WINDOWS365_CATEGORIES: dict[str, RightSizingClass] = {
     "Undersized": "undersized", "Oversized": "oversized", "Rightsized": "rightSized", "Underutilized": "underused",
 }  # fmt: skip
@@ -117,8 +118,9 @@ def classify(
     def judged(kind: RightSizingClass, reason: str, recommended: ServicePlan | str | None = None) -> CloudPcRightSizing:
         """A plan a resize cannot reach is named, with why, and not offered as the resize's target."""
         target, refusal = recommended, None
-        if isinstance(recommended, ServicePlan):
-            refusal = disk_shrink_refusal(plan, recommended, "the recommended ")
+        if isinstance(recommended, ServicePlan):  # its own plan: a report aggregated before its last resize
+            refusal = ALREADY_HAS_IT if recommended.id == plan.id else \
+                disk_shrink_refusal(plan, recommended, "the recommended ")  # fmt: skip
             target = None if refusal else recommended.id
         return CloudPcRightSizing(
             cloud_pc_id=cloud_pc.id, display_name=cloud_pc.display_name,
