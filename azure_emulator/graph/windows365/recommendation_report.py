@@ -49,11 +49,7 @@ UNDERUTILIZED_HOURS, PERIOD = 40, dt.timedelta(days=28)
 # what is on this one fills under 80% of
 UNDERSIZED_CPU, UNDERSIZED_MEMORY, OVERSIZED_CPU, OVERSIZED_MEMORY = 80, 90, 20, 40
 FULL_DISK, ROOMY_DISK = 90, 0.8
-DEFAULT_PROFILE = {
-    "cpuPercent": 50,
-    "memoryPercent": 60,
-    "diskPercent": 50,
-}  # no profile set: Rightsized, its disk kept
+DEFAULT_PROFILE = {"cpuPercent": 50, "memoryPercent": 60, "diskPercent": 50}  # none set: Rightsized, disk kept
 CLAUSE = re.compile(r"^\s*\(?\s*(\w+)\s+eq\s+'([^']*)'\s*\)?\s*$", re.IGNORECASE)
 
 

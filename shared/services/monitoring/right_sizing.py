@@ -37,14 +37,14 @@ CPU_UNDERSIZED_PERCENT, CPU_OVERSIZED_PERCENT = 80.0, 20.0
 # over 60% even the busy hours use well under half of it
 MEMORY_UNDERSIZED_FREE, MEMORY_OVERSIZED_FREE = 0.10, 0.60
 MIN_HOURS_OF_METRICS = 8  # a working day of points at least before a size is judged
+# Windows 365's reports are aggregated ones (https://learn.microsoft.com/graph/api/resources/cloudpcreportname); no
+# page found says how often: hourly, as issue #72 has it, so a figure read may be up to an hour old
+WINDOWS365_AGGREGATION = timedelta(hours=1)
+ALREADY_HAS_IT = "It already has the recommended plan: Windows 365 judged it before its last resize."
 # Windows 365's usage categories (its recommendation report's UsageCategory,
 # https://learn.microsoft.com/graph/api/cloudpcreport-retrievecloudpcrecommendationreports?view=graph-rest-beta) as the
 # app's classes; Underutilized is "less than 40 hours of active connected time over a 28 day period" (the Intune page
 # above), used rarely or not at all
-# Windows 365's reports are aggregated ones (cloudPcReportName, https://learn.microsoft.com/graph/api/resources/cloudpcreportname):
-# no page found says how often; hourly, as issue #72 has it, so a figure read may be up to an hour old
-WINDOWS365_AGGREGATION = timedelta(hours=1)
-ALREADY_HAS_IT = "It already has the recommended plan: Windows 365 judged it before its last resize."
 WINDOWS365_CATEGORIES: dict[str, RightSizingClass] = {
     "Undersized": "undersized", "Oversized": "oversized", "Rightsized": "rightSized", "Underutilized": "underused",
 }  # fmt: skip
