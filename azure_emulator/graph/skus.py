@@ -11,6 +11,7 @@ Store kinds: `graph.skuUnits` `{tid}/{skuId}` -> `{enabledUnits}` once a control
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,21 @@ DEFAULT_UNITS = 10_000  # generous: a tenant runs out only when a test or an adm
 SKU_UNITS, USAGE = "graph.skuUnits", "graph.skuUsage"
 
 
+ENTERPRISE_SIZE = re.compile(r"^CPC_E_(\d+)C_(\d+)GB_(\d+)GB$")  # an Enterprise plan's size in its part number
+
+
 @dataclass(frozen=True)
 class Sku:
     sku_id: str
     part_number: str
     service_plan_id: str  # the SKU's one service plan (a Windows 365 SKU grants one Cloud PC size)
     service_plan_name: str
+
+    @property
+    def enterprise_size(self) -> tuple[int, int, int] | None:
+        """(vCPUs, RAM GB, disk GB) of a Windows 365 Enterprise SKU; None for any other."""
+        match = ENTERPRISE_SIZE.match(self.part_number)
+        return (int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
 
 
 # Microsoft's published Windows 365 SKUs ("Product names and service plan identifiers for licensing", Entra ID

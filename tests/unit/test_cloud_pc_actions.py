@@ -107,6 +107,18 @@ def test_resize_refusals_and_a_failure_that_returns_to_the_old_plan() -> None:
     assert back.status_detail is not None and back.status_detail.code == "resizeFailed"
 
 
+def test_a_resize_to_a_smaller_disk_is_refused_at_the_plan_saying_to_reprovision() -> None:
+    ports, _, row = arranged()
+    on_256 = row.model_copy(update={"service_plan_id": BIG_PLAN})
+    with pytest.raises(ValidationFailed) as refused:
+        cloud_pc_actions.check_resize(ports, on_256, "w365-enterprise-8vcpu-32gb-128gb")  # more vCPUs, less disk
+    [detail] = refused.value.details
+    assert (detail.code, detail.target) == ("diskCannotShrink", "targetServicePlanId")
+    assert detail.message == ("Windows 365 Enterprise 8 vCPU, 32 GB, 128 GB has a smaller disk (128 GB) than this "
+                              "Cloud PC's 256 GB; resize cannot shrink a disk: reprovision to change it.")  # fmt: skip
+    cloud_pc_actions.check_resize(ports, on_256, "w365-enterprise-8vcpu-32gb-256gb")  # the same disk: resizable
+
+
 def test_a_resize_is_refused_while_a_group_assigns_the_license_and_names_the_group() -> None:
     ports, fakes, row = arranged()
     fakes.directory.add_group(TENANT, "g-w365", "ann", display_name="Windows 365 users")

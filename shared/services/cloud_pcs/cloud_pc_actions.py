@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any, Protocol, get_args
 
 from shared.catalog.marketplace_images import os_disk_size_gb
-from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID
+from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_ID, disk_shrink_refusal
 from shared.errors import Conflict, DomainError, ErrorDetail, PreconditionFailed, ValidationFailed
 from shared.models.cloud_pc_actions import ActionName, TroubleshootCheck, TroubleshootResult, VmActionName
 from shared.models.cloud_pc_work import Performed
@@ -122,6 +122,9 @@ def check_resize(ports: ActionCheckPorts, cloud_pc: CloudPc, target_service_plan
         raise ValidationFailed.of(
             ErrorDetail("sameServicePlan", f"The Cloud PC already has {plan.display_name}.", "targetServicePlanId")
         )
+    current = SERVICE_PLANS_BY_ID.get(cloud_pc.service_plan_id)
+    if current is not None and (refusal := disk_shrink_refusal(current, plan)):
+        raise ValidationFailed.of(ErrorDetail("diskCannotShrink", refusal, "targetServicePlanId"))
     if held := license_held_by_group(ports, cloud_pc.tenant_id, cloud_pc.user_id, cloud_pc.service_plan_id):
         raise Conflict(held, code="licenseAssignedByGroup", target="targetServicePlanId")
     if ports.licenses.free_licenses(cloud_pc.tenant_id, plan.id) < 1:
