@@ -28,6 +28,7 @@ NARROWED = [
     "shared/services/cloud_pcs/build_settings.py",
     "shared/services/cloud_pcs/bulk_actions.py",
     "shared/services/cloud_pcs/cloud_pc_actions.py",
+    "shared/services/cloud_pcs/vm_actions.py",
     "shared/services/cloud_pcs/desktop_brokering.py",
     "shared/services/cloud_pcs/explanation.py",
     "shared/services/cloud_pcs/due_sweep.py",
