@@ -10,8 +10,7 @@ from shared.ports.access_stores import TenantStore, UniqueValueStore
 from shared.ports.azure_inventory import AzureInventory
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import ConfigurationBackend
-from shared.ports.bundles import TenantWatch
-from shared.ports.directory import Directory
+from shared.ports.directory import Directory, TenantWatch
 from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
 from shared.ports.queues import EventPublisher

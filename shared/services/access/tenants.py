@@ -8,7 +8,7 @@ from typing import Protocol
 from shared.errors import Conflict
 from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
 from shared.ports.access_stores import RoleAssignmentStore, TenantStore, UniqueValueStore
-from shared.ports.bundles import TenantWatch
+from shared.ports.directory import TenantWatch
 from shared.ports.new_records import NewRecordPorts
 from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, PolicyStore, SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
