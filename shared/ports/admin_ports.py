@@ -1,4 +1,4 @@
-"""The ports the admin (wizard) services work with, built once by the composition root."""
+"""The bundle of ports the admin (wizard) services' Protocols are cut from, built once by the composition root."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The narrow bundles of ports some services take, built once by the composition root (shared/bootstrap.py): roles,
-the audit log, onboarding, the tenant summary and usage, image builds, Spot Group work and alerts."""
+"""The bundles of ports the composition root (shared/bootstrap.py) builds once and the triggers pass on: roles, the
+audit log, onboarding, the tenant summary and usage, image builds, Spot Group work, alerts and costs. A service never
+names one: it declares the Protocol of the ports it uses, which these satisfy (tests/unit/test_narrow_ports.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ports the provisioning engine works with, built once by the composition root."""
+"""The bundle of ports the provisioning engine's Protocols are cut from, built once by the composition root."""
 
 from __future__ import annotations
 
