@@ -1,8 +1,9 @@
 """A service function names the ports it uses, a Protocol the composition root's bundle satisfies, never the bundle.
 
 Every service module is held to it (found by walking shared/services, not listed), and so are the ports' own
-facets: no function takes a bundle, a parameter of ports is typed with a Protocol, and no service imports the
-modules that define the bundles (shared/bootstrap.py composes them; the triggers and activities pass them on)."""
+facets: no function takes a bundle, a parameter of ports is typed with a Protocol, a module's Protocol asks for no
+port the module never reads, and no service imports the modules that define the bundles (shared/bootstrap.py
+composes them; the triggers and activities pass them on)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,22 @@ def _ports_not_a_protocol(path: Path) -> list[str]:
     ]
 
 
+def _ports_never_read(path: Path) -> list[str]:
+    """The ports a service module's own Protocols declare that nothing in the module reads: a Protocol asks for what
+    its functions use (a port only a callee reads comes by naming the callee's Protocol as a base)."""
+    tree = _tree(path)
+    read = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    return [
+        f"{node.name}.{member.name}"
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and any(_names(base) & {"Protocol", *PROTOCOLS} for base in node.bases)
+        for member in node.body
+        if isinstance(member, ast.FunctionDef)
+        and any(_names(decorator) == {"property"} for decorator in member.decorator_list)
+        and member.name not in read
+    ]
+
+
 def _bundle_imports(path: Path) -> list[str]:
     found = []
     for node in ast.walk(_tree(path)):
@@ -116,6 +133,11 @@ def test_ports_are_a_protocol(module: str) -> None:
     assert _ports_not_a_protocol(ROOT / module) == [], "type the ports with the Protocol of what the function uses"
 
 
+@pytest.mark.parametrize("module", TAKING_PORTS)
+def test_a_protocol_asks_only_for_what_its_module_reads(module: str) -> None:
+    assert _ports_never_read(ROOT / module) == [], "drop the port, or name the Protocol of the callee that reads it"
+
+
 def test_every_service_that_takes_ports_is_found() -> None:
     # the walk, not a list, finds them: a module that takes none (pure rules, models of a run) is the only one left out
     assert len(SERVICES) > 90
@@ -145,3 +167,17 @@ def test_the_checks_see_a_bundle_taken_or_imported(tmp_path: Path) -> None:
         "shared.ports.admin_ports",
         "AdminPorts",
     ]
+
+
+def test_the_check_sees_a_port_asked_for_and_never_read(tmp_path: Path) -> None:
+    module = tmp_path / "service.py"
+    module.write_text(
+        "class AskedPorts(Protocol):\n"
+        "    @property\n"
+        "    def clock(self) -> int: ...\n"
+        "    @property\n"
+        "    def unread(self) -> int: ...\n"
+        "def stamped(ports: AskedPorts) -> int:\n"
+        "    return ports.clock()\n"
+    )
+    assert _ports_never_read(module) == ["AskedPorts.unread"]
