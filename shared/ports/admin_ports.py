@@ -1,4 +1,4 @@
-"""The ports the admin (wizard) services work with, built once by the composition root."""
+"""The bundle of ports the admin (wizard) services' Protocols are cut from, built once by the composition root."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from shared.ports.alerts import NoticeSender
 from shared.ports.azure_inventory import AzureInventory
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import ConfigurationBackend
-from shared.ports.bundles import TenantWatch
-from shared.ports.directory import Directory
+from shared.ports.directory import Directory, TenantWatch
 from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
 from shared.ports.queues import EventPublisher

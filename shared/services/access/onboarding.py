@@ -24,8 +24,8 @@ from shared.models.tenants import Tenant
 from shared.ports.alerts import AlertStore
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, ServiceRoleCheck
-from shared.ports.bundles import TenantWatch
 from shared.ports.cloud_errors import CloudError
+from shared.ports.directory import TenantWatch
 from shared.ports.queues import EventPublisher
 from shared.ports.service_role_ports import ServiceRolePorts
 from shared.ports.stores import RefusedWorkStore, SiteStore

@@ -9,8 +9,8 @@ from shared.errors import Conflict, ValidationFailed
 from shared.models.tenants import ReclaimRule, Tenant, TenantCreate, TenantUpdate
 from shared.ports.access_stores import RoleAssignmentStore, TenantStore, UniqueValueStore
 from shared.ports.alerts import NoticeSender
-from shared.ports.bundles import TenantWatch
 from shared.ports.cloud_errors import CloudError
+from shared.ports.directory import TenantWatch
 from shared.ports.new_records import NewRecordPorts
 from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, PolicyStore, SiteStore
 from shared.services.engine import mail_senders

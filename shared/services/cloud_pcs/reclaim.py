@@ -30,11 +30,11 @@ from shared.errors import PreconditionFailed
 from shared.models.access import AuditActor, AuditChange, AuditRecord
 from shared.models.cloud_pcs import PROVISIONED, CloudPc
 from shared.models.tenants import ReclaimPreview, ReclaimRule, Tenant
+from shared.ports.access_stores import AuditLog
 from shared.ports.alerts import NoticeSender
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import GracePorts
 from shared.ports.directory import Directory, DirectoryUser, LicenseAssignment
-from shared.ports.engine_ports import AuditLog
 from shared.ports.progress import Progress
 from shared.ports.stores import PolicyStore
 from shared.services.cloud_pcs import lifecycle

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from shared.models.costs import PowerChange
@@ -32,19 +32,21 @@ from shared.models.spot_groups import (
     SpotGroup,
 )
 from shared.models.words import counted
-from shared.ports.bundles import SpotGroupPorts
+from shared.ports.access_stores import UniqueValueStore
 from shared.ports.cloud_errors import SESSION_GONE, SPOT_CAPACITY_REFUSED, CloudError
 from shared.ports.compute import Placement, VmSpec
 from shared.ports.desktop_virtualization import HostPoolSpec
-from shared.ports.devices import JoinSpec
+from shared.ports.devices import DeviceDirectory, JoinSpec
 from shared.ports.progress import Progress
+from shared.ports.spot_group_work_ports import LiveHostPorts, SpotGroupRecordPorts
 from shared.services.engine import phased
 from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc import host_evictions, host_hours
+from shared.services.spot_pc.host_evictions import HostEvictionPorts
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_pc.session_limits import hibernates, session_limit_script, starts_on_connect
-from shared.services.spot_pc.spot_group_access import reconcile_access
+from shared.services.spot_pc.spot_group_access import SpotGroupAccessPorts, reconcile_access
 from shared.services.spot_pc.spot_groups import names_scope
 from shared.services.spot_pc.spot_pc_transitions import (
     IMAGE_UPDATES,
@@ -96,6 +98,15 @@ HOST_STEPS = {
 }  # fmt: skip
 
 
+class SpotGroupDeploymentPorts(HostEvictionPorts, SpotGroupAccessPorts, Protocol):
+    """A group's hosts deployed, replaced and removed: their VMs, devices, watchers and the desktop's access."""
+
+    @property
+    def devices(self) -> DeviceDirectory: ...
+    @property
+    def unique(self) -> UniqueValueStore: ...  # a removed group's name, freed
+
+
 def host_runs(run: SpotGroupRun) -> list[SpotGroupRun]:
     """The work's `host` stage: one run per host it adds, configures again or removes (the orchestrator runs them
     as sub-orchestrations, side by side)."""
@@ -142,7 +153,7 @@ def placement_of(site: Site) -> Placement:
     return Placement(site.subscription_id, site.resource_group_name, site.region_name)
 
 
-def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun]:
+def advance(ports: SpotGroupDeploymentPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun]:
     """Take the work's phases as far as they go; a phase still in progress answers when to ask again."""
     found = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
     working = WORKING[run.work]
@@ -225,13 +236,18 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
                         on_done=made, name=lambda step: step[0])  # fmt: skip
 
 
-def _sessions(ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost) -> int:
+def _sessions(ports: SpotGroupDeploymentPorts, group: SpotGroup, site: Site, host: SessionHost) -> int:
     records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name)
     return next((r.sessions for r in records if r.vm_name == host.name), 0)
 
 
 def _signed_out(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, waited: timedelta
+    ports: SpotGroupDeploymentPorts,
+    group: SpotGroup,
+    site: Site,
+    host: SessionHost,
+    run: SpotGroupRun,
+    waited: timedelta,
 ) -> Progress:
     """Done once the drained host has no session, or its users' time to sign out is over."""
     if waited.total_seconds() >= run.drain_timeout_s:
@@ -240,7 +256,7 @@ def _signed_out(
     return Progress(done=True) if sessions == 0 else Progress(done=False, retry_after_s=SIGN_OUT_POLL_S)
 
 
-def _cancelled(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> bool:
+def _cancelled(ports: SpotGroupDeploymentPorts, group: SpotGroup, run: SpotGroupRun) -> bool:
     """Whether the image update a host is replaced for was cancelled: read before the host is drained, the one step
     a cancel stops (a host past it is rebuilt to the end, so nothing is left half done). A failed canary rebuilt on
     the old version is not stopped: that is a repair, not the update going on."""
@@ -252,7 +268,7 @@ def _cancelled(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> bo
 
 
 def _await_turn(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun
+    ports: SpotGroupDeploymentPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun
 ) -> tuple[SpotGroupRun, Progress] | None:
     """An image update's host waits for its turn in the maintenance window (None: drain it now); its users are told
     first. The update shows waitingForWindow while its hosts wait for a window not yet open."""
@@ -274,8 +290,8 @@ def _await_turn(
 
 
 def _notify_users(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, drain_at: datetime,
-    now: datetime,
+    ports: SpotGroupDeploymentPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun,
+    drain_at: datetime, now: datetime,
 ) -> None:  # fmt: skip
     """Tell each user on the host that it is drained at `drain_at` for the image update, and when they are logged
     off; recorded on the host. A session gone meanwhile needs no message."""
@@ -302,7 +318,9 @@ def _notify_users(
     ports.spot_groups.put_host(group.tenant_id, group.id, host.model_copy(update={"status_detail": detail}))
 
 
-def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, turn: Turn, now: datetime) -> None:
+def _follow_window(
+    ports: SpotGroupDeploymentPorts, group: SpotGroup, run: SpotGroupRun, turn: Turn, now: datetime
+) -> None:
     """The update waitingForWindow, saying when the window opens, while a host's turn is in one not yet open;
     running again once one is. Hosts of a batch write it side by side: the one that writes second is refused
     (if_match), and the activity's retry finds the update as it should be."""
@@ -333,7 +351,7 @@ def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, t
 
 
 def _phase(
-    ports: SpotGroupPorts,
+    ports: SpotGroupDeploymentPorts,
     group: SpotGroup,
     site: Site,
     host: SessionHost | None,
@@ -410,7 +428,7 @@ def fslogix_script(group: SpotGroup) -> list[str]:
     ]
 
 
-def note_spot_capacity(ports: SpotGroupPorts, group: SpotGroup, host: SessionHost, code: str | None) -> None:
+def note_spot_capacity(ports: SpotGroupRecordPorts, group: SpotGroup, host: SessionHost, code: str | None) -> None:
     """Keep on the group's record when Azure refused a Spot host capacity (`code` one of SPOT_CAPACITY_REFUSED), and
     clear it once a Spot host is made (`code` None): scaling makes Spot places on demand meanwhile."""
     if host.priority != "Spot" or (code is not None and code not in SPOT_CAPACITY_REFUSED):
@@ -422,13 +440,13 @@ def note_spot_capacity(ports: SpotGroupPorts, group: SpotGroup, host: SessionHos
                                          if_match=current.etag)  # fmt: skip
 
 
-def _record(ports: SpotGroupPorts, group: SpotGroup, action: SpotGroupAction, **fields: object) -> SpotGroup:
+def _record(ports: SpotGroupDeploymentPorts, group: SpotGroup, action: SpotGroupAction, **fields: object) -> SpotGroup:
     current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
     changed = SPOT_GROUPS.move(current, action, **fields, last_modified_date_time=ports.clock())
     return ports.spot_groups.put_spot_group(changed, if_match=current.etag)
 
 
-def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
+def _settle(ports: SpotGroupDeploymentPorts, group: SpotGroup, run: SpotGroupRun) -> None:
     """`ready` while a host runs, with the failed ones named; `failed` when none could be deployed. An image
     update ends as the orchestrator saw it (a rolled-back one leaves the group on its old version)."""
     hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
@@ -464,7 +482,7 @@ def _settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
 
 
 def _cancelled_line(
-    ports: SpotGroupPorts, group: SpotGroup, update: ImageUpdate, on_new: int, remaining: int
+    ports: SpotGroupDeploymentPorts, group: SpotGroup, update: ImageUpdate, on_new: int, remaining: int
 ) -> StepDetail:
     """A cancelled update in words, on the group and its timeline: which hosts run which version now."""
     run = "runs" if on_new == 1 else "run"
@@ -480,7 +498,7 @@ def _cancelled_line(
     return StepDetail(code="imageUpdateCancelled", step="imageUpdate", message=message)
 
 
-def recount(ports: SpotGroupPorts, group: SpotGroup, hosts: list[SessionHost] | None = None) -> SpotGroup:
+def recount(ports: SpotGroupRecordPorts, group: SpotGroup, hosts: list[SessionHost] | None = None) -> SpotGroup:
     """The group's host counts from its hosts' rows as they are now (read, unless the caller holds them); hosts made
     or deleted side by side write it too: one refused for a stale etag reads again."""
     hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id) if hosts is None else hosts
@@ -502,7 +520,7 @@ def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:
     )
 
 
-def _forget(ports: SpotGroupPorts, group: SpotGroup) -> None:
+def _forget(ports: SpotGroupDeploymentPorts, group: SpotGroup) -> None:
     """The records of a removed group, and its name for another group to take."""
     for host in ports.spot_groups.list_hosts(group.tenant_id, group.id):
         ports.spot_groups.delete_host(group.tenant_id, group.id, host.index)
@@ -511,7 +529,7 @@ def _forget(ports: SpotGroupPorts, group: SpotGroup) -> None:
     ports.unique.release(names_scope(group.tenant_id), group.name, group.id)
 
 
-def live_hosts(ports: SpotGroupPorts, group: SpotGroup) -> list[SessionHost]:
+def live_hosts(ports: LiveHostPorts, group: SpotGroup) -> list[SessionHost]:
     """The group's hosts as recorded, with the hours each has run, and their sessions and state read live from the
     host pool; as recorded while the pool cannot be read (better than no answer while AVD is unreachable)."""
     now = ports.clock()

@@ -49,7 +49,7 @@ from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROU
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
 
-class SpotGroupPorts(NewRecordPorts, Protocol):
+class SpotGroupAdminPorts(NewRecordPorts, Protocol):
     """A tenant's Spot Groups: built from its image sets' versions in its sites, for its directory's groups."""
 
     @property
@@ -69,7 +69,7 @@ def _refused(code: str, message: str, target: str) -> ValidationFailed:
 
 
 def _version(
-    ports: SpotGroupPorts, tenant_id: str, image_set_id: str, number: str, user_type: UserType, region: str
+    ports: SpotGroupAdminPorts, tenant_id: str, image_set_id: str, number: str, user_type: UserType, region: str
 ) -> ImageSetVersion:
     """The ready image version hosts are built from, replicated to the site's region, for the group's user type."""
     image_set = ports.image_sets.find_image_set(tenant_id, image_set_id)
@@ -101,7 +101,7 @@ def _check_metadata_region(region: str) -> None:
                        "siteId")  # fmt: skip
 
 
-def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
+def plan(ports: SpotGroupAdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
     """Every check a create makes, and what it would build: the group (not saved) and its review."""
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
@@ -157,7 +157,9 @@ def host_name(group: SpotGroup, index: int) -> str:
     return f"sp{hashlib.sha256(group.id.encode()).hexdigest()[:8]}{index:03d}"
 
 
-def create_spot_group(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupRun]:
+def create_spot_group(
+    ports: SpotGroupAdminPorts, tenant_id: str, data: SpotGroupCreate
+) -> tuple[SpotGroup, SpotGroupRun]:
     """Save the group `deploying` with its hosts `creating`; the run deploys them."""
     group, _ = plan(ports, tenant_id, data)
 
@@ -181,7 +183,7 @@ SAVED_AT_ONCE = {"description", "notes"}
 
 
 def update_spot_group(
-    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
+    ports: SpotGroupAdminPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
 ) -> tuple[SpotGroup, SpotGroupRun | None]:
     """Apply the patch; when Azure has to follow (the pool's name, groups or Start VM on Connect, the profile path or
     session limits, the number of hosts) the group is `updating` and the run brings the pool and hosts to it. Who
@@ -248,7 +250,7 @@ def refuse_scaling(errors: list[FieldError]) -> None:
 
 
 def _update_image(
-    ports: SpotGroupPorts, group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, object]
+    ports: SpotGroupAdminPorts, group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, object]
 ) -> tuple[SpotGroup, SpotGroupRun]:
     """A rolling image update: every running host rebuilt on the new version, the canary first."""
     if set(changes) - {"image_version", "description", "notes"}:
@@ -289,7 +291,7 @@ def _update_image(
 
 
 def cancel_image_update(
-    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, update_id: str
+    ports: SpotGroupAdminPorts, tenant_id: str, spot_group_id: str, update_id: str
 ) -> tuple[ImageUpdate, list[int]]:
     """Cancel an image update that is running or waiting for its maintenance window: it is `cancelling` until its
     run ends, at once for the hosts still waiting for their turn (the indexes answered: their runs are told), after
@@ -323,7 +325,7 @@ def names_scope(tenant_id: str) -> str:
 
 
 def delete_spot_group(
-    ports: SpotGroupPorts,
+    ports: SpotGroupAdminPorts,
     tenant_id: str,
     spot_group_id: str,
     *,
@@ -347,7 +349,7 @@ def delete_spot_group(
     return group, run
 
 
-def unfinished_work(ports: SpotGroupPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
+def unfinished_work(ports: SpotGroupAdminPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
     """Deployments and removals to start again, as image_sets.unfinished_work does for image sets: a crash
     between saving a group (or its delete) and starting the orchestration leaves it with nothing running."""
     runs = []
