@@ -10,7 +10,7 @@ from orchestrators import names
 from shared import telemetry
 from shared.models.orchestrations import VmActionRun
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import cloud_pc_actions
+from shared.services.cloud_pcs import vm_actions
 
 
 def blueprint(ports: EnginePorts) -> df.Blueprint:
@@ -20,7 +20,7 @@ def blueprint(ports: EnginePorts) -> df.Blueprint:
     @telemetry.activity
     def advance_cloud_pc_action(run: dict[str, Any]) -> dict[str, Any]:
         """VmActionRun -> PhasedStep[VmActionRun]."""
-        step = cloud_pc_actions.advance_vm_action(ports, VmActionRun.model_validate(run))
+        step = vm_actions.advance_vm_action(ports, VmActionRun.model_validate(run))
         return step.model_dump(mode="json", by_alias=True)
 
     return bp

@@ -280,6 +280,4 @@ def register(ctx: Context) -> None:
 
     @ctx.router.route("POST", consent_path, operation="adminConsent", api="identity", auth=False, faults=False)
     def admin_consent_form(request: Request) -> Response:
-        from azure_emulator.identity import form_of  # identity imports this module
-
-        return in_browser(request, form_of(request))
+        return in_browser(request, request.form())

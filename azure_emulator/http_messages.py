@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 
 class ApiError(Exception):
@@ -49,6 +50,10 @@ class Request:
             return json.loads(self.body)
         except ValueError:
             raise ApiError(400, "InvalidRequestContent", "The request content is not valid JSON.") from None
+
+    def form(self) -> dict[str, str]:
+        """A form post's fields (application/x-www-form-urlencoded), blank ones kept."""
+        return dict(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
 
     @property
     def tenant(self) -> str:

@@ -32,14 +32,13 @@ import re
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl
 
 from azure_emulator.consent import consent_of
 from azure_emulator.development_issuer import APP_API_AUDIENCE, HOME_TENANT_ID, LIFETIME_S, issuer_url
 from azure_emulator.launcher import IDENTITY_HEADER, IDENTITY_PATH
 from azure_emulator.server import ApiError, Context, Request, Response
+from azure_emulator.tokens import PUBLIC_GRAPH
 
-PUBLIC_GRAPH = "https://graph.microsoft.com"  # the audience and host of Microsoft Graph
 MANAGED_IDENTITY_CLIENT_ID = "7e0e0a5e-3d1c-4c4f-9a7e-0000000000c1"
 MANAGED_IDENTITY_PRINCIPAL_ID = "7e0e0a5e-3d1c-4c4f-9a7e-0000000000b1"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
@@ -68,10 +67,6 @@ def audience_of(scope: str) -> str | None:
         if item.endswith("/.default"):
             return item[: -len("/.default")]
     return None
-
-
-def form_of(request: Request) -> dict[str, str]:
-    return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def register(ctx: Context) -> None:
@@ -132,7 +127,7 @@ def register(ctx: Context) -> None:
         fault = ctx.controls.take_fault("acquireToken")
         if fault is not None:
             return oauth_error(fault.status, fault.error_code or "temporarily_unavailable", 50001, "Sign-in failed.")
-        form = form_of(request)
+        form = request.form()
         grant = ctx.grants.get(form.get("grant_type", ""))
         if grant is None:
             known = ", ".join(sorted(ctx.grants))

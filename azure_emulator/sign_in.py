@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urlsplit
 from azure_emulator import sign_in_page
 from azure_emulator.authorizations import Authorizations, SignedIn
 from azure_emulator.development_issuer import APP_API_AUDIENCE, APP_ID_URI, HOME_TENANT_ID, SCOPE, USERNAME_DOMAIN
-from azure_emulator.identity import TENANT, form_of, oauth_error
+from azure_emulator.identity import TENANT, oauth_error
 from azure_emulator.server import Context, Request, Response
 
 USER_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -168,7 +168,7 @@ def register(ctx: Context) -> None:
 
     @r.route("POST", authorize_path, operation="authorize", api="identity", auth=False, faults=False)
     def sign_in(request: Request) -> Response:
-        return authorize(request, form_of(request), posted=True)
+        return authorize(request, request.form(), posted=True)
 
     def tokens(request: Request, signed_in: SignedIn, *, nonce: str, refresh: bool) -> Response:
         audience, scp = resource_of(signed_in.scope) or (APP_API_AUDIENCE, SCOPE)  # checked when it was asked for
@@ -256,4 +256,4 @@ def register(ctx: Context) -> None:
 
     @r.route("POST", logout_path, operation="signOut", api="identity", auth=False, faults=False)
     def sign_out_posted(request: Request) -> Response:
-        return logout(form_of(request))
+        return logout(request.form())

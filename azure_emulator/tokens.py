@@ -11,6 +11,8 @@ from typing import Any
 
 import jwt
 
+PUBLIC_GRAPH = "https://graph.microsoft.com"  # the audience and host of Microsoft Graph
+
 # Entra's v1 issuer, which the tokens of Azure's resource APIs (ARM, Graph, Storage) carry; Azurite's OAuth mode
 # accepts only such issuers
 ISSUER_HOST = "https://sts.windows.net"

@@ -13,8 +13,8 @@ BENCHMARKS = (
     # three tenants at once, each with its own subscription; one tenant's burst of 200 beside ten of 20 each
     # (the acceptance runs: `--tenants 20 --users 50 --latency 2 --vm-rate 300 --processes 2`, and `--fairness`
     # with 1,000); the app on two worker processes, as Azure runs a Python app beside its host
-    ["bench.provisioning", "--tenants", "3", "--users", "10", "--latency", "2", "--vm-rate", "300", "--processes", "2"],
-    ["bench.provisioning", "--fairness", "--fairness-big", "200", "--latency", "2", "--vm-rate", "300"],
+    ["bench.tenants", "--tenants", "3", "--users", "10", "--latency", "2", "--vm-rate", "300", "--processes", "2"],
+    ["bench.tenants", "--fairness", "--fairness-big", "200", "--latency", "2", "--vm-rate", "300"],
     # 200 clients on reads then writes, one invocation at a time and then on worker processes: 15 s a phase here
     # (the acceptance run is `python -m bench.load`, 60 s a phase)
     ["bench.load", "--seconds", "15"],

@@ -1,7 +1,7 @@
 """Provisioning benchmark: N licensed users assigned at once, through devhost and the Azure emulator.
 
 Run: .venv/bin/python -m bench.provisioning [--users 100 1000] [--latency 0] [--vm-rate 500] [--vm-burst 1500]
-[--reboots N]; many tenants at once: [--tenants N --users M] or [--fairness] (bench/tenants.py)
+[--reboots N]; many tenants at once: bench/tenants.py
 The app runs its production adapters against the emulator. Prints what costs money per Cloud PC: activity
 invocations, orchestration episodes, history events replayed and Table transactions; ARM writes, reads and deletes
 and Graph calls (from the emulator's counts), and ARM's 429s (in all, and the writes' share), and the 429s per 1,000
@@ -273,7 +273,8 @@ def run(
         "provisioned": found.get("provisioned", 0),
         "failed": found.get("failed", 0),
         # before the run and after it: the machine's own speed drifts
-        "cpu_calibration_ms_before": calibrated, "cpu_calibration_ms_after": cpu_calibration_ms(),
+        "cpu_calibration_ms_before": calibrated,
+        "cpu_calibration_ms_after": cpu_calibration_ms(),
     }
     if args.latency:
         vm_creates = max(users - args.vm_burst, 0) / (args.vm_rate / 60)
@@ -336,8 +337,9 @@ def reboots(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The run's options, which the many-tenant bench (bench/tenants.py) takes too."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--users", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--latency", type=float, default=0.0, help="seconds each long-running Azure operation takes")
     parser.add_argument("--vm-rate", type=int, default=500, help="VM creates per minute (subscription and region)")
@@ -354,19 +356,13 @@ def main() -> None:
     )
     parser.add_argument("--processes", type=int, default=1, help="the app's worker processes (as in Azure, beside "
                         "the host's; 1: the app runs in the host process, devhost's default)")  # fmt: skip
-    parser.add_argument("--tenants", type=int, default=0, help="N tenants of --users each, all at once")
-    parser.add_argument("--fairness", action="store_true", help="a big tenant's burst beside small tenants'")
-    parser.add_argument("--fairness-big", type=int, default=1000, help="--fairness: the big tenant's users")
-    parser.add_argument("--fairness-small", type=int, default=20, help="--fairness: each small tenant's users")
-    parser.add_argument("--fairness-tenants", type=int, default=10, help="--fairness: the small tenants")
-    args = parser.parse_args()
+    return parser
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0]).parse_args()
     logging.basicConfig(level=logging.WARNING)
     with storage_and_azure() as (azurite, emulator, workdir):
-        if args.tenants or args.fairness:
-            from bench import tenants  # which imports this module
-
-            (tenants.fairness if args.fairness else tenants.many)(args, azurite, emulator, workdir)
-            return
         for users in args.users:
             print_result(run(args, users, azurite, emulator, workdir))
 

@@ -1,4 +1,7 @@
-"""Provisioning across many tenants at once (`bench.provisioning --tenants N` and `--fairness`), through devhost.
+"""Provisioning across many tenants at once, through devhost.
+
+Run: .venv/bin/python -m bench.tenants --tenants N [--users M] [provisioning's options], or --fairness
+[--fairness-big 1000] [--fairness-small 20] [--fairness-tenants 10].
 
 Each tenant is its own Entra tenant with its own subscription in the emulator, the app onboarded there, so each has
 its own ARM and Compute buckets (per subscription) and Graph budgets (per app and tenant). Every tenant assigns its
@@ -12,6 +15,7 @@ tenant's wall time from the assignments to its last Cloud PC settled.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import time
 import uuid
@@ -29,12 +33,13 @@ from bench.provisioning import (
     GRAPH_BUDGETS,
     STEPS_AFTER_CREATE_VM,
     Timeline,
+    arguments,
     cloud_requests,
     cpu_by_process,
     cpu_per_cloud_pc,
     pace_azure,
 )
-from bench.scenario import Api, app_host, cpu_calibration_ms, directory, resource_group
+from bench.scenario import Api, app_host, cpu_calibration_ms, directory, resource_group, storage_and_azure
 from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
@@ -237,7 +242,8 @@ def run(
         "arm_429s": cloud["arm_writes_429"] + cloud["arm_reads_429"] + cloud["arm_deletes_429"],
         **{name: outcomes[name] for name in ("lost", "duplicated", "vms_without_cloud_pc", "failed")},
         # before the run and after it: the machine's own speed drifts
-        "cpu_calibration_ms_before": calibrated, "cpu_calibration_ms_after": cpu_calibration_ms(),
+        "cpu_calibration_ms_before": calibrated,
+        "cpu_calibration_ms_after": cpu_calibration_ms(),
     }
     return result, customers
 
@@ -279,3 +285,20 @@ def fairness(args: argparse.Namespace, azurite: Azurite, emulator: EmulatorProce
               f"{customer.wall_s / fair_share:.2f} x fair share", flush=True)  # fmt: skip
     worst = max(customer.wall_s for customer in customers[1:])
     print(f"slowest small tenant: {worst:.1f} s, {worst / fair_share:.2f} x its fair share", flush=True)
+
+
+def main() -> None:
+    parser = arguments(__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=3, help="N tenants of --users each, all at once")
+    parser.add_argument("--fairness", action="store_true", help="a big tenant's burst beside small tenants'")
+    parser.add_argument("--fairness-big", type=int, default=1000, help="--fairness: the big tenant's users")
+    parser.add_argument("--fairness-small", type=int, default=20, help="--fairness: each small tenant's users")
+    parser.add_argument("--fairness-tenants", type=int, default=10, help="--fairness: the small tenants")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with storage_and_azure() as (azurite, emulator, workdir):
+        (fairness if args.fairness else many)(args, azurite, emulator, workdir)
+
+
+if __name__ == "__main__":
+    main()

@@ -187,8 +187,11 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         refusals=refusals,
         lifecycle_queue=QueueSubscriptionLifecycle(account.queue(settings.directory_subscriptions_queue)),
     )
+    # one sender: the alerts' notices and the reclaim rule's e-mail to users (whose sender a tenant's save checks)
+    notices = AlertNotices(graph, private_networks=settings.webhook_private_networks)
     admin = AdminPorts(
         tenants=tenants,
+        notices=notices,
         cloud_pcs=cloud_pcs,
         sites=SiteRepository(storage),
         connections=ConnectionRepository(storage),
@@ -217,8 +220,6 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     )
     alert_store = AlertRepository(storage)
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
-    # one sender: the alerts' notices and the reclaim rule's e-mail to users
-    notices = AlertNotices(graph, private_networks=settings.webhook_private_networks)
     power_records = PowerRecordRepository(storage)
     prices = PriceRepository(storage)
     engine = EnginePorts(

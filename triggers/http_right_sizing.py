@@ -29,7 +29,9 @@ def blueprint(api: Api, ports: RightSizingPorts) -> df.Blueprint:
         "source: its connections from the Cloud PC record (`cloudPcRecord`) and, on the azure backend, its VM's CPU "
         "and free memory from Azure Monitor (`azureMonitor`, hourly averages: the 95th percentile of CPU, the 5th of "
         "free memory). On windows365, Windows 365's own recommendation report sizes them (`windows365Report`: its "
-        "`usageCategory` and the plan it recommends; `notEnoughData` until it has judged one). 409 azureNotReadable "
+        "`usageCategory` and the plan it recommends, aggregated hourly: `reportAggregatedAfter`; `notEnoughData` "
+        "until it has judged one; a plan on a smaller disk, which resize cannot reach, is named in the evidence and "
+        "`notResizableReason` says why, with no `recommendedServicePlanId`). 409 azureNotReadable "
         "when the app may not read the metrics (see the onboarding page); 503 azureUnavailable when Azure Monitor "
         "throttles or fails, serviceUnavailable when Graph does.",
         response=Page[CloudPcRightSizing],

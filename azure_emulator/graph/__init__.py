@@ -1,5 +1,5 @@
 """Microsoft Graph at `/graph/v1.0` and `/graph/beta`: directory, licenses, devices, batching, change notifications,
-tenants found by a domain name, mail sent as a user.
+tenants found by a domain name, mail sent as a user from an Exchange Online mailbox.
 
 State is per Entra tenant, chosen by the bearer token's `tid` as Graph does. Errors are Graph's
 `{"error": {"code", "message", "innerError"}}`; throttling answers 429 with `Retry-After`, directory requests costing
@@ -17,6 +17,7 @@ from azure_emulator.graph import (
     devices,
     groups,
     mail,
+    mailboxes,
     notifications,
     service_principals,
     skus,
@@ -39,6 +40,7 @@ def register(ctx: Context) -> None:
     service_principals.register(ctx, routes)
     tenant_information.register(ctx, routes)
     mail.register(ctx, routes)
+    mailboxes.register(ctx, routes)
     windows365.register(ctx, notifier.changed)
     batch.register(ctx, routes)
     notifications.register(ctx, routes, notifier)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from azure_emulator.graph import permissions, throttling
-from azure_emulator.identity import PUBLIC_GRAPH
 from azure_emulator.server import ApiError, Context, Handler, Kind, Request, Response
+from azure_emulator.tokens import PUBLIC_GRAPH
 
 VERSIONS = ("v1.0", "beta")
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"

@@ -2,8 +2,10 @@
 tests to read, and the control `GET /emulator/graph/sentMail?tenantId=` that lists it.
 
 `POST /users/{id | userPrincipalName}/sendMail` answers 202 with no body; a user the tenant does not have is 404
-`ErrorInvalidUser`; a message without `toRecipients` is 400 `ErrorInvalidRecipients`; an app-only token needs the
-Mail.Send application permission (permissions.json), else 403 as every route. Every user has a mailbox here.
+`ErrorInvalidUser`; a user without an Exchange Online mailbox is 404 `MailboxNotEnabledForRESTAPI`, and a mailbox an
+application access policy keeps the app from is 403 `ErrorAccessDenied` (mailboxes.py); a message without
+`toRecipients` is 400 `ErrorInvalidRecipients`; an app-only token needs the Mail.Send application permission
+(permissions.json), else 403 as every route.
 
 Store kind: `graph.sentMail` `{tid}/{ns}/{id}` -> `{from, to, subject, body, contentType, saveToSentItems, time}`.
 """
@@ -15,8 +17,8 @@ import uuid
 from typing import Any
 
 from azure_emulator.graph.common import ID, GraphRoutes, bad_request, now_iso
-from azure_emulator.graph.users import find_user
-from azure_emulator.server import ApiError, Context, Request, Response
+from azure_emulator.graph.mailboxes import mailbox_of
+from azure_emulator.server import Context, Request, Response
 
 SENT = "graph.sentMail"
 
@@ -36,9 +38,7 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
 
     @routes.route("POST", rf"/users/(?P<user>{ID})/sendMail", "sendMail", service="other")
     def send_mail(request: Request) -> Response:
-        user = find_user(store, request.tenant, request.params["user"])
-        if user is None:
-            raise ApiError(404, "ErrorInvalidUser", f"The requested user '{request.params['user']}' is invalid.")
+        user = mailbox_of(store, request)
         body = request.json()
         message = body.get("message") if isinstance(body, dict) else None
         if not isinstance(message, dict):

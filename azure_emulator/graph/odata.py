@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from azure_emulator.identity import PUBLIC_GRAPH
 from azure_emulator.server import ApiError, Request
+from azure_emulator.tokens import PUBLIC_GRAPH
 
 Predicate = Callable[[dict[str, Any]], bool]
 TOKEN = re.compile(

@@ -11,6 +11,7 @@ Store kinds: `graph.skuUnits` `{tid}/{skuId}` -> `{enabledUnits}` once a control
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,21 @@ DEFAULT_UNITS = 10_000  # generous: a tenant runs out only when a test or an adm
 SKU_UNITS, USAGE = "graph.skuUnits", "graph.skuUsage"
 
 
+ENTERPRISE_SIZE = re.compile(r"^CPC_E_(\d+)C_(\d+)GB_(\d+)GB$")  # an Enterprise plan's size in its part number
+
+
 @dataclass(frozen=True)
 class Sku:
     sku_id: str
     part_number: str
     service_plan_id: str  # the SKU's one service plan (a Windows 365 SKU grants one Cloud PC size)
     service_plan_name: str
+
+    @property
+    def enterprise_size(self) -> tuple[int, int, int] | None:
+        """(vCPUs, RAM GB, disk GB) of a Windows 365 Enterprise SKU; None for any other."""
+        match = ENTERPRISE_SIZE.match(self.part_number)
+        return (int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
 
 
 # Microsoft's published Windows 365 SKUs ("Product names and service plan identifiers for licensing", Entra ID
@@ -59,6 +69,11 @@ LEGACY_SKU_IDS = {
     "0dbeb3ef-a61f-58c0-960a-4b82f06a18f3": "7818ca3e-73c8-4e49-bc34-1276a2d27918",
     "2968e9dd-bfb0-5509-b40e-273360d75f74": "9fb0ba5f-4825-4e84-b239-5167a3a5d4dc",
 }
+# the Exchange Online service plans of the SKUs above: a user holding one of them, not disabled, has an Exchange Online
+# mailbox (mailboxes.py). Microsoft's "Product names and service plan identifiers for licensing"
+# (https://learn.microsoft.com/entra/identity/users/licensing-service-plan-reference) lists EXCHANGE_S_ENTERPRISE
+# (Exchange Online Plan 2) in Microsoft 365 E3; no Windows 365 SKU carries an Exchange plan.
+EXCHANGE_ONLINE_PLANS = frozenset({"efb87545-963c-4e0d-99df-69c6916d9eb0"})
 SKUS_BY_ID = {sku.sku_id: sku for sku in SKUS} | {
     old: next(sku for sku in SKUS if sku.sku_id == new) for old, new in LEGACY_SKU_IDS.items()
 }

@@ -34,6 +34,9 @@ test('open alerts come first: active before acknowledged, the most severe first,
 
 test('a delivery is told in a sentence, with its attempts and its last error', () => {
   assert.equal(deliveryWords({ status: 'pending', attempts: 0 }), 'Waiting to be sent.');
+  const refused = 'alerts@contoso.com has no Exchange Online mailbox: license it for Exchange Online, or name a user that has one.';
+  assert.equal(deliveryWords({ status: 'failed', attempts: 1, lastError: refused }),
+    `Failed after 1 attempt: ${refused.slice(0, -1)}. The app stopped trying.`);
   assert.equal(deliveryWords({ status: 'failed', attempts: 5, lastError: 'The endpoint answered 500' }),
     'Failed after 5 attempts: The endpoint answered 500. The app stopped trying.');
   assert.match(deliveryWords({ status: 'pending', attempts: 1, lastError: 'Timed out', nextAttemptDateTime: '2026-11-02T10:00:00Z' }),

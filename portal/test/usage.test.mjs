@@ -78,12 +78,14 @@ test('a selection of the report is one resize per recommended plan, and the rows
     { cloudPcId: '3', recommendedServicePlanId: null },
     { cloudPcId: '4', recommendedServicePlanId: 'w365-8' },
     { cloudPcId: '5', recommendedServicePlanId: 'w365-2' },
+    { cloudPcId: '6', recommendedServicePlanId: null, notResizableReason: 'The recommended plan has a smaller disk.' },
   ];
-  const { resizes, withoutPlan } = resizesByPlan(report, new Set(['1', '3', '4', '5']));
+  const { resizes, withoutPlan, notResizable } = resizesByPlan(report, new Set(['1', '3', '4', '5', '6']));
   assert.deepEqual(resizes, [
     { targetServicePlanId: 'w365-8', cloudPcIds: ['1', '4'] },
     { targetServicePlanId: 'w365-2', cloudPcIds: ['5'] },
   ]);
   assert.deepEqual(withoutPlan.map((row) => row.cloudPcId), ['3']);
-  assert.deepEqual(resizesByPlan(report, new Set()), { resizes: [], withoutPlan: [] });
+  assert.deepEqual(notResizable.map((row) => row.cloudPcId), ['6']); // skipped with its reason, not resized
+  assert.deepEqual(resizesByPlan(report, new Set()), { resizes: [], notResizable: [], withoutPlan: [] });
 });

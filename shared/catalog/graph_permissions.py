@@ -79,6 +79,15 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         "Mail.Send", "sends the tenant's alerts by e-mail from the mailbox its alert rules name",
         ("POST users/{id}/sendMail",), only_for=EMAIL,
     ),
+    # the one read that tells, without sending, what Exchange makes of a sender: a user without a mailbox and a
+    # mailbox an application access policy keeps the app from are refused here as a send would be (the policy scopes
+    # this permission too: https://learn.microsoft.com/graph/auth-limit-mailbox-access); it reads settings only, never
+    # mail
+    GraphPermission(
+        "MailboxSettings.Read",
+        "checks, when a rule names the mailbox to send from, that it is an Exchange Online mailbox the app may send as",
+        ("GET users/{id}/mailboxSettings",), only_for=EMAIL,
+    ),
     # asked in the app's own tenant, not a customer's: Entra answers any tenant's public facts to a caller holding it
     GraphPermission(
         "CrossTenantInformation.ReadBasic.All",

@@ -34,6 +34,20 @@ class ServicePlan(ApiModel):
         return self.type == "enterprise" and self.provisioning_type == "dedicated"
 
 
+def disk_shrink_refusal(current: ServicePlan, target: ServicePlan, named: str = "") -> str | None:
+    """Why a Cloud PC of `current` cannot be resized to `target`, in an admin's words, where the target's disk is
+    smaller (`named` leads the target's name, e.g. "The recommended "); None where the disk does not shrink.
+
+    Windows 365's resize grows the OS disk but never shrinks it ("Resizing doesn't let you downsize disk space":
+    https://learn.microsoft.com/windows-365/enterprise/resize-cloud-pc), as Azure never shrinks a managed disk.
+    """
+    if target.storage_in_gb >= current.storage_in_gb:
+        return None
+    lead = f"{named}{target.display_name}"
+    return (f"{lead[:1].upper()}{lead[1:]} has a smaller disk ({target.storage_in_gb} GB) than this Cloud PC's "
+            f"{current.storage_in_gb} GB; resize cannot shrink a disk: reprovision to change it.")  # fmt: skip
+
+
 # Azure VM size per (vCPU, GB of RAM): the Cloud PC sizes' closest general-purpose sizes
 VM_SIZES = {
     (1, 2): "Standard_B1ms", (2, 4): "Standard_B2s", (2, 8): "Standard_D2s_v5", (4, 16): "Standard_D4s_v5",

@@ -93,6 +93,10 @@ _CATALOGUE: dict[str, Words] = {
                       "Check that the connection, the image and the resource group still exist."),
     "ErrorInvalidUser": Words("The mailbox an alert rule sends its e-mail from is not in the customer's tenant.",
                               "Name a user or shared mailbox of the tenant in the rule's e-mail channel."),
+    "MailboxNotEnabledForRESTAPI": Words("The mailbox an e-mail is sent from has no Exchange Online mailbox.",
+                                         "License the user for Exchange Online, or name a user that has a mailbox."),
+    "ErrorAccessDenied": Words("Exchange Online keeps the app from the mailbox: an application access policy "
+                               "excludes it.", "Add the mailbox to the policy's group, or name one the policy allows."),
     "ErrorInvalidRecipients": Words("Exchange Online refused an alert e-mail's recipients.",
                                     "Correct the addresses in the rule's e-mail channel."),
     "Request_ResourceNotFound": Words("Microsoft Graph has no such object (a user, group or device).",

@@ -86,3 +86,9 @@ class UniqueValueStore(Protocol):
     def claim(self, scope: str, value: str, owner_id: str, *, holds: Callable[[str], bool]) -> str: ...
 
     def release(self, scope: str, value: str, owner_id: str) -> None: ...
+
+
+class AuditLog(Protocol):
+    """Where events of others' audit logs (Windows 365's) join the app's: an upsert, so a second import is harmless."""
+
+    def insert_event(self, record: AuditRecord) -> None: ...

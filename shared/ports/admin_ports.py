@@ -1,4 +1,4 @@
-"""The ports the admin (wizard) services work with, built once by the composition root."""
+"""The bundle of ports the admin (wizard) services' Protocols are cut from, built once by the composition root."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.ports.access_stores import TenantStore, UniqueValueStore
+from shared.ports.alerts import NoticeSender
 from shared.ports.azure_inventory import AzureInventory
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import ConfigurationBackend
-from shared.ports.bundles import TenantWatch
-from shared.ports.directory import Directory
+from shared.ports.directory import Directory, TenantWatch
 from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
 from shared.ports.queues import EventPublisher
@@ -54,6 +54,7 @@ class AdminPorts:
     user_settings: UserSettingStore  # Windows 365's user settings, on windows365 tenants
     pages: ListPages  # pages of the lists read whole from Azure (the pick lists)
     backends: BackendChoice[ConfigurationBackend]  # what differs between the backends, the tenant's picked
+    notices: NoticeSender  # whether the app can send as the reclaim rule's sender
     grace_period: timedelta = timedelta(days=7)
     windows365_checks_poll: timedelta = timedelta(seconds=15)
     directory_subscriptions: TenantWatch | None = None  # Graph change notifications for linked tenants

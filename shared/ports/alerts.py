@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from shared.models.alerts import Alert, AlertDelivery, AlertRule, AlertStatus
 
@@ -95,6 +95,27 @@ def webhook_may_reach(address: IpAddress, private_networks: Sequence[IpNetwork])
     return allowed or not internal(address)
 
 
+# what Exchange Online makes of a mailbox the app is to send as: it can (`canSend`); no such user (`noUser`); a user
+# without an Exchange Online mailbox (`noMailbox`); a mailbox an application access policy keeps the app from
+# (`policyExcludes`); or a user whose mailbox the app may not look at, lacking MailboxSettings.Read (`userExists`)
+SenderStanding = Literal["canSend", "noUser", "noMailbox", "policyExcludes", "userExists"]
+
+
+def mailbox_refusal(code: str, message: str) -> SenderStanding | None:
+    """What a refusal of a mail call says of the mailbox itself, None when it is not about the mailbox: no retry can
+    help it. The status and code of a user without a mailbox: https://learn.microsoft.com/exchange/troubleshoot/
+    user-and-shared-mailboxes/rest-api-is-not-yet-supported-for-this-mailbox-error; an application access policy's
+    refusal, told from Exchange's other `ErrorAccessDenied` (a permission the app lacks) by its message:
+    https://learn.microsoft.com/graph/auth-limit-mailbox-access, "Handling API errors"."""
+    if code == "ErrorInvalidUser":
+        return "noUser"
+    if code in ("MailboxNotEnabledForRESTAPI", "MailboxNotSupportedForRESTAPI"):
+        return "noMailbox"
+    if code == "ErrorAccessDenied" and "odata is disabled" in message.casefold():
+        return "policyExcludes"
+    return None
+
+
 class NoticeSender(Protocol):
     """Sends a notice out of the app: an HTTPS POST to a webhook (a tenant's endpoint or a Teams incoming webhook),
     or an e-mail through Graph from a mailbox of the customer's. Each raises a CloudError on refusal or failure."""
@@ -106,4 +127,6 @@ class NoticeSender(Protocol):
 
     def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None: ...
 
-    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool: ...
+    def sender_standing(self, tenant_id: str, mailbox: str) -> SenderStanding:
+        """Whether the app can send as `mailbox`, asked of its mailbox without sending anything."""
+        ...

@@ -1,5 +1,6 @@
-"""The narrow bundles of ports some services take, built once by the composition root (shared/bootstrap.py): roles,
-the audit log, onboarding, the tenant summary and usage, image builds, Spot Group work and alerts."""
+"""The bundles of ports the composition root (shared/bootstrap.py) builds once and the triggers pass on: roles, the
+audit log, onboarding, the tenant summary and usage, image builds, Spot Group work, alerts and costs. A service never
+names one: it declares the Protocol of the ports it uses, which these satisfy (tests/unit/test_narrow_ports.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Network, IPv6Network
-from typing import Protocol
 
-from shared.models.tenants import BackendName, Tenant
+from shared.models.tenants import BackendName
 from shared.ports.access_stores import AuditEventStore, RoleAssignmentStore, TenantStore, UniqueValueStore
 from shared.ports.alerts import AlertDeliveryQueue, AlertStore, NoticeSender
 from shared.ports.backend_choice import BackendChoice
@@ -19,10 +19,11 @@ from shared.ports.compute import ProvisioningCompute
 from shared.ports.costs import PowerRecordStore, PriceStore, RetailPrices
 from shared.ports.desktop_virtualization import DesktopVirtualization
 from shared.ports.devices import DeviceDirectory
-from shared.ports.directory import Directory, LicenseAssignment
+from shared.ports.directory import Directory, LicenseAssignment, TenantWatch
 from shared.ports.image_building import ImageBuilding
 from shared.ports.queues import AlertEvaluationQueue, EventPublisher, TimerWorkQueue
 from shared.ports.secret_store import SecretStore
+from shared.ports.spot_group_work_ports import EvictionWatch
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
 from shared.ports.stores import (
     CloudPcStore,
@@ -37,16 +38,6 @@ from shared.ports.stores import (
 from shared.ports.tenant_access import TenantAccess
 from shared.ports.vm_metrics import VmMetrics
 from shared.ports.windows365 import Windows365Provisioning
-
-
-class TenantWatch(Protocol):
-    """Graph change notifications for a tenant's directory (shared/services/access/directory_subscriptions.py)."""
-
-    def tenant_linked(self, tenant: Tenant, previous_entra_tenant_id: str | None = None) -> None:
-        """A tenant got (or changed) its Entra tenant id: subscribe there. Never raises."""
-
-    def tenant_removed(self, tenant_id: str) -> None:
-        """A tenant was deleted or unlinked: its subscriptions go. Never raises."""
 
 
 @dataclass(frozen=True)
@@ -76,14 +67,6 @@ class OnboardingPorts:
     images: DeviceImageStore | None = None  # a windows365 tenant's uploads tell whether Windows 365 could read them
     policies: PolicyStore | None = None  # policies with power rules: their sites need Start VM on Connect's role
     alerts: AlertStore | None = None  # a rule that e-mails asks for Mail.Send
-
-
-@dataclass(frozen=True)
-class EvictionWatch:
-    """Where a Spot host's watcher posts its Scheduled Events, and the audience of the VM's token it sends along."""
-
-    events_url: str
-    audience: str
 
 
 @dataclass(frozen=True)

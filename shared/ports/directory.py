@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from shared.models.tenants import Tenant
 from shared.ports.progress import Progress
 
 
@@ -116,3 +117,13 @@ class SubscriptionApi(Protocol):
     def renew(self, entra_tenant_id: str, subscription_id: str, expires: datetime) -> datetime | None: ...
 
     def delete(self, entra_tenant_id: str, subscription_id: str) -> None: ...
+
+
+class TenantWatch(Protocol):
+    """Graph change notifications for a tenant's directory (shared/services/access/directory_subscriptions.py)."""
+
+    def tenant_linked(self, tenant: Tenant, previous_entra_tenant_id: str | None = None) -> None:
+        """A tenant got (or changed) its Entra tenant id: subscribe there. Never raises."""
+
+    def tenant_removed(self, tenant_id: str) -> None:
+        """A tenant was deleted or unlinked: its subscriptions go. Never raises."""

@@ -1,13 +1,12 @@
-"""The ports the provisioning engine works with, built once by the composition root."""
+"""The bundle of ports the provisioning engine's Protocols are cut from, built once by the composition root."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from shared.models.access import AuditRecord
+from shared.ports.access_stores import AuditLog
 from shared.ports.alerts import NoticeSender
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
@@ -34,12 +33,6 @@ from shared.ports.windows365 import Windows365Provisioning
 def no_silence(_since: datetime) -> list[str]:
     """No service has left a call unanswered (the fakes' world)."""
     return []
-
-
-class AuditLog(Protocol):
-    """Where events of others' audit logs (Windows 365's) join the app's: an upsert, so a second import is harmless."""
-
-    def insert_event(self, record: AuditRecord) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 
 from shared.bootstrap import Services
 from shared.catalog.app_access import AZURE_VIRTUAL_DESKTOP_APP_ID, POWER_ON_CONTRIBUTOR
-from shared.services.cloud_pcs.cloud_pc_actions import advance_vm_action
 from shared.services.cloud_pcs.cloud_pc_sleep import WOKEN_BY_USER, watch_use
+from shared.services.cloud_pcs.vm_actions import advance_vm_action
 from tests.browser.conftest import ARTEFACTS, WAIT_MS
 from tests.conftest import Tokens
 from tests.e2e.test_cloud_pc_brokering import connect

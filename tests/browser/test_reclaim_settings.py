@@ -79,6 +79,7 @@ def test_the_reclaim_rule_shows_what_it_would_take_before_it_is_saved(
     expect(field(page, "Sender mailbox").locator(".field-error")).to_be_visible()
     assert owner_api.get(tenant.path).json().get("reclaim") is None
 
+    tenant.graph.mailbox_user(upn="it@contoso.com")  # the sender: a user of the tenant with a mailbox
     page.get_by_label("Sender mailbox").fill("it@contoso.com")
     expect(section).to_contain_text("announced to its user (by e-mail from it@contoso.com) and the tenant's admins")
     expect(preview).to_have_text("Saved now, this rule would announce 1 Cloud PC and put none in its grace period.")

@@ -78,7 +78,9 @@ def test_a_failed_provisioning_is_told_on_every_channel_and_its_retry_resolves_i
     emulator = emulator_from_environment()
     tenant = Tenant(api)
     tenant.fault("createNic", 1, "SubnetIsFull")  # a refusal every attempt would meet: one attempt, then failed
-    sender = tenant.graph.user(tenant.user("alerts", []))["userPrincipalName"]
+    sender_id = tenant.user("alerts", [])
+    tenant.graph.give_mailbox(sender_id)  # a mailbox to send from: a license with Exchange Online
+    sender = tenant.graph.user(sender_id)["userPrincipalName"]
     with WebhookReceiver.of(emulator) as receiver:
         channels = [{"kind": "webhook", "url": receiver.url("/hook"), "secret": SECRET},
                     {"kind": "teams", "url": receiver.url("/teams")},

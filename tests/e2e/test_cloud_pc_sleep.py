@@ -14,8 +14,8 @@ from typing import Any
 
 from shared.bootstrap import Services
 from shared.catalog.app_access import AZURE_VIRTUAL_DESKTOP_APP_ID, POWER_ON_CONTRIBUTOR
-from shared.services.cloud_pcs.cloud_pc_actions import advance_vm_action
 from shared.services.cloud_pcs.cloud_pc_sleep import WOKEN_BY_USER, watch_use
+from shared.services.cloud_pcs.vm_actions import advance_vm_action
 from tests.e2e.test_cloud_pc_brokering import connect
 from tests.e2e.test_provisioning import PLAN, assign, settled_cloud_pcs
 from tests.e2e.test_spot_group_personal_power import onboarding_item, power

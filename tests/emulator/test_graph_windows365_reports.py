@@ -1,6 +1,7 @@
 """Windows 365's remote connection report in the emulator's Graph (beta getRemoteConnectionHistoricalReports): the
 connections the sign-in control records, in the page's shape (TotalRowCount, Schema, Values), filtered by Cloud PC and
-sign-in time, paged by top and skip; the Cloud PC filter required; CloudPC.Read.All enough, and needed."""
+sign-in time, paged by top and skip, as the last hourly aggregation saw them; the Cloud PC filter required;
+CloudPC.Read.All enough, and needed."""
 
 from __future__ import annotations
 
@@ -34,7 +35,24 @@ def signed_in(w365: Windows365) -> str:
     bad = w365.session.post(control, json={"signInDateTime": "2026-11-05T09:00:00Z", "signOutDateTime": "soon"},
                             timeout=30)  # fmt: skip
     assert bad.status_code == 400
+    w365.controls.aggregate_windows365_reports()
     return str(pc["id"])
+
+
+def test_a_connection_recorded_shows_from_the_next_aggregation_on(w365: Windows365) -> None:
+    pc = signed_in(w365)
+    control = f"{w365.emulator.base_url}/emulator/tenants/{w365.tenant_id}/cloudPCs/{pc}/signIns"
+    later = {"signInDateTime": "2026-11-06T09:00:00Z", "signOutDateTime": "2026-11-06T10:00:00Z"}
+    assert w365.session.post(control, json=later, timeout=30).status_code == 200
+    asked = {"filter": f"CloudPcId eq '{pc}'", "select": ["SignInDateTime"]}
+    assert report(w365, asked).json()["TotalRowCount"] == 3  # as Windows 365 last aggregated them
+    w365.controls.aggregate_windows365_reports()
+    assert report(w365, asked).json()["Values"][-1] == ["2026-11-06T09:00:00"]
+
+    w365.controls.timer("windows365.reportAggregation", 0)  # aggregated at every read: the reports live
+    latest = {"signInDateTime": "2026-11-07T09:00:00Z", "signOutDateTime": "2026-11-07T10:00:00Z"}
+    assert w365.session.post(control, json=latest, timeout=30).status_code == 200
+    assert report(w365, asked).json()["Values"][-1] == ["2026-11-07T09:00:00"]
 
 
 def test_the_report_lists_each_recorded_connection_in_the_documented_shape(w365: Windows365) -> None:

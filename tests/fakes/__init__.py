@@ -251,6 +251,7 @@ class Fakes:
             user_settings=self.user_settings,
             pages=PROCESS_TOKENS,
             backends=TenantBackends(self.tenants, configuration_of),
+            notices=self.notices,
         )
         return replace(ports, **overrides)
 

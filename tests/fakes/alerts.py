@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shared.models.alerts import AlertDelivery
+from shared.ports.alerts import SenderStanding
 
 
 class FakeNotices:
-    """The NoticeSender: `mailboxes` exist (per tenant); posts and mails are kept, never sent."""
+    """The NoticeSender: the app can send as `mailboxes` (per tenant), and `standings` says otherwise of others;
+    posts and mails are kept, never sent."""
 
     def __init__(self) -> None:
         self.mailboxes: set[tuple[str, str]] = set()
+        self.standings: dict[tuple[str, str], SenderStanding] = {}
         self.posted: list[tuple[str, bytes, dict[str, str]]] = []
         self.mailed: list[tuple[str, str, list[str], str, str]] = []
 
@@ -22,8 +25,9 @@ class FakeNotices:
     def send_mail(self, tenant_id: str, mailbox: str, to: list[str], subject: str, html: str) -> None:
         self.mailed.append((tenant_id, mailbox, to, subject, html))
 
-    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool:
-        return (tenant_id, mailbox.lower()) in self.mailboxes
+    def sender_standing(self, tenant_id: str, mailbox: str) -> SenderStanding:
+        key = (tenant_id, mailbox.lower())
+        return "canSend" if key in self.mailboxes else self.standings.get(key, "noUser")
 
 
 class RecordingAlertQueues:

@@ -57,6 +57,8 @@ UNSTATABLE_RULES = {
     "hostNotFound": "a webhook host that does not resolve",
     "privateAddress": "a webhook host that resolves to a private, loopback or link-local address",
     "mailboxNotFound": "a mailbox the tenant does not have",
+    "mailboxNotEnabled": "a sender without an Exchange Online mailbox",
+    "sendAsDenied": "a sender an application access policy keeps the app from",
     # a reclaim rule that e-mails its users names the mailbox it sends from: one field's need of another
     "mailboxRequired": "a reclaim rule e-mailing users without its sender mailbox",
     # the organization's rules take a tenant rule's body (one schema, one form): e-mail is a tenant's mailbox alone

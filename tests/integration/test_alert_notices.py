@@ -9,6 +9,7 @@ import dataclasses
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from ipaddress import ip_network
 
 import pytest
@@ -20,7 +21,7 @@ from shared.catalog.graph_permissions import GRAPH_PERMISSIONS
 from shared.cloud.azure.alert_notices import ADDRESS_REFUSED, ANSWER_REFUSED, WEBHOOK_BODY_CAP, AlertNotices
 from shared.cloud.azure.credentials import AzureCredentials
 from shared.cloud.azure.graph_client import GraphClients
-from shared.models.alerts import AlertRuleCreate
+from shared.models.alerts import AlertRuleCreate, StoredChannel
 from shared.models.tenants import Tenant
 from shared.ports.cloud_errors import CloudError
 from shared.services.access.onboarding import onboarding_report
@@ -208,7 +209,7 @@ def test_a_name_is_connected_to_at_the_address_its_resolver_checked(
 
 
 def test_mail_is_sent_as_the_tenants_mailbox_and_recorded(customer: Customer) -> None:
-    sender = customer.admin.user(customer.admin.create_user())["userPrincipalName"]
+    _, sender = customer.admin.mailbox_user()
     customer.notices.send_mail(APP_TENANT, sender, ["ops@contoso.example"], "[critical] it broke", "<p>it &amp; it</p>")
     [sent] = customer.sent_mail()
     assert sent["from"] == sender and sent["to"] == ["ops@contoso.example"]
@@ -225,19 +226,35 @@ def test_mail_from_a_mailbox_that_does_not_exist_is_refused_for_good(customer: C
 
 def test_mail_without_mail_send_is_refused_naming_the_permission(customer: Customer) -> None:
     customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "Mail.Send"])
-    sender = customer.admin.user(customer.admin.create_user())["userPrincipalName"]
+    _, sender = customer.admin.mailbox_user()
     with pytest.raises(CloudError) as refused:
         customer.notices.send_mail(APP_TENANT, sender, ["ops@contoso.example"], "s", "b")
     assert refused.value.status == 403 and refused.value.permission_denied and "Mail.Send" in str(refused.value)
     assert customer.sent_mail() == []
 
 
-def test_a_mailbox_exists_or_not(customer: Customer) -> None:
-    user_id = customer.admin.create_user()
-    sender = customer.admin.user(user_id)["userPrincipalName"]
-    assert customer.notices.mailbox_exists(APP_TENANT, sender)
-    assert customer.notices.mailbox_exists(APP_TENANT, user_id)
-    assert not customer.notices.mailbox_exists(APP_TENANT, "nobody@contoso.example")
+def test_what_exchange_makes_of_a_sender_is_read_without_sending(customer: Customer) -> None:
+    """The mailbox's settings read: a mailbox, a user without one, one an access policy keeps the app from, nobody;
+    without MailboxSettings.Read, only whether the user exists."""
+    admin = customer.admin
+    inside, sender = admin.mailbox_user()
+    _, excluded = admin.mailbox_user()
+    bare = admin.user(admin.create_user())["userPrincipalName"]
+    standing = partial(customer.notices.sender_standing, APP_TENANT)
+    assert [standing(sender), standing(inside), standing(bare), standing("nobody@contoso.example")] == [
+        "canSend", "canSend", "noMailbox", "noUser"]  # fmt: skip
+    group = admin.create_group(mail_enabled=True)
+    admin.add_member(group, inside)
+    admin.restrict_app_to(APP_CLIENT_ID, group)
+    assert (standing(sender), standing(excluded)) == ("canSend", "policyExcludes")
+    with pytest.raises(CloudError) as refused:  # the send meets what the check read
+        customer.notices.send_mail(APP_TENANT, excluded, ["ops@contoso.example"], "s", "b")
+    assert (refused.value.status, refused.value.code) == (403, "ErrorAccessDenied") and not refused.value.transient
+    customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "MailboxSettings.Read"])
+    customer.graph.renew(customer.entra)  # a token without the permission at once
+    assert (standing(excluded), standing(bare), standing("nobody@contoso.example")) == (
+        "userExists", "userExists", "noUser")  # fmt: skip
+    assert customer.sent_mail() == []
 
 
 def test_the_onboarding_report_asks_mail_send_only_of_a_tenant_that_emails(
@@ -263,3 +280,34 @@ def test_the_onboarding_report_asks_mail_send_only_of_a_tenant_that_emails(
     assert mail_send(emailing) == "missing"
     customer.grant([p.name for p in GRAPH_PERMISSIONS])  # the admin consents again, to what the report lists
     assert mail_send(emailing) == "present"
+
+
+def test_a_notice_from_a_sender_exchange_refuses_fails_at_once_saying_why_without_a_traceback(
+    customer: Customer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A sender that lost its mailbox, or that a policy left out, since its rule was saved: the delivery is given up
+    at its first attempt (no retry can change Exchange's answer), its last error in the admin's words."""
+    admin = customer.admin
+    bare = admin.user(admin.create_user())["userPrincipalName"]
+    inside, _ = admin.mailbox_user()
+    _, excluded = admin.mailbox_user()
+    group = admin.create_group(mail_enabled=True)
+    admin.add_member(group, inside)
+    admin.restrict_app_to(APP_CLIENT_ID, group)
+    ports = dataclasses.replace(Ports(), notices=customer.notices)  # type: ignore[arg-type]
+    for mailbox, words in [
+        (bare, f"{bare} has no Exchange Online mailbox: license it for Exchange Online, or name a user that has one."),
+        (excluded, f"The app may not send as {excluded}: an application access policy excludes it."),
+    ]:
+        alert = ports.alerts.add()
+        ports.alerts.alerts[alert.id] = alert.model_copy(update={"tenant_id": APP_TENANT})
+        email = StoredChannel(kind="email", mailbox=mailbox, to=["ops@contoso.example"])
+        ports.alerts.rule = ports.alerts.rule.model_copy(update={"channels": [email]})
+        caplog.clear()
+        row = asyncio.run(alert_delivery.deliver(ports, message().model_copy(update={"tenant_id": APP_TENANT})))
+        assert row is not None and (row.status, row.attempts, row.next_attempt_date_time) == ("failed", 1, None)
+        assert (row.last_error or "").startswith(words), row.last_error
+        assert ports.alerts.alerts[alert.id].deliveries == [row]  # what the alert's API and the portal show
+        assert ports.deliveries.sent == []  # not sent again
+        assert [r for r in caplog.records if r.exc_info] == [] and any(words in r.getMessage() for r in caplog.records)
+    assert customer.sent_mail() == []

@@ -345,7 +345,7 @@ def _ports(app: App) -> AdminPorts:
         clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=app.unique, image_sets=unused,
         region_images=unused, spot_groups=unused, cloud_pcs=unused, windows365=unused, windows365_provisioning=unused,
         user_settings=unused, pages=unused, backends=TenantBackends(app.tenants, configuration_of),
-        directory_subscriptions=app.subscriptions,
+        notices=unused, directory_subscriptions=app.subscriptions,
     )  # fmt: skip
 
 

@@ -5,6 +5,7 @@ organization's rules, its owner's alone, and the alerts across the tenants a cal
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from ipaddress import ip_network
@@ -12,12 +13,15 @@ from typing import Any
 
 import pytest
 
+from azure_emulator.launcher import APP_CLIENT_ID, EmulatorProcess
 from shared.bootstrap import Services
 from shared.services.monitoring.alert_evaluation import evaluate_tenant
 from tests.conftest import Tokens
 from tests.fakes.alerts import FakeNotices
 from tests.integration.conftest import create_app
 from tests.utils.function_client import FunctionClient
+from tests.utils.graph_admin import GraphAdmin
+from tests.utils.onboarding import grant_app
 
 HOOK = "https://127.0.0.1:9443/alerts"  # loopback: allowed by the test's private networks, as the test app's are
 
@@ -202,3 +206,50 @@ def test_organization_rules_are_the_organization_owners_and_their_alerts_each_te
     assert alert_client.delete(f"/api/alertRules/{rule['id']}").status == 204
     assert alert_client.get("/api/alerts?status=active").json()["value"] == []
     assert alert_client.get(f"/api/alertRules/{rule['id']}").error_code == "notFound"
+
+
+def test_a_sender_the_app_cannot_send_as_is_refused_at_its_field_for_an_alert_rule_and_the_reclaim_rule(
+    client: FunctionClient, make_tenant: Callable[..., str], azure_emulator: EmulatorProcess
+) -> None:
+    """The app's own Graph client asks the emulator's Exchange about each sender a save names: a user without a
+    mailbox and a mailbox the tenant's application access policy leaves out are refused with the reason, and nothing
+    is saved."""
+    entra = str(uuid.uuid4())
+    grant_app(azure_emulator, entra)
+    tenant_id = make_tenant(entraTenantId=entra)
+    admin = GraphAdmin(azure_emulator, entra)
+    bare = admin.user(admin.create_user())["userPrincipalName"]
+    inside, sender = admin.mailbox_user()
+    _, excluded = admin.mailbox_user()
+    group = admin.create_group(mail_enabled=True)
+    admin.add_member(group, inside)
+    admin.restrict_app_to(APP_CLIENT_ID, group)  # the customer's admin scoped the app to the alerts' mailbox
+    refusals = [
+        (bare, "mailboxNotEnabled", f"{bare} has no Exchange Online mailbox"),
+        (excluded, "sendAsDenied", f"The app may not send as {excluded}: an application access policy excludes it"),
+    ]
+
+    def refused_at(reply: Any, target: str) -> tuple[str, str]:
+        assert reply.status == 400, reply.text
+        [detail] = reply.json()["error"]["details"]
+        assert detail["target"] == target
+        return detail["code"], detail["message"]
+
+    rules = f"/api/tenants/{tenant_id}/alertRules"
+    for mailbox, code, words in refusals:
+        channels = [{"kind": "email", "mailbox": mailbox, "to": ["ops@contoso.com"]}]
+        found_code, message = refused_at(client.post(rules, rule_body(channels=channels)), "channels[0].mailbox")
+        assert found_code == code and message.startswith(words), message
+    assert client.get(rules).json()["value"] == []
+    channels = [{"kind": "email", "mailbox": sender, "to": ["ops@contoso.com"]}]
+    assert client.post(rules, rule_body(channels=channels)).status == 201
+
+    tenant = f"/api/tenants/{tenant_id}"
+    rule = {"enabled": True, "unusedDays": 30, "noticeDays": 14, "emailUser": True}
+    for mailbox, code, words in refusals:
+        found_code, message = refused_at(client.patch(tenant, {"reclaim": {**rule, "mailbox": mailbox}}),
+                                         "reclaim.mailbox")  # fmt: skip
+        assert found_code == code and message.startswith(words), message
+    assert client.get(tenant).json().get("reclaim") is None
+    saved = client.patch(tenant, {"reclaim": {**rule, "mailbox": sender}})
+    assert saved.status == 200 and saved.json()["reclaim"]["mailbox"] == sender, saved.text

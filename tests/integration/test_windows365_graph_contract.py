@@ -182,6 +182,8 @@ def connections(local: LocalEmulator, entra: str, cloud_pc: str) -> None:
                                   ("2026-11-06T08:00:00Z", "2026-11-06T09:00:00Z")]:  # fmt: skip
         reply = requests.post(control, json={"signInDateTime": signed_in, "signOutDateTime": signed_out}, timeout=10)
         assert reply.status_code == 200, reply.text
+    aggregated = requests.post(f"{local.base_url}/emulator/tenants/{entra}/cloudPCReports/aggregate", timeout=10)
+    assert aggregated.status_code == 200, aggregated.text  # the reports show them from Windows 365's next aggregation
 
 
 def _assert_status(service: GraphWindows365Provisioning, status: str) -> None:

@@ -20,6 +20,7 @@ from shared.models.alerts import (
     masked_url,
     webhook_secret_name,
 )
+from shared.ports.alerts import SenderStanding
 from shared.ports.cloud_errors import CloudError
 from shared.services.monitoring import alert_channels, alert_delivery
 from shared.services.monitoring.alert_delivery import BACKOFF_S, MAX_ATTEMPTS, backoff_s
@@ -113,8 +114,8 @@ class Sender:
         self._fail()
         self.mails.append((tenant_id, mailbox, to, subject, html))
 
-    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool:
-        return True
+    def sender_standing(self, tenant_id: str, mailbox: str) -> SenderStanding:
+        return "canSend"
 
 
 @dataclass

@@ -16,7 +16,7 @@ from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import PhasedStep, VmActionRun
 from shared.ports.cloud_errors import UNANSWERED, CloudError
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions, due_sweep
+from shared.services.cloud_pcs import bulk_actions, cloud_pc_actions, due_sweep, vm_actions
 from shared.services.cloud_pcs.provisioning_steps import placement_of, vm_name
 from shared.services.engine.phased import HOLD_WAIT_S, MIN_WAIT_S
 from shared.storage.bulk_actions import BulkActionRepository
@@ -41,11 +41,11 @@ def arranged() -> tuple[EnginePorts, Fakes, CloudPc]:
 def run_to_the_end(ports: EnginePorts, performed: Performed) -> PhasedStep[VmActionRun]:
     """What the orchestration does: call the activity until it answers an outcome (waits are not waited)."""
     assert performed.vm_action is not None
-    step = cloud_pc_actions.advance_vm_action(ports, performed.vm_action)
+    step = vm_actions.advance_vm_action(ports, performed.vm_action)
     for _ in range(20):
         if step.outcome is not None:
             return step
-        step = cloud_pc_actions.advance_vm_action(ports, step.run)
+        step = vm_actions.advance_vm_action(ports, step.run)
     raise AssertionError("the action never ended")
 
 
@@ -54,7 +54,7 @@ def test_power_off_deallocates_and_keeps_the_status() -> None:
     fakes.script.wait("deallocate", times=2, retry_after_s=5)
     performed = cloud_pc_actions.perform(ports, TENANT, row.id, "powerOff", request_id="r1")
     assert performed.cloud_pc.status == "provisioned" and performed.provisioning_run is None
-    first = cloud_pc_actions.advance_vm_action(ports, performed.vm_action)  # type: ignore[arg-type]
+    first = vm_actions.advance_vm_action(ports, performed.vm_action)  # type: ignore[arg-type]
     assert first.outcome is None and first.wait_seconds == 5 and first.run.operation
     assert run_to_the_end(ports, performed).outcome == "succeeded"
     assert fakes.operations.power[(TENANT, vm_name(row.id, row.run, 1))] == "deallocated"
@@ -105,6 +105,18 @@ def test_resize_refusals_and_a_failure_that_returns_to_the_old_plan() -> None:
     back = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id)
     assert (back.status, back.service_plan_id) == ("provisioned", PLAN)
     assert back.status_detail is not None and back.status_detail.code == "resizeFailed"
+
+
+def test_a_resize_to_a_smaller_disk_is_refused_at_the_plan_saying_to_reprovision() -> None:
+    ports, _, row = arranged()
+    on_256 = row.model_copy(update={"service_plan_id": BIG_PLAN})
+    with pytest.raises(ValidationFailed) as refused:
+        cloud_pc_actions.check_resize(ports, on_256, "w365-enterprise-8vcpu-32gb-128gb")  # more vCPUs, less disk
+    [detail] = refused.value.details
+    assert (detail.code, detail.target) == ("diskCannotShrink", "targetServicePlanId")
+    assert detail.message == ("Windows 365 Enterprise 8 vCPU, 32 GB, 128 GB has a smaller disk (128 GB) than this "
+                              "Cloud PC's 256 GB; resize cannot shrink a disk: reprovision to change it.")  # fmt: skip
+    cloud_pc_actions.check_resize(ports, on_256, "w365-enterprise-8vcpu-32gb-256gb")  # the same disk: resizable
 
 
 def test_a_resize_is_refused_while_a_group_assigns_the_license_and_names_the_group() -> None:

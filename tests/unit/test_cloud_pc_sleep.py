@@ -15,7 +15,7 @@ from shared.models.session_policies import PersonalPower
 from shared.models.sites import Site
 from shared.ports.desktop_virtualization import UserSessionRecord
 from shared.ports.engine_ports import EnginePorts
-from shared.services.cloud_pcs import cloud_pc_actions, cloud_pc_metering
+from shared.services.cloud_pcs import cloud_pc_metering, vm_actions
 from shared.services.cloud_pcs.cloud_pc_sleep import WOKEN_BY_USER, watch_use
 from shared.services.cloud_pcs.provisioning_steps import vm_name
 from tests.fakes import Fakes
@@ -63,11 +63,11 @@ def line(fakes: Fakes, row: CloudPc, name: str) -> tuple[str, str]:
 
 def finish(ports: EnginePorts, run: VmActionRun) -> str:
     """What the Cloud PC action orchestration does with a sleep: call the activity until it ends."""
-    step = cloud_pc_actions.advance_vm_action(ports, run)
+    step = vm_actions.advance_vm_action(ports, run)
     for _ in range(20):
         if step.outcome is not None:
             return step.outcome
-        step = cloud_pc_actions.advance_vm_action(ports, step.run)
+        step = vm_actions.advance_vm_action(ports, step.run)
     raise AssertionError("the sleep never ended")
 
 

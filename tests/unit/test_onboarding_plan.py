@@ -10,7 +10,8 @@ from shared.catalog.graph_permissions import GRAPH_PERMISSIONS, graph_permission
 from shared.models.onboarding import OnboardingReport
 from shared.models.sites import Site
 from shared.models.tenants import Tenant
-from shared.services.access.onboarding import ServiceRoleCheck, admin_consent_url, plan_onboarding, scopes_of
+from shared.services.access.azure_scopes import scopes_of
+from shared.services.access.onboarding import ServiceRoleCheck, admin_consent_url, plan_onboarding
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 ENTRA = "0e6c1d2a-1111-4222-8333-944455556666"

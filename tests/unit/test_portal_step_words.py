@@ -7,7 +7,7 @@ import ast
 import re
 
 from shared.services.backends import windows365_audit
-from shared.services.cloud_pcs import cloud_pc_actions, provisioning_steps, timeline
+from shared.services.cloud_pcs import provisioning_steps, timeline, vm_actions
 from shared.services.cloud_pcs.cloud_pc_transitions import TRANSITIONS
 from shared.services.spot_pc import host_power, image_builds, spot_group_deployments
 from tests.conftest import PROJECT_ROOT
@@ -46,7 +46,7 @@ def engine_names() -> set[str]:
         *timeline.ATTEMPT_MILESTONES,
         *timeline.RUN_RESULTS,
         *(t.about.name for t in TRANSITIONS.values() if t.about is not None),
-        *cloud_pc_actions.DONE_LINE.values(),
+        *vm_actions.DONE_LINE.values(),
         windows365_audit.TIMELINE_NAME,
         *(step for step in image_builds.phases(version) if not step.startswith(image_builds.SCRIPT)),
         image_builds.SCRIPT,

@@ -10,16 +10,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
+from shared.errors import ValidationFailed
 from shared.events import DirectoryEvent
 from shared.models.cloud_pcs import CloudPc
 from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
+from shared.ports.alerts import SenderStanding
 from shared.ports.cloud_errors import CloudError
 from shared.ports.directory import DirectoryUser, GroupLicense
 from shared.ports.engine_ports import EnginePorts
+from shared.services.access.tenants import update_tenant
 from shared.services.cloud_pcs import due_sweep
 from shared.services.cloud_pcs.reclaim import in_line, plan_reclaim, preview, reclaim_unused
 from shared.services.cloud_pcs.reconcile import reconcile_tenant
-from tests.fakes import Fakes
+from tests.fakes import Fakes, seed
 from tests.fakes.alerts import FakeNotices
 from tests.fakes.cloud import FakeLicenses
 from tests.fakes.seed import PLAN, TENANT, policy
@@ -228,7 +231,10 @@ def test_an_e_mail_graph_refuses_leaves_the_announcement_and_says_so_on_the_time
     fakes.clock.advance(days=30)
     assert reclaim_unused(ports, tenant())["announce"] == 2
     [line] = lines(fakes, of(fakes, "ann").id, "reclaimAnnounced")
-    assert line.endswith("; the e-mail to its user from it@contoso.com failed (ErrorInvalidUser)")
+    assert line.endswith(
+        "; the e-mail to its user was not sent: No user 'it@contoso.com' in the tenant: e-mail is "
+        "sent from a mailbox of its own."
+    )
     assert reclaim_unused(ports, tenant()) == NOTHING  # announced once: never e-mailed twice
 
 
@@ -303,3 +309,36 @@ def test_a_reprocessing_graph_refuses_still_reclaims_and_says_the_license_is_fre
     [started] = lines(fakes, ann.id, "gracePeriodStarted")
     assert "; its user's license is freed, but not handed on to the next user in line: " in started
     assert "onboarding" in started  # a refusal for want of a permission says where the fix is
+
+
+class UnaskableNotices(FakeNotices):
+    """A tenant whose Graph cannot be asked yet: not linked, or not consented to."""
+
+    def sender_standing(self, tenant_id: str, mailbox: str) -> SenderStanding:
+        raise CloudError("directory", "tenantNotLinked", "Tenant 'contoso' has no entraTenantId.")
+
+
+def test_the_reclaim_rules_sender_is_checked_when_a_save_names_it_anew() -> None:
+    fakes = Fakes()
+    ports = fakes.admin_ports()
+    seed.tenant(fakes)
+    emailing = TenantUpdate.model_validate({"reclaim": {"enabled": True, "emailUser": True,
+                                                        "mailbox": "it@contoso.com"}})  # fmt: skip
+    for standing, code in [("noMailbox", "mailboxNotEnabled"), ("policyExcludes", "sendAsDenied"),
+                           ("noUser", "mailboxNotFound")]:  # fmt: skip
+        fakes.notices.standings[(TENANT, "it@contoso.com")] = standing  # type: ignore[assignment]
+        with pytest.raises(ValidationFailed) as refused:
+            update_tenant(ports, TENANT, emailing, if_match=None)
+        [detail] = refused.value.details
+        assert (detail.code, detail.target) == (code, "reclaim.mailbox") and "it@contoso.com" in detail.message
+        assert fakes.tenants.get_tenant(TENANT).reclaim is None  # nothing saved
+    fakes.notices.mailboxes.add((TENANT, "it@contoso.com"))
+    assert update_tenant(ports, TENANT, emailing, if_match=None).reclaim is not None
+    # the sender lost its mailbox since: a save that keeps it is not held back (its sends say why instead)
+    fakes.notices.mailboxes.clear()
+    renamed = update_tenant(ports, TENANT, TenantUpdate.model_validate({"displayName": "Contoso Ltd"}), if_match=None)
+    assert renamed.reclaim is not None and renamed.reclaim.mailbox == "it@contoso.com"
+    # a tenant whose Graph cannot be asked yet keeps the sender it is given, unchecked
+    other = TenantUpdate.model_validate({"reclaim": {"enabled": True, "emailUser": True, "mailbox": "hr@contoso.com"}})
+    saved = update_tenant(fakes.admin_ports(notices=UnaskableNotices()), TENANT, other, if_match=None)
+    assert saved.reclaim is not None and saved.reclaim.mailbox == "hr@contoso.com"

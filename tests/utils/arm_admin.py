@@ -348,6 +348,12 @@ class Controls:
         body = {"seconds": seconds, "tenantId": self.tenant_id}
         assert self.session.put(f"{self.base}/timers/{name}", json=body, timeout=30).status_code == 200
 
+    def aggregate_windows365_reports(self) -> str:
+        """Windows 365 aggregates this tenant's Cloud PC reports now (its hourly run, early): its aggregatedDateTime."""
+        reply = self.session.post(f"{self.base}/tenants/{self.tenant_id}/cloudPCReports/aggregate", timeout=30)
+        assert reply.status_code == 200, reply.text
+        return str(reply.json()["aggregatedDateTime"])
+
     def cloud_pc_status(self, cloud_pc_id: str, status: str | None, seconds: float = 600) -> None:
         """Windows 365 at its own work on this tenant's Cloud PC: `status` for `seconds`, then the status it had
         (None: the work is done now)."""

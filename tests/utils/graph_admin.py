@@ -10,6 +10,7 @@ from azure_emulator.launcher import EmulatorProcess
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
+MAILBOX_SKU = "05e9a617-0261-4cee-bb44-138d3ef5d965"  # Microsoft 365 E3: its Exchange Online plan makes a mailbox
 
 
 class GraphAdminError(AssertionError):
@@ -58,13 +59,13 @@ class GraphAdmin:
             page = self.call("GET", link)
 
     # --- users and licenses ---------------------------------------------------------------------------
-    def create_user(self, name: str | None = None, *, usage_location: str = "US") -> str:
-        nickname = name or f"user{uuid.uuid4().hex[:8]}"
+    def create_user(self, name: str | None = None, *, usage_location: str = "US", upn: str | None = None) -> str:
+        nickname = name or (upn.split("@")[0] if upn else f"user{uuid.uuid4().hex[:8]}")
         body = {
             "accountEnabled": True,
             "displayName": nickname,
             "mailNickname": nickname,
-            "userPrincipalName": f"{nickname}@{self.tenant_id[:8]}.onmicrosoft.example",
+            "userPrincipalName": upn or f"{nickname}@{self.tenant_id[:8]}.onmicrosoft.example",
             "usageLocation": usage_location,
             "passwordProfile": {"forceChangePasswordNextSignIn": True, "password": uuid.uuid4().hex + "Aa1!"},
         }
@@ -86,6 +87,23 @@ class GraphAdmin:
         removes = [SERVICE_PLANS_BY_ID[p].sku_id for p in plan_ids]
         self.call("POST", f"{self.graph}/users/{user_id}/assignLicense", {"addLicenses": [], "removeLicenses": removes})
 
+    def give_mailbox(self, user_id: str) -> None:
+        """An Exchange Online mailbox: the user is licensed for a suite with Exchange Online (and no Cloud PC)."""
+        adds = [{"skuId": MAILBOX_SKU, "disabledPlans": []}]
+        self.call("POST", f"{self.graph}/users/{user_id}/assignLicense", {"addLicenses": adds, "removeLicenses": []})
+
+    def mailbox_user(self, name: str | None = None, *, upn: str | None = None) -> tuple[str, str]:
+        """A new user with a mailbox: its id and userPrincipalName."""
+        user_id = self.create_user(name, upn=upn)
+        self.give_mailbox(user_id)
+        return user_id, str(self.user(user_id)["userPrincipalName"])
+
+    def restrict_app_to(self, app_id: str, group_id: str, access_right: str = "RestrictAccess") -> None:
+        """Exchange's New-ApplicationAccessPolicy: the app's mail permissions reach only the group's members (an
+        emulator control: Exchange's policies are set in its PowerShell, not through Graph)."""
+        url = f"{self.emulator.base_url}/emulator/tenants/{self.tenant_id}/applicationAccessPolicies/{app_id}"
+        self.session.put(url, json={"groupId": group_id, "accessRight": access_right}).raise_for_status()
+
     def set_enabled_units(self, plan_id: str, units: int) -> None:
         """How many licenses of the plan's SKU the tenant has bought (an emulator control)."""
         self.session.put(self._units_url(plan_id), json={"units": units}).raise_for_status()
@@ -105,9 +123,9 @@ class GraphAdmin:
         return sorted(by_sku[lic["skuId"]] for lic in self.user(user_id)["assignedLicenses"] if lic["skuId"] in by_sku)
 
     # --- groups ------------------------------------------------------------------------------------------
-    def create_group(self, name: str | None = None) -> str:
+    def create_group(self, name: str | None = None, *, mail_enabled: bool = False) -> str:
         nickname = name or f"group{uuid.uuid4().hex[:8]}"
-        body = {"displayName": nickname, "mailEnabled": False, "mailNickname": nickname, "securityEnabled": True}
+        body = {"displayName": nickname, "mailEnabled": mail_enabled, "mailNickname": nickname, "securityEnabled": True}
         return str(self.call("POST", f"{self.graph}/groups", body)["id"])
 
     def delete_group(self, group_id: str) -> None:

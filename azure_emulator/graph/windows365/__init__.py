@@ -13,6 +13,7 @@ from azure_emulator.graph.windows365 import (
     device_images,
     gallery_images,
     recommendation_report,
+    report_aggregation,
     reports,
     snapshots,
     user_settings,
@@ -29,5 +30,6 @@ def register(ctx: Context, notify: Notify) -> None:
     device_images.register(ctx, routes)
     gallery_images.register(ctx, routes)
     snapshots.register(ctx, routes, notify)
+    report_aggregation.register(ctx)  # the reports show its last aggregation; a control takes one now
     reports.register(ctx, routes, notify)
     recommendation_report.register(ctx, routes, notify)

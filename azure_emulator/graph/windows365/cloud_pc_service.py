@@ -19,12 +19,14 @@ is evaluated whenever a tenant's Cloud PCs are read, from the times it began (no
   assigned to the user directly to the target size: `resizing` for the latency of `cloudPcProvisioning`, then
   `provisioned` on the target plan, the user's license swapped for one of the target's (a free unit is needed when
   it is asked). A license a group assigns is the admin's to move: the Cloud PC waits in `resizePendingLicense` until
-  the user holds the target's license and no longer the source's.
+  the user holds the target's license and no longer the source's. A target with a smaller disk is refused (400): the
+  page, "Resizing doesn't let you downsize disk space".
 - a user signs in to their Cloud PC by the control `POST /emulator/tenants/{tid}/cloudPCs/{id}/signIns` (404 for
   an unknown Cloud PC, 409 unless it is provisioned: "can be accessed by end users", cloudPcStatus): its
   `lastLoginResult` becomes `{time: now}` (https://learn.microsoft.com/graph/api/resources/cloudpcloginresult); with
   `{signInDateTime, signOutDateTime}` (UTC, Z) the control records a whole connection then, which the remote
-  connection report lists (reports.py), and the later sign-in is the last login. It is
+  connection report lists (reports.py) from the next hourly aggregation (report_aggregation.py), and the later
+  sign-in is the last login. It is
   beta's, and only on `$select`: a read without one leaves it out, as Graph's default properties do
   (https://learn.microsoft.com/graph/api/cloudpc-get?view=graph-rest-beta, examples 1 and 2); selected on a Cloud PC
   nobody signed in to, it is null.
@@ -43,7 +45,7 @@ from azure_emulator.graph import directory_rows, groups, licensing, skus, users
 from azure_emulator.graph.common import UNKNOWN_FUTURE_VALUE, GraphRoutes, bad_request, evolvable, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
-from azure_emulator.graph.windows365 import gallery_images, records
+from azure_emulator.graph.windows365 import gallery_images, records, report_aggregation
 from azure_emulator.server import ApiError, Context, Request, Response
 
 POLICIES = records.BASE + "/provisioningPolicies"
@@ -447,6 +449,11 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         if target.service_plan_id == doc["servicePlanId"]:
             raise bad_request("The Cloud PC already has the target service plan.", "BadRequest")
         source = next(sku for sku in skus.SKUS if sku.service_plan_id == doc["servicePlanId"])
+        # https://learn.microsoft.com/windows-365/enterprise/resize-cloud-pc: the OS disk can grow, never shrink
+        source_size, target_size = source.enterprise_size, target.enterprise_size
+        if source_size and target_size and target_size[2] < source_size[2]:
+            raise bad_request(f"The target service plan's {target_size[2]} GB disk is smaller than the Cloud PC's "
+                              f"{source_size[2]} GB: resizing cannot downsize disk space.", "BadRequest")  # fmt: skip
         user = users.get_user(store, request.tenant, doc["_userId"])
         by_group = licensing.inheriting_groups(user, source.sku_id)
         if not by_group and skus.free_units(store, request.tenant, target.sku_id) < 1:  # assignLicense's words
@@ -513,6 +520,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
             if not _iso_time(signed_in) or not _iso_time(signed_out) or signed_out < signed_in:
                 raise ApiError(400, "InvalidRequestContent", "'signInDateTime' and 'signOutDateTime' must be ISO 8601 "
                                "UTC times (Z), the sign-out not before the sign-in.")  # fmt: skip
+            report_aggregation.latest(ctx, tenant)  # the reports show it from the next aggregation on
             doc["_connections"] = [*(doc.get("_connections") or []), [signed_in, signed_out]]
         at = signed_in if signed_out is not None else iso_now(ctx)
         if at >= ((doc.get("lastLoginResult") or {}).get("time") or ""):

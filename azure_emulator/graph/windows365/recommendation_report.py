@@ -14,9 +14,14 @@ which columns it searches). The answer is the connection report's shape (reports
 
 A category, as Intune's page describes them (https://learn.microsoft.com/windows-365/enterprise/report-cloud-pc-recommendations):
 Underutilized, "less than 40 hours of active connected time over a 28 day period"; then by the Cloud PC's usage profile
-(`PUT /emulator/tenants/<tenant>/cloudPCs/<id>/usageProfile {cpuPercent, memoryPercent}`, its busy hours' use):
-Undersized, Oversized or Rightsized, by the emulator's own thresholds (the page names none: "an evolving model"), with
-the Enterprise plan one size up or down on the same disk as the recommended plan, none for a Rightsized one.
+(`PUT /emulator/tenants/<tenant>/cloudPCs/<id>/usageProfile {cpuPercent, memoryPercent, diskPercent?}`, its busy
+hours' use of CPU and memory and how full its disk is): Undersized, Oversized or Rightsized, by the emulator's own
+thresholds (the page names none: "an evolving model"). The recommended plan is the Enterprise plan one size up
+(Undersized) or down (Oversized) in vCPUs and RAM, or the same size when only the disk runs short (Undersized too), on
+the smallest disk that holds what is on this one with room to spare: a nearly full disk recommends a bigger one, a
+barely used one can recommend a smaller one, as the API page's example 2 recommends a 2vCPU/8GB/256GB Cloud PC the
+4vCPU/16GB/128GB plan (which resize cannot reach: cloud_pc_service.py); none for a Rightsized one.
+The report shows the last hourly aggregation (report_aggregation.py), not this moment.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Any
 from azure_emulator.graph import skus
 from azure_emulator.graph.common import GraphRoutes, bad_request
 from azure_emulator.graph.users import Notify
-from azure_emulator.graph.windows365 import records
+from azure_emulator.graph.windows365 import records, report_aggregation
 from azure_emulator.graph.windows365.cloud_pc_service import WORKING, Service
 from azure_emulator.graph.windows365.reports import report_time, whole_number
 from azure_emulator.server import ApiError, Context, Request, Response
@@ -39,30 +44,31 @@ REPORT_NAME = "cloudPcUsageCategoryReport"  # cloudPcRecommendationReportType's 
 COLUMNS = ("CloudPcId", "ManagedDeviceName", "UserPrincipalName", "ServicePlanId", "ServicePlanName", "UsageCategory",
            "RecommendedPlanId", "RecommendedPlanName")  # fmt: skip
 UNDERUTILIZED_HOURS, PERIOD = 40, dt.timedelta(days=28)
-# the emulator's own: undersized when the busy hours use 80% of the CPU or 90% of the memory, oversized when they use
-# under 20% of the CPU and under 40% of the memory
+# the emulator's own: undersized when the busy hours use 80% of the CPU or 90% of the memory, or the disk is 90% full;
+# oversized when they use under 20% of the CPU and under 40% of the memory; a recommended plan's disk the smallest that
+# what is on this one fills under 80% of
 UNDERSIZED_CPU, UNDERSIZED_MEMORY, OVERSIZED_CPU, OVERSIZED_MEMORY = 80, 90, 20, 40
-DEFAULT_PROFILE = {"cpuPercent": 50, "memoryPercent": 60}  # a Cloud PC no test has set a profile for: Rightsized
+FULL_DISK, ROOMY_DISK = 90, 0.8
+DEFAULT_PROFILE = {"cpuPercent": 50, "memoryPercent": 60, "diskPercent": 50}  # none set: Rightsized, disk kept
 CLAUSE = re.compile(r"^\s*\(?\s*(\w+)\s+eq\s+'([^']*)'\s*\)?\s*$", re.IGNORECASE)
-PLAN = re.compile(r"^CPC_E_(\d+)C_(\d+)GB_(\d+)GB$")  # an Enterprise plan's size in its part number
 
 
-def _size(part_number: str) -> tuple[int, int, int] | None:
-    match = PLAN.match(part_number)
-    return (int(match.group(1)), int(match.group(2)), int(match.group(3))) if match else None
-
-
-def _next_plan(service_plan_id: str, up: bool) -> skus.Sku | None:
-    """The Enterprise plan one size up (or down) with the same disk."""
+def _recommended(service_plan_id: str, step: int, disk_percent: float) -> skus.Sku | None:
+    """The Enterprise plan `step` sizes (vCPUs and RAM) up or down from this one, on the smallest disk its contents
+    fill under ROOMY_DISK of (else the largest); None past either end, or where that is this plan."""
     mine = next((sku for sku in skus.SKUS if sku.service_plan_id == service_plan_id), None)
-    size = _size(mine.part_number) if mine else None
-    if size is None:
+    size = mine.enterprise_size if mine else None
+    if mine is None or size is None:
         return None
-    same_disk = sorted(((found[:2], sku) for sku in skus.SKUS if (found := _size(sku.part_number))
-                        and found[2] == size[2]), key=lambda pair: pair[0])  # fmt: skip
-    if up:
-        return next((sku for cores_ram, sku in same_disk if cores_ram > size[:2]), None)
-    return next((sku for cores_ram, sku in reversed(same_disk) if cores_ram < size[:2]), None)
+    plans = [(found, sku) for sku in skus.SKUS if (found := sku.enterprise_size)]
+    sizes = sorted({found[:2] for found, _ in plans})
+    at = sizes.index(size[:2]) + step
+    if not 0 <= at < len(sizes):
+        return None
+    disks = sorted((found[2], sku) for found, sku in plans if found[:2] == sizes[at])
+    used_gb = size[2] * disk_percent / 100
+    chosen = next((sku for disk, sku in disks if used_gb < ROOMY_DISK * disk), disks[-1][1])
+    return None if chosen.service_plan_id == service_plan_id else chosen
 
 
 def _connected_hours(pc: dict[str, Any], now: dt.datetime) -> float:
@@ -73,15 +79,16 @@ def _connected_hours(pc: dict[str, Any], now: dt.datetime) -> float:
 
 
 def _row(pc: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    profile = pc.get("_usageProfile") or DEFAULT_PROFILE
-    cpu, memory = profile["cpuPercent"], profile["memoryPercent"]
+    profile = DEFAULT_PROFILE | (pc.get("_usageProfile") or {})
+    cpu, memory, disk = profile["cpuPercent"], profile["memoryPercent"], profile["diskPercent"]
     recommended = None
     if _connected_hours(pc, now) < UNDERUTILIZED_HOURS:
         category = "Underutilized"
-    elif cpu >= UNDERSIZED_CPU or memory >= UNDERSIZED_MEMORY:
-        category, recommended = "Undersized", _next_plan(pc["servicePlanId"], up=True)
+    elif cpu >= UNDERSIZED_CPU or memory >= UNDERSIZED_MEMORY or disk >= FULL_DISK:
+        step = 1 if cpu >= UNDERSIZED_CPU or memory >= UNDERSIZED_MEMORY else 0
+        category, recommended = "Undersized", _recommended(pc["servicePlanId"], step, disk)
     elif cpu < OVERSIZED_CPU and memory < OVERSIZED_MEMORY:
-        category, recommended = "Oversized", _next_plan(pc["servicePlanId"], up=False)
+        category, recommended = "Oversized", _recommended(pc["servicePlanId"], -1, disk)
     else:
         category = "Rightsized"
     return {"CloudPcId": pc["id"], "ManagedDeviceName": pc.get("managedDeviceName"),
@@ -135,9 +142,9 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             raise bad_request("'search' must be a string.", "BadRequest")
         top, skip = whole_number(body, "top", 1000), whole_number(body, "skip", 0)
         Service(ctx, request.tenant, notify).reconcile()  # the service's work up to now, as any read
-        now = dt.datetime.fromtimestamp(ctx.clock(), dt.UTC)
-        rows = [_row(pc, now) for pc in ctx.store.scan(records.CLOUD_PC, f"{request.tenant}/")
-                if pc["status"] in WORKING]  # fmt: skip
+        aggregated = report_aggregation.latest(ctx, request.tenant)
+        as_of = report_aggregation.moment(aggregated)
+        rows = [_row(pc, as_of) for pc in aggregated["cloudPcs"] if pc["status"] in WORKING]
         meets = any if join == "or" else all
         rows = [row for row in rows if not clauses or meets(str(row[c] or "").lower() == v for c, v in clauses)]
         named = [row for row in rows
@@ -160,14 +167,16 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
 
     @ctx.router.route("PUT", profile, operation="emulatorControl", api="emulator", auth=False)
     def put_profile(request: Request) -> Response:
-        """How much of its CPU and memory the Cloud PC's user works it to in the busy hours, in percent."""
+        """How much of its CPU and memory the Cloud PC's user works it to in the busy hours, and how full its disk is
+        (unless given, half), in percent."""
         body = request.json()
         if (
             not isinstance(body, dict)
-            or set(body) != {"cpuPercent", "memoryPercent"}
+            or not {"cpuPercent", "memoryPercent"} <= set(body) <= {"cpuPercent", "memoryPercent", "diskPercent"}
             or not all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100 for v in body.values())
         ):
-            raise ApiError(400, "InvalidRequestContent", "The body takes cpuPercent and memoryPercent, 0-100 each.")
+            raise ApiError(400, "InvalidRequestContent", "The body takes cpuPercent and memoryPercent, and "
+                           "diskPercent if wanted, 0-100 each.")  # fmt: skip
         return _with_profile(ctx, request, body)
 
     @ctx.router.route("DELETE", profile, operation="emulatorControl", api="emulator", auth=False)
@@ -179,6 +188,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
 def _with_profile(ctx: Context, request: Request, body: dict[str, Any] | None) -> Response:
     tenant, key = request.params["tid"], records.key(request.params["tid"], request.params["id"])
     with ctx.store.transaction():
+        report_aggregation.latest(ctx, tenant)  # a change shows from the next aggregation on
         doc = ctx.store.get(records.CLOUD_PC, key)
         if doc is None:
             raise ApiError(404, "ResourceNotFound", f"The Cloud PC '{request.params['id']}' was not found.")

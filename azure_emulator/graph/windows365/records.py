@@ -12,6 +12,7 @@ CLOUD_PC = "w365.cloudPc"
 SNAPSHOT = "w365.snapshot"
 USER_SETTING = "w365.userSetting"
 AUDIT_EVENT = "w365.auditEvent"
+REPORT_AGGREGATION = "w365.reportAggregation"  # keyed by the tenant alone: its reports' last aggregation
 
 
 def key(tenant: str, object_id: str) -> str:

@@ -1,6 +1,7 @@
 """Windows 365's remote connection report of a Cloud PC (beta:
 https://learn.microsoft.com/graph/api/cloudpcreports-getremoteconnectionhistoricalreports), computed from the
-connections the emulator's sign-in control records (cloud_pc_service.py).
+connections the emulator's sign-in control records (cloud_pc_service.py) as the last hourly aggregation saw them
+(report_aggregation.py): a connection recorded since shows after the next.
 
 POST `reports/getRemoteConnectionHistoricalReports` {filter, select?, orderBy?, top?, skip?}: the filter must name the
 Cloud PC (`CloudPcId eq '<id>'`, the page: "The CloudPcId filter is required") and may bound SignInDateTime or
@@ -21,7 +22,7 @@ from typing import Any
 
 from azure_emulator.graph.common import GraphRoutes, bad_request
 from azure_emulator.graph.users import Notify
-from azure_emulator.graph.windows365 import records
+from azure_emulator.graph.windows365 import records, report_aggregation
 from azure_emulator.graph.windows365.cloud_pc_service import Service
 from azure_emulator.server import Context, Request, Response
 
@@ -86,7 +87,7 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             raise bad_request(f"'select' must name columns of the report: {', '.join(COLUMNS)}.", "BadRequest")
         top, skip = whole_number(body, "top", 1000), whole_number(body, "skip", 0)
         Service(ctx, request.tenant, notify).reconcile()  # the service's work up to now, as any read
-        pc = ctx.store.get(records.CLOUD_PC, records.key(request.tenant, cloud_pc)) or {}
+        pc = report_aggregation.cloud_pc(report_aggregation.latest(ctx, request.tenant), cloud_pc)
         rows = []
         for signed_in_s, signed_out_s in pc.get("_connections") or []:
             signed_in, signed_out = report_time(signed_in_s), report_time(signed_out_s)

@@ -43,7 +43,8 @@ export const OPEN_STATUSES = ALERT_STATUSES.filter((status) => isOpen({ status }
 /** How one channel's notice fared, in a sentence: 'Delivered after 2 attempts', 'Failed after 5 attempts: …'. */
 export function deliveryWords(delivery) {
   const attempts = plural(delivery.attempts, 'attempt');
-  const error = delivery.lastError ? `: ${delivery.lastError}` : '';
+  // an error is a sentence of its own, with its full stop: the sentence around it gives the one shown
+  const error = delivery.lastError ? `: ${delivery.lastError.replace(/\.$/, '')}` : '';
   if (delivery.status === 'delivered') return `Delivered ${dateTime(delivery.deliveredDateTime)}, after ${attempts}.`;
   if (delivery.status === 'failed') return `Failed after ${attempts}${error}. The app stopped trying.`;
   if (!delivery.attempts) return 'Waiting to be sent.';

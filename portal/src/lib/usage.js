@@ -115,7 +115,8 @@ export function sortUsage(rows, order) {
 
 /**
  * The selected rows of the right-sizing report as bulk resizes: one per recommended plan (`targetServicePlanId`, its
- * Cloud PCs in report order), and the selected rows that recommend none (right-sized, never used: nothing to resize).
+ * Cloud PCs in report order), the selected rows whose recommended plan a resize cannot take (`notResizable`, each
+ * with its `notResizableReason`: skipped, not failed), and those that recommend none (right-sized, never used).
  */
 export function resizesByPlan(report, selected) {
   const chosen = report.filter((row) => selected.has(row.cloudPcId));
@@ -126,7 +127,8 @@ export function resizesByPlan(report, selected) {
   }
   return {
     resizes: [...byPlan].map(([targetServicePlanId, cloudPcIds]) => ({ targetServicePlanId, cloudPcIds })),
-    withoutPlan: chosen.filter((row) => !row.recommendedServicePlanId),
+    notResizable: chosen.filter((row) => !row.recommendedServicePlanId && row.notResizableReason),
+    withoutPlan: chosen.filter((row) => !row.recommendedServicePlanId && !row.notResizableReason),
   };
 }
 

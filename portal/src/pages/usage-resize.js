@@ -15,7 +15,7 @@ const body = (resize, cloudPcIds = resize.cloudPcIds) => ({ action: 'resize', cl
 export function ResizeToRecommended({ tenantId, report, selection, planName }) {
   const [review, setReview] = useState(null); // {key, plans: [{targetServicePlanId, accepted, refused}]}
   const [error, setError] = useState(null);
-  const { resizes, withoutPlan } = resizesByPlan(report, selection.value);
+  const { resizes, withoutPlan, notResizable } = resizesByPlan(report, selection.value);
   const key = JSON.stringify(resizes);
   const current = review?.key === key ? review : null; // another selection needs its own review
   if (!selection.value.size) return html`<p class="muted bulk-hint">Select Cloud PCs the report recommends another plan for to resize each to it.</p>`;
@@ -55,6 +55,8 @@ export function ResizeToRecommended({ tenantId, report, selection, planName }) {
     <h3 id="resize-heading" class="bulk-heading">${count(selection.value.size)} selected</h3>
     <p>${resizes.length ? resizes.map((resize) => `${count(resize.cloudPcIds.length)} to ${planName(resize.targetServicePlanId)}`).join('; ') : 'None of them has another plan recommended.'}${withoutPlan.length
       ? ` ${withoutPlan.length === 1 ? `${withoutPlan[0].displayName} has` : `${count(withoutPlan.length)} have`} no other plan recommended and ${withoutPlan.length === 1 ? 'is' : 'are'} left out.` : ''}</p>
+    ${notResizable.length > 0 && html`<ul class="refused">${notResizable.map((row) => html`<li key=${row.cloudPcId}>
+      <strong>${row.displayName}</strong> is left out: ${row.notResizableReason}</li>`)}</ul>`}
     <div class="bulk-controls">
       ${resizes.length > 0 && html`<${ActionButton} kind="secondary" onClick=${check} busyLabel="Reviewing…">Review resize to recommended</${ActionButton}>`}
       <button type="button" class="button subtle" onClick=${() => { selection.value = new Set(); }}>Clear selection</button>

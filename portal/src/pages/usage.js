@@ -106,6 +106,7 @@ function Evidence({ row }) {
       <li>CPU ${evidence.cpuP95Percent !== null && evidence.cpuP95Percent !== undefined ? percent(evidence.cpuP95Percent) : 'not measured'} at the 95th percentile <span class="muted">(${source(evidence.metricsSource)}, ${plural(evidence.hoursWithMetrics, 'hour')} measured)</span></li>
       <li>Free memory ${evidence.memoryAvailableP05Bytes !== null && evidence.memoryAvailableP05Bytes !== undefined ? gigabytes(evidence.memoryAvailableP05Bytes) : 'not measured'} of ${gigabytes(evidence.planMemoryBytes)} at the 5th percentile <span class="muted">(${source(evidence.metricsSource)})</span></li>`
       : html`<li class="muted">CPU and memory not read</li>`}
+    ${evidence.reportAggregatedAfter && html`<li class="muted">As Windows 365 last aggregated them, after ${dateTime(evidence.reportAggregatedAfter)}: its reports are aggregated hourly</li>`}
   </ul>`;
 }
 
@@ -124,6 +125,7 @@ function RightSizing({ tenantId }) {
       <span class="cell-line">${row.reason}</span>` },
     { label: 'Plan', render: (row) => html`${planName(row.servicePlanId)}
       ${row.recommendedServicePlanId ? html`<span class="cell-line recommended">Recommended: ${planName(row.recommendedServicePlanId)}</span>`
+        : row.notResizableReason ? html`<span class="cell-line">Not offered as a resize: ${row.notResizableReason}</span>`
         : html`<span class="muted cell-line">No other plan recommended</span>`}` },
     { label: 'Evidence', render: (row) => html`<${Evidence} row=${row} />` },
   ];

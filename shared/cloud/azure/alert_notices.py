@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from shared.cloud.azure.graph_client import GraphClients, error_of, seconds
 from shared.cloud.azure.transport import ca_bundle, tls_context
-from shared.ports.alerts import IpAddress, IpNetwork, ResolveHost, webhook_may_reach
+from shared.ports.alerts import IpAddress, IpNetwork, ResolveHost, SenderStanding, mailbox_refusal, webhook_may_reach
 from shared.ports.cloud_errors import NOT_ANSWERING, UNANSWERED, CloudError
 
 # a receiver answers a notice at once or not at all, and the app needs only its status: the whole call (name,
@@ -169,10 +169,26 @@ class AlertNotices:
         if response.status_code >= 400:
             raise error_of(MAIL_STEP, response)
 
-    def mailbox_exists(self, tenant_id: str, mailbox: str) -> bool:
+    def sender_standing(self, tenant_id: str, mailbox: str) -> SenderStanding:
+        """The mailbox's settings read (MailboxSettings.Read): Exchange answers for the mailbox as it would for a send,
+        application access policies included, since they scope that permission as they scope Mail.Send
+        (https://learn.microsoft.com/graph/auth-limit-mailbox-access). Without that permission, only whether the user
+        exists can be told."""
         client = self._graph.client(tenant_id)
-        path = f"users/{quote(mailbox, safe='@')}"
-        return client.get_or_none(path, step=MAIL_STEP, params={"$select": "id,mail"}) is not None
+        user = quote(mailbox, safe="@")
+        response = client.send("GET", f"users/{user}/mailboxSettings", step=MAIL_STEP)
+        if response.status_code < 400:
+            return "canSend"
+        error = error_of(MAIL_STEP, response)
+        refused = mailbox_refusal(error.code, str(error))
+        if refused is not None:
+            return refused
+        if error.permission_denied:
+            found = client.get_or_none(f"users/{user}", step=MAIL_STEP, params={"$select": "id"})
+            return "userExists" if found is not None else "noUser"
+        if response.status_code == 404:
+            return "noUser"
+        raise error
 
     def close(self) -> None:
         return None  # each notice's connection is closed with it

@@ -3,4 +3,4 @@ its directory subscriptions and its summary.
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
-__all__ = ["audit", "directory_subscriptions", "onboarding", "roles", "sites", "summary", "tenants"]
+__all__ = ["audit", "azure_scopes", "directory_subscriptions", "onboarding", "roles", "sites", "summary", "tenants"]

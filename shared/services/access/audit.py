@@ -14,10 +14,11 @@ import re
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from shared.models.access import AuditActor, AuditChange, AuditEvent, AuditRecord, AuditResult, Caller, Intent, RowKey
-from shared.ports.bundles import AuditPorts
+from shared.ports.access_stores import AuditEventStore
+from shared.ports.new_records import NewRecordPorts
 from shared.storage.change_capture import STAMP, ChangeCapture, Image, capturing, fingerprint
 
 SECRET_FIELD = re.compile(r"password|secret|credential|token|privatekey|apikey", re.IGNORECASE)
@@ -26,6 +27,13 @@ NOT_CHANGES = {"etag", "createdDateTime", "lastModifiedDateTime"}  # bookkeeping
 # longer than any request may run (host.json functionTimeout is 10 minutes): a pending event this old is
 # no longer under way
 INTERRUPTED_AFTER = timedelta(minutes=15)
+
+
+class AuditRecordPorts(NewRecordPorts, Protocol):
+    """The audit log's events, each stamped with the time and a fresh id."""
+
+    @property
+    def events(self) -> AuditEventStore: ...
 
 
 @dataclass(frozen=True)
@@ -62,7 +70,7 @@ def changes_of(before: Image | None, after: Image | None) -> list[AuditChange]:
     return changes
 
 
-def _record(ports: AuditPorts, caller: Caller, target: Target, result: AuditResult, **fields: Any) -> AuditRecord:
+def _record(ports: AuditRecordPorts, caller: Caller, target: Target, result: AuditResult, **fields: Any) -> AuditRecord:
     return AuditRecord(
         id=ports.new_id(),
         tenant_id=target.tenant_id,
@@ -77,14 +85,14 @@ def _record(ports: AuditPorts, caller: Caller, target: Target, result: AuditResu
     )
 
 
-def denied(ports: AuditPorts, caller: Caller, target: Target, error_code: str) -> AuditRecord:
+def denied(ports: AuditRecordPorts, caller: Caller, target: Target, error_code: str) -> AuditRecord:
     record = _record(ports, caller, target, "denied", error_code=error_code)
     ports.events.insert_event(record)
     return record
 
 
 def acted(
-    ports: AuditPorts, caller: Caller, target: Target, *, succeeded: bool, error_code: str | None = None
+    ports: AuditRecordPorts, caller: Caller, target: Target, *, succeeded: bool, error_code: str | None = None
 ) -> AuditRecord:
     """An action on one of the many items a request acts on (a session of a bulk action), recorded settled at once:
     it writes no row of the app's storage, so a pending event would have nothing to be settled from. Written outside
@@ -104,7 +112,7 @@ def recording(capture: Capture) -> AbstractContextManager[Capture | None]:
     return capturing(capture)
 
 
-def begin(ports: AuditPorts, caller: Caller, target: Target) -> tuple[AuditRecord, ChangeCapture]:
+def begin(ports: AuditRecordPorts, caller: Caller, target: Target) -> tuple[AuditRecord, ChangeCapture]:
     """Save the pending event; the capture stamps and remembers the request's writes."""
     pending = _record(ports, caller, target, "pending")
     ports.events.insert_pending(pending)
@@ -138,7 +146,7 @@ def _display_name(image: Image | None) -> str | None:
 
 
 def settle(
-    ports: AuditPorts,
+    ports: AuditRecordPorts,
     pending: AuditRecord,
     capture: ChangeCapture,
     *,
@@ -180,7 +188,7 @@ def happened(pending: AuditRecord, row: dict[str, Any] | None) -> bool:
     return bool(intended) and fingerprint({k: row.get(k) for k in intended}) == intended
 
 
-def settle_interrupted(ports: AuditPorts, *, now: datetime | None = None) -> int:
+def settle_interrupted(ports: AuditRecordPorts, *, now: datetime | None = None) -> int:
     """Settle the events whose requests stopped (a crash) between saving them and settling them."""
     older_than = (now or ports.clock()) - INTERRUPTED_AFTER
     settled = 0

@@ -4,37 +4,33 @@ Entra and ARM as the app itself sees them, and planned into a checklist with the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urlencode
 
 from shared.catalog.app_access import (
-    AZURE_ACTIONS,
     BUILT_IN_ROLES,
     CUSTOM_ROLE_NAME,
-    SERVICE_ROLES,
-    ActionScope,
     assignment_condition,
     custom_role,
     custom_role_command,
 )
 from shared.catalog.graph_permissions import EMAIL, RECLAIM, graph_permissions
 from shared.errors import ErrorDetail, NotFound, Unavailable, ValidationFailed
-from shared.models.connections import Connection
 from shared.models.onboarding import BuiltInAlternative, FoundTenant, OnboardingItem, OnboardingReport
 from shared.models.refused_work import RECONCILES
-from shared.models.sites import Site
 from shared.models.tenants import Tenant
 from shared.ports.alerts import AlertStore
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import AccessBackend, ServiceRoleCheck
-from shared.ports.bundles import TenantWatch
 from shared.ports.cloud_errors import CloudError
+from shared.ports.directory import TenantWatch
 from shared.ports.queues import EventPublisher
 from shared.ports.service_role_ports import ServiceRolePorts
 from shared.ports.stores import RefusedWorkStore, SiteStore
 from shared.ports.tenant_access import TenantLookup
+from shared.services.access.azure_scopes import ScopeCheck, absent_scope_fix, connection_subnets, scopes_of
 
 # a DNS name of labels and a top-level domain of letters, in either case, of at most 253 characters; its root dot
 # (one more) is taken and dropped. The lookup's query is documented from these, so what it offers is what is taken;
@@ -129,112 +125,6 @@ def admin_consent_url(ports: ConsentPorts, tenant: Tenant) -> str | None:
     return f"https://{ports.authority_host}/{entra_tenant_id}/v2.0/adminconsent?{query}"
 
 
-@dataclass(frozen=True)
-class ScopeCheck:
-    """One ARM scope the app works at, the actions it needs there, and those its roles lack (None: not known)."""
-
-    scope: str
-    subscription_id: str
-    resource_group: str | None
-    actions: tuple[str, ...]
-    reasons: tuple[str, ...]
-    missing: list[str] | None = None
-
-
-def asked_of_azure(ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
-                   ) -> list[ServiceRoleCheck]:  # fmt: skip
-    """The service roles the app's own Cloud PCs need, each held or not as ARM answers (not known without consent)."""
-    return [
-        replace(check, held=None if not consented else ports.access.service_role_held(
-            tenant_id, check.subscription_id, check.scope, check.role.app_id, check.role.role_definition_id))
-        for check in service_role_scopes(ports, tenant_id, sites)
-    ]  # fmt: skip
-
-
-def service_role_scopes(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
-    """Where a service's role is needed: Start VM on Connect's at the group of each site that holds a personal Spot
-    Group whose personal power stops hosts, or Cloud PCs of a policy whose power rules put them to sleep."""
-    wanted, token = set(), None
-    while ports.spot_groups is not None:
-        page, token = ports.spot_groups.list_spot_groups(tenant_id, top=100, skip_token=token)
-        wanted |= {g.site_id for g in page if g.personal_power is not None and g.personal_power.stops_hosts
-                   and g.user_type == "personal"}  # fmt: skip
-        if token is None:
-            break
-    wanted |= _sleeping_policies_sites(ports, tenant_id, sites)
-    groups = {(site.subscription_id, site.resource_group_name.lower()): site for site in sites if site.id in wanted}
-    return [
-        ServiceRoleCheck(role, sub, resource_group_scope(sub, group))
-        for (sub, group) in ((site.subscription_id, site.resource_group_name) for site in groups.values())
-        for role in SERVICE_ROLES
-    ]
-
-
-def _sleeping_policies_sites(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> set[str]:
-    """The sites a policy with power rules provisions in: its connections' sites, and its hosted regions' (a Cloud PC
-    on the hosted network is made in the tenant's first site of its region, build_settings.py)."""
-    if ports.policies is None:
-        return set()
-    found: set[str] = set()
-    for policy in ports.policies.list_all_policies(tenant_id):
-        if policy.power_rules is None or not policy.power_rules.stops_hosts:
-            continue
-        for config in policy.domain_join_configurations:
-            if config.region_name:
-                first = next((s.id for s in sites if s.region_name == config.region_name), None)
-                found |= {first} if first is not None else set()
-            elif ports.connections is not None and config.on_premises_connection_id:
-                connection = ports.connections.find_connection(tenant_id, config.on_premises_connection_id)
-                found |= {connection.site_id} if connection is not None else set()
-    return found
-
-
-def resource_group_scope(subscription_id: str, resource_group: str) -> str:
-    """A resource group's id, the scope a role is held at."""
-    return f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-
-
-def connections_of(ports: ServiceRolePorts, tenant_id: str) -> Iterable[Connection]:
-    """Every connection of the tenant, page after page."""
-    token = None
-    while ports.connections is not None:
-        page, token = ports.connections.list_connections(tenant_id, top=100, skip_token=token)
-        yield from page
-        if token is None:
-            return
-
-
-def scopes_of(sites: list[Site], subnets: Sequence[str] = (), subscriptions: Sequence[str] = ()) -> list[ScopeCheck]:
-    """Where the app works for these sites: each subscription (the sites' and those the tenant names before any site
-    is there, so that the site wizard can list them), each site's group, and the group of each network it places VMs
-    in (the sites' and the connections' `subnets`)."""
-    wanted: dict[str, ScopeCheck] = {}  # by lower-cased scope: ARM scopes are case-insensitive
-
-    def need(kind: ActionScope, subscription_id: str, resource_group: str | None) -> None:
-        scope = f"/subscriptions/{subscription_id}" + (f"/resourceGroups/{resource_group}" if resource_group else "")
-        found = wanted.setdefault(scope.lower(), ScopeCheck(scope, subscription_id, resource_group, (), ()))
-        items = [item for item in AZURE_ACTIONS if item.scope == kind]
-        wanted[scope.lower()] = replace(
-            found,
-            actions=tuple(dict.fromkeys([*found.actions, *(item.action for item in items)])),
-            reasons=tuple(dict.fromkeys([*found.reasons, *(item.reason for item in items)])),
-        )
-
-    for site in sites:
-        need("subscription", site.subscription_id, None)
-        need("resourceGroup", site.subscription_id, site.resource_group_name)
-    for subscription_id in subscriptions:  # after the sites: a subscription keeps its sites' spelling
-        need("subscription", subscription_id, None)
-    for subnet in [*(site.subnet_id for site in sites if site.subnet_id), *subnets]:
-        parts = str(subnet).strip("/").split("/")
-        need("network", parts[1], parts[3])
-    return [wanted[key] for key in sorted(wanted)]
-
-
-def _connection_subnets(ports: ServiceRolePorts, tenant_id: str) -> list[str]:
-    return [connection.subnet_id for connection in connections_of(ports, tenant_id) if connection.subnet_id]
-
-
 def uses_email(ports: OnboardingReportPorts, tenant: Tenant) -> bool:
     """Whether the app sends mail from the tenant's mailboxes: the reclaim rule e-mailing users, or an enabled alert
     rule with an e-mail channel."""
@@ -263,7 +153,7 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
     # checks verify), never as the app: the app needs Azure roles only where it provisions, and Windows 365's are
     # listed where its connections and images are
     sites = ports.sites.list_all_sites(tenant.id)
-    scopes = scopes_of(sites, _connection_subnets(ports, tenant.id), tenant.subscription_ids)
+    scopes = scopes_of(sites, connection_subnets(ports, tenant.id), tenant.subscription_ids)
     backend = ports.backends.of_tenant(tenant)
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
@@ -289,18 +179,6 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
             refused = [item for item in refused if item.work not in RECONCILES]
         report.refused_work = refused
     return report
-
-
-def _absent_scope_fix(check: ScopeCheck) -> str:
-    """A scope ARM does not know, asked with consent given: the group (or subscription) is not there to hold a role."""
-    if check.resource_group is None:
-        return (f"Azure shows the app no subscription {check.subscription_id}: check the subscription id, and that "
-                "the subscription is in this customer's tenant.")  # fmt: skip
-    return (
-        f"Azure knows no resource group {check.resource_group} in subscription {check.subscription_id}: create it "
-        f"(az group create --name {check.resource_group} --subscription {check.subscription_id} --location "
-        "<the site's region>) or point the site at one that exists; its role can be checked once it does."
-    )
 
 
 def plan_onboarding(
@@ -350,7 +228,7 @@ def plan_onboarding(
         items.append(OnboardingItem(
             kind="azureRole", name=CUSTOM_ROLE_NAME, scope=check.scope, status=status,
             reason="; ".join(check.reasons), missing_actions=check.missing or [],
-            fix=(_absent_scope_fix(check) if status == "unknown" and granted is not None else None)
+            fix=(absent_scope_fix(check) if status == "unknown" and granted is not None else None)
             if status != "missing" else (
                 f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with the "
                 "command given with this report (customRoleCommand; where the role exists already, run it as "

@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
 from shared.errors import Conflict, PreconditionFailed
 from shared.models.access import Caller, Me, Role, RoleAssignment, RoleAssignmentCreate, TenantRole
 from shared.models.tenants import Tenant
-from shared.ports.bundles import AccessPorts
+from shared.ports.access_stores import RoleAssignmentStore, TenantStore
 
 MAX_RETRIES = 5  # a delete racing another owner's delete is tried again from a fresh read
 
 
-def role_on(ports: AccessPorts, caller: Caller, tenant_id: str, *, max_age: float = 0.0) -> Role | None:
+class RolePorts(Protocol):
+    """Who holds which role in which tenant, and the tenants."""
+
+    @property
+    def role_assignments(self) -> RoleAssignmentStore: ...
+    @property
+    def tenants(self) -> TenantStore: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+    @property
+    def recent_reads(self) -> float: ...  # how old (seconds) a read-only request's tenant and role may be
+
+
+def role_on(ports: RolePorts, caller: Caller, tenant_id: str, *, max_age: float = 0.0) -> Role | None:
     if caller.organization_owner:
         return Role.OWNER
     assignment = ports.role_assignments.find_role_assignment(tenant_id, caller.principal_id, max_age=max_age)
     return assignment.role if assignment else None
 
 
-def standing(ports: AccessPorts, caller: Caller, tenant_id: str, *, only_reads: bool) -> tuple[Role, Tenant] | None:
+def standing(ports: RolePorts, caller: Caller, tenant_id: str, *, only_reads: bool) -> tuple[Role, Tenant] | None:
     """The caller's role on the tenant and the tenant; None when there is no such tenant or the caller holds no role
     on it. A request that only reads is judged on what this process read at most `ports.recent_reads` seconds ago
     (a tenant deleted or a role changed here counts at once, elsewhere within that time), since the gate's reads
@@ -29,7 +46,7 @@ def standing(ports: AccessPorts, caller: Caller, tenant_id: str, *, only_reads: 
 
 
 def tenant_page(
-    ports: AccessPorts, caller: Caller, *, top: int, skip_token: str | None
+    ports: RolePorts, caller: Caller, *, top: int, skip_token: str | None
 ) -> tuple[list[Tenant], str | None]:
     """A page of the tenants the caller holds a role on (an organization owner: every tenant)."""
     if caller.organization_owner:
@@ -38,7 +55,7 @@ def tenant_page(
     return ports.tenants.list_tenants_among([a.tenant_id for a in assignments], top=top, skip_token=skip_token)
 
 
-def visible_tenants(ports: AccessPorts, caller: Caller) -> list[TenantRole]:
+def visible_tenants(ports: RolePorts, caller: Caller) -> list[TenantRole]:
     """The tenants the caller holds a role on, by name (an organization owner sees every tenant)."""
     if caller.organization_owner:
         return [TenantRole(tenant_id=t.id, display_name=t.display_name, role=Role.OWNER) for t in _all(ports)]
@@ -50,11 +67,11 @@ def visible_tenants(ports: AccessPorts, caller: Caller) -> list[TenantRole]:
     return sorted(roles, key=lambda r: (r.display_name.lower(), r.tenant_id))
 
 
-def _all(ports: AccessPorts) -> list[Tenant]:
+def _all(ports: RolePorts) -> list[Tenant]:
     return sorted(ports.tenants.iter_tenants(), key=lambda t: (t.display_name.lower(), t.id))
 
 
-def me(ports: AccessPorts, caller: Caller) -> Me:
+def me(ports: RolePorts, caller: Caller) -> Me:
     return Me(
         principal_id=caller.principal_id,
         name=caller.name,
@@ -64,7 +81,7 @@ def me(ports: AccessPorts, caller: Caller) -> Me:
     )
 
 
-def assign_role(ports: AccessPorts, caller: Caller, tenant_id: str, body: RoleAssignmentCreate) -> RoleAssignment:
+def assign_role(ports: RolePorts, caller: Caller, tenant_id: str, body: RoleAssignmentCreate) -> RoleAssignment:
     assignment = RoleAssignment(
         id=body.principal_id,
         tenant_id=tenant_id,
@@ -77,13 +94,13 @@ def assign_role(ports: AccessPorts, caller: Caller, tenant_id: str, body: RoleAs
     return ports.role_assignments.insert_role_assignment(assignment)
 
 
-def make_first_owner(ports: AccessPorts, caller: Caller, tenant_id: str) -> RoleAssignment:
+def make_first_owner(ports: RolePorts, caller: Caller, tenant_id: str) -> RoleAssignment:
     """Whoever registers a tenant becomes its first owner, so the tenant has an owner to keep."""
     create = RoleAssignmentCreate(principal_id=caller.principal_id, principal_name=caller.name, role=Role.OWNER)
     return assign_role(ports, caller, tenant_id, create)
 
 
-def remove_role(ports: AccessPorts, tenant_id: str, assignment_id: str, *, if_match: str | None = None) -> None:
+def remove_role(ports: RolePorts, tenant_id: str, assignment_id: str, *, if_match: str | None = None) -> None:
     """Remove a role assignment; the last owner of a tenant stays (409), even against a concurrent removal."""
     for _ in range(MAX_RETRIES):
         assignment = ports.role_assignments.get_role_assignment(tenant_id, assignment_id)
@@ -107,5 +124,5 @@ def remove_role(ports: AccessPorts, tenant_id: str, assignment_id: str, *, if_ma
     raise Conflict("The tenant's owners keep changing; try again.", code="concurrentChange")
 
 
-def list_role_assignments(ports: AccessPorts, tenant_id: str) -> list[RoleAssignment]:
+def list_role_assignments(ports: RolePorts, tenant_id: str) -> list[RoleAssignment]:
     return sorted(ports.role_assignments.list_role_assignments(tenant_id), key=lambda a: (a.role.rank * -1, a.id))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import get_args
+from typing import Protocol, get_args
 
 from shared.models.cloud_pcs import CloudPcStatus
 from shared.models.refused_work import RefusedWork
@@ -18,12 +18,31 @@ from shared.models.summary import (
     TenantSummary,
 )
 from shared.models.tenants import Tenant
-from shared.ports.bundles import SummaryPorts
+from shared.ports.alerts import AlertStore
+from shared.ports.spot_pc_stores import SpotGroupStore
+from shared.ports.stores import CloudPcStore, ConnectionStore, RefusedWorkStore
 
 CLOUD_PC_STATUSES: tuple[str, ...] = get_args(CloudPcStatus)
 # a page of fewer tenants is counted tenant by tenant, in their partitions alone: read across every tenant, the page of
 # a customer's admin, who holds a role on one tenant of an MSP's hundreds, would read every other tenant's rows too
 ACROSS_FROM = 5
+
+
+class TenantSummaryPorts(Protocol):
+    """The rows a tenant's summary counts."""
+
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...
+    @property
+    def connections(self) -> ConnectionStore: ...
+    @property
+    def spot_groups(self) -> SpotGroupStore: ...
+    @property
+    def refusals(self) -> RefusedWorkStore: ...
+    @property
+    def alerts(self) -> AlertStore | None: ...  # its open alerts counted
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,7 @@ class TenantCounts:
     refused_work: list[RefusedWork]
 
 
-def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
+def tenant_summary(ports: TenantSummaryPorts, tenant: Tenant) -> TenantSummary:
     """The tenant's counts as of now, each collection read in the tenant's partition."""
     as_of = ports.clock()  # read before the counts: whatever changed before it is in them
     counts = TenantCounts(
@@ -52,7 +71,7 @@ def tenant_summary(ports: SummaryPorts, tenant: Tenant) -> TenantSummary:
     return summary_of(tenant, counts, as_of)
 
 
-def tenant_summaries(ports: SummaryPorts, tenants: list[Tenant]) -> list[TenantSummary]:
+def tenant_summaries(ports: TenantSummaryPorts, tenants: list[Tenant]) -> list[TenantSummary]:
     """The tenants' counts as of now, in their order: each collection read once across every tenant (whatever
     their number), its counts grouped by tenant and kept for these tenants only; fewer than ACROSS_FROM tenants
     each in its own partitions."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from shared.errors import Conflict
-from shared.models.tenants import Tenant, TenantCreate, TenantUpdate
+from shared.errors import Conflict, ValidationFailed
+from shared.models.tenants import ReclaimRule, Tenant, TenantCreate, TenantUpdate
 from shared.ports.access_stores import RoleAssignmentStore, TenantStore, UniqueValueStore
-from shared.ports.bundles import TenantWatch
+from shared.ports.alerts import NoticeSender
+from shared.ports.cloud_errors import CloudError
+from shared.ports.directory import TenantWatch
 from shared.ports.new_records import NewRecordPorts
 from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore, PolicyStore, SiteStore
+from shared.services.engine import mail_senders
 from shared.services.engine.updates import merge_patch, update_with_etag
 
 ENTRA_TENANT = "entraTenantId"  # the scope of unique Entra tenant ids
@@ -35,6 +38,8 @@ class TenantPorts(NewRecordPorts, Protocol):
     def images(self) -> DeviceImageStore: ...
     @property
     def policies(self) -> PolicyStore: ...
+    @property
+    def notices(self) -> NoticeSender: ...  # whether the app can send as the reclaim rule's sender
 
 
 def _claim_entra_id(ports: TenantPorts, entra_tenant_id: str | None, tenant_id: str) -> None:
@@ -104,6 +109,22 @@ def _check_backend_free(ports: TenantPorts, current: Tenant, updated: Tenant) ->
         )
 
 
+def _check_reclaim_sender(ports: TenantPorts, tenant: Tenant, before: ReclaimRule | None) -> None:
+    """A sender the reclaim rule names anew must be a mailbox the app can send as, where the tenant's Graph can tell:
+    a tenant not linked, or not consented to yet, is not asked (its sender is checked when a rule next names one)."""
+    rule = tenant.reclaim
+    if rule is None or not rule.email_user or not rule.mailbox:
+        return
+    if before is not None and before.email_user and (before.mailbox or "").lower() == rule.mailbox.lower():
+        return
+    try:
+        problems = mail_senders.sender_problems(ports.notices, tenant.id, rule.mailbox, "reclaim.mailbox")
+    except CloudError:
+        return
+    if problems:
+        raise ValidationFailed.of(*problems)
+
+
 def create_tenant(ports: TenantPorts, data: TenantCreate, *, dry_run: bool = False) -> Tenant:
     now = ports.clock()
     tenant = Tenant(id=ports.new_id(), created_date_time=now, last_modified_date_time=now, **data.model_dump())
@@ -130,6 +151,7 @@ def update_tenant(
         updated = merge_patch(current, patch, TenantCreate, ports.clock())
         _check_entra_free(ports, updated.entra_tenant_id, tenant_id)
         _check_backend_free(ports, current, updated)
+        _check_reclaim_sender(ports, updated, current.reclaim)
         return updated
 
     def save(tenant: Tenant, etag: str | None) -> Tenant:

@@ -8,7 +8,7 @@ from shared.models.sites import Site
 from shared.models.tenants import BackendName
 from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.service_role_ports import ServiceRolePorts
-from shared.services.access import onboarding
+from shared.services.access import azure_scopes
 from shared.services.backends.azure_cloud_pcs import AzureCloudPcWork
 from shared.services.backends.azure_configuration import AzureConfiguration
 
@@ -21,7 +21,7 @@ class AzureAccess:
         subscriptions: Sequence[str] = (),
     ) -> list[ServiceRoleCheck]:  # fmt: skip
         # Start VM on Connect's role is wanted at sites' groups only: a subscription named alone asks nothing of it
-        return onboarding.asked_of_azure(ports, tenant_id, sites, consented=consented)
+        return azure_scopes.asked_of_azure(ports, tenant_id, sites, consented=consented)
 
 
 class AzureBackend:

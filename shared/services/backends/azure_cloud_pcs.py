@@ -22,7 +22,14 @@ from shared.ports.cloud_pc_work_ports import (
     Windows365CloudPcPorts,
 )
 from shared.ports.windows365 import Windows365Recommendation
-from shared.services.cloud_pcs import cloud_pc_actions, cloud_pc_sleep, desktop_brokering, lifecycle, reconcile
+from shared.services.cloud_pcs import (
+    cloud_pc_actions,
+    cloud_pc_sleep,
+    desktop_brokering,
+    lifecycle,
+    reconcile,
+    vm_actions,
+)
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs.timeline import save_move
 
@@ -76,7 +83,7 @@ class AzureCloudPcWork:
     ) -> Performed:
         if action in ("retry", "reprovision"):
             return Performed(cloud_pc, provisioning_run=cloud_pc.run if cloud_pc.status == "pendingProvision" else None)
-        if action in cloud_pc_actions.PHASES:
+        if action in vm_actions.PHASES:
             run = VmActionRun(
                 tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id, action=action, request_id=request_id,
                 from_service_plan_id=cloud_pc.resize_from_service_plan_id if action == "resize" else None,

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from shared.models.access import AuditActor, AuditRecord
+from shared.ports.access_stores import AuditLog
 from shared.ports.cloud_pc_work_ports import TimelinePorts, Windows365CloudPcPorts
-from shared.ports.engine_ports import AuditLog
 from shared.ports.stores import PolicyStore
 from shared.ports.windows365 import Windows365AuditEvent
 from shared.services.cloud_pcs.timeline import timeline_event

@@ -11,7 +11,7 @@ from shared.catalog.app_access import WINDOWS365_ROLES, ServiceRole
 from shared.models.sites import Site
 from shared.ports.backend_facets import ServiceRoleCheck
 from shared.ports.service_role_ports import ServiceRolePorts
-from shared.services.access.onboarding import connections_of, resource_group_scope
+from shared.services.access.azure_scopes import connections_of, resource_group_scope
 
 
 @dataclass

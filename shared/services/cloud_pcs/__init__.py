@@ -21,4 +21,5 @@ __all__ = [
     "restore_points",
     "timeline",
     "usage_reports",
+    "vm_actions",
 ]

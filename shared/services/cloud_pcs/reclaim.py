@@ -30,15 +30,16 @@ from shared.errors import PreconditionFailed
 from shared.models.access import AuditActor, AuditChange, AuditRecord
 from shared.models.cloud_pcs import PROVISIONED, CloudPc
 from shared.models.tenants import ReclaimPreview, ReclaimRule, Tenant
+from shared.ports.access_stores import AuditLog
 from shared.ports.alerts import NoticeSender
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import GracePorts
 from shared.ports.directory import Directory, DirectoryUser, LicenseAssignment
-from shared.ports.engine_ports import AuditLog
 from shared.ports.progress import Progress
 from shared.ports.stores import PolicyStore
 from shared.services.cloud_pcs import lifecycle
 from shared.services.cloud_pcs.timeline import record
+from shared.services.engine.mail_senders import refused_sender
 
 log = logging.getLogger(__name__)
 ACTOR = AuditActor(principal_id="reclaimUnused", name="The tenant's reclaim rule")
@@ -200,7 +201,9 @@ def _email(ports: ReclaimPorts, mailbox: str, cloud_pc: CloudPc, why: str) -> st
     try:
         ports.notices.send_mail(cloud_pc.tenant_id, mailbox, [cloud_pc.user_principal_name], subject, body)
     except CloudError as exc:
-        return f"the e-mail to its user from {mailbox} failed ({exc.code})"
+        refused = refused_sender(exc, mailbox)  # the admin's to fix: said in words
+        return f"the e-mail to its user was not sent: {refused}" if refused else \
+            f"the e-mail to its user from {mailbox} failed ({exc.code})"  # fmt: skip
     return f"its user was e-mailed from {mailbox}"
 
 

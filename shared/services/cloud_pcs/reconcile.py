@@ -23,12 +23,12 @@ from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWorkKind
 from shared.models.tenants import Tenant
+from shared.ports.access_stores import AuditLog
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import DirectoryChangePorts, TimelinePorts
 from shared.ports.directory import Directory, DirectoryUser
-from shared.ports.engine_ports import AuditLog
 from shared.ports.queues import EventPublisher
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle

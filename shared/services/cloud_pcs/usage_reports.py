@@ -7,17 +7,30 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.cloud_pcs import CloudPc
 from shared.models.usage import CloudPcUsage, DailyUsage, UsageDay, UserUsage
-from shared.ports.bundles import UsagePorts
+from shared.ports.stores import CloudPcStore, ListPages, UsageStore
 
 K = TypeVar("K")
 V = TypeVar("V")
 DEFAULT_DAYS = 30
 MAX_DAYS = 90
+
+
+class UsageReportPorts(Protocol):
+    """The Cloud PCs' measured use, made whole, then paged."""
+
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...
+    @property
+    def usage(self) -> UsageStore: ...
+    @property
+    def pages(self) -> ListPages: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 @dataclass(frozen=True)
@@ -39,14 +52,14 @@ def day_range(asked_from: str | None, asked_to: str | None, today: date) -> DayR
 
 
 def cloud_pc_usage(
-    ports: UsagePorts, tenant_id: str, days: DayRange, *, top: int, skip_token: str | None
+    ports: UsageReportPorts, tenant_id: str, days: DayRange, *, top: int, skip_token: str | None
 ) -> tuple[list[CloudPcUsage], str | None]:
     """Every Cloud PC of the tenant, used or not, by user then name."""
     return ports.pages.page(_every_cloud_pc(ports, tenant_id, days), top=top, skip_token=skip_token)
 
 
 def user_usage(
-    ports: UsagePorts, tenant_id: str, days: DayRange, *, top: int, skip_token: str | None
+    ports: UsageReportPorts, tenant_id: str, days: DayRange, *, top: int, skip_token: str | None
 ) -> tuple[list[UserUsage], str | None]:
     """Each user with a Cloud PC: the sum of their Cloud PCs'."""
     every = _every_cloud_pc(ports, tenant_id, days)
@@ -55,14 +68,14 @@ def user_usage(
     return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
-def daily_usage(ports: UsagePorts, tenant_id: str, days: DayRange) -> list[DailyUsage]:
+def daily_usage(ports: UsageReportPorts, tenant_id: str, days: DayRange) -> list[DailyUsage]:
     """Every day of the range, the days nobody connected too."""
     rows = _by(ports.usage.list_usage_days(tenant_id, days.first, days.last), lambda d: d.day)
     span = (days.last - days.first).days + 1
     return [_of_day(day, rows.get(day, [])) for day in (days.first + timedelta(days=n) for n in range(span))]
 
 
-def _every_cloud_pc(ports: UsagePorts, tenant_id: str, days: DayRange) -> list[CloudPcUsage]:
+def _every_cloud_pc(ports: UsageReportPorts, tenant_id: str, days: DayRange) -> list[CloudPcUsage]:
     """The range's rows and the tenant's Cloud PCs, each read once and whole: a report is made whole, then paged."""
     now = ports.clock()
     rows = _by(ports.usage.list_usage_days(tenant_id, days.first, days.last), lambda d: d.cloud_pc_id)

@@ -9,12 +9,14 @@ from calendar import monthrange
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.costs import GROUP_BYS, CostFigures, CostGroup, CostReport, PowerRecord, PricesUsed, WaitingBuild
 from shared.models.image_sets import ImageSet
-from shared.ports.bundles import CostPorts
+from shared.ports.costs import PowerRecordStore, PriceStore
+from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
+from shared.ports.stores import CloudPcStore, SiteStore
 from shared.services.costs.costing import Costing, Names, PriceBook, costing, rows
 
 T = TypeVar("T")
@@ -22,6 +24,27 @@ MAX_MONTHS = 13
 WAITING_WARNING = timedelta(hours=24)
 CSV_COLUMNS = ("key", "kind", "displayName", "actual", "baseline", "savings", "schedules", "onDemand", "spot", "sleep",
                "runningHours", "estimate")  # fmt: skip
+
+
+class CostReportPorts(Protocol):
+    """The power records and prices a cost report meters, and the rows that name what was metered."""
+
+    @property
+    def power_records(self) -> PowerRecordStore: ...
+    @property
+    def prices(self) -> PriceStore: ...
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...
+    @property
+    def spot_groups(self) -> SpotGroupStore: ...
+    @property
+    def image_sets(self) -> ImageSetStore: ...
+    @property
+    def sites(self) -> SiteStore: ...
+    @property
+    def currencies(self) -> Sequence[str]: ...  # the COST_CURRENCIES setting: the first is the default
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 @dataclass(frozen=True)
@@ -58,8 +81,8 @@ def cost_query(
 
 
 def tenant_report(
-    ports: CostPorts, tenant_id: str, first: date, last: date, *, group_by: str = "day", currency: str | None = None,
-    spot_group_id: str | None = None,
+    ports: CostReportPorts, tenant_id: str, first: date, last: date, *, group_by: str = "day",
+    currency: str | None = None, spot_group_id: str | None = None,
 ) -> CostReport:  # fmt: skip
     """The tenant's costs from `first` to `last` (both included, up to now), grouped as asked; `spot_group_id`: that
     group's hosts alone. Waiting builds are the tenant's now, so a range that ends before today shows none."""
@@ -83,7 +106,7 @@ def tenant_report(
 
 
 def tenant_totals(
-    ports: CostPorts, tenant_id: str, ranges: Sequence[tuple[date, date]], prices: PriceBook
+    ports: CostReportPorts, tenant_id: str, ranges: Sequence[tuple[date, date]], prices: PriceBook
 ) -> list[CostFigures]:
     """The tenant's total over each range (first and last day, up to now), its records read once for them all and
     the prices, the same for every tenant, read by the caller."""
@@ -117,7 +140,7 @@ def _figures(figures: CostFigures | CostGroup) -> tuple[object, ...]:
             causes.sleep, figures.running_hours, "true" if figures.estimate else "false")  # fmt: skip
 
 
-def _names(ports: CostPorts, tenant_id: str, group_by: str, spot_group_id: str | None) -> Names:
+def _names(ports: CostReportPorts, tenant_id: str, group_by: str, spot_group_id: str | None) -> Names:
     """Only the names the grouping shows, each list read once."""
     spot_groups: dict[str, str] = {}
     if group_by in ("spotGroup", "cloudPc"):
@@ -131,7 +154,7 @@ def _names(ports: CostPorts, tenant_id: str, group_by: str, spot_group_id: str |
 
 
 def _waiting_builds(
-    ports: CostPorts, tenant_id: str, records: Sequence[PowerRecord], prices: PriceBook, now: datetime
+    ports: CostReportPorts, tenant_id: str, records: Sequence[PowerRecord], prices: PriceBook, now: datetime
 ) -> list[WaitingBuild]:
     """Each image-set version waiting for the admin's customization, with what its build VM has cost so far."""
     waiting = []

@@ -10,8 +10,7 @@ from datetime import date, timedelta
 
 from shared.errors import ErrorDetail, ValidationFailed
 from shared.models.costs import TenantCosts
-from shared.ports.bundles import CostPorts
-from shared.services.costs.cost_reports import cost_query, tenant_totals
+from shared.services.costs.cost_reports import CostReportPorts, cost_query, tenant_totals
 from shared.services.costs.costing import PriceBook
 
 # a month whose month before is a date too: from 0001-02 on
@@ -40,7 +39,7 @@ def month_query(
     return MonthQuery(month, currency)
 
 
-def tenant_costs(ports: CostPorts, tenants: Mapping[str, str], query: MonthQuery) -> list[TenantCosts]:
+def tenant_costs(ports: CostReportPorts, tenants: Mapping[str, str], query: MonthQuery) -> list[TenantCosts]:
     """Each tenant (id: display name) in the order given, with the month's and the month before's totals."""
     previous = (query.month - timedelta(days=1)).replace(day=1)
     months = [(first, _last_day(first)) for first in (query.month, previous)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol
 
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, ServicePlan
 from shared.catalog.windows365_prices import WINDOWS365_PRICES
@@ -15,7 +16,10 @@ from shared.models.session_hosts import HOST_DISK_GB
 from shared.models.session_policies import PersonalPower
 from shared.models.spot_groups import DEFAULT_SESSIONS, DEFAULT_VM_SIZES, SpotGroup
 from shared.models.usage import UsageDay
-from shared.ports.bundles import CostPorts
+from shared.ports.access_stores import TenantStore
+from shared.ports.costs import PriceStore
+from shared.ports.spot_pc_stores import SpotGroupStore
+from shared.ports.stores import CloudPcStore, ListPages, PolicyStore, SiteStore, UsageStore
 from shared.services.costs.cost_reports import cost_query
 from shared.services.costs.costing import HOURS_PER_MONTH, PriceBook
 from shared.services.costs.power_records import premium_ssd_tier
@@ -32,8 +36,33 @@ LIGHT_USE_HOURS = 40.0
 HELD = {"windows365": "the {} licence", "azure": "{} for their azure Cloud PC", "pooled": "{} for their pooled seat"}
 
 
+class UserCostPorts(Protocol):
+    """Each user's measured hours beside what their Cloud PC or Spot Group desktop costs."""
+
+    @property
+    def prices(self) -> PriceStore: ...
+    @property
+    def tenants(self) -> TenantStore: ...
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...
+    @property
+    def spot_groups(self) -> SpotGroupStore: ...
+    @property
+    def sites(self) -> SiteStore: ...
+    @property
+    def usage(self) -> UsageStore: ...
+    @property
+    def policies(self) -> PolicyStore: ...  # their power rules: the hours an azure Cloud PC would run
+    @property
+    def pages(self) -> ListPages: ...
+    @property
+    def currencies(self) -> Sequence[str]: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+
 def user_costs(
-    ports: CostPorts, tenant_id: str, asked_from: str | None, asked_to: str | None, asked_currency: str | None, *,
+    ports: UserCostPorts, tenant_id: str, asked_from: str | None, asked_to: str | None, asked_currency: str | None, *,
     top: int, skip_token: str | None,
 ) -> tuple[list[UserCostComparison], str | None]:  # fmt: skip
     """Each user with a Cloud PC, by name, over the range asked (by default the last 30 days to today), their
@@ -58,7 +87,7 @@ def user_costs(
     return ports.pages.page(compared, top=top, skip_token=skip_token)
 
 
-def _pooled_groups(ports: CostPorts, tenant_id: str) -> list[SpotGroup]:
+def _pooled_groups(ports: UserCostPorts, tenant_id: str) -> list[SpotGroup]:
     found, token = [], None
     while True:
         page, token = ports.spot_groups.list_spot_groups(tenant_id, top=100, skip_token=token)

@@ -18,6 +18,7 @@ from shared.models.alerts import ORGANIZATION, Alert, AlertDelivery, AlertRule, 
 from shared.ports.alerts import AlertDeliveryQueue, NoticeSender
 from shared.ports.cloud_errors import CloudError
 from shared.ports.secret_store import SecretStore
+from shared.services.engine import mail_senders
 from shared.services.engine.updates import update_with_etag
 from shared.services.monitoring import alert_channels
 from shared.services.monitoring.alert_transitions import CHANNEL_DELIVERIES
@@ -71,8 +72,8 @@ def backoff_s(attempts: int, retry_after_s: float | None = None) -> float | None
 
 
 def _failure(exc: Exception) -> Failure:
-    """How a send failed: a CloudError as its status says, a missing secret for good, anything else (a vault that did
-    not answer) worth another attempt."""
+    """How a send failed: a CloudError as its status says; a missing secret, or a mailbox Exchange will not send
+    from, for good and in the admin's words; anything else (a vault that did not answer) worth another attempt."""
     if isinstance(exc, CloudError):
         return Failure(f"{exc.code}: {exc}"[:ERROR_MAX], exc.transient, exc.retry_after_s)
     if isinstance(exc, DomainError):
@@ -85,8 +86,11 @@ async def _send(ports: AlertDeliveryPorts, alert: Alert, rule: AlertRule, messag
     notice = alert_channels.notice_of(alert, rule, message.event, ports.portal_url)
     if channel.kind == "email":
         mail = alert_channels.email(notice)
-        await asyncio.to_thread(ports.notices.send_mail, alert.tenant_id, str(channel.mailbox), channel.to,
-                                mail.subject, mail.html)  # fmt: skip
+        try:
+            await asyncio.to_thread(ports.notices.send_mail, alert.tenant_id, str(channel.mailbox), channel.to,
+                                    mail.subject, mail.html)  # fmt: skip
+        except CloudError as exc:  # a mailbox Exchange will not send from: given up at once, the reason in words
+            raise mail_senders.refused_sender(exc, str(channel.mailbox)) or exc from None
         return
     # a secret (a webhook's signing key, a Teams channel's address) is read at each send, so a changed one applies
     # at once; it is never logged

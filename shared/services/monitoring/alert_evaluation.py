@@ -36,7 +36,6 @@ from shared.models.spot_groups import SpotGroup
 from shared.models.tenants import Tenant
 from shared.ports.access_stores import TenantStore
 from shared.ports.alerts import AlertDeliveryQueue, AlertStore
-from shared.ports.bundles import OnboardingPorts
 from shared.ports.directory import Directory, LicenseAssignment
 from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupScheduleStore, SpotGroupStore
 from shared.ports.stores import CloudPcStore, ConnectionStore, DeviceImageStore
@@ -76,7 +75,7 @@ class EvaluationPorts(Protocol):
     @property
     def licenses(self) -> LicenseAssignment: ...
     @property
-    def onboarding(self) -> OnboardingPorts: ...
+    def onboarding(self) -> onboarding.OnboardingReportPorts: ...
     @property
     def clock(self) -> Callable[[], datetime]: ...
     @property

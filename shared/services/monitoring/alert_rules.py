@@ -32,6 +32,7 @@ from shared.models.alerts import (
 from shared.ports.access_stores import TenantStore
 from shared.ports.alerts import AlertStore, NoticeSender, webhook_may_reach
 from shared.ports.secret_store import SecretStore
+from shared.services.engine import mail_senders
 from shared.services.engine.updates import update_with_etag
 from shared.services.monitoring.alert_transitions import ALERTS
 
@@ -46,7 +47,7 @@ class RulePorts(Protocol):
     @property
     def secrets(self) -> SecretStore: ...  # a webhook's secret, write-only
     @property
-    def notices(self) -> NoticeSender: ...  # whether an e-mail channel's mailbox exists
+    def notices(self) -> NoticeSender: ...  # whether the app can send as an e-mail channel's mailbox
     @property
     def clock(self) -> Callable[[], datetime]: ...
     @property
@@ -171,10 +172,8 @@ def _checked(
                 problems.append(ErrorDetail("channelNotForOrganization", "An organization rule notifies through "
                                             "webhooks and Teams only: e-mail is sent from a mailbox of a tenant's "
                                             "own.", f"{where}.kind"))  # fmt: skip
-            elif not ports.notices.mailbox_exists(tenant_id, channel.mailbox):
-                problems.append(ErrorDetail("mailboxNotFound", f"No mailbox '{channel.mailbox}' in the tenant: "
-                                            "e-mail is sent from a user or shared mailbox of its own.",
-                                            f"{where}.mailbox"))  # fmt: skip
+            else:
+                problems += mail_senders.sender_problems(ports.notices, tenant_id, channel.mailbox, f"{where}.mailbox")
             kept.append(StoredChannel(kind="email", mailbox=channel.mailbox, to=channel.to))
             continue
         if channel.kind == "teams":  # its address is its secret: a masked one sent back keeps the one stored

@@ -1,7 +1,8 @@
 """Right-sizing: a provisioned Cloud PC's class over a window, from its connections and its VM's CPU and memory.
 
 Pure: the figures come in (the Cloud PC record, the usage rows, the VM's metrics or Windows 365's own verdict), a
-class, a reason and the plan one step up or down come out. The thresholds are Windows 365's own right-sizing
+class, a reason and the plan one step up or down come out; a plan Windows 365 recommends that a resize cannot reach (a
+smaller disk) is named with why, not offered as the resize. The thresholds are Windows 365's own right-sizing
 categories' in spirit (undersized, oversized, underutilized:
 https://learn.microsoft.com/windows-365/enterprise/report-cloud-pc-recommendations), with figures an admin can check
 against Azure Monitor's charts; where Windows 365 itself judged a Cloud PC (its recommendation report), its verdict
@@ -13,7 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.catalog.service_plans import SERVICE_PLANS, SERVICE_PLANS_BY_WINDOWS365_ID, ServicePlan
+from shared.catalog.service_plans import (
+    SERVICE_PLANS,
+    SERVICE_PLANS_BY_WINDOWS365_ID,
+    ServicePlan,
+    disk_shrink_refusal,
+)
 from shared.models.cloud_pcs import CloudPc
 from shared.models.right_sizing import CloudPcRightSizing, RightSizingClass, RightSizingEvidence
 from shared.ports.vm_metrics import VmUsage
@@ -31,6 +37,10 @@ CPU_UNDERSIZED_PERCENT, CPU_OVERSIZED_PERCENT = 80.0, 20.0
 # over 60% even the busy hours use well under half of it
 MEMORY_UNDERSIZED_FREE, MEMORY_OVERSIZED_FREE = 0.10, 0.60
 MIN_HOURS_OF_METRICS = 8  # a working day of points at least before a size is judged
+# Windows 365's reports are aggregated ones (https://learn.microsoft.com/graph/api/resources/cloudpcreportname); no
+# page found says how often: hourly, as issue #72 has it, so a figure read may be up to an hour old
+WINDOWS365_AGGREGATION = timedelta(hours=1)
+ALREADY_HAS_IT = "It already has the recommended plan: Windows 365 judged it before its last resize."
 # Windows 365's usage categories (its recommendation report's UsageCategory,
 # https://learn.microsoft.com/graph/api/cloudpcreport-retrievecloudpcrecommendationreports?view=graph-rest-beta) as the
 # app's classes; Underutilized is "less than 40 hours of active connected time over a 28 day period" (the Intune page
@@ -102,14 +112,20 @@ def classify(
         evidence = evidence.model_copy(update={
             "metrics_source": "windows365Report", "usage_category": recommendation.usage_category,
             "recommended_plan_name": recommendation.recommended_plan_name,
+            "report_aggregated_after": now - WINDOWS365_AGGREGATION,
         })  # fmt: skip
 
     def judged(kind: RightSizingClass, reason: str, recommended: ServicePlan | str | None = None) -> CloudPcRightSizing:
+        """A plan a resize cannot reach is named, with why, and not offered as the resize's target."""
+        target, refusal = recommended, None
+        if isinstance(recommended, ServicePlan):  # its own plan: a report aggregated before its last resize
+            refusal = ALREADY_HAS_IT if recommended.id == plan.id else \
+                disk_shrink_refusal(plan, recommended, "the recommended ")  # fmt: skip
+            target = None if refusal else recommended.id
         return CloudPcRightSizing(
             cloud_pc_id=cloud_pc.id, display_name=cloud_pc.display_name,
             user_principal_name=cloud_pc.user_principal_name, service_plan_id=plan.id, classification=kind,
-            reason=reason, evidence=evidence,
-            recommended_service_plan_id=recommended.id if isinstance(recommended, ServicePlan) else recommended,
+            reason=reason, evidence=evidence, recommended_service_plan_id=target, not_resizable_reason=refusal,
         )  # fmt: skip
 
     provisioned = cloud_pc.provisioned_date_time

@@ -3,15 +3,37 @@ its VM's metrics read in batches (azure backend) or by Windows 365's own recomme
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
 from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import Conflict, Unavailable
 from shared.models.cloud_pcs import PROVISIONED, CloudPc
 from shared.models.right_sizing import CloudPcRightSizing
 from shared.models.tenants import Tenant
-from shared.ports.bundles import RightSizingPorts
+from shared.ports.backend_choice import BackendChoice
+from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
-from shared.ports.vm_metrics import MeteredVm, VmUsage
+from shared.ports.cloud_pc_work_ports import Windows365CloudPcPorts
+from shared.ports.stores import CloudPcStore, ListPages
+from shared.ports.vm_metrics import MeteredVm, VmMetrics, VmUsage
 from shared.services.monitoring.right_sizing import WINDOW, classify
+
+
+class RightSizingReportPorts(Windows365CloudPcPorts, Protocol):
+    """The Cloud PCs, their VMs' measured load, and what their backend says of their sizes."""
+
+    @property
+    def cloud_pcs(self) -> CloudPcStore: ...
+    @property
+    def metrics(self) -> VmMetrics: ...
+    @property
+    def backends(self) -> BackendChoice[CloudPcWork]: ...
+    @property
+    def pages(self) -> ListPages: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 def _metered(cloud_pc: CloudPc) -> MeteredVm | None:
@@ -23,7 +45,7 @@ def _metered(cloud_pc: CloudPc) -> MeteredVm | None:
 
 
 def right_sizing_report(
-    ports: RightSizingPorts, tenant: Tenant, *, top: int = 100, skip_token: str | None = None
+    ports: RightSizingReportPorts, tenant: Tenant, *, top: int = 100, skip_token: str | None = None
 ) -> tuple[list[CloudPcRightSizing], str | None]:
     """A page of the tenant's provisioned Cloud PCs, by name, each with its class, recommended plan and evidence.
     On windows365 no VM is the tenant's to read: the backend's own verdict (Windows 365's recommendation report)

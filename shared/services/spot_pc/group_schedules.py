@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import timedelta
+from typing import Protocol
 
 from shared.errors import Conflict
 from shared.models.schedule_replays import REPLAY_SPAN, LoadPoint, ReplayHour, ScheduleReplay, ScheduleTrial
 from shared.models.spot_group_records import SavedSchedule, SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
 from shared.models.spot_schedules import SpotGroupSchedule, default_schedule
-from shared.ports.bundles import SpotGroupPorts
+from shared.ports.spot_group_work_ports import SpotGroupRecordPorts
+from shared.ports.spot_pc_stores import SpotGroupScheduleStore
 from shared.services.spot_pc.schedule_replay import CREATE_DELAY, START_DELAY, STEP, Scaling, replay
 from shared.services.spot_pc.spot_group_checks import refuse_scaling
 from shared.services.spot_pc.spot_groups import ceiling
@@ -19,7 +21,14 @@ from shared.services.spot_pc.spot_groups import ceiling
 MINUTE = timedelta(minutes=1)
 
 
-def pooled_group(ports: SpotGroupPorts, tenant_id: str, spot_group_id: str) -> SpotGroup:
+class GroupSchedulePorts(SpotGroupRecordPorts, Protocol):
+    """A pooled group's schedule, kept beside its record, and tried against its recorded load."""
+
+    @property
+    def schedules(self) -> SpotGroupScheduleStore: ...
+
+
+def pooled_group(ports: GroupSchedulePorts, tenant_id: str, spot_group_id: str) -> SpotGroup:
     """The group (404 when there is none); 409 notPooled for a personal one, whose hosts follow their users. Looked
     up before a body is read: a group that is not there, or not pooled, is the answer whatever the body says."""
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
@@ -35,27 +44,27 @@ def _saved(group: SpotGroup, schedule: SpotGroupSchedule, **fields: object) -> S
     )
 
 
-def read_schedule(ports: SpotGroupPorts, tenant_id: str, spot_group_id: str) -> SavedSchedule:
+def read_schedule(ports: GroupSchedulePorts, tenant_id: str, spot_group_id: str) -> SavedSchedule:
     group = pooled_group(ports, tenant_id, spot_group_id)
     saved = ports.schedules.find_schedule(tenant_id, group.id)
     return saved if saved is not None else _saved(group, default_schedule(), is_default=True)
 
 
 def save_schedule(
-    ports: SpotGroupPorts, group: SpotGroup, schedule: SpotGroupSchedule, *, if_match: str | None
+    ports: GroupSchedulePorts, group: SpotGroup, schedule: SpotGroupSchedule, *, if_match: str | None
 ) -> SavedSchedule:
     """A pooled group's schedule from now on (the next optimization follows it); with If-Match, only over that one."""
     saved = _saved(group, schedule, last_modified_date_time=ports.clock())
     return ports.schedules.put_schedule(saved, if_match=if_match)
 
 
-def delete_schedule(ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, *, if_match: str | None) -> None:
+def delete_schedule(ports: GroupSchedulePorts, tenant_id: str, spot_group_id: str, *, if_match: str | None) -> None:
     """Back to the default schedule; idempotent."""
     group = pooled_group(ports, tenant_id, spot_group_id)
     ports.schedules.delete_schedule(tenant_id, group.id, if_match=if_match)
 
 
-def try_schedule(ports: SpotGroupPorts, group: SpotGroup, trial: ScheduleTrial) -> ScheduleReplay:
+def try_schedule(ports: GroupSchedulePorts, group: SpotGroup, trial: ScheduleTrial) -> ScheduleReplay:
     """The proposed schedule (with the proposed scaling, or the group's) and the current one (with the group's
     scaling) replayed over the trial's load curve, or over the sessions the optimization recorded in the last 14
     days, on a pooled group's hosts. Nothing is saved."""
@@ -100,7 +109,7 @@ def _scaling(group: SpotGroup) -> Scaling | None:
 
 
 def list_events(
-    ports: SpotGroupPorts,
+    ports: GroupSchedulePorts,
     tenant_id: str,
     spot_group_id: str,
     *,

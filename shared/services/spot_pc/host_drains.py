@@ -7,6 +7,7 @@ An image update with a maintenance window drains a host only in its turn there
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from shared.models.failures import StepDetail
@@ -16,9 +17,9 @@ from shared.models.session_hosts import SessionHost
 from shared.models.sites import Site
 from shared.models.spot_groups import SpotGroup
 from shared.models.words import counted
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.progress import Progress
+from shared.ports.spot_group_work_ports import SpotGroupRecordPorts, SpotHostPorts
 from shared.services.spot_pc.host_records import placement_of
 from shared.services.spot_pc.maintenance_windows import Turn, host_turn, opening_words
 from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES
@@ -31,13 +32,22 @@ UPDATE_NOTICE_TITLE = "Your desktop is being updated"  # the maintenance window'
 WINDOW_WAIT = timedelta(days=15)
 
 
-def _sessions(ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost) -> int:
+class HostDrainPorts(SpotHostPorts, SpotGroupRecordPorts, Protocol):
+    """A host's sessions in its group's pool, and the image update it is replaced for."""
+
+
+def _sessions(ports: HostDrainPorts, group: SpotGroup, site: Site, host: SessionHost) -> int:
     records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name)
     return next((r.sessions for r in records if r.vm_name == host.name), 0)
 
 
 def signed_out(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, waited: timedelta
+    ports: HostDrainPorts,
+    group: SpotGroup,
+    site: Site,
+    host: SessionHost,
+    run: SpotGroupRun,
+    waited: timedelta,
 ) -> Progress:
     """Done once the drained host has no session, or its users' time to sign out is over."""
     if waited.total_seconds() >= run.drain_timeout_s:
@@ -46,7 +56,7 @@ def signed_out(
     return Progress(done=True) if sessions == 0 else Progress(done=False, retry_after_s=SIGN_OUT_POLL_S)
 
 
-def cancelled(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> bool:
+def cancelled(ports: HostDrainPorts, group: SpotGroup, run: SpotGroupRun) -> bool:
     """Whether the image update a host is replaced for was cancelled: read before the host is drained, the one step
     a cancel stops (a host past it is rebuilt to the end, so nothing is left half done). A failed canary rebuilt on
     the old version is not stopped: that is a repair, not the update going on."""
@@ -58,7 +68,7 @@ def cancelled(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> boo
 
 
 def await_turn(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun
+    ports: HostDrainPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun
 ) -> tuple[SpotGroupRun, Progress] | None:
     """An image update's host waits for its turn in the maintenance window (None: drain it now); its users are told
     first. The update shows waitingForWindow while its hosts wait for a window not yet open."""
@@ -80,8 +90,8 @@ def await_turn(
 
 
 def _notify_users(
-    ports: SpotGroupPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun, drain_at: datetime,
-    now: datetime,
+    ports: HostDrainPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun,
+    drain_at: datetime, now: datetime,
 ) -> None:  # fmt: skip
     """Tell each user on the host that it is drained at `drain_at` for the image update, and when they are logged
     off; recorded on the host. A session gone meanwhile needs no message."""
@@ -108,7 +118,7 @@ def _notify_users(
     ports.spot_groups.put_host(group.tenant_id, group.id, host.model_copy(update={"status_detail": detail}))
 
 
-def _follow_window(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun, turn: Turn, now: datetime) -> None:
+def _follow_window(ports: HostDrainPorts, group: SpotGroup, run: SpotGroupRun, turn: Turn, now: datetime) -> None:
     """The update waitingForWindow, saying when the window opens, while a host's turn is in one not yet open;
     running again once one is. Hosts of a batch write it side by side: the one that writes second is refused
     (if_match), and the activity's retry finds the update as it should be."""

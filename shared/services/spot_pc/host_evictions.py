@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 from shared.errors import Conflict, Forbidden
 from shared.models.access import ManagedIdentity
@@ -25,10 +26,12 @@ from shared.models.sites import Site
 from shared.models.spot_group_records import HostEviction, ScheduledEvent, ScheduledEvents, SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
 from shared.models.words import counted
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
-from shared.ports.compute import Placement
+from shared.ports.compute import Placement, ProvisioningCompute
+from shared.ports.costs import PowerRecordStore
 from shared.ports.progress import Progress
+from shared.ports.spot_group_work_ports import EvictionWatch, LiveHostPorts
+from shared.ports.spot_pc_stores import SpotGroupScheduleStore
 from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.host_scaling import free_indexes
 from shared.services.spot_pc.spot_groups import host_name
@@ -72,6 +75,19 @@ while ($true) {{
 }}"""
 
 
+class HostEvictionPorts(LiveHostPorts, Protocol):
+    """A Spot host's watcher installed on its VM, and the evictions it hears, recorded and replaced."""
+
+    @property
+    def compute(self) -> ProvisioningCompute: ...
+    @property
+    def schedules(self) -> SpotGroupScheduleStore: ...
+    @property
+    def power_records(self) -> PowerRecordStore: ...
+    @property
+    def eviction_watch(self) -> EvictionWatch | None: ...
+
+
 def watcher_script() -> list[str]:
     """The Run Command's script (parameters EventsUrl and Audience): the watcher written to disk and a scheduled task
     that runs it at every start-up, restarted if it stops, and started now."""
@@ -97,7 +113,7 @@ def watcher_script() -> list[str]:
     ]
 
 
-def install_watcher(ports: SpotGroupPorts, tenant_id: str, placement: Placement, vm: str,
+def install_watcher(ports: HostEvictionPorts, tenant_id: str, placement: Placement, vm: str,
                     operation: str | None) -> Progress:  # fmt: skip
     """The `watchEvictions` phase of a Spot host: its watcher, posting to the app's address."""
     watch = ports.eviction_watch
@@ -121,7 +137,7 @@ class _SpotHost:
     host: SessionHost
 
 
-def spot_host(ports: SpotGroupPorts, tenant_id: str, identity: ManagedIdentity) -> _SpotHost:
+def spot_host(ports: HostEvictionPorts, tenant_id: str, identity: ManagedIdentity) -> _SpotHost:
     """The Spot host whose VM's identity is calling (the token's `oid`, kept on the host's record when its VM was
     made): a Spot host of one of the tenant's groups. Forbidden for any other principal, and for a host made before
     the app kept its identity (its replacement, made at the next eviction or image update, is known)."""
@@ -142,7 +158,7 @@ def spot_host(ports: SpotGroupPorts, tenant_id: str, identity: ManagedIdentity) 
                     code="notSpotHost")  # fmt: skip
 
 
-def hear(ports: SpotGroupPorts, tenant_id: str, identity: ManagedIdentity, document: ScheduledEvents) -> Heard:
+def hear(ports: HostEvictionPorts, tenant_id: str, identity: ManagedIdentity, document: ScheduledEvents) -> Heard:
     """Act on each Preempt of the calling Spot host in the document, once per event; other events, and events of
     other VMs (a VM speaks for itself only), need nothing."""
     found = spot_host(ports, tenant_id, identity)
@@ -158,7 +174,7 @@ def hear(ports: SpotGroupPorts, tenant_id: str, identity: ManagedIdentity, docum
 
 
 def _evict(
-    ports: SpotGroupPorts, found: _SpotHost, event: ScheduledEvent
+    ports: HostEvictionPorts, found: _SpotHost, event: ScheduledEvent
 ) -> tuple[HostEviction, list[SpotGroupRun]] | None:
     """The eviction recorded first (create-only: a repeated delivery stops here), then acted on; if acting fails,
     the record goes again, so the watcher's retry acts anew."""
@@ -181,7 +197,7 @@ def _evict(
 
 
 def _act(
-    ports: SpotGroupPorts, found: _SpotHost, eviction: HostEviction, now: datetime
+    ports: HostEvictionPorts, found: _SpotHost, eviction: HostEviction, now: datetime
 ) -> tuple[HostEviction, list[SpotGroupRun]]:
     """Drained, its users told, removed and replaced: the rows, the record and the timeline line; the runs to start."""
     group, site, host = found.group, found.site, found.host
@@ -235,7 +251,7 @@ def _not_before(event: ScheduledEvent, now: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def replacement_took_sessions(ports: SpotGroupPorts, group: SpotGroup, host: SessionHost, now: datetime) -> None:
+def replacement_took_sessions(ports: HostEvictionPorts, group: SpotGroup, host: SessionHost, now: datetime) -> None:
     """A replacement registered with the host pool: its eviction's record gets the time and the seconds since the
     notice, and the timeline a second line (once)."""
     tenant = group.tenant_id

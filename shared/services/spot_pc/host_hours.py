@@ -4,16 +4,26 @@ records, as the cost view needs."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from shared.models.costs import MeteredResource, PowerChange
 from shared.models.session_hosts import HOST_DISK_GB, SessionHost
 from shared.models.spot_groups import SpotGroup
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.compute import Placement
 from shared.ports.costs import PowerRecordStore
+from shared.ports.spot_pc_stores import SpotGroupStore
 from shared.services.costs import power_records
 
 HOUR_S = 3600.0
+
+
+class HostHoursPorts(Protocol):
+    """A host's hours kept on its row, and its VM's power changes metered for the cost view."""
+
+    @property
+    def spot_groups(self) -> SpotGroupStore: ...
+    @property
+    def power_records(self) -> PowerRecordStore: ...
 
 
 def started(host: SessionHost, at: datetime) -> SessionHost:
@@ -56,7 +66,7 @@ def record_power(
 
 
 def counted(
-    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, host: SessionHost, now: datetime, *, running: bool
+    ports: HostHoursPorts, group: SpotGroup, placement: Placement, host: SessionHost, now: datetime, *, running: bool
 ) -> SessionHost:
     """A host seen `running` with no run recorded counts from `now`: one made before hours were kept, or a personal
     host Azure Virtual Desktop started for its user's connection (Start VM on Connect), which the app did not start."""

@@ -9,17 +9,20 @@ Azure fails later (no capacity for the size, say) is on the group's timeline, no
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Protocol, cast
 
 from shared.models.failures import StepDetail
 from shared.models.orchestrations import HostPowerRun, PhasedStep
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
-from shared.ports.cloud_pc_operations import PowerAction
+from shared.ports.cloud_pc_operations import CloudPcOperations, PowerAction
 from shared.ports.compute import Placement
+from shared.ports.costs import PowerRecordStore
 from shared.ports.progress import Progress
+from shared.ports.spot_group_work_ports import SpotGroupRecordPorts
+from shared.ports.spot_pc_stores import SpotGroupScheduleStore
+from shared.ports.stores import SiteStore
 from shared.services.engine import phased
 from shared.services.spot_pc import host_hours
 from shared.services.spot_pc.host_records import count_hosts, note_spot_capacity, placement_of
@@ -27,6 +30,19 @@ from shared.services.spot_pc.host_records import count_hosts, note_spot_capacity
 POWER_TIMEOUT = timedelta(minutes=30)  # as a Cloud PC's power action: a VM's start or stop takes minutes
 PHASES = ["powerVm"]
 RUNNING, STOPPED = "running", "deallocated"
+
+
+class HostPowerPorts(SpotGroupRecordPorts, Protocol):
+    """A host's VM started or deallocated, metered, and its outcome on the group's timeline."""
+
+    @property
+    def sites(self) -> SiteStore: ...
+    @property
+    def operations(self) -> CloudPcOperations: ...
+    @property
+    def power_records(self) -> PowerRecordStore: ...
+    @property
+    def schedules(self) -> SpotGroupScheduleStore: ...
 
 
 def following(group: SpotGroup, slot: datetime, event: SpotGroupEvent, taken: Progress) -> HostPowerRun | None:
@@ -37,7 +53,7 @@ def following(group: SpotGroup, slot: datetime, event: SpotGroupEvent, taken: Pr
                         operation=taken.operation, started_at=event.date_time)  # fmt: skip
 
 
-def follow(ports: SpotGroupPorts, run: HostPowerRun) -> PhasedStep[HostPowerRun]:
+def follow(ports: HostPowerPorts, run: HostPowerRun) -> PhasedStep[HostPowerRun]:
     """Poll the operation until it ends; a failed one is put on the timeline and undone on the host's row."""
     group = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
     site = ports.sites.find_site(run.tenant_id, group.site_id) if group is not None else None
@@ -50,13 +66,13 @@ def follow(ports: SpotGroupPorts, run: HostPowerRun) -> PhasedStep[HostPowerRun]
     )  # fmt: skip
 
 
-def _power(ports: SpotGroupPorts, placement: Placement, run: HostPowerRun) -> Progress:
+def _power(ports: HostPowerPorts, placement: Placement, run: HostPowerRun) -> Progress:
     event = run.event  # a line of the actions followed: start, deallocate or hibernate
     return ports.operations.power_vm(run.tenant_id, placement, event.host, cast("PowerAction", event.action),
                                      run.operation)  # fmt: skip
 
 
-def _failed(ports: SpotGroupPorts, group: SpotGroup, placement: Placement, run: HostPowerRun, exc: CloudError) -> str:
+def _failed(ports: HostPowerPorts, group: SpotGroup, placement: Placement, run: HostPowerRun, exc: CloudError) -> str:
     event = run.event
     line = event.model_copy(update={"outcome": "failed", "error": exc.code,
                                     "reason": f"{event.reason}; Azure failed it: {exc}"})  # fmt: skip

@@ -7,9 +7,9 @@ import logging
 from shared.models.session_hosts import SessionHost, SessionHostCounts
 from shared.models.sites import Site
 from shared.models.spot_groups import SpotGroup
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SPOT_CAPACITY_REFUSED, CloudError
 from shared.ports.compute import Placement
+from shared.ports.spot_group_work_ports import LiveHostPorts, SpotGroupRecordPorts
 from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc import host_hours
 
@@ -21,7 +21,7 @@ def placement_of(site: Site) -> Placement:
     return Placement(site.subscription_id, site.resource_group_name, site.region_name)
 
 
-def note_spot_capacity(ports: SpotGroupPorts, group: SpotGroup, host: SessionHost, code: str | None) -> None:
+def note_spot_capacity(ports: SpotGroupRecordPorts, group: SpotGroup, host: SessionHost, code: str | None) -> None:
     """Keep on the group's record when Azure refused a Spot host capacity (`code` one of SPOT_CAPACITY_REFUSED), and
     clear it once a Spot host is made (`code` None): scaling makes Spot places on demand meanwhile."""
     if host.priority != "Spot" or (code is not None and code not in SPOT_CAPACITY_REFUSED):
@@ -33,7 +33,7 @@ def note_spot_capacity(ports: SpotGroupPorts, group: SpotGroup, host: SessionHos
                                          if_match=current.etag)  # fmt: skip
 
 
-def recount(ports: SpotGroupPorts, group: SpotGroup, hosts: list[SessionHost] | None = None) -> SpotGroup:
+def recount(ports: SpotGroupRecordPorts, group: SpotGroup, hosts: list[SessionHost] | None = None) -> SpotGroup:
     """The group's host counts from its hosts' rows as they are now (read, unless the caller holds them); hosts made
     or deleted side by side write it too: one refused for a stale etag reads again."""
     hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id) if hosts is None else hosts
@@ -55,7 +55,7 @@ def count_hosts(hosts: list[SessionHost]) -> SessionHostCounts:
     )
 
 
-def live_hosts(ports: SpotGroupPorts, group: SpotGroup) -> list[SessionHost]:
+def live_hosts(ports: LiveHostPorts, group: SpotGroup) -> list[SessionHost]:
     """The group's hosts as recorded, with the hours each has run, and their sessions and state read live from the
     host pool; as recorded while the pool cannot be read (better than no answer while AVD is unreachable)."""
     now = ports.clock()

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from shared.catalog.marketplace_images import os_disk_size_gb
 from shared.models.costs import MeteredResource, PowerChange
@@ -21,12 +23,14 @@ from shared.models.failures import StepDetail
 from shared.models.image_sets import BUILD_VM_SIZE, ImageSet, ImageSetVersion, VersionStatus
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun, PhasedStep
 from shared.models.sites import Site
-from shared.ports.bundles import ImageBuildPorts
 from shared.ports.cloud_errors import CloudError
-from shared.ports.compute import Placement, VmSpec
-from shared.ports.image_building import GalleryImage
+from shared.ports.cloud_pc_operations import CloudPcOperations
+from shared.ports.compute import Placement, ProvisioningCompute, VmSpec
+from shared.ports.costs import PowerRecordStore
+from shared.ports.image_building import GalleryImage, ImageBuilding
 from shared.ports.progress import Progress
 from shared.ports.spot_pc_stores import ImageSetStore
+from shared.ports.stores import SiteStore
 from shared.services.costs import power_records
 from shared.services.engine import phased
 from shared.services.spot_pc.image_sets import record_set_status, record_status
@@ -44,6 +48,25 @@ PROGRESS = ("building", "awaitingCustomization", "capturing", "replicating", "re
 AWAIT = "awaitCustomization"
 METERED: dict[str, PowerChange] = {"createBuildVm": "created", "deallocateVm": "stopped", "deleteBuildVm": "deleted"}
 SCRIPT = "runScript:"
+
+
+class ImageBuildRunPorts(Protocol):
+    """An image set's version built on a VM in its site, captured, and removed; the build VM's hours metered."""
+
+    @property
+    def image_sets(self) -> ImageSetStore: ...
+    @property
+    def sites(self) -> SiteStore: ...
+    @property
+    def compute(self) -> ProvisioningCompute: ...
+    @property
+    def operations(self) -> CloudPcOperations: ...
+    @property
+    def building(self) -> ImageBuilding: ...
+    @property
+    def power_records(self) -> PowerRecordStore: ...
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
 
 
 def phases(version: ImageSetVersion) -> tuple[str, ...]:
@@ -96,7 +119,7 @@ def placement_of(site: Site) -> Placement:
     return Placement(site.subscription_id, site.resource_group_name, site.region_name)
 
 
-def advance_build(ports: ImageBuildPorts, run: ImageBuildRun) -> PhasedStep[ImageBuildRun]:
+def advance_build(ports: ImageBuildRunPorts, run: ImageBuildRun) -> PhasedStep[ImageBuildRun]:
     """Take the build's phases as far as they go; a phase still in progress answers when to ask again. A failure
     is recorded on the version and leaves only the clean-up phases; a clean-up that fails leaves the build VM for
     the admin to remove."""
@@ -166,7 +189,7 @@ def _fail(
 
 
 def _phase(
-    ports: ImageBuildPorts, image_set: ImageSet, version: ImageSetVersion, site: Site, run: ImageBuildRun, phase: str
+    ports: ImageBuildRunPorts, image_set: ImageSet, version: ImageSetVersion, site: Site, run: ImageBuildRun, phase: str
 ) -> Progress:
     tenant, placement = run.tenant_id, placement_of(site)
     vm, nic, _ = build_names(image_set.id, version.version)
@@ -198,7 +221,7 @@ def _phase(
     raise ValueError(f"unknown phase {phase}")
 
 
-def _build_vm(ports: ImageBuildPorts, image_set: ImageSet, version: ImageSetVersion, site: Site) -> VmSpec:
+def _build_vm(ports: ImageBuildRunPorts, image_set: ImageSet, version: ImageSetVersion, site: Site) -> VmSpec:
     """From the marketplace image for 0.0.0; from the base version's gallery image for the later ones."""
     vm, nic, computer = build_names(image_set.id, version.version)
     image_type, image_id = "gallery", image_set.source_image_id
@@ -224,7 +247,7 @@ def removal_phases(run: ImageRemovalRun) -> tuple[str, ...]:
     return (*(f"{DELETE_VERSION}{v}" for v in run.versions), "deleteImageDefinition", "forget")
 
 
-def advance_removal(ports: ImageBuildPorts, run: ImageRemovalRun) -> PhasedStep[ImageRemovalRun]:
+def advance_removal(ports: ImageBuildRunPorts, run: ImageRemovalRun) -> PhasedStep[ImageRemovalRun]:
     """Delete what the removal names in Azure, then its records; a failure marks it `failed`, to delete again."""
     store = ports.image_sets
     found = store.find_image_set(run.tenant_id, run.image_set_id)

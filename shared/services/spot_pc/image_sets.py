@@ -24,9 +24,9 @@ from shared.models.image_sets import (
 )
 from shared.models.orchestrations import ImageBuildRun, ImageRemovalRun
 from shared.models.sites import Site
-from shared.ports.azure_inventory import AzureInventory
+from shared.ports.configuration_ports import MarketplacePorts
 from shared.ports.new_records import NewRecordPorts
-from shared.ports.spot_pc_stores import ImageSetStore, RegionImageStore, SpotGroupStore
+from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
 from shared.ports.stores import SiteStore
 from shared.services.engine.updates import merge_patch, update_with_etag
 from shared.services.spot_pc.marketplace_images import images_in
@@ -43,8 +43,9 @@ ATTEMPTS = 5  # a version number taken by a concurrent request is tried again wi
 QUIET = timedelta(minutes=10)
 
 
-class ImageSetPorts(NewRecordPorts, Protocol):
-    """A tenant's image sets, kept in its sites, and the Spot Groups that hold their versions."""
+class ImageSetPorts(NewRecordPorts, MarketplacePorts, Protocol):
+    """A tenant's image sets, kept in its sites from the marketplace images offered there, and the Spot Groups that
+    hold their versions."""
 
     @property
     def image_sets(self) -> ImageSetStore: ...
@@ -52,10 +53,6 @@ class ImageSetPorts(NewRecordPorts, Protocol):
     def sites(self) -> SiteStore: ...
     @property
     def spot_groups(self) -> SpotGroupStore: ...
-    @property
-    def inventory(self) -> AzureInventory: ...
-    @property
-    def region_images(self) -> RegionImageStore: ...
 
 
 def create_image_set(

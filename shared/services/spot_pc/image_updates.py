@@ -10,21 +10,19 @@ from shared.models.orchestrations import SpotGroupRun
 from shared.models.session_hosts import SessionHost
 from shared.models.spot_groups import SpotGroup, SpotGroupUpdate
 from shared.ports.new_records import NewRecordPorts
-from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
+from shared.ports.spot_pc_stores import SpotGroupStore
 from shared.ports.stores import SiteStore
 from shared.services.engine.updates import update_with_etag
 from shared.services.spot_pc.rollout import plan_rollout, replaceable
-from shared.services.spot_pc.spot_group_checks import ready_version, refused
+from shared.services.spot_pc.spot_group_checks import ImageSetReads, ready_version, refused
 from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, SPOT_GROUPS
 
 
-class ImageUpdatePorts(NewRecordPorts, Protocol):
-    """A tenant's Spot Groups with their image updates, and the image sets and sites those are built from."""
+class ImageUpdatePorts(ImageSetReads, NewRecordPorts, Protocol):
+    """A tenant's Spot Groups with their image updates, and the sites (and image sets) those are built from."""
 
     @property
     def spot_groups(self) -> SpotGroupStore: ...
-    @property
-    def image_sets(self) -> ImageSetStore: ...
     @property
     def sites(self) -> SiteStore: ...
 

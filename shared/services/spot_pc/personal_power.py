@@ -26,18 +26,30 @@ from shared.models.session_policies import PersonalPower
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
 from shared.models.words import counted
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
+from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import UserSessionRecord
+from shared.ports.spot_group_work_ports import LiveHostPorts
+from shared.ports.spot_pc_stores import SpotGroupScheduleStore
 from shared.services.engine.phased import DONE
 from shared.services.spot_pc import host_hours, host_power
+from shared.services.spot_pc.host_hours import HostHoursPorts
 from shared.services.spot_pc.host_records import count_hosts, live_hosts, placement_of
 from shared.services.spot_pc.spot_group_power import slot_of
 
 log = logging.getLogger(__name__)
 RUNNING = "running"
 STOPPED = "deallocated"  # a hibernated VM is deallocated too, its memory kept on its disk
+
+
+class PersonalPowerPorts(LiveHostPorts, HostHoursPorts, Protocol):
+    """A personal group's hosts powered by their users' hours, hibernated where the VM allows it."""
+
+    @property
+    def operations(self) -> CloudPcOperations: ...
+    @property
+    def schedules(self) -> SpotGroupScheduleStore: ...
 
 
 class PersonalDesktop(Protocol):
@@ -111,7 +123,7 @@ def _why(power: PersonalPower, *, signed_out: bool, minutes: int) -> str | None:
     return None
 
 
-def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PersonalPowerPlan:
+def apply_personal_power(ports: PersonalPowerPorts, group: SpotGroup, now: datetime) -> PersonalPowerPlan:
     """Read the pool's hosts and sessions, keep the away times, and deallocate or hibernate the hosts
     `plan_personal_power` says, each with its reason on the group's timeline; the power actions Azure has not finished
     are the plan's to `follow`."""
@@ -171,7 +183,7 @@ def apply_personal_power(ports: SpotGroupPorts, group: SpotGroup, now: datetime)
     return PersonalPowerPlan(plan.away, [d for d in plan.decisions if d.host in stopped], follow)
 
 
-def _hibernation_enabled(ports: SpotGroupPorts, group: SpotGroup, placement: Placement, vm_name: str) -> bool:
+def _hibernation_enabled(ports: PersonalPowerPorts, group: SpotGroup, placement: Placement, vm_name: str) -> bool:
     try:
         found = ports.operations.inspect_vm(group.tenant_id, placement, vm_name)
     except CloudError as exc:  # not known now: deallocated, which every VM can be

@@ -11,8 +11,7 @@ Each pass reads what Azure holds and grants and revokes the difference, so a rep
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Collection, Iterable, Sequence
 from typing import Protocol
 
 from shared.events import DirectoryEvent
@@ -38,8 +37,6 @@ class SpotGroupAccessPorts(Protocol):
     def directory(self) -> Directory: ...
     @property
     def avd(self) -> DesktopVirtualization: ...
-    @property
-    def clock(self) -> Callable[[], datetime]: ...
 
 
 def holders(members: Sequence[str], current: Collection[str], count: int) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from shared.models.costs import PowerChange
 from shared.models.failures import StepDetail
@@ -21,20 +21,20 @@ from shared.models.orchestrations import PhasedStep, SpotGroupRun
 from shared.models.session_hosts import HOST_DISK_GB, SessionHost
 from shared.models.sites import Site
 from shared.models.spot_groups import SpotGroup
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import VmSpec
 from shared.ports.desktop_virtualization import HostPoolSpec
-from shared.ports.devices import JoinSpec
+from shared.ports.devices import DeviceDirectory, JoinSpec
 from shared.ports.progress import Progress
 from shared.services.engine import phased
 from shared.services.spot_pc import host_evictions, host_hours
-from shared.services.spot_pc.host_drains import WINDOW_WAIT, await_turn, cancelled, signed_out
+from shared.services.spot_pc.host_drains import WINDOW_WAIT, HostDrainPorts, await_turn, cancelled, signed_out
+from shared.services.spot_pc.host_evictions import HostEvictionPorts
 from shared.services.spot_pc.host_records import note_spot_capacity, placement_of, recount
 from shared.services.spot_pc.rollout import RolloutPlan, plan_rollout
 from shared.services.spot_pc.session_limits import hibernates, session_limit_script, starts_on_connect
-from shared.services.spot_pc.spot_group_access import reconcile_access
-from shared.services.spot_pc.spot_group_settling import forget, move_group, settle
+from shared.services.spot_pc.spot_group_access import SpotGroupAccessPorts, reconcile_access
+from shared.services.spot_pc.spot_group_settling import SettlingPorts, forget, move_group, settle
 from shared.services.spot_pc.spot_pc_transitions import SESSION_HOSTS
 
 PHASE_TIMEOUT = timedelta(hours=1)
@@ -69,6 +69,13 @@ HOST_STEPS = {
     "add": ADD_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost"),
     "replace": REPLACE_HOST,
 }  # fmt: skip
+
+
+class SpotGroupDeploymentPorts(HostEvictionPorts, SpotGroupAccessPorts, HostDrainPorts, SettlingPorts, Protocol):
+    """A group's hosts deployed, replaced and removed: their VMs, devices, watchers and the desktop's access."""
+
+    @property
+    def devices(self) -> DeviceDirectory: ...
 
 
 def host_runs(run: SpotGroupRun) -> list[SpotGroupRun]:
@@ -113,7 +120,7 @@ def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[HostPhase]:
     return [("settle", None)] if run.work == "deploy" else [("deleteHostPool", None), ("forget", None)]
 
 
-def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun]:
+def advance(ports: SpotGroupDeploymentPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun]:
     """Take the work's phases as far as they go; a phase still in progress answers when to ask again."""
     found = ports.spot_groups.find_spot_group(run.tenant_id, run.spot_group_id)
     working = WORKING[run.work]
@@ -197,7 +204,7 @@ def advance(ports: SpotGroupPorts, run: SpotGroupRun) -> PhasedStep[SpotGroupRun
 
 
 def _phase(
-    ports: SpotGroupPorts,
+    ports: SpotGroupDeploymentPorts,
     group: SpotGroup,
     site: Site,
     host: SessionHost | None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from shared.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from shared.models.failures import StepDetail
@@ -23,10 +24,12 @@ from shared.models.spot_group_records import DecisionOutcome, SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
 from shared.models.spot_schedules import PhaseName
 from shared.models.words import counted
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import CloudError
+from shared.ports.cloud_pc_operations import CloudPcOperations
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord
+from shared.ports.spot_group_work_ports import LiveHostPorts
+from shared.ports.spot_pc_stores import SpotGroupScheduleStore
 from shared.services.spot_pc.host_health import (
     HOST_UNHEALTHY,
     NEEDS_REPLACEMENT,
@@ -48,6 +51,15 @@ HEAL_TEXT = ("This desktop has a problem and is being replaced. Save your work a
              "sign in again to continue on a healthy desktop.")  # fmt: skip
 
 
+class HostRepairPorts(LiveHostPorts, Protocol):
+    """A group's hosts healed and scaled: their VMs powered, their decisions on the timeline."""
+
+    @property
+    def operations(self) -> CloudPcOperations: ...
+    @property
+    def schedules(self) -> SpotGroupScheduleStore: ...
+
+
 @dataclass(frozen=True)
 class Changed:
     events: list[SpotGroupEvent]
@@ -63,7 +75,7 @@ def _line(slot: datetime, now: datetime, host: str, action: str, phase: PhaseNam
 
 
 def scale(
-    ports: SpotGroupPorts, group: SpotGroup, hosts: list[SessionHost], live: Mapping[str, SessionHostRecord],
+    ports: HostRepairPorts, group: SpotGroup, hosts: list[SessionHost], live: Mapping[str, SessionHostRecord],
     wanted_running: int, phase: PhaseName | None, now: datetime, slot: datetime,
 ) -> Changed:  # fmt: skip
     """Mark the hosts found unneeded (or needed again), then make and delete hosts as the rule decides at `now`."""
@@ -91,7 +103,7 @@ def scale(
 
 
 def heal(
-    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, hosts: list[SessionHost],
+    ports: HostRepairPorts, group: SpotGroup, placement: Placement, hosts: list[SessionHost],
     live: Mapping[str, SessionHostRecord], tell: Callable[[str, str, str], int], phase: PhaseName | None, now: datetime,
     slot: datetime, acted: Collection[str] = (),
 ) -> Changed:  # fmt: skip
@@ -124,7 +136,7 @@ def heal(
     return Changed(events, list(by_name.values()))
 
 
-def repair(ports: SpotGroupPorts, group: SpotGroup, now: datetime, slot: datetime) -> list[SpotGroupRun]:
+def repair(ports: HostRepairPorts, group: SpotGroup, now: datetime, slot: datetime) -> list[SpotGroupRun]:
     """A personal group's broken hosts repaired in place as host_health.plan_repairs says, each step on the timeline;
     the runs of hosts being replaced with their users' consent (the timer starts each again: one under way is left
     alone)."""
@@ -161,7 +173,7 @@ def repair(ports: SpotGroupPorts, group: SpotGroup, now: datetime, slot: datetim
 
 
 def replace_with_consent(
-    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, host_name: str, consent: HostReplacement
+    ports: HostRepairPorts, tenant_id: str, spot_group_id: str, host_name: str, consent: HostReplacement
 ) -> tuple[SessionHost, SpotGroupRun]:
     """A personal host rebuilt from the group's image, as its user agreed (their desktop's disk goes with it):
     drained and marked at once, its run removes and deploys it again. 400 without the user's consent; 409 for a

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from shared.models.orchestrations import HostPowerRun, SpotGroupRun
@@ -23,21 +24,26 @@ from shared.models.session_hosts import SessionHost
 from shared.models.spot_group_records import DecisionOutcome, LoadSample, SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
 from shared.models.spot_schedules import RampDownPhase, SpotGroupSchedule, default_schedule
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import SessionHostRecord, UserSessionRecord
 from shared.ports.progress import Progress
 from shared.services.engine.phased import DONE
 from shared.services.spot_pc import host_hours, host_power, spot_group_hosts
+from shared.services.spot_pc.host_hours import HostHoursPorts
 from shared.services.spot_pc.host_records import OFF, placement_of, recount
 from shared.services.spot_pc.host_scaling import spot_refusal
+from shared.services.spot_pc.spot_group_hosts import HostRepairPorts
 from shared.services.spot_pc.spot_schedules import WORDS, Action, PhaseAt, phase_at, plan, wanted_hosts
 
 log = logging.getLogger(__name__)
 STARTED, STOPPED = "running", "deallocated"
 SLOT = timedelta(minutes=5)  # the optimization's period: a run repeated within one writes over its own lines
 NOTICE_TITLE = "This desktop is closing"  # the ramp-down notice's title; its text is the schedule's logOff message
+
+
+class PowerOptimizationPorts(HostRepairPorts, HostHoursPorts, Protocol):
+    """A pooled group's hosts powered to its schedule and load, its users warned before a host stops."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def slot_of(now: datetime) -> datetime:
     return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
 
 
-def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPlan:
+def optimize(ports: PowerOptimizationPorts, group: SpotGroup, now: datetime) -> PowerPlan:
     """Read the pool's sessions, record them, and carry out what the schedule's rule decides at `now` (the timer's
     time), each decision on the group's timeline, and the hosts' rows say what was asked; the power actions Azure has
     not finished are the plan's to `follow`. A group that scales has hosts made and deleted too: the plan's `scale`."""
@@ -118,7 +124,7 @@ def optimize(ports: SpotGroupPorts, group: SpotGroup, now: datetime) -> PowerPla
 
 
 def _balance_load(
-    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, schedule: SpotGroupSchedule, phase: PhaseAt,
+    ports: PowerOptimizationPorts, group: SpotGroup, placement: Placement, schedule: SpotGroupSchedule, phase: PhaseAt,
     now: datetime, slot: datetime,
 ) -> SpotGroupEvent | None:  # fmt: skip
     """The host pool places new users as the phase says (AVD fills hosts by its loadBalancerType, not by the app):
@@ -142,7 +148,7 @@ def _balance_load(
 
 
 def _record_load(
-    ports: SpotGroupPorts, group: SpotGroup, hosts: list[SessionHost], live: dict[str, SessionHostRecord],
+    ports: PowerOptimizationPorts, group: SpotGroup, hosts: list[SessionHost], live: dict[str, SessionHostRecord],
     now: datetime, slot: datetime,
 ) -> None:  # fmt: skip
     """The sessions on the group's hosts and the hosts running, as this run found them: what the replay reads."""
@@ -156,7 +162,9 @@ class _Users:
     """The users on the group's hosts, read once a run and only when a decision is about them: a notice to them, a
     log-off of them."""
 
-    def __init__(self, ports: SpotGroupPorts, group: SpotGroup, placement: Placement, message: str | None) -> None:
+    def __init__(
+        self, ports: PowerOptimizationPorts, group: SpotGroup, placement: Placement, message: str | None
+    ) -> None:
         self._ports, self._group, self._placement, self.message = ports, group, placement, message
         self._sessions: list[UserSessionRecord] | None = None
 
@@ -189,8 +197,8 @@ class _Users:
 
 
 def _carry_out(
-    ports: SpotGroupPorts, group: SpotGroup, placement: Placement, host: SessionHost, action: Action, now: datetime,
-    users: _Users,
+    ports: PowerOptimizationPorts, group: SpotGroup, placement: Placement, host: SessionHost, action: Action,
+    now: datetime, users: _Users,
 ) -> tuple[SessionHost, DecisionOutcome, str | None, Progress]:  # fmt: skip
     """The one place a decision becomes a call to Azure: the host's row after it, the outcome, Azure's error and
     what Azure answered (a power action it has not finished is followed)."""

@@ -3,6 +3,8 @@ off), on one session or on many at once with a result for each."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from shared.errors import NotFound
 from shared.models.spot_groups import SpotGroup
 from shared.models.spot_sessions import (
@@ -18,18 +20,22 @@ from shared.models.spot_sessions import (
     address_of,
     session_id_of,
 )
-from shared.ports.bundles import SpotGroupPorts
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.compute import Placement
 from shared.ports.desktop_virtualization import UserSessionRecord
+from shared.ports.spot_group_work_ports import SpotHostPorts
 from shared.services.spot_pc.host_records import placement_of
+
+
+class SpotSessionPorts(SpotHostPorts, Protocol):
+    """A pooled group's user sessions, as its host pool has them."""
 
 
 class _Group:
     """A group with what its sessions are reached through: its host pool's place, and its hosts' names (a session
     is the group's only when it is on one of them)."""
 
-    def __init__(self, ports: SpotGroupPorts, tenant_id: str, group_id: str) -> None:
+    def __init__(self, ports: SpotSessionPorts, tenant_id: str, group_id: str) -> None:
         self.group: SpotGroup = ports.spot_groups.get_spot_group(tenant_id, group_id)
         site = ports.sites.find_site(tenant_id, self.group.site_id)
         self.placement: Placement | None = placement_of(site) if site is not None else None
@@ -37,7 +43,7 @@ class _Group:
 
 
 def list_sessions(
-    ports: SpotGroupPorts, tenant_id: str, group_id: str, *, search: str | None = None,
+    ports: SpotSessionPorts, tenant_id: str, group_id: str, *, search: str | None = None,
     state: SessionState | None = None, host_name: str | None = None,
 ) -> list[SpotGroupSession]:  # fmt: skip
     """The group's sessions, by user: those whose user principal name holds `search` (in any case), in `state`, on
@@ -65,7 +71,7 @@ def _shown(record: UserSessionRecord) -> SpotGroupSession:
 
 
 def act(
-    ports: SpotGroupPorts, tenant_id: str, group_id: str, session_id: str, action: SessionActionName,
+    ports: SpotSessionPorts, tenant_id: str, group_id: str, session_id: str, action: SessionActionName,
     message: SessionMessage | None = None,
 ) -> None:  # fmt: skip
     """One action on one session; 404 when the session is not one of the group's, or is gone."""
@@ -73,7 +79,7 @@ def act(
 
 
 def act_in_bulk(
-    ports: SpotGroupPorts, tenant_id: str, group_id: str, request: SessionBulkActionCreate
+    ports: SpotSessionPorts, tenant_id: str, group_id: str, request: SessionBulkActionCreate
 ) -> SessionBulkAction:
     """The action on each session (once, in the order asked), exactly as on one: a session that fails does not
     stop the others, and its result says why."""
@@ -103,7 +109,7 @@ def _failed(session_id: str, status_code: int, code: str, message: str) -> Sessi
 
 
 def _perform(
-    ports: SpotGroupPorts, found: _Group, session_id: str, action: SessionActionName, message: SessionMessage | None
+    ports: SpotSessionPorts, found: _Group, session_id: str, action: SessionActionName, message: SessionMessage | None
 ) -> None:
     address = address_of(session_id)
     if address is None or address[0] not in found.hosts or found.placement is None:

@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from shared.models.failures import StepDetail
 from shared.models.image_updates import ImageUpdate
 from shared.models.orchestrations import SpotGroupRun
 from shared.models.spot_group_records import SpotGroupEvent
 from shared.models.spot_groups import SpotGroup
 from shared.models.words import counted
-from shared.ports.bundles import SpotGroupPorts
+from shared.ports.access_stores import UniqueValueStore
+from shared.ports.spot_group_work_ports import SpotGroupRecordPorts
+from shared.ports.spot_pc_stores import SpotGroupScheduleStore
 from shared.services.spot_pc.host_records import count_hosts
 from shared.services.spot_pc.spot_groups import names_scope
 from shared.services.spot_pc.spot_pc_transitions import IMAGE_UPDATES, OUTCOMES, SPOT_GROUPS, SpotGroupAction
 
 
-def move_group(ports: SpotGroupPorts, group: SpotGroup, action: SpotGroupAction, **fields: object) -> SpotGroup:
+class SettlingPorts(SpotGroupRecordPorts, Protocol):
+    """The group's record and its hosts' rows, its timeline, and its name for another group to take."""
+
+    @property
+    def schedules(self) -> SpotGroupScheduleStore: ...
+    @property
+    def unique(self) -> UniqueValueStore: ...
+
+
+def move_group(ports: SettlingPorts, group: SpotGroup, action: SpotGroupAction, **fields: object) -> SpotGroup:
     current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
     changed = SPOT_GROUPS.move(current, action, **fields, last_modified_date_time=ports.clock())
     return ports.spot_groups.put_spot_group(changed, if_match=current.etag)
 
 
-def settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
+def settle(ports: SettlingPorts, group: SpotGroup, run: SpotGroupRun) -> None:
     """`ready` while a host runs, with the failed ones named; `failed` when none could be deployed. An image
     update ends as the orchestrator saw it (a rolled-back one leaves the group on its old version)."""
     hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
@@ -56,7 +69,7 @@ def settle(ports: SpotGroupPorts, group: SpotGroup, run: SpotGroupRun) -> None:
 
 
 def _cancelled_line(
-    ports: SpotGroupPorts, group: SpotGroup, update: ImageUpdate, on_new: int, remaining: int
+    ports: SettlingPorts, group: SpotGroup, update: ImageUpdate, on_new: int, remaining: int
 ) -> StepDetail:
     """A cancelled update in words, on the group and its timeline: which hosts run which version now."""
     run = "runs" if on_new == 1 else "run"
@@ -72,7 +85,7 @@ def _cancelled_line(
     return StepDetail(code="imageUpdateCancelled", step="imageUpdate", message=message)
 
 
-def forget(ports: SpotGroupPorts, group: SpotGroup) -> None:
+def forget(ports: SettlingPorts, group: SpotGroup) -> None:
     """The records of a removed group, and its name for another group to take."""
     for host in ports.spot_groups.list_hosts(group.tenant_id, group.id):
         ports.spot_groups.delete_host(group.tenant_id, group.id, host.index)

@@ -30,24 +30,28 @@ from shared.models.spot_groups import (
 from shared.ports.access_stores import UniqueValueStore
 from shared.ports.directory import Directory
 from shared.ports.new_records import NewRecordPorts
-from shared.ports.spot_pc_stores import ImageSetStore, SpotGroupStore
+from shared.ports.spot_pc_stores import SpotGroupStore
 from shared.ports.stores import SiteStore
 from shared.services.spot_pc.image_updates import update_image
 from shared.services.spot_pc.session_limits import merged_settings, starts_on_connect
 from shared.services.spot_pc.spot_group_access import holders, in_order
-from shared.services.spot_pc.spot_group_checks import check_metadata_region, check_scaling, ready_version, refused
+from shared.services.spot_pc.spot_group_checks import (
+    ImageSetReads,
+    check_metadata_region,
+    check_scaling,
+    ready_version,
+    refused,
+)
 from shared.services.spot_pc.spot_pc_transitions import SPOT_GROUPS
 
 DRAIN_TIMEOUT_MINUTES = 60  # a removed host's users' time to sign out, unless the request says otherwise
 
 
-class SpotGroupPorts(NewRecordPorts, Protocol):
+class SpotGroupAdminPorts(ImageSetReads, NewRecordPorts, Protocol):
     """A tenant's Spot Groups: built from its image sets' versions in its sites, for its directory's groups."""
 
     @property
     def spot_groups(self) -> SpotGroupStore: ...
-    @property
-    def image_sets(self) -> ImageSetStore: ...
     @property
     def sites(self) -> SiteStore: ...
     @property
@@ -56,7 +60,7 @@ class SpotGroupPorts(NewRecordPorts, Protocol):
     def unique(self) -> UniqueValueStore: ...  # one group per name
 
 
-def plan(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
+def plan(ports: SpotGroupAdminPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupReview]:
     """Every check a create makes, and what it would build: the group (not saved) and its review."""
     site = ports.sites.find_site(tenant_id, data.site_id)
     if site is None:
@@ -112,7 +116,9 @@ def host_name(group: SpotGroup, index: int) -> str:
     return f"sp{hashlib.sha256(group.id.encode()).hexdigest()[:8]}{index:03d}"
 
 
-def create_spot_group(ports: SpotGroupPorts, tenant_id: str, data: SpotGroupCreate) -> tuple[SpotGroup, SpotGroupRun]:
+def create_spot_group(
+    ports: SpotGroupAdminPorts, tenant_id: str, data: SpotGroupCreate
+) -> tuple[SpotGroup, SpotGroupRun]:
     """Save the group `deploying` with its hosts `creating`; the run deploys them."""
     group, _ = plan(ports, tenant_id, data)
 
@@ -136,7 +142,7 @@ SAVED_AT_ONCE = {"description", "notes"}
 
 
 def update_spot_group(
-    ports: SpotGroupPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
+    ports: SpotGroupAdminPorts, tenant_id: str, spot_group_id: str, patch: SpotGroupUpdate, *, if_match: str | None
 ) -> tuple[SpotGroup, SpotGroupRun | None]:
     """Apply the patch; when Azure has to follow (the pool's name, groups or Start VM on Connect, the profile path or
     session limits, the number of hosts) the group is `updating` and the run brings the pool and hosts to it. Who
@@ -188,7 +194,7 @@ def names_scope(tenant_id: str) -> str:
 
 
 def delete_spot_group(
-    ports: SpotGroupPorts,
+    ports: SpotGroupAdminPorts,
     tenant_id: str,
     spot_group_id: str,
     *,
@@ -212,7 +218,7 @@ def delete_spot_group(
     return group, run
 
 
-def unfinished_work(ports: SpotGroupPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
+def unfinished_work(ports: SpotGroupAdminPorts, *, quiet_since: datetime) -> list[SpotGroupRun]:
     """Deployments and removals to start again, as image_sets.unfinished_work does for image sets: a crash
     between saving a group (or its delete) and starting the orchestration leaves it with nothing running."""
     runs = []
