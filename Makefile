@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 AS ?= admin
 
-.PHONY: deps portal portal-test browser run token test lint typecheck infra-check docs docs-check unit fuzz bench clean
+.PHONY: deps portal portal-test browser run token test lint typecheck infra-check docs docs-check openapi unit fuzz bench clean
 
 deps: $(VENV)/.installed node_modules/.installed portal/dist/index.html
 
@@ -39,6 +39,10 @@ docs: $(VENV)/.installed
 
 docs-check: $(VENV)/.installed
 	$(VENV)/bin/mkdocs build --strict --quiet
+
+# docs/openapi.json, which the site's API reference renders, written afresh from the app (a test holds them equal)
+openapi: deps
+	WRITE_OPENAPI=1 $(PY) -m pytest tests/integration/test_http_meta.py -q -p no:schemathesis -k documentation
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 
 from devhost.azurite import development_connection_string, free_port
 from shared.bootstrap import build_services
 from shared.settings import Settings
+from tests.conftest import PROJECT_ROOT
 from tests.integration.conftest import create_app
 from tests.utils.function_client import FunctionClient
 
@@ -117,3 +119,15 @@ def test_the_openapi_document_is_served_gzipped_with_a_validator_a_browser_reval
     unchanged = client.get("/api/openapi.json", headers={"If-None-Match": etag})
     assert (unchanged.status, unchanged.content, unchanged.headers["ETag"]) == (304, b"", etag)
     assert client.get("/api/openapi.json", headers={"If-None-Match": '"other"'}).status == 200
+
+
+DOCUMENTED = PROJECT_ROOT / "docs" / "openapi.json"
+
+
+def test_the_documentation_site_shows_the_apps_openapi_document(client: FunctionClient) -> None:
+    """docs/openapi.json, which the site's API reference renders, is the document the app serves: a change of the
+    contract shows in review. `make openapi` writes it afresh."""
+    served = json.dumps(client.get("/api/openapi.json").json(), indent=1, sort_keys=True) + "\n"
+    if os.environ.get("WRITE_OPENAPI"):
+        DOCUMENTED.write_text(served)
+    assert DOCUMENTED.read_text() == served, "the API changed: `make openapi` writes docs/openapi.json afresh"
