@@ -66,9 +66,13 @@ class Consent:
     graph_permissions: tuple[str, ...] = ()
 
     def document(self, tenant_id: str, app_id: str) -> dict[str, Any]:
-        return {"tenantId": tenant_id, "appId": app_id, "consented": self.consented,
-                "servicePrincipalId": principal_id(tenant_id, app_id) if self.consented else None,
-                "graphPermissions": list(self.graph_permissions)}  # fmt: skip
+        return {
+            "tenantId": tenant_id,
+            "appId": app_id,
+            "consented": self.consented,
+            "servicePrincipalId": principal_id(tenant_id, app_id) if self.consented else None,
+            "graphPermissions": list(self.graph_permissions),
+        }
 
 
 def consent_of(store: Store, tenant_id: str, app_id: str) -> Consent:
@@ -97,14 +101,21 @@ class Registration:
     display_name: str = ""
 
     def document(self, app_id: str) -> dict[str, Any]:
-        return {"appId": app_id, "displayName": self.display_name or app_id,
-                "graphPermissions": list(self.graph_permissions), "redirectUris": list(self.redirect_uris)}  # fmt: skip
+        return {
+            "appId": app_id,
+            "displayName": self.display_name or app_id,
+            "graphPermissions": list(self.graph_permissions),
+            "redirectUris": list(self.redirect_uris),
+        }
 
 
 def registration_of(store: Store, app_id: str) -> Registration:
     found = store.get(APPLICATION, app_id.lower()) or {}
-    return Registration(tuple(found.get("graphPermissions", ())), tuple(found.get("redirectUris", ())),
-                        str(found.get("displayName", "")))  # fmt: skip
+    return Registration(
+        tuple(found.get("graphPermissions", ())),
+        tuple(found.get("redirectUris", ())),
+        str(found.get("displayName", "")),
+    )
 
 
 def requested_permissions(store: Store, app_id: str) -> tuple[str, ...]:
@@ -120,8 +131,11 @@ def administrator_upn(tenant_id: str) -> str:
 
 
 def _save(store: Store, tenant_id: str, app_id: str, consent: Consent) -> None:
-    store.put(KIND, f"{tenant_id}/{app_id}".lower(),
-              {"consented": consent.consented, "graphPermissions": list(consent.graph_permissions)})  # fmt: skip
+    store.put(
+        KIND,
+        f"{tenant_id}/{app_id}".lower(),
+        {"consented": consent.consented, "graphPermissions": list(consent.graph_permissions)},
+    )
 
 
 def _strings(body: dict[str, Any], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -167,11 +181,17 @@ def register(ctx: Context) -> None:
         name = body.get("displayName", now.display_name)
         if not isinstance(name, str):
             raise ApiError(400, "InvalidRequestContent", "'displayName' must be a string.")
-        changed = Registration(_strings(body, "graphPermissions", now.graph_permissions),
-                               _strings(body, "redirectUris", now.redirect_uris), name)  # fmt: skip
+        changed = Registration(
+            _strings(body, "graphPermissions", now.graph_permissions),
+            _strings(body, "redirectUris", now.redirect_uris),
+            name,
+        )
         document = changed.document(app)
-        ctx.store.put(APPLICATION, app.lower(), {key: document[key] for key in ("graphPermissions", "redirectUris")}
-                      | {"displayName": name})  # fmt: skip
+        ctx.store.put(
+            APPLICATION,
+            app.lower(),
+            {key: document[key] for key in ("graphPermissions", "redirectUris")} | {"displayName": name},
+        )
         return Response(200, document)
 
     @ctx.router.route("GET", registration, operation="emulatorControl", api="emulator", auth=False)
@@ -188,8 +208,10 @@ def register(ctx: Context) -> None:
             return "AADSTS900144: The request body must contain the following parameter: 'client_id'."
         redirect = params.get("redirect_uri", "")
         if redirect not in registration_of(ctx.store, app).redirect_uris:
-            return (f"AADSTS50011: The redirect URI '{redirect}' specified in the request does not match the "
-                    f"redirect URIs configured for the application '{app}'.")  # fmt: skip
+            return (
+                f"AADSTS50011: The redirect URI '{redirect}' specified in the request does not match the "
+                f"redirect URIs configured for the application '{app}'."
+            )
         return None
 
     def resource_of(scope: str) -> str | None:
@@ -216,11 +238,15 @@ def register(ctx: Context) -> None:
 
         owners = {key.split("/", 1)[0] for key in ctx.store.keys(UPN) if key.split("/", 1)[1] == upn.lower()}
         if tenant.lower() in owners:
-            return (f"AADSTS90094: {upn} is not an administrator of this organization: an administrator of "
-                    f"{tenant} must consent to the permissions this app asks for.")  # fmt: skip
+            return (
+                f"AADSTS90094: {upn} is not an administrator of this organization: an administrator of "
+                f"{tenant} must consent to the permissions this app asks for."
+            )
         if owners or upn.lower().startswith("admin@"):
-            return (f"AADSTS50020: User account '{upn}' from another tenant does not exist in tenant '{tenant}' "
-                    "and cannot consent for it.")  # fmt: skip
+            return (
+                f"AADSTS50020: User account '{upn}' from another tenant does not exist in tenant '{tenant}' "
+                "and cannot consent for it."
+            )
         return f"AADSTS50034: The user account {upn} does not exist in the {tenant} directory."
 
     def in_browser(request: Request, params: Mapping[str, str]) -> Response:
@@ -229,8 +255,12 @@ def register(ctx: Context) -> None:
             return consent_pages.refused(problem)
         scope = params.get("scope", "")
         if resource_of(scope) is None:
-            return back(params, error="invalid_scope", error_description="AADSTS70011: The provided value for the "
-                        "input parameter 'scope' is not valid: app permissions are asked with /.default.")  # fmt: skip
+            return back(
+                params,
+                error="invalid_scope",
+                error_description="AADSTS70011: The provided value for the "
+                "input parameter 'scope' is not valid: app permissions are asked with /.default.",
+            )
         tenant, app = request.params["tenant"], params["client_id"]
         action = f"/{tenant}/v2.0/adminconsent"
         forwarded = {key: params.get(key, "") for key in ("client_id", "redirect_uri", "scope", "state")}
@@ -241,15 +271,20 @@ def register(ctx: Context) -> None:
             return consent_pages.sign_in(action, forwarded, app=name, administrator=administrator_upn(tenant))
         error = who_may_not_consent(tenant, upn)
         if error is not None:
-            return consent_pages.sign_in(action, forwarded, app=name, administrator=administrator_upn(tenant),
-                                         upn=upn, error=error)  # fmt: skip
+            return consent_pages.sign_in(
+                action, forwarded, app=name, administrator=administrator_upn(tenant), upn=upn, error=error
+            )
         decision = params.get("decision")
         if decision == "accept":
             granted(tenant, params)
             return back(params, admin_consent="True", tenant=tenant, scope=scope)
         if decision == "cancel":
-            return back(params, error="access_denied", error_subcode="cancel",
-                        error_description="AADSTS65004: User declined to consent to access the app.")  # fmt: skip
+            return back(
+                params,
+                error="access_denied",
+                error_subcode="cancel",
+                error_description="AADSTS65004: User declined to consent to access the app.",
+            )
         return consent_pages.consent(action, forwarded, app=name, upn=upn, permissions=registration.graph_permissions)
 
     def by_token(request: Request) -> Response:
@@ -265,8 +300,12 @@ def register(ctx: Context) -> None:
             raise ApiError(400, "invalid_request", str(refused(request.query)))
         scope = request.q("scope") or ""
         if resource_of(scope) is None:
-            raise ApiError(400, "invalid_scope", "AADSTS70011: Application permissions are requested with the "
-                           "resource's /.default scope (https://graph.microsoft.com/.default).")  # fmt: skip
+            raise ApiError(
+                400,
+                "invalid_scope",
+                "AADSTS70011: Application permissions are requested with the "
+                "resource's /.default scope (https://graph.microsoft.com/.default).",
+            )
         consent = granted(tenant, request.query)
         if request.q("redirect_uri"):
             return back(request.query, admin_consent="True", tenant=tenant, scope=scope)

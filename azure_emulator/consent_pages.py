@@ -26,8 +26,9 @@ def _hidden(forwarded: Mapping[str, str]) -> str:
     return "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">\n' for k, v in forwarded.items())
 
 
-def sign_in(action: str, forwarded: Mapping[str, str], *, app: str, administrator: str, upn: str = "",
-            error: str | None = None) -> Response:  # fmt: skip
+def sign_in(
+    action: str, forwarded: Mapping[str, str], *, app: str, administrator: str, upn: str = "", error: str | None = None
+) -> Response:
     """Who is signing in, to this tenant; with `error` (Entra's, for someone who may not consent), a 400 showing it."""
     invalid = ' aria-invalid="true" aria-describedby="upn-error"' if error else ""
     message = f'<p id="upn-error" class="error">{escape(error)}</p>\n' if error else ""

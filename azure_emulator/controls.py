@@ -210,12 +210,22 @@ class Controls:
     def counts(self) -> dict[str, Any]:
         with self._lock:
             rows = [
-                {"api": api, "kind": kind, "operation": op, "method": method, "count": n,
-                 "throttled": self.throttled[(api, kind, op, method)]}
+                {
+                    "api": api,
+                    "kind": kind,
+                    "operation": op,
+                    "method": method,
+                    "count": n,
+                    "throttled": self.throttled[(api, kind, op, method)],
+                }
                 for (api, kind, op, method), n in sorted(self.requests.items())
             ]
-            return {"value": rows, "total": sum(self.requests.values()), "statuses": dict(self.statuses),
-                    "throttledBy": dict(self.throttled_by)}  # fmt: skip
+            return {
+                "value": rows,
+                "total": sum(self.requests.values()),
+                "statuses": dict(self.statuses),
+                "throttledBy": dict(self.throttled_by),
+            }
 
     def reset_counts(self) -> None:
         with self._lock:
@@ -231,16 +241,23 @@ class Controls:
             body = masked(json.loads(request.body)) if request.body else None
         except ValueError:
             body = "<not JSON>"
-        entry = {"operation": request.operation, "method": request.method, "path": request.path,
-                 "query": dict(request.query), "body": body, "status": status}  # fmt: skip
+        entry = {
+            "operation": request.operation,
+            "method": request.method,
+            "path": request.path,
+            "query": dict(request.query),
+            "body": body,
+            "status": status,
+        }
         with self._lock:
             self.log.append(entry)
 
     def record_access(self, tenant: str, principal: str, api: str, name: str, scope: str, granted: bool) -> None:
         """One permission check of an app: ARM's action at a scope, or a Graph operation (its scope the resource)."""
         with self._lock:
-            entry = self.access.setdefault((tenant.lower(), principal.lower(), api, name),
-                                           {"scopes": set(), "granted": 0, "refused": 0})  # fmt: skip
+            entry = self.access.setdefault(
+                (tenant.lower(), principal.lower(), api, name), {"scopes": set(), "granted": 0, "refused": 0}
+            )
             entry["scopes"].add(scope)
             entry["granted" if granted else "refused"] += 1
 
@@ -248,11 +265,18 @@ class Controls:
         """The checks of one tenant's apps (of every tenant's: None)."""
         with self._lock:
             return [
-                {"tenantId": tid, "principalId": principal, "api": api, "name": name, "scopes": sorted(entry["scopes"]),
-                 "granted": entry["granted"], "refused": entry["refused"]}
+                {
+                    "tenantId": tid,
+                    "principalId": principal,
+                    "api": api,
+                    "name": name,
+                    "scopes": sorted(entry["scopes"]),
+                    "granted": entry["granted"],
+                    "refused": entry["refused"],
+                }
                 for (tid, principal, api, name), entry in sorted(self.access.items())
                 if tenant is None or tid == tenant.lower()
-            ]  # fmt: skip
+            ]
 
     def forget_access(self, tenant: str) -> None:
         with self._lock:

@@ -12,9 +12,15 @@ class ApiError(Exception):
     """An error answer in the shape ARM, Graph and Key Vault share: {"error": {"code", "message"}}."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, inner: str | None = None,
-        target: str | None = None, details: list[dict[str, Any]] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        inner: str | None = None,
+        target: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}

@@ -163,11 +163,13 @@ def register(ctx: Context) -> None:
         consent = consent_of(ctx.store, tenant, client_id)
         if not consent.consented:  # no service principal in the tenant: no admin has consented to the app
             return oauth_error(
-                400, "unauthorized_client", 700016,
+                400,
+                "unauthorized_client",
+                700016,
                 f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen "
                 "if the application has not been installed by the administrator of the tenant or consented to by "
                 "any user in the tenant.",
-            )  # fmt: skip
+            )
         extra: dict[str, Any] = {"idtyp": "app"}
         # a Graph token (by Graph's public name, or the emulator's own /graph) names the application permissions
         if audience.rstrip("/") == PUBLIC_GRAPH or audience.rstrip("/").endswith("/graph"):

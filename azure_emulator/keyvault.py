@@ -113,18 +113,52 @@ def deploy_vault(ctx: Context) -> None:
         return
     with ctx.store.transaction():
         group = common.group_id(HOME_SUBSCRIPTION_ID, VAULT_GROUP)
-        common.put(ctx, {"resource": {"id": group, "name": VAULT_GROUP, "type": "Microsoft.Resources/resourceGroups",
-                                      "location": "westeurope", "properties": {"provisioningState": "Succeeded"}},
-                         "meta": {"tid": HOME_TENANT_ID}})  # fmt: skip
-        common.put(ctx, {"resource": {"id": VAULT_ID, "name": "kv-app", "type": "Microsoft.KeyVault/vaults",
-                                      "location": "westeurope", "properties": {"enableRbacAuthorization": True}},
-                         "meta": {"tid": HOME_TENANT_ID}})  # fmt: skip
+        common.put(
+            ctx,
+            {
+                "resource": {
+                    "id": group,
+                    "name": VAULT_GROUP,
+                    "type": "Microsoft.Resources/resourceGroups",
+                    "location": "westeurope",
+                    "properties": {"provisioningState": "Succeeded"},
+                },
+                "meta": {"tid": HOME_TENANT_ID},
+            },
+        )
+        common.put(
+            ctx,
+            {
+                "resource": {
+                    "id": VAULT_ID,
+                    "name": "kv-app",
+                    "type": "Microsoft.KeyVault/vaults",
+                    "location": "westeurope",
+                    "properties": {"enableRbacAuthorization": True},
+                },
+                "meta": {"tid": HOME_TENANT_ID},
+            },
+        )
         name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{VAULT_ID}/{MANAGED_IDENTITY_PRINCIPAL_ID}/{SECRETS_OFFICER}"))
         assignment = f"{VAULT_ID}/providers/{rbac.ASSIGNMENT_TYPE}/{name}"
         role = f"/subscriptions/{HOME_SUBSCRIPTION_ID}/providers/{rbac.DEFINITION_TYPE}/{SECRETS_OFFICER}"
-        common.put(ctx, {"resource": {"id": assignment, "name": name, "type": rbac.ASSIGNMENT_TYPE, "properties": {
-            "roleDefinitionId": role, "principalId": MANAGED_IDENTITY_PRINCIPAL_ID, "principalType": "ServicePrincipal",
-            "scope": VAULT_ID}}, "meta": {"tid": HOME_TENANT_ID}})  # fmt: skip
+        common.put(
+            ctx,
+            {
+                "resource": {
+                    "id": assignment,
+                    "name": name,
+                    "type": rbac.ASSIGNMENT_TYPE,
+                    "properties": {
+                        "roleDefinitionId": role,
+                        "principalId": MANAGED_IDENTITY_PRINCIPAL_ID,
+                        "principalType": "ServicePrincipal",
+                        "scope": VAULT_ID,
+                    },
+                },
+                "meta": {"tid": HOME_TENANT_ID},
+            },
+        )
         rbac.index_assignment(ctx, MANAGED_IDENTITY_PRINCIPAL_ID, assignment, VAULT_ID)
 
 
@@ -135,8 +169,12 @@ def register(ctx: Context) -> None:
     def authorize(request: Request) -> None:
         claims = request.claims or {}
         if claims.get("tid") != HOME_TENANT_ID:
-            raise ApiError(401, "Unauthorized", "AKV10032: Invalid issuer: the token is not for this vault's tenant.",
-                           challenge(request))  # fmt: skip
+            raise ApiError(
+                401,
+                "Unauthorized",
+                "AKV10032: Invalid issuer: the token is not for this vault's tenant.",
+                challenge(request),
+            )
         if claims.get("aud") not in {*PUBLIC_AUDIENCES, vault_resource(request.base_url)}:
             raise ApiError(401, "Unauthorized", "AKV10022: Invalid audience.", challenge(request))
 

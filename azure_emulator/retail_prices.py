@@ -55,21 +55,44 @@ def price_items(data: dict[str, Any], currency: str) -> list[Item]:
     for region, place in data["regions"].items():
 
         def item(
-            service: str, product: str, sku: str, meter: str, usd: float, unit: str, arm_sku: str,
-            region: str = region, place: dict[str, Any] = place, *, primary: bool = True,
-        ) -> Item:  # fmt: skip
+            service: str,
+            product: str,
+            sku: str,
+            meter: str,
+            usd: float,
+            unit: str,
+            arm_sku: str,
+            region: str = region,
+            place: dict[str, Any] = place,
+            *,
+            primary: bool = True,
+        ) -> Item:
             price = round(usd * place["factor"] * rate * (1 if primary else NON_PRIMARY_FACTOR), 6)
             meter_id = str(uuid.uuid5(ITEM_NAMESPACE, f"{region}/{product}/{meter}" + ("" if primary else "/other")))
             product_id = "DZH" + uuid.uuid5(ITEM_NAMESPACE, product).hex[:9].upper()
             return {
-                "currencyCode": currency, "tierMinimumUnits": 0.0, "retailPrice": price, "unitPrice": price,
-                "armRegionName": region, "location": place["location"], "effectiveStartDate": EFFECTIVE_START,
-                "meterId": meter_id, "meterName": meter, "productId": product_id,
-                "skuId": f"{product_id}/{meter_id[:4].upper()}", "availabilityId": None, "productName": product,
-                "skuName": sku, "serviceName": service, "serviceId": "DZH313Z7MMC8" if service == "Virtual Machines"
-                else "DZH317F1HKN0", "serviceFamily": "Compute" if service == "Virtual Machines" else "Storage",
-                "unitOfMeasure": unit, "type": "Consumption", "isPrimaryMeterRegion": primary, "armSkuName": arm_sku,
-            }  # fmt: skip
+                "currencyCode": currency,
+                "tierMinimumUnits": 0.0,
+                "retailPrice": price,
+                "unitPrice": price,
+                "armRegionName": region,
+                "location": place["location"],
+                "effectiveStartDate": EFFECTIVE_START,
+                "meterId": meter_id,
+                "meterName": meter,
+                "productId": product_id,
+                "skuId": f"{product_id}/{meter_id[:4].upper()}",
+                "availabilityId": None,
+                "productName": product,
+                "skuName": sku,
+                "serviceName": service,
+                "serviceId": "DZH313Z7MMC8" if service == "Virtual Machines" else "DZH317F1HKN0",
+                "serviceFamily": "Compute" if service == "Virtual Machines" else "Storage",
+                "unitOfMeasure": unit,
+                "type": "Consumption",
+                "isPrimaryMeterRegion": primary,
+                "armSkuName": arm_sku,
+            }
 
         def priced(*fields: Any) -> list[Item]:
             """A meter's item, then the same meter billed from another meter region, listed under this one too."""
@@ -79,8 +102,9 @@ def price_items(data: dict[str, Any], currency: str) -> list[Item]:
             product, short = f"Virtual Machines {vm['series']}", vm["meter"]
             for windows in (False, True):
                 os_product = f"{product} Windows" if windows else product
-                items += priced("Virtual Machines", os_product, short, short, vm["windows" if windows else "linux"],
-                                "1 Hour", size)  # fmt: skip
+                items += priced(
+                    "Virtual Machines", os_product, short, short, vm["windows" if windows else "linux"], "1 Hour", size
+                )
                 spot = vm["spotWindows" if windows else "spotLinux"]
                 if spot is not None:
                     spot_name = f"{short} Spot"
@@ -90,8 +114,15 @@ def price_items(data: dict[str, Any], currency: str) -> list[Item]:
                     items.append(item("Virtual Machines", os_product, low, low, spot, "1 Hour", size))
         for tier, disk in data["premiumSsdDisks"].items():
             sku = f"{tier} LRS"
-            items += priced("Storage", "Premium SSD Managed Disks", sku, f"{sku} Disk", disk["monthly"], "1/Month",
-                            f"Premium_SSD_Managed_Disk_{tier}")  # fmt: skip
+            items += priced(
+                "Storage",
+                "Premium SSD Managed Disks",
+                sku,
+                f"{sku} Disk",
+                disk["monthly"],
+                "1/Month",
+                f"Premium_SSD_Managed_Disk_{tier}",
+            )
     return items
 
 
@@ -185,10 +216,17 @@ def register(ctx: Context) -> None:
         if skip + size < len(everything):
             query = {k: v for k, v in request.query.items() if k.lower() != "$skip"} | {"$skip": str(skip + size)}
             link = f"{request.base_url}{quote(request.path)}?{urlencode(query, quote_via=quote, safe=SAFE)}"
-        return Response(200, {
-            "BillingCurrency": currency, "CustomerEntityId": "Default", "CustomerEntityType": "Retail",
-            "Items": page, "NextPageLink": link, "Count": len(page),
-        })  # fmt: skip
+        return Response(
+            200,
+            {
+                "BillingCurrency": currency,
+                "CustomerEntityId": "Default",
+                "CustomerEntityType": "Retail",
+                "Items": page,
+                "NextPageLink": link,
+                "Count": len(page),
+            },
+        )
 
 
 SAFE = "$'(),"  # left as they are in a link, as the API's own NextPageLink shows them

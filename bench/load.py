@@ -84,10 +84,16 @@ def prepare(base: str, token: str, sites: int) -> dict[str, Any]:
     api = Api(f"{base}/api", token)
     tenant = api.call("POST", "/tenants", {"displayName": "Load reads", "entraTenantId": str(uuid.uuid4())})["id"]
     api.call("POST", f"/tenants/{tenant}/sites", site_body("EU"))
-    policy = api.call("POST", f"/tenants/{tenant}/provisioningPolicies", {
-        "displayName": "Load", "imageType": "gallery", "imageId": IMAGE,
-        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-    })["id"]  # fmt: skip
+    policy = api.call(
+        "POST",
+        f"/tenants/{tenant}/provisioningPolicies",
+        {
+            "displayName": "Load",
+            "imageType": "gallery",
+            "imageId": IMAGE,
+            "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+        },
+    )["id"]
     writes = api.call("POST", "/tenants", {"displayName": "Load writes", "entraTenantId": str(uuid.uuid4())})["id"]
 
     def make(n: int) -> str:
@@ -330,8 +336,13 @@ def main() -> int:
             for _ in range(args.rounds):
                 for mode in sorted(modes):  # baseline, then concurrent
                     spec, pids, _described = hosts[mode]
-                    phase_spec = {**spec, "phase": phase, "clients": args.clients,
-                                  "seconds": args.seconds / args.rounds, "warmup": args.warmup}  # fmt: skip
+                    phase_spec = {
+                        **spec,
+                        "phase": phase,
+                        "clients": args.clients,
+                        "seconds": args.seconds / args.rounds,
+                        "warmup": args.warmup,
+                    }
                     slices[mode][phase].append(run_phase(phase_spec, pids, Path(tmp)))
             for mode in sorted(modes):
                 report_phase(mode, hosts[mode][2], phase, combined(slices[mode][phase]))

@@ -100,8 +100,9 @@ def main() -> None:
             requests_before = table_requests(lambda: per_tenant(clients))
         finally:
             host.stop()
-    counted = (f"; Table requests {requests_now}, before {requests_before}"
-               if args.processes == 1 else "")  # counted in this process  # fmt: skip
+    counted = (
+        f"; Table requests {requests_now}, before {requests_before}" if args.processes == 1 else ""
+    )  # counted in this process
     print(
         f"Overview of {args.tenants} tenants in one request on {args.processes} worker process(es): "
         f"{spread(walls)} over {args.runs} loads (target {TARGET_S:.0f} s); before (the tenants, then "

@@ -79,12 +79,20 @@ def seed(storage: TableStorage, tenant: str, count: int) -> None:
     made = []
     for n in range(count):
         cloud_pc = CloudPc(
-            id=str(uuid.uuid4()), created_date_time=now, last_modified_date_time=now, tenant_id=tenant,
-            display_name=f"Cloud PC {n:05d}", managed_device_name=f"CPC-U{n:05d}", user_id=str(uuid.uuid4()),
-            user_principal_name=f"user{n:05d}@contoso.com", service_plan_id="w365-enterprise-2vcpu-8gb-128gb",
-            service_plan_name="Windows 365 Enterprise 2 vCPU, 8 GB, 128 GB", provisioning_policy_id="bench",
-            provisioning_policy_name="Bench", status=STATUSES[n % len(STATUSES)],
-        )  # fmt: skip
+            id=str(uuid.uuid4()),
+            created_date_time=now,
+            last_modified_date_time=now,
+            tenant_id=tenant,
+            display_name=f"Cloud PC {n:05d}",
+            managed_device_name=f"CPC-U{n:05d}",
+            user_id=str(uuid.uuid4()),
+            user_principal_name=f"user{n:05d}@contoso.com",
+            service_plan_id="w365-enterprise-2vcpu-8gb-128gb",
+            service_plan_name="Windows 365 Enterprise 2 vCPU, 8 GB, 128 GB",
+            provisioning_policy_id="bench",
+            provisioning_policy_name="Bench",
+            status=STATUSES[n % len(STATUSES)],
+        )
         made.append((cloud_pc, tenant, cloud_pc.id))
     rows.put_many(made)
 

@@ -132,8 +132,11 @@ class Timeline:
         span = now - (self._due - TIMELINE_S)
         writes = new["arm_writes"] - new["arm_writes_429"]
         cores = " ".join(f"{used[kind] / span:8.2f}" for kind in self.KINDS)
-        print(f"{now - self._started:6.0f} {writes / span:9.1f} {new['arm_writes_429'] / span:6.1f} "
-              f"{new['arm.write.createVm'] / span:10.1f} {ended:6d} {cores}", flush=True)  # fmt: skip
+        print(
+            f"{now - self._started:6.0f} {writes / span:9.1f} {new['arm_writes_429'] / span:6.1f} "
+            f"{new['arm.write.createVm'] / span:10.1f} {ended:6d} {cores}",
+            flush=True,
+        )
         self._last, self._cpu, self._due = counts, cpu, now + TIMELINE_S
 
 
@@ -147,8 +150,15 @@ def cpu_by_process() -> Counter[str]:
             times, command = process.cpu_times(), " ".join(process.cmdline())
         except psutil.Error:
             continue
-        kind = ("devhost" if process.pid == me.pid else "emulator" if "azure_emulator" in command
-                else "azurite" if "azurite" in command else "workers")  # fmt: skip
+        kind = (
+            "devhost"
+            if process.pid == me.pid
+            else "emulator"
+            if "azure_emulator" in command
+            else "azurite"
+            if "azurite" in command
+            else "workers"
+        )
         found[kind] += times.user + times.system
     return found
 
@@ -210,20 +220,32 @@ def run(
     if not args.no_graph_limits:
         for name in GRAPH_BUDGETS:
             control.delete(f"{emulator.base_url}/emulator/throttles/{name}")
-    host = app_host(azurite, emulator, f"b{users}l{int(args.latency * 1000)}", workdir,
-                    {PROCESS_COUNT_SETTING: str(args.processes)})  # fmt: skip
+    host = app_host(
+        azurite, emulator, f"b{users}l{int(args.latency * 1000)}", workdir, {PROCESS_COUNT_SETTING: str(args.processes)}
+    )
     try:
         api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))  # the development organization owner
         tenant = api.call("POST", "/tenants", {"displayName": f"Bench {users}", "entraTenantId": entra_tenant})["id"]
-        api.call("POST", f"/tenants/{tenant}/sites", {
-            "displayName": "EU", "regionName": "westeurope", "resourceGroupName": "rg-cloudpcs",
-            "subscriptionId": SUBSCRIPTION,
-        })  # fmt: skip
-        policy = api.call("POST", f"/tenants/{tenant}/provisioningPolicies", {
-            "displayName": "Bench", "imageType": "gallery",
-            "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
-            "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-        })  # fmt: skip
+        api.call(
+            "POST",
+            f"/tenants/{tenant}/sites",
+            {
+                "displayName": "EU",
+                "regionName": "westeurope",
+                "resourceGroupName": "rg-cloudpcs",
+                "subscriptionId": SUBSCRIPTION,
+            },
+        )
+        policy = api.call(
+            "POST",
+            f"/tenants/{tenant}/provisioningPolicies",
+            {
+                "displayName": "Bench",
+                "imageType": "gallery",
+                "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+                "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+            },
+        )
         engine = host.engine
         assert engine is not None
         control.delete(f"{emulator.base_url}/emulator/requests")
@@ -232,8 +254,11 @@ def run(
         cpu_before = cpu_by_process()
         started = time.monotonic()
         with CollectorClock() as collector:
-            api.call("POST", f"/tenants/{tenant}/provisioningPolicies/{policy['id']}/assign",
-                     {"assignments": [{"groupId": group}]})  # fmt: skip
+            api.call(
+                "POST",
+                f"/tenants/{tenant}/provisioningPolicies/{policy['id']}/assign",
+                {"assignments": [{"groupId": group}]},
+            )
             # Every run's orchestration ends after its Cloud PC settled; counting them in the engine costs nothing
             timeline = Timeline(emulator, started) if args.timeline else None
             while runs_ended(engine, tenant) < users or not settled(api, tenant):
@@ -354,8 +379,13 @@ def arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-graph-limits", action="store_true", help="lift Graph's throttling (Intune writes: 10 a second per tenant)"
     )
-    parser.add_argument("--processes", type=int, default=1, help="the app's worker processes (as in Azure, beside "
-                        "the host's; 1: the app runs in the host process, devhost's default)")  # fmt: skip
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="the app's worker processes (as in Azure, beside "
+        "the host's; 1: the app runs in the host process, devhost's default)",
+    )
     return parser
 
 

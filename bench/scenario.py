@@ -81,8 +81,11 @@ def resource_group(emulator: EmulatorProcess, entra_tenant: str, subscription: s
         json={"tenantId": entra_tenant, "audience": "https://management.azure.com"},
     ).json()
     arm = Api(f"{emulator.base_url}/arm", session, token["access_token"])
-    arm.call("PUT", f"/subscriptions/{subscription}/resourcegroups/rg-cloudpcs?api-version=2021-04-01",
-             {"location": "westeurope"})  # fmt: skip
+    arm.call(
+        "PUT",
+        f"/subscriptions/{subscription}/resourcegroups/rg-cloudpcs?api-version=2021-04-01",
+        {"location": "westeurope"},
+    )
     grant_app(emulator, entra_tenant, subscription)  # the tenant's admin has onboarded the app: consent, its role
 
 

@@ -45,21 +45,39 @@ def run(hosts: int, latency: float, azurite: Azurite, emulator: EmulatorProcess,
     try:
         api = Api(f"{host.base_url}/api", token=emulator.user_token("admin"))  # the development organization owner
         tenant = api.call("POST", "/tenants", {"displayName": f"Bench {hosts}", "entraTenantId": entra_tenant})["id"]
-        site = api.call("POST", f"/tenants/{tenant}/sites", {
-            "displayName": "EU", "regionName": "westeurope", "resourceGroupName": "rg-cloudpcs",
-            "subscriptionId": SUBSCRIPTION,
-        })["id"]  # fmt: skip
-        image_set = api.call("POST", f"/tenants/{tenant}/imageSets",
-                             {"displayName": "Pooled", "siteId": site, "sourceImageId": SOURCE})["id"]  # fmt: skip
+        site = api.call(
+            "POST",
+            f"/tenants/{tenant}/sites",
+            {
+                "displayName": "EU",
+                "regionName": "westeurope",
+                "resourceGroupName": "rg-cloudpcs",
+                "subscriptionId": SUBSCRIPTION,
+            },
+        )["id"]
+        image_set = api.call(
+            "POST", f"/tenants/{tenant}/imageSets", {"displayName": "Pooled", "siteId": site, "sourceImageId": SOURCE}
+        )["id"]
         wait_for(api, f"/tenants/{tenant}/imageSets/{image_set}/versions/0.0.0", ("ready", "failed"))
         for operation in SLOW_OPERATIONS:  # the image is built: from here on Azure takes its time
             control.put(f"{emulator.base_url}/emulator/latency/{operation}", json={"seconds": latency})
         started = time.monotonic()
-        created = api.call("POST", f"/tenants/{tenant}/spotGroups", {
-            "name": "bench", "friendlyName": "Bench", "profilePath": r"\\files\profiles", "userType": "pooled",
-            "licenseCount": hosts, "maxSessionsPerHost": 1, "siteId": site, "groupIds": [group],
-            "imageSetId": image_set, "imageVersion": "0.0.0",
-        })  # fmt: skip
+        created = api.call(
+            "POST",
+            f"/tenants/{tenant}/spotGroups",
+            {
+                "name": "bench",
+                "friendlyName": "Bench",
+                "profilePath": r"\\files\profiles",
+                "userType": "pooled",
+                "licenseCount": hosts,
+                "maxSessionsPerHost": 1,
+                "siteId": site,
+                "groupIds": [group],
+                "imageSetId": image_set,
+                "imageVersion": "0.0.0",
+            },
+        )
         ready = wait_for(api, f"/tenants/{tenant}/spotGroups/{created['id']}", ("ready", "failed"))
         wall = time.monotonic() - started
         listed = api.call("GET", f"/tenants/{tenant}/spotGroups/{created['id']}/sessionHosts")["value"]

@@ -172,18 +172,34 @@ def run(
         token = emulator.user_token("admin")
         api = Api(f"{host.base_url}/api", token=token)
         for n, customer in enumerate(customers):
-            customer.tenant = api.call("POST", "/tenants", {
-                "displayName": f"Customer {n + 1}", "entraTenantId": customer.entra,
-            })["id"]  # fmt: skip
-            api.call("POST", f"/tenants/{customer.tenant}/sites", {
-                "displayName": "EU", "regionName": "westeurope", "resourceGroupName": "rg-cloudpcs",
-                "subscriptionId": customer.subscription,
-            })  # fmt: skip
-            customer.policy = api.call("POST", f"/tenants/{customer.tenant}/provisioningPolicies", {
-                "displayName": "Bench", "imageType": "gallery",
-                "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
-                "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-            })["id"]  # fmt: skip
+            customer.tenant = api.call(
+                "POST",
+                "/tenants",
+                {
+                    "displayName": f"Customer {n + 1}",
+                    "entraTenantId": customer.entra,
+                },
+            )["id"]
+            api.call(
+                "POST",
+                f"/tenants/{customer.tenant}/sites",
+                {
+                    "displayName": "EU",
+                    "regionName": "westeurope",
+                    "resourceGroupName": "rg-cloudpcs",
+                    "subscriptionId": customer.subscription,
+                },
+            )
+            customer.policy = api.call(
+                "POST",
+                f"/tenants/{customer.tenant}/provisioningPolicies",
+                {
+                    "displayName": "Bench",
+                    "imageType": "gallery",
+                    "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+                    "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+                },
+            )["id"]
         engine = host.engine
         assert engine is not None
         emulator.session().delete(f"{emulator.base_url}/emulator/requests")
@@ -259,8 +275,11 @@ def many(args: argparse.Namespace, azurite: Azurite, emulator: EmulatorProcess, 
     result, customers = run(args, sizes, azurite, emulator, workdir, f"t{args.tenants}u{users}")
     print(line(result), flush=True)
     walls = sorted(customer.wall_s for customer in customers)
-    print(f"per-tenant wall_s: min={walls[0]:.1f}  median={walls[len(walls) // 2]:.1f}  max={walls[-1]:.1f}  "
-          f"each={' '.join(f'{w:.1f}' for w in (c.wall_s for c in customers))}", flush=True)  # fmt: skip
+    print(
+        f"per-tenant wall_s: min={walls[0]:.1f}  median={walls[len(walls) // 2]:.1f}  max={walls[-1]:.1f}  "
+        f"each={' '.join(f'{w:.1f}' for w in (c.wall_s for c in customers))}",
+        flush=True,
+    )
 
 
 def fairness(args: argparse.Namespace, azurite: Azurite, emulator: EmulatorProcess, workdir: Path) -> None:
@@ -276,13 +295,22 @@ def fairness(args: argparse.Namespace, azurite: Azurite, emulator: EmulatorProce
     print(f"together: {line(result)}", flush=True)
     cpu_per_cloud_pc = sum(v for k, v in result.items() if k.startswith("cpu_ms_")) / 1000
     fair_share = max(alone["azure_bound_s"], (count + 1) * small * cpu_per_cloud_pc / cores())
-    print(f"the big tenant ({big} users): {customers[0].wall_s:.1f} s; alone its bound is "
-          f"{own_bound(args, big, result['arm_writes_per_cloud_pc'])[0]:.1f} s", flush=True)  # fmt: skip
-    print(f"a small tenant ({small} users): alone {alone['wall_s']:.1f} s (bound {alone['azure_bound_s']:.1f} s); "
-          f"fair share {fair_share:.1f} s", flush=True)  # fmt: skip
+    print(
+        f"the big tenant ({big} users): {customers[0].wall_s:.1f} s; alone its bound is "
+        f"{own_bound(args, big, result['arm_writes_per_cloud_pc'])[0]:.1f} s",
+        flush=True,
+    )
+    print(
+        f"a small tenant ({small} users): alone {alone['wall_s']:.1f} s (bound {alone['azure_bound_s']:.1f} s); "
+        f"fair share {fair_share:.1f} s",
+        flush=True,
+    )
     for n, customer in enumerate(customers[1:], start=1):
-        print(f"small tenant {n}: {customer.wall_s:.1f} s, {customer.wall_s / alone['wall_s']:.2f} x alone, "
-              f"{customer.wall_s / fair_share:.2f} x fair share", flush=True)  # fmt: skip
+        print(
+            f"small tenant {n}: {customer.wall_s:.1f} s, {customer.wall_s / alone['wall_s']:.2f} x alone, "
+            f"{customer.wall_s / fair_share:.2f} x fair share",
+            flush=True,
+        )
     worst = max(customer.wall_s for customer in customers[1:])
     print(f"slowest small tenant: {worst:.1f} s, {worst / fair_share:.2f} x its fair share", flush=True)
 

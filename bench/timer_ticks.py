@@ -64,28 +64,72 @@ def seed_tenant(services: Services, emulator: EmulatorProcess, index: int, group
     tenant_id, site_id = f"bench-{index:03d}", f"site-{index:03d}"
     stamp = {"created_date_time": now, "last_modified_date_time": now}
     ports = services.spot_group_work
-    services.admin.tenants.upsert_tenant(Tenant(id=tenant_id, display_name=f"Bench {index}", entra_tenant_id=entra,
-                                                subscription_ids=[admin.subscription_id], **stamp))  # fmt: skip
-    site = Site(id=site_id, tenant_id=tenant_id, display_name="EU", region_name=REGION,
-                subscription_id=admin.subscription_id, resource_group_name=RG, **stamp)  # fmt: skip
+    services.admin.tenants.upsert_tenant(
+        Tenant(
+            id=tenant_id,
+            display_name=f"Bench {index}",
+            entra_tenant_id=entra,
+            subscription_ids=[admin.subscription_id],
+            **stamp,
+        )
+    )
+    site = Site(
+        id=site_id,
+        tenant_id=tenant_id,
+        display_name="EU",
+        region_name=REGION,
+        subscription_id=admin.subscription_id,
+        resource_group_name=RG,
+        **stamp,
+    )
     services.admin.sites.upsert_site(site)
     placement = Placement(admin.subscription_id, RG, REGION)
     for number in range(groups):
         group_id, pool = f"sg-{index:03d}-{number:03d}", f"hp-{index:03d}-{number:03d}"
-        spec = HostPoolSpec(placement=placement, host_pool=pool, pool_type="pooled", max_sessions=4,
-                            friendly_name=pool, user_group_ids=())  # fmt: skip
+        spec = HostPoolSpec(
+            placement=placement,
+            host_pool=pool,
+            pool_type="pooled",
+            max_sessions=4,
+            friendly_name=pool,
+            user_group_ids=(),
+        )
         until_done(lambda op: ports.avd.ensure_host_pool(tenant_id, spec, op))  # noqa: B023 (called at once)
         vm = marketplace_vm(ports.compute, tenant_id, placement, MARKETPLACE, f"h{index:03d}{number:03d}")
         until_done(lambda op: ports.avd.register_session_host(tenant_id, placement, pool, vm, op))  # noqa: B023
-        ports.spot_groups.put_spot_group(SpotGroup(
-            id=group_id, tenant_id=tenant_id, name=group_id, friendly_name=group_id, profile_path=r"\\files\profiles",
-            user_type="pooled", license_count=4, site_id=site_id, group_ids=[], image_set_id="bench",
-            image_version="0.0.0", image_version_id="bench", vm_size="Standard_D2s_v5", max_sessions_per_host=4,
-            host_pool_name=pool, status="ready", **stamp,
-        ))  # fmt: skip
-        ports.spot_groups.put_host(tenant_id, group_id, SessionHost(
-            name=vm, index=0, status="running", power_state="running", image_version="0.0.0", running_since=now,
-        ))  # fmt: skip
+        ports.spot_groups.put_spot_group(
+            SpotGroup(
+                id=group_id,
+                tenant_id=tenant_id,
+                name=group_id,
+                friendly_name=group_id,
+                profile_path=r"\\files\profiles",
+                user_type="pooled",
+                license_count=4,
+                site_id=site_id,
+                group_ids=[],
+                image_set_id="bench",
+                image_version="0.0.0",
+                image_version_id="bench",
+                vm_size="Standard_D2s_v5",
+                max_sessions_per_host=4,
+                host_pool_name=pool,
+                status="ready",
+                **stamp,
+            )
+        )
+        ports.spot_groups.put_host(
+            tenant_id,
+            group_id,
+            SessionHost(
+                name=vm,
+                index=0,
+                status="running",
+                power_state="running",
+                image_version="0.0.0",
+                running_since=now,
+            ),
+        )
 
 
 def optimization_tick(
@@ -119,10 +163,20 @@ def optimization_tick(
     finally:
         host.stop()
     ports = services.spot_group_work
-    recorded = sum(1 for tenant_id, group_id in ports.spot_groups.ready_keys()
-                   if ports.schedules.list_loads(tenant_id, group_id, slot_of(tick)))  # fmt: skip
-    return {"tenants": tenants, "groups": groups, "seeded_s": seeded_s, "tick_to_last_processed_s": wall,
-            "groups_recorded": recorded, "poisoned": poisoned, "target_s": 60.0}  # fmt: skip
+    recorded = sum(
+        1
+        for tenant_id, group_id in ports.spot_groups.ready_keys()
+        if ports.schedules.list_loads(tenant_id, group_id, slot_of(tick))
+    )
+    return {
+        "tenants": tenants,
+        "groups": groups,
+        "seeded_s": seeded_s,
+        "tick_to_last_processed_s": wall,
+        "groups_recorded": recorded,
+        "poisoned": poisoned,
+        "target_s": 60.0,
+    }
 
 
 def _waiting(queue: Any) -> int:
@@ -141,8 +195,14 @@ def sweep_read(cloud_pcs: int, due: int, azurite: Azurite) -> dict[str, Any]:
 
     def entry(number: int) -> tuple[DueWork, str, str]:
         expires = now - timedelta(minutes=number + 1) if number < due else now + timedelta(days=7, seconds=-number)
-        work = DueWork(kind="graceExpiry", due_date_time=expires, tenant_id=f"t{number % 100:02d}",
-                       cloud_pc_id=f"cpc-{number:06d}", run=1, generation=1)  # fmt: skip
+        work = DueWork(
+            kind="graceExpiry",
+            due_date_time=expires,
+            tenant_id=f"t{number % 100:02d}",
+            cloud_pc_id=f"cpc-{number:06d}",
+            run=1,
+            generation=1,
+        )
         return work, PARTITION, work.key
 
     started = time.monotonic()
@@ -156,8 +216,16 @@ def sweep_read(cloud_pcs: int, due: int, azurite: Azurite) -> dict[str, Any]:
     started = time.monotonic()
     everything = sum(1 for _ in index.row_keys("PartitionKey eq @p", {"p": PARTITION}))
     scan_s = time.monotonic() - started
-    return {"cloud_pcs": cloud_pcs, "due": due, "seeded_s": seeded_s, "rows_read": len(read), "requests": requests,
-            "read_s": read_s, "index_rows": everything, "index_scan_s": scan_s}  # fmt: skip
+    return {
+        "cloud_pcs": cloud_pcs,
+        "due": due,
+        "seeded_s": seeded_s,
+        "rows_read": len(read),
+        "requests": requests,
+        "read_s": read_s,
+        "index_rows": everything,
+        "index_scan_s": scan_s,
+    }
 
 
 def main() -> None:
@@ -170,8 +238,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     with storage_and_azure() as (azurite, emulator, workdir):
         os.environ.update(emulator.app_settings())  # the app's adapters in this process, as on the host
-        for result in (sweep_read(args.cloud_pcs, args.due, azurite),
-                       optimization_tick(args.tenants, args.groups, azurite, emulator, workdir)):  # fmt: skip
+        for result in (
+            sweep_read(args.cloud_pcs, args.due, azurite),
+            optimization_tick(args.tenants, args.groups, azurite, emulator, workdir),
+        ):
             print_result(result)
 
 

@@ -16,12 +16,14 @@ DISPLAY_NAME = "Cloud PC provisioning"
 def register_app(emulator: EmulatorProcess, portal_url: str | None = None) -> None:
     with emulator.session() as session:
         requested = {"graphPermissions": [permission.name for permission in GRAPH_PERMISSIONS]}
-        session.put(f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested,
-                    timeout=30).raise_for_status()  # fmt: skip
+        session.put(
+            f"{emulator.base_url}/emulator/applications/{APP_CLIENT_ID}", json=requested, timeout=30
+        ).raise_for_status()
         # the provider's own admin consented to what the app asks in its own tenant (the tenant lookup by domain)
         asked_there = [permission.name for permission in GRAPH_PERMISSIONS if not permission.backends]
         own: dict[str, Any] = {"consented": True, "graphPermissions": asked_there}
-        session.put(f"{emulator.base_url}/emulator/tenants/{HOME_TENANT_ID}/apps/{APP_CLIENT_ID}", json=own,
-                    timeout=30).raise_for_status()  # fmt: skip
+        session.put(
+            f"{emulator.base_url}/emulator/tenants/{HOME_TENANT_ID}/apps/{APP_CLIENT_ID}", json=own, timeout=30
+        ).raise_for_status()
     if portal_url is not None:
         emulator.register_app(consent_return_url(portal_url), DISPLAY_NAME)

@@ -126,8 +126,9 @@ class Azurite:
             start_new_session=self.own_session,
         )
         deadline = time.monotonic() + timeout_s
-        while slow := [f"{name} on port {port}" for name, port in zip(SERVICES, self.ports, strict=True)
-                       if not self._serves(port)]:  # fmt: skip
+        while slow := [
+            f"{name} on port {port}" for name, port in zip(SERVICES, self.ports, strict=True) if not self._serves(port)
+        ]:
             if self.process.poll() is not None:
                 err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
                 raise RuntimeError(f"Azurite exited with code {self.process.returncode}: {err.strip()}")

@@ -41,7 +41,6 @@ class RemoteError(Exception):
         return (RemoteError, (str(self), self.type_name), self.__dict__)
 
 
-
 class OutValue(func.Out[Any]):
     """An output binding parameter (`func.Out[...]`); the host reads it after the call."""
 

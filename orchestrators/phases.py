@@ -24,9 +24,12 @@ Pause = Callable[[df.DurableOrchestrationContext, Any, Any], Orchestration | Non
 
 
 def take_phases(
-    context: df.DurableOrchestrationContext, activity: str, run: Looped, read: Callable[[Any], Any] | None = None,
+    context: df.DurableOrchestrationContext,
+    activity: str,
+    run: Looped,
+    read: Callable[[Any], Any] | None = None,
     pause: Pause | None = None,
-) -> Orchestration:  # fmt: skip
+) -> Orchestration:
     """Call `activity` until the work is over, waiting on durable timers between; continue as new every few
     calls, so a long wait never builds a long history to replay. Each call answers a PhasedStep of the run's
     type (shared/services/engine/phased.py), unless `read` says otherwise (provisioning's own steps)."""

@@ -45,8 +45,12 @@ def provision_cloud_pc(context: df.DurableOrchestrationContext) -> Orchestration
         if outcome != TIMED_OUT:
             return outcome
         state = latest[0].state
-        failed = _fail_call(request, state.resume.step if state and state.resume else "provisioning", "timedOut",
-                            "did not finish in time")  # fmt: skip
+        failed = _fail_call(
+            request,
+            state.resume.step if state and state.resume else "provisioning",
+            "timedOut",
+            "did not finish in time",
+        )
     except Exception as exc:  # storage kept failing: settle the Cloud PC rather than leave it provisioning
         failed = _fail_call(request, "provisioning", "internalError", str(exc)[:300])
     return (yield context.call_activity_with_retry(names.FAIL_PROVISIONING, TRANSIENT, failed))

@@ -26,13 +26,16 @@ def run_hosts(
     """The hosts' runs side by side; their outcomes, in order. `again` tells a second run of a host apart."""
     outcomes: list[Any] = []
     for first in range(0, len(hosts), HOSTS_AT_ONCE):
-        outcomes += yield context.task_all([
-            context.call_sub_orchestrator(
-                names.RUN_SPOT_GROUP_WORK, host.model_dump(mode="json", by_alias=True),
-                names.spot_group_host_instance_id(context.instance_id, run.revision, host.host or 0) + again,
-            )
-            for host in hosts[first : first + HOSTS_AT_ONCE]
-        ])  # fmt: skip
+        outcomes += yield context.task_all(
+            [
+                context.call_sub_orchestrator(
+                    names.RUN_SPOT_GROUP_WORK,
+                    host.model_dump(mode="json", by_alias=True),
+                    names.spot_group_host_instance_id(context.instance_id, run.revision, host.host or 0) + again,
+                )
+                for host in hosts[first : first + HOSTS_AT_ONCE]
+            ]
+        )
     return outcomes
 
 
@@ -76,8 +79,16 @@ def run_work(context: df.DurableOrchestrationContext, run: SpotGroupRun) -> Orch
             return prepared  # failed, superseded, or None: continued as new, still preparing
         yield from run_hosts(context, run, [host for host in host_runs(run) if host.host_work != "replace"])
         outcome = (yield from replace_hosts(context, run)) if run.replace else None
-        run = run.model_copy(update={"stage": "finish", "phase": 0, "operation": None, "started_at": None,
-                                     "calls": 0, "update_outcome": outcome})  # fmt: skip
+        run = run.model_copy(
+            update={
+                "stage": "finish",
+                "phase": 0,
+                "operation": None,
+                "started_at": None,
+                "calls": 0,
+                "update_outcome": outcome,
+            }
+        )
     return (yield from take_phases(context, names.ADVANCE_SPOT_GROUP, run))
 
 

@@ -128,8 +128,9 @@ async def start_spot_group_work(client: df.DurableOrchestrationClient, run: Spot
     this call began it."""
     instance = (
         names.host_scaling_instance_id(run.tenant_id, run.spot_group_id, run.host or 0, run.host_work or "add")
-        if run.work == "scale" else names.spot_group_instance_id(run.tenant_id, run.spot_group_id, run.work)
-    )  # fmt: skip
+        if run.work == "scale"
+        else names.spot_group_instance_id(run.tenant_id, run.spot_group_id, run.work)
+    )
     return await start_orchestration(client, names.RUN_SPOT_GROUP_WORK, instance, run)
 
 

@@ -28,8 +28,9 @@ def mirror_windows365_cloud_pcs(context: df.DurableOrchestrationContext) -> Orch
         was = Windows365MirrorAnswer.model_validate(answer)
         read_on = run.model_copy(update={"audit_since": was.audit_since})
         at = context.current_utc_datetime + timedelta(seconds=was.wait_seconds)
-        return PhasedStep(outcome=None if was.in_flight else "settled", run=read_on, wait_seconds=was.wait_seconds,
-                          resume_at=at)  # fmt: skip
+        return PhasedStep(
+            outcome=None if was.in_flight else "settled", run=read_on, wait_seconds=was.wait_seconds, resume_at=at
+        )
 
     return (yield from take_phases(context, names.READ_WINDOWS365_CLOUD_PCS, run, read))
 

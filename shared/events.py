@@ -40,10 +40,12 @@ class DirectoryEvent(InputModel):
         """One hint of the same tenant and kind that says what both say (a full one says everything)."""
         if self.full or other.full:
             return self.model_copy(update={"full": True, "user_ids": [], "group_ids": []})
-        return self.model_copy(update={
-            "user_ids": list(dict.fromkeys([*self.user_ids, *other.user_ids])),
-            "group_ids": list(dict.fromkeys([*self.group_ids, *other.group_ids])),
-        })  # fmt: skip
+        return self.model_copy(
+            update={
+                "user_ids": list(dict.fromkeys([*self.user_ids, *other.user_ids])),
+                "group_ids": list(dict.fromkeys([*self.group_ids, *other.group_ids])),
+            }
+        )
 
 
 def directory_event_messages(

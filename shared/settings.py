@@ -89,9 +89,10 @@ class Settings(BaseSettings):
         description="Azure Monitor's regional metrics endpoint, `{region}` filled in per batch of VMs.",
     )
     retail_prices_endpoint: str = Field(
-        default="https://prices.azure.com", pattern=r"^https://",
+        default="https://prices.azure.com",
+        pattern=r"^https://",
         description="The Azure Retail Prices API's host (no credentials): `/api/retail/prices` is asked under it.",
-    )  # fmt: skip
+    )
     key_vault_url: str | None = Field(default=None, pattern=r"^https://", description="The app's Key Vault.")
     azure_authority_host: str = Field(
         default="login.microsoftonline.com", description="Entra ID's host (a custom one for a private cloud)."
@@ -121,10 +122,11 @@ class Settings(BaseSettings):
         description="The share of traces begun in the app that are kept (1: all); a trace is kept or dropped whole.",
     )
     website_hostname: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9.\-\[\]:]+$",
+        default=None,
+        pattern=r"^[A-Za-z0-9.\-\[\]:]+$",
         description="The app's host name (and port), as Azure Functions and Core Tools set it: Spot hosts post their "
         "Scheduled Events to https://<it>/api/scheduledEvents (http:// on a loopback address, as Core Tools serves).",
-    )  # fmt: skip
+    )
     notification_url: str | None = Field(
         default=None, description="The public URL of POST /api/directoryNotifications, given to Graph subscriptions."
     )

@@ -28,12 +28,22 @@ def blueprint(settings: Settings, ports: AlertPorts) -> df.Blueprint:
         only a malformed message raises, and rests in the poison queue for an operator."""
         body = json.loads(message.get_body())
         request = AlertDelivery.model_validate(body)
-        with telemetry.span(f"process {settings.alert_deliveries_queue}", kind=SpanKind.CONSUMER,
-                            parent=body.get(telemetry.TRACEPARENT), invocation=context,
-                            ids={"tenantId": request.tenant_id}):  # fmt: skip
+        with telemetry.span(
+            f"process {settings.alert_deliveries_queue}",
+            kind=SpanKind.CONSUMER,
+            parent=body.get(telemetry.TRACEPARENT),
+            invocation=context,
+            ids={"tenantId": request.tenant_id},
+        ):
             row = await alert_delivery.deliver(ports, request)
             if row is not None:
-                log.info("Alert %s's %s notice to channel %d: %s after %d attempts", request.alert_id, request.event,
-                         request.channel, row.status, row.attempts)  # fmt: skip
+                log.info(
+                    "Alert %s's %s notice to channel %d: %s after %d attempts",
+                    request.alert_id,
+                    request.event,
+                    request.channel,
+                    row.status,
+                    row.attempts,
+                )
 
     return bp

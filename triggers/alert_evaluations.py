@@ -38,12 +38,21 @@ def blueprint(settings: Settings, ports: AlertPorts) -> df.Blueprint:
         """A rule that cannot be evaluated is logged and the tenant's other rules go on; a malformed message rests
         in the poison queue after maxDequeueCount."""
         request = AlertEvaluationMessage.model_validate_json(message.get_body())
-        with telemetry.span(f"process {settings.alert_evaluations_queue}", kind=SpanKind.CONSUMER,
-                            parent=request.traceparent, invocation=context,
-                            ids={"tenantId": request.tenant_id}):  # fmt: skip
+        with telemetry.span(
+            f"process {settings.alert_evaluations_queue}",
+            kind=SpanKind.CONSUMER,
+            parent=request.traceparent,
+            invocation=context,
+            ids={"tenantId": request.tenant_id},
+        ):
             outcome = await asyncio.to_thread(alert_evaluation.evaluate_tenant, ports, request.tenant_id)
             if outcome.raised or outcome.resolved or outcome.failed_rules:
-                log.info("Alerts of tenant %s: %d raised, %d resolved, %d rules failed", request.tenant_id,
-                         outcome.raised, outcome.resolved, len(outcome.failed_rules))  # fmt: skip
+                log.info(
+                    "Alerts of tenant %s: %d raised, %d resolved, %d rules failed",
+                    request.tenant_id,
+                    outcome.raised,
+                    outcome.resolved,
+                    len(outcome.failed_rules),
+                )
 
     return bp

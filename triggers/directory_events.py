@@ -29,9 +29,12 @@ log = logging.getLogger(__name__)
 
 
 def blueprint(
-    settings: Settings, ports: EnginePorts, tenants: TenantStore, events: EventPublisher,
+    settings: Settings,
+    ports: EnginePorts,
+    tenants: TenantStore,
+    events: EventPublisher,
     spot_groups: SpotGroupAccessPorts,
-) -> df.Blueprint:  # fmt: skip
+) -> df.Blueprint:
     bp = df.Blueprint()
     # a burst of hints about one tenant runs as one reconcile after the one under way; users' hints apart from
     # groups' (each kind's success clears its own refusal, shared/services/cloud_pcs/reconcile.py)
@@ -46,15 +49,28 @@ def blueprint(
             # a throttle (or no answer) is waited out as the service said, on the queue rather than a thread: the
             # change is sent again for then, and the tenant's activity says why, with no failure to retry
             wait = await asyncio.to_thread(directory_held, ports, event, exc)
-            await asyncio.to_thread(events.publish_directory_event, event.tenant_id, user_ids=event.user_ids,
-                                    group_ids=event.group_ids, full=event.full, delay_s=wait)  # fmt: skip
-            log.warning("Directory change of tenant %s read again in %.0f s: %s (%s)", event.tenant_id, wait,
-                        exc.reason or exc.code, exc.step)  # fmt: skip
+            await asyncio.to_thread(
+                events.publish_directory_event,
+                event.tenant_id,
+                user_ids=event.user_ids,
+                group_ids=event.group_ids,
+                full=event.full,
+                delay_s=wait,
+            )
+            log.warning(
+                "Directory change of tenant %s read again in %.0f s: %s (%s)",
+                event.tenant_id,
+                wait,
+                exc.reason or exc.code,
+                exc.step,
+            )
             return
         if outcome.follow_backend:  # one follower a tenant
             await follow_backend(client, event.tenant_id, message_id)
-        runs = [ProvisionInput.starting(event.tenant_id, str(item["cloudPcId"]), int(str(item["run"])))
-                for item in outcome.to_provision]  # fmt: skip
+        runs = [
+            ProvisionInput.starting(event.tenant_id, str(item["cloudPcId"]), int(str(item["run"])))
+            for item in outcome.to_provision
+        ]
         begun = await start_provisioning(client, runs)
         await asyncio.to_thread(started, ports, outcome)  # had it died, the pending-start sweep would start them
         spot_groups_looked = await asyncio.to_thread(spot_group_access.directory_changed, spot_groups, event)
@@ -82,9 +98,13 @@ def blueprint(
         one whose merged run keeps failing.
         """
         event = DirectoryEvent.model_validate_json(message.get_body())
-        with telemetry.span(f"process {settings.directory_events_queue}", kind=SpanKind.CONSUMER,
-                            parent=event.traceparent, invocation=context,
-                            ids={"tenantId": event.tenant_id}):  # fmt: skip
+        with telemetry.span(
+            f"process {settings.directory_events_queue}",
+            kind=SpanKind.CONSUMER,
+            parent=event.traceparent,
+            invocation=context,
+            ids={"tenantId": event.tenant_id},
+        ):
             message_id = message.id or new_id()
             key = (event.tenant_id, event.reads_groups)
             if not await hints.run(key, event, lambda merged: act_on(merged, message_id, client)):

@@ -90,9 +90,14 @@ def blueprint(
     async def act(req: ApiRequest, action: ActionName, target_service_plan_id: str | None = None) -> ApiResponse:
         tenant_id = req.param("tenantId")
         performed = await asyncio.to_thread(
-            cloud_pc_actions.perform, ports, tenant_id, req.param("cloudPcId"), action, request_id=new_id(),
+            cloud_pc_actions.perform,
+            ports,
+            tenant_id,
+            req.param("cloudPcId"),
+            action,
+            request_id=new_id(),
             target_service_plan_id=target_service_plan_id,
-        )  # fmt: skip
+        )
         await start_work(req.durable, [performed])
         return accepted(req, performed.cloud_pc)
 
@@ -119,32 +124,50 @@ def blueprint(
         return await act(req, "resize", req.body(ResizeRequest).target_service_plan_id)
 
     @routes.post(
-        f"{CLOUD_PC}/rename", "renameCloudPc", "Change the friendly name (the device name never changes)",
-        body=RenameRequest, response=CloudPc,
-    )  # fmt: skip
+        f"{CLOUD_PC}/rename",
+        "renameCloudPc",
+        "Change the friendly name (the device name never changes)",
+        body=RenameRequest,
+        response=CloudPc,
+    )
     def rename(req: ApiRequest) -> CloudPc:
         tenant_id = req.param("tenantId")
         return cloud_pc_actions.rename(ports, tenant_id, req.param("cloudPcId"), req.body(RenameRequest).display_name)
 
     @routes.post(
-        f"{CLOUD_PC}/restore", "restoreCloudPc",
+        f"{CLOUD_PC}/restore",
+        "restoreCloudPc",
         "Restore a Windows 365 Cloud PC to one of its restore points (status restoring, then provisioned)",
-        body=RestoreRequest, response=CloudPc, status=202, durable=True,
-    )  # fmt: skip
+        body=RestoreRequest,
+        response=CloudPc,
+        status=202,
+        durable=True,
+    )
     async def restore(req: ApiRequest) -> ApiResponse:
         snapshot_id = req.body(RestoreRequest).snapshot_id
-        performed = await asyncio.to_thread(cloud_pc_actions.restore_snapshot, ports, req.param("tenantId"),
-                                            req.param("cloudPcId"), snapshot_id, new_id())  # fmt: skip
+        performed = await asyncio.to_thread(
+            cloud_pc_actions.restore_snapshot,
+            ports,
+            req.param("tenantId"),
+            req.param("cloudPcId"),
+            snapshot_id,
+            new_id(),
+        )
         await start_work(req.durable, [performed])
         return accepted(req, performed.cloud_pc)
 
     @routes.post(
-        f"{CLOUD_PC}/createSnapshot", "createCloudPcSnapshot", "Have Windows 365 take a restore point now",
-        response=CloudPc, status=202, durable=True,
-    )  # fmt: skip
+        f"{CLOUD_PC}/createSnapshot",
+        "createCloudPcSnapshot",
+        "Have Windows 365 take a restore point now",
+        response=CloudPc,
+        status=202,
+        durable=True,
+    )
     async def create_snapshot(req: ApiRequest) -> ApiResponse:
-        performed = await asyncio.to_thread(cloud_pc_actions.create_snapshot, ports, req.param("tenantId"),
-                                            req.param("cloudPcId"), new_id())  # fmt: skip
+        performed = await asyncio.to_thread(
+            cloud_pc_actions.create_snapshot, ports, req.param("tenantId"), req.param("cloudPcId"), new_id()
+        )
         await start_work(req.durable, [performed])
         return accepted(req, performed.cloud_pc)
 
@@ -179,8 +202,12 @@ def blueprint(
         tenant_id = req.param("tenantId")
         return page_of(req, *bulks.list_bulk_actions(tenant_id, top=req.top, skip_token=req.skip_token))
 
-    @routes.get(f"{BULK_ACTIONS}/{{bulkActionId}}", "getBulkAction", "A bulk action with every item's result",
-                response=BulkAction)  # fmt: skip
+    @routes.get(
+        f"{BULK_ACTIONS}/{{bulkActionId}}",
+        "getBulkAction",
+        "A bulk action with every item's result",
+        response=BulkAction,
+    )
     def get_bulk_action(req: ApiRequest) -> BulkAction:
         tenant_id = req.param("tenantId")
         bulk = bulks.get_bulk_action(tenant_id, req.param("bulkActionId"))
@@ -194,9 +221,13 @@ def blueprint(
     ) -> None:
         """Run the bulk action's items without a result (bulk_actions.run), and queue it again when it says so."""
         request = BulkActionMessage.model_validate_json(message.get_body())
-        with telemetry.span(f"process {settings.bulk_actions_queue}", kind=SpanKind.CONSUMER,
-                            parent=request.traceparent, invocation=context,
-                            ids={"tenantId": request.tenant_id}):  # fmt: skip
+        with telemetry.span(
+            f"process {settings.bulk_actions_queue}",
+            kind=SpanKind.CONSUMER,
+            parent=request.traceparent,
+            invocation=context,
+            ids={"tenantId": request.tenant_id},
+        ):
             await _run_bulk_action(request, client)
 
     async def _run_bulk_action(request: BulkActionMessage, client: df.DurableOrchestrationClient) -> None:

@@ -58,8 +58,13 @@ def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Cloud PCs")
 
-    @routes.get(CLOUD_PCS, "listCloudPcs", "List Cloud PCs", response=Page[CloudPc],
-                query=(*FILTERS, SEARCH, NEVER_CONNECTED, *PAGING))  # fmt: skip
+    @routes.get(
+        CLOUD_PCS,
+        "listCloudPcs",
+        "List Cloud PCs",
+        response=Page[CloudPc],
+        query=(*FILTERS, SEARCH, NEVER_CONNECTED, *PAGING),
+    )
     def list_cloud_pcs(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
         filters = {f.name: value for f in FILTERS if (value := req.query(f.name)) is not None}
@@ -68,9 +73,13 @@ def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
                 ErrorDetail("invalidQueryParameter", f"status must be one of {', '.join(sorted(STATUSES))}.", "status")
             )
         found = ports.cloud_pcs.list_cloud_pcs(
-            tenant_id, filters, search=req.query(SEARCH.name), never_connected=req.flag(NEVER_CONNECTED.name),
-            top=req.top, skip_token=req.skip_token,
-        )  # fmt: skip
+            tenant_id,
+            filters,
+            search=req.query(SEARCH.name),
+            never_connected=req.flag(NEVER_CONNECTED.name),
+            top=req.top,
+            skip_token=req.skip_token,
+        )
         return page_of(req, *found)
 
     @routes.get(CLOUD_PC, "getCloudPc", "Get a Cloud PC", response=CloudPcView)
@@ -78,13 +87,18 @@ def blueprint(api: Api, ports: EnginePorts) -> df.Blueprint:
         tenant_id = req.param("tenantId")
         return view_of(ports, ports.cloud_pcs.get_cloud_pc(tenant_id, req.param("cloudPcId")))
 
-    @routes.get(f"{CLOUD_PC}/snapshots", "listCloudPcSnapshots", "A Windows 365 Cloud PC's restore points",
-                response=RestorePointList)  # fmt: skip
+    @routes.get(
+        f"{CLOUD_PC}/snapshots",
+        "listCloudPcSnapshots",
+        "A Windows 365 Cloud PC's restore points",
+        response=RestorePointList,
+    )
     def list_snapshots(req: ApiRequest) -> RestorePointList:
         return RestorePointList(value=restore_points(ports, req.param("tenantId"), req.param("cloudPcId")))
 
-    @routes.get(f"{CLOUD_PC}/launchInfo", "getCloudPcLaunchInfo", "Where a Cloud PC's user connects",
-                response=CloudPcLaunchInfo)  # fmt: skip
+    @routes.get(
+        f"{CLOUD_PC}/launchInfo", "getCloudPcLaunchInfo", "Where a Cloud PC's user connects", response=CloudPcLaunchInfo
+    )
     def get_launch_info(req: ApiRequest) -> CloudPcLaunchInfo:
         """409 wrongStatus until it is provisioned, and in its grace period."""
         return desktop_brokering.launch_info(ports, req.param("tenantId"), req.param("cloudPcId"))

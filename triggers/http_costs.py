@@ -28,15 +28,22 @@ ESTIMATE = (
 def query_params(currencies: tuple[str, ...]) -> tuple[QueryParam, ...]:
     return (
         QueryParam("from", "The first UTC day counted, e.g. 2026-01-01 (default: the 1st of `to`'s month).", DAY),
-        QueryParam("to", f"The last UTC day counted (default: today); at most {cost_reports.MAX_MONTHS} months in all.",
-                   DAY),
-        QueryParam("groupBy", "The rows: each day of the range, each Spot Group (with the Cloud PCs and the image "
-                   "builds), each VM, or each site (default: day).",
-                   {"anyOf": [{"type": "string", "enum": list(GROUP_BYS)}, EMPTY]}),
-        QueryParam("currency", f"One of the COST_CURRENCIES setting's (default: {currencies[0]}).",
-                   {"anyOf": [{"type": "string", "enum": list(currencies)}, EMPTY]}),
+        QueryParam(
+            "to", f"The last UTC day counted (default: today); at most {cost_reports.MAX_MONTHS} months in all.", DAY
+        ),
+        QueryParam(
+            "groupBy",
+            "The rows: each day of the range, each Spot Group (with the Cloud PCs and the image "
+            "builds), each VM, or each site (default: day).",
+            {"anyOf": [{"type": "string", "enum": list(GROUP_BYS)}, EMPTY]},
+        ),
+        QueryParam(
+            "currency",
+            f"One of the COST_CURRENCIES setting's (default: {currencies[0]}).",
+            {"anyOf": [{"type": "string", "enum": list(currencies)}, EMPTY]},
+        ),
         QueryParam("spotGroupId", "Only that Spot Group's hosts.", {"type": "string", "maxLength": 200}),
-    )  # fmt: skip
+    )
 
 
 def blueprint(api: Api, ports: CostPorts) -> df.Blueprint:
@@ -45,28 +52,54 @@ def blueprint(api: Api, ports: CostPorts) -> df.Blueprint:
     query = query_params(tuple(ports.currencies))
 
     def report(req: ApiRequest) -> CostReport:
-        asked = cost_reports.cost_query(req.query("from"), req.query("to"), req.query("groupBy"),
-                                        req.query("currency"), today=ports.clock().date(),
-                                        currencies=ports.currencies)  # fmt: skip
-        return cost_reports.tenant_report(ports, req.param("tenantId"), asked.first, asked.last,
-                                          group_by=asked.group_by, currency=asked.currency,
-                                          spot_group_id=req.query("spotGroupId"))  # fmt: skip
+        asked = cost_reports.cost_query(
+            req.query("from"),
+            req.query("to"),
+            req.query("groupBy"),
+            req.query("currency"),
+            today=ports.clock().date(),
+            currencies=ports.currencies,
+        )
+        return cost_reports.tenant_report(
+            ports,
+            req.param("tenantId"),
+            asked.first,
+            asked.last,
+            group_by=asked.group_by,
+            currency=asked.currency,
+            spot_group_id=req.query("spotGroupId"),
+        )
 
-    @routes.get(COSTS, "getTenantCosts", "The tenant's costs and savings", response=CostReport, query=query,
-                description=ESTIMATE)  # fmt: skip
+    @routes.get(
+        COSTS,
+        "getTenantCosts",
+        "The tenant's costs and savings",
+        response=CostReport,
+        query=query,
+        description=ESTIMATE,
+    )
     def get_tenant_costs(req: ApiRequest) -> CostReport:
         return report(req)
 
-    csv_answer: dict[str, Any] = {"description": "The report's rows, then its total, as CSV (a header line names "
-                                  "the columns).", "content": {"text/csv": {"schema": {"type": "string"}}}}  # fmt: skip
+    csv_answer: dict[str, Any] = {
+        "description": "The report's rows, then its total, as CSV (a header line names the columns).",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
 
-    @routes.get(f"{COSTS}/export", "exportTenantCosts", "The tenant's costs and savings as CSV", query=query,
-                description=ESTIMATE, responses={"200": csv_answer})  # fmt: skip
+    @routes.get(
+        f"{COSTS}/export",
+        "exportTenantCosts",
+        "The tenant's costs and savings as CSV",
+        query=query,
+        description=ESTIMATE,
+        responses={"200": csv_answer},
+    )
     def export_tenant_costs(req: ApiRequest) -> func.HttpResponse:
         found = report(req)
         name = f"costs-{found.tenant_id}-{found.from_}-{found.to}-{found.group_by}.csv"
         headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'}
-        return func.HttpResponse(cost_reports.report_csv(found), status_code=200, headers=headers,
-                                 mimetype="text/csv", charset="utf-8")  # fmt: skip
+        return func.HttpResponse(
+            cost_reports.report_csv(found), status_code=200, headers=headers, mimetype="text/csv", charset="utf-8"
+        )
 
     return bp

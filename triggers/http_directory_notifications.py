@@ -115,9 +115,13 @@ def blueprint(
         """A lifecycle event the webhook verified: renew or re-create the subscription. A failure raises, so the
         queue tries again (and the renewal timer catches up after maxDequeueCount)."""
         work = SubscriptionLifecycleMessage.model_validate_json(message.get_body())
-        with telemetry.span(f"process {settings.directory_subscriptions_queue}", kind=SpanKind.CONSUMER,
-                            parent=work.traceparent, invocation=context,
-                            ids={"tenantId": work.tenant_id}):  # fmt: skip
+        with telemetry.span(
+            f"process {settings.directory_subscriptions_queue}",
+            kind=SpanKind.CONSUMER,
+            parent=work.traceparent,
+            invocation=context,
+            ids={"tenantId": work.tenant_id},
+        ):
             tenant_id = subscriptions.act_on_lifecycle(work.tenant_id, work.subscription_id, work.lifecycle_event)
             if tenant_id is not None:
                 events.publish_directory_event(tenant_id, full=True)

@@ -149,8 +149,9 @@ class HttpGate:
                 unserved = Conflict(
                     f"Tenant '{tenant_id}' has its Cloud PCs provisioned by {tenant.cloud_pc_backend}; "
                     f"{operation.name} is served for {served_by} tenants only. Nothing was changed.",
-                    code="backendNotServed", target="cloudPcBackend",
-                )  # fmt: skip
+                    code="backendNotServed",
+                    target="cloudPcBackend",
+                )
                 if audited:
                     self._denied(caller, target_of(operation, req), unserved.code)
                 raise unserved

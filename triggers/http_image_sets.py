@@ -34,9 +34,10 @@ SET = f"{SETS}/{{imageSetId}}"
 VERSIONS = f"{SET}/versions"
 VERSION = f"{VERSIONS}/{{version}}"
 RECOMMENDED_FOR = QueryParam(
-    "recommendedFor", "Only the images recommended for pooled or personal Spot Groups.",
+    "recommendedFor",
+    "Only the images recommended for pooled or personal Spot Groups.",
     {"type": "string", "enum": ["pooled", "personal"]},
-)  # fmt: skip
+)
 
 
 def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
@@ -48,17 +49,26 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         await start_image_work(req.durable, run)
 
     @routes.get(
-        "tenants/{tenantId}/marketplaceImages", "listMarketplaceImages", "Images an image set can start from",
-        response=MarketplaceImageList, query=(RECOMMENDED_FOR,),
-    )  # fmt: skip
+        "tenants/{tenantId}/marketplaceImages",
+        "listMarketplaceImages",
+        "Images an image set can start from",
+        response=MarketplaceImageList,
+        query=(RECOMMENDED_FOR,),
+    )
     def list_marketplace_images(req: ApiRequest) -> MarketplaceImageList:
         use = req.query("recommendedFor")
         return MarketplaceImageList(value=marketplace_images(ports, req.param("tenantId"), cast(Use | None, use)))
 
     @routes.post(
-        SETS, "createImageSet", "Create an image set; its version 0.0.0 is built from the marketplace image",
-        body=ImageSetCreate, response=ImageSet, status=201, query=(VALIDATE_ONLY,), durable=True,
-    )  # fmt: skip
+        SETS,
+        "createImageSet",
+        "Create an image set; its version 0.0.0 is built from the marketplace image",
+        body=ImageSetCreate,
+        response=ImageSet,
+        status=201,
+        query=(VALIDATE_ONLY,),
+        durable=True,
+    )
     async def create_image_set(req: ApiRequest) -> ApiResponse:
         tenant_id = req.param("tenantId")
         data = req.body(ImageSetCreate)
@@ -77,21 +87,33 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         return ports.image_sets.get_image_set(req.param("tenantId"), req.param("imageSetId"))
 
     @routes.patch(
-        SET, "updateImageSet", "Update an image set's description and notes",
-        body=ImageSetUpdate, response=ImageSet, query=(VALIDATE_ONLY,),
-    )  # fmt: skip
+        SET,
+        "updateImageSet",
+        "Update an image set's description and notes",
+        body=ImageSetUpdate,
+        response=ImageSet,
+        query=(VALIDATE_ONLY,),
+    )
     def update_image_set(req: ApiRequest) -> ApiResponse:
         patch = req.body(ImageSetUpdate)
         image_set = service.update_image_set(
-            ports, req.param("tenantId"), req.param("imageSetId"), patch, if_match=req.if_match,
+            ports,
+            req.param("tenantId"),
+            req.param("imageSetId"),
+            patch,
+            if_match=req.if_match,
             dry_run=req.validate_only,
-        )  # fmt: skip
+        )
         return updated(req, image_set)
 
     @routes.delete(
-        SET, "deleteImageSet", "Delete an image set: its gallery image versions and definition, then the set",
-        response=ImageSet, status=202, durable=True,
-    )  # fmt: skip
+        SET,
+        "deleteImageSet",
+        "Delete an image set: its gallery image versions and definition, then the set",
+        response=ImageSet,
+        status=202,
+        durable=True,
+    )
     async def delete_image_set(req: ApiRequest) -> ApiResponse:
         tenant_id, image_set_id = req.param("tenantId"), req.param("imageSetId")
         image_set, removal = service.delete_image_set(ports, tenant_id, image_set_id, if_match=req.if_match)
@@ -100,9 +122,15 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         return ApiResponse(202, image_set, {"Location": location})
 
     @routes.post(
-        VERSIONS, "createImageSetVersion", "Build the set's next version, with scripts or for the admin to customize",
-        body=ImageSetVersionCreate, response=ImageSetVersion, status=202, query=(VALIDATE_ONLY,), durable=True,
-    )  # fmt: skip
+        VERSIONS,
+        "createImageSetVersion",
+        "Build the set's next version, with scripts or for the admin to customize",
+        body=ImageSetVersionCreate,
+        response=ImageSetVersion,
+        status=202,
+        query=(VALIDATE_ONLY,),
+        durable=True,
+    )
     async def create_version(req: ApiRequest) -> ApiResponse:
         tenant_id, image_set_id = req.param("tenantId"), req.param("imageSetId")
         data = req.body(ImageSetVersionCreate)
@@ -124,9 +152,13 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         return ports.image_sets.get_version(req.param("tenantId"), req.param("imageSetId"), req.param("version"))
 
     @routes.post(
-        f"{VERSION}/capture", "captureImageSetVersion", "Capture a version whose build VM the admin has customized",
-        response=ImageSetVersion, status=202, durable=True,
-    )  # fmt: skip
+        f"{VERSION}/capture",
+        "captureImageSetVersion",
+        "Capture a version whose build VM the admin has customized",
+        response=ImageSetVersion,
+        status=202,
+        durable=True,
+    )
     async def capture(req: ApiRequest) -> ApiResponse:
         tenant_id, image_set_id, number = req.param("tenantId"), req.param("imageSetId"), req.param("version")
         version = service.request_capture(ports, tenant_id, image_set_id, number)
@@ -138,10 +170,14 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         return ApiResponse(202, version, {"ETag": version.etag or ""})
 
     @routes.delete(
-        VERSION, "deleteImageSetVersion", "Delete a version (not the latest): its gallery image version, then it",
-        response=ImageSetVersion, status=202, durable=True, responses={"204": {"description": "Deleted at once: "
-        "the version never had a gallery image version."}},
-    )  # fmt: skip
+        VERSION,
+        "deleteImageSetVersion",
+        "Delete a version (not the latest): its gallery image version, then it",
+        response=ImageSetVersion,
+        status=202,
+        durable=True,
+        responses={"204": {"description": "Deleted at once: the version never had a gallery image version."}},
+    )
     async def delete_version(req: ApiRequest) -> ApiResponse:
         tenant_id, image_set_id, number = req.param("tenantId"), req.param("imageSetId"), req.param("version")
         version, removal = service.delete_version(ports, tenant_id, image_set_id, number, if_match=req.if_match)

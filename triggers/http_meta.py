@@ -63,14 +63,19 @@ def blueprint(api: Api, services: Services) -> df.Blueprint:
     def service_plans(req: ApiRequest) -> ServicePlanList:
         return ServicePlanList(value=list(SERVICE_PLANS))
 
-    @meta.get("regions", "listRegions", "Azure regions Windows 365 supports, by display name and geography",
-              response=RegionList)  # fmt: skip
+    @meta.get(
+        "regions",
+        "listRegions",
+        "Azure regions Windows 365 supports, by display name and geography",
+        response=RegionList,
+    )
     def regions(req: ApiRequest) -> RegionList:
         ordered = sorted(REGIONS.items(), key=lambda item: (item[1][1], item[1][0]))
         return RegionList(value=[Region(name=n, display_name=d, geography=g) for n, (d, g) in ordered])
 
-    @meta.get("languages", "listLanguages", "Languages Windows 365 sets Cloud PCs up in, by name",
-              response=LanguageList)  # fmt: skip
+    @meta.get(
+        "languages", "listLanguages", "Languages Windows 365 sets Cloud PCs up in, by name", response=LanguageList
+    )
     def languages(req: ApiRequest) -> LanguageList:
         ordered = sorted(LANGUAGES.items(), key=lambda item: item[1])
         return LanguageList(value=[LanguageChoice(locale=tag, display_name=name) for tag, name in ordered])

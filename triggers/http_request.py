@@ -141,8 +141,11 @@ class ApiRequest:
         asked = frozenset(value.strip() for value in raw.split(","))
         unknown = sorted(asked - set(allowed))
         if unknown:
-            raise _bad_query(name, f"{name} has no {', '.join(repr(value) for value in unknown)}: one or more of "
-                             f"{', '.join(allowed)}, comma-separated.")  # fmt: skip
+            raise _bad_query(
+                name,
+                f"{name} has no {', '.join(repr(value) for value in unknown)}: one or more of "
+                f"{', '.join(allowed)}, comma-separated.",
+            )
         return asked
 
     @property

@@ -104,8 +104,12 @@ class FixedDocument:
         if self.etag in sent or "*" in sent:
             return func.HttpResponse(status_code=304, headers=validators)
         if takes_gzip(headers):
-            return func.HttpResponse(self.packed, status_code=200, headers={**validators, "Content-Encoding": "gzip"},
-                                     mimetype="application/json")  # fmt: skip
+            return func.HttpResponse(
+                self.packed,
+                status_code=200,
+                headers={**validators, "Content-Encoding": "gzip"},
+                mimetype="application/json",
+            )
         return func.HttpResponse(self.text, status_code=200, headers=validators, mimetype="application/json")
 
 
@@ -249,8 +253,9 @@ def error_response(exc: Exception, *, if_match_sent: bool) -> func.HttpResponse:
         headers = {"Retry-After": "5"} if status == 503 else None
         if status == 503:  # not the caller's doing: the log keeps what failed underneath
             underneath = cause if cause is not exc else (exc.__cause__ or exc)
-            log.warning("Answered 503 %s: %s (cause: %s: %s)", exc.code, exc.message,
-                        type(underneath).__name__, underneath)  # fmt: skip
+            log.warning(
+                "Answered 503 %s: %s (cause: %s: %s)", exc.code, exc.message, type(underneath).__name__, underneath
+            )
         if status == 401:  # RFC 6750: say which scheme, and that the token (if any) was not accepted
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"' if exc.details else "Bearer"}
         return json_response(status, error_body(exc.code, exc.message, exc.target, exc.details), headers)

@@ -26,13 +26,18 @@ def blueprint(api: Api, ports: SpotGroupPorts) -> df.Blueprint:
     routes = api.section(bp, "Spot Groups")
 
     @routes.post(
-        "scheduledEvents", "postScheduledEvents",
+        "scheduledEvents",
+        "postScheduledEvents",
         "A Spot host's Scheduled Events, posted by its watcher with the VM's managed identity: a Preempt is acted on",
         description="The host whose VM's system-assigned identity is the token's oid is drained, its users are "
         "shown the group's evictionMessage, and it is replaced, once per EventId; the answer lists the evictions "
         "recorded by this delivery (none for a repeated one).",
-        body=ScheduledEvents, response=HostEvictions, status=202, review=False, durable=True,
-    )  # fmt: skip
+        body=ScheduledEvents,
+        response=HostEvictions,
+        status=202,
+        review=False,
+        durable=True,
+    )
     async def post_scheduled_events(req: ApiRequest) -> ApiResponse:
         assert req.identity is not None  # the gate let in a managed identity only
         document = req.body(ScheduledEvents)
@@ -45,15 +50,18 @@ def blueprint(api: Api, ports: SpotGroupPorts) -> df.Blueprint:
         return ApiResponse(202, HostEvictions(value=heard.evictions))
 
     @routes.get(
-        f"{GROUP}/evictions", "listSpotGroupEvictions",
+        f"{GROUP}/evictions",
+        "listSpotGroupEvictions",
         "A Spot Group's hosts evicted by Azure, newest first: who was on each, how many were told, and how long "
         "until its replacement took sessions",
-        response=Page[HostEviction], query=PAGING,
-    )  # fmt: skip
+        response=Page[HostEviction],
+        query=PAGING,
+    )
     def list_evictions(req: ApiRequest) -> dict[str, Any]:
         tenant_id = req.param("tenantId")
         group = ports.spot_groups.get_spot_group(tenant_id, req.param("spotGroupId"))
-        return page_of(req, *ports.schedules.list_evictions(tenant_id, group.id, top=req.top,
-                                                            skip_token=req.skip_token))  # fmt: skip
+        return page_of(
+            req, *ports.schedules.list_evictions(tenant_id, group.id, top=req.top, skip_token=req.skip_token)
+        )
 
     return bp

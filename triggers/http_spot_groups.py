@@ -30,9 +30,10 @@ log = logging.getLogger(__name__)
 GROUPS = "tenants/{tenantId}/spotGroups"
 GROUP = f"{GROUPS}/{{spotGroupId}}"
 DRAIN_TIMEOUT = QueryParam(
-    "drainTimeoutMinutes", "How long the hosts' users have to sign out before their hosts go (default 60).",
+    "drainTimeoutMinutes",
+    "How long the hosts' users have to sign out before their hosts go (default 60).",
     {"type": "integer", "minimum": 0, "maximum": 1440},
-)  # fmt: skip
+)
 
 
 def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprint:
@@ -40,10 +41,16 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
     routes = api.section(bp, "Spot Groups")
 
     @routes.post(
-        GROUPS, "createSpotGroup", "Create a Spot Group: a host pool and session hosts, deployed in the background",
-        body=SpotGroupCreate, response=SpotGroup, status=201, query=(VALIDATE_ONLY,), durable=True,
+        GROUPS,
+        "createSpotGroup",
+        "Create a Spot Group: a host pool and session hosts, deployed in the background",
+        body=SpotGroupCreate,
+        response=SpotGroup,
+        status=201,
+        query=(VALIDATE_ONLY,),
+        durable=True,
         review=SpotGroupReview,
-    )  # fmt: skip
+    )
     async def create_spot_group(req: ApiRequest) -> ApiResponse:
         tenant_id = req.param("tenantId")
         data = req.body(SpotGroupCreate)
@@ -63,41 +70,52 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         return ports.spot_groups.get_spot_group(req.param("tenantId"), req.param("spotGroupId"))
 
     @routes.get(
-        f"{GROUP}/sessionHosts", "listSessionHosts", "A Spot Group's session hosts, with their live state",
+        f"{GROUP}/sessionHosts",
+        "listSessionHosts",
+        "A Spot Group's session hosts, with their live state",
         response=SessionHostList,
-    )  # fmt: skip
+    )
     def list_session_hosts(req: ApiRequest) -> SessionHostList:
         group = ports.spot_groups.get_spot_group(req.param("tenantId"), req.param("spotGroupId"))
         return SessionHostList(value=live_hosts(cloud, group))
 
     @routes.post(
-        f"{GROUP}/sessionHosts/{{sessionHostName}}/replace", "replaceSessionHost",
+        f"{GROUP}/sessionHosts/{{sessionHostName}}/replace",
+        "replaceSessionHost",
         "Rebuild a personal group's host from the group's image, with its user's consent (userConsented: true): the "
         "app repairs a broken personal host in place (restart, then its agent installed again) and asks for this "
         "only when that did not help; a pooled group's broken hosts it replaces itself",
-        body=HostReplacement, response=SessionHost, status=202, durable=True,
-    )  # fmt: skip
+        body=HostReplacement,
+        response=SessionHost,
+        status=202,
+        durable=True,
+    )
     async def replace_session_host(req: ApiRequest) -> ApiResponse:
         tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
-        host, run = replace_with_consent(cloud, tenant_id, group_id, req.param("sessionHostName"),
-                                         req.body(HostReplacement))  # fmt: skip
+        host, run = replace_with_consent(
+            cloud, tenant_id, group_id, req.param("sessionHostName"), req.body(HostReplacement)
+        )
         await start_spot_group_work(req.durable, run)
         location = req.url(f"{GROUP}/sessionHosts".format(tenantId=tenant_id, spotGroupId=group_id))
         return ApiResponse(202, host, {"Location": location})
 
     @routes.get(
-        f"{GROUP}/users", "listSpotGroupUsers",
+        f"{GROUP}/users",
+        "listSpotGroupUsers",
         "The members of a Spot Group's groups in order: who holds the desktop (at most licenseCount) and who waits "
-        "for a license", response=SpotGroupMemberList,
-    )  # fmt: skip
+        "for a license",
+        response=SpotGroupMemberList,
+    )
     def list_spot_group_users(req: ApiRequest) -> SpotGroupMemberList:
         group = ports.spot_groups.get_spot_group(req.param("tenantId"), req.param("spotGroupId"))
         return SpotGroupMemberList(value=members_with_access(cloud, group))
 
     @routes.get(
-        f"{GROUP}/imageUpdates", "listImageUpdates", "A Spot Group's rolling image updates, newest first",
+        f"{GROUP}/imageUpdates",
+        "listImageUpdates",
+        "A Spot Group's rolling image updates, newest first",
         response=ImageUpdateList,
-    )  # fmt: skip
+    )
     def list_image_updates(req: ApiRequest) -> ImageUpdateList:
         tenant_id = req.param("tenantId")
         group = ports.spot_groups.get_spot_group(tenant_id, req.param("spotGroupId"))
@@ -112,33 +130,51 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         return image_updates.with_progress(update, ports.spot_groups.list_hosts(tenant_id, group_id))
 
     @routes.post(
-        f"{GROUP}/imageUpdates/{{updateId}}/cancel", "cancelImageUpdate",
+        f"{GROUP}/imageUpdates/{{updateId}}/cancel",
+        "cancelImageUpdate",
         "Cancel a rolling image update, running or waiting for its maintenance window: the hosts already replaced "
         "keep the new version, the others the old one, and the group is ready again; 409 once it has ended",
-        response=ImageUpdate, status=202, durable=True,
-    )  # fmt: skip
+        response=ImageUpdate,
+        status=202,
+        durable=True,
+    )
     async def cancel_image_update(req: ApiRequest) -> ApiResponse:
         tenant_id, group_id, update_id = req.param("tenantId"), req.param("spotGroupId"), req.param("updateId")
         update, waiting = image_updates.cancel_image_update(ports, tenant_id, group_id, update_id)
         group = ports.spot_groups.get_spot_group(tenant_id, group_id)
         run = names.spot_group_instance_id(tenant_id, group_id, "deploy")
         hosts = [names.spot_group_host_instance_id(run, group.revision, index) for index in waiting]
-        told = await asyncio.gather(*(req.durable.raise_event(h, names.IMAGE_UPDATE_CANCELLED, None) for h in hosts),
-                                    return_exceptions=True)  # fmt: skip
+        told = await asyncio.gather(
+            *(req.durable.raise_event(h, names.IMAGE_UPDATE_CANCELLED, None) for h in hosts), return_exceptions=True
+        )
         # a host whose run has not started (a later batch) or has ended hears nothing: the next one to ask sees the
         # cancel, as does a host's run that was between two calls
-        log.info("Image update %s cancelled; %d of %d waiting host runs told", update_id,
-                 sum(not isinstance(t, BaseException) for t in told), len(hosts))  # fmt: skip
-        location = req.url(f"{GROUP}/imageUpdates/{{updateId}}".format(
-            tenantId=tenant_id, spotGroupId=group_id, updateId=update_id))  # fmt: skip
+        log.info(
+            "Image update %s cancelled; %d of %d waiting host runs told",
+            update_id,
+            sum(not isinstance(t, BaseException) for t in told),
+            len(hosts),
+        )
+        location = req.url(
+            f"{GROUP}/imageUpdates/{{updateId}}".format(tenantId=tenant_id, spotGroupId=group_id, updateId=update_id)
+        )
         return ApiResponse(202, update, {"Location": location})
 
     @routes.patch(
-        GROUP, "updateSpotGroup", "Update a Spot Group: its names, groups, profile path or number of licenses",
-        body=SpotGroupUpdate, response=SpotGroup, durable=True, review=False,
-        responses={"202": {"description": "Saved; the host pool and hosts follow while it is 'updating'.",
-                           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SpotGroup"}}}}},
-    )  # fmt: skip
+        GROUP,
+        "updateSpotGroup",
+        "Update a Spot Group: its names, groups, profile path or number of licenses",
+        body=SpotGroupUpdate,
+        response=SpotGroup,
+        durable=True,
+        review=False,
+        responses={
+            "202": {
+                "description": "Saved; the host pool and hosts follow while it is 'updating'.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SpotGroup"}}},
+            }
+        },
+    )
     async def update_spot_group(req: ApiRequest) -> ApiResponse:
         tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
         patch = req.body(SpotGroupUpdate)
@@ -153,14 +189,20 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         return ApiResponse(202, group, {"ETag": group.etag or "", "Location": location})
 
     @routes.delete(
-        GROUP, "deleteSpotGroup", "Delete a Spot Group: its hosts drained and removed, then its host pool",
-        response=SpotGroup, status=202, durable=True, query=(DRAIN_TIMEOUT,),
-    )  # fmt: skip
+        GROUP,
+        "deleteSpotGroup",
+        "Delete a Spot Group: its hosts drained and removed, then its host pool",
+        response=SpotGroup,
+        status=202,
+        durable=True,
+        query=(DRAIN_TIMEOUT,),
+    )
     async def delete_spot_group(req: ApiRequest) -> ApiResponse:
         tenant_id, group_id = req.param("tenantId"), req.param("spotGroupId")
         minutes = int(req.query("drainTimeoutMinutes") or service.DRAIN_TIMEOUT_MINUTES)  # checked by its schema
-        group, run = service.delete_spot_group(ports, tenant_id, group_id, if_match=req.if_match,
-                                               drain_timeout_minutes=minutes)  # fmt: skip
+        group, run = service.delete_spot_group(
+            ports, tenant_id, group_id, if_match=req.if_match, drain_timeout_minutes=minutes
+        )
         await start_spot_group_work(req.durable, run)
         location = req.url(GROUP.format(tenantId=tenant_id, spotGroupId=group_id))
         return ApiResponse(202, group, {"Location": location})

@@ -45,10 +45,13 @@ SITE = "tenants/{tenantId}/sites/{siteId}"
 def choices(what: str, searched: str) -> tuple[QueryParam, ...]:
     """A pick list's query: `search` in the names people know it by, and the pages of what is found."""
     return (
-        QueryParam("search", f"Only {what} whose {searched} contains this text, in any case.",
-                   {"type": "string", "maxLength": 100}),
+        QueryParam(
+            "search",
+            f"Only {what} whose {searched} contains this text, in any case.",
+            {"type": "string", "maxLength": 100},
+        ),
         *PAGING,
-    )  # fmt: skip
+    )
 
 
 PICK_LIST = (
@@ -106,12 +109,20 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         "whose license a group assigns are not counted: the rule leaves them.",
         response=ReclaimPreview,
         query=(
-            QueryParam("unusedDays", "The rule's days without a connection before a Cloud PC is announced.",
-                       {"type": "integer", "minimum": UNUSED_DAYS[0], "maximum": UNUSED_DAYS[1]}, required=True),
-            QueryParam("noticeDays", "The rule's days from the announcement to the grace period.",
-                       {"type": "integer", "minimum": NOTICE_DAYS[0], "maximum": NOTICE_DAYS[1]}, required=True),
+            QueryParam(
+                "unusedDays",
+                "The rule's days without a connection before a Cloud PC is announced.",
+                {"type": "integer", "minimum": UNUSED_DAYS[0], "maximum": UNUSED_DAYS[1]},
+                required=True,
+            ),
+            QueryParam(
+                "noticeDays",
+                "The rule's days from the announcement to the grace period.",
+                {"type": "integer", "minimum": NOTICE_DAYS[0], "maximum": NOTICE_DAYS[1]},
+                required=True,
+            ),
         ),
-    )  # fmt: skip
+    )
     def preview_reclaim_rule(req: ApiRequest) -> ReclaimPreview:
         days = {"unused_days": int(req.query("unusedDays") or 0), "notice_days": int(req.query("noticeDays") or 0)}
         return reclaim.preview(engine, req.tenant.id, ReclaimRule(enabled=True, **days))
@@ -148,10 +159,17 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("subnets", "name, virtual network or resource group"),
     )
     def list_site_subnets(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *site_service.site_subnets(
-            ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"), top=req.top,
-            skip_token=req.skip_token,
-        ))  # fmt: skip
+        return page_of(
+            req,
+            *site_service.site_subnets(
+                ports,
+                req.param("tenantId"),
+                req.param("siteId"),
+                search=req.query("search"),
+                top=req.top,
+                skip_token=req.skip_token,
+            ),
+        )
 
     @sites.get(
         f"{SITE}/images",
@@ -164,10 +182,17 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("images", "name or resource group"),
     )
     def list_site_images(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *site_service.site_images(
-            ports, req.param("tenantId"), req.param("siteId"), search=req.query("search"), top=req.top,
-            skip_token=req.skip_token,
-        ))  # fmt: skip
+        return page_of(
+            req,
+            *site_service.site_images(
+                ports,
+                req.param("tenantId"),
+                req.param("siteId"),
+                search=req.query("search"),
+                top=req.top,
+                skip_token=req.skip_token,
+            ),
+        )
 
     @sites.get(
         f"{SITE}/vmSizes",
@@ -181,19 +206,31 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         "onboarding page); 503 azureUnavailable when Azure throttles or fails.",
         response=Page[SiteVmSize],
         query=(
-            QueryParam("imageSetId", "Only sizes that boot this image set's image.", {"type": "string",
-                       "maxLength": 64}),
-            QueryParam("imageVersion", "The version of `imageSetId` whose image is meant (default: its latest).",
-                       {"type": "string", "maxLength": 32}),
+            QueryParam(
+                "imageSetId", "Only sizes that boot this image set's image.", {"type": "string", "maxLength": 64}
+            ),
+            QueryParam(
+                "imageVersion",
+                "The version of `imageSetId` whose image is meant (default: its latest).",
+                {"type": "string", "maxLength": 32},
+            ),
             *choices("sizes", "name"),
         ),
-    )  # fmt: skip
+    )
     def list_site_vm_sizes(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *site_service.site_vm_sizes(
-            ports, req.param("tenantId"), req.param("siteId"), image_set_id=req.query("imageSetId"),
-            image_version=req.query("imageVersion"), search=req.query("search"), top=req.top,
-            skip_token=req.skip_token,
-        ))  # fmt: skip
+        return page_of(
+            req,
+            *site_service.site_vm_sizes(
+                ports,
+                req.param("tenantId"),
+                req.param("siteId"),
+                image_set_id=req.query("imageSetId"),
+                image_version=req.query("imageVersion"),
+                search=req.query("search"),
+                top=req.top,
+                skip_token=req.skip_token,
+            ),
+        )
 
     @sites.get(
         f"{TENANT}/azureSubscriptions",
@@ -206,9 +243,12 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("subscriptions", "name or id"),
     )
     def list_azure_subscriptions(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *site_service.azure_subscriptions(
-            ports, req.param("tenantId"), search=req.query("search"), top=req.top, skip_token=req.skip_token
-        ))  # fmt: skip
+        return page_of(
+            req,
+            *site_service.azure_subscriptions(
+                ports, req.param("tenantId"), search=req.query("search"), top=req.top, skip_token=req.skip_token
+            ),
+        )
 
     @sites.get(
         f"{TENANT}/azureSubscriptions/{{subscriptionId}}/resourceGroups",
@@ -220,10 +260,17 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("resource groups", "name"),
     )
     def list_azure_resource_groups(req: ApiRequest) -> dict[str, Any]:
-        return page_of(req, *site_service.azure_resource_groups(
-            ports, req.param("tenantId"), req.param("subscriptionId"), search=req.query("search"), top=req.top,
-            skip_token=req.skip_token,
-        ))  # fmt: skip
+        return page_of(
+            req,
+            *site_service.azure_resource_groups(
+                ports,
+                req.param("tenantId"),
+                req.param("subscriptionId"),
+                search=req.query("search"),
+                top=req.top,
+                skip_token=req.skip_token,
+            ),
+        )
 
     @sites.patch(SITE, "updateSite", "Update a site", body=SiteUpdate, response=Site, **writes)
     def update_site(req: ApiRequest) -> ApiResponse:

@@ -23,12 +23,18 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "User settings (Windows 365)")
 
-    @routes.post(SETTINGS, "createUserSetting", "Create a user setting in Windows 365", body=UserSettingCreate,
-                 response=UserSetting, status=201, query=(VALIDATE_ONLY,))  # fmt: skip
+    @routes.post(
+        SETTINGS,
+        "createUserSetting",
+        "Create a user setting in Windows 365",
+        body=UserSettingCreate,
+        response=UserSetting,
+        status=201,
+        query=(VALIDATE_ONLY,),
+    )
     def create_setting(req: ApiRequest) -> ApiResponse:
         tenant_id = req.param("tenantId")
-        setting = service.create_user_setting(ports, tenant_id, req.body(UserSettingCreate),
-                                              dry_run=req.validate_only)  # fmt: skip
+        setting = service.create_user_setting(ports, tenant_id, req.body(UserSettingCreate), dry_run=req.validate_only)
         return created(req, setting, f"tenants/{tenant_id}/userSettings/{setting.id}")
 
     @routes.get(SETTINGS, "listUserSettings", "List user settings", response=Page[UserSetting], query=PAGING)
@@ -40,19 +46,38 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
     def get_setting(req: ApiRequest) -> UserSetting:
         return ports.user_settings.get_user_setting(req.param("tenantId"), req.param("userSettingId"))
 
-    @routes.patch(SETTING, "updateUserSetting", "Update a user setting (Windows 365 applies it to its Cloud PCs)",
-                  body=UserSettingUpdate, response=UserSetting, query=(VALIDATE_ONLY,))  # fmt: skip
+    @routes.patch(
+        SETTING,
+        "updateUserSetting",
+        "Update a user setting (Windows 365 applies it to its Cloud PCs)",
+        body=UserSettingUpdate,
+        response=UserSetting,
+        query=(VALIDATE_ONLY,),
+    )
     def update_setting(req: ApiRequest) -> ApiResponse:
-        setting = service.update_user_setting(ports, req.param("tenantId"), req.param("userSettingId"),
-                                              req.body(UserSettingUpdate), if_match=req.if_match,
-                                              dry_run=req.validate_only)  # fmt: skip
+        setting = service.update_user_setting(
+            ports,
+            req.param("tenantId"),
+            req.param("userSettingId"),
+            req.body(UserSettingUpdate),
+            if_match=req.if_match,
+            dry_run=req.validate_only,
+        )
         return updated(req, setting)
 
-    @routes.post(f"{SETTING}/assign", "assignUserSetting", "Replace the groups a user setting is assigned to",
-                 body=AssignRequest, response=UserSetting, query=(VALIDATE_ONLY,), review=False)  # fmt: skip
+    @routes.post(
+        f"{SETTING}/assign",
+        "assignUserSetting",
+        "Replace the groups a user setting is assigned to",
+        body=AssignRequest,
+        response=UserSetting,
+        query=(VALIDATE_ONLY,),
+        review=False,
+    )
     def assign_setting(req: ApiRequest) -> UserSetting:
-        return service.assign_user_setting(ports, req.param("tenantId"), req.param("userSettingId"),
-                                           req.body(AssignRequest), dry_run=req.validate_only)  # fmt: skip
+        return service.assign_user_setting(
+            ports, req.param("tenantId"), req.param("userSettingId"), req.body(AssignRequest), dry_run=req.validate_only
+        )
 
     @routes.delete(SETTING, "deleteUserSetting", "Delete a user setting that has no assignments")
     def delete_setting(req: ApiRequest) -> ApiResponse:

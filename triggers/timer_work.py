@@ -103,14 +103,16 @@ def blueprint(
         now = work.tick
         plan = await asyncio.to_thread(spot_group_power.optimize, spot_groups, group, now)
         personal = await asyncio.to_thread(personal_power.apply_personal_power, spot_groups, group, now)
-        repairing = await asyncio.to_thread(spot_group_hosts.repair, spot_groups, group, now,
-                                            spot_group_power.slot_of(now))  # fmt: skip
+        repairing = await asyncio.to_thread(
+            spot_group_hosts.repair, spot_groups, group, now, spot_group_power.slot_of(now)
+        )
         for host_run in [*plan.scale, *repairing]:  # hosts made, deleted or replaced
             try:
                 await start_spot_group_work(client, host_run)
             except Exception:  # the host stays as it is; the next tick starts its run again
-                log.exception("The %s of host %s of %s could not be started", host_run.host_work, host_run.host,
-                              group.name)  # fmt: skip
+                log.exception(
+                    "The %s of host %s of %s could not be started", host_run.host_work, host_run.host, group.name
+                )
         for run in [*plan.follow, *personal.follow]:
             instance_id = names.host_power_instance_id(run.tenant_id, run.spot_group_id, run.event.id)
             try:
@@ -128,12 +130,18 @@ def blueprint(
         if tenant is None:  # removed since the tick
             return
         watch = await asyncio.to_thread(engine.backends.of_tenant(tenant).watch_use, engine, work.tenant_id, work.tick)
-        await start_all(client, names.RUN_CLOUD_PC_ACTION, [
-            (names.cloud_pc_action_instance_id(r.tenant_id, r.cloud_pc_id, r.request_id), r)
-            for r in watch.sleeps])  # fmt: skip
+        await start_all(
+            client,
+            names.RUN_CLOUD_PC_ACTION,
+            [(names.cloud_pc_action_instance_id(r.tenant_id, r.cloud_pc_id, r.request_id), r) for r in watch.sleeps],
+        )
         if watch.sleeps or watch.woken:
-            log.info("Cloud PCs of tenant %s watched: %d put to sleep, %d found awake", work.tenant_id,
-                     len(watch.sleeps), watch.woken)  # fmt: skip
+            log.info(
+                "Cloud PCs of tenant %s watched: %d put to sleep, %d found awake",
+                work.tenant_id,
+                len(watch.sleeps),
+                watch.woken,
+            )
 
     async def reclaim_tenant(work: TimerWork, client: df.DurableOrchestrationClient) -> None:
         """A repeated delivery finds the Cloud PCs already moved: each step is written on its etag first."""
@@ -148,8 +156,9 @@ def blueprint(
         """A repeated delivery finds the connection changed at the tick, and leaves it."""
         assert work.subject_id is not None
         since = recheck_before(work.tick, schedules[work.work])
-        run = await asyncio.to_thread(connections.recheck, admin, work.tenant_id, work.subject_id,
-                                      unchanged_since=since)  # fmt: skip
+        run = await asyncio.to_thread(
+            connections.recheck, admin, work.tenant_id, work.subject_id, unchanged_since=since
+        )
         if run is not None:
             await start_orchestration(
                 client,
@@ -174,11 +183,21 @@ def blueprint(
         """One share of a tick; a failing one is retried and, after maxDequeueCount, rests in the poison queue, as
         a malformed message does. One taken after its timer ticked again is dropped: that tick queued its own."""
         work = TimerWork.model_validate_json(message.get_body())
-        with telemetry.span(f"process {settings.timer_work_queue}", kind=SpanKind.CONSUMER, parent=work.traceparent,
-                            invocation=context, ids={"tenantId": work.tenant_id}):  # fmt: skip
+        with telemetry.span(
+            f"process {settings.timer_work_queue}",
+            kind=SpanKind.CONSUMER,
+            parent=work.traceparent,
+            invocation=context,
+            ids={"tenantId": work.tenant_id},
+        ):
             if is_stale(work.tick, schedules[work.work], engine.clock()):
-                log.warning("%s of %s %s at %s dropped: its timer has ticked since", work.work, work.tenant_id,
-                            work.subject_id or "", work.tick.isoformat())  # fmt: skip
+                log.warning(
+                    "%s of %s %s at %s dropped: its timer has ticked since",
+                    work.work,
+                    work.tenant_id,
+                    work.subject_id or "",
+                    work.tick.isoformat(),
+                )
                 return
             try:
                 await handlers[work.work](work, client)
@@ -189,7 +208,13 @@ def blueprint(
                 # a throttle or a service that did not answer is no failure of the work: a warning naming it, and
                 # the share queued again for then (a failed invocation would log a traceback and retry at once)
                 again = await asyncio.to_thread(held, ports, work, held_by)
-                log.warning("%s of %s %s at %s held: %s", work.work, work.tenant_id, work.subject_id or "",
-                            work.tick.isoformat(), again)  # fmt: skip
+                log.warning(
+                    "%s of %s %s at %s held: %s",
+                    work.work,
+                    work.tenant_id,
+                    work.subject_id or "",
+                    work.tick.isoformat(),
+                    again,
+                )
 
     return bp

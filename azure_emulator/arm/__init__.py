@@ -30,10 +30,19 @@ from azure_emulator.server import Context
 # join extensions' two halves, a captured image, and the connection health checks (their ARM reads and
 # their run commands on the check VM).
 OPERATION_NAMES = {
-    "updateVm", "resizeVm", "joinEntra", "enrollIntune", "captureImage",
-    "dnsResolution", "adDomainJoin", "endpointConnectivity", "entraDeviceSync",
-    "subnetIpUsage", "virtualNetworkReadiness", "subscriptionPermissions",
-}  # fmt: skip
+    "updateVm",
+    "resizeVm",
+    "joinEntra",
+    "enrollIntune",
+    "captureImage",
+    "dnsResolution",
+    "adDomainJoin",
+    "endpointConnectivity",
+    "entraDeviceSync",
+    "subnetIpUsage",
+    "virtualNetworkReadiness",
+    "subscriptionPermissions",
+}
 
 
 def register(ctx: Context) -> None:

@@ -120,20 +120,22 @@ def register(ctx: Context) -> None:
         if not any(rbac.under(s, scope) for s in definition["properties"]["assignableScopes"]):
             # the role is not offered at this scope (its assignableScopes); ARM's exact code was not confirmed
             raise ApiError(
-                400, "InvalidRoleAssignmentScope",
+                400,
+                "InvalidRoleAssignmentScope",
                 f"The role '{definition['properties']['roleName']}' is not available for assignment at '{scope}': "
                 "it may be assigned only within its assignableScopes.",
-            )  # fmt: skip
+            )
         if not GUID.match(principal):
             raise ApiError(400, "InvalidPrincipalId", "principalId must be the object id (a GUID) of a principal.")
         tenant = common.tid_of(request)
         if not principal_exists(ctx, tenant, principal):
             # https://learn.microsoft.com/azure/role-based-access-control/troubleshooting (PrincipalNotFound)
             raise ApiError(
-                400, "PrincipalNotFound",
+                400,
+                "PrincipalNotFound",
                 f"Principal {principal.replace('-', '')} does not exist in the directory {tenant}. Check that you "
                 "have the correct principal ID.",
-            )  # fmt: skip
+            )
         assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
         role_guid = role_definition.rstrip("/").rsplit("/", 1)[-1].lower()
         existing = common.get(ctx, assignment_id)
@@ -141,12 +143,14 @@ def register(ctx: Context) -> None:
             old = existing["resource"]["properties"]
             if old["principalId"].lower() == principal.lower() and old["roleDefinitionId"].lower().endswith(role_guid):
                 return Response(200, common.shown(existing))
-            raise ApiError(400, "RoleAssignmentUpdateNotPermitted", "Tenant ID, application ID, principal ID, and "
-                           "scope are not allowed to be updated.")  # fmt: skip
+            raise ApiError(
+                400,
+                "RoleAssignmentUpdateNotPermitted",
+                "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+            )
         for other in common.children(ctx, f"{scope}/providers/Microsoft.Authorization", "roleAssignments"):
             p = other["resource"]["properties"]
-            if (p["principalId"].lower() == principal.lower()
-                    and p["roleDefinitionId"].lower().endswith(role_guid)):  # fmt: skip
+            if p["principalId"].lower() == principal.lower() and p["roleDefinitionId"].lower().endswith(role_guid):
                 raise ApiError(409, "RoleAssignmentExists", "The role assignment already exists.")
         now = common.now_iso(ctx.clock)
         caller = str((request.claims or {}).get("oid") or "")
@@ -155,17 +159,25 @@ def register(ctx: Context) -> None:
             raise ApiError(400, "InvalidPrincipalType", f"principalType must be one of {', '.join(PRINCIPAL_TYPES)}.")
         doc = {
             "resource": {
-                "id": assignment_id, "name": name, "type": ASSIGNMENT_TYPE,
+                "id": assignment_id,
+                "name": name,
+                "type": ASSIGNMENT_TYPE,
                 "properties": {
-                    "roleDefinitionId": role_definition, "principalId": principal,
-                    "principalType": principal_type, "scope": scope,
-                    "condition": props.get("condition"), "conditionVersion": props.get("conditionVersion"),
+                    "roleDefinitionId": role_definition,
+                    "principalId": principal,
+                    "principalType": principal_type,
+                    "scope": scope,
+                    "condition": props.get("condition"),
+                    "conditionVersion": props.get("conditionVersion"),
                     "description": props.get("description"),
-                    "createdOn": now, "updatedOn": now, "createdBy": caller, "updatedBy": caller,
+                    "createdOn": now,
+                    "updatedOn": now,
+                    "createdBy": caller,
+                    "updatedBy": caller,
                 },
             },
             "meta": {"tid": tenant},
-        }  # fmt: skip
+        }
         common.put(ctx, doc)
         rbac.index_assignment(ctx, principal, assignment_id, scope)
         return Response(201, common.shown(doc))
@@ -212,10 +224,11 @@ def register(ctx: Context) -> None:
         at_scope = "atscope()" in expression.replace(" ", "").lower()
         principal = PRINCIPAL_FILTER.search(expression)
         found = [
-            d for d in _assignments(ctx, scope)
+            d
+            for d in _assignments(ctx, scope)
             if _related(d["resource"]["properties"]["scope"], scope, at_scope)
             and (principal is None or d["resource"]["properties"]["principalId"].lower() == principal.group(1).lower())
-        ]  # fmt: skip
+        ]
         return common.listing(ctx, request, found)
 
     @routing.route(

@@ -52,9 +52,12 @@ def may_use(ctx: Context, principals: list[str], app_group_id: str) -> bool:
 
 def _published_desktops(ctx: Context, pool: Doc) -> list[str]:
     """The ids of the pool's Desktop application groups that a workspace holds: what a feed can offer."""
-    return [g["resource"]["id"] for g in desktop_virtualization.app_groups(ctx, pool)
-            if g["resource"]["properties"]["applicationGroupType"] == "Desktop"
-            and g["resource"]["properties"].get("workspaceArmPath")]  # fmt: skip
+    return [
+        g["resource"]["id"]
+        for g in desktop_virtualization.app_groups(ctx, pool)
+        if g["resource"]["properties"]["applicationGroupType"] == "Desktop"
+        and g["resource"]["properties"].get("workspaceArmPath")
+    ]
 
 
 def may_connect(ctx: Context, pool: Doc, upn: str) -> bool:
@@ -93,10 +96,11 @@ def _desktop(ctx: Context, group: Doc, upn: str) -> dict[str, Any] | None:
     pool_props = pool["resource"]["properties"]
     host = assigned_host(ctx, pool, upn) if pool_props["hostPoolType"] == "Personal" else None
     return {
-        "applicationGroupId": group["resource"]["id"], "hostPoolId": pool["resource"]["id"],
+        "applicationGroupId": group["resource"]["id"],
+        "hostPoolId": pool["resource"]["id"],
         "friendlyName": props.get("friendlyName") or pool_props.get("friendlyName") or "SessionDesktop",
         "assignedSessionHost": str(host["resource"]["name"]).split("/", 1)[-1] if host is not None else None,
-    }  # fmt: skip
+    }
 
 
 def feed(ctx: Context, tenant: str, upn: str) -> dict[str, Any]:
@@ -115,6 +119,7 @@ def feed(ctx: Context, tenant: str, upn: str) -> dict[str, Any]:
                 if desktop is not None:
                     desktops.append(desktop)
         if desktops:
-            listed.append({"id": workspace["resource"]["id"], "name": workspace["resource"]["name"],
-                           "desktops": desktops})  # fmt: skip
+            listed.append(
+                {"id": workspace["resource"]["id"], "name": workspace["resource"]["name"], "desktops": desktops}
+            )
     return {"workspaces": listed}

@@ -99,8 +99,12 @@ def restricted(size: str, region: str) -> bool:
 def check_generation(size: VmSku, generation: str) -> None:
     """Azure's refusal of an image the size cannot boot (400 BadRequest, as quoted in the issues above)."""
     if generation not in size.generations:
-        raise ApiError(400, "BadRequest", f"The selected VM size '{size.name}' cannot boot Hypervisor Generation "
-                       f"'{generation[1:]}'; the image's generation must be one the size boots.")  # fmt: skip
+        raise ApiError(
+            400,
+            "BadRequest",
+            f"The selected VM size '{size.name}' cannot boot Hypervisor Generation "
+            f"'{generation[1:]}'; the image's generation must be one the size boots.",
+        )
 
 
 def limit(ctx: Context, sub: str, region: str, name: str) -> int:
@@ -199,8 +203,12 @@ def register(ctx: Context) -> None:
     def list_usages(request: Request) -> Response:
         sub, region = request.params["sub"], request.params["loc"].lower()
         counts = used(ctx, sub, region)
-        names = {TOTAL: "Total Regional vCPUs", "virtualMachines": "Virtual Machines",
-                 LOW_PRIORITY: "Total Regional Low-priority vCPUs", **FAMILY_NAMES}  # fmt: skip
+        names = {
+            TOTAL: "Total Regional vCPUs",
+            "virtualMachines": "Virtual Machines",
+            LOW_PRIORITY: "Total Regional Low-priority vCPUs",
+            **FAMILY_NAMES,
+        }
         rows = [
             {
                 "unit": "Count",
@@ -235,9 +243,13 @@ def _quota_view(request: Request, value: int) -> dict[str, Any]:
         "id": request.path.removeprefix("/arm"),
         "name": name,
         "type": "Microsoft.Quota/Quotas",
-        "properties": {"limit": {"limitObjectType": "LimitValue", "value": value}, "name": {"value": name},
-                       "unit": "Count", "provisioningState": "Succeeded"},
-    }  # fmt: skip
+        "properties": {
+            "limit": {"limitObjectType": "LimitValue", "value": value},
+            "name": {"value": name},
+            "unit": "Count",
+            "provisioningState": "Succeeded",
+        },
+    }
 
 
 def _location_filter(expression: str | None) -> str | None:

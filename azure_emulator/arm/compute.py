@@ -53,9 +53,11 @@ DEFAULT_THROTTLE = (500.0, 1500.0)  # Azure: PUT VM per subscription and region,
 # a VM was made from are fixed for the same reason (the disk exists); Azure's exact target for those two was not
 # found quoted, so the emulator names the property path.
 FIXED_PROPERTIES = (
-    ("osProfile", "computerName"), ("osProfile", "adminUsername"),
-    ("storageProfile", "osDisk", "createOption"), ("storageProfile", "imageReference"),
-)  # fmt: skip
+    ("osProfile", "computerName"),
+    ("osProfile", "adminUsername"),
+    ("storageProfile", "osDisk", "createOption"),
+    ("storageProfile", "imageReference"),
+)
 IMAGE_KEYS = ("id", "publisher", "offer", "sku")
 
 
@@ -68,16 +70,23 @@ def require_running(ctx: Context, vm_id: str, what: str) -> dict[str, Any]:
     vm = common.require(ctx, vm_id, "virtual machine")
     state = vm["resource"]["properties"]["provisioningState"]
     if state != "Succeeded" or vm["meta"].get("power") != "running":
-        raise ApiError(409, "OperationNotAllowed", f"Cannot {what} while the VM is {state.lower()} and "
-                       f"{vm['meta'].get('power', 'not running')}.")  # fmt: skip
+        raise ApiError(
+            409,
+            "OperationNotAllowed",
+            f"Cannot {what} while the VM is {state.lower()} and {vm['meta'].get('power', 'not running')}.",
+        )
     return vm
 
 
 def _password_ok(password: Any) -> bool:
     if not isinstance(password, str) or not 12 <= len(password) <= 123:
         return False
-    classes = [any(c.islower() for c in password), any(c.isupper() for c in password),
-               any(c.isdigit() for c in password), any(not c.isalnum() for c in password)]  # fmt: skip
+    classes = [
+        any(c.islower() for c in password),
+        any(c.isupper() for c in password),
+        any(c.isdigit() for c in password),
+        any(not c.isalnum() for c in password),
+    ]
     return sum(classes) >= 3
 
 
@@ -85,13 +94,21 @@ def _os_profile(props: dict[str, Any]) -> dict[str, Any]:
     profile = props.get("osProfile") or {}
     name, user = profile.get("computerName"), profile.get("adminUsername")
     if not isinstance(name, str) or not COMPUTER_NAME.match(name):
-        raise ApiError(400, "InvalidParameter", "osProfile.computerName must be 1-15 letters, digits or hyphens "
-                       "and not only digits (a Windows computer name).")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            "osProfile.computerName must be 1-15 letters, digits or hyphens "
+            "and not only digits (a Windows computer name).",
+        )
     if not isinstance(user, str) or not user or user.lower() in RESERVED_USERS:
         raise ApiError(400, "InvalidParameter", "osProfile.adminUsername is missing or not allowed.")
     if not _password_ok(profile.get("adminPassword")):
-        raise ApiError(400, "InvalidParameter", "The supplied password must be between 12-123 characters long and "
-                       "must satisfy at least 3 of password complexity requirements.")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            "The supplied password must be between 12-123 characters long and "
+            "must satisfy at least 3 of password complexity requirements.",
+        )
     shown = {k: v for k, v in profile.items() if k != "adminPassword"}  # never kept, never shown
     shown.setdefault("windowsConfiguration", {"provisionVMAgent": True, "enableAutomaticUpdates": True})
     shown.setdefault("secrets", [])
@@ -153,38 +170,61 @@ def _storage(
     os_disk_in = storage.get("osDisk") or {}
     size = int(os_disk_in.get("diskSizeGB") or image["diskSizeGB"])
     if size < image["diskSizeGB"]:  # Azure's answer as quoted in Azure/azure-sdk-for-python#23051 (64 GB, 127 GB)
-        raise ApiError(409, "OperationNotAllowed", f"The specified disk size {size} GB is smaller than the size of "
-                       f"the corresponding disk in the VM image: {image['diskSizeGB']} GB.",
-                       target="osDisk.diskSizeGB")  # fmt: skip
+        raise ApiError(
+            409,
+            "OperationNotAllowed",
+            f"The specified disk size {size} GB is smaller than the size of "
+            f"the corresponding disk in the VM image: {image['diskSizeGB']} GB.",
+            target="osDisk.diskSizeGB",
+        )
     disk_name = os_disk_in.get("name") or f"{name}_OsDisk_1_{uuid.uuid4().hex}"
     disk_id = common.provider_id(sub, rg, NS, "disks", disk_name)
     if common.get(ctx, disk_id) is not None:
         raise ApiError(409, "Conflict", f"Disk {disk_name} already exists.")
     account = (os_disk_in.get("managedDisk") or {}).get("storageAccountType") or "Premium_LRS"
     os_disk = {
-        "osType": image["osType"], "name": disk_name, "createOption": "FromImage", "caching": "ReadWrite",
-        "managedDisk": {"id": disk_id, "storageAccountType": account}, "diskSizeGB": size,
+        "osType": image["osType"],
+        "name": disk_name,
+        "createOption": "FromImage",
+        "caching": "ReadWrite",
+        "managedDisk": {"id": disk_id, "storageAccountType": account},
+        "diskSizeGB": size,
         "deleteOption": os_disk_in.get("deleteOption") or "Detach",
-    }  # fmt: skip
+    }
     disk = {
-        "id": disk_id, "name": disk_name, "type": "Microsoft.Compute/disks", "location": location,
-        "sku": {"name": account}, "properties": {
-            "osType": image["osType"], "hyperVGeneration": image["hyperVGeneration"], "diskSizeGB": size,
+        "id": disk_id,
+        "name": disk_name,
+        "type": "Microsoft.Compute/disks",
+        "location": location,
+        "sku": {"name": account},
+        "properties": {
+            "osType": image["osType"],
+            "hyperVGeneration": image["hyperVGeneration"],
+            "diskSizeGB": size,
             "creationData": {"createOption": "FromImage", "imageReference": reference},
-            "provisioningState": "Succeeded", "diskState": "Attached"},
-    }  # fmt: skip
+            "provisioningState": "Succeeded",
+            "diskState": "Attached",
+        },
+    }
     return {"imageReference": reference, "osDisk": os_disk, "dataDisks": []}, disk
 
 
 def instance_view(ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
     props, meta = doc["resource"]["properties"], doc["meta"]
     state = props["provisioningState"]
-    status: dict[str, Any] = {"code": f"ProvisioningState/{state.lower()}", "level": "Info",
-                              "displayStatus": f"Provisioning {state.lower()}"}  # fmt: skip
+    status: dict[str, Any] = {
+        "code": f"ProvisioningState/{state.lower()}",
+        "level": "Info",
+        "displayStatus": f"Provisioning {state.lower()}",
+    }
     error = meta.get("error")
     if state == "Failed" and error:
-        status = {"code": f"ProvisioningState/failed/{error['code']}", "level": "Error",
-                  "displayStatus": "Provisioning failed", "message": error["message"]}  # fmt: skip
+        status = {
+            "code": f"ProvisioningState/failed/{error['code']}",
+            "level": "Error",
+            "displayStatus": "Provisioning failed",
+            "message": error["message"],
+        }
     statuses = [status]
     if state not in ("Creating", "Failed"):
         power = meta.get("power", "running")
@@ -196,26 +236,35 @@ def instance_view(ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
         ext_state = ext["resource"]["properties"]["provisioningState"]
         ext_error = ext["meta"].get("error")
         code = f"ProvisioningState/{ext_state.lower()}" + (f"/{ext_error['code']}" if ext_error else "")
-        extensions.append({
-            "name": ext["resource"]["name"], "type": ext["resource"]["properties"].get("type"),
-            "typeHandlerVersion": ext["resource"]["properties"].get("typeHandlerVersion"),
-            "statuses": [{"code": code,
-                          "level": "Error" if ext_state == "Failed" else "Info",
-                          "displayStatus": f"Provisioning {ext_state.lower()}",
-                          "message": ext_error["message"] if ext_error else "Enable succeeded"}],
-        })  # fmt: skip
+        extensions.append(
+            {
+                "name": ext["resource"]["name"],
+                "type": ext["resource"]["properties"].get("type"),
+                "typeHandlerVersion": ext["resource"]["properties"].get("typeHandlerVersion"),
+                "statuses": [
+                    {
+                        "code": code,
+                        "level": "Error" if ext_state == "Failed" else "Info",
+                        "displayStatus": f"Provisioning {ext_state.lower()}",
+                        "message": ext_error["message"] if ext_error else "Enable succeeded",
+                    }
+                ],
+            }
+        )
     disk = props["storageProfile"]["osDisk"]
     return {
         "computerName": props["osProfile"]["computerName"],
         "osName": "Windows 11 Enterprise",
         "osVersion": "10.0.26100",
         "hyperVGeneration": meta.get("hyperVGeneration", "V2"),
-        "vmAgent": {"vmAgentVersion": "2.7.41491.1102",
-                    "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready"}]},
+        "vmAgent": {
+            "vmAgentVersion": "2.7.41491.1102",
+            "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Ready"}],
+        },
         "disks": [{"name": disk["name"], "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info"}]}],
         "extensions": extensions,
         "statuses": statuses,
-    }  # fmt: skip
+    }
 
 
 def view(ctx: Context, doc: dict[str, Any], expand: str | None) -> dict[str, Any]:
@@ -243,15 +292,23 @@ def register(ctx: Context) -> None:
         if size is None:
             raise ApiError(400, "InvalidParameter", "hardwareProfile.vmSize is not a VM size this region offers.")
         if capacity.restricted(size.name, location):
-            raise ApiError(409, "SkuNotAvailable", f"The requested VM size {size.name} is currently not available "
-                           f"in location '{location}'.")  # fmt: skip
+            raise ApiError(
+                409,
+                "SkuNotAvailable",
+                f"The requested VM size {size.name} is currently not available in location '{location}'.",
+            )
         wait = ctx.controls.throttle("createVm", f"{sub}/{location}".lower(), default=DEFAULT_THROTTLE)
         if wait > 0:
             ctx.controls.throttled_for("PutVMSubscription")
-            raise ApiError(429, "OperationNotAllowed", "The server rejected the request because too many requests "
-                           "have been received for this subscription.",
-                           {"Retry-After": str(max(1, math.ceil(wait))),
-                            "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/PutVM3Min;0"})  # fmt: skip
+            raise ApiError(
+                429,
+                "OperationNotAllowed",
+                "The server rejected the request because too many requests have been received for this subscription.",
+                {
+                    "Retry-After": str(max(1, math.ceil(wait))),
+                    "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/PutVM3Min;0",
+                },
+            )
         os_profile = _os_profile(props)
         priority = spot.check_create(ctx, props, size, location, common.tid_of(request))
         spot_vm = priority.get("priority") in spot.SPOT_PRIORITIES
@@ -273,16 +330,28 @@ def register(ctx: Context) -> None:
                 raise
         tid = common.tid_of(request)
         resource: dict[str, Any] = {
-            "id": vm_id, "name": name, "type": "Microsoft.Compute/virtualMachines", "location": location,
+            "id": vm_id,
+            "name": name,
+            "type": "Microsoft.Compute/virtualMachines",
+            "location": location,
             "tags": body.get("tags") or {},
             "properties": {
-                "vmId": str(uuid.uuid4()), "timeCreated": common.now_iso(ctx.clock), "provisioningState": "Succeeded",
-                "hardwareProfile": {"vmSize": size.name}, "storageProfile": storage, "osProfile": os_profile,
-                "networkProfile": {"networkInterfaces": nic_refs, **{
-                    k: v for k, v in network_profile.items()
-                    if k in ("networkInterfaceConfigurations", "networkApiVersion")}},
+                "vmId": str(uuid.uuid4()),
+                "timeCreated": common.now_iso(ctx.clock),
+                "provisioningState": "Succeeded",
+                "hardwareProfile": {"vmSize": size.name},
+                "storageProfile": storage,
+                "osProfile": os_profile,
+                "networkProfile": {
+                    "networkInterfaces": nic_refs,
+                    **{
+                        k: v
+                        for k, v in network_profile.items()
+                        if k in ("networkInterfaceConfigurations", "networkApiVersion")
+                    },
+                },
             },
-        }  # fmt: skip
+        }
         resource["properties"].update(priority)
         for optional in ("securityProfile", "licenseType", "diagnosticsProfile", "additionalCapabilities"):
             if props.get(optional) is not None:
@@ -292,8 +361,14 @@ def register(ctx: Context) -> None:
             resource["identity"] = {"type": "SystemAssigned", "principalId": str(uuid.uuid4()), "tenantId": tid}
         salt = secrets.token_hex(8)
         digest = _digest(salt, (props.get("osProfile") or {}).get("adminPassword"))
-        meta = {"tid": tid, "power": "running", "generalized": False, "passwordSalt": salt, "passwordDigest": digest,
-                "hyperVGeneration": disk["properties"]["hyperVGeneration"]}  # fmt: skip
+        meta = {
+            "tid": tid,
+            "power": "running",
+            "generalized": False,
+            "passwordSalt": salt,
+            "passwordDigest": digest,
+            "hyperVGeneration": disk["properties"]["hyperVGeneration"],
+        }
         common.put(ctx, {"resource": resource, "meta": meta})
         capacity.record(ctx, sub, location, size, +1, spot=spot_vm)
         common.put(ctx, {"resource": {**disk, "managedBy": vm_id}, "meta": {"tid": tid}})
@@ -337,9 +412,15 @@ def register(ctx: Context) -> None:
         # Azure accepts a VM's delete (202, with the operation's URLs) however soon it is done
         # (specification/compute/.../examples/virtualMachineExamples/VirtualMachine_Delete_Force.json)
         return operations.respond(
-            ctx, request, resource_id=vm["resource"]["id"], action="delete", names=("deleteVm",), sync_status=200,
-            location=vm["resource"]["location"], always_accepted=True,
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=vm["resource"]["id"],
+            action="delete",
+            names=("deleteVm",),
+            sync_status=200,
+            location=vm["resource"]["location"],
+            always_accepted=True,
+        )
 
     operations.on(VM_TYPE, "create")(_created)
     operations.on(VM_TYPE, "delete")(_deleted)
@@ -408,9 +489,14 @@ def _update(ctx: Context, request: Request, existing: dict[str, Any], props: dic
         capacity.record(ctx, sub, resource["location"], old, -1, spot=spot_vm)
     capacity.record(ctx, sub, resource["location"], size, +1, spot=spot_vm)
     return operations.respond(
-        ctx, request, resource_id=resource["id"], action="update", names=("resizeVm",), sync_status=200,
+        ctx,
+        request,
+        resource_id=resource["id"],
+        action="update",
+        names=("resizeVm",),
+        sync_status=200,
         location=resource["location"],
-    )  # fmt: skip
+    )
 
 
 def _created(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:

@@ -132,8 +132,9 @@ def admit(ctx: Context, request: Request) -> dict[str, str]:
     if policy.per_vm is not None and charge.vm_id is not None:
         buckets.append((f"compute{policy.name}", charge.vm_id, policy.per_vm))
         names.append(f"{policy.name}Resource")
-    buckets.append((f"compute{policy.name}Subscription", f"{charge.subscription}/{charge.region}",
-                    policy.per_subscription))  # fmt: skip
+    buckets.append(
+        (f"compute{policy.name}Subscription", f"{charge.subscription}/{charge.region}", policy.per_subscription)
+    )
     names.append(f"{policy.name}Subscription")
     wait, remaining = ctx.controls.take_together(buckets)
     said = ",".join(f"{PROVIDER}/{name};{left}" for name, left in zip(names, remaining, strict=True))
@@ -143,11 +144,12 @@ def admit(ctx: Context, request: Request) -> dict[str, str]:
         ctx.controls.throttled_for(empty)
         figures = json.dumps({"operationGroup": empty, "allowedRequestCount": _allowed(ctx, policy, empty)})
         raise ApiError(
-            429, "OperationNotAllowed",
+            429,
+            "OperationNotAllowed",
             "The server rejected the request because too many requests have been received for this subscription.",
             {**headers, "Retry-After": str(max(1, math.ceil(wait)))},
             details=[{"code": "TooManyRequests", "target": empty, "message": figures}],
-        )  # fmt: skip
+        )
     return headers
 
 

@@ -55,8 +55,14 @@ AGENT_INSTALL = re.compile(r"REGISTRATIONTOKEN=", re.IGNORECASE)
 AGENT_FAULT = "registerAgent"
 MIN_TOKEN_S, MAX_TOKEN_S = 3600, 30 * 86400
 LOAD_BALANCERS = {"Pooled": ("BreadthFirst", "DepthFirst"), "Personal": ("Persistent",)}
-POOL_FIELDS = ("friendlyName", "description", "maxSessionLimit", "loadBalancerType", "personalDesktopAssignmentType",
-               "startVMOnConnect")  # fmt: skip
+POOL_FIELDS = (
+    "friendlyName",
+    "description",
+    "maxSessionLimit",
+    "loadBalancerType",
+    "personalDesktopAssignmentType",
+    "startVMOnConnect",
+)
 
 Doc = dict[str, Any]
 
@@ -107,8 +113,11 @@ def _issue_token(ctx: Context, doc: Doc, info: Any) -> None:
             raise ApiError(400, "InvalidParameter", "registrationInfo.expirationTime must be a date-time.") from None
         ahead = expires.timestamp() - ctx.clock()
         if not MIN_TOKEN_S - 60 <= ahead <= MAX_TOKEN_S:  # a minute's slack for the caller's clock
-            raise ApiError(400, "InvalidParameter", "The registration token's expiration time must be between "
-                           "1 hour and 30 days from now.")  # fmt: skip
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                "The registration token's expiration time must be between 1 hour and 30 days from now.",
+            )
         token = "eyJhbGciOiJSUzI1NiJ9." + secrets.token_urlsafe(48)
         doc["meta"]["registration"] = {"token": token, "digest": _digest(token), "expiresAt": expires.timestamp()}
     elif operation != "None":
@@ -120,8 +129,11 @@ def _registration(doc: Doc, with_token: bool) -> dict[str, Any]:
     if not found:
         return {"expirationTime": None, "token": None, "registrationTokenOperation": "None"}
     expires = dt.datetime.fromtimestamp(found["expiresAt"], dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return {"expirationTime": expires, "token": found["token"] if with_token else None,
-            "registrationTokenOperation": "Update"}  # fmt: skip
+    return {
+        "expirationTime": expires,
+        "token": found["token"] if with_token else None,
+        "registrationTokenOperation": "Update",
+    }
 
 
 def pool_view(ctx: Context, doc: Doc, with_token: bool = False) -> dict[str, Any]:
@@ -134,8 +146,11 @@ def pool_view(ctx: Context, doc: Doc, with_token: bool = False) -> dict[str, Any
 def app_groups(ctx: Context, pool: Doc) -> list[Doc]:
     _, _, sub, _, rg, *_ = pool["resource"]["id"].split("/")
     pool_key = common.key(pool["resource"]["id"])
-    return [g for g in common.in_group(ctx, sub, rg, NS, "applicationGroups")
-            if common.key(g["resource"]["properties"]["hostPoolArmPath"]) == pool_key]  # fmt: skip
+    return [
+        g
+        for g in common.in_group(ctx, sub, rg, NS, "applicationGroups")
+        if common.key(g["resource"]["properties"]["hostPoolArmPath"]) == pool_key
+    ]
 
 
 def _check_pool(props: dict[str, Any]) -> None:
@@ -143,8 +158,11 @@ def _check_pool(props: dict[str, Any]) -> None:
     if kind not in LOAD_BALANCERS:
         raise ApiError(400, "InvalidParameter", "hostPoolType must be Pooled or Personal.")
     if balancer not in LOAD_BALANCERS[kind]:
-        raise ApiError(400, "InvalidParameter", f"A {kind} host pool takes loadBalancerType "
-                       f"{' or '.join(LOAD_BALANCERS[kind])}, not {balancer}.")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"A {kind} host pool takes loadBalancerType {' or '.join(LOAD_BALANCERS[kind])}, not {balancer}.",
+        )
     if props.get("preferredAppGroupType") not in ("None", "Desktop", "RailApplications"):
         raise ApiError(400, "InvalidParameter", "preferredAppGroupType must be None, Desktop or RailApplications.")
     if kind == "Personal" and props.get("personalDesktopAssignmentType") not in ("Automatic", "Direct"):
@@ -169,17 +187,26 @@ def _register_host_pools(ctx: Context) -> None:
         if existing is not None and existing["resource"]["properties"]["hostPoolType"] != props["hostPoolType"]:
             raise ApiError(400, "InvalidParameter", "The hostPoolType of a host pool cannot be changed.")
         if existing is None and props.get("startVMOnConnect"):
-            raise ApiError(400, "InvalidParameter", "Start VM on Connect can only be configured on a host pool that "
-                           "exists: create the host pool first, then turn it on.")  # fmt: skip
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                "Start VM on Connect can only be configured on a host pool that "
+                "exists: create the host pool first, then turn it on.",
+            )
         kept = {k: props.get(k) for k in ("hostPoolType", "preferredAppGroupType", *POOL_FIELDS)}
         if props["hostPoolType"] == "Pooled":
             kept["maxSessionLimit"] = props.get("maxSessionLimit") or 999999
         doc: Doc = {
-            "resource": {"id": pool_id, "name": request.params["pool"], "type": HOST_POOL_TYPE,
-                         "location": common.location_of(body), "tags": body.get("tags") or {},
-                         "properties": {**kept, "validationEnvironment": bool(props.get("validationEnvironment"))}},
+            "resource": {
+                "id": pool_id,
+                "name": request.params["pool"],
+                "type": HOST_POOL_TYPE,
+                "location": common.location_of(body),
+                "tags": body.get("tags") or {},
+                "properties": {**kept, "validationEnvironment": bool(props.get("validationEnvironment"))},
+            },
             "meta": {"tid": common.tid_of(request), **((existing or {}).get("meta") or {})},
-        }  # fmt: skip
+        }
         _issue_token(ctx, doc, props.get("registrationInfo"))
         common.put(ctx, doc)
         return Response(200 if existing else 201, pool_view(ctx, doc, with_token=True))
@@ -224,12 +251,18 @@ def _register_host_pools(ctx: Context) -> None:
             return gone
         doc = common.require(ctx, pool_id, "host pool")
         if app_groups(ctx, doc):
-            raise ApiError(400, "BadRequest", f"The host pool {request.params['pool']} still has application "
-                           "groups: delete them first.")  # fmt: skip
+            raise ApiError(
+                400,
+                "BadRequest",
+                f"The host pool {request.params['pool']} still has application groups: delete them first.",
+            )
         hosts = common.children(ctx, pool_id, "sessionHosts")
         if hosts and (request.q("force") or "").lower() != "true":
-            raise ApiError(400, "BadRequest", f"The host pool {request.params['pool']} has session hosts: remove "
-                           "them, or delete it with force=true.")  # fmt: skip
+            raise ApiError(
+                400,
+                "BadRequest",
+                f"The host pool {request.params['pool']} has session hosts: remove them, or delete it with force=true.",
+            )
         _delete_tree(ctx, pool_id)
         return Response(200)
 
@@ -241,9 +274,19 @@ def _register_host_pools(ctx: Context) -> None:
 # other member of the session host status enum (`Status` of SessionHostProperties, specification/desktopvirtualization
 # /resource-manager/Microsoft.DesktopVirtualization/stable/2024-04-03/desktopvirtualization.json;
 # https://learn.microsoft.com/javascript/api/@azure/arm-desktopvirtualization/knownstatus), so each can be reached
-AGENT_FAULTS = ("Unavailable", "Shutdown", "Disconnected", "Upgrading", "UpgradeFailed", "NoHeartbeat",
-                "NotJoinedToDomain", "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
-                "NeedsAssistance")  # fmt: skip
+AGENT_FAULTS = (
+    "Unavailable",
+    "Shutdown",
+    "Disconnected",
+    "Upgrading",
+    "UpgradeFailed",
+    "NoHeartbeat",
+    "NotJoinedToDomain",
+    "DomainTrustRelationshipLost",
+    "SxSStackListenerNotReady",
+    "FSLogixNotHealthy",
+    "NeedsAssistance",
+)
 # the statuses AVD still routes new connections to: NeedsAssistance's issues are not fatal to connections (the same
 # page; Unavailable is a host the service cannot route connections to)
 ROUTED = ("Available", "NeedsAssistance")
@@ -322,20 +365,31 @@ def _register_session_hosts(ctx: Context) -> None:
             # was not found: the emulator answers the closest documented one, 400 BadRequest.
             changes_hands = held is not None and (wanted or "").lower() != held.lower()
             if changes_hands and (request.q("force") or "").lower() != "true":
-                raise ApiError(400, "BadRequest", f"The session host {request.params['host']} is assigned to "
-                               f"{held}: unassigning or reassigning it takes force=true.")  # fmt: skip
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f"The session host {request.params['host']} is assigned to "
+                    f"{held}: unassigning or reassigning it takes force=true.",
+                )
             # a personal host pool gives a user at most one desktop ("a single user can only be assigned to a single
             # personal desktop", https://learn.microsoft.com/azure/virtual-desktop/configure-host-pool-personal-
             # desktop-assignment-type; several per user is a preview whose api-version was not found, so it is not
             # modelled). AVD's exact error code for it was not found either: the closest documented one, 400 BadRequest.
             user = (wanted or "").lower()
-            others = [h for h in common.children(ctx, _pool_id(request), "sessionHosts")
-                      if h["resource"]["id"] != doc["resource"]["id"]
-                      and (h["resource"]["properties"].get("assignedUser") or "").lower() == user]  # fmt: skip
+            others = [
+                h
+                for h in common.children(ctx, _pool_id(request), "sessionHosts")
+                if h["resource"]["id"] != doc["resource"]["id"]
+                and (h["resource"]["properties"].get("assignedUser") or "").lower() == user
+            ]
             if wanted and others:
-                raise ApiError(400, "BadRequest", f"The user {wanted} is already assigned to the session host "
-                               f"{others[0]['resource']['name']} of this host pool: a user gets at most one personal "
-                               "desktop in a host pool.")  # fmt: skip
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f"The user {wanted} is already assigned to the session host "
+                    f"{others[0]['resource']['name']} of this host pool: a user gets at most one personal "
+                    "desktop in a host pool.",
+                )
             doc["resource"]["properties"]["assignedUser"] = wanted
         if "friendlyName" in props:
             doc["resource"]["properties"]["friendlyName"] = props["friendlyName"]
@@ -355,8 +409,12 @@ def _register_session_hosts(ctx: Context) -> None:
             return Response(204)
         sessions = common.children(ctx, host_id(request), "userSessions")
         if sessions and (request.q("force") or "").lower() != "true":
-            raise ApiError(400, "BadRequest", f"The session host {request.params['host']} has {len(sessions)} user "
-                           "sessions: log them off, or delete it with force=true.")  # fmt: skip
+            raise ApiError(
+                400,
+                "BadRequest",
+                f"The session host {request.params['host']} has {len(sessions)} user "
+                "sessions: log them off, or delete it with force=true.",
+            )
         _delete_tree(ctx, host_id(request))
         return Response(200)
 
@@ -366,8 +424,14 @@ def command_meta(props: dict[str, Any]) -> dict[str, Any]:
     script = str((props.get("source") or {}).get("script") or "")
     if not AGENT_INSTALL.search(script):
         return {}
-    token = next((str(p.get("value") or "") for p in props.get("protectedParameters") or []
-                  if str(p.get("name") or "").lower() == TOKEN_PARAMETER), "")  # fmt: skip
+    token = next(
+        (
+            str(p.get("value") or "")
+            for p in props.get("protectedParameters") or []
+            if str(p.get("name") or "").lower() == TOKEN_PARAMETER
+        ),
+        "",
+    )
     return {"agentToken": _digest(token) if token else ""}
 
 
@@ -383,8 +447,12 @@ def register_agent(ctx: Context, vm: Doc, command: Doc) -> list[str]:
     refused = ctx.controls.take_fault(AGENT_FAULT) if live else None
     if pool is None or not live or refused is not None:
         reason = (refused.error_code if refused else None) or "INVALID_REGISTRATION_TOKEN"
-        raise ApiError(400, "VMExtensionProvisioningError", f"ERRORTYPE={reason} The Azure Virtual Desktop agent did "
-                       f"not register: {reason} (the registration token is not valid, or has expired).")  # fmt: skip
+        raise ApiError(
+            400,
+            "VMExtensionProvisioningError",
+            f"ERRORTYPE={reason} The Azure Virtual Desktop agent did "
+            f"not register: {reason} (the registration token is not valid, or has expired).",
+        )
     vm_id = vm["resource"]["id"]
     name = _host_name(ctx, vm)
     pool_id = pool["resource"]["id"]
@@ -397,17 +465,24 @@ def register_agent(ctx: Context, vm: Doc, command: Doc) -> list[str]:
         _delete_tree(ctx, other["resource"]["id"])  # an agent serves one host pool: registering again moves it
     doc = {
         "resource": {
-            "id": f"{pool_id}/sessionHosts/{name}", "name": f"{pool['resource']['name']}/{name}",
+            "id": f"{pool_id}/sessionHosts/{name}",
+            "name": f"{pool['resource']['name']}/{name}",
             "type": SESSION_HOST_TYPE,
             "properties": {
-                "resourceId": vm_id, "virtualMachineId": vm["resource"]["properties"].get("vmId"),
-                "allowNewSession": True, "sessions": 0, "assignedUser": None, "status": "Available",
-                "agentVersion": "1.0.9103.3700", "osVersion": "10.0.26100", "updateState": "Succeeded",
+                "resourceId": vm_id,
+                "virtualMachineId": vm["resource"]["properties"].get("vmId"),
+                "allowNewSession": True,
+                "sessions": 0,
+                "assignedUser": None,
+                "status": "Available",
+                "agentVersion": "1.0.9103.3700",
+                "osVersion": "10.0.26100",
+                "updateState": "Succeeded",
                 "lastHeartBeat": common.now_iso(ctx.clock),
             },
         },
         "meta": {"tid": vm["meta"]["tid"]},
-    }  # fmt: skip
+    }
     common.put(ctx, doc)
     return [f"{name}: registered to host pool {pool['resource']['name']}"]
 
@@ -459,19 +534,29 @@ def _register_app_groups(ctx: Context) -> None:
             before = existing["resource"]["properties"]
             if common.key(before["hostPoolArmPath"]) != common.key(pool_path) or before["applicationGroupType"] != kind:
                 raise ApiError(400, "InvalidParameter", "An application group's host pool and type cannot change.")
-        elif kind == "Desktop" and any(g["resource"]["properties"]["applicationGroupType"] == "Desktop"
-                                       for g in app_groups(ctx, pool)):  # fmt: skip
+        elif kind == "Desktop" and any(
+            g["resource"]["properties"]["applicationGroupType"] == "Desktop" for g in app_groups(ctx, pool)
+        ):
             raise ApiError(400, "InvalidParameter", "The host pool already has a Desktop application group.")
         workspace = ((existing or {}).get("resource") or {}).get("properties", {}).get("workspaceArmPath")
         doc: Doc = {
-            "resource": {"id": group_id, "name": request.params["group"], "type": f"{NS}/applicationGroups",
-                         "location": common.location_of(body), "tags": body.get("tags") or {},
-                         "kind": kind,
-                         "properties": {"applicationGroupType": kind, "hostPoolArmPath": pool["resource"]["id"],
-                                        "friendlyName": props.get("friendlyName"),
-                                        "description": props.get("description"), "workspaceArmPath": workspace}},
+            "resource": {
+                "id": group_id,
+                "name": request.params["group"],
+                "type": f"{NS}/applicationGroups",
+                "location": common.location_of(body),
+                "tags": body.get("tags") or {},
+                "kind": kind,
+                "properties": {
+                    "applicationGroupType": kind,
+                    "hostPoolArmPath": pool["resource"]["id"],
+                    "friendlyName": props.get("friendlyName"),
+                    "description": props.get("description"),
+                    "workspaceArmPath": workspace,
+                },
+            },
             "meta": {"tid": common.tid_of(request)},
-        }  # fmt: skip
+        }
         common.put(ctx, doc)
         return Response(200 if existing else 201, common.shown(doc))
 
@@ -545,10 +630,15 @@ def _register_workspaces(ctx: Context) -> None:
         body = common.body_object(request)
         props = common.properties(body)
         doc: Doc = existing or {
-            "resource": {"id": ws_id(request), "name": request.params["ws"], "type": f"{NS}/workspaces",
-                         "location": common.location_of(body), "properties": {"applicationGroupReferences": []}},
+            "resource": {
+                "id": ws_id(request),
+                "name": request.params["ws"],
+                "type": f"{NS}/workspaces",
+                "location": common.location_of(body),
+                "properties": {"applicationGroupReferences": []},
+            },
             "meta": {"tid": common.tid_of(request)},
-        }  # fmt: skip
+        }
         doc["resource"]["tags"] = body.get("tags") or {}
         doc["resource"]["properties"].update(
             friendlyName=props.get("friendlyName"), description=props.get("description")

@@ -99,18 +99,28 @@ def _register_extensions(ctx: Context) -> None:
                 return Response(200, common.shown(existing))  # the same extension again: nothing to do
         doc = {
             "resource": {
-                "id": ext_id, "name": request.params["ext"], "type": "Microsoft.Compute/virtualMachines/extensions",
+                "id": ext_id,
+                "name": request.params["ext"],
+                "type": "Microsoft.Compute/virtualMachines/extensions",
                 "location": vm["resource"]["location"],
                 "properties": {**shown_props, "settings": settings, "provisioningState": "Succeeded"},
             },
-            "meta": {"tid": vm["meta"]["tid"], "hasProtectedSettings": bool(props.get("protectedSettings")),
-                     "protectedKeys": sorted((props.get("protectedSettings") or {}).keys())},
-        }  # fmt: skip
+            "meta": {
+                "tid": vm["meta"]["tid"],
+                "hasProtectedSettings": bool(props.get("protectedSettings")),
+                "protectedKeys": sorted((props.get("protectedSettings") or {}).keys()),
+            },
+        }
         common.put(ctx, doc)
         return operations.respond(
-            ctx, request, resource_id=ext_id, action="update" if existing else "create", names=names,
-            sync_status=200 if existing else 201, location=vm["resource"]["location"],
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=ext_id,
+            action="update" if existing else "create",
+            names=names,
+            sync_status=200 if existing else 201,
+            location=vm["resource"]["location"],
+        )
 
     @routing.route(
         ctx, "GET", EXTENSION, operation="getExtension", action="Microsoft.Compute/virtualMachines/extensions/read"
@@ -147,9 +157,14 @@ def _register_extensions(ctx: Context) -> None:
         if doc is None:
             return Response(204)
         return operations.respond(
-            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteExtension",),
-            sync_status=200, location=doc["resource"]["location"],
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=doc["resource"]["id"],
+            action="delete",
+            names=("deleteExtension",),
+            sync_status=200,
+            location=doc["resource"]["location"],
+        )
 
 
 def _register_run_commands(ctx: Context) -> None:
@@ -174,18 +189,29 @@ def _register_run_commands(ctx: Context) -> None:
         kept = {k: v for k, v in props.items() if k not in ("protectedParameters", "runAsPassword", "instanceView")}
         doc = {
             "resource": {
-                "id": cmd_id, "name": name, "type": "Microsoft.Compute/virtualMachines/runCommands",
-                "location": vm["resource"]["location"], "properties": {**kept, "provisioningState": "Succeeded"},
+                "id": cmd_id,
+                "name": name,
+                "type": "Microsoft.Compute/virtualMachines/runCommands",
+                "location": vm["resource"]["location"],
+                "properties": {**kept, "provisioningState": "Succeeded"},
             },
-            "meta": {"tid": vm["meta"]["tid"], "startTime": common.now_iso(ctx.clock),
-                     "protectedNames": [p.get("name") for p in props.get("protectedParameters") or []],
-                     **desktop_virtualization.command_meta(props)},
-        }  # fmt: skip
+            "meta": {
+                "tid": vm["meta"]["tid"],
+                "startTime": common.now_iso(ctx.clock),
+                "protectedNames": [p.get("name") for p in props.get("protectedParameters") or []],
+                **desktop_virtualization.command_meta(props),
+            },
+        }
         common.put(ctx, doc)
         return operations.respond(
-            ctx, request, resource_id=cmd_id, action="update" if existing else "create", names=(name, "runCommand"),
-            sync_status=200 if existing else 201, location=vm["resource"]["location"],
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=cmd_id,
+            action="update" if existing else "create",
+            names=(name, "runCommand"),
+            sync_status=200 if existing else 201,
+            location=vm["resource"]["location"],
+        )
 
     @routing.route(
         ctx, "GET", RUN_COMMAND, operation="getRunCommand", action="Microsoft.Compute/virtualMachines/runCommands/read"
@@ -219,9 +245,14 @@ def _register_run_commands(ctx: Context) -> None:
         if doc is None:
             return Response(204)
         return operations.respond(
-            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteRunCommand",),
-            sync_status=200, location=doc["resource"]["location"],
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=doc["resource"]["id"],
+            action="delete",
+            names=("deleteRunCommand",),
+            sync_status=200,
+            location=doc["resource"]["location"],
+        )
 
 
 def _command_view(doc: dict[str, Any], expand: str | None) -> dict[str, Any]:
@@ -230,9 +261,13 @@ def _command_view(doc: dict[str, Any], expand: str | None) -> dict[str, Any]:
         state = doc["resource"]["properties"]["provisioningState"]
         view = doc["meta"].get("result") or {
             "executionState": "Running" if state in ("Creating", "Updating") else "Pending",
-            "executionMessage": "", "exitCode": 0, "output": "", "error": "", "startTime": doc["meta"]["startTime"],
+            "executionMessage": "",
+            "exitCode": 0,
+            "output": "",
+            "error": "",
+            "startTime": doc["meta"]["startTime"],
             "statuses": [],
-        }  # fmt: skip
+        }
         shown["properties"]["instanceView"] = view
     return shown
 
@@ -248,8 +283,11 @@ def _extension_done(ctx: Context, ext_id: str, op: dict[str, Any]) -> None:
     store = ctx.store
     if kind == ENTRA_JOIN:
         if "SystemAssigned" not in (vm["resource"].get("identity") or {}).get("type", ""):
-            raise ApiError(400, "VMExtensionProvisioningError", "AADLoginForWindows failed: the VM has no "
-                           "system-assigned managed identity.")  # fmt: skip
+            raise ApiError(
+                400,
+                "VMExtensionProvisioningError",
+                "AADLoginForWindows failed: the VM has no system-assigned managed identity.",
+            )
         device = directory_objects.ensure_device(store, tid, name, "AzureAd")
         if str(_setting(settings, "mdmId") or "").lower() == INTUNE_MDM_ID:
             directory_objects.ensure_managed_device(store, tid, name, device["deviceId"])
@@ -260,8 +298,11 @@ def _extension_done(ctx: Context, ext_id: str, op: dict[str, Any]) -> None:
             or not _setting(settings, "User")
             or "password" not in [k.lower() for k in ext["meta"]["protectedKeys"]]
         ):
-            raise ApiError(400, "VMExtensionProvisioningError", "JsonADDomainExtension failed: Name, User and the "
-                           "protected Password are required.")  # fmt: skip
+            raise ApiError(
+                400,
+                "VMExtensionProvisioningError",
+                "JsonADDomainExtension failed: Name, User and the protected Password are required.",
+            )
         directory_objects.ensure_computer(store, str(domain), name, _setting(settings, "OUPath"))
         device = directory_objects.ensure_device(store, tid, name, "ServerAd")
         directory_objects.ensure_managed_device(store, tid, name, device["deviceId"])
@@ -295,9 +336,15 @@ def _command_done(ctx: Context, cmd_id: str, op: dict[str, Any]) -> None:
     output.extend(desktop_virtualization.register_agent(ctx, vm, doc))
     now = common.now_iso(ctx.clock)
     doc["meta"]["result"] = {
-        "executionState": "Succeeded", "executionMessage": "", "exitCode": 0, "output": "\n".join(output),
-        "error": "", "startTime": doc["meta"]["startTime"], "endTime": now, "statuses": [],
-    }  # fmt: skip
+        "executionState": "Succeeded",
+        "executionMessage": "",
+        "exitCode": 0,
+        "output": "\n".join(output),
+        "error": "",
+        "startTime": doc["meta"]["startTime"],
+        "endTime": now,
+        "statuses": [],
+    }
     common.put(ctx, doc)
 
 
@@ -310,11 +357,21 @@ def _command_failed(ctx: Context, cmd_id: str, op: dict[str, Any]) -> None:
     doc["resource"]["properties"]["provisioningState"] = "Failed"
     if op["action"] != "delete":
         doc["meta"]["result"] = {
-            "executionState": "Failed", "executionMessage": error["message"], "exitCode": 1, "output": "",
-            "error": f"{error['code']}: {error['message']}", "startTime": doc["meta"]["startTime"],
+            "executionState": "Failed",
+            "executionMessage": error["message"],
+            "exitCode": 1,
+            "output": "",
+            "error": f"{error['code']}: {error['message']}",
+            "startTime": doc["meta"]["startTime"],
             "endTime": common.now_iso(ctx.clock),
-            "statuses": [{"code": f"ProvisioningState/failed/{error['code']}", "level": "Error",
-                          "displayStatus": "Provisioning failed", "message": error["message"]}],
-        }  # fmt: skip
+            "statuses": [
+                {
+                    "code": f"ProvisioningState/failed/{error['code']}",
+                    "level": "Error",
+                    "displayStatus": "Provisioning failed",
+                    "message": error["message"],
+                }
+            ],
+        }
     doc["meta"]["error"] = error
     common.put(ctx, doc)

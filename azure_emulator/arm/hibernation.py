@@ -28,8 +28,12 @@ GIB = 2**30
 def check_create(reference: dict[str, Any], size: capacity.VmSku, image: dict[str, Any], disk_gb: int) -> None:
     """A VM made with hibernation enabled: its size, its image (images.resolve's `hibernation`) and its disk."""
     if not size.hibernation:
-        raise ApiError(409, "OperationNotAllowed", f"Hibernation capability is not supported for the VM size "
-                       f"{size.name}; see the supported VM sizes of Azure VM hibernation.")  # fmt: skip
+        raise ApiError(
+            409,
+            "OperationNotAllowed",
+            f"Hibernation capability is not supported for the VM size "
+            f"{size.name}; see the supported VM sizes of Azure VM hibernation.",
+        )
     image_id = str(reference.get("id") or "")
     if not image["hibernation"]:
         if image_id and "/galleries/" not in image_id.lower():
@@ -37,20 +41,35 @@ def check_create(reference: dict[str, Any], size: capacity.VmSku, image: dict[st
                 409, "OperationNotAllowed", "User VM Image isn't supported for a VM with Hibernation capability."
             )
         what = "shared gallery image" if image_id else "platform image"
-        raise ApiError(409, "OperationNotAllowed", f"The referenced {what} should support hibernation for a VM "
-                       "with hibernation capability.")  # fmt: skip
+        raise ApiError(
+            409,
+            "OperationNotAllowed",
+            f"The referenced {what} should support hibernation for a VM with hibernation capability.",
+        )
     if disk_gb and disk_gb * GIB <= size.memory_gb * GIB:
-        raise ApiError(409, "OperationNotAllowed", f"Hibernation can't be enabled on Virtual Machine since the OS Disk "
-                       f"Size ({disk_gb * GIB} bytes) should at least be greater than the VM memory "
-                       f"({int(size.memory_gb * GIB)} bytes).")  # fmt: skip
+        raise ApiError(
+            409,
+            "OperationNotAllowed",
+            f"Hibernation can't be enabled on Virtual Machine since the OS Disk "
+            f"Size ({disk_gb * GIB} bytes) should at least be greater than the VM memory "
+            f"({int(size.memory_gb * GIB)} bytes).",
+        )
 
 
 def check_hibernate(vm: dict[str, Any]) -> None:
     """A deallocate with hibernate=true, of this VM."""
     if not (vm["resource"]["properties"].get("additionalCapabilities") or {}).get("hibernationEnabled"):
-        raise ApiError(409, "OperationNotAllowed", "The Hibernate-Deallocate Operation can only be triggered on a VM "
-                       "that is enabled for hibernation. Enable the property additionalCapabilities.hibernationEnabled "
-                       "during VM creation, or after stopping and deallocating the VM.")  # fmt: skip
+        raise ApiError(
+            409,
+            "OperationNotAllowed",
+            "The Hibernate-Deallocate Operation can only be triggered on a VM "
+            "that is enabled for hibernation. Enable the property additionalCapabilities.hibernationEnabled "
+            "during VM creation, or after stopping and deallocating the VM.",
+        )
     if vm["meta"].get("power") != "running":
-        raise ApiError(409, "OperationNotAllowed", "The Hibernate-Deallocate Operation can only be triggered on a VM "
-                       "that is successfully provisioned and is running.")  # fmt: skip
+        raise ApiError(
+            409,
+            "OperationNotAllowed",
+            "The Hibernate-Deallocate Operation can only be triggered on a VM "
+            "that is successfully provisioned and is running.",
+        )

@@ -31,10 +31,16 @@ def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, A
     if not image_id:
         if not all(reference.get(k) for k in ("publisher", "offer", "sku")):
             raise ApiError(400, "InvalidParameter", "imageReference needs an id, or publisher, offer and sku.")
-        found = marketplace.require(ctx, reference["publisher"], reference["offer"], reference["sku"],
-                                    str(reference.get("version") or "latest"))  # fmt: skip
-        return {"osType": "Windows", "hyperVGeneration": found.hyper_v_generation, "diskSizeGB": found.disk_gb,
-                "osState": "Generalized", "hibernation": False}  # fmt: skip
+        found = marketplace.require(
+            ctx, reference["publisher"], reference["offer"], reference["sku"], str(reference.get("version") or "latest")
+        )
+        return {
+            "osType": "Windows",
+            "hyperVGeneration": found.hyper_v_generation,
+            "diskSizeGB": found.disk_gb,
+            "osState": "Generalized",
+            "hibernation": False,
+        }
     doc = common.get(ctx, image_id)
     if doc is None and "/galleries/" in image_id.lower() and "/versions/" not in image_id.lower():
         doc = latest_version(ctx, image_id)
@@ -45,24 +51,36 @@ def resolve(ctx: Context, reference: dict[str, Any], region: str) -> dict[str, A
         if resource["location"] != region:
             raise ApiError(400, "InvalidParameter", f"The image {image_id} is in {resource['location']}, not {region}.")
         disk = resource["properties"]["storageProfile"]["osDisk"]
-        return {"osType": disk["osType"], "hyperVGeneration": resource["properties"].get("hyperVGeneration", "V1"),
-                "diskSizeGB": disk.get("diskSizeGB") or 127, "osState": disk["osState"],
-                "hibernation": False}  # fmt: skip
+        return {
+            "osType": disk["osType"],
+            "hyperVGeneration": resource["properties"].get("hyperVGeneration", "V1"),
+            "diskSizeGB": disk.get("diskSizeGB") or 127,
+            "osState": disk["osState"],
+            "hibernation": False,
+        }
     regions = [r["name"].replace(" ", "").lower() for r in resource["properties"]["publishingProfile"]["targetRegions"]]
     if region not in regions or resource["properties"]["provisioningState"] != "Succeeded":
         raise ApiError(400, "InvalidParameter", f"The gallery image version {image_id} is not replicated to {region}.")
     definition = common.require(ctx, common.parent_of(resource["id"]), "gallery image")
     props = definition["resource"]["properties"]
-    return {"osType": props["osType"], "hyperVGeneration": props.get("hyperVGeneration", "V1"),
-            "diskSizeGB": resource["properties"]["storageProfile"]["osDiskImage"]["sizeInGB"],
-            "osState": props["osState"], "hibernation": any(
-                f.get("name") == "IsHibernateSupported" and str(f.get("value")).lower() == "true"
-                for f in props.get("features") or [])}  # fmt: skip
+    return {
+        "osType": props["osType"],
+        "hyperVGeneration": props.get("hyperVGeneration", "V1"),
+        "diskSizeGB": resource["properties"]["storageProfile"]["osDiskImage"]["sizeInGB"],
+        "osState": props["osState"],
+        "hibernation": any(
+            f.get("name") == "IsHibernateSupported" and str(f.get("value")).lower() == "true"
+            for f in props.get("features") or []
+        ),
+    }
 
 
 def latest_version(ctx: Context, definition_id: str) -> dict[str, Any] | None:
-    versions = [v for v in common.children(ctx, definition_id, "versions")
-                if not v["resource"]["properties"]["publishingProfile"].get("excludeFromLatest")]  # fmt: skip
+    versions = [
+        v
+        for v in common.children(ctx, definition_id, "versions")
+        if not v["resource"]["properties"]["publishingProfile"].get("excludeFromLatest")
+    ]
     versions.sort(key=lambda v: [int(p) if p.isdigit() else 0 for p in v["resource"]["name"].split(".")])
     return versions[-1] if versions else None
 
@@ -91,8 +109,15 @@ def _register_managed_images(ctx: Context) -> None:
             if not vm["meta"].get("generalized"):
                 raise ApiError(409, "OperationNotAllowed", f"The source virtual machine {source} must be generalized.")
             disk = vm["resource"]["properties"]["storageProfile"]["osDisk"]
-            storage = {"osDisk": {"osType": "Windows", "osState": "Generalized", "diskSizeGB": disk["diskSizeGB"],
-                                  "storageAccountType": "Premium_LRS"}, "dataDisks": []}  # fmt: skip
+            storage = {
+                "osDisk": {
+                    "osType": "Windows",
+                    "osState": "Generalized",
+                    "diskSizeGB": disk["diskSizeGB"],
+                    "storageAccountType": "Premium_LRS",
+                },
+                "dataDisks": [],
+            }
             generation = "V2"
         else:
             requested: dict[str, Any] = props.get("storageProfile") or {}
@@ -102,8 +127,11 @@ def _register_managed_images(ctx: Context) -> None:
                 "Specialized",
             ):
                 raise ApiError(400, "InvalidParameter", "storageProfile.osDisk needs osType and osState.")
-            storage = {"osDisk": dict(os_disk), "dataDisks": list(requested.get("dataDisks") or []),
-                       "zoneResilient": bool(requested.get("zoneResilient", False))}  # fmt: skip
+            storage = {
+                "osDisk": dict(os_disk),
+                "dataDisks": list(requested.get("dataDisks") or []),
+                "zoneResilient": bool(requested.get("zoneResilient", False)),
+            }
             generation = props.get("hyperVGeneration") or "V1"
         resource: dict[str, Any] = {
             "id": image_id,
@@ -117,9 +145,14 @@ def _register_managed_images(ctx: Context) -> None:
             resource["properties"]["sourceVirtualMachine"] = {"id": source}
         common.put(ctx, {"resource": resource, "meta": {"tid": common.tid_of(request)}})
         return operations.respond(
-            ctx, request, resource_id=image_id, action="create", names=(request.operation,), sync_status=201,
+            ctx,
+            request,
+            resource_id=image_id,
+            action="create",
+            names=(request.operation,),
+            sync_status=201,
             location=location,
-        )  # fmt: skip
+        )
 
     @routing.route(ctx, "GET", IMAGE, operation="getImage", action="Microsoft.Compute/images/read")
     def get_image(request: Request) -> Response:
@@ -139,9 +172,14 @@ def _register_managed_images(ctx: Context) -> None:
         if doc is None:
             return Response(204)
         return operations.respond(
-            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteImage",), sync_status=200,
+            ctx,
+            request,
+            resource_id=doc["resource"]["id"],
+            action="delete",
+            names=("deleteImage",),
+            sync_status=200,
             location=doc["resource"]["location"],
-        )  # fmt: skip
+        )
 
 
 def _register_galleries(ctx: Context) -> None:
@@ -163,18 +201,28 @@ def _register_galleries(ctx: Context) -> None:
             return Response(200, common.shown(existing))
         doc: dict[str, Any] = {
             "resource": {
-                "id": gallery_id, "name": request.params["gallery"], "type": "Microsoft.Compute/galleries",
-                "location": common.location_of(body), "tags": body.get("tags") or {},
-                "properties": {"provisioningState": "Succeeded",
-                               "identifier": {"uniqueName": f"{request.params['sub']}-{request.params['gallery']}"}},
+                "id": gallery_id,
+                "name": request.params["gallery"],
+                "type": "Microsoft.Compute/galleries",
+                "location": common.location_of(body),
+                "tags": body.get("tags") or {},
+                "properties": {
+                    "provisioningState": "Succeeded",
+                    "identifier": {"uniqueName": f"{request.params['sub']}-{request.params['gallery']}"},
+                },
             },
             "meta": {"tid": common.tid_of(request)},
-        }  # fmt: skip
+        }
         common.put(ctx, doc)
         return operations.respond(
-            ctx, request, resource_id=gallery_id, action="create", names=("createGallery",), sync_status=201,
+            ctx,
+            request,
+            resource_id=gallery_id,
+            action="create",
+            names=("createGallery",),
+            sync_status=201,
             location=doc["resource"]["location"],
-        )  # fmt: skip
+        )
 
     @routing.route(ctx, "GET", GALLERY, operation="getGallery", action="Microsoft.Compute/galleries/read")
     def get_gallery(request: Request) -> Response:
@@ -198,22 +246,34 @@ def _register_galleries(ctx: Context) -> None:
         existing = common.get(ctx, definition_id)
         doc: dict[str, Any] = {
             "resource": {
-                "id": definition_id, "name": request.params["definition"], "type": "Microsoft.Compute/galleries/images",
-                "location": common.location_of(body), "tags": body.get("tags") or {},
-                "properties": {"osType": props["osType"], "osState": props.get("osState", "Generalized"),
-                               "hyperVGeneration": props.get("hyperVGeneration", "V1"),
-                               "features": list(props.get("features") or []),
-                               "identifier": props["identifier"], "provisioningState": "Succeeded"},
+                "id": definition_id,
+                "name": request.params["definition"],
+                "type": "Microsoft.Compute/galleries/images",
+                "location": common.location_of(body),
+                "tags": body.get("tags") or {},
+                "properties": {
+                    "osType": props["osType"],
+                    "osState": props.get("osState", "Generalized"),
+                    "hyperVGeneration": props.get("hyperVGeneration", "V1"),
+                    "features": list(props.get("features") or []),
+                    "identifier": props["identifier"],
+                    "provisioningState": "Succeeded",
+                },
             },
             "meta": {"tid": common.tid_of(request)},
-        }  # fmt: skip
+        }
         common.put(ctx, doc)
         if existing is not None:
             return Response(200, common.shown(doc))
         return operations.respond(
-            ctx, request, resource_id=definition_id, action="create", names=("createGalleryImage",), sync_status=201,
+            ctx,
+            request,
+            resource_id=definition_id,
+            action="create",
+            names=("createGalleryImage",),
+            sync_status=201,
             location=doc["resource"]["location"],
-        )  # fmt: skip
+        )
 
     @routing.route(
         ctx, "GET", DEFINITION, operation="getGalleryImage", action="Microsoft.Compute/galleries/images/read"
@@ -222,9 +282,12 @@ def _register_galleries(ctx: Context) -> None:
         return Response(200, common.shown(common.require(ctx, ids(request)[1], "gallery image")))
 
     @routing.route(
-        ctx, "GET", GALLERY + r"/images", operation="listGalleryImages",
+        ctx,
+        "GET",
+        GALLERY + r"/images",
+        operation="listGalleryImages",
         action="Microsoft.Compute/galleries/images/read",
-    )  # fmt: skip
+    )
     def list_definitions(request: Request) -> Response:
         # "Gallery Images - List By Gallery" (https://learn.microsoft.com/rest/api/compute/gallery-images/list-by-gallery):
         # a gallery's image definitions, paged; a gallery that does not exist is a 404
@@ -261,21 +324,33 @@ def _register_galleries(ctx: Context) -> None:
             size = source["resource"]["properties"]["storageProfile"]["osDisk"]["diskSizeGB"]
         doc = {
             "resource": {
-                "id": version_id, "name": request.params["version"],
-                "type": "Microsoft.Compute/galleries/images/versions", "location": location,
+                "id": version_id,
+                "name": request.params["version"],
+                "type": "Microsoft.Compute/galleries/images/versions",
+                "location": location,
                 "tags": body.get("tags") or {},
-                "properties": {"publishingProfile": publishing, "provisioningState": "Creating",
-                               "storageProfile": {"source": sent_source,
-                                                  "osDiskImage": {"sizeInGB": size, "hostCaching": "ReadWrite"},
-                                                  "dataDiskImages": []}},
+                "properties": {
+                    "publishingProfile": publishing,
+                    "provisioningState": "Creating",
+                    "storageProfile": {
+                        "source": sent_source,
+                        "osDiskImage": {"sizeInGB": size, "hostCaching": "ReadWrite"},
+                        "dataDiskImages": [],
+                    },
+                },
             },
             "meta": {"tid": common.tid_of(request)},
-        }  # fmt: skip
+        }
         common.put(ctx, doc)
         return operations.respond(
-            ctx, request, resource_id=version_id, action="create", names=("replicateImage",), sync_status=201,
+            ctx,
+            request,
+            resource_id=version_id,
+            action="create",
+            names=("replicateImage",),
+            sync_status=201,
             location=location,
-        )  # fmt: skip
+        )
 
     @routing.route(
         ctx,
@@ -292,9 +367,11 @@ def _register_galleries(ctx: Context) -> None:
             state = "Completed" if shown["properties"]["provisioningState"] == "Succeeded" else "Replicating"
             shown["properties"]["replicationStatus"] = {
                 "aggregatedState": state,
-                "summary": [{"region": r["name"], "state": state, "progress": 100 if state == "Completed" else 50}
-                            for r in regions],
-            }  # fmt: skip
+                "summary": [
+                    {"region": r["name"], "state": state, "progress": 100 if state == "Completed" else 50}
+                    for r in regions
+                ],
+            }
         return Response(200, shown)
 
     @routing.route(
@@ -320,9 +397,14 @@ def _register_galleries(ctx: Context) -> None:
         if doc is None:
             return Response(204)
         return operations.respond(
-            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteGalleryImageVersion",),
-            sync_status=200, location=doc["resource"]["location"],
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=doc["resource"]["id"],
+            action="delete",
+            names=("deleteGalleryImageVersion",),
+            sync_status=200,
+            location=doc["resource"]["location"],
+        )
 
     @routing.route(
         ctx,
@@ -339,13 +421,22 @@ def _register_galleries(ctx: Context) -> None:
         nested = common.children(ctx, doc["resource"]["id"], "versions")
         if nested:  # a version being deleted still counts until its deletion has finished, as in Azure
             names = ", ".join(v["resource"]["id"].split("/providers/", 1)[1] for v in nested)
-            raise ApiError(409, "CannotDeleteResource", "Cannot delete resource while nested resources exist. Some "
-                           f"existing nested resource IDs include: '{names}'. Please delete all nested resources "
-                           "before deleting this resource.")  # fmt: skip
+            raise ApiError(
+                409,
+                "CannotDeleteResource",
+                "Cannot delete resource while nested resources exist. Some "
+                f"existing nested resource IDs include: '{names}'. Please delete all nested resources "
+                "before deleting this resource.",
+            )
         return operations.respond(
-            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteGalleryImage",),
-            sync_status=200, location=doc["resource"]["location"],
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=doc["resource"]["id"],
+            action="delete",
+            names=("deleteGalleryImage",),
+            sync_status=200,
+            location=doc["resource"]["location"],
+        )
 
 
 def _version_source(props: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -363,19 +454,31 @@ def _version_source(props: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     storage = props.get("storageProfile") or {}
     source = storage.get("source") or {}
     if not isinstance(source, dict):
-        raise ApiError(400, "InvalidParameter", "storageProfile.source must be an object.",
-                       target="galleryImageVersion.properties.storageProfile.source")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            "storageProfile.source must be an object.",
+            target="galleryImageVersion.properties.storageProfile.source",
+        )
     named = source.get("virtualMachineId") or source.get("id") or source.get("communityGalleryImageId")
     disk_sources = [d.get("source") for d in [storage.get("osDiskImage") or {}, *(storage.get("dataDiskImages") or [])]]
     if not named and not any(disk_sources):
-        raise ApiError(400, "InvalidParameter", "Required parameter 'storageProfile.source' is missing (null): a "
-                       "gallery image version needs a source (a virtual machine, an image or disk snapshots).",
-                       target="galleryImageVersion.properties.storageProfile.source")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            "Required parameter 'storageProfile.source' is missing (null): a "
+            "gallery image version needs a source (a virtual machine, an image or disk snapshots).",
+            target="galleryImageVersion.properties.storageProfile.source",
+        )
     if source.get("virtualMachineId") and "/providers/microsoft.compute/virtualmachines/" not in (
         source["virtualMachineId"].lower()
     ):
-        raise ApiError(400, "InvalidParameter", f"'{source['virtualMachineId']}' is not a virtual machine id.",
-                       target="galleryImageVersion.properties.storageProfile.source.virtualMachineId")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"'{source['virtualMachineId']}' is not a virtual machine id.",
+            target="galleryImageVersion.properties.storageProfile.source.virtualMachineId",
+        )
     if source.get("communityGalleryImageId"):
         named = None  # a community image lives outside this emulator: nothing here to read
     return dict(source), named
@@ -387,12 +490,20 @@ def _check_vm_source(vm: dict[str, Any], definition: dict[str, Any]) -> None:
     props = definition["properties"]
     vm_state = "Generalized" if vm["meta"].get("generalized") else "Specialized"
     if vm_state != props["osState"]:
-        raise ApiError(400, "BadRequest", f"The resource with id '{vm['resource']['id']}' has a different OS state "
-                       f"['{vm_state}'] than the parent gallery image OS state ['{props['osState']}'].")  # fmt: skip
+        raise ApiError(
+            400,
+            "BadRequest",
+            f"The resource with id '{vm['resource']['id']}' has a different OS state "
+            f"['{vm_state}'] than the parent gallery image OS state ['{props['osState']}'].",
+        )
     vm_security = ((vm["resource"]["properties"].get("securityProfile") or {}).get("securityType")) or "Standard"
     default = "TrustedLaunchSupported" if props.get("hyperVGeneration") == "V2" else "Standard"
-    image_security = next((f.get("value") for f in props.get("features") or [] if f.get("name") == "SecurityType"),
-                          default)  # fmt: skip
+    image_security = next(
+        (f.get("value") for f in props.get("features") or [] if f.get("name") == "SecurityType"), default
+    )
     if vm_security == "TrustedLaunch" and image_security != "TrustedLaunch":
-        raise ApiError(400, "InvalidParameter", f"The security type '{image_security}' is not supported for the "
-                       f"source id '{vm['resource']['id']}'.")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            f"The security type '{image_security}' is not supported for the source id '{vm['resource']['id']}'.",
+        )

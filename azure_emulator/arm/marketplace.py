@@ -66,8 +66,15 @@ class PlatformImage:
 
 
 # the build number of each Windows release, as Microsoft numbers their versions (<build>.<update>.<yymmdd>)
-BUILDS = {"win11-24h2": "26100", "win11-23h2": "22631", "win11-21h2": "22000", "win10-22h2": "19045",
-          "win10-21h2": "19044", "2022": "20348", "2019": "17763"}  # fmt: skip
+BUILDS = {
+    "win11-24h2": "26100",
+    "win11-23h2": "22631",
+    "win11-21h2": "22000",
+    "win10-22h2": "19045",
+    "win10-21h2": "19044",
+    "2022": "20348",
+    "2019": "17763",
+}
 
 
 def _build(sku: str) -> str:
@@ -123,8 +130,9 @@ def published(ctx: Context) -> dict[tuple[str, str, str], PlatformImage]:
             images.pop(name, None)
         else:
             images[name] = PlatformImage(**{k: v for k, v in doc.items() if k != "withdrawn"})
-    return {name: image if image.version else replace(image, version=_build(image.sku))
-            for name, image in images.items()}  # fmt: skip
+    return {
+        name: image if image.version else replace(image, version=_build(image.sku)) for name, image in images.items()
+    }
 
 
 def require(ctx: Context, publisher: str, offer: str, sku: str, version: str) -> PlatformImage:
@@ -132,9 +140,13 @@ def require(ctx: Context, publisher: str, offer: str, sku: str, version: str) ->
     quoted in clear-code/firefox-support-common#31 and hashicorp/packer#10600)."""
     image = published(ctx).get((publisher.lower(), offer.lower(), sku.lower()))
     if image is None:
-        raise ApiError(404, "PlatformImageNotFound", f"The platform image '{publisher}:{offer}:{sku}:{version}' is "
-                       "not available. Verify that all fields in the storage profile are correct.",
-                       target="imageReference")  # fmt: skip
+        raise ApiError(
+            404,
+            "PlatformImageNotFound",
+            f"The platform image '{publisher}:{offer}:{sku}:{version}' is "
+            "not available. Verify that all fields in the storage profile are correct.",
+            target="imageReference",
+        )
     return image
 
 
@@ -161,12 +173,17 @@ def register(ctx: Context) -> None:
         return f"/Publishers/{image.publisher}/ArtifactTypes/VMImage/Offers/{image.offer}/Skus/{image.sku}/Versions"
 
     def with_properties(row: dict[str, Any], image: PlatformImage) -> dict[str, Any]:
-        return {**row, "properties": {
-            "hyperVGeneration": image.hyper_v_generation, "architecture": "x64",
-            "osDiskImage": {"operatingSystem": "Windows", "sizeInGb": image.disk_gb}, "dataDiskImages": [],
-            "automaticOSUpgradeProperties": {"automaticOSUpgradeSupported": False},
-            "imageDeprecationStatus": {"imageState": "Active"},
-        }}  # fmt: skip
+        return {
+            **row,
+            "properties": {
+                "hyperVGeneration": image.hyper_v_generation,
+                "architecture": "x64",
+                "osDiskImage": {"operatingSystem": "Windows", "sizeInGb": image.disk_gb},
+                "dataDiskImages": [],
+                "automaticOSUpgradeProperties": {"automaticOSUpgradeSupported": False},
+                "imageDeprecationStatus": {"imageState": "Active"},
+            },
+        }
 
     @routing.route(ctx, "GET", compute, operation="listVmImagePublishers", action=ACTION)
     def list_publishers(request: Request) -> Response:
@@ -206,8 +223,14 @@ def register(ctx: Context) -> None:
     one = control + r"/(?P<publisher>[^/]+)/(?P<offer>[^/]+)/(?P<sku>[^/]+)"
 
     def shown(image: PlatformImage) -> dict[str, Any]:
-        return {"publisher": image.publisher, "offer": image.offer, "sku": image.sku, "version": image.version,
-                "hyperVGeneration": image.hyper_v_generation, "osDiskSizeGb": image.disk_gb}  # fmt: skip
+        return {
+            "publisher": image.publisher,
+            "offer": image.offer,
+            "sku": image.sku,
+            "version": image.version,
+            "hyperVGeneration": image.hyper_v_generation,
+            "osDiskSizeGb": image.disk_gb,
+        }
 
     def names(request: Request) -> tuple[str, str, str]:
         return request.params["publisher"].lower(), request.params["offer"].lower(), request.params["sku"].lower()
@@ -228,8 +251,9 @@ def register(ctx: Context) -> None:
         if not isinstance(version, str):
             raise ApiError(400, "InvalidRequestContent", "'version' must be a string.")
         publisher, offer, sku = names(request)
-        image = PlatformImage(publisher, offer, sku, generation, disk, "a test's change (/emulator/marketplace)",
-                              version.lower())  # fmt: skip
+        image = PlatformImage(
+            publisher, offer, sku, generation, disk, "a test's change (/emulator/marketplace)", version.lower()
+        )
         with ctx.store.transaction():
             ctx.store.put(CHANGED, "/".join(names(request)), asdict(image))
             return Response(200, shown(published(ctx)[names(request)]))
@@ -240,6 +264,9 @@ def register(ctx: Context) -> None:
         with ctx.store.transaction():
             if names(request) not in published(ctx):
                 raise ApiError(404, "NotFound", NOT_FOUND)
-            ctx.store.put(CHANGED, "/".join(names(request)),
-                          {"publisher": publisher, "offer": offer, "sku": sku, "withdrawn": True})  # fmt: skip
+            ctx.store.put(
+                CHANGED,
+                "/".join(names(request)),
+                {"publisher": publisher, "offer": offer, "sku": sku, "withdrawn": True},
+            )
             return Response(204)

@@ -100,8 +100,13 @@ def register(ctx: Context) -> None:
     r = ctx.router
     rbac.OPERATIONS.add(READ_METRICS)
 
-    @r.route("POST", r"/metrics/(?P<region>[^/]+)/subscriptions/(?P<sub>[^/]+)/metrics:getBatch",
-             operation="getMetricsBatch", api="monitor", kind="read")  # fmt: skip
+    @r.route(
+        "POST",
+        r"/metrics/(?P<region>[^/]+)/subscriptions/(?P<sub>[^/]+)/metrics:getBatch",
+        operation="getMetricsBatch",
+        api="monitor",
+        kind="read",
+    )
     def get_batch(request: Request) -> Response:
         if request.q("api-version") not in API_VERSIONS:
             raise _bad(f"api-version must be one of {', '.join(API_VERSIONS)}.")
@@ -111,8 +116,10 @@ def register(ctx: Context) -> None:
         unknown = [name for name in names if name.lower() not in (CPU.lower(), MEMORY.lower())]
         if not names or unknown:
             named = ", ".join(unknown) or "(none)"
-            raise _bad(f"Failed to find metric configuration for provider: Microsoft.Compute, resource Type: "
-                       f"virtualMachines, metric: {named}, Valid metrics: {CPU}, {MEMORY}")  # fmt: skip
+            raise _bad(
+                f"Failed to find metric configuration for provider: Microsoft.Compute, resource Type: "
+                f"virtualMachines, metric: {named}, Valid metrics: {CPU}, {MEMORY}"
+            )
         names = [CPU if name.lower() == CPU.lower() else MEMORY for name in names]
         aggregations = [a.lower() for a in _listed(request, "aggregation")] or ["average"]
         if any(a not in AGGREGATIONS for a in aggregations):
@@ -137,8 +144,10 @@ def register(ctx: Context) -> None:
                     raise _bad(f"{resource_id} is not in subscription {sub}: a batch is one subscription's.")
                 vm = common.get(ctx, resource_id)
                 if vm is not None and vm["resource"]["location"].lower() != region:
-                    raise _bad(f"{resource_id} is in {vm['resource']['location']}, not in {region}: a batch is "
-                               "served by its resources' region's endpoint.")  # fmt: skip
+                    raise _bad(
+                        f"{resource_id} is in {vm['resource']['location']}, not in {region}: a batch is "
+                        "served by its resources' region's endpoint."
+                    )
                 rbac.authorize(ctx, request, READ_METRICS, resource_id)
                 vms[resource_id] = vm
         step = dt.timedelta(minutes=grain)
@@ -146,19 +155,33 @@ def register(ctx: Context) -> None:
         stamps = [first + step * n for n in range(int((end - first) / step)) if first + step * n < end]
         values = []
         for resource_id, vm in vms.items():
-            values.append({
-                "starttime": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "endtime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "interval": (request.q("interval") or "PT1M").upper(), "namespace": NAMESPACE,
-                "resourceregion": region, "resourceid": resource_id,
-                "value": [{
-                    "id": f"{resource_id}/providers/Microsoft.Insights/metrics/{name}",
-                    "type": "Microsoft.Insights/metrics", "name": {"value": name, "localizedValue": name},
-                    "displayDescription": "", "unit": UNITS[name], "errorCode": "Success",
-                    "timeseries": [{"metadatavalues": [],
-                                    "data": [_point(s, _levels(vm, s, step)[name], aggregations)
-                                             for s in stamps]}],
-                } for name in names],
-            })  # fmt: skip
+            values.append(
+                {
+                    "starttime": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "endtime": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "interval": (request.q("interval") or "PT1M").upper(),
+                    "namespace": NAMESPACE,
+                    "resourceregion": region,
+                    "resourceid": resource_id,
+                    "value": [
+                        {
+                            "id": f"{resource_id}/providers/Microsoft.Insights/metrics/{name}",
+                            "type": "Microsoft.Insights/metrics",
+                            "name": {"value": name, "localizedValue": name},
+                            "displayDescription": "",
+                            "unit": UNITS[name],
+                            "errorCode": "Success",
+                            "timeseries": [
+                                {
+                                    "metadatavalues": [],
+                                    "data": [_point(s, _levels(vm, s, step)[name], aggregations) for s in stamps],
+                                }
+                            ],
+                        }
+                        for name in names
+                    ],
+                }
+            )
         return Response(200, {"values": values})
 
     @r.route("PUT", r"/emulator/metrics" + VM_ID, operation="emulatorControl", api="emulator", auth=False)

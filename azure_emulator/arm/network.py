@@ -66,8 +66,12 @@ def _subnet_doc(
     if not any(_within(network, space) for space in address_space):
         # Azure's code and words (e.g. quoted in az CLI output of `az network vnet subnet create`)
         vnet_name = vnet_id.rsplit("/", 1)[-1]
-        raise ApiError(400, "NetcfgSubnetRangeOutsideVnet", f"Subnet '{name}' is not valid because its IP address "
-                       f"range is outside the IP address range of virtual network '{vnet_name}'.")  # fmt: skip
+        raise ApiError(
+            400,
+            "NetcfgSubnetRangeOutsideVnet",
+            f"Subnet '{name}' is not valid because its IP address "
+            f"range is outside the IP address range of virtual network '{vnet_name}'.",
+        )
     meta = existing["meta"] if existing else {"allocations": {}}
     if existing and existing["resource"]["properties"]["addressPrefix"] != prefix and meta["allocations"]:
         raise ApiError(400, "InUseSubnetCannotBeUpdated", f"Subnet '{name}' is in use and cannot change its prefix.")
@@ -154,8 +158,10 @@ def register(ctx: Context) -> None:
         vnet_id = common.provider_id(sub, rg, NS, "virtualNetworks", name)
         existing = common.get(ctx, vnet_id)
         old_subnets = {s["resource"]["name"].lower(): s for s in common.children(ctx, vnet_id, "subnets")}
-        new_subnets = [_subnet_doc(vnet_id, raw, old_subnets.get(str(raw.get("name", "")).lower()), prefixes)
-                       for raw in props.get("subnets") or []]  # fmt: skip
+        new_subnets = [
+            _subnet_doc(vnet_id, raw, old_subnets.get(str(raw.get("name", "")).lower()), prefixes)
+            for raw in props.get("subnets") or []
+        ]
         kept_names = {s["resource"]["name"].lower() for s in new_subnets}
         for lower, old in old_subnets.items():
             if lower not in kept_names and old["meta"]["allocations"]:
@@ -184,14 +190,21 @@ def register(ctx: Context) -> None:
                     "enableDdosProtection": False,
                 },
             },
-            "meta": {**(existing["meta"] if existing else {"tid": common.tid_of(request)}),
-                     "subnets": [subnet["resource"]["name"] for subnet in new_subnets]},
-        }  # fmt: skip
+            "meta": {
+                **(existing["meta"] if existing else {"tid": common.tid_of(request)}),
+                "subnets": [subnet["resource"]["name"] for subnet in new_subnets],
+            },
+        }
         common.put(ctx, doc)
         response = operations.respond(
-            ctx, request, resource_id=vnet_id, action="update" if existing else "create",
-            names=("createVirtualNetwork",), sync_status=200 if existing else 201, location=location,
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=vnet_id,
+            action="update" if existing else "create",
+            names=("createVirtualNetwork",),
+            sync_status=200 if existing else 201,
+            location=location,
+        )
         if isinstance(response.body, dict):
             response.body = vnet_view(ctx, common.require(ctx, vnet_id))
         return response

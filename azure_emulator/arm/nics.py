@@ -56,9 +56,13 @@ def refuse_if_reserved(ctx: Context, nic: dict[str, Any], vm_id: str | None = No
         return
     period = ctx.controls.timer(RESERVATION_TIMER, RESERVATION_S)
     if ctx.clock() < reservation["since"] + period:
-        raise ApiError(400, "NicReservedForAnotherVm", f"Network interface {nic['resource']['id']} is reserved "
-                       f"for virtual machine {reservation['vm']} for {period:g} seconds after that VM was deleted "
-                       "or failed. Use another network interface, or retry after that time.")  # fmt: skip
+        raise ApiError(
+            400,
+            "NicReservedForAnotherVm",
+            f"Network interface {nic['resource']['id']} is reserved "
+            f"for virtual machine {reservation['vm']} for {period:g} seconds after that VM was deleted "
+            "or failed. Use another network interface, or retry after that time.",
+        )
 
 
 def register(ctx: Context) -> None:
@@ -101,9 +105,14 @@ def register(ctx: Context) -> None:
             )
         refuse_if_reserved(ctx, nic)
         return operations.respond(
-            ctx, request, resource_id=nic["resource"]["id"], action="delete", names=("deleteNic",), sync_status=200,
+            ctx,
+            request,
+            resource_id=nic["resource"]["id"],
+            action="delete",
+            names=("deleteNic",),
+            sync_status=200,
             location=nic["resource"]["location"],
-        )  # fmt: skip
+        )
 
     @operations.on("microsoft.network/networkinterfaces", "delete")
     def _free_addresses(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
@@ -183,18 +192,30 @@ def inline(
     if not configurations:
         return None
     if network_profile.get("networkInterfaces"):
-        raise ApiError(400, "InvalidParameter", "Give either networkProfile.networkInterfaces or "
-                       "networkProfile.networkInterfaceConfigurations, not both.", target="networkProfile")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            "Give either networkProfile.networkInterfaces or networkProfile.networkInterfaceConfigurations, not both.",
+            target="networkProfile",
+        )
     if not network_profile.get("networkApiVersion"):
-        raise ApiError(400, "InvalidParameter", "networkProfile.networkApiVersion is required with "
-                       "networkInterfaceConfigurations.", target="networkProfile.networkApiVersion")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidParameter",
+            "networkProfile.networkApiVersion is required with networkInterfaceConfigurations.",
+            target="networkProfile.networkApiVersion",
+        )
     group = vm_id.split("/providers/")[0]
     refs = []
     for index, configuration in enumerate(configurations):
         name = configuration.get("name")
         if not isinstance(name, str) or not name:
-            raise ApiError(400, "InvalidParameter", "Each network interface configuration needs a name.",
-                           target="networkProfile.networkInterfaceConfigurations.name")  # fmt: skip
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                "Each network interface configuration needs a name.",
+                target="networkProfile.networkInterfaceConfigurations.name",
+            )
         props = configuration.get("properties") or {}
         nic_id = f"{group}/providers/{NS}/networkInterfaces/{name}"
         if common.get(ctx, nic_id) is not None:
@@ -222,9 +243,13 @@ def _subnet_of(ctx: Context, subnet_ref: Any, nic_id: str, sub: str, location: s
     # a subnet found in the store has a well-formed id: /subscriptions/<sub>/resourceGroups/...
     same_subscription = subnet is not None and subnet["resource"]["id"].split("/")[2].lower() == sub.lower()
     if subnet is None or vnet is None or not same_subscription or vnet["resource"]["location"] != location:
-        raise ApiError(400, "InvalidResourceReference", f"Resource {subnet_ref} referenced by resource {nic_id} was "
-                       "not found: the subnet must exist, in the network interface's subscription and "
-                       "region.")  # fmt: skip
+        raise ApiError(
+            400,
+            "InvalidResourceReference",
+            f"Resource {subnet_ref} referenced by resource {nic_id} was "
+            "not found: the subnet must exist, in the network interface's subscription and "
+            "region.",
+        )
     return subnet
 
 

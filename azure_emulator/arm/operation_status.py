@@ -49,8 +49,14 @@ def register(ctx: Context) -> None:
     def get_result(request: Request) -> Response:
         op = _operation(ctx, request)
         if op["status"] == "InProgress":
-            return Response(202, None, {"Location": request.base_url + request.path + "?" + _query(request),
-                                        "Retry-After": str(retry_after(ctx, op))})  # fmt: skip
+            return Response(
+                202,
+                None,
+                {
+                    "Location": request.base_url + request.path + "?" + _query(request),
+                    "Retry-After": str(retry_after(ctx, op)),
+                },
+            )
         if op.get("error"):
             raise ApiError(400, op["error"]["code"], op["error"]["message"])
         return Response(204)

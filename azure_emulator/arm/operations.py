@@ -120,11 +120,17 @@ def schedule(
     """An operation Azure itself starts on the resource (no request: a Spot eviction, a boot for a connecting user),
     its hook run once `completes_at` has come, or earlier by finish_now; its id."""
     op: dict[str, Any] = {
-        "id": str(uuid.uuid4()), "resourceId": resource_id, "action": action,
-        "subscription": resource_id.split("/")[2], "namespace": _namespace(resource_id), "location": location,
-        "startTime": common.now_iso(ctx.clock), "completesAt": completes_at, "status": "InProgress",
+        "id": str(uuid.uuid4()),
+        "resourceId": resource_id,
+        "action": action,
+        "subscription": resource_id.split("/")[2],
+        "namespace": _namespace(resource_id),
+        "location": location,
+        "startTime": common.now_iso(ctx.clock),
+        "completesAt": completes_at,
+        "status": "InProgress",
         "detail": detail or {},
-    }  # fmt: skip
+    }
     ctx.store.put(OPERATION, op["id"], op)
     ctx.store.put(PENDING, op["id"], {"completesAt": completes_at})
     return str(op["id"])

@@ -61,12 +61,17 @@ def built_in_roles() -> dict[str, dict[str, Any]]:
         if role.get("condition"):  # Microsoft publishes a role's condition inside its permission block
             role["permissions"] = [{**block, "condition": role["condition"]} for block in role["permissions"]]
         roles[guid] = {
-            "id": f"/providers/{DEFINITION_TYPE}/{guid}", "name": guid, "type": DEFINITION_TYPE,
+            "id": f"/providers/{DEFINITION_TYPE}/{guid}",
+            "name": guid,
+            "type": DEFINITION_TYPE,
             "properties": {
-                "roleName": role["roleName"], "type": "BuiltInRole", "description": "",
-                "assignableScopes": ["/"], "permissions": role["permissions"],
+                "roleName": role["roleName"],
+                "type": "BuiltInRole",
+                "description": "",
+                "assignableScopes": ["/"],
+                "permissions": role["permissions"],
             },
-        }  # fmt: skip
+        }
     return roles
 
 
@@ -247,10 +252,11 @@ def check_actions(actions: list[Any], field: str, data: bool = False) -> None:
         namespace = action.split("/", 1)[0].lower()
         if "*" not in namespace and namespace not in namespaces:
             raise ApiError(
-                400, code,
+                400,
+                code,
                 "The resource provider referenced in the action is not returned in the list of providers from "
                 "Azure Resource Manager.",
-            )  # fmt: skip
+            )
         if not any(matches(action, op) for op in known):
             raise ApiError(
                 400,

@@ -59,9 +59,10 @@ def admit(ctx: Context, request: Request) -> dict[str, str]:
     if wait > 0:
         ctx.controls.throttled_for(scope if remaining[0] < 1 else f"subscription-global-{kind}")
         raise ApiError(
-            429, "TooManyRequests",
+            429,
+            "TooManyRequests",
             f"The request is throttled: the {scope.replace('-', ' ')} limit is reached. Retry after the time the "
             "Retry-After header gives.",
             {**headers, "Retry-After": str(max(1, math.ceil(wait)))},
-        )  # fmt: skip
+        )
     return headers

@@ -72,36 +72,154 @@ class ResourceType:
 
 
 # ComputeRP stable folders, and the pinned SDK's 2026-04-01
-COMPUTE: Versions = frozenset({
-    "2015-06-15", "2016-03-30", "2016-04-30-preview", "2017-03-30", "2017-12-01", "2018-04-01", "2018-06-01",
-    "2018-10-01", "2019-03-01", "2019-07-01", "2019-12-01", "2020-06-01", "2020-12-01", "2021-03-01", "2021-04-01",
-    "2021-07-01", "2021-11-01", "2022-03-01", "2022-08-01", "2022-11-01", "2023-03-01", "2023-07-01", "2023-09-01",
-    "2024-03-01", "2024-07-01", "2024-11-01", "2025-04-01", "2026-04-01",
-})  # fmt: skip
+COMPUTE: Versions = frozenset(
+    {
+        "2015-06-15",
+        "2016-03-30",
+        "2016-04-30-preview",
+        "2017-03-30",
+        "2017-12-01",
+        "2018-04-01",
+        "2018-06-01",
+        "2018-10-01",
+        "2019-03-01",
+        "2019-07-01",
+        "2019-12-01",
+        "2020-06-01",
+        "2020-12-01",
+        "2021-03-01",
+        "2021-04-01",
+        "2021-07-01",
+        "2021-11-01",
+        "2022-03-01",
+        "2022-08-01",
+        "2022-11-01",
+        "2023-03-01",
+        "2023-07-01",
+        "2023-09-01",
+        "2024-03-01",
+        "2024-07-01",
+        "2024-11-01",
+        "2025-04-01",
+        "2026-04-01",
+    }
+)
 # GalleryRP stable folders, and the pinned SDK's 2026-03-03
-GALLERY: Versions = frozenset({
-    "2018-06-01", "2019-03-01", "2019-07-01", "2019-12-01", "2020-09-30", "2021-07-01", "2021-10-01", "2022-01-03",
-    "2022-03-03", "2022-08-03", "2023-07-03", "2024-03-03", "2025-03-03", "2026-03-03",
-})  # fmt: skip
+GALLERY: Versions = frozenset(
+    {
+        "2018-06-01",
+        "2019-03-01",
+        "2019-07-01",
+        "2019-12-01",
+        "2020-09-30",
+        "2021-07-01",
+        "2021-10-01",
+        "2022-01-03",
+        "2022-03-03",
+        "2022-08-03",
+        "2023-07-03",
+        "2024-03-03",
+        "2025-03-03",
+        "2026-03-03",
+    }
+)
 # DiskRP stable folders, the ComputeRP versions that still carried disks (up to 2018-10-01), and the SDK's 2026-03-02
-DISK: Versions = frozenset({
-    "2016-04-30-preview", "2017-03-30", "2018-04-01", "2018-06-01", "2018-09-30", "2019-03-01", "2019-07-01",
-    "2019-11-01", "2020-05-01", "2020-06-30", "2020-09-30", "2020-12-01", "2021-04-01", "2021-08-01", "2021-12-01",
-    "2022-03-02", "2022-07-02", "2023-01-02", "2023-04-02", "2023-10-02", "2024-03-02", "2025-01-02", "2026-03-02",
-})  # fmt: skip
+DISK: Versions = frozenset(
+    {
+        "2016-04-30-preview",
+        "2017-03-30",
+        "2018-04-01",
+        "2018-06-01",
+        "2018-09-30",
+        "2019-03-01",
+        "2019-07-01",
+        "2019-11-01",
+        "2020-05-01",
+        "2020-06-30",
+        "2020-09-30",
+        "2020-12-01",
+        "2021-04-01",
+        "2021-08-01",
+        "2021-12-01",
+        "2022-03-02",
+        "2022-07-02",
+        "2023-01-02",
+        "2023-04-02",
+        "2023-10-02",
+        "2024-03-02",
+        "2025-01-02",
+        "2026-03-02",
+    }
+)
 # ComputeRP's resourceSkus (skus.json) folders; the SDK sends 2021-07-01
 SKUS: Versions = frozenset({"2017-03-30", "2017-09-01", "2019-04-01", "2021-07-01"})
 # Network stable folders (a new one every few months), and the pinned SDK's 2026-03-01
-NETWORK: Versions = frozenset({
-    "2015-06-15", "2016-03-30", "2016-06-01", "2016-07-01", "2016-08-01", "2016-09-01", "2016-10-01", "2016-11-01",
-    "2016-12-01", "2017-03-01", "2017-04-01", "2017-06-01", "2017-08-01", "2017-09-01", "2017-10-01", "2017-11-01",
-    "2018-01-01", "2018-02-01", "2018-04-01", "2018-06-01", "2018-07-01", "2018-08-01", "2018-10-01", "2018-11-01",
-    "2018-12-01", "2019-02-01", "2019-04-01", "2019-06-01", "2019-07-01", "2019-08-01", "2019-09-01", "2019-11-01",
-    "2019-12-01", "2020-03-01", "2020-04-01", "2020-05-01", "2020-06-01", "2020-07-01", "2020-08-01", "2020-11-01",
-    "2021-02-01", "2021-03-01", "2021-05-01", "2021-08-01", "2022-01-01", "2022-05-01", "2022-07-01", "2022-09-01",
-    "2022-11-01", "2023-02-01", "2023-04-01", "2023-05-01", "2023-06-01", "2023-09-01", "2023-11-01", "2024-01-01",
-    "2024-03-01", "2024-05-01", "2024-07-01", "2024-10-01", "2025-01-01", "2026-03-01",
-})  # fmt: skip
+NETWORK: Versions = frozenset(
+    {
+        "2015-06-15",
+        "2016-03-30",
+        "2016-06-01",
+        "2016-07-01",
+        "2016-08-01",
+        "2016-09-01",
+        "2016-10-01",
+        "2016-11-01",
+        "2016-12-01",
+        "2017-03-01",
+        "2017-04-01",
+        "2017-06-01",
+        "2017-08-01",
+        "2017-09-01",
+        "2017-10-01",
+        "2017-11-01",
+        "2018-01-01",
+        "2018-02-01",
+        "2018-04-01",
+        "2018-06-01",
+        "2018-07-01",
+        "2018-08-01",
+        "2018-10-01",
+        "2018-11-01",
+        "2018-12-01",
+        "2019-02-01",
+        "2019-04-01",
+        "2019-06-01",
+        "2019-07-01",
+        "2019-08-01",
+        "2019-09-01",
+        "2019-11-01",
+        "2019-12-01",
+        "2020-03-01",
+        "2020-04-01",
+        "2020-05-01",
+        "2020-06-01",
+        "2020-07-01",
+        "2020-08-01",
+        "2020-11-01",
+        "2021-02-01",
+        "2021-03-01",
+        "2021-05-01",
+        "2021-08-01",
+        "2022-01-01",
+        "2022-05-01",
+        "2022-07-01",
+        "2022-09-01",
+        "2022-11-01",
+        "2023-02-01",
+        "2023-04-01",
+        "2023-05-01",
+        "2023-06-01",
+        "2023-09-01",
+        "2023-11-01",
+        "2024-01-01",
+        "2024-03-01",
+        "2024-05-01",
+        "2024-07-01",
+        "2024-10-01",
+        "2025-01-01",
+        "2026-03-01",
+    }
+)
 # DesktopVirtualization stable folders; the pinned SDK sends 2024-04-03
 AVD: Versions = frozenset({"2021-07-12", "2022-09-09", "2023-09-05", "2024-04-03"})
 # Authorization stable folders for roleAssignments, roleDefinitions and permissions; the app sends 2022-04-01
@@ -109,16 +227,67 @@ AUTHORIZATION: Versions = frozenset({"2015-07-01", "2020-10-01", "2022-04-01"})
 # Quota stable folders (specification/quota/resource-manager/Microsoft.Quota/stable); the tests send 2023-02-01
 QUOTA: Versions = frozenset({"2023-02-01", "2025-03-01"})
 # ARM's own list (see the module's docstring)
-RESOURCES: Versions = frozenset({
-    "2013-03-01", "2014-01-01", "2014-02-26", "2014-04", "2014-04-01", "2014-04-01-preview", "2015-01-01",
-    "2015-11-01", "2016-02-01", "2016-06-01", "2016-07-01", "2016-09-01", "2017-03-01", "2017-05-01", "2017-05-10",
-    "2017-06-01", "2017-08-01", "2017-12-01", "2018-01-01", "2018-02-01", "2018-05-01", "2018-06-01", "2018-07-01",
-    "2018-08-01", "2018-09-01", "2018-11-01", "2019-03-01", "2019-05-01", "2019-05-10", "2019-06-01", "2019-07-01",
-    "2019-08-01", "2019-09-01", "2019-10-01", "2019-11-01", "2020-01-01", "2020-05-01", "2020-06-01", "2020-07-01",
-    "2020-08-01", "2020-09-01", "2020-10-01", "2021-01-01", "2021-04-01", "2022-01-01", "2022-03-01-preview",
-    "2022-05-01", "2022-06-01", "2022-09-01", "2022-11-01-preview", "2022-12-01", "2023-03-01-preview",
-    "2023-07-01", "2023-07-01-preview", "2024-03-01", "2024-06-01-preview", "2024-08-01",
-})  # fmt: skip
+RESOURCES: Versions = frozenset(
+    {
+        "2013-03-01",
+        "2014-01-01",
+        "2014-02-26",
+        "2014-04",
+        "2014-04-01",
+        "2014-04-01-preview",
+        "2015-01-01",
+        "2015-11-01",
+        "2016-02-01",
+        "2016-06-01",
+        "2016-07-01",
+        "2016-09-01",
+        "2017-03-01",
+        "2017-05-01",
+        "2017-05-10",
+        "2017-06-01",
+        "2017-08-01",
+        "2017-12-01",
+        "2018-01-01",
+        "2018-02-01",
+        "2018-05-01",
+        "2018-06-01",
+        "2018-07-01",
+        "2018-08-01",
+        "2018-09-01",
+        "2018-11-01",
+        "2019-03-01",
+        "2019-05-01",
+        "2019-05-10",
+        "2019-06-01",
+        "2019-07-01",
+        "2019-08-01",
+        "2019-09-01",
+        "2019-10-01",
+        "2019-11-01",
+        "2020-01-01",
+        "2020-05-01",
+        "2020-06-01",
+        "2020-07-01",
+        "2020-08-01",
+        "2020-09-01",
+        "2020-10-01",
+        "2021-01-01",
+        "2021-04-01",
+        "2022-01-01",
+        "2022-03-01-preview",
+        "2022-05-01",
+        "2022-06-01",
+        "2022-09-01",
+        "2022-11-01-preview",
+        "2022-12-01",
+        "2023-03-01-preview",
+        "2023-07-01",
+        "2023-07-01-preview",
+        "2024-03-01",
+        "2024-06-01-preview",
+        "2024-08-01",
+    }
+)
 
 # Azure Virtual Desktop keeps a host pool's, application group's and workspace's metadata in the geography of the
 # region it is created in, and only some regions take them: "Data locations for Azure Virtual Desktop",
@@ -127,16 +296,35 @@ RESOURCES: Versions = frozenset({
 # page: the copies that could be read list only the United States and Europe (2021), and an AVD error of 2020 lists
 # the US regions eastus, eastus2, westus, westus2, northcentralus, southcentralus, westcentralus, centralus; the
 # other geographies' regions are as the current page names them. Session hosts (VMs) may be in any region.
-AVD_METADATA_REGIONS = frozenset({
-    "australiaeast", "canadacentral", "centralindia", "centralus", "eastus", "eastus2", "japaneast",
-    "northcentralus", "northeurope", "southcentralus", "uksouth", "westcentralus", "westeurope", "westus", "westus2",
-    "westus3",
-})  # fmt: skip
+AVD_METADATA_REGIONS = frozenset(
+    {
+        "australiaeast",
+        "canadacentral",
+        "centralindia",
+        "centralus",
+        "eastus",
+        "eastus2",
+        "japaneast",
+        "northcentralus",
+        "northeurope",
+        "southcentralus",
+        "uksouth",
+        "westcentralus",
+        "westeurope",
+        "westus",
+        "westus2",
+        "westus3",
+    }
+)
 
 # Name rules of https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules
-WORD_NAME = NameRule(1, 80, r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]|[A-Za-z0-9]",
-                     "alphanumerics, underscores, periods and hyphens; it starts with an alphanumeric and ends with "
-                     "an alphanumeric or an underscore.")  # fmt: skip
+WORD_NAME = NameRule(
+    1,
+    80,
+    r"[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_]|[A-Za-z0-9]",
+    "alphanumerics, underscores, periods and hyphens; it starts with an alphanumeric and ends with "
+    "an alphanumeric or an underscore.",
+)
 # virtualMachines: the page's 1-15 (Windows) limit and character list are the computer name's (osProfile, checked
 # by compute.py); the resource name takes up to 64 characters (the page's note). Which characters a VM resource name
 # refuses is not confirmed: ARM's general refusals are checked (no / \ % & ? # and no trailing period or space).
@@ -155,9 +343,12 @@ GALLERY_NAME = NameRule(
     "alphanumerics, underscores and periods; it starts and ends with an alphanumeric.",
 )
 # galleries/images: alphanumerics, underscores, hyphens and periods; starts and ends with an alphanumeric
-GALLERY_IMAGE_NAME = NameRule(1, 80, r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?",
-                              "alphanumerics, underscores, hyphens and periods; it starts and ends with an "
-                              "alphanumeric.")  # fmt: skip
+GALLERY_IMAGE_NAME = NameRule(
+    1,
+    80,
+    r"[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?",
+    "alphanumerics, underscores, hyphens and periods; it starts and ends with an alphanumeric.",
+)
 # galleries/images/versions: numbers and periods, each of the three parts a 32-bit integer (Major.Minor.Patch)
 GALLERY_VERSION_NAME = NameRule(
     5,
@@ -277,10 +468,13 @@ def check(request: Request, location_of: Callable[[], str | None], group_exists:
             )
         short_type = target.type.split("/", 1)[1]
         regions = ", ".join(sorted(known.locations or _every_region()))
-        raise ApiError(400, "NoRegisteredProviderFound",
-                       f"No registered resource provider found for location '{location_of() or 'global'}' and API "
-                       f"version '{version}' for type '{short_type}'. The supported api-versions are "
-                       f"'{', '.join(listed)}'. The supported locations are '{regions}'.")  # fmt: skip
+        raise ApiError(
+            400,
+            "NoRegisteredProviderFound",
+            f"No registered resource provider found for location '{location_of() or 'global'}' and API "
+            f"version '{version}' for type '{short_type}'. The supported api-versions are "
+            f"'{', '.join(listed)}'. The supported locations are '{regions}'.",
+        )
     if request.method != "PUT" or target.name is None or not group_exists():
         return
     if known.name is not None:
@@ -291,10 +485,13 @@ def check(request: Request, location_of: Callable[[], str | None], group_exists:
         body = _body(request)
         wanted = body.get("location") if isinstance(body, dict) else None
         if isinstance(wanted, str) and wanted.replace(" ", "").lower() not in known.locations:
-            raise ApiError(400, "LocationNotAvailableForResourceType",
-                           f"The provided location '{wanted}' is not available for resource type '{target.type}'. "
-                           f"List of available regions for the resource type is "
-                           f"'{','.join(sorted(known.locations))}'.")  # fmt: skip
+            raise ApiError(
+                400,
+                "LocationNotAvailableForResourceType",
+                f"The provided location '{wanted}' is not available for resource type '{target.type}'. "
+                f"List of available regions for the resource type is "
+                f"'{','.join(sorted(known.locations))}'.",
+            )
 
 
 def _body(request: Request) -> Any:

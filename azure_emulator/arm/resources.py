@@ -14,13 +14,17 @@ def visible_subscriptions(ctx: Context, request: Request) -> list[str]:
     claims = request.claims or {}
     if rbac.checked(request):
         principal = str(claims.get("oid") or "").lower()
-        scopes = [entry for entry in ctx.store.scan(rbac.ASSIGNMENT_INDEX, f"{principal}/")
-                  if common.get(ctx, entry["id"]) is not None]  # fmt: skip
+        scopes = [
+            entry
+            for entry in ctx.store.scan(rbac.ASSIGNMENT_INDEX, f"{principal}/")
+            if common.get(ctx, entry["id"]) is not None
+        ]
         found = {str(entry["scope"]).split("/")[2].lower() for entry in scopes if str(entry["scope"]).count("/") >= 2}
     else:
         tid = common.tid_of(request)
-        groups = common.of_type(ctx, "Microsoft.Resources/resourceGroups",
-                                where=lambda d: d.get("meta", {}).get("tid") == tid)  # fmt: skip
+        groups = common.of_type(
+            ctx, "Microsoft.Resources/resourceGroups", where=lambda d: d.get("meta", {}).get("tid") == tid
+        )
         found = {str(d["resource"]["id"]).split("/")[2].lower() for d in groups}
     return sorted(found)
 
@@ -33,8 +37,9 @@ def register(ctx: Context) -> None:
         try:
             limits = request_limits.admit(ctx, request)  # a tenant-level read
             if not request.q("api-version"):
-                raise ApiError(400, "MissingApiVersionParameter",
-                               "The api-version query parameter (?api-version=) is required.")  # fmt: skip
+                raise ApiError(
+                    400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required."
+                )
             with ctx.store.transaction():
                 resource_types.check(request, lambda: None, lambda: True)
                 ctx.controls.raise_fault(request.operation)
@@ -42,11 +47,16 @@ def register(ctx: Context) -> None:
                 # Azure names a subscription when it is bought; the emulator has no such moment, so it names each
                 # after its id (in Azure the name is its owner's choice)
                 value = [
-                    {"id": f"/subscriptions/{sub}", "subscriptionId": sub, "tenantId": tid,
-                     "displayName": f"Azure subscription {sub[:8]}", "state": "Enabled",
-                     "authorizationSource": "RoleBased"}
+                    {
+                        "id": f"/subscriptions/{sub}",
+                        "subscriptionId": sub,
+                        "tenantId": tid,
+                        "displayName": f"Azure subscription {sub[:8]}",
+                        "state": "Enabled",
+                        "authorizationSource": "RoleBased",
+                    }
                     for sub in visible_subscriptions(ctx, request)
-                ]  # fmt: skip
+                ]
             status = 200
             return Response(200, {"value": value, "count": {"type": "Total", "value": len(value)}}, limits)
         except ApiError as exc:
@@ -135,9 +145,14 @@ def register(ctx: Context) -> None:
         if doc is None:
             return Response(404, {"error": {"code": "ResourceGroupNotFound", "message": f"'{rg}' was not found."}})
         return operations.respond(
-            ctx, request, resource_id=doc["resource"]["id"], action="delete", names=("deleteResourceGroup",),
-            sync_status=200, location=doc["resource"]["location"],
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=doc["resource"]["id"],
+            action="delete",
+            names=("deleteResourceGroup",),
+            sync_status=200,
+            location=doc["resource"]["location"],
+        )
 
     @operations.on("microsoft.resources/resourcegroups", "delete")
     def _delete_everything_in_it(ctx: Context, resource_id: str, op: dict[str, object]) -> None:

@@ -40,8 +40,11 @@ def _check_assignable_scopes(ctx: Context, scopes: Any) -> list[str]:
     for scope in scopes:
         parts = scope.strip("/").split("/")
         if scope.strip() == "/" or parts[0].lower() != "subscriptions" or len(parts) < 2:
-            raise ApiError(400, "InvalidAssignableScopes", f"'{scope}' cannot be an assignable scope of a custom role: "
-                           "use subscriptions or resource groups.")  # fmt: skip
+            raise ApiError(
+                400,
+                "InvalidAssignableScopes",
+                f"'{scope}' cannot be an assignable scope of a custom role: use subscriptions or resource groups.",
+            )
         if len(parts) >= 4:
             common.require_group(ctx, parts[1], parts[3])
         checked.append("/" + "/".join(parts))
@@ -71,8 +74,11 @@ def register(ctx: Context) -> None:
     def get_definition(request: Request) -> Response:
         found = rbac.find_definition(ctx, request.params["name"])
         if found is None:
-            raise ApiError(404, "RoleDefinitionDoesNotExist", "The specified role definition with ID "
-                           f"'{request.params['name']}' does not exist.")  # fmt: skip
+            raise ApiError(
+                404,
+                "RoleDefinitionDoesNotExist",
+                f"The specified role definition with ID '{request.params['name']}' does not exist.",
+            )
         return Response(200, _shown(found, _scope(request)))
 
     @routing.route(
@@ -85,9 +91,10 @@ def register(ctx: Context) -> None:
         if expression and wanted is None:
             raise ApiError(400, "InvalidFilterInQueryString", f"The filter '{expression}' is not supported.")
         found = [
-            _shown(d, scope) for d in rbac.all_definitions(ctx, common.tid_of(request))
+            _shown(d, scope)
+            for d in rbac.all_definitions(ctx, common.tid_of(request))
             if any(rbac.under(s, scope) or rbac.under(scope, s) for s in d["properties"]["assignableScopes"])
-        ]  # fmt: skip
+        ]
         if wanted is not None:
             field = "roleName" if wanted.group(1).lower() == "rolename" else "type"
             found = [d for d in found if str(d["properties"][field]).lower() == wanted.group(2).lower()]
@@ -110,20 +117,28 @@ def register(ctx: Context) -> None:
         scopes = _check_assignable_scopes(ctx, props.get("assignableScopes"))
         for other in rbac.all_definitions(ctx, common.tid_of(request)):
             if other["name"].lower() != name and other["properties"]["roleName"].lower() == role_name.lower():
-                raise ApiError(409, "RoleDefinitionWithSameNameExists",
-                               "A custom role with the same name already exists in this directory.")  # fmt: skip
+                raise ApiError(
+                    409,
+                    "RoleDefinitionWithSameNameExists",
+                    "A custom role with the same name already exists in this directory.",
+                )
         resource_id = f"{scope.rstrip('/')}/providers/{rbac.DEFINITION_TYPE}/{name}"
         existing = rbac.find_definition(ctx, name)
         doc = {
             "resource": {
-                "id": resource_id, "name": name, "type": rbac.DEFINITION_TYPE,
+                "id": resource_id,
+                "name": name,
+                "type": rbac.DEFINITION_TYPE,
                 "properties": {
-                    "roleName": role_name, "type": "CustomRole", "description": str(props.get("description") or ""),
-                    "assignableScopes": scopes, "permissions": permissions,
+                    "roleName": role_name,
+                    "type": "CustomRole",
+                    "description": str(props.get("description") or ""),
+                    "assignableScopes": scopes,
+                    "permissions": permissions,
                 },
             },
             "meta": {"tid": common.tid_of(request)},
-        }  # fmt: skip
+        }
         common.put(ctx, doc)
         rbac.index_custom(ctx, name, resource_id)
         return Response(200 if existing else 201, common.shown(doc))
@@ -146,8 +161,9 @@ def register(ctx: Context) -> None:
             ),
         )
         if in_use:
-            raise ApiError(409, "RoleDefinitionHasAssignments",
-                           "There are existing role assignments referencing the role.")  # fmt: skip
+            raise ApiError(
+                409, "RoleDefinitionHasAssignments", "There are existing role assignments referencing the role."
+            )
         common.delete(ctx, found[0]["resource"]["id"])
         rbac.index_custom(ctx, name, None)
         return Response(200, common.shown(found[0]))

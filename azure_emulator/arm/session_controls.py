@@ -82,8 +82,9 @@ def _leaving(sessions: list[Doc], count: int, how: str) -> list[Doc]:
     """The `count` sessions that end. `newest`: the latest sign-ins. `spread`: each host's share in proportion to
     its sessions, the rest to the largest remainders (then the fuller host, then the first by name), the newest of
     each host first; what users leaving at random do on average, and what the schedule replay assumes."""
-    newest_first = sorted(sessions, key=lambda s: (s["resource"]["properties"]["createTime"], s["resource"]["id"]),
-                          reverse=True)  # fmt: skip
+    newest_first = sorted(
+        sessions, key=lambda s: (s["resource"]["properties"]["createTime"], s["resource"]["id"]), reverse=True
+    )
     if how == "newest":
         return newest_first[:count]
     by_host: dict[str, list[Doc]] = {}
@@ -119,16 +120,28 @@ def _load(ctx: Context, pool: Doc, wanted: int, domain: str, sign_out: str = "ne
         upn = f"user{number:04d}@{domain}"
         try:
             if not entitled:
-                refuse(ctx, pool_id, "refusedNotAuthorized", ApiError(403, avd_feed.NOT_AUTHORIZED, f"{upn}: no group "
-                       "holds Desktop Virtualization User on the pool's published desktop."))  # fmt: skip
+                refuse(
+                    ctx,
+                    pool_id,
+                    "refusedNotAuthorized",
+                    ApiError(
+                        403,
+                        avd_feed.NOT_AUTHORIZED,
+                        f"{upn}: no group holds Desktop Virtualization User on the pool's published desktop.",
+                    ),
+                )
             sign_in(ctx, pool, upn, entitled=True)
             signed_in += 1
         except ApiError as exc:
             if exc.code not in REFUSALS:
                 raise
             refused += 1
-    return {"signedInUsers": len(pool_sessions(ctx, pool_id)), "signedIn": signed_in, "signedOut": signed_out,
-            "refused": refused}  # fmt: skip
+    return {
+        "signedInUsers": len(pool_sessions(ctx, pool_id)),
+        "signedIn": signed_in,
+        "signedOut": signed_out,
+        "refused": refused,
+    }
 
 
 def register(ctx: Context) -> None:
@@ -159,8 +172,9 @@ def register(ctx: Context) -> None:
     def post_sign_in(request: Request) -> Response:
         with ctx.store.transaction():
             pool = pool_of(request)
-            session = sign_in(ctx, pool, str(_text(request, "userPrincipalName")),
-                              _text(request, "sessionHostName", required=False))  # fmt: skip
+            session = sign_in(
+                ctx, pool, str(_text(request, "userPrincipalName")), _text(request, "sessionHostName", required=False)
+            )
             return Response(201, common.shown(session))
 
     @r.route("POST", POOL_CONTROL + r"/connections", operation="emulatorControl", api="emulator", auth=False)
@@ -210,8 +224,13 @@ def register(ctx: Context) -> None:
             pool_id = pool_of(request)["resource"]["id"]
             return Response(200, {**counters(ctx, pool_id), "sessions": len(pool_sessions(ctx, pool_id))})
 
-    @r.route("PUT", POOL_CONTROL + r"/sessionHosts/(?P<host>[^/]+)/agent", operation="emulatorControl",
-             api="emulator", auth=False)  # fmt: skip
+    @r.route(
+        "PUT",
+        POOL_CONTROL + r"/sessionHosts/(?P<host>[^/]+)/agent",
+        operation="emulatorControl",
+        api="emulator",
+        auth=False,
+    )
     def put_agent(request: Request) -> Response:
         """The host's agent breaks (or recovers) while its VM runs: {status: one of AGENT_FAULTS, or Available}."""
         status = request.json().get("status")
@@ -231,8 +250,13 @@ def register(ctx: Context) -> None:
             common.put(ctx, doc)
             return Response(200, desktop_virtualization.host_view(ctx, doc))
 
-    @r.route("POST", POOL_CONTROL + r"/sessionHosts/(?P<host>[^/]+)/booted", operation="emulatorControl",
-             api="emulator", auth=False)  # fmt: skip
+    @r.route(
+        "POST",
+        POOL_CONTROL + r"/sessionHosts/(?P<host>[^/]+)/booted",
+        operation="emulatorControl",
+        api="emulator",
+        auth=False,
+    )
     def post_booted(request: Request) -> Response:
         """The host's VM, started for a connecting user, has booted now: the user who waited signs in."""
         with ctx.store.transaction():
@@ -262,8 +286,12 @@ def register(ctx: Context) -> None:
             if not hosts:
                 raise ApiError(404, "NotFound", f"No session host is named {host_name}.")
             if len(hosts) > 1:
-                raise ApiError(409, "Conflict", f"{len(hosts)} session hosts are named {host_name}: sign the user in "
-                               "through the host pool's control.")  # fmt: skip
+                raise ApiError(
+                    409,
+                    "Conflict",
+                    f"{len(hosts)} session hosts are named {host_name}: sign the user in "
+                    "through the host pool's control.",
+                )
             pool = common.require(ctx, common.parent_of(hosts[0]["resource"]["id"]), "host pool")
             user = find_user(ctx.store, pool["meta"]["tid"], user_id) if pool["meta"].get("tid") else None
             upn = str(user["userPrincipalName"]) if user else user_id

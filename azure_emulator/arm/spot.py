@@ -75,8 +75,12 @@ DELIVERY_ATTEMPTS = 3
 # virtual-machines/windows/allocation-failure); the page gives no HTTP status for the failed operation's error.
 CAPACITY_CODES = ("SkuNotAvailable", "AllocationFailed", "ZonalAllocationFailed", "OverconstrainedAllocationRequest")
 CAPACITY, PRICES, EVENTS, DELIVERIES, EVICTIONS = (
-    "arm.spot.capacity", "arm.spot.price", "arm.spot.events", "arm.spot.deliveries", "arm.spot.evictions",
-)  # fmt: skip
+    "arm.spot.capacity",
+    "arm.spot.price",
+    "arm.spot.events",
+    "arm.spot.deliveries",
+    "arm.spot.evictions",
+)
 CONTROL = r"/emulator/spot"
 SCOPED = CONTROL + r"/(?P<what>capacity|prices)/(?P<region>[^/]+)/(?P<size>[^/]+)"
 
@@ -98,8 +102,12 @@ def _max_price(value: Any) -> float:
     except InvalidOperation:
         decimals = 99
     if value != -1 and (value <= 0 or decimals > 5):
-        raise ApiError(400, "MaxPriceValueInvalid", f"billingProfile.maxPrice {value} is not valid: it must be -1 "
-                       "(up to the on-demand price) or above zero with at most five decimals.")  # fmt: skip
+        raise ApiError(
+            400,
+            "MaxPriceValueInvalid",
+            f"billingProfile.maxPrice {value} is not valid: it must be -1 "
+            "(up to the on-demand price) or above zero with at most five decimals.",
+        )
     return float(value)
 
 
@@ -107,26 +115,35 @@ def check_create(ctx: Context, props: Doc, size: capacity.VmSku, location: str, 
     """The priority, eviction policy and billing profile a new VM shows; ApiError for what Azure refuses."""
     priority = props.get("priority") or "Regular"
     if priority not in PRIORITIES:
-        raise ApiError(400, "InvalidParameter", f"priority '{priority}' is not one of {', '.join(PRIORITIES)}.",
-                       target="priority")  # fmt: skip
+        raise ApiError(
+            400, "InvalidParameter", f"priority '{priority}' is not one of {', '.join(PRIORITIES)}.", target="priority"
+        )
     policy = props.get("evictionPolicy")
     max_price = (props.get("billingProfile") or {}).get("maxPrice")
     if priority not in SPOT_PRIORITIES:
         if policy is not None:
-            raise ApiError(400, "EvictionPolicyCanBeSetOnlyOnAzureSpotVirtualMachines", "An eviction policy is only "
-                           f"for Azure Spot VMs, and this VM's priority is {priority}.")  # fmt: skip
+            raise ApiError(
+                400,
+                "EvictionPolicyCanBeSetOnlyOnAzureSpotVirtualMachines",
+                f"An eviction policy is only for Azure Spot VMs, and this VM's priority is {priority}.",
+            )
         if max_price is not None:
-            raise ApiError(400, "MaxPriceIsSupportedOnlyForAzureSpotVirtualMachines", "A max price is only for Azure "
-                           f"Spot VMs, and this VM's priority is {priority}.")  # fmt: skip
+            raise ApiError(
+                400,
+                "MaxPriceIsSupportedOnlyForAzureSpotVirtualMachines",
+                f"A max price is only for Azure Spot VMs, and this VM's priority is {priority}.",
+            )
         return {"priority": priority} if "priority" in props else {}
     if policy is not None and policy not in EVICTION_POLICIES:
-        raise ApiError(400, "InvalidParameter", f"evictionPolicy '{policy}' is not Deallocate or Delete.",
-                       target="evictionPolicy")  # fmt: skip
+        raise ApiError(
+            400, "InvalidParameter", f"evictionPolicy '{policy}' is not Deallocate or Delete.", target="evictionPolicy"
+        )
     if not size.spot:
         # B-series and Promo sizes run no Spot VM (spot-vms, Limitations); the code is error-codes-spot's, its
         # status not given there
-        raise ApiError(400, "AzureSpotIsNotSupportedForThisVMSize", f"Azure Spot is not supported for the VM size "
-                       f"{size.name}.")  # fmt: skip
+        raise ApiError(
+            400, "AzureSpotIsNotSupportedForThisVMSize", f"Azure Spot is not supported for the VM size {size.name}."
+        )
     price = _max_price(max_price if max_price is not None else -1)
     if (props.get("additionalCapabilities") or {}).get("hibernationEnabled"):
         raise ApiError(409, "OperationNotAllowed", "Hibernation is not supported on an Azure Spot VM.")
@@ -152,8 +169,12 @@ def spot_price(ctx: Context, size: str, region: str, tid: str) -> float:
 def check_price(ctx: Context, size: str, region: str, tid: str, max_price: float, what: str) -> None:
     current = spot_price(ctx, size, region, tid)
     if max_price != -1 and max_price < current:
-        raise ApiError(409, "SpotPriceGreaterThanProvidedMaxPrice", f"Unable to {what} the VM: its max price "
-                       f"{max_price} USD is below the current Spot price {current} USD of size {size}.")  # fmt: skip
+        raise ApiError(
+            409,
+            "SpotPriceGreaterThanProvidedMaxPrice",
+            f"Unable to {what} the VM: its max price "
+            f"{max_price} USD is below the current Spot price {current} USD of size {size}.",
+        )
 
 
 def check_allocation(ctx: Context, vm: Doc) -> None:
@@ -165,9 +186,13 @@ def check_allocation(ctx: Context, vm: Doc) -> None:
     priority = "Spot" if is_spot(vm) else "Regular"
     if found is not None and not found["available"] and found.get("priority", "Spot") == priority:
         sub, code = resource["id"].split("/")[2], found.get("code", "SkuNotAvailable")
-        raise ApiError(409, code, f"Allocation failed ({code}): no {priority} capacity for size {size} of resource "
-                       f"'{resource['name']}' in location '{region}' for subscription '{sub}' now; try later, or "
-                       "another size or location.")  # fmt: skip
+        raise ApiError(
+            409,
+            code,
+            f"Allocation failed ({code}): no {priority} capacity for size {size} of resource "
+            f"'{resource['name']}' in location '{region}' for subscription '{sub}' now; try later, or "
+            "another size or location.",
+        )
     if not is_spot(vm):
         return
     max_price = float((resource["properties"].get("billingProfile") or {}).get("maxPrice", -1))
@@ -195,11 +220,16 @@ def evict(ctx: Context, vm: Doc) -> Doc:
     ctx.controls.set_request_tenant(vm["meta"]["tid"])  # the notice a test set for the VM's tenant, if any
     not_before = ctx.clock() + ctx.controls.timer(NOTICE_TIMER, NOTICE_S)
     event = {
-        "EventId": str(uuid.uuid4()).upper(), "EventType": "Preempt", "ResourceType": "VirtualMachine",
-        "Resources": [resource["name"]], "EventStatus": "Scheduled", "NotBefore": _http_date(not_before),
+        "EventId": str(uuid.uuid4()).upper(),
+        "EventType": "Preempt",
+        "ResourceType": "VirtualMachine",
+        "Resources": [resource["name"]],
+        "EventStatus": "Scheduled",
+        "NotBefore": _http_date(not_before),
         "Description": "The Azure Spot virtual machine is being evicted to give its capacity back.",
-        "EventSource": "Platform", "DurationInSeconds": -1,
-    }  # fmt: skip
+        "EventSource": "Platform",
+        "DurationInSeconds": -1,
+    }
     document = {"DocumentIncarnation": document["DocumentIncarnation"] + 1, "Events": [event]}
     op_id = operations.schedule(ctx, resource["id"], "evict", resource["location"], not_before)
     ctx.store.put(EVENTS, key, {**document, "operationId": op_id})
@@ -242,8 +272,15 @@ def _evicted(ctx: Context, vm_id: str, op: Doc) -> None:
     else:
         vm["meta"].update(power="deallocated", hibernated=False, evicted=True)
         common.put(ctx, vm)
-    record = {"vmId": vm["resource"]["id"], "vmName": vm["resource"]["name"], "time": common.now_iso(ctx.clock),
-              "policy": policy, "sessionsLost": len(users), "users": users, "tenantId": vm["meta"]["tid"]}  # fmt: skip
+    record = {
+        "vmId": vm["resource"]["id"],
+        "vmName": vm["resource"]["name"],
+        "time": common.now_iso(ctx.clock),
+        "policy": policy,
+        "sessionsLost": len(users),
+        "users": users,
+        "tenantId": vm["meta"]["tid"],
+    }
     ctx.store.put(EVICTIONS, f"{ctx.clock():017.6f}/{uuid.uuid4()}", record)
 
 
@@ -259,10 +296,19 @@ def _identity_token(ctx: Context, vm: Doc, audience: str) -> str:
     now = int(ctx.clock())
     client_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tid}/{principal}"))
     claims = {
-        "aud": audience, "iss": issuer_url(ctx.base_url, tid), "iat": now, "nbf": now, "exp": now + 3600,
-        "tid": tid, "oid": principal, "sub": principal, "azp": client_id, "appid": client_id, "idtyp": "app",
+        "aud": audience,
+        "iss": issuer_url(ctx.base_url, tid),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "tid": tid,
+        "oid": principal,
+        "sub": principal,
+        "azp": client_id,
+        "appid": client_id,
+        "idtyp": "app",
         "ver": "2.0",
-    }  # fmt: skip
+    }
     if _microsoft_resource(audience):
         claims["xms_mirid"] = resource["id"]
     return ctx.users.sign(claims)
@@ -279,8 +325,10 @@ def _audience_refused(ctx: Context, vm: Doc, audience: str) -> str | None:
     app_id = audience.lower().removeprefix("api://").rstrip("/")
     if consent.has_service_principal(ctx.store, tid, app_id):
         return None
-    return (f"invalid_resource: AADSTS500011: The resource principal named {audience} was not found in the tenant "
-            f"named {tid}. The application has no service principal there: no administrator has consented to it.")
+    return (
+        f"invalid_resource: AADSTS500011: The resource principal named {audience} was not found in the tenant "
+        f"named {tid}. The application has no service principal there: no administrator has consented to it."
+    )
 
 
 MICROSOFT_HOSTS = (".azure.com", ".azure.net", ".windows.net", ".microsoft.com")
@@ -321,8 +369,12 @@ def _deliver_later(ctx: Context, vm: Doc, watcher: Doc, document: Doc) -> None:
 
     def deliver() -> None:
         for attempt in range(1, DELIVERY_ATTEMPTS + 1):
-            request = urllib.request.Request(url, data=body, method="POST", headers={
-                "Content-Type": "application/json", "Authorization": f"Bearer {token}"})  # fmt: skip
+            request = urllib.request.Request(
+                url,
+                data=body,
+                method="POST",
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+            )
             status: int | None = None
             error = None
             try:
@@ -367,22 +419,38 @@ def register(ctx: Context) -> None:
         body, what = request.json(), request.params["what"]
         field = "available" if what == "capacity" else "price"
         value = body.get(field)
-        valid = isinstance(value, bool) if what == "capacity" else (
-            isinstance(value, int | float) and not isinstance(value, bool) and value > 0)  # fmt: skip
+        valid = (
+            isinstance(value, bool)
+            if what == "capacity"
+            else (isinstance(value, int | float) and not isinstance(value, bool) and value > 0)
+        )
         if not valid:
-            raise ApiError(400, "InvalidRequestContent", f"'{field}' must be " +
-                           ("true or false." if what == "capacity" else "a price above zero."))  # fmt: skip
+            raise ApiError(
+                400,
+                "InvalidRequestContent",
+                f"'{field}' must be " + ("true or false." if what == "capacity" else "a price above zero."),
+            )
         record: Doc = {field: value}
         if what == "capacity":
             record["code"], record["priority"] = body.get("code", "SkuNotAvailable"), body.get("priority", "Spot")
             if record["code"] not in CAPACITY_CODES or record["priority"] not in ("Spot", "Regular"):
-                raise ApiError(400, "InvalidRequestContent", f"'code' must be one of {', '.join(CAPACITY_CODES)}; "
-                               "'priority' Spot or Regular.")  # fmt: skip
+                raise ApiError(
+                    400,
+                    "InvalidRequestContent",
+                    f"'code' must be one of {', '.join(CAPACITY_CODES)}; 'priority' Spot or Regular.",
+                )
         tenant = body.get("tenantId") or "*"
         key = f"{tenant}/{request.params['region']}/{request.params['size']}".lower()
         ctx.store.put(CAPACITY if what == "capacity" else PRICES, key, record)
-        return Response(200, {"region": request.params["region"], "size": request.params["size"], **record,
-                              "tenantId": body.get("tenantId")})  # fmt: skip
+        return Response(
+            200,
+            {
+                "region": request.params["region"],
+                "size": request.params["size"],
+                **record,
+                "tenantId": body.get("tenantId"),
+            },
+        )
 
     @r.route("DELETE", SCOPED, operation="emulatorControl", api="emulator", auth=False)
     def delete_scoped(request: Request) -> Response:

@@ -67,9 +67,20 @@ SESSIONS = desktop_virtualization.SESSION_HOST + r"/userSessions"
 SESSION = SESSIONS + r"/(?P<session>[^/]+)"
 READ = "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/read"
 COUNTERS, MESSAGES = "avd.sessionCounters", "avd.message"
-COUNTER_NAMES = ("signIns", "refusedSignIns", "signOuts", "disconnects", "loggedOff", "lostSessions", "messagesSent",
-                 "startsOnConnect", "refusedStarts", "refusedNotAuthorized", "refusedUnassigned",
-                 "refusedUnavailableHosts")  # fmt: skip
+COUNTER_NAMES = (
+    "signIns",
+    "refusedSignIns",
+    "signOuts",
+    "disconnects",
+    "loggedOff",
+    "lostSessions",
+    "messagesSent",
+    "startsOnConnect",
+    "refusedStarts",
+    "refusedNotAuthorized",
+    "refusedUnassigned",
+    "refusedUnavailableHosts",
+)
 UNHEALTHY_WITH_SESSION = "ConnectionFailedUserHasValidSessionButRdshIsUnhealthy"
 NO_HEALTHY_HOST = "ConnectionFailedNoHealthyRdshAvailable"
 REFUSALS = ("NoFreeSession", avd_feed.NOT_AUTHORIZED, NO_HEALTHY_HOST, UNHEALTHY_WITH_SESSION)  # a sign-in refused
@@ -140,8 +151,14 @@ def end_sessions_of_vm(ctx: Context, vm_id: str) -> None:
 
 def session_of(ctx: Context, pool_id: str, upn: str) -> Doc | None:
     wanted = upn.lower()
-    return next((s for s in pool_sessions(ctx, pool_id)
-                 if str(s["resource"]["properties"]["userPrincipalName"]).lower() == wanted), None)  # fmt: skip
+    return next(
+        (
+            s
+            for s in pool_sessions(ctx, pool_id)
+            if str(s["resource"]["properties"]["userPrincipalName"]).lower() == wanted
+        ),
+        None,
+    )
 
 
 def _runs(ctx: Context, host: Doc) -> bool:
@@ -193,16 +210,20 @@ def _new_session(ctx: Context, pool: Doc, host: Doc, upn: str) -> Doc:
     doc: Doc = {
         "resource": {
             "id": f"{host['resource']['id']}/userSessions/{number}",
-            "name": f"{host['resource']['name']}/{number}", "type": SESSION_TYPE,
+            "name": f"{host['resource']['name']}/{number}",
+            "type": SESSION_TYPE,
             "systemData": {"createdAt": now, "lastModifiedAt": now},
             "properties": {
                 "objectId": user["id"] if user else str(uuid.uuid5(uuid.NAMESPACE_URL, f"upn:{upn.lower()}")),
-                "userPrincipalName": upn, "applicationType": "Desktop", "sessionState": "Active",
-                "activeDirectoryUserName": _ad_user_name(host, upn), "createTime": now,
+                "userPrincipalName": upn,
+                "applicationType": "Desktop",
+                "sessionState": "Active",
+                "activeDirectoryUserName": _ad_user_name(host, upn),
+                "createTime": now,
             },
         },
         "meta": {"tid": pool["meta"].get("tid")},
-    }  # fmt: skip
+    }
     return common.put(ctx, doc)
 
 
@@ -223,9 +244,17 @@ def refuse(ctx: Context, pool_id: str, counter: str | None, error: ApiError) -> 
 def authorize(ctx: Context, pool: Doc, upn: str) -> None:
     """403 ConnectionFailedUserNotAuthorized (counted) unless the user may use the pool's published desktop."""
     if not avd_feed.may_connect(ctx, pool, upn):
-        refuse(ctx, pool["resource"]["id"], "refusedNotAuthorized", ApiError(
-            403, avd_feed.NOT_AUTHORIZED, f"{upn} does not hold Desktop Virtualization User on a Desktop application "
-            f"group of {pool['resource']['name']} that a workspace publishes."))  # fmt: skip
+        refuse(
+            ctx,
+            pool["resource"]["id"],
+            "refusedNotAuthorized",
+            ApiError(
+                403,
+                avd_feed.NOT_AUTHORIZED,
+                f"{upn} does not hold Desktop Virtualization User on a Desktop application "
+                f"group of {pool['resource']['name']} that a workspace publishes.",
+            ),
+        )
 
 
 def _check_personal(ctx: Context, pool: Doc, upn: str) -> None:
@@ -233,12 +262,25 @@ def _check_personal(ctx: Context, pool: Doc, upn: str) -> None:
     pool_id, props = pool["resource"]["id"], pool["resource"]["properties"]
     own = avd_feed.assigned_host(ctx, pool, upn)
     if own is None and props.get("personalDesktopAssignmentType") == "Direct":
-        refuse(ctx, pool_id, "refusedUnassigned", ApiError(409, NO_HEALTHY_HOST, f"{upn} is assigned no session host "
-               f"of {pool['resource']['name']}, a personal host pool with Direct assignment."))  # fmt: skip
+        refuse(
+            ctx,
+            pool_id,
+            "refusedUnassigned",
+            ApiError(
+                409,
+                NO_HEALTHY_HOST,
+                f"{upn} is assigned no session host "
+                f"of {pool['resource']['name']}, a personal host pool with Direct assignment.",
+            ),
+        )
     status = desktop_virtualization.host_status(ctx, own) if own is not None else "Available"
     if own is not None and status != "Available":
-        refuse(ctx, pool_id, "refusedUnavailableHosts", ApiError(409, NO_HEALTHY_HOST, f"The session host "
-               f"{short_name(own)} of {upn} is {status}, not Available."))  # fmt: skip
+        refuse(
+            ctx,
+            pool_id,
+            "refusedUnavailableHosts",
+            ApiError(409, NO_HEALTHY_HOST, f"The session host {short_name(own)} of {upn} is {status}, not Available."),
+        )
 
 
 def sign_in(ctx: Context, pool: Doc, upn: str, host_name: str | None = None, entitled: bool = False) -> Doc:
@@ -254,8 +296,16 @@ def sign_in(ctx: Context, pool: Doc, upn: str, host_name: str | None = None, ent
         host = common.get(ctx, common.parent_of(existing["resource"]["id"]))
         if host is not None and _runs(ctx, host):
             return set_state(ctx, existing, "Active")
-        refuse(ctx, pool_id, None, ApiError(409, UNHEALTHY_WITH_SESSION, f"The session host of {upn}'s session in "
-               f"{pool['resource']['name']} is not running."))  # fmt: skip
+        refuse(
+            ctx,
+            pool_id,
+            None,
+            ApiError(
+                409,
+                UNHEALTHY_WITH_SESSION,
+                f"The session host of {upn}'s session in {pool['resource']['name']} is not running.",
+            ),
+        )
     if pool["resource"]["properties"]["hostPoolType"] == "Personal":
         _check_personal(ctx, pool, upn)
     hosts = common.children(ctx, pool_id, "sessionHosts")
@@ -263,8 +313,12 @@ def sign_in(ctx: Context, pool: Doc, upn: str, host_name: str | None = None, ent
         hosts = [h for h in hosts if short_name(h).lower() == host_name.lower()]
     chosen = _place(ctx, pool, hosts, upn)
     if chosen is None:
-        refuse(ctx, pool_id, None, ApiError(409, "NoFreeSession", f"No session host of {pool['resource']['name']} "
-               f"can take {upn} now."))  # fmt: skip
+        refuse(
+            ctx,
+            pool_id,
+            None,
+            ApiError(409, "NoFreeSession", f"No session host of {pool['resource']['name']} can take {upn} now."),
+        )
     count(ctx, pool_id, "signIns")
     return _new_session(ctx, pool, chosen, upn)
 
@@ -275,8 +329,11 @@ def _filtered(sessions: list[Doc], expression: str | None) -> list[Doc]:
     for term in re.split(r"\s+and\s+", expression.strip(), flags=re.IGNORECASE):
         found = FILTER_TERM.match(term)
         if found is None or found.group(1).lower() not in FILTERED:
-            raise ApiError(400, "InvalidParameter", "$filter takes userPrincipalName and sessionState, as "
-                           "<property> eq '<value>' joined by and.")  # fmt: skip
+            raise ApiError(
+                400,
+                "InvalidParameter",
+                "$filter takes userPrincipalName and sessionState, as <property> eq '<value>' joined by and.",
+            )
         field, value = FILTERED[found.group(1).lower()], found.group(2).lower()
         sessions = [s for s in sessions if str(s["resource"]["properties"][field]).lower() == value]
     return sessions
@@ -300,13 +357,17 @@ def _register_arm(ctx: Context) -> None:
     def existing(request: Request) -> Doc:
         """The session, else 404 (the host's, or the pool's or group's, when those are gone)."""
         common.require(ctx, _host_id(request.params), "session host")
-        return common.require(ctx, f"{_host_id(request.params)}/userSessions/{request.params['session']}",
-                              "user session")  # fmt: skip
+        return common.require(
+            ctx, f"{_host_id(request.params)}/userSessions/{request.params['session']}", "user session"
+        )
 
     @routing.route(
-        ctx, "GET", desktop_virtualization.HOST_POOL + r"/userSessions", operation="listUserSessionsByHostPool",
+        ctx,
+        "GET",
+        desktop_virtualization.HOST_POOL + r"/userSessions",
+        operation="listUserSessionsByHostPool",
         action="Microsoft.DesktopVirtualization/hostpools/usersessions/read",
-    )  # fmt: skip
+    )
     def list_by_pool(request: Request) -> Response:
         pool_id = pool_id_of(request.params)
         common.require(ctx, pool_id, "host pool")
@@ -323,9 +384,12 @@ def _register_arm(ctx: Context) -> None:
         return Response(200, common.shown(existing(request)))
 
     @routing.route(
-        ctx, "DELETE", SESSION, operation="deleteUserSession",
+        ctx,
+        "DELETE",
+        SESSION,
+        operation="deleteUserSession",
         action="Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/delete",
-    )  # fmt: skip
+    )
     def log_off(request: Request) -> Response:
         if (request.q("force") or "false").lower() not in ("true", "false"):
             raise ApiError(400, "InvalidParameter", "force must be true or false.", target="force")
@@ -338,9 +402,12 @@ def _register_arm(ctx: Context) -> None:
         return Response(200)
 
     @routing.route(
-        ctx, "POST", SESSION + r"/disconnect", operation="disconnectUserSession",
+        ctx,
+        "POST",
+        SESSION + r"/disconnect",
+        operation="disconnectUserSession",
         action="Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/disconnect/action",
-    )  # fmt: skip
+    )
     def disconnect(request: Request) -> Response:
         session = existing(request)
         set_state(ctx, session, "Disconnected")
@@ -348,21 +415,31 @@ def _register_arm(ctx: Context) -> None:
         return Response(200)
 
     @routing.route(
-        ctx, "POST", SESSION + r"/sendMessage", operation="sendUserSessionMessage",
+        ctx,
+        "POST",
+        SESSION + r"/sendMessage",
+        operation="sendUserSessionMessage",
         action="Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/sendMessage/action",
-    )  # fmt: skip
+    )
     def send_message(request: Request) -> Response:
         session = existing(request)
         title, text = _message(request)
         resource = session["resource"]
         pool_id = _pool_of(resource["id"])
         sequence = count(ctx, pool_id, "messagesSent")
-        ctx.store.put(MESSAGES, f"{common.key(pool_id)}/{sequence:09d}", {
-            "sessionHostName": resource["name"].split("/")[1], "userSessionId": resource["name"].rsplit("/", 1)[1],
-            "userPrincipalName": resource["properties"]["userPrincipalName"],
-            "sessionState": resource["properties"]["sessionState"], "messageTitle": title, "messageBody": text,
-            "sentDateTime": common.now_iso(ctx.clock),
-        })  # fmt: skip
+        ctx.store.put(
+            MESSAGES,
+            f"{common.key(pool_id)}/{sequence:09d}",
+            {
+                "sessionHostName": resource["name"].split("/")[1],
+                "userSessionId": resource["name"].rsplit("/", 1)[1],
+                "userPrincipalName": resource["properties"]["userPrincipalName"],
+                "sessionState": resource["properties"]["sessionState"],
+                "messageTitle": title,
+                "messageBody": text,
+                "sentDateTime": common.now_iso(ctx.clock),
+            },
+        )
         return Response(200)
 
 

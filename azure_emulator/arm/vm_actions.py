@@ -68,9 +68,14 @@ def register(ctx: Context) -> None:
             _grow(ctx, doc, wanted)
         resource = doc["resource"]
         return operations.respond(
-            ctx, request, resource_id=resource["id"], action="update", names=("updateDisk",), sync_status=200,
+            ctx,
+            request,
+            resource_id=resource["id"],
+            action="update",
+            names=("updateDisk",),
+            sync_status=200,
             location=resource["location"],
-        )  # fmt: skip
+        )
 
 
 def _grow(ctx: Context, disk: dict[str, Any], wanted: Any) -> None:
@@ -85,9 +90,13 @@ def _grow(ctx: Context, disk: dict[str, Any], wanted: Any) -> None:
         return
     vm = common.get(ctx, resource["managedBy"]) if resource.get("managedBy") else None
     if vm is not None and vm["meta"].get("power") != "deallocated":
-        raise ApiError(409, "OperationNotAllowed", f"Disk {resource['name']} is attached to VM "
-                       f"{vm['resource']['name']}, which is not deallocated: deallocate the VM to resize its "
-                       "disk.")  # fmt: skip
+        raise ApiError(
+            409,
+            "OperationNotAllowed",
+            f"Disk {resource['name']} is attached to VM "
+            f"{vm['resource']['name']}, which is not deallocated: deallocate the VM to resize its "
+            "disk.",
+        )
     resource["properties"]["diskSizeGB"] = wanted
     common.put(ctx, disk)
     if vm is not None:
@@ -111,9 +120,15 @@ def _register_action(ctx: Context, action: str) -> None:
         if hibernate:
             hibernation.check_hibernate(vm)
         return operations.respond(
-            ctx, request, resource_id=vm["resource"]["id"], action=action, names=(operation,), sync_status=200,
-            location=vm["resource"]["location"], detail={"hibernate": True} if hibernate else None,
-        )  # fmt: skip
+            ctx,
+            request,
+            resource_id=vm["resource"]["id"],
+            action=action,
+            names=(operation,),
+            sync_status=200,
+            location=vm["resource"]["location"],
+            detail={"hibernate": True} if hibernate else None,
+        )
 
     def apply(ctx: Context, resource_id: str, op: dict[str, Any]) -> None:
         vm = common.get(ctx, resource_id)

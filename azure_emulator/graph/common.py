@@ -69,8 +69,9 @@ def register_unserved(ctx: Context) -> None:
         return error_response(request, bad_request(f"Resource not found for the segment '{segment}'.", "BadRequest"))
 
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-        register = ctx.router.route(method, UNSERVED, operation=UNSERVED_OPERATION, api="graph", auth=False,
-                                    faults=False)  # fmt: skip
+        register = ctx.router.route(
+            method, UNSERVED, operation=UNSERVED_OPERATION, api="graph", auth=False, faults=False
+        )
         register(unserved)
 
 
@@ -123,8 +124,9 @@ class GraphRoutes:
 
             # the token and armed faults are checked here rather than by the dispatcher, so that their errors too
             # are Graph's, with an innerError
-            self.ctx.router.route(method, prefix + path, operation=operation, api="graph", kind=kind, auth=False,
-                                  faults=False)(graph_handler)  # fmt: skip
+            self.ctx.router.route(
+                method, prefix + path, operation=operation, api="graph", kind=kind, auth=False, faults=False
+            )(graph_handler)
             return handler
 
         return register
@@ -189,8 +191,9 @@ class GraphRoutes:
         subject = resource(request) if resource is not None and entry.by_resource else None
         options = entry.options(subject)
         granted = permissions.allowed(options, claims.get("roles"))
-        self.ctx.controls.record_access(str(claims.get("tid") or ""), str(claims.get("oid") or ""), "graph",
-                                        entry.operation, subject or "", granted)  # fmt: skip
+        self.ctx.controls.record_access(
+            str(claims.get("tid") or ""), str(claims.get("oid") or ""), "graph", entry.operation, subject or "", granted
+        )
         if not granted:  # Graph names no permission here; the app looks the operation up in permissions.json itself
             raise ApiError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
@@ -238,5 +241,6 @@ def evolvable(request: Request, shown: dict[str, Any], late_members: dict[str, f
     lists after `unknownFutureValue` reads `unknownFutureValue` unless the request prefers to include them."""
     if prefers(request, INCLUDE_UNKNOWN_MEMBERS):
         return shown
-    return {name: UNKNOWN_FUTURE_VALUE if value in late_members.get(name, ()) else value
-            for name, value in shown.items()}  # fmt: skip
+    return {
+        name: UNKNOWN_FUTURE_VALUE if value in late_members.get(name, ()) else value for name, value in shown.items()
+    }

@@ -127,14 +127,24 @@ def relicense(
 def _state(
     sku_id: str, group_id: str | None, disabled: list[str], state: str, error: str, when: str | None
 ) -> dict[str, Any]:
-    return {"assignedByGroup": group_id, "disabledPlans": disabled, "error": error, "lastUpdatedDateTime": when,
-            "skuId": sku_id, "state": state}  # fmt: skip
+    return {
+        "assignedByGroup": group_id,
+        "disabledPlans": disabled,
+        "error": error,
+        "lastUpdatedDateTime": when,
+        "skuId": sku_id,
+        "state": state,
+    }
 
 
 def _kept(
-    before: dict[tuple[str, str | None], dict[str, Any]], sku_id: str, group_id: str | None, disabled: list[str],
-    state: str, error: str,
-) -> dict[str, Any]:  # fmt: skip
+    before: dict[tuple[str, str | None], dict[str, Any]],
+    sku_id: str,
+    group_id: str | None,
+    disabled: list[str],
+    state: str,
+    error: str,
+) -> dict[str, Any]:
     """The state as it was when nothing about it changed, so lastUpdatedDateTime tells when it last did."""
     old = before.get((sku_id, group_id))
     if old is not None and (old["disabledPlans"], old["state"], old["error"]) == (disabled, state, error):

@@ -57,8 +57,9 @@ def mailbox_of(store: Store, request: Request) -> dict[str, Any]:
     if user is None:
         raise ApiError(404, "ErrorInvalidUser", f"The requested user '{wanted}' is invalid.")
     if not has_mailbox(user):
-        raise ApiError(404, "MailboxNotEnabledForRESTAPI",
-                       "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")  # fmt: skip
+        raise ApiError(
+            404, "MailboxNotEnabledForRESTAPI", "The mailbox is either inactive, soft-deleted, or is hosted on-premise."
+        )
     claims = request.claims or {}
     app_id = str(claims.get("azp") or claims.get("appid") or "")
     if claims.get("idtyp") == "app" and not policy_allows(store, request.tenant, app_id, user["id"]):
@@ -71,16 +72,24 @@ def settings_of(user: dict[str, Any]) -> dict[str, Any]:
     return {
         "archiveFolder": None,
         "timeZone": "UTC",
-        "automaticRepliesSetting": {"status": "disabled", "externalAudience": "all", "internalReplyMessage": "",
-                                    "externalReplyMessage": ""},
+        "automaticRepliesSetting": {
+            "status": "disabled",
+            "externalAudience": "all",
+            "internalReplyMessage": "",
+            "externalReplyMessage": "",
+        },
         "language": {"locale": user.get("preferredLanguage") or "en-US", "displayName": None},
-        "workingHours": {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-                         "startTime": "08:00:00.0000000", "endTime": "17:00:00.0000000", "timeZone": {"name": "UTC"}},
+        "workingHours": {
+            "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+            "startTime": "08:00:00.0000000",
+            "endTime": "17:00:00.0000000",
+            "timeZone": {"name": "UTC"},
+        },
         "userPurpose": {"value": "user"},
         "dateFormat": "M/d/yyyy",
         "timeFormat": "h:mm tt",
         "delegateMeetingMessageDeliveryOptions": "sendToDelegateOnly",
-    }  # fmt: skip
+    }
 
 
 def register(ctx: Context, routes: GraphRoutes) -> None:

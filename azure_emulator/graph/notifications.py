@@ -283,8 +283,11 @@ class Notifier:
                 delivery.failed_at = self.ctx.clock()
                 over = delivery.failed_at - delivery.first_try >= self.timer(RETENTION, tid, RETENTION_S)
                 outcome = "dropped" if over else "retried"
-                log.info("graph notifications: delivery to subscription %s failed (%s)", delivery.subscription_id,
-                         "dropped" if over else f"try {delivery.failures}")  # fmt: skip
+                log.info(
+                    "graph notifications: delivery to subscription %s failed (%s)",
+                    delivery.subscription_id,
+                    "dropped" if over else f"try {delivery.failures}",
+                )
         with self._lock:
             delivery.busy = False
             if outcome != "retried":

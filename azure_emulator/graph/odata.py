@@ -300,8 +300,9 @@ def directory_query(request: Request, resource: str) -> DirectoryQuery:
             )
     for path in parsed.endswith_paths:
         if path.lower() not in ENDSWITH_PROPERTIES:  # Graph's wording for a property not indexed for the operator
-            raise unsupported(f"Unsupported or invalid query filter clause specified for property '{path}' of "
-                              f"resource '{resource}'.")  # fmt: skip
+            raise unsupported(
+                f"Unsupported or invalid query filter clause specified for property '{path}' of resource '{resource}'."
+            )
     if request.q("$filter") and request.q("$orderby") and not advanced:
         raise unsupported("Sorting not supported for current query.")
     if advanced:

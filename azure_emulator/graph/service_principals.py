@@ -20,8 +20,12 @@ APP_ID_FILTER = re.compile(r"^\s*appId\s+eq\s+'([^']+)'\s*$", re.IGNORECASE)
 
 
 def _principal(tenant: str, app_id: str) -> dict[str, Any]:
-    return {"id": principal_id(tenant, app_id), "appId": app_id, "servicePrincipalType": "Application",
-            "accountEnabled": True}  # fmt: skip
+    return {
+        "id": principal_id(tenant, app_id),
+        "appId": app_id,
+        "servicePrincipalType": "Application",
+        "accountEnabled": True,
+    }
 
 
 def register(ctx: Context, routes: GraphRoutes) -> None:
@@ -30,8 +34,9 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         tenant, app = request.tenant, request.params["app"]
         if not has_service_principal(ctx.store, tenant, app):
             raise not_found(f"servicePrincipals(appId='{app}')")
-        return Response(200, {"@odata.context": odata_context(request, "servicePrincipals/$entity"),
-                              **_principal(tenant, app)})  # fmt: skip
+        return Response(
+            200, {"@odata.context": odata_context(request, "servicePrincipals/$entity"), **_principal(tenant, app)}
+        )
 
     @routes.route("GET", r"/servicePrincipals", "listServicePrincipals")
     def list_by_app_id(request: Request) -> Response:

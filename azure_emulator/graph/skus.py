@@ -147,9 +147,16 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
     units = r"/emulator/tenants/(?P<tid>[^/]+)/skus/(?P<sku>[^/]+)"
 
     def answer(tid: str, sku: Sku) -> Response:
-        return Response(200, {"tenantId": tid, "skuId": sku.sku_id, "skuPartNumber": sku.part_number,
-                              "units": enabled_units(store, tid, sku.sku_id),
-                              "consumedUnits": consumed_units(store, tid).get(sku.sku_id, 0)})  # fmt: skip
+        return Response(
+            200,
+            {
+                "tenantId": tid,
+                "skuId": sku.sku_id,
+                "skuPartNumber": sku.part_number,
+                "units": enabled_units(store, tid, sku.sku_id),
+                "consumedUnits": consumed_units(store, tid).get(sku.sku_id, 0),
+            },
+        )
 
     def known(request: Request) -> Sku:
         sku = SKUS_BY_ID.get(request.params["sku"].lower())

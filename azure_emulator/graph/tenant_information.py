@@ -45,20 +45,26 @@ def tenant_of(ctx: Context, domain: str) -> str | None:
 
 def register(ctx: Context, routes: GraphRoutes) -> None:
     @routes.route(
-        "GET", r"/tenantRelationships/findTenantInformationByDomainName\(domainName='(?P<domain>[^']*)'\)",
+        "GET",
+        r"/tenantRelationships/findTenantInformationByDomainName\(domainName='(?P<domain>[^']*)'\)",
         "findTenantInformationByDomainName",
-    )  # fmt: skip
+    )
     def find_by_domain(request: Request) -> Response:
         domain = request.params["domain"]
         tenant = tenant_of(ctx, domain)
         if tenant is None:
             raise not_found(domain)
         found = organization(ctx, tenant)
-        return Response(200, {
-            "@odata.context": odata_context(request, "microsoft.graph.tenantInformation"), "tenantId": tenant,
-            "displayName": found["displayName"], "defaultDomainName": found["domains"][0],
-            "federationBrandName": None,
-        })  # fmt: skip
+        return Response(
+            200,
+            {
+                "@odata.context": odata_context(request, "microsoft.graph.tenantInformation"),
+                "tenantId": tenant,
+                "displayName": found["displayName"],
+                "defaultDomainName": found["domains"][0],
+                "federationBrandName": None,
+            },
+        )
 
     path = r"/emulator/tenants/(?P<tid>[^/]+)/organization"
 
@@ -68,8 +74,13 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         now = organization(ctx, tid)
         name = body.get("displayName", now["displayName"]) if isinstance(body, dict) else None
         domains = body.get("domains", now["domains"]) if isinstance(body, dict) else None
-        if not isinstance(name, str) or not name or not isinstance(domains, list) or not domains \
-                or not all(isinstance(d, str) and "." in d for d in domains):  # fmt: skip
+        if (
+            not isinstance(name, str)
+            or not name
+            or not isinstance(domains, list)
+            or not domains
+            or not all(isinstance(d, str) and "." in d for d in domains)
+        ):
             raise ApiError(400, "InvalidRequestContent", "'displayName' is a name and 'domains' a list of domains.")
         domains = [d.lower() for d in domains]
         for domain in domains:

@@ -156,8 +156,9 @@ async def execute(
     if state is not None:
         try:
             actions = state.get("actions") or [[]]
-            result = replay(history + new_events, actions[0] if actions else [], now, row["execution_id"],
-                            engine.default_version)  # fmt: skip
+            result = replay(
+                history + new_events, actions[0] if actions else [], now, row["execution_id"], engine.default_version
+            )
         except NonDeterminismError as exc:
             error = f"Non-deterministic orchestration: {exc}"
         except UnsupportedActionError as exc:

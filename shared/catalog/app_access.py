@@ -75,67 +75,96 @@ def _actions(scope: ActionScope, reason: str, *actions: str) -> tuple[AzureActio
 
 AZURE_ACTIONS: tuple[AzureAction, ...] = (
     *_actions(
-        "subscription", "checks a region's VM sizes and vCPU quota before it creates VMs",
-        "Microsoft.Compute/skus/read", "Microsoft.Compute/locations/usages/read",
+        "subscription",
+        "checks a region's VM sizes and vCPU quota before it creates VMs",
+        "Microsoft.Compute/skus/read",
+        "Microsoft.Compute/locations/usages/read",
     ),
     *_actions(
-        "subscription", "follows the long-running operations of its VM, NIC and image writes",
-        "Microsoft.Compute/locations/operations/read", "Microsoft.Network/locations/operations/read",
+        "subscription",
+        "follows the long-running operations of its VM, NIC and image writes",
+        "Microsoft.Compute/locations/operations/read",
+        "Microsoft.Network/locations/operations/read",
     ),
     *_actions(
         "subscription",
         "lists a subscription's resource groups and networks for a site and a connection, and checks a site's group",
-        "Microsoft.Resources/subscriptions/resourceGroups/read", "Microsoft.Network/virtualNetworks/read",
+        "Microsoft.Resources/subscriptions/resourceGroups/read",
+        "Microsoft.Network/virtualNetworks/read",
         "Microsoft.Network/virtualNetworks/usages/read",
     ),
     *_actions(
-        "subscription", "lists the managed images and gallery image versions a device image can be imported from",
-        "Microsoft.Compute/images/read", "Microsoft.Compute/galleries/read", "Microsoft.Compute/galleries/images/read",
+        "subscription",
+        "lists the managed images and gallery image versions a device image can be imported from",
+        "Microsoft.Compute/images/read",
+        "Microsoft.Compute/galleries/read",
+        "Microsoft.Compute/galleries/images/read",
         "Microsoft.Compute/galleries/images/versions/read",
     ),
     *_actions(
-        "subscription", "lists the marketplace images of a site's region an image set can start from",
+        "subscription",
+        "lists the marketplace images of a site's region an image set can start from",
         "Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read",
     ),
     *_actions(
-        "resourceGroup", "creates, resizes, restarts and deletes the VMs of Cloud PCs and session hosts",
+        "resourceGroup",
+        "creates, resizes, restarts and deletes the VMs of Cloud PCs and session hosts",
         "Microsoft.Resources/subscriptions/resourceGroups/read",
-        "Microsoft.Compute/virtualMachines/read", "Microsoft.Compute/virtualMachines/write",
-        "Microsoft.Compute/virtualMachines/delete", "Microsoft.Compute/virtualMachines/instanceView/read",
-        "Microsoft.Compute/virtualMachines/start/action", "Microsoft.Compute/virtualMachines/restart/action",
-        "Microsoft.Compute/virtualMachines/deallocate/action", "Microsoft.Compute/disks/write",
+        "Microsoft.Compute/virtualMachines/read",
+        "Microsoft.Compute/virtualMachines/write",
+        "Microsoft.Compute/virtualMachines/delete",
+        "Microsoft.Compute/virtualMachines/instanceView/read",
+        "Microsoft.Compute/virtualMachines/start/action",
+        "Microsoft.Compute/virtualMachines/restart/action",
+        "Microsoft.Compute/virtualMachines/deallocate/action",
+        "Microsoft.Compute/disks/write",
     ),
     *_actions(
-        "resourceGroup", "reads each Cloud PC VM's CPU and free memory (Azure Monitor) for the right-sizing report",
+        "resourceGroup",
+        "reads each Cloud PC VM's CPU and free memory (Azure Monitor) for the right-sizing report",
         "Microsoft.Insights/metrics/read",
     ),
     *_actions(
-        "resourceGroup", "joins VMs to the domain, enrolls them and configures them after provisioning",
+        "resourceGroup",
+        "joins VMs to the domain, enrolls them and configures them after provisioning",
         "Microsoft.Compute/virtualMachines/extensions/write",
-        "Microsoft.Compute/virtualMachines/runCommands/read", "Microsoft.Compute/virtualMachines/runCommands/write",
+        "Microsoft.Compute/virtualMachines/runCommands/read",
+        "Microsoft.Compute/virtualMachines/runCommands/write",
     ),
     *_actions(
-        "resourceGroup", "makes the virtual network of a Microsoft-hosted network in the site's group",
-        "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/write",
+        "resourceGroup",
+        "makes the virtual network of a Microsoft-hosted network in the site's group",
+        "Microsoft.Network/virtualNetworks/read",
+        "Microsoft.Network/virtualNetworks/write",
         "Microsoft.Network/virtualNetworks/subnets/join/action",
     ),
     *_actions(
-        "resourceGroup", "makes and removes each VM's network interface",
-        "Microsoft.Network/networkInterfaces/read", "Microsoft.Network/networkInterfaces/write",
-        "Microsoft.Network/networkInterfaces/delete", "Microsoft.Network/networkInterfaces/join/action",
+        "resourceGroup",
+        "makes and removes each VM's network interface",
+        "Microsoft.Network/networkInterfaces/read",
+        "Microsoft.Network/networkInterfaces/write",
+        "Microsoft.Network/networkInterfaces/delete",
+        "Microsoft.Network/networkInterfaces/join/action",
     ),
     *_actions(
-        "resourceGroup", "builds image sets: captures a VM into a gallery image version, reads managed images",
+        "resourceGroup",
+        "builds image sets: captures a VM into a gallery image version, reads managed images",
         "Microsoft.Compute/virtualMachines/generalize/action",
         "Microsoft.Compute/images/read",
-        "Microsoft.Compute/galleries/read", "Microsoft.Compute/galleries/write",
-        "Microsoft.Compute/galleries/images/read", "Microsoft.Compute/galleries/images/write",
-        "Microsoft.Compute/galleries/images/delete", "Microsoft.Compute/galleries/images/versions/read",
-        "Microsoft.Compute/galleries/images/versions/write", "Microsoft.Compute/galleries/images/versions/delete",
+        "Microsoft.Compute/galleries/read",
+        "Microsoft.Compute/galleries/write",
+        "Microsoft.Compute/galleries/images/read",
+        "Microsoft.Compute/galleries/images/write",
+        "Microsoft.Compute/galleries/images/delete",
+        "Microsoft.Compute/galleries/images/versions/read",
+        "Microsoft.Compute/galleries/images/versions/write",
+        "Microsoft.Compute/galleries/images/versions/delete",
     ),
     *_actions(
-        "resourceGroup", "makes the host pools, application groups and workspaces of Spot Groups",
-        "Microsoft.DesktopVirtualization/hostpools/read", "Microsoft.DesktopVirtualization/hostpools/write",
+        "resourceGroup",
+        "makes the host pools, application groups and workspaces of Spot Groups",
+        "Microsoft.DesktopVirtualization/hostpools/read",
+        "Microsoft.DesktopVirtualization/hostpools/write",
         "Microsoft.DesktopVirtualization/hostpools/delete",
         "Microsoft.DesktopVirtualization/hostpools/retrieveRegistrationToken/action",
         "Microsoft.DesktopVirtualization/hostpools/sessionhosts/read",
@@ -144,7 +173,8 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.DesktopVirtualization/applicationgroups/read",
         "Microsoft.DesktopVirtualization/applicationgroups/write",
         "Microsoft.DesktopVirtualization/applicationgroups/delete",
-        "Microsoft.DesktopVirtualization/workspaces/read", "Microsoft.DesktopVirtualization/workspaces/write",
+        "Microsoft.DesktopVirtualization/workspaces/read",
+        "Microsoft.DesktopVirtualization/workspaces/write",
         "Microsoft.DesktopVirtualization/workspaces/delete",
     ),
     *_actions(
@@ -157,83 +187,115 @@ AZURE_ACTIONS: tuple[AzureAction, ...] = (
         "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions/sendMessage/action",
     ),
     *_actions(
-        "resourceGroup", "gives each user the VM sign-in role on their own Cloud PC, and takes it back",
-        "Microsoft.Authorization/roleAssignments/read", "Microsoft.Authorization/roleAssignments/write",
-        "Microsoft.Authorization/roleAssignments/delete", "Microsoft.Authorization/permissions/read",
+        "resourceGroup",
+        "gives each user the VM sign-in role on their own Cloud PC, and takes it back",
+        "Microsoft.Authorization/roleAssignments/read",
+        "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Authorization/roleAssignments/delete",
+        "Microsoft.Authorization/permissions/read",
     ),
     *_actions(
-        "network", "places each VM's network interface in the connection's subnet and checks the network's health",
-        "Microsoft.Network/virtualNetworks/read", "Microsoft.Network/virtualNetworks/subnets/join/action",
-        "Microsoft.Network/virtualNetworks/usages/read", "Microsoft.Authorization/permissions/read",
+        "network",
+        "places each VM's network interface in the connection's subnet and checks the network's health",
+        "Microsoft.Network/virtualNetworks/read",
+        "Microsoft.Network/virtualNetworks/subnets/join/action",
+        "Microsoft.Network/virtualNetworks/usages/read",
+        "Microsoft.Authorization/permissions/read",
     ),
-)  # fmt: skip
+)
 
 # the built-in alternative to the custom role, and what each grants beyond the app's actions
 BUILT_IN_ROLES: tuple[BuiltInRole, ...] = (
     BuiltInRole(
-        "Virtual Machine Contributor", "9980e02c-c2be-4d73-94e8-173b1dc7cf3c", "resourceGroup",
+        "Virtual Machine Contributor",
+        "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+        "resourceGroup",
         "every VM, scale set, availability set and disk action, storage account keys (listKeys), backup vault writes, "
         "serial console; and not the gallery or managed image actions, which need another role",
     ),
     BuiltInRole(
-        "Network Contributor", "4d97b98b-1d4f-4787-a291-c67834d212e7", "network",
+        "Network Contributor",
+        "4d97b98b-1d4f-4787-a291-c67834d212e7",
+        "network",
         "every Microsoft.Network action: the whole network can be changed or deleted",
     ),
     BuiltInRole(
-        "Desktop Virtualization Contributor", "082f0a83-3be5-4ba1-904c-961cca79b387", "resourceGroup",
+        "Desktop Virtualization Contributor",
+        "082f0a83-3be5-4ba1-904c-961cca79b387",
+        "resourceGroup",
         "every Microsoft.DesktopVirtualization action and resource deployments",
     ),
     BuiltInRole(
-        "Role Based Access Control Administrator", "f58310d9-a9f6-439a-9e8d-f62e7b41a168", "resourceGroup",
+        "Role Based Access Control Administrator",
+        "f58310d9-a9f6-439a-9e8d-f62e7b41a168",
+        "resourceGroup",
         "assigning any role, Owner included: narrow it with a condition to the two VM sign-in roles, or use "
         "Virtual Machine Data Access Administrator, which may assign only those",
     ),
     BuiltInRole(
-        "Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7", "subscription",
+        "Reader",
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+        "subscription",
         "reading every resource of the subscription (*/read)",
     ),
-)  # fmt: skip
+)
 
 
 # roles given to services other than the app: listed on the onboarding report where the app's work needs them
 SERVICE_ROLES: tuple[ServiceRole, ...] = (
     ServiceRole(
-        "Desktop Virtualization Power On Contributor", POWER_ON_CONTRIBUTOR, AZURE_VIRTUAL_DESKTOP_APP_ID,
-        "Azure Virtual Desktop", "resourceGroup",
+        "Desktop Virtualization Power On Contributor",
+        POWER_ON_CONTRIBUTOR,
+        AZURE_VIRTUAL_DESKTOP_APP_ID,
+        "Azure Virtual Desktop",
+        "resourceGroup",
         "lets Azure Virtual Desktop start a personal desktop when its user connects (Start VM on Connect) once power "
         "rules have put it to sleep: a personal Spot Group's host, or a Cloud PC of a policy with power rules; needed "
         "on the resource group of each site that holds one",
     ),
-)  # fmt: skip
+)
 # Windows 365's, asked of a `windows365` tenant where its connections (and its sites' networks, which a connection
 # uses) and its custom images' sources are; without one, Windows 365's own check fails with its errorType
 # (https://learn.microsoft.com/windows-365/enterprise/troubleshoot-azure-network-connection, "First party app
 # permissions"; the health check names, https://learn.microsoft.com/windows-365/enterprise/health-checks)
 WINDOWS365_ROLES: tuple[ServiceRole, ...] = (
     ServiceRole(
-        "Reader", READER, WINDOWS_365_APP_ID, "Windows 365", "subscription",
+        "Reader",
+        READER,
+        WINDOWS_365_APP_ID,
+        "Windows 365",
+        "subscription",
         "lets Windows 365 read the subscription of an Azure network connection and of a custom image's source; "
-        "without it the connection fails its check \"First party app permissions exist on Azure subscription\" "
+        'without it the connection fails its check "First party app permissions exist on Azure subscription" '
         "(permissionCheckNoSubscriptionReaderRole) and an image upload fails (sourceImageNotFound)",
-        "First party app permissions exist on Azure subscription", "permissionCheckNoSubscriptionReaderRole",
+        "First party app permissions exist on Azure subscription",
+        "permissionCheckNoSubscriptionReaderRole",
     ),
     ServiceRole(
-        "Windows 365 Network Interface Contributor", WINDOWS_365_NETWORK_INTERFACE_CONTRIBUTOR, WINDOWS_365_APP_ID,
-        "Windows 365", "resourceGroup",
+        "Windows 365 Network Interface Contributor",
+        WINDOWS_365_NETWORK_INTERFACE_CONTRIBUTOR,
+        WINDOWS_365_APP_ID,
+        "Windows 365",
+        "resourceGroup",
         "lets Windows 365 make the Cloud PCs' network interfaces in the connection's resource group; without it the "
-        "connection fails its check \"First party app permissions exist on Azure resource group\" "
+        'connection fails its check "First party app permissions exist on Azure resource group" '
         "(permissionCheckNoWindows365NetworkInterfaceContributorRole)",
         "First party app permissions exist on Azure resource group",
         "permissionCheckNoWindows365NetworkInterfaceContributorRole",
     ),
     ServiceRole(
-        "Windows 365 Network User", WINDOWS_365_NETWORK_USER, WINDOWS_365_APP_ID, "Windows 365", "virtualNetwork",
+        "Windows 365 Network User",
+        WINDOWS_365_NETWORK_USER,
+        WINDOWS_365_APP_ID,
+        "Windows 365",
+        "virtualNetwork",
         "lets Windows 365 join those network interfaces to the connection's virtual network; without it the "
-        "connection fails its check \"First party app permissions exist on Azure virtual network\" "
+        'connection fails its check "First party app permissions exist on Azure virtual network" '
         "(permissionCheckNoWindows365NetworkUserRole)",
-        "First party app permissions exist on Azure virtual network", "permissionCheckNoWindows365NetworkUserRole",
+        "First party app permissions exist on Azure virtual network",
+        "permissionCheckNoWindows365NetworkUserRole",
     ),
-)  # fmt: skip
+)
 
 
 def actions_at(scope: ActionScope) -> tuple[str, ...]:

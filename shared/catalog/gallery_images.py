@@ -33,16 +33,22 @@ GALLERY_IMAGES: tuple[GalleryImage, ...] = (
     _image("windows-ent-cpc", "win11-24h2-ent-cpc", "Windows 11 Enterprise 24H2", ["personal"]),
     _image("windows-ent-cpc", "win11-23h2-ent-cpc-m365", "Windows 11 Enterprise 23H2" + M365, ["personal"]),
     _image(
-        "windows-ent-cpc", "win10-22h2-ent-cpc-m365", "Windows 10 Enterprise 22H2" + M365, ["personal"],
+        "windows-ent-cpc",
+        "win10-22h2-ent-cpc-m365",
+        "Windows 10 Enterprise 22H2" + M365,
+        ["personal"],
         "supportedWithWarning",
     ),
     _image("office-365", "win11-24h2-avd-m365", MULTI + " 24H2" + M365, ["pooled"]),
     _image(
-        "office-365", "win10-21h2-avd-m365", "Windows 10 Enterprise multi-session 21H2" + M365, ["pooled"],
+        "office-365",
+        "win10-21h2-avd-m365",
+        "Windows 10 Enterprise multi-session 21H2" + M365,
+        ["pooled"],
         "notSupported",
     ),
     _image("windows-10", "win10-21h2-ent", "Windows 10 Enterprise 21H2", ["personal"], "notSupported"),
-)  # fmt: skip
+)
 GALLERY_IMAGES_BY_ID = {image.id: image for image in GALLERY_IMAGES}
 
 

@@ -24,16 +24,27 @@ class GraphPermission:
 
 GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     GraphPermission(
-        "User.Read.All", "reads the users in assigned groups and the licenses they hold, and follows their changes",
-        ("GET users", "GET users/{id}", "POST subscriptions (users)", "PATCH subscriptions/{id}",
-         "DELETE subscriptions/{id}"),
+        "User.Read.All",
+        "reads the users in assigned groups and the licenses they hold, and follows their changes",
+        (
+            "GET users",
+            "GET users/{id}",
+            "POST subscriptions (users)",
+            "PATCH subscriptions/{id}",
+            "DELETE subscriptions/{id}",
+        ),
     ),
     GraphPermission(
         "Group.Read.All",
         "reads the groups policies are assigned to and their members, names the group a license comes from, and "
         "follows the groups' changes (Graph takes no less for a subscription on groups)",
-        ("GET groups", "GET groups/{id}", "GET groups/{id}/members", "POST users/{id}/checkMemberGroups",
-         "POST subscriptions (groups)"),
+        (
+            "GET groups",
+            "GET groups/{id}",
+            "GET groups/{id}/members",
+            "POST users/{id}/checkMemberGroups",
+            "POST subscriptions (groups)",
+        ),
     ),
     GraphPermission(
         "Directory.Read.All",
@@ -43,17 +54,26 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         ("GET users/{id}/memberOf", "GET subscribedSkus", "GET servicePrincipals"),
     ),
     GraphPermission(
-        "Device.ReadWrite.All", "removes the Entra device of a Cloud PC or session host that goes",
-        ("GET devices", "DELETE devices/{id}"), ("azure",),
+        "Device.ReadWrite.All",
+        "removes the Entra device of a Cloud PC or session host that goes",
+        ("GET devices", "DELETE devices/{id}"),
+        ("azure",),
     ),
     GraphPermission(
-        "DeviceManagementManagedDevices.ReadWrite.All", "enrolls Cloud PCs in Intune and retires them when they go",
-        ("GET deviceManagement/managedDevices", "DELETE deviceManagement/managedDevices/{id}",
-         "POST deviceManagement/managedDevices/{id}/users/$ref"), ("azure",),
+        "DeviceManagementManagedDevices.ReadWrite.All",
+        "enrolls Cloud PCs in Intune and retires them when they go",
+        (
+            "GET deviceManagement/managedDevices",
+            "DELETE deviceManagement/managedDevices/{id}",
+            "POST deviceManagement/managedDevices/{id}/users/$ref",
+        ),
+        ("azure",),
     ),
     GraphPermission(
-        "LicenseAssignment.ReadWrite.All", "moves a user's Windows 365 license when a Cloud PC is resized",
-        ("POST users/{id}/assignLicense",), ("azure",),
+        "LicenseAssignment.ReadWrite.All",
+        "moves a user's Windows 365 license when a Cloud PC is resized",
+        ("POST users/{id}/assignLicense",),
+        ("azure",),
     ),
     # Graph offers reprocessLicenseAssignment to nothing less (https://learn.microsoft.com/graph/api/
     # user-reprocesslicenseassignment), and it writes any user's properties too: asked only of a tenant whose reclaim
@@ -61,7 +81,9 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     GraphPermission(
         "User.ReadWrite.All",
         "hands a license the reclaim rule frees to the next user in line: Entra applies their group's license again",
-        ("POST users/{id}/reprocessLicenseAssignment",), ("azure",), only_for=RECLAIM,
+        ("POST users/{id}/reprocessLicenseAssignment",),
+        ("azure",),
+        only_for=RECLAIM,
     ),
     # Windows 365 provisions, resizes and retires its own Cloud PCs, devices and licenses: the app drives it with
     # one permission (https://learn.microsoft.com/graph/api/resources/virtualendpoint)
@@ -69,15 +91,22 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
         "CloudPC.ReadWrite.All",
         "drives Windows 365: its network connections, images, provisioning policies and their assignments, user "
         "settings, and the Cloud PCs with their actions and audit events",
-        ("GET deviceManagement/virtualEndpoint/**", "POST deviceManagement/virtualEndpoint/**",
-         "PATCH deviceManagement/virtualEndpoint/**", "DELETE deviceManagement/virtualEndpoint/**"), ("windows365",),
+        (
+            "GET deviceManagement/virtualEndpoint/**",
+            "POST deviceManagement/virtualEndpoint/**",
+            "PATCH deviceManagement/virtualEndpoint/**",
+            "DELETE deviceManagement/virtualEndpoint/**",
+        ),
+        ("windows365",),
     ),
     # an application permission lets the app send as any mailbox of the tenant unless its admin scopes it with an
     # application access policy (https://learn.microsoft.com/graph/auth-limit-mailbox-access): asked only of a tenant
     # that e-mails
     GraphPermission(
-        "Mail.Send", "sends the tenant's alerts by e-mail from the mailbox its alert rules name",
-        ("POST users/{id}/sendMail",), only_for=EMAIL,
+        "Mail.Send",
+        "sends the tenant's alerts by e-mail from the mailbox its alert rules name",
+        ("POST users/{id}/sendMail",),
+        only_for=EMAIL,
     ),
     # the one read that tells, without sending, what Exchange makes of a sender: a user without a mailbox and a
     # mailbox an application access policy keeps the app from are refused here as a send would be (the policy scopes
@@ -86,16 +115,18 @@ GRAPH_PERMISSIONS: tuple[GraphPermission, ...] = (
     GraphPermission(
         "MailboxSettings.Read",
         "checks, when a rule names the mailbox to send from, that it is an Exchange Online mailbox the app may send as",
-        ("GET users/{id}/mailboxSettings",), only_for=EMAIL,
+        ("GET users/{id}/mailboxSettings",),
+        only_for=EMAIL,
     ),
     # asked in the app's own tenant, not a customer's: Entra answers any tenant's public facts to a caller holding it
     GraphPermission(
         "CrossTenantInformation.ReadBasic.All",
         "finds a new customer's Entra tenant by one of its domain names, so nobody types a tenant id (granted in the "
         "app's own tenant only)",
-        ("GET tenantRelationships/findTenantInformationByDomainName(domainName={id})",), (),
+        ("GET tenantRelationships/findTenantInformationByDomainName(domainName={id})",),
+        (),
     ),
-)  # fmt: skip
+)
 
 
 def graph_permissions(backend: BackendName, uses: frozenset[str] = frozenset()) -> tuple[GraphPermission, ...]:

@@ -21,11 +21,15 @@ SKU = re.compile(r"^win1[01]-\d{2}h\d-(?P<edition>avd|evd|ent)(?P<cpc>-cpc)?(?P<
 # custom image must not exceed: the start of a set whose versions are imported as device images
 # (shared/services/configuration/device_images.py).
 RECOMMENDED: dict[str, Use] = {
-    f"{DESKTOP}_office-365_win11-21h2-avd-m365": "pooled", f"{DESKTOP}_office-365_win10-21h2-avd-m365-g2": "pooled",
-    f"{DESKTOP}_windows-10_win10-21h2-avd-g2": "pooled", f"{DESKTOP}_windows-10_win10-21h2-ent-g2": "personal",
-    f"{DESKTOP}_office-365_win11-24h2-avd-m365": "pooled", f"{DESKTOP}_windows-11_win11-24h2-avd": "pooled",
-    f"{DESKTOP}_windows-11_win11-24h2-ent": "personal", f"{DESKTOP}_windows-ent-cpc_win11-24h2-ent-cpc": "personal",
-}  # fmt: skip
+    f"{DESKTOP}_office-365_win11-21h2-avd-m365": "pooled",
+    f"{DESKTOP}_office-365_win10-21h2-avd-m365-g2": "pooled",
+    f"{DESKTOP}_windows-10_win10-21h2-avd-g2": "pooled",
+    f"{DESKTOP}_windows-10_win10-21h2-ent-g2": "personal",
+    f"{DESKTOP}_office-365_win11-24h2-avd-m365": "pooled",
+    f"{DESKTOP}_windows-11_win11-24h2-avd": "pooled",
+    f"{DESKTOP}_windows-11_win11-24h2-ent": "personal",
+    f"{DESKTOP}_windows-ent-cpc_win11-24h2-ent-cpc": "personal",
+}
 
 
 def suits(offer: str, sku: str) -> bool:
@@ -53,23 +57,34 @@ def marketplace_image(image_id: str) -> MarketplaceImage | None:
     name += " + Microsoft 365 Apps" if found["m365"] else ""
     use = RECOMMENDED.get(image_id.lower())
     return MarketplaceImage(
-        id=image_id.lower(), display_name=name, publisher=publisher, offer=offer, sku=sku,
-        multi_session=multi_session, recommended_for=[use] if use else [],
-    )  # fmt: skip
+        id=image_id.lower(),
+        display_name=name,
+        publisher=publisher,
+        offer=offer,
+        sku=sku,
+        multi_session=multi_session,
+        recommended_for=[use] if use else [],
+    )
 
 
 # The OS disk of each catalogue image (this one's and the Windows 365 gallery's), as the VM image API gives it
 # (`osDiskImage.sizeInGb`). The emulator's image list (azure_emulator/arm/marketplace.py) carries the same sizes with
 # where each comes from, and a test keeps the two alike.
 IMAGE_OS_DISK_GB = {
-    f"{DESKTOP}_windows-ent-cpc_win11-24h2-ent-cpc-m365": 64, f"{DESKTOP}_windows-ent-cpc_win11-24h2-ent-cpc": 64,
-    f"{DESKTOP}_windows-ent-cpc_win11-23h2-ent-cpc-m365": 64, f"{DESKTOP}_windows-ent-cpc_win10-22h2-ent-cpc-m365": 64,
-    f"{DESKTOP}_office-365_win11-21h2-avd-m365": 127, f"{DESKTOP}_office-365_win10-21h2-avd-m365": 127,
-    f"{DESKTOP}_windows-10_win10-21h2-avd-g2": 127, f"{DESKTOP}_windows-10_win10-21h2-ent": 127,
-    f"{DESKTOP}_office-365_win10-21h2-avd-m365-g2": 127, f"{DESKTOP}_windows-10_win10-21h2-ent-g2": 127,
-    f"{DESKTOP}_office-365_win11-24h2-avd-m365": 127, f"{DESKTOP}_windows-11_win11-24h2-avd": 127,
+    f"{DESKTOP}_windows-ent-cpc_win11-24h2-ent-cpc-m365": 64,
+    f"{DESKTOP}_windows-ent-cpc_win11-24h2-ent-cpc": 64,
+    f"{DESKTOP}_windows-ent-cpc_win11-23h2-ent-cpc-m365": 64,
+    f"{DESKTOP}_windows-ent-cpc_win10-22h2-ent-cpc-m365": 64,
+    f"{DESKTOP}_office-365_win11-21h2-avd-m365": 127,
+    f"{DESKTOP}_office-365_win10-21h2-avd-m365": 127,
+    f"{DESKTOP}_windows-10_win10-21h2-avd-g2": 127,
+    f"{DESKTOP}_windows-10_win10-21h2-ent": 127,
+    f"{DESKTOP}_office-365_win10-21h2-avd-m365-g2": 127,
+    f"{DESKTOP}_windows-10_win10-21h2-ent-g2": 127,
+    f"{DESKTOP}_office-365_win11-24h2-avd-m365": 127,
+    f"{DESKTOP}_windows-11_win11-24h2-avd": 127,
     f"{DESKTOP}_windows-11_win11-24h2-ent": 127,
-}  # fmt: skip
+}
 
 
 def os_disk_size_gb(image_id: str, wanted_gb: int) -> int:

@@ -44,15 +44,21 @@ def disk_shrink_refusal(current: ServicePlan, target: ServicePlan, named: str = 
     if target.storage_in_gb >= current.storage_in_gb:
         return None
     lead = f"{named}{target.display_name}"
-    return (f"{lead[:1].upper()}{lead[1:]} has a smaller disk ({target.storage_in_gb} GB) than this Cloud PC's "
-            f"{current.storage_in_gb} GB; resize cannot shrink a disk: reprovision to change it.")  # fmt: skip
+    return (
+        f"{lead[:1].upper()}{lead[1:]} has a smaller disk ({target.storage_in_gb} GB) than this Cloud PC's "
+        f"{current.storage_in_gb} GB; resize cannot shrink a disk: reprovision to change it."
+    )
 
 
 # Azure VM size per (vCPU, GB of RAM): the Cloud PC sizes' closest general-purpose sizes
 VM_SIZES = {
-    (1, 2): "Standard_B1ms", (2, 4): "Standard_B2s", (2, 8): "Standard_D2s_v5", (4, 16): "Standard_D4s_v5",
-    (8, 32): "Standard_D8s_v5", (16, 64): "Standard_D16s_v5",
-}  # fmt: skip
+    (1, 2): "Standard_B1ms",
+    (2, 4): "Standard_B2s",
+    (2, 8): "Standard_D2s_v5",
+    (4, 16): "Standard_D4s_v5",
+    (8, 32): "Standard_D8s_v5",
+    (16, 64): "Standard_D16s_v5",
+}
 EDITIONS: dict[str, tuple[PlanType, ProvisioningType, str]] = {
     "enterprise": ("enterprise", "dedicated", "Windows 365 Enterprise"),
     "business": ("business", "dedicated", "Windows 365 Business"),
@@ -104,10 +110,12 @@ SERVICE_PLANS: tuple[ServicePlan, ...] = (
     _plan("business", 8, 32, 128, "3cb45fab-ae53-4ff6-af40-24c1915ca07b", "CPC_B_8C_32RAM_128GB"),
     _plan("business", 8, 32, 256, "fbc79df2-da01-4c17-8d88-17f8c9493d8f", "CPC_B_8C_32RAM_256GB"),
     _plan("business", 8, 32, 512, "8ee402cd-e6a8-4b67-a411-54d1f37a2049", "CPC_B_8C_32RAM_512GB"),
-    _plan("business", 16, 64, 512, "93d9955a-ec70-44d5-8faa-a194492390f7",
-          "Windows_365_Business_16_vCPU,_64_GB,_512_GB"),
-    _plan("business", 16, 64, 1024, "24be3cd7-82ca-41a5-94a7-4903373cdcae",
-          "Windows_365_Business_16_vCPU,_64_GB,_1_TB"),
+    _plan(
+        "business", 16, 64, 512, "93d9955a-ec70-44d5-8faa-a194492390f7", "Windows_365_Business_16_vCPU,_64_GB,_512_GB"
+    ),
+    _plan(
+        "business", 16, 64, 1024, "24be3cd7-82ca-41a5-94a7-4903373cdcae", "Windows_365_Business_16_vCPU,_64_GB,_1_TB"
+    ),
     _plan("shared", 2, 4, 64, "1f9990ca-45d9-4c8d-8d04-a79241924ce1", "Windows_365_S_2vCPU_4GB_64GB"),
     _plan("shared", 2, 4, 128, "90369797-7141-4e75-8f5e-d13f4b6092c1", "Windows_365_S_2vCPU_4GB_128GB"),
     _plan("shared", 2, 4, 256, "8fe96593-34d3-49bb-aeee-fb794fed0800", "Windows_365_S_2vCPU_4GB_256GB"),
@@ -119,7 +127,7 @@ SERVICE_PLANS: tuple[ServicePlan, ...] = (
     _plan("shared", 8, 32, 128, "f319c63a-61a9-42b7-b786-5695bc7edbaf", "Windows_365_S_8vCPU_32GB_128GB"),
     _plan("shared", 8, 32, 256, "fb019e88-26a0-4218-bd61-7767d109ac26", "Windows_365_S_8vCPU_32GB_256GB"),
     _plan("shared", 8, 32, 512, "f4dc1de8-8c94-4d37-af8a-1fca6675590a", "Windows_365_S_8vCPU_32GB_512GB"),
-)  # fmt: skip
+)
 
 # Plans this service once offered whose SKU Microsoft's list does not publish: Cloud PCs made on them keep their
 # size (resize, reprovision), but no license maps to them and they are not offered.

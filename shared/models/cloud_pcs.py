@@ -33,8 +33,19 @@ CloudPcStatus = Literal[
 # the subsets of the statuses that rules name, each once (also in the document: the portal's vocabulary.js has them)
 PROVISIONED = frozenset({"provisioned", "provisionedWithWarnings"})  # the user has a working Cloud PC
 # work under way that ends by itself (the app's or Windows 365's): whoever shows a Cloud PC in one reads it again
-UNDER_WAY = frozenset({"notProvisioned", "pendingProvision", "provisioning", "deprovisioning", "resizing", "restoring",
-                       "preparing", "movingRegion", "resizePendingLicense"})  # fmt: skip
+UNDER_WAY = frozenset(
+    {
+        "notProvisioned",
+        "pendingProvision",
+        "provisioning",
+        "deprovisioning",
+        "resizing",
+        "restoring",
+        "preparing",
+        "movingRegion",
+        "resizePendingLicense",
+    }
+)
 # its device is in use: a clean-up leaves it alone, as a retry may be using its name again
 LIVE = frozenset({"pendingProvision", "provisioning", "inGracePeriod", "resizing"}) | PROVISIONED
 ATTENTION = frozenset({"failed", "inGracePeriod"})  # the admin is wanted: a failure, or a user about to lose it

@@ -13,9 +13,24 @@ from shared.models.base import ApiModel
 # The currencies the Azure Retail Prices API prices in (its `currencyCode`); USD is Microsoft's own, the others are
 # for reference ("Azure Retail Prices overview", Supported currencies)
 Currency = Literal[
-    "USD", "AUD", "BRL", "CAD", "CHF", "CNY", "DKK", "EUR", "GBP", "INR", "JPY", "KRW", "NOK", "NZD", "RUB", "SEK",
+    "USD",
+    "AUD",
+    "BRL",
+    "CAD",
+    "CHF",
+    "CNY",
+    "DKK",
+    "EUR",
+    "GBP",
+    "INR",
+    "JPY",
+    "KRW",
+    "NOK",
+    "NZD",
+    "RUB",
+    "SEK",
     "TWD",
-]  # fmt: skip
+]
 CURRENCIES: tuple[str, ...] = Currency.__args__  # type: ignore[attr-defined]
 
 # ---- the power records: what ran, where, from when to when --------------------------------------------------------

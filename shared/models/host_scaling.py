@@ -65,12 +65,26 @@ class HostScaling(InputModel):
         ceiling = self.ceiling(license_count, max_sessions_per_host)
         errors: list[FieldError] = []
         if self.max_hosts is not None and self.max_hosts > bound:
-            errors.append((("scaling", "maxHosts"), "aboveLicenses", f"must be at most {bound}: {license_count} "
-                           f"licenses at {max_sessions_per_host} sessions per host fill no more hosts (the license "
-                           "count is the cap)", self.max_hosts))  # fmt: skip
+            errors.append(
+                (
+                    ("scaling", "maxHosts"),
+                    "aboveLicenses",
+                    f"must be at most {bound}: {license_count} "
+                    f"licenses at {max_sessions_per_host} sessions per host fill no more hosts (the license "
+                    "count is the cap)",
+                    self.max_hosts,
+                )
+            )
         if self.base_hosts > ceiling:
-            errors.append((("scaling", "baseHosts"), "baseAboveCeiling", f"must be at most the ceiling, {ceiling} "
-                           "hosts (maxHosts, or the licenses at the sessions per host)", self.base_hosts))  # fmt: skip
+            errors.append(
+                (
+                    ("scaling", "baseHosts"),
+                    "baseAboveCeiling",
+                    f"must be at most the ceiling, {ceiling} "
+                    "hosts (maxHosts, or the licenses at the sessions per host)",
+                    self.base_hosts,
+                )
+            )
         if self.spot_share_percent > 0 and not spot_supported(vm_size):
             message = f"must be 0: Azure runs no Spot VM of size {vm_size} (B-series and Promo sizes)"
             share = self.spot_share_percent
@@ -83,5 +97,7 @@ class HostScaling(InputModel):
         given = [name for name in type(self).model_fields if name in self.model_fields_set]
         if not given:
             return [(("scaling",), "notAllowed", message, {})]
-        return [(("scaling", type(self).model_fields[name].alias or name), "notAllowed", message,
-                 getattr(self, name)) for name in given]  # fmt: skip
+        return [
+            (("scaling", type(self).model_fields[name].alias or name), "notAllowed", message, getattr(self, name))
+            for name in given
+        ]

@@ -120,19 +120,21 @@ class ImageSetVersionCreate(InputModel):
     base_version: ImageVersion | None = None  # default: the newest ready version
     notes: Notes | None = None
     customization_scripts: list[CustomizationScript] = Field(
-        default_factory=list, max_length=10,
+        default_factory=list,
+        max_length=10,
         description=f"Run in turn on the build VM; at most {MAX_SCRIPTS_JSON:,} characters together, counted as "
         "JSON (scriptsTooLong). None: the build VM waits for the admin to customize it and ask for the capture.",
-    )  # fmt: skip
+    )
 
     @model_validator(mode="after")
     def _fits(self) -> ImageSetVersionCreate:
         scripts = [s.model_dump(mode="json") for s in self.customization_scripts]
         if len(json.dumps(scripts)) > MAX_SCRIPTS_JSON:
             raise PydanticCustomError(
-                "scriptsTooLong", "the scripts together must stay under {limit} characters as JSON",
+                "scriptsTooLong",
+                "the scripts together must stay under {limit} characters as JSON",
                 {"limit": f"{MAX_SCRIPTS_JSON:,}"},
-            )  # fmt: skip
+            )
         return self
 
 

@@ -29,8 +29,11 @@ class MaintenanceWindow(InputModel):
     @model_validator(mode="after")
     def _each_day_once(self) -> MaintenanceWindow:
         days = self.days_of_week
-        errors: list[FieldError] = [(("daysOfWeek", i), "duplicateDay", f"{day} is listed twice", day)
-                                    for i, day in enumerate(days) if day in days[:i]]  # fmt: skip
+        errors: list[FieldError] = [
+            (("daysOfWeek", i), "duplicateDay", f"{day} is listed twice", day)
+            for i, day in enumerate(days)
+            if day in days[:i]
+        ]
         refuse_fields("MaintenanceWindow", errors)
         return self
 
@@ -56,11 +59,22 @@ class Rollout(InputModel):
     def _drain_fits_the_window(self) -> Rollout:
         window, delay = self.maintenance_window, self.notify_minutes_before + self.drain_timeout_minutes
         if window is not None and window.duration_minutes < delay:
-            message = (f"must be at least notifyMinutesBefore + drainTimeoutMinutes ({self.notify_minutes_before} + "
-                       f"{self.drain_timeout_minutes} = {delay}): a host's users are told, drained and logged off "
-                       "inside the window")  # fmt: skip
-            refuse_fields("Rollout", [(("maintenanceWindow", "durationMinutes"), "windowShorterThanDrain", message,
-                                       window.duration_minutes)])  # fmt: skip
+            message = (
+                f"must be at least notifyMinutesBefore + drainTimeoutMinutes ({self.notify_minutes_before} + "
+                f"{self.drain_timeout_minutes} = {delay}): a host's users are told, drained and logged off "
+                "inside the window"
+            )
+            refuse_fields(
+                "Rollout",
+                [
+                    (
+                        ("maintenanceWindow", "durationMinutes"),
+                        "windowShorterThanDrain",
+                        message,
+                        window.duration_minutes,
+                    )
+                ],
+            )
         return self
 
 

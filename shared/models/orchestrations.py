@@ -151,10 +151,13 @@ class HealthCheckRun(ConnectionRun, PhasedRun):
     def of(cls, connection: Connection, *, push: bool = True) -> HealthCheckRun:
         """The connection's current run, of the checks it lists."""
         return cls(
-            tenant_id=connection.tenant_id, connection_id=connection.id, run=connection.health_check_run,
+            tenant_id=connection.tenant_id,
+            connection_id=connection.id,
+            run=connection.health_check_run,
             checks=[check.name for check in connection.health_check_status_detail.health_checks],
-            backend=connection.cloud_pc_backend, push=push,
-        )  # fmt: skip
+            backend=connection.cloud_pc_backend,
+            push=push,
+        )
 
 
 class UnfinishedChecks(HealthCheckRun):

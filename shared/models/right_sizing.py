@@ -25,18 +25,21 @@ class RightSizingEvidence(ApiModel):
     connected_days: int | None = Field(default=None, description="Days of the window its user connected on.")
     connected_hours: float | None = Field(default=None, description="Hours its user was connected in the window.")
     metrics_source: FigureSource | None = Field(
-        default=None, description="azureMonitor where its VM's CPU and memory were read, windows365Report where "
+        default=None,
+        description="azureMonitor where its VM's CPU and memory were read, windows365Report where "
         "Windows 365 judged them itself; absent: not read.",
-    )  # fmt: skip
+    )
     usage_category: str | None = Field(
-        default=None, description="Windows 365's own category of it (Undersized, Oversized, Rightsized, "
+        default=None,
+        description="Windows 365's own category of it (Undersized, Oversized, Rightsized, "
         "Underutilized), from its recommendation report.",
-    )  # fmt: skip
+    )
     recommended_plan_name: str | None = Field(default=None, description="Windows 365's name of the plan it recommends.")
     report_aggregated_after: datetime | None = Field(
-        default=None, description="Windows 365 aggregates its reports hourly: its figures were aggregated after this "
+        default=None,
+        description="Windows 365 aggregates its reports hourly: its figures were aggregated after this "
         "(an hour before the report was read, windowEnd), so what happened since does not show yet.",
-    )  # fmt: skip
+    )
     hours_with_metrics: int = 0
     cpu_average_percent: float | None = None
     cpu_p95_percent: float | None = Field(default=None, description="95th percentile of the hourly averages.")
@@ -57,13 +60,15 @@ class CloudPcRightSizing(ApiModel):
     classification: RightSizingClass
     reason: str = Field(description="Which threshold the figures crossed, in an admin's words.")
     recommended_service_plan_id: str | None = Field(
-        default=None, description="One step up (undersized) or down (oversized) in the plans of its edition; the "
+        default=None,
+        description="One step up (undersized) or down (oversized) in the plans of its edition; the "
         "bulk resize's targetServicePlanId. On windows365, the plan Windows 365 recommends (its servicePlanId where "
         "the app's catalogue does not have the plan).",
-    )  # fmt: skip
+    )
     not_resizable_reason: str | None = Field(
-        default=None, description="Why the plan recommended is not offered as a resize, in an admin's words (e.g. its "
+        default=None,
+        description="Why the plan recommended is not offered as a resize, in an admin's words (e.g. its "
         "disk is smaller, and resize cannot shrink a disk); recommendedServicePlanId is then absent and the plan is "
         "named in evidence.recommendedPlanName.",
-    )  # fmt: skip
+    )
     evidence: RightSizingEvidence

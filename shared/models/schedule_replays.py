@@ -39,12 +39,24 @@ class ScheduleTrial(SpotGroupSchedule):
         errors: list[FieldError] = []
         for i, (before, point) in enumerate(pairwise(points), start=1):
             if point.date_time <= before.date_time:
-                errors.append((("loadCurve", i, "dateTime"), "notInOrder", "must be after the point before it",
-                               point.date_time.isoformat()))  # fmt: skip
+                errors.append(
+                    (
+                        ("loadCurve", i, "dateTime"),
+                        "notInOrder",
+                        "must be after the point before it",
+                        point.date_time.isoformat(),
+                    )
+                )
         if points and not errors and points[-1].date_time - points[0].date_time > REPLAY_SPAN:
             last = points[-1].date_time.isoformat()
-            errors.append((("loadCurve", len(points) - 1, "dateTime"), "curveTooLong",
-                           "a curve runs 14 days at most from its first point", last))  # fmt: skip
+            errors.append(
+                (
+                    ("loadCurve", len(points) - 1, "dateTime"),
+                    "curveTooLong",
+                    "a curve runs 14 days at most from its first point",
+                    last,
+                )
+            )
         refuse_fields("ScheduleTrial", errors)
         return self
 

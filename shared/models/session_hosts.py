@@ -40,9 +40,10 @@ class SessionHost(ApiModel):
     profile_path: str | None = None  # the profile path it was configured with
     session_limits: SessionLimits | None = None  # the session time limits it was configured with
     user_away_since: datetime | None = Field(
-        default=None, description="When the optimization first saw this personal host's user disconnected or "
+        default=None,
+        description="When the optimization first saw this personal host's user disconnected or "
         "signed out (Azure Virtual Desktop keeps no such time); cleared once they are active again.",
-    )  # fmt: skip
+    )
     assigned_user_id: str | None = None
     session_count: int = 0
     allow_new_session: bool = True
@@ -57,25 +58,30 @@ class SessionHost(ApiModel):
     # its VM's system-assigned identity (object id): a token's `oid` when its eviction watcher calls the app
     principal_id: str | None = None
     unneeded_since: datetime | None = Field(
-        default=None, description="When the optimization first found this host unneeded (deallocated, or drained "
+        default=None,
+        description="When the optimization first found this host unneeded (deallocated, or drained "
         "with no session); cleared once it is needed again. A group with scaling deletes it after deleteAfterMinutes.",
-    )  # fmt: skip
+    )
     spot_refused: bool = Field(
-        default=False, description="Made on demand because Azure had no Spot capacity or the Spot quota no room; "
+        default=False,
+        description="Made on demand because Azure had no Spot capacity or the Spot quota no room; "
         "tried as Spot again when it is next replaced.",
-    )  # fmt: skip
+    )
     unhealthy_since: datetime | None = Field(
-        default=None, description="When the optimization first found this host unhealthy while it should take "
+        default=None,
+        description="When the optimization first found this host unhealthy while it should take "
         "sessions (its agent not Available, or the host gone from its pool); cleared once it is healthy again. A "
         "pooled host unhealthy for 15 minutes is drained, its users told, and replaced; a personal one is repaired.",
-    )  # fmt: skip
+    )
     repairs: int = Field(
-        default=0, description="A personal host's repairs while it stays unhealthy: 1 restarted, 2 its agent "
+        default=0,
+        description="A personal host's repairs while it stays unhealthy: 1 restarted, 2 its agent "
         "installed again; after both, it is replaced only with its user's consent (POST .../replace).",
-    )  # fmt: skip
+    )
     replaces_eviction: str | None = Field(
-        default=None, description="The eviction (its Scheduled Events EventId) this host was made to replace.",
-    )  # fmt: skip
+        default=None,
+        description="The eviction (its Scheduled Events EventId) this host was made to replace.",
+    )
 
     @property
     def running(self) -> bool:

@@ -18,8 +18,19 @@ from shared.models.spot_schedules import PhaseName, SpotGroupSchedule
 # a Spot host Azure evicts (its users told, a replacement made); an unhealthy host drained and replaced (pooled), or
 # repaired in place (personal: restarted, its agent reinstalled)
 DecisionAction = Literal[
-    "start", "deallocate", "drain", "notify", "logOff", "balanceLoad", "hibernate", "cancelImageUpdate", "create",
-    "delete", "evict", "heal", "repair",
+    "start",
+    "deallocate",
+    "drain",
+    "notify",
+    "logOff",
+    "balanceLoad",
+    "hibernate",
+    "cancelImageUpdate",
+    "create",
+    "delete",
+    "evict",
+    "heal",
+    "repair",
 ]
 # done: Azure took it (a power action is followed to its end: host_power.py); failed: Azure refused it, or failed it
 # when it ended (error says why), and the next run decides again

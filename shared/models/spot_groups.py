@@ -101,8 +101,10 @@ class SpotGroupCreate(InputModel):
     @classmethod
     def _power_for_personal_only(cls, value: PersonalPower | None, info: ValidationInfo) -> PersonalPower | None:
         if value is not None and info.data.get("user_type") == "pooled":
-            raise PydanticCustomError("notAllowed", "personalPower is for personal groups: pooled hosts are "
-                                      "started and stopped by the optimization")  # fmt: skip
+            raise PydanticCustomError(
+                "notAllowed",
+                "personalPower is for personal groups: pooled hosts are started and stopped by the optimization",
+            )
         return value
 
     @model_validator(mode="after")
@@ -117,9 +119,12 @@ class SpotGroupCreate(InputModel):
         scaling, sessions = self.scaling, self.max_sessions_per_host or DEFAULT_SESSIONS
         if scaling is not None:
             personal = self.user_type == "personal"
-            refuse_fields("SpotGroupCreate", scaling.refusals_for_personal() if personal
-                          else scaling.refusals(self.license_count, sessions,
-                                                self.vm_size or DEFAULT_VM_SIZES[self.user_type]))  # fmt: skip
+            refuse_fields(
+                "SpotGroupCreate",
+                scaling.refusals_for_personal()
+                if personal
+                else scaling.refusals(self.license_count, sessions, self.vm_size or DEFAULT_VM_SIZES[self.user_type]),
+            )
         return self
 
 
@@ -184,10 +189,11 @@ class SpotGroup(Resource):
     session_host_counts: SessionHostCounts = Field(default_factory=SessionHostCounts)
     assigned_user_count: int = 0
     spot_refused_date_time: datetime | None = Field(
-        default=None, description="When Azure last refused one of its Spot hosts for want of Spot capacity or Spot "
+        default=None,
+        description="When Azure last refused one of its Spot hosts for want of Spot capacity or Spot "
         "quota (a create or a start); cleared once a Spot host is made. Meanwhile new hosts in Spot places are made "
         "on demand, and Spot is tried again an hour after the refusal.",
-    )  # fmt: skip
+    )
 
 
 class SpotGroupUser(ApiModel):

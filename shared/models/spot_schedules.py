@@ -60,6 +60,8 @@ ClockTime = Annotated[
     PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
     WithJsonSchema({"type": "string", "pattern": ecma_pattern(HH_MM), "description": "A local time, HH:MM."}),
 ]
+
+
 def _zone_names() -> list[str]:
     """The zones `_zone` takes, as the server's tz database has them: the document's enum, so generated requests
     name real zones."""
@@ -79,8 +81,10 @@ FieldError = tuple[tuple[str | int, ...], str, str, object]  # location below th
 def refuse_fields(title: str, errors: Iterable[FieldError]) -> None:
     """Raise the errors as one ValidationError, each at its own field: pydantic puts the model's location in
     front, so the API answers one detail per field (a PydanticCustomError would name the whole model)."""
-    details = [InitErrorDetails(type=PydanticCustomError(code, message), loc=loc, input=value)
-               for loc, code, message, value in errors]  # fmt: skip
+    details = [
+        InitErrorDetails(type=PydanticCustomError(code, message), loc=loc, input=value)
+        for loc, code, message, value in errors
+    ]
     if details:
         raise ValidationError.from_exception_data(title, details)
 
@@ -200,8 +204,14 @@ class SpotGroupSchedule(InputModel):
         dates: set[dt.date] = set()
         for i, exception in enumerate(self.exceptions):
             if exception.date in dates:
-                errors.append((("exceptions", i, "date"), "duplicateDate", f"{exception.date} is listed twice",
-                               str(exception.date)))  # fmt: skip
+                errors.append(
+                    (
+                        ("exceptions", i, "date"),
+                        "duplicateDate",
+                        f"{exception.date} is listed twice",
+                        str(exception.date),
+                    )
+                )
             dates.add(exception.date)
         refuse_fields("SpotGroupSchedule", errors)
         return self
@@ -209,10 +219,15 @@ class SpotGroupSchedule(InputModel):
 
 # Today's optimizer as a phase (shared/services/spot_pc/spot_group_power.py): hosts filled breadth-first, the next
 # one started once the running ones are full, 10% of the hosts (one at least) spare, no minimum
-OPTIMIZER_PHASE = OffPeakPhase.model_validate({
-    "start": "00:00", "loadBalancing": "breadthFirst", "minimumHostsPercent": 0, "capacityThresholdPercent": 100,
-    "bufferPercent": 10,
-})  # fmt: skip
+OPTIMIZER_PHASE = OffPeakPhase.model_validate(
+    {
+        "start": "00:00",
+        "loadBalancing": "breadthFirst",
+        "minimumHostsPercent": 0,
+        "capacityThresholdPercent": 100,
+        "bufferPercent": 10,
+    }
+)
 
 
 def default_schedule() -> SpotGroupSchedule:

@@ -40,10 +40,15 @@ class ReclaimRule(InputModel):
     """When an unused Cloud PC is taken back (shared/services/cloud_pcs/reclaim.py applies it)."""
 
     enabled: StrictBool = False
-    unused_days: int = Field(default=30, ge=UNUSED_DAYS[0], le=UNUSED_DAYS[1],
-                             description="Days without a connection before it is announced.")  # fmt: skip
-    notice_days: int = Field(default=14, ge=NOTICE_DAYS[0], le=NOTICE_DAYS[1],
-                             description="Days from the announcement to its grace period.")  # fmt: skip
+    unused_days: int = Field(
+        default=30,
+        ge=UNUSED_DAYS[0],
+        le=UNUSED_DAYS[1],
+        description="Days without a connection before it is announced.",
+    )
+    notice_days: int = Field(
+        default=14, ge=NOTICE_DAYS[0], le=NOTICE_DAYS[1], description="Days from the announcement to its grace period."
+    )
     email_user: StrictBool = Field(
         default=False, description="The announcement is e-mailed to the user from `mailbox`."
     )

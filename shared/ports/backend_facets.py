@@ -143,9 +143,13 @@ class CloudPcWork(Protocol):
         ...
 
     def perform(
-        self, ports: ActionPorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
+        self,
+        ports: ActionPorts,
+        cloud_pc: CloudPc,
+        action: ActionName,
+        request_id: str,
         target_service_plan_id: str | None,
-    ) -> Performed:  # fmt: skip
+    ) -> Performed:
         """Carry out a checked action, and say what it leaves to run."""
         ...
 
@@ -201,9 +205,14 @@ class AccessBackend(Protocol):
     """What a tenant must grant for its backend to work in its Azure."""
 
     def service_role_checks(
-        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool,
+        self,
+        ports: ServiceRolePorts,
+        tenant_id: str,
+        sites: list[Site],
+        *,
+        consented: bool,
         subscriptions: Sequence[str] = (),
-    ) -> list[ServiceRoleCheck]:  # fmt: skip
+    ) -> list[ServiceRoleCheck]:
         """The Azure roles services other than the app need, and where (the sites', and the `subscriptions` the tenant
         names before any site): each held, not held, or not known yet (the app gets no token in a tenant that has not
         consented, so what only Azure could say is not known then)."""

@@ -34,7 +34,7 @@ from shared.ports.stores import (
     RefusedWorkStore,
     SiteStore,
     UsageStore,
-)  # fmt: skip
+)
 from shared.ports.tenant_access import TenantAccess
 from shared.ports.vm_metrics import VmMetrics
 from shared.ports.windows365 import Windows365Provisioning

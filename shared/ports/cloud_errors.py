@@ -28,11 +28,18 @@ SESSION_GONE = "sessionNotFound"
 REFUSED_FOR_GOOD = frozenset(
     code.casefold()
     for code in (
-        *PERMISSION_DENIED, "SubnetIsFull", "QuotaExceeded", "OperationNotAllowed", "SkuNotAvailable",
-        "PlatformImageNotFound", "ImageNotFound", "GalleryImageNotFound", "InvalidParameter",
+        *PERMISSION_DENIED,
+        "SubnetIsFull",
+        "QuotaExceeded",
+        "OperationNotAllowed",
+        "SkuNotAvailable",
+        "PlatformImageNotFound",
+        "ImageNotFound",
+        "GalleryImageNotFound",
+        "InvalidParameter",
         "InvalidResourceReference",
     )
-)  # fmt: skip
+)
 
 # Azure's refusals of a Spot VM for want of Spot capacity or at the max price given now, or of Spot on its size: made on
 # demand instead, and tried as Spot again later. SkuNotAvailable, SpotPriceGreaterThanProvidedMaxPrice and
@@ -45,10 +52,17 @@ REFUSED_FOR_GOOD = frozenset(
 SPOT_SIZE_REFUSED = "AzureSpotIsNotSupportedForThisVMSize"
 SPOT_QUOTA_REFUSED = "QuotaExceeded"
 SPOT_CAPACITY_REFUSED = frozenset(
-    {"SkuNotAvailable", "SpotPriceGreaterThanProvidedMaxPrice", "AllocationFailed", "ZonalAllocationFailed",
-     "OverconstrainedAllocationRequest", "OverconstrainedZonalAllocationRequest", SPOT_SIZE_REFUSED,
-     SPOT_QUOTA_REFUSED}
-)  # fmt: skip
+    {
+        "SkuNotAvailable",
+        "SpotPriceGreaterThanProvidedMaxPrice",
+        "AllocationFailed",
+        "ZonalAllocationFailed",
+        "OverconstrainedAllocationRequest",
+        "OverconstrainedZonalAllocationRequest",
+        SPOT_SIZE_REFUSED,
+        SPOT_QUOTA_REFUSED,
+    }
+)
 
 
 def refused_for_good(code: str) -> bool:

@@ -79,9 +79,15 @@ class ProvisioningCompute(Protocol):
         ...
 
     def run_steps(
-        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str], step: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        command: str,
+        script: list[str],
+        step: str,
         operation: str | None = None,
-    ) -> Progress:  # fmt: skip
+    ) -> Progress:
         """`step` of the Run Command `command`, whose script takes several steps and writes each one's outcome as a
         STEP_OUTCOME line: the command is made once (one ARM write for all its steps) and read by each step after.
         Done once the command reached `step` and it succeeded; CloudError with the step's own code when it failed."""

@@ -91,9 +91,16 @@ class DesktopVirtualization(Protocol):
         ...
 
     def register_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
-        *, reinstall: bool = False, host_name: str | None = None,
-    ) -> Progress:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        operation: str | None = None,
+        *,
+        reinstall: bool = False,
+        host_name: str | None = None,
+    ) -> Progress:
         """Install the AVD agent on the running, joined VM with a registration token of the host pool (a protected
         Run Command parameter: never stored, shown or logged); done once the host pool lists the session host.
         `reinstall`: installed again even where the pool lists the host already (a broken agent's repair).
@@ -101,9 +108,14 @@ class DesktopVirtualization(Protocol):
         ...
 
     def assign_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        user_principal_name: str,
         host_name: str | None = None,
-    ) -> Progress:  # fmt: skip
+    ) -> Progress:
         """A personal pool's host assigned to the user (`assignedUser`: Direct assignment); done when it is so
         already. A host not in the pool raises CloudError. `host_name` as register_session_host's."""
         ...
@@ -143,9 +155,15 @@ class DesktopVirtualization(Protocol):
         ...
 
     def send_session_message(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str, title: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        session_id: str,
+        title: str,
         message: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Show the user a message in their session. The actions on a session raise CloudError with code
         SESSION_GONE when it (or its host) is not there, and CloudThrottled when Azure says not now."""
         ...

@@ -129,8 +129,9 @@ class SpotGroupScheduleStore(Protocol):
         """Newest first; with `actions`, only the lines of those actions."""
         ...
 
-    def record_load(self, tenant_id: str, spot_group_id: str, slot: datetime, sample: LoadSample,
-                    *, keep_since: datetime) -> None:  # fmt: skip
+    def record_load(
+        self, tenant_id: str, spot_group_id: str, slot: datetime, sample: LoadSample, *, keep_since: datetime
+    ) -> None:
         """One run's sample (a repeat in the slot replaces it), the ones before `keep_since` pruned."""
         ...
 

@@ -150,8 +150,9 @@ class AlertRepository:
             if create:
                 raise Conflict(
                     f"Rule '{alert.rule_id}' has an open alert for '{alert.subject}' already.",
-                    code="alreadyExists", target="id",
-                ) from exc  # fmt: skip
+                    code="alreadyExists",
+                    target="id",
+                ) from exc
             raise PreconditionFailed.stale("Alert", alert.id) from exc
         return alert.model_copy(update={"etag": answers[0].get("etag")})
 

@@ -91,8 +91,13 @@ class CloudPcRepository:
                 clauses.append(f"( {narrowing} )")
                 parameters |= bounds
             keeps.append(lambda pc: found(pc, search))
-        return self._rows.page(" and ".join(clauses), parameters, top=top, skip_token=skip_token,
-                               keep=(lambda pc: all(k(pc) for k in keeps)) if keeps else None)  # fmt: skip
+        return self._rows.page(
+            " and ".join(clauses),
+            parameters,
+            top=top,
+            skip_token=skip_token,
+            keep=(lambda pc: all(k(pc) for k in keeps)) if keeps else None,
+        )
 
     def count_cloud_pcs_by_status(self, tenant_id: str) -> dict[str, int]:
         """How many of the tenant's Cloud PCs are in each status they are in (one query reading only `status`)."""

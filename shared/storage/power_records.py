@@ -26,9 +26,12 @@ class PowerRecordRepository:
             return
 
     def list_power_records(self, tenant_id: str, until: datetime) -> list[PowerRecord]:
-        return list(self._rows.scan(
-            "PartitionKey eq @t and RowKey lt @until", {"t": tenant_id, "until": _time_key(until)},
-        ))  # fmt: skip
+        return list(
+            self._rows.scan(
+                "PartitionKey eq @t and RowKey lt @until",
+                {"t": tenant_id, "until": _time_key(until)},
+            )
+        )
 
 
 def _time_key(at: datetime) -> str:

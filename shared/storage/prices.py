@@ -20,8 +20,10 @@ class PriceRepository:
 
     def list_prices(self, currency: str) -> tuple[list[VmPrice], list[DiskPrice]]:
         query = "PartitionKey eq @currency"
-        return (list(self._vms.scan(query, {"currency": currency})),
-                list(self._disks.scan(query, {"currency": currency})))  # fmt: skip
+        return (
+            list(self._vms.scan(query, {"currency": currency})),
+            list(self._disks.scan(query, {"currency": currency})),
+        )
 
 
 def _row_key(region: str, priced: str, day: str) -> str:

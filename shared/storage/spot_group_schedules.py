@@ -79,8 +79,11 @@ class SpotGroupScheduleRepository:
         actions: Collection[str] | None = None,
     ) -> tuple[list[SpotGroupEvent], str | None]:
         """Newest first; with `actions`, only their lines (filtered by storage, so each page is full but the last)."""
-        bounds: dict[str, Any] = {"p": f"{tenant_id}_{spot_group_id}", "first": f"{spot_group_id}.",
-                                  "end": f"{spot_group_id}.{AFTER_DIGITS}"}  # fmt: skip
+        bounds: dict[str, Any] = {
+            "p": f"{tenant_id}_{spot_group_id}",
+            "first": f"{spot_group_id}.",
+            "end": f"{spot_group_id}.{AFTER_DIGITS}",
+        }
         query = "PartitionKey eq @p and RowKey ge @first and RowKey lt @end"
         if actions:
             chosen = sorted(actions)
@@ -90,8 +93,9 @@ class SpotGroupScheduleRepository:
         return self._timeline.page(query, bounds, top=top, skip_token=skip_token)
 
     # --- the load ----------------------------------------------------------------------------------------------------
-    def record_load(self, tenant_id: str, spot_group_id: str, slot: datetime, sample: LoadSample,
-                    *, keep_since: datetime) -> None:  # fmt: skip
+    def record_load(
+        self, tenant_id: str, spot_group_id: str, slot: datetime, sample: LoadSample, *, keep_since: datetime
+    ) -> None:
         """The sample of one optimization (a run repeated in the slot writes over it), and the ones before
         `keep_since` gone."""
         partition = f"{tenant_id}_{spot_group_id}"
@@ -102,8 +106,11 @@ class SpotGroupScheduleRepository:
 
     def list_loads(self, tenant_id: str, spot_group_id: str, since: datetime) -> list[LoadSample]:
         """The samples from `since` on, oldest first."""
-        bounds = {"p": f"{tenant_id}_{spot_group_id}", "first": sample_row(spot_group_id, since),
-                  "end": f"{spot_group_id}.{AFTER_DIGITS}"}  # fmt: skip
+        bounds = {
+            "p": f"{tenant_id}_{spot_group_id}",
+            "first": sample_row(spot_group_id, since),
+            "end": f"{spot_group_id}.{AFTER_DIGITS}",
+        }
         return list(self._loads.scan("PartitionKey eq @p and RowKey ge @first and RowKey lt @end", bounds))
 
     # --- the hosts' evictions ----------------------------------------------------------------------------------------
@@ -125,8 +132,11 @@ class SpotGroupScheduleRepository:
     def list_evictions(
         self, tenant_id: str, spot_group_id: str, *, top: int = 100, skip_token: str | None = None
     ) -> tuple[list[HostEviction], str | None]:
-        bounds = {"p": f"{tenant_id}_{spot_group_id}", "first": f"{spot_group_id}.",
-                  "end": f"{spot_group_id}.{AFTER_DIGITS}"}  # fmt: skip
+        bounds = {
+            "p": f"{tenant_id}_{spot_group_id}",
+            "first": f"{spot_group_id}.",
+            "end": f"{spot_group_id}.{AFTER_DIGITS}",
+        }
         query = "PartitionKey eq @p and RowKey ge @first and RowKey lt @end"
         return self._evictions.page(query, bounds, top=top, skip_token=skip_token)
 

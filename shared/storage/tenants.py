@@ -48,8 +48,11 @@ class TenantRepository:
 
     def ids_reclaiming(self) -> list[str]:
         rows = self._rows.columns(["PartitionKey", RECLAIM])
-        return [row["PartitionKey"] for row in rows
-                if row[RECLAIM] is not None and ReclaimRule.model_validate_json(row[RECLAIM]).enabled]  # fmt: skip
+        return [
+            row["PartitionKey"]
+            for row in rows
+            if row[RECLAIM] is not None and ReclaimRule.model_validate_json(row[RECLAIM]).enabled
+        ]
 
     def find_tenant_by_entra_id(self, entra_tenant_id: str) -> Tenant | None:
         found = self._rows.scan("entraTenantId eq @entra", {"entra": entra_tenant_id})

@@ -23,10 +23,12 @@ class UsageRepository:
 
     def list_usage_days(self, tenant_id: str, first: date, last: date) -> list[UsageDay]:
         """The tenant's rows from `first` to `last`, both included, by day."""
-        return list(self._rows.scan(
-            "PartitionKey eq @t and RowKey ge @first and RowKey lt @after",
-            {"t": tenant_id, "first": first.isoformat(), "after": f"{last.isoformat()}{AFTER_IDS}"},
-        ))  # fmt: skip
+        return list(
+            self._rows.scan(
+                "PartitionKey eq @t and RowKey ge @first and RowKey lt @after",
+                {"t": tenant_id, "first": first.isoformat(), "after": f"{last.isoformat()}{AFTER_IDS}"},
+            )
+        )
 
 
 def _row_key(day: date, cloud_pc_id: str) -> str:

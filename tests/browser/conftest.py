@@ -182,8 +182,12 @@ def portal(browser: Browser, portal_url: str, request: pytest.FixtureRequest) ->
     def signed_in(name: str = "admin", viewport: tuple[int, int] = DESKTOP) -> Portal:
         # the emulator's certificate is from its own local CA, which this throwaway profile does not know
         width, height = viewport
-        context = browser.new_context(ignore_https_errors=True, viewport={"width": width, "height": height},
-                                      is_mobile=width < 640, has_touch=width < 640)  # fmt: skip
+        context = browser.new_context(
+            ignore_https_errors=True,
+            viewport={"width": width, "height": height},
+            is_mobile=width < 640,
+            has_touch=width < 640,
+        )
         contexts.append(context)
         prefix = f"{request.node.name}-{name}" if viewport == DESKTOP else f"{request.node.name}-{name}-{width}"
         return Portal(context, portal_url, prefix).sign_in(name)

@@ -49,16 +49,24 @@ def engine_words(texts: list[str]) -> list[str]:
     """What of a page's visible text is the engine's rather than an admin's."""
     found = []
     for text in texts:
-        for what, pattern in (("step", STEP_NAME), ("code", FAILURE_CODE), ("ISO time", ISO_TIMESTAMP),
-                              ("GUID", GUID)):  # fmt: skip
+        for what, pattern in (("step", STEP_NAME), ("code", FAILURE_CODE), ("ISO time", ISO_TIMESTAMP), ("GUID", GUID)):
             if hit := pattern.search(text):
                 found.append(f"{what} {hit.group(0)!r} in {text[:120]!r}")
     return found
 
 
 def test_the_word_check_finds_what_it_is_for() -> None:
-    assert engine_words(["createVm: The operation createVm failed", "Last request 0f8fad5b-d9cb-469f-a165-70867728950e",
-                         "At 2026-11-26T09:36:46Z", "Work refused: QuotaExceeded"]) != []  # fmt: skip
+    assert (
+        engine_words(
+            [
+                "createVm: The operation createVm failed",
+                "Last request 0f8fad5b-d9cb-469f-a165-70867728950e",
+                "At 2026-11-26T09:36:46Z",
+                "Work refused: QuotaExceeded",
+            ]
+        )
+        != []
+    )
     assert len(engine_words(["createVm failed", "2026-11-26T09:36", "QuotaExceeded"])) == 3
     assert engine_words(["Create the VM", "Provisioned", "26 Nov 2026, 09:36:46", "The quota is used up."]) == []
 

@@ -26,11 +26,21 @@ UNANSWERED_HOOK = "https://127.0.0.1:9/hooks/alerts"
 def in_grace(services: Services, tenant_id: str) -> CloudPc:
     """A Cloud PC whose grace period ends within the hour: what a graceEndingSoon rule watches."""
     now = services.alerts.clock()
-    pc = CloudPc(id=f"cpc-{uuid.uuid4().hex[:8]}", tenant_id=tenant_id, display_name="Finance - ann", user_id="ann",
-                 user_principal_name="ann@contoso.com", service_plan_id="p", service_plan_name="P",
-                 provisioning_policy_id="finance", provisioning_policy_name="Finance", status="inGracePeriod",
-                 grace_period_end_date_time=now + timedelta(hours=1), created_date_time=now,
-                 last_modified_date_time=now)  # fmt: skip
+    pc = CloudPc(
+        id=f"cpc-{uuid.uuid4().hex[:8]}",
+        tenant_id=tenant_id,
+        display_name="Finance - ann",
+        user_id="ann",
+        user_principal_name="ann@contoso.com",
+        service_plan_id="p",
+        service_plan_name="P",
+        provisioning_policy_id="finance",
+        provisioning_policy_name="Finance",
+        status="inGracePeriod",
+        grace_period_end_date_time=now + timedelta(hours=1),
+        created_date_time=now,
+        last_modified_date_time=now,
+    )
     services.alerts.cloud_pcs.upsert_cloud_pc(pc)
     return pc
 

@@ -302,8 +302,10 @@ def test_a_cloud_pc_put_to_sleep_while_its_user_is_away_wakes_when_they_connect_
     expect(steps.get_by_role("row").filter(has_text=re.compile(r"\bAsleep\b"))).to_contain_text("Succeeded")
 
     # AVD holds the role that Start VM on Connect needs: eve's connection starts it, and the next watch says so
-    role = f"/subscriptions/{tenant.arm.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/" \
-        f"{POWER_ON_CONTRIBUTOR}"  # fmt: skip
+    role = (
+        f"/subscriptions/{tenant.arm.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
+        f"{POWER_ON_CONTRIBUTOR}"
+    )
     tenant.arm.assign(
         tenant.arm.group_id(CLOUD_PC_RG), role, tenant.arm.service_principal(AZURE_VIRTUAL_DESKTOP_APP_ID)
     )

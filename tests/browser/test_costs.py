@@ -43,31 +43,66 @@ def costed_tenant(api: ApiClient, services: Services) -> tuple[Tenant, dict[str,
     tenant = Tenant(api)
     tenant.user("ann", [])
     tenant.group("pool", ["ann"])
-    group = api.created(f"{tenant.path}/spotGroups", group_body(
-        tenant, ready_version(api, tenant), name="finance", friendlyName="Finance pool", licenseCount=1,
-        maxSessionsPerHost=1, groupIds=[tenant.gid("pool")],
-    ))  # fmt: skip
+    group = api.created(
+        f"{tenant.path}/spotGroups",
+        group_body(
+            tenant,
+            ready_version(api, tenant),
+            name="finance",
+            friendlyName="Finance pool",
+            licenseCount=1,
+            maxSessionsPerHost=1,
+            groupIds=[tenant.gid("pool")],
+        ),
+    )
     region = tenant.site["regionName"]
     day = last_month_second_day()
     read_on = day - timedelta(days=1)
-    services.prices.prices.put_prices(PriceList(currency="USD", region=region, vms=[VmPrice(
-        region=region, vm_size=SIZE, currency="USD", linux_hourly=HOURLY, windows_hourly=0.38,
-        spot_linux_hourly=SPOT_HOURLY, spot_windows_hourly=0.09, as_of=read_on)],
-        disks=[DiskPrice(region=region, tier=TIER, currency="USD", monthly=DISK_MONTHLY, as_of=read_on)],
-    ))  # fmt: skip
+    services.prices.prices.put_prices(
+        PriceList(
+            currency="USD",
+            region=region,
+            vms=[
+                VmPrice(
+                    region=region,
+                    vm_size=SIZE,
+                    currency="USD",
+                    linux_hourly=HOURLY,
+                    windows_hourly=0.38,
+                    spot_linux_hourly=SPOT_HOURLY,
+                    spot_windows_hourly=0.09,
+                    as_of=read_on,
+                )
+            ],
+            disks=[DiskPrice(region=region, tier=TIER, currency="USD", monthly=DISK_MONTHLY, as_of=read_on)],
+        )
+    )
 
     def host(name: str, priority: str) -> MeteredResource:
         return MeteredResource(
-            tenant_id=tenant.id, resource_id=f"/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/"
-            f"virtualmachines/{name}", kind="sessionHost", display_name=name, vm_size=SIZE, region=region,
-            priority=priority, disk_tier=TIER, spot_group_id=group["id"], site_id=tenant.site["id"])  # fmt: skip
+            tenant_id=tenant.id,
+            resource_id=f"/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/virtualmachines/{name}",
+            kind="sessionHost",
+            display_name=name,
+            vm_size=SIZE,
+            region=region,
+            priority=priority,
+            disk_tier=TIER,
+            spot_group_id=group["id"],
+            site_id=tenant.site["id"],
+        )
 
     def at(hour: int) -> datetime:
         return datetime.combine(day, time(), UTC) + timedelta(hours=hour)
 
     regular, spot = host("finance-0", "regular"), host("finance-1", "spot")
-    for resource, change, hour in ((regular, "created", 8), (regular, "stopped", 18), (regular, "deleted", 24),
-                                   (spot, "created", 8), (spot, "deleted", 12)):  # fmt: skip
+    for resource, change, hour in (
+        (regular, "created", 8),
+        (regular, "stopped", 18),
+        (regular, "deleted", 24),
+        (spot, "created", 8),
+        (spot, "deleted", 12),
+    ):
         record = PowerRecord(**resource.model_dump(), change=change, date_time=at(hour))
         services.spot_group_work.power_records.record_power(record)
     return tenant, group, day
@@ -117,7 +152,8 @@ def test_the_costs_page_draws_each_day_totals_groups_and_sites_and_downloads_the
     expect(page.locator(".prices-note").first).to_contain_text("Estimates from Azure's list prices as read on")
     causes = page.get_by_role("table", name="Savings by cause").locator("tbody tr")
     expect(causes.locator("td:last-child")).to_have_text(
-        [f"${SCHEDULES:.2f}", f"${ON_DEMAND:.2f}", f"${SPOT:.2f}", "$0.00"])  # fmt: skip
+        [f"${SCHEDULES:.2f}", f"${ON_DEMAND:.2f}", f"${SPOT:.2f}", "$0.00"]
+    )
 
     # the chart, named with the range's totals, and the table beside it: a row a day, newest first
     chart = page.get_by_role("img", name=re.compile(r"^Actual cost against the baseline on each day"))
@@ -132,12 +168,14 @@ def test_the_costs_page_draws_each_day_totals_groups_and_sites_and_downloads_the
     groups = page.get_by_role("table", name="Each Spot Group's cost")
     expect(groups.locator("tbody tr").first).to_contain_text("Finance pool")
     expect(groups.get_by_role("link", name="Finance pool")).to_have_attribute(
-        "href", f"#/tenants/{tenant.id}/spotGroups/{group['id']}")  # fmt: skip
+        "href", f"#/tenants/{tenant.id}/spotGroups/{group['id']}"
+    )
     expect(groups.locator("tbody tr").last).to_contain_text("Total")
     sites = page.get_by_role("table", name="Each site's cost")
     expect(sites.locator("tbody tr").first).to_contain_text(tenant.site["displayName"])
     expect(page.get_by_role("table", name="Users a cheaper way is recommended for")).to_contain_text(
-        "No user would cost much less another way.")  # fmt: skip
+        "No user would cost much less another way."
+    )
     page.evaluate("() => document.activeElement.blur()")  # the picture without the last field's focus
     tab.shot("the costs page")
     page.screenshot(path=str(ARTEFACTS / "costs.png"), full_page=True)
@@ -150,15 +188,20 @@ def test_the_costs_page_draws_each_day_totals_groups_and_sites_and_downloads_the
     assert download.value.suggested_filename == f"costs-{tenant.id}-{first.isoformat()}-{end.isoformat()}.csv"
     lines = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
     assert [line["key"] for line in lines] == [
-        (first + timedelta(days=n)).isoformat() for n in range((end - first).days + 1)] + ["total"]  # fmt: skip
+        (first + timedelta(days=n)).isoformat() for n in range((end - first).days + 1)
+    ] + ["total"]
     shown = {row.locator("th").inner_text(): cells(row) for row in days.locator("tbody tr").all()}
-    by_day = {line["key"]: [round(float(line[name]), 2) for name in ("actual", "baseline", "savings")]
-              for line in lines if line["key"] != "total"}  # fmt: skip
+    by_day = {
+        line["key"]: [round(float(line[name]), 2) for name in ("actual", "baseline", "savings")]
+        for line in lines
+        if line["key"] != "total"
+    }
     assert sorted(shown.values()) == sorted(by_day.values())
     assert by_day[day.isoformat()] == cells(costed)
     total = next(line for line in lines if line["key"] == "total")
-    assert [f"${float(total[name]):.2f}" for name in ("actual", "baseline", "savings")] == \
-        totals.locator(".tile-value").all_inner_texts()  # fmt: skip
+    assert [f"${float(total[name]):.2f}" for name in ("actual", "baseline", "savings")] == totals.locator(
+        ".tile-value"
+    ).all_inner_texts()
 
     # the app prices in USD alone (COST_CURRENCIES): nothing to pick; a currency it does not price in, as an old
     # link may ask, is the API's refusal in its words, and the picker then offers what it may ask
@@ -183,9 +226,11 @@ def test_a_spot_groups_page_shows_its_costs_this_month_and_the_overview_each_ten
     expect(section.get_by_role("img", name=re.compile(r"^Actual cost against the baseline"))).to_be_visible()
     tiles = section.get_by_role("list", name="This month's totals for the group, estimated")
     expect(tiles.locator(".tile-value")).to_have_text(
-        [f"${this_month['total'][name]:.2f}" for name in ("actual", "baseline", "savings")])  # fmt: skip
+        [f"${this_month['total'][name]:.2f}" for name in ("actual", "baseline", "savings")]
+    )
     expect(section.get_by_role("table", name="The group's cost each day").locator("tbody tr")).to_have_count(
-        len(this_month["value"]))  # fmt: skip
+        len(this_month["value"])
+    )
     section.scroll_into_view_if_needed()
     tab.shot("a spot group's costs")
     section.screenshot(path=str(ARTEFACTS / "spot-group-costs.png"))
@@ -197,8 +242,11 @@ def test_a_spot_groups_page_shows_its_costs_this_month_and_the_overview_each_ten
         tab.open("/")
     mine = next(row for row in read.value.json()["value"] if row["tenantId"] == tenant.id)
     assert mine["month"] == datetime.now(UTC).strftime("%Y-%m")
-    tile = page.get_by_role("list", name="Each tenant's costs this month").locator("li").filter(
-        has=page.get_by_role("link", name=tenant.display_name, exact=True))  # fmt: skip
+    tile = (
+        page.get_by_role("list", name="Each tenant's costs this month")
+        .locator("li")
+        .filter(has=page.get_by_role("link", name=tenant.display_name, exact=True))
+    )
     expect(tile.locator(".tile-value")).to_have_text(f"${mine['current']['actual']:.2f}")
     expect(tile).to_contain_text(f"${mine['previous']['actual']:.2f} cost, ${mine['previous']['savings']:.2f} saved")
     assert round(mine["previous"]["actual"], 2) == round(ACTUAL, 2)

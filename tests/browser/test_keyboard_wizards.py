@@ -33,8 +33,9 @@ def step_heading(page: Page, title: str) -> Locator:
 def test_the_connection_wizard_by_keyboard_alone(portal: Any, owner_api: ApiClient) -> None:
     tenant = Tenant(owner_api)  # its site has a subnet; the wizard lists the subscription's subnets to pick from
     # the app's own network for Microsoft-hosted Cloud PCs, its subnet named as the customer's: never offered
-    tenant.arm.virtual_network(CLOUD_PC_RG, "vnet-cloudpcs-westeurope", address_space="10.200.0.0/16",
-                               subnets={"cloudpcs": "10.200.0.0/16"})  # fmt: skip
+    tenant.arm.virtual_network(
+        CLOUD_PC_RG, "vnet-cloudpcs-westeurope", address_space="10.200.0.0/16", subnets={"cloudpcs": "10.200.0.0/16"}
+    )
     tab = portal("admin")
     page, keyboard = tab.page, tab.page.keyboard
     tab.open(f"/tenants/{tenant.id}/connections/new")

@@ -99,10 +99,18 @@ def pages(owner_api: ApiClient, app_services: Services) -> dict[str, str]:
     tenant.group("phones", ["pat"])
     tenant.assign(policy, "blocked", "phones")
     image_set_id = ready_version(owner_api, tenant)
-    spot_group = owner_api.created(f"{tenant.path}/spotGroups", group_body(
-        tenant, image_set_id, name="phones", friendlyName="Phones", licenseCount=1,
-        maxSessionsPerHost=1, groupIds=[tenant.gid("phones")],
-    ))  # fmt: skip
+    spot_group = owner_api.created(
+        f"{tenant.path}/spotGroups",
+        group_body(
+            tenant,
+            image_set_id,
+            name="phones",
+            friendlyName="Phones",
+            licenseCount=1,
+            maxSessionsPerHost=1,
+            groupIds=[tenant.gid("phones")],
+        ),
+    )
 
     def provisioned() -> list[dict[str, Any]]:
         found = [c for c in owner_api.get(f"{tenant.path}/cloudPCs").json()["value"] if c["id"] != failed["id"]]
@@ -113,31 +121,50 @@ def pages(owner_api: ApiClient, app_services: Services) -> dict[str, str]:
     bulk = owner_api.post(f"{tenant.path}/bulkActions", {"action": "reboot", "cloudPcIds": [cloud_pc["id"]]})
     assert bulk.status_code == 202, bulk.text
     hook = {"kind": "webhook", "url": UNANSWERED_HOOK, "secret": "a-webhook-secret-of-the-tenant"}
-    rule = owner_api.created(f"{tenant.path}/alertRules", {"displayName": "Grace ending", "kind": "graceEndingSoon",
-                                                           "threshold": 24, "channels": [hook]})  # fmt: skip
+    rule = owner_api.created(
+        f"{tenant.path}/alertRules",
+        {"displayName": "Grace ending", "kind": "graceEndingSoon", "threshold": 24, "channels": [hook]},
+    )
     in_grace(app_services, tenant.id)
     alert = open_alert(owner_api, tenant.id)
     t = f"/tenants/{tenant.id}"
     return {
-        "overview": "/", "your access": "/me", "tenants": "/tenants", "sites": f"{t}/sites",
-        "Cloud PCs": f"{t}/cloudPCs", "a Cloud PC": f"{t}/cloudPCs/{cloud_pc['id']}",
+        "overview": "/",
+        "your access": "/me",
+        "tenants": "/tenants",
+        "sites": f"{t}/sites",
+        "Cloud PCs": f"{t}/cloudPCs",
+        "a Cloud PC": f"{t}/cloudPCs/{cloud_pc['id']}",
         "a failed Cloud PC": f"{t}/cloudPCs/{failed['id']}",
-        "bulk actions": f"{t}/bulkActions", "a bulk action": f"{t}/bulkActions/{bulk.json()['id']}",
-        "usage": f"{t}/usage", "costs": f"{t}/costs",
-        "policies": f"{t}/policies", "a policy": f"{t}/policies/{policy['id']}",
+        "bulk actions": f"{t}/bulkActions",
+        "a bulk action": f"{t}/bulkActions/{bulk.json()['id']}",
+        "usage": f"{t}/usage",
+        "costs": f"{t}/costs",
+        "policies": f"{t}/policies",
+        "a policy": f"{t}/policies/{policy['id']}",
         "the policy wizard": f"{t}/policies/new",
-        "connections": f"{t}/connections", "a connection": f"{t}/connections/{connection['id']}",
-        "the connection wizard": f"{t}/connections/new", "device images": f"{t}/images",
-        "image sets": f"{t}/imageSets", "an image set": f"{t}/imageSets/{image_set_id}",
-        "Spot Groups": f"{t}/spotGroups", "a Spot Group": f"{t}/spotGroups/{spot_group['id']}",
+        "connections": f"{t}/connections",
+        "a connection": f"{t}/connections/{connection['id']}",
+        "the connection wizard": f"{t}/connections/new",
+        "device images": f"{t}/images",
+        "image sets": f"{t}/imageSets",
+        "an image set": f"{t}/imageSets/{image_set_id}",
+        "Spot Groups": f"{t}/spotGroups",
+        "a Spot Group": f"{t}/spotGroups/{spot_group['id']}",
         "a Spot Group's schedule": f"{t}/spotGroups/{spot_group['id']}/schedule",
         "a Spot Group's sessions": f"{t}/spotGroups/{spot_group['id']}/sessions",
-        "the Spot Group wizard": f"{t}/spotGroups/new", "user settings": f"{t}/userSettings",
-        "alerts": f"{t}/alerts", "an alert": f"{t}/alerts/{alert['id']}", "alert rules": f"{t}/alertRules",
-        "an alert rule": f"{t}/alertRules/{rule['id']}", "the alert rule form": f"{t}/alertRules/new",
+        "the Spot Group wizard": f"{t}/spotGroups/new",
+        "user settings": f"{t}/userSettings",
+        "alerts": f"{t}/alerts",
+        "an alert": f"{t}/alerts/{alert['id']}",
+        "alert rules": f"{t}/alertRules",
+        "an alert rule": f"{t}/alertRules/{rule['id']}",
+        "the alert rule form": f"{t}/alertRules/new",
         "tenant settings": f"{t}/settings",
-        "onboarding": f"{t}/onboarding", "role assignments": f"{t}/roleAssignments", "the audit log": f"{t}/audit",
-    }  # fmt: skip
+        "onboarding": f"{t}/onboarding",
+        "role assignments": f"{t}/roleAssignments",
+        "the audit log": f"{t}/audit",
+    }
 
 
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["phone", "laptop"])
@@ -164,8 +191,9 @@ def test_every_page_fits_the_screen_passes_axe_and_is_walked_by_tab(
         # on a phone, WCAG 2.2's rules too, and axe clean at every impact, not only the serious and critical
         found = tab.assert_accessible(f"{name} at {width} px", WCAG22 if viewport == PHONE else WCAG21)
         if viewport == PHONE and found:
-            violations[name] = [f"{v['id']} ({v['impact']}): {', '.join(' '.join(n['target']) for n in v['nodes'][:3])}"
-                                for v in found]  # fmt: skip
+            violations[name] = [
+                f"{v['id']} ({v['impact']}): {', '.join(' '.join(n['target']) for n in v['nodes'][:3])}" for v in found
+            ]
     shown = {name: ids for name, ids in ids_shown.items() if ids}
     assert not shown, f"ids shown where names belong: {json.dumps(shown, indent=1)}"
     assert not violations, f"axe on a phone: {json.dumps(violations, indent=1)}"
@@ -217,9 +245,11 @@ def test_on_a_phone_a_list_is_cards_and_a_tap_on_a_timeline_bar_shows_its_step(
     tab.open(pages["a Cloud PC"])
     chart = page.locator(".timeline svg[role=img]")
     chart.scroll_into_view_if_needed()
-    smallest = page.evaluate("""(svg) => Math.min(...[...svg.querySelectorAll('text')].map((text) =>
+    smallest = page.evaluate(
+        """(svg) => Math.min(...[...svg.querySelectorAll('text')].map((text) =>
       parseFloat(getComputedStyle(text).fontSize) * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width))""",
-                             chart.element_handle())  # fmt: skip
+        chart.element_handle(),
+    )
     assert smallest >= 12, f"the timeline's smallest label is {smallest:.1f} px on a phone"
     expect(page.locator(".timeline figcaption")).to_contain_text("tap or hover a bar")
     bars = chart.locator("rect.bar")

@@ -42,8 +42,15 @@ def test_limits_and_power_are_set_in_the_edit_form_refused_at_their_field_saved_
     portal: Any, owner_api: ApiClient, image_set: tuple[Tenant, str]
 ) -> None:
     tenant, image_set_id = image_set
-    body = group_body(tenant, image_set_id, name="policy-desks", friendlyName="Personal desktops", userType="personal",
-                      licenseCount=1, maxSessionsPerHost=None)  # fmt: skip
+    body = group_body(
+        tenant,
+        image_set_id,
+        name="policy-desks",
+        friendlyName="Personal desktops",
+        userType="personal",
+        licenseCount=1,
+        maxSessionsPerHost=None,
+    )
     group = owner_api.created(f"{tenant.path}/spotGroups", body)
     path = f"{tenant.path}/spotGroups/{group['id']}"
     assert settled(owner_api, path)["status"] == "ready"
@@ -84,8 +91,11 @@ def test_limits_and_power_are_set_in_the_edit_form_refused_at_their_field_saved_
     )
     saved = settled(owner_api, path)
     assert saved["sessionLimits"] == {"idleMinutes": 60, "disconnectedMinutes": 120, "activeMinutes": None}
-    assert saved["personalPower"] == {"deallocateWhenDisconnectedMinutes": 30, "deallocateOnSignOut": True,
-                                      "hibernate": True}  # fmt: skip
+    assert saved["personalPower"] == {
+        "deallocateWhenDisconnectedMinutes": 30,
+        "deallocateOnSignOut": True,
+        "hibernate": True,
+    }
     expect(status.locator(".badge")).to_have_text("Ready", timeout=WAIT_MS)
     expect(detail(page, "Session time limits")).to_have_text(
         "Idle 60 min \N{MIDDLE DOT} disconnected 120 min \N{MIDDLE DOT} active: no limit"
@@ -227,9 +237,11 @@ def test_an_update_waits_for_its_maintenance_window_after_a_window_too_short_is_
     [update] = owner_api.get(f"{path}/imageUpdates").json()["value"]
     assert (update["status"], update["statusDetail"]["code"]) == ("waitingForWindow", "waitingForWindow")
     assert update["rollout"]["maintenanceWindow"] == {
-        "daysOfWeek": [day.lower() for day in EVERY_DAY], "startTime": f"{opens:%H:%M}", "durationMinutes": 120,
+        "daysOfWeek": [day.lower() for day in EVERY_DAY],
+        "startTime": f"{opens:%H:%M}",
+        "durationMinutes": 120,
         "timeZone": "UTC",
-    }  # fmt: skip
+    }
     tab.shot("the update waiting for its window")
     tab.assert_accessible("an update waiting for its window")
 

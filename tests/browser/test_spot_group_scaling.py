@@ -17,9 +17,15 @@ from tests.utils.api_client import ApiClient, eventually
 from tests.utils.wizard import Tenant
 
 SCALING_CONTROLS = [
-    "Make and delete hosts with the load", "Base hosts", "Buffer sessions", "Ceiling (most hosts)",
-    "Delete after (minutes)", "Spot share (%)", "When Azure evicts a Spot host", "Spot max price (US dollars an hour)",
-]  # fmt: skip
+    "Make and delete hosts with the load",
+    "Base hosts",
+    "Buffer sessions",
+    "Ceiling (most hosts)",
+    "Delete after (minutes)",
+    "Spot share (%)",
+    "When Azure evicts a Spot host",
+    "Spot max price (US dollars an hour)",
+]
 
 
 def tab_order(page: Page, first: str, count: int) -> list[str]:

@@ -199,11 +199,18 @@ def test_a_version_waits_for_its_capture_and_one_in_use_is_kept(portal: Any, own
     group = owner_api.created(
         f"{tenant.path}/spotGroups",
         {
-            "name": "finance", "friendlyName": "Finance", "profilePath": r"\\files.contoso.com\profiles",
-            "userType": "pooled", "licenseCount": 1, "maxSessionsPerHost": 1, "siteId": tenant.site["id"],
-            "groupIds": [tenant.gid("finance")], "imageSetId": image_set["id"], "imageVersion": "0.0.0",
+            "name": "finance",
+            "friendlyName": "Finance",
+            "profilePath": r"\\files.contoso.com\profiles",
+            "userType": "pooled",
+            "licenseCount": 1,
+            "maxSessionsPerHost": 1,
+            "siteId": tenant.site["id"],
+            "groupIds": [tenant.gid("finance")],
+            "imageSetId": image_set["id"],
+            "imageVersion": "0.0.0",
         },
-    )  # fmt: skip
+    )
 
     tab = portal("admin")
     page = tab.page

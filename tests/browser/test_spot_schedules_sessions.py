@@ -192,7 +192,10 @@ def test_the_schedule_editor_draws_tries_refuses_saves_and_removes_a_schedule(
     expect(day_row(page, "Monday")).to_contain_text(f"pre-staging {span('06:00', '06:30')}")
     saved = owner_api.get(f"{path}/schedule").json()
     assert (saved["isDefault"], saved["timeZone"], saved["preStaging"]) == (
-        False, "Europe/Amsterdam", {"hosts": 1, "minutesBefore": 30})  # fmt: skip
+        False,
+        "Europe/Amsterdam",
+        {"hosts": 1, "minutesBefore": 30},
+    )
     tab.shot("the schedule saved and read back")
 
     # on a phone: the editor with its chart, and the sessions, fit the screen and are walked by Tab

@@ -40,23 +40,36 @@ def used_tenant(api: ApiClient, services: Services) -> tuple[Tenant, dict[str, A
 
     today = datetime.now(UTC).date()
     earlier = [today - timedelta(days=n) for n in EARLIER_DAYS]
-    services.engine.usage.put_usage_days([
-        UsageDay(tenant_id=tenant.id, cloud_pc_id=ann["id"], user_id=ann["userId"], day=day, connected_minutes=180,
-                 sessions=1, first_connected_date_time=datetime.combine(day, time(9), UTC),
-                 last_connected_date_time=datetime.combine(day, time(12), UTC))
-        for day in earlier
-    ])  # fmt: skip
+    services.engine.usage.put_usage_days(
+        [
+            UsageDay(
+                tenant_id=tenant.id,
+                cloud_pc_id=ann["id"],
+                user_id=ann["userId"],
+                day=day,
+                connected_minutes=180,
+                sessions=1,
+                first_connected_date_time=datetime.combine(day, time(9), UTC),
+                last_connected_date_time=datetime.combine(day, time(12), UTC),
+            )
+            for day in earlier
+        ]
+    )
     # today's connection, through the emulator's control, seen by the watch every five minutes and once after it ends
     [pool] = tenant.arm.host_pools(CLOUD_PC_RG)
     control = f"{tenant.arm.emulator.base_url}/emulator/avd{pool['id']}"
     began = max(datetime.now(UTC) - timedelta(minutes=30), datetime.combine(today, time(), UTC))
-    reply = tenant.arm.session.post(f"{control}/connections", json={
-        "userPrincipalName": ann["userPrincipalName"], "createTime": began.isoformat()}, timeout=30)  # fmt: skip
+    reply = tenant.arm.session.post(
+        f"{control}/connections",
+        json={"userPrincipalName": ann["userPrincipalName"], "createTime": began.isoformat()},
+        timeout=30,
+    )
     assert reply.status_code == 201, reply.text
     for n in range(1, 6):
         watch_use(services.engine, tenant.id, began + n * WATCH_PERIOD)
-    ended = tenant.arm.session.post(f"{control}/signOuts", json={"userPrincipalName": ann["userPrincipalName"]},
-                                    timeout=30)  # fmt: skip
+    ended = tenant.arm.session.post(
+        f"{control}/signOuts", json={"userPrincipalName": ann["userPrincipalName"]}, timeout=30
+    )
     assert ended.status_code == 200, ended.text
     watch_use(services.engine, tenant.id, began + 6 * WATCH_PERIOD)
 
@@ -66,12 +79,16 @@ def used_tenant(api: ApiClient, services: Services) -> tuple[Tenant, dict[str, A
         "availableMemoryBytes": 3 * GB,
         "timeCreated": "2025-01-01T00:00:00+00:00",
     }
-    put = tenant.arm.session.put(f"{tenant.arm.emulator.base_url}/emulator/metrics{ann['virtualMachineId']}",
-                                 json=squeezed, timeout=30)  # fmt: skip
+    put = tenant.arm.session.put(
+        f"{tenant.arm.emulator.base_url}/emulator/metrics{ann['virtualMachineId']}", json=squeezed, timeout=30
+    )
     assert put.ok, put.text
     # bob's VM idles, and has done so for the report's whole window: made long ago, as ann's
-    idle = tenant.arm.session.put(f"{tenant.arm.emulator.base_url}/emulator/metrics{bob['virtualMachineId']}",
-                                  json={"timeCreated": squeezed["timeCreated"]}, timeout=30)  # fmt: skip
+    idle = tenant.arm.session.put(
+        f"{tenant.arm.emulator.base_url}/emulator/metrics{bob['virtualMachineId']}",
+        json={"timeCreated": squeezed["timeCreated"]},
+        timeout=30,
+    )
     assert idle.ok, idle.text
     return tenant, ann, bob
 
@@ -133,8 +150,9 @@ def test_the_usage_page_draws_each_day_lists_each_cloud_pc_and_user_and_resizes_
 
     # a week: the chart and the table follow
     page.get_by_label("Range").select_option(label="Last 7 days")
-    expect(page.get_by_role("img", name=re.compile(r"^Connected hours and active users on each of the last 7 days")))\
-        .to_be_visible()  # fmt: skip
+    expect(
+        page.get_by_role("img", name=re.compile(r"^Connected hours and active users on each of the last 7 days"))
+    ).to_be_visible()
     expect(days.locator("tbody tr")).to_have_count(7)
 
     # both selected: a resize to each one's recommended plan, both reviewed before either starts
@@ -152,8 +170,11 @@ def test_the_usage_page_draws_each_day_lists_each_cloud_pc_and_user_and_resizes_
     page.get_by_role("dialog").get_by_role("button", name="Resize 2 Cloud PCs").click()
     expect(page.get_by_role("heading", name="Bulk actions", level=1)).to_be_visible()
     started = owner_api.get(f"{tenant.path}/bulkActions").json()["value"]
-    resized = {bulk["targetServicePlanId"]: owner_api.get(f"{tenant.path}/bulkActions/{bulk['id']}").json()
-               for bulk in started}  # fmt: skip
+    resized = {
+        bulk["targetServicePlanId"]: owner_api.get(f"{tenant.path}/bulkActions/{bulk['id']}").json() for bulk in started
+    }
     assert {plan: [item["cloudPcId"] for item in bulk["results"]] for plan, bulk in resized.items()} == {
-        BIGGER: [ann["id"]], SMALLER: [bob["id"]]}  # fmt: skip
+        BIGGER: [ann["id"]],
+        SMALLER: [bob["id"]],
+    }
     assert {bulk["action"] for bulk in resized.values()} == {"resize"}

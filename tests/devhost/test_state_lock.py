@@ -45,10 +45,17 @@ def test_a_second_holder_of_a_folder_is_refused_with_the_first_ones_pid(tmp_path
 
 def test_a_folder_held_by_another_process_names_that_process(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"from devhost.state_lock import holding\nwith holding(__import__('pathlib').Path("
-         f"{str(tmp_path)!r})):\n    print('held', flush=True)\n    input()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            f"from devhost.state_lock import holding\nwith holding(__import__('pathlib').Path("
+            f"{str(tmp_path)!r})):\n    print('held', flush=True)\n    input()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(FolderHeld) as refused, holding(tmp_path):

@@ -23,11 +23,21 @@ EACH = 4  # receivers of each kind: with both kinds, more than a worker's defaul
 
 
 def in_grace(tenant_id: str, now: Any) -> CloudPc:
-    return CloudPc(id="cpc-ann", tenant_id=tenant_id, display_name="Finance - ann", user_id="ann",
-                   user_principal_name="ann@contoso.com", service_plan_id="p", service_plan_name="P",
-                   provisioning_policy_id="finance", provisioning_policy_name="Finance", status="inGracePeriod",
-                   grace_period_end_date_time=now + timedelta(hours=2), created_date_time=now,
-                   last_modified_date_time=now)  # fmt: skip
+    return CloudPc(
+        id="cpc-ann",
+        tenant_id=tenant_id,
+        display_name="Finance - ann",
+        user_id="ann",
+        user_principal_name="ann@contoso.com",
+        service_plan_id="p",
+        service_plan_name="P",
+        provisioning_policy_id="finance",
+        provisioning_policy_name="Finance",
+        status="inGracePeriod",
+        grace_period_end_date_time=now + timedelta(hours=2),
+        created_date_time=now,
+        last_modified_date_time=now,
+    )
 
 
 def test_trickling_and_endless_receivers_of_one_tenant_hold_up_no_other_tenants_work(
@@ -42,9 +52,16 @@ def test_trickling_and_endless_receivers_of_one_tenant_hold_up_no_other_tenants_
         endless.answer(*[200] * 10 * EACH, flow="endless")
         channels = [{"kind": "webhook", "url": trickling.url(f"/slow/{i}"), "secret": SECRET} for i in range(EACH)]
         channels += [{"kind": "webhook", "url": endless.url(f"/endless/{i}"), "secret": SECRET} for i in range(EACH)]
-        api.created(f"/tenants/{tenant_id}/alertRules", {"displayName": "Grace ending", "kind": "graceEndingSoon",
-                                                         "threshold": 24, "severity": "critical",
-                                                         "channels": channels})  # fmt: skip
+        api.created(
+            f"/tenants/{tenant_id}/alertRules",
+            {
+                "displayName": "Grace ending",
+                "kind": "graceEndingSoon",
+                "threshold": 24,
+                "severity": "critical",
+                "channels": channels,
+            },
+        )
         app_services.alerts.cloud_pcs.upsert_cloud_pc(in_grace(tenant_id, app_services.alerts.clock()))
         run_evaluation(api)
 

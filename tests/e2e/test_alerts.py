@@ -30,14 +30,26 @@ def run_evaluation(api: ApiClient) -> None:
 
 def test_an_alert_is_raised_by_the_timer_deduplicated_and_resolved(api: ApiClient, app_services: Services) -> None:
     tenant_id = api.created("/tenants", {"displayName": f"Alerts {uuid.uuid4().hex[:6]}"})["id"]
-    rule = api.created(f"/tenants/{tenant_id}/alertRules", {"displayName": "Grace ending", "kind": "graceEndingSoon",
-                                                             "threshold": 24, "severity": "critical"})  # fmt: skip
+    rule = api.created(
+        f"/tenants/{tenant_id}/alertRules",
+        {"displayName": "Grace ending", "kind": "graceEndingSoon", "threshold": 24, "severity": "critical"},
+    )
     now = app_services.alerts.clock()
-    pc = CloudPc(id="cpc-ann", tenant_id=tenant_id, display_name="Finance - ann", user_id="ann",
-                 user_principal_name="ann@contoso.com", service_plan_id="p", service_plan_name="P",
-                 provisioning_policy_id="finance", provisioning_policy_name="Finance", status="inGracePeriod",
-                 grace_period_end_date_time=now + timedelta(hours=2), created_date_time=now,
-                 last_modified_date_time=now)  # fmt: skip
+    pc = CloudPc(
+        id="cpc-ann",
+        tenant_id=tenant_id,
+        display_name="Finance - ann",
+        user_id="ann",
+        user_principal_name="ann@contoso.com",
+        service_plan_id="p",
+        service_plan_name="P",
+        provisioning_policy_id="finance",
+        provisioning_policy_name="Finance",
+        status="inGracePeriod",
+        grace_period_end_date_time=now + timedelta(hours=2),
+        created_date_time=now,
+        last_modified_date_time=now,
+    )
     app_services.alerts.cloud_pcs.upsert_cloud_pc(pc)
     alerts = f"/tenants/{tenant_id}/alerts"
 
@@ -82,11 +94,20 @@ def test_a_failed_provisioning_is_told_on_every_channel_and_its_retry_resolves_i
     tenant.graph.give_mailbox(sender_id)  # a mailbox to send from: a license with Exchange Online
     sender = tenant.graph.user(sender_id)["userPrincipalName"]
     with WebhookReceiver.of(emulator) as receiver:
-        channels = [{"kind": "webhook", "url": receiver.url("/hook"), "secret": SECRET},
-                    {"kind": "teams", "url": receiver.url("/teams")},
-                    {"kind": "email", "mailbox": sender, "to": ["ops@contoso.example"]}]  # fmt: skip
-        api.created(f"{tenant.path}/alertRules", {"displayName": "Provisioning failed", "kind": "provisioningFailed",
-                                                  "severity": "critical", "channels": channels})  # fmt: skip
+        channels = [
+            {"kind": "webhook", "url": receiver.url("/hook"), "secret": SECRET},
+            {"kind": "teams", "url": receiver.url("/teams")},
+            {"kind": "email", "mailbox": sender, "to": ["ops@contoso.example"]},
+        ]
+        api.created(
+            f"{tenant.path}/alertRules",
+            {
+                "displayName": "Provisioning failed",
+                "kind": "provisioningFailed",
+                "severity": "critical",
+                "channels": channels,
+            },
+        )
         tenant.onboard()  # e-mail is used now: the report asks for Mail.Send, which the customer's admin grants
         failed = provision_one(api, tenant)
         assert (failed["status"], failed["statusDetail"]["code"]) == ("failed", "SubnetIsFull")
@@ -130,8 +151,12 @@ def _posted(receiver: WebhookReceiver, count: int) -> list[Received]:
 
 
 def _mailed(emulator: Any, tenant: Tenant, count: int) -> list[dict[str, Any]]:
-    reply = requests.get(f"{emulator.base_url}/emulator/graph/sentMail", params={"tenantId": tenant.entra_id},
-                         verify=emulator.ca_bundle, timeout=30)  # fmt: skip
+    reply = requests.get(
+        f"{emulator.base_url}/emulator/graph/sentMail",
+        params={"tenantId": tenant.entra_id},
+        verify=emulator.ca_bundle,
+        timeout=30,
+    )
     assert reply.status_code == 200, reply.text
     sent = list(reply.json()["value"])
     assert len(sent) == count, sent

@@ -275,8 +275,13 @@ def test_filters_and_paging_walk_the_log_newest_first(api: ApiClient) -> None:
 
 def test_a_connection_rename_is_made_and_shows_in_its_event(api: ApiClient) -> None:
     tenant = Tenant(api)
-    connection = tenant.connection(connectionType="azureADJoin", adDomainName=None, adDomainUsername=None,
-                                   adDomainPassword=None, organizationalUnit=None)  # fmt: skip
+    connection = tenant.connection(
+        connectionType="azureADJoin",
+        adDomainName=None,
+        adDomainUsername=None,
+        adDomainPassword=None,
+        organizationalUnit=None,
+    )
     path = f"{tenant.path}/connections/{connection['id']}"
     assert api.patch(path, {"displayName": "Contoso HQ 2"}).status_code == 200
     event = one(audit_log(api, tenant), "updateConnection", connection["id"])

@@ -31,10 +31,7 @@ def test_a_30_second_vm_create_is_waited_for_on_timers_and_polled_as_retry_after
     assert cloud_pc["status"] == "provisioned"
 
     # the create's operation was polled when Retry-After said, never in a loop
-    polls = [
-        entry for entry in tenant.controls.log("pollOperation")
-        if tenant.arm.subscription_id in entry["path"]
-    ]  # fmt: skip
+    polls = [entry for entry in tenant.controls.log("pollOperation") if tenant.arm.subscription_id in entry["path"]]
     assert 1 <= len(polls) <= 30 // 1 + 1, polls
     creates = [e for e in tenant.controls.log("createVm") if tenant.arm.subscription_id in e["path"]]
     assert len(creates) == 1, "the VM was created once and then only polled"
@@ -43,8 +40,9 @@ def test_a_30_second_vm_create_is_waited_for_on_timers_and_polled_as_retry_after
     assert len(durations) >= 2, "the run needed a call to start the create and another after the wait"
     # a call that waited for the create would last its 30 s; half of that tells the two apart on a loaded machine
     assert max(durations) < 30_000 / 2, durations
-    create_line = next(e for e in api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events").json()["value"]
-                       if e["name"] == "createVm")  # fmt: skip
+    create_line = next(
+        e for e in api.get(f"{tenant.path}/cloudPCs/{cloud_pc['id']}/events").json()["value"] if e["name"] == "createVm"
+    )
     assert create_line["outcome"] == "succeeded"
 
 
@@ -70,9 +68,8 @@ def test_vm_creates_beyond_the_limit_are_retried_after_retry_after_with_none_los
     assert {c["status"] for c in cloud_pcs} == {"provisioned"}
     assert all(c["attempt"] == 1 for c in cloud_pcs), "throttling is waited out, never counted as a failure"
     throttled = [
-        e for e in tenant.controls.log("createVm")
-        if tenant.arm.subscription_id in e["path"] and e["status"] == 429
-    ]  # fmt: skip
+        e for e in tenant.controls.log("createVm") if tenant.arm.subscription_id in e["path"] and e["status"] == 429
+    ]
     assert throttled, "some creates went beyond the burst and were told to come back later"
     vms = tenant.arm.vms(CLOUD_PC_RG)
     assert len(vms) == len(users)
@@ -101,8 +98,12 @@ def test_a_vm_s_run_commands_and_a_bulk_reboot_wait_for_its_bucket_and_spend_no_
     tenant.assign(tenant.policy(), "pilot")
     cloud_pcs = settled_cloud_pcs(api, tenant, len(users))
     assert {c["status"] for c in cloud_pcs} == {"provisioned"}, "a wait for the bucket is no failed Run Command"
-    held = [e for c in cloud_pcs for e in api.get(f"{tenant.path}/cloudPCs/{c['id']}/events").json()["value"]
-            if e["name"] == "heldByAzure"]  # fmt: skip
+    held = [
+        e
+        for c in cloud_pcs
+        for e in api.get(f"{tenant.path}/cloudPCs/{c['id']}/events").json()["value"]
+        if e["name"] == "heldByAzure"
+    ]
     assert held and {e["code"] for e in held} == {"TooManyRequests"}, "the app waited, and the timeline says why"
 
     started = api.post(f"{tenant.path}/bulkActions", {"action": "reboot", "cloudPcIds": [c["id"] for c in cloud_pcs]})
@@ -115,10 +116,11 @@ def test_a_vm_s_run_commands_and_a_bulk_reboot_wait_for_its_bucket_and_spend_no_
     for cloud_pc in cloud_pcs:
         eventually(lambda: rebooted(cloud_pc), timeout_s=120)  # noqa: B023 (called at once)
     refused = [
-        (operation, entry["path"]) for operation in ("putExtension", "runCommand", "restartVm", "pollOperation")
+        (operation, entry["path"])
+        for operation in ("putExtension", "runCommand", "restartVm", "pollOperation")
         for entry in tenant.controls.log(operation)
         if tenant.arm.subscription_id in entry["path"] and entry["status"] == 429
-    ]  # fmt: skip
+    ]
     assert refused == [], "the app paced itself by the VM's bucket: Azure refused none of its requests"
     restarts = [e for e in tenant.controls.log("restartVm") if tenant.arm.subscription_id in e["path"]]
     assert len(restarts) == len(users), "each VM restarted once, when its bucket had the token"

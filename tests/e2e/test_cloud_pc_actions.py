@@ -199,8 +199,12 @@ def test_troubleshoot_records_its_checks(api: ApiClient) -> None:
     result = eventually(reported)
     assert result["status"] == "healthy", result
     assert [c["name"] for c in result["checks"]] == [
-        "virtualMachine", "extensions", "entraDevice", "intuneDevice", "userSignInRole",
-    ]  # fmt: skip
+        "virtualMachine",
+        "extensions",
+        "entraDevice",
+        "intuneDevice",
+        "userSignInRole",
+    ]
     assert line_appears(api, tenant, cloud_pc, "troubleshot")["outcome"] == "succeeded"
     # a stopped VM is reported, and the Cloud PC in its grace period may still be checked
     assert act(api, tenant, cloud_pc, "powerOff").status_code == 202

@@ -70,8 +70,11 @@ def feed(tenant: Tenant, upn: str) -> list[tuple[str, str | None]]:
     asked = {"tenantId": tenant.entra_id, "userPrincipalName": upn}
     reply = tenant.arm.session.get(f"{tenant.arm.emulator.base_url}/emulator/avd/feed", params=asked, timeout=30)
     assert reply.status_code == 200, reply.text
-    return [(d["hostPoolId"].lower(), d["assignedSessionHost"] and d["assignedSessionHost"].lower())
-            for w in reply.json()["workspaces"] for d in w["desktops"]]  # fmt: skip
+    return [
+        (d["hostPoolId"].lower(), d["assignedSessionHost"] and d["assignedSessionHost"].lower())
+        for w in reply.json()["workspaces"]
+        for d in w["desktops"]
+    ]
 
 
 def reaches_own_cloud_pc(tenant: Tenant, pool_id: str, cloud_pc: dict[str, Any]) -> None:
@@ -98,8 +101,11 @@ def test_each_users_cloud_pc_is_a_session_host_assigned_to_them_and_their_connec
     # the policy's group may connect: Desktop Virtualization User on the pool's desktop application group
     app_group = tenant.arm.resource_id(CLOUD_PC_RG, DV, "applicationGroups", f"{pool['name']}-dag")
     # atScope() answers those above it too (the app's own role, at the subscription)
-    access = [a["properties"] for a in tenant.arm.role_assignments_at(app_group)
-              if a["properties"]["scope"].lower() == app_group.lower()]  # fmt: skip
+    access = [
+        a["properties"]
+        for a in tenant.arm.role_assignments_at(app_group)
+        if a["properties"]["scope"].lower() == app_group.lower()
+    ]
     roles = [(a["principalId"], a["roleDefinitionId"].rsplit("/", 1)[-1]) for a in access]
     assert roles == [(tenant.gid("finance"), DESKTOP_VIRTUALIZATION_USER)]
 
@@ -151,8 +157,11 @@ def test_a_registration_the_agent_refuses_fails_its_attempt_with_avds_reason_and
     cloud_pc = provision_one(api, tenant)
     assert (cloud_pc["status"], cloud_pc["attempt"]) == ("provisioned", 2), cloud_pc.get("statusDetail")
     events = timeline(api, tenant, cloud_pc)
-    registrations = [(e["attempt"], e["outcome"], e.get("code")) for e in events
-                     if e["name"] == "registerSessionHost" and e["outcome"] != "running"]  # fmt: skip
+    registrations = [
+        (e["attempt"], e["outcome"], e.get("code"))
+        for e in events
+        if e["name"] == "registerSessionHost" and e["outcome"] != "running"
+    ]
     assert registrations == [(1, "failed", "INVALID_REGISTRATION_TOKEN"), (2, "succeeded", None)]
     [refused] = [e for e in events if e["name"] == "registerSessionHost" and e["outcome"] == "failed"]
     assert "did not register" in refused["message"], refused

@@ -65,8 +65,9 @@ def test_an_unused_cloud_pc_is_reclaimed_and_its_license_goes_to_the_waiting_use
     engine = app_services.engine
 
     def run(at: datetime) -> dict[Action, int]:
-        return reclaim_unused(dataclasses.replace(engine, clock=lambda: at), app_services.admin.tenants.get_tenant(
-            tenant.id))  # fmt: skip
+        return reclaim_unused(
+            dataclasses.replace(engine, clock=lambda: at), app_services.admin.tenants.get_tenant(tenant.id)
+        )
 
     [pool] = tenant.arm.host_pools(CLOUD_PC_RG)
     connect(tenant, pool["id"], bob["userPrincipalName"])

@@ -83,8 +83,10 @@ def test_a_cloud_pc_sleeps_after_its_user_disconnects_and_their_connection_wakes
     assert "Start VM on Connect" not in refused.json()["error"]["message"]  # on: it is AVD's role that is missing
     assert onboarding_item(api, tenant)["status"] == "missing"
 
-    role = f"/subscriptions/{tenant.arm.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/" \
-        f"{POWER_ON_CONTRIBUTOR}"  # fmt: skip
+    role = (
+        f"/subscriptions/{tenant.arm.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
+        f"{POWER_ON_CONTRIBUTOR}"
+    )
     avd = tenant.arm.service_principal(AZURE_VIRTUAL_DESKTOP_APP_ID)  # Azure Virtual Desktop's, in every tenant
     granted = tenant.arm.assign(tenant.arm.group_id(CLOUD_PC_RG), role, avd)
     assert onboarding_item(api, tenant)["status"] == "present"

@@ -48,13 +48,17 @@ def test_a_fortnight_of_connections_is_the_usage_the_api_reports(api: ApiClient,
 
     for day, start, minutes, end in CONNECTIONS:
         began = datetime.combine(first_day.date() + timedelta(days=day), start, UTC)
-        reply = tenant.arm.session.post(f"{control}/connections", json={
-            "userPrincipalName": ann["userPrincipalName"], "createTime": began.isoformat()}, timeout=30)  # fmt: skip
+        reply = tenant.arm.session.post(
+            f"{control}/connections",
+            json={"userPrincipalName": ann["userPrincipalName"], "createTime": began.isoformat()},
+            timeout=30,
+        )
         assert reply.status_code == 201, reply.text
         for n in range(1, minutes // 5 + 1):  # the watch's runs while ann is connected
             watch(began + n * WATCH_PERIOD)
-        ended = tenant.arm.session.post(f"{control}/{end}", json={"userPrincipalName": ann["userPrincipalName"]},
-                                        timeout=30)  # fmt: skip
+        ended = tenant.arm.session.post(
+            f"{control}/{end}", json={"userPrincipalName": ann["userPrincipalName"]}, timeout=30
+        )
         assert ended.status_code == 200, ended.text
         watch(began + timedelta(minutes=minutes) + WATCH_PERIOD)  # the run that sees ann gone
     last_seen = datetime.combine(first_day.date() + timedelta(days=13), time(10, 20), UTC)
@@ -94,9 +98,12 @@ def test_a_fortnight_of_connections_is_the_usage_the_api_reports(api: ApiClient,
 
 @pytest.mark.parametrize(
     ("asked", "field"),
-    [({"from": "2026-11-21", "to": "2026-11-20"}, "from"), ({"from": "2026-01-01", "to": "2026-06-01"}, "to"),
-     ({"from": "yesterday"}, "from")],
-)  # fmt: skip
+    [
+        ({"from": "2026-11-21", "to": "2026-11-20"}, "from"),
+        ({"from": "2026-01-01", "to": "2026-06-01"}, "to"),
+        ({"from": "yesterday"}, "from"),
+    ],
+)
 def test_a_range_the_usage_api_cannot_report_is_a_400_naming_its_field(
     api: ApiClient, asked: dict[str, str], field: str
 ) -> None:

@@ -202,8 +202,9 @@ def test_the_periodic_timer_runs_the_checks_of_each_connection_unchanged_since_t
     fresh = tenant.healthy_connection(displayName="Contoso branch")
     stored = app_services.admin.connections.get_connection(tenant.id, connection["id"])
     checked_long_ago = stored.last_modified_date_time - timedelta(hours=6)  # a tick ago (HEALTH_CHECK_SCHEDULE)
-    app_services.admin.connections.upsert_connection(stored.model_copy(update={
-        "last_modified_date_time": checked_long_ago}))  # fmt: skip
+    app_services.admin.connections.upsert_connection(
+        stored.model_copy(update={"last_modified_date_time": checked_long_ago})
+    )
     tenant.fault("endpointConnectivity", 1, "endpointConnectivityCheckUrlNotAllowListed")
     base = api.base_url.removesuffix("/api")
     invoked = api.session.post(f"{base}/admin/functions/recheckConnections", json={"input": ""}, timeout=60)

@@ -26,10 +26,17 @@ def test_search_finds_security_groups_by_prefix_in_any_case(api: ApiClient) -> N
     tenant = Tenant(api)
     for name in ("HR", "finance-eu", "Fine Arts", "Finance"):
         tenant.group(name, [])
-    tenant.graph.call("POST", f"{tenant.graph.graph}/groups", {
-        "displayName": "Finance news", "mailEnabled": True, "mailNickname": "finance-news", "securityEnabled": False,
-        "groupTypes": ["Unified"],
-    })  # fmt: skip
+    tenant.graph.call(
+        "POST",
+        f"{tenant.graph.graph}/groups",
+        {
+            "displayName": "Finance news",
+            "mailEnabled": True,
+            "mailNickname": "finance-news",
+            "securityEnabled": False,
+            "groupTypes": ["Unified"],
+        },
+    )
 
     for search in ("fin", "FIN", "Fin"):
         assert names(look_up(api, tenant, search=search)) == ["Finance", "finance-eu", "Fine Arts"]

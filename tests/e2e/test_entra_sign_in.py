@@ -28,9 +28,24 @@ def test_an_entra_v2_token_for_the_documented_audience_signs_in(
     )
     claims = jwt.decode(token, options={"verify_signature": False})
     assert set(claims) == {
-        "aud", "iss", "iat", "nbf", "exp", "aio", "azp", "azpacr", "name", "oid", "preferred_username",
-        "rh", "scp", "sub", "tid", "uti", "ver",
-    }  # fmt: skip
+        "aud",
+        "iss",
+        "iat",
+        "nbf",
+        "exp",
+        "aio",
+        "azp",
+        "azpacr",
+        "name",
+        "oid",
+        "preferred_username",
+        "rh",
+        "scp",
+        "sub",
+        "tid",
+        "uti",
+        "ver",
+    }
     assert (claims["aud"], claims["ver"], claims["iss"]) == (APP_CLIENT_ID, "2.0", azure_environment["AUTH_ISSUERS"])
     me = requests.get(f"{app_host.base_url}/api/me", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert me.status_code == 200, me.text

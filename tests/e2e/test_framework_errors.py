@@ -29,8 +29,9 @@ def test_no_route_and_wrong_method_answer_in_the_contract_shape(app_host: DevHos
     status, content_type, body = raw(app_host, get(b"/api/nothing/here"))
     assert (status, content_type.split(";")[0]) == (404, "application/json")
     assert json.loads(body)["error"]["code"] == "notFound"
-    status, content_type, body = raw(app_host, b"PUT /api/tenants HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
-                                     b"Connection: close\r\n\r\n")  # fmt: skip
+    status, content_type, body = raw(
+        app_host, b"PUT /api/tenants HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
     assert status == 405 and json.loads(body)["error"]["code"] == "methodNotAllowed"
 
 

@@ -52,9 +52,15 @@ def test_the_list_follows_the_marketplace_of_the_sites_region_with_no_change_to_
     an image set can start from it; one Azure withdraws leaves the list the same way."""
     tenant = Tenant(api)
     # a region of its own: the refresh reads each region with the identity that read it last, this tenant's here
-    site = api.created(f"{tenant.path}/sites", site_body(
-        displayName="Sweden", regionName=REGION_OF_ITS_OWN, subscriptionId=tenant.arm.subscription_id,
-        resourceGroupName=CLOUD_PC_RG))  # fmt: skip
+    site = api.created(
+        f"{tenant.path}/sites",
+        site_body(
+            displayName="Sweden",
+            regionName=REGION_OF_ITS_OWN,
+            subscriptionId=tenant.arm.subscription_id,
+            resourceGroupName=CLOUD_PC_RG,
+        ),
+    )
     newest, sku = "microsoftwindowsdesktop_windows-11_win11-26h1-avd", "win11-26h1-avd"
     published = f"{tenant.controls.base}/marketplace/microsoftwindowsdesktop/windows-11/{sku}"
     session, base = tenant.controls.session, api.base_url.removesuffix("/api")
@@ -106,8 +112,9 @@ def test_an_image_set_builds_its_versions_and_leaves_no_build_vm(api: ApiClient)
 
     # a version with a script: run on a VM made from 0.0.0's image, then captured without waiting for anyone
     script = {"name": "apps", "script": "winget install --id 7zip.7zip --silent"}
-    reply = api.post(f"{tenant.path}/imageSets/{image_set['id']}/versions",
-                     {"notes": "7-Zip", "customizationScripts": [script]})  # fmt: skip
+    reply = api.post(
+        f"{tenant.path}/imageSets/{image_set['id']}/versions", {"notes": "7-Zip", "customizationScripts": [script]}
+    )
     assert reply.status_code == 202, reply.text
     assert reply.headers["Location"].endswith(f"/imageSets/{image_set['id']}/versions/0.0.1")
     second = settled(api, tenant, image_set["id"], "0.0.1")
@@ -188,8 +195,10 @@ def test_only_the_description_and_notes_change_and_validate_only_saves_nothing(a
     tenant = Tenant(api)
     image_set = new_set(api, tenant, description="for the call centre")
     path = f"{tenant.path}/imageSets/{image_set['id']}"
-    review = api.post(f"{tenant.path}/imageSets?validateOnly=true",
-                      {"displayName": "Dry run", "siteId": tenant.site["id"], "sourceImageId": SOURCE})  # fmt: skip
+    review = api.post(
+        f"{tenant.path}/imageSets?validateOnly=true",
+        {"displayName": "Dry run", "siteId": tenant.site["id"], "sourceImageId": SOURCE},
+    )
     assert review.status_code == 200 and review.json()["summary"]["displayName"] == "Dry run"
     assert len(api.get(f"{tenant.path}/imageSets").json()["value"]) == 1
 
@@ -259,11 +268,18 @@ def _gone(api: ApiClient, path: str) -> bool:
 
 def test_a_global_set_is_replicated_to_every_sites_region(api: ApiClient) -> None:
     tenant = Tenant(api)
-    api.created(f"{tenant.path}/sites", {"displayName": "US", "regionName": "eastus",
-                                         "subscriptionId": tenant.arm.subscription_id,
-                                         "resourceGroupName": CLOUD_PC_RG})  # fmt: skip
-    image_set = api.created(f"{tenant.path}/imageSets",
-                            {"displayName": "Everywhere", "global": True, "sourceImageId": SOURCE})  # fmt: skip
+    api.created(
+        f"{tenant.path}/sites",
+        {
+            "displayName": "US",
+            "regionName": "eastus",
+            "subscriptionId": tenant.arm.subscription_id,
+            "resourceGroupName": CLOUD_PC_RG,
+        },
+    )
+    image_set = api.created(
+        f"{tenant.path}/imageSets", {"displayName": "Everywhere", "global": True, "sourceImageId": SOURCE}
+    )
     assert image_set["global"] is True and image_set["siteId"] is None
     version = settled(api, tenant, image_set["id"], "0.0.0")
     assert version["status"] == "ready", version

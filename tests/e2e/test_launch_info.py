@@ -31,16 +31,21 @@ def test_an_azure_cloud_pc_is_reached_through_its_policy_s_host_pool_until_its_g
     reply = launch_info(api, tenant, cloud_pc["id"])
     assert reply.status_code == 200, reply.text
     info = reply.json()
-    provider = (f"/subscriptions/{tenant.arm.subscription_id}/resourceGroups/{CLOUD_PC_RG}"
-                "/providers/Microsoft.DesktopVirtualization")  # fmt: skip
+    provider = (
+        f"/subscriptions/{tenant.arm.subscription_id}/resourceGroups/{CLOUD_PC_RG}"
+        "/providers/Microsoft.DesktopVirtualization"
+    )
     pool = info["hostPoolId"].removeprefix(f"{provider}/hostPools/")
     assert pool.startswith(f"cpc-{cloud_pc['provisioningPolicyId']}-".lower()), info
     assert info == {
-        "cloudPcId": cloud_pc["id"], "feedUrl": FEED_URL,
+        "cloudPcId": cloud_pc["id"],
+        "feedUrl": FEED_URL,
         "webClientUrl": "https://client.wvd.microsoft.com/arm/webclient/index.html",
-        "hostPoolId": f"{provider}/hostPools/{pool}", "workspaceId": f"{provider}/workspaces/{pool}-ws",
-        "applicationGroupId": f"{provider}/applicationGroups/{pool}-dag", "startsOnConnect": True,
-    }  # fmt: skip
+        "hostPoolId": f"{provider}/hostPools/{pool}",
+        "workspaceId": f"{provider}/workspaces/{pool}-ws",
+        "applicationGroupId": f"{provider}/applicationGroups/{pool}-dag",
+        "startsOnConnect": True,
+    }
     tenant.group("pilot", [])
     refused(api, tenant, status_becomes(api, tenant, cloud_pc["id"], "inGracePeriod"), "inGracePeriod")
     assert launch_info(api, tenant, "no-such-cloud-pc").status_code == 404
@@ -76,9 +81,14 @@ def test_a_windows_365_cloud_pc_is_reached_through_windows_365_until_its_grace_p
     reply = launch_info(api, tenant, provisioned["id"])
     assert reply.status_code == 200, reply.text
     assert reply.json() == {
-        "cloudPcId": provisioned["id"], "feedUrl": FEED_URL, "webClientUrl": "https://windows365.microsoft.com",
-        "hostPoolId": None, "workspaceId": None, "applicationGroupId": None, "startsOnConnect": False,
-    }  # fmt: skip
+        "cloudPcId": provisioned["id"],
+        "feedUrl": FEED_URL,
+        "webClientUrl": "https://windows365.microsoft.com",
+        "hostPoolId": None,
+        "workspaceId": None,
+        "applicationGroupId": None,
+        "startsOnConnect": False,
+    }
     refused(api, tenant, failed, "failed")
     owner = tenant.name_of(provisioned["userId"])
     tenant.group("finance", [name for name in ("adele", "ben") if name != owner])

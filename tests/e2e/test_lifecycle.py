@@ -93,9 +93,10 @@ def test_hybrid_joined_cloud_pcs_disable_their_ad_computer_account(api: ApiClien
     tenant = Tenant(api)
     connection = tenant.healthy_connection()
     cloud_pc = one_cloud_pc(
-        api, tenant,
+        api,
+        tenant,
         domainJoinConfigurations=[{"domainJoinType": "hybridAzureADJoin", "onPremisesConnectionId": connection["id"]}],
-    )  # fmt: skip
+    )
     [account] = tenant.resources()["adComputerAccounts"]
     assert account == {**account, "name": cloud_pc["managedDeviceName"], "enabled": True}
     tenant.group("pilot", [])

@@ -218,8 +218,11 @@ def test_without_directory_read_all_a_users_change_is_refused_naming_it_until_gr
     tenant.user("ada", [PLAN, BIG_PLAN])  # and the next change of the user is followed
 
     def provisioned() -> None:
-        found = sorted(c["servicePlanId"] for c in api.get(f"{tenant.path}/cloudPCs").json()["value"]
-                       if c["status"] == "provisioned")  # fmt: skip
+        found = sorted(
+            c["servicePlanId"]
+            for c in api.get(f"{tenant.path}/cloudPCs").json()["value"]
+            if c["status"] == "provisioned"
+        )
         assert found == sorted([PLAN, BIG_PLAN]), found
 
     eventually(provisioned, timeout_s=120)
@@ -259,16 +262,22 @@ def test_a_role_removed_at_one_resource_group_fails_provisioning_naming_its_acti
     principal = tenant.arm.service_principal(APP_CLIENT_ID)
     role = tenant.arm.role_definition_id(CUSTOM_ROLE_NAME, subscription)
     tenant.arm.ok("DELETE", broad["id"])
-    tenant.arm.assign(subscription, f"{subscription}/providers/Microsoft.Authorization/roleDefinitions/{READER}",
-                      principal)  # fmt: skip
+    tenant.arm.assign(
+        subscription, f"{subscription}/providers/Microsoft.Authorization/roleDefinitions/{READER}", principal
+    )
     for group in (NETWORK_RG, CLOUD_PC_RG):
         tenant.arm.assign(f"{subscription}/resourceGroups/{group}", role, principal)
     assert report(api, tenant)["ready"] is True  # each scope holds what it needs
-    connection = tenant.healthy_connection(connectionType="azureADJoin", adDomainName=None, adDomainUsername=None,
-                                           adDomainPassword=None, organizationalUnit=None)  # fmt: skip
-    policy = tenant.policy(domainJoinConfigurations=[
-        {"domainJoinType": "azureADJoin", "onPremisesConnectionId": connection["id"]}
-    ])  # fmt: skip
+    connection = tenant.healthy_connection(
+        connectionType="azureADJoin",
+        adDomainName=None,
+        adDomainUsername=None,
+        adDomainPassword=None,
+        organizationalUnit=None,
+    )
+    policy = tenant.policy(
+        domainJoinConfigurations=[{"domainJoinType": "azureADJoin", "onPremisesConnectionId": connection["id"]}]
+    )
     group = f"{subscription}/resourceGroups/{where}"
     [removed] = [a for a in tenant.arm.role_assignments_at(group) if a["properties"]["scope"].lower() == group.lower()]
     tenant.arm.ok("DELETE", removed["id"])

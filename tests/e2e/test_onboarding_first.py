@@ -20,8 +20,12 @@ def test_a_customer_is_found_by_its_domain_name(api: ApiClient) -> None:
     )
     found = api.get("/tenantLookup", params={"domainName": f"{name.upper()}.com"})
     assert found.status_code == 200, found.text
-    assert found.json() == {"tenantId": entra, "displayName": "Fabrikam",
-                            "defaultDomainName": f"{name}.onmicrosoft.com", "federationBrandName": None}  # fmt: skip
+    assert found.json() == {
+        "tenantId": entra,
+        "displayName": "Fabrikam",
+        "defaultDomainName": f"{name}.onmicrosoft.com",
+        "federationBrandName": None,
+    }
 
     unknown = api.get("/tenantLookup", params={"domainName": f"nobody{uuid.uuid4().hex[:6]}.example"})
     error = unknown.json()["error"]

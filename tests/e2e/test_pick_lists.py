@@ -31,13 +31,19 @@ def test_regions_read_by_display_name_within_their_geography(api: ApiClient) -> 
 
 def test_a_sites_subnets_are_listed_with_their_free_addresses_in_the_sites_region_only(api: ApiClient) -> None:
     tenant = Tenant(api)
-    tenant.arm.virtual_network("rg-branch", "vnet-branch", address_space="10.8.0.0/16",
-                               subnets={"desks": "10.8.0.0/28", "servers": "10.8.1.0/24"})  # fmt: skip
-    tenant.arm.virtual_network("rg-us", "vnet-us", location="eastus", address_space="10.9.0.0/16",
-                               subnets={"desks": "10.9.0.0/24"})  # fmt: skip
+    tenant.arm.virtual_network(
+        "rg-branch",
+        "vnet-branch",
+        address_space="10.8.0.0/16",
+        subnets={"desks": "10.8.0.0/28", "servers": "10.8.1.0/24"},
+    )
+    tenant.arm.virtual_network(
+        "rg-us", "vnet-us", location="eastus", address_space="10.9.0.0/16", subnets={"desks": "10.9.0.0/24"}
+    )
     # the app's own network for Microsoft-hosted Cloud PCs, its subnet named as the customer's: never a choice
-    tenant.arm.virtual_network(CLOUD_PC_RG, "vnet-cloudpcs-westeurope", address_space="10.200.0.0/16",
-                               subnets={"cloudpcs": "10.200.0.0/16"})  # fmt: skip
+    tenant.arm.virtual_network(
+        CLOUD_PC_RG, "vnet-cloudpcs-westeurope", address_space="10.200.0.0/16", subnets={"cloudpcs": "10.200.0.0/16"}
+    )
 
     found = subnets(api, tenant)
     assert [(s["virtualNetworkName"], s["name"]) for s in found] == [
@@ -47,9 +53,14 @@ def test_a_sites_subnets_are_listed_with_their_free_addresses_in_the_sites_regio
     ]  # every network of the customer's in the site's region, none of East US, not the app's own
     [home] = [s for s in found if s["name"] == "cloudpcs"]
     assert home == {
-        "id": tenant.subnet_id, "name": "cloudpcs", "virtualNetworkName": "vnet-eu", "resourceGroupName": NETWORK_RG,
-        "regionName": "westeurope", "addressPrefix": "10.0.1.0/24", "freeAddresses": 256 - 5,
-    }  # fmt: skip
+        "id": tenant.subnet_id,
+        "name": "cloudpcs",
+        "virtualNetworkName": "vnet-eu",
+        "resourceGroupName": NETWORK_RG,
+        "regionName": "westeurope",
+        "addressPrefix": "10.0.1.0/24",
+        "freeAddresses": 256 - 5,
+    }
     assert [s["freeAddresses"] for s in found if s["name"] == "desks"] == [16 - 5]  # Azure keeps 5 of each subnet
 
     assert [s["name"] for s in subnets(api, tenant, search="BRANCH")] == ["desks", "servers"]
@@ -79,12 +90,14 @@ def test_a_site_whose_resource_group_does_not_exist_is_refused_naming_the_field(
 
     # an existing one is taken, and a change to a missing one is refused the same way
     site = api.created(f"{tenant.path}/sites", {**missing, "resourceGroupName": CLOUD_PC_RG})
-    changed = api.patch(f"{tenant.path}/sites/{site['id']}", {"resourceGroupName": "rg-gone"},
-                        headers={"If-Match": site["etag"]})  # fmt: skip
+    changed = api.patch(
+        f"{tenant.path}/sites/{site['id']}", {"resourceGroupName": "rg-gone"}, headers={"If-Match": site["etag"]}
+    )
     assert changed.status_code == 400, changed.text
     assert changed.json()["error"]["details"][0]["target"] == "resourceGroupName"
-    renamed = api.patch(f"{tenant.path}/sites/{site['id']}", {"displayName": "Renamed"},
-                        headers={"If-Match": site["etag"]})  # fmt: skip
+    renamed = api.patch(
+        f"{tenant.path}/sites/{site['id']}", {"displayName": "Renamed"}, headers={"If-Match": site["etag"]}
+    )
     assert renamed.status_code == 200, renamed.text  # what it does not change is not checked again
 
 
@@ -102,14 +115,26 @@ def test_a_sites_images_are_its_subscriptions_managed_images_and_gallery_version
     tenant.arm.managed_image("rg-us", "us-only", location="eastus")  # another region: no VM of the site's from it
     gallery = tenant.arm.resource_id("rg-images", "Microsoft.Compute", "galleries", "corpgallery")
     tenant.arm.ok("PUT", gallery, {"location": "westeurope"})
-    definition = {"location": "westeurope", "properties": {
-        "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
-        "identifier": {"publisher": "contoso", "offer": "cloudpc", "sku": "win11"}}}  # fmt: skip
+    definition = {
+        "location": "westeurope",
+        "properties": {
+            "osType": "Windows",
+            "osState": "Generalized",
+            "hyperVGeneration": "V2",
+            "identifier": {"publisher": "contoso", "offer": "cloudpc", "sku": "win11"},
+        },
+    }
     tenant.arm.ok("PUT", f"{gallery}/images/win11", definition)
     version = f"{gallery}/images/win11/versions/1.0.0"
     regions = {"targetRegions": [{"name": "West Europe"}]}  # as Azure shows a version's regions: display names
-    tenant.arm.ok("PUT", version, {"location": "westeurope", "properties": {
-        "storageProfile": {"source": {"id": golden}}, "publishingProfile": regions}})  # fmt: skip
+    tenant.arm.ok(
+        "PUT",
+        version,
+        {
+            "location": "westeurope",
+            "properties": {"storageProfile": {"source": {"id": golden}}, "publishingProfile": regions},
+        },
+    )
 
     def replicated() -> None:
         assert tenant.arm.ok("GET", version)["properties"]["provisioningState"] == "Succeeded"
@@ -141,15 +166,26 @@ def test_a_sites_vm_sizes_are_those_azure_offers_its_subscription_there_that_boo
     assert [s["name"] for s in vm_sizes(api, tenant, tenant.site["id"], search="D16S")] == ["Standard_D16s_v5"]
 
     # a size restricted for the subscription in a region is not offered there (NotAvailableForSubscription)
-    elsewhere = api.created(f"{tenant.path}/sites", site_body(
-        displayName="West Central US", regionName="westcentralus", subscriptionId=tenant.arm.subscription_id,
-        resourceGroupName=CLOUD_PC_RG,
-    ))  # fmt: skip
+    elsewhere = api.created(
+        f"{tenant.path}/sites",
+        site_body(
+            displayName="West Central US",
+            regionName="westcentralus",
+            subscriptionId=tenant.arm.subscription_id,
+            resourceGroupName=CLOUD_PC_RG,
+        ),
+    )
     assert "Standard_D16s_v5" not in [s["name"] for s in vm_sizes(api, tenant, elsewhere["id"])]
 
     # the image set's versions are Generation 2 images: a size that boots Generation 1 only is left out
-    image_set = api.created(f"{tenant.path}/imageSets", {"displayName": "Pooled", "siteId": tenant.site["id"],
-                            "sourceImageId": "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"})  # fmt: skip
+    image_set = api.created(
+        f"{tenant.path}/imageSets",
+        {
+            "displayName": "Pooled",
+            "siteId": tenant.site["id"],
+            "sourceImageId": "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365",
+        },
+    )
     version = f"{tenant.path}/imageSets/{image_set['id']}/versions/0.0.0"
 
     def ready() -> None:

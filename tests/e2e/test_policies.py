@@ -106,9 +106,13 @@ def test_references_that_are_not_ready_are_refused(api: ApiClient) -> None:
     tenant.fault("adDomainJoin", 1)
     unhealthy = tenant.settled_connection(tenant.connection()["id"])
     entra = tenant.healthy_connection(
-        displayName="Cloud", connectionType="azureADJoin", adDomainName=None, adDomainUsername=None,
-        adDomainPassword=None, organizationalUnit=None,
-    )  # fmt: skip
+        displayName="Cloud",
+        connectionType="azureADJoin",
+        adDomainName=None,
+        adDomainUsername=None,
+        adDomainPassword=None,
+        organizationalUnit=None,
+    )
     cases = [
         ({"domainJoinType": "hybridAzureADJoin", "onPremisesConnectionId": unhealthy["id"]}, "connectionNotHealthy"),
         ({"domainJoinType": "hybridAzureADJoin", "onPremisesConnectionId": entra["id"]}, "joinTypeMismatch"),
@@ -143,9 +147,7 @@ def test_an_assigned_policy_cannot_be_deleted_until_unassigned(api: ApiClient) -
     tenant = Tenant(api)
     tenant.group("finance", [])
     policy = tenant.policy()
-    assigned = api.post(
-        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", tenant.assignments("finance")
-    )
+    assigned = api.post(f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", tenant.assignments("finance"))
     assert assigned.status_code == 200, assigned.text
     refused = api.delete(f"{tenant.path}/provisioningPolicies/{policy['id']}")
     assert refused.status_code == 409
@@ -206,9 +208,7 @@ def test_the_assign_plan_names_the_earlier_policy_for_users_it_already_targets(a
     }
     assert api.get(f"{tenant.path}/provisioningPolicies/{everyone['id']}").json()["assignments"] == []
 
-    saved = api.post(
-        f"{tenant.path}/provisioningPolicies/{everyone['id']}/assign", tenant.assignments("everyone")
-    )
+    saved = api.post(f"{tenant.path}/provisioningPolicies/{everyone['id']}/assign", tenant.assignments("everyone"))
     assert saved.json()["validateOnly"] is False
     assignments = api.get(f"{tenant.path}/provisioningPolicies/{everyone['id']}").json()["assignments"]
     assert [a["groupId"] for a in assignments] == [tenant.gid("everyone")]
@@ -227,9 +227,9 @@ def test_reassigning_keeps_the_original_assignment_time(api: ApiClient) -> None:
     tenant.group("a", [])
     tenant.group("b", [])
     policy = tenant.policy()
-    first = api.post(
-        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", tenant.assignments("a")
-    ).json()["policy"]["assignments"][0]
+    first = api.post(f"{tenant.path}/provisioningPolicies/{policy['id']}/assign", tenant.assignments("a")).json()[
+        "policy"
+    ]["assignments"][0]
     again = api.post(
         f"{tenant.path}/provisioningPolicies/{policy['id']}/assign",
         tenant.assignments("a", "b"),
@@ -243,8 +243,10 @@ def test_the_languages_read_by_name_and_a_policy_keeps_the_one_chosen(api: ApiCl
     assert reply.status_code == 200, reply.text
     languages = {item["locale"]: item["displayName"] for item in reply.json()["value"]}
     assert (languages["en-US"], languages["de-DE"], languages["sr-Latn-RS"]) == (
-        "English (United States)", "German (Germany)", "Serbian (Latin, Serbia)",
-    )  # fmt: skip
+        "English (United States)",
+        "German (Germany)",
+        "Serbian (Latin, Serbia)",
+    )
     names = [item["displayName"] for item in reply.json()["value"]]
     assert names == sorted(names)
     tenant = Tenant(api)

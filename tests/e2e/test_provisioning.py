@@ -47,7 +47,9 @@ def test_a_group_of_six_users_gets_one_cloud_pc_per_license(api: ApiClient) -> N
     # the catalogue carries Microsoft's published license SKUs: Windows 365 Enterprise 2 vCPU, 8 GB, 128 GB
     plans = {p["id"]: p for p in api.get("/servicePlans").json()["value"]}
     assert (plans[PLAN]["skuId"], plans[PLAN]["skuPartNumber"]) == (
-        "e2aebe6c-897d-480f-9d62-fff1381581f7", "CPC_E_2C_8GB_128GB")  # fmt: skip
+        "e2aebe6c-897d-480f-9d62-fff1381581f7",
+        "CPC_E_2C_8GB_128GB",
+    )
     tenant = Tenant(api)
     licenses = {"u1": [PLAN], "u2": [PLAN], "u3": [PLAN], "u4": [PLAN, BIG_PLAN], "u5": [PLAN], "u6": []}
     for user, held in licenses.items():

@@ -29,8 +29,13 @@ if TYPE_CHECKING:
     from azure_emulator.launcher import EmulatorProcess
 
 # a free session kept: the load alone asks for the second host, whatever the default schedule's phase at the time
-SCALING = {"baseHosts": 1, "bufferSessions": 1, "maxHosts": 2, "spotSharePercent": 100,
-           "spotEvictionPolicy": "Deallocate"}  # fmt: skip
+SCALING = {
+    "baseHosts": 1,
+    "bufferSessions": 1,
+    "maxHosts": 2,
+    "spotSharePercent": 100,
+    "spotEvictionPolicy": "Deallocate",
+}
 VCPUS = 4  # of the group's size, Standard_D4s_v5
 MESSAGE = "Azure needs this desktop back: save your work now. Sign in again to go on."
 TITLE = "This desktop is closing"
@@ -41,8 +46,9 @@ def vm_id(tenant: Tenant, name: str) -> str:
 
 
 def spot_control(tenant: Tenant, verb: str, what: str, body: dict[str, Any] | None = None) -> Any:
-    reply = tenant.arm.session.request(verb, f"{tenant.arm.emulator.base_url}/emulator/spot/{what}", json=body,
-                                       timeout=30)  # fmt: skip
+    reply = tenant.arm.session.request(
+        verb, f"{tenant.arm.emulator.base_url}/emulator/spot/{what}", json=body, timeout=30
+    )
     assert reply.status_code < 300, reply.text
     return reply.json() if reply.content else None
 
@@ -50,16 +56,18 @@ def spot_control(tenant: Tenant, verb: str, what: str, body: dict[str, Any] | No
 def notice_seconds(tenant: Tenant, seconds: int) -> None:
     """The Preempt's notice for this tenant's VMs: long, so that only completeEviction ends it."""
     body: dict[str, Any] = {"seconds": seconds, "tenantId": tenant.entra_id}
-    reply = tenant.arm.session.put(f"{tenant.arm.emulator.base_url}/emulator/timers/spotEvictionNotice", json=body,
-                                   timeout=30)  # fmt: skip
+    reply = tenant.arm.session.put(
+        f"{tenant.arm.emulator.base_url}/emulator/timers/spotEvictionNotice", json=body, timeout=30
+    )
     assert reply.status_code < 300, reply.text
 
 
 def group_with_a_spot_host(api: ApiClient, tenant: Tenant) -> tuple[str, str, str, Pool]:
     """A scaling group whose load of 3 users made a Spot host: (its path, the base host, the Spot host, its pool)."""
     tenant.group("sales", ["ann"])
-    body = group_body(tenant, ready_version(api, tenant), licenseCount=4, scaling={**SCALING,
-                      "evictionMessage": MESSAGE})  # fmt: skip
+    body = group_body(
+        tenant, ready_version(api, tenant), licenseCount=4, scaling={**SCALING, "evictionMessage": MESSAGE}
+    )
     made = api.created(f"{tenant.path}/spotGroups", body)
     group = f"{tenant.path}/spotGroups/{made['id']}"
     assert settled(api, group)["status"] == "ready"
@@ -161,8 +169,9 @@ def test_an_evicted_spot_host_warns_its_users_stops_taking_sessions_and_is_repla
 
 
 # each way Azure fails an allocation for want of capacity (error-codes-spot; the allocation-failure page)
-@pytest.mark.parametrize("code", ["SkuNotAvailable", "AllocationFailed", "ZonalAllocationFailed",
-                                  "OverconstrainedAllocationRequest"])  # fmt: skip
+@pytest.mark.parametrize(
+    "code", ["SkuNotAvailable", "AllocationFailed", "ZonalAllocationFailed", "OverconstrainedAllocationRequest"]
+)
 def test_with_no_spot_capacity_the_replacement_is_made_on_demand(api: ApiClient, code: str) -> None:
     tenant = Tenant(api)
     group, base, spot, pool = group_with_a_spot_host(api, tenant)
@@ -190,8 +199,9 @@ def test_with_no_spot_quota_the_host_is_refused_naming_the_quota_and_its_place_m
     tenant = Tenant(api)
     tenant.arm.quota("westeurope", "lowPriorityCores", 1)  # Microsoft.Quota, before the app first reads the usages
     tenant.group("sales", ["ann"])
-    made = api.created(f"{tenant.path}/spotGroups", group_body(tenant, ready_version(api, tenant), licenseCount=4,
-                                                               scaling=SCALING))  # fmt: skip
+    made = api.created(
+        f"{tenant.path}/spotGroups", group_body(tenant, ready_version(api, tenant), licenseCount=4, scaling=SCALING)
+    )
     group = f"{tenant.path}/spotGroups/{made['id']}"
     assert settled(api, group)["status"] == "ready", "the base host is on demand: the family's quota has room"
     (base,) = hosts_of(api, group)
@@ -242,8 +252,14 @@ def test_only_a_spot_hosts_own_identity_is_heard_and_a_repeated_notice_changes_n
     def token(vm: str, **options: Any) -> str:
         """The VM's system-assigned identity's token as Entra issues it for a customer's API: `oid`, no `xms_mirid`."""
         principal = tenant.arm.ok("GET", vm_id(tenant, vm))["identity"]["principalId"]
-        claims = {"oid": principal, "sub": principal, "idtyp": "app", "scp": None, "name": None,
-                  "preferred_username": None}  # fmt: skip
+        claims = {
+            "oid": principal,
+            "sub": principal,
+            "idtyp": "app",
+            "scp": None,
+            "name": None,
+            "preferred_username": None,
+        }
         return azure_emulator.user_token(f"vm-{vm}", **{"tenant_id": tenant.entra_id, "claims": claims, **options})
 
     def post(bearer: str, body: Any = document) -> Any:
@@ -256,8 +272,16 @@ def test_only_a_spot_hosts_own_identity_is_heard_and_a_repeated_notice_changes_n
         "no token": (requests.post(url, json=document, timeout=30), 401),
         "a person's": (api.session.post(url, json=document, timeout=30), 401),
         "a VM that is no Spot host": (post(token(base)), 403),
-        "a Spot host's name in xms_mirid, another's oid": (post(azure_emulator.user_token("vm-other",
-            tenant_id=tenant.entra_id, claims={"xms_mirid": vm_id(tenant, spot), "idtyp": "app", "scp": None})), 403),
+        "a Spot host's name in xms_mirid, another's oid": (
+            post(
+                azure_emulator.user_token(
+                    "vm-other",
+                    tenant_id=tenant.entra_id,
+                    claims={"xms_mirid": vm_id(tenant, spot), "idtyp": "app", "scp": None},
+                )
+            ),
+            403,
+        ),
     }
     for case, (reply, status) in refused.items():
         assert reply.status_code == status, (case, reply.text)
@@ -279,15 +303,17 @@ def test_without_the_customers_consent_the_watcher_gets_no_token_and_nothing_is_
     group, _, spot, pool = group_with_a_spot_host(api, tenant)
     notice_seconds(tenant, 3600)
     emulator = tenant.arm.emulator.base_url
-    withdrawn = tenant.arm.session.put(f"{emulator}/emulator/tenants/{tenant.entra_id}/apps/{APP_CLIENT_ID}",
-                                       json={"consented": False}, timeout=30)  # fmt: skip
+    withdrawn = tenant.arm.session.put(
+        f"{emulator}/emulator/tenants/{tenant.entra_id}/apps/{APP_CLIENT_ID}", json={"consented": False}, timeout=30
+    )
     assert withdrawn.status_code < 300, withdrawn.text
     spot_control(tenant, "POST", "evict", {"vmId": vm_id(tenant, spot)})
 
     def refused() -> None:
         attempts = spot_control(tenant, "GET", f"deliveries?vmId={vm_id(tenant, spot)}")["value"]
         assert [(a["status"], a["error"].split(" ", 2)[:2]) for a in attempts] == [
-            (None, ["invalid_resource:", "AADSTS500011:"])], attempts  # fmt: skip
+            (None, ["invalid_resource:", "AADSTS500011:"])
+        ], attempts
 
     eventually(refused, timeout_s=60)
     assert api.get(f"{group}/evictions").json()["value"] == []

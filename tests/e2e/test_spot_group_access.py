@@ -15,10 +15,11 @@ DESKTOP_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"
 def holders(tenant: Tenant) -> dict[str, str]:
     """Who holds the pool's desktop in the emulator: the test's name of each principal -> its type."""
     scope = tenant.arm.resource_id(CLOUD_PC_RG, DV, "applicationGroups", "spotpc-sales-desktops-dag").lower()
-    return {tenant.name_of(a["properties"]["principalId"]): a["properties"]["principalType"]
-            for a in tenant.resources()["roleAssignments"]
-            if a["properties"]["scope"].lower() == scope
-            and a["properties"]["roleDefinitionId"].endswith(DESKTOP_USER)}  # fmt: skip
+    return {
+        tenant.name_of(a["properties"]["principalId"]): a["properties"]["principalType"]
+        for a in tenant.resources()["roleAssignments"]
+        if a["properties"]["scope"].lower() == scope and a["properties"]["roleDefinitionId"].endswith(DESKTOP_USER)
+    }
 
 
 def test_three_licenses_for_five_members_give_three_the_desktop_and_one_who_leaves_makes_room(api: ApiClient) -> None:

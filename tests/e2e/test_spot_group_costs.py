@@ -50,11 +50,18 @@ def phase(start: str, minimum: int) -> dict[str, Any]:
 
 
 # nobody signs in: off-peak keeps one host for the first user (the threshold's next host), 50% of 3 hosts is 2
-SCHEDULE = {"timeZone": "UTC", "weekdaySets": [{
-    "days": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-    "rampUp": phase("08:00", 50), "peak": phase("09:00", 50), "rampDown": phase("15:00", 50),
-    "offPeak": phase("16:00", 0),
-}]}  # fmt: skip
+SCHEDULE = {
+    "timeZone": "UTC",
+    "weekdaySets": [
+        {
+            "days": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+            "rampUp": phase("08:00", 50),
+            "peak": phase("09:00", 50),
+            "rampDown": phase("15:00", 50),
+            "offPeak": phase("16:00", 0),
+        }
+    ],
+}
 HOST_DISK_TIER = "P10"  # a host's 128 GiB OS disk bills as Premium SSD P10
 HOURS_A_MONTH = 730  # Azure's month, by which a disk's monthly price is metered by the hour
 
@@ -104,15 +111,30 @@ def by_hand(p: ListPrices) -> dict[str, float]:
     baseline = hosts_baseline + on_demand
     schedules = (24 - 8) * p.on_demand + (24 - 0) * p.on_demand  # hosts 1 and 2 deallocated
     spot = 8 * (p.on_demand - p.spot)
-    return {"actual": actual, "baseline": baseline, "savings": baseline - actual, "schedules": schedules,
-            "onDemand": on_demand, "spot": spot, "sleep": 0.0, "runningHours": 24 + 8 + 0}  # fmt: skip
+    return {
+        "actual": actual,
+        "baseline": baseline,
+        "savings": baseline - actual,
+        "schedules": schedules,
+        "onDemand": on_demand,
+        "spot": spot,
+        "sleep": 0.0,
+        "runningHours": 24 + 8 + 0,
+    }
 
 
 def figures(found: CostFigures) -> dict[str, float]:
     causes = found.savings_by_cause
-    return {"actual": found.actual, "baseline": found.baseline, "savings": found.savings,
-            "schedules": causes.schedules, "onDemand": causes.on_demand, "spot": causes.spot, "sleep": causes.sleep,
-            "runningHours": found.running_hours}  # fmt: skip
+    return {
+        "actual": found.actual,
+        "baseline": found.baseline,
+        "savings": found.savings,
+        "schedules": causes.schedules,
+        "onDemand": causes.on_demand,
+        "spot": causes.spot,
+        "sleep": causes.sleep,
+        "runningHours": found.running_hours,
+    }
 
 
 def to_4_decimals(expected: dict[str, float]) -> dict[str, Any]:
@@ -134,8 +156,11 @@ def priced_day(app_host: DevHost, admin_token: str, app_services: Services) -> P
 
     def grown() -> tuple[str, str, str]:
         hosts = sorted(ports.spot_groups.list_hosts(tenant.id, made["id"]), key=lambda h: h.index)
-        assert [(h.status, h.priority) for h in hosts] == [("running", "Regular"), ("running", "Spot"),
-                                                           ("running", "Regular")], hosts  # fmt: skip
+        assert [(h.status, h.priority) for h in hosts] == [
+            ("running", "Regular"),
+            ("running", "Spot"),
+            ("running", "Regular"),
+        ], hosts
         return hosts[0].name, hosts[1].name, hosts[2].name
 
     hosts = eventually(grown, timeout_s=240)
@@ -157,8 +182,16 @@ def priced_day(app_host: DevHost, admin_token: str, app_services: Services) -> P
     assert [pool.power(vm) for vm in hosts] == ["running", "deallocated", "deallocated"]
 
     costs = dataclasses.replace(app_services.costs, clock=lambda: end)  # the report as read once D has ended
-    return PricedDay(tenant.id, made["id"], hosts, day, tenant.site["regionName"], made["vmSize"],
-                     ports.power_records.list_power_records(tenant.id, end), costs)  # fmt: skip
+    return PricedDay(
+        tenant.id,
+        made["id"],
+        hosts,
+        day,
+        tenant.site["regionName"],
+        made["vmSize"],
+        ports.power_records.list_power_records(tenant.id, end),
+        costs,
+    )
 
 
 def test_the_day_is_metered_and_priced_as_the_hand_computation_has_it(priced_day: PricedDay) -> None:
@@ -168,19 +201,28 @@ def test_the_day_is_metered_and_priced_as_the_hand_computation_has_it(priced_day
     days = metering.meter(d.records, start, end)
     base, spot, regular = d.hosts
     assert {(m.resource.display_name, m.resource.priority): (m.existed_hours, m.running_hours) for m in days} == {
-        (base, "regular"): (24, 24), (spot, "spot"): (24, 8), (regular, "regular"): (24, 0)}  # fmt: skip
+        (base, "regular"): (24, 24),
+        (spot, "spot"): (24, 8),
+        (regular, "regular"): (24, 0),
+    }
     assert metering.peak_hosts(d.records, start, end) == {d.group_id: 3}
 
     # the cache holds the emulator's prices, as the app's refresh read them today
     expected = list_prices(d.region, d.vm_size)
     vms, disks = d.costs.prices.list_prices("USD")
     # the day's: read last on or before it (other tests may have kept prices of other days in the session's tables)
-    vm = max((p for p in vms if (p.region, p.vm_size) == (d.region, d.vm_size) and p.as_of <= d.day),
-             key=lambda p: p.as_of)  # fmt: skip
-    disk = max((p for p in disks if (p.region, p.tier) == (d.region, HOST_DISK_TIER) and p.as_of <= d.day),
-               key=lambda p: p.as_of)  # fmt: skip
+    vm = max(
+        (p for p in vms if (p.region, p.vm_size) == (d.region, d.vm_size) and p.as_of <= d.day), key=lambda p: p.as_of
+    )
+    disk = max(
+        (p for p in disks if (p.region, p.tier) == (d.region, HOST_DISK_TIER) and p.as_of <= d.day),
+        key=lambda p: p.as_of,
+    )
     assert (vm.linux_hourly, vm.spot_linux_hourly, disk.monthly / HOURS_A_MONTH) == (
-        expected.on_demand, expected.spot, expected.disk)  # fmt: skip
+        expected.on_demand,
+        expected.spot,
+        expected.disk,
+    )
     assert vm.as_of <= d.day and disk.as_of <= d.day  # read before D: D's prices
 
 
@@ -212,8 +254,12 @@ def test_a_new_sites_region_is_priced_by_the_next_run_of_the_price_timer(
     region = "polandcentral"  # no other test's site: nothing has read its prices
     cache = app_services.prices.prices
     assert [p for p in cache.list_prices("USD")[0] if p.region == region] == []
-    site = {"displayName": "Warsaw", "regionName": region, "subscriptionId": tenant.arm.subscription_id,
-            "resourceGroupName": CLOUD_PC_RG}  # fmt: skip
+    site = {
+        "displayName": "Warsaw",
+        "regionName": region,
+        "subscriptionId": tenant.arm.subscription_id,
+        "resourceGroupName": CLOUD_PC_RG,
+    }
     api.created(f"{tenant.path}/sites", site)
     base, day = api.base_url.removesuffix("/api"), dt.datetime.now(dt.UTC).date()
     invoked = api.session.post(f"{base}/admin/functions/refreshPrices", json={"input": ""}, timeout=60)

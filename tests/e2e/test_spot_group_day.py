@@ -40,21 +40,55 @@ ZONE = ZoneInfo("Europe/Amsterdam")
 STEP = dt.timedelta(minutes=5)
 MESSAGE = "This desktop closes in 30 minutes: please save your work."
 WORKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
-SCHEDULE: dict[str, Any] = {"timeZone": "Europe/Amsterdam", "weekdaySets": [{
-    "days": WORKDAYS,
-    "rampUp": {"start": "07:00", "minimumHostsPercent": 30, "capacityThresholdPercent": 60},
-    "peak": {"start": "09:00", "minimumHostsPercent": 50, "capacityThresholdPercent": 80},
-    "rampDown": {"start": "17:00", "minimumHostsPercent": 10, "capacityThresholdPercent": 90,
-                 "logOff": {"policy": "notifyThenLogOff", "delayMinutes": 30, "message": MESSAGE}},
-    "offPeak": {"start": "19:00", "minimumHostsPercent": 0, "capacityThresholdPercent": 100},
-}]}  # fmt: skip
-PHASES = (("00:00", "offPeak", "off-peak"), ("07:00", "rampUp", "ramp-up"), ("09:00", "peak", "peak"),
-          ("17:00", "rampDown", "ramp-down"), ("19:00", "offPeak", "off-peak"))  # fmt: skip
+SCHEDULE: dict[str, Any] = {
+    "timeZone": "Europe/Amsterdam",
+    "weekdaySets": [
+        {
+            "days": WORKDAYS,
+            "rampUp": {"start": "07:00", "minimumHostsPercent": 30, "capacityThresholdPercent": 60},
+            "peak": {"start": "09:00", "minimumHostsPercent": 50, "capacityThresholdPercent": 80},
+            "rampDown": {
+                "start": "17:00",
+                "minimumHostsPercent": 10,
+                "capacityThresholdPercent": 90,
+                "logOff": {"policy": "notifyThenLogOff", "delayMinutes": 30, "message": MESSAGE},
+            },
+            "offPeak": {"start": "19:00", "minimumHostsPercent": 0, "capacityThresholdPercent": 100},
+        }
+    ],
+}
+PHASES = (
+    ("00:00", "offPeak", "off-peak"),
+    ("07:00", "rampUp", "ramp-up"),
+    ("09:00", "peak", "peak"),
+    ("17:00", "rampDown", "ramp-down"),
+    ("19:00", "offPeak", "off-peak"),
+)
 # the users signed in from each local time on: nobody at night, a rise from 07:00 to 09:30, a plateau of 10 on the
 # 12 sessions of 6 hosts (more than the peak's minimum of 3 hosts holds), a fall from 16:30, stragglers from 18:00
-CURVE = (("00:00", 0), ("07:15", 1), ("07:30", 2), ("07:45", 3), ("08:00", 4), ("08:15", 5), ("08:30", 6),
-         ("08:45", 7), ("09:00", 8), ("09:15", 9), ("09:30", 10), ("16:30", 9), ("16:45", 8), ("17:00", 7),
-         ("17:15", 6), ("17:30", 5), ("17:45", 4), ("18:00", 3), ("19:00", 2), ("19:30", 1), ("20:00", 0))  # fmt: skip
+CURVE = (
+    ("00:00", 0),
+    ("07:15", 1),
+    ("07:30", 2),
+    ("07:45", 3),
+    ("08:00", 4),
+    ("08:15", 5),
+    ("08:30", 6),
+    ("08:45", 7),
+    ("09:00", 8),
+    ("09:15", 9),
+    ("09:30", 10),
+    ("16:30", 9),
+    ("16:45", 8),
+    ("17:00", 7),
+    ("17:15", 6),
+    ("17:30", 5),
+    ("17:45", 4),
+    ("18:00", 3),
+    ("19:00", 2),
+    ("19:30", 1),
+    ("20:00", 0),
+)
 # the hosts running at chosen local times, as the schedule's rule has it for the curve (2 sessions a host)
 WANTED = {
     "06:55": 1,  # off-peak, nobody signed in: one host for the first users (the threshold's next host)
@@ -121,8 +155,9 @@ class Pool(Users):
     def power(self, vm: str) -> str:
         found = self.arm.vm(CLOUD_PC_RG, vm)
         assert found is not None, vm
-        return next(s["code"] for s in found["properties"]["instanceView"]["statuses"]
-                    if s["code"].startswith("PowerState/")).removeprefix("PowerState/")  # fmt: skip
+        return next(
+            s["code"] for s in found["properties"]["instanceView"]["statuses"] if s["code"].startswith("PowerState/")
+        ).removeprefix("PowerState/")
 
     def settled(self, vm: str, state: str) -> None:
         def powered() -> None:
@@ -142,8 +177,7 @@ def test_a_working_day_follows_the_schedule_loses_no_session_and_the_replay_matc
     ports = app_services.spot_group_work
     tenant = Tenant(api)
     tenant.group("sales", ["ann"])
-    made = api.created(f"{tenant.path}/spotGroups",
-                       group_body(tenant, ready_version(api, tenant), licenseCount=12))  # fmt: skip
+    made = api.created(f"{tenant.path}/spotGroups", group_body(tenant, ready_version(api, tenant), licenseCount=12))
     group = f"{tenant.path}/spotGroups/{made['id']}"
     assert settled(api, group)["sessionHostCounts"]["running"] == 6  # 12 licenses, 2 sessions a host
     hosts = sorted(h["name"] for h in api.get(f"{group}/sessionHosts").json()["value"])
@@ -171,8 +205,19 @@ def test_a_working_day_follows_the_schedule_loses_no_session_and_the_replay_matc
             assert {vm for vm in hosts if pool.power(vm) == "running"} == running, local(now)
         after = pool.sessions()  # nobody signs in or out while the run acts: who is gone was logged off
         gone = {user: host for user, host in before.items() if user not in after}
-        steps.append(Step(now, users_at(now), refused, before, running, frozenset(asked.start), frozenset(asked.stop),
-                          gone, pool.counters()["messagesSent"]))  # fmt: skip
+        steps.append(
+            Step(
+                now,
+                users_at(now),
+                refused,
+                before,
+                running,
+                frozenset(asked.start),
+                frozenset(asked.stop),
+                gone,
+                pool.counters()["messagesSent"],
+            )
+        )
 
     # the hosts that ran at chosen instants, against the schedule
     at_local = {local(s.at): s for s in steps}
@@ -191,8 +236,9 @@ def test_a_working_day_follows_the_schedule_loses_no_session_and_the_replay_matc
     messages = pool.messages()
     sent_at = [next(s.at for s in steps if s.messages_sent > i) for i in range(len(messages))]
     assert {(m["messageTitle"], m["messageBody"]) for m in messages} == {(spot_group_power.NOTICE_TITLE, MESSAGE)}
-    told = {(when, m["userPrincipalName"], host_vm(m["sessionHostName"])) for when, m in zip(sent_at, messages,
-                                                                                             strict=True)}  # fmt: skip
+    told = {
+        (when, m["userPrincipalName"], host_vm(m["sessionHostName"])) for when, m in zip(sent_at, messages, strict=True)
+    }
     assert len(told) == len(messages)  # one notice a user and host: a log-off follows the first, not a second
     by_time = {s.at: s for s in steps}
     for at, user, host in logged_off:
@@ -212,22 +258,30 @@ def test_a_working_day_follows_the_schedule_loses_no_session_and_the_replay_matc
     actions = Counter(e["action"] for e in events)
     assert set(actions) == {"start", "deallocate", "drain", "notify", "logOff", "balanceLoad"}, actions
     # the pool places new users as each phase says, set once a phase change
-    orders = sorted((local(dt.datetime.fromisoformat(e["dateTime"])), e["reason"].split()[3])
-                    for e in events if e["action"] == "balanceLoad")  # fmt: skip
+    orders = sorted(
+        (local(dt.datetime.fromisoformat(e["dateTime"])), e["reason"].split()[3])
+        for e in events
+        if e["action"] == "balanceLoad"
+    )
     # depth-first from the night's off-peak, breadth-first from ramp-up (the peak keeps it), depth-first from
     # ramp-down (the off-peak keeps it)
     assert orders == [("00:00", "depth-first"), ("07:00", "breadth-first"), ("17:00", "depth-first")], orders
-    powered = {(dt.datetime.fromisoformat(e["dateTime"]), e["host"], e["action"]) for e in events
-               if e["action"] in ("start", "deallocate")}  # fmt: skip
+    powered = {
+        (dt.datetime.fromisoformat(e["dateTime"]), e["host"], e["action"])
+        for e in events
+        if e["action"] in ("start", "deallocate")
+    }
     assert powered == {(s.at, vm, "start") for s in steps for vm in s.started} | {
-        (s.at, vm, "deallocate") for s in steps for vm in s.stopped}  # fmt: skip
+        (s.at, vm, "deallocate") for s in steps for vm in s.stopped
+    }
     logged = {(dt.datetime.fromisoformat(e["dateTime"]), e["host"]) for e in events if e["action"] == "logOff"}
     assert logged == {(at, host) for at, _, host in logged_off}
     drained = {(dt.datetime.fromisoformat(e["dateTime"]), e["host"]) for e in events if e["action"] == "drain"}
     notified = {(dt.datetime.fromisoformat(e["dateTime"]), e["host"]) for e in events if e["action"] == "notify"}
     assert drained == notified  # a host drained with users had them told at once (notifyThenLogOff)
-    assert told == {(at, user, host) for at, host in notified for user, on in by_time[at].sessions.items()
-                    if on == host}  # fmt: skip
+    assert told == {
+        (at, user, host) for at, host in notified for user, on in by_time[at].sessions.items() if on == host
+    }
 
     # the day's host-hours: each step counts the hosts running once its decisions were carried out, as the replay
     # counts them; the timeline's starts and deallocations say the same, and each host's hours (host_hours, on the
@@ -244,9 +298,14 @@ def test_a_working_day_follows_the_schedule_loses_no_session_and_the_replay_matc
     replayed = api.post(f"{group}/schedule?validateOnly=true", {**SCHEDULE, "loadCurve": curve})
     assert replayed.status_code == 200, replayed.text
     proposed = replayed.json()["proposed"]
-    e2e = {"hostHours": round(e2e_hours, 3), "peakHostsRunning": max(len(s.running) for s in steps),
-           "failedSignIns": counters["refusedSignIns"], "hostsCreated": 0, "hostsDeleted": 0,
-           "diskHours": len(hosts) * ((end - start) / dt.timedelta(hours=1))}  # fmt: skip
+    e2e = {
+        "hostHours": round(e2e_hours, 3),
+        "peakHostsRunning": max(len(s.running) for s in steps),
+        "failedSignIns": counters["refusedSignIns"],
+        "hostsCreated": 0,
+        "hostsDeleted": 0,
+        "diskHours": len(hosts) * ((end - start) / dt.timedelta(hours=1)),
+    }
     print(f"e2e day: {e2e}, replay: {proposed}")  # the figures the documentation quotes (pytest -s)
     assert abs(proposed["hostHours"] - e2e_hours) <= 0.05 * e2e_hours, (proposed, e2e)
     assert {**proposed, "hostHours": e2e["hostHours"]} == e2e, (proposed, e2e)  # the peak and the refusals too

@@ -37,8 +37,9 @@ def test_a_broken_host_is_drained_its_user_told_and_rebuilt_and_takes_sessions_a
     broken = sorted(hosts_of(api, group))[0]
     vm_before = tenant.arm.vm(CLOUD_PC_RG, broken)
     assert vm_before is not None
-    agent = pool.arm.session.put(f"{pool.control}/sessionHosts/{broken}/agent", json={"status": "NoHeartbeat"},
-                                 timeout=30)  # fmt: skip
+    agent = pool.arm.session.put(
+        f"{pool.control}/sessionHosts/{broken}/agent", json={"status": "NoHeartbeat"}, timeout=30
+    )
     assert agent.status_code == 200, agent.text
 
     run_optimization(api)  # found unhealthy: marked, not yet replaced

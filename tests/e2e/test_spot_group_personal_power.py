@@ -36,8 +36,14 @@ def test_a_disconnected_users_host_is_deallocated_after_the_limit_and_started_wh
 ) -> None:
     tenant = Tenant(api)
     tenant.group("sales", ["ann"])
-    body = group_body(tenant, ready_version(api, tenant), userType="personal", licenseCount=1,
-                      maxSessionsPerHost=None, personalPower={"deallocateWhenDisconnectedMinutes": 30})  # fmt: skip
+    body = group_body(
+        tenant,
+        ready_version(api, tenant),
+        userType="personal",
+        licenseCount=1,
+        maxSessionsPerHost=None,
+        personalPower={"deallocateWhenDisconnectedMinutes": 30},
+    )
     group = api.created(f"{tenant.path}/spotGroups", body)
     path = f"{tenant.path}/spotGroups/{group['id']}"
     assert settled(api, path)["status"] == "ready"
@@ -64,11 +70,18 @@ def test_a_disconnected_users_host_is_deallocated_after_the_limit_and_started_wh
     early = apply_personal_power(app_services.spot_group_work, stored, seen + timedelta(minutes=29))
     assert early.decisions == []
     [decision] = apply_personal_power(app_services.spot_group_work, stored, seen + timedelta(minutes=31)).decisions
-    assert decision.reason == f"deallocated {host} at {seen + timedelta(minutes=31):%H:%M}: its user disconnected " \
-        "31 minutes ago (limit 30)"  # fmt: skip
+    assert (
+        decision.reason == f"deallocated {host} at {seen + timedelta(minutes=31):%H:%M}: its user disconnected "
+        "31 minutes ago (limit 30)"
+    )
     [line] = api.get(f"{path}/events").json()["value"]  # on the group's timeline, as a pooled group's decisions
     assert (line["host"], line["action"], line["reason"], line["outcome"], line.get("phase")) == (
-        host, "deallocate", decision.reason, "done", None)  # fmt: skip
+        host,
+        "deallocate",
+        decision.reason,
+        "done",
+        None,
+    )
     eventually(lambda: _is(power(tenant, host), "PowerState/deallocated"), timeout_s=60)
     assert users.counters()["lostSessions"] == 1  # deallocated, not hibernated: what was open is gone
     assert api.get(f"{path}/sessions").json()["value"] == []
@@ -78,8 +91,10 @@ def test_a_disconnected_users_host_is_deallocated_after_the_limit_and_started_wh
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "ConnectionFailedNoHealthyRdshAvailable")
     assert power(tenant, host) == "PowerState/deallocated" and users.counters()["refusedStarts"] == 1
 
-    role = f"/subscriptions/{tenant.arm.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/" \
-        f"{POWER_ON_CONTRIBUTOR}"  # fmt: skip
+    role = (
+        f"/subscriptions/{tenant.arm.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
+        f"{POWER_ON_CONTRIBUTOR}"
+    )
     avd = tenant.arm.service_principal(AZURE_VIRTUAL_DESKTOP_APP_ID)  # Azure Virtual Desktop's, in every tenant
     tenant.arm.assign(tenant.arm.group_id(CLOUD_PC_RG), role, avd)
     assert onboarding_item(api, tenant)["status"] == "present"
@@ -92,7 +107,10 @@ def test_a_disconnected_users_host_is_deallocated_after_the_limit_and_started_wh
     assert power(tenant, host) == "PowerState/running" and users.counters()["startsOnConnect"] == 1
     [session] = api.get(f"{path}/sessions").json()["value"]
     assert (session["userPrincipalName"], session["state"], session["sessionHostName"]) == (
-        users.upn("ann"), "active", host)  # fmt: skip
+        users.upn("ann"),
+        "active",
+        host,
+    )
 
 
 def _is(found: str, wanted: str) -> bool:

@@ -27,8 +27,7 @@ def test_a_broken_personal_host_is_restarted_then_its_agent_reinstalled_and_repl
 ) -> None:
     tenant = Tenant(api)
     tenant.group("sales", ["ann"])
-    body = group_body(tenant, ready_version(api, tenant), userType="personal", licenseCount=1,
-                      maxSessionsPerHost=None)  # fmt: skip
+    body = group_body(tenant, ready_version(api, tenant), userType="personal", licenseCount=1, maxSessionsPerHost=None)
     made = api.created(f"{tenant.path}/spotGroups", body)
     group = f"{tenant.path}/spotGroups/{made['id']}"
     assert settled(api, group)["status"] == "ready"
@@ -57,8 +56,10 @@ def test_a_broken_personal_host_is_restarted_then_its_agent_reinstalled_and_repl
     repair(t0 + 2 * HEAL_AFTER)  # its agent installed again: that mends it
 
     def mended() -> None:
-        assert host()["sessionCount"] == 0 and pool.arm.session.get(
-            f"{pool.control}/sessionCounters", timeout=30).status_code == 200  # fmt: skip
+        assert (
+            host()["sessionCount"] == 0
+            and pool.arm.session.get(f"{pool.control}/sessionCounters", timeout=30).status_code == 200
+        )
         records = api.get(f"{group}/sessionHosts").json()["value"]
         assert records[0]["powerState"] == "running", records  # Available again, as the pool says
 
@@ -66,8 +67,10 @@ def test_a_broken_personal_host_is_restarted_then_its_agent_reinstalled_and_repl
     repair(t0 + 3 * HEAL_AFTER)
     assert (host()["unhealthySince"], host()["repairs"]) == (None, 0)
     lines = [e for e in api.get(f"{group}/events").json()["value"] if e["action"] == "repair"]
-    assert sorted(e["reason"].split(":")[0] for e in lines) == [f"installed its agent again on {name}",
-                                                                f"restarted {name}"], lines  # fmt: skip
+    assert sorted(e["reason"].split(":")[0] for e in lines) == [
+        f"installed its agent again on {name}",
+        f"restarted {name}",
+    ], lines
 
     # broken past both repairs: its user's consent is asked, and nothing more is done without it
     agent("UpgradeFailed")

@@ -123,8 +123,13 @@ def test_a_scaling_day_makes_and_deletes_hosts_and_the_replay_matches_its_host_h
     assert not [d for d in tenant.arm.disks(CLOUD_PC_RG) if any(d["name"].startswith(vm) for vm in deleted)]
 
     hours = STEP / dt.timedelta(hours=1)
-    e2e = {"hostHours": round(running * hours, 3), "diskHours": round(existing * hours, 3),
-           "failedSignIns": refused, "hostsCreated": len(created), "hostsDeleted": len(deleted)}  # fmt: skip
+    e2e = {
+        "hostHours": round(running * hours, 3),
+        "diskHours": round(existing * hours, 3),
+        "failedSignIns": refused,
+        "hostsCreated": len(created),
+        "hostsDeleted": len(deleted),
+    }
     curve = [{"dateTime": (start + dt.timedelta(minutes=m)).isoformat(), "sessions": u} for m, u in CURVE]
     replayed = api.post(f"{group}/schedule?validateOnly=true", {"timeZone": "UTC", "loadCurve": curve})
     assert replayed.status_code == 200, replayed.text

@@ -24,8 +24,14 @@ def phase(start: str, minimum: int, **more: Any) -> dict[str, Any]:
 
 
 def schedule(zone: str = "UTC", *, minimum: int = 0, **phases: dict[str, Any]) -> dict[str, Any]:
-    weekday_set = {"days": EVERY_DAY, "rampUp": phase("00:45", 100), "peak": phase("01:30", 100),
-                   "rampDown": phase("02:00", minimum), "offPeak": phase("02:30", minimum), **phases}  # fmt: skip
+    weekday_set = {
+        "days": EVERY_DAY,
+        "rampUp": phase("00:45", 100),
+        "peak": phase("01:30", 100),
+        "rampDown": phase("02:00", minimum),
+        "offPeak": phase("02:30", minimum),
+        **phases,
+    }
     return {"timeZone": zone, "weekdaySets": [weekday_set]}
 
 
@@ -54,8 +60,11 @@ def test_a_schedule_is_saved_read_back_refused_field_by_field_and_removed_back_t
     assert default.status_code == 200, default.text
     assert (default.json()["isDefault"], default.json()["weekdaySets"], default.headers.get("ETag")) == (True, [], None)
 
-    bad = schedule("Mars/Olympus", peak=phase("00:30", 100, capacityThresholdPercent=0),
-                   rampDown=phase("02:00", 0, capacityThresholdPercent=101))  # fmt: skip
+    bad = schedule(
+        "Mars/Olympus",
+        peak=phase("00:30", 100, capacityThresholdPercent=0),
+        rampDown=phase("02:00", 0, capacityThresholdPercent=101),
+    )
     refused = api.put(f"{group}/schedule", bad)
     assert refused.status_code == 400, refused.text
     details = {d["target"]: d["code"] for d in refused.json()["error"]["details"]}
@@ -76,8 +85,11 @@ def test_a_schedule_is_saved_read_back_refused_field_by_field_and_removed_back_t
     etag = saved.headers["ETag"]
     read = api.get(f"{group}/schedule").json()
     assert (read["isDefault"], read["timeZone"], read["etag"]) == (False, "Europe/Amsterdam", etag)
-    assert read["weekdaySets"][0]["peak"] == {**phase("01:30", 100), "loadBalancing": "breadthFirst",
-                                              "bufferPercent": 0}  # fmt: skip
+    assert read["weekdaySets"][0]["peak"] == {
+        **phase("01:30", 100),
+        "loadBalancing": "breadthFirst",
+        "bufferPercent": 0,
+    }
     assert api.put(f"{group}/schedule", schedule(), headers={"If-Match": etag}).status_code == 200
     stale = api.put(f"{group}/schedule", schedule(), headers={"If-Match": etag})
     assert stale.status_code == 412, stale.text
@@ -92,8 +104,10 @@ def test_a_schedule_is_replayed_against_a_load_curve_beside_the_current_one_and_
     """Three users from 01:00 to 02:00 on 3 hosts of 2 sessions (as tests/unit/test_schedule_replay.py works it out
     by hand): the proposed schedule runs every host from 00:45 and refuses nobody; today's rule starts hosts as
     users come, and one of them finds no room at 01:00."""
-    curve = [{"dateTime": f"2026-11-02T{hhmm}:00Z", "sessions": users}
-             for hhmm, users in (("00:00", 0), ("01:00", 3), ("02:00", 0), ("02:55", 0))]  # fmt: skip
+    curve = [
+        {"dateTime": f"2026-11-02T{hhmm}:00Z", "sessions": users}
+        for hhmm, users in (("00:00", 0), ("01:00", 3), ("02:00", 0), ("02:55", 0))
+    ]
     reply = api.post(f"{group}/schedule?validateOnly=true", {**schedule(), "loadCurve": curve})
     assert reply.status_code == 200, reply.text
     replay = reply.json()
@@ -101,9 +115,10 @@ def test_a_schedule_is_replayed_against_a_load_curve_beside_the_current_one_and_
     fixed = {"diskHours": 9.0, "hostsCreated": 0, "hostsDeleted": 0}  # 3 hosts for 3 hours, none made or deleted
     assert replay["proposed"] == {"hostHours": 5.5, "peakHostsRunning": 3, "failedSignIns": 0, **fixed}
     assert replay["current"] == {"hostHours": 4.917, "peakHostsRunning": 3, "failedSignIns": 1, **fixed}
-    assert [(h["start"], h["peakSessions"], h["proposed"]["hostHours"], h["current"]["failedSignIns"])
-            for h in replay["hours"]] == [("2026-11-02T00:00:00Z", 0, 1.5, 0), ("2026-11-02T01:00:00Z", 3, 3.0, 1),
-                                          ("2026-11-02T02:00:00Z", 0, 1.0, 0)]  # fmt: skip
+    assert [
+        (h["start"], h["peakSessions"], h["proposed"]["hostHours"], h["current"]["failedSignIns"])
+        for h in replay["hours"]
+    ] == [("2026-11-02T00:00:00Z", 0, 1.5, 0), ("2026-11-02T01:00:00Z", 3, 3.0, 1), ("2026-11-02T02:00:00Z", 0, 1.0, 0)]
     assert api.get(f"{group}/schedule").json()["isDefault"] is True
 
     for query in ("", "?validateOnly=false"):  # POST only tries a schedule

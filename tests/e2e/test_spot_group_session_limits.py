@@ -35,15 +35,17 @@ def test_the_limits_reach_every_host_by_its_configuration_run_command_and_a_chan
     tenant = Tenant(api)
     tenant.group("sales", ["ann", "bob", "cat"])
     limits = {"idleMinutes": 15, "disconnectedMinutes": 60}
-    group = api.created(f"{tenant.path}/spotGroups", group_body(tenant, ready_version(api, tenant),
-                                                                 sessionLimits=limits))  # fmt: skip
+    group = api.created(
+        f"{tenant.path}/spotGroups", group_body(tenant, ready_version(api, tenant), sessionLimits=limits)
+    )
     path = f"{tenant.path}/spotGroups/{group['id']}"
     ready = settled(api, path)
     assert ready["status"] == "ready" and ready["sessionLimits"] == {**limits, "activeMinutes": None}
     hosts = sorted(h["name"] for h in api.get(f"{path}/sessionHosts").json()["value"])
     assert len(hosts) == 2
-    assert policies(tenant) == {h: {"MaxIdleTime": 900_000, "MaxDisconnectionTime": 3_600_000,
-                                    "MaxConnectionTime": None} for h in hosts}  # fmt: skip
+    assert policies(tenant) == {
+        h: {"MaxIdleTime": 900_000, "MaxDisconnectionTime": 3_600_000, "MaxConnectionTime": None} for h in hosts
+    }
 
     reply = api.patch(path, {"sessionLimits": {"activeMinutes": 480}}, headers={"If-Match": ready["etag"]})
     assert reply.status_code == 202, reply.text
@@ -51,8 +53,9 @@ def test_the_limits_reach_every_host_by_its_configuration_run_command_and_a_chan
     changed = settled(api, path)
     assert changed["status"] == "ready"
     assert changed["sessionLimits"] == {**limits, "activeMinutes": 480}, "the limits left out stay"
-    assert policies(tenant) == {h: {"MaxIdleTime": 900_000, "MaxDisconnectionTime": 3_600_000,
-                                    "MaxConnectionTime": 28_800_000} for h in hosts}  # fmt: skip
+    assert policies(tenant) == {
+        h: {"MaxIdleTime": 900_000, "MaxDisconnectionTime": 3_600_000, "MaxConnectionTime": 28_800_000} for h in hosts
+    }
     configured = {h["name"]: h["sessionLimits"] for h in api.get(f"{path}/sessionHosts").json()["value"]}
     assert configured == {h: changed["sessionLimits"] for h in hosts}
 
@@ -68,7 +71,10 @@ def test_limits_outside_the_policy_s_range_are_refused_one_detail_each_and_nothi
     image_set_id = ready_version(api, tenant)
     bad = {"idleMinutes": 0, "disconnectedMinutes": 7201, "activeMinutes": "soon"}
     assert details(api.post(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, sessionLimits=bad))) == {
-        "sessionLimits.idleMinutes", "sessionLimits.disconnectedMinutes", "sessionLimits.activeMinutes"}  # fmt: skip
+        "sessionLimits.idleMinutes",
+        "sessionLimits.disconnectedMinutes",
+        "sessionLimits.activeMinutes",
+    }
     assert api.get(f"{tenant.path}/spotGroups").json()["value"] == []
     group = api.created(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, licenseCount=1))
     path = f"{tenant.path}/spotGroups/{group['id']}"

@@ -37,8 +37,9 @@ class Users:
         assert reply.status_code == 201, reply.text
 
     def disconnect(self, name: str) -> None:
-        reply = self.arm.session.post(f"{self.control}/disconnects", json={"userPrincipalName": self.upn(name)},
-                                      timeout=30)  # fmt: skip
+        reply = self.arm.session.post(
+            f"{self.control}/disconnects", json={"userPrincipalName": self.upn(name)}, timeout=30
+        )
         assert reply.status_code == 200, reply.text
 
     def messages(self) -> list[dict[str, Any]]:
@@ -68,8 +69,10 @@ def test_sessions_are_listed_messaged_logged_off_one_and_in_bulk_and_every_actio
     assert listed.status_code == 200, listed.text
     sessions = {s["userPrincipalName"]: s for s in listed.json()["value"]}
     assert {upn: (s["sessionHostName"], s["state"]) for upn, s in sessions.items()} == {
-        users.upn("ann"): (first, "active"), users.upn("bob"): (second, "active"), users.upn("cat"): (first, "active"),
-    }  # fmt: skip
+        users.upn("ann"): (first, "active"),
+        users.upn("bob"): (second, "active"),
+        users.upn("cat"): (first, "active"),
+    }
     assert all(s["startDateTime"] and "/" not in s["id"] for s in sessions.values())
     ann, bob, cat = (sessions[users.upn(name)]["id"] for name in ("ann", "bob", "cat"))
     found = api.get(f"{path}/sessions", params={"search": users.upn("bob").split("@")[0].upper()}).json()["value"]
@@ -83,7 +86,10 @@ def test_sessions_are_listed_messaged_logged_off_one_and_in_bulk_and_every_actio
     assert api.post(f"{path}/sessions/{ann}/sendMessage", message).status_code == 204
     [sent] = users.messages()
     assert (sent["userPrincipalName"], sent["messageTitle"], sent["messageBody"]) == (
-        users.upn("ann"), message["title"], message["message"])  # fmt: skip
+        users.upn("ann"),
+        message["title"],
+        message["message"],
+    )
     assert api.post(f"{path}/sessions/{bob}/logOff").status_code == 204
     assert api.post(f"{path}/sessions/{bob}/logOff").status_code == 404, "logged off already"
 
@@ -98,12 +104,16 @@ def test_sessions_are_listed_messaged_logged_off_one_and_in_bulk_and_every_actio
 
     events = audit_log(api, tenant, resourceType="session")
     audited = sorted((e["activity"], e["resourceId"], e["result"], e.get("errorCode")) for e in events)
-    assert audited == sorted([
-        ("sendSessionMessage", ann, "success", None), ("logOffSession", bob, "success", None),
-        ("logOffSession", bob, "failure", "notFound"),  # the second log-off of one session
-        ("logOffSession", ann, "success", None), ("logOffSession", bob, "failure", "notFound"),
-        ("logOffSession", cat, "success", None),  # the bulk action's, one a session
-    ])  # fmt: skip
+    assert audited == sorted(
+        [
+            ("sendSessionMessage", ann, "success", None),
+            ("logOffSession", bob, "success", None),
+            ("logOffSession", bob, "failure", "notFound"),  # the second log-off of one session
+            ("logOffSession", ann, "success", None),
+            ("logOffSession", bob, "failure", "notFound"),
+            ("logOffSession", cat, "success", None),  # the bulk action's, one a session
+        ]
+    )
     [whole] = [e for e in audit_log(api, tenant, resourceType="spotGroup") if e["activity"] == "bulkSessionAction"]
     assert (whole["resourceId"], whole["result"]) == (group["id"], "success")
 
@@ -122,9 +132,13 @@ def test_bad_session_input_is_a_400_per_field_and_changes_nothing(api: ApiClient
     assert details(api.post(f"{url}/sendMessage", {})) == {"title", "message"}
     assert details(api.post(f"{url}/sendMessage", {"title": "x" * 101, "message": "a\nb"})) == {"title", "message"}
     assert details(api.post(f"{path}/sessionActions", {"action": "sendMessage", "sessionIds": []})) == {
-        "sessionIds", "title", "message"}  # fmt: skip
-    assert details(api.post(f"{path}/sessionActions", {"action": "logOff", "sessionIds": [session["id"]],
-                                                        "title": "Bye"})) == {"title"}  # fmt: skip
+        "sessionIds",
+        "title",
+        "message",
+    }
+    assert details(
+        api.post(f"{path}/sessionActions", {"action": "logOff", "sessionIds": [session["id"]], "title": "Bye"})
+    ) == {"title"}
     assert details(api.get(f"{path}/sessions", params={"state": "asleep"})) == {"state"}
     assert api.post(f"{path}/sessions/not-a-session/logOff").status_code == 404
     assert api.get(f"{path}/sessionHosts/nosuchhost/sessions").status_code == 404

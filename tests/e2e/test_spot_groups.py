@@ -31,10 +31,18 @@ def group_body(tenant: Tenant, image_set_id: str, **fields: Any) -> dict[str, An
     """A pooled group of the tenant's "sales" group, unless `groupIds` names others."""
     group_ids = fields.pop("groupIds", None) or [tenant.gid("sales")]
     return {
-        "name": "sales-desktops", "friendlyName": "Sales desktops", "profilePath": r"\\files.contoso.com\profiles",
-        "userType": "pooled", "licenseCount": 3, "siteId": tenant.site["id"], "groupIds": group_ids,
-        "imageSetId": image_set_id, "imageVersion": "0.0.0", "maxSessionsPerHost": 2, **fields,
-    }  # fmt: skip
+        "name": "sales-desktops",
+        "friendlyName": "Sales desktops",
+        "profilePath": r"\\files.contoso.com\profiles",
+        "userType": "pooled",
+        "licenseCount": 3,
+        "siteId": tenant.site["id"],
+        "groupIds": group_ids,
+        "imageSetId": image_set_id,
+        "imageVersion": "0.0.0",
+        "maxSessionsPerHost": 2,
+        **fields,
+    }
 
 
 def run_optimization(api: ApiClient) -> None:
@@ -141,8 +149,11 @@ def test_bad_scaling_is_refused_naming_each_field_and_nothing_is_saved(api: ApiC
         ({**personal, "scaling": {"spotSharePercent": 50}}, "scaling.spotSharePercent", "notAllowed"),
         ({"scaling": {"spotMaxPrice": -0.5}}, "scaling.spotMaxPrice", "greaterThanEqual"),
         # Azure runs no Spot VM of a B-series size
-        ({"vmSize": "Standard_B2ms", "scaling": {"spotSharePercent": 50}}, "scaling.spotSharePercent",
-         "spotNotSupportedForSize"),
+        (
+            {"vmSize": "Standard_B2ms", "scaling": {"spotSharePercent": 50}},
+            "scaling.spotSharePercent",
+            "spotNotSupportedForSize",
+        ),
     ]
     for fields, target, code in cases:
         reply = api.post(f"{tenant.path}/spotGroups", group_body(tenant, image_set_id, **fields))
@@ -191,8 +202,12 @@ def test_an_image_update_with_a_maintenance_window_too_short_for_its_drain_is_re
 
     # open since an hour ago for 22 hours, every day: the window holds now, whenever the test runs
     opened = datetime.now(UTC) - timedelta(hours=1)
-    window = {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-              "startTime": f"{opened:%H:%M}", "durationMinutes": 60, "timeZone": "UTC"}  # fmt: skip
+    window = {
+        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+        "startTime": f"{opened:%H:%M}",
+        "durationMinutes": 60,
+        "timeZone": "UTC",
+    }
     short = {"drainTimeoutMinutes": 50, "notifyMinutesBefore": 15, "maintenanceWindow": window}
     reply = api.patch(path, {"imageVersion": "0.0.1", "rollout": short})
     assert reply.status_code == 400, reply.text

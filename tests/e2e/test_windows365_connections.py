@@ -39,14 +39,21 @@ def test_a_connection_is_made_in_windows_365_and_its_checks_shown_as_windows_365
 
 def test_a_renamed_connection_is_renamed_in_windows_365_and_a_deleted_one_deleted_there(api: ApiClient) -> None:
     tenant = Tenant(api, backend="windows365")
-    connection = tenant.settled_connection(tenant.connection(connectionType="azureADJoin", adDomainName=None,
-                                                            adDomainUsername=None, adDomainPassword=None,
-                                                            organizationalUnit=None)["id"])  # fmt: skip
+    connection = tenant.settled_connection(
+        tenant.connection(
+            connectionType="azureADJoin",
+            adDomainName=None,
+            adDomainUsername=None,
+            adDomainPassword=None,
+            organizationalUnit=None,
+        )["id"]
+    )
     remote = f"{REMOTE}/{connection['windows365Id']}"
     renamed = api.patch(
-        f"{tenant.path}/connections/{connection['id']}", json={"displayName": "Contoso Branch"},
+        f"{tenant.path}/connections/{connection['id']}",
+        json={"displayName": "Contoso Branch"},
         headers={"If-Match": connection["etag"]},
-    )  # fmt: skip
+    )
     assert renamed.status_code == 200, renamed.text
     eventually(lambda: _assert_equal(windows365(tenant, remote)["displayName"], "Contoso Branch"), timeout_s=60)
     assert api.delete(f"{tenant.path}/connections/{connection['id']}").status_code == 204
@@ -66,25 +73,42 @@ def test_windows_365_s_failed_check_is_shown_with_its_error_and_recommended_acti
     assert join["displayName"] == "Active Directory domain join" and join["name"] == "adDomainJoin"
     assert join["errorType"] == "adJoinCheckIncorrectCredentials" and join["recommendedAction"]
     # the admin fixes the password: Windows 365 is sent it (updateAdDomainPassword) and checks again
-    fixed = api.patch(f"{tenant.path}/connections/{failed['id']}", json={"adDomainPassword": "N3w-Horse-Battery"},
-                      headers={"If-Match": failed["etag"]})  # fmt: skip
+    fixed = api.patch(
+        f"{tenant.path}/connections/{failed['id']}",
+        json={"adDomainPassword": "N3w-Horse-Battery"},
+        headers={"If-Match": failed["etag"]},
+    )
     assert fixed.status_code == 200, fixed.text
     assert tenant.settled_connection(failed["id"])["healthCheckStatus"] == "passed"
-    log = tenant.arm.session.get(f"{tenant.graph.emulator.base_url}/emulator/requests/log",
-                                 params={"operation": "updateOnPremisesConnectionAdDomainPassword"}).json()["value"]
+    log = tenant.arm.session.get(
+        f"{tenant.graph.emulator.base_url}/emulator/requests/log",
+        params={"operation": "updateOnPremisesConnectionAdDomainPassword"},
+    ).json()["value"]
     sent = [entry for entry in log if failed["windows365Id"] in entry["path"]]
     assert len(sent) == 1 and sent[0]["body"] == {"adDomainPassword": "***"}  # the emulator's log keeps no secret
 
 
 def test_a_connection_windows_365_already_has_is_adopted_rather_than_made_twice(api: ApiClient) -> None:
     tenant = Tenant(api, backend="windows365")
-    body = tenant.connection_body(connectionType="azureADJoin", adDomainName=None, adDomainUsername=None,
-                                  adDomainPassword=None, organizationalUnit=None)  # fmt: skip
-    made_before = tenant.graph.call("POST", f"{tenant.graph.graph}/{REMOTE}", body={
-        "displayName": body["displayName"], "connectionType": "azureADJoin", "subnetId": tenant.subnet_id,
-        "virtualNetworkId": tenant.subnet_id.rsplit("/subnets/", 1)[0], "subscriptionId": tenant.arm.subscription_id,
-        "resourceGroupId": f"/subscriptions/{tenant.arm.subscription_id}/resourceGroups/rg-cloudpcs",
-    })  # an earlier attempt whose answer was lost  # fmt: skip
+    body = tenant.connection_body(
+        connectionType="azureADJoin",
+        adDomainName=None,
+        adDomainUsername=None,
+        adDomainPassword=None,
+        organizationalUnit=None,
+    )
+    made_before = tenant.graph.call(
+        "POST",
+        f"{tenant.graph.graph}/{REMOTE}",
+        body={
+            "displayName": body["displayName"],
+            "connectionType": "azureADJoin",
+            "subnetId": tenant.subnet_id,
+            "virtualNetworkId": tenant.subnet_id.rsplit("/subnets/", 1)[0],
+            "subscriptionId": tenant.arm.subscription_id,
+            "resourceGroupId": f"/subscriptions/{tenant.arm.subscription_id}/resourceGroups/rg-cloudpcs",
+        },
+    )  # an earlier attempt whose answer was lost
     settled = tenant.settled_connection(api.created(f"{tenant.path}/connections", body)["id"])
     assert settled["windows365Id"] == made_before["id"]
     assert len(windows365(tenant)["value"]) == 1
@@ -113,8 +137,10 @@ def test_a_role_windows_365_lacks_shows_as_its_failed_check_with_its_error_and_r
     assert failed["healthCheckStatus"] == "failed"
     [check] = [c for c in failed["healthCheckStatusDetail"]["healthChecks"] if c["status"] == "failed"]
     assert (check["name"], check["displayName"], check["errorType"]) == (
-        "virtualNetworkPermissions", "First party app permissions exist on Azure virtual network",
-        "permissionCheckNoWindows365NetworkUserRole")  # fmt: skip
+        "virtualNetworkPermissions",
+        "First party app permissions exist on Azure virtual network",
+        "permissionCheckNoWindows365NetworkUserRole",
+    )
     assert "Windows 365 Network User" in check["recommendedAction"]
     passed = [c["displayName"] for c in failed["healthCheckStatusDetail"]["healthChecks"] if c["status"] == "passed"]
     assert "First party app permissions exist on Azure subscription" in passed

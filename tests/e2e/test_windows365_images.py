@@ -49,8 +49,10 @@ def test_windows_365_s_refusal_of_an_image_is_shown_with_its_error_code(api: Api
     assert api.delete(f"{tenant.path}/deviceImages/{failed['id']}").status_code == 204
     assert _remote(tenant, "deviceImages")["value"] == []
     # Windows 365 uploads managed images only: a gallery image version is refused before anything is made
-    version = (f"/subscriptions/{tenant.arm.subscription_id}/resourceGroups/rg-images/providers/Microsoft.Compute/"
-               "galleries/golden/images/win11/versions/1.0.0")  # fmt: skip
+    version = (
+        f"/subscriptions/{tenant.arm.subscription_id}/resourceGroups/rg-images/providers/Microsoft.Compute/"
+        "galleries/golden/images/win11/versions/1.0.0"
+    )
     refused = api.post(f"{tenant.path}/deviceImages", tenant.image_body(version="2.0.0", sourceImageResourceId=version))
     assert refused.status_code == 400
     assert refused.json()["error"]["details"][0]["code"] == "notTakenByBackend"

@@ -22,8 +22,11 @@ def windows365_items(api: ApiClient, tenant: Tenant) -> dict[str, dict[str, Any]
 
 def checked_again(api: ApiClient, tenant: Tenant, connection: dict[str, Any], name: str) -> dict[str, Any]:
     """The admin renames the connection: Windows 365 is sent the change and checks it again; its new results."""
-    renamed = api.patch(f"{tenant.path}/connections/{connection['id']}", json={"displayName": name},
-                        headers={"If-Match": connection["etag"]})  # fmt: skip
+    renamed = api.patch(
+        f"{tenant.path}/connections/{connection['id']}",
+        json={"displayName": name},
+        headers={"If-Match": connection["etag"]},
+    )
     assert renamed.status_code == 200, renamed.text
     return tenant.settled_connection(connection["id"])
 
@@ -43,10 +46,14 @@ def test_windows_365_s_roles_are_asked_where_its_connection_is_and_the_admin_s_f
     assert report["ready"] is False and set(items) == {role.name for role in WINDOWS365_ROLES}
     for role in WINDOWS365_ROLES:
         item = items[role.name]
-        assert (item["kind"], item["status"], item["scope"]) == ("azureRole", "missing", tenant.windows365_scope(
-            role.role_definition_id))  # fmt: skip
+        assert (item["kind"], item["status"], item["scope"]) == (
+            "azureRole",
+            "missing",
+            tenant.windows365_scope(role.role_definition_id),
+        )
         assert item["fix"].startswith(
-            f'az role assignment create --assignee {WINDOWS_365_APP_ID} --role "{role.name}" --scope {item["scope"]}')
+            f'az role assignment create --assignee {WINDOWS_365_APP_ID} --role "{role.name}" --scope {item["scope"]}'
+        )
         assert role.error_type is not None and role.error_type in item["reason"]
 
     apply_fixes(api, tenant.path, emulator_from_environment(), tenant.entra_id)  # the admin follows the report
@@ -71,4 +78,5 @@ def test_taking_a_role_from_windows_365_fails_its_check_with_windows_365_s_error
     items = windows365_items(api, tenant)
     assert items[role.name]["status"] == "missing" and WINDOWS_365_APP_ID in items[role.name]["fix"]
     assert {name for name, item in items.items() if item["status"] == "present"} == {
-        other.name for other in WINDOWS365_ROLES if other != role}
+        other.name for other in WINDOWS365_ROLES if other != role
+    }

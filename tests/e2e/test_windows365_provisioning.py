@@ -55,12 +55,14 @@ def finance(tenant: Tenant) -> dict[str, Any]:
 def test_an_assigned_policy_has_windows_365_provision_each_licensed_member(api: ApiClient) -> None:
     tenant = Tenant(api, backend="windows365")
     policy = finance(tenant)
-    review = api.post(f"{tenant.path}/provisioningPolicies/{policy['id']}/assign?validateOnly=true",
-                      tenant.assignments("finance")).json()  # fmt: skip
+    review = api.post(
+        f"{tenant.path}/provisioningPolicies/{policy['id']}/assign?validateOnly=true", tenant.assignments("finance")
+    ).json()
     assert review["plan"]["summary"]["cloudPcs"] == 4 and review["plan"]["summary"]["noLicense"] == 1
     tenant.assign(policy, "finance")
-    remote = tenant.graph.call("GET", f"{tenant.graph.graph}/{POLICIES}/{policy['windows365Id']}",
-                               params={"$expand": "assignments"})  # fmt: skip
+    remote = tenant.graph.call(
+        "GET", f"{tenant.graph.graph}/{POLICIES}/{policy['windows365Id']}", params={"$expand": "assignments"}
+    )
     assert [a["target"]["groupId"] for a in remote["assignments"]] == [tenant.gid("finance")]
     found = settled(tenant, 4)
     by_user: dict[str, list[str]] = {}
@@ -68,8 +70,10 @@ def test_an_assigned_policy_has_windows_365_provision_each_licensed_member(api: 
         by_user.setdefault(pc["userId"], []).append(pc["servicePlanId"])
         assert pc["provisioningPolicyId"] == policy["id"] and pc["windows365Id"] == pc["id"]
     assert {tenant.name_of(user): sorted(plans) for user, plans in by_user.items()} == {
-        "adele": [PLAN], "ben": [PLAN], "cara": sorted([PLAN, BIG_PLAN]),
-    }  # fmt: skip
+        "adele": [PLAN],
+        "ben": [PLAN],
+        "cara": sorted([PLAN, BIG_PLAN]),
+    }
     timeline = api.get(f"{tenant.path}/cloudPCs/{found[0]['id']}/events").json()["value"]
     followed = [line for line in timeline if line["name"] == "windows365StatusChanged"]
     assert [line["outcome"] for line in followed][-1] == "succeeded"
@@ -122,8 +126,9 @@ def test_what_windows_365_does_not_take_is_refused_naming_the_field(api: ApiClie
     assert refused.status_code == 400
     [detail] = refused.json()["error"]["details"]
     assert detail["target"] == "localAdminEnabled" and detail["code"] == "notTakenByBackend"
-    asleep = api.post(f"{tenant.path}/provisioningPolicies",
-                      tenant.policy_body(powerRules={"deallocateOnSignOut": True}))  # fmt: skip
+    asleep = api.post(
+        f"{tenant.path}/provisioningPolicies", tenant.policy_body(powerRules={"deallocateOnSignOut": True})
+    )
     [refusal] = asleep.json()["error"]["details"]  # Windows 365 Enterprise Cloud PCs do not sleep
     assert (refusal["target"], refusal["code"]) == ("powerRules", "notTakenByBackend")
     assert api.get(f"{tenant.path}/provisioningPolicies").json()["value"] == []
@@ -170,8 +175,9 @@ def test_actions_on_windows_365_cloud_pcs_are_asked_of_windows_365(api: ApiClien
     results = {item["cloudPcId"]: item for item in eventually(done, timeout_s=60)["results"]}
     assert results[working["id"]]["status"] == "succeeded", results
     assert results[failed["id"]]["status"] == "failed" and results[failed["id"]]["error"]["code"] == "wrongStatus"
-    reboots = tenant.arm.session.get(f"{tenant.graph.emulator.base_url}/emulator/requests/log",
-                                     params={"operation": "rebootCloudPc"}).json()["value"]  # fmt: skip
+    reboots = tenant.arm.session.get(
+        f"{tenant.graph.emulator.base_url}/emulator/requests/log", params={"operation": "rebootCloudPc"}
+    ).json()["value"]
     assert [entry["path"].rsplit("/", 2)[-2] for entry in reboots if working["id"] in entry["path"]] == [working["id"]]
     # a failed one is reprovisioned by Windows 365, and the app follows it to provisioned
     assert api.post(f"{tenant.path}/cloudPCs/{failed['id']}/reprovision").status_code == 202
@@ -197,8 +203,9 @@ def test_a_resize_is_asked_of_windows_365_which_moves_the_cloud_pc_and_its_licen
     tenant.assign(tenant.policy(), "finance")
     [pc] = settled(tenant, 1)
     # a plan Windows 365 does not provision, and the one the Cloud PC has, are refused before Windows 365 is asked
-    business = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/resize",
-                        {"targetServicePlanId": "w365-business-2vcpu-8gb-128gb"})  # fmt: skip
+    business = api.post(
+        f"{tenant.path}/cloudPCs/{pc['id']}/resize", {"targetServicePlanId": "w365-business-2vcpu-8gb-128gb"}
+    )
     assert business.status_code == 400 and business.json()["error"]["details"][0]["target"] == "targetServicePlanId"
     same = api.post(f"{tenant.path}/cloudPCs/{pc['id']}/resize", {"targetServicePlanId": PLAN})
     assert same.status_code == 400 and same.json()["error"]["details"][0]["code"] == "sameServicePlan"
@@ -212,8 +219,10 @@ def test_a_resize_is_asked_of_windows_365_which_moves_the_cloud_pc_and_its_licen
         return found
 
     eventually(on_the_big_plan, timeout_s=90)
-    lines = [(e["name"], e.get("message") or "") for e in
-             api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]]  # fmt: skip
+    lines = [
+        (e["name"], e.get("message") or "")
+        for e in api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]
+    ]
     assert any("resize to" in message and "asked of Windows 365" in message for _, message in lines), lines
     # `resizing` lasts as long as Windows 365 takes; the follower may see it or only the new plan, which it must see
     # Windows 365 moved the user's license (assigned directly) to the new size
@@ -256,8 +265,9 @@ def test_windows_365_s_restore_points_are_listed_per_cloud_pc(api: ApiClient) ->
     assert f"restore to restore point {chosen} asked of Windows 365" in lines, lines
 
     def restored_to_it() -> None:
-        remote = tenant.graph.call("GET", f"{tenant.graph.beta}/deviceManagement/virtualEndpoint/cloudPCs/"
-                                          f"{pc['id']}/retrieveSnapshots")  # fmt: skip
+        remote = tenant.graph.call(
+            "GET", f"{tenant.graph.beta}/deviceManagement/virtualEndpoint/cloudPCs/{pc['id']}/retrieveSnapshots"
+        )
         assert any(p["id"] == chosen and p["lastRestoredDateTime"] for p in remote["value"]), remote
 
     eventually(restored_to_it, timeout_s=60)
@@ -283,8 +293,10 @@ def test_windows_365_s_audit_events_join_the_audit_view_and_the_timeline(api: Ap
     reboot = next(e for e in events if e["activity"] == "rebootCloudPc")
     assert (reboot["resourceType"], reboot["resourceId"], reboot["result"]) == ("cloudPc", pc["id"], "success")
     # the app's own line of the same request stays beside it, as the app's
-    assert any(e["activity"] == "rebootCloudPc" and e["source"] == "app" for e in api.get(
-        f"{tenant.path}/auditEvents").json()["value"])  # fmt: skip
+    assert any(
+        e["activity"] == "rebootCloudPc" and e["source"] == "app"
+        for e in api.get(f"{tenant.path}/auditEvents").json()["value"]
+    )
     timeline = api.get(f"{tenant.path}/cloudPCs/{pc['id']}/events").json()["value"]
     assert [e["message"] for e in timeline if e["name"] == "windows365Audit"] == [
         "Windows 365 audit: rebootCloudPc (success)"
@@ -312,7 +324,9 @@ def test_windows_365_s_own_work_is_followed_until_it_settles_even_in_a_status_th
         now = {pc["id"]: pc for pc in cloud_pcs(tenant)}
         assert now[adele["id"]]["status"] == "resizePendingLicense", now[adele["id"]]
         assert (now[ben["id"]]["status"], now[ben["id"]]["windows365Status"]) == (
-            "provisioned", "refreshPolicyConfiguration"), now[ben["id"]]  # its last known status, kept  # fmt: skip
+            "provisioned",
+            "refreshPolicyConfiguration",
+        ), now[ben["id"]]  # its last known status, kept
 
     eventually(at_work, timeout_s=90)
     said = _followed(api, tenant, ben["id"])[-1]
@@ -321,8 +335,10 @@ def test_windows_365_s_own_work_is_followed_until_it_settles_even_in_a_status_th
     # adele's license comes: the follower brings it back to provisioned, and goes on for ben's alone
     tenant.controls.cloud_pc_status(adele["windows365Id"], None)
     eventually(lambda: _assert_status(api, tenant, adele["id"], "provisioned"), timeout_s=90)
-    assert _followed(api, tenant, adele["id"])[-2:] == ["Windows 365 reports resizePendingLicense",
-                                                        "Windows 365 reports provisioned"]  # fmt: skip
+    assert _followed(api, tenant, adele["id"])[-2:] == [
+        "Windows 365 reports resizePendingLicense",
+        "Windows 365 reports provisioned",
+    ]
     tenant.controls.cloud_pc_status(ben["windows365Id"], None)
 
     def ben_back() -> None:

@@ -19,9 +19,14 @@ def test_windows_365_s_recommendation_report_classes_the_cloud_pcs(api: ApiClien
     signed_in = datetime.now(UTC) - timedelta(days=7)
     for name, hours in (("adele", 45), ("ben", 2)):  # Intune's line: 40 hours in 28 days
         control = f"{base}/{pcs[name]['windows365Id']}"
-        reply = tenant.arm.session.post(f"{control}/signIns", json={
-            "signInDateTime": f"{signed_in:%Y-%m-%dT%H:%M:%SZ}",
-            "signOutDateTime": f"{signed_in + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}"}, timeout=30)  # fmt: skip
+        reply = tenant.arm.session.post(
+            f"{control}/signIns",
+            json={
+                "signInDateTime": f"{signed_in:%Y-%m-%dT%H:%M:%SZ}",
+                "signOutDateTime": f"{signed_in + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}",
+            },
+            timeout=30,
+        )
         assert reply.status_code == 200, reply.text
         profile = {"cpuPercent": 95, "memoryPercent": 85}
         assert tenant.arm.session.put(f"{control}/usageProfile", json=profile, timeout=30).status_code == 200
@@ -51,9 +56,14 @@ def test_a_plan_recommended_on_a_smaller_disk_is_shown_with_why_and_not_resized(
     [pc] = settled(tenant, 1)
     control = f"{tenant.arm.emulator.base_url}/emulator/tenants/{tenant.entra_id}/cloudPCs/{pc['windows365Id']}"
     signed_in = datetime.now(UTC) - timedelta(days=7)
-    reply = tenant.arm.session.post(f"{control}/signIns", json={
-        "signInDateTime": f"{signed_in:%Y-%m-%dT%H:%M:%SZ}",
-        "signOutDateTime": f"{signed_in + timedelta(hours=45):%Y-%m-%dT%H:%M:%SZ}"}, timeout=30)  # fmt: skip
+    reply = tenant.arm.session.post(
+        f"{control}/signIns",
+        json={
+            "signInDateTime": f"{signed_in:%Y-%m-%dT%H:%M:%SZ}",
+            "signOutDateTime": f"{signed_in + timedelta(hours=45):%Y-%m-%dT%H:%M:%SZ}",
+        },
+        timeout=30,
+    )
     assert reply.status_code == 200, reply.text
     profile = {"cpuPercent": 95, "memoryPercent": 70, "diskPercent": 10}  # worked hard, its disk barely used
     assert tenant.arm.session.put(f"{control}/usageProfile", json=profile, timeout=30).status_code == 200
@@ -63,8 +73,10 @@ def test_a_plan_recommended_on_a_smaller_disk_is_shown_with_why_and_not_resized(
     assert (row["classification"], row["recommendedServicePlanId"]) == ("undersized", None)
     assert row["evidence"]["recommendedPlanName"] == "CPC_E_4C_16GB_128GB"
     reason = row["notResizableReason"]
-    assert reason == ("The recommended Windows 365 Enterprise 4 vCPU, 16 GB, 128 GB has a smaller disk (128 GB) than "
-                      "this Cloud PC's 256 GB; resize cannot shrink a disk: reprovision to change it.")  # fmt: skip
+    assert reason == (
+        "The recommended Windows 365 Enterprise 4 vCPU, 16 GB, 128 GB has a smaller disk (128 GB) than "
+        "this Cloud PC's 256 GB; resize cannot shrink a disk: reprovision to change it."
+    )
 
     bulk = {"action": "resize", "cloudPcIds": [pc["id"]], "targetServicePlanId": "w365-enterprise-4vcpu-16gb-128gb"}
     review = api.post(f"{tenant.path}/bulkActions?validateOnly=true", bulk)

@@ -29,9 +29,14 @@ def test_windows_365_s_connection_report_reaches_the_usage_api(api: ApiClient, a
     morning = datetime.combine(yesterday, time(9), UTC)
     control = f"{tenant.arm.emulator.base_url}/emulator/tenants/{tenant.entra_id}/cloudPCs/{adele['windows365Id']}"
     for signed_in, hours in ((late, 2), (morning, 1.5)):  # across midnight, then a morning
-        reply = tenant.arm.session.post(f"{control}/signIns", json={
-            "signInDateTime": f"{signed_in:%Y-%m-%dT%H:%M:%SZ}",
-            "signOutDateTime": f"{signed_in + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}"}, timeout=30)  # fmt: skip
+        reply = tenant.arm.session.post(
+            f"{control}/signIns",
+            json={
+                "signInDateTime": f"{signed_in:%Y-%m-%dT%H:%M:%SZ}",
+                "signOutDateTime": f"{signed_in + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}",
+            },
+            timeout=30,
+        )
         assert reply.status_code == 200, reply.text
     tenant.controls.aggregate_windows365_reports()  # the report shows them from Windows 365's next aggregation
     mirror(app_services.engine, tenant.id)  # what the mirror's activity does: the last sign-in comes with it
@@ -54,6 +59,9 @@ def test_windows_365_s_connection_report_reaches_the_usage_api(api: ApiClient, a
     asked = {"from": two_days_ago.isoformat(), "to": today.isoformat()}
     daily = api.get(f"{tenant.path}/usage/daily", params=asked).json()["value"]
     assert [(d["date"], d["connectedHours"], d["activeUsers"]) for d in daily] == [
-        (two_days_ago.isoformat(), 1.0, 1), (yesterday.isoformat(), 2.5, 1), (today.isoformat(), 0, 0)]  # fmt: skip
+        (two_days_ago.isoformat(), 1.0, 1),
+        (yesterday.isoformat(), 2.5, 1),
+        (today.isoformat(), 0, 0),
+    ]
     users = {u["userId"]: u for u in api.get(f"{tenant.path}/usage/users").json()["value"]}
     assert users[adele["userId"]]["connectedHours"] == 3.5 and users[ben["userId"]]["sessions"] == 0

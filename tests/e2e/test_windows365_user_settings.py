@@ -20,8 +20,11 @@ def test_user_settings_are_made_changed_and_assigned_in_windows_365(api: ApiClie
     tenant = Tenant(api, backend="windows365")
     tenant.user("adele", [])
     tenant.group("finance", ["adele"])
-    body = {"displayName": "Finance admins", "localAdminEnabled": True,
-            "restorePointSetting": {"frequencyType": "sixHours", "userRestoreEnabled": True}}  # fmt: skip
+    body = {
+        "displayName": "Finance admins",
+        "localAdminEnabled": True,
+        "restorePointSetting": {"frequencyType": "sixHours", "userRestoreEnabled": True},
+    }
     made = api.post(f"{tenant.path}/userSettings", body)
     assert made.status_code == 201, made.text
     setting = made.json()
@@ -29,8 +32,9 @@ def test_user_settings_are_made_changed_and_assigned_in_windows_365(api: ApiClie
     assert remote["localAdminEnabled"] is True and remote["resetEnabled"] is False
     assert remote["restorePointSetting"] == {"frequencyType": "sixHours", "userRestoreEnabled": True}
 
-    assigned = api.post(f"{tenant.path}/userSettings/{setting['id']}/assign",
-                        {"assignments": [{"groupId": tenant.gid("finance")}]})  # fmt: skip
+    assigned = api.post(
+        f"{tenant.path}/userSettings/{setting['id']}/assign", {"assignments": [{"groupId": tenant.gid("finance")}]}
+    )
     assert assigned.status_code == 200, assigned.text
     assert [a["groupId"] for a in assigned.json()["assignments"]] == [tenant.gid("finance")]
     assert [a["target"]["groupId"] for a in _remote(tenant, setting)["assignments"]] == [tenant.gid("finance")]
@@ -51,14 +55,17 @@ def test_user_settings_are_made_changed_and_assigned_in_windows_365(api: ApiClie
 
 def test_bad_user_settings_are_refused_naming_the_field_with_nothing_made(api: ApiClient) -> None:
     tenant = Tenant(api, backend="windows365")
-    bad = api.post(f"{tenant.path}/userSettings",
-                   {"displayName": "Weekly", "restorePointSetting": {"frequencyType": "weekly"}})  # fmt: skip
+    bad = api.post(
+        f"{tenant.path}/userSettings", {"displayName": "Weekly", "restorePointSetting": {"frequencyType": "weekly"}}
+    )
     assert bad.status_code == 400
     assert bad.json()["error"]["details"][0]["target"] == "restorePointSetting.frequencyType", bad.json()
     unknown_group = api.post(f"{tenant.path}/userSettings", {"displayName": "Ok"})
     assert unknown_group.status_code == 201
-    missing = api.post(f"{tenant.path}/userSettings/{unknown_group.json()['id']}/assign",
-                       {"assignments": [{"groupId": "00000000-0000-0000-0000-000000000000"}]})  # fmt: skip
+    missing = api.post(
+        f"{tenant.path}/userSettings/{unknown_group.json()['id']}/assign",
+        {"assignments": [{"groupId": "00000000-0000-0000-0000-000000000000"}]},
+    )
     assert missing.status_code == 400 and missing.json()["error"]["details"][0]["code"] == "groupNotFound"
     assert [s["displayName"] for s in tenant.graph.call("GET", f"{tenant.graph.graph}/{REMOTE}")["value"]] == ["Ok"]
     # an azure tenant's local admin is its policies' field: user settings are not served there

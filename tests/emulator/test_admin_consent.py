@@ -79,8 +79,12 @@ def test_the_tenants_administrator_signs_in_sees_the_permissions_and_accepts(con
     assert not consenting.consented()  # nothing is granted before Accept
 
     returned = back_to(consenting.post(asked, decision="accept"))
-    assert returned == {"admin_consent": ["True"], "tenant": [consenting.tenant], "scope": [GRAPH_SCOPE],
-                        "state": ["t-1"]}  # fmt: skip
+    assert returned == {
+        "admin_consent": ["True"],
+        "tenant": [consenting.tenant],
+        "scope": [GRAPH_SCOPE],
+        "state": ["t-1"],
+    }
     assert consenting.consented()
 
 
@@ -97,8 +101,12 @@ def test_an_unregistered_redirect_uri_gets_entras_error_page_and_no_redirect(con
         assert page.status_code == 400 and "Location" not in page.headers
         assert "AADSTS50011" in page.text
     # a form posted straight back with another address is refused the same, even by the administrator
-    forged = consenting.post(consenting.open(), redirect_uri="https://attacker.example/",
-                             username=consenting.administrator, decision="accept")  # fmt: skip
+    forged = consenting.post(
+        consenting.open(),
+        redirect_uri="https://attacker.example/",
+        username=consenting.administrator,
+        decision="accept",
+    )
     assert forged.status_code == 400 and "AADSTS50011" in forged.text
     assert not consenting.consented()
 

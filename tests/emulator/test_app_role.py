@@ -35,8 +35,11 @@ def test_a_built_in_roles_own_condition_limits_it() -> None:
 
 
 def test_a_condition_it_cannot_read_grants_nothing() -> None:
-    assert not evaluate("@Request[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'x'",
-                        "Microsoft.Storage/storageAccounts/read", {})  # fmt: skip
+    assert not evaluate(
+        "@Request[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'x'",
+        "Microsoft.Storage/storageAccounts/read",
+        {},
+    )
     assert not evaluate("((!(ActionMatches{'x'})) OR", "y", {})
     assert not evaluate(json.dumps({"not": "a condition"}), "y", {})
 

@@ -214,8 +214,13 @@ def test_bad_requests_are_refused_as_arm_does(admin: ArmAdmin, sdk: Sdk) -> None
 
 def test_a_vm_makes_its_own_nic_from_a_configuration_and_takes_it_when_deleted(admin: ArmAdmin, sdk: Sdk) -> None:
     subnet = admin.virtual_network("rg", "vnet")
-    own = {"name": "vm1-nic", "properties": {"deleteOption": "Delete", "ipConfigurations": [
-        {"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]}}  # fmt: skip
+    own = {
+        "name": "vm1-nic",
+        "properties": {
+            "deleteOption": "Delete",
+            "ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}],
+        },
+    }
     body = vm_body("unused")
     body["properties"]["networkProfile"] = {"networkInterfaceConfigurations": [own]}
     with pytest.raises(HttpResponseError) as missing:  # the VM REST API: the NICs' API version is required

@@ -40,8 +40,12 @@ SDK_CALL = re.compile(
     r"workspaces|session_hosts|user_sessions|role_assignments|permissions)\.([a-z_]+)\("
 )
 # the groups the adapters name through a local variable (`machines = ....virtual_machines`, then `machines.begin_x`)
-ALIASES = {"machines": "virtual_machines", "versions": "gallery_image_versions", "disks": "disks",
-           "sessions": "session_hosts"}  # fmt: skip
+ALIASES = {
+    "machines": "virtual_machines",
+    "versions": "gallery_image_versions",
+    "disks": "disks",
+    "sessions": "session_hosts",
+}
 ALIASED_CALL = re.compile(r"\b(machines|versions|disks|sessions)\.(begin_[a-z_]+|get|list[a-z_]*|update|delete)\b")
 # The adapters that call ARM outside an SDK operation group (ArmClients.get_url), with the fixtures that cover
 # what they call. tenant_access.py reads the caller's permissions at subscription scope: the Authorization spec
@@ -111,21 +115,32 @@ class World:
         return self.admin.virtual_network("rg", "vnet")
 
     def nic(self, name: str) -> str:
-        body = {"location": REGION, "properties": {
-            "ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": self.subnet}}}]}}  # fmt: skip
+        body = {
+            "location": REGION,
+            "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": self.subnet}}}]},
+        }
         return str(self.put(self.arm("rg", "Microsoft.Network", "networkInterfaces", name), body)["id"])
 
     @cached_property
     def vm(self) -> dict[str, Any]:
         image = {"publisher": "microsoftwindowsdesktop", "offer": "windows-11", "sku": "win11-24h2-avd"}
-        return self.put(self.arm("rg", "Microsoft.Compute", "virtualMachines", "vm1"), {
-            "location": REGION, "identity": {"type": "SystemAssigned"},
-            "properties": {
-                "hardwareProfile": {"vmSize": "Standard_D2s_v5"}, "storageProfile": {"imageReference": image},
-                "osProfile": {"computerName": "CPC-HOST-01", "adminUsername": "cpcadmin", "adminPassword": PASSWORD},
-                "networkProfile": {"networkInterfaces": [{"id": self.nic("vm1-nic")}]},
+        return self.put(
+            self.arm("rg", "Microsoft.Compute", "virtualMachines", "vm1"),
+            {
+                "location": REGION,
+                "identity": {"type": "SystemAssigned"},
+                "properties": {
+                    "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                    "storageProfile": {"imageReference": image},
+                    "osProfile": {
+                        "computerName": "CPC-HOST-01",
+                        "adminUsername": "cpcadmin",
+                        "adminPassword": PASSWORD,
+                    },
+                    "networkProfile": {"networkInterfaces": [{"id": self.nic("vm1-nic")}]},
+                },
             },
-        })  # fmt: skip
+        )
 
     def vm_action(self, action: str) -> None:
         reply = self.admin.call("POST", f"{self.vm['id']}/{action}")
@@ -147,9 +162,15 @@ class World:
         return str(self.put(self.arm("rg", "Microsoft.Compute", "galleries", "gal"), {"location": REGION})["id"])
 
     def definition_named(self, name: str) -> str:
-        body = {"location": REGION, "properties": {
-            "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
-            "identifier": {"publisher": "contoso", "offer": "cloudpc", "sku": name}}}  # fmt: skip
+        body = {
+            "location": REGION,
+            "properties": {
+                "osType": "Windows",
+                "osState": "Generalized",
+                "hyperVGeneration": "V2",
+                "identifier": {"publisher": "contoso", "offer": "cloudpc", "sku": name},
+            },
+        }
         return str(self.put(f"{self.gallery}/images/{name}", body)["id"])
 
     @cached_property
@@ -158,9 +179,13 @@ class World:
 
     @cached_property
     def version(self) -> str:
-        body = {"location": REGION, "properties": {
-            "storageProfile": {"source": {"id": self.managed_image}},
-            "publishingProfile": {"targetRegions": [{"name": REGION}]}}}  # fmt: skip
+        body = {
+            "location": REGION,
+            "properties": {
+                "storageProfile": {"source": {"id": self.managed_image}},
+                "publishingProfile": {"targetRegions": [{"name": REGION}]},
+            },
+        }
         return str(self.put(f"{self.definition}/versions/1.0.0", body)["id"])
 
     @cached_property
@@ -170,15 +195,27 @@ class World:
     @cached_property
     def pool(self) -> str:
         _ = self.group
-        body = {"location": REGION, "properties": {"hostPoolType": "Pooled", "loadBalancerType": "BreadthFirst",
-                                                   "preferredAppGroupType": "Desktop"}}  # fmt: skip
+        body = {
+            "location": REGION,
+            "properties": {
+                "hostPoolType": "Pooled",
+                "loadBalancerType": "BreadthFirst",
+                "preferredAppGroupType": "Desktop",
+            },
+        }
         return str(self.put(self.arm("rg", "Microsoft.DesktopVirtualization", "hostPools", "hp1"), body, AVD)["id"])
 
     @cached_property
     def empty_pool(self) -> str:
-        body = {"location": REGION, "properties": {"hostPoolType": "Personal", "loadBalancerType": "Persistent",
-                                                   "preferredAppGroupType": "Desktop",
-                                                   "personalDesktopAssignmentType": "Automatic"}}  # fmt: skip
+        body = {
+            "location": REGION,
+            "properties": {
+                "hostPoolType": "Personal",
+                "loadBalancerType": "Persistent",
+                "preferredAppGroupType": "Desktop",
+                "personalDesktopAssignmentType": "Automatic",
+            },
+        }
         _ = self.group
         return str(self.put(self.arm("rg", "Microsoft.DesktopVirtualization", "hostPools", "hp0"), body, AVD)["id"])
 
@@ -192,9 +229,14 @@ class World:
 
     @cached_property
     def session_host(self) -> str:
-        body = {"location": REGION, "properties": {
-            "source": {"script": AGENT_SCRIPT}, "treatFailureAsDeploymentFailure": True,
-            "protectedParameters": [{"name": "RegistrationToken", "value": self.token}]}}  # fmt: skip
+        body = {
+            "location": REGION,
+            "properties": {
+                "source": {"script": AGENT_SCRIPT},
+                "treatFailureAsDeploymentFailure": True,
+                "protectedParameters": [{"name": "RegistrationToken", "value": self.token}],
+            },
+        }
         self.put(f"{self.vm['id']}/runCommands/registerSessionHost", body)
         hosts = self.admin.call("GET", f"{self.pool}/sessionHosts", api_version=AVD).json()["value"]
         assert len(hosts) == 1, hosts
@@ -206,8 +248,13 @@ class World:
         The user holds Desktop Virtualization User on the pool's desktop, published in the workspace, as AVD needs."""
         _ = self.session_host, self.workspace
         name = str(uuid.uuid4())
-        body = {"properties": {"roleDefinitionId": self.role_id.replace(VM_USER_LOGIN, DESKTOP_VIRTUALIZATION_USER),
-                               "principalId": self.user, "principalType": "User"}}  # fmt: skip
+        body = {
+            "properties": {
+                "roleDefinitionId": self.role_id.replace(VM_USER_LOGIN, DESKTOP_VIRTUALIZATION_USER),
+                "principalId": self.user,
+                "principalType": "User",
+            }
+        }
         self.put(f"{self.app_group}/providers/Microsoft.Authorization/roleAssignments/{name}", body)
         upn = self.directory.user(self.user)["userPrincipalName"]
         url = f"{self.admin.emulator.base_url}/emulator/avd{self.pool}/signIns"
@@ -260,28 +307,42 @@ class World:
     def value(self, name: str) -> str:
         """A path or body placeholder's value; asking for it makes what it names."""
         found: dict[str, Any] = {
-            "sub": lambda: self.admin.subscription_id, "rg": lambda: self.group, "region": lambda: REGION,
-            "password": lambda: PASSWORD, "vm": lambda: self.vm["name"], "vmId": lambda: self.vm["id"],
+            "sub": lambda: self.admin.subscription_id,
+            "rg": lambda: self.group,
+            "region": lambda: REGION,
+            "password": lambda: PASSWORD,
+            "vm": lambda: self.vm["name"],
+            "vmId": lambda: self.vm["id"],
             "nic": lambda: self.vm["properties"]["networkProfile"]["networkInterfaces"][0]["id"].rsplit("/", 1)[-1],
-            "freeNic": lambda: self.nic("free-nic").rsplit("/", 1)[-1], "nicId": lambda: self.nic("contract-vm-nic"),
-            "vnet": lambda: self.subnet.split("/")[8], "subnetId": lambda: self.subnet,
+            "freeNic": lambda: self.nic("free-nic").rsplit("/", 1)[-1],
+            "nicId": lambda: self.nic("contract-vm-nic"),
+            "vnet": lambda: self.subnet.split("/")[8],
+            "subnetId": lambda: self.subnet,
             "osDiskId": lambda: self.vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"],
             "managedImage": lambda: self.managed_image.rsplit("/", 1)[-1],
-            "gallery": lambda: self.gallery.rsplit("/", 1)[-1], "newGallery": lambda: "contractgal",
-            "definition": lambda: self.definition.rsplit("/", 1)[-1], "newDefinition": lambda: "contract",
+            "gallery": lambda: self.gallery.rsplit("/", 1)[-1],
+            "newGallery": lambda: "contractgal",
+            "definition": lambda: self.definition.rsplit("/", 1)[-1],
+            "newDefinition": lambda: "contract",
             "emptyDefinition": lambda: self.definition_named("empty").rsplit("/", 1)[-1],
-            "version": lambda: self.version.rsplit("/", 1)[-1], "runCommand": lambda: self.run_command,
-            "pool": lambda: self.pool.rsplit("/", 1)[-1], "poolId": lambda: self.pool,
-            "emptyPool": lambda: self.empty_pool.rsplit("/", 1)[-1], "sessionHost": lambda: self.session_host,
+            "version": lambda: self.version.rsplit("/", 1)[-1],
+            "runCommand": lambda: self.run_command,
+            "pool": lambda: self.pool.rsplit("/", 1)[-1],
+            "poolId": lambda: self.pool,
+            "emptyPool": lambda: self.empty_pool.rsplit("/", 1)[-1],
+            "sessionHost": lambda: self.session_host,
             "userSession": lambda: self.user_session,
-            "appGroup": lambda: self.app_group.rsplit("/", 1)[-1], "appGroupId": lambda: self.app_group,
+            "appGroup": lambda: self.app_group.rsplit("/", 1)[-1],
+            "appGroupId": lambda: self.app_group,
             "workspace": lambda: self.workspace.rsplit("/", 1)[-1],
             "inTwoHours": lambda: (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "userId": lambda: self.user, "vmUserLoginRoleId": lambda: self.role_id,
-            "assignment": lambda: self.assignment, "newAssignment": lambda: str(uuid.uuid4()),
+            "userId": lambda: self.user,
+            "vmUserLoginRoleId": lambda: self.role_id,
+            "assignment": lambda: self.assignment,
+            "newAssignment": lambda: str(uuid.uuid4()),
             "asyncOperationUrl": lambda: self.started_operation.headers["Azure-AsyncOperation"],
             "locationUrl": lambda: self.started_operation.headers["Location"],
-        }  # fmt: skip
+        }
         return str(found[name]())
 
     def fill(self, template: Any) -> Any:
@@ -294,10 +355,19 @@ class World:
         return template
 
 
-SETUP = {"deallocated": "deallocated", "generalized": "generalized", "token": "token", "runCommand": "run_command",
-         "sessionHost": "session_host", "userSession": "user_session", "assignment": "assignment",
-         "startedOperation": "started_operation", "version": "version", "subnet": "subnet",
-         "group": "group"}  # fmt: skip
+SETUP = {
+    "deallocated": "deallocated",
+    "generalized": "generalized",
+    "token": "token",
+    "runCommand": "run_command",
+    "sessionHost": "session_host",
+    "userSession": "user_session",
+    "assignment": "assignment",
+    "startedOperation": "started_operation",
+    "version": "version",
+    "subnet": "subnet",
+    "group": "group",
+}
 
 
 def missing_properties(body: Any, paths: list[str]) -> list[str]:

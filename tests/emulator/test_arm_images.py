@@ -170,11 +170,15 @@ def _vm(
     os_disk: dict[str, Any] = {"createOption": "FromImage"}
     if disk_gb:
         os_disk["diskSizeGB"] = disk_gb
-    return {"location": "westeurope", "properties": {
-        "hardwareProfile": {"vmSize": size}, "storageProfile": {"imageReference": image, "osDisk": os_disk},
-        "osProfile": {"computerName": "img-vm", "adminUsername": "opsadmin", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
-        "networkProfile": {"networkInterfaces": [{"id": nic_id}]},
-    }}  # fmt: skip
+    return {
+        "location": "westeurope",
+        "properties": {
+            "hardwareProfile": {"vmSize": size},
+            "storageProfile": {"imageReference": image, "osDisk": os_disk},
+            "osProfile": {"computerName": "img-vm", "adminUsername": "opsadmin", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
+            "networkProfile": {"networkInterfaces": [{"id": nic_id}]},
+        },
+    }
 
 
 def _nic(admin: ArmAdmin, name: str) -> str:
@@ -193,8 +197,9 @@ def test_an_unknown_marketplace_image_is_not_found(admin: ArmAdmin) -> None:
         "sku": "win11-24h2-entt",
         "version": "latest",
     }
-    reply = admin.call("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm1"),
-                       _vm(_nic(admin, "nic1"), typo))  # fmt: skip
+    reply = admin.call(
+        "PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm1"), _vm(_nic(admin, "nic1"), typo)
+    )
     assert reply.status_code == 404, reply.text
     assert reply.json()["error"]["code"] == "PlatformImageNotFound"
     assert reply.json()["error"]["target"] == "imageReference"
@@ -210,8 +215,9 @@ def test_an_os_disk_smaller_than_its_image_is_refused(admin: ArmAdmin) -> None:
     cpc = {"publisher": "microsoftwindowsdesktop", "offer": "windows-ent-cpc", "sku": "win11-24h2-ent-cpc"}
     made = admin.ok("PUT", vm_id, _vm(_nic(admin, "nic2"), cpc, disk_gb=64))  # Windows 365's 64 GB image
     assert made["properties"]["storageProfile"]["osDisk"]["diskSizeGB"] == 64
-    unsized = admin.ok("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm2"),
-                       _vm(_nic(admin, "nic3"), avd))  # fmt: skip
+    unsized = admin.ok(
+        "PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm2"), _vm(_nic(admin, "nic3"), avd)
+    )
     assert unsized["properties"]["storageProfile"]["osDisk"]["diskSizeGB"] == 127, "no size: the image's"
 
 
@@ -258,8 +264,10 @@ def test_the_vm_image_lists_answer_as_the_rest_specification_has_them(admin: Arm
 def test_a_test_publishes_and_withdraws_marketplace_images(azure_emulator: EmulatorProcess, admin: ArmAdmin) -> None:
     control = f"{azure_emulator.base_url}/emulator/marketplace/microsoftwindowsdesktop/windows-11"
     session, sku = azure_emulator.session(), f"win11-24h2-ent-{uuid.uuid4().hex[:6]}"
-    skus = (f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/locations/{REGION}/publishers/"
-            "microsoftwindowsdesktop/artifacttypes/vmimage/offers/windows-11/skus")  # fmt: skip
+    skus = (
+        f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/locations/{REGION}/publishers/"
+        "microsoftwindowsdesktop/artifacttypes/vmimage/offers/windows-11/skus"
+    )
     assert session.put(f"{control}/{sku}", json={"hyperVGeneration": "V3", "osDiskSizeGb": 1}).status_code == 400
     reply = session.put(f"{control}/{sku}", json={"hyperVGeneration": "V2", "osDiskSizeGb": 64})
     assert reply.status_code == 200 and reply.json()["version"].startswith("26100."), reply.text

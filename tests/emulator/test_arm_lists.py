@@ -44,12 +44,28 @@ def build(admin: ArmAdmin, rg: str) -> dict[str, str]:
     subnet = admin.virtual_network(rg, "vnet")
     vm = admin.virtual_machine(rg, "vm", subnet)
     gallery = admin.ok("PUT", admin.resource_id(rg, "Microsoft.Compute", "galleries", "gal"), {"location": REGION})
-    pool = admin.ok("PUT", admin.resource_id(rg, AVD, "hostPools", "hp1"), {"location": REGION, "properties": {
-        "hostPoolType": "Pooled", "loadBalancerType": "BreadthFirst", "preferredAppGroupType": "Desktop"}})  # fmt: skip
-    group = admin.ok("PUT", admin.resource_id(rg, AVD, "applicationGroups", "dag"), {"location": REGION, "properties": {
-        "applicationGroupType": "Desktop", "hostPoolArmPath": pool["id"]}})  # fmt: skip
-    workspace = admin.ok("PUT", admin.resource_id(rg, AVD, "workspaces", "ws1"), {"location": REGION, "properties": {
-        "applicationGroupReferences": [group["id"]]}})  # fmt: skip
+    pool = admin.ok(
+        "PUT",
+        admin.resource_id(rg, AVD, "hostPools", "hp1"),
+        {
+            "location": REGION,
+            "properties": {
+                "hostPoolType": "Pooled",
+                "loadBalancerType": "BreadthFirst",
+                "preferredAppGroupType": "Desktop",
+            },
+        },
+    )
+    group = admin.ok(
+        "PUT",
+        admin.resource_id(rg, AVD, "applicationGroups", "dag"),
+        {"location": REGION, "properties": {"applicationGroupType": "Desktop", "hostPoolArmPath": pool["id"]}},
+    )
+    workspace = admin.ok(
+        "PUT",
+        admin.resource_id(rg, AVD, "workspaces", "ws1"),
+        {"location": REGION, "properties": {"applicationGroupReferences": [group["id"]]}},
+    )
     return {
         "Microsoft.Compute/virtualMachines": vm["id"],
         "Microsoft.Compute/disks": vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"],
@@ -65,8 +81,13 @@ def build(admin: ArmAdmin, rg: str) -> dict[str, str]:
 
 def assign(admin: ArmAdmin, directory: GraphAdmin, scope: str) -> str:
     user = directory.create_user()  # ARM assigns roles only to principals of the tenant's directory
-    body = {"properties": {"roleDefinitionId": f"/subscriptions/{admin.subscription_id}{READER}",
-                           "principalId": user, "principalType": "User"}}  # fmt: skip
+    body = {
+        "properties": {
+            "roleDefinitionId": f"/subscriptions/{admin.subscription_id}{READER}",
+            "principalId": user,
+            "principalType": "User",
+        }
+    }
     return str(admin.ok("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)["id"])
 
 
@@ -105,8 +126,9 @@ def test_each_type_is_listed_across_the_subscription_and_per_group_in_pages(esta
 
 def test_subscription_role_assignments_page_too(estate: Estate) -> None:
     estate.controls.page_size("listRoleAssignments", 2)
-    pages = estate.admin.pages(f"/subscriptions/{estate.admin.subscription_id}/providers/Microsoft.Authorization/"
-                               "roleAssignments")  # fmt: skip
+    pages = estate.admin.pages(
+        f"/subscriptions/{estate.admin.subscription_id}/providers/Microsoft.Authorization/roleAssignments"
+    )
     assert [len(page) for page in pages] == [2, 1]
     assert sorted(ids(pages)) == sorted(estate.assignments)
 

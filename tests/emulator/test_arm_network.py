@@ -70,11 +70,14 @@ def probe_vm(nic_id: str, computer_name: str = "probe1") -> dict[str, object]:
         "properties": {
             "hardwareProfile": {"vmSize": "Standard_B2s"},
             "storageProfile": {"imageReference": image},
-            "osProfile": {"computerName": computer_name, "adminUsername": "probe",
-                          "adminPassword": "Pa55w0rd!Pa55w0rd!"},
+            "osProfile": {
+                "computerName": computer_name,
+                "adminUsername": "probe",
+                "adminPassword": "Pa55w0rd!Pa55w0rd!",
+            },
             "networkProfile": {"networkInterfaces": [{"id": nic_id}]},
         },
-    }  # fmt: skip
+    }
 
 
 def test_a_nic_in_use_cannot_be_deleted_and_a_free_one_gives_its_address_back(
@@ -107,14 +110,16 @@ def test_a_nic_stays_reserved_for_its_deleted_or_refused_vm_until_the_reservatio
     sdk.compute.virtual_machines.begin_delete("rg", "vm1").result()  # deleteOption Detach: the NIC stays
     deleting = admin.call("DELETE", nic["id"])
     assert deleting.status_code == 400 and deleting.json()["error"]["code"] == "NicReservedForAnotherVm"
-    other = admin.call("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm2"),
-                       probe_vm(nic["id"], "probe2"))  # fmt: skip
+    other = admin.call(
+        "PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm2"), probe_vm(nic["id"], "probe2")
+    )
     assert other.status_code == 400 and other.json()["error"]["code"] == "NicReservedForAnotherVm"
     # a create refused once its NIC was taken in (here by the vCPU quota) reserves the NIC too
     spare = sdk.network.network_interfaces.begin_create_or_update("rg", "nic2", nic_body(subnet_id)).result()
     admin.quota(REGION, "standardBSFamily", 0)
-    refused = admin.call("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm3"),
-                         probe_vm(spare["id"], "probe3"))  # fmt: skip
+    refused = admin.call(
+        "PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "vm3"), probe_vm(spare["id"], "probe3")
+    )
     assert refused.status_code == 409, refused.text
     assert admin.call("DELETE", spare["id"]).json()["error"]["code"] == "NicReservedForAnotherVm"
     controls.timer("nicReservation", 0)  # the reservation over

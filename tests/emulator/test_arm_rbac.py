@@ -73,8 +73,13 @@ def role_id(admin: ArmAdmin, role: str) -> str:
 
 
 def assign(admin: ArmAdmin, principal: str, role: str, scope: str, principal_type: str = "User") -> str:
-    body = {"properties": {"roleDefinitionId": role_id(admin, role), "principalId": principal,
-                           "principalType": principal_type}}  # fmt: skip
+    body = {
+        "properties": {
+            "roleDefinitionId": role_id(admin, role),
+            "principalId": principal,
+            "principalType": principal_type,
+        }
+    }
     return str(admin.ok("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)["id"])
 
 
@@ -97,11 +102,15 @@ def custom_role(admin: ArmAdmin, actions: list[str], not_actions: list[str] | No
     """PUT of a custom role at the subscription: the reply (check it) and the role's id."""
     guid = str(uuid.uuid4())
     resource_id = f"/subscriptions/{admin.subscription_id}/{DEFINITIONS}/{guid}"
-    body = {"properties": {
-        "roleName": f"Custom {guid}", "description": "a test's role",
-        "permissions": [{"actions": actions, "notActions": not_actions or []}],
-        "assignableScopes": [f"/subscriptions/{admin.subscription_id}"], **props,
-    }}  # fmt: skip
+    body = {
+        "properties": {
+            "roleName": f"Custom {guid}",
+            "description": "a test's role",
+            "permissions": [{"actions": actions, "notActions": not_actions or []}],
+            "assignableScopes": [f"/subscriptions/{admin.subscription_id}"],
+            **props,
+        }
+    }
     return admin.call("PUT", resource_id, body), resource_id
 
 
@@ -157,8 +166,9 @@ def test_every_arm_route_names_an_action_and_refuses_an_app_without_a_role(local
     tenant, sub, client_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     consent = json.dumps({"consented": True}).encode()
     assert local_call(local, "PUT", f"/emulator/tenants/{tenant}/apps/{client_id}", body=consent).status == 200
-    form = urlencode({"grant_type": "client_credentials", "client_id": client_id, "client_secret": "s",
-                      "scope": ARM_SCOPE}).encode()  # fmt: skip
+    form = urlencode(
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": "s", "scope": ARM_SCOPE}
+    ).encode()
     issued = local_call(local, "POST", f"/{tenant}/oauth2/v2.0/token", body=form, form=True)
     assert issued.status == 200, issued.body
     token = issued.body["access_token"]
@@ -181,8 +191,12 @@ def test_every_arm_route_names_an_action_and_refuses_an_app_without_a_role(local
 def test_an_app_without_a_role_is_refused_naming_itself_the_action_and_the_scope(admin: ArmAdmin, app: App) -> None:
     vm_id = vm_in(admin, "rg")
     client, oid, action, scope = refusal(app.call("GET", vm_id))
-    assert (client, oid, action, scope) == (app.client_id, app.principal_id, "Microsoft.Compute/virtualMachines/read",
-                                            vm_id)  # fmt: skip
+    assert (client, oid, action, scope) == (
+        app.client_id,
+        app.principal_id,
+        "Microsoft.Compute/virtualMachines/read",
+        vm_id,
+    )
     assert refusal(app.call("DELETE", vm_id))[2] == "Microsoft.Compute/virtualMachines/delete"
     assert admin.vm("rg", "vm") is not None  # the refused delete did nothing
     assert admin.call("GET", vm_id).status_code == 200  # the tenant's administrator is not checked
@@ -203,13 +217,14 @@ def test_a_role_at_the_subscription_grants_below_it_and_one_at_a_group_only_ther
 
 
 def test_an_app_sees_a_subscription_once_it_holds_a_role_in_it_at_any_scope(admin: ArmAdmin, app: App) -> None:
-    """"Subscriptions - List" answers the subscriptions the caller can reach, and needs no action of its own
+    """ "Subscriptions - List" answers the subscriptions the caller can reach, and needs no action of its own
     (https://learn.microsoft.com/rest/api/resources/subscriptions/list)."""
     vm_in(admin, "rg")
 
     def listed() -> list[str]:
-        reply = app.session.get(f"{admin.emulator.base_url}/arm/subscriptions", params={"api-version": "2022-12-01"},
-                                timeout=30)  # fmt: skip
+        reply = app.session.get(
+            f"{admin.emulator.base_url}/arm/subscriptions", params={"api-version": "2022-12-01"}, timeout=30
+        )
         assert reply.status_code == 200, reply.text
         return [s["subscriptionId"] for s in reply.json()["value"]]
 
@@ -218,8 +233,9 @@ def test_an_app_sees_a_subscription_once_it_holds_a_role_in_it_at_any_scope(admi
     assert listed() == [admin.subscription_id]
     admin.ok("DELETE", assignment)
     assert listed() == []
-    old = app.session.get(f"{admin.emulator.base_url}/arm/subscriptions", params={"api-version": "2099-01-01"},
-                          timeout=30)  # fmt: skip
+    old = app.session.get(
+        f"{admin.emulator.base_url}/arm/subscriptions", params={"api-version": "2099-01-01"}, timeout=30
+    )
     assert (old.status_code, old.json()["error"]["code"]) == (400, "InvalidApiVersionParameter")
 
 
@@ -286,8 +302,9 @@ def test_a_role_assignment_needs_a_known_principal_and_role(admin: ArmAdmin, dir
     stranger = {"properties": {"roleDefinitionId": role_id(admin, READER), "principalId": str(uuid.uuid4())}}
     reply = admin.call("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", stranger)
     assert (reply.status_code, reply.json()["error"]["code"]) == (400, "PrincipalNotFound")
-    unknown_role = {"properties": {"roleDefinitionId": role_id(admin, str(uuid.uuid4())),
-                                   "principalId": directory.create_user()}}  # fmt: skip
+    unknown_role = {
+        "properties": {"roleDefinitionId": role_id(admin, str(uuid.uuid4())), "principalId": directory.create_user()}
+    }
     reply = admin.call("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", unknown_role)
     assert (reply.status_code, reply.json()["error"]["code"]) == (400, "RoleDefinitionDoesNotExist")
     assert admin.role_assignments("rg") == []
@@ -341,8 +358,11 @@ def test_admin_consent_grants_exactly_what_the_registration_requests(azure_emula
     registered, bare = str(uuid.uuid4()), str(uuid.uuid4())
     requested = ["User.Read.All", "Device.ReadWrite.All"]
     with azure_emulator.session() as session:
-        put = session.put(f"{azure_emulator.base_url}/emulator/applications/{registered}",
-                          json={"graphPermissions": requested}, timeout=30)  # fmt: skip
+        put = session.put(
+            f"{azure_emulator.base_url}/emulator/applications/{registered}",
+            json={"graphPermissions": requested},
+            timeout=30,
+        )
         assert put.status_code == 200
         session.headers["Authorization"] = f"Bearer {emulator_token(azure_emulator, tenant, GRAPH)[0]}"
 
@@ -353,8 +373,11 @@ def test_admin_consent_grants_exactly_what_the_registration_requests(azure_emula
             assert principal(app).status_code == 404
             refused = app_token(azure_emulator, tenant, app, GRAPH_SCOPE)
             assert (refused.status_code, refused.json()["error_codes"]) == (400, [700016])
-            consent = session.get(f"{azure_emulator.base_url}/{tenant}/v2.0/adminconsent",
-                                  params={"client_id": app, "scope": GRAPH_SCOPE}, timeout=30)  # fmt: skip
+            consent = session.get(
+                f"{azure_emulator.base_url}/{tenant}/v2.0/adminconsent",
+                params={"client_id": app, "scope": GRAPH_SCOPE},
+                timeout=30,
+            )
             assert consent.status_code == 200, consent.text
         for app, granted in ((registered, requested), (bare, [])):
             reply = app_token(azure_emulator, tenant, app, GRAPH_SCOPE)

@@ -86,8 +86,9 @@ def test_a_name_that_breaks_its_types_rule_is_refused(
 def test_names_within_the_rules_are_taken(admin: ArmAdmin) -> None:
     admin.resource_group("rg")
     for gallery in ("spotpc_images", "gallery.v2"):
-        made = admin.call("PUT", admin.resource_id("rg", "Microsoft.Compute", "galleries", gallery),
-                          {"location": "westeurope"})  # fmt: skip
+        made = admin.call(
+            "PUT", admin.resource_id("rg", "Microsoft.Compute", "galleries", gallery), {"location": "westeurope"}
+        )
         assert made.status_code in (200, 201), made.text
     pool = admin.resource_id("rg", AVD, "hostPools", "spotpc-" + "x" * 57)  # 64 characters
     assert admin.call("PUT", pool, {"location": "westeurope", "properties": POOL}).status_code in (200, 201)
@@ -98,9 +99,19 @@ def test_a_gallery_image_version_is_named_major_minor_patch(admin: ArmAdmin) -> 
     gallery = admin.resource_id("rg", "Microsoft.Compute", "galleries", "gal")
     admin.ok("PUT", gallery, {"location": "westeurope"})
     definition = f"{gallery}/images/win11"
-    admin.ok("PUT", definition, {"location": "westeurope", "properties": {
-        "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
-        "identifier": {"publisher": "p", "offer": "o", "sku": "s"}}})  # fmt: skip
+    admin.ok(
+        "PUT",
+        definition,
+        {
+            "location": "westeurope",
+            "properties": {
+                "osType": "Windows",
+                "osState": "Generalized",
+                "hyperVGeneration": "V2",
+                "identifier": {"publisher": "p", "offer": "o", "sku": "s"},
+            },
+        },
+    )
     for name in ("1.0", "v1.0.0", "1.0.0.0", "1.99999999999.0"):
         refused = admin.call("PUT", f"{definition}/versions/{name}", {"location": "westeurope", "properties": {}})
         assert refused.status_code == 400 and error(refused)["code"] == "InvalidResourceName", name
@@ -110,8 +121,9 @@ def test_a_gallery_image_version_is_named_major_minor_patch(admin: ArmAdmin) -> 
 def test_avd_objects_are_made_only_in_desktop_virtualizations_metadata_regions(admin: ArmAdmin, type_: str) -> None:
     admin.resource_group("rg", "swedencentral")
     props = {"hostPools": POOL, "applicationGroups": {}, "workspaces": {}}[type_]
-    refused = admin.call("PUT", admin.resource_id("rg", AVD, type_, "avd1"),
-                         {"location": "Sweden Central", "properties": props})  # fmt: skip
+    refused = admin.call(
+        "PUT", admin.resource_id("rg", AVD, type_, "avd1"), {"location": "Sweden Central", "properties": props}
+    )
     assert refused.status_code == 400
     assert error(refused)["code"] == "LocationNotAvailableForResourceType"
     assert f"resource type '{AVD}/{type_}'" in error(refused)["message"]
@@ -121,8 +133,9 @@ def test_avd_objects_are_made_only_in_desktop_virtualizations_metadata_regions(a
 def test_session_hosts_may_be_anywhere_while_their_pool_is_in_a_metadata_region(admin: ArmAdmin) -> None:
     """Only the AVD objects' location is restricted: a VM in swedencentral is an ordinary VM."""
     admin.resource_group("rg", "swedencentral")
-    pool = admin.call("PUT", admin.resource_id("rg", AVD, "hostPools", "pool1"),
-                      {"location": "northeurope", "properties": POOL})  # fmt: skip
+    pool = admin.call(
+        "PUT", admin.resource_id("rg", AVD, "hostPools", "pool1"), {"location": "northeurope", "properties": POOL}
+    )
     assert pool.status_code in (200, 201), pool.text
     subnet = admin.virtual_network("rg", "vnet", location="swedencentral")
     assert admin.virtual_machine("rg", "host1", subnet, location="swedencentral")["location"] == "swedencentral"
@@ -131,15 +144,20 @@ def test_session_hosts_may_be_anywhere_while_their_pool_is_in_a_metadata_region(
 def test_a_subnet_outside_its_networks_address_space_is_refused(admin: ArmAdmin) -> None:
     admin.resource_group("rg")
     vnet = admin.resource_id("rg", "Microsoft.Network", "virtualNetworks", "vnet1")
-    outside = {"location": "westeurope", "properties": {
-        "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
-        "subnets": [{"name": "far", "properties": {"addressPrefix": "10.9.0.0/24"}}]}}  # fmt: skip
+    outside = {
+        "location": "westeurope",
+        "properties": {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{"name": "far", "properties": {"addressPrefix": "10.9.0.0/24"}}],
+        },
+    }
     refused = admin.call("PUT", vnet, outside)
     assert refused.status_code == 400 and error(refused)["code"] == "NetcfgSubnetRangeOutsideVnet"
     assert "Subnet 'far'" in error(refused)["message"] and "'vnet1'" in error(refused)["message"]
     subnet = admin.virtual_network("rg", "vnet1")  # 10.0.0.0/16 with a subnet inside it
-    refused = admin.call("PUT", f"{subnet.rsplit('/subnets/', 1)[0]}/subnets/far",
-                         {"properties": {"addressPrefix": "192.168.0.0/24"}})  # fmt: skip
+    refused = admin.call(
+        "PUT", f"{subnet.rsplit('/subnets/', 1)[0]}/subnets/far", {"properties": {"addressPrefix": "192.168.0.0/24"}}
+    )
     assert refused.status_code == 400 and error(refused)["code"] == "NetcfgSubnetRangeOutsideVnet"
 
 

@@ -96,10 +96,12 @@ def test_an_injected_429_says_when_to_come_back(azure_emulator: EmulatorProcess,
         (lambda body: body["properties"]["osProfile"].update(adminPassword="Zq9!" + "c3D4" * 4), "adminPassword"),
         (lambda body: body["properties"]["osProfile"].update(computerName="CPC-OTHER-02"), "osProfile.computerName"),
         (lambda body: body["properties"]["osProfile"].update(adminUsername="otheradmin"), "osProfile.adminUsername"),
-        (lambda body: body["properties"]["storageProfile"]["osDisk"].update(createOption="Attach"),
-         "storageProfile.osDisk.createOption"),
+        (
+            lambda body: body["properties"]["storageProfile"]["osDisk"].update(createOption="Attach"),
+            "storageProfile.osDisk.createOption",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_second_put_may_not_change_what_is_fixed_once_the_vm_exists(
     admin: ArmAdmin, sdk: Sdk, change: Any, refused: str
 ) -> None:

@@ -43,8 +43,9 @@ def published(admin: ArmAdmin, pool: str, workspace: str | None) -> str:
         ),
     )
     if workspace is not None:
-        client.workspaces.create_or_update("rg", workspace, Workspace(
-            location=REGION, application_group_references=[group.id]))  # fmt: skip
+        client.workspaces.create_or_update(
+            "rg", workspace, Workspace(location=REGION, application_group_references=[group.id])
+        )
     return str(group.id)
 
 
@@ -82,19 +83,40 @@ def test_the_feed_lists_per_workspace_only_the_desktops_the_user_may_use(
     grant(sdk, admin, personal, ann)
     grant(sdk, admin, unpublished, ann)
     grant(sdk, admin, admin.group_id("rg"), bob, DV_READER)  # reads everything, may use nothing
-    avd(admin).session_hosts.update("rg", "hpq", "HPQ-0", session_host=SessionHostPatch(
-        assigned_user=upn_of(directory, ann)))  # fmt: skip
+    avd(admin).session_hosts.update(
+        "rg", "hpq", "HPQ-0", session_host=SessionHostPatch(assigned_user=upn_of(directory, ann))
+    )
 
     found = feed(admin, upn_of(directory, ann))
     assert found.status_code == 200, found.text
-    assert found.json() == {"workspaces": [
-        {"id": admin.resource_id("rg", "Microsoft.DesktopVirtualization", "workspaces", "ws-a"), "name": "ws-a",
-         "desktops": [{"applicationGroupId": pooled, "hostPoolId": pooled.replace("applicationGroups/hpf-dag",
-                       "hostPools/hpf"), "friendlyName": "hpf desk", "assignedSessionHost": None}]},
-        {"id": admin.resource_id("rg", "Microsoft.DesktopVirtualization", "workspaces", "ws-b"), "name": "ws-b",
-         "desktops": [{"applicationGroupId": personal, "hostPoolId": personal_id, "friendlyName": "hpq desk",
-                       "assignedSessionHost": "HPQ-0"}]},
-    ]}  # fmt: skip
+    assert found.json() == {
+        "workspaces": [
+            {
+                "id": admin.resource_id("rg", "Microsoft.DesktopVirtualization", "workspaces", "ws-a"),
+                "name": "ws-a",
+                "desktops": [
+                    {
+                        "applicationGroupId": pooled,
+                        "hostPoolId": pooled.replace("applicationGroups/hpf-dag", "hostPools/hpf"),
+                        "friendlyName": "hpf desk",
+                        "assignedSessionHost": None,
+                    }
+                ],
+            },
+            {
+                "id": admin.resource_id("rg", "Microsoft.DesktopVirtualization", "workspaces", "ws-b"),
+                "name": "ws-b",
+                "desktops": [
+                    {
+                        "applicationGroupId": personal,
+                        "hostPoolId": personal_id,
+                        "friendlyName": "hpq desk",
+                        "assignedSessionHost": "HPQ-0",
+                    }
+                ],
+            },
+        ]
+    }
     assert feed(admin, upn_of(directory, bob)).json() == {"workspaces": []}
     directory.remove_member(team, ann)
     assert [w["name"] for w in feed(admin, upn_of(directory, ann)).json()["workspaces"]] == ["ws-b"], "at once"
@@ -132,8 +154,9 @@ def test_a_user_without_the_role_is_refused_and_a_load_needs_a_group_that_holds_
 def test_a_personal_user_needs_their_own_available_host(admin: ArmAdmin) -> None:
     pool = Pool(admin, "hpv", 2, **PERSONAL_DIRECT)
     pool.entitle("ann@contoso.com")
-    avd(admin).session_hosts.update("rg", "hpv", pool.host(0), session_host=SessionHostPatch(
-        assigned_user="ann@contoso.com"))  # fmt: skip
+    avd(admin).session_hosts.update(
+        "rg", "hpv", pool.host(0), session_host=SessionHostPatch(assigned_user="ann@contoso.com")
+    )
     unassigned = pool.control_post("connections", "bob@contoso.com")  # Direct: nobody gave bob a host
     assert (unassigned.status_code, unassigned.json()["error"]["code"]) == (
         409,
@@ -153,5 +176,8 @@ def test_a_personal_user_needs_their_own_available_host(admin: ArmAdmin) -> None
     assert (intruder.status_code, intruder.json()["error"]["code"]) == (403, "ConnectionFailedUserNotAuthorized")
     counted = pool.counters()
     assert (counted["refusedUnassigned"], counted["refusedUnavailableHosts"], counted["refusedNotAuthorized"]) == (
-        1, 1, 1)  # fmt: skip
+        1,
+        1,
+        1,
+    )
     assert (counted["refusedSignIns"], counted["signIns"]) == (3, 1)

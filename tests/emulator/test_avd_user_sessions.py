@@ -27,12 +27,26 @@ DV_USER = "1d18fff3-a72a-46b5-b4a9-0b38a3cd7e63"  # Desktop Virtualization User
 def desktop_published(admin: ArmAdmin, pool_id: str) -> str:
     """The pool's Desktop application group, in a workspace of its own: what a user's feed offers."""
     name = pool_id.rsplit("/", 1)[1]
-    group = call(admin, "PUT", admin.resource_id("rg", NS, "applicationGroups", f"{name}-dag"), {
-        "location": REGION, "properties": {"applicationGroupType": "Desktop", "hostPoolArmPath": pool_id,
-                                           "friendlyName": f"{name} desktop"}})  # fmt: skip
+    group = call(
+        admin,
+        "PUT",
+        admin.resource_id("rg", NS, "applicationGroups", f"{name}-dag"),
+        {
+            "location": REGION,
+            "properties": {
+                "applicationGroupType": "Desktop",
+                "hostPoolArmPath": pool_id,
+                "friendlyName": f"{name} desktop",
+            },
+        },
+    )
     assert group.status_code in (200, 201), group.text
-    workspace = call(admin, "PUT", admin.resource_id("rg", NS, "workspaces", f"{name}-ws"), {
-        "location": REGION, "properties": {"applicationGroupReferences": [group.json()["id"]]}})  # fmt: skip
+    workspace = call(
+        admin,
+        "PUT",
+        admin.resource_id("rg", NS, "workspaces", f"{name}-ws"),
+        {"location": REGION, "properties": {"applicationGroupReferences": [group.json()["id"]]}},
+    )
     assert workspace.status_code in (200, 201), workspace.text
     return str(group.json()["id"])
 
@@ -65,10 +79,19 @@ class Pool:
             return str(self.directory.call("GET", f"{self.directory.graph}/users/{upn}")["id"])
         except GraphAdminError:
             local = upn.split("@", 1)[0]
-            return str(self.directory.call("POST", f"{self.directory.graph}/users", {
-                "accountEnabled": True, "displayName": local, "mailNickname": local, "userPrincipalName": upn,
-                "passwordProfile": {"password": uuid.uuid4().hex + "Aa1!"},
-            })["id"])  # fmt: skip
+            return str(
+                self.directory.call(
+                    "POST",
+                    f"{self.directory.graph}/users",
+                    {
+                        "accountEnabled": True,
+                        "displayName": local,
+                        "mailNickname": local,
+                        "userPrincipalName": upn,
+                        "passwordProfile": {"password": uuid.uuid4().hex + "Aa1!"},
+                    },
+                )["id"]
+            )
 
     def entitle(self, upn: str) -> str:
         """The user, a member of the group that may use the pool's desktop."""
@@ -127,8 +150,11 @@ def test_breadth_first_spreads_users_the_hosts_count_them_and_the_lists_show_the
     pool = Pool(admin, "hpb", 2, maxSessionLimit=2)
     for user in ("ann", "bob", "cat"):
         pool.signed_in(f"{user}@contoso.com")
-    assert pool.where() == {"ann@contoso.com": pool.host(0), "bob@contoso.com": pool.host(1),
-                            "cat@contoso.com": pool.host(0)}  # fmt: skip
+    assert pool.where() == {
+        "ann@contoso.com": pool.host(0),
+        "bob@contoso.com": pool.host(1),
+        "cat@contoso.com": pool.host(0),
+    }
     assert (pool.host_sessions(0), pool.host_sessions(1)) == (2, 1)
     assert pool.signed_in("dan@contoso.com")["name"] == f"hpb/{pool.host(1)}/2"
     refused = pool.sign_in("eve@contoso.com")
@@ -145,7 +171,8 @@ def test_breadth_first_spreads_users_the_hosts_count_them_and_the_lists_show_the
     assert {s["properties"]["userPrincipalName"] for s in on_host} == {"ann@contoso.com", "cat@contoso.com"}
     assert call(admin, "GET", session["id"]).json() == session
     assert [s["name"] for s in pool.sessions("&$filter=userPrincipalName eq 'BOB@contoso.com'")] == [
-        f"hpb/{pool.host(1)}/1"]  # fmt: skip
+        f"hpb/{pool.host(1)}/1"
+    ]
     unsupported = "&$filter=startswith(userPrincipalName,'a')"
     assert admin.session.get(admin.url(f"{pool.id}/userSessions", AVD) + unsupported, timeout=30).status_code == 400
     gone = call(admin, "GET", f"{pool.id}/sessionHosts/{pool.host(0)}/userSessions/99")
@@ -200,9 +227,15 @@ def test_log_off_disconnect_and_a_message_each_do_what_azure_does_and_a_gone_ses
         assert reply.json()["error"]["code"] in ("InvalidParameter", "InvalidRequestContent")
     [sent] = pool.messages()
     assert (sent["userPrincipalName"], sent["sessionHostName"], sent["userSessionId"]) == (
-        "ann@contoso.com", pool.host(0), "1")  # fmt: skip
+        "ann@contoso.com",
+        pool.host(0),
+        "1",
+    )
     assert (sent["messageTitle"], sent["messageBody"], sent["sessionState"]) == (
-        message["messageTitle"], message["messageBody"], "Active")  # fmt: skip
+        message["messageTitle"],
+        message["messageBody"],
+        "Active",
+    )
 
     assert call(admin, "POST", f"{session_id}/disconnect").status_code == 200
     assert call(admin, "GET", session_id).json()["properties"]["sessionState"] == "Disconnected"
@@ -279,8 +312,11 @@ def test_the_contracts_session_control_signs_a_user_in_to_a_named_host(admin: Ar
 def test_the_sdk_lists_messages_disconnects_and_logs_off_and_each_route_checks_its_action(admin: ArmAdmin) -> None:
     pool = Pool(admin, "hps", 1)
     pool.signed_in("ann@contoso.com")
-    client = DesktopVirtualizationMgmtClient(StaticCredential(admin.emulator, admin.tenant_id), admin.subscription_id,
-                                             base_url=f"{admin.emulator.base_url}/arm")  # fmt: skip
+    client = DesktopVirtualizationMgmtClient(
+        StaticCredential(admin.emulator, admin.tenant_id),
+        admin.subscription_id,
+        base_url=f"{admin.emulator.base_url}/arm",
+    )
     [session] = list(client.user_sessions.list_by_host_pool("rg", "hps"))
     assert (session.user_principal_name, session.session_state) == ("ann@contoso.com", "Active")
     assert str(session.name) == f"hps/{pool.host(0)}/1"

@@ -74,9 +74,11 @@ def test_a_vm_read_past_its_bucket_is_refused_and_the_other_vm_is_not(
     assert left(refused)["LowCostGetResource"] == 0
     assert 1 <= int(refused.headers["Retry-After"]) <= 5  # 12 a minute: one every 5 s
     assert admin.call("GET", other).status_code == 200  # each VM has its own bucket
-    counted = Controls(azure_emulator, admin.tenant_id).session.get(
-        f"{azure_emulator.base_url}/emulator/requests", timeout=30
-    ).json()["value"]
+    counted = (
+        Controls(azure_emulator, admin.tenant_id)
+        .session.get(f"{azure_emulator.base_url}/emulator/requests", timeout=30)
+        .json()["value"]
+    )
     assert any(r["operation"] == "getVm" and r["throttled"] >= 1 for r in counted), "the counts say how many were 429"
 
 

@@ -28,8 +28,10 @@ def call(admin: ArmAdmin, method: str, resource_id: str, body: Any = None) -> re
 
 
 def pool_body(kind: str = "Pooled", balancer: str = "BreadthFirst", **props: Any) -> dict[str, Any]:
-    return {"location": REGION, "properties": {"hostPoolType": kind, "loadBalancerType": balancer,
-                                               "preferredAppGroupType": "Desktop", **props}}  # fmt: skip
+    return {
+        "location": REGION,
+        "properties": {"hostPoolType": kind, "loadBalancerType": balancer, "preferredAppGroupType": "Desktop", **props},
+    }
 
 
 def host_pool(admin: ArmAdmin, name: str = "hp1", **props: Any) -> str:
@@ -49,26 +51,48 @@ def new_token(admin: ArmAdmin, pool_id: str, hours: float = 2) -> str:
 
 def vm(admin: ArmAdmin, name: str = "vm1", computer: str = "AVD-HOST-01") -> str:
     subnet = admin.virtual_network("rg", "vnet")
-    nic = admin.ok("PUT", admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", f"{name}-nic"), {
-        "location": REGION,
-        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]},
-    })  # fmt: skip
-    image = {"publisher": "microsoftwindowsdesktop", "offer": "windows-11", "sku": "win11-24h2-avd"}
-    return str(admin.ok("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", name), {
-        "location": REGION, "identity": {"type": "SystemAssigned"},
-        "properties": {
-            "hardwareProfile": {"vmSize": "Standard_D2s_v5"}, "storageProfile": {"imageReference": image},
-            "osProfile": {"computerName": computer, "adminUsername": "avdadmin", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
-            "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+    nic = admin.ok(
+        "PUT",
+        admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", f"{name}-nic"),
+        {
+            "location": REGION,
+            "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]},
         },
-    })["id"])  # fmt: skip
+    )
+    image = {"publisher": "microsoftwindowsdesktop", "offer": "windows-11", "sku": "win11-24h2-avd"}
+    return str(
+        admin.ok(
+            "PUT",
+            admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", name),
+            {
+                "location": REGION,
+                "identity": {"type": "SystemAssigned"},
+                "properties": {
+                    "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                    "storageProfile": {"imageReference": image},
+                    "osProfile": {
+                        "computerName": computer,
+                        "adminUsername": "avdadmin",
+                        "adminPassword": "Pa55w0rd!Pa55w0rd!",
+                    },
+                    "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+                },
+            },
+        )["id"]
+    )
 
 
 def install_agent(admin: ArmAdmin, vm_id: str, token: str | None) -> dict[str, Any]:
     """The agent-installing Run Command, answered once finished (with its instance view)."""
     protected = [{"name": "RegistrationToken", "value": token}] if token is not None else []
-    body = {"location": REGION, "properties": {"source": {"script": AGENT_SCRIPT}, "protectedParameters": protected,
-                                               "treatFailureAsDeploymentFailure": True}}  # fmt: skip
+    body = {
+        "location": REGION,
+        "properties": {
+            "source": {"script": AGENT_SCRIPT},
+            "protectedParameters": protected,
+            "treatFailureAsDeploymentFailure": True,
+        },
+    }
     reply = admin.call("PUT", f"{vm_id}/runCommands/registerSessionHost", body)
     assert reply.status_code in (200, 201), reply.text
     admin.finished(reply)
@@ -87,8 +111,12 @@ def test_a_host_pool_is_validated_and_its_token_is_shown_only_by_the_write_that_
 ) -> None:
     pool_id = host_pool(admin)
     assert call(admin, "PUT", pool_id, pool_body(friendlyName="Sales")).status_code == 200, "a second PUT updates"
-    refused = [pool_body("Pooled", "Persistent"), pool_body("Personal", "Persistent"), pool_body("Desktop", "x"),
-               pool_body("Personal", "Persistent", personalDesktopAssignmentType="Automatic")]  # fmt: skip
+    refused = [
+        pool_body("Pooled", "Persistent"),
+        pool_body("Personal", "Persistent"),
+        pool_body("Desktop", "x"),
+        pool_body("Personal", "Persistent", personalDesktopAssignmentType="Automatic"),
+    ]
     assert [call(admin, "PUT", pool_id, body).json()["error"]["code"] for body in refused[:3]] == [
         "InvalidParameter"
     ] * 3
@@ -105,8 +133,11 @@ def test_a_host_pool_is_validated_and_its_token_is_shown_only_by_the_write_that_
     retrieved = call(admin, "POST", f"{pool_id}/retrieveRegistrationToken").json()
     assert retrieved["token"] == token and retrieved["expirationTime"] == info["expirationTime"]
     assert new_token(admin, pool_id) != token, "an Update replaces the token"
-    short = {"properties": {"registrationInfo": {"registrationTokenOperation": "Update",
-                                                 "expirationTime": "2020-01-01T00:00:00Z"}}}  # fmt: skip
+    short = {
+        "properties": {
+            "registrationInfo": {"registrationTokenOperation": "Update", "expirationTime": "2020-01-01T00:00:00Z"}
+        }
+    }
     assert call(admin, "PATCH", pool_id, short).status_code == 400
     revoke = {"properties": {"registrationInfo": {"registrationTokenOperation": "Delete"}}}
     assert call(admin, "PATCH", pool_id, revoke).status_code == 200
@@ -126,8 +157,12 @@ def test_application_groups_and_workspaces_link_up_and_are_deleted_in_order(admi
     assert call(admin, "PUT", group_id, desktop).status_code == 200
     second = call(admin, "PUT", admin.resource_id("rg", NS, "applicationGroups", "dag2"), desktop)
     assert second.status_code == 400, "one Desktop application group per host pool"
-    assert call(admin, "PUT", ws_id, {"location": REGION, "properties": {
-        "applicationGroupReferences": [group_id + "x"]}}).status_code == 400  # fmt: skip
+    assert (
+        call(
+            admin, "PUT", ws_id, {"location": REGION, "properties": {"applicationGroupReferences": [group_id + "x"]}}
+        ).status_code
+        == 400
+    )
     made = call(admin, "PUT", ws_id, {"location": REGION, "properties": {"applicationGroupReferences": [group_id]}})
     assert made.status_code == 201 and made.json()["properties"]["applicationGroupReferences"] == [group_id]
     assert call(admin, "GET", group_id).json()["properties"]["workspaceArmPath"] == ws_id
@@ -208,8 +243,9 @@ def test_an_agent_refusing_its_token_fails_the_script_with_avds_reason_once_per_
 
 
 def test_a_forced_host_pool_delete_takes_its_session_hosts_and_a_personal_host_gets_a_user(admin: ArmAdmin) -> None:
-    pool_id = host_pool(admin, "personal1", kind="Personal", balancer="Persistent",
-                        personalDesktopAssignmentType="Automatic")  # fmt: skip
+    pool_id = host_pool(
+        admin, "personal1", kind="Personal", balancer="Persistent", personalDesktopAssignmentType="Automatic"
+    )
     vm_id = vm(admin)
     assert install_agent(admin, vm_id, new_token(admin, pool_id))["properties"]["provisioningState"] == "Succeeded"
     [host] = hosts(admin, pool_id)
@@ -219,8 +255,9 @@ def test_a_forced_host_pool_delete_takes_its_session_hosts_and_a_personal_host_g
     for change in ("bob@contoso.com", ""):
         refused = call(admin, "PATCH", host["id"], {"properties": {"assignedUser": change}})
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "BadRequest", "without force"
-    forced = admin.session.patch(admin.url(host["id"], AVD) + "&force=true",
-                                 json={"properties": {"assignedUser": "bob@contoso.com"}}, timeout=30)  # fmt: skip
+    forced = admin.session.patch(
+        admin.url(host["id"], AVD) + "&force=true", json={"properties": {"assignedUser": "bob@contoso.com"}}, timeout=30
+    )
     assert forced.status_code == 200 and forced.json()["properties"]["assignedUser"] == "bob@contoso.com"
     other_id = host_pool(admin, "hp2")
     assert install_agent(admin, vm_id, new_token(admin, other_id))["properties"]["provisioningState"] == "Succeeded"
@@ -231,8 +268,9 @@ def test_a_forced_host_pool_delete_takes_its_session_hosts_and_a_personal_host_g
 
 
 def test_a_user_gets_at_most_one_personal_desktop_in_a_host_pool(admin: ArmAdmin) -> None:
-    pool_id = host_pool(admin, "personal-one", kind="Personal", balancer="Persistent",
-                        personalDesktopAssignmentType="Direct")  # fmt: skip
+    pool_id = host_pool(
+        admin, "personal-one", kind="Personal", balancer="Persistent", personalDesktopAssignmentType="Direct"
+    )
     token = new_token(admin, pool_id)
     for name, computer in (("vm-one", "AVD-HOST-01"), ("vm-two", "AVD-HOST-02")):
         assert install_agent(admin, vm(admin, name, computer), token)["properties"]["provisioningState"] == "Succeeded"
@@ -241,8 +279,9 @@ def test_a_user_gets_at_most_one_personal_desktop_in_a_host_pool(admin: ArmAdmin
     twice = call(admin, "PATCH", second["id"], {"properties": {"assignedUser": "BOB@contoso.com"}})
     assert twice.status_code == 400 and "at most one personal desktop" in twice.json()["error"]["message"]
     assert call(admin, "PATCH", second["id"], {"properties": {"assignedUser": "cat@contoso.com"}}).status_code == 200
-    other_pool = host_pool(admin, "personal-two", kind="Personal", balancer="Persistent",
-                           personalDesktopAssignmentType="Direct")  # fmt: skip
+    other_pool = host_pool(
+        admin, "personal-two", kind="Personal", balancer="Persistent", personalDesktopAssignmentType="Direct"
+    )
     third = vm(admin, "vm-three", "AVD-HOST-03")
     assert install_agent(admin, third, new_token(admin, other_pool))["properties"]["provisioningState"] == "Succeeded"
     [elsewhere] = hosts(admin, other_pool)
@@ -251,9 +290,20 @@ def test_a_user_gets_at_most_one_personal_desktop_in_a_host_pool(admin: ArmAdmin
 
 
 # the session host status enum of the REST spec (SessionHostProperties.status, desktopvirtualization.json 2024-04-03)
-HOST_STATUSES = ("Available", "Unavailable", "Shutdown", "Disconnected", "Upgrading", "UpgradeFailed", "NoHeartbeat",
-                 "NotJoinedToDomain", "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
-                 "NeedsAssistance")  # fmt: skip
+HOST_STATUSES = (
+    "Available",
+    "Unavailable",
+    "Shutdown",
+    "Disconnected",
+    "Upgrading",
+    "UpgradeFailed",
+    "NoHeartbeat",
+    "NotJoinedToDomain",
+    "DomainTrustRelationshipLost",
+    "SxSStackListenerNotReady",
+    "FSLogixNotHealthy",
+    "NeedsAssistance",
+)
 
 
 def test_the_agent_control_reaches_every_session_host_status_of_the_api(admin: ArmAdmin) -> None:

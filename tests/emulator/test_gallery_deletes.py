@@ -25,10 +25,12 @@ def definition(admin: ArmAdmin, name: str, features: list[dict[str, str]] | None
     body: dict[str, Any] = {
         "location": REGION,
         "properties": {
-            "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
+            "osType": "Windows",
+            "osState": "Generalized",
+            "hyperVGeneration": "V2",
             "identifier": {"publisher": "contoso", "offer": "win11", "sku": name},
         },
-    }  # fmt: skip
+    }
     if features is not None:
         body["properties"]["features"] = features
     return str(admin.ok("PUT", f"{gallery(admin)}/images/{name}", body)["id"])
@@ -37,8 +39,10 @@ def definition(admin: ArmAdmin, name: str, features: list[dict[str, str]] | None
 def version(admin: ArmAdmin, definition_id: str, name: str, source: str | None, key: str = "id") -> Any:
     """PUT a version made from `source`, named under `source.<key>` (GalleryRP: `virtualMachineId` for a VM)."""
     storage = {"source": {key: source}} if source is not None else {}
-    body = {"location": REGION, "properties": {"publishingProfile": {"targetRegions": [{"name": REGION}]},
-                                               "storageProfile": storage}}  # fmt: skip
+    body = {
+        "location": REGION,
+        "properties": {"publishingProfile": {"targetRegions": [{"name": REGION}]}, "storageProfile": storage},
+    }
     return admin.call("PUT", f"{definition_id}/versions/{name}", body)
 
 
@@ -94,8 +98,14 @@ def test_gallery_and_definition_creates_are_long_running(admin: ArmAdmin, azure_
     assert made.status_code == 201 and "Azure-AsyncOperation" in made.headers
     assert made.json()["properties"]["provisioningState"] == "Creating"
     controls.latency("createGalleryImage", 300)
-    body = {"location": REGION, "properties": {"osType": "Windows", "osState": "Generalized",
-                                               "identifier": {"publisher": "p", "offer": "o", "sku": "s"}}}  # fmt: skip
+    body = {
+        "location": REGION,
+        "properties": {
+            "osType": "Windows",
+            "osState": "Generalized",
+            "identifier": {"publisher": "p", "offer": "o", "sku": "s"},
+        },
+    }
     defined = admin.call("PUT", f"{gallery(admin)}/images/slow", body)
     assert defined.status_code == 201 and defined.json()["properties"]["provisioningState"] == "Creating"
 
@@ -124,17 +134,27 @@ def trusted_launch_vm(admin: ArmAdmin, sdk: Sdk) -> str:
         "rg", "nic", {"location": REGION, "properties": {"ipConfigurations": [ip]}}
     ).result()
     image = {"publisher": "microsoftwindowsdesktop", "offer": "windows-ent-cpc", "sku": "win11-24h2-ent-cpc"}
-    vm = sdk.compute.virtual_machines.begin_create_or_update("rg", "build", {
-        "location": REGION,
-        "properties": {
-            "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
-            "storageProfile": {"imageReference": image},
-            "osProfile": {"computerName": "BUILD", "adminUsername": "builder", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
-            "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
-            "securityProfile": {"securityType": "TrustedLaunch",
-                                "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}},
+    vm = sdk.compute.virtual_machines.begin_create_or_update(
+        "rg",
+        "build",
+        {
+            "location": REGION,
+            "properties": {
+                "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                "storageProfile": {"imageReference": image},
+                "osProfile": {
+                    "computerName": "BUILD",
+                    "adminUsername": "builder",
+                    "adminPassword": "Pa55w0rd!Pa55w0rd!",
+                },
+                "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+                "securityProfile": {
+                    "securityType": "TrustedLaunch",
+                    "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
+                },
+            },
         },
-    }).result()  # fmt: skip
+    ).result()
     return str(vm["id"])
 
 

@@ -133,8 +133,13 @@ def test_a_group_license_without_a_free_unit_is_an_error_on_the_user_not_on_the_
 
 
 def test_only_a_security_group_takes_licenses_and_a_licensed_group_cannot_be_deleted(admin: GraphAdmin) -> None:
-    body = {"displayName": "Team", "mailEnabled": True, "mailNickname": "team", "securityEnabled": False,
-            "groupTypes": ["Unified"]}  # fmt: skip
+    body = {
+        "displayName": "Team",
+        "mailEnabled": True,
+        "mailNickname": "team",
+        "securityEnabled": False,
+        "groupTypes": ["Unified"],
+    }
     team = admin.call("POST", f"{admin.graph}/groups", body)["id"]
     with pytest.raises(GraphAdminError, match="400 Request_BadRequest"):
         admin.assign_group_licenses(team, PLAN)

@@ -68,8 +68,10 @@ def test_a_refused_request_changes_nothing_and_other_skus_and_tenants_are_untouc
     admin.assign_licenses(mover, OTHER_PLAN)
     admin.set_enabled_units(PLAN, 0)  # fewer than are held: the holder keeps it, nobody else gets one
     assert units(admin, PLAN) == (0, 1) and admin.licensed_plans(holder) == [PLAN]
-    switch = {"addLicenses": [{"skuId": SERVICE_PLANS_BY_ID[PLAN].sku_id}],
-              "removeLicenses": [SERVICE_PLANS_BY_ID[OTHER_PLAN].sku_id]}  # fmt: skip
+    switch = {
+        "addLicenses": [{"skuId": SERVICE_PLANS_BY_ID[PLAN].sku_id}],
+        "removeLicenses": [SERVICE_PLANS_BY_ID[OTHER_PLAN].sku_id],
+    }
     with pytest.raises(GraphAdminError, match="does not have any available licenses"):
         admin.call("POST", f"{admin.graph}/users/{mover}/assignLicense", switch)
     assert admin.licensed_plans(mover) == [OTHER_PLAN]  # the removal did not happen either

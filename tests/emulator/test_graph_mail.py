@@ -15,14 +15,16 @@ from tests.emulator.test_graph_permissions import App
 from tests.utils.graph_admin import MAILBOX_SKU, GraphAdmin, GraphAdminError
 
 MESSAGE: dict[str, Any] = {
-    "subject": "[warning] 2 licenses left", "body": {"contentType": "HTML", "content": "<p>2 left</p>"},
+    "subject": "[warning] 2 licenses left",
+    "body": {"contentType": "HTML", "content": "<p>2 left</p>"},
     "toRecipients": [{"emailAddress": {"address": "ops@contoso.example"}}],
-}  # fmt: skip
+}
 
 
 def sent(emulator: EmulatorProcess, tenant_id: str) -> list[dict[str, object]]:
-    reply = emulator.session().get(f"{emulator.base_url}/emulator/graph/sentMail", params={"tenantId": tenant_id},
-                                   timeout=10)  # fmt: skip
+    reply = emulator.session().get(
+        f"{emulator.base_url}/emulator/graph/sentMail", params={"tenantId": tenant_id}, timeout=10
+    )
     reply.raise_for_status()
     return list(reply.json()["value"])
 
@@ -30,8 +32,9 @@ def sent(emulator: EmulatorProcess, tenant_id: str) -> list[dict[str, object]]:
 def test_mail_sent_as_a_user_by_id_or_name_is_accepted_and_recorded(azure_emulator: EmulatorProcess) -> None:
     admin = GraphAdmin(azure_emulator, str(uuid.uuid4()))
     user_id, upn = admin.mailbox_user()
-    reply = admin.session.post(f"{admin.graph}/users/{upn}/sendMail", json={"message": MESSAGE,
-                                                                          "saveToSentItems": False})  # fmt: skip
+    reply = admin.session.post(
+        f"{admin.graph}/users/{upn}/sendMail", json={"message": MESSAGE, "saveToSentItems": False}
+    )
     assert reply.status_code == 202 and reply.content == b""
     admin.call("POST", f"{admin.graph}/users/{user_id}/sendMail", {"message": MESSAGE})
     first, second = sent(azure_emulator, admin.tenant_id)
@@ -71,8 +74,9 @@ def test_only_a_user_licensed_for_exchange_online_has_a_mailbox_to_send_from_or_
     admin.call("POST", f"{admin.graph}/users/{user_id}/assignLicense", {"addLicenses": disabled, "removeLicenses": []})
     with pytest.raises(GraphAdminError, match=NO_MAILBOX):
         admin.call("POST", f"{admin.graph}/users/{user_id}/sendMail", {"message": MESSAGE})
-    admin.call("POST", f"{admin.graph}/users/{user_id}/assignLicense", {"addLicenses": [],
-                                                                        "removeLicenses": [MAILBOX_SKU]})  # fmt: skip
+    admin.call(
+        "POST", f"{admin.graph}/users/{user_id}/assignLicense", {"addLicenses": [], "removeLicenses": [MAILBOX_SKU]}
+    )
     with pytest.raises(GraphAdminError, match=NO_MAILBOX):
         admin.call("GET", f"{admin.graph}/users/{user_id}/mailboxSettings")
     with pytest.raises(GraphAdminError, match="404 ErrorInvalidUser"):
@@ -110,8 +114,11 @@ def test_an_application_access_policy_keeps_the_app_to_its_groups_mailboxes(azur
 def test_a_policy_takes_a_mail_enabled_security_group_of_the_tenant(azure_emulator: EmulatorProcess) -> None:
     admin = GraphAdmin(azure_emulator, str(uuid.uuid4()))
     policy = f"{azure_emulator.base_url}/emulator/tenants/{admin.tenant_id}/applicationAccessPolicies/{uuid.uuid4()}"
-    for body in [{"groupId": admin.create_group()}, {"groupId": str(uuid.uuid4())},
-                 {"groupId": admin.create_group(mail_enabled=True), "accessRight": "ReadOnly"}]:  # fmt: skip
+    for body in [
+        {"groupId": admin.create_group()},
+        {"groupId": str(uuid.uuid4())},
+        {"groupId": admin.create_group(mail_enabled=True), "accessRight": "ReadOnly"},
+    ]:
         refused = admin.session.put(policy, json=body)
         assert refused.status_code == 400, refused.text
     assert admin.session.get(policy).status_code == 404

@@ -68,8 +68,9 @@ def app(azure_emulator: EmulatorProcess) -> App:
 
 
 def assert_denied(reply: requests.Response | dict[str, Any]) -> None:
-    status, body = (reply.status_code, reply.json()) if isinstance(reply, requests.Response) else (
-        reply["status"], reply["body"])  # fmt: skip
+    status, body = (
+        (reply.status_code, reply.json()) if isinstance(reply, requests.Response) else (reply["status"], reply["body"])
+    )
     assert status == 403
     error = body["error"]
     assert {k: error[k] for k in DENIED} == DENIED
@@ -78,8 +79,11 @@ def assert_denied(reply: requests.Response | dict[str, Any]) -> None:
 
 
 def test_every_graph_route_has_an_entry_and_every_entry_a_route(local_context: Context):
-    served = {route.operation for route in local_context.router.routes
-              if route.api == "graph" and route.operation != UNSERVED_OPERATION}  # fmt: skip
+    served = {
+        route.operation
+        for route in local_context.router.routes
+        if route.api == "graph" and route.operation != UNSERVED_OPERATION
+    }
     assert served == set(permissions.entries())
     for entry in permissions.entries().values():
         assert entry.doc.startswith("https://learn.microsoft.com/")

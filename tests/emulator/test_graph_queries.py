@@ -63,8 +63,9 @@ def refused(reply: requests.Response, code: str = "Request_UnsupportedQuery") ->
         ("endswith(userPrincipalName,'.example')", list(NAMES)),
     ],
 )
-def test_negations_and_endswith_are_advanced_queries(admin: GraphAdmin, people: dict[str, str], clause: str,
-                                                     expected: list[str]):  # fmt: skip
+def test_negations_and_endswith_are_advanced_queries(
+    admin: GraphAdmin, people: dict[str, str], clause: str, expected: list[str]
+):
     for path in collections(people):
         query = {"$filter": clause}
         assert "required parameters might be missing" in refused(get(admin, path, query))

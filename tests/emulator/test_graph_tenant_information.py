@@ -25,9 +25,11 @@ def test_a_tenant_is_found_by_its_default_domain_and_by_a_domain_it_verified(azu
     app.controls.organization(displayName="Contoso", domains=[f"contoso{domain[7:13]}.onmicrosoft.com", domain])
     found = app.session.get(f"{app.graph}/{LOOKUP.format(domain.upper())}", timeout=30).json()
     assert {key: found[key] for key in ("tenantId", "displayName", "defaultDomainName", "federationBrandName")} == {
-        "tenantId": customer, "displayName": "Contoso", "defaultDomainName": f"contoso{domain[7:13]}.onmicrosoft.com",
+        "tenantId": customer,
+        "displayName": "Contoso",
+        "defaultDomainName": f"contoso{domain[7:13]}.onmicrosoft.com",
         "federationBrandName": None,
-    }  # fmt: skip
+    }
 
 
 def test_a_domain_nobody_verified_is_404_and_the_permission_is_required(azure_emulator: EmulatorProcess) -> None:

@@ -47,8 +47,14 @@ class Graph:
 
     def create_user(self) -> str:
         name = f"u{uuid.uuid4().hex[:10]}"
-        body = {"accountEnabled": True, "displayName": name, "mailNickname": name, "usageLocation": "US",
-                "userPrincipalName": f"{name}@contoso.example", "passwordProfile": {"password": "x" * 16}}  # fmt: skip
+        body = {
+            "accountEnabled": True,
+            "displayName": name,
+            "mailNickname": name,
+            "usageLocation": "US",
+            "userPrincipalName": f"{name}@contoso.example",
+            "passwordProfile": {"password": "x" * 16},
+        }
         response = self.send("POST", "users", body)
         assert response.status == 201, response.body
         return str(response.body["id"])
@@ -76,8 +82,9 @@ def graph() -> Iterator[Graph]:
 
 def test_each_request_costs_the_resource_units_microsoft_lists(graph: Graph):
     user = graph.create_user()
-    group = graph.send("POST", "groups", {"displayName": "g", "mailEnabled": False, "mailNickname": "g",
-                                          "securityEnabled": True}).body["id"]  # fmt: skip
+    group = graph.send(
+        "POST", "groups", {"displayName": "g", "mailEnabled": False, "mailNickname": "g", "securityEnabled": True}
+    ).body["id"]
 
     def units(method: str, path: str, body: Any = None, **query: str) -> int:
         response = graph.send(method, path, body, **query)

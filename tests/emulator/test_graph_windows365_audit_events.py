@@ -24,8 +24,14 @@ def test_each_version_shows_the_audited_resource_as_it_documents_it(w365: Window
     assign(w365, made["id"], group)
     [pc] = settled(w365, 1)
     assert w365.call("POST", f"{CLOUD_PCS}/{pc['id']}/reboot").status_code == 204
-    assert w365.call("PATCH", f"/deviceManagement/virtualEndpoint/provisioningPolicies/{made['id']}",
-                     {"description": "Finance's desks"}).status_code == 204  # fmt: skip
+    assert (
+        w365.call(
+            "PATCH",
+            f"/deviceManagement/virtualEndpoint/provisioningPolicies/{made['id']}",
+            {"description": "Finance's desks"},
+        ).status_code
+        == 204
+    )
 
     v1 = {e["activity"]: e for e in events(w365, "v1.0")}
     beta = {e["activity"]: e for e in events(w365, "beta")}

@@ -19,10 +19,12 @@ INCLUDE_UNKNOWN = "include-unknown-enum-members"
 
 def policy(w365: Windows365, name: str = "Finance", **overrides: Any) -> dict[str, Any]:
     body = {
-        "displayName": name, "imageType": "gallery",
+        "displayName": name,
+        "imageType": "gallery",
         "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
-        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}], **overrides,
-    }  # fmt: skip
+        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+        **overrides,
+    }
     reply = w365.call("POST", POLICIES, body)
     assert reply.status_code == 201, reply.text
     return dict(reply.json())
@@ -128,8 +130,9 @@ def _service_work(w365: Windows365, cloud_pc_id: str, status: str, seconds: floa
 
 
 @pytest.mark.parametrize("status", ["resizePendingLicense", "movingRegion", "refreshPolicyConfiguration"])
-def test_a_status_listed_after_unknown_future_value_is_sent_only_to_who_asks_for_it(w365: Windows365,
-                                                                                     status: str) -> None:  # fmt: skip
+def test_a_status_listed_after_unknown_future_value_is_sent_only_to_who_asks_for_it(
+    w365: Windows365, status: str
+) -> None:
     group = w365.admin.create_group()
     member(w365, group, PLAN)
     assign(w365, policy(w365)["id"], group)
@@ -140,8 +143,9 @@ def test_a_status_listed_after_unknown_future_value_is_sent_only_to_who_asks_for
     one = w365.session.get(f"{w365.emulator.base_url}/graph/beta{CLOUD_PCS}/{pc['id']}", timeout=30).json()
     assert one["status"] == "unknownFutureValue"
     both = {"Prefer": f"return=minimal, {INCLUDE_UNKNOWN}"}  # one preference among others is still heard
-    one = w365.session.get(f"{w365.emulator.base_url}/graph/beta{CLOUD_PCS}/{pc['id']}", headers=both,
-                           timeout=30).json()  # fmt: skip
+    one = w365.session.get(
+        f"{w365.emulator.base_url}/graph/beta{CLOUD_PCS}/{pc['id']}", headers=both, timeout=30
+    ).json()
     assert one["status"] == status
 
 
@@ -180,8 +184,13 @@ def test_the_service_s_own_work_ends_in_the_status_the_cloud_pc_had(w365: Window
 )
 def test_graph_refuses_a_bad_policy_naming_the_field(w365: Windows365, overrides: dict[str, Any], named: str) -> None:
     joins = [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}]
-    body = {"displayName": "Finance", "imageType": "gallery", "domainJoinConfigurations": joins,
-            "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365", **overrides}  # fmt: skip
+    body = {
+        "displayName": "Finance",
+        "imageType": "gallery",
+        "domainJoinConfigurations": joins,
+        "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+        **overrides,
+    }
     reply = w365.call("POST", POLICIES, body)
     assert reply.status_code == 400 and named in reply.json()["error"]["message"]
 
@@ -189,8 +198,12 @@ def test_graph_refuses_a_bad_policy_naming_the_field(w365: Windows365, overrides
 def _plan_ids(w365: Windows365, user: str) -> tuple[str, str]:
     """Windows 365's service plan ids of PLAN and BIG_PLAN, as the Cloud PCs name them."""
     [pc] = [pc for pc in cloud_pcs(w365) if pc["userPrincipalName"] == w365.admin.user(user)["userPrincipalName"]]
-    big = next(p["servicePlanId"] for p in w365.admin.call("GET", f"{w365.admin.graph}/subscribedSkus")["value"]
-               for p in p["servicePlans"] if "CPC_E_4C_16GB_256GB" in p["servicePlanName"])  # fmt: skip
+    big = next(
+        p["servicePlanId"]
+        for p in w365.admin.call("GET", f"{w365.admin.graph}/subscribedSkus")["value"]
+        for p in p["servicePlans"]
+        if "CPC_E_4C_16GB_256GB" in p["servicePlanName"]
+    )
     return pc["servicePlanId"], big
 
 

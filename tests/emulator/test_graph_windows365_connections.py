@@ -33,9 +33,11 @@ class Windows365(App):
 
     def windows365_roles(self) -> dict[str, str]:
         """What the admin gives Windows 365 for a connection: each role and where."""
-        return {service_roles.READER: f"/subscriptions/{self.arm.subscription_id}",
-                service_roles.NETWORK_INTERFACE_CONTRIBUTOR: self.arm.group_id("rg-cloudpcs"),
-                service_roles.NETWORK_USER: self.subnet_id.rsplit("/subnets/", 1)[0]}  # fmt: skip
+        return {
+            service_roles.READER: f"/subscriptions/{self.arm.subscription_id}",
+            service_roles.NETWORK_INTERFACE_CONTRIBUTOR: self.arm.group_id("rg-cloudpcs"),
+            service_roles.NETWORK_USER: self.subnet_id.rsplit("/subnets/", 1)[0],
+        }
 
     def grant_windows365(self, role: str, scope: str) -> str:
         """The built-in role assigned to Windows 365's service principal at `scope`: the assignment's id."""
@@ -44,13 +46,18 @@ class Windows365(App):
     def body(self, **overrides: Any) -> dict[str, Any]:
         sub = self.arm.subscription_id
         return {
-            "displayName": "Contoso HQ", "connectionType": "hybridAzureADJoin", "subscriptionId": sub,
+            "displayName": "Contoso HQ",
+            "connectionType": "hybridAzureADJoin",
+            "subscriptionId": sub,
             "resourceGroupId": f"/subscriptions/{sub}/resourceGroups/rg-cloudpcs",
-            "virtualNetworkId": self.subnet_id.rsplit("/subnets/", 1)[0], "subnetId": self.subnet_id,
-            "adDomainName": "corp.contoso.com", "adDomainUsername": "join@corp.contoso.com",
-            "adDomainPassword": "Corr3ct-Horse", "organizationalUnit": "OU=CloudPCs,DC=corp,DC=contoso,DC=com",
+            "virtualNetworkId": self.subnet_id.rsplit("/subnets/", 1)[0],
+            "subnetId": self.subnet_id,
+            "adDomainName": "corp.contoso.com",
+            "adDomainUsername": "join@corp.contoso.com",
+            "adDomainPassword": "Corr3ct-Horse",
+            "organizationalUnit": "OU=CloudPCs,DC=corp,DC=contoso,DC=com",
             **overrides,
-        }  # fmt: skip
+        }
 
     def settled(self, connection_id: str) -> dict[str, Any]:
         def done() -> dict[str, Any]:
@@ -87,9 +94,20 @@ def test_a_connection_is_checked_against_the_tenant_s_network_and_keeps_no_passw
     assert settled["healthCheckStatus"] == "passed"
     names = {check["displayName"] for check in settled["healthCheckStatusDetail"]["healthChecks"]}
     assert {"Azure virtual network readiness", "Active Directory domain join"} <= names
-    entra = w365.settled(w365.call("POST", PATH, w365.body(
-        displayName="Cloud only", connectionType="azureADJoin", adDomainName=None, adDomainUsername=None,
-        adDomainPassword=None, organizationalUnit=None)).json()["id"])  # fmt: skip
+    entra = w365.settled(
+        w365.call(
+            "POST",
+            PATH,
+            w365.body(
+                displayName="Cloud only",
+                connectionType="azureADJoin",
+                adDomainName=None,
+                adDomainUsername=None,
+                adDomainPassword=None,
+                organizationalUnit=None,
+            ),
+        ).json()["id"]
+    )
     entra_checks = {check["displayName"] for check in entra["healthCheckStatusDetail"]["healthChecks"]}
     assert "Active Directory domain join" not in entra_checks
     listed = w365.call("GET", PATH).json()["value"]
@@ -121,13 +139,15 @@ def test_a_faulted_domain_join_fails_until_the_password_is_updated(w365: Windows
     [
         ({"adDomainPassword": None}, "adDomainPassword"),
         ({"connectionType": "workgroup"}, "connectionType"),
-        ({"virtualNetworkId": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/virtualNetworks/z"},
-         "virtualNetworkId"),
+        (
+            {"virtualNetworkId": "/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/virtualNetworks/z"},
+            "virtualNetworkId",
+        ),
         ({"subnetId": "not-an-id"}, "subnetId"),
         ({"colour": "blue"}, "colour"),
         ({"displayName": ""}, "displayName"),
     ],
-)  # fmt: skip
+)
 def test_graph_refuses_a_bad_connection_naming_what_is_wrong(
     w365: Windows365, overrides: dict[str, Any], wrong: str
 ) -> None:
@@ -150,8 +170,9 @@ def test_an_app_cannot_start_health_checks_and_a_deleted_connection_is_gone(w365
 
 def test_the_check_results_and_in_use_come_only_on_select(w365: Windows365) -> None:
     """healthCheckStatusDetail and inUse are "Returned only on $select" (cloudpconpremisesconnection, v1.0)."""
-    failed = w365.settled(w365.call("POST", PATH, w365.body(subnetId=w365.subnet_id.replace("cloudpcs", "gone")))
-                          .json()["id"])  # fmt: skip
+    failed = w365.settled(
+        w365.call("POST", PATH, w365.body(subnetId=w365.subnet_id.replace("cloudpcs", "gone"))).json()["id"]
+    )
     assert failed["healthCheckStatus"] == "failed" and failed["inUse"] is False
     plain = w365.call("GET", f"{PATH}/{failed['id']}").json()
     listed = w365.call("GET", PATH).json()["value"]
@@ -166,22 +187,33 @@ def test_the_check_results_and_in_use_come_only_on_select(w365: Windows365) -> N
 @pytest.mark.parametrize(
     ("role", "check", "error_type"),
     [
-        (service_roles.READER, "First party app permissions exist on Azure subscription",
-         "permissionCheckNoSubscriptionReaderRole"),
-        (service_roles.NETWORK_INTERFACE_CONTRIBUTOR, "First party app permissions exist on Azure resource group",
-         "permissionCheckNoWindows365NetworkInterfaceContributorRole"),
-        (service_roles.NETWORK_USER, "First party app permissions exist on Azure virtual network",
-         "permissionCheckNoWindows365NetworkUserRole"),
+        (
+            service_roles.READER,
+            "First party app permissions exist on Azure subscription",
+            "permissionCheckNoSubscriptionReaderRole",
+        ),
+        (
+            service_roles.NETWORK_INTERFACE_CONTRIBUTOR,
+            "First party app permissions exist on Azure resource group",
+            "permissionCheckNoWindows365NetworkInterfaceContributorRole",
+        ),
+        (
+            service_roles.NETWORK_USER,
+            "First party app permissions exist on Azure virtual network",
+            "permissionCheckNoWindows365NetworkUserRole",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_role_windows_365_needs_fails_its_own_check_when_taken_away(
     w365: Windows365, role: str, check: str, error_type: str
 ) -> None:
     connection = w365.settled(w365.call("POST", PATH, w365.body()).json()["id"])
     assert connection["healthCheckStatus"] == "passed"
     w365.arm.ok("DELETE", w365.roles[role])  # the admin takes the role away; the next run sees it
-    assert w365.call("POST", f"{PATH}/{connection['id']}/updateAdDomainPassword", {"adDomainPassword": "N3w"}) \
-        .status_code == 204  # fmt: skip
+    assert (
+        w365.call("POST", f"{PATH}/{connection['id']}/updateAdDomainPassword", {"adDomainPassword": "N3w"}).status_code
+        == 204
+    )
     rerun = w365.settled(connection["id"])
     assert rerun["healthCheckStatus"] == "failed"
     [failed] = [c for c in rerun["healthCheckStatusDetail"]["healthChecks"] if c["status"] == "failed"]

@@ -19,8 +19,11 @@ PATH = "/deviceImages"
 
 
 def uploaded(app: App, source: str, version: str) -> dict[str, Any]:
-    made = app.call("POST", f"/deviceManagement/virtualEndpoint{PATH}",
-                    {"displayName": "Golden", "version": version, "sourceImageResourceId": source})  # fmt: skip
+    made = app.call(
+        "POST",
+        f"/deviceManagement/virtualEndpoint{PATH}",
+        {"displayName": "Golden", "version": version, "sourceImageResourceId": source},
+    )
     assert made.status_code == 201, made.text
 
     def settled() -> dict[str, Any]:

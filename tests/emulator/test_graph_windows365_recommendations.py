@@ -44,8 +44,10 @@ def control(w365: Windows365, pc: str, what: str) -> str:
 def used(w365: Windows365, pc: str, hours: float, profile: dict[str, Any] | None) -> None:
     """`hours` connected in one connection of last week, worked as the profile says."""
     signed_in = datetime.now(UTC) - timedelta(days=7)
-    span = {"signInDateTime": f"{signed_in:%Y-%m-%dT%H:%M:%SZ}",
-            "signOutDateTime": f"{signed_in + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}"}  # fmt: skip
+    span = {
+        "signInDateTime": f"{signed_in:%Y-%m-%dT%H:%M:%SZ}",
+        "signOutDateTime": f"{signed_in + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}",
+    }
     assert w365.session.post(control(w365, pc, "signIns"), json=span, timeout=30).status_code == 200
     if profile is not None:
         reply = w365.session.put(control(w365, pc, "usageProfile"), json=profile, timeout=30)
@@ -95,14 +97,18 @@ def test_each_cloud_pc_s_category_and_plan_in_the_page_s_shape(w365: Windows365,
     assert sorted(grouped["Values"]) == [[1, "Oversized"], [1, "Rightsized"], [1, "Underutilized"]]
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"reportName": "cloudPcInsightReport"},
-    {"reportName": NAME, "select": ["CpuPercent"]},
-    {"reportName": NAME, "select": ["CloudPcId"], "groupBy": ["UsageCategory"]},
-    {"reportName": NAME, "filter": "CloudPcId eq 'a' or CloudPcId eq 'b' and UsageCategory eq 'Oversized'"},
-    {"reportName": NAME, "filter": "Bandwidth eq '3'"},
-    {"reportName": NAME, "top": -1},
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"reportName": "cloudPcInsightReport"},
+        {"reportName": NAME, "select": ["CpuPercent"]},
+        {"reportName": NAME, "select": ["CloudPcId"], "groupBy": ["UsageCategory"]},
+        {"reportName": NAME, "filter": "CloudPcId eq 'a' or CloudPcId eq 'b' and UsageCategory eq 'Oversized'"},
+        {"reportName": NAME, "filter": "Bandwidth eq '3'"},
+        {"reportName": NAME, "top": -1},
+    ],
+)
 def test_a_report_request_graph_would_not_take_is_a_400(w365: Windows365, body: dict[str, Any]) -> None:
     assert report(w365, body).status_code == 400
 
@@ -129,8 +135,9 @@ def test_cloud_pc_read_write_is_needed_read_is_not_enough(azure_emulator: Emulat
 
 def test_a_sign_in_or_a_profile_shows_only_from_the_next_aggregation(w365: Windows365, three: dict[str, str]) -> None:
     used(w365, three["idle"], 40, None)  # 48 hours now: used enough to be sized
-    reply = w365.session.put(control(w365, three["roomy"], "usageProfile"),
-                             json={"cpuPercent": 90, "memoryPercent": 50}, timeout=30)  # fmt: skip
+    reply = w365.session.put(
+        control(w365, three["roomy"], "usageProfile"), json={"cpuPercent": 90, "memoryPercent": 50}, timeout=30
+    )
     assert reply.status_code == 200, reply.text
     as_aggregated = plans(w365)
     assert (as_aggregated[three["idle"]], as_aggregated[three["roomy"]]) == (

@@ -15,8 +15,11 @@ from tests.emulator.test_graph_windows365_cloud_pcs import PLAN, assign, member,
 from tests.emulator.test_graph_windows365_connections import Windows365
 
 REPORT = "/deviceManagement/virtualEndpoint/reports/getRemoteConnectionHistoricalReports"
-CONNECTIONS = [("2026-11-02T09:00:00Z", "2026-11-02T10:30:00Z"), ("2026-11-03T23:00:00Z", "2026-11-04T01:00:00Z"),
-               ("2026-11-05T08:00:00Z", "2026-11-05T08:15:00Z")]  # fmt: skip
+CONNECTIONS = [
+    ("2026-11-02T09:00:00Z", "2026-11-02T10:30:00Z"),
+    ("2026-11-03T23:00:00Z", "2026-11-04T01:00:00Z"),
+    ("2026-11-05T08:00:00Z", "2026-11-05T08:15:00Z"),
+]
 
 
 def report(w365: Windows365, body: dict[str, Any]) -> Any:
@@ -32,8 +35,9 @@ def signed_in(w365: Windows365) -> str:
     for sign_in, sign_out in reversed(CONNECTIONS):
         reply = w365.session.post(control, json={"signInDateTime": sign_in, "signOutDateTime": sign_out}, timeout=30)
         assert reply.status_code == 200, reply.text
-    bad = w365.session.post(control, json={"signInDateTime": "2026-11-05T09:00:00Z", "signOutDateTime": "soon"},
-                            timeout=30)  # fmt: skip
+    bad = w365.session.post(
+        control, json={"signInDateTime": "2026-11-05T09:00:00Z", "signOutDateTime": "soon"}, timeout=30
+    )
     assert bad.status_code == 400
     w365.controls.aggregate_windows365_reports()
     return str(pc["id"])
@@ -67,11 +71,15 @@ def test_the_report_lists_each_recorded_connection_in_the_documented_shape(w365:
     assert reply.headers["Content-Type"].startswith("application/octet-stream")
     first = reply.json()
     assert first["TotalRowCount"] == 3
-    assert first["Schema"] == [{"Column": "SignInDateTime", "PropertyType": "DateTime"},
-                               {"Column": "SignOutDateTime", "PropertyType": "DateTime"},
-                               {"Column": "UsageInHour", "PropertyType": "Double"}]  # fmt: skip
-    assert first["Values"] == [["2026-11-02T09:00:00", "2026-11-02T10:30:00", 1.5],
-                               ["2026-11-03T23:00:00", "2026-11-04T01:00:00", 2.0]]  # fmt: skip
+    assert first["Schema"] == [
+        {"Column": "SignInDateTime", "PropertyType": "DateTime"},
+        {"Column": "SignOutDateTime", "PropertyType": "DateTime"},
+        {"Column": "UsageInHour", "PropertyType": "Double"},
+    ]
+    assert first["Values"] == [
+        ["2026-11-02T09:00:00", "2026-11-02T10:30:00", 1.5],
+        ["2026-11-03T23:00:00", "2026-11-04T01:00:00", 2.0],
+    ]
     rest = report(w365, {"filter": f"CloudPcId eq '{pc}'", "select": ["SignInDateTime"], "top": 2, "skip": 2}).json()
     assert (rest["TotalRowCount"], rest["Values"]) == (3, [["2026-11-05T08:00:00"]])
 
@@ -82,10 +90,16 @@ def test_the_report_lists_each_recorded_connection_in_the_documented_shape(w365:
     assert (other["TotalRowCount"], other["Values"]) == (0, [])
 
 
-@pytest.mark.parametrize("body", [{}, {"filter": "SignInDateTime ge datetime'2026-11-03T00:00:00Z'"},
-                                  {"filter": "CloudPcId eq 'x' or CloudPcId eq 'y'"},
-                                  {"filter": "CloudPcId eq 'x'", "select": ["Bandwidth"]},
-                                  {"filter": "CloudPcId eq 'x'", "top": -1}])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"filter": "SignInDateTime ge datetime'2026-11-03T00:00:00Z'"},
+        {"filter": "CloudPcId eq 'x' or CloudPcId eq 'y'"},
+        {"filter": "CloudPcId eq 'x'", "select": ["Bandwidth"]},
+        {"filter": "CloudPcId eq 'x'", "top": -1},
+    ],
+)
 def test_a_report_request_graph_would_not_take_is_a_400(w365: Windows365, body: dict[str, Any]) -> None:
     assert report(w365, body).status_code == 400
 

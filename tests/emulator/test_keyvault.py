@@ -134,9 +134,17 @@ def test_the_vault_is_rbac_mode_its_identity_acting_as_its_roles_allow(
             assert (body["code"], body["innererror"]["code"]) == ("Forbidden", "ForbiddenByRbac")
             assert "Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'" in body["message"]
             reader = "/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6"
-            admin.ok("PUT", f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", {
-                "properties": {"principalId": MANAGED_IDENTITY_PRINCIPAL_ID, "principalType": "ServicePrincipal",
-                               "roleDefinitionId": reader}})  # Key Vault Secrets User: read, never write; fmt: skip
+            admin.ok(
+                "PUT",
+                f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}",
+                {
+                    "properties": {
+                        "principalId": MANAGED_IDENTITY_PRINCIPAL_ID,
+                        "principalType": "ServicePrincipal",
+                        "roleDefinitionId": reader,
+                    }
+                },
+            )  # Key Vault Secrets User: read, never write
             assert client.get_secret("deployed").value == "as-the-template-grants-it"
             with pytest.raises(HttpResponseError) as not_written:
                 client.set_secret("deployed", "changed")
@@ -150,8 +158,11 @@ def test_the_adapter_names_the_missing_role_when_the_vault_refuses(
         admin = ArmAdmin(local.handle, HOME_TENANT_ID, HOME_SUBSCRIPTION_ID)
         [officer] = admin._list(f"{VAULT_ID}/providers/Microsoft.Authorization/roleAssignments")
         admin.ok("DELETE", officer["id"])
-        settings = Settings(key_vault_url=f"{local.base_url}/keyvault", azure_authority_host=local.base_url[8:],
-                            app_client_id=APP_CLIENT_ID)  # fmt: skip
+        settings = Settings(
+            key_vault_url=f"{local.base_url}/keyvault",
+            azure_authority_host=local.base_url[8:],
+            app_client_id=APP_CLIENT_ID,
+        )
         credentials = AzureCredentials(settings, lambda tenant_id: None)
         secrets = KeyVaultSecretStore(settings, credentials)
         with pytest.raises(CloudError) as refused:

@@ -16,16 +16,23 @@ from tests.utils.arm_admin import ArmAdmin, emulator_token
 REGION = "westeurope"
 MONITORING_READER = "43d0d8ad-25c7-4714-9337-8ba259a9fe05"
 QUERY = {
-    "metricnamespace": "microsoft.compute/virtualMachines", "metricnames": "Percentage CPU,Available Memory Bytes",
+    "metricnamespace": "microsoft.compute/virtualMachines",
+    "metricnames": "Percentage CPU,Available Memory Bytes",
     "interval": "PT1H",
-    "aggregation": "average,maximum", "api-version": "2023-10-01",
-}  # fmt: skip
+    "aggregation": "average,maximum",
+    "api-version": "2023-10-01",
+}
 
 
 def get_batch(
-    admin: ArmAdmin, ids: list[str], region: str = REGION, subscription: str | None = None,
-    session: requests.Session | None = None, window: dict[str, str] | None = None, **query: str,
-) -> requests.Response:  # fmt: skip
+    admin: ArmAdmin,
+    ids: list[str],
+    region: str = REGION,
+    subscription: str | None = None,
+    session: requests.Session | None = None,
+    window: dict[str, str] | None = None,
+    **query: str,
+) -> requests.Response:
     sub = subscription or admin.subscription_id
     url = f"{admin.emulator.base_url}/metrics/{region}/subscriptions/{sub}/metrics:getBatch"
     if session is None:

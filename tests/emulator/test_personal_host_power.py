@@ -115,36 +115,65 @@ def gallery_version(admin: ArmAdmin, name: str, hibernate: bool) -> str:
     admin.ok("PUT", admin.resource_id("rg", "Microsoft.Compute", "galleries", "gal"), {"location": REGION})
     definition = admin.resource_id("rg", "Microsoft.Compute", "galleries", "gal", "images", name)
     features = [{"name": "IsHibernateSupported", "value": "True"}] if hibernate else []
-    admin.ok("PUT", definition, {"location": REGION, "properties": {
-        "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2", "features": features,
-        "identifier": {"publisher": "contoso", "offer": "win11", "sku": name},
-    }})  # fmt: skip
-    version = {"location": REGION, "properties": {"publishingProfile": {"targetRegions": [{"name": REGION}]},
-                                                  "storageProfile": {"source": {"id": source}}}}  # fmt: skip
+    admin.ok(
+        "PUT",
+        definition,
+        {
+            "location": REGION,
+            "properties": {
+                "osType": "Windows",
+                "osState": "Generalized",
+                "hyperVGeneration": "V2",
+                "features": features,
+                "identifier": {"publisher": "contoso", "offer": "win11", "sku": name},
+            },
+        },
+    )
+    version = {
+        "location": REGION,
+        "properties": {
+            "publishingProfile": {"targetRegions": [{"name": REGION}]},
+            "storageProfile": {"source": {"id": source}},
+        },
+    }
     return str(admin.ok("PUT", f"{definition}/versions/1.0.0", version)["id"])
 
 
 def vm_body(admin: ArmAdmin, name: str, image_id: str, size: str, hibernate: bool = True) -> dict[str, Any]:
     subnet = admin.virtual_network("rg", "vnet")
-    nic = admin.ok("PUT", admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", f"{name}-nic"), {
+    nic = admin.ok(
+        "PUT",
+        admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", f"{name}-nic"),
+        {
+            "location": REGION,
+            "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]},
+        },
+    )
+    return {
         "location": REGION,
-        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]},
-    })  # fmt: skip
-    return {"location": REGION, "properties": {
-        "hardwareProfile": {"vmSize": size}, "storageProfile": {"imageReference": {"id": image_id}},
-        "osProfile": {"computerName": name.upper(), "adminUsername": "avdadmin", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
-        "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
-        "additionalCapabilities": {"hibernationEnabled": hibernate},
-    }}  # fmt: skip
+        "properties": {
+            "hardwareProfile": {"vmSize": size},
+            "storageProfile": {"imageReference": {"id": image_id}},
+            "osProfile": {
+                "computerName": name.upper(),
+                "adminUsername": "avdadmin",
+                "adminPassword": "Pa55w0rd!Pa55w0rd!",
+            },
+            "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+            "additionalCapabilities": {"hibernationEnabled": hibernate},
+        },
+    }
 
 
 def test_a_vm_is_made_with_hibernation_only_of_a_size_and_an_image_that_support_it(admin: ArmAdmin) -> None:
     admin.resource_group("rg")
     skus_path = f"/subscriptions/{admin.subscription_id}/providers/Microsoft.Compute/skus"
-    skus = admin.session.get(admin.url(skus_path, "2021-07-01") + f"&$filter=location eq '{REGION}'",
-                             timeout=30).json()["value"]  # fmt: skip
-    supports = {s["name"]: next(c["value"] for c in s["capabilities"] if c["name"] == "HibernationSupported")
-                for s in skus}  # fmt: skip
+    skus = admin.session.get(
+        admin.url(skus_path, "2021-07-01") + f"&$filter=location eq '{REGION}'", timeout=30
+    ).json()["value"]
+    supports = {
+        s["name"]: next(c["value"] for c in s["capabilities"] if c["name"] == "HibernationSupported") for s in skus
+    }
     assert (supports["Standard_D2s_v5"], supports["Standard_B2s"]) == ("True", "False")
     able, unable = gallery_version(admin, "hib", True), gallery_version(admin, "nohib", False)
     vms = admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "")
@@ -167,8 +196,11 @@ def test_a_vm_is_made_with_hibernation_only_of_a_size_and_an_image_that_support_
 def test_a_hibernated_host_keeps_its_session_for_its_user_who_starts_it_by_connecting(admin: ArmAdmin) -> None:
     admin.resource_group("rg")
     image = gallery_version(admin, "hibavd", True)
-    vm_id = admin.ok("PUT", admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "hph-vm0"),
-                     vm_body(admin, "hph-vm0", image, "Standard_D2s_v5"))["id"]  # fmt: skip
+    vm_id = admin.ok(
+        "PUT",
+        admin.resource_id("rg", "Microsoft.Compute", "virtualMachines", "hph-vm0"),
+        vm_body(admin, "hph-vm0", image, "Standard_D2s_v5"),
+    )["id"]
     pool = Pool(admin, "hph", 0, **PERSONAL)
     install_agent(admin, vm_id, new_token(admin, pool.id))
     pool.vms.append(vm_id)

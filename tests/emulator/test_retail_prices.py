@@ -26,8 +26,10 @@ def ask(ctx: Context, **query: str) -> tuple[int, Any]:
 
 
 def test_or_binds_looser_than_and_and_parentheses_group(ctx: Context) -> None:
-    grouped = ("armRegionName eq 'eastus' and (armSkuName eq 'Standard_B2s' or armSkuName eq 'Standard_B1ms') "
-               "and productName eq 'Virtual Machines BS Series'")  # fmt: skip
+    grouped = (
+        "armRegionName eq 'eastus' and (armSkuName eq 'Standard_B2s' or armSkuName eq 'Standard_B1ms') "
+        "and productName eq 'Virtual Machines BS Series'"
+    )
     status, body = ask(ctx, **{"api-version": PREVIEW, "$filter": grouped})
     assert status == 200 and body["BillingCurrency"] == "USD" and body["CustomerEntityType"] == "Retail"
     primary = [i for i in body["Items"] if i["isPrimaryMeterRegion"]]

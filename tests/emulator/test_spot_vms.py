@@ -27,18 +27,30 @@ IMAGE = {"publisher": "microsoftwindowsdesktop", "offer": "windows-11", "sku": "
 
 def nic(admin: ArmAdmin, name: str) -> str:
     subnet = admin.virtual_network("rg", "vnet")
-    return str(admin.ok("PUT", admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", f"{name}-nic"), {
-        "location": REGION,
-        "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]},
-    })["id"])  # fmt: skip
+    return str(
+        admin.ok(
+            "PUT",
+            admin.resource_id("rg", "Microsoft.Network", "networkInterfaces", f"{name}-nic"),
+            {
+                "location": REGION,
+                "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]},
+            },
+        )["id"]
+    )
 
 
 def vm_body(nic_id: str, computer: str, **props: Any) -> dict[str, Any]:
-    return {"location": REGION, "identity": {"type": "SystemAssigned"}, "properties": {
-        "hardwareProfile": {"vmSize": SIZE}, "storageProfile": {"imageReference": IMAGE},
-        "osProfile": {"computerName": computer, "adminUsername": "avdadmin", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
-        "networkProfile": {"networkInterfaces": [{"id": nic_id}]}, **props,
-    }}  # fmt: skip
+    return {
+        "location": REGION,
+        "identity": {"type": "SystemAssigned"},
+        "properties": {
+            "hardwareProfile": {"vmSize": SIZE},
+            "storageProfile": {"imageReference": IMAGE},
+            "osProfile": {"computerName": computer, "adminUsername": "avdadmin", "adminPassword": "Pa55w0rd!Pa55w0rd!"},
+            "networkProfile": {"networkInterfaces": [{"id": nic_id}]},
+            **props,
+        },
+    }
 
 
 def vm_id(admin: ArmAdmin, name: str) -> str:
@@ -64,10 +76,13 @@ def spot_capacity(admin: ArmAdmin, available: bool) -> None:
 def install_watcher(admin: ArmAdmin, vm: str, events_url: str, audience: str) -> None:
     """The app's managed Run Command that forwards the VM's Scheduled Events to `events_url` with a token for
     `audience`, which the emulator plays."""
-    watcher = {"location": REGION, "properties": {
-        "source": {"script": "param($EventsUrl, $Audience)\n# forwards IMDS scheduled events"},
-        "parameters": [{"name": "EventsUrl", "value": events_url}, {"name": "Audience", "value": audience}],
-    }}  # fmt: skip
+    watcher = {
+        "location": REGION,
+        "properties": {
+            "source": {"script": "param($EventsUrl, $Audience)\n# forwards IMDS scheduled events"},
+            "parameters": [{"name": "EventsUrl", "value": events_url}, {"name": "Audience", "value": audience}],
+        },
+    }
     admin.finished(admin.call("PUT", f"{vm}/runCommands/watchScheduledEvents", watcher))
 
 
@@ -100,15 +115,21 @@ def test_priority_eviction_policy_and_max_price_are_checked_and_shown_as_azure_s
     assert refusal(admin, "r2", free_nic, evictionPolicy="Delete") == (400, spot_only)
     assert refusal(admin, "r3", free_nic, priority="Regular", evictionPolicy="Deallocate") == (400, spot_only)
     assert refusal(admin, "r4", free_nic, billingProfile={"maxPrice": 0.5}) == (
-        400, "MaxPriceIsSupportedOnlyForAzureSpotVirtualMachines")  # fmt: skip
+        400,
+        "MaxPriceIsSupportedOnlyForAzureSpotVirtualMachines",
+    )
     for price in (0, -2, 0.123456, "1"):
         assert refusal(admin, "r5", free_nic, priority="Spot", billingProfile={"maxPrice": price}) == (
-            400, "MaxPriceValueInvalid"), price  # fmt: skip
+            400,
+            "MaxPriceValueInvalid",
+        ), price
     assert refusal(admin, "r6", free_nic, priority="Spot", evictionPolicy="Stop") == (400, "InvalidParameter")
     hibernating = refusal(admin, "r7", free_nic, priority="Spot", additionalCapabilities={"hibernationEnabled": True})
     assert hibernating == (409, "OperationNotAllowed"), "a Spot VM is never made with hibernation"
     assert refusal(admin, "r8", free_nic, priority="Spot", billingProfile={"maxPrice": 0.01}) == (
-        409, "SpotPriceGreaterThanProvidedMaxPrice"), "below the default Spot price"  # fmt: skip
+        409,
+        "SpotPriceGreaterThanProvidedMaxPrice",
+    ), "below the default Spot price"
     b_series = vm_body(free_nic, "R9", priority="Spot")
     b_series["properties"]["hardwareProfile"]["vmSize"] = "Standard_B2ms"
     reply = admin.call("PUT", vm_id(admin, "r9"), b_series)
@@ -119,7 +140,10 @@ def test_priority_eviction_policy_and_max_price_are_checked_and_shown_as_azure_s
     control(admin, "PUT", f"/spot/prices/{REGION}/{SIZE}", {"price": 0.00512, "tenantId": admin.tenant_id})
     priced = admin.ok("GET", spot_vm(admin, "priced", "PRICED", billingProfile={"maxPrice": 0.01}))["properties"]
     assert (priced["priority"], priced["evictionPolicy"], priced["billingProfile"]) == (
-        "Spot", "Deallocate", {"maxPrice": 0.01}), "Deallocate unless told"  # fmt: skip
+        "Spot",
+        "Deallocate",
+        {"maxPrice": 0.01},
+    ), "Deallocate unless told"
     plain = admin.ok("GET", spot_vm(admin, "plain", "PLAIN", evictionPolicy="Delete"))["properties"]
     assert (plain["evictionPolicy"], plain["billingProfile"]) == ("Delete", {"maxPrice": -1}), "-1 unless told"
     regular = admin.ok("PUT", vm_id(admin, "reg"), vm_body(nic(admin, "reg"), "REG"))["properties"]
@@ -160,8 +184,12 @@ def test_an_allocation_failure_fails_the_creates_operation_with_its_code_for_the
     admin: ArmAdmin, code: str, priority: str
 ) -> None:
     admin.resource_group("rg")
-    control(admin, "PUT", f"/spot/capacity/{REGION}/{SIZE}",
-            {"available": False, "code": code, "priority": priority, "tenantId": admin.tenant_id})  # fmt: skip
+    control(
+        admin,
+        "PUT",
+        f"/spot/capacity/{REGION}/{SIZE}",
+        {"available": False, "code": code, "priority": priority, "tenantId": admin.tenant_id},
+    )
     asked = {"priority": priority}
     reply = admin.call("PUT", vm_id(admin, "nocap"), vm_body(nic(admin, "nocap"), "NOCAP", **asked))
     assert reply.status_code == 201, "Azure takes the create and fails the allocation after"
@@ -171,8 +199,11 @@ def test_an_allocation_failure_fails_the_creates_operation_with_its_code_for_the
     other = {"priority": "Spot" if priority == "Regular" else "Regular"}
     made = admin.ok("PUT", vm_id(admin, "other"), vm_body(nic(admin, "other"), "OTHER", **other))
     assert made["properties"]["provisioningState"] == "Succeeded", "only the priority the control names fails"
-    bad = admin.session.put(f"{admin.emulator.base_url}/emulator/spot/capacity/{REGION}/{SIZE}",
-                            json={"available": False, "code": "NoRoom"}, timeout=30)  # fmt: skip
+    bad = admin.session.put(
+        f"{admin.emulator.base_url}/emulator/spot/capacity/{REGION}/{SIZE}",
+        json={"available": False, "code": "NoRoom"},
+        timeout=30,
+    )
     assert bad.status_code == 400
 
 
@@ -223,8 +254,12 @@ def test_an_eviction_gives_30_seconds_notice_then_deallocates_the_vm_and_loses_i
     posted = control(admin, "POST", "/spot/evict", {"vmId": vm})
     [event] = posted["Events"]
     assert {k: event[k] for k in ("EventType", "ResourceType", "Resources", "EventStatus", "EventSource")} == {
-        "EventType": "Preempt", "ResourceType": "VirtualMachine", "Resources": ["hps-vm0"],
-        "EventStatus": "Scheduled", "EventSource": "Platform"}  # fmt: skip
+        "EventType": "Preempt",
+        "ResourceType": "VirtualMachine",
+        "Resources": ["hps-vm0"],
+        "EventStatus": "Scheduled",
+        "EventSource": "Platform",
+    }
     assert {"DocumentIncarnation", "Events"} == set(posted) and event["EventId"] and event["Description"]
     not_before = email.utils.parsedate_to_datetime(event["NotBefore"]).timestamp()
     assert before + 29 <= not_before <= time.time() + 31, "the documented minimum notice of a Preempt"
@@ -243,7 +278,10 @@ def test_an_eviction_gives_30_seconds_notice_then_deallocates_the_vm_and_loses_i
     assert evictions["sessionsLost"] == 2
     [evicted] = evictions["value"]
     assert (evicted["vmId"], evicted["policy"], sorted(evicted["users"])) == (
-        vm, "Deallocate", ["ann@contoso.com", "bob@contoso.com"])  # fmt: skip
+        vm,
+        "Deallocate",
+        ["ann@contoso.com", "bob@contoso.com"],
+    )
     started = control(admin, "GET", f"/spot/scheduledEvents?vmId={vm}")
     assert started["DocumentIncarnation"] == 2 and started["Events"][0]["EventStatus"] == "Started"
     refused = pool.sign_in("dan@contoso.com")
@@ -334,10 +372,23 @@ def test_the_watcher_delivers_the_preempt_document_with_the_vms_identity_token_r
 def test_only_a_microsoft_resources_token_names_the_vm() -> None:
     from azure_emulator.arm.spot import _microsoft_resource
 
-    assert all(map(_microsoft_resource, ["https://management.azure.com/", "https://vault.azure.net",
-                                         "https://graph.microsoft.com", "https://storage.azure.com/"]))  # fmt: skip
-    assert not any(map(_microsoft_resource, [AUDIENCE, "6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b",
-                                             "https://app.example.com", "https://evilazure.com"]))  # fmt: skip
+    assert all(
+        map(
+            _microsoft_resource,
+            [
+                "https://management.azure.com/",
+                "https://vault.azure.net",
+                "https://graph.microsoft.com",
+                "https://storage.azure.com/",
+            ],
+        )
+    )
+    assert not any(
+        map(
+            _microsoft_resource,
+            [AUDIENCE, "6a4a0c2e-5f0b-4c1e-9d55-0c1d2e3f4a5b", "https://app.example.com", "https://evilazure.com"],
+        )
+    )
 
 
 def test_a_watcher_gets_no_token_for_an_app_without_a_service_principal_in_the_vms_tenant(

@@ -193,37 +193,72 @@ class Fakes:
 
     def image_build_ports(self) -> ImageBuildPorts:
         return ImageBuildPorts(
-            image_sets=self.image_sets, sites=self.sites, compute=self.compute, operations=self.operations,
-            building=self.building, clock=self.clock, power_records=self.power_records,
-        )  # fmt: skip
+            image_sets=self.image_sets,
+            sites=self.sites,
+            compute=self.compute,
+            operations=self.operations,
+            building=self.building,
+            clock=self.clock,
+            power_records=self.power_records,
+        )
 
     def spot_group_ports(self) -> SpotGroupPorts:
         return SpotGroupPorts(
-            spot_groups=self.spot_groups, sites=self.sites, compute=self.compute, devices=self.devices,
-            avd=self.avd, operations=self.operations, unique=self.unique, clock=self.clock,
-            schedules=self.spot_group_schedules, directory=self.directory, power_records=self.power_records,
-        )  # fmt: skip
+            spot_groups=self.spot_groups,
+            sites=self.sites,
+            compute=self.compute,
+            devices=self.devices,
+            avd=self.avd,
+            operations=self.operations,
+            unique=self.unique,
+            clock=self.clock,
+            schedules=self.spot_group_schedules,
+            directory=self.directory,
+            power_records=self.power_records,
+        )
 
     def cost_ports(self, **overrides: Any) -> CostPorts:
         """CostPorts on these fakes, pricing in USD and EUR."""
         ports = CostPorts(
-            power_records=self.power_records, prices=self.prices, tenants=self.tenants, cloud_pcs=self.cloud_pcs,
-            spot_groups=self.spot_groups, image_sets=self.image_sets, sites=self.sites, usage=self.usage,
-            policies=self.policies, pages=PROCESS_TOKENS, clock=self.clock, currencies=("USD", "EUR"),
-        )  # fmt: skip
+            power_records=self.power_records,
+            prices=self.prices,
+            tenants=self.tenants,
+            cloud_pcs=self.cloud_pcs,
+            spot_groups=self.spot_groups,
+            image_sets=self.image_sets,
+            sites=self.sites,
+            usage=self.usage,
+            policies=self.policies,
+            pages=PROCESS_TOKENS,
+            clock=self.clock,
+            currencies=("USD", "EUR"),
+        )
         return dataclasses.replace(ports, **overrides)
 
     def alert_ports(self, **overrides: Any) -> AlertPorts:
         """AlertPorts on these fakes; a webhook host resolves to a public address unless `resolve_host` says
         otherwise, and the onboarding report is a test's to give (`onboarding`)."""
         ports = AlertPorts(
-            alerts=self.alerts, secrets=self.secrets, notices=self.notices, deliveries=self.alert_queues,
-            evaluations=self.alert_queues, tenants=self.tenants, cloud_pcs=self.cloud_pcs,
-            connections=self.connections, images=self.images, image_sets=self.image_sets,
-            spot_groups=self.spot_groups, schedules=self.spot_group_schedules, directory=self.directory,
-            licenses=self.licenses, onboarding=cast(OnboardingPorts, None), clock=self.clock, new_id=self.new_id,
-            portal_url=None, resolve_host=lambda host: ["52.178.17.2"],
-        )  # fmt: skip
+            alerts=self.alerts,
+            secrets=self.secrets,
+            notices=self.notices,
+            deliveries=self.alert_queues,
+            evaluations=self.alert_queues,
+            tenants=self.tenants,
+            cloud_pcs=self.cloud_pcs,
+            connections=self.connections,
+            images=self.images,
+            image_sets=self.image_sets,
+            spot_groups=self.spot_groups,
+            schedules=self.spot_group_schedules,
+            directory=self.directory,
+            licenses=self.licenses,
+            onboarding=cast(OnboardingPorts, None),
+            clock=self.clock,
+            new_id=self.new_id,
+            portal_url=None,
+            resolve_host=lambda host: ["52.178.17.2"],
+        )
         return replace(ports, **overrides)
 
     def admin_ports(self, **overrides: Any) -> AdminPorts:

@@ -77,9 +77,15 @@ class Script:
         self._rules: dict[str, list[_Rule]] = {}
 
     def fail(
-        self, name: str, times: int | None = 1, *, code: str = "InternalServerError", message: str = "",
-        status: int | None = None, retry_after_s: float = 0.0,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        times: int | None = 1,
+        *,
+        code: str = "InternalServerError",
+        message: str = "",
+        status: int | None = None,
+        retry_after_s: float = 0.0,
+    ) -> None:
         """The next `times` calls of `name` (None: all of them) raise CloudError(name, code, message), answered with
         `status` (None: a failed operation, not an answer); a 429 or a 5xx is transient."""
         text = message or f"{name} failed ({code})"
@@ -149,9 +155,14 @@ class FakeDirectory:
         self.users[tenant_id][user_id] = replace(self.users[tenant_id][user_id], licenses=licenses)
 
     def inherit_license(
-        self, tenant_id: str, user_id: str, plan_id: str, group_id: str, error: str | None = None,
+        self,
+        tenant_id: str,
+        user_id: str,
+        plan_id: str,
+        group_id: str,
+        error: str | None = None,
         since: datetime | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The user gets `plan_id` through the group's license assignment; with an `error`, Entra could not apply it
         (`since` then)."""
         user = self.users[tenant_id][user_id]
@@ -268,9 +279,15 @@ class FakeProvisioningCompute:
         return Progress(done=True, resource_id=_arm_id(placement, "Microsoft.Network/networkInterfaces", nic_name))
 
     def run_command(
-        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
-        operation: str | None = None, parameters: Mapping[str, str] | None = None,
-    ) -> Progress:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        command: str,
+        script: list[str],
+        operation: str | None = None,
+        parameters: Mapping[str, str] | None = None,
+    ) -> Progress:
         waiting = self.script.enter("run_command", command, operation=operation)
         if waiting:
             return waiting
@@ -281,9 +298,15 @@ class FakeProvisioningCompute:
         return DONE
 
     def run_steps(
-        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str], step: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        command: str,
+        script: list[str],
+        step: str,
         operation: str | None = None,
-    ) -> Progress:  # fmt: skip
+    ) -> Progress:
         """A step of a command that takes several answers as a command of its own (`run_command` scripts it by the
         step's name)."""
         return self.run_command(tenant_id, placement, vm_name, step, script, operation)
@@ -452,16 +475,22 @@ class FakeCloudPcOperations:
             return None
         size, disk = self.sizes.get((tenant_id, vm_name), (vm.spec.vm_size, vm.spec.os_disk_size_gb))
         return VmInspection(
-            power_state=self.power.get((tenant_id, vm_name), "running"), provisioning_state="Succeeded",
-            vm_size=size or vm.spec.vm_size, os_disk_size_gb=disk, extensions={"AADLoginForWindows": "Succeeded"},
+            power_state=self.power.get((tenant_id, vm_name), "running"),
+            provisioning_state="Succeeded",
+            vm_size=size or vm.spec.vm_size,
+            os_disk_size_gb=disk,
+            extensions={"AADLoginForWindows": "Succeeded"},
             hibernation_enabled=vm.hibernation_enabled,
-        )  # fmt: skip
+        )
 
     def find_device(self, tenant_id: str, device_name: str) -> DeviceRecord | None:
         self.script.enter("find_device")
         join = self.intune.entra.devices.get((tenant_id, device_name))
-        return None if join is None else DeviceRecord(id=f"device-{device_name}", account_enabled=True,
-                                                      trust_type="AzureAd")  # fmt: skip
+        return (
+            None
+            if join is None
+            else DeviceRecord(id=f"device-{device_name}", account_enabled=True, trust_type="AzureAd")
+        )
 
     def find_managed_device(self, tenant_id: str, device_name: str) -> ManagedDeviceRecord | None:
         self.script.enter("find_managed_device")
@@ -569,10 +598,15 @@ class FakeAzureInventory:
         retired = {i.id for i in GALLERY_IMAGES if i.status == "notSupported"}
         named = dict.fromkeys([*RECOMMENDED, *(i.id for i in GALLERY_IMAGES), f"{DESKTOP}_windows-11_win11-24h2-pro"])
         self.marketplace: list[PlatformImage] = [
-            PlatformImage(publisher=p, offer=o, sku=s, version="26100.1.1",
-                          hyper_v_generation="V1" if f"{p}_{o}_{s}" in retired else "V2")
+            PlatformImage(
+                publisher=p,
+                offer=o,
+                sku=s,
+                version="26100.1.1",
+                hyper_v_generation="V1" if f"{p}_{o}_{s}" in retired else "V2",
+            )
             for p, o, s in (i.split("_", 2) for i in named)
-        ]  # fmt: skip
+        ]
         self.regions_read: list[str] = []
         self.marketplace_refusal: CloudError | None = None  # raised by every read while set
 
@@ -588,8 +622,9 @@ class FakeAzureInventory:
         self.regions_read.append(region)
         if self.marketplace_refusal is not None:
             raise self.marketplace_refusal
-        return [i for i in self.marketplace
-                if i.publisher == publisher and i.offer in offers and wanted(i.offer, i.sku)]  # fmt: skip
+        return [
+            i for i in self.marketplace if i.publisher == publisher and i.offer in offers and wanted(i.offer, i.sku)
+        ]
 
     def subscriptions(self, tenant_id: str) -> list[SubscriptionChoice]:
         self.script.enter("subscriptions")
@@ -597,8 +632,11 @@ class FakeAzureInventory:
 
     def resource_groups(self, tenant_id: str, subscription_id: str) -> list[ResourceGroupChoice]:
         self.script.enter("resource_groups")
-        return [ResourceGroupChoice(name, "westeurope") for sub, name in sorted(self.groups or ())
-                if sub == subscription_id.lower()]  # fmt: skip
+        return [
+            ResourceGroupChoice(name, "westeurope")
+            for sub, name in sorted(self.groups or ())
+            if sub == subscription_id.lower()
+        ]
 
     def resource_group_exists(self, tenant_id: str, subscription_id: str, name: str) -> bool:
         self.script.enter("resource_group_exists")
@@ -679,9 +717,14 @@ class FakeImageBuilding:
         return DONE
 
     def create_image_version(
-        self, tenant_id: str, image: GalleryImage, version: str, source_vm_id: str, regions: list[str],
+        self,
+        tenant_id: str,
+        image: GalleryImage,
+        version: str,
+        source_vm_id: str,
+        regions: list[str],
         operation: str | None = None,
-    ) -> Progress:  # fmt: skip
+    ) -> Progress:
         waiting = self.script.enter("create_image_version", operation=operation)
         if waiting:
             return waiting
@@ -749,8 +792,9 @@ class FakeDesktopVirtualization:
             return waiting
         pool = self.pools.setdefault((tenant_id, spec.host_pool), FakeHostPool(spec))
         pool.spec = spec
-        return Progress(done=True, resource_id=_arm_id(spec.placement, "Microsoft.DesktopVirtualization/hostPools",
-                                                       spec.host_pool))  # fmt: skip
+        return Progress(
+            done=True, resource_id=_arm_id(spec.placement, "Microsoft.DesktopVirtualization/hostPools", spec.host_pool)
+        )
 
     def desktop_access(self, tenant_id: str, placement: Placement, host_pool: str) -> DesktopAccess | None:
         self.script.enter("desktop_access")
@@ -773,9 +817,16 @@ class FakeDesktopVirtualization:
             pool.spec = replace(pool.spec, user_group_ids=groups)
 
     def register_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
-        *, reinstall: bool = False, host_name: str | None = None,
-    ) -> Progress:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        operation: str | None = None,
+        *,
+        reinstall: bool = False,
+        host_name: str | None = None,
+    ) -> Progress:
         waiting = self.script.enter("register_session_host", operation=operation)
         if waiting:
             return waiting
@@ -783,14 +834,20 @@ class FakeDesktopVirtualization:
         pool = self._pool(tenant_id, host_pool, "registerSessionHost")
         known = pool.hosts.get(vm_name)
         if known is None or reinstall:  # an agent installed again reports Available
-            pool.hosts[vm_name] = replace(known, status="Available") if known else SessionHostRecord(
-                vm_name, "Available", True, 0)  # fmt: skip
+            pool.hosts[vm_name] = (
+                replace(known, status="Available") if known else SessionHostRecord(vm_name, "Available", True, 0)
+            )
         return DONE
 
     def assign_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        user_principal_name: str,
         host_name: str | None = None,
-    ) -> Progress:  # fmt: skip
+    ) -> Progress:
         waiting = self.script.enter("assign_session_host")
         if waiting:
             return waiting
@@ -871,9 +928,15 @@ class FakeDesktopVirtualization:
         return [] if pool is None else list(pool.sessions.values())
 
     def send_session_message(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str, title: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        session_id: str,
+        title: str,
         message: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         pool, session = self._session(tenant_id, host_pool, vm_name, session_id, "send_session_message")
         pool.messages.append(SentMessage(vm_name, session_id, session.user_principal_name, title, message))
 
@@ -936,8 +999,14 @@ class FakeWindows365:
 
     def find_connection(self, tenant_id: str, display_name: str, subnet_id: str) -> Windows365ConnectionState | None:
         self.script.enter("find_connection")
-        return next((state for spec, state in self.connections.values()
-                     if spec.display_name == display_name and spec.subnet_id == subnet_id), None)  # fmt: skip
+        return next(
+            (
+                state
+                for spec, state in self.connections.values()
+                if spec.display_name == display_name and spec.subnet_id == subnet_id
+            ),
+            None,
+        )
 
     def create_connection(
         self, tenant_id: str, spec: Windows365ConnectionSpec, ad_domain_password: str | None

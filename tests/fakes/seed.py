@@ -22,8 +22,13 @@ GALLERY_IMAGE = "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365
 
 def tenant(fakes: Fakes, tenant_id: str = TENANT, backend: BackendName = "azure") -> Tenant:
     now = fakes.clock()
-    row = Tenant(id=tenant_id, display_name=tenant_id.title(), created_date_time=now, last_modified_date_time=now,
-                 cloud_pc_backend=backend)  # fmt: skip
+    row = Tenant(
+        id=tenant_id,
+        display_name=tenant_id.title(),
+        created_date_time=now,
+        last_modified_date_time=now,
+        cloud_pc_backend=backend,
+    )
     return fakes.tenants.upsert_tenant(row)
 
 

@@ -164,5 +164,4 @@ def fuzz_schema(fuzz_host: DevHost, admin_token: str, fuzz_tenant: FuzzTenant) -
     config = fuzz_config(base_url=f"{fuzz_host.base_url}/api", token=admin_token, tenant=fuzz_tenant)
     # the app builds its OpenAPI document at the first request (every route's models): on a loaded 2-core machine
     # that took longer than schemathesis' 10 s, so the whole tier errored; the document is waited for, not timed
-    return schemathesis.openapi.from_url(f"{fuzz_host.base_url}/api/openapi.json", config=config,
-                                         timeout=SCHEMA_WAIT_S)  # fmt: skip
+    return schemathesis.openapi.from_url(f"{fuzz_host.base_url}/api/openapi.json", config=config, timeout=SCHEMA_WAIT_S)

@@ -52,13 +52,15 @@ class Customer:
         """What the tenant's admin left the app in Graph (Enterprise applications, Permissions)."""
         reply = self.emulator.session().put(
             f"{self.emulator.base_url}/emulator/tenants/{self.entra}/apps/{APP_CLIENT_ID}",
-            json={"consented": True, "graphPermissions": permissions}, timeout=30,
-        )  # fmt: skip
+            json={"consented": True, "graphPermissions": permissions},
+            timeout=30,
+        )
         assert reply.status_code == 200, reply.text
 
     def sent_mail(self) -> list[dict[str, object]]:
-        reply = requests.get(f"{self.emulator.base_url}/emulator/graph/sentMail", params={"tenantId": self.entra},
-                             timeout=10)  # fmt: skip
+        reply = requests.get(
+            f"{self.emulator.base_url}/emulator/graph/sentMail", params={"tenantId": self.entra}, timeout=10
+        )
         reply.raise_for_status()
         return list(reply.json()["value"])
 
@@ -242,7 +244,11 @@ def test_what_exchange_makes_of_a_sender_is_read_without_sending(customer: Custo
     bare = admin.user(admin.create_user())["userPrincipalName"]
     standing = partial(customer.notices.sender_standing, APP_TENANT)
     assert [standing(sender), standing(inside), standing(bare), standing("nobody@contoso.example")] == [
-        "canSend", "canSend", "noMailbox", "noUser"]  # fmt: skip
+        "canSend",
+        "canSend",
+        "noMailbox",
+        "noUser",
+    ]
     group = admin.create_group(mail_enabled=True)
     admin.add_member(group, inside)
     admin.restrict_app_to(APP_CLIENT_ID, group)
@@ -253,7 +259,10 @@ def test_what_exchange_makes_of_a_sender_is_read_without_sending(customer: Custo
     customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "MailboxSettings.Read"])
     customer.graph.renew(customer.entra)  # a token without the permission at once
     assert (standing(excluded), standing(bare), standing("nobody@contoso.example")) == (
-        "userExists", "userExists", "noUser")  # fmt: skip
+        "userExists",
+        "userExists",
+        "noUser",
+    )
     assert customer.sent_mail() == []
 
 
@@ -261,10 +270,16 @@ def test_the_onboarding_report_asks_mail_send_only_of_a_tenant_that_emails(
     services: Services, azure_emulator: EmulatorProcess
 ) -> None:
     entra = str(uuid.uuid4())
-    tenant = Tenant.model_validate({
-        "id": str(uuid.uuid4()), "displayName": "Contoso", "entraTenantId": entra, "cloudPcBackend": "windows365",
-        "createdDateTime": "2026-11-26T00:00:00Z", "lastModifiedDateTime": "2026-11-26T00:00:00Z",
-    })  # fmt: skip
+    tenant = Tenant.model_validate(
+        {
+            "id": str(uuid.uuid4()),
+            "displayName": "Contoso",
+            "entraTenantId": entra,
+            "cloudPcBackend": "windows365",
+            "createdDateTime": "2026-11-26T00:00:00Z",
+            "lastModifiedDateTime": "2026-11-26T00:00:00Z",
+        }
+    )
     grant_app(azure_emulator, entra)
     customer = Customer(entra, None, None, azure_emulator, None)  # type: ignore[arg-type]
     customer.grant([p.name for p in GRAPH_PERMISSIONS if p.name != "Mail.Send"])

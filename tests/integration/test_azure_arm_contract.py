@@ -332,8 +332,12 @@ def test_writes_are_held_back_before_arms_write_budget_refuses_them_and_new_work
     azure_emulator: EmulatorProcess, arm: Arm
 ) -> None:
     entra = arm.admin.tenant_id
-    clients = ArmClients(EmulatorCredentials(azure_emulator, {APP_TENANT: entra}), f"{azure_emulator.base_url}/arm",
-                         clock=lambda: 0.0, sleep=lambda seconds: None)  # the budget's clock stands still  # fmt: skip
+    clients = ArmClients(
+        EmulatorCredentials(azure_emulator, {APP_TENANT: entra}),
+        f"{azure_emulator.base_url}/arm",
+        clock=lambda: 0.0,
+        sleep=lambda seconds: None,
+    )  # the budget's clock stands still
     compute = AzureProvisioningCompute(clients)
     arm.controls.throttle("armWrites", per_minute=6, burst=NEW_WORK_RESERVE + 2)  # near new work's reserve
     # one VM takes the Run Commands: its own update bucket (12 in Azure) is set out of the way of ARM's budget
@@ -361,10 +365,16 @@ def test_writes_are_held_back_before_arms_write_budget_refuses_them_and_new_work
 def test_one_run_command_takes_several_steps_each_with_its_own_outcome(arm: Arm) -> None:
     assert arm.compute.create_vm(APP_TENANT, arm.spec()).done
     build = BuildSettings(
-        image_type="gallery", image_id=GALLERY_IMAGE, image_display_name="Windows 11", domain_join_type="azureADJoin",
-        region_name=REGION, vm_size="Standard_D2s_v5", os_disk_size_gb=128, naming_template="CPC-%RAND:5%",
+        image_type="gallery",
+        image_id=GALLERY_IMAGE,
+        image_display_name="Windows 11",
+        domain_join_type="azureADJoin",
+        region_name=REGION,
+        vm_size="Standard_D2s_v5",
+        os_disk_size_gb=128,
+        naming_template="CPC-%RAND:5%",
         local_admin_enabled=True,
-    )  # fmt: skip
+    )
     script, steps = post_command(build, "ann@contoso.com"), post_steps(build)
     arm.controls.latency(POST_COMMAND, 1)
     arm.controls.fault("setTeamsVdiMode", 1, "ScriptTimeout")
@@ -399,8 +409,9 @@ def test_one_run_command_takes_several_steps_each_with_its_own_outcome(arm: Arm)
 def test_a_run_command_that_fails_at_once_raises_azures_code_and_message(arm: Arm) -> None:
     assert arm.compute.create_vm(APP_TENANT, arm.spec()).done
     with pytest.raises(CloudError) as failed:  # enrolment of a VM not joined to Entra ID fails inside the VM
-        until_done(lambda op: arm.compute.run_command(
-            APP_TENANT, arm.placement, "vm1", "enrollIntune", ["AutoEnrollMDM"], op))  # fmt: skip
+        until_done(
+            lambda op: arm.compute.run_command(APP_TENANT, arm.placement, "vm1", "enrollIntune", ["AutoEnrollMDM"], op)
+        )
     assert failed.value.code == "VMExtensionProvisioningError"
     assert "not joined to Microsoft Entra ID" in str(failed.value)
 

@@ -79,8 +79,12 @@ class Run:
 
     def go(self) -> dict[str, HealthCheck]:
         checks = [c.name for c in checks_for(self.connection.connection_type)]
-        payload: Any = {"tenantId": APP_TENANT, "connectionId": self.connection.id,
-                        "run": self.connection.health_check_run, "checks": checks}  # fmt: skip
+        payload: Any = {
+            "tenantId": APP_TENANT,
+            "connectionId": self.connection.id,
+            "run": self.connection.health_check_run,
+            "checks": checks,
+        }
         while payload is not None:  # each execution until the run no longer continues as new
             context = Context(input=payload)
             outcome = self.execute(context)

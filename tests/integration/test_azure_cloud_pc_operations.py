@@ -74,10 +74,16 @@ class Cloud:
         cloud_pc_id = str(uuid.uuid4())
         name, device = vm_name(cloud_pc_id, 1, 1), f"CPC-{cloud_pc_id[:8].upper()}"
         spec = VmSpec(
-            name=name, nic_name=nic_name(cloud_pc_id, 1, 1), computer_name=device, placement=self.placement,
-            vm_size="Standard_D2s_v5", image_type="gallery", image_id=GALLERY_IMAGE, os_disk_size_gb=128,
+            name=name,
+            nic_name=nic_name(cloud_pc_id, 1, 1),
+            computer_name=device,
+            placement=self.placement,
+            vm_size="Standard_D2s_v5",
+            image_type="gallery",
+            image_id=GALLERY_IMAGE,
+            os_disk_size_gb=128,
             subnet_id=None,
-        )  # fmt: skip
+        )
         assert until_done(lambda op: self.compute.create_vm(APP_TENANT, spec, op)).done
         if joined:
             join = JoinSpec(device_name=device, join_type="azureADJoin")
@@ -209,9 +215,12 @@ def test_inspect_reads_state_size_disk_and_extensions_in_one_call(cloud: Cloud) 
     reads = len(cloud.sent("getVm"))
     inspection = cloud.ops.inspect_vm(APP_TENANT, cloud.placement, name)
     assert inspection == VmInspection(
-        power_state="running", provisioning_state="Succeeded", vm_size="Standard_D2s_v5", os_disk_size_gb=128,
+        power_state="running",
+        provisioning_state="Succeeded",
+        vm_size="Standard_D2s_v5",
+        os_disk_size_gb=128,
         extensions={"AADLoginForWindows": "Succeeded"},
-    )  # fmt: skip
+    )
     sent = cloud.sent("getVm")[reads:]
     assert len(sent) == 1 and sent[0]["query"]["$expand"] == "instanceView"
     assert until_done(lambda op: cloud.ops.power_vm(APP_TENANT, cloud.placement, name, "deallocate", op)).done
@@ -242,11 +251,17 @@ def test_the_sign_in_role_is_the_users_own_login_role_on_the_vm_or_above(cloud: 
     assert cloud.devices.assign_user(APP_TENANT, placement, name, local_admin, administrator=True).done
     role = f"/subscriptions/{placement.subscription_id}/providers/Microsoft.Authorization/roleDefinitions/"
     assignments = "providers/Microsoft.Authorization/roleAssignments"
-    cloud.admin.ok("PUT", f"{vm_id(placement, name)}/{assignments}/{uuid.uuid4()}",
-                   {"properties": {"roleDefinitionId": role + READER, "principalId": reader}})  # fmt: skip
+    cloud.admin.ok(
+        "PUT",
+        f"{vm_id(placement, name)}/{assignments}/{uuid.uuid4()}",
+        {"properties": {"roleDefinitionId": role + READER, "principalId": reader}},
+    )
     login = "fb879df8-f326-4884-b1cf-06f3ad86be52"  # Virtual Machine User Login, at the resource group
-    cloud.admin.ok("PUT", f"{cloud.admin.group_id(RG)}/{assignments}/{uuid.uuid4()}",
-                   {"properties": {"roleDefinitionId": role + login, "principalId": above}})  # fmt: skip
+    cloud.admin.ok(
+        "PUT",
+        f"{cloud.admin.group_id(RG)}/{assignments}/{uuid.uuid4()}",
+        {"properties": {"roleDefinitionId": role + login, "principalId": above}},
+    )
     assert ops.has_sign_in_role(APP_TENANT, placement, name, user)
     assert ops.has_sign_in_role(APP_TENANT, placement, name, local_admin)
     assert ops.has_sign_in_role(APP_TENANT, placement, name, above)
@@ -262,15 +277,17 @@ def test_a_429_is_progress_not_done_with_azures_retry_after_and_a_throttled_read
     ops, placement = cloud.ops, cloud.placement
     cloud.controls.throttle_next("getVm", 17)
     assert ops.resize_vm(APP_TENANT, placement, name, "Standard_D4s_v5") == Progress(
-        done=False, retry_after_s=17.0, held="TooManyRequests", reason=THROTTLED)  # fmt: skip
+        done=False, retry_after_s=17.0, held="TooManyRequests", reason=THROTTLED
+    )
     assert cloud.sent("resizeVm") == []
     cloud.controls.latency("deallocateVm", 30)
     started = ops.power_vm(APP_TENANT, placement, name, "deallocate")
     assert not started.done and started.operation
     cloud.controls.throttle_next("pollOperation", 23)
     polled = ops.power_vm(APP_TENANT, placement, name, "deallocate", started.operation)
-    kept = Progress(done=False, retry_after_s=23.0, operation=started.operation, held="TooManyRequests",
-                    reason=THROTTLED)  # fmt: skip
+    kept = Progress(
+        done=False, retry_after_s=23.0, operation=started.operation, held="TooManyRequests", reason=THROTTLED
+    )
     assert polled == kept, "the operation is kept"
     cloud.controls.throttle_next("getVm", 41)
     with pytest.raises(CloudThrottled) as read:

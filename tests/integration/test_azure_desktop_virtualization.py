@@ -56,8 +56,14 @@ class Cloud:
     support: str
 
     def spec(self, pool: str = "hp-sales", **changes: Any) -> HostPoolSpec:
-        spec = HostPoolSpec(placement=self.placement, host_pool=pool, pool_type="pooled", max_sessions=8,
-                            friendly_name="Sales desktops", user_group_ids=(self.sales, self.support))  # fmt: skip
+        spec = HostPoolSpec(
+            placement=self.placement,
+            host_pool=pool,
+            pool_type="pooled",
+            max_sessions=8,
+            friendly_name="Sales desktops",
+            user_group_ids=(self.sales, self.support),
+        )
         return replace(spec, **changes)
 
     def ensure(self, spec: HostPoolSpec) -> Progress:
@@ -80,10 +86,11 @@ class Cloud:
     def access(self, pool: str) -> dict[str, str]:
         """principal -> principalType of the Desktop Virtualization User assignments on the application group."""
         scope = self.id("applicationGroups", f"{pool}-dag").lower()
-        return {a["properties"]["principalId"]: a["properties"]["principalType"]
-                for a in self.admin.role_assignments(RG)
-                if a["properties"]["scope"].lower() == scope
-                and a["properties"]["roleDefinitionId"].endswith(DESKTOP_USER)}  # fmt: skip
+        return {
+            a["properties"]["principalId"]: a["properties"]["principalType"]
+            for a in self.admin.role_assignments(RG)
+            if a["properties"]["scope"].lower() == scope and a["properties"]["roleDefinitionId"].endswith(DESKTOP_USER)
+        }
 
     def vm(self) -> str:
         """A running VM made as provisioning makes one; its name."""
@@ -97,9 +104,17 @@ class Cloud:
         as its load balancing does)."""
         directory = GraphAdmin(self.admin.emulator, self.admin.tenant_id)
         local = upn.split("@", 1)[0]
-        user = directory.call("POST", f"{directory.graph}/users", {
-            "accountEnabled": True, "displayName": local, "mailNickname": local, "userPrincipalName": upn,
-            "passwordProfile": {"password": uuid.uuid4().hex + "Aa1!"}})  # fmt: skip
+        user = directory.call(
+            "POST",
+            f"{directory.graph}/users",
+            {
+                "accountEnabled": True,
+                "displayName": local,
+                "mailNickname": local,
+                "userPrincipalName": upn,
+                "passwordProfile": {"password": uuid.uuid4().hex + "Aa1!"},
+            },
+        )
         directory.add_member(self.sales, str(user["id"]))
         url = f"{self.admin.emulator.base_url}/emulator/avd{self.id('hostPools', pool)}/signIns"
         reply = self.admin.session.post(url, json={"userPrincipalName": upn}, timeout=30)
@@ -139,19 +154,28 @@ def cloud(azure_environment: dict[str, str], azure_emulator: EmulatorProcess) ->
 
 def test_the_host_pool_its_desktop_group_and_workspace_are_made_once_and_a_repeat_only_reads(cloud: Cloud) -> None:
     spec = cloud.spec()
-    pool_id, group_id, ws_id = (cloud.id("hostPools", "hp-sales"), cloud.id("applicationGroups", "hp-sales-dag"),
-                                cloud.id("workspaces", "hp-sales-ws"))  # fmt: skip
+    pool_id, group_id, ws_id = (
+        cloud.id("hostPools", "hp-sales"),
+        cloud.id("applicationGroups", "hp-sales-dag"),
+        cloud.id("workspaces", "hp-sales-ws"),
+    )
     assert cloud.ensure(spec) == Progress(done=True, resource_id=pool_id)
     [put] = cloud.sent("createHostPool")
     assert put["method"] == "PUT" and put["path"] == f"/arm{pool_id}" and put["query"]["api-version"] == AVD_API
     assert put["body"]["location"] == REGION
     assert put["body"]["properties"] == {
-        "hostPoolType": "Pooled", "loadBalancerType": "BreadthFirst", "maxSessionLimit": 8,
-        "preferredAppGroupType": "Desktop", "friendlyName": "Sales desktops",
-    }  # fmt: skip
+        "hostPoolType": "Pooled",
+        "loadBalancerType": "BreadthFirst",
+        "maxSessionLimit": 8,
+        "preferredAppGroupType": "Desktop",
+        "friendlyName": "Sales desktops",
+    }
     group = cloud.get(group_id).json()["properties"]
     assert (group["applicationGroupType"], group["hostPoolArmPath"], group["workspaceArmPath"]) == (
-        "Desktop", pool_id, ws_id)  # fmt: skip
+        "Desktop",
+        pool_id,
+        ws_id,
+    )
     assert cloud.get(ws_id).json()["properties"]["applicationGroupReferences"] == [group_id]
     assert cloud.access("hp-sales") == {cloud.sales: "Group", cloud.support: "Group"}
 
@@ -198,7 +222,10 @@ def test_a_personal_pool_assigns_automatically_and_keeps_a_users_host(cloud: Clo
     [put] = cloud.sent("createHostPool")
     props = put["body"]["properties"]
     assert (props["hostPoolType"], props["loadBalancerType"], props["personalDesktopAssignmentType"]) == (
-        "Personal", "Persistent", "Automatic")  # fmt: skip
+        "Personal",
+        "Persistent",
+        "Automatic",
+    )
     assert "maxSessionLimit" not in props
     with pytest.raises(CloudError) as changed:
         cloud.avd.ensure_host_pool(APP_TENANT, replace(spec, pool_type="pooled"))
@@ -234,8 +261,9 @@ def test_a_direct_pools_host_is_assigned_to_its_user_once_and_a_host_not_in_the_
     assert host_reads() == read + 2, "a host registered before the last one is read"
     [patch, _] = cloud.sent("updateSessionHost")  # a repeat only reads
     assert patch["body"] == {"properties": {"assignedUser": "ann@contoso.com"}}
-    assigned = {r.vm_name: r.assigned_user_id for r in cloud.avd.list_session_hosts(APP_TENANT, cloud.placement,
-                                                                                    "hp-direct")}  # fmt: skip
+    assigned = {
+        r.vm_name: r.assigned_user_id for r in cloud.avd.list_session_hosts(APP_TENANT, cloud.placement, "hp-direct")
+    }
     assert assigned == {vm: "ann@contoso.com", other: "bob@contoso.com"}
     assert assign(APP_TENANT, cloud.placement, "hp-direct", other, "cat@contoso.com").done, "changes hands: forced"
     reassigned = cloud.sent("updateSessionHost")[-1]
@@ -247,8 +275,9 @@ def test_a_direct_pools_host_is_assigned_to_its_user_once_and_a_host_not_in_the_
 
 
 def test_start_vm_on_connect_is_turned_on_once_the_personal_pool_exists_and_off_again(cloud: Cloud) -> None:
-    spec = cloud.spec("hp-starts", pool_type="personal", max_sessions=1, user_group_ids=(cloud.sales,),
-                      start_vm_on_connect=True)  # fmt: skip
+    spec = cloud.spec(
+        "hp-starts", pool_type="personal", max_sessions=1, user_group_ids=(cloud.sales,), start_vm_on_connect=True
+    )
     assert cloud.ensure(spec).done
     [put] = cloud.sent("createHostPool")
     assert "startVMOnConnect" not in put["body"]["properties"], "Azure takes it on a pool that exists"
@@ -352,8 +381,14 @@ def test_a_token_replaced_while_the_agent_installs_is_given_once_more_and_a_seco
     sent = cloud.token("hp-sales")
     # another instance (its own cache) or an admin makes a new token: the one the agent was given stops working
     expires = datetime.now(UTC) + timedelta(days=2)
-    renewal = {"properties": {"registrationInfo": {"registrationTokenOperation": "Update",
-                                                   "expirationTime": f"{expires:%Y-%m-%dT%H:%M:%SZ}"}}}
+    renewal = {
+        "properties": {
+            "registrationInfo": {
+                "registrationTokenOperation": "Update",
+                "expirationTime": f"{expires:%Y-%m-%dT%H:%M:%SZ}",
+            }
+        }
+    }
     assert cloud.admin.call("PATCH", cloud.id("hostPools", "hp-sales"), renewal, api_version=AVD_API).ok
     live = cloud.token("hp-sales")
     steps: list[Progress] = []
@@ -412,13 +447,17 @@ def test_the_process_trusts_a_pool_it_ensured_and_its_token_for_a_minute(cloud: 
     sent = len(cloud.sent())
     assert avd.ensure_host_pool(APP_TENANT, spec).done and len(cloud.sent()) == sent, "ensured: nothing is read"
     vm, name = cloud.vm(), "WRONG-NAME"  # a host named otherwise than the caller said is looked for in the list
-    assert until_done(lambda op: avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, op,
-                                                           host_name=name)).done  # fmt: skip
+    assert until_done(
+        lambda op: avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", vm, op, host_name=name)
+    ).done
     assert len(cloud.sent("retrieveRegistrationToken")) == 1, "the token read when the pool was ensured is used"
     assert len(cloud.sent("listSessionHosts")) == 1, "looked for by its name first, then in the list once"
     second = cloud.vm()  # named as the caller says (AVD names it after the VM's computer name): never listed
-    assert until_done(lambda op: avd.register_session_host(APP_TENANT, cloud.placement, "hp-sales", second, op,
-                                                           host_name=second[:15].upper())).done  # fmt: skip
+    assert until_done(
+        lambda op: avd.register_session_host(
+            APP_TENANT, cloud.placement, "hp-sales", second, op, host_name=second[:15].upper()
+        )
+    ).done
     assert len(cloud.sent("listSessionHosts")) == 1 and len(cloud.sent("getSessionHost")) == 4
     assert avd.ensure_host_pool(APP_TENANT, replace(spec, max_sessions=9)).done, "another spec is ensured at once"
     pool = cloud.id("hostPools", "hp-sales")
@@ -438,8 +477,11 @@ def test_the_process_trusts_a_pool_it_ensured_and_its_token_for_a_minute(cloud: 
 def test_deleting_the_host_pool_takes_workspace_group_access_and_hosts_and_a_repeat_is_done(cloud: Cloud) -> None:
     assert cloud.ensure(cloud.spec()).done
     assert cloud.register("hp-sales", cloud.vm()).done
-    ids = [cloud.id("workspaces", "hp-sales-ws"), cloud.id("applicationGroups", "hp-sales-dag"),
-           cloud.id("hostPools", "hp-sales")]  # fmt: skip
+    ids = [
+        cloud.id("workspaces", "hp-sales-ws"),
+        cloud.id("applicationGroups", "hp-sales-dag"),
+        cloud.id("hostPools", "hp-sales"),
+    ]
     assert cloud.avd.delete_host_pool(APP_TENANT, cloud.placement, "hp-sales") == Progress(done=True)
     assert [cloud.get(i).status_code for i in ids] == [404, 404, 404]
     assert cloud.access("hp-sales") == {}
@@ -469,13 +511,15 @@ def test_a_429_is_progress_not_done_with_azures_retry_after(cloud: Cloud) -> Non
     avd, placement = cloud.avd, cloud.placement
     cloud.controls.throttle_next("createHostPool", 17)
     assert avd.ensure_host_pool(APP_TENANT, cloud.spec()) == Progress(
-        done=False, retry_after_s=17.0, held="TooManyRequests", reason=THROTTLED)  # fmt: skip
+        done=False, retry_after_s=17.0, held="TooManyRequests", reason=THROTTLED
+    )
     assert cloud.get(cloud.id("hostPools", "hp-sales")).status_code == 404
     assert cloud.ensure(cloud.spec()).done
     cloud.controls.throttle_next("retrieveRegistrationToken", 19)
     another_process = AzureDesktopVirtualization(cloud.clients)  # keeps no token of the pool yet
     assert another_process.register_session_host(APP_TENANT, placement, "hp-sales", "spot-any") == Progress(
-        done=False, retry_after_s=19.0, held="TooManyRequests", reason=THROTTLED)  # fmt: skip
+        done=False, retry_after_s=19.0, held="TooManyRequests", reason=THROTTLED
+    )
     cloud.controls.throttle_next("listSessionHosts", 23)
     with pytest.raises(CloudThrottled) as throttled:
         avd.list_session_hosts(APP_TENANT, placement, "hp-sales")
@@ -494,13 +538,18 @@ def test_user_sessions_are_listed_by_vm_messaged_disconnected_and_logged_off_and
         cloud.sign_in("hp-sales", upn)
     records = sorted(avd.list_user_sessions(APP_TENANT, placement, "hp-sales"), key=lambda r: r.user_principal_name)
     assert [(r.vm_name, r.session_id, r.user_principal_name, r.state) for r in records] == [
-        (vm, "1", "ann@contoso.com", "active"), (vm, "2", "bob@contoso.com", "active")]  # fmt: skip
+        (vm, "1", "ann@contoso.com", "active"),
+        (vm, "2", "bob@contoso.com", "active"),
+    ]
     assert all(r.started is not None for r in records)
 
     avd.send_session_message(APP_TENANT, placement, "hp-sales", vm, "1", "Maintenance", "Please save your work.")
     [sent] = cloud.messages("hp-sales")
     assert (sent["userPrincipalName"], sent["messageTitle"], sent["messageBody"]) == (
-        "ann@contoso.com", "Maintenance", "Please save your work.")  # fmt: skip
+        "ann@contoso.com",
+        "Maintenance",
+        "Please save your work.",
+    )
     avd.disconnect_session(APP_TENANT, placement, "hp-sales", vm, "2")
     states = {r.user_principal_name: r.state for r in avd.list_user_sessions(APP_TENANT, placement, "hp-sales")}
     assert states == {"ann@contoso.com": "active", "bob@contoso.com": "disconnected"}
@@ -508,7 +557,8 @@ def test_user_sessions_are_listed_by_vm_messaged_disconnected_and_logged_off_and
     [delete] = cloud.sent("deleteUserSession")
     assert delete["status"] == 200 and delete["query"].get("force") == "true"
     assert [r.user_principal_name for r in avd.list_user_sessions(APP_TENANT, placement, "hp-sales")] == [
-        "bob@contoso.com"]  # fmt: skip
+        "bob@contoso.com"
+    ]
 
     gone = [
         lambda: avd.log_off_session(APP_TENANT, placement, "hp-sales", vm, "1"),  # Azure answers 204

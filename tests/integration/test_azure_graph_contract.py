@@ -230,11 +230,21 @@ def test_find_groups_looks_up_security_groups_by_name_prefix_in_one_sorted_page(
     clients: GraphClients, admin: GraphAdmin, local: LocalEmulator
 ):
     made = {name: admin.create_group(name) for name in ("finance-eu", "HR", "O'Brien team", "R&D #1 + 50%")}
-    described = {"displayName": "Finance", "mailEnabled": False, "mailNickname": "finance", "securityEnabled": True,
-                 "description": "Finance department"}  # fmt: skip
+    described = {
+        "displayName": "Finance",
+        "mailEnabled": False,
+        "mailNickname": "finance",
+        "securityEnabled": True,
+        "description": "Finance department",
+    }
     made["Finance"] = admin.call("POST", f"{admin.graph}/groups", described)["id"]
-    unified = {"displayName": "Finance news", "mailEnabled": True, "mailNickname": "finance-news",
-               "securityEnabled": False, "groupTypes": ["Unified"]}  # fmt: skip
+    unified = {
+        "displayName": "Finance news",
+        "mailEnabled": True,
+        "mailNickname": "finance-news",
+        "securityEnabled": False,
+        "groupTypes": ["Unified"],
+    }
     admin.call("POST", f"{admin.graph}/groups", unified)
     directory = GraphDirectory(clients)
 
@@ -261,8 +271,13 @@ def test_find_groups_does_not_wait_out_long_throttling(clients: GraphClients, lo
     with pytest.raises(CloudError) as unlinked:
         GraphDirectory(clients).find_groups("not-linked", "fin", 25)
     assert unlinked.value.code == "tenantNotLinked"
-    throttled: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests", "retryAfter": 60,
-                                 "tenantId": entra}  # fmt: skip
+    throttled: dict[str, Any] = {
+        "count": 1,
+        "status": 429,
+        "errorCode": "TooManyRequests",
+        "retryAfter": 60,
+        "tenantId": entra,
+    }
     requests.put(f"{local.base_url}/emulator/faults/listGroups", json=throttled, timeout=10).raise_for_status()
     with pytest.raises(GraphError) as failed:
         GraphDirectory(clients).find_groups(TENANT, "fin", 25)
@@ -275,8 +290,13 @@ def test_a_batched_read_throttled_for_long_says_so_with_graphs_retry_after(
     """A batch answer's headers are a JSON object whose names Graph spells in lower case (`retry-after`): the wait
     is read whatever the case, so a long one surfaces at once instead of being slept out as a guess."""
     ids = [str(uuid.uuid4()) for _ in range(16)]  # two filtered lists: one batch
-    throttled: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests", "retryAfter": 60,
-                                 "tenantId": entra}  # fmt: skip
+    throttled: dict[str, Any] = {
+        "count": 1,
+        "status": 429,
+        "errorCode": "TooManyRequests",
+        "retryAfter": 60,
+        "tenantId": entra,
+    }
     requests.put(f"{local.base_url}/emulator/faults/listUsers", json=throttled, timeout=10).raise_for_status()
     with pytest.raises(GraphError) as failed:
         GraphDirectory(clients).get_users(TENANT, ids)
@@ -288,8 +308,13 @@ def test_a_batched_read_throttled_briefly_hands_the_wait_back_instead_of_sleepin
 ):
     """The wait is the caller's: phased work holds its step by the driver's rule, and asks again after it."""
     ids = [admin.create_user() for _ in range(16)]  # two filtered lists: one batch
-    throttled: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests", "retryAfter": 1,
-                                 "tenantId": entra}  # fmt: skip
+    throttled: dict[str, Any] = {
+        "count": 1,
+        "status": 429,
+        "errorCode": "TooManyRequests",
+        "retryAfter": 1,
+        "tenantId": entra,
+    }
     requests.put(f"{local.base_url}/emulator/faults/listUsers", json=throttled, timeout=10).raise_for_status()
     before = len(request_log(local, "batch"))
     with pytest.raises(GraphError) as failed:
@@ -316,8 +341,10 @@ def test_a_groups_members_are_read_with_their_license_states_in_one_query(
     assert waiting.since is not None and waiting.since.tzinfo is not None
     assert GraphDirectory(clients).group_members_with_licenses(TENANT, str(uuid.uuid4())) is None
     sent = [e for e in request_log(local, "listGroupMembers") if group in e["path"]][-1]
-    assert sent["query"] == {"$select": "id,userPrincipalName,displayName,assignedLicenses,licenseAssignmentStates",
-                             "$top": "999"}  # fmt: skip
+    assert sent["query"] == {
+        "$select": "id,userPrincipalName,displayName,assignedLicenses,licenseAssignmentStates",
+        "$top": "999",
+    }
 
 
 def test_reprocessing_without_user_read_write_all_is_refused_naming_it(
@@ -330,9 +357,14 @@ def test_reprocessing_without_user_read_write_all_is_refused_naming_it(
     admin.set_enabled_units(BIG_PLAN, 1)  # a unit comes free: Entra does not retry by itself
     licenses = GraphLicenses(clients)
     # the tenant's admin consented to all but it, before the app's first token
-    reply = requests.put(f"{local.base_url}/emulator/tenants/{entra}/apps/{APP_CLIENT_ID}", timeout=10,
-                         json={"consented": True, "graphPermissions": [p.name for p in GRAPH_PERMISSIONS
-                                                                       if p.name != "User.ReadWrite.All"]})  # fmt: skip
+    reply = requests.put(
+        f"{local.base_url}/emulator/tenants/{entra}/apps/{APP_CLIENT_ID}",
+        timeout=10,
+        json={
+            "consented": True,
+            "graphPermissions": [p.name for p in GRAPH_PERMISSIONS if p.name != "User.ReadWrite.All"],
+        },
+    )
     assert reply.status_code == 200, reply.text
     with pytest.raises(CloudError) as refused:
         licenses.reprocess_group_licenses(TENANT, cat)

@@ -20,21 +20,44 @@ def gallery_version(cloud: Cloud, hibernate: bool) -> str:
     source = admin.managed_image(RG, f"{name}-src")
     admin.ok("PUT", admin.resource_id(RG, "Microsoft.Compute", "galleries", "gal"), {"location": REGION})
     definition = admin.resource_id(RG, "Microsoft.Compute", "galleries", "gal", "images", name)
-    admin.ok("PUT", definition, {"location": REGION, "properties": {
-        "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
-        "features": [{"name": "IsHibernateSupported", "value": "True"}] if hibernate else [],
-        "identifier": {"publisher": "contoso", "offer": "win11", "sku": name},
-    }})  # fmt: skip
-    version = {"location": REGION, "properties": {"publishingProfile": {"targetRegions": [{"name": REGION}]},
-                                                  "storageProfile": {"source": {"id": source}}}}  # fmt: skip
+    admin.ok(
+        "PUT",
+        definition,
+        {
+            "location": REGION,
+            "properties": {
+                "osType": "Windows",
+                "osState": "Generalized",
+                "hyperVGeneration": "V2",
+                "features": [{"name": "IsHibernateSupported", "value": "True"}] if hibernate else [],
+                "identifier": {"publisher": "contoso", "offer": "win11", "sku": name},
+            },
+        },
+    )
+    version = {
+        "location": REGION,
+        "properties": {
+            "publishingProfile": {"targetRegions": [{"name": REGION}]},
+            "storageProfile": {"source": {"id": source}},
+        },
+    }
     return str(admin.ok("PUT", f"{definition}/versions/1.0.0", version)["id"])
 
 
 def made(cloud: Cloud, image_id: str, size: str = "Standard_D2s_v5") -> str:
     name = f"hib-{uuid.uuid4().hex[:8]}"
-    spec = VmSpec(name=name, nic_name=f"{name}-nic", computer_name=name.upper(), placement=cloud.placement,
-                  vm_size=size, image_type="custom", image_id=image_id, os_disk_size_gb=128, subnet_id=None,
-                  hibernation=True)  # fmt: skip
+    spec = VmSpec(
+        name=name,
+        nic_name=f"{name}-nic",
+        computer_name=name.upper(),
+        placement=cloud.placement,
+        vm_size=size,
+        image_type="custom",
+        image_id=image_id,
+        os_disk_size_gb=128,
+        subnet_id=None,
+        hibernation=True,
+    )
     assert until_done(lambda op: cloud.compute.create_vm(APP_TENANT, spec, op)).done
     return name
 

@@ -73,8 +73,9 @@ class Cloud:
 
     def versions(self) -> list[dict[str, Any]]:
         image = self.image
-        definition = self.admin.resource_id(RG, "Microsoft.Compute", "galleries", image.gallery, "images",
-                                            image.definition)  # fmt: skip
+        definition = self.admin.resource_id(
+            RG, "Microsoft.Compute", "galleries", image.gallery, "images", image.definition
+        )
         reply = self.admin.call("GET", f"{definition}/versions")
         return list(reply.json()["value"]) if reply.status_code == 200 else []
 
@@ -115,8 +116,9 @@ def test_a_generalized_build_vm_is_captured_into_a_version_replicated_to_each_re
     cloud.controls.latency("createGalleryImage", 1)
     first = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE)
     assert not first.done and first.operation and first.operation.startswith("definition https://")
-    definition_id = cloud.admin.resource_id(RG, "Microsoft.Compute", "galleries", image.gallery, "images",
-                                            image.definition)  # fmt: skip
+    definition_id = cloud.admin.resource_id(
+        RG, "Microsoft.Compute", "galleries", image.gallery, "images", image.definition
+    )
     defined = until_done(lambda op: images.ensure_image_definition(APP_TENANT, image, MARKETPLACE, op), first)
     assert defined == Progress(done=True, resource_id=definition_id)
     [gallery] = cloud.sent("createGallery")
@@ -125,13 +127,20 @@ def test_a_generalized_build_vm_is_captured_into_a_version_replicated_to_each_re
     assert put["path"] == f"/arm{definition_id}" and API_VERSION.match(put["query"]["api-version"])
     assert put["body"]["location"] == REGION
     assert put["body"]["properties"] == {
-        "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
-        "identifier": {"publisher": "microsoftwindowsdesktop", "offer": "windows-ent-cpc",
-                       "sku": "win11-24h2-ent-cpc-m365"},
+        "osType": "Windows",
+        "osState": "Generalized",
+        "hyperVGeneration": "V2",
+        "identifier": {
+            "publisher": "microsoftwindowsdesktop",
+            "offer": "windows-ent-cpc",
+            "sku": "win11-24h2-ent-cpc-m365",
+        },
         # Trusted Launch VMs are captured; a personal Spot Group's hosts may be made with hibernation enabled
-        "features": [{"name": "SecurityType", "value": "TrustedLaunch"}, {"name": "IsHibernateSupported",
-                                                                       "value": "True"}],
-    }  # fmt: skip
+        "features": [
+            {"name": "SecurityType", "value": "TrustedLaunch"},
+            {"name": "IsHibernateSupported", "value": "True"},
+        ],
+    }
     reads = len(cloud.sent("getGalleryImage"))
     assert images.ensure_image_definition(APP_TENANT, image, MARKETPLACE) == defined, "a repeat is done at once"
     assert len(cloud.sent("getGalleryImage")) == reads + 1, "one read"
@@ -207,11 +216,13 @@ def test_a_429_is_progress_not_done_with_azures_retry_after_and_the_operation_is
     cloud.controls.throttle_next("getGalleryImage", 17)
     held = "TooManyRequests"  # what held it, for the timeline
     assert images.ensure_image_definition(APP_TENANT, image, MARKETPLACE) == Progress(
-        done=False, retry_after_s=17.0, held=held, reason=THROTTLED)  # fmt: skip
+        done=False, retry_after_s=17.0, held=held, reason=THROTTLED
+    )
     assert cloud.sent("createGallery") == []
     cloud.controls.throttle_next("generalizeVm", 19)
     assert images.generalize_vm(APP_TENANT, placement, "build-any") == Progress(
-        done=False, retry_after_s=19.0, held=held, reason=THROTTLED)  # fmt: skip
+        done=False, retry_after_s=19.0, held=held, reason=THROTTLED
+    )
     cloud.controls.latency("createGallery", 30)
     started = images.ensure_image_definition(APP_TENANT, image, MARKETPLACE)
     assert not started.done and started.operation and started.operation.startswith("gallery https://")
@@ -246,8 +257,9 @@ def test_a_version_then_its_definition_are_deleted_each_twice_and_the_gallery_st
     assert images.delete_image_definition(APP_TENANT, image) == Progress(done=True)
     deletes = cloud.sent("deleteGalleryImage")
     assert [e["status"] for e in deletes] == [409, 200, 204] and deletes[-1]["method"] == "DELETE"
-    definition_id = cloud.admin.resource_id(RG, "Microsoft.Compute", "galleries", image.gallery, "images",
-                                            image.definition)  # fmt: skip
+    definition_id = cloud.admin.resource_id(
+        RG, "Microsoft.Compute", "galleries", image.gallery, "images", image.definition
+    )
     assert cloud.admin.call("GET", definition_id).status_code == 404
     assert cloud.admin.call("GET", cloud.admin.resource_id(RG, "Microsoft.Compute", "galleries", image.gallery)).ok
 

@@ -21,9 +21,17 @@ SIZE = "Standard_D2s_v5"
 
 def spec(cloud: Cloud, **spot: object) -> VmSpec:
     name = f"spot-{uuid.uuid4().hex[:8]}"
-    made = VmSpec(name=name, nic_name=f"{name}-nic", computer_name=name.upper(), placement=cloud.placement,
-                  vm_size=SIZE, image_type="gallery", image_id=GALLERY_IMAGE, os_disk_size_gb=128,
-                  subnet_id=None)  # fmt: skip
+    made = VmSpec(
+        name=name,
+        nic_name=f"{name}-nic",
+        computer_name=name.upper(),
+        placement=cloud.placement,
+        vm_size=SIZE,
+        image_type="gallery",
+        image_id=GALLERY_IMAGE,
+        os_disk_size_gb=128,
+        subnet_id=None,
+    )
     return dataclasses.replace(made, **spot)  # type: ignore[arg-type]
 
 
@@ -44,7 +52,10 @@ def test_a_spot_spec_makes_a_spot_vm_and_a_refused_spot_capacity_is_told_apart(c
     uncapped = spec(cloud, priority="Spot")
     assert until_done(lambda op: cloud.compute.create_vm(APP_TENANT, uncapped, op)).done
     assert shown(cloud, uncapped.name) == {
-        "priority": "Spot", "evictionPolicy": "Deallocate", "billingProfile": {"maxPrice": -1}}  # fmt: skip
+        "priority": "Spot",
+        "evictionPolicy": "Deallocate",
+        "billingProfile": {"maxPrice": -1},
+    }
     regular = spec(cloud)
     assert until_done(lambda op: cloud.compute.create_vm(APP_TENANT, regular, op)).done
     assert shown(cloud, regular.name) == {"priority": None, "evictionPolicy": None, "billingProfile": None}

@@ -51,8 +51,10 @@ def test_two_vms_profiles_are_read_as_their_figures_over_the_window(
     busy, quiet = vm(admin, "rg-busy"), vm(admin, "rg-quiet")
     session = azure_emulator.session()
     made = {"timeCreated": (START - timedelta(days=1)).isoformat()}  # made before the window: all of it has data
-    for vm_id, body in ((busy, {"cpuPercent": 92, "availableMemoryBytes": 400 * 2**20}),
-                        (quiet, {"cpuPercent": 6, "availableMemoryBytes": 6 * 2**30})):  # fmt: skip
+    for vm_id, body in (
+        (busy, {"cpuPercent": 92, "availableMemoryBytes": 400 * 2**20}),
+        (quiet, {"cpuPercent": 6, "availableMemoryBytes": 6 * 2**30}),
+    ):
         assert session.put(f"{azure_emulator.base_url}/emulator/metrics{vm_id}", json={**body, **made}, timeout=30).ok
     controls = Controls(azure_emulator, admin.tenant_id)
     sent_before = controls.count("getMetricsBatch", "POST")

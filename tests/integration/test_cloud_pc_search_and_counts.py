@@ -33,13 +33,21 @@ ROWS = [
 def cloud_pc(user: str, display_name: str, device: str | None, status: str, tenant_id: str = TENANT) -> CloudPc:
     return CloudPc.model_validate(
         {
-            "id": f"cpc-{user}", "tenant_id": tenant_id, "created_date_time": T0, "last_modified_date_time": T0,
-            "display_name": display_name, "managed_device_name": device, "user_id": user,
-            "user_principal_name": f"{user}@contoso.com", "service_plan_id": "p", "service_plan_name": "P",
+            "id": f"cpc-{user}",
+            "tenant_id": tenant_id,
+            "created_date_time": T0,
+            "last_modified_date_time": T0,
+            "display_name": display_name,
+            "managed_device_name": device,
+            "user_id": user,
+            "user_principal_name": f"{user}@contoso.com",
+            "service_plan_id": "p",
+            "service_plan_name": "P",
             "provisioning_policy_id": "finance" if display_name.startswith("Finance") else "other",
-            "provisioning_policy_name": "x", "status": status,
+            "provisioning_policy_name": "x",
+            "status": status,
         }
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture

@@ -92,8 +92,13 @@ class App:
     def link(self, entra: str | None = None) -> Tenant:
         now = datetime.now(UTC)
         entra = entra or new_entra_tenant()
-        tenant = Tenant(id=str(uuid.uuid4()), display_name="Contoso", entra_tenant_id=entra,
-                        created_date_time=now, last_modified_date_time=now)  # fmt: skip
+        tenant = Tenant(
+            id=str(uuid.uuid4()),
+            display_name="Contoso",
+            entra_tenant_id=entra,
+            created_date_time=now,
+            last_modified_date_time=now,
+        )
         self.links[tenant.id] = entra
         return self.tenants.upsert_tenant(tenant)
 
@@ -131,17 +136,21 @@ def app(local: LocalEmulator, storage_connection_string: str) -> Iterator[App]:
     with serve_functions() as server:
         url = f"{server.url}/api/directoryNotifications"
         subscriptions = DirectorySubscriptions(
-            GraphSubscriptionsApi(graph), rows, url, clock=lambda: datetime.now(UTC) + offset[0],
+            GraphSubscriptionsApi(graph),
+            rows,
+            url,
+            clock=lambda: datetime.now(UTC) + offset[0],
             lifecycle_queue=lifecycle,
-        )  # fmt: skip
+        )
 
         def build() -> df.DFApp:
             functions = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
             functions.register_functions(
                 http_directory_notifications.blueprint(Api(AnonymousOnly()), settings, subscriptions, tenants, events)
             )
-            functions.register_functions(directory_events.blueprint(settings, cast(Any, None), tenants, events,
-                                                                        cast(Any, None)))  # fmt: skip
+            functions.register_functions(
+                directory_events.blueprint(settings, cast(Any, None), tenants, events, cast(Any, None))
+            )
             return functions
 
         def function(name: str) -> Any:
@@ -300,11 +309,17 @@ def test_a_missed_event_is_harmless(app: App):
     row = app.rows.list_for_tenant(tenant.id)
     assert row == []  # no subscription of its own needed: a made-up row with a known client state
     subscription_id = str(uuid.uuid4())
-    app.rows.put(DirectorySubscription(
-        id=subscription_id, tenant_id=tenant.id, entra_tenant_id=str(tenant.entra_tenant_id), resource="users",
-        client_state_hash=digest("known"), expiration_date_time=datetime.now(UTC) + timedelta(days=1),
-        created_date_time=datetime.now(UTC),
-    ))  # fmt: skip
+    app.rows.put(
+        DirectorySubscription(
+            id=subscription_id,
+            tenant_id=tenant.id,
+            entra_tenant_id=str(tenant.entra_tenant_id),
+            resource="users",
+            client_state_hash=digest("known"),
+            expiration_date_time=datetime.now(UTC) + timedelta(days=1),
+            created_date_time=datetime.now(UTC),
+        )
+    )
     missed = {"value": [{"subscriptionId": subscription_id, "clientState": "known", "lifecycleEvent": "missed"}]}
     assert app.client.post("/api/directoryNotifications/lifecycle", missed).status == 202
     assert app.events.sent == [{"tenantId": tenant.id, "userIds": [], "groupIds": [], "full": True}]
@@ -340,13 +355,32 @@ def test_a_tenant_is_saved_even_when_graph_refuses_the_subscription(app: App, lo
 def _ports(app: App) -> AdminPorts:
     unused = cast(Any, None)
     return AdminPorts(
-        tenants=app.tenants, sites=_NoSites(), connections=unused, images=unused, policies=unused,  # type: ignore[arg-type]
-        secrets=unused, directory=unused, network=unused, image_sources=unused, inventory=unused, events=app.events,
-        clock=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()), unique=app.unique, image_sets=unused,
-        region_images=unused, spot_groups=unused, cloud_pcs=unused, windows365=unused, windows365_provisioning=unused,
-        user_settings=unused, pages=unused, backends=TenantBackends(app.tenants, configuration_of),
-        notices=unused, directory_subscriptions=app.subscriptions,
-    )  # fmt: skip
+        tenants=app.tenants,
+        sites=_NoSites(),  # type: ignore[arg-type]
+        connections=unused,
+        images=unused,
+        policies=unused,
+        secrets=unused,
+        directory=unused,
+        network=unused,
+        image_sources=unused,
+        inventory=unused,
+        events=app.events,
+        clock=lambda: datetime.now(UTC),
+        new_id=lambda: str(uuid.uuid4()),
+        unique=app.unique,
+        image_sets=unused,
+        region_images=unused,
+        spot_groups=unused,
+        cloud_pcs=unused,
+        windows365=unused,
+        windows365_provisioning=unused,
+        user_settings=unused,
+        pages=unused,
+        backends=TenantBackends(app.tenants, configuration_of),
+        notices=unused,
+        directory_subscriptions=app.subscriptions,
+    )
 
 
 class _NoRoles:

@@ -52,9 +52,16 @@ def test_the_optimization_reads_the_ready_groups_keys_alone(storage: TableStorag
     groups = storage.table("SpotGroups")
     ready = {(f"t{i % 5}", f"g{i:04d}") for i in range(0, 1200, 100)}
     for tenant in range(5):
-        rows = [{"PartitionKey": f"t{tenant}", "RowKey": f"g{i:04d}", "name": f"g{i}",
-                 "status": "ready" if (f"t{tenant}", f"g{i:04d}") in ready else "deploying"}
-                for i in range(1200) if i % 5 == tenant]  # fmt: skip
+        rows = [
+            {
+                "PartitionKey": f"t{tenant}",
+                "RowKey": f"g{i:04d}",
+                "name": f"g{i}",
+                "status": "ready" if (f"t{tenant}", f"g{i:04d}") in ready else "deploying",
+            }
+            for i in range(1200)
+            if i % 5 == tenant
+        ]
         for start in range(0, len(rows), 100):
             groups.submit_transaction([("upsert", row) for row in rows[start : start + 100]])
     found, requests = requests_of(SpotGroupRepository(storage).ready_keys)
@@ -64,11 +71,20 @@ def test_the_optimization_reads_the_ready_groups_keys_alone(storage: TableStorag
 
 def test_the_health_checks_read_the_keys_of_the_connections_unchanged_since(storage: TableStorage) -> None:
     def connection(index: int, changed: datetime) -> tuple[Connection, str, str]:
-        row = Connection.model_validate({
-            "id": f"c{index:04d}", "tenant_id": "t", "display_name": f"c{index}", "site_id": "s",
-            "connection_type": "azureADJoin", "subscription_id": "sub", "resource_group_name": "rg",
-            "region_name": "westeurope", "created_date_time": changed, "last_modified_date_time": changed,
-        })  # fmt: skip
+        row = Connection.model_validate(
+            {
+                "id": f"c{index:04d}",
+                "tenant_id": "t",
+                "display_name": f"c{index}",
+                "site_id": "s",
+                "connection_type": "azureADJoin",
+                "subscription_id": "sub",
+                "resource_group_name": "rg",
+                "region_name": "westeurope",
+                "created_date_time": changed,
+                "last_modified_date_time": changed,
+            }
+        )
         return row, "t", row.id
 
     recent = [connection(i, NOW - timedelta(minutes=i % 90)) for i in range(1200)]

@@ -53,8 +53,10 @@ def test_alert_rule_lifecycle(
     tenant_id = make_tenant()
     notices.mailboxes.add((tenant_id, "alerts@contoso.com"))
     rules = f"/api/tenants/{tenant_id}/alertRules"
-    channels = [{"kind": "webhook", "url": HOOK, "secret": "a-webhook-secret-of-some-length"},
-                {"kind": "email", "mailbox": "alerts@contoso.com", "to": ["ops@contoso.com"]}]  # fmt: skip
+    channels = [
+        {"kind": "webhook", "url": HOOK, "secret": "a-webhook-secret-of-some-length"},
+        {"kind": "email", "mailbox": "alerts@contoso.com", "to": ["ops@contoso.com"]},
+    ]
     review = alert_client.post(f"{rules}?validateOnly=true", rule_body(channels=channels))
     assert review.status == 200, review.text
     assert alert_client.get(rules).json()["value"] == []
@@ -82,14 +84,23 @@ def test_bad_rules_are_refused_naming_each_field_and_nothing_is_saved(
 ) -> None:
     tenant_id = make_tenant()
     rules = f"/api/tenants/{tenant_id}/alertRules"
-    refused = alert_client.post(rules, rule_body(kind="licensesLow", channels=[
-        {"kind": "webhook", "url": "http://hooks.example.com/x", "secret": "a-webhook-secret-of-some-length"},
-        {"kind": "email", "mailbox": "nobody@contoso.com", "to": ["ops@contoso.com"]},
-    ]))  # fmt: skip
+    refused = alert_client.post(
+        rules,
+        rule_body(
+            kind="licensesLow",
+            channels=[
+                {"kind": "webhook", "url": "http://hooks.example.com/x", "secret": "a-webhook-secret-of-some-length"},
+                {"kind": "email", "mailbox": "nobody@contoso.com", "to": ["ops@contoso.com"]},
+            ],
+        ),
+    )
     assert refused.status == 400, refused.text
     targets = {(d["code"], d["target"]) for d in refused.json()["error"]["details"]}
-    assert targets == {("thresholdRequired", "threshold"), ("httpsRequired", "channels[0].url"),
-                       ("mailboxNotFound", "channels[1].mailbox")}  # fmt: skip
+    assert targets == {
+        ("thresholdRequired", "threshold"),
+        ("httpsRequired", "channels[0].url"),
+        ("mailboxNotFound", "channels[1].mailbox"),
+    }
 
     below_zero = alert_client.post(rules, rule_body(kind="licensesLow", threshold=-1))
     assert below_zero.status == 400 and below_zero.json()["error"]["target"] == "threshold"
@@ -110,10 +121,21 @@ def test_alerts_are_listed_by_status_acknowledged_by_the_caller_and_counted(
     now = ports.clock()
     from shared.models.cloud_pcs import CloudPc
 
-    pc = CloudPc(id="cpc-1", tenant_id=tenant_id, display_name="PC", user_id="u", user_principal_name="u@x.com",
-                 service_plan_id="p", service_plan_name="P", provisioning_policy_id="pol",
-                 provisioning_policy_name="Pol", status="inGracePeriod", created_date_time=now,
-                 last_modified_date_time=now, grace_period_end_date_time=now)  # fmt: skip
+    pc = CloudPc(
+        id="cpc-1",
+        tenant_id=tenant_id,
+        display_name="PC",
+        user_id="u",
+        user_principal_name="u@x.com",
+        service_plan_id="p",
+        service_plan_name="P",
+        provisioning_policy_id="pol",
+        provisioning_policy_name="Pol",
+        status="inGracePeriod",
+        created_date_time=now,
+        last_modified_date_time=now,
+        grace_period_end_date_time=now,
+    )
     ports.cloud_pcs.upsert_cloud_pc(pc)
     assert evaluate_tenant(ports, tenant_id).raised == 1
 
@@ -136,11 +158,23 @@ def grace_ending(services: Services, tenant_id: str) -> None:
     from shared.models.cloud_pcs import CloudPc
 
     now = services.alerts.clock()
-    services.alerts.cloud_pcs.upsert_cloud_pc(CloudPc(
-        id="cpc-1", tenant_id=tenant_id, display_name="PC", user_id="u", user_principal_name="u@x.com",
-        service_plan_id="p", service_plan_name="P", provisioning_policy_id="pol", provisioning_policy_name="Pol",
-        status="inGracePeriod", created_date_time=now, last_modified_date_time=now, grace_period_end_date_time=now,
-    ))  # fmt: skip
+    services.alerts.cloud_pcs.upsert_cloud_pc(
+        CloudPc(
+            id="cpc-1",
+            tenant_id=tenant_id,
+            display_name="PC",
+            user_id="u",
+            user_principal_name="u@x.com",
+            service_plan_id="p",
+            service_plan_name="P",
+            provisioning_policy_id="pol",
+            provisioning_policy_name="Pol",
+            status="inGracePeriod",
+            created_date_time=now,
+            last_modified_date_time=now,
+            grace_period_end_date_time=now,
+        )
+    )
 
 
 def as_principal(client: FunctionClient, token: str) -> FunctionClient:
@@ -153,8 +187,11 @@ def test_organization_rules_are_the_organization_owners_and_their_alerts_each_te
     alert_client: FunctionClient, make_tenant: Callable[..., str], alert_services: Services, tokens: Tokens
 ) -> None:
     contoso, fabrikam = make_tenant(displayName="Contoso"), make_tenant(displayName="Fabrikam")
-    assignment = {"principalId": tokens.principal_id("alerts-admin"), "principalName": "alerts-admin",
-                  "role": "administrator"}  # fmt: skip
+    assignment = {
+        "principalId": tokens.principal_id("alerts-admin"),
+        "principalName": "alerts-admin",
+        "role": "administrator",
+    }
     assert alert_client.post(f"/api/tenants/{contoso}/roleAssignments", assignment).status == 201
     tenant_admin = as_principal(alert_client, tokens("alerts-admin"))
     webhook = {"kind": "webhook", "url": HOOK, "secret": "a-webhook-secret-of-some-length"}
@@ -162,8 +199,10 @@ def test_organization_rules_are_the_organization_owners_and_their_alerts_each_te
 
     assert tenant_admin.post("/api/alertRules", body).error_code == "forbidden"
     assert tenant_admin.get("/api/alertRules").error_code == "forbidden"
-    email = alert_client.post("/api/alertRules", rule_body(channels=[
-        {"kind": "email", "mailbox": "alerts@contoso.com", "to": ["ops@contoso.com"]}]))  # fmt: skip
+    email = alert_client.post(
+        "/api/alertRules",
+        rule_body(channels=[{"kind": "email", "mailbox": "alerts@contoso.com", "to": ["ops@contoso.com"]}]),
+    )
     assert email.status == 400, email.text
     assert [(d["code"], d["target"]) for d in email.json()["error"]["details"]] == [
         ("channelNotForOrganization", "channels[0].kind")
@@ -200,8 +239,9 @@ def test_organization_rules_are_the_organization_owners_and_their_alerts_each_te
     assert alert_client.get("/api/alerts?status=gone").status == 400
     assert alert_client.get("/api/alerts?skipToken=forged").json()["error"]["target"] == "skipToken"
 
-    changed = alert_client.patch(f"/api/alertRules/{rule['id']}", {"severity": "critical"},
-                                 headers={"If-Match": rule["etag"]})  # fmt: skip
+    changed = alert_client.patch(
+        f"/api/alertRules/{rule['id']}", {"severity": "critical"}, headers={"If-Match": rule["etag"]}
+    )
     assert changed.status == 200 and changed.json()["severity"] == "critical"
     assert alert_client.delete(f"/api/alertRules/{rule['id']}").status == 204
     assert alert_client.get("/api/alerts?status=active").json()["value"] == []
@@ -247,8 +287,9 @@ def test_a_sender_the_app_cannot_send_as_is_refused_at_its_field_for_an_alert_ru
     tenant = f"/api/tenants/{tenant_id}"
     rule = {"enabled": True, "unusedDays": 30, "noticeDays": 14, "emailUser": True}
     for mailbox, code, words in refusals:
-        found_code, message = refused_at(client.patch(tenant, {"reclaim": {**rule, "mailbox": mailbox}}),
-                                         "reclaim.mailbox")  # fmt: skip
+        found_code, message = refused_at(
+            client.patch(tenant, {"reclaim": {**rule, "mailbox": mailbox}}), "reclaim.mailbox"
+        )
         assert found_code == code and message.startswith(words), message
     assert client.get(tenant).json().get("reclaim") is None
     saved = client.patch(tenant, {"reclaim": {**rule, "mailbox": sender}})

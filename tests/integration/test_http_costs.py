@@ -19,9 +19,18 @@ DAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - tim
 
 
 def record(tenant_id: str, name: str, change: str, hours: float, **resource: object) -> PowerRecord:
-    fields = {"tenant_id": tenant_id, "resource_id": f"/subscriptions/s/vms/{name}", "kind": "sessionHost",
-              "display_name": name, "vm_size": SIZE, "region": REGION, "spot_group_id": "finance",
-              "site_id": "site-1", "disk_tier": "P10", **resource}  # fmt: skip
+    fields = {
+        "tenant_id": tenant_id,
+        "resource_id": f"/subscriptions/s/vms/{name}",
+        "kind": "sessionHost",
+        "display_name": name,
+        "vm_size": SIZE,
+        "region": REGION,
+        "spot_group_id": "finance",
+        "site_id": "site-1",
+        "disk_tier": "P10",
+        **resource,
+    }
     return PowerRecord.model_validate({**fields, "change": change, "date_time": DAY + timedelta(hours=hours)})
 
 
@@ -29,18 +38,33 @@ def record(tenant_id: str, name: str, change: str, hours: float, **resource: obj
 def costed_tenant(services: Services, make_tenant: Callable[..., str]) -> str:
     tenant_id = make_tenant()
     as_of = DAY.date() - timedelta(days=1)
-    services.costs.prices.put_prices(PriceList(
-        currency="USD", region=REGION,
-        vms=[VmPrice(region=REGION, vm_size=SIZE, currency="USD", linux_hourly=0.2, windows_hourly=0.4,
-                     spot_linux_hourly=0.05, spot_windows_hourly=0.25, as_of=as_of)],
-        disks=[DiskPrice(region=REGION, tier="P10", currency="USD", monthly=14.6, as_of=as_of)],
-    ))  # fmt: skip
+    services.costs.prices.put_prices(
+        PriceList(
+            currency="USD",
+            region=REGION,
+            vms=[
+                VmPrice(
+                    region=REGION,
+                    vm_size=SIZE,
+                    currency="USD",
+                    linux_hourly=0.2,
+                    windows_hourly=0.4,
+                    spot_linux_hourly=0.05,
+                    spot_windows_hourly=0.25,
+                    as_of=as_of,
+                )
+            ],
+            disks=[DiskPrice(region=REGION, tier="P10", currency="USD", monthly=14.6, as_of=as_of)],
+        )
+    )
     for row in (
-        record(tenant_id, "h1", "created", 0), record(tenant_id, "h1", "stopped", 18),
-        record(tenant_id, "h2", "created", 8, priority="spot"), record(tenant_id, "h2", "deleted", 16, priority="spot"),
+        record(tenant_id, "h1", "created", 0),
+        record(tenant_id, "h1", "stopped", 18),
+        record(tenant_id, "h2", "created", 8, priority="spot"),
+        record(tenant_id, "h2", "deleted", 16, priority="spot"),
         record(tenant_id, "pc1", "created", 9, kind="cloudPc", cloud_pc_id="cpc-1", spot_group_id=None),
         record(tenant_id, "pc1", "stopped", 17, kind="cloudPc", cloud_pc_id="cpc-1", spot_group_id=None),
-    ):  # fmt: skip
+    ):
         services.costs.power_records.record_power(row)
     return tenant_id
 
@@ -69,9 +93,17 @@ def test_the_csv_matches_the_json(client: FunctionClient, costed_tenant: str, gr
         causes = row["savingsByCause"]
         assert (found["key"], found["kind"], found["displayName"]) == (row["key"], row["kind"], row["displayName"])
         assert [float(found[name]) for name in ("actual", "baseline", "savings", "runningHours")] == [
-            row["actual"], row["baseline"], row["savings"], row["runningHours"]]  # fmt: skip
+            row["actual"],
+            row["baseline"],
+            row["savings"],
+            row["runningHours"],
+        ]
         assert [float(found[name]) for name in ("schedules", "onDemand", "spot", "sleep")] == [
-            causes["schedules"], causes["onDemand"], causes["spot"], causes["sleep"]]  # fmt: skip
+            causes["schedules"],
+            causes["onDemand"],
+            causes["spot"],
+            causes["sleep"],
+        ]
 
 
 def test_bad_input_is_refused_naming_every_field(client: FunctionClient, make_tenant: Callable[..., str]) -> None:
@@ -80,8 +112,11 @@ def test_bad_input_is_refused_naming_every_field(client: FunctionClient, make_te
         reply = client.get(f"/api/tenants/{tenant_id}/{path}?from=2026-03-02&to=2026-03-01&groupBy=week&currency=XYZ")
         assert reply.status == 400, reply.text
         details = [(d["code"], d["target"]) for d in reply.json()["error"]["details"]]
-        assert details == [("rangeReversed", "from"), ("invalidQueryParameter", "groupBy"),
-                           ("invalidQueryParameter", "currency")]  # fmt: skip
+        assert details == [
+            ("rangeReversed", "from"),
+            ("invalidQueryParameter", "groupBy"),
+            ("invalidQueryParameter", "currency"),
+        ]
     too_long = client.get(f"/api/tenants/{tenant_id}/costs?from=2025-01-01&to=2026-02-01&groupBy=")
     assert [(d["code"], d["target"]) for d in too_long.json()["error"]["details"]] == [("rangeTooLong", "to")]
     dates = client.get(f"/api/tenants/{tenant_id}/costs?from=yesterday&to=2026-02-30")

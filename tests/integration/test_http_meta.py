@@ -96,8 +96,18 @@ def test_service_plans_map_to_vm_sizes(client: FunctionClient) -> None:
     ids = [plan["id"] for plan in plans]
     assert len(ids) == len(set(ids))
     for plan in plans:
-        fields = {"id", "displayName", "vCpuCount", "ramInGB", "storageInGB", "vmSize", "skuId", "skuPartNumber",
-                  "type", "provisioningType"}  # fmt: skip
+        fields = {
+            "id",
+            "displayName",
+            "vCpuCount",
+            "ramInGB",
+            "storageInGB",
+            "vmSize",
+            "skuId",
+            "skuPartNumber",
+            "type",
+            "provisioningType",
+        }
         assert set(plan) == fields
         assert plan["skuPartNumber"].startswith(("CPC_E_", "CPC_B_", "Windows_365_"))  # the license's Graph SKU
         assert plan["vmSize"].startswith("Standard_")

@@ -22,21 +22,50 @@ def seed(services: Services, tenant_id: str, statuses: list[str], *, failed_conn
     now = datetime.now(UTC)
     stamps = {"created_date_time": now, "last_modified_date_time": now}
     for n, status in enumerate(statuses):
-        services.engine.cloud_pcs.upsert_cloud_pc(CloudPc.model_validate({
-            "id": f"cpc-{n}", "tenant_id": tenant_id, "display_name": f"CPC-{n}", "user_id": f"u{n}",
-            "user_principal_name": f"u{n}@contoso.com", "service_plan_id": PLAN, "status": status,
-            "service_plan_name": SERVICE_PLANS_BY_ID[PLAN].display_name, "provisioning_policy_id": "finance",
-            "provisioning_policy_name": "Finance", **stamps,
-        }))  # fmt: skip
+        services.engine.cloud_pcs.upsert_cloud_pc(
+            CloudPc.model_validate(
+                {
+                    "id": f"cpc-{n}",
+                    "tenant_id": tenant_id,
+                    "display_name": f"CPC-{n}",
+                    "user_id": f"u{n}",
+                    "user_principal_name": f"u{n}@contoso.com",
+                    "service_plan_id": PLAN,
+                    "status": status,
+                    "service_plan_name": SERVICE_PLANS_BY_ID[PLAN].display_name,
+                    "provisioning_policy_id": "finance",
+                    "provisioning_policy_name": "Finance",
+                    **stamps,
+                }
+            )
+        )
     if failed_connection:
-        services.admin.connections.upsert_connection(Connection.model_validate({
-            "id": "hq", "tenant_id": tenant_id, "display_name": "HQ", "site_id": "s", "connection_type": "azureADJoin",
-            "subscription_id": "sub", "resource_group_name": "rg", "region_name": "westeurope",
-            "health_check_status": "failed", **stamps,
-        }))  # fmt: skip
-        services.engine.refusals.put_refused(RefusedWork(tenant_id=tenant_id, work="cleanUp", message="m",
-                                                         code="AuthorizationFailed", first_refused_date_time=now,
-                                                         last_refused_date_time=now))  # fmt: skip
+        services.admin.connections.upsert_connection(
+            Connection.model_validate(
+                {
+                    "id": "hq",
+                    "tenant_id": tenant_id,
+                    "display_name": "HQ",
+                    "site_id": "s",
+                    "connection_type": "azureADJoin",
+                    "subscription_id": "sub",
+                    "resource_group_name": "rg",
+                    "region_name": "westeurope",
+                    "health_check_status": "failed",
+                    **stamps,
+                }
+            )
+        )
+        services.engine.refusals.put_refused(
+            RefusedWork(
+                tenant_id=tenant_id,
+                work="cleanUp",
+                message="m",
+                code="AuthorizationFailed",
+                first_refused_date_time=now,
+                last_refused_date_time=now,
+            )
+        )
 
 
 def every_page(client: FunctionClient, path: str) -> list[dict[str, Any]]:
@@ -61,7 +90,8 @@ def test_each_tenant_is_summarized_as_its_own_route_counts_it_and_paged_as_the_t
     summaries = every_page(client, "/api/summaries?top=2")
     assert len(summaries) == 3
     assert {s["tenantId"]: s | {"asOfDateTime": ""} for s in summaries} == {
-        tenant_id: summary | {"asOfDateTime": ""} for tenant_id, summary in own.items()}  # fmt: skip
+        tenant_id: summary | {"asOfDateTime": ""} for tenant_id, summary in own.items()
+    }
     contoso = own[tenant_ids[0]]
     assert (contoso["cloudPcs"]["total"], contoso["cloudPcs"]["neverConnected"]) == (2, 1)
     assert (contoso["connections"]["notHealthy"], len(contoso["refusedWork"])) == (1, 1)
@@ -77,8 +107,7 @@ def test_a_caller_sees_the_summaries_of_the_tenants_it_holds_a_role_on_only(
     contoso, fabrikam = make_tenant(displayName="Contoso"), make_tenant(displayName="Fabrikam")
     seed(services, contoso, ["provisioned"])
     seed(services, fabrikam, ["failed", "failed"])
-    reader = {"principalId": tokens.principal_id("summary-reader"), "principalName": "summary-reader",
-              "role": "reader"}  # fmt: skip
+    reader = {"principalId": tokens.principal_id("summary-reader"), "principalName": "summary-reader", "role": "reader"}
     assert client.post(f"/api/tenants/{fabrikam}/roleAssignments", reader).status == 201
 
     as_reader = copy.copy(client)

@@ -197,9 +197,11 @@ def test_a_tenant_chooses_its_backend_and_keeps_it_while_it_holds_anything(
     assert client.patch(f"/api/tenants/{tenant_id}", {"cloudPcBackend": None}).error_code == "validationFailed"
     client.post(f"/api/tenants/{tenant_id}/sites", site_body()).json()
     policy = {
-        "displayName": "Finance", "imageType": "gallery", "imageId": GALLERY_IMAGE,
+        "displayName": "Finance",
+        "imageType": "gallery",
+        "imageId": GALLERY_IMAGE,
         "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-    }  # fmt: skip
+    }
     moved = client.patch(f"/api/tenants/{tenant_id}", {"cloudPcBackend": "azure"})
     assert moved.status == 200 and moved.json()["cloudPcBackend"] == "azure"
 

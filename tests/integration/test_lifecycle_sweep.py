@@ -22,13 +22,21 @@ def at(ports: EnginePorts, moment: datetime) -> EnginePorts:
 def provisioned(ports: EnginePorts, index: int) -> CloudPc:
     cloud_pc = CloudPc.model_validate(
         {
-            "id": f"cpc-{index:03d}", "tenant_id": TENANT, "created_date_time": T0, "last_modified_date_time": T0,
-            "display_name": f"PC {index}", "user_id": f"user-{index}", "user_principal_name": f"u{index}@contoso.com",
-            "service_plan_id": "w365-enterprise-2vcpu-8gb-128gb", "service_plan_name": "2 vCPU",
-            "provisioning_policy_id": "p", "provisioning_policy_name": "P", "status": "provisioned",
+            "id": f"cpc-{index:03d}",
+            "tenant_id": TENANT,
+            "created_date_time": T0,
+            "last_modified_date_time": T0,
+            "display_name": f"PC {index}",
+            "user_id": f"user-{index}",
+            "user_principal_name": f"u{index}@contoso.com",
+            "service_plan_id": "w365-enterprise-2vcpu-8gb-128gb",
+            "service_plan_name": "2 vCPU",
+            "provisioning_policy_id": "p",
+            "provisioning_policy_name": "P",
+            "status": "provisioned",
             "managed_device_name": f"CPC-{index:05d}",
         }
-    )  # fmt: skip
+    )
     return ports.cloud_pcs.upsert_cloud_pc(cloud_pc)
 
 

@@ -38,12 +38,20 @@ def pending(ports: EnginePorts, user: str, at: datetime) -> CloudPc:
     """A Cloud PC a reconcile created at `at` and never started."""
     cloud_pc = CloudPc.model_validate(
         {
-            "id": f"cpc-{user}", "tenant_id": TENANT, "created_date_time": at, "last_modified_date_time": at,
-            "display_name": f"PC {user}", "user_id": user, "user_principal_name": f"{user}@contoso.com",
-            "service_plan_id": "w365-enterprise-2vcpu-8gb-128gb", "service_plan_name": "2 vCPU",
-            "provisioning_policy_id": "p", "provisioning_policy_name": "P", "run": 1,
+            "id": f"cpc-{user}",
+            "tenant_id": TENANT,
+            "created_date_time": at,
+            "last_modified_date_time": at,
+            "display_name": f"PC {user}",
+            "user_id": user,
+            "user_principal_name": f"{user}@contoso.com",
+            "service_plan_id": "w365-enterprise-2vcpu-8gb-128gb",
+            "service_plan_name": "2 vCPU",
+            "provisioning_policy_id": "p",
+            "provisioning_policy_name": "P",
+            "run": 1,
         }
-    )  # fmt: skip
+    )
     return ports.cloud_pcs.upsert_cloud_pc(cloud_pc)
 
 
@@ -73,7 +81,11 @@ def test_the_sweep_starts_what_a_dead_reconcile_left_and_leaves_a_run_under_way_
             anns = await client.get_status(instance_id(ann))
             assert anns.runtime_status in UNDER_WAY
             assert json.loads(anns.input_) == {
-                **run, "cloudPcId": ann.id, "state": None, "calls": 0, "perExecution": PROVISIONING_CALLS_PER_EXECUTION
+                **run,
+                "cloudPcId": ann.id,
+                "state": None,
+                "calls": 0,
+                "perExecution": PROVISIONING_CALLS_PER_EXECUTION,
             }
             again = await client.get_status(instance_id(bob), show_history=True)
             assert again.runtime_status in UNDER_WAY and again.created_time == bobs.created_time  # not restarted

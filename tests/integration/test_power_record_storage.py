@@ -28,14 +28,29 @@ def repo(request: pytest.FixtureRequest) -> PowerRecordRepository:
 
 
 def power(change: PowerChange, at: datetime, vm: str = "host-0", tenant: str = "t1") -> PowerRecord:
-    return PowerRecord(tenant_id=tenant, resource_id=VM.format(vm), kind="sessionHost", display_name=vm,
-                       vm_size="Standard_D4s_v5", region="westeurope", priority="spot", disk_tier="P10",
-                       spot_group_id="g-1", site_id="s-1", change=change, date_time=at)  # fmt: skip
+    return PowerRecord(
+        tenant_id=tenant,
+        resource_id=VM.format(vm),
+        kind="sessionHost",
+        display_name=vm,
+        vm_size="Standard_D4s_v5",
+        region="westeurope",
+        priority="spot",
+        disk_tier="P10",
+        spot_group_id="g-1",
+        site_id="s-1",
+        change=change,
+        date_time=at,
+    )
 
 
 def test_records_are_read_oldest_first_up_to_the_time_and_only_the_tenants(repo: PowerRecordRepository) -> None:
-    written = [power("stopped", T0 + timedelta(hours=9)), power("created", T0), power("started", T0, "host-1"),
-               power("deleted", T0 + timedelta(hours=10))]  # fmt: skip
+    written = [
+        power("stopped", T0 + timedelta(hours=9)),
+        power("created", T0),
+        power("started", T0, "host-1"),
+        power("deleted", T0 + timedelta(hours=10)),
+    ]
     for record in written:
         repo.record_power(record)
     repo.record_power(power("created", T0, tenant="t2"))

@@ -79,12 +79,29 @@ def test_builds_and_removals_with_nothing_running_are_started_once(
     image_sets.delete_image_set(admin, tenant_id, deleting[0], if_match=None)
     build_id = names.image_build_instance_id(tenant_id, *building)
     removal_id = names.image_removal_instance_id(tenant_id, deleting[0], None)
-    group = services.admin.spot_groups.put_spot_group(SpotGroup.model_validate({
-        "id": "group-1", "tenantId": tenant_id, "createdDateTime": now, "lastModifiedDateTime": now,
-        "name": "sales", "friendlyName": "Sales", "profilePath": r"\\files\profiles", "userType": "pooled",
-        "licenseCount": 1, "siteId": site_id, "groupIds": ["g"], "imageSetId": deleting[0], "imageVersion": "0.0.0",
-        "imageVersionId": "/x", "vmSize": "Standard_D4s_v5", "maxSessionsPerHost": 6, "hostPoolName": "spotpc-sales",
-    }))  # fmt: skip
+    group = services.admin.spot_groups.put_spot_group(
+        SpotGroup.model_validate(
+            {
+                "id": "group-1",
+                "tenantId": tenant_id,
+                "createdDateTime": now,
+                "lastModifiedDateTime": now,
+                "name": "sales",
+                "friendlyName": "Sales",
+                "profilePath": r"\\files\profiles",
+                "userType": "pooled",
+                "licenseCount": 1,
+                "siteId": site_id,
+                "groupIds": ["g"],
+                "imageSetId": deleting[0],
+                "imageVersion": "0.0.0",
+                "imageVersionId": "/x",
+                "vmSize": "Standard_D4s_v5",
+                "maxSessionsPerHost": 6,
+                "hostPoolName": "spotpc-sales",
+            }
+        )
+    )
     deploy_id = names.spot_group_instance_id(tenant_id, group.id, "deploy")
 
     async def scenario() -> None:

@@ -49,10 +49,15 @@ def query(currency: str = "USD", region: str = "westeurope", sizes: list[str] = 
 def test_every_page_is_read_past_pages_without_items(
     prices: AzureRetailPrices, azure_emulator: EmulatorProcess
 ) -> None:
-    first = azure_emulator.session().get(
-        f"{prices.endpoint}{PATH}",
-        params={"api-version": "2023-01-01-preview", "$filter": vm_filter("westeurope", SIZES)}, timeout=10,
-    ).json()  # fmt: skip
+    first = (
+        azure_emulator.session()
+        .get(
+            f"{prices.endpoint}{PATH}",
+            params={"api-version": "2023-01-01-preview", "$filter": vm_filter("westeurope", SIZES)},
+            timeout=10,
+        )
+        .json()
+    )
     assert first["Items"] == [] and first["Count"] == 0 and first["NextPageLink"]  # an empty page that links on
 
     found = prices.read_prices(query())
@@ -77,8 +82,9 @@ def test_a_quote_in_a_value_is_escaped_not_read_as_the_filters_own(prices: Azure
 
 def test_a_refusal_is_a_cloud_error(prices: AzureRetailPrices, azure_emulator: EmulatorProcess) -> None:
     fault: dict[str, int | str] = {"count": 1, "status": 400, "errorCode": "InvalidFilter"}
-    azure_emulator.session().put(f"{azure_emulator.base_url}/emulator/faults/retailPrices", json=fault,
-                                 timeout=10).raise_for_status()  # fmt: skip
+    azure_emulator.session().put(
+        f"{azure_emulator.base_url}/emulator/faults/retailPrices", json=fault, timeout=10
+    ).raise_for_status()
     with pytest.raises(CloudError) as refused:
         prices.read_prices(query())
     assert (refused.value.code, refused.value.status, refused.value.transient) == ("InvalidFilter", 400, False)
@@ -97,15 +103,20 @@ def test_the_refresh_keeps_the_day_before_where_the_api_fails(
     fakes = Fakes()
     seed.tenant(fakes)
     seed.site(fakes, region="westeurope")
-    ports = PricePorts(tenants=fakes.tenants, sites=fakes.sites, spot_groups=fakes.spot_groups,
-                       retail_prices=prices, prices=store)  # fmt: skip
+    ports = PricePorts(
+        tenants=fakes.tenants, sites=fakes.sites, spot_groups=fakes.spot_groups, retail_prices=prices, prices=store
+    )
     today = datetime.now(UTC).date()
     assert price_refresh.refresh_prices(ports, today).read == ["USD/westeurope"]
     yesterday = store.list_prices("USD")
 
     fault: dict[str, int | str] = {"count": 1, "status": 400, "errorCode": "InvalidFilter"}
-    requests.put(f"{azure_emulator.base_url}/emulator/faults/retailPrices", json=fault, timeout=10,
-                 verify=azure_emulator.ca_bundle).raise_for_status()  # fmt: skip
+    requests.put(
+        f"{azure_emulator.base_url}/emulator/faults/retailPrices",
+        json=fault,
+        timeout=10,
+        verify=azure_emulator.ca_bundle,
+    ).raise_for_status()
     with pytest.raises(price_refresh.PricesNotRead):  # the next day's read
         price_refresh.refresh_prices(ports, today + timedelta(days=1))
 

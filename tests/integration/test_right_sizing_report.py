@@ -23,16 +23,36 @@ GB = 1024**3
 
 def provisioned(services: Services, tenant_id: str, name: str, vm_id: str) -> CloudPc:
     now = utc_now()
-    build = BuildSettings(image_type="gallery", image_id="i", image_display_name="Windows 11",
-                          domain_join_type="azureADJoin", region_name="westeurope", vm_size="Standard_D4s_v5",
-                          os_disk_size_gb=256, naming_template="CPC-%RAND:5%")  # fmt: skip
-    return services.engine.cloud_pcs.upsert_cloud_pc(CloudPc(
-        id=str(uuid.uuid4()), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
-        display_name=name, user_id=name, user_principal_name=f"{name}@contoso.com", service_plan_id=PLAN,
-        service_plan_name=PLAN, provisioning_policy_id="p", provisioning_policy_name="P", status="provisioned",
-        provisioned_date_time=now - timedelta(days=30), last_connected_date_time=now - timedelta(hours=3),
-        build=build, virtual_machine_id=vm_id,
-    ))  # fmt: skip
+    build = BuildSettings(
+        image_type="gallery",
+        image_id="i",
+        image_display_name="Windows 11",
+        domain_join_type="azureADJoin",
+        region_name="westeurope",
+        vm_size="Standard_D4s_v5",
+        os_disk_size_gb=256,
+        naming_template="CPC-%RAND:5%",
+    )
+    return services.engine.cloud_pcs.upsert_cloud_pc(
+        CloudPc(
+            id=str(uuid.uuid4()),
+            tenant_id=tenant_id,
+            created_date_time=now,
+            last_modified_date_time=now,
+            display_name=name,
+            user_id=name,
+            user_principal_name=f"{name}@contoso.com",
+            service_plan_id=PLAN,
+            service_plan_name=PLAN,
+            provisioning_policy_id="p",
+            provisioning_policy_name="P",
+            status="provisioned",
+            provisioned_date_time=now - timedelta(days=30),
+            last_connected_date_time=now - timedelta(hours=3),
+            build=build,
+            virtual_machine_id=vm_id,
+        )
+    )
 
 
 def test_the_report_classes_two_vms_by_their_metrics(
@@ -65,9 +85,13 @@ def test_the_report_classes_two_vms_by_their_metrics(
     assert "nextLink" in first and [row["displayName"] for row in first["value"]] == ["roomy"]
     rows = {row["displayName"]: row for row in client.get(f"/api/tenants/{tenant_id}/rightSizing").json()["value"]}
     assert (rows["squeezed"]["classification"], rows["squeezed"]["recommendedServicePlanId"]) == (
-        "undersized", "w365-enterprise-8vcpu-32gb-256gb")  # fmt: skip
+        "undersized",
+        "w365-enterprise-8vcpu-32gb-256gb",
+    )
     assert (rows["roomy"]["classification"], rows["roomy"]["recommendedServicePlanId"]) == (
-        "oversized", "w365-enterprise-2vcpu-8gb-256gb")  # fmt: skip
+        "oversized",
+        "w365-enterprise-2vcpu-8gb-256gb",
+    )
     evidence = rows["squeezed"]["evidence"]
     assert (evidence["metricsSource"], evidence["connectionSource"]) == ("azureMonitor", "cloudPcRecord")
     assert (evidence["cpuP95Percent"], evidence["memoryAvailableP05Bytes"]) == (93, 3 * GB)

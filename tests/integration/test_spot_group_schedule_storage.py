@@ -33,10 +33,18 @@ def schedule(group: str = "g1", zone: str = "UTC") -> SavedSchedule:
 
 
 def event(slot: datetime, host: str, action: str, outcome: str = "done", error: str | None = None) -> SpotGroupEvent:
-    return SpotGroupEvent.model_validate({
-        "id": f"{slot:%Y%m%dT%H%M}Z.{host}.{action}", "dateTime": slot + 2 * MINUTES, "host": host,
-        "action": action, "phase": "rampUp", "reason": f"{action} {host}", "outcome": outcome, "error": error,
-    })  # fmt: skip
+    return SpotGroupEvent.model_validate(
+        {
+            "id": f"{slot:%Y%m%dT%H%M}Z.{host}.{action}",
+            "dateTime": slot + 2 * MINUTES,
+            "host": host,
+            "action": action,
+            "phase": "rampUp",
+            "reason": f"{action} {host}",
+            "outcome": outcome,
+            "error": error,
+        }
+    )
 
 
 def test_a_schedule_is_written_over_its_etag_only(repo: SpotGroupScheduleRepository) -> None:

@@ -225,9 +225,20 @@ def alerts(request: pytest.FixtureRequest) -> AlertRepository:
 
 def _alert(rule_id: str, subject: str, minute: int, unique: str = "a") -> Alert:
     raised = datetime(2026, 11, 21, 10, minute, tzinfo=UTC)
-    return Alert(id=alert_id(raised, unique), tenant_id="t1", rule_id=rule_id, kind="provisioningFailed",
-                 severity="warning", subject=subject, subject_name=subject, summary="s", raised_date_time=raised,
-                 last_seen_date_time=raised, created_date_time=raised, last_modified_date_time=raised)  # fmt: skip
+    return Alert(
+        id=alert_id(raised, unique),
+        tenant_id="t1",
+        rule_id=rule_id,
+        kind="provisioningFailed",
+        severity="warning",
+        subject=subject,
+        subject_name=subject,
+        summary="s",
+        raised_date_time=raised,
+        last_seen_date_time=raised,
+        created_date_time=raised,
+        last_modified_date_time=raised,
+    )
 
 
 def test_an_open_alert_of_a_rule_and_subject_is_raised_once(alerts: AlertRepository) -> None:
@@ -236,8 +247,10 @@ def test_an_open_alert_of_a_rule_and_subject_is_raised_once(alerts: AlertReposit
         alerts.put_alert(_alert("r1", "policy:p:E", 1, "b"), if_none_match=True)
     alerts.put_alert(_alert("r2", "policy:p:E", 2), if_none_match=True)  # another rule's is its own
     assert [a.id for a in alerts.open_alerts("t1", "r1")] == [first.id]
-    assert [a.id for a in alerts.list_alerts("t1")[0]] == [alert_id(datetime(2026, 11, 21, 10, 2, tzinfo=UTC), "a"),
-                                                        first.id]  # fmt: skip
+    assert [a.id for a in alerts.list_alerts("t1")[0]] == [
+        alert_id(datetime(2026, 11, 21, 10, 2, tzinfo=UTC), "a"),
+        first.id,
+    ]
     assert alerts.count_open_alerts("t1") == 2
     alerts.put_alert(_alert("r1", "policy:p:E", 3).model_copy(update={"tenant_id": "t2"}), if_none_match=True)
     assert alerts.count_open_alerts_per_tenant() == {"t1": 2, "t2": 1}
@@ -263,8 +276,18 @@ def test_resolving_an_alert_lets_its_subject_raise_a_new_one(alerts: AlertReposi
 def test_tenants_with_enabled_rules_are_read_from_the_rules_keys(alerts: AlertRepository) -> None:
     now = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     for tenant_id, rule_id, enabled in (("t2", "a", True), ("t1", "b", False), ("t3", "c", True), ("t3", "d", True)):
-        alerts.put_alert_rule(AlertRule(id=rule_id, tenant_id=tenant_id, display_name=rule_id, kind="licensesLow",
-                                        severity="warning", threshold=1, enabled=enabled, created_date_time=now,
-                                        last_modified_date_time=now))  # fmt: skip
+        alerts.put_alert_rule(
+            AlertRule(
+                id=rule_id,
+                tenant_id=tenant_id,
+                display_name=rule_id,
+                kind="licensesLow",
+                severity="warning",
+                threshold=1,
+                enabled=enabled,
+                created_date_time=now,
+                last_modified_date_time=now,
+            )
+        )
     assert alerts.tenants_with_enabled_rules() == ["t2", "t3"]
     assert [r.id for r in alerts.list_all_alert_rules("t3")] == ["c", "d"]

@@ -28,9 +28,16 @@ def repo(request: pytest.FixtureRequest) -> UsageRepository:
 
 def row(day: date, cloud_pc: str = "pc-1", minutes: float = 30.5, tenant: str = "t1") -> UsageDay:
     began = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=9)
-    return UsageDay(tenant_id=tenant, cloud_pc_id=cloud_pc, user_id="u-1", day=day, connected_minutes=minutes,
-                    sessions=1, first_connected_date_time=began,
-                    last_connected_date_time=began + timedelta(minutes=minutes))  # fmt: skip
+    return UsageDay(
+        tenant_id=tenant,
+        cloud_pc_id=cloud_pc,
+        user_id="u-1",
+        day=day,
+        connected_minutes=minutes,
+        sessions=1,
+        first_connected_date_time=began,
+        last_connected_date_time=began + timedelta(minutes=minutes),
+    )
 
 
 def test_a_day_is_replaced_whole_and_read_back_as_written(repo: UsageRepository) -> None:

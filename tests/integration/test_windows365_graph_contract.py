@@ -67,8 +67,11 @@ def problems(value: Any, spec: Any, where: str) -> list[str]:
         return [p for index, item in enumerate(value) for p in problems(item, spec["list"], f"{where}[{index}]")]
     if not isinstance(value, dict):
         return [f"{where}: not an object"]
-    found = [f"{where}.{key}: not a property Graph takes here ({spec.get('doc', 'see the type')})"
-             for key in value if key not in spec["object"]]  # fmt: skip
+    found = [
+        f"{where}.{key}: not a property Graph takes here ({spec.get('doc', 'see the type')})"
+        for key in value
+        if key not in spec["object"]
+    ]
     found += [f"{where}.{key}: required" for key in spec.get("required", []) if key not in value]
     for key, item in value.items():
         if key in spec["object"]:
@@ -85,19 +88,31 @@ def test_every_windows_365_request_body_is_one_graph_documents(
     arm.resource_group("rg-cloudpcs")
     sub = arm.subscription_id
     windows365 = arm.service_principal(WINDOWS_365_APP_ID)  # what Windows 365 needs for a connection (and an image)
-    for scope, role in ((f"/subscriptions/{sub}", READER), (arm.group_id("rg-cloudpcs"), NETWORK_INTERFACES),
-                        (subnet.rsplit("/subnets/", 1)[0], WINDOWS_365_NETWORK_USER)):  # fmt: skip
+    for scope, role in (
+        (f"/subscriptions/{sub}", READER),
+        (arm.group_id("rg-cloudpcs"), NETWORK_INTERFACES),
+        (subnet.rsplit("/subnets/", 1)[0], WINDOWS_365_NETWORK_USER),
+    ):
         arm.assign_built_in(scope, role, windows365)
     hybrid = Windows365ConnectionSpec(
-        display_name="Contoso HQ", connection_type="hybridAzureADJoin", subscription_id=sub,
+        display_name="Contoso HQ",
+        connection_type="hybridAzureADJoin",
+        subscription_id=sub,
         resource_group_id=f"/subscriptions/{sub}/resourceGroups/rg-cloudpcs",
-        virtual_network_id=subnet.rsplit("/subnets/", 1)[0], subnet_id=subnet, ad_domain_name="corp.contoso.com",
-        ad_domain_username="join@corp.contoso.com", organizational_unit=None,
-    )  # fmt: skip
+        virtual_network_id=subnet.rsplit("/subnets/", 1)[0],
+        subnet_id=subnet,
+        ad_domain_name="corp.contoso.com",
+        ad_domain_username="join@corp.contoso.com",
+        organizational_unit=None,
+    )
     entra_join = Windows365ConnectionSpec(
-        display_name="Contoso cloud", connection_type="azureADJoin", subscription_id=sub,
-        resource_group_id=hybrid.resource_group_id, virtual_network_id=hybrid.virtual_network_id, subnet_id=subnet,
-    )  # fmt: skip
+        display_name="Contoso cloud",
+        connection_type="azureADJoin",
+        subscription_id=sub,
+        resource_group_id=hybrid.resource_group_id,
+        virtual_network_id=hybrid.virtual_network_id,
+        subnet_id=subnet,
+    )
     made = network.create_connection(TENANT, hybrid, "Corr3ct-Horse")
     network.create_connection(TENANT, entra_join, None)
     network.update_connection(TENANT, made.id, hybrid, "N3w-Horse")
@@ -114,13 +129,19 @@ def test_every_windows_365_request_body_is_one_graph_documents(
     admin.assign_licenses(user, PLAN)
     admin.add_member(group, user)
     policy = Windows365PolicySpec(
-        display_name="Finance", description=None, image_type="gallery",
+        display_name="Finance",
+        description=None,
+        image_type="gallery",
         image_id="microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
         image_display_name="Windows 11 Enterprise 24H2 + Microsoft 365 Apps",
-        joins=(Windows365Join("hybridAzureADJoin", connection_id=made.id),
-               Windows365Join("azureADJoin", region_name="westeurope")),
-        naming_template="FIN-%USERNAME:4%-%RAND:5%", enable_single_sign_on=True, locale="en-GB",
-    )  # fmt: skip
+        joins=(
+            Windows365Join("hybridAzureADJoin", connection_id=made.id),
+            Windows365Join("azureADJoin", region_name="westeurope"),
+        ),
+        naming_template="FIN-%USERNAME:4%-%RAND:5%",
+        enable_single_sign_on=True,
+        locale="en-GB",
+    )
     policy_id = service.create_policy(TENANT, policy)
     service.update_policy(TENANT, policy_id, policy)
     service.assign_policy(TENANT, policy_id, [group])
@@ -142,7 +163,7 @@ def test_every_windows_365_request_body_is_one_graph_documents(
         Windows365Connection(datetime(2026, 11, 3, 23, tzinfo=UTC), datetime(2026, 11, 4, 1, tzinfo=UTC)),
         Windows365Connection(datetime(2026, 11, 5, 8, tzinfo=UTC), datetime(2026, 11, 5, 8, 15, tzinfo=UTC)),
         Windows365Connection(datetime(2026, 11, 6, 8, tzinfo=UTC), datetime(2026, 11, 6, 9, tzinfo=UTC)),
-    ]  # fmt: skip
+    ]
     assert [e["body"]["skip"] for e in request_log(local, "getRemoteConnectionHistoricalReports")] == [0, 2]
     unknown = "0f4e5c3d-0000-4000-8000-000000000000"  # a Cloud PC the report has no row of
     judged = service.list_recommendations(TENANT, [cloud_pc.upper(), unknown])
@@ -176,10 +197,12 @@ def test_every_windows_365_request_body_is_one_graph_documents(
 def connections(local: LocalEmulator, entra: str, cloud_pc: str) -> None:
     """Its user's connections, recorded by the emulator's sign-in control for the remote connection report."""
     control = f"{local.base_url}/emulator/tenants/{entra}/cloudPCs/{cloud_pc}/signIns"
-    for signed_in, signed_out in [("2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z"),
-                                  ("2026-11-03T23:00:00Z", "2026-11-04T01:00:00Z"),
-                                  ("2026-11-05T08:00:00Z", "2026-11-05T08:15:00Z"),
-                                  ("2026-11-06T08:00:00Z", "2026-11-06T09:00:00Z")]:  # fmt: skip
+    for signed_in, signed_out in [
+        ("2026-11-02T09:00:00Z", "2026-11-02T10:00:00Z"),
+        ("2026-11-03T23:00:00Z", "2026-11-04T01:00:00Z"),
+        ("2026-11-05T08:00:00Z", "2026-11-05T08:15:00Z"),
+        ("2026-11-06T08:00:00Z", "2026-11-06T09:00:00Z"),
+    ]:
         reply = requests.post(control, json={"signInDateTime": signed_in, "signOutDateTime": signed_out}, timeout=10)
         assert reply.status_code == 200, reply.text
     aggregated = requests.post(f"{local.base_url}/emulator/tenants/{entra}/cloudPCReports/aggregate", timeout=10)
@@ -208,11 +231,16 @@ def test_the_adapters_ask_for_every_member_of_windows_365_s_evolvable_enums(
     admin.assign_licenses(user, PLAN)
     admin.add_member(group, user)
     policy = Windows365PolicySpec(
-        display_name="Finance", description=None, image_type="gallery",
-        image_id="microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365", image_display_name="Windows 11",
-        joins=(Windows365Join("azureADJoin", region_name="westeurope"),), naming_template=None,
-        enable_single_sign_on=False, locale="en-US",
-    )  # fmt: skip
+        display_name="Finance",
+        description=None,
+        image_type="gallery",
+        image_id="microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+        image_display_name="Windows 11",
+        joins=(Windows365Join("azureADJoin", region_name="westeurope"),),
+        naming_template=None,
+        enable_single_sign_on=False,
+        locale="en-US",
+    )
     service.assign_policy(TENANT, service.create_policy(TENANT, policy), [group])
     eventually(lambda: _assert_status(service, "provisioned"), timeout_s=30)
     [cloud_pc] = service.list_cloud_pcs(TENANT)
@@ -222,7 +250,8 @@ def test_the_adapters_ask_for_every_member_of_windows_365_s_evolvable_enums(
     assert [(kind, resource_id) for kind, resource_id, _ in reboot.resources] == [("", cloud_pc.id)]
     # Windows 365 awaits a license for it: a member listed after unknownFutureValue, sent only to who asks for it
     work: dict[str, Any] = {"status": "resizePendingLicense", "seconds": 600}
-    reply = requests.put(f"{local.base_url}/emulator/tenants/{entra}/cloudPCs/{cloud_pc.id}/status", json=work,
-                         timeout=10)  # fmt: skip
+    reply = requests.put(
+        f"{local.base_url}/emulator/tenants/{entra}/cloudPCs/{cloud_pc.id}/status", json=work, timeout=10
+    )
     assert reply.status_code == 200, reply.text
     _assert_status(service, "resizePendingLicense")

@@ -138,16 +138,38 @@ def _request(route_params: dict[str, str]) -> ApiRequest:
         ("updateTenant", "tenants/{tenantId}", (TENANT, "tenant", TENANT)),
         ("createProvisioningPolicy", "tenants/{tenantId}/provisioningPolicies", (TENANT, "provisioningPolicy", None)),
         ("rebootCloudPc", "tenants/{tenantId}/cloudPCs/{cloudPcId}/reboot", (TENANT, "cloudPC", "c1")),
-        ("runHealthChecks", "tenants/{tenantId}/connections/{connectionId}/runHealthChecks", (TENANT, "connection", "n1")),  # noqa: E501
-        ("deleteRoleAssignment", "tenants/{tenantId}/roleAssignments/{roleAssignmentId}", (TENANT, "roleAssignment", "r1")),  # noqa: E501
-        ("logOffSession", "tenants/{tenantId}/spotGroups/{spotGroupId}/sessions/{sessionId}/logOff", (TENANT, "session", "s1")),  # noqa: E501
-        ("bulkSessionAction", "tenants/{tenantId}/spotGroups/{spotGroupId}/sessionActions", (TENANT, "spotGroup", "g1")),  # noqa: E501
+        (
+            "runHealthChecks",
+            "tenants/{tenantId}/connections/{connectionId}/runHealthChecks",
+            (TENANT, "connection", "n1"),
+        ),
+        (
+            "deleteRoleAssignment",
+            "tenants/{tenantId}/roleAssignments/{roleAssignmentId}",
+            (TENANT, "roleAssignment", "r1"),
+        ),
+        (
+            "logOffSession",
+            "tenants/{tenantId}/spotGroups/{spotGroupId}/sessions/{sessionId}/logOff",
+            (TENANT, "session", "s1"),
+        ),
+        (
+            "bulkSessionAction",
+            "tenants/{tenantId}/spotGroups/{spotGroupId}/sessionActions",
+            (TENANT, "spotGroup", "g1"),
+        ),
     ],
 )
 def test_an_audit_event_names_what_the_route_acts_on(name: str, route: str, expected: tuple[str, ...]) -> None:
     operation = Operation(name=name, method="POST", route=route, summary="", tag="", access=ACCESS[name])
-    params = {"tenantId": TENANT, "cloudPcId": "c1", "connectionId": "n1", "roleAssignmentId": "r1",
-              "spotGroupId": "g1", "sessionId": "s1"}  # fmt: skip
+    params = {
+        "tenantId": TENANT,
+        "cloudPcId": "c1",
+        "connectionId": "n1",
+        "roleAssignmentId": "r1",
+        "spotGroupId": "g1",
+        "sessionId": "s1",
+    }
     used = {k: v for k, v in params.items() if "{" + k + "}" in route}
     target = target_of(operation, _request(used))
     assert (target.tenant_id, target.resource_type, target.resource_id) == expected

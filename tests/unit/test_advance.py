@@ -146,8 +146,10 @@ def test_a_step_not_done_yet_ends_the_call_with_a_wait_and_the_next_call_resumes
     assert fakes.script.calls["allocate_capacity"] == 1  # the steps before it are not taken again
     (create,) = [e for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name == "createVm"]
     assert (create.outcome, create.start_date_time, create.end_date_time) == (
-        "succeeded", T0, T0 + timedelta(seconds=80),
-    )  # fmt: skip
+        "succeeded",
+        T0,
+        T0 + timedelta(seconds=80),
+    )
 
 
 def test_a_step_waiting_past_its_time_limit_fails_with_timed_out() -> None:
@@ -194,8 +196,9 @@ def test_a_throttle_or_an_outage_is_waited_out_with_one_line_and_no_attempt_spen
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, pc).attempt == 1
     held = [e for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name == "heldByAzure"]
     assert [(e.attempt, e.code, e.stage) for e in held] == [
-        (1, "serviceUnavailable", "core"), (1, "TooManyRequests", "core"),
-    ]  # fmt: skip
+        (1, "serviceUnavailable", "core"),
+        (1, "TooManyRequests", "core"),
+    ]
     assert held[0].message is not None and held[0].message.startswith("createVm: Azure did not answer")
     assert held[1].message is not None and "spending no attempt" in held[1].message
     names = [e.name for e in fakes.cloud_pcs.list_events(TENANT, pc)]
@@ -230,10 +233,14 @@ def test_a_call_that_waited_long_for_a_thread_says_by_what_on_the_step_it_resume
     silent.append("Azure Resource Manager")
     third = advance(ports, TENANT, pc, 1, 3, second.state, asked)
     (held,) = [e for e in fakes.cloud_pcs.list_events(TENANT, pc) if e.name.startswith("held")]
-    assert (held.name, held.code, held.message) == ("heldByAzure", NOT_ANSWERING, (
-        "createVm: Azure Resource Manager did not answer, and the app's calls to it held every worker, so the step "
-        "waited 2 min for one; it goes on by itself, spending no attempt."
-    ))  # fmt: skip
+    assert (held.name, held.code, held.message) == (
+        "heldByAzure",
+        NOT_ANSWERING,
+        (
+            "createVm: Azure Resource Manager did not answer, and the app's calls to it held every worker, so the step "
+            "waited 2 min for one; it goes on by itself, spending no attempt."
+        ),
+    )
 
     assert third.state is not None
     asked = fakes.clock.advance(seconds=5)

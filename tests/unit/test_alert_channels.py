@@ -13,15 +13,30 @@ from shared.services.monitoring import alert_channels
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 SECRET = "a-secret-of-sixteen-or-more"
 RULE = AlertRule(
-    id="rule-1", created_date_time=NOW, last_modified_date_time=NOW, tenant_id="t1", display_name="Provisioning failed",
-    kind="provisioningFailed", severity="critical", channels=[StoredChannel(kind="webhook", url="https://h/x")],
-)  # fmt: skip
+    id="rule-1",
+    created_date_time=NOW,
+    last_modified_date_time=NOW,
+    tenant_id="t1",
+    display_name="Provisioning failed",
+    kind="provisioningFailed",
+    severity="critical",
+    channels=[StoredChannel(kind="webhook", url="https://h/x")],
+)
 ALERT = Alert(
-    id="alert-1", created_date_time=NOW, last_modified_date_time=NOW, tenant_id="t1", rule_id="rule-1",
-    kind="provisioningFailed", severity="critical", subject="policy:p1:QuotaExceeded",
-    subject_name="<b>Sales</b> & co", summary="3 Cloud PCs of <Sales> failed: QuotaExceeded", count=3,
-    raised_date_time=NOW, last_seen_date_time=NOW,
-)  # fmt: skip
+    id="alert-1",
+    created_date_time=NOW,
+    last_modified_date_time=NOW,
+    tenant_id="t1",
+    rule_id="rule-1",
+    kind="provisioningFailed",
+    severity="critical",
+    subject="policy:p1:QuotaExceeded",
+    subject_name="<b>Sales</b> & co",
+    summary="3 Cloud PCs of <Sales> failed: QuotaExceeded",
+    count=3,
+    raised_date_time=NOW,
+    last_seen_date_time=NOW,
+)
 
 
 def notice(event: str = "raised", portal_url: str | None = "https://app.example/api/portal/") -> AlertNotice:
@@ -66,8 +81,11 @@ def test_the_teams_card_is_an_adaptive_card_message_with_a_link_to_the_portal() 
     facts = {fact["title"]: fact["value"] for block in card["body"] for fact in block.get("facts", [])}
     assert facts["Severity"] == "critical" and facts["Count"] == "3" and facts["Raised"] == "2026-11-26 15:00 UTC"
     [action] = card["actions"]
-    assert action == {"type": "Action.OpenUrl", "title": "Open in the portal",
-                      "url": "https://app.example/api/portal/#/tenants/t1/alerts/alert-1"}  # fmt: skip
+    assert action == {
+        "type": "Action.OpenUrl",
+        "title": "Open in the portal",
+        "url": "https://app.example/api/portal/#/tenants/t1/alerts/alert-1",
+    }
 
 
 def test_a_resolved_card_says_so_and_without_a_portal_address_has_no_button() -> None:

@@ -39,18 +39,37 @@ class Alerts:
     """The smallest AlertStore this needs: one rule, alerts with etags, a write conditional on them."""
 
     def __init__(self) -> None:
-        self.rule = AlertRule(id="rule-1", created_date_time=NOW, last_modified_date_time=NOW, tenant_id="t1",
-                              display_name="Provisioning failed", kind="provisioningFailed", severity="critical",
-                              channels=CHANNELS)  # fmt: skip
+        self.rule = AlertRule(
+            id="rule-1",
+            created_date_time=NOW,
+            last_modified_date_time=NOW,
+            tenant_id="t1",
+            display_name="Provisioning failed",
+            kind="provisioningFailed",
+            severity="critical",
+            channels=CHANNELS,
+        )
         self.alerts: dict[str, Alert] = {}
         self.writes = 0
         self.interleave: Callable[[], object] | None = None  # another writer, once, between a read and a write
 
     def add(self) -> Alert:
-        alert = Alert(id="alert-1", created_date_time=NOW, last_modified_date_time=NOW, tenant_id="t1",
-                      rule_id="rule-1", kind="provisioningFailed", severity="critical", subject="policy:p1:Quota",
-                      subject_name="Sales", summary="3 Cloud PCs failed", count=3, raised_date_time=NOW,
-                      last_seen_date_time=NOW, etag="e0")  # fmt: skip
+        alert = Alert(
+            id="alert-1",
+            created_date_time=NOW,
+            last_modified_date_time=NOW,
+            tenant_id="t1",
+            rule_id="rule-1",
+            kind="provisioningFailed",
+            severity="critical",
+            subject="policy:p1:Quota",
+            subject_name="Sales",
+            summary="3 Cloud PCs failed",
+            count=3,
+            raised_date_time=NOW,
+            last_seen_date_time=NOW,
+            etag="e0",
+        )
         self.alerts[alert.id] = alert
         return alert
 
@@ -71,9 +90,13 @@ class Alerts:
         raise AssertionError("a delivery never deletes a rule")
 
     def list_alerts(
-        self, tenant_id: str, *, status: AlertStatus | None = None, top: int | None = None,
+        self,
+        tenant_id: str,
+        *,
+        status: AlertStatus | None = None,
+        top: int | None = None,
         skip_token: str | None = None,
-    ) -> tuple[list[Alert], str | None]:  # fmt: skip
+    ) -> tuple[list[Alert], str | None]:
         return list(self.alerts.values()), None
 
     def open_alerts(self, tenant_id: str, rule_id: str) -> list[Alert]:
@@ -169,8 +192,9 @@ def failure(status: int, retry_after_s: float | None = None) -> CloudError:
 
 
 def message(channel: int = 0, attempt: int = 1, event: str = "raised") -> AlertDelivery:
-    return AlertDelivery.model_validate({"tenantId": "t1", "alertId": "alert-1", "channel": channel, "event": event,
-                                         "attempt": attempt})  # fmt: skip
+    return AlertDelivery.model_validate(
+        {"tenantId": "t1", "alertId": "alert-1", "channel": channel, "event": event, "attempt": attempt}
+    )
 
 
 @pytest.fixture
@@ -272,8 +296,9 @@ def test_teams_gets_the_card_and_email_goes_through_graph(ports: Ports) -> None:
 
 def test_another_channels_write_in_between_is_kept(ports: Ports) -> None:
     asyncio.run(alert_delivery.deliver(ports, message(channel=1)))
-    ports.alerts.interleave = lambda: ports.alerts.put_alert(ports.alerts.alerts["alert-1"].model_copy(
-        update={"count": 4}))  # fmt: skip
+    ports.alerts.interleave = lambda: ports.alerts.put_alert(
+        ports.alerts.alerts["alert-1"].model_copy(update={"count": 4})
+    )
     asyncio.run(alert_delivery.deliver(ports, message(channel=2)))
     stored = ports.alerts.alerts["alert-1"]
     assert stored.count == 4 and {d.channel for d in stored.deliveries} == {1, 2}

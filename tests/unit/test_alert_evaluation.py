@@ -31,11 +31,20 @@ def made(model: type[BaseModel], **fields: Any) -> Any:
 
 def rule(fakes: Fakes, kind: str = "provisioningFailed", **fields: Any) -> AlertRule:
     now = fakes.clock()
-    channels = [StoredChannel(kind="webhook", url="https://hooks.example.com/a", secret_set=True),
-                StoredChannel(kind="email", mailbox="alerts@contoso.com", to=["ops@contoso.com"])]  # fmt: skip
-    row = AlertRule(id=f"rule-{kind}", tenant_id=TENANT, display_name=kind, kind=kind, severity="critical",
-                    created_date_time=now, last_modified_date_time=now,
-                    **{"channels": channels, **fields})  # fmt: skip
+    channels = [
+        StoredChannel(kind="webhook", url="https://hooks.example.com/a", secret_set=True),
+        StoredChannel(kind="email", mailbox="alerts@contoso.com", to=["ops@contoso.com"]),
+    ]
+    row = AlertRule(
+        id=f"rule-{kind}",
+        tenant_id=TENANT,
+        display_name=kind,
+        kind=kind,
+        severity="critical",
+        created_date_time=now,
+        last_modified_date_time=now,
+        **{"channels": channels, **fields},
+    )
     return fakes.alerts.put_alert_rule(row)
 
 
@@ -52,8 +61,12 @@ def evaluate(fakes: Fakes) -> alert_evaluation.Evaluation:
 
 def test_failed_cloud_pcs_are_one_condition_per_policy_and_error_code() -> None:
     fakes = Fakes()
-    for user, policy, code in [("ann", "finance", "QuotaExceeded"), ("bob", "finance", "QuotaExceeded"),
-                               ("cy", "finance", "ImageNotFound"), ("di", "sales", "QuotaExceeded")]:  # fmt: skip
+    for user, policy, code in [
+        ("ann", "finance", "QuotaExceeded"),
+        ("bob", "finance", "QuotaExceeded"),
+        ("cy", "finance", "ImageNotFound"),
+        ("di", "sales", "QuotaExceeded"),
+    ]:
         failed(fakes, user, policy, code)
     found = conditions.provisioning_failed(fakes.cloud_pcs.list_cloud_pcs_in_status(TENANT, "failed"))
     assert [(c.subject, c.count, c.items) for c in found] == [
@@ -74,23 +87,36 @@ def test_warnings_group_per_policy_and_warning() -> None:
     found = conditions.provisioned_with_warnings(
         fakes.cloud_pcs.list_cloud_pcs_in_status(TENANT, "provisionedWithWarnings")
     )
-    assert [(c.subject, c.count) for c in found] == [("policy:finance:intuneSlow", 2),
-                                                     ("policy:finance:languageNotInstalled", 1)]  # fmt: skip
+    assert [(c.subject, c.count) for c in found] == [
+        ("policy:finance:intuneSlow", 2),
+        ("policy:finance:languageNotInstalled", 1),
+    ]
 
 
 def test_a_connection_whose_checks_failed_names_them() -> None:
     fakes = Fakes()
 
     def connection(cid: str, status: str) -> Connection:
-        checks = [HealthCheck(name="dnsResolution", display_name="DNS resolution", status=status),
-                  HealthCheck(name="subnetIpUsage", display_name="Subnet IP usage", status="passed")]  # fmt: skip
-        return Connection.model_validate({
-            "id": cid, "tenant_id": TENANT, "display_name": cid.upper(), "site_id": "s",
-            "connection_type": "azureADJoin", "subscription_id": "sub", "resource_group_name": "rg",
-            "region_name": "westeurope", "health_check_status": status, "created_date_time": fakes.clock(),
-            "last_modified_date_time": fakes.clock(),
-            "health_check_status_detail": HealthCheckStatusDetail(health_checks=checks),
-        })  # fmt: skip
+        checks = [
+            HealthCheck(name="dnsResolution", display_name="DNS resolution", status=status),
+            HealthCheck(name="subnetIpUsage", display_name="Subnet IP usage", status="passed"),
+        ]
+        return Connection.model_validate(
+            {
+                "id": cid,
+                "tenant_id": TENANT,
+                "display_name": cid.upper(),
+                "site_id": "s",
+                "connection_type": "azureADJoin",
+                "subscription_id": "sub",
+                "resource_group_name": "rg",
+                "region_name": "westeurope",
+                "health_check_status": status,
+                "created_date_time": fakes.clock(),
+                "last_modified_date_time": fakes.clock(),
+                "health_check_status_detail": HealthCheckStatusDetail(health_checks=checks),
+            }
+        )
 
     found = conditions.connection_unhealthy([connection("c1", "failed"), connection("c2", "passed")])
     assert [(c.subject, c.summary, c.items) for c in found] == [
@@ -105,9 +131,11 @@ def group(group_id: str) -> SpotGroup:
 def test_spot_hosts_unhealthy_and_evicted_are_one_condition_per_group() -> None:
     fakes = Fakes()
     now = fakes.clock()
-    hosts = [made(SessionHost, name="h0", status="running", unhealthy_since=now),
-             made(SessionHost, name="h1", status="failed", unhealthy_since=None),
-             made(SessionHost, name="h2", status="running", unhealthy_since=None)]  # fmt: skip
+    hosts = [
+        made(SessionHost, name="h0", status="running", unhealthy_since=now),
+        made(SessionHost, name="h1", status="failed", unhealthy_since=None),
+        made(SessionHost, name="h2", status="running", unhealthy_since=None),
+    ]
     found = conditions.spot_host_unhealthy([(group("g1"), hosts), (group("g2"), hosts[2:])])
     assert [(c.subject, c.count, c.items) for c in found] == [("spotGroup:g1", 2, ("h0", "h1"))]
 
@@ -141,8 +169,10 @@ def test_grace_ending_soon_and_reclaim_announced_are_one_condition_per_tenant() 
 
 
 def test_onboarding_not_ready_names_what_is_missing() -> None:
-    items = [OnboardingItem(kind="graphPermission", name="User.Read.All", status="missing", reason="r"),
-             OnboardingItem(kind="graphPermission", name="Group.Read.All", status="present", reason="r")]  # fmt: skip
+    items = [
+        OnboardingItem(kind="graphPermission", name="User.Read.All", status="missing", reason="r"),
+        OnboardingItem(kind="graphPermission", name="Group.Read.All", status="present", reason="r"),
+    ]
     [found] = conditions.onboarding_not_ready(OnboardingReport(tenant_id=TENANT, ready=False, items=items))
     assert (found.subject, found.items) == ("tenant:onboarding", ("User.Read.All",))
     assert conditions.onboarding_not_ready(OnboardingReport(tenant_id=TENANT, ready=True, items=items[1:])) == []
@@ -152,9 +182,10 @@ def test_image_builds_failed_per_image_and_per_image_set_version() -> None:
     from shared.models.image_sets import ImageSet
     from shared.models.images import DeviceImage
 
-    images = [made(DeviceImage, id="i1", display_name="Gold", status="failed", status_details="bad VHD",
-                                          error_code="x"),
-              made(DeviceImage, id="i2", display_name="Ok", status="ready")]  # fmt: skip
+    images = [
+        made(DeviceImage, id="i1", display_name="Gold", status="failed", status_details="bad VHD", error_code="x"),
+        made(DeviceImage, id="i2", display_name="Ok", status="ready"),
+    ]
     sets = [made(ImageSet, id="s1", display_name="Base", latest_version="1.0.2", status="failed")]
     found = conditions.image_build_failed(images, sets)
     assert [c.subject for c in found] == ["image:i1", "imageSet:s1:1.0.2"]

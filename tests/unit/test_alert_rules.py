@@ -40,8 +40,10 @@ def refusal(call: Any) -> list[tuple[str, str | None]]:
 
 def test_a_rule_is_saved_with_its_webhook_secret_in_the_store_and_never_in_the_rule() -> None:
     fakes = Fakes()
-    channels = [{"kind": "webhook", "url": HOOK, "secret": SECRET},
-                {"kind": "email", "mailbox": "alerts@contoso.com", "to": ["ops@contoso.com"]}]  # fmt: skip
+    channels = [
+        {"kind": "webhook", "url": HOOK, "secret": SECRET},
+        {"kind": "email", "mailbox": "alerts@contoso.com", "to": ["ops@contoso.com"]},
+    ]
     rule = alert_rules.create_alert_rule(ports(fakes), TENANT, rule_body(channels=channels))
     stored = fakes.alerts.get_alert_rule(TENANT, rule.id)
     assert fakes.secrets.secrets == {webhook_secret_name(TENANT, rule.id, HOOK): SECRET}
@@ -144,11 +146,16 @@ def test_validate_only_saves_nothing_and_writes_no_secret() -> None:
 def test_an_update_without_a_secret_keeps_it_and_a_dropped_webhook_loses_it() -> None:
     fakes = Fakes()
     other = "https://other.example.com/hook"
-    body = rule_body(channels=[{"kind": "webhook", "url": HOOK, "secret": SECRET},
-                               {"kind": "webhook", "url": other, "secret": SECRET + "2"}])  # fmt: skip
+    body = rule_body(
+        channels=[
+            {"kind": "webhook", "url": HOOK, "secret": SECRET},
+            {"kind": "webhook", "url": other, "secret": SECRET + "2"},
+        ]
+    )
     rule = alert_rules.create_alert_rule(ports(fakes), TENANT, body)
-    patch = AlertRuleUpdate.model_validate({"channels": [{"kind": "teams", "url": "https://teams.example.com/x"},
-                                                         {"kind": "webhook", "url": HOOK}]})  # fmt: skip
+    patch = AlertRuleUpdate.model_validate(
+        {"channels": [{"kind": "teams", "url": "https://teams.example.com/x"}, {"kind": "webhook", "url": HOOK}]}
+    )
     updated = alert_rules.update_alert_rule(ports(fakes), TENANT, rule.id, patch, if_match=None, dry_run=False)
     assert [(c.kind, c.secret_set) for c in updated.channels] == [("teams", True), ("webhook", True)]
     teams = masked_url("https://teams.example.com/x")  # the address is a credential: shown masked, kept in Key Vault
@@ -176,10 +183,14 @@ def test_an_update_checks_the_threshold_against_the_kind_it_keeps() -> None:
 def test_deleting_a_rule_deletes_its_secrets_and_resolves_its_open_alerts() -> None:
     fakes = Fakes()
     the_ports = ports(fakes)
-    rule = alert_rules.create_alert_rule(the_ports, TENANT, rule_body(channels=[
-        {"kind": "webhook", "url": HOOK, "secret": SECRET}]))  # fmt: skip
-    apply(the_ports, reconcile(TENANT, rule, [], [Condition("policy:p:E", "P: E", "Failed.", 1)], fakes.clock(),
-                               fakes.new_id), fakes.clock())  # fmt: skip
+    rule = alert_rules.create_alert_rule(
+        the_ports, TENANT, rule_body(channels=[{"kind": "webhook", "url": HOOK, "secret": SECRET}])
+    )
+    apply(
+        the_ports,
+        reconcile(TENANT, rule, [], [Condition("policy:p:E", "P: E", "Failed.", 1)], fakes.clock(), fakes.new_id),
+        fakes.clock(),
+    )
     alert_rules.delete_alert_rule(the_ports, TENANT, rule.id, if_match=None)
     assert fakes.secrets.secrets == {}
     assert [a.status for a in fakes.alerts.list_alerts(TENANT)[0]] == ["resolved"]
@@ -191,10 +202,14 @@ def test_turning_a_rule_off_resolves_its_open_alerts_at_once() -> None:
     fakes = Fakes()
     the_ports = ports(fakes)
     rule = alert_rules.create_alert_rule(the_ports, TENANT, rule_body())
-    apply(the_ports, reconcile(TENANT, rule, [], [Condition("policy:p:E", "P: E", "Failed.", 1)], fakes.clock(),
-                               fakes.new_id), fakes.clock())  # fmt: skip
-    alert_rules.update_alert_rule(the_ports, TENANT, rule.id, AlertRuleUpdate(enabled=False), if_match=None,
-                                  dry_run=False)  # fmt: skip
+    apply(
+        the_ports,
+        reconcile(TENANT, rule, [], [Condition("policy:p:E", "P: E", "Failed.", 1)], fakes.clock(), fakes.new_id),
+        fakes.clock(),
+    )
+    alert_rules.update_alert_rule(
+        the_ports, TENANT, rule.id, AlertRuleUpdate(enabled=False), if_match=None, dry_run=False
+    )
     assert [a.status for a in fakes.alerts.list_alerts(TENANT)[0]] == ["resolved"]
     assert fakes.alerts.count_open_alerts(TENANT) == 0
 

@@ -36,9 +36,13 @@ def _begin(answer: _Answer) -> Any:
 
 
 def test_a_started_operation_is_read_from_its_first_answer_without_the_sdks_model() -> None:
-    running = _Answer(201, '{"properties": {"provisioningState": "Creating"}}',
-                      {"Azure-AsyncOperation": "https://arm/op", "Retry-After": "7"})  # fmt: skip
+    running = _Answer(
+        201,
+        '{"properties": {"provisioningState": "Creating"}}',
+        {"Azure-AsyncOperation": "https://arm/op", "Retry-After": "7"},
+    )
     assert arm_lro.start(_begin(running), "createVm") == arm_lro.Later(7.0, "https://arm/op")
     done = _Answer(200, '{"id": "/x", "properties": {"provisioningState": "Succeeded"}}', {})
-    assert arm_lro.start(_begin(done), "createVm") == arm_lro.Done({"id": "/x", "properties": {
-        "provisioningState": "Succeeded"}})  # fmt: skip
+    assert arm_lro.start(_begin(done), "createVm") == arm_lro.Done(
+        {"id": "/x", "properties": {"provisioningState": "Succeeded"}}
+    )

@@ -46,8 +46,12 @@ def branches(path: Path) -> list[str]:
     tests = [n.test for n in ast.walk(tree) if isinstance(n, ast.If | ast.IfExp | ast.While)]
     tests += [cond for n in ast.walk(tree) if isinstance(n, ast.comprehension) for cond in n.ifs]
     found = {(getattr(n, "lineno", 0), why) for test in tests for n in ast.walk(test) if (why := _asks_which(n))}
-    found |= {(part.lineno, f"tests {mark} for truth") for test in tests for part in _truth_tested(test)
-              if (mark := _marked(part))}  # fmt: skip
+    found |= {
+        (part.lineno, f"tests {mark} for truth")
+        for test in tests
+        for part in _truth_tested(test)
+        if (mark := _marked(part))
+    }
     found |= {(getattr(n, "lineno", 0), "by_windows365") for n in ast.walk(tree) if _asks_which(n) == "by_windows365"}
     name = path.relative_to(ROOT) if ROOT in path.parents else path.name
     return [f"{name}:{line}: {why}" for line, why in sorted(found)]
@@ -75,6 +79,9 @@ def test_the_check_finds_each_way_of_asking(tmp_path: Path) -> None:
         "if ready and not cloud_pc.windows365_id: pass\n"
     )
     assert [line.split(": ", 1)[1] for line in branches(sample)] == [
-        "by_windows365", "compares with ['windows365']", "tests windows365_id for None", "tests windows365 for None",
+        "by_windows365",
+        "compares with ['windows365']",
+        "tests windows365_id for None",
+        "tests windows365 for None",
         "tests windows365_id for truth",
-    ]  # fmt: skip
+    ]

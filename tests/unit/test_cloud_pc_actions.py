@@ -72,8 +72,9 @@ def test_an_action_in_the_wrong_state_is_refused_by_the_state_machine() -> None:
 
 def test_resize_moves_the_license_deallocates_resizes_grows_and_starts() -> None:
     ports, fakes, row = arranged()
-    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1",
-                                         target_service_plan_id=BIG_PLAN)  # fmt: skip
+    performed = cloud_pc_actions.perform(
+        ports, TENANT, row.id, "resize", request_id="r1", target_service_plan_id=BIG_PLAN
+    )
     assert performed.cloud_pc.status == "resizing" and performed.cloud_pc.service_plan_id == BIG_PLAN
     assert run_to_the_end(ports, performed).outcome == "succeeded"
     done = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id)
@@ -99,8 +100,9 @@ def test_resize_refusals_and_a_failure_that_returns_to_the_old_plan() -> None:
     assert refused.value.code == "noFreeLicense"
     fakes.licenses.bought.clear()
     fakes.script.fail("switch_license", code="noFreeLicense")
-    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r2",
-                                         target_service_plan_id=BIG_PLAN)  # fmt: skip
+    performed = cloud_pc_actions.perform(
+        ports, TENANT, row.id, "resize", request_id="r2", target_service_plan_id=BIG_PLAN
+    )
     assert run_to_the_end(ports, performed).outcome == "failed"
     back = fakes.cloud_pcs.get_cloud_pc(TENANT, row.id)
     assert (back.status, back.service_plan_id) == ("provisioned", PLAN)
@@ -114,8 +116,10 @@ def test_a_resize_to_a_smaller_disk_is_refused_at_the_plan_saying_to_reprovision
         cloud_pc_actions.check_resize(ports, on_256, "w365-enterprise-8vcpu-32gb-128gb")  # more vCPUs, less disk
     [detail] = refused.value.details
     assert (detail.code, detail.target) == ("diskCannotShrink", "targetServicePlanId")
-    assert detail.message == ("Windows 365 Enterprise 8 vCPU, 32 GB, 128 GB has a smaller disk (128 GB) than this "
-                              "Cloud PC's 256 GB; resize cannot shrink a disk: reprovision to change it.")  # fmt: skip
+    assert detail.message == (
+        "Windows 365 Enterprise 8 vCPU, 32 GB, 128 GB has a smaller disk (128 GB) than this "
+        "Cloud PC's 256 GB; resize cannot shrink a disk: reprovision to change it."
+    )
     cloud_pc_actions.check_resize(ports, on_256, "w365-enterprise-8vcpu-32gb-256gb")  # the same disk: resizable
 
 
@@ -136,15 +140,17 @@ def test_a_group_license_the_tenant_could_not_apply_does_not_hold_the_license() 
     ports, fakes, row = arranged()
     fakes.directory.add_group(TENANT, "g-w365", "ann")
     fakes.directory.inherit_license(TENANT, "ann", PLAN, "g-w365", error="CountViolation")
-    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1",
-                                         target_service_plan_id=BIG_PLAN)  # fmt: skip
+    performed = cloud_pc_actions.perform(
+        ports, TENANT, row.id, "resize", request_id="r1", target_service_plan_id=BIG_PLAN
+    )
     assert run_to_the_end(ports, performed).outcome == "succeeded"
 
 
 def test_a_resize_fails_clearly_when_a_group_came_to_assign_the_license_after_the_request() -> None:
     ports, fakes, row = arranged()
-    performed = cloud_pc_actions.perform(ports, TENANT, row.id, "resize", request_id="r1",
-                                         target_service_plan_id=BIG_PLAN)  # fmt: skip
+    performed = cloud_pc_actions.perform(
+        ports, TENANT, row.id, "resize", request_id="r1", target_service_plan_id=BIG_PLAN
+    )
     fakes.directory.add_group(TENANT, "g-w365", "ann")
     fakes.directory.inherit_license(TENANT, "ann", PLAN, "g-w365")
     assert run_to_the_end(ports, performed).outcome == "failed"
@@ -171,8 +177,13 @@ def test_troubleshoot_reports_each_check() -> None:
 def test_a_bulk_item_applied_before_a_crash_is_found_applied_not_refused() -> None:
     ports, fakes, row = arranged()
     fakes.cloud_pcs.upsert_cloud_pc(row.model_copy(update={"status": "failed"}))
-    bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
-                      action="retry")  # fmt: skip
+    bulk = BulkAction(
+        id="b1",
+        tenant_id=TENANT,
+        created_date_time=fakes.clock(),
+        last_modified_date_time=fakes.clock(),
+        action="retry",
+    )
     item = BulkActionItem(cloud_pc_id=row.id, status="running")
     first, performed, _ = bulk_actions.apply_item(ports, bulk, item)
     again, performed_again, _ = bulk_actions.apply_item(ports, bulk, item)  # the redelivered message
@@ -188,8 +199,13 @@ def test_a_bulk_item_applied_before_a_crash_is_found_applied_not_refused() -> No
 
 def test_a_bulk_summary_from_its_items() -> None:
     fakes = Fakes()
-    bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
-                      action="reboot")  # fmt: skip
+    bulk = BulkAction(
+        id="b1",
+        tenant_id=TENANT,
+        created_date_time=fakes.clock(),
+        last_modified_date_time=fakes.clock(),
+        action="reboot",
+    )
     items = [BulkActionItem(cloud_pc_id=str(n), status="succeeded") for n in range(3)]
     assert bulk_actions.summarized(bulk, items).status == "succeeded"
     items.append(BulkActionItem(cloud_pc_id="x", status="failed"))
@@ -226,8 +242,13 @@ def test_a_bulk_run_starts_each_chunks_work_before_its_results_are_saved_and_run
     bulks = BulkActionRepository(fakes.storage)
     gone = [f"x-gone-{n:02}" for n in range(10)]
     ids = [row.id, *gone, "z-held"]  # in the order the items are listed
-    bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
-                      action="retry")  # fmt: skip
+    bulk = BulkAction(
+        id="b1",
+        tenant_id=TENANT,
+        created_date_time=fakes.clock(),
+        last_modified_date_time=fakes.clock(),
+        action="retry",
+    )
     bulks.create_bulk_action(bulk, [BulkActionItem(cloud_pc_id=i) for i in ids])
     started: list[tuple[list[str], list[str]]] = []  # per chunk: the work started, the items then still running
 
@@ -239,8 +260,9 @@ def test_a_bulk_run_starts_each_chunks_work_before_its_results_are_saved_and_run
     ran = bulk_actions.run(held, bulks, TENANT, "b1", start)
     assert started == [([row.id], ids[:10]), ([], ids[10:])]
     assert (ran.summary.status, ran.summary.counts.model_dump()) == (
-        "running", {"succeeded": 1, "failed": 10, "running": 1}
-    )  # fmt: skip
+        "running",
+        {"succeeded": 1, "failed": 10, "running": 1},
+    )
     assert ran.again_in_s == HOLD_WAIT_S
     assert bulks.get_bulk_action(TENANT, "b1").counts == ran.summary.counts
     again = bulk_actions.run(ports, bulks, TENANT, "b1", start)  # Azure answers now; the rest is not run again
@@ -296,8 +318,13 @@ def test_a_412_is_only_for_an_if_match_the_caller_sent() -> None:
 def test_a_bulk_run_held_by_azure_runs_again_when_azure_asked_by_the_one_rule() -> None:
     ports, fakes, _ = arranged()
     bulks = BulkActionRepository(fakes.storage)
-    bulk = BulkAction(id="b1", tenant_id=TENANT, created_date_time=fakes.clock(), last_modified_date_time=fakes.clock(),
-                      action="reboot")  # fmt: skip
+    bulk = BulkAction(
+        id="b1",
+        tenant_id=TENANT,
+        created_date_time=fakes.clock(),
+        last_modified_date_time=fakes.clock(),
+        action="reboot",
+    )
     bulks.create_bulk_action(bulk, [BulkActionItem(cloud_pc_id="z-held")])
     held = dataclasses.replace(ports, cloud_pcs=AzureHolds(fakes, "z-held", retry_after_s=12.0))
     assert bulk_actions.run(held, bulks, TENANT, "b1", lambda performed: None).again_in_s == 12.0

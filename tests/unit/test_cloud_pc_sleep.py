@@ -36,8 +36,9 @@ def provisioned(power: PersonalPower | None = AFTER_30) -> tuple[EnginePorts, Fa
 
 
 def connect(fakes: Fakes, row: CloudPc, state: str = "active", started: datetime | None = None) -> None:
-    pool_of(fakes, row.id).sessions = {(vm_of(row), "1"): UserSessionRecord(
-        vm_of(row), "1", row.user_principal_name, state, started or fakes.clock())}  # type: ignore[arg-type]  # fmt: skip
+    pool_of(fakes, row.id).sessions = {
+        (vm_of(row), "1"): UserSessionRecord(vm_of(row), "1", row.user_principal_name, state, started or fakes.clock())  # type: ignore[arg-type]
+    }
 
 
 def signed_out(fakes: Fakes, row: CloudPc) -> None:
@@ -161,7 +162,9 @@ def test_a_cloud_pcs_build_keeps_its_site_for_its_power_records_and_an_older_bui
     cloud_pc_metering.record_power(ports, row, "started", at + timedelta(minutes=1), older)
     records = fakes.power_records.list_power_records(TENANT, at + timedelta(minutes=2))
     assert [(r.change, r.site_id) for r in records] == [
-        ("created", "site-westeurope"), ("stopped", "site-westeurope"), ("started", "site-westeurope")
+        ("created", "site-westeurope"),
+        ("stopped", "site-westeurope"),
+        ("started", "site-westeurope"),
     ]
 
 

@@ -45,12 +45,23 @@ EXPECTED: dict[str, tuple[set[str], str | None]] = {
 def cloud_pc(status: str, **fields: object) -> CloudPc:
     return CloudPc.model_validate(
         {
-            "id": "cpc-1", "tenantId": "t", "createdDateTime": T0, "lastModifiedDateTime": T0,
-            "displayName": "Ann's PC", "userId": "ann", "userPrincipalName": "ann@contoso.com",
-            "servicePlanId": "plan", "servicePlanName": "Plan", "provisioningPolicyId": "p",
-            "provisioningPolicyName": "Policy", "status": status, "run": 2, "generation": 3, **fields,
+            "id": "cpc-1",
+            "tenantId": "t",
+            "createdDateTime": T0,
+            "lastModifiedDateTime": T0,
+            "displayName": "Ann's PC",
+            "userId": "ann",
+            "userPrincipalName": "ann@contoso.com",
+            "servicePlanId": "plan",
+            "servicePlanName": "Plan",
+            "provisioningPolicyId": "p",
+            "provisioningPolicyName": "Policy",
+            "status": status,
+            "run": 2,
+            "generation": 3,
+            **fields,
         }
-    )  # fmt: skip
+    )
 
 
 def test_every_action_is_in_the_expected_table() -> None:
@@ -79,9 +90,10 @@ def test_a_refusal_names_the_cloud_pc_the_action_and_the_states_it_needs() -> No
     with pytest.raises(Conflict) as refused:
         machine.check(cloud_pc("failed"), "endGracePeriod")
     assert (refused.value.code, refused.value.target, refused.value.message) == (
-        "wrongStatus", "status",
+        "wrongStatus",
+        "status",
         "Cannot end the grace period of Cloud PC 'Ann's PC': it is failed; endGracePeriod needs inGracePeriod.",
-    )  # fmt: skip
+    )
     with pytest.raises(Conflict) as refused:
         machine.move(cloud_pc("deprovisioning"), "powerOff", T1)
     assert refused.value.message == (
@@ -104,8 +116,10 @@ def test_grace_remembers_the_status_it_returns_to() -> None:
     assert grace.status_before == "provisionedWithWarnings"
     restored = machine.move(grace.model_copy(update={"grace_period_end_date_time": T1}), "restore", T1).cloud_pc
     assert (restored.status, restored.status_before, restored.grace_period_end_date_time) == (
-        "provisionedWithWarnings", None, None,
-    )  # fmt: skip
+        "provisionedWithWarnings",
+        None,
+        None,
+    )
 
 
 def test_a_resize_returns_to_the_status_it_left_either_way() -> None:
@@ -136,8 +150,14 @@ def test_the_caller_cannot_set_the_status() -> None:
 
 
 def test_a_cloud_pc_windows_365_provisions_follows_the_status_it_reports_with_a_line() -> None:
-    moved = machine.follow(cloud_pc("provisioning"), "failed", T1, "Windows 365: intuneEnrollFailed", "intuneEnroll",
-                           key="provisioning.failed.1")  # fmt: skip
+    moved = machine.follow(
+        cloud_pc("provisioning"),
+        "failed",
+        T1,
+        "Windows 365: intuneEnrollFailed",
+        "intuneEnroll",
+        key="provisioning.failed.1",
+    )
     assert moved.cloud_pc.status == "failed"
     assert moved.event is not None and moved.event.name == "windows365StatusChanged"
     assert moved.event.outcome == "failed" and moved.event.code == "intuneEnroll"

@@ -170,11 +170,15 @@ def test_a_run_no_later_than_the_last_count_changes_nothing() -> None:
 
 def test_whole_connections_from_a_report_are_cut_at_midnight_and_counted_on_the_day_they_began() -> None:
     monday = datetime(2026, 11, 2, tzinfo=UTC)
-    days = connected_days([
-        (monday + timedelta(hours=9), monday + timedelta(hours=10, minutes=30)),
-        (monday + timedelta(hours=23), monday + timedelta(days=1, hours=1)),
-    ])  # fmt: skip
+    days = connected_days(
+        [
+            (monday + timedelta(hours=9), monday + timedelta(hours=10, minutes=30)),
+            (monday + timedelta(hours=23), monday + timedelta(days=1, hours=1)),
+        ]
+    )
     assert [(d.day, d.connected_minutes, d.sessions) for d in days] == [
-        (monday.date(), 90 + 60, 2), (monday.date() + timedelta(days=1), 60, 0)]  # fmt: skip
+        (monday.date(), 90 + 60, 2),
+        (monday.date() + timedelta(days=1), 60, 0),
+    ]
     assert days[0].first_connected_date_time == monday + timedelta(hours=9)
     assert days[1].last_connected_date_time == monday + timedelta(days=1, hours=1)

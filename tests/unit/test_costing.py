@@ -29,14 +29,29 @@ def at(day: date, hour: float) -> datetime:
 
 
 def vm(name: str, *changes: tuple[str, datetime], **resource: Any) -> list[PowerRecord]:
-    fields = {"tenant_id": "contoso", "resource_id": f"/vms/{name}", "kind": "sessionHost", "display_name": name,
-              "vm_size": SIZE, "region": REGION, **resource}  # fmt: skip
+    fields = {
+        "tenant_id": "contoso",
+        "resource_id": f"/vms/{name}",
+        "kind": "sessionHost",
+        "display_name": name,
+        "vm_size": SIZE,
+        "region": REGION,
+        **resource,
+    }
     return [PowerRecord(**fields, change=change, date_time=when) for change, when in changes]
 
 
 def vm_price(linux: float, windows: float = 1.0, spot: float | None = None, as_of: date = DAY1) -> VmPrice:
-    return VmPrice(region=REGION, vm_size=SIZE, currency="USD", linux_hourly=linux, windows_hourly=windows,
-                   spot_linux_hourly=spot, spot_windows_hourly=spot, as_of=as_of)  # fmt: skip
+    return VmPrice(
+        region=REGION,
+        vm_size=SIZE,
+        currency="USD",
+        linux_hourly=linux,
+        windows_hourly=windows,
+        spot_linux_hourly=spot,
+        spot_windows_hourly=spot,
+        as_of=as_of,
+    )
 
 
 def disk_price(monthly: float, as_of: date = DAY1) -> DiskPrice:
@@ -64,8 +79,10 @@ def test_a_price_change_between_days_prices_each_day_at_its_own() -> None:
     found = costing(records, *days(DAY1, 2), book)
     by_day = rows(found, "day", [DAY1, DAY2], Names())
     # day 1: 24 h at 0.2; day 2: 12 h running at 0.5 and 12 h deallocated (schedules) with no disk
-    assert [figures(r) for r in by_day] == [(4.8, 4.8, 0.0, 0.0, 0.0, 0.0, 0.0, 24.0),
-                                            (6.0, 12.0, 6.0, 6.0, 0.0, 0.0, 0.0, 12.0)]  # fmt: skip
+    assert [figures(r) for r in by_day] == [
+        (4.8, 4.8, 0.0, 0.0, 0.0, 0.0, 0.0, 24.0),
+        (6.0, 12.0, 6.0, 6.0, 0.0, 0.0, 0.0, 12.0),
+    ]
     # a day before the first price read is priced at the first (an estimate either way)
     assert book.vm(REGION, SIZE, date(2026, 2, 1)) == vm_price(0.2, as_of=DAY1)
     assert book.vm(REGION.upper(), SIZE.lower(), date(2026, 5, 1)) == vm_price(0.5, as_of=DAY2)
@@ -82,8 +99,15 @@ def test_a_spot_vm_pays_the_spot_price_and_its_disk_while_it_exists() -> None:
 
 
 def test_a_deallocated_cloud_pc_pays_only_its_disk_and_sleeps_the_rest() -> None:
-    records = vm("pc1", ("created", at(DAY1, 0)), ("stopped", at(DAY1, 2)), kind="cloudPc", cloud_pc_id="cpc-1",
-                 windows_licence="included", disk_tier="P10")  # fmt: skip
+    records = vm(
+        "pc1",
+        ("created", at(DAY1, 0)),
+        ("stopped", at(DAY1, 2)),
+        kind="cloudPc",
+        cloud_pc_id="cpc-1",
+        windows_licence="included",
+        disk_tier="P10",
+    )
     found = costing(records, *days(DAY1, 2), PriceBook.of([vm_price(0.2, windows=0.3)], [disk_price(14.6)]))
     by_day = rows(found, "day", [DAY1, DAY2], Names())
     # Windows included: 0.3 an hour. Day 1: 2 h running, 24 h of disk; day 2: its disk alone
@@ -92,19 +116,27 @@ def test_a_deallocated_cloud_pc_pays_only_its_disk_and_sleeps_the_rest() -> None
 
 
 def test_a_spot_group_s_hosts_made_on_demand_save_against_its_peak_kept_all_day() -> None:
-    records = [*vm("h1", ("created", at(DAY1, 0)), spot_group_id="g", site_id="s"),
-               *vm("h2", ("created", at(DAY1, 8)), ("deleted", at(DAY1, 16)), spot_group_id="g",
-                   site_id="s")]  # fmt: skip
+    records = [
+        *vm("h1", ("created", at(DAY1, 0)), spot_group_id="g", site_id="s"),
+        *vm("h2", ("created", at(DAY1, 8)), ("deleted", at(DAY1, 16)), spot_group_id="g", site_id="s"),
+    ]
     found = costing(records, *days(DAY1, 1), PriceBook.of([vm_price(0.2)], []))
     # peak 2 hosts x 24 h x 0.2 = 9.6 against the hosts' own 24 + 8 hours (6.4): 3.2 made on demand
     assert figures(found.total().figures()) == (6.4, 9.6, 3.2, 0.0, 3.2, 0.0, 0.0, 32.0)
     names = Names(spot_groups={"g": "Finance"})
     by_vm = {r.display_name: figures(r) for r in rows(found, "cloudPc", [DAY1], names)}
-    assert by_vm == {"h1": (4.8, 4.8, 0.0, 0.0, 0.0, 0.0, 0.0, 24.0), "h2": (1.6, 1.6, 0.0, 0.0, 0.0, 0.0, 0.0, 8.0),
-                     "Finance: hosts made on demand": (0.0, 3.2, 3.2, 0.0, 3.2, 0.0, 0.0, 0.0)}  # fmt: skip
+    assert by_vm == {
+        "h1": (4.8, 4.8, 0.0, 0.0, 0.0, 0.0, 0.0, 24.0),
+        "h2": (1.6, 1.6, 0.0, 0.0, 0.0, 0.0, 0.0, 8.0),
+        "Finance: hosts made on demand": (0.0, 3.2, 3.2, 0.0, 3.2, 0.0, 0.0, 0.0),
+    }
     [group] = rows(found, "spotGroup", [DAY1], names)
-    assert (group.key, group.kind, group.display_name, group.savings_by_cause.on_demand) == ("g", "spotGroup",
-                                                                                            "Finance", 3.2)  # fmt: skip
+    assert (group.key, group.kind, group.display_name, group.savings_by_cause.on_demand) == (
+        "g",
+        "spotGroup",
+        "Finance",
+        3.2,
+    )
 
 
 def test_the_pool_counts_from_the_group_s_first_host() -> None:
@@ -114,15 +146,24 @@ def test_the_pool_counts_from_the_group_s_first_host() -> None:
 
 
 def test_an_image_build_costs_what_it_ran_and_saves_nothing() -> None:
-    records = vm("build", ("created", at(DAY1, 0)), ("stopped", at(DAY1, 3)), ("deleted", at(DAY1, 4)),
-                 kind="imageBuild", image_set_id="set", disk_tier="P10")  # fmt: skip
+    records = vm(
+        "build",
+        ("created", at(DAY1, 0)),
+        ("stopped", at(DAY1, 3)),
+        ("deleted", at(DAY1, 4)),
+        kind="imageBuild",
+        image_set_id="set",
+        disk_tier="P10",
+    )
     found = costing(records, *days(DAY1, 1), PriceBook.of([vm_price(0.2)], [disk_price(14.6)]))
     assert figures(found.total().figures()) == (0.68, 0.68, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0)
 
 
 def test_missing_prices_are_named_and_their_cost_left_out() -> None:
-    records = [*vm("h1", ("created", at(DAY1, 0)), vm_size="Standard_E2s_v5"),
-               *vm("h2", ("created", at(DAY1, 0)), disk_tier="P15")]  # fmt: skip
+    records = [
+        *vm("h1", ("created", at(DAY1, 0)), vm_size="Standard_E2s_v5"),
+        *vm("h2", ("created", at(DAY1, 0)), disk_tier="P15"),
+    ]
     found = costing(records, *days(DAY1, 1), PriceBook.of([vm_price(0.2)], []))
     assert found.missing == {"westeurope/Standard_E2s_v5", "westeurope/P15"}
     assert figures(found.total().figures()) == (4.8, 4.8, 0.0, 0.0, 0.0, 0.0, 0.0, 24.0)  # h2 without its disk
@@ -130,15 +171,38 @@ def test_missing_prices_are_named_and_their_cost_left_out() -> None:
 
 def a_month_of_everything() -> list[PowerRecord]:
     return [
-        *vm("h1", ("created", at(DAY1, 0)), ("stopped", at(DAY1, 18)), ("started", at(DAY2, 7)),
-            spot_group_id="g", site_id="s1", priority="spot", disk_tier="P10"),
-        *vm("h2", ("created", at(DAY1, 9)), ("deleted", at(DAY1, 15)), spot_group_id="g", site_id="s1",
-            disk_tier="P10"),
+        *vm(
+            "h1",
+            ("created", at(DAY1, 0)),
+            ("stopped", at(DAY1, 18)),
+            ("started", at(DAY2, 7)),
+            spot_group_id="g",
+            site_id="s1",
+            priority="spot",
+            disk_tier="P10",
+        ),
+        *vm(
+            "h2", ("created", at(DAY1, 9)), ("deleted", at(DAY1, 15)), spot_group_id="g", site_id="s1", disk_tier="P10"
+        ),
         *vm("h3", ("created", at(DAY2, 9)), spot_group_id="g2", site_id="s2"),
-        *vm("pc1", ("created", at(DAY1, 10)), ("stopped", at(DAY1, 12)), ("started", at(DAY2, 8)),
-            ("stopped", at(DAY2, 9, )), kind="cloudPc", cloud_pc_id="cpc-1", windows_licence="included"),
+        *vm(
+            "pc1",
+            ("created", at(DAY1, 10)),
+            ("stopped", at(DAY1, 12)),
+            ("started", at(DAY2, 8)),
+            (
+                "stopped",
+                at(
+                    DAY2,
+                    9,
+                ),
+            ),
+            kind="cloudPc",
+            cloud_pc_id="cpc-1",
+            windows_licence="included",
+        ),
         *vm("build", ("created", at(DAY2, 1)), ("deleted", at(DAY2, 5)), kind="imageBuild", image_set_id="set"),
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize("group_by", GROUP_BYS)
@@ -157,10 +221,16 @@ def test_each_grouping_s_rows_add_up_to_the_total(group_by: str) -> None:
     expected = {
         "day": {("2026-03-01", "day"), ("2026-03-02", "day"), ("2026-03-03", "day")},
         "spotGroup": {("g", "spotGroup"), ("g2", "spotGroup"), ("cloudPcs", "cloudPc"), ("imageBuilds", "imageBuild")},
-        "cloudPc": {("/vms/h1", "sessionHost"), ("/vms/h2", "sessionHost"), ("/vms/h3", "sessionHost"),
-                    ("cpc-1", "cloudPc"), ("/vms/build", "imageBuild"), ("g", "spotGroup")},
+        "cloudPc": {
+            ("/vms/h1", "sessionHost"),
+            ("/vms/h2", "sessionHost"),
+            ("/vms/h3", "sessionHost"),
+            ("cpc-1", "cloudPc"),
+            ("/vms/build", "imageBuild"),
+            ("g", "spotGroup"),
+        },
         "site": {("s1", "site"), ("s2", "site"), ("none", "unassigned")},
-    }[group_by]  # fmt: skip
+    }[group_by]
     assert kinds == expected
 
 
@@ -209,20 +279,48 @@ def test_the_report_reads_once_filters_to_a_spot_group_and_shows_builds_left_wai
     assert euros.total.actual == 0 and "westeurope/Standard_D4s_v5" in euros.prices.missing
 
     now = fakes.clock()
-    image_set = ImageSet(id="set", tenant_id="contoso", display_name="Finance desktop", home_site_id="s1",
-                         source_image_id="win11", latest_version="1.0.1", status="awaitingCustomization",
-                         created_date_time=now, last_modified_date_time=now)  # fmt: skip
+    image_set = ImageSet(
+        id="set",
+        tenant_id="contoso",
+        display_name="Finance desktop",
+        home_site_id="s1",
+        source_image_id="win11",
+        latest_version="1.0.1",
+        status="awaitingCustomization",
+        created_date_time=now,
+        last_modified_date_time=now,
+    )
     fakes.image_sets.put_image_set(image_set)
-    fakes.image_sets.put_version(ImageSetVersion(id="set_1.0.1", tenant_id="contoso", image_set_id="set",
-                                                 version="1.0.1", status="awaitingCustomization",
-                                                 created_date_time=now, last_modified_date_time=now))  # fmt: skip
-    store.rows += vm("imgbuild-1", ("created", at(DAY1, 12)), kind="imageBuild", image_set_id="set",
-                     image_version="1.0.1", display_name="Finance desktop 1.0.1", disk_tier="P10")  # fmt: skip
+    fakes.image_sets.put_version(
+        ImageSetVersion(
+            id="set_1.0.1",
+            tenant_id="contoso",
+            image_set_id="set",
+            version="1.0.1",
+            status="awaitingCustomization",
+            created_date_time=now,
+            last_modified_date_time=now,
+        )
+    )
+    store.rows += vm(
+        "imgbuild-1",
+        ("created", at(DAY1, 12)),
+        kind="imageBuild",
+        image_set_id="set",
+        image_version="1.0.1",
+        display_name="Finance desktop 1.0.1",
+        disk_tier="P10",
+    )
     fakes.clock.advance(hours=25)  # waiting since the version was written: 25 h; the VM made 24 h before that
     [waiting] = tenant_report(ports, "contoso", DAY1, DAY2 + timedelta(days=1)).waiting_builds
     # 49 h running at 0.2 with its disk at 0.02 an hour
     assert (waiting.version, waiting.vm_size, waiting.hours_waiting, waiting.cost_so_far, waiting.warning) == (
-        "1.0.1", SIZE, 25.0, 10.78, True)  # fmt: skip
+        "1.0.1",
+        SIZE,
+        25.0,
+        10.78,
+        True,
+    )
     assert tenant_report(ports, "contoso", DAY1, DAY2).waiting_builds == []  # a range ended before now
     assert tenant_report(ports, "contoso", date(9999, 12, 1), date.max).total.actual == 0  # a range yet to come
 
@@ -235,8 +333,14 @@ def test_the_csv_has_the_json_s_rows_and_total() -> None:
     assert lines[0] == ",".join(cost_reports.CSV_COLUMNS)
     assert len(lines) == len(report.value) + 2 and lines[-1].startswith("total,total,Total,")
     first = report.value[0]
-    assert lines[1].split(",")[:6] == [first.key, first.kind, first.display_name, str(first.actual),
-                                       str(first.baseline), str(first.savings)]  # fmt: skip
+    assert lines[1].split(",")[:6] == [
+        first.key,
+        first.kind,
+        first.display_name,
+        str(first.actual),
+        str(first.baseline),
+        str(first.savings),
+    ]
 
 
 TODAY = date(2026, 11, 20)
@@ -257,7 +361,8 @@ def test_the_query_defaults_to_this_month_by_day_in_the_first_currency() -> None
     assert query() == CostQuery(date(2026, 11, 1), TODAY, "day", "USD")
     assert query(asked_to="2026-02-10") == CostQuery(date(2026, 2, 1), date(2026, 2, 10), "day", "USD")
     assert query(asked_from="2025-10-21", group_by="site", currency="EUR") == CostQuery(
-        date(2025, 10, 21), TODAY, "site", "EUR")  # fmt: skip
+        date(2025, 10, 21), TODAY, "site", "EUR"
+    )
     assert query(asked_from="2025-01-31", asked_to="2026-02-27").last == date(2026, 2, 27)  # 13 months at most
     assert query(asked_from="9999-12-01", asked_to="9999-12-31").last == date.max  # as far as dates go
 
@@ -267,8 +372,13 @@ def test_the_query_refuses_every_bad_field_at_once() -> None:
     assert refused(asked_from="2025-01-31", asked_to="2026-02-28") == [("rangeTooLong", "to")]
     assert refused(group_by="week") == [("invalidQueryParameter", "groupBy")]
     assert refused(currency="GBP") == [("invalidQueryParameter", "currency")]  # a currency, but not one offered
-    assert refused(asked_from="yesterday", asked_to="2026-13-01") == [("invalidQueryParameter", "from"),
-                                                                      ("invalidQueryParameter", "to")]  # fmt: skip
+    assert refused(asked_from="yesterday", asked_to="2026-13-01") == [
+        ("invalidQueryParameter", "from"),
+        ("invalidQueryParameter", "to"),
+    ]
     every = refused(asked_from="2026-11-21", asked_to="2026-11-20", group_by="week", currency="XYZ")
-    assert every == [("rangeReversed", "from"), ("invalidQueryParameter", "groupBy"),
-                     ("invalidQueryParameter", "currency")]  # fmt: skip
+    assert every == [
+        ("rangeReversed", "from"),
+        ("invalidQueryParameter", "groupBy"),
+        ("invalidQueryParameter", "currency"),
+    ]

@@ -35,15 +35,20 @@ def test_a_provisioned_cloud_pc_is_a_session_host_of_its_policys_pool_assigned_t
     assert (spec.pool_type, spec.assignment, spec.max_sessions) == ("personal", "Direct", 1)
     assert (spec.friendly_name, spec.user_group_ids) == ("Finance", ("g-finance",))
     assert {vm: host.assigned_user_id for vm, host in pool.hosts.items()} == {
-        vm_name(ann, 1, 1): "ann@contoso.com", vm_name(bob, 1, 1): "bob@contoso.com",
-    }  # fmt: skip
+        vm_name(ann, 1, 1): "ann@contoso.com",
+        vm_name(bob, 1, 1): "bob@contoso.com",
+    }
     assert ("registerSessionHost", 1, "succeeded") in lines(fakes, ann)
 
 
 def test_a_registration_that_fails_fails_the_attempt_with_avds_reason_and_leaves_no_session_host() -> None:
     ports, fakes, pc = arranged()
-    fakes.script.fail("register_session_host", times=None, code="SessionHostNotRegistered",
-                      message="The Azure Virtual Desktop agent did not register")  # fmt: skip
+    fakes.script.fail(
+        "register_session_host",
+        times=None,
+        code="SessionHostNotRegistered",
+        message="The Azure Virtual Desktop agent did not register",
+    )
     assert drive(ports, fakes, pc, max_attempts=2)[0] == "failed"
     stored = fakes.cloud_pcs.get_cloud_pc(TENANT, pc)
     assert stored.status_detail is not None and stored.status_detail.code == "SessionHostNotRegistered"

@@ -110,8 +110,9 @@ def test_a_user_without_a_windows_365_license_is_targeted_but_gets_nothing() -> 
 
 
 def test_a_license_inherited_from_a_group_is_named_with_its_group() -> None:
-    user = DirectoryUser("ann", "ann@contoso.com", "Ann Lee", licenses=(PLAN, BIG),
-                         group_licenses=(GroupLicense(BIG, "g-licenses"),))  # fmt: skip
+    user = DirectoryUser(
+        "ann", "ann@contoso.com", "Ann Lee", licenses=(PLAN, BIG), group_licenses=(GroupLicense(BIG, "g-licenses"),)
+    )
     result = explain("ann", user, [policy("p", ("g", 1))], ["g"], [])
     by_plan = {lic.service_plan_id: lic.assigned_by_group_ids for lic in result.licenses}
     assert by_plan == {PLAN: [], BIG: ["g-licenses"]}  # PLAN is assigned to her directly

@@ -54,8 +54,10 @@ def test_each_entry_is_a_sentence_and_an_action_in_an_admins_words(code: str) ->
 def test_an_armed_failure_reads_as_a_provider_message_naming_its_code() -> None:
     assert fault_message("createVm", "AllocationFailed") == "The operation createVm failed with AllocationFailed."
     assert (Fault(1).code, Fault(1, status=429).code, Fault(1, status=503).code) == (
-        "BadRequest", "TooManyRequests", "InternalServerError"
-    )  # fmt: skip
+        "BadRequest",
+        "TooManyRequests",
+        "InternalServerError",
+    )
 
 
 def test_the_api_shows_the_words_beside_the_code_and_message_and_a_code_unknown_to_it_alone() -> None:
@@ -70,22 +72,40 @@ def test_the_api_shows_the_words_beside_the_code_and_message_and_a_code_unknown_
 
 
 def test_a_failed_image_upload_carries_its_code_details_and_words() -> None:
-    image = DeviceImage.model_validate({
-        "id": "i1", "tenantId": "t", "displayName": "Golden", "siteId": "s", "version": "1.0.0",
-        "sourceImageResourceId": "/subscriptions/x", "status": "failed", "errorCode": "sourceImageNotGeneralized",
-        "createdDateTime": "2026-01-01T00:00:00Z", "lastModifiedDateTime": "2026-01-01T00:00:00Z",
-    })  # fmt: skip
+    image = DeviceImage.model_validate(
+        {
+            "id": "i1",
+            "tenantId": "t",
+            "displayName": "Golden",
+            "siteId": "s",
+            "version": "1.0.0",
+            "sourceImageResourceId": "/subscriptions/x",
+            "status": "failed",
+            "errorCode": "sourceImageNotGeneralized",
+            "createdDateTime": "2026-01-01T00:00:00Z",
+            "lastModifiedDateTime": "2026-01-01T00:00:00Z",
+        }
+    )
     failure = image.model_dump(mode="json")["failure"]
     assert failure["code"] == "sourceImageNotGeneralized" and "generalized" in failure["summary"]
     assert DeviceImage.model_validate(image.model_dump(mode="json") | {"errorCode": None}).failure is None
 
 
 def test_the_words_are_derived_on_the_way_out_and_never_stored() -> None:
-    image = DeviceImage.model_validate({
-        "id": "i1", "tenantId": "t", "displayName": "Golden", "siteId": "s", "version": "1.0.0",
-        "sourceImageResourceId": "/subscriptions/x", "status": "failed", "errorCode": "sourceImageInvalid",
-        "createdDateTime": "2026-01-01T00:00:00Z", "lastModifiedDateTime": "2026-01-01T00:00:00Z",
-    })  # fmt: skip
+    image = DeviceImage.model_validate(
+        {
+            "id": "i1",
+            "tenantId": "t",
+            "displayName": "Golden",
+            "siteId": "s",
+            "version": "1.0.0",
+            "sourceImageResourceId": "/subscriptions/x",
+            "status": "failed",
+            "errorCode": "sourceImageInvalid",
+            "createdDateTime": "2026-01-01T00:00:00Z",
+            "lastModifiedDateTime": "2026-01-01T00:00:00Z",
+        }
+    )
     entity = EntityCodec(DeviceImage).to_entity(image, "t", "i1")
     assert "failure" not in entity and entity["errorCode"] == "sourceImageInvalid"
     assert EntityCodec(DeviceImage).from_entity(entity).failure == image.failure

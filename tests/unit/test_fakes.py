@@ -112,9 +112,15 @@ def test_a_merge_writes_only_the_named_fields() -> None:
 
 def due(kind: str, minutes: int, cloud_pc_id: str) -> DueWork:
     return DueWork.model_validate(
-        {"kind": kind, "due_date_time": T0 + timedelta(minutes=minutes), "tenant_id": TENANT,
-         "cloud_pc_id": cloud_pc_id, "run": 1, "generation": 1}
-    )  # fmt: skip
+        {
+            "kind": kind,
+            "due_date_time": T0 + timedelta(minutes=minutes),
+            "tenant_id": TENANT,
+            "cloud_pc_id": cloud_pc_id,
+            "run": 1,
+            "generation": 1,
+        }
+    )
 
 
 def test_due_work_is_listed_earliest_first_and_only_once_due() -> None:

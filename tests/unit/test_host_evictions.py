@@ -53,14 +53,16 @@ def drive(ports: SpotGroupPorts, run: SpotGroupRun) -> str:
 
 
 def add_run(group: SpotGroup, index: int) -> SpotGroupRun:
-    return SpotGroupRun(tenant_id=TENANT, spot_group_id=group.id, work="scale", stage="host", host=index,
-                        host_work="add")  # fmt: skip
+    return SpotGroupRun(
+        tenant_id=TENANT, spot_group_id=group.id, work="scale", stage="host", host=index, host_work="add"
+    )
 
 
 def with_a_spot_host(fakes: Fakes) -> tuple[SpotGroup, SessionHost]:
     """A scaling group with its base host, and a Spot host made as the optimization makes one."""
-    made, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(
-        ready_image(fakes), licenseCount=4, maxSessionsPerHost=2, scaling=SCALING))  # fmt: skip
+    made, run = spot_groups.create_spot_group(
+        fakes.admin_ports(), TENANT, body(ready_image(fakes), licenseCount=4, maxSessionsPerHost=2, scaling=SCALING)
+    )
     assert deploy(fakes, run) == "succeeded"
     group = fakes.spot_groups.get_spot_group(TENANT, made.id)
     spot = SessionHost(name=spot_groups.host_name(group, 1), index=1, image_version="0.0.0", priority="Spot")
@@ -76,10 +78,21 @@ def identity(vm: str, subscription: str = SUBSCRIPTION) -> ManagedIdentity:
 
 
 def preempt(fakes: Fakes, vm: str, event_id: str = "A1B2") -> ScheduledEvents:
-    return ScheduledEvents.model_validate({"DocumentIncarnation": 1, "Events": [{
-        "EventId": event_id, "EventType": "Preempt", "ResourceType": "VirtualMachine", "Resources": [vm],
-        "EventStatus": "Scheduled", "NotBefore": format_datetime(fakes.clock() + timedelta(seconds=30), usegmt=True),
-    }]})  # fmt: skip
+    return ScheduledEvents.model_validate(
+        {
+            "DocumentIncarnation": 1,
+            "Events": [
+                {
+                    "EventId": event_id,
+                    "EventType": "Preempt",
+                    "ResourceType": "VirtualMachine",
+                    "Resources": [vm],
+                    "EventStatus": "Scheduled",
+                    "NotBefore": format_datetime(fakes.clock() + timedelta(seconds=30), usegmt=True),
+                }
+            ],
+        }
+    )
 
 
 def test_a_spot_host_gets_its_watcher_once_it_takes_sessions(fakes: Fakes) -> None:
@@ -138,8 +151,11 @@ def test_a_preempt_meters_the_spot_host_stopped_when_azure_takes_it_and_its_remo
     evicted = made + timedelta(seconds=30)  # its NotBefore
     fakes.clock.advance(minutes=3)
     assert drive(ports, heard.runs[0]) == "succeeded"  # its removal
-    records = [r for r in fakes.power_records.list_power_records(TENANT, fakes.clock() + timedelta(seconds=1))
-               if r.display_name == spot.name]  # fmt: skip
+    records = [
+        r
+        for r in fakes.power_records.list_power_records(TENANT, fakes.clock() + timedelta(seconds=1))
+        if r.display_name == spot.name
+    ]
     assert [(r.change, r.date_time) for r in records] == [
         ("created", made),
         ("stopped", evicted),

@@ -24,14 +24,23 @@ T0 = datetime(2026, 6, 15, 9, tzinfo=UTC)
 # reporting it is broken: only Available and Upgrading (the agent updating itself, back once done) take sessions;
 # Shutdown is a personal host's rest (its VM off while its user is away) but a fault of a pooled host meant to run
 PASSES = {"Available": (False, False), "Upgrading": (False, False), "Shutdown": (True, False)}
-BROKEN = ("Unavailable", "Disconnected", "UpgradeFailed", "NoHeartbeat", "NotJoinedToDomain",
-          "DomainTrustRelationshipLost", "SxSStackListenerNotReady", "FSLogixNotHealthy",
-          "NeedsAssistance")  # fmt: skip
+BROKEN = (
+    "Unavailable",
+    "Disconnected",
+    "UpgradeFailed",
+    "NoHeartbeat",
+    "NotJoinedToDomain",
+    "DomainTrustRelationshipLost",
+    "SxSStackListenerNotReady",
+    "FSLogixNotHealthy",
+    "NeedsAssistance",
+)
 
 
 def host(index: int, power: str = "running", since: datetime | None = None, status: str = "running") -> SessionHost:
-    return SessionHost(name=f"h{index}", index=index, status=status, power_state=power, image_version="1",
-                       unhealthy_since=since)  # fmt: skip
+    return SessionHost(
+        name=f"h{index}", index=index, status=status, power_state=power, image_version="1", unhealthy_since=since
+    )
 
 
 def live(**statuses: str) -> dict[str, SessionHostRecord]:
@@ -86,15 +95,27 @@ def test_a_broken_personal_host_is_restarted_then_its_agent_installed_again_then
     repairs, since = 0, T0
     for _ in range(4):
         now = since + HEAL_AFTER
-        decisions = plan_repairs([host(0, since=since).model_copy(update={"repairs": repairs, "status_detail": (
-            StepDetail(code=NEEDS_REPLACEMENT, step="repair", message="asked") if repairs > 2 else None)})],
-            pool, now)  # fmt: skip
+        decisions = plan_repairs(
+            [
+                host(0, since=since).model_copy(
+                    update={
+                        "repairs": repairs,
+                        "status_detail": (
+                            StepDetail(code=NEEDS_REPLACEMENT, step="repair", message="asked") if repairs > 2 else None
+                        ),
+                    }
+                )
+            ],
+            pool,
+            now,
+        )
         steps += [d.step for d in decisions]
         repairs, since = repairs + 1, now
     assert steps == ["restart", "reinstallAgent", "askConsent"]  # and asked once, not at every run after
     # healthy again: the mark, the repairs and the request for consent go
-    asked = host(0, since=T0).model_copy(update={"repairs": 2, "status_detail": StepDetail(
-        code=NEEDS_REPLACEMENT, step="repair", message="asked")})  # fmt: skip
+    asked = host(0, since=T0).model_copy(
+        update={"repairs": 2, "status_detail": StepDetail(code=NEEDS_REPLACEMENT, step="repair", message="asked")}
+    )
     (cleared,) = mark_unhealthy([asked], live(h0="Available"), T0, personal=True)
     assert (cleared.unhealthy_since, cleared.repairs, cleared.status_detail) == (None, 0, None)
 

@@ -36,9 +36,16 @@ def host(index: int, state: str = "on", **fields: Any) -> SessionHost:
     "creating", "failed" or "removing"."""
     status = state if state in ("creating", "failed", "removing") else "running"
     drained = {"drained_at": T0 - timedelta(hours=1)} if state == "drained" else {}
-    return SessionHost(name=f"host-{index}", index=index, status=status, image_version="0.0.0",
-                       power_state="deallocated" if state == "off" else "running",
-                       allow_new_session=state != "drained", **drained, **fields)  # fmt: skip
+    return SessionHost(
+        name=f"host-{index}",
+        index=index,
+        status=status,
+        image_version="0.0.0",
+        power_state="deallocated" if state == "off" else "running",
+        allow_new_session=state != "drained",
+        **drained,
+        **fields,
+    )
 
 
 def scaling(**fields: Any) -> HostScaling:
@@ -70,8 +77,11 @@ def test_a_rising_load_creates_hosts_up_to_the_ceiling_and_no_further() -> None:
     hosts = [host(0)]
     assert plan_scaling(rule, 4, hosts, {"host-0": 3}, SESSIONS, 1, T0) == []  # 3 + 2 fit the one host
     decisions = plan_scaling(rule, 4, hosts, {"host-0": 5}, SESSIONS, 1, T0)
-    assert decisions == [ScaleDecision("create", 1, "Regular", "created host 1 (Regular): 5 sessions + buffer 2 "
-                                       "need 2 hosts, 1 exist (ceiling 4)")]  # fmt: skip
+    assert decisions == [
+        ScaleDecision(
+            "create", 1, "Regular", "created host 1 (Regular): 5 sessions + buffer 2 need 2 hosts, 1 exist (ceiling 4)"
+        )
+    ]
     hosts = applied(hosts, decisions)
     assert decided(plan_scaling(rule, 4, hosts, {"host-0": 5, "host-1": 5}, SESSIONS, 2, T0)) == [("create", 2)]
     hosts = applied(hosts, [ScaleDecision("create", 2, "Regular", "")])
@@ -88,14 +98,18 @@ def test_a_rising_load_creates_hosts_up_to_the_ceiling_and_no_further() -> None:
 def test_the_schedules_wanted_hosts_are_created_where_the_group_has_too_few() -> None:
     decisions = plan_scaling(scaling(baseHosts=1, maxHosts=5), 5, [host(0)], {}, SESSIONS, 3, T0)
     assert decisions == [
-        ScaleDecision("create", 1, "Regular", "created host 1 (Regular): the schedule wants 3 running, 1 exist "
-                      "(ceiling 5)"),
-        ScaleDecision("create", 2, "Regular", "created host 2 (Regular): the schedule wants 3 running, 1 exist "
-                      "(ceiling 5)"),
-    ]  # fmt: skip
+        ScaleDecision(
+            "create", 1, "Regular", "created host 1 (Regular): the schedule wants 3 running, 1 exist (ceiling 5)"
+        ),
+        ScaleDecision(
+            "create", 2, "Regular", "created host 2 (Regular): the schedule wants 3 running, 1 exist (ceiling 5)"
+        ),
+    ]
     # a host still being made counts: it is not made twice
-    assert plan_scaling(scaling(baseHosts=1), 5, [host(0), host(1, "creating"), host(2, "creating")], {}, SESSIONS,
-                        3, T0) == []  # fmt: skip
+    assert (
+        plan_scaling(scaling(baseHosts=1), 5, [host(0), host(1, "creating"), host(2, "creating")], {}, SESSIONS, 3, T0)
+        == []
+    )
 
 
 def test_the_base_is_made_with_no_load_at_all() -> None:
@@ -109,8 +123,10 @@ def test_deallocated_hosts_are_started_before_new_ones_are_created() -> None:
     busy = schedule(weekday_set(peak={"capacityThresholdPercent": 50}))
     now = at(MONDAY, "10:00")  # peak: the next host starts at half the running hosts' capacity
     hosts = [host(0), host(1), host(2, "off"), host(3, "off")]
-    live = {"host-0": SessionHostRecord("host-0", "Available", True, 4),
-            "host-1": SessionHostRecord("host-1", "Available", True, 3)}  # fmt: skip
+    live = {
+        "host-0": SessionHostRecord("host-0", "Available", True, 4),
+        "host-1": SessionHostRecord("host-1", "Available", True, 3),
+    }
     sessions = {name: record.sessions for name, record in live.items()}
     wanted, why = spot_schedules.wanted_hosts(busy, now, hosts, live, 4)
     assert (wanted, why) == (4, "sessions at 87% of capacity, threshold 50%")
@@ -144,8 +160,10 @@ def test_a_falling_load_drains_then_deletes_down_to_the_base_after_the_delay() -
     later = T0 + timedelta(minutes=30)
     decisions = plan_scaling(rule, 4, hosts, sessions, SESSIONS, 1, later)
     assert decided(decisions) == [("delete", 3), ("delete", 2)]  # the highest index first
-    assert decisions[0].reason == ("deleted host 3: deallocated and unneeded for 30 min (after 30 min); 1 needed "
-                                   "(2 sessions + buffer 0 need 1 host, base 1), 4 exist (ceiling 4)")  # fmt: skip
+    assert decisions[0].reason == (
+        "deleted host 3: deallocated and unneeded for 30 min (after 30 min); 1 needed "
+        "(2 sessions + buffer 0 need 1 host, base 1), 4 exist (ceiling 4)"
+    )
     hosts = applied(hosts, decisions)
     # the drained host's user signs out: it waits its own delay, then goes; the base stays
     hosts = marked(hosts, {"host-0": 1}, later)
@@ -191,9 +209,12 @@ def test_a_host_that_fails_creation_is_replaced_without_exceeding_the_ceiling() 
     decisions = plan_scaling(rule, 3, hosts, load, 2, 2, T0)
     assert [(d.action, d.host, d.reason) for d in decisions] == [
         ("delete", 2, "deleted host 2: it failed (AllocationFailed)"),
-        ("create", 3, "created host 3 (Regular): 10 sessions + buffer 0 need 5 hosts, capped at the ceiling, 2 exist "
-                      "(ceiling 3)"),
-    ]  # fmt: skip
+        (
+            "create",
+            3,
+            "created host 3 (Regular): 10 sessions + buffer 0 need 5 hosts, capped at the ceiling, 2 exist (ceiling 3)",
+        ),
+    ]
     # while the failed one is removed, its replacement is made: three exist, none more
     hosts = [host(0), host(1), host(2, "removing"), host(3, "creating")]
     assert plan_scaling(rule, 3, hosts, load, 2, 9, T0) == []
@@ -208,7 +229,9 @@ def test_a_spot_host_azure_had_no_capacity_for_is_replaced_on_demand_and_keeps_i
     hosts = [host(0), host(1, priority="Spot"), host(2, "failed", priority="Spot", status_detail=refused)]
     decisions = plan_scaling(rule, 3, hosts, {}, SESSIONS, 3, T0)
     assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [
-        ("delete", 2, "Spot", False), ("create", 3, "Regular", True)]  # fmt: skip
+        ("delete", 2, "Spot", False),
+        ("create", 3, "Regular", True),
+    ]
     assert "on demand: Azure had no Spot capacity for host 2" in decisions[1].reason
     # made on demand, it holds its Spot place: the next host above the base is not asked as Spot in its stead
     made = [host(0), host(1, priority="Spot"), host(3, spot_refused=True)]
@@ -221,7 +244,9 @@ def test_a_spot_host_azure_refused_for_its_size_is_replaced_on_demand_saying_so(
     hosts = [host(0), host(1, "failed", priority="Spot", status_detail=refused)]
     decisions = plan_scaling(rule, 3, hosts, {}, SESSIONS, 2, T0)
     assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [
-        ("delete", 1, "Spot", False), ("create", 2, "Regular", True)]  # fmt: skip
+        ("delete", 1, "Spot", False),
+        ("create", 2, "Regular", True),
+    ]
     assert "on demand: Azure runs no Spot VM of its size for host 1" in decisions[1].reason
 
 
@@ -232,12 +257,15 @@ def test_a_spot_host_refused_for_its_spot_quota_is_replaced_on_demand_naming_the
     hosts = [host(0), host(1, "failed", priority="Spot", status_detail=refused)]
     decisions = plan_scaling(rule, 3, hosts, {}, SESSIONS, 2, T0)
     assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [
-        ("delete", 1, "Spot", False), ("create", 2, "Regular", True)]  # fmt: skip
+        ("delete", 1, "Spot", False),
+        ("create", 2, "Regular", True),
+    ]
     assert f"on demand: the Spot quota had no room for host 1 ({words[:-1]})" in decisions[1].reason
     # a Regular host refused for its family's quota is only replaced: on demand is what was refused
     regular = [host(0), host(1, "failed", status_detail=refused.model_copy(update={"message": "family"}))]
-    assert [(d.action, d.host, d.priority, d.spot_refused) for d in plan_scaling(rule, 3, regular, {}, SESSIONS, 2,
-            T0)] == [("delete", 1, "Regular", False), ("create", 2, "Spot", False)]  # fmt: skip
+    assert [
+        (d.action, d.host, d.priority, d.spot_refused) for d in plan_scaling(rule, 3, regular, {}, SESSIONS, 2, T0)
+    ] == [("delete", 1, "Regular", False), ("create", 2, "Spot", False)]
 
 
 def test_a_deallocated_spot_host_azure_could_not_start_is_replaced_on_demand() -> None:
@@ -247,7 +275,9 @@ def test_a_deallocated_spot_host_azure_could_not_start_is_replaced_on_demand() -
     hosts = [host(0), host(1, "off", priority="Spot", status_detail=refused)]
     decisions = plan_scaling(rule, 3, hosts, {"host-0": 5}, SESSIONS, 2, T0)
     assert [(d.action, d.host, d.priority, d.spot_refused) for d in decisions] == [
-        ("delete", 1, "Spot", False), ("create", 2, "Regular", True)]  # fmt: skip
+        ("delete", 1, "Spot", False),
+        ("create", 2, "Regular", True),
+    ]
     assert "could not start it for want of Spot capacity (SkuNotAvailable)" in decisions[0].reason
     # once it runs again (Azure found capacity), its old refusal says nothing
     started = [host(0), host(1, priority="Spot", status_detail=refused)]
@@ -275,11 +305,19 @@ def test_spot_share_of_the_hosts_above_the_base() -> None:
     rule = scaling(baseHosts=2, spotSharePercent=50, maxHosts=10)
     decisions = plan_scaling(rule, 10, [], {}, SESSIONS, 6, T0)
     assert [(d.host, d.priority) for d in decisions] == [
-        (0, "Regular"), (1, "Regular"), (2, "Spot"), (3, "Spot"), (4, "Regular"), (5, "Regular")]  # fmt: skip
+        (0, "Regular"),
+        (1, "Regular"),
+        (2, "Spot"),
+        (3, "Spot"),
+        (4, "Regular"),
+        (5, "Regular"),
+    ]
     # three above the base: half of them is 1.5, rounded half up to two Spot hosts
     hosts = [host(0), host(1), host(2, priority="Spot")]
     assert [(d.host, d.priority) for d in plan_scaling(rule, 10, hosts, {}, SESSIONS, 5, T0)] == [
-        (3, "Spot"), (4, "Regular")]  # fmt: skip
+        (3, "Spot"),
+        (4, "Regular"),
+    ]
     # a host made on demand for want of Spot capacity holds a Spot place: the next one is not asked as Spot again
     refused = [host(0), host(1), host(2, spot_refused=True)]
     assert [(d.host, d.priority) for d in plan_scaling(rule, 10, refused, {}, SESSIONS, 4, T0)] == [(3, "Regular")]
@@ -295,9 +333,17 @@ def test_a_deleted_host_keeps_its_priority_in_the_decision() -> None:
 
 # --- the settings, each refused at its field ---------------------------------------------------------------------
 
-GROUP = {"name": "sales-desktops", "friendlyName": "Sales desktops", "profilePath": r"\\files\profiles",
-         "userType": "pooled", "licenseCount": 12, "siteId": "site-westeurope", "groupIds": ["sales"],
-         "imageSetId": "set", "imageVersion": "0.0.0"}  # fmt: skip
+GROUP = {
+    "name": "sales-desktops",
+    "friendlyName": "Sales desktops",
+    "profilePath": r"\\files\profiles",
+    "userType": "pooled",
+    "licenseCount": 12,
+    "siteId": "site-westeurope",
+    "groupIds": ["sales"],
+    "imageSetId": "set",
+    "imageVersion": "0.0.0",
+}
 
 
 def refused(**fields: Any) -> list[tuple[str | None, str]]:
@@ -312,14 +358,19 @@ def test_bad_scaling_is_refused_at_each_field() -> None:
     assert refused(scaling={"baseHosts": 2, "maxHosts": 1}) == [("scaling.baseHosts", "baseAboveCeiling")]
     assert refused(scaling={"maxHosts": 3}) == [("scaling.maxHosts", "aboveLicenses")]
     assert refused(scaling={"bufferSessions": -1, "spotMaxPrice": -0.01}) == [
-        ("scaling.bufferSessions", "greaterThanEqual"), ("scaling.spotMaxPrice", "greaterThanEqual")]  # fmt: skip
+        ("scaling.bufferSessions", "greaterThanEqual"),
+        ("scaling.spotMaxPrice", "greaterThanEqual"),
+    ]
     assert refused(userType="personal", scaling={"spotSharePercent": 50, "baseHosts": 1}) == [
-        ("scaling.baseHosts", "notAllowed"), ("scaling.spotSharePercent", "notAllowed")]  # fmt: skip
+        ("scaling.baseHosts", "notAllowed"),
+        ("scaling.spotSharePercent", "notAllowed"),
+    ]
     assert refused(userType="personal", scaling={}) == [("scaling", "notAllowed")]
     assert refused(scaling={"spotEvictionPolicy": "Stop"}) == [("scaling.spotEvictionPolicy", "literalError")]
     for no_spot in ("Standard_B2ms", "Standard_D2_v2_Promo"):  # Azure runs no Spot VM of a B-series or Promo size
         assert refused(vmSize=no_spot, scaling={"spotSharePercent": 50}) == [
-            ("scaling.spotSharePercent", "spotNotSupportedForSize")]  # fmt: skip
+            ("scaling.spotSharePercent", "spotNotSupportedForSize")
+        ]
     SpotGroupCreate.model_validate({**GROUP, "vmSize": "Standard_B2ms", "scaling": {"spotSharePercent": 0}})
     accepted = SpotGroupCreate.model_validate({**GROUP, "maxSessionsPerHost": 4, "scaling": {"baseHosts": 3}})
     assert accepted.scaling == HostScaling(base_hosts=3)

@@ -16,9 +16,16 @@ T0 = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 def image() -> DeviceImage:
-    return DeviceImage(id="i1", tenant_id="t", display_name="Golden", site_id="s", version="1.0.0",
-                       source_image_resource_id="/subscriptions/x/images/golden", created_date_time=T0,
-                       last_modified_date_time=T0)  # fmt: skip
+    return DeviceImage(
+        id="i1",
+        tenant_id="t",
+        display_name="Golden",
+        site_id="s",
+        version="1.0.0",
+        source_image_resource_id="/subscriptions/x/images/golden",
+        created_date_time=T0,
+        last_modified_date_time=T0,
+    )
 
 
 def test_an_import_settles_once_ready_or_failed_and_never_again() -> None:

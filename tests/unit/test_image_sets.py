@@ -130,8 +130,16 @@ def test_version_0_0_0_is_built_from_the_marketplace_image_and_ends_ready(fakes:
     assert list(fakes.building.versions.values()) == [["westeurope"]]
     assert fakes.compute.vm_names(TENANT) == [] and fakes.compute.nic_names(TENANT) == []
     order = [name for name, _ in fakes.script.log]
-    assert order == ["create_vm", "sysprep", "deallocate", "generalize_vm", "ensure_image_definition",
-                     "create_image_version", "delete_vm", "delete_nic"]  # fmt: skip
+    assert order == [
+        "create_vm",
+        "sysprep",
+        "deallocate",
+        "generalize_vm",
+        "ensure_image_definition",
+        "create_image_version",
+        "delete_vm",
+        "delete_nic",
+    ]
 
 
 def test_the_build_vm_is_metered_from_its_making_to_its_deletion(fakes: Fakes) -> None:
@@ -167,8 +175,9 @@ def test_a_failed_capture_records_its_step_and_still_removes_the_build_vm(fakes:
     version = version_of(fakes, image_set_id, "0.0.0")
     assert version.status == "failed" and version.status_detail is not None
     assert (version.status_detail.code, version.status_detail.step) == (
-        "GalleryImageVersionQuotaExceeded", "create_image_version",
-    )  # fmt: skip
+        "GalleryImageVersionQuotaExceeded",
+        "create_image_version",
+    )
     assert fakes.image_sets.get_image_set(TENANT, image_set_id).status == "failed"
     assert fakes.compute.vm_names(TENANT) == []
 
@@ -367,8 +376,9 @@ def test_only_quiet_builds_and_removals_are_started_again(fakes: Fakes) -> None:
     fakes.clock.advance(image_sets.QUIET + timedelta(seconds=1))
     runs = image_sets.unfinished_work(fakes.admin_ports(), quiet_since=fakes.clock() - image_sets.QUIET)
     assert sorted((type(r).__name__, r.version) for r in runs) == [
-        ("ImageBuildRun", "0.0.2"), ("ImageRemovalRun", "0.0.0"),
-    ]  # fmt: skip
+        ("ImageBuildRun", "0.0.2"),
+        ("ImageRemovalRun", "0.0.0"),
+    ]
 
 
 def test_a_build_started_again_after_the_capture_goes_on_to_capture(fakes: Fakes) -> None:

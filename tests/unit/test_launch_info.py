@@ -13,10 +13,17 @@ from tests.fakes import Fakes
 from tests.fakes.seed import GALLERY_IMAGE, REGION, SUBSCRIPTION, TENANT, cloud_pc, tenant
 
 BUILD = BuildSettings(
-    image_type="gallery", image_id=GALLERY_IMAGE, image_display_name="Windows 11", domain_join_type="azureADJoin",
-    region_name=REGION, subscription_id=SUBSCRIPTION, resource_group="rg-cloudpcs", vm_size="Standard_D2s_v5",
-    os_disk_size_gb=128, naming_template="CPC-%USERNAME:4%-%RAND:5%",
-)  # fmt: skip
+    image_type="gallery",
+    image_id=GALLERY_IMAGE,
+    image_display_name="Windows 11",
+    domain_join_type="azureADJoin",
+    region_name=REGION,
+    subscription_id=SUBSCRIPTION,
+    resource_group="rg-cloudpcs",
+    vm_size="Standard_D2s_v5",
+    os_disk_size_gb=128,
+    naming_template="CPC-%USERNAME:4%-%RAND:5%",
+)
 
 
 def test_an_azure_cloud_pc_is_reached_through_its_policy_s_host_pool_in_its_site() -> None:
@@ -27,10 +34,14 @@ def test_an_azure_cloud_pc_is_reached_through_its_policy_s_host_pool_in_its_site
     provider = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-cloudpcs/providers/Microsoft.DesktopVirtualization"
     pool = f"cpc-finance-{REGION}"
     assert info.model_dump() == {  # camelCase on the wire
-        "cloudPcId": "cpc-ann", "feedUrl": FEED_URL, "webClientUrl": WEB_CLIENT_URL,
-        "hostPoolId": f"{provider}/hostPools/{pool}", "workspaceId": f"{provider}/workspaces/{pool}-ws",
-        "applicationGroupId": f"{provider}/applicationGroups/{pool}-dag", "startsOnConnect": True,
-    }  # fmt: skip
+        "cloudPcId": "cpc-ann",
+        "feedUrl": FEED_URL,
+        "webClientUrl": WEB_CLIENT_URL,
+        "hostPoolId": f"{provider}/hostPools/{pool}",
+        "workspaceId": f"{provider}/workspaces/{pool}-ws",
+        "applicationGroupId": f"{provider}/applicationGroups/{pool}-dag",
+        "startsOnConnect": True,
+    }
 
 
 def test_a_windows_365_cloud_pc_is_reached_through_windows_365_without_asking_graph() -> None:
@@ -44,9 +55,14 @@ def test_a_windows_365_cloud_pc_is_reached_through_windows_365_without_asking_gr
 
 
 @pytest.mark.parametrize("backend", ["azure", "windows365"])
-@pytest.mark.parametrize(("status", "why"), [("pendingProvision", "not provisioned yet"),
-                                             ("provisioning", "not provisioned yet"),
-                                             ("inGracePeriod", "its user has lost it")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "why"),
+    [
+        ("pendingProvision", "not provisioned yet"),
+        ("provisioning", "not provisioned yet"),
+        ("inGracePeriod", "its user has lost it"),
+    ],
+)
 def test_nobody_connects_before_provisioned_or_in_grace(backend: BackendName, status: str, why: str) -> None:
     fakes = Fakes()
     tenant(fakes, backend=backend)

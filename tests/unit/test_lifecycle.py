@@ -21,11 +21,19 @@ DEVICE = "CPC-ANN-7K3QZ"
 def build(join: str = "azureADJoin") -> BuildSettings:
     hybrid = join == "hybridAzureADJoin"
     return BuildSettings(
-        image_type="gallery", image_id=GALLERY_IMAGE, image_display_name="Windows 11", domain_join_type=join,
-        region_name=REGION, subscription_id=SUBSCRIPTION, resource_group="rg-cloudpcs", vm_size="Standard_D2s_v5",
-        os_disk_size_gb=128, naming_template="CPC-%USERNAME:4%-%RAND:5%",
-        ad_domain_name="corp.contoso.com" if hybrid else None, subnet_id="subnet" if hybrid else None,
-    )  # fmt: skip
+        image_type="gallery",
+        image_id=GALLERY_IMAGE,
+        image_display_name="Windows 11",
+        domain_join_type=join,
+        region_name=REGION,
+        subscription_id=SUBSCRIPTION,
+        resource_group="rg-cloudpcs",
+        vm_size="Standard_D2s_v5",
+        os_disk_size_gb=128,
+        naming_template="CPC-%USERNAME:4%-%RAND:5%",
+        ad_domain_name="corp.contoso.com" if hybrid else None,
+        subnet_id="subnet" if hybrid else None,
+    )
 
 
 def provisioned(fakes: Fakes, join: str = "azureADJoin") -> CloudPc:
@@ -34,8 +42,17 @@ def provisioned(fakes: Fakes, join: str = "azureADJoin") -> CloudPc:
     row = cloud_pc(fakes, "ann", status="provisioned", build=settings, managed_device_name=DEVICE, attempt=1)
     placement = placement_of(settings)
     vm = vm_name(row.id, row.run, 1)
-    spec = VmSpec(vm, nic_name(row.id, row.run, 1), DEVICE, placement, settings.vm_size, "gallery", GALLERY_IMAGE,
-                  128, settings.subnet_id)  # fmt: skip
+    spec = VmSpec(
+        vm,
+        nic_name(row.id, row.run, 1),
+        DEVICE,
+        placement,
+        settings.vm_size,
+        "gallery",
+        GALLERY_IMAGE,
+        128,
+        settings.subnet_id,
+    )
     assert fakes.cloud_pcs.claim_device_name(TENANT, DEVICE, row.id)
     fakes.compute.create_vm(TENANT, spec)
     fakes.devices.join_device(TENANT, placement, vm, join_spec(settings, DEVICE))

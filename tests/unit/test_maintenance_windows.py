@@ -81,8 +81,9 @@ OPENS, CLOSES, NEXT_WEEK = utc(2026, 11, 2, 21), utc(2026, 11, 2, 23), utc(2026,
 
 
 def turn(now: datetime, *, sessions: bool = True, notice: int = 15, sign_out: int = 30, **fields: Any) -> Turn:
-    return host_turn(MONDAY_NIGHT, now, notice=notice * MINUTES, sign_out=sign_out * MINUTES, has_sessions=sessions,
-                     **fields)  # fmt: skip
+    return host_turn(
+        MONDAY_NIGHT, now, notice=notice * MINUTES, sign_out=sign_out * MINUTES, has_sessions=sessions, **fields
+    )
 
 
 def test_before_the_window_users_are_told_ahead_and_the_host_is_drained_as_it_opens() -> None:
@@ -115,8 +116,9 @@ def test_a_host_reached_too_late_to_be_logged_off_inside_the_window_waits_for_th
 
 def test_users_told_of_a_drain_the_host_missed_are_told_of_the_next_one() -> None:
     missed = CLOSES - 30 * MINUTES
-    assert turn(CLOSES - 10 * MINUTES, told_of=missed) == Turn("wait", NEXT_WEEK, NEXT_WEEK,
-                                                               until=NEXT_WEEK - 15 * MINUTES)  # fmt: skip
+    assert turn(CLOSES - 10 * MINUTES, told_of=missed) == Turn(
+        "wait", NEXT_WEEK, NEXT_WEEK, until=NEXT_WEEK - 15 * MINUTES
+    )
     assert turn(NEXT_WEEK - 15 * MINUTES, told_of=missed) == Turn("notify", NEXT_WEEK, NEXT_WEEK)
 
 
@@ -137,7 +139,7 @@ GOOD = {"daysOfWeek": ["saturday"], "startTime": "23:00", "durationMinutes": 240
         ({"durationMinutes": 22 * 60 + 1}, "maintenanceWindow.durationMinutes", "lessThanEqual"),
         ({"durationMinutes": 74}, "maintenanceWindow.durationMinutes", "windowShorterThanDrain"),  # 15 + 60
     ],
-)  # fmt: skip
+)
 def test_each_refusal_is_located_at_its_field(change: dict[str, Any], target: str, code: str) -> None:
     with pytest.raises(ValidationError) as error:
         Rollout.model_validate({"maintenanceWindow": {**GOOD, **change}})
@@ -150,9 +152,11 @@ def test_the_window_must_hold_the_notice_and_the_time_to_sign_out() -> None:
     with pytest.raises(ValidationError) as error:
         Rollout.model_validate({"maintenanceWindow": short, "notifyMinutesBefore": 11, "drainTimeoutMinutes": 50})
     [detail] = validation_details(error.value)
-    assert detail.message == ("maintenanceWindow.durationMinutes: must be at least notifyMinutesBefore + "
-                              "drainTimeoutMinutes (11 + 50 = 61): a host's users are told, drained and logged off "
-                              "inside the window")  # fmt: skip
+    assert detail.message == (
+        "maintenanceWindow.durationMinutes: must be at least notifyMinutesBefore + "
+        "drainTimeoutMinutes (11 + 50 = 61): a host's users are told, drained and logged off "
+        "inside the window"
+    )
     assert Rollout.model_validate({"notifyMinutesBefore": 0}).maintenance_window is None  # no window: as before
     with pytest.raises(ValidationError):
         Rollout.model_validate({"notifyMinutesBefore": 241})
@@ -161,6 +165,7 @@ def test_the_window_must_hold_the_notice_and_the_time_to_sign_out() -> None:
 def test_a_window_reads_back_as_written() -> None:
     rollout = Rollout.model_validate({"maintenanceWindow": GOOD, "drainTimeoutMinutes": 30})
     assert rollout.model_dump(mode="json", exclude_unset=True) == {
-        "maintenanceWindow": GOOD, "drainTimeoutMinutes": 30,
-    }  # fmt: skip
+        "maintenanceWindow": GOOD,
+        "drainTimeoutMinutes": 30,
+    }
     assert rollout.notify_minutes_before == 15

@@ -42,12 +42,17 @@ def ids(fakes: Fakes, use: str | None = None) -> list[str]:
 @pytest.mark.parametrize(
     ("offer", "sku"),
     [
-        ("windows-11", "win11-24h2-ent"), ("windows-11", "win11-24h2-avd"), ("office-365", "win11-24h2-avd-m365"),
-        ("windows-10", "win10-21h2-avd-g2"), ("office-365", "win10-21h2-avd-m365-g2"),
-        ("windows-ent-cpc", "win11-24h2-ent-cpc"), ("windows-ent-cpc", "win11-23h2-ent-cpc-m365"),
-        ("Windows-11", "WIN11-24H2-ENT"), ("windows-10", "win10-20h1-evd"),
+        ("windows-11", "win11-24h2-ent"),
+        ("windows-11", "win11-24h2-avd"),
+        ("office-365", "win11-24h2-avd-m365"),
+        ("windows-10", "win10-21h2-avd-g2"),
+        ("office-365", "win10-21h2-avd-m365-g2"),
+        ("windows-ent-cpc", "win11-24h2-ent-cpc"),
+        ("windows-ent-cpc", "win11-23h2-ent-cpc-m365"),
+        ("Windows-11", "WIN11-24H2-ENT"),
+        ("windows-10", "win10-20h1-evd"),
     ],
-)  # fmt: skip
+)
 def test_enterprise_multi_session_and_cloud_pc_images_suit(offer: str, sku: str) -> None:
     assert suits(offer, sku)
 
@@ -55,11 +60,16 @@ def test_enterprise_multi_session_and_cloud_pc_images_suit(offer: str, sku: str)
 @pytest.mark.parametrize(
     ("offer", "sku"),
     [
-        ("windows-11", "win11-24h2-pro"), ("windows-11", "win11-24h2-entn"), ("windows-11", "win11-24h2-pron"),
-        ("windows-10", "win10-21h2-ent-ltsc"), ("windows-11", "win11-24h2-ent-arm64"), ("windows-7", "win7-ent"),
-        ("windowsserver", "2022-datacenter-g2"), ("windows-11", "win11-24h2-avd-preview"),
+        ("windows-11", "win11-24h2-pro"),
+        ("windows-11", "win11-24h2-entn"),
+        ("windows-11", "win11-24h2-pron"),
+        ("windows-10", "win10-21h2-ent-ltsc"),
+        ("windows-11", "win11-24h2-ent-arm64"),
+        ("windows-7", "win7-ent"),
+        ("windowsserver", "2022-datacenter-g2"),
+        ("windows-11", "win11-24h2-avd-preview"),
     ],
-)  # fmt: skip
+)
 def test_pro_n_ltsc_and_other_editions_and_offers_do_not(offer: str, sku: str) -> None:
     assert not suits(offer, sku)
 

@@ -13,9 +13,17 @@ DAY = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday, midnight UTC
 
 
 def host(name: str = "host-0", group: str = "g-1", size: str = "Standard_D4s_v5") -> MeteredResource:
-    return MeteredResource(tenant_id="t1", resource_id=f"/subscriptions/s/resourcegroups/rg/providers/microsoft.compute"
-                           f"/virtualmachines/{name}", kind="sessionHost", display_name=name, vm_size=size,
-                           region="westeurope", priority="spot", disk_tier="P10", spot_group_id=group)  # fmt: skip
+    return MeteredResource(
+        tenant_id="t1",
+        resource_id=f"/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/virtualmachines/{name}",
+        kind="sessionHost",
+        display_name=name,
+        vm_size=size,
+        region="westeurope",
+        priority="spot",
+        disk_tier="P10",
+        spot_group_id=group,
+    )
 
 
 class Recorder:

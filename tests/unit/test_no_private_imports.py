@@ -82,10 +82,10 @@ def _reaches(source: ast.Module) -> Iterator[tuple[int, str]]:
         match node:
             case ast.Attribute(value=ast.Name(id=name), attr=attr) if name in dependencies and _private(attr):
                 yield node.lineno, f"{name}.{attr}"
-            case ast.Call(func=ast.Name(id="getattr" | "setattr" | "delattr"),
-                          args=[ast.Name(id=name), ast.Constant(value=str(attr)), *_]) if (
-                name in dependencies and _private(attr)
-            ):  # fmt: skip
+            case ast.Call(
+                func=ast.Name(id="getattr" | "setattr" | "delattr"),
+                args=[ast.Name(id=name), ast.Constant(value=str(attr)), *_],
+            ) if name in dependencies and _private(attr):
                 yield node.lineno, f"{name}.{attr}"
 
 

@@ -76,8 +76,16 @@ def test_the_apps_own_pacing_is_said_only_when_long_and_in_an_admins_words() -> 
 
 @pytest.mark.parametrize(
     ("seconds", "said"),
-    [(0.2, "1 s"), (1.33821, "1 s"), (59.6, "60 s"), (89, "89 s"), (95, "2 min"), (3599, "1 h"), (3900, "1 h 5 min"),
-     (7200, "2 h")],
-)  # fmt: skip
+    [
+        (0.2, "1 s"),
+        (1.33821, "1 s"),
+        (59.6, "60 s"),
+        (89, "89 s"),
+        (95, "2 min"),
+        (3599, "1 h"),
+        (3900, "1 h 5 min"),
+        (7200, "2 h"),
+    ],
+)
 def test_a_wait_is_said_in_whole_seconds_or_minutes(seconds: float, said: str) -> None:
     assert waited(seconds) == said

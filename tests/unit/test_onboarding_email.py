@@ -12,16 +12,26 @@ from shared.models.tenants import ReclaimRule, Tenant
 from shared.services.access.onboarding import plan_onboarding, uses_email
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
-TENANT = Tenant(id="t1", display_name="Contoso", entra_tenant_id="e1", created_date_time=NOW,
-                last_modified_date_time=NOW)  # fmt: skip
+TENANT = Tenant(
+    id="t1", display_name="Contoso", entra_tenant_id="e1", created_date_time=NOW, last_modified_date_time=NOW
+)
 EMAILED = StoredChannel(kind="email", mailbox="alerts@contoso.example", to=["ops@contoso.example"])
 HOOKED = StoredChannel(kind="webhook", url="https://hooks.example/a")
 
 
 def rule(rule_id: str, *channels: StoredChannel, enabled: bool = True) -> AlertRule:
-    return AlertRule(id=rule_id, created_date_time=NOW, last_modified_date_time=NOW, tenant_id="t1",
-                     display_name=rule_id, kind="licensesLow", severity="warning", threshold=2, enabled=enabled,
-                     channels=list(channels))  # fmt: skip
+    return AlertRule(
+        id=rule_id,
+        created_date_time=NOW,
+        last_modified_date_time=NOW,
+        tenant_id="t1",
+        display_name=rule_id,
+        kind="licensesLow",
+        severity="warning",
+        threshold=2,
+        enabled=enabled,
+        channels=list(channels),
+    )
 
 
 @dataclass

@@ -59,7 +59,10 @@ def test_a_customer_is_found_by_its_domain_name_in_any_case() -> None:
     entra = Entra(contoso_com=CONTOSO)
     found = find_customer(entra, " Contoso.COM. ")
     assert (found.tenant_id, found.display_name, found.default_domain_name) == (
-        CONTOSO.tenant_id, "Contoso", "contoso.onmicrosoft.com")  # fmt: skip
+        CONTOSO.tenant_id,
+        "Contoso",
+        "contoso.onmicrosoft.com",
+    )
     assert entra.asked == ["contoso.com"]
 
 
@@ -119,8 +122,15 @@ def test_the_tenant_lookup_permission_is_asked_of_no_customer() -> None:
 
 
 def test_a_windows_365_tenant_s_named_subscription_asks_for_windows_365_s_reader_there() -> None:
-    ports = OnboardingPorts(sites=None, access=None, app_client_id=None, authority_host="",  # type: ignore[arg-type]
-                            graph_endpoint="", portal_url=None, backends=None)  # type: ignore[arg-type]  # fmt: skip
+    ports = OnboardingPorts(
+        sites=None,  # type: ignore[arg-type]
+        access=None,  # type: ignore[arg-type]
+        app_client_id=None,
+        authority_host="",
+        graph_endpoint="",
+        portal_url=None,
+        backends=None,  # type: ignore[arg-type]
+    )
     [check] = windows365_role_checks(ports, "t", [], [OTHER])
     assert (check.role, check.scope, check.held) == (WINDOWS365_ROLES[0], f"/subscriptions/{OTHER}", None)
 

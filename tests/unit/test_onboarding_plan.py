@@ -19,12 +19,20 @@ SUB = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
 TENANT = Tenant(
     id="t1", display_name="Contoso", entra_tenant_id=ENTRA, created_date_time=NOW, last_modified_date_time=NOW
 )
-SITE = Site.model_validate({
-    "id": "s1", "tenantId": "t1", "displayName": "EU", "regionName": "westeurope",
-    "subscriptionId": SUB, "resourceGroupName": "rg-cloudpcs",
-    "subnetId": f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
-    "createdDateTime": NOW, "lastModifiedDateTime": NOW,
-})  # fmt: skip
+SITE = Site.model_validate(
+    {
+        "id": "s1",
+        "tenantId": "t1",
+        "displayName": "EU",
+        "regionName": "westeurope",
+        "subscriptionId": SUB,
+        "resourceGroupName": "rg-cloudpcs",
+        "subnetId": f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/v"
+        "/subnets/s",
+        "createdDateTime": NOW,
+        "lastModifiedDateTime": NOW,
+    }
+)
 ALL_GRAPH = [p.name for p in graph_permissions("azure")]
 CHECKS = scopes_of([SITE])
 
@@ -35,9 +43,10 @@ def statuses(report: OnboardingReport) -> dict[str, str]:
 
 def test_a_site_is_checked_at_its_subscription_its_group_and_its_network_group() -> None:
     assert [check.scope for check in CHECKS] == [
-        f"/subscriptions/{SUB}", f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs",
+        f"/subscriptions/{SUB}",
+        f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs",
         f"/subscriptions/{SUB}/resourceGroups/rg-net",
-    ]  # fmt: skip
+    ]
     every = {check_action for check in CHECKS for check_action in check.actions}
     assert every == {item.action for item in AZURE_ACTIONS}
 
@@ -76,8 +85,11 @@ def test_a_permission_granted_in_any_case_counts() -> None:
 
 def test_a_role_missing_at_the_subscription_is_told_apart_from_one_missing_at_a_group() -> None:
     subscription, group, network = CHECKS
-    checks = [replace(subscription, missing=["Microsoft.Compute/skus/read"]), replace(group, missing=[]),
-              replace(network, missing=[])]  # fmt: skip
+    checks = [
+        replace(subscription, missing=["Microsoft.Compute/skus/read"]),
+        replace(group, missing=[]),
+        replace(network, missing=[]),
+    ]
     report = plan_onboarding(TENANT, None, ALL_GRAPH, checks, "app-id")
     found = statuses(report)
     assert (found[subscription.scope], found[group.scope], found[network.scope]) == ("missing", "present", "present")
@@ -127,16 +139,20 @@ def test_a_group_azure_does_not_know_says_how_to_make_it_and_counts_as_unknown()
     assert item.fix is not None and f"az group create --name {group.resource_group}" in item.fix
 
 
-def test_azure_virtual_desktop_s_role_is_asked_where_a_personal_group_stops_hosts_and_told_apart_from_the_app_s(
-) -> None:  # fmt: skip
+def test_azure_virtual_desktop_s_role_is_asked_where_a_personal_group_stops_hosts_and_told_apart_from_the_app_s() -> (
+    None
+):
     everything = [replace(c, missing=[]) for c in CHECKS]
     [role] = SERVICE_ROLES
     wanted = ServiceRoleCheck(role, SUB, f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs")
     for held, status in ((True, "present"), (False, "missing"), (None, "unknown")):
         report = plan_onboarding(TENANT, None, ALL_GRAPH, everything, "app", [replace(wanted, held=held)])
         [item] = [item for item in report.items if item.name == "Desktop Virtualization Power On Contributor"]
-        assert (item.kind, item.scope, item.status) == ("azureRole", f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs",
-                                                        status)  # fmt: skip
+        assert (item.kind, item.scope, item.status) == (
+            "azureRole",
+            f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs",
+            status,
+        )
         assert item.reason.startswith("for Azure Virtual Desktop, not the app: lets Azure Virtual Desktop start")
         assert report.ready is (held is True)
     assert item.fix is None

@@ -22,9 +22,14 @@ CONTOSO, FABRIKAM = "contoso", "fabrikam"
 
 
 def rule_body(**fields: Any) -> AlertRuleCreate:
-    return AlertRuleCreate.model_validate({"displayName": "Failures everywhere", "kind": "provisioningFailed",
-                                           "channels": [{"kind": "webhook", "url": HOOK, "secret": SECRET}],
-                                           **fields})  # fmt: skip
+    return AlertRuleCreate.model_validate(
+        {
+            "displayName": "Failures everywhere",
+            "kind": "provisioningFailed",
+            "channels": [{"kind": "webhook", "url": HOOK, "secret": SECRET}],
+            **fields,
+        }
+    )
 
 
 def organization_rule(fakes: Fakes, **fields: Any) -> str:
@@ -34,8 +39,13 @@ def organization_rule(fakes: Fakes, **fields: Any) -> str:
 def two_tenants_failing(fakes: Fakes) -> None:
     for tenant_id in (CONTOSO, FABRIKAM):
         tenant(fakes, tenant_id)
-        cloud_pc(fakes, "ann", tenant_id=tenant_id, status="failed",
-                 status_detail={"code": "QuotaExceeded", "message": "Quota"})  # fmt: skip
+        cloud_pc(
+            fakes,
+            "ann",
+            tenant_id=tenant_id,
+            status="failed",
+            status_detail={"code": "QuotaExceeded", "message": "Quota"},
+        )
 
 
 class CountingAlerts:
@@ -67,8 +77,9 @@ def test_a_tenants_evaluation_applies_the_organizations_rules_read_once_and_keep
     assert len(fakes.alerts.open_alerts(CONTOSO, own.id)) == 1
     assert fakes.alerts.list_alerts(FABRIKAM)[0] == [] and fakes.alerts.list_alerts(ORGANIZATION)[0] == []
     assert [(m.tenant_id, m.channel, m.event) for m in fakes.alert_queues.deliveries] == [
-        (CONTOSO, 0, "raised"), (CONTOSO, 0, "raised"),
-    ]  # fmt: skip
+        (CONTOSO, 0, "raised"),
+        (CONTOSO, 0, "raised"),
+    ]
 
 
 def test_an_organization_rules_alert_is_deduplicated_per_tenant_and_resolved_in_each() -> None:
@@ -95,16 +106,24 @@ def test_the_timer_fans_out_to_every_tenant_once_the_organization_has_an_enabled
     assert tenants_to_evaluate(fakes.alert_ports()) == [CONTOSO]
     rule_id = organization_rule(fakes, enabled=False)
     assert tenants_to_evaluate(fakes.alert_ports()) == [CONTOSO]
-    alert_rules.update_alert_rule(fakes.alert_ports(), ORGANIZATION, rule_id,
-                                  alert_rules.AlertRuleUpdate(enabled=True), if_match=None, dry_run=False)  # fmt: skip
+    alert_rules.update_alert_rule(
+        fakes.alert_ports(),
+        ORGANIZATION,
+        rule_id,
+        alert_rules.AlertRuleUpdate(enabled=True),
+        if_match=None,
+        dry_run=False,
+    )
     assert tenants_to_evaluate(fakes.alert_ports()) == [CONTOSO, FABRIKAM, "northwind"]
 
 
 def test_an_organization_rule_takes_no_email_channel_naming_the_field_and_nothing_is_saved() -> None:
     fakes = Fakes()
     fakes.notices.mailboxes.add((ORGANIZATION, "alerts@msp.example"))
-    channels = [{"kind": "teams", "url": HOOK},
-                {"kind": "email", "mailbox": "alerts@msp.example", "to": ["ops@msp.example"]}]  # fmt: skip
+    channels = [
+        {"kind": "teams", "url": HOOK},
+        {"kind": "email", "mailbox": "alerts@msp.example", "to": ["ops@msp.example"]},
+    ]
     with pytest.raises(ValidationFailed) as caught:
         organization_rule(fakes, channels=channels)
     assert [(d.code, d.target) for d in caught.value.details] == [("channelNotForOrganization", "channels[1].kind")]
@@ -145,8 +164,13 @@ def test_the_alerts_of_many_tenants_are_listed_newest_first_in_pages_with_their_
     raised = []
     for minute, tenant_id in enumerate([CONTOSO, FABRIKAM, "northwind", FABRIKAM, CONTOSO]):
         fakes.clock.advance(minutes=1)
-        cloud_pc(fakes, f"u{minute}", tenant_id=tenant_id, status="failed",
-                 status_detail={"code": f"E{minute}", "message": "m"})  # fmt: skip
+        cloud_pc(
+            fakes,
+            f"u{minute}",
+            tenant_id=tenant_id,
+            status="failed",
+            status_detail={"code": f"E{minute}", "message": "m"},
+        )
         evaluate_tenant(fakes.alert_ports(), tenant_id)
         if tenant_id in names:
             raised.append((tenant_id, f"policy:finance:E{minute}"))

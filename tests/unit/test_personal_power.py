@@ -27,8 +27,16 @@ POOL = "spotpc-sales-desktops"
 
 
 def host(name: str, *, away: datetime | None = None, power: str = "running", status: str = "running") -> SessionHost:
-    return SessionHost.model_validate({"name": name, "index": int(name[-1]), "imageVersion": "0.0.0",
-                                       "status": status, "powerState": power, "userAwaySince": away})  # fmt: skip
+    return SessionHost.model_validate(
+        {
+            "name": name,
+            "index": int(name[-1]),
+            "imageVersion": "0.0.0",
+            "status": status,
+            "powerState": power,
+            "userAwaySince": away,
+        }
+    )
 
 
 def session(vm: str, state: str = "disconnected") -> UserSessionRecord:
@@ -50,14 +58,16 @@ def test_a_disconnected_user_s_host_is_deallocated_once_the_limit_is_reached(min
         return
     [decision] = plan.decisions
     assert (decision.host, decision.action) == ("host-3", "deallocate")
-    assert decision.reason == f"deallocated host-3 at {now:%H:%M}: its user disconnected {minutes} minutes ago " \
-        "(limit 30)"  # fmt: skip
+    assert (
+        decision.reason == f"deallocated host-3 at {now:%H:%M}: its user disconnected {minutes} minutes ago (limit 30)"
+    )
     assert plan.away == {"host-3": None}  # stopped: the next time its user leaves is counted afresh
 
 
 def test_the_away_time_is_kept_when_first_seen_and_cleared_when_the_user_is_back() -> None:
-    plan = plan_personal_power(AFTER_30, [host("host-1"), host("host-2", away=T0)],
-                               [session("host-1"), session("host-2", "active")], T0)  # fmt: skip
+    plan = plan_personal_power(
+        AFTER_30, [host("host-1"), host("host-2", away=T0)], [session("host-1"), session("host-2", "active")], T0
+    )
     assert plan.decisions == [] and plan.away == {"host-1": T0, "host-2": None}
     reason = plan_personal_power(AFTER_30, [host("host-1", away=T0)], [], T0 + timedelta(minutes=45)).decisions
     assert [d.reason for d in reason] == [
@@ -85,10 +95,13 @@ def test_a_host_is_hibernated_where_asked_and_its_vm_allows_it_else_deallocated(
     hosts = [host("host-1"), host("host-2")]
     plan = plan_personal_power(power, hosts, [], T0, hibernatable=frozenset({"host-1"}))
     assert [(d.host, d.action, d.reason.split(" ")[0]) for d in plan.decisions] == [
-        ("host-1", "hibernate", "hibernated"), ("host-2", "deallocate", "deallocated")]  # fmt: skip
+        ("host-1", "hibernate", "hibernated"),
+        ("host-2", "deallocate", "deallocated"),
+    ]
     no_hibernation = PersonalPower(deallocate_on_sign_out=True)
-    assert {d.action for d in plan_personal_power(no_hibernation, hosts, [], T0, frozenset({"host-1"})).decisions} \
-        == {"deallocate"}  # fmt: skip
+    assert {d.action for d in plan_personal_power(no_hibernation, hosts, [], T0, frozenset({"host-1"})).decisions} == {
+        "deallocate"
+    }
 
 
 # --- applied on the fakes ---------------------------------------------------------------------------------------
@@ -165,7 +178,9 @@ def test_personal_power_is_refused_for_a_pooled_group_and_out_of_its_bounds(fake
     with pytest.raises(ValidationError) as refused:
         body("set", userType="personal", personalPower={"deallocateWhenDisconnectedMinutes": 0, "hibernate": "x"})
     assert sorted(e["loc"] for e in refused.value.errors()) == [
-        ("personalPower", "deallocateWhenDisconnectedMinutes"), ("personalPower", "hibernate")]  # fmt: skip
+        ("personalPower", "deallocateWhenDisconnectedMinutes"),
+        ("personalPower", "hibernate"),
+    ]
     pooled, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, body(ready_image(fakes)))
     assert deploy(fakes, run) == "succeeded"
     with pytest.raises(ValidationFailed) as patched:
@@ -190,10 +205,14 @@ def test_a_host_avd_starts_for_its_user_s_connection_is_metered_from_the_sweep_t
     fakes.avd.sign_in(TENANT, POOL, first, "ann@contoso.com")
     apply_personal_power(fakes.spot_group_ports(), group, T0 + timedelta(minutes=60))
 
-    records = [r for r in fakes.power_records.list_power_records(TENANT, T0 + timedelta(days=1))
-               if r.display_name == first and r.date_time >= T0]  # fmt: skip
+    records = [
+        r
+        for r in fakes.power_records.list_power_records(TENANT, T0 + timedelta(days=1))
+        if r.display_name == first and r.date_time >= T0
+    ]
     assert [(r.change, r.date_time) for r in records] == [
-        ("stopped", T0 + timedelta(minutes=30)), ("started", T0 + timedelta(minutes=60)),
-    ]  # fmt: skip
+        ("stopped", T0 + timedelta(minutes=30)),
+        ("started", T0 + timedelta(minutes=60)),
+    ]
     row = {h.name: h for h in fakes.spot_groups.list_hosts(TENANT, group.id)}[first]
     assert row.running_since == T0 + timedelta(minutes=60)

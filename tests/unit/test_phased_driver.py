@@ -120,8 +120,7 @@ def test_a_throttle_or_an_outage_holds_the_phase_instead_of_failing_it(status: i
         return phased.DONE
 
     waiting = RUN.model_copy(update={"operation": "op-1"})
-    step = phased.drive(waiting, ("first", "second"), outage, clock=lambda: T0, limit=LIMIT,
-                        on_fail=fail_step)  # fmt: skip
+    step = phased.drive(waiting, ("first", "second"), outage, clock=lambda: T0, limit=LIMIT, on_fail=fail_step)
     assert step.outcome is None and step.run.phase == 1 and step.run.started_at == T0
     assert step.run.held == ("serviceUnavailable" if status is None else f"Http{status}")
     assert step.wait_seconds == (12.0 if status == 429 else phased.HOLD_WAIT_S)

@@ -24,8 +24,9 @@ from shared.models.orchestrations import (
 from tests.utils.orchestration import NOW, Call, Context, Timer
 
 RECORDED = json.loads((Path(__file__).parent / "fixtures" / "phased_steps_recorded.json").read_text())["answers"]
-RUNS: dict[str, type[PhasedRun]] = {kind.__name__: kind for kind in (VmActionRun, ImageBuildRun, ImageRemovalRun,
-                                                                     SpotGroupRun)}  # fmt: skip
+RUNS: dict[str, type[PhasedRun]] = {
+    kind.__name__: kind for kind in (VmActionRun, ImageBuildRun, ImageRemovalRun, SpotGroupRun)
+}
 AT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
@@ -51,7 +52,12 @@ def test_an_answer_recorded_before_phased_step_replays_as_it_did(kind: str) -> N
 # the inputs of a health-check run and an image import as they were started before both became phased work
 STARTED_BEFORE: dict[str, dict[str, object]] = {
     "HealthCheckRun": {
-        "tenantId": "t1", "connectionId": "c1", "run": 4, "checks": ["subnetIpUsage"], "backend": "azure", "push": True
+        "tenantId": "t1",
+        "connectionId": "c1",
+        "run": 4,
+        "checks": ["subnetIpUsage"],
+        "backend": "azure",
+        "push": True,
     },
     "ImageImport": {"tenantId": "t1", "imageId": "img1"},
 }

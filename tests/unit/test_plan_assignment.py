@@ -47,8 +47,13 @@ def test_the_first_assigned_policy_keeps_its_users_and_the_rest_are_planned_per_
         "cat": ("noLicense", 0, "late"),
     }
     assert plan.summary.model_dump() == {
-        "provision": 1, "cloudPcs": 2, "servedByEarlierPolicy": 1, "noLicense": 1, "lose": 0, "membersNotFound": 1,
-    }  # fmt: skip
+        "provision": 1,
+        "cloudPcs": 2,
+        "servedByEarlierPolicy": 1,
+        "noLicense": 1,
+        "lose": 0,
+        "membersNotFound": 1,
+    }
     ann = next(e for e in plan.users if e.user_id == "ann")
     assert "Early" in ann.reason and "g-all" in ann.reason
     assert plan.group_ids == ["g-new"]

@@ -34,7 +34,11 @@ def test_a_portal_registration_of_its_own_wins() -> None:
         portal_scope="api://app-id/portal",
     )
     found = portal_configuration(settings)
-    assert (found.authority, found.client_id, found.scope) == ("https://login.example/tenant/v2.0", "spa-id", "api://app-id/portal")
+    assert (found.authority, found.client_id, found.scope) == (
+        "https://login.example/tenant/v2.0",
+        "spa-id",
+        "api://app-id/portal",
+    )
 
 
 def test_pages_may_talk_only_to_the_api_and_the_authority() -> None:

@@ -35,10 +35,21 @@ class FakeRetailPrices:
         self.asked.append(query)
         if query.region in self.failing:
             raise CloudError("readRetailPrices", "http503", "The service is unavailable.")
-        vms = [VmPrice(region=query.region, vm_size=size, currency=query.currency, linux_hourly=0.1,
-                       windows_hourly=0.2, as_of=self.day) for size in query.vm_sizes]  # fmt: skip
-        disks = [DiskPrice(region=query.region, tier=tier, currency=query.currency, monthly=10.0, as_of=self.day)
-                 for tier in query.disk_tiers]  # fmt: skip
+        vms = [
+            VmPrice(
+                region=query.region,
+                vm_size=size,
+                currency=query.currency,
+                linux_hourly=0.1,
+                windows_hourly=0.2,
+                as_of=self.day,
+            )
+            for size in query.vm_sizes
+        ]
+        disks = [
+            DiskPrice(region=query.region, tier=tier, currency=query.currency, monthly=10.0, as_of=self.day)
+            for tier in query.disk_tiers
+        ]
         return PriceList(currency=query.currency, region=query.region, vms=vms, disks=disks)
 
 
@@ -52,8 +63,14 @@ def fakes() -> Fakes:
 
 
 def ports(fakes: Fakes, api: FakeRetailPrices, currencies: tuple[str, ...] = ("USD",)) -> PricePorts:
-    return PricePorts(tenants=fakes.tenants, sites=fakes.sites, spot_groups=fakes.spot_groups, retail_prices=api,
-                      prices=PriceRepository(fakes.storage), currencies=currencies)  # fmt: skip
+    return PricePorts(
+        tenants=fakes.tenants,
+        sites=fakes.sites,
+        spot_groups=fakes.spot_groups,
+        retail_prices=api,
+        prices=PriceRepository(fakes.storage),
+        currencies=currencies,
+    )
 
 
 def test_a_refresh_asks_each_currency_and_site_region_for_the_catalogues_sizes_and_disk_tiers(fakes: Fakes) -> None:
@@ -85,12 +102,30 @@ def test_a_refresh_whose_api_fails_leaves_yesterdays_prices_in_place_and_says_so
 
 def spot_group_of_size(fakes: Fakes, vm_size: str) -> None:
     now = fakes.clock()
-    fakes.spot_groups.put_spot_group(SpotGroup.model_validate({
-        "id": "sg", "tenant_id": seed.TENANT, "name": "sg", "friendly_name": "sg", "profile_path": r"\\files\profiles",
-        "user_type": "pooled", "license_count": 2, "site_id": "site-eastus", "group_ids": ["g"], "image_set_id": "i",
-        "image_version": "0.0.1", "image_version_id": "v", "vm_size": vm_size, "max_sessions_per_host": 4,
-        "host_pool_name": "hp-sg", "status": "ready", "created_date_time": now, "last_modified_date_time": now,
-    }))  # fmt: skip
+    fakes.spot_groups.put_spot_group(
+        SpotGroup.model_validate(
+            {
+                "id": "sg",
+                "tenant_id": seed.TENANT,
+                "name": "sg",
+                "friendly_name": "sg",
+                "profile_path": r"\\files\profiles",
+                "user_type": "pooled",
+                "license_count": 2,
+                "site_id": "site-eastus",
+                "group_ids": ["g"],
+                "image_set_id": "i",
+                "image_version": "0.0.1",
+                "image_version_id": "v",
+                "vm_size": vm_size,
+                "max_sessions_per_host": 4,
+                "host_pool_name": "hp-sg",
+                "status": "ready",
+                "created_date_time": now,
+                "last_modified_date_time": now,
+            }
+        )
+    )
 
 
 def test_a_run_reads_only_what_today_lacks_so_a_new_region_or_size_is_priced_at_the_next_run(fakes: Fakes) -> None:
@@ -104,13 +139,17 @@ def test_a_run_reads_only_what_today_lacks_so_a_new_region_or_size_is_priced_at_
     assert price_refresh.refresh_prices(ports(fakes, api), TODAY).read == ["USD/northeurope"]
     # a currency added to COST_CURRENCIES has no prices yet: the next run reads them
     assert price_refresh.refresh_prices(ports(fakes, api, ("USD", "GBP")), TODAY).read == [
-        "GBP/eastus", "GBP/northeurope", "GBP/westeurope",
-    ]  # fmt: skip
+        "GBP/eastus",
+        "GBP/northeurope",
+        "GBP/westeurope",
+    ]
     spot_group_of_size(fakes, "Standard_E4s_v5")  # a size no price was read for yet: every region asks for it
     api.asked.clear()
     assert price_refresh.refresh_prices(ports(fakes, api), TODAY).read == [
-        "USD/eastus", "USD/northeurope", "USD/westeurope",
-    ]  # fmt: skip
+        "USD/eastus",
+        "USD/northeurope",
+        "USD/westeurope",
+    ]
     assert all("Standard_E4s_v5" in query.vm_sizes for query in api.asked)
     api.day = date(2026, 3, 3)  # the next day: each region once more
     assert len(price_refresh.refresh_prices(ports(fakes, api), api.day).read) == 3
@@ -127,8 +166,15 @@ def test_the_filters_escape_a_quote_and_or_the_sizes_in_parentheses() -> None:
 
 
 def item(product: str, meter: str, price: float, unit: str = "1 Hour", size: str = "Standard_D2s_v5") -> dict:
-    return {"armSkuName": size, "productName": product, "skuName": meter, "meterName": meter, "unitPrice": price,
-            "unitOfMeasure": unit, "type": "Consumption"}  # fmt: skip
+    return {
+        "armSkuName": size,
+        "productName": product,
+        "skuName": meter,
+        "meterName": meter,
+        "unitPrice": price,
+        "unitOfMeasure": unit,
+        "type": "Consumption",
+    }
 
 
 def test_a_sizes_items_are_sorted_into_linux_windows_and_spot_leaving_low_priority_out() -> None:

@@ -44,9 +44,16 @@ def state(resume: dict[str, Any] | None = None) -> dict[str, Any]:
         naming_template="CPC-%RAND:5%",
     )
     job = CloudPcJob(
-        tenant_id="t1", cloud_pc_id="cpc1", run=2, generation=1, device_name="CPC-AB12C", user_id="u1",
-        build=build, core=["createVm"], assignment=["assignUser"],
-    )  # fmt: skip
+        tenant_id="t1",
+        cloud_pc_id="cpc1",
+        run=2,
+        generation=1,
+        device_name="CPC-AB12C",
+        user_id="u1",
+        build=build,
+        core=["createVm"],
+        assignment=["assignUser"],
+    )
     return RunState(job=job, resume=resume).model_dump(mode="json", by_alias=True)
 
 
@@ -126,10 +133,23 @@ CHECK_RUN = {"tenantId": "t1", "connectionId": "c1", "run": 3, "checks": ["subne
 def test_a_health_check_run_takes_its_phases_waiting_as_its_activity_asks() -> None:
     orchestration = connection_health_check(Context(input=CHECK_RUN))
     first = next(orchestration)
-    assert first == Call(names.ADVANCE_HEALTH_CHECK, {**CHECK_RUN, "backend": "azure", "push": True, "results": [],
-                                                      "probe": None, "superseded": False, "phase": 0,
-                                                      "operation": None, "startedAt": None, "held": None,
-                                                      "calls": 0, **ASKED})  # fmt: skip
+    assert first == Call(
+        names.ADVANCE_HEALTH_CHECK,
+        {
+            **CHECK_RUN,
+            "backend": "azure",
+            "push": True,
+            "results": [],
+            "probe": None,
+            "superseded": False,
+            "phase": 0,
+            "operation": None,
+            "startedAt": None,
+            "held": None,
+            "calls": 0,
+            **ASKED,
+        },
+    )
     waiting = {"run": {**CHECK_RUN, "phase": 3, "operation": "op-dns"}, "waitSeconds": 8}
     assert orchestration.send(waiting) == Timer(NOW + timedelta(seconds=8))
     again = orchestration.send(None)
@@ -152,9 +172,18 @@ def test_a_health_check_run_that_cannot_go_on_records_its_unfinished_checks_as_f
 def test_a_health_check_run_is_its_checks_outside_the_network_then_the_probe_and_those_inside() -> None:
     hybrid = HealthCheckRun.model_validate({**CHECK_RUN, "checks": [c.name for c in checks_for("hybridAzureADJoin")]})
     assert health_check_runs.own_phases(hybrid) == [
-        "markRunning", "subnetIpUsage", "virtualNetworkReadiness", "subscriptionPermissions", "prepareProbe",
-        "dnsResolution", "adDomainJoin", "endpointConnectivity", "entraDeviceSync", "record", "removeProbe",
-    ]  # fmt: skip
+        "markRunning",
+        "subnetIpUsage",
+        "virtualNetworkReadiness",
+        "subscriptionPermissions",
+        "prepareProbe",
+        "dnsResolution",
+        "adDomainJoin",
+        "endpointConnectivity",
+        "entraDeviceSync",
+        "record",
+        "removeProbe",
+    ]
     outside = hybrid.model_copy(update={"checks": ["subnetIpUsage"]})
     assert health_check_runs.own_phases(outside) == ["markRunning", "subnetIpUsage", "record"]  # no probe to make
     windows365 = hybrid.model_copy(update={"backend": "windows365"})

@@ -17,11 +17,21 @@ from shared.services.cloud_pcs.provisioning_steps import (
 
 
 def build(join: str = "azureADJoin", **settings: object) -> BuildSettings:
-    return BuildSettings.model_validate({
-        "image_type": "gallery", "image_id": "p_o_s", "image_display_name": "Windows 11", "domain_join_type": join,
-        "region_name": "westeurope", "subscription_id": "sub", "resource_group": "rg", "vm_size": "Standard_D2s_v5",
-        "os_disk_size_gb": 128, "naming_template": "CPC-%RAND:5%", **settings,
-    })  # fmt: skip
+    return BuildSettings.model_validate(
+        {
+            "image_type": "gallery",
+            "image_id": "p_o_s",
+            "image_display_name": "Windows 11",
+            "domain_join_type": join,
+            "region_name": "westeurope",
+            "subscription_id": "sub",
+            "resource_group": "rg",
+            "vm_size": "Standard_D2s_v5",
+            "os_disk_size_gb": 128,
+            "naming_template": "CPC-%RAND:5%",
+            **settings,
+        }
+    )
 
 
 def test_a_local_admin_and_a_language_are_set_only_where_the_policy_asks() -> None:

@@ -34,9 +34,15 @@ NOTHING = {"announce": 0, "cancel": 0, "reclaim": 0, "restore": 0}
 
 
 def tenant(rule: ReclaimRule = RULE) -> Tenant:
-    return Tenant.model_validate({"id": TENANT, "created_date_time": "2026-01-01T00:00:00Z",
-                                  "last_modified_date_time": "2026-01-01T00:00:00Z", "display_name": "Contoso",
-                                  "reclaim": rule.model_dump()})  # fmt: skip
+    return Tenant.model_validate(
+        {
+            "id": TENANT,
+            "created_date_time": "2026-01-01T00:00:00Z",
+            "last_modified_date_time": "2026-01-01T00:00:00Z",
+            "display_name": "Contoso",
+            "reclaim": rule.model_dump(),
+        }
+    )
 
 
 def arranged() -> tuple[EnginePorts, Fakes, FakeNotices]:
@@ -105,8 +111,10 @@ def test_an_unused_cloud_pc_is_announced_reclaimed_and_its_license_goes_to_the_n
     assert reclaim_unused(ports, tenant()) == {**NOTHING, "reclaim": 1}
     graced = of(fakes, "ann")
     assert graced.status == "inGracePeriod" and graced.reclaim_announced_date_time == announced_at
-    why = ("Not connected to for 44 days: reclaimed by the tenant's rule; its license went to cat@contoso.com: "
-           "Entra's group license for them is reprocessed")  # fmt: skip
+    why = (
+        "Not connected to for 44 days: reclaimed by the tenant's rule; its license went to cat@contoso.com: "
+        "Entra's group license for them is reprocessed"
+    )
     [started] = lines(fakes, ann.id, "gracePeriodStarted")
     assert started.startswith(f"{why}; ends ")
     assert fakes.directory.get_users(TENANT, ["ann"])["ann"].licenses == ()  # directly assigned: freed
@@ -202,9 +210,17 @@ def test_a_bad_rule_is_refused_naming_its_field(rule: dict[str, object], field_p
 
 def test_the_rule_is_off_by_default_and_cleared_by_null() -> None:
     assert tenant().reclaim == RULE
-    assert Tenant.model_validate({"id": "t", "created_date_time": "2026-01-01T00:00:00Z",
-                                  "last_modified_date_time": "2026-01-01T00:00:00Z",
-                                  "display_name": "Contoso"}).reclaim is None  # fmt: skip
+    assert (
+        Tenant.model_validate(
+            {
+                "id": "t",
+                "created_date_time": "2026-01-01T00:00:00Z",
+                "last_modified_date_time": "2026-01-01T00:00:00Z",
+                "display_name": "Contoso",
+            }
+        ).reclaim
+        is None
+    )
     assert TenantUpdate.model_validate({"reclaim": None}).model_dump(exclude_unset=True) == {"reclaim": None}
     assert timedelta(days=RULE.unused_days) > timedelta(days=RULE.notice_days)
 
@@ -261,20 +277,26 @@ def test_the_license_goes_to_the_longest_waiting_member_of_the_policys_groups_on
     for user_id, waited in (("dan", 3), ("eve", 2), ("outsider", 9)):
         fakes.directory.add_user(TENANT, user_id)
         fakes.directory.add_members(TENANT, LICENSING, user_id)
-        fakes.directory.inherit_license(TENANT, user_id, PLAN, LICENSING, "CountViolation",
-                                        fakes.clock() - timedelta(days=waited))  # fmt: skip
+        fakes.directory.inherit_license(
+            TENANT, user_id, PLAN, LICENSING, "CountViolation", fakes.clock() - timedelta(days=waited)
+        )
     fakes.directory.add_members(TENANT, GROUP, "dan", "eve")  # the outsider waits longest, but for no Cloud PC here
     fakes.clock.advance(days=30)
     reclaim_unused(ports, tenant())
     fakes.clock.advance(days=14)
     assert reclaim_unused(ports, tenant())["reclaim"] == 2  # Ann's and Bob's: two units, two users
-    licensed = {u.id for u in fakes.directory.get_users(TENANT, ["cat", "dan", "eve", "outsider"]).values()
-                if u.licenses}  # fmt: skip
+    licensed = {
+        u.id for u in fakes.directory.get_users(TENANT, ["cat", "dan", "eve", "outsider"]).values() if u.licenses
+    }
     assert licensed == {"dan", "eve"}
-    went = [line.split("; ")[1] for c in (of(fakes, "ann"), of(fakes, "bob"))
-            for line in lines(fakes, c.id, "gracePeriodStarted")]  # fmt: skip
-    assert sorted(went) == [f"its license went to {u}@contoso.com: Entra's group license for them is reprocessed"
-                            for u in ("dan", "eve")]  # fmt: skip
+    went = [
+        line.split("; ")[1]
+        for c in (of(fakes, "ann"), of(fakes, "bob"))
+        for line in lines(fakes, c.id, "gracePeriodStarted")
+    ]
+    assert sorted(went) == [
+        f"its license went to {u}@contoso.com: Entra's group license for them is reprocessed" for u in ("dan", "eve")
+    ]
 
 
 class SlowEntra(FakeLicenses):
@@ -291,10 +313,15 @@ def test_a_user_handed_a_license_is_not_handed_another_while_entra_still_applies
     reclaim_unused(ports, tenant())
     fakes.clock.advance(days=14)
     assert reclaim_unused(ports, tenant())["reclaim"] == 2
-    went = sorted(line.split("; ")[1] for c in (of(fakes, "ann"), of(fakes, "bob"))
-                  for line in lines(fakes, c.id, "gracePeriodStarted"))  # fmt: skip
-    assert went == ["its license went to cat@contoso.com: Entra's group license for them is reprocessed",
-                    "its user's license is freed: nobody was waiting for one"]  # fmt: skip
+    went = sorted(
+        line.split("; ")[1]
+        for c in (of(fakes, "ann"), of(fakes, "bob"))
+        for line in lines(fakes, c.id, "gracePeriodStarted")
+    )
+    assert went == [
+        "its license went to cat@contoso.com: Entra's group license for them is reprocessed",
+        "its user's license is freed: nobody was waiting for one",
+    ]
 
 
 def test_a_reprocessing_graph_refuses_still_reclaims_and_says_the_license_is_free() -> None:
@@ -322,10 +349,14 @@ def test_the_reclaim_rules_sender_is_checked_when_a_save_names_it_anew() -> None
     fakes = Fakes()
     ports = fakes.admin_ports()
     seed.tenant(fakes)
-    emailing = TenantUpdate.model_validate({"reclaim": {"enabled": True, "emailUser": True,
-                                                        "mailbox": "it@contoso.com"}})  # fmt: skip
-    for standing, code in [("noMailbox", "mailboxNotEnabled"), ("policyExcludes", "sendAsDenied"),
-                           ("noUser", "mailboxNotFound")]:  # fmt: skip
+    emailing = TenantUpdate.model_validate(
+        {"reclaim": {"enabled": True, "emailUser": True, "mailbox": "it@contoso.com"}}
+    )
+    for standing, code in [
+        ("noMailbox", "mailboxNotEnabled"),
+        ("policyExcludes", "sendAsDenied"),
+        ("noUser", "mailboxNotFound"),
+    ]:
         fakes.notices.standings[(TENANT, "it@contoso.com")] = standing  # type: ignore[assignment]
         with pytest.raises(ValidationFailed) as refused:
             update_tenant(ports, TENANT, emailing, if_match=None)

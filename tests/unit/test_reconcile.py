@@ -52,8 +52,11 @@ def test_one_pending_cloud_pc_per_user_and_license() -> None:
     outcome = reconcile_tenant(ports, group_event())
     stored = fakes.cloud_pcs.list_all_cloud_pcs(TENANT)
     assert sorted((c.user_id, c.service_plan_id, c.slot_index) for c in stored) == [
-        ("ann", PLAN, 0), ("ann", PLAN, 1), ("ann", BIG_PLAN, 0), ("bob", PLAN, 0),
-    ]  # fmt: skip
+        ("ann", PLAN, 0),
+        ("ann", PLAN, 1),
+        ("ann", BIG_PLAN, 0),
+        ("bob", PLAN, 0),
+    ]
     assert {(c.status, c.provisioning_policy_id, c.target_group_id) for c in stored} == {
         ("pendingProvision", "finance", GROUP)
     }
@@ -216,8 +219,10 @@ def test_the_drift_reconcile_queues_a_full_reconcile_of_each_linked_tenant_only(
     queue, every hour (the fresh suite found the drift reconcile's messages of such tenants stuck in retries)."""
     now = datetime(2026, 11, 26, tzinfo=UTC)
     linked = (("a", "e-a"), ("b", None), ("c", "e-c"))
-    tenants = [Tenant(id=tid, display_name=tid, entra_tenant_id=entra, created_date_time=now,
-                      last_modified_date_time=now) for tid, entra in linked]  # fmt: skip
+    tenants = [
+        Tenant(id=tid, display_name=tid, entra_tenant_id=entra, created_date_time=now, last_modified_date_time=now)
+        for tid, entra in linked
+    ]
     events = RecordingEvents()
     assert drift_reconcile(tenants, events) == 2
     assert [(e.tenant_id, e.full) for e in events.published] == [("a", True), ("c", True)]

@@ -30,9 +30,11 @@ def test_a_cloud_pc_the_app_provisions_has_none_to_list_take_or_restore() -> Non
     tenant(fakes)
     cloud_pc(fakes, "ben", status="provisioned")
     ports = fakes.engine_ports()
-    for attempt in (lambda: restore_points(ports, TENANT, "cpc-ben"),
-                    lambda: create_snapshot(ports, TENANT, "cpc-ben", "r1"),
-                    lambda: restore_snapshot(ports, TENANT, "cpc-ben", "s1", "r2")):  # fmt: skip
+    for attempt in (
+        lambda: restore_points(ports, TENANT, "cpc-ben"),
+        lambda: create_snapshot(ports, TENANT, "cpc-ben", "r1"),
+        lambda: restore_snapshot(ports, TENANT, "cpc-ben", "s1", "r2"),
+    ):
         with pytest.raises(Conflict) as refused:
             attempt()
         assert refused.value.code == "backendNotServed"

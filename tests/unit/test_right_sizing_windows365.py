@@ -27,14 +27,22 @@ def verdict(category: str, plan_id: str | None = None, name: str | None = None) 
     return Windows365Recommendation("w365-1", category, plan_id, name)
 
 
-@pytest.mark.parametrize(("graph", "expected"), [
-    (verdict("Undersized", EIGHT_CORES_256GB.upper(), "Cloud PC Enterprise 8vCPU/32GB/256GB"),
-     ("undersized", "w365-enterprise-8vcpu-32gb-256gb")),
-    (verdict("Oversized", UNKNOWN_PLAN, "Cloud PC Enterprise 3vCPU/12GB/256GB"), ("oversized", UNKNOWN_PLAN)),
-    (verdict("Rightsized"), ("rightSized", None)),
-    (verdict("Underutilized"), ("underused", None)),
-    (verdict("Overheated", FOUR_CORES_128GB), ("notEnoughData", None)),  # a category added after the app was written
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("graph", "expected"),
+    [
+        (
+            verdict("Undersized", EIGHT_CORES_256GB.upper(), "Cloud PC Enterprise 8vCPU/32GB/256GB"),
+            ("undersized", "w365-enterprise-8vcpu-32gb-256gb"),
+        ),
+        (verdict("Oversized", UNKNOWN_PLAN, "Cloud PC Enterprise 3vCPU/12GB/256GB"), ("oversized", UNKNOWN_PLAN)),
+        (verdict("Rightsized"), ("rightSized", None)),
+        (verdict("Underutilized"), ("underused", None)),
+        (
+            verdict("Overheated", FOUR_CORES_128GB),
+            ("notEnoughData", None),
+        ),  # a category added after the app was written
+    ],
+)
 def test_graph_s_category_and_plan_become_the_app_s(
     graph: Windows365Recommendation, expected: tuple[str, str | None]
 ) -> None:
@@ -46,15 +54,17 @@ def test_graph_s_category_and_plan_become_the_app_s(
 def test_the_reason_and_evidence_keep_graph_s_words() -> None:
     graph = verdict("Oversized", UNKNOWN_PLAN, "Cloud PC Enterprise 3vCPU/12GB/256GB")
     found = classify(cloud_pc(), SERVICE_PLANS_BY_ID[PLAN], NOW, recommendation=graph)
-    assert found.reason == ("Windows 365's recommendation report classes it Oversized, and recommends Cloud PC "
-                            "Enterprise 3vCPU/12GB/256GB.")  # fmt: skip
+    assert found.reason == (
+        "Windows 365's recommendation report classes it Oversized, and recommends Cloud PC Enterprise 3vCPU/12GB/256GB."
+    )
     assert found.evidence.recommended_plan_name == "Cloud PC Enterprise 3vCPU/12GB/256GB"
 
 
 def test_a_recommended_plan_with_a_smaller_disk_is_named_with_why_and_not_offered_as_a_resize() -> None:
     graph = verdict("Undersized", FOUR_CORES_128GB, "Cloud PC Enterprise 4vCPU/16GB/128GB")
-    found = classify(cloud_pc(service_plan_id=WIDE_TWO_CORES), SERVICE_PLANS_BY_ID[WIDE_TWO_CORES], NOW,
-                     recommendation=graph)  # fmt: skip
+    found = classify(
+        cloud_pc(service_plan_id=WIDE_TWO_CORES), SERVICE_PLANS_BY_ID[WIDE_TWO_CORES], NOW, recommendation=graph
+    )
     assert (found.classification, found.recommended_service_plan_id) == ("undersized", None)
     assert found.not_resizable_reason == (
         "The recommended Windows 365 Enterprise 4 vCPU, 16 GB, 128 GB has a smaller disk (128 GB) than this Cloud PC's "
@@ -92,8 +102,10 @@ def test_the_record_s_disuse_comes_first_and_graph_s_verdict_before_any_metrics(
 
 def test_the_windows365_facet_reads_the_report_for_the_page_by_the_app_s_ids() -> None:
     fake = FakeWindows365(Script())
-    fake.recommendations = {"W365-A": Windows365Recommendation("W365-A", "Oversized"),
-                            "w365-gone": Windows365Recommendation("w365-gone", "Rightsized")}  # fmt: skip
+    fake.recommendations = {
+        "W365-A": Windows365Recommendation("W365-A", "Oversized"),
+        "w365-gone": Windows365Recommendation("w365-gone", "Rightsized"),
+    }
     pcs = [cloud_pc(id="a", windows365_id="W365-A"), cloud_pc(id="b", windows365_id="w365-b")]
     found = Windows365CloudPcWork().size_recommendations(SimpleNamespace(windows365=fake), "t", pcs)
     assert {pc_id: row.usage_category for pc_id, row in found.items()} == {"a": "Oversized"}

@@ -49,8 +49,15 @@ UPDATE = SpotGroupRun(tenant_id="t", spot_group_id="g", work="deploy", replace=[
 
 
 def host_run(index: int) -> SpotGroupRun:
-    return UPDATE.model_copy(update={"stage": "host", "host": index, "host_work": "replace",
-                                     "image_version": "2.0.0", "image_version_id": "img-2"})  # fmt: skip
+    return UPDATE.model_copy(
+        update={
+            "stage": "host",
+            "host": index,
+            "host_work": "replace",
+            "image_version": "2.0.0",
+            "image_version_id": "img-2",
+        }
+    )
 
 
 def test_a_canary_that_succeeded_or_a_batch_goes_on() -> None:
@@ -64,8 +71,9 @@ def test_a_canary_host_that_failed_takes_the_whole_canary_back_to_the_previous_i
     verdict = after_batch(UPDATE, canary, ["succeeded", "failed"], canary=True)
     assert verdict.ends == "rolledBack"
     assert [(r.host, r.image_version, r.image_version_id, r.maintenance_window) for r in verdict.back] == [
-        (0, "1.0.0", "img-1", None), (1, "1.0.0", "img-1", None),
-    ]  # fmt: skip
+        (0, "1.0.0", "img-1", None),
+        (1, "1.0.0", "img-1", None),
+    ]
 
 
 def test_a_batch_that_failed_after_the_canary_ends_the_update_failed_and_nothing_goes_back() -> None:

@@ -28,15 +28,21 @@ AMSTERDAM = timedelta(hours=1)  # in November: UTC+1
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday"]
 SCHEDULE = {
     "timeZone": "Europe/Amsterdam",
-    "weekdaySets": [{
-        "days": WEEKDAYS,
-        "rampUp": {"start": "07:00", "minimumHostsPercent": 50, "capacityThresholdPercent": 80},
-        "peak": {"start": "09:00", "minimumHostsPercent": 100, "capacityThresholdPercent": 80},
-        "rampDown": {"start": "17:00", "minimumHostsPercent": 0, "capacityThresholdPercent": 100,
-                     "logOff": {"policy": "notifyThenLogOff", "delayMinutes": 30, "message": "Save your work"}},
-        "offPeak": {"start": "19:00", "minimumHostsPercent": 0, "capacityThresholdPercent": 100},
-    }],
-}  # fmt: skip
+    "weekdaySets": [
+        {
+            "days": WEEKDAYS,
+            "rampUp": {"start": "07:00", "minimumHostsPercent": 50, "capacityThresholdPercent": 80},
+            "peak": {"start": "09:00", "minimumHostsPercent": 100, "capacityThresholdPercent": 80},
+            "rampDown": {
+                "start": "17:00",
+                "minimumHostsPercent": 0,
+                "capacityThresholdPercent": 100,
+                "logOff": {"policy": "notifyThenLogOff", "delayMinutes": 30, "message": "Save your work"},
+            },
+            "offPeak": {"start": "19:00", "minimumHostsPercent": 0, "capacityThresholdPercent": 100},
+        }
+    ],
+}
 
 
 def local(day: datetime, hhmm: str) -> datetime:
@@ -249,8 +255,9 @@ def test_a_schedule_is_saved_over_its_etag_only_and_removed_back_to_the_default(
 
 def test_a_personal_group_has_no_schedule(fakes: Fakes) -> None:
     image_set_id = ready_image(fakes, PERSONAL_IMAGE)
-    group, _ = spot_groups.create_spot_group(fakes.admin_ports(), TENANT,
-                                             body(image_set_id, userType="personal", licenseCount=2))  # fmt: skip
+    group, _ = spot_groups.create_spot_group(
+        fakes.admin_ports(), TENANT, body(image_set_id, userType="personal", licenseCount=2)
+    )
     with pytest.raises(Conflict) as refused:
         group_schedules.read_schedule(fakes.spot_group_ports(), TENANT, group.id)
     assert (refused.value.code, refused.value.target) == ("notPooled", "userType")
@@ -282,8 +289,9 @@ def test_a_proposed_scaling_is_replayed_beside_the_groups_own(fakes: Fakes) -> N
     group_id = deployed(fakes, licenseCount=6, maxSessionsPerHost=2, scaling={"baseHosts": 1, "maxHosts": 3})
     group = group_schedules.pooled_group(fakes.spot_group_ports(), TENANT, group_id)
     curve = [{"dateTime": (MONDAY + n * timedelta(minutes=5)).isoformat(), "sessions": min(n, 6)} for n in range(12)]
-    trial = ScheduleTrial.model_validate({"timeZone": "UTC", "loadCurve": curve,
-                                          "scaling": {"baseHosts": 1, "maxHosts": 3, "bufferSessions": 4}})  # fmt: skip
+    trial = ScheduleTrial.model_validate(
+        {"timeZone": "UTC", "loadCurve": curve, "scaling": {"baseHosts": 1, "maxHosts": 3, "bufferSessions": 4}}
+    )
     replayed = group_schedules.try_schedule(fakes.spot_group_ports(), group, trial)
     assert (replayed.session_hosts, replayed.create_delay_minutes) == (1, 15)
     assert replayed.current.failed_sign_ins > 0 and replayed.proposed.failed_sign_ins == 0

@@ -28,16 +28,24 @@ WORKDAYS = WEEKDAYS[:5]
 def weekday_set(days: tuple[str, ...] | list[str], starts: str = "07:00 09:00 17:00 19:00") -> dict[str, Any]:
     ramp_up, peak, ramp_down, off_peak = starts.split()
     phase = {"minimumHostsPercent": 0, "capacityThresholdPercent": 100}
-    return {"days": list(days), "rampUp": {**phase, "start": ramp_up}, "peak": {**phase, "start": peak},
-            "rampDown": {**phase, "start": ramp_down}, "offPeak": {**phase, "start": off_peak}}  # fmt: skip
+    return {
+        "days": list(days),
+        "rampUp": {**phase, "start": ramp_up},
+        "peak": {**phase, "start": peak},
+        "rampDown": {**phase, "start": ramp_down},
+        "offPeak": {**phase, "start": off_peak},
+    }
 
 
 CASES: dict[str, list[dict[str, Any]]] = {
     "office hours on working days": [weekday_set(WORKDAYS)],
-    "working days and a weekend of its own":
-        [weekday_set(WORKDAYS), weekday_set(["saturday", "sunday"], "09:00 10:00 16:00 18:00")],
-    "one day, its phases from midnight to a minute before the next":
-        [weekday_set(["wednesday"], "00:00 06:00 22:00 23:59")],
+    "working days and a weekend of its own": [
+        weekday_set(WORKDAYS),
+        weekday_set(["saturday", "sunday"], "09:00 10:00 16:00 18:00"),
+    ],
+    "one day, its phases from midnight to a minute before the next": [
+        weekday_set(["wednesday"], "00:00 06:00 22:00 23:59")
+    ],
     "days apart: each carries its off-peak to the next in a set": [weekday_set(["monday", "thursday"])],
     "a ramp-up at midnight on the weekend only": [weekday_set(["saturday", "sunday"], "00:00 08:00 16:00 20:00")],
     "no weekday set: the built-in rule": [],
@@ -45,7 +53,7 @@ CASES: dict[str, list[dict[str, Any]]] = {
     "a day in two sets, twice": [weekday_set(["monday", "tuesday"]), weekday_set(WEEKDAYS)],
     "phases out of the order of a day": [weekday_set(WORKDAYS, "09:00 07:00 17:00 19:00")],
     "two phases at one time": [weekday_set(WORKDAYS, "07:00 09:00 19:00 19:00")],
-}  # fmt: skip
+}
 
 
 def week(schedule: SpotGroupSchedule) -> list[list[dict[str, Any]]]:
@@ -57,8 +65,14 @@ def week(schedule: SpotGroupSchedule) -> list[list[dict[str, Any]]]:
         index = (now - MONDAY) // DAY
         midnight = MONDAY + index * DAY
         until = min(at.next_change or midnight + DAY, midnight + DAY)
-        days[index].append({"from": (now - midnight) // MINUTE, "to": (until - midnight) // MINUTE, "phase": at.name,
-                            "builtIn": at.why == NO_SET})  # fmt: skip
+        days[index].append(
+            {
+                "from": (now - midnight) // MINUTE,
+                "to": (until - midnight) // MINUTE,
+                "phase": at.name,
+                "builtIn": at.why == NO_SET,
+            }
+        )
         now = until
     return days
 

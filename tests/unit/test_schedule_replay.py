@@ -32,8 +32,14 @@ THREE_AT_ONE = curve((0, 0), (1, 3), (2, 0), (2 + 55 / 60, 0))
 
 def fixed(host_hours: float, peak: int, failed: int, hours: float) -> ReplayFigures:
     """The figures of the 3 hosts, a fixed set: each exists (with its disk) for the whole span, none made or deleted."""
-    return ReplayFigures(host_hours=host_hours, disk_hours=3 * hours, peak_hosts_running=peak, failed_sign_ins=failed,
-                         hosts_created=0, hosts_deleted=0)  # fmt: skip
+    return ReplayFigures(
+        host_hours=host_hours,
+        disk_hours=3 * hours,
+        peak_hosts_running=peak,
+        failed_sign_ins=failed,
+        hosts_created=0,
+        hosts_deleted=0,
+    )
 
 
 def phase(start: str, minimum: int, **more: Any) -> dict[str, Any]:
@@ -42,11 +48,20 @@ def phase(start: str, minimum: int, **more: Any) -> dict[str, Any]:
 
 EVERY_DAY = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # every host on from 00:45 until 02:00, one (the threshold's) otherwise
-PROPOSED = SpotGroupSchedule.model_validate({
-    "timeZone": "UTC",
-    "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:45", 100), "peak": phase("01:30", 100),
-                     "rampDown": phase("02:00", 0), "offPeak": phase("02:30", 0)}],
-})  # fmt: skip
+PROPOSED = SpotGroupSchedule.model_validate(
+    {
+        "timeZone": "UTC",
+        "weekdaySets": [
+            {
+                "days": EVERY_DAY,
+                "rampUp": phase("00:45", 100),
+                "peak": phase("01:30", 100),
+                "rampDown": phase("02:00", 0),
+                "offPeak": phase("02:30", 0),
+            }
+        ],
+    }
+)
 
 
 def test_the_curve_is_stepped_every_5_minutes_each_point_holding_until_the_next() -> None:
@@ -83,13 +98,24 @@ def test_a_proposed_schedule_that_starts_every_host_before_the_users_come_costs_
 def test_ramp_down_logs_off_the_users_of_a_drained_host_after_the_delay_and_they_sign_in_elsewhere() -> None:
     """Ramp-down at 01:00 wants one host (minimum 0, threshold 100%): of the two in use, h1 (the highest) is
     drained and its users told; 30 minutes later they are logged off and sign in again on h0, which has room."""
-    drains = SpotGroupSchedule.model_validate({
-        "timeZone": "UTC",
-        "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:00", 100), "peak": phase("00:30", 100),
-                         "rampDown": phase("01:00", 0, logOff={"policy": "notifyThenLogOff", "delayMinutes": 30,
-                                                              "message": "Please save your work"}),
-                         "offPeak": phase("03:00", 0)}],
-    })  # fmt: skip
+    drains = SpotGroupSchedule.model_validate(
+        {
+            "timeZone": "UTC",
+            "weekdaySets": [
+                {
+                    "days": EVERY_DAY,
+                    "rampUp": phase("00:00", 100),
+                    "peak": phase("00:30", 100),
+                    "rampDown": phase(
+                        "01:00",
+                        0,
+                        logOff={"policy": "notifyThenLogOff", "delayMinutes": 30, "message": "Please save your work"},
+                    ),
+                    "offPeak": phase("03:00", 0),
+                }
+            ],
+        }
+    )
     # two users from 00:00 (one on each of h0 and h1: every host is on, breadth-first); h2 idle
     run = replay(drains, curve((0, 2), (2, 2)), HOSTS, 4)
     assert run.total.failed_sign_ins == 0
@@ -104,11 +130,20 @@ def test_users_are_placed_breadth_first_as_the_host_pool_is_made_until_a_saved_s
     """The pool places a user as the last run left it: at 01:00, in a depth-first ramp-down that wants one host, the
     run sets depth-first after its step's users came, so the second user (01:00, hosts of 4 sessions) still goes to
     h1 (empty), breadth-first. So h1 is busy: drained, not deallocated, it runs until its user goes at 02:00."""
-    ramp_down = SpotGroupSchedule.model_validate({
-        "timeZone": "UTC",
-        "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:00", 100), "peak": phase("00:30", 100),
-                         "rampDown": phase("01:00", 0), "offPeak": phase("03:00", 0)}],
-    })  # fmt: skip
+    ramp_down = SpotGroupSchedule.model_validate(
+        {
+            "timeZone": "UTC",
+            "weekdaySets": [
+                {
+                    "days": EVERY_DAY,
+                    "rampUp": phase("00:00", 100),
+                    "peak": phase("00:30", 100),
+                    "rampDown": phase("01:00", 0),
+                    "offPeak": phase("03:00", 0),
+                }
+            ],
+        }
+    )
     assert ramp_down.weekday_sets[0].ramp_down.load_balancing == "depthFirst"
     run = replay(ramp_down, curve((0, 1), (1, 2), (2, 0), (2 + 55 / 60, 0)), HOSTS, 4)
     assert [h.figures.host_hours for h in run.hours] == [3.0, 2.0, 1.0]
@@ -117,22 +152,40 @@ def test_users_are_placed_breadth_first_as_the_host_pool_is_made_until_a_saved_s
     # a user who comes at 01:30, after the ramp-down's run set depth-first, goes beside the first on h0: at the
     # off-peak of 02:00 h1 is idle and goes. Without a saved schedule the pool stays breadth-first: h1 takes that
     # user, and runs until 03:00
-    all_on = SpotGroupSchedule.model_validate({
-        "timeZone": "UTC",
-        "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:00", 100), "peak": phase("00:30", 100),
-                         "rampDown": phase("01:00", 100), "offPeak": phase("02:00", 0)}],
-    })  # fmt: skip
+    all_on = SpotGroupSchedule.model_validate(
+        {
+            "timeZone": "UTC",
+            "weekdaySets": [
+                {
+                    "days": EVERY_DAY,
+                    "rampUp": phase("00:00", 100),
+                    "peak": phase("00:30", 100),
+                    "rampDown": phase("01:00", 100),
+                    "offPeak": phase("02:00", 0),
+                }
+            ],
+        }
+    )
     late = curve((0, 1), (1.5, 2), (3, 0), (3 + 55 / 60, 0))
     assert [h.figures.host_hours for h in replay(all_on, late, HOSTS, 4).hours] == [3.0, 3.0, 1.0, 1.0]
     assert [h.figures.host_hours for h in replay(all_on, late, HOSTS, 4, saved=False).hours] == [3.0, 3.0, 2.0, 1.0]
 
 
 # the next host once the running ones are full (threshold 100%), none spare: all day
-NO_SPARE = SpotGroupSchedule.model_validate({
-    "timeZone": "UTC",
-    "weekdaySets": [{"days": EVERY_DAY, "rampUp": phase("00:00", 0), "peak": phase("06:00", 0),
-                     "rampDown": phase("12:00", 0), "offPeak": phase("18:00", 0)}],
-})  # fmt: skip
+NO_SPARE = SpotGroupSchedule.model_validate(
+    {
+        "timeZone": "UTC",
+        "weekdaySets": [
+            {
+                "days": EVERY_DAY,
+                "rampUp": phase("00:00", 0),
+                "peak": phase("06:00", 0),
+                "rampDown": phase("12:00", 0),
+                "offPeak": phase("18:00", 0),
+            }
+        ],
+    }
+)
 # one more user every 5 minutes from 00:05 to 00:30, six until 00:55
 RISING = curve(*((n / 12, n) for n in range(7)), (55 / 60, 6))
 
@@ -149,8 +202,14 @@ def test_a_rising_load_makes_hosts_up_to_the_ceiling_and_sign_ins_fail_while_the
     is 3. Every host made runs from the step it was made: 12 + 10 + 7 steps."""
     assert CREATE_DELAY == 3 * STEP
     run = replay(NO_SPARE, RISING, ["h0"], 2, scaling=scales())
-    assert run.total == ReplayFigures(host_hours=round(29 / 12, 3), disk_hours=round(29 / 12, 3), peak_hosts_running=3,
-                                      failed_sign_ins=1 + 2 + 1 + 2 + 2, hosts_created=2, hosts_deleted=0)  # fmt: skip
+    assert run.total == ReplayFigures(
+        host_hours=round(29 / 12, 3),
+        disk_hours=round(29 / 12, 3),
+        peak_hosts_running=3,
+        failed_sign_ins=1 + 2 + 1 + 2 + 2,
+        hosts_created=2,
+        hosts_deleted=0,
+    )
 
 
 def test_a_buffer_of_free_sessions_makes_hosts_before_the_users_come_and_nobody_fails() -> None:
@@ -161,8 +220,14 @@ def test_a_buffer_of_free_sessions_makes_hosts_before_the_users_come_and_nobody_
     run = replay(NO_SPARE, RISING, ["h0"], 2, scaling=scales(bufferSessions=4))
     unbuffered = replay(NO_SPARE, RISING, ["h0"], 2, scaling=scales())
     # h0 12 steps; the second 12 existing, running from 00:10 (10); the third made at 00:05 (11)
-    assert run.total == ReplayFigures(host_hours=round(33 / 12, 3), disk_hours=round(35 / 12, 3), peak_hosts_running=3,
-                                      failed_sign_ins=0, hosts_created=1, hosts_deleted=0)  # fmt: skip
+    assert run.total == ReplayFigures(
+        host_hours=round(33 / 12, 3),
+        disk_hours=round(35 / 12, 3),
+        peak_hosts_running=3,
+        failed_sign_ins=0,
+        hosts_created=1,
+        hosts_deleted=0,
+    )
     assert run.total.host_hours > unbuffered.total.host_hours
 
 
@@ -173,11 +238,19 @@ def test_a_falling_load_deletes_hosts_down_to_the_base_after_the_delay_and_their
     gone from 01:35; h0, the base, stays. A fixed set of 3 hosts keeps its disks: 3 hosts x 3 hours."""
     falling = curve((0, 6), (1, 0), (2 + 55 / 60, 0))
     run = replay(NO_SPARE, falling, ["h0"], 2, scaling=scales())
-    assert run.total == ReplayFigures(host_hours=5.0, disk_hours=round(3 + (12 + 7 + 7) / 12 + 1, 3),
-                                      peak_hosts_running=3, failed_sign_ins=0, hosts_created=0,
-                                      hosts_deleted=2)  # fmt: skip
-    assert [(h.figures.hosts_deleted, h.figures.disk_hours) for h in run.hours] == [(0, 3.0), (2, round(26 / 12, 3)),
-                                                                                    (0, 1.0)]  # fmt: skip
+    assert run.total == ReplayFigures(
+        host_hours=5.0,
+        disk_hours=round(3 + (12 + 7 + 7) / 12 + 1, 3),
+        peak_hosts_running=3,
+        failed_sign_ins=0,
+        hosts_created=0,
+        hosts_deleted=2,
+    )
+    assert [(h.figures.hosts_deleted, h.figures.disk_hours) for h in run.hours] == [
+        (0, 3.0),
+        (2, round(26 / 12, 3)),
+        (0, 1.0),
+    ]
     assert replay(NO_SPARE, falling, HOSTS, 2).total.disk_hours == 9.0
 
 

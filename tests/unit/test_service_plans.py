@@ -10,7 +10,7 @@ from shared.catalog.service_plans import (
     RETIRED_PLANS,
     SERVICE_PLANS,
     SERVICE_PLANS_BY_ID,
-    SERVICE_PLANS_BY_SKU,  # fmt: skip
+    SERVICE_PLANS_BY_SKU,
 )
 from shared.cloud.azure.graph_directory import plans_of
 from shared.ports.directory import DirectoryUser
@@ -35,10 +35,17 @@ def test_every_plan_has_its_own_published_sku_and_a_vm_size_of_its_shape() -> No
 
 def test_only_enterprise_plans_of_one_user_are_provisioned_by_policies() -> None:
     by_edition = {(p.type, p.provisioning_type): p.provisioned_by_policy for p in SERVICE_PLANS}
-    assert by_edition == {("enterprise", "dedicated"): True, ("business", "dedicated"): False,
-                          ("enterprise", "shared"): False}  # fmt: skip
-    user = DirectoryUser(id="u", user_principal_name="u@x", display_name="u", licenses=(
-        "w365-enterprise-2vcpu-8gb-128gb", "w365-business-2vcpu-8gb-128gb", "w365-shared-2vcpu-8gb-128gb"))  # fmt: skip
+    assert by_edition == {
+        ("enterprise", "dedicated"): True,
+        ("business", "dedicated"): False,
+        ("enterprise", "shared"): False,
+    }
+    user = DirectoryUser(
+        id="u",
+        user_principal_name="u@x",
+        display_name="u",
+        licenses=("w365-enterprise-2vcpu-8gb-128gb", "w365-business-2vcpu-8gb-128gb", "w365-shared-2vcpu-8gb-128gb"),
+    )
     assert [slot.service_plan_id for slot in license_slots(user)] == ["w365-enterprise-2vcpu-8gb-128gb"]
 
 

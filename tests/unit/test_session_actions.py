@@ -86,7 +86,11 @@ def test_a_message_a_disconnect_and_a_log_off_reach_the_session_and_a_gone_one_i
     sessions.act(ports, TENANT, group_id, f"{h0}-1", "sendMessage", message)
     [sent] = fakes.avd.pools[(TENANT, POOL)].messages
     assert (sent.vm_name, sent.session_id, sent.user_principal_name, sent.title) == (
-        h0, "1", "ann@contoso.com", "Maintenance")  # fmt: skip
+        h0,
+        "1",
+        "ann@contoso.com",
+        "Maintenance",
+    )
     sessions.act(ports, TENANT, group_id, f"{h0}-2", "disconnect")
     assert ("bob@contoso.com", "disconnected") in [(s[1], s[2]) for s in listed(fakes, group_id)]
     sessions.act(ports, TENANT, group_id, f"{h0}-1", "logOff")
@@ -106,24 +110,32 @@ def test_a_bulk_log_off_reports_each_session_once_and_a_gone_one_fails_alone(
     assert (done.action, done.status) == ("logOff", "partiallySucceeded")
     assert (done.counts.succeeded, done.counts.failed) == (2, 1)
     assert [(r.session_id, r.status, r.status_code) for r in done.results] == [
-        (f"{h0}-1", "succeeded", 204), (f"{h0}-7", "failed", 404), (f"{h1}-1", "succeeded", 204)]  # fmt: skip
+        (f"{h0}-1", "succeeded", 204),
+        (f"{h0}-7", "failed", 404),
+        (f"{h1}-1", "succeeded", 204),
+    ]
     assert done.results[1].error is not None and done.results[1].error.code == "notFound"
     assert [s[1] for s in listed(fakes, group_id)] == ["bob@contoso.com"]
 
     fakes.script.fail("log_off_session", code="TooManyRequests", status=429, retry_after_s=5)
     again = SessionBulkActionCreate(action="logOff", session_ids=[f"{h0}-2", f"{h0}-1"])
     refused = sessions.act_in_bulk(fakes.spot_group_ports(), TENANT, group_id, again)
-    assert refused.status == "failed" and [(r.status_code, r.error.code if r.error else None)
-                                           for r in refused.results] == [(503, "TooManyRequests"), (404, "notFound")]
+    assert refused.status == "failed" and [
+        (r.status_code, r.error.code if r.error else None) for r in refused.results
+    ] == [(503, "TooManyRequests"), (404, "notFound")]
     assert [s[1] for s in listed(fakes, group_id)] == ["bob@contoso.com"], "a throttled log-off did nothing"
 
 
 def test_a_bulk_message_goes_to_every_session(fakes: Fakes, group: tuple[str, list[str]]) -> None:
     group_id, (h0, h1) = group
-    request = SessionBulkActionCreate.model_validate({
-        "action": "sendMessage", "sessionIds": [f"{h0}-1", f"{h0}-2", f"{h1}-1"], "title": "Update",
-        "message": "The desktops restart at 20:00.",
-    })  # fmt: skip
+    request = SessionBulkActionCreate.model_validate(
+        {
+            "action": "sendMessage",
+            "sessionIds": [f"{h0}-1", f"{h0}-2", f"{h1}-1"],
+            "title": "Update",
+            "message": "The desktops restart at 20:00.",
+        }
+    )
     done = sessions.act_in_bulk(fakes.spot_group_ports(), TENANT, group_id, request)
     assert (done.status, done.counts.succeeded) == ("succeeded", 3)
     sent = fakes.avd.pools[(TENANT, POOL)].messages

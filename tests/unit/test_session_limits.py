@@ -32,8 +32,11 @@ def test_each_limit_is_its_policy_value_in_milliseconds_and_one_not_set_is_remov
     script = session_limit_script(SessionLimits(idle_minutes=15, disconnected_minutes=120))
     assert script[0] == f"New-Item -Path '{POLICY_KEY}' -Force | Out-Null"
     assert POLICY_KEY == r"HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
-    assert policy_values(script) == {"MaxIdleTime": 900_000, "MaxDisconnectionTime": 7_200_000,
-                                     "MaxConnectionTime": None}  # fmt: skip
+    assert policy_values(script) == {
+        "MaxIdleTime": 900_000,
+        "MaxDisconnectionTime": 7_200_000,
+        "MaxConnectionTime": None,
+    }
     assert all(" -PropertyType DWord " in line for line in script if "New-ItemProperty" in line)
     assert set(policy_values(session_limit_script(None)).values()) == {None}
 
@@ -62,8 +65,11 @@ def test_a_new_host_gets_the_limits_in_its_one_configuration_run_command(fakes: 
         assert vm.commands == ["configureFslogix"]  # FSLogix and the limits together: no ARM write more
         [script] = vm.scripts
         assert any("FSLogix" in line for line in script)
-        assert policy_values(script) == {"MaxIdleTime": 1_800_000, "MaxDisconnectionTime": None,
-                                         "MaxConnectionTime": 28_800_000}  # fmt: skip
+        assert policy_values(script) == {
+            "MaxIdleTime": 1_800_000,
+            "MaxDisconnectionTime": None,
+            "MaxConnectionTime": 28_800_000,
+        }
         assert host.session_limits == SessionLimits(idle_minutes=30, active_minutes=480)
 
 
@@ -76,11 +82,16 @@ def test_a_change_of_the_limits_is_merged_and_applied_again_to_every_running_hos
     for host in fakes.spot_groups.list_hosts(TENANT, group_id):
         vm = fakes.compute.vms[(TENANT, host.name)]
         assert vm.commands == ["configureFslogix", "configureFslogix"]
-        assert policy_values(vm.scripts[-1]) == {"MaxIdleTime": 1_800_000, "MaxDisconnectionTime": 3_600_000,
-                                                 "MaxConnectionTime": None}  # fmt: skip
+        assert policy_values(vm.scripts[-1]) == {
+            "MaxIdleTime": 1_800_000,
+            "MaxDisconnectionTime": 3_600_000,
+            "MaxConnectionTime": None,
+        }
     same, nothing = update(fakes, group_id, sessionLimits={"idleMinutes": 30})
     assert nothing is None and same.status == "ready"  # nothing for Azure to follow
     cleared, run = update(fakes, group_id, sessionLimits=None)
     assert cleared.session_limits is None and run is not None and deploy(fakes, run) == "succeeded"
-    assert all(set(policy_values(fakes.compute.vms[(TENANT, h.name)].scripts[-1]).values()) == {None}
-               for h in fakes.spot_groups.list_hosts(TENANT, group_id))  # fmt: skip
+    assert all(
+        set(policy_values(fakes.compute.vms[(TENANT, h.name)].scripts[-1]).values()) == {None}
+        for h in fakes.spot_groups.list_hosts(TENANT, group_id)
+    )

@@ -31,17 +31,27 @@ def fakes() -> Fakes:
     return world
 
 
-def names(fakes: Fakes, *, image_set_id: str | None = None, image_version: str | None = None,
-          search: str | None = None) -> list[str]:  # fmt: skip
-    found, _ = site_vm_sizes(fakes.admin_ports(), TENANT, site(fakes).id, image_set_id=image_set_id,
-                             image_version=image_version, search=search)  # fmt: skip
+def names(
+    fakes: Fakes, *, image_set_id: str | None = None, image_version: str | None = None, search: str | None = None
+) -> list[str]:
+    found, _ = site_vm_sizes(
+        fakes.admin_ports(),
+        TENANT,
+        site(fakes).id,
+        image_set_id=image_set_id,
+        image_version=image_version,
+        search=search,
+    )
     return [size.name for size in found]
 
 
 def image_set_of_generation(fakes: Fakes, generation: str | None) -> str:
     """A set whose version 0.0.0 has its gallery image in Azure as `generation` (None: not captured yet)."""
-    body = {"displayName": "Pooled desktops", "siteId": site(fakes).id,
-            "sourceImageId": "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"}  # fmt: skip
+    body = {
+        "displayName": "Pooled desktops",
+        "siteId": site(fakes).id,
+        "sourceImageId": "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365",
+    }
     image_set, first = image_sets.create_image_set(fakes.admin_ports(), TENANT, ImageSetCreate.model_validate(body))
     if generation is not None:
         image_id = f"/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/{generation}"

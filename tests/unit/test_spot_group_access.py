@@ -53,8 +53,7 @@ def test_a_member_who_leaves_frees_a_license_for_the_next_who_waits_and_a_repeat
     group = fakes.spot_groups.get_spot_group(TENANT, group_id)
     assert group.assigned_user_count == 3
     shown = [(m.id, m.access) for m in spot_group_access.members_with_access(ports, group)]
-    assert shown == [("ann", "granted"), ("bob", "granted"), ("cat", "granted"), ("dan", "waiting"),
-                     ("eve", "waiting")]  # fmt: skip
+    assert shown == [("ann", "granted"), ("bob", "granted"), ("cat", "granted"), ("dan", "waiting"), ("eve", "waiting")]
 
     fakes.directory.remove_members(TENANT, "sales", "bob")
     event = DirectoryEvent(tenant_id=TENANT, group_ids=["sales"])

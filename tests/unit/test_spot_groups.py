@@ -30,8 +30,9 @@ PERSONAL_IMAGE = "microsoftwindowsdesktop_windows-11_win11-24h2-ent"
 def ready_image(fakes: Fakes, source: str = POOLED_IMAGE) -> str:
     body = {"displayName": source, "siteId": "site-westeurope", "sourceImageId": source}
     image_set, _ = image_sets.create_image_set(fakes.admin_ports(), TENANT, ImageSetCreate.model_validate(body))
-    step = advance_build(fakes.image_build_ports(), ImageBuildRun(tenant_id=TENANT, image_set_id=image_set.id,
-                                                                  version="0.0.0"))  # fmt: skip
+    step = advance_build(
+        fakes.image_build_ports(), ImageBuildRun(tenant_id=TENANT, image_set_id=image_set.id, version="0.0.0")
+    )
     assert step.outcome == "succeeded"
     return image_set.id
 
@@ -49,11 +50,20 @@ def fakes() -> Fakes:
 
 
 def body(image_set_id: str, **fields: Any) -> SpotGroupCreate:
-    return SpotGroupCreate.model_validate({
-        "name": "sales-desktops", "friendlyName": "Sales desktops", "profilePath": r"\\files\profiles",
-        "userType": "pooled", "licenseCount": 3, "siteId": "site-westeurope", "groupIds": ["sales", "support"],
-        "imageSetId": image_set_id, "imageVersion": "0.0.0", **fields,
-    })  # fmt: skip
+    return SpotGroupCreate.model_validate(
+        {
+            "name": "sales-desktops",
+            "friendlyName": "Sales desktops",
+            "profilePath": r"\\files\profiles",
+            "userType": "pooled",
+            "licenseCount": 3,
+            "siteId": "site-westeurope",
+            "groupIds": ["sales", "support"],
+            "imageSetId": image_set_id,
+            "imageVersion": "0.0.0",
+            **fields,
+        }
+    )
 
 
 def drive(fakes: Fakes, run: SpotGroupRun) -> str:
@@ -99,8 +109,9 @@ def deploy(fakes: Fakes, run: SpotGroupRun) -> str:
 
 
 def test_the_review_sizes_the_pool_and_says_who_gets_access(fakes: Fakes) -> None:
-    group, review = spot_groups.plan(fakes.admin_ports(), TENANT, body(ready_image(fakes), licenseCount=3,
-                                                                        maxSessionsPerHost=2))  # fmt: skip
+    group, review = spot_groups.plan(
+        fakes.admin_ports(), TENANT, body(ready_image(fakes), licenseCount=3, maxSessionsPerHost=2)
+    )
     assert (review.host_pool_type, review.session_host_count, review.max_sessions_per_host) == ("Pooled", 2, 2)
     assert review.vm_size == "Standard_D4s_v5"
     # members of the groups in order, each once; the first licenseCount get access
@@ -373,8 +384,12 @@ def test_a_lost_update_is_resumed_with_the_hosts_it_still_has_to_remove(fakes: F
 
 def second_version(fakes: Fakes, image_set_id: str) -> None:
     scripts = [{"name": "apps", "script": "echo"}]
-    image_sets.create_version(fakes.admin_ports(), TENANT, image_set_id,
-                              ImageSetVersionCreate.model_validate({"customizationScripts": scripts}))  # fmt: skip
+    image_sets.create_version(
+        fakes.admin_ports(),
+        TENANT,
+        image_set_id,
+        ImageSetVersionCreate.model_validate({"customizationScripts": scripts}),
+    )
     run = ImageBuildRun(tenant_id=TENANT, image_set_id=image_set_id, version="0.0.1")
     assert advance_build(fakes.image_build_ports(), run).outcome == "succeeded"
 
@@ -449,8 +464,12 @@ def windowed_update(fakes: Fakes, license_count: int) -> tuple[str, SpotGroupRun
     group, run = spot_groups.create_spot_group(fakes.admin_ports(), TENANT, created)
     assert deploy(fakes, run) == "succeeded"
     second_version(fakes, image_set_id)
-    rollout = {"canaryCount": 0, "drainTimeoutMinutes": 30, "notifyMinutesBefore": 15,
-               "maintenanceWindow": MONDAY_NIGHT}  # fmt: skip
+    rollout = {
+        "canaryCount": 0,
+        "drainTimeoutMinutes": 30,
+        "notifyMinutesBefore": 15,
+        "maintenanceWindow": MONDAY_NIGHT,
+    }
     _, update_run = update(fakes, group.id, imageVersion="0.0.1", rollout=rollout)
     assert update_run is not None
     return group.id, update_run
@@ -477,8 +496,9 @@ def test_outside_the_window_no_host_is_drained_and_the_update_waits_for_it(fakes
     assert step.outcome is None and not drained(fakes, host.name)
     record = fakes.spot_groups.get_image_update(TENANT, group_id, update_run.image_update_id)
     assert record.status == "waitingForWindow" and record.status_detail is not None
-    assert record.status_detail.message.startswith("The next maintenance window opens at 2026-11-02T21:00Z (Monday "
-                                                   "22:00 Europe/Amsterdam)")  # fmt: skip
+    assert record.status_detail.message.startswith(
+        "The next maintenance window opens at 2026-11-02T21:00Z (Monday 22:00 Europe/Amsterdam)"
+    )
     assert record.rollout.maintenance_window is not None and record.rollout.maintenance_window.start_time.hour == 22
     assert record.next_window_date_time == datetime(2026, 11, 2, 21, tzinfo=UTC)
     while fakes.clock() < datetime(2026, 11, 2, 20, 45, tzinfo=UTC):  # durable timers of a few hours at most
@@ -593,8 +613,9 @@ def test_personal_groups_are_left_as_they_are(fakes: Fakes) -> None:
 def test_a_delete_gives_signed_in_users_their_time_before_their_host_goes(fakes: Fakes) -> None:
     group_id = deployed(fakes, licenseCount=6)  # one host
     sessions(fakes, group_id, h0=1)
-    _, removal = spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group_id, if_match=None,
-                                               drain_timeout_minutes=20)  # fmt: skip
+    _, removal = spot_groups.delete_spot_group(
+        fakes.admin_ports(), TENANT, group_id, if_match=None, drain_timeout_minutes=20
+    )
     assert drive(fakes, removal) == "succeeded"  # nothing of the group's own to do first
     [host_run] = host_runs(removal)
     step = advance(fakes.spot_group_ports(), host_run)
@@ -610,8 +631,9 @@ def test_a_delete_gives_signed_in_users_their_time_before_their_host_goes(fakes:
 def test_a_delete_with_no_time_to_sign_out_goes_at_once(fakes: Fakes) -> None:
     group_id = deployed(fakes, licenseCount=6)
     sessions(fakes, group_id, h0=1)
-    _, removal = spot_groups.delete_spot_group(fakes.admin_ports(), TENANT, group_id, if_match=None,
-                                               drain_timeout_minutes=0)  # fmt: skip
+    _, removal = spot_groups.delete_spot_group(
+        fakes.admin_ports(), TENANT, group_id, if_match=None, drain_timeout_minutes=0
+    )
     assert deploy(fakes, removal) == "succeeded"
     assert fakes.spot_groups.find_spot_group(TENANT, group_id) is None
 

@@ -37,10 +37,13 @@ def phase(start: str, **fields: Any) -> dict[str, Any]:
 
 def weekday_set(days: list[str] = WORKDAYS, times: str = "07:00 09:00 17:00 19:00", **phases: Any) -> dict[str, Any]:
     ramp_up, peak, ramp_down, off_peak = times.split()
-    return {"days": days, "rampUp": phase(ramp_up, **phases.get("rampUp", {})),
-            "peak": phase(peak, **phases.get("peak", {})),
-            "rampDown": phase(ramp_down, **phases.get("rampDown", {})),
-            "offPeak": phase(off_peak, **phases.get("offPeak", {}))}  # fmt: skip
+    return {
+        "days": days,
+        "rampUp": phase(ramp_up, **phases.get("rampUp", {})),
+        "peak": phase(peak, **phases.get("peak", {})),
+        "rampDown": phase(ramp_down, **phases.get("rampDown", {})),
+        "offPeak": phase(off_peak, **phases.get("offPeak", {})),
+    }
 
 
 def schedule(*sets: dict[str, Any], **fields: Any) -> SpotGroupSchedule:
@@ -54,9 +57,16 @@ def pool(*states: str) -> tuple[list[SessionHost], dict[str, SessionHostRecord]]
     for index, state in enumerate(states, start=1):
         kind, _, sessions = state.partition(":")
         name = f"host-{index}"
-        hosts.append(SessionHost(name=name, index=index, status="running", image_version="0.0.0",
-                                 power_state="deallocated" if kind == "off" else "running",
-                                 allow_new_session=kind != "drained"))  # fmt: skip
+        hosts.append(
+            SessionHost(
+                name=name,
+                index=index,
+                status="running",
+                image_version="0.0.0",
+                power_state="deallocated" if kind == "off" else "running",
+                allow_new_session=kind != "drained",
+            )
+        )
         live[name] = SessionHostRecord(name, "Available", kind != "drained", int(sessions or 0))
     return hosts, live
 
@@ -72,8 +82,11 @@ def test_the_evenings_off_peak_runs_past_midnight_to_the_next_ramp_up() -> None:
     workdays = schedule()
     night = phase_at(workdays, at(MONDAY + timedelta(days=1), "03:00"))
     assert (night.name, night.started, night.next_change, night.next_name) == (
-        "offPeak", utc(2026, 6, 15, 17), utc(2026, 6, 16, 5), "rampUp",
-    )  # fmt: skip
+        "offPeak",
+        utc(2026, 6, 15, 17),
+        utc(2026, 6, 16, 5),
+        "rampUp",
+    )
     assert night.why == "monday in weekdaySets[0]"  # Monday's evening, though it is Tuesday
     assert phase_at(workdays, at(MONDAY + timedelta(days=1), "06:59", 59)).name == "offPeak"
     assert phase_at(workdays, at(MONDAY + timedelta(days=1), "07:00")).name == "rampUp"
@@ -84,8 +97,11 @@ def test_the_evenings_off_peak_runs_past_midnight_to_the_next_ramp_up() -> None:
 def test_a_day_in_no_set_goes_on_in_the_off_peak_of_the_day_before() -> None:
     workdays = schedule(weekday_set(offPeak={"minimumHostsPercent": 5}))
     saturday = phase_at(workdays, at(MONDAY + timedelta(days=5), "12:00"))
-    assert (saturday.name, saturday.started, saturday.next_change) == ("offPeak", utc(2026, 6, 19, 17),
-                                                                        utc(2026, 6, 22, 5))  # fmt: skip
+    assert (saturday.name, saturday.started, saturday.next_change) == (
+        "offPeak",
+        utc(2026, 6, 19, 17),
+        utc(2026, 6, 22, 5),
+    )
     assert saturday.phase.minimum_hosts_percent == 5
 
 
@@ -116,24 +132,34 @@ def test_an_exception_holds_its_phase_all_day_then_the_week_goes_on() -> None:
     eve = phase_at(christmas, datetime(2026, 12, 24, 20, tzinfo=AMS))
     assert (eve.name, eve.next_change, eve.next_name) == ("offPeak", utc(2026, 12, 24, 23), "offPeak")
     day = phase_at(christmas, datetime(2026, 12, 25, 10, tzinfo=AMS))
-    assert (day.name, day.why, day.started, day.next_change) == ("offPeak", "Christmas", utc(2026, 12, 24, 23),
-                                                                  utc(2026, 12, 25, 23))  # fmt: skip
+    assert (day.name, day.why, day.started, day.next_change) == (
+        "offPeak",
+        "Christmas",
+        utc(2026, 12, 24, 23),
+        utc(2026, 12, 25, 23),
+    )
     after = phase_at(christmas, datetime(2026, 12, 26, 10, tzinfo=AMS))  # Saturday: Friday's off-peak, from midnight
     assert (after.name, after.why, after.exception, after.next_change) == (
-        "offPeak", "friday in weekdaySets[0]", None, utc(2026, 12, 28, 6),
-    )  # fmt: skip
+        "offPeak",
+        "friday in weekdaySets[0]",
+        None,
+        utc(2026, 12, 28, 6),
+    )
     hosts, live = pool("on:0", "on:0", "on:0")
     [decision] = plan(christmas, datetime(2026, 12, 25, 10, tzinfo=AMS), hosts, live, 10)[-1:]
     assert decision.reason.startswith("deallocated host-2 at 10:00: off-peak (Christmas), idle")
 
 
 def test_an_exception_on_a_day_in_no_set_takes_its_phase_from_the_set_before() -> None:
-    busy_saturday = schedule(weekday_set(peak={"minimumHostsPercent": 60}),
-                             exceptions=[{"date": "2026-06-20", "phase": "peak"}])  # fmt: skip
+    busy_saturday = schedule(
+        weekday_set(peak={"minimumHostsPercent": 60}), exceptions=[{"date": "2026-06-20", "phase": "peak"}]
+    )
     saturday = phase_at(busy_saturday, at(MONDAY + timedelta(days=5), "15:00"))
     assert (saturday.name, saturday.why, saturday.phase.minimum_hosts_percent) == (
-        "peak", "the exception on 2026-06-20", 60,
-    )  # fmt: skip
+        "peak",
+        "the exception on 2026-06-20",
+        60,
+    )
 
 
 # --- placement ---------------------------------------------------------------------------------------------------
@@ -178,8 +204,10 @@ def test_a_host_with_sessions_is_never_deallocated_and_only_ramp_down_drains_one
     assert plan(schedule(), at(MONDAY, "20:00"), hosts, live, 10) == []  # off-peak: the users stay where they are
     [drained] = plan(schedule(), at(MONDAY, "17:30"), hosts, live, 10)  # depth-first: the least loaded goes
     assert (drained.action, drained.host) == ("drain", "host-2")
-    assert drained.reason == ("drained host-2 at 17:30: ramp-down, 2 sessions; 2 of 3 running hosts needed, "
-                              "sessions at 43% of capacity, threshold 90%")  # fmt: skip
+    assert drained.reason == (
+        "drained host-2 at 17:30: ramp-down, 2 sessions; 2 of 3 running hosts needed, "
+        "sessions at 43% of capacity, threshold 90%"
+    )
     breadth = schedule(weekday_set(rampDown={"loadBalancing": "breadthFirst"}))
     assert actions(plan(breadth, at(MONDAY, "17:30"), hosts, live, 10)) == [("drain", "host-3")]  # highest index
 
@@ -223,8 +251,9 @@ def test_waiting_for_sign_out_never_logs_anyone_off() -> None:
 
 
 def test_pre_staging_runs_its_hosts_from_its_minutes_before_a_ramp_up_until_it_starts() -> None:
-    staged = schedule(preStaging={"hosts": 3, "minutesBefore": 30},
-                      exceptions=[{"date": "2026-06-22", "name": "a Monday off"}])  # fmt: skip
+    staged = schedule(
+        preStaging={"hosts": 3, "minutesBefore": 30}, exceptions=[{"date": "2026-06-22", "name": "a Monday off"}]
+    )
     hosts, live = pool("off", "off", "off", "off", "off", "off")
 
     def starts(now: datetime) -> int:
@@ -259,39 +288,70 @@ NOTIFY = {"policy": "notifyThenLogOff", "message": "Closing soon"}
         ({"timeZone": "localtime"}, "timeZone", "unknownTimeZone"),  # the server's zone, not a place
         ({"timeZone": "Europe"}, "timeZone", "unknownTimeZone"),
         ({"weekdaySets": [weekday_set(times="07:00 07:00 17:00 19:00")]}, "weekdaySets[0].peak.start", "phasesOverlap"),
-        ({"weekdaySets": [weekday_set(times="07:00 09:00 17:00 16:00")]}, "weekdaySets[0].offPeak.start",
-         "phasesOverlap"),
+        (
+            {"weekdaySets": [weekday_set(times="07:00 09:00 17:00 16:00")]},
+            "weekdaySets[0].offPeak.start",
+            "phasesOverlap",
+        ),
         ({"weekdaySets": [weekday_set(times="7:00 09:00 17:00 19:00")]}, "weekdaySets[0].rampUp.start", "invalidTime"),
-        ({"weekdaySets": [weekday_set(rampUp={"capacityThresholdPercent": 0})]},
-         "weekdaySets[0].rampUp.capacityThresholdPercent", "greaterThanEqual"),
-        ({"weekdaySets": [weekday_set(peak={"capacityThresholdPercent": 101})]},
-         "weekdaySets[0].peak.capacityThresholdPercent", "lessThanEqual"),
-        ({"weekdaySets": [weekday_set(), weekday_set(["saturday", "friday"])]}, "weekdaySets[1].days[1]",
-         "dayInTwoSets"),
+        (
+            {"weekdaySets": [weekday_set(rampUp={"capacityThresholdPercent": 0})]},
+            "weekdaySets[0].rampUp.capacityThresholdPercent",
+            "greaterThanEqual",
+        ),
+        (
+            {"weekdaySets": [weekday_set(peak={"capacityThresholdPercent": 101})]},
+            "weekdaySets[0].peak.capacityThresholdPercent",
+            "lessThanEqual",
+        ),
+        (
+            {"weekdaySets": [weekday_set(), weekday_set(["saturday", "friday"])]},
+            "weekdaySets[1].days[1]",
+            "dayInTwoSets",
+        ),
         ({"weekdaySets": [weekday_set(["monday", "monday"])]}, "weekdaySets[0].days[1]", "duplicateDay"),
-        ({"exceptions": [{"date": "2026-12-25"}, {"date": "2026-12-26"}, {"date": "2026-12-25", "phase": "peak"}]},
-         "exceptions[2].date", "duplicateDate"),
-        ({"weekdaySets": [weekday_set(rampDown={"logOff": NOTIFY})]}, "weekdaySets[0].rampDown.logOff.delayMinutes",
-         "missing"),
-        ({"weekdaySets": [weekday_set(rampDown={"logOff": {"delayMinutes": 5}})]},
-         "weekdaySets[0].rampDown.logOff.delayMinutes", "notAllowed"),
-        ({"weekdaySets": [weekday_set(rampDown={"logOff": {**NOTIFY, "delayMinutes": 1441}})]},
-         "weekdaySets[0].rampDown.logOff.delayMinutes", "lessThanEqual"),
+        (
+            {"exceptions": [{"date": "2026-12-25"}, {"date": "2026-12-26"}, {"date": "2026-12-25", "phase": "peak"}]},
+            "exceptions[2].date",
+            "duplicateDate",
+        ),
+        (
+            {"weekdaySets": [weekday_set(rampDown={"logOff": NOTIFY})]},
+            "weekdaySets[0].rampDown.logOff.delayMinutes",
+            "missing",
+        ),
+        (
+            {"weekdaySets": [weekday_set(rampDown={"logOff": {"delayMinutes": 5}})]},
+            "weekdaySets[0].rampDown.logOff.delayMinutes",
+            "notAllowed",
+        ),
+        (
+            {"weekdaySets": [weekday_set(rampDown={"logOff": {**NOTIFY, "delayMinutes": 1441}})]},
+            "weekdaySets[0].rampDown.logOff.delayMinutes",
+            "lessThanEqual",
+        ),
         ({"preStaging": {"hosts": 2, "minutesBefore": 241}}, "preStaging.minutesBefore", "lessThanEqual"),
     ],
-)  # fmt: skip
+)
 def test_each_refusal_is_located_at_its_field(change: dict[str, Any], target: str, code: str) -> None:
     body = {"timeZone": "Europe/Amsterdam", "weekdaySets": [weekday_set()], **change}
     assert refused(body) == [(target, code)]
 
 
 def test_phases_default_to_the_load_balancing_of_avd_scaling_plans_and_read_back_as_written() -> None:
-    body = {"timeZone": "Europe/Amsterdam", "weekdaySets": [weekday_set()],
-            "exceptions": [{"date": "2026-12-25", "name": "Christmas"}]}  # fmt: skip
+    body = {
+        "timeZone": "Europe/Amsterdam",
+        "weekdaySets": [weekday_set()],
+        "exceptions": [{"date": "2026-12-25", "name": "Christmas"}],
+    }
     read = SpotGroupSchedule.model_validate(body)
     [workdays] = read.weekday_sets
-    assert [p.load_balancing for _, p in workdays.phases()] == ["breadthFirst", "breadthFirst", "depthFirst",
-                                                                "depthFirst"]  # fmt: skip
+    assert [p.load_balancing for _, p in workdays.phases()] == [
+        "breadthFirst",
+        "breadthFirst",
+        "depthFirst",
+        "depthFirst",
+    ]
     assert workdays.ramp_down.log_off.policy == "waitForSignOut"
     written = read.model_dump(mode="json")
     assert written["weekdaySets"][0]["rampUp"]["start"] == "07:00"

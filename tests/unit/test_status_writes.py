@@ -126,9 +126,14 @@ def test_every_model_with_a_status_is_an_aggregate_with_its_state_machine_or_a_r
     with_status = set()
     for info in pkgutil.iter_modules(shared.models.__path__):
         module = importlib.import_module(f"shared.models.{info.name}")
-        with_status |= {name for name, obj in vars(module).items() if inspect.isclass(obj)
-                        and issubclass(obj, BaseModel) and obj.__module__ == module.__name__
-                        and "status" in obj.model_fields}  # fmt: skip
+        with_status |= {
+            name
+            for name, obj in vars(module).items()
+            if inspect.isclass(obj)
+            and issubclass(obj, BaseModel)
+            and obj.__module__ == module.__name__
+            and "status" in obj.model_fields
+        }
     aggregates = set(AGGREGATES)
     assert with_status - aggregates - RESULTS.keys() == set(), "a status with no state machine and no reason"
     assert aggregates | RESULTS.keys() <= with_status  # nothing listed that has no status

@@ -24,7 +24,10 @@ def test_a_connection_string_alone_is_the_connection_string_form() -> None:
 
 def test_an_account_name_gives_the_public_service_uris() -> None:
     settings = Settings(AzureWebJobsStorage__accountName="stcloudpcs")
-    assert service_uris(settings) == ("https://stcloudpcs.table.core.windows.net", "https://stcloudpcs.queue.core.windows.net")
+    assert service_uris(settings) == (
+        "https://stcloudpcs.table.core.windows.net",
+        "https://stcloudpcs.queue.core.windows.net",
+    )
     account = storage_account(settings, credential=NoToken())
     assert account.queue("events").url == "https://stcloudpcs.queue.core.windows.net/events"
 

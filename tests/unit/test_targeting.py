@@ -60,12 +60,20 @@ def test_cloud_pc_ids_are_deterministic_per_slot_and_policy() -> None:
 def held(user_id: str, group_id: str) -> CloudPc:
     return CloudPc.model_validate(
         {
-            "id": f"cpc-{user_id}", "tenantId": "t", "createdDateTime": T0, "lastModifiedDateTime": T0,
-            "displayName": "x", "userId": user_id, "userPrincipalName": f"{user_id}@c.com", "servicePlanId": PLAN,
-            "servicePlanName": "plan", "provisioningPolicyId": "p", "provisioningPolicyName": "P",
+            "id": f"cpc-{user_id}",
+            "tenantId": "t",
+            "createdDateTime": T0,
+            "lastModifiedDateTime": T0,
+            "displayName": "x",
+            "userId": user_id,
+            "userPrincipalName": f"{user_id}@c.com",
+            "servicePlanId": PLAN,
+            "servicePlanName": "plan",
+            "provisioningPolicyId": "p",
+            "provisioningPolicyName": "P",
             "targetGroupId": group_id,
         }
-    )  # fmt: skip
+    )
 
 
 def test_a_group_hint_reaches_former_members_through_their_cloud_pcs() -> None:
@@ -76,5 +84,8 @@ def test_a_group_hint_reaches_former_members_through_their_cloud_pcs() -> None:
     assert affected_users(DirectoryEvent(tenant_id="t", user_ids=["x"]), {"g": ["ann"]}, [holder]) == {"x"}
     full = DirectoryEvent(tenant_id="t", full=True)
     assert affected_users(full, {"g": ["ann"], "h": ["bob"]}, [holder, other]) == {
-        "ann", "bob", "gone", "elsewhere",
-    }  # fmt: skip
+        "ann",
+        "bob",
+        "gone",
+        "elsewhere",
+    }

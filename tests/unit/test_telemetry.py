@@ -209,8 +209,13 @@ def test_an_api_operations_span_is_an_internal_child_of_the_hosts_request_span(s
     app = df.DFApp()
     app.register_functions(bp)
     [function] = [f.get_user_function() for f in app.get_functions()]
-    request = func.HttpRequest("GET", "http://127.0.0.1/api/tenants/t1", headers={"traceparent": CALLER},
-                               route_params={"tenantId": "t1"}, body=b"")  # fmt: skip
+    request = func.HttpRequest(
+        "GET",
+        "http://127.0.0.1/api/tenants/t1",
+        headers={"traceparent": CALLER},
+        route_params={"tenantId": "t1"},
+        body=b"",
+    )
     host_span = host_trace(request.headers)  # the host's request span, continuing the caller's
     assert asyncio.run(function(request, context=invocation(*host_span))).status_code == 200  # on the API's pool
     [operation] = spans.get_finished_spans()
@@ -268,8 +273,13 @@ def configured_in_a_process(first: str, ratio: str) -> dict[str, Any]:
     )
     done = subprocess.run(
         [sys.executable, "-c", CONFIGURE, first, ratio, CONNECTION_STRING],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result

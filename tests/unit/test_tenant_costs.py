@@ -31,11 +31,24 @@ def test_the_month_is_this_one_by_default_and_each_bad_field_is_named() -> None:
 
 def test_each_tenant_has_its_month_and_the_month_before_in_the_order_given() -> None:
     fakes = Fakes(datetime(2026, 11, 30, 12, tzinfo=UTC))
-    made = PowerRecord(tenant_id="contoso", resource_id="/vms/cpc-1", kind="cloudPc", display_name="CPC-1",
-                       vm_size="Standard_D2s_v5", region=REGION, change="created",
-                       date_time=datetime(2026, 10, 31, tzinfo=UTC))  # fmt: skip
-    price = VmPrice(region=REGION, vm_size="Standard_D2s_v5", currency="USD", linux_hourly=0.1, windows_hourly=0.2,
-                    as_of=date(2026, 10, 1))  # fmt: skip
+    made = PowerRecord(
+        tenant_id="contoso",
+        resource_id="/vms/cpc-1",
+        kind="cloudPc",
+        display_name="CPC-1",
+        vm_size="Standard_D2s_v5",
+        region=REGION,
+        change="created",
+        date_time=datetime(2026, 10, 31, tzinfo=UTC),
+    )
+    price = VmPrice(
+        region=REGION,
+        vm_size="Standard_D2s_v5",
+        currency="USD",
+        linux_hourly=0.1,
+        windows_hourly=0.2,
+        as_of=date(2026, 10, 1),
+    )
     fakes.prices.put_prices(PriceList(currency="USD", region=REGION, vms=[price], disks=[]))
     fakes.power_records.record_power(made)
     ports = fakes.cost_ports()

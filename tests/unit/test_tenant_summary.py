@@ -48,12 +48,19 @@ def connection(fakes: Fakes, connection_id: str, health: str, tenant_id: str = T
     now = fakes.clock()
     row = Connection.model_validate(
         {
-            "id": connection_id, "tenant_id": tenant_id, "display_name": connection_id, "site_id": "s",
-            "connection_type": "azureADJoin", "subscription_id": "sub", "resource_group_name": "rg",
-            "region_name": "westeurope", "health_check_status": health, "created_date_time": now,
+            "id": connection_id,
+            "tenant_id": tenant_id,
+            "display_name": connection_id,
+            "site_id": "s",
+            "connection_type": "azureADJoin",
+            "subscription_id": "sub",
+            "resource_group_name": "rg",
+            "region_name": "westeurope",
+            "health_check_status": health,
+            "created_date_time": now,
             "last_modified_date_time": now,
         }
-    )  # fmt: skip
+    )
     fakes.connections.upsert_connection(row)
 
 
@@ -61,13 +68,26 @@ def spot_group(fakes: Fakes, spot_group_id: str, status: str, tenant_id: str = T
     now = fakes.clock()
     row = SpotGroup.model_validate(
         {
-            "id": spot_group_id, "tenant_id": tenant_id, "name": spot_group_id, "friendly_name": spot_group_id,
-            "profile_path": r"\\files\profiles", "user_type": "pooled", "license_count": 2, "site_id": "s",
-            "group_ids": ["g"], "image_set_id": "i", "image_version": "0.0.1", "image_version_id": "v",
-            "vm_size": "Standard_D2s_v5", "max_sessions_per_host": 4, "host_pool_name": f"hp-{spot_group_id}",
-            "status": status, "created_date_time": now, "last_modified_date_time": now,
+            "id": spot_group_id,
+            "tenant_id": tenant_id,
+            "name": spot_group_id,
+            "friendly_name": spot_group_id,
+            "profile_path": r"\\files\profiles",
+            "user_type": "pooled",
+            "license_count": 2,
+            "site_id": "s",
+            "group_ids": ["g"],
+            "image_set_id": "i",
+            "image_version": "0.0.1",
+            "image_version_id": "v",
+            "vm_size": "Standard_D2s_v5",
+            "max_sessions_per_host": 4,
+            "host_pool_name": f"hp-{spot_group_id}",
+            "status": status,
+            "created_date_time": now,
+            "last_modified_date_time": now,
         }
-    )  # fmt: skip
+    )
     fakes.spot_groups.put_spot_group(row)
 
 
@@ -163,9 +183,20 @@ def test_open_alerts_are_counted_and_resolved_ones_are_not(summarize: Summarize)
     tenant(fakes)
     now = fakes.clock()
     for n in range(3):  # active, acknowledged, resolved
-        raised = Alert(id=alert_id(now, str(n)), tenant_id=TENANT, rule_id="r", kind="provisioningFailed",
-                       severity="warning", subject=f"s{n}", subject_name="s", summary="s", raised_date_time=now,
-                       last_seen_date_time=now, created_date_time=now, last_modified_date_time=now)  # fmt: skip
+        raised = Alert(
+            id=alert_id(now, str(n)),
+            tenant_id=TENANT,
+            rule_id="r",
+            kind="provisioningFailed",
+            severity="warning",
+            subject=f"s{n}",
+            subject_name="s",
+            summary="s",
+            raised_date_time=now,
+            last_seen_date_time=now,
+            created_date_time=now,
+            last_modified_date_time=now,
+        )
         saved = fakes.alerts.put_alert(raised, if_none_match=True)
         if n == 1:
             saved = fakes.alerts.put_alert(ALERTS.move(saved, "acknowledge"), if_match=saved.etag)
@@ -176,8 +207,14 @@ def test_open_alerts_are_counted_and_resolved_ones_are_not(summarize: Summarize)
 
 def refused(fakes: Fakes, tenant_id: str) -> None:
     now = fakes.clock()
-    row = RefusedWork(tenant_id=tenant_id, work="cleanUp", code="AuthorizationFailed", message="m",
-                      first_refused_date_time=now, last_refused_date_time=now)  # fmt: skip
+    row = RefusedWork(
+        tenant_id=tenant_id,
+        work="cleanUp",
+        code="AuthorizationFailed",
+        message="m",
+        first_refused_date_time=now,
+        last_refused_date_time=now,
+    )
     fakes.refusals.put_refused(row)
 
 

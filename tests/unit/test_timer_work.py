@@ -64,9 +64,13 @@ class Tables:
 def tables(monkeypatch: pytest.MonkeyPatch) -> Tables:
     storage = memory_storage(MemoryTableService())
     queue = ListQueue()
-    ports = TimerWorkPorts(spot_groups=SpotGroupRepository(storage), tenants=TenantRepository(storage),
-                           connections=ConnectionRepository(storage), queue=queue,
-                           watched_backends=["azure"])  # fmt: skip
+    ports = TimerWorkPorts(
+        spot_groups=SpotGroupRepository(storage),
+        tenants=TenantRepository(storage),
+        connections=ConnectionRepository(storage),
+        queue=queue,
+        watched_backends=["azure"],
+    )
     selected: list[list[str] | None] = []
     for name in ("query_entities", "list_entities"):
         read = getattr(MemoryTable, name)
@@ -84,21 +88,38 @@ def tenant(tenant_id: str, **fields: Any) -> Tenant:
 
 
 def connection(tenant_id: str, connection_id: str, changed: datetime) -> Connection:
-    return Connection.model_validate({
-        "id": connection_id, "tenant_id": tenant_id, "display_name": connection_id, "site_id": "s",
-        "connection_type": "azureADJoin", "subscription_id": "sub", "resource_group_name": "rg",
-        "region_name": "westeurope", "created_date_time": changed, "last_modified_date_time": changed,
-    })  # fmt: skip
+    return Connection.model_validate(
+        {
+            "id": connection_id,
+            "tenant_id": tenant_id,
+            "display_name": connection_id,
+            "site_id": "s",
+            "connection_type": "azureADJoin",
+            "subscription_id": "sub",
+            "resource_group_name": "rg",
+            "region_name": "westeurope",
+            "created_date_time": changed,
+            "last_modified_date_time": changed,
+        }
+    )
 
 
 def test_the_optimization_queues_each_ready_group_reading_only_keys(tables: Tables) -> None:
     groups = tables.storage.table("SpotGroups")
-    for tenant_id, group_id, status in [("t1", "g1", "ready"), ("t1", "g2", "deploying"), ("t2", "g3", "ready"),
-                                        ("t2", "g4", "removing"), ("t3", "g5", "ready")]:  # fmt: skip
+    for tenant_id, group_id, status in [
+        ("t1", "g1", "ready"),
+        ("t1", "g2", "deploying"),
+        ("t2", "g3", "ready"),
+        ("t2", "g4", "removing"),
+        ("t3", "g5", "ready"),
+    ]:
         groups.upsert_entity({"PartitionKey": tenant_id, "RowKey": group_id, "status": status, "name": group_id})
     assert queue_due(tables.ports, "optimizeSpotGroup", TICK, FIVE_MINUTES) == 3
-    assert tables.queue.sent == [("optimizeSpotGroup", "t1", "g1", TICK), ("optimizeSpotGroup", "t2", "g3", TICK),
-                                 ("optimizeSpotGroup", "t3", "g5", TICK)]  # fmt: skip
+    assert tables.queue.sent == [
+        ("optimizeSpotGroup", "t1", "g1", TICK),
+        ("optimizeSpotGroup", "t2", "g3", TICK),
+        ("optimizeSpotGroup", "t3", "g5", TICK),
+    ]
     assert tables.selected == [["PartitionKey", "RowKey"]]
 
 
@@ -119,10 +140,12 @@ def test_the_use_watch_queues_each_azure_tenant_and_the_reclaim_rule_each_tenant
     assert queue_due(tables.ports, "watchCloudPcUse", TICK, FIVE_MINUTES) == 3
     assert queue_due(tables.ports, "reclaimUnused", TICK, "0 0 * * * *") == 2
     assert tables.queue.sent == [
-        ("watchCloudPcUse", "a1", None, TICK), ("watchCloudPcUse", "a2", None, TICK),
+        ("watchCloudPcUse", "a1", None, TICK),
+        ("watchCloudPcUse", "a2", None, TICK),
         ("watchCloudPcUse", "a3", None, TICK),  # saved before the backend was chosen: the app's own
-        ("reclaimUnused", "a1", None, TICK), ("reclaimUnused", "w1", None, TICK),
-    ]  # fmt: skip
+        ("reclaimUnused", "a1", None, TICK),
+        ("reclaimUnused", "w1", None, TICK),
+    ]
     assert tables.selected == [["PartitionKey", "cloudPcBackend"], ["PartitionKey", "reclaim"]]
 
 
@@ -134,8 +157,10 @@ def test_the_health_checks_are_queued_for_the_connections_unchanged_for_half_a_p
     repo.upsert_connection(connection("t1", "changed-an-hour-ago", TICK - timedelta(hours=1)))
     repo.upsert_connection(connection("t2", "a-day-old", TICK - timedelta(days=1)))
     assert queue_due(tables.ports, "recheckConnection", TICK, SIX_HOURS) == 2
-    assert tables.queue.sent == [("recheckConnection", "t1", "checked-last-tick", TICK),
-                                 ("recheckConnection", "t2", "a-day-old", TICK)]  # fmt: skip
+    assert tables.queue.sent == [
+        ("recheckConnection", "t1", "checked-last-tick", TICK),
+        ("recheckConnection", "t2", "a-day-old", TICK),
+    ]
     assert tables.selected == [["PartitionKey", "RowKey"]]
 
 
@@ -191,12 +216,17 @@ def dispatcher(monkeypatch: pytest.MonkeyPatch, now: datetime) -> tuple[Any, Rec
     group = SimpleNamespace(status="ready", name="g1")
     backend = SimpleNamespace(watch_use=recorder("watch", SimpleNamespace(sleeps=[], woken=0)))
     engine = SimpleNamespace(clock=lambda: now, backends=SimpleNamespace(of_tenant=lambda tenant: backend))
-    ports = SimpleNamespace(tenants=SimpleNamespace(find_tenant=lambda tenant_id: tenant(tenant_id)),
-                            queue=recorded.queue)  # fmt: skip
+    ports = SimpleNamespace(
+        tenants=SimpleNamespace(find_tenant=lambda tenant_id: tenant(tenant_id)), queue=recorded.queue
+    )
     spot_groups = SimpleNamespace(spot_groups=SimpleNamespace(find_spot_group=lambda t, g: group))
     # the timers' schedules as the test knows them, whatever another test left in the environment
-    settings = Settings(spot_optimize_schedule="0 */5 * * * *", use_watch_schedule="0 */5 * * * *",
-                        reclaim_schedule="0 0 * * * *", health_check_schedule="0 0 */6 * * *")  # fmt: skip
+    settings = Settings(
+        spot_optimize_schedule="0 */5 * * * *",
+        use_watch_schedule="0 */5 * * * *",
+        reclaim_schedule="0 0 * * * *",
+        health_check_schedule="0 0 */6 * * *",
+    )
     bp = timer_work_trigger.blueprint(settings, ports, SimpleNamespace(), engine, spot_groups)  # type: ignore[arg-type]
     app = df.DFApp()
     app.register_functions(bp)

@@ -57,8 +57,9 @@ class _Echo(BaseHTTPRequestHandler):
         if self.path == "/silent":
             self.silence.wait()
             return
-        said = json.dumps({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                           "body": body.decode()}).encode()  # fmt: skip
+        said = json.dumps(
+            {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body.decode()}
+        ).encode()
         zipped = self.path.startswith("/zipped")
         payload = gzip.compress(said) if zipped else said
         self.send_response(201, "Made")

@@ -41,8 +41,10 @@ def arm_read(port: int) -> None:
 
 
 def table_read(port: int) -> None:
-    connection = (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
-                  f"TableEndpoint=http://127.0.0.1:{port}/{ACCOUNT};")  # fmt: skip
+    connection = (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+        f"TableEndpoint=http://127.0.0.1:{port}/{ACCOUNT};"
+    )
     TableClient.from_connection_string(connection, "rows", retry_total=0).get_entity("p", "r")
 
 
@@ -54,9 +56,13 @@ def key_vault_read(port: int) -> None:
 
 def token_request(port: int) -> None:
     ClientSecretCredential(
-        "00000000-0000-0000-0000-000000000001", "app", "secret", authority=f"https://127.0.0.1:{port}",
-        disable_instance_discovery=True, retry_total=0,
-    ).get_token("https://management.azure.com/.default")  # fmt: skip
+        "00000000-0000-0000-0000-000000000001",
+        "app",
+        "secret",
+        authority=f"https://127.0.0.1:{port}",
+        disable_instance_discovery=True,
+        retry_total=0,
+    ).get_token("https://management.azure.com/.default")
 
 
 @pytest.mark.parametrize(

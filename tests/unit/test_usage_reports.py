@@ -47,7 +47,9 @@ def test_the_watch_writes_each_day_once_per_run_and_the_reports_read_it() -> Non
     assert (theirs.user_id, theirs.cloud_pc_count, theirs.connected_hours) == (row.user_id, 1, 0.97)
     daily = usage_reports.daily_usage(report, TENANT, days)
     assert [(d.date, d.connected_hours, d.active_cloud_pcs, d.active_users) for d in daily] == [
-        (day - timedelta(days=1), 0, 0, 0), (day, 0.97, 1, 1)]  # fmt: skip
+        (day - timedelta(days=1), 0, 0, 0),
+        (day, 0.97, 1, 1),
+    ]
 
 
 def test_the_range_defaults_to_the_last_30_days_and_holds_at_most_90() -> None:

@@ -36,20 +36,35 @@ POOLED = Pooled("Standard_D4s_v5", "P10", 6)
 
 def prices(currency: str = "USD", *, pooled_priced: bool = True) -> Prices:
     hourly = {"Standard_D2s_v5": 0.1, **({"Standard_D4s_v5": 0.2} if pooled_priced else {})}
-    vms = {size: VmPrice(region=REGION, vm_size=size, currency=currency, linux_hourly=rate, windows_hourly=rate * 2,
-                         as_of=DAY) for size, rate in hourly.items()}  # fmt: skip
+    vms = {
+        size: VmPrice(
+            region=REGION, vm_size=size, currency=currency, linux_hourly=rate, windows_hourly=rate * 2, as_of=DAY
+        )
+        for size, rate in hourly.items()
+    }
     disk = DiskPrice(region=REGION, tier="P10", currency=currency, monthly=20.0, as_of=DAY)
     listed = {
         PLAN: Windows365Price(service_plan_id=PLAN, monthly=41.0, source="microsoft.com", as_of=DAY),
         BIG_PLAN: Windows365Price(service_plan_id=BIG_PLAN, monthly=66.0, source="an estimate", as_of=DAY, sample=True),
     }
-    return Prices(currency, lambda region, size: vms.get(size) if region == REGION else None,
-                  lambda region, tier: disk if (region, tier) == (REGION, "P10") else None, listed)  # fmt: skip
+    return Prices(
+        currency,
+        lambda region, size: vms.get(size) if region == REGION else None,
+        lambda region, tier: disk if (region, tier) == (REGION, "P10") else None,
+        listed,
+    )
 
 
 def desktop(hours: float, sessions: int, rules: PersonalPower | None = SLEEPS, plan: str = PLAN) -> Desktop:
-    return Desktop(user_id="adele", user_principal_name="adele@contoso.com", service_plan_id=plan, region=REGION,
-                   power_rules=rules, connected_hours=hours, sessions=sessions)  # fmt: skip
+    return Desktop(
+        user_id="adele",
+        user_principal_name="adele@contoso.com",
+        service_plan_id=plan,
+        region=REGION,
+        power_rules=rules,
+        connected_hours=hours,
+        sessions=sessions,
+    )
 
 
 def test_a_user_who_barely_connects_is_told_an_azure_cloud_pc_that_sleeps_would_cost_less() -> None:
@@ -81,11 +96,16 @@ def test_a_pooled_seat_shares_its_host_and_disk_by_the_sessions_a_host_takes() -
         # 146 h in 22.3 sessions a month: (146 + 22.3056 x 0.5) h x 0.10 + 20.00 = 35.7153; 5.28 under the licence
         ("windows365", SLEEPS, 35.7153, "azure", None),
         # no power rules: 730 h x 0.10 + 20.00 = 93.00, and the licence saves 52.00 of it
-        ("azure", None, 93.0, "windows365",
-         "146 h connected a month: a Windows 365 licence would cost 41.00 USD against 93.00 USD for their azure Cloud "
-         "PC"),
+        (
+            "azure",
+            None,
+            93.0,
+            "windows365",
+            "146 h connected a month: a Windows 365 licence would cost 41.00 USD against 93.00 USD for their azure "
+            "Cloud PC",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_heavy_user_keeps_their_licence_or_is_told_to_take_one(
     current: CostOption, rules: PersonalPower | None, azure: float, cheapest: str, recommendation: str | None
 ) -> None:
@@ -139,27 +159,60 @@ def test_a_pooled_seat_takes_the_fewest_sessions_of_the_tenants_pooled_groups() 
 def test_a_user_with_two_cloud_pcs_is_compared_on_the_plan_of_the_one_they_use_most() -> None:
     def cloud_pc(cloud_pc_id: str, plan: str, region: str | None) -> CloudPc:
         now = datetime(2026, 11, 1, tzinfo=UTC)
-        build = None if region is None else {"image_type": "gallery", "image_id": "win11", "image_display_name": "W",
-                                             "domain_join_type": "azureADJoin", "region_name": region,
-                                             "vm_size": "Standard_D2s_v5", "os_disk_size_gb": 128,
-                                             "naming_template": "CPC-%RAND:5%"}  # fmt: skip
-        return CloudPc.model_validate({
-            "id": cloud_pc_id, "tenant_id": TENANT, "created_date_time": now, "last_modified_date_time": now,
-            "display_name": cloud_pc_id, "user_id": "adele", "user_principal_name": "adele@contoso.com",
-            "service_plan_id": plan, "service_plan_name": plan, "provisioning_policy_id": "finance",
-            "provisioning_policy_name": "Finance", "build": build,
-        })  # fmt: skip
+        build = (
+            None
+            if region is None
+            else {
+                "image_type": "gallery",
+                "image_id": "win11",
+                "image_display_name": "W",
+                "domain_join_type": "azureADJoin",
+                "region_name": region,
+                "vm_size": "Standard_D2s_v5",
+                "os_disk_size_gb": 128,
+                "naming_template": "CPC-%RAND:5%",
+            }
+        )
+        return CloudPc.model_validate(
+            {
+                "id": cloud_pc_id,
+                "tenant_id": TENANT,
+                "created_date_time": now,
+                "last_modified_date_time": now,
+                "display_name": cloud_pc_id,
+                "user_id": "adele",
+                "user_principal_name": "adele@contoso.com",
+                "service_plan_id": plan,
+                "service_plan_name": plan,
+                "provisioning_policy_id": "finance",
+                "provisioning_policy_name": "Finance",
+                "build": build,
+            }
+        )
 
     def used(cloud_pc_id: str, minutes: float, sessions: int) -> UsageDay:
-        return UsageDay(tenant_id=TENANT, cloud_pc_id=cloud_pc_id, user_id="adele", day=DAY,
-                        connected_minutes=minutes, sessions=sessions)  # fmt: skip
+        return UsageDay(
+            tenant_id=TENANT,
+            cloud_pc_id=cloud_pc_id,
+            user_id="adele",
+            day=DAY,
+            connected_minutes=minutes,
+            sessions=sessions,
+        )
 
     pcs = [cloud_pc("cpc-a", PLAN, "northeurope"), cloud_pc("cpc-b", BIG_PLAN, None)]
     rows = [used("cpc-a", 60, 2), used("cpc-b", 120, 0), used("other", 600, 9)]  # a day used, its sessions not seen
     [found] = desktops(pcs, rows, lambda pc: SLEEPS if pc.id == "cpc-b" else None, default_region=REGION)
-    assert found == Desktop(user_id="adele", user_principal_name="adele@contoso.com", service_plan_id=BIG_PLAN,
-                            region=REGION, power_rules=SLEEPS, connected_hours=3, sessions=3,
-                            cloud_pc_count=2)  # fmt: skip
+    assert found == Desktop(
+        user_id="adele",
+        user_principal_name="adele@contoso.com",
+        service_plan_id=BIG_PLAN,
+        region=REGION,
+        power_rules=SLEEPS,
+        connected_hours=3,
+        sessions=3,
+        cloud_pc_count=2,
+    )
 
 
 # ---- the report over the tenant's rows ---------------------------------------------------------------------------
@@ -173,19 +226,41 @@ def test_the_tenants_users_are_compared_over_the_last_30_days_by_name_a_page_at_
     spot_group(fakes, "pool", "ready")  # pooled, 4 sessions a host
     for user in ("ben", "adele"):
         cloud_pc(fakes, user)
-    fakes.usage.put_usage_days([
-        UsageDay(tenant_id=TENANT, cloud_pc_id="cpc-adele", user_id="adele", day=date(2026, 11, 10),
-                 connected_minutes=432, sessions=6),
-        UsageDay(tenant_id=TENANT, cloud_pc_id="cpc-ben", user_id="ben", day=date(2026, 10, 31),
-                 connected_minutes=600, sessions=2),  # before the range
-    ])  # fmt: skip
-    fakes.prices.put_prices(PriceList(
-        currency="USD", region=REGION,
-        vms=[VmPrice(region=REGION, vm_size=size, currency="USD", linux_hourly=rate, windows_hourly=1, as_of=day)
-             for size, rate, day in (("Standard_D2s_v5", 0.5, date(2026, 10, 1)), ("Standard_D2s_v5", 0.1, DAY),
-                                     ("Standard_D4s_v5", 0.2, DAY))],
-        disks=[DiskPrice(region=REGION, tier="P10", currency="USD", monthly=20.0, as_of=DAY)],
-    ))  # fmt: skip
+    fakes.usage.put_usage_days(
+        [
+            UsageDay(
+                tenant_id=TENANT,
+                cloud_pc_id="cpc-adele",
+                user_id="adele",
+                day=date(2026, 11, 10),
+                connected_minutes=432,
+                sessions=6,
+            ),
+            UsageDay(
+                tenant_id=TENANT,
+                cloud_pc_id="cpc-ben",
+                user_id="ben",
+                day=date(2026, 10, 31),
+                connected_minutes=600,
+                sessions=2,
+            ),  # before the range
+        ]
+    )
+    fakes.prices.put_prices(
+        PriceList(
+            currency="USD",
+            region=REGION,
+            vms=[
+                VmPrice(region=REGION, vm_size=size, currency="USD", linux_hourly=rate, windows_hourly=1, as_of=day)
+                for size, rate, day in (
+                    ("Standard_D2s_v5", 0.5, date(2026, 10, 1)),
+                    ("Standard_D2s_v5", 0.1, DAY),
+                    ("Standard_D4s_v5", 0.2, DAY),
+                )
+            ],
+            disks=[DiskPrice(region=REGION, tier="P10", currency="USD", monthly=20.0, as_of=DAY)],
+        )
+    )
     ports = fakes.cost_ports()
 
     [adele], token = user_costs(ports, TENANT, None, None, None, top=1, skip_token=None)

@@ -21,12 +21,20 @@ POLL = "https://arm.example/subscriptions/s/providers/Microsoft.Compute/location
 @pytest.mark.parametrize(
     ("method", "path", "policy"),
     [
-        ("GET", "", "LowCostGet"), ("GET", "/instanceView", "LowCostGet"), ("GET", "/runCommands/x", "LowCostGet"),
-        ("POST", "/restart", "UpdateVM"), ("POST", "/start", "UpdateVM"), ("POST", "/powerOff", "UpdateVM"),
-        ("PUT", "/runCommands/x", "UpdateVM"), ("PUT", "/extensions/x", "UpdateVM"), ("PATCH", "", "UpdateVM"),
-        ("DELETE", "/runCommands/x", "UpdateVM"), ("POST", "/deallocate", "DeleteVM"), ("DELETE", "", "DeleteVM"),
+        ("GET", "", "LowCostGet"),
+        ("GET", "/instanceView", "LowCostGet"),
+        ("GET", "/runCommands/x", "LowCostGet"),
+        ("POST", "/restart", "UpdateVM"),
+        ("POST", "/start", "UpdateVM"),
+        ("POST", "/powerOff", "UpdateVM"),
+        ("PUT", "/runCommands/x", "UpdateVM"),
+        ("PUT", "/extensions/x", "UpdateVM"),
+        ("PATCH", "", "UpdateVM"),
+        ("DELETE", "/runCommands/x", "UpdateVM"),
+        ("POST", "/deallocate", "DeleteVM"),
+        ("DELETE", "", "DeleteVM"),
     ],
-)  # fmt: skip
+)
 def test_each_request_on_a_vm_falls_in_the_pages_policy(method: str, path: str, policy: str) -> None:
     assert charge_of(method, f"{ARM}{path}?api-version=2024-07-01") == (VM, policy)
 
@@ -40,8 +48,10 @@ def test_a_poll_is_a_get_operation_and_other_requests_are_not_charged() -> None:
 
 
 def test_the_header_says_what_each_of_the_vms_buckets_has_left() -> None:
-    said = {"x-ms-ratelimit-remaining-resource": "Microsoft.Compute/UpdateVMResource;3,"
-                                                 "Microsoft.Compute/UpdateVMSubscription;1497"}  # fmt: skip
+    said = {
+        "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/UpdateVMResource;3,"
+        "Microsoft.Compute/UpdateVMSubscription;1497"
+    }
     assert remaining(said) == {"UpdateVM": 3.0}
     assert remaining({}) == {}
 
@@ -74,13 +84,16 @@ def test_the_policy_learns_an_operations_vm_and_holds_its_polls_until_the_vm_may
     policy = VmPacingPolicy(limits, "t", "S", held_for=lambda admit: admit())
     restart = HttpRequest("POST", f"{ARM}/restart")
     policy.on_request(PipelineRequest(restart, PipelineContext(None)))
-    policy.on_response(PipelineRequest(restart, PipelineContext(None)),
-                       response_to(restart, {"Azure-AsyncOperation": POLL}))  # fmt: skip
+    policy.on_response(
+        PipelineRequest(restart, PipelineContext(None)), response_to(restart, {"Azure-AsyncOperation": POLL})
+    )
     assert limits.vm_of(POLL) == VM, "the operation's VM, from the answer that started it"
     poll = HttpRequest("GET", POLL)
     policy.on_request(PipelineRequest(poll, PipelineContext(None)))
-    policy.on_response(PipelineRequest(poll, PipelineContext(None)), response_to(poll, {
-        "x-ms-ratelimit-remaining-resource": "Microsoft.Compute/GetOperationResource;0"}))  # fmt: skip
+    policy.on_response(
+        PipelineRequest(poll, PipelineContext(None)),
+        response_to(poll, {"x-ms-ratelimit-remaining-resource": "Microsoft.Compute/GetOperationResource;0"}),
+    )
     with pytest.raises(CloudThrottled) as held:
         policy.on_request(PipelineRequest(poll, PipelineContext(None)))
     assert held.value.retry_after_s == pytest.approx(60 / PER_VM["GetOperation"][0] + MARGIN_S)  # every 4 s

@@ -21,16 +21,25 @@ REMOTE = "w365-adele"
 
 def reported(status: str, changed: str, **fields: Any) -> Windows365CloudPc:
     return Windows365CloudPc(
-        id=REMOTE, display_name="Finance - Adele", managed_device_name="CPC-adele-1",
-        user_principal_name="adele@contoso.com", service_plan_id=WINDOWS365_ID_BY_PLAN_ID[PLAN],
-        service_plan_name="Windows 365 Enterprise", provisioning_policy_id=None, status=status,
-        last_modified_date_time=changed, **fields,
-    )  # fmt: skip
+        id=REMOTE,
+        display_name="Finance - Adele",
+        managed_device_name="CPC-adele-1",
+        user_principal_name="adele@contoso.com",
+        service_plan_id=WINDOWS365_ID_BY_PLAN_ID[PLAN],
+        service_plan_name="Windows 365 Enterprise",
+        provisioning_policy_id=None,
+        status=status,
+        last_modified_date_time=changed,
+        **fields,
+    )
 
 
 def followed(fakes: Fakes) -> list[tuple[str, str]]:
-    return [(line.outcome, line.message or "") for line in fakes.cloud_pcs.list_events(TENANT, "cpc-adele")
-            if line.name == "windows365StatusChanged"]  # fmt: skip
+    return [
+        (line.outcome, line.message or "")
+        for line in fakes.cloud_pcs.list_events(TENANT, "cpc-adele")
+        if line.name == "windows365StatusChanged"
+    ]
 
 
 def seeded(status: str = "provisioned") -> Fakes:
@@ -83,8 +92,9 @@ class Refused:
 
 
 def failed_report(fakes: Fakes) -> None:
-    fakes.windows365.cloud_pcs[REMOTE] = reported("failed", "2026-11-02T09:00:05Z", status_code="intuneEnrollFailed",
-                                                  status_message="Intune enrollment failed")  # fmt: skip
+    fakes.windows365.cloud_pcs[REMOTE] = reported(
+        "failed", "2026-11-02T09:00:05Z", status_code="intuneEnrollFailed", status_message="Intune enrollment failed"
+    )
 
 
 def test_a_failure_s_line_is_written_before_its_status_and_once_when_the_write_is_made_again() -> None:
@@ -101,8 +111,9 @@ def test_a_record_another_writer_keeps_changing_waits_for_the_next_read_and_the_
     fakes = seeded("provisioning")
     cloud_pc(fakes, "ben", status="provisioning", windows365_id="remote-ben")
     failed_report(fakes)
-    fakes.windows365.cloud_pcs["remote-ben"] = replace(reported("provisioned", "2026-11-02T09:00:05Z"),
-                                                       id="remote-ben", user_principal_name="ben@contoso.com")
+    fakes.windows365.cloud_pcs["remote-ben"] = replace(
+        reported("provisioned", "2026-11-02T09:00:05Z"), id="remote-ben", user_principal_name="ben@contoso.com"
+    )
     contended = mirror(fakes.engine_ports(cloud_pcs=Refused(fakes, times=3)), TENANT)
     assert contended.in_flight and contended.changed == 1  # adele's three tries refused: read again later, no error
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").status == "provisioning"
@@ -119,8 +130,9 @@ def test_a_sign_in_windows_365_reports_is_when_its_user_last_connected_and_no_st
     mirror(fakes.engine_ports(), TENANT)
     assert fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").last_connected_date_time is None  # never, to Graph
     lines = followed(fakes)
-    fakes.windows365.cloud_pcs[REMOTE] = reported("provisioned", "2026-11-02T09:00:05Z",
-                                                  last_login_date_time="2026-11-02T10:15:00.1234567Z")  # fmt: skip
+    fakes.windows365.cloud_pcs[REMOTE] = reported(
+        "provisioned", "2026-11-02T09:00:05Z", last_login_date_time="2026-11-02T10:15:00.1234567Z"
+    )
     assert mirror(fakes.engine_ports(), TENANT).changed == 1
     seen = fakes.cloud_pcs.get_cloud_pc(TENANT, "cpc-adele").last_connected_date_time
     assert seen is not None and seen.isoformat() == "2026-11-02T10:15:00.123456+00:00"

@@ -32,36 +32,77 @@ class Listed:
 
 
 def connection(checks: list[tuple[str, str, str | None]]) -> Connection:
-    results = [HealthCheck(name=n, display_name=n, status=s, end_date_time=T0, error_type=e)
-               for n, s, e in checks]  # fmt: skip
+    results = [HealthCheck(name=n, display_name=n, status=s, end_date_time=T0, error_type=e) for n, s, e in checks]
     return Connection(
-        id="c1", created_date_time=T0, last_modified_date_time=T0, tenant_id="t", display_name="HQ", site_id="s1",
-        connection_type="azureADJoin", subscription_id=SUB, resource_group_name="rg-cloudpcs", region_name="westeurope",
-        virtual_network_id=VNET, subnet_id=f"{VNET}/subnets/cloudpcs", cloud_pc_backend="windows365",
-        health_check_status="failed", health_check_status_detail=HealthCheckStatusDetail(health_checks=results),
-    )  # fmt: skip
+        id="c1",
+        created_date_time=T0,
+        last_modified_date_time=T0,
+        tenant_id="t",
+        display_name="HQ",
+        site_id="s1",
+        connection_type="azureADJoin",
+        subscription_id=SUB,
+        resource_group_name="rg-cloudpcs",
+        region_name="westeurope",
+        virtual_network_id=VNET,
+        subnet_id=f"{VNET}/subnets/cloudpcs",
+        cloud_pc_backend="windows365",
+        health_check_status="failed",
+        health_check_status_detail=HealthCheckStatusDetail(health_checks=results),
+    )
 
 
 def image(status: str, error_code: str | None, at: datetime) -> DeviceImage:
     return DeviceImage(
-        id="i1", created_date_time=at, last_modified_date_time=at, tenant_id="t", display_name="Golden", site_id="s1",
-        version="1.0.0", source_image_resource_id=f"/subscriptions/{SUB}/resourceGroups/rg-images/providers/"
-        "Microsoft.Compute/images/golden", status=status, error_code=error_code, windows365_id="w1",
-    )  # fmt: skip
+        id="i1",
+        created_date_time=at,
+        last_modified_date_time=at,
+        tenant_id="t",
+        display_name="Golden",
+        site_id="s1",
+        version="1.0.0",
+        source_image_resource_id=f"/subscriptions/{SUB}/resourceGroups/rg-images/providers/"
+        "Microsoft.Compute/images/golden",
+        status=status,
+        error_code=error_code,
+        windows365_id="w1",
+    )
 
 
 def checks(listed: Listed) -> dict[str, tuple[str, bool | None]]:
-    ports = OnboardingPorts(sites=None, access=None, app_client_id=None, authority_host="",  # type: ignore[arg-type]
-                            graph_endpoint="", portal_url=None, backends=None, connections=listed, images=listed)  # type: ignore[arg-type]  # fmt: skip
+    ports = OnboardingPorts(
+        sites=None,  # type: ignore[arg-type]
+        access=None,  # type: ignore[arg-type]
+        app_client_id=None,
+        authority_host="",
+        graph_endpoint="",
+        portal_url=None,
+        backends=None,  # type: ignore[arg-type]
+        connections=listed,  # type: ignore[arg-type]
+        images=listed,  # type: ignore[arg-type]
+    )
     return {check.role.name: (check.scope, check.held) for check in windows365_role_checks(ports, "t", [])}
 
 
 def test_each_role_is_what_its_check_last_said_and_a_check_that_failed_otherwise_tells_nothing() -> None:
-    found = checks(Listed([connection([
-        (READER.checked_by or "", "passed", None),
-        (INTERFACES.checked_by or "", "failed", INTERFACES.error_type),
-        (NETWORK.checked_by or "", "failed", "permissionCheckTransientServiceError"),  # Windows 365's own hiccup
-    ])], []))  # fmt: skip
+    found = checks(
+        Listed(
+            [
+                connection(
+                    [
+                        (READER.checked_by or "", "passed", None),
+                        (INTERFACES.checked_by or "", "failed", INTERFACES.error_type),
+                        (
+                            NETWORK.checked_by or "",
+                            "failed",
+                            "permissionCheckTransientServiceError",
+                        ),  # Windows 365's own hiccup
+                    ]
+                )
+            ],
+            [],
+        )
+    )
     assert found == {
         READER.name: (f"/subscriptions/{SUB}", True),
         INTERFACES.name: (f"/subscriptions/{SUB}/resourceGroups/rg-cloudpcs", False),

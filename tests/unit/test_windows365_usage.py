@@ -34,7 +34,10 @@ def test_the_report_s_connections_of_the_last_seven_days_become_the_days_rows() 
     assert backend.import_usage(ports, TENANT, NOW) == 3  # the same rows again, replaced whole
     rows = fakes.usage.list_usage_days(TENANT, date(2026, 11, 1), date(2026, 11, 20))
     assert [(r.day.day, r.cloud_pc_id, round(r.connected_minutes), r.sessions) for r in rows] == [
-        (18, "cpc-adele", 60, 1), (19, "cpc-adele", 90, 1), (20, "cpc-adele", 15, 1)]  # fmt: skip
+        (18, "cpc-adele", 60, 1),
+        (19, "cpc-adele", 90, 1),
+        (20, "cpc-adele", 15, 1),
+    ]
     assert fakes.script.calls["list_remote_connections"] == 4  # a request per Cloud PC per run
 
 

@@ -70,8 +70,14 @@ class ArmAdmin:
     def waiting_out_throttles(self) -> ArmAdmin:
         """Every request of this admin answered 429 is sent again after its Retry-After, as `az` does: a test that
         reads hundreds of resources meets ARM's read budget as a script would."""
-        retry = Retry(total=30, status_forcelist=[429], respect_retry_after_header=True, allowed_methods=None,
-                      raise_on_status=False, backoff_factor=0)  # fmt: skip
+        retry = Retry(
+            total=30,
+            status_forcelist=[429],
+            respect_retry_after_header=True,
+            allowed_methods=None,
+            raise_on_status=False,
+            backoff_factor=0,
+        )
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         return self
 
@@ -180,20 +186,34 @@ class ArmAdmin:
 
     def virtual_machine(self, rg: str, name: str, subnet_id: str, location: str = "westeurope") -> dict[str, Any]:
         """A VM of the admin's own (not a Cloud PC) with a NIC `{name}-nic` in the subnet; the VM as ARM answers."""
-        nic = self.ok("PUT", self.resource_id(rg, "Microsoft.Network", "networkInterfaces", f"{name}-nic"), {
-            "location": location,
-            "properties": {"ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id}}}]},
-        })  # fmt: skip
-        image = {"publisher": "microsoftwindowsserver", "offer": "windowsserver", "sku": "2022-datacenter-g2"}
-        return self.ok("PUT", self.resource_id(rg, "Microsoft.Compute", "virtualMachines", name), {
-            "location": location,
-            "properties": {
-                "hardwareProfile": {"vmSize": "Standard_D2s_v5"}, "storageProfile": {"imageReference": image},
-                "osProfile": {"computerName": name[:15], "adminUsername": "opsadmin",
-                              "adminPassword": "Pa55w0rd!Pa55w0rd!"},
-                "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+        nic = self.ok(
+            "PUT",
+            self.resource_id(rg, "Microsoft.Network", "networkInterfaces", f"{name}-nic"),
+            {
+                "location": location,
+                "properties": {
+                    "ipConfigurations": [{"name": "ipconfig1", "properties": {"subnet": {"id": subnet_id}}}]
+                },
             },
-        })  # fmt: skip
+        )
+        image = {"publisher": "microsoftwindowsserver", "offer": "windowsserver", "sku": "2022-datacenter-g2"}
+        return self.ok(
+            "PUT",
+            self.resource_id(rg, "Microsoft.Compute", "virtualMachines", name),
+            {
+                "location": location,
+                "properties": {
+                    "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+                    "storageProfile": {"imageReference": image},
+                    "osProfile": {
+                        "computerName": name[:15],
+                        "adminUsername": "opsadmin",
+                        "adminPassword": "Pa55w0rd!Pa55w0rd!",
+                    },
+                    "networkProfile": {"networkInterfaces": [{"id": nic["id"]}]},
+                },
+            },
+        )
 
     def quota(self, region: str, name: str, limit: int) -> None:
         """Microsoft.Quota: the vCPU limit of a family (e.g. standardDSv5Family) or `cores` in a region."""
@@ -260,14 +280,22 @@ class ArmAdmin:
     def service_principal(self, app_id: str) -> str:
         """The app's service principal id in this tenant, as Graph answers `az` (servicePrincipals(appId=...))."""
         token, _ = emulator_token(self.emulator, self.tenant_id, "https://graph.microsoft.com")
-        reply = self.session.get(f"{self.emulator.base_url}/graph/v1.0/servicePrincipals(appId='{app_id}')",
-                                 headers={"Authorization": f"Bearer {token}"}, timeout=30)  # fmt: skip
+        reply = self.session.get(
+            f"{self.emulator.base_url}/graph/v1.0/servicePrincipals(appId='{app_id}')",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
         assert reply.status_code == 200, reply.text
         return str(reply.json()["id"])
 
     def assign(self, scope: str, role_definition_id: str, principal_id: str) -> dict[str, Any]:
-        body = {"properties": {"roleDefinitionId": role_definition_id, "principalId": principal_id,
-                               "principalType": "ServicePrincipal"}}  # fmt: skip
+        body = {
+            "properties": {
+                "roleDefinitionId": role_definition_id,
+                "principalId": principal_id,
+                "principalType": "ServicePrincipal",
+            }
+        }
         return self.ok("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)
 
     def assign_built_in(self, scope: str, role_guid: str, principal_id: str) -> str:
@@ -322,8 +350,13 @@ class Controls:
 
     def throttle_next(self, operation: str, retry_after_s: int) -> None:
         """The next `operation` of this tenant is answered 429 with that Retry-After."""
-        body: dict[str, Any] = {"count": 1, "status": 429, "errorCode": "TooManyRequests",
-                                "retryAfter": retry_after_s, "tenantId": self.tenant_id}  # fmt: skip
+        body: dict[str, Any] = {
+            "count": 1,
+            "status": 429,
+            "errorCode": "TooManyRequests",
+            "retryAfter": retry_after_s,
+            "tenantId": self.tenant_id,
+        }
         assert self.session.put(f"{self.base}/faults/{operation}", json=body, timeout=30).status_code == 200
 
     def latency(self, operation: str, seconds: float) -> None:

@@ -44,9 +44,12 @@ async def durable_engine(
     """The local Durable engine on a loopback port: a client of it, and the client binding a function gets."""
     port = free_port()
     engine = DurableEngine(
-        orchestrators=orchestrators, activities={}, store=DurableStore(), task_hub=task_hub,
+        orchestrators=orchestrators,
+        activities={},
+        store=DurableStore(),
+        task_hub=task_hub,
         base_url=f"http://127.0.0.1:{port}",
-    )  # fmt: skip
+    )
     site = web.Application()
     engine.add_routes(site)
     runner = web.AppRunner(site)

@@ -42,8 +42,12 @@ def apply_fixes(
     found = report(api, tenant_path)
 
     def consent() -> dict[str, Any]:
-        reply = session.get(found["adminConsentUrl"], headers={"Authorization": f"Bearer {graph_token}"}, timeout=30,
-                            allow_redirects=False)  # fmt: skip
+        reply = session.get(
+            found["adminConsentUrl"],
+            headers={"Authorization": f"Bearer {graph_token}"},
+            timeout=30,
+            allow_redirects=False,
+        )
         # back to the portal's redirect URI when the app has one, else the grant itself
         assert reply.status_code == 200 or "admin_consent=True" in reply.headers.get("Location", ""), reply.text
         return report(api, tenant_path)
@@ -65,8 +69,11 @@ def apply_fixes(
             role_id = f"/subscriptions/{item['scope'].split('/')[2]}/providers/Microsoft.Authorization/roleDefinitions/"
             arm.assign(item["scope"], role_id + service.role_definition_id, arm.service_principal(service.app_id), None)
     found = report(api, tenant_path)
-    missing = [item for item in found["items"] if item["kind"] == "azureRole" and item["status"] == "missing"
-               and item["name"] not in SERVICE_ROLES_BY_NAME]  # fmt: skip
+    missing = [
+        item
+        for item in found["items"]
+        if item["kind"] == "azureRole" and item["status"] == "missing" and item["name"] not in SERVICE_ROLES_BY_NAME
+    ]
     if missing:
         arm = _Arm(emulator, session, arm_token, graph_token)
         role_id = arm.custom_role(found["customRole"])
@@ -111,14 +118,18 @@ def grant_app(emulator: EmulatorProcess, entra_id: str, subscription_id: str | N
     arm_token, _ = emulator_token(emulator, entra_id)
     graph_token, _ = emulator_token(emulator, entra_id, GRAPH)
     query = urlencode({"client_id": APP_CLIENT_ID, "scope": f"{emulator.base_url}/graph/.default"})
-    reply = session.get(f"{emulator.base_url}/{entra_id}/v2.0/adminconsent?{query}",
-                        headers={"Authorization": f"Bearer {graph_token}"}, timeout=30)  # fmt: skip
+    reply = session.get(
+        f"{emulator.base_url}/{entra_id}/v2.0/adminconsent?{query}",
+        headers={"Authorization": f"Bearer {graph_token}"},
+        timeout=30,
+    )
     assert reply.status_code == 200, reply.text
     if subscription_id is not None:
         arm = _Arm(emulator, session, arm_token, graph_token)
         role_id = arm.custom_role(custom_role([subscription_id]))
-        arm.assign(f"/subscriptions/{subscription_id}", role_id, arm.service_principal(APP_CLIENT_ID),
-                   assignment_condition())  # fmt: skip
+        arm.assign(
+            f"/subscriptions/{subscription_id}", role_id, arm.service_principal(APP_CLIENT_ID), assignment_condition()
+        )
 
 
 def api_client_id(found: dict[str, Any]) -> str:
@@ -134,23 +145,37 @@ class _Arm:
 
     def _call(self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None) -> Any:
         query = {"api-version": API["Microsoft.Authorization"], **(params or {})}
-        reply = self.session.request(method, f"{self.base}/arm{path}", params=query, json=body, headers=self.arm,
-                                     timeout=30)  # fmt: skip
+        reply = self.session.request(
+            method, f"{self.base}/arm{path}", params=query, json=body, headers=self.arm, timeout=30
+        )
         assert reply.status_code in (200, 201), reply.text
         return reply.json()
 
     def custom_role(self, definition: dict[str, Any]) -> str:
         """The role's id: found by its name as az finds it (and given the report's assignable scopes, as
         `az role definition update` does when a subscription is added), else created at its first assignable scope."""
-        body = {"properties": {
-            "roleName": definition["Name"], "description": definition["Description"], "type": "CustomRole",
-            "assignableScopes": definition["AssignableScopes"],
-            "permissions": [{"actions": definition["Actions"], "notActions": definition["NotActions"],
-                             "dataActions": definition["DataActions"], "notDataActions": definition["NotDataActions"]}],
-        }}  # fmt: skip
+        body = {
+            "properties": {
+                "roleName": definition["Name"],
+                "description": definition["Description"],
+                "type": "CustomRole",
+                "assignableScopes": definition["AssignableScopes"],
+                "permissions": [
+                    {
+                        "actions": definition["Actions"],
+                        "notActions": definition["NotActions"],
+                        "dataActions": definition["DataActions"],
+                        "notDataActions": definition["NotDataActions"],
+                    }
+                ],
+            }
+        }
         for scope in definition["AssignableScopes"]:
-            listed = self._call("GET", f"{scope}/providers/Microsoft.Authorization/roleDefinitions",
-                                params={"$filter": f"roleName eq '{definition['Name']}'"})["value"]  # fmt: skip
+            listed = self._call(
+                "GET",
+                f"{scope}/providers/Microsoft.Authorization/roleDefinitions",
+                params={"$filter": f"roleName eq '{definition['Name']}'"},
+            )["value"]
             if listed:
                 found = listed[0]
                 if set(found["properties"]["assignableScopes"]) != set(definition["AssignableScopes"]):
@@ -161,16 +186,22 @@ class _Arm:
         return str(made["id"])
 
     def service_principal(self, app_id: str) -> str:
-        reply = self.session.get(f"{self.base}/graph/v1.0/servicePrincipals(appId='{app_id}')", headers=self.graph,
-                                 timeout=30)  # fmt: skip
+        reply = self.session.get(
+            f"{self.base}/graph/v1.0/servicePrincipals(appId='{app_id}')", headers=self.graph, timeout=30
+        )
         assert reply.status_code == 200, reply.text
         return str(reply.json()["id"])
 
     def assign(self, scope: str, role_id: str, principal: str, condition: str | None) -> None:
-        body = {"properties": {
-            "roleDefinitionId": role_id, "principalId": principal, "principalType": "ServicePrincipal",
-            "condition": condition, "conditionVersion": "2.0" if condition else None,
-        }}  # fmt: skip
+        body = {
+            "properties": {
+                "roleDefinitionId": role_id,
+                "principalId": principal,
+                "principalType": "ServicePrincipal",
+                "condition": condition,
+                "conditionVersion": "2.0" if condition else None,
+            }
+        }
         self._call("PUT", f"{scope}/providers/Microsoft.Authorization/roleAssignments/{uuid.uuid4()}", body)
 
 

@@ -27,8 +27,15 @@ def marketplace_vm(
     """A running VM from a marketplace image, made as provisioning makes a Cloud PC's; its name."""
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
     spec = VmSpec(
-        name=name, nic_name=f"{name}-nic", computer_name=name[:15].upper(), placement=placement,
-        vm_size="Standard_D2s_v5", image_type="gallery", image_id=image_id, os_disk_size_gb=128, subnet_id=None,
-    )  # fmt: skip
+        name=name,
+        nic_name=f"{name}-nic",
+        computer_name=name[:15].upper(),
+        placement=placement,
+        vm_size="Standard_D2s_v5",
+        image_type="gallery",
+        image_id=image_id,
+        os_disk_size_gb=128,
+        subnet_id=None,
+    )
     assert until_done(lambda op: compute.create_vm(tenant_id, spec, op)).done
     return name

@@ -60,8 +60,9 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                answer = receiver._record(Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()},
-                                                   body))  # fmt: skip
+                answer = receiver._record(
+                    Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -100,9 +101,12 @@ class WebhookReceiver:
         return f"https://127.0.0.1:{self._server.server_address[1]}{path}"
 
     def answer(
-        self, *statuses: int, retry_after_s: int | None = None, body: bytes = b"",
+        self,
+        *statuses: int,
+        retry_after_s: int | None = None,
+        body: bytes = b"",
         flow: Literal["whole", "trickle", "endless"] = "whole",
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The next requests' statuses, in order (then 200 again); a Retry-After and a body (or a flow) on each."""
         headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else {}
         with self._lock:

@@ -85,9 +85,11 @@ class Tenant:
         """Where Windows 365 needs the role for this tenant's connections: the subscription, the Cloud PCs' group
         (where a connection's network interfaces go) or the virtual network."""
         scope = next(role.scope for role in WINDOWS365_ROLES if role.role_definition_id == role_definition_id)
-        return {"subscription": f"/subscriptions/{self.arm.subscription_id}",
-                "resourceGroup": self.arm.group_id(CLOUD_PC_RG),
-                "virtualNetwork": self.subnet_id.rsplit("/subnets/", 1)[0]}[scope]  # fmt: skip
+        return {
+            "subscription": f"/subscriptions/{self.arm.subscription_id}",
+            "resourceGroup": self.arm.group_id(CLOUD_PC_RG),
+            "virtualNetwork": self.subnet_id.rsplit("/subnets/", 1)[0],
+        }[scope]
 
     def grant_windows365(self, role_definition_id: str) -> str:
         """The built-in role assigned to Windows 365's service principal where it needs it: the assignment's id."""

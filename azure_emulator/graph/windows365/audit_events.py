@@ -28,8 +28,13 @@ from azure_emulator.server import Context, Request, Response
 AUDIT_EVENTS = records.BASE + "/auditEvents"
 EVENT_TYPE = "#microsoft.graph.cloudPcAuditEvent"
 RESOURCE_TYPE = "#microsoft.graph.cloudPcAuditResource"
-RESOURCE_TYPES = {"cloudPCs": "cloudPc", "provisioningPolicies": "provisioningPolicy", "userSettings": "userSetting",
-                  "onPremisesConnections": "onPremisesConnection", "deviceImages": "deviceImage"}  # fmt: skip
+RESOURCE_TYPES = {
+    "cloudPCs": "cloudPc",
+    "provisioningPolicies": "provisioningPolicy",
+    "userSettings": "userSetting",
+    "onPremisesConnections": "onPremisesConnection",
+    "deviceImages": "deviceImage",
+}
 SINCE = re.compile(r"^\s*activityDateTime\s+ge\s+(\S+)\s*$")
 Handler = Callable[[Request], Response]
 
@@ -64,24 +69,49 @@ def _record(ctx: Context, request: Request, method: str, operation: str, respons
     answered = response.body if isinstance(response.body, dict) else {}
     resource_id = request.params.get("id") or answered.get("id")
     kind = RESOURCE_TYPES.get(segments[0], segments[0])
-    stored = {"cloudPc": records.CLOUD_PC, "provisioningPolicy": records.POLICY, "userSetting": records.USER_SETTING,
-              "onPremisesConnection": records.CONNECTION, "deviceImage": records.DEVICE_IMAGE}.get(kind)  # fmt: skip
+    stored = {
+        "cloudPc": records.CLOUD_PC,
+        "provisioningPolicy": records.POLICY,
+        "userSetting": records.USER_SETTING,
+        "onPremisesConnection": records.CONNECTION,
+        "deviceImage": records.DEVICE_IMAGE,
+    }.get(kind)
     doc = ctx.store.get(stored, records.key(request.tenant, str(resource_id))) if stored and resource_id else None
     name = answered.get("displayName") or (doc or {}).get("displayName")
     operation_type = {"PATCH": "patch", "DELETE": "delete"}.get(method, "create")
     claims = request.claims or {}
     now, event_id = ctx.clock(), str(uuid.uuid4())
     event = {
-        "@odata.type": EVENT_TYPE, "id": event_id, "displayName": operation, "componentName": kind,
-        "activity": operation, "activityType": operation, "activityDateTime": _iso(now),
-        "activityOperationType": operation_type, "activityResult": "success", "category": "cloudPC",
+        "@odata.type": EVENT_TYPE,
+        "id": event_id,
+        "displayName": operation,
+        "componentName": kind,
+        "activity": operation,
+        "activityType": operation,
+        "activityDateTime": _iso(now),
+        "activityOperationType": operation_type,
+        "activityResult": "success",
+        "category": "cloudPC",
         "correlationId": response.headers.get("request-id") or str(uuid.uuid4()),
-        "actor": {"type": "application", "applicationId": claims.get("appid") or claims.get("azp"),
-                  "applicationDisplayName": claims.get("app_displayname"), "userPrincipalName": None},
-        "resources": [{"@odata.type": RESOURCE_TYPE, "displayName": name, "modifiedProperties": [],
-                       "resourceId": resource_id, "resourceType": kind}] if resource_id else [],
+        "actor": {
+            "type": "application",
+            "applicationId": claims.get("appid") or claims.get("azp"),
+            "applicationDisplayName": claims.get("app_displayname"),
+            "userPrincipalName": None,
+        },
+        "resources": [
+            {
+                "@odata.type": RESOURCE_TYPE,
+                "displayName": name,
+                "modifiedProperties": [],
+                "resourceId": resource_id,
+                "resourceType": kind,
+            }
+        ]
+        if resource_id
+        else [],
         "_at": now,
-    }  # fmt: skip
+    }
     ctx.store.put(records.AUDIT_EVENT, records.key(request.tenant, event_id), event)
 
 
@@ -104,8 +134,10 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
             if match is None:  # the one filter the emulator serves; Graph's others are not modelled
                 raise bad_request("Only $filter=activityDateTime ge {time} is supported here.", "BadRequest")
             since = dt.datetime.fromisoformat(match[1].replace("Z", "+00:00")).timestamp()
-        found = sorted((e for e in ctx.store.scan(records.AUDIT_EVENT, f"{request.tenant}/") if e["_at"] >= since),
-                       key=lambda e: e["_at"])  # fmt: skip
+        found = sorted(
+            (e for e in ctx.store.scan(records.AUDIT_EVENT, f"{request.tenant}/") if e["_at"] >= since),
+            key=lambda e: e["_at"],
+        )
         shown = [_view(request, event) for event in found]
         context = odata_context(request, "deviceManagement/virtualEndpoint/auditEvents")
         return Response(200, {"@odata.context": context, "value": shown})

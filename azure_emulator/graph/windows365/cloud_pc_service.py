@@ -55,12 +55,33 @@ GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 GRACE_DAYS = 7
 PROVISIONING = "cloudPcProvisioning"  # the latency control of one Cloud PC's provisioning
 DEPROVISIONING = "cloudPcDeprovisioning"  # the latency control of one Cloud PC's deprovisioning
-POLICY_FIELDS = ("displayName", "description", "imageId", "imageType", "imageDisplayName", "domainJoinConfigurations",
-                 "enableSingleSignOn", "cloudPcNamingTemplate", "windowsSetting", "provisioningType",
-                 "microsoftManagedDesktop", "autopatch", "managedBy", "localAdminEnabled")  # fmt: skip
+POLICY_FIELDS = (
+    "displayName",
+    "description",
+    "imageId",
+    "imageType",
+    "imageDisplayName",
+    "domainJoinConfigurations",
+    "enableSingleSignOn",
+    "cloudPcNamingTemplate",
+    "windowsSetting",
+    "provisioningType",
+    "microsoftManagedDesktop",
+    "autopatch",
+    "managedBy",
+    "localAdminEnabled",
+)
 # what an update takes (https://learn.microsoft.com/graph/api/cloudpcprovisioningpolicy-update): the rest is fixed
-UPDATABLE_POLICY_FIELDS = ("displayName", "description", "imageId", "imageType", "imageDisplayName",
-                           "domainJoinConfigurations", "enableSingleSignOn", "windowsSetting")  # fmt: skip
+UPDATABLE_POLICY_FIELDS = (
+    "displayName",
+    "description",
+    "imageId",
+    "imageType",
+    "imageDisplayName",
+    "domainJoinConfigurations",
+    "enableSingleSignOn",
+    "windowsSetting",
+)
 IMAGE_TYPES, JOIN_TYPES = ("gallery", "custom"), ("azureADJoin", "hybridAzureADJoin")
 FORBIDDEN_NAME = set('<>&|"^')
 BETA_ONLY = ("status", "statusDetail", "lastLoginResult")  # not in v1.0's published cloudPC
@@ -69,11 +90,25 @@ WORKING = ("provisioned", "provisionedWithWarnings")
 STATUSES_RENAMABLE = ("provisioned", "provisionedWithWarnings", "provisioning", "failed", "inGracePeriod")
 # cloudPcStatus (https://learn.microsoft.com/graph/api/resources/cloudpc?view=graph-rest-beta, and beta's
 # cloudPcStatusSummary, which lists the same enum): the members after `unknownFutureValue` are LATE_STATUSES
-LATE_STATUSES = frozenset({"movingRegion", "resizePendingLicense", "modifyingSingleSignOn",
-                           "refreshPolicyConfiguration", "preparing"})  # fmt: skip
-STATUSES = frozenset({"notProvisioned", "provisioning", "provisioned", "inGracePeriod", "deprovisioning", "failed",
-                      "provisionedWithWarnings", "resizing", "restoring", "pendingProvision", UNKNOWN_FUTURE_VALUE,
-                      *LATE_STATUSES})  # fmt: skip
+LATE_STATUSES = frozenset(
+    {"movingRegion", "resizePendingLicense", "modifyingSingleSignOn", "refreshPolicyConfiguration", "preparing"}
+)
+STATUSES = frozenset(
+    {
+        "notProvisioned",
+        "provisioning",
+        "provisioned",
+        "inGracePeriod",
+        "deprovisioning",
+        "failed",
+        "provisionedWithWarnings",
+        "resizing",
+        "restoring",
+        "pendingProvision",
+        UNKNOWN_FUTURE_VALUE,
+        *LATE_STATUSES,
+    }
+)
 
 
 def _iso(seconds: float) -> str:
@@ -103,8 +138,11 @@ def _checked_policy(ctx: Context, tenant: str, body: dict[str, Any], current: di
     writable = POLICY_FIELDS if current is None else UPDATABLE_POLICY_FIELDS
     unknown = sorted(set(body) - {*writable, "@odata.type", "id"})
     if unknown:
-        raise bad_request(f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcProvisioningPolicy'"
-                          " or cannot be written.", "BadRequest")  # fmt: skip
+        raise bad_request(
+            f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcProvisioningPolicy'"
+            " or cannot be written.",
+            "BadRequest",
+        )
     merged = {**(current or {}), **body}
     name = merged.get("displayName")
     if not isinstance(name, str) or not name.strip() or FORBIDDEN_NAME & set(name):
@@ -131,8 +169,9 @@ def _checked_policy(ctx: Context, tenant: str, body: dict[str, Any], current: di
             join.get("regionName"),
         )
         if kind not in JOIN_TYPES:
-            raise bad_request(f"domainJoinConfigurations.domainJoinType must be one of {', '.join(JOIN_TYPES)}.",
-                              "BadRequest")  # fmt: skip
+            raise bad_request(
+                f"domainJoinConfigurations.domainJoinType must be one of {', '.join(JOIN_TYPES)}.", "BadRequest"
+            )
         if kind == "hybridAzureADJoin" and not connection_id:
             raise bad_request("domainJoinConfigurations: a hybrid join needs onPremisesConnectionId.", "BadRequest")
         if connection_id and region:
@@ -142,8 +181,10 @@ def _checked_policy(ctx: Context, tenant: str, body: dict[str, Any], current: di
             if connection is None:
                 raise bad_request("domainJoinConfigurations.onPremisesConnectionId names no connection.", "BadRequest")
             if connection.get("healthCheckStatus") not in ("passed", "warning"):
-                raise bad_request("domainJoinConfigurations.onPremisesConnectionId: the connection has not passed its"
-                                  " health checks.", "BadRequest")  # fmt: skip
+                raise bad_request(
+                    "domainJoinConfigurations.onPremisesConnectionId: the connection has not passed its health checks.",
+                    "BadRequest",
+                )
     merged.setdefault("provisioningType", "dedicated")
     merged.setdefault("imageType", "gallery")
     merged.setdefault("enableSingleSignOn", False)
@@ -180,8 +221,10 @@ class Service:
             for plan_id, plan_name in _enterprise_plans(user):
                 slot = slots[plan_id] = slots.get(plan_id, -1) + 1
                 wanted[(user_id, plan_id, slot)] = (user, plan_name, policy)
-        existing = {(pc["_userId"], pc["servicePlanId"], pc["_slot"]): pc
-                    for pc in store.scan(records.CLOUD_PC, f"{self.tenant}/")}  # fmt: skip
+        existing = {
+            (pc["_userId"], pc["servicePlanId"], pc["_slot"]): pc
+            for pc in store.scan(records.CLOUD_PC, f"{self.tenant}/")
+        }
         for key, (user, plan_name, policy) in wanted.items():
             if key not in existing:
                 self._provision(key, user, plan_name, policy)
@@ -207,15 +250,23 @@ class Service:
                 direct = licensing.direct_licenses(user)
                 direct.pop(source_sku, None)
                 direct.setdefault(target.sku_id, {"skuId": target.sku_id, "disabledPlans": []})
-                licensing.relicense(store, self.tenant, user, direct, directory_rows.direct_groups(store, self.tenant,
-                                                                                          user["id"]))  # fmt: skip
+                licensing.relicense(
+                    store, self.tenant, user, direct, directory_rows.direct_groups(store, self.tenant, user["id"])
+                )
                 store.put(directory_rows.USER, f"{self.tenant}/{user['id']}", user)
             self.notify(self.tenant, "users", "updated", user["id"])
         elif target.sku_id not in held or source_sku in held:  # resizePendingLicense: the admin's move to make
             return
-        pc |= {"status": "provisioned", "servicePlanId": target.service_plan_id, "servicePlanName": target.part_number,
-               "_slot": 0, "_resizeTo": None, "_resizeFrom": None, "_due": None,
-               "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
+        pc |= {
+            "status": "provisioned",
+            "servicePlanId": target.service_plan_id,
+            "servicePlanName": target.part_number,
+            "_slot": 0,
+            "_resizeTo": None,
+            "_resizeFrom": None,
+            "_due": None,
+            "lastModifiedDateTime": _iso(self.now),
+        }
         store.put(records.CLOUD_PC, records.key(self.tenant, pc["id"]), pc)
 
     def _provision(
@@ -226,17 +277,29 @@ class Service:
         name = f"CPC-{user['userPrincipalName'].split('@')[0][:5]}-{cloud_pc_id[:5].upper()}"
         shown_name = f"{policy['displayName']} - {user.get('displayName') or name}"
         doc = {
-            "@odata.type": CLOUD_PC_TYPE, "id": cloud_pc_id, "displayName": shown_name,
-            "managedDeviceName": name, "managedDeviceId": None, "aadDeviceId": None,
-            "userPrincipalName": user["userPrincipalName"], "servicePlanId": plan_id, "servicePlanName": plan_name,
-            "provisioningPolicyId": policy["id"], "provisioningPolicyName": policy["displayName"],
+            "@odata.type": CLOUD_PC_TYPE,
+            "id": cloud_pc_id,
+            "displayName": shown_name,
+            "managedDeviceName": name,
+            "managedDeviceId": None,
+            "aadDeviceId": None,
+            "userPrincipalName": user["userPrincipalName"],
+            "servicePlanId": plan_id,
+            "servicePlanName": plan_name,
+            "provisioningPolicyId": policy["id"],
+            "provisioningPolicyName": policy["displayName"],
             "imageDisplayName": policy.get("imageDisplayName") or policy["imageId"],
-            "onPremisesConnectionName": None, "provisioningType": policy.get("provisioningType", "dedicated"),
-            "gracePeriodEndDateTime": None, "lastModifiedDateTime": _iso(self.now),
-            "status": "provisioning", "statusDetail": None,
-            "_tenant": self.tenant, "_userId": user_id, "_slot": slot,
+            "onPremisesConnectionName": None,
+            "provisioningType": policy.get("provisioningType", "dedicated"),
+            "gracePeriodEndDateTime": None,
+            "lastModifiedDateTime": _iso(self.now),
+            "status": "provisioning",
+            "statusDetail": None,
+            "_tenant": self.tenant,
+            "_userId": user_id,
+            "_slot": slot,
             "_due": self.now + self.ctx.controls.latency(PROVISIONING),
-        }  # fmt: skip
+        }
         self.ctx.store.put(records.CLOUD_PC, records.key(self.tenant, cloud_pc_id), doc)
 
     def _advance(self, pc: dict[str, Any], targeted: bool) -> None:
@@ -245,8 +308,12 @@ class Service:
         if pc.get("_workBefore"):  # the service's own work (the status control): the status it had, once done
             if due is not None and self.now < due:
                 return
-            pc |= {"status": pc["_workBefore"], "_workBefore": None, "_due": None,
-                   "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
+            pc |= {
+                "status": pc["_workBefore"],
+                "_workBefore": None,
+                "_due": None,
+                "lastModifiedDateTime": _iso(self.now),
+            }
         elif status == "deprovisioning":
             if due is None or self.now >= due:
                 store.delete(records.CLOUD_PC, key)  # deprovisioned
@@ -256,21 +323,38 @@ class Service:
         elif status == "provisioning" and due is not None and self.now >= due:
             fault = self.ctx.controls.take_fault("windows365.provisionCloudPc")
             if fault is None:
-                pc |= {"status": "provisioned", "managedDeviceId": str(uuid.uuid4()), "aadDeviceId": str(uuid.uuid4()),
-                       "_provisionedAt": self.now}  # restore points are taken from here (snapshots.py)
+                pc |= {
+                    "status": "provisioned",
+                    "managedDeviceId": str(uuid.uuid4()),
+                    "aadDeviceId": str(uuid.uuid4()),
+                    "_provisionedAt": self.now,
+                }  # restore points are taken from here (snapshots.py)
             else:  # statusDetail codes: https://learn.microsoft.com/graph/api/resources/cloudpcstatusdetail
                 code = fault.error_code or "internalServerError"
-                pc |= {"status": "failed", "statusDetail": {
-                    "code": code, "message": f"Provisioning failed: {code}.",
-                    "additionalInformation": [{"name": "correlationId", "value": str(uuid.uuid4())}]}}  # fmt: skip
+                pc |= {
+                    "status": "failed",
+                    "statusDetail": {
+                        "code": code,
+                        "message": f"Provisioning failed: {code}.",
+                        "additionalInformation": [{"name": "correlationId", "value": str(uuid.uuid4())}],
+                    },
+                }
             pc |= {"_due": None, "lastModifiedDateTime": _iso(self.now)}
         elif not targeted and status in ("provisioned", "provisionedWithWarnings"):
             grace = self.ctx.controls.timer("windows365.gracePeriod", GRACE_DAYS * 86_400)
-            pc |= {"status": "inGracePeriod", "gracePeriodEndDateTime": _iso(self.now + grace),
-                   "_graceEnds": self.now + grace, "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
+            pc |= {
+                "status": "inGracePeriod",
+                "gracePeriodEndDateTime": _iso(self.now + grace),
+                "_graceEnds": self.now + grace,
+                "lastModifiedDateTime": _iso(self.now),
+            }
         elif targeted and status == "inGracePeriod":
-            pc |= {"status": "provisioned", "gracePeriodEndDateTime": None, "_graceEnds": None,
-                   "lastModifiedDateTime": _iso(self.now)}  # fmt: skip
+            pc |= {
+                "status": "provisioned",
+                "gracePeriodEndDateTime": None,
+                "_graceEnds": None,
+                "lastModifiedDateTime": _iso(self.now),
+            }
         elif status == "inGracePeriod" and self.now >= pc.get("_graceEnds", self.now):
             pc |= _deprovisioning(self.ctx)
         elif not targeted and status in ("provisioning", "failed"):
@@ -282,8 +366,13 @@ class Service:
 def _deprovisioning(ctx: Context) -> dict[str, Any]:
     """What a Cloud PC whose grace period ended becomes: `deprovisioning` for a while, then gone."""
     now = ctx.clock()
-    return {"status": "deprovisioning", "gracePeriodEndDateTime": None, "_graceEnds": None,
-            "_due": now + ctx.controls.latency(DEPROVISIONING), "lastModifiedDateTime": _iso(now)}  # fmt: skip
+    return {
+        "status": "deprovisioning",
+        "gracePeriodEndDateTime": None,
+        "_graceEnds": None,
+        "_due": now + ctx.controls.latency(DEPROVISIONING),
+        "lastModifiedDateTime": _iso(now),
+    }
 
 
 def assigned_groups(ctx: Context, request: Request, doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -359,8 +448,12 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     @routes.route("POST", POLICIES, "createProvisioningPolicy", service="intune")
     def create_policy(request: Request) -> Response:
         doc = _checked_policy(ctx, request.tenant, request.json(), None)
-        doc |= {"@odata.type": POLICY_TYPE, "id": str(uuid.uuid4()), "gracePeriodInHours": GRACE_DAYS * 24,
-                "_assignments": []}  # fmt: skip
+        doc |= {
+            "@odata.type": POLICY_TYPE,
+            "id": str(uuid.uuid4()),
+            "gracePeriodInHours": GRACE_DAYS * 24,
+            "_assignments": [],
+        }
         store.put(records.POLICY, records.key(request.tenant, doc["id"]), doc)
         return Response(201, assigned_view(doc, None, False))
 
@@ -390,14 +483,16 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     def list_cloud_pcs(request: Request) -> Response:
         service(request.tenant).reconcile()
         found = [_cloud_pc_view(request, doc) for doc in store.scan(records.CLOUD_PC, f"{request.tenant}/")]
-        return Response(200, {"@odata.context": odata_context(request, "deviceManagement/virtualEndpoint/cloudPCs"),
-                              "value": found})  # fmt: skip
+        return Response(
+            200, {"@odata.context": odata_context(request, "deviceManagement/virtualEndpoint/cloudPCs"), "value": found}
+        )
 
     @routes.route("GET", CLOUD_PCS + r"/(?P<id>[^/]+)", "getCloudPc", service="intune")
     def get_cloud_pc(request: Request) -> Response:
         service(request.tenant).reconcile()
-        return Response(200, _cloud_pc_view(request, _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"],
-                                                           "Cloud PC")))  # fmt: skip
+        return Response(
+            200, _cloud_pc_view(request, _get(ctx, records.CLOUD_PC, request.tenant, request.params["id"], "Cloud PC"))
+        )
 
     @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/endGracePeriod", "endCloudPcGracePeriod", service="intune")
     def end_grace_period(request: Request) -> Response:
@@ -440,11 +535,14 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
     def resize(request: Request) -> Response:
         """To another Windows 365 Enterprise size (cloudpc-resize; the module's docstring says how it runs)."""
         target_plan = str(request.json().get("targetServicePlanId") or "").lower()
-        target = next((sku for sku in skus.SKUS if sku.service_plan_id == target_plan
-                       and sku.part_number.startswith("CPC_E_")), None)  # fmt: skip
+        target = next(
+            (sku for sku in skus.SKUS if sku.service_plan_id == target_plan and sku.part_number.startswith("CPC_E_")),
+            None,
+        )
         if target is None:
-            raise bad_request(f"targetServicePlanId '{target_plan}' is not a Windows 365 Enterprise service plan.",
-                              "BadRequest")  # fmt: skip
+            raise bad_request(
+                f"targetServicePlanId '{target_plan}' is not a Windows 365 Enterprise service plan.", "BadRequest"
+            )
         doc = working(request, "resized")
         if target.service_plan_id == doc["servicePlanId"]:
             raise bad_request("The Cloud PC already has the target service plan.", "BadRequest")
@@ -452,17 +550,25 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         # https://learn.microsoft.com/windows-365/enterprise/resize-cloud-pc: the OS disk can grow, never shrink
         source_size, target_size = source.enterprise_size, target.enterprise_size
         if source_size and target_size and target_size[2] < source_size[2]:
-            raise bad_request(f"The target service plan's {target_size[2]} GB disk is smaller than the Cloud PC's "
-                              f"{source_size[2]} GB: resizing cannot downsize disk space.", "BadRequest")  # fmt: skip
+            raise bad_request(
+                f"The target service plan's {target_size[2]} GB disk is smaller than the Cloud PC's "
+                f"{source_size[2]} GB: resizing cannot downsize disk space.",
+                "BadRequest",
+            )
         user = users.get_user(store, request.tenant, doc["_userId"])
         by_group = licensing.inheriting_groups(user, source.sku_id)
         if not by_group and skus.free_units(store, request.tenant, target.sku_id) < 1:  # assignLicense's words
-            raise bad_request(f"Subscription with SKU {target.sku_id} does not have any available licenses.",
-                              "BadRequest")  # fmt: skip
+            raise bad_request(
+                f"Subscription with SKU {target.sku_id} does not have any available licenses.", "BadRequest"
+            )
         now = ctx.clock()
-        doc |= {"status": "resizePendingLicense" if by_group else "resizing", "_resizeTo": target.sku_id,
-                "_resizeFrom": source.sku_id, "_due": now + ctx.controls.latency(PROVISIONING),
-                "lastModifiedDateTime": _iso(now)}  # fmt: skip
+        doc |= {
+            "status": "resizePendingLicense" if by_group else "resizing",
+            "_resizeTo": target.sku_id,
+            "_resizeFrom": source.sku_id,
+            "_due": now + ctx.controls.latency(PROVISIONING),
+            "lastModifiedDateTime": _iso(now),
+        }
         store.put(records.CLOUD_PC, records.key(request.tenant, doc["id"]), doc)
         return Response(204)
 
@@ -500,13 +606,22 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         if doc["status"] not in WORKING or doc.get("_resizeTo"):
             raise ApiError(409, "Conflict", f"The Cloud PC is {doc['status']}: the service is at other work on it.")
         now = ctx.clock()
-        doc |= {"status": status, "_workBefore": doc["status"], "_due": now + float(seconds),
-                "lastModifiedDateTime": _iso(now)}  # fmt: skip
+        doc |= {
+            "status": status,
+            "_workBefore": doc["status"],
+            "_due": now + float(seconds),
+            "lastModifiedDateTime": _iso(now),
+        }
         store.put(records.CLOUD_PC, records.key(tenant, doc["id"]), doc)
         return Response(200, project(doc, None))
 
-    @ctx.router.route("POST", r"/emulator/tenants/(?P<tid>[^/]+)/cloudPCs/(?P<id>[^/]+)/signIns",
-                      operation="emulatorControl", api="emulator", auth=False)  # fmt: skip
+    @ctx.router.route(
+        "POST",
+        r"/emulator/tenants/(?P<tid>[^/]+)/cloudPCs/(?P<id>[^/]+)/signIns",
+        operation="emulatorControl",
+        api="emulator",
+        auth=False,
+    )
     def sign_in(request: Request) -> Response:
         """The Cloud PC's user signs in to it now (from the Windows App or windows365.microsoft.com)."""
         tenant = request.params["tid"]
@@ -518,8 +633,12 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         signed_in, signed_out = body.get("signInDateTime"), body.get("signOutDateTime")
         if signed_out is not None:  # a whole connection, for the remote connection report (reports.py)
             if not _iso_time(signed_in) or not _iso_time(signed_out) or signed_out < signed_in:
-                raise ApiError(400, "InvalidRequestContent", "'signInDateTime' and 'signOutDateTime' must be ISO 8601 "
-                               "UTC times (Z), the sign-out not before the sign-in.")  # fmt: skip
+                raise ApiError(
+                    400,
+                    "InvalidRequestContent",
+                    "'signInDateTime' and 'signOutDateTime' must be ISO 8601 "
+                    "UTC times (Z), the sign-out not before the sign-in.",
+                )
             report_aggregation.latest(ctx, tenant)  # the reports show it from the next aggregation on
             doc["_connections"] = [*(doc.get("_connections") or []), [signed_in, signed_out]]
         at = signed_in if signed_out is not None else iso_now(ctx)

@@ -46,8 +46,16 @@ ENTITY = "#microsoft.graph.cloudPcOnPremisesConnection"
 RUN_OPERATION = "onPremisesConnectionHealthChecks"  # the latency control of one run of the checks
 TYPES = ("hybridAzureADJoin", "azureADJoin")
 DOMAIN_FIELDS = ("adDomainName", "adDomainUsername", "organizationalUnit")
-WRITABLE = ("displayName", "connectionType", "subscriptionId", "resourceGroupId", "virtualNetworkId", "subnetId",
-            *DOMAIN_FIELDS, "adDomainPassword")  # fmt: skip
+WRITABLE = (
+    "displayName",
+    "connectionType",
+    "subscriptionId",
+    "resourceGroupId",
+    "virtualNetworkId",
+    "subnetId",
+    *DOMAIN_FIELDS,
+    "adDomainPassword",
+)
 SUBNET = re.compile(
     r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Network"
     r"/virtualNetworks/(?P<vnet>[^/]+)/subnets/(?P<subnet>[^/]+)$",
@@ -79,17 +87,34 @@ CHECKS = (
     Check("endpointConnectivity", "Endpoint connectivity", "endpointConnectivityCheckCloudPcUrlNotAllowListed"),
     Check("dnsResolution", "DNS can resolve Active Directory domain", "dnsCheckFqdnNotFound", hybrid_only=True),
     Check("adDomainJoin", "Active Directory domain join", "adJoinCheckIncorrectCredentials", hybrid_only=True),
-    Check("entraDeviceSync", "Microsoft Entra device sync", "azureAdDeviceSyncCheckDeviceNotFound",
-          hybrid_only=True, warning_only=True),
-    Check("subscriptionPermissions", "First party app permissions exist on Azure subscription",
-          "permissionCheckNoSubscriptionReaderRole"),
-    Check("resourceGroupPermissions", "First party app permissions exist on Azure resource group",
-          "permissionCheckNoWindows365NetworkInterfaceContributorRole"),
-    Check("virtualNetworkPermissions", "First party app permissions exist on Azure virtual network",
-          "permissionCheckNoWindows365NetworkUserRole"),
-    Check("intuneEnrollment", "Intune enrollment restrictions allow Windows enrollment",
-          "resourceAvailabilityCheckIntuneDefaultWindowsRestrictionViolation"),
-)  # fmt: skip
+    Check(
+        "entraDeviceSync",
+        "Microsoft Entra device sync",
+        "azureAdDeviceSyncCheckDeviceNotFound",
+        hybrid_only=True,
+        warning_only=True,
+    ),
+    Check(
+        "subscriptionPermissions",
+        "First party app permissions exist on Azure subscription",
+        "permissionCheckNoSubscriptionReaderRole",
+    ),
+    Check(
+        "resourceGroupPermissions",
+        "First party app permissions exist on Azure resource group",
+        "permissionCheckNoWindows365NetworkInterfaceContributorRole",
+    ),
+    Check(
+        "virtualNetworkPermissions",
+        "First party app permissions exist on Azure virtual network",
+        "permissionCheckNoWindows365NetworkUserRole",
+    ),
+    Check(
+        "intuneEnrollment",
+        "Intune enrollment restrictions allow Windows enrollment",
+        "resourceAvailabilityCheckIntuneDefaultWindowsRestrictionViolation",
+    ),
+)
 ACTIONS = {  # the recommendedAction Windows 365 gives with a failure (paraphrased per check: not Microsoft's words)
     "resourceAvailabilityCheckSubscriptionNotFound": "Make sure the subscription exists and is enabled.",
     "resourceAvailabilityCheckVNetInvalid": "Make sure the virtual network and subnet exist in the subscription.",
@@ -194,11 +219,18 @@ def _settle(ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
         if check.hybrid_only and not hybrid:
             continue
         status, error_type = _checked(ctx, doc, check)
-        results.append({
-            "displayName": check.display_name, "status": status, "startDateTime": started, "endDateTime": ended,
-            "errorType": error_type, "recommendedAction": ACTIONS.get(error_type or "") if error_type else None,
-            "additionalDetail": None, "correlationId": str(uuid.uuid4()),
-        })  # fmt: skip
+        results.append(
+            {
+                "displayName": check.display_name,
+                "status": status,
+                "startDateTime": started,
+                "endDateTime": ended,
+                "errorType": error_type,
+                "recommendedAction": ACTIONS.get(error_type or "") if error_type else None,
+                "additionalDetail": None,
+                "correlationId": str(uuid.uuid4()),
+            }
+        )
     statuses = {result["status"] for result in results}
     doc["healthCheckStatus"] = "failed" if "failed" in statuses else "warning" if "warning" in statuses else "passed"
     doc["healthCheckStatusDetail"] = {"startDateTime": started, "endDateTime": ended, "healthChecks": results}
@@ -219,8 +251,9 @@ def _checked_body(ctx: Context, body: dict[str, Any], current: dict[str, Any] | 
     if unknown:
         raise bad_request(
             f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcOnPremisesConnection' or cannot "
-            "be written.", "BadRequest",
-        )  # fmt: skip
+            "be written.",
+            "BadRequest",
+        )
     merged = {**(current or {}), **{k: v for k, v in body.items() if k != "adDomainPassword"}}
     name = merged.get("displayName")
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
@@ -277,8 +310,13 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         if len(store.keys(records.CONNECTION, f"{tenant}/")) >= MAX_CONNECTIONS:
             raise bad_request(f"A tenant has at most {MAX_CONNECTIONS} Azure network connections.", "BadRequest")
         doc = _checked_body(ctx, body, None)
-        doc |= {"@odata.type": ENTITY, "id": str(uuid.uuid4()), "_tenant": tenant, "managedBy": "windows365",
-                "_password": _digest(body["adDomainPassword"]) if body.get("adDomainPassword") else None}  # fmt: skip
+        doc |= {
+            "@odata.type": ENTITY,
+            "id": str(uuid.uuid4()),
+            "_tenant": tenant,
+            "managedBy": "windows365",
+            "_password": _digest(body["adDomainPassword"]) if body.get("adDomainPassword") else None,
+        }
         for field in DOMAIN_FIELDS:
             doc.setdefault(field, None)
         _start_run(ctx, doc)
@@ -305,16 +343,21 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         store.delete(records.CONNECTION, records.key(request.tenant, doc["id"]))
         return Response(204)
 
-    @routes.route("POST", PATH + r"/(?P<id>[^/]+)/runHealthChecks", "runOnPremisesConnectionHealthChecks",
-                  service="intune")  # fmt: skip
+    @routes.route(
+        "POST", PATH + r"/(?P<id>[^/]+)/runHealthChecks", "runOnPremisesConnectionHealthChecks", service="intune"
+    )
     def run_health_checks(request: Request) -> Response:
         doc = _settle(ctx, _get(ctx, request.tenant, request.params["id"]))
         _start_run(ctx, doc)
         store.put(records.CONNECTION, records.key(request.tenant, doc["id"]), doc)
         return Response(204)
 
-    @routes.route("POST", PATH + r"/(?P<id>[^/]+)/updateAdDomainPassword",
-                  "updateOnPremisesConnectionAdDomainPassword", service="intune")  # fmt: skip
+    @routes.route(
+        "POST",
+        PATH + r"/(?P<id>[^/]+)/updateAdDomainPassword",
+        "updateOnPremisesConnectionAdDomainPassword",
+        service="intune",
+    )
     def update_password(request: Request) -> Response:
         doc = _settle(ctx, _get(ctx, request.tenant, request.params["id"]))
         password = request.json().get("adDomainPassword")

@@ -38,8 +38,14 @@ VERSION = re.compile(r"^\d+\.\d+\.\d+$")  # "For example, 0.0.1 and 1.5.13"
 SOURCE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/images/[^/]+$", re.I)
 MAX_OS_DISK_GB = 64
 # cloudPcDeviceImageErrorCode's members after `unknownFutureValue` (https://learn.microsoft.com/graph/api/resources/cloudpcdeviceimage)
-LATE_ERROR_CODES = frozenset({"vmAlreadyAzureAdJoined", "paidSourceImageNotSupport",
-                              "sourceImageNotSupportCustomizeVMName", "sourceImageSizeExceedsLimitation"})  # fmt: skip
+LATE_ERROR_CODES = frozenset(
+    {
+        "vmAlreadyAzureAdJoined",
+        "paidSourceImageNotSupport",
+        "sourceImageNotSupportCustomizeVMName",
+        "sourceImageSizeExceedsLimitation",
+    }
+)
 
 
 def _view(request: Request, doc: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
@@ -73,8 +79,12 @@ def _settled(ctx: Context, doc: dict[str, Any]) -> dict[str, Any]:
     fault = ctx.controls.take_fault("windows365.uploadDeviceImage")
     code = (fault.error_code or "internalServerError") if fault is not None else _problem(ctx, doc)
     if code is None:
-        doc |= {"status": "ready", "operatingSystem": "Windows 11 Enterprise", "osBuildNumber": "24H2",
-                "osStatus": "supported"}  # fmt: skip
+        doc |= {
+            "status": "ready",
+            "operatingSystem": "Windows 11 Enterprise",
+            "osBuildNumber": "24H2",
+            "osStatus": "supported",
+        }
     else:
         doc |= {"status": "failed", "errorCode": code}
     doc |= {"lastModifiedDateTime": iso_now(ctx)}
@@ -109,34 +119,52 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
         body = request.json()
         unknown = sorted(set(body) - {*WRITABLE, "@odata.type"})
         if unknown:
-            raise bad_request(f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcDeviceImage' or "
-                              "cannot be written.", "BadRequest")  # fmt: skip
+            raise bad_request(
+                f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcDeviceImage' or "
+                "cannot be written.",
+                "BadRequest",
+            )
         name, version, source = (str(body.get(k) or "").strip() for k in WRITABLE)
         if not name:
             raise bad_request("displayName is required.", "BadRequest")
         if not VERSION.match(version):
             raise bad_request("version must be three numbers, such as 0.0.1.", "BadRequest")
         if not SOURCE.match(source):
-            raise bad_request("sourceImageResourceId must be the ID of a managed image: /subscriptions/{id}"
-                              "/resourceGroups/{group}/providers/Microsoft.Compute/images/{name}.",
-                              "BadRequest")  # fmt: skip
+            raise bad_request(
+                "sourceImageResourceId must be the ID of a managed image: /subscriptions/{id}"
+                "/resourceGroups/{group}/providers/Microsoft.Compute/images/{name}.",
+                "BadRequest",
+            )
         if any(d["displayName"].lower() == name.lower() and d["version"] == version for d in all_of(request.tenant)):
             raise bad_request(f"A device image named {name} with version {version} already exists.", "BadRequest")
         image_id = str(uuid.uuid4())
         doc: dict[str, Any] = {
-            "@odata.type": IMAGE_TYPE, "id": image_id, "displayName": name, "version": version,
-            "sourceImageResourceId": source, "status": "pending", "errorCode": None, "operatingSystem": None,
-            "osBuildNumber": None, "osStatus": None, "expirationDate": None, "lastModifiedDateTime": iso_now(ctx),
-            "_tenant": request.tenant, "_due": ctx.clock() + ctx.controls.latency(UPLOAD),
-        }  # fmt: skip
+            "@odata.type": IMAGE_TYPE,
+            "id": image_id,
+            "displayName": name,
+            "version": version,
+            "sourceImageResourceId": source,
+            "status": "pending",
+            "errorCode": None,
+            "operatingSystem": None,
+            "osBuildNumber": None,
+            "osStatus": None,
+            "expirationDate": None,
+            "lastModifiedDateTime": iso_now(ctx),
+            "_tenant": request.tenant,
+            "_due": ctx.clock() + ctx.controls.latency(UPLOAD),
+        }
         store.put(records.DEVICE_IMAGE, records.key(request.tenant, image_id), doc)
         return Response(201, project(doc, None))
 
     @routes.route("DELETE", DEVICE_IMAGES + r"/(?P<id>[^/]+)", "deleteCloudPcDeviceImage", service="intune")
     def delete_image(request: Request) -> Response:
         doc = get(request)
-        using = [p["displayName"] for p in store.scan(records.POLICY, f"{request.tenant}/")
-                 if p.get("imageType") == "custom" and str(p.get("imageId")).lower() == doc["id"].lower()]  # fmt: skip
+        using = [
+            p["displayName"]
+            for p in store.scan(records.POLICY, f"{request.tenant}/")
+            if p.get("imageType") == "custom" and str(p.get("imageId")).lower() == doc["id"].lower()
+        ]
         if using:
             raise bad_request(f"The device image is used by provisioning policy {using[0]}.", "BadRequest")
         store.delete(records.DEVICE_IMAGE, records.key(request.tenant, doc["id"]))

@@ -19,23 +19,57 @@ M365 = " + Microsoft 365 Apps"
 
 
 def _image(offer: str, sku: str, name: str, status: str, end: str, expiration: str) -> dict[str, Any]:
-    return {"@odata.type": "#microsoft.graph.cloudPcGalleryImage", "id": f"microsoftwindowsdesktop_{offer}_{sku}",
-            "displayName": name, "publisherName": "microsoftwindowsdesktop", "offerName": offer, "skuName": sku,
-            "sizeInGB": 64, "status": status, "endDate": end, "expirationDate": expiration}  # fmt: skip
+    return {
+        "@odata.type": "#microsoft.graph.cloudPcGalleryImage",
+        "id": f"microsoftwindowsdesktop_{offer}_{sku}",
+        "displayName": name,
+        "publisherName": "microsoftwindowsdesktop",
+        "offerName": offer,
+        "skuName": sku,
+        "sizeInGB": 64,
+        "status": status,
+        "endDate": end,
+        "expirationDate": expiration,
+    }
 
 
 IMAGES = (
-    _image("windows-ent-cpc", "win11-24h2-ent-cpc-m365", "Windows 11 Enterprise 24H2" + M365, "supported",
-           "2027-10-12", "2028-04-12"),
-    _image("windows-ent-cpc", "win11-24h2-ent-cpc", "Windows 11 Enterprise 24H2", "supported", "2027-10-12",
-           "2028-04-12"),
-    _image("windows-ent-cpc", "win11-23h2-ent-cpc-m365", "Windows 11 Enterprise 23H2" + M365, "supported",
-           "2026-11-10", "2027-05-10"),
-    _image("windows-ent-cpc", "win10-22h2-ent-cpc-m365", "Windows 10 Enterprise 22H2" + M365, "supportedWithWarning",
-           "2025-10-14", "2026-10-14"),
-    _image("windows-ent-cpc", "win10-21h2-ent-cpc-m365", "Windows 10 Enterprise 21H2" + M365, "notSupported",
-           "2024-06-11", "2024-12-11"),
-)  # fmt: skip
+    _image(
+        "windows-ent-cpc",
+        "win11-24h2-ent-cpc-m365",
+        "Windows 11 Enterprise 24H2" + M365,
+        "supported",
+        "2027-10-12",
+        "2028-04-12",
+    ),
+    _image(
+        "windows-ent-cpc", "win11-24h2-ent-cpc", "Windows 11 Enterprise 24H2", "supported", "2027-10-12", "2028-04-12"
+    ),
+    _image(
+        "windows-ent-cpc",
+        "win11-23h2-ent-cpc-m365",
+        "Windows 11 Enterprise 23H2" + M365,
+        "supported",
+        "2026-11-10",
+        "2027-05-10",
+    ),
+    _image(
+        "windows-ent-cpc",
+        "win10-22h2-ent-cpc-m365",
+        "Windows 10 Enterprise 22H2" + M365,
+        "supportedWithWarning",
+        "2025-10-14",
+        "2026-10-14",
+    ),
+    _image(
+        "windows-ent-cpc",
+        "win10-21h2-ent-cpc-m365",
+        "Windows 10 Enterprise 21H2" + M365,
+        "notSupported",
+        "2024-06-11",
+        "2024-12-11",
+    ),
+)
 BY_ID = {image["id"].lower(): image for image in IMAGES}
 
 

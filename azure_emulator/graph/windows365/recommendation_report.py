@@ -41,8 +41,16 @@ from azure_emulator.server import ApiError, Context, Request, Response
 
 REPORT = records.BASE + "/report/retrieveCloudPcRecommendationReports"
 REPORT_NAME = "cloudPcUsageCategoryReport"  # cloudPcRecommendationReportType's one member (and unknownFutureValue)
-COLUMNS = ("CloudPcId", "ManagedDeviceName", "UserPrincipalName", "ServicePlanId", "ServicePlanName", "UsageCategory",
-           "RecommendedPlanId", "RecommendedPlanName")  # fmt: skip
+COLUMNS = (
+    "CloudPcId",
+    "ManagedDeviceName",
+    "UserPrincipalName",
+    "ServicePlanId",
+    "ServicePlanName",
+    "UsageCategory",
+    "RecommendedPlanId",
+    "RecommendedPlanName",
+)
 UNDERUTILIZED_HOURS, PERIOD = 40, dt.timedelta(days=28)
 # the emulator's own: undersized when the busy hours use 80% of the CPU or 90% of the memory, or the disk is 90% full;
 # oversized when they use under 20% of the CPU and under 40% of the memory; a recommended plan's disk the smallest that
@@ -73,8 +81,10 @@ def _recommended(service_plan_id: str, step: int, disk_percent: float) -> skus.S
 
 def _connected_hours(pc: dict[str, Any], now: dt.datetime) -> float:
     start = now - PERIOD
-    spans = [(max(report_time(signed_in), start), min(report_time(signed_out), now)) for signed_in, signed_out in
-             pc.get("_connections") or []]  # fmt: skip
+    spans = [
+        (max(report_time(signed_in), start), min(report_time(signed_out), now))
+        for signed_in, signed_out in pc.get("_connections") or []
+    ]
     return sum(max((end - begin).total_seconds(), 0) for begin, end in spans) / 3600
 
 
@@ -91,11 +101,16 @@ def _row(pc: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
         category, recommended = "Oversized", _recommended(pc["servicePlanId"], -1, disk)
     else:
         category = "Rightsized"
-    return {"CloudPcId": pc["id"], "ManagedDeviceName": pc.get("managedDeviceName"),
-            "UserPrincipalName": pc.get("userPrincipalName"), "ServicePlanId": pc["servicePlanId"],
-            "ServicePlanName": pc.get("servicePlanName"), "UsageCategory": category,
-            "RecommendedPlanId": recommended.service_plan_id if recommended else None,
-            "RecommendedPlanName": recommended.part_number if recommended else None}  # fmt: skip
+    return {
+        "CloudPcId": pc["id"],
+        "ManagedDeviceName": pc.get("managedDeviceName"),
+        "UserPrincipalName": pc.get("userPrincipalName"),
+        "ServicePlanId": pc["servicePlanId"],
+        "ServicePlanName": pc.get("servicePlanName"),
+        "UsageCategory": category,
+        "RecommendedPlanId": recommended.service_plan_id if recommended else None,
+        "RecommendedPlanName": recommended.part_number if recommended else None,
+    }
 
 
 def _matches(text: Any) -> tuple[str, list[tuple[str, str]]]:
@@ -147,8 +162,9 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
         rows = [_row(pc, as_of) for pc in aggregated["cloudPcs"] if pc["status"] in WORKING]
         meets = any if join == "or" else all
         rows = [row for row in rows if not clauses or meets(str(row[c] or "").lower() == v for c, v in clauses)]
-        named = [row for row in rows
-                 if search.lower() in f"{row['ManagedDeviceName']} {row['UserPrincipalName']}".lower()]  # fmt: skip
+        named = [
+            row for row in rows if search.lower() in f"{row['ManagedDeviceName']} {row['UserPrincipalName']}".lower()
+        ]
         schema = [{"Column": c, "PropertyType": "String"} for c in columns]
         values = [[row[c] for c in columns] for row in named]
         if grouped is not None:  # each group once, its size first (the page's example 1)
@@ -175,8 +191,11 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             or not {"cpuPercent", "memoryPercent"} <= set(body) <= {"cpuPercent", "memoryPercent", "diskPercent"}
             or not all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 100 for v in body.values())
         ):
-            raise ApiError(400, "InvalidRequestContent", "The body takes cpuPercent and memoryPercent, and "
-                           "diskPercent if wanted, 0-100 each.")  # fmt: skip
+            raise ApiError(
+                400,
+                "InvalidRequestContent",
+                "The body takes cpuPercent and memoryPercent, and diskPercent if wanted, 0-100 each.",
+            )
         return _with_profile(ctx, request, body)
 
     @ctx.router.route("DELETE", profile, operation="emulatorControl", api="emulator", auth=False)

@@ -24,8 +24,16 @@ from azure_emulator.graph.windows365 import records
 from azure_emulator.server import Context, Request, Response
 
 TIMER, HOURLY = "windows365.reportAggregation", 3600.0
-KEPT = ("id", "managedDeviceName", "userPrincipalName", "servicePlanId", "servicePlanName", "status", "_connections",
-        "_usageProfile")  # fmt: skip
+KEPT = (
+    "id",
+    "managedDeviceName",
+    "userPrincipalName",
+    "servicePlanId",
+    "servicePlanName",
+    "status",
+    "_connections",
+    "_usageProfile",
+)
 
 
 def _taken(ctx: Context, tenant: str, at: float) -> dict[str, Any]:
@@ -58,8 +66,13 @@ def moment(doc: dict[str, Any]) -> dt.datetime:
 
 
 def register(ctx: Context) -> None:
-    @ctx.router.route("POST", r"/emulator/tenants/(?P<tid>[^/]+)/cloudPCReports/aggregate",
-                      operation="emulatorControl", api="emulator", auth=False)  # fmt: skip
+    @ctx.router.route(
+        "POST",
+        r"/emulator/tenants/(?P<tid>[^/]+)/cloudPCReports/aggregate",
+        operation="emulatorControl",
+        api="emulator",
+        auth=False,
+    )
     def aggregate_now(request: Request) -> Response:
         """Windows 365 aggregates the tenant's reports now (its hourly run, early)."""
         tenant = request.params["tid"]

@@ -27,12 +27,22 @@ from azure_emulator.graph.windows365.cloud_pc_service import Service
 from azure_emulator.server import Context, Request, Response
 
 REPORT = records.BASE + "/reports/getRemoteConnectionHistoricalReports"
-COLUMNS = {"SignInDateTime": "DateTime", "SignOutDateTime": "DateTime", "UsageInHour": "Double",
-           "RoundTripTimeInMsP50": "Double", "AvailableBandwidthInMBpsP50": "Double",
-           "RemoteSignInTimeInSec": "Double"}  # fmt: skip
+COLUMNS = {
+    "SignInDateTime": "DateTime",
+    "SignOutDateTime": "DateTime",
+    "UsageInHour": "Double",
+    "RoundTripTimeInMsP50": "Double",
+    "AvailableBandwidthInMBpsP50": "Double",
+    "RemoteSignInTimeInSec": "Double",
+}
 CLAUSE = re.compile(r"^\s*\(?\s*(\w+)\s+(eq|gt|ge|lt|le)\s+(?:datetime)?'([^']*)'\s*\)?\s*$", re.IGNORECASE)
-COMPARE = {"eq": lambda a, b: a == b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
-           "lt": lambda a, b: a < b, "le": lambda a, b: a <= b}  # fmt: skip
+COMPARE = {
+    "eq": lambda a, b: a == b,
+    "gt": lambda a, b: a > b,
+    "ge": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b,
+}
 
 
 def report_time(value: str) -> dt.datetime:
@@ -93,10 +103,18 @@ def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
             signed_in, signed_out = report_time(signed_in_s), report_time(signed_out_s)
             moments = {"SignInDateTime": signed_in, "SignOutDateTime": signed_out}
             if all(COMPARE[op](moments[column], bound) for column, op, bound in bounds):
-                rows.append({"SignInDateTime": _shown(signed_in), "SignOutDateTime": _shown(signed_out),
-                             "UsageInHour": (signed_out - signed_in).total_seconds() / 3600})  # fmt: skip
+                rows.append(
+                    {
+                        "SignInDateTime": _shown(signed_in),
+                        "SignOutDateTime": _shown(signed_out),
+                        "UsageInHour": (signed_out - signed_in).total_seconds() / 3600,
+                    }
+                )
         order = [str(c) for c in body.get("orderBy") or ["SignInDateTime"] if str(c) in COLUMNS]
         rows.sort(key=lambda row: tuple(row.get(c) or "" for c in order))
-        report = {"TotalRowCount": len(rows), "Schema": [{"Column": c, "PropertyType": COLUMNS[c]} for c in columns],
-                  "Values": [[row.get(c) for c in columns] for row in rows[skip : skip + top]]}  # fmt: skip
+        report = {
+            "TotalRowCount": len(rows),
+            "Schema": [{"Column": c, "PropertyType": COLUMNS[c]} for c in columns],
+            "Values": [[row.get(c) for c in columns] for row in rows[skip : skip + top]],
+        }
         return Response(200, json.dumps(report).encode(), content_type="application/octet-stream")

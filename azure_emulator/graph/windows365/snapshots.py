@@ -48,26 +48,41 @@ def _interval_s(ctx: Context, tenant: str, pc: dict[str, Any]) -> float:
     return ctx.controls.timer("windows365.restorePoint", HOURS[frequency] * 3600)
 
 
-def _shown(pc: dict[str, Any], key: str, at: float, expires: float, kind: str, restored: dict[str, float]
-           ) -> dict[str, Any]:  # fmt: skip
+def _shown(
+    pc: dict[str, Any], key: str, at: float, expires: float, kind: str, restored: dict[str, float]
+) -> dict[str, Any]:
     snapshot_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{pc['id']}/{key}"))
     last = restored.get(snapshot_id)
-    return {"@odata.type": SNAPSHOT_TYPE, "id": snapshot_id, "cloudPcId": pc["id"], "createdDateTime": _iso(at),
-            "expirationDateTime": _iso(expires), "lastRestoredDateTime": _iso(last) if last else None,
-            "snapshotType": kind, "status": "ready"}  # fmt: skip
+    return {
+        "@odata.type": SNAPSHOT_TYPE,
+        "id": snapshot_id,
+        "cloudPcId": pc["id"],
+        "createdDateTime": _iso(at),
+        "expirationDateTime": _iso(expires),
+        "lastRestoredDateTime": _iso(last) if last else None,
+        "snapshotType": kind,
+        "status": "ready",
+    }
 
 
 def snapshots_of(ctx: Context, tenant: str, pc: dict[str, Any]) -> list[dict[str, Any]]:
     """The Cloud PC's restore points as Windows 365 would have taken them by now, newest first."""
     since = pc.get("_provisionedAt")
-    if since is None or pc["status"] not in ("provisioned", "provisionedWithWarnings", "inGracePeriod", "restoring",
-                                             "resizing"):  # fmt: skip
+    if since is None or pc["status"] not in (
+        "provisioned",
+        "provisionedWithWarnings",
+        "inGracePeriod",
+        "restoring",
+        "resizing",
+    ):
         return []
     interval = _interval_s(ctx, tenant, pc)
     taken = int((ctx.clock() - since) // interval)
     restored: dict[str, float] = pc.get("_restored") or {}
-    shown = [_shown(pc, f"manual-{at}", at, at + KEPT * interval, "manual", restored)
-             for at in reversed(pc.get("_manual") or [])]  # fmt: skip
+    shown = [
+        _shown(pc, f"manual-{at}", at, at + KEPT * interval, "manual", restored)
+        for at in reversed(pc.get("_manual") or [])
+    ]
     for number in range(taken, max(0, taken - KEPT), -1):
         at = since + number * interval
         shown.append(_shown(pc, str(number), at, at + KEPT * interval, "automatic", restored))
@@ -75,16 +90,23 @@ def snapshots_of(ctx: Context, tenant: str, pc: dict[str, Any]) -> list[dict[str
 
 
 def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
-    @routes.route("GET", CLOUD_PCS + r"/(?P<id>[^/]+)/retrieveSnapshots", "retrieveCloudPcSnapshots", service="intune",
-                  versions=("beta",))  # a beta function: v1.0 does not have it
+    @routes.route(
+        "GET",
+        CLOUD_PCS + r"/(?P<id>[^/]+)/retrieveSnapshots",
+        "retrieveCloudPcSnapshots",
+        service="intune",
+        versions=("beta",),
+    )  # a beta function: v1.0 does not have it
     def retrieve_snapshots(request: Request) -> Response:
         Service(ctx, request.tenant, notify).reconcile()  # the service's work up to now, as any read
         pc = ctx.store.get(records.CLOUD_PC, records.key(request.tenant, request.params["id"]))
         if pc is None:
             raise ApiError(404, "ResourceNotFound", f"The Cloud PC '{request.params['id']}' was not found.")
         found = [project(doc, selected(request)) for doc in snapshots_of(ctx, request.tenant, pc)]
-        return Response(200, {"@odata.context": odata_context(request, "Collection(microsoft.graph.cloudPcSnapshot)"),
-                              "value": found})  # fmt: skip
+        return Response(
+            200,
+            {"@odata.context": odata_context(request, "Collection(microsoft.graph.cloudPcSnapshot)"), "value": found},
+        )
 
     def working(request: Request) -> dict[str, Any]:
         Service(ctx, request.tenant, notify).reconcile()
@@ -95,8 +117,13 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
             raise bad_request(f"The Cloud PC is {pc['status']}: it cannot be restored or snapshotted.", "BadRequest")
         return pc
 
-    @routes.route("POST", CLOUD_PCS + r"/(?P<id>[^/]+)/createSnapshot", "createCloudPcSnapshot", service="intune",
-                  versions=("beta",))  # fmt: skip
+    @routes.route(
+        "POST",
+        CLOUD_PCS + r"/(?P<id>[^/]+)/createSnapshot",
+        "createCloudPcSnapshot",
+        service="intune",
+        versions=("beta",),
+    )
     def create_snapshot(request: Request) -> Response:
         pc = working(request)
         pc["_manual"] = [*(pc.get("_manual") or []), ctx.clock()]
@@ -108,10 +135,14 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
         pc = working(request)
         snapshot_id = str(request.json().get("cloudPcSnapshotId") or "")
         if snapshot_id not in {s["id"] for s in snapshots_of(ctx, request.tenant, pc)}:
-            raise bad_request(f"cloudPcSnapshotId '{snapshot_id}' is not a restore point of the Cloud PC.",
-                              "BadRequest")  # fmt: skip
+            raise bad_request(
+                f"cloudPcSnapshotId '{snapshot_id}' is not a restore point of the Cloud PC.", "BadRequest"
+            )
         now = ctx.clock()
-        pc |= {"status": "restoring", "_due": now + ctx.controls.latency(PROVISIONING),
-               "_restored": {**(pc.get("_restored") or {}), snapshot_id: now}}  # fmt: skip
+        pc |= {
+            "status": "restoring",
+            "_due": now + ctx.controls.latency(PROVISIONING),
+            "_restored": {**(pc.get("_restored") or {}), snapshot_id: now},
+        }
         ctx.store.put(records.CLOUD_PC, records.key(request.tenant, pc["id"]), pc)
         return Response(204)

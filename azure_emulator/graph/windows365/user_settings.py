@@ -25,8 +25,11 @@ def _checked(body: dict[str, Any], current: dict[str, Any] | None) -> dict[str, 
     naming the field)."""
     unknown = sorted(set(body) - {*FIELDS, "@odata.type", "id", "createdDateTime", "lastModifiedDateTime"})
     if unknown:
-        raise bad_request(f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcUserSetting' or "
-                          "cannot be written.", "BadRequest")  # fmt: skip
+        raise bad_request(
+            f"Property '{unknown[0]}' does not exist on type 'microsoft.graph.cloudPcUserSetting' or "
+            "cannot be written.",
+            "BadRequest",
+        )
     merged = {**(current or {}), **{k: v for k, v in body.items() if k in FIELDS}}
     name = merged.get("displayName")
     if not isinstance(name, str) or not name.strip():  # "required when you create"
@@ -73,9 +76,12 @@ def register(ctx: Context, routes: GraphRoutes) -> None:
     def create_setting(request: Request) -> Response:
         now = iso_now(ctx)
         doc = _checked(request.json(), None) | {
-            "@odata.type": SETTING_TYPE, "id": str(uuid.uuid4()), "createdDateTime": now, "lastModifiedDateTime": now,
+            "@odata.type": SETTING_TYPE,
+            "id": str(uuid.uuid4()),
+            "createdDateTime": now,
+            "lastModifiedDateTime": now,
             "_assignments": [],
-        }  # fmt: skip
+        }
         store.put(records.USER_SETTING, records.key(request.tenant, doc["id"]), doc)
         return Response(201, assigned_view(doc, None, False))
 

@@ -49,8 +49,9 @@ async def system_addresses(host: str, port: int) -> list[str]:
 def checked(host: str, address: str, private_networks: Sequence[IpNetwork]) -> IpAddress:
     ip = ipaddress.ip_address(address.split("%")[0])
     if not webhook_may_reach(ip, private_networks):
-        raise AddressRefused(f"The URL's host '{host}' resolved to {ip}, not a public address: the notice was not "
-                             "sent.")  # fmt: skip
+        raise AddressRefused(
+            f"The URL's host '{host}' resolved to {ip}, not a public address: the notice was not sent."
+        )
     return ip
 
 
@@ -69,10 +70,16 @@ class CheckedResolver(AbstractResolver):
             raise OSError(f"{host} has no address")
         ips = [(address, checked(host, address, self._private_networks)) for address in addresses]
         return [
-            ResolveResult(hostname=host, host=address, port=port, proto=0, flags=socket.AI_NUMERICHOST,
-                          family=socket.AF_INET6 if ip.version == 6 else socket.AF_INET)
+            ResolveResult(
+                hostname=host,
+                host=address,
+                port=port,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+                family=socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+            )
             for address, ip in ips
-        ]  # fmt: skip
+        ]
 
     async def close(self) -> None:
         return None
@@ -84,8 +91,7 @@ def refusal(status: int, body: bytes, retry_after: str | None) -> CloudError:
     said = re.sub(r"\s+", " ", body[:EXCERPT].decode("utf-8", "replace")).strip()
     message = f"The endpoint answered HTTP {status}" + (f": {said}" if said else ".")
     held = status == 429 or status >= 500
-    error = CloudError(WEBHOOK_STEP, f"http{status}", message, f"{WEBHOOK_SERVICE} said not now" if held
-                       else None)  # fmt: skip
+    error = CloudError(WEBHOOK_STEP, f"http{status}", message, f"{WEBHOOK_SERVICE} said not now" if held else None)
     error.status = status
     error.retry_after_s = seconds(retry_after)
     return error
@@ -104,8 +110,10 @@ async def _capped(response: aiohttp.ClientResponse) -> bytes:
 def mail_message(to: list[str], subject: str, html: str) -> dict[str, Any]:
     """sendMail's body (https://learn.microsoft.com/graph/api/user-sendmail): the message is not kept in Sent Items."""
     recipients = [{"emailAddress": {"address": address}} for address in to]
-    return {"message": {"subject": subject, "body": {"contentType": "HTML", "content": html},
-                        "toRecipients": recipients}, "saveToSentItems": False}  # fmt: skip
+    return {
+        "message": {"subject": subject, "body": {"contentType": "HTML", "content": html}, "toRecipients": recipients},
+        "saveToSentItems": False,
+    }
 
 
 class AlertNotices:
@@ -115,9 +123,13 @@ class AlertNotices:
     application permission."""
 
     def __init__(
-        self, graph: GraphClients, *, resolve_host: ResolveHost = system_addresses,
-        private_networks: Sequence[IpNetwork] = (), deadline_s: float = WEBHOOK_DEADLINE_S,
-    ) -> None:  # fmt: skip
+        self,
+        graph: GraphClients,
+        *,
+        resolve_host: ResolveHost = system_addresses,
+        private_networks: Sequence[IpNetwork] = (),
+        deadline_s: float = WEBHOOK_DEADLINE_S,
+    ) -> None:
         self._graph = graph
         self._resolve_host = resolve_host
         self._private_networks = private_networks
@@ -136,8 +148,12 @@ class AlertNotices:
                 except ValueError:
                     pass
                 # a connection of its own each time: the name is resolved (and checked) again at each delivery
-                connector = aiohttp.TCPConnector(resolver=CheckedResolver(self._resolve_host, self._private_networks),
-                                                 ssl=self._tls, use_dns_cache=False, force_close=True)  # fmt: skip
+                connector = aiohttp.TCPConnector(
+                    resolver=CheckedResolver(self._resolve_host, self._private_networks),
+                    ssl=self._tls,
+                    use_dns_cache=False,
+                    force_close=True,
+                )
                 async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
                     sent = {**headers, "Accept-Encoding": "identity"}
                     async with session.post(url, data=body, headers=sent, allow_redirects=False) as response:
@@ -153,12 +169,16 @@ class AlertNotices:
             if answered is None:
                 silent = f"{WEBHOOK_SERVICE} did not answer within {self._deadline_s:g} s"
                 raise CloudError(WEBHOOK_STEP, NOT_ANSWERING, silent, reason=silent) from None
-            raise CloudError(WEBHOOK_STEP, ANSWER_REFUSED, f"The endpoint answered HTTP {answered} but did not "
-                             f"finish its answer within {self._deadline_s:g} s.") from None  # fmt: skip
+            raise CloudError(
+                WEBHOOK_STEP,
+                ANSWER_REFUSED,
+                f"The endpoint answered HTTP {answered} but did not finish its answer within {self._deadline_s:g} s.",
+            ) from None
         except (aiohttp.ClientError, OSError) as exc:
             unanswered = f"{WEBHOOK_SERVICE} did not answer"
-            raise CloudError(WEBHOOK_STEP, UNANSWERED, f"{unanswered} ({type(exc).__name__})",
-                             reason=unanswered) from None  # fmt: skip
+            raise CloudError(
+                WEBHOOK_STEP, UNANSWERED, f"{unanswered} ({type(exc).__name__})", reason=unanswered
+            ) from None
         if not 200 <= answered < 300:
             raise refusal(answered, said, retry_after)
 

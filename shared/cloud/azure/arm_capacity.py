@@ -53,17 +53,23 @@ class RegionCapacity:
         """The region's vCPU usages, read at most once every USAGES_CACHE_S: this check only spares a create Azure
         would refuse anyway (QuotaExceeded, refused for good), and a read per Cloud PC would spend ARM's read budget."""
         compute = self.clients.compute(tenant_id, subscription_id)
-        return self._region_read(("usages", tenant_id, subscription_id.lower(), region), USAGES_CACHE_S, lambda: {
-            str(u["name"]["value"]).lower(): dict(u) for u in compute.usage.list(region)
-        })  # fmt: skip
+        return self._region_read(
+            ("usages", tenant_id, subscription_id.lower(), region),
+            USAGES_CACHE_S,
+            lambda: {str(u["name"]["value"]).lower(): dict(u) for u in compute.usage.list(region)},
+        )
 
     def region_skus(self, tenant_id: str, subscription_id: str, region: str) -> dict[str, dict[str, Any]]:
         compute = self.clients.compute(tenant_id, subscription_id)
-        return self._region_read(("skus", tenant_id, subscription_id.lower(), region), SKU_CACHE_S, lambda: {
-            str(s["name"]).lower(): dict(s)
-            for s in compute.resource_skus.list(filter=f"location eq '{region}'")
-            if s.get("resourceType") == "virtualMachines"
-        })  # fmt: skip
+        return self._region_read(
+            ("skus", tenant_id, subscription_id.lower(), region),
+            SKU_CACHE_S,
+            lambda: {
+                str(s["name"]).lower(): dict(s)
+                for s in compute.resource_skus.list(filter=f"location eq '{region}'")
+                if s.get("resourceType") == "virtualMachines"
+            },
+        )
 
     def _region_read(
         self, key: tuple[str, ...], max_age_s: float, read: Callable[[], dict[str, dict[str, Any]]]
@@ -106,5 +112,6 @@ def quota_refusal(usage: Mapping[str, Any], region: str, vm_size: str, vcpus: in
     shows it (e.g. "Total Regional Low-priority vCPUs in westeurope: 10 of 10 in use, 2 more needed for ...")."""
     name = usage.get("name") or {}
     shown = name.get("localizedValue") or name.get("value")
-    return (f"{shown} in {region}: {usage['currentValue']} of {usage['limit']} in use, {vcpus} more needed for "
-            f"{vm_size}.")  # fmt: skip
+    return (
+        f"{shown} in {region}: {usage['currentValue']} of {usage['limit']} in use, {vcpus} more needed for {vm_size}."
+    )

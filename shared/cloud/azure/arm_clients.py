@@ -55,6 +55,7 @@ NEW_WORK, NEW_WORK_RESERVE = "budget_new_work", 60
 # slept less than this: handed back, it would come back no sooner than MIN_WAIT_S, for an episode and a call more
 INLINE_WAIT_S = 0.5
 
+
 class TenantCredentials(Protocol):
     """Credentials for the customer's Entra tenant of an app tenant (shared.cloud.azure.credentials)."""
 
@@ -194,7 +195,10 @@ class ArmClients:
     """
 
     def __init__(
-        self, credentials: TenantCredentials, arm_endpoint: str, clock: Callable[[], float] = time.monotonic,
+        self,
+        credentials: TenantCredentials,
+        arm_endpoint: str,
+        clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials = credentials
@@ -210,16 +214,20 @@ class ArmClients:
         with self._lock:
             client = self._clients.get(cache_key)
             if client is None:
-                policy = HandBackThrottlingPolicy(retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4,
-                                                  **ARM_PATIENCE.retry_options())  # fmt: skip
+                policy = HandBackThrottlingPolicy(
+                    retry_total=RETRIES, retry_backoff_factor=0.5, retry_backoff_max=4, **ARM_PATIENCE.retry_options()
+                )
                 client = factory(
-                    CurrentCredential(self._credentials, tenant_id), subscription_id, base_url=self.endpoint,
-                    retry_policy=policy, transport=http_transport(ARM_PATIENCE),
+                    CurrentCredential(self._credentials, tenant_id),
+                    subscription_id,
+                    base_url=self.endpoint,
+                    retry_policy=policy,
+                    transport=http_transport(ARM_PATIENCE),
                     per_retry_policies=[  # a VM's own limit first: a request it holds spends none of the budget
                         VmPacingPolicy(self.vm_limits, tenant_id, subscription_id, self._held_for),
                         BudgetPolicy(self.budget, tenant_id, subscription_id, self.sleep),
                     ],
-                )  # fmt: skip
+                )
                 self._clients[cache_key] = client
             return client
 

@@ -160,13 +160,23 @@ class RunCommands:
     ) -> dict[str, Any] | None:
         """The run command with its instanceView (executionState, exitCode, output, error), None if absent."""
         compute = self._clients.compute(tenant_id, placement.subscription_id)
-        return arm_lro.found_json(lambda **kw: compute.virtual_machine_run_commands.get_by_virtual_machine(
-            placement.resource_group, vm_name, name, expand="instanceView", **kw), step)  # fmt: skip
+        return arm_lro.found_json(
+            lambda **kw: compute.virtual_machine_run_commands.get_by_virtual_machine(
+                placement.resource_group, vm_name, name, expand="instanceView", **kw
+            ),
+            step,
+        )
 
     def _failure(
-        self, tenant_id: str, placement: Placement, vm_name: str, name: str, step: str, error: CloudError | None,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        name: str,
+        step: str,
+        error: CloudError | None,
         found: dict[str, Any] | None = None,
-    ) -> CloudError:  # fmt: skip
+    ) -> CloudError:
         """The script's own ERRORTYPE if it wrote one, else Azure's code; the message is the script's error text."""
         if found is None:
             try:

@@ -90,10 +90,13 @@ class AzureProvisioningCompute(RegionCapacity):
 
     def _vm_body(self, spec: VmSpec, subnet_id: str) -> dict[str, Any]:
         return arm_vm.vm_body(
-            region=spec.placement.region_name, vm_size=spec.vm_size,
-            image=arm_vm.image_reference(spec.image_id, "createVm"), os_disk_gb=spec.os_disk_size_gb,
-            computer_name=spec.computer_name, network=arm_vm.own_nic(spec.nic_name, subnet_id),
-        )  # fmt: skip
+            region=spec.placement.region_name,
+            vm_size=spec.vm_size,
+            image=arm_vm.image_reference(spec.image_id, "createVm"),
+            os_disk_gb=spec.os_disk_size_gb,
+            computer_name=spec.computer_name,
+            network=arm_vm.own_nic(spec.nic_name, subnet_id),
+        )
 
     def _hibernation_supported(self, tenant_id: str, spec: VmSpec) -> bool:
         """Azure makes a VM with hibernation enabled only of a size whose SKU says HibernationSupported and, from a
@@ -111,16 +114,21 @@ class AzureProvisioningCompute(RegionCapacity):
         compute = self.clients.compute(tenant_id, placement.subscription_id)
         found = arm_lro.found(lambda: compute.gallery_images.get(rg, gallery, definition), "createVm")
         features = (dict(found).get("properties") or {}).get("features") or [] if found is not None else []
-        return any(str(f.get("name")) == "IsHibernateSupported" and str(f.get("value")).lower() == "true"
-                   for f in features)  # fmt: skip
+        return any(
+            str(f.get("name")) == "IsHibernateSupported" and str(f.get("value")).lower() == "true" for f in features
+        )
 
     def put_vm(self, tenant_id: str, placement: Placement, vm_name: str, body: dict[str, Any], step: str) -> Progress:
         """PUT the VM (the body's password goes to Azure only); done, or the operation to poll."""
         line = vm_line(placement)
         wait = held_for(lambda: self._turns.admit(line, vm_name), self.clients.sleep)
         if wait > 0:
-            return Progress(done=False, retry_after_s=wait, operation=THROTTLED,
-                            reason="its turn among the region's VM creates, which the app paces, is ahead")  # fmt: skip
+            return Progress(
+                done=False,
+                retry_after_s=wait,
+                operation=THROTTLED,
+                reason="its turn among the region's VM creates, which the app paces, is ahead",
+            )
         compute = self.clients.compute(tenant_id, placement.subscription_id)
         # the body goes as the SDK's JSON: made a model first, it cost 0.16 ms of CPU, only to be serialised back
         machine = cast(compute_json.VirtualMachine, body)
@@ -135,8 +143,9 @@ class AzureProvisioningCompute(RegionCapacity):
         except (arm_lro.Throttled, CloudThrottled) as refused:  # Azure's 429 teaches the line; the write budget,
             by_azure = isinstance(refused, arm_lro.Throttled)  # keeping its room for work under way, does not
             turn = self._turns.throttled(line, vm_name, refused.retry_after_s or 0.0, by_azure=by_azure)
-            return Progress(done=False, retry_after_s=turn, operation=THROTTLED, held=refused.code,
-                            reason=refused.reason)  # fmt: skip
+            return Progress(
+                done=False, retry_after_s=turn, operation=THROTTLED, held=refused.code, reason=refused.reason
+            )
         self._turns.done(line, vm_name)
         principal = _principal_of(started.body)
         if isinstance(started, arm_lro.Later):  # the identity, in the PUT's first answer only, rides in the operation
@@ -189,8 +198,9 @@ class AzureProvisioningCompute(RegionCapacity):
     def attached_nic(self, tenant_id: str, placement: Placement, nic_name: str) -> Progress:
         step = "attachNetwork"
         network = self.clients.network(tenant_id, placement.subscription_id)
-        nic = arm_lro.found_json(lambda **kw: network.network_interfaces.get(placement.resource_group, nic_name, **kw),
-                                 step)  # fmt: skip
+        nic = arm_lro.found_json(
+            lambda **kw: network.network_interfaces.get(placement.resource_group, nic_name, **kw), step
+        )
         if nic is None:
             raise CloudError(step, "NetworkInterfaceNotFound", f"The network interface {nic_name} does not exist.")
         props = nic.get("properties") or {}
@@ -202,21 +212,40 @@ class AzureProvisioningCompute(RegionCapacity):
     # --- run command and deletes ------------------------------------------------------------------------
     @arm_lro.hand_back("runCommand")
     def run_command(
-        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str],
-        operation: str | None = None, parameters: Mapping[str, str] | None = None,
-    ) -> Progress:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        command: str,
+        script: list[str],
+        operation: str | None = None,
+        parameters: Mapping[str, str] | None = None,
+    ) -> Progress:
         # the post-provisioning scripts are idempotent: a repeated call may run one again rather than every
         # call paying a read first
         return self._commands.run(
-            tenant_id, placement, vm_name, command, "\n".join(script), step=command, operation=operation,
-            create_only=False, parameters=dict(parameters or {}),
-        )  # fmt: skip
+            tenant_id,
+            placement,
+            vm_name,
+            command,
+            "\n".join(script),
+            step=command,
+            operation=operation,
+            create_only=False,
+            parameters=dict(parameters or {}),
+        )
 
     @arm_lro.hand_back("runCommand")
     def run_steps(
-        self, tenant_id: str, placement: Placement, vm_name: str, command: str, script: list[str], step: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        command: str,
+        script: list[str],
+        step: str,
         operation: str | None = None,
-    ) -> Progress:  # fmt: skip
+    ) -> Progress:
         # the command's own state is read at each call (RunCommands.run_step): its operation is not needed
         return self._commands.run_step(tenant_id, placement, vm_name, command, "\n".join(script), step=step)
 
@@ -225,9 +254,12 @@ class AzureProvisioningCompute(RegionCapacity):
         """The VM goes with its OS disk and NIC (deleteOption Delete) and, in ARM, the role assignments on it."""
         compute = self.clients.compute(tenant_id, placement.subscription_id)
         return self._delete(
-            tenant_id, placement, "deleteVm", operation,
+            tenant_id,
+            placement,
+            "deleteVm",
+            operation,
             lambda **kw: compute.virtual_machines.begin_delete(placement.resource_group, vm_name, **kw),
-        )  # fmt: skip
+        )
 
     @arm_lro.hand_back("deleteNic")
     def delete_nic(self, tenant_id: str, placement: Placement, nic_name: str, operation: str | None = None) -> Progress:
@@ -236,14 +268,21 @@ class AzureProvisioningCompute(RegionCapacity):
         network = self.clients.network(tenant_id, placement.subscription_id)
         try:
             return self._delete(
-                tenant_id, placement, "deleteNic", operation,
+                tenant_id,
+                placement,
+                "deleteNic",
+                operation,
                 lambda **kw: network.network_interfaces.begin_delete(placement.resource_group, nic_name, **kw),
-            )  # fmt: skip
+            )
         except CloudError as exc:
             if exc.code != NIC_RESERVED:
                 raise
-            return Progress(done=False, retry_after_s=NIC_RESERVED_RETRY_S, held=NIC_RESERVED,
-                            reason="Azure keeps the NIC reserved for its former VM a while")  # fmt: skip
+            return Progress(
+                done=False,
+                retry_after_s=NIC_RESERVED_RETRY_S,
+                held=NIC_RESERVED,
+                reason="Azure keeps the NIC reserved for its former VM a while",
+            )
 
     def _delete(self, tenant_id: str, placement: Placement, step: str, operation: str | None, call: Any) -> Progress:
         _, url = arm_lro.decode(operation)

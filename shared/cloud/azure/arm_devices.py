@@ -101,12 +101,31 @@ class AzureDevices:
             if hybrid:  # the password is read only when the extension is to be made
                 settings = self._domain_settings(join, step)
                 secret = lambda: {"Password": self._password(join, step)}  # noqa: E731 - read late, on purpose
-                waiting = self._extension(tenant_id, placement, vm_name, DOMAIN_EXTENSION, "Microsoft.Compute", "1.3",
-                                          settings, secret, step, url)  # fmt: skip
+                waiting = self._extension(
+                    tenant_id,
+                    placement,
+                    vm_name,
+                    DOMAIN_EXTENSION,
+                    "Microsoft.Compute",
+                    "1.3",
+                    settings,
+                    secret,
+                    step,
+                    url,
+                )
             else:  # joined and enrolled in Intune at once: the extension's mdmId setting
-                waiting = self._extension(tenant_id, placement, vm_name, ENTRA_EXTENSION,
-                                          "Microsoft.Azure.ActiveDirectory", "2.0", {"mdmId": INTUNE_MDM_ID}, None,
-                                          step, url)  # fmt: skip
+                waiting = self._extension(
+                    tenant_id,
+                    placement,
+                    vm_name,
+                    ENTRA_EXTENSION,
+                    "Microsoft.Azure.ActiveDirectory",
+                    "2.0",
+                    {"mdmId": INTUNE_MDM_ID},
+                    None,
+                    step,
+                    url,
+                )
             if waiting is not None:
                 return waiting
         wait = HYBRID_SYNC_WAIT_S if hybrid else ENTRA_SYNC_WAIT_S
@@ -121,8 +140,9 @@ class AzureDevices:
         step = "enrollIntune"
         phase, _ = arm_lro.decode(operation)
         if join.join_type == "hybridAzureADJoin" and phase != "device":
-            ran = self._commands.run(tenant_id, placement, vm_name, step, "\n".join(AUTO_ENROLL), step=step,
-                                     operation=operation)  # fmt: skip
+            ran = self._commands.run(
+                tenant_id, placement, vm_name, step, "\n".join(AUTO_ENROLL), step=step, operation=operation
+            )
             if not ran.done:
                 return ran
         return self._wait(lambda: self._graph.find_managed_device(tenant_id, join.device_name), ENTRA_SYNC_WAIT_S)
@@ -132,8 +152,13 @@ class AzureDevices:
             raise CloudError(
                 step, "DomainRequired", "A hybrid join needs the domain, the join account and its password."
             )
-        return {"Name": join.domain_name, "OUPath": join.organizational_unit or "", "User": join.domain_username,
-                "Restart": "true", "Options": "3"}  # fmt: skip
+        return {
+            "Name": join.domain_name,
+            "OUPath": join.organizational_unit or "",
+            "User": join.domain_username,
+            "Restart": "true",
+            "Options": "3",
+        }
 
     def _password(self, join: JoinSpec, step: str) -> str:
         try:
@@ -142,18 +167,30 @@ class AzureDevices:
             raise CloudError(step, "credentialsUnavailable", "The domain-join password cannot be read.") from exc
 
     def _extension(
-        self, tenant_id: str, placement: Placement, vm_name: str, name: str, publisher: str, version: str,
-        settings: dict[str, Any], protected: Callable[[], dict[str, Any]] | None, step: str, url: str | None,
-    ) -> Progress | None:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        name: str,
+        publisher: str,
+        version: str,
+        settings: dict[str, Any],
+        protected: Callable[[], dict[str, Any]] | None,
+        step: str,
+        url: str | None,
+    ) -> Progress | None:
         """The extension with these settings; None when it has succeeded. A PUT of the same extension is
         idempotent in Azure, so a repeated call simply puts it again (and polls what that answers)."""
         if url:
             polled = arm_lro.poll(self._clients, tenant_id, placement.subscription_id, url, step)
             return arm_lro.progress(polled, "extension") if isinstance(polled, arm_lro.Later) else None
         props: dict[str, Any] = {
-            "publisher": publisher, "type": name, "typeHandlerVersion": version, "autoUpgradeMinorVersion": True,
+            "publisher": publisher,
+            "type": name,
+            "typeHandlerVersion": version,
+            "autoUpgradeMinorVersion": True,
             "settings": settings,
-        }  # fmt: skip
+        }
         if protected is not None:
             props["protectedSettings"] = protected()
         extension = cast(compute_json.VirtualMachineExtension, {"location": placement.region_name, "properties": props})
@@ -172,12 +209,21 @@ class AzureDevices:
             object_id = find()
         except CloudError as exc:
             if exc.status == 429:
-                return Progress(done=False, retry_after_s=getattr(exc, "retry_after_s", None) or wait_s,
-                                operation="device", held=exc.code, reason=exc.reason)  # fmt: skip
+                return Progress(
+                    done=False,
+                    retry_after_s=getattr(exc, "retry_after_s", None) or wait_s,
+                    operation="device",
+                    held=exc.code,
+                    reason=exc.reason,
+                )
             raise
         if object_id is None:
-            return Progress(done=False, retry_after_s=wait_s, operation="device",
-                            reason="Microsoft Graph does not show the device yet")  # fmt: skip
+            return Progress(
+                done=False,
+                retry_after_s=wait_s,
+                operation="device",
+                reason="Microsoft Graph does not show the device yet",
+            )
         return Progress(done=True, resource_id=object_id)
 
     # --- sign-in role -----------------------------------------------------------------------------------
@@ -203,8 +249,12 @@ class AzureDevices:
             if exc.status_code == 409 and arm_lro.error_code(exc) == "RoleAssignmentExists":
                 return Progress(done=True, resource_id=assignment_id)
             if arm_lro.error_code(exc) == "PrincipalNotFound":  # a new user takes a while to reach ARM
-                return Progress(done=False, retry_after_s=ENTRA_SYNC_WAIT_S, held=arm_lro.PRINCIPAL_NOT_FOUND,
-                                reason=arm_lro.NOT_REPLICATED)  # fmt: skip
+                return Progress(
+                    done=False,
+                    retry_after_s=ENTRA_SYNC_WAIT_S,
+                    held=arm_lro.PRINCIPAL_NOT_FOUND,
+                    reason=arm_lro.NOT_REPLICATED,
+                )
             arm_lro.raise_for(exc, step)
         return Progress(done=True, resource_id=assignment_id)
 
@@ -232,9 +282,17 @@ class AzureDevices:
             settings = self._domain_settings(join, step)
             protected = {"Password": self._password(join, step)} if operation is None else None
             script = _disable_script(join.device_name, join.domain_name)
-            ran = self._commands.run(tenant_id, placement, probe.vm_name, "disableComputerAccount", script,
-                                     step=step, parameters={"User": settings["User"]}, protected=protected,
-                                     operation=operation)  # fmt: skip
+            ran = self._commands.run(
+                tenant_id,
+                placement,
+                probe.vm_name,
+                "disableComputerAccount",
+                script,
+                step=step,
+                parameters={"User": settings["User"]},
+                protected=protected,
+                operation=operation,
+            )
             if not ran.done:
                 return ran
             operation = None

@@ -96,9 +96,14 @@ class AzureImageBuilding:
 
     @arm_lro.hand_back("createImageVersion")
     def create_image_version(
-        self, tenant_id: str, image: GalleryImage, version: str, source_vm_id: str, regions: list[str],
+        self,
+        tenant_id: str,
+        image: GalleryImage,
+        version: str,
+        source_vm_id: str,
+        regions: list[str],
         operation: str | None = None,
-    ) -> Progress:  # fmt: skip
+    ) -> Progress:
         step, placement = "createImageVersion", image.placement
         version_id = f"{_definition_id(image)}/versions/{version}"
         waiting, finished = self._poll(tenant_id, placement, operation, step)
@@ -112,11 +117,15 @@ class AzureImageBuilding:
         if existing is not None:
             return _settled(existing, version_id, step)
         targets = [{"name": region, "regionalReplicaCount": 1} for region in _target_regions(placement, regions)]
-        body = compute_models.GalleryImageVersion({
-            "location": placement.region_name,
-            "properties": {"storageProfile": {"source": {"virtualMachineId": source_vm_id}},
-                           "publishingProfile": {"targetRegions": targets}},
-        })  # fmt: skip
+        body = compute_models.GalleryImageVersion(
+            {
+                "location": placement.region_name,
+                "properties": {
+                    "storageProfile": {"source": {"virtualMachineId": source_vm_id}},
+                    "publishingProfile": {"targetRegions": targets},
+                },
+            }
+        )
         started = arm_lro.start(
             lambda **kw: versions.begin_create_or_update(rg, image.gallery, image.definition, version, body, **kw),
             step,
@@ -131,10 +140,14 @@ class AzureImageBuilding:
     ) -> Progress:
         versions = self.clients.compute(tenant_id, image.placement.subscription_id).gallery_image_versions
         return self._delete(
-            tenant_id, image.placement, operation, "deleteImageVersion",
-            lambda **kw: versions.begin_delete(image.placement.resource_group, image.gallery, image.definition,
-                                               version, **kw),
-        )  # fmt: skip
+            tenant_id,
+            image.placement,
+            operation,
+            "deleteImageVersion",
+            lambda **kw: versions.begin_delete(
+                image.placement.resource_group, image.gallery, image.definition, version, **kw
+            ),
+        )
 
     @arm_lro.hand_back("deleteImageDefinition")
     def delete_image_definition(self, tenant_id: str, image: GalleryImage, operation: str | None = None) -> Progress:
@@ -144,9 +157,12 @@ class AzureImageBuilding:
         compute = self.clients.compute(tenant_id, image.placement.subscription_id)
         try:
             return self._delete(
-                tenant_id, image.placement, operation, step,
+                tenant_id,
+                image.placement,
+                operation,
+                step,
                 lambda **kw: compute.gallery_images.begin_delete(rg, image.gallery, image.definition, **kw),
-            )  # fmt: skip
+            )
         except CloudError as exc:
             if exc.code != NESTED_RESOURCES or self._has_versions(tenant_id, image, step):
                 raise
@@ -155,8 +171,9 @@ class AzureImageBuilding:
     def _has_versions(self, tenant_id: str, image: GalleryImage, step: str) -> bool:
         versions = self.clients.compute(tenant_id, image.placement.subscription_id).gallery_image_versions
         place = image.placement.resource_group
-        listed = arm_lro.found(lambda: list(versions.list_by_gallery_image(place, image.gallery, image.definition)),
-                               step)  # fmt: skip
+        listed = arm_lro.found(
+            lambda: list(versions.list_by_gallery_image(place, image.gallery, image.definition)), step
+        )
         return bool(listed)
 
     def _poll(

@@ -43,17 +43,22 @@ class AzureInventory:
         # "Subscriptions - List": the subscriptions the caller holds a role in, at the subscription or below
         rows = self._list(tenant_id, "", f"{self._clients.endpoint}/subscriptions?api-version={SUBSCRIPTIONS_API}")
         found = [
-            SubscriptionChoice(id=str(row["subscriptionId"]), name=str(row.get("displayName") or ""),
-                               state=str(row.get("state") or ""))
-            for row in rows if row.get("subscriptionId")
-        ]  # fmt: skip
+            SubscriptionChoice(
+                id=str(row["subscriptionId"]), name=str(row.get("displayName") or ""), state=str(row.get("state") or "")
+            )
+            for row in rows
+            if row.get("subscriptionId")
+        ]
         return sorted(found, key=lambda s: (s.name.lower(), s.id))
 
     def resource_groups(self, tenant_id: str, subscription_id: str) -> list[ResourceGroupChoice]:
         url = f"{self._clients.endpoint}/subscriptions/{subscription_id}/resourcegroups?api-version={RESOURCES_API}"
         rows = self._list(tenant_id, subscription_id, url)
-        found = [ResourceGroupChoice(name=str(row["name"]), region=str(row.get("location") or "").lower())
-                 for row in rows if row.get("name")]  # fmt: skip
+        found = [
+            ResourceGroupChoice(name=str(row["name"]), region=str(row.get("location") or "").lower())
+            for row in rows
+            if row.get("name")
+        ]
         return sorted(found, key=lambda g: g.name.lower())
 
     def _list(self, tenant_id: str, subscription_id: str, url: str) -> list[dict[str, object]]:
@@ -107,10 +112,17 @@ class AzureInventory:
                     props = subnet.get("properties") or {}
                     prefix = props.get("addressPrefix") or next(iter(props.get("addressPrefixes") or []), None)
                     subnet_id = str(subnet["id"])
-                    found.append(SubnetChoice(
-                        id=subnet_id, name=str(subnet.get("name")), virtual_network=name, resource_group=group,
-                        region=region.lower(), address_prefix=prefix, free_addresses=free.get(subnet_id.lower()),
-                    ))  # fmt: skip
+                    found.append(
+                        SubnetChoice(
+                            id=subnet_id,
+                            name=str(subnet.get("name")),
+                            virtual_network=name,
+                            resource_group=group,
+                            region=region.lower(),
+                            address_prefix=prefix,
+                            free_addresses=free.get(subnet_id.lower()),
+                        )
+                    )
         return sorted(found, key=lambda s: (s.virtual_network.lower(), s.name.lower()))
 
     def vm_sizes(self, tenant_id: str, subscription_id: str, region: str) -> list[VmSizeChoice]:
@@ -120,13 +132,14 @@ class AzureInventory:
             skus = [dict(listed) for listed in compute.resource_skus.list(filter=f"location eq '{region}'")]
         found = [
             VmSizeChoice(
-                name=str(sku["name"]), vcpus=int(_capability(sku, "vCPUs") or 0),
+                name=str(sku["name"]),
+                vcpus=int(_capability(sku, "vCPUs") or 0),
                 memory_gb=float(_capability(sku, "MemoryGB") or 0),
                 hyper_v_generations=tuple((_capability(sku, "HyperVGenerations") or "V1").split(",")),
             )
             for sku in skus
             if sku.get("resourceType") == "virtualMachines" and sku.get("name") and not sku_restricted(sku, region)
-        ]  # fmt: skip
+        ]
         return sorted(found, key=lambda s: (s.vcpus, s.memory_gb, s.name.lower()))
 
     def images(self, tenant_id: str, subscription_id: str) -> list[ImageChoice]:
@@ -135,12 +148,16 @@ class AzureInventory:
         with reading_azure():
             for managed in compute.images.list():
                 image = dict(managed)
-                found.append(ImageChoice(
-                    id=str(image["id"]), name=str(image.get("name")), kind="managedImage",
-                    resource_group=parse_id(str(image["id"]))["resourcegroups"],
-                    regions=(str(image.get("location") or "").lower(),),
-                    hyper_v_generation=(image.get("properties") or {}).get("hyperVGeneration"),
-                ))  # fmt: skip
+                found.append(
+                    ImageChoice(
+                        id=str(image["id"]),
+                        name=str(image.get("name")),
+                        kind="managedImage",
+                        resource_group=parse_id(str(image["id"]))["resourcegroups"],
+                        regions=(str(image.get("location") or "").lower(),),
+                        hyper_v_generation=(image.get("properties") or {}).get("hyperVGeneration"),
+                    )
+                )
             # a gallery's versions, definition by definition: ARM lists no versions across a subscription
             for shared_gallery in compute.galleries.list():
                 gallery = dict(shared_gallery)
@@ -155,11 +172,16 @@ class AzureInventory:
                         regions = (props.get("publishingProfile") or {}).get("targetRegions") or []
                         if props.get("provisioningState") not in (None, "Succeeded"):
                             continue  # still replicating, or failed: nothing can be made from it yet
-                        found.append(ImageChoice(
-                            id=str(shown["id"]), name=f"{gallery_name}/{name}/{shown.get('name')}",
-                            kind="galleryImageVersion", resource_group=group,
-                            regions=tuple(_region(r.get("name")) for r in regions), hyper_v_generation=generation,
-                        ))  # fmt: skip
+                        found.append(
+                            ImageChoice(
+                                id=str(shown["id"]),
+                                name=f"{gallery_name}/{name}/{shown.get('name')}",
+                                kind="galleryImageVersion",
+                                resource_group=group,
+                                regions=tuple(_region(r.get("name")) for r in regions),
+                                hyper_v_generation=generation,
+                            )
+                        )
         return sorted(found, key=lambda i: (i.kind, i.name.lower()))
 
     def marketplace_images(
@@ -179,8 +201,9 @@ class AzureInventory:
             present = {o.name.lower() for o in images.list_offers(region, publisher)} & {o.lower() for o in offers}
             for offer in sorted(present):
                 for sku in sorted(s.name for s in images.list_skus(region, publisher, offer) if wanted(offer, s.name)):
-                    newest = images.list_with_properties(region, publisher, offer, sku, expand="properties", top=1,
-                                                         orderby="name desc")  # fmt: skip
+                    newest = images.list_with_properties(
+                        region, publisher, offer, sku, expand="properties", top=1, orderby="name desc"
+                    )
                     if newest:
                         found.append(_platform_image(publisher, offer, sku, newest[0]))
         return found
@@ -192,10 +215,13 @@ def _platform_image(publisher: str, offer: str, sku: str, version: Any) -> Platf
     props = answer.get("properties") or {}
     size = (props.get("osDiskImage") or {}).get("sizeInGb")
     return PlatformImage(
-        publisher=publisher.lower(), offer=offer.lower(), sku=sku.lower(), version=str(answer.get("name") or ""),
+        publisher=publisher.lower(),
+        offer=offer.lower(),
+        sku=sku.lower(),
+        version=str(answer.get("name") or ""),
         hyper_v_generation=props.get("hyperVGeneration") or None,
         os_disk_size_gb=size if isinstance(size, int) else None,
-    )  # fmt: skip
+    )
 
 
 def _capability(sku: dict[str, Any], name: str) -> str | None:
@@ -216,8 +242,9 @@ def reading_azure() -> Iterator[None]:
     except ClientAuthenticationError as exc:  # no consent yet (or taken back): the app has no token there
         # (before HttpResponseError, of which it is a kind)
         code = "appNotConsented" if any(c in str(exc) for c in NOT_CONSENTED) else "AuthenticationFailed"
-        unconsented = CloudError(STEP, code, "The app has no token for the customer's tenant: its admin has not "
-                                 "consented.")  # fmt: skip
+        unconsented = CloudError(
+            STEP, code, "The app has no token for the customer's tenant: its admin has not consented."
+        )
         unconsented.status = 401  # a state for the admin to fix, not worth asking again as it is
         raise unconsented from exc
     except HttpResponseError as exc:

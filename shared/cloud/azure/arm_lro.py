@@ -72,8 +72,9 @@ def hand_back(step: str) -> Callable[[F], F]:
                     raise Throttled(DEFAULT_POLL_S, UNANSWERED, ARM_PATIENCE.did_not_answer()) from exc
             except Throttled as exc:
                 operation = signature.bind(*args, **kwargs).arguments.get("operation")
-                return Progress(done=False, retry_after_s=exc.retry_after_s, operation=operation, held=exc.code,
-                                reason=exc.reason)  # fmt: skip
+                return Progress(
+                    done=False, retry_after_s=exc.retry_after_s, operation=operation, held=exc.code, reason=exc.reason
+                )
 
         return wrapper  # type: ignore[return-value]
 
@@ -255,8 +256,13 @@ def named(phase: str | None) -> str | None:
 
 
 def progress(result: Later, phase: str, resource_id: str | None = None) -> Progress:
-    return Progress(done=False, retry_after_s=result.retry_after_s, operation=encode(phase, result.url),
-                    resource_id=resource_id, reason=RUNNING)  # fmt: skip
+    return Progress(
+        done=False,
+        retry_after_s=result.retry_after_s,
+        operation=encode(phase, result.url),
+        resource_id=resource_id,
+        reason=RUNNING,
+    )
 
 
 def _json(response: Any) -> dict[str, Any]:

@@ -81,8 +81,9 @@ class AzureNetworkChecks:
     def prepare_probe(self, tenant_id: str, target: NetworkTarget, operation: str | None = None) -> Progress:
         if not target.subnet_id:
             raise CloudError("prepareProbe", "SubnetRequired", "The connection names no subnet.")
-        return self._probes.ensure(tenant_id, _placement(target), _probe(tenant_id, target), target.subnet_id,
-                                   "prepareProbe", operation)  # fmt: skip
+        return self._probes.ensure(
+            tenant_id, _placement(target), _probe(tenant_id, target), target.subnet_id, "prepareProbe", operation
+        )
 
     @arm_lro.hand_back("removeProbe")
     def remove_probe(self, tenant_id: str, target: NetworkTarget, operation: str | None = None) -> Progress:
@@ -124,8 +125,11 @@ class AzureNetworkChecks:
             return CheckOutcome("failed", error_type="permissionCheckNoSubscriptionReaderRole")
         if not permissions_allow(group, GROUP_ACTIONS[1:]):
             return CheckOutcome("failed", error_type="permissionCheckNoResourceGroupNetworkContributorRole")
-        on_vnet = list(authorization.permissions.list_for_resource(
-            ids["resourcegroups"], "Microsoft.Network", "", "virtualNetworks", ids["virtualnetworks"]))  # fmt: skip
+        on_vnet = list(
+            authorization.permissions.list_for_resource(
+                ids["resourcegroups"], "Microsoft.Network", "", "virtualNetworks", ids["virtualnetworks"]
+            )
+        )
         if not permissions_allow(on_vnet, VNET_ACTIONS):
             return CheckOutcome("failed", error_type="permissionCheckNoVNetContributorRole")
         return CheckOutcome("passed")
@@ -152,8 +156,17 @@ class AzureNetworkChecks:
             case _:
                 script = arm_check_scripts.endpoint_connectivity()
         probe = _probe(tenant_id, target)
-        ran = self._commands.run(tenant_id, _placement(target), probe.vm_name, check, script, step=check,
-                                 parameters=parameters, protected=protected, operation=operation)  # fmt: skip
+        ran = self._commands.run(
+            tenant_id,
+            _placement(target),
+            probe.vm_name,
+            check,
+            script,
+            step=check,
+            parameters=parameters,
+            protected=protected,
+            operation=operation,
+        )
         if not ran.done:
             return CheckOutcome("running", retry_after_s=ran.retry_after_s, operation=ran.operation)
         return CheckOutcome("passed")

@@ -48,10 +48,15 @@ class ProbeVms:
         if existing is not None:
             return existing
         body = arm_vm.vm_body(
-            region=placement.region_name, vm_size=PROBE_SIZE, image=arm_vm.image_reference(PROBE_IMAGE, step),
-            os_disk_gb=None, computer_name=probe.computer_name,
-            network=arm_vm.own_nic(probe.nic_name, subnet_id), tags={"purpose": "cloudpc-probe"}, license_type=None,
-        )  # fmt: skip
+            region=placement.region_name,
+            vm_size=PROBE_SIZE,
+            image=arm_vm.image_reference(PROBE_IMAGE, step),
+            os_disk_gb=None,
+            computer_name=probe.computer_name,
+            network=arm_vm.own_nic(probe.nic_name, subnet_id),
+            tags={"purpose": "cloudpc-probe"},
+            license_type=None,
+        )
         return self._compute.put_vm(tenant_id, placement, probe.vm_name, body, step)
 
     def remove(self, tenant_id: str, placement: Placement, probe: Probe, operation: str | None) -> Progress:

@@ -77,16 +77,25 @@ def own_nic(name: str, subnet_id: str) -> dict[str, Any]:
     return {
         "networkApiVersion": NETWORK_API_VERSION,
         "networkInterfaceConfigurations": [
-            {"name": name, "properties": {"primary": True, "deleteOption": "Delete",
-                                          "ipConfigurations": [ip_configuration]}},
+            {
+                "name": name,
+                "properties": {"primary": True, "deleteOption": "Delete", "ipConfigurations": [ip_configuration]},
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def vm_body(
-    *, region: str, vm_size: str, image: dict[str, Any], os_disk_gb: int | None, computer_name: str,
-    network: dict[str, Any], tags: dict[str, str] | None = None, license_type: str | None = "Windows_Client",
-) -> dict[str, Any]:  # fmt: skip
+    *,
+    region: str,
+    vm_size: str,
+    image: dict[str, Any],
+    os_disk_gb: int | None,
+    computer_name: str,
+    network: dict[str, Any],
+    tags: dict[str, str] | None = None,
+    license_type: str | None = "Windows_Client",
+) -> dict[str, Any]:
     """Windows 10/11 images run under the Windows client licence (`Windows_Client`); a Windows Server probe, none."""
     os_disk: dict[str, Any] = {
         "createOption": "FromImage",

@@ -54,14 +54,22 @@ class AzureCloudPcOperations:
         if waiting is not None:
             return waiting
         machines = self.clients.compute(tenant_id, placement.subscription_id).virtual_machines
-        begin = {"start": machines.begin_start, "restart": machines.begin_restart,
-                 "deallocate": machines.begin_deallocate, "hibernate": machines.begin_deallocate}[action]  # fmt: skip
+        begin = {
+            "start": machines.begin_start,
+            "restart": machines.begin_restart,
+            "deallocate": machines.begin_deallocate,
+            "hibernate": machines.begin_deallocate,
+        }[action]
         # hibernation is a deallocate that keeps the memory (its `hibernate` parameter), for a VM made with it enabled
         options = {"hibernate": True} if action == "hibernate" else {}
         return self._start(
-            tenant_id, placement, vm_name, action, step,
+            tenant_id,
+            placement,
+            vm_name,
+            action,
+            step,
             lambda **kw: begin(placement.resource_group, vm_name, **options, **kw),
-        )  # fmt: skip
+        )
 
     @arm_lro.hand_back("resizeVm")
     def resize_vm(
@@ -78,9 +86,13 @@ class AzureCloudPcOperations:
         update = compute_models.VirtualMachineUpdate({"properties": {"hardwareProfile": {"vmSize": vm_size}}})
         machines = self.clients.compute(tenant_id, placement.subscription_id).virtual_machines
         return self._start(
-            tenant_id, placement, vm_name, "resize", step,
+            tenant_id,
+            placement,
+            vm_name,
+            "resize",
+            step,
             lambda **kw: machines.begin_update(placement.resource_group, vm_name, update, **kw),
-        )  # fmt: skip
+        )
 
     @arm_lro.hand_back("growOsDisk")
     def grow_os_disk(
@@ -103,9 +115,13 @@ class AzureCloudPcOperations:
         disks = self.clients.compute(tenant_id, parts["subscriptions"]).disks
         update = compute_models.DiskUpdate({"properties": {"diskSizeGB": size_gb}})
         return self._start(
-            tenant_id, placement, vm_name, "disk", step,
+            tenant_id,
+            placement,
+            vm_name,
+            "disk",
+            step,
             lambda **kw: disks.begin_update(parts["resourcegroups"], parts["disks"], update, **kw),
-        )  # fmt: skip
+        )
 
     def _poll(
         self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None, step: str
@@ -142,8 +158,9 @@ class AzureCloudPcOperations:
 
     def _read_vm(self, tenant_id: str, placement: Placement, vm_name: str, step: str, expand: str | None = None) -> Any:
         compute = self.clients.compute(tenant_id, placement.subscription_id)
-        return arm_lro.found(lambda: compute.virtual_machines.get(placement.resource_group, vm_name, expand=expand),
-                             step)  # fmt: skip
+        return arm_lro.found(
+            lambda: compute.virtual_machines.get(placement.resource_group, vm_name, expand=expand), step
+        )
 
     # --- reads ------------------------------------------------------------------------------------------
     def inspect_vm(self, tenant_id: str, placement: Placement, vm_name: str) -> VmInspection | None:
@@ -156,12 +173,16 @@ class AzureCloudPcOperations:
             return None
         props = vm["properties"]
         statuses = (props.get("instanceView") or {}).get("statuses") or []
-        power = next((str(s["code"])[len(POWER_STATE):] for s in statuses
-                      if str(s.get("code") or "").startswith(POWER_STATE)), "unknown")  # fmt: skip
+        power = next(
+            (str(s["code"])[len(POWER_STATE) :] for s in statuses if str(s.get("code") or "").startswith(POWER_STATE)),
+            "unknown",
+        )
         size = ((props.get("storageProfile") or {}).get("osDisk") or {}).get("diskSizeGB")
         # the extensions are the VM's child resources, which ARM lists with the VM
-        extensions = {str(e["name"]): str((e.get("properties") or {}).get("provisioningState") or "")
-                      for e in vm.get("resources") or []}  # fmt: skip
+        extensions = {
+            str(e["name"]): str((e.get("properties") or {}).get("provisioningState") or "")
+            for e in vm.get("resources") or []
+        }
         return VmInspection(
             power_state=power,
             provisioning_state=str(props.get("provisioningState") or ""),
@@ -175,15 +196,19 @@ class AzureCloudPcOperations:
         found = _graph_read("findDevice", lambda: self._graph.device(tenant_id, device_name))
         if found is None:
             return None
-        return DeviceRecord(id=str(found["id"]), account_enabled=bool(found.get("accountEnabled")),
-                            trust_type=found.get("trustType"))  # fmt: skip
+        return DeviceRecord(
+            id=str(found["id"]), account_enabled=bool(found.get("accountEnabled")), trust_type=found.get("trustType")
+        )
 
     def find_managed_device(self, tenant_id: str, device_name: str) -> ManagedDeviceRecord | None:
         found = _graph_read("findManagedDevice", lambda: self._graph.managed_device(tenant_id, device_name))
         if found is None:
             return None
-        return ManagedDeviceRecord(id=str(found["id"]), primary_user_id=found.get("userId") or None,
-                                   compliance_state=found.get("complianceState") or None)  # fmt: skip
+        return ManagedDeviceRecord(
+            id=str(found["id"]),
+            primary_user_id=found.get("userId") or None,
+            compliance_state=found.get("complianceState") or None,
+        )
 
     def has_sign_in_role(self, tenant_id: str, placement: Placement, vm_name: str, user_id: str) -> bool:
         """Only the user's own assignments count (`principalId eq`, at the VM or inherited from above): the app

@@ -154,8 +154,13 @@ class _Line:
         """A new turn at the end of the line: the spacing after the last turn and the last moment given, and within
         what the write budget refills (its room spent first: a turn up to WRITE_ROOM_S before the budget has refilled
         the turns before it)."""
-        self.last = max(now, self.last + self.spacing, self.reserved + self.spacing, self.paused_until,
-                        self.budget_at - WRITE_ROOM_S)  # fmt: skip
+        self.last = max(
+            now,
+            self.last + self.spacing,
+            self.reserved + self.spacing,
+            self.paused_until,
+            self.budget_at - WRITE_ROOM_S,
+        )
         self.budget_at = max(self.budget_at, self.last - WRITE_ROOM_S) + WRITE_PACE_S
         return self.last
 

@@ -49,13 +49,22 @@ class AzureDesktopVirtualization(DesktopAccessGrants, HostRegistration, UserSess
         pool = arm_lro.found(lambda: avd.host_pools.get(rg, spec.host_pool), step)
         if pool is None:  # Start VM on Connect is set on a pool that exists: by a PATCH once it is made
             made = {name: value for name, value in wanted.items() if name != "start_vm_on_connect"}
-            avd.host_pools.create_or_update(rg, spec.host_pool, avd_models.HostPool(
-                location=placement.region_name, host_pool_type=_pooled_or_personal(spec), **made,
-            ))  # fmt: skip
+            avd.host_pools.create_or_update(
+                rg,
+                spec.host_pool,
+                avd_models.HostPool(
+                    location=placement.region_name,
+                    host_pool_type=_pooled_or_personal(spec),
+                    **made,
+                ),
+            )
             changed: dict[str, Any] = {"start_vm_on_connect": True} if wanted.get("start_vm_on_connect") else {}
         elif not same(pool.host_pool_type, _pooled_or_personal(spec)):
-            raise CloudError(step, "hostPoolTypeChanged", f"The host pool {spec.host_pool} is {pool.host_pool_type}: "
-                             "Azure cannot change a host pool's type.")  # fmt: skip
+            raise CloudError(
+                step,
+                "hostPoolTypeChanged",
+                f"The host pool {spec.host_pool} is {pool.host_pool_type}: Azure cannot change a host pool's type.",
+            )
         else:
             changed = {name: value for name, value in wanted.items() if not same(getattr(pool, name), value)}
         if changed:  # a PATCH sends only what differs, and keeps the registration token
@@ -63,21 +72,36 @@ class AzureDesktopVirtualization(DesktopAccessGrants, HostRegistration, UserSess
 
         app_group = f"{spec.host_pool}-dag"
         if arm_lro.found(lambda: avd.application_groups.get(rg, app_group), step) is None:
-            avd.application_groups.create_or_update(rg, app_group, avd_models.ApplicationGroup(
-                location=placement.region_name, host_pool_arm_path=pool_arm_id, application_group_type="Desktop",
-            ))  # fmt: skip
+            avd.application_groups.create_or_update(
+                rg,
+                app_group,
+                avd_models.ApplicationGroup(
+                    location=placement.region_name,
+                    host_pool_arm_path=pool_arm_id,
+                    application_group_type="Desktop",
+                ),
+            )
         workspace_name = f"{spec.host_pool}-ws"
         workspace = arm_lro.found(lambda: avd.workspaces.get(rg, workspace_name), step)
         if workspace is None:
-            avd.workspaces.create_or_update(rg, workspace_name, avd_models.Workspace(
-                location=placement.region_name, application_group_references=[group_arm_id],
-            ))  # fmt: skip
+            avd.workspaces.create_or_update(
+                rg,
+                workspace_name,
+                avd_models.Workspace(
+                    location=placement.region_name,
+                    application_group_references=[group_arm_id],
+                ),
+            )
         else:
             references = list(workspace.application_group_references or [])
             if group_arm_id.lower() not in [r.lower() for r in references]:
-                avd.workspaces.update(rg, workspace_name, avd_models.WorkspacePatch(
-                    application_group_references=[*references, group_arm_id],
-                ))  # fmt: skip
+                avd.workspaces.update(
+                    rg,
+                    workspace_name,
+                    avd_models.WorkspacePatch(
+                        application_group_references=[*references, group_arm_id],
+                    ),
+                )
         waiting = self._grant_access(tenant_id, placement, group_arm_id, spec.user_group_ids)
         if waiting is not None:
             return waiting
@@ -129,6 +153,9 @@ def _pool_settings(spec: HostPoolSpec) -> dict[str, Any]:
         # Direct), and keeps it; AVD starts it when they connect, if the group's personal power stops it (Start VM
         # on Connect: the pool's property, and the role its service principal needs, which the onboarding report
         # lists)
-        settings.update(load_balancer_type="Persistent", personal_desktop_assignment_type=spec.assignment,
-                        start_vm_on_connect=spec.start_vm_on_connect)  # fmt: skip
+        settings.update(
+            load_balancer_type="Persistent",
+            personal_desktop_assignment_type=spec.assignment,
+            start_vm_on_connect=spec.start_vm_on_connect,
+        )
     return settings

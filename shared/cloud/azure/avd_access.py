@@ -39,8 +39,12 @@ class DesktopAccessGrants(AvdAdapter):
                 authorization.role_assignments.delete(scope, str(assignment.name))
         for principal in sorted(wanted - present):
             if not _assign(authorization, placement, scope, principal, "Group"):
-                return Progress(done=False, retry_after_s=PRINCIPAL_WAIT_S, held=arm_lro.PRINCIPAL_NOT_FOUND,
-                                reason=arm_lro.NOT_REPLICATED)  # fmt: skip
+                return Progress(
+                    done=False,
+                    retry_after_s=PRINCIPAL_WAIT_S,
+                    held=arm_lro.PRINCIPAL_NOT_FOUND,
+                    reason=arm_lro.NOT_REPLICATED,
+                )
         return None
 
     @staticmethod
@@ -58,8 +62,11 @@ class DesktopAccessGrants(AvdAdapter):
         if arm_lro.found(lambda: avd.application_groups.get(rg, f"{host_pool}-dag"), step) is None:
             return None
         authorization = self.clients.authorization(tenant_id, placement.subscription_id)
-        made = [a for a in self._desktop_users(authorization, scope)
-                if a.name == assignment_name(scope, str(a.principal_id), DESKTOP_USER)]  # fmt: skip
+        made = [
+            a
+            for a in self._desktop_users(authorization, scope)
+            if a.name == assignment_name(scope, str(a.principal_id), DESKTOP_USER)
+        ]
         users = {str(a.principal_id).lower() for a in made if same(a.principal_type, "User")}
         groups = {str(a.principal_id).lower() for a in made if same(a.principal_type, "Group")}
         return DesktopAccess(users=frozenset(users), groups=frozenset(groups))

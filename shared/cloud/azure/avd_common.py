@@ -67,9 +67,13 @@ class FoundHost:
     @classmethod
     def of(cls, body: dict[str, Any]) -> FoundHost:
         properties = body.get("properties") or {}
-        return cls(id=str(body.get("id") or ""), name=str(body.get("name") or ""),
-                   resource_id=str(properties.get("resourceId") or ""), assigned_user=properties.get("assignedUser"),
-                   allow_new_session=properties.get("allowNewSession"))  # fmt: skip
+        return cls(
+            id=str(body.get("id") or ""),
+            name=str(body.get("name") or ""),
+            resource_id=str(properties.get("resourceId") or ""),
+            assigned_user=properties.get("assignedUser"),
+            allow_new_session=properties.get("allowNewSession"),
+        )
 
 
 def same(found: Any, wanted: Any) -> bool:

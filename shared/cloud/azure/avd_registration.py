@@ -54,9 +54,16 @@ class HostRegistration(SessionHosts):
 
     @arm_lro.hand_back("registerSessionHost")
     def register_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None = None,
-        *, reinstall: bool = False, host_name: str | None = None,
-    ) -> Progress:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        operation: str | None = None,
+        *,
+        reinstall: bool = False,
+        host_name: str | None = None,
+    ) -> Progress:
         """Phases: the Run Command (`command <url>`), then waiting for the host to be listed (`listed`)."""
         step = "registerSessionHost"
         try:
@@ -67,9 +74,16 @@ class HostRegistration(SessionHosts):
             raise
 
     def _register(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, operation: str | None,
-        reinstall: bool, step: str, host_name: str | None,
-    ) -> Progress:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        operation: str | None,
+        reinstall: bool,
+        step: str,
+        host_name: str | None,
+    ) -> Progress:
         phase, _ = arm_lro.decode(operation)
         if phase in (COMMAND_PHASE, INSTALL_AGAIN):
             ran = self._install(tenant_id, placement, host_pool, vm_name, step, operation, again=phase == INSTALL_AGAIN)
@@ -78,8 +92,11 @@ class HostRegistration(SessionHosts):
         elif phase != LISTED:  # a first call, or Azure forgot the operation: a host already there is done
             # a first call: the host is looked for only by its name, where known (one missed was named otherwise,
             # and the install, which is idempotent, runs again)
-            host = None if reinstall else self._session_host(tenant_id, placement, host_pool, vm_name, step,
-                                                             host_name, named_only=True)  # fmt: skip
+            host = (
+                None
+                if reinstall
+                else self._session_host(tenant_id, placement, host_pool, vm_name, step, host_name, named_only=True)
+            )
             if host is not None:
                 return self._registered(tenant_id, placement, host_pool, vm_name, host)
             ran = self._install(tenant_id, placement, host_pool, vm_name, step, None, again=False)
@@ -87,8 +104,12 @@ class HostRegistration(SessionHosts):
                 return ran
         host = self._session_host(tenant_id, placement, host_pool, vm_name, step, host_name)
         if host is None:
-            return Progress(done=False, retry_after_s=REGISTER_WAIT_S, operation=LISTED,
-                            reason="the session host has not registered with its host pool yet")  # fmt: skip
+            return Progress(
+                done=False,
+                retry_after_s=REGISTER_WAIT_S,
+                operation=LISTED,
+                reason="the session host has not registered with its host pool yet",
+            )
         return self._registered(tenant_id, placement, host_pool, vm_name, host)
 
     def _registered(
@@ -105,9 +126,16 @@ class HostRegistration(SessionHosts):
         return found[2]
 
     def _install(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str, operation: str | None,
-        *, again: bool,
-    ) -> Progress:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        step: str,
+        operation: str | None,
+        *,
+        again: bool,
+    ) -> Progress:
         """The agent's install started with the pool's token (`operation` None) or polled; `again` for the one run
         more after the agent refused a token that was no longer the pool's live one."""
         try:
@@ -118,8 +146,17 @@ class HostRegistration(SessionHosts):
                 if operation
                 else {TOKEN_PARAMETER: self._registration_token(tenant_id, placement, host_pool, step)}
             )
-            ran = self._commands.run(tenant_id, placement, vm_name, COMMAND, AGENT_SCRIPT, step=step,
-                                     protected=protected, operation=operation, create_only=False)  # fmt: skip
+            ran = self._commands.run(
+                tenant_id,
+                placement,
+                vm_name,
+                COMMAND,
+                AGENT_SCRIPT,
+                step=step,
+                protected=protected,
+                operation=operation,
+                create_only=False,
+            )
         except CloudError as exc:
             if again or exc.code != REFUSED_TOKEN:
                 raise
@@ -131,9 +168,13 @@ class HostRegistration(SessionHosts):
         return ran
 
     def _registration_token(
-        self, tenant_id: str, placement: Placement, host_pool: str, step: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        step: str,
         renew_within: dt.timedelta = TOKEN_MARGIN,
-    ) -> str:  # fmt: skip
+    ) -> str:
         key = pool_key(tenant_id, placement, host_pool)
         with self._renewing_guard:
             renewing = self._renewing.setdefault(key, threading.Lock())
@@ -141,8 +182,14 @@ class HostRegistration(SessionHosts):
             return self._live_token(tenant_id, placement, host_pool, step, renew_within, key)
 
     def _live_token(
-        self, tenant_id: str, placement: Placement, host_pool: str, step: str, renew_within: dt.timedelta, key: str,
-    ) -> str:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        step: str,
+        renew_within: dt.timedelta,
+        key: str,
+    ) -> str:
         avd, rg = self._avd(tenant_id, placement), placement.resource_group
         now = dt.datetime.now(dt.UTC)
         kept = self._tokens.get(key)
@@ -172,21 +219,29 @@ class HostRegistration(SessionHosts):
 
     @arm_lro.hand_back("assignSessionHost")
     def assign_session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, user_principal_name: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        user_principal_name: str,
         host_name: str | None = None,
-    ) -> Progress:  # fmt: skip
+    ) -> Progress:
         step = "assignSessionHost"
-        host = (self._just_registered(tenant_id, placement, host_pool, vm_name)
-                or self._session_host(tenant_id, placement, host_pool, vm_name, step, host_name))  # fmt: skip
+        host = self._just_registered(tenant_id, placement, host_pool, vm_name) or self._session_host(
+            tenant_id, placement, host_pool, vm_name, step, host_name
+        )
         if host is None:
             raise CloudError(step, "sessionHostNotFound", f"{vm_name} is not a session host of {host_pool}.")
         if not same(host.assigned_user, user_principal_name):
             # a host that changes hands (reprovisioned for another user, say) is reassigned only with `force`
             self._avd(tenant_id, placement).session_hosts.update(
-                placement.resource_group, host_pool, short_host_name(host),
+                placement.resource_group,
+                host_pool,
+                short_host_name(host),
                 session_host=avd_models.SessionHostPatch(assigned_user=user_principal_name),
                 force=True if host.assigned_user else None,
-            )  # fmt: skip
+            )
         return Progress(done=True, resource_id=host.id)
 
 

@@ -40,9 +40,11 @@ class SessionHosts(AvdAdapter):
             return Progress(done=True)
         if (host.allow_new_session is not False) != allow:
             self._avd(tenant_id, placement).session_hosts.update(
-                placement.resource_group, host_pool, short_host_name(host),
+                placement.resource_group,
+                host_pool,
+                short_host_name(host),
                 session_host=avd_models.SessionHostPatch(allow_new_session=allow),
-            )  # fmt: skip
+            )
         return Progress(done=True, resource_id=host.id)
 
     @arm_lro.hand_back("removeSessionHost")
@@ -80,9 +82,16 @@ class SessionHosts(AvdAdapter):
         return arm_lro.found(lambda: list(sessions.list(placement.resource_group, host_pool)), step) or []
 
     def _session_host(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, step: str,
-        host_name: str | None = None, *, named_only: bool = False,
-    ) -> FoundHost | None:  # fmt: skip
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        step: str,
+        host_name: str | None = None,
+        *,
+        named_only: bool = False,
+    ) -> FoundHost | None:
         """The VM's session host in the pool, found by the VM's ARM id (AVD names it after the VM's host name); None
         when there is none, or no pool. With `host_name` it is read by that name first, and the pool's list read
         only where that host is not the VM's (a name guessed wrong costs a list, never a registration), unless

@@ -41,24 +41,36 @@ class UserSessions(SessionHosts):
         for session in found or []:
             host, number = _session_address(str(session.id))
             if host.lower() in vms:  # a host that left the pool between the two reads has no sessions to show
-                records.append(UserSessionRecord(
-                    vm_name=vms[host.lower()], session_id=number,
-                    user_principal_name=str(session.user_principal_name or ""),
-                    # Pending and LogOff are moments of a session that holds its place, as an active one does
-                    state="disconnected" if same(session.session_state, "Disconnected") else "active",
-                    started=session.create_time,
-                ))  # fmt: skip
+                records.append(
+                    UserSessionRecord(
+                        vm_name=vms[host.lower()],
+                        session_id=number,
+                        user_principal_name=str(session.user_principal_name or ""),
+                        # Pending and LogOff are moments of a session that holds its place, as an active one does
+                        state="disconnected" if same(session.session_state, "Disconnected") else "active",
+                        started=session.create_time,
+                    )
+                )
         return records
 
     def send_session_message(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str, title: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        session_id: str,
+        title: str,
         message: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         def send(host: str) -> None:
             self._avd(tenant_id, placement).user_sessions.send_message(
-                placement.resource_group, host_pool, host, session_id,
+                placement.resource_group,
+                host_pool,
+                host,
+                session_id,
                 avd_models.SendMessage(message_title=title, message_body=message),
-            )  # fmt: skip
+            )
 
         self._on_session(tenant_id, placement, host_pool, vm_name, session_id, "sendSessionMessage", send)
 
@@ -66,8 +78,9 @@ class UserSessions(SessionHosts):
         self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str
     ) -> None:
         def disconnect(host: str) -> None:
-            self._avd(tenant_id, placement).user_sessions.disconnect(placement.resource_group, host_pool, host,
-                                                                     session_id)  # fmt: skip
+            self._avd(tenant_id, placement).user_sessions.disconnect(
+                placement.resource_group, host_pool, host, session_id
+            )
 
         self._on_session(tenant_id, placement, host_pool, vm_name, session_id, "disconnectSession", disconnect)
 
@@ -76,17 +89,28 @@ class UserSessions(SessionHosts):
     ) -> None:
         def log_off(host: str) -> int:
             status: Any = self._avd(tenant_id, placement).user_sessions.delete(
-                placement.resource_group, host_pool, host, session_id, force=True, cls=_status,
-            )  # fmt: skip
+                placement.resource_group,
+                host_pool,
+                host,
+                session_id,
+                force=True,
+                cls=_status,
+            )
             return int(status)  # `cls` answers the status, which the SDK's None-typed delete does not say
 
         if self._on_session(tenant_id, placement, host_pool, vm_name, session_id, "logOffSession", log_off) == 204:
             raise _gone("logOffSession", vm_name, session_id)  # Azure's "User session does not exist"
 
     def _on_session(
-        self, tenant_id: str, placement: Placement, host_pool: str, vm_name: str, session_id: str, step: str,
+        self,
+        tenant_id: str,
+        placement: Placement,
+        host_pool: str,
+        vm_name: str,
+        session_id: str,
+        step: str,
         act: Callable[[str], T],
-    ) -> T:  # fmt: skip
+    ) -> T:
         """`act(<the session host's name>)`, the VM's session host found first; SESSION_GONE for a host or a session
         that is not there, CloudThrottled for a throttled or failing call."""
         try:

@@ -35,9 +35,12 @@ from shared.ports.cloud_errors import CloudThrottled
 
 # (refilled a minute, bucket) per VM, by Compute's policy
 PER_VM = {
-    "UpdateVM": (4.0, 12.0), "DeleteVM": (4.0, 12.0), "LowCostGet": (12.0, 36.0), "GetOperation": (15.0, 45.0),
+    "UpdateVM": (4.0, 12.0),
+    "DeleteVM": (4.0, 12.0),
+    "LowCostGet": (12.0, 36.0),
+    "GetOperation": (15.0, 45.0),
     "VMGuestPatch": (2.0, 6.0),
-}  # fmt: skip
+}
 DELETE_ACTIONS = {"deallocate", "simulateeviction"}
 PATCH_ACTIONS = {"assesspatches", "installpatches"}
 HEADER = "x-ms-ratelimit-remaining-resource"

@@ -63,9 +63,11 @@ class AzureCredentials:
     """
 
     def __init__(
-        self, settings: Settings, entra_tenant_of: Callable[[str], str | None],
+        self,
+        settings: Settings,
+        entra_tenant_of: Callable[[str], str | None],
         clock: Callable[[], float] = time.monotonic,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self._settings = settings
         self._clock = clock
         self._refused_until: dict[str, tuple[float, str]] = {}  # Entra tenant -> (until, Entra's refusal)
@@ -73,9 +75,10 @@ class AzureCredentials:
         self._authority = authority_host(settings.azure_authority_host)
         # a token request waits no longer than Entra's patience: the transport azure-identity builds takes the timeouts
         self._options: dict[str, Any] = {
-            "authority": self._authority, "connection_timeout": ENTRA_PATIENCE.connect_s,
+            "authority": self._authority,
+            "connection_timeout": ENTRA_PATIENCE.connect_s,
             "read_timeout": ENTRA_PATIENCE.read_s,
-        }  # fmt: skip
+        }
         if not is_known_authority(self._authority):
             # MSAL validates an authority it does not know by asking login.microsoftonline.com's instance
             # discovery, which cannot vouch for a private cloud, Azure Stack or a local emulator: such a host
@@ -141,8 +144,9 @@ class AzureCredentials:
     def keep_refusal(self, entra_tenant_id: str, refusal: str) -> None:
         with self._lock:
             self._refused_until[entra_tenant_id] = (self._clock() + CONSENT_REFUSAL_KEPT_S, refusal)
-        log.info("No consent in Entra tenant %s: no token is asked there for %g s", entra_tenant_id,
-                 CONSENT_REFUSAL_KEPT_S)  # fmt: skip
+        log.info(
+            "No consent in Entra tenant %s: no token is asked there for %g s", entra_tenant_id, CONSENT_REFUSAL_KEPT_S
+        )
 
     def uncached(self, entra_tenant_id: str) -> TokenCredential:
         """A credential of its own, with no token yet: what the tenant grants now, not when a cached token was made."""

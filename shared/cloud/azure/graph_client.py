@@ -194,9 +194,11 @@ class GraphClient:
             if not any(code in str(exc) for code in NOT_CONSENTED):
                 raise
             raise CloudError(
-                step, NO_CONSENT, "No administrator of the customer's Entra tenant has consented to the app there, so "
+                step,
+                NO_CONSENT,
+                "No administrator of the customer's Entra tenant has consented to the app there, so "
                 "it gets no token for Microsoft Graph.",
-            ) from exc  # fmt: skip
+            ) from exc
         response.read()
         return response
 

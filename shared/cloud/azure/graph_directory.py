@@ -45,9 +45,15 @@ def group_licenses_of(user: dict[str, Any]) -> tuple[GroupLicense, ...]:
         # the page documents null for no error; Graph's answers say "None"
         error = state.get("error")
         since = state.get("lastUpdatedDateTime")
-        found.append(GroupLicense(plan.id, str(group_id), str(state.get("state") or "Active"),
-                                  None if error in (None, "", "None") else str(error),
-                                  datetime.fromisoformat(since) if since else None))  # fmt: skip
+        found.append(
+            GroupLicense(
+                plan.id,
+                str(group_id),
+                str(state.get("state") or "Active"),
+                None if error in (None, "", "None") else str(error),
+                datetime.fromisoformat(since) if since else None,
+            )
+        )
     return tuple(found)
 
 
@@ -173,8 +179,9 @@ class GraphDirectory:
 
     def get_group(self, tenant_id: str, group_id: str) -> DirectoryGroup | None:
         client = self._clients.client(tenant_id)
-        item = client.get_or_none(f"groups/{group_id}", step=STEP, params={"$select": GROUP_FIELDS},
-                                  retry_max_wait=LOOKUP_MAX_WAIT_S)  # fmt: skip
+        item = client.get_or_none(
+            f"groups/{group_id}", step=STEP, params={"$select": GROUP_FIELDS}, retry_max_wait=LOOKUP_MAX_WAIT_S
+        )
         return _group(item) if item is not None else None
 
 

@@ -43,9 +43,11 @@ GROUP_TARGET = "#microsoft.graph.cloudPcManagementGroupAssignmentTarget"
 # lastLoginResult ({time}: the user's last sign-in to it) is beta's, and only on $select: Graph's default properties
 # leave it out (https://learn.microsoft.com/graph/api/cloudpc-get?view=graph-rest-beta, examples 1 and 2); v1.0 has
 # no sign-in time of a Cloud PC, and its reports of connections are beta's too
-CLOUD_PC_FIELDS = ("id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
-                   "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime,lastModifiedDateTime,"
-                   "lastLoginResult")  # fmt: skip
+CLOUD_PC_FIELDS = (
+    "id,displayName,managedDeviceName,userPrincipalName,servicePlanId,servicePlanName,"
+    "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime,lastModifiedDateTime,"
+    "lastLoginResult"
+)
 EVERY_ENUM_MEMBER = {"Prefer": "include-unknown-enum-members"}
 # beta only, CloudPC.Read.All (https://learn.microsoft.com/graph/api/cloudpcreports-getremoteconnectionhistoricalreports):
 # a Cloud PC's connections, each with its sign-in and sign-out, as a report: Schema (columns) and Values (rows), paged
@@ -105,8 +107,14 @@ def _gallery_image(body: dict[str, Any]) -> Windows365GalleryImage:
     def text(key: str) -> str:
         return str(body.get(key) or "")
 
-    return Windows365GalleryImage(str(body["id"]), text("displayName") or str(body["id"]), text("publisherName"),
-                                  text("offerName"), text("skuName"), text("status") or "supported")  # fmt: skip
+    return Windows365GalleryImage(
+        str(body["id"]),
+        text("displayName") or str(body["id"]),
+        text("publisherName"),
+        text("offerName"),
+        text("skuName"),
+        text("status") or "supported",
+    )
 
 
 def _audit_event(body: dict[str, Any]) -> Windows365AuditEvent:
@@ -114,15 +122,19 @@ def _audit_event(body: dict[str, Any]) -> Windows365AuditEvent:
     who = actor.get("userPrincipalName") or actor.get("applicationDisplayName") or actor.get("servicePrincipalName")
     # v1.0's cloudPcAuditResource names no type (https://learn.microsoft.com/graph/api/resources/cloudpcauditresource):
     # what it is, the reader knows by its resourceId; beta's resourceType is kept when Graph gives it
-    resources = tuple((str(r.get("resourceType") or ""), str(r.get("resourceId") or ""), r.get("displayName"))
-                      for r in body.get("resources") or [])  # fmt: skip
+    resources = tuple(
+        (str(r.get("resourceType") or ""), str(r.get("resourceId") or ""), r.get("displayName"))
+        for r in body.get("resources") or []
+    )
     return Windows365AuditEvent(
-        id=str(body["id"]), activity_date_time=str(body.get("activityDateTime") or ""),
+        id=str(body["id"]),
+        activity_date_time=str(body.get("activityDateTime") or ""),
         activity=str(body.get("activity") or body.get("displayName") or ""),
         result=str(body.get("activityResult") or "other"),
-        actor_id=str(actor.get("userId") or actor.get("applicationId") or "windows365"), actor_name=who,
+        actor_id=str(actor.get("userId") or actor.get("applicationId") or "windows365"),
+        actor_name=who,
         resources=resources,
-    )  # fmt: skip
+    )
 
 
 def _report_time(value: Any) -> datetime | None:
@@ -135,10 +147,13 @@ def _report_time(value: Any) -> datetime | None:
 
 def _snapshot(body: dict[str, Any]) -> Windows365Snapshot:
     return Windows365Snapshot(
-        id=str(body["id"]), created_date_time=str(body.get("createdDateTime") or ""),
-        snapshot_type=str(body.get("snapshotType") or "automatic"), status=str(body.get("status") or "ready"),
-        expiration_date_time=body.get("expirationDateTime"), last_restored_date_time=body.get("lastRestoredDateTime"),
-    )  # fmt: skip
+        id=str(body["id"]),
+        created_date_time=str(body.get("createdDateTime") or ""),
+        snapshot_type=str(body.get("snapshotType") or "automatic"),
+        status=str(body.get("status") or "ready"),
+        expiration_date_time=body.get("expirationDateTime"),
+        last_restored_date_time=body.get("lastRestoredDateTime"),
+    )
 
 
 def _cloud_pc(body: dict[str, Any]) -> Windows365CloudPc:
@@ -195,8 +210,9 @@ class GraphWindows365Provisioning:
     def update_policy(self, tenant_id: str, policy_id: str, spec: Windows365PolicySpec) -> None:
         # what Graph takes in an update (cloudpcprovisioningpolicy-update): type and naming template are fixed once made
         body = {k: v for k, v in _policy_body(spec).items() if k not in FIXED_POLICY_FIELDS}
-        self._clients.client(tenant_id).call("PATCH", f"{POLICIES}/{policy_id}", step="updateWindows365Policy",
-                                             body=body)  # fmt: skip
+        self._clients.client(tenant_id).call(
+            "PATCH", f"{POLICIES}/{policy_id}", step="updateWindows365Policy", body=body
+        )
 
     def delete_policy(self, tenant_id: str, policy_id: str) -> None:
         self._delete(tenant_id, f"{POLICIES}/{policy_id}", "deleteWindows365Policy")
@@ -239,8 +255,9 @@ class GraphWindows365Provisioning:
 
     def update_user_setting(self, tenant_id: str, setting_id: str, spec: Windows365UserSettingSpec) -> None:
         body = _user_setting_body(spec)
-        self._clients.client(tenant_id).call("PATCH", f"{USER_SETTINGS}/{setting_id}",
-                                             step="updateWindows365UserSetting", body=body)  # fmt: skip
+        self._clients.client(tenant_id).call(
+            "PATCH", f"{USER_SETTINGS}/{setting_id}", step="updateWindows365UserSetting", body=body
+        )
 
     def delete_user_setting(self, tenant_id: str, setting_id: str) -> None:
         self._delete(tenant_id, f"{USER_SETTINGS}/{setting_id}", "deleteWindows365UserSetting")
@@ -270,24 +287,38 @@ class GraphWindows365Provisioning:
         return sorted(found, key=lambda event: event.activity_date_time)
 
     def list_remote_connections(self, tenant_id: str, cloud_pc_id: str, since: datetime) -> list[Windows365Connection]:
-        asked = {"filter": f"CloudPcId eq '{cloud_pc_id}' and SignInDateTime ge datetime'{since:%Y-%m-%dT%H:%M:%SZ}'",
-                 "select": CONNECTION_COLUMNS, "orderBy": ["SignInDateTime"]}  # fmt: skip
+        asked = {
+            "filter": f"CloudPcId eq '{cloud_pc_id}' and SignInDateTime ge datetime'{since:%Y-%m-%dT%H:%M:%SZ}'",
+            "select": CONNECTION_COLUMNS,
+            "orderBy": ["SignInDateTime"],
+        }
         rows = self._report(tenant_id, CONNECTION_REPORT, "readWindows365Connections", asked)
-        found = [Windows365Connection(signed_in, _report_time(row.get("SignOutDateTime")))
-                 for row in rows if (signed_in := _report_time(row.get("SignInDateTime"))) is not None]  # fmt: skip
+        found = [
+            Windows365Connection(signed_in, _report_time(row.get("SignOutDateTime")))
+            for row in rows
+            if (signed_in := _report_time(row.get("SignInDateTime"))) is not None
+        ]
         return sorted(found, key=lambda c: c.sign_in_date_time)
 
     def list_recommendations(self, tenant_id: str, cloud_pc_ids: Sequence[str]) -> list[Windows365Recommendation]:
         if not cloud_pc_ids:
             return []
-        asked = {"reportName": "cloudPcUsageCategoryReport", "select": RECOMMENDATION_COLUMNS,
-                 "filter": " or ".join(f"CloudPcId eq '{cloud_pc_id}'" for cloud_pc_id in cloud_pc_ids)}  # fmt: skip
+        asked = {
+            "reportName": "cloudPcUsageCategoryReport",
+            "select": RECOMMENDATION_COLUMNS,
+            "filter": " or ".join(f"CloudPcId eq '{cloud_pc_id}'" for cloud_pc_id in cloud_pc_ids),
+        }
         rows = self._report(tenant_id, RECOMMENDATION_REPORT, "readWindows365Recommendations", asked)
-        return [Windows365Recommendation(
-            cloud_pc_id=str(row["CloudPcId"]), usage_category=str(row.get("UsageCategory") or ""),
-            recommended_plan_id=row.get("RecommendedPlanId") or None,
-            recommended_plan_name=row.get("RecommendedPlanName") or None,
-        ) for row in rows if row.get("CloudPcId")]  # fmt: skip
+        return [
+            Windows365Recommendation(
+                cloud_pc_id=str(row["CloudPcId"]),
+                usage_category=str(row.get("UsageCategory") or ""),
+                recommended_plan_id=row.get("RecommendedPlanId") or None,
+                recommended_plan_name=row.get("RecommendedPlanName") or None,
+            )
+            for row in rows
+            if row.get("CloudPcId")
+        ]
 
     def _report(self, tenant_id: str, path: str, step: str, asked: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row of one of beta's reports (Schema: the columns, Values: the rows), each by its column's name, page
@@ -307,5 +338,6 @@ class GraphWindows365Provisioning:
         """POST cloudPCs/{id}/{action} (v1.0: https://learn.microsoft.com/graph/api/resources/cloudpc lists them;
         createSnapshot is beta's only)."""
         version = "beta" if action in BETA_ACTIONS else "v1.0"
-        self._clients.client(tenant_id).call("POST", f"{CLOUD_PCS}/{cloud_pc_id}/{action}",
-                                             step=f"{action}Windows365CloudPc", body=body, version=version)  # fmt: skip
+        self._clients.client(tenant_id).call(
+            "POST", f"{CLOUD_PCS}/{cloud_pc_id}/{action}", step=f"{action}Windows365CloudPc", body=body, version=version
+        )

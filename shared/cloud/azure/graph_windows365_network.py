@@ -113,9 +113,11 @@ class GraphWindows365Network:
         client.call("PATCH", f"{CONNECTIONS}/{connection_id}", step="updateWindows365Connection", body=changed)
         if spec.connection_type == "hybridAzureADJoin" and password is not None:
             client.call(
-                "POST", f"{CONNECTIONS}/{connection_id}/updateAdDomainPassword",
-                step="updateWindows365DomainPassword", body={"adDomainPassword": password},
-            )  # fmt: skip
+                "POST",
+                f"{CONNECTIONS}/{connection_id}/updateAdDomainPassword",
+                step="updateWindows365DomainPassword",
+                body={"adDomainPassword": password},
+            )
 
     def delete_connection(self, tenant_id: str, connection_id: str) -> None:
         try:

@@ -44,9 +44,11 @@ def _refusals() -> Iterator[None]:
         if exc.status_code != 403:
             raise
         raise CloudError(
-            "secrets", "ForbiddenByRbac", "The app's Key Vault refused the app's identity: give the identity Key Vault "
+            "secrets",
+            "ForbiddenByRbac",
+            "The app's Key Vault refused the app's identity: give the identity Key Vault "
             "Secrets Officer on the vault, as the deployment template does (infra/vault.bicep).",
-        ) from exc  # fmt: skip
+        ) from exc
 
 
 class KeyVaultSecretStore:

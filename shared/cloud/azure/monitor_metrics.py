@@ -79,9 +79,13 @@ class AzureVmMetrics:
         for region, ids in batches(vms):
             with reading_azure():
                 results = self._client(tenant_id, region).query_resources(
-                    resource_ids=ids, metric_namespace=NAMESPACE, metric_names=[CPU, MEMORY],
-                    timespan=(start, end), granularity=INTERVAL, aggregations=["Average", "Minimum", "Maximum"],
-                )  # fmt: skip
+                    resource_ids=ids,
+                    metric_namespace=NAMESPACE,
+                    metric_names=[CPU, MEMORY],
+                    timespan=(start, end),
+                    granularity=INTERVAL,
+                    aggregations=["Average", "Minimum", "Maximum"],
+                )
             for result in results:
                 series = {m.name: [p for t in m.timeseries for p in t.data] for m in result.metrics}
                 resource_id = next((m.id.lower().split(METRIC_ID)[0] for m in result.metrics if m.id), None)
@@ -94,9 +98,11 @@ class AzureVmMetrics:
             client = self._clients.get((tenant_id, region))
             if client is None:
                 client = MetricsClient(
-                    self._template.replace("{region}", region), CurrentCredential(self._credentials, tenant_id),
-                    transport=http_transport(ARM_PATIENCE), **ARM_PATIENCE.retry_options(),
-                )  # fmt: skip
+                    self._template.replace("{region}", region),
+                    CurrentCredential(self._credentials, tenant_id),
+                    transport=http_transport(ARM_PATIENCE),
+                    **ARM_PATIENCE.retry_options(),
+                )
                 self._clients[(tenant_id, region)] = client
             return client
 

@@ -42,8 +42,10 @@ def any_of(field: str, values: Sequence[str]) -> str:
 
 
 def vm_filter(region: str, sizes: Sequence[str]) -> str:
-    return (f"serviceName eq 'Virtual Machines' and armRegionName eq {odata_string(region)} "
-            f"and priceType eq 'Consumption' and {any_of('armSkuName', sizes)}")  # fmt: skip
+    return (
+        f"serviceName eq 'Virtual Machines' and armRegionName eq {odata_string(region)} "
+        f"and priceType eq 'Consumption' and {any_of('armSkuName', sizes)}"
+    )
 
 
 def disk_filter(region: str, tiers: Sequence[str]) -> str:
@@ -84,7 +86,8 @@ def disk_prices(items: Sequence[dict[str, Any]], query: PriceQuery, day: date) -
     found = {
         str(item.get("skuName", "")).removesuffix(" LRS"): float(item["unitPrice"])
         for item in items
-        if item.get("unitOfMeasure") == MONTHLY and str(item.get("meterName", "")).endswith(" Disk")
+        if item.get("unitOfMeasure") == MONTHLY
+        and str(item.get("meterName", "")).endswith(" Disk")
         and item.get("isPrimaryMeterRegion") is not False
     }
     return [
@@ -103,20 +106,24 @@ class AzureRetailPrices:
         self._client: PipelineClient[HttpRequest, HttpResponse] = PipelineClient(
             self.endpoint,
             policies=[
-                HeadersPolicy({"Accept": "application/json"}), UserAgentPolicy("cloudpc-provisioning"),
-                RetryPolicy(retry_total=3, **RETRY_OPTIONS), HttpLoggingPolicy(),
+                HeadersPolicy({"Accept": "application/json"}),
+                UserAgentPolicy("cloudpc-provisioning"),
+                RetryPolicy(retry_total=3, **RETRY_OPTIONS),
+                HttpLoggingPolicy(),
             ],
             transport=http_transport(RETAIL_PRICES_PATIENCE),
-        )  # fmt: skip
+        )
 
     def read_prices(self, query: PriceQuery) -> PriceList:
         day = self._today()
         vms = [*self._items(query.currency, vm_filter(query.region, query.vm_sizes))] if query.vm_sizes else []
         disks = [*self._items(query.currency, disk_filter(query.region, query.disk_tiers))] if query.disk_tiers else []
         return PriceList(
-            currency=query.currency, region=query.region,
-            vms=vm_prices(vms, query, day), disks=disk_prices(disks, query, day),
-        )  # fmt: skip
+            currency=query.currency,
+            region=query.region,
+            vms=vm_prices(vms, query, day),
+            disks=disk_prices(disks, query, day),
+        )
 
     def _items(self, currency: str, odata_filter: str) -> Iterator[dict[str, Any]]:
         params = {"api-version": API_VERSION, "currencyCode": odata_string(currency), "$filter": odata_filter}

@@ -60,10 +60,11 @@ class AzureTenantAccess:
         if found is None:
             return None
         return TenantInformation(
-            tenant_id=str(found["tenantId"]), display_name=str(found.get("displayName") or ""),
+            tenant_id=str(found["tenantId"]),
+            display_name=str(found.get("displayName") or ""),
             default_domain_name=str(found.get("defaultDomainName") or domain_name),
             federation_brand_name=found.get("federationBrandName"),
-        )  # fmt: skip
+        )
 
     def missing_actions(
         self, tenant_id: str, subscription_id: str, resource_group: str | None, actions: tuple[str, ...]
@@ -107,9 +108,11 @@ class AzureTenantAccess:
                 return None
             raise
         wanted, here = role_definition_id.lower(), scope.lower().rstrip("/")
-        return any(str(a.role_definition_id or "").rstrip("/").rsplit("/", 1)[-1].lower() == wanted
-                   and (here + "/").startswith(str(a.scope or "").lower().rstrip("/") + "/")
-                   for a in assignments)  # fmt: skip
+        return any(
+            str(a.role_definition_id or "").rstrip("/").rsplit("/", 1)[-1].lower() == wanted
+            and (here + "/").startswith(str(a.scope or "").lower().rstrip("/") + "/")
+            for a in assignments
+        )
 
     def _subscription_permissions(self, tenant_id: str, subscription_id: str) -> list[Any]:
         """ARM's permissions at subscription scope (the SDK offers only a group's and a resource's)."""

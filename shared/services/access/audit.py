@@ -97,8 +97,9 @@ def acted(
     """An action on one of the many items a request acts on (a session of a bulk action), recorded settled at once:
     it writes no row of the app's storage, so a pending event would have nothing to be settled from. Written outside
     the request's capture: it is not a change the request's own event reports."""
-    record = _record(ports, caller, target, "success" if succeeded else "failure",
-                     error_code=None if succeeded else error_code)  # fmt: skip
+    record = _record(
+        ports, caller, target, "success" if succeeded else "failure", error_code=None if succeeded else error_code
+    )
     with capturing(None):
         ports.events.insert_event(record)
     return record

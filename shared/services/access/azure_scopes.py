@@ -25,14 +25,21 @@ class ScopeCheck:
     missing: list[str] | None = None
 
 
-def asked_of_azure(ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
-                   ) -> list[ServiceRoleCheck]:  # fmt: skip
+def asked_of_azure(
+    ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool
+) -> list[ServiceRoleCheck]:
     """The service roles the app's own Cloud PCs need, each held or not as ARM answers (not known without consent)."""
     return [
-        replace(check, held=None if not consented else ports.access.service_role_held(
-            tenant_id, check.subscription_id, check.scope, check.role.app_id, check.role.role_definition_id))
+        replace(
+            check,
+            held=None
+            if not consented
+            else ports.access.service_role_held(
+                tenant_id, check.subscription_id, check.scope, check.role.app_id, check.role.role_definition_id
+            ),
+        )
         for check in service_role_scopes(ports, tenant_id, sites)
-    ]  # fmt: skip
+    ]
 
 
 def service_role_scopes(ports: ServiceRolePorts, tenant_id: str, sites: list[Site]) -> list[ServiceRoleCheck]:
@@ -41,8 +48,11 @@ def service_role_scopes(ports: ServiceRolePorts, tenant_id: str, sites: list[Sit
     wanted, token = set(), None
     while ports.spot_groups is not None:
         page, token = ports.spot_groups.list_spot_groups(tenant_id, top=100, skip_token=token)
-        wanted |= {g.site_id for g in page if g.personal_power is not None and g.personal_power.stops_hosts
-                   and g.user_type == "personal"}  # fmt: skip
+        wanted |= {
+            g.site_id
+            for g in page
+            if g.personal_power is not None and g.personal_power.stops_hosts and g.user_type == "personal"
+        }
         if token is None:
             break
     wanted |= _sleeping_policies_sites(ports, tenant_id, sites)
@@ -122,8 +132,10 @@ def connection_subnets(ports: ServiceRolePorts, tenant_id: str) -> list[str]:
 def absent_scope_fix(check: ScopeCheck) -> str:
     """A scope ARM does not know, asked with consent given: the group (or subscription) is not there to hold a role."""
     if check.resource_group is None:
-        return (f"Azure shows the app no subscription {check.subscription_id}: check the subscription id, and that "
-                "the subscription is in this customer's tenant.")  # fmt: skip
+        return (
+            f"Azure shows the app no subscription {check.subscription_id}: check the subscription id, and that "
+            "the subscription is in this customer's tenant."
+        )
     return (
         f"Azure knows no resource group {check.resource_group} in subscription {check.subscription_id}: create it "
         f"(az group create --name {check.resource_group} --subscription {check.subscription_id} --location "

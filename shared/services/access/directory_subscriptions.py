@@ -94,8 +94,11 @@ class DirectorySubscriptions:
         try:
             self._sync(tenant, self._rows.list_for_tenant(tenant.id), KeepAliveOutcome())
         except Exception as exc:
-            log.warning("Subscribing tenant %s to Graph notifications failed (%s); the timer will retry",
-                        tenant.id, type(exc).__name__)  # fmt: skip
+            log.warning(
+                "Subscribing tenant %s to Graph notifications failed (%s); the timer will retry",
+                tenant.id,
+                type(exc).__name__,
+            )
 
     def tenant_removed(self, tenant_id: str) -> None:
         """A tenant was deleted or unlinked: its subscriptions go. Never raises."""
@@ -147,10 +150,16 @@ class DirectorySubscriptions:
                 if not exc.permission_denied or self._refusals is None:
                     raise
                 outcome.failed += 1  # the other resource is still followed
-                refusals.append(CloudError(exc.step, exc.code, (
-                    f"Microsoft Graph refused the app's subscription to changes of {resource}: it needs the "
-                    f"application permission {subscription_permission(resource)}."
-                )))  # fmt: skip
+                refusals.append(
+                    CloudError(
+                        exc.step,
+                        exc.code,
+                        (
+                            f"Microsoft Graph refused the app's subscription to changes of {resource}: it needs the "
+                            f"application permission {subscription_permission(resource)}."
+                        ),
+                    )
+                )
         if self._refusals is not None:
             if refusals:
                 joined = CloudError(refusals[0].step, refusals[0].code, " ".join(str(r) for r in refusals))

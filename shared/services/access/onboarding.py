@@ -85,10 +85,13 @@ def find_customer(access: TenantLookup, domain_name: str) -> FoundTenant:
     """The customer's Entra tenant by one of its domain names, so that nobody types its id."""
     name = domain_name.strip().rstrip(".").lower()
     if len(name) > MAX_DOMAIN_NAME or not DOMAIN_NAME.fullmatch(name):
-        raise ValidationFailed.of(ErrorDetail(
-            "invalidDomainName",
-            f"'{domain_name}' is not a domain name: give one of the customer's, such as contoso.com.", "domainName",
-        ))  # fmt: skip
+        raise ValidationFailed.of(
+            ErrorDetail(
+                "invalidDomainName",
+                f"'{domain_name}' is not a domain name: give one of the customer's, such as contoso.com.",
+                "domainName",
+            )
+        )
     try:
         found = access.find_tenant(name)
     except CloudError as exc:
@@ -105,12 +108,15 @@ def find_customer(access: TenantLookup, domain_name: str) -> FoundTenant:
         raise NotFound(
             f"Microsoft Entra knows no tenant with the domain name {name}: check its spelling, or ask the customer "
             "for a domain verified in their tenant (their sign-in names end with one).",
-            code="tenantNotFound", target="domainName",
-        )  # fmt: skip
+            code="tenantNotFound",
+            target="domainName",
+        )
     return FoundTenant(
-        tenant_id=found.tenant_id, display_name=found.display_name, default_domain_name=found.default_domain_name,
+        tenant_id=found.tenant_id,
+        display_name=found.display_name,
+        default_domain_name=found.default_domain_name,
         federation_brand_name=found.federation_brand_name,
-    )  # fmt: skip
+    )
 
 
 def admin_consent_url(ports: ConsentPorts, tenant: Tenant) -> str | None:
@@ -157,10 +163,14 @@ def onboarding_report(ports: OnboardingReportPorts, tenant: Tenant) -> Onboardin
     backend = ports.backends.of_tenant(tenant)
     checks = [
         # without consent the app gets no token in the tenant, so ARM cannot be asked
-        replace(check, missing=None if granted is None else ports.access.missing_actions(
-            tenant.id, check.subscription_id, check.resource_group, check.actions))
+        replace(
+            check,
+            missing=None
+            if granted is None
+            else ports.access.missing_actions(tenant.id, check.subscription_id, check.resource_group, check.actions),
+        )
         for check in (scopes if backend.app_needs_azure_roles else [])
-    ]  # fmt: skip
+    ]
     service_roles = backend.service_role_checks(
         ports, tenant.id, sites, consented=granted is not None, subscriptions=tenant.subscription_ids
     )
@@ -195,69 +205,105 @@ def plan_onboarding(
     tenant makes of the app that only some tenants need permissions for (EMAIL, RECLAIM)."""
     items: list[OnboardingItem] = []
     if not tenant.entra_tenant_id:
-        items.append(OnboardingItem(
-            kind="link", name="Microsoft Entra tenant", status="missing",
-            reason="the app follows the tenant's users, groups and licenses there",
-            fix="Set the tenant's entraTenantId (PATCH /tenants/{tenantId}).",
-        ))  # fmt: skip
+        items.append(
+            OnboardingItem(
+                kind="link",
+                name="Microsoft Entra tenant",
+                status="missing",
+                reason="the app follows the tenant's users, groups and licenses there",
+                fix="Set the tenant's entraTenantId (PATCH /tenants/{tenantId}).",
+            )
+        )
         return OnboardingReport(tenant_id=tenant.id, ready=False, items=items)
     consent_fix = f"An admin of the customer's tenant opens {consent_url} and accepts." if consent_url else None
-    items.append(OnboardingItem(
-        kind="consent", name="Admin consent", status="missing" if granted is None else "present",
-        reason="gives the app a service principal in the tenant, holding the permissions below; a Spot host's "
-        "eviction watcher gets its token for the app's API from it (without it Entra refuses that token, "
-        "AADSTS500011, and an eviction is not heard until the next optimization run)",
-        fix=consent_fix if granted is None else None,
-    ))  # fmt: skip
+    items.append(
+        OnboardingItem(
+            kind="consent",
+            name="Admin consent",
+            status="missing" if granted is None else "present",
+            reason="gives the app a service principal in the tenant, holding the permissions below; a Spot host's "
+            "eviction watcher gets its token for the app's API from it (without it Entra refuses that token, "
+            "AADSTS500011, and an eviction is not heard until the next optimization run)",
+            fix=consent_fix if granted is None else None,
+        )
+    )
     held = {name.lower() for name in granted or []}
     for permission in graph_permissions(tenant.cloud_pc_backend, uses):
         status = "unknown" if granted is None else "present" if permission.name.lower() in held else "missing"
-        items.append(OnboardingItem(
-            kind="graphPermission", name=permission.name, status=status, reason=permission.reason,
-            fix=None if status != "missing" else (
-                f"Add the Microsoft Graph application permission {permission.name} to the app registration, "
-                "then grant admin consent again" + (f" ({consent_url})." if consent_url else ".")
-            ),
-        ))  # fmt: skip
+        items.append(
+            OnboardingItem(
+                kind="graphPermission",
+                name=permission.name,
+                status=status,
+                reason=permission.reason,
+                fix=None
+                if status != "missing"
+                else (
+                    f"Add the Microsoft Graph application permission {permission.name} to the app registration, "
+                    "then grant admin consent again" + (f" ({consent_url})." if consent_url else ".")
+                ),
+            )
+        )
     subscriptions = sorted({check.subscription_id for check in checks})
     define = custom_role_command(subscriptions)
     assignee = app_client_id or "<the app's client id>"
     condition = assignment_condition()
     for check in checks:
         status = "unknown" if check.missing is None else "missing" if check.missing else "present"
-        items.append(OnboardingItem(
-            kind="azureRole", name=CUSTOM_ROLE_NAME, scope=check.scope, status=status,
-            reason="; ".join(check.reasons), missing_actions=check.missing or [],
-            fix=(absent_scope_fix(check) if status == "unknown" and granted is not None else None)
-            if status != "missing" else (
-                f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with the "
-                "command given with this report (customRoleCommand; where the role exists already, run it as "
-                "`az role definition update` so that its assignable scopes take in this one), then: "
-                "az role assignment create --assignee "
-                f'{assignee} --role "{CUSTOM_ROLE_NAME}" --scope {check.scope} --condition "{condition}" '
-                '--condition-version "2.0" (the condition lets the app give only the roles it gives)'
-            ),
-        ))  # fmt: skip
+        items.append(
+            OnboardingItem(
+                kind="azureRole",
+                name=CUSTOM_ROLE_NAME,
+                scope=check.scope,
+                status=status,
+                reason="; ".join(check.reasons),
+                missing_actions=check.missing or [],
+                fix=(absent_scope_fix(check) if status == "unknown" and granted is not None else None)
+                if status != "missing"
+                else (
+                    f"Missing here: {', '.join(check.missing or [])}. Create the {CUSTOM_ROLE_NAME} role once, with "
+                    "the command given with this report (customRoleCommand; where the role exists already, run it as "
+                    "`az role definition update` so that its assignable scopes take in this one), then: "
+                    "az role assignment create --assignee "
+                    f'{assignee} --role "{CUSTOM_ROLE_NAME}" --scope {check.scope} --condition "{condition}" '
+                    '--condition-version "2.0" (the condition lets the app give only the roles it gives)'
+                ),
+            )
+        )
     for service in service_roles:
         role = service.role
         status = "unknown" if service.held is None else "present" if service.held else "missing"
-        items.append(OnboardingItem(
-            kind="azureRole", name=role.name, scope=service.scope, status=status,
-            reason=f"for {role.principal_name}, not the app: {role.reason}",
-            fix=None if status != "missing" else (
-                f"az role assignment create --assignee {role.app_id} --role \"{role.name}\" --scope {service.scope} "
-                f"(the {role.principal_name} service principal; the app does not give itself or others this role)"
-            ),
-        ))  # fmt: skip
+        items.append(
+            OnboardingItem(
+                kind="azureRole",
+                name=role.name,
+                scope=service.scope,
+                status=status,
+                reason=f"for {role.principal_name}, not the app: {role.reason}",
+                fix=None
+                if status != "missing"
+                else (
+                    f'az role assignment create --assignee {role.app_id} --role "{role.name}" --scope {service.scope} '
+                    f"(the {role.principal_name} service principal; the app does not give itself or others this role)"
+                ),
+            )
+        )
     ready = all(item.status == "present" for item in items)
     return OnboardingReport(
-        tenant_id=tenant.id, entra_tenant_id=tenant.entra_tenant_id, admin_consent_url=consent_url, ready=ready,
-        items=items, custom_role=custom_role(subscriptions) if subscriptions else None,
+        tenant_id=tenant.id,
+        entra_tenant_id=tenant.entra_tenant_id,
+        admin_consent_url=consent_url,
+        ready=ready,
+        items=items,
+        custom_role=custom_role(subscriptions) if subscriptions else None,
         custom_role_command=define if subscriptions else None,
         custom_role_condition=condition if subscriptions else None,
         built_in_alternatives=[
-            BuiltInAlternative(name=r.name, role_definition_id=r.role_definition_id, scope=r.scope,
-                               over_grants=r.over_grants)
+            BuiltInAlternative(
+                name=r.name, role_definition_id=r.role_definition_id, scope=r.scope, over_grants=r.over_grants
+            )
             for r in BUILT_IN_ROLES
-        ] if subscriptions else [],
-    )  # fmt: skip
+        ]
+        if subscriptions
+        else [],
+    )

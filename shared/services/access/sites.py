@@ -106,12 +106,14 @@ def _check_resource_group(ports: SitePorts, site: Site) -> None:
     except CloudError:
         return
     if not exists:
-        raise ValidationFailed.of(ErrorDetail(
-            "resourceGroupNotFound",
-            f"Resource group '{site.resource_group_name}' does not exist in subscription {site.subscription_id}: "
-            "create it there, or choose one of the subscription's resource groups.",
-            "resourceGroupName",
-        ))  # fmt: skip
+        raise ValidationFailed.of(
+            ErrorDetail(
+                "resourceGroupNotFound",
+                f"Resource group '{site.resource_group_name}' does not exist in subscription {site.subscription_id}: "
+                "create it there, or choose one of the subscription's resource groups.",
+                "resourceGroupName",
+            )
+        )
 
 
 def site_subnets(
@@ -130,11 +132,18 @@ def site_subnets(
         choices = ports.inventory.subnets(tenant_id, site.subscription_id, site.region_name)
     wanted = (search or "").casefold()
     found = [
-        SiteSubnet(id=c.id, name=c.name, virtual_network_name=c.virtual_network, resource_group_name=c.resource_group,
-                   region_name=c.region, address_prefix=c.address_prefix, free_addresses=c.free_addresses)
+        SiteSubnet(
+            id=c.id,
+            name=c.name,
+            virtual_network_name=c.virtual_network,
+            resource_group_name=c.resource_group,
+            region_name=c.region,
+            address_prefix=c.address_prefix,
+            free_addresses=c.free_addresses,
+        )
         for c in choices
         if wanted in f"{c.name}\n{c.virtual_network}\n{c.resource_group}".casefold()
-    ]  # fmt: skip
+    ]
     return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
@@ -167,12 +176,16 @@ def site_images(
     kinds = ports.backends.of(tenant_id).image_kinds
     wanted = (search or "").casefold()
     found = [
-        SiteImage(id=c.id, name=c.name, kind=c.kind, resource_group_name=c.resource_group,
-                  hyper_v_generation=c.hyper_v_generation)
+        SiteImage(
+            id=c.id,
+            name=c.name,
+            kind=c.kind,
+            resource_group_name=c.resource_group,
+            hyper_v_generation=c.hyper_v_generation,
+        )
         for c in choices
-        if site.region_name in c.regions and wanted in f"{c.name}\n{c.resource_group}".casefold()
-        and c.kind in kinds
-    ]  # fmt: skip
+        if site.region_name in c.regions and wanted in f"{c.name}\n{c.resource_group}".casefold() and c.kind in kinds
+    ]
     return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
@@ -224,8 +237,11 @@ def azure_subscriptions(
     with _reading_azure("the subscriptions", target="tenantId"):
         choices = ports.inventory.subscriptions(tenant_id)
     wanted = (search or "").casefold()
-    found = [AzureSubscription(subscription_id=c.id, display_name=c.name, state=c.state)
-             for c in choices if wanted in f"{c.name}\n{c.id}".casefold()]  # fmt: skip
+    found = [
+        AzureSubscription(subscription_id=c.id, display_name=c.name, state=c.state)
+        for c in choices
+        if wanted in f"{c.name}\n{c.id}".casefold()
+    ]
     return ports.pages.page(found, top=top, skip_token=skip_token)
 
 
@@ -241,9 +257,11 @@ def azure_resource_groups(
     """A subscription's resource groups, by name: the site form's pick list once the subscription is chosen."""
     ports.tenants.get_tenant(tenant_id)
     if not is_guid(subscription_id):
-        raise ValidationFailed.of(ErrorDetail(
-            "invalidGuid", f"'{subscription_id}' is not a subscription id: it must be a GUID.", "subscriptionId"
-        ))  # fmt: skip
+        raise ValidationFailed.of(
+            ErrorDetail(
+                "invalidGuid", f"'{subscription_id}' is not a subscription id: it must be a GUID.", "subscriptionId"
+            )
+        )
     with _reading_azure("the subscription's resource groups", target="subscriptionId"):
         choices = ports.inventory.resource_groups(tenant_id, subscription_id)
     wanted = (search or "").casefold()
@@ -259,5 +277,6 @@ def _reading_azure(what: str, *, target: str = "siteId") -> Iterator[None]:
     except CloudError as exc:
         if exc.transient:
             raise Unavailable(f"Azure could not be read ({exc.code}): {exc}", code="azureUnavailable") from exc
-        raise Conflict(f"The app cannot list {what} ({exc.code}): {exc}",
-                       code="azureNotReadable", target=target) from exc  # fmt: skip
+        raise Conflict(
+            f"The app cannot list {what} ({exc.code}): {exc}", code="azureNotReadable", target=target
+        ) from exc

@@ -17,9 +17,14 @@ class AzureAccess:
     app_needs_azure_roles = True  # the app makes the VMs, disks and network interfaces on the sites' resource groups
 
     def service_role_checks(
-        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool,
+        self,
+        ports: ServiceRolePorts,
+        tenant_id: str,
+        sites: list[Site],
+        *,
+        consented: bool,
         subscriptions: Sequence[str] = (),
-    ) -> list[ServiceRoleCheck]:  # fmt: skip
+    ) -> list[ServiceRoleCheck]:
         # Start VM on Connect's role is wanted at sites' groups only: a subscription named alone asks nothing of it
         return azure_scopes.asked_of_azure(ports, tenant_id, sites, consented=consented)
 

@@ -54,9 +54,13 @@ class AzureCloudPcWork:
             cloud_pc_actions.check_resize(ports, cloud_pc, target_service_plan_id)
 
     def perform(
-        self, ports: ActionPorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
+        self,
+        ports: ActionPorts,
+        cloud_pc: CloudPc,
+        action: ActionName,
+        request_id: str,
         target_service_plan_id: str | None,
-    ) -> Performed:  # fmt: skip
+    ) -> Performed:
         tenant_id = cloud_pc.tenant_id
         if action in ("retry", "reprovision"):
             cloud_pc = lifecycle.new_run(ports, tenant_id, cloud_pc.id, action, request_id=request_id)
@@ -65,17 +69,34 @@ class AzureCloudPcWork:
         elif action == "resize":
             assert target_service_plan_id is not None
             plan = SERVICE_PLANS_BY_ID[target_service_plan_id]
-            slot = sum(1 for c in ports.cloud_pcs.list_users_cloud_pcs(tenant_id, cloud_pc.user_id)
-                       if c.service_plan_id == plan.id)  # fmt: skip
-            cloud_pc = save_move(ports, cloud_pc, lambda current: machine.move(
-                current, "resize", ports.clock(), request_id=request_id,
-                message=f"{current.service_plan_name} -> {plan.display_name}",
-                service_plan_id=plan.id, service_plan_name=plan.display_name, slot_index=slot,
-                resize_from_service_plan_id=current.service_plan_id,
-            ), doing=action)  # fmt: skip
+            slot = sum(
+                1
+                for c in ports.cloud_pcs.list_users_cloud_pcs(tenant_id, cloud_pc.user_id)
+                if c.service_plan_id == plan.id
+            )
+            cloud_pc = save_move(
+                ports,
+                cloud_pc,
+                lambda current: machine.move(
+                    current,
+                    "resize",
+                    ports.clock(),
+                    request_id=request_id,
+                    message=f"{current.service_plan_name} -> {plan.display_name}",
+                    service_plan_id=plan.id,
+                    service_plan_name=plan.display_name,
+                    slot_index=slot,
+                    resize_from_service_plan_id=current.service_plan_id,
+                ),
+                doing=action,
+            )
         else:
-            cloud_pc = save_move(ports, cloud_pc, lambda current: machine.move(
-                current, action, ports.clock(), request_id=request_id), doing=action)  # fmt: skip
+            cloud_pc = save_move(
+                ports,
+                cloud_pc,
+                lambda current: machine.move(current, action, ports.clock(), request_id=request_id),
+                doing=action,
+            )
         return self.work_of(cloud_pc, action, request_id, target_service_plan_id)
 
     def work_of(
@@ -85,9 +106,12 @@ class AzureCloudPcWork:
             return Performed(cloud_pc, provisioning_run=cloud_pc.run if cloud_pc.status == "pendingProvision" else None)
         if action in vm_actions.PHASES:
             run = VmActionRun(
-                tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id, action=action, request_id=request_id,
+                tenant_id=cloud_pc.tenant_id,
+                cloud_pc_id=cloud_pc.id,
+                action=action,
+                request_id=request_id,
                 from_service_plan_id=cloud_pc.resize_from_service_plan_id if action == "resize" else None,
-            )  # fmt: skip
+            )
             return Performed(cloud_pc, vm_action=run)
         return Performed(cloud_pc)
 
@@ -95,8 +119,11 @@ class AzureCloudPcWork:
         pass  # the friendly name is the app's alone
 
     def restore_points(self, ports: Windows365CloudPcPorts, cloud_pc: CloudPc) -> list[RestorePoint]:
-        raise Conflict(f"Cloud PC '{cloud_pc.display_name}' is not provisioned by Windows 365: it has no restore "
-                       "points.", code="backendNotServed", target="cloudPcId")  # fmt: skip
+        raise Conflict(
+            f"Cloud PC '{cloud_pc.display_name}' is not provisioned by Windows 365: it has no restore points.",
+            code="backendNotServed",
+            target="cloudPcId",
+        )
 
     def restore(self, ports: RestorePointPorts, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
         raise _keeps_no_restore_points(cloud_pc)
@@ -120,5 +147,8 @@ class AzureCloudPcWork:
 
 
 def _keeps_no_restore_points(cloud_pc: CloudPc) -> Conflict:
-    return Conflict(f"Cloud PC '{cloud_pc.display_name}' is not provisioned by Windows 365, which keeps restore "
-                    "points.", code="backendNotServed", target="cloudPcId")  # fmt: skip
+    return Conflict(
+        f"Cloud PC '{cloud_pc.display_name}' is not provisioned by Windows 365, which keeps restore points.",
+        code="backendNotServed",
+        target="cloudPcId",
+    )

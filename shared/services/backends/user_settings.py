@@ -17,9 +17,13 @@ from shared.services.engine.updates import merge_patch, update_with_etag
 from shared.services.engine.windows365_refusals import refused_against_field, refused_as_conflict
 
 # Graph's names of the fields, to show its refusal against the one it names
-GRAPH_FIELDS = {"displayName": "displayName", "localAdminEnabled": "localAdminEnabled",
-                "resetEnabled": "resetEnabled", "restorePointSetting": "restorePointSetting",
-                "frequencyType": "restorePointSetting.frequencyType"}  # fmt: skip
+GRAPH_FIELDS = {
+    "displayName": "displayName",
+    "localAdminEnabled": "localAdminEnabled",
+    "resetEnabled": "resetEnabled",
+    "restorePointSetting": "restorePointSetting",
+    "frequencyType": "restorePointSetting.frequencyType",
+}
 
 
 class UserSettingPorts(NewRecordPorts, Protocol):
@@ -35,10 +39,12 @@ class UserSettingPorts(NewRecordPorts, Protocol):
 
 def setting_spec(setting: UserSetting) -> Windows365UserSettingSpec:
     return Windows365UserSettingSpec(
-        display_name=setting.display_name, local_admin_enabled=setting.local_admin_enabled,
-        reset_enabled=setting.reset_enabled, restore_point_frequency=setting.restore_point_setting.frequency_type,
+        display_name=setting.display_name,
+        local_admin_enabled=setting.local_admin_enabled,
+        reset_enabled=setting.reset_enabled,
+        restore_point_frequency=setting.restore_point_setting.frequency_type,
         user_restore_enabled=setting.restore_point_setting.user_restore_enabled,
-    )  # fmt: skip
+    )
 
 
 def _refused(exc: CloudError) -> Exception:
@@ -49,10 +55,15 @@ def create_user_setting(
     ports: UserSettingPorts, tenant_id: str, data: UserSettingCreate, *, dry_run: bool = False
 ) -> UserSetting:
     now = ports.clock()
-    setting = UserSetting.model_validate({
-        **data.model_dump(), "id": ports.new_id(), "tenant_id": tenant_id,
-        "created_date_time": now, "last_modified_date_time": now,
-    })  # fmt: skip
+    setting = UserSetting.model_validate(
+        {
+            **data.model_dump(),
+            "id": ports.new_id(),
+            "tenant_id": tenant_id,
+            "created_date_time": now,
+            "last_modified_date_time": now,
+        }
+    )
     if dry_run:
         return setting
     windows365, spec = ports.windows365_provisioning, setting_spec(setting)
@@ -64,28 +75,40 @@ def create_user_setting(
             windows365.update_user_setting(tenant_id, remote, spec)
     except CloudError as exc:
         raise _refused(exc) from exc
-    return ports.user_settings.upsert_user_setting(setting.model_copy(update={"windows365_id": remote}),
-                                                   if_none_match=True)  # fmt: skip
+    return ports.user_settings.upsert_user_setting(
+        setting.model_copy(update={"windows365_id": remote}), if_none_match=True
+    )
 
 
 def update_user_setting(
-    ports: UserSettingPorts, tenant_id: str, setting_id: str, patch: UserSettingUpdate, *, if_match: str | None,
+    ports: UserSettingPorts,
+    tenant_id: str,
+    setting_id: str,
+    patch: UserSettingUpdate,
+    *,
+    if_match: str | None,
     dry_run: bool = False,
-) -> UserSetting:  # fmt: skip
+) -> UserSetting:
     def change(current: UserSetting) -> UserSetting:
         return merge_patch(current, patch, UserSettingCreate, ports.clock())
 
     def save(setting: UserSetting, etag: str | None) -> UserSetting:
         if setting.windows365_id:
             try:
-                ports.windows365_provisioning.update_user_setting(tenant_id, setting.windows365_id,
-                                                                  setting_spec(setting))  # fmt: skip
+                ports.windows365_provisioning.update_user_setting(
+                    tenant_id, setting.windows365_id, setting_spec(setting)
+                )
             except CloudError as exc:
                 raise _refused(exc) from exc
         return ports.user_settings.upsert_user_setting(setting, if_match=etag)
 
-    return update_with_etag(lambda: ports.user_settings.get_user_setting(tenant_id, setting_id), change, save,
-                            if_match=if_match, dry_run=dry_run)  # fmt: skip
+    return update_with_etag(
+        lambda: ports.user_settings.get_user_setting(tenant_id, setting_id),
+        change,
+        save,
+        if_match=if_match,
+        dry_run=dry_run,
+    )
 
 
 def assign_user_setting(
@@ -95,17 +118,20 @@ def assign_user_setting(
     setting to the Cloud PCs of their members."""
     ports.user_settings.get_user_setting(tenant_id, setting_id)  # an unknown setting is a 404 first
     group_ids = list(dict.fromkeys(a.group_id for a in request.assignments))
-    missing = [ErrorDetail("groupNotFound", f"Group '{group_id}' does not exist.", f"assignments[{index}].groupId")
-               for index, group_id in enumerate(group_ids)
-               if ports.directory.list_group_members(tenant_id, group_id) is None]  # fmt: skip
+    missing = [
+        ErrorDetail("groupNotFound", f"Group '{group_id}' does not exist.", f"assignments[{index}].groupId")
+        for index, group_id in enumerate(group_ids)
+        if ports.directory.list_group_members(tenant_id, group_id) is None
+    ]
     if missing:
         raise ValidationFailed.of(*missing)
     now = ports.clock()
 
     def change(current: UserSetting) -> UserSetting:
         kept = {a.group_id: a for a in current.assignments}
-        assignments = [kept.get(g) or Assignment(id=ports.new_id(), group_id=g, assigned_date_time=now)
-                       for g in group_ids]  # fmt: skip
+        assignments = [
+            kept.get(g) or Assignment(id=ports.new_id(), group_id=g, assigned_date_time=now) for g in group_ids
+        ]
         return current.model_copy(update={"assignments": assignments, "last_modified_date_time": now})
 
     def save(setting: UserSetting, etag: str | None) -> UserSetting:
@@ -116,8 +142,13 @@ def assign_user_setting(
                 raise _refused(exc) from exc
         return ports.user_settings.upsert_user_setting(setting, if_match=etag)
 
-    return update_with_etag(lambda: ports.user_settings.get_user_setting(tenant_id, setting_id), change, save,
-                            if_match=None, dry_run=dry_run)  # fmt: skip
+    return update_with_etag(
+        lambda: ports.user_settings.get_user_setting(tenant_id, setting_id),
+        change,
+        save,
+        if_match=None,
+        dry_run=dry_run,
+    )
 
 
 def delete_user_setting(ports: UserSettingPorts, tenant_id: str, setting_id: str, *, if_match: str | None) -> None:
@@ -125,8 +156,11 @@ def delete_user_setting(ports: UserSettingPorts, tenant_id: str, setting_id: str
     setting = ports.user_settings.get_user_setting(tenant_id, setting_id)
     if setting.assignments:
         groups = ", ".join(a.group_id for a in setting.assignments)
-        raise Conflict(f"User setting '{setting.display_name}' is assigned to {groups}; remove its assignments first.",
-                       code="userSettingAssigned", target="assignments")  # fmt: skip
+        raise Conflict(
+            f"User setting '{setting.display_name}' is assigned to {groups}; remove its assignments first.",
+            code="userSettingAssigned",
+            target="assignments",
+        )
     if setting.windows365_id:
         with refused_as_conflict(f"delete user setting '{setting.display_name}'", "userSettingId"):
             ports.windows365_provisioning.delete_user_setting(tenant_id, setting.windows365_id)

@@ -41,12 +41,19 @@ def _record(tenant_id: str, event: Windows365AuditEvent, at: datetime, kinds: di
     given, resource_id, name = event.resources[0] if event.resources else ("", None, None)
     kind = kinds.get(resource_id or "") or given or "windows365"
     return AuditRecord(
-        id=f"windows365-{event.id}", tenant_id=tenant_id, activity_date_time=at,
-        actor=AuditActor(principal_id=event.actor_id, name=event.actor_name), actor_id=event.actor_id,
-        activity=event.activity, resource_type=kind, resource_id=resource_id, resource_display_name=name,
+        id=f"windows365-{event.id}",
+        tenant_id=tenant_id,
+        activity_date_time=at,
+        actor=AuditActor(principal_id=event.actor_id, name=event.actor_name),
+        actor_id=event.actor_id,
+        activity=event.activity,
+        resource_type=kind,
+        resource_id=resource_id,
+        resource_display_name=name,
         result="success" if event.result == "success" else "failure",
-        error_code=None if event.result == "success" else event.result, source="windows365",
-    )  # fmt: skip
+        error_code=None if event.result == "success" else event.result,
+        source="windows365",
+    )
 
 
 def import_audit_events(ports: AuditImportPorts, tenant_id: str, since: datetime | None) -> datetime:
@@ -70,10 +77,15 @@ def import_audit_events(ports: AuditImportPorts, tenant_id: str, since: datetime
                 continue
             who = f" by {event.actor_name}" if event.actor_name else ""
             line = timeline_event(
-                cloud_pc.id, cloud_pc.run, cloud_pc.generation, TIMELINE_NAME, at, repeatable=True,
+                cloud_pc.id,
+                cloud_pc.run,
+                cloud_pc.generation,
+                TIMELINE_NAME,
+                at,
+                repeatable=True,
                 outcome="info" if event.result == "success" else "failed",
                 message=f"Windows 365 audit: {event.activity}{who} ({event.result})",
-            )  # fmt: skip
+            )
             # keyed by Windows 365's event too: two events of one second are two lines
             ports.cloud_pcs.upsert_event(tenant_id, line.model_copy(update={"id": f"{line.id}.{event.id}"}))
     return latest

@@ -14,8 +14,16 @@ from shared.services.backends.windows365_configuration import Windows365Configur
 from shared.services.backends.windows365_roles import windows365_role_checks
 
 # user settings are Windows 365's (on the azure backend local admin is a policy field)
-USER_SETTING_OPERATIONS = frozenset({"createUserSetting", "listUserSettings", "getUserSetting", "updateUserSetting",
-                                     "assignUserSetting", "deleteUserSetting"})  # fmt: skip
+USER_SETTING_OPERATIONS = frozenset(
+    {
+        "createUserSetting",
+        "listUserSettings",
+        "getUserSetting",
+        "updateUserSetting",
+        "assignUserSetting",
+        "deleteUserSetting",
+    }
+)
 
 
 class Windows365Access:
@@ -24,9 +32,14 @@ class Windows365Access:
     app_needs_azure_roles = False
 
     def service_role_checks(
-        self, ports: ServiceRolePorts, tenant_id: str, sites: list[Site], *, consented: bool,
+        self,
+        ports: ServiceRolePorts,
+        tenant_id: str,
+        sites: list[Site],
+        *,
+        consented: bool,
         subscriptions: Sequence[str] = (),
-    ) -> list[ServiceRoleCheck]:  # fmt: skip
+    ) -> list[ServiceRoleCheck]:
         # Windows 365's own verdicts, consent or not
         return windows365_role_checks(ports, tenant_id, sites, subscriptions)
 

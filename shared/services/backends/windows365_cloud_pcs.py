@@ -30,8 +30,13 @@ from shared.services.cloud_pcs.timeline import save_move
 from shared.services.engine.windows365_refusals import refused_as_conflict
 
 # what Windows 365 does of the admin's actions, by Graph's name of each (https://learn.microsoft.com/graph/api/resources/cloudpc)
-WINDOWS365_ACTIONS: dict[str, str] = {"reboot": "reboot", "reprovision": "reprovision", "resize": "resize",
-                                      "endGracePeriod": "endGracePeriod", "troubleshoot": "troubleshoot"}  # fmt: skip
+WINDOWS365_ACTIONS: dict[str, str] = {
+    "reboot": "reboot",
+    "reprovision": "reprovision",
+    "resize": "resize",
+    "endGracePeriod": "endGracePeriod",
+    "troubleshoot": "troubleshoot",
+}
 # where a Windows 365 user connects from a browser; its clients list the Cloud PCs in the same feed as Azure Virtual
 # Desktop's (https://learn.microsoft.com/windows-365/end-user-access-cloud-pc). Graph's per-Cloud PC launch URL
 # (retrieveCloudPcLaunchDetail, which replaced getCloudPcLaunchInfo) is served to the signed-in user only: its
@@ -53,8 +58,11 @@ class Windows365CloudPcWork:
         self, ports: ActionCheckPorts, cloud_pc: CloudPc, action: ActionName, target_service_plan_id: str | None
     ) -> None:
         if not self.carries_out(action):
-            raise Conflict(f"Windows 365 offers no {action} for Cloud PC '{cloud_pc.display_name}' through this "
-                           "service yet.", code="backendNotServed", target="action")  # fmt: skip
+            raise Conflict(
+                f"Windows 365 offers no {action} for Cloud PC '{cloud_pc.display_name}' through this service yet.",
+                code="backendNotServed",
+                target="action",
+            )
         if action == "resize":
             cloud_pc_actions.check_resize(ports, cloud_pc, target_service_plan_id)
             if target_service_plan_id not in WINDOWS365_ID_BY_PLAN_ID:
@@ -62,9 +70,13 @@ class Windows365CloudPcWork:
                 raise ValidationFailed.of(ErrorDetail("invalidServicePlan", unknown, "targetServicePlanId"))
 
     def perform(
-        self, ports: ActionPorts, cloud_pc: CloudPc, action: ActionName, request_id: str,
+        self,
+        ports: ActionPorts,
+        cloud_pc: CloudPc,
+        action: ActionName,
+        request_id: str,
         target_service_plan_id: str | None,
-    ) -> Performed:  # fmt: skip
+    ) -> Performed:
         """Windows 365 is asked to do it; the app records the request, and follows what Windows 365 then reports."""
         body: dict[str, str] | None = None
         asked: str = action
@@ -75,8 +87,14 @@ class Windows365CloudPcWork:
         with refused_as_conflict(f"{action} Cloud PC '{cloud_pc.display_name}'", "status"):
             ports.windows365.act(cloud_pc.tenant_id, _id_of(cloud_pc), WINDOWS365_ACTIONS[action], body)
         # the request's own line; the status is Windows 365's to change, and the follower brings it in
-        saved = save_move(ports, cloud_pc, lambda current: machine.move(current, "mirror", ports.clock(),
-                          request_id=request_id, message=f"{asked} asked of Windows 365"), doing=action)  # fmt: skip
+        saved = save_move(
+            ports,
+            cloud_pc,
+            lambda current: machine.move(
+                current, "mirror", ports.clock(), request_id=request_id, message=f"{asked} asked of Windows 365"
+            ),
+            doing=action,
+        )
         return Performed(saved, follow_backend=True)
 
     def work_of(
@@ -96,17 +114,30 @@ class Windows365CloudPcWork:
 
     def restore(self, ports: RestorePointPorts, cloud_pc: CloudPc, snapshot_id: str, request_id: str) -> Performed:
         """It is `restoring` (cloudpc-restore), then provisioned again, which the follower brings in."""
-        return _asked(ports, cloud_pc, "restoreSnapshot", request_id, "restore", {"cloudPcSnapshotId": snapshot_id},
-                      f"restore to restore point {snapshot_id}")  # fmt: skip
+        return _asked(
+            ports,
+            cloud_pc,
+            "restoreSnapshot",
+            request_id,
+            "restore",
+            {"cloudPcSnapshotId": snapshot_id},
+            f"restore to restore point {snapshot_id}",
+        )
 
     def take_restore_point(self, ports: RestorePointPorts, cloud_pc: CloudPc, request_id: str) -> Performed:
         """Beside Windows 365's scheduled ones (cloudpc-createsnapshot)."""
         return _asked(ports, cloud_pc, "createSnapshot", request_id, "createSnapshot", None, "a restore point")
 
     def launch_info(self, cloud_pc: CloudPc) -> CloudPcLaunchInfo:
-        return CloudPcLaunchInfo(cloud_pc_id=cloud_pc.id, feed_url=FEED_URL, web_client_url=WINDOWS365_WEB_URL,
-                                 host_pool_id=None, workspace_id=None, application_group_id=None,
-                                 starts_on_connect=False)  # fmt: skip
+        return CloudPcLaunchInfo(
+            cloud_pc_id=cloud_pc.id,
+            feed_url=FEED_URL,
+            web_client_url=WINDOWS365_WEB_URL,
+            host_pool_id=None,
+            workspace_id=None,
+            application_group_id=None,
+            starts_on_connect=False,
+        )
 
     def watch_use(self, ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
         return UseWatch()  # Windows 365 keeps its Cloud PCs running, and reports their use itself
@@ -130,13 +161,24 @@ def _id_of(cloud_pc: CloudPc) -> str:
 
 
 def _asked(
-    ports: RestorePointPorts, cloud_pc: CloudPc, action: machine.Action, request_id: str, graph_action: str,
-    body: dict[str, str] | None, what: str,
-) -> Performed:  # fmt: skip
+    ports: RestorePointPorts,
+    cloud_pc: CloudPc,
+    action: machine.Action,
+    request_id: str,
+    graph_action: str,
+    body: dict[str, str] | None,
+    what: str,
+) -> Performed:
     machine.check(cloud_pc, action)
     verb = "restore" if body else "take a restore point of"
     with refused_as_conflict(f"{verb} Cloud PC '{cloud_pc.display_name}'", "snapshotId" if body else "status"):
         ports.windows365.act(cloud_pc.tenant_id, _id_of(cloud_pc), graph_action, body)
-    saved = save_move(ports, cloud_pc, lambda current: machine.move(current, action, ports.clock(),
-                      request_id=request_id, message=f"{what} asked of Windows 365"), doing=action)  # fmt: skip
+    saved = save_move(
+        ports,
+        cloud_pc,
+        lambda current: machine.move(
+            current, action, ports.clock(), request_id=request_id, message=f"{what} asked of Windows 365"
+        ),
+        doing=action,
+    )
     return Performed(saved, follow_backend=True)

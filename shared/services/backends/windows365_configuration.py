@@ -35,8 +35,10 @@ class Windows365Configuration:
         raise Conflict(
             "Windows 365 runs this connection's health checks itself, when it is made or changed and every 6 "
             "hours, and lets no app start them (Graph's runHealthChecks takes no application permission); its "
-            "latest results are shown here.", code="checkedByWindows365", target="connectionId",
-        )  # fmt: skip
+            "latest results are shown here.",
+            code="checkedByWindows365",
+            target="connectionId",
+        )
 
     def advance_health_checks(self, ports: HealthCheckRunPorts, run: HealthCheckRun) -> PhasedStep[HealthCheckRun]:
         return advance_checks(ports, run)
@@ -53,10 +55,13 @@ class Windows365Configuration:
     def check_image_source(self, data: DeviceImageCreate) -> None:
         # virtualendpoint-post-deviceimages takes "Microsoft.Compute/images/{name}"
         if MANAGED_IMAGE not in data.source_image_resource_id.lower():
-            raise ValidationFailed.of(ErrorDetail(
-                "notTakenByBackend", "Windows 365 uploads managed images only, not gallery image versions.",
-                "sourceImageResourceId",
-            ))  # fmt: skip
+            raise ValidationFailed.of(
+                ErrorDetail(
+                    "notTakenByBackend",
+                    "Windows 365 uploads managed images only, not gallery image versions.",
+                    "sourceImageResourceId",
+                )
+            )
 
     def import_image(self, ports: ImageImportPorts, image: DeviceImage) -> DeviceImage | None:
         return _import(ports, image)
@@ -69,16 +74,20 @@ class Windows365Configuration:
     def check_policy(self, fields: PolicyFields, before: ProvisioningPolicy | None) -> None:
         _check_fields(fields)
         if before is not None and fields.cloud_pc_naming_template != before.cloud_pc_naming_template:
-            raise ValidationFailed.of(ErrorDetail(  # Graph's update does not take it
-                "notTakenByBackend", "Windows 365 keeps a policy's naming template as it was made: create a new "
-                "policy for another one.", "cloudPcNamingTemplate",
-            ))  # fmt: skip
+            raise ValidationFailed.of(
+                ErrorDetail(  # Graph's update does not take it
+                    "notTakenByBackend",
+                    "Windows 365 keeps a policy's naming template as it was made: create a new policy for another one.",
+                    "cloudPcNamingTemplate",
+                )
+            )
 
     def policy_made(self, ports: PolicySyncPorts, policy: ProvisioningPolicy) -> ProvisioningPolicy:
         windows365, spec = ports.windows365_provisioning, policy_spec(ports, policy)
         try:  # one made by an earlier attempt whose answer was lost is adopted, not made twice
-            remote = (windows365.find_policy(policy.tenant_id, spec.display_name)
-                      or windows365.create_policy(policy.tenant_id, spec))  # fmt: skip
+            remote = windows365.find_policy(policy.tenant_id, spec.display_name) or windows365.create_policy(
+                policy.tenant_id, spec
+            )
         except CloudError as exc:
             raise _refused(exc) from exc
         return policy.model_copy(update={"windows365_id": remote})
@@ -86,8 +95,9 @@ class Windows365Configuration:
     def policy_changed(self, ports: PolicySyncPorts, policy: ProvisioningPolicy) -> None:
         if policy.windows365_id:
             try:
-                ports.windows365_provisioning.update_policy(policy.tenant_id, policy.windows365_id,
-                                                            policy_spec(ports, policy))  # fmt: skip
+                ports.windows365_provisioning.update_policy(
+                    policy.tenant_id, policy.windows365_id, policy_spec(ports, policy)
+                )
             except CloudError as exc:
                 raise _refused(exc) from exc
 
@@ -110,9 +120,15 @@ class Windows365Configuration:
 
 def _offered(image: Windows365GalleryImage) -> GalleryImage:
     status = image.status if image.status in get_args(GalleryStatus) else "supportedWithWarning"  # a new member
-    return GalleryImage(id=image.id, display_name=image.display_name, publisher_name=image.publisher_name,
-                        offer_name=image.offer_name, sku_name=image.sku_name, status=status,
-                        recommended_for=["personal"])  # fmt: skip
+    return GalleryImage(
+        id=image.id,
+        display_name=image.display_name,
+        publisher_name=image.publisher_name,
+        offer_name=image.offer_name,
+        sku_name=image.sku_name,
+        status=status,
+        recommended_for=["personal"],
+    )
 
 
 def _import(ports: ImageImportPorts, image: DeviceImage) -> DeviceImage | None:
@@ -122,8 +138,9 @@ def _import(ports: ImageImportPorts, image: DeviceImage) -> DeviceImage | None:
     windows365, tenant_id = ports.windows365_provisioning, image.tenant_id
     try:
         if image.windows365_id is None:
-            remote = windows365.upload_image(tenant_id, image.display_name, image.version,
-                                             image.source_image_resource_id)  # fmt: skip
+            remote = windows365.upload_image(
+                tenant_id, image.display_name, image.version, image.source_image_resource_id
+            )
             image = ports.images.upsert_image(image.model_copy(update={"windows365_id": remote}), if_match=image.etag)
         assert image.windows365_id is not None
         state = windows365.read_image(tenant_id, image.windows365_id)
@@ -146,25 +163,38 @@ def _import(ports: ImageImportPorts, image: DeviceImage) -> DeviceImage | None:
 
 # the policy's fields as Graph names them, to show Graph's refusal against the field it names
 GRAPH_FIELDS = {
-    "displayName": "displayName", "description": "description", "imageId": "imageId", "imageType": "imageType",
-    "domainJoinConfigurations": "domainJoinConfigurations", "cloudPcNamingTemplate": "cloudPcNamingTemplate",
-    "windowsSetting": "windowsSetting", "enableSingleSignOn": "enableSingleSignOn",
-}  # fmt: skip
+    "displayName": "displayName",
+    "description": "description",
+    "imageId": "imageId",
+    "imageType": "imageType",
+    "domainJoinConfigurations": "domainJoinConfigurations",
+    "cloudPcNamingTemplate": "cloudPcNamingTemplate",
+    "windowsSetting": "windowsSetting",
+    "enableSingleSignOn": "enableSingleSignOn",
+}
 
 
 def _check_fields(fields: PolicyFields) -> None:
     """What Windows 365 does not take in a policy: refused with the field named, never ignored."""
     problems = []
     if fields.local_admin_enabled:
-        problems.append(ErrorDetail(
-            "notTakenByBackend", "Windows 365 makes a user a local administrator through user settings "
-            "(cloudPcUserSetting), not through the provisioning policy.", "localAdminEnabled",
-        ))  # fmt: skip
+        problems.append(
+            ErrorDetail(
+                "notTakenByBackend",
+                "Windows 365 makes a user a local administrator through user settings "
+                "(cloudPcUserSetting), not through the provisioning policy.",
+                "localAdminEnabled",
+            )
+        )
     if fields.power_rules is not None:
-        problems.append(ErrorDetail(
-            "notTakenByBackend", "Windows 365 Enterprise Cloud PCs run whether used or not: power rules are for "
-            "Cloud PCs the app provisions itself (the azure backend).", "powerRules",
-        ))  # fmt: skip
+        problems.append(
+            ErrorDetail(
+                "notTakenByBackend",
+                "Windows 365 Enterprise Cloud PCs run whether used or not: power rules are for "
+                "Cloud PCs the app provisions itself (the azure backend).",
+                "powerRules",
+            )
+        )
     if problems:
         raise ValidationFailed.of(*problems)
 
@@ -176,21 +206,29 @@ def policy_spec(ports: PolicySyncPorts, policy: ProvisioningPolicy) -> Windows36
         if config.on_premises_connection_id:
             connection = ports.connections.get_connection(policy.tenant_id, config.on_premises_connection_id)
             if connection.windows365_id is None:
-                raise ValidationFailed.of(ErrorDetail(
-                    "connectionNotInWindows365", f"Connection '{connection.display_name}' is not in Windows 365 yet.",
-                    f"domainJoinConfigurations[{index}].onPremisesConnectionId",
-                ))  # fmt: skip
+                raise ValidationFailed.of(
+                    ErrorDetail(
+                        "connectionNotInWindows365",
+                        f"Connection '{connection.display_name}' is not in Windows 365 yet.",
+                        f"domainJoinConfigurations[{index}].onPremisesConnectionId",
+                    )
+                )
             remote = connection.windows365_id
         joins.append(Windows365Join(config.domain_join_type, remote, config.region_name))
     image_id = policy.image_id
     if policy.image_type == "custom":  # Windows 365 names the image by its own id (the references check made it ready)
         image_id = ports.images.get_image(policy.tenant_id, policy.image_id).windows365_id or policy.image_id
     return Windows365PolicySpec(
-        display_name=policy.display_name, description=policy.description, image_type=policy.image_type,
-        image_id=image_id, image_display_name=policy.image_display_name, joins=tuple(joins),
-        naming_template=policy.cloud_pc_naming_template, enable_single_sign_on=policy.enable_single_sign_on,
+        display_name=policy.display_name,
+        description=policy.description,
+        image_type=policy.image_type,
+        image_id=image_id,
+        image_display_name=policy.image_display_name,
+        joins=tuple(joins),
+        naming_template=policy.cloud_pc_naming_template,
+        enable_single_sign_on=policy.enable_single_sign_on,
         locale=policy.windows_setting.locale,
-    )  # fmt: skip
+    )
 
 
 def _refused(exc: CloudError) -> Exception:

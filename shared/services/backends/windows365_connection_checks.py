@@ -21,8 +21,10 @@ from shared.services.engine import phased
 
 PUSH, MIRROR = "pushToWindows365", "mirrorWindows365Checks"  # a health-check run's phases, after MARK
 WINDOWS365_CHECK = "windows365Connection"  # the stand-in check of a connection Windows 365 refused or lost
-NAMES_BY_DISPLAY_NAME = {name.lower(): check for name, check in
-                         [*((c.display_name, c.name) for c in CHECKS), *WINDOWS365_CHECK_NAMES.items()]}  # fmt: skip
+NAMES_BY_DISPLAY_NAME = {
+    name.lower(): check
+    for name, check in [*((c.display_name, c.name) for c in CHECKS), *WINDOWS365_CHECK_NAMES.items()]
+}
 
 
 def health_check_phases(run: HealthCheckRun) -> list[str]:
@@ -80,9 +82,12 @@ def connection_spec(ports: HealthCheckRunPorts, connection: Connection) -> Windo
 
 def _refused_check(code: str, message: str) -> HealthCheck:
     return HealthCheck(
-        name=WINDOWS365_CHECK, display_name="Azure network connection in Windows 365", status="failed",
-        error_type=code, recommended_action=message,
-    )  # fmt: skip
+        name=WINDOWS365_CHECK,
+        display_name="Azure network connection in Windows 365",
+        status="failed",
+        error_type=code,
+        recommended_action=message,
+    )
 
 
 def push_to_windows365(ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int) -> str:
@@ -138,8 +143,9 @@ def mirror_windows365_checks(ports: HealthCheckRunPorts, tenant_id: str, connect
         return None
     state = ports.windows365.read_connection(tenant_id, connection.windows365_id) if connection.windows365_id else None
     if state is None:
-        lost = _refused_check("connectionNotFound", "Windows 365 has no such connection any more: delete it here "
-                              "and make it again.")  # fmt: skip
+        lost = _refused_check(
+            "connectionNotFound", "Windows 365 has no such connection any more: delete it here and make it again."
+        )
         health_check_runs.record_checks(ports, tenant_id, connection_id, run, [lost])
         return None
     if state.health_check_status in CHECKING:

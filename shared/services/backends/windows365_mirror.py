@@ -76,8 +76,10 @@ def _known(status: str) -> TypeGuard[CloudPcStatus]:
 def _line(pc: Windows365CloudPc) -> str:
     said = f"Windows 365 reports {pc.status}"
     if not _known(pc.status):
-        said += (", a status this app does not know yet: taken as in progress, and followed until Windows 365 reports"
-                 " one it knows")  # fmt: skip
+        said += (
+            ", a status this app does not know yet: taken as in progress, and followed until Windows 365 reports"
+            " one it knows"
+        )
     return f"{said}: {pc.status_message or pc.status_code}" if pc.status_code or pc.status_message else said
 
 
@@ -99,16 +101,24 @@ def _new_record(
     tenant_id: str, pc: Windows365CloudPc, policy: ProvisioningPolicy | None, user_id: str, now: datetime
 ) -> CloudPc:
     plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
-    return CloudPc.model_validate({
-        "id": pc.id, "tenant_id": tenant_id, "created_date_time": now, "last_modified_date_time": now,
-        "display_name": pc.display_name, "managed_device_name": pc.managed_device_name, "user_id": user_id,
-        "user_principal_name": pc.user_principal_name,
-        "service_plan_id": plan.id if plan else pc.service_plan_id,
-        "service_plan_name": plan.display_name if plan else pc.service_plan_name,
-        "provisioning_policy_id": policy.id if policy else pc.provisioning_policy_id or "",
-        "provisioning_policy_name": policy.display_name if policy else "",
-        "image_display_name": policy.image_display_name if policy else None, "windows365_id": pc.id,
-    })  # fmt: skip
+    return CloudPc.model_validate(
+        {
+            "id": pc.id,
+            "tenant_id": tenant_id,
+            "created_date_time": now,
+            "last_modified_date_time": now,
+            "display_name": pc.display_name,
+            "managed_device_name": pc.managed_device_name,
+            "user_id": user_id,
+            "user_principal_name": pc.user_principal_name,
+            "service_plan_id": plan.id if plan else pc.service_plan_id,
+            "service_plan_name": plan.display_name if plan else pc.service_plan_name,
+            "provisioning_policy_id": policy.id if policy else pc.provisioning_policy_id or "",
+            "provisioning_policy_name": policy.display_name if policy else "",
+            "image_display_name": policy.image_display_name if policy else None,
+            "windows365_id": pc.id,
+        }
+    )
 
 
 def follow(ports: MirrorPorts, run: Windows365MirrorRun) -> PhasedStep[Windows365MirrorRun]:
@@ -126,8 +136,15 @@ def follow(ports: MirrorPorts, run: Windows365MirrorRun) -> PhasedStep[Windows36
             raise exc  # Graph out of reach: the activity's retries
         return PhasedStep(outcome="settled", run=now)
 
-    return phased.drive(run, READ, take, clock=ports.clock, limit=FOLLOWED_FOR, on_fail=ended,
-                        finish=lambda done: PhasedStep(outcome="settled", run=done))  # fmt: skip
+    return phased.drive(
+        run,
+        READ,
+        take,
+        clock=ports.clock,
+        limit=FOLLOWED_FOR,
+        on_fail=ended,
+        finish=lambda done: PhasedStep(outcome="settled", run=done),
+    )
 
 
 def mirror(ports: MirrorPorts, tenant_id: str, audit_since: datetime | None = None) -> Mirrored:
@@ -159,20 +176,30 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
         detail = StatusDetail(code=code, message=pc.status_message or code) if code else None
         plan = SERVICE_PLANS_BY_WINDOWS365_ID.get(pc.service_plan_id.lower())
         grace = pc.grace_period_end_date_time
-        changes = {"status_detail": detail, "grace_period_end_date_time": graph_time(grace) if grace else None,
-                   "display_name": pc.display_name, "managed_device_name": pc.managed_device_name,
-                   "windows365_status": pc.status,
-                   "last_connected_date_time": _last_connected(pc, current)}  # fmt: skip
+        changes = {
+            "status_detail": detail,
+            "grace_period_end_date_time": graph_time(grace) if grace else None,
+            "display_name": pc.display_name,
+            "managed_device_name": pc.managed_device_name,
+            "windows365_status": pc.status,
+            "last_connected_date_time": _last_connected(pc, current),
+        }
         if plan is not None:  # a resize moves it to another plan
             changes |= {"service_plan_id": plan.id, "service_plan_name": plan.display_name}
         found_user = current is not None and "@" in current.user_id and pc.user_principal_name.lower() in upns
         if current is not None and found_user:
             current = current.model_copy(update={"user_id": upns[pc.user_principal_name.lower()]})
         if current is None:
-            record = _new_record(tenant_id, pc, by_remote_id.get(pc.provisioning_policy_id or ""),
-                                 upns.get(pc.user_principal_name.lower(), pc.user_principal_name), now)  # fmt: skip
-            moved = machine.follow(record, status, now, _line(pc), pc.status_code, key=_report_key(pc, record),
-                                   **changes)  # fmt: skip
+            record = _new_record(
+                tenant_id,
+                pc,
+                by_remote_id.get(pc.provisioning_policy_id or ""),
+                upns.get(pc.user_principal_name.lower(), pc.user_principal_name),
+                now,
+            )
+            moved = machine.follow(
+                record, status, now, _line(pc), pc.status_code, key=_report_key(pc, record), **changes
+            )
             if moved.event is not None:  # the line first: a reader never finds the status without it
                 ports.cloud_pcs.upsert_event(tenant_id, moved.event)
             return bool(ports.cloud_pcs.insert_cloud_pcs([moved.cloud_pc]))
@@ -183,8 +210,9 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
         ):
             if status in PROVISIONED and current.provisioned_date_time is None:
                 changes["provisioned_date_time"] = now
-            moved = machine.follow(current, status, now, _line(pc), pc.status_code, key=_report_key(pc, current),
-                                   **changes)  # fmt: skip
+            moved = machine.follow(
+                current, status, now, _line(pc), pc.status_code, key=_report_key(pc, current), **changes
+            )
             save(ports, moved, if_match=current.etag, line_first=True)
             return True
         if found_user or current.last_connected_date_time != changes["last_connected_date_time"]:
@@ -213,7 +241,9 @@ def _mirror(ports: MirrorPorts, tenant_id: str) -> Mirrored:
         except PreconditionFailed:
             contended = True  # written since it was read: the next read sees whether it is still gone
     # a Cloud PC named by its UPN only is read again for a while: the app's record of its assignment is on its way
-    naming = unnamed and any("@" in pc.user_id and now - pc.created_date_time < NAMING_WINDOW
-                             for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id))  # fmt: skip
+    naming = unnamed and any(
+        "@" in pc.user_id and now - pc.created_date_time < NAMING_WINDOW
+        for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id)
+    )
     working = any(pc.status in UNDER_WAY or not _known(pc.status) for pc in reported)
     return Mirrored(changed, contended or naming or working)

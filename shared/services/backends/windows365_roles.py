@@ -51,8 +51,11 @@ def windows365_role_checks(
         sub = connection.subscription_id
         # Windows 365 places the Cloud PCs' network interfaces in the site's resource group (connection_spec)
         group = resource_group_scope(sub, groups.get(connection.site_id, connection.resource_group_name))
-        for role, scope in ((reader, f"/subscriptions/{sub}"), (interfaces, group),
-                            (network, connection.virtual_network_id or "")):  # fmt: skip
+        for role, scope in (
+            (reader, f"/subscriptions/{sub}"),
+            (interfaces, group),
+            (network, connection.virtual_network_id or ""),
+        ):
             found = next((c for c in detail.health_checks if c.display_name == role.checked_by), None)
             held = None
             if found is not None and found.status == "passed":

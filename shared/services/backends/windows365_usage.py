@@ -33,6 +33,8 @@ def import_usage(ports: UsageImportPorts, tenant_id: str, now: datetime) -> int:
             log.warning("The connections to Cloud PC %s could not be read (%s)", cloud_pc.id, exc.code)
             continue
         spans = [(c.sign_in_date_time, min(c.sign_out_date_time or now, now)) for c in found]
-        rows += [UsageDay(**day.model_dump(), tenant_id=tenant_id, cloud_pc_id=cloud_pc.id, user_id=cloud_pc.user_id)
-                 for day in connected_days(spans)]  # fmt: skip
+        rows += [
+            UsageDay(**day.model_dump(), tenant_id=tenant_id, cloud_pc_id=cloud_pc.id, user_id=cloud_pc.user_id)
+            for day in connected_days(spans)
+        ]
     return ports.usage.put_usage_days(rows) if rows else 0

@@ -17,12 +17,14 @@ BULK_STATUSES: tuple[str, ...] = get_args(BulkAction.model_fields["status"].anno
 BULK_ITEMS: StateMachine[BulkActionItem, BulkItemAction] = StateMachine(
     "bulk action item",
     ITEM_STATUSES,
-    table({
-        "start": ({"pending", "running"}, "running"),
-        "succeed": ({"pending", "running", "succeeded"}, "succeeded"),
-        "fail": ({"pending", "running", "failed"}, "failed"),
-    }),
-)  # fmt: skip
+    table(
+        {
+            "start": ({"pending", "running"}, "running"),
+            "succeed": ({"pending", "running", "succeeded"}, "succeeded"),
+            "fail": ({"pending", "running", "failed"}, "failed"),
+        }
+    ),
+)
 BULK_ACTIONS: StateMachine[BulkAction, BulkSummaryAction] = StateMachine(
     "bulk action", BULK_STATUSES, table({"summarize": (set(BULK_STATUSES), FOLLOW)})
 )

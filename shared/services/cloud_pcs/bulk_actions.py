@@ -98,9 +98,13 @@ def apply_item(ports: cloud_pc_actions.CloudPcActionPorts, bulk: BulkAction, ite
     """One item, exactly as the single action."""
     try:
         performed = cloud_pc_actions.perform(
-            ports, bulk.tenant_id, item.cloud_pc_id, bulk.action, request_id=request_id_of(bulk.id),
+            ports,
+            bulk.tenant_id,
+            item.cloud_pc_id,
+            bulk.action,
+            request_id=request_id_of(bulk.id),
             target_service_plan_id=bulk.target_service_plan_id,
-        )  # fmt: skip
+        )
     except NotFound as gone:
         if item.status == "running" and bulk.action == "endGracePeriod":
             # a run that crashed had ended it: the deprovisioned Cloud PC is gone, as the action meant
@@ -165,6 +169,10 @@ def new_bulk_action(
 ) -> BulkAction:
     now = ports.clock()
     return BulkAction(
-        id=new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
-        action=request.action, target_service_plan_id=request.target_service_plan_id,
-    )  # fmt: skip
+        id=new_id(),
+        tenant_id=tenant_id,
+        created_date_time=now,
+        last_modified_date_time=now,
+        action=request.action,
+        target_service_plan_id=request.target_service_plan_id,
+    )

@@ -35,16 +35,23 @@ def offered(ports: CloudPcActionPorts, cloud_pc: CloudPc) -> list[str]:
     """The actions the Cloud PC's status allows now and its backend carries out (the caller's role is apart)."""
     backend = ports.backends.of(cloud_pc.tenant_id)
     return [
-        action for action in (*get_args(ActionName), "rename")
-        if machine.allows(action, cloud_pc.status) and backend.carries_out(action)
+        action
+        for action in (*get_args(ActionName), "rename")
+        if machine.allows(action, cloud_pc.status)
+        and backend.carries_out(action)
         and machine.worth_offering(action, cloud_pc)
-    ]  # fmt: skip
+    ]
 
 
 def perform(
-    ports: CloudPcActionPorts, tenant_id: str, cloud_pc_id: str, action: ActionName, *, request_id: str,
+    ports: CloudPcActionPorts,
+    tenant_id: str,
+    cloud_pc_id: str,
+    action: ActionName,
+    *,
+    request_id: str,
     target_service_plan_id: str | None = None,
-) -> Performed:  # fmt: skip
+) -> Performed:
     """Apply `action` to the Cloud PC; `409 wrongStatus` (or another DomainError) when it cannot be."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     backend = ports.backends.of(tenant_id)
@@ -64,14 +71,21 @@ def check_resize(ports: ActionCheckPorts, cloud_pc: CloudPc, target_service_plan
     plan = SERVICE_PLANS_BY_ID.get(target_service_plan_id or "")
     if plan is None or plan not in SERVICE_PLANS:
         raise ValidationFailed.of(
-            ErrorDetail("invalidServicePlan", f"'{target_service_plan_id}' is not a Windows 365 service plan.",
-                        "targetServicePlanId")
-        )  # fmt: skip
+            ErrorDetail(
+                "invalidServicePlan",
+                f"'{target_service_plan_id}' is not a Windows 365 service plan.",
+                "targetServicePlanId",
+            )
+        )
     if not plan.provisioned_by_policy:
         raise ValidationFailed.of(
-            ErrorDetail("invalidServicePlan", f"{plan.display_name} is not a plan provisioning policies make "
-                        "Cloud PCs of; choose a Windows 365 Enterprise plan.", "targetServicePlanId")
-        )  # fmt: skip
+            ErrorDetail(
+                "invalidServicePlan",
+                f"{plan.display_name} is not a plan provisioning policies make "
+                "Cloud PCs of; choose a Windows 365 Enterprise plan.",
+                "targetServicePlanId",
+            )
+        )
     if plan.id == cloud_pc.service_plan_id:
         raise ValidationFailed.of(
             ErrorDetail("sameServicePlan", f"The Cloud PC already has {plan.display_name}.", "targetServicePlanId")
@@ -118,13 +132,23 @@ def rename(ports: CloudPcActionPorts, tenant_id: str, cloud_pc_id: str, display_
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "rename")
     ports.backends.of(tenant_id).rename(ports, cloud_pc, display_name)
-    return save_move(ports, cloud_pc, lambda current: machine.move(current, "rename", ports.clock(),
-                     display_name=display_name, message=f"'{current.display_name}' -> '{display_name}'"),
-                     doing="rename")  # fmt: skip
+    return save_move(
+        ports,
+        cloud_pc,
+        lambda current: machine.move(
+            current,
+            "rename",
+            ports.clock(),
+            display_name=display_name,
+            message=f"'{current.display_name}' -> '{display_name}'",
+        ),
+        doing="rename",
+    )
 
 
-def restore_snapshot(ports: CloudPcActionPorts, tenant_id: str, cloud_pc_id: str, snapshot_id: str, request_id: str
-                     ) -> Performed:  # fmt: skip
+def restore_snapshot(
+    ports: CloudPcActionPorts, tenant_id: str, cloud_pc_id: str, snapshot_id: str, request_id: str
+) -> Performed:
     """The backend restores the Cloud PC to one of its restore points."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     return ports.backends.of(tenant_id).restore(ports, cloud_pc, snapshot_id, request_id)

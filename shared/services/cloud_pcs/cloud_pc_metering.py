@@ -12,25 +12,49 @@ from shared.services.costs import power_records
 
 
 def record_vm(
-    ports: PowerRecordPorts, tenant_id: str, cloud_pc_id: str, user_id: str | None, name: str, build: BuildSettings,
-    vm: str, change: PowerChange, at: datetime,
-) -> None:  # fmt: skip
+    ports: PowerRecordPorts,
+    tenant_id: str,
+    cloud_pc_id: str,
+    user_id: str | None,
+    name: str,
+    build: BuildSettings,
+    vm: str,
+    change: PowerChange,
+    at: datetime,
+) -> None:
     """The VM `vm` of a Cloud PC built as `build` (`name`: its device name) made, started, stopped or deleted."""
     placement = placement_of(build)
     site = build.site_id or _site_of(ports, tenant_id, build)
-    power_records.record(ports.power_records, MeteredResource(
-        tenant_id=tenant_id, resource_id=power_records.vm_resource_id(placement, vm), kind="cloudPc",
-        display_name=name, vm_size=build.vm_size, region=build.region_name,
-        disk_tier=power_records.premium_ssd_tier(build.os_disk_size_gb), cloud_pc_id=cloud_pc_id, user_id=user_id,
-        site_id=site,
-    ), change, at)  # fmt: skip
+    power_records.record(
+        ports.power_records,
+        MeteredResource(
+            tenant_id=tenant_id,
+            resource_id=power_records.vm_resource_id(placement, vm),
+            kind="cloudPc",
+            display_name=name,
+            vm_size=build.vm_size,
+            region=build.region_name,
+            disk_tier=power_records.premium_ssd_tier(build.os_disk_size_gb),
+            cloud_pc_id=cloud_pc_id,
+            user_id=user_id,
+            site_id=site,
+        ),
+        change,
+        at,
+    )
 
 
 def _site_of(ports: PowerRecordPorts, tenant_id: str, build: BuildSettings) -> str | None:
     """The site of a Cloud PC built before its build kept it: a site is a region's resource group."""
     where = (build.subscription_id.lower(), build.resource_group.lower())
-    return next((s.id for s in ports.sites.list_all_sites(tenant_id)
-                 if (s.subscription_id.lower(), s.resource_group_name.lower()) == where), None)  # fmt: skip
+    return next(
+        (
+            s.id
+            for s in ports.sites.list_all_sites(tenant_id)
+            if (s.subscription_id.lower(), s.resource_group_name.lower()) == where
+        ),
+        None,
+    )
 
 
 def record_power(

@@ -84,9 +84,15 @@ def watch_use(ports: UsePorts, tenant_id: str, now: datetime) -> UseWatch:
 
 
 def _watch_pool(
-    ports: UsePorts, policy: ProvisioningPolicy | None, placement: Placement, pool: str, members: list[CloudPc],
-    hosts: dict[str, SessionHostRecord], sessions: list[UserSessionRecord], now: datetime,
-) -> UseWatch:  # fmt: skip
+    ports: UsePorts,
+    policy: ProvisioningPolicy | None,
+    placement: Placement,
+    pool: str,
+    members: list[CloudPc],
+    hosts: dict[str, SessionHostRecord],
+    sessions: list[UserSessionRecord],
+    now: datetime,
+) -> UseWatch:
     on: dict[str, list[UserSessionRecord]] = {}
     for session in sessions:
         on.setdefault(session.vm_name, []).append(session)
@@ -104,8 +110,12 @@ def _watch_pool(
         tally, days = count_connected(cloud_pc.connected_today, theirs, now)
         if tally is not None:
             tallies[vm] = tally
-            usage += [UsageDay(**d.model_dump(), tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id,
-                               user_id=cloud_pc.user_id) for d in days]  # fmt: skip
+            usage += [
+                UsageDay(
+                    **d.model_dump(), tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id, user_id=cloud_pc.user_id
+                )
+                for d in days
+            ]
         if seen is not None and (cloud_pc.last_connected_date_time is None or seen > cloud_pc.last_connected_date_time):
             seen_at[vm] = seen
         if cloud_pc.status not in PROVISIONED:  # in its grace period: only its user's connection is kept
@@ -142,9 +152,12 @@ def _last_seen(sessions: list[UserSessionRecord], now: datetime) -> datetime | N
 
 
 def _keep(
-    ports: UsePorts, by_vm: dict[str, CloudPc], seen_at: dict[str, datetime], tallies: dict[str, ConnectedTally],
+    ports: UsePorts,
+    by_vm: dict[str, CloudPc],
+    seen_at: dict[str, datetime],
+    tallies: dict[str, ConnectedTally],
     away: dict[str, datetime | None],
-) -> None:  # fmt: skip
+) -> None:
     """One merge a Cloud PC, of what changed: when its user was last seen connected, their connected time counted,
     since when they are away."""
     for name, cloud_pc in by_vm.items():
@@ -174,8 +187,9 @@ def _may_hibernate(ports: UsePorts, placement: Placement, cloud_pc: CloudPc) -> 
     if cloud_pc.build is None or not cloud_pc.build.hibernation:
         return False
     try:
-        found = ports.operations.inspect_vm(cloud_pc.tenant_id, placement, vm_name(cloud_pc.id, cloud_pc.run,
-                                                                                   cloud_pc.attempt))  # fmt: skip
+        found = ports.operations.inspect_vm(
+            cloud_pc.tenant_id, placement, vm_name(cloud_pc.id, cloud_pc.run, cloud_pc.attempt)
+        )
     except CloudError as exc:  # not known now: deallocated, which every VM can be
         log.warning("Cloud PC %s could not be read (%s)", cloud_pc.id, exc.code)
         return False
@@ -187,22 +201,39 @@ def _sleep(ports: UsePorts, cloud_pc: CloudPc, decision: PowerDecision, now: dat
     request_id = f"sleep-{now:%Y%m%dT%H%M%S}"
     doing = "Hibernating" if decision.action == "hibernate" else "Deallocating"
     try:
-        save_move(ports, cloud_pc, lambda current: machine.move(
-            current, "sleep", now, request_id=request_id, message=f"{doing}: {decision.why}",
-            user_away_since=None,
-        ), doing="sleep")  # fmt: skip
+        save_move(
+            ports,
+            cloud_pc,
+            lambda current: machine.move(
+                current,
+                "sleep",
+                now,
+                request_id=request_id,
+                message=f"{doing}: {decision.why}",
+                user_away_since=None,
+            ),
+            doing="sleep",
+        )
     except Conflict as exc:  # left provisioned meanwhile (a grace period, a reprovision): nothing to put to sleep
         log.info("Cloud PC %s is not put to sleep: %s", cloud_pc.id, exc)
         return None
-    return VmActionRun(tenant_id=cloud_pc.tenant_id, cloud_pc_id=cloud_pc.id, request_id=request_id,
-                       action="hibernate" if decision.action == "hibernate" else "sleep")  # fmt: skip
+    return VmActionRun(
+        tenant_id=cloud_pc.tenant_id,
+        cloud_pc_id=cloud_pc.id,
+        request_id=request_id,
+        action="hibernate" if decision.action == "hibernate" else "sleep",
+    )
 
 
 def _wake(ports: UsePorts, cloud_pc: CloudPc, now: datetime, why: str) -> int:
     cloud_pc_metering.record_power(ports, cloud_pc, "started", now)  # Azure started it: the app sees it now
     try:
-        save_move(ports, cloud_pc, lambda current: machine.move(current, "wake", now, message=why,
-                                                                power_state="running"), doing="wake")  # fmt: skip
+        save_move(
+            ports,
+            cloud_pc,
+            lambda current: machine.move(current, "wake", now, message=why, power_state="running"),
+            doing="wake",
+        )
     except Conflict as exc:
         log.info("Cloud PC %s: its wake is not recorded: %s", cloud_pc.id, exc)
         return 0

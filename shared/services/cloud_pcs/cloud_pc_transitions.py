@@ -72,21 +72,30 @@ def _again(name: str, outcome: str = "info") -> Milestone:
 
 TRANSITIONS: dict[Action, Transition[Milestone]] = {
     # action: (allowed from, status it leaves, "Cannot {verb} Cloud PC ...", its line)
-    "begin": Transition(frozenset({"pendingProvision", "provisioning"}), "provisioning", "provision",
-                        _once("provisioningStarted")),
-    "finish": Transition(frozenset({"provisioning"}), SETTLED, "finish provisioning",
-                         _once("provisioned", "succeeded")),
-    "fail": Transition(frozenset({"pendingProvision", "provisioning"}), "failed", "fail",
-                       _once("provisioningFailed", "failed")),
+    "begin": Transition(
+        frozenset({"pendingProvision", "provisioning"}), "provisioning", "provision", _once("provisioningStarted")
+    ),
+    "finish": Transition(
+        frozenset({"provisioning"}), SETTLED, "finish provisioning", _once("provisioned", "succeeded")
+    ),
+    "fail": Transition(
+        frozenset({"pendingProvision", "provisioning"}), "failed", "fail", _once("provisioningFailed", "failed")
+    ),
     "enterGrace": Transition(PROVISIONED, "inGracePeriod", "start the grace period of", _again("gracePeriodStarted")),
     "restore": Transition(frozenset({"inGracePeriod"}), BEFORE, "restore", _again("gracePeriodCancelled")),
-    "deprovision": Transition(frozenset({"inGracePeriod", "failed", "deprovisioning"}), "deprovisioning",
-                              "deprovision", _once("deprovisioningStarted")),
-    "endGracePeriod": Transition(frozenset({"inGracePeriod"}), "deprovisioning", "end the grace period of",
-                                 _once("deprovisioningStarted")),
+    "deprovision": Transition(
+        frozenset({"inGracePeriod", "failed", "deprovisioning"}),
+        "deprovisioning",
+        "deprovision",
+        _once("deprovisioningStarted"),
+    ),
+    "endGracePeriod": Transition(
+        frozenset({"inGracePeriod"}), "deprovisioning", "end the grace period of", _once("deprovisioningStarted")
+    ),
     "retry": Transition(frozenset({"failed"}), "pendingProvision", "retry", _once("retryRequested")),
-    "reprovision": Transition(PROVISIONED | {"failed"}, "pendingProvision", "reprovision",
-                              _once("reprovisionRequested")),
+    "reprovision": Transition(
+        PROVISIONED | {"failed"}, "pendingProvision", "reprovision", _once("reprovisionRequested")
+    ),
     "resize": Transition(PROVISIONED, "resizing", "resize", _once("resizeRequested")),
     "finishResize": Transition(frozenset({"resizing"}), BEFORE, "finish resizing", _again("resized", "succeeded")),
     "failResize": Transition(frozenset({"resizing"}), BEFORE, "fail resizing", _again("resizeFailed", "failed")),
@@ -100,7 +109,7 @@ TRANSITIONS: dict[Action, Transition[Milestone]] = {
     "restoreSnapshot": Transition(PROVISIONED, SAME, "restore", _again("restoreRequested")),
     "createSnapshot": Transition(PROVISIONED, SAME, "take a restore point of", _again("restorePointRequested")),
     "mirror": Transition(frozenset(STATUSES), REPORTED, "mirror", _again("windows365StatusChanged")),
-}  # fmt: skip
+}
 CLOUD_PCS: StateMachine[CloudPc, Action] = StateMachine(
     "Cloud PC",
     STATUSES,
@@ -167,12 +176,31 @@ def move(
     if action == "restore":
         update["grace_period_end_date_time"] = None
     moved = CLOUD_PCS.move(cloud_pc, action, named, **update)
-    return Moved(moved, line(moved, action, now, with_warnings=with_warnings, attempt=line_attempt, code=code,
-                             message=message, key=line_key))  # fmt: skip
+    return Moved(
+        moved,
+        line(
+            moved,
+            action,
+            now,
+            with_warnings=with_warnings,
+            attempt=line_attempt,
+            code=code,
+            message=message,
+            key=line_key,
+        ),
+    )
 
 
-def follow(cloud_pc: CloudPc, reported: CloudPcStatus | None, now: datetime, message: str, code: str | None = None,
-           *, key: str, **changes: Any) -> Moved:  # fmt: skip
+def follow(
+    cloud_pc: CloudPc,
+    reported: CloudPcStatus | None,
+    now: datetime,
+    message: str,
+    code: str | None = None,
+    *,
+    key: str,
+    **changes: Any,
+) -> Moved:
     """A Cloud PC Windows 365 provisions, moved to the status Windows 365 reported (kept as it is for a status this app
     does not know: None), with a line saying so, keyed by `key` (the report: written again, it is the same line)."""
     moved = move(cloud_pc, "mirror", now, reported=reported, message=message, code=code, line_key=key, **changes)
@@ -182,15 +210,30 @@ def follow(cloud_pc: CloudPc, reported: CloudPcStatus | None, now: datetime, mes
 
 
 def line(
-    cloud_pc: CloudPc, action: Action, at: datetime, *, with_warnings: bool = False, attempt: int = 0,
-    code: str | None = None, message: str | None = None, key: str | None = None,
-) -> CloudPcEvent | None:  # fmt: skip
+    cloud_pc: CloudPc,
+    action: Action,
+    at: datetime,
+    *,
+    with_warnings: bool = False,
+    attempt: int = 0,
+    code: str | None = None,
+    message: str | None = None,
+    key: str | None = None,
+) -> CloudPcEvent | None:
     """The timeline line of `action` on the Cloud PC as it is after it (the same line when made again)."""
     milestone = TRANSITIONS[action].about
     if milestone is None:
         return None
     return timeline_event(
-        cloud_pc.id, cloud_pc.run, cloud_pc.generation, milestone.name, at,
-        outcome="warning" if with_warnings else milestone.outcome, attempt=attempt, code=code, message=message,
-        repeatable=milestone.repeatable, key=key if milestone.repeatable else None,
-    )  # fmt: skip
+        cloud_pc.id,
+        cloud_pc.run,
+        cloud_pc.generation,
+        milestone.name,
+        at,
+        outcome="warning" if with_warnings else milestone.outcome,
+        attempt=attempt,
+        code=code,
+        message=message,
+        repeatable=milestone.repeatable,
+        key=key if milestone.repeatable else None,
+    )

@@ -85,8 +85,11 @@ def launch_info(ports: LaunchInfoPorts, tenant_id: str, cloud_pc_id: str) -> Clo
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     if cloud_pc.status not in PROVISIONED:
         why = "its user has lost it" if cloud_pc.status == "inGracePeriod" else "it is not provisioned yet"
-        raise Conflict(f"Cloud PC '{cloud_pc.display_name}' is {cloud_pc.status}: {why}, so nobody connects to it.",
-                       code="wrongStatus", target="status")  # fmt: skip
+        raise Conflict(
+            f"Cloud PC '{cloud_pc.display_name}' is {cloud_pc.status}: {why}, so nobody connects to it.",
+            code="wrongStatus",
+            target="status",
+        )
     return ports.backends.of(tenant_id).launch_info(cloud_pc)
 
 
@@ -96,20 +99,32 @@ def avd_launch_info(cloud_pc: CloudPc) -> CloudPcLaunchInfo:
         raise Conflict(f"Cloud PC '{cloud_pc.display_name}' has no VM yet.", code="wrongStatus", target="status")
     build = cloud_pc.build
     pool = host_pool_name(cloud_pc.provisioning_policy_id, build)
-    provider = (f"/subscriptions/{build.subscription_id}/resourceGroups/{build.resource_group}"
-                "/providers/Microsoft.DesktopVirtualization")  # fmt: skip
+    provider = (
+        f"/subscriptions/{build.subscription_id}/resourceGroups/{build.resource_group}"
+        "/providers/Microsoft.DesktopVirtualization"
+    )
     return CloudPcLaunchInfo(
-        cloud_pc_id=cloud_pc.id, feed_url=FEED_URL, web_client_url=WEB_CLIENT_URL,
-        host_pool_id=f"{provider}/hostPools/{pool}", workspace_id=f"{provider}/workspaces/{pool}-ws",
+        cloud_pc_id=cloud_pc.id,
+        feed_url=FEED_URL,
+        web_client_url=WEB_CLIENT_URL,
+        host_pool_id=f"{provider}/hostPools/{pool}",
+        workspace_id=f"{provider}/workspaces/{pool}-ws",
         application_group_id=f"{provider}/applicationGroups/{pool}-dag",
         starts_on_connect=True,  # the pool's Start VM on Connect (_pool_spec)
-    )  # fmt: skip
+    )
 
 
 def broker_session_host(
-    ports: BrokeringPorts, tenant_id: str, placement: Placement, policy_id: str, build: BuildSettings, vm_name: str,
-    device_name: str, user_principal_name: str, operation: str | None,
-) -> Progress:  # fmt: skip
+    ports: BrokeringPorts,
+    tenant_id: str,
+    placement: Placement,
+    policy_id: str,
+    build: BuildSettings,
+    vm_name: str,
+    device_name: str,
+    user_principal_name: str,
+    operation: str | None,
+) -> Progress:
     """The policy's personal host pool ensured (Direct assignment, the policy's name, its assigned groups given
     Desktop Virtualization User), the VM registered as its session host, and the host assigned to its user: the one
     desktop that user's feed shows them. Done once the assignment holds; a refusal raises AVD's CloudError."""
@@ -122,9 +137,9 @@ def broker_session_host(
             return _in(ENSURE_POOL, ensured)
     host = session_host_name(device_name, build)
     if phase != ASSIGN:
-        registered = ports.avd.register_session_host(tenant_id, placement, pool, vm_name,
-                                                     inner if phase == REGISTER and inner else None,
-                                                     host_name=host)  # fmt: skip
+        registered = ports.avd.register_session_host(
+            tenant_id, placement, pool, vm_name, inner if phase == REGISTER and inner else None, host_name=host
+        )
         if not registered.done:
             return _in(REGISTER, registered)
     assigned = ports.avd.assign_session_host(tenant_id, placement, pool, vm_name, user_principal_name, host)
@@ -151,9 +166,17 @@ def pool_spec(policy: ProvisioningPolicy, placement: Placement, pool: str) -> Ho
     """Start VM on Connect is on in every policy's pool, power rules or not: a Cloud PC asleep, or one an admin
     powered off, starts when its user connects (and one put to sleep before its policy's rules were cleared too)."""
     groups = tuple(sorted({assignment.group_id for assignment in policy.assignments}))
-    return HostPoolSpec(placement=placement, host_pool=pool, pool_type="personal", max_sessions=1,
-                        friendly_name=policy.display_name, user_group_ids=groups, assignment="Direct",
-                        registration_window=REGISTRATION_WINDOW, start_vm_on_connect=True)  # fmt: skip
+    return HostPoolSpec(
+        placement=placement,
+        host_pool=pool,
+        pool_type="personal",
+        max_sessions=1,
+        friendly_name=policy.display_name,
+        user_group_ids=groups,
+        assignment="Direct",
+        registration_window=REGISTRATION_WINDOW,
+        start_vm_on_connect=True,
+    )
 
 
 def _in(phase: str, progress: Progress) -> Progress:

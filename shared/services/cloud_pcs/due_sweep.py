@@ -94,17 +94,28 @@ def process_due(ports: DueWorkPorts, work: DueWork) -> None:
             cloud_pc is not None
             and cloud_pc.run == work.run
             # not a failed one a retry may take; a deprovision under way (an interrupted end of grace) is finished
-            and (cloud_pc.status == "deprovisioning" or (cloud_pc.status == "inGracePeriod" and (
-                cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)))
-        ):  # fmt: skip
+            and (
+                cloud_pc.status == "deprovisioning"
+                or (
+                    cloud_pc.status == "inGracePeriod"
+                    and (cloud_pc.grace_period_end_date_time is None or cloud_pc.grace_period_end_date_time <= now)
+                )
+            )
+        ):
             deprovision(ports, work.tenant_id, work.cloud_pc_id, work.run, "Grace period ended")
     elif work.kind == "removeVms":
         remove_due_vms(ports, work)
     else:
         progress = watched(ports.refusals, work.tenant_id, "cleanUp", ports.clock, lambda: clean_up(ports, work))
         if isinstance(progress, CloudError):  # refused for want of a permission: said once, tried again much later
-            lifecycle_event(ports, work.tenant_id, (work.cloud_pc_id, work.run, work.generation), "cleanUpRefused",
-                            outcome="failed", message=str(progress))  # fmt: skip
+            lifecycle_event(
+                ports,
+                work.tenant_id,
+                (work.cloud_pc_id, work.run, work.generation),
+                "cleanUpRefused",
+                outcome="failed",
+                message=str(progress),
+            )
             progress = Progress(done=False, retry_after_s=REFUSED_RETRY.total_seconds())
         due_again(ports, work, progress)
     ports.due.delete_due(work)

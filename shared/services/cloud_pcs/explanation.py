@@ -136,10 +136,11 @@ def _licenses(slots: list[Slot], user: DirectoryUser) -> list[LicenseCount]:
     for slot in slots:
         counts[slot.service_plan_id] = counts.get(slot.service_plan_id, 0) + 1
     return [
-        LicenseCount(service_plan_id=p, service_plan_name=_plan_name(p), count=n,
-                     assigned_by_group_ids=user.groups_assigning(p))
+        LicenseCount(
+            service_plan_id=p, service_plan_name=_plan_name(p), count=n, assigned_by_group_ids=user.groups_assigning(p)
+        )
         for p, n in counts.items()
-    ]  # fmt: skip
+    ]
 
 
 def _when(moment: datetime) -> str:

@@ -160,8 +160,9 @@ def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
     deleting_vm, _, operation = (work.operation or "").partition(" ")
     for name in work.vm_names:
         try:
-            deleting = ports.compute.delete_vm(work.tenant_id, placement, name,
-                                               operation if name == deleting_vm else None)  # fmt: skip
+            deleting = ports.compute.delete_vm(
+                work.tenant_id, placement, name, operation if name == deleting_vm else None
+            )
         except CloudError as exc:
             if not exc.transient:
                 raise
@@ -169,8 +170,17 @@ def remove_vms(ports: VmRemovalPorts, work: DueWork) -> Progress:
         if not deleting.done:
             kept = f"{name} {deleting.operation}" if deleting.operation else None
             return dataclasses.replace(deleting, operation=kept)
-        cloud_pc_metering.record_vm(ports, work.tenant_id, work.cloud_pc_id, None, work.device_name or name,
-                                    work.build, name, "deleted", ports.clock())  # fmt: skip
+        cloud_pc_metering.record_vm(
+            ports,
+            work.tenant_id,
+            work.cloud_pc_id,
+            None,
+            work.device_name or name,
+            work.build,
+            name,
+            "deleted",
+            ports.clock(),
+        )
     return DONE
 
 
@@ -192,15 +202,29 @@ def remove_due_vms(ports: VmRemovalPorts, work: DueWork) -> None:
 
 
 def _vms_line(ports: TimelinePorts, work: DueWork, outcome: str, *, code: str | None = None, message: str) -> None:
-    line = timeline_event(work.cloud_pc_id, work.run, work.generation, "deleteVms", ports.clock(), outcome=outcome,
-                          start=work.since, code=code, message=message)  # fmt: skip
+    line = timeline_event(
+        work.cloud_pc_id,
+        work.run,
+        work.generation,
+        "deleteVms",
+        ports.clock(),
+        outcome=outcome,
+        start=work.since,
+        code=code,
+        message=message,
+    )
     ports.cloud_pcs.upsert_event(work.tenant_id, line)
 
 
 def deprovision(
-    ports: DeprovisionPorts, tenant_id: str, cloud_pc_id: str, run: int, reason: str,
-    action: Literal["deprovision", "endGracePeriod"] = "deprovision", request_id: str | None = None,
-) -> bool:  # fmt: skip
+    ports: DeprovisionPorts,
+    tenant_id: str,
+    cloud_pc_id: str,
+    run: int,
+    reason: str,
+    action: Literal["deprovision", "endGracePeriod"] = "deprovision",
+    request_id: str | None = None,
+) -> bool:
     """Delete the VM and the Cloud PC (GET answers 404 after; its timeline stays); clean-up follows later. The admin's
     request is kept on the Cloud PC while it goes, so the same request made again (a bulk item run twice) finds it
     applied rather than refused for the status it put the Cloud PC in."""
@@ -236,15 +260,19 @@ def end_grace_period(
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
     machine.check(cloud_pc, "endGracePeriod")
     ports.due.upsert_due(due_work(ports, cloud_pc, "graceExpiry", ports.clock()))
-    deprovision(ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin", "endGracePeriod",
-                request_id)  # fmt: skip
+    deprovision(
+        ports, tenant_id, cloud_pc_id, cloud_pc.run, "Grace period ended by an admin", "endGracePeriod", request_id
+    )
     return cloud_pc
 
 
 def new_run(
-    ports: NewRunPorts, tenant_id: str, cloud_pc_id: str, action: Literal["retry", "reprovision"],
+    ports: NewRunPorts,
+    tenant_id: str,
+    cloud_pc_id: str,
+    action: Literal["retry", "reprovision"],
     request_id: str | None = None,
-) -> CloudPc:  # fmt: skip
+) -> CloudPc:
     """Start the Cloud PC afresh under a new run: `retry` a failed one with the same device name, or
     `reprovision` it - delete its VM and build a new one from the policy's CURRENT settings (user data is lost)."""
     cloud_pc = ports.cloud_pcs.get_cloud_pc(tenant_id, cloud_pc_id)
@@ -265,8 +293,12 @@ def new_run(
             "warnings": [],
         }
         message = "VM deleted; a new one follows from the policy's current settings"
-    return save_move(ports, cloud_pc, lambda current: machine.move(current, action, ports.clock(), message=message,
-                     request_id=request_id, **fresh), doing=action)  # fmt: skip
+    return save_move(
+        ports,
+        cloud_pc,
+        lambda current: machine.move(current, action, ports.clock(), message=message, request_id=request_id, **fresh),
+        doing=action,
+    )
 
 
 def due_again(ports: ScheduledWorkPorts, work: DueWork, progress: Progress) -> None:

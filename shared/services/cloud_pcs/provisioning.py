@@ -74,24 +74,37 @@ def begin(
             slot = desktop_slot(cloud_pc, ports.cloud_pcs.list_users_cloud_pcs(tenant_id, cloud_pc.user_id))
             if slot is None:
                 most = len(SLOT_MARKS) - 1
-                raise ProvisioningFailed("begin", "tooManyDesktops", f"a user holds at most {most} Cloud PCs of a "
-                                         "policy: one personal desktop in each of its host pools")  # fmt: skip
+                raise ProvisioningFailed(
+                    "begin",
+                    "tooManyDesktops",
+                    f"a user holds at most {most} Cloud PCs of a "
+                    "policy: one personal desktop in each of its host pools",
+                )
             build = build.model_copy(update={"desktop_slot": slot})
             device = cloud_pc.managed_device_name or claim_device_name(ports, cloud_pc, build.naming_template)
         except ProvisioningFailed as failure:
             fail(ports, tenant_id, cloud_pc_id, run, failure.step, failure.code, str(failure))
             return f"skipped: {failure}"
         started = machine.move(
-            cloud_pc, "begin", ports.clock(), status_detail=None, build=build, managed_device_name=device,
-            image_display_name=build.image_display_name, attempt=0, warnings=[],
-        )  # fmt: skip
+            cloud_pc,
+            "begin",
+            ports.clock(),
+            status_detail=None,
+            build=build,
+            managed_device_name=device,
+            image_display_name=build.image_display_name,
+            attempt=0,
+            warnings=[],
+        )
         cloud_pc = ports.cloud_pcs.upsert_cloud_pc(started.cloud_pc, if_match=cloud_pc.etag)
     job = _job(cloud_pc)
     # made from the row, so a call repeated after a crash writes the very same line
     started_line = machine.line(
-        cloud_pc, "begin", cloud_pc.last_modified_date_time,
+        cloud_pc,
+        "begin",
+        cloud_pc.last_modified_date_time,
         message=f"Device {job.device_name} from {job.build.image_display_name}",
-    )  # fmt: skip
+    )
     assert started_line is not None
     timeline.append(started_line)
     return RunState(job=job)
@@ -126,17 +139,28 @@ def advance(
         failure = state.failure
         settle = partial(fail, ports, tenant_id, cloud_pc_id, run, failure.step, failure.code)
         if removing.outcome != "succeeded":  # refused too: the clean-up sweep removes what is left
-            return Advanced(outcome=settle(f"{failure.message} Its resources could not be removed either "
-                                           f"({removing.outcome})."))  # fmt: skip
+            return Advanced(
+                outcome=settle(f"{failure.message} Its resources could not be removed either ({removing.outcome}).")
+            )
         if state.attempt >= max_attempts:
             return Advanced(outcome=settle(failure.message))
         if refused_for_good(failure.code):  # the next attempt would meet the same refusal: fail now, saying why
-            return Advanced(outcome=settle(f"{failure.message} Azure refuses this for good ({failure.code}), so the "
-                                           "app did not try again; fix the cause, then retry.",))  # fmt: skip
+            return Advanced(
+                outcome=settle(
+                    f"{failure.message} Azure refuses this for good ({failure.code}), so the "
+                    "app did not try again; fix the cause, then retry.",
+                )
+            )
         state = RunState(job=state.job, attempt=state.attempt + 1)
     elif asked_at is not None and state.completed < len(state.job.steps):
-        queued = queued_line(state.job, state.attempt, state.job.steps[state.completed], asked_at, ports.clock(),
-                             ports.silent_since(asked_at))  # fmt: skip
+        queued = queued_line(
+            state.job,
+            state.attempt,
+            state.job.steps[state.completed],
+            asked_at,
+            ports.clock(),
+            ports.silent_since(asked_at),
+        )
         if queued is not None:
             timeline.append(queued)
     state, taken = take_steps(ports, state, timeline)
@@ -163,11 +187,20 @@ def finish(ports: ProvisioningPorts, state: RunState, timeline: list[CloudPcEven
     detail = StatusDetail(code="provisionedWithWarnings", message="; ".join(warnings)) if warnings else None
     now = ports.clock()
     done = machine.move(
-        cloud_pc, "finish", now, with_warnings=bool(warnings), line_attempt=state.attempt, attempt=state.attempt,
+        cloud_pc,
+        "finish",
+        now,
+        with_warnings=bool(warnings),
+        line_attempt=state.attempt,
+        attempt=state.attempt,
         message=f"{'provisionedWithWarnings' if warnings else 'provisioned'} after {state.attempt} attempt(s)",
-        **state.resources, status_detail=detail, warnings=warnings, provisioned_date_time=now,
-        recheck_when_settled=False, power_state="running",
-    )  # fmt: skip
+        **state.resources,
+        status_detail=detail,
+        warnings=warnings,
+        provisioned_date_time=now,
+        recheck_when_settled=False,
+        power_state="running",
+    )
     assert done.event is not None
     timeline.append(done.event)
     ports.cloud_pcs.upsert_events(job.tenant_id, timeline)
@@ -184,10 +217,15 @@ def fail(
         return cloud_pc.status  # another run took over, or a repeated call: the Cloud PC has settled
     schedule_clean_up(ports, cloud_pc)  # first: the failure on record always has its clean-up due
     moved = machine.move(
-        cloud_pc, "fail", ports.clock(), line_attempt=cloud_pc.attempt, code=code, message=f"{step}: {message}",
+        cloud_pc,
+        "fail",
+        ports.clock(),
+        line_attempt=cloud_pc.attempt,
+        code=code,
+        message=f"{step}: {message}",
         status_detail=StatusDetail(code=code, message=message),  # the step is on the timeline line
         recheck_when_settled=False,
-    )  # fmt: skip
+    )
     save(ports, moved, if_match=cloud_pc.etag)
     recheck_if_asked(ports, cloud_pc)
     return "failed"

@@ -53,8 +53,9 @@ def resume_of(phases: tuple[str, ...] | list[str], step: PhasedStep[Steps]) -> S
     """The wait a step answered, as the run keeps it."""
     if step.outcome is not None:
         return None
-    return StepWait(step=phases[step.run.phase], started_at=step.run.started_at, operation=step.run.operation,
-                    held=step.run.held)  # fmt: skip
+    return StepWait(
+        step=phases[step.run.phase], started_at=step.run.started_at, operation=step.run.operation, held=step.run.held
+    )
 
 
 def step_limit(step: str) -> timedelta:
@@ -74,18 +75,38 @@ def take_steps(
     begun: dict[str, datetime] = {}  # when each step taken in this call started
 
     def line(now: Steps, step: str, outcome: str, code: str | None = None, message: str | None = None) -> None:
-        timeline.append(timeline_event(
-            job.cloud_pc_id, job.run, job.generation, step, ports.clock(), kind="step", attempt=attempt,
-            start=now.started_at or begun[step], outcome=outcome, code=code, message=message,
-        ))  # fmt: skip
+        timeline.append(
+            timeline_event(
+                job.cloud_pc_id,
+                job.run,
+                job.generation,
+                step,
+                ports.clock(),
+                kind="step",
+                attempt=attempt,
+                start=now.started_at or begun[step],
+                outcome=outcome,
+                code=code,
+                message=message,
+            )
+        )
 
     def take(now: Steps, step: str) -> Progress:
         begun[step] = ports.clock()
         return call_step(
-            ports, step, tenant_id=job.tenant_id, cloud_pc_id=job.cloud_pc_id, policy_id=job.policy_id, run=job.run,
-            attempt=attempt, device_name=job.device_name, user_id=job.user_id,
-            user_principal_name=job.user_principal_name, build=job.build, operation=now.operation,
-        )  # fmt: skip
+            ports,
+            step,
+            tenant_id=job.tenant_id,
+            cloud_pc_id=job.cloud_pc_id,
+            policy_id=job.policy_id,
+            run=job.run,
+            attempt=attempt,
+            device_name=job.device_name,
+            user_id=job.user_id,
+            user_principal_name=job.user_principal_name,
+            build=job.build,
+            operation=now.operation,
+        )
 
     def failed(now: Steps, step: str, exc: CloudError) -> PhasedStep[Steps] | Steps:
         begun.setdefault(step, ports.clock())  # failed on its time limit, before it was asked again
@@ -111,14 +132,20 @@ def take_steps(
         line(taken.run, job.steps[taken.run.phase], "running")
     held = taken.run.held if taken.outcome is None else None
     if held is not None and not (waited_before and start.held == held):  # a hold says so once, not per request
-        said = held_line(job, attempt, job.steps[taken.run.phase], held, taken.wait_seconds, ports.clock(),
-                         taken.run.held_reason)  # fmt: skip
+        said = held_line(
+            job, attempt, job.steps[taken.run.phase], held, taken.wait_seconds, ports.clock(), taken.run.held_reason
+        )
         if said is not None:
             timeline.append(said)
-    reached = state.model_copy(update={
-        "completed": taken.run.phase, "resume": resume_of(job.steps, taken), "warnings": warnings,
-        "resources": resources, "failure": failure[0] if failure else None,
-    })  # fmt: skip
+    reached = state.model_copy(
+        update={
+            "completed": taken.run.phase,
+            "resume": resume_of(job.steps, taken),
+            "warnings": warnings,
+            "resources": resources,
+            "failure": failure[0] if failure else None,
+        }
+    )
     return reached, taken
 
 
@@ -138,8 +165,9 @@ def remove_attempt(ports: AttemptPorts, state: RunState) -> PhasedStep[Steps]:
             return ports.avd.remove_session_host(job.tenant_id, placement, host_pool_name(job.policy_id, job.build), vm)
         if phase == REMOVE_VM:
             return ports.compute.delete_vm(job.tenant_id, placement, vm, now.operation)
-        return ports.compute.delete_nic(job.tenant_id, placement, nic_name(job.cloud_pc_id, job.run, attempt),
-                                        now.operation)  # fmt: skip
+        return ports.compute.delete_nic(
+            job.tenant_id, placement, nic_name(job.cloud_pc_id, job.run, attempt), now.operation
+        )
 
     def refused(now: Steps, phase: str, exc: CloudError) -> PhasedStep[Steps]:
         # a throttle or an outage never gets here (the driver waits it out): this is a refusal or the time limit
@@ -152,14 +180,16 @@ def remove_attempt(ports: AttemptPorts, state: RunState) -> PhasedStep[Steps]:
             record_removal(ports, state)
         return now
 
-    return phased.drive(start, REMOVAL, take, clock=ports.clock, limit=DEFAULT_STEP_TIMEOUT, on_fail=refused,
-                        on_done=removed)  # fmt: skip
+    return phased.drive(
+        start, REMOVAL, take, clock=ports.clock, limit=DEFAULT_STEP_TIMEOUT, on_fail=refused, on_done=removed
+    )
 
 
 def metered_vm(ports: AttemptPorts, job: CloudPcJob, attempt: int, change: PowerChange) -> None:
     vm = vm_name(job.cloud_pc_id, job.run, attempt)
-    cloud_pc_metering.record_vm(ports, job.tenant_id, job.cloud_pc_id, job.user_id, job.device_name, job.build, vm,
-                                change, ports.clock())  # fmt: skip
+    cloud_pc_metering.record_vm(
+        ports, job.tenant_id, job.cloud_pc_id, job.user_id, job.device_name, job.build, vm, change, ports.clock()
+    )
 
 
 def record_removal(ports: AttemptPorts, state: RunState) -> None:
@@ -170,12 +200,20 @@ def record_removal(ports: AttemptPorts, state: RunState) -> None:
         job.tenant_id,
         [
             # the failed step's own line, just before, names the step; this one carries the code the catalogue words
-            timeline_event(*ids, "attemptFailed", now, outcome="failed", attempt=attempt,
-                           code=failure.code if failure else None, message=failure.message if failure else None),
-            timeline_event(*ids, "attemptCleanedUp", now, attempt=attempt,
-                           message="Session host, VM and network interface removed"),
+            timeline_event(
+                *ids,
+                "attemptFailed",
+                now,
+                outcome="failed",
+                attempt=attempt,
+                code=failure.code if failure else None,
+                message=failure.message if failure else None,
+            ),
+            timeline_event(
+                *ids, "attemptCleanedUp", now, attempt=attempt, message="Session host, VM and network interface removed"
+            ),
         ],
-    )  # fmt: skip
+    )
     ports.cloud_pcs.merge_cloud_pc(stub(job, {"attempt": attempt}), ["attempt"])
 
 

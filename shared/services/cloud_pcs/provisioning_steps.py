@@ -199,8 +199,9 @@ def call_step(
         case "assignUser":
             return ports.intune.assign_user(tenant_id, placement, vm, user_id, build.local_admin_enabled)
         case "registerSessionHost":
-            return broker_session_host(ports, tenant_id, placement, policy_id, build, vm, device_name,
-                                       user_principal_name, operation)  # fmt: skip
+            return broker_session_host(
+                ports, tenant_id, placement, policy_id, build, vm, device_name, user_principal_name, operation
+            )
         case _ if step in POST_STEPS:
             script = post_command(build, user_principal_name)
             return ports.compute.run_steps(tenant_id, placement, vm, POST_COMMAND, script, step, operation)

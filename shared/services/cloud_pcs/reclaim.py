@@ -109,8 +109,11 @@ def in_line(members: Iterable[DirectoryUser], plan: str) -> list[DirectoryUser]:
     without its time last)."""
     waiting: dict[str, tuple[datetime, DirectoryUser]] = {}
     for user in members:
-        since = [g.since or datetime.max.replace(tzinfo=UTC) for g in user.group_licenses
-                 if g.service_plan_id == plan and g.error == NO_FREE_UNIT]  # fmt: skip
+        since = [
+            g.since or datetime.max.replace(tzinfo=UTC)
+            for g in user.group_licenses
+            if g.service_plan_id == plan and g.error == NO_FREE_UNIT
+        ]
         if since:
             waiting[user.id] = (min(since), user)
     return [user for _, user in sorted(waiting.values(), key=lambda waited: (waited[0], waited[1].id))]
@@ -164,8 +167,10 @@ def reclaim_unused(ports: ReclaimPorts, tenant: Tenant) -> dict[Action, int]:
     steps: dict[Action, Step] = {**STEPS, "reclaim": partial(_reclaim, handed=set())}
     for decision in decisions:
         if decision.cloud_pc.id in kept:
-            log.info("Cloud PC %s is unused but a group assigns its license: only the group can take it back",
-                     decision.cloud_pc.id)  # fmt: skip
+            log.info(
+                "Cloud PC %s is unused but a group assigns its license: only the group can take it back",
+                decision.cloud_pc.id,
+            )
             continue
         try:
             steps[decision.action](ports, rule, decision)
@@ -184,9 +189,11 @@ def _announce(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> Non
     saved = ports.cloud_pcs.upsert_cloud_pc(
         cloud_pc.model_copy(update={"reclaim_announced_date_time": now}), if_match=cloud_pc.etag
     )
-    message = (f"Not connected to for {decision.unused_days} days: it enters its grace period on {grace_on:%Y-%m-%d} "
-               f"unless its user connects before (the tenant's rule: {rule.unused_days} days unused, "
-               f"{rule.notice_days} days' notice)")  # fmt: skip
+    message = (
+        f"Not connected to for {decision.unused_days} days: it enters its grace period on {grace_on:%Y-%m-%d} "
+        f"unless its user connects before (the tenant's rule: {rule.unused_days} days unused, "
+        f"{rule.notice_days} days' notice)"
+    )
     if rule.email_user and rule.mailbox:
         message += "; " + _email(ports, rule.mailbox, cloud_pc, message)
     record(ports, saved, "reclaimAnnounced", message=message, repeatable=True, key=f"{now:%Y%m%dT%H%M%S}")
@@ -195,15 +202,20 @@ def _announce(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> Non
 def _email(ports: ReclaimPorts, mailbox: str, cloud_pc: CloudPc, why: str) -> str:
     """The user told from the tenant's mailbox: what became of it, in words for the timeline."""
     name = html.escape(cloud_pc.display_name)
-    body = f"<p>Your Cloud PC <b>{name}</b> has not been used for a while. {html.escape(why)}.</p>" \
-           "<p>Connect to it to keep it.</p>"  # fmt: skip
+    body = (
+        f"<p>Your Cloud PC <b>{name}</b> has not been used for a while. {html.escape(why)}.</p>"
+        "<p>Connect to it to keep it.</p>"
+    )
     subject = f"Your Cloud PC {cloud_pc.display_name} will be removed"
     try:
         ports.notices.send_mail(cloud_pc.tenant_id, mailbox, [cloud_pc.user_principal_name], subject, body)
     except CloudError as exc:
         refused = refused_sender(exc, mailbox)  # the admin's to fix: said in words
-        return f"the e-mail to its user was not sent: {refused}" if refused else \
-            f"the e-mail to its user from {mailbox} failed ({exc.code})"  # fmt: skip
+        return (
+            f"the e-mail to its user was not sent: {refused}"
+            if refused
+            else f"the e-mail to its user from {mailbox} failed ({exc.code})"
+        )
     return f"its user was e-mailed from {mailbox}"
 
 
@@ -214,15 +226,23 @@ def _cancel(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision) -> None:
     )
     seen = cloud_pc.last_connected_date_time
     assert seen is not None  # a cancel is decided on a connection
-    record(ports, saved, "reclaimCancelled", message=f"Its user connected at {seen:%Y-%m-%dT%H:%M:%SZ}: it is kept",
-           repeatable=True, key=f"{seen:%Y%m%dT%H%M%S}")  # fmt: skip
+    record(
+        ports,
+        saved,
+        "reclaimCancelled",
+        message=f"Its user connected at {seen:%Y-%m-%dT%H:%M:%SZ}: it is kept",
+        repeatable=True,
+        key=f"{seen:%Y%m%dT%H%M%S}",
+    )
 
 
 def _reclaim(ports: ReclaimPorts, rule: ReclaimRule, decision: Decision, *, handed: set[str]) -> None:
     cloud_pc = decision.cloud_pc
     _done(ports.licenses.switch_license(cloud_pc.tenant_id, cloud_pc.user_id, None, cloud_pc.service_plan_id))
-    reason = (f"Not connected to for {decision.unused_days} days: reclaimed by the tenant's rule; "
-              f"{_hand_on(ports, cloud_pc, handed)}")  # fmt: skip
+    reason = (
+        f"Not connected to for {decision.unused_days} days: reclaimed by the tenant's rule; "
+        f"{_hand_on(ports, cloud_pc, handed)}"
+    )
     moved = lifecycle.enter_grace(ports, cloud_pc, reason, reclaim=True)
     ports.audit_log.insert_event(_audit(ports, moved, "reclaimCloudPc", reason))
 
@@ -265,8 +285,15 @@ STEPS: dict[Action, Step] = {"announce": _announce, "cancel": _cancel, "restore"
 def _audit(ports: ReclaimPorts, cloud_pc: CloudPc, activity: str, reason: str) -> AuditRecord:
     now = ports.clock()
     return AuditRecord(
-        id=f"{activity}-{cloud_pc.id}-{now:%Y%m%dT%H%M%S}", tenant_id=cloud_pc.tenant_id, activity_date_time=now,
-        actor=ACTOR, actor_id=ACTOR.principal_id, activity=activity, resource_type="cloudPc",
-        resource_id=cloud_pc.id, resource_display_name=cloud_pc.display_name, result="success",
+        id=f"{activity}-{cloud_pc.id}-{now:%Y%m%dT%H%M%S}",
+        tenant_id=cloud_pc.tenant_id,
+        activity_date_time=now,
+        actor=ACTOR,
+        actor_id=ACTOR.principal_id,
+        activity=activity,
+        resource_type="cloudPc",
+        resource_id=cloud_pc.id,
+        resource_display_name=cloud_pc.display_name,
+        result="success",
         changes=[AuditChange(field="status", new_value=cloud_pc.status), AuditChange(field="reason", new_value=reason)],
-    )  # fmt: skip
+    )

@@ -221,8 +221,7 @@ def reconcile_watched(ports: DirectoryChangePorts, event: DirectoryEvent) -> Rec
     A hint about users alone reads other things (each user's memberships) than a full or group reconcile (the
     groups' members), so each kind is kept apart: the success of one says nothing of the other."""
     work: RefusedWorkKind = "directoryReconcile" if event.reads_groups else "userReconcile"
-    outcome = watched(ports.refusals, event.tenant_id, work, ports.clock,
-                      lambda: reconcile_tenant(ports, event))  # fmt: skip
+    outcome = watched(ports.refusals, event.tenant_id, work, ports.clock, lambda: reconcile_tenant(ports, event))
     return ReconcileOutcome(tenant_id=event.tenant_id) if isinstance(outcome, CloudError) else outcome
 
 
@@ -243,12 +242,21 @@ def directory_held(ports: DirectoryHoldPorts, event: DirectoryEvent, exc: CloudE
     now = ports.clock()
     held = exc.reason or f"{exc.step}: {exc.code}"
     reason = f"{held}: the directory change is read again in {wait:.0f} s"
-    ports.audit_log.insert_event(AuditRecord(
-        id=f"readDirectory-{now:%Y%m%dT%H%M%S%f}", tenant_id=event.tenant_id, activity_date_time=now,
-        actor=DIRECTORY_ACTOR, actor_id=DIRECTORY_ACTOR.principal_id, activity="readDirectory",
-        resource_type="tenant", resource_id=event.tenant_id, result="failure", error_code=exc.code,
-        changes=[AuditChange(field="reason", new_value=reason)],
-    ))  # fmt: skip
+    ports.audit_log.insert_event(
+        AuditRecord(
+            id=f"readDirectory-{now:%Y%m%dT%H%M%S%f}",
+            tenant_id=event.tenant_id,
+            activity_date_time=now,
+            actor=DIRECTORY_ACTOR,
+            actor_id=DIRECTORY_ACTOR.principal_id,
+            activity="readDirectory",
+            resource_type="tenant",
+            resource_id=event.tenant_id,
+            result="failure",
+            error_code=exc.code,
+            changes=[AuditChange(field="reason", new_value=reason)],
+        )
+    )
     return wait
 
 

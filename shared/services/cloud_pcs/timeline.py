@@ -94,10 +94,17 @@ def queued_line(
     else:
         name, code, what = "heldByApp", WORKERS_BUSY, "every one of the app's workers was busy with other work"
     return timeline_event(
-        job.cloud_pc_id, job.run, job.generation, name, now, attempt=attempt, within=step, code=code,
+        job.cloud_pc_id,
+        job.run,
+        job.generation,
+        name,
+        now,
+        attempt=attempt,
+        within=step,
+        code=code,
         message=f"{step}: {what}, so the step waited {waited(queued_s)} for one; it goes on by itself, spending no "
         "attempt.",
-    )  # fmt: skip
+    )
 
 
 def held_line(
@@ -112,12 +119,20 @@ def held_line(
             return None
         what = "waiting its turn under the subscription's Azure request limit, so that Azure need not refuse"
     else:
-        what = reason or ("Azure did not answer" if code.casefold() == UNANSWERED.casefold() else
-                          f"Azure said not now ({code})")  # fmt: skip
+        what = reason or (
+            "Azure did not answer" if code.casefold() == UNANSWERED.casefold() else f"Azure said not now ({code})"
+        )
     return timeline_event(
-        job.cloud_pc_id, job.run, job.generation, "heldByAzure", now, attempt=attempt, within=step, code=code,
+        job.cloud_pc_id,
+        job.run,
+        job.generation,
+        "heldByAzure",
+        now,
+        attempt=attempt,
+        within=step,
+        code=code,
         message=f"{step}: {what}; the app asks again in {waited(wait_s)} and goes on by itself, spending no attempt.",
-    )  # fmt: skip
+    )
 
 
 def save(ports: TimelinePorts, moved: Moved, *, if_match: str | None, line_first: bool = False) -> CloudPc:

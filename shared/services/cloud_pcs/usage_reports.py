@@ -46,8 +46,11 @@ def day_range(asked_from: str | None, asked_to: str | None, today: date) -> DayR
     if first > last:
         raise _bad("from", f"from ({first}) must not be after to ({last}).", "rangeReversed")
     if (last - first).days + 1 > MAX_DAYS:
-        raise _bad("to", f"The range from {first} to {last} has {(last - first).days + 1} days: at most {MAX_DAYS}.",
-                   "rangeTooLong")  # fmt: skip
+        raise _bad(
+            "to",
+            f"The range from {first} to {last} has {(last - first).days + 1} days: at most {MAX_DAYS}.",
+            "rangeTooLong",
+        )
     return DayRange(first, last)
 
 
@@ -86,28 +89,39 @@ def _every_cloud_pc(ports: UsageReportPorts, tenant_id: str, days: DayRange) -> 
 def _of_cloud_pc(cloud_pc: CloudPc, rows: Sequence[UsageDay], now: datetime) -> CloudPcUsage:
     last = cloud_pc.last_connected_date_time
     return CloudPcUsage(
-        id=cloud_pc.id, display_name=cloud_pc.display_name, user_id=cloud_pc.user_id,
-        user_principal_name=cloud_pc.user_principal_name, connected_hours=_hours(rows),
-        sessions=sum(d.sessions for d in rows), last_connected_date_time=last,
+        id=cloud_pc.id,
+        display_name=cloud_pc.display_name,
+        user_id=cloud_pc.user_id,
+        user_principal_name=cloud_pc.user_principal_name,
+        connected_hours=_hours(rows),
+        sessions=sum(d.sessions for d in rows),
+        last_connected_date_time=last,
         days_since_last_connection=_days(last, now),
-    )  # fmt: skip
+    )
 
 
 def _of_user(theirs: Sequence[CloudPcUsage]) -> UserUsage:
     seen = [u.last_connected_date_time for u in theirs if u.last_connected_date_time is not None]
     since = [u.days_since_last_connection for u in theirs if u.days_since_last_connection is not None]
     return UserUsage(
-        user_id=theirs[0].user_id, user_principal_name=theirs[0].user_principal_name, cloud_pc_count=len(theirs),
-        connected_hours=round(sum(u.connected_hours for u in theirs), 2), sessions=sum(u.sessions for u in theirs),
+        user_id=theirs[0].user_id,
+        user_principal_name=theirs[0].user_principal_name,
+        cloud_pc_count=len(theirs),
+        connected_hours=round(sum(u.connected_hours for u in theirs), 2),
+        sessions=sum(u.sessions for u in theirs),
         last_connected_date_time=max(seen) if seen else None,
         days_since_last_connection=min(since) if since else None,
-    )  # fmt: skip
+    )
 
 
 def _of_day(day: date, rows: Sequence[UsageDay]) -> DailyUsage:
     used = [d for d in rows if d.connected_minutes > 0 or d.sessions > 0]
-    return DailyUsage(date=day, connected_hours=_hours(rows), active_cloud_pcs=len({d.cloud_pc_id for d in used}),
-                      active_users=len({d.user_id for d in used}))  # fmt: skip
+    return DailyUsage(
+        date=day,
+        connected_hours=_hours(rows),
+        active_cloud_pcs=len({d.cloud_pc_id for d in used}),
+        active_users=len({d.user_id for d in used}),
+    )
 
 
 def _hours(rows: Sequence[UsageDay]) -> float:

@@ -38,11 +38,21 @@ PHASES: dict[VmActionName, tuple[str, ...]] = {
     "sleep": ("deallocateVm",),
     "hibernate": ("hibernateVm",),
 }
-POWER: dict[str, PowerAction] = {"restartVm": "restart", "startVm": "start", "deallocateVm": "deallocate",
-                                 "hibernateVm": "hibernate"}  # fmt: skip
+POWER: dict[str, PowerAction] = {
+    "restartVm": "restart",
+    "startVm": "start",
+    "deallocateVm": "deallocate",
+    "hibernateVm": "hibernate",
+}
 METERED: dict[str, PowerChange] = {"startVm": "started", "deallocateVm": "stopped", "hibernateVm": "stopped"}
-DONE_LINE = {"reboot": "rebooted", "powerOn": "poweredOn", "powerOff": "poweredOff", "troubleshoot": "troubleshot",
-             "sleep": "asleep", "hibernate": "asleep"}  # fmt: skip
+DONE_LINE = {
+    "reboot": "rebooted",
+    "powerOn": "poweredOn",
+    "powerOff": "poweredOff",
+    "troubleshoot": "troubleshot",
+    "sleep": "asleep",
+    "hibernate": "asleep",
+}
 
 
 class VmActionPorts(ActionCheckPorts, TimelinePorts, DirectoryEventPorts, PowerRecordPorts, Protocol):
@@ -62,12 +72,15 @@ def advance_vm_action(ports: VmActionPorts, run: VmActionRun) -> PhasedStep[VmAc
         return PhasedStep(outcome="superseded", run=run)  # deprovisioned, or another action took over
     known = cloud_pc
     return phased.drive(
-        run, PHASES[run.action], lambda now, phase: _phase(ports, known, now, phase),
-        clock=ports.clock, limit=PHASE_TIMEOUT,
+        run,
+        PHASES[run.action],
+        lambda now, phase: _phase(ports, known, now, phase),
+        clock=ports.clock,
+        limit=PHASE_TIMEOUT,
         on_fail=lambda now, phase, exc: PhasedStep(outcome=_failed(ports, known, now, phase, exc), run=now),
         on_done=lambda now, phase, _: _powered(ports, known, now, phase),
         finish=lambda done: PhasedStep(outcome=_succeeded(ports, known, done), run=done),
-    )  # fmt: skip
+    )
 
 
 def _powered(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun, phase: str) -> VmActionRun:
@@ -113,8 +126,14 @@ def _succeeded(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun) -> str
         return "succeeded"  # its line carries the checks' outcome
     if run.action != "resize":
         _note_power(ports, cloud_pc, machine.POWER_AFTER.get(run.action))
-        lifecycle.lifecycle_event(ports, cloud_pc.tenant_id, lifecycle.ids_of(cloud_pc), DONE_LINE[run.action],
-                                  outcome="succeeded", once=False)  # fmt: skip
+        lifecycle.lifecycle_event(
+            ports,
+            cloud_pc.tenant_id,
+            lifecycle.ids_of(cloud_pc),
+            DONE_LINE[run.action],
+            outcome="succeeded",
+            once=False,
+        )
         return "succeeded"
     if not machine.allows("finishResize", cloud_pc.status):
         return "succeeded"  # a repeated call: the resize is on record
@@ -123,9 +142,16 @@ def _succeeded(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun) -> str
     detail = cloud_pc.status_detail  # the warnings of its provisioning stay; an earlier resize's failure goes
     if detail is not None and detail.code == "resizeFailed":
         detail = None
-    moved = machine.move(cloud_pc, "finishResize", ports.clock(), message=f"Now {plan.display_name}",
-                         build=build, status_detail=detail, resize_from_service_plan_id=None,
-                         recheck_when_settled=False)  # fmt: skip
+    moved = machine.move(
+        cloud_pc,
+        "finishResize",
+        ports.clock(),
+        message=f"Now {plan.display_name}",
+        build=build,
+        status_detail=detail,
+        resize_from_service_plan_id=None,
+        recheck_when_settled=False,
+    )
     save(ports, moved, if_match=cloud_pc.etag)
     lifecycle.recheck_if_asked(ports, cloud_pc)
     return "succeeded"
@@ -157,20 +183,38 @@ def _note_power(ports: VmActionPorts, cloud_pc: CloudPc, power: PowerState | Non
 def _failed(ports: VmActionPorts, cloud_pc: CloudPc, run: VmActionRun, phase: str, exc: CloudError) -> str:
     message = f"{run.action} failed at {phase}: {exc}"
     if run.action != "resize":
-        lifecycle.lifecycle_event(ports, cloud_pc.tenant_id, lifecycle.ids_of(cloud_pc), DONE_LINE[run.action],
-                                  outcome="failed", message=message, once=False)  # fmt: skip
+        lifecycle.lifecycle_event(
+            ports,
+            cloud_pc.tenant_id,
+            lifecycle.ids_of(cloud_pc),
+            DONE_LINE[run.action],
+            outcome="failed",
+            message=message,
+            once=False,
+        )
         return "failed"
     if not machine.allows("failResize", cloud_pc.status):
         return "failed"
     # before the license moved, the Cloud PC is still on its old plan; after, the admin may reprovision it
-    back: dict[str, Any] = {"service_plan_id": run.from_service_plan_id,
-            "service_plan_name": SERVICE_PLANS_BY_ID[run.from_service_plan_id].display_name} \
-        if run.phase == 0 and run.from_service_plan_id else {}  # fmt: skip
+    back: dict[str, Any] = (
+        {
+            "service_plan_id": run.from_service_plan_id,
+            "service_plan_name": SERVICE_PLANS_BY_ID[run.from_service_plan_id].display_name,
+        }
+        if run.phase == 0 and run.from_service_plan_id
+        else {}
+    )
     moved = machine.move(
-        cloud_pc, "failResize", ports.clock(), code=exc.code, message=message,
-        status_detail=StatusDetail(code="resizeFailed", message=message), resize_from_service_plan_id=None,
-        recheck_when_settled=False, **back,
-    )  # fmt: skip
+        cloud_pc,
+        "failResize",
+        ports.clock(),
+        code=exc.code,
+        message=message,
+        status_detail=StatusDetail(code="resizeFailed", message=message),
+        resize_from_service_plan_id=None,
+        recheck_when_settled=False,
+        **back,
+    )
     save(ports, moved, if_match=cloud_pc.etag)
     lifecycle.recheck_if_asked(ports, cloud_pc)
     return "failed"
@@ -197,28 +241,53 @@ def troubleshoot(ports: VmActionPorts, cloud_pc: CloudPc) -> TroubleshootResult:
             f"VM {vm} is {inspection.power_state} ({inspection.provisioning_state}), size {inspection.vm_size}.",
         )
         broken = {n: s for n, s in inspection.extensions.items() if s != "Succeeded"}
-        note("extensions", not broken and bool(inspection.extensions),
-             "Every extension succeeded." if inspection.extensions and not broken
-             else f"Extensions not succeeded: {broken or 'none installed'}.")  # fmt: skip
+        note(
+            "extensions",
+            not broken and bool(inspection.extensions),
+            "Every extension succeeded."
+            if inspection.extensions and not broken
+            else f"Extensions not succeeded: {broken or 'none installed'}.",
+        )
     entra = ops.find_device(tenant, device)
-    note("entraDevice", entra is not None and entra.account_enabled,
-         f"Entra device {device} " + ("is enabled." if entra and entra.account_enabled else
-                                      "is disabled." if entra else "is missing."))  # fmt: skip
+    note(
+        "entraDevice",
+        entra is not None and entra.account_enabled,
+        f"Entra device {device} "
+        + ("is enabled." if entra and entra.account_enabled else "is disabled." if entra else "is missing."),
+    )
     managed = ops.find_managed_device(tenant, device)
-    note("intuneDevice", managed is not None and managed.primary_user_id == cloud_pc.user_id,
-         f"Intune device {device} " + ("is enrolled with the user as primary user." if managed and
-                                       managed.primary_user_id == cloud_pc.user_id else
-                                       "has another primary user." if managed else "is not enrolled."))  # fmt: skip
+    note(
+        "intuneDevice",
+        managed is not None and managed.primary_user_id == cloud_pc.user_id,
+        f"Intune device {device} "
+        + (
+            "is enrolled with the user as primary user."
+            if managed and managed.primary_user_id == cloud_pc.user_id
+            else "has another primary user."
+            if managed
+            else "is not enrolled."
+        ),
+    )
     role = ops.has_sign_in_role(tenant, placement, vm, cloud_pc.user_id)
-    note("userSignInRole", role, f"{cloud_pc.user_principal_name} " + (
-        "may sign in to the VM." if role else "has no sign-in role on the VM."))  # fmt: skip
+    note(
+        "userSignInRole",
+        role,
+        f"{cloud_pc.user_principal_name} " + ("may sign in to the VM." if role else "has no sign-in role on the VM."),
+    )
     healthy = all(c.status == "passed" for c in checks)
     result = TroubleshootResult(date_time=ports.clock(), status="healthy" if healthy else "unhealthy", checks=checks)
     failed = [c.name for c in checks if c.status == "failed"]
-    lifecycle.lifecycle_event(ports, tenant, lifecycle.ids_of(cloud_pc), "troubleshot",
-                              outcome="succeeded" if healthy else "warning", once=False,
-                              message="All checks passed" if healthy else f"Failed: {', '.join(failed)}")  # fmt: skip
+    lifecycle.lifecycle_event(
+        ports,
+        tenant,
+        lifecycle.ids_of(cloud_pc),
+        "troubleshot",
+        outcome="succeeded" if healthy else "warning",
+        once=False,
+        message="All checks passed" if healthy else f"Failed: {', '.join(failed)}",
+    )
     # a merge of the one field: no read first, and no etag race with whatever else moves the Cloud PC
-    ports.cloud_pcs.merge_cloud_pc(cloud_pc.model_copy(update={"last_troubleshoot_result": result}),
-                                   ["last_troubleshoot_result"])  # fmt: skip
+    ports.cloud_pcs.merge_cloud_pc(
+        cloud_pc.model_copy(update={"last_troubleshoot_result": result}), ["last_troubleshoot_result"]
+    )
     return result

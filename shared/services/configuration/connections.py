@@ -77,11 +77,14 @@ def create_connection(
         # a network interface joins only a virtual network of its own subscription and region
         # (https://learn.microsoft.com/azure/virtual-network/virtual-network-network-interface), and the app makes
         # the Cloud PCs' network interfaces in the site's resource group
-        raise ValidationFailed.of(ErrorDetail(
-            "subnetSubscriptionMismatch",
-            f"The subnet must be in the site's subscription ({site.subscription_id}): Azure joins a network "
-            "interface only to a virtual network of its own subscription.", "subnetId",
-        ))  # fmt: skip
+        raise ValidationFailed.of(
+            ErrorDetail(
+                "subnetSubscriptionMismatch",
+                f"The subnet must be in the site's subscription ({site.subscription_id}): Azure joins a network "
+                "interface only to a virtual network of its own subscription.",
+                "subnetId",
+            )
+        )
     now = ports.clock()
     connection = Connection(
         id=ports.new_id(),

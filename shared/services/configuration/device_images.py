@@ -170,8 +170,9 @@ def advance_import(ports: DeviceImagePorts, run: ImageImport) -> PhasedStep[Imag
 
 def give_up(ports: ImageImportPorts, run: ImageImport, reason: str, error_code: str = UNREADABLE) -> str:
     """An import that could not go on fails the image: its status after (or deleted)."""
-    failed = fail_import(ports, run.tenant_id, run.image_id, error_code,
-                         f"The source image could not be read: {reason[:300]}")  # fmt: skip
+    failed = fail_import(
+        ports, run.tenant_id, run.image_id, error_code, f"The source image could not be read: {reason[:300]}"
+    )
     return failed.status if failed else "deleted"
 
 
@@ -196,6 +197,7 @@ def fail_import(
     image = ports.images.find_image(tenant_id, image_id)
     if image is None or image.status != "pending":
         return image
-    failed = DEVICE_IMAGES.move(image, "fail", error_code=error_code, status_details=details,
-                                last_modified_date_time=ports.clock())  # fmt: skip
+    failed = DEVICE_IMAGES.move(
+        image, "fail", error_code=error_code, status_details=details, last_modified_date_time=ports.clock()
+    )
     return ports.images.upsert_image(failed, if_match=image.etag)

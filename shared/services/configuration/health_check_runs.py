@@ -159,9 +159,14 @@ def check_target(ports: HealthCheckRunPorts, connection: Connection, run: int) -
 
 
 def run_check(
-    ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int, check: str,
-    operation: str | None = None, started: datetime | None = None,
-) -> HealthCheck | CheckWait:  # fmt: skip
+    ports: HealthCheckRunPorts,
+    tenant_id: str,
+    connection_id: str,
+    run: int,
+    check: str,
+    operation: str | None = None,
+    started: datetime | None = None,
+) -> HealthCheck | CheckWait:
     """One call of one check: its result, or how to ask again. Cloud errors become a failed check."""
     spec = CHECKS_BY_NAME[check]
     started = started or ports.clock()
@@ -187,8 +192,12 @@ def run_check(
 def probe_of(ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int) -> dict[str, str]:
     """Where the run's probe VM is (kept by the orchestration, so it is removed even if the connection goes)."""
     target = check_target(ports, ports.connections.get_connection(tenant_id, connection_id), run)
-    return {"subscriptionId": target.subscription_id, "resourceGroup": target.resource_group,
-            "regionName": target.region_name, "probeKey": target.probe_key}  # fmt: skip
+    return {
+        "subscriptionId": target.subscription_id,
+        "resourceGroup": target.resource_group,
+        "regionName": target.region_name,
+        "probeKey": target.probe_key,
+    }
 
 
 def prepare_probe(
@@ -201,9 +210,14 @@ def prepare_probe(
 
 def remove_probe(ports: HealthCheckRunPorts, tenant_id: str, probe: dict[str, str], operation: str | None) -> Progress:
     target = NetworkTarget(
-        connection_type="", region_name=probe["regionName"], subscription_id=probe["subscriptionId"],
-        resource_group=probe["resourceGroup"], virtual_network_id=None, subnet_id=None, probe_key=probe["probeKey"],
-    )  # fmt: skip
+        connection_type="",
+        region_name=probe["regionName"],
+        subscription_id=probe["subscriptionId"],
+        resource_group=probe["resourceGroup"],
+        virtual_network_id=None,
+        subnet_id=None,
+        probe_key=probe["probeKey"],
+    )
     return ports.network.remove_probe(tenant_id, target, operation)
 
 
@@ -217,9 +231,14 @@ def could_not_run(check: str, error_type: str) -> HealthCheck:
 
 
 def record_checks(
-    ports: HealthCheckRunPorts, tenant_id: str, connection_id: str, run: int, results: list[HealthCheck],
-    mirrored: HealthCheckStatusDetail | None = None, status: CheckStatus | None = None,
-) -> bool:  # fmt: skip
+    ports: HealthCheckRunPorts,
+    tenant_id: str,
+    connection_id: str,
+    run: int,
+    results: list[HealthCheck],
+    mirrored: HealthCheckStatusDetail | None = None,
+    status: CheckStatus | None = None,
+) -> bool:
     """The run's results, unless a newer run superseded it; `mirrored` and `status` as the backend gave them."""
     now = ports.clock()
 

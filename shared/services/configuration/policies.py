@@ -113,8 +113,9 @@ def _check_references(ports: PolicyPorts, tenant_id: str, fields: PolicyFields) 
     image_name = ""
     try:
         offered = {image.id: image for image in gallery(ports, tenant_id)} if fields.image_type == "gallery" else {}
-        image_name = resolve_image(ports.images.find_image, tenant_id, fields.image_type, fields.image_id,
-                                   offered).display_name  # fmt: skip
+        image_name = resolve_image(
+            ports.images.find_image, tenant_id, fields.image_type, fields.image_id, offered
+        ).display_name
     except ImageRefused as refused:
         problems.append(ErrorDetail(refused.code, str(refused), "imageId"))
     template_text = fields.cloud_pc_naming_template or DEFAULT_TEMPLATE

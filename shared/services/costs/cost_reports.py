@@ -22,8 +22,20 @@ from shared.services.costs.costing import Costing, Names, PriceBook, costing, ro
 T = TypeVar("T")
 MAX_MONTHS = 13
 WAITING_WARNING = timedelta(hours=24)
-CSV_COLUMNS = ("key", "kind", "displayName", "actual", "baseline", "savings", "schedules", "onDemand", "spot", "sleep",
-               "runningHours", "estimate")  # fmt: skip
+CSV_COLUMNS = (
+    "key",
+    "kind",
+    "displayName",
+    "actual",
+    "baseline",
+    "savings",
+    "schedules",
+    "onDemand",
+    "spot",
+    "sleep",
+    "runningHours",
+    "estimate",
+)
 
 
 class CostReportPorts(Protocol):
@@ -56,9 +68,14 @@ class CostQuery:
 
 
 def cost_query(
-    asked_from: str | None, asked_to: str | None, group_by: str | None, currency: str | None, *, today: date,
+    asked_from: str | None,
+    asked_to: str | None,
+    group_by: str | None,
+    currency: str | None,
+    *,
+    today: date,
     currencies: Sequence[str],
-) -> CostQuery:  # fmt: skip
+) -> CostQuery:
     """The query with its defaults (to: today; from: the 1st of `to`'s month; by day; the first of the currencies),
     every bad field refused at once, one detail each."""
     details: list[ErrorDetail] = []
@@ -68,8 +85,14 @@ def cost_query(
     if first and last and first > last:
         details.append(ErrorDetail("rangeReversed", f"from ({first}) must not be after to ({last}).", "from"))
     elif first and last and last > (latest := _last_day_allowed(first)):
-        details.append(ErrorDetail("rangeTooLong", f"The range from {first} to {last} is longer than {MAX_MONTHS} "
-                                   f"months: to may be {latest} at the latest.", "to"))  # fmt: skip
+        details.append(
+            ErrorDetail(
+                "rangeTooLong",
+                f"The range from {first} to {last} is longer than {MAX_MONTHS} "
+                f"months: to may be {latest} at the latest.",
+                "to",
+            )
+        )
     if group_by is not None and group_by not in GROUP_BYS:
         details.append(_bad("groupBy", f"groupBy must be one of {', '.join(GROUP_BYS)}, not '{group_by}'."))
     if currency is not None and currency not in currencies:
@@ -81,9 +104,15 @@ def cost_query(
 
 
 def tenant_report(
-    ports: CostReportPorts, tenant_id: str, first: date, last: date, *, group_by: str = "day",
-    currency: str | None = None, spot_group_id: str | None = None,
-) -> CostReport:  # fmt: skip
+    ports: CostReportPorts,
+    tenant_id: str,
+    first: date,
+    last: date,
+    *,
+    group_by: str = "day",
+    currency: str | None = None,
+    spot_group_id: str | None = None,
+) -> CostReport:
     """The tenant's costs from `first` to `last` (both included, up to now), grouped as asked; `spot_group_id`: that
     group's hosts alone. Waiting builds are the tenant's now, so a range that ends before today shows none."""
     now = ports.clock()
@@ -98,11 +127,17 @@ def tenant_report(
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     waiting = _waiting_builds(ports, tenant_id, records, prices, now) if spot_group_id is None and end == now else []
     return CostReport(
-        tenant_id=tenant_id, from_=first, to=last, currency=currency, group_by=group_by,
-        total=found.total().figures(), value=rows(found, group_by, days, names),
-        prices=PricesUsed(as_of=prices.as_of, missing=sorted(found.missing)), waiting_builds=waiting,
+        tenant_id=tenant_id,
+        from_=first,
+        to=last,
+        currency=currency,
+        group_by=group_by,
+        total=found.total().figures(),
+        value=rows(found, group_by, days, names),
+        prices=PricesUsed(as_of=prices.as_of, missing=sorted(found.missing)),
+        waiting_builds=waiting,
         currencies=list(ports.currencies),
-    )  # fmt: skip
+    )
 
 
 def tenant_totals(
@@ -136,8 +171,17 @@ def report_csv(report: CostReport) -> str:
 
 def _figures(figures: CostFigures | CostGroup) -> tuple[object, ...]:
     causes = figures.savings_by_cause
-    return (figures.actual, figures.baseline, figures.savings, causes.schedules, causes.on_demand, causes.spot,
-            causes.sleep, figures.running_hours, "true" if figures.estimate else "false")  # fmt: skip
+    return (
+        figures.actual,
+        figures.baseline,
+        figures.savings,
+        causes.schedules,
+        causes.on_demand,
+        causes.spot,
+        causes.sleep,
+        figures.running_hours,
+        "true" if figures.estimate else "false",
+    )
 
 
 def _names(ports: CostReportPorts, tenant_id: str, group_by: str, spot_group_id: str | None) -> Names:
@@ -167,12 +211,18 @@ def _waiting_builds(
         build = [r for r in records if _is_build(r, image_set, version.version)]
         cost = costing(build, min((r.date_time for r in build), default=now), now, prices)
         since = version.last_modified_date_time  # the write that set it waiting
-        waiting.append(WaitingBuild(
-            image_set_id=image_set.id, image_set_name=image_set.display_name, version=version.version,
-            vm_size=build[-1].vm_size if build else "", waiting_since=since,
-            hours_waiting=round(max(0.0, (now - since).total_seconds() / 3600), 2),
-            cost_so_far=_actual(cost), warning=now - since > WAITING_WARNING,
-        ))  # fmt: skip
+        waiting.append(
+            WaitingBuild(
+                image_set_id=image_set.id,
+                image_set_name=image_set.display_name,
+                version=version.version,
+                vm_size=build[-1].vm_size if build else "",
+                waiting_since=since,
+                hours_waiting=round(max(0.0, (now - since).total_seconds() / 3600), 2),
+                cost_so_far=_actual(cost),
+                warning=now - since > WAITING_WARNING,
+            )
+        )
     return waiting
 
 

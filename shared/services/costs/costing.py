@@ -83,11 +83,19 @@ class Money:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def figures(self) -> CostFigures:
-        causes = SavingsByCause(schedules=_round(self.schedules), on_demand=_round(self.on_demand),
-                                spot=_round(self.spot), sleep=_round(self.sleep))  # fmt: skip
-        return CostFigures(actual=_round(self.actual), baseline=_round(self.baseline),
-                           savings=_round(self.baseline - self.actual), savings_by_cause=causes,
-                           running_hours=_round(self.running_hours))  # fmt: skip
+        causes = SavingsByCause(
+            schedules=_round(self.schedules),
+            on_demand=_round(self.on_demand),
+            spot=_round(self.spot),
+            sleep=_round(self.sleep),
+        )
+        return CostFigures(
+            actual=_round(self.actual),
+            baseline=_round(self.baseline),
+            savings=_round(self.baseline - self.actual),
+            savings_by_cause=causes,
+            running_hours=_round(self.running_hours),
+        )
 
 
 def _round(value: float) -> float:
@@ -236,8 +244,11 @@ def _by_site(cost: Cost, names: Names) -> RowKey:
 
 
 ROWS: dict[str, Callable[[Cost, Names], RowKey]] = {
-    "day": _by_day, "spotGroup": _by_spot_group, "cloudPc": _by_vm, "site": _by_site,
-}  # fmt: skip
+    "day": _by_day,
+    "spotGroup": _by_spot_group,
+    "cloudPc": _by_vm,
+    "site": _by_site,
+}
 
 
 def _sum(moneys: Iterable[Money]) -> Money:

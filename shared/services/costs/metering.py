@@ -70,10 +70,14 @@ def meter(records: Sequence[PowerRecord], start: datetime, end: datetime) -> lis
             if span.running:
                 ran[key, day] += hours
     return [
-        MeteredDay(resource=resources[key], day=day, existed_hours=round(hours, 6),
-                   running_hours=round(ran.get((key, day), 0.0), 6))
+        MeteredDay(
+            resource=resources[key],
+            day=day,
+            existed_hours=round(hours, 6),
+            running_hours=round(ran.get((key, day), 0.0), 6),
+        )
         for (key, day), hours in sorted(existed.items(), key=lambda item: (item[0][1], item[0][0]))
-    ]  # fmt: skip
+    ]
 
 
 def peak_hosts(records: Sequence[PowerRecord], start: datetime, end: datetime) -> dict[str, int]:

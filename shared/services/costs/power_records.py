@@ -10,8 +10,19 @@ from shared.ports.costs import PowerRecordStore
 
 # Premium SSD managed disk tiers by the size they bill as (a disk bills as the least tier that holds it)
 # ("Azure managed disk types", Premium SSD sizes)
-PREMIUM_SSD_TIERS = ((4, "P1"), (8, "P2"), (16, "P3"), (32, "P4"), (64, "P6"), (128, "P10"), (256, "P15"),
-                     (512, "P20"), (1024, "P30"), (2048, "P40"), (4096, "P50"))  # fmt: skip
+PREMIUM_SSD_TIERS = (
+    (4, "P1"),
+    (8, "P2"),
+    (16, "P3"),
+    (32, "P4"),
+    (64, "P6"),
+    (128, "P10"),
+    (256, "P15"),
+    (512, "P20"),
+    (1024, "P30"),
+    (2048, "P40"),
+    (4096, "P50"),
+)
 
 
 def premium_ssd_tier(size_gb: int) -> str:
@@ -20,8 +31,10 @@ def premium_ssd_tier(size_gb: int) -> str:
 
 def vm_resource_id(placement: Placement, vm_name: str) -> str:
     """A VM's ARM id, lower case as its records key it (Azure's ids are case-insensitive)."""
-    return (f"/subscriptions/{placement.subscription_id}/resourceGroups/{placement.resource_group}"
-            f"/providers/Microsoft.Compute/virtualMachines/{vm_name}").lower()  # fmt: skip
+    return (
+        f"/subscriptions/{placement.subscription_id}/resourceGroups/{placement.resource_group}"
+        f"/providers/Microsoft.Compute/virtualMachines/{vm_name}"
+    ).lower()
 
 
 def record(store: PowerRecordStore, resource: MeteredResource, change: PowerChange, at: datetime) -> None:

@@ -67,11 +67,10 @@ def queries(ports: PriceRefreshPorts) -> list[PriceQuery]:
         regions.update(site.region_name for site in ports.sites.list_all_sites(tenant.id))
         sizes.update(group.vm_size for group in _spot_groups(ports.spot_groups, tenant.id))
     return [
-        PriceQuery(currency=currency, region=region, vm_sizes=sorted(sizes),
-                   disk_tiers=sorted(CATALOGUE_DISK_TIERS))
+        PriceQuery(currency=currency, region=region, vm_sizes=sorted(sizes), disk_tiers=sorted(CATALOGUE_DISK_TIERS))
         for currency in ports.currencies
         for region in sorted(regions)
-    ]  # fmt: skip
+    ]
 
 
 def refresh_prices(ports: PriceRefreshPorts, today: date) -> RefreshOutcome:

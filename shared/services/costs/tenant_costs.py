@@ -47,8 +47,16 @@ def tenant_costs(ports: CostReportPorts, tenants: Mapping[str, str], query: Mont
     found = []
     for tenant_id, display_name in tenants.items():
         current, before = tenant_totals(ports, tenant_id, months, prices)
-        found.append(TenantCosts(tenant_id=tenant_id, display_name=display_name, month=f"{query.month:%Y-%m}",
-                                 currency=query.currency, current=current, previous=before))  # fmt: skip
+        found.append(
+            TenantCosts(
+                tenant_id=tenant_id,
+                display_name=display_name,
+                month=f"{query.month:%Y-%m}",
+                currency=query.currency,
+                current=current,
+                previous=before,
+            )
+        )
     return found
 
 
@@ -60,6 +68,7 @@ def _month(value: str, details: list[ErrorDetail]) -> date | None:
     matched = MONTH.match(value)
     if matched:
         return date(int(matched[1]), int(matched[2]), 1)
-    details.append(ErrorDetail("invalidQueryParameter", f"month must be a month such as 2026-01, not '{value}'.",
-                               "month"))  # fmt: skip
+    details.append(
+        ErrorDetail("invalidQueryParameter", f"month must be a month such as 2026-01, not '{value}'.", "month")
+    )
     return None

@@ -62,9 +62,15 @@ class UserCostPorts(Protocol):
 
 
 def user_costs(
-    ports: UserCostPorts, tenant_id: str, asked_from: str | None, asked_to: str | None, asked_currency: str | None, *,
-    top: int, skip_token: str | None,
-) -> tuple[list[UserCostComparison], str | None]:  # fmt: skip
+    ports: UserCostPorts,
+    tenant_id: str,
+    asked_from: str | None,
+    asked_to: str | None,
+    asked_currency: str | None,
+    *,
+    top: int,
+    skip_token: str | None,
+) -> tuple[list[UserCostComparison], str | None]:
     """Each user with a Cloud PC, by name, over the range asked (by default the last 30 days to today), their
     tenant's backend being what they have now."""
     today = ports.clock().date()
@@ -74,14 +80,19 @@ def user_costs(
     sites = sorted(ports.sites.list_all_sites(tenant_id), key=lambda site: (site.created_date_time, site.id))
     policies = {policy.id: policy for policy in ports.policies.list_all_policies(tenant_id)}
     book = PriceBook.of(*ports.prices.list_prices(query.currency))
-    prices = Prices(query.currency, lambda region, size: book.vm(region, size, today),
-                    lambda region, tier: book.disk(region, tier, today), WINDOWS365_PRICES)  # fmt: skip
+    prices = Prices(
+        query.currency,
+        lambda region, size: book.vm(region, size, today),
+        lambda region, tier: book.disk(region, tier, today),
+        WINDOWS365_PRICES,
+    )
     pooled = pooled_seat([group.max_sessions_per_host for group in _pooled_groups(ports, tenant_id)], HOST_DISK_GB)
     found = desktops(
-        ports.cloud_pcs.list_all_cloud_pcs(tenant_id), ports.usage.list_usage_days(tenant_id, first, query.last),
+        ports.cloud_pcs.list_all_cloud_pcs(tenant_id),
+        ports.usage.list_usage_days(tenant_id, first, query.last),
         lambda pc: policy.power_rules if (policy := policies.get(pc.provisioning_policy_id)) else None,
         sites[0].region_name if sites else None,
-    )  # fmt: skip
+    )
     days = range_days(first, query.last)
     compared = [compare(desktop, days, tenant.cloud_pc_backend, pooled, prices) for desktop in found]
     return ports.pages.page(compared, top=top, skip_token=skip_token)
@@ -147,12 +158,18 @@ def desktops(
     for pcs in theirs.values():
         most = max(pcs, key=lambda pc: (_connected_hours(used[pc.id]), pc.display_name.lower(), pc.id))
         rows_of_user = [row for pc in pcs for row in used[pc.id]]
-        found.append(Desktop(
-            user_id=most.user_id, user_principal_name=most.user_principal_name,
-            service_plan_id=most.service_plan_id,
-            region=most.build.region_name if most.build else default_region, power_rules=rules(most),
-            connected_hours=_connected_hours(rows_of_user), sessions=_sessions(rows_of_user), cloud_pc_count=len(pcs),
-        ))  # fmt: skip
+        found.append(
+            Desktop(
+                user_id=most.user_id,
+                user_principal_name=most.user_principal_name,
+                service_plan_id=most.service_plan_id,
+                region=most.build.region_name if most.build else default_region,
+                power_rules=rules(most),
+                connected_hours=_connected_hours(rows_of_user),
+                sessions=_sessions(rows_of_user),
+                cloud_pc_count=len(pcs),
+            )
+        )
     return sorted(found, key=lambda d: (d.user_principal_name.lower(), d.user_id))
 
 
@@ -171,12 +188,18 @@ def compare(desktop: Desktop, days: int, current: CostOption, pooled: Pooled, pr
     priced = [(figure, option) for option in OPTIONS if (figure := monthly[option]) is not None]
     cheapest = min(priced, key=lambda found: found[0])[1] if priced else None
     return UserCostComparison(
-        user_id=desktop.user_id, user_principal_name=desktop.user_principal_name,
-        service_plan_id=desktop.service_plan_id, connected_hours_per_month=round(hours, 2),
-        windows365_monthly=_money(windows365), azure_monthly=_money(azure), pooled_monthly=_money(seat),
-        cheapest=cheapest, recommendation=_recommendation(monthly, cheapest, current, hours, desktop, prices),
-        evidence="; ".join(evidence) + ".", sample_price=sample,
-    )  # fmt: skip
+        user_id=desktop.user_id,
+        user_principal_name=desktop.user_principal_name,
+        service_plan_id=desktop.service_plan_id,
+        connected_hours_per_month=round(hours, 2),
+        windows365_monthly=_money(windows365),
+        azure_monthly=_money(azure),
+        pooled_monthly=_money(seat),
+        cheapest=cheapest,
+        recommendation=_recommendation(monthly, cheapest, current, hours, desktop, prices),
+        evidence="; ".join(evidence) + ".",
+        sample_price=sample,
+    )
 
 
 def running_hours(connected_hours: float, sessions: float, rules: PersonalPower | None) -> float:
@@ -199,8 +222,10 @@ def _windows365(plan: ServicePlan | None, prices: Prices, evidence: list[str]) -
         evidence.append(f"Windows 365: no list price in {prices.currency} (Microsoft lists it in {price.currency})")
         return None, False
     marked = ", a sample price, not a published one" if price.sample else ""
-    evidence.append(f"Windows 365: {plan.display_name} at {price.monthly:.2f} {price.currency} a month, list price "
-                    f"({price.source}, {price.as_of}{marked})")  # fmt: skip
+    evidence.append(
+        f"Windows 365: {plan.display_name} at {price.monthly:.2f} {price.currency} a month, list price "
+        f"({price.source}, {price.as_of}{marked})"
+    )
     return price.monthly, price.sample
 
 
@@ -216,8 +241,10 @@ def _azure(
     running = running_hours(hours, sessions, desktop.power_rules)
     why = _running_why(desktop.power_rules, sessions)
     cost = vm.linux_hourly * running + disk.monthly
-    evidence.append(f"azure: {plan.vm_size} in {vm.region} at {vm.linux_hourly:.4f} {prices.currency}/h for "
-                    f"{running:.1f} h ({why}) + a {tier} disk at {disk.monthly:.2f} = {cost:.2f}")  # fmt: skip
+    evidence.append(
+        f"azure: {plan.vm_size} in {vm.region} at {vm.linux_hourly:.4f} {prices.currency}/h for "
+        f"{running:.1f} h ({why}) + a {tier} disk at {disk.monthly:.2f} = {cost:.2f}"
+    )
     return cost
 
 
@@ -227,9 +254,11 @@ def _pooled(region: str | None, hours: float, pooled: Pooled, prices: Prices, ev
         return None
     share = pooled.sessions_per_host
     cost = (vm.linux_hourly * hours + disk.monthly) / share
-    evidence.append(f"pooled: a {pooled.vm_size} host at {vm.linux_hourly:.4f} {prices.currency}/h and its "
-                    f"{pooled.disk_tier} disk at {disk.monthly:.2f} a month, shared by {share} sessions, for "
-                    f"{hours:.1f} h = {cost:.2f}")  # fmt: skip
+    evidence.append(
+        f"pooled: a {pooled.vm_size} host at {vm.linux_hourly:.4f} {prices.currency}/h and its "
+        f"{pooled.disk_tier} disk at {disk.monthly:.2f} a month, shared by {share} sessions, for "
+        f"{hours:.1f} h = {cost:.2f}"
+    )
     return cost
 
 
@@ -278,8 +307,10 @@ def _recommendation(
 
 def _measured(desktop: Desktop, days: int, hours: float) -> str:
     over = f" over their {desktop.cloud_pc_count} Cloud PCs" if desktop.cloud_pc_count > 1 else ""
-    return (f"{desktop.connected_hours:.1f} h connected in {desktop.sessions} sessions over {days} days{over}: "
-            f"{hours:.1f} h in a {HOURS_PER_MONTH}-hour month")  # fmt: skip
+    return (
+        f"{desktop.connected_hours:.1f} h connected in {desktop.sessions} sessions over {days} days{over}: "
+        f"{hours:.1f} h in a {HOURS_PER_MONTH}-hour month"
+    )
 
 
 def _running_why(rules: PersonalPower | None, sessions: float) -> str:

@@ -6,6 +6,12 @@ key's work at a time with what arrives meanwhile merged into one run.
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
 __all__ = [
-    "coalescing", "mail_senders", "phased", "refused_work", "state_machines", "timer_work", "updates",
+    "coalescing",
+    "mail_senders",
+    "phased",
+    "refused_work",
+    "state_machines",
+    "timer_work",
+    "updates",
     "windows365_refusals",
-]  # fmt: skip
+]

@@ -12,12 +12,17 @@ def why_not(standing: SenderStanding, mailbox: str) -> tuple[str, str] | None:
     """The code and the admin's words for a mailbox the app cannot send as; None when it can (or cannot tell)."""
     words = {
         "noUser": ("mailboxNotFound", f"No user '{mailbox}' in the tenant: e-mail is sent from a mailbox of its own."),
-        "noMailbox": ("mailboxNotEnabled", f"{mailbox} has no Exchange Online mailbox: license it for Exchange "
-                      "Online, or name a user that has one."),
-        "policyExcludes": ("sendAsDenied", f"The app may not send as {mailbox}: an application access policy "
-                           "excludes it. Add it to the policy's group in Exchange Online, or name a mailbox the policy "
-                           "allows."),
-    }  # fmt: skip
+        "noMailbox": (
+            "mailboxNotEnabled",
+            f"{mailbox} has no Exchange Online mailbox: license it for Exchange Online, or name a user that has one.",
+        ),
+        "policyExcludes": (
+            "sendAsDenied",
+            f"The app may not send as {mailbox}: an application access policy "
+            "excludes it. Add it to the policy's group in Exchange Online, or name a mailbox the policy "
+            "allows.",
+        ),
+    }
     return words.get(standing)
 
 

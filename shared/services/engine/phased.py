@@ -62,8 +62,9 @@ def drive(
             taken = take(run, phase)
         except CloudError as exc:
             if exc.transient:
-                taken = Progress(done=False, retry_after_s=held_wait(exc), operation=run.operation,
-                                 held=exc.code, reason=exc.reason)  # fmt: skip
+                taken = Progress(
+                    done=False, retry_after_s=held_wait(exc), operation=run.operation, held=exc.code, reason=exc.reason
+                )
             else:
                 handled = on_fail(run, phase, exc)
                 if isinstance(handled, PhasedStep):
@@ -77,8 +78,14 @@ def drive(
         if not taken.done:
             wait = max(taken.retry_after_s, MIN_WAIT_S)
             held_reason = taken.reason if taken.held is not None else None
-            later = run.model_copy(update={"operation": taken.operation, "started_at": started, "held": taken.held,
-                                           "held_reason": held_reason})  # fmt: skip
+            later = run.model_copy(
+                update={
+                    "operation": taken.operation,
+                    "started_at": started,
+                    "held": taken.held,
+                    "held_reason": held_reason,
+                }
+            )
             # the wait counts from Azure's answer, not from before the call: a poll timed from before would come
             # back as much too early as the call took, find the operation still running and cost another call
             return PhasedStep(run=later, wait_seconds=wait, resume_at=clock() + timedelta(seconds=wait))

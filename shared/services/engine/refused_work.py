@@ -20,10 +20,16 @@ T = TypeVar("T")
 
 def refused(store: RefusedWorkStore, tenant_id: str, work: RefusedWorkKind, error: CloudError, now: datetime) -> None:
     before = store.find_refused(tenant_id, work)
-    store.put_refused(RefusedWork(
-        tenant_id=tenant_id, work=work, code=error.code, message=str(error),
-        first_refused_date_time=before.first_refused_date_time if before else now, last_refused_date_time=now,
-    ))  # fmt: skip
+    store.put_refused(
+        RefusedWork(
+            tenant_id=tenant_id,
+            work=work,
+            code=error.code,
+            message=str(error),
+            first_refused_date_time=before.first_refused_date_time if before else now,
+            last_refused_date_time=now,
+        )
+    )
 
 
 def succeeded(store: RefusedWorkStore, tenant_id: str, work: RefusedWorkKind) -> None:

@@ -39,11 +39,22 @@ def portal_link(portal_url: str | None, tenant_id: str, alert_id: str) -> str | 
 
 def notice_of(alert: Alert, rule: AlertRule, event: AlertEvent, portal_url: str | None) -> AlertNotice:
     return AlertNotice(
-        event=event, tenant_id=alert.tenant_id, alert_id=alert.id, rule_id=rule.id, rule_name=rule.display_name,
-        kind=alert.kind, severity=alert.severity, subject=alert.subject, subject_name=alert.subject_name,
-        summary=alert.summary, count=alert.count, status=alert.status, raised_date_time=alert.raised_date_time,
-        resolved_date_time=alert.resolved_date_time, portal_url=portal_link(portal_url, alert.tenant_id, alert.id),
-    )  # fmt: skip
+        event=event,
+        tenant_id=alert.tenant_id,
+        alert_id=alert.id,
+        rule_id=rule.id,
+        rule_name=rule.display_name,
+        kind=alert.kind,
+        severity=alert.severity,
+        subject=alert.subject,
+        subject_name=alert.subject_name,
+        summary=alert.summary,
+        count=alert.count,
+        status=alert.status,
+        raised_date_time=alert.raised_date_time,
+        resolved_date_time=alert.resolved_date_time,
+        portal_url=portal_link(portal_url, alert.tenant_id, alert.id),
+    )
 
 
 def delivery_id(notice: AlertNotice, channel: int) -> str:
@@ -101,12 +112,18 @@ def teams_request(notice: AlertNotice, channel: int) -> OutgoingRequest:
         "type": "AdaptiveCard",
         "version": CARD_VERSION,
         "body": [
-            {"type": "TextBlock", "text": _title(notice), "weight": "Bolder", "size": "Medium", "wrap": True,
-             "color": "Good" if notice.event == "resolved" else "Attention"},
+            {
+                "type": "TextBlock",
+                "text": _title(notice),
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
+                "color": "Good" if notice.event == "resolved" else "Attention",
+            },
             {"type": "TextBlock", "text": notice.summary, "wrap": True},
             {"type": "FactSet", "facts": facts},
         ],
-    }  # fmt: skip
+    }
     if notice.portal_url:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open in the portal", "url": notice.portal_url}]
     message = {"type": "message", "attachments": [{"contentType": ADAPTIVE_CARD, "contentUrl": None, "content": card}]}
@@ -124,13 +141,17 @@ def email(notice: AlertNotice) -> Email:
     """`[severity] summary`, and a short HTML body in which every value of the alert's is escaped."""
     resolved = notice.event == "resolved"
     subject = f"[{notice.severity}] {'Resolved: ' if resolved else ''}{notice.summary}"
-    rows = [("Rule", notice.rule_name), ("Subject", notice.subject_name), ("Severity", notice.severity),
-            ("Count", str(notice.count)), ("Raised", _when(notice.raised_date_time))]  # fmt: skip
+    rows = [
+        ("Rule", notice.rule_name),
+        ("Subject", notice.subject_name),
+        ("Severity", notice.severity),
+        ("Count", str(notice.count)),
+        ("Raised", _when(notice.raised_date_time)),
+    ]
     if notice.resolved_date_time is not None:
         rows.append(("Resolved", _when(notice.resolved_date_time)))
     table = "".join(f'<tr><th align="left">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>' for k, v in rows)
     lead = "This alert is resolved." if resolved else "This alert is active."
-    link = (f'<p><a href="{html.escape(notice.portal_url)}">Open it in the portal</a></p>'
-            if notice.portal_url else "")  # fmt: skip
+    link = f'<p><a href="{html.escape(notice.portal_url)}">Open it in the portal</a></p>' if notice.portal_url else ""
     body = f"<p>{html.escape(notice.summary)}</p><p>{lead}</p><table>{table}</table>{link}"
     return Email(subject.replace("\r", " ").replace("\n", " "), body)

@@ -92,39 +92,55 @@ def connection_unhealthy(connections: Iterable[Connection]) -> list[Condition]:
             continue
         checks = connection.health_check_status_detail.health_checks
         failed = [check.display_name for check in checks if check.status == "failed"]
-        found.append(_condition(
-            f"connection:{connection.id}", connection.display_name,
-            f"Connection '{connection.display_name}' failed its health checks"
-            + (f": {', '.join(failed)}." if failed else "."),
-            [check.name for check in checks if check.status == "failed"],
-        ))  # fmt: skip
+        found.append(
+            _condition(
+                f"connection:{connection.id}",
+                connection.display_name,
+                f"Connection '{connection.display_name}' failed its health checks"
+                + (f": {', '.join(failed)}." if failed else "."),
+                [check.name for check in checks if check.status == "failed"],
+            )
+        )
     return found
 
 
 def image_build_failed(images: Iterable[DeviceImage], image_sets: Iterable[ImageSet]) -> list[Condition]:
     """A device image whose upload failed; an image set whose latest version failed to build."""
     found = [
-        _condition(f"image:{image.id}", image.display_name,
-                   f"Device image '{image.display_name}' failed: {image.status_details or image.error_code}.", [])
-        for image in images if image.status == "failed"
-    ]  # fmt: skip
+        _condition(
+            f"image:{image.id}",
+            image.display_name,
+            f"Device image '{image.display_name}' failed: {image.status_details or image.error_code}.",
+            [],
+        )
+        for image in images
+        if image.status == "failed"
+    ]
     found += [
-        _condition(f"imageSet:{image_set.id}:{image_set.latest_version}",
-                   f"{image_set.display_name} {image_set.latest_version}",
-                   f"Version {image_set.latest_version} of image set '{image_set.display_name}' failed to build.", [])
-        for image_set in image_sets if image_set.status == "failed"
-    ]  # fmt: skip
+        _condition(
+            f"imageSet:{image_set.id}:{image_set.latest_version}",
+            f"{image_set.display_name} {image_set.latest_version}",
+            f"Version {image_set.latest_version} of image set '{image_set.display_name}' failed to build.",
+            [],
+        )
+        for image_set in image_sets
+        if image_set.status == "failed"
+    ]
     return found
 
 
 def spot_group_rolled_back(latest_updates: Iterable[tuple[SpotGroup, ImageUpdate]]) -> list[Condition]:
     """A Spot Group whose latest image update rolled back."""
     return [
-        _condition(f"spotGroup:{group.id}", group.friendly_name,
-                   f"Spot Group '{group.friendly_name}' rolled back its update to version {update.to_version}.",
-                   [update.id])
-        for group, update in latest_updates if update.status == "rolledBack"
-    ]  # fmt: skip
+        _condition(
+            f"spotGroup:{group.id}",
+            group.friendly_name,
+            f"Spot Group '{group.friendly_name}' rolled back its update to version {update.to_version}.",
+            [update.id],
+        )
+        for group, update in latest_updates
+        if update.status == "rolledBack"
+    ]
 
 
 def spot_host_unhealthy(groups_hosts: Iterable[tuple[SpotGroup, list[SessionHost]]]) -> list[Condition]:
@@ -133,9 +149,15 @@ def spot_host_unhealthy(groups_hosts: Iterable[tuple[SpotGroup, list[SessionHost
     for group, hosts in groups_hosts:
         sick = [host.name for host in hosts if host.status == "failed" or host.unhealthy_since is not None]
         if sick:
-            found.append(_condition(f"spotGroup:{group.id}", group.friendly_name,
-                                    f"Spot Group '{group.friendly_name}' has {len(sick)} unhealthy host"
-                                    f"{'' if len(sick) == 1 else 's'}.", sick))  # fmt: skip
+            found.append(
+                _condition(
+                    f"spotGroup:{group.id}",
+                    group.friendly_name,
+                    f"Spot Group '{group.friendly_name}' has {len(sick)} unhealthy host"
+                    f"{'' if len(sick) == 1 else 's'}.",
+                    sick,
+                )
+            )
     return found
 
 
@@ -148,21 +170,30 @@ def spot_host_evicted(
     for group, evictions in groups_evictions:
         recent = [eviction for eviction in evictions if eviction.notice_date_time >= since]
         if recent:
-            found.append(_condition(f"spotGroup:{group.id}", group.friendly_name,
-                                    f"Azure evicted {len(recent)} host{'' if len(recent) == 1 else 's'} of Spot Group "
-                                    f"'{group.friendly_name}' in the last {hours} hours.",
-                                    [eviction.host for eviction in recent]))  # fmt: skip
+            found.append(
+                _condition(
+                    f"spotGroup:{group.id}",
+                    group.friendly_name,
+                    f"Azure evicted {len(recent)} host{'' if len(recent) == 1 else 's'} of Spot Group "
+                    f"'{group.friendly_name}' in the last {hours} hours.",
+                    [eviction.host for eviction in recent],
+                )
+            )
     return found
 
 
 def licenses_low(free_by_plan: Mapping[str, tuple[str, int]], threshold: int) -> list[Condition]:
     """A service plan (id -> its name, licenses free) with fewer than `threshold` licenses free."""
     return [
-        Condition(f"servicePlan:{plan_id}", name,
-                  f"Only {free} license{'' if free == 1 else 's'} of {name} free (fewer than {threshold}).",
-                  threshold - free)
-        for plan_id, (name, free) in sorted(free_by_plan.items()) if free < threshold
-    ]  # fmt: skip
+        Condition(
+            f"servicePlan:{plan_id}",
+            name,
+            f"Only {free} license{'' if free == 1 else 's'} of {name} free (fewer than {threshold}).",
+            threshold - free,
+        )
+        for plan_id, (name, free) in sorted(free_by_plan.items())
+        if free < threshold
+    ]
 
 
 def grace_ending_soon(in_grace: Iterable[CloudPc], now: datetime, hours: int) -> list[Condition]:
@@ -172,9 +203,14 @@ def grace_ending_soon(in_grace: Iterable[CloudPc], now: datetime, hours: int) ->
     if not ending:
         return []
     their = "its" if len(ending) == 1 else "their"
-    return [_condition("tenant:graceEndingSoon", "Grace periods ending",
-                       f"{_cloud_pcs(len(ending))} will be deprovisioned within {hours} hours, when {their} grace "
-                       "period ends.", [pc.id for pc in ending])]  # fmt: skip
+    return [
+        _condition(
+            "tenant:graceEndingSoon",
+            "Grace periods ending",
+            f"{_cloud_pcs(len(ending))} will be deprovisioned within {hours} hours, when {their} grace period ends.",
+            [pc.id for pc in ending],
+        )
+    ]
 
 
 def onboarding_not_ready(report: OnboardingReport) -> list[Condition]:
@@ -182,9 +218,15 @@ def onboarding_not_ready(report: OnboardingReport) -> list[Condition]:
     if report.ready:
         return []
     missing = [item.name for item in report.items if item.status != "present"]
-    return [_condition("tenant:onboarding", "Onboarding",
-                       "The tenant's onboarding is no longer complete: "
-                       f"{', '.join(missing[:5]) or 'see the onboarding report'} missing.", missing)]  # fmt: skip
+    return [
+        _condition(
+            "tenant:onboarding",
+            "Onboarding",
+            "The tenant's onboarding is no longer complete: "
+            f"{', '.join(missing[:5]) or 'see the onboarding report'} missing.",
+            missing,
+        )
+    ]
 
 
 def reclaim_announced(cloud_pcs: Iterable[CloudPc]) -> list[Condition]:
@@ -192,7 +234,12 @@ def reclaim_announced(cloud_pcs: Iterable[CloudPc]) -> list[Condition]:
     announced = [pc for pc in cloud_pcs if pc.reclaim_announced_date_time is not None]
     if not announced:
         return []
-    return [_condition("tenant:reclaimAnnounced", "Cloud PCs announced for reclaim",
-                       f"{_cloud_pcs(len(announced))} unused for the reclaim rule's days "
-                       f"{'was' if len(announced) == 1 else 'were'} announced for reclaim.",
-                       [pc.id for pc in announced])]  # fmt: skip
+    return [
+        _condition(
+            "tenant:reclaimAnnounced",
+            "Cloud PCs announced for reclaim",
+            f"{_cloud_pcs(len(announced))} unused for the reclaim rule's days "
+            f"{'was' if len(announced) == 1 else 'were'} announced for reclaim.",
+            [pc.id for pc in announced],
+        )
+    ]

@@ -87,8 +87,9 @@ async def _send(ports: AlertDeliveryPorts, alert: Alert, rule: AlertRule, messag
     if channel.kind == "email":
         mail = alert_channels.email(notice)
         try:
-            await asyncio.to_thread(ports.notices.send_mail, alert.tenant_id, str(channel.mailbox), channel.to,
-                                    mail.subject, mail.html)  # fmt: skip
+            await asyncio.to_thread(
+                ports.notices.send_mail, alert.tenant_id, str(channel.mailbox), channel.to, mail.subject, mail.html
+            )
         except CloudError as exc:  # a mailbox Exchange will not send from: given up at once, the reason in words
             raise mail_senders.refused_sender(exc, str(channel.mailbox)) or exc from None
         return
@@ -118,9 +119,11 @@ def _record(ports: AlertDeliveryPorts, message: AlertDelivery, moved: ChannelDel
         return alert.model_copy(update={"deliveries": [*others, moved]})
 
     update_with_etag(
-        lambda: ports.alerts.get_alert(message.tenant_id, message.alert_id), change,
-        lambda alert, etag: ports.alerts.put_alert(alert, if_match=etag), if_match=None,
-    )  # fmt: skip
+        lambda: ports.alerts.get_alert(message.tenant_id, message.alert_id),
+        change,
+        lambda alert, etag: ports.alerts.put_alert(alert, if_match=etag),
+        if_match=None,
+    )
 
 
 def _rule_of(alerts: DeliveredAlerts, alert: Alert) -> AlertRule:
@@ -142,8 +145,14 @@ async def deliver(ports: AlertDeliveryPorts, message: AlertDelivery) -> ChannelD
         await _send(ports, alert, rule, message)
     except Exception as exc:  # every failure of the channel's is this rule's to retry or give up, never the queue's
         return await asyncio.to_thread(_failed, ports, message, alert, row, _failure(exc))
-    delivered = CHANNEL_DELIVERIES.move(row, "deliver", attempts=row.attempts + 1, last_error=None,
-                                        next_attempt_date_time=None, delivered_date_time=ports.clock())  # fmt: skip
+    delivered = CHANNEL_DELIVERIES.move(
+        row,
+        "deliver",
+        attempts=row.attempts + 1,
+        last_error=None,
+        next_attempt_date_time=None,
+        delivered_date_time=ports.clock(),
+    )
     await asyncio.to_thread(_record, ports, message, delivered)
     return delivered
 
@@ -171,15 +180,27 @@ def _failed(
     """The failed attempt recorded: sent again after its backoff while it is transient and attempts are left."""
     attempts = row.attempts + 1
     wait = backoff_s(attempts, failure.retry_after_s) if failure.transient else None
-    log.warning("Alert %s's %s notice to channel %d failed (attempt %d): %s", alert.id, message.event,
-                message.channel, attempts, failure.error)  # fmt: skip
+    log.warning(
+        "Alert %s's %s notice to channel %d failed (attempt %d): %s",
+        alert.id,
+        message.event,
+        message.channel,
+        attempts,
+        failure.error,
+    )
     if wait is None:
-        given_up = CHANNEL_DELIVERIES.move(row, "give_up", attempts=attempts, last_error=failure.error,
-                                           next_attempt_date_time=None)  # fmt: skip
+        given_up = CHANNEL_DELIVERIES.move(
+            row, "give_up", attempts=attempts, last_error=failure.error, next_attempt_date_time=None
+        )
         _record(ports, message, given_up)
         return given_up
-    retried = CHANNEL_DELIVERIES.move(row, "retry", attempts=attempts, last_error=failure.error,
-                                      next_attempt_date_time=ports.clock() + timedelta(seconds=wait))  # fmt: skip
+    retried = CHANNEL_DELIVERIES.move(
+        row,
+        "retry",
+        attempts=attempts,
+        last_error=failure.error,
+        next_attempt_date_time=ports.clock() + timedelta(seconds=wait),
+    )
     # queued before it is recorded: had the record failed, this message comes back and sends again (a receiver
     # dedupes on the delivery id); the other way round, a failed enqueue would leave the notice pending for ever
     ports.deliveries.enqueue_alert_delivery(message.model_copy(update={"attempt": attempts + 1}), wait)

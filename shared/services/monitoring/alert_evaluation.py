@@ -106,23 +106,43 @@ def reconcile(
     holding = {condition.subject: condition for condition in found} if rule.enabled else {}
     result = Reconciled()
     for subject, condition in holding.items():
-        sightings = {"count": condition.count, "items": list(condition.items), "summary": condition.summary,
-                     "subject_name": condition.subject_name, "last_seen_date_time": now}  # fmt: skip
+        sightings = {
+            "count": condition.count,
+            "items": list(condition.items),
+            "summary": condition.summary,
+            "subject_name": condition.subject_name,
+            "last_seen_date_time": now,
+        }
         alert = by_subject.get(subject)
         if alert is None:
-            result.raised.append(Alert(
-                id=alert_id(now, new_id()), created_date_time=now, last_modified_date_time=now,
-                tenant_id=tenant_id, rule_id=rule.id, kind=rule.kind, severity=rule.severity, subject=subject,
-                raised_date_time=now, deliveries=_notices(rule, "raised", now), **sightings,
-            ))  # fmt: skip
+            result.raised.append(
+                Alert(
+                    id=alert_id(now, new_id()),
+                    created_date_time=now,
+                    last_modified_date_time=now,
+                    tenant_id=tenant_id,
+                    rule_id=rule.id,
+                    kind=rule.kind,
+                    severity=rule.severity,
+                    subject=subject,
+                    raised_date_time=now,
+                    deliveries=_notices(rule, "raised", now),
+                    **sightings,
+                )
+            )
         else:
             result.seen.append(alert.model_copy(update={**sightings, "last_modified_date_time": now}))
     for subject, alert in by_subject.items():
         if subject not in holding:
-            result.resolved.append(ALERTS.move(
-                alert, "resolve", resolved_date_time=now, last_modified_date_time=now,
-                deliveries=[*alert.deliveries, *_notices(rule, "resolved", now)],
-            ))  # fmt: skip
+            result.resolved.append(
+                ALERTS.move(
+                    alert,
+                    "resolve",
+                    resolved_date_time=now,
+                    last_modified_date_time=now,
+                    deliveries=[*alert.deliveries, *_notices(rule, "resolved", now)],
+                )
+            )
     return result
 
 
@@ -224,8 +244,13 @@ def _saved(ports: EvaluationPorts, alert: Alert) -> bool:
 
 def _queue(ports: EvaluationPorts, alert: Alert, notices: list[ChannelDelivery]) -> None:
     for notice in notices:
-        message = AlertDelivery(tenant_id=alert.tenant_id, alert_id=alert.id, channel=notice.channel,
-                                event=notice.event, attempt=notice.attempts + 1)  # fmt: skip
+        message = AlertDelivery(
+            tenant_id=alert.tenant_id,
+            alert_id=alert.id,
+            channel=notice.channel,
+            event=notice.event,
+            attempt=notice.attempts + 1,
+        )
         ports.deliveries.enqueue_alert_delivery(message)
 
 
@@ -298,7 +323,9 @@ class Reads:
         """Each plan the tenant has licenses of: its name, and how many are free."""
         tenant_id = self._tenant.id
         return {
-            plan: (SERVICE_PLANS_BY_ID[plan].display_name if plan in SERVICE_PLANS_BY_ID else plan,
-                   self._ports.licenses.free_licenses(tenant_id, plan))
+            plan: (
+                SERVICE_PLANS_BY_ID[plan].display_name if plan in SERVICE_PLANS_BY_ID else plan,
+                self._ports.licenses.free_licenses(tenant_id, plan),
+            )
             for plan in sorted(self._ports.directory.count_licenses(tenant_id))
-        }  # fmt: skip
+        }

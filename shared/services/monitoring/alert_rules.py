@@ -63,9 +63,13 @@ def create_alert_rule(ports: RulePorts, tenant_id: str, data: AlertRuleCreate, *
     rule_id = ports.new_id()
     channels = _checked(ports, tenant_id, rule_id, data.kind, data.threshold, data.channels, [])
     rule = AlertRule(
-        id=rule_id, created_date_time=now, last_modified_date_time=now, tenant_id=tenant_id,
-        **data.model_dump(exclude={"channels"}), channels=channels,
-    )  # fmt: skip
+        id=rule_id,
+        created_date_time=now,
+        last_modified_date_time=now,
+        tenant_id=tenant_id,
+        **data.model_dump(exclude={"channels"}),
+        channels=channels,
+    )
     if dry_run:
         return rule
     _keep_secrets(ports, rule, data.channels)
@@ -95,8 +99,9 @@ def update_alert_rule(
         _keep_secrets(ports, rule, patch.channels or [])
         return ports.alerts.put_alert_rule(rule, if_match=etag)
 
-    rule = update_with_etag(lambda: ports.alerts.get_alert_rule(tenant_id, rule_id), change, save,
-                            if_match=if_match, dry_run=dry_run)  # fmt: skip
+    rule = update_with_etag(
+        lambda: ports.alerts.get_alert_rule(tenant_id, rule_id), change, save, if_match=if_match, dry_run=dry_run
+    )
     if not dry_run:
         _forget_secrets(ports, rule, before)
         if not rule.enabled:  # no evaluation looks at a tenant whose rules are all off: resolve its alerts now
@@ -128,8 +133,9 @@ def acknowledge_alert(ports: RulePorts, tenant_id: str, alert_id: str, *, by: st
 
     def change(current: Alert) -> Alert:
         now = ports.clock()
-        return ALERTS.move(current, "acknowledge", acknowledged_by=by, acknowledged_date_time=now,
-                           last_modified_date_time=now)  # fmt: skip
+        return ALERTS.move(
+            current, "acknowledge", acknowledged_by=by, acknowledged_date_time=now, last_modified_date_time=now
+        )
 
     def save(alert: Alert, etag: str | None) -> Alert:
         return ports.alerts.put_alert(alert, if_match=etag)
@@ -169,9 +175,15 @@ def _checked(
         where = f"channels[{index}]"
         if channel.kind == "email":
             if tenant_id == ORGANIZATION:  # a customer's mailbox is the customer's, not the provider's to send from
-                problems.append(ErrorDetail("channelNotForOrganization", "An organization rule notifies through "
-                                            "webhooks and Teams only: e-mail is sent from a mailbox of a tenant's "
-                                            "own.", f"{where}.kind"))  # fmt: skip
+                problems.append(
+                    ErrorDetail(
+                        "channelNotForOrganization",
+                        "An organization rule notifies through "
+                        "webhooks and Teams only: e-mail is sent from a mailbox of a tenant's "
+                        "own.",
+                        f"{where}.kind",
+                    )
+                )
             else:
                 problems += mail_senders.sender_problems(ports.notices, tenant_id, channel.mailbox, f"{where}.mailbox")
             kept.append(StoredChannel(kind="email", mailbox=channel.mailbox, to=channel.to))
@@ -183,8 +195,13 @@ def _checked(
             continue
         problems += _url_problems(ports, channel.url, f"{where}.url")
         if isinstance(channel, WebhookChannel) and channel.secret is None and channel.url not in secrets:
-            problems.append(ErrorDetail("secretRequired", "A new webhook needs a secret: each notice is signed with "
-                                        "it (HMAC-SHA256).", f"{where}.secret"))  # fmt: skip
+            problems.append(
+                ErrorDetail(
+                    "secretRequired",
+                    "A new webhook needs a secret: each notice is signed with it (HMAC-SHA256).",
+                    f"{where}.secret",
+                )
+            )
         kept.append(StoredChannel(kind="webhook", url=channel.url, secret_set=True))
     if problems:
         raise ValidationFailed.of(*problems)
@@ -197,8 +214,9 @@ def _threshold_problems(kind: AlertRuleKind, threshold: int | None) -> list[Erro
     if unit is not None and threshold is None:
         return [ErrorDetail("thresholdRequired", f"A rule of this kind needs a threshold, in {unit}.", "threshold")]
     if unit is None and threshold is not None:
-        return [ErrorDetail("thresholdNotAllowed", "A rule of this kind takes no threshold: leave it empty.",
-                            "threshold")]  # fmt: skip
+        return [
+            ErrorDetail("thresholdNotAllowed", "A rule of this kind takes no threshold: leave it empty.", "threshold")
+        ]
     return []
 
 
@@ -219,8 +237,14 @@ def _url_problems(ports: RulePorts, url: str, target: str) -> list[ErrorDetail]:
             return [ErrorDetail("hostNotFound", f"The URL's host '{host}' does not resolve.", target)]
     refused = [address for address in addresses if not webhook_may_reach(address, ports.private_networks)]
     if refused:
-        return [ErrorDetail("privateAddress", f"The URL's host '{host}' is not a public address "
-                            f"({refused[0]}): the app sends notices only to public endpoints.", target)]  # fmt: skip
+        return [
+            ErrorDetail(
+                "privateAddress",
+                f"The URL's host '{host}' is not a public address "
+                f"({refused[0]}): the app sends notices only to public endpoints.",
+                target,
+            )
+        ]
     return []
 
 
@@ -236,8 +260,7 @@ def _keep_secrets(ports: RulePorts, rule: AlertRule, given: list[AlertChannel]) 
         if isinstance(channel, WebhookChannel) and channel.secret is not None:
             ports.secrets.set_secret(webhook_secret_name(rule.tenant_id, rule.id, channel.url), channel.secret)
         elif channel.kind == "teams" and masked_url(channel.url) in stored:
-            ports.secrets.set_secret(webhook_secret_name(rule.tenant_id, rule.id, masked_url(channel.url)),
-                                     channel.url)  # fmt: skip
+            ports.secrets.set_secret(webhook_secret_name(rule.tenant_id, rule.id, masked_url(channel.url)), channel.url)
 
 
 def _forget_secrets(ports: RulePorts, rule: AlertRule, before: list[StoredChannel]) -> None:

@@ -18,18 +18,22 @@ DELIVERY_STATUSES: tuple[str, ...] = get_args(ChannelDelivery.model_fields["stat
 ALERTS: StateMachine[Alert, AlertAction] = StateMachine(
     "alert",
     ALERT_STATUSES,
-    table({
-        "acknowledge": ({"active", "acknowledged"}, "acknowledged"),
-        "resolve": ({"active", "acknowledged", "resolved"}, "resolved"),
-    }),
-)  # fmt: skip
+    table(
+        {
+            "acknowledge": ({"active", "acknowledged"}, "acknowledged"),
+            "resolve": ({"active", "acknowledged", "resolved"}, "resolved"),
+        }
+    ),
+)
 # a notice is pending until its channel took it, or until its attempts ran out
 CHANNEL_DELIVERIES: StateMachine[ChannelDelivery, DeliveryAction] = StateMachine(
     "alert delivery",
     DELIVERY_STATUSES,
-    table({
-        "retry": ({"pending"}, "pending"),
-        "deliver": ({"pending", "delivered"}, "delivered"),
-        "give_up": ({"pending", "failed"}, "failed"),
-    }),
-)  # fmt: skip
+    table(
+        {
+            "retry": ({"pending"}, "pending"),
+            "deliver": ({"pending", "delivered"}, "delivered"),
+            "give_up": ({"pending", "failed"}, "failed"),
+        }
+    ),
+)

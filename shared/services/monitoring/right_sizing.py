@@ -46,8 +46,11 @@ ALREADY_HAS_IT = "It already has the recommended plan: Windows 365 judged it bef
 # app's classes; Underutilized is "less than 40 hours of active connected time over a 28 day period" (the Intune page
 # above), used rarely or not at all
 WINDOWS365_CATEGORIES: dict[str, RightSizingClass] = {
-    "Undersized": "undersized", "Oversized": "oversized", "Rightsized": "rightSized", "Underutilized": "underused",
-}  # fmt: skip
+    "Undersized": "undersized",
+    "Oversized": "oversized",
+    "Rightsized": "rightSized",
+    "Underutilized": "underused",
+}
 
 
 @dataclass(frozen=True)
@@ -94,39 +97,59 @@ def classify(
     start = now - window
     plan_memory = plan.ram_in_gb * 1024**3
     evidence = RightSizingEvidence(
-        window_start=start, window_end=now, provisioned_date_time=cloud_pc.provisioned_date_time,
-        last_connected_date_time=cloud_pc.last_connected_date_time, plan_memory_bytes=plan_memory,
+        window_start=start,
+        window_end=now,
+        provisioned_date_time=cloud_pc.provisioned_date_time,
+        last_connected_date_time=cloud_pc.last_connected_date_time,
+        plan_memory_bytes=plan_memory,
         connection_source="connectionUsage" if connected else "cloudPcRecord",
-        connected_days=connected.days if connected else None, connected_hours=connected.hours if connected else None,
-    )  # fmt: skip
+        connected_days=connected.days if connected else None,
+        connected_hours=connected.hours if connected else None,
+    )
     if usage is not None:
-        evidence = evidence.model_copy(update={
-            "metrics_source": "azureMonitor", "hours_with_metrics": usage.hours_with_data,
-            "cpu_average_percent": usage.cpu_average_percent, "cpu_p95_percent": usage.cpu_p95_percent,
-            "cpu_maximum_percent": usage.cpu_maximum_percent,
-            "memory_available_average_bytes": usage.memory_available_average_bytes,
-            "memory_available_p05_bytes": usage.memory_available_p05_bytes,
-            "memory_available_minimum_bytes": usage.memory_available_minimum_bytes,
-        })  # fmt: skip
+        evidence = evidence.model_copy(
+            update={
+                "metrics_source": "azureMonitor",
+                "hours_with_metrics": usage.hours_with_data,
+                "cpu_average_percent": usage.cpu_average_percent,
+                "cpu_p95_percent": usage.cpu_p95_percent,
+                "cpu_maximum_percent": usage.cpu_maximum_percent,
+                "memory_available_average_bytes": usage.memory_available_average_bytes,
+                "memory_available_p05_bytes": usage.memory_available_p05_bytes,
+                "memory_available_minimum_bytes": usage.memory_available_minimum_bytes,
+            }
+        )
     if recommendation is not None:
-        evidence = evidence.model_copy(update={
-            "metrics_source": "windows365Report", "usage_category": recommendation.usage_category,
-            "recommended_plan_name": recommendation.recommended_plan_name,
-            "report_aggregated_after": now - WINDOWS365_AGGREGATION,
-        })  # fmt: skip
+        evidence = evidence.model_copy(
+            update={
+                "metrics_source": "windows365Report",
+                "usage_category": recommendation.usage_category,
+                "recommended_plan_name": recommendation.recommended_plan_name,
+                "report_aggregated_after": now - WINDOWS365_AGGREGATION,
+            }
+        )
 
     def judged(kind: RightSizingClass, reason: str, recommended: ServicePlan | str | None = None) -> CloudPcRightSizing:
         """A plan a resize cannot reach is named, with why, and not offered as the resize's target."""
         target, refusal = recommended, None
         if isinstance(recommended, ServicePlan):  # its own plan: a report aggregated before its last resize
-            refusal = ALREADY_HAS_IT if recommended.id == plan.id else \
-                disk_shrink_refusal(plan, recommended, "the recommended ")  # fmt: skip
+            refusal = (
+                ALREADY_HAS_IT
+                if recommended.id == plan.id
+                else disk_shrink_refusal(plan, recommended, "the recommended ")
+            )
             target = None if refusal else recommended.id
         return CloudPcRightSizing(
-            cloud_pc_id=cloud_pc.id, display_name=cloud_pc.display_name,
-            user_principal_name=cloud_pc.user_principal_name, service_plan_id=plan.id, classification=kind,
-            reason=reason, evidence=evidence, recommended_service_plan_id=target, not_resizable_reason=refusal,
-        )  # fmt: skip
+            cloud_pc_id=cloud_pc.id,
+            display_name=cloud_pc.display_name,
+            user_principal_name=cloud_pc.user_principal_name,
+            service_plan_id=plan.id,
+            classification=kind,
+            reason=reason,
+            evidence=evidence,
+            recommended_service_plan_id=target,
+            not_resizable_reason=refusal,
+        )
 
     provisioned = cloud_pc.provisioned_date_time
     if cloud_pc.last_connected_date_time is None:
@@ -135,26 +158,40 @@ def classify(
     elif cloud_pc.last_connected_date_time < start:
         return judged("underused", f"Not connected to in the last {window.days} days.")
     if connected is not None and (connected.days < UNDERUSED_DAYS or connected.hours < UNDERUSED_HOURS):
-        return judged("underused", f"Connected to on {connected.days} days, {connected.hours:g} hours, of the "
-                      f"last {window.days}.")  # fmt: skip
+        return judged(
+            "underused", f"Connected to on {connected.days} days, {connected.hours:g} hours, of the last {window.days}."
+        )
     if recommendation is not None:
         category, recommended = recommendation.usage_category, recommendation.recommended_plan_id
         kind = WINDOWS365_CATEGORIES.get(category, "notEnoughData")
         if kind == "notEnoughData":  # an evolvable list: a category named after this was written
             return judged(kind, f"Windows 365 classes it '{category}', which the app does not know yet.")
         named = f", and recommends {recommendation.recommended_plan_name or recommended}" if recommended else ""
-        return judged(kind, f"Windows 365's recommendation report classes it {category}{named}.",
-                      SERVICE_PLANS_BY_WINDOWS365_ID.get((recommended or "").lower()) or recommended)  # fmt: skip
+        return judged(
+            kind,
+            f"Windows 365's recommendation report classes it {category}{named}.",
+            SERVICE_PLANS_BY_WINDOWS365_ID.get((recommended or "").lower()) or recommended,
+        )
     cpu, free = evidence.cpu_p95_percent, evidence.memory_available_p05_bytes
     if usage is None or cpu is None or free is None or usage.hours_with_data < MIN_HOURS_OF_METRICS:
         return judged("notEnoughData", "Its VM's CPU and memory were not read for long enough to judge its size.")
     if cpu > CPU_UNDERSIZED_PERCENT:
-        return judged("undersized", f"CPU above {CPU_UNDERSIZED_PERCENT:g}% for more than an hour in twenty.",
-                      one_step(plan, up=True))  # fmt: skip
+        return judged(
+            "undersized",
+            f"CPU above {CPU_UNDERSIZED_PERCENT:g}% for more than an hour in twenty.",
+            one_step(plan, up=True),
+        )
     if free < MEMORY_UNDERSIZED_FREE * plan_memory:
-        return judged("undersized", f"Under {MEMORY_UNDERSIZED_FREE:.0%} of its memory free for more than an hour "
-                      "in twenty.", one_step(plan, up=True))  # fmt: skip
+        return judged(
+            "undersized",
+            f"Under {MEMORY_UNDERSIZED_FREE:.0%} of its memory free for more than an hour in twenty.",
+            one_step(plan, up=True),
+        )
     if cpu < CPU_OVERSIZED_PERCENT and free > MEMORY_OVERSIZED_FREE * plan_memory:
-        return judged("oversized", f"CPU under {CPU_OVERSIZED_PERCENT:g}% and over {MEMORY_OVERSIZED_FREE:.0%} of "
-                      "its memory free even in its busiest hours.", one_step(plan, up=False))  # fmt: skip
+        return judged(
+            "oversized",
+            f"CPU under {CPU_OVERSIZED_PERCENT:g}% and over {MEMORY_OVERSIZED_FREE:.0%} of "
+            "its memory free even in its busiest hours.",
+            one_step(plan, up=False),
+        )
     return judged("rightSized", "Its CPU and memory are used without running short.")

@@ -52,10 +52,13 @@ def right_sizing_report(
     sizes them, and one it has not judged yet is classed by its connections."""
     now = ports.clock()
     provisioned = sorted(
-        (c for c in ports.cloud_pcs.list_all_cloud_pcs(tenant.id)
-         if c.status in PROVISIONED and c.service_plan_id in SERVICE_PLANS_BY_ID),
+        (
+            c
+            for c in ports.cloud_pcs.list_all_cloud_pcs(tenant.id)
+            if c.status in PROVISIONED and c.service_plan_id in SERVICE_PLANS_BY_ID
+        ),
         key=lambda c: (c.display_name.casefold(), c.id),
-    )  # fmt: skip
+    )
     page, next_token = ports.pages.page(provisioned, top=top, skip_token=skip_token)
     verdicts = ports.backends.of_tenant(tenant).size_recommendations(ports, tenant.id, page) if page else {}
     metered = [vm for vm in map(_metered, page) if vm]
@@ -65,12 +68,19 @@ def right_sizing_report(
             usage = ports.metrics.usage(tenant.id, metered, now - WINDOW, now)
         except CloudError as exc:  # throttled or failing: ask again shortly; refused: the onboarding report's role
             if exc.transient:
-                raise Unavailable(f"Azure Monitor could not be read ({exc.code}): {exc}",
-                                  code="azureUnavailable") from exc  # fmt: skip
-            raise Conflict(f"The app cannot read the Cloud PCs' metrics ({exc.code}): {exc}",
-                           code="azureNotReadable") from exc  # fmt: skip
+                raise Unavailable(
+                    f"Azure Monitor could not be read ({exc.code}): {exc}", code="azureUnavailable"
+                ) from exc
+            raise Conflict(
+                f"The app cannot read the Cloud PCs' metrics ({exc.code}): {exc}", code="azureNotReadable"
+            ) from exc
     return [
-        classify(c, SERVICE_PLANS_BY_ID[c.service_plan_id], now,
-                 usage=usage.get((c.virtual_machine_id or "").lower()), recommendation=verdicts.get(c.id))
+        classify(
+            c,
+            SERVICE_PLANS_BY_ID[c.service_plan_id],
+            now,
+            usage=usage.get((c.virtual_machine_id or "").lower()),
+            recommendation=verdicts.get(c.id),
+        )
         for c in page
-    ], next_token  # fmt: skip
+    ], next_token

@@ -33,8 +33,11 @@ def pooled_group(ports: GroupSchedulePorts, tenant_id: str, spot_group_id: str) 
     up before a body is read: a group that is not there, or not pooled, is the answer whatever the body says."""
     group = ports.spot_groups.get_spot_group(tenant_id, spot_group_id)
     if group.user_type != "pooled":
-        raise Conflict("A personal Spot Group has no schedule: each host is one user's, and runs when they use it.",
-                       code="notPooled", target="userType")  # fmt: skip
+        raise Conflict(
+            "A personal Spot Group has no schedule: each host is one user's, and runs when they use it.",
+            code="notPooled",
+            target="userType",
+        )
     return group
 
 
@@ -72,36 +75,50 @@ def try_schedule(ports: GroupSchedulePorts, group: SpotGroup, trial: ScheduleTri
     if trial.scaling is not None:
         refuse_scaling(trial.scaling.refusals(group.license_count, group.max_sessions_per_host, group.vm_size))
     proposing = group if trial.scaling is None else group.model_copy(update={"scaling": trial.scaling})
-    hosts = sorted((h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.status == "running"),
-                   key=lambda h: h.index)  # fmt: skip
+    hosts = sorted(
+        (h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.status == "running"), key=lambda h: h.index
+    )
     if not hosts and group.scaling is None and proposing.scaling is None:
-        raise Conflict("The Spot Group has no session host running yet to replay a schedule on.",
-                       code="noSessionHosts", target="spotGroupId")  # fmt: skip
+        raise Conflict(
+            "The Spot Group has no session host running yet to replay a schedule on.",
+            code="noSessionHosts",
+            target="spotGroupId",
+        )
     curve = trial.load_curve
     if curve is None:
         since = ports.clock() - REPLAY_SPAN
-        curve = [LoadPoint(date_time=s.date_time, sessions=s.sessions)
-                 for s in ports.schedules.list_loads(tenant_id, group.id, since)]  # fmt: skip
+        curve = [
+            LoadPoint(date_time=s.date_time, sessions=s.sessions)
+            for s in ports.schedules.list_loads(tenant_id, group.id, since)
+        ]
         if not curve:
-            raise Conflict("No sessions were recorded for this Spot Group in the last 14 days: give a loadCurve.",
-                           code="noRecordedSessions", target="loadCurve")  # fmt: skip
+            raise Conflict(
+                "No sessions were recorded for this Spot Group in the last 14 days: give a loadCurve.",
+                code="noRecordedSessions",
+                target="loadCurve",
+            )
     saved = ports.schedules.find_schedule(tenant_id, group.id)
     names, most = [h.name for h in hosts], group.max_sessions_per_host
     proposed = replay(trial.schedule(), curve, names, most, scaling=_scaling(proposing))
-    current = replay(saved or default_schedule(), curve, names, most, saved=saved is not None,
-                     scaling=_scaling(group))  # fmt: skip
+    current = replay(saved or default_schedule(), curve, names, most, saved=saved is not None, scaling=_scaling(group))
     hours = [  # both stepped over the same times: the same hours
         ReplayHour(start=mine.start, peak_sessions=mine.peak_sessions, proposed=mine.figures, current=theirs.figures)
         for mine, theirs in zip(proposed.hours, current.hours, strict=True)
     ]
     return ScheduleReplay(
         source="loadCurve" if trial.load_curve is not None else "recordedSessions",
-        from_date_time=curve[0].date_time, to_date_time=proposed.end or curve[-1].date_time,
-        session_hosts=len(hosts), max_sessions_per_host=group.max_sessions_per_host,
-        step_minutes=STEP // MINUTE, start_delay_minutes=START_DELAY // MINUTE,
-        create_delay_minutes=CREATE_DELAY // MINUTE, current_is_default=saved is None,
-        proposed=proposed.total, current=current.total, hours=hours,
-    )  # fmt: skip
+        from_date_time=curve[0].date_time,
+        to_date_time=proposed.end or curve[-1].date_time,
+        session_hosts=len(hosts),
+        max_sessions_per_host=group.max_sessions_per_host,
+        step_minutes=STEP // MINUTE,
+        start_delay_minutes=START_DELAY // MINUTE,
+        create_delay_minutes=CREATE_DELAY // MINUTE,
+        current_is_default=saved is None,
+        proposed=proposed.total,
+        current=current.total,
+        hours=hours,
+    )
 
 
 def _scaling(group: SpotGroup) -> Scaling | None:

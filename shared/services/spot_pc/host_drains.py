@@ -75,10 +75,13 @@ def await_turn(
     assert run.maintenance_window is not None
     now = ports.clock()
     turn = host_turn(
-        run.maintenance_window, now, notice=timedelta(seconds=run.notify_before_s),
-        sign_out=timedelta(seconds=run.drain_timeout_s), has_sessions=_sessions(ports, group, site, host) > 0,
+        run.maintenance_window,
+        now,
+        notice=timedelta(seconds=run.notify_before_s),
+        sign_out=timedelta(seconds=run.drain_timeout_s),
+        has_sessions=_sessions(ports, group, site, host) > 0,
         told_of=run.told_of,
-    )  # fmt: skip
+    )
     _follow_window(ports, group, run, turn, now)
     if turn.action == "drain":
         return None
@@ -90,16 +93,23 @@ def await_turn(
 
 
 def _notify_users(
-    ports: HostDrainPorts, group: SpotGroup, site: Site, host: SessionHost, run: SpotGroupRun,
-    drain_at: datetime, now: datetime,
-) -> None:  # fmt: skip
+    ports: HostDrainPorts,
+    group: SpotGroup,
+    site: Site,
+    host: SessionHost,
+    run: SpotGroupRun,
+    drain_at: datetime,
+    now: datetime,
+) -> None:
     """Tell each user on the host that it is drained at `drain_at` for the image update, and when they are logged
     off; recorded on the host. A session gone meanwhile needs no message."""
     zone = ZoneInfo(run.maintenance_window.time_zone) if run.maintenance_window is not None else UTC
     local = drain_at.astimezone(zone)
     minutes = round(run.drain_timeout_s / 60)
-    text = (f"This desktop is updated to version {run.image_version} from {local:%H:%M} ({zone}). Save your work and "
-            f"sign out before then: you are signed out {counted(minutes, 'minute')} later.")  # fmt: skip
+    text = (
+        f"This desktop is updated to version {run.image_version} from {local:%H:%M} ({zone}). Save your work and "
+        f"sign out before then: you are signed out {counted(minutes, 'minute')} later."
+    )
     tenant, placement, pool, vm = group.tenant_id, placement_of(site), group.host_pool_name, host.name
     told = 0
     for session in ports.avd.list_user_sessions(tenant, placement, pool):
@@ -111,10 +121,15 @@ def _notify_users(
         except CloudError as exc:
             if exc.code != SESSION_GONE:
                 raise
-    detail = StepDetail(code="usersNotified", step="drainHost", message=(
-        f"{counted(told, 'user')} told at {now:%Y-%m-%d %H:%M} UTC that the host is drained at "
-        f"{drain_at:%Y-%m-%d %H:%M} UTC "
-        f"for the update to {run.image_version}, and signed out {counted(minutes, 'minute')} later."))  # fmt: skip
+    detail = StepDetail(
+        code="usersNotified",
+        step="drainHost",
+        message=(
+            f"{counted(told, 'user')} told at {now:%Y-%m-%d %H:%M} UTC that the host is drained at "
+            f"{drain_at:%Y-%m-%d %H:%M} UTC "
+            f"for the update to {run.image_version}, and signed out {counted(minutes, 'minute')} later."
+        ),
+    )
     ports.spot_groups.put_host(group.tenant_id, group.id, host.model_copy(update={"status_detail": detail}))
 
 
@@ -138,11 +153,15 @@ def _follow_window(ports: HostDrainPorts, group: SpotGroup, run: SpotGroupRun, t
         )
         if (update.status, update.status_detail) != ("waitingForWindow", detail):
             waiting = IMAGE_UPDATES.move(
-                update, "awaitWindow", status_detail=detail, next_window_date_time=turn.window_start,
+                update,
+                "awaitWindow",
+                status_detail=detail,
+                next_window_date_time=turn.window_start,
                 last_modified_date_time=now,
-            )  # fmt: skip
+            )
             ports.spot_groups.put_image_update(waiting, if_match=update.etag)
     elif update.status == "waitingForWindow":
-        opened = IMAGE_UPDATES.move(update, "resume", status_detail=None, next_window_date_time=None,
-                                    last_modified_date_time=now)  # fmt: skip
+        opened = IMAGE_UPDATES.move(
+            update, "resume", status_detail=None, next_window_date_time=None, last_modified_date_time=now
+        )
         ports.spot_groups.put_image_update(opened, if_match=update.etag)

@@ -113,8 +113,9 @@ def watcher_script() -> list[str]:
     ]
 
 
-def install_watcher(ports: HostEvictionPorts, tenant_id: str, placement: Placement, vm: str,
-                    operation: str | None) -> Progress:  # fmt: skip
+def install_watcher(
+    ports: HostEvictionPorts, tenant_id: str, placement: Placement, vm: str, operation: str | None
+) -> Progress:
     """The `watchEvictions` phase of a Spot host: its watcher, posting to the app's address."""
     watch = ports.eviction_watch
     if watch is None:  # no address to post to: the optimization's view of the VM's power is all there is
@@ -145,17 +146,20 @@ def spot_host(ports: HostEvictionPorts, tenant_id: str, identity: ManagedIdentit
     groups, skip = ports.spot_groups.list_spot_groups(tenant_id)
     while True:
         for group in groups:
-            host = next((h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.principal_id == principal),
-                        None)  # fmt: skip
+            host = next(
+                (h for h in ports.spot_groups.list_hosts(tenant_id, group.id) if h.principal_id == principal), None
+            )
             site = ports.sites.find_site(tenant_id, group.site_id) if host is not None else None
             if host is not None and site is not None and host.priority == "Spot":
                 return _SpotHost(group, site, host)
         if skip is None:
             break
         groups, skip = ports.spot_groups.list_spot_groups(tenant_id, skip_token=skip)
-    raise Forbidden(f"The managed identity {principal} is no Spot host's of this tenant's Spot Groups (a host is "
-                    "known by its VM's system-assigned identity, kept when the app made it).",
-                    code="notSpotHost")  # fmt: skip
+    raise Forbidden(
+        f"The managed identity {principal} is no Spot host's of this tenant's Spot Groups (a host is "
+        "known by its VM's system-assigned identity, kept when the app made it).",
+        code="notSpotHost",
+    )
 
 
 def hear(ports: HostEvictionPorts, tenant_id: str, identity: ManagedIdentity, document: ScheduledEvents) -> Heard:
@@ -183,8 +187,13 @@ def _evict(
     if host.status != "running" or ports.schedules.find_eviction(tenant, group.id, event.event_id) is not None:
         return None  # being made or removed already, or heard of before
     policy = group.scaling.spot_eviction_policy if group.scaling is not None else "Deallocate"
-    eviction = HostEviction(id=event.event_id, host=host.name, policy=policy, notice_date_time=now,
-                            evicts_at_date_time=_not_before(event, now))  # fmt: skip
+    eviction = HostEviction(
+        id=event.event_id,
+        host=host.name,
+        policy=policy,
+        notice_date_time=now,
+        evicts_at_date_time=_not_before(event, now),
+    )
     try:
         eviction = ports.schedules.create_eviction(tenant, group.id, eviction)
     except Conflict:
@@ -219,26 +228,54 @@ def _act(
     host_hours.record_power(ports.power_records, group, placement, host, taken_as, eviction.evicts_at_date_time)
     ports.spot_groups.put_host(tenant, group.id, SESSION_HOSTS.move(host, "drain", allow_new_session=False))
     (index,) = free_indexes(ports.spot_groups.list_hosts(tenant, group.id), 1)
-    replacement = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version,
-                              priority=host.priority, replaces_eviction=eviction.id)  # fmt: skip
+    replacement = SessionHost(
+        name=host_name(group, index),
+        index=index,
+        image_version=group.image_version,
+        priority=host.priority,
+        replaces_eviction=eviction.id,
+    )
     ports.spot_groups.put_host(tenant, group.id, replacement)
     users = [s.user_principal_name for s in sessions]
-    eviction = ports.schedules.put_eviction(tenant, group.id, eviction.model_copy(update={
-        "users": users, "users_told": told, "replacement_host": replacement.name}))  # fmt: skip
+    eviction = ports.schedules.put_eviction(
+        tenant,
+        group.id,
+        eviction.model_copy(update={"users": users, "users_told": told, "replacement_host": replacement.name}),
+    )
     on_it = f"{told} of {counted(len(users), 'user')} told ({', '.join(users)})" if users else "no user on it"
     line = SpotGroupEvent(
-        id=eviction.id, date_time=now, host=vm, action="evict", reason=(
+        id=eviction.id,
+        date_time=now,
+        host=vm,
+        action="evict",
+        reason=(
             f"Azure evicts {vm} (Spot, {eviction.policy}) at {eviction.evicts_at_date_time:%H:%M:%S} UTC: drained, "
-            f"{on_it}; replaced by {replacement.name} ({replacement.priority})"), outcome="done",
-    )  # fmt: skip
+            f"{on_it}; replaced by {replacement.name} ({replacement.priority})"
+        ),
+        outcome="done",
+    )
     ports.schedules.put_events(tenant, group.id, now, [line])
     until_evicted = max(0.0, (eviction.evicts_at_date_time - now).total_seconds())
     runs = [
-        SpotGroupRun(tenant_id=tenant, spot_group_id=group.id, work="scale", stage="host", host=host.index,
-                     host_work="remove", drain_timeout_s=until_evicted + EVICTION_SLACK_S),
-        SpotGroupRun(tenant_id=tenant, spot_group_id=group.id, work="scale", stage="host", host=index,
-                     host_work="add", drain_timeout_s=REPLACEMENT_DRAIN_S),
-    ]  # fmt: skip
+        SpotGroupRun(
+            tenant_id=tenant,
+            spot_group_id=group.id,
+            work="scale",
+            stage="host",
+            host=host.index,
+            host_work="remove",
+            drain_timeout_s=until_evicted + EVICTION_SLACK_S,
+        ),
+        SpotGroupRun(
+            tenant_id=tenant,
+            spot_group_id=group.id,
+            work="scale",
+            stage="host",
+            host=index,
+            host_work="add",
+            drain_timeout_s=REPLACEMENT_DRAIN_S,
+        ),
+    ]
     return eviction, runs
 
 
@@ -259,11 +296,18 @@ def replacement_took_sessions(ports: HostEvictionPorts, group: SpotGroup, host: 
     if eviction is None or eviction.replacement_took_sessions_date_time is not None:
         return
     seconds = round((now - eviction.notice_date_time).total_seconds(), 1)
-    ports.schedules.put_eviction(tenant, group.id, eviction.model_copy(update={
-        "replacement_took_sessions_date_time": now, "seconds_to_replacement": seconds}))  # fmt: skip
+    ports.schedules.put_eviction(
+        tenant,
+        group.id,
+        eviction.model_copy(update={"replacement_took_sessions_date_time": now, "seconds_to_replacement": seconds}),
+    )
     line = SpotGroupEvent(
-        id=f"{eviction.id}.replaced", date_time=now, host=host.name, action="evict", outcome="done",
+        id=f"{eviction.id}.replaced",
+        date_time=now,
+        host=host.name,
+        action="evict",
+        outcome="done",
         reason=f"{host.name} took sessions in place of {eviction.host}, evicted by Azure, {seconds:.0f} s after the "
         "notice",
-    )  # fmt: skip
+    )
     ports.schedules.put_events(tenant, group.id, now, [line])

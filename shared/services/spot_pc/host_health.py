@@ -95,9 +95,16 @@ def plan_repairs(
             words = "restarted" if step == "restart" else "installed its agent again on"
             decisions.append(RepairDecision(host.name, step, f"{words} {host.name}: {reason} for {minutes} min"))
         elif not _needs_consent(host):
-            decisions.append(RepairDecision(host.name, "askConsent", (
-                f"{host.name} is still broken after a restart and its agent installed again ({reason}): it can be "
-                "replaced with its user's consent, their desktop rebuilt from the group's image")))  # fmt: skip
+            decisions.append(
+                RepairDecision(
+                    host.name,
+                    "askConsent",
+                    (
+                        f"{host.name} is still broken after a restart and its agent installed again ({reason}): it can "
+                        "be replaced with its user's consent, their desktop rebuilt from the group's image"
+                    ),
+                )
+            )
     return decisions
 
 
@@ -116,10 +123,13 @@ def plan_healing(
         return [], None
     broken = [h for h in deployed if unhealthy_reason(h, live.get(h.name)) is not None]
     if len(deployed) >= OUTAGE_POOL and len(broken) == len(deployed):
-        return [], (f"all {len(deployed)} hosts are unhealthy at once: an outage of the pool, not broken hosts; "
-                    "none is replaced until some recover")  # fmt: skip
-    being_replaced = sum(h.status == "removing" and h.status_detail is not None
-                         and h.status_detail.code == HOST_UNHEALTHY for h in hosts)  # fmt: skip
+        return [], (
+            f"all {len(deployed)} hosts are unhealthy at once: an outage of the pool, not broken hosts; "
+            "none is replaced until some recover"
+        )
+    being_replaced = sum(
+        h.status == "removing" and h.status_detail is not None and h.status_detail.code == HOST_UNHEALTHY for h in hosts
+    )
     at_once = max(1, (len(deployed) + being_replaced) // 3)  # a third of the pool, the ones being replaced in it
     room = max(0, at_once - being_replaced)
     held = None if room >= len(due) else f"{len(due) - room} more wait: {at_once} hosts are replaced at once at most"

@@ -50,17 +50,27 @@ def with_hours(host: SessionHost, now: datetime) -> SessionHost:
 
 def metered(group: SpotGroup, placement: Placement, host: SessionHost) -> MeteredResource:
     return MeteredResource(
-        tenant_id=group.tenant_id, resource_id=power_records.vm_resource_id(placement, host.name), kind="sessionHost",
-        display_name=host.name, vm_size=group.vm_size, region=placement.region_name,
+        tenant_id=group.tenant_id,
+        resource_id=power_records.vm_resource_id(placement, host.name),
+        kind="sessionHost",
+        display_name=host.name,
+        vm_size=group.vm_size,
+        region=placement.region_name,
         priority="spot" if host.priority == "Spot" else "regular",
-        disk_tier=power_records.premium_ssd_tier(HOST_DISK_GB), spot_group_id=group.id, site_id=group.site_id,
-    )  # fmt: skip
+        disk_tier=power_records.premium_ssd_tier(HOST_DISK_GB),
+        spot_group_id=group.id,
+        site_id=group.site_id,
+    )
 
 
 def record_power(
-    store: PowerRecordStore, group: SpotGroup, placement: Placement, host: SessionHost, change: PowerChange,
+    store: PowerRecordStore,
+    group: SpotGroup,
+    placement: Placement,
+    host: SessionHost,
+    change: PowerChange,
     at: datetime,
-) -> None:  # fmt: skip
+) -> None:
     """The host's VM made, started, stopped or deleted at `at`, for the cost view (power_records.record)."""
     power_records.record(store, metered(group, placement, host), change, at)
 

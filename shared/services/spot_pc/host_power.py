@@ -49,8 +49,14 @@ def following(group: SpotGroup, slot: datetime, event: SpotGroupEvent, taken: Pr
     """The run that follows a power action Azure took and has not finished, or None: it finished at once."""
     if taken.done or taken.operation is None:
         return None
-    return HostPowerRun(tenant_id=group.tenant_id, spot_group_id=group.id, slot=slot, event=event,
-                        operation=taken.operation, started_at=event.date_time)  # fmt: skip
+    return HostPowerRun(
+        tenant_id=group.tenant_id,
+        spot_group_id=group.id,
+        slot=slot,
+        event=event,
+        operation=taken.operation,
+        started_at=event.date_time,
+    )
 
 
 def follow(ports: HostPowerPorts, run: HostPowerRun) -> PhasedStep[HostPowerRun]:
@@ -61,21 +67,27 @@ def follow(ports: HostPowerPorts, run: HostPowerRun) -> PhasedStep[HostPowerRun]
         return PhasedStep(outcome="superseded", run=run)  # the group was removed, its hosts with it
     placement, known = placement_of(site), group
     return phased.drive(
-        run, PHASES, lambda now, _: _power(ports, placement, now), clock=ports.clock, limit=POWER_TIMEOUT,
+        run,
+        PHASES,
+        lambda now, _: _power(ports, placement, now),
+        clock=ports.clock,
+        limit=POWER_TIMEOUT,
         on_fail=lambda now, _, exc: PhasedStep(outcome=_failed(ports, known, placement, now, exc), run=now),
-    )  # fmt: skip
+    )
 
 
 def _power(ports: HostPowerPorts, placement: Placement, run: HostPowerRun) -> Progress:
     event = run.event  # a line of the actions followed: start, deallocate or hibernate
-    return ports.operations.power_vm(run.tenant_id, placement, event.host, cast("PowerAction", event.action),
-                                     run.operation)  # fmt: skip
+    return ports.operations.power_vm(
+        run.tenant_id, placement, event.host, cast("PowerAction", event.action), run.operation
+    )
 
 
 def _failed(ports: HostPowerPorts, group: SpotGroup, placement: Placement, run: HostPowerRun, exc: CloudError) -> str:
     event = run.event
-    line = event.model_copy(update={"outcome": "failed", "error": exc.code,
-                                    "reason": f"{event.reason}; Azure failed it: {exc}"})  # fmt: skip
+    line = event.model_copy(
+        update={"outcome": "failed", "error": exc.code, "reason": f"{event.reason}; Azure failed it: {exc}"}
+    )
     ports.schedules.put_events(group.tenant_id, group.id, run.slot, [line])
     hosts = ports.spot_groups.list_hosts(group.tenant_id, group.id)
     for index, host in enumerate(hosts):
@@ -92,6 +104,7 @@ def _failed(ports: HostPowerPorts, group: SpotGroup, placement: Placement, run: 
             kept = host_hours.started(host.model_copy(update={"power_state": RUNNING}), event.date_time)
         hosts[index] = ports.spot_groups.put_host(group.tenant_id, group.id, kept)
     current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
-    ports.spot_groups.put_spot_group(current.model_copy(update={"session_host_counts": count_hosts(hosts)}),
-                                     if_match=current.etag)  # fmt: skip
+    ports.spot_groups.put_spot_group(
+        current.model_copy(update={"session_host_counts": count_hosts(hosts)}), if_match=current.etag
+    )
     return "failed"

@@ -29,8 +29,9 @@ def note_spot_capacity(ports: SpotGroupRecordPorts, group: SpotGroup, host: Sess
     current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
     at = ports.clock() if code is not None else None
     if current.spot_refused_date_time != at:
-        ports.spot_groups.put_spot_group(current.model_copy(update={"spot_refused_date_time": at}),
-                                         if_match=current.etag)  # fmt: skip
+        ports.spot_groups.put_spot_group(
+            current.model_copy(update={"spot_refused_date_time": at}), if_match=current.etag
+        )
 
 
 def recount(ports: SpotGroupRecordPorts, group: SpotGroup, hosts: list[SessionHost] | None = None) -> SpotGroup:
@@ -62,17 +63,25 @@ def live_hosts(ports: LiveHostPorts, group: SpotGroup) -> list[SessionHost]:
     hosts = [host_hours.with_hours(host, now) for host in ports.spot_groups.list_hosts(group.tenant_id, group.id)]
     site = ports.sites.find_site(group.tenant_id, group.site_id)
     try:
-        records = ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name) \
-            if site is not None else []  # fmt: skip
+        records = (
+            ports.avd.list_session_hosts(group.tenant_id, placement_of(site), group.host_pool_name)
+            if site is not None
+            else []
+        )
     except CloudError as exc:
         log.warning("Session hosts of %s could not be read live (%s)", group.host_pool_name, exc.code)
         return hosts
     live = {record.vm_name: record for record in records}
     return [
-        host.model_copy(update={
-            "session_count": record.sessions, "allow_new_session": record.allow_new_session,
-            "assigned_user_id": record.assigned_user_id,
-            "power_state": "running" if record.status == "Available" else record.status.lower(),
-        }) if (record := live.get(host.name)) is not None else host
+        host.model_copy(
+            update={
+                "session_count": record.sessions,
+                "allow_new_session": record.allow_new_session,
+                "assigned_user_id": record.assigned_user_id,
+                "power_state": "running" if record.status == "Available" else record.status.lower(),
+            }
+        )
+        if (record := live.get(host.name)) is not None
+        else host
         for host in hosts
-    ]  # fmt: skip
+    ]

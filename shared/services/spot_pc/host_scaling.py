@@ -143,9 +143,12 @@ def plan_scaling(
     holding = retry_at is not None and now < retry_at
     for index, priority in zip(new, _priorities(scaling, existing, new), strict=True):
         if priority == "Spot" and (replaced or holding):
-            instead = (_refused_for(refused[replaced.pop(0)]) if replaced else
-                       f"a Spot host was refused at {spot_refused_at:%H:%M} UTC; Spot is tried again from "
-                       f"{retry_at:%H:%M}")  # fmt: skip
+            instead = (
+                _refused_for(refused[replaced.pop(0)])
+                if replaced
+                else f"a Spot host was refused at {spot_refused_at:%H:%M} UTC; Spot is tried again from "
+                f"{retry_at:%H:%M}"
+            )
             reason = f"created host {index} (Regular, on demand: {instead}): {why}, {state}"
             decisions.append(ScaleDecision("create", index, "Regular", reason, spot_refused=True))
         else:
@@ -154,15 +157,23 @@ def plan_scaling(
             )
     floor = max(scaling.base_hosts, need)
     delay = scaling.delete_after_minutes
-    idle = [h for h in existing if h.unneeded_since is not None and _unneeded(h, sessions)
-            and not sessions.get(h.name, 0) and now - h.unneeded_since >= timedelta(minutes=delay)]  # fmt: skip
+    idle = [
+        h
+        for h in existing
+        if h.unneeded_since is not None
+        and _unneeded(h, sessions)
+        and not sessions.get(h.name, 0)
+        and now - h.unneeded_since >= timedelta(minutes=delay)
+    ]
     idle.sort(key=lambda h: (h.power_state != DEALLOCATED, -h.index))
     for host in idle[: max(0, len(existing) - floor)]:
         assert host.unneeded_since is not None
         state_word = "deallocated" if host.power_state == DEALLOCATED else "drained"
         minutes = int((now - host.unneeded_since).total_seconds() // 60)
-        reason = (f"deleted host {host.index}: {state_word} and unneeded for {minutes} min (after {delay} min); "
-                  f"{floor} needed ({why}, base {scaling.base_hosts}), {state}")  # fmt: skip
+        reason = (
+            f"deleted host {host.index}: {state_word} and unneeded for {minutes} min (after {delay} min); "
+            f"{floor} needed ({why}, base {scaling.base_hosts}), {state}"
+        )
         decisions.append(ScaleDecision("delete", host.index, host.priority, reason))
     return decisions
 

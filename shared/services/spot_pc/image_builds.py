@@ -103,11 +103,17 @@ def metered(image_set: ImageSet, version: ImageSetVersion, site: Site) -> Metere
     """The build VM, as its power records name it."""
     vm, _, _ = build_names(image_set.id, version.version)
     return MeteredResource(
-        tenant_id=image_set.tenant_id, resource_id=power_records.vm_resource_id(placement_of(site), vm),
-        kind="imageBuild", display_name=f"{image_set.display_name} {version.version}", vm_size=BUILD_VM_SIZE,
-        region=site.region_name, disk_tier=power_records.premium_ssd_tier(_disk_gb(image_set)), site_id=site.id,
-        image_set_id=image_set.id, image_version=version.version,
-    )  # fmt: skip
+        tenant_id=image_set.tenant_id,
+        resource_id=power_records.vm_resource_id(placement_of(site), vm),
+        kind="imageBuild",
+        display_name=f"{image_set.display_name} {version.version}",
+        vm_size=BUILD_VM_SIZE,
+        region=site.region_name,
+        disk_tier=power_records.premium_ssd_tier(_disk_gb(image_set)),
+        site_id=site.id,
+        image_set_id=image_set.id,
+        image_version=version.version,
+    )
 
 
 def _disk_gb(image_set: ImageSet) -> int:
@@ -171,9 +177,15 @@ def advance_build(ports: ImageBuildRunPorts, run: ImageBuildRun) -> PhasedStep[I
         return now
 
     return phased.drive(
-        run, steps, take, clock=ports.clock, limit=PHASE_TIMEOUT, on_fail=failed, on_done=made,
+        run,
+        steps,
+        take,
+        clock=ports.clock,
+        limit=PHASE_TIMEOUT,
+        on_fail=failed,
+        on_done=made,
         finish=lambda done: PhasedStep(outcome="failed" if done.failed else "succeeded", run=done),
-    )  # fmt: skip
+    )
 
 
 def _fail(
@@ -231,9 +243,16 @@ def _build_vm(ports: ImageBuildRunPorts, image_set: ImageSet, version: ImageSetV
             raise CloudError("createBuildVm", "baseVersionNotReady", f"Version {base.version} has no image.")
         image_type, image_id = "custom", base.image_version_id
     return VmSpec(
-        name=vm, nic_name=nic, computer_name=computer, placement=placement_of(site), vm_size=BUILD_VM_SIZE,
-        image_type=image_type, image_id=image_id, subnet_id=site.subnet_id, os_disk_size_gb=_disk_gb(image_set),
-    )  # fmt: skip
+        name=vm,
+        nic_name=nic,
+        computer_name=computer,
+        placement=placement_of(site),
+        vm_size=BUILD_VM_SIZE,
+        image_type=image_type,
+        image_id=image_id,
+        subnet_id=site.subnet_id,
+        os_disk_size_gb=_disk_gb(image_set),
+    )
 
 
 # --- removal -------------------------------------------------------------------------------------------------
@@ -292,5 +311,6 @@ def _removal_failed(store: ImageSetStore, image_set: ImageSet, run: ImageRemoval
         return
     version = store.find_version(run.tenant_id, run.image_set_id, run.version)
     if version is not None:
-        record_status(store, version, "fail", status_detail=StepDetail(code=exc.code, step=exc.step,
-                                                                            message=str(exc)[:500]))  # fmt: skip
+        record_status(
+            store, version, "fail", status_detail=StepDetail(code=exc.code, step=exc.step, message=str(exc)[:500])
+        )

@@ -72,11 +72,19 @@ def create_image_set(
         )
     now = ports.clock()
     image_set = ImageSet(
-        id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
-        display_name=data.display_name, description=data.description, site_id=data.site_id,
-        global_=data.global_, home_site_id=home.id, source_image_id=data.source_image_id, notes=data.notes,
+        id=ports.new_id(),
+        tenant_id=tenant_id,
+        created_date_time=now,
+        last_modified_date_time=now,
+        display_name=data.display_name,
+        description=data.description,
+        site_id=data.site_id,
+        global_=data.global_,
+        home_site_id=home.id,
+        source_image_id=data.source_image_id,
+        notes=data.notes,
         latest_version=FIRST_VERSION,
-    )  # fmt: skip
+    )
     version = _new_version(image_set, FIRST_VERSION, None, regions, data.notes, now=now)
     if dry_run:
         return image_set, version
@@ -105,20 +113,38 @@ def _home_and_regions(ports: ImageSetPorts, tenant_id: str, data: ImageSetCreate
 
 
 def _new_version(
-    image_set: ImageSet, number: str, base: str | None, regions: list[str], notes: str | None, *, now: datetime,
+    image_set: ImageSet,
+    number: str,
+    base: str | None,
+    regions: list[str],
+    notes: str | None,
+    *,
+    now: datetime,
     scripts: list[CustomizationScript] | None = None,
-) -> ImageSetVersion:  # fmt: skip
+) -> ImageSetVersion:
     return ImageSetVersion(
-        id=number, tenant_id=image_set.tenant_id, image_set_id=image_set.id, version=number,
-        created_date_time=now, last_modified_date_time=now, notes=notes,
-        base_version=base, regions=regions, customization_scripts=scripts or [],
-    )  # fmt: skip
+        id=number,
+        tenant_id=image_set.tenant_id,
+        image_set_id=image_set.id,
+        version=number,
+        created_date_time=now,
+        last_modified_date_time=now,
+        notes=notes,
+        base_version=base,
+        regions=regions,
+        customization_scripts=scripts or [],
+    )
 
 
 def update_image_set(
-    ports: ImageSetPorts, tenant_id: str, image_set_id: str, patch: ImageSetUpdate, *, if_match: str | None,
+    ports: ImageSetPorts,
+    tenant_id: str,
+    image_set_id: str,
+    patch: ImageSetUpdate,
+    *,
+    if_match: str | None,
     dry_run: bool = False,
-) -> ImageSet:  # fmt: skip
+) -> ImageSet:
     return update_with_etag(
         lambda: ports.image_sets.get_image_set(tenant_id, image_set_id),
         lambda current: merge_patch(current, patch, ImageSetUpdate, ports.clock()),
@@ -140,8 +166,9 @@ def create_version(
         base = _base_of(versions, data.base_version)
         number = next_version(versions)
         regions = _regions_now(ports.sites, image_set, base)
-        version = _new_version(image_set, number, base.version, regions, data.notes, now=ports.clock(),
-                               scripts=data.customization_scripts)  # fmt: skip
+        version = _new_version(
+            image_set, number, base.version, regions, data.notes, now=ports.clock(), scripts=data.customization_scripts
+        )
         if dry_run:
             return version
         try:
@@ -174,13 +201,19 @@ def _base_of(versions: list[ImageSetVersion], wanted: str | None) -> ImageSetVer
                 ErrorDetail("referenceNotFound", f"Version {wanted} does not exist in this image set.", "baseVersion")
             )
         if base.status != "ready":
-            raise Conflict(f"Version {wanted} is {base.status}; a new version builds on a ready one.",
-                           code="wrongStatus", target="baseVersion")  # fmt: skip
+            raise Conflict(
+                f"Version {wanted} is {base.status}; a new version builds on a ready one.",
+                code="wrongStatus",
+                target="baseVersion",
+            )
         return base
     ready = [v for v in versions if v.status == "ready"]
     if not ready:
-        raise Conflict("No version of this image set is ready yet to build on; wait for one, or fix the failed one.",
-                       code="wrongStatus", target="baseVersion")  # fmt: skip
+        raise Conflict(
+            "No version of this image set is ready yet to build on; wait for one, or fix the failed one.",
+            code="wrongStatus",
+            target="baseVersion",
+        )
     return max(ready, key=lambda v: tuple(int(p) for p in v.version.split(".")))
 
 
@@ -238,8 +271,9 @@ def request_capture(ports: ImageSetPorts, tenant_id: str, image_set_id: str, num
     try:
         return record_status(ports.image_sets, version, "capture")
     except PreconditionFailed:
-        raise Conflict(f"Version {number} changed meanwhile; read it again.", code="wrongStatus",
-                       target="version") from None  # fmt: skip
+        raise Conflict(
+            f"Version {number} changed meanwhile; read it again.", code="wrongStatus", target="version"
+        ) from None
 
 
 def _refuse_under_way(versions: list[ImageSetVersion], what: str) -> None:
@@ -248,8 +282,9 @@ def _refuse_under_way(versions: list[ImageSetVersion], what: str) -> None:
     if busy:
         raise Conflict(
             f"Version {busy[0].version} is {busy[0].status}; {what} once it is ready or failed.",
-            code="wrongStatus", target="version",
-        )  # fmt: skip
+            code="wrongStatus",
+            target="version",
+        )
 
 
 def delete_version(
@@ -267,15 +302,19 @@ def delete_version(
     _refuse_under_way([version], "delete it")
     users = [g.name for g in ports.spot_groups.using_image_set(tenant_id, image_set_id) if g.image_version == number]
     if users:
-        raise Conflict(f"Version {number} is used by the Spot Group '{users[0]}'; move it to another version first.",
-                       code="inUse", target="version")  # fmt: skip
+        raise Conflict(
+            f"Version {number} is used by the Spot Group '{users[0]}'; move it to another version first.",
+            code="inUse",
+            target="version",
+        )
     if image_set.status == "deleting":
         raise Conflict("The image set is being deleted.", code="wrongStatus", target="imageSetId")
     if number == image_set.latest_version:
         raise Conflict(
             f"Version {number} is the set's latest; add a newer version first, or delete the image set.",
-            code="wrongStatus", target="version",
-        )  # fmt: skip
+            code="wrongStatus",
+            target="version",
+        )
     if version.image_version_id is None:  # nothing of it in Azure: the build VM went when its build ended
         ports.image_sets.delete_version(tenant_id, image_set_id, number)
         return version, None
@@ -292,8 +331,11 @@ def delete_image_set(
         raise PreconditionFailed.stale("Image set", image_set_id)
     users = ports.spot_groups.using_image_set(tenant_id, image_set_id)
     if users:
-        raise Conflict(f"The Spot Group '{users[0].name}' uses a version of this image set; move it first.",
-                       code="inUse", target="imageSetId")  # fmt: skip
+        raise Conflict(
+            f"The Spot Group '{users[0].name}' uses a version of this image set; move it first.",
+            code="inUse",
+            target="imageSetId",
+        )
     versions = ports.image_sets.list_versions(tenant_id, image_set_id)
     _refuse_under_way(versions, "delete the set")
     deleting = IMAGE_SETS.move(image_set, "delete", last_modified_date_time=ports.clock())

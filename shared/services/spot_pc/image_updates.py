@@ -32,8 +32,9 @@ def update_image(
 ) -> tuple[SpotGroup, SpotGroupRun]:
     """A rolling image update: every running host rebuilt on the new version, the canary first."""
     if set(changes) - {"image_version", "description", "notes"}:
-        raise refused("notAllowed", "Change imageVersion on its own (description and notes may come with it).",
-                       "imageVersion")  # fmt: skip
+        raise refused(
+            "notAllowed", "Change imageVersion on its own (description and notes may come with it).", "imageVersion"
+        )
     site = ports.sites.get_site(group.tenant_id, group.site_id)
     number = str(changes["image_version"])
     version = ready_version(ports, group.tenant_id, group.image_set_id, number, group.user_type, site.region_name)
@@ -42,12 +43,22 @@ def update_image(
     running = replaceable(ports.spot_groups.list_hosts(group.tenant_id, group.id))
     plan = plan_rollout(running, rollout.canary_count, rollout.max_unavailable)
     now = ports.clock()
-    update = ports.spot_groups.put_image_update(ImageUpdate(
-        id=ports.new_id(), tenant_id=group.tenant_id, created_date_time=now, last_modified_date_time=now,
-        spot_group_id=group.id, from_version=group.image_version, to_version=number,
-        from_image_version_id=group.image_version_id, to_image_version_id=version.image_version_id,
-        rollout=rollout, canary=[h.name for h in plan.canary], remaining=len(running),
-    ))  # fmt: skip
+    update = ports.spot_groups.put_image_update(
+        ImageUpdate(
+            id=ports.new_id(),
+            tenant_id=group.tenant_id,
+            created_date_time=now,
+            last_modified_date_time=now,
+            spot_group_id=group.id,
+            from_version=group.image_version,
+            to_version=number,
+            from_image_version_id=group.image_version_id,
+            to_image_version_id=version.image_version_id,
+            rollout=rollout,
+            canary=[h.name for h in plan.canary],
+            remaining=len(running),
+        )
+    )
     changed = SPOT_GROUPS.move(
         group,
         "updateImage",
@@ -58,13 +69,21 @@ def update_image(
     )
     saved = ports.spot_groups.put_spot_group(changed, if_match=group.etag)
     run = SpotGroupRun(
-        tenant_id=group.tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
-        replace=[h.index for h in running], image_update_id=update.id, canary=len(plan.canary),
-        batch=rollout.max_unavailable, drain_timeout_s=rollout.drain_timeout_minutes * 60.0,
-        maintenance_window=rollout.maintenance_window, notify_before_s=rollout.notify_minutes_before * 60.0,
-        image_version=number, image_version_id=version.image_version_id,
+        tenant_id=group.tenant_id,
+        spot_group_id=group.id,
+        work="deploy",
+        revision=saved.revision,
+        replace=[h.index for h in running],
+        image_update_id=update.id,
+        canary=len(plan.canary),
+        batch=rollout.max_unavailable,
+        drain_timeout_s=rollout.drain_timeout_minutes * 60.0,
+        maintenance_window=rollout.maintenance_window,
+        notify_before_s=rollout.notify_minutes_before * 60.0,
+        image_version=number,
+        image_version_id=version.image_version_id,
         previous=(group.image_version, group.image_version_id),
-    )  # fmt: skip
+    )
     return saved, run
 
 
@@ -79,11 +98,17 @@ def cancel_image_update(
     now = ports.clock()
 
     def cancel(update: ImageUpdate) -> ImageUpdate:
-        detail = StepDetail(code="imageUpdateCancelling", step="imageUpdate", message=(
-            f"Cancelled at {now:%Y-%m-%d %H:%M} UTC: the hosts being replaced finish on {update.to_version}, the "
-            f"others stay on {update.from_version}."))  # fmt: skip
-        return IMAGE_UPDATES.move(update, "cancel", status_detail=detail, next_window_date_time=None,
-                                  last_modified_date_time=now)  # fmt: skip
+        detail = StepDetail(
+            code="imageUpdateCancelling",
+            step="imageUpdate",
+            message=(
+                f"Cancelled at {now:%Y-%m-%d %H:%M} UTC: the hosts being replaced finish on {update.to_version}, the "
+                f"others stay on {update.from_version}."
+            ),
+        )
+        return IMAGE_UPDATES.move(
+            update, "cancel", status_detail=detail, next_window_date_time=None, last_modified_date_time=now
+        )
 
     # the update's own run writes it too (waitingForWindow, running): a change meanwhile is read again, not a 412
     cancelled = update_with_etag(

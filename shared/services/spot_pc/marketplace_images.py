@@ -41,8 +41,12 @@ def images_in(ports: MarketplacePorts, tenant_id: str, site: Site) -> list[Marke
         except CloudError:
             if kept is None:
                 raise
-            log.warning("marketplace images of %s not read again; the list of %s stays", site.region_name,
-                        kept.read_at.isoformat(), exc_info=True)  # fmt: skip
+            log.warning(
+                "marketplace images of %s not read again; the list of %s stays",
+                site.region_name,
+                kept.read_at.isoformat(),
+                exc_info=True,
+            )
     named = (marketplace_image(f"{p.publisher}_{p.offer}_{p.sku}") for p in kept.images if offered(p))
     return [image for image in named if image is not None]
 
@@ -50,8 +54,9 @@ def images_in(ports: MarketplacePorts, tenant_id: str, site: Site) -> list[Marke
 def read_region(ports: MarketplacePorts, tenant_id: str, subscription_id: str, region: str) -> RegionImages:
     """The region's images read from Azure now, and kept."""
     images = ports.inventory.marketplace_images(tenant_id, subscription_id, region, DESKTOP, OFFERS, suits)
-    fresh = RegionImages(region=region, tenant_id=tenant_id, subscription_id=subscription_id,
-                         read_at=ports.clock(), images=images)  # fmt: skip
+    fresh = RegionImages(
+        region=region, tenant_id=tenant_id, subscription_id=subscription_id, read_at=ports.clock(), images=images
+    )
     return ports.region_images.put_region_images(fresh)
 
 

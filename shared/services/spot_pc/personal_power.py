@@ -80,9 +80,12 @@ class PersonalPowerPlan:
 
 
 def plan_personal_power(
-    power: PersonalPower, hosts: Sequence[PersonalDesktop], sessions: list[UserSessionRecord], now: datetime,
+    power: PersonalPower,
+    hosts: Sequence[PersonalDesktop],
+    sessions: list[UserSessionRecord],
+    now: datetime,
     hibernatable: frozenset[str] = frozenset(),
-) -> PersonalPowerPlan:  # fmt: skip
+) -> PersonalPowerPlan:
     """Pure: which desktops to stop now, each with its reason, and the away times to keep. `hosts` carry their live
     power state; `hibernatable`: the desktops whose VMs were made with hibernation enabled."""
     by_host: dict[str, list[UserSessionRecord]] = {}
@@ -102,8 +105,9 @@ def plan_personal_power(
         why = _why(power, signed_out=not on, minutes=int((now - since).total_seconds() // 60))
         if why is None:
             continue
-        action: Literal["deallocate", "hibernate"] = "hibernate" if power.hibernate and host.name in hibernatable \
-            else "deallocate"  # fmt: skip
+        action: Literal["deallocate", "hibernate"] = (
+            "hibernate" if power.hibernate and host.name in hibernatable else "deallocate"
+        )
         done = "hibernated" if action == "hibernate" else "deallocated"
         decisions.append(PowerDecision(host.name, action, f"{done} {host.name} at {now:%H:%M}: {why}", why))
         away[host.name] = None  # it stops: its user's next sighting starts a new count
@@ -117,8 +121,11 @@ def _why(power: PersonalPower, *, signed_out: bool, minutes: int) -> str | None:
     if signed_out and power.deallocate_on_sign_out:
         return f"nobody signed in to it for {counted(minutes, 'minute')}" if minutes else "nobody is signed in to it"
     if limit is not None and minutes >= limit:
-        away = f"nobody signed in to it for {counted(minutes, 'minute')}" if signed_out \
-            else f"its user disconnected {counted(minutes, 'minute')} ago"  # fmt: skip
+        away = (
+            f"nobody signed in to it for {counted(minutes, 'minute')}"
+            if signed_out
+            else f"its user disconnected {counted(minutes, 'minute')} ago"
+        )
         return f"{away} (limit {limit})"
     return None
 
@@ -157,10 +164,17 @@ def apply_personal_power(ports: PersonalPowerPorts, group: SpotGroup, now: datet
         except CloudError as exc:  # this host waits for the next sweep (its away time kept); the others go on
             log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, exc.code)
             error = exc.code
-        events.append(SpotGroupEvent(
-            id=f"{slot:%Y%m%dT%H%MZ}.{decision.host}.{decision.action}", date_time=now, host=decision.host,
-            action=decision.action, reason=decision.reason, outcome="failed" if error else "done", error=error,
-        ))  # fmt: skip
+        events.append(
+            SpotGroupEvent(
+                id=f"{slot:%Y%m%dT%H%MZ}.{decision.host}.{decision.action}",
+                date_time=now,
+                host=decision.host,
+                action=decision.action,
+                reason=decision.reason,
+                outcome="failed" if error else "done",
+                error=error,
+            )
+        )
         if (run := host_power.following(group, slot, events[-1], taken)) is not None:
             follow.append(run)
     if events:  # on the group's timeline, as the pooled groups' decisions
@@ -178,8 +192,9 @@ def apply_personal_power(ports: PersonalPowerPorts, group: SpotGroup, now: datet
     if stopped:
         current = ports.spot_groups.get_spot_group(group.tenant_id, group.id)
         counts = count_hosts(list(by_name.values()))
-        ports.spot_groups.put_spot_group(current.model_copy(update={"session_host_counts": counts}),
-                                         if_match=current.etag)  # fmt: skip
+        ports.spot_groups.put_spot_group(
+            current.model_copy(update={"session_host_counts": counts}), if_match=current.etag
+        )
     return PersonalPowerPlan(plan.away, [d for d in plan.decisions if d.host in stopped], follow)
 
 

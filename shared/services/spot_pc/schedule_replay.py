@@ -98,10 +98,14 @@ class _Host:
 
     def view(self) -> SessionHost:
         power = "running" if self.running else DEALLOCATED
-        return self.registered.model_copy(update={
-            "power_state": power, "allow_new_session": self.allow_new_session, "drained_at": self.drained_at,
-            "unneeded_since": self.unneeded_since,
-        })  # fmt: skip
+        return self.registered.model_copy(
+            update={
+                "power_state": power,
+                "allow_new_session": self.allow_new_session,
+                "drained_at": self.drained_at,
+                "unneeded_since": self.unneeded_since,
+            }
+        )
 
     def record(self, now: datetime) -> SessionHostRecord:
         status = "Available" if self.running and self.ready_at is not None and self.ready_at <= now else "Unavailable"
@@ -121,10 +125,13 @@ class _Hour:
 
     def figures(self) -> ReplayFigures:
         return ReplayFigures(
-            host_hours=round(self.host_hours, 3), disk_hours=round(self.disk_hours, 3),
-            peak_hosts_running=self.peak_hosts, failed_sign_ins=self.failed, hosts_created=self.created,
+            host_hours=round(self.host_hours, 3),
+            disk_hours=round(self.disk_hours, 3),
+            peak_hosts_running=self.peak_hosts,
+            failed_sign_ins=self.failed,
+            hosts_created=self.created,
             hosts_deleted=self.deleted,
-        )  # fmt: skip
+        )
 
 
 @dataclass(frozen=True)
@@ -173,8 +180,9 @@ def _sign_in(hosts: list[_Host], count: int, now: datetime, max_sessions: int, b
     by_name = {h.name: h for h in hosts}
     for placed in range(count):
         taking = [h for h in hosts if h.taking(now)]
-        order = placement_order([h.view() for h in taking], {h.name: h.record(now) for h in taking},
-                                balancing, max_sessions)  # fmt: skip
+        order = placement_order(
+            [h.view() for h in taking], {h.name: h.record(now) for h in taking}, balancing, max_sessions
+        )
         if not order:
             return count - placed
         by_name[order[0].name].sessions += 1
@@ -223,19 +231,31 @@ def _drain(host: _Host, now: datetime) -> None:
 
 
 def _scale(
-    scaling: Scaling, hosts: list[_Host], sessions: dict[str, int], max_sessions: int, wanted: int, now: datetime,
+    scaling: Scaling,
+    hosts: list[_Host],
+    sessions: dict[str, int],
+    max_sessions: int,
+    wanted: int,
+    now: datetime,
     ready_at: datetime,
-) -> tuple[list[_Host], list[_Host]]:  # fmt: skip
+) -> tuple[list[_Host], list[_Host]]:
     """The hosts made (taking sessions from `ready_at`) and those deleted, as the optimization decides them at `now`
     on the hosts as its power decisions left them."""
     by_index = {h.index: h for h in hosts}
     for marked in mark_unneeded([h.view() for h in hosts], sessions, now):
         by_index[marked.index].unneeded_since = marked.unneeded_since
-    decisions = plan_scaling(scaling.settings, scaling.ceiling, [h.view() for h in hosts], sessions, max_sessions,
-                             wanted, now)  # fmt: skip
-    made = [_Host(SessionHost(name=f"made{d.host}", index=d.host, image_version="replay", priority=d.priority),
-                  running=True, ready_at=ready_at)
-            for d in decisions if d.action == "create" and d.host is not None]  # fmt: skip
+    decisions = plan_scaling(
+        scaling.settings, scaling.ceiling, [h.view() for h in hosts], sessions, max_sessions, wanted, now
+    )
+    made = [
+        _Host(
+            SessionHost(name=f"made{d.host}", index=d.host, image_version="replay", priority=d.priority),
+            running=True,
+            ready_at=ready_at,
+        )
+        for d in decisions
+        if d.action == "create" and d.host is not None
+    ]
     deleted = [by_index[d.host] for d in decisions if d.action == "delete" and d.host is not None]
     return made, deleted
 
@@ -248,9 +268,14 @@ def _made_ready(hosts: list[_Host], now: datetime) -> None:
 
 
 def replay(
-    schedule: SpotGroupSchedule, curve: Sequence[LoadPoint], host_names: Sequence[str], max_sessions: int,
-    *, saved: bool = True, scaling: Scaling | None = None,
-) -> Replay:  # fmt: skip
+    schedule: SpotGroupSchedule,
+    curve: Sequence[LoadPoint],
+    host_names: Sequence[str],
+    max_sessions: int,
+    *,
+    saved: bool = True,
+    scaling: Scaling | None = None,
+) -> Replay:
     """The schedule over the curve with the group's hosts (by index, as named): in total and hour by hour (UTC).
     `saved`: the optimization follows it as a saved schedule, setting the pool's load balancing to each phase's.
     `scaling`: the group makes and deletes hosts; None: the hosts are a fixed set."""

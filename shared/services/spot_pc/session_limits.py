@@ -24,8 +24,11 @@ from shared.models.spot_groups import SpotGroup
 
 POLICY_KEY = r"HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services"
 # each limit's registry value (its ADMX mapping, in the page above)
-POLICY_VALUES = {"idle_minutes": "MaxIdleTime", "disconnected_minutes": "MaxDisconnectionTime",
-                 "active_minutes": "MaxConnectionTime"}  # fmt: skip
+POLICY_VALUES = {
+    "idle_minutes": "MaxIdleTime",
+    "disconnected_minutes": "MaxDisconnectionTime",
+    "active_minutes": "MaxConnectionTime",
+}
 MS_PER_MINUTE = 60_000
 
 
@@ -37,8 +40,10 @@ def session_limit_script(limits: SessionLimits | None) -> list[str]:
         if minutes is None:
             lines.append(f"Remove-ItemProperty -Path '{POLICY_KEY}' -Name {value_name} -ErrorAction SilentlyContinue")
         else:
-            lines.append(f"New-ItemProperty -Path '{POLICY_KEY}' -Name {value_name} -Value {minutes * MS_PER_MINUTE} "
-                         "-PropertyType DWord -Force | Out-Null")  # fmt: skip
+            lines.append(
+                f"New-ItemProperty -Path '{POLICY_KEY}' -Name {value_name} -Value {minutes * MS_PER_MINUTE} "
+                "-PropertyType DWord -Force | Out-Null"
+            )
     return lines
 
 
@@ -47,15 +52,20 @@ def merged_settings(group: SpotGroup, changes: dict[str, Any]) -> dict[str, Any]
     change, the others stay (RFC 7396), and null clears the whole setting (scaling refuses null)."""
     merged = dict(changes)
     settings: tuple[tuple[str, type[BaseModel]], ...] = (
-        ("session_limits", SessionLimits), ("personal_power", PersonalPower), ("scaling", HostScaling))  # fmt: skip
+        ("session_limits", SessionLimits),
+        ("personal_power", PersonalPower),
+        ("scaling", HostScaling),
+    )
     for name, model in settings:
         if name not in changes:
             continue
         current = getattr(group, name)
         named = changes[name]
-        merged[name] = None if named is None else model.model_validate(
-            {**(current.model_dump(by_alias=False) if current is not None else {}), **named}
-        )  # fmt: skip
+        merged[name] = (
+            None
+            if named is None
+            else model.model_validate({**(current.model_dump(by_alias=False) if current is not None else {}), **named})
+        )
     return merged
 
 

@@ -133,7 +133,10 @@ def members_with_access(ports: SpotGroupAccessPorts, group: SpotGroup) -> list[S
     members = members_of(ports.directory, group.tenant_id, group.group_ids)
     users = ports.directory.get_users(group.tenant_id, members)
     return [
-        SpotGroupMember(id=m, display_name=users[m].display_name if m in users else None,
-                        access="granted" if m.lower() in held else "waiting")
+        SpotGroupMember(
+            id=m,
+            display_name=users[m].display_name if m in users else None,
+            access="granted" if m.lower() in held else "waiting",
+        )
         for m in members
-    ]  # fmt: skip
+    ]

@@ -36,15 +36,22 @@ def ready_version(
     if version is None:
         raise refused("referenceNotFound", f"Version {number} is not in the image set.", "imageVersion")
     if version.status != "ready" or version.image_version_id is None:
-        raise Conflict(f"Version {number} is {version.status}; a Spot Group needs a ready version.",
-                       code="wrongStatus", target="imageVersion")  # fmt: skip
+        raise Conflict(
+            f"Version {number} is {version.status}; a Spot Group needs a ready version.",
+            code="wrongStatus",
+            target="imageVersion",
+        )
     if region not in version.regions:
-        raise refused("imageNotInRegion", f"Version {number} is not replicated to {region}, the site's region.",
-                       "imageVersion")  # fmt: skip
+        raise refused(
+            "imageNotInRegion", f"Version {number} is not replicated to {region}, the site's region.", "imageVersion"
+        )
     source = marketplace_image(image_set.source_image_id)
     if user_type == "pooled" and source is not None and not source.multi_session:
-        raise refused("imageNotMultiSession", f"'{source.display_name}' takes one user at a time; pooled hosts "
-                       "need a multi-session image.", "imageSetId")  # fmt: skip
+        raise refused(
+            "imageNotMultiSession",
+            f"'{source.display_name}' takes one user at a time; pooled hosts need a multi-session image.",
+            "imageSetId",
+        )
     return version
 
 
@@ -53,9 +60,12 @@ def check_metadata_region(region: str) -> None:
     one where Azure Virtual Desktop keeps their metadata: refused here, before anything is deployed, rather than by
     ARM (LocationNotAvailableForResourceType) once the deployment has started."""
     if region.replace(" ", "").lower() not in AVD_METADATA_REGIONS:
-        raise refused("regionNotSupported", f"Azure Virtual Desktop cannot keep a host pool in {region}, the site's "
-                       f"region; choose a site in one of {', '.join(sorted(AVD_METADATA_REGIONS))}.",
-                       "siteId")  # fmt: skip
+        raise refused(
+            "regionNotSupported",
+            f"Azure Virtual Desktop cannot keep a host pool in {region}, the site's "
+            f"region; choose a site in one of {', '.join(sorted(AVD_METADATA_REGIONS))}.",
+            "siteId",
+        )
 
 
 def check_scaling(group: SpotGroup, patch: SpotGroupUpdate, changes: dict[str, Any]) -> None:
@@ -74,5 +84,6 @@ def refuse_scaling(errors: list[FieldError]) -> None:
     """400 with one detail at each field a scaling's check refused."""
     targets = [(".".join(map(str, loc)), code, message) for loc, code, message, _ in errors]
     if targets:
-        raise ValidationFailed.of(*(ErrorDetail(code, f"{target}: {message}", target)
-                                    for target, code, message in targets))  # fmt: skip
+        raise ValidationFailed.of(
+            *(ErrorDetail(code, f"{target}: {message}", target) for target, code, message in targets)
+        )

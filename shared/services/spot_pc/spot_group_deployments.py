@@ -45,15 +45,24 @@ REMOVE_HOST = ("drainHost", "awaitSignOut", "removeHost", "deleteVm", "deleteNic
 HOST_RECORDS: dict[str, Callable[[SessionHost, SpotGroup, SpotGroupRun, datetime], SessionHost]] = {
     "createVm": lambda host, group, run, now: host_hours.started(host, now),
     "configureProfile": lambda host, group, run, now: host.model_copy(
-        update={"profile_path": group.profile_path, "session_limits": group.session_limits}),
+        update={"profile_path": group.profile_path, "session_limits": group.session_limits}
+    ),
     "registerHost": lambda host, group, run, now: SESSION_HOSTS.move(
-        host, "register", power_state="running", allow_new_session=True, status_detail=None,
-        image_version=run.image_version or group.image_version, drained_at=None, notified_at=None,
-        unhealthy_since=None, unneeded_since=None, repairs=0,
+        host,
+        "register",
+        power_state="running",
+        allow_new_session=True,
+        status_detail=None,
+        image_version=run.image_version or group.image_version,
+        drained_at=None,
+        notified_at=None,
+        unhealthy_since=None,
+        unneeded_since=None,
+        repairs=0,
     ),
     "drainHost": lambda host, group, run, now: SESSION_HOSTS.move(host, "drain", allow_new_session=False),
     "deleteVm": lambda host, group, run, now: host_hours.stopped(host, now),
-}  # fmt: skip
+}
 METERED: dict[str, PowerChange] = {"createVm": "created", "deleteVm": "deleted"}  # the VM's power records
 
 
@@ -66,9 +75,11 @@ REPLACE_HOST = (*REMOVE_HOST, *DEPLOY_HOST)
 # replaced in place is not checked: the usages read may still count its own VM, deleted a moment before.
 ADD_HOST = ("allocateCapacity", *DEPLOY_HOST)
 HOST_STEPS = {
-    "add": ADD_HOST, "reconfigure": ("configureProfile",), "remove": (*REMOVE_HOST, "forgetHost"),
+    "add": ADD_HOST,
+    "reconfigure": ("configureProfile",),
+    "remove": (*REMOVE_HOST, "forgetHost"),
     "replace": REPLACE_HOST,
-}  # fmt: skip
+}
 
 
 class SpotGroupDeploymentPorts(HostEvictionPorts, SpotGroupAccessPorts, HostDrainPorts, SettlingPorts, Protocol):
@@ -93,9 +104,11 @@ def awaits_turn(run: SpotGroupRun) -> bool:
     """Whether a host's run, as it waits, may be waiting for its turn in an image update's maintenance window: then
     the update's cancel ends the wait (the orchestrator listens for it), and the host's next call ends its run."""
     return (
-        run.stage == "host" and run.host_work == "replace" and run.maintenance_window is not None
+        run.stage == "host"
+        and run.host_work == "replace"
+        and run.maintenance_window is not None
         and HOST_STEPS["replace"][run.phase] == "drainHost"
-    )  # fmt: skip
+    )
 
 
 def replacement_plan(run: SpotGroupRun) -> RolloutPlan[SpotGroupRun]:
@@ -112,8 +125,11 @@ def phases(run: SpotGroupRun, hosts: list[SessionHost]) -> list[HostPhase]:
         host = next((h for h in hosts if h.index == run.host), None)
         steps = HOST_STEPS[run.host_work or "add"] if host is not None else ()
         if host is not None and host.priority == "Spot":  # once it takes sessions, its evictions are heard
-            steps = tuple(watched for step in steps
-                          for watched in ((step, "watchEvictions") if step == "registerHost" else (step,)))  # fmt: skip
+            steps = tuple(
+                watched
+                for step in steps
+                for watched in ((step, "watchEvictions") if step == "registerHost" else (step,))
+            )
         return [(step, host) for step in steps]
     if run.stage == "prepare":
         return [("ensureHostPool", None)] if run.work == "deploy" else []
@@ -199,8 +215,16 @@ def advance(ports: SpotGroupDeploymentPorts, run: SpotGroupRun) -> PhasedStep[Sp
             return PHASE_TIMEOUT + WINDOW_WAIT
         return PHASE_TIMEOUT + timedelta(seconds=run.drain_timeout_s) if step[0] == "awaitSignOut" else PHASE_TIMEOUT
 
-    return phased.drive(run, phases(run, hosts), take, clock=ports.clock, limit=limit, on_fail=failed,
-                        on_done=made, name=lambda step: step[0])  # fmt: skip
+    return phased.drive(
+        run,
+        phases(run, hosts),
+        take,
+        clock=ports.clock,
+        limit=limit,
+        on_fail=failed,
+        on_done=made,
+        name=lambda step: step[0],
+    )
 
 
 def _phase(
@@ -215,9 +239,14 @@ def _phase(
     tenant, placement, pool = group.tenant_id, placement_of(site), group.host_pool_name
     if phase == "ensureHostPool":
         pool_spec = HostPoolSpec(
-            placement=placement, host_pool=pool, pool_type=group.user_type, max_sessions=group.max_sessions_per_host,
-            friendly_name=group.friendly_name, user_group_ids=(), start_vm_on_connect=starts_on_connect(group),
-        )  # fmt: skip
+            placement=placement,
+            host_pool=pool,
+            pool_type=group.user_type,
+            max_sessions=group.max_sessions_per_host,
+            friendly_name=group.friendly_name,
+            user_group_ids=(),
+            start_vm_on_connect=starts_on_connect(group),
+        )
         ensured = ports.avd.ensure_host_pool(tenant, pool_spec, operation)
         if ensured.done:  # the license count's users, not the groups, hold the desktop
             reconcile_access(ports, group)
@@ -230,11 +259,18 @@ def _phase(
         return ports.compute.allocate_capacity(tenant, placement, group.vm_size, host.priority)
     if phase == "createVm":
         spec = VmSpec(
-            name=vm, nic_name=f"{vm}-nic", computer_name=vm.upper(), placement=placement, vm_size=group.vm_size,
-            image_type="custom", image_id=image_version_id or group.image_version_id,
-            os_disk_size_gb=HOST_DISK_GB, subnet_id=site.subnet_id, hibernation=hibernates(group),
+            name=vm,
+            nic_name=f"{vm}-nic",
+            computer_name=vm.upper(),
+            placement=placement,
+            vm_size=group.vm_size,
+            image_type="custom",
+            image_id=image_version_id or group.image_version_id,
+            os_disk_size_gb=HOST_DISK_GB,
+            subnet_id=site.subnet_id,
+            hibernation=hibernates(group),
             **spot_terms(group, host),
-        )  # fmt: skip
+        )
         return ports.compute.create_vm(tenant, spec, operation)
     if phase == "joinDevice":
         join = JoinSpec(device_name=vm.upper(), join_type="azureADJoin")

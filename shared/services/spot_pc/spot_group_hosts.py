@@ -47,8 +47,10 @@ HEAL_SIGN_OUT_S = 900.0  # a host replaced (broken, or as its user agreed): its 
 REPLACING_WITH_CONSENT = "replacingWithConsent"  # a personal host's status detail while its user's replacement runs
 REPLACED = frozenset({HOST_UNHEALTHY, REPLACING_WITH_CONSENT})  # a fixed group's host rebuilt in place, not deleted
 HEAL_TITLE = "This desktop is being replaced"
-HEAL_TEXT = ("This desktop has a problem and is being replaced. Save your work and sign out within 15 minutes; "
-             "sign in again to continue on a healthy desktop.")  # fmt: skip
+HEAL_TEXT = (
+    "This desktop has a problem and is being replaced. Save your work and sign out within 15 minutes; "
+    "sign in again to continue on a healthy desktop."
+)
 
 
 class HostRepairPorts(LiveHostPorts, Protocol):
@@ -66,18 +68,40 @@ class Changed:
     hosts: list[SessionHost]  # the group's hosts as they are now
 
 
-def _line(slot: datetime, now: datetime, host: str, action: str, phase: PhaseName | None, reason: str,
-          outcome: DecisionOutcome = "done", error: str | None = None) -> SpotGroupEvent:  # fmt: skip
-    return SpotGroupEvent.model_validate({
-        "id": f"{slot:%Y%m%dT%H%MZ}.{host}.{action}", "date_time": now, "host": host, "action": action,
-        "phase": phase, "reason": reason, "outcome": outcome, "error": error,
-    })  # fmt: skip
+def _line(
+    slot: datetime,
+    now: datetime,
+    host: str,
+    action: str,
+    phase: PhaseName | None,
+    reason: str,
+    outcome: DecisionOutcome = "done",
+    error: str | None = None,
+) -> SpotGroupEvent:
+    return SpotGroupEvent.model_validate(
+        {
+            "id": f"{slot:%Y%m%dT%H%MZ}.{host}.{action}",
+            "date_time": now,
+            "host": host,
+            "action": action,
+            "phase": phase,
+            "reason": reason,
+            "outcome": outcome,
+            "error": error,
+        }
+    )
 
 
 def scale(
-    ports: HostRepairPorts, group: SpotGroup, hosts: list[SessionHost], live: Mapping[str, SessionHostRecord],
-    wanted_running: int, phase: PhaseName | None, now: datetime, slot: datetime,
-) -> Changed:  # fmt: skip
+    ports: HostRepairPorts,
+    group: SpotGroup,
+    hosts: list[SessionHost],
+    live: Mapping[str, SessionHostRecord],
+    wanted_running: int,
+    phase: PhaseName | None,
+    now: datetime,
+    slot: datetime,
+) -> Changed:
     """Mark the hosts found unneeded (or needed again), then make and delete hosts as the rule decides at `now`."""
     assert group.scaling is not None
     tenant = group.tenant_id
@@ -85,16 +109,27 @@ def scale(
     by_index = {host.index: host for host in hosts}
     for marked in mark_unneeded(hosts, sessions, now):
         by_index[marked.index] = ports.spot_groups.put_host(tenant, group.id, marked)
-    decisions = plan_scaling(group.scaling, ceiling(group), list(by_index.values()), sessions,
-                             group.max_sessions_per_host, wanted_running, now,
-                             spot_refused_at=group.spot_refused_date_time)  # fmt: skip
+    decisions = plan_scaling(
+        group.scaling,
+        ceiling(group),
+        list(by_index.values()),
+        sessions,
+        group.max_sessions_per_host,
+        wanted_running,
+        now,
+        spot_refused_at=group.spot_refused_date_time,
+    )
     events = []
     for decision in decisions:
         assert decision.host is not None
         if decision.action == "create":
-            host = SessionHost(name=host_name(group, decision.host), index=decision.host,
-                               image_version=group.image_version, priority=decision.priority,
-                               spot_refused=decision.spot_refused)  # fmt: skip
+            host = SessionHost(
+                name=host_name(group, decision.host),
+                index=decision.host,
+                image_version=group.image_version,
+                priority=decision.priority,
+                spot_refused=decision.spot_refused,
+            )
         else:  # no new session from now on: its run removes it
             host = SESSION_HOSTS.move(by_index[decision.host], "drain", allow_new_session=False)
         by_index[decision.host] = ports.spot_groups.put_host(tenant, group.id, host)
@@ -103,10 +138,17 @@ def scale(
 
 
 def heal(
-    ports: HostRepairPorts, group: SpotGroup, placement: Placement, hosts: list[SessionHost],
-    live: Mapping[str, SessionHostRecord], tell: Callable[[str, str, str], int], phase: PhaseName | None, now: datetime,
-    slot: datetime, acted: Collection[str] = (),
-) -> Changed:  # fmt: skip
+    ports: HostRepairPorts,
+    group: SpotGroup,
+    placement: Placement,
+    hosts: list[SessionHost],
+    live: Mapping[str, SessionHostRecord],
+    tell: Callable[[str, str, str], int],
+    phase: PhaseName | None,
+    now: datetime,
+    slot: datetime,
+    acted: Collection[str] = (),
+) -> Changed:
     """Mark the hosts found unhealthy (or healthy again); drain each one due, tell its users (`tell(vm, title, text)`
     answers how many were told) and hand it to its run. One the pool refuses to drain waits for the next run. The
     hosts this run `acted` on (a start not yet finished) are judged at the next."""
@@ -183,11 +225,18 @@ def replace_with_consent(
     if host is None:
         raise NotFound.resource("Session host", host_name, "sessionHostName")
     if group.user_type != "personal":
-        raise Conflict("A pooled group's broken hosts are replaced by the app; only a personal host, its user's own "
-                       "desktop, is replaced on request.", code="notAllowed", target="sessionHostName")  # fmt: skip
+        raise Conflict(
+            "A pooled group's broken hosts are replaced by the app; only a personal host, its user's own "
+            "desktop, is replaced on request.",
+            code="notAllowed",
+            target="sessionHostName",
+        )
     if host.status in HOST_BUSY:
-        raise Conflict(f"The session host is {host.status}; ask again once that is done.", code="wrongStatus",
-                       target="sessionHostName")  # fmt: skip
+        raise Conflict(
+            f"The session host is {host.status}; ask again once that is done.",
+            code="wrongStatus",
+            target="sessionHostName",
+        )
     if not consent.user_consented:
         message = "The user's consent is needed: their desktop is rebuilt, and what is on its disk is lost."
         raise ValidationFailed.of(ErrorDetail("consentRequired", message, "userConsented"))
@@ -213,10 +262,17 @@ def runs_under_way(group: SpotGroup, hosts: list[SessionHost]) -> list[SpotGroup
         return "replace" if code(host) in REPLACED and group.scaling is None else "remove"
 
     return [
-        SpotGroupRun.model_validate({
-            "tenant_id": group.tenant_id, "spot_group_id": group.id, "work": "scale", "stage": "host",
-            "host": host.index, "host_work": work(host),
-            "drain_timeout_s": HEAL_SIGN_OUT_S if code(host) in REPLACED else DRAIN_TIMEOUT_S,
-        })
-        for host in sorted(hosts, key=lambda h: h.index) if host.status in HOST_BUSY
-    ]  # fmt: skip
+        SpotGroupRun.model_validate(
+            {
+                "tenant_id": group.tenant_id,
+                "spot_group_id": group.id,
+                "work": "scale",
+                "stage": "host",
+                "host": host.index,
+                "host_work": work(host),
+                "drain_timeout_s": HEAL_SIGN_OUT_S if code(host) in REPLACED else DRAIN_TIMEOUT_S,
+            }
+        )
+        for host in sorted(hosts, key=lambda h: h.index)
+        if host.status in HOST_BUSY
+    ]

@@ -98,18 +98,36 @@ def optimize(ports: PowerOptimizationPorts, group: SpotGroup, now: datetime) -> 
         after, outcome, error, taken = _carry_out(ports, group, placement, before, decision.action, now, users)
         if after is not before:
             by_name[decision.host] = ports.spot_groups.put_host(group.tenant_id, group.id, after)
-        events.append(SpotGroupEvent(
-            id=f"{slot:%Y%m%dT%H%MZ}.{decision.host}.{decision.action}", date_time=now, host=decision.host,
-            action=decision.action, phase=phase.name, reason=decision.reason, outcome=outcome, error=error,
-        ))  # fmt: skip
+        events.append(
+            SpotGroupEvent(
+                id=f"{slot:%Y%m%dT%H%MZ}.{decision.host}.{decision.action}",
+                date_time=now,
+                host=decision.host,
+                action=decision.action,
+                phase=phase.name,
+                reason=decision.reason,
+                outcome=outcome,
+                error=error,
+            )
+        )
         if (run := host_power.following(group, slot, events[-1], taken)) is not None:
             follow.append(run)
         if outcome == "failed":
             log.warning("Spot Group %s: %s of %s failed (%s)", group.name, decision.action, decision.host, error)
     # on the hosts as the power decisions left them (one just started is needed); a broken host replaced first,
     # so that a group that scales makes its replacement at once
-    changed = spot_group_hosts.heal(ports, group, placement, list(by_name.values()), live, users.tell, phase.name,
-                                    now, slot, acted={d.host for d in decisions})  # fmt: skip
+    changed = spot_group_hosts.heal(
+        ports,
+        group,
+        placement,
+        list(by_name.values()),
+        live,
+        users.tell,
+        phase.name,
+        now,
+        slot,
+        acted={d.host for d in decisions},
+    )
     events += changed.events
     if group.scaling is not None:
         wanted, _ = wanted_hosts(schedule, now, hosts, live, group.max_sessions_per_host, drained=drained)
@@ -124,9 +142,14 @@ def optimize(ports: PowerOptimizationPorts, group: SpotGroup, now: datetime) -> 
 
 
 def _balance_load(
-    ports: PowerOptimizationPorts, group: SpotGroup, placement: Placement, schedule: SpotGroupSchedule, phase: PhaseAt,
-    now: datetime, slot: datetime,
-) -> SpotGroupEvent | None:  # fmt: skip
+    ports: PowerOptimizationPorts,
+    group: SpotGroup,
+    placement: Placement,
+    schedule: SpotGroupSchedule,
+    phase: PhaseAt,
+    now: datetime,
+    slot: datetime,
+) -> SpotGroupEvent | None:
     """The host pool places new users as the phase says (AVD fills hosts by its loadBalancerType, not by the app):
     breadth-first spreads users while hosts are plenty, depth-first packs them so the others can go. Its timeline
     line when that changed; a refusal is the next run's to try again."""
@@ -142,19 +165,32 @@ def _balance_load(
     words = "breadth-first (the emptiest host)" if order == "breadthFirst" else "depth-first (the fullest with room)"
     reason = f"placing new users {words} at {now.astimezone(ZoneInfo(schedule.time_zone)):%H:%M}: {WORDS[phase.name]}"
     return SpotGroupEvent(
-        id=f"{slot:%Y%m%dT%H%MZ}.{pool}.balanceLoad", date_time=now, host=pool, action="balanceLoad",
-        phase=phase.name, reason=reason, outcome=outcome, error=error,
-    )  # fmt: skip
+        id=f"{slot:%Y%m%dT%H%MZ}.{pool}.balanceLoad",
+        date_time=now,
+        host=pool,
+        action="balanceLoad",
+        phase=phase.name,
+        reason=reason,
+        outcome=outcome,
+        error=error,
+    )
 
 
 def _record_load(
-    ports: PowerOptimizationPorts, group: SpotGroup, hosts: list[SessionHost], live: dict[str, SessionHostRecord],
-    now: datetime, slot: datetime,
-) -> None:  # fmt: skip
+    ports: PowerOptimizationPorts,
+    group: SpotGroup,
+    hosts: list[SessionHost],
+    live: dict[str, SessionHostRecord],
+    now: datetime,
+    slot: datetime,
+) -> None:
     """The sessions on the group's hosts and the hosts running, as this run found them: what the replay reads."""
     pool = [h for h in hosts if h.status == "running"]
-    sample = LoadSample(date_time=now, sessions=sum(live[h.name].sessions for h in pool if h.name in live),
-                        running_hosts=sum(h.power_state not in OFF for h in pool))  # fmt: skip
+    sample = LoadSample(
+        date_time=now,
+        sessions=sum(live[h.name].sessions for h in pool if h.name in live),
+        running_hosts=sum(h.power_state not in OFF for h in pool),
+    )
     ports.schedules.record_load(group.tenant_id, group.id, slot, sample, keep_since=slot - REPLAY_SPAN)
 
 
@@ -179,8 +215,15 @@ class _Users:
         told = [0]
 
         def send(session: UserSessionRecord) -> None:
-            self._ports.avd.send_session_message(self._group.tenant_id, self._placement, self._group.host_pool_name,
-                                                 vm_name, session.session_id, title, text)  # fmt: skip
+            self._ports.avd.send_session_message(
+                self._group.tenant_id,
+                self._placement,
+                self._group.host_pool_name,
+                vm_name,
+                session.session_id,
+                title,
+                text,
+            )
             told[0] += 1
 
         self.each(vm_name, send)
@@ -197,17 +240,26 @@ class _Users:
 
 
 def _carry_out(
-    ports: PowerOptimizationPorts, group: SpotGroup, placement: Placement, host: SessionHost, action: Action,
-    now: datetime, users: _Users,
-) -> tuple[SessionHost, DecisionOutcome, str | None, Progress]:  # fmt: skip
+    ports: PowerOptimizationPorts,
+    group: SpotGroup,
+    placement: Placement,
+    host: SessionHost,
+    action: Action,
+    now: datetime,
+    users: _Users,
+) -> tuple[SessionHost, DecisionOutcome, str | None, Progress]:
     """The one place a decision becomes a call to Azure: the host's row after it, the outcome, Azure's error and
     what Azure answered (a power action it has not finished is followed)."""
     tenant, pool, vm = group.tenant_id, group.host_pool_name, host.name
     try:
         if action == "notify":  # the log-off comes delayMinutes after this moment (spot_schedules.plan), never sooner
             message = users.message or ""
-            users.each(vm, lambda s: ports.avd.send_session_message(tenant, placement, pool, vm, s.session_id,
-                                                                    NOTICE_TITLE, message))  # fmt: skip
+            users.each(
+                vm,
+                lambda s: ports.avd.send_session_message(
+                    tenant, placement, pool, vm, s.session_id, NOTICE_TITLE, message
+                ),
+            )
             return host.model_copy(update={"notified_at": now}), "done", None, DONE
         if action == "logOff":
             users.each(vm, lambda s: ports.avd.log_off_session(tenant, placement, pool, vm, s.session_id))

@@ -43,9 +43,14 @@ class _Group:
 
 
 def list_sessions(
-    ports: SpotSessionPorts, tenant_id: str, group_id: str, *, search: str | None = None,
-    state: SessionState | None = None, host_name: str | None = None,
-) -> list[SpotGroupSession]:  # fmt: skip
+    ports: SpotSessionPorts,
+    tenant_id: str,
+    group_id: str,
+    *,
+    search: str | None = None,
+    state: SessionState | None = None,
+    host_name: str | None = None,
+) -> list[SpotGroupSession]:
     """The group's sessions, by user: those whose user principal name holds `search` (in any case), in `state`, on
     `host_name` (404 when it is not one of the group's hosts)."""
     found = _Group(ports, tenant_id, group_id)
@@ -56,24 +61,34 @@ def list_sessions(
     wanted = (search or "").casefold()
     records = ports.avd.list_user_sessions(tenant_id, found.placement, found.group.host_pool_name)
     shown = [
-        _shown(r) for r in records
-        if r.vm_name in found.hosts and host_name in (None, r.vm_name) and state in (None, r.state)
+        _shown(r)
+        for r in records
+        if r.vm_name in found.hosts
+        and host_name in (None, r.vm_name)
+        and state in (None, r.state)
         and wanted in r.user_principal_name.casefold()
-    ]  # fmt: skip
+    ]
     return sorted(shown, key=lambda s: (s.user_principal_name.casefold(), s.id))
 
 
 def _shown(record: UserSessionRecord) -> SpotGroupSession:
     return SpotGroupSession(
-        id=session_id_of(record.vm_name, record.session_id), user_principal_name=record.user_principal_name,
-        state=record.state, session_host_name=record.vm_name, start_date_time=record.started,
-    )  # fmt: skip
+        id=session_id_of(record.vm_name, record.session_id),
+        user_principal_name=record.user_principal_name,
+        state=record.state,
+        session_host_name=record.vm_name,
+        start_date_time=record.started,
+    )
 
 
 def act(
-    ports: SpotSessionPorts, tenant_id: str, group_id: str, session_id: str, action: SessionActionName,
+    ports: SpotSessionPorts,
+    tenant_id: str,
+    group_id: str,
+    session_id: str,
+    action: SessionActionName,
     message: SessionMessage | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """One action on one session; 404 when the session is not one of the group's, or is gone."""
     _perform(ports, _Group(ports, tenant_id, group_id), session_id, action, message)
 
@@ -104,8 +119,12 @@ def act_in_bulk(
 
 
 def _failed(session_id: str, status_code: int, code: str, message: str) -> SessionActionResult:
-    return SessionActionResult(session_id=session_id, status="failed", status_code=status_code,
-                               error=SessionActionError(code=code, message=message))  # fmt: skip
+    return SessionActionResult(
+        session_id=session_id,
+        status="failed",
+        status_code=status_code,
+        error=SessionActionError(code=code, message=message),
+    )
 
 
 def _perform(
@@ -127,6 +146,9 @@ def _perform(
             ports.avd.log_off_session(tenant_id, place, pool, vm_name, number)
     except CloudError as exc:
         if exc.code == SESSION_GONE:
-            raise NotFound(f"Session '{session_id}' is gone: its user signed out, or was logged off.",
-                           code="notFound", target="sessionId") from exc  # fmt: skip
+            raise NotFound(
+                f"Session '{session_id}' is gone: its user signed out, or was logged off.",
+                code="notFound",
+                target="sessionId",
+            ) from exc
         raise

@@ -43,9 +43,11 @@ def settle(ports: SettlingPorts, group: SpotGroup, run: SpotGroupRun) -> None:
     action: SpotGroupAction = "finish" if counts.running or (group.scaling is not None and not failed) else "fail"
     fields: dict[str, object] = {"status_detail": None, "session_host_counts": counts}
     if failed:
-        fields["status_detail"] = StepDetail(code="sessionHostsFailed", step="deploy",
-                                             message=f"{len(failed)} of {len(hosts)} session hosts failed: "
-                                             f"{', '.join(failed[:10])}.")  # fmt: skip
+        fields["status_detail"] = StepDetail(
+            code="sessionHostsFailed",
+            step="deploy",
+            message=f"{len(failed)} of {len(hosts)} session hosts failed: {', '.join(failed[:10])}.",
+        )
     if run.image_update_id is not None:
         update = ports.spot_groups.get_image_update(group.tenant_id, group.id, run.image_update_id)
         outcome = run.update_outcome or "succeeded"
@@ -57,13 +59,18 @@ def settle(ports: SettlingPorts, group: SpotGroup, run: SpotGroupRun) -> None:
             fields["status_detail"] = _cancelled_line(ports, group, update, on_new, remaining)
         elif outcome != "succeeded":
             fields["status_detail"] = StepDetail(
-                code="imageUpdateRolledBack" if outcome == "rolledBack" else "imageUpdateFailed", step="imageUpdate",
+                code="imageUpdateRolledBack" if outcome == "rolledBack" else "imageUpdateFailed",
+                step="imageUpdate",
                 message=f"The update to {update.to_version} did not complete ({outcome}); see imageUpdates.",
-            )  # fmt: skip
+            )
         ended = IMAGE_UPDATES.move(
-            update, OUTCOMES[outcome], replaced=on_new, remaining=remaining, next_window_date_time=None,
+            update,
+            OUTCOMES[outcome],
+            replaced=on_new,
+            remaining=remaining,
+            next_window_date_time=None,
             **({"status_detail": fields["status_detail"]} if outcome == "cancelled" else {}),
-        )  # fmt: skip
+        )
         ports.spot_groups.put_image_update(ended, if_match=update.etag)
     move_group(ports, group, action, **fields)
 
@@ -74,13 +81,19 @@ def _cancelled_line(
     """A cancelled update in words, on the group and its timeline: which hosts run which version now."""
     run = "runs" if on_new == 1 else "run"
     stay = "stays" if remaining == 1 else "stay"
-    message = (f"The update to {update.to_version} was cancelled: {counted(on_new, 'host')} {run} {update.to_version}, "
-               f"{remaining} {stay} on {update.from_version}; new hosts come on {update.from_version}.")  # fmt: skip
+    message = (
+        f"The update to {update.to_version} was cancelled: {counted(on_new, 'host')} {run} {update.to_version}, "
+        f"{remaining} {stay} on {update.from_version}; new hosts come on {update.from_version}."
+    )
     now = ports.clock()
     line = SpotGroupEvent(
-        id=f"{update.id}-cancelled", date_time=now, host=group.host_pool_name, action="cancelImageUpdate",
-        reason=message, outcome="done",
-    )  # fmt: skip
+        id=f"{update.id}-cancelled",
+        date_time=now,
+        host=group.host_pool_name,
+        action="cancelImageUpdate",
+        reason=message,
+        outcome="done",
+    )
     ports.schedules.put_events(group.tenant_id, group.id, update.last_modified_date_time, [line])
     return StepDetail(code="imageUpdateCancelled", step="imageUpdate", message=message)
 

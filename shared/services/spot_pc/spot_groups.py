@@ -78,21 +78,40 @@ def plan(ports: SpotGroupAdminPorts, tenant_id: str, data: SpotGroupCreate) -> t
     sessions = 1 if data.user_type == "personal" else data.max_sessions_per_host or DEFAULT_SESSIONS
     now = ports.clock()
     group = SpotGroup(
-        id=ports.new_id(), tenant_id=tenant_id, created_date_time=now, last_modified_date_time=now,
-        name=data.name, friendly_name=data.friendly_name, profile_path=data.profile_path, user_type=data.user_type,
-        license_count=data.license_count, site_id=site.id, group_ids=list(data.group_ids),
-        image_set_id=data.image_set_id, image_version=version.version, image_version_id=version.image_version_id,
-        description=data.description, notes=data.notes, vm_size=data.vm_size or DEFAULT_VM_SIZES[data.user_type],
-        max_sessions_per_host=sessions, host_pool_name=f"spotpc-{data.name}", session_limits=data.session_limits,
-        personal_power=data.personal_power, scaling=data.scaling,
-    )  # fmt: skip
+        id=ports.new_id(),
+        tenant_id=tenant_id,
+        created_date_time=now,
+        last_modified_date_time=now,
+        name=data.name,
+        friendly_name=data.friendly_name,
+        profile_path=data.profile_path,
+        user_type=data.user_type,
+        license_count=data.license_count,
+        site_id=site.id,
+        group_ids=list(data.group_ids),
+        image_set_id=data.image_set_id,
+        image_version=version.version,
+        image_version_id=version.image_version_id,
+        description=data.description,
+        notes=data.notes,
+        vm_size=data.vm_size or DEFAULT_VM_SIZES[data.user_type],
+        max_sessions_per_host=sessions,
+        host_pool_name=f"spotpc-{data.name}",
+        session_limits=data.session_limits,
+        personal_power=data.personal_power,
+        scaling=data.scaling,
+    )
     review = SpotGroupReview(
         host_pool_type="Pooled" if data.user_type == "pooled" else "Personal",
-        session_host_count=host_count(group), vm_size=group.vm_size, max_sessions_per_host=sessions,
-        image_version_id=version.image_version_id or "", users_with_access=[u for u in shown if u.id in first],
+        session_host_count=host_count(group),
+        vm_size=group.vm_size,
+        max_sessions_per_host=sessions,
+        image_version_id=version.image_version_id or "",
+        users_with_access=[u for u in shown if u.id in first],
         users_without_access=[u for u in shown if u.id not in first],
-        ceiling=ceiling(group) if data.scaling else None, base_hosts=data.scaling.base_hosts if data.scaling else None,
-    )  # fmt: skip
+        ceiling=ceiling(group) if data.scaling else None,
+        base_hosts=data.scaling.base_hosts if data.scaling else None,
+    )
     return group, review
 
 
@@ -131,8 +150,9 @@ def create_spot_group(
         host = SessionHost(name=host_name(group, index), index=index, image_version=group.image_version)
         ports.spot_groups.put_host(tenant_id, group.id, host)
     counts = SessionHostCounts(total=host_count(group))
-    group = ports.spot_groups.put_spot_group(group.model_copy(update={"session_host_counts": counts}),
-                                             if_none_match=True)  # fmt: skip
+    group = ports.spot_groups.put_spot_group(
+        group.model_copy(update={"session_host_counts": counts}), if_none_match=True
+    )
     indexes = list(range(host_count(group)))
     return group, SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", add=indexes)
 
@@ -154,17 +174,23 @@ def update_spot_group(
     if group.status in GROUP_BUSY:
         # an image update may wait days for its maintenance window: what Azure does not follow is saved meanwhile
         if group.status == "deleting" or set(changes) - SAVED_AT_ONCE:
-            raise Conflict(f"The Spot Group is {group.status}; change it once that is done (description and notes "
-                           "may change meanwhile, except while it is deleted).", code="wrongStatus",
-                           target="spotGroupId")  # fmt: skip
+            raise Conflict(
+                f"The Spot Group is {group.status}; change it once that is done (description and notes "
+                "may change meanwhile, except while it is deleted).",
+                code="wrongStatus",
+                target="spotGroupId",
+            )
         noted = group.model_copy(update={**changes, "last_modified_date_time": ports.clock()})
         return ports.spot_groups.put_spot_group(noted, if_match=group.etag), None
     if changes.get("image_version", group.image_version) != group.image_version:
         return update_image(ports, group, patch, changes)
     changes.pop("image_version", None)
     if changes.get("personal_power") is not None and group.user_type == "pooled":
-        raise refused("notAllowed", "personalPower is for personal groups: pooled hosts are started and stopped by "
-                       "the optimization.", "personalPower")  # fmt: skip
+        raise refused(
+            "notAllowed",
+            "personalPower is for personal groups: pooled hosts are started and stopped by the optimization.",
+            "personalPower",
+        )
     changes = merged_settings(group, changes)
     check_scaling(group, patch, changes)
     for group_id in changes.get("group_ids") or []:
@@ -175,7 +201,10 @@ def update_spot_group(
     add = [] if changed.scaling is not None else list(range(len(hosts), host_count(changed)))
     _, reconfigure, remove = host_work(changed, hosts)
     pool_changed = (changed.friendly_name, changed.group_ids, starts_on_connect(changed)) != (
-        group.friendly_name, group.group_ids, starts_on_connect(group))  # fmt: skip
+        group.friendly_name,
+        group.group_ids,
+        starts_on_connect(group),
+    )
     if not (add or remove or reconfigure or pool_changed):
         return ports.spot_groups.put_spot_group(changed, if_match=group.etag), None
     for index in add:
@@ -183,8 +212,15 @@ def update_spot_group(
         ports.spot_groups.put_host(tenant_id, group.id, host)
     updating = SPOT_GROUPS.move(changed, "update", revision=group.revision + 1)
     saved = ports.spot_groups.put_spot_group(updating, if_match=group.etag)
-    run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=group.id, work="deploy", revision=saved.revision,
-                       add=add, remove=remove, reconfigure=reconfigure)  # fmt: skip
+    run = SpotGroupRun(
+        tenant_id=tenant_id,
+        spot_group_id=group.id,
+        work="deploy",
+        revision=saved.revision,
+        add=add,
+        remove=remove,
+        reconfigure=reconfigure,
+    )
     return saved, run
 
 
@@ -207,14 +243,23 @@ def delete_spot_group(
     if if_match and if_match != "*" and group.etag != if_match:
         raise PreconditionFailed.stale("Spot Group", spot_group_id)
     if group.status == "deploying":
-        raise Conflict("The Spot Group is being deployed; delete it once it is ready or failed.",
-                       code="wrongStatus", target="spotGroupId")  # fmt: skip
+        raise Conflict(
+            "The Spot Group is being deployed; delete it once it is ready or failed.",
+            code="wrongStatus",
+            target="spotGroupId",
+        )
     group = ports.spot_groups.put_spot_group(
         SPOT_GROUPS.move(group, "delete", revision=group.revision + 1), if_match=group.etag
     )
     indexes = [host.index for host in ports.spot_groups.list_hosts(tenant_id, group.id)]
-    run = SpotGroupRun(tenant_id=tenant_id, spot_group_id=spot_group_id, work="remove", revision=group.revision,
-                       remove=indexes, drain_timeout_s=drain_timeout_minutes * 60.0)  # fmt: skip
+    run = SpotGroupRun(
+        tenant_id=tenant_id,
+        spot_group_id=spot_group_id,
+        work="remove",
+        revision=group.revision,
+        remove=indexes,
+        drain_timeout_s=drain_timeout_minutes * 60.0,
+    )
     return group, run
 
 

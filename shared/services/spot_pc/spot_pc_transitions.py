@@ -28,8 +28,11 @@ ImageUpdateAction = Literal[
     "awaitWindow",  # the hosts left wait for the next maintenance window
     "resume",  # the window opened: hosts are drained again
     "cancel",  # the admin cancelled it: no host is drained for it any more
-    "succeed", "fail", "rollBack", "stop",  # how it ended (stop: cancelled)
-]  # fmt: skip
+    "succeed",
+    "fail",
+    "rollBack",
+    "stop",  # how it ended (stop: cancelled)
+]
 VersionAction = Literal[
     "await",  # the build VM waits for the admin's customization
     "capture",  # the build VM is captured (the admin asked, or there is nothing to wait for)
@@ -52,61 +55,77 @@ VERSION_STATUSES: tuple[VersionStatus, ...] = get_args(VersionStatus)
 SPOT_GROUPS: StateMachine[SpotGroup, SpotGroupAction] = StateMachine(
     "Spot Group",
     GROUP_STATUSES,
-    table({
-        "update": (GROUP_SETTLED, "updating"),
-        "updateImage": (GROUP_SETTLED, "updating"),
-        "delete": (GROUP_SETTLED | {"updating", "deleting"}, "deleting"),  # a deployment under way is awaited
-        "finish": ({"deploying", "updating", "ready"}, "ready"),
-        "fail": (GROUP_BUSY | {"failed"}, "failed"),
-    }),
-)  # fmt: skip
+    table(
+        {
+            "update": (GROUP_SETTLED, "updating"),
+            "updateImage": (GROUP_SETTLED, "updating"),
+            "delete": (GROUP_SETTLED | {"updating", "deleting"}, "deleting"),  # a deployment under way is awaited
+            "finish": ({"deploying", "updating", "ready"}, "ready"),
+            "fail": (GROUP_BUSY | {"failed"}, "failed"),
+        }
+    ),
+)
 SESSION_HOSTS: StateMachine[SessionHost, SessionHostAction] = StateMachine(
     "session host",
     HOST_STATUSES,
-    table({
-        "register": ({"creating", "removing", "running"}, "running"),  # removing: a replaced host comes back
-        "drain": (set(HOST_STATUSES), "removing"),  # a group's removal takes every host, failed ones too
-        "fail": (set(HOST_STATUSES), "failed"),
-    }),
-)  # fmt: skip
+    table(
+        {
+            "register": ({"creating", "removing", "running"}, "running"),  # removing: a replaced host comes back
+            "drain": (set(HOST_STATUSES), "removing"),  # a group's removal takes every host, failed ones too
+            "fail": (set(HOST_STATUSES), "failed"),
+        }
+    ),
+)
 IMAGE_UPDATES: StateMachine[ImageUpdate, ImageUpdateAction] = StateMachine(
     "image update",
     UPDATE_STATUSES,
-    table({  # each also from where it leads: the settle that records it may run again
-        "awaitWindow": (UPDATE_RUNNING, "waitingForWindow"),
-        "resume": (UPDATE_RUNNING, "running"),
-        "cancel": (UPDATE_RUNNING, "cancelling"),
-        # a cancel that came as the last hosts finished: the update ended as it did
-        "succeed": (UPDATE_UNDER_WAY | {"succeeded"}, "succeeded"),
-        "fail": (UPDATE_UNDER_WAY | {"failed"}, "failed"),
-        "rollBack": (UPDATE_UNDER_WAY | {"rolledBack"}, "rolledBack"),
-        "stop": (UPDATE_UNDER_WAY | {"cancelled"}, "cancelled"),
-    }),
-)  # fmt: skip
+    table(
+        {  # each also from where it leads: the settle that records it may run again
+            "awaitWindow": (UPDATE_RUNNING, "waitingForWindow"),
+            "resume": (UPDATE_RUNNING, "running"),
+            "cancel": (UPDATE_RUNNING, "cancelling"),
+            # a cancel that came as the last hosts finished: the update ended as it did
+            "succeed": (UPDATE_UNDER_WAY | {"succeeded"}, "succeeded"),
+            "fail": (UPDATE_UNDER_WAY | {"failed"}, "failed"),
+            "rollBack": (UPDATE_UNDER_WAY | {"rolledBack"}, "rolledBack"),
+            "stop": (UPDATE_UNDER_WAY | {"cancelled"}, "cancelled"),
+        }
+    ),
+)
 OUTCOMES: dict[str, ImageUpdateAction] = {
-    "succeeded": "succeed", "failed": "fail", "rolledBack": "rollBack", "cancelled": "stop",
-}  # fmt: skip
+    "succeeded": "succeed",
+    "failed": "fail",
+    "rolledBack": "rollBack",
+    "cancelled": "stop",
+}
 # a build records its progress forward only (a restarted build replays its phases): each step also from itself
 IMAGE_SET_VERSIONS: StateMachine[ImageSetVersion, VersionAction] = StateMachine(
     "image set version",
     VERSION_STATUSES,
-    table({
-        "await": ({"building", "awaitingCustomization"}, "awaitingCustomization"),
-        "capture": ({"building", "awaitingCustomization", "capturing"}, "capturing"),
-        "replicate": (BUILDING, "replicating"),
-        "finish": (BUILDING | {"ready"}, "ready"),
-        "fail": (set(VERSION_STATUSES), "failed"),
-        "delete": ({"ready", "failed"}, "deleting"),  # never while it is built
-    }),
-)  # fmt: skip
+    table(
+        {
+            "await": ({"building", "awaitingCustomization"}, "awaitingCustomization"),
+            "capture": ({"building", "awaitingCustomization", "capturing"}, "capturing"),
+            "replicate": (BUILDING, "replicating"),
+            "finish": (BUILDING | {"ready"}, "ready"),
+            "fail": (set(VERSION_STATUSES), "failed"),
+            "delete": ({"ready", "failed"}, "deleting"),  # never while it is built
+        }
+    ),
+)
 IMAGE_SETS: StateMachine[ImageSet, ImageSetAction] = StateMachine(
     "image set",
     VERSION_STATUSES,
-    table({
-        "follow": (set(VERSION_STATUSES) - {"deleting"}, FOLLOW),
-        "delete": (set(VERSION_STATUSES), "deleting"),
-        "fail": ({"deleting", "failed"}, "failed"),
-    }),
-)  # fmt: skip
-PROGRESS_ACTIONS: dict[str, VersionAction] = {"awaitingCustomization": "await", "capturing": "capture",
-                                             "replicating": "replicate"}  # fmt: skip
+    table(
+        {
+            "follow": (set(VERSION_STATUSES) - {"deleting"}, FOLLOW),
+            "delete": (set(VERSION_STATUSES), "deleting"),
+            "fail": ({"deleting", "failed"}, "failed"),
+        }
+    ),
+)
+PROGRESS_ACTIONS: dict[str, VersionAction] = {
+    "awaitingCustomization": "await",
+    "capturing": "capture",
+    "replicating": "replicate",
+}

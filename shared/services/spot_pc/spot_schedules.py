@@ -168,8 +168,14 @@ def placement_order(
     """The running hosts that take new sessions, in the order new sessions land on them: breadth-first the least
     loaded first (spreads users), depth-first the most loaded under the limit first (packs them); lowest index on a
     tie."""
-    taking = [h for h in hosts if h.status == "running" and h.allow_new_session and h.power_state != DEALLOCATED
-              and _sessions(live, h) < max_sessions]  # fmt: skip
+    taking = [
+        h
+        for h in hosts
+        if h.status == "running"
+        and h.allow_new_session
+        and h.power_state != DEALLOCATED
+        and _sessions(live, h) < max_sessions
+    ]
     sign = 1 if load_balancing == "breadthFirst" else -1
     return sorted(taking, key=lambda h: (sign * _sessions(live, h), h.index))
 
@@ -254,8 +260,10 @@ def _demand(
 ) -> _Demand:
     timeline = _timeline(schedule, now)
     at = _phase_at(timeline, now)
-    pool = sorted((h for h in hosts if h.status == "running" and (h.allow_new_session or h.name in drained)),
-                  key=lambda h: h.index)  # fmt: skip
+    pool = sorted(
+        (h for h in hosts if h.status == "running" and (h.allow_new_session or h.name in drained)),
+        key=lambda h: h.index,
+    )
     on = [h for h in pool if h.allow_new_session and h.power_state != DEALLOCATED]
     draining = [h for h in reversed(pool) if not h.allow_new_session and h.power_state != DEALLOCATED]
     # a drained host's users are leaving, save those this run logs off: they sign in again on the hosts that stay
@@ -316,10 +324,14 @@ def plan(
     busy = [h for h in leaving if _sessions(live, h)][: surplus - len(idle)] if at.name == "rampDown" else []
     need = f"{wanted} of {len(on)} running hosts needed, {why}"
     decisions += [Decision(h.name, "deallocate", f"deallocated {h.name} {when}, idle; {need}") for h in idle]
-    decisions += [Decision(h.name, "deallocate", f"deallocated {h.name} {when}, drained and its users gone")
-                  for h in draining if not _sessions(live, h)]  # fmt: skip
-    decisions += [Decision(h.name, "drain", f"drained {h.name} {when}, {_sessions(live, h)} sessions; {need}")
-                  for h in busy]  # fmt: skip
+    decisions += [
+        Decision(h.name, "deallocate", f"deallocated {h.name} {when}, drained and its users gone")
+        for h in draining
+        if not _sessions(live, h)
+    ]
+    decisions += [
+        Decision(h.name, "drain", f"drained {h.name} {when}, {_sessions(live, h)} sessions; {need}") for h in busy
+    ]
     log_off = at.phase.log_off if isinstance(at.phase, RampDownPhase) else None
     if log_off is None or log_off.policy != "notifyThenLogOff" or log_off.delay_minutes is None:
         return decisions
