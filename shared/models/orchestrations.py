@@ -52,7 +52,8 @@ class CloudPcRun(Traced):
 
 
 # a provisioning run continues as new after every call: each call then replays a history of at most a dozen events,
-# at the cost of one more episode per call (the bench's figures are in docs/benchmarks.md)
+# at the cost of one more episode per call (after every three calls took the same CPU a Cloud PC, bench/provisioning.py
+# on 2026-11-28)
 PROVISIONING_CALLS_PER_EXECUTION = 1
 
 

@@ -23,7 +23,7 @@ TURN_MARGIN_S = 0.05
 # can take them, not to be held by it (each hold a durable timer, two episodes and a call more). A little closer than
 # six: the writes of a VM trail its create by the minutes of its steps, and a line paced at the very refill lags the
 # budget (1.23 times ARM's bound at 200 Cloud PCs, 6.2 calls a Cloud PC); at five the budget holds about one create
-# in three and the run keeps its pace (1.14, 6.6 calls; at four, 1.14 and 8.2 calls, docs/benchmarks.md). The room
+# in three and the run keeps its pace (1.14, 6.6 calls; at four, 1.14 and 8.2 calls, measured 2026-11-27). The room
 # leaves the budget as much again as the new-work reserve, for the writes of VMs under way to come in bunches.
 WRITES_PER_VM = 5
 WRITE_PACE_S = WRITES_PER_VM / REFILL_PER_S

@@ -97,7 +97,7 @@ class SessionHosts(AvdAdapter):
         only where that host is not the VM's (a name guessed wrong costs a list, never a registration), unless
         `named_only`. The list grows with the pool, so looking in it at each of its hosts' registrations costs each
         Cloud PC in proportion to the pool: both are read as JSON, and no host is made the SDK's model (a model of
-        each was a quarter of the host process's CPU for a policy of 200 Cloud PCs; docs/benchmarks.md)."""
+        each was a quarter of the host process's CPU for a policy of 200 Cloud PCs, measured 2026-11-26)."""
         wanted = vm_id(placement, vm_name).lower()
 
         def the_vms(body: dict[str, Any] | None) -> FoundHost | None:
