@@ -212,7 +212,10 @@ def test_the_directory_trigger_runs_a_tenants_hints_of_one_kind_merged_and_keeps
     seen: list[DirectoryEvent] = []
 
     def directory_changed(ports: Any, event: DirectoryEvent) -> ReconcileOutcome:
-        seen.append(event)
+        # a host that an earlier tier's test left in this worker's process may still take its own tenants' hints
+        # through the module this replaces: only this test's tenant counts
+        if event.tenant_id == "t1":
+            seen.append(event)
         if event.user_ids == ["u1"]:
             entered.set()
             assert release.wait(timeout=60), "the test never let the first reconcile end"
