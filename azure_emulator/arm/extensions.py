@@ -9,7 +9,8 @@
   `AutoEnrollMDM` enrols the Entra-joined VM in Intune; one installing the AVD agent registers the VM as a
   session host (desktop_virtualization); one that takes steps through the function it defines,
   `Invoke-CloudPcStep '<name>' { ... }`, writes each step's outcome line (`CPCSTEP <name> succeeded`, or `failed
-  ERRORTYPE=<code> <message>`) as that function would, a fault armed under the step's name failing that step alone.
+  ERRORTYPE=<code> <message>`) as that function would, a fault armed under the step's name failing that step alone;
+  an agent install that is one of its steps fails that step alone when the agent refuses its token.
 Protected settings and protected parameters are never stored nor shown, as in Azure. Faults and latency
 armed under `joinEntra` / `enrollIntune` apply to the join extensions, and under a run command's own name
 (or `runCommand`) to that run command.
@@ -328,12 +329,24 @@ def _command_done(ctx: Context, cmd_id: str, op: dict[str, Any]) -> None:
             raise ApiError(400, "VMExtensionProvisioningError", f"{name} is not joined to Microsoft Entra ID.")
         directory_objects.ensure_managed_device(ctx.store, tid, name, device["deviceId"])
         output.append(f"{name}: enrolled")
-    for step in STEP.finditer(script):
+    steps = list(STEP.finditer(script))
+    agent_as_step = False
+    for index, step in enumerate(steps):
         name = step.group(1)
+        block = script[step.end() : steps[index + 1].start() if index + 1 < len(steps) else len(script)]
+        if desktop_virtualization.AGENT_INSTALL.search(block):  # the agent's refusal fails its own step alone
+            agent_as_step = True
+            try:
+                output.extend(desktop_virtualization.register_agent(ctx, vm, doc))
+                output.append(f"{STEP_OUTCOME} {name} succeeded")
+            except ApiError as refused:  # its message opens with the agent's ERRORTYPE=<reason>
+                output.append(f"{STEP_OUTCOME} {name} failed {refused.message}")
+            continue
         fault = ctx.controls.take_fault(name)
         failed = f" failed ERRORTYPE={fault.code} {fault_message(name, fault.code)}" if fault else " succeeded"
         output.append(f"{STEP_OUTCOME} {name}{failed}")
-    output.extend(desktop_virtualization.register_agent(ctx, vm, doc))
+    if not agent_as_step:
+        output.extend(desktop_virtualization.register_agent(ctx, vm, doc))
     now = common.now_iso(ctx.clock)
     doc["meta"]["result"] = {
         "executionState": "Succeeded",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -87,10 +87,12 @@ class ProvisioningCompute(Protocol):
         script: list[str],
         step: str,
         operation: str | None = None,
+        protected: Callable[[], Mapping[str, str]] | None = None,
     ) -> Progress:
         """`step` of the Run Command `command`, whose script takes several steps and writes each one's outcome as a
         STEP_OUTCOME line: the command is made once (one ARM write for all its steps) and read by each step after.
-        Done once the command reached `step` and it succeeded; CloudError with the step's own code when it failed."""
+        Done once the command reached `step` and it succeeded; CloudError with the step's own code when it failed.
+        `protected`, asked only when the command is made: its protected parameters (secrets Azure never shows)."""
         ...
 
     def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:

@@ -38,6 +38,16 @@ class HostPoolSpec:
 
 
 @dataclass(frozen=True)
+class AgentScript:
+    """The PowerShell that installs the AVD agent as one step of a VM's larger script: `parameters`, the names its
+    param block declares (given as protected Run Command parameters), and `lines`, which throw `ERRORTYPE=<reason>
+    <message>` when the agent does not register rather than end the script."""
+
+    parameters: tuple[str, ...]
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DesktopAccess:
     """Who holds Desktop Virtualization User on a pool's desktop application group by an assignment the app made
     (object ids, lowercase): users directly, and Entra groups."""
@@ -105,6 +115,15 @@ class DesktopVirtualization(Protocol):
         Run Command parameter: never stored, shown or logged); done once the host pool lists the session host.
         `reinstall`: installed again even where the pool lists the host already (a broken agent's repair).
         `host_name`: the name AVD will give the host, where the caller knows it (read by it, not looked for)."""
+        ...
+
+    def agent_script(self) -> AgentScript:
+        """What a VM runs to register as a session host, for a Run Command that takes other steps too."""
+        ...
+
+    def registration_parameters(self, tenant_id: str, placement: Placement, host_pool: str) -> dict[str, str]:
+        """The protected parameters agent_script reads: the pool's live registration token (never stored, shown or
+        logged)."""
         ...
 
     def assign_session_host(

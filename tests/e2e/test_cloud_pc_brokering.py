@@ -10,7 +10,7 @@ import pytest
 
 from devhost.host import DevHost
 from shared.catalog.app_access import DESKTOP_VIRTUALIZATION_USER
-from shared.services.cloud_pcs.provisioning_steps import nic_name, vm_name
+from shared.services.cloud_pcs.provisioning_steps import POST_COMMAND, nic_name, vm_name
 from tests.e2e.test_lifecycle import gone, status_becomes
 from tests.e2e.test_provisioning import BIG_PLAN, PLAN, assign, provision_one, settled_cloud_pcs, timeline
 from tests.utils.api_client import ApiClient, eventually
@@ -111,6 +111,9 @@ def test_each_users_cloud_pc_is_a_session_host_assigned_to_them_and_their_connec
 
     for cloud_pc in provisioned:  # each feed lists exactly their desktop; each lands on their own Cloud PC
         reaches_own_cloud_pc(tenant, pool["id"], cloud_pc)
+        # the agent was installed by the post-provisioning Run Command: the step ran none of its own
+        commands = tenant.arm.ok("GET", f"{cloud_pc['virtualMachineId']}/runCommands")["value"]
+        assert [c["name"] for c in commands] == [POST_COMMAND]
 
     # end of grace: the session host, and the user's assignment with it, goes with the VM; the pool stays
     leaving = brokered.cloud_pcs["u1"]
@@ -151,9 +154,10 @@ def test_a_registration_the_agent_refuses_fails_its_attempt_with_avds_reason_and
     api: ApiClient,
 ) -> None:
     tenant = Tenant(api)
-    # the first attempt's agent refuses its token, as AVD refuses an invalid one, and the pool's live token it is given
-    # once more (a token another instance replaced meanwhile would be taken)
-    tenant.fault("registerAgent", 2)
+    # the first attempt's agent refuses its token, as AVD refuses an invalid one: in the post-provisioning Run Command,
+    # in the step's own install, and with the pool's live token it is given once more (a token another instance
+    # replaced meanwhile would be taken)
+    tenant.fault("registerAgent", 3)
     cloud_pc = provision_one(api, tenant)
     assert (cloud_pc["status"], cloud_pc["attempt"]) == ("provisioned", 2), cloud_pc.get("statusDetail")
     events = timeline(api, tenant, cloud_pc)

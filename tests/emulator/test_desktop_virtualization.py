@@ -82,21 +82,23 @@ def vm(admin: ArmAdmin, name: str = "vm1", computer: str = "AVD-HOST-01") -> str
     )
 
 
-def install_agent(admin: ArmAdmin, vm_id: str, token: str | None) -> dict[str, Any]:
+def install_agent(
+    admin: ArmAdmin, vm_id: str, token: str | None, script: str = AGENT_SCRIPT, name: str = "registerSessionHost"
+) -> dict[str, Any]:
     """The agent-installing Run Command, answered once finished (with its instance view)."""
     protected = [{"name": "RegistrationToken", "value": token}] if token is not None else []
     body = {
         "location": REGION,
         "properties": {
-            "source": {"script": AGENT_SCRIPT},
+            "source": {"script": script},
             "protectedParameters": protected,
             "treatFailureAsDeploymentFailure": True,
         },
     }
-    reply = admin.call("PUT", f"{vm_id}/runCommands/registerSessionHost", body)
+    reply = admin.call("PUT", f"{vm_id}/runCommands/{name}", body)
     assert reply.status_code in (200, 201), reply.text
     admin.finished(reply)
-    found = admin.session.get(admin.url(f"{vm_id}/runCommands/registerSessionHost") + "&$expand=instanceView")
+    found = admin.session.get(admin.url(f"{vm_id}/runCommands/{name}") + "&$expand=instanceView")
     return dict(found.json())
 
 
@@ -239,6 +241,34 @@ def test_an_agent_refusing_its_token_fails_the_script_with_avds_reason_once_per_
     refused = install_agent(admin, vm_id, token)["properties"]["instanceView"]
     assert "ERRORTYPE=INVALID_REGISTRATION_TOKEN" in refused["error"], "AVD's reason when the fault names none"
     assert install_agent(admin, vm_id, token)["properties"]["provisioningState"] == "Succeeded", "spent: it registers"
+    assert len(hosts(admin, pool_id)) == 1
+
+
+def test_an_agent_install_that_is_one_step_of_a_script_fails_that_step_alone_when_refused(
+    admin: ArmAdmin, azure_emulator: EmulatorProcess
+) -> None:
+    pool_id, vm_id = host_pool(admin), vm(admin)
+    token = new_token(admin, pool_id)
+    steps = "\n".join(
+        [
+            "param([string]$RegistrationToken)",
+            "Invoke-CloudPcStep 'registerSessionHost' {",
+            "    msiexec /i agent.msi /quiet REGISTRATIONTOKEN=$RegistrationToken",
+            "}",
+            "Invoke-CloudPcStep 'setTeamsVdiMode' {",
+            "    Set-ItemProperty -Path 'HKLM:\\Software\\Microsoft\\Teams' -Name IsWVDEnvironment -Value 1",
+            "}",
+        ]
+    )
+    Controls(azure_emulator, admin.tenant_id).fault("registerAgent", 1)
+    refused = install_agent(admin, vm_id, token, steps, "postProvisioning")["properties"]
+    assert refused["provisioningState"] == "Succeeded", "the script went on past the refused step"
+    lines = refused["instanceView"]["output"].splitlines()
+    assert lines[0].startswith("CPCSTEP registerSessionHost failed ERRORTYPE=INVALID_REGISTRATION_TOKEN ")
+    assert lines[1:] == ["CPCSTEP setTeamsVdiMode succeeded"]
+    assert hosts(admin, pool_id) == []
+    registered = install_agent(admin, vm_id, token, steps, "postProvisioningAgain")["properties"]
+    assert "CPCSTEP registerSessionHost succeeded" in registered["instanceView"]["output"].splitlines()
     assert len(hosts(admin, pool_id)) == 1
 
 

@@ -30,7 +30,13 @@ from shared.ports.azure_inventory import (
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.cloud_pc_operations import PowerAction, VmInspection
 from shared.ports.compute import Placement, VmPriority, VmSpec
-from shared.ports.desktop_virtualization import DesktopAccess, HostPoolSpec, SessionHostRecord, UserSessionRecord
+from shared.ports.desktop_virtualization import (
+    AgentScript,
+    DesktopAccess,
+    HostPoolSpec,
+    SessionHostRecord,
+    UserSessionRecord,
+)
 from shared.ports.devices import DeviceRecord, JoinSpec, ManagedDeviceRecord
 from shared.ports.directory import DirectoryGroup, DirectoryUser, GroupLicense
 from shared.ports.image_building import GalleryImage
@@ -306,6 +312,7 @@ class FakeProvisioningCompute:
         script: list[str],
         step: str,
         operation: str | None = None,
+        protected: Callable[[], Mapping[str, str]] | None = None,
     ) -> Progress:
         """A step of a command that takes several answers as a command of its own (`run_command` scripts it by the
         step's name)."""
@@ -838,6 +845,13 @@ class FakeDesktopVirtualization:
                 replace(known, status="Available") if known else SessionHostRecord(vm_name, "Available", True, 0)
             )
         return DONE
+
+    def agent_script(self) -> AgentScript:
+        return AgentScript(parameters=("RegistrationToken",), lines=("# the agent's install",))
+
+    def registration_parameters(self, tenant_id: str, placement: Placement, host_pool: str) -> dict[str, str]:
+        self._pool(tenant_id, host_pool, "registerSessionHost")
+        return {"RegistrationToken": "fake-token"}
 
     def assign_session_host(
         self,

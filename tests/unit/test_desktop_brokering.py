@@ -73,7 +73,8 @@ def test_a_registration_under_way_is_polled_without_ensuring_the_pool_again() ->
     assert drive(ports, fakes, pc)[0] == "provisioned"
     polls = [operation for name, operation in fakes.script.log if name == "register_session_host"]
     assert polls[0] is None and polls[1] is not None and polls[2] is not None  # the adapter's own operation
-    assert fakes.script.calls["ensure_host_pool"] == 1
+    # once before the post-provisioning command, which installs the agent with the pool's token, and once by the step
+    assert fakes.script.calls["ensure_host_pool"] == 2
     assert len(hosts(fakes, pc)) == 1
 
 

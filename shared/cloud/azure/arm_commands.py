@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from azure.mgmt.compute import types as compute_json
@@ -113,7 +114,15 @@ class RunCommands:
         return Progress(done=True, resource_id=command_id)
 
     def run_step(
-        self, tenant_id: str, placement: Placement, vm_name: str, name: str, script: str, *, step: str
+        self,
+        tenant_id: str,
+        placement: Placement,
+        vm_name: str,
+        name: str,
+        script: str,
+        *,
+        step: str,
+        protected: Callable[[], Mapping[str, str]] | None = None,
     ) -> Progress:
         """`step` of the command `name` whose script takes several: the command is made if it is not there yet, then
         the step's STEP_OUTCOME line in its output is the answer (done, or CloudError with the step's own code).
@@ -126,7 +135,10 @@ class RunCommands:
         if found is None:
             found = self.instance(tenant_id, placement, vm_name, name, step)
             if found is None:
-                started = self.run(tenant_id, placement, vm_name, name, script, step=step, create_only=False)
+                secrets = dict(protected()) if protected is not None else None  # asked only to make the command
+                started = self.run(
+                    tenant_id, placement, vm_name, name, script, step=step, protected=secrets, create_only=False
+                )
                 if not started.done:
                     return started
                 found = self.instance(tenant_id, placement, vm_name, name, step) or {}

@@ -13,7 +13,7 @@ finds the network made goes on to the VM.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from azure.core.exceptions import HttpResponseError
@@ -245,9 +245,12 @@ class AzureProvisioningCompute(RegionCapacity):
         script: list[str],
         step: str,
         operation: str | None = None,
+        protected: Callable[[], Mapping[str, str]] | None = None,
     ) -> Progress:
         # the command's own state is read at each call (RunCommands.run_step): its operation is not needed
-        return self._commands.run_step(tenant_id, placement, vm_name, command, "\n".join(script), step=step)
+        return self._commands.run_step(
+            tenant_id, placement, vm_name, command, "\n".join(script), step=step, protected=protected
+        )
 
     @arm_lro.hand_back("deleteVm")
     def delete_vm(self, tenant_id: str, placement: Placement, vm_name: str, operation: str | None = None) -> Progress:

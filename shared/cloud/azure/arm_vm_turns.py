@@ -17,15 +17,15 @@ MIN_SPACING_S = 0.02
 # the widest spacing is this much more than a Retry-After: a bucket refills one token a refill interval after
 # the last was taken, so a caller a few milliseconds less late than the one before it would find none yet
 TURN_MARGIN_S = 0.05
-# A new Cloud PC's VM brings six ARM writes (itself, its join extension, its post-provisioning Run Command, its
-# sign-in role, the AVD agent's Run Command and its session host's assignment): once the write bucket's room is
+# A new Cloud PC's VM brings five ARM writes (itself, its join extension, its post-provisioning Run Command, which
+# installs the AVD agent too, its sign-in role and its session host's assignment): once the write bucket's room is
 # spent, turns are given about as close as ARM refills those writes, so the line's callers come back when the budget
-# can take them, not to be held by it (each hold a durable timer, two episodes and a call more). A little closer than
-# six: the writes of a VM trail its create by the minutes of its steps, and a line paced at the very refill lags the
-# budget (1.23 times ARM's bound at 200 Cloud PCs, 6.2 calls a Cloud PC); at five the budget holds about one create
-# in three and the run keeps its pace (1.14, 6.6 calls; at four, 1.14 and 8.2 calls, measured 2026-11-27). The room
-# leaves the budget as much again as the new-work reserve, for the writes of VMs under way to come in bunches.
-WRITES_PER_VM = 5
+# can take them, not to be held by it (each hold a durable timer, two episodes and a call more). A write closer than
+# the count: the writes of a VM trail its create by the minutes of its steps, and a line paced at the very refill lags
+# the budget (with six writes a VM: 1.23 times ARM's bound at 200 Cloud PCs paced at six, 1.14 at five, measured
+# 2026-11-27; docs/benchmarks.md has the figures of five paced at four). The room leaves the budget as much again as
+# the new-work reserve, for the writes of VMs under way to come in bunches.
+WRITES_PER_VM = 4
 WRITE_PACE_S = WRITES_PER_VM / REFILL_PER_S
 WRITE_ROOM_S = (BUCKET["writes"] - 2 * NEW_WORK_RESERVE) / REFILL_PER_S
 

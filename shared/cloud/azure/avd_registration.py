@@ -31,6 +31,7 @@ from shared.cloud.azure.avd_common import FoundHost, pool_key, same, short_host_
 from shared.cloud.azure.avd_session_hosts import SessionHosts
 from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import Placement
+from shared.ports.desktop_virtualization import AgentScript
 from shared.ports.progress import Progress
 
 COMMAND = "registerSessionHost"
@@ -72,6 +73,12 @@ class HostRegistration(SessionHosts):
             if not exc.transient:  # (a throttle is no reason to ask for the token again: that is a write)
                 self._forget(tenant_id, placement, host_pool)
             raise
+
+    def agent_script(self) -> AgentScript:
+        return AgentScript(parameters=(TOKEN_PARAMETER,), lines=AGENT_LINES)
+
+    def registration_parameters(self, tenant_id: str, placement: Placement, host_pool: str) -> dict[str, str]:
+        return {TOKEN_PARAMETER: self._registration_token(tenant_id, placement, host_pool, COMMAND)}
 
     def _register(
         self,
@@ -253,41 +260,52 @@ def _aware(moment: dt.datetime | None) -> dt.datetime:
 
 # The protected parameter arrives as the script's parameter. An installed agent is given the new token as AVD's
 # troubleshooting guide does it (the RDInfraAgent registry values, then a restart of the boot loader); either way
-# the script waits for the agent to say it is registered, and names its failure with ERRORTYPE (RunCommands).
+# the lines wait for the agent to say it is registered, and throw its failure named with ERRORTYPE (RunCommands),
+# so that they run as one step of a larger script (AgentScript) as well as alone (AGENT_SCRIPT).
+AGENT_LINES = (
+    "$started = Get-Date",
+    "$agentKey = 'HKLM:\\SOFTWARE\\Microsoft\\RDInfraAgent'",
+    "if (Get-Service -Name RDAgentBootLoader -ErrorAction SilentlyContinue) {",
+    f"    Set-ItemProperty -Path $agentKey -Name RegistrationToken -Value ${TOKEN_PARAMETER}",
+    "    Set-ItemProperty -Path $agentKey -Name IsRegistered -Value 0",
+    "    Restart-Service -Name RDAgentBootLoader",
+    "} else {",
+    "    $dir = Join-Path $env:SystemRoot 'Temp\\avd-agent'",
+    "    New-Item -ItemType Directory -Force -Path $dir | Out-Null",
+    "    $agent, $loader = (Join-Path $dir 'agent.msi'), (Join-Path $dir 'bootloader.msi')",
+    f"    Invoke-WebRequest -Uri '{AGENT_URI}' -OutFile $agent -UseBasicParsing",
+    f"    Invoke-WebRequest -Uri '{BOOT_LOADER_URI}' -OutFile $loader -UseBasicParsing",
+    f"    $installs = @(@('/i', $agent, '/quiet', '/norestart', \"REGISTRATIONTOKEN=${TOKEN_PARAMETER}\"),",
+    "                  @('/i', $loader, '/quiet', '/norestart'))",
+    "    foreach ($arguments in $installs) {",
+    "        $install = Start-Process msiexec.exe -ArgumentList $arguments -Wait -PassThru",
+    '        if ($install.ExitCode -ne 0) { throw "ERRORTYPE=AgentInstallFailed msiexec exited $($install.ExitCode)" }',
+    "    }",
+    "}",
+    "for ($i = 0; $i -lt 60; $i++) {",
+    "    $state = Get-ItemProperty -Path $agentKey -Name IsRegistered -ErrorAction SilentlyContinue",
+    "    if ($state -and $state.IsRegistered -eq 1) { return }",
+    "    Start-Sleep -Seconds 5",
+    "}",
+    "$refusal = Get-WinEvent -FilterHashtable @{LogName = 'Application'; Id = 3277; StartTime = $started} "
+    "-MaxEvents 1 -ErrorAction SilentlyContinue",
+    "if ($refusal -and $refusal.Message -match '(INVALID_REGISTRATION_TOKEN|EXPIRED_MACHINE_TOKEN)') {",
+    '    throw "ERRORTYPE=$($Matches[1]) the agent refused the registration token"',
+    "}",
+    "throw 'ERRORTYPE=SessionHostNotRegistered the agent did not say it registered within 5 minutes'",
+)
 AGENT_SCRIPT = "\n".join(
     [
         f"param([string]${TOKEN_PARAMETER})",
         "$ErrorActionPreference = 'Stop'",
-        "$started = Get-Date",
-        "$agentKey = 'HKLM:\\SOFTWARE\\Microsoft\\RDInfraAgent'",
-        "if (Get-Service -Name RDAgentBootLoader -ErrorAction SilentlyContinue) {",
-        f"    Set-ItemProperty -Path $agentKey -Name RegistrationToken -Value ${TOKEN_PARAMETER}",
-        "    Set-ItemProperty -Path $agentKey -Name IsRegistered -Value 0",
-        "    Restart-Service -Name RDAgentBootLoader",
-        "} else {",
-        "    $dir = Join-Path $env:SystemRoot 'Temp\\avd-agent'",
-        "    New-Item -ItemType Directory -Force -Path $dir | Out-Null",
-        "    $agent, $loader = (Join-Path $dir 'agent.msi'), (Join-Path $dir 'bootloader.msi')",
-        f"    Invoke-WebRequest -Uri '{AGENT_URI}' -OutFile $agent -UseBasicParsing",
-        f"    Invoke-WebRequest -Uri '{BOOT_LOADER_URI}' -OutFile $loader -UseBasicParsing",
-        f"    $installs = @(@('/i', $agent, '/quiet', '/norestart', \"REGISTRATIONTOKEN=${TOKEN_PARAMETER}\"),",
-        "                  @('/i', $loader, '/quiet', '/norestart'))",
-        "    foreach ($arguments in $installs) {",
-        "        $install = Start-Process msiexec.exe -ArgumentList $arguments -Wait -PassThru",
-        "        if ($install.ExitCode -ne 0) { 'ERRORTYPE=AgentInstallFailed'; exit 1 }",
+        "try {",
+        "    & {",
+        *(f"        {line}" for line in AGENT_LINES),
         "    }",
+        "    'registered'",
+        "} catch {",
+        "    $_.Exception.Message",
+        "    exit 1",
         "}",
-        "for ($i = 0; $i -lt 60; $i++) {",
-        "    $state = Get-ItemProperty -Path $agentKey -Name IsRegistered -ErrorAction SilentlyContinue",
-        "    if ($state -and $state.IsRegistered -eq 1) { 'registered'; exit 0 }",
-        "    Start-Sleep -Seconds 5",
-        "}",
-        "$refusal = Get-WinEvent -FilterHashtable @{LogName = 'Application'; Id = 3277; StartTime = $started} "
-        "-MaxEvents 1 -ErrorAction SilentlyContinue",
-        "if ($refusal -and $refusal.Message -match '(INVALID_REGISTRATION_TOKEN|EXPIRED_MACHINE_TOKEN)') {",
-        '    "ERRORTYPE=$($Matches[1])"; exit 1',
-        "}",
-        "'ERRORTYPE=SessionHostNotRegistered'",
-        "exit 1",
     ]
 )

@@ -131,10 +131,9 @@ def broker_session_host(
     phase, _, inner = (operation or "").partition(" ")
     pool = host_pool_name(policy_id, build)
     if phase not in (REGISTER, ASSIGN):
-        spec = _pool_spec(ports, tenant_id, placement, policy_id, pool)
-        ensured = ports.avd.ensure_host_pool(tenant_id, spec, inner or None)
+        ensured = ensure_policy_pool(ports, tenant_id, placement, policy_id, build, operation)
         if not ensured.done:
-            return _in(ENSURE_POOL, ensured)
+            return ensured
     host = session_host_name(device_name, build)
     if phase != ASSIGN:
         registered = ports.avd.register_session_host(
@@ -144,6 +143,23 @@ def broker_session_host(
             return _in(REGISTER, registered)
     assigned = ports.avd.assign_session_host(tenant_id, placement, pool, vm_name, user_principal_name, host)
     return assigned if assigned.done else _in(ASSIGN, assigned)
+
+
+def ensure_policy_pool(
+    ports: BrokeringPorts,
+    tenant_id: str,
+    placement: Placement,
+    policy_id: str,
+    build: BuildSettings,
+    operation: str | None,
+) -> Progress:
+    """The policy's personal host pool in the build's site ensured, with its registration token; `operation` what
+    the last unfinished call of the step said (another phase's is not this one's)."""
+    phase, _, inner = (operation or "").partition(" ")
+    pool = host_pool_name(policy_id, build)
+    spec = _pool_spec(ports, tenant_id, placement, policy_id, pool)
+    ensured = ports.avd.ensure_host_pool(tenant_id, spec, inner if phase == ENSURE_POOL and inner else None)
+    return ensured if ensured.done else _in(ENSURE_POOL, ensured)
 
 
 def session_host_name(device_name: str, build: BuildSettings) -> str:

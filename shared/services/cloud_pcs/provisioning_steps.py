@@ -10,10 +10,17 @@ from typing import Protocol
 
 from shared.models.cloud_pcs import BuildSettings
 from shared.models.languages import DEFAULT_LANGUAGE
+from shared.ports.cloud_errors import CloudError
 from shared.ports.compute import STEP_OUTCOME, Placement, ProvisioningCompute, VmSpec
+from shared.ports.desktop_virtualization import AgentScript
 from shared.ports.devices import DeviceDirectory, DeviceManagement, JoinSpec
 from shared.ports.progress import Progress
-from shared.services.cloud_pcs.desktop_brokering import BrokeringPorts, broker_session_host
+from shared.services.cloud_pcs.desktop_brokering import (
+    BrokeringPorts,
+    broker_session_host,
+    ensure_policy_pool,
+    host_pool_name,
+)
 
 CORE_STEPS = ("allocateCapacity", "createVm", "attachNetwork", "joinEntra", "enrollIntune", "assignPrimaryUser")
 POST_STEPS = (
@@ -26,7 +33,8 @@ POST_STEPS = (
     "resizeOsDisk",
 )
 # a Cloud PC its user cannot reach is not provisioned: its session host fails the attempt, as its sign-in role does
-ASSIGNMENT_STEPS = ("assignUser", "registerSessionHost")
+REGISTER_STEP = "registerSessionHost"
+ASSIGNMENT_STEPS = ("assignUser", REGISTER_STEP)
 
 
 STAGE_OF = {
@@ -112,21 +120,66 @@ def post_script(step: str, build: BuildSettings, user_principal_name: str) -> li
     raise ValueError(f"{step} is not a post-provisioning step")
 
 
-def post_command(build: BuildSettings, user_principal_name: str) -> list[str]:
-    """The PowerShell of the post-provisioning Run Command: each step of `post_steps` in turn, a failure stopping
-    only its own step, and each step's outcome written as the port's STEP_OUTCOME line."""
-    lines = [
+def post_command(build: BuildSettings, user_principal_name: str, agent: AgentScript | None = None) -> list[str]:
+    """The PowerShell of the post-provisioning Run Command: the AVD agent's install first, where given (its token is
+    freshest then), and each step of `post_steps` in turn, a failure stopping only its own step, and each step's
+    outcome written as the port's STEP_OUTCOME line, with the code a step threw as `ERRORTYPE=<code> <message>`."""
+    lines = [f"param({', '.join(f'[string]${name}' for name in agent.parameters)})"] if agent else []
+    lines += [
         "$ErrorActionPreference = 'Stop'",
         "function Invoke-CloudPcStep([string]$Name, [scriptblock]$Body) {",
         f'    try {{ & $Body | Out-Null; "{STEP_OUTCOME} $Name succeeded" }}',
-        f'    catch {{ "{STEP_OUTCOME} $Name failed ERRORTYPE=StepFailed $($_.Exception.Message)" }}',
+        "    catch {",
+        "        $why = $_.Exception.Message",
+        "        if ($why -notmatch '^ERRORTYPE=') { $why = \"ERRORTYPE=StepFailed $why\" }",
+        f'        "{STEP_OUTCOME} $Name failed $why"',
+        "    }",
         "}",
     ]
-    for step in post_steps(build):
+    bodies = [(REGISTER_STEP, list(agent.lines))] if agent else []
+    bodies += [(step, post_script(step, build, user_principal_name)) for step in post_steps(build)]
+    for step, body in bodies:
         lines.append(f"Invoke-CloudPcStep '{step}' {{")
-        lines.extend(f"    {line}" for line in post_script(step, build, user_principal_name))
+        lines.extend(f"    {line}" for line in body)
         lines.append("}")
     return lines
+
+
+def run_post_step(
+    ports: ProvisioningStepPorts,
+    step: str,
+    tenant_id: str,
+    policy_id: str,
+    build: BuildSettings,
+    vm: str,
+    user_principal_name: str,
+    operation: str | None,
+) -> Progress:
+    """A post-provisioning step, read from the one Run Command that takes them all. That command also installs the
+    AVD agent with the registration token of the policy's pool, ensured first, so that the registerSessionHost
+    step finds its host registered and runs no Run Command of its own: one ARM write less a Cloud PC. Where AVD
+    refuses the pool, the command goes without the agent, and that step meets the refusal and fails the attempt."""
+    placement = placement_of(build)
+    agent = None
+    try:
+        if step == post_steps(build)[0]:  # the step that makes the command; the others read it
+            ensured = ensure_policy_pool(ports, tenant_id, placement, policy_id, build, operation)
+            if not ensured.done:
+                return ensured
+        agent = ports.avd.agent_script()
+    except CloudError as exc:
+        if exc.transient:
+            raise
+    pool = host_pool_name(policy_id, build)
+    return ports.compute.run_steps(
+        tenant_id,
+        placement,
+        vm,
+        POST_COMMAND,
+        post_command(build, user_principal_name, agent),
+        step,
+        protected=(lambda: ports.avd.registration_parameters(tenant_id, placement, pool)) if agent else None,
+    )
 
 
 def vm_name(cloud_pc_id: str, run: int, attempt: int) -> str:
@@ -203,6 +256,5 @@ def call_step(
                 ports, tenant_id, placement, policy_id, build, vm, device_name, user_principal_name, operation
             )
         case _ if step in POST_STEPS:
-            script = post_command(build, user_principal_name)
-            return ports.compute.run_steps(tenant_id, placement, vm, POST_COMMAND, script, step, operation)
+            return run_post_step(ports, step, tenant_id, policy_id, build, vm, user_principal_name, operation)
     raise ValueError(f"unknown provisioning step {step}")
