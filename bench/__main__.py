@@ -10,6 +10,8 @@ BENCHMARKS = (
     ["bench.provisioning", "--users", "100", "1000"],
     # every long-running operation takes 2 s and VM creates trickle in at one a second: the rate limit is the bound
     ["bench.provisioning", "--users", "100", "--latency", "2", "--vm-rate", "60", "--vm-burst", "1"],
+    # Windows 365 provisions 100 Cloud PCs in 30 s through Graph, its throttling on; the app reads them every 5 s
+    ["bench.provisioning", "--backend", "windows365", "--users", "100", "--latency", "30", "--poll", "5"],
     # three tenants at once, each with its own subscription; one tenant's burst of 200 beside ten of 20 each
     # (the acceptance runs: `--tenants 20 --users 50 --latency 2 --vm-rate 300 --processes 2`, and `--fairness`
     # with 1,000); the app on two worker processes, as Azure runs a Python app beside its host

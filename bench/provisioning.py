@@ -1,7 +1,7 @@
 """Provisioning benchmark: N licensed users assigned at once, through devhost and the Azure emulator.
 
 Run: .venv/bin/python -m bench.provisioning [--users 100 1000] [--latency 0] [--vm-rate 500] [--vm-burst 1500]
-[--reboots N]; many tenants at once: bench/tenants.py
+[--reboots N]; many tenants at once: bench/tenants.py; `--backend windows365`: bench/windows365.py
 The app runs its production adapters against the emulator. Prints what costs money per Cloud PC: activity
 invocations, orchestration episodes, history events replayed and Table transactions; ARM writes, reads and deletes
 and Graph calls (from the emulator's counts), and ARM's 429s (in all, and the writes' share), and the 429s per 1,000
@@ -27,7 +27,9 @@ import psutil
 import requests
 
 from azure_emulator.launcher import EmulatorProcess
+from bench import windows365
 from bench.scenario import (
+    GRAPH_BUDGETS,
     SUBSCRIPTION,
     Api,
     app_host,
@@ -50,15 +52,6 @@ REBOOTS_LIMIT_S = 300  # --reboots: the runs still going by then are counted as 
 SLOW_OPERATIONS = ("createVm", "joinEntra", "runCommand")
 STEPS_AFTER_CREATE_VM = 1 + 1
 ARM_WRITE_BUCKET, ARM_WRITE_REFILL_S = 200, 10.0  # ARM's writes per subscription and principal: bucket, refill a second
-GRAPH_BUDGETS = (
-    "graph",
-    "graphWrites",
-    "graphAppResourceUnits",
-    "graphAppWrites",
-    "graphTenantWrites",
-    "graphGlobal",
-    "graphIntuneWrites",
-)  # the names of azure_emulator/graph/throttling.py's budgets
 ARM_KIND = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}  # every other method is a write
 
 
@@ -366,7 +359,24 @@ def arguments(description: str) -> argparse.ArgumentParser:
     """The run's options, which the many-tenant bench (bench/tenants.py) takes too."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--users", type=int, nargs="+", default=[100, 1000])
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds each long-running Azure operation takes")
+    parser.add_argument(
+        "--backend",
+        choices=("azure", "windows365"),
+        default="azure",
+        help="who provisions: the app in Azure, or Windows 365 through Graph (bench/windows365.py)",
+    )
+    parser.add_argument(
+        "--poll",
+        type=float,
+        default=60.0,
+        help="windows365: seconds between the app's reads of its Cloud PCs (WINDOWS365_POLL; the app's: 60)",
+    )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds each long-running Azure operation takes (windows365: each Cloud PC's provisioning)",
+    )
     parser.add_argument("--vm-rate", type=int, default=500, help="VM creates per minute (subscription and region)")
     parser.add_argument("--vm-burst", type=int, default=1500, help="VM creates allowed before the refill rate")
     parser.add_argument("--detail", action="store_true", help="count Azure requests by operation too")
@@ -393,6 +403,9 @@ def main() -> None:
     args = arguments(__doc__.splitlines()[0]).parse_args()
     logging.basicConfig(level=logging.WARNING)
     with storage_and_azure() as (azurite, emulator, workdir):
+        if args.backend == "windows365":
+            windows365.one_tenant(args, azurite, emulator, workdir)
+            return
         for users in args.users:
             print_result(run(args, users, azurite, emulator, workdir))
 

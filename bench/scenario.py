@@ -23,6 +23,15 @@ from tests.utils.onboarding import grant_app
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
+GRAPH_BUDGETS = (
+    "graph",
+    "graphWrites",
+    "graphAppResourceUnits",
+    "graphAppWrites",
+    "graphTenantWrites",
+    "graphGlobal",
+    "graphIntuneWrites",
+)  # the names of azure_emulator/graph/throttling.py's budgets
 
 
 class Api:

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import EmulatorProcess
+from bench import windows365
 from bench.load import machine_cpu_seconds
 from bench.provisioning import (
     ARM_WRITE_BUCKET,
     ARM_WRITE_REFILL_S,
-    GRAPH_BUDGETS,
     STEPS_AFTER_CREATE_VM,
     Timeline,
     arguments,
@@ -39,7 +39,15 @@ from bench.provisioning import (
     cpu_per_cloud_pc,
     pace_azure,
 )
-from bench.scenario import Api, app_host, cpu_calibration_ms, directory, resource_group, storage_and_azure
+from bench.scenario import (
+    GRAPH_BUDGETS,
+    Api,
+    app_host,
+    cpu_calibration_ms,
+    directory,
+    resource_group,
+    storage_and_azure,
+)
 from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
@@ -323,9 +331,12 @@ def main() -> None:
     parser.add_argument("--fairness-small", type=int, default=20, help="--fairness: each small tenant's users")
     parser.add_argument("--fairness-tenants", type=int, default=10, help="--fairness: the small tenants")
     args = parser.parse_args()
+    if args.backend == "windows365" and args.fairness:
+        parser.error("--fairness runs the azure backend only")
     logging.basicConfig(level=logging.WARNING)
     with storage_and_azure() as (azurite, emulator, workdir):
-        (fairness if args.fairness else many)(args, azurite, emulator, workdir)
+        run_many = windows365.many if args.backend == "windows365" else many
+        (fairness if args.fairness else run_many)(args, azurite, emulator, workdir)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,28 @@ def test_each_licensed_member_gets_a_cloud_pc_per_license_from_the_first_assigne
     assert refused.status_code == 400  # assigned
 
 
+def test_the_list_comes_in_pages_of_top_followed_by_next_link_and_takes_a_filter(w365: Windows365) -> None:
+    group = w365.admin.create_group()
+    users = {member(w365, group, PLAN) for _ in range(3)}
+    assign(w365, policy(w365)["id"], group)
+    settled(w365, 3)
+    url: str | None = f"{w365.emulator.base_url}/graph/beta{CLOUD_PCS}?$top=2&$select=id,userPrincipalName"
+    pages = []
+    while url:
+        page = w365.session.get(url, timeout=30).json()
+        pages.append([set(pc) for pc in page["value"]])
+        url = page.get("@odata.nextLink")
+    assert [len(page) for page in pages] == [2, 1]
+    assert all(fields - {"@odata.type"} == {"id", "userPrincipalName"} for page in pages for fields in page)
+    upn = w365.admin.user(sorted(users)[0])["userPrincipalName"]
+    filtered = w365.session.get(
+        f"{w365.emulator.base_url}/graph/beta{CLOUD_PCS}", params={"$filter": f"userPrincipalName eq '{upn}'"}
+    ).json()["value"]
+    assert [pc["userPrincipalName"] for pc in filtered] == [upn]
+    too_many = w365.session.get(f"{w365.emulator.base_url}/graph/beta{CLOUD_PCS}?$top=1000", timeout=30)
+    assert too_many.status_code == 400
+
+
 def test_a_fault_fails_provisioning_with_a_status_detail(w365: Windows365) -> None:
     group = w365.admin.create_group()
     member(w365, group, PLAN)

@@ -45,6 +45,7 @@ from azure_emulator.graph import directory_rows, groups, licensing, skus, users
 from azure_emulator.graph.common import UNKNOWN_FUTURE_VALUE, GraphRoutes, bad_request, evolvable, odata_context
 from azure_emulator.graph.common import select as project
 from azure_emulator.graph.common import select_fields as selected
+from azure_emulator.graph.odata import paged, parse_filter
 from azure_emulator.graph.windows365 import gallery_images, records, report_aggregation
 from azure_emulator.server import ApiError, Context, Request, Response
 
@@ -481,11 +482,14 @@ def register(ctx: Context, routes: GraphRoutes, notify: users.Notify) -> None:
 
     @routes.route("GET", CLOUD_PCS, "listCloudPcs", service="intune")
     def list_cloud_pcs(request: Request) -> Response:
+        """$select, $filter, $count and $top (https://learn.microsoft.com/graph/api/virtualendpoint-list-cloudpcs), in
+        pages a reader follows by @odata.nextLink (https://learn.microsoft.com/graph/paging): the list's own page
+        size is not published, so the directory's 100 (and $top up to 999), never the whole tenant at once."""
         service(request.tenant).reconcile()
-        found = [_cloud_pc_view(request, doc) for doc in store.scan(records.CLOUD_PC, f"{request.tenant}/")]
-        return Response(
-            200, {"@odata.context": odata_context(request, "deviceManagement/virtualEndpoint/cloudPCs"), "value": found}
-        )
+        found = store.scan(records.CLOUD_PC, f"{request.tenant}/", where=parse_filter(request.q("$filter")))
+        context = odata_context(request, "deviceManagement/virtualEndpoint/cloudPCs")
+        counting = (request.q("$count") or "").lower() == "true"
+        return Response(200, paged(request, found, context, lambda doc: _cloud_pc_view(request, doc), count=counting))
 
     @routes.route("GET", CLOUD_PCS + r"/(?P<id>[^/]+)", "getCloudPc", service="intune")
     def get_cloud_pc(request: Request) -> Response:

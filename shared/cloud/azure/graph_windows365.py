@@ -48,6 +48,10 @@ CLOUD_PC_FIELDS = (
     "provisioningPolicyId,status,statusDetail,gracePeriodEndDateTime,lastModifiedDateTime,"
     "lastLoginResult"
 )
+# the list takes $top (https://learn.microsoft.com/graph/api/virtualendpoint-list-cloudpcs) and its page size is the
+# API's own (https://learn.microsoft.com/graph/paging): 999, the largest directory page, which Microsoft's Graph
+# PowerShell also asks of every list it reads whole (-All, microsoftgraph/msgraph-sdk-powershell#1230)
+CLOUD_PC_PAGE = 999
 EVERY_ENUM_MEMBER = {"Prefer": "include-unknown-enum-members"}
 # beta only, CloudPC.Read.All (https://learn.microsoft.com/graph/api/cloudpcreports-getremoteconnectionhistoricalreports):
 # a Cloud PC's connections, each with its sign-in and sign-out, as a report: Schema (columns) and Values (rows), paged
@@ -266,8 +270,11 @@ class GraphWindows365Provisioning:
         self._assign(tenant_id, f"{USER_SETTINGS}/{setting_id}", group_ids, "assignWindows365UserSetting")
 
     def list_cloud_pcs(self, tenant_id: str) -> list[Windows365CloudPc]:
+        """Every Cloud PC of the tenant, a page of CLOUD_PC_PAGE at a time: a read of the tenant costs a request per
+        page, never one per Cloud PC."""
+        asked = {"$select": CLOUD_PC_FIELDS, "$top": CLOUD_PC_PAGE}
         pages = self._clients.client(tenant_id).pages(
-            CLOUD_PCS, step="listWindows365CloudPcs", params={"$select": CLOUD_PC_FIELDS}, version="beta"
+            CLOUD_PCS, step="listWindows365CloudPcs", params=asked, version="beta"
         )
         return [_cloud_pc(body) for body in pages]
 

@@ -60,13 +60,14 @@ class Mirrored:
 
 
 def _users_by_upn(ports: MirrorPorts, tenant_id: str, policies: list[ProvisioningPolicy]) -> dict[str, str]:
-    """The ids of the users the policies target, by user principal name (Windows 365 names a Cloud PC's user so)."""
-    members: set[str] = set()
-    for policy in policies:
-        for assignment in policy.assignments:
-            members.update(ports.directory.list_group_members(tenant_id, assignment.group_id) or [])
-    users = ports.directory.get_users(tenant_id, sorted(members))
-    return {user.user_principal_name.lower(): user.id for user in users.values()}
+    """The ids of the users the policies target, by user principal name (Windows 365 names a Cloud PC's user so):
+    read with the groups' members, a page of them a request, never a user at a time."""
+    groups = dict.fromkeys(assignment.group_id for policy in policies for assignment in policy.assignments)
+    return {
+        user.user_principal_name.lower(): user.id
+        for group_id in groups
+        for user in ports.directory.group_members_with_licenses(tenant_id, group_id) or []
+    }
 
 
 def _known(status: str) -> TypeGuard[CloudPcStatus]:
