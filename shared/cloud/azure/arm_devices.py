@@ -233,6 +233,10 @@ class AzureDevices:
     ) -> Progress:
         step = "assignUser"
         role = ADMIN_LOGIN if administrator else USER_LOGIN
+        # the VM itself is the scope, one write a Cloud PC: a resource group's or a group's role would let a user sign
+        # in to Cloud PCs not theirs, and a role assignment's condition cannot narrow the login data action (conditions
+        # cover Blob and Queue storage's data actions only,
+        # https://learn.microsoft.com/azure/role-based-access-control/conditions-role-assignments-portal)
         scope = vm_id(placement, vm_name)
         name = assignment_name(scope, user_id, role)
         assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
