@@ -29,6 +29,7 @@ import requests
 from azure_emulator.launcher import EmulatorProcess
 from bench import windows365
 from bench.scenario import (
+    BENCH_POLICY,
     GRAPH_BUDGETS,
     SUBSCRIPTION,
     Api,
@@ -232,12 +233,7 @@ def run(
         policy = api.call(
             "POST",
             f"/tenants/{tenant}/provisioningPolicies",
-            {
-                "displayName": "Bench",
-                "imageType": "gallery",
-                "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
-                "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-            },
+            BENCH_POLICY,
         )
         engine = host.engine
         assert engine is not None

@@ -23,6 +23,13 @@ from tests.utils.onboarding import grant_app
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = "w365-enterprise-2vcpu-8gb-128gb"
 SUBSCRIPTION = "6f9619ff-8b86-d011-b42d-00cf4fc964ff"
+# every bench's provisioning policy: a gallery image, Entra joined, in West Europe
+BENCH_POLICY = {
+    "displayName": "Bench",
+    "imageType": "gallery",
+    "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
+    "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+}
 GRAPH_BUDGETS = (
     "graph",
     "graphWrites",

@@ -40,6 +40,7 @@ from bench.provisioning import (
     pace_azure,
 )
 from bench.scenario import (
+    BENCH_POLICY,
     GRAPH_BUDGETS,
     Api,
     app_host,
@@ -201,12 +202,7 @@ def run(
             customer.policy = api.call(
                 "POST",
                 f"/tenants/{customer.tenant}/provisioningPolicies",
-                {
-                    "displayName": "Bench",
-                    "imageType": "gallery",
-                    "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
-                    "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-                },
+                BENCH_POLICY,
             )["id"]
         engine = host.engine
         assert engine is not None

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from azure_emulator.launcher import EmulatorProcess
-from bench.scenario import GRAPH_BUDGETS, Api, app_host, directory, print_result
+from bench.scenario import BENCH_POLICY, GRAPH_BUDGETS, Api, app_host, directory, print_result
 from devhost.azurite import Azurite
 from devhost.durable.engine import DurableEngine
 from devhost.durable.instance import TERMINAL
@@ -155,12 +155,7 @@ def run(
             policy = own.call(
                 "POST",
                 f"/tenants/{customer.tenant}/provisioningPolicies",
-                {
-                    "displayName": "Bench",
-                    "imageType": "gallery",
-                    "imageId": "microsoftwindowsdesktop_windows-ent-cpc_win11-24h2-ent-cpc-m365",
-                    "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
-                },
+                BENCH_POLICY,
             )
             path = f"/tenants/{customer.tenant}/provisioningPolicies/{policy['id']}/assign"
             own.call("POST", path, {"assignments": [{"groupId": customer.group}]})
