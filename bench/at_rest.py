@@ -5,12 +5,16 @@ State is seeded as the app would have made it, not provisioned: each tenant's li
 tenant row (half `azure`, half `windows365`, the reclaim rule on) and an alert rule of every kind; the Spot Groups
 spread over the tenants with their host pools and one session host each (bench/timer_ticks.py); each azure tenant's
 policy, its Cloud PC rows reconciled by the app from the group and marked provisioned with their build, and the
-policy's host pool in the emulator. Every timer of the app is found in the app itself, with the schedule the app runs
+policy's host pool in the emulator (not its VMs and session hosts: the use watch lists a pool's hosts and sessions
+in one request each, whatever their number); each windows365 tenant's policy made and assigned in Windows 365 by
+the app's backend, Windows 365 (the emulator's) provisioning at once and the warm-up's mirror writing the rows. Every
+timer of the app is found in the app itself, with the schedule the app runs
 it on (its setting's default); the host's own schedules are parked, and the bench fires each timer through the
 admin endpoint as often as its schedule fires in an hour (a daily one once, counted as 1/24), waiting after each
 firing until all it started ended (its queues empty, its orchestrations done). One warm-up round first, unmeasured:
 what the seeding left to note once is written then. Printed per hour, split by timer, and per tenant and per Cloud
-PC: Functions executions (trigger invocations, activities and orchestrator episodes, from devhost's log), storage
+PC: Functions executions (trigger invocations, activities and orchestrator episodes, from devhost's log) and their
+summed durations (busy_s: at most the seconds an instance is billed active, on this machine's pace), storage
 requests (Table transactions and queue messages sent, the app's own clients), ARM reads and writes and Graph
 requests (the emulator's counts).
 """
@@ -83,6 +87,7 @@ class Executions(logging.Handler):
         self.by_function: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self.running: set[str] = set()
+        self.busy_ms = 0.0  # the invocations' durations summed: the seconds an instance is billed as active, at most
 
     def emit(self, record: logging.LogRecord) -> None:
         line = record.getMessage()
@@ -95,6 +100,7 @@ class Executions(logging.Handler):
             self.running.add(invocation)
         else:
             self.running.discard(invocation)  # one begun before the count began ends unseen
+            self.busy_ms += float(line.split("Duration=", 1)[1].split("ms", 1)[0])
             self.failed[name] += "(Failed," in line
 
 
@@ -191,7 +197,7 @@ def measure(
     assert engine is not None
     emulator.session().delete(f"{emulator.base_url}/emulator/requests")
     before_storage, before_executions = RequestCounter.count, sum(log.by_function.values())
-    before_functions = Counter(log.by_function)
+    before_functions, before_busy = Counter(log.by_function), log.busy_ms
     for _ in range(count):
         began = log.by_function[name]
         fired = requests.post(f"{host.base_url}/admin/functions/{name}", json={"input": ""}, timeout=60)
@@ -206,6 +212,7 @@ def measure(
     return Counter(
         {
             "executions": sum(log.by_function.values()) - before_executions,
+            "busy_s": (log.busy_ms - before_busy) / 1000,
             "queue_messages": queued,
             "table_transactions": storage - queued,  # each message one request to send it
             "arm_reads": cloud["arm_reads"],

@@ -10,16 +10,19 @@ from typing import Any
 
 import pytest
 
+from shared.catalog.service_plans import SERVICE_PLANS_BY_ID, WINDOWS365_ID_BY_PLAN_ID
 from shared.events import DirectoryEvent
 from shared.models.alerts import AlertRule
 from shared.models.cloud_pcs import CloudPc
 from shared.models.session_policies import PersonalPower
 from shared.models.tenants import BackendName, ReclaimRule
+from shared.ports.windows365 import Windows365CloudPc
+from shared.services.backends import windows365_mirror
 from shared.services.cloud_pcs import due_sweep, pending_starts, reclaim
 from shared.services.cloud_pcs.reconcile import reconcile_tenant
 from shared.services.monitoring import alert_evaluation
 from tests.fakes import Fakes
-from tests.fakes.seed import PLAN, TENANT, cloud_pc, policy, site, tenant
+from tests.fakes.seed import PLAN, TENANT, policy, site, tenant
 from tests.unit.test_advance import drive
 
 GROUP = "g-finance"
@@ -97,16 +100,23 @@ def at_rest(backend: BackendName, cloud_pcs: int) -> tuple[Fakes, Counter[str]]:
         reconcile_tenant(ports, DirectoryEvent(tenant_id=TENANT, group_ids=[GROUP]))
         for row in fakes.cloud_pcs.list_all_cloud_pcs(TENANT):
             assert drive(ports, fakes, row.id)[0] == "provisioned"
-    else:  # Windows 365 made them: the app keeps a row of each
+    else:  # Windows 365 made them from the policy's assignment: the app mirrors them
+        fakes.policies.upsert_policy(
+            fakes.policies.get_policy(TENANT, "finance").model_copy(update={"windows365_id": "w365-policy"})
+        )
         for user in users:
-            cloud_pc(
-                fakes,
-                user,
+            fakes.windows365.cloud_pcs[f"w365-{user}"] = Windows365CloudPc(
+                id=f"w365-{user}",
+                display_name=f"Finance - {user}",
+                managed_device_name=f"CPC-{user}",
+                user_principal_name=f"{user}@contoso.com",
+                service_plan_id=WINDOWS365_ID_BY_PLAN_ID[PLAN],
+                service_plan_name=SERVICE_PLANS_BY_ID[PLAN].display_name,
+                provisioning_policy_id="w365-policy",
                 status="provisioned",
-                provisioned_date_time=fakes.clock(),
-                power_state="running",
-                windows365_id=f"w365-{user}",
+                last_modified_date_time="2026-11-02T08:00:00Z",
             )
+        windows365_mirror.mirror(fakes.engine_ports(), TENANT)
     for kind, threshold in RULE_KINDS.items():
         now = fakes.clock()
         fakes.alerts.put_alert_rule(
@@ -157,6 +167,7 @@ TIMER_WORK: dict[str, Callable[[Fakes], object]] = {
     "watchCloudPcUse": _watch,
     "reclaimUnused": _reclaim,
     "driftReconcile": _drift,
+    "driftReconcile (Windows 365's follower)": lambda fakes: windows365_mirror.mirror(fakes.engine_ports(), TENANT),
     "importCloudPcUsage": _usage,
     "evaluateAlerts": _alerts,
 }
