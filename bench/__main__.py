@@ -27,6 +27,9 @@ BENCHMARKS = (
     # one tick of the Spot Group optimization over 50 groups in 5 tenants; a sweep's read among 10,000 Cloud PCs
     # (the acceptance run is `python -m bench.timer_ticks`: 500 groups in 50 tenants, 100,000 Cloud PCs)
     ["bench.timer_ticks", "--tenants", "5", "--groups", "50", "--cloud-pcs", "10000"],
+    # an hour of every timer with nothing changing: 5 tenants of 20 Cloud PCs, 5 Spot Groups
+    # (the acceptance run is `python -m bench.at_rest`: 100 tenants of 100, 50 Spot Groups)
+    ["bench.at_rest", "--tenants", "5", "--cloud-pcs", "20", "--spot-groups", "5"],
 )
 
 

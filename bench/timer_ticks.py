@@ -156,10 +156,10 @@ def optimization_tick(
         started = time.monotonic()
         invoked = requests.post(f"{host.base_url}/admin/functions/optimizeSpotGroups", json={"input": ""}, timeout=60)
         assert invoked.status_code == 202, invoked.text
-        while _waiting(work) or time.monotonic() - started < 1.0:  # the timer's own run queues them first
+        while waiting(work) or time.monotonic() - started < 1.0:  # the timer's own run queues them first
             time.sleep(0.1)
         wall = time.monotonic() - started
-        poisoned = _waiting(poison)
+        poisoned = waiting(poison)
     finally:
         host.stop()
     ports = services.spot_group_work
@@ -179,7 +179,7 @@ def optimization_tick(
     }
 
 
-def _waiting(queue: Any) -> int:
+def waiting(queue: Any) -> int:
     """Messages in the queue, those being processed included (a processed one is deleted)."""
     try:
         return int(queue.get_queue_properties().approximate_message_count)

@@ -54,6 +54,7 @@ class MemoryTableService:
         self.clock = clock
         self._tables: dict[str, MemoryTable] = {}
         self._lock = threading.Lock()
+        self.round_trips = 0  # requests the account would have answered: a read, a page of a query, a write, a batch
 
     def create_table_if_not_exists(self, table_name: str, **_: Any) -> MemoryTable:
         with self._lock:
@@ -87,6 +88,7 @@ class MemoryTable:
 
     # reads
     def get_entity(self, partition_key: str, row_key: str, **_: Any) -> TableEntity:
+        self._service.round_trips += 1
         with self._lock:
             row = self._rows.get((partition_key, row_key))
         if row is None:
@@ -115,6 +117,7 @@ class MemoryTable:
         size = min(per_page or MAX_PAGE, MAX_PAGE)
 
         def page(token: Mapping[str, str] | None) -> tuple[Mapping[str, str] | None, list[TableEntity]]:
+            self._service.round_trips += 1
             start = (token["PartitionKey"], token["RowKey"]) if token else None
             with self._lock:
                 keys = [key for key in sorted(self._rows) if start is None or key >= start]
@@ -133,12 +136,14 @@ class MemoryTable:
 
     # writes
     def create_entity(self, entity: Mapping[str, Any], **_: Any) -> dict[str, Any]:
+        self._service.round_trips += 1
         with self._lock:
             if _key(entity) in self._rows:
                 raise _failure(ResourceExistsError, 409, "The specified entity already exists.")
             return self._store(entity)
 
     def upsert_entity(self, entity: Mapping[str, Any], mode: UpdateMode = UpdateMode.MERGE, **_: Any) -> dict[str, Any]:
+        self._service.round_trips += 1
         with self._lock:
             return self._store(entity, merge_onto=self._rows.get(_key(entity)) if mode == UpdateMode.MERGE else None)
 
@@ -151,6 +156,7 @@ class MemoryTable:
         match_condition: MatchConditions | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        self._service.round_trips += 1
         with self._lock:
             current = self._checked(_key(entity), etag, match_condition)
             if current is None:
@@ -166,6 +172,7 @@ class MemoryTable:
         match_condition: MatchConditions | None = None,
         **_: Any,
     ) -> None:
+        self._service.round_trips += 1
         with self._lock:
             if self._checked((partition_key, row_key), etag, match_condition) is not None:
                 del self._rows[(partition_key, row_key)]
@@ -178,14 +185,17 @@ class MemoryTable:
         if len(steps) > MAX_TRANSACTION or len({_key(entity) for _, entity, _ in steps}) < len(steps):
             raise TableTransactionError(message="0:The batch request operation exceeds the maximum 100 changes.")
         with self._lock:
-            before = dict(self._rows)
+            before, trips = dict(self._rows), self._service.round_trips
             answers = []
-            for index, (op, entity, kwargs) in enumerate(steps):
-                try:
-                    answers.append(self._apply(op, entity, kwargs))
-                except HttpResponseError as exc:
-                    self._rows = before
-                    raise TableTransactionError(message=f"{index}:{exc.message}") from exc
+            try:
+                for index, (op, entity, kwargs) in enumerate(steps):
+                    try:
+                        answers.append(self._apply(op, entity, kwargs))
+                    except HttpResponseError as exc:
+                        self._rows = before
+                        raise TableTransactionError(message=f"{index}:{exc.message}") from exc
+            finally:
+                self._service.round_trips = trips + 1  # one request, whatever its steps
             return answers
 
     def _apply(self, op: TransactionOperation, entity: Mapping[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
