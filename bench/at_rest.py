@@ -180,7 +180,7 @@ def settle(host: DevHost, queues: list[Any], log: Executions) -> None:
     quiet, said = 0, time.monotonic()
     while quiet < 3:
         time.sleep(0.1)
-        running = [key for key, i in list(engine.instances.items()) if i.row["status"] in ("Pending", "Running")]
+        running = [key for key, i in engine.instances.copy().items() if i.row["status"] in ("Pending", "Running")]
         waiting_in = [q.queue_name for q in queues if waiting(q)]
         quiet = 0 if running or log.running or waiting_in else quiet + 1
         if time.monotonic() - said > 60:

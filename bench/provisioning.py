@@ -62,8 +62,11 @@ def runs_ended(engine: DurableEngine, tenant: str) -> int:
 
 def instances_ended(engine: DurableEngine, prefix: str) -> int:
     """Counted every poll in the measured process: by the instances' keys (their ids) and rows, without the
-    properties' copies."""
-    return sum(1 for key, i in list(engine.instances.items()) if key.startswith(prefix) and i.row["status"] in TERMINAL)
+    properties' copies. The engine adds instances from its own thread: a dict's copy is taken whole, where listing
+    its items one by one may meet an instance added between two (a collection can switch threads mid-way)."""
+    return sum(
+        1 for key, i in engine.instances.copy().items() if key.startswith(prefix) and i.row["status"] in TERMINAL
+    )
 
 
 def settled(api: Api, tenant: str) -> bool:
@@ -327,7 +330,7 @@ def reboots(
     while instances_ended(engine, prefix) < accepted:  # each accepted reboot's run ended
         time.sleep(0.5)
         if time.monotonic() - started > REBOOTS_LIMIT_S:
-            states = Counter(i.status for i in list(engine.instances.values()) if i.instance_id.startswith(prefix))
+            states = Counter(i.status for i in engine.instances.copy().values() if i.instance_id.startswith(prefix))
             print(f"reboots: {accepted} accepted, runs {dict(states)} after {REBOOTS_LIMIT_S} s", flush=True)
             break
     wall = time.monotonic() - started

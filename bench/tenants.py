@@ -107,7 +107,7 @@ def ended_by_tenant(engine: DurableEngine, customers: list[Customer]) -> Counter
     """Each tenant's provisioning runs ended, from the engine's instances (one pass, no request)."""
     prefixes = {names.cloud_pc_instance_prefix(c.tenant): c.tenant for c in customers}
     ended: Counter[str] = Counter()
-    for instance in list(engine.instances.values()):
+    for instance in engine.instances.copy().values():
         if instance.status in TERMINAL and instance.instance_id.startswith("cpc-"):
             for prefix, tenant in prefixes.items():
                 if instance.instance_id.startswith(prefix):

@@ -130,7 +130,7 @@ def provisioned(api: Api, tenant: str, users: int) -> bool:
 def following(engine: DurableEngine, tenant: str) -> bool:
     """A follower of the tenant's Cloud PCs still runs (its own, or one an asked change started)."""
     prefix = names.windows365_mirror_instance_id(tenant)
-    return any(key.startswith(prefix) and i.row["status"] not in TERMINAL for key, i in list(engine.instances.items()))
+    return any(key.startswith(prefix) and i.row["status"] not in TERMINAL for key, i in engine.instances.copy().items())
 
 
 def run(
