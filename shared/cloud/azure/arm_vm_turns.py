@@ -20,12 +20,11 @@ TURN_MARGIN_S = 0.05
 # A new Cloud PC's VM brings five ARM writes (itself, its join extension, its post-provisioning Run Command, which
 # installs the AVD agent too, its sign-in role and its session host's assignment): once the write bucket's room is
 # spent, turns are given about as close as ARM refills those writes, so the line's callers come back when the budget
-# can take them, not to be held by it (each hold a durable timer, two episodes and a call more). A write closer than
-# the count: the writes of a VM trail its create by the minutes of its steps, and a line paced at the very refill lags
-# the budget (with six writes a VM: 1.23 times ARM's bound at 200 Cloud PCs paced at six, 1.14 at five, measured
-# 2026-11-27; docs/benchmarks.md has the figures of five paced at four). The room leaves the budget as much again as
-# the new-work reserve, for the writes of VMs under way to come in bunches.
-WRITES_PER_VM = 4
+# can take them, not to be held by it (each hold a durable timer, two episodes and a call more). At 1,000 Cloud PCs
+# pacing at the count kept 1.06 times ARM's bound with 5.1 activity calls a Cloud PC, and a write closer 1.07 with
+# 5.9 (measured 2026-11-29; with six writes a VM, a write closer had been the better, docs/benchmarks.md). The room
+# leaves the budget as much again as the new-work reserve, for the writes of VMs under way to come in bunches.
+WRITES_PER_VM = 5
 WRITE_PACE_S = WRITES_PER_VM / REFILL_PER_S
 WRITE_ROOM_S = (BUCKET["writes"] - 2 * NEW_WORK_RESERVE) / REFILL_PER_S
 
