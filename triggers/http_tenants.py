@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import azure.durable_functions as df
@@ -40,6 +41,15 @@ from triggers.http_responses import ApiResponse
 TENANT = "tenants/{tenantId}"
 SITES = "tenants/{tenantId}/sites"
 SITE = "tenants/{tenantId}/sites/{siteId}"
+
+
+def site_pick_list(ports: AdminPorts, req: ApiRequest, read: Callable[..., Any], **filters: Any) -> dict[str, Any]:
+    """A page of a site's pick list: what `read` finds in the site's subscription and region, narrowed by `search`."""
+    tenant_id, site_id = req.param("tenantId"), req.param("siteId")
+    found = read(
+        ports, tenant_id, site_id, search=req.query("search"), top=req.top, skip_token=req.skip_token, **filters
+    )
+    return page_of(req, *found)
 
 
 def choices(what: str, searched: str) -> tuple[QueryParam, ...]:
@@ -159,17 +169,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("subnets", "name, virtual network or resource group"),
     )
     def list_site_subnets(req: ApiRequest) -> dict[str, Any]:
-        return page_of(
-            req,
-            *site_service.site_subnets(
-                ports,
-                req.param("tenantId"),
-                req.param("siteId"),
-                search=req.query("search"),
-                top=req.top,
-                skip_token=req.skip_token,
-            ),
-        )
+        return site_pick_list(ports, req, site_service.site_subnets)
 
     @sites.get(
         f"{SITE}/images",
@@ -182,17 +182,7 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         query=choices("images", "name or resource group"),
     )
     def list_site_images(req: ApiRequest) -> dict[str, Any]:
-        return page_of(
-            req,
-            *site_service.site_images(
-                ports,
-                req.param("tenantId"),
-                req.param("siteId"),
-                search=req.query("search"),
-                top=req.top,
-                skip_token=req.skip_token,
-            ),
-        )
+        return site_pick_list(ports, req, site_service.site_images)
 
     @sites.get(
         f"{SITE}/vmSizes",
@@ -218,18 +208,12 @@ def blueprint(api: Api, ports: AdminPorts, access_ports: AccessPorts, engine: En
         ),
     )
     def list_site_vm_sizes(req: ApiRequest) -> dict[str, Any]:
-        return page_of(
+        return site_pick_list(
+            ports,
             req,
-            *site_service.site_vm_sizes(
-                ports,
-                req.param("tenantId"),
-                req.param("siteId"),
-                image_set_id=req.query("imageSetId"),
-                image_version=req.query("imageVersion"),
-                search=req.query("search"),
-                top=req.top,
-                skip_token=req.skip_token,
-            ),
+            site_service.site_vm_sizes,
+            image_set_id=req.query("imageSetId"),
+            image_version=req.query("imageVersion"),
         )
 
     @sites.get(
