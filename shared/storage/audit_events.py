@@ -58,6 +58,13 @@ class AuditEventRepository:
     def insert_event(self, record: AuditRecord) -> None:
         self._rows.put(record, record.tenant_id, _event_row(record))
 
+    def ids_since(self, tenant_id: str, source: str, since: datetime) -> set[str]:
+        """The ids of the tenant's settled events from `source` at or after `since`, read as row keys alone."""
+        query = "PartitionKey eq @t and RowKey lt @since and source eq @source"
+        bound = f"{NEWEST_FIRST - _millis(since):013d}~"  # newest first: every event at or after `since` sorts below
+        keys = self._rows.row_keys(query, {"t": tenant_id, "since": bound, "source": source})
+        return {key.split("_", 1)[1] for key in keys}
+
     def list_pending(self, *, older_than: datetime) -> list[AuditRecord]:
         bound = f"{_millis(older_than):013d}"
         query = "PartitionKey ge @first and PartitionKey lt @end and RowKey lt @b"

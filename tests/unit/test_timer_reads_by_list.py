@@ -16,7 +16,7 @@ from shared.models.alerts import AlertRule
 from shared.models.cloud_pcs import CloudPc
 from shared.models.session_policies import PersonalPower
 from shared.models.tenants import BackendName, ReclaimRule
-from shared.ports.windows365 import Windows365CloudPc
+from shared.ports.windows365 import Windows365AuditEvent, Windows365CloudPc
 from shared.services.backends import windows365_mirror
 from shared.services.cloud_pcs import due_sweep, pending_starts, reclaim
 from shared.services.cloud_pcs.reconcile import reconcile_tenant
@@ -115,6 +115,18 @@ def at_rest(backend: BackendName, cloud_pcs: int) -> tuple[Fakes, Counter[str]]:
                 provisioning_policy_id="w365-policy",
                 status="provisioned",
                 last_modified_date_time="2026-11-02T08:00:00Z",
+            )
+            # Windows 365's audit log names each Cloud PC it made, within the day a new follower reads back
+            fakes.windows365.audit_events.append(
+                Windows365AuditEvent(
+                    id=f"audit-{user}",
+                    activity_date_time=(fakes.clock() - timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
+                    activity="provisionCloudPc",
+                    result="success",
+                    actor_id="windows365",
+                    actor_name=None,
+                    resources=(("", f"w365-{user}", None),),
+                )
             )
         windows365_mirror.mirror(fakes.engine_ports(), TENANT)
     for kind, threshold in RULE_KINDS.items():

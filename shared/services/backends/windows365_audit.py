@@ -58,11 +58,16 @@ def _record(tenant_id: str, event: Windows365AuditEvent, at: datetime, kinds: di
 
 def import_audit_events(ports: AuditImportPorts, tenant_id: str, since: datetime | None) -> datetime:
     """Read Windows 365's events from `since` (a day back when None) into the audit view and the timelines; the
-    time to read from next (the latest event's: read again, it is upserted, so none is lost at the boundary)."""
+    time to read from next (the latest event's: read again, so none is lost at the boundary).
+
+    An event already in the audit view is not written again: each hour's follower starts a day back, and would
+    otherwise write every event of the day once an hour. Its timeline lines are written before it, so an event
+    found there has its lines."""
     start = since or ports.clock() - LOOKBACK
     events = ports.windows365.list_audit_events(tenant_id, start.isoformat().replace("+00:00", "Z"))
     if not events:
         return start
+    imported = ports.audit_log.ids_since(tenant_id, "windows365", start)
     mine = {pc.windows365_id: pc for pc in ports.cloud_pcs.list_all_cloud_pcs(tenant_id) if pc.windows365_id}
     policies = [policy.windows365_id for policy in ports.policies.list_all_policies(tenant_id) if policy.windows365_id]
     kinds = {remote: "cloudPc" for remote in mine} | dict.fromkeys(policies, "provisioningPolicy")
@@ -70,7 +75,9 @@ def import_audit_events(ports: AuditImportPorts, tenant_id: str, since: datetime
     for event in events:
         at = graph_time(event.activity_date_time)
         latest = max(latest, at)
-        ports.audit_log.insert_event(_record(tenant_id, event, at, kinds))
+        record = _record(tenant_id, event, at, kinds)
+        if record.id in imported:
+            continue
         for _, resource_id, _ in event.resources:
             cloud_pc = mine.get(resource_id)
             if cloud_pc is None:
@@ -88,4 +95,5 @@ def import_audit_events(ports: AuditImportPorts, tenant_id: str, since: datetime
             )
             # keyed by Windows 365's event too: two events of one second are two lines
             ports.cloud_pcs.upsert_event(tenant_id, line.model_copy(update={"id": f"{line.id}.{event.id}"}))
+        ports.audit_log.insert_event(record)
     return latest
