@@ -9,6 +9,7 @@ import pytest
 from shared.errors import ValidationFailed
 from shared.models.policies import Assignment, AssignRequest
 from shared.ports.admin_ports import AdminPorts
+from shared.services.configuration.group_members import GroupsRead
 from shared.services.configuration.policies import AssignmentPlan, assign_policy, plan_assignment
 from tests.fakes import T0, Fakes
 from tests.fakes.seed import BIG_PLAN, PLAN, TENANT, policy, tenant
@@ -52,7 +53,7 @@ def test_the_first_assigned_policy_keeps_its_users_and_the_rest_are_planned_per_
         "servedByEarlierPolicy": 1,
         "noLicense": 1,
         "lose": 0,
-        "membersNotFound": 1,
+        "membersNotFound": 0,  # members are read with their licenses: 'ghost', no user, is none of them
     }
     ann = next(e for e in plan.users if e.user_id == "ann")
     assert "Early" in ann.reason and "g-all" in ann.reason
@@ -106,9 +107,9 @@ def test_plan_assignment_reads_the_groups_it_was_not_given() -> None:
     ports, fakes = arranged()
     before = fakes.policies.get_policy(TENANT, "late")
     assignment = Assignment(id="a", group_id="g-all", assigned_date_time=fakes.clock())
-    plan = plan_assignment(ports, TENANT, before, before.model_copy(update={"assignments": [assignment]}), {})
+    plan = plan_assignment(ports, TENANT, before, before.model_copy(update={"assignments": [assignment]}), GroupsRead())
     assert by_user(plan) == {"ann": ("servedByEarlierPolicy", 0, "early")}
-    assert fakes.script.calls["list_group_members"] == 1  # g-all, read once for both policies
+    assert fakes.script.calls["group_members_with_licenses"] == 1  # g-all, read once for both policies
 
 
 def test_an_unknown_group_is_refused_before_anything_is_planned() -> None:

@@ -32,6 +32,7 @@ from shared.ports.directory import Directory, DirectoryUser
 from shared.ports.queues import EventPublisher
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
 from shared.services.cloud_pcs import lifecycle
+from shared.services.configuration.group_members import GroupsRead
 from shared.services.configuration.targeting import Slot, Winner, desired_slots, winning_policies
 from shared.services.engine.refused_work import watched
 
@@ -103,19 +104,22 @@ def affected_users(event: DirectoryEvent, members: dict[str, list[str]], existin
     return users
 
 
-def group_members(ports: DirectoryChangePorts, event: DirectoryEvent, group_ids: list[str]) -> dict[str, list[str]]:
-    """The groups' members, or for a hint about users only, which of those users each group holds.
+def group_members(ports: DirectoryChangePorts, event: DirectoryEvent, group_ids: list[str]) -> GroupsRead:
+    """The groups' members with their users, or for a hint about users only, which of those users each group holds.
 
     A user hint must not cost a read of every assigned group: a thousand license changes would read a
     thousand-member group a thousand times.
     """
+    read = GroupsRead()
     if event.reads_groups:
-        return {g: ports.directory.list_group_members(event.tenant_id, g) or [] for g in group_ids}
-    members: dict[str, list[str]] = {g: [] for g in group_ids}
+        for group_id in group_ids:
+            read.read(ports.directory, event.tenant_id, group_id)
+        return read
+    read.members = {g: [] for g in group_ids}
     for user_id in dict.fromkeys(event.user_ids):
         for group_id in ports.directory.member_groups(event.tenant_id, user_id, group_ids):
-            members[group_id].append(user_id)
-    return members
+            read.members[group_id].append(user_id)
+    return read
 
 
 def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
@@ -135,11 +139,11 @@ def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent) -> Reco
     policies = {p.id: p for p in ports.policies.list_all_policies(tenant_id)}
     groups = {a.group_id for p in policies.values() for a in p.assignments}
     extra = [g for g in event.group_ids if g not in groups]  # unassigned groups: their former members matter
-    members = group_members(ports, event, [*groups, *extra])
-    users_in_scope = affected_users(event, members, existing)
-    assigned_members = {g: m for g, m in members.items() if g in groups}
+    read = group_members(ports, event, [*groups, *extra])
+    users_in_scope = affected_users(event, read.members, existing)
+    assigned_members = {g: m for g, m in read.members.items() if g in groups}
     winners = {u: w for u, w in winning_policies(policies.values(), assigned_members).items() if u in users_in_scope}
-    directory_users = ports.directory.get_users(tenant_id, sorted(users_in_scope))
+    directory_users = read.users_among(ports.directory, tenant_id, users_in_scope)
     desired = desired_slots(winners, directory_users)
     outcome = ReconcileOutcome(tenant_id=tenant_id, users_considered=len(users_in_scope))
 

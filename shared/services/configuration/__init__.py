@@ -6,6 +6,7 @@ The face: the modules named here are what the rest of the app may import; the ot
 __all__ = [
     "connections",
     "device_images",
+    "group_members",
     "health_check_runs",
     "health_checks",
     "image_rules",

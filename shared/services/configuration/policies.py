@@ -23,6 +23,7 @@ from shared.ports.new_records import NewRecordPorts
 from shared.ports.queues import EventPublisher
 from shared.ports.stores import PolicyStore
 from shared.services.configuration.device_images import GalleryPorts, gallery
+from shared.services.configuration.group_members import GroupsRead
 from shared.services.configuration.image_rules import ImageRefused, resolve_image
 from shared.services.configuration.naming import DEFAULT_TEMPLATE, parse_template
 from shared.services.configuration.targeting import license_slots, winning_policies
@@ -202,16 +203,12 @@ def assign_policy(
     """Replace the policy's assignments; groups that stay keep their original assignment time."""
     ports.policies.get_policy(tenant_id, policy_id)  # an unknown policy is a 404 before the directory is asked
     group_ids = list(dict.fromkeys(a.group_id for a in request.assignments))
-    members: dict[str, list[str]] = {}
-    problems = []
-    for index, group_id in enumerate(group_ids):
-        found = ports.directory.list_group_members(tenant_id, group_id)
-        if found is None:
-            problems.append(
-                ErrorDetail("groupNotFound", f"Group '{group_id}' does not exist.", f"assignments[{index}].groupId")
-            )
-        else:
-            members[group_id] = found
+    members = GroupsRead()
+    problems = [
+        ErrorDetail("groupNotFound", f"Group '{group_id}' does not exist.", f"assignments[{index}].groupId")
+        for index, group_id in enumerate(group_ids)
+        if not members.read(ports.directory, tenant_id, group_id)
+    ]
     if problems:
         raise ValidationFailed.of(*problems)
     now = ports.clock()
@@ -254,22 +251,22 @@ def plan_assignment(
     tenant_id: str,
     before: ProvisioningPolicy,
     after: ProvisioningPolicy,
-    known_members: dict[str, list[str]],
+    read: GroupsRead,
 ) -> AssignmentPlan:
-    """Who gets, keeps out of, or loses a Cloud PC from this policy if `after` replaces `before`."""
+    """Who gets, keeps out of, or loses a Cloud PC from this policy if `after` replaces `before` (`read`: the groups
+    read so far, and read into)."""
     others = [p for p in ports.policies.list_all_policies(tenant_id) if p.id != after.id]
-    members = dict(known_members)
     for policy in [*others, before]:
         for assignment in policy.assignments:
-            if assignment.group_id not in members:
-                members[assignment.group_id] = ports.directory.list_group_members(tenant_id, assignment.group_id) or []
+            read.read(ports.directory, tenant_id, assignment.group_id)
+    members = read.members
     winners_before = winning_policies([*others, before], members)
     winners_after = winning_policies([*others, after], members)
     targeted = {u for a in after.assignments for u in members.get(a.group_id, [])}
     losing = {u for u, w in winners_before.items() if w.policy_id == after.id} - {
         u for u, w in winners_after.items() if w.policy_id == after.id
     }
-    users = ports.directory.get_users(tenant_id, sorted(targeted | losing))
+    users = read.users_among(ports.directory, tenant_id, targeted | losing)
     summary = PlanSummary(members_not_found=len((targeted | losing) - set(users)))
     entries: list[PlanEntry] = []
     for user_id in sorted(targeted | losing):
