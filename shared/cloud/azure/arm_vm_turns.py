@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.cloud.azure.arm_clients import BUCKET, INLINE_WAIT_S, NEW_WORK_RESERVE, REFILL_PER_S
+from shared.cloud.azure.arm_clients import BUCKET, INLINE_WAIT_S, NEW_WORK_RESERVE, REFILL_PER_S, RESERVE
 from shared.ports.compute import Placement
 
 STALE_TURN_S = 600.0  # a line no caller has come to for this long is gone: Azure's bucket has refilled meanwhile
@@ -20,13 +20,12 @@ TURN_MARGIN_S = 0.05
 # A new Cloud PC's VM brings five ARM writes (itself, its join extension, its post-provisioning Run Command, which
 # installs the AVD agent too, its sign-in role and its session host's assignment): once the write bucket's room is
 # spent, turns are given about as close as ARM refills those writes, so the line's callers come back when the budget
-# can take them, not to be held by it (each hold a durable timer, two episodes and a call more). At 1,000 Cloud PCs
-# pacing at the count kept 1.06 times ARM's bound with 5.1 activity calls a Cloud PC, and a write closer 1.07 with
-# 5.9 (measured 2026-11-29; with six writes a VM, a write closer had been the better, docs/benchmarks.md). The room
-# leaves the budget as much again as the new-work reserve, for the writes of VMs under way to come in bunches.
+# can take them, not to be held by it (each hold a durable timer, two episodes and a call more; pacing a write closer
+# than the count cost more calls and no time, docs/benchmarks.md). The room is what the budget lets new work spend:
+# the bucket less the new-work reserve and the budget's own, so a line begun with the bucket full uses it.
 WRITES_PER_VM = 5
 WRITE_PACE_S = WRITES_PER_VM / REFILL_PER_S
-WRITE_ROOM_S = (BUCKET["writes"] - 2 * NEW_WORK_RESERVE) / REFILL_PER_S
+WRITE_ROOM_S = (BUCKET["writes"] - NEW_WORK_RESERVE - RESERVE) / REFILL_PER_S
 
 
 class Turns:
