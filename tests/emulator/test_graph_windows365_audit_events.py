@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.emulator.test_graph_windows365_cloud_pcs import CLOUD_PCS, PLAN, assign, member, policy, settled
 from tests.emulator.test_graph_windows365_connections import Windows365
+from tests.emulator.test_graph_windows365_reports import REPORT
 
 AUDIT_EVENTS = "/deviceManagement/virtualEndpoint/auditEvents"
 
@@ -48,3 +49,15 @@ def test_each_version_shows_the_audited_resource_as_it_documents_it(w365: Window
     assert operations["createProvisioningPolicy"] == "create" and operations["rebootCloudPc"] == "create"
     assert operations["updateProvisioningPolicy"] == "patch"
     assert set(operations.values()) <= {"create", "delete", "patch", "unknownFutureValue"}, operations
+
+
+def test_a_reports_retrieval_is_a_read_and_no_event(w365: Windows365) -> None:
+    group = w365.admin.create_group()
+    member(w365, group, PLAN)
+    assign(w365, policy(w365)["id"], group)
+    [pc] = settled(w365, 1)
+    before = len(events(w365, "beta"))
+    asked = {"filter": f"CloudPcId eq '{pc['id']}'", "select": ["SignInDateTime"]}
+    reply = w365.session.post(f"{w365.emulator.base_url}/graph/beta{REPORT}", json=asked, timeout=30)
+    assert reply.status_code == 200, reply.text
+    assert len(events(w365, "beta")) == before

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
 import pytest
 
 from shared.bootstrap import Services
-from shared.models.access import AuditRecord, Caller
+from shared.models.access import AuditActor, AuditRecord, Caller
 from shared.models.base import utc_now
 from shared.models.connections import ConnectionCreate
 from shared.models.sites import Site
@@ -268,3 +269,29 @@ def test_a_request_that_succeeds_is_settled_at_once_with_its_changes(
     ]
     stored = services.storage.table("Sites").get_entity(tenant_id, site.id)
     assert stored[STAMP] == event.id
+
+
+def test_events_imported_from_windows_365_are_found_by_id_from_a_time_on(services: Services, tenant_id: str) -> None:
+    now = utc_now()
+
+    def imported(event_id: str, at: datetime, source: Literal["app", "windows365"] = "windows365") -> None:
+        services.audit_events.insert_event(
+            AuditRecord(
+                id=event_id,
+                tenant_id=tenant_id,
+                activity_date_time=at,
+                actor=AuditActor(principal_id=ADMIN.principal_id, name=ADMIN.name),
+                actor_id=ADMIN.principal_id,
+                activity="rebootCloudPc",
+                resource_type="cloudPc",
+                result="success",
+                source=source,
+            )
+        )
+
+    imported("windows365-old", now - timedelta(days=2))
+    imported("windows365-new", now - timedelta(hours=1))
+    imported("windows365-now", now)
+    imported("app-event", now, source="app")
+    found = services.audit_events.ids_since(tenant_id, "windows365", now - timedelta(days=1))
+    assert found == {"windows365-new", "windows365-now"}

@@ -2,9 +2,10 @@
 an admin makes through Windows 365's Graph routes, kept as the service keeps it, and listed with
 `$filter=activityDateTime ge {time}`.
 
-The log is written by AuditedRoutes, which every Windows 365 module registers its routes through: each write (any
-method but GET) that succeeds becomes one event, naming the resource from the path or from the answer. Its
-activityOperationType is the HTTP operation (create for a POST, an action's too; patch; delete): the enum has no
+The log is written by AuditedRoutes, which every Windows 365 module registers its routes through: each write that
+succeeds becomes one event, naming the resource from the path or from the answer. A write is any method but GET, and
+no POST registered as a read: a report's retrieval changes nothing, and the log's activityOperationType has no member
+for a read. That type is the HTTP operation (create for a POST, an action's too; patch; delete): the enum has no
 other member but `unknownFutureValue`.
 
 Each version shows the resource as it documents cloudPcAuditResource: v1.0
@@ -48,7 +49,7 @@ class AuditedRoutes(GraphRoutes):
 
     def route(self, method: str, path: str, operation: str, **options: Any) -> Callable[[Handler], Handler]:
         register = super().route(method, path, operation, **options)
-        if method == "GET":
+        if method == "GET" or options.get("kind") == "read":
             return register
 
         def audited_register(handler: Handler) -> Handler:

@@ -142,7 +142,9 @@ def _columns(body: dict[str, Any], name: str) -> list[str] | None:
 
 
 def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
-    @routes.route("POST", REPORT, "retrieveCloudPcRecommendationReports", service="intune", versions=("beta",))
+    @routes.route(
+        "POST", REPORT, "retrieveCloudPcRecommendationReports", kind="read", service="intune", versions=("beta",)
+    )
     def recommendation_report(request: Request) -> Response:
         body = request.json()
         if body.get("reportName") != REPORT_NAME:

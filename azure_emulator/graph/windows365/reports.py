@@ -88,7 +88,9 @@ def whole_number(body: dict[str, Any], name: str, default: int) -> int:
 
 
 def register(ctx: Context, routes: GraphRoutes, notify: Notify) -> None:
-    @routes.route("POST", REPORT, "getRemoteConnectionHistoricalReports", service="intune", versions=("beta",))
+    @routes.route(
+        "POST", REPORT, "getRemoteConnectionHistoricalReports", kind="read", service="intune", versions=("beta",)
+    )
     def connection_report(request: Request) -> Response:
         body = request.json()
         cloud_pc, bounds = _filter(body.get("filter"))
