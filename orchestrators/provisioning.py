@@ -10,7 +10,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from orchestrators import names
-from orchestrators.phases import TIMED_OUT, TRANSIENT, Orchestration, take_phases
+from orchestrators.phases import TIMED_OUT, TRANSIENT, Orchestration, take_phases, wait_until
 from shared.models.orchestrations import CloudPcRun, FailCall, ProvisionInput
 from shared.models.provisioning import Advanced
 
@@ -41,6 +41,8 @@ def provision_cloud_pc(context: df.DurableOrchestrationContext) -> Orchestration
         return ProvisionStep(advanced.outcome, latest[0], advanced.wait_seconds, advanced.resume_at)
 
     try:
+        if request.calls == 0 and request.not_before is not None:  # a burst's run, started at its pace
+            yield from wait_until(context, 0, request.not_before)
         outcome = yield from take_phases(context, names.ADVANCE_PROVISIONING, request, read)
         if outcome != TIMED_OUT:
             return outcome

@@ -68,7 +68,7 @@ def blueprint(
         if outcome.follow_backend:  # one follower a tenant
             await follow_backend(client, event.tenant_id, message_id)
         runs = [
-            ProvisionInput.starting(event.tenant_id, str(item["cloudPcId"]), int(str(item["run"])))
+            ProvisionInput.starting(event.tenant_id, item.cloud_pc_id, item.run, not_before=item.not_before)
             for item in outcome.to_provision
         ]
         begun = await start_provisioning(client, runs)

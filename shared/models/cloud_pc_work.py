@@ -4,6 +4,7 @@ policy's power rules began), or following the tenant's backend where it works on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from shared.models.cloud_pcs import CloudPc
 from shared.models.orchestrations import VmActionRun
@@ -29,6 +30,15 @@ class UseWatch:
     connected: int = 0
 
 
+@dataclass(frozen=True)
+class RunToStart:
+    """A pendingProvision Cloud PC's run to start: now, or at `not_before` (a burst's runs are paced)."""
+
+    cloud_pc_id: str
+    run: int
+    not_before: datetime | None = None
+
+
 @dataclass
 class ReconcileOutcome:
     """What a directory change came to: the Cloud PCs the app made and must start, or the backend to follow."""
@@ -36,7 +46,7 @@ class ReconcileOutcome:
     tenant_id: str
     users_considered: int = 0
     created: list[str] = field(default_factory=list)
-    to_provision: list[dict[str, object]] = field(default_factory=list)  # [{cloudPcId, run}] still pendingProvision
+    to_provision: list[RunToStart] = field(default_factory=list)
     untargeted: list[str] = field(default_factory=list)  # Cloud PCs whose slot is no longer desired
     entered_grace: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)

@@ -73,12 +73,16 @@ class ProvisionInput(CloudPcRun, Looped):
     """The `provision_cloud_pc` input; after a continue-as-new it carries the run's state and calls so far."""
 
     state: RunState | None = None
+    # the run's first call waits until then: a burst's runs start at the pace its subscription takes new Cloud PCs
+    not_before: datetime | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @classmethod
-    def starting(cls, tenant_id: str, cloud_pc_id: str, run: int) -> ProvisionInput:
-        """The input of a run that starts now."""
+    def starting(cls, tenant_id: str, cloud_pc_id: str, run: int, not_before: datetime | None = None) -> ProvisionInput:
+        """The input of a run that starts now (or at `not_before`)."""
         per_execution = PROVISIONING_CALLS_PER_EXECUTION
-        return cls(tenant_id=tenant_id, cloud_pc_id=cloud_pc_id, run=run, per_execution=per_execution)
+        return cls(
+            tenant_id=tenant_id, cloud_pc_id=cloud_pc_id, run=run, per_execution=per_execution, not_before=not_before
+        )
 
 
 class FailCall(CloudPcRun):

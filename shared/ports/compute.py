@@ -45,8 +45,22 @@ class VmSpec:
     max_price: float | None = None
 
 
+@dataclass(frozen=True)
+class StartPace:
+    """How fast a subscription takes new Cloud PCs: `at_once` at first, then one every `seconds_apart` (ARM's write
+    budget over a Cloud PC's writes). A burst's runs start that far apart, so their first steps (a few Table reads
+    and writes each) do not all queue on the host ahead of the VM creates whose turn has come."""
+
+    at_once: int
+    seconds_apart: float
+
+
 class ProvisioningCompute(Protocol):
     """Azure Compute and Network (ARM) as provisioning uses them."""
+
+    def start_pace(self) -> StartPace:
+        """The pace at which a burst of new Cloud PCs is started."""
+        ...
 
     def allocate_capacity(
         self, tenant_id: str, placement: Placement, vm_size: str, priority: VmPriority = "Regular"

@@ -29,7 +29,7 @@ from shared.ports.azure_inventory import (
 )
 from shared.ports.cloud_errors import SESSION_GONE, CloudError
 from shared.ports.cloud_pc_operations import PowerAction, VmInspection
-from shared.ports.compute import Placement, VmPriority, VmSpec
+from shared.ports.compute import Placement, StartPace, VmPriority, VmSpec
 from shared.ports.desktop_virtualization import (
     AgentScript,
     DesktopAccess,
@@ -250,9 +250,13 @@ class FakeProvisioningCompute:
     def __init__(self, script: Script) -> None:
         self.script = script
         self.vms: dict[tuple[str, str], FakeVm] = {}
+        self.pace = StartPace(at_once=1000, seconds_apart=0.5)
         self.nics: dict[tuple[str, str], str | None] = {}  # the VM it is attached to, if any
         # the sizes whose SKU says HibernationSupported (the adapter enables hibernation only on those)
         self.hibernation_sizes = {"standard_d2s_v5", "standard_d4s_v5"}
+
+    def start_pace(self) -> StartPace:
+        return self.pace
 
     def vm_names(self, tenant_id: str) -> list[str]:
         return sorted(name for tenant, name in self.vms if tenant == tenant_id)

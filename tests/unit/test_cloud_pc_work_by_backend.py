@@ -3,10 +3,13 @@ tenant Windows 365 is asked, only what it offers, and the app follows it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from shared.errors import Conflict
 from shared.events import DirectoryEvent
+from shared.ports.compute import StartPace
 from shared.services.cloud_pcs import cloud_pc_actions
 from shared.services.cloud_pcs.reconcile import directory_changed
 from tests.fakes import Fakes
@@ -27,7 +30,26 @@ def test_a_directory_change_on_an_azure_tenant_makes_the_cloud_pcs_to_provision(
     directory(fakes)
     outcome = directory_changed(fakes.engine_ports(), DirectoryEvent(tenant_id=TENANT, group_ids=[GROUP]))
     assert not outcome.follow_backend
-    assert [item["cloudPcId"] for item in outcome.to_provision] == outcome.created != []
+    assert [item.cloud_pc_id for item in outcome.to_provision] == outcome.created != []
+
+
+def test_a_burst_on_an_azure_tenant_starts_at_the_pace_its_subscription_takes_new_cloud_pcs() -> None:
+    fakes = Fakes()
+    tenant(fakes)
+    policy(fakes, "finance", GROUP)
+    users = ["ann", "bob", "cat", "dan"]
+    for user in users:
+        fakes.directory.add_user(TENANT, user, PLAN)
+    fakes.directory.add_group(TENANT, GROUP, *users)
+    fakes.compute.pace = StartPace(at_once=2, seconds_apart=0.5)
+    outcome = directory_changed(fakes.engine_ports(), DirectoryEvent(tenant_id=TENANT, group_ids=[GROUP]))
+    now = fakes.clock()
+    assert [run.not_before for run in outcome.to_provision] == [
+        None,
+        None,
+        now + timedelta(seconds=0.5),
+        now + timedelta(seconds=1),
+    ]
 
 
 def test_a_directory_change_on_a_windows_365_tenant_is_left_to_it_and_followed() -> None:

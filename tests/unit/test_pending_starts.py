@@ -99,7 +99,7 @@ def test_cloud_pcs_a_dead_reconcile_created_are_started_after_the_grace_and_the_
     table.survivors = None
     again = reconcile_tenant(ports, fakes.events.published[0])
     assert len(again.created) == 2
-    assert sorted(str(item["cloudPcId"]) for item in again.to_provision) == pending_ids(fakes)
+    assert sorted(item.cloud_pc_id for item in again.to_provision) == pending_ids(fakes)
     assert sorted(c.user_id for c in fakes.cloud_pcs.list_all_cloud_pcs(TENANT)) == USERS
 
 

@@ -72,6 +72,15 @@ def test_a_run_that_finishes_in_one_call_returns_its_outcome() -> None:
     assert finish(orchestration, {"outcome": "provisioned", "state": None, "waitSeconds": 0}) == "provisioned"
 
 
+def test_a_run_paced_in_a_burst_waits_for_its_start_before_its_first_call() -> None:
+    later = NOW + timedelta(seconds=40)
+    context = Context(input={**RUN, "notBefore": later.isoformat()})
+    orchestration = provision_cloud_pc(context)
+    assert next(orchestration) == Timer(later)
+    call = orchestration.send(None)
+    assert call.name == names.ADVANCE_PROVISIONING and call.payload["calls"] == 0
+
+
 def test_a_wait_is_a_timer_at_resume_at_and_never_sooner_than_the_minimum() -> None:
     context = Context(input=RUN)
     orchestration = provision_cloud_pc(context)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from shared.errors import ValidationFailed
 from shared.events import DirectoryEvent
+from shared.models.cloud_pc_work import RunToStart
 from shared.models.cloud_pcs import CloudPc
 from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
 from shared.ports.alerts import SenderStanding
@@ -137,7 +138,7 @@ def test_an_unused_cloud_pc_is_announced_reclaimed_and_its_license_goes_to_the_n
     assert due_sweep.sweep(ports) == 1
     assert fakes.cloud_pcs.find_cloud_pc(TENANT, ann.id) is None
     (freed,) = [e for e in fakes.events.published if e.full]
-    assert reconcile_tenant(ports, freed).to_provision == [{"cloudPcId": cats.id, "run": 1}]
+    assert reconcile_tenant(ports, freed).to_provision == [RunToStart(cats.id, 1)]
     assert fakes.cloud_pcs.list_users_cloud_pcs(TENANT, "ann") == []  # no license: no new Cloud PC for Ann
 
 

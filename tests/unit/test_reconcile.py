@@ -6,6 +6,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from shared.events import DirectoryEvent
+from shared.models.cloud_pc_work import RunToStart
 from shared.models.cloud_pcs import CloudPc
 from shared.models.policies import ProvisioningPolicy
 from shared.models.tenants import Tenant
@@ -61,9 +62,7 @@ def test_one_pending_cloud_pc_per_user_and_license() -> None:
         ("pendingProvision", "finance", GROUP)
     }
     assert sorted(outcome.created) == sorted(c.id for c in stored)
-    assert sorted((item["cloudPcId"], item["run"]) for item in outcome.to_provision) == sorted(
-        (c.id, 1) for c in stored
-    )
+    assert sorted((item.cloud_pc_id, item.run) for item in outcome.to_provision) == sorted((c.id, 1) for c in stored)
 
 
 def test_the_same_slots_get_the_same_ids_in_any_reconcile() -> None:
@@ -160,7 +159,7 @@ def test_a_license_held_in_grace_makes_a_new_cloud_pc_wait_until_it_is_freed() -
     fakes.clock.advance(hours=1)
     lifecycle.end_grace_period(ports, TENANT, bobs.id)
     (freed,) = [e for e in fakes.events.published if e.full]
-    assert reconcile_tenant(ports, freed).to_provision == [{"cloudPcId": cats.id, "run": 1}]
+    assert reconcile_tenant(ports, freed).to_provision == [RunToStart(cats.id, 1)]
 
 
 def test_a_grace_period_ends_on_time_after_a_license_is_removed() -> None:

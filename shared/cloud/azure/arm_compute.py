@@ -24,9 +24,9 @@ from shared.cloud.azure import arm_lro, arm_vm
 from shared.cloud.azure.arm_capacity import RegionCapacity, capability
 from shared.cloud.azure.arm_clients import NEW_WORK, ArmClients, held_for, vm_id, vnet_id
 from shared.cloud.azure.arm_commands import RunCommands
-from shared.cloud.azure.arm_vm_turns import Turns, vm_line
+from shared.cloud.azure.arm_vm_turns import WRITE_PACE_S, WRITE_ROOM_S, Turns, vm_line
 from shared.ports.cloud_errors import CloudError, CloudThrottled
-from shared.ports.compute import Placement, VmSpec
+from shared.ports.compute import Placement, StartPace, VmSpec
 from shared.ports.progress import Progress
 
 THROTTLED = "throttled"  # the operation phase of a create that was refused for now (its network is made)
@@ -45,6 +45,9 @@ class AzureProvisioningCompute(RegionCapacity):
         self._commands = RunCommands(clients)
         self._networks: set[str] = set()  # hosted networks known to exist
         self._turns = Turns(clock)
+
+    def start_pace(self) -> StartPace:
+        return StartPace(at_once=int(WRITE_ROOM_S / WRITE_PACE_S), seconds_apart=WRITE_PACE_S)
 
     # --- VM ---------------------------------------------------------------------------------------------
     @arm_lro.hand_back("createVm")

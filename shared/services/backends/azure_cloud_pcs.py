@@ -40,7 +40,8 @@ class AzureCloudPcWork:
     watches_use = True  # the app's own use watch puts Cloud PCs to sleep and counts their connected time
 
     def directory_changed(self, ports: DirectoryChangePorts, event: DirectoryEvent) -> ReconcileOutcome:
-        return reconcile.reconcile_watched(ports, event)
+        outcome = reconcile.reconcile_watched(ports, event)
+        return reconcile.paced_starts(outcome, ports.compute.start_pace(), ports.clock())
 
     def carries_out(self, action: str) -> bool:
         return True

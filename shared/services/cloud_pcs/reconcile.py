@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from shared.catalog.service_plans import SERVICE_PLANS_BY_ID
 from shared.errors import NotFound
 from shared.events import DirectoryEvent
 from shared.models.access import AuditActor, AuditChange, AuditRecord
-from shared.models.cloud_pc_work import ReconcileOutcome
+from shared.models.cloud_pc_work import ReconcileOutcome, RunToStart
 from shared.models.cloud_pcs import CloudPc, StatusDetail
 from shared.models.policies import ProvisioningPolicy
 from shared.models.refused_work import RefusedWorkKind
@@ -28,6 +29,7 @@ from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import CloudPcWork
 from shared.ports.cloud_errors import CloudError
 from shared.ports.cloud_pc_work_ports import DirectoryChangePorts, TimelinePorts
+from shared.ports.compute import StartPace
 from shared.ports.directory import Directory, DirectoryUser
 from shared.ports.queues import EventPublisher
 from shared.services.cloud_pcs import cloud_pc_transitions as machine
@@ -194,7 +196,20 @@ def reconcile_tenant(ports: DirectoryChangePorts, event: DirectoryEvent) -> Reco
         ports.cloud_pcs.clear_creating(outcome.start_check)
     outcome.created = [c.id for c in created]
     for cloud_pc in license_room(ports, tenant_id, [*waiting, *created]):
-        outcome.to_provision.append({"cloudPcId": cloud_pc.id, "run": cloud_pc.run})
+        outcome.to_provision.append(RunToStart(cloud_pc.id, cloud_pc.run))
+    return outcome
+
+
+def paced_starts(outcome: ReconcileOutcome, pace: StartPace, now: datetime) -> ReconcileOutcome:
+    """The runs to start, the first `pace.at_once` now and each next one `pace.seconds_apart` later: a burst of a
+    thousand would otherwise put a thousand first steps on the host at once, ahead of the VM creates ARM can take
+    meanwhile, while its write budget goes unused. The VM creates still take their turns (a late run is no harm)."""
+
+    def start_of(index: int) -> datetime | None:
+        later = (index + 1 - pace.at_once) * pace.seconds_apart
+        return now + timedelta(seconds=later) if later > 0 else None
+
+    outcome.to_provision = [replace(run, not_before=start_of(i)) for i, run in enumerate(outcome.to_provision)]
     return outcome
 
 
