@@ -189,8 +189,14 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
     )
     # one sender: the alerts' notices and the reclaim rule's e-mail to users (whose sender a tenant's save checks)
     notices = AlertNotices(graph, private_networks=settings.webhook_private_networks)
+    alert_store = AlertRepository(storage)
+    schedules = SpotGroupScheduleRepository(storage)
     admin = AdminPorts(
         tenants=tenants,
+        schedules=schedules,
+        alerts=alert_store,
+        resolve_host=host_addresses,
+        private_networks=settings.webhook_private_networks,
         notices=notices,
         cloud_pcs=cloud_pcs,
         sites=SiteRepository(storage),
@@ -218,7 +224,6 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         pages=storage.continuations,
         backends=TenantBackends(tenants, configuration_of),
     )
-    alert_store = AlertRepository(storage)
     avd = AzureDesktopVirtualization(arm)  # one adapter: Spot Groups' host pools and the Cloud PCs' alike
     power_records = PowerRecordRepository(storage)
     prices = PriceRepository(storage)
@@ -269,7 +274,7 @@ def build_services(settings: Settings, environ: Mapping[str, str] | None = None)
         operations=engine.operations,
         unique=admin.unique,
         clock=utc_now,
-        schedules=SpotGroupScheduleRepository(storage),
+        schedules=schedules,
         directory=admin.directory,
         power_records=power_records,
         eviction_watch=eviction_watch(settings),

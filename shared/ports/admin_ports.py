@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 
 from shared.ports.access_stores import TenantStore, UniqueValueStore
-from shared.ports.alerts import NoticeSender
+from shared.ports.alerts import AlertStore, NoticeSender
 from shared.ports.azure_inventory import AzureInventory
 from shared.ports.backend_choice import BackendChoice
 from shared.ports.backend_facets import ConfigurationBackend
@@ -16,7 +17,7 @@ from shared.ports.image_sources import ImageSources
 from shared.ports.network_checks import NetworkChecks
 from shared.ports.queues import EventPublisher
 from shared.ports.secret_store import SecretStore
-from shared.ports.spot_pc_stores import ImageSetStore, RegionImageStore, SpotGroupStore
+from shared.ports.spot_pc_stores import ImageSetStore, RegionImageStore, SpotGroupScheduleStore, SpotGroupStore
 from shared.ports.stores import (
     CloudPcStore,
     ConnectionStore,
@@ -55,6 +56,11 @@ class AdminPorts:
     pages: ListPages  # pages of the lists read whole from Azure (the pick lists)
     backends: BackendChoice[ConfigurationBackend]  # what differs between the backends, the tenant's picked
     notices: NoticeSender  # whether the app can send as the reclaim rule's sender
+    # what a configuration document holds besides: Spot Group schedules and alert rules (with their webhook checks)
+    schedules: SpotGroupScheduleStore
+    alerts: AlertStore
+    resolve_host: Callable[[str], list[str]]
     grace_period: timedelta = timedelta(days=7)
     windows365_checks_poll: timedelta = timedelta(seconds=15)
     directory_subscriptions: TenantWatch | None = None  # Graph change notifications for linked tenants
+    private_networks: Sequence[IPv4Network | IPv6Network] = ()  # ALERT_WEBHOOK_PRIVATE_NETWORKS

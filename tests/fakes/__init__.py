@@ -287,6 +287,9 @@ class Fakes:
             pages=PROCESS_TOKENS,
             backends=TenantBackends(self.tenants, configuration_of),
             notices=self.notices,
+            schedules=self.spot_group_schedules,
+            alerts=self.alerts,
+            resolve_host=lambda host: ["52.178.17.2"],
         )
         return replace(ports, **overrides)
 

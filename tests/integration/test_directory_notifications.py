@@ -379,6 +379,9 @@ def _ports(app: App) -> AdminPorts:
         pages=unused,
         backends=TenantBackends(app.tenants, configuration_of),
         notices=unused,
+        schedules=unused,
+        alerts=unused,
+        resolve_host=unused,
         directory_subscriptions=app.subscriptions,
     )
 

@@ -1,9 +1,10 @@
 """What admins configure before Cloud PCs are made: connections and their health checks, device images, policies
-with their naming, image rules and assignment planning.
+with their naming, image rules and assignment planning, and the registry of the configurable kinds (configurable.py).
 
 The face: the modules named here are what the rest of the app may import; the others are this package's own."""
 
 __all__ = [
+    "configurable",
     "connections",
     "device_images",
     "group_members",
