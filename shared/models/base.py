@@ -101,8 +101,15 @@ def _not_a_truth_value(value: Any) -> Any:
     return value
 
 
+def _not_a_truth_number(value: Any) -> Any:
+    if isinstance(value, bool):  # as for a whole number: JSON's true and false are no numbers
+        raise PydanticCustomError("floatType", "must be a number")
+    return value
+
+
 # put after a number's bounds (Annotated[int, Field(ge=...), NOT_A_TRUTH_VALUE]): before them, the schema loses them
 NOT_A_TRUTH_VALUE = BeforeValidator(_not_a_truth_value)
+NOT_A_TRUTH_NUMBER = BeforeValidator(_not_a_truth_number)  # the same, for a number that need not be whole
 
 
 # the tags of the discriminated unions: pydantic names a member's tag in an error's location, where the caller's

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from shared.models.base import InputModel
+from shared.models.base import NOT_A_TRUTH_NUMBER, InputModel
 from shared.models.spot_schedules import FieldError, Message
 
 SpotEviction = Literal["Deallocate", "Delete"]
@@ -50,7 +50,8 @@ class HostScaling(InputModel):
     delete_after_minutes: int = Field(default=30, ge=5, le=1440)
     spot_share_percent: int = Field(default=0, ge=0, le=100)
     spot_eviction_policy: SpotEviction = "Deallocate"
-    spot_max_price: float | None = Field(default=None, ge=0)  # None: Azure's -1, evicted for capacity only
+    # None: Azure's -1, evicted for capacity only
+    spot_max_price: Annotated[float, Field(ge=0), NOT_A_TRUTH_NUMBER] | None = None
     eviction_message: Message = EVICTION_MESSAGE
 
     def ceiling(self, license_count: int, max_sessions_per_host: int) -> int:

@@ -222,11 +222,21 @@ def _python_whitespace() -> str:
     return char_class(code_point_ranges(lambda code: not 0xD800 <= code <= 0xDFFF and chr(code).isspace()))[1:-1]
 
 
+def _trimmed_whitespace() -> str:
+    """What pydantic trims from a string (`str_strip_whitespace`): Unicode's White_Space, which is Python's `isspace`
+    without the four information separators U+001C to U+001F."""
+    return char_class(
+        code_point_ranges(
+            lambda code: not 0xD800 <= code <= 0xDFFF and chr(code).isspace() and not 0x1C <= code <= 0x1F
+        )
+    )[1:-1]
+
+
 def trimmed_length_pattern(least: int) -> str:
-    """A string at least `least` characters long once its surrounding whitespace (Python's, as `str.strip` takes it)
-    is trimmed: its first and last non-space characters are that far apart. Unanchored: found anywhere, as JSON
-    Schema's `pattern` is."""
-    solid = f"[^{_python_whitespace()}]"
+    """A string at least `least` characters long once pydantic trims its surrounding whitespace: its first and last
+    characters that are not such whitespace are that far apart. Unanchored: found anywhere, as JSON Schema's
+    `pattern` is."""
+    solid = f"[^{_trimmed_whitespace()}]"
     return solid if least == 1 else f"{solid}[\\s\\S]{{{least - 2},}}{solid}"
 
 

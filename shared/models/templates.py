@@ -3,29 +3,80 @@ in; where each tenant applied one, the overrides it keeps, and the roll-outs tha
 
 from __future__ import annotations
 
+from copy import copy
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, RootModel, StringConstraints, create_model
+from pydantic.fields import FieldInfo
 
-from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource
+from shared.models.base import ApiModel, Description, DisplayName, InputModel, Resource, union_tags
 from shared.models.json_schema import omittable
+from shared.models.policies import AssignRequest, ProvisioningPolicyCreate
+from shared.models.spot_groups import SpotGroupCreate
 
 TemplateKind = Literal["provisioningPolicy", "spotGroup"]
-# a top-level field of the kind's body, as the API spells it
-FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][A-Za-z0-9]{0,63}$")]
 OverrideName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][A-Za-z0-9]{0,63}$")]  # a top-level field of a body
 MAX_ROLLOUT_TENANTS = 500
 
 
-class TemplateCreate(InputModel):
+def _partial(name: str, model: type[BaseModel], noun: str, **extra: FieldInfo) -> type[InputModel]:
+    """`model`'s fields (and `extra`), each of them optional: a template's standard sets some, its tenants fill in
+    the rest. The field rules hold; the rules across fields are the kind's own, checked once the tenant's are in."""
+    fields: dict[str, Any] = {}
+    for field_name, info in {**model.model_fields, **extra}.items():
+        optional = copy(info)
+        optional.default, optional.default_factory = None, None
+        fields[field_name] = (info.annotation, optional)  # left out, not null: a null is a value of the kind's own
+    schema = {"json_schema_extra": model.model_config.get("json_schema_extra")}  # the kind's rules across fields
+    doc = f"A template's share of a {noun}."
+    return create_model(name, __base__=InputModel, __doc__=doc, __cls_kwargs__=schema, **fields)
+
+
+class TemplateBody(InputModel):
     """`fields` is the standard: the kind's body without its parameters, which each tenant fills in at apply."""
 
     display_name: DisplayName
     description: Description | None = None
     kind: TemplateKind
-    fields: dict[str, Any]
-    parameters: list[FieldName] = Field(default_factory=list, max_length=20)
+    fields: InputModel
+    parameters: list[str] = Field(default_factory=list, max_length=20)
+
+
+def _kind_template(kind: str, fields: type[InputModel]) -> type[TemplateBody]:
+    """The create body of a kind's template: its fields, and which of them each tenant fills in."""
+    names = tuple(info.alias or name for name, info in fields.model_fields.items())
+    annotations: dict[str, Any] = {
+        "kind": (Literal[kind], ...),
+        "fields": (fields, Field(default_factory=fields)),
+        "parameters": (list[Literal[names]], Field(default_factory=list, max_length=20)),  # type: ignore[valid-type]
+    }
+    return create_model(f"{fields.__name__.removesuffix('Fields')}Create", __base__=TemplateBody, **annotations)
+
+
+PolicyTemplateFields = _partial(
+    "PolicyTemplateFields",
+    ProvisioningPolicyCreate,
+    "provisioning policy (with its assignments)",
+    assignments=AssignRequest.model_fields["assignments"],
+)
+SpotGroupTemplateFields = _partial("SpotGroupTemplateFields", SpotGroupCreate, "Spot Group")
+FIELDS_OF: dict[str, type[InputModel]] = {
+    "provisioningPolicy": PolicyTemplateFields,
+    "spotGroup": SpotGroupTemplateFields,
+}
+PolicyTemplateCreate = _kind_template("provisioningPolicy", PolicyTemplateFields)
+SpotGroupTemplateCreate = _kind_template("spotGroup", SpotGroupTemplateFields)
+union_tags(PolicyTemplateCreate, SpotGroupTemplateCreate, by="kind")
+if TYPE_CHECKING:  # the kinds' models are made at import: to a type checker, each is a TemplateBody
+    OneKind = TemplateBody
+else:
+    OneKind = Annotated[PolicyTemplateCreate | SpotGroupTemplateCreate, Field(discriminator="kind")]
+
+
+class TemplateCreate(RootModel[OneKind]):
+    """A template of one kind: `kind` says which fields it takes."""
 
 
 class TemplateUpdate(InputModel):

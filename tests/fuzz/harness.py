@@ -63,6 +63,11 @@ UNSTATABLE_RULES = {
     "mailboxRequired": "a reclaim rule e-mailing users without its sender mailbox",
     # the organization's rules take a tenant rule's body (one schema, one form): e-mail is a tenant's mailbox alone
     "channelNotForOrganization": "an e-mail channel on an organization rule",
+    # a template's parameters relate to its fields: each names a field `fields` leaves out, and the fields it sets
+    # with those left to tenants make the kind's body (JSON Schema cannot relate an array's items to an object's keys)
+    "fieldNotSet": "a field the kind needs, neither in a template's fields nor one of its parameters",
+    "parameterHasValue": "a template parameter its fields also set",
+    "duplicateParameter": "a template parameter named twice",
     # a usage range's from and to are two dates: JSON Schema cannot order them or count the days between
     "rangeReversed": "a range whose from is after its to",
     "rangeTooLong": "a range of more days than a report covers",

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from shared.errors import Conflict, ValidationFailed
 from shared.models.policies import ProvisioningPolicyUpdate
 from shared.models.templates import OverrideCreate, Template, TemplateApply, TemplateCreate, TemplateUpdate
+from shared.models.validation import validation_details
 from shared.services.configuration import policies, template_rollouts, templates
 from tests.fakes import Fakes
 from tests.fakes.seed import GALLERY_IMAGE, REGION, tenant
@@ -75,13 +77,19 @@ def test_a_template_names_each_field_it_cannot_make() -> None:
     body = {
         "displayName": "Broken",
         "kind": "provisioningPolicy",
-        "fields": {**STANDARD, "imageType": "sideways", "assignments": []},
-        "parameters": ["assignments", "colour", "imageId"],
+        "fields": {**STANDARD, "imageType": "sideways"},
+        "parameters": ["assignments", "colour"],
     }
-    del body["fields"]["imageId"]  # type: ignore[attr-defined]
-    with pytest.raises(ValidationFailed) as refused:
+    with pytest.raises(ValidationError) as refused:
+        TemplateCreate.model_validate(body)
+    assert [d.target for d in validation_details(refused.value)] == ["fields.imageType", "parameters[1]"]
+    body = {**body, "fields": STANDARD, "parameters": ["assignments", "imageId", "assignments"]}
+    with pytest.raises(ValidationFailed) as failed:
         templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
-    assert refused_targets(refused) == ["parameters[1]", "fields.assignments", "fields.imageType"]
+    assert [(d.code, d.target) for d in failed.value.details] == [
+        ("duplicateParameter", "parameters[2]"),
+        ("parameterHasValue", "fields.imageId"),
+    ]
     assert fakes.templates.list_templates()[0] == []
 
 
@@ -91,7 +99,7 @@ def test_a_field_neither_set_nor_left_to_tenants_is_missing() -> None:
     body = {"displayName": "Short", "kind": "provisioningPolicy", "fields": fields, "parameters": ["assignments"]}
     with pytest.raises(ValidationFailed) as refused:
         templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
-    assert refused_targets(refused) == ["fields.imageId"]
+    assert [(d.code, d.target) for d in refused.value.details] == [("fieldNotSet", "fields.imageId")]
 
 
 def test_the_review_shows_each_tenant_what_it_would_get_and_what_it_must_fill_in(fakes: Fakes) -> None:
@@ -156,11 +164,11 @@ def test_drift_shows_a_hand_change_and_an_override_keeps_it_through_a_new_versio
     assert newer.version == 2
     assert template_rollouts.applied_templates(ports(fakes), "fabrikam")[0].latest_version == 2
     rolled = apply(fakes, newer, *TENANTS)
-    changed = {item.tenant_id: [c.field for c in item.objects[0].changes] for item in rolled.results}
+    changed = {item.tenant_id: {c.field for c in item.objects[0].changes} for item in rolled.results}
     assert changed == {
-        "contoso": ["localAdminEnabled"],
-        "fabrikam": ["enableSingleSignOn", "localAdminEnabled"],
-        "tailspin": ["enableSingleSignOn", "localAdminEnabled"],
+        "contoso": {"localAdminEnabled"},
+        "fabrikam": {"enableSingleSignOn", "localAdminEnabled"},
+        "tailspin": {"enableSingleSignOn", "localAdminEnabled"},
     }
     [mine] = fakes.policies.list_all_policies("contoso")
     assert (mine.enable_single_sign_on, mine.local_admin_enabled) == (False, True)
@@ -215,3 +223,15 @@ def test_a_parameter_value_the_kind_refuses_is_named_where_it_was_given(fakes: F
     with pytest.raises(ValidationFailed) as refused:
         template_rollouts.checked_request(ports(fakes), template, request)
     assert refused_targets(refused) == ["tenants[1].parameters.imageId"]
+
+
+def test_a_kinds_own_rules_hold_in_a_template() -> None:
+    fakes = Fakes()
+    body = {
+        "displayName": "Named",
+        "kind": "provisioningPolicy",
+        "fields": {**STANDARD, "cloudPcNamingTemplate": "AAA"},
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        templates.create_template(ports(fakes), TemplateCreate.model_validate(body))
+    assert set(refused_targets(refused)) == {"fields.cloudPcNamingTemplate"}

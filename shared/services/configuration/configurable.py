@@ -24,6 +24,7 @@ from shared.models.templates import FieldChange
 from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
 from shared.services.access.tenants import TenantPorts, update_tenant
 from shared.services.configuration import connections, device_images, policies
+from shared.services.configuration.naming import parse_template
 from shared.services.monitoring import alert_rules
 from shared.services.spot_pc import group_schedules, spot_groups
 
@@ -82,6 +83,8 @@ class Configurable(Generic[Obj]):
     patch: Callable[[ConfigurationPorts, str, Obj, Body, bool], Written]
     extra: frozenset[str] = field(default=frozenset())  # body fields outside the create model (assignments)
     name_field: str = "displayName"  # the body's field `name` reads (a template finds its object by it)
+    # the kind's rules its service checks that need nothing of a tenant, on the fields a body has
+    rules: Callable[[Body], list[ErrorDetail]] = field(default=lambda body: [])
 
     @property
     def settable(self) -> frozenset[str]:
@@ -248,6 +251,7 @@ POLICIES = Configurable[ProvisioningPolicy](
     create=_create_policy,
     patch=_patch_policy,
     extra=frozenset({"assignments"}),
+    rules=lambda body: parse_template(body["cloudPcNamingTemplate"])[1] if body.get("cloudPcNamingTemplate") else [],
 )
 
 

@@ -7,7 +7,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from shared.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
-from shared.models.templates import Template, TemplateCreate, TemplateUpdate, TemplateVersion
+from shared.models.templates import FIELDS_OF, Template, TemplateCreate, TemplateUpdate, TemplateVersion
 from shared.models.validation import validation_details
 from shared.ports.new_records import NewRecordPorts
 from shared.ports.template_stores import TemplateStore
@@ -20,22 +20,30 @@ class TemplatePorts(NewRecordPorts, Protocol):
     def templates(self) -> TemplateStore: ...
 
 
-def kind_of(template: Template | TemplateCreate) -> Configurable[Any]:
+def kind_of(template: Template) -> Configurable[Any]:
     return BY_KIND[template.kind]
 
 
-def checked(kind: Configurable[Any], fields: dict[str, Any], parameters: list[str]) -> None:
-    """A template's fields and parameters make the kind's body once each tenant fills in its parameters: each
-    parameter a field of the kind that `fields` leaves to the tenant, every other field valid as the kind reads it.
-    Raises ValidationFailed naming each field that is not."""
-    known = kind.settable
-    problems = [
-        ErrorDetail("unknownField", f"parameters[{i}]: '{name}' is not a field of a {kind.kind}.", f"parameters[{i}]")
+def checked(template: Template) -> Template:
+    """`template` with its fields as the kind reads them, once they and its parameters make the kind's body when
+    each tenant fills in its parameters: each parameter a field of the kind that `fields` leaves to the tenant, every
+    other field valid as the kind reads it. Raises ValidationFailed naming each field that is not."""
+    problems: list[ErrorDetail] = []
+    fields = template.fields
+    try:
+        shape = FIELDS_OF[template.kind].model_validate(fields)
+        fields = shape.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    except ValidationError as refused:
+        problems += validation_details(refused, ("fields",))
+    parameters = template.parameters
+    known = kind_of(template).settable
+    problems += [
+        ErrorDetail("unknownField", f"parameters[{i}]: a {template.kind} has no field '{name}'.", f"parameters[{i}]")
         for i, name in enumerate(parameters)
         if name not in known
     ]
     problems += [
-        ErrorDetail("duplicate", f"parameters[{i}]: '{name}' is named twice.", f"parameters[{i}]")
+        ErrorDetail("duplicateParameter", f"parameters[{i}]: '{name}' is named twice.", f"parameters[{i}]")
         for i, name in enumerate(parameters)
         if name in parameters[:i]
     ]
@@ -48,32 +56,45 @@ def checked(kind: Configurable[Any], fields: dict[str, Any], parameters: list[st
         for name in parameters
         if name in fields
     ]
-    try:
-        kind.normalized(fields)
-    except ValidationError as refused:
-        left_to_tenants = {(name,) for name in parameters}
-        problems += [
-            detail
-            for detail, error in zip(validation_details(refused, ("fields",)), refused.errors(), strict=True)
-            if not (error["type"] == "missing" and tuple(error["loc"]) in left_to_tenants)
+    if not problems:
+        problems = _whole_body_problems(kind_of(template), fields, parameters) + [
+            ErrorDetail(rule.code, rule.message, f"fields.{rule.target}") for rule in kind_of(template).rules(fields)
         ]
     if problems:
         raise ValidationFailed.of(*problems)
+    return template.model_copy(update={"fields": fields})
+
+
+def _whole_body_problems(kind: Configurable[Any], fields: dict[str, Any], parameters: list[str]) -> list[ErrorDetail]:
+    """What the kind refuses of the fields together, a field it needs neither set nor left to tenants among it."""
+    try:
+        kind.normalized(fields)
+    except ValidationError as refused:
+        problems = []
+        for detail, error in zip(validation_details(refused, ("fields",)), refused.errors(), strict=True):
+            if error["type"] != "missing":
+                problems.append(detail)
+            elif tuple(error["loc"])[:1] not in {(name,) for name in parameters}:
+                message = f"{detail.target}: set it, or name it a parameter each tenant fills in."
+                problems.append(ErrorDetail("fieldNotSet", message, detail.target))
+        return problems
+    return []
 
 
 def create_template(ports: TemplatePorts, data: TemplateCreate, *, dry_run: bool = False) -> Template:
-    checked(kind_of(data), data.fields, data.parameters)
+    given = data.root
     now = ports.clock()
     template = Template(
         id=ports.new_id(),
         created_date_time=now,
         last_modified_date_time=now,
-        display_name=data.display_name,
-        description=data.description,
-        kind=data.kind,
-        fields=data.fields,
-        parameters=data.parameters,
+        display_name=given.display_name,
+        description=given.description,
+        kind=given.kind,
+        fields=given.fields.model_dump(mode="json", by_alias=True, exclude_unset=True),
+        parameters=list(given.parameters),
     )
+    template = checked(template)
     return template if dry_run else ports.templates.put_template(template, if_none_match=True)
 
 
@@ -91,8 +112,7 @@ def update_template(
         changed = current.model_copy(update={**given, "last_modified_date_time": ports.clock()})
         if (changed.fields, changed.parameters) == (current.fields, current.parameters):
             return changed
-        checked(kind_of(changed), changed.fields, changed.parameters)
-        return changed.model_copy(update={"version": current.version + 1})
+        return checked(changed).model_copy(update={"version": current.version + 1})
 
     def save(template: Template, etag: str | None) -> Template:
         return ports.templates.put_template(template, if_match=etag)
