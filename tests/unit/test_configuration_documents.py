@@ -1,0 +1,146 @@
+"""A tenant's configuration document: exported by name, applied to another tenant whose ids differ and exported the
+same; an unchanged document plans nothing; bad input, another tenant's names and a stale version refused, nothing
+saved."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.errors import PreconditionFailed, ValidationFailed
+from shared.services.configuration import documents
+from shared.services.configuration.configurable import ConfigurationPorts
+from shared.services.configuration.documents import ConfigurationDocument
+from tests.fakes import Fakes, seed
+from tests.fakes.seed import GALLERY_IMAGE, SUBSCRIPTION, TENANT
+
+FRESH = "fabrikam"
+NETWORK = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-net/providers/Microsoft.Network"
+SUBNET = f"{NETWORK}/virtualNetworks/vnet/subnets/cloudpcs"
+
+
+def world() -> tuple[ConfigurationPorts, Fakes]:
+    fakes = Fakes()
+    for tenant_id, suffix in ((TENANT, "a"), (FRESH, "b")):
+        seed.tenant(fakes, tenant_id)
+        site = seed.site(fakes, tenant_id)
+        if tenant_id == FRESH:  # the same site under another id: the document names it, never its id
+            fakes.sites.delete_site(tenant_id, site.id)
+            fakes.sites.upsert_site(site.model_copy(update={"id": "site-other", "etag": None}))
+        fakes.directory.add_group(tenant_id, f"engineers-{suffix}", display_name="Engineers")
+        fakes.directory.add_group(tenant_id, f"designers-{suffix}", display_name="Designers")
+    fakes.directory.add_group(TENANT, "only-a", display_name="Only in Contoso")
+    fakes.notices.mailboxes.add((TENANT, "it@contoso.com"))
+    return fakes.admin_ports(), fakes
+
+
+def configure(ports: ConfigurationPorts) -> None:
+    """Contoso's configuration, written as an admin would, through a document."""
+    body: dict[str, Any] = {
+        "reclaimSettings": {"enabled": True, "unusedDays": 45},
+        "connections": [
+            {"displayName": "Hosted", "site": "westeurope", "connectionType": "azureADJoin", "subnetId": SUBNET}
+        ],
+        "provisioningPolicies": [
+            {
+                "displayName": "Engineers",
+                "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "regionName": "westeurope"}],
+                "imageType": "gallery",
+                "imageId": GALLERY_IMAGE,
+                "assignments": [{"group": "Engineers"}, {"group": "Designers"}],
+            }
+        ],
+        "alertRules": [{"displayName": "Failures", "kind": "provisioningFailed", "severity": "critical"}],
+    }
+    version = documents.export(ports, TENANT)["version"]
+    documents.apply(ports, TENANT, ConfigurationDocument.model_validate(body), if_match=f'"{version}"')
+
+
+def test_an_export_names_every_reference_and_applies_to_a_fresh_tenant_as_the_same_document() -> None:
+    ports, fakes = world()
+    configure(ports)
+    exported = documents.export(ports, TENANT)
+    assert exported["connections"][0]["site"] == "westeurope" and "siteId" not in exported["connections"][0]
+    assert exported["provisioningPolicies"][0]["assignments"] == [{"group": "Engineers"}, {"group": "Designers"}]
+    assert exported["reclaimSettings"]["unusedDays"] == 45
+    document = ConfigurationDocument.model_validate(exported)
+    fresh_version = documents.export(ports, FRESH)["version"]
+    applied = documents.apply(ports, FRESH, document, if_match=f'"{fresh_version}"')
+    assert (applied.plan.creates, applied.plan.updates) == (3, 1)  # the reclaim rule is always there: updated
+    assert documents.export(ports, FRESH) == exported  # the version too: it hashes the content
+    [policy] = fakes.policies.list_all_policies(FRESH)
+    assert [a.group_id for a in policy.assignments] == ["engineers-b", "designers-b"]
+
+
+def test_an_unchanged_document_plans_nothing_and_applying_it_again_changes_nothing() -> None:
+    ports, fakes = world()
+    configure(ports)
+    exported = documents.export(ports, TENANT)
+    document = ConfigurationDocument.model_validate(exported)
+    plan = documents.plan(ports, TENANT, document)
+    assert (plan.creates, plan.updates, plan.problems) == (0, 0, [])
+    assert {o.action for o in plan.objects} == {"unchanged"}
+    rows = fakes.tables.entities("ProvisioningPolicies")
+    again = documents.apply(ports, TENANT, document, if_match=exported["version"])
+    assert (again.plan.creates, again.plan.updates, again.work) == (0, 0, [])
+    assert fakes.tables.entities("ProvisioningPolicies") == rows
+
+
+def test_a_change_is_planned_field_by_field_in_the_documents_terms() -> None:
+    ports, _ = world()
+    configure(ports)
+    exported = documents.export(ports, TENANT)
+    exported["provisioningPolicies"][0]["assignments"] = [{"group": "Designers"}]
+    exported["provisioningPolicies"][0]["localAdminEnabled"] = True
+    plan = documents.plan(ports, TENANT, ConfigurationDocument.model_validate(exported))
+    [change] = [o for o in plan.objects if o.action == "update"]
+    assert {c.field: c.desired for c in change.changes} == {
+        "localAdminEnabled": True,
+        "assignments": [{"group": "Designers"}],
+    }
+
+
+def test_bad_fields_and_names_of_another_tenant_are_refused_at_their_paths_and_nothing_is_saved() -> None:
+    ports, fakes = world()
+    configure(ports)
+    exported = documents.export(ports, TENANT)
+    exported["provisioningPolicies"][0]["assignments"] = [{"group": "Only in Contoso"}]
+    exported["connections"][0]["subnetId"] = SUBNET.replace("cloudpcs", "others")  # set when it is made
+    exported["alertRules"].append({"displayName": "New", "kind": "noSuchKind"})
+    exported["deviceImages"].append({"displayName": "Img", "site": "eastus", "version": "1.0.0", "x": 1})
+    document = ConfigurationDocument.model_validate(exported)
+    version = documents.export(ports, FRESH)["version"]
+    before = fakes.tables.entities("ProvisioningPolicies")
+    with pytest.raises(ValidationFailed) as caught:
+        documents.apply(ports, FRESH, document, if_match=version)
+    targets = {d.target for d in caught.value.details}
+    assert {
+        "provisioningPolicies[0].assignments[0].group",
+        "alertRules[1].kind",
+        "deviceImages[0].site",
+        "deviceImages[0].x",
+    } <= targets
+    assert fakes.tables.entities("ProvisioningPolicies") == before
+    assert fakes.policies.list_all_policies(FRESH) == []
+    with pytest.raises(ValidationFailed) as caught:
+        documents.apply(ports, TENANT, document, if_match=exported["version"])
+    assert "connections[0].subnetId" in {d.target for d in caught.value.details}
+
+
+def test_an_id_in_place_of_a_name_is_refused() -> None:
+    ports, _ = world()
+    body = {"connections": [{"displayName": "C", "siteId": "site-westeurope", "connectionType": "azureADJoin"}]}
+    plan = documents.plan(ports, TENANT, ConfigurationDocument.model_validate(body))
+    assert [(p.code, p.target) for p in plan.problems] == [("nameExpected", "connections[0].siteId")]
+
+
+def test_a_version_that_is_not_current_is_refused() -> None:
+    ports, _ = world()
+    stale = documents.export(ports, TENANT)["version"]
+    configure(ports)
+    with pytest.raises(PreconditionFailed):
+        documents.apply(ports, TENANT, ConfigurationDocument(), if_match=f'"{stale}"')
+    with pytest.raises(ValidationFailed) as caught:
+        documents.apply(ports, TENANT, ConfigurationDocument(), if_match=None)
+    assert caught.value.target == "If-Match"
