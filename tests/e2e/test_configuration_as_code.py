@@ -1,11 +1,17 @@
 """Configuration as code over HTTP on devhost: a tenant's configuration exported by name, applied to a fresh tenant
 of another Entra tenant and subscription, and exported again the same; an unchanged document plans nothing and applies
-as nothing; a name of another tenant's object is a 400 at its field with nothing saved, a stale version a 412."""
+as nothing; a name of another tenant's object is a 400 at its field with nothing saved, a stale version a 412; and
+the `cloudpc config` command line does the same against the app."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
+
+import cli.main as cli
 from tests.utils.api_client import ApiClient
 from tests.utils.wizard import Tenant
 
@@ -93,3 +99,42 @@ def test_another_tenants_names_bad_fields_and_a_stale_version_are_refused_and_no
     assert stale_version.status_code == 412 and stale_version.json()["error"]["code"] == "preconditionFailed"
     missing = api.post(f"{fresh.path}/configuration:apply", before)
     assert missing.status_code == 400 and missing.json()["error"]["target"] == "If-Match"
+
+
+def test_the_command_line_exports_plans_and_applies_against_the_app(
+    api: ApiClient, admin_token: str, tmp_path: Path
+) -> None:
+    source = configured(api)
+    fresh = Tenant(api)
+    fresh.group("engineers", [])
+    fresh.group("designers", [])
+    cloudpc = CliRunner()
+    base = ["--api", api.base_url, "--token", admin_token, "config"]
+    document = tmp_path / "contoso.json"
+
+    exported = cloudpc.invoke(cli.cloudpc, [*base, "export", source.id, "--output", str(document)])
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(document.read_text()) == api.get(f"{source.path}/configuration").json()
+
+    planned = cloudpc.invoke(cli.cloudpc, [*base, "plan", fresh.id, str(document)])
+    assert planned.exit_code == cli.CHANGES, planned.output
+    assert "+ provisioningPolicy 'Finance Cloud PCs'" in planned.output
+    assert "3 to create, 1 to change" in planned.output
+
+    # the document's version is the source's: the fresh tenant's current one is the If-Match here
+    fresh_version = api.get(f"{fresh.path}/configuration").json()["version"]
+    stale = cloudpc.invoke(cli.cloudpc, [*base, "apply", fresh.id, str(document)])
+    assert stale.exit_code == 1 and "412 preconditionFailed" in stale.output
+    applied = cloudpc.invoke(cli.cloudpc, [*base, "apply", fresh.id, str(document), "--if-match", fresh_version])
+    assert applied.exit_code == 0, applied.output
+
+    again = tmp_path / "fabrikam.json"
+    assert cloudpc.invoke(cli.cloudpc, [*base, "export", fresh.id, "-o", str(again)]).exit_code == 0
+    assert json.loads(again.read_text()) == json.loads(document.read_text())
+    unchanged = cloudpc.invoke(cli.cloudpc, [*base, "plan", fresh.id, str(again)])
+    assert unchanged.exit_code == cli.NO_CHANGES, unchanged.output
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"alertRules": [{"displayName": "X", "kind": "nope"}]}))
+    refused = cloudpc.invoke(cli.cloudpc, [*base, "plan", fresh.id, str(bad)])
+    assert refused.exit_code == cli.PROBLEMS and "alertRules[0].kind" in refused.output
