@@ -77,7 +77,7 @@ def create_app(services: Services) -> df.DFApp:
         http_onboarding.blueprint(api, services.onboarding),
         http_connections.blueprint(api, services.admin),
         http_images.blueprint(api, services.admin),
-        http_configuration.blueprint(api, services.admin),
+        http_configuration.blueprint(api, services.admin, services.spot_group_work),
         http_image_sets.blueprint(api, services.admin),
         http_spot_groups.blueprint(api, services.admin, services.spot_group_work),
         http_spot_sessions.blueprint(api, services.spot_group_work, services.audit),

@@ -3,15 +3,19 @@ version; the background work an apply asks for (health checks, image imports, Sp
 
 from __future__ import annotations
 
+import asyncio
+
 import azure.durable_functions as df
 
 from orchestrators import names
 from orchestrators.starting import start_orchestration, start_spot_group_work
 from shared.models.orchestrations import HealthCheckRun, ImageImport
 from shared.ports.admin_ports import AdminPorts
+from shared.ports.bundles import SpotGroupPorts
 from shared.services.configuration import documents as service
-from shared.services.configuration.configurable import Work
+from shared.services.configuration.configurable import AccessFollows, Work
 from shared.services.configuration.documents import ConfigurationDocument, ConfigurationPlan
+from shared.services.spot_pc.spot_group_access import reconcile_access
 from triggers.http_api import Api
 from triggers.http_request import ApiRequest
 from triggers.http_responses import ApiResponse
@@ -22,8 +26,10 @@ from triggers.http_responses import ApiResponse
 CONFIGURATION = "tenants/{tenantId}/configuration"
 
 
-async def start_work(client: df.DurableOrchestrationClient, work: Work) -> None:
-    if isinstance(work, HealthCheckRun):
+async def start_work(client: df.DurableOrchestrationClient, cloud: SpotGroupPorts, work: Work) -> None:
+    if isinstance(work, AccessFollows):  # as a Spot Group's PATCH does when its hosts stay
+        await asyncio.to_thread(reconcile_access, cloud, work.group)
+    elif isinstance(work, HealthCheckRun):
         instance = names.health_check_instance_id(work.tenant_id, work.connection_id, work.run)
         await start_orchestration(client, names.CONNECTION_HEALTH_CHECK, instance, work)
     elif isinstance(work, ImageImport):
@@ -33,7 +39,7 @@ async def start_work(client: df.DurableOrchestrationClient, work: Work) -> None:
         await start_spot_group_work(client, work)
 
 
-def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
+def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprint:
     bp = df.Blueprint()
     routes = api.section(bp, "Configuration as code")
 
@@ -80,7 +86,7 @@ def blueprint(api: Api, ports: AdminPorts) -> df.Blueprint:
         tenant_id = req.param("tenantId")
         applied = service.apply(ports, tenant_id, req.body(ConfigurationDocument), if_match=req.if_match)
         for work in applied.work:
-            await start_work(req.durable, work)
+            await start_work(req.durable, cloud, work)
         version = service.export(ports, tenant_id)["version"]
         return ApiResponse(200, applied.plan, {"ETag": service.etag_of(version)})
 

@@ -9,13 +9,18 @@ from typing import Any
 import pytest
 
 from shared.errors import PreconditionFailed, ValidationFailed
+from shared.models.image_sets import ImageSetCreate
+from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
 from shared.services.configuration import documents
 from shared.services.configuration.configurable import ConfigurationPorts
 from shared.services.configuration.documents import ConfigurationDocument
+from shared.services.spot_pc import image_sets
+from shared.services.spot_pc.image_builds import advance_build
 from tests.fakes import Fakes, seed
 from tests.fakes.seed import GALLERY_IMAGE, SUBSCRIPTION, TENANT
 
 FRESH = "fabrikam"
+POOLED_IMAGE = "microsoftwindowsdesktop_office-365_win11-24h2-avd-m365"
 NETWORK = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-net/providers/Microsoft.Network"
 SUBNET = f"{NETWORK}/virtualNetworks/vnet/subnets/cloudpcs"
 
@@ -144,3 +149,62 @@ def test_a_version_that_is_not_current_is_refused() -> None:
     with pytest.raises(ValidationFailed) as caught:
         documents.apply(ports, TENANT, ConfigurationDocument(), if_match=None)
     assert caught.value.target == "If-Match"
+
+
+def ready_image_set(fakes: Fakes, tenant_id: str, site_id: str) -> None:
+    body = {"displayName": "Office desktops", "siteId": site_id, "sourceImageId": POOLED_IMAGE}
+    made, _ = image_sets.create_image_set(fakes.admin_ports(), tenant_id, ImageSetCreate.model_validate(body))
+    run = ImageBuildRun(tenant_id=tenant_id, image_set_id=made.id, version="0.0.0")
+    assert advance_build(fakes.image_build_ports(), run).outcome == "succeeded"
+
+
+def test_spot_groups_and_their_schedules_travel_by_name_and_ask_for_their_runs() -> None:
+    ports, fakes = world()
+    ready_image_set(fakes, TENANT, "site-westeurope")
+    ready_image_set(fakes, FRESH, "site-other")
+    group = {
+        "name": "office",
+        "friendlyName": "Office desktops",
+        "profilePath": r"\\files\profiles",
+        "userType": "pooled",
+        "licenseCount": 3,
+        "site": "westeurope",
+        "groups": ["Engineers", "Designers"],
+        "imageSet": "Office desktops",
+        "imageVersion": "0.0.0",
+    }
+    schedule = {"spotGroup": "office", "timeZone": "Europe/Berlin", "preStaging": {"hosts": 1, "minutesBefore": 30}}
+    body = ConfigurationDocument.model_validate({"spotGroups": [group], "spotGroupSchedules": [schedule]})
+    applied = documents.apply(ports, TENANT, body, if_match=documents.export(ports, TENANT)["version"])
+    assert [type(work) for work in applied.work] == [SpotGroupRun]  # the deployment, for the Functions side
+    exported = documents.export(ports, TENANT)
+    assert exported["spotGroups"][0]["groups"] == ["Engineers", "Designers"]
+    assert exported["spotGroupSchedules"][0]["spotGroup"] == "office"
+
+    document = ConfigurationDocument.model_validate(exported)
+    documents.apply(ports, FRESH, document, if_match=documents.export(ports, FRESH)["version"])
+    assert documents.export(ports, FRESH) == exported
+    [made] = fakes.spot_groups.list_spot_groups(FRESH)[0]
+    assert (made.site_id, made.group_ids) == ("site-other", ["engineers-b", "designers-b"])
+    plan = documents.plan(ports, FRESH, document)
+    assert (plan.creates, plan.updates, plan.problems) == (0, 0, [])
+
+    renamed = {**exported, "spotGroups": [{**exported["spotGroups"][0], "friendlyName": "Renamed"}]}
+    busy = documents.plan(ports, FRESH, ConfigurationDocument.model_validate(renamed))  # still deploying
+    assert [p.code for p in busy.problems] == ["wrongStatus"]
+    exported["spotGroups"][0]["maxSessionsPerHost"] += 1  # a host pool's size is set when it is made
+    refused = documents.plan(ports, FRESH, ConfigurationDocument.model_validate(exported))
+    assert [(p.code, p.target) for p in refused.problems] == [("notUpdatable", "spotGroups[0].maxSessionsPerHost")]
+
+
+def test_a_secret_in_the_document_is_set_once_and_is_never_a_change_by_itself() -> None:
+    ports, fakes = world()
+    hook = {"kind": "webhook", "url": "https://hooks.example.com/x", "secret": "s3cret-s3cret-s3cret"}
+    body = {"alertRules": [{"displayName": "Failures", "kind": "provisioningFailed", "channels": [hook]}]}
+    document = ConfigurationDocument.model_validate(body)
+    documents.apply(ports, TENANT, document, if_match=documents.export(ports, TENANT)["version"])
+    assert list(fakes.secrets.secrets.values()) == ["s3cret-s3cret-s3cret"]
+    exported = documents.export(ports, TENANT)
+    assert "s3cret" not in str(exported)
+    plan = documents.plan(ports, TENANT, document)
+    assert (plan.creates, plan.updates, plan.problems) == (0, 0, [])

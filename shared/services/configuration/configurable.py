@@ -28,7 +28,16 @@ from shared.services.monitoring import alert_rules
 from shared.services.spot_pc import group_schedules, spot_groups
 
 Obj = TypeVar("Obj")
-Work = HealthCheckRun | ImageImport | SpotGroupRun  # what the Functions side starts once an object is saved
+
+
+@dataclass(frozen=True)
+class AccessFollows:
+    """A Spot Group whose license count changed while its hosts stay: who holds its desktop follows now."""
+
+    group: SpotGroup
+
+
+Work = HealthCheckRun | ImageImport | SpotGroupRun | AccessFollows  # for the Functions side, once an object is saved
 
 
 class ConfigurationPorts(
@@ -81,6 +90,9 @@ class Configurable(Generic[Obj]):
     create: Callable[[ConfigurationPorts, str, Body, bool], Written]
     patch: Callable[[ConfigurationPorts, str, Obj, Body, bool], Written]
     extra: frozenset[str] = field(default=frozenset())  # body fields outside the create model (assignments)
+    # `body` as `fields` reads it back: without its write-only values (a password, a webhook's secret), which are
+    # sent along when their object is made or their field changes, and are never a change by themselves
+    readable: Callable[[Body], Body] = field(default=lambda body: body)
 
     @property
     def fixed(self) -> frozenset[str]:
@@ -177,6 +189,7 @@ CONNECTIONS = Configurable[Connection](
     fields=lambda c: _body(c, ConnectionCreate),
     create=_create_connection,
     patch=_patch_connection,
+    readable=lambda body: _without(body, "adDomainPassword"),
 )
 
 
@@ -264,9 +277,11 @@ def _create_spot_group(ports: ConfigurationPorts, tenant_id: str, body: Body, dr
 
 def _patch_spot_group(ports: ConfigurationPorts, tenant_id: str, obj: SpotGroup, body: Body, dry_run: bool) -> Written:
     patch = SpotGroupUpdate.model_validate(body)
-    if dry_run:  # the service checks as it saves: a dry run checks the body alone
-        return Written(obj)
-    group, run = spot_groups.update_spot_group(ports, tenant_id, obj.id, patch, if_match=obj.etag)
+    group, run = spot_groups.update_spot_group(ports, tenant_id, obj.id, patch, if_match=obj.etag, dry_run=dry_run)
+    if dry_run:
+        return Written(group)
+    if run is None and "license_count" in patch.model_fields_set:
+        return Written(group, (AccessFollows(group),))
     return Written(group, (run,) if run else ())
 
 
@@ -347,6 +362,13 @@ def _rule_fields(rule: AlertRule) -> Body:
     return {**{k: v for k, v in plain.items() if v is not None}, "channels": channels}
 
 
+def _rule_without_secrets(body: Body) -> Body:
+    channels = body.get("channels")
+    if not isinstance(channels, list):
+        return body
+    return {**body, "channels": [_without(c, "secret") if isinstance(c, dict) else c for c in channels]}
+
+
 ALERT_RULES = Configurable[AlertRule](
     kind="alertRule",
     create_model=AlertRuleCreate,
@@ -362,6 +384,7 @@ ALERT_RULES = Configurable[AlertRule](
             ports, t, rule.id, AlertRuleUpdate.model_validate(body), if_match=rule.etag, dry_run=dry_run
         )
     ),
+    readable=_rule_without_secrets,
 )
 
 

@@ -369,12 +369,12 @@ def _step(
         made.setdefault(kind.kind, set()).add(name)
     else:
         stored = kind.fields(current)
-        changed = {c.field: c.desired for c in field_changes(stored, desired)}
+        changed = {c.field: desired[c.field] for c in field_changes(stored, kind.readable(desired))}
         fixed = sorted(set(changed) & kind.fixed)
         problems += [ErrorDetail("notUpdatable", f"{f} is set when the {kind.kind} is made.", f) for f in fixed]
         if fixed:
             return None
-        shown = field_changes(_named(kind.kind, stored, names), _named(kind.kind, desired, names))
+        shown = field_changes(_named(kind.kind, stored, names), _named(kind.kind, kind.readable(desired), names))
         action: Action = "update" if changed else "unchanged"
         step = _Step(kind, PlannedObject(kind=kind.kind, name=name, action=action, changes=shown), current, changed)
     if check and action_of(step) != "unchanged" and not resolved.pending:
