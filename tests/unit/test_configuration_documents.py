@@ -10,6 +10,7 @@ import pytest
 
 from shared.errors import PreconditionFailed, ValidationFailed
 from shared.models.image_sets import ImageSetCreate
+from shared.models.images import DeviceImage
 from shared.models.orchestrations import ImageBuildRun, SpotGroupRun
 from shared.services.configuration import documents
 from shared.services.configuration.configurable import ConfigurationPorts
@@ -208,3 +209,45 @@ def test_a_secret_in_the_document_is_set_once_and_is_never_a_change_by_itself() 
     assert "s3cret" not in str(exported)
     plan = documents.plan(ports, TENANT, document)
     assert (plan.creates, plan.updates, plan.problems) == (0, 0, [])
+
+
+def test_a_policy_names_its_connection_and_custom_image_and_not_ones_the_document_makes() -> None:
+    ports, fakes = world()
+    body = {"displayName": "Hosted", "site": "westeurope", "connectionType": "azureADJoin", "subnetId": SUBNET}
+    configure_only = ConfigurationDocument.model_validate({"connections": [body]})
+    documents.apply(ports, TENANT, configure_only, if_match=documents.export(ports, TENANT)["version"])
+    [connection] = fakes.connections.list_connections(TENANT)[0]
+    fakes.connections.upsert_connection(connection.model_copy(update={"health_check_status": "passed"}))
+    now = fakes.clock()
+    image = DeviceImage(
+        id="image-1",
+        tenant_id=TENANT,
+        created_date_time=now,
+        last_modified_date_time=now,
+        display_name="Golden",
+        site_id="site-westeurope",
+        version="1.0.0",
+        source_image_resource_id=f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Microsoft.Compute/images/g",
+        status="ready",
+    )
+    fakes.images.upsert_image(image)
+    policy = {
+        "displayName": "Engineers",
+        "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "onPremisesConnection": "Hosted"}],
+        "imageType": "custom",
+        "image": "Golden@1.0.0",
+    }
+    document = ConfigurationDocument.model_validate({"provisioningPolicies": [policy]})
+    documents.apply(ports, TENANT, document, if_match=documents.export(ports, TENANT)["version"])
+    [exported] = documents.export(ports, TENANT)["provisioningPolicies"]
+    assert exported | policy == exported and "imageId" not in exported
+
+    made_here = {
+        "connections": [{**body, "displayName": "New"}],
+        "provisioningPolicies": [
+            {**policy, "domainJoinConfigurations": [{"domainJoinType": "azureADJoin", "onPremisesConnection": "New"}]}
+        ],
+    }
+    plan = documents.plan(ports, TENANT, ConfigurationDocument.model_validate(made_here))
+    target = "provisioningPolicies[0].domainJoinConfigurations[0].onPremisesConnection"
+    assert [(p.code, p.target) for p in plan.problems] == [("notReadyYet", target)]

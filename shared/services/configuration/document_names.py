@@ -21,6 +21,9 @@ class Reference:
     target: str  # site, group, imageSet, or a registry kind
     within: str | None = None
     when: Callable[[Body], bool] = lambda body: True
+    # whether it may name an object the same document makes: a policy may not, as a new connection has not passed
+    # its health checks nor a new image its import, so the policy would be refused once the others were written
+    may_be_new: bool = False
 
 
 REFERENCES: dict[str, tuple[Reference, ...]] = {
@@ -36,7 +39,7 @@ REFERENCES: dict[str, tuple[Reference, ...]] = {
         Reference("groupIds", "groups", "group"),
         Reference("imageSetId", "imageSet", "imageSet"),
     ),
-    "spotGroupSchedule": (Reference("spotGroupId", "spotGroup", "spotGroup"),),
+    "spotGroupSchedule": (Reference("spotGroupId", "spotGroup", "spotGroup", may_be_new=True),),
 }
 
 
@@ -124,7 +127,7 @@ class Resolved:
 
 def with_ids(kind: str, body: Body, names: Names, made: dict[str, set[str]]) -> Resolved:
     """`body` with each named reference replaced by its id in this tenant: a name the tenant does not have (an object
-    of another tenant, say) is a problem at its field, unless the document makes it first."""
+    of another tenant, say) is a problem at its field, unless the document makes it first and may name it new."""
     result = Resolved(json.loads(json.dumps(body)))
     for reference in REFERENCES.get(kind, ()):
         holders = each_holder(result.body, reference)
@@ -145,9 +148,13 @@ def with_ids(kind: str, body: Body, names: Names, made: dict[str, set[str]]) -> 
                 found = names.ids_of(reference.target, name) if isinstance(name, str) else []
                 if len(found) == 1:
                     ids.append(found[0])
-                elif isinstance(name, str) and name in made.get(reference.target, set()):
+                elif isinstance(name, str) and name in made.get(reference.target, set()) and reference.may_be_new:
                     ids.append(name)  # made earlier in this document
                     result.pending = True
+                elif isinstance(name, str) and name in made.get(reference.target, set()):
+                    ids.append(name)
+                    message = f"'{name}' is made by this document: name it once it is ready (apply this again then)."
+                    result.problems.append(ErrorDetail("notReadyYet", message, where))
                 else:
                     ids.append(str(name))  # in its place, so the model checks the rest of the body
                     code, message = (

@@ -285,8 +285,8 @@ def apply(
     """Apply `document` over the tenant's configuration whose version `if_match` is (412 otherwise, 400 without one):
     every object checked first, then each kind written in turn, so nothing is written when any has a problem (400).
 
-    An object naming one the same document makes (a policy and its new connection) is checked by its model alone:
-    its service can check it only once that one exists."""
+    A schedule naming a Spot Group the same document makes is checked by its model alone: its service can check it
+    only once the group exists."""
     if if_match is None:  # no write is blind: the caller says which version the document was planned against
         raise ValidationFailed.of(
             ErrorDetail(
