@@ -47,10 +47,10 @@ def blueprint(api: Api, ports: AdminPorts, cloud: SpotGroupPorts) -> df.Blueprin
         CONFIGURATION,
         "exportConfiguration",
         "Export the tenant's configuration as one document",
-        description="Connections (never a secret), device images, provisioning policies with their assignments, "
-        "Spot Groups and their schedules, alert rules (a webhook's secret left out, a Teams address masked) and the "
-        "reclaim rule; each reference by its stable name, objects in name order. `version` hashes the content and is "
-        "the ETag: configuration:apply's If-Match.",
+        description="Connections (never a secret), device images, provisioning policies and Windows 365 user "
+        "settings with their assignments, Spot Groups and their schedules, alert rules (a webhook's secret left out, "
+        "a Teams address masked) and the reclaim rule; each reference by its stable name, objects in name order. "
+        "`version` hashes the content and is the ETag: configuration:apply's If-Match.",
         response=ConfigurationDocument,
     )
     def export_configuration(req: ApiRequest) -> ApiResponse:

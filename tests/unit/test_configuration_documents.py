@@ -251,3 +251,35 @@ def test_a_policy_names_its_connection_and_custom_image_and_not_ones_the_documen
     plan = documents.plan(ports, TENANT, ConfigurationDocument.model_validate(made_here))
     target = "provisioningPolicies[0].domainJoinConfigurations[0].onPremisesConnection"
     assert [(p.code, p.target) for p in plan.problems] == [("notReadyYet", target)]
+
+
+def test_windows365_user_settings_travel_with_their_groups_and_an_azure_tenant_takes_none() -> None:
+    fakes = Fakes()
+    for tenant_id, suffix in (("w365-a", "a"), ("w365-b", "b")):
+        seed.tenant(fakes, tenant_id, backend="windows365")
+        fakes.directory.add_group(tenant_id, f"engineers-{suffix}", display_name="Engineers")
+    seed.tenant(fakes, TENANT)
+    fakes.directory.add_group(TENANT, "engineers", display_name="Engineers")
+    ports: ConfigurationPorts = fakes.admin_ports()
+    setting = {
+        "displayName": "Engineers' restore",
+        "localAdminEnabled": True,
+        "restorePointSetting": {"frequencyType": "twelveHours", "userRestoreEnabled": True},
+        "assignments": [{"group": "Engineers"}],
+    }
+    document = ConfigurationDocument.model_validate({"userSettings": [setting]})
+    documents.apply(ports, "w365-a", document, if_match=documents.export(ports, "w365-a")["version"])
+    exported = documents.export(ports, "w365-a")
+    assert exported["userSettings"] == [{**setting, "resetEnabled": False}]
+    documents.apply(
+        ports,
+        "w365-b",
+        ConfigurationDocument.model_validate(exported),
+        if_match=documents.export(ports, "w365-b")["version"],
+    )
+    assert documents.export(ports, "w365-b") == exported
+    [made] = fakes.user_settings.list_user_settings("w365-b")[0]
+    assert made.windows365_id is not None and [a.group_id for a in made.assignments] == ["engineers-b"]
+
+    refused = documents.plan(ports, TENANT, document)  # contoso is on the azure backend
+    assert [(p.code, p.target) for p in refused.problems] == [("notTakenByBackend", "userSettings[0]")]

@@ -1,7 +1,7 @@
 """The kinds of a tenant's configuration, one registry: how each is listed, named, read as a body, made and patched.
 
-Windows 365's user settings are not among them yet: their service is the windows365 backend's
-(shared/services/backends), which imports this package, so this package cannot call it."""
+Windows 365's user settings are made, changed and assigned through the tenant's backend (`ports.backends`), whose
+windows365 adapter holds them: the backends import this package, so it cannot call their service itself."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from shared.models.spot_group_records import SavedSchedule
 from shared.models.spot_groups import SpotGroup, SpotGroupCreate, SpotGroupUpdate
 from shared.models.spot_schedules import SpotGroupSchedule
 from shared.models.tenants import ReclaimRule, Tenant, TenantUpdate
+from shared.models.user_settings import UserSetting, UserSettingCreate, UserSettingUpdate
+from shared.ports.configuration_ports import UserSettingSyncPorts
 from shared.services.access.tenants import TenantPorts, update_tenant
 from shared.services.configuration import connections, device_images, policies
 from shared.services.monitoring import alert_rules
@@ -48,6 +50,7 @@ class ConfigurationPorts(
     group_schedules.GroupSchedulePorts,
     alert_rules.RulePorts,
     TenantPorts,
+    UserSettingSyncPorts,
     Protocol,
 ):
     """Every configurable kind's ports together."""
@@ -144,7 +147,7 @@ def _body(obj: BaseModel, model: type[BaseModel]) -> Body:
     return model.model_validate(dumped).model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _assignments(obj: ProvisioningPolicy) -> list[Body]:
+def _assignments(obj: ProvisioningPolicy | UserSetting) -> list[Body]:
     return [{"groupId": a.group_id} for a in obj.assignments]
 
 
@@ -260,6 +263,51 @@ POLICIES = Configurable[ProvisioningPolicy](
     fields=lambda p: {**_body(p, ProvisioningPolicyCreate), "assignments": _assignments(p)},
     create=_create_policy,
     patch=_patch_policy,
+    extra=frozenset({"assignments"}),
+)
+
+
+# Windows 365 user settings (windows365 tenants), with the groups they apply to
+
+
+def _create_user_setting(ports: ConfigurationPorts, tenant_id: str, body: Body, dry_run: bool) -> Written:
+    backend = ports.backends.of(tenant_id)
+    data = UserSettingCreate.model_validate(_without(body, "assignments"))
+    if dry_run:
+        _groups_missing(ports, tenant_id, body)
+        return Written(backend.create_user_setting(ports, tenant_id, data, dry_run=True))
+    made = backend.create_user_setting(ports, tenant_id, data, dry_run=False)
+    if body.get("assignments"):
+        request = AssignRequest.model_validate({"assignments": body["assignments"]})
+        made = backend.assign_user_setting(ports, tenant_id, made.id, request, dry_run=False)
+    return Written(made)
+
+
+def _patch_user_setting(
+    ports: ConfigurationPorts, tenant_id: str, obj: UserSetting, body: Body, dry_run: bool
+) -> Written:
+    backend, changed = ports.backends.of(tenant_id), obj
+    settings = _without(body, "assignments")
+    if settings:
+        patch = UserSettingUpdate.model_validate(settings)
+        changed = backend.update_user_setting(ports, tenant_id, obj.id, patch, if_match=obj.etag, dry_run=dry_run)
+    if "assignments" in body:
+        request = AssignRequest.model_validate({"assignments": body["assignments"]})
+        changed = backend.assign_user_setting(ports, tenant_id, obj.id, request, dry_run=dry_run)
+    return Written(changed)
+
+
+USER_SETTINGS = Configurable[UserSetting](
+    kind="userSetting",
+    create_model=UserSettingCreate,
+    update_model=UserSettingUpdate,
+    list_all=lambda ports, t: list(
+        _pages(lambda token: ports.user_settings.list_user_settings(t, top=100, skip_token=token))
+    ),
+    name=lambda s: s.display_name,
+    fields=lambda s: {**_body(s, UserSettingCreate), "assignments": _assignments(s)},
+    create=_create_user_setting,
+    patch=_patch_user_setting,
     extra=frozenset({"assignments"}),
 )
 
@@ -418,6 +466,7 @@ REGISTRY: tuple[Configurable[Any], ...] = (
     CONNECTIONS,
     DEVICE_IMAGES,
     POLICIES,
+    USER_SETTINGS,
     SPOT_GROUPS,
     SCHEDULES,
     ALERT_RULES,

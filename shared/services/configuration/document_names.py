@@ -34,6 +34,7 @@ REFERENCES: dict[str, tuple[Reference, ...]] = {
         Reference("imageId", "image", "deviceImage", when=lambda body: body.get("imageType") == "custom"),
         Reference("groupId", "group", "group", within="assignments"),
     ),
+    "userSetting": (Reference("groupId", "group", "group", within="assignments"),),
     "spotGroup": (
         Reference("siteId", "site", "site"),
         Reference("groupIds", "groups", "group"),

@@ -41,6 +41,7 @@ class ConfigurationDocument(InputModel):
     connections: Section = Field(default_factory=list, max_length=MAX_OBJECTS)
     device_images: Section = Field(default_factory=list, max_length=MAX_OBJECTS)
     provisioning_policies: Section = Field(default_factory=list, max_length=MAX_OBJECTS)
+    user_settings: Section = Field(default_factory=list, max_length=MAX_OBJECTS)
     spot_groups: Section = Field(default_factory=list, max_length=MAX_OBJECTS)
     spot_group_schedules: Section = Field(default_factory=list, max_length=MAX_OBJECTS)
     alert_rules: Section = Field(default_factory=list, max_length=MAX_OBJECTS)
@@ -84,6 +85,7 @@ SECTIONS = {
     "connection": "connections",
     "deviceImage": "deviceImages",
     "provisioningPolicy": "provisioningPolicies",
+    "userSetting": "userSettings",
     "spotGroup": "spotGroups",
     "spotGroupSchedule": "spotGroupSchedules",
     "alertRule": "alertRules",
