@@ -226,7 +226,7 @@ def _step(
         )
         action: Action = "update" if changed else "unchanged"
         step = _Step(kind, PlannedObject(kind=kind.kind, name=name, action=action, changes=shown), current, changed)
-    if check and action_of(step) != "unchanged" and not resolved.pending:
+    if check and _action_of(step) != "unchanged" and not resolved.pending:
         try:  # the service's own checks, nothing saved
             if current is None:
                 kind.create(ports, tenant_id, step.body, True)
@@ -239,7 +239,7 @@ def _step(
     return step
 
 
-def action_of(step: _Step) -> Action:
+def _action_of(step: _Step) -> Action:
     return step.planned.action
 
 
@@ -261,7 +261,7 @@ def _run(
         given = _given(kind, sections)
         for step in _plan_kind(ports, tenant_id, kind, given, names, made, problems, check=not write):
             plan.objects.append(step.planned)
-            action = action_of(step)
+            action = _action_of(step)
             plan.creates += action == "create"
             plan.updates += action == "update"
             plan.unchanged += action == "unchanged"
